@@ -1,0 +1,120 @@
+/* kn_frame: Kiln's columnar table.
+ *
+ * A frame has n_rows rows and named, typed columns:
+ *   KN_COL_NUMERIC      double per row; missing = NaN
+ *   KN_COL_CATEGORICAL  int32 code per row into the column's dictionary of
+ *                       levels (first-seen order); missing = -1
+ *   KN_COL_STRING       free text per row; missing = no value
+ *   KN_COL_TIMESTAMP    int64 microseconds since 1970-01-01T00:00:00Z (UTC);
+ *                       missing = KN_TS_MISSING
+ * Each column has a role (feature, target, weight, id, time, ignore).
+ *
+ *     kn_frame *f;
+ *     kn_frame_new(&f);
+ *     kn_column *age;
+ *     kn_frame_add_column(f, "age", KN_COL_NUMERIC, &age);
+ *     kn_frame_resize(f, 3);                  // new cells are missing
+ *     kn_column_f64(age)[0] = 42;
+ *     kn_frame_free(f);
+ *
+ * Ownership: columns belong to their frame; pointers to columns and to
+ * their data are borrowed and stay valid until the frame is resized, a
+ * column is added or removed, or the frame is freed.
+ * Threading: a frame may be read from many threads; writes need one writer.
+ */
+#ifndef KILN_FRAME_H
+#define KILN_FRAME_H
+
+#include "kiln/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    KN_COL_NUMERIC = 0,
+    KN_COL_CATEGORICAL = 1,
+    KN_COL_STRING = 2,
+    KN_COL_TIMESTAMP = 3,
+} kn_col_type;
+
+typedef enum {
+    KN_ROLE_FEATURE = 0,
+    KN_ROLE_TARGET = 1,
+    KN_ROLE_WEIGHT = 2,
+    KN_ROLE_ID = 3,
+    KN_ROLE_TIME = 4,
+    KN_ROLE_IGNORE = 5,
+} kn_role;
+
+#define KN_TS_MISSING INT64_MIN
+
+typedef struct kn_frame kn_frame;
+typedef struct kn_column kn_column;
+
+/* Returns a new empty frame; free with kn_frame_free(). */
+KN_API kn_status kn_frame_new(kn_frame **out);
+KN_API void kn_frame_free(kn_frame *f);
+
+KN_API size_t kn_frame_n_rows(const kn_frame *f);
+KN_API size_t kn_frame_n_cols(const kn_frame *f);
+/* Borrowed. NULL when j is out of range. */
+KN_API kn_column *kn_frame_col(const kn_frame *f, size_t j);
+/* Index of the column named `name`; KN_ERR_NOT_FOUND naming the columns otherwise. */
+KN_API kn_status kn_frame_find(const kn_frame *f, const char *name, size_t *j);
+
+/* Adds a column with n_rows missing cells. Fails if the name is taken.
+ * *out (may be NULL) is borrowed. */
+KN_API kn_status kn_frame_add_column(kn_frame *f, const char *name, kn_col_type type,
+                                     kn_column **out);
+KN_API kn_status kn_frame_remove_column(kn_frame *f, size_t j);
+/* Set the row count of every column; new cells are missing. */
+KN_API kn_status kn_frame_resize(kn_frame *f, size_t n_rows);
+/* Make room for n_rows without changing the row count. */
+KN_API kn_status kn_frame_reserve(kn_frame *f, size_t n_rows);
+
+/* Returns a new frame with the given rows (indices may repeat) or columns. */
+KN_API kn_status kn_frame_select_rows(const kn_frame *f, const size_t *rows, size_t n,
+                                      kn_frame **out);
+KN_API kn_status kn_frame_select_cols(const kn_frame *f, const size_t *cols, size_t n,
+                                      kn_frame **out);
+/* Appends src's rows to dst. Columns are matched by name and must have the
+ * same types; categorical codes are remapped into dst's dictionaries. */
+KN_API kn_status kn_frame_append(kn_frame *dst, const kn_frame *src);
+/* Bytes held by the frame's columns (data, dictionaries, text). */
+KN_API size_t kn_frame_memory_bytes(const kn_frame *f);
+
+/* Column accessors. Data pointers are borrowed (see above) and NULL when the
+ * column is of another type. */
+KN_API const char *kn_column_name(const kn_column *c);
+KN_API kn_col_type kn_column_type(const kn_column *c);
+KN_API kn_role kn_column_role(const kn_column *c);
+KN_API void kn_column_set_role(kn_column *c, kn_role role);
+KN_API double *kn_column_f64(kn_column *c);
+KN_API int32_t *kn_column_codes(kn_column *c);
+KN_API int64_t *kn_column_ts(kn_column *c);
+KN_API int kn_column_is_missing(const kn_column *c, size_t row);
+
+/* Categorical levels: count, text of a code (borrowed; NUL-terminated), and
+ * the code of a text, adding it when new. */
+KN_API size_t kn_column_n_levels(const kn_column *c);
+KN_API const char *kn_column_level(const kn_column *c, int32_t code, size_t *len);
+KN_API kn_status kn_column_intern(kn_column *c, const char *s, size_t len, int32_t *code);
+/* -1 when absent. */
+KN_API int32_t kn_column_find_level(const kn_column *c, const char *s, size_t len);
+
+/* String cells: text of a row (borrowed, not NUL-terminated) or NULL when
+ * missing; setting copies the bytes (NULL sets missing). */
+KN_API const char *kn_column_str(const kn_column *c, size_t row, size_t *len);
+KN_API kn_status kn_column_set_str(kn_column *c, size_t row, const char *s, size_t len);
+
+/* "numeric", "categorical", "string", "timestamp" and the inverse. */
+KN_API const char *kn_col_type_name(kn_col_type t);
+KN_API kn_status kn_col_type_parse(const char *name, kn_col_type *t);
+KN_API const char *kn_role_name(kn_role r);
+KN_API kn_status kn_role_parse(const char *name, kn_role *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

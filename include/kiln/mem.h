@@ -1,0 +1,54 @@
+/* Kiln memory accounting and the enforced memory budget.
+ *
+ * Every allocation Kiln makes for data goes through kn_malloc/kn_calloc/
+ * kn_realloc/kn_free. They count live bytes and the peak, and refuse an
+ * allocation that would take the live total over the limit: the caller then
+ * returns KN_ERR_NOMEM with a message naming the stage and the amount,
+ * instead of the process being killed.
+ *
+ *     kn_mem_set_limit(2ull << 30);          // 2 GiB
+ *     double *x = kn_malloc(n * sizeof *x);  // NULL past the limit
+ *     if (!x) return kn_fail_nomem(n * sizeof *x);
+ *
+ * Threading: all functions are thread-safe (atomic counters).
+ */
+#ifndef KILN_MEM_H
+#define KILN_MEM_H
+
+#include "kiln/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Returns new memory (free with kn_free) or NULL when the system has none
+ * or the budget would be exceeded; then kn_last_error() says which. */
+KN_API void *kn_malloc(size_t n);
+KN_API void *kn_calloc(size_t count, size_t size);
+/* Like realloc: on failure the old block is untouched and NULL returned. */
+KN_API void *kn_realloc(void *p, size_t n);
+KN_API void kn_free(void *p);
+/* Copy of a string into accounted memory; free with kn_free. */
+KN_API char *kn_strdup(const char *s);
+KN_API char *kn_strndup(const char *s, size_t n);
+
+/* Set the budget in bytes (0 = unlimited). */
+KN_API void kn_mem_set_limit(uint64_t bytes);
+KN_API uint64_t kn_mem_limit(void);
+/* Live accounted bytes now, and the highest value since the last reset. */
+KN_API uint64_t kn_mem_live(void);
+KN_API uint64_t kn_mem_peak(void);
+KN_API void kn_mem_reset_peak(void);
+
+/* Parse "2G", "512M", "1.5GiB", "1000000" into bytes. */
+KN_API kn_status kn_mem_parse_size(const char *text, uint64_t *bytes);
+
+/* Record the standard out-of-memory message for a failed request of n bytes
+ * (naming the current stage, the request, the live total and the limit) and
+ * return KN_ERR_NOMEM. */
+KN_API kn_status kn_fail_nomem(size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,97 @@
+/* Kiln parameter tables: every component (reader, step, model, metric)
+ * declares its parameters once, as a static table over its typed params
+ * struct. The CLI's --param, the YAML spec, tuning, `kiln help` and artifact
+ * serialisation all read the same table.
+ *
+ *     typedef struct { int threads; double tol; } my_params;
+ *     static const kn_param_def my_defs[] = {
+ *         KN_PARAM_INT(my_params, threads, "0", 0, 1024, "worker threads (0 = all cores)"),
+ *         KN_PARAM_DOUBLE(my_params, tol, "1e-6", 0, 1, "stopping tolerance"),
+ *         KN_PARAM_END};
+ *     my_params p;
+ *     kn_param_defaults(my_defs, &p);
+ *     kn_param_set(my_defs, &p, "threads=4");   // clear error when unknown/bad/out of range
+ *
+ * Threading: tables are immutable; setters touch only the struct passed in.
+ */
+#ifndef KILN_PARAM_H
+#define KILN_PARAM_H
+
+#include "kiln/core.h"
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    KN_PARAM_T_BOOL = 0,   /* int field: 0/1; accepts true/false/yes/no/1/0 */
+    KN_PARAM_T_INT = 1,    /* int64_t field */
+    KN_PARAM_T_DOUBLE = 2, /* double field */
+    KN_PARAM_T_STRING = 3, /* char[KN_PARAM_STR_MAX] field */
+    KN_PARAM_T_ENUM = 4,   /* int field: index into `choices` ("a|b|c") */
+    KN_PARAM_T_CHAR = 5,   /* char field: one byte; accepts "tab", "\\t", "comma" */
+} kn_param_type;
+
+#define KN_PARAM_STR_MAX 1024
+
+typedef struct kn_param_def {
+    const char *name;
+    kn_param_type type;
+    size_t offset;
+    const char *def;     /* default, as text */
+    double min, max;     /* bounds for INT and DOUBLE (inclusive) */
+    const char *choices; /* ENUM: "fail|skip|quarantine" */
+    const char *doc;     /* one line */
+} kn_param_def;
+
+#define KN_PARAM_BOOL(T, f, d, doc)                                                                \
+    {                                                                                              \
+#f, KN_PARAM_T_BOOL, offsetof(T, f), d, 0, 1, NULL, doc                                    \
+    }
+#define KN_PARAM_INT(T, f, d, lo, hi, doc)                                                         \
+    {                                                                                              \
+#f, KN_PARAM_T_INT, offsetof(T, f), d, lo, hi, NULL, doc                                   \
+    }
+#define KN_PARAM_DOUBLE(T, f, d, lo, hi, doc)                                                      \
+    {                                                                                              \
+#f, KN_PARAM_T_DOUBLE, offsetof(T, f), d, lo, hi, NULL, doc                                \
+    }
+#define KN_PARAM_STRING(T, f, d, doc)                                                              \
+    {                                                                                              \
+#f, KN_PARAM_T_STRING, offsetof(T, f), d, 0, 0, NULL, doc                                  \
+    }
+#define KN_PARAM_ENUM(T, f, d, ch, doc)                                                            \
+    {                                                                                              \
+#f, KN_PARAM_T_ENUM, offsetof(T, f), d, 0, 0, ch, doc                                      \
+    }
+#define KN_PARAM_CHAR(T, f, d, doc)                                                                \
+    {                                                                                              \
+#f, KN_PARAM_T_CHAR, offsetof(T, f), d, 0, 0, NULL, doc                                    \
+    }
+#define KN_PARAM_END                                                                               \
+    {                                                                                              \
+        NULL, KN_PARAM_T_BOOL, 0, NULL, 0, 0, NULL, NULL                                           \
+    }
+
+/* Fill obj with every default in the table. */
+KN_API kn_status kn_param_defaults(const kn_param_def *defs, void *obj);
+/* Set one parameter from "name=value". Errors name the parameter and say
+ * what is accepted: unknown name (with the list of names), bad type,
+ * out-of-range value, unknown choice. */
+KN_API kn_status kn_param_set(const kn_param_def *defs, void *obj, const char *name_eq_value);
+/* Set one parameter by name and textual value. */
+KN_API kn_status kn_param_set_value(const kn_param_def *defs, void *obj, const char *name,
+                                    const char *value);
+/* The entry named `name`, or NULL. Borrowed from the table. */
+KN_API const kn_param_def *kn_param_find(const kn_param_def *defs, const char *name);
+/* Current value of a parameter as text into buf (cap bytes). */
+KN_API kn_status kn_param_get_text(const kn_param_def *def, const void *obj, char *buf, size_t cap);
+/* "int", "double", ... for help output. Static string. */
+KN_API const char *kn_param_type_name(kn_param_type t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

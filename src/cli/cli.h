@@ -1,0 +1,66 @@
+/* Shared state and helpers of the kiln command line (the only code that
+ * parses argv or prints for people). */
+#ifndef KILN_CLI_H
+#define KILN_CLI_H
+
+#include "kiln/io.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+typedef struct cli_globals {
+    int json;        /* --json: machine output on stdout */
+    int quiet;       /* --quiet: no progress, warnings only */
+    int verbose;     /* --verbose: debug logs */
+    int log_json;    /* --log-format json */
+    int64_t threads; /* --threads N (0 = all) */
+} cli_globals;
+
+extern cli_globals cli;
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    const char *usage; /* full help text */
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+/* Exit codes. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* Print "kiln: <msg>" (and kn_last_error() when msg is NULL) as an error. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reader options from --name value / --name=value (dashes or underscores) and
+ * --param name=value. Consumes what it knows; returns 1 when argv[*i] was a
+ * reader option, 0 when not, -1 on a bad value (message printed). */
+int cli_read_option(int argc, char **argv, int *i, kn_read_opts *o);
+/* Progress bar on stderr for reads (TTY only, not with --quiet). */
+void cli_progress(uint64_t done, uint64_t total, void *user);
+void cli_progress_done(void);
+/* The stages recorded so far as a JSON array. New reference. */
+json_t *cli_stages_json(void);
+/* One line per stage on stderr for people. */
+void cli_print_stages(FILE *fp);
+/* Print a JSON value on stdout (pretty, sorted by insertion) and free it. */
+int cli_emit_json(json_t *v);
+/* "1,234,567" */
+const char *cli_thousands(uint64_t v, char *buf, size_t cap);
+/* "12.3 MB" */
+const char *cli_bytes(uint64_t v, char *buf, size_t cap);
+
+/* Read FILE with the command's reader options as the "read" stage. */
+kn_status cli_read_frame(const char *path, kn_read_opts *o, kn_frame **f, kn_read_report *rep);
+json_t *cli_read_report_json(const kn_read_report *r);
+void cli_print_read_report(FILE *fp, const char *path, const kn_read_report *r);
+struct kn_profile;
+json_t *cli_profile_json(const struct kn_profile *p);
+void cli_print_profile(FILE *fp, const struct kn_profile *p);
+
+int cmd_describe(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+extern const char describe_usage[], convert_usage[], demo_usage[];
+
+#endif

@@ -1,0 +1,168 @@
+#include "cli/cli.h"
+#include "kiln/stage.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+cli_globals cli;
+
+void cli_error(const char *fmt, ...)
+{
+    if (cli.log_json) {
+        char buf[2048];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        json_t *o = json_pack("{s:s, s:s}", "level", "error", "msg", buf);
+        char *s = json_dumps(o, JSON_COMPACT);
+        fprintf(stderr, "%s\n", s);
+        free(s);
+        json_decref(o);
+        return;
+    }
+    fputs("kiln: error: ", stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cli_error("%s; see 'kiln help %s'", buf, cmd);
+    return CLI_USAGE;
+}
+
+int cli_read_option(int argc, char **argv, int *i, kn_read_opts *o)
+{
+    const char *a = argv[*i];
+    if (strncmp(a, "--", 2) != 0) return 0;
+    char name[128];
+    const char *value = NULL;
+    if (strcmp(a, "--param") == 0) {
+        if (*i + 1 >= argc) return 0;
+        const char *nv = argv[*i + 1];
+        if (kn_param_set(kn_read_params(), o, nv) != KN_OK) {
+            cli_error("--param %s: %s", nv, kn_last_error());
+            return -1;
+        }
+        *i += 1;
+        return 1;
+    }
+    const char *eq = strchr(a + 2, '=');
+    size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+    if (len >= sizeof name) return 0;
+    memcpy(name, a + 2, len);
+    name[len] = '\0';
+    for (char *p = name; *p; p++)
+        if (*p == '-') *p = '_';
+    if (!kn_param_find(kn_read_params(), name)) return 0;
+    if (eq) {
+        value = eq + 1;
+    } else {
+        if (*i + 1 >= argc) {
+            cli_error("option %s needs a value", a);
+            return -1;
+        }
+        value = argv[++*i];
+    }
+    if (kn_param_set_value(kn_read_params(), o, name, value) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        return -1;
+    }
+    return 1;
+}
+
+static double last_draw;
+static int drawn;
+
+void cli_progress(uint64_t done, uint64_t total, void *user)
+{
+    (void)user;
+    if (cli.quiet || !isatty(2) || !total) return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    if (drawn && now - last_draw < 0.1 && done < total) return;
+    last_draw = now;
+    drawn = 1;
+    int width = 30, fill = (int)((double)width * (double)done / (double)total);
+    if (fill > width) fill = width;
+    char a[32], b[32];
+    fprintf(stderr, "\r[%.*s%*s] %3d%% %s / %s", fill, "##############################",
+            width - fill, "", (int)(100.0 * (double)done / (double)total),
+            cli_bytes(done, a, sizeof a), cli_bytes(total, b, sizeof b));
+    fflush(stderr);
+}
+
+void cli_progress_done(void)
+{
+    if (drawn) fprintf(stderr, "\r%60s\r", "");
+    drawn = 0;
+}
+
+json_t *cli_stages_json(void)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < kn_stage_count(); i++) {
+        const kn_stage_record *r = kn_stage_get(i);
+        json_array_append_new(arr, json_pack("{s:s, s:f, s:f, s:I, s:I}", "name", r->name, "wall_s",
+                                             r->wall_s, "cpu_s", r->cpu_s, "peak_rss_bytes",
+                                             (json_int_t)r->peak_rss_bytes, "peak_alloc_bytes",
+                                             (json_int_t)r->peak_alloc_bytes));
+    }
+    return arr;
+}
+
+void cli_print_stages(FILE *fp)
+{
+    for (size_t i = 0; i < kn_stage_count(); i++) {
+        const kn_stage_record *r = kn_stage_get(i);
+        char a[32];
+        fprintf(fp, "  %-10s wall %7.3f s  cpu %7.3f s  peak rss %s\n", r->name, r->wall_s,
+                r->cpu_s, cli_bytes(r->peak_rss_bytes, a, sizeof a));
+    }
+}
+
+int cli_emit_json(json_t *v)
+{
+    int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    fputc('\n', stdout);
+    json_decref(v);
+    return rc == 0 ? CLI_OK : CLI_FAIL;
+}
+
+const char *cli_thousands(uint64_t v, char *buf, size_t cap)
+{
+    char raw[32];
+    int n = snprintf(raw, sizeof raw, "%llu", (unsigned long long)v);
+    size_t k = 0;
+    for (int i = 0; i < n && k + 1 < cap; i++) {
+        if (i && (n - i) % 3 == 0 && k + 2 < cap) buf[k++] = ',';
+        buf[k++] = raw[i];
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+const char *cli_bytes(uint64_t v, char *buf, size_t cap)
+{
+    const char *u[] = {"B", "kB", "MB", "GB", "TB"};
+    double x = (double)v;
+    int i = 0;
+    while (x >= 1000 && i < 4) {
+        x /= 1000;
+        i++;
+    }
+    snprintf(buf, cap, i ? "%.1f %s" : "%.0f %s", x, u[i]);
+    return buf;
+}

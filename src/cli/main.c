@@ -1,0 +1,185 @@
+/* kiln: the command line. Global options may stand anywhere on the line. */
+#include "cli/cli.h"
+#include "kiln/log.h"
+#include "kiln/mem.h"
+#include "kiln/registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char main_usage[] =
+    "kiln - tabular data to monitored models, in one binary\n"
+    "\n"
+    "usage: kiln [global options] <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "%s"
+    "\n"
+    "global options:\n"
+    "  --json               machine-readable output (JSON) on stdout\n"
+    "  -q, --quiet          no progress bar, only warnings and errors\n"
+    "  -v, --verbose        debug logging\n"
+    "  --log-format F       human (default) or json (JSON Lines on stderr)\n"
+    "  --memory-limit SIZE  fail cleanly (KN_ERR_NOMEM) instead of using more than SIZE\n"
+    "                       (e.g. 2G, 512M; also KILN_MEMORY_LIMIT)\n"
+    "  --threads N          worker threads (default: all cores)\n"
+    "  --version            print the version\n"
+    "\n"
+    "'kiln help <command>' explains a command; 'kiln help readers' lists reader options.\n";
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("kiln %s\n", kn_version());
+    return CLI_OK;
+}
+
+static const cli_command commands[] = {
+    {"describe", "profile a data file: types, missing values, statistics, warnings", describe_usage,
+     cmd_describe},
+    {"convert", "convert between CSV, ARFF, LIBSVM, JSON Lines and .kfr", convert_usage,
+     cmd_convert},
+    {"demo", "generate a demo dataset and describe it", demo_usage, cmd_demo},
+    {"help", "explain a command", "usage: kiln help [command|readers]\n", cmd_help},
+    {"version", "print the version", "usage: kiln version\n", cmd_version},
+};
+#define N_COMMANDS (sizeof commands / sizeof *commands)
+
+static void print_main_usage(FILE *fp)
+{
+    char list[2048] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "  %-10s %s\n", commands[i].name,
+                                 commands[i].summary);
+    fprintf(fp, main_usage, list);
+}
+
+static void print_reader_params(void)
+{
+    printf("reader options (any command that reads data; --name value or --param name=value):\n");
+    for (const kn_param_def *d = kn_read_params(); d->name; d++) {
+        char opt[64];
+        snprintf(opt, sizeof opt, "--%s", d->name);
+        for (char *p = opt + 2; *p; p++)
+            if (*p == '_') *p = '-';
+        printf("  %-18s %-7s %s", opt, kn_param_type_name(d->type), d->doc);
+        if (d->type == KN_PARAM_T_ENUM) printf(" (%s)", d->choices);
+        printf(" [default: %s]\n", d->def[0] ? d->def : "\"\"");
+    }
+    printf("\nformats:\n");
+    for (size_t i = 0; i < kn_registry_count(); i++) {
+        const kn_component *c = kn_registry_at(i);
+        if (c->kind == KN_COMP_READER) printf("  %-8s %s\n", c->name, c->doc);
+    }
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_main_usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "readers") == 0 || strcmp(argv[1], "read") == 0) {
+        print_reader_params();
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, argv[1]) == 0) {
+            fputs(commands[i].usage, stdout);
+            return CLI_OK;
+        }
+    cli_error("no command named '%s'; 'kiln help' lists them", argv[1]);
+    return CLI_USAGE;
+}
+
+static void log_sink(kn_log_level level, const char *msg, void *user)
+{
+    (void)user;
+    if (cli.log_json) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        json_t *o =
+            json_pack("{s:f, s:s, s:s}", "ts", (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9,
+                      "level", kn_log_level_name(level), "msg", msg);
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fprintf(stderr, "%s\n", s);
+        free(s);
+        json_decref(o);
+        return;
+    }
+    fprintf(stderr, "kiln: %s: %s\n", kn_log_level_name(level), msg);
+}
+
+/* Take the global options out of argv (they may stand anywhere). */
+static int parse_globals(int *argc, char **argv)
+{
+    int out = 1;
+    const char *limit = getenv("KILN_MEMORY_LIMIT");
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json"))
+            cli.json = 1;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+            cli.quiet = 1;
+        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+            cli.verbose = 1;
+        else if (!strcmp(a, "--version"))
+            argv[out++] = "version";
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            argv[out++] = "help";
+        else if (!strcmp(a, "--log-format") || !strncmp(a, "--log-format=", 13)) {
+            const char *v = a[12] == '=' ? a + 13 : (i + 1 < *argc ? argv[++i] : "");
+            if (!strcmp(v, "json"))
+                cli.log_json = 1;
+            else if (!strcmp(v, "human"))
+                cli.log_json = 0;
+            else {
+                cli_error("--log-format must be human or json, got '%s'", v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--memory-limit") || !strncmp(a, "--memory-limit=", 15)) {
+            limit = a[14] == '=' ? a + 15 : (i + 1 < *argc ? argv[++i] : "");
+        } else if (!strcmp(a, "--threads") || !strncmp(a, "--threads=", 10)) {
+            const char *v = a[9] == '=' ? a + 10 : (i + 1 < *argc ? argv[++i] : "");
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n < 0 || n > 1024) {
+                cli_error("--threads expects a number from 0 to 1024, got '%s'", v);
+                return -1;
+            }
+            cli.threads = n;
+        } else
+            argv[out++] = argv[i];
+    }
+    *argc = out;
+    argv[out] = NULL;
+    if (limit && *limit) {
+        uint64_t bytes;
+        if (kn_mem_parse_size(limit, &bytes) != KN_OK) {
+            cli_error("memory limit: %s", kn_last_error());
+            return -1;
+        }
+        kn_mem_set_limit(bytes);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (parse_globals(&argc, argv) != 0) return CLI_USAGE;
+    kn_log_set(log_sink, NULL);
+    kn_log_set_level(cli.verbose ? KN_LOG_DEBUG : cli.quiet ? KN_LOG_WARN : KN_LOG_INFO);
+    if (argc < 2) {
+        print_main_usage(stderr);
+        return CLI_USAGE;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, argv[1]) == 0) return commands[i].run(argc - 1, argv + 1);
+    cli_error("unknown command '%s'; 'kiln help' lists the commands", argv[1]);
+    return CLI_USAGE;
+}

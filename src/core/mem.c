@@ -1,0 +1,220 @@
+/* The accounting allocator: a 16-byte header before each block holds its size. */
+#include "kiln/mem.h"
+#include "kiln/stage.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HDR 16 /* keeps the user pointer 16-byte aligned */
+
+static _Atomic uint64_t mem_live;
+static _Atomic uint64_t mem_peak;
+static _Atomic uint64_t mem_limit;
+
+static void note_peak(uint64_t now)
+{
+    uint64_t p = atomic_load_explicit(&mem_peak, memory_order_relaxed);
+    while (now > p && !atomic_compare_exchange_weak(&mem_peak, &p, now)) {
+    }
+}
+
+/* Reserve n bytes against the budget; false (message set) when over it. */
+static int reserve(size_t n)
+{
+    uint64_t now = atomic_fetch_add(&mem_live, n) + n;
+    uint64_t lim = atomic_load_explicit(&mem_limit, memory_order_relaxed);
+    if (lim && now > lim) {
+        atomic_fetch_sub(&mem_live, n);
+        kn_fail_nomem(n);
+        return 0;
+    }
+    note_peak(now);
+    return 1;
+}
+
+static void unreserve(size_t n)
+{
+    atomic_fetch_sub(&mem_live, n);
+}
+
+void *kn_malloc(size_t n)
+{
+    if (n > SIZE_MAX - HDR) {
+        kn_fail_nomem(n);
+        return NULL;
+    }
+    if (!reserve(n)) return NULL;
+    unsigned char *b = malloc(n + HDR);
+    if (!b) {
+        unreserve(n);
+        kn_fail_nomem(n);
+        return NULL;
+    }
+    memcpy(b, &n, sizeof n);
+    return b + HDR;
+}
+
+void *kn_calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) {
+        kn_fail(KN_ERR_NOMEM, "allocation of %zu x %zu bytes overflows", count, size);
+        return NULL;
+    }
+    size_t n = count * size;
+    if (n > SIZE_MAX - HDR) {
+        kn_fail_nomem(n);
+        return NULL;
+    }
+    if (!reserve(n)) return NULL;
+    unsigned char *b = calloc(1, n + HDR);
+    if (!b) {
+        unreserve(n);
+        kn_fail_nomem(n);
+        return NULL;
+    }
+    memcpy(b, &n, sizeof n);
+    return b + HDR;
+}
+
+void *kn_realloc(void *p, size_t n)
+{
+    if (!p) return kn_malloc(n);
+    unsigned char *b = (unsigned char *)p - HDR;
+    size_t old;
+    memcpy(&old, b, sizeof old);
+    if (n > SIZE_MAX - HDR) {
+        kn_fail_nomem(n);
+        return NULL;
+    }
+    if (n > old && !reserve(n - old)) return NULL;
+    unsigned char *nb = realloc(b, n + HDR);
+    if (!nb) {
+        if (n > old) unreserve(n - old);
+        kn_fail_nomem(n);
+        return NULL;
+    }
+    if (n < old) unreserve(old - n);
+    memcpy(nb, &n, sizeof n);
+    return nb + HDR;
+}
+
+void kn_free(void *p)
+{
+    if (!p) return;
+    unsigned char *b = (unsigned char *)p - HDR;
+    size_t n;
+    memcpy(&n, b, sizeof n);
+    unreserve(n);
+    free(b);
+}
+
+char *kn_strndup(const char *s, size_t n)
+{
+    char *d = kn_malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *kn_strdup(const char *s)
+{
+    return kn_strndup(s, strlen(s));
+}
+
+void kn_mem_set_limit(uint64_t bytes)
+{
+    atomic_store(&mem_limit, bytes);
+}
+
+uint64_t kn_mem_limit(void)
+{
+    return atomic_load(&mem_limit);
+}
+
+uint64_t kn_mem_live(void)
+{
+    return atomic_load(&mem_live);
+}
+
+uint64_t kn_mem_peak(void)
+{
+    return atomic_load(&mem_peak);
+}
+
+void kn_mem_reset_peak(void)
+{
+    atomic_store(&mem_peak, atomic_load(&mem_live));
+}
+
+kn_status kn_mem_parse_size(const char *text, uint64_t *bytes)
+{
+    if (!text || !*text)
+        return kn_fail(KN_ERR_INVALID, "empty memory size; write e.g. 2G, 512M or 1000000");
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || v < 0 || v != v)
+        return kn_fail(KN_ERR_INVALID, "memory size '%s' is not a number; write e.g. 2G or 512M",
+                       text);
+    double mult = 1;
+    char u = (char)toupper((unsigned char)*end);
+    if (u == 'K')
+        mult = 1024.0;
+    else if (u == 'M')
+        mult = 1024.0 * 1024;
+    else if (u == 'G')
+        mult = 1024.0 * 1024 * 1024;
+    else if (u == 'T')
+        mult = 1024.0 * 1024 * 1024 * 1024;
+    else if (u != '\0' && u != 'B')
+        return kn_fail(KN_ERR_INVALID, "memory size '%s' has unknown unit '%s'; use K, M, G or T",
+                       text, end);
+    if (u && u != 'B') {
+        end++;
+        if (*end == 'i' || *end == 'I') end++;
+        if (*end == 'B' || *end == 'b') end++;
+    } else if (u == 'B') {
+        end++;
+    }
+    if (*end) return kn_fail(KN_ERR_INVALID, "memory size '%s' has trailing text '%s'", text, end);
+    double b = v * mult;
+    if (b >= 18446744073709551615.0)
+        return kn_fail(KN_ERR_RANGE, "memory size '%s' is too large", text);
+    *bytes = (uint64_t)b;
+    return KN_OK;
+}
+
+static void human_bytes(uint64_t n, char *buf, size_t cap)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    int i = 0;
+    while (v >= 1024 && i < 4) {
+        v /= 1024;
+        i++;
+    }
+    snprintf(buf, cap, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+kn_status kn_fail_nomem(size_t n)
+{
+    char req[32], live[32], lim[32];
+    human_bytes(n, req, sizeof req);
+    human_bytes(kn_mem_live(), live, sizeof live);
+    uint64_t l = kn_mem_limit();
+    const char *stage = kn_stage_current();
+    if (l) {
+        human_bytes(l, lim, sizeof lim);
+        return kn_fail(KN_ERR_NOMEM,
+                       "memory limit exceeded in stage '%s': needed %s more with %s in use, "
+                       "limit %s; raise --memory-limit (or KILN_MEMORY_LIMIT) or use less data",
+                       stage, req, live, lim);
+    }
+    return kn_fail(KN_ERR_NOMEM,
+                   "out of memory in stage '%s': the system refused %s with %s in use", stage, req,
+                   live);
+}

@@ -1,0 +1,273 @@
+/* The per-thread CSV record parser: the hot loop of ingest. Each part of a
+ * block is parsed by one thread straight into the frame's column arrays at
+ * rows row0...; categorical cells get part-local codes (remapped by the
+ * driver), string cells part-local text offsets (rebased by the driver). */
+#include "data/csv_reader-impl.h"
+#include "data/parse-impl.h"
+#include "kiln/mem.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e)
+{
+    size_t n = (size_t)(e - s);
+    if (n == 0) return 1;
+    if (n > r->miss_max || !r->miss_first[(unsigned char)*s]) return 0;
+    for (size_t k = 0; k < r->n_miss; k++)
+        if (r->miss_len[k] == n && memcmp(r->miss[k], s, n) == 0) return 1;
+    return 0;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Field content with quotes unescaped (into the part's scratch when needed). */
+static int field_text(csv_part *p, const csv_field *f, const char **s, const char **e)
+{
+    if (!f->escaped) {
+        *s = f->start;
+        *e = f->end;
+        return 1;
+    }
+    size_t need = (size_t)(f->end - f->start);
+    if (need > p->cap_scratch) {
+        size_t cap = need < 256 ? 256 : need * 2;
+        char *b = kn_realloc(p->scratch, cap);
+        if (!b) return 0;
+        p->scratch = b;
+        p->cap_scratch = cap;
+    }
+    size_t n = kn__csv_unescape(f, p->scratch);
+    *s = p->scratch;
+    *e = p->scratch + n;
+    return 1;
+}
+
+static int add_bad(csv_part *p, const char *rec, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#include <stdarg.h>
+static int add_bad(csv_part *p, const char *rec, const char *at, const char *fmt, ...)
+{
+    if (p->n_bad == p->cap_bad) {
+        size_t cap = p->cap_bad ? p->cap_bad * 2 : 16;
+        csv_bad *b = kn_realloc(p->bad, cap * sizeof *b);
+        if (!b) return 0;
+        p->bad = b;
+        p->cap_bad = cap;
+    }
+    csv_bad *b = &p->bad[p->n_bad++];
+    b->start = rec;
+    b->at = at;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->reason, sizeof b->reason, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+static int text_add(csv_part *p, const char *s, size_t n, int64_t *off)
+{
+    if (p->n_text + n > p->cap_text) {
+        size_t cap = p->cap_text ? p->cap_text * 2 : 65536;
+        while (cap < p->n_text + n) cap *= 2;
+        char *t = kn_realloc(p->text, cap);
+        if (!t) return 0;
+        p->text = t;
+        p->cap_text = cap;
+    }
+    memcpy(p->text + p->n_text, s, n);
+    *off = (int64_t)p->n_text;
+    p->n_text += n;
+    return 1;
+}
+
+/* Short printable excerpt of a value for messages. */
+static void excerpt(const char *s, const char *e, char *buf, size_t cap)
+{
+    size_t n = (size_t)(e - s);
+    if (n > 40) n = 40;
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++)
+        buf[k++] = (s[i] >= 32 && s[i] < 127) ? s[i] : '?';
+    buf[k] = '\0';
+    if ((size_t)(e - s) > 40 && k + 4 < cap) strcat(buf, "...");
+}
+
+static void trim(const char **s, const char **e)
+{
+    while (*s < *e && is_space(**s)) (*s)++;
+    while (*e > *s && is_space((*e)[-1])) (*e)--;
+}
+
+void kn__csv_parse_part(csv_reader *r, csv_part *p)
+{
+    const char delim = r->delim;
+    const size_t ncols = r->ncols;
+    const char *s = p->begin, *const end = p->end;
+    size_t row = p->row0;
+    kn_column **cols = r->f->cols;
+    p->written = 0;
+    p->n_text = 0;
+
+    while (s < end) {
+        const char *rec = s;
+        if (*s == '\n') { /* blank line */
+            s++;
+            continue;
+        }
+        if (*s == '\r' && (s + 1 == end || s[1] == '\n')) {
+            s += (s + 1 < end) ? 2 : 1;
+            continue;
+        }
+        const char *bad_at = NULL;
+        char why[200];
+        for (size_t j = 0; j < ncols; j++) {
+            kn_column *c = cols[j];
+            csv_field fld;
+            const char *next;
+            if (c->type == KN_COL_NUMERIC) {
+                double v;
+                if (csv_is_record_end(s, end) || *s == delim) {
+                    c->f64[row] = NAN;
+                    goto field_done;
+                }
+                next = kn__parse_double(s, end, &v);
+                if (next && (next == end || *next == delim || csv_is_record_end(next, end))) {
+                    c->f64[row] = v;
+                    s = next;
+                    goto field_done;
+                }
+            }
+            /* General path: scan the field, then interpret it. */
+            csv_scan_status st = kn__csv_scan_field(s, end, delim, &fld, &next);
+            if (st != CSV_SCAN_OK) {
+                bad_at = next;
+                snprintf(why, sizeof why, "%s in column '%s'",
+                         st == CSV_SCAN_UNTERMINATED ? "unterminated quoted field"
+                                                     : "unexpected text after a closing quote",
+                         c->name);
+                break;
+            }
+            const char *fs, *fe;
+            if (!field_text(p, &fld, &fs, &fe)) goto nomem;
+            switch (c->type) {
+            case KN_COL_NUMERIC: {
+                trim(&fs, &fe);
+                double v = NAN;
+                if (!kn__csv_is_missing(r, fs, fe)) {
+                    const char *q = kn__parse_double(fs, fe, &v);
+                    if (q != fe) {
+                        if (r->cols[j].declared) {
+                            char ex[48];
+                            excerpt(fs, fe, ex, sizeof ex);
+                            bad_at = fld.start;
+                            snprintf(why, sizeof why,
+                                     "cannot parse '%s' as a number in numeric column '%s'", ex,
+                                     c->name);
+                            break;
+                        }
+                        atomic_store(&r->cols[j].bump, 1);
+                        v = NAN;
+                    }
+                }
+                c->f64[row] = v;
+                break;
+            }
+            case KN_COL_CATEGORICAL: {
+                if (!fld.quoted && kn__csv_is_missing(r, fs, fe)) {
+                    c->codes[row] = -1;
+                    break;
+                }
+                if (fs == fe) {
+                    c->codes[row] = -1;
+                    break;
+                }
+                if (!kn__utf8_valid((const unsigned char *)fs, (size_t)(fe - fs))) {
+                    bad_at = fld.start;
+                    snprintf(why, sizeof why, "invalid UTF-8 in column '%s'", c->name);
+                    break;
+                }
+                int32_t code;
+                if (kn__dict_intern(&p->dicts[j], fs, (size_t)(fe - fs), &code) != KN_OK)
+                    goto nomem;
+                c->codes[row] = code;
+                break;
+            }
+            case KN_COL_STRING: {
+                if (!fld.quoted && kn__csv_is_missing(r, fs, fe)) {
+                    c->str_off[row] = -1;
+                    c->str_len[row] = 0;
+                    break;
+                }
+                if (!kn__utf8_valid((const unsigned char *)fs, (size_t)(fe - fs))) {
+                    bad_at = fld.start;
+                    snprintf(why, sizeof why, "invalid UTF-8 in column '%s'", c->name);
+                    break;
+                }
+                int64_t off;
+                if (!text_add(p, fs, (size_t)(fe - fs), &off)) goto nomem;
+                c->str_off[row] = off;
+                c->str_len[row] = fe - fs;
+                break;
+            }
+            case KN_COL_TIMESTAMP: {
+                trim(&fs, &fe);
+                int64_t t = KN_TS_MISSING;
+                if (!kn__csv_is_missing(r, fs, fe) && !kn__parse_timestamp(fs, fe, &t)) {
+                    if (r->cols[j].declared) {
+                        char ex[48];
+                        excerpt(fs, fe, ex, sizeof ex);
+                        bad_at = fld.start;
+                        snprintf(why, sizeof why,
+                                 "cannot parse '%s' as an ISO-8601 timestamp in column '%s'", ex,
+                                 c->name);
+                        break;
+                    }
+                    atomic_store(&r->cols[j].bump, 1);
+                    t = KN_TS_MISSING;
+                }
+                c->ts[row] = t;
+                break;
+            }
+            }
+            if (bad_at) break;
+            s = next;
+        field_done:
+            if (j + 1 < ncols) {
+                if (s < end && *s == delim) {
+                    s++;
+                } else {
+                    bad_at = s;
+                    snprintf(why, sizeof why, "expected %zu fields, found %zu", ncols,
+                             kn__csv_count_fields(rec, end, delim));
+                    break;
+                }
+            }
+        }
+        if (!bad_at && s < end && *s == delim) {
+            bad_at = s;
+            snprintf(why, sizeof why, "expected %zu fields, found %zu", ncols,
+                     kn__csv_count_fields(rec, end, delim));
+        }
+        if (bad_at) {
+            if (!add_bad(p, rec, bad_at, "%s", why)) goto nomem;
+            int complete;
+            s = kn__csv_next_record(rec, end, delim, &complete);
+            continue;
+        }
+        if (s < end && *s == '\r') s++;
+        if (s < end && *s == '\n') s++;
+        row++;
+    }
+    p->written = row - p->row0;
+    return;
+nomem:
+    p->written = row - p->row0;
+    p->status = KN_ERR_NOMEM;
+    snprintf(p->message, sizeof p->message, "%s", kn_last_error());
+}

@@ -1,0 +1,75 @@
+/* Internal: state of one CSV read, shared by csv_read.c (driver, block
+ * loop), csv_parse.c (the per-thread record parser) and csv_infer.c
+ * (header and type inference). */
+#ifndef KILN_CSV_READER_IMPL_H
+#define KILN_CSV_READER_IMPL_H
+
+#include "data/csv-impl.h"
+#include "data/dict-impl.h"
+#include "data/frame-impl.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+typedef struct csv_col {
+    char *name;
+    kn_col_type type;
+    int declared;    /* type given by the user: bad values are bad rows */
+    atomic_int bump; /* a value did not fit the inferred type: promote and re-read */
+} csv_col;
+
+typedef struct csv_bad {
+    const char *start; /* record start */
+    const char *at;    /* offending byte */
+    char reason[200];
+} csv_bad;
+
+/* One thread's scratch state; part i of every block is parsed by thread i. */
+typedef struct csv_part {
+    kn_dict *dicts;  /* per column: levels seen by this part (persist across blocks) */
+    int32_t **remap; /* per column: local code -> frame code */
+    size_t *remap_n; /* per column: entries of remap filled */
+    size_t *remap_cap;
+    char *text; /* string cells of this block */
+    size_t n_text, cap_text;
+    char *scratch; /* unescape buffer */
+    size_t cap_scratch;
+    csv_bad *bad;
+    size_t n_bad, cap_bad;
+    kn_status status; /* KN_ERR_NOMEM from this part */
+    char message[512];
+    /* the block's slice */
+    const char *begin, *end;
+    size_t records; /* records counted (upper bound of rows) */
+    size_t lines;   /* newline bytes */
+    size_t row0;    /* first frame row for this part */
+    size_t written; /* rows actually written */
+} csv_part;
+
+typedef struct csv_reader {
+    const char *path;
+    const kn_read_opts *o;
+    char delim;
+    size_t ncols;
+    csv_col *cols;
+    /* missing tokens */
+    char **miss;
+    size_t *miss_len;
+    size_t n_miss, miss_max;
+    unsigned char miss_first[256];
+    kn_frame *f;
+    int nparts;
+    csv_part *parts;
+    uint64_t line_base; /* newlines before the current block */
+} csv_reader;
+
+/* Parse part p's slice into frame rows p->row0 ...; sets p->written. */
+void kn__csv_parse_part(csv_reader *r, csv_part *p);
+/* Is [s, e) a missing token? (Empty is always missing.) */
+int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e);
+/* Decide header and column types from the first block (buf holds the
+ * records after any BOM). Sets r->ncols, r->cols and *data_start. */
+kn_status kn__csv_infer(csv_reader *r, const char *buf, size_t len, int at_eof,
+                        const char **data_start);
+
+#endif

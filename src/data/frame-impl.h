@@ -1,0 +1,38 @@
+/* Internal layout of frames and columns, shared by the data layer's readers
+ * and writers so they can fill columns in place. */
+#ifndef KILN_FRAME_IMPL_H
+#define KILN_FRAME_IMPL_H
+
+#include "data/dict-impl.h"
+#include "kiln/frame.h"
+
+struct kn_column {
+    char *name;
+    kn_col_type type;
+    kn_role role;
+    size_t cap; /* rows allocated */
+    double *f64;
+    int32_t *codes;
+    int64_t *ts;
+    kn_dict dict; /* categorical levels */
+    /* string cells: start offset into text (-1 = missing) and length */
+    int64_t *str_off;
+    int64_t *str_len;
+    char *text;
+    size_t n_text, cap_text;
+};
+
+struct kn_frame {
+    size_t n_rows;
+    size_t n_cols, cap_cols;
+    kn_column **cols;
+};
+
+/* Grow a column's arrays to hold cap rows (new cells are not initialised). */
+kn_status kn__column_reserve(kn_column *c, size_t cap);
+/* Set rows [from, to) missing. */
+void kn__column_fill_missing(kn_column *c, size_t from, size_t to);
+/* Append bytes to a string column's text; returns the start offset. */
+kn_status kn__column_add_text(kn_column *c, const char *s, size_t len, int64_t *off);
+
+#endif

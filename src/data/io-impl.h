@@ -1,0 +1,56 @@
+/* Internal: the format readers and writers behind kn_frame_read/kn_frame_write. */
+#ifndef KILN_IO_IMPL_H
+#define KILN_IO_IMPL_H
+
+#include "kiln/io.h"
+
+#include <stdio.h>
+
+kn_status kn__csv_read(const char *path, const kn_read_opts *o, kn_frame **out,
+                       kn_read_report *rep);
+kn_status kn__csv_write(const kn_frame *f, const char *path);
+kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
+                        kn_read_report *rep);
+kn_status kn__arff_write(const kn_frame *f, const char *path);
+kn_status kn__libsvm_read(const char *path, const kn_read_opts *o, kn_frame **out,
+                          kn_read_report *rep);
+kn_status kn__libsvm_write(const kn_frame *f, const char *path);
+kn_status kn__jsonl_read(const char *path, const kn_read_opts *o, kn_frame **out,
+                         kn_read_report *rep);
+kn_status kn__jsonl_write(const kn_frame *f, const char *path);
+kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
+                       kn_read_report *rep);
+kn_status kn__kfr_write(const kn_frame *f, const char *path);
+
+/* Whole file (or stdin for "-") into a new NUL-terminated buffer (kn_free). */
+kn_status kn__slurp(const char *path, char **buf, size_t *len);
+
+/* Output file written to "<path>.tmp.<pid>" and renamed into place on commit. */
+typedef struct kn_outfile {
+    FILE *fp;
+    char *path;
+    char *tmp;
+} kn_outfile;
+kn_status kn__outfile_open(kn_outfile *o, const char *path);
+/* Flush, fsync, close and rename; on failure the temp file is removed. */
+kn_status kn__outfile_commit(kn_outfile *o);
+void kn__outfile_abort(kn_outfile *o);
+
+/* Rejected rows, for every reader: kn__rejects_add returns KN_OK when the
+ * row is set aside (counted; written to the quarantine file) or the failure
+ * (file:line:column: reason) when on_bad_rows=fail. */
+typedef struct kn_rejects {
+    const kn_read_opts *o;
+    const char *path;
+    FILE *fp;
+    kn_read_report *rep;
+} kn_rejects;
+kn_status kn__rejects_open(kn_rejects *r, const char *path, const kn_read_opts *o,
+                           kn_read_report *rep);
+/* line:col locate the fault (for the failure message); row_line is where the
+ * rejected row starts (for the quarantine file). */
+kn_status kn__rejects_add(kn_rejects *r, uint64_t line, uint64_t col, uint64_t row_line,
+                          const char *reason, const char *row, size_t row_len);
+kn_status kn__rejects_close(kn_rejects *r);
+
+#endif

@@ -1,0 +1,366 @@
+/* Column statistics, duplicate rows and warnings for `kiln describe`. */
+#include "kiln/profile.h"
+#include "data/frame-impl.h"
+#include "data/sort-impl.h"
+#include "kiln/mem.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static double quantile(const uint64_t *sorted_keys, size_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    size_t lo = (size_t)pos;
+    size_t hi = lo + 1 < n ? lo + 1 : lo;
+    double a = kn__key_f64(sorted_keys[lo]), b = kn__key_f64(sorted_keys[hi]);
+    return a + (b - a) * (pos - (double)lo);
+}
+
+/* Numeric (and timestamp, as doubles) statistics. */
+static kn_status profile_numeric(const kn_column *c, size_t rows, kn_col_profile *p)
+{
+    uint64_t *keys = kn_malloc((rows ? rows : 1) * sizeof *keys);
+    uint64_t *tmp = kn_malloc((rows ? rows : 1) * sizeof *tmp);
+    if (!keys || !tmp) {
+        kn_free(keys);
+        kn_free(tmp);
+        return KN_ERR_NOMEM;
+    }
+    size_t n = 0;
+    double sum = 0;
+    int integer = 1;
+    for (size_t i = 0; i < rows; i++) {
+        double v;
+        if (c->type == KN_COL_NUMERIC) {
+            v = c->f64[i];
+            if (isnan(v)) continue;
+        } else {
+            if (c->ts[i] == KN_TS_MISSING) continue;
+            v = (double)c->ts[i];
+        }
+        keys[n++] = kn__f64_key(v);
+        sum += v;
+        if (integer && v != floor(v)) integer = 0;
+    }
+    p->count = n;
+    p->integer_valued = integer && n > 0;
+    if (n) {
+        double mean = sum / (double)n, m2 = 0, m3 = 0;
+        for (size_t i = 0; i < n; i++) {
+            double d = kn__key_f64(keys[i]) - mean;
+            m2 += d * d;
+            m3 += d * d * d;
+        }
+        p->mean = mean;
+        p->std = n > 1 ? sqrt(m2 / (double)(n - 1)) : 0;
+        double var = m2 / (double)n;
+        p->skew = (n > 2 && var > 0) ? (m3 / (double)n) / pow(var, 1.5) *
+                                           sqrt((double)n * (double)(n - 1)) / (double)(n - 2)
+                                     : 0;
+        kn__sort_u64_pairs(keys, NULL, tmp, NULL, n);
+        p->min = kn__key_f64(keys[0]);
+        p->max = kn__key_f64(keys[n - 1]);
+        p->p1 = quantile(keys, n, 0.01);
+        p->p25 = quantile(keys, n, 0.25);
+        p->p50 = quantile(keys, n, 0.50);
+        p->p75 = quantile(keys, n, 0.75);
+        p->p99 = quantile(keys, n, 0.99);
+        uint64_t distinct = 1;
+        for (size_t i = 1; i < n; i++)
+            distinct += kn__key_f64(keys[i]) != kn__key_f64(keys[i - 1]); /* -0 == +0 */
+        p->distinct = distinct;
+    } else {
+        p->mean = p->std = p->min = p->max = p->p1 = p->p25 = p->p50 = p->p75 = p->p99 = NAN;
+    }
+    kn_free(keys);
+    kn_free(tmp);
+    return KN_OK;
+}
+
+/* Indices of the KN_PROFILE_TOP largest counts (ties: lower index first). */
+static size_t top_indices(const uint64_t *counts, size_t n, size_t *idx)
+{
+    size_t k = 0;
+    for (; k < KN_PROFILE_TOP; k++) {
+        size_t best = SIZE_MAX;
+        for (size_t l = 0; l < n; l++) {
+            if (!counts[l] || (best != SIZE_MAX && counts[l] <= counts[best])) continue;
+            int picked = 0;
+            for (size_t t = 0; t < k; t++) picked |= idx[t] == l;
+            if (!picked) best = l;
+        }
+        if (best == SIZE_MAX) break;
+        idx[k] = best;
+    }
+    return k;
+}
+
+/* Categorical and string columns: counts per distinct value. */
+static kn_status profile_text(const kn_column *c, size_t rows, kn_col_profile *p)
+{
+    kn_dict local;
+    const kn_dict *d = &c->dict;
+    kn__dict_init(&local);
+    int32_t *codes = NULL;
+    kn_status st = KN_OK;
+    if (c->type == KN_COL_STRING) {
+        /* intern the strings to count them */
+        codes = kn_malloc((rows ? rows : 1) * sizeof *codes);
+        if (!codes) return KN_ERR_NOMEM;
+        for (size_t i = 0; i < rows && st == KN_OK; i++) {
+            size_t len;
+            const char *t = kn_column_str(c, i, &len);
+            codes[i] = -1;
+            if (t) st = kn__dict_intern(&local, t, len, &codes[i]);
+        }
+        d = &local;
+    }
+    uint64_t *counts = st == KN_OK ? kn_calloc(d->n ? d->n : 1, sizeof *counts) : NULL;
+    if (!counts) {
+        kn_free(codes);
+        kn__dict_free(&local);
+        return KN_ERR_NOMEM;
+    }
+    const int32_t *cc = codes ? codes : c->codes;
+    for (size_t i = 0; i < rows; i++)
+        if (cc[i] >= 0) {
+            counts[cc[i]]++;
+            p->count++;
+        }
+    for (size_t l = 0; l < d->n; l++) p->distinct += counts[l] > 0;
+    size_t idx[KN_PROFILE_TOP];
+    p->n_top = top_indices(counts, d->n, idx);
+    for (size_t t = 0; t < p->n_top && st == KN_OK; t++) {
+        size_t len;
+        const char *text = kn__dict_get(d, (int32_t)idx[t], &len);
+        p->top[t].value = kn_strndup(text, len);
+        p->top[t].count = counts[idx[t]];
+        if (!p->top[t].value) st = KN_ERR_NOMEM;
+    }
+    p->mean = p->std = p->min = p->max = p->p1 = p->p25 = p->p50 = p->p75 = p->p99 = NAN;
+    kn_free(counts);
+    kn_free(codes);
+    kn__dict_free(&local);
+    return st;
+}
+
+/* A hash of one cell, equal for equal values. */
+static uint64_t cell_hash(const kn_column *c, size_t i)
+{
+    uint64_t v = 0;
+    switch (c->type) {
+    case KN_COL_NUMERIC: {
+        double d = c->f64[i];
+        if (isnan(d)) return 0x7ff8dead;
+        if (d == 0) d = 0; /* -0 == +0 */
+        memcpy(&v, &d, sizeof v);
+        break;
+    }
+    case KN_COL_CATEGORICAL:
+        v = (uint64_t)(int64_t)c->codes[i];
+        break;
+    case KN_COL_TIMESTAMP:
+        v = (uint64_t)c->ts[i];
+        break;
+    case KN_COL_STRING: {
+        size_t len;
+        const char *t = kn_column_str(c, i, &len);
+        return t ? kn__hash_bytes(t, len) : 0x5eed;
+    }
+    }
+    v *= 0x9e3779b97f4a7c15ull;
+    return v ^ (v >> 29);
+}
+
+static int cells_equal(const kn_column *c, size_t a, size_t b)
+{
+    switch (c->type) {
+    case KN_COL_NUMERIC:
+        return c->f64[a] == c->f64[b] || (isnan(c->f64[a]) && isnan(c->f64[b]));
+    case KN_COL_CATEGORICAL:
+        return c->codes[a] == c->codes[b];
+    case KN_COL_TIMESTAMP:
+        return c->ts[a] == c->ts[b];
+    case KN_COL_STRING: {
+        size_t la, lb;
+        const char *ta = kn_column_str(c, a, &la), *tb = kn_column_str(c, b, &lb);
+        if (!ta || !tb) return ta == tb;
+        return la == lb && memcmp(ta, tb, la) == 0;
+    }
+    }
+    return 0;
+}
+
+/* Rows equal (cell by cell) to an earlier row. Rows are grouped by a 64-bit
+ * hash, then compared exactly within each group. */
+static kn_status count_duplicates(const kn_frame *f, uint64_t *out)
+{
+    size_t n = f->n_rows;
+    *out = 0;
+    if (n < 2 || f->n_cols == 0) return KN_OK;
+    uint64_t *h = kn_calloc(n, sizeof *h), *row = kn_malloc(n * sizeof *row);
+    uint64_t *th = kn_malloc(n * sizeof *th), *tr = kn_malloc(n * sizeof *tr);
+    if (!h || !row || !th || !tr) {
+        kn_free(h);
+        kn_free(row);
+        kn_free(th);
+        kn_free(tr);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < f->n_cols; j++) {
+        const kn_column *c = f->cols[j];
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) h[i] = (h[i] * 0x100000001b3ull) ^ cell_hash(c, i);
+    }
+    for (size_t i = 0; i < n; i++) row[i] = i;
+    kn__sort_u64_pairs(h, row, th, tr, n);
+    uint64_t dups = 0;
+    for (size_t a = 0; a < n;) {
+        size_t b = a + 1;
+        while (b < n && h[b] == h[a]) b++;
+        /* within a hash group, a row is a duplicate if it equals an earlier member */
+        for (size_t x = a + 1; x < b; x++) {
+            int dup = 0;
+            for (size_t y = a; y < x && !dup; y++) {
+                int eq = 1;
+                for (size_t j = 0; j < f->n_cols && eq; j++)
+                    eq = cells_equal(f->cols[j], row[x], row[y]);
+                dup = eq;
+            }
+            dups += dup;
+        }
+        a = b;
+    }
+    *out = dups;
+    kn_free(h);
+    kn_free(row);
+    kn_free(th);
+    kn_free(tr);
+    return KN_OK;
+}
+
+static kn_status add_warning(kn_profile *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+static kn_status add_warning(kn_profile *p, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char **w = kn_realloc(p->warnings, (p->n_warnings + 1) * sizeof *w);
+    if (!w) return KN_ERR_NOMEM;
+    p->warnings = w;
+    if (!(w[p->n_warnings] = kn_strdup(buf))) return KN_ERR_NOMEM;
+    p->n_warnings++;
+    return KN_OK;
+}
+
+static int name_says_id(const char *name)
+{
+    size_t n = strlen(name);
+    if (n >= 2 && (name[n - 2] == 'i' || name[n - 2] == 'I') &&
+        (name[n - 1] == 'd' || name[n - 1] == 'D'))
+        return n == 2 || name[n - 3] == '_' || name[n - 3] == '-' || name[n - 3] == ' ' ||
+               (name[n - 2] == 'I' && name[n - 3] >= 'a' && name[n - 3] <= 'z');
+    return 0;
+}
+
+static kn_status warnings(kn_profile *p)
+{
+    kn_status st = KN_OK;
+    for (size_t j = 0; j < p->n_cols && st == KN_OK; j++) {
+        const kn_col_profile *c = &p->cols[j];
+        if (p->rows && c->missing_frac > 0.2)
+            st = add_warning(p, "column '%s' is %.1f%% missing", c->name, 100 * c->missing_frac);
+        if (st == KN_OK && c->constant && p->rows)
+            st = add_warning(p, "column '%s' is constant: it carries no information", c->name);
+        if (st == KN_OK && c->likely_id)
+            st = add_warning(p,
+                             "column '%s' looks like an ID (unique per row); exclude it from "
+                             "features",
+                             c->name);
+        else if (st == KN_OK && (c->type == KN_COL_CATEGORICAL || c->type == KN_COL_STRING) &&
+                 c->count >= 20 && (c->distinct > 1000 || c->distinct * 2 > c->count))
+            st = add_warning(p, "column '%s' has high cardinality (%llu distinct values)", c->name,
+                             (unsigned long long)c->distinct);
+        if (st == KN_OK && c->type == KN_COL_NUMERIC && fabs(c->skew) > 2 && c->count > 2)
+            st = add_warning(p,
+                             "column '%s' is highly skewed (skew %.2f); consider a log or "
+                             "power transform",
+                             c->name, c->skew);
+    }
+    if (st == KN_OK && p->duplicate_rows)
+        st = add_warning(p, "%llu duplicate rows (%.1f%%)", (unsigned long long)p->duplicate_rows,
+                         100.0 * (double)p->duplicate_rows / (double)p->rows);
+    return st;
+}
+
+kn_status kn_profile_compute(const kn_frame *f, kn_profile **out)
+{
+    kn_profile *p = kn_calloc(1, sizeof *p);
+    if (!p) return KN_ERR_NOMEM;
+    p->rows = f->n_rows;
+    p->n_cols = f->n_cols;
+    p->cols = kn_calloc(f->n_cols ? f->n_cols : 1, sizeof *p->cols);
+    if (!p->cols) {
+        kn_free(p);
+        return KN_ERR_NOMEM;
+    }
+    int failed = 0;
+    char message[512] = "";
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t j = 0; j < f->n_cols; j++) {
+        const kn_column *c = f->cols[j];
+        kn_col_profile *cp = &p->cols[j];
+        cp->name = kn_strdup(c->name);
+        cp->type = c->type;
+        cp->role = c->role;
+        kn_status st = cp->name ? KN_OK : KN_ERR_NOMEM;
+        if (st == KN_OK)
+            st = (c->type == KN_COL_NUMERIC || c->type == KN_COL_TIMESTAMP)
+                     ? profile_numeric(c, f->n_rows, cp)
+                     : profile_text(c, f->n_rows, cp);
+        if (st != KN_OK) {
+#pragma omp critical(kn_profile_error)
+            {
+                failed = 1;
+                snprintf(message, sizeof message, "%s", kn_last_error());
+            }
+            continue;
+        }
+        cp->missing = f->n_rows - cp->count;
+        cp->missing_frac = f->n_rows ? (double)cp->missing / (double)f->n_rows : 0;
+        cp->constant = cp->distinct <= 1;
+        cp->likely_id = f->n_rows >= 10 && cp->distinct == f->n_rows &&
+                        (c->type == KN_COL_CATEGORICAL || c->type == KN_COL_STRING ||
+                         (c->type == KN_COL_NUMERIC && cp->integer_valued)) &&
+                        (c->type != KN_COL_NUMERIC || name_says_id(c->name) ||
+                         cp->max - cp->min == (double)(f->n_rows - 1));
+    }
+    kn_status st = failed ? kn_fail(KN_ERR_NOMEM, "%s", message) : KN_OK;
+    if (st == KN_OK) st = count_duplicates(f, &p->duplicate_rows);
+    if (st == KN_OK) st = warnings(p);
+    if (st != KN_OK) {
+        kn_profile_free(p);
+        return st;
+    }
+    *out = p;
+    return KN_OK;
+}
+
+void kn_profile_free(kn_profile *p)
+{
+    if (!p) return;
+    for (size_t j = 0; j < p->n_cols; j++) {
+        kn_free(p->cols[j].name);
+        for (size_t t = 0; t < p->cols[j].n_top; t++) kn_free(p->cols[j].top[t].value);
+    }
+    kn_free(p->cols);
+    for (size_t w = 0; w < p->n_warnings; w++) kn_free(p->warnings[w]);
+    kn_free(p->warnings);
+    kn_free(p);
+}
