@@ -237,7 +237,11 @@ kn_status kn_frame_reserve(kn_frame *f, size_t n_rows)
 
 kn_status kn_frame_resize(kn_frame *f, size_t n_rows)
 {
-    if (kn_frame_reserve(f, n_rows) != KN_OK) return KN_ERR_NOMEM;
+    /* grow capacity geometrically so row-by-row growth stays linear */
+    size_t cap = f->n_cols ? f->cols[0]->cap : 0;
+    if (n_rows > cap &&
+        kn_frame_reserve(f, n_rows > cap + cap / 2 ? n_rows : cap + cap / 2) != KN_OK)
+        return KN_ERR_NOMEM;
     for (size_t j = 0; j < f->n_cols; j++) kn__column_fill_missing(f->cols[j], f->n_rows, n_rows);
     f->n_rows = n_rows;
     return KN_OK;
