@@ -60,7 +60,9 @@ int cmd_convert(int argc, char **argv)
                                        "in", in, "out", out, "rows", (json_int_t)rows, "columns",
                                        (json_int_t)cols, "read", cli_read_report_json(&rep),
                                        "stages", cli_stages_json()));
-    cli_print_read_report(stderr, in, &rep);
-    if (!cli.quiet) fprintf(stderr, "wrote %zu rows x %zu columns to %s\n", rows, cols, out);
+    if (!cli.quiet) {
+        cli_print_read_report(stderr, in, &rep);
+        fprintf(stderr, "wrote %zu rows x %zu columns to %s\n", rows, cols, out);
+    }
     return CLI_OK;
 }

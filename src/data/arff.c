@@ -75,7 +75,8 @@ static kn_status parse_header(kn_frame *f, arff_cursor *c, const char *path)
         if (s == le || *s == '%') continue;
         int q;
         if (!token(&s, le, " \t", word, sizeof word, &q))
-            return kn_fail(KN_ERR_PARSE, "%s:%llu:1: bad header line", path, (unsigned long long)line);
+            return kn_fail(KN_ERR_PARSE, "%s:%llu:1: bad header line", path,
+                           (unsigned long long)line);
         if (!strcasecmp(word, "@relation")) continue;
         if (!strcasecmp(word, "@data")) return KN_OK;
         if (strcasecmp(word, "@attribute") != 0)
@@ -101,18 +102,23 @@ static kn_status parse_header(kn_frame *f, arff_cursor *c, const char *path)
                 int32_t code;
                 if (kn_column_intern(col, word, strlen(word), &code) != KN_OK) return KN_ERR_NOMEM;
                 skip_ws(&s, le);
-                if (s < le && *s == ',') s++;
-                else if (s < le && *s == '}') break;
+                if (s < le && *s == ',')
+                    s++;
+                else if (s < le && *s == '}')
+                    break;
                 else
-                    return kn_fail(KN_ERR_PARSE, "%s:%llu:%ld: unterminated nominal list; close it with }",
-                                   path, (unsigned long long)line, (long)(s - ls) + 1);
+                    return kn_fail(KN_ERR_PARSE,
+                                   "%s:%llu:%ld: unterminated nominal list; close it with }", path,
+                                   (unsigned long long)line, (long)(s - ls) + 1);
             }
             continue;
         }
         if (!token(&s, le, " \t", word, sizeof word, &q))
-            return kn_fail(KN_ERR_PARSE, "%s:%llu: bad attribute type", path, (unsigned long long)line);
+            return kn_fail(KN_ERR_PARSE, "%s:%llu: bad attribute type", path,
+                           (unsigned long long)line);
         kn_col_type t;
-        if (!strcasecmp(word, "numeric") || !strcasecmp(word, "real") || !strcasecmp(word, "integer"))
+        if (!strcasecmp(word, "numeric") || !strcasecmp(word, "real") ||
+            !strcasecmp(word, "integer"))
             t = KN_COL_NUMERIC;
         else if (!strcasecmp(word, "string"))
             t = KN_COL_STRING;
@@ -201,7 +207,8 @@ kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
         if (*s == '{') { /* sparse: {index value, ...}; absent numeric = 0 */
             for (size_t j = 0; j < ncols; j++) {
                 kn_column *col = kn_frame_col(f, j);
-                if (kn_column_type(col) == KN_COL_NUMERIC) kn_column_f64(col)[row] = 0;
+                if (kn_column_type(col) == KN_COL_NUMERIC)
+                    kn_column_f64(col)[row] = 0;
                 else if (kn_column_type(col) == KN_COL_CATEGORICAL && kn_column_n_levels(col))
                     kn_column_codes(col)[row] = 0;
             }
@@ -223,8 +230,10 @@ kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
                 }
                 why = set_value(kn_frame_col(f, (size_t)idx), row, val, q);
                 skip_ws(&s, le);
-                if (s < le && *s == ',') s++;
-                else if (!(s < le && *s == '}')) why = why ? why : "unterminated sparse row; close it with }";
+                if (s < le && *s == ',')
+                    s++;
+                else if (!(s < le && *s == '}'))
+                    why = why ? why : "unterminated sparse row; close it with }";
             }
         } else {
             for (size_t j = 0; j < ncols && !why; j++) {
@@ -236,7 +245,8 @@ kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
                 why = set_value(kn_frame_col(f, j), row, val, q);
                 skip_ws(&s, le);
                 if (j + 1 < ncols) {
-                    if (s < le && *s == ',') s++;
+                    if (s < le && *s == ',')
+                        s++;
                     else if (!why) {
                         why = "too few values for the declared attributes";
                         at = s;

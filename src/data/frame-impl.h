@@ -30,6 +30,8 @@ struct kn_frame {
 
 /* Grow a column's arrays to hold cap rows (new cells are not initialised). */
 kn_status kn__column_reserve(kn_column *c, size_t cap);
+/* kn_frame_add_column without the name check, for names known to be unique. */
+kn_status kn__frame_add_unique(kn_frame *f, const char *name, kn_col_type type, kn_column **out);
 /* Set rows [from, to) missing. */
 void kn__column_fill_missing(kn_column *c, size_t from, size_t to);
 /* Append bytes to a string column's text; returns the start offset. */

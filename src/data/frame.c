@@ -189,12 +189,17 @@ kn_status kn__column_add_text(kn_column *c, const char *s, size_t len, int64_t *
 
 kn_status kn_frame_add_column(kn_frame *f, const char *name, kn_col_type type, kn_column **out)
 {
-    if ((unsigned)type > KN_COL_TIMESTAMP)
-        return kn_fail(KN_ERR_INVALID, "column '%s': unknown type %d", name, (int)type);
     for (size_t i = 0; i < f->n_cols; i++)
         if (strcmp(f->cols[i]->name, name) == 0)
             return kn_fail(KN_ERR_INVALID,
                            "column name '%s' appears twice; column names must be unique", name);
+    return kn__frame_add_unique(f, name, type, out);
+}
+
+kn_status kn__frame_add_unique(kn_frame *f, const char *name, kn_col_type type, kn_column **out)
+{
+    if ((unsigned)type > KN_COL_TIMESTAMP)
+        return kn_fail(KN_ERR_INVALID, "column '%s': unknown type %d", name, (int)type);
     if (f->n_cols == f->cap_cols) {
         size_t cap = f->cap_cols ? f->cap_cols * 2 : 8;
         kn_column **cols = kn_realloc(f->cols, cap * sizeof *cols);

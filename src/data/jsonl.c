@@ -58,7 +58,8 @@ static kn_status store(kn_column *c, size_t i, json_t *v)
         /* a number in a text column keeps its JSON text */
         __attribute__((fallthrough));
     case KN_COL_STRING: {
-        if (json_is_string(v)) return kn_column_set_str(c, i, json_string_value(v), json_string_length(v));
+        if (json_is_string(v))
+            return kn_column_set_str(c, i, json_string_value(v), json_string_length(v));
         char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
         if (!text) return kn_fail(KN_ERR_NOMEM, "out of memory encoding JSON");
         kn_status s = c->type == KN_COL_STRING
@@ -119,8 +120,7 @@ kn_status kn__jsonl_read(const char *path, const kn_read_opts *o, kn_frame **out
         }
         if (why) {
             json_decref(obj);
-            st = kn__rejects_add(&rj, li + 1, col, li + 1,
-                                 why, s, (size_t)(e - s));
+            st = kn__rejects_add(&rj, li + 1, col, li + 1, why, s, (size_t)(e - s));
             continue;
         }
         const char *k;
@@ -158,7 +158,7 @@ kn_status kn__jsonl_read(const char *path, const kn_read_opts *o, kn_frame **out
     if ((st = kn_frame_new(&f)) != KN_OK) goto close;
     for (size_t j = 0; j < n_keys && st == KN_OK; j++) {
         int k = keys[j].kind;
-        kn_col_type t = k == J_TS ? KN_COL_TIMESTAMP
+        kn_col_type t = k == J_TS    ? KN_COL_TIMESTAMP
                         : k == J_CAT ? KN_COL_CATEGORICAL
                         : k == J_STR ? KN_COL_STRING
                                      : KN_COL_NUMERIC;
@@ -238,7 +238,8 @@ kn_status kn__jsonl_write(const kn_frame *f, const char *path)
             }
             json_object_set_new(obj, c->name, v);
         }
-        if (json_dumpf(obj, out.fp, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0)
+        if (json_dumpf(obj, out.fp, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) !=
+            0)
             s = kn_fail(KN_ERR_IO, "writing %s failed", path);
         fputc('\n', out.fp);
         json_decref(obj);

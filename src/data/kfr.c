@@ -188,8 +188,7 @@ static kn_status get_blob(rbuf *r, void *dst, size_t n, const char *what)
     return KN_OK;
 }
 
-kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
-                       kn_read_report *rep)
+kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, kn_read_report *rep)
 {
     (void)o;
     if (sodium_init() < 0) return kn_fail(KN_ERR_INTERNAL, "libsodium failed to initialise");
@@ -209,7 +208,8 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
     memcpy(&major, buf + 8, 2);
     memcpy(&minor, buf + 10, 2);
     if (major > KN_KFR_MAJOR) {
-        st = kn_fail(KN_ERR_VERSION, "%s: .kfr format %u.%u is newer than this kiln reads (%u.x); upgrade kiln",
+        st = kn_fail(KN_ERR_VERSION,
+                     "%s: .kfr format %u.%u is newer than this kiln reads (%u.x); upgrade kiln",
                      path, major, minor, KN_KFR_MAJOR);
         goto done;
     }
@@ -266,7 +266,8 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
         /* the first blob's raw length must match n_rows before anything is allocated */
         uint64_t first_raw;
         size_t width = c->type == KN_COL_CATEGORICAL ? 4 : 8;
-        if ((size_t)(r.end - r.p) < 8 || (memcpy(&first_raw, r.p, 8), first_raw != n_rows * width)) {
+        if ((size_t)(r.end - r.p) < 8 ||
+            (memcpy(&first_raw, r.p, 8), first_raw != n_rows * width)) {
             st = corrupt(&r, "column length does not match the row count");
             break;
         }
@@ -291,16 +292,19 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
                 break;
             }
             st = get_blob(&r, c->codes, n * 4, "codes have the wrong length");
-            if (st == KN_OK) st = get_blob(&r, lens, nlev * 4, "level lengths have the wrong length");
+            if (st == KN_OK)
+                st = get_blob(&r, lens, nlev * 4, "level lengths have the wrong length");
             uint64_t total = 0;
             for (size_t l = 0; l < nlev && st == KN_OK; l++) total += lens[l];
-            if (st == KN_OK && total > (uint64_t)len * 1024) st = corrupt(&r, "implausible level text size");
+            if (st == KN_OK && total > (uint64_t)len * 1024)
+                st = corrupt(&r, "implausible level text size");
             if (st == KN_OK) {
                 kn_free(scratch);
                 scratch = kn_malloc(total ? (size_t)total : 1);
                 if (!scratch) st = KN_ERR_NOMEM;
             }
-            if (st == KN_OK) st = get_blob(&r, scratch, (size_t)total, "level text has the wrong length");
+            if (st == KN_OK)
+                st = get_blob(&r, scratch, (size_t)total, "level text has the wrong length");
             size_t at = 0;
             for (size_t l = 0; l < nlev && st == KN_OK; l++) {
                 int32_t code;
@@ -309,7 +313,8 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
                 at += lens[l];
             }
             for (size_t i = 0; i < n && st == KN_OK; i++)
-                if (c->codes[i] < -1 || c->codes[i] >= (int32_t)nlev) st = corrupt(&r, "category code out of range");
+                if (c->codes[i] < -1 || c->codes[i] >= (int32_t)nlev)
+                    st = corrupt(&r, "category code out of range");
             kn_free(lens);
             break;
         }
@@ -319,10 +324,12 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
                 break;
             }
             st = get_blob(&r, c->str_off, n * 8, "string offsets have the wrong length");
-            if (st == KN_OK) st = get_blob(&r, c->str_len, n * 8, "string lengths have the wrong length");
+            if (st == KN_OK)
+                st = get_blob(&r, c->str_len, n * 8, "string lengths have the wrong length");
             if (st == KN_OK && extra) {
                 c->text = kn_malloc((size_t)extra);
-                if (!c->text) st = KN_ERR_NOMEM;
+                if (!c->text)
+                    st = KN_ERR_NOMEM;
                 else {
                     c->cap_text = c->n_text = (size_t)extra;
                     st = get_blob(&r, c->text, (size_t)extra, "string text has the wrong length");
@@ -333,7 +340,8 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
             for (size_t i = 0; i < n && st == KN_OK; i++) {
                 int64_t off = c->str_off[i], sl = c->str_len[i];
                 if (off == -1) continue;
-                if (off < 0 || sl < 0 || (uint64_t)off > extra || (uint64_t)sl > extra - (uint64_t)off)
+                if (off < 0 || sl < 0 || (uint64_t)off > extra ||
+                    (uint64_t)sl > extra - (uint64_t)off)
                     st = corrupt(&r, "string span out of range");
             }
             break;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define KN_LIBSVM_MAX_FEATURES 100000
+
 typedef struct svm_line {
     const char *start, *end; /* without the comment and line end */
 } svm_line;
@@ -49,10 +51,14 @@ static const char *scan_line(const char *p, const char *e, uint64_t *max_index, 
         }
         uint64_t idx = 0;
         for (const char *d = p; d < colon; d++) {
-            if (*d < '0' || *d > '9' || idx > 100000000) return "bad feature index";
+            if (*d < '0' || *d > '9') return "bad feature index";
+            if (idx > KN_LIBSVM_MAX_FEATURES / 10)
+                return "feature index above 100000 (Kiln frames are dense; reduce the features)";
             idx = idx * 10 + (uint64_t)(*d - '0');
         }
         if (colon == p || idx == 0) return "feature indices start at 1";
+        if (idx > KN_LIBSVM_MAX_FEATURES)
+            return "feature index above 100000 (Kiln frames are dense; reduce the features)";
         if (idx <= prev) return "feature indices must increase along a line";
         prev = idx;
         if (kn__parse_double(colon + 1, ie, &v) != ie) return "feature value is not a number";
@@ -126,7 +132,7 @@ kn_status kn__libsvm_read(const char *path, const kn_read_opts *o, kn_frame **ou
     for (uint64_t k = 1; k <= max_index && st == KN_OK; k++) {
         char name[32];
         snprintf(name, sizeof name, "f%llu", (unsigned long long)k);
-        st = kn_frame_add_column(f, name, KN_COL_NUMERIC, NULL);
+        st = kn__frame_add_unique(f, name, KN_COL_NUMERIC, NULL);
     }
     if (st == KN_OK) st = kn_frame_resize(f, n);
     if (st == KN_OK) {
@@ -142,8 +148,10 @@ kn_status kn__libsvm_read(const char *path, const kn_read_opts *o, kn_frame **ou
                 ie = item_end(p, e);
                 const char *colon = memchr(p, ':', (size_t)(ie - p));
                 size_t j = 1;
-                if (colon - p == 3 && memcmp(p, "qid", 3) == 0) j = 1;
-                else j = first - 1 + (size_t)strtoull(p, NULL, 10);
+                if (colon - p == 3 && memcmp(p, "qid", 3) == 0)
+                    j = 1;
+                else
+                    j = first - 1 + (size_t)strtoull(p, NULL, 10);
                 kn__parse_double(colon + 1, ie, &f->cols[j]->f64[i]);
                 p = ie;
             }
@@ -168,7 +176,8 @@ kn_status kn__libsvm_write(const kn_frame *f, const char *path)
             label = j;
             break;
         }
-    if (!f->n_cols) return kn_fail(KN_ERR_INVALID, "%s: LIBSVM needs at least a label column", path);
+    if (!f->n_cols)
+        return kn_fail(KN_ERR_INVALID, "%s: LIBSVM needs at least a label column", path);
     for (size_t j = 0; j < f->n_cols; j++)
         if (f->cols[j]->type != KN_COL_NUMERIC)
             return kn_fail(KN_ERR_TYPE,

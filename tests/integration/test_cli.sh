@@ -1,0 +1,76 @@
+#!/bin/bash
+# The real kiln binary end to end: describe (table and JSON), errors with
+# locations and exit codes, quarantine, convert round trips, memory limit.
+set -euo pipefail
+KILN=${KILN:?path to the kiln binary}
+DATA=${KILN_TEST_DATA:?tests/data}
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+py=/usr/bin/python3
+
+# describe on a real dataset: 1030 rows, 9 columns, 25 duplicate rows (documented in its provenance)
+"$KILN" describe "$DATA/concrete.csv" --json > "$W/d.json"
+$py - "$W/d.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["profile"]
+assert p["rows"] == 1030 and p["columns"] == 9, p
+assert p["duplicate_rows"] == 25, p["duplicate_rows"]
+assert d["read"]["rows_read"] == 1030 and d["read"]["rows_skipped"] == 0
+names = [s["name"] for s in d["stages"]]
+assert names == ["read", "profile"], names
+for s in d["stages"]:
+    assert s["wall_s"] >= 0 and s["cpu_s"] >= 0 and s["peak_rss_bytes"] > 0, s
+c = {c["name"]: c for c in p["column_profiles"]}
+age = c["age"]
+assert age["min"] == 1 and age["max"] == 365, age
+PY
+"$KILN" describe "$DATA/concrete.csv" | grep -q "duplicate rows: 25" || fail "table output"
+
+# a ragged row fails with file:line:column and exit code 1
+printf 'a,b\n1,2\n3\n' > "$W/bad.csv"
+set +e
+"$KILN" describe "$W/bad.csv" 2> "$W/err.txt"
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "exit code $rc for a bad row"
+grep -q "bad.csv:3:2: expected 2 fields, found 1" "$W/err.txt" || fail "error location: $(cat "$W/err.txt")"
+
+# quarantine keeps going and states the counts
+"$KILN" describe "$W/bad.csv" --on-bad-rows quarantine --json > "$W/q.json"
+$py -c "import json,sys; r=json.load(open('$W/q.json'))['read']; assert (r['rows_read'],r['rows_kept'],r['rows_quarantined'])==(2,1,1), r"
+grep -q '^3,"expected 2 fields, found 1","3"$' "$W/bad.csv.rejects.csv" || fail "quarantine file"
+
+# usage errors exit 2 and name the fix
+set +e
+"$KILN" describe 2> "$W/u.txt"; rc=$?
+"$KILN" describe "$DATA/concrete.csv" --on-bad-rows drop 2>> "$W/u.txt"; rc2=$?
+set -e
+[ $rc -eq 2 ] && [ $rc2 -eq 2 ] || fail "usage exit codes $rc $rc2"
+grep -q "must be one of fail|skip|quarantine" "$W/u.txt" || fail "bad enum message"
+
+# convert through every format and back: identical CSV
+"$KILN" -q convert "$DATA/concrete.csv" "$W/c.kfr"
+for fmt in jsonl arff kfr; do
+    "$KILN" -q convert "$W/c.kfr" "$W/c.$fmt"
+    "$KILN" -q convert "$W/c.$fmt" "$W/back-$fmt.csv"
+done
+"$KILN" -q convert "$W/c.kfr" "$W/direct.csv"
+for fmt in jsonl arff kfr; do cmp "$W/direct.csv" "$W/back-$fmt.csv" || fail "$fmt round trip"; done
+"$KILN" -q convert "$W/c.kfr" "$W/c.svm" --target compressive_strength
+"$KILN" describe "$W/c.svm" --json | $py -c "import json,sys; p=json.load(sys.stdin)['profile']; assert p['rows']==1030 and p['columns']==9, p"
+
+# memory limit: a clean failure naming the stage, not a kill
+set +e
+"$KILN" --memory-limit 64K describe "$DATA/concrete.csv" 2> "$W/m.txt"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "memory limit exit code $rc"
+grep -q "memory limit exceeded in stage 'read'" "$W/m.txt" || fail "memory message: $(cat "$W/m.txt")"
+
+# JSON logs and help
+{ "$KILN" --log-format json --memory-limit 64K describe "$DATA/concrete.csv" 2>&1 || true; } | $py -c "import json,sys; [json.loads(l) for l in sys.stdin]"
+"$KILN" help describe | grep -q "usage: kiln describe" || fail "help describe"
+"$KILN" --help | grep -q "describe" || fail "--help"
+"$KILN" demo --out "$W/demo" --rows 2000 | grep -q "duplicate rows" || fail "demo"
+echo "1 passed, 0 failed"
