@@ -330,7 +330,6 @@ kn_status kn__arff_write(const kn_frame *f, const char *path)
         }
     }
     fputs("\n@data\n", fp);
-    char buf[64];
     for (size_t i = 0; i < f->n_rows; i++) {
         for (size_t j = 0; j < f->n_cols; j++) {
             const kn_column *c = f->cols[j];
@@ -343,7 +342,7 @@ kn_status kn__arff_write(const kn_frame *f, const char *path)
             const char *t;
             switch (c->type) {
             case KN_COL_NUMERIC:
-                fwrite(buf, 1, (size_t)kn__format_double(c->f64[i], buf, sizeof buf), fp);
+                kn__put_double(fp, c->f64[i]);
                 break;
             case KN_COL_CATEGORICAL:
                 t = kn__dict_get(&c->dict, c->codes[i], &len);
@@ -355,7 +354,7 @@ kn_status kn__arff_write(const kn_frame *f, const char *path)
                 break;
             case KN_COL_TIMESTAMP:
                 fputc('\'', fp);
-                fwrite(buf, 1, (size_t)kn__format_timestamp(c->ts[i], buf, sizeof buf), fp);
+                kn__put_timestamp(fp, c->ts[i]);
                 fputc('\'', fp);
                 break;
             }

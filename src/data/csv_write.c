@@ -36,17 +36,13 @@ kn_status kn__csv_write(const kn_frame *f, const char *path)
         write_text(fp, f->cols[j]->name, strlen(f->cols[j]->name));
     }
     fputc('\n', fp);
-    char buf[64];
     for (size_t i = 0; i < f->n_rows; i++) {
         for (size_t j = 0; j < f->n_cols; j++) {
             const kn_column *c = f->cols[j];
             if (j) fputc(',', fp);
             switch (c->type) {
             case KN_COL_NUMERIC:
-                if (!isnan(c->f64[i])) {
-                    int n = kn__format_double(c->f64[i], buf, sizeof buf);
-                    fwrite(buf, 1, (size_t)n, fp);
-                }
+                if (!isnan(c->f64[i])) kn__put_double(fp, c->f64[i]);
                 break;
             case KN_COL_CATEGORICAL:
                 if (c->codes[i] >= 0) {
@@ -62,10 +58,7 @@ kn_status kn__csv_write(const kn_frame *f, const char *path)
                 break;
             }
             case KN_COL_TIMESTAMP:
-                if (c->ts[i] != KN_TS_MISSING) {
-                    int n = kn__format_timestamp(c->ts[i], buf, sizeof buf);
-                    fwrite(buf, 1, (size_t)n, fp);
-                }
+                if (c->ts[i] != KN_TS_MISSING) kn__put_timestamp(fp, c->ts[i]);
                 break;
             }
         }

@@ -187,10 +187,9 @@ kn_status kn__libsvm_write(const kn_frame *f, const char *path)
     kn_outfile out;
     kn_status s = kn__outfile_open(&out, path);
     if (s != KN_OK) return s;
-    char buf[64];
     for (size_t i = 0; i < f->n_rows; i++) {
         double y = f->cols[label]->f64[i];
-        fwrite(buf, 1, (size_t)kn__format_double(y, buf, sizeof buf), out.fp);
+        kn__put_double(out.fp, y);
         size_t k = 0;
         for (size_t j = 0; j < f->n_cols; j++) {
             if (j == label) continue;
@@ -198,7 +197,7 @@ kn_status kn__libsvm_write(const kn_frame *f, const char *path)
             double v = f->cols[j]->f64[i];
             if (v == 0) continue; /* sparse; missing values are written as nan */
             fprintf(out.fp, " %zu:", k);
-            fwrite(buf, 1, (size_t)kn__format_double(v, buf, sizeof buf), out.fp);
+            kn__put_double(out.fp, v);
         }
         fputc('\n', out.fp);
     }

@@ -4,6 +4,8 @@
 
 #include "kiln/core.h"
 
+#include <stdio.h>
+
 /* Parse a decimal number at p (no leading spaces): [+-]digits[.digits][e[+-]digits],
  * also "inf", "infinity", "nan" (any case). Returns the end of the number, or NULL
  * when p does not start with one. The result equals strtod's to the last bit. */
@@ -20,6 +22,10 @@ int kn__format_timestamp(int64_t us, char *buf, size_t cap);
 
 /* Shortest text that parses back to exactly v ("%.15g", then 16, then 17). */
 int kn__format_double(double v, char *buf, size_t cap);
+
+/* Write the shortest exact form of v, or the ISO-8601 text of a timestamp, to fp. */
+void kn__put_double(FILE *fp, double v);
+void kn__put_timestamp(FILE *fp, int64_t us);
 
 /* 1 if s[0..n) is valid UTF-8. */
 int kn__utf8_valid(const unsigned char *s, size_t n);

@@ -142,6 +142,13 @@ int kn__format_double(double v, char *buf, size_t cap)
     return snprintf(buf, cap, "%.17g", v);
 }
 
+void kn__put_double(FILE *fp, double v)
+{
+    char buf[40];
+    int n = kn__format_double(v, buf, sizeof buf);
+    fwrite(buf, 1, (size_t)n, fp);
+}
+
 int kn__utf8_valid(const unsigned char *s, size_t n)
 {
     size_t i = 0;

@@ -116,3 +116,10 @@ int kn__format_timestamp(int64_t us, char *buf, size_t cap)
         return snprintf(buf, cap, "%04lld-%02d-%02d", (long long)y, m, d);
     return snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, hh, mm, ss);
 }
+
+void kn__put_timestamp(FILE *fp, int64_t us)
+{
+    char buf[48];
+    int n = kn__format_timestamp(us, buf, sizeof buf);
+    fwrite(buf, 1, (size_t)n, fp);
+}

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kn_read_opts o;
     kn_read_opts_default(&o);
     o.threads = 2;
-    o.block_kib = 1; /* exercise block boundaries */
+    o.block_kib = 1;          /* exercise block boundaries */
     o.on_bad_rows = size % 3; /* fail, skip, quarantine */
     snprintf(o.quarantine, sizeof o.quarantine, "%s.rejects", path);
     kn_frame *fr = NULL;

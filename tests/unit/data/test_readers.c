@@ -23,16 +23,19 @@ static const char *fails_as(const char *suffix, const char *text, kn_status want
     kn_frame *f = NULL;
     kn_status s = kn_frame_read(path, NULL, &f, NULL);
     remove(path);
-    if (s != want) fail_msg("expected %s, got %s (%s)", kn_status_name(want), kn_status_name(s), kn_last_error());
+    if (s != want)
+        fail_msg("expected %s, got %s (%s)", kn_status_name(want), kn_status_name(s),
+                 kn_last_error());
     return kn_last_error();
 }
 
 static void arff_dense_and_sparse(void **state)
 {
     (void)state;
-    kn_frame *f = read_as(".arff", "% comment\n@RELATION r\n@attribute 'a b' numeric\n@attribute c {x, 'y z'}\n"
-                                   "@attribute s string\n@attribute d date\n@data\n1.5,x,'it\\'s',2020-01-01\n"
-                                   "?,'y z',?,?\n{0 7, 1 'y z'}\n");
+    kn_frame *f = read_as(
+        ".arff", "% comment\n@RELATION r\n@attribute 'a b' numeric\n@attribute c {x, 'y z'}\n"
+                 "@attribute s string\n@attribute d date\n@data\n1.5,x,'it\\'s',2020-01-01\n"
+                 "?,'y z',?,?\n{0 7, 1 'y z'}\n");
     assert_int_equal(kn_frame_n_rows(f), 3);
     assert_string_equal(kn_column_name(kn_frame_col(f, 0)), "a b");
     assert_true(kn_column_f64(kn_frame_col(f, 0))[0] == 1.5);
@@ -45,8 +48,11 @@ static void arff_dense_and_sparse(void **state)
     assert_int_equal(len, 4); /* backslash escapes: it's */
     assert_true(kn_column_ts(kn_frame_col(f, 3))[0] == 1577836800LL * 1000000);
     kn_frame_free(f);
-    const char *msg = fails_as(".arff", "@relation r\n@attribute a numeric\n@attribute c {x}\n@data\n1,x\n2,q\n", KN_ERR_PARSE);
-    assert_non_null(strstr(msg, ".arff:6:3: value is not among the attribute's declared nominal values"));
+    const char *msg =
+        fails_as(".arff", "@relation r\n@attribute a numeric\n@attribute c {x}\n@data\n1,x\n2,q\n",
+                 KN_ERR_PARSE);
+    assert_non_null(
+        strstr(msg, ".arff:6:3: value is not among the attribute's declared nominal values"));
     msg = fails_as(".arff", "@relation r\n@attribute a numeric\n", KN_ERR_PARSE);
     assert_non_null(strstr(msg, "no @data section"));
 }
@@ -74,7 +80,8 @@ static void libsvm_dense_columns(void **state)
 static void jsonl_schema_union(void **state)
 {
     (void)state;
-    kn_frame *f = read_as(".jsonl", "{\"a\":1,\"b\":\"x\",\"t\":\"2020-01-01T00:00:01Z\"}\n\n{\"a\":null,\"c\":true,\"b\":\"y\",\"n\":[1,2]}\n");
+    kn_frame *f = read_as(".jsonl", "{\"a\":1,\"b\":\"x\",\"t\":\"2020-01-01T00:00:01Z\"}\n\n{"
+                                    "\"a\":null,\"c\":true,\"b\":\"y\",\"n\":[1,2]}\n");
     assert_int_equal(kn_frame_n_rows(f), 2);
     assert_int_equal(kn_frame_n_cols(f), 5);
     size_t j;
@@ -166,7 +173,8 @@ static void kfr_round_trip_is_exact_and_deterministic(void **state)
     KN_CHECK_FAILS(kn_frame_read(bad, NULL, &g, NULL), KN_ERR_CORRUPT, "truncated");
     ba[8] = 9;
     bad = test_write_file(".kfr", ba, la);
-    KN_CHECK_FAILS(kn_frame_read(bad, NULL, &g, NULL), KN_ERR_VERSION, "newer than this kiln reads");
+    KN_CHECK_FAILS(kn_frame_read(bad, NULL, &g, NULL), KN_ERR_VERSION,
+                   "newer than this kiln reads");
     free(ba);
     free(bb);
     remove(a);
@@ -184,19 +192,24 @@ static void frame_select_append(void **state)
     KN_CHECK(kn_frame_select_rows(f, rows, 3, &g));
     assert_int_equal(kn_frame_n_rows(g), 3);
     assert_true(kn_column_f64(kn_frame_col(g, 0))[0] == kn_column_f64(kn_frame_col(f, 0))[5]);
-    assert_int_equal(kn_column_codes(kn_frame_col(g, 4))[2], kn_column_codes(kn_frame_col(f, 4))[0]);
+    assert_int_equal(kn_column_codes(kn_frame_col(g, 4))[2],
+                     kn_column_codes(kn_frame_col(f, 4))[0]);
     KN_CHECK(kn_frame_append(g, f));
     assert_int_equal(kn_frame_n_rows(g), 103);
-    assert_true(kn_column_f64(kn_frame_col(g, 3))[103 - 1] == kn_column_f64(kn_frame_col(f, 3))[99]);
+    assert_true(kn_column_f64(kn_frame_col(g, 3))[103 - 1] ==
+                kn_column_f64(kn_frame_col(f, 3))[99]);
     size_t cols[] = {4, 0};
     kn_frame *h;
     KN_CHECK(kn_frame_select_cols(f, cols, 2, &h));
     assert_string_equal(kn_column_name(kn_frame_col(h, 0)), "plan");
     assert_int_equal(kn_frame_n_rows(h), 100);
-    KN_CHECK_FAILS(kn_frame_append(h, f), KN_ERR_INVALID, "cannot append a frame of 9 columns to one of 2");
-    KN_CHECK_FAILS(kn_frame_add_column(h, "plan", KN_COL_NUMERIC, NULL), KN_ERR_INVALID, "appears twice");
+    KN_CHECK_FAILS(kn_frame_append(h, f), KN_ERR_INVALID,
+                   "cannot append a frame of 9 columns to one of 2");
+    KN_CHECK_FAILS(kn_frame_add_column(h, "plan", KN_COL_NUMERIC, NULL), KN_ERR_INVALID,
+                   "appears twice");
     size_t j;
-    KN_CHECK_FAILS(kn_frame_find(h, "nope", &j), KN_ERR_NOT_FOUND, "columns are: plan, customer_id");
+    KN_CHECK_FAILS(kn_frame_find(h, "nope", &j), KN_ERR_NOT_FOUND,
+                   "columns are: plan, customer_id");
     assert_true(kn_frame_memory_bytes(f) > 100 * 8 * 5);
     kn_frame_free(f);
     kn_frame_free(g);
@@ -206,7 +219,8 @@ static void frame_select_append(void **state)
 static void profile_values(void **state)
 {
     (void)state;
-    kn_frame *f = read_as(".csv", "id,x,c,k\n1,1,a,z\n2,2,a,z\n3,3,b,z\n4,4,a,z\n5,,c,z\n6,100,a,z\n7,7,b,z\n8,8,a,z\n9,9,a,z\n10,10,b,z\n10,10,b,z\n");
+    kn_frame *f = read_as(".csv", "id,x,c,k\n1,1,a,z\n2,2,a,z\n3,3,b,z\n4,4,a,z\n5,,c,z\n6,100,a,"
+                                  "z\n7,7,b,z\n8,8,a,z\n9,9,a,z\n10,10,b,z\n10,10,b,z\n");
     kn_profile *p;
     KN_CHECK(kn_profile_compute(f, &p));
     assert_int_equal(p->rows, 11);
@@ -214,7 +228,7 @@ static void profile_values(void **state)
     const kn_col_profile *x = &p->cols[1];
     assert_int_equal(x->missing, 1);
     assert_true(x->min == 1 && x->max == 100);
-    assert_true(x->p50 == 7.5);                 /* numpy linear: sorted 1,2,3,4,7,8,9,10,10,100 */
+    assert_true(x->p50 == 7.5); /* numpy linear: sorted 1,2,3,4,7,8,9,10,10,100 */
     assert_true(fabs(x->p25 - 3.25) < 1e-12);
     assert_true(fabs(x->mean - 15.4) < 1e-12);
     assert_int_equal(x->distinct, 9);
