@@ -15,15 +15,116 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The input as a moving window of unconsumed bytes. Regular files are
+ * memory-mapped (no copy; consumed pages are dropped from the resident set
+ * with MADV_DONTNEED); pipes and standard input are read into a buffer. */
 typedef struct csv_source {
     int fd;
     int is_stdin;
     uint64_t size; /* 0 when unknown */
-    uint64_t done;
+    const char *path;
+    /* mapped mode */
+    char *map;
+    size_t pos;     /* first unconsumed byte */
+    size_t dropped; /* bytes [0, dropped) already released */
+    /* buffered mode */
+    char *buf;
+    size_t cap, have;
+    uint64_t done; /* bytes read from fd */
+    int eof;
 } csv_source;
+
+static kn_status source_open(csv_source *src, const char *path)
+{
+    memset(src, 0, sizeof *src);
+    src->path = path;
+    if (strcmp(path, "-") == 0) {
+        src->is_stdin = 1;
+        return KN_OK;
+    }
+    src->fd = open(path, O_RDONLY);
+    if (src->fd < 0)
+        return kn_fail(errno == ENOENT ? KN_ERR_NOT_FOUND : KN_ERR_IO,
+                       "cannot open %s: %s; check the path", path, strerror(errno));
+    struct stat sb;
+    if (fstat(src->fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        src->size = (uint64_t)sb.st_size;
+        void *m = mmap(NULL, (size_t)src->size, PROT_READ, MAP_PRIVATE, src->fd, 0);
+        if (m != MAP_FAILED) {
+            src->map = m;
+            madvise(m, (size_t)src->size, MADV_SEQUENTIAL);
+        }
+    }
+    return KN_OK;
+}
+
+static void source_close(csv_source *src)
+{
+    if (src->map) munmap(src->map, (size_t)src->size);
+    kn_free(src->buf);
+    if (!src->is_stdin && src->fd >= 0) close(src->fd);
+}
+
+/* Point [*start, *end) at the unconsumed input, at least `want` bytes of it
+ * unless the input ends first (*eof). */
+static kn_status source_window(csv_source *src, size_t want, const char **start, const char **end,
+                               int *eof)
+{
+    if (src->map) {
+        size_t stop = src->pos + want < src->size ? src->pos + want : (size_t)src->size;
+        *start = src->map + src->pos;
+        *end = src->map + stop;
+        *eof = stop == src->size;
+        return KN_OK;
+    }
+    if (want > src->cap) {
+        char *nb = kn_realloc(src->buf, want);
+        if (!nb) return KN_ERR_NOMEM;
+        src->buf = nb;
+        src->cap = want;
+    }
+    while (src->have < want && !src->eof) {
+        ssize_t n = read(src->is_stdin ? 0 : src->fd, src->buf + src->have, want - src->have);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return kn_fail(KN_ERR_IO, "%s: read failed: %s", src->path, strerror(errno));
+        }
+        if (n == 0) src->eof = 1;
+        src->have += (size_t)n;
+        src->done += (uint64_t)n;
+    }
+    *start = src->buf;
+    *end = src->buf + src->have;
+    *eof = src->eof;
+    return KN_OK;
+}
+
+/* Everything before `upto` (inside the last window) is parsed. */
+static void source_consume(csv_source *src, const char *upto)
+{
+    if (src->map) {
+        src->pos = (size_t)(upto - src->map);
+        size_t page = 4096, drop = src->pos / page * page;
+        if (drop > src->dropped) {
+            madvise(src->map + src->dropped, drop - src->dropped, MADV_DONTNEED);
+            src->dropped = drop;
+        }
+        return;
+    }
+    size_t used = (size_t)(upto - src->buf);
+    memmove(src->buf, upto, src->have - used);
+    src->have -= used;
+}
+
+/* Bytes consumed so far (for progress). */
+static uint64_t source_offset(const csv_source *src)
+{
+    return src->map ? src->pos : src->done - src->have;
+}
 
 static kn_status parse_missing_tokens(csv_reader *r)
 {
@@ -72,22 +173,6 @@ static void reader_free(csv_reader *r)
     for (size_t j = 0; j < r->ncols && r->cols; j++) kn_free(r->cols[j].name);
     kn_free(r->cols);
     kn_frame_free(r->f);
-}
-
-static kn_status fill(csv_source *src, char *buf, size_t cap, size_t *have, int *eof,
-                      const char *path)
-{
-    while (*have < cap && !*eof) {
-        ssize_t n = read(src->fd, buf + *have, cap - *have);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return kn_fail(KN_ERR_IO, "%s: read failed: %s", path, strerror(errno));
-        }
-        if (n == 0) *eof = 1;
-        *have += (size_t)n;
-        src->done += (uint64_t)n;
-    }
-    return KN_OK;
 }
 
 static size_t count_byte(const char *p, const char *end, char c)
@@ -298,40 +383,23 @@ static kn_status setup_frame(csv_reader *r)
 static kn_status read_once(csv_reader *r, const kn_col_type *forced, kn_read_report *rep,
                            int *bumped)
 {
-    csv_source src = {0};
+    csv_source src;
     kn_rejects rejects = {0};
-    char *buf = NULL;
-    kn_status st = KN_OK;
     *bumped = 0;
-    if (strcmp(r->path, "-") == 0) {
-        src.fd = 0;
-        src.is_stdin = 1;
-    } else {
-        src.fd = open(r->path, O_RDONLY);
-        if (src.fd < 0)
-            return kn_fail(errno == ENOENT ? KN_ERR_NOT_FOUND : KN_ERR_IO,
-                           "cannot open %s: %s; check the path", r->path, strerror(errno));
-        struct stat sb;
-        if (fstat(src.fd, &sb) == 0 && S_ISREG(sb.st_mode)) src.size = (uint64_t)sb.st_size;
-        posix_fadvise(src.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    }
+    kn_status st = source_open(&src, r->path);
+    if (st != KN_OK) return st;
     rep->bytes = src.size;
-
     if ((st = kn__rejects_open(&rejects, r->path, r->o, rep)) != KN_OK) goto done;
 
-    size_t cap = (size_t)r->o->block_kib * 1024 * (size_t)r->nparts;
-    buf = kn_malloc(cap);
-    if (!buf) {
-        st = KN_ERR_NOMEM;
-        goto done;
-    }
-    size_t have = 0;
-    int eof = 0, first = 1;
+    const size_t block = (size_t)r->o->block_kib * 1024 * (size_t)r->nparts;
+    size_t want = block;
+    int first = 1;
     for (;;) {
-        if ((st = fill(&src, buf, cap, &have, &eof, r->path)) != KN_OK) goto done;
-        const char *start = buf, *end = buf + have;
+        const char *start = NULL, *end = NULL;
+        int eof = 1;
+        if ((st = source_window(&src, want, &start, &end, &eof)) != KN_OK) goto done;
         if (first) {
-            if (have >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) start += 3;
+            if (end - start >= 3 && memcmp(start, "\xef\xbb\xbf", 3) == 0) start += 3;
             if (start == end) {
                 st =
                     kn_fail(KN_ERR_PARSE,
@@ -347,29 +415,18 @@ static kn_status read_once(csv_reader *r, const kn_col_type *forced, kn_read_rep
                     if (!r->cols[j].declared) r->cols[j].type = forced[j];
             if ((st = setup_frame(r)) != KN_OK) goto done;
             r->line_base = count_byte(start, data, '\n');
-            start = data;
+            source_consume(&src, data);
             first = 0;
-        }
-        int quoted = memchr(start, '"', (size_t)(end - start)) != NULL;
-        const char *cut = eof ? end : last_boundary(start, end, r->delim, quoted);
-        if (cut == start && !eof) {
-            /* one record longer than the buffer: make room and read on */
-            size_t off = (size_t)(start - buf);
-            if (off) {
-                memmove(buf, start, have - off);
-                have -= off;
-            }
-            if (have == cap) {
-                char *nb = kn_realloc(buf, cap * 2);
-                if (!nb) {
-                    st = KN_ERR_NOMEM;
-                    goto done;
-                }
-                buf = nb;
-                cap *= 2;
-            }
             continue;
         }
+        if (start == end && eof) break;
+        int quoted = memchr(start, '"', (size_t)(end - start)) != NULL;
+        const char *cut = eof ? end : last_boundary(start, end, r->delim, quoted);
+        if (cut == start) {
+            want *= 2; /* one record longer than the window: widen it */
+            continue;
+        }
+        want = block;
         split_block(r, start, cut, quoted);
         size_t total = 0;
         for (int k = 0; k < r->nparts; k++) {
@@ -379,13 +436,14 @@ static kn_status read_once(csv_reader *r, const kn_col_type *forced, kn_read_rep
         size_t need = r->f->n_rows + total;
         if (need > (r->f->n_cols ? r->f->cols[0]->cap : 0)) {
             /* estimate the whole file from this block to avoid repeated growth */
-            size_t want = need;
-            if (src.size && cut > start) {
+            size_t reserve = need;
+            uint64_t left = src.size ? src.size - source_offset(&src) : 0;
+            if (left && cut > start) {
                 double per_byte = (double)total / (double)(cut - start);
-                size_t est = (size_t)(per_byte * (double)(src.size - (src.done - have)) * 1.02);
-                if (need + est > want) want = need + est;
+                size_t est = (size_t)(per_byte * (double)left * 1.02);
+                if (r->f->n_rows + est > reserve) reserve = r->f->n_rows + est;
             }
-            if ((st = kn_frame_reserve(r->f, want)) != KN_OK) goto done;
+            if ((st = kn_frame_reserve(r->f, reserve)) != KN_OK) goto done;
         }
 #pragma omp parallel for num_threads(r->nparts) schedule(static, 1)
         for (int k = 0; k < r->nparts; k++) kn__csv_parse_part(r, &r->parts[k]);
@@ -393,18 +451,13 @@ static kn_status read_once(csv_reader *r, const kn_col_type *forced, kn_read_rep
         for (size_t j = 0; j < r->ncols; j++)
             if (atomic_load(&r->cols[j].bump)) *bumped = 1;
         if (*bumped) goto done;
-        if (r->o->progress)
-            r->o->progress(src.done - have + (size_t)(cut - buf), src.size, r->o->progress_user);
-        size_t rest = (size_t)(end - cut);
-        memmove(buf, cut, rest);
-        have = rest;
-        if (eof && rest == 0) break;
-        if (eof) continue; /* cannot happen: at eof the whole rest is parsed */
+        source_consume(&src, cut);
+        if (r->o->progress) r->o->progress(source_offset(&src), src.size, r->o->progress_user);
+        if (eof && cut == end) break;
     }
 done:
-    kn_free(buf);
+    source_close(&src);
     if (kn__rejects_close(&rejects) != KN_OK && st == KN_OK) st = KN_ERR_IO;
-    if (!src.is_stdin && src.fd >= 0) close(src.fd);
     return st;
 }
 

@@ -1,12 +1,20 @@
 /* Exact decimal-to-double parsing.
  *
- * Fast path (Clinger): when the decimal significand has at most 19 digits,
- * fits in 2^53 and the power of ten is within +-22, w * 10^e (or w / 10^-e)
- * is one correctly rounded IEEE operation on exact operands, hence exact.
- * This covers typical data ("-0.123456", "42", "3.5e3"). Everything else
- * goes through strtod on a bounded copy, so the result always equals strtod's.
+ * The significand w (at most 19 significant digits) and the power of ten q
+ * are read in one pass. Then:
+ *  1. w <= 2^53 and 0 <= q <= 22: w * 10^q is one correctly rounded IEEE
+ *     multiplication of exact operands (Clinger), hence exact.
+ *  2. Otherwise Eisel-Lemire (Lemire 2021): multiply w by a 128-bit
+ *     truncation of 5^q from a table generated at build time
+ *     (tools/gen_pow5.c) and read the rounded mantissa off the product;
+ *     the few products too close to a rounding boundary to decide, and
+ *     subnormal or overflowing results, are refused.
+ *  3. Refused cases and significands over 19 digits go to strtod on a
+ *     bounded copy.
+ * So the result always equals strtod's, bit for bit (tested on random input).
  */
 #include "data/parse-impl.h"
+#include "pow5_table.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -36,6 +44,41 @@ static const char *parse_special(const char *p, const char *end, int neg, double
     return NULL;
 }
 
+/* Eisel-Lemire: w * 10^q for w != 0 into *out; 0 when it cannot decide. */
+static int eisel_lemire(uint64_t w, int64_t q, int neg, double *out)
+{
+    if (q < KN_POW5_MIN_Q || q > KN_POW5_MAX_Q) return 0;
+    int lz = __builtin_clzll(w);
+    w <<= lz;
+    const uint64_t *t = kn_pow5_128[q - KN_POW5_MIN_Q];
+    unsigned __int128 first = (unsigned __int128)w * t[0];
+    uint64_t hi = (uint64_t)(first >> 64), lo = (uint64_t)first;
+    if ((hi & 0x1ff) == 0x1ff) {
+        /* the truncated table entry matters here: add the second product */
+        unsigned __int128 second = (unsigned __int128)w * t[1];
+        uint64_t s_hi = (uint64_t)(second >> 64);
+        lo += s_hi;
+        if (lo < s_hi) hi++;
+        if (lo == UINT64_MAX && (q < -27 || q > 55)) return 0;
+    }
+    if (lo <= 1) return 0; /* possibly a halfway case: let strtod decide */
+    int upper = (int)(hi >> 63);
+    uint64_t mantissa = hi >> (upper + 9);
+    int64_t power2 = (((152170 + 65536) * q) >> 16) + 63 + upper - lz + 1023;
+    if (power2 <= 0) return 0; /* subnormal */
+    mantissa += mantissa & 1;
+    mantissa >>= 1;
+    if (mantissa >= (2ull << 52)) {
+        mantissa = 1ull << 52;
+        power2++;
+    }
+    mantissa &= ~(1ull << 52);
+    if (power2 >= 0x7ff) return 0; /* overflow */
+    uint64_t bits = mantissa | (uint64_t)power2 << 52 | (uint64_t)neg << 63;
+    memcpy(out, &bits, sizeof bits);
+    return 1;
+}
+
 /* strtod on a NUL-terminated copy of [start, stop). */
 static const char *slow_path(const char *start, const char *stop, double *out)
 {
@@ -55,6 +98,32 @@ static const char *slow_path(const char *start, const char *stop, double *out)
     return r;
 }
 
+/* Fraction digits: eight at a time with SWAR when eight bytes are digits
+ * (most data), then one at a time. */
+static inline const char *parse_fraction(const char *q, const char *end, uint64_t *w)
+{
+    uint64_t v = *w;
+    while (end - q >= 8) {
+        uint64_t chunk;
+        memcpy(&chunk, q, 8);
+        uint64_t sub = chunk - 0x3030303030303030ull;
+        /* every byte a digit: (byte - '0') < 10, with no borrow */
+        if (((chunk & 0xf0f0f0f0f0f0f0f0ull) != 0x3030303030303030ull) ||
+            (((sub + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) != 0))
+            break;
+        /* combine eight digits (little-endian bytes) into one number */
+        sub = (sub * 10) + (sub >> 8);
+        sub = (((sub & 0x000000ff000000ffull) * 0x000f424000000064ull) +
+               (((sub >> 16) & 0x000000ff000000ffull) * 0x0000271000000001ull)) >>
+              32;
+        v = v * 100000000ull + sub;
+        q += 8;
+    }
+    while (q < end && (unsigned)(*q - '0') <= 9) v = v * 10 + (uint64_t)(*q++ - '0');
+    *w = v;
+    return q;
+}
+
 const char *kn__parse_double(const char *p, const char *end, double *out)
 {
     const char *start = p;
@@ -66,39 +135,18 @@ const char *kn__parse_double(const char *p, const char *end, double *out)
     if (p == end) return NULL;
     if ((unsigned)(*p - '0') > 9 && *p != '.') return parse_special(p, end, neg, out);
 
+    /* Accumulate every digit; when there are more than 19 the value in w is
+     * meaningless and the exact slow path takes over. */
     uint64_t w = 0;
-    int digits = 0;  /* significant digits taken into w */
-    int dropped = 0; /* integer digits beyond 19 (scale up) */
-    int any = 0;
     const char *q = p;
-    while (q < end && (unsigned)(*q - '0') <= 9) {
-        if (digits < 19) {
-            if (w || *q != '0') {
-                w = w * 10 + (uint64_t)(*q - '0');
-                digits += w != 0;
-            }
-        } else {
-            dropped++;
-        }
-        any = 1;
-        q++;
-    }
-    int frac = 0;
+    while (q < end && (unsigned)(*q - '0') <= 9) w = w * 10 + (uint64_t)(*q++ - '0');
+    size_t n_int = (size_t)(q - p), n_frac = 0;
     if (q < end && *q == '.') {
-        q++;
-        while (q < end && (unsigned)(*q - '0') <= 9) {
-            if (digits < 19) {
-                w = w * 10 + (uint64_t)(*q - '0');
-                if (w) digits++;
-                frac++;
-            } else {
-                digits = 20; /* too many digits for the fast path: use strtod */
-            }
-            any = 1;
-            q++;
-        }
+        const char *f = ++q;
+        q = parse_fraction(q, end, &w);
+        n_frac = (size_t)(q - f);
     }
-    if (!any) return NULL;
+    if (n_int + n_frac == 0) return NULL;
     int64_t e10 = 0;
     if (q < end && (*q == 'e' || *q == 'E')) {
         const char *r = q + 1;
@@ -116,18 +164,24 @@ const char *kn__parse_double(const char *p, const char *end, double *out)
             q = r;
         }
     }
-    if (digits > 19 || dropped) return slow_path(start, q, out);
+    if (n_int + n_frac > 19) {
+        /* leading zeros do not count against the 19 significant digits */
+        const char *d = p;
+        size_t zeros = 0;
+        while (d < q && (*d == '0' || *d == '.')) zeros += *d++ == '0';
+        if (n_int + n_frac - zeros > 19) return slow_path(start, q, out);
+    }
     if (w == 0) {
         *out = neg ? -0.0 : 0.0;
         return q;
     }
-    int64_t e = e10 - frac;
-    if (w <= (1ull << 53) && e >= -22 && e <= 22) {
-        double d = (double)w;
-        d = e < 0 ? d / pow10_exact[-e] : d * pow10_exact[e];
+    int64_t e = e10 - (int64_t)n_frac;
+    if (w <= (1ull << 53) && e >= 0 && e <= 22) {
+        double d = (double)w * pow10_exact[e];
         *out = neg ? -d : d;
         return q;
     }
+    if (eisel_lemire(w, e, neg, out)) return q;
     return slow_path(start, q, out);
 }
 

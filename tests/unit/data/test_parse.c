@@ -19,16 +19,45 @@ static void check(const char *s)
 static void fixed_cases(void **state)
 {
     (void)state;
-    const char *cases[] = {"0", "-0", "1", "-1", "0.1", "0.2", "0.3", "1e22", "1e23", "9007199254740993",
-                           "9007199254740992", "18446744073709551615", "18446744073709551616",
-                           "4.9406564584124654e-324", "2.4703282292062327e-324", "2.4703282292062328e-324",
-                           "1.7976931348623157e308", "1.7976931348623159e308", "2.2250738585072011e-308",
-                           "2.2250738585072014e-308", "0.000001", "123456.789012", "-0.123456", "1e-400",
-                           "1e400", "inf", "-Infinity", "nan", ".5", "5.", "+3", "1E+2", "0000012.5000",
-                           "3.14159265358979323846264338327950288", "7.2057594037927933e16",
+    const char *cases[] = {"0",
+                           "-0",
+                           "1",
+                           "-1",
+                           "0.1",
+                           "0.2",
+                           "0.3",
+                           "1e22",
+                           "1e23",
+                           "9007199254740993",
+                           "9007199254740992",
+                           "18446744073709551615",
+                           "18446744073709551616",
+                           "4.9406564584124654e-324",
+                           "2.4703282292062327e-324",
+                           "2.4703282292062328e-324",
+                           "1.7976931348623157e308",
+                           "1.7976931348623159e308",
+                           "2.2250738585072011e-308",
+                           "2.2250738585072014e-308",
+                           "0.000001",
+                           "123456.789012",
+                           "-0.123456",
+                           "1e-400",
+                           "1e400",
+                           "inf",
+                           "-Infinity",
+                           "nan",
+                           ".5",
+                           "5.",
+                           "+3",
+                           "1E+2",
+                           "0000012.5000",
+                           "3.14159265358979323846264338327950288",
+                           "7.2057594037927933e16",
                            "1.00000000000000011102230246251565404236316680908203125",
                            "1.00000000000000011102230246251565404236316680908203124",
-                           "1.00000000000000011102230246251565404236316680908203126", NULL};
+                           "1.00000000000000011102230246251565404236316680908203126",
+                           NULL};
     for (int i = 0; cases[i]; i++) check(cases[i]);
     double v;
     const char *bad[] = {"", "-", ".", "e5", "abc", "0x10", "1e", "--1", NULL};
@@ -87,8 +116,10 @@ static void timestamps(void **state)
     assert_true(t == (951868799LL - 3600) * 1000000 + 500000);
     s = "1969-12-31 23:59:59";
     assert_true(kn__parse_timestamp(s, s + strlen(s), &t) && t == -1000000);
-    const char *bad[] = {"2001-02-29", "2020-13-01", "2020-01-01T25:00", "2020-1-1", "20200101", "2020-01-01Zx", NULL};
-    for (int i = 0; bad[i]; i++) assert_false(kn__parse_timestamp(bad[i], bad[i] + strlen(bad[i]), &t));
+    const char *bad[] = {"2001-02-29",   "2020-13-01", "2020-01-01T25:00", "2020-1-1", "20200101",
+                         "2020-01-01Zx", NULL};
+    for (int i = 0; bad[i]; i++)
+        assert_false(kn__parse_timestamp(bad[i], bad[i] + strlen(bad[i]), &t));
     char buf[48];
     kn__format_timestamp(-1000000, buf, sizeof buf);
     assert_string_equal(buf, "1969-12-31T23:59:59Z");
@@ -103,9 +134,9 @@ static void utf8(void **state)
     (void)state;
     const char *ok = "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80";
     assert_true(kn__utf8_valid((const unsigned char *)ok, strlen(ok)));
-    assert_false(kn__utf8_valid((const unsigned char *)"\xc0\xaf", 2)); /* overlong */
+    assert_false(kn__utf8_valid((const unsigned char *)"\xc0\xaf", 2));     /* overlong */
     assert_false(kn__utf8_valid((const unsigned char *)"\xed\xa0\x80", 3)); /* surrogate */
-    assert_false(kn__utf8_valid((const unsigned char *)"\xe2\x82", 2)); /* truncated */
+    assert_false(kn__utf8_valid((const unsigned char *)"\xe2\x82", 2));     /* truncated */
     assert_false(kn__utf8_valid((const unsigned char *)"\xff", 1));
 }
 
