@@ -136,7 +136,8 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                     c->f64[row] = NAN;
                     goto field_done;
                 }
-                next = kn__parse_double(s, end, &v);
+                next = kn__parse_double_fast(s, end, &v);
+                if (!next) next = kn__parse_double(s, end, &v);
                 if (next && (next == end || *next == delim || csv_is_record_end(next, end))) {
                     c->f64[row] = v;
                     s = next;

@@ -5,11 +5,117 @@
 #include "kiln/core.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* Parse a decimal number at p (no leading spaces): [+-]digits[.digits][e[+-]digits],
  * also "inf", "infinity", "nan" (any case). Returns the end of the number, or NULL
  * when p does not start with one. The result equals strtod's to the last bit. */
 const char *kn__parse_double(const char *p, const char *end, double *out);
+
+/* Shared with the inline fast path below. */
+extern const uint64_t (*const kn__pow5)[2]; /* 128-bit 5^q, q in [-342, 308] */
+extern const double kn__pow10_exact[23];
+
+/* Digits at q accumulated into *w (eight at a time with SWAR: the run of
+ * leading digit bytes in an 8-byte load is found with a mask, shifted so the
+ * digits fill the word, and combined with three multiplications). */
+static inline const char *kn__parse_digits(const char *q, const char *end, uint64_t *w)
+{
+    uint64_t v = *w;
+    while (end - q >= 8) {
+        uint64_t chunk;
+        memcpy(&chunk, q, 8);
+        uint64_t sub = chunk - 0x3030303030303030ull;
+        /* a nonzero byte marks a non-digit; bytes before the first one are exact */
+        uint64_t bad = ((chunk & 0xf0f0f0f0f0f0f0f0ull) ^ 0x3030303030303030ull) |
+                       ((sub + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull);
+        int n = bad ? __builtin_ctzll(bad) / 8 : 8;
+        if (n == 0) break;
+        static const uint64_t scale[9] = {1,      10,      100,      1000,     10000,
+                                          100000, 1000000, 10000000, 100000000};
+        if (n < 8) sub <<= (8 - n) * 8; /* digits to the top, zeros before them */
+        sub = (sub * 10) + (sub >> 8);
+        sub = (((sub & 0x000000ff000000ffull) * 0x000f424000000064ull) +
+               (((sub >> 16) & 0x000000ff000000ffull) * 0x0000271000000001ull)) >>
+              32;
+        v = v * scale[n] + sub;
+        q += n;
+        if (n < 8) {
+            *w = v;
+            return q;
+        }
+    }
+    while (q < end && (unsigned)(*q - '0') <= 9) v = v * 10 + (uint64_t)(*q++ - '0');
+    *w = v;
+    return q;
+}
+
+/* Eisel-Lemire: w * 10^q for w != 0 into *out; 0 when it cannot decide. */
+static inline int kn__eisel_lemire(uint64_t w, int64_t q, int neg, double *out)
+{
+    if (q < -342 || q > 308) return 0;
+    int lz = __builtin_clzll(w);
+    w <<= lz;
+    const uint64_t *t = kn__pow5[q + 342];
+    unsigned __int128 first = (unsigned __int128)w * t[0];
+    uint64_t hi = (uint64_t)(first >> 64), lo = (uint64_t)first;
+    if ((hi & 0x1ff) == 0x1ff) {
+        /* the truncated table entry matters here: add the second product */
+        unsigned __int128 second = (unsigned __int128)w * t[1];
+        uint64_t s_hi = (uint64_t)(second >> 64);
+        lo += s_hi;
+        if (lo < s_hi) hi++;
+        if (lo == UINT64_MAX && (q < -27 || q > 55)) return 0;
+    }
+    if (lo <= 1) return 0; /* possibly a halfway case: let strtod decide */
+    int upper = (int)(hi >> 63);
+    uint64_t mantissa = hi >> (upper + 9);
+    int64_t power2 = (((152170 + 65536) * q) >> 16) + 63 + upper - lz + 1023;
+    if (power2 <= 0) return 0; /* subnormal */
+    mantissa += mantissa & 1;
+    mantissa >>= 1;
+    if (mantissa >= (2ull << 52)) {
+        mantissa = 1ull << 52;
+        power2++;
+    }
+    mantissa &= ~(1ull << 52);
+    if (power2 >= 0x7ff) return 0; /* overflow */
+    uint64_t bits = mantissa | (uint64_t)power2 << 52 | (uint64_t)neg << 63;
+    memcpy(out, &bits, sizeof bits);
+    return 1;
+}
+
+/* The common shape "[-]digits[.digits]" with at most 19 digits and nothing
+ * after: parsed inline. Returns NULL for anything else (then use
+ * kn__parse_double, which handles every form). */
+static inline const char *kn__parse_double_fast(const char *p, const char *end, double *out)
+{
+    int neg = 0;
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    uint64_t w = 0;
+    const char *q = kn__parse_digits(p, end, &w);
+    size_t n_int = (size_t)(q - p), n_frac = 0;
+    if (q < end && *q == '.') {
+        const char *f = ++q;
+        q = kn__parse_digits(q, end, &w);
+        n_frac = (size_t)(q - f);
+    }
+    if (n_int + n_frac == 0 || n_int + n_frac > 19 || (q < end && (*q == 'e' || *q == 'E')))
+        return NULL;
+    if (n_frac == 0 && w <= (1ull << 53)) {
+        double d = (double)w;
+        *out = neg ? -d : d;
+        return q;
+    }
+    if (w == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return q;
+    }
+    return kn__eisel_lemire(w, -(int64_t)n_frac, neg, out) ? q : NULL;
+}
 
 /* Parse an ISO-8601 date or date-time filling [p, end) exactly:
  * YYYY-MM-DD[(T| )HH:MM[:SS[.ffffff]]][Z|(+|-)HH[:]MM] into microseconds since

@@ -16,15 +16,17 @@
 #include "data/parse-impl.h"
 #include "pow5_table.h"
 
+const uint64_t (*const kn__pow5)[2] = kn_pow5_128;
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+const double kn__pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 static const char *parse_special(const char *p, const char *end, int neg, double *out)
 {
@@ -42,41 +44,6 @@ static const char *parse_special(const char *p, const char *end, int neg, double
         return p + 3;
     }
     return NULL;
-}
-
-/* Eisel-Lemire: w * 10^q for w != 0 into *out; 0 when it cannot decide. */
-static int eisel_lemire(uint64_t w, int64_t q, int neg, double *out)
-{
-    if (q < KN_POW5_MIN_Q || q > KN_POW5_MAX_Q) return 0;
-    int lz = __builtin_clzll(w);
-    w <<= lz;
-    const uint64_t *t = kn_pow5_128[q - KN_POW5_MIN_Q];
-    unsigned __int128 first = (unsigned __int128)w * t[0];
-    uint64_t hi = (uint64_t)(first >> 64), lo = (uint64_t)first;
-    if ((hi & 0x1ff) == 0x1ff) {
-        /* the truncated table entry matters here: add the second product */
-        unsigned __int128 second = (unsigned __int128)w * t[1];
-        uint64_t s_hi = (uint64_t)(second >> 64);
-        lo += s_hi;
-        if (lo < s_hi) hi++;
-        if (lo == UINT64_MAX && (q < -27 || q > 55)) return 0;
-    }
-    if (lo <= 1) return 0; /* possibly a halfway case: let strtod decide */
-    int upper = (int)(hi >> 63);
-    uint64_t mantissa = hi >> (upper + 9);
-    int64_t power2 = (((152170 + 65536) * q) >> 16) + 63 + upper - lz + 1023;
-    if (power2 <= 0) return 0; /* subnormal */
-    mantissa += mantissa & 1;
-    mantissa >>= 1;
-    if (mantissa >= (2ull << 52)) {
-        mantissa = 1ull << 52;
-        power2++;
-    }
-    mantissa &= ~(1ull << 52);
-    if (power2 >= 0x7ff) return 0; /* overflow */
-    uint64_t bits = mantissa | (uint64_t)power2 << 52 | (uint64_t)neg << 63;
-    memcpy(out, &bits, sizeof bits);
-    return 1;
 }
 
 /* strtod on a NUL-terminated copy of [start, stop). */
@@ -98,32 +65,6 @@ static const char *slow_path(const char *start, const char *stop, double *out)
     return r;
 }
 
-/* Fraction digits: eight at a time with SWAR when eight bytes are digits
- * (most data), then one at a time. */
-static inline const char *parse_fraction(const char *q, const char *end, uint64_t *w)
-{
-    uint64_t v = *w;
-    while (end - q >= 8) {
-        uint64_t chunk;
-        memcpy(&chunk, q, 8);
-        uint64_t sub = chunk - 0x3030303030303030ull;
-        /* every byte a digit: (byte - '0') < 10, with no borrow */
-        if (((chunk & 0xf0f0f0f0f0f0f0f0ull) != 0x3030303030303030ull) ||
-            (((sub + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) != 0))
-            break;
-        /* combine eight digits (little-endian bytes) into one number */
-        sub = (sub * 10) + (sub >> 8);
-        sub = (((sub & 0x000000ff000000ffull) * 0x000f424000000064ull) +
-               (((sub >> 16) & 0x000000ff000000ffull) * 0x0000271000000001ull)) >>
-              32;
-        v = v * 100000000ull + sub;
-        q += 8;
-    }
-    while (q < end && (unsigned)(*q - '0') <= 9) v = v * 10 + (uint64_t)(*q++ - '0');
-    *w = v;
-    return q;
-}
-
 const char *kn__parse_double(const char *p, const char *end, double *out)
 {
     const char *start = p;
@@ -143,7 +84,7 @@ const char *kn__parse_double(const char *p, const char *end, double *out)
     size_t n_int = (size_t)(q - p), n_frac = 0;
     if (q < end && *q == '.') {
         const char *f = ++q;
-        q = parse_fraction(q, end, &w);
+        q = kn__parse_digits(q, end, &w);
         n_frac = (size_t)(q - f);
     }
     if (n_int + n_frac == 0) return NULL;
@@ -177,11 +118,11 @@ const char *kn__parse_double(const char *p, const char *end, double *out)
     }
     int64_t e = e10 - (int64_t)n_frac;
     if (w <= (1ull << 53) && e >= 0 && e <= 22) {
-        double d = (double)w * pow10_exact[e];
+        double d = (double)w * kn__pow10_exact[e];
         *out = neg ? -d : d;
         return q;
     }
-    if (eisel_lemire(w, e, neg, out)) return q;
+    if (kn__eisel_lemire(w, e, neg, out)) return q;
     return slow_path(start, q, out);
 }
 
