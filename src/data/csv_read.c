@@ -186,8 +186,11 @@ static size_t count_byte(const char *p, const char *end, char c)
 }
 
 /* Split [start, cut) into r->nparts parts at record boundaries and count the
- * records and newlines of each. */
-static void split_block(csv_reader *r, const char *start, const char *cut, int quoted)
+ * records and newlines of each. Without quotes any newline ends a record and
+ * the parts are counted in parallel; returns 1 when a part turns out to hold
+ * a quote, so the caller re-splits with quoted = 1 (a sequential walk with
+ * the parser's grammar). */
+static int split_block(csv_reader *r, const char *start, const char *cut, int quoted)
 {
     size_t len = (size_t)(cut - start);
     int n = r->nparts;
@@ -206,13 +209,15 @@ static void split_block(csv_reader *r, const char *start, const char *cut, int q
             }
             b = p->end;
         }
-#pragma omp parallel for num_threads(n) schedule(static, 1)
+        int has_quote = 0;
+#pragma omp parallel for num_threads(n) schedule(static, 1) reduction(| : has_quote)
         for (int k = 0; k < n; k++) {
             csv_part *p = &r->parts[k];
+            has_quote |= memchr(p->begin, '"', (size_t)(p->end - p->begin)) != NULL;
             p->lines = count_byte(p->begin, p->end, '\n');
             p->records = p->lines + (p->end > p->begin && p->end[-1] != '\n');
         }
-        return;
+        return has_quote;
     }
     /* Quotes present: walk records once, sequentially, with the parser's grammar. */
     const char *s = start;
@@ -229,6 +234,7 @@ static void split_block(csv_reader *r, const char *start, const char *cut, int q
         p->end = s;
         p->lines = count_byte(p->begin, p->end, '\n');
     }
+    return 0;
 }
 
 /* The end of the last complete record in [start, end), or start if none. */
@@ -420,14 +426,17 @@ static kn_status read_once(csv_reader *r, const kn_col_type *forced, kn_read_rep
             continue;
         }
         if (start == end && eof) break;
-        int quoted = memchr(start, '"', (size_t)(end - start)) != NULL;
-        const char *cut = eof ? end : last_boundary(start, end, r->delim, quoted);
+        /* assume no quotes (cheap, parallel); re-split when a part has one */
+        const char *cut = eof ? end : last_boundary(start, end, r->delim, 0);
+        if (cut != start && split_block(r, start, cut, 0)) {
+            cut = eof ? end : last_boundary(start, end, r->delim, 1);
+            if (cut != start) split_block(r, start, cut, 1);
+        }
         if (cut == start) {
             want *= 2; /* one record longer than the window: widen it */
             continue;
         }
         want = block;
-        split_block(r, start, cut, quoted);
         size_t total = 0;
         for (int k = 0; k < r->nparts; k++) {
             r->parts[k].row0 = r->f->n_rows + total;
