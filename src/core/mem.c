@@ -42,14 +42,15 @@ static void unreserve(size_t n)
     atomic_fetch_sub(&mem_live, n);
 }
 
-void *kn_malloc(size_t n)
+/* Reserve, allocate (zeroed when asked), and stamp the size header. */
+static void *alloc(size_t n, int zero)
 {
     if (n > SIZE_MAX - HDR) {
         kn_fail_nomem(n);
         return NULL;
     }
     if (!reserve(n)) return NULL;
-    unsigned char *b = malloc(n + HDR);
+    unsigned char *b = zero ? calloc(1, n + HDR) : malloc(n + HDR);
     if (!b) {
         unreserve(n);
         kn_fail_nomem(n);
@@ -59,26 +60,18 @@ void *kn_malloc(size_t n)
     return b + HDR;
 }
 
+void *kn_malloc(size_t n)
+{
+    return alloc(n, 0);
+}
+
 void *kn_calloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) {
         kn_fail(KN_ERR_NOMEM, "allocation of %zu x %zu bytes overflows", count, size);
         return NULL;
     }
-    size_t n = count * size;
-    if (n > SIZE_MAX - HDR) {
-        kn_fail_nomem(n);
-        return NULL;
-    }
-    if (!reserve(n)) return NULL;
-    unsigned char *b = calloc(1, n + HDR);
-    if (!b) {
-        unreserve(n);
-        kn_fail_nomem(n);
-        return NULL;
-    }
-    memcpy(b, &n, sizeof n);
-    return b + HDR;
+    return alloc(count * size, 1);
 }
 
 void *kn_realloc(void *p, size_t n)
