@@ -4,7 +4,11 @@
 #include "data/io-impl.h"
 #include "kiln/mem.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <zstd.h>
 
@@ -14,6 +18,24 @@
 
 static const char kfr_magic[8] = {'K', 'I', 'L', 'N', 'F', 'R', 'M', '\0'};
 static const char kfr_end[8] = {'K', 'F', 'R', 'E', 'N', 'D', '0', '1'};
+
+/* BLAKE2b-256 over 4 MiB chunks (in parallel), then over the chunk hashes:
+ * the file checksum costs a fraction of a read even for large frames. */
+static kn_status checksum(const unsigned char *p, size_t n, unsigned char out[32])
+{
+    const size_t chunk = 4u << 20;
+    size_t n_chunks = n / chunk + 1;
+    unsigned char *h = kn_malloc(n_chunks * 32);
+    if (!h) return KN_ERR_NOMEM;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n_chunks; i++) {
+        size_t at = i * chunk, len = n - at < chunk ? n - at : chunk;
+        crypto_generichash(h + 32 * i, 32, p + at, len, NULL, 0);
+    }
+    crypto_generichash(out, 32, h, n_chunks * 32, NULL, 0);
+    kn_free(h);
+    return KN_OK;
+}
 
 typedef struct wbuf {
     unsigned char *p;
@@ -133,8 +155,8 @@ kn_status kn__kfr_write(const kn_frame *f, const char *path)
         }
     }
     unsigned char sum[32];
+    if (!b.failed && checksum(b.p, b.n, sum) != KN_OK) b.failed = 1;
     if (!b.failed) {
-        crypto_generichash(sum, sizeof sum, b.p, b.n, NULL, 0);
         put(&b, sum, sizeof sum);
         put(&b, kfr_end, 8);
     }
@@ -156,9 +178,18 @@ kn_status kn__kfr_write(const kn_frame *f, const char *path)
     return s;
 }
 
+/* A blob to decompress later, in parallel with the others. */
+typedef struct blob_job {
+    const unsigned char *src;
+    size_t stored, n;
+    void *dst;
+} blob_job;
+
 typedef struct rbuf {
     const unsigned char *p, *end;
     const char *path;
+    blob_job *jobs; /* NULL: decompress at once */
+    size_t n_jobs, cap_jobs;
 } rbuf;
 
 static kn_status corrupt(const rbuf *r, const char *what)
@@ -176,16 +207,49 @@ static int get(rbuf *r, void *dst, size_t n)
 }
 
 /* Decompress the next blob into dst, which must receive exactly n bytes. */
-static kn_status get_blob(rbuf *r, void *dst, size_t n, const char *what)
+static kn_status get_blob(rbuf *r, void *dst, size_t n, const char *what, int defer)
 {
     uint64_t raw, stored;
     if (!get(r, &raw, 8) || !get(r, &stored, 8)) return corrupt(r, "truncated blob header");
     if (raw != n) return corrupt(r, what);
     if (stored > (uint64_t)(r->end - r->p)) return corrupt(r, "blob runs past the end");
+    if (defer && n) {
+        if (r->n_jobs == r->cap_jobs) {
+            size_t cap = r->cap_jobs * 2;
+            blob_job *j = kn_realloc(r->jobs, cap * sizeof *j);
+            if (!j) return KN_ERR_NOMEM;
+            r->jobs = j;
+            r->cap_jobs = cap;
+        }
+        r->jobs[r->n_jobs++] = (blob_job){r->p, (size_t)stored, n, dst};
+        r->p += stored;
+        return KN_OK;
+    }
     size_t got = ZSTD_decompress(dst, n, r->p, (size_t)stored);
     if (ZSTD_isError(got) || got != n) return corrupt(r, "blob does not decompress");
     r->p += stored;
     return KN_OK;
+}
+
+/* The whole file: memory-mapped when it is a regular file, else read. */
+static kn_status map_input(const char *path, char **buf, size_t *len, int *mapped)
+{
+    *mapped = 0;
+    int fd = strcmp(path, "-") == 0 ? -1 : open(path, O_RDONLY);
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        close(fd);
+        if (m != MAP_FAILED) {
+            *buf = m;
+            *len = (size_t)sb.st_size;
+            *mapped = 1;
+            return KN_OK;
+        }
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    return kn__slurp(path, buf, len);
 }
 
 kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, kn_read_report *rep)
@@ -194,12 +258,18 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
     if (sodium_init() < 0) return kn_fail(KN_ERR_INTERNAL, "libsodium failed to initialise");
     char *buf;
     size_t len;
-    kn_status st = kn__slurp(path, &buf, &len);
+    int mapped;
+    kn_status st = map_input(path, &buf, &len, &mapped);
     if (st != KN_OK) return st;
     rep->bytes = len;
-    rbuf r = {(const unsigned char *)buf, (const unsigned char *)buf + len, path};
+    rbuf r = {(const unsigned char *)buf, (const unsigned char *)buf + len, path, NULL, 0, 16};
     kn_frame *f = NULL;
     unsigned char *scratch = NULL;
+    r.jobs = kn_malloc(r.cap_jobs * sizeof *r.jobs);
+    if (!r.jobs) {
+        st = KN_ERR_NOMEM;
+        goto done;
+    }
     if (len < 32 + 40 || memcmp(buf, kfr_magic, 8) != 0) {
         st = kn_fail(KN_ERR_CORRUPT, "%s: not a .kfr file (bad magic number)", path);
         goto done;
@@ -218,7 +288,7 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
         goto done;
     }
     unsigned char sum[32];
-    crypto_generichash(sum, sizeof sum, (const unsigned char *)buf, len - 40, NULL, 0);
+    if ((st = checksum((const unsigned char *)buf, len - 40, sum)) != KN_OK) goto done;
     if (memcmp(sum, buf + len - 40, 32) != 0) {
         st = corrupt(&r, "checksum mismatch");
         goto done;
@@ -275,10 +345,10 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
         size_t n = (size_t)n_rows;
         switch (c->type) {
         case KN_COL_NUMERIC:
-            st = get_blob(&r, c->f64, n * 8, "numeric column has the wrong length");
+            st = get_blob(&r, c->f64, n * 8, "numeric column has the wrong length", 1);
             break;
         case KN_COL_TIMESTAMP:
-            st = get_blob(&r, c->ts, n * 8, "timestamp column has the wrong length");
+            st = get_blob(&r, c->ts, n * 8, "timestamp column has the wrong length", 1);
             break;
         case KN_COL_CATEGORICAL: {
             if (extra > (uint64_t)len) {
@@ -291,9 +361,9 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
                 st = KN_ERR_NOMEM;
                 break;
             }
-            st = get_blob(&r, c->codes, n * 4, "codes have the wrong length");
+            st = get_blob(&r, c->codes, n * 4, "codes have the wrong length", 1);
             if (st == KN_OK)
-                st = get_blob(&r, lens, nlev * 4, "level lengths have the wrong length");
+                st = get_blob(&r, lens, nlev * 4, "level lengths have the wrong length", 0);
             uint64_t total = 0;
             for (size_t l = 0; l < nlev && st == KN_OK; l++) total += lens[l];
             if (st == KN_OK && total > (uint64_t)len * 1024)
@@ -304,7 +374,7 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
                 if (!scratch) st = KN_ERR_NOMEM;
             }
             if (st == KN_OK)
-                st = get_blob(&r, scratch, (size_t)total, "level text has the wrong length");
+                st = get_blob(&r, scratch, (size_t)total, "level text has the wrong length", 0);
             size_t at = 0;
             for (size_t l = 0; l < nlev && st == KN_OK; l++) {
                 int32_t code;
@@ -312,9 +382,6 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
                 if (st == KN_OK && (size_t)code != l) st = corrupt(&r, "repeated category level");
                 at += lens[l];
             }
-            for (size_t i = 0; i < n && st == KN_OK; i++)
-                if (c->codes[i] < -1 || c->codes[i] >= (int32_t)nlev)
-                    st = corrupt(&r, "category code out of range");
             kn_free(lens);
             break;
         }
@@ -323,37 +390,64 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
                 st = corrupt(&r, "implausible text size");
                 break;
             }
-            st = get_blob(&r, c->str_off, n * 8, "string offsets have the wrong length");
+            st = get_blob(&r, c->str_off, n * 8, "string offsets have the wrong length", 1);
             if (st == KN_OK)
-                st = get_blob(&r, c->str_len, n * 8, "string lengths have the wrong length");
+                st = get_blob(&r, c->str_len, n * 8, "string lengths have the wrong length", 1);
             if (st == KN_OK && extra) {
                 c->text = kn_malloc((size_t)extra);
                 if (!c->text)
                     st = KN_ERR_NOMEM;
                 else {
                     c->cap_text = c->n_text = (size_t)extra;
-                    st = get_blob(&r, c->text, (size_t)extra, "string text has the wrong length");
+                    st =
+                        get_blob(&r, c->text, (size_t)extra, "string text has the wrong length", 1);
                 }
             } else if (st == KN_OK) {
-                st = get_blob(&r, NULL, 0, "string text has the wrong length");
-            }
-            for (size_t i = 0; i < n && st == KN_OK; i++) {
-                int64_t off = c->str_off[i], sl = c->str_len[i];
-                if (off == -1) continue;
-                if (off < 0 || sl < 0 || (uint64_t)off > extra ||
-                    (uint64_t)sl > extra - (uint64_t)off)
-                    st = corrupt(&r, "string span out of range");
+                st = get_blob(&r, NULL, 0, "string text has the wrong length", 0);
             }
             break;
         }
         }
+    }
+    /* decompress the column blobs in parallel, then check what they hold */
+    int bad = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : bad)
+    for (size_t k = 0; k < (st == KN_OK ? r.n_jobs : 0); k++) {
+        const blob_job *jb = &r.jobs[k];
+        size_t got = ZSTD_decompress(jb->dst, jb->n, jb->src, jb->stored);
+        bad |= ZSTD_isError(got) || got != jb->n;
+    }
+    if (st == KN_OK && bad) st = corrupt(&r, "blob does not decompress");
+    for (size_t j = 0; j < (st == KN_OK ? f->n_cols : 0) && st == KN_OK; j++) {
+        const kn_column *c = f->cols[j];
+        size_t n = (size_t)n_rows;
+        int out_of_range = 0;
+        if (c->type == KN_COL_CATEGORICAL) {
+            int32_t nlev = (int32_t)c->dict.n;
+            for (size_t i = 0; i < n; i++) out_of_range |= c->codes[i] < -1 || c->codes[i] >= nlev;
+        } else if (c->type == KN_COL_STRING) {
+            uint64_t text = c->n_text;
+            for (size_t i = 0; i < n; i++) {
+                int64_t off = c->str_off[i], sl = c->str_len[i];
+                if (off == -1) continue;
+                out_of_range |= off < 0 || sl < 0 || (uint64_t)off > text ||
+                                (uint64_t)sl > text - (uint64_t)off;
+            }
+        }
+        if (out_of_range)
+            st = corrupt(&r, c->type == KN_COL_STRING ? "string span out of range"
+                                                      : "category code out of range");
     }
     if (st == KN_OK) f->n_rows = (size_t)n_rows;
     if (st == KN_OK && r.p != r.end) st = corrupt(&r, "trailing bytes after the last column");
     if (st == KN_OK) rep->rows_read = n_rows;
 done:
     kn_free(scratch);
-    kn_free(buf);
+    kn_free(r.jobs);
+    if (mapped)
+        munmap(buf, len);
+    else
+        kn_free(buf);
     if (st != KN_OK) {
         kn_frame_free(f);
         return st;

@@ -126,10 +126,42 @@ const char *kn__parse_double(const char *p, const char *end, double *out)
     return slow_path(start, q, out);
 }
 
+/* Fixed-point fast path: the smallest k <= 9 with v == m / 10^k for an
+ * integer m < 2^53. Then "m with k decimals" parses back to exactly v (one
+ * correctly rounded division of exact operands) and is the shortest such
+ * text. Covers most tabular data without snprintf and strtod. */
+static int format_fixed(double v, char *buf, size_t cap)
+{
+    if (!(fabs(v) < 1e15) || cap < 40) return -1;
+    for (int k = 0; k <= 9; k++) {
+        double m = nearbyint(v * kn__pow10_exact[k]);
+        if (fabs(m) >= 9007199254740992.0 || m / kn__pow10_exact[k] != v) continue;
+        char digits[24];
+        uint64_t u = (uint64_t)fabs(m);
+        int n = 0;
+        do {
+            digits[n++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        while (n <= k) digits[n++] = '0'; /* at least one digit before the point */
+        int len = 0;
+        if (signbit(v)) buf[len++] = '-';
+        for (int i = n - 1; i >= 0; i--) {
+            buf[len++] = digits[i];
+            if (i == k && k > 0) buf[len++] = '.';
+        }
+        buf[len] = '\0';
+        return len;
+    }
+    return -1;
+}
+
 int kn__format_double(double v, char *buf, size_t cap)
 {
     if (isnan(v)) return snprintf(buf, cap, "NaN");
     if (isinf(v)) return snprintf(buf, cap, v < 0 ? "-inf" : "inf");
+    int fixed = format_fixed(v, buf, cap);
+    if (fixed >= 0) return fixed;
     for (int prec = 15; prec <= 17; prec++) {
         int n = snprintf(buf, cap, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) return n;
