@@ -21,7 +21,9 @@
  *                     string       i64 offsets[n_rows] (-1 = missing);
  *                                  i64 lengths[n_rows]; text bytes
  *                     timestamp    i64 microseconds[n_rows]
- *   end-40  32    BLAKE2b-256 of every byte before it
+ *   end-40  32    checksum of every byte before it: BLAKE2b-256 over the
+ *                 concatenated BLAKE2b-256 hashes of its 4 MiB chunks (the
+ *                 chunks hash in parallel)
  *   end-8   8     end magic "KFREND01"
  *
  * Loading checks the checksum, every length and offset, every code and

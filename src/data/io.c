@@ -1,5 +1,6 @@
 /* kn_frame_read / kn_frame_write: the one entry point over every format. */
 #include "data/io-impl.h"
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"
 
@@ -98,6 +99,19 @@ kn_status kn_frame_read(const char *path, const kn_read_opts *opts, kn_frame **o
         kn_column_set_role(kn_frame_col(f, j), KN_ROLE_TARGET);
     }
     report->rows_kept = kn_frame_n_rows(f);
+    kn_log(KN_LOG_DEBUG, "read %s (%s): %zu rows x %zu columns", path, format, kn_frame_n_rows(f),
+           kn_frame_n_cols(f));
+    if (report->rows_skipped)
+        kn_log(KN_LOG_WARN, "%s: %llu malformed rows skipped", path,
+               (unsigned long long)report->rows_skipped);
+    if (report->rows_quarantined)
+        kn_log(KN_LOG_WARN, "%s: %llu malformed rows quarantined in %s", path,
+               (unsigned long long)report->rows_quarantined, report->quarantine_path);
+    if (report->type_restarts)
+        kn_log(KN_LOG_INFO,
+               "%s: a column changed type after the sampled rows and the file was read again; "
+               "declare types (--types) or sample more rows (--sample-rows) to save the re-read",
+               path);
     *out = f;
     return KN_OK;
 }
