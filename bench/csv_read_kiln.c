@@ -1,6 +1,6 @@
 /* Times kn_frame_read on a CSV file: median of REPS reads after one warm-up,
  * MB/s, peak RSS against the size of the parsed columns.
- * usage: bench_csv_read FILE [REPS] [THREADS] */
+ * usage: bench_csv_read FILE [REPS] [THREADS] [BLOCK_KIB] */
 #include "kiln/io.h"
 #include "kiln/stage.h"
 
@@ -46,12 +46,13 @@ static double parsed_bytes(const kn_frame *f)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_csv_read FILE [REPS] [THREADS]\n");
+        fprintf(stderr, "usage: bench_csv_read FILE [REPS] [THREADS] [BLOCK_KIB]\n");
         return 2;
     }
     const char *path = argv[1];
     int reps = argc > 2 ? atoi(argv[2]) : 5;
     int threads = argc > 3 ? atoi(argv[3]) : 2;
+    int block_kib = argc > 4 ? atoi(argv[4]) : 0;
     struct stat sb;
     if (stat(path, &sb) != 0) {
         perror(path);
@@ -60,6 +61,7 @@ int main(int argc, char **argv)
     kn_read_opts o;
     kn_read_opts_default(&o);
     o.threads = threads;
+    if (block_kib > 0) o.block_kib = block_kib;
     double t[64];
     if (reps > 64) reps = 64;
     kn_frame *f = NULL;
