@@ -1,4 +1,5 @@
 # The two commands: `make demo` and `make test`. Both install what is missing first.
+MAKEFLAGS += --no-print-directory
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
