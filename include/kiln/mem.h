@@ -32,10 +32,6 @@ KN_API void kn_free(void *p);
 KN_API char *kn_strdup(const char *s);
 KN_API char *kn_strndup(const char *s, size_t n);
 
-/* Hint that [p, p+n) is a large array filled soon (transparent huge pages
- * where the system allows them). Harmless elsewhere. */
-KN_API void kn_mem_hint_large(void *p, size_t n);
-
 /* Set the budget in bytes (0 = unlimited). */
 KN_API void kn_mem_set_limit(uint64_t bytes);
 KN_API uint64_t kn_mem_limit(void);

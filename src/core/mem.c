@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define HDR 16 /* keeps the user pointer 16-byte aligned */
 
@@ -211,14 +210,4 @@ kn_status kn_fail_nomem(size_t n)
     return kn_fail(KN_ERR_NOMEM,
                    "out of memory in stage '%s': the system refused %s with %s in use", stage, req,
                    live);
-}
-
-void kn_mem_hint_large(void *p, size_t n)
-{
-    /* Ask for transparent huge pages on big arrays: fewer page faults and TLB
-     * misses when a column is filled. Only whole pages inside the block. */
-    if (n < (8u << 20)) return;
-    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-    uintptr_t b = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-    if (b > a) madvise((void *)a, b - a, MADV_HUGEPAGE);
 }

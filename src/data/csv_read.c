@@ -29,9 +29,8 @@ typedef struct csv_source {
     const char *path;
     /* mapped mode */
     char *map;
-    size_t pos;       /* first unconsumed byte */
-    size_t dropped;   /* bytes [0, dropped) already released */
-    size_t populated; /* bytes [0, populated) mapped in */
+    size_t pos;     /* first unconsumed byte */
+    size_t dropped; /* bytes [0, dropped) already released */
     /* buffered mode */
     char *buf;
     size_t cap, have;
@@ -80,14 +79,6 @@ static kn_status source_window(csv_source *src, size_t want, const char **start,
         *start = src->map + src->pos;
         *end = src->map + stop;
         *eof = stop == src->size;
-#ifdef MADV_POPULATE_READ
-        /* map the window's pages in one call rather than one fault per 64 KiB */
-        if (stop > src->populated) {
-            size_t a = src->populated & ~(size_t)4095;
-            madvise(src->map + a, stop - a, MADV_POPULATE_READ);
-            src->populated = stop;
-        }
-#endif
         return KN_OK;
     }
     if (want > src->cap) {
@@ -117,16 +108,29 @@ static void source_consume(csv_source *src, const char *upto)
 {
     if (src->map) {
         src->pos = (size_t)(upto - src->map);
-        size_t page = 4096, drop = src->pos / page * page;
-        if (drop > src->dropped) {
-            madvise(src->map + src->dropped, drop - src->dropped, MADV_DONTNEED);
-            src->dropped = drop;
-        }
         return;
     }
     size_t used = (size_t)(upto - src->buf);
     memmove(src->buf, upto, src->have - used);
     src->have -= used;
+}
+
+/* Release share k of n of the consumed pages not yet released (called by
+ * each parsing thread, so unmapping runs in parallel with parsing). */
+static void source_release_share(const csv_source *src, int k, int n)
+{
+    if (!src->map) return;
+    size_t from = src->dropped, to = src->pos / 4096 * 4096;
+    if (to <= from) return;
+    size_t pages = (to - from) / 4096;
+    size_t a = from + pages * (size_t)k / (size_t)n * 4096;
+    size_t b = from + pages * (size_t)(k + 1) / (size_t)n * 4096;
+    if (b > a) madvise(src->map + a, b - a, MADV_DONTNEED);
+}
+
+static void source_released(csv_source *src)
+{
+    if (src->map && src->pos / 4096 * 4096 > src->dropped) src->dropped = src->pos / 4096 * 4096;
 }
 
 /* Bytes consumed so far (for progress). */
@@ -488,7 +492,11 @@ static kn_status read_once(csv_reader *r, const kn_col_type *forced, kn_read_rep
             prefault_columns(r->f, r->f->n_rows, reserve, r->nparts);
         }
 #pragma omp parallel for num_threads(r->nparts) schedule(static, 1)
-        for (int k = 0; k < r->nparts; k++) kn__csv_parse_part(r, &r->parts[k]);
+        for (int k = 0; k < r->nparts; k++) {
+            source_release_share(&src, k, r->nparts); /* pages of earlier blocks */
+            kn__csv_parse_part(r, &r->parts[k]);
+        }
+        source_released(&src);
         if ((st = stitch(r, &rejects, rep)) != KN_OK) goto done;
         for (size_t j = 0; j < r->ncols; j++)
             if (atomic_load(&r->cols[j].bump)) *bumped = 1;

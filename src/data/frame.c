@@ -147,11 +147,6 @@ kn_status kn__column_reserve(kn_column *c, size_t cap)
         break;
     }
     c->cap = cap;
-    kn_mem_hint_large(c->f64     ? (void *)c->f64
-                      : c->codes ? (void *)c->codes
-                      : c->ts    ? (void *)c->ts
-                                 : (void *)c->str_off,
-                      cap * (c->type == KN_COL_CATEGORICAL ? 4 : 8));
     return KN_OK;
 }
 
