@@ -113,6 +113,12 @@ static inline const char *kn__parse_double_fast(const char *p, const char *end, 
         *out = neg ? -d : d;
         return q;
     }
+    if (w <= (1ull << 53) && n_frac <= 22) {
+        /* one correctly rounded division of exact operands (Clinger): exact */
+        double d = (double)w / kn__pow10_exact[n_frac];
+        *out = neg ? -d : d;
+        return q;
+    }
     if (w == 0) {
         *out = neg ? -0.0 : 0.0;
         return q;
