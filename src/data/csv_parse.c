@@ -132,12 +132,18 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             const char *next;
             if (c->type == KN_COL_NUMERIC) {
                 double v;
+                /* hot path: a plain number followed by the delimiter */
+                const char *q = kn__parse_double_fast(s, end, &v);
+                if (q && q < end && *q == delim && j + 1 < ncols) {
+                    c->f64[row] = v;
+                    s = q + 1;
+                    continue;
+                }
                 if (csv_is_record_end(s, end) || *s == delim) {
                     c->f64[row] = NAN;
                     goto field_done;
                 }
-                next = kn__parse_double_fast(s, end, &v);
-                if (!next) next = kn__parse_double(s, end, &v);
+                next = q ? q : kn__parse_double(s, end, &v);
                 if (next && (next == end || *next == delim || csv_is_record_end(next, end))) {
                     c->f64[row] = v;
                     s = next;
