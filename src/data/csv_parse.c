@@ -111,6 +111,8 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
     const char *s = p->begin, *const end = p->end;
     size_t row = p->row0;
     kn_column **cols = r->f->cols;
+    /* a part ending in '\n' stops every digit scan before its end */
+    const int sentinel = end > s && end[-1] == '\n';
     p->written = 0;
     p->n_text = 0;
 
@@ -133,7 +135,8 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             if (c->type == KN_COL_NUMERIC) {
                 double v;
                 /* hot path: a plain number followed by the delimiter */
-                const char *q = kn__parse_double_fast(s, end, &v);
+                const char *q =
+                    sentinel ? kn__parse_double_sentinel(s, &v) : kn__parse_double_fast(s, end, &v);
                 if (q && q < end && *q == delim && j + 1 < ncols) {
                     c->f64[row] = v;
                     s = q + 1;

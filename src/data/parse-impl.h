@@ -126,6 +126,30 @@ static inline const char *kn__parse_double_fast(const char *p, const char *end, 
     return kn__eisel_lemire(w, -(int64_t)n_frac, neg, out) ? q : NULL;
 }
 
+/* kn__parse_double_fast for input known to hold a non-digit, non-sign,
+ * non-dot byte before its end (a CSV part ending in '\n'): no bounds checks. */
+static inline const char *kn__parse_double_sentinel(const char *p, double *out)
+{
+    int neg = *p == '-';
+    p += neg;
+    uint64_t w = 0;
+    const char *q = p;
+    while ((unsigned)(*q - '0') <= 9) w = w * 10 + (uint64_t)(*q++ - '0');
+    size_t n_int = (size_t)(q - p), n_frac = 0;
+    if (*q == '.') {
+        const char *f = ++q;
+        while ((unsigned)(*q - '0') <= 9) w = w * 10 + (uint64_t)(*q++ - '0');
+        n_frac = (size_t)(q - f);
+    }
+    if (n_int + n_frac == 0 || n_int + n_frac > 19 || *q == 'e' || *q == 'E') return NULL;
+    if (w <= (1ull << 53) && n_frac <= 22) {
+        double d = (double)w / kn__pow10_exact[n_frac];
+        *out = neg ? -d : d;
+        return q;
+    }
+    return kn__eisel_lemire(w, -(int64_t)n_frac, neg, out) ? q : NULL;
+}
+
 /* Parse an ISO-8601 date or date-time filling [p, end) exactly:
  * YYYY-MM-DD[(T| )HH:MM[:SS[.ffffff]]][Z|(+|-)HH[:]MM] into microseconds since
  * the Unix epoch, UTC. Returns 1 on success, 0 otherwise. */
