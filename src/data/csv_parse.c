@@ -153,6 +153,22 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                     goto field_done;
                 }
             }
+            if (c->type == KN_COL_CATEGORICAL && sentinel) {
+                /* hot path: an unquoted ASCII level followed by the delimiter or '\n' */
+                const char *fe = s;
+                unsigned char high = 0;
+                while (*fe != delim && *fe != '\n' && *fe != '\r' && *fe != '"')
+                    high |= (unsigned char)*fe++;
+                if (fe > s && !(high & 0x80) && (*fe == delim || *fe == '\n') &&
+                    !kn__csv_is_missing(r, s, fe)) {
+                    int32_t code;
+                    if (kn__dict_intern(&p->dicts[j], s, (size_t)(fe - s), &code) != KN_OK)
+                        goto nomem;
+                    c->codes[row] = code;
+                    s = fe;
+                    goto field_done;
+                }
+            }
             /* General path: scan the field, then interpret it. */
             csv_scan_status st = kn__csv_scan_field(s, end, delim, &fld, &next);
             if (st != CSV_SCAN_OK) {
