@@ -108,6 +108,10 @@ KN_API int32_t kn_column_find_level(const kn_column *c, const char *s, size_t le
 KN_API const char *kn_column_str(const kn_column *c, size_t row, size_t *len);
 KN_API kn_status kn_column_set_str(kn_column *c, size_t row, const char *s, size_t len);
 
+/* A timestamp as ISO-8601 UTC ("2024-05-01", "2024-05-01T12:00:00Z", with
+ * .ffffff when needed) into buf (40 bytes suffice). Returns the length. */
+KN_API int kn_timestamp_format(int64_t us, char *buf, size_t cap);
+
 /* "numeric", "categorical", "string", "timestamp" and the inverse. */
 KN_API const char *kn_col_type_name(kn_col_type t);
 KN_API kn_status kn_col_type_parse(const char *name, kn_col_type *t);

@@ -52,6 +52,13 @@ json_t *cli_profile_json(const kn_profile *p)
             double vals[] = {c->min, c->max, c->mean, c->std, c->p1,
                              c->p25, c->p50, c->p75,  c->p99};
             for (int k = 0; k < 9; k++) json_object_set_new(o, keys[k], num_or_null(vals[k]));
+            if (c->type == KN_COL_TIMESTAMP && c->count) {
+                char t[48];
+                kn_timestamp_format((int64_t)c->min, t, sizeof t);
+                json_object_set_new(o, "min_time", json_string(t));
+                kn_timestamp_format((int64_t)c->max, t, sizeof t);
+                json_object_set_new(o, "max_time", json_string(t));
+            }
             if (c->type == KN_COL_NUMERIC) {
                 json_object_set_new(o, "skew", num_or_null(c->skew));
                 json_object_set_new(o, "integer_valued", json_boolean(c->integer_valued));
@@ -82,6 +89,16 @@ static const char *num(double v, char *buf, size_t cap)
     return buf;
 }
 
+/* Timestamps print as dates (with the time of day when the range is under a week). */
+static const char *when(double us, int with_time, char *buf, size_t cap)
+{
+    if (isnan(us)) return num(us, buf, cap);
+    char full[48];
+    kn_timestamp_format((int64_t)us, full, sizeof full);
+    snprintf(buf, cap, "%.*s", with_time ? 19 : 10, full);
+    return buf;
+}
+
 void cli_print_profile(FILE *fp, const kn_profile *p)
 {
     size_t w = 6;
@@ -95,12 +112,17 @@ void cli_print_profile(FILE *fp, const kn_profile *p)
         char a[9][32];
         fprintf(fp, "%-*.*s  %-11s %6.1f%% %9llu", (int)w, (int)w, c->name,
                 kn_col_type_name(c->type), 100 * c->missing_frac, (unsigned long long)c->distinct);
-        if (c->type == KN_COL_NUMERIC || c->type == KN_COL_TIMESTAMP) {
+        if (c->type == KN_COL_TIMESTAMP) {
+            int t = c->max - c->min < 7 * 86400e6;
+            fprintf(fp, " %11s %11s %11s %11s %11s %11s %11s", when(c->min, t, a[0], 32),
+                    when(c->p1, t, a[1], 32), when(c->p25, t, a[2], 32), when(c->p50, t, a[3], 32),
+                    when(c->p75, t, a[4], 32), when(c->p99, t, a[5], 32),
+                    when(c->max, t, a[6], 32));
+        } else if (c->type == KN_COL_NUMERIC) {
             fprintf(fp, " %11s %11s %11s %11s %11s %11s %11s", num(c->min, a[0], 32),
                     num(c->p1, a[1], 32), num(c->p25, a[2], 32), num(c->p50, a[3], 32),
                     num(c->p75, a[4], 32), num(c->p99, a[5], 32), num(c->max, a[6], 32));
-            if (c->type == KN_COL_NUMERIC)
-                fprintf(fp, "  mean %s std %s", num(c->mean, a[7], 32), num(c->std, a[8], 32));
+            fprintf(fp, "  mean %s std %s", num(c->mean, a[7], 32), num(c->std, a[8], 32));
         } else {
             fprintf(fp, "  top:");
             for (size_t t = 0; t < c->n_top && t < 3; t++)

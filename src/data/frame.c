@@ -1,4 +1,5 @@
 #include "data/frame-impl.h"
+#include "data/parse-impl.h"
 #include "kiln/mem.h"
 
 #include <math.h>
@@ -39,6 +40,11 @@ kn_status kn_col_type_parse(const char *name, kn_col_type *t)
     }
     return kn_fail(KN_ERR_INVALID,
                    "unknown column type '%s'; use numeric, categorical, string or timestamp", name);
+}
+
+int kn_timestamp_format(int64_t us, char *buf, size_t cap)
+{
+    return kn__format_timestamp(us, buf, cap);
 }
 
 const char *kn_role_name(kn_role r)
