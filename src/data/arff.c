@@ -169,9 +169,8 @@ kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
 {
     char *buf;
     size_t len;
-    kn_status st = kn__slurp(path, &buf, &len);
+    kn_status st = kn__read_input(path, &buf, &len, rep);
     if (st != KN_OK) return st;
-    rep->bytes = len;
     kn_frame *f;
     if ((st = kn_frame_new(&f)) != KN_OK) {
         kn_free(buf);

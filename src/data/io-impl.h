@@ -25,6 +25,9 @@ kn_status kn__kfr_write(const kn_frame *f, const char *path);
 /* Whole file (or stdin for "-") into a new NUL-terminated buffer (kn_free). */
 kn_status kn__slurp(const char *path, char **buf, size_t *len);
 
+/* kn__slurp for a reader: also records the input size in the report. */
+kn_status kn__read_input(const char *path, char **buf, size_t *len, kn_read_report *rep);
+
 /* Output file written to "<path>.tmp.<pid>" and renamed into place on commit. */
 typedef struct kn_outfile {
     FILE *fp;

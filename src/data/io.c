@@ -164,6 +164,13 @@ kn_status kn__slurp(const char *path, char **buf, size_t *len)
     return KN_OK;
 }
 
+kn_status kn__read_input(const char *path, char **buf, size_t *len, kn_read_report *rep)
+{
+    kn_status st = kn__slurp(path, buf, len);
+    if (st == KN_OK) rep->bytes = *len;
+    return st;
+}
+
 kn_status kn__outfile_open(kn_outfile *o, const char *path)
 {
     memset(o, 0, sizeof *o);

@@ -77,9 +77,8 @@ kn_status kn__jsonl_read(const char *path, const kn_read_opts *o, kn_frame **out
 {
     char *buf;
     size_t len;
-    kn_status st = kn__slurp(path, &buf, &len);
+    kn_status st = kn__read_input(path, &buf, &len, rep);
     if (st != KN_OK) return st;
-    rep->bytes = len;
     kn_rejects rj;
     jl_key *keys = NULL;
     size_t n_keys = 0, cap_keys = 0, n_good = 0;

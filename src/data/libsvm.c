@@ -73,9 +73,8 @@ kn_status kn__libsvm_read(const char *path, const kn_read_opts *o, kn_frame **ou
 {
     char *buf;
     size_t len;
-    kn_status st = kn__slurp(path, &buf, &len);
+    kn_status st = kn__read_input(path, &buf, &len, rep);
     if (st != KN_OK) return st;
-    rep->bytes = len;
     kn_rejects rj;
     if ((st = kn__rejects_open(&rj, path, o, rep)) != KN_OK) {
         kn_free(buf);

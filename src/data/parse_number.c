@@ -76,17 +76,9 @@ const char *kn__parse_double(const char *p, const char *end, double *out)
     if (p == end) return NULL;
     if ((unsigned)(*p - '0') > 9 && *p != '.') return parse_special(p, end, neg, out);
 
-    /* Accumulate every digit; when there are more than 19 the value in w is
-     * meaningless and the exact slow path takes over. */
-    uint64_t w = 0;
-    const char *q = p;
-    while (q < end && (unsigned)(*q - '0') <= 9) w = w * 10 + (uint64_t)(*q++ - '0');
-    size_t n_int = (size_t)(q - p), n_frac = 0;
-    if (q < end && *q == '.') {
-        const char *f = ++q;
-        q = kn__parse_digits(q, end, &w);
-        n_frac = (size_t)(q - f);
-    }
+    uint64_t w;
+    size_t n_int, n_frac;
+    const char *q = kn__scan_decimal(p, end, &w, &n_int, &n_frac);
     if (n_int + n_frac == 0) return NULL;
     int64_t e10 = 0;
     if (q < end && (*q == 'e' || *q == 'E')) {
