@@ -1,0 +1,33 @@
+/* core: the component registry. */
+#include "test_util.h"
+
+#include "kiln/log.h"
+#include "kiln/mem.h"
+#include "kiln/param.h"
+#include "kiln/registry.h"
+#include "kiln/rng.h"
+#include "kiln/stage.h"
+
+#include <math.h>
+
+static void registry_finds_builtins(void **state)
+{
+    (void)state;
+    const kn_component *c = kn_registry_find(KN_COMP_READER, "csv");
+    assert_non_null(c);
+    assert_string_equal(c->name, "csv");
+    assert_null(kn_registry_find(KN_COMP_READER, "xlsx"));
+    assert_non_null(strstr(kn_last_error(), "no reader named 'xlsx'; known: csv"));
+    static const kn_component extra = {KN_COMP_METRIC, "test_metric", "doc", NULL, 0, NULL};
+    KN_CHECK(kn_registry_add(&extra));
+    KN_CHECK_FAILS(kn_registry_add(&extra), KN_ERR_INVALID, "already registered");
+    assert_ptr_equal(kn_registry_find(KN_COMP_METRIC, "test_metric"), &extra);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(registry_finds_builtins),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
