@@ -61,6 +61,7 @@ void cli_print_profile(FILE *fp, const struct kn_profile *p);
 int cmd_describe(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
-extern const char describe_usage[], convert_usage[], demo_usage[];
+int cmd_prep(int argc, char **argv);
+extern const char describe_usage[], convert_usage[], demo_usage[], prep_usage[];
 
 #endif

@@ -43,8 +43,10 @@ static const cli_command commands[] = {
      cmd_describe},
     {"convert", "convert between CSV, ARFF, LIBSVM, JSON Lines and .kfr", convert_usage,
      cmd_convert},
+    {"prep", "fit preparation steps (imputers, scalers) and write the result", prep_usage,
+     cmd_prep},
     {"demo", "generate a demo dataset and describe it", demo_usage, cmd_demo},
-    {"help", "explain a command", "usage: kiln help [command|readers]\n", cmd_help},
+    {"help", "explain a command", "usage: kiln help [command|readers|steps]\n", cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
@@ -78,6 +80,21 @@ static void print_reader_params(void)
     }
 }
 
+static void print_steps(void)
+{
+    printf("steps (kiln prep --step NAME:param=value;...):\n");
+    for (size_t i = 0; i < kn_registry_count(); i++) {
+        const kn_component *c = kn_registry_at(i);
+        if (c->kind != KN_COMP_STEP) continue;
+        printf("\n  %s: %s\n", c->name, c->doc);
+        for (const kn_param_def *d = c->params; d && d->name; d++) {
+            printf("    %-14s %-7s %s", d->name, kn_param_type_name(d->type), d->doc);
+            if (d->type == KN_PARAM_T_ENUM) printf(" (%s)", d->choices);
+            printf(" [default: %s]\n", d->def[0] ? d->def : "\"\"");
+        }
+    }
+}
+
 static int cmd_help(int argc, char **argv)
 {
     if (argc < 2) {
@@ -86,6 +103,10 @@ static int cmd_help(int argc, char **argv)
     }
     if (strcmp(argv[1], "readers") == 0 || strcmp(argv[1], "read") == 0) {
         print_reader_params();
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "steps") == 0) {
+        print_steps();
         return CLI_OK;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)

@@ -2,6 +2,7 @@
  * topmost layer of the library built so far; it moves up as layers are added. */
 #include "core/registry-impl.h"
 #include "data/io-impl.h"
+#include "prep/prep-impl.h"
 
 static const kn_reader_vt csv_reader = {kn__csv_read}, arff_reader = {kn__arff_read},
                           libsvm_reader = {kn__libsvm_read}, jsonl_reader = {kn__jsonl_read},
@@ -23,8 +24,13 @@ static const kn_component builtins[] = {
     {KN_COMP_WRITER, "kfr", "Kiln binary columnar frame", NULL, 0, &kfr_writer},
 };
 
+static const kn_component *const steps[] = {&kn__standard_scaler, &kn__minmax_scaler,
+                                            &kn__robust_scaler, &kn__maxabs_scaler,
+                                            &kn__simple_imputer};
+
 void kn__register_builtins(void)
 {
     for (size_t i = 0; i < sizeof builtins / sizeof *builtins; i++)
         kn__registry_add_builtin(&builtins[i]);
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) kn__registry_add_builtin(steps[i]);
 }

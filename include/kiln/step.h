@@ -1,0 +1,72 @@
+/* Kiln steps: transformations that learn their state from training data in
+ * fit and apply it unchanged in transform, so a pipeline replays at serving
+ * time exactly what it learned (the contract scikit-learn's transformers
+ * follow). Steps are registry components of kind KN_COMP_STEP with a
+ * parameter table; `kiln help steps` lists them.
+ *
+ *     kn_step *s;
+ *     kn_step_new("standard_scaler", &s);
+ *     kn_step_set(s, "columns=age,income");   // default: every numeric feature
+ *     kn_step_fit(s, train);
+ *     kn_frame *out;
+ *     kn_step_transform(s, test, &out);        // new frame; input untouched
+ *
+ * Missing values (NaN) are ignored by fit and stay missing in transform,
+ * except in imputers, whose job is to fill them.
+ * Threading: a fitted step is read-only in transform and may be shared.
+ */
+#ifndef KILN_STEP_H
+#define KILN_STEP_H
+
+#include "kiln/frame.h"
+#include "kiln/param.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kn_step kn_step;
+
+/* A step implementation. fit sees the selected columns of x (indices into x);
+ * transform modifies `out`, a copy of the input, whose columns `cols` match
+ * the fitted ones by name and type. fit stores what it learned with
+ * kn_step_set_state(); free_state releases it. */
+typedef struct kn_step_vt {
+    kn_status (*fit)(kn_step *s, const kn_frame *x, const size_t *cols, size_t n);
+    kn_status (*transform)(const kn_step *s, kn_frame *out, const size_t *cols, size_t n);
+    void (*free_state)(void *state);
+} kn_step_vt;
+
+/* Parameters every step has, first in its params struct. */
+typedef struct kn_step_common {
+    char columns[KN_PARAM_STR_MAX]; /* comma-separated; "" = every numeric feature */
+} kn_step_common;
+
+#define KN_STEP_COMMON_PARAMS(T)                                                                   \
+    {                                                                                              \
+        "columns", KN_PARAM_T_STRING, offsetof(T, common.columns), "", 0, 0, NULL,                 \
+            "columns to transform, comma-separated (default: every numeric feature)"               \
+    }
+
+/* Returns a new unfitted step with default parameters; free with kn_step_free(). */
+KN_API kn_status kn_step_new(const char *name, kn_step **out);
+KN_API void kn_step_free(kn_step *s);
+/* Set a parameter from "name=value" (errors name the parameter). Unfits the step. */
+KN_API kn_status kn_step_set(kn_step *s, const char *name_eq_value);
+KN_API kn_status kn_step_fit(kn_step *s, const kn_frame *x);
+/* Returns a new frame; free with kn_frame_free(). Fails if the step is not
+ * fitted, or a fitted column is absent from `in` or has another type. */
+KN_API kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out);
+KN_API const char *kn_step_name(const kn_step *s);
+KN_API int kn_step_is_fitted(const kn_step *s);
+
+/* For implementations. Borrowed pointers, valid until the step is freed or refitted. */
+KN_API const void *kn_step_params(const kn_step *s);
+KN_API const void *kn_step_state(const kn_step *s);
+/* Take ownership of a fitted state (freed with the vtable's free_state). */
+KN_API void kn_step_set_state(kn_step *s, void *state);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,20 @@
+/* Internal helpers shared by the prep steps. */
+#ifndef KILN_PREP_IMPL_H
+#define KILN_PREP_IMPL_H
+
+#include "kiln/frame.h"
+#include "kiln/registry.h"
+
+/* The step components (registered in builtin.c). */
+extern const kn_component kn__standard_scaler, kn__minmax_scaler, kn__robust_scaler,
+    kn__maxabs_scaler, kn__simple_imputer;
+
+/* Non-missing values of a numeric column, sorted ascending, into a new array
+ * (kn_free); *n receives their count. */
+kn_status kn__sorted_values(kn_column *c, size_t rows, double **out, size_t *n);
+/* Quantile q in [0, 1] of sorted values, linear interpolation (numpy's default). */
+double kn__quantile_sorted(const double *v, size_t n, double q);
+/* sklearn's _handle_zeros_in_scale: a scale below 10 machine epsilons becomes 1. */
+double kn__nonzero_scale(double scale);
+
+#endif

@@ -1,0 +1,39 @@
+#include "prep/prep-impl.h"
+#include "kiln/mem.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+kn_status kn__sorted_values(kn_column *c, size_t rows, double **out, size_t *n)
+{
+    const double *x = kn_column_f64(c);
+    double *v = kn_malloc((rows ? rows : 1) * sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < rows; i++)
+        if (!isnan(x[i])) v[k++] = x[i];
+    qsort(v, k, sizeof *v, cmp_double);
+    *out = v;
+    *n = k;
+    return KN_OK;
+}
+
+double kn__quantile_sorted(const double *v, size_t n, double q)
+{
+    if (!n) return NAN;
+    double pos = q * (double)(n - 1);
+    size_t lo = (size_t)pos, hi = lo + 1 < n ? lo + 1 : lo;
+    return v[lo] + (v[hi] - v[lo]) * (pos - (double)lo);
+}
+
+double kn__nonzero_scale(double scale)
+{
+    return scale < 10 * DBL_EPSILON ? 1.0 : scale;
+}

@@ -1,0 +1,194 @@
+/* The generic step: parameters, column selection, fit/transform around a vtable. */
+#include "kiln/step.h"
+#include "kiln/mem.h"
+#include "kiln/registry.h"
+
+#include <string.h>
+
+struct kn_step {
+    const kn_component *comp;
+    void *params;
+    void *state;
+    char **names; /* fitted columns */
+    kn_col_type *types;
+    size_t n;
+    int fitted;
+};
+
+static void unfit(kn_step *s)
+{
+    const kn_step_vt *vt = s->comp->vt;
+    if (s->state && vt->free_state) vt->free_state(s->state);
+    s->state = NULL;
+    for (size_t i = 0; i < s->n; i++) kn_free(s->names[i]);
+    kn_free(s->names);
+    kn_free(s->types);
+    s->names = NULL;
+    s->types = NULL;
+    s->n = 0;
+    s->fitted = 0;
+}
+
+kn_status kn_step_new(const char *name, kn_step **out)
+{
+    const kn_component *c = kn_registry_find(KN_COMP_STEP, name);
+    if (!c) return kn_last_status();
+    kn_step *s = kn_calloc(1, sizeof *s);
+    if (!s) return KN_ERR_NOMEM;
+    s->comp = c;
+    s->params = kn_calloc(1, c->params_size);
+    if (!s->params) {
+        kn_free(s);
+        return KN_ERR_NOMEM;
+    }
+    kn_status st = kn_param_defaults(c->params, s->params);
+    if (st != KN_OK) {
+        kn_step_free(s);
+        return st;
+    }
+    *out = s;
+    return KN_OK;
+}
+
+void kn_step_free(kn_step *s)
+{
+    if (!s) return;
+    unfit(s);
+    kn_free(s->params);
+    kn_free(s);
+}
+
+kn_status kn_step_set(kn_step *s, const char *name_eq_value)
+{
+    kn_status st = kn_param_set(s->comp->params, s->params, name_eq_value);
+    if (st != KN_OK) return kn_fail_prefix(st, "step '%s': ", s->comp->name);
+    unfit(s);
+    return KN_OK;
+}
+
+const char *kn_step_name(const kn_step *s)
+{
+    return s->comp->name;
+}
+
+int kn_step_is_fitted(const kn_step *s)
+{
+    return s->fitted;
+}
+
+const void *kn_step_params(const kn_step *s)
+{
+    return s->params;
+}
+
+const void *kn_step_state(const kn_step *s)
+{
+    return s->state;
+}
+
+void kn_step_set_state(kn_step *s, void *state)
+{
+    const kn_step_vt *vt = s->comp->vt;
+    if (s->state && vt->free_state) vt->free_state(s->state);
+    s->state = state;
+}
+
+/* Indices of the columns named in `spec` (comma-separated), or of every
+ * numeric non-target column when spec is empty. */
+static kn_status select_columns(const char *step, const char *spec, const kn_frame *x,
+                                size_t **cols, size_t *n)
+{
+    size_t cap = kn_frame_n_cols(x) + 1, k = 0;
+    size_t *v = kn_malloc(cap * sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    if (!spec[0]) {
+        for (size_t j = 0; j < kn_frame_n_cols(x); j++) {
+            kn_column *c = kn_frame_col(x, j);
+            if (kn_column_type(c) == KN_COL_NUMERIC && kn_column_role(c) == KN_ROLE_FEATURE)
+                v[k++] = j;
+        }
+    } else {
+        for (const char *p = spec; *p;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            char name[KN_PARAM_STR_MAX];
+            memcpy(name, p, len);
+            name[len] = '\0';
+            size_t j;
+            if (kn_frame_find(x, name, &j) != KN_OK) {
+                kn_free(v);
+                return kn_fail_prefix(KN_ERR_NOT_FOUND, "step '%s': columns: ", step);
+            }
+            if (k == cap) {
+                kn_free(v);
+                return kn_fail(KN_ERR_INVALID, "step '%s': columns lists a column twice", step);
+            }
+            v[k++] = j;
+            p += len + (comma ? 1 : 0);
+        }
+    }
+    *cols = v;
+    *n = k;
+    return KN_OK;
+}
+
+kn_status kn_step_fit(kn_step *s, const kn_frame *x)
+{
+    unfit(s);
+    const kn_step_common *common = s->params;
+    size_t *cols, n;
+    kn_status st = select_columns(s->comp->name, common->columns, x, &cols, &n);
+    if (st != KN_OK) return st;
+    s->names = kn_calloc(n ? n : 1, sizeof *s->names);
+    s->types = kn_calloc(n ? n : 1, sizeof *s->types);
+    if (!s->names || !s->types) st = KN_ERR_NOMEM;
+    for (size_t i = 0; i < n && st == KN_OK; i++) {
+        kn_column *c = kn_frame_col(x, cols[i]);
+        s->names[i] = kn_strdup(kn_column_name(c));
+        s->types[i] = kn_column_type(c);
+        if (!s->names[i]) st = KN_ERR_NOMEM;
+        s->n = i + 1;
+    }
+    const kn_step_vt *vt = s->comp->vt;
+    if (st == KN_OK) st = vt->fit(s, x, cols, n);
+    kn_free(cols);
+    if (st != KN_OK) {
+        unfit(s);
+        return st;
+    }
+    s->fitted = 1;
+    return KN_OK;
+}
+
+kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out)
+{
+    if (!s->fitted)
+        return kn_fail(KN_ERR_INVALID, "step '%s' is not fitted; call fit on training data first",
+                       s->comp->name);
+    size_t *cols = kn_malloc((s->n ? s->n : 1) * sizeof *cols);
+    size_t *all = kn_malloc((kn_frame_n_cols(in) + 1) * sizeof *all);
+    kn_frame *copy = NULL;
+    kn_status st = cols && all ? KN_OK : KN_ERR_NOMEM;
+    for (size_t i = 0; i < s->n && st == KN_OK; i++) {
+        if (kn_frame_find(in, s->names[i], &cols[i]) != KN_OK)
+            st = kn_fail(KN_ERR_NOT_FOUND,
+                         "step '%s' was fitted on column '%s', which the data to transform lacks",
+                         s->comp->name, s->names[i]);
+        else if (kn_column_type(kn_frame_col(in, cols[i])) != s->types[i])
+            st = kn_fail(KN_ERR_TYPE, "step '%s': column '%s' was %s at fit time but is %s now",
+                         s->comp->name, s->names[i], kn_col_type_name(s->types[i]),
+                         kn_col_type_name(kn_column_type(kn_frame_col(in, cols[i]))));
+    }
+    for (size_t j = 0; j < kn_frame_n_cols(in) && st == KN_OK; j++) all[j] = j;
+    if (st == KN_OK) st = kn_frame_select_cols(in, all, kn_frame_n_cols(in), &copy);
+    const kn_step_vt *vt = s->comp->vt;
+    if (st == KN_OK) st = vt->transform(s, copy, cols, s->n);
+    kn_free(cols);
+    kn_free(all);
+    if (st != KN_OK) {
+        kn_frame_free(copy);
+        return st;
+    }
+    *out = copy;
+    return KN_OK;
+}

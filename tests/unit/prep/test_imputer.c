@@ -1,0 +1,65 @@
+/* prep: simple_imputer on numeric and categorical columns. */
+#include "prep_util.h"
+
+#include <math.h>
+
+static const char *data = "x,c,e\n1,a,\n,b,\n3,b,\n3,,\n";
+
+static void numeric_strategies(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", data);
+    const char *mean[] = {"columns=x", NULL};
+    kn_frame *o = fit_transform("simple_imputer", mean, f);
+    assert_true(fabs(cell(o, 0, 1) - 7.0 / 3) < 1e-15);
+    kn_frame_free(o);
+    const char *median[] = {"columns=x", "strategy=median", NULL};
+    o = fit_transform("simple_imputer", median, f);
+    assert_true(cell(o, 0, 1) == 3);
+    kn_frame_free(o);
+    const char *cnst[] = {"columns=x", "strategy=constant", "fill_value=-1", "add_indicator=true",
+                          NULL};
+    o = fit_transform("simple_imputer", cnst, f);
+    assert_true(cell(o, 0, 1) == -1 && cell(o, 0, 0) == 1);
+    size_t j;
+    KN_CHECK(kn_frame_find(o, "x_missing", &j));
+    assert_true(cell(o, j, 1) == 1 && cell(o, j, 0) == 0);
+    kn_frame_free(o);
+    kn_frame_free(f);
+}
+
+static void categorical_and_all_missing(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", data);
+    const char *mode[] = {"columns=c", "strategy=most_frequent", NULL};
+    kn_frame *o = fit_transform("simple_imputer", mode, f);
+    kn_column *c = kn_frame_col(o, 1);
+    assert_string_equal(kn_column_level(c, kn_column_codes(c)[3], NULL), "b");
+    kn_frame_free(o);
+    const char *cnst[] = {"columns=c", "strategy=constant", "fill_text=unknown", NULL};
+    o = fit_transform("simple_imputer", cnst, f);
+    c = kn_frame_col(o, 1);
+    assert_string_equal(kn_column_level(c, kn_column_codes(c)[3], NULL), "unknown");
+    kn_frame_free(o);
+    kn_step *s;
+    KN_CHECK(kn_step_new("simple_imputer", &s));
+    KN_CHECK(kn_step_set(s, "columns=c"));
+    KN_CHECK_FAILS(kn_step_fit(s, f), KN_ERR_TYPE, "use strategy=most_frequent or constant");
+    kn_step_free(s);
+    /* a column with no value at fit stays missing (documented) */
+    const char *all[] = {"columns=e", NULL};
+    o = fit_transform("simple_imputer", all, f);
+    assert_true(isnan(cell(o, 2, 0)));
+    kn_frame_free(o);
+    kn_frame_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(numeric_strategies),
+        cmocka_unit_test(categorical_and_all_missing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
