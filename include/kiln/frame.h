@@ -68,6 +68,12 @@ KN_API kn_status kn_frame_find(const kn_frame *f, const char *name, size_t *j);
 KN_API kn_status kn_frame_add_column(kn_frame *f, const char *name, kn_col_type type,
                                      kn_column **out);
 KN_API kn_status kn_frame_remove_column(kn_frame *f, size_t j);
+/* Give column j a new name (which must not be taken). */
+KN_API kn_status kn_frame_rename_column(kn_frame *f, size_t j, const char *name);
+/* Like kn_frame_add_column, but the new column goes at index pos (columns from
+ * pos on shift right by one). */
+KN_API kn_status kn_frame_insert_column(kn_frame *f, size_t pos, const char *name, kn_col_type type,
+                                        kn_column **out);
 /* Set the row count of every column; new cells are missing. */
 KN_API kn_status kn_frame_resize(kn_frame *f, size_t n_rows);
 /* Make room for n_rows without changing the row count. */

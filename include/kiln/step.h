@@ -29,9 +29,10 @@ typedef struct kn_step kn_step;
 
 /* A step implementation. fit sees the selected columns of x (indices into x);
  * transform modifies `out`, a copy of the input, whose columns `cols` match
- * the fitted ones by name and type. fit stores what it learned with
- * kn_step_set_state(); free_state releases it. */
+ * the fitted ones by name and type; it may replace or insert columns. fit stores what it learned
+ * with kn_step_set_state(); free_state releases it. */
 typedef struct kn_step_vt {
+    kn_col_type default_type; /* the columns taken when `columns` is empty (features) */
     kn_status (*fit)(kn_step *s, const kn_frame *x, const size_t *cols, size_t n);
     kn_status (*transform)(const kn_step *s, kn_frame *out, const size_t *cols, size_t n);
     void (*free_state)(void *state);
@@ -46,6 +47,11 @@ typedef struct kn_step_common {
     {                                                                                              \
         "columns", KN_PARAM_T_STRING, offsetof(T, common.columns), "", 0, 0, NULL,                 \
             "columns to transform, comma-separated (default: every numeric feature)"               \
+    }
+#define KN_STEP_COMMON_PARAMS_CATEGORICAL(T)                                                       \
+    {                                                                                              \
+        "columns", KN_PARAM_T_STRING, offsetof(T, common.columns), "", 0, 0, NULL,                 \
+            "columns to transform, comma-separated (default: every categorical feature)"           \
     }
 
 /* Returns a new unfitted step with default parameters; free with kn_step_free(). */

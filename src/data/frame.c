@@ -228,6 +228,37 @@ kn_status kn__frame_add_unique(kn_frame *f, const char *name, kn_col_type type, 
     return KN_OK;
 }
 
+kn_status kn_frame_insert_column(kn_frame *f, size_t pos, const char *name, kn_col_type type,
+                                 kn_column **out)
+{
+    if (pos > f->n_cols)
+        return kn_fail(KN_ERR_RANGE, "column position %zu out of range (frame has %zu columns)",
+                       pos, f->n_cols);
+    kn_column *c;
+    kn_status s = kn_frame_add_column(f, name, type, &c);
+    if (s != KN_OK) return s;
+    memmove(f->cols + pos + 1, f->cols + pos, (f->n_cols - 1 - pos) * sizeof *f->cols);
+    f->cols[pos] = c;
+    if (out) *out = c;
+    return KN_OK;
+}
+
+kn_status kn_frame_rename_column(kn_frame *f, size_t j, const char *name)
+{
+    if (j >= f->n_cols)
+        return kn_fail(KN_ERR_RANGE, "column index %zu out of range (frame has %zu columns)", j,
+                       f->n_cols);
+    for (size_t i = 0; i < f->n_cols; i++)
+        if (i != j && strcmp(f->cols[i]->name, name) == 0)
+            return kn_fail(KN_ERR_INVALID, "cannot rename column '%s' to '%s': the name is taken",
+                           f->cols[j]->name, name);
+    char *copy = kn_strdup(name);
+    if (!copy) return KN_ERR_NOMEM;
+    kn_free(f->cols[j]->name);
+    f->cols[j]->name = copy;
+    return KN_OK;
+}
+
 kn_status kn_frame_remove_column(kn_frame *f, size_t j)
 {
     if (j >= f->n_cols)

@@ -24,9 +24,9 @@ static const kn_component builtins[] = {
     {KN_COMP_WRITER, "kfr", "Kiln binary columnar frame", NULL, 0, &kfr_writer},
 };
 
-static const kn_component *const steps[] = {&kn__standard_scaler, &kn__minmax_scaler,
-                                            &kn__robust_scaler, &kn__maxabs_scaler,
-                                            &kn__simple_imputer};
+static const kn_component *const steps[] = {
+    &kn__standard_scaler, &kn__minmax_scaler,   &kn__robust_scaler, &kn__maxabs_scaler,
+    &kn__simple_imputer,  &kn__ordinal_encoder, &kn__onehot_encoder};
 
 void kn__register_builtins(void)
 {

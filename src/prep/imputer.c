@@ -225,7 +225,7 @@ static kn_status imputer_transform(const kn_step *st, kn_frame *out, const size_
     return KN_OK;
 }
 
-static const kn_step_vt imputer_vt = {imputer_fit, imputer_transform, imputer_free};
+static const kn_step_vt imputer_vt = {KN_COL_NUMERIC, imputer_fit, imputer_transform, imputer_free};
 
 const kn_component kn__simple_imputer = {KN_COMP_STEP,
                                          "simple_imputer",

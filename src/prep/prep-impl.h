@@ -7,7 +7,7 @@
 
 /* The step components (registered in builtin.c). */
 extern const kn_component kn__standard_scaler, kn__minmax_scaler, kn__robust_scaler,
-    kn__maxabs_scaler, kn__simple_imputer;
+    kn__maxabs_scaler, kn__simple_imputer, kn__ordinal_encoder, kn__onehot_encoder;
 
 /* Non-missing values of a numeric column, sorted ascending, into a new array
  * (kn_free); *n receives their count. */

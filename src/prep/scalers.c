@@ -103,7 +103,7 @@ static kn_status standard_fit(kn_step *st, const kn_frame *x, const size_t *cols
     return KN_OK;
 }
 
-static const kn_step_vt standard_vt = {standard_fit, scaler_transform, scaler_free};
+static const kn_step_vt standard_vt = {KN_COL_NUMERIC, standard_fit, scaler_transform, scaler_free};
 
 /* ---- minmax_scaler ---- */
 typedef struct minmax_params {
@@ -149,7 +149,7 @@ static kn_status minmax_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt minmax_vt = {minmax_fit, scaler_transform, scaler_free};
+static const kn_step_vt minmax_vt = {KN_COL_NUMERIC, minmax_fit, scaler_transform, scaler_free};
 
 /* ---- robust_scaler ---- */
 typedef struct robust_params {
@@ -191,7 +191,7 @@ static kn_status robust_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt robust_vt = {robust_fit, scaler_transform, scaler_free};
+static const kn_step_vt robust_vt = {KN_COL_NUMERIC, robust_fit, scaler_transform, scaler_free};
 
 /* ---- maxabs_scaler ---- */
 typedef struct maxabs_params {
@@ -223,7 +223,7 @@ static kn_status maxabs_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt maxabs_vt = {maxabs_fit, scaler_transform, scaler_free};
+static const kn_step_vt maxabs_vt = {KN_COL_NUMERIC, maxabs_fit, scaler_transform, scaler_free};
 
 const kn_component kn__standard_scaler = {
     KN_COMP_STEP,  "standard_scaler",       "subtract the mean, divide by the standard deviation",

@@ -94,9 +94,9 @@ void kn_step_set_state(kn_step *s, void *state)
 }
 
 /* Indices of the columns named in `spec` (comma-separated), or of every
- * numeric non-target column when spec is empty. */
-static kn_status select_columns(const char *step, const char *spec, const kn_frame *x,
-                                size_t **cols, size_t *n)
+ * feature column of the default type when spec is empty. */
+static kn_status select_columns(const char *step, const char *spec, kn_col_type type,
+                                const kn_frame *x, size_t **cols, size_t *n)
 {
     size_t cap = kn_frame_n_cols(x) + 1, k = 0;
     size_t *v = kn_malloc(cap * sizeof *v);
@@ -104,8 +104,7 @@ static kn_status select_columns(const char *step, const char *spec, const kn_fra
     if (!spec[0]) {
         for (size_t j = 0; j < kn_frame_n_cols(x); j++) {
             kn_column *c = kn_frame_col(x, j);
-            if (kn_column_type(c) == KN_COL_NUMERIC && kn_column_role(c) == KN_ROLE_FEATURE)
-                v[k++] = j;
+            if (kn_column_type(c) == type && kn_column_role(c) == KN_ROLE_FEATURE) v[k++] = j;
         }
     } else {
         for (const char *p = spec; *p;) {
@@ -137,7 +136,8 @@ kn_status kn_step_fit(kn_step *s, const kn_frame *x)
     unfit(s);
     const kn_step_common *common = s->params;
     size_t *cols, n;
-    kn_status st = select_columns(s->comp->name, common->columns, x, &cols, &n);
+    const kn_step_vt *vt = s->comp->vt;
+    kn_status st = select_columns(s->comp->name, common->columns, vt->default_type, x, &cols, &n);
     if (st != KN_OK) return st;
     s->names = kn_calloc(n ? n : 1, sizeof *s->names);
     s->types = kn_calloc(n ? n : 1, sizeof *s->types);
@@ -149,7 +149,6 @@ kn_status kn_step_fit(kn_step *s, const kn_frame *x)
         if (!s->names[i]) st = KN_ERR_NOMEM;
         s->n = i + 1;
     }
-    const kn_step_vt *vt = s->comp->vt;
     if (st == KN_OK) st = vt->fit(s, x, cols, n);
     kn_free(cols);
     if (st != KN_OK) {

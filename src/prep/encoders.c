@@ -1,0 +1,260 @@
+/* Categorical encoders. Both learn, per column, the levels seen at fit time
+ * in sorted (byte) order, as scikit-learn does:
+ *   ordinal_encoder  replaces the column by the level's index (missing stays
+ *                    missing; an unknown level is an error, or unknown_value)
+ *   onehot_encoder   replaces the column by one 0/1 column per level, named
+ *                    "<column>_<level>", plus "<column>_nan" when the column
+ *                    had missing cells at fit; an unknown level (or a missing
+ *                    cell never seen at fit) is an error, or all zeros with
+ *                    handle_unknown=ignore. */
+#include "kiln/mem.h"
+#include "kiln/step.h"
+#include "prep/prep-impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct enc_column {
+    size_t n;     /* levels */
+    char **level; /* sorted */
+    int has_missing;
+} enc_column;
+
+typedef struct enc_state {
+    size_t n;
+    enc_column *cols;
+} enc_state;
+
+static void enc_free(void *p)
+{
+    enc_state *s = p;
+    if (!s) return;
+    for (size_t i = 0; i < s->n; i++) {
+        for (size_t l = 0; l < s->cols[i].n; l++) kn_free(s->cols[i].level[l]);
+        kn_free(s->cols[i].level);
+    }
+    kn_free(s->cols);
+    kn_free(s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static kn_status enc_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
+{
+    enc_state *s = kn_calloc(1, sizeof *s);
+    if (!s || !(s->cols = kn_calloc(n ? n : 1, sizeof *s->cols))) {
+        kn_free(s);
+        return KN_ERR_NOMEM;
+    }
+    s->n = n;
+    size_t rows = kn_frame_n_rows(x);
+    kn_status e = KN_OK;
+    for (size_t i = 0; i < n && e == KN_OK; i++) {
+        kn_column *c = kn_frame_col(x, cols[i]);
+        if (kn_column_type(c) != KN_COL_CATEGORICAL) {
+            e = kn_fail(KN_ERR_TYPE, "%s: column '%s' is %s; encoders take categorical columns",
+                        kn_step_name(st), kn_column_name(c), kn_col_type_name(kn_column_type(c)));
+            break;
+        }
+        size_t n_levels = kn_column_n_levels(c);
+        char *seen = kn_calloc(n_levels + 1, 1);
+        enc_column *ec = &s->cols[i];
+        ec->level = kn_calloc(n_levels + 1, sizeof *ec->level);
+        if (!seen || !ec->level) {
+            kn_free(seen);
+            e = KN_ERR_NOMEM;
+            break;
+        }
+        const int32_t *codes = kn_column_codes(c);
+        for (size_t r = 0; r < rows; r++) {
+            if (codes[r] < 0)
+                ec->has_missing = 1;
+            else
+                seen[codes[r]] = 1;
+        }
+        for (size_t l = 0; l < n_levels && e == KN_OK; l++) {
+            if (!seen[l]) continue;
+            if (!(ec->level[ec->n] = kn_strdup(kn_column_level(c, (int32_t)l, NULL))))
+                e = KN_ERR_NOMEM;
+            else
+                ec->n++;
+        }
+        kn_free(seen);
+        qsort(ec->level, ec->n, sizeof *ec->level, cmp_str);
+    }
+    if (e != KN_OK) {
+        enc_free(s);
+        return e;
+    }
+    kn_step_set_state(st, s);
+    return KN_OK;
+}
+
+/* For each level of the column being transformed: its index among the fitted
+ * levels, or -1 when unknown. Returns a new array (kn_free). */
+static kn_status level_map(const enc_column *ec, kn_column *c, int64_t **out)
+{
+    size_t n_levels = kn_column_n_levels(c);
+    int64_t *m = kn_malloc((n_levels + 1) * sizeof *m);
+    if (!m) return KN_ERR_NOMEM;
+    for (size_t l = 0; l < n_levels; l++) {
+        const char *t = kn_column_level(c, (int32_t)l, NULL);
+        char **hit = bsearch(&t, ec->level, ec->n, sizeof *ec->level, cmp_str);
+        m[l] = hit ? hit - ec->level : -1;
+    }
+    *out = m;
+    return KN_OK;
+}
+
+/* Process fitted columns from the rightmost: replacing one never moves the others. */
+static void order_desc(const size_t *cols, size_t n, size_t *order)
+{
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && cols[order[k]] > cols[order[k - 1]]; k--) {
+            size_t t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+}
+
+static kn_status unknown_error(const kn_step *st, kn_column *c, size_t row)
+{
+    int32_t code = kn_column_codes(c)[row];
+    return kn_fail(KN_ERR_INVALID,
+                   "%s: column '%s', row %zu: %s%s%s was not seen at fit time; pass "
+                   "handle_unknown=%s to accept it",
+                   kn_step_name(st), kn_column_name(c), row + 1, code < 0 ? "a missing value" : "'",
+                   code < 0 ? "" : kn_column_level(c, code, NULL), code < 0 ? "" : "'",
+                   strcmp(kn_step_name(st), "onehot_encoder") ? "use_encoded_value" : "ignore");
+}
+
+/* ---- ordinal_encoder ---- */
+typedef struct ordinal_params {
+    kn_step_common common;
+    int handle_unknown;
+    double unknown_value;
+} ordinal_params;
+
+static const kn_param_def ordinal_defs[] = {
+    KN_STEP_COMMON_PARAMS_CATEGORICAL(ordinal_params),
+    KN_PARAM_ENUM(ordinal_params, handle_unknown, "error", "error|use_encoded_value",
+                  "a level not seen at fit: fail, or encode it as unknown_value"),
+    KN_PARAM_DOUBLE(ordinal_params, unknown_value, "-1", -1e300, 1e300,
+                    "code for unseen levels (handle_unknown=use_encoded_value)"),
+    KN_PARAM_END};
+
+static kn_status ordinal_transform(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
+{
+    const ordinal_params *p = kn_step_params(st);
+    const enc_state *s = kn_step_state(st);
+    size_t rows = kn_frame_n_rows(out), order[n ? n : 1];
+    order_desc(cols, n, order);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k], pos = cols[i];
+        kn_column *c = kn_frame_col(out, pos);
+        int64_t *m;
+        if (level_map(&s->cols[i], c, &m) != KN_OK) return KN_ERR_NOMEM;
+        const int32_t *codes = kn_column_codes(c);
+        for (size_t r = 0; r < rows && !p->handle_unknown; r++)
+            if (codes[r] >= 0 && m[codes[r]] < 0) {
+                kn_free(m);
+                return unknown_error(st, c, r);
+            }
+        char name[KN_PARAM_STR_MAX];
+        snprintf(name, sizeof name, "%s", kn_column_name(c));
+        kn_column *num;
+        /* insert under a temporary name, fill, drop the old column, take its name */
+        kn_status e =
+            kn_frame_insert_column(out, pos + 1, "\x01kiln-ordinal", KN_COL_NUMERIC, &num);
+        if (e != KN_OK) {
+            kn_free(m);
+            return e;
+        }
+        double *x = kn_column_f64(num);
+        for (size_t r = 0; r < rows; r++)
+            x[r] = codes[r] < 0 ? NAN : m[codes[r]] < 0 ? p->unknown_value : (double)m[codes[r]];
+        kn_free(m);
+        kn_column_set_role(num, kn_column_role(c));
+        if ((e = kn_frame_remove_column(out, pos)) != KN_OK) return e;
+        if ((e = kn_frame_rename_column(out, pos, name)) != KN_OK) return e;
+    }
+    return KN_OK;
+}
+
+static const kn_step_vt ordinal_vt = {KN_COL_CATEGORICAL, enc_fit, ordinal_transform, enc_free};
+
+/* ---- onehot_encoder ---- */
+typedef struct onehot_params {
+    kn_step_common common;
+    int handle_unknown;
+} onehot_params;
+
+static const kn_param_def onehot_defs[] = {
+    KN_STEP_COMMON_PARAMS_CATEGORICAL(onehot_params),
+    KN_PARAM_ENUM(onehot_params, handle_unknown, "error", "error|ignore",
+                  "a level not seen at fit: fail, or encode it as all zeros"),
+    KN_PARAM_END};
+
+static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
+{
+    const onehot_params *p = kn_step_params(st);
+    const enc_state *s = kn_step_state(st);
+    size_t rows = kn_frame_n_rows(out), order[n ? n : 1];
+    order_desc(cols, n, order);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k], pos = cols[i];
+        const enc_column *ec = &s->cols[i];
+        kn_column *c = kn_frame_col(out, pos);
+        int64_t *m;
+        if (level_map(ec, c, &m) != KN_OK) return KN_ERR_NOMEM;
+        const int32_t *codes = kn_column_codes(c);
+        for (size_t r = 0; r < rows && !p->handle_unknown; r++)
+            if ((codes[r] < 0 && !ec->has_missing) || (codes[r] >= 0 && m[codes[r]] < 0)) {
+                kn_free(m);
+                return unknown_error(st, c, r);
+            }
+        size_t width = ec->n + (size_t)ec->has_missing;
+        kn_status e = KN_OK;
+        for (size_t l = 0; l < width && e == KN_OK; l++) {
+            char name[2 * KN_PARAM_STR_MAX];
+            snprintf(name, sizeof name, "%s_%s", kn_column_name(c),
+                     l < ec->n ? ec->level[l] : "nan");
+            kn_column *d;
+            e = kn_frame_insert_column(out, pos + 1 + l, name, KN_COL_NUMERIC, &d);
+            if (e != KN_OK) break;
+            kn_column_set_role(d, kn_column_role(c));
+            double *x = kn_column_f64(d);
+            for (size_t r = 0; r < rows; r++) {
+                int32_t code = codes[r];
+                x[r] = code < 0 ? (l == ec->n ? 1 : 0) : (m[code] == (int64_t)l ? 1 : 0);
+            }
+        }
+        kn_free(m);
+        if (e == KN_OK) e = kn_frame_remove_column(out, pos);
+        if (e != KN_OK) return e;
+    }
+    return KN_OK;
+}
+
+static const kn_step_vt onehot_vt = {KN_COL_CATEGORICAL, enc_fit, onehot_transform, enc_free};
+
+const kn_component kn__ordinal_encoder = {KN_COMP_STEP,
+                                          "ordinal_encoder",
+                                          "replace each category by its index among the sorted "
+                                          "levels seen at fit",
+                                          ordinal_defs,
+                                          sizeof(ordinal_params),
+                                          &ordinal_vt};
+const kn_component kn__onehot_encoder = {KN_COMP_STEP,
+                                         "onehot_encoder",
+                                         "replace each categorical column by one 0/1 column per "
+                                         "level seen at fit",
+                                         onehot_defs,
+                                         sizeof(onehot_params),
+                                         &onehot_vt};
