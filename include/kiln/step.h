@@ -18,6 +18,7 @@
 #ifndef KILN_STEP_H
 #define KILN_STEP_H
 
+#include "kiln/codec.h"
 #include "kiln/frame.h"
 #include "kiln/param.h"
 
@@ -36,6 +37,9 @@ typedef struct kn_step_vt {
     kn_status (*fit)(kn_step *s, const kn_frame *x, const size_t *cols, size_t n);
     kn_status (*transform)(const kn_step *s, kn_frame *out, const size_t *cols, size_t n);
     void (*free_state)(void *state);
+    /* Encode / decode the fitted state (n = number of fitted columns). */
+    kn_status (*save)(const kn_step *s, kn_wbuf *w);
+    kn_status (*load)(kn_step *s, kn_rbuf *r, size_t n);
 } kn_step_vt;
 
 /* Parameters every step has, first in its params struct. */
@@ -65,6 +69,14 @@ KN_API kn_status kn_step_fit(kn_step *s, const kn_frame *x);
 KN_API kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out);
 KN_API const char *kn_step_name(const kn_step *s);
 KN_API int kn_step_is_fitted(const kn_step *s);
+
+/* Save fitted steps to one file (.kst: magic, version, each step's name,
+ * parameters, fitted columns and state, BLAKE2b-256 checksum), written to a
+ * temporary name and renamed. Loading checks the checksum and every length:
+ * a damaged file is KN_ERR_CORRUPT, never a crash. kn_steps_load returns a
+ * new array of new steps (free each with kn_step_free, the array with kn_free). */
+KN_API kn_status kn_steps_save(kn_step *const *steps, size_t n, const char *path);
+KN_API kn_status kn_steps_load(const char *path, kn_step ***steps, size_t *n);
 
 /* For implementations. Borrowed pointers, valid until the step is freed or refitted. */
 KN_API const void *kn_step_params(const kn_step *s);

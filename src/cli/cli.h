@@ -62,6 +62,7 @@ int cmd_describe(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_prep(int argc, char **argv);
-extern const char describe_usage[], convert_usage[], demo_usage[], prep_usage[];
+int cmd_transform(int argc, char **argv);
+extern const char describe_usage[], convert_usage[], demo_usage[], prep_usage[], transform_usage[];
 
 #endif

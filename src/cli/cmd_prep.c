@@ -1,6 +1,7 @@
 /* kiln prep IN OUT --step NAME[:param=value;...] ...: fit steps on IN and write
  * the transformed frame. */
 #include "cli/cli.h"
+#include "kiln/mem.h"
 #include "kiln/registry.h"
 #include "kiln/stage.h"
 #include "kiln/step.h"
@@ -8,12 +9,15 @@
 #include <string.h>
 
 const char prep_usage[] =
-    "usage: kiln prep IN OUT --step NAME[:param=value;param=value] [--step ...] [reader options]\n"
+    "usage: kiln prep IN OUT --step NAME[:param=value;param=value] [--step ...] [--save "
+    "STEPS.kst]\n"
+    "                [reader options]\n"
     "\n"
     "Fit each step on IN in order (each on the output of the one before) and write\n"
     "the transformed frame to OUT (format from its extension). Parameters of a\n"
     "step follow its name after ':' and are separated by ';'. 'kiln help steps'\n"
-    "lists the steps and their parameters.\n"
+    "lists the steps and their parameters. --save writes the fitted steps to a\n"
+    "file that 'kiln transform' replays on new data.\n"
     "\n"
     "examples:\n"
     "  kiln prep raw.csv clean.csv --step simple_imputer:strategy=median --step standard_scaler\n"
@@ -53,7 +57,7 @@ int cmd_prep(int argc, char **argv)
 {
     kn_read_opts o;
     kn_read_opts_default(&o);
-    const char *in = NULL, *out = NULL;
+    const char *in = NULL, *out = NULL, *save = NULL;
     kn_step *steps[64];
     size_t n_steps = 0;
     int rc = CLI_OK;
@@ -63,6 +67,8 @@ int cmd_prep(int argc, char **argv)
             rc = CLI_USAGE;
         else if (r > 0)
             continue;
+        else if (!strcmp(argv[i], "--save") && i + 1 < argc)
+            save = argv[++i];
         else if (!strcmp(argv[i], "--step") && i + 1 < argc) {
             if (n_steps == 64)
                 rc = cli_usage_error("prep", "at most 64 steps");
@@ -100,7 +106,8 @@ int cmd_prep(int argc, char **argv)
     kn_stage_end();
     if (rc == CLI_OK) {
         kn_stage_begin("write");
-        if (kn_frame_write(f, out, NULL) != KN_OK) {
+        if (kn_frame_write(f, out, NULL) != KN_OK ||
+            (save && kn_steps_save(steps, n_steps, save) != KN_OK)) {
             cli_error("%s", kn_last_error());
             rc = CLI_FAIL;
         }
@@ -115,6 +122,78 @@ int cmd_prep(int argc, char **argv)
         fprintf(stderr, "wrote %zu rows x %zu columns to %s\n", kn_frame_n_rows(f),
                 kn_frame_n_cols(f), out);
     for (size_t k = 0; k < n_steps; k++) kn_step_free(steps[k]);
+    kn_frame_free(f);
+    return rc;
+}
+
+const char transform_usage[] =
+    "usage: kiln transform STEPS.kst IN OUT [reader options]\n"
+    "\n"
+    "Apply steps fitted and saved by 'kiln prep --save' to new data, without\n"
+    "refitting: the output equals what the steps produced in memory. Columns the\n"
+    "steps were fitted on must be present with the same types.\n";
+
+int cmd_transform(int argc, char **argv)
+{
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    const char *file = NULL, *in = NULL, *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        int r = cli_read_option(argc, argv, &i, &o);
+        if (r < 0) return CLI_USAGE;
+        if (r > 0) continue;
+        if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage_error("transform", "unknown option %s", argv[i]);
+        if (!file)
+            file = argv[i];
+        else if (!in)
+            in = argv[i];
+        else if (!out)
+            out = argv[i];
+        else
+            return cli_usage_error("transform", "too many arguments (%s)", argv[i]);
+    }
+    if (!out) return cli_usage_error("transform", "need STEPS.kst, IN and OUT");
+    kn_step **steps = NULL;
+    size_t n = 0;
+    if (kn_steps_load(file, &steps, &n) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        return CLI_FAIL;
+    }
+    kn_frame *f = NULL;
+    kn_read_report rep;
+    int rc = CLI_OK;
+    if (cli_read_frame(in, &o, &f, &rep) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    }
+    kn_stage_begin("transform");
+    for (size_t k = 0; k < n && rc == CLI_OK; k++) {
+        kn_frame *g;
+        if (kn_step_transform(steps[k], f, &g) != KN_OK) {
+            cli_error("%s", kn_last_error());
+            rc = CLI_FAIL;
+            break;
+        }
+        kn_frame_free(f);
+        f = g;
+    }
+    kn_stage_end();
+    if (rc == CLI_OK) {
+        kn_stage_begin("write");
+        if (kn_frame_write(f, out, NULL) != KN_OK) {
+            cli_error("%s", kn_last_error());
+            rc = CLI_FAIL;
+        }
+        kn_stage_end();
+    }
+    if (rc == CLI_OK && cli.json)
+        rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "command", "transform", "in",
+                                     in, "out", out, "rows", (json_int_t)kn_frame_n_rows(f),
+                                     "columns", (json_int_t)kn_frame_n_cols(f), "stages",
+                                     cli_stages_json()));
+    for (size_t k = 0; k < n; k++) kn_step_free(steps[k]);
+    kn_free(steps);
     kn_frame_free(f);
     return rc;
 }

@@ -45,6 +45,8 @@ static const cli_command commands[] = {
      cmd_convert},
     {"prep", "fit preparation steps (imputers, scalers) and write the result", prep_usage,
      cmd_prep},
+    {"transform", "apply steps saved by 'kiln prep --save' to new data", transform_usage,
+     cmd_transform},
     {"demo", "generate a demo dataset and describe it", demo_usage, cmd_demo},
     {"help", "explain a command", "usage: kiln help [command|readers|steps]\n", cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},

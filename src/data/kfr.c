@@ -1,5 +1,6 @@
 /* .kfr writer and reader (layout in include/kiln/kfr.h). */
 #include "kiln/kfr.h"
+#include "kiln/codec.h"
 #include "data/frame-impl.h"
 #include "data/io-impl.h"
 #include "kiln/mem.h"
@@ -37,43 +38,14 @@ static kn_status checksum(const unsigned char *p, size_t n, unsigned char out[32
     return KN_OK;
 }
 
-typedef struct wbuf {
-    unsigned char *p;
-    size_t n, cap;
-    int failed;
-} wbuf;
-
-static void put(wbuf *b, const void *src, size_t n)
-{
-    if (b->failed) return;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 65536;
-        while (cap < b->n + n) cap *= 2;
-        unsigned char *q = kn_realloc(b->p, cap);
-        if (!q) {
-            b->failed = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    if (n && src) memcpy(b->p + b->n, src, n); /* NULL src only reserves */
-    b->n += n;
-}
-
-static void put_u64(wbuf *b, uint64_t v)
-{
-    put(b, &v, 8);
-}
-
-static void put_blob(wbuf *b, const void *raw, size_t n)
+static void put_blob(kn_wbuf *b, const void *raw, size_t n)
 {
     size_t bound = ZSTD_compressBound(n);
-    put_u64(b, n);
+    kn_wbuf_u64(b, n);
     size_t at = b->n;
-    put_u64(b, 0);
+    kn_wbuf_u64(b, 0);
     if (b->failed) return;
-    put(b, NULL, bound); /* reserve */
+    kn_wbuf_bytes(b, NULL, bound); /* reserve */
     if (b->failed) return;
     size_t got = ZSTD_compress(b->p + at + 8, bound, raw, n, 1);
     if (ZSTD_isError(got)) {
@@ -87,41 +59,41 @@ static void put_blob(wbuf *b, const void *raw, size_t n)
 kn_status kn__kfr_write(const kn_frame *f, const char *path)
 {
     if (sodium_init() < 0) return kn_fail(KN_ERR_INTERNAL, "libsodium failed to initialise");
-    wbuf b = {0};
-    put(&b, kfr_magic, 8);
+    kn_wbuf b = {0};
+    kn_wbuf_bytes(&b, kfr_magic, 8);
     uint16_t major = KN_KFR_MAJOR, minor = KN_KFR_MINOR;
     uint32_t flags = 0, ncols = (uint32_t)f->n_cols, reserved = 0;
-    put(&b, &major, 2);
-    put(&b, &minor, 2);
-    put(&b, &flags, 4);
-    put_u64(&b, f->n_rows);
-    put(&b, &ncols, 4);
-    put(&b, &reserved, 4);
+    kn_wbuf_bytes(&b, &major, 2);
+    kn_wbuf_bytes(&b, &minor, 2);
+    kn_wbuf_bytes(&b, &flags, 4);
+    kn_wbuf_u64(&b, f->n_rows);
+    kn_wbuf_bytes(&b, &ncols, 4);
+    kn_wbuf_bytes(&b, &reserved, 4);
     for (size_t j = 0; j < f->n_cols && !b.failed; j++) {
         const kn_column *c = f->cols[j];
         uint32_t nl = (uint32_t)strlen(c->name);
-        put(&b, &nl, 4);
-        put(&b, c->name, nl);
+        kn_wbuf_bytes(&b, &nl, 4);
+        kn_wbuf_bytes(&b, c->name, nl);
         unsigned char tr[4] = {(unsigned char)c->type, (unsigned char)c->role, 0, 0};
-        put(&b, tr, 4);
+        kn_wbuf_bytes(&b, tr, 4);
         size_t n = f->n_rows;
         switch (c->type) {
         case KN_COL_NUMERIC:
-            put_u64(&b, 0);
+            kn_wbuf_u64(&b, 0);
             put_blob(&b, c->f64, n * 8);
             break;
         case KN_COL_TIMESTAMP:
-            put_u64(&b, 0);
+            kn_wbuf_u64(&b, 0);
             put_blob(&b, c->ts, n * 8);
             break;
         case KN_COL_CATEGORICAL: {
-            put_u64(&b, c->dict.n);
+            kn_wbuf_u64(&b, c->dict.n);
             put_blob(&b, c->codes, n * 4);
             put_blob(&b, c->dict.lens, c->dict.n * 4);
             /* level bytes without the NULs the dictionary keeps */
-            wbuf text = {0};
+            kn_wbuf text = {0};
             for (size_t l = 0; l < c->dict.n; l++)
-                put(&text, c->dict.bytes + c->dict.offs[l], c->dict.lens[l]);
+                kn_wbuf_bytes(&text, c->dict.bytes + c->dict.offs[l], c->dict.lens[l]);
             if (text.failed) b.failed = 1;
             put_blob(&b, text.p, text.n);
             kn_free(text.p);
@@ -129,7 +101,7 @@ kn_status kn__kfr_write(const kn_frame *f, const char *path)
         }
         case KN_COL_STRING: {
             /* compact: only the text the rows use, in row order */
-            wbuf text = {0};
+            kn_wbuf text = {0};
             int64_t *off = kn_malloc((n ? n : 1) * 8);
             if (!off) {
                 b.failed = 1;
@@ -141,9 +113,9 @@ kn_status kn__kfr_write(const kn_frame *f, const char *path)
                     continue;
                 }
                 off[i] = (int64_t)text.n;
-                put(&text, c->text + c->str_off[i], (size_t)c->str_len[i]);
+                kn_wbuf_bytes(&text, c->text + c->str_off[i], (size_t)c->str_len[i]);
             }
-            put_u64(&b, text.n);
+            kn_wbuf_u64(&b, text.n);
             put_blob(&b, off, n * 8);
             put_blob(&b, c->str_len, n * 8);
             put_blob(&b, text.p, text.n);
@@ -157,8 +129,8 @@ kn_status kn__kfr_write(const kn_frame *f, const char *path)
     unsigned char sum[32];
     if (!b.failed && checksum(b.p, b.n, sum) != KN_OK) b.failed = 1;
     if (!b.failed) {
-        put(&b, sum, sizeof sum);
-        put(&b, kfr_end, 8);
+        kn_wbuf_bytes(&b, sum, sizeof sum);
+        kn_wbuf_bytes(&b, kfr_end, 8);
     }
     if (b.failed) {
         kn_free(b.p);

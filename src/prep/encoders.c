@@ -95,6 +95,57 @@ static kn_status enc_fit(kn_step *st, const kn_frame *x, const size_t *cols, siz
     return KN_OK;
 }
 
+static kn_status enc_save(const kn_step *st, kn_wbuf *w)
+{
+    const enc_state *s = kn_step_state(st);
+    kn_wbuf_u64(w, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        kn_wbuf_u32(w, (uint32_t)s->cols[i].has_missing);
+        kn_wbuf_u64(w, s->cols[i].n);
+        for (size_t l = 0; l < s->cols[i].n; l++) kn_wbuf_str(w, s->cols[i].level[l]);
+    }
+    return KN_OK;
+}
+
+static kn_status enc_load(kn_step *st, kn_rbuf *r, size_t n)
+{
+    uint64_t stored = 0;
+    kn_status e = kn_rbuf_u64(r, &stored);
+    if (e == KN_OK && stored != n)
+        return kn_fail(KN_ERR_CORRUPT, "%s: encoder state holds %llu columns, the step %zu",
+                       r->what, (unsigned long long)stored, n);
+    if (e != KN_OK) return e;
+    enc_state *s = kn_calloc(1, sizeof *s);
+    if (!s || !(s->cols = kn_calloc(n ? n : 1, sizeof *s->cols))) {
+        kn_free(s);
+        return KN_ERR_NOMEM;
+    }
+    s->n = n;
+    for (size_t i = 0; i < n && e == KN_OK; i++) {
+        enc_column *ec = &s->cols[i];
+        uint32_t had = 0;
+        size_t count = 0;
+        e = kn_rbuf_u32(r, &had);
+        ec->has_missing = had != 0;
+        if (e == KN_OK) e = kn_rbuf_count(r, 8, &count);
+        if (e == KN_OK && !(ec->level = kn_calloc(count + 1, sizeof *ec->level))) e = KN_ERR_NOMEM;
+        for (size_t l = 0; l < count && e == KN_OK; l++) {
+            e = kn_rbuf_str(r, &ec->level[l]);
+            if (e != KN_OK) break;
+            ec->n = l + 1;
+            /* transform binary-searches the levels: they must be sorted and unique */
+            if (!ec->level[l] || (l && strcmp(ec->level[l - 1], ec->level[l]) >= 0))
+                e = kn_fail(KN_ERR_CORRUPT, "%s: encoder levels out of order", r->what);
+        }
+    }
+    if (e != KN_OK) {
+        enc_free(s);
+        return e;
+    }
+    kn_step_set_state(st, s);
+    return KN_OK;
+}
+
 /* For each level of the column being transformed: its index among the fitted
  * levels, or -1 when unknown. Returns a new array (kn_free). */
 static kn_status level_map(const enc_column *ec, kn_column *c, int64_t **out)
@@ -187,7 +238,8 @@ static kn_status ordinal_transform(const kn_step *st, kn_frame *out, const size_
     return KN_OK;
 }
 
-static const kn_step_vt ordinal_vt = {KN_COL_CATEGORICAL, enc_fit, ordinal_transform, enc_free};
+static const kn_step_vt ordinal_vt = {KN_COL_CATEGORICAL, enc_fit,  ordinal_transform,
+                                      enc_free,           enc_save, enc_load};
 
 /* ---- onehot_encoder ---- */
 typedef struct onehot_params {
@@ -242,7 +294,8 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
     return KN_OK;
 }
 
-static const kn_step_vt onehot_vt = {KN_COL_CATEGORICAL, enc_fit, onehot_transform, enc_free};
+static const kn_step_vt onehot_vt = {KN_COL_CATEGORICAL, enc_fit,  onehot_transform,
+                                     enc_free,           enc_save, enc_load};
 
 const kn_component kn__ordinal_encoder = {KN_COMP_STEP,
                                           "ordinal_encoder",

@@ -225,7 +225,48 @@ static kn_status imputer_transform(const kn_step *st, kn_frame *out, const size_
     return KN_OK;
 }
 
-static const kn_step_vt imputer_vt = {KN_COL_NUMERIC, imputer_fit, imputer_transform, imputer_free};
+static kn_status imputer_save(const kn_step *st, kn_wbuf *w)
+{
+    const imputer_state *s = kn_step_state(st);
+    kn_wbuf_u64(w, s->n);
+    kn_wbuf_f64s(w, s->fill, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        kn_wbuf_u32(w, (uint32_t)s->had_missing[i]);
+        kn_wbuf_str(w, s->fill_level[i]);
+    }
+    return KN_OK;
+}
+
+static kn_status imputer_load(kn_step *st, kn_rbuf *r, size_t n)
+{
+    uint64_t stored = 0;
+    kn_status e = kn_rbuf_u64(r, &stored);
+    if (e == KN_OK && stored != n)
+        return kn_fail(KN_ERR_CORRUPT, "%s: imputer state holds %llu columns, the step %zu",
+                       r->what, (unsigned long long)stored, n);
+    if (e != KN_OK) return e;
+    imputer_state *s = kn_calloc(1, sizeof *s);
+    if (!s) return KN_ERR_NOMEM;
+    s->n = n;
+    s->had_missing = kn_calloc(n + 1, sizeof *s->had_missing);
+    s->fill_level = kn_calloc(n + 1, sizeof *s->fill_level);
+    e = s->had_missing && s->fill_level ? kn__decode_f64s(r, n, &s->fill) : KN_ERR_NOMEM;
+    for (size_t i = 0; i < n && e == KN_OK; i++) {
+        uint32_t had = 0;
+        e = kn_rbuf_u32(r, &had);
+        s->had_missing[i] = had != 0;
+        if (e == KN_OK) e = kn_rbuf_str(r, &s->fill_level[i]);
+    }
+    if (e != KN_OK) {
+        imputer_free(s);
+        return e;
+    }
+    kn_step_set_state(st, s);
+    return KN_OK;
+}
+
+static const kn_step_vt imputer_vt = {KN_COL_NUMERIC, imputer_fit,  imputer_transform,
+                                      imputer_free,   imputer_save, imputer_load};
 
 const kn_component kn__simple_imputer = {KN_COMP_STEP,
                                          "simple_imputer",

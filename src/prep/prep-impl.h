@@ -4,10 +4,18 @@
 
 #include "kiln/frame.h"
 #include "kiln/registry.h"
+#include "kiln/step.h"
 
 /* The step components (registered in builtin.c). */
 extern const kn_component kn__standard_scaler, kn__minmax_scaler, kn__robust_scaler,
     kn__maxabs_scaler, kn__simple_imputer, kn__ordinal_encoder, kn__onehot_encoder;
+
+/* One step's name, parameters, fitted columns and state, and back. */
+kn_status kn__step_encode(const kn_step *s, kn_wbuf *w);
+kn_status kn__step_decode(kn_rbuf *r, kn_step **out);
+
+/* Per-column arrays of doubles, as state: encode n values / decode exactly n. */
+kn_status kn__decode_f64s(kn_rbuf *r, size_t n, double **out);
 
 /* Non-missing values of a numeric column, sorted ascending, into a new array
  * (kn_free); *n receives their count. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 typedef struct scaler_state {
+    size_t n;
     double *a, *b; /* per fitted column */
     int multiply;  /* x * a + b (min-max); else (x - a) / b */
 } scaler_state;
@@ -27,6 +28,7 @@ static kn_status scaler_alloc(size_t n, scaler_state **out)
 {
     scaler_state *s = kn_calloc(1, sizeof *s);
     if (!s) return KN_ERR_NOMEM;
+    s->n = n;
     s->a = kn_calloc(n ? n : 1, sizeof *s->a);
     s->b = kn_calloc(n ? n : 1, sizeof *s->b);
     if (!s->a || !s->b) {
@@ -57,6 +59,39 @@ static kn_status scaler_transform(const kn_step *st, kn_frame *out, const size_t
         else
             for (size_t r = 0; r < rows; r++) x[r] = (x[r] - a) / b;
     }
+    return KN_OK;
+}
+
+static kn_status scaler_save(const kn_step *st, kn_wbuf *w)
+{
+    const scaler_state *s = kn_step_state(st);
+    kn_wbuf_u32(w, (uint32_t)s->multiply);
+    kn_wbuf_u64(w, s->n);
+    kn_wbuf_f64s(w, s->a, s->n);
+    kn_wbuf_f64s(w, s->b, s->n);
+    return KN_OK;
+}
+
+static kn_status scaler_load(kn_step *st, kn_rbuf *r, size_t n)
+{
+    scaler_state *s = kn_calloc(1, sizeof *s);
+    if (!s) return KN_ERR_NOMEM;
+    uint32_t multiply = 0;
+    uint64_t stored = 0;
+    kn_status e = kn_rbuf_u32(r, &multiply);
+    if (e == KN_OK) e = kn_rbuf_u64(r, &stored);
+    if (e == KN_OK && stored != n)
+        e = kn_fail(KN_ERR_CORRUPT, "%s: scaler state holds %llu columns, the step %zu", r->what,
+                    (unsigned long long)stored, n);
+    s->multiply = multiply != 0;
+    s->n = n;
+    if (e == KN_OK) e = kn__decode_f64s(r, n, &s->a);
+    if (e == KN_OK) e = kn__decode_f64s(r, n, &s->b);
+    if (e != KN_OK) {
+        scaler_free(s);
+        return e;
+    }
+    kn_step_set_state(st, s);
     return KN_OK;
 }
 
@@ -103,7 +138,8 @@ static kn_status standard_fit(kn_step *st, const kn_frame *x, const size_t *cols
     return KN_OK;
 }
 
-static const kn_step_vt standard_vt = {KN_COL_NUMERIC, standard_fit, scaler_transform, scaler_free};
+static const kn_step_vt standard_vt = {KN_COL_NUMERIC, standard_fit, scaler_transform,
+                                       scaler_free,    scaler_save,  scaler_load};
 
 /* ---- minmax_scaler ---- */
 typedef struct minmax_params {
@@ -149,7 +185,8 @@ static kn_status minmax_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt minmax_vt = {KN_COL_NUMERIC, minmax_fit, scaler_transform, scaler_free};
+static const kn_step_vt minmax_vt = {KN_COL_NUMERIC, minmax_fit,  scaler_transform,
+                                     scaler_free,    scaler_save, scaler_load};
 
 /* ---- robust_scaler ---- */
 typedef struct robust_params {
@@ -191,7 +228,8 @@ static kn_status robust_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt robust_vt = {KN_COL_NUMERIC, robust_fit, scaler_transform, scaler_free};
+static const kn_step_vt robust_vt = {KN_COL_NUMERIC, robust_fit,  scaler_transform,
+                                     scaler_free,    scaler_save, scaler_load};
 
 /* ---- maxabs_scaler ---- */
 typedef struct maxabs_params {
@@ -223,7 +261,8 @@ static kn_status maxabs_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt maxabs_vt = {KN_COL_NUMERIC, maxabs_fit, scaler_transform, scaler_free};
+static const kn_step_vt maxabs_vt = {KN_COL_NUMERIC, maxabs_fit,  scaler_transform,
+                                     scaler_free,    scaler_save, scaler_load};
 
 const kn_component kn__standard_scaler = {
     KN_COMP_STEP,  "standard_scaler",       "subtract the mean, divide by the standard deviation",

@@ -37,3 +37,16 @@ double kn__nonzero_scale(double scale)
 {
     return scale < 10 * DBL_EPSILON ? 1.0 : scale;
 }
+
+kn_status kn__decode_f64s(kn_rbuf *r, size_t n, double **out)
+{
+    double *v = kn_malloc((n ? n : 1) * sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    kn_status st = kn_rbuf_bytes(r, v, n * sizeof *v);
+    if (st != KN_OK) {
+        kn_free(v);
+        return st;
+    }
+    *out = v;
+    return KN_OK;
+}

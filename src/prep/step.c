@@ -1,8 +1,10 @@
 /* The generic step: parameters, column selection, fit/transform around a vtable. */
 #include "kiln/step.h"
+#include "prep/prep-impl.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"
 
+#include <stdio.h>
 #include <string.h>
 
 struct kn_step {
@@ -189,5 +191,73 @@ kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out
         return st;
     }
     *out = copy;
+    return KN_OK;
+}
+
+kn_status kn__step_encode(const kn_step *s, kn_wbuf *w)
+{
+    const kn_step_vt *vt = s->comp->vt;
+    kn_wbuf_str(w, s->comp->name);
+    size_t n_params = 0;
+    for (const kn_param_def *d = s->comp->params; d->name; d++) n_params++;
+    kn_wbuf_u64(w, n_params);
+    for (const kn_param_def *d = s->comp->params; d->name; d++) {
+        char value[KN_PARAM_STR_MAX], item[KN_PARAM_STR_MAX + 64];
+        kn_status st = kn_param_get_text(d, s->params, value, sizeof value);
+        if (st != KN_OK) return st;
+        snprintf(item, sizeof item, "%s=%s", d->name, value);
+        kn_wbuf_str(w, item);
+    }
+    kn_wbuf_u64(w, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        kn_wbuf_str(w, s->names[i]);
+        kn_wbuf_u32(w, (uint32_t)s->types[i]);
+    }
+    return vt->save(s, w);
+}
+
+kn_status kn__step_decode(kn_rbuf *r, kn_step **out)
+{
+    char *name = NULL;
+    kn_step *s = NULL;
+    kn_status st = kn_rbuf_str(r, &name);
+    if (st == KN_OK && !name) st = kn_fail(KN_ERR_CORRUPT, "%s: a step has no name", r->what);
+    if (st == KN_OK) st = kn_step_new(name, &s);
+    kn_free(name);
+    size_t n_params = 0, n = 0;
+    if (st == KN_OK) st = kn_rbuf_count(r, 8, &n_params);
+    for (size_t k = 0; k < n_params && st == KN_OK; k++) {
+        char *item = NULL;
+        st = kn_rbuf_str(r, &item);
+        if (st == KN_OK && item) st = kn_param_set(s->comp->params, s->params, item);
+        kn_free(item);
+    }
+    if (st == KN_OK) st = kn_rbuf_count(r, 12, &n);
+    if (st == KN_OK) {
+        s->names = kn_calloc(n ? n : 1, sizeof *s->names);
+        s->types = kn_calloc(n ? n : 1, sizeof *s->types);
+        if (!s->names || !s->types) st = KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n && st == KN_OK; i++) {
+        uint32_t t = 0;
+        st = kn_rbuf_str(r, &s->names[i]);
+        s->n = i + 1;
+        if (st == KN_OK && !s->names[i])
+            st = kn_fail(KN_ERR_CORRUPT, "%s: a column has no name", r->what);
+        if (st == KN_OK) st = kn_rbuf_u32(r, &t);
+        if (st == KN_OK && t > KN_COL_TIMESTAMP)
+            st = kn_fail(KN_ERR_CORRUPT, "%s: bad column type %u", r->what, t);
+        if (st == KN_OK) s->types[i] = (kn_col_type)t;
+    }
+    const kn_step_vt *vt = s ? s->comp->vt : NULL;
+    if (st == KN_OK) st = vt->load(s, r, n);
+    if (st != KN_OK) {
+        kn_step_free(s);
+        return st == KN_ERR_INVALID || st == KN_ERR_TYPE || st == KN_ERR_RANGE
+                   ? kn_fail_prefix(KN_ERR_CORRUPT, "%s: ", r->what)
+                   : st;
+    }
+    s->fitted = 1;
+    *out = s;
     return KN_OK;
 }

@@ -73,4 +73,17 @@ grep -q "memory limit exceeded in stage 'read'" "$W/m.txt" || fail "memory messa
 "$KILN" help describe | grep -q "usage: kiln describe" || fail "help describe"
 "$KILN" --help | grep -q "describe" || fail "--help"
 "$KILN" demo --out "$W/demo" --rows 2000 | grep -q "duplicate rows" || fail "demo"
+# prep --save then transform: the saved steps replay exactly, on new data too
+head -600 "$DATA/lending_club.csv" > "$W/train.csv"
+{ head -1 "$DATA/lending_club.csv"; tail -300 "$DATA/lending_club.csv"; } > "$W/new.csv"
+"$KILN" -q prep "$W/train.csv" "$W/train_out.csv" --step simple_imputer:strategy=median \
+    --step robust_scaler --step 'onehot_encoder:handle_unknown=ignore' --save "$W/s.kst"
+"$KILN" -q transform "$W/s.kst" "$W/train.csv" "$W/train_again.csv"
+cmp "$W/train_out.csv" "$W/train_again.csv" || fail "transform differs from prep"
+"$KILN" -q transform "$W/s.kst" "$W/new.csv" "$W/new_out.csv"
+[ "$(head -1 "$W/new_out.csv")" = "$(head -1 "$W/train_out.csv")" ] || fail "transform columns"
+set +e
+"$KILN" transform "$W/s.kst" "$DATA/concrete.csv" "$W/x.csv" 2> "$W/t.txt"; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "which the data to transform lacks" "$W/t.txt" || fail "transform schema check"
 echo "1 passed, 0 failed"

@@ -2,6 +2,8 @@
  * fit before transform, schema checks at transform time. */
 #include "prep_util.h"
 
+#include "kiln/mem.h"
+
 #include <math.h>
 
 static void unknown_step_and_parameter(void **state)
@@ -70,12 +72,100 @@ static void column_selection(void **state)
     kn_frame_free(f);
 }
 
+static int frames_equal(kn_frame *a, kn_frame *b)
+{
+    if (kn_frame_n_rows(a) != kn_frame_n_rows(b) || kn_frame_n_cols(a) != kn_frame_n_cols(b))
+        return 0;
+    for (size_t j = 0; j < kn_frame_n_cols(a); j++) {
+        kn_column *x = kn_frame_col(a, j), *y = kn_frame_col(b, j);
+        if (strcmp(kn_column_name(x), kn_column_name(y)) || kn_column_type(x) != kn_column_type(y))
+            return 0;
+        for (size_t i = 0; i < kn_frame_n_rows(a); i++) {
+            if (kn_column_type(x) == KN_COL_NUMERIC) {
+                double u = kn_column_f64(x)[i], v = kn_column_f64(y)[i];
+                if (memcmp(&u, &v, sizeof u) != 0) return 0;
+            } else if (kn_column_type(x) == KN_COL_CATEGORICAL) {
+                int32_t u = kn_column_codes(x)[i], v = kn_column_codes(y)[i];
+                if ((u < 0) != (v < 0)) return 0;
+                if (u >= 0 && strcmp(kn_column_level(x, u, NULL), kn_column_level(y, v, NULL)))
+                    return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Fit on train, save, load, transform new data: identical to the in-memory steps. */
+static void save_load_replays_exactly(void **state)
+{
+    (void)state;
+    kn_frame *train = read_as(".csv", "a,b,c\n1,10,x\n,20,y\n3,,x\n7,40,\n");
+    kn_frame *test = read_as(".csv", "a,b,c\n5,,y\n,15,z\n2,25,x\n");
+    const char *specs[][3] = {{"simple_imputer", "strategy=median", "add_indicator=true"},
+                              {"robust_scaler", "q_low=10", "q_high=90"},
+                              {"onehot_encoder", "handle_unknown=ignore", NULL},
+                              {"standard_scaler", NULL, NULL}};
+    kn_step *steps[4];
+    kn_frame *f = train;
+    for (int k = 0; k < 4; k++) {
+        KN_CHECK(kn_step_new(specs[k][0], &steps[k]));
+        for (int p = 1; p < 3 && specs[k][p]; p++) KN_CHECK(kn_step_set(steps[k], specs[k][p]));
+        KN_CHECK(kn_step_fit(steps[k], f));
+        kn_frame *g;
+        KN_CHECK(kn_step_transform(steps[k], f, &g));
+        if (f != train) kn_frame_free(f);
+        f = g;
+    }
+    kn_frame_free(f);
+    const char *path = "/tmp/kiln-test-steps.kst";
+    KN_CHECK(kn_steps_save(steps, 4, path));
+    kn_step **loaded;
+    size_t n;
+    KN_CHECK(kn_steps_load(path, &loaded, &n));
+    assert_int_equal(n, 4);
+    kn_frame *x = test, *y = test;
+    for (int k = 0; k < 4; k++) {
+        kn_frame *gx, *gy;
+        KN_CHECK(kn_step_transform(steps[k], x, &gx));
+        KN_CHECK(kn_step_transform(loaded[k], y, &gy));
+        if (x != test) kn_frame_free(x);
+        if (y != test) kn_frame_free(y);
+        x = gx;
+        y = gy;
+    }
+    assert_true(frames_equal(x, y));
+    /* a, b, c_x, c_y, c_nan, a_missing, b_missing */
+    assert_int_equal(kn_frame_n_cols(x), 7);
+    kn_frame_free(x);
+    kn_frame_free(y);
+    for (int k = 0; k < 4; k++) {
+        kn_step_free(steps[k]);
+        kn_step_free(loaded[k]);
+    }
+    kn_free(loaded);
+    /* damage: one flipped byte, or a cut file, is a clear error */
+    FILE *fp = fopen(path, "rb");
+    char buf[8192];
+    size_t len = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    buf[len / 2] ^= 4;
+    const char *bad = test_write_file(".kst", buf, len);
+    KN_CHECK_FAILS(kn_steps_load(bad, &loaded, &n), KN_ERR_CORRUPT, "checksum mismatch");
+    buf[len / 2] ^= 4;
+    bad = test_write_file(".kst", buf, len - 9);
+    KN_CHECK_FAILS(kn_steps_load(bad, &loaded, &n), KN_ERR_CORRUPT, "truncated");
+    remove(path);
+    kn_frame_free(train);
+    kn_frame_free(test);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unknown_step_and_parameter),
         cmocka_unit_test(transform_needs_fit_and_same_schema),
         cmocka_unit_test(column_selection),
+        cmocka_unit_test(save_load_replays_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
