@@ -25,8 +25,9 @@ static const kn_component builtins[] = {
 };
 
 static const kn_component *const steps[] = {
-    &kn__standard_scaler, &kn__minmax_scaler,   &kn__robust_scaler, &kn__maxabs_scaler,
-    &kn__simple_imputer,  &kn__ordinal_encoder, &kn__onehot_encoder};
+    &kn__standard_scaler,     &kn__minmax_scaler,    &kn__robust_scaler,  &kn__maxabs_scaler,
+    &kn__simple_imputer,      &kn__ordinal_encoder,  &kn__onehot_encoder, &kn__log1p_transform,
+    &kn__polynomial_features, &kn__kbins_discretizer};
 
 void kn__register_builtins(void)
 {

@@ -8,7 +8,8 @@
 
 /* The step components (registered in builtin.c). */
 extern const kn_component kn__standard_scaler, kn__minmax_scaler, kn__robust_scaler,
-    kn__maxabs_scaler, kn__simple_imputer, kn__ordinal_encoder, kn__onehot_encoder;
+    kn__maxabs_scaler, kn__simple_imputer, kn__ordinal_encoder, kn__onehot_encoder,
+    kn__log1p_transform, kn__polynomial_features, kn__kbins_discretizer;
 
 /* One step's name, parameters, fitted columns and state, and back. */
 kn_status kn__step_encode(const kn_step *s, kn_wbuf *w);

@@ -30,7 +30,9 @@ double kn__quantile_sorted(const double *v, size_t n, double q)
     if (!n) return NAN;
     double pos = q * (double)(n - 1);
     size_t lo = (size_t)pos, hi = lo + 1 < n ? lo + 1 : lo;
-    return v[lo] + (v[hi] - v[lo]) * (pos - (double)lo);
+    double t = pos - (double)lo, d = v[hi] - v[lo];
+    /* numpy's lerp: from the nearer end, so results match it to the last bit */
+    return t >= 0.5 ? v[hi] - d * (1 - t) : v[lo] + d * t;
 }
 
 double kn__nonzero_scale(double scale)

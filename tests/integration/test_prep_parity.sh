@@ -29,14 +29,20 @@ for r in rows[1:]:
 PY
 
 check() { # name, kiln --step args..., then python expression after '--'
+    INPUT="$W/planted.csv" check_on "$@"
+}
+
+check_on() { # like check, on $INPUT
     local name=$1; shift
     local args=()
     while [ "$1" != "--" ]; do args+=(--step "$1"); shift; done
     shift
-    "$KILN" -q prep "$W/planted.csv" "$W/$name.csv" "${args[@]}"
-    $py - "$W/planted.csv" "$W/$name.csv" "$name" "$1" <<'PY'
-import sys, numpy as np
+    "$KILN" -q prep "$INPUT" "$W/$name.csv" "${args[@]}"
+    $py - "$INPUT" "$W/$name.csv" "$name" "$1" <<'PY'
+import sys, warnings, numpy as np
+warnings.simplefilter("ignore")
 from sklearn.preprocessing import StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler
+from sklearn.preprocessing import FunctionTransformer, PolynomialFeatures, KBinsDiscretizer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 X = np.genfromtxt(sys.argv[1], delimiter=",", skip_header=1)
@@ -64,4 +70,11 @@ check impute_mode "simple_imputer:strategy=most_frequent" -- "SimpleImputer(stra
 check impute_const "simple_imputer:strategy=constant;fill_value=-7" -- "SimpleImputer(strategy='constant', fill_value=-7)"
 check impute_indicator "simple_imputer:strategy=median;add_indicator=true" -- "SimpleImputer(strategy='median', add_indicator=True)"
 check chain "simple_imputer:strategy=median" standard_scaler -- "make_pipeline(SimpleImputer(strategy='median'), StandardScaler())"
-echo "13 passed, 0 failed"
+check log1p log1p_transform -- "FunctionTransformer(np.log1p)"
+# PolynomialFeatures and KBinsDiscretizer take no missing values: the original file
+INPUT="$DATA/concrete.csv" check_on poly polynomial_features -- "PolynomialFeatures(degree=2, include_bias=False)"
+INPUT="$DATA/concrete.csv" check_on poly_inter "polynomial_features:interaction_only=true" -- "PolynomialFeatures(degree=2, interaction_only=True, include_bias=False)"
+INPUT="$DATA/concrete.csv" check_on kbins_quantile kbins_discretizer -- "KBinsDiscretizer(encode='ordinal')"
+INPUT="$DATA/concrete.csv" check_on kbins_uniform "kbins_discretizer:strategy=uniform;n_bins=7" -- "KBinsDiscretizer(n_bins=7, strategy='uniform', encode='ordinal')"
+INPUT="$DATA/concrete.csv" check_on kbins_many "kbins_discretizer:n_bins=20" -- "KBinsDiscretizer(n_bins=20, encode='ordinal')"
+echo "19 passed, 0 failed"

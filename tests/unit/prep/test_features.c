@@ -1,0 +1,50 @@
+/* prep: log1p_transform and polynomial_features. */
+#include "prep_util.h"
+
+#include <math.h>
+
+static void log1p_values_and_domain(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", "x,k\n0,1\n1,1\n,1\n"); /* a blank line would be skipped */
+    kn_frame *o = fit_transform("log1p_transform", NULL, f);
+    assert_true(cell(o, 0, 0) == 0 && cell(o, 0, 1) == log1p(1.0) && isnan(cell(o, 0, 2)));
+    kn_frame_free(o);
+    kn_frame *bad = read_as(".csv", "x,k\n-1,1\n");
+    kn_step *s;
+    KN_CHECK(kn_step_new("log1p_transform", &s));
+    KN_CHECK(kn_step_fit(s, f));
+    KN_CHECK_FAILS(kn_step_transform(s, bad, &o), KN_ERR_RANGE,
+                   "column 'x', row 1: -1 is <= -1, where log1p is undefined");
+    kn_step_free(s);
+    kn_frame_free(bad);
+    kn_frame_free(f);
+}
+
+static void polynomial_order_and_names(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", "a,b,c\n2,3,x\n");
+    kn_frame *o = fit_transform("polynomial_features", NULL, f);
+    const char *names[] = {"a", "b", "a^2", "a*b", "b^2", "c"};
+    assert_int_equal(kn_frame_n_cols(o), 6);
+    for (size_t j = 0; j < 6; j++)
+        assert_string_equal(kn_column_name(kn_frame_col(o, j)), names[j]);
+    assert_true(cell(o, 2, 0) == 4 && cell(o, 3, 0) == 6 && cell(o, 4, 0) == 9);
+    kn_frame_free(o);
+    const char *inter[] = {"interaction_only=true", NULL};
+    o = fit_transform("polynomial_features", inter, f);
+    assert_int_equal(kn_frame_n_cols(o), 4);
+    assert_string_equal(kn_column_name(kn_frame_col(o, 2)), "a*b");
+    kn_frame_free(o);
+    kn_frame_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(log1p_values_and_domain),
+        cmocka_unit_test(polynomial_order_and_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
