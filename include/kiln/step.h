@@ -40,6 +40,7 @@ typedef struct kn_step_vt {
     /* Encode / decode the fitted state (n = number of fitted columns). */
     kn_status (*save)(const kn_step *s, kn_wbuf *w);
     kn_status (*load)(kn_step *s, kn_rbuf *r, size_t n);
+    int names_own_columns; /* 1: the step names its inputs in its own parameters */
 } kn_step_vt;
 
 /* Parameters every step has, first in its params struct. */

@@ -162,18 +162,6 @@ static kn_status level_map(const enc_column *ec, kn_column *c, int64_t **out)
     return KN_OK;
 }
 
-/* Process fitted columns from the rightmost: replacing one never moves the others. */
-static void order_desc(const size_t *cols, size_t n, size_t *order)
-{
-    for (size_t i = 0; i < n; i++) order[i] = i;
-    for (size_t i = 1; i < n; i++)
-        for (size_t k = i; k > 0 && cols[order[k]] > cols[order[k - 1]]; k--) {
-            size_t t = order[k];
-            order[k] = order[k - 1];
-            order[k - 1] = t;
-        }
-}
-
 static kn_status unknown_error(const kn_step *st, kn_column *c, size_t row)
 {
     int32_t code = kn_column_codes(c)[row];
@@ -205,7 +193,7 @@ static kn_status ordinal_transform(const kn_step *st, kn_frame *out, const size_
     const ordinal_params *p = kn_step_params(st);
     const enc_state *s = kn_step_state(st);
     size_t rows = kn_frame_n_rows(out), order[n ? n : 1];
-    order_desc(cols, n, order);
+    kn__order_desc(cols, n, order);
     for (size_t k = 0; k < n; k++) {
         size_t i = order[k], pos = cols[i];
         kn_column *c = kn_frame_col(out, pos);
@@ -238,8 +226,8 @@ static kn_status ordinal_transform(const kn_step *st, kn_frame *out, const size_
     return KN_OK;
 }
 
-static const kn_step_vt ordinal_vt = {KN_COL_CATEGORICAL, enc_fit,  ordinal_transform,
-                                      enc_free,           enc_save, enc_load};
+static const kn_step_vt ordinal_vt = {
+    KN_COL_CATEGORICAL, enc_fit, ordinal_transform, enc_free, enc_save, enc_load, 0};
 
 /* ---- onehot_encoder ---- */
 typedef struct onehot_params {
@@ -258,7 +246,7 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
     const onehot_params *p = kn_step_params(st);
     const enc_state *s = kn_step_state(st);
     size_t rows = kn_frame_n_rows(out), order[n ? n : 1];
-    order_desc(cols, n, order);
+    kn__order_desc(cols, n, order);
     for (size_t k = 0; k < n; k++) {
         size_t i = order[k], pos = cols[i];
         const enc_column *ec = &s->cols[i];
@@ -294,8 +282,8 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
     return KN_OK;
 }
 
-static const kn_step_vt onehot_vt = {KN_COL_CATEGORICAL, enc_fit,  onehot_transform,
-                                     enc_free,           enc_save, enc_load};
+static const kn_step_vt onehot_vt = {
+    KN_COL_CATEGORICAL, enc_fit, onehot_transform, enc_free, enc_save, enc_load, 0};
 
 const kn_component kn__ordinal_encoder = {KN_COMP_STEP,
                                           "ordinal_encoder",

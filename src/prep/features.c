@@ -79,8 +79,8 @@ static kn_status log1p_apply(const kn_step *st, kn_frame *out, const size_t *col
     return KN_OK;
 }
 
-static const kn_step_vt log1p_vt = {KN_COL_NUMERIC, log1p_fit,      log1p_apply,
-                                    kn_free,        stateless_save, stateless_load};
+static const kn_step_vt log1p_vt = {KN_COL_NUMERIC, log1p_fit, log1p_apply, kn_free, stateless_save,
+                                    stateless_load, 0};
 
 /* ---- polynomial_features ---- */
 typedef struct poly_params {
@@ -125,8 +125,8 @@ static kn_status poly_apply(const kn_step *st, kn_frame *out, const size_t *cols
     return KN_OK;
 }
 
-static const kn_step_vt poly_vt = {KN_COL_NUMERIC, poly_fit,       poly_apply,
-                                   kn_free,        stateless_save, stateless_load};
+static const kn_step_vt poly_vt = {KN_COL_NUMERIC, poly_fit,       poly_apply, kn_free,
+                                   stateless_save, stateless_load, 0};
 
 const kn_component kn__log1p_transform = {
     KN_COMP_STEP, "log1p_transform",    "x -> log(1 + x), for skewed positive columns",

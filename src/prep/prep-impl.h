@@ -9,7 +9,8 @@
 /* The step components (registered in builtin.c). */
 extern const kn_component kn__standard_scaler, kn__minmax_scaler, kn__robust_scaler,
     kn__maxabs_scaler, kn__simple_imputer, kn__ordinal_encoder, kn__onehot_encoder,
-    kn__log1p_transform, kn__polynomial_features, kn__kbins_discretizer;
+    kn__log1p_transform, kn__polynomial_features, kn__kbins_discretizer, kn__datetime_features,
+    kn__combine_columns, kn__frequency_encoder;
 
 /* One step's name, parameters, fitted columns and state, and back. */
 kn_status kn__step_encode(const kn_step *s, kn_wbuf *w);
@@ -17,6 +18,10 @@ kn_status kn__step_decode(kn_rbuf *r, kn_step **out);
 
 /* Per-column arrays of doubles, as state: encode n values / decode exactly n. */
 kn_status kn__decode_f64s(kn_rbuf *r, size_t n, double **out);
+
+/* Indices 0..n-1 ordered by cols[] descending: steps that insert or replace
+ * columns work from the rightmost, so the others keep their positions. */
+void kn__order_desc(const size_t *cols, size_t n, size_t *order);
 
 /* Non-missing values of a numeric column, sorted ascending, into a new array
  * (kn_free); *n receives their count. */

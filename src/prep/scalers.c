@@ -138,8 +138,8 @@ static kn_status standard_fit(kn_step *st, const kn_frame *x, const size_t *cols
     return KN_OK;
 }
 
-static const kn_step_vt standard_vt = {KN_COL_NUMERIC, standard_fit, scaler_transform,
-                                       scaler_free,    scaler_save,  scaler_load};
+static const kn_step_vt standard_vt = {
+    KN_COL_NUMERIC, standard_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0};
 
 /* ---- minmax_scaler ---- */
 typedef struct minmax_params {
@@ -185,8 +185,8 @@ static kn_status minmax_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt minmax_vt = {KN_COL_NUMERIC, minmax_fit,  scaler_transform,
-                                     scaler_free,    scaler_save, scaler_load};
+static const kn_step_vt minmax_vt = {
+    KN_COL_NUMERIC, minmax_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0};
 
 /* ---- robust_scaler ---- */
 typedef struct robust_params {
@@ -228,8 +228,8 @@ static kn_status robust_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt robust_vt = {KN_COL_NUMERIC, robust_fit,  scaler_transform,
-                                     scaler_free,    scaler_save, scaler_load};
+static const kn_step_vt robust_vt = {
+    KN_COL_NUMERIC, robust_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0};
 
 /* ---- maxabs_scaler ---- */
 typedef struct maxabs_params {
@@ -261,8 +261,8 @@ static kn_status maxabs_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt maxabs_vt = {KN_COL_NUMERIC, maxabs_fit,  scaler_transform,
-                                     scaler_free,    scaler_save, scaler_load};
+static const kn_step_vt maxabs_vt = {
+    KN_COL_NUMERIC, maxabs_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0};
 
 const kn_component kn__standard_scaler = {
     KN_COMP_STEP,  "standard_scaler",       "subtract the mean, divide by the standard deviation",

@@ -52,3 +52,14 @@ kn_status kn__decode_f64s(kn_rbuf *r, size_t n, double **out)
     *out = v;
     return KN_OK;
 }
+
+void kn__order_desc(const size_t *cols, size_t n, size_t *order)
+{
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && cols[order[k]] > cols[order[k - 1]]; k--) {
+            size_t t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+}

@@ -139,7 +139,10 @@ kn_status kn_step_fit(kn_step *s, const kn_frame *x)
     const kn_step_common *common = s->params;
     size_t *cols, n;
     const kn_step_vt *vt = s->comp->vt;
-    kn_status st = select_columns(s->comp->name, common->columns, vt->default_type, x, &cols, &n);
+    kn_status st =
+        vt->names_own_columns
+            ? ((cols = kn_malloc(sizeof *cols)) ? (n = 0, KN_OK) : KN_ERR_NOMEM)
+            : select_columns(s->comp->name, common->columns, vt->default_type, x, &cols, &n);
     if (st != KN_OK) return st;
     s->names = kn_calloc(n ? n : 1, sizeof *s->names);
     s->types = kn_calloc(n ? n : 1, sizeof *s->types);

@@ -1,0 +1,363 @@
+/* Derived columns:
+ *   datetime_features  adds <col>_year, _month, _day, _dayofweek (Monday 0),
+ *                      _hour and _is_weekend for each timestamp column (UTC)
+ *   combine_columns    adds a / b (op=ratio) or a - b (op=difference) as a new
+ *                      column (a zero divisor gives a missing value)
+ *   frequency_encoder  replaces each category by its share of the fitted rows
+ *                      (a level unseen at fit gets 0; missing stays missing) */
+#include "kiln/mem.h"
+#include "kiln/step.h"
+#include "prep/prep-impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static kn_status marker_fit(kn_step *st)
+{
+    int *m = kn_malloc(sizeof *m);
+    if (!m) return KN_ERR_NOMEM;
+    *m = 1;
+    kn_step_set_state(st, m);
+    return KN_OK;
+}
+
+static kn_status no_save(const kn_step *st, kn_wbuf *w)
+{
+    (void)st;
+    (void)w;
+    return KN_OK;
+}
+
+static kn_status marker_load(kn_step *st, kn_rbuf *r, size_t n)
+{
+    (void)r;
+    (void)n;
+    return marker_fit(st);
+}
+
+/* ---- datetime_features ---- */
+typedef struct dt_params {
+    kn_step_common common;
+    int keep;
+} dt_params;
+
+static const kn_param_def dt_defs[] = {
+    {"columns", KN_PARAM_T_STRING, offsetof(dt_params, common.columns), "", 0, 0, NULL,
+     "columns to expand, comma-separated (default: every timestamp feature)"},
+    KN_PARAM_BOOL(dt_params, keep, "true", "keep the timestamp column itself"),
+    KN_PARAM_END};
+
+static kn_status dt_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        kn_column *c = kn_frame_col(x, cols[i]);
+        if (kn_column_type(c) != KN_COL_TIMESTAMP)
+            return kn_fail(KN_ERR_TYPE, "datetime_features: column '%s' is %s, not a timestamp",
+                           kn_column_name(c), kn_col_type_name(kn_column_type(c)));
+    }
+    return marker_fit(st);
+}
+
+/* Civil date of a day count since 1970-01-01 (proleptic Gregorian). */
+static void civil(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static kn_status dt_apply(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
+{
+    const dt_params *p = kn_step_params(st);
+    static const char *const parts[] = {"year", "month", "day", "dayofweek", "hour", "is_weekend"};
+    size_t rows = kn_frame_n_rows(out);
+    /* rightmost first, so inserting never moves a column still to do */
+    size_t order[n ? n : 1];
+    kn__order_desc(cols, n, order);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k], pos = cols[i];
+        kn_column *c = kn_frame_col(out, pos);
+        const int64_t *ts = kn_column_ts(c);
+        kn_column *d[6];
+        for (int q = 0; q < 6; q++) {
+            char name[KN_PARAM_STR_MAX + 16];
+            snprintf(name, sizeof name, "%s_%s", kn_column_name(c), parts[q]);
+            kn_status e =
+                kn_frame_insert_column(out, pos + 1 + (size_t)q, name, KN_COL_NUMERIC, &d[q]);
+            if (e != KN_OK) return kn_fail_prefix(e, "datetime_features: ");
+        }
+        for (size_t r = 0; r < rows; r++) {
+            if (ts[r] == KN_TS_MISSING) {
+                for (int q = 0; q < 6; q++) kn_column_f64(d[q])[r] = NAN;
+                continue;
+            }
+            int64_t secs = ts[r] >= 0 ? ts[r] / 1000000 : -((-ts[r] + 999999) / 1000000);
+            int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+            int64_t y;
+            int m, dd;
+            civil(days, &y, &m, &dd);
+            int dow = (int)(((days % 7) + 7 + 3) % 7); /* 1970-01-01 was a Thursday (3) */
+            kn_column_f64(d[0])[r] = (double)y;
+            kn_column_f64(d[1])[r] = m;
+            kn_column_f64(d[2])[r] = dd;
+            kn_column_f64(d[3])[r] = dow;
+            kn_column_f64(d[4])[r] = (double)((secs - days * 86400) / 3600);
+            kn_column_f64(d[5])[r] = dow >= 5;
+        }
+        if (!p->keep) {
+            kn_status e = kn_frame_remove_column(out, pos);
+            if (e != KN_OK) return e;
+        }
+    }
+    return KN_OK;
+}
+
+static const kn_step_vt dt_vt = {KN_COL_TIMESTAMP, dt_fit,      dt_apply, kn_free,
+                                 no_save,          marker_load, 0};
+
+/* ---- combine_columns ---- */
+typedef struct combine_params {
+    kn_step_common common;
+    char a[KN_PARAM_STR_MAX], b[KN_PARAM_STR_MAX], name[KN_PARAM_STR_MAX];
+    int op;
+} combine_params;
+
+static const kn_param_def combine_defs[] = {
+    KN_STEP_COMMON_PARAMS(combine_params),
+    KN_PARAM_STRING(combine_params, a, "", "first column (numerator or minuend)"),
+    KN_PARAM_STRING(combine_params, b, "", "second column (denominator or subtrahend)"),
+    KN_PARAM_ENUM(combine_params, op, "ratio", "ratio|difference", "a / b, or a - b"),
+    KN_PARAM_STRING(combine_params, name, "", "new column name (default: a_over_b or a_minus_b)"),
+    KN_PARAM_END};
+
+static kn_status combine_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
+{
+    (void)cols;
+    (void)n;
+    const combine_params *p = kn_step_params(st);
+    const char *names[2] = {p->a, p->b};
+    for (int k = 0; k < 2; k++) {
+        size_t j;
+        if (!names[k][0])
+            return kn_fail(KN_ERR_INVALID, "combine_columns: set both a= and b= (the columns)");
+        if (kn_frame_find(x, names[k], &j) != KN_OK)
+            return kn_fail_prefix(KN_ERR_NOT_FOUND, "combine_columns: ");
+        if (kn_column_type(kn_frame_col(x, j)) != KN_COL_NUMERIC)
+            return kn_fail(KN_ERR_TYPE, "combine_columns: column '%s' is not numeric", names[k]);
+    }
+    return marker_fit(st);
+}
+
+static kn_status combine_apply(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
+{
+    (void)cols;
+    (void)n;
+    const combine_params *p = kn_step_params(st);
+    size_t ja, jb;
+    if (kn_frame_find(out, p->a, &ja) != KN_OK || kn_frame_find(out, p->b, &jb) != KN_OK)
+        return kn_fail_prefix(KN_ERR_NOT_FOUND, "combine_columns: ");
+    if (kn_column_type(kn_frame_col(out, ja)) != KN_COL_NUMERIC ||
+        kn_column_type(kn_frame_col(out, jb)) != KN_COL_NUMERIC)
+        return kn_fail(KN_ERR_TYPE, "combine_columns: '%s' and '%s' must be numeric", p->a, p->b);
+    char name[3 * KN_PARAM_STR_MAX];
+    if (p->name[0])
+        snprintf(name, sizeof name, "%s", p->name);
+    else
+        snprintf(name, sizeof name, "%s_%s_%s", p->a, p->op ? "minus" : "over", p->b);
+    kn_column *d;
+    kn_status e = kn_frame_add_column(out, name, KN_COL_NUMERIC, &d);
+    if (e != KN_OK) return kn_fail_prefix(e, "combine_columns: ");
+    const double *x = kn_column_f64(kn_frame_col(out, ja)),
+                 *y = kn_column_f64(kn_frame_col(out, jb));
+    double *z = kn_column_f64(d);
+    for (size_t r = 0; r < kn_frame_n_rows(out); r++)
+        z[r] = p->op ? x[r] - y[r] : (y[r] == 0 ? NAN : x[r] / y[r]);
+    return KN_OK;
+}
+
+static const kn_step_vt combine_vt = {
+    KN_COL_NUMERIC, combine_fit, combine_apply, kn_free, no_save, marker_load, 1};
+
+/* ---- frequency_encoder ---- */
+typedef struct freq_params {
+    kn_step_common common;
+} freq_params;
+
+static const kn_param_def freq_defs[] = {KN_STEP_COMMON_PARAMS_CATEGORICAL(freq_params),
+                                         KN_PARAM_END};
+
+typedef struct freq_column {
+    size_t n;
+    char **level;
+    double *share;
+} freq_column;
+
+typedef struct freq_state {
+    size_t n;
+    freq_column *cols;
+} freq_state;
+
+static void freq_free(void *p)
+{
+    freq_state *s = p;
+    if (!s) return;
+    for (size_t i = 0; i < s->n && s->cols; i++) {
+        for (size_t l = 0; l < s->cols[i].n; l++) kn_free(s->cols[i].level[l]);
+        kn_free(s->cols[i].level);
+        kn_free(s->cols[i].share);
+    }
+    kn_free(s->cols);
+    kn_free(s);
+}
+
+static kn_status freq_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
+{
+    freq_state *s = kn_calloc(1, sizeof *s);
+    if (!s || !(s->cols = kn_calloc(n + 1, sizeof *s->cols))) {
+        kn_free(s);
+        return KN_ERR_NOMEM;
+    }
+    s->n = n;
+    size_t rows = kn_frame_n_rows(x);
+    kn_status e = KN_OK;
+    for (size_t i = 0; i < n && e == KN_OK; i++) {
+        kn_column *c = kn_frame_col(x, cols[i]);
+        if (kn_column_type(c) != KN_COL_CATEGORICAL) {
+            e = kn_fail(KN_ERR_TYPE, "frequency_encoder: column '%s' is not categorical",
+                        kn_column_name(c));
+            break;
+        }
+        size_t nl = kn_column_n_levels(c);
+        freq_column *fc = &s->cols[i];
+        fc->level = kn_calloc(nl + 1, sizeof *fc->level);
+        fc->share = kn_calloc(nl + 1, sizeof *fc->share);
+        if (!fc->level || !fc->share) {
+            e = KN_ERR_NOMEM;
+            break;
+        }
+        const int32_t *codes = kn_column_codes(c);
+        for (size_t r = 0; r < rows; r++)
+            if (codes[r] >= 0) fc->share[codes[r]] += 1;
+        for (size_t l = 0; l < nl && e == KN_OK; l++) {
+            fc->share[l] /= rows ? (double)rows : 1;
+            if (!(fc->level[l] = kn_strdup(kn_column_level(c, (int32_t)l, NULL)))) e = KN_ERR_NOMEM;
+            fc->n = l + 1;
+        }
+    }
+    if (e != KN_OK) {
+        freq_free(s);
+        return e;
+    }
+    kn_step_set_state(st, s);
+    return KN_OK;
+}
+
+static kn_status freq_apply(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
+{
+    const freq_state *s = kn_step_state(st);
+    size_t rows = kn_frame_n_rows(out);
+    for (size_t i = 0; i < n; i++) {
+        size_t pos = cols[i];
+        kn_column *c = kn_frame_col(out, pos);
+        const freq_column *fc = &s->cols[i];
+        size_t nl = kn_column_n_levels(c);
+        double *map = kn_malloc((nl + 1) * sizeof *map);
+        if (!map) return KN_ERR_NOMEM;
+        for (size_t l = 0; l < nl; l++) {
+            map[l] = 0;
+            const char *t = kn_column_level(c, (int32_t)l, NULL);
+            for (size_t k = 0; k < fc->n; k++)
+                if (strcmp(fc->level[k], t) == 0) {
+                    map[l] = fc->share[k];
+                    break;
+                }
+        }
+        kn_column *d;
+        kn_status e =
+            kn_frame_insert_column(out, pos + 1, "\x01kiln-frequency", KN_COL_NUMERIC, &d);
+        if (e != KN_OK) {
+            kn_free(map);
+            return e;
+        }
+        const int32_t *codes = kn_column_codes(c);
+        for (size_t r = 0; r < rows; r++) kn_column_f64(d)[r] = codes[r] < 0 ? NAN : map[codes[r]];
+        kn_free(map);
+        kn_column_set_role(d, kn_column_role(c));
+        char name[KN_PARAM_STR_MAX];
+        snprintf(name, sizeof name, "%s", kn_column_name(c));
+        if ((e = kn_frame_remove_column(out, pos)) != KN_OK) return e;
+        if ((e = kn_frame_rename_column(out, pos, name)) != KN_OK) return e;
+    }
+    return KN_OK;
+}
+
+static kn_status freq_save(const kn_step *st, kn_wbuf *w)
+{
+    const freq_state *s = kn_step_state(st);
+    kn_wbuf_u64(w, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        kn_wbuf_u64(w, s->cols[i].n);
+        for (size_t l = 0; l < s->cols[i].n; l++) kn_wbuf_str(w, s->cols[i].level[l]);
+        kn_wbuf_f64s(w, s->cols[i].share, s->cols[i].n);
+    }
+    return KN_OK;
+}
+
+static kn_status freq_load(kn_step *st, kn_rbuf *r, size_t n)
+{
+    uint64_t stored = 0;
+    kn_status e = kn_rbuf_u64(r, &stored);
+    if (e == KN_OK && stored != n)
+        return kn_fail(KN_ERR_CORRUPT, "%s: frequency state holds %llu columns, the step %zu",
+                       r->what, (unsigned long long)stored, n);
+    if (e != KN_OK) return e;
+    freq_state *s = kn_calloc(1, sizeof *s);
+    if (!s || !(s->cols = kn_calloc(n + 1, sizeof *s->cols))) {
+        kn_free(s);
+        return KN_ERR_NOMEM;
+    }
+    s->n = n;
+    for (size_t i = 0; i < n && e == KN_OK; i++) {
+        freq_column *fc = &s->cols[i];
+        size_t count = 0;
+        e = kn_rbuf_count(r, 8, &count);
+        if (e == KN_OK && !(fc->level = kn_calloc(count + 1, sizeof *fc->level))) e = KN_ERR_NOMEM;
+        for (size_t l = 0; l < count && e == KN_OK; l++) {
+            e = kn_rbuf_str(r, &fc->level[l]);
+            fc->n = l + 1;
+            if (e == KN_OK && !fc->level[l])
+                e = kn_fail(KN_ERR_CORRUPT, "%s: a category level is missing", r->what);
+        }
+        if (e == KN_OK) e = kn__decode_f64s(r, count, &fc->share);
+    }
+    if (e != KN_OK) {
+        freq_free(s);
+        return e;
+    }
+    kn_step_set_state(st, s);
+    return KN_OK;
+}
+
+static const kn_step_vt freq_vt = {KN_COL_CATEGORICAL, freq_fit,  freq_apply, freq_free,
+                                   freq_save,          freq_load, 0};
+
+const kn_component kn__datetime_features = {KN_COMP_STEP,
+                                            "datetime_features",
+                                            "add year, month, day, day of week, hour and "
+                                            "is-weekend columns for timestamps (UTC)",
+                                            dt_defs,
+                                            sizeof(dt_params),
+                                            &dt_vt};
+const kn_component kn__combine_columns = {
+    KN_COMP_STEP, "combine_columns",      "add the ratio or the difference of two numeric columns",
+    combine_defs, sizeof(combine_params), &combine_vt};
+const kn_component kn__frequency_encoder = {
+    KN_COMP_STEP, "frequency_encoder", "replace each category by its share of the fitted rows",
+    freq_defs,    sizeof(freq_params), &freq_vt};
