@@ -87,6 +87,12 @@ KN_API kn_status kn_frame_select_cols(const kn_frame *f, const size_t *cols, siz
 /* Appends src's rows to dst. Columns are matched by name and must have the
  * same types; categorical codes are remapped into dst's dictionaries. */
 KN_API kn_status kn_frame_append(kn_frame *dst, const kn_frame *src);
+/* Returns a new frame without duplicate rows: rows equal over the key columns
+ * (all columns when keys is NULL), keeping the first occurrence or, with
+ * keep_last, the last; surviving rows keep their order. Missing values count
+ * as equal to each other. *removed (may be NULL) receives how many went. */
+KN_API kn_status kn_frame_dedupe(const kn_frame *f, const size_t *keys, size_t n_keys,
+                                 int keep_last, kn_frame **out, size_t *removed);
 /* Bytes held by the frame's columns (data, dictionaries, text). */
 KN_API size_t kn_frame_memory_bytes(const kn_frame *f);
 

@@ -17,7 +17,9 @@ const char prep_usage[] =
     "the transformed frame to OUT (format from its extension). Parameters of a\n"
     "step follow its name after ':' and are separated by ';'. 'kiln help steps'\n"
     "lists the steps and their parameters. --save writes the fitted steps to a\n"
-    "file that 'kiln transform' replays on new data.\n"
+    "file that 'kiln transform' replays on new data. --dedupe first removes\n"
+    "duplicate rows (equal in every column, or in the --dedupe-keys columns),\n"
+    "keeping the first occurrence (or the last), and reports how many went.\n"
     "\n"
     "examples:\n"
     "  kiln prep raw.csv clean.csv --step simple_imputer:strategy=median --step standard_scaler\n"
@@ -53,11 +55,40 @@ static int make_step(const char *spec, kn_step **out)
     return CLI_OK;
 }
 
+/* Replace *f by its rows without duplicates (over `keys`, a comma list, or all columns). */
+static int dedupe_rows(kn_frame **f, const char *keys, int keep_last, size_t *removed)
+{
+    size_t idx[1024], n = 0;
+    if (keys) {
+        char buf[KN_PARAM_STR_MAX];
+        snprintf(buf, sizeof buf, "%s", keys);
+        for (char *p = strtok(buf, ","); p; p = strtok(NULL, ",")) {
+            if (n == 1024 || kn_frame_find(*f, p, &idx[n]) != KN_OK) {
+                cli_error("--dedupe-keys: %s", kn_last_error());
+                return CLI_USAGE;
+            }
+            n++;
+        }
+    }
+    kn_stage_begin("dedupe");
+    kn_frame *g;
+    kn_status s = kn_frame_dedupe(*f, keys ? idx : NULL, n, keep_last, &g, removed);
+    kn_stage_end();
+    if (s != KN_OK) {
+        cli_error("dedupe: %s", kn_last_error());
+        return CLI_FAIL;
+    }
+    kn_frame_free(*f);
+    *f = g;
+    return CLI_OK;
+}
+
 int cmd_prep(int argc, char **argv)
 {
     kn_read_opts o;
     kn_read_opts_default(&o);
-    const char *in = NULL, *out = NULL, *save = NULL;
+    const char *in = NULL, *out = NULL, *save = NULL, *dedupe_keys = NULL;
+    int dedupe = 0, keep_last = 0;
     kn_step *steps[64];
     size_t n_steps = 0;
     int rc = CLI_OK;
@@ -69,7 +100,17 @@ int cmd_prep(int argc, char **argv)
             continue;
         else if (!strcmp(argv[i], "--save") && i + 1 < argc)
             save = argv[++i];
-        else if (!strcmp(argv[i], "--step") && i + 1 < argc) {
+        else if (!strcmp(argv[i], "--dedupe"))
+            dedupe = 1;
+        else if (!strcmp(argv[i], "--dedupe-keys") && i + 1 < argc)
+            dedupe = 1, dedupe_keys = argv[++i];
+        else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {
+            const char *k = argv[++i];
+            if (!strcmp(k, "last"))
+                keep_last = 1;
+            else if (strcmp(k, "first"))
+                rc = cli_usage_error("prep", "--keep takes first or last, got '%s'", k);
+        } else if (!strcmp(argv[i], "--step") && i + 1 < argc) {
             if (n_steps == 64)
                 rc = cli_usage_error("prep", "at most 64 steps");
             else
@@ -85,13 +126,16 @@ int cmd_prep(int argc, char **argv)
             rc = cli_usage_error("prep", "too many arguments (%s)", argv[i]);
     }
     if (rc == CLI_OK && (!in || !out)) rc = cli_usage_error("prep", "need IN and OUT");
-    if (rc == CLI_OK && !n_steps) rc = cli_usage_error("prep", "give at least one --step");
+    if (rc == CLI_OK && !n_steps && !dedupe)
+        rc = cli_usage_error("prep", "give at least one --step (or --dedupe)");
     kn_frame *f = NULL;
     kn_read_report rep;
     if (rc == CLI_OK && cli_read_frame(in, &o, &f, &rep) != KN_OK) {
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     }
+    size_t removed = 0;
+    if (rc == CLI_OK && dedupe) rc = dedupe_rows(&f, dedupe_keys, keep_last, &removed);
     kn_stage_begin("prep");
     for (size_t k = 0; k < n_steps && rc == CLI_OK; k++) {
         kn_frame *g;
@@ -114,13 +158,16 @@ int cmd_prep(int argc, char **argv)
         kn_stage_end();
     }
     if (rc == CLI_OK && cli.json)
-        rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "command", "prep", "in",
-                                     in, "out", out, "rows", (json_int_t)kn_frame_n_rows(f),
-                                     "columns", (json_int_t)kn_frame_n_cols(f), "read",
+        rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "command", "prep",
+                                     "in", in, "out", out, "rows", (json_int_t)kn_frame_n_rows(f),
+                                     "columns", (json_int_t)kn_frame_n_cols(f),
+                                     "duplicates_removed", (json_int_t)removed, "read",
                                      cli_read_report_json(&rep), "stages", cli_stages_json()));
-    else if (rc == CLI_OK && !cli.quiet)
+    else if (rc == CLI_OK && !cli.quiet) {
+        if (dedupe) fprintf(stderr, "%zu duplicate rows removed\n", removed);
         fprintf(stderr, "wrote %zu rows x %zu columns to %s\n", kn_frame_n_rows(f),
                 kn_frame_n_cols(f), out);
+    }
     for (size_t k = 0; k < n_steps; k++) kn_step_free(steps[k]);
     kn_frame_free(f);
     return rc;

@@ -1,6 +1,7 @@
 /* Column statistics, duplicate rows and warnings for `kiln describe`. */
 #include "kiln/profile.h"
 #include "data/frame-impl.h"
+#include "data/rows-impl.h"
 #include "data/sort-impl.h"
 #include "kiln/mem.h"
 
@@ -145,99 +146,22 @@ static kn_status profile_text(const kn_column *c, size_t rows, kn_col_profile *p
     return st;
 }
 
-/* A hash of one cell, equal for equal values. */
-static uint64_t cell_hash(const kn_column *c, size_t i)
-{
-    uint64_t v = 0;
-    switch (c->type) {
-    case KN_COL_NUMERIC: {
-        double d = c->f64[i];
-        if (isnan(d)) return 0x7ff8dead;
-        if (d == 0) d = 0; /* -0 == +0 */
-        memcpy(&v, &d, sizeof v);
-        break;
-    }
-    case KN_COL_CATEGORICAL:
-        v = (uint64_t)(int64_t)c->codes[i];
-        break;
-    case KN_COL_TIMESTAMP:
-        v = (uint64_t)c->ts[i];
-        break;
-    case KN_COL_STRING: {
-        size_t len;
-        const char *t = kn_column_str(c, i, &len);
-        return t ? kn__hash_bytes(t, len) : 0x5eed;
-    }
-    }
-    v *= 0x9e3779b97f4a7c15ull;
-    return v ^ (v >> 29);
-}
-
-static int cells_equal(const kn_column *c, size_t a, size_t b)
-{
-    switch (c->type) {
-    case KN_COL_NUMERIC:
-        return c->f64[a] == c->f64[b] || (isnan(c->f64[a]) && isnan(c->f64[b]));
-    case KN_COL_CATEGORICAL:
-        return c->codes[a] == c->codes[b];
-    case KN_COL_TIMESTAMP:
-        return c->ts[a] == c->ts[b];
-    case KN_COL_STRING: {
-        size_t la, lb;
-        const char *ta = kn_column_str(c, a, &la), *tb = kn_column_str(c, b, &lb);
-        if (!ta || !tb) return ta == tb;
-        return la == lb && memcmp(ta, tb, la) == 0;
-    }
-    }
-    return 0;
-}
-
-/* Rows equal (cell by cell) to an earlier row. Rows are grouped by a 64-bit
- * hash, then compared exactly within each group. */
+/* Rows equal (cell by cell) to an earlier row. */
 static kn_status count_duplicates(const kn_frame *f, uint64_t *out)
 {
     size_t n = f->n_rows;
     *out = 0;
     if (n < 2 || f->n_cols == 0) return KN_OK;
-    uint64_t *h = kn_calloc(n, sizeof *h), *row = kn_malloc(n * sizeof *row);
-    uint64_t *th = kn_malloc(n * sizeof *th), *tr = kn_malloc(n * sizeof *tr);
-    if (!h || !row || !th || !tr) {
-        kn_free(h);
-        kn_free(row);
-        kn_free(th);
-        kn_free(tr);
-        return KN_ERR_NOMEM;
-    }
-    for (size_t j = 0; j < f->n_cols; j++) {
-        const kn_column *c = f->cols[j];
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < n; i++) h[i] = (h[i] * 0x100000001b3ull) ^ cell_hash(c, i);
-    }
-    for (size_t i = 0; i < n; i++) row[i] = i;
-    kn__sort_u64_pairs(h, row, th, tr, n);
-    uint64_t dups = 0;
-    for (size_t a = 0; a < n;) {
-        size_t b = a + 1;
-        while (b < n && h[b] == h[a]) b++;
-        /* within a hash group, a row is a duplicate if it equals an earlier member */
-        for (size_t x = a + 1; x < b; x++) {
-            int dup = 0;
-            for (size_t y = a; y < x && !dup; y++) {
-                int eq = 1;
-                for (size_t j = 0; j < f->n_cols && eq; j++)
-                    eq = cells_equal(f->cols[j], row[x], row[y]);
-                dup = eq;
-            }
-            dups += dup;
-        }
-        a = b;
-    }
-    *out = dups;
-    kn_free(h);
-    kn_free(row);
-    kn_free(th);
-    kn_free(tr);
-    return KN_OK;
+    unsigned char *dup = kn_calloc(n, 1);
+    size_t *cols = kn_malloc(f->n_cols * sizeof *cols);
+    kn_status st = dup && cols ? KN_OK : KN_ERR_NOMEM;
+    for (size_t j = 0; j < f->n_cols && cols; j++) cols[j] = j;
+    size_t count = 0;
+    if (st == KN_OK) st = kn__mark_duplicates(f, cols, f->n_cols, 0, dup, &count);
+    *out = count;
+    kn_free(dup);
+    kn_free(cols);
+    return st;
 }
 
 static kn_status add_warning(kn_profile *p, const char *fmt, ...)

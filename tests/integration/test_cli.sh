@@ -86,4 +86,7 @@ set +e
 "$KILN" transform "$W/s.kst" "$DATA/concrete.csv" "$W/x.csv" 2> "$W/t.txt"; rc=$?
 set -e
 [ $rc -eq 1 ] && grep -q "which the data to transform lacks" "$W/t.txt" || fail "transform schema check"
+# dedupe: concrete.csv has 25 exact duplicate rows (documented in its provenance)
+"$KILN" --json prep "$DATA/concrete.csv" "$W/dd.csv" --dedupe > "$W/dd.json"
+$py -c "import json; d=json.load(open('$W/dd.json')); assert d['duplicates_removed']==25 and d['rows']==1005, d"
 echo "1 passed, 0 failed"

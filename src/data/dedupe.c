@@ -1,0 +1,142 @@
+/* Duplicate rows: grouped by a 64-bit hash of the chosen columns (radix
+ * sorted, so rows stay in order inside a group), then compared exactly. */
+#include "data/rows-impl.h"
+#include "data/sort-impl.h"
+#include "kiln/mem.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A hash of one cell, equal for equal values. */
+static uint64_t cell_hash(const kn_column *c, size_t i)
+{
+    uint64_t v = 0;
+    switch (c->type) {
+    case KN_COL_NUMERIC: {
+        double d = c->f64[i];
+        if (isnan(d)) return 0x7ff8dead;
+        if (d == 0) d = 0; /* -0 == +0 */
+        memcpy(&v, &d, sizeof v);
+        break;
+    }
+    case KN_COL_CATEGORICAL:
+        v = (uint64_t)(int64_t)c->codes[i];
+        break;
+    case KN_COL_TIMESTAMP:
+        v = (uint64_t)c->ts[i];
+        break;
+    case KN_COL_STRING: {
+        size_t len;
+        const char *t = kn_column_str(c, i, &len);
+        return t ? kn__hash_bytes(t, len) : 0x5eed;
+    }
+    }
+    v *= 0x9e3779b97f4a7c15ull;
+    return v ^ (v >> 29);
+}
+
+static int cells_equal(const kn_column *c, size_t a, size_t b)
+{
+    switch (c->type) {
+    case KN_COL_NUMERIC:
+        return c->f64[a] == c->f64[b] || (isnan(c->f64[a]) && isnan(c->f64[b]));
+    case KN_COL_CATEGORICAL:
+        return c->codes[a] == c->codes[b];
+    case KN_COL_TIMESTAMP:
+        return c->ts[a] == c->ts[b];
+    case KN_COL_STRING: {
+        size_t la, lb;
+        const char *ta = kn_column_str(c, a, &la), *tb = kn_column_str(c, b, &lb);
+        if (!ta || !tb) return ta == tb;
+        return la == lb && memcmp(ta, tb, la) == 0;
+    }
+    }
+    return 0;
+}
+
+static int rows_equal(const kn_frame *f, const size_t *cols, size_t n_cols, size_t a, size_t b)
+{
+    for (size_t j = 0; j < n_cols; j++)
+        if (!cells_equal(f->cols[cols[j]], a, b)) return 0;
+    return 1;
+}
+
+kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_cols, int keep_last,
+                              unsigned char *dup, size_t *count)
+{
+    size_t n = f->n_rows;
+    *count = 0;
+    if (n < 2) return KN_OK;
+    uint64_t *h = kn_calloc(n, sizeof *h), *row = kn_malloc(n * sizeof *row);
+    uint64_t *th = kn_malloc(n * sizeof *th), *tr = kn_malloc(n * sizeof *tr);
+    if (!h || !row || !th || !tr) {
+        kn_free(h);
+        kn_free(row);
+        kn_free(th);
+        kn_free(tr);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < n_cols; j++) {
+        const kn_column *c = f->cols[cols[j]];
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) h[i] = (h[i] * 0x100000001b3ull) ^ cell_hash(c, i);
+    }
+    for (size_t i = 0; i < n; i++) row[i] = i;
+    kn__sort_u64_pairs(h, row, th, tr, n);
+    size_t dups = 0;
+    for (size_t a = 0; a < n;) {
+        size_t b = a + 1;
+        while (b < n && h[b] == h[a]) b++;
+        /* a row is a duplicate if it equals a member before it (or after it, to keep the last) */
+        for (size_t x = a; x < b; x++) {
+            int d = 0;
+            if (!keep_last)
+                for (size_t y = a; y < x && !d; y++)
+                    d = rows_equal(f, cols, n_cols, row[x], row[y]);
+            else
+                for (size_t y = x + 1; y < b && !d; y++)
+                    d = rows_equal(f, cols, n_cols, row[x], row[y]);
+            dup[row[x]] = (unsigned char)d;
+            dups += (size_t)d;
+        }
+        a = b;
+    }
+    *count = dups;
+    kn_free(h);
+    kn_free(row);
+    kn_free(th);
+    kn_free(tr);
+    return KN_OK;
+}
+
+kn_status kn_frame_dedupe(const kn_frame *f, const size_t *keys, size_t n_keys, int keep_last,
+                          kn_frame **out, size_t *removed)
+{
+    size_t n = f->n_rows;
+    size_t *all = NULL;
+    if (!keys) {
+        all = kn_malloc((f->n_cols ? f->n_cols : 1) * sizeof *all);
+        if (!all) return KN_ERR_NOMEM;
+        for (size_t j = 0; j < f->n_cols; j++) all[j] = j;
+        keys = all;
+        n_keys = f->n_cols;
+    }
+    for (size_t j = 0; j < n_keys; j++)
+        if (keys[j] >= f->n_cols) {
+            kn_free(all);
+            return kn_fail(KN_ERR_RANGE, "dedupe: key column index %zu out of range", keys[j]);
+        }
+    unsigned char *dup = kn_calloc(n ? n : 1, 1);
+    size_t *keep = kn_malloc((n ? n : 1) * sizeof *keep);
+    size_t count = 0, k = 0;
+    kn_status st =
+        dup && keep ? kn__mark_duplicates(f, keys, n_keys, keep_last, dup, &count) : KN_ERR_NOMEM;
+    for (size_t i = 0; i < n && st == KN_OK; i++)
+        if (!dup[i]) keep[k++] = i;
+    if (st == KN_OK) st = kn_frame_select_rows(f, keep, k, out);
+    if (st == KN_OK && removed) *removed = count;
+    kn_free(dup);
+    kn_free(keep);
+    kn_free(all);
+    return st;
+}
