@@ -55,6 +55,34 @@ static int make_step(const char *spec, kn_step **out)
     return CLI_OK;
 }
 
+/* Run the steps over *f (fitting each first when `fit`), as the "prep" or
+ * "transform" stage, then write the result to `out` as the "write" stage. */
+static int run_steps(kn_step **steps, size_t n, int fit, kn_frame **f, const char *out)
+{
+    int rc = CLI_OK;
+    kn_stage_begin(fit ? "prep" : "transform");
+    for (size_t k = 0; k < n; k++) {
+        kn_frame *g;
+        if ((fit && kn_step_fit(steps[k], *f) != KN_OK) ||
+            kn_step_transform(steps[k], *f, &g) != KN_OK) {
+            cli_error("%s", kn_last_error());
+            rc = CLI_FAIL;
+            break;
+        }
+        kn_frame_free(*f);
+        *f = g;
+    }
+    kn_stage_end();
+    if (rc != CLI_OK) return rc;
+    kn_stage_begin("write");
+    if (kn_frame_write(*f, out, NULL) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    }
+    kn_stage_end();
+    return rc;
+}
+
 /* Replace *f by its rows without duplicates (over `keys`, a comma list, or all columns). */
 static int dedupe_rows(kn_frame **f, const char *keys, int keep_last, size_t *removed)
 {
@@ -136,26 +164,10 @@ int cmd_prep(int argc, char **argv)
     }
     size_t removed = 0;
     if (rc == CLI_OK && dedupe) rc = dedupe_rows(&f, dedupe_keys, keep_last, &removed);
-    kn_stage_begin("prep");
-    for (size_t k = 0; k < n_steps && rc == CLI_OK; k++) {
-        kn_frame *g;
-        if (kn_step_fit(steps[k], f) != KN_OK || kn_step_transform(steps[k], f, &g) != KN_OK) {
-            cli_error("%s", kn_last_error());
-            rc = CLI_FAIL;
-            break;
-        }
-        kn_frame_free(f);
-        f = g;
-    }
-    kn_stage_end();
-    if (rc == CLI_OK) {
-        kn_stage_begin("write");
-        if (kn_frame_write(f, out, NULL) != KN_OK ||
-            (save && kn_steps_save(steps, n_steps, save) != KN_OK)) {
-            cli_error("%s", kn_last_error());
-            rc = CLI_FAIL;
-        }
-        kn_stage_end();
+    if (rc == CLI_OK) rc = run_steps(steps, n_steps, 1, &f, out);
+    if (rc == CLI_OK && save && kn_steps_save(steps, n_steps, save) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
     }
     if (rc == CLI_OK && cli.json)
         rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "command", "prep",
@@ -214,26 +226,7 @@ int cmd_transform(int argc, char **argv)
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     }
-    kn_stage_begin("transform");
-    for (size_t k = 0; k < n && rc == CLI_OK; k++) {
-        kn_frame *g;
-        if (kn_step_transform(steps[k], f, &g) != KN_OK) {
-            cli_error("%s", kn_last_error());
-            rc = CLI_FAIL;
-            break;
-        }
-        kn_frame_free(f);
-        f = g;
-    }
-    kn_stage_end();
-    if (rc == CLI_OK) {
-        kn_stage_begin("write");
-        if (kn_frame_write(f, out, NULL) != KN_OK) {
-            cli_error("%s", kn_last_error());
-            rc = CLI_FAIL;
-        }
-        kn_stage_end();
-    }
+    if (rc == CLI_OK) rc = run_steps(steps, n, 0, &f, out);
     if (rc == CLI_OK && cli.json)
         rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "command", "transform", "in",
                                      in, "out", out, "rows", (json_int_t)kn_frame_n_rows(f),

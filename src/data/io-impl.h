@@ -22,6 +22,9 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
                        kn_read_report *rep);
 kn_status kn__kfr_write(const kn_frame *f, const char *path);
 
+/* The .kfr checksum (see kfr.h) of n bytes into out. */
+kn_status kn__kfr_checksum(const unsigned char *p, size_t n, unsigned char out[32]);
+
 /* Whole file (or stdin for "-") into a new NUL-terminated buffer (kn_free). */
 kn_status kn__slurp(const char *path, char **buf, size_t *len);
 

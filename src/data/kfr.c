@@ -22,7 +22,7 @@ static const char kfr_end[8] = {'K', 'F', 'R', 'E', 'N', 'D', '0', '1'};
 
 /* BLAKE2b-256 over 4 MiB chunks (in parallel), then over the chunk hashes:
  * the file checksum costs a fraction of a read even for large frames. */
-static kn_status checksum(const unsigned char *p, size_t n, unsigned char out[32])
+kn_status kn__kfr_checksum(const unsigned char *p, size_t n, unsigned char out[32])
 {
     const size_t chunk = 4u << 20;
     size_t n_chunks = n / chunk + 1;
@@ -127,7 +127,7 @@ kn_status kn__kfr_write(const kn_frame *f, const char *path)
         }
     }
     unsigned char sum[32];
-    if (!b.failed && checksum(b.p, b.n, sum) != KN_OK) b.failed = 1;
+    if (!b.failed && kn__kfr_checksum(b.p, b.n, sum) != KN_OK) b.failed = 1;
     if (!b.failed) {
         kn_wbuf_bytes(&b, sum, sizeof sum);
         kn_wbuf_bytes(&b, kfr_end, 8);
@@ -260,7 +260,7 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
         goto done;
     }
     unsigned char sum[32];
-    if ((st = checksum((const unsigned char *)buf, len - 40, sum)) != KN_OK) goto done;
+    if ((st = kn__kfr_checksum((const unsigned char *)buf, len - 40, sum)) != KN_OK) goto done;
     if (memcmp(sum, buf + len - 40, 32) != 0) {
         st = corrupt(&r, "checksum mismatch");
         goto done;

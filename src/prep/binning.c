@@ -164,11 +164,7 @@ static kn_status kbins_save(const kn_step *st, kn_wbuf *w)
 
 static kn_status kbins_load(kn_step *st, kn_rbuf *r, size_t n)
 {
-    uint64_t stored = 0;
-    kn_status e = kn_rbuf_u64(r, &stored);
-    if (e == KN_OK && stored != n)
-        return kn_fail(KN_ERR_CORRUPT, "%s: kbins state holds %llu columns, the step %zu", r->what,
-                       (unsigned long long)stored, n);
+    kn_status e = kn__state_count(r, n, "kbins");
     if (e != KN_OK) return e;
     kbins_state *s = kbins_alloc(n);
     if (!s) return KN_ERR_NOMEM;

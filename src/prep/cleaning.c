@@ -133,11 +133,7 @@ static kn_status dropc_save(const kn_step *st, kn_wbuf *w)
 
 static kn_status dropc_load(kn_step *st, kn_rbuf *r, size_t n)
 {
-    uint64_t stored = 0;
-    kn_status e = kn_rbuf_u64(r, &stored);
-    if (e == KN_OK && stored != n)
-        return kn_fail(KN_ERR_CORRUPT, "%s: drop_constant state holds %llu columns, the step %zu",
-                       r->what, (unsigned long long)stored, n);
+    kn_status e = kn__state_count(r, n, "drop_constant");
     if (e != KN_OK) return e;
     dropc_state *s = kn_calloc(1, sizeof *s);
     if (!s || !(s->drop = kn_calloc(n + 1, sizeof *s->drop))) {
@@ -272,11 +268,7 @@ static kn_status outlier_save(const kn_step *st, kn_wbuf *w)
 
 static kn_status outlier_load(kn_step *st, kn_rbuf *r, size_t n)
 {
-    uint64_t stored = 0;
-    kn_status e = kn_rbuf_u64(r, &stored);
-    if (e == KN_OK && stored != n)
-        return kn_fail(KN_ERR_CORRUPT, "%s: outlier state holds %llu columns, the step %zu",
-                       r->what, (unsigned long long)stored, n);
+    kn_status e = kn__state_count(r, n, "outlier");
     if (e != KN_OK) return e;
     fences *s = kn_calloc(1, sizeof *s);
     if (!s) return KN_ERR_NOMEM;

@@ -13,29 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static kn_status marker_fit(kn_step *st)
-{
-    int *m = kn_malloc(sizeof *m);
-    if (!m) return KN_ERR_NOMEM;
-    *m = 1;
-    kn_step_set_state(st, m);
-    return KN_OK;
-}
-
-static kn_status no_save(const kn_step *st, kn_wbuf *w)
-{
-    (void)st;
-    (void)w;
-    return KN_OK;
-}
-
-static kn_status marker_load(kn_step *st, kn_rbuf *r, size_t n)
-{
-    (void)r;
-    (void)n;
-    return marker_fit(st);
-}
-
 /* ---- datetime_features ---- */
 typedef struct dt_params {
     kn_step_common common;
@@ -56,7 +33,7 @@ static kn_status dt_fit(kn_step *st, const kn_frame *x, const size_t *cols, size
             return kn_fail(KN_ERR_TYPE, "datetime_features: column '%s' is %s, not a timestamp",
                            kn_column_name(c), kn_col_type_name(kn_column_type(c)));
     }
-    return marker_fit(st);
+    return kn__mark_fitted(st);
 }
 
 /* Civil date of a day count since 1970-01-01 (proleptic Gregorian). */
@@ -119,8 +96,8 @@ static kn_status dt_apply(const kn_step *st, kn_frame *out, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt dt_vt = {KN_COL_TIMESTAMP, dt_fit,      dt_apply, kn_free,
-                                 no_save,          marker_load, 0};
+static const kn_step_vt dt_vt = {KN_COL_TIMESTAMP,   dt_fit, dt_apply, kn_free, kn__stateless_save,
+                                 kn__stateless_load, 0};
 
 /* ---- combine_columns ---- */
 typedef struct combine_params {
@@ -152,7 +129,7 @@ static kn_status combine_fit(kn_step *st, const kn_frame *x, const size_t *cols,
         if (kn_column_type(kn_frame_col(x, j)) != KN_COL_NUMERIC)
             return kn_fail(KN_ERR_TYPE, "combine_columns: column '%s' is not numeric", names[k]);
     }
-    return marker_fit(st);
+    return kn__mark_fitted(st);
 }
 
 static kn_status combine_apply(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
@@ -183,7 +160,7 @@ static kn_status combine_apply(const kn_step *st, kn_frame *out, const size_t *c
 }
 
 static const kn_step_vt combine_vt = {
-    KN_COL_NUMERIC, combine_fit, combine_apply, kn_free, no_save, marker_load, 1};
+    KN_COL_NUMERIC, combine_fit, combine_apply, kn_free, kn__stateless_save, kn__stateless_load, 1};
 
 /* ---- frequency_encoder ---- */
 typedef struct freq_params {
@@ -312,11 +289,7 @@ static kn_status freq_save(const kn_step *st, kn_wbuf *w)
 
 static kn_status freq_load(kn_step *st, kn_rbuf *r, size_t n)
 {
-    uint64_t stored = 0;
-    kn_status e = kn_rbuf_u64(r, &stored);
-    if (e == KN_OK && stored != n)
-        return kn_fail(KN_ERR_CORRUPT, "%s: frequency state holds %llu columns, the step %zu",
-                       r->what, (unsigned long long)stored, n);
+    kn_status e = kn__state_count(r, n, "frequency");
     if (e != KN_OK) return e;
     freq_state *s = kn_calloc(1, sizeof *s);
     if (!s || !(s->cols = kn_calloc(n + 1, sizeof *s->cols))) {

@@ -109,11 +109,7 @@ static kn_status enc_save(const kn_step *st, kn_wbuf *w)
 
 static kn_status enc_load(kn_step *st, kn_rbuf *r, size_t n)
 {
-    uint64_t stored = 0;
-    kn_status e = kn_rbuf_u64(r, &stored);
-    if (e == KN_OK && stored != n)
-        return kn_fail(KN_ERR_CORRUPT, "%s: encoder state holds %llu columns, the step %zu",
-                       r->what, (unsigned long long)stored, n);
+    kn_status e = kn__state_count(r, n, "encoder");
     if (e != KN_OK) return e;
     enc_state *s = kn_calloc(1, sizeof *s);
     if (!s || !(s->cols = kn_calloc(n ? n : 1, sizeof *s->cols))) {

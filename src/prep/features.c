@@ -23,31 +23,6 @@ static kn_status require_numeric(const kn_step *st, const kn_frame *x, const siz
     return KN_OK;
 }
 
-/* Steps whose only state is "fitted" still store a marker, so save/load and
- * kn_step_state() behave alike for every step. */
-static kn_status mark_fitted(kn_step *st)
-{
-    int *marker = kn_malloc(sizeof *marker);
-    if (!marker) return KN_ERR_NOMEM;
-    *marker = 1;
-    kn_step_set_state(st, marker);
-    return KN_OK;
-}
-
-static kn_status stateless_save(const kn_step *st, kn_wbuf *w)
-{
-    (void)st;
-    (void)w;
-    return KN_OK;
-}
-
-static kn_status stateless_load(kn_step *st, kn_rbuf *r, size_t n)
-{
-    (void)r;
-    (void)n;
-    return mark_fitted(st);
-}
-
 /* ---- log1p_transform ---- */
 typedef struct log1p_params {
     kn_step_common common;
@@ -58,7 +33,7 @@ static const kn_param_def log1p_defs[] = {KN_STEP_COMMON_PARAMS(log1p_params), K
 static kn_status log1p_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
 {
     kn_status e = require_numeric(st, x, cols, n);
-    return e == KN_OK ? mark_fitted(st) : e;
+    return e == KN_OK ? kn__mark_fitted(st) : e;
 }
 
 static kn_status log1p_apply(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
@@ -79,8 +54,8 @@ static kn_status log1p_apply(const kn_step *st, kn_frame *out, const size_t *col
     return KN_OK;
 }
 
-static const kn_step_vt log1p_vt = {KN_COL_NUMERIC, log1p_fit, log1p_apply, kn_free, stateless_save,
-                                    stateless_load, 0};
+static const kn_step_vt log1p_vt = {
+    KN_COL_NUMERIC, log1p_fit, log1p_apply, kn_free, kn__stateless_save, kn__stateless_load, 0};
 
 /* ---- polynomial_features ---- */
 typedef struct poly_params {
@@ -96,7 +71,7 @@ static const kn_param_def poly_defs[] = {
 static kn_status poly_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
 {
     kn_status e = require_numeric(st, x, cols, n);
-    return e == KN_OK ? mark_fitted(st) : e;
+    return e == KN_OK ? kn__mark_fitted(st) : e;
 }
 
 static kn_status poly_apply(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
@@ -125,8 +100,8 @@ static kn_status poly_apply(const kn_step *st, kn_frame *out, const size_t *cols
     return KN_OK;
 }
 
-static const kn_step_vt poly_vt = {KN_COL_NUMERIC, poly_fit,       poly_apply, kn_free,
-                                   stateless_save, stateless_load, 0};
+static const kn_step_vt poly_vt = {KN_COL_NUMERIC,     poly_fit,           poly_apply, kn_free,
+                                   kn__stateless_save, kn__stateless_load, 0};
 
 const kn_component kn__log1p_transform = {
     KN_COMP_STEP, "log1p_transform",    "x -> log(1 + x), for skewed positive columns",

@@ -239,11 +239,7 @@ static kn_status imputer_save(const kn_step *st, kn_wbuf *w)
 
 static kn_status imputer_load(kn_step *st, kn_rbuf *r, size_t n)
 {
-    uint64_t stored = 0;
-    kn_status e = kn_rbuf_u64(r, &stored);
-    if (e == KN_OK && stored != n)
-        return kn_fail(KN_ERR_CORRUPT, "%s: imputer state holds %llu columns, the step %zu",
-                       r->what, (unsigned long long)stored, n);
+    kn_status e = kn__state_count(r, n, "imputer");
     if (e != KN_OK) return e;
     imputer_state *s = kn_calloc(1, sizeof *s);
     if (!s) return KN_ERR_NOMEM;

@@ -19,6 +19,15 @@ kn_status kn__step_decode(kn_rbuf *r, kn_step **out);
 /* Per-column arrays of doubles, as state: encode n values / decode exactly n. */
 kn_status kn__decode_f64s(kn_rbuf *r, size_t n, double **out);
 
+/* Read the column count a saved state starts with; it must equal n. */
+kn_status kn__state_count(kn_rbuf *r, size_t n, const char *step);
+
+/* For steps whose only state is "fitted": a marker state, and its (empty)
+ * encoding, so save/load and kn_step_state() behave alike for every step. */
+kn_status kn__mark_fitted(kn_step *st);
+kn_status kn__stateless_save(const kn_step *st, kn_wbuf *w);
+kn_status kn__stateless_load(kn_step *st, kn_rbuf *r, size_t n);
+
 /* Indices 0..n-1 ordered by cols[] descending: steps that insert or replace
  * columns work from the rightmost, so the others keep their positions. */
 void kn__order_desc(const size_t *cols, size_t n, size_t *order);

@@ -77,12 +77,8 @@ static kn_status scaler_load(kn_step *st, kn_rbuf *r, size_t n)
     scaler_state *s = kn_calloc(1, sizeof *s);
     if (!s) return KN_ERR_NOMEM;
     uint32_t multiply = 0;
-    uint64_t stored = 0;
     kn_status e = kn_rbuf_u32(r, &multiply);
-    if (e == KN_OK) e = kn_rbuf_u64(r, &stored);
-    if (e == KN_OK && stored != n)
-        e = kn_fail(KN_ERR_CORRUPT, "%s: scaler state holds %llu columns, the step %zu", r->what,
-                    (unsigned long long)stored, n);
+    if (e == KN_OK) e = kn__state_count(r, n, "scaler");
     s->multiply = multiply != 0;
     s->n = n;
     if (e == KN_OK) e = kn__decode_f64s(r, n, &s->a);
