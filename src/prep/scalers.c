@@ -91,6 +91,30 @@ static kn_status scaler_load(kn_step *st, kn_rbuf *r, size_t n)
     return KN_OK;
 }
 
+/* Learn one column's (a, b) from its values; rows counts the cells. */
+typedef kn_status (*scaler_learn)(const void *params, kn_column *c, size_t rows, double *a,
+                                  double *b);
+
+/* The fit of every scaler: check types, learn each column, keep the state. */
+static kn_status scaler_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n,
+                            int multiply, scaler_learn learn)
+{
+    scaler_state *s;
+    if (scaler_alloc(n, &s) != KN_OK) return KN_ERR_NOMEM;
+    s->multiply = multiply;
+    for (size_t i = 0; i < n; i++) {
+        kn_column *c = kn_frame_col(x, cols[i]);
+        kn_status e = require_numeric(kn_step_name(st), c);
+        if (e == KN_OK) e = learn(kn_step_params(st), c, kn_frame_n_rows(x), &s->a[i], &s->b[i]);
+        if (e != KN_OK) {
+            scaler_free(s);
+            return e;
+        }
+    }
+    kn_step_set_state(st, s);
+    return KN_OK;
+}
+
 /* ---- standard_scaler ---- */
 typedef struct standard_params {
     kn_step_common common;
@@ -103,35 +127,28 @@ static const kn_param_def standard_defs[] = {
     KN_PARAM_BOOL(standard_params, with_std, "true", "divide by the standard deviation (ddof 0)"),
     KN_PARAM_END};
 
+static kn_status standard_learn(const void *params, kn_column *c, size_t rows, double *a, double *b)
+{
+    const standard_params *p = params;
+    const double *v = kn_column_f64(c);
+    double sum = 0, m2 = 0;
+    size_t k = 0;
+    for (size_t r = 0; r < rows; r++)
+        if (!isnan(v[r])) {
+            sum += v[r];
+            k++;
+        }
+    double mean = k ? sum / (double)k : NAN;
+    for (size_t r = 0; r < rows; r++)
+        if (!isnan(v[r])) m2 += (v[r] - mean) * (v[r] - mean);
+    *a = p->with_mean ? mean : 0;
+    *b = p->with_std ? kn__nonzero_scale(k ? sqrt(m2 / (double)k) : 1) : 1;
+    return KN_OK;
+}
+
 static kn_status standard_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
 {
-    const standard_params *p = kn_step_params(st);
-    scaler_state *s;
-    if (scaler_alloc(n, &s) != KN_OK) return KN_ERR_NOMEM;
-    size_t rows = kn_frame_n_rows(x);
-    for (size_t i = 0; i < n; i++) {
-        kn_column *c = kn_frame_col(x, cols[i]);
-        kn_status e = require_numeric("standard_scaler", c);
-        if (e != KN_OK) {
-            scaler_free(s);
-            return e;
-        }
-        const double *v = kn_column_f64(c);
-        double sum = 0, m2 = 0;
-        size_t k = 0;
-        for (size_t r = 0; r < rows; r++)
-            if (!isnan(v[r])) {
-                sum += v[r];
-                k++;
-            }
-        double mean = k ? sum / (double)k : NAN;
-        for (size_t r = 0; r < rows; r++)
-            if (!isnan(v[r])) m2 += (v[r] - mean) * (v[r] - mean);
-        s->a[i] = p->with_mean ? mean : 0;
-        s->b[i] = p->with_std ? kn__nonzero_scale(k ? sqrt(m2 / (double)k) : 1) : 1;
-    }
-    kn_step_set_state(st, s);
-    return KN_OK;
+    return scaler_fit(st, x, cols, n, 0, standard_learn);
 }
 
 static const kn_step_vt standard_vt = {
@@ -149,36 +166,29 @@ static const kn_param_def minmax_defs[] = {
     KN_PARAM_DOUBLE(minmax_params, max, "1", -1e300, 1e300, "upper end of the output range"),
     KN_PARAM_END};
 
+static kn_status minmax_learn(const void *params, kn_column *c, size_t rows, double *a, double *b)
+{
+    const minmax_params *p = params;
+    const double *v = kn_column_f64(c);
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t r = 0; r < rows; r++)
+        if (!isnan(v[r])) {
+            if (v[r] < lo) lo = v[r];
+            if (v[r] > hi) hi = v[r];
+        }
+    double scale = (p->max - p->min) / kn__nonzero_scale(hi - lo);
+    *a = scale;
+    *b = p->min - lo * scale;
+    return KN_OK;
+}
+
 static kn_status minmax_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
 {
     const minmax_params *p = kn_step_params(st);
     if (!(p->min < p->max))
         return kn_fail(KN_ERR_RANGE, "minmax_scaler: min (%g) must be below max (%g)", p->min,
                        p->max);
-    scaler_state *s;
-    if (scaler_alloc(n, &s) != KN_OK) return KN_ERR_NOMEM;
-    s->multiply = 1;
-    size_t rows = kn_frame_n_rows(x);
-    for (size_t i = 0; i < n; i++) {
-        kn_column *c = kn_frame_col(x, cols[i]);
-        kn_status e = require_numeric("minmax_scaler", c);
-        if (e != KN_OK) {
-            scaler_free(s);
-            return e;
-        }
-        const double *v = kn_column_f64(c);
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t r = 0; r < rows; r++)
-            if (!isnan(v[r])) {
-                if (v[r] < lo) lo = v[r];
-                if (v[r] > hi) hi = v[r];
-            }
-        double scale = (p->max - p->min) / kn__nonzero_scale(hi - lo);
-        s->a[i] = scale;
-        s->b[i] = p->min - lo * scale;
-    }
-    kn_step_set_state(st, s);
-    return KN_OK;
+    return scaler_fit(st, x, cols, n, 1, minmax_learn);
 }
 
 static const kn_step_vt minmax_vt = {
@@ -196,32 +206,26 @@ static const kn_param_def robust_defs[] = {
     KN_PARAM_DOUBLE(robust_params, q_high, "75", 0, 100, "upper percentile of the scale range"),
     KN_PARAM_END};
 
+static kn_status robust_learn(const void *params, kn_column *c, size_t rows, double *a, double *b)
+{
+    const robust_params *p = params;
+    double *v;
+    size_t k;
+    if (kn__sorted_values(c, rows, &v, &k) != KN_OK) return KN_ERR_NOMEM;
+    *a = kn__quantile_sorted(v, k, 0.5);
+    *b = kn__nonzero_scale(kn__quantile_sorted(v, k, p->q_high / 100) -
+                           kn__quantile_sorted(v, k, p->q_low / 100));
+    kn_free(v);
+    return KN_OK;
+}
+
 static kn_status robust_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
 {
     const robust_params *p = kn_step_params(st);
     if (!(p->q_low < p->q_high))
         return kn_fail(KN_ERR_RANGE, "robust_scaler: q_low (%g) must be below q_high (%g)",
                        p->q_low, p->q_high);
-    scaler_state *s;
-    if (scaler_alloc(n, &s) != KN_OK) return KN_ERR_NOMEM;
-    size_t rows = kn_frame_n_rows(x);
-    for (size_t i = 0; i < n; i++) {
-        kn_column *c = kn_frame_col(x, cols[i]);
-        kn_status e = require_numeric("robust_scaler", c);
-        double *v = NULL;
-        size_t k = 0;
-        if (e == KN_OK) e = kn__sorted_values(c, rows, &v, &k);
-        if (e != KN_OK) {
-            scaler_free(s);
-            return e;
-        }
-        s->a[i] = kn__quantile_sorted(v, k, 0.5);
-        s->b[i] = kn__nonzero_scale(kn__quantile_sorted(v, k, p->q_high / 100) -
-                                    kn__quantile_sorted(v, k, p->q_low / 100));
-        kn_free(v);
-    }
-    kn_step_set_state(st, s);
-    return KN_OK;
+    return scaler_fit(st, x, cols, n, 0, robust_learn);
 }
 
 static const kn_step_vt robust_vt = {
@@ -234,27 +238,21 @@ typedef struct maxabs_params {
 
 static const kn_param_def maxabs_defs[] = {KN_STEP_COMMON_PARAMS(maxabs_params), KN_PARAM_END};
 
+static kn_status maxabs_learn(const void *params, kn_column *c, size_t rows, double *a, double *b)
+{
+    (void)params;
+    const double *v = kn_column_f64(c);
+    double m = 0;
+    for (size_t r = 0; r < rows; r++)
+        if (!isnan(v[r]) && fabs(v[r]) > m) m = fabs(v[r]);
+    *a = 0;
+    *b = kn__nonzero_scale(m);
+    return KN_OK;
+}
+
 static kn_status maxabs_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
 {
-    scaler_state *s;
-    if (scaler_alloc(n, &s) != KN_OK) return KN_ERR_NOMEM;
-    size_t rows = kn_frame_n_rows(x);
-    for (size_t i = 0; i < n; i++) {
-        kn_column *c = kn_frame_col(x, cols[i]);
-        kn_status e = require_numeric("maxabs_scaler", c);
-        if (e != KN_OK) {
-            scaler_free(s);
-            return e;
-        }
-        const double *v = kn_column_f64(c);
-        double m = 0;
-        for (size_t r = 0; r < rows; r++)
-            if (!isnan(v[r]) && fabs(v[r]) > m) m = fabs(v[r]);
-        s->a[i] = 0;
-        s->b[i] = kn__nonzero_scale(m);
-    }
-    kn_step_set_state(st, s);
-    return KN_OK;
+    return scaler_fit(st, x, cols, n, 0, maxabs_learn);
 }
 
 static const kn_step_vt maxabs_vt = {
