@@ -4,6 +4,7 @@
 
 #include "read_util.h"
 
+#include "kiln/mem.h"
 #include "kiln/step.h"
 
 /* Fit `name` with the given "k=v" settings (NULL-terminated) on f and transform f. */
@@ -16,6 +17,21 @@ static inline kn_frame *fit_transform(const char *name, const char *const *set, 
     kn_frame *out;
     KN_CHECK(kn_step_transform(s, f, &out));
     kn_step_free(s);
+    return out;
+}
+
+/* Save s to a .kst file and load it back: a new step (kn_step_free). */
+static inline kn_step *save_and_reload(kn_step *s)
+{
+    const char *path = "/tmp/kiln-test-reload.kst";
+    KN_CHECK(kn_steps_save(&s, 1, path));
+    kn_step **loaded;
+    size_t n;
+    KN_CHECK(kn_steps_load(path, &loaded, &n));
+    remove(path);
+    assert_int_equal(n, 1);
+    kn_step *out = loaded[0];
+    kn_free(loaded);
     return out;
 }
 
