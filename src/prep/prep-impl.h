@@ -10,7 +10,8 @@
 extern const kn_component kn__standard_scaler, kn__minmax_scaler, kn__robust_scaler,
     kn__maxabs_scaler, kn__simple_imputer, kn__ordinal_encoder, kn__onehot_encoder,
     kn__log1p_transform, kn__polynomial_features, kn__kbins_discretizer, kn__datetime_features,
-    kn__combine_columns, kn__frequency_encoder, kn__drop_constant, kn__outlier_clip;
+    kn__combine_columns, kn__frequency_encoder, kn__drop_constant, kn__outlier_clip,
+    kn__power_transformer;
 
 /* One step's name, parameters, fitted columns and state, and back. */
 kn_status kn__step_encode(const kn_step *s, kn_wbuf *w);
@@ -37,6 +38,9 @@ void kn__order_desc(const size_t *cols, size_t n, size_t *order);
 kn_status kn__sorted_values(kn_column *c, size_t rows, double **out, size_t *n);
 /* Quantile q in [0, 1] of sorted values, linear interpolation (numpy's default). */
 double kn__quantile_sorted(const double *v, size_t n, double q);
+/* Sum in NumPy's order (blocks of 128 in eight lanes, halves above that), so
+ * a statistic that feeds an optimiser agrees with NumPy's to the last bit. */
+double kn__pairwise_sum(const double *v, size_t n);
 /* sklearn's _handle_zeros_in_scale: a scale below 10 machine epsilons becomes 1. */
 double kn__nonzero_scale(double scale);
 

@@ -1,4 +1,4 @@
-/* prep: log1p_transform and polynomial_features. */
+/* prep: log1p_transform, polynomial_features and power_transformer. */
 #include "prep_util.h"
 
 #include <math.h>
@@ -40,11 +40,40 @@ static void polynomial_order_and_names(void **state)
     kn_frame_free(f);
 }
 
+/* Expected values: scipy.optimize.brent on the Yeo-Johnson likelihood with
+ * C-library math (the method tests/integration/test_prep_parity.sh uses). */
+static void power_lambda_and_values(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", "x\n-2\n-1\n0\n1\n3\n8\n20\n\n");
+    const char *raw[] = {"standardize=false", NULL};
+    kn_frame *o = fit_transform("power_transformer", raw, f);
+    const double want[] = {-3.2066390819114328, -1.3198937676307056, 0.0,
+                           0.7720289422793369,  1.726200763544822,   3.131900877751043,
+                           5.024616399002997};
+    for (size_t i = 0; i < 7; i++) assert_true(fabs(cell(o, 0, i) - want[i]) < 1e-13);
+    kn_frame_free(o);
+    o = fit_transform("power_transformer", NULL, f);
+    double sum = 0, sq = 0;
+    for (size_t i = 0; i < 7; i++) sum += cell(o, 0, i);
+    for (size_t i = 0; i < 7; i++) sq += cell(o, 0, i) * cell(o, 0, i);
+    assert_true(fabs(sum) < 1e-12 && fabs(sq / 7 - 1) < 1e-12);
+    kn_frame_free(o);
+    kn_frame_free(f);
+    kn_frame *one = read_as(".csv", "x\n5\n\n");
+    kn_step *s;
+    KN_CHECK(kn_step_new("power_transformer", &s));
+    KN_CHECK_FAILS(kn_step_fit(s, one), KN_ERR_RANGE, "has 1 non-missing value(s)");
+    kn_step_free(s);
+    kn_frame_free(one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(log1p_values_and_domain),
         cmocka_unit_test(polynomial_order_and_names),
+        cmocka_unit_test(power_lambda_and_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,12 +102,13 @@ static void save_load_replays_exactly(void **state)
     kn_frame *train = read_as(".csv", "a,b,c\n1,10,x\n,20,y\n3,,x\n7,40,\n");
     kn_frame *test = read_as(".csv", "a,b,c\n5,,y\n,15,z\n2,25,x\n");
     const char *specs[][3] = {{"simple_imputer", "strategy=median", "add_indicator=true"},
+                              {"power_transformer", NULL, NULL},
                               {"robust_scaler", "q_low=10", "q_high=90"},
                               {"onehot_encoder", "handle_unknown=ignore", NULL},
                               {"standard_scaler", NULL, NULL}};
-    kn_step *steps[4];
+    kn_step *steps[5];
     kn_frame *f = train;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         KN_CHECK(kn_step_new(specs[k][0], &steps[k]));
         for (int p = 1; p < 3 && specs[k][p]; p++) KN_CHECK(kn_step_set(steps[k], specs[k][p]));
         KN_CHECK(kn_step_fit(steps[k], f));
@@ -118,13 +119,13 @@ static void save_load_replays_exactly(void **state)
     }
     kn_frame_free(f);
     const char *path = "/tmp/kiln-test-steps.kst";
-    KN_CHECK(kn_steps_save(steps, 4, path));
+    KN_CHECK(kn_steps_save(steps, 5, path));
     kn_step **loaded;
     size_t n;
     KN_CHECK(kn_steps_load(path, &loaded, &n));
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     kn_frame *x = test, *y = test;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         kn_frame *gx, *gy;
         KN_CHECK(kn_step_transform(steps[k], x, &gx));
         KN_CHECK(kn_step_transform(loaded[k], y, &gy));
@@ -138,7 +139,7 @@ static void save_load_replays_exactly(void **state)
     assert_int_equal(kn_frame_n_cols(x), 7);
     kn_frame_free(x);
     kn_frame_free(y);
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         kn_step_free(steps[k]);
         kn_step_free(loaded[k]);
     }
