@@ -22,8 +22,8 @@ typedef double (*kn_brent_fn)(double x, void *ctx);
 
 typedef struct kn_brent_result {
     double x, fx;
-    int iterations;   /* Brent iterations after bracketing */
-    int evaluations;  /* calls of f, bracketing included */
+    int iterations;  /* Brent iterations after bracketing */
+    int evaluations; /* calls of f, bracketing included */
 } kn_brent_result;
 
 /* Minimise f from the starting pair (xa, xb): relative tolerance 1.48e-8,

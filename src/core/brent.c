@@ -6,10 +6,10 @@
 
 #include <math.h>
 
-#define GOLD 1.618034        /* growth ratio of the bracket search */
-#define CGOLD 0.3819660      /* golden-section fraction */
-#define TINY_DENOM 1e-21     /* guards the parabola through three points */
-#define GROW_LIMIT 110.0     /* largest parabolic jump, in bracket widths */
+#define GOLD 1.618034    /* growth ratio of the bracket search */
+#define CGOLD 0.3819660  /* golden-section fraction */
+#define TINY_DENOM 1e-21 /* guards the parabola through three points */
+#define GROW_LIMIT 110.0 /* largest parabolic jump, in bracket widths */
 #define BRACKET_STEPS 1000
 #define TOL 1.48e-8
 #define MIN_TOL 1.0e-11
@@ -43,8 +43,10 @@ static kn_status find_bracket(kn_brent_fn f, void *ctx, double xa, double xb, br
         double w = xb - ((xb - xc) * t2 - (xb - xa) * t1) / denom;
         double wlim = xb + GROW_LIMIT * (xc - xb), fw;
         if (++steps > BRACKET_STEPS || !isfinite(xc))
-            return kn_fail(KN_ERR_RANGE, "minimiser: no minimum found (the function keeps "
-                                         "decreasing past %g)", xc);
+            return kn_fail(KN_ERR_RANGE,
+                           "minimiser: no minimum found (the function keeps "
+                           "decreasing past %g)",
+                           xc);
         if ((w - xc) * (xb - w) > 0.0) { /* parabola vertex between xb and xc */
             fw = f(w, ctx);
             calls++;

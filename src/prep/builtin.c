@@ -24,13 +24,23 @@ static const kn_component builtins[] = {
     {KN_COMP_WRITER, "kfr", "Kiln binary columnar frame", NULL, 0, &kfr_writer},
 };
 
-static const kn_component *const steps[] = {
-    &kn__standard_scaler,   &kn__minmax_scaler,     &kn__robust_scaler,
-    &kn__maxabs_scaler,     &kn__simple_imputer,    &kn__ordinal_encoder,
-    &kn__onehot_encoder,    &kn__log1p_transform,   &kn__polynomial_features,
-    &kn__kbins_discretizer, &kn__datetime_features, &kn__combine_columns,
-    &kn__frequency_encoder, &kn__drop_constant,     &kn__outlier_clip,
-    &kn__power_transformer};
+static const kn_component *const steps[] = {&kn__standard_scaler,
+                                            &kn__minmax_scaler,
+                                            &kn__robust_scaler,
+                                            &kn__maxabs_scaler,
+                                            &kn__simple_imputer,
+                                            &kn__ordinal_encoder,
+                                            &kn__onehot_encoder,
+                                            &kn__log1p_transform,
+                                            &kn__polynomial_features,
+                                            &kn__kbins_discretizer,
+                                            &kn__datetime_features,
+                                            &kn__combine_columns,
+                                            &kn__frequency_encoder,
+                                            &kn__drop_constant,
+                                            &kn__outlier_clip,
+                                            &kn__power_transformer,
+                                            &kn__pca};
 
 void kn__register_builtins(void)
 {

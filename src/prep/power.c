@@ -21,8 +21,7 @@ typedef struct power_params {
 
 static const kn_param_def power_defs[] = {
     KN_STEP_COMMON_PARAMS(power_params),
-    KN_PARAM_BOOL(power_params, standardize, "true",
-                  "scale the result to mean 0 and variance 1"),
+    KN_PARAM_BOOL(power_params, standardize, "true", "scale the result to mean 0 and variance 1"),
     KN_PARAM_END};
 
 typedef struct power_state {
@@ -201,9 +200,13 @@ static kn_status power_load(kn_step *st, kn_rbuf *r, size_t n)
     return KN_OK;
 }
 
-static const kn_step_vt power_vt = {KN_COL_NUMERIC, power_fit, power_apply, power_free,
-                                    power_save,     power_load, 0};
+static const kn_step_vt power_vt = {KN_COL_NUMERIC, power_fit, power_apply, power_free, power_save,
+                                    power_load,     0};
 
 const kn_component kn__power_transformer = {
-    KN_COMP_STEP, "power_transformer",  "Yeo-Johnson power transform (lambda by maximum likelihood)",
-    power_defs,   sizeof(power_params), &power_vt};
+    KN_COMP_STEP,
+    "power_transformer",
+    "Yeo-Johnson power transform (lambda by maximum likelihood)",
+    power_defs,
+    sizeof(power_params),
+    &power_vt};

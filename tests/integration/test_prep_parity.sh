@@ -44,6 +44,7 @@ warnings.simplefilter("ignore")
 from sklearn.preprocessing import StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler
 from sklearn.preprocessing import FunctionTransformer, PolynomialFeatures, KBinsDiscretizer
 from sklearn.impute import SimpleImputer
+from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 X = np.genfromtxt(sys.argv[1], delimiter=",", skip_header=1)
 got = np.genfromtxt(sys.argv[2], delimiter=",", skip_header=1)
@@ -77,6 +78,11 @@ INPUT="$DATA/concrete.csv" check_on poly_inter "polynomial_features:interaction_
 INPUT="$DATA/concrete.csv" check_on kbins_quantile kbins_discretizer -- "KBinsDiscretizer(encode='ordinal')"
 INPUT="$DATA/concrete.csv" check_on kbins_uniform "kbins_discretizer:strategy=uniform;n_bins=7" -- "KBinsDiscretizer(n_bins=7, strategy='uniform', encode='ordinal')"
 INPUT="$DATA/concrete.csv" check_on kbins_many "kbins_discretizer:n_bins=20" -- "KBinsDiscretizer(n_bins=20, encode='ordinal')"
+INPUT="$DATA/concrete.csv" check_on pca pca -- "PCA()"
+INPUT="$DATA/concrete.csv" check_on pca_3 "pca:n_components=3" -- "PCA(n_components=3)"
+INPUT="$DATA/concrete.csv" check_on pca_whiten "pca:n_components=4;whiten=true" -- "PCA(n_components=4, whiten=True)"
+INPUT="$DATA/concrete.csv" check_on pca_variance "pca:variance=0.9" -- "PCA(n_components=0.9)"
+INPUT="$DATA/concrete.csv" check_on scaled_pca standard_scaler "pca:n_components=5" -- "make_pipeline(StandardScaler(), PCA(n_components=5))"
 
 # PowerTransformer (Yeo-Johnson). NumPy on this machine evaluates power and
 # log1p with SIMD routines that differ from the C library's in the last bit;
@@ -129,4 +135,4 @@ PY
 power_check power "$DATA/concrete.csv" power_transformer 1
 power_check power_missing "$W/planted.csv" power_transformer 1
 power_check power_raw "$W/planted.csv" "power_transformer:standardize=false" 0
-echo "22 passed, 0 failed"
+echo "27 passed, 0 failed"

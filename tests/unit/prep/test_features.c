@@ -1,4 +1,4 @@
-/* prep: log1p_transform, polynomial_features and power_transformer. */
+/* prep: log1p_transform, polynomial_features, power_transformer and pca. */
 #include "prep_util.h"
 
 #include <math.h>
@@ -68,12 +68,37 @@ static void power_lambda_and_values(void **state)
     kn_frame_free(one);
 }
 
+/* Points on the line y = 2x: one component along (1, 2)/sqrt(5) carries all
+ * the variance; the largest score (last row) is positive. */
+static void pca_on_a_line(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", "x,y,k\n1,2,a\n2,4,b\n4,8,c\n");
+    const char *one[] = {"n_components=1", "prefix=comp", NULL};
+    kn_frame *o = fit_transform("pca", one, f);
+    assert_int_equal(kn_frame_n_cols(o), 2);
+    assert_string_equal(kn_column_name(kn_frame_col(o, 0)), "comp1");
+    const double want[] = {-4 * sqrt(5) / 3, -sqrt(5) / 3, 5 * sqrt(5) / 3};
+    for (size_t i = 0; i < 3; i++) assert_true(fabs(cell(o, 0, i) - want[i]) < 1e-12);
+    kn_frame_free(o);
+    kn_frame *gap = read_as(".csv", "x,y\n1,2\n,4\n4,8\n");
+    kn_step *s;
+    KN_CHECK(kn_step_new("pca", &s));
+    KN_CHECK_FAILS(kn_step_fit(s, gap), KN_ERR_INVALID, "column 'x', row 2 is missing");
+    KN_CHECK(kn_step_fit(s, f));
+    KN_CHECK_FAILS(kn_step_transform(s, gap, &o), KN_ERR_INVALID, "put simple_imputer before it");
+    kn_step_free(s);
+    kn_frame_free(gap);
+    kn_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(log1p_values_and_domain),
         cmocka_unit_test(polynomial_order_and_names),
         cmocka_unit_test(power_lambda_and_values),
+        cmocka_unit_test(pca_on_a_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

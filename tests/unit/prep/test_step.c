@@ -105,10 +105,11 @@ static void save_load_replays_exactly(void **state)
                               {"power_transformer", NULL, NULL},
                               {"robust_scaler", "q_low=10", "q_high=90"},
                               {"onehot_encoder", "handle_unknown=ignore", NULL},
-                              {"standard_scaler", NULL, NULL}};
-    kn_step *steps[5];
+                              {"standard_scaler", NULL, NULL},
+                              {"pca", "columns=a,b", "n_components=1"}};
+    kn_step *steps[6];
     kn_frame *f = train;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         KN_CHECK(kn_step_new(specs[k][0], &steps[k]));
         for (int p = 1; p < 3 && specs[k][p]; p++) KN_CHECK(kn_step_set(steps[k], specs[k][p]));
         KN_CHECK(kn_step_fit(steps[k], f));
@@ -119,13 +120,13 @@ static void save_load_replays_exactly(void **state)
     }
     kn_frame_free(f);
     const char *path = "/tmp/kiln-test-steps.kst";
-    KN_CHECK(kn_steps_save(steps, 5, path));
+    KN_CHECK(kn_steps_save(steps, 6, path));
     kn_step **loaded;
     size_t n;
     KN_CHECK(kn_steps_load(path, &loaded, &n));
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 6);
     kn_frame *x = test, *y = test;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         kn_frame *gx, *gy;
         KN_CHECK(kn_step_transform(steps[k], x, &gx));
         KN_CHECK(kn_step_transform(loaded[k], y, &gy));
@@ -135,11 +136,12 @@ static void save_load_replays_exactly(void **state)
         y = gy;
     }
     assert_true(frames_equal(x, y));
-    /* a, b, c_x, c_y, c_nan, a_missing, b_missing */
-    assert_int_equal(kn_frame_n_cols(x), 7);
+    /* pc1 (from a, b), c_x, c_y, c_nan, a_missing, b_missing */
+    assert_int_equal(kn_frame_n_cols(x), 6);
+    assert_string_equal(kn_column_name(kn_frame_col(x, 0)), "pc1");
     kn_frame_free(x);
     kn_frame_free(y);
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         kn_step_free(steps[k]);
         kn_step_free(loaded[k]);
     }
