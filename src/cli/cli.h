@@ -63,6 +63,9 @@ int cmd_convert(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_prep(int argc, char **argv);
 int cmd_transform(int argc, char **argv);
-extern const char describe_usage[], convert_usage[], demo_usage[], prep_usage[], transform_usage[];
+int cmd_schema(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+extern const char describe_usage[], convert_usage[], demo_usage[], prep_usage[], transform_usage[],
+    schema_usage[], validate_usage[];
 
 #endif

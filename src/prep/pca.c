@@ -285,10 +285,12 @@ static kn_status pca_load(kn_step *st, kn_rbuf *r, size_t p)
     return KN_OK;
 }
 
-static const kn_step_vt pca_vt = {KN_COL_NUMERIC, pca_fit, pca_apply, pca_free,
+static const kn_step_vt pca_vt = {KN_COL_NUMERIC, pca_fit,  pca_apply, pca_free,
                                   pca_save,       pca_load, 0};
 
-const kn_component kn__pca = {KN_COMP_STEP,        "pca",
+const kn_component kn__pca = {KN_COMP_STEP,
+                              "pca",
                               "principal components (SVD through LAPACK), explained variance",
-                              pca_defs,            sizeof(pca_params),
+                              pca_defs,
+                              sizeof(pca_params),
                               &pca_vt};

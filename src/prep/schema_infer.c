@@ -1,0 +1,178 @@
+/* Schema inference from a frame (through its profile) and YAML output. */
+#include "data/parse-impl.h"
+#include "kiln/mem.h"
+#include "kiln/profile.h"
+#include "kiln/schema.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Categories of a categorical column: its levels that occur, in dictionary order. */
+static kn_status take_levels(kn_column *c, size_t rows, kn_schema_column *sc)
+{
+    size_t n = kn_column_n_levels(c);
+    char *seen = kn_calloc(n ? n : 1, 1);
+    if (!seen) return KN_ERR_NOMEM;
+    const int32_t *code = kn_column_codes(c);
+    size_t used = 0;
+    for (size_t r = 0; r < rows; r++)
+        if (code[r] >= 0 && !seen[code[r]]) {
+            seen[code[r]] = 1;
+            used++;
+        }
+    sc->categories = kn_calloc(used ? used : 1, sizeof *sc->categories);
+    kn_status e = sc->categories ? KN_OK : KN_ERR_NOMEM;
+    for (size_t l = 0; e == KN_OK && l < n; l++)
+        if (seen[l]) {
+            size_t len;
+            const char *s = kn_column_level(c, (int32_t)l, &len);
+            if (!(sc->categories[sc->n_categories++] = kn_strndup(s, len))) e = KN_ERR_NOMEM;
+        }
+    kn_free(seen);
+    return e;
+}
+
+kn_status kn_schema_infer(const kn_frame *f, size_t max_categories, kn_schema **out)
+{
+    kn_profile *p;
+    kn_status e = kn_profile_compute(f, &p);
+    if (e != KN_OK) return e;
+    kn_schema *s = kn_calloc(1, sizeof *s);
+    if (!s || !(s->cols = kn_calloc(p->n_cols ? p->n_cols : 1, sizeof *s->cols))) {
+        kn_free(s);
+        kn_profile_free(p);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t j = 0; e == KN_OK && j < p->n_cols; j++) {
+        const kn_col_profile *cp = &p->cols[j];
+        kn_schema_column *sc = &s->cols[j];
+        s->n_cols = j + 1;
+        if (!(sc->name = kn_strdup(cp->name))) {
+            e = KN_ERR_NOMEM;
+            break;
+        }
+        sc->type = cp->type;
+        sc->required = 1;
+        /* the observed share, rounded up to a whole percent */
+        sc->max_missing = fmin(1, ceil(cp->missing_frac * 100) / 100);
+        if (cp->count && (cp->type == KN_COL_NUMERIC || cp->type == KN_COL_TIMESTAMP)) {
+            sc->has_min = sc->has_max = 1;
+            sc->min = cp->min;
+            sc->max = cp->max;
+        }
+        if (cp->type == KN_COL_CATEGORICAL && cp->distinct <= max_categories)
+            e = take_levels(kn_frame_col(f, j), kn_frame_n_rows(f), sc);
+        sc->unique = cp->likely_id;
+    }
+    kn_profile_free(p);
+    if (e != KN_OK) {
+        kn_schema_free(s);
+        return e;
+    }
+    *out = s;
+    return KN_OK;
+}
+
+/* A YAML scalar that reads back as exactly s: single-quoted when printable,
+ * double-quoted with escapes otherwise. */
+static void put_quoted(FILE *fp, const char *s)
+{
+    int printable = 1;
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++)
+        if (*q < 0x20 || *q == 0x7f) printable = 0;
+    if (printable) {
+        fputc('\'', fp);
+        for (const char *q = s; *q; q++) {
+            if (*q == '\'') fputc('\'', fp);
+            fputc(*q, fp);
+        }
+        fputc('\'', fp);
+        return;
+    }
+    fputc('"', fp);
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if (*q == '"' || *q == '\\') fprintf(fp, "\\%c", *q);
+        else if (*q < 0x20 || *q == 0x7f) fprintf(fp, "\\x%02x", *q);
+        else fputc(*q, fp);
+    }
+    fputc('"', fp);
+}
+
+static void put_bound(FILE *fp, const char *key, kn_col_type type, double v)
+{
+    if (type == KN_COL_TIMESTAMP) {
+        char buf[48];
+        kn__format_timestamp((int64_t)v, buf, sizeof buf);
+        fprintf(fp, "    %s: '%s'\n", key, buf);
+    } else {
+        fprintf(fp, "    %s: ", key);
+        kn__put_double(fp, v);
+        fputc('\n', fp);
+    }
+}
+
+static void put_column(FILE *fp, const kn_schema_column *c)
+{
+    fputs("  - name: ", fp);
+    put_quoted(fp, c->name);
+    fprintf(fp, "\n    type: %s\n", kn_col_type_name(c->type));
+    if (!c->required) fputs("    required: false\n", fp);
+    if (c->max_missing < 1) {
+        fputs("    max_missing: ", fp);
+        kn__put_double(fp, c->max_missing);
+        fputc('\n', fp);
+    }
+    if (c->has_min) put_bound(fp, "min", c->type, c->min);
+    if (c->has_max) put_bound(fp, "max", c->type, c->max);
+    if (c->categories) {
+        fputs("    categories: [", fp);
+        for (size_t i = 0; i < c->n_categories; i++) {
+            if (i) fputs(", ", fp);
+            put_quoted(fp, c->categories[i]);
+        }
+        fputs("]\n", fp);
+    }
+    if (c->pattern) {
+        fputs("    pattern: ", fp);
+        put_quoted(fp, c->pattern);
+        fputc('\n', fp);
+    }
+    if (c->unique) fputs("    unique: true\n", fp);
+    if (c->has_policy) fprintf(fp, "    on_violation: %s\n", kn_policy_name(c->policy));
+}
+
+kn_status kn_schema_to_yaml(const kn_schema *s, const char *comment, char **out)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    if (!fp) return KN_ERR_NOMEM;
+    if (comment) fprintf(fp, "# %s\n", comment);
+    fputs("version: 1\n", fp);
+    if (s->min_rows || s->max_rows) {
+        fputs("rows: {", fp);
+        if (s->min_rows) fprintf(fp, "min: %llu", (unsigned long long)s->min_rows);
+        if (s->max_rows)
+            fprintf(fp, "%smax: %llu", s->min_rows ? ", " : "", (unsigned long long)s->max_rows);
+        fputs("}\n", fp);
+    }
+    if (s->n_keys) {
+        fputs("keys: [", fp);
+        for (size_t i = 0; i < s->n_keys; i++) {
+            if (i) fputs(", ", fp);
+            put_quoted(fp, s->keys[i]);
+        }
+        fputs("]\n", fp);
+    }
+    fprintf(fp, "on_violation: %s\ncolumns:\n", kn_policy_name(s->policy));
+    for (size_t j = 0; j < s->n_cols; j++) put_column(fp, &s->cols[j]);
+    if (fclose(fp) != 0) {
+        free(buf);
+        return KN_ERR_NOMEM;
+    }
+    *out = kn_strndup(buf, len);
+    free(buf);
+    return *out ? KN_OK : KN_ERR_NOMEM;
+}
