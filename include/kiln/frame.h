@@ -93,6 +93,14 @@ KN_API kn_status kn_frame_append(kn_frame *dst, const kn_frame *src);
  * as equal to each other. *removed (may be NULL) receives how many went. */
 KN_API kn_status kn_frame_dedupe(const kn_frame *f, const size_t *keys, size_t n_keys,
                                  int keep_last, kn_frame **out, size_t *removed);
+/* Appends src's rows to dst, aligning columns by name: a column only in src
+ * is added (missing in dst's earlier rows), one only in dst is missing in the
+ * new rows; a column with different types is an error naming it and both
+ * types. On failure dst is unchanged. */
+KN_API kn_status kn_frame_append_aligned(kn_frame *dst, const kn_frame *src);
+/* Move column j of src to the end of dst under `name` (both frames must have
+ * the same row count; the name must be free in dst). */
+KN_API kn_status kn_frame_take_column(kn_frame *dst, kn_frame *src, size_t j, const char *name);
 /* Bytes held by the frame's columns (data, dictionaries, text). */
 KN_API size_t kn_frame_memory_bytes(const kn_frame *f);
 

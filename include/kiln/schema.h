@@ -69,8 +69,7 @@ typedef struct kn_schema {
 
 /* Parse a schema from YAML text (len bytes; `what` names it in errors).
  * Returns a new schema; free with kn_schema_free(). */
-KN_API kn_status kn_schema_parse(const char *text, size_t len, const char *what,
-                                 kn_schema **out);
+KN_API kn_status kn_schema_parse(const char *text, size_t len, const char *what, kn_schema **out);
 KN_API kn_status kn_schema_load(const char *path, kn_schema **out);
 KN_API void kn_schema_free(kn_schema *s);
 
@@ -85,10 +84,10 @@ KN_API kn_status kn_schema_to_yaml(const kn_schema *s, const char *comment, char
 /* One violated rule: where, what, how many rows, the first example rows. */
 #define KN_VIOLATION_EXAMPLES 5
 typedef struct kn_violation {
-    char *column; /* NULL for table rules (row count, keys) */
-    char *rule;   /* "missing", "min", "max", "categories", "pattern", "unique", "keys",
-                     "required", "type", "max_missing", "rows" */
-    char *detail; /* one sentence */
+    char *column;   /* NULL for table rules (row count, keys) */
+    char *rule;     /* "missing", "min", "max", "categories", "pattern", "unique", "keys",
+                       "required", "type", "max_missing", "rows" */
+    char *detail;   /* one sentence */
     uint64_t count; /* offending rows (cells), or 1 for a column/table rule */
     size_t n_examples;
     uint64_t examples[KN_VIOLATION_EXAMPLES]; /* 0-based row indices */

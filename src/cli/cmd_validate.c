@@ -133,11 +133,11 @@ static json_t *violations_json(const kn_validation *v)
         json_t *ex = json_array();
         for (size_t k = 0; k < x->n_examples; k++)
             json_array_append_new(ex, json_integer((json_int_t)x->examples[k] + 1));
-        json_array_append_new(
-            a, json_pack("{s:o, s:s, s:s, s:I, s:o, s:s}", "column",
-                         x->column ? json_string(x->column) : json_null(), "rule", x->rule,
-                         "detail", x->detail, "count", (json_int_t)x->count, "example_rows", ex,
-                         "policy", kn_policy_name(x->policy)));
+        json_array_append_new(a,
+                              json_pack("{s:o, s:s, s:s, s:I, s:o, s:s}", "column",
+                                        x->column ? json_string(x->column) : json_null(), "rule",
+                                        x->rule, "detail", x->detail, "count", (json_int_t)x->count,
+                                        "example_rows", ex, "policy", kn_policy_name(x->policy)));
     }
     return a;
 }
@@ -179,8 +179,8 @@ static kn_status write_rejects(const kn_frame *f, const kn_validation *v, const 
     for (size_t i = 0; e == KN_OK && i < n; i++) {
         const kn_violation *x = &v->violations[v->row_fate[rows[i]] - 1];
         char buf[1400];
-        int len = snprintf(buf, sizeof buf, "%s %s: %s", x->column ? x->column : "(table)",
-                           x->rule, x->detail);
+        int len = snprintf(buf, sizeof buf, "%s %s: %s", x->column ? x->column : "(table)", x->rule,
+                           x->detail);
         kn_column_f64(rc)[i] = (double)rows[i] + 1;
         e = kn_column_set_str(why, i, buf, (size_t)len < sizeof buf ? (size_t)len : sizeof buf - 1);
     }
@@ -229,8 +229,9 @@ static int parse_validate(int argc, char **argv, kn_read_opts *o, validate_args 
         else if (!strcmp(argv[i], "--on-violation") && i + 1 < argc) {
             a->has_policy = 1;
             if (kn_policy_parse(argv[++i], &a->policy) != KN_OK)
-                return cli_usage_error("validate", "--on-violation takes fail, drop or "
-                                                   "quarantine, got '%s'",
+                return cli_usage_error("validate",
+                                       "--on-violation takes fail, drop or "
+                                       "quarantine, got '%s'",
                                        argv[i]);
         } else if (argv[i][0] == '-' && argv[i][1])
             return cli_usage_error("validate", "unknown option %s", argv[i]);
@@ -282,13 +283,13 @@ int cmd_validate(int argc, char **argv)
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     } else if (cli.json) {
-        json_t *j = json_pack(
-            "{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "command", "validate",
-            "file", a.in, "schema", a.schema, "clean", v->n_violations == 0, "rows",
-            (json_int_t)v->rows, "rows_kept", (json_int_t)kept, "rows_dropped",
-            (json_int_t)v->rows_dropped, "rows_quarantined", (json_int_t)v->rows_quarantined,
-            "violations", violations_json(v), "read", cli_read_report_json(&rep), "stages",
-            cli_stages_json());
+        json_t *j =
+            json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "command",
+                      "validate", "file", a.in, "schema", a.schema, "clean", v->n_violations == 0,
+                      "rows", (json_int_t)v->rows, "rows_kept", (json_int_t)kept, "rows_dropped",
+                      (json_int_t)v->rows_dropped, "rows_quarantined",
+                      (json_int_t)v->rows_quarantined, "violations", violations_json(v), "read",
+                      cli_read_report_json(&rep), "stages", cli_stages_json());
         if (v->rows_quarantined) json_object_set_new(j, "rejects_file", json_string(rejects));
         rc = cli_emit_json(j);
     } else {

@@ -202,17 +202,23 @@ kn_status kn_frame_add_column(kn_frame *f, const char *name, kn_col_type type, k
     return kn__frame_add_unique(f, name, type, out);
 }
 
+/* Room for one more column pointer. */
+static kn_status grow_cols(kn_frame *f)
+{
+    if (f->n_cols < f->cap_cols) return KN_OK;
+    size_t cap = f->cap_cols ? f->cap_cols * 2 : 8;
+    kn_column **cols = kn_realloc(f->cols, cap * sizeof *cols);
+    if (!cols) return KN_ERR_NOMEM;
+    f->cols = cols;
+    f->cap_cols = cap;
+    return KN_OK;
+}
+
 kn_status kn__frame_add_unique(kn_frame *f, const char *name, kn_col_type type, kn_column **out)
 {
     if ((unsigned)type > KN_COL_TIMESTAMP)
         return kn_fail(KN_ERR_INVALID, "column '%s': unknown type %d", name, (int)type);
-    if (f->n_cols == f->cap_cols) {
-        size_t cap = f->cap_cols ? f->cap_cols * 2 : 8;
-        kn_column **cols = kn_realloc(f->cols, cap * sizeof *cols);
-        if (!cols) return KN_ERR_NOMEM;
-        f->cols = cols;
-        f->cap_cols = cap;
-    }
+    if (grow_cols(f) != KN_OK) return KN_ERR_NOMEM;
     kn_column *c = kn_calloc(1, sizeof *c);
     if (!c) return KN_ERR_NOMEM;
     c->name = kn_strdup(name);
@@ -404,6 +410,63 @@ kn_status kn_frame_append(kn_frame *dst, const kn_frame *src)
     kn_free(map);
     if (s != KN_OK) kn_frame_resize(dst, base);
     return s;
+}
+
+kn_status kn_frame_append_aligned(kn_frame *dst, const kn_frame *src)
+{
+    for (size_t j = 0; j < src->n_cols; j++) {
+        size_t k;
+        if (kn_frame_find(dst, src->cols[j]->name, &k) != KN_OK) continue;
+        if (dst->cols[k]->type != src->cols[j]->type)
+            return kn_fail(KN_ERR_TYPE, "column '%s' is %s in one source and %s in the other",
+                           src->cols[j]->name, kn_col_type_name(dst->cols[k]->type),
+                           kn_col_type_name(src->cols[j]->type));
+    }
+    size_t *map = kn_malloc((src->n_cols ? src->n_cols : 1) * sizeof *map);
+    if (!map) return KN_ERR_NOMEM;
+    kn_status s = KN_OK;
+    size_t base = dst->n_rows, had_cols = dst->n_cols;
+    for (size_t j = 0; j < src->n_cols && s == KN_OK; j++)
+        if (kn_frame_find(dst, src->cols[j]->name, &map[j]) != KN_OK) {
+            map[j] = dst->n_cols;
+            s = kn__frame_add_unique(dst, src->cols[j]->name, src->cols[j]->type, NULL);
+            if (s == KN_OK) dst->cols[map[j]]->role = src->cols[j]->role;
+        }
+    if (s == KN_OK) s = kn_frame_resize(dst, base + src->n_rows);
+    for (size_t j = 0; j < src->n_cols && s == KN_OK; j++)
+        for (size_t i = 0; i < src->n_rows && s == KN_OK; i++)
+            s = copy_cell(dst->cols[map[j]], base + i, src->cols[j], i);
+    kn_free(map);
+    if (s != KN_OK) {
+        while (dst->n_cols > had_cols) kn_frame_remove_column(dst, dst->n_cols - 1);
+        kn_frame_resize(dst, base);
+    }
+    return s;
+}
+
+kn_status kn_frame_take_column(kn_frame *dst, kn_frame *src, size_t j, const char *name)
+{
+    if (j >= src->n_cols) return kn_fail(KN_ERR_RANGE, "no column %zu", j);
+    if (src->n_rows != dst->n_rows)
+        return kn_fail(KN_ERR_INVALID, "cannot move a column of %zu rows into a frame of %zu",
+                       src->n_rows, dst->n_rows);
+    size_t k;
+    if (kn_frame_find(dst, name, &k) == KN_OK)
+        return kn_fail(KN_ERR_INVALID, "column '%s' already exists", name);
+    kn_column *moved = src->cols[j];
+    char *new_name = kn_strdup(name);
+    /* every column of a frame has the same capacity (kn_frame_resize relies on it) */
+    if (!new_name || grow_cols(dst) != KN_OK ||
+        (dst->n_cols && kn__column_reserve(moved, dst->cols[0]->cap) != KN_OK)) {
+        kn_free(new_name);
+        return KN_ERR_NOMEM;
+    }
+    memmove(src->cols + j, src->cols + j + 1, (src->n_cols - j - 1) * sizeof *src->cols);
+    src->n_cols--;
+    kn_free(moved->name);
+    moved->name = new_name;
+    dst->cols[dst->n_cols++] = moved;
+    return KN_OK;
 }
 
 size_t kn_frame_memory_bytes(const kn_frame *f)

@@ -93,9 +93,12 @@ static void put_quoted(FILE *fp, const char *s)
     }
     fputc('"', fp);
     for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-        if (*q == '"' || *q == '\\') fprintf(fp, "\\%c", *q);
-        else if (*q < 0x20 || *q == 0x7f) fprintf(fp, "\\x%02x", *q);
-        else fputc(*q, fp);
+        if (*q == '"' || *q == '\\')
+            fprintf(fp, "\\%c", *q);
+        else if (*q < 0x20 || *q == 0x7f)
+            fprintf(fp, "\\x%02x", *q);
+        else
+            fputc(*q, fp);
     }
     fputc('"', fp);
 }

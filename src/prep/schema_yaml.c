@@ -43,9 +43,12 @@ static kn_status get_bool(const ctx *c, const yaml_node_t *n, const char *key, i
     const char *s;
     kn_status e = need_scalar(c, n, key, &s);
     if (e != KN_OK) return e;
-    if (!strcmp(s, "true") || !strcmp(s, "yes")) *out = 1;
-    else if (!strcmp(s, "false") || !strcmp(s, "no")) *out = 0;
-    else return at(c, n, "'%s' takes true or false", key);
+    if (!strcmp(s, "true") || !strcmp(s, "yes"))
+        *out = 1;
+    else if (!strcmp(s, "false") || !strcmp(s, "no"))
+        *out = 0;
+    else
+        return at(c, n, "'%s' takes true or false", key);
     return KN_OK;
 }
 
@@ -138,7 +141,8 @@ static kn_status check_keys(const ctx *c, const yaml_node_t *n)
 {
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         pair a = pair_at(c, p);
-        if (!a.key || !a.value) return at(c, a.key_node ? a.key_node : n, "a key is not text%s", "");
+        if (!a.key || !a.value)
+            return at(c, a.key_node ? a.key_node : n, "a key is not text%s", "");
         for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
             if (!strcmp(pair_at(c, q).key, a.key))
                 return at(c, a.key_node, "key '%s' appears twice in this mapping", a.key);
@@ -170,15 +174,20 @@ static kn_status parse_column(const ctx *c, const yaml_node_t *n, kn_schema_colu
             if ((e = need_scalar(c, kv.value, "name", &s)) != KN_OK) return e;
             kn_free(col->name);
             if (!(col->name = kn_strdup(s))) return KN_ERR_NOMEM;
-        } else if (!strcmp(kv.key, "type")) type_node = kv.value;
-        else if (!strcmp(kv.key, "required")) e = get_bool(c, kv.value, "required", &col->required);
-        else if (!strcmp(kv.key, "unique")) e = get_bool(c, kv.value, "unique", &col->unique);
+        } else if (!strcmp(kv.key, "type"))
+            type_node = kv.value;
+        else if (!strcmp(kv.key, "required"))
+            e = get_bool(c, kv.value, "required", &col->required);
+        else if (!strcmp(kv.key, "unique"))
+            e = get_bool(c, kv.value, "unique", &col->unique);
         else if (!strcmp(kv.key, "max_missing")) {
             e = get_double(c, kv.value, "max_missing", &col->max_missing);
             if (e == KN_OK && !(col->max_missing >= 0 && col->max_missing <= 1))
                 return at(c, kv.value, "max_missing is a fraction between 0 and 1%s", "");
-        } else if (!strcmp(kv.key, "min")) min_node = kv.value;
-        else if (!strcmp(kv.key, "max")) max_node = kv.value;
+        } else if (!strcmp(kv.key, "min"))
+            min_node = kv.value;
+        else if (!strcmp(kv.key, "max"))
+            max_node = kv.value;
         else if (!strcmp(kv.key, "categories"))
             e = get_strings(c, kv.value, "categories", &col->categories, &col->n_categories);
         else if (!strcmp(kv.key, "pattern")) {
@@ -198,12 +207,14 @@ static kn_status parse_column(const ctx *c, const yaml_node_t *n, kn_schema_colu
         if (e != KN_OK) return e;
     }
     if (!col->name) return at(c, n, "a column has no name (add name: ...)%s", "");
-    if (!type_node) return at(c, n, "column '%s' has no type (numeric, categorical, string, timestamp)", col->name);
+    if (!type_node)
+        return at(c, n, "column '%s' has no type (numeric, categorical, string, timestamp)",
+                  col->name);
     const char *t;
     if ((e = need_scalar(c, type_node, "type", &t)) != KN_OK) return e;
     if (kn_col_type_parse(t, &col->type) != KN_OK)
-        return at(c, type_node,
-                  "type '%s' is not one of numeric, categorical, string, timestamp", t);
+        return at(c, type_node, "type '%s' is not one of numeric, categorical, string, timestamp",
+                  t);
     if (min_node && (e = get_bound(c, min_node, "min", col->type, &col->min)) != KN_OK) return e;
     if (max_node && (e = get_bound(c, max_node, "max", col->type, &col->max)) != KN_OK) return e;
     col->has_min = min_node != NULL;
@@ -224,9 +235,12 @@ static kn_status parse_rows(const ctx *c, const yaml_node_t *n, kn_schema *s)
     FOR_PAIRS(c, n, kv)
     {
         if (!kv.key || !kv.value) return at(c, n, "rows takes {min: N, max: N}%s", "");
-        if (!strcmp(kv.key, "min")) e = get_count(c, kv.value, "min", &s->min_rows);
-        else if (!strcmp(kv.key, "max")) e = get_count(c, kv.value, "max", &s->max_rows);
-        else return at(c, kv.key_node, "unknown key '%s' under rows; known: min, max", kv.key);
+        if (!strcmp(kv.key, "min"))
+            e = get_count(c, kv.value, "min", &s->min_rows);
+        else if (!strcmp(kv.key, "max"))
+            e = get_count(c, kv.value, "max", &s->max_rows);
+        else
+            return at(c, kv.key_node, "unknown key '%s' under rows; known: min, max", kv.key);
         if (e != KN_OK) return e;
     }
     return KN_OK;
@@ -254,8 +268,9 @@ static kn_status parse_columns(const ctx *c, const yaml_node_t *n, kn_schema *s)
 static kn_status parse_root(const ctx *c, const yaml_node_t *root, kn_schema *s)
 {
     if (!root || root->type != YAML_MAPPING_NODE)
-        return kn_fail(KN_ERR_PARSE, "%s: a schema is a YAML mapping with 'columns:' (see "
-                                     "`kiln schema infer DATA` for an example)",
+        return kn_fail(KN_ERR_PARSE,
+                       "%s: a schema is a YAML mapping with 'columns:' (see "
+                       "`kiln schema infer DATA` for an example)",
                        c->what);
     kn_status e = check_keys(c, root);
     if (e != KN_OK) return e;
@@ -266,10 +281,15 @@ static kn_status parse_root(const ctx *c, const yaml_node_t *root, kn_schema *s)
         if (!strcmp(kv.key, "version")) {
             double v;
             if ((e = get_double(c, kv.value, "version", &v)) != KN_OK) return e;
-            if (v != 1) return at(c, kv.value, "schema version %s is not supported (this Kiln reads 1)", scalar(kv.value));
-        } else if (!strcmp(kv.key, "rows")) e = parse_rows(c, kv.value, s);
-        else if (!strcmp(kv.key, "keys")) e = get_strings(c, kv.value, "keys", &s->keys, &s->n_keys);
-        else if (!strcmp(kv.key, "on_violation")) e = get_policy(c, kv.value, &s->policy);
+            if (v != 1)
+                return at(c, kv.value, "schema version %s is not supported (this Kiln reads 1)",
+                          scalar(kv.value));
+        } else if (!strcmp(kv.key, "rows"))
+            e = parse_rows(c, kv.value, s);
+        else if (!strcmp(kv.key, "keys"))
+            e = get_strings(c, kv.value, "keys", &s->keys, &s->n_keys);
+        else if (!strcmp(kv.key, "on_violation"))
+            e = get_policy(c, kv.value, &s->policy);
         else if (!strcmp(kv.key, "columns")) {
             have_columns = 1;
             e = parse_columns(c, kv.value, s);
@@ -296,10 +316,9 @@ kn_status kn_schema_parse(const char *text, size_t len, const char *what, kn_sch
     if (!yaml_parser_initialize(&parser)) return KN_ERR_NOMEM;
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &c.doc)) {
-        kn_status e = kn_fail(KN_ERR_PARSE, "%s:%zu:%zu: YAML: %s", c.what,
-                              (size_t)parser.problem_mark.line + 1,
-                              (size_t)parser.problem_mark.column + 1,
-                              parser.problem ? parser.problem : "unreadable");
+        kn_status e = kn_fail(
+            KN_ERR_PARSE, "%s:%zu:%zu: YAML: %s", c.what, (size_t)parser.problem_mark.line + 1,
+            (size_t)parser.problem_mark.column + 1, parser.problem ? parser.problem : "unreadable");
         yaml_parser_delete(&parser);
         return e;
     }

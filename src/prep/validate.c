@@ -49,8 +49,7 @@ typedef struct checker {
 
 /* Start a violation; rows are added with add_row. */
 static kn_violation *add(checker *k, const char *column, const char *rule, kn_policy policy,
-                         int row_rule, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+                         int row_rule, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 static kn_violation *add(checker *k, const char *column, const char *rule, kn_policy policy,
                          int row_rule, const char *fmt, ...)
@@ -161,7 +160,8 @@ static kn_status check_text(checker *k, const kn_schema_column *sc, kn_column *c
     kn_status e = KN_OK;
     if (sc->categories) {
         sorted = kn_malloc(sc->n_categories * sizeof *sorted + 1);
-        if (!sorted) e = KN_ERR_NOMEM;
+        if (!sorted)
+            e = KN_ERR_NOMEM;
         else {
             memcpy(sorted, sc->categories, sc->n_categories * sizeof *sorted);
             qsort(sorted, sc->n_categories, sizeof *sorted, cmp_str);
@@ -228,14 +228,15 @@ static kn_status check_range(checker *k, const kn_schema_column *sc, kn_column *
     kn_status e = KN_OK;
     for (size_t r = 0; e == KN_OK && r < kn_frame_n_rows(k->f); r++) {
         double x = cell_value(c, r);
-        if (sc->has_min && x < sc->min) e = hit(&lo, r);
-        else if (sc->has_max && x > sc->max) e = hit(&hi, r);
+        if (sc->has_min && x < sc->min)
+            e = hit(&lo, r);
+        else if (sc->has_max && x > sc->max)
+            e = hit(&hi, r);
     }
     return e;
 }
 
-static kn_status check_missing(checker *k, const kn_schema_column *sc, kn_column *c,
-                               kn_policy pol)
+static kn_status check_missing(checker *k, const kn_schema_column *sc, kn_column *c, kn_policy pol)
 {
     size_t rows = kn_frame_n_rows(k->f), missing = 0;
     for (size_t r = 0; r < rows; r++) missing += kn_column_is_missing(c, r) != 0;
@@ -249,10 +250,9 @@ static kn_status check_missing(checker *k, const kn_schema_column *sc, kn_column
         return e;
     }
     double frac = (double)missing / (double)rows;
-    if (frac > sc->max_missing &&
-        !add(k, sc->name, "max_missing", KN_POLICY_FAIL, 0,
-             "%.2f%% of values are missing; the schema allows %.2f%%", 100 * frac,
-             100 * sc->max_missing))
+    if (frac > sc->max_missing && !add(k, sc->name, "max_missing", KN_POLICY_FAIL, 0,
+                                       "%.2f%% of values are missing; the schema allows %.2f%%",
+                                       100 * frac, 100 * sc->max_missing))
         return KN_ERR_NOMEM;
     return KN_OK;
 }
@@ -343,8 +343,10 @@ kn_status kn_schema_validate(const kn_schema *s, const kn_frame *f, kn_validatio
     }
     for (size_t r = 0; v->row_fate && r < v->rows; r++)
         if (v->row_fate[r]) {
-            if (v->violations[v->row_fate[r] - 1].policy == KN_POLICY_DROP) v->rows_dropped++;
-            else v->rows_quarantined++;
+            if (v->violations[v->row_fate[r] - 1].policy == KN_POLICY_DROP)
+                v->rows_dropped++;
+            else
+                v->rows_quarantined++;
         }
     *out = v;
     return KN_OK;

@@ -1,0 +1,82 @@
+/* Combining frames: joins on key columns and per-entity aggregation.
+ *
+ *     kn_join_report rep;
+ *     kn_frame *out;
+ *     const char *keys[] = {"customer_id"};
+ *     kn_frame_join(orders, customers, keys, keys, 1, KN_JOIN_LEFT, &out, &rep);
+ *
+ * Keys are compared by value across types: a numeric key 7 matches the text
+ * "7" or "7.0" of a categorical or string key, categorical keys match by
+ * text whatever their dictionaries, timestamps match equal instants. Missing
+ * keys never match (as in SQL). Union (concatenation with columns aligned by
+ * name) is kn_frame_append_aligned in frame.h.
+ */
+#ifndef KILN_COMBINE_H
+#define KILN_COMBINE_H
+
+#include "kiln/frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { KN_JOIN_INNER = 0, KN_JOIN_LEFT = 1 } kn_join_kind;
+
+#define KN_JOIN_EXAMPLES 5
+typedef struct kn_join_report {
+    uint64_t left_rows, right_rows, out_rows;
+    uint64_t left_unmatched;  /* left rows with no partner (dropped by inner joins) */
+    uint64_t right_unmatched; /* right rows no left row matched */
+    size_t n_examples;        /* unmatched left keys, as text ("a|b" for two keys) */
+    char examples[KN_JOIN_EXAMPLES][128];
+} kn_join_report;
+
+/* Join left and right on n key columns (left_keys[i] matches right_keys[i]).
+ * The result has every left column, then right's non-key columns; a right
+ * name already taken gets the suffix "_right". Rows follow the left order;
+ * a left row matching several right rows appears once per match. report
+ * may be NULL. */
+KN_API kn_status kn_frame_join(const kn_frame *left, const kn_frame *right,
+                               const char *const *left_keys, const char *const *right_keys,
+                               size_t n, kn_join_kind kind, kn_frame **out,
+                               kn_join_report *report);
+
+/* Aggregations for kn_frame_group_by. Missing values are skipped (pandas'
+ * defaults): count counts non-missing cells (or rows, without a column),
+ * sum of nothing is 0, mean/min/max/std of nothing are missing, std is the
+ * sample standard deviation (n - 1), nunique counts distinct values, first
+ * and last take the earliest / latest non-missing value by `order_by` (a
+ * numeric or time column; row order when NULL; ties go to row order). */
+typedef enum {
+    KN_AGG_COUNT,
+    KN_AGG_SUM,
+    KN_AGG_MEAN,
+    KN_AGG_MIN,
+    KN_AGG_MAX,
+    KN_AGG_STD,
+    KN_AGG_NUNIQUE,
+    KN_AGG_FIRST,
+    KN_AGG_LAST,
+} kn_agg_op;
+
+typedef struct kn_agg {
+    const char *name;     /* output column */
+    kn_agg_op op;
+    const char *column;   /* input column; NULL only for count (rows) */
+    const char *order_by; /* first/last only; may be NULL */
+} kn_agg;
+
+/* One row per distinct value of the `by` columns (rows with a missing key are
+ * left out, and counted in *dropped when not NULL), in order of first
+ * appearance: the key columns, then one column per aggregation. */
+KN_API kn_status kn_frame_group_by(const kn_frame *f, const char *const *by, size_t n_by,
+                                   const kn_agg *aggs, size_t n_aggs, kn_frame **out,
+                                   size_t *dropped);
+/* "count", "sum", ... and back. */
+KN_API const char *kn_agg_op_name(kn_agg_op op);
+KN_API kn_status kn_agg_op_parse(const char *name, kn_agg_op *op);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,28 @@
+/* Internal: build a frame row by row from a source that delivers typed or
+ * textual cells (SQL results). Columns may start untyped; the first non-null
+ * value settles the type. Text is converted to the column's type, and a
+ * value that does not convert is an error naming the source, column and row. */
+#ifndef KILN_BUILDER_IMPL_H
+#define KILN_BUILDER_IMPL_H
+
+#include "kiln/frame.h"
+
+typedef struct kn__builder {
+    kn_frame *f;
+    size_t row;           /* the current row (rows added so far - 1) */
+    unsigned char *fixed; /* per column: 1 when its type is settled */
+    const char *source;   /* for errors */
+} kn__builder;
+
+/* Columns named `names` with types (fixed[j] = 0: unknown yet, starts numeric). */
+kn_status kn__builder_begin(kn__builder *b, const char *source, const char *const *names,
+                            const kn_col_type *types, const unsigned char *fixed, size_t n);
+/* Start a new row (all cells missing until set). */
+kn_status kn__builder_row(kn__builder *b);
+kn_status kn__builder_number(kn__builder *b, size_t j, double v);
+kn_status kn__builder_text(kn__builder *b, size_t j, const char *s, size_t len);
+/* Hand over the frame (the builder is then empty). */
+kn_frame *kn__builder_finish(kn__builder *b);
+void kn__builder_free(kn__builder *b);
+
+#endif

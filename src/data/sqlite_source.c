@@ -1,0 +1,97 @@
+/* SQLite query source (see kiln/source.h). */
+#include "data/builder-impl.h"
+#include "kiln/mem.h"
+#include "kiln/source.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* A declared column type mapped by SQLite's affinity rules, plus dates. */
+static int declared(const char *decl, kn_col_type *t)
+{
+    if (!decl || !*decl) return 0;
+    char up[64];
+    size_t n = strlen(decl) < sizeof up - 1 ? strlen(decl) : sizeof up - 1;
+    for (size_t i = 0; i < n; i++) up[i] = (char)(decl[i] >= 'a' && decl[i] <= 'z' ? decl[i] - 32 : decl[i]);
+    up[n] = '\0';
+    if (strstr(up, "DATE") || strstr(up, "TIME")) *t = KN_COL_TIMESTAMP;
+    else if (strstr(up, "INT") || strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB") ||
+             strstr(up, "NUM") || strstr(up, "DEC") || strstr(up, "BOOL"))
+        *t = KN_COL_NUMERIC;
+    else if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT"))
+        *t = KN_COL_CATEGORICAL;
+    else
+        return 0;
+    return 1;
+}
+
+static kn_status begin(kn__builder *b, sqlite3_stmt *st, const char *source)
+{
+    int n = sqlite3_column_count(st);
+    const char **names = kn_calloc((size_t)n + 1, sizeof *names);
+    kn_col_type *types = kn_calloc((size_t)n + 1, sizeof *types);
+    unsigned char *fixed = kn_calloc((size_t)n + 1, 1);
+    kn_status e = names && types && fixed ? KN_OK : KN_ERR_NOMEM;
+    for (int j = 0; e == KN_OK && j < n; j++) {
+        names[j] = sqlite3_column_name(st, j);
+        fixed[j] = (unsigned char)declared(sqlite3_column_decltype(st, j), &types[j]);
+    }
+    if (e == KN_OK) e = kn__builder_begin(b, source, names, types, fixed, (size_t)n);
+    kn_free(names);
+    kn_free(types);
+    kn_free(fixed);
+    return e;
+}
+
+static kn_status add_row(kn__builder *b, sqlite3_stmt *st)
+{
+    kn_status e = kn__builder_row(b);
+    int n = sqlite3_column_count(st);
+    for (int j = 0; e == KN_OK && j < n; j++) {
+        switch (sqlite3_column_type(st, j)) {
+        case SQLITE_NULL:
+            break;
+        case SQLITE_INTEGER:
+        case SQLITE_FLOAT:
+            e = kn__builder_number(b, (size_t)j, sqlite3_column_double(st, j));
+            break;
+        default: {
+            const char *s = (const char *)sqlite3_column_text(st, j);
+            e = s ? kn__builder_text(b, (size_t)j, s, (size_t)sqlite3_column_bytes(st, j))
+                  : KN_ERR_NOMEM;
+        }
+        }
+    }
+    return e;
+}
+
+kn_status kn_sqlite_query(const char *path, const char *sql, kn_frame **out)
+{
+    char source[512];
+    snprintf(source, sizeof source, "sqlite source %s", path);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        kn_status e = kn_fail(KN_ERR_IO, "%s: cannot open: %s", source,
+                              db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return e;
+    }
+    sqlite3_stmt *st = NULL;
+    kn_status e = KN_OK;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || !st)
+        e = kn_fail(KN_ERR_INVALID, "%s: the query failed: %s", source,
+                    st ? sqlite3_errmsg(db) : (sqlite3_errmsg(db)[0] ? sqlite3_errmsg(db) : "empty query"));
+    kn__builder b = {0};
+    if (e == KN_OK) e = begin(&b, st, source);
+    int rc = SQLITE_ROW;
+    while (e == KN_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) e = add_row(&b, st);
+    if (e == KN_OK && rc != SQLITE_DONE)
+        e = kn_fail(KN_ERR_IO, "%s: reading the result failed: %s", source, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (e == KN_OK) *out = kn__builder_finish(&b);
+    kn__builder_free(&b);
+    return e;
+}
