@@ -38,8 +38,7 @@ typedef struct kn_join_report {
  * may be NULL. */
 KN_API kn_status kn_frame_join(const kn_frame *left, const kn_frame *right,
                                const char *const *left_keys, const char *const *right_keys,
-                               size_t n, kn_join_kind kind, kn_frame **out,
-                               kn_join_report *report);
+                               size_t n, kn_join_kind kind, kn_frame **out, kn_join_report *report);
 
 /* Aggregations for kn_frame_group_by. Missing values are skipped (pandas'
  * defaults): count counts non-missing cells (or rows, without a column),
@@ -60,7 +59,7 @@ typedef enum {
 } kn_agg_op;
 
 typedef struct kn_agg {
-    const char *name;     /* output column */
+    const char *name; /* output column */
     kn_agg_op op;
     const char *column;   /* input column; NULL only for count (rows) */
     const char *order_by; /* first/last only; may be NULL */

@@ -18,8 +18,9 @@ kn_status kn__builder_begin(kn__builder *b, const char *source, const char *cons
         b->fixed[j] = fixed[j];
         e = kn_frame_add_column(b->f, names[j], fixed[j] ? types[j] : KN_COL_NUMERIC, NULL);
         if (e == KN_ERR_INVALID)
-            e = kn_fail(KN_ERR_INVALID, "%s: the result has two columns named '%s'; give them "
-                                        "distinct names (AS ...) in the query",
+            e = kn_fail(KN_ERR_INVALID,
+                        "%s: the result has two columns named '%s'; give them "
+                        "distinct names (AS ...) in the query",
                         source, names[j]);
     }
     return e;
@@ -58,8 +59,9 @@ kn_status kn__builder_number(kn__builder *b, size_t j, double v)
         kn_column_f64(c)[b->row] = v;
         return KN_OK;
     case KN_COL_TIMESTAMP:
-        return kn_fail(KN_ERR_TYPE, "%s: column '%s', row %zu: a number in a time column; "
-                                    "select it as text (ISO-8601) or a timestamp",
+        return kn_fail(KN_ERR_TYPE,
+                       "%s: column '%s', row %zu: a number in a time column; "
+                       "select it as text (ISO-8601) or a timestamp",
                        b->source, kn_column_name(c), b->row + 1);
     default: {
         int len = kn__format_double(v, buf, sizeof buf);
@@ -83,8 +85,9 @@ kn_status kn__builder_text(kn__builder *b, size_t j, const char *s, size_t len)
             kn_column_f64(c)[b->row] = v;
             return KN_OK;
         }
-        return kn_fail(KN_ERR_TYPE, "%s: column '%s', row %zu: '%.*s' is not a number; CAST the "
-                                    "column in the query or fix the value",
+        return kn_fail(KN_ERR_TYPE,
+                       "%s: column '%s', row %zu: '%.*s' is not a number; CAST the "
+                       "column in the query or fix the value",
                        b->source, kn_column_name(c), b->row + 1, (int)(len > 60 ? 60 : len), s);
     case KN_COL_TIMESTAMP:
         if (kn__parse_timestamp(s, s + len, &ts)) {

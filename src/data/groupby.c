@@ -139,10 +139,14 @@ static void numeric_agg(const kn_agg *a, const kn_column *c, const groups *g, si
         }
     }
     for (size_t i = 0; i < n; i++) {
-        if (a->op == KN_AGG_COUNT) out[i] = cnt[i];
-        else if (a->op == KN_AGG_MEAN) out[i] = cnt[i] ? out[i] / cnt[i] : NAN;
-        else if (a->op == KN_AGG_STD) out[i] = cnt[i] > 1 ? sqrt(out[i] / (cnt[i] - 1)) : NAN;
-        else if ((a->op == KN_AGG_MIN || a->op == KN_AGG_MAX) && !cnt[i]) out[i] = NAN;
+        if (a->op == KN_AGG_COUNT)
+            out[i] = cnt[i];
+        else if (a->op == KN_AGG_MEAN)
+            out[i] = cnt[i] ? out[i] / cnt[i] : NAN;
+        else if (a->op == KN_AGG_STD)
+            out[i] = cnt[i] > 1 ? sqrt(out[i] / (cnt[i] - 1)) : NAN;
+        else if ((a->op == KN_AGG_MIN || a->op == KN_AGG_MAX) && !cnt[i])
+            out[i] = NAN;
     }
 }
 
@@ -162,8 +166,8 @@ static kn_status nunique(const kn_frame *f, const size_t *by, size_t n_by, size_
 }
 
 /* first/last: per group, the chosen row of a non-missing value (MISSING_KEY if none). */
-static kn_status pick_rows(const kn_agg *a, const kn_frame *f, const kn_column *c,
-                           const groups *g, size_t *pick)
+static kn_status pick_rows(const kn_agg *a, const kn_frame *f, const kn_column *c, const groups *g,
+                           size_t *pick)
 {
     const kn_column *ord = NULL;
     if (a->order_by) {
@@ -172,7 +176,8 @@ static kn_status pick_rows(const kn_agg *a, const kn_frame *f, const kn_column *
             return kn_fail_prefix(KN_ERR_NOT_FOUND, "group by: %s order: ", a->name);
         ord = f->cols[j];
         if (ord->type != KN_COL_NUMERIC && ord->type != KN_COL_TIMESTAMP)
-            return kn_fail(KN_ERR_TYPE, "group by: order '%s' must be numeric or time", a->order_by);
+            return kn_fail(KN_ERR_TYPE, "group by: order '%s' must be numeric or time",
+                           a->order_by);
     }
     int last = a->op == KN_AGG_LAST;
     for (size_t i = 0; i < g->n; i++) pick[i] = MISSING_KEY;
@@ -200,7 +205,8 @@ static kn_status take_rows(const kn_frame *f, size_t j, const size_t *rows, size
     size_t *idx = kn_malloc((n ? n : 1) * sizeof *idx);
     kn_status e = idx ? kn_frame_select_cols(f, &j, 1, &one) : KN_ERR_NOMEM;
     if (e == KN_OK) e = kn_frame_resize(one, f->n_rows + 1);
-    for (size_t i = 0; e == KN_OK && i < n; i++) idx[i] = rows[i] == MISSING_KEY ? f->n_rows : rows[i];
+    for (size_t i = 0; e == KN_OK && i < n; i++)
+        idx[i] = rows[i] == MISSING_KEY ? f->n_rows : rows[i];
     if (e == KN_OK) e = kn_frame_select_rows(one, idx, n, &sel);
     if (e == KN_OK) e = kn_frame_take_column(out, sel, 0, name);
     kn_frame_free(one);
@@ -233,17 +239,18 @@ static kn_status aggregate(const kn_frame *f, const size_t *by, size_t n_by, con
     if (c && a->op != KN_AGG_COUNT && a->op != KN_AGG_NUNIQUE)
         e = numeric_input(a, c, a->op == KN_AGG_MIN || a->op == KN_AGG_MAX);
     if (e != KN_OK) return e;
-    kn_col_type type = c && c->type == KN_COL_TIMESTAMP &&
-                               (a->op == KN_AGG_MIN || a->op == KN_AGG_MAX)
-                           ? KN_COL_TIMESTAMP
-                           : KN_COL_NUMERIC;
+    kn_col_type type =
+        c && c->type == KN_COL_TIMESTAMP && (a->op == KN_AGG_MIN || a->op == KN_AGG_MAX)
+            ? KN_COL_TIMESTAMP
+            : KN_COL_NUMERIC;
     kn_column *dst;
     e = kn_frame_add_column(out, a->name, type, &dst);
     if (e != KN_OK) return e;
     size_t n = g->n;
     double *v = kn_malloc(3 * (n ? n : 1) * sizeof *v);
     if (!v) return KN_ERR_NOMEM;
-    if (a->op == KN_AGG_NUNIQUE) e = nunique(f, by, n_by, col, g, v);
+    if (a->op == KN_AGG_NUNIQUE)
+        e = nunique(f, by, n_by, col, g, v);
     else if (a->op == KN_AGG_COUNT && c) {
         for (size_t i = 0; i < n; i++) v[i] = 0;
         for (size_t r = 0; r < f->n_rows; r++)
@@ -251,8 +258,10 @@ static kn_status aggregate(const kn_frame *f, const size_t *by, size_t n_by, con
     } else
         numeric_agg(a, c, g, f->n_rows, v, v + n, v + 2 * n);
     for (size_t i = 0; e == KN_OK && i < n; i++) {
-        if (type == KN_COL_TIMESTAMP) kn_column_ts(dst)[i] = isnan(v[i]) ? KN_TS_MISSING : (int64_t)v[i];
-        else kn_column_f64(dst)[i] = v[i];
+        if (type == KN_COL_TIMESTAMP)
+            kn_column_ts(dst)[i] = isnan(v[i]) ? KN_TS_MISSING : (int64_t)v[i];
+        else
+            kn_column_f64(dst)[i] = v[i];
     }
     kn_free(v);
     return e;
@@ -275,7 +284,8 @@ kn_status kn_frame_group_by(const kn_frame *f, const char *const *by, size_t n_b
         for (size_t i = 0; i < n_by; i++) is_key |= cols[i] == j;
         if (!is_key) e = kn_frame_remove_column(res, j);
     }
-    for (size_t i = 0; e == KN_OK && i < n_aggs; i++) e = aggregate(f, cols, n_by, &aggs[i], &g, res);
+    for (size_t i = 0; e == KN_OK && i < n_aggs; i++)
+        e = aggregate(f, cols, n_by, &aggs[i], &g, res);
     if (e == KN_OK && dropped) {
         *dropped = 0;
         for (size_t r = 0; r < f->n_rows; r++) *dropped += g.of[r] == MISSING_KEY;

@@ -36,8 +36,9 @@ static void example(const kn__keys *k, size_t r, char *out, size_t cap)
 }
 
 /* Row pairs of the join: li[i] with ri[i] (MISSING_KEY: no right row). */
-static kn_status pair_rows(const kn__keys *lk, const kn__keys *rk, const kn__table *t, kn_join_kind kind,
-                           size_t **li, size_t **ri, size_t *n, kn_join_report *rep)
+static kn_status pair_rows(const kn__keys *lk, const kn__keys *rk, const kn__table *t,
+                           kn_join_kind kind, size_t **li, size_t **ri, size_t *n,
+                           kn_join_report *rep)
 {
     size_t cap = lk->n_rows + 16, m = 0;
     size_t *a = kn_malloc(cap * sizeof *a), *b = kn_malloc(cap * sizeof *b);
@@ -54,7 +55,8 @@ static kn_status pair_rows(const kn__keys *lk, const kn__keys *rk, const kn__tab
         for (size_t q = first;; q = t->next[q]) {
             if (m == cap) {
                 cap *= 2;
-                size_t *na = kn_realloc(a, cap * sizeof *a), *nb = na ? kn_realloc(b, cap * sizeof *b) : NULL;
+                size_t *na = kn_realloc(a, cap * sizeof *a),
+                       *nb = na ? kn_realloc(b, cap * sizeof *b) : NULL;
                 if (na) a = na;
                 if (nb) b = nb;
                 if (!na || !nb) {
@@ -97,7 +99,8 @@ static kn_status right_part(const kn_frame *right, const size_t *rcols, size_t n
     size_t *idx = kn_malloc((m ? m : 1) * sizeof *idx);
     kn_status e = idx ? kn_frame_select_cols(right, keep, nk, &cols) : KN_ERR_NOMEM;
     if (e == KN_OK) e = kn_frame_resize(cols, right->n_rows + 1); /* the missing row */
-    for (size_t i = 0; e == KN_OK && i < m; i++) idx[i] = ri[i] == MISSING_KEY ? right->n_rows : ri[i];
+    for (size_t i = 0; e == KN_OK && i < m; i++)
+        idx[i] = ri[i] == MISSING_KEY ? right->n_rows : ri[i];
     if (e == KN_OK) e = kn_frame_select_rows(cols, idx, m, &rows);
     kn_frame_free(cols);
     kn_free(idx);
@@ -121,9 +124,9 @@ static kn_status attach(kn_frame *out, kn_frame *part)
     return KN_OK;
 }
 
-kn_status kn_frame_join(const kn_frame *left, const kn_frame *right,
-                        const char *const *left_keys, const char *const *right_keys, size_t n,
-                        kn_join_kind kind, kn_frame **out, kn_join_report *report)
+kn_status kn_frame_join(const kn_frame *left, const kn_frame *right, const char *const *left_keys,
+                        const char *const *right_keys, size_t n, kn_join_kind kind, kn_frame **out,
+                        kn_join_report *report)
 {
     if (n == 0 || n > 64) return kn_fail(KN_ERR_INVALID, "join: give 1 to 64 key columns");
     size_t lcols[64], rcols[64];

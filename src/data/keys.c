@@ -60,7 +60,7 @@ static int canon_cell(const kn_column *c, size_t r, int numeric_peer, char *buf,
 }
 
 kn_status kn__keys_build(const kn_frame *f, const size_t *cols, const kn_column *const *peer,
-                        size_t n, kn__keys *k)
+                         size_t n, kn__keys *k)
 {
     size_t rows = f->n_rows, cap = 64 * (rows ? rows : 1), used = 0;
     k->n_rows = rows;
@@ -147,4 +147,3 @@ void kn__table_free(kn__table *t)
     kn_free(t->next);
     kn_free(t->hash);
 }
-

@@ -12,18 +12,34 @@
 
 /* Type OIDs from PostgreSQL's pg_type catalogue (stable across versions). */
 enum {
-    OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26, OID_FLOAT4 = 700,
-    OID_FLOAT8 = 701, OID_NUMERIC = 1700, OID_DATE = 1082, OID_TIMESTAMP = 1114,
+    OID_BOOL = 16,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700,
+    OID_DATE = 1082,
+    OID_TIMESTAMP = 1114,
     OID_TIMESTAMPTZ = 1184
 };
 
 static kn_col_type type_of(Oid oid)
 {
     switch (oid) {
-    case OID_BOOL: case OID_INT8: case OID_INT2: case OID_INT4: case OID_OID: case OID_FLOAT4:
-    case OID_FLOAT8: case OID_NUMERIC:
+    case OID_BOOL:
+    case OID_INT8:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_OID:
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_NUMERIC:
         return KN_COL_NUMERIC;
-    case OID_DATE: case OID_TIMESTAMP: case OID_TIMESTAMPTZ:
+    case OID_DATE:
+    case OID_TIMESTAMP:
+    case OID_TIMESTAMPTZ:
         return KN_COL_TIMESTAMP;
     default:
         return KN_COL_CATEGORICAL;
@@ -55,8 +71,10 @@ static kn_status add_row(kn__builder *b, const PGresult *r)
     for (int j = 0; e == KN_OK && j < PQnfields(r); j++) {
         if (PQgetisnull(r, 0, j)) continue;
         const char *s = PQgetvalue(r, 0, j);
-        if (PQftype(r, j) == OID_BOOL) e = kn__builder_number(b, (size_t)j, s[0] == 't');
-        else e = kn__builder_text(b, (size_t)j, s, (size_t)PQgetlength(r, 0, j));
+        if (PQftype(r, j) == OID_BOOL)
+            e = kn__builder_number(b, (size_t)j, s[0] == 't');
+        else
+            e = kn__builder_text(b, (size_t)j, s, (size_t)PQgetlength(r, 0, j));
     }
     return e;
 }
@@ -93,7 +111,8 @@ static kn_status stream(PGconn *c, const char *sql, const char *source, kn__buil
             e = begin(b, r, source);
             begun = 1;
         }
-        if (e == KN_OK && st == PGRES_SINGLE_TUPLE) e = add_row(b, r);
+        if (e == KN_OK && st == PGRES_SINGLE_TUPLE)
+            e = add_row(b, r);
         else if (e == KN_OK && st != PGRES_TUPLES_OK) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));

@@ -14,9 +14,11 @@ static int declared(const char *decl, kn_col_type *t)
     if (!decl || !*decl) return 0;
     char up[64];
     size_t n = strlen(decl) < sizeof up - 1 ? strlen(decl) : sizeof up - 1;
-    for (size_t i = 0; i < n; i++) up[i] = (char)(decl[i] >= 'a' && decl[i] <= 'z' ? decl[i] - 32 : decl[i]);
+    for (size_t i = 0; i < n; i++)
+        up[i] = (char)(decl[i] >= 'a' && decl[i] <= 'z' ? decl[i] - 32 : decl[i]);
     up[n] = '\0';
-    if (strstr(up, "DATE") || strstr(up, "TIME")) *t = KN_COL_TIMESTAMP;
+    if (strstr(up, "DATE") || strstr(up, "TIME"))
+        *t = KN_COL_TIMESTAMP;
     else if (strstr(up, "INT") || strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB") ||
              strstr(up, "NUM") || strstr(up, "DEC") || strstr(up, "BOOL"))
         *t = KN_COL_NUMERIC;
@@ -82,7 +84,8 @@ kn_status kn_sqlite_query(const char *path, const char *sql, kn_frame **out)
     kn_status e = KN_OK;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || !st)
         e = kn_fail(KN_ERR_INVALID, "%s: the query failed: %s", source,
-                    st ? sqlite3_errmsg(db) : (sqlite3_errmsg(db)[0] ? sqlite3_errmsg(db) : "empty query"));
+                    st ? sqlite3_errmsg(db)
+                       : (sqlite3_errmsg(db)[0] ? sqlite3_errmsg(db) : "empty query"));
     kn__builder b = {0};
     if (e == KN_OK) e = begin(&b, st, source);
     int rc = SQLITE_ROW;

@@ -88,16 +88,12 @@ static void group_by_aggregates(void **state)
                                   "a,10,2024-01-03,x\nb,5,2024-01-01,y\na,,2024-01-05,x\n"
                                   "a,30,2024-01-02,z\n,7,2024-01-01,x\nb,1,2024-01-04,\n");
     const char *by[] = {"cust"};
-    kn_agg aggs[] = {{"n", KN_AGG_COUNT, NULL, NULL},
-                     {"n_amount", KN_AGG_COUNT, "amount", NULL},
-                     {"total", KN_AGG_SUM, "amount", NULL},
-                     {"avg", KN_AGG_MEAN, "amount", NULL},
-                     {"lo", KN_AGG_MIN, "amount", NULL},
-                     {"sd", KN_AGG_STD, "amount", NULL},
-                     {"tags", KN_AGG_NUNIQUE, "tag", NULL},
-                     {"latest", KN_AGG_LAST, "amount", "t"},
-                     {"first_tag", KN_AGG_FIRST, "tag", "t"},
-                     {"last_t", KN_AGG_MAX, "t", NULL}};
+    kn_agg aggs[] = {
+        {"n", KN_AGG_COUNT, NULL, NULL},         {"n_amount", KN_AGG_COUNT, "amount", NULL},
+        {"total", KN_AGG_SUM, "amount", NULL},   {"avg", KN_AGG_MEAN, "amount", NULL},
+        {"lo", KN_AGG_MIN, "amount", NULL},      {"sd", KN_AGG_STD, "amount", NULL},
+        {"tags", KN_AGG_NUNIQUE, "tag", NULL},   {"latest", KN_AGG_LAST, "amount", "t"},
+        {"first_tag", KN_AGG_FIRST, "tag", "t"}, {"last_t", KN_AGG_MAX, "t", NULL}};
     kn_frame *o;
     size_t dropped;
     KN_CHECK(kn_frame_group_by(f, by, 1, aggs, 10, &o, &dropped));
