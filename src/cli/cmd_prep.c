@@ -2,6 +2,7 @@
  * the transformed frame. */
 #include "cli/cli.h"
 #include "kiln/mem.h"
+#include "kiln/prep_spec.h"
 #include "kiln/registry.h"
 #include "kiln/stage.h"
 #include "kiln/step.h"
@@ -9,10 +10,22 @@
 #include <string.h>
 
 const char prep_usage[] =
-    "usage: kiln prep IN OUT --step NAME[:param=value;param=value] [--step ...] [--save "
+    "usage: kiln prep SPEC.yaml [--since VALUE | --full] [--json]\n"
+    "       kiln prep IN OUT --step NAME[:param=value;param=value] [--step ...] [--save "
     "STEPS.kst]\n"
     "                [reader options]\n"
     "\n"
+    "With a spec (YAML): read its sources (files, SQLite, PostgreSQL, HTTP(S), and\n"
+    "group-by aggregates of other sources), build one frame (from, union, joins),\n"
+    "validate it against the schema (rows dropped or quarantined as the schema\n"
+    "says), remove duplicates, fit the steps, and write the output, the fitted\n"
+    "steps (save:) and the incremental watermarks (state:). Sources with since:\n"
+    "COLUMN read only rows above the last run's watermark; --since VALUE sets the\n"
+    "watermark for this run, --full ignores it. A failing source falls back to its\n"
+    "fallback: source when it has one. Every row is accounted for in the report.\n"
+    "The spec format is documented in include/kiln/prep_spec.h and README.md.\n"
+    "\n"
+    "Without a spec:\n"
     "Fit each step on IN in order (each on the output of the one before) and write\n"
     "the transformed frame to OUT (format from its extension). Parameters of a\n"
     "step follow its name after ':' and are separated by ';'. 'kiln help steps'\n"
@@ -111,8 +124,131 @@ static int dedupe_rows(kn_frame **f, const char *keys, int keep_last, size_t *re
     return CLI_OK;
 }
 
+static json_t *spec_report_json(const kn_prep_result *r)
+{
+    json_t *src = json_array(), *joins = json_array();
+    for (size_t i = 0; i < r->n_sources; i++) {
+        const kn_prep_source_report *x = &r->sources[i];
+        json_t *o = json_pack("{s:s, s:I}", "name", x->name, "rows", (json_int_t)x->rows);
+        if (x->used) json_object_set_new(o, "fallback_used", json_string(x->used));
+        if (x->error) json_object_set_new(o, "error", json_string(x->error));
+        if (x->watermark) json_object_set_new(o, "watermark", json_string(x->watermark));
+        if (x->rows_before_since)
+            json_object_set_new(o, "rows_before_since",
+                                json_integer((json_int_t)x->rows_before_since));
+        if (x->read.rows_read) json_object_set_new(o, "read", cli_read_report_json(&x->read));
+        json_array_append_new(src, o);
+    }
+    for (size_t j = 0; j < r->n_joins; j++) {
+        const kn_join_report *x = &r->joins[j];
+        json_t *ex = json_array();
+        for (size_t k = 0; k < x->n_examples; k++)
+            json_array_append_new(ex, json_string(x->examples[k]));
+        json_array_append_new(
+            joins,
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "left_rows", (json_int_t)x->left_rows,
+                      "right_rows", (json_int_t)x->right_rows, "out_rows", (json_int_t)x->out_rows,
+                      "left_unmatched", (json_int_t)x->left_unmatched, "right_unmatched",
+                      (json_int_t)x->right_unmatched, "unmatched_examples", ex));
+    }
+    return json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I}", "sources", src, "joins", joins,
+                     "rows_in", (json_int_t)r->rows_in, "rows_dropped", (json_int_t)r->rows_dropped,
+                     "rows_quarantined", (json_int_t)r->rows_quarantined, "duplicates_removed",
+                     (json_int_t)r->duplicates_removed, "rows_out",
+                     (json_int_t)(r->frame ? kn_frame_n_rows(r->frame) : 0), "columns_out",
+                     (json_int_t)(r->frame ? kn_frame_n_cols(r->frame) : 0));
+}
+
+static void spec_report_print(const kn_prep_spec *s, const kn_prep_result *r)
+{
+    for (size_t i = 0; i < r->n_sources; i++) {
+        const kn_prep_source_report *x = &r->sources[i];
+        fprintf(stderr, "source %-16s %10llu rows", x->name, (unsigned long long)x->rows);
+        if (x->used) fprintf(stderr, " (from fallback '%s'; it failed: %s)", x->used, x->error);
+        if (x->rows_before_since)
+            fprintf(stderr, " (%llu read, %llu at or below the watermark)",
+                    (unsigned long long)x->rows_before_since,
+                    (unsigned long long)(x->rows_before_since - x->rows));
+        if (x->watermark) fprintf(stderr, " watermark now %s", x->watermark);
+        fputc('\n', stderr);
+    }
+    for (size_t j = 0; j < r->n_joins; j++)
+        fprintf(
+            stderr,
+            "join with %-13s %10llu rows out; %llu left rows unmatched, %llu right rows unused\n",
+            s->joins[j].with, (unsigned long long)r->joins[j].out_rows,
+            (unsigned long long)r->joins[j].left_unmatched,
+            (unsigned long long)r->joins[j].right_unmatched);
+    if (r->validation)
+        fprintf(stderr, "validation: %zu violations; %llu rows dropped, %llu quarantined\n",
+                r->validation->n_violations, (unsigned long long)r->rows_dropped,
+                (unsigned long long)r->rows_quarantined);
+    if (s->dedupe)
+        fprintf(stderr, "dedupe: %llu duplicate rows removed\n",
+                (unsigned long long)r->duplicates_removed);
+    fprintf(stderr,
+            "rows: %llu in = %llu out + %llu dropped + %llu quarantined + %llu duplicates\n",
+            (unsigned long long)r->rows_in,
+            (unsigned long long)(r->frame ? kn_frame_n_rows(r->frame) : 0),
+            (unsigned long long)r->rows_dropped, (unsigned long long)r->rows_quarantined,
+            (unsigned long long)r->duplicates_removed);
+    if (r->frame)
+        fprintf(stderr, "wrote %zu rows x %zu columns to %s%s%s\n", kn_frame_n_rows(r->frame),
+                kn_frame_n_cols(r->frame), s->output, s->save ? "; fitted steps to " : "",
+                s->save ? s->save : "");
+}
+
+static int run_spec(int argc, char **argv, const char *path)
+{
+    kn_prep_options o = {NULL, 0, cli.threads};
+    for (int i = 1; i < argc; i++) {
+        if (argv[i] == path) continue;
+        if (!strcmp(argv[i], "--since") && i + 1 < argc)
+            o.since = argv[++i];
+        else if (!strcmp(argv[i], "--full"))
+            o.full = 1;
+        else
+            return cli_usage_error(
+                "prep", "with a spec, the options are --since VALUE and --full (got %s)", argv[i]);
+    }
+    kn_prep_spec *s;
+    if (kn_prep_spec_load(path, &s) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        return CLI_FAIL;
+    }
+    kn_prep_result *r = NULL;
+    kn_status e = kn_prep_run(s, &o, &r);
+    int rc = CLI_OK;
+    if (e != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    }
+    if (cli.json && r) {
+        json_t *j = spec_report_json(r);
+        json_object_set_new(j, "command", json_string("prep"));
+        json_object_set_new(j, "spec", json_string(path));
+        json_object_set_new(j, "ok", json_boolean(e == KN_OK));
+        json_object_set_new(j, "stages", cli_stages_json());
+        cli_emit_json(j);
+    } else if (r && !cli.quiet)
+        spec_report_print(s, r);
+    kn_prep_result_free(r);
+    kn_prep_spec_free(s);
+    return rc;
+}
+
+static int is_spec(const char *p)
+{
+    size_t n = strlen(p);
+    return (n > 5 && !strcmp(p + n - 5, ".yaml")) || (n > 4 && !strcmp(p + n - 4, ".yml"));
+}
+
 int cmd_prep(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] != '-' && is_spec(argv[i]) && (i == 1 || strcmp(argv[i - 1], "--since")))
+            return run_spec(argc, argv, argv[i]);
+
     kn_read_opts o;
     kn_read_opts_default(&o);
     const char *in = NULL, *out = NULL, *save = NULL, *dedupe_keys = NULL;

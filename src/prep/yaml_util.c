@@ -58,10 +58,12 @@ const char *kn__yaml_scalar(const yaml_node_t *n)
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-kn_status kn__yaml_need_scalar(const kn__yaml *c, const yaml_node_t *n, const char *key, const char **out)
+kn_status kn__yaml_need_scalar(const kn__yaml *c, const yaml_node_t *n, const char *key,
+                               const char **out)
 {
     *out = kn__yaml_scalar(n);
-    return *out ? KN_OK : kn__yaml_at(c, n, "'%s' takes a single value, not a list or mapping", key);
+    return *out ? KN_OK
+                : kn__yaml_at(c, n, "'%s' takes a single value, not a list or mapping", key);
 }
 
 kn_status kn__yaml_bool(const kn__yaml *c, const yaml_node_t *n, const char *key, int *out)
@@ -86,7 +88,8 @@ kn_status kn__yaml_double(const kn__yaml *c, const yaml_node_t *n, const char *k
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (!*s || *end || errno == ERANGE || isnan(v)) return kn__yaml_at(c, n, "'%s' takes a number", key);
+    if (!*s || *end || errno == ERANGE || isnan(v))
+        return kn__yaml_at(c, n, "'%s' takes a number", key);
     *out = v;
     return KN_OK;
 }
@@ -104,9 +107,10 @@ kn_status kn__yaml_count(const kn__yaml *c, const yaml_node_t *n, const char *ke
 
 /* A list of strings (a YAML sequence of scalars) into a new array. */
 kn_status kn__yaml_strings(const kn__yaml *c, const yaml_node_t *n, const char *key, char ***out,
-                             size_t *count)
+                           size_t *count)
 {
-    if (n->type != YAML_SEQUENCE_NODE) return kn__yaml_at(c, n, "'%s' takes a list, like [a, b]", key);
+    if (n->type != YAML_SEQUENCE_NODE)
+        return kn__yaml_at(c, n, "'%s' takes a list, like [a, b]", key);
     size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     char **v = kn_calloc(len ? len : 1, sizeof *v);
     if (!v) return KN_ERR_NOMEM;
@@ -143,4 +147,3 @@ kn_status kn__yaml_check_keys(const kn__yaml *c, const yaml_node_t *n)
     }
     return KN_OK;
 }
-

@@ -1,0 +1,160 @@
+/* Kiln prep specs: sources -> one frame -> validation -> cleaning -> steps,
+ * described in YAML and run by `kiln prep SPEC.yaml`.
+ *
+ *     sources:
+ *       customers:
+ *         postgres: SELECT id, segment, signup FROM customers
+ *         uri: postgresql://kiln@127.0.0.1:5432/shop   # default: $KILN_PG_URI
+ *       orders:
+ *         file: orders.csv                       # relative to the spec's folder
+ *         read: {on_bad_rows: quarantine}        # reader options (kiln help readers)
+ *         since: ts                              # incremental: only rows after the watermark
+ *       events:
+ *         sqlite: SELECT * FROM events
+ *         path: events.db
+ *       prices:
+ *         url: https://example.org/prices.csv
+ *         timeout: 10                            # seconds per attempt
+ *         retries: 3
+ *         fallback: prices_copy                  # another source used if this one fails
+ *       per_customer:
+ *         group: orders                          # aggregate another source
+ *         by: [customer_id]
+ *         aggregate: {n_orders: count, total: sum amount, last_total: last amount by ts}
+ *     frame:
+ *       from: customers
+ *       union: [more_customers]                  # appended, columns aligned by name
+ *       join:
+ *         - {with: per_customer, on: [id], right_on: [customer_id], how: left}
+ *     schema: schema.yaml                        # validation (its policies apply)
+ *     rejects: rejects.csv                       # rows the schema quarantines
+ *     dedupe: {keys: [id], keep: first}          # or: dedupe: true (whole rows)
+ *     steps:
+ *       - simple_imputer: {strategy: median}
+ *       - onehot_encoder: {columns: [segment], handle_unknown: ignore}
+ *     output: prepared.csv
+ *     save: steps.kst                            # for `kiln transform`
+ *
+ * Incremental sources keep their watermark (the largest `since` value read)
+ * in the state file (state:, default <output>.state) after a successful run;
+ * the next run reads only rows above it.
+ */
+#ifndef KILN_PREP_SPEC_H
+#define KILN_PREP_SPEC_H
+
+#include "kiln/combine.h"
+#include "kiln/io.h"
+#include "kiln/schema.h"
+#include "kiln/step.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    KN_SOURCE_FILE,
+    KN_SOURCE_SQLITE,
+    KN_SOURCE_POSTGRES,
+    KN_SOURCE_HTTP,
+    KN_SOURCE_GROUP,
+} kn_source_kind;
+
+typedef struct kn_spec_source {
+    char *name;
+    kn_source_kind kind;
+    char *location; /* file path, SQLite path, PostgreSQL URI (may be NULL), URL, or
+                       the grouped source's name */
+    char *query;    /* SQL */
+    size_t n_read;
+    char **read;    /* reader settings "name=value" */
+    char *since;    /* watermark column, or NULL */
+    double timeout_s;
+    int retries;
+    char *fallback; /* source name, or NULL */
+    size_t n_by;
+    char **by;
+    size_t n_aggs;
+    kn_agg *aggs; /* names, columns and orders owned by the spec */
+} kn_spec_source;
+
+typedef struct kn_spec_join {
+    char *with;
+    size_t n_keys;
+    char **on, **right_on;
+    kn_join_kind how;
+} kn_spec_join;
+
+typedef struct kn_spec_step {
+    char *name;
+    size_t n_params;
+    char **params; /* "name=value" */
+} kn_spec_step;
+
+typedef struct kn_prep_spec {
+    char *path, *dir; /* the spec file and its folder (relative paths start there) */
+    size_t n_sources;
+    kn_spec_source *sources;
+    char *from;
+    size_t n_unions;
+    char **unions;
+    size_t n_joins;
+    kn_spec_join *joins;
+    char *schema;  /* path, or NULL */
+    char *rejects; /* path, or NULL (default <output>.rejects.csv) */
+    int dedupe, keep_last;
+    size_t n_dedupe_keys;
+    char **dedupe_keys;
+    size_t n_steps;
+    kn_spec_step *steps;
+    char *output, *save, *state;
+} kn_prep_spec;
+
+/* Parse a spec from YAML (errors name file:line:column). `path` names the
+ * spec and fixes the folder relative paths start from. */
+KN_API kn_status kn_prep_spec_parse(const char *text, size_t len, const char *path,
+                                    kn_prep_spec **out);
+KN_API kn_status kn_prep_spec_load(const char *path, kn_prep_spec **out);
+KN_API void kn_prep_spec_free(kn_prep_spec *s);
+
+/* What a run did, for reports. */
+typedef struct kn_prep_source_report {
+    char *name;
+    char *used;            /* the source actually read (a fallback's name when it stepped in) */
+    uint64_t rows;         /* rows it gave */
+    uint64_t rows_before_since; /* rows read before the watermark filter */
+    kn_read_report read;   /* for file and HTTP sources */
+    char *watermark;       /* the new watermark, or NULL */
+    char *error;           /* why a failed source failed (its fallback was used) */
+} kn_prep_source_report;
+
+typedef struct kn_prep_result {
+    kn_frame *frame; /* the prepared frame */
+    size_t n_sources;
+    kn_prep_source_report *sources;
+    size_t n_joins;
+    kn_join_report *joins;
+    kn_validation *validation; /* NULL without a schema */
+    uint64_t rows_in;          /* rows of the combined frame before validation */
+    uint64_t rows_dropped, rows_quarantined, duplicates_removed;
+    size_t n_steps;
+    kn_step **steps; /* fitted */
+} kn_prep_result;
+
+typedef struct kn_prep_options {
+    const char *since; /* override every incremental source's watermark (NULL: the state) */
+    int full;          /* ignore watermarks: read everything */
+    int64_t threads;
+} kn_prep_options;
+
+/* Run the spec: read the sources, combine them, validate, dedupe, fit and
+ * apply the steps; write the output, the rejects, the fitted steps and the
+ * watermarks. Returns a new result (kn_prep_result_free) whether or not a
+ * rule failed; a failed rule is KN_ERR_INVALID naming it. */
+KN_API kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts,
+                             kn_prep_result **out);
+KN_API void kn_prep_result_free(kn_prep_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,458 @@
+/* Running a prep spec (see kiln/prep_spec.h): sources -> frame -> validation
+ * -> dedupe -> steps -> files. Each part is its own stage in the records. */
+#include "data/parse-impl.h"
+#include "kiln/log.h"
+#include "kiln/mem.h"
+#include "kiln/prep_spec.h"
+#include "kiln/source.h"
+#include "kiln/stage.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct run {
+    const kn_prep_spec *s;
+    const kn_prep_options *o;
+    kn_prep_result *r;
+    kn_frame **frames;  /* per source, once read */
+    char **watermarks;  /* per source: the stored watermark (NULL: none) */
+    int *busy;          /* cycle guard for group/fallback chains */
+} run;
+
+static size_t source_index(const kn_prep_spec *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_sources; i++)
+        if (!strcmp(s->sources[i].name, name)) return i;
+    return (size_t)-1;
+}
+
+static char *state_path(const kn_prep_spec *s)
+{
+    if (s->state) return kn_strdup(s->state);
+    size_t n = strlen(s->output) + 8;
+    char *p = kn_malloc(n);
+    if (p) snprintf(p, n, "%s.state", s->output);
+    return p;
+}
+
+/* Lines "source<TAB>watermark". A missing file means no watermarks yet. */
+static kn_status load_state(run *w)
+{
+    char *path = state_path(w->s);
+    if (!path) return KN_ERR_NOMEM;
+    FILE *fp = fopen(path, "r");
+    kn_free(path);
+    if (!fp) return KN_OK;
+    char line[2048];
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *tab = strchr(line, '\t');
+        if (!tab) continue;
+        *tab = '\0';
+        size_t i = source_index(w->s, line);
+        if (i != (size_t)-1 && !w->watermarks[i]) w->watermarks[i] = kn_strdup(tab + 1);
+    }
+    fclose(fp);
+    return KN_OK;
+}
+
+static kn_status save_state(const run *w)
+{
+    int any = 0;
+    for (size_t i = 0; i < w->r->n_sources; i++) any |= w->r->sources[i].watermark != NULL;
+    if (!any) return KN_OK;
+    char *path = state_path(w->s);
+    if (!path) return KN_ERR_NOMEM;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *fp = fopen(tmp, "w");
+    kn_status e = fp ? KN_OK : kn_fail(KN_ERR_IO, "cannot write the state file %s", tmp);
+    for (size_t i = 0; e == KN_OK && i < w->r->n_sources; i++) {
+        const char *wm = w->r->sources[i].watermark ? w->r->sources[i].watermark
+                                                     : w->watermarks[i];
+        if (wm) fprintf(fp, "%s\t%s\n", w->s->sources[i].name, wm);
+    }
+    if (fp && fclose(fp) != 0 && e == KN_OK) e = kn_fail(KN_ERR_IO, "writing %s failed", tmp);
+    if (e == KN_OK && rename(tmp, path) != 0)
+        e = kn_fail(KN_ERR_IO, "cannot rename %s to %s", tmp, path);
+    kn_free(path);
+    return e;
+}
+
+/* A cell of a numeric or time column as a double (NaN when missing). */
+static double order_value(kn_column *c, size_t r)
+{
+    if (kn_column_type(c) == KN_COL_NUMERIC) return kn_column_f64(c)[r];
+    int64_t t = kn_column_ts(c)[r];
+    return t == KN_TS_MISSING ? NAN : (double)t;
+}
+
+static kn_status parse_mark(kn_column *c, const char *text, double *out, const char *source)
+{
+    char *end;
+    int64_t us;
+    if (kn_column_type(c) == KN_COL_NUMERIC) {
+        *out = strtod(text, &end);
+        if (*text && !*end) return KN_OK;
+    } else if (kn__parse_timestamp(text, text + strlen(text), &us)) {
+        *out = (double)us;
+        return KN_OK;
+    }
+    return kn_fail(KN_ERR_INVALID, "source '%s': watermark '%s' is not a %s", source, text,
+                   kn_column_type(c) == KN_COL_NUMERIC ? "number" : "time (ISO-8601)");
+}
+
+/* Keep rows whose `since` column is above the watermark; record the new one. */
+static kn_status apply_since(run *w, size_t i, kn_frame **f, kn_prep_source_report *rep)
+{
+    const kn_spec_source *src = &w->s->sources[i];
+    size_t j;
+    if (kn_frame_find(*f, src->since, &j) != KN_OK)
+        return kn_fail_prefix(KN_ERR_NOT_FOUND, "source '%s': since: ", src->name);
+    kn_column *c = kn_frame_col(*f, j);
+    if (kn_column_type(c) != KN_COL_NUMERIC && kn_column_type(c) != KN_COL_TIMESTAMP)
+        return kn_fail(KN_ERR_TYPE, "source '%s': since column '%s' must be numeric or time",
+                       src->name, src->since);
+    const char *mark = w->o && w->o->full ? NULL
+                       : w->o && w->o->since ? w->o->since
+                                             : w->watermarks[i];
+    double lo = -INFINITY, hi = -INFINITY;
+    if (mark) {
+        kn_status e = parse_mark(c, mark, &lo, src->name);
+        if (e != KN_OK) return e;
+        hi = lo;
+    }
+    size_t rows = kn_frame_n_rows(*f), n = 0;
+    size_t *keep = kn_malloc((rows ? rows : 1) * sizeof *keep);
+    if (!keep) return KN_ERR_NOMEM;
+    for (size_t r = 0; r < rows; r++) {
+        double v = order_value(c, r);
+        if (!(v > lo)) continue; /* at or below the mark, or missing */
+        keep[n++] = r;
+        if (v > hi) hi = v;
+    }
+    kn_frame *g;
+    kn_status e = kn_frame_select_rows(*f, keep, n, &g);
+    kn_free(keep);
+    if (e != KN_OK) return e;
+    kn_frame_free(*f);
+    *f = g;
+    rep->rows_before_since = rows;
+    if (isfinite(hi)) {
+        char buf[64];
+        if (kn_column_type(c) == KN_COL_NUMERIC) snprintf(buf, sizeof buf, "%.17g", hi);
+        else kn_timestamp_format((int64_t)hi, buf, sizeof buf);
+        kn_free(rep->watermark);
+        if (!(rep->watermark = kn_strdup(buf))) return KN_ERR_NOMEM;
+    }
+    return KN_OK;
+}
+
+static kn_status get_source(run *w, size_t i, const kn_frame **out);
+static kn_status copy_frame(const kn_frame *f, kn_frame **out);
+
+static kn_status read_kind(run *w, size_t i, kn_frame **out, kn_read_report *rep)
+{
+    const kn_spec_source *src = &w->s->sources[i];
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    o.threads = w->o ? w->o->threads : 0;
+    for (size_t k = 0; k < src->n_read; k++)
+        if (kn_param_set(kn_read_params(), &o, src->read[k]) != KN_OK)
+            return kn_fail_prefix(KN_ERR_INVALID, "source '%s': read: ", src->name);
+    switch (src->kind) {
+    case KN_SOURCE_FILE:
+        return kn_frame_read(src->location, &o, out, rep);
+    case KN_SOURCE_SQLITE:
+        return kn_sqlite_query(src->location, src->query, out);
+    case KN_SOURCE_POSTGRES:
+        return kn_postgres_query(src->location, src->query, out);
+    case KN_SOURCE_HTTP:
+        return kn_http_read(src->location, &o, src->timeout_s, src->retries, out, rep);
+    case KN_SOURCE_GROUP: {
+        const kn_frame *in;
+        size_t from = source_index(w->s, src->location);
+        kn_status e = get_source(w, from, &in);
+        if (e != KN_OK) return e;
+        size_t dropped = 0;
+        e = kn_frame_group_by(in, (const char *const *)src->by, src->n_by, src->aggs, src->n_aggs,
+                              out, &dropped);
+        if (e == KN_OK && dropped)
+            kn_log(KN_LOG_WARN, "source '%s': %zu rows of '%s' have a missing key and are left out",
+                   src->name, dropped, src->location);
+        return e;
+    }
+    }
+    return KN_ERR_INTERNAL;
+}
+
+/* Read source i once (its fallback when it fails), filtered by its watermark. */
+static kn_status get_source(run *w, size_t i, const kn_frame **out)
+{
+    if (w->frames[i]) {
+        *out = w->frames[i];
+        return KN_OK;
+    }
+    const kn_spec_source *src = &w->s->sources[i];
+    if (w->busy[i])
+        return kn_fail(KN_ERR_INVALID, "source '%s' depends on itself (through group: or "
+                                       "fallback:)",
+                       src->name);
+    w->busy[i] = 1;
+    kn_prep_source_report *rep = &w->r->sources[i];
+    kn_frame *f = NULL;
+    kn_status e = read_kind(w, i, &f, &rep->read);
+    if (e != KN_OK && src->fallback) {
+        rep->error = kn_strdup(kn_last_error());
+        kn_log(KN_LOG_WARN, "source '%s' failed (%s); using its fallback '%s'", src->name,
+               kn_last_error(), src->fallback);
+        const kn_frame *fb;
+        size_t k = source_index(w->s, src->fallback);
+        e = get_source(w, k, &fb);
+        if (e == KN_OK) e = copy_frame(fb, &f);
+        kn_free(rep->used);
+        rep->used = kn_strdup(src->fallback);
+    } else if (e != KN_OK && !strstr(kn_last_error(), src->name))
+        e = kn_fail_prefix(e, "source '%s': ", src->name);
+    if (e == KN_OK && src->since) e = apply_since(w, i, &f, rep);
+    w->busy[i] = 0;
+    if (e != KN_OK) {
+        kn_frame_free(f);
+        return e;
+    }
+    rep->rows = kn_frame_n_rows(f);
+    w->frames[i] = f;
+    *out = f;
+    return KN_OK;
+}
+
+static kn_status copy_frame(const kn_frame *f, kn_frame **out)
+{
+    size_t n = kn_frame_n_rows(f), *all = kn_malloc((n ? n : 1) * sizeof *all);
+    if (!all) return KN_ERR_NOMEM;
+    for (size_t r = 0; r < n; r++) all[r] = r;
+    kn_status e = kn_frame_select_rows(f, all, n, out);
+    kn_free(all);
+    return e;
+}
+
+static kn_status combine(run *w, kn_frame **out)
+{
+    const kn_prep_spec *s = w->s;
+    const kn_frame *base;
+    kn_status e = get_source(w, source_index(s, s->from), &base);
+    kn_frame *f = NULL;
+    if (e == KN_OK) e = copy_frame(base, &f);
+    for (size_t u = 0; e == KN_OK && u < s->n_unions; u++) {
+        const kn_frame *more;
+        e = get_source(w, source_index(s, s->unions[u]), &more);
+        if (e == KN_OK && kn_frame_append_aligned(f, more) != KN_OK)
+            e = kn_fail_prefix(KN_ERR_TYPE, "union of '%s' and '%s': ", s->from, s->unions[u]);
+    }
+    for (size_t j = 0; e == KN_OK && j < s->n_joins; j++) {
+        const kn_spec_join *jn = &s->joins[j];
+        const kn_frame *right;
+        kn_frame *g;
+        e = get_source(w, source_index(s, jn->with), &right);
+        if (e == KN_OK)
+            e = kn_frame_join(f, right, (const char *const *)jn->on,
+                              (const char *const *)jn->right_on, jn->n_keys, jn->how, &g,
+                              &w->r->joins[j]);
+        if (e == KN_OK) {
+            kn_frame_free(f);
+            f = g;
+            const kn_join_report *jr = &w->r->joins[j];
+            if (jr->left_unmatched)
+                kn_log(KN_LOG_WARN, "join with '%s': %llu rows found no match%s%s%s", jn->with,
+                       (unsigned long long)jr->left_unmatched, jr->n_examples ? " (e.g. key " : "",
+                       jr->n_examples ? jr->examples[0] : "", jr->n_examples ? ")" : "");
+        } else if (!strstr(kn_last_error(), "join"))
+            e = kn_fail_prefix(e, "join with '%s': ", jn->with);
+    }
+    if (e != KN_OK) {
+        kn_frame_free(f);
+        return e;
+    }
+    *out = f;
+    return KN_OK;
+}
+
+/* The rows of f with row_fate == 0, and (when any) the quarantined ones written out. */
+static kn_status apply_validation(run *w, kn_frame **f)
+{
+    kn_schema *schema;
+    kn_status e = kn_schema_load(w->s->schema, &schema);
+    if (e != KN_OK) return e;
+    kn_validation *v = NULL;
+    e = kn_schema_validate(schema, *f, &v);
+    kn_schema_free(schema);
+    if (e != KN_OK) return e;
+    w->r->validation = v;
+    w->r->rows_dropped = v->rows_dropped;
+    w->r->rows_quarantined = v->rows_quarantined;
+    if (v->failed) {
+        for (size_t i = 0; i < v->n_violations; i++)
+            if (v->violations[i].policy == KN_POLICY_FAIL)
+                return kn_fail(KN_ERR_INVALID,
+                               "validation against %s failed: %s %s: %s (%llu rows); "
+                               "`kiln validate` lists every rule",
+                               w->s->schema, v->violations[i].column ? v->violations[i].column
+                                                                     : "(table)",
+                               v->violations[i].rule, v->violations[i].detail,
+                               (unsigned long long)v->violations[i].count);
+    }
+    if (!v->row_fate) return KN_OK;
+    size_t rows = kn_frame_n_rows(*f), nk = 0, nq = 0;
+    size_t *keep = kn_malloc((rows ? rows : 1) * sizeof *keep);
+    size_t *quar = kn_malloc((rows ? rows : 1) * sizeof *quar);
+    kn_frame *kept = NULL, *q = NULL;
+    e = keep && quar ? KN_OK : KN_ERR_NOMEM;
+    for (size_t r = 0; e == KN_OK && r < rows; r++) {
+        if (!v->row_fate[r]) keep[nk++] = r;
+        else if (v->violations[v->row_fate[r] - 1].policy == KN_POLICY_QUARANTINE) quar[nq++] = r;
+    }
+    if (e == KN_OK && nq) {
+        char path[4096];
+        if (w->s->rejects) snprintf(path, sizeof path, "%s", w->s->rejects);
+        else snprintf(path, sizeof path, "%s.rejects.csv", w->s->output);
+        kn_column *why;
+        e = kn_frame_select_rows(*f, quar, nq, &q);
+        if (e == KN_OK) e = kn_frame_insert_column(q, 0, "_violation", KN_COL_STRING, &why);
+        for (size_t i = 0; e == KN_OK && i < nq; i++) {
+            const kn_violation *x = &v->violations[v->row_fate[quar[i]] - 1];
+            char buf[1400];
+            int len = snprintf(buf, sizeof buf, "%s %s: %s", x->column ? x->column : "(table)",
+                               x->rule, x->detail);
+            e = kn_column_set_str(why, i, buf, (size_t)len < sizeof buf ? (size_t)len : sizeof buf - 1);
+        }
+        if (e == KN_OK) e = kn_frame_write(q, path, NULL);
+    }
+    if (e == KN_OK) e = kn_frame_select_rows(*f, keep, nk, &kept);
+    kn_frame_free(q);
+    kn_free(keep);
+    kn_free(quar);
+    if (e != KN_OK) return e;
+    kn_frame_free(*f);
+    *f = kept;
+    return KN_OK;
+}
+
+static kn_status dedupe(run *w, kn_frame **f)
+{
+    size_t idx[256], n = w->s->n_dedupe_keys;
+    if (n > 256) return kn_fail(KN_ERR_INVALID, "dedupe: at most 256 key columns");
+    for (size_t i = 0; i < n; i++)
+        if (kn_frame_find(*f, w->s->dedupe_keys[i], &idx[i]) != KN_OK)
+            return kn_fail_prefix(KN_ERR_NOT_FOUND, "dedupe: ");
+    kn_frame *g;
+    size_t removed = 0;
+    kn_status e = kn_frame_dedupe(*f, n ? idx : NULL, n, w->s->keep_last, &g, &removed);
+    if (e != KN_OK) return e;
+    kn_frame_free(*f);
+    *f = g;
+    w->r->duplicates_removed = removed;
+    return KN_OK;
+}
+
+static kn_status fit_steps(run *w, kn_frame **f)
+{
+    const kn_prep_spec *s = w->s;
+    kn_prep_result *r = w->r;
+    if (!(r->steps = kn_calloc(s->n_steps ? s->n_steps : 1, sizeof *r->steps)))
+        return KN_ERR_NOMEM;
+    for (size_t k = 0; k < s->n_steps; k++) {
+        kn_step *st;
+        kn_status e = kn_step_new(s->steps[k].name, &st);
+        if (e != KN_OK) return e;
+        r->steps[r->n_steps++] = st;
+        for (size_t p = 0; e == KN_OK && p < s->steps[k].n_params; p++)
+            e = kn_step_set(st, s->steps[k].params[p]);
+        kn_frame *g = NULL;
+        if (e == KN_OK) e = kn_step_fit(st, *f);
+        if (e == KN_OK) e = kn_step_transform(st, *f, &g);
+        if (e != KN_OK) return kn_fail_prefix(e, "step %zu (%s): ", k + 1, s->steps[k].name);
+        kn_frame_free(*f);
+        *f = g;
+    }
+    return KN_OK;
+}
+
+static kn_status stage(const char *name, kn_status (*fn)(run *, kn_frame **), run *w, kn_frame **f)
+{
+    kn_stage_begin(name);
+    kn_status e = fn(w, f);
+    kn_stage_end();
+    return e;
+}
+
+static kn_status read_all(run *w, kn_frame **f)
+{
+    kn_status e = combine(w, f);
+    if (e == KN_OK) w->r->rows_in = kn_frame_n_rows(*f);
+    return e;
+}
+
+static kn_status write_all(run *w, kn_frame **f)
+{
+    kn_status e = kn_frame_write(*f, w->s->output, NULL);
+    if (e == KN_OK && w->s->save) e = kn_steps_save(w->r->steps, w->r->n_steps, w->s->save);
+    if (e == KN_OK) e = save_state(w);
+    return e;
+}
+
+kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_prep_result **out)
+{
+    kn_prep_result *r = kn_calloc(1, sizeof *r);
+    if (!r) return KN_ERR_NOMEM;
+    *out = r;
+    size_t n = s->n_sources ? s->n_sources : 1;
+    run w = {s, opts, r, kn_calloc(n, sizeof(kn_frame *)), kn_calloc(n, sizeof(char *)),
+             kn_calloc(n, sizeof(int))};
+    r->sources = kn_calloc(n, sizeof *r->sources);
+    r->joins = kn_calloc(s->n_joins ? s->n_joins : 1, sizeof *r->joins);
+    kn_status e = w.frames && w.watermarks && w.busy && r->sources && r->joins ? KN_OK
+                                                                               : KN_ERR_NOMEM;
+    if (e == KN_OK) {
+        r->n_sources = s->n_sources;
+        r->n_joins = s->n_joins;
+        for (size_t i = 0; e == KN_OK && i < s->n_sources; i++)
+            if (!(r->sources[i].name = kn_strdup(s->sources[i].name))) e = KN_ERR_NOMEM;
+    }
+    if (e == KN_OK) e = load_state(&w);
+    kn_frame *f = NULL;
+    if (e == KN_OK) e = stage("sources", read_all, &w, &f);
+    if (e == KN_OK && s->schema) e = stage("validate", apply_validation, &w, &f);
+    if (e == KN_OK && s->dedupe) e = stage("dedupe", dedupe, &w, &f);
+    if (e == KN_OK) e = stage("prep", fit_steps, &w, &f);
+    if (e == KN_OK) e = stage("write", write_all, &w, &f);
+    for (size_t i = 0; i < s->n_sources; i++) {
+        if (w.frames) kn_frame_free(w.frames[i]);
+        if (w.watermarks) kn_free(w.watermarks[i]);
+    }
+    kn_free(w.frames);
+    kn_free(w.watermarks);
+    kn_free(w.busy);
+    if (e == KN_OK) r->frame = f;
+    else kn_frame_free(f);
+    return e;
+}
+
+void kn_prep_result_free(kn_prep_result *r)
+{
+    if (!r) return;
+    kn_frame_free(r->frame);
+    for (size_t i = 0; r->sources && i < r->n_sources; i++) {
+        kn_free(r->sources[i].name);
+        kn_free(r->sources[i].used);
+        kn_free(r->sources[i].watermark);
+        kn_free(r->sources[i].error);
+    }
+    kn_free(r->sources);
+    kn_free(r->joins);
+    kn_validation_free(r->validation);
+    for (size_t k = 0; k < r->n_steps; k++) kn_step_free(r->steps[k]);
+    kn_free(r->steps);
+    kn_free(r);
+}
