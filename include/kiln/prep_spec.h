@@ -66,8 +66,8 @@ typedef struct kn_spec_source {
                        the grouped source's name */
     char *query;    /* SQL */
     size_t n_read;
-    char **read;    /* reader settings "name=value" */
-    char *since;    /* watermark column, or NULL */
+    char **read; /* reader settings "name=value" */
+    char *since; /* watermark column, or NULL */
     double timeout_s;
     int retries;
     char *fallback; /* source name, or NULL */
@@ -119,12 +119,12 @@ KN_API void kn_prep_spec_free(kn_prep_spec *s);
 /* What a run did, for reports. */
 typedef struct kn_prep_source_report {
     char *name;
-    char *used;            /* the source actually read (a fallback's name when it stepped in) */
-    uint64_t rows;         /* rows it gave */
+    char *used;    /* the source actually read (a fallback's name when it stepped in) */
+    uint64_t rows; /* rows it gave */
     uint64_t rows_before_since; /* rows read before the watermark filter */
-    kn_read_report read;   /* for file and HTTP sources */
-    char *watermark;       /* the new watermark, or NULL */
-    char *error;           /* why a failed source failed (its fallback was used) */
+    kn_read_report read;        /* for file and HTTP sources */
+    char *watermark;            /* the new watermark, or NULL */
+    char *error;                /* why a failed source failed (its fallback was used) */
 } kn_prep_source_report;
 
 typedef struct kn_prep_result {

@@ -84,8 +84,10 @@ kn_status kn_http_read(const char *url, const kn_read_opts *opts, double timeout
         curl_ready = 1;
     }
     kn_read_opts o;
-    if (opts) o = *opts;
-    else kn_read_opts_default(&o);
+    if (opts)
+        o = *opts;
+    else
+        kn_read_opts_default(&o);
     char ext[16], path[64];
     url_extension(url, ext, sizeof ext);
     const char *fmt;

@@ -16,9 +16,9 @@ typedef struct run {
     const kn_prep_spec *s;
     const kn_prep_options *o;
     kn_prep_result *r;
-    kn_frame **frames;  /* per source, once read */
-    char **watermarks;  /* per source: the stored watermark (NULL: none) */
-    int *busy;          /* cycle guard for group/fallback chains */
+    kn_frame **frames; /* per source, once read */
+    char **watermarks; /* per source: the stored watermark (NULL: none) */
+    int *busy;         /* cycle guard for group/fallback chains */
 } run;
 
 static size_t source_index(const kn_prep_spec *s, const char *name)
@@ -70,8 +70,7 @@ static kn_status save_state(const run *w)
     FILE *fp = fopen(tmp, "w");
     kn_status e = fp ? KN_OK : kn_fail(KN_ERR_IO, "cannot write the state file %s", tmp);
     for (size_t i = 0; e == KN_OK && i < w->r->n_sources; i++) {
-        const char *wm = w->r->sources[i].watermark ? w->r->sources[i].watermark
-                                                     : w->watermarks[i];
+        const char *wm = w->r->sources[i].watermark ? w->r->sources[i].watermark : w->watermarks[i];
         if (wm) fprintf(fp, "%s\t%s\n", w->s->sources[i].name, wm);
     }
     if (fp && fclose(fp) != 0 && e == KN_OK) e = kn_fail(KN_ERR_IO, "writing %s failed", tmp);
@@ -115,7 +114,7 @@ static kn_status apply_since(run *w, size_t i, kn_frame **f, kn_prep_source_repo
     if (kn_column_type(c) != KN_COL_NUMERIC && kn_column_type(c) != KN_COL_TIMESTAMP)
         return kn_fail(KN_ERR_TYPE, "source '%s': since column '%s' must be numeric or time",
                        src->name, src->since);
-    const char *mark = w->o && w->o->full ? NULL
+    const char *mark = w->o && w->o->full    ? NULL
                        : w->o && w->o->since ? w->o->since
                                              : w->watermarks[i];
     double lo = -INFINITY, hi = -INFINITY;
@@ -142,8 +141,10 @@ static kn_status apply_since(run *w, size_t i, kn_frame **f, kn_prep_source_repo
     rep->rows_before_since = rows;
     if (isfinite(hi)) {
         char buf[64];
-        if (kn_column_type(c) == KN_COL_NUMERIC) snprintf(buf, sizeof buf, "%.17g", hi);
-        else kn_timestamp_format((int64_t)hi, buf, sizeof buf);
+        if (kn_column_type(c) == KN_COL_NUMERIC)
+            snprintf(buf, sizeof buf, "%.17g", hi);
+        else
+            kn_timestamp_format((int64_t)hi, buf, sizeof buf);
         kn_free(rep->watermark);
         if (!(rep->watermark = kn_strdup(buf))) return KN_ERR_NOMEM;
     }
@@ -197,8 +198,9 @@ static kn_status get_source(run *w, size_t i, const kn_frame **out)
     }
     const kn_spec_source *src = &w->s->sources[i];
     if (w->busy[i])
-        return kn_fail(KN_ERR_INVALID, "source '%s' depends on itself (through group: or "
-                                       "fallback:)",
+        return kn_fail(KN_ERR_INVALID,
+                       "source '%s' depends on itself (through group: or "
+                       "fallback:)",
                        src->name);
     w->busy[i] = 1;
     kn_prep_source_report *rep = &w->r->sources[i];
@@ -298,8 +300,8 @@ static kn_status apply_validation(run *w, kn_frame **f)
                 return kn_fail(KN_ERR_INVALID,
                                "validation against %s failed: %s %s: %s (%llu rows); "
                                "`kiln validate` lists every rule",
-                               w->s->schema, v->violations[i].column ? v->violations[i].column
-                                                                     : "(table)",
+                               w->s->schema,
+                               v->violations[i].column ? v->violations[i].column : "(table)",
                                v->violations[i].rule, v->violations[i].detail,
                                (unsigned long long)v->violations[i].count);
     }
@@ -310,13 +312,17 @@ static kn_status apply_validation(run *w, kn_frame **f)
     kn_frame *kept = NULL, *q = NULL;
     e = keep && quar ? KN_OK : KN_ERR_NOMEM;
     for (size_t r = 0; e == KN_OK && r < rows; r++) {
-        if (!v->row_fate[r]) keep[nk++] = r;
-        else if (v->violations[v->row_fate[r] - 1].policy == KN_POLICY_QUARANTINE) quar[nq++] = r;
+        if (!v->row_fate[r])
+            keep[nk++] = r;
+        else if (v->violations[v->row_fate[r] - 1].policy == KN_POLICY_QUARANTINE)
+            quar[nq++] = r;
     }
     if (e == KN_OK && nq) {
         char path[4096];
-        if (w->s->rejects) snprintf(path, sizeof path, "%s", w->s->rejects);
-        else snprintf(path, sizeof path, "%s.rejects.csv", w->s->output);
+        if (w->s->rejects)
+            snprintf(path, sizeof path, "%s", w->s->rejects);
+        else
+            snprintf(path, sizeof path, "%s.rejects.csv", w->s->output);
         kn_column *why;
         e = kn_frame_select_rows(*f, quar, nq, &q);
         if (e == KN_OK) e = kn_frame_insert_column(q, 0, "_violation", KN_COL_STRING, &why);
@@ -325,7 +331,8 @@ static kn_status apply_validation(run *w, kn_frame **f)
             char buf[1400];
             int len = snprintf(buf, sizeof buf, "%s %s: %s", x->column ? x->column : "(table)",
                                x->rule, x->detail);
-            e = kn_column_set_str(why, i, buf, (size_t)len < sizeof buf ? (size_t)len : sizeof buf - 1);
+            e = kn_column_set_str(why, i, buf,
+                                  (size_t)len < sizeof buf ? (size_t)len : sizeof buf - 1);
         }
         if (e == KN_OK) e = kn_frame_write(q, path, NULL);
     }
@@ -360,8 +367,7 @@ static kn_status fit_steps(run *w, kn_frame **f)
 {
     const kn_prep_spec *s = w->s;
     kn_prep_result *r = w->r;
-    if (!(r->steps = kn_calloc(s->n_steps ? s->n_steps : 1, sizeof *r->steps)))
-        return KN_ERR_NOMEM;
+    if (!(r->steps = kn_calloc(s->n_steps ? s->n_steps : 1, sizeof *r->steps))) return KN_ERR_NOMEM;
     for (size_t k = 0; k < s->n_steps; k++) {
         kn_step *st;
         kn_status e = kn_step_new(s->steps[k].name, &st);
@@ -408,12 +414,16 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
     if (!r) return KN_ERR_NOMEM;
     *out = r;
     size_t n = s->n_sources ? s->n_sources : 1;
-    run w = {s, opts, r, kn_calloc(n, sizeof(kn_frame *)), kn_calloc(n, sizeof(char *)),
+    run w = {s,
+             opts,
+             r,
+             kn_calloc(n, sizeof(kn_frame *)),
+             kn_calloc(n, sizeof(char *)),
              kn_calloc(n, sizeof(int))};
     r->sources = kn_calloc(n, sizeof *r->sources);
     r->joins = kn_calloc(s->n_joins ? s->n_joins : 1, sizeof *r->joins);
-    kn_status e = w.frames && w.watermarks && w.busy && r->sources && r->joins ? KN_OK
-                                                                               : KN_ERR_NOMEM;
+    kn_status e =
+        w.frames && w.watermarks && w.busy && r->sources && r->joins ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK) {
         r->n_sources = s->n_sources;
         r->n_joins = s->n_joins;
@@ -434,8 +444,10 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
     kn_free(w.frames);
     kn_free(w.watermarks);
     kn_free(w.busy);
-    if (e == KN_OK) r->frame = f;
-    else kn_frame_free(f);
+    if (e == KN_OK)
+        r->frame = f;
+    else
+        kn_frame_free(f);
     return e;
 }
 

@@ -67,7 +67,8 @@ static kn_status param_text(Y *c, const yaml_node_t *n, const char *key, char *b
 }
 
 /* A mapping of settings into "name=value" strings. */
-static kn_status get_settings(Y *c, const yaml_node_t *n, const char *key, char ***out, size_t *count)
+static kn_status get_settings(Y *c, const yaml_node_t *n, const char *key, char ***out,
+                              size_t *count)
 {
     *count = 0;
     if (n->type == YAML_SCALAR_NODE && !*kn__yaml_scalar(n)) return KN_OK; /* empty */
@@ -117,7 +118,7 @@ static kn_status parse_agg(Y *c, const yaml_node_t *n, const char *name, kn_agg 
 static kn_status parse_aggs(Y *c, const yaml_node_t *n, kn_spec_source *src)
 {
     if (n->type != YAML_MAPPING_NODE)
-        return kn__yaml_at(c, n, "aggregate takes a mapping {output: OP COLUMN}%s", "");
+        return kn__yaml_at(c, n, "aggregate takes a mapping {output: OP COLUMN}");
     kn_status e = kn__yaml_check_keys(c, n);
     if (e != KN_OK) return e;
     size_t len = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
@@ -167,19 +168,17 @@ static kn_status source_field(Y *c, kn__yaml_pair kv, const char *dir, kn_spec_s
     if (!strcmp(k, "timeout")) {
         kn_status e = kn__yaml_double(c, v, k, &src->timeout_s);
         if (e == KN_OK && !(src->timeout_s > 0 && src->timeout_s <= 3600))
-            return kn__yaml_at(c, v, "timeout is in seconds, above 0 and at most 3600%s", "");
+            return kn__yaml_at(c, v, "timeout is in seconds, above 0 and at most 3600");
         return e;
     }
     if (!strcmp(k, "retries")) {
         uint64_t r;
         kn_status e = kn__yaml_count(c, v, k, &r);
-        if (e == KN_OK && r > 20) return kn__yaml_at(c, v, "retries: at most 20%s", "");
+        if (e == KN_OK && r > 20) return kn__yaml_at(c, v, "retries: at most 20");
         src->retries = (int)r;
         return e;
     }
-    char msg[256];
-    snprintf(msg, sizeof msg, "unknown source key '%s'; known: %%s", k);
-    return kn__yaml_at(c, kv.key_node, msg, source_keys);
+    return kn__yaml_at(c, kv.key_node, "unknown source key '%s'; known: %s", k, source_keys);
 }
 
 static kn_status parse_source(Y *c, const char *name, const yaml_node_t *n, const char *dir,
@@ -189,8 +188,8 @@ static kn_status parse_source(Y *c, const char *name, const yaml_node_t *n, cons
     src->retries = 2;
     if (!(src->name = kn_strdup(name))) return KN_ERR_NOMEM;
     if (n->type != YAML_MAPPING_NODE)
-        return kn__yaml_at(c, n, "source '%s' is a mapping (file: ..., or sqlite:/postgres:/url:/group:)",
-                           name);
+        return kn__yaml_at(
+            c, n, "source '%s' is a mapping (file: ..., or sqlite:/postgres:/url:/group:)", name);
     kn_status e = kn__yaml_check_keys(c, n);
     int kinds = 0;
     KN__YAML_FOR_PAIRS(c, n, kv)
@@ -199,8 +198,8 @@ static kn_status parse_source(Y *c, const char *name, const yaml_node_t *n, cons
     }
     if (e != KN_OK) return e;
     if (kinds != 1)
-        return kn__yaml_at(c, n, "source '%s' needs exactly one of file, sqlite, postgres, url, group",
-                           name);
+        return kn__yaml_at(
+            c, n, "source '%s' needs exactly one of file, sqlite, postgres, url, group", name);
     if (src->kind == KN_SOURCE_SQLITE && !src->location)
         return kn__yaml_at(c, n, "sqlite source '%s' needs path: (the database file)", name);
     if (src->kind == KN_SOURCE_GROUP && (!src->n_by || !src->n_aggs))
@@ -211,7 +210,7 @@ static kn_status parse_source(Y *c, const char *name, const yaml_node_t *n, cons
 static kn_status parse_sources(Y *c, const yaml_node_t *n, const char *dir, kn_prep_spec *s)
 {
     if (n->type != YAML_MAPPING_NODE)
-        return kn__yaml_at(c, n, "sources takes a mapping of named sources%s", "");
+        return kn__yaml_at(c, n, "sources takes a mapping of named sources");
     kn_status e = kn__yaml_check_keys(c, n);
     if (e != KN_OK) return e;
     size_t len = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
@@ -226,37 +225,42 @@ static kn_status parse_sources(Y *c, const yaml_node_t *n, const char *dir, kn_p
 static kn_status parse_join(Y *c, const yaml_node_t *n, kn_spec_join *j)
 {
     if (n->type != YAML_MAPPING_NODE)
-        return kn__yaml_at(c, n, "a join is {with: SOURCE, on: [KEY], right_on: [KEY], how: left}%s",
-                           "");
+        return kn__yaml_at(c, n, "a join is {with: SOURCE, on: [KEY], right_on: [KEY], how: left}");
     kn_status e = kn__yaml_check_keys(c, n);
     size_t n_right = 0;
     KN__YAML_FOR_PAIRS(c, n, kv)
     {
         if (e != KN_OK) break;
-        if (!strcmp(kv.key, "with")) e = get_text(c, kv.value, "with", &j->with);
-        else if (!strcmp(kv.key, "on")) e = kn__yaml_strings(c, kv.value, "on", &j->on, &j->n_keys);
+        if (!strcmp(kv.key, "with"))
+            e = get_text(c, kv.value, "with", &j->with);
+        else if (!strcmp(kv.key, "on"))
+            e = kn__yaml_strings(c, kv.value, "on", &j->on, &j->n_keys);
         else if (!strcmp(kv.key, "right_on")) {
             e = kn__yaml_strings(c, kv.value, "right_on", &j->right_on, &n_right);
             if (e != KN_OK) {
                 free_strings(j->right_on, n_right);
                 j->right_on = NULL;
             }
-        }
-        else if (!strcmp(kv.key, "how")) {
+        } else if (!strcmp(kv.key, "how")) {
             const char *h;
             e = kn__yaml_need_scalar(c, kv.value, "how", &h);
-            if (e == KN_OK && !strcmp(h, "inner")) j->how = KN_JOIN_INNER;
-            else if (e == KN_OK && !strcmp(h, "left")) j->how = KN_JOIN_LEFT;
-            else if (e == KN_OK) e = kn__yaml_at(c, kv.value, "how '%s' is not inner or left", h);
+            if (e == KN_OK && !strcmp(h, "inner"))
+                j->how = KN_JOIN_INNER;
+            else if (e == KN_OK && !strcmp(h, "left"))
+                j->how = KN_JOIN_LEFT;
+            else if (e == KN_OK)
+                e = kn__yaml_at(c, kv.value, "how '%s' is not inner or left", h);
         } else
             e = kn__yaml_at(c, kv.key_node, "unknown join key '%s'; known: with, on, right_on, how",
                             kv.key);
     }
-    if (e != KN_OK) return e;
-    if (!j->with || !j->n_keys) return kn__yaml_at(c, n, "a join needs with: and on: [..]%s", "");
-    if (j->right_on && n_right != j->n_keys) {
+    if (e == KN_OK && (!j->with || !j->n_keys))
+        e = kn__yaml_at(c, n, "a join needs with: and on: [..]");
+    if (e != KN_OK || (j->right_on && n_right != j->n_keys)) {
+        /* freed here: the spec frees right_on as n_keys long */
         free_strings(j->right_on, n_right);
         j->right_on = NULL;
+        if (e != KN_OK) return e;
         return kn__yaml_at(c, n, "right_on lists %s keys than on",
                            n_right < j->n_keys ? "fewer" : "more");
     }
@@ -271,17 +275,18 @@ static kn_status parse_join(Y *c, const yaml_node_t *n, kn_spec_join *j)
 static kn_status parse_frame(Y *c, const yaml_node_t *n, kn_prep_spec *s)
 {
     if (n->type != YAML_MAPPING_NODE)
-        return kn__yaml_at(c, n, "frame takes {from: SOURCE, union: [..], join: [..]}%s", "");
+        return kn__yaml_at(c, n, "frame takes {from: SOURCE, union: [..], join: [..]}");
     kn_status e = kn__yaml_check_keys(c, n);
     KN__YAML_FOR_PAIRS(c, n, kv)
     {
         if (e != KN_OK) break;
-        if (!strcmp(kv.key, "from")) e = get_text(c, kv.value, "from", &s->from);
+        if (!strcmp(kv.key, "from"))
+            e = get_text(c, kv.value, "from", &s->from);
         else if (!strcmp(kv.key, "union"))
             e = kn__yaml_strings(c, kv.value, "union", &s->unions, &s->n_unions);
         else if (!strcmp(kv.key, "join")) {
             if (kv.value->type != YAML_SEQUENCE_NODE)
-                return kn__yaml_at(c, kv.value, "join takes a list of joins%s", "");
+                return kn__yaml_at(c, kv.value, "join takes a list of joins");
             size_t len = kn__yaml_len(kv.value);
             if (!(s->joins = kn_calloc(len ? len : 1, sizeof *s->joins))) return KN_ERR_NOMEM;
             for (size_t i = 0; e == KN_OK && i < len; i++)
@@ -297,7 +302,7 @@ static kn_status parse_dedupe(Y *c, const yaml_node_t *n, kn_prep_spec *s)
 {
     if (n->type == YAML_SCALAR_NODE) return kn__yaml_bool(c, n, "dedupe", &s->dedupe);
     if (n->type != YAML_MAPPING_NODE)
-        return kn__yaml_at(c, n, "dedupe takes true or {keys: [..], keep: first|last}%s", "");
+        return kn__yaml_at(c, n, "dedupe takes true or {keys: [..], keep: first|last}");
     s->dedupe = 1;
     kn_status e = kn__yaml_check_keys(c, n);
     KN__YAML_FOR_PAIRS(c, n, kv)
@@ -320,7 +325,7 @@ static kn_status parse_dedupe(Y *c, const yaml_node_t *n, kn_prep_spec *s)
 static kn_status parse_steps(Y *c, const yaml_node_t *n, kn_prep_spec *s)
 {
     if (n->type != YAML_SEQUENCE_NODE)
-        return kn__yaml_at(c, n, "steps takes a list: - step_name: {param: value}%s", "");
+        return kn__yaml_at(c, n, "steps takes a list: - step_name: {param: value}");
     size_t len = kn__yaml_len(n);
     if (!(s->steps = kn_calloc(len ? len : 1, sizeof *s->steps))) return KN_ERR_NOMEM;
     for (size_t i = 0; i < len; i++) {
@@ -329,21 +334,25 @@ static kn_status parse_steps(Y *c, const yaml_node_t *n, kn_prep_spec *s)
         const char *plain = kn__yaml_scalar(item);
         if (plain) { /* - standard_scaler */
             if (!(st->name = kn_strdup(plain))) return KN_ERR_NOMEM;
+            kn_step *probe;
+            if (kn_step_new(st->name, &probe) != KN_OK)
+                return kn__yaml_at(c, item, "%s ('kiln help steps' lists them)", kn_last_error());
+            kn_step_free(probe);
             continue;
         }
         if (item->type != YAML_MAPPING_NODE ||
             item->data.mapping.pairs.top - item->data.mapping.pairs.start != 1)
-            return kn__yaml_at(c, item, "each step is one name with its settings: - name: {..}%s",
-                               "");
+            return kn__yaml_at(c, item, "each step is one name with its settings: - name: {..}");
         kn__yaml_pair kv = kn__yaml_pair_at(c, item->data.mapping.pairs.start);
-        if (!kv.key) return kn__yaml_at(c, item, "a step name is text%s", "");
+        if (!kv.key) return kn__yaml_at(c, item, "a step name is text");
         if (!(st->name = kn_strdup(kv.key))) return KN_ERR_NOMEM;
         kn_status e = get_settings(c, kv.value, kv.key, &st->params, &st->n_params);
         if (e != KN_OK) return e;
         /* the step must exist and take these settings */
         kn_step *probe;
         if (kn_step_new(st->name, &probe) != KN_OK)
-            return kn__yaml_at(c, kv.key_node, "%s ('kiln help steps' lists them)", kn_last_error());
+            return kn__yaml_at(c, kv.key_node, "%s ('kiln help steps' lists them)",
+                               kn_last_error());
         for (size_t p = 0; e == KN_OK && p < st->n_params; p++)
             if (kn_step_set(probe, st->params[p]) != KN_OK)
                 e = kn__yaml_at(c, kv.value, "%s", kn_last_error());
@@ -381,13 +390,13 @@ static const kn_spec_source *find_source(const kn_prep_spec *s, const char *name
 /* Every name refers to a declared source; `from` defaults to the only source. */
 static kn_status check_names(Y *c, const yaml_node_t *root, kn_prep_spec *s)
 {
-    if (!s->n_sources) return kn__yaml_at(c, root, "the spec has no sources:%s", "");
-    if (!s->output) return kn__yaml_at(c, root, "the spec has no output: (the file to write)%s", "");
+    if (!s->n_sources) return kn__yaml_at(c, root, "the spec has no sources:");
+    if (!s->output) return kn__yaml_at(c, root, "the spec has no output: (the file to write)");
     if (!s->from) {
         if (s->n_sources != 1)
-            return kn__yaml_at(c, root, "with several sources, say which one the frame starts "
-                                        "from (frame: {from: NAME})%s",
-                               "");
+            return kn__yaml_at(c, root,
+                               "with several sources, say which one the frame starts "
+                               "from (frame: {from: NAME})");
         if (!(s->from = kn_strdup(s->sources[0].name))) return KN_ERR_NOMEM;
     }
     const char *refs[256];
@@ -423,10 +432,11 @@ kn_status kn_prep_spec_parse(const char *text, size_t len, const char *path, kn_
         s->dir = kn_strdup("/");
     }
     const yaml_node_t *root = kn__yaml_root(&c);
-    if (!s->path || !s->dir) e = KN_ERR_NOMEM;
+    if (!s->path || !s->dir)
+        e = KN_ERR_NOMEM;
     else if (!root || root->type != YAML_MAPPING_NODE)
-        e = kn_fail(KN_ERR_PARSE, "%s: a prep spec is a YAML mapping with sources: and output:",
-                    path);
+        e = kn_fail(KN_ERR_PARSE,
+                    "%s: a prep spec is a YAML mapping with sources: and output:", path);
     else
         e = kn__yaml_check_keys(&c, root);
     if (e == KN_OK) {

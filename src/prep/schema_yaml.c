@@ -41,7 +41,7 @@ static kn_status get_bound(const kn__yaml *c, const yaml_node_t *n, const char *
 static kn_status parse_column(const kn__yaml *c, const yaml_node_t *n, kn_schema_column *col)
 {
     if (n->type != YAML_MAPPING_NODE)
-        return kn__yaml_at(c, n, "each column is a mapping (name: ..., type: ...)%s", "");
+        return kn__yaml_at(c, n, "each column is a mapping (name: ..., type: ...)");
     col->required = 1;
     col->max_missing = 1;
     const yaml_node_t *type_node = NULL, *min_node = NULL, *max_node = NULL;
@@ -49,8 +49,7 @@ static kn_status parse_column(const kn__yaml *c, const yaml_node_t *n, kn_schema
     if (e != KN_OK) return e;
     KN__YAML_FOR_PAIRS(c, n, kv)
     {
-        if (!kv.key || !kv.value)
-            return kn__yaml_at(c, n, "a column has a key that is not text%s", "");
+        if (!kv.key || !kv.value) return kn__yaml_at(c, n, "a column has a key that is not text");
         const char *s;
         if (!strcmp(kv.key, "name")) {
             if ((e = kn__yaml_need_scalar(c, kv.value, "name", &s)) != KN_OK) return e;
@@ -65,7 +64,7 @@ static kn_status parse_column(const kn__yaml *c, const yaml_node_t *n, kn_schema
         else if (!strcmp(kv.key, "max_missing")) {
             e = kn__yaml_double(c, kv.value, "max_missing", &col->max_missing);
             if (e == KN_OK && !(col->max_missing >= 0 && col->max_missing <= 1))
-                return kn__yaml_at(c, kv.value, "max_missing is a fraction between 0 and 1%s", "");
+                return kn__yaml_at(c, kv.value, "max_missing is a fraction between 0 and 1");
         } else if (!strcmp(kv.key, "min"))
             min_node = kv.value;
         else if (!strcmp(kv.key, "max"))
@@ -89,7 +88,7 @@ static kn_status parse_column(const kn__yaml *c, const yaml_node_t *n, kn_schema
                 kv.key);
         if (e != KN_OK) return e;
     }
-    if (!col->name) return kn__yaml_at(c, n, "a column has no name (add name: ...)%s", "");
+    if (!col->name) return kn__yaml_at(c, n, "a column has no name (add name: ...)");
     if (!type_node)
         return kn__yaml_at(
             c, n, "column '%s' has no type (numeric, categorical, string, timestamp)", col->name);
@@ -113,12 +112,12 @@ static kn_status parse_column(const kn__yaml *c, const yaml_node_t *n, kn_schema
 
 static kn_status parse_rows(const kn__yaml *c, const yaml_node_t *n, kn_schema *s)
 {
-    if (n->type != YAML_MAPPING_NODE) return kn__yaml_at(c, n, "rows takes {min: N, max: N}%s", "");
+    if (n->type != YAML_MAPPING_NODE) return kn__yaml_at(c, n, "rows takes {min: N, max: N}");
     kn_status e = kn__yaml_check_keys(c, n);
     if (e != KN_OK) return e;
     KN__YAML_FOR_PAIRS(c, n, kv)
     {
-        if (!kv.key || !kv.value) return kn__yaml_at(c, n, "rows takes {min: N, max: N}%s", "");
+        if (!kv.key || !kv.value) return kn__yaml_at(c, n, "rows takes {min: N, max: N}");
         if (!strcmp(kv.key, "min"))
             e = kn__yaml_count(c, kv.value, "min", &s->min_rows);
         else if (!strcmp(kv.key, "max"))
@@ -134,7 +133,7 @@ static kn_status parse_rows(const kn__yaml *c, const yaml_node_t *n, kn_schema *
 static kn_status parse_columns(const kn__yaml *c, const yaml_node_t *n, kn_schema *s)
 {
     if (n->type != YAML_SEQUENCE_NODE)
-        return kn__yaml_at(c, n, "columns takes a list of column mappings (- name: ...)%s", "");
+        return kn__yaml_at(c, n, "columns takes a list of column mappings (- name: ...)");
     size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (!(s->cols = kn_calloc(len ? len : 1, sizeof *s->cols))) return KN_ERR_NOMEM;
     for (size_t i = 0; i < len; i++) {
@@ -162,7 +161,7 @@ static kn_status parse_root(const kn__yaml *c, const yaml_node_t *root, kn_schem
     int have_columns = 0;
     KN__YAML_FOR_PAIRS(c, root, kv)
     {
-        if (!kv.key || !kv.value) return kn__yaml_at(c, root, "a top-level key is not text%s", "");
+        if (!kv.key || !kv.value) return kn__yaml_at(c, root, "a top-level key is not text");
         if (!strcmp(kv.key, "version")) {
             double v;
             if ((e = kn__yaml_double(c, kv.value, "version", &v)) != KN_OK) return e;
@@ -185,7 +184,7 @@ static kn_status parse_root(const kn__yaml *c, const yaml_node_t *root, kn_schem
                 "unknown key '%s'; known: version, rows, keys, on_violation, columns", kv.key);
         if (e != KN_OK) return e;
     }
-    if (!have_columns) return kn__yaml_at(c, root, "the schema has no 'columns:' list%s", "");
+    if (!have_columns) return kn__yaml_at(c, root, "the schema has no 'columns:' list");
     for (size_t k = 0; k < s->n_keys; k++) {
         size_t j = 0;
         while (j < s->n_cols && strcmp(s->cols[j].name, s->keys[k])) j++;

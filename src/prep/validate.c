@@ -13,10 +13,43 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Whole-value match: the pattern is anchored at both ends. */
+static int is_quantifier(char ch)
+{
+    return ch == '*' || ch == '+' || ch == '?' || ch == '{';
+}
+
+/* Whole-value match: the pattern is anchored at both ends. Patterns that the
+ * C library's matcher can take exponential time over (stacked quantifiers
+ * such as "a**" or "a+*") and very long ones are refused. */
 static int compile(const char *pattern, regex_t *re, char *err, size_t cap)
 {
     size_t n = strlen(pattern) + 8;
+    if (n > 512 + 8) {
+        snprintf(err, cap, "longer than 512 characters");
+        return -1;
+    }
+    for (const char *p = pattern; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            continue;
+        }
+        if (*p == '[') { /* a bracket expression: its characters are literal */
+            const char *q = p + 1;
+            if (*q == '^') q++;
+            if (*q == ']') q++;
+            while (*q && *q != ']') q++;
+            if (!*q) break; /* unterminated: regcomp reports it */
+            p = q;
+            continue;
+        }
+        if ((is_quantifier(*p) || *p == '}') && is_quantifier(p[1])) {
+            snprintf(err, cap,
+                     "stacked quantifiers ('%c%c') can make matching take very long; "
+                     "write one quantifier",
+                     *p, p[1]);
+            return -1;
+        }
+    }
     char *full = kn_malloc(n);
     if (!full) {
         snprintf(err, cap, "out of memory");
@@ -25,8 +58,11 @@ static int compile(const char *pattern, regex_t *re, char *err, size_t cap)
     snprintf(full, n, "^(%s)$", pattern);
     int rc = regcomp(re, full, REG_EXTENDED | REG_NOSUB);
     kn_free(full);
-    if (rc != 0) regerror(rc, re, err, cap);
-    return rc;
+    if (rc != 0) {
+        regerror(rc, re, err, cap);
+        return -1;
+    }
+    return 0;
 }
 
 kn_status kn__schema_check_pattern(const char *pattern)

@@ -17,8 +17,9 @@ kn_status kn__yaml_load(kn__yaml *y, const char *text, size_t len, const char *w
 void kn__yaml_free(kn__yaml *y);
 yaml_node_t *kn__yaml_root(kn__yaml *y);
 
-/* KN_ERR_PARSE "what:line:column: <fmt with arg>". */
-kn_status kn__yaml_at(const kn__yaml *c, const yaml_node_t *n, const char *fmt, const char *arg);
+/* KN_ERR_PARSE "what:line:column: <message>". */
+kn_status kn__yaml_at(const kn__yaml *c, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The text of a scalar node; NULL for lists, mappings and NULL. */
 const char *kn__yaml_scalar(const yaml_node_t *n);
 kn_status kn__yaml_need_scalar(const kn__yaml *c, const yaml_node_t *n, const char *key,
@@ -44,11 +45,12 @@ kn__yaml_pair kn__yaml_pair_at(const kn__yaml *c, const yaml_node_pair_t *p);
 /* A mapping whose keys are all text and each appears once. */
 kn_status kn__yaml_check_keys(const kn__yaml *c, const yaml_node_t *n);
 
-/* for each key/value pair of a mapping node, as `kn__yaml_pair var` */
+/* for each key/value pair of a mapping node, as `kn__yaml_pair var`. In the
+ * body, `break` and `continue` both move on to the next pair; return to stop. */
 #define KN__YAML_FOR_PAIRS(c, node, var)                                                           \
     for (yaml_node_pair_t *var##_p = (node)->data.mapping.pairs.start;                             \
          var##_p < (node)->data.mapping.pairs.top; var##_p++)                                      \
-        for (int var##_once = 1; var##_once;)                                                      \
-            for (kn__yaml_pair var = kn__yaml_pair_at(c, var##_p); var##_once; var##_once = 0)
+        for (kn__yaml_pair var = kn__yaml_pair_at(c, var##_p), *var##_once = &var; var##_once;     \
+             var##_once = NULL)
 
 #endif

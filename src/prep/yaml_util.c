@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +46,13 @@ yaml_node_t *kn__yaml_item(const kn__yaml *c, const yaml_node_t *n, size_t i)
     return yaml_document_get_node((yaml_document_t *)&c->doc, n->data.sequence.items.start[i]);
 }
 
-kn_status kn__yaml_at(const kn__yaml *c, const yaml_node_t *n, const char *fmt, const char *arg)
+kn_status kn__yaml_at(const kn__yaml *c, const yaml_node_t *n, const char *fmt, ...)
 {
-    char msg[512];
-    snprintf(msg, sizeof msg, fmt, arg);
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     return kn_fail(KN_ERR_PARSE, "%s:%zu:%zu: %s", c->what, (size_t)n->start_mark.line + 1,
                    (size_t)n->start_mark.column + 1, msg);
 }
@@ -140,7 +144,7 @@ kn_status kn__yaml_check_keys(const kn__yaml *c, const yaml_node_t *n)
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         kn__yaml_pair a = kn__yaml_pair_at(c, p);
         if (!a.key || !a.value)
-            return kn__yaml_at(c, a.key_node ? a.key_node : n, "a key is not text%s", "");
+            return kn__yaml_at(c, a.key_node ? a.key_node : n, "a key is not text");
         for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
             if (!strcmp(kn__yaml_pair_at(c, q).key, a.key))
                 return kn__yaml_at(c, a.key_node, "key '%s' appears twice in this mapping", a.key);

@@ -23,6 +23,7 @@ static void parse_errors_name_the_place(void **state)
         {"columns:\n  - name: a\n    type: decimal\n", "s.yaml:3:11: type 'decimal' is not one of"},
         {"columns:\n  - name: a\n", "s.yaml:2:5: column 'a' has no type"},
         {"columns:\n  - {name: a, type: string, pattern: '(a'}\n", "is not a valid POSIX"},
+        {"columns:\n  - {name: a, type: string, pattern: 'a+*'}\n", "stacked quantifiers"},
         {"columns:\n  - {name: a, type: numeric, max_missing: 2}\n", "fraction between 0 and 1"},
         {"columns:\n  - {name: a, type: string, min: 1}\n", "min/max apply to numeric"},
         {"columns:\n  - {name: a, type: numeric, min: 5, max: 1}\n", "min is above max"},
