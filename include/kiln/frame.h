@@ -47,6 +47,15 @@ typedef enum {
     KN_ROLE_IGNORE = 5,
 } kn_role;
 
+/* How a categorical column is meant: as is, or as one 0/1 indicator per
+ * level (the compact form of one-hot encoding). Writers of text formats
+ * expand one-hot columns into "<name>_<level>" 0/1 columns (all 0 for a
+ * missing code); .kfr keeps them compact. */
+typedef enum {
+    KN_ENC_PLAIN = 0,
+    KN_ENC_ONEHOT = 1,
+} kn_encoding;
+
 #define KN_TS_MISSING INT64_MIN
 
 typedef struct kn_frame kn_frame;
@@ -101,6 +110,11 @@ KN_API kn_status kn_frame_append_aligned(kn_frame *dst, const kn_frame *src);
 /* Move column j of src to the end of dst under `name` (both frames must have
  * the same row count; the name must be free in dst). */
 KN_API kn_status kn_frame_take_column(kn_frame *dst, kn_frame *src, size_t j, const char *name);
+/* 1 when some column is one-hot encoded (compact). */
+KN_API int kn_frame_has_onehot(const kn_frame *f);
+/* A new frame with every one-hot column expanded in place into one numeric
+ * 0/1 column per level, named "<column>_<level>". */
+KN_API kn_status kn_frame_expand_onehot(const kn_frame *f, kn_frame **out);
 /* Bytes held by the frame's columns (data, dictionaries, text). */
 KN_API size_t kn_frame_memory_bytes(const kn_frame *f);
 
@@ -110,6 +124,9 @@ KN_API const char *kn_column_name(const kn_column *c);
 KN_API kn_col_type kn_column_type(const kn_column *c);
 KN_API kn_role kn_column_role(const kn_column *c);
 KN_API void kn_column_set_role(kn_column *c, kn_role role);
+KN_API kn_encoding kn_column_encoding(const kn_column *c);
+/* KN_ERR_TYPE unless c is categorical (or the encoding is plain). */
+KN_API kn_status kn_column_set_encoding(kn_column *c, kn_encoding e);
 KN_API double *kn_column_f64(kn_column *c);
 KN_API int32_t *kn_column_codes(kn_column *c);
 KN_API int64_t *kn_column_ts(kn_column *c);

@@ -5,14 +5,15 @@
  *   offset  size  field
  *   0       8     magic "KILNFRM\0"
  *   8       2     major version (1): a reader refuses a newer major (KN_ERR_VERSION)
- *   10      2     minor version (0)
+ *   10      2     minor version (1: column encodings)
  *   12      4     flags (0)
  *   16      8     n_rows
  *   24      4     n_cols
  *   28      4     reserved (0)
  *   32      ...   n_cols column records:
  *                   u32 name length, name bytes (UTF-8)
- *                   u8 type (kn_col_type), u8 role (kn_role), u16 reserved
+ *                   u8 type (kn_col_type), u8 role (kn_role),
+ *                   u8 encoding (kn_encoding; minor 1), u8 reserved
  *                   u64 n_levels (categorical) or text bytes (string), else 0
  *                   blobs, each "u64 raw length, u64 stored length, zstd frame":
  *                     numeric      f64[n_rows]
@@ -36,6 +37,6 @@
 #include "kiln/core.h"
 
 #define KN_KFR_MAJOR 1
-#define KN_KFR_MINOR 0
+#define KN_KFR_MINOR 1
 
 #endif

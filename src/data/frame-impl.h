@@ -10,6 +10,7 @@ struct kn_column {
     char *name;
     kn_col_type type;
     kn_role role;
+    kn_encoding encoding;
     size_t cap; /* rows allocated */
     double *f64;
     int32_t *codes;

@@ -340,6 +340,7 @@ kn_status kn_frame_select_rows(const kn_frame *f, const size_t *rows, size_t n, 
         s = kn_frame_add_column(g, src->name, src->type, &dst);
         if (s != KN_OK) break;
         dst->role = src->role;
+        dst->encoding = src->encoding;
         /* Keep the level order (and codes) of the source. */
         if (src->type == KN_COL_CATEGORICAL) {
             kn__dict_free(&dst->dict);
@@ -469,6 +470,59 @@ kn_status kn_frame_take_column(kn_frame *dst, kn_frame *src, size_t j, const cha
     return KN_OK;
 }
 
+int kn_frame_has_onehot(const kn_frame *f)
+{
+    for (size_t j = 0; j < f->n_cols; j++)
+        if (f->cols[j]->encoding == KN_ENC_ONEHOT) return 1;
+    return 0;
+}
+
+kn_status kn_frame_expand_onehot(const kn_frame *f, kn_frame **out)
+{
+    kn_frame *g;
+    if (kn_frame_new(&g) != KN_OK) return KN_ERR_NOMEM;
+    kn_status s = kn_frame_reserve(g, f->n_rows);
+    g->n_rows = f->n_rows;
+    for (size_t j = 0; j < f->n_cols && s == KN_OK; j++) {
+        const kn_column *c = f->cols[j];
+        if (c->encoding != KN_ENC_ONEHOT) {
+            kn_column *d;
+            s = kn_frame_add_column(g, c->name, c->type, &d);
+            if (s != KN_OK) break;
+            d->role = c->role;
+            if (c->type == KN_COL_CATEGORICAL) {
+                kn__dict_free(&d->dict);
+                s = kn__dict_copy(&d->dict, &c->dict);
+            }
+            for (size_t r = 0; r < f->n_rows && s == KN_OK; r++) s = copy_cell(d, r, c, r);
+            continue;
+        }
+        for (size_t l = 0; l < c->dict.n && s == KN_OK; l++) {
+            size_t len;
+            const char *level = kn__dict_get(&c->dict, (int32_t)l, &len);
+            size_t nlen = strlen(c->name) + len + 2;
+            char *name = kn_malloc(nlen);
+            if (!name) {
+                s = KN_ERR_NOMEM;
+                break;
+            }
+            snprintf(name, nlen, "%s_%.*s", c->name, (int)len, level);
+            kn_column *d;
+            s = kn_frame_add_column(g, name, KN_COL_NUMERIC, &d);
+            kn_free(name);
+            if (s != KN_OK) break;
+            d->role = c->role;
+            for (size_t r = 0; r < f->n_rows; r++) d->f64[r] = c->codes[r] == (int32_t)l;
+        }
+    }
+    if (s != KN_OK) {
+        kn_frame_free(g);
+        return s;
+    }
+    *out = g;
+    return KN_OK;
+}
+
 size_t kn_frame_memory_bytes(const kn_frame *f)
 {
     size_t total = 0;
@@ -491,6 +545,20 @@ const char *kn_column_name(const kn_column *c)
 kn_col_type kn_column_type(const kn_column *c)
 {
     return c->type;
+}
+
+kn_encoding kn_column_encoding(const kn_column *c)
+{
+    return c->encoding;
+}
+
+kn_status kn_column_set_encoding(kn_column *c, kn_encoding e)
+{
+    if (e != KN_ENC_PLAIN && c->type != KN_COL_CATEGORICAL)
+        return kn_fail(KN_ERR_TYPE, "column '%s' is %s; only categorical columns can be one-hot",
+                       c->name, kn_col_type_name(c->type));
+    c->encoding = e;
+    return KN_OK;
 }
 
 kn_role kn_column_role(const kn_column *c)

@@ -124,6 +124,14 @@ kn_status kn_frame_write(const kn_frame *f, const char *path, const char *format
     const kn_component *c = kn_registry_find(KN_COMP_WRITER, format);
     if (!c) return kn_fail_prefix(KN_ERR_INVALID, "writing %s: ", path);
     const kn_writer_vt *vt = c->vt;
+    if (strcmp(format, "kfr") != 0 && kn_frame_has_onehot(f)) {
+        /* text formats carry one-hot columns as 0/1 columns */
+        kn_frame *wide;
+        kn_status s = kn_frame_expand_onehot(f, &wide);
+        if (s == KN_OK) s = vt->write(wide, path);
+        kn_frame_free(wide);
+        return s;
+    }
     return vt->write(f, path);
 }
 

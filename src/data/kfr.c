@@ -74,7 +74,8 @@ kn_status kn__kfr_write(const kn_frame *f, const char *path)
         uint32_t nl = (uint32_t)strlen(c->name);
         kn_wbuf_bytes(&b, &nl, 4);
         kn_wbuf_bytes(&b, c->name, nl);
-        unsigned char tr[4] = {(unsigned char)c->type, (unsigned char)c->role, 0, 0};
+        unsigned char tr[4] = {(unsigned char)c->type, (unsigned char)c->role,
+                               (unsigned char)c->encoding, 0};
         kn_wbuf_bytes(&b, tr, 4);
         size_t n = f->n_rows;
         switch (c->type) {
@@ -305,6 +306,11 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
             break;
         }
         c->role = (kn_role)tr[1];
+        if (tr[2] > KN_ENC_ONEHOT || (tr[2] && c->type != KN_COL_CATEGORICAL)) {
+            st = corrupt(&r, "bad column encoding");
+            break;
+        }
+        c->encoding = (kn_encoding)tr[2];
         /* the first blob's raw length must match n_rows before anything is allocated */
         uint64_t first_raw;
         size_t width = c->type == KN_COL_CATEGORICAL ? 4 : 8;

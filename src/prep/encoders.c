@@ -229,13 +229,46 @@ static const kn_step_vt ordinal_vt = {
 typedef struct onehot_params {
     kn_step_common common;
     int handle_unknown;
+    int compact;
 } onehot_params;
 
 static const kn_param_def onehot_defs[] = {
     KN_STEP_COMMON_PARAMS_CATEGORICAL(onehot_params),
     KN_PARAM_ENUM(onehot_params, handle_unknown, "error", "error|ignore",
                   "a level not seen at fit: fail, or encode it as all zeros"),
+    KN_PARAM_ENUM(onehot_params, compact, "dense", "dense|compact",
+                  "dense: one numeric 0/1 column per level; compact: one categorical column "
+                  "marked one-hot (4 bytes a row; written out as the same 0/1 columns)"),
     KN_PARAM_END};
+
+/* Compact form: the column keeps one code per row, into the fitted levels in
+ * their sorted order ("nan" last when missing was seen at fit; unknown -> -1). */
+static kn_status onehot_compact(kn_frame *out, size_t pos, const enc_column *ec, const int64_t *m)
+{
+    kn_column *c = kn_frame_col(out, pos);
+    size_t rows = kn_frame_n_rows(out);
+    char *name = kn_strdup(kn_column_name(c));
+    if (!name) return KN_ERR_NOMEM;
+    kn_column *d;
+    kn_status e = kn_frame_insert_column(out, pos + 1, "\x01kiln-onehot", KN_COL_CATEGORICAL, &d);
+    for (size_t l = 0; e == KN_OK && l < ec->n + (size_t)ec->has_missing; l++) {
+        const char *level = l < ec->n ? ec->level[l] : "nan";
+        int32_t code;
+        e = kn_column_intern(d, level, strlen(level), &code);
+    }
+    if (e == KN_OK) {
+        kn_column_set_role(d, kn_column_role(c));
+        const int32_t *codes = kn_column_codes(c);
+        int32_t *dst = kn_column_codes(d);
+        for (size_t r = 0; r < rows; r++)
+            dst[r] = codes[r] < 0 ? (ec->has_missing ? (int32_t)ec->n : -1) : (int32_t)m[codes[r]];
+        e = kn_column_set_encoding(d, KN_ENC_ONEHOT);
+    }
+    if (e == KN_OK) e = kn_frame_remove_column(out, pos);
+    if (e == KN_OK) e = kn_frame_rename_column(out, pos, name);
+    kn_free(name);
+    return e;
+}
 
 static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
 {
@@ -257,6 +290,12 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
             }
         size_t width = ec->n + (size_t)ec->has_missing;
         kn_status e = KN_OK;
+        if (p->compact) {
+            e = onehot_compact(out, pos, ec, m);
+            kn_free(m);
+            if (e != KN_OK) return e;
+            continue;
+        }
         for (size_t l = 0; l < width && e == KN_OK; l++) {
             char name[2 * KN_PARAM_STR_MAX];
             snprintf(name, sizeof name, "%s_%s", kn_column_name(c),

@@ -7,6 +7,8 @@
 #include "kiln/mem.h"
 #include "kiln/step.h"
 
+#include <string.h>
+
 /* Fit `name` with the given "k=v" settings (NULL-terminated) on f and transform f. */
 static inline kn_frame *fit_transform(const char *name, const char *const *set, kn_frame *f)
 {
@@ -38,6 +40,30 @@ static inline kn_step *save_and_reload(kn_step *s)
 static inline double cell(kn_frame *f, size_t j, size_t i)
 {
     return kn_column_f64(kn_frame_col(f, j))[i];
+}
+
+/* Same columns (names, types) and cells (numbers bit for bit, categories by text). */
+static inline int frames_equal(kn_frame *a, kn_frame *b)
+{
+    if (kn_frame_n_rows(a) != kn_frame_n_rows(b) || kn_frame_n_cols(a) != kn_frame_n_cols(b))
+        return 0;
+    for (size_t j = 0; j < kn_frame_n_cols(a); j++) {
+        kn_column *x = kn_frame_col(a, j), *y = kn_frame_col(b, j);
+        if (strcmp(kn_column_name(x), kn_column_name(y)) || kn_column_type(x) != kn_column_type(y))
+            return 0;
+        for (size_t i = 0; i < kn_frame_n_rows(a); i++) {
+            if (kn_column_type(x) == KN_COL_NUMERIC) {
+                double u = kn_column_f64(x)[i], v = kn_column_f64(y)[i];
+                if (memcmp(&u, &v, sizeof u) != 0) return 0;
+            } else if (kn_column_type(x) == KN_COL_CATEGORICAL) {
+                int32_t u = kn_column_codes(x)[i], v = kn_column_codes(y)[i];
+                if ((u < 0) != (v < 0)) return 0;
+                if (u >= 0 && strcmp(kn_column_level(x, u, NULL), kn_column_level(y, v, NULL)))
+                    return 0;
+            }
+        }
+    }
+    return 1;
 }
 
 #endif

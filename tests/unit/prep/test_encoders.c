@@ -72,11 +72,58 @@ static void ordinal_codes_and_unknowns(void **state)
     kn_frame_free(test);
 }
 
+/* compact one-hot: one coded column that expands (and writes) exactly like the dense form */
+static void onehot_compact_expands_to_dense(void **state)
+{
+    (void)state;
+    kn_frame *train = read_as(".csv", "g,x\nb,1\na,2\n,3\nb,4\n");
+    kn_frame *test = read_as(".csv", "g,x\nc,1\na,2\n,3\n");
+    const char *dense[] = {"handle_unknown=ignore", NULL};
+    const char *compact[] = {"handle_unknown=ignore", "compact=compact", NULL};
+    kn_step *sd, *sc;
+    KN_CHECK(kn_step_new("onehot_encoder", &sd));
+    KN_CHECK(kn_step_new("onehot_encoder", &sc));
+    for (int i = 0; dense[i]; i++) KN_CHECK(kn_step_set(sd, dense[i]));
+    for (int i = 0; compact[i]; i++) KN_CHECK(kn_step_set(sc, compact[i]));
+    KN_CHECK(kn_step_fit(sd, train));
+    KN_CHECK(kn_step_fit(sc, train));
+    kn_frame *d, *c, *wide;
+    KN_CHECK(kn_step_transform(sd, test, &d));
+    KN_CHECK(kn_step_transform(sc, test, &c));
+    assert_int_equal(kn_frame_n_cols(c), 2);
+    kn_column *g = kn_frame_col(c, 0);
+    assert_int_equal(kn_column_encoding(g), KN_ENC_ONEHOT);
+    assert_int_equal(kn_column_n_levels(g), 3);  /* a, b, nan */
+    assert_int_equal(kn_column_codes(g)[0], -1); /* unknown 'c': all zeros */
+    assert_true(kn_frame_has_onehot(c) && !kn_frame_has_onehot(d));
+    KN_CHECK(kn_frame_expand_onehot(c, &wide));
+    assert_true(frames_equal(wide, d)); /* g_a, g_b, g_nan, x */
+    /* .kfr keeps the compact form */
+    const char *path = "/tmp/kiln-test-onehot.kfr";
+    KN_CHECK(kn_frame_write(c, path, NULL));
+    kn_frame *back;
+    KN_CHECK(kn_frame_read(path, NULL, &back, NULL));
+    remove(path);
+    assert_int_equal(kn_column_encoding(kn_frame_col(back, 0)), KN_ENC_ONEHOT);
+    assert_true(frames_equal(back, c));
+    KN_CHECK_FAILS(kn_column_set_encoding(kn_frame_col(back, 1), KN_ENC_ONEHOT), KN_ERR_TYPE,
+                   "only categorical columns can be one-hot");
+    kn_frame_free(back);
+    kn_frame_free(wide);
+    kn_frame_free(c);
+    kn_frame_free(d);
+    kn_step_free(sd);
+    kn_step_free(sc);
+    kn_frame_free(train);
+    kn_frame_free(test);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(onehot_layout_and_unknowns),
         cmocka_unit_test(ordinal_codes_and_unknowns),
+        cmocka_unit_test(onehot_compact_expands_to_dense),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,8 @@ static void spec_errors_name_the_place(void **state)
         {"sources: {a: {file: x}}\nframe: {from: b}\noutput: o\n", "'b' is not one of the sources"},
         {"sources: {a: {file: x}}\nframe: {join: [{with: a}]}\noutput: o\n",
          "a join needs with: and on:"},
-        {"sources: {a: {file: x}}\nframe: {join: [{with: a, on: [k], right_on: [p, q]}]}\noutput: o\n",
+        {"sources: {a: {file: x}}\nframe: {join: [{with: a, on: [k], right_on: [p, q]}]}\noutput: "
+         "o\n",
          "right_on lists more keys than on"},
         {"sources: {a: {group: a, by: [k], aggregate: {n: total v}}}\noutput: o\n",
          "aggregation 'total v' reads 'OP [COLUMN] [by ORDER]'"},

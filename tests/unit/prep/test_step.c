@@ -72,29 +72,6 @@ static void column_selection(void **state)
     kn_frame_free(f);
 }
 
-static int frames_equal(kn_frame *a, kn_frame *b)
-{
-    if (kn_frame_n_rows(a) != kn_frame_n_rows(b) || kn_frame_n_cols(a) != kn_frame_n_cols(b))
-        return 0;
-    for (size_t j = 0; j < kn_frame_n_cols(a); j++) {
-        kn_column *x = kn_frame_col(a, j), *y = kn_frame_col(b, j);
-        if (strcmp(kn_column_name(x), kn_column_name(y)) || kn_column_type(x) != kn_column_type(y))
-            return 0;
-        for (size_t i = 0; i < kn_frame_n_rows(a); i++) {
-            if (kn_column_type(x) == KN_COL_NUMERIC) {
-                double u = kn_column_f64(x)[i], v = kn_column_f64(y)[i];
-                if (memcmp(&u, &v, sizeof u) != 0) return 0;
-            } else if (kn_column_type(x) == KN_COL_CATEGORICAL) {
-                int32_t u = kn_column_codes(x)[i], v = kn_column_codes(y)[i];
-                if ((u < 0) != (v < 0)) return 0;
-                if (u >= 0 && strcmp(kn_column_level(x, u, NULL), kn_column_level(y, v, NULL)))
-                    return 0;
-            }
-        }
-    }
-    return 1;
-}
-
 /* Fit on train, save, load, transform new data: identical to the in-memory steps. */
 static void save_load_replays_exactly(void **state)
 {
