@@ -158,22 +158,22 @@ kn_status kn__column_reserve(kn_column *c, size_t cap)
 
 void kn__column_fill_missing(kn_column *c, size_t from, size_t to)
 {
-    for (size_t i = from; i < to; i++) {
-        switch (c->type) {
-        case KN_COL_NUMERIC:
-            c->f64[i] = NAN;
-            break;
-        case KN_COL_CATEGORICAL:
-            c->codes[i] = -1;
-            break;
-        case KN_COL_TIMESTAMP:
-            c->ts[i] = KN_TS_MISSING;
-            break;
-        case KN_COL_STRING:
+    switch (c->type) {
+    case KN_COL_NUMERIC:
+        for (size_t i = from; i < to; i++) c->f64[i] = NAN;
+        break;
+    case KN_COL_CATEGORICAL:
+        for (size_t i = from; i < to; i++) c->codes[i] = -1;
+        break;
+    case KN_COL_TIMESTAMP:
+        for (size_t i = from; i < to; i++) c->ts[i] = KN_TS_MISSING;
+        break;
+    case KN_COL_STRING:
+        for (size_t i = from; i < to; i++) {
             c->str_off[i] = -1;
             c->str_len[i] = 0;
-            break;
         }
+        break;
     }
 }
 
@@ -325,19 +325,51 @@ static kn_status copy_cell(kn_column *d, size_t dst_row, const kn_column *s, siz
     return KN_ERR_INTERNAL;
 }
 
-kn_status kn_frame_select_rows(const kn_frame *f, const size_t *rows, size_t n, kn_frame **out)
+/* Rows of src (all of them in order when rows is NULL) into dst, which has
+ * room for n rows; numbers, codes and times are gathered without first
+ * being set missing. */
+static kn_status gather(kn_column *dst, const kn_column *src, const size_t *rows, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (rows[i] >= f->n_rows)
-            return kn_fail(KN_ERR_RANGE, "row index %zu out of range (frame has %zu rows)", rows[i],
-                           f->n_rows);
+    switch (src->type) {
+    case KN_COL_NUMERIC:
+        if (!rows)
+            memcpy(dst->f64, src->f64, n * sizeof *dst->f64);
+        else
+            for (size_t i = 0; i < n; i++) dst->f64[i] = src->f64[rows[i]];
+        return KN_OK;
+    case KN_COL_CATEGORICAL:
+        if (!rows)
+            memcpy(dst->codes, src->codes, n * sizeof *dst->codes);
+        else
+            for (size_t i = 0; i < n; i++) dst->codes[i] = src->codes[rows[i]];
+        return KN_OK;
+    case KN_COL_TIMESTAMP:
+        if (!rows)
+            memcpy(dst->ts, src->ts, n * sizeof *dst->ts);
+        else
+            for (size_t i = 0; i < n; i++) dst->ts[i] = src->ts[rows[i]];
+        return KN_OK;
+    case KN_COL_STRING: {
+        kn__column_fill_missing(dst, 0, n);
+        kn_status s = KN_OK;
+        for (size_t i = 0; i < n && s == KN_OK; i++) s = copy_cell(dst, i, src, rows ? rows[i] : i);
+        return s;
+    }
+    }
+    return KN_ERR_INTERNAL;
+}
+
+/* kn_frame_select_rows, with rows == NULL meaning every row in order. */
+static kn_status select_rows(const kn_frame *f, const size_t *rows, size_t n, kn_frame **out)
+{
     kn_frame *g;
     if (kn_frame_new(&g) != KN_OK) return KN_ERR_NOMEM;
     kn_status s = KN_OK;
     for (size_t j = 0; j < f->n_cols && s == KN_OK; j++) {
         const kn_column *src = f->cols[j];
         kn_column *dst;
-        s = kn_frame_add_column(g, src->name, src->type, &dst);
+        s = kn__frame_add_unique(g, src->name, src->type, &dst);
+        if (s == KN_OK) s = kn__column_reserve(dst, n);
         if (s != KN_OK) break;
         dst->role = src->role;
         dst->encoding = src->encoding;
@@ -346,17 +378,9 @@ kn_status kn_frame_select_rows(const kn_frame *f, const size_t *rows, size_t n, 
             kn__dict_free(&dst->dict);
             s = kn__dict_copy(&dst->dict, &src->dict);
         }
+        if (s == KN_OK) s = gather(dst, src, rows, n);
     }
-    if (s == KN_OK) s = kn_frame_resize(g, n);
-    for (size_t j = 0; j < f->n_cols && s == KN_OK; j++) {
-        const kn_column *src = f->cols[j];
-        kn_column *dst = g->cols[j];
-        if (src->type == KN_COL_CATEGORICAL) {
-            for (size_t i = 0; i < n; i++) dst->codes[i] = src->codes[rows[i]];
-            continue;
-        }
-        for (size_t i = 0; i < n && s == KN_OK; i++) s = copy_cell(dst, i, src, rows[i]);
-    }
+    g->n_rows = n;
     if (s != KN_OK) {
         kn_frame_free(g);
         return s;
@@ -365,26 +389,32 @@ kn_status kn_frame_select_rows(const kn_frame *f, const size_t *rows, size_t n, 
     return KN_OK;
 }
 
+kn_status kn_frame_select_rows(const kn_frame *f, const size_t *rows, size_t n, kn_frame **out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] >= f->n_rows)
+            return kn_fail(KN_ERR_RANGE, "row index %zu out of range (frame has %zu rows)", rows[i],
+                           f->n_rows);
+    return select_rows(f, rows, n, out);
+}
+
+kn_status kn_frame_copy(const kn_frame *f, kn_frame **out)
+{
+    return select_rows(f, NULL, f->n_rows, out);
+}
+
 kn_status kn_frame_select_cols(const kn_frame *f, const size_t *cols, size_t n, kn_frame **out)
 {
     for (size_t i = 0; i < n; i++)
         if (cols[i] >= f->n_cols)
             return kn_fail(KN_ERR_RANGE, "column index %zu out of range (frame has %zu columns)",
                            cols[i], f->n_cols);
-    size_t *all = kn_malloc((f->n_rows ? f->n_rows : 1) * sizeof *all);
-    if (!all) return KN_ERR_NOMEM;
-    for (size_t i = 0; i < f->n_rows; i++) all[i] = i;
-    kn_frame view = {f->n_rows, n, n, NULL};
     kn_column **picked = kn_malloc((n ? n : 1) * sizeof *picked);
-    if (!picked) {
-        kn_free(all);
-        return KN_ERR_NOMEM;
-    }
+    if (!picked) return KN_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) picked[i] = f->cols[cols[i]];
-    view.cols = picked;
-    kn_status s = kn_frame_select_rows(&view, all, f->n_rows, out);
+    kn_frame view = {f->n_rows, n, n, picked};
+    kn_status s = select_rows(&view, NULL, f->n_rows, out);
     kn_free(picked);
-    kn_free(all);
     return s;
 }
 

@@ -77,7 +77,9 @@ static kn_status fit_numeric(const imputer_params *p, kn_column *c, size_t rows,
 {
     double *v;
     size_t k;
-    if (kn__sorted_values(c, rows, &v, &k) != KN_OK) return KN_ERR_NOMEM;
+    kn_status e = p->strategy == IMP_MOST_FREQUENT ? kn__sorted_values(c, rows, &v, &k)
+                                                   : kn__present_values(c, rows, &v, &k);
+    if (e != KN_OK) return KN_ERR_NOMEM;
     *had_missing = k < rows;
     double sum = 0;
     switch (p->strategy) {
@@ -86,7 +88,7 @@ static kn_status fit_numeric(const imputer_params *p, kn_column *c, size_t rows,
         *fill = k ? sum / (double)k : NAN;
         break;
     case IMP_MEDIAN:
-        *fill = kn__quantile_sorted(v, k, 0.5);
+        *fill = kn__quantile_select(v, k, 0.5);
         break;
     case IMP_MOST_FREQUENT:
         *fill = mode_sorted(v, k);

@@ -36,6 +36,11 @@ void kn__order_desc(const size_t *cols, size_t n, size_t *order);
 /* Non-missing values of a numeric column, sorted ascending, into a new array
  * (kn_free); *n receives their count. */
 kn_status kn__sorted_values(kn_column *c, size_t rows, double **out, size_t *n);
+/* The same without sorting, in the column's order. */
+kn_status kn__present_values(kn_column *c, size_t rows, double **out, size_t *n);
+/* Quantile q of unsorted values (reordered in place): equal to
+ * kn__quantile_sorted on the sorted values, in linear expected time. */
+double kn__quantile_select(double *v, size_t n, double q);
 /* Quantile q in [0, 1] of sorted values, linear interpolation (numpy's default). */
 double kn__quantile_sorted(const double *v, size_t n, double q);
 /* Sum in NumPy's order (blocks of 128 in eight lanes, halves above that), so

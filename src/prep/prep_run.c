@@ -152,7 +152,6 @@ static kn_status apply_since(run *w, size_t i, kn_frame **f, kn_prep_source_repo
 }
 
 static kn_status get_source(run *w, size_t i, const kn_frame **out);
-static kn_status copy_frame(const kn_frame *f, kn_frame **out);
 
 static kn_status read_kind(run *w, size_t i, kn_frame **out, kn_read_report *rep)
 {
@@ -213,7 +212,7 @@ static kn_status get_source(run *w, size_t i, const kn_frame **out)
         const kn_frame *fb;
         size_t k = source_index(w->s, src->fallback);
         e = get_source(w, k, &fb);
-        if (e == KN_OK) e = copy_frame(fb, &f);
+        if (e == KN_OK) e = kn_frame_copy(fb, &f);
         kn_free(rep->used);
         rep->used = kn_strdup(src->fallback);
     } else if (e != KN_OK && !strstr(kn_last_error(), src->name))
@@ -230,23 +229,13 @@ static kn_status get_source(run *w, size_t i, const kn_frame **out)
     return KN_OK;
 }
 
-static kn_status copy_frame(const kn_frame *f, kn_frame **out)
-{
-    size_t n = kn_frame_n_rows(f), *all = kn_malloc((n ? n : 1) * sizeof *all);
-    if (!all) return KN_ERR_NOMEM;
-    for (size_t r = 0; r < n; r++) all[r] = r;
-    kn_status e = kn_frame_select_rows(f, all, n, out);
-    kn_free(all);
-    return e;
-}
-
 static kn_status combine(run *w, kn_frame **out)
 {
     const kn_prep_spec *s = w->s;
     const kn_frame *base;
     kn_status e = get_source(w, source_index(s, s->from), &base);
     kn_frame *f = NULL;
-    if (e == KN_OK) e = copy_frame(base, &f);
+    if (e == KN_OK) e = kn_frame_copy(base, &f);
     for (size_t u = 0; e == KN_OK && u < s->n_unions; u++) {
         const kn_frame *more;
         e = get_source(w, source_index(s, s->unions[u]), &more);

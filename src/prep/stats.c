@@ -5,13 +5,20 @@
 #include <math.h>
 #include <stdlib.h>
 
+static void swap_d(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-kn_status kn__sorted_values(kn_column *c, size_t rows, double **out, size_t *n)
+kn_status kn__present_values(kn_column *c, size_t rows, double **out, size_t *n)
 {
     const double *x = kn_column_f64(c);
     double *v = kn_malloc((rows ? rows : 1) * sizeof *v);
@@ -19,10 +26,16 @@ kn_status kn__sorted_values(kn_column *c, size_t rows, double **out, size_t *n)
     size_t k = 0;
     for (size_t i = 0; i < rows; i++)
         if (!isnan(x[i])) v[k++] = x[i];
-    qsort(v, k, sizeof *v, cmp_double);
     *out = v;
     *n = k;
     return KN_OK;
+}
+
+kn_status kn__sorted_values(kn_column *c, size_t rows, double **out, size_t *n)
+{
+    kn_status e = kn__present_values(c, rows, out, n);
+    if (e == KN_OK) qsort(*out, *n, sizeof **out, cmp_double);
+    return e;
 }
 
 double kn__quantile_sorted(const double *v, size_t n, double q)
@@ -117,4 +130,52 @@ double kn__pairwise_sum(const double *v, size_t n)
     size_t half = n / 2;
     half -= half % 8;
     return kn__pairwise_sum(v, half) + kn__pairwise_sum(v + half, n - half);
+}
+
+/* Rearrange v so that v[k] is the k-th smallest, smaller-or-equal values
+ * before it and greater-or-equal after (quickselect, median-of-three pivots). */
+static void nth_element(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        /* order v[lo], v[mid], v[hi]; the median becomes the pivot */
+        if (v[mid] < v[lo]) swap_d(&v[mid], &v[lo]);
+        if (v[hi] < v[lo]) swap_d(&v[hi], &v[lo]);
+        if (v[hi] < v[mid]) swap_d(&v[hi], &v[mid]);
+        double pivot = v[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                swap_d(&v[i], &v[j]);
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return; /* between j and i: equal to the pivot */
+    }
+}
+
+double kn__quantile_select(double *v, size_t n, double q)
+{
+    if (!n) return NAN;
+    double pos = q * (double)(n - 1);
+    size_t lo = (size_t)pos;
+    nth_element(v, n, lo);
+    double a = v[lo], b = a;
+    if (lo + 1 < n) {
+        b = v[lo + 1];
+        for (size_t i = lo + 2; i < n; i++)
+            if (v[i] < b) b = v[i];
+    }
+    double t = pos - (double)lo, d = b - a;
+    return t >= 0.5 ? b - d * (1 - t) : a + d * t; /* as kn__quantile_sorted */
 }

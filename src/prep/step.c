@@ -170,9 +170,8 @@ kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out
         return kn_fail(KN_ERR_INVALID, "step '%s' is not fitted; call fit on training data first",
                        s->comp->name);
     size_t *cols = kn_malloc((s->n ? s->n : 1) * sizeof *cols);
-    size_t *all = kn_malloc((kn_frame_n_cols(in) + 1) * sizeof *all);
     kn_frame *copy = NULL;
-    kn_status st = cols && all ? KN_OK : KN_ERR_NOMEM;
+    kn_status st = cols ? KN_OK : KN_ERR_NOMEM;
     for (size_t i = 0; i < s->n && st == KN_OK; i++) {
         if (kn_frame_find(in, s->names[i], &cols[i]) != KN_OK)
             st = kn_fail(KN_ERR_NOT_FOUND,
@@ -183,12 +182,10 @@ kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out
                          s->comp->name, s->names[i], kn_col_type_name(s->types[i]),
                          kn_col_type_name(kn_column_type(kn_frame_col(in, cols[i]))));
     }
-    for (size_t j = 0; j < kn_frame_n_cols(in) && st == KN_OK; j++) all[j] = j;
-    if (st == KN_OK) st = kn_frame_select_cols(in, all, kn_frame_n_cols(in), &copy);
+    if (st == KN_OK) st = kn_frame_copy(in, &copy);
     const kn_step_vt *vt = s->comp->vt;
     if (st == KN_OK) st = vt->transform(s, copy, cols, s->n);
     kn_free(cols);
-    kn_free(all);
     if (st != KN_OK) {
         kn_frame_free(copy);
         return st;

@@ -1,5 +1,7 @@
 /* prep: simple_imputer on numeric and categorical columns. */
 #include "prep_util.h"
+#include "prep/prep-impl.h"
+#include "kiln/rng.h"
 
 #include <math.h>
 
@@ -55,9 +57,45 @@ static void categorical_and_all_missing(void **state)
     kn_frame_free(f);
 }
 
+static int cmp_d(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Selection gives the same quantiles as sorting, with ties, runs and tiny arrays. */
+static void quantile_select_equals_sorted(void **state)
+{
+    (void)state;
+    kn_rng rng;
+    kn_rng_init(&rng, 7);
+    for (int trial = 0; trial < 400; trial++) {
+        size_t n = 1 + kn_rng_below(&rng, trial < 200 ? 12 : 3000);
+        double *a = kn_malloc(n * sizeof *a), *b = kn_malloc(n * sizeof *b);
+        int kind = trial % 4;
+        for (size_t i = 0; i < n; i++)
+            a[i] = kind == 0   ? kn_rng_uniform(&rng)
+                   : kind == 1 ? (double)kn_rng_below(&rng, 5) /* many ties */
+                   : kind == 2 ? (double)i                     /* sorted */
+                               : (double)(n - i);              /* reversed */
+        double qs[] = {0, 0.1, 0.25, 0.5, 0.75, 0.9, 1};
+        for (size_t k = 0; k < 7; k++) {
+            memcpy(b, a, n * sizeof *a);
+            double want;
+            qsort(b, n, sizeof *b, cmp_d);
+            want = kn__quantile_sorted(b, n, qs[k]);
+            memcpy(b, a, n * sizeof *a);
+            assert_true(kn__quantile_select(b, n, qs[k]) == want);
+        }
+        kn_free(a);
+        kn_free(b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(quantile_select_equals_sorted),
         cmocka_unit_test(numeric_strategies),
         cmocka_unit_test(categorical_and_all_missing),
     };
