@@ -34,13 +34,14 @@ static void die(const char *what)
 
 static kn_frame *run_chain(const kn_frame *f, const char *mode)
 {
-    static const char *num = "columns=f0,f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f11,f12,f13,f14,f15,f16,f17";
+    static const char *num =
+        "columns=f0,f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f11,f12,f13,f14,f15,f16,f17";
     char compact[64];
     snprintf(compact, sizeof compact, "compact=%s", mode);
-    const char *specs[3][4] = {{"simple_imputer", num, "strategy=median", NULL},
-                               {"standard_scaler", num, NULL, NULL},
-                               {"onehot_encoder", "columns=cat_a,cat_b", "handle_unknown=ignore",
-                                compact}};
+    const char *specs[3][4] = {
+        {"simple_imputer", num, "strategy=median", NULL},
+        {"standard_scaler", num, NULL, NULL},
+        {"onehot_encoder", "columns=cat_a,cat_b", "handle_unknown=ignore", compact}};
     const kn_frame *in = f;
     kn_frame *cur = NULL;
     for (int k = 0; k < 3; k++) {
@@ -49,7 +50,8 @@ static kn_frame *run_chain(const kn_frame *f, const char *mode)
         for (int p = 1; p < 4 && specs[k][p]; p++)
             if (kn_step_set(s, specs[k][p]) != KN_OK) die(specs[k][p]);
         kn_frame *out;
-        if (kn_step_fit(s, in) != KN_OK || kn_step_transform(s, in, &out) != KN_OK) die(specs[k][0]);
+        if (kn_step_fit(s, in) != KN_OK || kn_step_transform(s, in, &out) != KN_OK)
+            die(specs[k][0]);
         kn_step_free(s);
         kn_frame_free(cur);
         cur = out;

@@ -45,18 +45,22 @@ typedef struct kn_step_vt {
 
 /* Parameters every step has, first in its params struct. */
 typedef struct kn_step_common {
-    char columns[KN_PARAM_STR_MAX]; /* comma-separated; "" = every numeric feature */
+    /* comma-separated: names, "type:T" (feature columns of type T), "match:REGEX"
+     * (feature columns whose name matches), each with a leading '-' to take
+     * columns out; "" = every feature column of the step's default type */
+    char columns[KN_PARAM_STR_MAX];
 } kn_step_common;
 
 #define KN_STEP_COMMON_PARAMS(T)                                                                   \
     {                                                                                              \
         "columns", KN_PARAM_T_STRING, offsetof(T, common.columns), "", 0, 0, NULL,                 \
-            "columns to transform, comma-separated (default: every numeric feature)"               \
+            "columns: names, type:T, match:REGEX, -X to exclude (default: every numeric feature)"  \
     }
 #define KN_STEP_COMMON_PARAMS_CATEGORICAL(T)                                                       \
     {                                                                                              \
         "columns", KN_PARAM_T_STRING, offsetof(T, common.columns), "", 0, 0, NULL,                 \
-            "columns to transform, comma-separated (default: every categorical feature)"           \
+            "columns: names, type:T, match:REGEX, -X to exclude (default: every categorical "      \
+            "feature)"                                                                             \
     }
 
 /* Returns a new unfitted step with default parameters; free with kn_step_free(). */

@@ -5,6 +5,7 @@
 #include "kiln/registry.h"
 
 #include <stdio.h>
+#include <regex.h>
 #include <string.h>
 
 struct kn_step {
@@ -95,38 +96,86 @@ void kn_step_set_state(kn_step *s, void *state)
     s->state = state;
 }
 
-/* Indices of the columns named in `spec` (comma-separated), or of every
- * feature column of the default type when spec is empty. */
+/* Add (or, with `remove`, take out) the feature columns one selector picks:
+ * "type:T" (every feature column of type T) or "match:REGEX" (names matching). */
+static kn_status apply_selector(const char *step, const char *sel, int remove, const kn_frame *x,
+                                size_t *v, size_t *k)
+{
+    kn_col_type want = KN_COL_NUMERIC;
+    regex_t re;
+    int by_type = !strncmp(sel, "type:", 5);
+    if (by_type && kn_col_type_parse(sel + 5, &want) != KN_OK)
+        return kn_fail(KN_ERR_INVALID,
+                       "step '%s': columns: '%s' names no type (numeric, "
+                       "categorical, string, timestamp)",
+                       step, sel);
+    if (!by_type && regcomp(&re, sel + 6, REG_EXTENDED | REG_NOSUB) != 0)
+        return kn_fail(KN_ERR_INVALID, "step '%s': columns: '%s' is not a valid regex", step, sel);
+    for (size_t j = 0; j < kn_frame_n_cols(x); j++) {
+        kn_column *c = kn_frame_col(x, j);
+        if (kn_column_role(c) != KN_ROLE_FEATURE) continue;
+        int hit =
+            by_type ? kn_column_type(c) == want : regexec(&re, kn_column_name(c), 0, NULL, 0) == 0;
+        if (!hit) continue;
+        size_t at = 0;
+        while (at < *k && v[at] != j) at++;
+        if (remove && at < *k) {
+            memmove(v + at, v + at + 1, (*k - at - 1) * sizeof *v);
+            (*k)--;
+        } else if (!remove && at == *k)
+            v[(*k)++] = j;
+    }
+    if (!by_type) regfree(&re);
+    return KN_OK;
+}
+
+/* Indices of the columns `spec` picks, or of every feature column of the
+ * default type when spec is empty. spec is comma-separated: column names,
+ * "type:T", "match:REGEX", each of them prefixed with '-' to take columns out. */
 static kn_status select_columns(const char *step, const char *spec, kn_col_type type,
                                 const kn_frame *x, size_t **cols, size_t *n)
 {
     size_t cap = kn_frame_n_cols(x) + 1, k = 0;
     size_t *v = kn_malloc(cap * sizeof *v);
     if (!v) return KN_ERR_NOMEM;
+    kn_status e = KN_OK;
     if (!spec[0]) {
         for (size_t j = 0; j < kn_frame_n_cols(x); j++) {
             kn_column *c = kn_frame_col(x, j);
             if (kn_column_type(c) == type && kn_column_role(c) == KN_ROLE_FEATURE) v[k++] = j;
         }
-    } else {
-        for (const char *p = spec; *p;) {
-            const char *comma = strchr(p, ',');
-            size_t len = comma ? (size_t)(comma - p) : strlen(p);
-            char name[KN_PARAM_STR_MAX];
-            memcpy(name, p, len);
-            name[len] = '\0';
-            size_t j;
-            if (kn_frame_find(x, name, &j) != KN_OK) {
-                kn_free(v);
-                return kn_fail_prefix(KN_ERR_NOT_FOUND, "step '%s': columns: ", step);
-            }
-            if (k == cap) {
-                kn_free(v);
-                return kn_fail(KN_ERR_INVALID, "step '%s': columns lists a column twice", step);
-            }
-            v[k++] = j;
-            p += len + (comma ? 1 : 0);
+    }
+    for (const char *p = spec; *p && e == KN_OK;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char name[KN_PARAM_STR_MAX];
+        memcpy(name, p, len);
+        name[len] = '\0';
+        p += len + (comma ? 1 : 0);
+        int remove = name[0] == '-';
+        const char *sel = name + remove;
+        if (!strncmp(sel, "type:", 5) || !strncmp(sel, "match:", 6)) {
+            e = apply_selector(step, sel, remove, x, v, &k);
+            continue;
         }
+        size_t j;
+        if (kn_frame_find(x, sel, &j) != KN_OK) {
+            e = kn_fail_prefix(KN_ERR_NOT_FOUND, "step '%s': columns: ", step);
+            break;
+        }
+        size_t at = 0;
+        while (at < k && v[at] != j) at++;
+        if (remove && at < k) {
+            memmove(v + at, v + at + 1, (k - at - 1) * sizeof *v);
+            k--;
+        } else if (!remove && at < k)
+            e = kn_fail(KN_ERR_INVALID, "step '%s': columns lists '%s' twice", step, sel);
+        else if (!remove)
+            v[k++] = j;
+    }
+    if (e != KN_OK) {
+        kn_free(v);
+        return e;
     }
     *cols = v;
     *n = k;

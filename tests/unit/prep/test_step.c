@@ -68,6 +68,39 @@ static void column_selection(void **state)
     KN_CHECK_FAILS(kn_step_fit(s, f), KN_ERR_NOT_FOUND, "columns: no column named 'zz'");
     KN_CHECK(kn_step_set(s, "columns=c"));
     KN_CHECK_FAILS(kn_step_fit(s, f), KN_ERR_TYPE, "column 'c' is categorical");
+    KN_CHECK(kn_step_set(s, "columns=b,b"));
+    KN_CHECK_FAILS(kn_step_fit(s, f), KN_ERR_INVALID, "columns lists 'b' twice");
+    KN_CHECK(kn_step_set(s, "columns=type:decimal"));
+    KN_CHECK_FAILS(kn_step_fit(s, f), KN_ERR_INVALID, "'type:decimal' names no type");
+    /* selectors: by type and by pattern, with exclusions; the target is never picked */
+    const char *sel[][2] = {{"type:numeric", "ab"},
+                            {"type:numeric,-a", "b"},
+                            {"match:^[ab]$", "ab"},
+                            {"match:.,-match:^a", "bc"},
+                            {"b,type:categorical", "bc"}};
+    for (size_t k = 0; k < 5; k++) {
+        char set[64];
+        snprintf(set, sizeof set, "columns=%s", sel[k][0]);
+        kn_step *d;
+        KN_CHECK(kn_step_new("drop_constant", &d));
+        KN_CHECK(kn_step_set(d, set));
+        KN_CHECK(kn_step_set(d, "min_share=0.5")); /* every column is "constant" enough */
+        KN_CHECK(kn_step_fit(d, f));
+        kn_frame *o;
+        KN_CHECK(kn_step_transform(d, f, &o));
+        /* the columns left are those not selected */
+        char left[8] = "", *w = left;
+        for (size_t c = 0; c < kn_frame_n_cols(o); c++)
+            *w++ = kn_column_name(kn_frame_col(o, c))[0];
+        *w = '\0';
+        char want[8] = "", *q = want;
+        for (const char *x = "abcy"; *x; x++)
+            if (!strchr(sel[k][1], *x)) *q++ = *x;
+        *q = '\0';
+        if (strcmp(left, want)) fail_msg("%s: left %s, want %s", sel[k][0], left, want);
+        kn_frame_free(o);
+        kn_step_free(d);
+    }
     kn_step_free(s);
     kn_frame_free(f);
 }
