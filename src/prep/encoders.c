@@ -6,7 +6,11 @@
  *                    "<column>_<level>", plus "<column>_nan" when the column
  *                    had missing cells at fit; an unknown level (or a missing
  *                    cell never seen at fit) is an error, or all zeros with
- *                    handle_unknown=ignore. */
+ *                    handle_unknown=ignore. With min_frequency, levels seen
+ *                    fewer times (a count, or a share of the rows when below
+ *                    1) share one "<column>_infrequent" column, last; unknown
+ *                    levels go there too with handle_unknown=ignore (sklearn's
+ *                    infrequent_if_exist). */
 #include "kiln/mem.h"
 #include "kiln/step.h"
 #include "prep/prep-impl.h"
@@ -20,7 +24,11 @@ typedef struct enc_column {
     size_t n;     /* levels */
     char **level; /* sorted */
     int has_missing;
+    size_t n_rare; /* infrequent levels (one-hot with min_frequency), sorted */
+    char **rare;
 } enc_column;
+
+#define RARE_CODE (-2) /* level_map's answer for an infrequent level */
 
 typedef struct enc_state {
     size_t n;
@@ -34,6 +42,8 @@ static void enc_free(void *p)
     for (size_t i = 0; i < s->n; i++) {
         for (size_t l = 0; l < s->cols[i].n; l++) kn_free(s->cols[i].level[l]);
         kn_free(s->cols[i].level);
+        for (size_t l = 0; l < s->cols[i].n_rare; l++) kn_free(s->cols[i].rare[l]);
+        kn_free(s->cols[i].rare);
     }
     kn_free(s->cols);
     kn_free(s);
@@ -103,6 +113,22 @@ static kn_status enc_save(const kn_step *st, kn_wbuf *w)
         kn_wbuf_u32(w, (uint32_t)s->cols[i].has_missing);
         kn_wbuf_u64(w, s->cols[i].n);
         for (size_t l = 0; l < s->cols[i].n; l++) kn_wbuf_str(w, s->cols[i].level[l]);
+        kn_wbuf_u64(w, s->cols[i].n_rare);
+        for (size_t l = 0; l < s->cols[i].n_rare; l++) kn_wbuf_str(w, s->cols[i].rare[l]);
+    }
+    return KN_OK;
+}
+
+/* count sorted, unique level strings into v (*n counts those read). */
+static kn_status read_levels(kn_rbuf *r, size_t count, char **v, size_t *n)
+{
+    for (size_t l = 0; l < count; l++) {
+        kn_status e = kn_rbuf_str(r, &v[l]);
+        if (e != KN_OK) return e;
+        *n = l + 1;
+        /* transform binary-searches the levels: they must be sorted and unique */
+        if (!v[l] || (l && strcmp(v[l - 1], v[l]) >= 0))
+            return kn_fail(KN_ERR_CORRUPT, "%s: encoder levels out of order", r->what);
     }
     return KN_OK;
 }
@@ -125,14 +151,10 @@ static kn_status enc_load(kn_step *st, kn_rbuf *r, size_t n)
         ec->has_missing = had != 0;
         if (e == KN_OK) e = kn_rbuf_count(r, 8, &count);
         if (e == KN_OK && !(ec->level = kn_calloc(count + 1, sizeof *ec->level))) e = KN_ERR_NOMEM;
-        for (size_t l = 0; l < count && e == KN_OK; l++) {
-            e = kn_rbuf_str(r, &ec->level[l]);
-            if (e != KN_OK) break;
-            ec->n = l + 1;
-            /* transform binary-searches the levels: they must be sorted and unique */
-            if (!ec->level[l] || (l && strcmp(ec->level[l - 1], ec->level[l]) >= 0))
-                e = kn_fail(KN_ERR_CORRUPT, "%s: encoder levels out of order", r->what);
-        }
+        e = e == KN_OK ? read_levels(r, count, ec->level, &ec->n) : e;
+        if (e == KN_OK) e = kn_rbuf_count(r, 8, &count);
+        if (e == KN_OK && !(ec->rare = kn_calloc(count + 1, sizeof *ec->rare))) e = KN_ERR_NOMEM;
+        e = e == KN_OK ? read_levels(r, count, ec->rare, &ec->n_rare) : e;
     }
     if (e != KN_OK) {
         enc_free(s);
@@ -152,7 +174,10 @@ static kn_status level_map(const enc_column *ec, kn_column *c, int64_t **out)
     for (size_t l = 0; l < n_levels; l++) {
         const char *t = kn_column_level(c, (int32_t)l, NULL);
         char **hit = bsearch(&t, ec->level, ec->n, sizeof *ec->level, cmp_str);
-        m[l] = hit ? hit - ec->level : -1;
+        m[l] = hit ? hit - ec->level
+               : ec->n_rare && bsearch(&t, ec->rare, ec->n_rare, sizeof *ec->rare, cmp_str)
+                   ? RARE_CODE
+                   : -1;
     }
     *out = m;
     return KN_OK;
@@ -230,6 +255,7 @@ typedef struct onehot_params {
     kn_step_common common;
     int handle_unknown;
     int compact;
+    double min_frequency;
 } onehot_params;
 
 static const kn_param_def onehot_defs[] = {
@@ -239,11 +265,68 @@ static const kn_param_def onehot_defs[] = {
     KN_PARAM_ENUM(onehot_params, compact, "dense", "dense|compact",
                   "dense: one numeric 0/1 column per level; compact: one categorical column "
                   "marked one-hot (4 bytes a row; written out as the same 0/1 columns)"),
+    KN_PARAM_DOUBLE(onehot_params, min_frequency, "0", 0, 1e15,
+                    "levels seen fewer times (a count; below 1: a share of the rows) share one "
+                    "'<column>_infrequent' column (0: off)"),
     KN_PARAM_END};
+
+/* Move levels seen fewer than the threshold times at fit into ec->rare. */
+static kn_status split_rare(const onehot_params *p, kn_column *c, size_t rows, enc_column *ec)
+{
+    double threshold = p->min_frequency >= 1 ? p->min_frequency : p->min_frequency * (double)rows;
+    int64_t *m;
+    size_t *count = kn_calloc(ec->n + 1, sizeof *count);
+    if (!count || level_map(ec, c, &m) != KN_OK) {
+        kn_free(count);
+        return KN_ERR_NOMEM;
+    }
+    const int32_t *codes = kn_column_codes(c);
+    for (size_t r = 0; r < rows; r++)
+        if (codes[r] >= 0 && m[codes[r]] >= 0) count[m[codes[r]]]++;
+    kn_free(m);
+    if (!(ec->rare = kn_calloc(ec->n + 1, sizeof *ec->rare))) {
+        kn_free(count);
+        return KN_ERR_NOMEM;
+    }
+    size_t kept = 0;
+    for (size_t l = 0; l < ec->n; l++) {
+        if ((double)count[l] < threshold)
+            ec->rare[ec->n_rare++] = ec->level[l];
+        else
+            ec->level[kept++] = ec->level[l];
+    }
+    ec->n = kept;
+    kn_free(count);
+    return KN_OK;
+}
+
+static kn_status onehot_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
+{
+    kn_status e = enc_fit(st, x, cols, n);
+    const onehot_params *p = kn_step_params(st);
+    if (e != KN_OK || p->min_frequency <= 0) return e;
+    enc_state *s = (enc_state *)kn_step_state(st);
+    for (size_t i = 0; i < n && e == KN_OK; i++)
+        e = split_rare(p, kn_frame_col(x, cols[i]), kn_frame_n_rows(x), &s->cols[i]);
+    return e;
+}
+
+/* The output index of a cell: a fitted level, the missing column, the
+ * infrequent column, or -1 (all zeros). */
+static int64_t onehot_index(const onehot_params *p, const enc_column *ec, const int64_t *m,
+                            int32_t code)
+{
+    int64_t rare = (int64_t)ec->n + ec->has_missing;
+    if (code < 0) return ec->has_missing ? (int64_t)ec->n : -1;
+    if (m[code] >= 0) return m[code];
+    if (m[code] == RARE_CODE || (p->handle_unknown && ec->n_rare)) return rare;
+    return -1;
+}
 
 /* Compact form: the column keeps one code per row, into the fitted levels in
  * their sorted order ("nan" last when missing was seen at fit; unknown -> -1). */
-static kn_status onehot_compact(kn_frame *out, size_t pos, const enc_column *ec, const int64_t *m)
+static kn_status onehot_compact(const onehot_params *p, kn_frame *out, size_t pos,
+                                const enc_column *ec, const int64_t *m)
 {
     kn_column *c = kn_frame_col(out, pos);
     size_t rows = kn_frame_n_rows(out);
@@ -251,8 +334,10 @@ static kn_status onehot_compact(kn_frame *out, size_t pos, const enc_column *ec,
     if (!name) return KN_ERR_NOMEM;
     kn_column *d;
     kn_status e = kn_frame_insert_column(out, pos + 1, "\x01kiln-onehot", KN_COL_CATEGORICAL, &d);
-    for (size_t l = 0; e == KN_OK && l < ec->n + (size_t)ec->has_missing; l++) {
-        const char *level = l < ec->n ? ec->level[l] : "nan";
+    for (size_t l = 0; e == KN_OK && l < ec->n + (size_t)ec->has_missing + (ec->n_rare > 0); l++) {
+        const char *level = l < ec->n                       ? ec->level[l]
+                            : l == ec->n && ec->has_missing ? "nan"
+                                                            : "infrequent";
         int32_t code;
         e = kn_column_intern(d, level, strlen(level), &code);
     }
@@ -260,8 +345,7 @@ static kn_status onehot_compact(kn_frame *out, size_t pos, const enc_column *ec,
         kn_column_set_role(d, kn_column_role(c));
         const int32_t *codes = kn_column_codes(c);
         int32_t *dst = kn_column_codes(d);
-        for (size_t r = 0; r < rows; r++)
-            dst[r] = codes[r] < 0 ? (ec->has_missing ? (int32_t)ec->n : -1) : (int32_t)m[codes[r]];
+        for (size_t r = 0; r < rows; r++) dst[r] = (int32_t)onehot_index(p, ec, m, codes[r]);
         e = kn_column_set_encoding(d, KN_ENC_ONEHOT);
     }
     if (e == KN_OK) e = kn_frame_remove_column(out, pos);
@@ -284,14 +368,14 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
         if (level_map(ec, c, &m) != KN_OK) return KN_ERR_NOMEM;
         const int32_t *codes = kn_column_codes(c);
         for (size_t r = 0; r < rows && !p->handle_unknown; r++)
-            if ((codes[r] < 0 && !ec->has_missing) || (codes[r] >= 0 && m[codes[r]] < 0)) {
+            if ((codes[r] < 0 && !ec->has_missing) || (codes[r] >= 0 && m[codes[r]] == -1)) {
                 kn_free(m);
                 return unknown_error(st, c, r);
             }
-        size_t width = ec->n + (size_t)ec->has_missing;
+        size_t width = ec->n + (size_t)ec->has_missing + (ec->n_rare > 0);
         kn_status e = KN_OK;
         if (p->compact) {
-            e = onehot_compact(out, pos, ec, m);
+            e = onehot_compact(p, out, pos, ec, m);
             kn_free(m);
             if (e != KN_OK) return e;
             continue;
@@ -299,16 +383,15 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
         for (size_t l = 0; l < width && e == KN_OK; l++) {
             char name[2 * KN_PARAM_STR_MAX];
             snprintf(name, sizeof name, "%s_%s", kn_column_name(c),
-                     l < ec->n ? ec->level[l] : "nan");
+                     l < ec->n                       ? ec->level[l]
+                     : l == ec->n && ec->has_missing ? "nan"
+                                                     : "infrequent");
             kn_column *d;
             e = kn_frame_insert_column(out, pos + 1 + l, name, KN_COL_NUMERIC, &d);
             if (e != KN_OK) break;
             kn_column_set_role(d, kn_column_role(c));
             double *x = kn_column_f64(d);
-            for (size_t r = 0; r < rows; r++) {
-                int32_t code = codes[r];
-                x[r] = code < 0 ? (l == ec->n ? 1 : 0) : (m[code] == (int64_t)l ? 1 : 0);
-            }
+            for (size_t r = 0; r < rows; r++) x[r] = onehot_index(p, ec, m, codes[r]) == (int64_t)l;
         }
         kn_free(m);
         if (e == KN_OK) e = kn_frame_remove_column(out, pos);
@@ -318,7 +401,7 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
 }
 
 static const kn_step_vt onehot_vt = {
-    KN_COL_CATEGORICAL, enc_fit, onehot_transform, enc_free, enc_save, enc_load, 0};
+    KN_COL_CATEGORICAL, onehot_fit, onehot_transform, enc_free, enc_save, enc_load, 0};
 
 const kn_component kn__ordinal_encoder = {KN_COMP_STEP,
                                           "ordinal_encoder",

@@ -53,4 +53,32 @@ assert np.array_equal(np.isnan(got), np.isnan(want)) and np.array_equal(np.nan_t
 print("ordinal_encoder  identical to OrdinalEncoder")
 PY
 
-echo "2 passed, 0 failed"
+# rare levels folded into one column (sklearn's min_frequency with
+# handle_unknown=infrequent_if_exist), as a count and as a share of the rows;
+# unknown levels at transform go to the infrequent column; the compact form
+# writes the same columns.
+for mf in 40 0.01; do
+    "$KILN" -q prep "$W/cats.csv" "$W/rare.csv" --step "onehot_encoder:min_frequency=$mf;handle_unknown=ignore" --save "$W/rare.kst"
+    "$KILN" -q prep "$W/cats.csv" "$W/rare_compact.csv" --step "onehot_encoder:min_frequency=$mf;handle_unknown=ignore;compact=compact"
+    cmp -s "$W/rare.csv" "$W/rare_compact.csv" || { echo "FAIL: compact rare one-hot differs" >&2; exit 1; }
+    head -1 "$W/cats.csv" > "$W/new.csv"
+    sed -n '2,40p' "$W/cats.csv" | awk -F, 'BEGIN{OFS=","} NR%3==0{$1="never_seen"} {print}' >> "$W/new.csv"
+    "$KILN" -q transform "$W/rare.kst" "$W/new.csv" "$W/rare_new.csv"
+    $py - "$W/cats.csv" "$W/rare.csv" "$W/new.csv" "$W/rare_new.csv" "$mf" <<'PY'
+import csv, sys, numpy as np
+from sklearn.preprocessing import OneHotEncoder
+def load(path):
+    rows = list(csv.reader(open(path)))
+    return rows[0], np.array([[v if v != "" else np.nan for v in r] for r in rows[1:]], dtype=object)
+head, X = load(sys.argv[1])
+mf = float(sys.argv[5]); mf = int(mf) if mf >= 1 else mf
+oh = OneHotEncoder(sparse_output=False, min_frequency=mf, handle_unknown="infrequent_if_exist").fit(X)
+for data, out in ((X, sys.argv[2]), (load(sys.argv[3])[1], sys.argv[4])):
+    want = oh.transform(data)
+    got = np.genfromtxt(out, delimiter=",", skip_header=1)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    assert np.array_equal(got, want), "min_frequency one-hot differs"
+print(f"onehot min_frequency={sys.argv[5]}: {want.shape[1]} columns, identical to OneHotEncoder (also on unseen levels)")
+PY
+done
+echo "4 passed, 0 failed"
