@@ -3,7 +3,7 @@
  * struct. The CLI's --param, the YAML spec, tuning, `kiln help` and artifact
  * serialisation all read the same table.
  *
- *     typedef struct { int threads; double tol; } my_params;
+ *     typedef struct { int64_t threads; double tol; } my_params;
  *     static const kn_param_def my_defs[] = {
  *         KN_PARAM_INT(my_params, threads, "0", 0, 1024, "worker threads (0 = all cores)"),
  *         KN_PARAM_DOUBLE(my_params, tol, "1e-6", 0, 1, "stopping tolerance"),
@@ -46,17 +46,21 @@ typedef struct kn_param_def {
     const char *doc;     /* one line */
 } kn_param_def;
 
+/* offsetof(T, f), refusing to compile unless field f has type FT (the
+ * setter writes exactly that type there). */
+#define KN__PARAM_FIELD(T, f, FT)                                                                  \
+    (offsetof(T, f) + 0 * sizeof(char[_Generic(((T *)0)->f, FT : 1, default : -1)]))
 #define KN_PARAM_BOOL(T, f, d, doc)                                                                \
     {                                                                                              \
-#f, KN_PARAM_T_BOOL, offsetof(T, f), d, 0, 1, NULL, doc                                    \
+#f, KN_PARAM_T_BOOL, KN__PARAM_FIELD(T, f, int), d, 0, 1, NULL, doc                        \
     }
 #define KN_PARAM_INT(T, f, d, lo, hi, doc)                                                         \
     {                                                                                              \
-#f, KN_PARAM_T_INT, offsetof(T, f), d, lo, hi, NULL, doc                                   \
+#f, KN_PARAM_T_INT, KN__PARAM_FIELD(T, f, int64_t), d, lo, hi, NULL, doc                   \
     }
 #define KN_PARAM_DOUBLE(T, f, d, lo, hi, doc)                                                      \
     {                                                                                              \
-#f, KN_PARAM_T_DOUBLE, offsetof(T, f), d, lo, hi, NULL, doc                                \
+#f, KN_PARAM_T_DOUBLE, KN__PARAM_FIELD(T, f, double), d, lo, hi, NULL, doc                 \
     }
 #define KN_PARAM_STRING(T, f, d, doc)                                                              \
     {                                                                                              \
@@ -64,7 +68,7 @@ typedef struct kn_param_def {
     }
 #define KN_PARAM_ENUM(T, f, d, ch, doc)                                                            \
     {                                                                                              \
-#f, KN_PARAM_T_ENUM, offsetof(T, f), d, 0, 0, ch, doc                                      \
+#f, KN_PARAM_T_ENUM, KN__PARAM_FIELD(T, f, int), d, 0, 0, ch, doc                          \
     }
 #define KN_PARAM_CHAR(T, f, d, doc)                                                                \
     {                                                                                              \

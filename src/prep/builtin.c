@@ -40,7 +40,8 @@ static const kn_component *const steps[] = {&kn__standard_scaler,
                                             &kn__drop_constant,
                                             &kn__outlier_clip,
                                             &kn__power_transformer,
-                                            &kn__pca};
+                                            &kn__pca,
+                                            &kn__hashing_encoder};
 
 void kn__register_builtins(void)
 {

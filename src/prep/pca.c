@@ -18,7 +18,7 @@
 
 typedef struct pca_params {
     kn_step_common common;
-    int n_components;
+    int64_t n_components;
     double variance;
     int whiten;
     char prefix[KN_PARAM_STR_MAX];

@@ -81,4 +81,21 @@ for data, out in ((X, sys.argv[2]), (load(sys.argv[3])[1], sys.argv[4])):
 print(f"onehot min_frequency={sys.argv[5]}: {want.shape[1]} columns, identical to OneHotEncoder (also on unseen levels)")
 PY
 done
-echo "4 passed, 0 failed"
+# feature hashing: FeatureHasher(input_type="string") fed "<column>=<value>"
+# per non-missing cell (and the bare values with with_names=false)
+for names in true false; do
+    "$KILN" -q prep "$W/cats.csv" "$W/hash.csv" --step "hashing_encoder:n_features=32;with_names=$names"
+    $py - "$W/cats.csv" "$W/hash.csv" "$names" <<'PY'
+import csv, sys, numpy as np
+from sklearn.feature_extraction import FeatureHasher
+rows = list(csv.reader(open(sys.argv[1])))
+head = rows[0]
+with_names = sys.argv[3] == "true"
+samples = [[(f"{h}={v}" if with_names else v) for h, v in zip(head, r) if v != ""] for r in rows[1:]]
+want = FeatureHasher(n_features=32, input_type="string").transform(samples).toarray()
+got = np.genfromtxt(sys.argv[2], delimiter=",", skip_header=1)
+assert got.shape == want.shape and np.array_equal(got, want), "hashing differs"
+print(f"hashing_encoder with_names={sys.argv[3]}: identical to FeatureHasher")
+PY
+done
+echo "6 passed, 0 failed"

@@ -118,12 +118,36 @@ static void onehot_compact_expands_to_dense(void **state)
     kn_frame_free(test);
 }
 
+/* MurmurHash3 of "term=term_36" is -476685805 (column 13 of 32, sign -), of
+ * "addr_state=CT" 2121556141 (column 13, sign +): they cancel; a missing cell adds nothing. */
+static void hashing_places_and_signs(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", "term,addr_state,x\nterm_36,CT,1\nterm_36,,2\n");
+    const char *set[] = {"n_features=32", NULL};
+    kn_frame *o = fit_transform("hashing_encoder", set, f);
+    assert_int_equal(kn_frame_n_cols(o), 33); /* hash0..hash31, x */
+    assert_string_equal(kn_column_name(kn_frame_col(o, 13)), "hash13");
+    assert_true(cell(o, 13, 0) == 0 && cell(o, 13, 1) == -1);
+    double total = 0;
+    for (size_t j = 0; j < 32; j++) total += fabs(cell(o, j, 0));
+    assert_true(total == 0);
+    assert_true(cell(o, 32, 1) == 2);
+    kn_frame_free(o);
+    const char *unsigned_set[] = {"n_features=32", "alternate_sign=false", NULL};
+    o = fit_transform("hashing_encoder", unsigned_set, f);
+    assert_true(cell(o, 13, 0) == 2);
+    kn_frame_free(o);
+    kn_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(onehot_layout_and_unknowns),
         cmocka_unit_test(ordinal_codes_and_unknowns),
         cmocka_unit_test(onehot_compact_expands_to_dense),
+        cmocka_unit_test(hashing_places_and_signs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
