@@ -41,6 +41,11 @@ typedef struct kn_step_vt {
     kn_status (*save)(const kn_step *s, kn_wbuf *w);
     kn_status (*load)(kn_step *s, kn_rbuf *r, size_t n);
     int names_own_columns; /* 1: the step names its inputs in its own parameters */
+    /* Optional: the output for the training data itself, when it must differ
+     * from transform's (target encoding fits out of fold so a row's own target
+     * never leaks into its feature). `out` is a copy of x to modify. */
+    kn_status (*fit_transform)(const kn_step *s, const kn_frame *x, kn_frame *out,
+                               const size_t *cols, size_t n);
 } kn_step_vt;
 
 /* Parameters every step has, first in its params struct. */
@@ -69,6 +74,10 @@ KN_API void kn_step_free(kn_step *s);
 /* Set a parameter from "name=value" (errors name the parameter). Unfits the step. */
 KN_API kn_status kn_step_set(kn_step *s, const char *name_eq_value);
 KN_API kn_status kn_step_fit(kn_step *s, const kn_frame *x);
+/* Fit on x and return x transformed, as a pipeline does on training data.
+ * Equal to kn_step_fit then kn_step_transform, except for steps that must not
+ * see a row's own target (target_encoder), which encode out of fold. */
+KN_API kn_status kn_step_fit_transform(kn_step *s, const kn_frame *x, kn_frame **out);
 /* Returns a new frame; free with kn_frame_free(). Fails if the step is not
  * fitted, or a fitted column is absent from `in` or has another type. */
 KN_API kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out);

@@ -76,8 +76,8 @@ static int run_steps(kn_step **steps, size_t n, int fit, kn_frame **f, const cha
     kn_stage_begin(fit ? "prep" : "transform");
     for (size_t k = 0; k < n; k++) {
         kn_frame *g;
-        if ((fit && kn_step_fit(steps[k], *f) != KN_OK) ||
-            kn_step_transform(steps[k], *f, &g) != KN_OK) {
+        if ((fit ? kn_step_fit_transform(steps[k], *f, &g) : kn_step_transform(steps[k], *f, &g)) !=
+            KN_OK) {
             cli_error("%s", kn_last_error());
             rc = CLI_FAIL;
             break;

@@ -185,8 +185,8 @@ static kn_status kbins_load(kn_step *st, kn_rbuf *r, size_t n)
     return KN_OK;
 }
 
-static const kn_step_vt kbins_vt = {KN_COL_NUMERIC, kbins_fit, kbins_apply, kbins_free, kbins_save,
-                                    kbins_load,     0};
+static const kn_step_vt kbins_vt = {KN_COL_NUMERIC, kbins_fit,  kbins_apply, kbins_free,
+                                    kbins_save,     kbins_load, 0,           NULL};
 
 const kn_component kn__kbins_discretizer = {KN_COMP_STEP,
                                             "kbins_discretizer",

@@ -41,7 +41,8 @@ static const kn_component *const steps[] = {&kn__standard_scaler,
                                             &kn__outlier_clip,
                                             &kn__power_transformer,
                                             &kn__pca,
-                                            &kn__hashing_encoder};
+                                            &kn__hashing_encoder,
+                                            &kn__target_encoder};
 
 void kn__register_builtins(void)
 {

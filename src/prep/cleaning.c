@@ -154,8 +154,8 @@ static kn_status dropc_load(kn_step *st, kn_rbuf *r, size_t n)
     return KN_OK;
 }
 
-static const kn_step_vt dropc_vt = {KN_COL_NUMERIC, dropc_fit, dropc_apply, dropc_free, dropc_save,
-                                    dropc_load,     0};
+static const kn_step_vt dropc_vt = {KN_COL_NUMERIC, dropc_fit,  dropc_apply, dropc_free,
+                                    dropc_save,     dropc_load, 0,           NULL};
 
 /* ---- outlier_clip ---- */
 typedef struct outlier_params {
@@ -284,7 +284,7 @@ static kn_status outlier_load(kn_step *st, kn_rbuf *r, size_t n)
 }
 
 static const kn_step_vt outlier_vt = {
-    KN_COL_NUMERIC, outlier_fit, outlier_apply, fences_free, outlier_save, outlier_load, 0};
+    KN_COL_NUMERIC, outlier_fit, outlier_apply, fences_free, outlier_save, outlier_load, 0, NULL};
 
 const kn_component kn__drop_constant = {
     KN_COMP_STEP, "drop_constant",      "remove columns that are constant (or nearly) at fit",

@@ -97,7 +97,7 @@ static kn_status dt_apply(const kn_step *st, kn_frame *out, const size_t *cols, 
 }
 
 static const kn_step_vt dt_vt = {KN_COL_TIMESTAMP,   dt_fit, dt_apply, kn_free, kn__stateless_save,
-                                 kn__stateless_load, 0};
+                                 kn__stateless_load, 0,      NULL};
 
 /* ---- combine_columns ---- */
 typedef struct combine_params {
@@ -160,7 +160,8 @@ static kn_status combine_apply(const kn_step *st, kn_frame *out, const size_t *c
 }
 
 static const kn_step_vt combine_vt = {
-    KN_COL_NUMERIC, combine_fit, combine_apply, kn_free, kn__stateless_save, kn__stateless_load, 1};
+    KN_COL_NUMERIC,     combine_fit, combine_apply, kn_free, kn__stateless_save,
+    kn__stateless_load, 1,           NULL};
 
 /* ---- frequency_encoder ---- */
 typedef struct freq_params {
@@ -319,7 +320,7 @@ static kn_status freq_load(kn_step *st, kn_rbuf *r, size_t n)
 }
 
 static const kn_step_vt freq_vt = {KN_COL_CATEGORICAL, freq_fit,  freq_apply, freq_free,
-                                   freq_save,          freq_load, 0};
+                                   freq_save,          freq_load, 0,          NULL};
 
 const kn_component kn__datetime_features = {KN_COMP_STEP,
                                             "datetime_features",

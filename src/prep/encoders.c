@@ -248,7 +248,7 @@ static kn_status ordinal_transform(const kn_step *st, kn_frame *out, const size_
 }
 
 static const kn_step_vt ordinal_vt = {
-    KN_COL_CATEGORICAL, enc_fit, ordinal_transform, enc_free, enc_save, enc_load, 0};
+    KN_COL_CATEGORICAL, enc_fit, ordinal_transform, enc_free, enc_save, enc_load, 0, NULL};
 
 /* ---- onehot_encoder ---- */
 typedef struct onehot_params {
@@ -401,7 +401,7 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
 }
 
 static const kn_step_vt onehot_vt = {
-    KN_COL_CATEGORICAL, onehot_fit, onehot_transform, enc_free, enc_save, enc_load, 0};
+    KN_COL_CATEGORICAL, onehot_fit, onehot_transform, enc_free, enc_save, enc_load, 0, NULL};
 
 const kn_component kn__ordinal_encoder = {KN_COMP_STEP,
                                           "ordinal_encoder",

@@ -54,8 +54,8 @@ static kn_status log1p_apply(const kn_step *st, kn_frame *out, const size_t *col
     return KN_OK;
 }
 
-static const kn_step_vt log1p_vt = {
-    KN_COL_NUMERIC, log1p_fit, log1p_apply, kn_free, kn__stateless_save, kn__stateless_load, 0};
+static const kn_step_vt log1p_vt = {KN_COL_NUMERIC,     log1p_fit,          log1p_apply, kn_free,
+                                    kn__stateless_save, kn__stateless_load, 0,           NULL};
 
 /* ---- polynomial_features ---- */
 typedef struct poly_params {
@@ -101,7 +101,7 @@ static kn_status poly_apply(const kn_step *st, kn_frame *out, const size_t *cols
 }
 
 static const kn_step_vt poly_vt = {KN_COL_NUMERIC,     poly_fit,           poly_apply, kn_free,
-                                   kn__stateless_save, kn__stateless_load, 0};
+                                   kn__stateless_save, kn__stateless_load, 0,          NULL};
 
 const kn_component kn__log1p_transform = {
     KN_COMP_STEP, "log1p_transform",    "x -> log(1 + x), for skewed positive columns",

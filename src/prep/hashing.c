@@ -83,8 +83,9 @@ static kn_status hash_fit(kn_step *st, const kn_frame *x, const size_t *cols, si
     for (size_t i = 0; i < n; i++) {
         kn_column *c = kn_frame_col(x, cols[i]);
         if (kn_column_type(c) != KN_COL_CATEGORICAL && kn_column_type(c) != KN_COL_STRING)
-            return kn_fail(KN_ERR_TYPE, "%s: column '%s' is %s; it hashes categorical or string "
-                                        "columns",
+            return kn_fail(KN_ERR_TYPE,
+                           "%s: column '%s' is %s; it hashes categorical or string "
+                           "columns",
                            kn_step_name(st), kn_column_name(c),
                            kn_col_type_name(kn_column_type(c)));
     }
@@ -118,8 +119,10 @@ static kn_status hash_cell(const hash_params *p, kn_column *c, size_t r, char **
         *cap = 2 * need + 64;
         if (!(*buf = kn_malloc(*cap))) return KN_ERR_NOMEM;
     }
-    if (p->with_names) snprintf(*buf, *cap, "%s=%.*s", name, (int)len, v);
-    else memcpy(*buf, v, len);
+    if (p->with_names)
+        snprintf(*buf, *cap, "%s=%.*s", name, (int)len, v);
+    else
+        memcpy(*buf, v, len);
     size_t col;
     double sign;
     place(p, *buf, need, &col, &sign);
@@ -161,7 +164,7 @@ static kn_status hash_apply(const kn_step *st, kn_frame *out, const size_t *cols
 }
 
 static const kn_step_vt hash_vt = {KN_COL_CATEGORICAL, hash_fit,           hash_apply, kn_free,
-                                   kn__stateless_save, kn__stateless_load, 0};
+                                   kn__stateless_save, kn__stateless_load, 0,          NULL};
 
 const kn_component kn__hashing_encoder = {
     KN_COMP_STEP, "hashing_encoder",   "feature hashing of high-cardinality text (MurmurHash3)",

@@ -286,7 +286,7 @@ static kn_status pca_load(kn_step *st, kn_rbuf *r, size_t p)
 }
 
 static const kn_step_vt pca_vt = {KN_COL_NUMERIC, pca_fit,  pca_apply, pca_free,
-                                  pca_save,       pca_load, 0};
+                                  pca_save,       pca_load, 0,         NULL};
 
 const kn_component kn__pca = {KN_COMP_STEP,
                               "pca",

@@ -365,8 +365,7 @@ static kn_status fit_steps(run *w, kn_frame **f)
         for (size_t p = 0; e == KN_OK && p < s->steps[k].n_params; p++)
             e = kn_step_set(st, s->steps[k].params[p]);
         kn_frame *g = NULL;
-        if (e == KN_OK) e = kn_step_fit(st, *f);
-        if (e == KN_OK) e = kn_step_transform(st, *f, &g);
+        if (e == KN_OK) e = kn_step_fit_transform(st, *f, &g);
         if (e != KN_OK) return kn_fail_prefix(e, "step %zu (%s): ", k + 1, s->steps[k].name);
         kn_frame_free(*f);
         *f = g;

@@ -152,7 +152,7 @@ static kn_status standard_fit(kn_step *st, const kn_frame *x, const size_t *cols
 }
 
 static const kn_step_vt standard_vt = {
-    KN_COL_NUMERIC, standard_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0};
+    KN_COL_NUMERIC, standard_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0, NULL};
 
 /* ---- minmax_scaler ---- */
 typedef struct minmax_params {
@@ -192,7 +192,7 @@ static kn_status minmax_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 }
 
 static const kn_step_vt minmax_vt = {
-    KN_COL_NUMERIC, minmax_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0};
+    KN_COL_NUMERIC, minmax_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0, NULL};
 
 /* ---- robust_scaler ---- */
 typedef struct robust_params {
@@ -229,7 +229,7 @@ static kn_status robust_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 }
 
 static const kn_step_vt robust_vt = {
-    KN_COL_NUMERIC, robust_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0};
+    KN_COL_NUMERIC, robust_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0, NULL};
 
 /* ---- maxabs_scaler ---- */
 typedef struct maxabs_params {
@@ -256,7 +256,7 @@ static kn_status maxabs_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 }
 
 static const kn_step_vt maxabs_vt = {
-    KN_COL_NUMERIC, maxabs_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0};
+    KN_COL_NUMERIC, maxabs_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0, NULL};
 
 const kn_component kn__standard_scaler = {
     KN_COMP_STEP,  "standard_scaler",       "subtract the mean, divide by the standard deviation",

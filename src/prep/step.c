@@ -213,14 +213,12 @@ kn_status kn_step_fit(kn_step *s, const kn_frame *x)
     return KN_OK;
 }
 
-kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out)
+/* The fitted columns' indices in `in`, checked for presence and type. */
+static kn_status fitted_columns(const kn_step *s, const kn_frame *in, size_t **out)
 {
-    if (!s->fitted)
-        return kn_fail(KN_ERR_INVALID, "step '%s' is not fitted; call fit on training data first",
-                       s->comp->name);
     size_t *cols = kn_malloc((s->n ? s->n : 1) * sizeof *cols);
-    kn_frame *copy = NULL;
-    kn_status st = cols ? KN_OK : KN_ERR_NOMEM;
+    if (!cols) return KN_ERR_NOMEM;
+    kn_status st = KN_OK;
     for (size_t i = 0; i < s->n && st == KN_OK; i++) {
         if (kn_frame_find(in, s->names[i], &cols[i]) != KN_OK)
             st = kn_fail(KN_ERR_NOT_FOUND,
@@ -231,9 +229,27 @@ kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out
                          s->comp->name, s->names[i], kn_col_type_name(s->types[i]),
                          kn_col_type_name(kn_column_type(kn_frame_col(in, cols[i]))));
     }
+    if (st != KN_OK) {
+        kn_free(cols);
+        return st;
+    }
+    *out = cols;
+    return KN_OK;
+}
+
+static kn_status apply(const kn_step *s, const kn_frame *in, int training, kn_frame **out)
+{
+    if (!s->fitted)
+        return kn_fail(KN_ERR_INVALID, "step '%s' is not fitted; call fit on training data first",
+                       s->comp->name);
+    size_t *cols = NULL;
+    kn_frame *copy = NULL;
+    kn_status st = fitted_columns(s, in, &cols);
     if (st == KN_OK) st = kn_frame_copy(in, &copy);
     const kn_step_vt *vt = s->comp->vt;
-    if (st == KN_OK) st = vt->transform(s, copy, cols, s->n);
+    if (st == KN_OK)
+        st = training && vt->fit_transform ? vt->fit_transform(s, in, copy, cols, s->n)
+                                           : vt->transform(s, copy, cols, s->n);
     kn_free(cols);
     if (st != KN_OK) {
         kn_frame_free(copy);
@@ -241,6 +257,17 @@ kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out
     }
     *out = copy;
     return KN_OK;
+}
+
+kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out)
+{
+    return apply(s, in, 0, out);
+}
+
+kn_status kn_step_fit_transform(kn_step *s, const kn_frame *x, kn_frame **out)
+{
+    kn_status st = kn_step_fit(s, x);
+    return st == KN_OK ? apply(s, x, 1, out) : st;
 }
 
 kn_status kn__step_encode(const kn_step *s, kn_wbuf *w)

@@ -141,6 +141,37 @@ static void hashing_places_and_signs(void **state)
     kn_frame_free(f);
 }
 
+/* prior 0.6; smoothing 2: a -> (2 + 1.2) / 5, b -> 1.2 / 3, c -> 2.2 / 3. With 5
+ * folds of 5 rows each row is its own fold: it is encoded from the other four. */
+static void target_encoding_out_of_fold(void **state)
+{
+    (void)state;
+    kn_frame *train = read_as(".csv", "g,y\na,1\na,0\na,1\nb,0\nc,1\n");
+    kn_frame *test = read_as(".csv", "g,y\na,\nb,\nc,\nd,\n,\n");
+    kn_step *s;
+    KN_CHECK(kn_step_new("target_encoder", &s));
+    KN_CHECK_FAILS(kn_step_fit(s, train), KN_ERR_INVALID, "name the target column");
+    KN_CHECK(kn_step_set(s, "target=y"));
+    KN_CHECK(kn_step_set(s, "smoothing=2"));
+    kn_frame *o;
+    KN_CHECK(kn_step_fit_transform(s, train, &o));
+    const double oof[] = {(1 + 2 * 0.5) / 4, (2 + 2 * 0.75) / 4, (1 + 2 * 0.5) / 4, 0.75, 0.5};
+    for (size_t r = 0; r < 5; r++)
+        if (fabs(cell(o, 0, r) - oof[r]) > 1e-15)
+            fail_msg("row %zu: %g, want %g", r, cell(o, 0, r), oof[r]);
+    kn_frame_free(o);
+    kn_step *back = save_and_reload(s);
+    const double want[] = {3.2 / 5, 1.2 / 3, 2.2 / 3, 0.6, 0.6};
+    KN_CHECK(kn_step_transform(back, test, &o));
+    assert_int_equal(kn_column_type(kn_frame_col(o, 0)), KN_COL_NUMERIC);
+    for (size_t r = 0; r < 5; r++) assert_true(fabs(cell(o, 0, r) - want[r]) < 1e-15);
+    kn_frame_free(o);
+    kn_step_free(back);
+    kn_step_free(s);
+    kn_frame_free(train);
+    kn_frame_free(test);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +179,7 @@ int main(void)
         cmocka_unit_test(ordinal_codes_and_unknowns),
         cmocka_unit_test(onehot_compact_expands_to_dense),
         cmocka_unit_test(hashing_places_and_signs),
+        cmocka_unit_test(target_encoding_out_of_fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
