@@ -42,7 +42,8 @@ static const kn_component *const steps[] = {&kn__standard_scaler,
                                             &kn__power_transformer,
                                             &kn__pca,
                                             &kn__hashing_encoder,
-                                            &kn__target_encoder};
+                                            &kn__target_encoder,
+                                            &kn__knn_imputer};
 
 void kn__register_builtins(void)
 {

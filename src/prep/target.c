@@ -35,9 +35,9 @@ static const kn_param_def target_defs[] = {
     KN_PARAM_END};
 
 typedef struct target_column {
-    size_t n;     /* levels, sorted */
+    size_t n; /* levels, sorted */
     char **level;
-    double *enc;  /* per level */
+    double *enc; /* per level */
 } target_column;
 
 typedef struct target_state {
@@ -75,8 +75,9 @@ static kn_status target_values(const kn_step *st, const kn_frame *x, const doubl
         return kn_fail_prefix(KN_ERR_NOT_FOUND, "%s: target: ", kn_step_name(st));
     kn_column *c = kn_frame_col(x, j);
     if (kn_column_type(c) != KN_COL_NUMERIC)
-        return kn_fail(KN_ERR_TYPE, "%s: target '%s' is %s; it must be numeric (0/1 for a binary "
-                                    "class)",
+        return kn_fail(KN_ERR_TYPE,
+                       "%s: target '%s' is %s; it must be numeric (0/1 for a binary "
+                       "class)",
                        kn_step_name(st), p->target, kn_col_type_name(kn_column_type(c)));
     *y = kn_column_f64(c);
     return KN_OK;
@@ -127,8 +128,9 @@ static kn_status target_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
         if (kn_column_type(c) != KN_COL_CATEGORICAL || !strcmp(kn_column_name(c), p->target)) {
             e = kn_fail(KN_ERR_TYPE, "%s: column '%s' is %s; it encodes categorical features",
                         kn_step_name(st), kn_column_name(c),
-                        !strcmp(kn_column_name(c), p->target) ? "the target"
-                                                             : kn_col_type_name(kn_column_type(c)));
+                        !strcmp(kn_column_name(c), p->target)
+                            ? "the target"
+                            : kn_col_type_name(kn_column_type(c)));
             break;
         }
         size_t nl = kn_column_n_levels(c);
@@ -209,7 +211,8 @@ static kn_status target_apply(const kn_step *st, kn_frame *out, const size_t *co
         kn_status e = code ? KN_OK : KN_ERR_NOMEM;
         if (e == KN_OK) memcpy(code, kn_column_codes(c), rows * sizeof *code);
         if (e == KN_OK) e = replace(out, cols[i], &v);
-        for (size_t r = 0; e == KN_OK && r < rows; r++) v[r] = code[r] < 0 ? s->prior : map[code[r]];
+        for (size_t r = 0; e == KN_OK && r < rows; r++)
+            v[r] = code[r] < 0 ? s->prior : map[code[r]];
         kn_free(code);
         kn_free(map);
         if (e != KN_OK) return e;
@@ -333,9 +336,9 @@ static kn_status target_load(kn_step *st, kn_rbuf *r, size_t n)
     return KN_OK;
 }
 
-static const kn_step_vt target_vt = {KN_COL_CATEGORICAL, target_fit,  target_apply,
-                                     target_free,        target_save, target_load,
-                                     0,                  target_fit_transform};
+static const kn_step_vt target_vt = {
+    KN_COL_CATEGORICAL, target_fit, target_apply,        target_free, target_save,
+    target_load,        0,          target_fit_transform};
 
 const kn_component kn__target_encoder = {
     KN_COMP_STEP,

@@ -92,10 +92,38 @@ static void quantile_select_equals_sorted(void **state)
     }
 }
 
+/* The gap in the last row takes b from the 2 rows nearest in a (a=3 and a=2). */
+static void knn_imputer_neighbours(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", "a,b\n1,1\n2,2\n3,3\n10,\n");
+    const char *two[] = {"n_neighbors=2", NULL};
+    kn_frame *o = fit_transform("knn_imputer", two, f);
+    assert_true(cell(o, 1, 3) == 2.5 && cell(o, 1, 0) == 1);
+    kn_frame_free(o);
+    kn_step *s;
+    KN_CHECK(kn_step_new("knn_imputer", &s));
+    KN_CHECK(kn_step_set(s, "n_neighbors=2"));
+    KN_CHECK(kn_step_set(s, "weights=distance"));
+    KN_CHECK(kn_step_fit(s, f));
+    kn_step *back = save_and_reload(s);
+    kn_frame *fresh = read_as(".csv", "a,b\n10,\n,7\n");
+    KN_CHECK(kn_step_transform(back, fresh, &o));
+    assert_true(fabs(cell(o, 1, 0) - 38.0 / 15) < 1e-15); /* weights 1/7 and 1/8 */
+    /* a: the row nearest in b (b=3, distance 4) is the only one at minimum */
+    assert_true(cell(o, 0, 1) > 1 && cell(o, 0, 1) < 10);
+    kn_frame_free(o);
+    kn_frame_free(fresh);
+    kn_step_free(back);
+    kn_step_free(s);
+    kn_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quantile_select_equals_sorted),
+        cmocka_unit_test(knn_imputer_neighbours),
         cmocka_unit_test(numeric_strategies),
         cmocka_unit_test(categorical_and_all_missing),
     };
