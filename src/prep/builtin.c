@@ -43,7 +43,8 @@ static const kn_component *const steps[] = {&kn__standard_scaler,
                                             &kn__pca,
                                             &kn__hashing_encoder,
                                             &kn__target_encoder,
-                                            &kn__knn_imputer};
+                                            &kn__knn_imputer,
+                                            &kn__coerce};
 
 void kn__register_builtins(void)
 {

@@ -127,8 +127,7 @@ static double impute(const knn_params *par, const knn_state *s, const double *di
     double num = 0, den = 0;
     for (size_t i = 0; i < k; i++) {
         double w = 1;
-        if (par->weights)
-            w = exact ? pool[i].d == 0 : isnan(pool[i].d) ? 0 : 1 / pool[i].d;
+        if (par->weights) w = exact ? pool[i].d == 0 : isnan(pool[i].d) ? 0 : 1 / pool[i].d;
         num += w * s->x[pool[i].row * s->p + j];
         den += w;
     }

@@ -11,7 +11,8 @@ extern const kn_component kn__standard_scaler, kn__minmax_scaler, kn__robust_sca
     kn__maxabs_scaler, kn__simple_imputer, kn__ordinal_encoder, kn__onehot_encoder,
     kn__log1p_transform, kn__polynomial_features, kn__kbins_discretizer, kn__datetime_features,
     kn__combine_columns, kn__frequency_encoder, kn__drop_constant, kn__outlier_clip,
-    kn__power_transformer, kn__pca, kn__hashing_encoder, kn__target_encoder, kn__knn_imputer;
+    kn__power_transformer, kn__pca, kn__hashing_encoder, kn__target_encoder, kn__knn_imputer,
+    kn__coerce;
 
 /* One step's name, parameters, fitted columns and state, and back. */
 kn_status kn__step_encode(const kn_step *s, kn_wbuf *w);

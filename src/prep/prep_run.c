@@ -132,6 +132,7 @@ static kn_status apply_since(run *w, size_t i, kn_frame **f, kn_prep_source_repo
         keep[n++] = r;
         if (v > hi) hi = v;
     }
+    kn_col_type type = kn_column_type(c); /* c goes with the old frame */
     kn_frame *g;
     kn_status e = kn_frame_select_rows(*f, keep, n, &g);
     kn_free(keep);
@@ -141,7 +142,7 @@ static kn_status apply_since(run *w, size_t i, kn_frame **f, kn_prep_source_repo
     rep->rows_before_since = rows;
     if (isfinite(hi)) {
         char buf[64];
-        if (kn_column_type(c) == KN_COL_NUMERIC)
+        if (type == KN_COL_NUMERIC)
             snprintf(buf, sizeof buf, "%.17g", hi);
         else
             kn_timestamp_format((int64_t)hi, buf, sizeof buf);

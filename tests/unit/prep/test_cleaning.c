@@ -1,6 +1,8 @@
 /* prep: drop_constant and outlier_clip. */
 #include "prep_util.h"
 
+#include <string.h>
+
 #include "kiln/mem.h"
 
 #include <math.h>
@@ -55,9 +57,52 @@ static void outliers_clipped_or_flagged(void **state)
     kn_frame_free(f);
 }
 
+/* coerce: text to numbers and times with failures missing (or an error naming
+ * the row), numbers to text in their shortest form, times to epoch seconds. */
+static void coerce_types(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", "a,t,n\n1,2024-01-01,0.1\n2.5,bad,2\nzz,1970-01-02,\n");
+    size_t j;
+    KN_CHECK(kn_frame_find(f, "a", &j));
+    assert_int_equal(kn_column_type(kn_frame_col(f, j)), KN_COL_CATEGORICAL);
+    const char *to_num[] = {"columns=a", NULL};
+    kn_frame *o = fit_transform("coerce", to_num, f);
+    assert_int_equal(kn_column_type(kn_frame_col(o, 0)), KN_COL_NUMERIC);
+    assert_true(cell(o, 0, 0) == 1 && cell(o, 0, 1) == 2.5 && isnan(cell(o, 0, 2)));
+    kn_frame_free(o);
+    const char *to_ts[] = {"columns=t", "to=timestamp", NULL};
+    o = fit_transform("coerce", to_ts, f);
+    int64_t *ts = kn_column_ts(kn_frame_col(o, 1));
+    assert_true(ts[0] == 1704067200LL * 1000000 && ts[1] == KN_TS_MISSING &&
+                ts[2] == 86400000000LL);
+    const char *back[] = {"columns=t", "to=numeric", NULL};
+    kn_frame *secs = fit_transform("coerce", back, o);
+    assert_true(cell(secs, 1, 2) == 86400);
+    kn_frame_free(secs);
+    kn_frame_free(o);
+    const char *to_text[] = {"columns=n", "to=string", NULL};
+    o = fit_transform("coerce", to_text, f);
+    size_t len;
+    const char *s = kn_column_str(kn_frame_col(o, 2), 0, &len);
+    assert_true(len == 3 && !memcmp(s, "0.1", 3) && !kn_column_str(kn_frame_col(o, 2), 2, &len));
+    kn_frame_free(o);
+    kn_step *st;
+    KN_CHECK(kn_step_new("coerce", &st));
+    KN_CHECK_FAILS(kn_step_fit(st, f), KN_ERR_INVALID, "name the columns to convert");
+    KN_CHECK(kn_step_set(st, "columns=a"));
+    KN_CHECK(kn_step_set(st, "on_error=fail"));
+    KN_CHECK(kn_step_fit(st, f));
+    KN_CHECK_FAILS(kn_step_transform(st, f, &o), KN_ERR_PARSE,
+                   "coerce: column 'a', row 3: 'zz' is not a number");
+    kn_step_free(st);
+    kn_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(coerce_types),
         cmocka_unit_test(drop_constant_columns),
         cmocka_unit_test(outliers_clipped_or_flagged),
     };
