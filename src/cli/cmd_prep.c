@@ -230,7 +230,7 @@ static int run_spec(int argc, char **argv, const char *path)
         json_object_set_new(j, "ok", json_boolean(e == KN_OK));
         json_object_set_new(j, "stages", cli_stages_json());
         cli_emit_json(j);
-    } else if (r && !cli.quiet)
+    } else if (r && !cli.quiet && e == KN_OK)
         spec_report_print(s, r);
     kn_prep_result_free(r);
     kn_prep_spec_free(s);

@@ -43,7 +43,7 @@ static const cli_command commands[] = {
      cmd_describe},
     {"convert", "convert between CSV, ARFF, LIBSVM, JSON Lines and .kfr", convert_usage,
      cmd_convert},
-    {"prep", "fit preparation steps (imputers, scalers) and write the result", prep_usage,
+    {"prep", "fit preparation steps, or run a prep spec (sources, joins, validation)", prep_usage,
      cmd_prep},
     {"transform", "apply steps saved by 'kiln prep --save' to new data", transform_usage,
      cmd_transform},

@@ -94,12 +94,16 @@ static kn_status convert(const coerce_params *p, kn_column *c, kn_column *d, siz
         int64_t t;
         switch (to) {
         case KN_COL_NUMERIC:
-            if (len && kn__parse_double(s, s + len, &v) == s + len) kn_column_f64(d)[r] = v;
-            else failed(f, r, s, len);
+            if (len && kn__parse_double(s, s + len, &v) == s + len)
+                kn_column_f64(d)[r] = v;
+            else
+                failed(f, r, s, len);
             break;
         case KN_COL_TIMESTAMP:
-            if (kn__parse_timestamp(s, s + len, &t)) kn_column_ts(d)[r] = t;
-            else failed(f, r, s, len);
+            if (kn__parse_timestamp(s, s + len, &t))
+                kn_column_ts(d)[r] = t;
+            else
+                failed(f, r, s, len);
             break;
         case KN_COL_CATEGORICAL:
             e = kn_column_intern(d, s, len, &kn_column_codes(d)[r]);
@@ -148,9 +152,9 @@ static kn_status coerce_apply(const kn_step *st, kn_frame *out, const size_t *co
     return KN_OK;
 }
 
-static const kn_step_vt coerce_vt = {KN_COL_NUMERIC,     coerce_fit,         coerce_apply,
-                                     kn_free,            kn__stateless_save, kn__stateless_load,
-                                     0,                  NULL};
+static const kn_step_vt coerce_vt = {
+    KN_COL_NUMERIC,     coerce_fit, coerce_apply, kn_free, kn__stateless_save,
+    kn__stateless_load, 0,          NULL};
 
 const kn_component kn__coerce = {KN_COMP_STEP,
                                  "coerce",
