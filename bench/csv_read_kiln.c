@@ -1,6 +1,7 @@
 /* Times kn_frame_read on a CSV file: median of REPS reads after one warm-up,
  * MB/s, peak RSS against the size of the parsed columns.
  * usage: bench_csv_read FILE [REPS] [THREADS] [BLOCK_KIB] */
+#include "bench_util.h"
 #include "kiln/io.h"
 #include "kiln/stage.h"
 
@@ -8,19 +9,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Bytes of the parsed values: 8 per numeric/timestamp cell, 4 per code, plus level text. */
 static double parsed_bytes(const kn_frame *f)
@@ -68,14 +56,14 @@ int main(int argc, char **argv)
     for (int r = -1; r < reps; r++) {
         kn_frame_free(f);
         f = NULL;
-        double t0 = now();
+        double t0 = bench_now();
         if (kn_frame_read(path, &o, &f, NULL) != KN_OK) {
             fprintf(stderr, "bench_csv_read: %s\n", kn_last_error());
             return 1;
         }
-        if (r >= 0) t[r] = now() - t0;
+        if (r >= 0) t[r] = bench_now() - t0;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp);
+    qsort(t, (size_t)reps, sizeof *t, bench_cmp_double);
     double med = t[reps / 2];
     double mb = (double)sb.st_size / 1e6;
     double parsed = parsed_bytes(f);

@@ -5,6 +5,7 @@
  * the sum of squares, per one-hot level its count) for comparison with
  * scikit-learn's output.
  * usage: bench_prep FILE.csv [REPS] [compact|dense] */
+#include "bench_util.h"
 #include "kiln/io.h"
 #include "kiln/step.h"
 
@@ -12,19 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void die(const char *what)
 {
@@ -74,13 +62,13 @@ int main(int argc, char **argv)
     kn_frame *out = NULL;
     for (int r = 0; r < reps && r < 64; r++) {
         kn_frame_free(out);
-        double t = now();
+        double t = bench_now();
         out = run_chain(f, mode);
-        runs[r] = now() - t;
+        runs[r] = bench_now() - t;
     }
     printf("{\"kiln_%s\": {\"runs_s\": [", mode);
     for (int r = 0; r < reps; r++) printf("%s%.3f", r ? ", " : "", runs[r]);
-    qsort(runs, (size_t)reps, sizeof *runs, cmp);
+    qsort(runs, (size_t)reps, sizeof *runs, bench_cmp_double);
     kn_frame *wide = out;
     if (kn_frame_has_onehot(out) && kn_frame_expand_onehot(out, &wide) != KN_OK) die("expand");
     printf("], \"median_s\": %.3f, \"out_shape\": [%zu, %zu], \"checksums\": {", runs[reps / 2],

@@ -14,9 +14,13 @@ typedef struct kn__builder {
     const char *source;   /* for errors */
 } kn__builder;
 
-/* Columns named `names` with types (fixed[j] = 0: unknown yet, starts numeric). */
-kn_status kn__builder_begin(kn__builder *b, const char *source, const char *const *names,
-                            const kn_col_type *types, const unsigned char *fixed, size_t n);
+/* Column j of a result: its name, and its type when known (return 1) or 0
+ * when the first non-null value will settle it. */
+typedef int (*kn__column_info)(void *result, size_t j, const char **name, kn_col_type *type);
+
+/* n columns described by info(result, j, ...). */
+kn_status kn__builder_begin(kn__builder *b, const char *source, size_t n, kn__column_info info,
+                            void *result);
 /* Start a new row (all cells missing until set). */
 kn_status kn__builder_row(kn__builder *b);
 kn_status kn__builder_number(kn__builder *b, size_t j, double v);

@@ -7,21 +7,23 @@
 #include <math.h>
 #include <string.h>
 
-kn_status kn__builder_begin(kn__builder *b, const char *source, const char *const *names,
-                            const kn_col_type *types, const unsigned char *fixed, size_t n)
+kn_status kn__builder_begin(kn__builder *b, const char *source, size_t n, kn__column_info info,
+                            void *result)
 {
     memset(b, 0, sizeof *b);
     b->source = source;
     b->fixed = kn_malloc(n ? n : 1);
     kn_status e = b->fixed ? kn_frame_new(&b->f) : KN_ERR_NOMEM;
     for (size_t j = 0; e == KN_OK && j < n; j++) {
-        b->fixed[j] = fixed[j];
-        e = kn_frame_add_column(b->f, names[j], fixed[j] ? types[j] : KN_COL_NUMERIC, NULL);
+        const char *name;
+        kn_col_type type = KN_COL_NUMERIC;
+        b->fixed[j] = (unsigned char)info(result, j, &name, &type);
+        e = kn_frame_add_column(b->f, name, b->fixed[j] ? type : KN_COL_NUMERIC, NULL);
         if (e == KN_ERR_INVALID)
             e = kn_fail(KN_ERR_INVALID,
                         "%s: the result has two columns named '%s'; give them "
                         "distinct names (AS ...) in the query",
-                        source, names[j]);
+                        source, name);
     }
     return e;
 }

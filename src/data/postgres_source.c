@@ -46,23 +46,12 @@ static kn_col_type type_of(Oid oid)
     }
 }
 
-static kn_status begin(kn__builder *b, const PGresult *r, const char *source)
+static int column_info(void *result, size_t j, const char **name, kn_col_type *type)
 {
-    int n = PQnfields(r);
-    const char **names = kn_calloc((size_t)n + 1, sizeof *names);
-    kn_col_type *types = kn_calloc((size_t)n + 1, sizeof *types);
-    unsigned char *fixed = kn_calloc((size_t)n + 1, 1);
-    kn_status e = names && types && fixed ? KN_OK : KN_ERR_NOMEM;
-    for (int j = 0; e == KN_OK && j < n; j++) {
-        names[j] = PQfname(r, j);
-        types[j] = type_of(PQftype(r, j));
-        fixed[j] = 1;
-    }
-    if (e == KN_OK) e = kn__builder_begin(b, source, names, types, fixed, (size_t)n);
-    kn_free(names);
-    kn_free(types);
-    kn_free(fixed);
-    return e;
+    const PGresult *r = result;
+    *name = PQfname(r, (int)j);
+    *type = type_of(PQftype(r, (int)j));
+    return 1;
 }
 
 static kn_status add_row(kn__builder *b, const PGresult *r)
@@ -108,7 +97,7 @@ static kn_status stream(PGconn *c, const char *sql, const char *source, kn__buil
     while ((r = PQgetResult(c))) {
         ExecStatusType st = PQresultStatus(r);
         if (e == KN_OK && (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) && !begun) {
-            e = begin(b, r, source);
+            e = kn__builder_begin(b, source, (size_t)PQnfields(r), column_info, r);
             begun = 1;
         }
         if (e == KN_OK && st == PGRES_SINGLE_TUPLE)

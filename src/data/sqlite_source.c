@@ -29,22 +29,11 @@ static int declared(const char *decl, kn_col_type *t)
     return 1;
 }
 
-static kn_status begin(kn__builder *b, sqlite3_stmt *st, const char *source)
+static int column_info(void *result, size_t j, const char **name, kn_col_type *type)
 {
-    int n = sqlite3_column_count(st);
-    const char **names = kn_calloc((size_t)n + 1, sizeof *names);
-    kn_col_type *types = kn_calloc((size_t)n + 1, sizeof *types);
-    unsigned char *fixed = kn_calloc((size_t)n + 1, 1);
-    kn_status e = names && types && fixed ? KN_OK : KN_ERR_NOMEM;
-    for (int j = 0; e == KN_OK && j < n; j++) {
-        names[j] = sqlite3_column_name(st, j);
-        fixed[j] = (unsigned char)declared(sqlite3_column_decltype(st, j), &types[j]);
-    }
-    if (e == KN_OK) e = kn__builder_begin(b, source, names, types, fixed, (size_t)n);
-    kn_free(names);
-    kn_free(types);
-    kn_free(fixed);
-    return e;
+    sqlite3_stmt *st = result;
+    *name = sqlite3_column_name(st, (int)j);
+    return declared(sqlite3_column_decltype(st, (int)j), type);
 }
 
 static kn_status add_row(kn__builder *b, sqlite3_stmt *st)
@@ -87,7 +76,8 @@ kn_status kn_sqlite_query(const char *path, const char *sql, kn_frame **out)
                     st ? sqlite3_errmsg(db)
                        : (sqlite3_errmsg(db)[0] ? sqlite3_errmsg(db) : "empty query"));
     kn__builder b = {0};
-    if (e == KN_OK) e = begin(&b, st, source);
+    if (e == KN_OK)
+        e = kn__builder_begin(&b, source, (size_t)sqlite3_column_count(st), column_info, st);
     int rc = SQLITE_ROW;
     while (e == KN_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) e = add_row(&b, st);
     if (e == KN_OK && rc != SQLITE_DONE)

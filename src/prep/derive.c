@@ -171,38 +171,11 @@ typedef struct freq_params {
 static const kn_param_def freq_defs[] = {KN_STEP_COMMON_PARAMS_CATEGORICAL(freq_params),
                                          KN_PARAM_END};
 
-typedef struct freq_column {
-    size_t n;
-    char **level;
-    double *share;
-} freq_column;
-
-typedef struct freq_state {
-    size_t n;
-    freq_column *cols;
-} freq_state;
-
-static void freq_free(void *p)
-{
-    freq_state *s = p;
-    if (!s) return;
-    for (size_t i = 0; i < s->n && s->cols; i++) {
-        for (size_t l = 0; l < s->cols[i].n; l++) kn_free(s->cols[i].level[l]);
-        kn_free(s->cols[i].level);
-        kn_free(s->cols[i].share);
-    }
-    kn_free(s->cols);
-    kn_free(s);
-}
-
 static kn_status freq_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
 {
-    freq_state *s = kn_calloc(1, sizeof *s);
-    if (!s || !(s->cols = kn_calloc(n + 1, sizeof *s->cols))) {
-        kn_free(s);
-        return KN_ERR_NOMEM;
-    }
-    s->n = n;
+    /* unknown levels had no share of the fitted rows: 0; missing stays missing */
+    kn__lv_state *s = kn__lv_new(n, 0, NAN);
+    if (!s) return KN_ERR_NOMEM;
     size_t rows = kn_frame_n_rows(x);
     kn_status e = KN_OK;
     for (size_t i = 0; i < n && e == KN_OK; i++) {
@@ -213,114 +186,28 @@ static kn_status freq_fit(kn_step *st, const kn_frame *x, const size_t *cols, si
             break;
         }
         size_t nl = kn_column_n_levels(c);
-        freq_column *fc = &s->cols[i];
-        fc->level = kn_calloc(nl + 1, sizeof *fc->level);
-        fc->share = kn_calloc(nl + 1, sizeof *fc->share);
-        if (!fc->level || !fc->share) {
+        double *count = kn_calloc(2 * nl + 1, sizeof *count), *share = count + nl;
+        if (!count) {
             e = KN_ERR_NOMEM;
             break;
         }
         const int32_t *codes = kn_column_codes(c);
         for (size_t r = 0; r < rows; r++)
-            if (codes[r] >= 0) fc->share[codes[r]] += 1;
-        for (size_t l = 0; l < nl && e == KN_OK; l++) {
-            fc->share[l] /= rows ? (double)rows : 1;
-            if (!(fc->level[l] = kn_strdup(kn_column_level(c, (int32_t)l, NULL)))) e = KN_ERR_NOMEM;
-            fc->n = l + 1;
-        }
+            if (codes[r] >= 0) count[codes[r]] += 1;
+        for (size_t l = 0; l < nl; l++) share[l] = count[l] / (rows ? (double)rows : 1);
+        e = kn__lv_set(&s->cols[i], c, share, count);
+        kn_free(count);
     }
     if (e != KN_OK) {
-        freq_free(s);
+        kn__lv_free(s);
         return e;
     }
     kn_step_set_state(st, s);
     return KN_OK;
 }
 
-static kn_status freq_apply(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
-{
-    const freq_state *s = kn_step_state(st);
-    size_t rows = kn_frame_n_rows(out);
-    for (size_t i = 0; i < n; i++) {
-        size_t pos = cols[i];
-        kn_column *c = kn_frame_col(out, pos);
-        const freq_column *fc = &s->cols[i];
-        size_t nl = kn_column_n_levels(c);
-        double *map = kn_malloc((nl + 1) * sizeof *map);
-        if (!map) return KN_ERR_NOMEM;
-        for (size_t l = 0; l < nl; l++) {
-            map[l] = 0;
-            const char *t = kn_column_level(c, (int32_t)l, NULL);
-            for (size_t k = 0; k < fc->n; k++)
-                if (strcmp(fc->level[k], t) == 0) {
-                    map[l] = fc->share[k];
-                    break;
-                }
-        }
-        kn_column *d;
-        kn_status e =
-            kn_frame_insert_column(out, pos + 1, "\x01kiln-frequency", KN_COL_NUMERIC, &d);
-        if (e != KN_OK) {
-            kn_free(map);
-            return e;
-        }
-        const int32_t *codes = kn_column_codes(c);
-        for (size_t r = 0; r < rows; r++) kn_column_f64(d)[r] = codes[r] < 0 ? NAN : map[codes[r]];
-        kn_free(map);
-        kn_column_set_role(d, kn_column_role(c));
-        char name[KN_PARAM_STR_MAX];
-        snprintf(name, sizeof name, "%s", kn_column_name(c));
-        if ((e = kn_frame_remove_column(out, pos)) != KN_OK) return e;
-        if ((e = kn_frame_rename_column(out, pos, name)) != KN_OK) return e;
-    }
-    return KN_OK;
-}
-
-static kn_status freq_save(const kn_step *st, kn_wbuf *w)
-{
-    const freq_state *s = kn_step_state(st);
-    kn_wbuf_u64(w, s->n);
-    for (size_t i = 0; i < s->n; i++) {
-        kn_wbuf_u64(w, s->cols[i].n);
-        for (size_t l = 0; l < s->cols[i].n; l++) kn_wbuf_str(w, s->cols[i].level[l]);
-        kn_wbuf_f64s(w, s->cols[i].share, s->cols[i].n);
-    }
-    return KN_OK;
-}
-
-static kn_status freq_load(kn_step *st, kn_rbuf *r, size_t n)
-{
-    kn_status e = kn__state_count(r, n, "frequency");
-    if (e != KN_OK) return e;
-    freq_state *s = kn_calloc(1, sizeof *s);
-    if (!s || !(s->cols = kn_calloc(n + 1, sizeof *s->cols))) {
-        kn_free(s);
-        return KN_ERR_NOMEM;
-    }
-    s->n = n;
-    for (size_t i = 0; i < n && e == KN_OK; i++) {
-        freq_column *fc = &s->cols[i];
-        size_t count = 0;
-        e = kn_rbuf_count(r, 8, &count);
-        if (e == KN_OK && !(fc->level = kn_calloc(count + 1, sizeof *fc->level))) e = KN_ERR_NOMEM;
-        for (size_t l = 0; l < count && e == KN_OK; l++) {
-            e = kn_rbuf_str(r, &fc->level[l]);
-            fc->n = l + 1;
-            if (e == KN_OK && !fc->level[l])
-                e = kn_fail(KN_ERR_CORRUPT, "%s: a category level is missing", r->what);
-        }
-        if (e == KN_OK) e = kn__decode_f64s(r, count, &fc->share);
-    }
-    if (e != KN_OK) {
-        freq_free(s);
-        return e;
-    }
-    kn_step_set_state(st, s);
-    return KN_OK;
-}
-
-static const kn_step_vt freq_vt = {KN_COL_CATEGORICAL, freq_fit,  freq_apply, freq_free,
-                                   freq_save,          freq_load, 0,          NULL};
+static const kn_step_vt freq_vt = {
+    KN_COL_CATEGORICAL, freq_fit, kn__lv_apply, kn__lv_free, kn__lv_save, kn__lv_load, 0, NULL};
 
 const kn_component kn__datetime_features = {KN_COMP_STEP,
                                             "datetime_features",

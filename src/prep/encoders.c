@@ -119,20 +119,6 @@ static kn_status enc_save(const kn_step *st, kn_wbuf *w)
     return KN_OK;
 }
 
-/* count sorted, unique level strings into v (*n counts those read). */
-static kn_status read_levels(kn_rbuf *r, size_t count, char **v, size_t *n)
-{
-    for (size_t l = 0; l < count; l++) {
-        kn_status e = kn_rbuf_str(r, &v[l]);
-        if (e != KN_OK) return e;
-        *n = l + 1;
-        /* transform binary-searches the levels: they must be sorted and unique */
-        if (!v[l] || (l && strcmp(v[l - 1], v[l]) >= 0))
-            return kn_fail(KN_ERR_CORRUPT, "%s: encoder levels out of order", r->what);
-    }
-    return KN_OK;
-}
-
 static kn_status enc_load(kn_step *st, kn_rbuf *r, size_t n)
 {
     kn_status e = kn__state_count(r, n, "encoder");
@@ -151,10 +137,10 @@ static kn_status enc_load(kn_step *st, kn_rbuf *r, size_t n)
         ec->has_missing = had != 0;
         if (e == KN_OK) e = kn_rbuf_count(r, 8, &count);
         if (e == KN_OK && !(ec->level = kn_calloc(count + 1, sizeof *ec->level))) e = KN_ERR_NOMEM;
-        e = e == KN_OK ? read_levels(r, count, ec->level, &ec->n) : e;
+        e = e == KN_OK ? kn__read_sorted_levels(r, count, ec->level, &ec->n) : e;
         if (e == KN_OK) e = kn_rbuf_count(r, 8, &count);
         if (e == KN_OK && !(ec->rare = kn_calloc(count + 1, sizeof *ec->rare))) e = KN_ERR_NOMEM;
-        e = e == KN_OK ? read_levels(r, count, ec->rare, &ec->n_rare) : e;
+        e = e == KN_OK ? kn__read_sorted_levels(r, count, ec->rare, &ec->n_rare) : e;
     }
     if (e != KN_OK) {
         enc_free(s);

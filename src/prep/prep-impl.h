@@ -50,4 +50,33 @@ double kn__pairwise_sum(const double *v, size_t n);
 /* sklearn's _handle_zeros_in_scale: a scale below 10 machine epsilons becomes 1. */
 double kn__nonzero_scale(double scale);
 
+/* Learned numbers per category, for steps that replace a categorical column
+ * by a number per level (frequency and target encoders): per fitted column
+ * the levels in sorted order with their values; `unknown` for levels not
+ * seen at fit, `missing` for missing cells. */
+typedef struct kn__level_values {
+    size_t n;
+    char **level;
+    double *value;
+} kn__level_values;
+
+typedef struct kn__lv_state {
+    size_t n;
+    double unknown, missing;
+    kn__level_values *cols;
+} kn__lv_state;
+
+kn__lv_state *kn__lv_new(size_t n_cols, double unknown, double missing);
+void kn__lv_free(void *state);
+/* Fill lv from column c: the levels (codes) with keep[code] > 0, valued value[code]. */
+kn_status kn__lv_set(kn__level_values *lv, kn_column *c, const double *value, const double *keep);
+/* Replace column pos of out by a new numeric column (same name and role); *v its cells. */
+kn_status kn__lv_replace(kn_frame *out, size_t pos, double **v);
+/* The vtable parts: transform, save, load. */
+kn_status kn__lv_apply(const kn_step *st, kn_frame *out, const size_t *cols, size_t n);
+kn_status kn__lv_save(const kn_step *st, kn_wbuf *w);
+kn_status kn__lv_load(kn_step *st, kn_rbuf *r, size_t n);
+/* count sorted, unique level strings into v; *n counts those read. */
+kn_status kn__read_sorted_levels(kn_rbuf *r, size_t count, char **v, size_t *n);
+
 #endif

@@ -9,12 +9,6 @@
 
 typedef const kn__yaml Y;
 
-static void free_strings(char **v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++) kn_free(v[i]);
-    kn_free(v);
-}
-
 /* dir/p unless p is absolute (a new string). */
 static char *resolve(const char *dir, const char *p)
 {
@@ -238,7 +232,7 @@ static kn_status parse_join(Y *c, const yaml_node_t *n, kn_spec_join *j)
         else if (!strcmp(kv.key, "right_on")) {
             e = kn__yaml_strings(c, kv.value, "right_on", &j->right_on, &n_right);
             if (e != KN_OK) {
-                free_strings(j->right_on, n_right);
+                kn__strings_free(j->right_on, n_right);
                 j->right_on = NULL;
             }
         } else if (!strcmp(kv.key, "how")) {
@@ -258,7 +252,7 @@ static kn_status parse_join(Y *c, const yaml_node_t *n, kn_spec_join *j)
         e = kn__yaml_at(c, n, "a join needs with: and on: [..]");
     if (e != KN_OK || (j->right_on && n_right != j->n_keys)) {
         /* freed here: the spec frees right_on as n_keys long */
-        free_strings(j->right_on, n_right);
+        kn__strings_free(j->right_on, n_right);
         j->right_on = NULL;
         if (e != KN_OK) return e;
         return kn__yaml_at(c, n, "right_on lists %s keys than on",
@@ -474,10 +468,10 @@ void kn_prep_spec_free(kn_prep_spec *s)
         kn_free(src->name);
         kn_free(src->location);
         kn_free(src->query);
-        free_strings(src->read, src->n_read);
+        kn__strings_free(src->read, src->n_read);
         kn_free(src->since);
         kn_free(src->fallback);
-        free_strings(src->by, src->n_by);
+        kn__strings_free(src->by, src->n_by);
         for (size_t a = 0; a < src->n_aggs; a++) {
             kn_free((char *)src->aggs[a].name);
             kn_free((char *)src->aggs[a].column);
@@ -488,17 +482,17 @@ void kn_prep_spec_free(kn_prep_spec *s)
     kn_free(s->sources);
     for (size_t i = 0; i < s->n_joins; i++) {
         kn_free(s->joins[i].with);
-        free_strings(s->joins[i].on, s->joins[i].n_keys);
-        free_strings(s->joins[i].right_on, s->joins[i].n_keys);
+        kn__strings_free(s->joins[i].on, s->joins[i].n_keys);
+        kn__strings_free(s->joins[i].right_on, s->joins[i].n_keys);
     }
     kn_free(s->joins);
     for (size_t i = 0; i < s->n_steps; i++) {
         kn_free(s->steps[i].name);
-        free_strings(s->steps[i].params, s->steps[i].n_params);
+        kn__strings_free(s->steps[i].params, s->steps[i].n_params);
     }
     kn_free(s->steps);
-    free_strings(s->unions, s->n_unions);
-    free_strings(s->dedupe_keys, s->n_dedupe_keys);
+    kn__strings_free(s->unions, s->n_unions);
+    kn__strings_free(s->dedupe_keys, s->n_dedupe_keys);
     kn_free(s->path);
     kn_free(s->dir);
     kn_free(s->from);

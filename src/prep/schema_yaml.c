@@ -221,22 +221,16 @@ kn_status kn_schema_load(const char *path, kn_schema **out)
     return e;
 }
 
-static void free_strings(char **v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++) kn_free(v[i]);
-    kn_free(v);
-}
-
 void kn_schema_free(kn_schema *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->n_cols; i++) {
         kn_free(s->cols[i].name);
-        free_strings(s->cols[i].categories, s->cols[i].n_categories);
+        kn__strings_free(s->cols[i].categories, s->cols[i].n_categories);
         kn_free(s->cols[i].pattern);
     }
     kn_free(s->cols);
-    free_strings(s->keys, s->n_keys);
+    kn__strings_free(s->keys, s->n_keys);
     kn_free(s);
 }
 

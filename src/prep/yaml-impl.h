@@ -31,6 +31,8 @@ kn_status kn__yaml_count(const kn__yaml *c, const yaml_node_t *n, const char *ke
  * failure, holding *count strings, for the caller to free). */
 kn_status kn__yaml_strings(const kn__yaml *c, const yaml_node_t *n, const char *key, char ***out,
                            size_t *count);
+/* Free n strings and their array (as kn__yaml_strings makes them). */
+void kn__strings_free(char **v, size_t n);
 /* Items of a sequence node. */
 size_t kn__yaml_len(const yaml_node_t *n);
 yaml_node_t *kn__yaml_item(const kn__yaml *c, const yaml_node_t *n, size_t i);

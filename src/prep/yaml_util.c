@@ -34,6 +34,12 @@ yaml_node_t *kn__yaml_root(kn__yaml *y)
     return yaml_document_get_root_node(&y->doc);
 }
 
+void kn__strings_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) kn_free(v[i]);
+    kn_free(v);
+}
+
 size_t kn__yaml_len(const yaml_node_t *n)
 {
     return n->type == YAML_SEQUENCE_NODE
