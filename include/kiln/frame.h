@@ -88,6 +88,8 @@ KN_API kn_status kn_frame_resize(kn_frame *f, size_t n_rows);
 /* Make room for n_rows without changing the row count. */
 KN_API kn_status kn_frame_reserve(kn_frame *f, size_t n_rows);
 
+/* Keep only the given rows (strictly ascending indices), in place. */
+KN_API kn_status kn_frame_keep_rows(kn_frame *f, const size_t *rows, size_t n);
 /* Returns a new frame with the same columns and rows (a deep copy). */
 KN_API kn_status kn_frame_copy(const kn_frame *f, kn_frame **out);
 /* Returns a new frame with the given rows (indices may repeat) or columns. */

@@ -32,6 +32,8 @@
  *     steps:
  *       - simple_imputer: {strategy: median}
  *       - onehot_encoder: {columns: [segment], handle_unknown: ignore}
+ *     profile: reference.json                    # profile of the frame before the steps,
+ *                                                # kept for later drift checks
  *     output: prepared.csv
  *     save: steps.kst                            # for `kiln transform`
  *
@@ -107,6 +109,7 @@ typedef struct kn_prep_spec {
     size_t n_steps;
     kn_spec_step *steps;
     char *output, *save, *state;
+    char *profile; /* reference profile (JSON) of the frame before the steps, or NULL */
 } kn_prep_spec;
 
 /* Parse a spec from YAML (errors name file:line:column). `path` names the
@@ -136,6 +139,7 @@ typedef struct kn_prep_result {
     kn_validation *validation; /* NULL without a schema */
     uint64_t rows_in;          /* rows of the combined frame before validation */
     uint64_t rows_dropped, rows_quarantined, duplicates_removed;
+    uint64_t rows_dropped_by_steps; /* training rows a step removed (outlier_clip action=drop) */
     size_t n_steps;
     kn_step **steps; /* fitted */
 } kn_prep_result;

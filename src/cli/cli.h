@@ -55,7 +55,6 @@ kn_status cli_read_frame(const char *path, kn_read_opts *o, kn_frame **f, kn_rea
 json_t *cli_read_report_json(const kn_read_report *r);
 void cli_print_read_report(FILE *fp, const char *path, const kn_read_report *r);
 struct kn_profile;
-json_t *cli_profile_json(const struct kn_profile *p);
 void cli_print_profile(FILE *fp, const struct kn_profile *p);
 
 int cmd_describe(int argc, char **argv);

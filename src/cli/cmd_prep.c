@@ -151,9 +151,11 @@ static json_t *spec_report_json(const kn_prep_result *r)
                       "left_unmatched", (json_int_t)x->left_unmatched, "right_unmatched",
                       (json_int_t)x->right_unmatched, "unmatched_examples", ex));
     }
-    return json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I}", "sources", src, "joins", joins,
-                     "rows_in", (json_int_t)r->rows_in, "rows_dropped", (json_int_t)r->rows_dropped,
-                     "rows_quarantined", (json_int_t)r->rows_quarantined, "duplicates_removed",
+    return json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "sources", src, "joins",
+                     joins, "rows_in", (json_int_t)r->rows_in, "rows_dropped",
+                     (json_int_t)r->rows_dropped, "rows_quarantined",
+                     (json_int_t)r->rows_quarantined, "rows_dropped_by_steps",
+                     (json_int_t)r->rows_dropped_by_steps, "duplicates_removed",
                      (json_int_t)r->duplicates_removed, "rows_out",
                      (json_int_t)(r->frame ? kn_frame_n_rows(r->frame) : 0), "columns_out",
                      (json_int_t)(r->frame ? kn_frame_n_cols(r->frame) : 0));
@@ -187,11 +189,13 @@ static void spec_report_print(const kn_prep_spec *s, const kn_prep_result *r)
         fprintf(stderr, "dedupe: %llu duplicate rows removed\n",
                 (unsigned long long)r->duplicates_removed);
     fprintf(stderr,
-            "rows: %llu in = %llu out + %llu dropped + %llu quarantined + %llu duplicates\n",
+            "rows: %llu in = %llu out + %llu dropped + %llu quarantined + %llu duplicates + %llu "
+            "dropped by steps\n",
             (unsigned long long)r->rows_in,
             (unsigned long long)(r->frame ? kn_frame_n_rows(r->frame) : 0),
             (unsigned long long)r->rows_dropped, (unsigned long long)r->rows_quarantined,
-            (unsigned long long)r->duplicates_removed);
+            (unsigned long long)r->duplicates_removed,
+            (unsigned long long)r->rows_dropped_by_steps);
     if (r->frame)
         fprintf(stderr, "wrote %zu rows x %zu columns to %s%s%s\n", kn_frame_n_rows(r->frame),
                 kn_frame_n_cols(r->frame), s->output, s->save ? "; fitted steps to " : "",

@@ -398,6 +398,35 @@ kn_status kn_frame_select_rows(const kn_frame *f, const size_t *rows, size_t n, 
     return select_rows(f, rows, n, out);
 }
 
+kn_status kn_frame_keep_rows(kn_frame *f, const size_t *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] >= f->n_rows || (i && rows[i] <= rows[i - 1]))
+            return kn_fail(KN_ERR_INVALID, "keep_rows: row indices must ascend below %zu",
+                           f->n_rows);
+    /* rows[i] >= i, so moving each kept cell down never overwrites one still needed */
+    for (size_t j = 0; j < f->n_cols; j++) {
+        kn_column *c = f->cols[j];
+        for (size_t i = 0; i < n; i++) switch (c->type) {
+            case KN_COL_NUMERIC:
+                c->f64[i] = c->f64[rows[i]];
+                break;
+            case KN_COL_CATEGORICAL:
+                c->codes[i] = c->codes[rows[i]];
+                break;
+            case KN_COL_TIMESTAMP:
+                c->ts[i] = c->ts[rows[i]];
+                break;
+            case KN_COL_STRING:
+                c->str_off[i] = c->str_off[rows[i]];
+                c->str_len[i] = c->str_len[rows[i]];
+                break;
+            }
+    }
+    f->n_rows = n;
+    return KN_OK;
+}
+
 kn_status kn_frame_copy(const kn_frame *f, kn_frame **out)
 {
     return select_rows(f, NULL, f->n_rows, out);

@@ -5,8 +5,10 @@
  *   outlier_clip   learns fences per numeric column, from the interquartile
  *                  range (method=iqr: [q1 - k*IQR, q3 + k*IQR]) or the mean
  *                  and standard deviation (method=zscore: mean +- k*std), and
- *                  either clips values to them (action=clip) or adds a 0/1
- *                  "<column>_outlier" column (action=flag). */
+ *                  either clips values to them (action=clip), adds a 0/1
+ *                  "<column>_outlier" column (action=flag), or drops the
+ *                  training rows outside them (action=drop: in fit_transform
+ *                  only, with the count logged; new data passes unchanged). */
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/step.h"
@@ -171,8 +173,9 @@ static const kn_param_def outlier_defs[] = {
                   "fences from the interquartile range or from mean and std"),
     KN_PARAM_DOUBLE(outlier_params, k, "1.5", 0, 1e6,
                     "fence width: IQRs beyond the quartiles, or standard deviations"),
-    KN_PARAM_ENUM(outlier_params, action, "clip", "clip|flag",
-                  "clip values to the fences, or add a 0/1 <column>_outlier column"),
+    KN_PARAM_ENUM(outlier_params, action, "clip", "clip|flag|drop",
+                  "clip values to the fences, add a 0/1 <column>_outlier column, or drop the "
+                  "training rows outside them (new data passes unchanged)"),
     KN_PARAM_END};
 
 typedef struct fences {
@@ -238,6 +241,7 @@ static kn_status outlier_apply(const kn_step *st, kn_frame *out, const size_t *c
     for (size_t i = 0; i < n; i++) {
         kn_column *c = kn_frame_col(out, cols[i]);
         double *x = kn_column_f64(c), lo = s->lo[i], hi = s->hi[i];
+        if (p->action == 2) continue; /* drop: only training rows, in fit_transform */
         if (p->action == 0) {
             for (size_t r = 0; r < rows; r++)
                 if (x[r] < lo)
@@ -255,6 +259,35 @@ static kn_status outlier_apply(const kn_step *st, kn_frame *out, const size_t *c
             kn_column_f64(d)[r] = isnan(x[r]) ? NAN : (x[r] < lo || x[r] > hi);
     }
     return KN_OK;
+}
+
+/* Training output: with action=drop, the rows outside some fence go (counted). */
+static kn_status outlier_fit_transform(const kn_step *st, const kn_frame *x, kn_frame *out,
+                                       const size_t *cols, size_t n)
+{
+    (void)x;
+    const outlier_params *p = kn_step_params(st);
+    if (p->action != 2) return outlier_apply(st, out, cols, n);
+    const fences *s = kn_step_state(st);
+    size_t rows = kn_frame_n_rows(out), kept = 0;
+    size_t *keep = kn_malloc((rows ? rows : 1) * sizeof *keep);
+    if (!keep) return KN_ERR_NOMEM;
+    for (size_t r = 0; r < rows; r++) {
+        int outside = 0;
+        for (size_t i = 0; i < n && !outside; i++) {
+            double v = kn_column_f64(kn_frame_col(out, cols[i]))[r];
+            outside = v < s->lo[i] || v > s->hi[i];
+        }
+        if (!outside) keep[kept++] = r;
+    }
+    kn_status e = kn_frame_keep_rows(out, keep, kept);
+    kn_free(keep);
+    if (e == KN_OK && kept < rows)
+        kn_log(KN_LOG_WARN,
+               "outlier_clip: %zu of %zu training rows were outside the fences and "
+               "were dropped",
+               rows - kept, rows);
+    return e;
 }
 
 static kn_status outlier_save(const kn_step *st, kn_wbuf *w)
@@ -284,7 +317,8 @@ static kn_status outlier_load(kn_step *st, kn_rbuf *r, size_t n)
 }
 
 static const kn_step_vt outlier_vt = {
-    KN_COL_NUMERIC, outlier_fit, outlier_apply, fences_free, outlier_save, outlier_load, 0, NULL};
+    KN_COL_NUMERIC, outlier_fit, outlier_apply,        fences_free, outlier_save,
+    outlier_load,   0,           outlier_fit_transform};
 
 const kn_component kn__drop_constant = {
     KN_COMP_STEP, "drop_constant",      "remove columns that are constant (or nearly) at fit",

@@ -77,8 +77,9 @@ kn_status kn__lv_replace(kn_frame *out, size_t pos, double **v)
     kn_column *c = kn_frame_col(out, pos), *d;
     char *name = kn_strdup(kn_column_name(c));
     kn_role role = kn_column_role(c);
-    kn_status e = name ? kn_frame_insert_column(out, pos + 1, "\x01kiln-numeric", KN_COL_NUMERIC, &d)
-                       : KN_ERR_NOMEM;
+    kn_status e = name
+                      ? kn_frame_insert_column(out, pos + 1, "\x01kiln-numeric", KN_COL_NUMERIC, &d)
+                      : KN_ERR_NOMEM;
     if (e == KN_OK) {
         kn_column_set_role(d, role);
         *v = kn_column_f64(d);
@@ -108,7 +109,8 @@ kn_status kn__lv_apply(const kn_step *st, kn_frame *out, const size_t *cols, siz
         }
         if (e == KN_OK) memcpy(code, kn_column_codes(c), rows * sizeof *code);
         if (e == KN_OK) e = kn__lv_replace(out, cols[i], &v);
-        for (size_t r = 0; e == KN_OK && r < rows; r++) v[r] = code[r] < 0 ? s->missing : map[code[r]];
+        for (size_t r = 0; e == KN_OK && r < rows; r++)
+            v[r] = code[r] < 0 ? s->missing : map[code[r]];
         kn_free(code);
         kn_free(map);
         if (e != KN_OK) return e;

@@ -4,6 +4,7 @@
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/prep_spec.h"
+#include "kiln/profile.h"
 #include "kiln/source.h"
 #include "kiln/stage.h"
 
@@ -358,6 +359,7 @@ static kn_status fit_steps(run *w, kn_frame **f)
     const kn_prep_spec *s = w->s;
     kn_prep_result *r = w->r;
     if (!(r->steps = kn_calloc(s->n_steps ? s->n_steps : 1, sizeof *r->steps))) return KN_ERR_NOMEM;
+    size_t rows_before = kn_frame_n_rows(*f);
     for (size_t k = 0; k < s->n_steps; k++) {
         kn_step *st;
         kn_status e = kn_step_new(s->steps[k].name, &st);
@@ -371,7 +373,19 @@ static kn_status fit_steps(run *w, kn_frame **f)
         kn_frame_free(*f);
         *f = g;
     }
+    r->rows_dropped_by_steps = rows_before - kn_frame_n_rows(*f);
     return KN_OK;
+}
+
+/* The reference profile of the frame the steps will learn from. */
+static kn_status save_profile(run *w, kn_frame **f)
+{
+    kn_profile *p;
+    kn_status e = kn_profile_compute(*f, &p);
+    if (e != KN_OK) return e;
+    e = kn_profile_save_json(p, w->s->profile);
+    kn_profile_free(p);
+    return e;
 }
 
 static kn_status stage(const char *name, kn_status (*fn)(run *, kn_frame **), run *w, kn_frame **f)
@@ -424,6 +438,7 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
     if (e == KN_OK) e = stage("sources", read_all, &w, &f);
     if (e == KN_OK && s->schema) e = stage("validate", apply_validation, &w, &f);
     if (e == KN_OK && s->dedupe) e = stage("dedupe", dedupe, &w, &f);
+    if (e == KN_OK && s->profile) e = stage("profile", save_profile, &w, &f);
     if (e == KN_OK) e = stage("prep", fit_steps, &w, &f);
     if (e == KN_OK) e = stage("write", write_all, &w, &f);
     for (size_t i = 0; i < s->n_sources; i++) {

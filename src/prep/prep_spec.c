@@ -368,9 +368,10 @@ static kn_status top_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
     if (!strcmp(k, "output")) return get_path(c, kv.value, k, dir, &s->output);
     if (!strcmp(k, "save")) return get_path(c, kv.value, k, dir, &s->save);
     if (!strcmp(k, "state")) return get_path(c, kv.value, k, dir, &s->state);
+    if (!strcmp(k, "profile")) return get_path(c, kv.value, k, dir, &s->profile);
     return kn__yaml_at(c, kv.key_node,
                        "unknown key '%s'; known: sources, frame, schema, rejects, dedupe, steps, "
-                       "output, save, state",
+                       "profile, output, save, state",
                        k);
 }
 
@@ -501,5 +502,6 @@ void kn_prep_spec_free(kn_prep_spec *s)
     kn_free(s->output);
     kn_free(s->save);
     kn_free(s->state);
+    kn_free(s->profile);
     kn_free(s);
 }

@@ -79,6 +79,7 @@ frame:
   join:
     - {with: visits, on: [id], right_on: [customer_id], how: left}
     - {with: spend, on: [id], right_on: [customer_id], how: inner}
+profile: reference.json
 output: joined.csv
 YAML
 "$KILN" prep spec.yaml --json > report.json || { cat report.json; fail "prep with postgres"; }
@@ -99,6 +100,9 @@ assert a["credit"] == "1500.5" and a["active"] == "1" and a["visits"] == "12" an
 assert a["n_orders"] == "2" and a["total"] == "50.5" and a["last_amount"] == "30", a
 assert b["signup"] == "2024-01-31T22:00:00Z" and b["credit"] == "" and b["active"] == "0", b
 assert d["visits"] == "7" and d["total"] == "5.25", d
+prof = json.load(open("reference.json"))
+cols = {c["name"]: c for c in prof["column_profiles"]}
+assert prof["rows"] == 3 and cols["total"]["max"] == 100 and cols["segment"]["type"] == "categorical", prof
 assert list(rows[0].keys()) == ["id", "name", "segment", "signup", "credit", "active", "visits",
                                 "channel", "n_orders", "total", "last_amount"], rows[0].keys()
 PY

@@ -99,10 +99,35 @@ static void coerce_types(void **state)
     kn_frame_free(f);
 }
 
+/* action=drop: fit_transform removes the training rows outside the fences;
+ * transform leaves new data as it is. */
+static void outlier_drop_training_rows(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", "x,k\n1,a\n2,b\n3,c\n4,d\n100,e\n,f\n");
+    kn_step *s;
+    KN_CHECK(kn_step_new("outlier_clip", &s));
+    KN_CHECK(kn_step_set(s, "action=drop"));
+    kn_frame *o;
+    KN_CHECK(kn_step_fit_transform(s, f, &o));
+    assert_int_equal(kn_frame_n_rows(o), 5); /* 100 went; the missing row stays */
+    assert_true(cell(o, 0, 3) == 4 && isnan(cell(o, 0, 4)));
+    assert_string_equal(
+        kn_column_level(kn_frame_col(o, 1), kn_column_codes(kn_frame_col(o, 1))[4], NULL), "f");
+    kn_frame_free(o);
+    KN_CHECK(kn_step_transform(s, f, &o));
+    assert_int_equal(kn_frame_n_rows(o), 6);
+    assert_true(cell(o, 0, 4) == 100);
+    kn_frame_free(o);
+    kn_step_free(s);
+    kn_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(coerce_types),
+        cmocka_unit_test(outlier_drop_training_rows),
         cmocka_unit_test(drop_constant_columns),
         cmocka_unit_test(outliers_clipped_or_flagged),
     };
