@@ -79,7 +79,11 @@ KN_API kn_status kn_step_fit(kn_step *s, const kn_frame *x);
  * see a row's own target (target_encoder), which encode out of fold. */
 KN_API kn_status kn_step_fit_transform(kn_step *s, const kn_frame *x, kn_frame **out);
 /* Returns a new frame; free with kn_frame_free(). Fails if the step is not
- * fitted, or a fitted column is absent from `in` or has another type. */
+ * fitted, or a fitted column is absent from `in` or has another type. A
+ * fitted column that is entirely missing in `in` (which a reader types as
+ * numeric) is taken as an all-missing column of the fitted type: imputers
+ * fill it, scalers leave it missing, one-hot gives zeros (or its "nan"
+ * column) with handle_unknown=ignore. */
 KN_API kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out);
 KN_API const char *kn_step_name(const kn_step *s);
 KN_API int kn_step_is_fitted(const kn_step *s);

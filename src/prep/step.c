@@ -213,7 +213,31 @@ kn_status kn_step_fit(kn_step *s, const kn_frame *x)
     return KN_OK;
 }
 
-/* The fitted columns' indices in `in`, checked for presence and type. */
+static int all_missing(kn_column *c, size_t rows)
+{
+    for (size_t r = 0; r < rows; r++)
+        if (!kn_column_is_missing(c, r)) return 0;
+    return 1;
+}
+
+/* A column with no value at all carries no type (a reader calls an empty
+ * column numeric): give it the fitted type, still all missing. */
+static kn_status retype_empty(const kn_step *s, kn_frame *f, const size_t *cols)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        kn_column *c = kn_frame_col(f, cols[i]);
+        if (kn_column_type(c) == s->types[i]) continue;
+        kn_role role = kn_column_role(c);
+        kn_status e = kn_frame_remove_column(f, cols[i]);
+        if (e == KN_OK) e = kn_frame_insert_column(f, cols[i], s->names[i], s->types[i], &c);
+        if (e != KN_OK) return e;
+        kn_column_set_role(c, role);
+    }
+    return KN_OK;
+}
+
+/* The fitted columns' indices in `in`, checked for presence and type (an
+ * entirely missing column passes: retype_empty gives it the fitted type). */
 static kn_status fitted_columns(const kn_step *s, const kn_frame *in, size_t **out)
 {
     size_t *cols = kn_malloc((s->n ? s->n : 1) * sizeof *cols);
@@ -224,7 +248,8 @@ static kn_status fitted_columns(const kn_step *s, const kn_frame *in, size_t **o
             st = kn_fail(KN_ERR_NOT_FOUND,
                          "step '%s' was fitted on column '%s', which the data to transform lacks",
                          s->comp->name, s->names[i]);
-        else if (kn_column_type(kn_frame_col(in, cols[i])) != s->types[i])
+        else if (kn_column_type(kn_frame_col(in, cols[i])) != s->types[i] &&
+                 !all_missing(kn_frame_col(in, cols[i]), kn_frame_n_rows(in)))
             st = kn_fail(KN_ERR_TYPE, "step '%s': column '%s' was %s at fit time but is %s now",
                          s->comp->name, s->names[i], kn_col_type_name(s->types[i]),
                          kn_col_type_name(kn_column_type(kn_frame_col(in, cols[i]))));
@@ -246,6 +271,7 @@ static kn_status apply(const kn_step *s, const kn_frame *in, int training, kn_fr
     kn_frame *copy = NULL;
     kn_status st = fitted_columns(s, in, &cols);
     if (st == KN_OK) st = kn_frame_copy(in, &copy);
+    if (st == KN_OK) st = retype_empty(s, copy, cols);
     const kn_step_vt *vt = s->comp->vt;
     if (st == KN_OK)
         st = training && vt->fit_transform ? vt->fit_transform(s, in, copy, cols, s->n)

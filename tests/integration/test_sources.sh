@@ -149,6 +149,25 @@ cmp -s web.csv visits.csv || fail "web.csv differs: $(cat web.csv)"
 grep -q "HTTP status 404" web.json || fail "fallback report: $(cat web.json)"
 grep -q "source 'missing' failed" web.err || fail "fallback warning: $(cat web.err)"
 
+# a server that accepts but never answers: each attempt times out, then retries
+# (with backoff) and a named error
+$py -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True); time.sleep(30)' > silent.port &
+silent_pid=$!
+for _ in $(seq 50); do [ -s silent.port ] && break; sleep 0.1; done
+cat > silent.yaml <<YAML
+sources:
+  slow: {url: "http://127.0.0.1:$(cat silent.port)/x.csv", timeout: 0.5, retries: 1}
+output: slow.csv
+YAML
+rc=0
+"$KILN" prep silent.yaml 2> silent.err || rc=$?
+kill "$silent_pid" 2> /dev/null || true
+[ "$rc" = 1 ] && grep -q "source 'slow'.*after 2 attempts" silent.err && grep -qi "timed out\|timeout" silent.err ||
+    fail "silent server: rc $rc, $(cat silent.err)"
+
 # a server that is down: the error names the source
 as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast stop > /dev/null
 rc=0

@@ -172,9 +172,39 @@ static void save_load_replays_exactly(void **state)
     kn_frame_free(test);
 }
 
+/* Columns entirely missing at transform time, as documented in step.h. */
+static void all_missing_columns_at_transform(void **state)
+{
+    (void)state;
+    kn_frame *train = read_as(".csv", "a,c\n1,x\n3,y\n");
+    kn_frame *empty = read_as(".csv", "a,c\n,\n,\n");
+    const char *specs[][2] = {{"simple_imputer", NULL},
+                              {"standard_scaler", NULL},
+                              {"onehot_encoder", "handle_unknown=ignore"}};
+    for (int k = 0; k < 3; k++) {
+        kn_step *s;
+        KN_CHECK(kn_step_new(specs[k][0], &s));
+        if (specs[k][1]) KN_CHECK(kn_step_set(s, specs[k][1]));
+        KN_CHECK(kn_step_fit(s, train));
+        kn_frame *o;
+        KN_CHECK(kn_step_transform(s, empty, &o));
+        if (k == 0) assert_true(cell(o, 0, 0) == 2 && cell(o, 0, 1) == 2); /* the fitted mean */
+        if (k == 1) assert_true(isnan(cell(o, 0, 0)));
+        if (k == 2) {
+            assert_int_equal(kn_frame_n_cols(o), 3); /* a, c_x, c_y */
+            assert_true(cell(o, 1, 0) == 0 && cell(o, 2, 1) == 0);
+        }
+        kn_frame_free(o);
+        kn_step_free(s);
+    }
+    kn_frame_free(train);
+    kn_frame_free(empty);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(all_missing_columns_at_transform),
         cmocka_unit_test(unknown_step_and_parameter),
         cmocka_unit_test(transform_needs_fit_and_same_schema),
         cmocka_unit_test(column_selection),
