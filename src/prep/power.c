@@ -9,6 +9,7 @@
 #include "kiln/brent.h"
 #include "kiln/mem.h"
 #include "kiln/step.h"
+#include "kiln/sum.h"
 #include "prep/prep-impl.h"
 
 #include <float.h>
@@ -58,12 +59,12 @@ static double neg_log_likelihood(double l, void *ctx)
     likelihood *lk = ctx;
     size_t n = lk->n;
     for (size_t i = 0; i < n; i++) lk->work[i] = yeo_johnson(lk->x[i], l);
-    double mean = kn__pairwise_sum(lk->work, n) / (double)n;
+    double mean = kn_sum_pairwise(lk->work, n) / (double)n;
     for (size_t i = 0; i < n; i++) {
         double d = lk->work[i] - mean;
         lk->work[i] = d * d;
     }
-    double var = kn__pairwise_sum(lk->work, n) / (double)n;
+    double var = kn_sum_pairwise(lk->work, n) / (double)n;
     if (var < DBL_MIN) return INFINITY; /* constant after transform: reject l */
     double loglike = -(double)n / 2 * log(var);
     loglike += (l - 1) * lk->log_sum;
@@ -87,7 +88,7 @@ static kn_status fit_lambda(const kn_step *st, kn_column *c, size_t rows, double
     }
     for (size_t i = 0; i < lk.n; i++)
         lk.work[i] = x[i] > 0 ? log1p(x[i]) : x[i] < 0 ? -log1p(-x[i]) : 0;
-    lk.log_sum = kn__pairwise_sum(lk.work, lk.n);
+    lk.log_sum = kn_sum_pairwise(lk.work, lk.n);
     kn_brent_result res;
     kn_status e = kn_brent_minimize(neg_log_likelihood, &lk, -2, 2, &res);
     kn_free(x);

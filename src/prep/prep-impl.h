@@ -44,9 +44,6 @@ kn_status kn__present_values(kn_column *c, size_t rows, double **out, size_t *n)
 double kn__quantile_select(double *v, size_t n, double q);
 /* Quantile q in [0, 1] of sorted values, linear interpolation (numpy's default). */
 double kn__quantile_sorted(const double *v, size_t n, double q);
-/* Sum in NumPy's order (blocks of 128 in eight lanes, halves above that), so
- * a statistic that feeds an optimiser agrees with NumPy's to the last bit. */
-double kn__pairwise_sum(const double *v, size_t n);
 /* sklearn's _handle_zeros_in_scale: a scale below 10 machine epsilons becomes 1. */
 double kn__nonzero_scale(double scale);
 

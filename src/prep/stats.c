@@ -110,28 +110,6 @@ kn_status kn__stateless_load(kn_step *st, kn_rbuf *r, size_t n)
     return kn__mark_fitted(st);
 }
 
-double kn__pairwise_sum(const double *v, size_t n)
-{
-    if (n < 8) {
-        double s = 0.;
-        for (size_t i = 0; i < n; i++) s += v[i];
-        return s;
-    }
-    if (n <= 128) {
-        double r[8];
-        for (int j = 0; j < 8; j++) r[j] = v[j];
-        size_t i = 8;
-        for (; i < n - n % 8; i += 8)
-            for (int j = 0; j < 8; j++) r[j] += v[i + j];
-        double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++) s += v[i];
-        return s;
-    }
-    size_t half = n / 2;
-    half -= half % 8;
-    return kn__pairwise_sum(v, half) + kn__pairwise_sum(v + half, n - half);
-}
-
 /* Rearrange v so that v[k] is the k-th smallest, smaller-or-equal values
  * before it and greater-or-equal after (quickselect, median-of-three pivots). */
 static void nth_element(double *v, size_t n, size_t k)
