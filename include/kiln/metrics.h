@@ -36,8 +36,8 @@ typedef enum {
 /* ---- classification: labels ---- */
 KN_API kn_status kn_metric_accuracy(const int32_t *y, const int32_t *pred, const double *w,
                                     size_t n, double *out);
-KN_API kn_status kn_metric_balanced_accuracy(const int32_t *y, const int32_t *pred,
-                                             const double *w, size_t n, size_t k, double *out);
+KN_API kn_status kn_metric_balanced_accuracy(const int32_t *y, const int32_t *pred, const double *w,
+                                             size_t n, size_t k, double *out);
 KN_API kn_status kn_metric_precision(const int32_t *y, const int32_t *pred, const double *w,
                                      size_t n, size_t k, kn_average avg, double *out);
 KN_API kn_status kn_metric_recall(const int32_t *y, const int32_t *pred, const double *w, size_t n,
@@ -61,8 +61,8 @@ KN_API kn_status kn_metric_roc_auc(const int32_t *y, const double *score, const 
 KN_API kn_status kn_metric_roc_auc_ovr(const int32_t *y, const double *proba, const double *w,
                                        size_t n, size_t k, kn_average avg, double *out);
 /* Average precision (area under the precision-recall steps) of scores for class 1. */
-KN_API kn_status kn_metric_average_precision(const int32_t *y, const double *score,
-                                             const double *w, size_t n, double *out);
+KN_API kn_status kn_metric_average_precision(const int32_t *y, const double *score, const double *w,
+                                             size_t n, double *out);
 /* Log loss of an n x k probability matrix (rows renormalised, clipped to
  * [eps, 1 - eps] with eps = 2.220446049250313e-16 as sklearn 1.2 does). */
 KN_API kn_status kn_metric_log_loss(const int32_t *y, const double *proba, const double *w,
@@ -82,8 +82,8 @@ KN_API kn_status kn_metric_mae(const double *y, const double *pred, const double
 KN_API kn_status kn_metric_mape(const double *y, const double *pred, const double *w, size_t n,
                                 double *out);
 /* Median absolute error (weighted: the weighted median, as sklearn >= 1.1). */
-KN_API kn_status kn_metric_median_ae(const double *y, const double *pred, const double *w,
-                                     size_t n, double *out);
+KN_API kn_status kn_metric_median_ae(const double *y, const double *pred, const double *w, size_t n,
+                                     double *out);
 KN_API kn_status kn_metric_r2(const double *y, const double *pred, const double *w, size_t n,
                               double *out);
 KN_API kn_status kn_metric_explained_variance(const double *y, const double *pred, const double *w,

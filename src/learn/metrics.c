@@ -32,8 +32,9 @@ static kn_status check(size_t n, const double *w)
         double total = 0;
         for (size_t i = 0; i < n; i++) {
             if (!(w[i] >= 0) || isinf(w[i]))
-                return kn_fail(KN_ERR_INVALID, "metric: sample weight %g in row %zu; weights are "
-                                               "finite and non-negative",
+                return kn_fail(KN_ERR_INVALID,
+                               "metric: sample weight %g in row %zu; weights are "
+                               "finite and non-negative",
                                w[i], i + 1);
             total += w[i];
         }
@@ -173,8 +174,9 @@ static kn_status prf(const int32_t *y, const int32_t *pred, const double *w, siz
     if (avg == KN_AVG_BINARY) {
         if (k > 2) {
             confusion_free(&c);
-            return kn_fail(KN_ERR_INVALID, "metric: average=binary needs 2 classes, not %zu; use "
-                                           "macro, micro or weighted",
+            return kn_fail(KN_ERR_INVALID,
+                           "metric: average=binary needs 2 classes, not %zu; use "
+                           "macro, micro or weighted",
                            k);
         }
         *out = prf_value(kind, c.m[k * 1 + 1], col_sum(&c, 1), row_sum(&c, 1));
@@ -279,8 +281,8 @@ static int by_score_desc(const void *a, const void *b)
 
 /* Cumulative weighted positives and negatives at each distinct score, from
  * the highest (sklearn's _binary_clf_curve). Returns the point count. */
-static kn_status clf_curve(const unsigned char *pos, const double *score, const double *w,
-                           size_t n, double **tps, double **fps, size_t *points)
+static kn_status clf_curve(const unsigned char *pos, const double *score, const double *w, size_t n,
+                           double **tps, double **fps, size_t *points)
 {
     scored *o = kn_malloc((n ? n : 1) * sizeof *o);
     double *t = kn_malloc((n ? n : 1) * sizeof *t), *f = kn_malloc((n ? n : 1) * sizeof *f);
@@ -304,8 +306,10 @@ static kn_status clf_curve(const unsigned char *pos, const double *score, const 
     size_t m = 0;
     for (size_t r = 0; r < n; r++) {
         double wi = w ? w[o[r].i] : 1;
-        if (pos[o[r].i]) tp += wi;
-        else fp += wi;
+        if (pos[o[r].i])
+            tp += wi;
+        else
+            fp += wi;
         if (r + 1 == n || o[r + 1].s != o[r].s) {
             t[m] = tp;
             f[m] = fp;
@@ -483,8 +487,8 @@ static double ape(double y, double p)
     return fabs(y - p) / fmax(fabs(y), DBL_EPSILON);
 }
 
-static kn_status mean_of(per_row fn, const double *y, const double *pred, const double *w,
-                         size_t n, double *out)
+static kn_status mean_of(per_row fn, const double *y, const double *pred, const double *w, size_t n,
+                         double *out)
 {
     kn_status e = check(n, w);
     double *v = e == KN_OK ? scratch(n) : NULL;
@@ -557,8 +561,8 @@ kn_status kn_metric_median_ae(const double *y, const double *pred, const double 
 }
 
 /* np.average of y, and of (y - pred), into *my and *md. */
-static kn_status means(const double *y, const double *pred, const double *w, size_t n,
-                       double *my, double *md, double *v)
+static kn_status means(const double *y, const double *pred, const double *w, size_t n, double *my,
+                       double *md, double *v)
 {
     for (size_t i = 0; i < n; i++) v[i] = y[i];
     *my = average(v, w, n);
@@ -612,13 +616,14 @@ kn_status kn_metric_explained_variance(const double *y, const double *pred, cons
     return KN_OK;
 }
 
-kn_status kn_metric_tweedie_deviance(const double *y, const double *pred, const double *w,
-                                     size_t n, double power, double *out)
+kn_status kn_metric_tweedie_deviance(const double *y, const double *pred, const double *w, size_t n,
+                                     double power, double *out)
 {
     double p = power;
     if (p > 0 && p < 1)
-        return kn_fail(KN_ERR_INVALID, "metric: Tweedie power %g is undefined; use p <= 0 or "
-                                       "p >= 1",
+        return kn_fail(KN_ERR_INVALID,
+                       "metric: Tweedie power %g is undefined; use p <= 0 or "
+                       "p >= 1",
                        p);
     kn_status e = check(n, w);
     if (e != KN_OK) return e;
@@ -635,9 +640,12 @@ kn_status kn_metric_tweedie_deviance(const double *y, const double *pred, const 
     if (!v) return KN_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         double t = y[i], m = pred[i];
-        if (p == 0) v[i] = (t - m) * (t - m);
-        else if (p == 1) v[i] = 2 * ((t == 0 ? 0 : t * log(t / m)) - t + m);
-        else if (p == 2) v[i] = 2 * (log(m / t) + t / m - 1);
+        if (p == 0)
+            v[i] = (t - m) * (t - m);
+        else if (p == 1)
+            v[i] = 2 * ((t == 0 ? 0 : t * log(t / m)) - t + m);
+        else if (p == 2)
+            v[i] = 2 * (log(m / t) + t / m - 1);
         else
             v[i] = 2 * (pow(p < 0 ? fmax(t, 0) : t, 2 - p) / ((1 - p) * (2 - p)) -
                         t * pow(m, 1 - p) / (1 - p) + pow(m, 2 - p) / (2 - p));

@@ -16,8 +16,10 @@ static double score[MAXN], w[MAXN], yr[MAXN], pr[MAXN], *proba;
 
 static void emit(const char *name, kn_status e, double v, int *first)
 {
-    if (e == KN_OK) printf("%s\"%s\": %.17g", *first ? "" : ", ", name, v);
-    else printf("%s\"%s\": null", *first ? "" : ", ", name);
+    if (e == KN_OK)
+        printf("%s\"%s\": %.17g", *first ? "" : ", ", name, v);
+    else
+        printf("%s\"%s\": null", *first ? "" : ", ", name);
     *first = 0;
 }
 
