@@ -28,8 +28,7 @@ KN_API kn_status kn_container_write(const char *path, const char magic[8], uint3
  * `kind` names the file kind in errors ("steps file"). Versions above
  * max_version are KN_ERR_VERSION; *version receives the file's. */
 KN_API kn_status kn_container_read(const char *path, const char magic[8], const char *kind,
-                                   uint32_t max_version, char **buf, kn_rbuf *r,
-                                   uint32_t *version);
+                                   uint32_t max_version, char **buf, kn_rbuf *r, uint32_t *version);
 
 #ifdef __cplusplus
 }

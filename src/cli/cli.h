@@ -64,7 +64,10 @@ int cmd_prep(int argc, char **argv);
 int cmd_transform(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 extern const char describe_usage[], convert_usage[], demo_usage[], prep_usage[], transform_usage[],
-    schema_usage[], validate_usage[];
+    schema_usage[], validate_usage[], train_usage[], predict_usage[], eval_usage[];
 
 #endif

@@ -50,8 +50,12 @@ static const cli_command commands[] = {
     {"schema", "infer a data contract (YAML) from data", schema_usage, cmd_schema},
     {"validate", "check data against a schema; drop or quarantine offending rows", validate_usage,
      cmd_validate},
+    {"train", "fit a model on a data file and save it", train_usage, cmd_train},
+    {"predict", "apply a saved model to a data file", predict_usage, cmd_predict},
+    {"eval", "score a saved model on labelled data", eval_usage, cmd_eval},
     {"demo", "generate a demo dataset and describe it", demo_usage, cmd_demo},
-    {"help", "explain a command", "usage: kiln help [command|readers|steps]\n", cmd_help},
+    {"help", "explain a command", "usage: kiln help [command|readers|steps|models|model NAME]\n",
+     cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
@@ -85,12 +89,15 @@ static void print_reader_params(void)
     }
 }
 
-static void print_steps(void)
+/* Components of a kind (only the one named `only`, when not NULL) with their
+ * parameter tables. Returns how many were printed. */
+static size_t print_components(kn_component_kind kind, const char *only)
 {
-    printf("steps (kiln prep --step NAME:param=value;...):\n");
+    size_t shown = 0;
     for (size_t i = 0; i < kn_registry_count(); i++) {
         const kn_component *c = kn_registry_at(i);
-        if (c->kind != KN_COMP_STEP) continue;
+        if (c->kind != kind || (only && strcmp(c->name, only))) continue;
+        shown++;
         printf("\n  %s: %s\n", c->name, c->doc);
         for (const kn_param_def *d = c->params; d && d->name; d++) {
             printf("    %-14s %-7s %s", d->name, kn_param_type_name(d->type), d->doc);
@@ -98,6 +105,7 @@ static void print_steps(void)
             printf(" [default: %s]\n", d->def[0] ? d->def : "\"\"");
         }
     }
+    return shown;
 }
 
 static int cmd_help(int argc, char **argv)
@@ -111,8 +119,19 @@ static int cmd_help(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(argv[1], "steps") == 0) {
-        print_steps();
+        printf("steps (kiln prep --step NAME:param=value;...):\n");
+        print_components(KN_COMP_STEP, NULL);
         return CLI_OK;
+    }
+    if (strcmp(argv[1], "models") == 0 || (strcmp(argv[1], "model") == 0 && argc < 3)) {
+        printf("models (kiln train --model NAME --param name=value ...):\n");
+        print_components(KN_COMP_MODEL, NULL);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "model") == 0) {
+        if (print_components(KN_COMP_MODEL, argv[2])) return CLI_OK;
+        cli_error("no model named '%s'; 'kiln help models' lists them", argv[2]);
+        return CLI_USAGE;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(commands[i].name, argv[1]) == 0) {

@@ -30,8 +30,7 @@ kn_status kn_container_write(const char *path, const char magic[8], uint32_t ver
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
     FILE *fp = st == KN_OK ? fopen(tmp, "wb") : NULL;
-    if (st == KN_OK && !fp)
-        st = kn_fail(KN_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+    if (st == KN_OK && !fp) st = kn_fail(KN_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
     if (fp) {
         int ok = fwrite(w.p, 1, w.n, fp) == w.n;
         ok &= fflush(fp) == 0 && fsync(fileno(fp)) == 0;

@@ -1,4 +1,4 @@
-/* Shared by the harnesses of checksummed binary formats (.kfr, .kst): the
+/* Shared by the harnesses of checksummed binary formats (.kfr, .kst, .kmd): the
  * fuzzer's bytes are written to a file with the checksum in the 32 bytes
  * before the 8-byte end marker recomputed, so the decoder behind the
  * checksum check is what gets fuzzed. */

@@ -2,6 +2,7 @@
  * topmost layer of the library built so far; it moves up as layers are added. */
 #include "core/registry-impl.h"
 #include "data/io-impl.h"
+#include "learn/learn-impl.h"
 #include "prep/prep-impl.h"
 
 static const kn_reader_vt csv_reader = {kn__csv_read}, arff_reader = {kn__arff_read},
@@ -46,9 +47,12 @@ static const kn_component *const steps[] = {&kn__standard_scaler,
                                             &kn__knn_imputer,
                                             &kn__coerce};
 
+static const kn_component *const models[] = {&kn__linear_regression, &kn__ridge};
+
 void kn__register_builtins(void)
 {
     for (size_t i = 0; i < sizeof builtins / sizeof *builtins; i++)
         kn__registry_add_builtin(&builtins[i]);
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) kn__registry_add_builtin(steps[i]);
+    for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn__registry_add_builtin(models[i]);
 }

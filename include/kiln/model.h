@@ -1,0 +1,95 @@
+/* Kiln models: learners with a parameter table that fit on a frame and a
+ * target column, predict on new frames with the same feature columns, and
+ * save to a checksummed model file (.kmd) with their input columns.
+ *
+ *     kn_model *m;
+ *     kn_model_new("ridge", &m);
+ *     kn_model_set(m, "alpha=0.5");
+ *     kn_model_fit(m, train, "strength");
+ *     double *pred; size_t n;
+ *     kn_model_predict(m, test, &pred, &n);      // kn_free(pred)
+ *     kn_model_save(m, "model.kmd");
+ *
+ * Features are the numeric feature-role columns other than the target
+ * (categorical columns must be encoded first: `kiln prep` with
+ * onehot_encoder); a missing feature or target value is an error naming
+ * the column and row. Models are components of kind KN_COMP_MODEL;
+ * `kiln help model NAME` prints a parameter table.
+ */
+#ifndef KILN_MODEL_H
+#define KILN_MODEL_H
+
+#include "kiln/codec.h"
+#include "kiln/frame.h"
+#include "kiln/param.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { KN_TASK_REGRESSION = 0, KN_TASK_CLASSIFICATION = 1 } kn_task;
+
+/* Training or scoring data as a dense matrix. */
+typedef struct kn_dataset {
+    size_t n, p;
+    double *x;      /* n x p, column-major: feature j of row i is x[j * n + i] */
+    double *y;      /* target (class index for classification), or NULL */
+    double *w;      /* sample weights, or NULL */
+    char **names;   /* p feature names */
+    size_t n_classes;
+    char **classes; /* class labels (classification), in index order */
+} kn_dataset;
+
+typedef struct kn_model kn_model;
+
+typedef struct kn_model_vt {
+    kn_task task;
+    kn_status (*fit)(kn_model *m, const kn_dataset *d);
+    /* One value per row: the prediction (a class index for classifiers). */
+    kn_status (*predict)(const kn_model *m, const kn_dataset *d, double *out);
+    void (*free_state)(void *state);
+    kn_status (*save)(const kn_model *m, kn_wbuf *w);
+    kn_status (*load)(kn_model *m, kn_rbuf *r);
+    /* Optional: p coefficients (or importances) into out; NULL when none. */
+    kn_status (*coefficients)(const kn_model *m, double *out, double *intercept);
+} kn_model_vt;
+
+KN_API kn_status kn_model_new(const char *name, kn_model **out);
+KN_API void kn_model_free(kn_model *m);
+KN_API kn_status kn_model_set(kn_model *m, const char *name_eq_value);
+KN_API const char *kn_model_name(const kn_model *m);
+KN_API kn_task kn_model_task(const kn_model *m);
+
+/* Fit on f with `target` (and `weight`, may be NULL, a column of weights). */
+KN_API kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target,
+                              const char *weight);
+/* Predictions for every row of f (a new array of n values; kn_free). */
+KN_API kn_status kn_model_predict(const kn_model *m, const kn_frame *f, double **out, size_t *n);
+/* The fitted feature columns and the target's name (borrowed). */
+KN_API size_t kn_model_n_features(const kn_model *m);
+KN_API const char *kn_model_feature(const kn_model *m, size_t j);
+KN_API const char *kn_model_target(const kn_model *m);
+/* Coefficients (p values) and intercept, for models that have them. */
+KN_API kn_status kn_model_coefficients(const kn_model *m, double *coef, double *intercept);
+
+/* .kmd: the container (container.h) holding the model name, parameters,
+ * target, feature names and fitted state. */
+KN_API kn_status kn_model_save(const kn_model *m, const char *path);
+KN_API kn_status kn_model_load(const char *path, kn_model **out);
+
+/* The dataset of f's features (in the order of `names` when not NULL) and,
+ * when target is not NULL, its target. Free with kn_dataset_free. */
+KN_API kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const char *weight,
+                                       const char *const *names, size_t n_names,
+                                       kn_dataset **out);
+KN_API void kn_dataset_free(kn_dataset *d);
+
+/* For implementations. */
+KN_API const void *kn_model_params(const kn_model *m);
+KN_API const void *kn_model_state(const kn_model *m);
+KN_API void kn_model_set_state(kn_model *m, void *state);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

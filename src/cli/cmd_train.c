@@ -1,0 +1,326 @@
+/* kiln train / predict / eval: fit a model on a data file, apply a saved model,
+ * score it (regression models so far; classifiers come with their models). */
+#include "cli/cli.h"
+#include "kiln/mem.h"
+#include "kiln/metrics.h"
+#include "kiln/model.h"
+#include "kiln/registry.h"
+#include "kiln/rng.h"
+#include "kiln/stage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char train_usage[] =
+    "usage: kiln train --data FILE --target COLUMN --model NAME [--param name=value ...]\n"
+    "                  [--weight COLUMN] [--test-size F] [--seed S] --out MODEL.kmd\n"
+    "\n"
+    "Fit a model on the numeric feature columns of FILE (every column but the\n"
+    "target and weight; encode categories first with 'kiln prep'). With\n"
+    "--test-size F (default 0.2; 0 = none) a seeded random share F of the rows is\n"
+    "held out and the model is scored on it. The model file keeps the model, its\n"
+    "parameters and its input columns. 'kiln help models' lists the models,\n"
+    "'kiln help model NAME' their parameters.\n"
+    "\n"
+    "example:\n"
+    "  kiln train --data concrete.csv --target compressive_strength --model ridge \\\n"
+    "      --param alpha=0.5 --out strength.kmd\n";
+
+const char predict_usage[] =
+    "usage: kiln predict --model MODEL.kmd --data FILE --out PREDICTIONS.csv\n"
+    "\n"
+    "Apply a saved model to FILE, which must have the model's input columns; writes\n"
+    "one 'prediction' column per row, in the rows' order.\n";
+
+const char eval_usage[] =
+    "usage: kiln eval --model MODEL.kmd --data FILE [--json]\n"
+    "\n"
+    "Score a saved model on FILE, which must have the model's input columns and\n"
+    "its target: RMSE, MAE, R^2, explained variance and median absolute error\n"
+    "for regression.\n";
+
+typedef struct reg_scores {
+    double rmse, mae, r2, explained_variance, median_ae;
+} reg_scores;
+
+static kn_status score_regression(const double *y, const double *p, size_t n, reg_scores *s)
+{
+    kn_status e = kn_metric_rmse(y, p, NULL, n, &s->rmse);
+    if (e == KN_OK) e = kn_metric_mae(y, p, NULL, n, &s->mae);
+    if (e == KN_OK) e = kn_metric_r2(y, p, NULL, n, &s->r2);
+    if (e == KN_OK) e = kn_metric_explained_variance(y, p, NULL, n, &s->explained_variance);
+    if (e == KN_OK) e = kn_metric_median_ae(y, p, NULL, n, &s->median_ae);
+    return e;
+}
+
+static json_t *scores_json(const reg_scores *s, size_t rows)
+{
+    return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f}", "rows", (json_int_t)rows, "rmse", s->rmse,
+                     "mae", s->mae, "r2", s->r2, "explained_variance", s->explained_variance,
+                     "median_ae", s->median_ae);
+}
+
+static void print_scores(const char *what, const reg_scores *s, size_t rows)
+{
+    printf("%s (%zu rows): RMSE %.6g  MAE %.6g  R^2 %.6f  explained variance %.6f  median AE "
+           "%.6g\n",
+           what, rows, s->rmse, s->mae, s->r2, s->explained_variance, s->median_ae);
+}
+
+/* Predictions of m on f and the target values of f. */
+static kn_status predict_with_target(const kn_model *m, const kn_frame *f, double **pred,
+                                     double **y, size_t *n)
+{
+    kn_status e = kn_model_predict(m, f, pred, n);
+    size_t j;
+    if (e == KN_OK && kn_frame_find(f, kn_model_target(m), &j) != KN_OK)
+        e = kn_fail(KN_ERR_NOT_FOUND, "eval: the data has no target column '%s'",
+                    kn_model_target(m));
+    if (e == KN_OK && kn_column_type(kn_frame_col(f, j)) != KN_COL_NUMERIC)
+        e = kn_fail(KN_ERR_TYPE, "eval: target '%s' is not numeric", kn_model_target(m));
+    if (e == KN_OK && !(*y = kn_malloc((*n ? *n : 1) * sizeof **y))) e = KN_ERR_NOMEM;
+    if (e == KN_OK) {
+        memcpy(*y, kn_column_f64(kn_frame_col(f, j)), *n * sizeof **y);
+        for (size_t i = 0; i < *n && e == KN_OK; i++)
+            if ((*y)[i] != (*y)[i])
+                e = kn_fail(KN_ERR_INVALID, "eval: target '%s', row %zu is missing",
+                            kn_model_target(m), i + 1);
+    }
+    return e;
+}
+
+/* Split row indices by a seeded shuffle: the first (1 - share) go to training. */
+static kn_status split(const kn_frame *f, double share, uint64_t seed, kn_frame **train,
+                       kn_frame **test)
+{
+    size_t n = kn_frame_n_rows(f), *idx = kn_malloc((n ? n : 1) * sizeof *idx);
+    if (!idx) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    kn_rng rng;
+    kn_rng_init(&rng, seed);
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)kn_rng_below(&rng, i), t = idx[i - 1];
+        idx[i - 1] = idx[j];
+        idx[j] = t;
+    }
+    size_t n_test = (size_t)((double)n * share + 0.5), n_train = n - n_test;
+    kn_status e = kn_frame_select_rows(f, idx, n_train, train);
+    if (e == KN_OK) e = kn_frame_select_rows(f, idx + n_train, n_test, test);
+    kn_free(idx);
+    return e;
+}
+
+/* {"intercept": b, "features": {name: coef, ...}}, or null for models without. */
+static json_t *coefficients_json(const kn_model *m)
+{
+    size_t p = kn_model_n_features(m);
+    double *coef = kn_malloc((p ? p : 1) * sizeof *coef), b = 0;
+    if (!coef || kn_model_coefficients(m, coef, &b) != KN_OK) {
+        kn_free(coef);
+        return json_null();
+    }
+    json_t *f = json_object();
+    for (size_t j = 0; j < p; j++) json_object_set_new(f, kn_model_feature(m, j), json_real(coef[j]));
+    kn_free(coef);
+    return json_pack("{s:f, s:o}", "intercept", b, "features", f);
+}
+
+typedef struct train_args {
+    const char *data, *target, *model, *out, *weight;
+    const char *params[64];
+    size_t n_params;
+    double test_size;
+    uint64_t seed;
+} train_args;
+
+static int parse_train(int argc, char **argv, kn_read_opts *o, train_args *a)
+{
+    a->test_size = 0.2;
+    for (int i = 1; i < argc; i++) {
+        /* train's own options first: --target and --param are also reader options */
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--param") && v) {
+            if (a->n_params == 64) return cli_usage_error("train", "at most 64 --param");
+            a->params[a->n_params++] = argv[++i];
+        } else if (!strcmp(argv[i], "--data") && v)
+            a->data = argv[++i];
+        else if (!strcmp(argv[i], "--target") && v)
+            a->target = argv[++i];
+        else if (!strcmp(argv[i], "--model") && v)
+            a->model = argv[++i];
+        else if (!strcmp(argv[i], "--out") && v)
+            a->out = argv[++i];
+        else if (!strcmp(argv[i], "--weight") && v)
+            a->weight = argv[++i];
+        else if (!strcmp(argv[i], "--test-size") && v) {
+            char *end;
+            a->test_size = strtod(argv[++i], &end);
+            if (*end || !(a->test_size >= 0 && a->test_size < 1))
+                return cli_usage_error("train", "--test-size takes a share in [0, 1), got '%s'",
+                                       argv[i]);
+        } else if (!strcmp(argv[i], "--seed") && v)
+            a->seed = strtoull(argv[++i], NULL, 10);
+        else {
+            int r = cli_read_option(argc, argv, &i, o);
+            if (r < 0) return CLI_USAGE;
+            if (r == 0) return cli_usage_error("train", "unknown or incomplete option %s", argv[i]);
+        }
+    }
+    if (!a->data || !a->target || !a->model || !a->out)
+        return cli_usage_error("train", "need --data, --target, --model and --out");
+    return CLI_OK;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    train_args a = {0};
+    int rc = parse_train(argc, argv, &o, &a);
+    if (rc != CLI_OK) return rc;
+    kn_model *m;
+    if (kn_model_new(a.model, &m) != KN_OK) {
+        cli_error("%s; 'kiln help models' lists them", kn_last_error());
+        return CLI_USAGE;
+    }
+    for (size_t k = 0; k < a.n_params; k++)
+        if (kn_model_set(m, a.params[k]) != KN_OK) {
+            cli_error("--param %s: %s", a.params[k], kn_last_error());
+            kn_model_free(m);
+            return CLI_USAGE;
+        }
+    kn_frame *f = NULL, *train = NULL, *test = NULL;
+    kn_read_report rep;
+    kn_status e = cli_read_frame(a.data, &o, &f, &rep);
+    if (e == KN_OK && a.test_size > 0) e = split(f, a.test_size, a.seed, &train, &test);
+    kn_stage_begin("fit");
+    if (e == KN_OK) e = kn_model_fit(m, train ? train : f, a.target, a.weight);
+    kn_stage_end();
+    double *pred = NULL, *y = NULL;
+    size_t n = 0;
+    reg_scores s = {0};
+    if (e == KN_OK && test && kn_frame_n_rows(test) > 1) {
+        e = predict_with_target(m, test, &pred, &y, &n);
+        if (e == KN_OK) e = score_regression(y, pred, n, &s);
+    }
+    if (e == KN_OK) e = kn_model_save(m, a.out);
+    if (e != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    } else if (cli.json) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "command", "train", "model", a.model,
+                              "target", a.target, "out", a.out, "train_rows",
+                              (json_int_t)kn_frame_n_rows(train ? train : f), "features",
+                              (json_int_t)kn_model_n_features(m));
+        if (n) json_object_set_new(j, "test", scores_json(&s, n));
+        json_object_set_new(j, "coefficients", coefficients_json(m));
+        json_object_set_new(j, "stages", cli_stages_json());
+        rc = cli_emit_json(j);
+    } else {
+        printf("trained %s on %zu rows x %zu features; saved to %s\n", a.model,
+               kn_frame_n_rows(train ? train : f), kn_model_n_features(m), a.out);
+        if (n) print_scores("held-out test", &s, n);
+    }
+    kn_free(pred);
+    kn_free(y);
+    kn_frame_free(train);
+    kn_frame_free(test);
+    kn_frame_free(f);
+    kn_model_free(m);
+    return rc;
+}
+
+/* --model M --data F [--out P]: the shared arguments of predict and eval. */
+static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, const char **model,
+                       const char **data, const char **out)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--model") && v)
+            *model = argv[++i];
+        else if (!strcmp(argv[i], "--data") && v)
+            *data = argv[++i];
+        else if (out && !strcmp(argv[i], "--out") && v)
+            *out = argv[++i];
+        else {
+            int r = cli_read_option(argc, argv, &i, o);
+            if (r < 0) return CLI_USAGE;
+            if (r == 0) return cli_usage_error(cmd, "unknown or incomplete option %s", argv[i]);
+        }
+    }
+    if (!*model || !*data || (out && !*out))
+        return cli_usage_error(cmd, out ? "need --model, --data and --out" : "need --model and --data");
+    return CLI_OK;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    const char *model = NULL, *data = NULL, *out = NULL;
+    int rc = parse_apply("predict", argc, argv, &o, &model, &data, &out);
+    if (rc != CLI_OK) return rc;
+    kn_model *m = NULL;
+    kn_frame *f = NULL, *res = NULL;
+    kn_read_report rep;
+    double *pred = NULL;
+    size_t n = 0;
+    kn_column *c;
+    kn_status e = kn_model_load(model, &m);
+    if (e == KN_OK) e = cli_read_frame(data, &o, &f, &rep);
+    kn_stage_begin("predict");
+    if (e == KN_OK) e = kn_model_predict(m, f, &pred, &n);
+    kn_stage_end();
+    if (e == KN_OK) e = kn_frame_new(&res);
+    if (e == KN_OK) e = kn_frame_add_column(res, "prediction", KN_COL_NUMERIC, &c);
+    if (e == KN_OK) e = kn_frame_resize(res, n);
+    if (e == KN_OK) memcpy(kn_column_f64(kn_frame_col(res, 0)), pred, n * sizeof *pred);
+    if (e == KN_OK) e = kn_frame_write(res, out, NULL);
+    if (e != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    } else if (cli.json)
+        rc = cli_emit_json(json_pack("{s:s, s:s, s:I, s:o}", "command", "predict", "out", out,
+                                     "rows", (json_int_t)n, "stages", cli_stages_json()));
+    else if (!cli.quiet)
+        fprintf(stderr, "wrote %zu predictions to %s\n", n, out);
+    kn_free(pred);
+    kn_frame_free(res);
+    kn_frame_free(f);
+    kn_model_free(m);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    const char *model = NULL, *data = NULL;
+    int rc = parse_apply("eval", argc, argv, &o, &model, &data, NULL);
+    if (rc != CLI_OK) return rc;
+    kn_model *m = NULL;
+    kn_frame *f = NULL;
+    kn_read_report rep;
+    double *pred = NULL, *y = NULL;
+    size_t n = 0;
+    reg_scores s = {0};
+    kn_status e = kn_model_load(model, &m);
+    if (e == KN_OK) e = cli_read_frame(data, &o, &f, &rep);
+    if (e == KN_OK) e = predict_with_target(m, f, &pred, &y, &n);
+    if (e == KN_OK) e = score_regression(y, pred, n, &s);
+    if (e != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    } else if (cli.json) {
+        json_t *j = scores_json(&s, n);
+        json_object_set_new(j, "command", json_string("eval"));
+        json_object_set_new(j, "model", json_string(kn_model_name(m)));
+        rc = cli_emit_json(j);
+    } else
+        print_scores(kn_model_name(m), &s, n);
+    kn_free(pred);
+    kn_free(y);
+    kn_frame_free(f);
+    kn_model_free(m);
+    return rc;
+}

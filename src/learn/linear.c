@@ -1,0 +1,166 @@
+/* Least-squares linear models:
+ *   linear_regression  ordinary least squares (minimum-norm solution when
+ *                      features are collinear, as scipy's lstsq gives)
+ *   ridge              least squares plus alpha * |coef|^2
+ * Both centre X and y by their (weighted) means when fit_intercept, scale
+ * rows by sqrt(weight), and solve through LAPACK's SVD least squares (dgelsd)
+ * on [X; sqrt(alpha) I] — the normal equations are never formed, so
+ * ill-conditioned data loses no more digits than it must. This is what
+ * scikit-learn's LinearRegression and Ridge compute. */
+#include "kiln/mem.h"
+#include "kiln/model.h"
+#include "kiln/registry.h"
+
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct linear_params {
+    double alpha;
+    int fit_intercept;
+} linear_params;
+
+static const kn_param_def ols_defs[] = {
+    KN_PARAM_BOOL(linear_params, fit_intercept, "true", "fit an intercept (centre X and y)"),
+    KN_PARAM_DOUBLE(linear_params, alpha, "0", 0, 0, "no penalty (use ridge for one)"),
+    KN_PARAM_END};
+
+static const kn_param_def ridge_defs[] = {
+    KN_PARAM_DOUBLE(linear_params, alpha, "1", 0, 1e300, "L2 penalty on the coefficients"),
+    KN_PARAM_BOOL(linear_params, fit_intercept, "true", "fit an intercept (centre X and y)"),
+    KN_PARAM_END};
+
+typedef struct linear_state {
+    size_t p;
+    double intercept;
+    double *coef;
+} linear_state;
+
+static void linear_free(void *v)
+{
+    linear_state *s = v;
+    if (!s) return;
+    kn_free(s->coef);
+    kn_free(s);
+}
+
+static double weighted_mean(const double *v, const double *w, size_t n)
+{
+    double sum = 0, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1;
+        sum += wi * v[i];
+        total += wi;
+    }
+    return total > 0 ? sum / total : 0;
+}
+
+static kn_status linear_fit(kn_model *m, const kn_dataset *d)
+{
+    const linear_params *par = kn_model_params(m);
+    size_t n = d->n, p = d->p, rows = n + (par->alpha > 0 ? p : 0);
+    double *a = kn_calloc(rows * p, sizeof *a), *b = kn_calloc(rows > p ? rows : p, sizeof *b);
+    double *xm = kn_calloc(p, sizeof *xm), *sv = kn_malloc(p * sizeof *sv);
+    linear_state *s = kn_calloc(1, sizeof *s);
+    kn_status e = a && b && xm && sv && s ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK && !(s->coef = kn_calloc(p, sizeof *s->coef))) e = KN_ERR_NOMEM;
+    double ym = 0;
+    if (e == KN_OK) {
+        s->p = p;
+        if (par->fit_intercept) {
+            ym = weighted_mean(d->y, d->w, n);
+            for (size_t j = 0; j < p; j++) xm[j] = weighted_mean(d->x + j * n, d->w, n);
+        }
+        for (size_t i = 0; i < n; i++) {
+            double sw = d->w ? sqrt(d->w[i]) : 1;
+            b[i] = sw * (d->y[i] - ym);
+            for (size_t j = 0; j < p; j++) a[j * rows + i] = sw * (d->x[j * n + i] - xm[j]);
+        }
+        for (size_t j = 0; par->alpha > 0 && j < p; j++) a[j * rows + n + j] = sqrt(par->alpha);
+        lapack_int rank;
+        lapack_int info = LAPACKE_dgelsd(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)p, 1, a,
+                                         (lapack_int)rows, b, (lapack_int)(rows > p ? rows : p),
+                                         sv, -1.0, &rank);
+        if (info != 0)
+            e = kn_fail(KN_ERR_INVALID, "%s: the least-squares solve failed (LAPACK dgelsd info %d)",
+                        kn_model_name(m), (int)info);
+    }
+    if (e == KN_OK) {
+        memcpy(s->coef, b, p * sizeof *b);
+        s->intercept = ym;
+        for (size_t j = 0; j < p; j++) s->intercept -= xm[j] * s->coef[j];
+        kn_model_set_state(m, s);
+        s = NULL;
+    }
+    linear_free(s);
+    kn_free(a);
+    kn_free(b);
+    kn_free(xm);
+    kn_free(sv);
+    return e;
+}
+
+static kn_status linear_predict(const kn_model *m, const kn_dataset *d, double *out)
+{
+    const linear_state *s = kn_model_state(m);
+    for (size_t i = 0; i < d->n; i++) out[i] = s->intercept;
+    for (size_t j = 0; j < s->p; j++) {
+        const double *x = d->x + j * d->n;
+        double c = s->coef[j];
+        for (size_t i = 0; i < d->n; i++) out[i] += c * x[i];
+    }
+    return KN_OK;
+}
+
+static kn_status linear_coefficients(const kn_model *m, double *coef, double *intercept)
+{
+    const linear_state *s = kn_model_state(m);
+    memcpy(coef, s->coef, s->p * sizeof *coef);
+    *intercept = s->intercept;
+    return KN_OK;
+}
+
+static kn_status linear_save(const kn_model *m, kn_wbuf *w)
+{
+    const linear_state *s = kn_model_state(m);
+    kn_wbuf_u64(w, s->p);
+    kn_wbuf_f64(w, s->intercept);
+    kn_wbuf_f64s(w, s->coef, s->p);
+    return KN_OK;
+}
+
+static kn_status linear_load(kn_model *m, kn_rbuf *r)
+{
+    uint64_t p = 0;
+    kn_status e = kn_rbuf_u64(r, &p);
+    if (e == KN_OK && p != kn_model_n_features(m))
+        return kn_fail(KN_ERR_CORRUPT, "%s: %llu coefficients for %zu features", r->what,
+                       (unsigned long long)p, kn_model_n_features(m));
+    if (e != KN_OK) return e;
+    linear_state *s = kn_calloc(1, sizeof *s);
+    if (!s) return KN_ERR_NOMEM;
+    s->p = (size_t)p;
+    s->coef = kn_malloc((p ? p : 1) * sizeof *s->coef);
+    e = s->coef ? kn_rbuf_f64(r, &s->intercept) : KN_ERR_NOMEM;
+    if (e == KN_OK) e = kn_rbuf_bytes(r, s->coef, (size_t)p * sizeof *s->coef);
+    if (e != KN_OK) {
+        linear_free(s);
+        return e;
+    }
+    kn_model_set_state(m, s);
+    return KN_OK;
+}
+
+static const kn_model_vt linear_vt = {KN_TASK_REGRESSION, linear_fit,  linear_predict,
+                                      linear_free,        linear_save, linear_load,
+                                      linear_coefficients};
+
+const kn_component kn__linear_regression = {
+    KN_COMP_MODEL, "linear_regression", "ordinary least squares (minimum-norm, through SVD)",
+    ols_defs,      sizeof(linear_params), &linear_vt};
+const kn_component kn__ridge = {KN_COMP_MODEL,
+                                "ridge",
+                                "least squares with an L2 penalty (alpha)",
+                                ridge_defs,
+                                sizeof(linear_params),
+                                &linear_vt};

@@ -1,0 +1,354 @@
+/* The generic model: parameters, the design matrix, fit/predict around a
+ * vtable, the .kmd file (see kiln/model.h). */
+#include "kiln/container.h"
+#include "kiln/mem.h"
+#include "kiln/model.h"
+#include "kiln/registry.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+struct kn_model {
+    const kn_component *comp;
+    void *params;
+    void *state;
+    char *target;
+    size_t p;
+    char **features;
+};
+
+static const char kmd_magic[8] = {'K', 'I', 'L', 'N', 'M', 'D', 'L', '\0'};
+#define KMD_VERSION 1
+
+static void unfit(kn_model *m)
+{
+    const kn_model_vt *vt = m->comp->vt;
+    if (m->state && vt->free_state) vt->free_state(m->state);
+    m->state = NULL;
+    for (size_t j = 0; j < m->p; j++) kn_free(m->features[j]);
+    kn_free(m->features);
+    kn_free(m->target);
+    m->features = NULL;
+    m->target = NULL;
+    m->p = 0;
+}
+
+kn_status kn_model_new(const char *name, kn_model **out)
+{
+    const kn_component *c = kn_registry_find(KN_COMP_MODEL, name);
+    if (!c) return kn_last_status();
+    kn_model *m = kn_calloc(1, sizeof *m);
+    if (!m || !(m->params = kn_calloc(1, c->params_size ? c->params_size : 1))) {
+        kn_free(m);
+        return KN_ERR_NOMEM;
+    }
+    m->comp = c;
+    kn_status st = kn_param_defaults(c->params, m->params);
+    if (st != KN_OK) {
+        kn_model_free(m);
+        return st;
+    }
+    *out = m;
+    return KN_OK;
+}
+
+void kn_model_free(kn_model *m)
+{
+    if (!m) return;
+    unfit(m);
+    kn_free(m->params);
+    kn_free(m);
+}
+
+kn_status kn_model_set(kn_model *m, const char *name_eq_value)
+{
+    kn_status st = kn_param_set(m->comp->params, m->params, name_eq_value);
+    if (st != KN_OK) return kn_fail_prefix(st, "model '%s': ", m->comp->name);
+    unfit(m);
+    return KN_OK;
+}
+
+const char *kn_model_name(const kn_model *m)
+{
+    return m->comp->name;
+}
+
+kn_task kn_model_task(const kn_model *m)
+{
+    return ((const kn_model_vt *)m->comp->vt)->task;
+}
+
+const void *kn_model_params(const kn_model *m)
+{
+    return m->params;
+}
+
+const void *kn_model_state(const kn_model *m)
+{
+    return m->state;
+}
+
+void kn_model_set_state(kn_model *m, void *state)
+{
+    const kn_model_vt *vt = m->comp->vt;
+    if (m->state && vt->free_state) vt->free_state(m->state);
+    m->state = state;
+}
+
+size_t kn_model_n_features(const kn_model *m)
+{
+    return m->p;
+}
+
+const char *kn_model_feature(const kn_model *m, size_t j)
+{
+    return j < m->p ? m->features[j] : NULL;
+}
+
+const char *kn_model_target(const kn_model *m)
+{
+    return m->target;
+}
+
+void kn_dataset_free(kn_dataset *d)
+{
+    if (!d) return;
+    kn_free(d->x);
+    kn_free(d->y);
+    kn_free(d->w);
+    for (size_t j = 0; j < d->p; j++) kn_free(d->names[j]);
+    kn_free(d->names);
+    for (size_t c = 0; c < d->n_classes; c++) kn_free(d->classes[c]);
+    kn_free(d->classes);
+    kn_free(d);
+}
+
+/* A numeric column's values into dst, refusing missing ones. */
+static kn_status take_numeric(kn_column *c, size_t n, const char *what, double *dst)
+{
+    if (kn_column_type(c) != KN_COL_NUMERIC)
+        return kn_fail(KN_ERR_TYPE,
+                       "%s '%s' is %s; models take numeric columns (encode categories first, "
+                       "e.g. kiln prep --step onehot_encoder)",
+                       what, kn_column_name(c), kn_col_type_name(kn_column_type(c)));
+    const double *v = kn_column_f64(c);
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(v[i]))
+            return kn_fail(KN_ERR_INVALID, "%s '%s', row %zu is missing; impute it first (e.g. "
+                                           "kiln prep --step simple_imputer)",
+                           what, kn_column_name(c), i + 1);
+        dst[i] = v[i];
+    }
+    return KN_OK;
+}
+
+/* Feature columns: the named ones, or every numeric feature except target and weight. */
+static kn_status pick_features(const kn_frame *f, const char *target, const char *weight,
+                               const char *const *names, size_t n_names, size_t **cols, size_t *p)
+{
+    size_t cap = kn_frame_n_cols(f) + 1, k = 0;
+    size_t *v = kn_malloc(cap * sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    if (names) {
+        for (size_t j = 0; j < n_names; j++)
+            if (kn_frame_find(f, names[j], &v[k++]) != KN_OK) {
+                kn_free(v);
+                return kn_fail(KN_ERR_NOT_FOUND,
+                               "the model was trained on column '%s', which the data lacks",
+                               names[j]);
+            }
+    } else
+        for (size_t j = 0; j < kn_frame_n_cols(f); j++) {
+            kn_column *c = kn_frame_col(f, j);
+            const char *nm = kn_column_name(c);
+            if ((target && !strcmp(nm, target)) || (weight && !strcmp(nm, weight))) continue;
+            if (kn_column_role(c) != KN_ROLE_FEATURE) continue;
+            v[k++] = j;
+        }
+    *cols = v;
+    *p = k;
+    return KN_OK;
+}
+
+kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const char *weight,
+                                const char *const *names, size_t n_names, kn_dataset **out)
+{
+    size_t n = kn_frame_n_rows(f), *cols = NULL, p = 0;
+    kn_status e = pick_features(f, target, weight, names, n_names, &cols, &p);
+    if (e != KN_OK) return e;
+    if (!p) {
+        kn_free(cols);
+        return kn_fail(KN_ERR_INVALID, "no feature columns (every column is the target, a "
+                                       "weight or not a feature)");
+    }
+    kn_dataset *d = kn_calloc(1, sizeof *d);
+    if (!d) {
+        kn_free(cols);
+        return KN_ERR_NOMEM;
+    }
+    d->n = n;
+    d->p = p;
+    d->x = kn_malloc((n * p > 0 ? n * p : 1) * sizeof *d->x);
+    d->names = kn_calloc(p, sizeof *d->names);
+    if (!d->x || !d->names) e = KN_ERR_NOMEM;
+    for (size_t j = 0; e == KN_OK && j < p; j++) {
+        kn_column *c = kn_frame_col(f, cols[j]);
+        e = take_numeric(c, n, "feature", d->x + j * n);
+        if (e == KN_OK && !(d->names[j] = kn_strdup(kn_column_name(c)))) e = KN_ERR_NOMEM;
+    }
+    size_t jt;
+    if (e == KN_OK && target) {
+        if (kn_frame_find(f, target, &jt) != KN_OK)
+            e = kn_fail(KN_ERR_NOT_FOUND, "target column '%s' is not in the data", target);
+        else if (!(d->y = kn_malloc((n ? n : 1) * sizeof *d->y)))
+            e = KN_ERR_NOMEM;
+        else
+            e = take_numeric(kn_frame_col(f, jt), n, "target", d->y);
+    }
+    if (e == KN_OK && weight) {
+        if (kn_frame_find(f, weight, &jt) != KN_OK)
+            e = kn_fail(KN_ERR_NOT_FOUND, "weight column '%s' is not in the data", weight);
+        else if (!(d->w = kn_malloc((n ? n : 1) * sizeof *d->w)))
+            e = KN_ERR_NOMEM;
+        else
+            e = take_numeric(kn_frame_col(f, jt), n, "weight", d->w);
+        for (size_t i = 0; e == KN_OK && i < n; i++)
+            if (d->w[i] < 0)
+                e = kn_fail(KN_ERR_INVALID, "weight '%s', row %zu is negative", weight, i + 1);
+    }
+    kn_free(cols);
+    if (e != KN_OK) {
+        kn_dataset_free(d);
+        return e;
+    }
+    *out = d;
+    return KN_OK;
+}
+
+kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const char *weight)
+{
+    unfit(m);
+    if (!target) return kn_fail(KN_ERR_INVALID, "model '%s': name the target column", m->comp->name);
+    kn_dataset *d;
+    kn_status e = kn_dataset_from_frame(f, target, weight, NULL, 0, &d);
+    if (e != KN_OK) return kn_fail_prefix(e, "model '%s': ", m->comp->name);
+    if (d->n < 2) e = kn_fail(KN_ERR_INVALID, "model '%s': needs at least 2 rows", m->comp->name);
+    const kn_model_vt *vt = m->comp->vt;
+    if (e == KN_OK) e = vt->fit(m, d);
+    if (e == KN_OK) {
+        m->target = kn_strdup(target);
+        m->features = d->names;
+        m->p = d->p;
+        d->names = NULL;
+        d->p = 0;
+        if (!m->target) e = KN_ERR_NOMEM;
+    }
+    kn_dataset_free(d);
+    if (e != KN_OK) unfit(m);
+    return e;
+}
+
+kn_status kn_model_predict(const kn_model *m, const kn_frame *f, double **out, size_t *n)
+{
+    if (!m->state)
+        return kn_fail(KN_ERR_INVALID, "model '%s' is not fitted", m->comp->name);
+    kn_dataset *d;
+    kn_status e = kn_dataset_from_frame(f, NULL, NULL, (const char *const *)m->features, m->p, &d);
+    if (e != KN_OK) return kn_fail_prefix(e, "predict: ");
+    double *v = kn_malloc((d->n ? d->n : 1) * sizeof *v);
+    const kn_model_vt *vt = m->comp->vt;
+    e = v ? vt->predict(m, d, v) : KN_ERR_NOMEM;
+    if (e == KN_OK) {
+        *out = v;
+        *n = d->n;
+    } else
+        kn_free(v);
+    kn_dataset_free(d);
+    return e;
+}
+
+kn_status kn_model_coefficients(const kn_model *m, double *coef, double *intercept)
+{
+    const kn_model_vt *vt = m->comp->vt;
+    if (!m->state) return kn_fail(KN_ERR_INVALID, "model '%s' is not fitted", m->comp->name);
+    if (!vt->coefficients)
+        return kn_fail(KN_ERR_UNSUPPORTED, "model '%s' has no coefficients", m->comp->name);
+    return vt->coefficients(m, coef, intercept);
+}
+
+kn_status kn_model_save(const kn_model *m, const char *path)
+{
+    if (!m->state)
+        return kn_fail(KN_ERR_INVALID, "model '%s' is not fitted; fit it before saving",
+                       m->comp->name);
+    kn_wbuf w = {0};
+    kn_wbuf_str(&w, m->comp->name);
+    size_t n_params = 0;
+    for (const kn_param_def *d = m->comp->params; d->name; d++) n_params++;
+    kn_wbuf_u64(&w, n_params);
+    kn_status e = KN_OK;
+    for (const kn_param_def *d = m->comp->params; e == KN_OK && d->name; d++) {
+        char value[KN_PARAM_STR_MAX], item[KN_PARAM_STR_MAX + 64];
+        e = kn_param_get_text(d, m->params, value, sizeof value);
+        snprintf(item, sizeof item, "%s=%s", d->name, value);
+        kn_wbuf_str(&w, item);
+    }
+    kn_wbuf_str(&w, m->target);
+    kn_wbuf_u64(&w, m->p);
+    for (size_t j = 0; j < m->p; j++) kn_wbuf_str(&w, m->features[j]);
+    const kn_model_vt *vt = m->comp->vt;
+    if (e == KN_OK) e = vt->save(m, &w);
+    if (e == KN_OK) e = kn_container_write(path, kmd_magic, KMD_VERSION, &w);
+    kn_wbuf_free(&w);
+    return e;
+}
+
+static kn_status decode(kn_rbuf *r, kn_model **out)
+{
+    char *name = NULL;
+    kn_model *m = NULL;
+    kn_status e = kn_rbuf_str(r, &name);
+    if (e == KN_OK && !name) e = kn_fail(KN_ERR_CORRUPT, "%s: the model has no name", r->what);
+    if (e == KN_OK) e = kn_model_new(name, &m);
+    kn_free(name);
+    size_t n_params = 0, p = 0;
+    if (e == KN_OK) e = kn_rbuf_count(r, 8, &n_params);
+    for (size_t k = 0; e == KN_OK && k < n_params; k++) {
+        char *item = NULL;
+        e = kn_rbuf_str(r, &item);
+        if (e == KN_OK && item) e = kn_param_set(m->comp->params, m->params, item);
+        kn_free(item);
+    }
+    if (e == KN_OK) e = kn_rbuf_str(r, &m->target);
+    if (e == KN_OK && !m->target) e = kn_fail(KN_ERR_CORRUPT, "%s: no target name", r->what);
+    if (e == KN_OK) e = kn_rbuf_count(r, 8, &p);
+    if (e == KN_OK && !(m->features = kn_calloc(p ? p : 1, sizeof *m->features))) e = KN_ERR_NOMEM;
+    for (size_t j = 0; e == KN_OK && j < p; j++) {
+        e = kn_rbuf_str(r, &m->features[j]);
+        m->p = j + 1;
+        if (e == KN_OK && !m->features[j])
+            e = kn_fail(KN_ERR_CORRUPT, "%s: a feature has no name", r->what);
+    }
+    const kn_model_vt *vt = m ? m->comp->vt : NULL;
+    if (e == KN_OK) e = vt->load(m, r);
+    if (e == KN_OK && kn_rbuf_left(r))
+        e = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the model", r->what);
+    if (e != KN_OK) {
+        kn_model_free(m);
+        return e;
+    }
+    *out = m;
+    return KN_OK;
+}
+
+kn_status kn_model_load(const char *path, kn_model **out)
+{
+    char *buf = NULL;
+    kn_rbuf r;
+    uint32_t version;
+    kn_status e = kn_container_read(path, kmd_magic, "model file", KMD_VERSION, &buf, &r, &version);
+    if (e == KN_OK) e = decode(&r, out);
+    kn_free(buf);
+    return e;
+}
