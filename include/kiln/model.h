@@ -32,10 +32,10 @@ typedef enum { KN_TASK_REGRESSION = 0, KN_TASK_CLASSIFICATION = 1 } kn_task;
 /* Training or scoring data as a dense matrix. */
 typedef struct kn_dataset {
     size_t n, p;
-    double *x;      /* n x p, column-major: feature j of row i is x[j * n + i] */
-    double *y;      /* target (class index for classification), or NULL */
-    double *w;      /* sample weights, or NULL */
-    char **names;   /* p feature names */
+    double *x;    /* n x p, column-major: feature j of row i is x[j * n + i] */
+    double *y;    /* target (class index for classification), or NULL */
+    double *w;    /* sample weights, or NULL */
+    char **names; /* p feature names */
     size_t n_classes;
     char **classes; /* class labels (classification), in index order */
 } kn_dataset;
@@ -47,6 +47,8 @@ typedef struct kn_model_vt {
     kn_status (*fit)(kn_model *m, const kn_dataset *d);
     /* One value per row: the prediction (a class index for classifiers). */
     kn_status (*predict)(const kn_model *m, const kn_dataset *d, double *out);
+    /* Classifiers: n x k class probabilities, row-major. */
+    kn_status (*predict_proba)(const kn_model *m, const kn_dataset *d, double *out);
     void (*free_state)(void *state);
     kn_status (*save)(const kn_model *m, kn_wbuf *w);
     kn_status (*load)(kn_model *m, kn_rbuf *r);
@@ -63,8 +65,15 @@ KN_API kn_task kn_model_task(const kn_model *m);
 /* Fit on f with `target` (and `weight`, may be NULL, a column of weights). */
 KN_API kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target,
                               const char *weight);
-/* Predictions for every row of f (a new array of n values; kn_free). */
+/* Predictions for every row of f (a new array of n values; kn_free); for
+ * classifiers the class index (kn_model_class gives its label). */
 KN_API kn_status kn_model_predict(const kn_model *m, const kn_frame *f, double **out, size_t *n);
+/* Classifiers: n x k probabilities (a new row-major array; kn_free). */
+KN_API kn_status kn_model_predict_proba(const kn_model *m, const kn_frame *f, double **out,
+                                        size_t *n);
+/* The classes a classifier learned (sorted labels; 0 for regressors). */
+KN_API size_t kn_model_n_classes(const kn_model *m);
+KN_API const char *kn_model_class(const kn_model *m, size_t c);
 /* The fitted feature columns and the target's name (borrowed). */
 KN_API size_t kn_model_n_features(const kn_model *m);
 KN_API const char *kn_model_feature(const kn_model *m, size_t j);
@@ -78,9 +87,12 @@ KN_API kn_status kn_model_save(const kn_model *m, const char *path);
 KN_API kn_status kn_model_load(const char *path, kn_model **out);
 
 /* The dataset of f's features (in the order of `names` when not NULL) and,
- * when target is not NULL, its target. Free with kn_dataset_free. */
+ * when target is not NULL, its target: numeric for regression; for
+ * classification the index of each row's class among the sorted distinct
+ * labels (the text of a categorical target, the value of a numeric one).
+ * Free with kn_dataset_free. */
 KN_API kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const char *weight,
-                                       const char *const *names, size_t n_names,
+                                       const char *const *names, size_t n_names, kn_task task,
                                        kn_dataset **out);
 KN_API void kn_dataset_free(kn_dataset *d);
 

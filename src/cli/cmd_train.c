@@ -27,44 +27,82 @@ const char train_usage[] =
     "      --param alpha=0.5 --out strength.kmd\n";
 
 const char predict_usage[] =
-    "usage: kiln predict --model MODEL.kmd --data FILE --out PREDICTIONS.csv\n"
+    "usage: kiln predict --model MODEL.kmd --data FILE --out PREDICTIONS.csv [--proba]\n"
     "\n"
     "Apply a saved model to FILE, which must have the model's input columns; writes\n"
-    "one 'prediction' column per row, in the rows' order.\n";
+    "one 'prediction' column per row, in the rows' order (the class label for\n"
+    "classifiers; --proba adds a 'proba_<class>' column per class).\n";
 
 const char eval_usage[] =
     "usage: kiln eval --model MODEL.kmd --data FILE [--json]\n"
     "\n"
     "Score a saved model on FILE, which must have the model's input columns and\n"
     "its target: RMSE, MAE, R^2, explained variance and median absolute error\n"
-    "for regression.\n";
+    "for regression; accuracy, balanced accuracy, macro F1, log loss and ROC-AUC\n"
+    "(one-vs-rest for several classes) for classification.\n";
 
-typedef struct reg_scores {
-    double rmse, mae, r2, explained_variance, median_ae;
-} reg_scores;
-
-static kn_status score_regression(const double *y, const double *p, size_t n, reg_scores *s)
+/* The task's metrics as a JSON object {"rows": n, name: value, ...}. */
+static kn_status score(const kn_model *m, const kn_frame *f, const double *y, const double *pred,
+                       size_t n, json_t **out)
 {
-    kn_status e = kn_metric_rmse(y, p, NULL, n, &s->rmse);
-    if (e == KN_OK) e = kn_metric_mae(y, p, NULL, n, &s->mae);
-    if (e == KN_OK) e = kn_metric_r2(y, p, NULL, n, &s->r2);
-    if (e == KN_OK) e = kn_metric_explained_variance(y, p, NULL, n, &s->explained_variance);
-    if (e == KN_OK) e = kn_metric_median_ae(y, p, NULL, n, &s->median_ae);
-    return e;
+    json_t *j = json_pack("{s:I}", "rows", (json_int_t)n);
+    kn_status e = KN_OK;
+    double v;
+#define PUT(name, call)                                                                            \
+    do {                                                                                           \
+        if (e == KN_OK && (e = (call)) == KN_OK) json_object_set_new(j, name, json_real(v));       \
+    } while (0)
+    if (kn_model_task(m) == KN_TASK_REGRESSION) {
+        PUT("rmse", kn_metric_rmse(y, pred, NULL, n, &v));
+        PUT("mae", kn_metric_mae(y, pred, NULL, n, &v));
+        PUT("r2", kn_metric_r2(y, pred, NULL, n, &v));
+        PUT("explained_variance", kn_metric_explained_variance(y, pred, NULL, n, &v));
+        PUT("median_ae", kn_metric_median_ae(y, pred, NULL, n, &v));
+    } else {
+        size_t k = kn_model_n_classes(m);
+        int32_t *yi = kn_malloc(n * sizeof *yi), *pi = kn_malloc(n * sizeof *pi);
+        double *proba = NULL;
+        size_t np = 0;
+        if (!yi || !pi) e = KN_ERR_NOMEM;
+        for (size_t i = 0; e == KN_OK && i < n; i++) {
+            yi[i] = (int32_t)y[i];
+            pi[i] = (int32_t)pred[i];
+        }
+        PUT("accuracy", kn_metric_accuracy(yi, pi, NULL, n, &v));
+        PUT("balanced_accuracy", kn_metric_balanced_accuracy(yi, pi, NULL, n, k, &v));
+        PUT("f1_macro", kn_metric_f1(yi, pi, NULL, n, k, KN_AVG_MACRO, &v));
+        if (e == KN_OK && kn_model_predict_proba(m, f, &proba, &np) == KN_OK) {
+            PUT("log_loss", kn_metric_log_loss(yi, proba, NULL, n, k, &v));
+            if (k == 2) {
+                double *p1 = kn_malloc(n * sizeof *p1);
+                for (size_t i = 0; p1 && i < n; i++) p1[i] = proba[2 * i + 1];
+                if (p1 && kn_metric_roc_auc(yi, p1, NULL, n, &v) == KN_OK)
+                    json_object_set_new(j, "roc_auc", json_real(v));
+                kn_free(p1);
+            } else if (kn_metric_roc_auc_ovr(yi, proba, NULL, n, k, KN_AVG_MACRO, &v) == KN_OK)
+                json_object_set_new(j, "roc_auc_ovr", json_real(v));
+        }
+        kn_free(proba);
+        kn_free(yi);
+        kn_free(pi);
+    }
+#undef PUT
+    if (e != KN_OK) {
+        json_decref(j);
+        return e;
+    }
+    *out = j;
+    return KN_OK;
 }
 
-static json_t *scores_json(const reg_scores *s, size_t rows)
+static void print_scores(const char *what, const json_t *s)
 {
-    return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f}", "rows", (json_int_t)rows, "rmse", s->rmse,
-                     "mae", s->mae, "r2", s->r2, "explained_variance", s->explained_variance,
-                     "median_ae", s->median_ae);
-}
-
-static void print_scores(const char *what, const reg_scores *s, size_t rows)
-{
-    printf("%s (%zu rows): RMSE %.6g  MAE %.6g  R^2 %.6f  explained variance %.6f  median AE "
-           "%.6g\n",
-           what, rows, s->rmse, s->mae, s->r2, s->explained_variance, s->median_ae);
+    printf("%s (%lld rows):", what, (long long)json_integer_value(json_object_get(s, "rows")));
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)s, key, v) if (json_is_real(v))
+        printf("  %s %.6g", key, json_real_value(v));
+    putchar('\n');
 }
 
 /* Predictions of m on f and the target values of f. */
@@ -76,10 +114,32 @@ static kn_status predict_with_target(const kn_model *m, const kn_frame *f, doubl
     if (e == KN_OK && kn_frame_find(f, kn_model_target(m), &j) != KN_OK)
         e = kn_fail(KN_ERR_NOT_FOUND, "eval: the data has no target column '%s'",
                     kn_model_target(m));
-    if (e == KN_OK && kn_column_type(kn_frame_col(f, j)) != KN_COL_NUMERIC)
+    int classify = kn_model_task(m) == KN_TASK_CLASSIFICATION;
+    if (e == KN_OK && !classify && kn_column_type(kn_frame_col(f, j)) != KN_COL_NUMERIC)
         e = kn_fail(KN_ERR_TYPE, "eval: target '%s' is not numeric", kn_model_target(m));
     if (e == KN_OK && !(*y = kn_malloc((*n ? *n : 1) * sizeof **y))) e = KN_ERR_NOMEM;
-    if (e == KN_OK) {
+    if (e == KN_OK && classify) {
+        kn_column *c = kn_frame_col(f, j);
+        for (size_t i = 0; e == KN_OK && i < *n; i++) {
+            char buf[40] = "";
+            const char *t = buf;
+            if (kn_column_is_missing(c, i)) {
+                e = kn_fail(KN_ERR_INVALID, "eval: target '%s', row %zu is missing",
+                            kn_model_target(m), i + 1);
+                break;
+            }
+            if (kn_column_type(c) == KN_COL_NUMERIC)
+                snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[i]);
+            else
+                t = kn_column_level(c, kn_column_codes(c)[i], NULL);
+            size_t q = 0;
+            while (e == KN_OK && q < kn_model_n_classes(m) && strcmp(kn_model_class(m, q), t)) q++;
+            if (e == KN_OK && q == kn_model_n_classes(m))
+                e = kn_fail(KN_ERR_INVALID,
+                            "eval: row %zu has class '%s', which the model never saw", i + 1, t);
+            (*y)[i] = (double)q;
+        }
+    } else if (e == KN_OK) {
         memcpy(*y, kn_column_f64(kn_frame_col(f, j)), *n * sizeof **y);
         for (size_t i = 0; i < *n && e == KN_OK; i++)
             if ((*y)[i] != (*y)[i])
@@ -120,7 +180,8 @@ static json_t *coefficients_json(const kn_model *m)
         return json_null();
     }
     json_t *f = json_object();
-    for (size_t j = 0; j < p; j++) json_object_set_new(f, kn_model_feature(m, j), json_real(coef[j]));
+    for (size_t j = 0; j < p; j++)
+        json_object_set_new(f, kn_model_feature(m, j), json_real(coef[j]));
     kn_free(coef);
     return json_pack("{s:f, s:o}", "intercept", b, "features", f);
 }
@@ -198,29 +259,30 @@ int cmd_train(int argc, char **argv)
     kn_stage_end();
     double *pred = NULL, *y = NULL;
     size_t n = 0;
-    reg_scores s = {0};
+    json_t *s = NULL;
     if (e == KN_OK && test && kn_frame_n_rows(test) > 1) {
         e = predict_with_target(m, test, &pred, &y, &n);
-        if (e == KN_OK) e = score_regression(y, pred, n, &s);
+        if (e == KN_OK) e = score(m, test, y, pred, n, &s);
     }
     if (e == KN_OK) e = kn_model_save(m, a.out);
     if (e != KN_OK) {
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     } else if (cli.json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "command", "train", "model", a.model,
-                              "target", a.target, "out", a.out, "train_rows",
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "command", "train", "model",
+                              a.model, "target", a.target, "out", a.out, "train_rows",
                               (json_int_t)kn_frame_n_rows(train ? train : f), "features",
                               (json_int_t)kn_model_n_features(m));
-        if (n) json_object_set_new(j, "test", scores_json(&s, n));
+        if (s) json_object_set(j, "test", s);
         json_object_set_new(j, "coefficients", coefficients_json(m));
         json_object_set_new(j, "stages", cli_stages_json());
         rc = cli_emit_json(j);
     } else {
         printf("trained %s on %zu rows x %zu features; saved to %s\n", a.model,
                kn_frame_n_rows(train ? train : f), kn_model_n_features(m), a.out);
-        if (n) print_scores("held-out test", &s, n);
+        if (s) print_scores("held-out test", s);
     }
+    json_decref(s);
     kn_free(pred);
     kn_free(y);
     kn_frame_free(train);
@@ -249,8 +311,26 @@ static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, 
         }
     }
     if (!*model || !*data || (out && !*out))
-        return cli_usage_error(cmd, out ? "need --model, --data and --out" : "need --model and --data");
+        return cli_usage_error(cmd,
+                               out ? "need --model, --data and --out" : "need --model and --data");
     return CLI_OK;
+}
+
+/* Columns "proba_<class>" with the model's class probabilities. */
+static kn_status add_proba(const kn_model *m, const kn_frame *f, kn_frame *res)
+{
+    double *p = NULL;
+    size_t n = 0, k = kn_model_n_classes(m);
+    kn_status e = kn_model_predict_proba(m, f, &p, &n);
+    for (size_t c = 0; e == KN_OK && c < k; c++) {
+        char name[256];
+        snprintf(name, sizeof name, "proba_%s", kn_model_class(m, c));
+        kn_column *col;
+        e = kn_frame_add_column(res, name, KN_COL_NUMERIC, &col);
+        for (size_t i = 0; e == KN_OK && i < n; i++) kn_column_f64(col)[i] = p[i * k + c];
+    }
+    kn_free(p);
+    return e;
 }
 
 int cmd_predict(int argc, char **argv)
@@ -258,6 +338,14 @@ int cmd_predict(int argc, char **argv)
     kn_read_opts o;
     kn_read_opts_default(&o);
     const char *model = NULL, *data = NULL, *out = NULL;
+    int proba = 0;
+    for (int i = 1; i < argc; i++) /* --proba: taken out before the shared parser */
+        if (!strcmp(argv[i], "--proba")) {
+            proba = 1;
+            memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
+            argc--;
+            break;
+        }
     int rc = parse_apply("predict", argc, argv, &o, &model, &data, &out);
     if (rc != CLI_OK) return rc;
     kn_model *m = NULL;
@@ -271,10 +359,22 @@ int cmd_predict(int argc, char **argv)
     kn_stage_begin("predict");
     if (e == KN_OK) e = kn_model_predict(m, f, &pred, &n);
     kn_stage_end();
+    int classify = m && kn_model_task(m) == KN_TASK_CLASSIFICATION;
     if (e == KN_OK) e = kn_frame_new(&res);
-    if (e == KN_OK) e = kn_frame_add_column(res, "prediction", KN_COL_NUMERIC, &c);
+    if (e == KN_OK)
+        e = kn_frame_add_column(res, "prediction", classify ? KN_COL_CATEGORICAL : KN_COL_NUMERIC,
+                                &c);
     if (e == KN_OK) e = kn_frame_resize(res, n);
-    if (e == KN_OK) memcpy(kn_column_f64(kn_frame_col(res, 0)), pred, n * sizeof *pred);
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        c = kn_frame_col(res, 0);
+        if (!classify) {
+            kn_column_f64(c)[i] = pred[i];
+            continue;
+        }
+        const char *label = kn_model_class(m, (size_t)pred[i]);
+        e = kn_column_intern(c, label, strlen(label), &kn_column_codes(c)[i]);
+    }
+    if (e == KN_OK && classify && proba) e = add_proba(m, f, res);
     if (e == KN_OK) e = kn_frame_write(res, out, NULL);
     if (e != KN_OK) {
         cli_error("%s", kn_last_error());
@@ -303,21 +403,22 @@ int cmd_eval(int argc, char **argv)
     kn_read_report rep;
     double *pred = NULL, *y = NULL;
     size_t n = 0;
-    reg_scores s = {0};
+    json_t *s = NULL;
     kn_status e = kn_model_load(model, &m);
     if (e == KN_OK) e = cli_read_frame(data, &o, &f, &rep);
     if (e == KN_OK) e = predict_with_target(m, f, &pred, &y, &n);
-    if (e == KN_OK) e = score_regression(y, pred, n, &s);
+    if (e == KN_OK) e = score(m, f, y, pred, n, &s);
     if (e != KN_OK) {
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     } else if (cli.json) {
-        json_t *j = scores_json(&s, n);
-        json_object_set_new(j, "command", json_string("eval"));
-        json_object_set_new(j, "model", json_string(kn_model_name(m)));
-        rc = cli_emit_json(j);
+        json_object_set_new(s, "command", json_string("eval"));
+        json_object_set_new(s, "model", json_string(kn_model_name(m)));
+        rc = cli_emit_json(s);
+        s = NULL;
     } else
-        print_scores(kn_model_name(m), &s, n);
+        print_scores(kn_model_name(m), s);
+    json_decref(s);
     kn_free(pred);
     kn_free(y);
     kn_frame_free(f);

@@ -78,11 +78,12 @@ static kn_status linear_fit(kn_model *m, const kn_dataset *d)
         }
         for (size_t j = 0; par->alpha > 0 && j < p; j++) a[j * rows + n + j] = sqrt(par->alpha);
         lapack_int rank;
-        lapack_int info = LAPACKE_dgelsd(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)p, 1, a,
-                                         (lapack_int)rows, b, (lapack_int)(rows > p ? rows : p),
-                                         sv, -1.0, &rank);
+        lapack_int info =
+            LAPACKE_dgelsd(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)p, 1, a,
+                           (lapack_int)rows, b, (lapack_int)(rows > p ? rows : p), sv, -1.0, &rank);
         if (info != 0)
-            e = kn_fail(KN_ERR_INVALID, "%s: the least-squares solve failed (LAPACK dgelsd info %d)",
+            e = kn_fail(KN_ERR_INVALID,
+                        "%s: the least-squares solve failed (LAPACK dgelsd info %d)",
                         kn_model_name(m), (int)info);
     }
     if (e == KN_OK) {
@@ -151,16 +152,13 @@ static kn_status linear_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
-static const kn_model_vt linear_vt = {KN_TASK_REGRESSION, linear_fit,  linear_predict,
-                                      linear_free,        linear_save, linear_load,
-                                      linear_coefficients};
+static const kn_model_vt linear_vt = {
+    KN_TASK_REGRESSION, linear_fit,  linear_predict, NULL,
+    linear_free,        linear_save, linear_load,    linear_coefficients};
 
 const kn_component kn__linear_regression = {
-    KN_COMP_MODEL, "linear_regression", "ordinary least squares (minimum-norm, through SVD)",
+    KN_COMP_MODEL, "linear_regression",   "ordinary least squares (minimum-norm, through SVD)",
     ols_defs,      sizeof(linear_params), &linear_vt};
-const kn_component kn__ridge = {KN_COMP_MODEL,
-                                "ridge",
-                                "least squares with an L2 penalty (alpha)",
-                                ridge_defs,
-                                sizeof(linear_params),
-                                &linear_vt};
+const kn_component kn__ridge = {
+    KN_COMP_MODEL,         "ridge",   "least squares with an L2 penalty (alpha)", ridge_defs,
+    sizeof(linear_params), &linear_vt};

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct kn_model {
@@ -16,6 +17,8 @@ struct kn_model {
     char *target;
     size_t p;
     char **features;
+    size_t n_classes;
+    char **classes;
 };
 
 static const char kmd_magic[8] = {'K', 'I', 'L', 'N', 'M', 'D', 'L', '\0'};
@@ -29,6 +32,10 @@ static void unfit(kn_model *m)
     for (size_t j = 0; j < m->p; j++) kn_free(m->features[j]);
     kn_free(m->features);
     kn_free(m->target);
+    for (size_t c = 0; c < m->n_classes; c++) kn_free(m->classes[c]);
+    kn_free(m->classes);
+    m->classes = NULL;
+    m->n_classes = 0;
     m->features = NULL;
     m->target = NULL;
     m->p = 0;
@@ -135,8 +142,9 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, double *
     const double *v = kn_column_f64(c);
     for (size_t i = 0; i < n; i++) {
         if (isnan(v[i]))
-            return kn_fail(KN_ERR_INVALID, "%s '%s', row %zu is missing; impute it first (e.g. "
-                                           "kiln prep --step simple_imputer)",
+            return kn_fail(KN_ERR_INVALID,
+                           "%s '%s', row %zu is missing; impute it first (e.g. "
+                           "kiln prep --step simple_imputer)",
                            what, kn_column_name(c), i + 1);
         dst[i] = v[i];
     }
@@ -171,8 +179,73 @@ static kn_status pick_features(const kn_frame *f, const char *target, const char
     return KN_OK;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_num_text(const void *a, const void *b)
+{
+    double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
+    return (x > y) - (x < y);
+}
+
+/* Class labels of the target column c (sorted) and each row's class index. */
+static kn_status classes_of(kn_column *c, size_t n, kn_dataset *d)
+{
+    char **lab = kn_calloc(n + 1, sizeof *lab);
+    if (!lab) return KN_ERR_NOMEM;
+    size_t k = 0;
+    kn_status e = KN_OK;
+    int numeric = kn_column_type(c) == KN_COL_NUMERIC;
+    if (!numeric && kn_column_type(c) != KN_COL_CATEGORICAL)
+        e = kn_fail(KN_ERR_TYPE, "target '%s' is %s; a class target is categorical or numeric",
+                    kn_column_name(c), kn_col_type_name(kn_column_type(c)));
+    char buf[40];
+    for (size_t i = 0; e == KN_OK && i < n; i++) { /* the distinct labels */
+        if (kn_column_is_missing(c, i)) {
+            e = kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing", kn_column_name(c),
+                        i + 1);
+            break;
+        }
+        const char *t = buf;
+        if (numeric)
+            snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[i]);
+        else
+            t = kn_column_level(c, kn_column_codes(c)[i], NULL);
+        size_t q = 0;
+        while (q < k && strcmp(lab[q], t)) q++;
+        if (q == k && k < 1000 && !(lab[k++] = kn_strdup(t))) e = KN_ERR_NOMEM;
+        if (q == k && k >= 1000)
+            e = kn_fail(KN_ERR_INVALID,
+                        "target '%s' has over 1000 classes; is it a regression "
+                        "target?",
+                        kn_column_name(c));
+    }
+    if (e == KN_OK) qsort(lab, k, sizeof *lab, numeric ? cmp_num_text : cmp_str);
+    if (e == KN_OK && k < 2)
+        e = kn_fail(KN_ERR_INVALID,
+                    "target '%s' has a single class ('%s'); a classifier needs "
+                    "at least two",
+                    kn_column_name(c), k ? lab[0] : "");
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        const char *t = buf;
+        if (numeric)
+            snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[i]);
+        else
+            t = kn_column_level(c, kn_column_codes(c)[i], NULL);
+        size_t q = 0;
+        while (strcmp(lab[q], t)) q++;
+        d->y[i] = (double)q;
+    }
+    d->classes = lab;
+    d->n_classes = k;
+    return e;
+}
+
 kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const char *weight,
-                                const char *const *names, size_t n_names, kn_dataset **out)
+                                const char *const *names, size_t n_names, kn_task task,
+                                kn_dataset **out)
 {
     size_t n = kn_frame_n_rows(f), *cols = NULL, p = 0;
     kn_status e = pick_features(f, target, weight, names, n_names, &cols, &p);
@@ -203,6 +276,8 @@ kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const cha
             e = kn_fail(KN_ERR_NOT_FOUND, "target column '%s' is not in the data", target);
         else if (!(d->y = kn_malloc((n ? n : 1) * sizeof *d->y)))
             e = KN_ERR_NOMEM;
+        else if (task == KN_TASK_CLASSIFICATION)
+            e = classes_of(kn_frame_col(f, jt), n, d);
         else
             e = take_numeric(kn_frame_col(f, jt), n, "target", d->y);
     }
@@ -229,9 +304,10 @@ kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const cha
 kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const char *weight)
 {
     unfit(m);
-    if (!target) return kn_fail(KN_ERR_INVALID, "model '%s': name the target column", m->comp->name);
+    if (!target)
+        return kn_fail(KN_ERR_INVALID, "model '%s': name the target column", m->comp->name);
     kn_dataset *d;
-    kn_status e = kn_dataset_from_frame(f, target, weight, NULL, 0, &d);
+    kn_status e = kn_dataset_from_frame(f, target, weight, NULL, 0, kn_model_task(m), &d);
     if (e != KN_OK) return kn_fail_prefix(e, "model '%s': ", m->comp->name);
     if (d->n < 2) e = kn_fail(KN_ERR_INVALID, "model '%s': needs at least 2 rows", m->comp->name);
     const kn_model_vt *vt = m->comp->vt;
@@ -240,8 +316,12 @@ kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const
         m->target = kn_strdup(target);
         m->features = d->names;
         m->p = d->p;
+        m->classes = d->classes;
+        m->n_classes = d->n_classes;
         d->names = NULL;
         d->p = 0;
+        d->classes = NULL;
+        d->n_classes = 0;
         if (!m->target) e = KN_ERR_NOMEM;
     }
     kn_dataset_free(d);
@@ -249,16 +329,29 @@ kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const
     return e;
 }
 
-kn_status kn_model_predict(const kn_model *m, const kn_frame *f, double **out, size_t *n)
+size_t kn_model_n_classes(const kn_model *m)
 {
-    if (!m->state)
-        return kn_fail(KN_ERR_INVALID, "model '%s' is not fitted", m->comp->name);
-    kn_dataset *d;
-    kn_status e = kn_dataset_from_frame(f, NULL, NULL, (const char *const *)m->features, m->p, &d);
-    if (e != KN_OK) return kn_fail_prefix(e, "predict: ");
-    double *v = kn_malloc((d->n ? d->n : 1) * sizeof *v);
+    return m->n_classes;
+}
+
+const char *kn_model_class(const kn_model *m, size_t c)
+{
+    return c < m->n_classes ? m->classes[c] : NULL;
+}
+
+static kn_status apply(const kn_model *m, const kn_frame *f, int proba, double **out, size_t *n)
+{
+    if (!m->state) return kn_fail(KN_ERR_INVALID, "model '%s' is not fitted", m->comp->name);
     const kn_model_vt *vt = m->comp->vt;
-    e = v ? vt->predict(m, d, v) : KN_ERR_NOMEM;
+    if (proba && !vt->predict_proba)
+        return kn_fail(KN_ERR_UNSUPPORTED, "model '%s' gives no probabilities", m->comp->name);
+    kn_dataset *d;
+    kn_status e =
+        kn_dataset_from_frame(f, NULL, NULL, (const char *const *)m->features, m->p, vt->task, &d);
+    if (e != KN_OK) return kn_fail_prefix(e, "predict: ");
+    size_t width = proba ? m->n_classes : 1;
+    double *v = kn_malloc((d->n ? d->n * width : 1) * sizeof *v);
+    e = v ? (proba ? vt->predict_proba(m, d, v) : vt->predict(m, d, v)) : KN_ERR_NOMEM;
     if (e == KN_OK) {
         *out = v;
         *n = d->n;
@@ -266,6 +359,16 @@ kn_status kn_model_predict(const kn_model *m, const kn_frame *f, double **out, s
         kn_free(v);
     kn_dataset_free(d);
     return e;
+}
+
+kn_status kn_model_predict(const kn_model *m, const kn_frame *f, double **out, size_t *n)
+{
+    return apply(m, f, 0, out, n);
+}
+
+kn_status kn_model_predict_proba(const kn_model *m, const kn_frame *f, double **out, size_t *n)
+{
+    return apply(m, f, 1, out, n);
 }
 
 kn_status kn_model_coefficients(const kn_model *m, double *coef, double *intercept)
@@ -297,6 +400,8 @@ kn_status kn_model_save(const kn_model *m, const char *path)
     kn_wbuf_str(&w, m->target);
     kn_wbuf_u64(&w, m->p);
     for (size_t j = 0; j < m->p; j++) kn_wbuf_str(&w, m->features[j]);
+    kn_wbuf_u64(&w, m->n_classes);
+    for (size_t c = 0; c < m->n_classes; c++) kn_wbuf_str(&w, m->classes[c]);
     const kn_model_vt *vt = m->comp->vt;
     if (e == KN_OK) e = vt->save(m, &w);
     if (e == KN_OK) e = kn_container_write(path, kmd_magic, KMD_VERSION, &w);
@@ -330,7 +435,19 @@ static kn_status decode(kn_rbuf *r, kn_model **out)
         if (e == KN_OK && !m->features[j])
             e = kn_fail(KN_ERR_CORRUPT, "%s: a feature has no name", r->what);
     }
+    size_t k = 0;
+    if (e == KN_OK) e = kn_rbuf_count(r, 8, &k);
+    if (e == KN_OK && !(m->classes = kn_calloc(k ? k : 1, sizeof *m->classes))) e = KN_ERR_NOMEM;
+    for (size_t c = 0; e == KN_OK && c < k; c++) {
+        e = kn_rbuf_str(r, &m->classes[c]);
+        m->n_classes = c + 1;
+        if (e == KN_OK && !m->classes[c])
+            e = kn_fail(KN_ERR_CORRUPT, "%s: a class has no label", r->what);
+    }
     const kn_model_vt *vt = m ? m->comp->vt : NULL;
+    if (e == KN_OK && (vt->task == KN_TASK_CLASSIFICATION) != (k >= 2))
+        e = kn_fail(KN_ERR_CORRUPT, "%s: %zu classes for a %s model", r->what, k,
+                    vt->task == KN_TASK_CLASSIFICATION ? "classification" : "regression");
     if (e == KN_OK) e = vt->load(m, r);
     if (e == KN_OK && kn_rbuf_left(r))
         e = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the model", r->what);
