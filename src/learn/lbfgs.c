@@ -41,8 +41,9 @@ kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_it
     kn_status e = KN_OK;
     while (iter < max_iter) {
         if (!isfinite(f)) {
-            e = kn_fail(KN_ERR_RANGE, "optimiser: the objective is not finite (%g); scale the "
-                                      "features or strengthen the penalty",
+            e = kn_fail(KN_ERR_RANGE,
+                        "optimiser: the objective is not finite (%g); scale the "
+                        "features or strengthen the penalty",
                         f);
             break;
         }

@@ -29,13 +29,14 @@ static const kn_param_def logit_defs[] = {
                     "inverse penalty strength (larger: weaker L2 penalty)"),
     KN_PARAM_BOOL(logit_params, fit_intercept, "true", "fit intercepts (not penalised)"),
     KN_PARAM_INT(logit_params, max_iter, "100", 1, 1000000, "L-BFGS iterations at most"),
-    KN_PARAM_DOUBLE(logit_params, tol, "1e-4", 0, 1, "stop when no gradient component exceeds this"),
+    KN_PARAM_DOUBLE(logit_params, tol, "1e-4", 0, 1,
+                    "stop when no gradient component exceeds this"),
     KN_PARAM_ENUM(logit_params, class_weight, "none", "none|balanced",
                   "balanced: weigh each class inversely to its frequency"),
     KN_PARAM_END};
 
 typedef struct logit_state {
-    size_t p, k; /* k: 1 logit (binary) or the number of classes */
+    size_t p, k;  /* k: 1 logit (binary) or the number of classes */
     double *coef; /* k x p, row-major */
     double *intercept;
     int iterations, converged;
@@ -70,8 +71,8 @@ static double objective(void *ctx, const double *theta, double *grad)
     /* z (n x k, column-major) = X (n x p) B^T + b; B (k x p row-major) is B^T column-major */
     for (size_t c = 0; c < k; c++)
         for (size_t i = 0; i < n; i++) pr->z[c * n + i] = pr->intercept ? b[c] : 0;
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)k, (int)p, 1.0, d->x, (int)n,
-                B, (int)p, 1.0, pr->z, (int)n);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)k, (int)p, 1.0, d->x,
+                (int)n, B, (int)p, 1.0, pr->z, (int)n);
     double loss = 0;
     for (size_t i = 0; i < n; i++) {
         double wi = pr->w[i];
@@ -149,7 +150,8 @@ static kn_status logit_fit(kn_model *m, const kn_dataset *d)
                    "%.3g > tol %g); raise max_iter or standardise the features",
                    res.iterations, res.grad_norm, par->tol);
         else
-            kn_log(KN_LOG_INFO, "logistic_regression converged in %d iterations (largest gradient %.3g)",
+            kn_log(KN_LOG_INFO,
+                   "logistic_regression converged in %d iterations (largest gradient %.3g)",
                    res.iterations, res.grad_norm);
         kn_model_set_state(m, s);
         s = NULL;
@@ -261,14 +263,15 @@ static kn_status logit_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
-static const kn_model_vt logit_vt = {KN_TASK_CLASSIFICATION, logit_fit,  logit_predict, logit_proba,
-                                     logit_free,             logit_save, logit_load,
+static const kn_model_vt logit_vt = {KN_TASK_CLASSIFICATION,
+                                     logit_fit,
+                                     logit_predict,
+                                     logit_proba,
+                                     logit_free,
+                                     logit_save,
+                                     logit_load,
                                      logit_coefficients};
 
 const kn_component kn__logistic_regression = {
-    KN_COMP_MODEL,
-    "logistic_regression",
-    "L2 logistic regression, binary or multinomial (L-BFGS)",
-    logit_defs,
-    sizeof(logit_params),
-    &logit_vt};
+    KN_COMP_MODEL, "logistic_regression", "L2 logistic regression, binary or multinomial (L-BFGS)",
+    logit_defs,    sizeof(logit_params),  &logit_vt};

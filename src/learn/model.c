@@ -409,6 +409,21 @@ kn_status kn_model_save(const kn_model *m, const char *path)
     return e;
 }
 
+/* A counted list of non-empty strings; *n counts those read (for freeing). */
+static kn_status read_names(kn_rbuf *r, const char *what, char ***out, size_t *n)
+{
+    size_t count = 0;
+    kn_status e = kn_rbuf_count(r, 8, &count);
+    if (e == KN_OK && !(*out = kn_calloc(count ? count : 1, sizeof **out))) e = KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < count; i++) {
+        e = kn_rbuf_str(r, &(*out)[i]);
+        *n = i + 1;
+        if (e == KN_OK && !(*out)[i])
+            e = kn_fail(KN_ERR_CORRUPT, "%s: a %s has no name", r->what, what);
+    }
+    return e;
+}
+
 static kn_status decode(kn_rbuf *r, kn_model **out)
 {
     char *name = NULL;
@@ -417,7 +432,7 @@ static kn_status decode(kn_rbuf *r, kn_model **out)
     if (e == KN_OK && !name) e = kn_fail(KN_ERR_CORRUPT, "%s: the model has no name", r->what);
     if (e == KN_OK) e = kn_model_new(name, &m);
     kn_free(name);
-    size_t n_params = 0, p = 0;
+    size_t n_params = 0;
     if (e == KN_OK) e = kn_rbuf_count(r, 8, &n_params);
     for (size_t k = 0; e == KN_OK && k < n_params; k++) {
         char *item = NULL;
@@ -427,23 +442,9 @@ static kn_status decode(kn_rbuf *r, kn_model **out)
     }
     if (e == KN_OK) e = kn_rbuf_str(r, &m->target);
     if (e == KN_OK && !m->target) e = kn_fail(KN_ERR_CORRUPT, "%s: no target name", r->what);
-    if (e == KN_OK) e = kn_rbuf_count(r, 8, &p);
-    if (e == KN_OK && !(m->features = kn_calloc(p ? p : 1, sizeof *m->features))) e = KN_ERR_NOMEM;
-    for (size_t j = 0; e == KN_OK && j < p; j++) {
-        e = kn_rbuf_str(r, &m->features[j]);
-        m->p = j + 1;
-        if (e == KN_OK && !m->features[j])
-            e = kn_fail(KN_ERR_CORRUPT, "%s: a feature has no name", r->what);
-    }
-    size_t k = 0;
-    if (e == KN_OK) e = kn_rbuf_count(r, 8, &k);
-    if (e == KN_OK && !(m->classes = kn_calloc(k ? k : 1, sizeof *m->classes))) e = KN_ERR_NOMEM;
-    for (size_t c = 0; e == KN_OK && c < k; c++) {
-        e = kn_rbuf_str(r, &m->classes[c]);
-        m->n_classes = c + 1;
-        if (e == KN_OK && !m->classes[c])
-            e = kn_fail(KN_ERR_CORRUPT, "%s: a class has no label", r->what);
-    }
+    if (e == KN_OK) e = read_names(r, "feature", &m->features, &m->p);
+    if (e == KN_OK) e = read_names(r, "class", &m->classes, &m->n_classes);
+    size_t k = m ? m->n_classes : 0;
     const kn_model_vt *vt = m ? m->comp->vt : NULL;
     if (e == KN_OK && (vt->task == KN_TASK_CLASSIFICATION) != (k >= 2))
         e = kn_fail(KN_ERR_CORRUPT, "%s: %zu classes for a %s model", r->what, k,

@@ -5,6 +5,7 @@
 #ifndef KILN_CHECKSUM_FUZZ_H
 #define KILN_CHECKSUM_FUZZ_H
 
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef void (*fuzz_checksum_fn)(const unsigned char *p, size_t n, unsigned char out[32]);
+
+/* The container checksum (.kst, .kmd): BLAKE2b-256 of everything before it. */
+static inline void fuzz_blake2b(const unsigned char *p, size_t n, unsigned char out[32])
+{
+    crypto_generichash(out, 32, p, n, NULL, 0);
+}
 
 /* Writes the file; returns 0 when it could not. path needs 64 bytes. */
 static int fuzz_write_checksummed(const uint8_t *data, size_t size, size_t min_size,

@@ -7,16 +7,11 @@
 
 #include <sodium.h>
 
-static void blake(const unsigned char *p, size_t n, unsigned char out[32])
-{
-    crypto_generichash(out, 32, p, n, NULL, 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (sodium_init() < 0) return 0;
     char path[64];
-    if (!fuzz_write_checksummed(data, size, 52, blake, ".kmd", path)) return 0;
+    if (!fuzz_write_checksummed(data, size, 52, fuzz_blake2b, ".kmd", path)) return 0;
     kn_model *m;
     if (kn_model_load(path, &m) == KN_OK) {
         kn_frame *f;

@@ -4,10 +4,7 @@
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-py=/usr/bin/python3
+. "$(dirname "$0")/lib.sh"
 
 # describe on a real dataset: 1030 rows, 9 columns, 25 duplicate rows (documented in its provenance)
 "$KILN" describe "$DATA/concrete.csv" --json > "$W/d.json"

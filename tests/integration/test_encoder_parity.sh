@@ -6,13 +6,8 @@
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
-py=/usr/bin/python3
-if ! $py -c 'import sklearn' 2>/dev/null; then
-    if [ "${CI:-}" = true ]; then echo "FAIL: python3-sklearn is missing in CI" >&2; exit 1; fi
-    echo "SKIP: python3-sklearn not installed (scripts/bootstrap installs it)"; exit 77
-fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+. "$(dirname "$0")/lib.sh"
+require_sklearn
 COLS=term,sub_grade,addr_state,verification_status,emp_length
 
 $py - "$DATA/lending_club.csv" "$W/cats.csv" "$COLS" <<'PY'

@@ -11,14 +11,8 @@
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
-py=/usr/bin/python3
-if ! $py -c 'import sklearn' 2>/dev/null; then
-    if [ "${CI:-}" = true ]; then echo "FAIL: python3-sklearn is missing in CI" >&2; exit 1; fi
-    echo "SKIP: python3-sklearn not installed (scripts/bootstrap installs it)"; exit 77
-fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+require_sklearn
 "$KILN" -q prep "$DATA/wine.csv" "$W/wine.csv" --step standard_scaler
 sed 's/,class_2$/,class_0/' "$W/wine.csv" > "$W/wine_binary.csv"   # class_1 against the rest
 check() { # name, data, target, C

@@ -6,13 +6,8 @@
 # class predicted only, and a class never predicted (zero division).
 set -euo pipefail
 PROBE=${METRICS_PROBE:?path to the metrics_probe test tool}
-py=/usr/bin/python3
-if ! $py -c 'import sklearn' 2>/dev/null; then
-    if [ "${CI:-}" = true ]; then echo "FAIL: python3-sklearn is missing in CI" >&2; exit 1; fi
-    echo "SKIP: python3-sklearn not installed (scripts/bootstrap installs it)"; exit 77
-fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+. "$(dirname "$0")/lib.sh"
+require_sklearn
 for case in binary multiclass ties one_predicted never_predicted; do
     k=$($py - "$case" "$W/$case.csv" <<'PY'
 import sys, numpy as np

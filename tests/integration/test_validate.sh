@@ -7,10 +7,7 @@
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-py=/usr/bin/python3
+. "$(dirname "$0")/lib.sh"
 lines() { wc -l < "$1" | tr -d ' '; }
 
 "$KILN" -q schema infer "$DATA/concrete.csv" -o "$W/schema.yaml"
