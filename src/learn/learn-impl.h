@@ -4,7 +4,8 @@
 
 #include "kiln/registry.h"
 
-extern const kn_component kn__linear_regression, kn__ridge, kn__logistic_regression;
+extern const kn_component kn__linear_regression, kn__ridge, kn__logistic_regression,
+    kn__gaussian_nb;
 
 /* A smooth objective: its value at x, and its gradient into grad. */
 typedef double (*kn__objective)(void *ctx, const double *x, double *grad);
