@@ -127,6 +127,8 @@ static kn_status nb_proba(const kn_model *m, const kn_dataset *d, double *out)
         double *row = out + i * s->k, mx = -INFINITY, sum = 0;
         for (size_t c = 0; c < s->k; c++) mx = fmax(mx, row[c]);
         for (size_t c = 0; c < s->k; c++) sum += exp(row[c] - mx);
+        /* sum >= 1: the largest score contributes exp(0) */
+        // cppcheck-suppress invalidFunctionArg
         double lse = mx + log(sum);
         for (size_t c = 0; c < s->k; c++) row[c] = exp(row[c] - lse);
     }
