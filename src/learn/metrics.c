@@ -58,13 +58,21 @@ static double *scratch(size_t n)
     return kn_malloc((n ? n : 1) * sizeof(double));
 }
 
+/* The start of a per-row metric: checked rows and weights, and *v for the
+ * row values (kn_free). */
+static kn_status rows_begin(size_t n, const double *w, double **v)
+{
+    kn_status e = check(n, w);
+    if (e != KN_OK) return e;
+    return (*v = scratch(n)) ? KN_OK : KN_ERR_NOMEM;
+}
+
 kn_status kn_metric_accuracy(const int32_t *y, const int32_t *pred, const double *w, size_t n,
                              double *out)
 {
-    kn_status e = check(n, w);
-    double *v = e == KN_OK ? scratch(n) : NULL;
+    double *v;
+    kn_status e = rows_begin(n, w, &v);
     if (e != KN_OK) return e;
-    if (!v) return KN_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) v[i] = y[i] == pred[i];
     *out = average(v, w, n);
     kn_free(v);
@@ -434,11 +442,10 @@ kn_status kn_metric_average_precision(const int32_t *y, const double *score, con
 kn_status kn_metric_log_loss(const int32_t *y, const double *proba, const double *w, size_t n,
                              size_t k, double *out)
 {
-    kn_status e = check(n, w);
-    if (e == KN_OK) e = check_labels(y, NULL, n, k);
+    double *v = NULL;
+    kn_status e = check_labels(y, NULL, n, k);
+    if (e == KN_OK) e = rows_begin(n, w, &v);
     if (e != KN_OK) return e;
-    double *v = scratch(n);
-    if (!v) return KN_ERR_NOMEM;
     const double eps = DBL_EPSILON;
     for (size_t i = 0; i < n; i++) {
         double sum = 0, mine = 0;
@@ -457,11 +464,10 @@ kn_status kn_metric_log_loss(const int32_t *y, const double *proba, const double
 kn_status kn_metric_brier(const int32_t *y, const double *score, const double *w, size_t n,
                           double *out)
 {
-    kn_status e = check(n, w);
-    if (e == KN_OK) e = check_labels(y, NULL, n, 2);
-    double *v = e == KN_OK ? scratch(n) : NULL;
+    double *v = NULL;
+    kn_status e = check_labels(y, NULL, n, 2);
+    if (e == KN_OK) e = rows_begin(n, w, &v);
     if (e != KN_OK) return e;
-    if (!v) return KN_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) v[i] = (y[i] - score[i]) * (y[i] - score[i]);
     *out = average(v, w, n);
     kn_free(v);
@@ -490,10 +496,9 @@ static double ape(double y, double p)
 static kn_status mean_of(per_row fn, const double *y, const double *pred, const double *w, size_t n,
                          double *out)
 {
-    kn_status e = check(n, w);
-    double *v = e == KN_OK ? scratch(n) : NULL;
+    double *v;
+    kn_status e = rows_begin(n, w, &v);
     if (e != KN_OK) return e;
-    if (!v) return KN_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) v[i] = fn(y[i], pred[i]);
     *out = average(v, w, n);
     kn_free(v);
@@ -580,10 +585,9 @@ static double one_minus(double num, double den)
 
 kn_status kn_metric_r2(const double *y, const double *pred, const double *w, size_t n, double *out)
 {
-    kn_status e = check(n, w);
-    double *v = e == KN_OK ? scratch(n) : NULL;
+    double *v;
+    kn_status e = rows_begin(n, w, &v);
     if (e != KN_OK) return e;
-    if (!v) return KN_ERR_NOMEM;
     double my, md;
     means(y, pred, w, n, &my, &md, v);
     for (size_t i = 0; i < n; i++) v[i] = (w ? w[i] : 1) * (y[i] - pred[i]) * (y[i] - pred[i]);
@@ -598,10 +602,9 @@ kn_status kn_metric_r2(const double *y, const double *pred, const double *w, siz
 kn_status kn_metric_explained_variance(const double *y, const double *pred, const double *w,
                                        size_t n, double *out)
 {
-    kn_status e = check(n, w);
-    double *v = e == KN_OK ? scratch(n) : NULL;
+    double *v;
+    kn_status e = rows_begin(n, w, &v);
     if (e != KN_OK) return e;
-    if (!v) return KN_ERR_NOMEM;
     double my, md;
     means(y, pred, w, n, &my, &md, v);
     for (size_t i = 0; i < n; i++) {
