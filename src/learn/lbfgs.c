@@ -1,6 +1,6 @@
 /* Limited-memory BFGS for smooth unconstrained minimisation (see
  * learn-impl.h): the two-loop recursion over the last 10 (step, gradient
- * change) pairs, a backtracking line search on the Armijo condition, and the
+ * change) pairs, a line search for the strong Wolfe conditions, and the
  * stopping rules of SciPy's L-BFGS-B: the largest gradient component below
  * gtol, or a relative decrease of the objective below ftol (0: off). When no
  * step decreases the objective any more (its rounding floor), the run counts
@@ -26,6 +26,96 @@ static double max_abs(const double *a, size_t n)
     for (size_t i = 0; i < n; i++)
         if (fabs(a[i]) > m) m = fabs(a[i]);
     return m;
+}
+
+/* phi(t) = f(x + t d) and its slope g(x + t d).d, evaluated into xn, gn. */
+typedef struct line {
+    kn__objective fn;
+    void *ctx;
+    const double *x, *d;
+    double *xn, *gn;
+    size_t n;
+} line;
+
+static double eval_at(const line *L, double t, double *slope)
+{
+    for (size_t j = 0; j < L->n; j++) L->xn[j] = L->x[j] + t * L->d[j];
+    double f = L->fn(L->ctx, L->xn, L->gn);
+    *slope = dot(L->gn, L->d, L->n);
+    return f;
+}
+
+/* The minimiser of the cubic through (a, fa, da) and (b, fb, db), kept
+ * inside the middle 80 % of [a, b]; bisection when the cubic has none. */
+static double cubic_step(double a, double fa, double da, double b, double fb, double db)
+{
+    double lo = fmin(a, b), hi = fmax(a, b), w = hi - lo, mid = 0.5 * (a + b);
+    double d1 = da + db - 3 * (fa - fb) / (a - b), disc = d1 * d1 - da * db;
+    if (!isfinite(d1) || !isfinite(disc) || disc < 0) return mid;
+    double d2 = copysign(sqrt(disc), b - a), den = db - da + 2 * d2;
+    if (den == 0) return mid;
+    double t = b - (b - a) * (db + d2 - d1) / den;
+    if (!isfinite(t) || t < lo + 0.1 * w || t > hi - 0.1 * w) return mid;
+    return t;
+}
+
+#define C1 1e-4 /* sufficient decrease */
+#define C2 0.9  /* curvature (strong Wolfe), the usual choice for quasi-Newton */
+
+/* A step satisfying the strong Wolfe conditions (Nocedal & Wright,
+ * algorithms 3.5 and 3.6, with cubic interpolation): the curvature
+ * condition keeps the pairs stored by L-BFGS informative, which plain
+ * backtracking does not on ill-conditioned problems. On success the new
+ * point, gradient and value are in xn, gn, *f_out; 0 when no step of
+ * sufficient decrease was found (the precision floor of f). */
+static int wolfe_search(kn__objective fn, void *ctx, const double *x, const double *d, size_t n,
+                        double f0, double slope0, double t, double *xn, double *gn, double *f_out)
+{
+    line L = {fn, ctx, x, d, xn, gn, n};
+    double t_prev = 0, f_prev = f0, s_prev = slope0;
+    double lo = 0, f_lo = f0, s_lo = slope0, hi = 0, f_hi = 0, s_hi = 0;
+    int bracketed = 0;
+    for (int i = 0; i < 40 && !bracketed; i++) {
+        double s, f = eval_at(&L, t, &s);
+        if (!isfinite(f) || f > f0 + C1 * t * slope0 || (i > 0 && f >= f_prev)) {
+            lo = t_prev, f_lo = f_prev, s_lo = s_prev, hi = t, f_hi = f, s_hi = s;
+            bracketed = 1;
+        } else if (fabs(s) <= -C2 * slope0) {
+            *f_out = f;
+            return 1;
+        } else if (s >= 0) {
+            lo = t, f_lo = f, s_lo = s, hi = t_prev, f_hi = f_prev, s_hi = s_prev;
+            bracketed = 1;
+        } else {
+            t_prev = t, f_prev = f, s_prev = s;
+            t *= 4;
+        }
+    }
+    if (!bracketed) { /* still descending after 40 expansions: take the last point */
+        double s, f = eval_at(&L, t_prev, &s);
+        *f_out = f;
+        return t_prev > 0 && isfinite(f);
+    }
+    for (int j = 0; j < 60; j++) {
+        if (fabs(hi - lo) <= 1e-16 * fmax(fabs(lo), fabs(hi))) break;
+        t = cubic_step(lo, f_lo, s_lo, hi, f_hi, s_hi);
+        double s, f = eval_at(&L, t, &s);
+        if (!isfinite(f) || f > f0 + C1 * t * slope0 || f >= f_lo) {
+            hi = t, f_hi = f, s_hi = s;
+        } else {
+            if (fabs(s) <= -C2 * slope0) {
+                *f_out = f;
+                return 1;
+            }
+            if (s * (hi - lo) >= 0) hi = lo, f_hi = f_lo, s_hi = s_lo;
+            lo = t, f_lo = f, s_lo = s;
+        }
+    }
+    /* the interval collapsed: the best point of sufficient decrease, if any */
+    if (lo <= 0) return 0;
+    double s;
+    *f_out = eval_at(&L, lo, &s);
+    return isfinite(*f_out) && *f_out < f0;
 }
 
 kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_iter, double gtol,
@@ -76,18 +166,9 @@ kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_it
             slope = dot(g, d, n);
             stored = 0;
         }
-        double t = iter == 0 && !stored ? fmin(1.0, 1.0 / fmax(max_abs(g, n), 1e-300)) : 1.0;
+        double t0 = iter == 0 && !stored ? fmin(1.0, 1.0 / fmax(max_abs(g, n), 1e-300)) : 1.0;
         double fn_new = f;
-        int ok = 0;
-        for (int ls = 0; ls < 60; ls++) {
-            for (size_t j = 0; j < n; j++) xn[j] = x[j] + t * d[j];
-            fn_new = fn(ctx, xn, gn);
-            if (isfinite(fn_new) && fn_new <= f + 1e-4 * t * slope) {
-                ok = 1;
-                break;
-            }
-            t *= 0.5;
-        }
+        int ok = wolfe_search(fn, ctx, x, d, n, f, slope, t0, xn, gn, &fn_new);
         iter++;
         if (!ok) { /* no decrease possible: the precision floor of f */
             converged = max_abs(g, n) <= fmax(gtol, 1e-8 * (1 + fabs(f)));
