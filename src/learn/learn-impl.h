@@ -2,10 +2,28 @@
 #ifndef KILN_LEARN_IMPL_H
 #define KILN_LEARN_IMPL_H
 
+#include "kiln/model.h"
 #include "kiln/registry.h"
+#include "kiln/rng.h"
 
-extern const kn_component kn__linear_regression, kn__ridge, kn__logistic_regression,
-    kn__gaussian_nb;
+extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elastic_net,
+    kn__logistic_regression, kn__gaussian_nb;
+
+/* The state shared by the linear regressors (linear.c): p coefficients
+ * and an intercept; predict, save, load, free and coefficients for it. */
+typedef struct kn__linear_state {
+    size_t p;
+    double intercept;
+    double *coef;
+} kn__linear_state;
+
+void kn__linear_free(void *state);
+kn_status kn__linear_predict(const kn_model *m, const kn_dataset *d, double *out);
+kn_status kn__linear_coefficients(const kn_model *m, double *coef, double *intercept);
+kn_status kn__linear_save(const kn_model *m, kn_wbuf *w);
+kn_status kn__linear_load(kn_model *m, kn_rbuf *r);
+/* sum w_i v_i / sum w_i (w NULL: the plain mean). */
+double kn__weighted_mean(const double *v, const double *w, size_t n);
 
 /* A smooth objective: its value at x, and its gradient into grad. */
 typedef double (*kn__objective)(void *ctx, const double *x, double *grad);
@@ -20,5 +38,34 @@ typedef struct kn__lbfgs_result {
  * max_iter iterations (res->converged tells which). */
 kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_iter, double gtol,
                     double ftol, kn__lbfgs_result *res);
+
+/* Elastic net by coordinate descent (enet.c): the data centred (when
+ * fitting an intercept) and scaled by sqrt(weight), column-major. */
+typedef struct kn__enet_data {
+    size_t n, p;
+    double *x, *y;  /* prepared X (n x p) and y */
+    double *xm, ym; /* the means taken out */
+    double *norm2;  /* |x_j|^2 */
+    double sw;      /* sum of weights (n when unweighted) */
+} kn__enet_data;
+
+typedef struct kn__enet_result {
+    int iterations, converged;
+    double gap, gap_tol;
+} kn__enet_result;
+
+kn_status kn__enet_prepare(const kn_dataset *d, int fit_intercept, kn__enet_data *e);
+void kn__enet_data_free(kn__enet_data *e);
+/* The smallest alpha at which every coefficient is zero. */
+double kn__enet_alpha_max(const kn__enet_data *e, double l1_ratio);
+/* n_alphas values from alpha_max down to alpha_max * eps, log-spaced. */
+void kn__enet_alpha_grid(double alpha_max, double eps, size_t n_alphas, double *alphas);
+/* Coordinate descent at one alpha from coef (warm start; updated in place);
+ * random_order NULL: cyclic. */
+kn_status kn__enet_cd(const kn__enet_data *e, double alpha, double l1_ratio, int max_iter,
+                      double tol, kn_rng *random_order, double *coef, kn__enet_result *res);
+/* Coefficients along alphas (n_alphas x p, row-major), warm-started. */
+kn_status kn__enet_path(const kn__enet_data *e, const double *alphas, size_t n_alphas,
+                        double l1_ratio, int max_iter, double tol, double *coefs);
 
 #endif

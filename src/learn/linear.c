@@ -10,6 +10,7 @@
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
+#include "learn/learn-impl.h"
 
 #include <lapacke.h>
 #include <math.h>
@@ -30,13 +31,9 @@ static const kn_param_def ridge_defs[] = {
     KN_PARAM_BOOL(linear_params, fit_intercept, "true", "fit an intercept (centre X and y)"),
     KN_PARAM_END};
 
-typedef struct linear_state {
-    size_t p;
-    double intercept;
-    double *coef;
-} linear_state;
+typedef kn__linear_state linear_state;
 
-static void linear_free(void *v)
+void kn__linear_free(void *v)
 {
     linear_state *s = v;
     if (!s) return;
@@ -44,7 +41,7 @@ static void linear_free(void *v)
     kn_free(s);
 }
 
-static double weighted_mean(const double *v, const double *w, size_t n)
+double kn__weighted_mean(const double *v, const double *w, size_t n)
 {
     double sum = 0, total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -68,8 +65,8 @@ static kn_status linear_fit(kn_model *m, const kn_dataset *d)
     if (e == KN_OK) {
         s->p = p;
         if (par->fit_intercept) {
-            ym = weighted_mean(d->y, d->w, n);
-            for (size_t j = 0; j < p; j++) xm[j] = weighted_mean(d->x + j * n, d->w, n);
+            ym = kn__weighted_mean(d->y, d->w, n);
+            for (size_t j = 0; j < p; j++) xm[j] = kn__weighted_mean(d->x + j * n, d->w, n);
         }
         for (size_t i = 0; i < n; i++) {
             double sw = d->w ? sqrt(d->w[i]) : 1;
@@ -93,7 +90,7 @@ static kn_status linear_fit(kn_model *m, const kn_dataset *d)
         kn_model_set_state(m, s);
         s = NULL;
     }
-    linear_free(s);
+    kn__linear_free(s);
     kn_free(a);
     kn_free(b);
     kn_free(xm);
@@ -101,7 +98,7 @@ static kn_status linear_fit(kn_model *m, const kn_dataset *d)
     return e;
 }
 
-static kn_status linear_predict(const kn_model *m, const kn_dataset *d, double *out)
+kn_status kn__linear_predict(const kn_model *m, const kn_dataset *d, double *out)
 {
     const linear_state *s = kn_model_state(m);
     for (size_t i = 0; i < d->n; i++) out[i] = s->intercept;
@@ -113,7 +110,7 @@ static kn_status linear_predict(const kn_model *m, const kn_dataset *d, double *
     return KN_OK;
 }
 
-static kn_status linear_coefficients(const kn_model *m, double *coef, double *intercept)
+kn_status kn__linear_coefficients(const kn_model *m, double *coef, double *intercept)
 {
     const linear_state *s = kn_model_state(m);
     memcpy(coef, s->coef, s->p * sizeof *coef);
@@ -121,7 +118,7 @@ static kn_status linear_coefficients(const kn_model *m, double *coef, double *in
     return KN_OK;
 }
 
-static kn_status linear_save(const kn_model *m, kn_wbuf *w)
+kn_status kn__linear_save(const kn_model *m, kn_wbuf *w)
 {
     const linear_state *s = kn_model_state(m);
     kn_wbuf_u64(w, s->p);
@@ -130,7 +127,7 @@ static kn_status linear_save(const kn_model *m, kn_wbuf *w)
     return KN_OK;
 }
 
-static kn_status linear_load(kn_model *m, kn_rbuf *r)
+kn_status kn__linear_load(kn_model *m, kn_rbuf *r)
 {
     uint64_t p = 0;
     kn_status e = kn_rbuf_u64(r, &p);
@@ -145,7 +142,7 @@ static kn_status linear_load(kn_model *m, kn_rbuf *r)
     e = s->coef ? kn_rbuf_f64(r, &s->intercept) : KN_ERR_NOMEM;
     if (e == KN_OK) e = kn_rbuf_bytes(r, s->coef, (size_t)p * sizeof *s->coef);
     if (e != KN_OK) {
-        linear_free(s);
+        kn__linear_free(s);
         return e;
     }
     kn_model_set_state(m, s);
@@ -153,8 +150,8 @@ static kn_status linear_load(kn_model *m, kn_rbuf *r)
 }
 
 static const kn_model_vt linear_vt = {
-    KN_TASK_REGRESSION, linear_fit,  linear_predict, NULL,
-    linear_free,        linear_save, linear_load,    linear_coefficients};
+    KN_TASK_REGRESSION, linear_fit,      kn__linear_predict, NULL,
+    kn__linear_free,    kn__linear_save, kn__linear_load,    kn__linear_coefficients};
 
 const kn_component kn__linear_regression = {
     KN_COMP_MODEL, "linear_regression",   "ordinary least squares (minimum-norm, through SVD)",

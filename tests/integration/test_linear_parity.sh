@@ -27,7 +27,7 @@ check() { # name, data, sklearn estimator, kiln args...
 import sys, json, warnings, numpy as np
 warnings.simplefilter("ignore")
 import pandas as pd
-from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.linear_model import LinearRegression, Ridge, Lasso, ElasticNet
 import sklearn.metrics as M
 df = pd.read_csv(sys.argv[1])
 y = df.pop("compressive_strength").to_numpy()
@@ -55,6 +55,14 @@ check ridge "$DATA/concrete.csv" "Ridge(alpha=0.5)" --model ridge --param alpha=
 check ridge_strong "$DATA/concrete.csv" "Ridge(alpha=1000)" --model ridge --param alpha=1000
 check ols_weighted "$W/weighted.csv" "LinearRegression()" --model linear_regression --weight w
 check ridge_weighted "$W/weighted.csv" "Ridge(alpha=3)" --model ridge --param alpha=3 --weight w
+# coordinate descent at a tight tolerance on both sides (the default 1e-4 stops both early)
+tight="max_iter=1000000, tol=1e-13"
+kt=(--param max_iter=1000000 --param tol=1e-13)
+check lasso "$DATA/concrete.csv" "Lasso(alpha=0.5, $tight)" --model lasso --param alpha=0.5 "${kt[@]}"
+check lasso_sparse "$DATA/concrete.csv" "Lasso(alpha=40, $tight)" --model lasso --param alpha=40 "${kt[@]}"
+check enet "$DATA/concrete.csv" "ElasticNet(alpha=2, l1_ratio=0.3, $tight)" --model elastic_net --param alpha=2 --param l1_ratio=0.3 "${kt[@]}"
+check enet_weighted "$W/weighted.csv" "ElasticNet(alpha=0.7, l1_ratio=0.8, $tight)" --model elastic_net --param alpha=0.7 --param l1_ratio=0.8 --weight w "${kt[@]}"
+check lasso_random "$DATA/concrete.csv" "Lasso(alpha=0.5, $tight)" --model lasso --param alpha=0.5 --param selection=random --param seed=3 "${kt[@]}"
 
 # bad inputs: each a specific error and a non-zero exit
 expect() { # message, exit code, command...
