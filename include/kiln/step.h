@@ -73,6 +73,9 @@ KN_API kn_status kn_step_new(const char *name, kn_step **out);
 KN_API void kn_step_free(kn_step *s);
 /* Set a parameter from "name=value" (errors name the parameter). Unfits the step. */
 KN_API kn_status kn_step_set(kn_step *s, const char *name_eq_value);
+/* A new step from "name" or "name:param=value;param=value" (the form of
+ * `kiln prep --step`); errors name the step or the parameter. */
+KN_API kn_status kn_step_from_spec(const char *spec, kn_step **out);
 KN_API kn_status kn_step_fit(kn_step *s, const kn_frame *x);
 /* Fit on x and return x transformed, as a pipeline does on training data.
  * Equal to kn_step_fit then kn_step_transform, except for steps that must not

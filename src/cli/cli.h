@@ -57,6 +57,9 @@ void cli_print_read_report(FILE *fp, const char *path, const kn_read_report *r);
 struct kn_profile;
 void cli_print_profile(FILE *fp, const struct kn_profile *p);
 
+/* Mark the comma-separated columns as ignored (not features). */
+kn_status cli_ignore_columns(kn_frame *f, const char *list);
+
 int cmd_describe(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
@@ -67,7 +70,8 @@ int cmd_validate(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_cv(int argc, char **argv);
 extern const char describe_usage[], convert_usage[], demo_usage[], prep_usage[], transform_usage[],
-    schema_usage[], validate_usage[], train_usage[], predict_usage[], eval_usage[];
+    schema_usage[], validate_usage[], train_usage[], predict_usage[], eval_usage[], cv_usage[];
 
 #endif

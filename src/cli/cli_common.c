@@ -166,3 +166,20 @@ const char *cli_bytes(uint64_t v, char *buf, size_t cap)
     snprintf(buf, cap, i ? "%.1f %s" : "%.0f %s", x, u[i]);
     return buf;
 }
+
+kn_status cli_ignore_columns(kn_frame *f, const char *list)
+{
+    char name[1024];
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p), j;
+        if (len >= sizeof name) return kn_fail(KN_ERR_INVALID, "--ignore: a name is too long");
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (kn_frame_find(f, name, &j) != KN_OK)
+            return kn_fail(KN_ERR_NOT_FOUND, "--ignore: the data has no column '%s'", name);
+        kn_column_set_role(kn_frame_col(f, j), KN_ROLE_IGNORE);
+        p = comma ? comma + 1 : NULL;
+    }
+    return KN_OK;
+}

@@ -41,31 +41,10 @@ const char prep_usage[] =
 /* "name:a=1;b=2" -> a new step. */
 static int make_step(const char *spec, kn_step **out)
 {
-    char buf[KN_PARAM_STR_MAX * 2];
-    if (strlen(spec) >= sizeof buf) {
-        cli_error("--step '%.40s...' is too long", spec);
-        return CLI_USAGE;
-    }
-    strcpy(buf, spec);
-    char *colon = strchr(buf, ':');
-    if (colon) *colon = '\0';
-    kn_step *s;
-    if (kn_step_new(buf, &s) != KN_OK) {
-        cli_error("--step %s: %s; 'kiln help steps' lists them", spec, kn_last_error());
-        return CLI_USAGE;
-    }
-    for (char *p = colon ? colon + 1 : NULL; p && *p;) {
-        char *semi = strchr(p, ';');
-        if (semi) *semi = '\0';
-        if (*p && kn_step_set(s, p) != KN_OK) {
-            cli_error("--step %s: %s", spec, kn_last_error());
-            kn_step_free(s);
-            return CLI_USAGE;
-        }
-        p = semi ? semi + 1 : NULL;
-    }
-    *out = s;
-    return CLI_OK;
+    if (kn_step_from_spec(spec, out) == KN_OK) return CLI_OK;
+    cli_error("--%s%s", kn_last_error(),
+              kn_last_status() == KN_ERR_NOT_FOUND ? "; 'kiln help steps' lists them" : "");
+    return CLI_USAGE;
 }
 
 /* Run the steps over *f (fitting each first when `fit`), as the "prep" or

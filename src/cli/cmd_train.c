@@ -2,10 +2,10 @@
  * score it (regression models so far; classifiers come with their models). */
 #include "cli/cli.h"
 #include "kiln/mem.h"
-#include "kiln/metrics.h"
+#include "kiln/evaluate.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
-#include "kiln/rng.h"
+#include "kiln/split.h"
 #include "kiln/stage.h"
 
 #include <stdlib.h>
@@ -13,14 +13,16 @@
 
 const char train_usage[] =
     "usage: kiln train --data FILE --target COLUMN --model NAME [--param name=value ...]\n"
-    "                  [--weight COLUMN] [--test-size F] [--seed S] --out MODEL.kmd\n"
+    "                  [--weight COLUMN] [--test-size F] [--stratify] [--seed S]\n"
+    "                  [--ignore COLUMNS] --out MODEL.kmd\n"
     "\n"
     "Fit a model on the numeric feature columns of FILE (every column but the\n"
     "target and weight; encode categories first with 'kiln prep'). With\n"
     "--test-size F (default 0.2; 0 = none) a seeded random share F of the rows is\n"
-    "held out and the model is scored on it. The model file keeps the model, its\n"
-    "parameters and its input columns. 'kiln help models' lists the models,\n"
-    "'kiln help model NAME' their parameters.\n"
+    "held out and the model is scored on it (--stratify: the same share of every\n"
+    "class). --ignore a,b leaves columns out of the features. The model file keeps\n"
+    "the model, its parameters and its input columns. 'kiln help models' lists the\n"
+    "models, 'kiln help model NAME' their parameters.\n"
     "\n"
     "example:\n"
     "  kiln train --data concrete.csv --target compressive_strength --model ridge \\\n"
@@ -34,139 +36,43 @@ const char predict_usage[] =
     "classifiers; --proba adds a 'proba_<class>' column per class).\n";
 
 const char eval_usage[] =
-    "usage: kiln eval --model MODEL.kmd --data FILE [--json]\n"
+    "usage: kiln eval --model MODEL.kmd --data FILE [--weight COLUMN] [--json]\n"
     "\n"
     "Score a saved model on FILE, which must have the model's input columns and\n"
     "its target: RMSE, MAE, R^2, explained variance and median absolute error\n"
     "for regression; accuracy, balanced accuracy, macro F1, log loss and ROC-AUC\n"
-    "(one-vs-rest for several classes) for classification.\n";
+    "(one-vs-rest for several classes) for classification. --weight COLUMN\n"
+    "weighs every metric by that column's sample weights.\n";
 
-/* The task's metrics as a JSON object {"rows": n, name: value, ...}. */
-static kn_status score(const kn_model *m, const kn_frame *f, const double *y, const double *pred,
-                       size_t n, json_t **out)
+/* Scores as a JSON object {"rows": n, name: value, ...}. */
+static json_t *scores_json(const kn_scores *sc)
 {
-    json_t *j = json_pack("{s:I}", "rows", (json_int_t)n);
-    kn_status e = KN_OK;
-    double v;
-#define PUT(name, call)                                                                            \
-    do {                                                                                           \
-        if (e == KN_OK && (e = (call)) == KN_OK) json_object_set_new(j, name, json_real(v));       \
-    } while (0)
-    if (kn_model_task(m) == KN_TASK_REGRESSION) {
-        PUT("rmse", kn_metric_rmse(y, pred, NULL, n, &v));
-        PUT("mae", kn_metric_mae(y, pred, NULL, n, &v));
-        PUT("r2", kn_metric_r2(y, pred, NULL, n, &v));
-        PUT("explained_variance", kn_metric_explained_variance(y, pred, NULL, n, &v));
-        PUT("median_ae", kn_metric_median_ae(y, pred, NULL, n, &v));
-    } else {
-        size_t k = kn_model_n_classes(m);
-        int32_t *yi = kn_malloc(n * sizeof *yi), *pi = kn_malloc(n * sizeof *pi);
-        double *proba = NULL;
-        size_t np = 0;
-        if (!yi || !pi) e = KN_ERR_NOMEM;
-        for (size_t i = 0; e == KN_OK && i < n; i++) {
-            yi[i] = (int32_t)y[i];
-            pi[i] = (int32_t)pred[i];
-        }
-        PUT("accuracy", kn_metric_accuracy(yi, pi, NULL, n, &v));
-        PUT("balanced_accuracy", kn_metric_balanced_accuracy(yi, pi, NULL, n, k, &v));
-        PUT("f1_macro", kn_metric_f1(yi, pi, NULL, n, k, KN_AVG_MACRO, &v));
-        if (e == KN_OK && kn_model_predict_proba(m, f, &proba, &np) == KN_OK) {
-            PUT("log_loss", kn_metric_log_loss(yi, proba, NULL, n, k, &v));
-            if (k == 2) {
-                double *p1 = kn_malloc(n * sizeof *p1);
-                for (size_t i = 0; p1 && i < n; i++) p1[i] = proba[2 * i + 1];
-                if (p1 && kn_metric_roc_auc(yi, p1, NULL, n, &v) == KN_OK)
-                    json_object_set_new(j, "roc_auc", json_real(v));
-                kn_free(p1);
-            } else if (kn_metric_roc_auc_ovr(yi, proba, NULL, n, k, KN_AVG_MACRO, &v) == KN_OK)
-                json_object_set_new(j, "roc_auc_ovr", json_real(v));
-        }
-        kn_free(proba);
-        kn_free(yi);
-        kn_free(pi);
-    }
-#undef PUT
-    if (e != KN_OK) {
-        json_decref(j);
-        return e;
-    }
-    *out = j;
-    return KN_OK;
+    json_t *j = json_pack("{s:I}", "rows", (json_int_t)sc->rows);
+    for (size_t i = 0; i < sc->n; i++) json_object_set_new(j, sc->name[i], json_real(sc->value[i]));
+    return j;
 }
 
-static void print_scores(const char *what, const json_t *s)
+static void print_scores(const char *what, const kn_scores *s)
 {
-    printf("%s (%lld rows):", what, (long long)json_integer_value(json_object_get(s, "rows")));
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)s, key, v) if (json_is_real(v))
-        printf("  %s %.6g", key, json_real_value(v));
+    printf("%s (%zu rows):", what, s->rows);
+    for (size_t i = 0; i < s->n; i++) printf("  %s %.6g", s->name[i], s->value[i]);
     putchar('\n');
 }
 
-/* Predictions of m on f and the target values of f. */
-static kn_status predict_with_target(const kn_model *m, const kn_frame *f, double **pred,
-                                     double **y, size_t *n)
+/* Hold out a seeded random share of the rows (per class when strata). */
+static kn_status split(const kn_frame *f, double share, uint64_t seed, const char *stratify,
+                       kn_frame **train, kn_frame **test)
 {
-    kn_status e = kn_model_predict(m, f, pred, n);
-    size_t j;
-    if (e == KN_OK && kn_frame_find(f, kn_model_target(m), &j) != KN_OK)
-        e = kn_fail(KN_ERR_NOT_FOUND, "eval: the data has no target column '%s'",
-                    kn_model_target(m));
-    int classify = kn_model_task(m) == KN_TASK_CLASSIFICATION;
-    if (e == KN_OK && !classify && kn_column_type(kn_frame_col(f, j)) != KN_COL_NUMERIC)
-        e = kn_fail(KN_ERR_TYPE, "eval: target '%s' is not numeric", kn_model_target(m));
-    if (e == KN_OK && !(*y = kn_malloc((*n ? *n : 1) * sizeof **y))) e = KN_ERR_NOMEM;
-    if (e == KN_OK && classify) {
-        kn_column *c = kn_frame_col(f, j);
-        for (size_t i = 0; e == KN_OK && i < *n; i++) {
-            char buf[40] = "";
-            const char *t = buf;
-            if (kn_column_is_missing(c, i)) {
-                e = kn_fail(KN_ERR_INVALID, "eval: target '%s', row %zu is missing",
-                            kn_model_target(m), i + 1);
-                break;
-            }
-            if (kn_column_type(c) == KN_COL_NUMERIC)
-                snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[i]);
-            else
-                t = kn_column_level(c, kn_column_codes(c)[i], NULL);
-            size_t q = 0;
-            while (e == KN_OK && q < kn_model_n_classes(m) && strcmp(kn_model_class(m, q), t)) q++;
-            if (e == KN_OK && q == kn_model_n_classes(m))
-                e = kn_fail(KN_ERR_INVALID,
-                            "eval: row %zu has class '%s', which the model never saw", i + 1, t);
-            (*y)[i] = (double)q;
-        }
-    } else if (e == KN_OK) {
-        memcpy(*y, kn_column_f64(kn_frame_col(f, j)), *n * sizeof **y);
-        for (size_t i = 0; i < *n && e == KN_OK; i++)
-            if ((*y)[i] != (*y)[i])
-                e = kn_fail(KN_ERR_INVALID, "eval: target '%s', row %zu is missing",
-                            kn_model_target(m), i + 1);
-    }
-    return e;
-}
-
-/* Split row indices by a seeded shuffle: the first (1 - share) go to training. */
-static kn_status split(const kn_frame *f, double share, uint64_t seed, kn_frame **train,
-                       kn_frame **test)
-{
-    size_t n = kn_frame_n_rows(f), *idx = kn_malloc((n ? n : 1) * sizeof *idx);
-    if (!idx) return KN_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) idx[i] = i;
-    kn_rng rng;
-    kn_rng_init(&rng, seed);
-    for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)kn_rng_below(&rng, i), t = idx[i - 1];
-        idx[i - 1] = idx[j];
-        idx[j] = t;
-    }
-    size_t n_test = (size_t)((double)n * share + 0.5), n_train = n - n_test;
-    kn_status e = kn_frame_select_rows(f, idx, n_train, train);
-    if (e == KN_OK) e = kn_frame_select_rows(f, idx + n_train, n_test, test);
-    kn_free(idx);
+    int32_t *strata = NULL;
+    size_t k = 0, *parts[2] = {NULL, NULL}, sizes[2];
+    double shares[2] = {1 - share, share};
+    kn_status e = stratify ? kn_split_labels(f, stratify, &strata, &k) : KN_OK;
+    if (e == KN_OK) e = kn_split_shares(kn_frame_n_rows(f), strata, shares, 2, seed, parts, sizes);
+    if (e == KN_OK) e = kn_frame_select_rows(f, parts[0], sizes[0], train);
+    if (e == KN_OK) e = kn_frame_select_rows(f, parts[1], sizes[1], test);
+    kn_free(strata);
+    kn_free(parts[0]);
+    kn_free(parts[1]);
     return e;
 }
 
@@ -192,6 +98,8 @@ typedef struct train_args {
     size_t n_params;
     double test_size;
     uint64_t seed;
+    int stratify;
+    const char *ignore;
 } train_args;
 
 static int parse_train(int argc, char **argv, kn_read_opts *o, train_args *a)
@@ -221,6 +129,10 @@ static int parse_train(int argc, char **argv, kn_read_opts *o, train_args *a)
                                        argv[i]);
         } else if (!strcmp(argv[i], "--seed") && v)
             a->seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--stratify"))
+            a->stratify = 1;
+        else if (!strcmp(argv[i], "--ignore") && v)
+            a->ignore = argv[++i];
         else {
             int r = cli_read_option(argc, argv, &i, o);
             if (r < 0) return CLI_USAGE;
@@ -253,17 +165,15 @@ int cmd_train(int argc, char **argv)
     kn_frame *f = NULL, *train = NULL, *test = NULL;
     kn_read_report rep;
     kn_status e = cli_read_frame(a.data, &o, &f, &rep);
-    if (e == KN_OK && a.test_size > 0) e = split(f, a.test_size, a.seed, &train, &test);
+    if (e == KN_OK) e = cli_ignore_columns(f, a.ignore);
+    if (e == KN_OK && a.test_size > 0)
+        e = split(f, a.test_size, a.seed, a.stratify ? a.target : NULL, &train, &test);
     kn_stage_begin("fit");
     if (e == KN_OK) e = kn_model_fit(m, train ? train : f, a.target, a.weight);
     kn_stage_end();
-    double *pred = NULL, *y = NULL;
-    size_t n = 0;
-    json_t *s = NULL;
-    if (e == KN_OK && test && kn_frame_n_rows(test) > 1) {
-        e = predict_with_target(m, test, &pred, &y, &n);
-        if (e == KN_OK) e = score(m, test, y, pred, n, &s);
-    }
+    kn_scores sc = {0};
+    int scored = e == KN_OK && test && kn_frame_n_rows(test) > 1;
+    if (scored) e = kn_model_score(m, test, a.weight, &sc);
     if (e == KN_OK) e = kn_model_save(m, a.out);
     if (e != KN_OK) {
         cli_error("%s", kn_last_error());
@@ -273,18 +183,15 @@ int cmd_train(int argc, char **argv)
                               a.model, "target", a.target, "out", a.out, "train_rows",
                               (json_int_t)kn_frame_n_rows(train ? train : f), "features",
                               (json_int_t)kn_model_n_features(m));
-        if (s) json_object_set(j, "test", s);
+        if (scored) json_object_set_new(j, "test", scores_json(&sc));
         json_object_set_new(j, "coefficients", coefficients_json(m));
         json_object_set_new(j, "stages", cli_stages_json());
         rc = cli_emit_json(j);
     } else {
         printf("trained %s on %zu rows x %zu features; saved to %s\n", a.model,
                kn_frame_n_rows(train ? train : f), kn_model_n_features(m), a.out);
-        if (s) print_scores("held-out test", s);
+        if (scored) print_scores("held-out test", &sc);
     }
-    json_decref(s);
-    kn_free(pred);
-    kn_free(y);
     kn_frame_free(train);
     kn_frame_free(test);
     kn_frame_free(f);
@@ -294,7 +201,7 @@ int cmd_train(int argc, char **argv)
 
 /* --model M --data F [--out P]: the shared arguments of predict and eval. */
 static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, const char **model,
-                       const char **data, const char **out)
+                       const char **data, const char **out, const char **weight)
 {
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -304,6 +211,8 @@ static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, 
             *data = argv[++i];
         else if (out && !strcmp(argv[i], "--out") && v)
             *out = argv[++i];
+        else if (weight && !strcmp(argv[i], "--weight") && v)
+            *weight = argv[++i];
         else {
             int r = cli_read_option(argc, argv, &i, o);
             if (r < 0) return CLI_USAGE;
@@ -346,7 +255,7 @@ int cmd_predict(int argc, char **argv)
             argc--;
             break;
         }
-    int rc = parse_apply("predict", argc, argv, &o, &model, &data, &out);
+    int rc = parse_apply("predict", argc, argv, &o, &model, &data, &out, NULL);
     if (rc != CLI_OK) return rc;
     kn_model *m = NULL;
     kn_frame *f = NULL, *res = NULL;
@@ -395,32 +304,27 @@ int cmd_eval(int argc, char **argv)
 {
     kn_read_opts o;
     kn_read_opts_default(&o);
-    const char *model = NULL, *data = NULL;
-    int rc = parse_apply("eval", argc, argv, &o, &model, &data, NULL);
+    const char *model = NULL, *data = NULL, *weight = NULL;
+    int rc = parse_apply("eval", argc, argv, &o, &model, &data, NULL, &weight);
     if (rc != CLI_OK) return rc;
     kn_model *m = NULL;
     kn_frame *f = NULL;
     kn_read_report rep;
-    double *pred = NULL, *y = NULL;
-    size_t n = 0;
-    json_t *s = NULL;
+    kn_scores sc;
     kn_status e = kn_model_load(model, &m);
     if (e == KN_OK) e = cli_read_frame(data, &o, &f, &rep);
-    if (e == KN_OK) e = predict_with_target(m, f, &pred, &y, &n);
-    if (e == KN_OK) e = score(m, f, y, pred, n, &s);
+    if (e == KN_OK) e = kn_model_score(m, f, weight, &sc);
     if (e != KN_OK) {
-        cli_error("%s", kn_last_error());
+        cli_error("eval: %s", kn_last_error());
         rc = CLI_FAIL;
     } else if (cli.json) {
+        json_t *s = scores_json(&sc);
         json_object_set_new(s, "command", json_string("eval"));
         json_object_set_new(s, "model", json_string(kn_model_name(m)));
+        if (weight) json_object_set_new(s, "weight", json_string(weight));
         rc = cli_emit_json(s);
-        s = NULL;
     } else
-        print_scores(kn_model_name(m), s);
-    json_decref(s);
-    kn_free(pred);
-    kn_free(y);
+        print_scores(kn_model_name(m), &sc);
     kn_frame_free(f);
     kn_model_free(m);
     return rc;

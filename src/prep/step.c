@@ -363,3 +363,27 @@ kn_status kn__step_decode(kn_rbuf *r, kn_step **out)
     *out = s;
     return KN_OK;
 }
+
+kn_status kn_step_from_spec(const char *spec, kn_step **out)
+{
+    char buf[KN_PARAM_STR_MAX * 2];
+    if (strlen(spec) >= sizeof buf)
+        return kn_fail(KN_ERR_INVALID, "step '%.40s...' is too long", spec);
+    strcpy(buf, spec);
+    char *colon = strchr(buf, ':');
+    if (colon) *colon = '\0';
+    kn_step *s;
+    kn_status e = kn_step_new(buf, &s);
+    if (e != KN_OK) return kn_fail_prefix(e, "step %s: ", spec);
+    for (char *p = colon ? colon + 1 : NULL; p && *p;) {
+        char *semi = strchr(p, ';');
+        if (semi) *semi = '\0';
+        if (*p && (e = kn_step_set(s, p)) != KN_OK) {
+            kn_step_free(s);
+            return kn_fail_prefix(e, "step %s: ", spec);
+        }
+        p = semi ? semi + 1 : NULL;
+    }
+    *out = s;
+    return KN_OK;
+}

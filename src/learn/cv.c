@@ -1,0 +1,250 @@
+/* Cross-validation (see kiln/cv.h): folds from kiln/split.h; each fold
+ * copies its rows, fits fresh steps and a fresh model on the training part
+ * and scores the test part. A fold's failure is reported with its number
+ * after every fold has finished. */
+#include "kiln/cv.h"
+#include "kiln/log.h"
+#include "kiln/mem.h"
+#include "kiln/step.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+void kn_cv_result_free(kn_cv_result *r)
+{
+    kn_free(r->score);
+    kn_free(r->n_train);
+    kn_free(r->n_test);
+    kn_free(r->fit_seconds);
+    memset(r, 0, sizeof *r);
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+typedef struct fold_out {
+    kn_status status;
+    char *error; /* the fold thread's message */
+    kn_scores scores;
+    double seconds;
+} fold_out;
+
+/* Fit the steps then the model on `train`; score on `test`. */
+static kn_status run_fold(const kn_frame *train_in, const kn_frame *test_in, const kn_cv_spec *s,
+                          fold_out *out)
+{
+    kn_frame *train = NULL, *test = NULL;
+    kn_model *m = NULL;
+    kn_status e = kn_frame_copy(train_in, &train);
+    if (e == KN_OK) e = kn_frame_copy(test_in, &test);
+    double t0 = now_seconds();
+    for (size_t i = 0; e == KN_OK && i < s->n_steps; i++) {
+        kn_step *st = NULL;
+        kn_frame *a = NULL, *b = NULL;
+        e = kn_step_from_spec(s->steps[i], &st);
+        if (e == KN_OK) e = kn_step_fit_transform(st, train, &a);
+        if (e == KN_OK) e = kn_step_transform(st, test, &b);
+        kn_step_free(st);
+        if (e == KN_OK) {
+            kn_frame_free(train), kn_frame_free(test);
+            train = a, test = b;
+        } else
+            kn_frame_free(a), kn_frame_free(b);
+    }
+    if (e == KN_OK) e = kn_model_new(s->model, &m);
+    for (size_t i = 0; e == KN_OK && i < s->n_params; i++) e = kn_model_set(m, s->params[i]);
+    if (e == KN_OK) e = kn_model_fit(m, train, s->target, s->weight);
+    out->seconds = now_seconds() - t0;
+    if (e == KN_OK) e = kn_model_score(m, test, s->weight, &out->scores);
+    kn_model_free(m);
+    kn_frame_free(train);
+    kn_frame_free(test);
+    return e;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    const double *x = a, *y = b; /* (key, row) pairs: stable by row on ties */
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Row order by s->order_by (numeric or timestamp; missing values refused). */
+static kn_status time_order(const kn_frame *f, const char *column, size_t **order)
+{
+    size_t j, n = kn_frame_n_rows(f);
+    if (kn_frame_find(f, column, &j) != KN_OK)
+        return kn_fail(KN_ERR_NOT_FOUND, "order column '%s' is not in the data", column);
+    kn_column *c = kn_frame_col(f, j);
+    kn_col_type t = kn_column_type(c);
+    if (t != KN_COL_NUMERIC && t != KN_COL_TIMESTAMP)
+        return kn_fail(KN_ERR_TYPE, "order column '%s' is %s; give a numeric or timestamp column",
+                       column, kn_col_type_name(t));
+    double *pairs = kn_malloc((n ? 2 * n : 1) * sizeof *pairs);
+    size_t *o = kn_malloc((n ? n : 1) * sizeof *o);
+    if (!pairs || !o) {
+        kn_free(pairs), kn_free(o);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (kn_column_is_missing(c, i)) {
+            kn_free(pairs), kn_free(o);
+            return kn_fail(KN_ERR_INVALID, "order column '%s', row %zu is missing", column, i + 1);
+        }
+        pairs[2 * i] = t == KN_COL_NUMERIC ? kn_column_f64(c)[i] : (double)kn_column_ts(c)[i];
+        pairs[2 * i + 1] = (double)i;
+    }
+    qsort(pairs, n, 2 * sizeof *pairs, by_key);
+    for (size_t i = 0; i < n; i++) o[i] = (size_t)pairs[2 * i + 1];
+    kn_free(pairs);
+    *order = o;
+    return KN_OK;
+}
+
+/* The folds of s->split over f, as row indices of f. */
+static kn_status make_folds(const kn_frame *f, const kn_cv_spec *s, kn_folds *folds)
+{
+    size_t n = kn_frame_n_rows(f), k = 0, *order = NULL;
+    int32_t *labels = NULL;
+    kn_status e = KN_OK;
+    if (s->split.kind == KN_SPLIT_STRATIFIED) e = kn_split_labels(f, s->target, &labels, &k);
+    if (s->split.kind == KN_SPLIT_GROUP) {
+        if (!s->groups)
+            return kn_fail(KN_ERR_INVALID, "group k-fold needs a column of groups (--groups)");
+        e = kn_split_labels(f, s->groups, &labels, &k);
+    }
+    if (e == KN_OK && s->split.kind == KN_SPLIT_TIME && s->order_by)
+        e = time_order(f, s->order_by, &order);
+    if (e == KN_OK) e = kn_split_folds(n, labels, &s->split, folds);
+    for (size_t i = 0; e == KN_OK && order && i < folds->k; i++) {
+        kn_fold *fo = &folds->fold[i];
+        for (size_t r = 0; r < fo->n_train; r++) fo->train[r] = order[fo->train[r]];
+        for (size_t r = 0; r < fo->n_test; r++) fo->test[r] = order[fo->test[r]];
+    }
+    kn_free(labels);
+    kn_free(order);
+    return e;
+}
+
+/* f with the target, weight, groups and order columns taken out of the
+ * features (so that steps leave them alone). */
+static kn_status mark_roles(const kn_frame *f, const kn_cv_spec *s, kn_frame **out)
+{
+    kn_status e = kn_frame_copy(f, out);
+    size_t j;
+    if (e == KN_OK && kn_frame_find(*out, s->target, &j) == KN_OK)
+        kn_column_set_role(kn_frame_col(*out, j), KN_ROLE_TARGET);
+    if (e == KN_OK && s->weight && kn_frame_find(*out, s->weight, &j) == KN_OK)
+        kn_column_set_role(kn_frame_col(*out, j), KN_ROLE_WEIGHT);
+    if (e == KN_OK && s->groups && kn_frame_find(*out, s->groups, &j) == KN_OK)
+        kn_column_set_role(kn_frame_col(*out, j), KN_ROLE_ID);
+    if (e == KN_OK && s->order_by && kn_frame_find(*out, s->order_by, &j) == KN_OK)
+        kn_column_set_role(kn_frame_col(*out, j), KN_ROLE_TIME);
+    return e;
+}
+
+static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *fo, kn_cv_result *r)
+{
+    size_t k = folds->k;
+    for (size_t i = 0; i < k; i++)
+        if (fo[i].status != KN_OK)
+            return kn_fail(fo[i].status, "cross-validation fold %zu of %zu: %s", i + 1, k,
+                           fo[i].error ? fo[i].error : "failed");
+    r->k = k;
+    r->n_scores = fo[0].scores.n;
+    for (size_t m = 0; m < r->n_scores; m++) {
+        r->name[m] = fo[0].scores.name[m];
+        r->higher_is_better[m] = fo[0].scores.higher_is_better[m];
+    }
+    r->score = kn_calloc(k * (r->n_scores ? r->n_scores : 1), sizeof *r->score);
+    r->n_train = kn_malloc(k * sizeof *r->n_train);
+    r->n_test = kn_malloc(k * sizeof *r->n_test);
+    r->fit_seconds = kn_malloc(k * sizeof *r->fit_seconds);
+    if (!r->score || !r->n_train || !r->n_test || !r->fit_seconds) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < k; i++) {
+        r->n_train[i] = folds->fold[i].n_train;
+        r->n_test[i] = folds->fold[i].n_test;
+        r->fit_seconds[i] = fo[i].seconds;
+        /* a score a fold could not compute (e.g. roc_auc on one class) is NaN */
+        for (size_t m = 0; m < r->n_scores; m++) {
+            int at = kn_scores_find(&fo[i].scores, r->name[m]);
+            r->score[i * r->n_scores + m] = at < 0 ? NAN : fo[i].scores.value[at];
+        }
+    }
+    for (size_t m = 0; m < r->n_scores; m++) {
+        double sum = 0, ss = 0;
+        for (size_t i = 0; i < k; i++) sum += r->score[i * r->n_scores + m];
+        r->mean[m] = sum / (double)k;
+        for (size_t i = 0; i < k; i++) {
+            double d = r->score[i * r->n_scores + m] - r->mean[m];
+            ss += d * d;
+        }
+        r->std[m] = sqrt(ss / (double)k);
+    }
+    (void)s;
+    return KN_OK;
+}
+
+kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *s, kn_cv_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->model || !s->target)
+        return kn_fail(KN_ERR_INVALID, "cross-validation needs a model and a target");
+    kn_model *probe = NULL;
+    kn_status e = kn_model_new(s->model, &probe); /* unknown model or parameter: fail early */
+    for (size_t i = 0; e == KN_OK && i < s->n_params; i++) e = kn_model_set(probe, s->params[i]);
+    kn_task task = e == KN_OK ? kn_model_task(probe) : KN_TASK_REGRESSION;
+    kn_model_free(probe);
+    if (e != KN_OK) return e;
+    if (s->split.kind == KN_SPLIT_STRATIFIED && task == KN_TASK_REGRESSION)
+        return kn_fail(KN_ERR_INVALID, "stratified folds need a classifier; '%s' is a regressor",
+                       s->model);
+    kn_frame *f = NULL;
+    kn_folds folds = {0};
+    e = mark_roles(f_in, s, &f);
+    if (e == KN_OK) e = make_folds(f, s, &folds);
+    fold_out *fo = e == KN_OK ? kn_calloc(folds.k, sizeof *fo) : NULL;
+    if (e == KN_OK && !fo) e = KN_ERR_NOMEM;
+    if (e == KN_OK) {
+        int threads = s->threads > 0 ? s->threads : 1;
+#ifdef _OPENMP
+        if (s->threads <= 0) threads = omp_get_max_threads();
+#endif
+        size_t done = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (size_t i = 0; i < folds.k; i++) {
+            kn_frame *train = NULL, *test = NULL;
+            kn_fold *fd = &folds.fold[i];
+            kn_status st = kn_frame_select_rows(f, fd->train, fd->n_train, &train);
+            if (st == KN_OK) st = kn_frame_select_rows(f, fd->test, fd->n_test, &test);
+            if (st == KN_OK) st = run_fold(train, test, s, &fo[i]);
+            fo[i].status = st;
+            if (st != KN_OK) fo[i].error = kn_strdup(kn_last_error());
+            kn_frame_free(train);
+            kn_frame_free(test);
+            size_t now;
+#pragma omp atomic capture
+            now = ++done;
+            if (st == KN_OK && fo[i].scores.n)
+                kn_log(KN_LOG_INFO, "fold %zu/%zu done (%zu of %zu): %s %.6g in %.2f s", i + 1,
+                       folds.k, now, folds.k, fo[i].scores.name[0], fo[i].scores.value[0],
+                       fo[i].seconds);
+        }
+        e = collect(s, &folds, fo, out);
+    }
+    for (size_t i = 0; fo && i < folds.k; i++) kn_free(fo[i].error);
+    kn_free(fo);
+    kn_folds_free(&folds);
+    kn_frame_free(f);
+    if (e != KN_OK) kn_cv_result_free(out);
+    return e;
+}

@@ -1,0 +1,147 @@
+/* A model's target on a frame and its task's standard scores (see
+ * kiln/evaluate.h). */
+#include "kiln/evaluate.h"
+#include "kiln/mem.h"
+#include "kiln/metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+kn_status kn_model_targets(const kn_model *m, const kn_frame *f, double **out)
+{
+    size_t n = kn_frame_n_rows(f), j;
+    const char *target = kn_model_target(m);
+    if (kn_frame_find(f, target, &j) != KN_OK)
+        return kn_fail(KN_ERR_NOT_FOUND, "the data has no target column '%s'", target);
+    kn_column *c = kn_frame_col(f, j);
+    int classify = kn_model_task(m) == KN_TASK_CLASSIFICATION;
+    if (!classify && kn_column_type(c) != KN_COL_NUMERIC)
+        return kn_fail(KN_ERR_TYPE, "target '%s' is not numeric", target);
+    double *y = kn_malloc((n ? n : 1) * sizeof *y);
+    if (!y) return KN_ERR_NOMEM;
+    kn_status e = KN_OK;
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        if (kn_column_is_missing(c, i)) {
+            e = kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing", target, i + 1);
+            break;
+        }
+        if (!classify) {
+            y[i] = kn_column_f64(c)[i];
+            continue;
+        }
+        char buf[40] = "";
+        const char *t = buf;
+        if (kn_column_type(c) == KN_COL_NUMERIC)
+            snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[i]);
+        else
+            t = kn_column_level(c, kn_column_codes(c)[i], NULL);
+        size_t q = 0, k = kn_model_n_classes(m);
+        while (q < k && strcmp(kn_model_class(m, q), t)) q++;
+        if (q == k)
+            e = kn_fail(KN_ERR_INVALID, "row %zu has class '%s', which the model never saw", i + 1,
+                        t);
+        y[i] = (double)q;
+    }
+    if (e != KN_OK) {
+        kn_free(y);
+        return e;
+    }
+    *out = y;
+    return KN_OK;
+}
+
+static kn_status weights_of(const kn_frame *f, const char *weight, double **out)
+{
+    size_t j, n = kn_frame_n_rows(f);
+    *out = NULL;
+    if (!weight) return KN_OK;
+    if (kn_frame_find(f, weight, &j) != KN_OK)
+        return kn_fail(KN_ERR_NOT_FOUND, "the data has no weight column '%s'", weight);
+    kn_column *c = kn_frame_col(f, j);
+    if (kn_column_type(c) != KN_COL_NUMERIC)
+        return kn_fail(KN_ERR_TYPE, "weight column '%s' is not numeric", weight);
+    const double *v = kn_column_f64(c);
+    for (size_t i = 0; i < n; i++)
+        if (!(v[i] >= 0) || isinf(v[i]))
+            return kn_fail(KN_ERR_INVALID,
+                           "weight '%s', row %zu is %g; weights must be finite and >= 0", weight,
+                           i + 1, v[i]);
+    *out = kn_malloc((n ? n : 1) * sizeof **out);
+    if (!*out) return KN_ERR_NOMEM;
+    memcpy(*out, v, n * sizeof **out);
+    return KN_OK;
+}
+
+static void put(kn_scores *s, const char *name, double v, int higher)
+{
+    if (s->n == KN_MAX_SCORES) return;
+    s->name[s->n] = name;
+    s->value[s->n] = v;
+    s->higher_is_better[s->n++] = higher;
+}
+
+static kn_status score_classifier(const kn_model *m, const kn_frame *f, const double *y,
+                                  const double *pred, const double *w, size_t n, kn_scores *s)
+{
+    size_t k = kn_model_n_classes(m), np = 0;
+    int32_t *yi = kn_malloc((n ? n : 1) * sizeof *yi), *pi = kn_malloc((n ? n : 1) * sizeof *pi);
+    double *proba = NULL, *p1 = NULL, v;
+    kn_status e = yi && pi ? KN_OK : KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        yi[i] = (int32_t)y[i];
+        pi[i] = (int32_t)pred[i];
+    }
+    if (e == KN_OK && (e = kn_metric_accuracy(yi, pi, w, n, &v)) == KN_OK) put(s, "accuracy", v, 1);
+    if (e == KN_OK && (e = kn_metric_balanced_accuracy(yi, pi, w, n, k, &v)) == KN_OK)
+        put(s, "balanced_accuracy", v, 1);
+    if (e == KN_OK && (e = kn_metric_f1(yi, pi, w, n, k, KN_AVG_MACRO, &v)) == KN_OK)
+        put(s, "f1_macro", v, 1);
+    /* probabilities: models without them skip these scores */
+    if (e == KN_OK && kn_model_predict_proba(m, f, &proba, &np) == KN_OK) {
+        if (kn_metric_log_loss(yi, proba, w, n, k, &v) == KN_OK) put(s, "log_loss", v, 0);
+        if (k == 2 && (p1 = kn_malloc((n ? n : 1) * sizeof *p1))) {
+            for (size_t i = 0; i < n; i++) p1[i] = proba[2 * i + 1];
+            /* undefined when the data holds one class only: left out */
+            if (kn_metric_roc_auc(yi, p1, w, n, &v) == KN_OK) put(s, "roc_auc", v, 1);
+        } else if (k > 2 && kn_metric_roc_auc_ovr(yi, proba, w, n, k, KN_AVG_MACRO, &v) == KN_OK)
+            put(s, "roc_auc_ovr", v, 1);
+    }
+    kn_free(p1);
+    kn_free(proba);
+    kn_free(yi);
+    kn_free(pi);
+    return e;
+}
+
+kn_status kn_model_score(const kn_model *m, const kn_frame *f, const char *weight, kn_scores *out)
+{
+    memset(out, 0, sizeof *out);
+    double *pred = NULL, *y = NULL, *w = NULL, v;
+    size_t n = 0;
+    kn_status e = kn_model_predict(m, f, &pred, &n);
+    if (e == KN_OK) e = kn_model_targets(m, f, &y);
+    if (e == KN_OK) e = weights_of(f, weight, &w);
+    out->rows = n;
+    if (e == KN_OK && kn_model_task(m) == KN_TASK_REGRESSION) {
+        if ((e = kn_metric_rmse(y, pred, w, n, &v)) == KN_OK) put(out, "rmse", v, 0);
+        if (e == KN_OK && (e = kn_metric_mae(y, pred, w, n, &v)) == KN_OK) put(out, "mae", v, 0);
+        if (e == KN_OK && (e = kn_metric_r2(y, pred, w, n, &v)) == KN_OK) put(out, "r2", v, 1);
+        if (e == KN_OK && (e = kn_metric_explained_variance(y, pred, w, n, &v)) == KN_OK)
+            put(out, "explained_variance", v, 1);
+        if (e == KN_OK && (e = kn_metric_median_ae(y, pred, w, n, &v)) == KN_OK)
+            put(out, "median_ae", v, 0);
+    } else if (e == KN_OK)
+        e = score_classifier(m, f, y, pred, w, n, out);
+    kn_free(pred);
+    kn_free(y);
+    kn_free(w);
+    return e;
+}
+
+int kn_scores_find(const kn_scores *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->name[i], name)) return (int)i;
+    return -1;
+}
