@@ -42,6 +42,17 @@ typedef struct kn_dataset {
 
 typedef struct kn_model kn_model;
 
+/* A fit's statistics: named scalars (deviance, AIC, ...) and, for
+ * unpenalised statistical models, a coefficient table. */
+#define KN_MAX_FIT_STATS 12
+typedef struct kn_fit_summary {
+    size_t n_stats;
+    const char *stat_name[KN_MAX_FIT_STATS]; /* static strings */
+    double stat[KN_MAX_FIT_STATS];
+    /* p + 1 rows (the features, then the intercept), or NULL */
+    const double *coef, *std_error, *z, *p_value;
+} kn_fit_summary;
+
 typedef struct kn_model_vt {
     kn_task task;
     kn_status (*fit)(kn_model *m, const kn_dataset *d);
@@ -54,6 +65,8 @@ typedef struct kn_model_vt {
     kn_status (*load)(kn_model *m, kn_rbuf *r);
     /* Optional: p coefficients (or importances) into out; NULL when none. */
     kn_status (*coefficients)(const kn_model *m, double *out, double *intercept);
+    /* Optional: fit statistics (pointers borrowed from the model's state). */
+    kn_status (*summary)(const kn_model *m, kn_fit_summary *out);
 } kn_model_vt;
 
 KN_API kn_status kn_model_new(const char *name, kn_model **out);
@@ -80,6 +93,9 @@ KN_API const char *kn_model_feature(const kn_model *m, size_t j);
 KN_API const char *kn_model_target(const kn_model *m);
 /* Coefficients (p values) and intercept, for models that have them. */
 KN_API kn_status kn_model_coefficients(const kn_model *m, double *coef, double *intercept);
+
+/* Fit statistics, for models that have them (KN_ERR_UNSUPPORTED otherwise). */
+KN_API kn_status kn_model_summary(const kn_model *m, kn_fit_summary *out);
 
 /* .kmd: the container (container.h) holding the model name, parameters,
  * target, feature names and fitted state. */

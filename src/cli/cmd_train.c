@@ -8,6 +8,7 @@
 #include "kiln/split.h"
 #include "kiln/stage.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,48 @@ static json_t *coefficients_json(const kn_model *m)
         json_object_set_new(f, kn_model_feature(m, j), json_real(coef[j]));
     kn_free(coef);
     return json_pack("{s:f, s:o}", "intercept", b, "features", f);
+}
+
+/* The fit summary (GLMs): {"deviance": .., ..., "table": [{feature, coef, ...}]}, or NULL. */
+static json_t *summary_json(const kn_model *m)
+{
+    kn_fit_summary fs;
+    if (kn_model_summary(m, &fs) != KN_OK) return NULL;
+    json_t *j = json_object();
+    for (size_t i = 0; i < fs.n_stats; i++)
+        json_object_set_new(j, fs.stat_name[i],
+                            isfinite(fs.stat[i]) ? json_real(fs.stat[i]) : json_null());
+    if (fs.coef) {
+        json_t *t = json_array();
+        size_t p = kn_model_n_features(m);
+        for (size_t r = 0; r <= p; r++) {
+            json_t *row =
+                json_pack("{s:s}", "term", r < p ? kn_model_feature(m, r) : "(intercept)");
+            const double v[4] = {fs.coef[r], fs.std_error[r], fs.z[r], fs.p_value[r]};
+            static const char *const names[4] = {"coef", "std_error", "z", "p_value"};
+            for (size_t c = 0; c < 4; c++)
+                json_object_set_new(row, names[c], isfinite(v[c]) ? json_real(v[c]) : json_null());
+            json_array_append_new(t, row);
+        }
+        json_object_set_new(j, "table", t);
+    }
+    return j;
+}
+
+static void print_summary(const kn_model *m)
+{
+    kn_fit_summary fs;
+    if (kn_model_summary(m, &fs) != KN_OK) return;
+    printf("fit:");
+    for (size_t i = 0; i < fs.n_stats; i++) printf("  %s %.6g", fs.stat_name[i], fs.stat[i]);
+    putchar('\n');
+    if (!fs.coef) return;
+    printf("%-24s %14s %12s %9s %10s\n", "term", "coef", "std err", "z", "P>|z|");
+    size_t p = kn_model_n_features(m);
+    for (size_t r = 0; r <= p; r++)
+        printf("%-24.24s %14.6g %12.4g %9.3f %10.4g\n",
+               r < p ? kn_model_feature(m, r) : "(intercept)", fs.coef[r], fs.std_error[r], fs.z[r],
+               fs.p_value[r]);
 }
 
 typedef struct train_args {
@@ -185,11 +228,14 @@ int cmd_train(int argc, char **argv)
                               (json_int_t)kn_model_n_features(m));
         if (scored) json_object_set_new(j, "test", scores_json(&sc));
         json_object_set_new(j, "coefficients", coefficients_json(m));
+        json_t *sum = summary_json(m);
+        if (sum) json_object_set_new(j, "summary", sum);
         json_object_set_new(j, "stages", cli_stages_json());
         rc = cli_emit_json(j);
     } else {
         printf("trained %s on %zu rows x %zu features; saved to %s\n", a.model,
                kn_frame_n_rows(train ? train : f), kn_model_n_features(m), a.out);
+        print_summary(m);
         if (scored) print_scores("held-out test", &sc);
     }
     kn_frame_free(train);

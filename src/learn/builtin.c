@@ -47,9 +47,16 @@ static const kn_component *const steps[] = {&kn__standard_scaler,
                                             &kn__knn_imputer,
                                             &kn__coerce};
 
-static const kn_component *const models[] = {
-    &kn__linear_regression,   &kn__ridge,      &kn__lasso, &kn__elastic_net,
-    &kn__logistic_regression, &kn__gaussian_nb};
+static const kn_component *const models[] = {&kn__linear_regression,
+                                             &kn__ridge,
+                                             &kn__lasso,
+                                             &kn__elastic_net,
+                                             &kn__logistic_regression,
+                                             &kn__gaussian_nb,
+                                             &kn__poisson_regressor,
+                                             &kn__gamma_regressor,
+                                             &kn__tweedie_regressor,
+                                             &kn__glm};
 
 void kn__register_builtins(void)
 {

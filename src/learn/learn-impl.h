@@ -7,7 +7,8 @@
 #include "kiln/rng.h"
 
 extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elastic_net,
-    kn__logistic_regression, kn__gaussian_nb;
+    kn__logistic_regression, kn__gaussian_nb, kn__poisson_regressor, kn__gamma_regressor,
+    kn__tweedie_regressor, kn__glm;
 
 /* The state shared by the linear regressors (linear.c): p coefficients
  * and an intercept; predict, save, load, free and coefficients for it. */

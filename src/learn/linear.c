@@ -150,8 +150,8 @@ kn_status kn__linear_load(kn_model *m, kn_rbuf *r)
 }
 
 static const kn_model_vt linear_vt = {
-    KN_TASK_REGRESSION, linear_fit,      kn__linear_predict, NULL,
-    kn__linear_free,    kn__linear_save, kn__linear_load,    kn__linear_coefficients};
+    KN_TASK_REGRESSION, linear_fit,      kn__linear_predict,      NULL, kn__linear_free,
+    kn__linear_save,    kn__linear_load, kn__linear_coefficients, NULL};
 
 const kn_component kn__linear_regression = {
     KN_COMP_MODEL, "linear_regression",   "ordinary least squares (minimum-norm, through SVD)",

@@ -270,7 +270,8 @@ static const kn_model_vt logit_vt = {KN_TASK_CLASSIFICATION,
                                      logit_free,
                                      logit_save,
                                      logit_load,
-                                     logit_coefficients};
+                                     logit_coefficients,
+                                     NULL};
 
 const kn_component kn__logistic_regression = {
     KN_COMP_MODEL, "logistic_regression", "L2 logistic regression, binary or multinomial (L-BFGS)",

@@ -371,6 +371,16 @@ kn_status kn_model_predict_proba(const kn_model *m, const kn_frame *f, double **
     return apply(m, f, 1, out, n);
 }
 
+kn_status kn_model_summary(const kn_model *m, kn_fit_summary *out)
+{
+    const kn_model_vt *vt = m->comp->vt;
+    memset(out, 0, sizeof *out);
+    if (!m->state) return kn_fail(KN_ERR_INVALID, "model '%s' is not fitted", m->comp->name);
+    if (!vt->summary)
+        return kn_fail(KN_ERR_UNSUPPORTED, "model '%s' has no fit summary", m->comp->name);
+    return vt->summary(m, out);
+}
+
 kn_status kn_model_coefficients(const kn_model *m, double *coef, double *intercept)
 {
     const kn_model_vt *vt = m->comp->vt;

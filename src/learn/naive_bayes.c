@@ -188,7 +188,7 @@ static kn_status nb_load(kn_model *m, kn_rbuf *r)
 }
 
 static const kn_model_vt nb_vt = {
-    KN_TASK_CLASSIFICATION, nb_fit, nb_predict, nb_proba, nb_free, nb_save, nb_load, NULL};
+    KN_TASK_CLASSIFICATION, nb_fit, nb_predict, nb_proba, nb_free, nb_save, nb_load, NULL, NULL};
 
 const kn_component kn__gaussian_nb = {
     KN_COMP_MODEL, "gaussian_nb",     "Gaussian naive Bayes (per-class means and variances)",

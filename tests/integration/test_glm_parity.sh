@@ -1,0 +1,105 @@
+#!/bin/bash
+# GLMs against scikit-learn (PoissonRegressor, GammaRegressor,
+# TweedieRegressor: penalised fits) and statsmodels (unpenalised GLMs with
+# standard errors): coefficients within 1e-6 relative of the largest,
+# deviance within 1e-6 relative; statsmodels' deviance, null deviance,
+# log-likelihood, AIC, dispersion, standard errors and p-values within 1e-6
+# relative (p-values within 1e-6 absolute). Data: lending_club.csv (count target inq_last_12m; Class as 0/1
+# for the binomial family) and concrete.csv (positive target), features
+# standardised. Then save/load/predict agrees, and bad targets fail clearly.
+set -euo pipefail
+KILN=${KILN:?path to the kiln binary}
+DATA=${KILN_TEST_DATA:?tests/data}
+. "$(dirname "$0")/lib.sh"
+require_sklearn
+$py -c 'import statsmodels' 2>/dev/null || {
+    [ "${CI:-}" = true ] && fail "python3-statsmodels is missing in CI"
+    echo "SKIP: python3-statsmodels not installed (scripts/bootstrap installs it)"; exit 77; }
+$py - "$DATA" "$W" <<'PY'
+import sys, numpy as np, pandas as pd
+data, out = sys.argv[1:]
+lc = pd.read_csv(f"{data}/lending_club.csv")
+num = ["funded_amnt", "int_rate", "annual_inc", "revol_util", "open_il_12m", "inq_fi", "all_util",
+       "inq_last_6mths", "num_il_tl"]
+d = lc[num].astype(float)
+d = (d - d.mean()) / d.std()
+d["w"] = 1 + np.arange(len(d)) % 3
+d["bad"] = (lc["Class"] == "bad").astype(int)
+d["inq_last_12m"] = lc["inq_last_12m"]
+d.to_csv(f"{out}/counts.csv", index=False)
+c = pd.read_csv(f"{data}/concrete.csv")
+y = c.pop("compressive_strength")
+c = (c - c.mean()) / c.std()
+c["compressive_strength"] = y
+c.to_csv(f"{out}/concrete.csv", index=False)
+PY
+check() { # name, data, target, ignore, reference, kiln args...
+    local name=$1 data=$2 target=$3 ignore=$4 ref=$5; shift 5
+    "$KILN" --json -q train --data "$data" --target "$target" --test-size 0 --ignore "$ignore" --out "$W/$name.kmd" "$@" > "$W/$name.json"
+    "$KILN" -q predict --model "$W/$name.kmd" --data "$data" --out "$W/$name.pred.csv"
+    $py - "$data" "$target" "$ignore" "$ref" "$W/$name.json" "$W/$name.pred.csv" "$name" <<'PY'
+import sys, json, warnings, numpy as np, pandas as pd
+warnings.simplefilter("ignore")
+from sklearn.linear_model import PoissonRegressor, GammaRegressor, TweedieRegressor
+import statsmodels.api as sm
+data, target, ignore, ref, got, pred, name = sys.argv[1:]
+df = pd.read_csv(data)
+y = df.pop(target).to_numpy(float)
+w = df["w"].to_numpy(float) if "weighted" in name else None
+df = df.drop(columns=[c for c in ignore.split(",") + ["w"] * (w is not None) if c in df])
+X = df.to_numpy(float)
+got = json.load(open(got))
+coef = np.array([got["coefficients"]["features"][c] for c in df.columns] + [got["coefficients"]["intercept"]])
+s = got["summary"]
+rel = lambda a, b: float(np.max(np.abs(np.asarray(a) - np.asarray(b)) / np.maximum(1e-300, np.max(np.abs(b)))))
+checks = {}
+if ref.startswith("sm."):
+    fam = eval(ref)
+    r = sm.GLM(y, sm.add_constant(X, prepend=False), family=fam).fit(tol=1e-13, maxiter=1000)
+    checks["coef"] = rel(coef, r.params)
+    checks["std_error"] = rel([t["std_error"] for t in s["table"]], r.bse)
+    checks["p_value"] = max(abs(a - b) for a, b in zip([t["p_value"] for t in s["table"]], r.pvalues))
+    for k, v in {"deviance": r.deviance, "null_deviance": r.null_deviance, "log_likelihood": r.llf,
+                 "aic": r.aic, "dispersion": r.scale}.items():
+        checks[k] = abs(s[k] - v) / max(1, abs(v))
+    mean = r.predict(sm.add_constant(X, prepend=False))
+else:
+    est = eval(ref).fit(X, y, sample_weight=w)
+    checks["coef"] = rel(coef, np.r_[est.coef_, est.intercept_])
+    mean = est.predict(X)
+    from sklearn.metrics import mean_tweedie_deviance
+    dev = mean_tweedie_deviance(y, mean, sample_weight=w, power=getattr(est, "power", {"PoissonRegressor": 1, "GammaRegressor": 2}.get(type(est).__name__))) * (w.sum() if w is not None else len(y))
+    checks["deviance"] = abs(s["deviance"] - dev) / dev
+p = np.loadtxt(pred, delimiter=",", skiprows=1)
+checks["predictions"] = rel(p, mean)
+print(f"{name:18s} " + ", ".join(f"{k} {v:.2g}" for k, v in checks.items()))
+for k, v in checks.items():
+    assert v <= 1e-6, (name, k, v)
+PY
+}
+C="$W/counts.csv"; I=w,bad
+tight="tol=1e-12, max_iter=10000"
+kt=(--param tol=1e-12 --param max_iter=10000)
+check poisson "$C" inq_last_12m $I "PoissonRegressor(alpha=1, $tight)" --model poisson_regressor "${kt[@]}"
+check poisson_weak "$C" inq_last_12m $I "PoissonRegressor(alpha=0.001, $tight)" --model poisson_regressor --param alpha=0.001 "${kt[@]}"
+check poisson_weighted "$C" inq_last_12m bad "PoissonRegressor(alpha=0.01, $tight)" --model poisson_regressor --param alpha=0.01 --weight w "${kt[@]}"
+check poisson_lbfgs "$C" inq_last_12m $I "PoissonRegressor(alpha=0.1, $tight)" --model poisson_regressor --param alpha=0.1 --param solver=lbfgs --param tol=1e-10 --param max_iter=10000
+check tweedie_15 "$C" inq_last_12m $I "TweedieRegressor(power=1.5, alpha=0.1, link='log', $tight)" --model tweedie_regressor --param power=1.5 --param alpha=0.1 "${kt[@]}"
+check gamma "$W/concrete.csv" compressive_strength "" "GammaRegressor(alpha=0.05, $tight)" --model gamma_regressor --param alpha=0.05 "${kt[@]}"
+check tweedie_3 "$W/concrete.csv" compressive_strength "" "TweedieRegressor(power=3, alpha=0.05, link='log', $tight)" --model tweedie_regressor --param power=3 --param alpha=0.05 "${kt[@]}"
+check sm_poisson "$C" inq_last_12m $I "sm.families.Poisson()" --model glm --param family=poisson
+check sm_binomial "$C" bad w,inq_last_12m "sm.families.Binomial()" --model glm --param family=binomial
+check sm_gamma "$W/concrete.csv" compressive_strength "" "sm.families.Gamma(sm.families.links.log())" --model glm --param family=gamma
+check sm_normal "$W/concrete.csv" compressive_strength "" "sm.families.Gaussian()" --model glm
+
+expect() { # message, exit code, command...
+    local msg=$1 want=$2; shift 2
+    local rc=0
+    "$@" > /dev/null 2> "$W/err" || rc=$?
+    [ "$rc" = "$want" ] && grep -q -- "$msg" "$W/err" || fail "$*: rc $rc, $(cat "$W/err")"
+}
+printf 'a,y\n1,2\n2,-1\n3,4\n' > "$W/neg.csv"
+expect "target row 2 is -1; the poisson family needs y >= 0" 1 "$KILN" train --data "$W/neg.csv" --target y --model poisson_regressor --test-size 0 --out "$W/x.kmd"
+expect "target row 2 is -1; the gamma family needs y > 0" 1 "$KILN" train --data "$W/neg.csv" --target y --model glm --param family=gamma --test-size 0 --out "$W/x.kmd"
+expect "no Tweedie distribution has power in (0, 1)" 1 "$KILN" train --data "$W/neg.csv" --target y --model tweedie_regressor --param power=0.5 --test-size 0 --out "$W/x.kmd"
+echo "glm: all passed"
