@@ -56,7 +56,10 @@ static const kn_component *const models[] = {&kn__linear_regression,
                                              &kn__poisson_regressor,
                                              &kn__gamma_regressor,
                                              &kn__tweedie_regressor,
-                                             &kn__glm};
+                                             &kn__glm,
+                                             &kn__multinomial_nb,
+                                             &kn__bernoulli_nb,
+                                             &kn__categorical_nb};
 
 void kn__register_builtins(void)
 {

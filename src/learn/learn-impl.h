@@ -8,7 +8,12 @@
 
 extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elastic_net,
     kn__logistic_regression, kn__gaussian_nb, kn__poisson_regressor, kn__gamma_regressor,
-    kn__tweedie_regressor, kn__glm;
+    kn__tweedie_regressor, kn__glm, kn__multinomial_nb, kn__bernoulli_nb, kn__categorical_nb;
+
+/* Rows of n x k scores (row-major) to probabilities in place (softmax);
+ * and each row's first largest column into out. */
+void kn__softmax_rows(double *v, size_t n, size_t k);
+void kn__argmax_rows(const double *v, size_t n, size_t k, double *out);
 
 /* The state shared by the linear regressors (linear.c): p coefficients
  * and an intercept; predict, save, load, free and coefficients for it. */

@@ -119,19 +119,34 @@ static void jll(const nb_state *s, const kn_dataset *d, double *out)
     }
 }
 
+void kn__softmax_rows(double *v, size_t n, size_t k)
+{
+    for (size_t i = 0; i < n; i++) {
+        double *row = v + i * k, mx = -INFINITY, sum = 0;
+        for (size_t c = 0; c < k; c++) mx = fmax(mx, row[c]);
+        for (size_t c = 0; c < k; c++) sum += exp(row[c] - mx);
+        /* sum >= 1: the largest score contributes exp(0) */
+        // cppcheck-suppress invalidFunctionArg
+        double lse = mx + log(sum);
+        for (size_t c = 0; c < k; c++) row[c] = exp(row[c] - lse);
+    }
+}
+
+void kn__argmax_rows(const double *v, size_t n, size_t k, double *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t best = 0;
+        for (size_t c = 1; c < k; c++)
+            if (v[i * k + c] > v[i * k + best]) best = c;
+        out[i] = (double)best;
+    }
+}
+
 static kn_status nb_proba(const kn_model *m, const kn_dataset *d, double *out)
 {
     const nb_state *s = kn_model_state(m);
     jll(s, d, out);
-    for (size_t i = 0; i < d->n; i++) {
-        double *row = out + i * s->k, mx = -INFINITY, sum = 0;
-        for (size_t c = 0; c < s->k; c++) mx = fmax(mx, row[c]);
-        for (size_t c = 0; c < s->k; c++) sum += exp(row[c] - mx);
-        /* sum >= 1: the largest score contributes exp(0) */
-        // cppcheck-suppress invalidFunctionArg
-        double lse = mx + log(sum);
-        for (size_t c = 0; c < s->k; c++) row[c] = exp(row[c] - lse);
-    }
+    kn__softmax_rows(out, d->n, s->k);
     return KN_OK;
 }
 
@@ -141,12 +156,7 @@ static kn_status nb_predict(const kn_model *m, const kn_dataset *d, double *out)
     double *j = kn_malloc((d->n ? d->n * s->k : 1) * sizeof *j);
     if (!j) return KN_ERR_NOMEM;
     jll(s, d, j);
-    for (size_t i = 0; i < d->n; i++) {
-        size_t best = 0;
-        for (size_t c = 1; c < s->k; c++)
-            if (j[i * s->k + c] > j[i * s->k + best]) best = c;
-        out[i] = (double)best;
-    }
+    kn__argmax_rows(j, d->n, s->k, out);
     kn_free(j);
     return KN_OK;
 }
