@@ -59,7 +59,9 @@ static const kn_component *const models[] = {&kn__linear_regression,
                                              &kn__glm,
                                              &kn__multinomial_nb,
                                              &kn__bernoulli_nb,
-                                             &kn__categorical_nb};
+                                             &kn__categorical_nb,
+                                             &kn__knn_classifier,
+                                             &kn__knn_regressor};
 
 void kn__register_builtins(void)
 {
