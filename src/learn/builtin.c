@@ -61,7 +61,8 @@ static const kn_component *const models[] = {&kn__linear_regression,
                                              &kn__bernoulli_nb,
                                              &kn__categorical_nb,
                                              &kn__knn_classifier,
-                                             &kn__knn_regressor};
+                                             &kn__knn_regressor,
+                                             &kn__linear_svm};
 
 void kn__register_builtins(void)
 {
