@@ -93,6 +93,27 @@ KN_API kn_status kn_metric_explained_variance(const double *y, const double *pre
 KN_API kn_status kn_metric_tweedie_deviance(const double *y, const double *pred, const double *w,
                                             size_t n, double power, double *out);
 
+/* ---- curves (binary: y in {0, 1}, score of class 1) ---- */
+typedef struct kn_curve {
+    size_t n;          /* points */
+    double *x, *y;     /* ROC: fpr, tpr; PR: recall, precision; calibration: mean
+                          predicted probability, observed share of class 1 */
+    double *threshold; /* score at each point (NULL for calibration) */
+} kn_curve;
+KN_API void kn_curve_free(kn_curve *c);
+/* sklearn's roc_curve: starts at (0, 0) with threshold max + 1; with
+ * drop_intermediate, points on a straight segment are left out. */
+KN_API kn_status kn_metric_roc_curve(const int32_t *y, const double *score, const double *w,
+                                     size_t n, int drop_intermediate, kn_curve *out);
+/* sklearn's precision_recall_curve: thresholds ascending, ending at
+ * (recall 0, precision 1) whose threshold is NaN. */
+KN_API kn_status kn_metric_pr_curve(const int32_t *y, const double *score, const double *w,
+                                    size_t n, kn_curve *out);
+/* sklearn's calibration_curve: bins of equal width on [0, 1] or (quantile)
+ * equal counts; one point per non-empty bin. */
+KN_API kn_status kn_metric_calibration_curve(const int32_t *y, const double *prob, size_t n,
+                                             size_t bins, int quantile, kn_curve *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "kiln/mem.h"
 #include "kiln/evaluate.h"
+#include "kiln/metrics.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
 #include "kiln/split.h"
@@ -37,13 +38,16 @@ const char predict_usage[] =
     "classifiers; --proba adds a 'proba_<class>' column per class).\n";
 
 const char eval_usage[] =
-    "usage: kiln eval --model MODEL.kmd --data FILE [--weight COLUMN] [--json]\n"
+    "usage: kiln eval --model MODEL.kmd --data FILE [--weight COLUMN] [--curves OUT.json]\n"
+    "                 [--json]\n"
     "\n"
     "Score a saved model on FILE, which must have the model's input columns and\n"
     "its target: RMSE, MAE, R^2, explained variance and median absolute error\n"
     "for regression; accuracy, balanced accuracy, macro F1, log loss and ROC-AUC\n"
     "(one-vs-rest for several classes) for classification. --weight COLUMN\n"
-    "weighs every metric by that column's sample weights.\n";
+    "weighs every metric by that column's sample weights. --curves OUT.json writes\n"
+    "the ROC curve, the precision-recall curve (with thresholds) and a 10-bin\n"
+    "calibration curve of a binary classifier, ready to plot.\n";
 
 /* Scores as a JSON object {"rows": n, name: value, ...}. */
 static json_t *scores_json(const kn_scores *sc)
@@ -346,11 +350,78 @@ int cmd_predict(int argc, char **argv)
     return rc;
 }
 
+static json_t *curve_json(const kn_curve *c, const char *x, const char *y, int thresholds)
+{
+    json_t *j = json_object(), *xs = json_array(), *ys = json_array(), *ts = json_array();
+    for (size_t i = 0; i < c->n; i++) {
+        json_array_append_new(xs, json_real(c->x[i]));
+        json_array_append_new(ys, json_real(c->y[i]));
+        if (thresholds)
+            json_array_append_new(ts, isfinite(c->threshold[i]) ? json_real(c->threshold[i])
+                                                                : json_null());
+    }
+    json_object_set_new(j, x, xs);
+    json_object_set_new(j, y, ys);
+    if (thresholds)
+        json_object_set_new(j, "threshold", ts);
+    else
+        json_decref(ts);
+    return j;
+}
+
+/* ROC, precision-recall and calibration curves of a binary classifier on f,
+ * as JSON into path. */
+static kn_status write_curves(const kn_model *m, const kn_frame *f, const char *weight,
+                              const char *path)
+{
+    if (kn_model_task(m) != KN_TASK_CLASSIFICATION || kn_model_n_classes(m) != 2)
+        return kn_fail(KN_ERR_UNSUPPORTED, "--curves: curves are for binary classifiers");
+    double *y = NULL, *proba = NULL, *p1 = NULL, *w = NULL;
+    int32_t *yi = NULL;
+    size_t n = 0, j;
+    kn_curve roc = {0}, pr = {0}, cal = {0};
+    kn_status e = kn_model_targets(m, f, &y);
+    if (e == KN_OK) e = kn_model_predict_proba(m, f, &proba, &n);
+    if (e == KN_OK && weight && kn_frame_find(f, weight, &j) == KN_OK)
+        w = kn_column_f64(kn_frame_col(f, j));
+    if (e == KN_OK) {
+        yi = kn_malloc((n ? n : 1) * sizeof *yi);
+        p1 = kn_malloc((n ? n : 1) * sizeof *p1);
+        if (!yi || !p1) e = KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        yi[i] = (int32_t)y[i];
+        p1[i] = proba[2 * i + 1];
+    }
+    if (e == KN_OK) e = kn_metric_roc_curve(yi, p1, w, n, 1, &roc);
+    if (e == KN_OK) e = kn_metric_pr_curve(yi, p1, w, n, &pr);
+    if (e == KN_OK) e = kn_metric_calibration_curve(yi, p1, n, 10, 0, &cal);
+    if (e == KN_OK) {
+        json_t *doc = json_pack("{s:s, s:o, s:o, s:o}", "positive_class", kn_model_class(m, 1),
+                                "roc", curve_json(&roc, "fpr", "tpr", 1), "precision_recall",
+                                curve_json(&pr, "recall", "precision", 1), "calibration",
+                                curve_json(&cal, "mean_predicted", "fraction_positive", 0));
+        if (json_dump_file(doc, path, JSON_INDENT(1)) != 0)
+            e = kn_fail(KN_ERR_IO, "--curves: cannot write %s", path);
+        json_decref(doc);
+    }
+    kn_curve_free(&roc), kn_curve_free(&pr), kn_curve_free(&cal);
+    kn_free(y), kn_free(proba), kn_free(p1), kn_free(yi);
+    return e;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     kn_read_opts o;
     kn_read_opts_default(&o);
-    const char *model = NULL, *data = NULL, *weight = NULL;
+    const char *model = NULL, *data = NULL, *weight = NULL, *curves = NULL;
+    for (int i = 1; i + 1 < argc; i++) /* --curves F: taken out before the shared parser */
+        if (!strcmp(argv[i], "--curves")) {
+            curves = argv[i + 1];
+            memmove(argv + i, argv + i + 2, (size_t)(argc - i - 1) * sizeof *argv);
+            argc -= 2;
+            break;
+        }
     int rc = parse_apply("eval", argc, argv, &o, &model, &data, NULL, &weight);
     if (rc != CLI_OK) return rc;
     kn_model *m = NULL;
@@ -360,6 +431,7 @@ int cmd_eval(int argc, char **argv)
     kn_status e = kn_model_load(model, &m);
     if (e == KN_OK) e = cli_read_frame(data, &o, &f, &rep);
     if (e == KN_OK) e = kn_model_score(m, f, weight, &sc);
+    if (e == KN_OK && curves) e = write_curves(m, f, weight, curves);
     if (e != KN_OK) {
         cli_error("eval: %s", kn_last_error());
         rc = CLI_FAIL;

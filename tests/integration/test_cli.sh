@@ -86,4 +86,29 @@ set -e
 # dedupe: concrete.csv has 25 exact duplicate rows (documented in its provenance)
 "$KILN" --json prep "$DATA/concrete.csv" "$W/dd.csv" --dedupe > "$W/dd.json"
 $py -c "import json; d=json.load(open('$W/dd.json')); assert d['duplicates_removed']==25 and d['rows']==1005, d"
+# eval --curves: ROC / PR / calibration of a binary classifier, equal to sklearn's
+sed 's/,class_2$/,class_0/' "$DATA/wine.csv" > "$W/wine2.csv"
+"$KILN" -q train --data "$W/wine2.csv" --target class --model gaussian_nb --test-size 0 --out "$W/nb.kmd" > /dev/null
+"$KILN" -q eval --model "$W/nb.kmd" --data "$W/wine2.csv" --curves "$W/curves.json" > /dev/null
+"$KILN" -q predict --model "$W/nb.kmd" --data "$W/wine2.csv" --proba --out "$W/nb.csv"
+$py - "$W/wine2.csv" "$W/nb.csv" "$W/curves.json" <<'PY'
+import sys, json, numpy as np, pandas as pd
+from sklearn.metrics import roc_curve, precision_recall_curve
+from sklearn.calibration import calibration_curve
+y = (pd.read_csv(sys.argv[1])["class"] == "class_1").astype(int)
+p = pd.read_csv(sys.argv[2])["proba_class_1"].to_numpy()
+c = json.load(open(sys.argv[3]))
+assert c["positive_class"] == "class_1"
+fpr, tpr, _ = roc_curve(y, p)
+assert np.allclose(c["roc"]["fpr"], fpr, rtol=0, atol=1e-12) and np.allclose(c["roc"]["tpr"], tpr, rtol=0, atol=1e-12)
+prec, rec, thr = precision_recall_curve(y, p)
+assert np.allclose(c["precision_recall"]["precision"], prec, rtol=0, atol=1e-12)
+assert np.allclose(c["precision_recall"]["threshold"][:-1], thr, rtol=0, atol=1e-12)
+t_, p_ = calibration_curve(y, p, n_bins=10)
+assert np.allclose(c["calibration"]["fraction_positive"], t_, rtol=0, atol=1e-12)
+PY
+set +e
+"$KILN" eval --model "$W/nb.kmd" --data "$W/wine2.csv" --curves /nonexistent/dir/c.json 2> "$W/c.txt"; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "cannot write /nonexistent/dir/c.json" "$W/c.txt" || fail "curves write error"
 echo "1 passed, 0 failed"

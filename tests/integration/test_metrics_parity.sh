@@ -58,6 +58,15 @@ def want(sw):
         r["roc_auc"] = M.roc_auc_score(y, score, sample_weight=sw)
         r["average_precision"] = M.average_precision_score(y, score, sample_weight=sw)
         r["brier"] = M.brier_score_loss(y, score, sample_weight=sw)
+        for drop, sfx in ((False, "_all"), (True, "")):
+            fpr, tpr, thr = M.roc_curve(y, score, sample_weight=sw, drop_intermediate=drop)
+            r["roc_fpr" + sfx], r["roc_tpr" + sfx], r["roc_thr" + sfx] = fpr, tpr, thr
+        r["pr_precision"], r["pr_recall"], r["pr_thr"] = M.precision_recall_curve(y, score, sample_weight=sw)
+        from sklearn.calibration import calibration_curve
+        for strategy in ("uniform", "quantile"):
+            for bins in (5, 10):
+                t_, p_ = calibration_curve(y, score, n_bins=bins, strategy=strategy)
+                r[f"cal_true_{strategy}_{bins}"], r[f"cal_pred_{strategy}_{bins}"] = t_, p_
     else:
         r["roc_auc_ovr_macro"] = M.roc_auc_score(y, proba, multi_class="ovr", average="macro", sample_weight=sw)
         r["roc_auc_ovr_weighted"] = M.roc_auc_score(y, proba, multi_class="ovr", average="weighted", sample_weight=sw)
@@ -76,13 +85,20 @@ def want(sw):
     r["tweedie_neg"] = M.mean_tweedie_deviance(yr, pr, power=-1, sample_weight=sw)
     return r
 worst, where = 0.0, ""
+curves_checked = set()
 for g, sw in zip(got, (None, w)):
     for name, v in want(sw).items():
         assert name in g and g[name] is not None, (sys.argv[4], name, g.get(name))
-        d = abs(g[name] - v) / max(1.0, abs(v))
+        if isinstance(v, np.ndarray):  # a curve: same points, each within tolerance
+            a = np.array(g[name], dtype=float)
+            assert a.shape == v.shape, (sys.argv[4], name, a.shape, v.shape)
+            d = np.max(np.abs(a - v) / np.maximum(1.0, np.abs(v)), initial=0)
+            curves_checked.add(name)
+        else:
+            d = abs(g[name] - v) / max(1.0, abs(v))
         if d > worst: worst, where = d, name
         assert d <= 1e-12, (sys.argv[4], name, "weighted" if sw is not None else "", g[name], v)
-print(f"metrics {sys.argv[4]:16s} {len(got[0])} metrics x (unweighted, weighted): max difference {worst:.2g} ({where})")
+print(f"metrics {sys.argv[4]:16s} {len(got[0])} metrics and curves x (unweighted, weighted): max difference {worst:.2g} ({where}); curves: {len(curves_checked)}")
 PY
 done
 # ROC-AUC with one class present is undefined (sklearn raises; kiln reports it)

@@ -23,6 +23,48 @@ static void emit(const char *name, kn_status e, double v, int *first)
     *first = 0;
 }
 
+static void emit_array(const char *name, const double *v, size_t n, int *first)
+{
+    printf("%s\"%s\": [", *first ? "" : ", ", name);
+    for (size_t i = 0; i < n; i++)
+        if (v[i] != v[i])
+            printf("%snull", i ? ", " : "");
+        else
+            printf("%s%.17g", i ? ", " : "", v[i]);
+    printf("]");
+    *first = 0;
+}
+
+/* Binary curves: ROC (with and without intermediate points), PR, and the
+ * calibration curve (5 and 10 bins, uniform and quantile; unweighted). */
+static void curves(size_t n, const double *wt, int *first)
+{
+    kn_curve c;
+    for (int drop = 0; drop < 2; drop++)
+        if (kn_metric_roc_curve(y, score, wt, n, drop, &c) == KN_OK) {
+            emit_array(drop ? "roc_fpr" : "roc_fpr_all", c.x, c.n, first);
+            emit_array(drop ? "roc_tpr" : "roc_tpr_all", c.y, c.n, first);
+            emit_array(drop ? "roc_thr" : "roc_thr_all", c.threshold, c.n, first);
+            kn_curve_free(&c);
+        }
+    if (kn_metric_pr_curve(y, score, wt, n, &c) == KN_OK) {
+        emit_array("pr_precision", c.y, c.n, first);
+        emit_array("pr_recall", c.x, c.n, first);
+        emit_array("pr_thr", c.threshold, c.n - 1, first);
+        kn_curve_free(&c);
+    }
+    for (int q = 0; q < 2; q++)
+        for (size_t bins = 5; bins <= 10; bins += 5) {
+            char a[64], b[64];
+            snprintf(a, sizeof a, "cal_true_%s_%zu", q ? "quantile" : "uniform", bins);
+            snprintf(b, sizeof b, "cal_pred_%s_%zu", q ? "quantile" : "uniform", bins);
+            if (kn_metric_calibration_curve(y, score, n, bins, q, &c) != KN_OK) continue;
+            emit_array(a, c.y, c.n, first);
+            emit_array(b, c.x, c.n, first);
+            kn_curve_free(&c);
+        }
+}
+
 static void all(size_t n, size_t k, const double *wt, const char *tag)
 {
     double v;
@@ -54,6 +96,7 @@ static void all(size_t n, size_t k, const double *wt, const char *tag)
         M("roc_auc", kn_metric_roc_auc(y, score, wt, n, &v));
         M("average_precision", kn_metric_average_precision(y, score, wt, n, &v));
         M("brier", kn_metric_brier(y, score, wt, n, &v));
+        curves(n, wt, &first);
     } else {
         M("roc_auc_ovr_macro", kn_metric_roc_auc_ovr(y, proba, wt, n, k, KN_AVG_MACRO, &v));
         M("roc_auc_ovr_weighted", kn_metric_roc_auc_ovr(y, proba, wt, n, k, KN_AVG_WEIGHTED, &v));
