@@ -28,6 +28,30 @@ static double max_abs(const double *a, size_t n)
     return m;
 }
 
+/* d = -H g by the two-loop recursion over the stored pairs (q: scratch). */
+static void two_loop(const double *S, const double *Y, const double *rho, double *alpha,
+                     size_t stored, size_t head, const double *g, double *q, double *d, size_t n)
+{
+    memcpy(q, g, n * sizeof *q);
+    for (size_t k = 0; k < stored; k++) {
+        size_t i = (head + MEMORY - 1 - k) % MEMORY;
+        alpha[i] = rho[i] * dot(S + i * n, q, n);
+        for (size_t j = 0; j < n; j++) q[j] -= alpha[i] * Y[i * n + j];
+    }
+    double gamma = 1;
+    if (stored) {
+        size_t last = (head + MEMORY - 1) % MEMORY;
+        gamma = dot(S + last * n, Y + last * n, n) / dot(Y + last * n, Y + last * n, n);
+    }
+    for (size_t j = 0; j < n; j++) q[j] *= gamma;
+    for (size_t k = stored; k-- > 0;) {
+        size_t i = (head + MEMORY - 1 - k) % MEMORY;
+        double beta = rho[i] * dot(Y + i * n, q, n);
+        for (size_t j = 0; j < n; j++) q[j] += S[i * n + j] * (alpha[i] - beta);
+    }
+    for (size_t j = 0; j < n; j++) d[j] = -q[j];
+}
+
 /* phi(t) = f(x + t d) and its slope g(x + t d).d, evaluated into xn, gn. */
 typedef struct line {
     kn__objective fn;
@@ -141,25 +165,7 @@ kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_it
             converged = 1;
             break;
         }
-        /* d = -H g by the two-loop recursion */
-        memcpy(q, g, n * sizeof *q);
-        for (size_t k = 0; k < stored; k++) {
-            size_t i = (head + MEMORY - 1 - k) % MEMORY;
-            alpha[i] = rho[i] * dot(S + i * n, q, n);
-            for (size_t j = 0; j < n; j++) q[j] -= alpha[i] * Y[i * n + j];
-        }
-        double gamma = 1;
-        if (stored) {
-            size_t last = (head + MEMORY - 1) % MEMORY;
-            gamma = dot(S + last * n, Y + last * n, n) / dot(Y + last * n, Y + last * n, n);
-        }
-        for (size_t j = 0; j < n; j++) q[j] *= gamma;
-        for (size_t k = stored; k-- > 0;) {
-            size_t i = (head + MEMORY - 1 - k) % MEMORY;
-            double beta = rho[i] * dot(Y + i * n, q, n);
-            for (size_t j = 0; j < n; j++) q[j] += S[i * n + j] * (alpha[i] - beta);
-        }
-        for (size_t j = 0; j < n; j++) d[j] = -q[j];
+        two_loop(S, Y, rho, alpha, stored, head, g, q, d, n);
         double slope = dot(g, d, n);
         if (slope >= 0) { /* not a descent direction: restart from the gradient */
             for (size_t j = 0; j < n; j++) d[j] = -g[j];
@@ -198,6 +204,108 @@ kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_it
     res->iterations = iter;
     res->f = f;
     res->grad_norm = max_abs(g, n);
+    res->converged = converged;
+    kn_free(mem);
+    return e;
+}
+
+/* The pseudo-gradient of f + lambda |x[0..m)|_1: the gradient plus the
+ * penalty's slope, at zero the side that descends (0 when neither does). */
+static void pseudo_gradient(const double *x, const double *g, size_t n, size_t m, double lambda,
+                            double *pg)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (j >= m || x[j] != 0) {
+            pg[j] = j >= m ? g[j] : g[j] + (x[j] > 0 ? lambda : -lambda);
+            continue;
+        }
+        double right = g[j] + lambda, left = g[j] - lambda;
+        pg[j] = right < 0 ? right : left > 0 ? left : 0;
+    }
+}
+
+static double l1_norm(const double *x, size_t m)
+{
+    double s = 0;
+    for (size_t j = 0; j < m; j++) s += fabs(x[j]);
+    return s;
+}
+
+kn_status kn__owlqn(kn__objective fn, void *ctx, double *x, size_t n, size_t m, double lambda,
+                    int max_iter, double gtol, kn__lbfgs_result *res)
+{
+    double *mem = kn_malloc((2 * MEMORY * n + 7 * n + 2 * MEMORY + 1) * sizeof *mem);
+    if (!mem) return KN_ERR_NOMEM;
+    double *S = mem, *Y = S + MEMORY * n, *g = Y + MEMORY * n, *d = g + n, *xn = d + n,
+           *gn = xn + n, *q = gn + n, *pg = q + n, *orth = pg + n, *rho = orth + n,
+           *alpha = rho + MEMORY;
+    size_t stored = 0, head = 0;
+    double f = fn(ctx, x, g), F = f + lambda * l1_norm(x, m);
+    int iter = 0, converged = 0;
+    kn_status e = KN_OK;
+    pseudo_gradient(x, g, n, m, lambda, pg);
+    while (iter < max_iter) {
+        if (!isfinite(F)) {
+            e = kn_fail(KN_ERR_RANGE,
+                        "optimiser: the objective is not finite (%g); scale the "
+                        "features or strengthen the penalty",
+                        F);
+            break;
+        }
+        if (max_abs(pg, n) <= gtol) {
+            converged = 1;
+            break;
+        }
+        two_loop(S, Y, rho, alpha, stored, head, pg, q, d, n);
+        /* keep the direction in the orthant the pseudo-gradient descends into */
+        for (size_t j = 0; j < n; j++) {
+            if (d[j] * pg[j] >= 0) d[j] = 0;
+            orth[j] = x[j] != 0 ? (x[j] > 0 ? 1 : -1) : (pg[j] < 0 ? 1 : pg[j] > 0 ? -1 : 0);
+        }
+        double t = iter == 0 && !stored ? fmin(1.0, 1.0 / fmax(max_abs(pg, n), 1e-300)) : 1.0;
+        double Fn = F, fn_new = f;
+        int ok = 0;
+        for (int ls = 0; ls < 60; ls++, t *= 0.5) {
+            double decrease = 0;
+            for (size_t j = 0; j < n; j++) {
+                double v = x[j] + t * d[j];
+                if (j < m && v * orth[j] <= 0) v = 0; /* stay in the orthant */
+                xn[j] = v;
+                decrease += pg[j] * (v - x[j]);
+            }
+            fn_new = fn(ctx, xn, gn);
+            Fn = fn_new + lambda * l1_norm(xn, m);
+            if (isfinite(Fn) && Fn < F && Fn <= F + 1e-4 * decrease) {
+                ok = 1;
+                break;
+            }
+        }
+        iter++;
+        if (!ok) { /* the rounding floor of the objective */
+            converged = max_abs(pg, n) <= fmax(gtol, 1e-8 * (1 + fabs(F)));
+            break;
+        }
+        size_t i = head;
+        for (size_t j = 0; j < n; j++) {
+            S[i * n + j] = xn[j] - x[j];
+            Y[i * n + j] = gn[j] - g[j];
+        }
+        double sy = dot(S + i * n, Y + i * n, n);
+        if (sy > 1e-300) {
+            rho[i] = 1 / sy;
+            head = (head + 1) % MEMORY;
+            if (stored < MEMORY) stored++;
+        }
+        memcpy(x, xn, n * sizeof *x);
+        memcpy(g, gn, n * sizeof *g);
+        f = fn_new;
+        F = Fn;
+        pseudo_gradient(x, g, n, m, lambda, pg);
+    }
+    if (e == KN_OK && max_abs(pg, n) <= gtol) converged = 1;
+    res->iterations = iter;
+    res->f = F;
+    res->grad_norm = max_abs(pg, n);
     res->converged = converged;
     kn_free(mem);
     return e;

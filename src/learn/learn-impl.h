@@ -46,6 +46,12 @@ typedef struct kn__lbfgs_result {
 kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_iter, double gtol,
                     double ftol, kn__lbfgs_result *res);
 
+/* Minimise fn(x) + lambda |x[0..m)|_1 by OWL-QN (orthant-wise L-BFGS,
+ * Andrew & Gao 2007): stops when no pseudo-gradient component exceeds gtol.
+ * The first m components are penalised (the rest, e.g. intercepts, not). */
+kn_status kn__owlqn(kn__objective fn, void *ctx, double *x, size_t n, size_t m, double lambda,
+                    int max_iter, double gtol, kn__lbfgs_result *res);
+
 /* Elastic net by coordinate descent (enet.c): the data centred (when
  * fitting an intercept) and scaled by sqrt(weight), column-major. */
 typedef struct kn__enet_data {

@@ -18,19 +18,26 @@
 
 typedef struct logit_params {
     double C;
+    int penalty;
+    double l1_ratio;
     int fit_intercept;
     int64_t max_iter;
     double tol;
     int class_weight;
 } logit_params;
 
+enum { PENALTY_L2, PENALTY_L1, PENALTY_ELASTICNET };
+
 static const kn_param_def logit_defs[] = {
     KN_PARAM_DOUBLE(logit_params, C, "1", 1e-12, 1e12,
-                    "inverse penalty strength (larger: weaker L2 penalty)"),
+                    "inverse penalty strength (larger: weaker penalty)"),
+    KN_PARAM_ENUM(logit_params, penalty, "l2", "l2|l1|elasticnet",
+                  "l2: L-BFGS; l1, elasticnet: OWL-QN (orthant-wise L-BFGS; sparse)"),
+    KN_PARAM_DOUBLE(logit_params, l1_ratio, "0.5", 0, 1, "elasticnet: share of L1 in the penalty"),
     KN_PARAM_BOOL(logit_params, fit_intercept, "true", "fit intercepts (not penalised)"),
-    KN_PARAM_INT(logit_params, max_iter, "100", 1, 1000000, "L-BFGS iterations at most"),
+    KN_PARAM_INT(logit_params, max_iter, "100", 1, 100000000, "iterations at most"),
     KN_PARAM_DOUBLE(logit_params, tol, "1e-4", 0, 1,
-                    "stop when no gradient component exceeds this"),
+                    "stop when no (pseudo-)gradient component exceeds this"),
     KN_PARAM_ENUM(logit_params, class_weight, "none", "none|balanced",
                   "balanced: weigh each class inversely to its frequency"),
     KN_PARAM_END};
@@ -126,10 +133,17 @@ static kn_status logit_fit(kn_model *m, const kn_dataset *d)
     }
     kn__lbfgs_result res = {0};
     if (e == KN_OK) {
-        problem pr = {d, w, sw, par->C, k, p, par->fit_intercept, z};
+        /* sklearn's C * loss + (1 - r) |B|^2 / 2 + r |B|_1 over C sum(w): an L2
+         * part with C / (1 - r) and an L1 part r / (C sum w) */
+        double r = par->penalty == PENALTY_L2 ? 0 : par->penalty == PENALTY_L1 ? 1 : par->l1_ratio;
+        problem pr = {d, w, sw, r < 1 ? par->C / (1 - r) : INFINITY, k, p, par->fit_intercept, z};
         /* only the gradient stops it (no relative-decrease stop as sklearn's
          * 64 eps): a tight tol then gets a tight answer */
-        e = kn__lbfgs(objective, &pr, theta, k * p + k, (int)par->max_iter, par->tol, 0, &res);
+        if (r == 0)
+            e = kn__lbfgs(objective, &pr, theta, k * p + k, (int)par->max_iter, par->tol, 0, &res);
+        else
+            e = kn__owlqn(objective, &pr, theta, k * p + k, k * p, r / (par->C * sw),
+                          (int)par->max_iter, par->tol, &res);
     }
     if (e == KN_OK) {
         s->p = p;
