@@ -25,7 +25,6 @@
 #include "learn/learn-impl.h"
 
 #include <cblas.h>
-#include <float.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
@@ -198,6 +197,7 @@ typedef struct glm_problem {
     double alpha;
     int intercept;
     double *raw, *g1, *h1; /* per row: linear predictor, dloss, d2loss */
+    double *work;          /* n x (p + 1): the Hessian's scaled rows (Newton) */
 } glm_problem;
 
 /* theta: p coefficients, then the intercept. Fills raw, g1, h1. */
@@ -226,13 +226,6 @@ static double glm_objective(void *ctx, const double *theta, double *grad)
     return f + 0.5 * pr->alpha * pen;
 }
 
-static double max_abs(const double *v, size_t n)
-{
-    double m = 0;
-    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(v[i]));
-    return m;
-}
-
 /* X1 = [X, 1] scaled row-wise by sqrt(s_i): X1^T diag(s) X1 into H (q x q,
  * column-major, full), q = p + 1. work: n x q. */
 static void weighted_gram(const kn_dataset *ds, const double *s, double *work, double *H)
@@ -247,81 +240,23 @@ static void weighted_gram(const kn_dataset *ds, const double *s, double *work, d
         for (size_t r = c + 1; r < q; r++) H[c * q + r] = H[r * q + c];
 }
 
-/* Newton with a backtracking line search on the objective. */
-static kn_status newton(glm_problem *pr, double *theta, int max_iter, double tol,
-                        kn__lbfgs_result *res)
+/* The objective with its Hessian X1^T diag(wn h) X1 + alpha on the
+ * coefficients (the intercept pinned at 0 when not fitted). */
+static double glm_objective_hess(void *ctx, const double *theta, double *grad, double *H)
 {
+    glm_problem *pr = ctx;
     const kn_dataset *ds = pr->ds;
     size_t n = ds->n, p = ds->p, q = p + 1;
-    double *g = kn_malloc(q * sizeof *g), *H = kn_malloc(q * q * sizeof *H);
-    double *dir = kn_malloc(q * sizeof *dir), *tn = kn_malloc(q * sizeof *tn);
-    double *gn = kn_malloc(q * sizeof *gn), *work = kn_malloc(n * q * sizeof *work);
-    if (!g || !H || !dir || !tn || !gn || !work) {
-        kn_free(g), kn_free(H), kn_free(dir), kn_free(tn), kn_free(gn), kn_free(work);
-        return KN_ERR_NOMEM;
+    double f = glm_objective(ctx, theta, grad);
+    if (!H) return f;
+    for (size_t i = 0; i < n; i++) pr->h1[i] *= pr->wn[i];
+    weighted_gram(ds, pr->h1, pr->work, H);
+    for (size_t j = 0; j < p; j++) H[j * q + j] += pr->alpha;
+    if (!pr->intercept) {
+        for (size_t j = 0; j < q; j++) H[p * q + j] = H[j * q + p] = 0;
+        H[p * q + p] = 1;
     }
-    double f = glm_objective(pr, theta, g);
-    int it = 0, converged = 0;
-    kn_status e = KN_OK;
-    while (it < max_iter) {
-        if (!isfinite(f)) {
-            e = kn_fail(KN_ERR_RANGE, "glm: the objective is not finite; scale the features");
-            break;
-        }
-        if (max_abs(g, q) <= tol) {
-            converged = 1;
-            break;
-        }
-        /* H = X1^T diag(wn h) X1 + alpha on the coefficients (h1 holds h) */
-        for (size_t i = 0; i < n; i++) pr->h1[i] *= pr->wn[i];
-        weighted_gram(ds, pr->h1, work, H);
-        for (size_t j = 0; j < p; j++) H[j * q + j] += pr->alpha;
-        if (!pr->intercept) { /* pin the intercept: unit row/column, zero gradient */
-            for (size_t j = 0; j < q; j++) H[p * q + j] = H[j * q + p] = 0;
-            H[p * q + p] = 1;
-        }
-        for (size_t j = 0; j < q; j++) dir[j] = -g[j];
-        lapack_int info = LAPACKE_dposv(LAPACK_COL_MAJOR, 'U', (lapack_int)q, 1, H, (lapack_int)q,
-                                        dir, (lapack_int)q);
-        if (info != 0) { /* singular (collinear features without a penalty): a gradient step */
-            for (size_t j = 0; j < q; j++) dir[j] = -g[j];
-        }
-        double slope = 0;
-        for (size_t j = 0; j < q; j++) slope += g[j] * dir[j];
-        /* the Newton decrement -slope / 2 predicts the decrease left: below
-         * the rounding of f, no step can show progress, and the fit is as
-         * converged as doubles allow */
-        if (-slope <= 8 * DBL_EPSILON * (1 + fabs(f))) {
-            converged = 1;
-            break;
-        }
-        double t = 1, fn = f;
-        int ok = 0;
-        for (int ls = 0; ls < 50; ls++, t *= 0.5) {
-            for (size_t j = 0; j < q; j++) tn[j] = theta[j] + t * dir[j];
-            fn = glm_objective(pr, tn, gn);
-            if (isfinite(fn) && fn < f && fn <= f + 1e-4 * t * slope) {
-                ok = 1;
-                break;
-            }
-        }
-        it++;
-        if (!ok) { /* no decrease left: the objective's rounding floor */
-            glm_objective(pr, theta, g);
-            converged = max_abs(g, q) <= fmax(tol, 1e-8 * (1 + fabs(f)));
-            break;
-        }
-        memcpy(theta, tn, q * sizeof *theta);
-        memcpy(g, gn, q * sizeof *g);
-        f = fn;
-    }
-    if (e == KN_OK && max_abs(g, q) <= tol) converged = 1;
-    res->iterations = it;
-    res->converged = converged;
-    res->f = f;
-    res->grad_norm = max_abs(g, q);
-    kn_free(g), kn_free(H), kn_free(dir), kn_free(tn), kn_free(gn), kn_free(work);
-    return e;
+    return f;
 }
 
 enum { ST_DEVIANCE, ST_NULL_DEVIANCE, ST_D2, ST_DISPERSION, ST_LLF, ST_AIC, ST_DF_RESID, ST_N };
@@ -498,10 +433,14 @@ static kn_status glm_fit_kind(kn_model *m, const kn_dataset *ds, int kind)
     for (size_t i = 0; e == KN_OK && i < n; i++) wn[i] /= sw;
     /* start from the intercept-only fit: link(mean y) */
     if (e == KN_OK && par->fit_intercept) theta[p] = link(&d, ybar / sw);
-    glm_problem pr = {ds, d, wn, par->alpha, par->fit_intercept, raw, g1, h1};
+    glm_problem pr = {ds, d, wn, par->alpha, par->fit_intercept, raw, g1, h1, NULL};
     kn__lbfgs_result res = {0};
     int use_newton = par->solver == SOLVER_NEWTON || (par->solver == SOLVER_AUTO && p <= 1000);
-    if (e == KN_OK && use_newton) e = newton(&pr, theta, (int)par->max_iter, par->tol, &res);
+    if (e == KN_OK && use_newton && !(pr.work = kn_malloc(n * q * sizeof *pr.work)))
+        e = KN_ERR_NOMEM;
+    if (e == KN_OK && use_newton)
+        e = kn__newton(glm_objective_hess, &pr, theta, q, (int)par->max_iter, par->tol, &res);
+    kn_free(pr.work);
     if (e == KN_OK && !use_newton)
         e = kn__lbfgs(glm_objective, &pr, theta, q, (int)par->max_iter, par->tol, 0, &res);
     double *grad = e == KN_OK ? kn_malloc(q * sizeof *grad) : NULL;

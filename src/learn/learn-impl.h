@@ -46,6 +46,16 @@ typedef struct kn__lbfgs_result {
 kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_iter, double gtol,
                     double ftol, kn__lbfgs_result *res);
 
+/* A twice differentiable objective: value, gradient and, when hess is not
+ * NULL, the q x q Hessian (column-major, both triangles). */
+typedef double (*kn__objective_hess)(void *ctx, const double *x, double *grad, double *hess);
+
+/* Minimise fn from x (q values, updated in place) by Newton's method with a
+ * backtracking line search; stops when no gradient component exceeds tol,
+ * or when the Newton decrement falls below the objective's rounding. */
+kn_status kn__newton(kn__objective_hess fn, void *ctx, double *x, size_t q, int max_iter,
+                     double tol, kn__lbfgs_result *res);
+
 /* Minimise fn(x) + lambda |x[0..m)|_1 by OWL-QN (orthant-wise L-BFGS,
  * Andrew & Gao 2007): stops when no pseudo-gradient component exceeds gtol.
  * The first m components are penalised (the rest, e.g. intercepts, not). */

@@ -18,7 +18,7 @@
 
 typedef struct logit_params {
     double C;
-    int penalty;
+    int penalty, solver;
     double l1_ratio;
     int fit_intercept;
     int64_t max_iter;
@@ -27,6 +27,7 @@ typedef struct logit_params {
 } logit_params;
 
 enum { PENALTY_L2, PENALTY_L1, PENALTY_ELASTICNET };
+enum { SOLVER_AUTO, SOLVER_LBFGS, SOLVER_NEWTON };
 
 static const kn_param_def logit_defs[] = {
     KN_PARAM_DOUBLE(logit_params, C, "1", 1e-12, 1e12,
@@ -34,6 +35,8 @@ static const kn_param_def logit_defs[] = {
     KN_PARAM_ENUM(logit_params, penalty, "l2", "l2|l1|elasticnet",
                   "l2: L-BFGS; l1, elasticnet: OWL-QN (orthant-wise L-BFGS; sparse)"),
     KN_PARAM_DOUBLE(logit_params, l1_ratio, "0.5", 0, 1, "elasticnet: share of L1 in the penalty"),
+    KN_PARAM_ENUM(logit_params, solver, "auto", "auto|lbfgs|newton",
+                  "l2: auto = Newton (Cholesky) for two classes up to 500 features, else L-BFGS"),
     KN_PARAM_BOOL(logit_params, fit_intercept, "true", "fit intercepts (not penalised)"),
     KN_PARAM_INT(logit_params, max_iter, "100", 1, 100000000, "iterations at most"),
     KN_PARAM_DOUBLE(logit_params, tol, "1e-4", 0, 1,
@@ -65,55 +68,152 @@ typedef struct problem {
     double sw, C;
     size_t k, p; /* logits, features */
     int intercept;
-    double *z; /* n x k scores, column-major */
+    double *z;    /* n x k scores, column-major */
+    size_t block; /* rows per block */
+    double *part; /* per block: k x p gradient, k intercept gradients, loss, [Hessian] */
+    double *h;    /* binary Newton: per row w s (1 - s) */
 } problem;
 
-/* theta: k x p coefficients (row-major), then k intercepts. */
-static double objective(void *ctx, const double *theta, double *grad)
+/* Rows per block: a block's slice of X about 256 KiB, so that the pass that
+ * scores it and the pass that accumulates its gradient share the cache. */
+static size_t rows_per_block(size_t p)
 {
-    problem *pr = ctx;
+    size_t r = 32768 / (p ? p : 1);
+    return r < 64 ? 64 : r > 4096 ? 4096 : r;
+}
+
+/* Scores, loss and gradient of rows [i0, i1) into part (k x p, k, loss);
+ * with scratch (binary only), the Hessian's (p + 1) x (p + 1) block after. */
+static void block_objective(const problem *pr, const double *theta, size_t i0, size_t i1,
+                            double *part, double *scratch)
+{
     const kn_dataset *d = pr->d;
-    size_t n = d->n, p = pr->p, k = pr->k;
+    size_t n = d->n, p = pr->p, k = pr->k, m = i1 - i0;
     const double *B = theta, *b = theta + k * p;
-    /* z (n x k, column-major) = X (n x p) B^T + b; B (k x p row-major) is B^T column-major */
+    double *z = pr->z, loss = 0;
     for (size_t c = 0; c < k; c++)
-        for (size_t i = 0; i < n; i++) pr->z[c * n + i] = pr->intercept ? b[c] : 0;
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)k, (int)p, 1.0, d->x,
-                (int)n, B, (int)p, 1.0, pr->z, (int)n);
-    double loss = 0;
-    for (size_t i = 0; i < n; i++) {
+        for (size_t i = i0; i < i1; i++) z[c * n + i] = pr->intercept ? b[c] : 0;
+    if (k == 1) /* one logit: column by column, the block's slice stays in cache */
+        for (size_t j = 0; j < p; j++) {
+            const double *restrict xj = d->x + j * n;
+            double *restrict zz = z, bj = B[j];
+#pragma omp simd
+            for (size_t i = i0; i < i1; i++) zz[i] += xj[i] * bj;
+        }
+    else /* Z (m x k) += X_block (m x p) B^T; B (k x p row-major) is B^T column-major */
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)k, (int)p, 1.0,
+                    d->x + i0, (int)n, B, (int)p, 1.0, z + i0, (int)n);
+    for (size_t i = i0; i < i1; i++) {
         double wi = pr->w[i];
         if (k == 1) { /* binary: loss = log(1 + e^z) - y z; residual sigma(z) - y */
-            double z = pr->z[i], y = d->y[i];
-            double l = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
-            loss += wi * (l - y * z);
-            pr->z[i] = wi * (1 / (1 + exp(-z)) - y);
+            double zi = z[i], y = d->y[i], e = exp(-fabs(zi));
+            double sig = (zi >= 0 ? 1 : e) / (1 + e);
+            loss += wi * (fmax(zi, 0) + log1p(e) - y * zi);
+            z[i] = wi * (sig - y);
+            if (scratch) pr->h[i] = wi * sig * (1 - sig);
         } else { /* multinomial: loss = logsumexp(z) - z_y; residual softmax - onehot */
-            double m = -INFINITY, sum = 0;
-            for (size_t c = 0; c < k; c++) m = fmax(m, pr->z[c * n + i]);
-            for (size_t c = 0; c < k; c++) sum += exp(pr->z[c * n + i] - m);
+            double mx = -INFINITY, sum = 0;
+            for (size_t c = 0; c < k; c++) mx = fmax(mx, z[c * n + i]);
+            for (size_t c = 0; c < k; c++) sum += exp(z[c * n + i] - mx);
             size_t yc = (size_t)d->y[i];
             /* sum >= 1: the largest score contributes exp(0) */
             // cppcheck-suppress invalidFunctionArg
-            loss += wi * (m + log(sum) - pr->z[yc * n + i]);
+            loss += wi * (mx + log(sum) - z[yc * n + i]);
             for (size_t c = 0; c < k; c++)
-                pr->z[c * n + i] = wi * (exp(pr->z[c * n + i] - m) / sum - (c == yc));
+                z[c * n + i] = wi * (exp(z[c * n + i] - mx) / sum - (c == yc));
         }
     }
-    /* grad B (k x p, row-major) = R^T X, as the p x k column-major matrix X^T R */
-    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)p, (int)k, (int)n, 1.0, d->x, (int)n,
-                pr->z, (int)n, 0.0, grad, (int)p);
+    if (k == 1)
+        for (size_t j = 0; j < p; j++) {
+            const double *restrict xj = d->x + j * n, *restrict r = z;
+            double g = 0;
+            /* a fixed vector order of the sum: independent of the thread count */
+#pragma omp simd reduction(+ : g)
+            for (size_t i = i0; i < i1; i++) g += xj[i] * r[i];
+            part[j] = g;
+        }
+    else /* G (p x k, column-major = k x p row-major) = X_block^T R_block */
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)p, (int)k, (int)m, 1.0, d->x + i0,
+                    (int)n, z + i0, (int)n, 0.0, part, (int)p);
+    for (size_t c = 0; c < k; c++) {
+        double g = 0;
+        for (size_t i = i0; i < i1; i++) g += z[c * n + i];
+        part[k * p + c] = g;
+    }
+    part[k * p + k] = loss;
+    if (!scratch) return;
+    /* H_block = [X 1]^T diag(h) [X 1] from the rows scaled by sqrt(h) */
+    size_t q = p + 1;
+    double *restrict root = scratch + p * m; /* the intercept's column: sqrt(h) */
+    for (size_t i = i0; i < i1; i++) root[i - i0] = sqrt(pr->h[i]);
+    for (size_t j = 0; j < p; j++) {
+        const double *restrict xj = d->x + j * n + i0;
+        double *restrict sj = scratch + j * m;
+#pragma omp simd
+        for (size_t i = 0; i < m; i++) sj[i] = root[i] * xj[i];
+    }
+    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)q, (int)m, 1.0, scratch, (int)m, 0.0,
+                part + k * p + k + 1, (int)q);
+}
+
+/* theta: k x p coefficients (row-major), then k intercepts; H (binary only,
+ * may be NULL): the (p + 1) x (p + 1) Hessian. Blocks of rows run in
+ * parallel; their partial sums are added in block order, so the result
+ * does not depend on the thread count. */
+static double objective_hess(void *ctx, const double *theta, double *grad, double *H)
+{
+    problem *pr = ctx;
+    size_t n = pr->d->n, p = pr->p, k = pr->k, q = p + 1;
+    size_t width = k * p + k + 1 + (H ? q * q : 0);
+    size_t blocks = (n + pr->block - 1) / pr->block;
+    int failed = 0;
+#pragma omp parallel
+    {
+        double *scratch = H ? kn_malloc(pr->block * q * sizeof *scratch) : NULL;
+        if (H && !scratch) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (size_t bl = 0; bl < blocks; bl++) {
+            size_t i0 = bl * pr->block, i1 = i0 + pr->block < n ? i0 + pr->block : n;
+            if (!H || scratch) block_objective(pr, theta, i0, i1, pr->part + bl * width, scratch);
+        }
+        kn_free(scratch);
+    }
+    if (failed) return NAN; /* out of memory: the optimiser stops on a non-finite value */
+    double loss = 0;
+    memset(grad, 0, (k * p + k) * sizeof *grad);
+    if (H) memset(H, 0, q * q * sizeof *H);
+    for (size_t bl = 0; bl < blocks; bl++) {
+        const double *part = pr->part + bl * width;
+        for (size_t j = 0; j < k * p + k; j++) grad[j] += part[j];
+        loss += part[k * p + k];
+        for (size_t c = 0; H && c < q; c++)
+            for (size_t r = 0; r <= c; r++) H[c * q + r] += part[k * p + k + 1 + c * q + r];
+    }
+    const double *B = theta;
     double penalty = 0;
     for (size_t j = 0; j < k * p; j++) {
         penalty += B[j] * B[j];
         grad[j] = (grad[j] + B[j] / pr->C) / pr->sw;
     }
-    for (size_t c = 0; c < k; c++) {
-        double g = 0;
-        for (size_t i = 0; pr->intercept && i < n; i++) g += pr->z[c * n + i];
-        grad[k * p + c] = g / pr->sw;
+    for (size_t c = 0; c < k; c++) grad[k * p + c] = pr->intercept ? grad[k * p + c] / pr->sw : 0;
+    if (H) {
+        for (size_t j = 0; j < p; j++) H[j * q + j] += 1 / pr->C;
+        for (size_t c = 0; c < q; c++)
+            for (size_t r = 0; r <= c; r++) H[r * q + c] = H[c * q + r] = H[c * q + r] / pr->sw;
+        if (!pr->intercept) { /* pin the intercept */
+            for (size_t j = 0; j < q; j++) H[p * q + j] = H[j * q + p] = 0;
+            H[p * q + p] = 1;
+        }
     }
     return (loss + penalty / (2 * pr->C)) / pr->sw;
+}
+
+static double objective(void *ctx, const double *theta, double *grad)
+{
+    return objective_hess(ctx, theta, grad, NULL);
 }
 
 static kn_status logit_fit(kn_model *m, const kn_dataset *d)
@@ -136,14 +236,35 @@ static kn_status logit_fit(kn_model *m, const kn_dataset *d)
         /* sklearn's C * loss + (1 - r) |B|^2 / 2 + r |B|_1 over C sum(w): an L2
          * part with C / (1 - r) and an L1 part r / (C sum w) */
         double r = par->penalty == PENALTY_L2 ? 0 : par->penalty == PENALTY_L1 ? 1 : par->l1_ratio;
-        problem pr = {d, w, sw, r < 1 ? par->C / (1 - r) : INFINITY, k, p, par->fit_intercept, z};
+        size_t block = rows_per_block(p), blocks = (n + block - 1) / block;
+        int newton = r == 0 && k == 1 &&
+                     (par->solver == SOLVER_NEWTON || (par->solver == SOLVER_AUTO && p <= 500));
+        size_t width = k * p + k + 1 + (newton ? (p + 1) * (p + 1) : 0);
+        problem pr = {d,
+                      w,
+                      sw,
+                      r < 1 ? par->C / (1 - r) : INFINITY,
+                      k,
+                      p,
+                      par->fit_intercept,
+                      z,
+                      block,
+                      kn_malloc((blocks ? blocks : 1) * width * sizeof(double)),
+                      newton ? kn_malloc((n ? n : 1) * sizeof(double)) : NULL};
+        if (!pr.part || (newton && !pr.h)) e = KN_ERR_NOMEM;
         /* only the gradient stops it (no relative-decrease stop as sklearn's
          * 64 eps): a tight tol then gets a tight answer */
-        if (r == 0)
+        if (e != KN_OK)
+            ;
+        else if (newton)
+            e = kn__newton(objective_hess, &pr, theta, p + 1, (int)par->max_iter, par->tol, &res);
+        else if (r == 0)
             e = kn__lbfgs(objective, &pr, theta, k * p + k, (int)par->max_iter, par->tol, 0, &res);
         else
             e = kn__owlqn(objective, &pr, theta, k * p + k, k * p, r / (par->C * sw),
                           (int)par->max_iter, par->tol, &res);
+        kn_free(pr.part);
+        kn_free(pr.h);
     }
     if (e == KN_OK) {
         s->p = p;

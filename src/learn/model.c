@@ -179,67 +179,99 @@ static kn_status pick_features(const kn_frame *f, const char *target, const char
     return KN_OK;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_double(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int cmp_num_text(const void *a, const void *b)
-{
-    double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
+    double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-/* Class labels of the target column c (sorted) and each row's class index. */
+typedef struct level_rank {
+    const char *text;
+    int32_t code;
+} level_rank;
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(((const level_rank *)a)->text, ((const level_rank *)b)->text);
+}
+
+#define MAX_CLASSES 1000
+
+/* Class labels of the target column c (sorted: numbers by value, text by
+ * bytes) and each row's class index, in O(n log k). */
 static kn_status classes_of(kn_column *c, size_t n, kn_dataset *d)
 {
-    char **lab = kn_calloc(n + 1, sizeof *lab);
-    if (!lab) return KN_ERR_NOMEM;
+    const char *name = kn_column_name(c);
+    kn_col_type t = kn_column_type(c);
+    if (t != KN_COL_NUMERIC && t != KN_COL_CATEGORICAL)
+        return kn_fail(KN_ERR_TYPE, "target '%s' is %s; a class target is categorical or numeric",
+                       name, kn_col_type_name(t));
+    for (size_t i = 0; i < n; i++)
+        if (kn_column_is_missing(c, i))
+            return kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing", name, i + 1);
     size_t k = 0;
     kn_status e = KN_OK;
-    int numeric = kn_column_type(c) == KN_COL_NUMERIC;
-    if (!numeric && kn_column_type(c) != KN_COL_CATEGORICAL)
-        e = kn_fail(KN_ERR_TYPE, "target '%s' is %s; a class target is categorical or numeric",
-                    kn_column_name(c), kn_col_type_name(kn_column_type(c)));
-    char buf[40];
-    for (size_t i = 0; e == KN_OK && i < n; i++) { /* the distinct labels */
-        if (kn_column_is_missing(c, i)) {
-            e = kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing", kn_column_name(c),
-                        i + 1);
-            break;
+    char **lab = NULL;
+    if (t == KN_COL_NUMERIC) {
+        const double *v = kn_column_f64(c);
+        double u[MAX_CLASSES + 1]; /* the distinct values so far, sorted */
+        for (size_t i = 0; i < n && k <= MAX_CLASSES; i++) {
+            size_t lo = 0, hi = k; /* binary search, insert when new */
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (u[mid] < v[i])
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < k && u[lo] == v[i]) continue;
+            memmove(u + lo + 1, u + lo, (k - lo) * sizeof *u);
+            u[lo] = v[i];
+            k++;
         }
-        const char *t = buf;
-        if (numeric)
-            snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[i]);
-        else
-            t = kn_column_level(c, kn_column_codes(c)[i], NULL);
-        size_t q = 0;
-        while (q < k && strcmp(lab[q], t)) q++;
-        if (q == k && k < 1000 && !(lab[k++] = kn_strdup(t))) e = KN_ERR_NOMEM;
-        if (q == k && k >= 1000)
+        if (k > MAX_CLASSES)
             e = kn_fail(KN_ERR_INVALID,
-                        "target '%s' has over 1000 classes; is it a regression "
-                        "target?",
-                        kn_column_name(c));
+                        "target '%s' has over %d classes; is it a regression target?", name,
+                        MAX_CLASSES);
+        if (e == KN_OK && !(lab = kn_calloc(k + 1, sizeof *lab))) e = KN_ERR_NOMEM;
+        for (size_t q = 0; e == KN_OK && q < k; q++) {
+            char buf[40];
+            snprintf(buf, sizeof buf, "%.17g", u[q]);
+            if (!(lab[q] = kn_strdup(buf))) e = KN_ERR_NOMEM;
+        }
+        for (size_t i = 0; e == KN_OK && i < n; i++) {
+            const double *hit = bsearch(&v[i], u, k, sizeof *u, cmp_double);
+            d->y[i] = (double)(hit - u);
+        }
+    } else {
+        size_t levels = kn_column_n_levels(c);
+        const int32_t *codes = kn_column_codes(c);
+        level_rank *lr = kn_malloc((levels ? levels : 1) * sizeof *lr);
+        int32_t *rank = kn_calloc(levels ? levels : 1, sizeof *rank);
+        if (!lr || !rank) e = KN_ERR_NOMEM;
+        for (size_t i = 0; e == KN_OK && i < n; i++) rank[codes[i]] = 1;
+        for (size_t l = 0; e == KN_OK && l < levels; l++)
+            if (rank[l]) lr[k++] = (level_rank){kn_column_level(c, (int32_t)l, NULL), (int32_t)l};
+        if (e == KN_OK && k > MAX_CLASSES)
+            e = kn_fail(KN_ERR_INVALID,
+                        "target '%s' has over %d classes; is it a regression target?", name,
+                        MAX_CLASSES);
+        if (e == KN_OK) qsort(lr, k, sizeof *lr, by_text);
+        if (e == KN_OK && !(lab = kn_calloc(k + 1, sizeof *lab))) e = KN_ERR_NOMEM;
+        for (size_t q = 0; e == KN_OK && q < k; q++) {
+            rank[lr[q].code] = (int32_t)q;
+            if (!(lab[q] = kn_strdup(lr[q].text))) e = KN_ERR_NOMEM;
+        }
+        for (size_t i = 0; e == KN_OK && i < n; i++) d->y[i] = (double)rank[codes[i]];
+        kn_free(lr);
+        kn_free(rank);
     }
-    if (e == KN_OK) qsort(lab, k, sizeof *lab, numeric ? cmp_num_text : cmp_str);
     if (e == KN_OK && k < 2)
         e = kn_fail(KN_ERR_INVALID,
-                    "target '%s' has a single class ('%s'); a classifier needs "
-                    "at least two",
-                    kn_column_name(c), k ? lab[0] : "");
-    for (size_t i = 0; e == KN_OK && i < n; i++) {
-        const char *t = buf;
-        if (numeric)
-            snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[i]);
-        else
-            t = kn_column_level(c, kn_column_codes(c)[i], NULL);
-        size_t q = 0;
-        while (strcmp(lab[q], t)) q++;
-        d->y[i] = (double)q;
-    }
+                    "target '%s' has a single class ('%s'); a classifier needs at least two", name,
+                    k ? lab[0] : "");
     d->classes = lab;
-    d->n_classes = k;
+    d->n_classes = lab ? k : 0;
     return e;
 }
 
