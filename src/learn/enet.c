@@ -17,6 +17,7 @@
 #include "kiln/rng.h"
 #include "learn/learn-impl.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -46,6 +47,20 @@ kn_status kn__enet_prepare(const kn_dataset *d, int fit_intercept, kn__enet_data
         }
     }
     for (size_t i = 0; i < n; i++) e->y[i] = (d->y[i] - e->ym) * (d->w ? sqrt(d->w[i]) : 1);
+    if (n < 2 * p || p > 4096 || p == 0) return KN_OK;
+    e->gram = kn_malloc(p * p * sizeof *e->gram);
+    e->xy = kn_malloc(p * sizeof *e->xy);
+    if (!e->gram || !e->xy) {
+        kn__enet_data_free(e);
+        return KN_ERR_NOMEM;
+    }
+    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)p, (int)n, 1.0, e->x, (int)n, 0.0,
+                e->gram, (int)p);
+    for (size_t c = 0; c < p; c++)
+        for (size_t r = c + 1; r < p; r++) e->gram[c * p + r] = e->gram[r * p + c];
+    cblas_dgemv(CblasColMajor, CblasTrans, (int)n, (int)p, 1.0, e->x, (int)n, e->y, 1, 0.0, e->xy,
+                1);
+    e->yy = cblas_ddot((int)n, e->y, 1, e->y, 1);
     return KN_OK;
 }
 
@@ -55,6 +70,8 @@ void kn__enet_data_free(kn__enet_data *e)
     kn_free(e->y);
     kn_free(e->xm);
     kn_free(e->norm2);
+    kn_free(e->gram);
+    kn_free(e->xy);
     memset(e, 0, sizeof *e);
 }
 
@@ -90,9 +107,89 @@ static double duality_gap(const kn__enet_data *e, const double *coef, const doub
     return gap + l1 * l1n - c * dot(R, e->y, n) + 0.5 * l2 * (1 + c * c) * w2;
 }
 
+/* The duality gap from the Gram quantities (H = G coef). */
+static double duality_gap_gram(const kn__enet_data *e, const double *coef, const double *H,
+                               double l1, double l2)
+{
+    size_t p = e->p;
+    double dual_norm = 0, wH = 0, qw = 0, w2 = 0, l1n = 0;
+    for (size_t j = 0; j < p; j++) {
+        dual_norm = fmax(dual_norm, fabs(e->xy[j] - H[j] - l2 * coef[j]));
+        wH += coef[j] * H[j];
+        qw += e->xy[j] * coef[j];
+        w2 += coef[j] * coef[j];
+        l1n += fabs(coef[j]);
+    }
+    double r2 = e->yy + wH - 2 * qw, c = 1, gap = r2;
+    if (dual_norm > l1) {
+        c = l1 / dual_norm;
+        gap = 0.5 * (r2 + r2 * c * c);
+    }
+    return gap + l1 * l1n - c * (e->yy - qw) + 0.5 * l2 * (1 + c * c) * w2;
+}
+
+/* Coordinate descent on the Gram matrix: H = G coef kept up to date. */
+static kn_status enet_cd_gram(const kn__enet_data *e, double alpha, double l1_ratio, int max_iter,
+                              double tol, kn_rng *random_order, double *coef, kn__enet_result *res)
+{
+    size_t p = e->p;
+    double *H = kn_calloc(p, sizeof *H);
+    size_t *order = kn_malloc(p * sizeof *order);
+    if (!H || !order) {
+        kn_free(H), kn_free(order);
+        return KN_ERR_NOMEM;
+    }
+    double l1 = alpha * l1_ratio * e->sw, l2 = alpha * (1 - l1_ratio) * e->sw;
+    double gap_tol = tol * e->yy, gap = INFINITY;
+    for (size_t j = 0; j < p; j++) {
+        order[j] = j;
+        if (coef[j] != 0)
+            for (size_t r = 0; r < p; r++) H[r] += coef[j] * e->gram[j * p + r];
+    }
+    int it = 0;
+    for (; it < max_iter; it++) {
+        double w_max = 0, dw_max = 0;
+        if (random_order)
+            for (size_t j = p; j > 1; j--) {
+                size_t r = (size_t)kn_rng_below(random_order, j), t = order[j - 1];
+                order[j - 1] = order[r];
+                order[r] = t;
+            }
+        for (size_t jj = 0; jj < p; jj++) {
+            size_t j = order[jj];
+            double gjj = e->gram[j * p + j];
+            if (gjj == 0) continue;
+            const double *gj = e->gram + j * p;
+            double old = coef[j], rho = e->xy[j] - H[j] + old * gjj;
+            double w = fmax(fabs(rho) - l1, 0) / (gjj + l2);
+            w = rho < 0 ? -w : w;
+            if (w != old)
+                for (size_t r = 0; r < p; r++) H[r] += (w - old) * gj[r];
+            coef[j] = w;
+            dw_max = fmax(dw_max, fabs(w - old));
+            w_max = fmax(w_max, fabs(w));
+        }
+        if (w_max == 0 || dw_max / w_max < tol || it == max_iter - 1) {
+            gap = duality_gap_gram(e, coef, H, l1, l2);
+            if (gap < gap_tol) {
+                it++;
+                break;
+            }
+        }
+    }
+    res->iterations = it;
+    res->gap = gap;
+    res->gap_tol = gap_tol;
+    res->converged = gap < gap_tol;
+    kn_free(H);
+    kn_free(order);
+    return KN_OK;
+}
+
 kn_status kn__enet_cd(const kn__enet_data *e, double alpha, double l1_ratio, int max_iter,
                       double tol, kn_rng *random_order, double *coef, kn__enet_result *res)
 {
+    if (e->gram) return enet_cd_gram(e, alpha, l1_ratio, max_iter, tol, random_order, coef, res);
     size_t n = e->n, p = e->p;
     double *R = kn_malloc((n ? n : 1) * sizeof *R);
     size_t *order = kn_malloc((p ? p : 1) * sizeof *order);

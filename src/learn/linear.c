@@ -2,24 +2,29 @@
  *   linear_regression  ordinary least squares (minimum-norm solution when
  *                      features are collinear, as scipy's lstsq gives)
  *   ridge              least squares plus alpha * |coef|^2
- * Both centre X and y by their (weighted) means when fit_intercept, scale
- * rows by sqrt(weight), and solve through LAPACK's SVD least squares (dgelsd)
- * on [X; sqrt(alpha) I] — the normal equations are never formed, so
- * ill-conditioned data loses no more digits than it must. This is what
- * scikit-learn's LinearRegression and Ridge compute. */
+ * Both centre X and y by their (weighted) means when fit_intercept and
+ * scale rows by sqrt(weight). Least squares goes through LAPACK's SVD solve
+ * (dgelsd) on [X; sqrt(alpha) I], never forming the normal equations, so
+ * ill-conditioned data loses no more digits than it must (sklearn's
+ * LinearRegression); ridge with alpha > 0 and at least as many rows as
+ * features solves the normal equations by Cholesky, well conditioned by
+ * alpha and one pass over the data (sklearn's Ridge solver "auto"). */
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
 #include "learn/learn-impl.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
 
 typedef struct linear_params {
     double alpha;
-    int fit_intercept;
+    int fit_intercept, solver;
 } linear_params;
+
+enum { SOLVER_AUTO, SOLVER_SVD, SOLVER_CHOLESKY };
 
 static const kn_param_def ols_defs[] = {
     KN_PARAM_BOOL(linear_params, fit_intercept, "true", "fit an intercept (centre X and y)"),
@@ -29,6 +34,9 @@ static const kn_param_def ols_defs[] = {
 static const kn_param_def ridge_defs[] = {
     KN_PARAM_DOUBLE(linear_params, alpha, "1", 0, 1e300, "L2 penalty on the coefficients"),
     KN_PARAM_BOOL(linear_params, fit_intercept, "true", "fit an intercept (centre X and y)"),
+    KN_PARAM_ENUM(linear_params, solver, "auto", "auto|svd|cholesky",
+                  "auto: Cholesky of X^T X + alpha I when alpha > 0 and rows >= features "
+                  "(sklearn's choice), else SVD"),
     KN_PARAM_END};
 
 typedef kn__linear_state linear_state;
@@ -52,28 +60,53 @@ double kn__weighted_mean(const double *v, const double *w, size_t n)
     return total > 0 ? sum / total : 0;
 }
 
-static kn_status linear_fit(kn_model *m, const kn_dataset *d)
+/* Ridge by the normal equations: (Xc^T W Xc + alpha I) coef = Xc^T W yc,
+ * one pass for the Gram matrix (BLAS syrk) and a Cholesky solve. */
+static kn_status ridge_cholesky(const kn_model *m, const kn_dataset *d, double alpha,
+                                const double *xm, double ym, double *coef)
 {
-    const linear_params *par = kn_model_params(m);
-    size_t n = d->n, p = d->p, rows = n + (par->alpha > 0 ? p : 0);
+    size_t n = d->n, p = d->p;
+    double *a = kn_malloc(n * p * sizeof *a), *b = kn_malloc(n * sizeof *b);
+    double *G = kn_malloc(p * p * sizeof *G);
+    if (!a || !b || !G) {
+        kn_free(a), kn_free(b), kn_free(G);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) b[i] = (d->w ? sqrt(d->w[i]) : 1) * (d->y[i] - ym);
+    for (size_t j = 0; j < p; j++)
+        for (size_t i = 0; i < n; i++)
+            a[j * n + i] = (d->w ? sqrt(d->w[i]) : 1) * (d->x[j * n + i] - xm[j]);
+    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)p, (int)n, 1.0, a, (int)n, 0.0, G,
+                (int)p);
+    cblas_dgemv(CblasColMajor, CblasTrans, (int)n, (int)p, 1.0, a, (int)n, b, 1, 0.0, coef, 1);
+    for (size_t j = 0; j < p; j++) G[j * p + j] += alpha;
+    lapack_int info = LAPACKE_dposv(LAPACK_COL_MAJOR, 'U', (lapack_int)p, 1, G, (lapack_int)p, coef,
+                                    (lapack_int)p);
+    kn_free(a), kn_free(b), kn_free(G);
+    if (info != 0)
+        return kn_fail(KN_ERR_INVALID,
+                       "%s: the normal equations are not positive definite (LAPACK dposv info "
+                       "%d); use solver=svd",
+                       kn_model_name(m), (int)info);
+    return KN_OK;
+}
+
+/* The SVD least-squares solve (dgelsd) of [sqrt(W) Xc; sqrt(alpha) I] coef
+ * = [sqrt(W) yc; 0]. */
+static kn_status least_squares_svd(const kn_model *m, const kn_dataset *d, double alpha,
+                                   const double *xm, double ym, double *coef)
+{
+    size_t n = d->n, p = d->p, rows = n + (alpha > 0 ? p : 0);
     double *a = kn_calloc(rows * p, sizeof *a), *b = kn_calloc(rows > p ? rows : p, sizeof *b);
-    double *xm = kn_calloc(p, sizeof *xm), *sv = kn_malloc(p * sizeof *sv);
-    linear_state *s = kn_calloc(1, sizeof *s);
-    kn_status e = a && b && xm && sv && s ? KN_OK : KN_ERR_NOMEM;
-    if (e == KN_OK && !(s->coef = kn_calloc(p, sizeof *s->coef))) e = KN_ERR_NOMEM;
-    double ym = 0;
+    double *sv = kn_malloc(p * sizeof *sv);
+    kn_status e = a && b && sv ? KN_OK : KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        double sw = d->w ? sqrt(d->w[i]) : 1;
+        b[i] = sw * (d->y[i] - ym);
+        for (size_t j = 0; j < p; j++) a[j * rows + i] = sw * (d->x[j * n + i] - xm[j]);
+    }
+    for (size_t j = 0; e == KN_OK && alpha > 0 && j < p; j++) a[j * rows + n + j] = sqrt(alpha);
     if (e == KN_OK) {
-        s->p = p;
-        if (par->fit_intercept) {
-            ym = kn__weighted_mean(d->y, d->w, n);
-            for (size_t j = 0; j < p; j++) xm[j] = kn__weighted_mean(d->x + j * n, d->w, n);
-        }
-        for (size_t i = 0; i < n; i++) {
-            double sw = d->w ? sqrt(d->w[i]) : 1;
-            b[i] = sw * (d->y[i] - ym);
-            for (size_t j = 0; j < p; j++) a[j * rows + i] = sw * (d->x[j * n + i] - xm[j]);
-        }
-        for (size_t j = 0; par->alpha > 0 && j < p; j++) a[j * rows + n + j] = sqrt(par->alpha);
         lapack_int rank;
         lapack_int info =
             LAPACKE_dgelsd(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)p, 1, a,
@@ -82,19 +115,39 @@ static kn_status linear_fit(kn_model *m, const kn_dataset *d)
             e = kn_fail(KN_ERR_INVALID,
                         "%s: the least-squares solve failed (LAPACK dgelsd info %d)",
                         kn_model_name(m), (int)info);
+        else
+            memcpy(coef, b, p * sizeof *b);
     }
+    kn_free(a), kn_free(b), kn_free(sv);
+    return e;
+}
+
+static kn_status linear_fit(kn_model *m, const kn_dataset *d)
+{
+    const linear_params *par = kn_model_params(m);
+    size_t n = d->n, p = d->p;
+    double *xm = kn_calloc(p, sizeof *xm), ym = 0;
+    linear_state *s = kn_calloc(1, sizeof *s);
+    kn_status e = xm && s ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK && !(s->coef = kn_calloc(p, sizeof *s->coef))) e = KN_ERR_NOMEM;
+    if (e == KN_OK && par->fit_intercept) {
+        ym = kn__weighted_mean(d->y, d->w, n);
+        for (size_t j = 0; j < p; j++) xm[j] = kn__weighted_mean(d->x + j * n, d->w, n);
+    }
+    int cholesky = par->alpha > 0 &&
+                   (par->solver == SOLVER_CHOLESKY || (par->solver == SOLVER_AUTO && n >= p));
+    if (e == KN_OK)
+        e = cholesky ? ridge_cholesky(m, d, par->alpha, xm, ym, s->coef)
+                     : least_squares_svd(m, d, par->alpha, xm, ym, s->coef);
     if (e == KN_OK) {
-        memcpy(s->coef, b, p * sizeof *b);
+        s->p = p;
         s->intercept = ym;
         for (size_t j = 0; j < p; j++) s->intercept -= xm[j] * s->coef[j];
         kn_model_set_state(m, s);
         s = NULL;
     }
     kn__linear_free(s);
-    kn_free(a);
-    kn_free(b);
     kn_free(xm);
-    kn_free(sv);
     return e;
 }
 

@@ -53,6 +53,7 @@ PY
 check ols "$DATA/concrete.csv" "LinearRegression()" --model linear_regression
 check ridge "$DATA/concrete.csv" "Ridge(alpha=0.5)" --model ridge --param alpha=0.5
 check ridge_strong "$DATA/concrete.csv" "Ridge(alpha=1000)" --model ridge --param alpha=1000
+check ridge_svd "$DATA/concrete.csv" "Ridge(alpha=0.5)" --model ridge --param alpha=0.5 --param solver=svd
 check ols_weighted "$W/weighted.csv" "LinearRegression()" --model linear_regression --weight w
 check ridge_weighted "$W/weighted.csv" "Ridge(alpha=3)" --model ridge --param alpha=3 --weight w
 # coordinate descent at a tight tolerance on both sides (the default 1e-4 stops both early)

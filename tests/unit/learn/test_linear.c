@@ -3,6 +3,8 @@
 
 #include "kiln/mem.h"
 #include "kiln/model.h"
+#include "kiln/rng.h"
+#include "learn/learn-impl.h"
 
 #include <math.h>
 
@@ -75,11 +77,45 @@ static void save_load_predicts_identically(void **state)
     kn_frame_free(f);
 }
 
+/* Coordinate descent on the Gram matrix and on the residuals give the same
+ * coefficients along a path (the same updates, different arithmetic). */
+static void gram_and_residual_agree(void **state)
+{
+    (void)state;
+    enum { N = 200, P = 12 };
+    kn_dataset d = {0};
+    d.n = N;
+    d.p = P;
+    d.x = kn_malloc(N * P * sizeof *d.x);
+    d.y = kn_malloc(N * sizeof *d.y);
+    kn_rng rng;
+    kn_rng_init(&rng, 5);
+    for (size_t i = 0; i < N * P; i++) d.x[i] = kn_rng_normal(&rng);
+    for (size_t i = 0; i < N; i++)
+        d.y[i] = 3 * d.x[i] - 2 * d.x[3 * N + i] + 0.5 * d.x[7 * N + i] + kn_rng_normal(&rng);
+    kn__enet_data e;
+    KN_CHECK(kn__enet_prepare(&d, 1, &e));
+    assert_non_null(e.gram);
+    double alphas[20], a[20 * P], b[20 * P];
+    kn__enet_alpha_grid(kn__enet_alpha_max(&e, 0.7), 1e-3, 20, alphas);
+    KN_CHECK(kn__enet_path(&e, alphas, 20, 0.7, 100000, 1e-12, a));
+    kn_free(e.gram);
+    e.gram = NULL;
+    KN_CHECK(kn__enet_path(&e, alphas, 20, 0.7, 100000, 1e-12, b));
+    for (size_t i = 0; i < 20 * P; i++) assert_true(fabs(a[i] - b[i]) <= 1e-9 * (1 + fabs(b[i])));
+    for (size_t j = 0; j < P; j++) assert_true(a[j] == 0); /* alpha_max: all zero */
+    assert_true(fabs(a[19 * P] - 3) < 0.3 && fabs(a[19 * P + 3] + 2) < 0.3);
+    kn__enet_data_free(&e);
+    kn_free(d.x);
+    kn_free(d.y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ols_exact_and_ridge_shrinks),
         cmocka_unit_test(save_load_predicts_identically),
+        cmocka_unit_test(gram_and_residual_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
