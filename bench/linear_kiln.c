@@ -62,6 +62,14 @@ static int fit_mode(int argc, char **argv)
     printf("{\"kiln\": {\"model\": \"%s\", \"train_rows\": %zu, ", model, kn_frame_n_rows(train));
     print_runs(t, reps);
     for (size_t i = 0; i < sc.n; i++) printf(", \"test_%s\": %.17g", sc.name[i], sc.value[i]);
+    size_t p = kn_model_n_features(m);
+    double *coef = malloc((p ? p : 1) * sizeof *coef), b;
+    if (kn_model_coefficients(m, coef, &b) == KN_OK) {
+        printf(", \"coef\": [");
+        for (size_t j = 0; j < p; j++) printf("%s%.17g", j ? ", " : "", coef[j]);
+        printf("]");
+    }
+    free(coef);
     printf("}}\n");
     kn_model_free(m);
     kn_frame_free(train);
@@ -85,7 +93,7 @@ static int path_mode(char **argv)
     for (int r = 0; r < reps; r++) {
         double t0 = bench_now();
         kn__enet_data e;
-        if (kn__enet_prepare(d, 1, &e) != KN_OK) die("prepare");
+        if (kn__enet_prepare(d, 1, -1, &e) != KN_OK) die("prepare");
         kn__enet_alpha_grid(kn__enet_alpha_max(&e, 1.0), eps, n_alphas, alphas);
         if (kn__enet_path(&e, alphas, n_alphas, 1.0, 1000, 1e-4, coefs) != KN_OK) die("path");
         t[r] = bench_now() - t0;

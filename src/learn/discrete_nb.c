@@ -254,6 +254,11 @@ static kn_status dnb_load(kn_model *m, kn_rbuf *r)
         if (e == KN_OK && s->kind != NB_MULTINOMIAL && (s->ncat[j] == 0 || s->ncat[j] > 1u << 30))
             e = kn_fail(KN_ERR_CORRUPT, "%s: a feature has %u categories", r->what, s->ncat[j]);
     }
+    size_t cells = 0, left = (size_t)(r->end - r->p) / sizeof(double);
+    for (size_t j = 0; e == KN_OK && j < s->p; j++)
+        cells += s->kind == NB_MULTINOMIAL ? 1 : s->ncat[j];
+    if (e == KN_OK && (cells > left || (s->k && cells * s->k > left)))
+        e = kn_fail(KN_ERR_CORRUPT, "%s: naive Bayes tables larger than the file", r->what);
     if (e == KN_OK) e = dnb_alloc_tables(s);
     if (e == KN_OK) e = kn_rbuf_bytes(r, s->table, s->k * s->width * sizeof *s->table);
     if (e == KN_OK) e = kn_rbuf_bytes(r, s->unseen, s->k * s->p * sizeof *s->unseen);

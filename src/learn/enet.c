@@ -17,50 +17,53 @@
 #include "kiln/rng.h"
 #include "learn/learn-impl.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
-kn_status kn__enet_prepare(const kn_dataset *d, int fit_intercept, kn__enet_data *e)
+kn_status kn__enet_prepare(const kn_dataset *d, int fit_intercept, int gram, kn__enet_data *e)
 {
     size_t n = d->n, p = d->p;
     memset(e, 0, sizeof *e);
     e->n = n;
     e->p = p;
-    e->x = kn_malloc((n * p > 0 ? n * p : 1) * sizeof *e->x);
-    e->y = kn_malloc((n ? n : 1) * sizeof *e->y);
+    if (gram < 0) gram = n >= 2 * p && p <= 4096 && p > 0;
     e->xm = kn_calloc(p ? p : 1, sizeof *e->xm);
     e->norm2 = kn_calloc(p ? p : 1, sizeof *e->norm2);
-    if (!e->x || !e->y || !e->xm || !e->norm2) {
+    if (!e->xm || !e->norm2) {
         kn__enet_data_free(e);
         return KN_ERR_NOMEM;
     }
     e->ym = fit_intercept ? kn__weighted_mean(d->y, d->w, n) : 0;
     for (size_t i = 0; i < n; i++) e->sw += d->w ? d->w[i] : 1;
+    for (size_t j = 0; fit_intercept && j < p; j++)
+        e->xm[j] = kn__weighted_mean(d->x + j * n, d->w, n);
+    if (gram) {
+        e->gram = kn_malloc(p * p * sizeof *e->gram);
+        e->xy = kn_malloc(p * sizeof *e->xy);
+        kn_status st = e->gram && e->xy ? kn__centred_gram(d, e->xm, e->ym, e->gram, e->xy, &e->yy)
+                                        : KN_ERR_NOMEM;
+        if (st != KN_OK) {
+            kn__enet_data_free(e);
+            return st;
+        }
+        for (size_t j = 0; j < p; j++) e->norm2[j] = e->gram[j * p + j];
+        return KN_OK;
+    }
+    e->x = kn_malloc((n * p > 0 ? n * p : 1) * sizeof *e->x);
+    e->y = kn_malloc((n ? n : 1) * sizeof *e->y);
+    if (!e->x || !e->y) {
+        kn__enet_data_free(e);
+        return KN_ERR_NOMEM;
+    }
     for (size_t j = 0; j < p; j++) {
         const double *src = d->x + j * n;
-        double *dst = e->x + j * n, m = fit_intercept ? kn__weighted_mean(src, d->w, n) : 0;
-        e->xm[j] = m;
+        double *dst = e->x + j * n, m = e->xm[j];
         for (size_t i = 0; i < n; i++) {
             dst[i] = (src[i] - m) * (d->w ? sqrt(d->w[i]) : 1);
             e->norm2[j] += dst[i] * dst[i];
         }
     }
     for (size_t i = 0; i < n; i++) e->y[i] = (d->y[i] - e->ym) * (d->w ? sqrt(d->w[i]) : 1);
-    if (n < 2 * p || p > 4096 || p == 0) return KN_OK;
-    e->gram = kn_malloc(p * p * sizeof *e->gram);
-    e->xy = kn_malloc(p * sizeof *e->xy);
-    if (!e->gram || !e->xy) {
-        kn__enet_data_free(e);
-        return KN_ERR_NOMEM;
-    }
-    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)p, (int)n, 1.0, e->x, (int)n, 0.0,
-                e->gram, (int)p);
-    for (size_t c = 0; c < p; c++)
-        for (size_t r = c + 1; r < p; r++) e->gram[c * p + r] = e->gram[r * p + c];
-    cblas_dgemv(CblasColMajor, CblasTrans, (int)n, (int)p, 1.0, e->x, (int)n, e->y, 1, 0.0, e->xy,
-                1);
-    e->yy = cblas_ddot((int)n, e->y, 1, e->y, 1);
     return KN_OK;
 }
 
@@ -85,7 +88,8 @@ static double dot(const double *a, const double *b, size_t n)
 double kn__enet_alpha_max(const kn__enet_data *e, double l1_ratio)
 {
     double m = 0;
-    for (size_t j = 0; j < e->p; j++) m = fmax(m, fabs(dot(e->x + j * e->n, e->y, e->n)));
+    for (size_t j = 0; j < e->p; j++)
+        m = fmax(m, fabs(e->gram ? e->xy[j] : dot(e->x + j * e->n, e->y, e->n)));
     return m / (e->sw * fmax(l1_ratio, 1e-3));
 }
 
@@ -303,7 +307,7 @@ static kn_status enet_fit(kn_model *m, const kn_dataset *d)
 {
     const enet_params *par = kn_model_params(m);
     kn__enet_data e;
-    kn_status st = kn__enet_prepare(d, par->fit_intercept, &e);
+    kn_status st = kn__enet_prepare(d, par->fit_intercept, -1, &e);
     if (st != KN_OK) return st;
     kn__linear_state *s = kn_calloc(1, sizeof *s);
     if (!s || !(s->coef = kn_calloc(d->p ? d->p : 1, sizeof *s->coef))) st = KN_ERR_NOMEM;

@@ -29,6 +29,11 @@ kn_status kn__linear_predict(const kn_model *m, const kn_dataset *d, double *out
 kn_status kn__linear_coefficients(const kn_model *m, double *coef, double *intercept);
 kn_status kn__linear_save(const kn_model *m, kn_wbuf *w);
 kn_status kn__linear_load(kn_model *m, kn_rbuf *r);
+/* G = Xc^T W Xc (p x p, both triangles), xy = Xc^T W yc and, when yy is not
+ * NULL, yc^T W yc, with Xc = X - xm, yc = y - ym; one blocked pass, no copy
+ * of X. */
+kn_status kn__centred_gram(const kn_dataset *d, const double *xm, double ym, double *G, double *xy,
+                           double *yy);
 /* sum w_i v_i / sum w_i (w NULL: the plain mean). */
 double kn__weighted_mean(const double *v, const double *w, size_t n);
 
@@ -66,7 +71,7 @@ kn_status kn__owlqn(kn__objective fn, void *ctx, double *x, size_t n, size_t m, 
  * fitting an intercept) and scaled by sqrt(weight), column-major. */
 typedef struct kn__enet_data {
     size_t n, p;
-    double *x, *y;  /* prepared X (n x p) and y */
+    double *x, *y;  /* prepared X (n x p) and y (NULL with gram) */
     double *xm, ym; /* the means taken out */
     double *norm2;  /* |x_j|^2 */
     double sw;      /* sum of weights (n when unweighted) */
@@ -79,10 +84,11 @@ typedef struct kn__enet_result {
     double gap, gap_tol;
 } kn__enet_result;
 
-/* With at least twice as many rows as features (and at most 4096
- * features), the Gram matrix is precomputed and epochs cost O(p^2) instead
- * of O(n p), as sklearn's precompute=True. */
-kn_status kn__enet_prepare(const kn_dataset *d, int fit_intercept, kn__enet_data *e);
+/* gram 1: the Gram matrix is precomputed (no copy of X is kept) and epochs
+ * cost O(p^2) instead of O(n p), as sklearn's precompute=True; 0: the
+ * centred copy of X and its residuals; -1 (auto): Gram with at least twice
+ * as many rows as features and at most 4096 features. */
+kn_status kn__enet_prepare(const kn_dataset *d, int fit_intercept, int gram, kn__enet_data *e);
 void kn__enet_data_free(kn__enet_data *e);
 /* The smallest alpha at which every coefficient is zero. */
 double kn__enet_alpha_max(const kn__enet_data *e, double l1_ratio);

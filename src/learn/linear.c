@@ -60,35 +60,58 @@ double kn__weighted_mean(const double *v, const double *w, size_t n)
     return total > 0 ? sum / total : 0;
 }
 
+#define GRAM_BLOCK 8192
+
+kn_status kn__centred_gram(const kn_dataset *d, const double *xm, double ym, double *G, double *xy,
+                           double *yy)
+{
+    size_t n = d->n, p = d->p;
+    double *a = kn_malloc(GRAM_BLOCK * (p + 1) * sizeof *a);
+    if (!a) return KN_ERR_NOMEM;
+    double *b = a + GRAM_BLOCK * p, yy_sum = 0;
+    memset(G, 0, p * p * sizeof *G);
+    memset(xy, 0, p * sizeof *xy);
+    for (size_t i0 = 0; i0 < n; i0 += GRAM_BLOCK) {
+        size_t m = n - i0 < GRAM_BLOCK ? n - i0 : GRAM_BLOCK;
+        for (size_t i = 0; i < m; i++) {
+            b[i] = (d->w ? sqrt(d->w[i0 + i]) : 1) * (d->y[i0 + i] - ym);
+            yy_sum += b[i] * b[i];
+        }
+        for (size_t j = 0; j < p; j++) {
+            const double *xj = d->x + j * n + i0;
+            for (size_t i = 0; i < m; i++)
+                a[j * m + i] = (d->w ? sqrt(d->w[i0 + i]) : 1) * (xj[i] - xm[j]);
+        }
+        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)p, (int)m, 1.0, a, (int)m, 1.0, G,
+                    (int)p);
+        cblas_dgemv(CblasColMajor, CblasTrans, (int)m, (int)p, 1.0, a, (int)m, b, 1, 1.0, xy, 1);
+    }
+    for (size_t c = 0; c < p; c++)
+        for (size_t r = c + 1; r < p; r++) G[c * p + r] = G[r * p + c];
+    if (yy) *yy = yy_sum;
+    kn_free(a);
+    return KN_OK;
+}
+
 /* Ridge by the normal equations: (Xc^T W Xc + alpha I) coef = Xc^T W yc,
- * one pass for the Gram matrix (BLAS syrk) and a Cholesky solve. */
+ * one blocked pass for the Gram matrix and a Cholesky solve. */
 static kn_status ridge_cholesky(const kn_model *m, const kn_dataset *d, double alpha,
                                 const double *xm, double ym, double *coef)
 {
-    size_t n = d->n, p = d->p;
-    double *a = kn_malloc(n * p * sizeof *a), *b = kn_malloc(n * sizeof *b);
+    size_t p = d->p;
     double *G = kn_malloc(p * p * sizeof *G);
-    if (!a || !b || !G) {
-        kn_free(a), kn_free(b), kn_free(G);
-        return KN_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < n; i++) b[i] = (d->w ? sqrt(d->w[i]) : 1) * (d->y[i] - ym);
-    for (size_t j = 0; j < p; j++)
-        for (size_t i = 0; i < n; i++)
-            a[j * n + i] = (d->w ? sqrt(d->w[i]) : 1) * (d->x[j * n + i] - xm[j]);
-    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)p, (int)n, 1.0, a, (int)n, 0.0, G,
-                (int)p);
-    cblas_dgemv(CblasColMajor, CblasTrans, (int)n, (int)p, 1.0, a, (int)n, b, 1, 0.0, coef, 1);
-    for (size_t j = 0; j < p; j++) G[j * p + j] += alpha;
-    lapack_int info = LAPACKE_dposv(LAPACK_COL_MAJOR, 'U', (lapack_int)p, 1, G, (lapack_int)p, coef,
-                                    (lapack_int)p);
-    kn_free(a), kn_free(b), kn_free(G);
-    if (info != 0)
-        return kn_fail(KN_ERR_INVALID,
-                       "%s: the normal equations are not positive definite (LAPACK dposv info "
-                       "%d); use solver=svd",
-                       kn_model_name(m), (int)info);
-    return KN_OK;
+    kn_status e = G ? kn__centred_gram(d, xm, ym, G, coef, NULL) : KN_ERR_NOMEM;
+    for (size_t j = 0; e == KN_OK && j < p; j++) G[j * p + j] += alpha;
+    lapack_int info = e == KN_OK ? LAPACKE_dposv(LAPACK_COL_MAJOR, 'U', (lapack_int)p, 1, G,
+                                                 (lapack_int)p, coef, (lapack_int)p)
+                                 : 0;
+    kn_free(G);
+    if (e == KN_OK && info != 0)
+        e = kn_fail(KN_ERR_INVALID,
+                    "%s: the normal equations are not positive definite (LAPACK dposv info "
+                    "%d); use solver=svd",
+                    kn_model_name(m), (int)info);
+    return e;
 }
 
 /* The SVD least-squares solve (dgelsd) of [sqrt(W) Xc; sqrt(alpha) I] coef

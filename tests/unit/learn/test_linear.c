@@ -93,15 +93,17 @@ static void gram_and_residual_agree(void **state)
     for (size_t i = 0; i < N * P; i++) d.x[i] = kn_rng_normal(&rng);
     for (size_t i = 0; i < N; i++)
         d.y[i] = 3 * d.x[i] - 2 * d.x[3 * N + i] + 0.5 * d.x[7 * N + i] + kn_rng_normal(&rng);
-    kn__enet_data e;
-    KN_CHECK(kn__enet_prepare(&d, 1, &e));
+    kn__enet_data e, r;
+    KN_CHECK(kn__enet_prepare(&d, 1, -1, &e));
+    KN_CHECK(kn__enet_prepare(&d, 1, 0, &r));
     assert_non_null(e.gram);
+    assert_null(r.gram);
     double alphas[20], a[20 * P], b[20 * P];
     kn__enet_alpha_grid(kn__enet_alpha_max(&e, 0.7), 1e-3, 20, alphas);
+    assert_true(fabs(kn__enet_alpha_max(&r, 0.7) - alphas[0]) <= 1e-12 * alphas[0]);
     KN_CHECK(kn__enet_path(&e, alphas, 20, 0.7, 100000, 1e-12, a));
-    kn_free(e.gram);
-    e.gram = NULL;
-    KN_CHECK(kn__enet_path(&e, alphas, 20, 0.7, 100000, 1e-12, b));
+    KN_CHECK(kn__enet_path(&r, alphas, 20, 0.7, 100000, 1e-12, b));
+    kn__enet_data_free(&r);
     for (size_t i = 0; i < 20 * P; i++) assert_true(fabs(a[i] - b[i]) <= 1e-9 * (1 + fabs(b[i])));
     for (size_t j = 0; j < P; j++) assert_true(a[j] == 0); /* alpha_max: all zero */
     assert_true(fabs(a[19 * P] - 3) < 0.3 && fabs(a[19 * P + 3] + 2) < 0.3);
