@@ -267,11 +267,13 @@ kn_status kn__enet_path(const kn__enet_data *e, const double *alphas, size_t n_a
 
 void kn__enet_alpha_grid(double alpha_max, double eps, size_t n_alphas, double *alphas)
 {
-    /* numpy.logspace(log10(alpha_max * eps), log10(alpha_max), n)[::-1] */
+    /* numpy.logspace(log10(alpha_max * eps), log10(alpha_max), n)[::-1], with
+     * numpy.linspace's roundings: start + i * step, the last point exact */
     double hi = log10(alpha_max), lo = log10(alpha_max * eps);
+    double step = n_alphas > 1 ? (hi - lo) / (double)(n_alphas - 1) : 0;
     for (size_t a = 0; a < n_alphas; a++) {
-        double t = n_alphas > 1 ? (double)(n_alphas - 1 - a) / (double)(n_alphas - 1) : 1;
-        alphas[a] = pow(10, lo + (hi - lo) * t);
+        size_t i = n_alphas - 1 - a;
+        alphas[a] = pow(10, i == n_alphas - 1 ? hi : lo + (double)i * step);
     }
 }
 

@@ -27,7 +27,7 @@ check() { # name, data, sklearn estimator, kiln args...
 import sys, json, warnings, numpy as np
 warnings.simplefilter("ignore")
 import pandas as pd
-from sklearn.linear_model import LinearRegression, Ridge, Lasso, ElasticNet
+from sklearn.linear_model import LinearRegression, Ridge, Lasso, ElasticNet, LassoCV, ElasticNetCV
 import sklearn.metrics as M
 df = pd.read_csv(sys.argv[1])
 y = df.pop("compressive_strength").to_numpy()
@@ -44,6 +44,8 @@ want = {"rmse": M.mean_squared_error(y, pred, squared=False), "mae": M.mean_abso
         "r2": M.r2_score(y, pred), "explained_variance": M.explained_variance_score(y, pred),
         "median_ae": M.median_absolute_error(y, pred)}
 gap = max(abs(ev[k] - v) / max(1.0, abs(v)) for k, v in want.items())
+if hasattr(est, "alpha_"):  # the CV models: the same alpha chosen
+    assert abs(json.load(open(sys.argv[2]))["summary"]["alpha"] - est.alpha_) <= 1e-9 * est.alpha_, (sys.argv[5], est.alpha_)
 print(f"{sys.argv[5]:18s} coef rel {rel:.2g}, intercept rel {rel_b:.2g}, predictions {np.max(np.abs(pred - mine)):.2g}, eval metrics {gap:.2g}")
 assert rel <= 1e-6 and rel_b <= 1e-6, sys.argv[5]
 assert np.max(np.abs(pred - mine)) <= 1e-9 * max(1, np.max(np.abs(mine)))
@@ -63,6 +65,9 @@ check lasso "$DATA/concrete.csv" "Lasso(alpha=0.5, $tight)" --model lasso --para
 check lasso_sparse "$DATA/concrete.csv" "Lasso(alpha=40, $tight)" --model lasso --param alpha=40 "${kt[@]}"
 check enet "$DATA/concrete.csv" "ElasticNet(alpha=2, l1_ratio=0.3, $tight)" --model elastic_net --param alpha=2 --param l1_ratio=0.3 "${kt[@]}"
 check enet_weighted "$W/weighted.csv" "ElasticNet(alpha=0.7, l1_ratio=0.8, $tight)" --model elastic_net --param alpha=0.7 --param l1_ratio=0.8 --weight w "${kt[@]}"
+check lasso_cv "$DATA/concrete.csv" "LassoCV(cv=5, $tight)" --model lasso_cv "${kt[@]}"
+check enet_cv "$DATA/concrete.csv" "ElasticNetCV(l1_ratio=0.3, n_alphas=40, eps=1e-4, cv=4, $tight)" --model elastic_net_cv --param l1_ratio=0.3 --param n_alphas=40 --param eps=1e-4 --param folds=4 "${kt[@]}"
+check enet_cv_weighted "$W/weighted.csv" "ElasticNetCV(l1_ratio=0.7, cv=3, $tight)" --model elastic_net_cv --param l1_ratio=0.7 --param folds=3 --weight w "${kt[@]}"
 check lasso_random "$DATA/concrete.csv" "Lasso(alpha=0.5, $tight)" --model lasso --param alpha=0.5 --param selection=random --param seed=3 "${kt[@]}"
 
 # bad inputs: each a specific error and a non-zero exit
