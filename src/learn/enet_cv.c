@@ -87,7 +87,7 @@ static kn_status fold_errors(const kn_dataset *d, const kn_fold *fo, const cv_pa
                              const double *alphas, double *mse)
 {
     size_t A = (size_t)par->n_alphas, p = d->p;
-    kn_dataset tr, te;
+    kn_dataset tr = {0}, te = {0};
     kn__enet_data e = {0};
     double *coefs = kn_malloc(A * (p ? p : 1) * sizeof *coefs);
     kn_status st = coefs ? subset(d, fo->train, fo->n_train, &tr) : KN_ERR_NOMEM;
