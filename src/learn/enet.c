@@ -132,84 +132,47 @@ static double duality_gap_gram(const kn__enet_data *e, const double *coef, const
     return gap + l1 * l1n - c * (e->yy - qw) + 0.5 * l2 * (1 + c * c) * w2;
 }
 
-/* Coordinate descent on the Gram matrix: H = G coef kept up to date. */
-static kn_status enet_cd_gram(const kn__enet_data *e, double alpha, double l1_ratio, int max_iter,
-                              double tol, kn_rng *random_order, double *coef, kn__enet_result *res)
+/* One coordinate's soft-thresholded update. The running state is the
+ * residual R = y - X coef (n values), or with the Gram matrix H = G coef (p
+ * values); rho = x_j . (y - X coef) + coef_j |x_j|^2 either way. */
+static double update(const kn__enet_data *e, size_t j, double *state, double *coef, double l1,
+                     double l2)
 {
-    size_t p = e->p;
-    double *H = kn_calloc(p, sizeof *H);
-    size_t *order = kn_malloc(p * sizeof *order);
-    if (!H || !order) {
-        kn_free(H), kn_free(order);
-        return KN_ERR_NOMEM;
+    size_t n = e->n, p = e->p;
+    double old = coef[j], nj = e->norm2[j];
+    const double *col = e->gram ? e->gram + j * p : e->x + j * n;
+    double rho = (e->gram ? e->xy[j] - state[j] : dot(col, state, n)) + old * nj;
+    double w = fmax(fabs(rho) - l1, 0) / (nj + l2);
+    w = rho < 0 ? -w : w;
+    if (w != old) {
+        if (e->gram)
+            for (size_t r = 0; r < p; r++) state[r] += (w - old) * col[r];
+        else
+            for (size_t i = 0; i < n; i++) state[i] -= (w - old) * col[i];
     }
-    double l1 = alpha * l1_ratio * e->sw, l2 = alpha * (1 - l1_ratio) * e->sw;
-    double gap_tol = tol * e->yy, gap = INFINITY;
-    for (size_t j = 0; j < p; j++) {
-        order[j] = j;
-        if (coef[j] != 0)
-            for (size_t r = 0; r < p; r++) H[r] += coef[j] * e->gram[j * p + r];
-    }
-    int it = 0;
-    for (; it < max_iter; it++) {
-        double w_max = 0, dw_max = 0;
-        if (random_order)
-            for (size_t j = p; j > 1; j--) {
-                size_t r = (size_t)kn_rng_below(random_order, j), t = order[j - 1];
-                order[j - 1] = order[r];
-                order[r] = t;
-            }
-        for (size_t jj = 0; jj < p; jj++) {
-            size_t j = order[jj];
-            double gjj = e->gram[j * p + j];
-            if (gjj == 0) continue;
-            const double *gj = e->gram + j * p;
-            double old = coef[j], rho = e->xy[j] - H[j] + old * gjj;
-            double w = fmax(fabs(rho) - l1, 0) / (gjj + l2);
-            w = rho < 0 ? -w : w;
-            if (w != old)
-                for (size_t r = 0; r < p; r++) H[r] += (w - old) * gj[r];
-            coef[j] = w;
-            dw_max = fmax(dw_max, fabs(w - old));
-            w_max = fmax(w_max, fabs(w));
-        }
-        if (w_max == 0 || dw_max / w_max < tol || it == max_iter - 1) {
-            gap = duality_gap_gram(e, coef, H, l1, l2);
-            if (gap < gap_tol) {
-                it++;
-                break;
-            }
-        }
-    }
-    res->iterations = it;
-    res->gap = gap;
-    res->gap_tol = gap_tol;
-    res->converged = gap < gap_tol;
-    kn_free(H);
-    kn_free(order);
-    return KN_OK;
+    coef[j] = w;
+    return w - old;
 }
 
 kn_status kn__enet_cd(const kn__enet_data *e, double alpha, double l1_ratio, int max_iter,
                       double tol, kn_rng *random_order, double *coef, kn__enet_result *res)
 {
-    if (e->gram) return enet_cd_gram(e, alpha, l1_ratio, max_iter, tol, random_order, coef, res);
-    size_t n = e->n, p = e->p;
-    double *R = kn_malloc((n ? n : 1) * sizeof *R);
+    size_t n = e->n, p = e->p, m = e->gram ? p : n;
+    double *state = kn_calloc(m ? m : 1, sizeof *state);
     size_t *order = kn_malloc((p ? p : 1) * sizeof *order);
-    if (!R || !order) {
-        kn_free(R);
+    if (!state || !order) {
+        kn_free(state);
         kn_free(order);
         return KN_ERR_NOMEM;
     }
     double l1 = alpha * l1_ratio * e->sw, l2 = alpha * (1 - l1_ratio) * e->sw;
-    double gap_tol = tol * dot(e->y, e->y, n), gap = INFINITY;
-    memcpy(R, e->y, n * sizeof *R);
+    double gap_tol = tol * (e->gram ? e->yy : dot(e->y, e->y, n)), gap = INFINITY;
+    if (!e->gram) memcpy(state, e->y, n * sizeof *state);
     for (size_t j = 0; j < p; j++) {
         order[j] = j;
         if (coef[j] == 0) continue;
-        const double *xj = e->x + j * n;
-        for (size_t i = 0; i < n; i++) R[i] -= coef[j] * xj[i];
+        const double *col = e->gram ? e->gram + j * p : e->x + j * n;
+        for (size_t i = 0; i < m; i++) state[i] += (e->gram ? 1 : -1) * coef[j] * col[i];
     }
     int it = 0;
     for (; it < max_iter; it++) {
@@ -223,18 +186,12 @@ kn_status kn__enet_cd(const kn__enet_data *e, double alpha, double l1_ratio, int
         for (size_t jj = 0; jj < p; jj++) {
             size_t j = order[jj];
             if (e->norm2[j] == 0) continue;
-            const double *xj = e->x + j * n;
-            double old = coef[j], rho = dot(xj, R, n) + old * e->norm2[j];
-            double w = fmax(fabs(rho) - l1, 0) / (e->norm2[j] + l2);
-            w = rho < 0 ? -w : w;
-            if (w != old)
-                for (size_t i = 0; i < n; i++) R[i] -= (w - old) * xj[i];
-            coef[j] = w;
-            dw_max = fmax(dw_max, fabs(w - old));
-            w_max = fmax(w_max, fabs(w));
+            dw_max = fmax(dw_max, fabs(update(e, j, state, coef, l1, l2)));
+            w_max = fmax(w_max, fabs(coef[j]));
         }
         if (w_max == 0 || dw_max / w_max < tol || it == max_iter - 1) {
-            gap = duality_gap(e, coef, R, l1, l2);
+            gap = e->gram ? duality_gap_gram(e, coef, state, l1, l2)
+                          : duality_gap(e, coef, state, l1, l2);
             if (gap < gap_tol) {
                 it++;
                 break;
@@ -245,7 +202,7 @@ kn_status kn__enet_cd(const kn__enet_data *e, double alpha, double l1_ratio, int
     res->gap = gap;
     res->gap_tol = gap_tol;
     res->converged = gap < gap_tol;
-    kn_free(R);
+    kn_free(state);
     kn_free(order);
     return KN_OK;
 }

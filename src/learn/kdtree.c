@@ -165,8 +165,9 @@ static void search(const kn__kdtree *t, size_t node, const double *q, kn_distanc
     double diff = q[nd->dim] - nd->split;
     size_t near = diff < 0 ? nd->left : nd->right, far = diff < 0 ? nd->right : nd->left;
     search(t, near, q, metric, b);
-    /* <= : a point exactly at the plane's distance may tie and win on index */
-    if (fabs(diff) <= worst(b)) search(t, far, q, metric, b);
+    /* not >: a point exactly at the plane's distance may tie and win on index,
+     * and a NaN (an infinite coordinate) must not prune */
+    if (b->count < b->k || !(fabs(diff) > worst(b))) search(t, far, q, metric, b);
 }
 
 #define BLOCK 128
@@ -199,6 +200,10 @@ static void brute_block(const double *x, const double *xnorm, size_t n, size_t p
         for (size_t i = 0; i < n; i++)
             if (fmax(d2[r * n + i] + qn + xnorm[i], 0) <= limit)
                 offer(&b, i, distance(qr, x + i * p, p, metric));
+        if (b.count < k) { /* infinite or NaN values defeat the estimate: scan exactly */
+            b.count = 0;
+            for (size_t i = 0; i < n; i++) offer(&b, i, distance(qr, x + i * p, p, metric));
+        }
     }
 }
 

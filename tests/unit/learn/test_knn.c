@@ -47,6 +47,24 @@ static void same_neighbours(size_t n, size_t p, size_t m, size_t k, kn_distance 
     kn_free(x), kn_free(q), kn_free(i1), kn_free(i2), kn_free(d1), kn_free(d2);
 }
 
+/* Infinite coordinates: tree and brute force still return k neighbours. */
+static void infinite_values(void **state)
+{
+    (void)state;
+    double x[] = {0, 0, 1, 1, INFINITY, 2, 3, 3}, q[] = {INFINITY, 0, 0.5, 0.5};
+    size_t idx[4];
+    double dist[4];
+    KN_CHECK(kn__knn_query(NULL, x, 4, 2, KN_DIST_EUCLIDEAN, q, 2, 2, idx, dist));
+    for (size_t i = 0; i < 4; i++) assert_true(idx[i] < 4);
+    assert_true(idx[2] <= 1 && idx[3] <= 1);
+    kn__kdtree t;
+    KN_CHECK(kn__kdtree_build(&t, x, 4, 2, 1));
+    KN_CHECK(kn__knn_query(&t, x, 4, 2, KN_DIST_EUCLIDEAN, q, 2, 2, idx, dist));
+    for (size_t i = 0; i < 4; i++) assert_true(idx[i] < 4);
+    assert_true(idx[2] <= 1 && idx[3] <= 1);
+    kn__kdtree_free(&t);
+}
+
 static void tree_equals_brute(void **state)
 {
     (void)state;
@@ -58,6 +76,7 @@ static void tree_equals_brute(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(tree_equals_brute)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(tree_equals_brute),
+                                       cmocka_unit_test(infinite_values)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
