@@ -52,6 +52,34 @@ static void two_loop(const double *S, const double *Y, const double *rho, double
     for (size_t j = 0; j < n; j++) d[j] = -q[j];
 }
 
+/* Store the pair (xn - x, gn - g) when it has positive curvature (the
+ * oldest is overwritten), then move x, g to xn, gn. */
+static void accept_step(double *S, double *Y, double *rho, size_t *stored, size_t *head, double *x,
+                        const double *xn, double *g, const double *gn, size_t n)
+{
+    size_t i = *head;
+    for (size_t j = 0; j < n; j++) {
+        S[i * n + j] = xn[j] - x[j];
+        Y[i * n + j] = gn[j] - g[j];
+    }
+    double sy = dot(S + i * n, Y + i * n, n);
+    if (sy > 1e-300) {
+        rho[i] = 1 / sy;
+        *head = (*head + 1) % MEMORY;
+        if (*stored < MEMORY) (*stored)++;
+    }
+    memcpy(x, xn, n * sizeof *x);
+    memcpy(g, gn, n * sizeof *g);
+}
+
+static kn_status not_finite(double f)
+{
+    return kn_fail(KN_ERR_RANGE,
+                   "optimiser: the objective is not finite (%g); scale the features or "
+                   "strengthen the penalty",
+                   f);
+}
+
 /* phi(t) = f(x + t d) and its slope g(x + t d).d, evaluated into xn, gn. */
 typedef struct line {
     kn__objective fn;
@@ -155,10 +183,7 @@ kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_it
     kn_status e = KN_OK;
     while (iter < max_iter) {
         if (!isfinite(f)) {
-            e = kn_fail(KN_ERR_RANGE,
-                        "optimiser: the objective is not finite (%g); scale the "
-                        "features or strengthen the penalty",
-                        f);
+            e = not_finite(f);
             break;
         }
         if (max_abs(g, n) <= gtol) {
@@ -180,20 +205,8 @@ kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_it
             converged = max_abs(g, n) <= fmax(gtol, 1e-8 * (1 + fabs(f)));
             break;
         }
-        size_t i = head;
-        for (size_t j = 0; j < n; j++) {
-            S[i * n + j] = xn[j] - x[j];
-            Y[i * n + j] = gn[j] - g[j];
-        }
-        double sy = dot(S + i * n, Y + i * n, n);
-        if (sy > 1e-300) {
-            rho[i] = 1 / sy;
-            head = (head + 1) % MEMORY;
-            if (stored < MEMORY) stored++;
-        }
+        accept_step(S, Y, rho, &stored, &head, x, xn, g, gn, n);
         double f_old = f;
-        memcpy(x, xn, n * sizeof *x);
-        memcpy(g, gn, n * sizeof *g);
         f = fn_new;
         if (ftol > 0 && (f_old - f) / fmax(fmax(fabs(f_old), fabs(f)), 1) <= ftol) {
             converged = 1;
@@ -246,10 +259,7 @@ kn_status kn__owlqn(kn__objective fn, void *ctx, double *x, size_t n, size_t m, 
     pseudo_gradient(x, g, n, m, lambda, pg);
     while (iter < max_iter) {
         if (!isfinite(F)) {
-            e = kn_fail(KN_ERR_RANGE,
-                        "optimiser: the objective is not finite (%g); scale the "
-                        "features or strengthen the penalty",
-                        F);
+            e = not_finite(F);
             break;
         }
         if (max_abs(pg, n) <= gtol) {
@@ -285,19 +295,7 @@ kn_status kn__owlqn(kn__objective fn, void *ctx, double *x, size_t n, size_t m, 
             converged = max_abs(pg, n) <= fmax(gtol, 1e-8 * (1 + fabs(F)));
             break;
         }
-        size_t i = head;
-        for (size_t j = 0; j < n; j++) {
-            S[i * n + j] = xn[j] - x[j];
-            Y[i * n + j] = gn[j] - g[j];
-        }
-        double sy = dot(S + i * n, Y + i * n, n);
-        if (sy > 1e-300) {
-            rho[i] = 1 / sy;
-            head = (head + 1) % MEMORY;
-            if (stored < MEMORY) stored++;
-        }
-        memcpy(x, xn, n * sizeof *x);
-        memcpy(g, gn, n * sizeof *g);
+        accept_step(S, Y, rho, &stored, &head, x, xn, g, gn, n);
         f = fn_new;
         F = Fn;
         pseudo_gradient(x, g, n, m, lambda, pg);
