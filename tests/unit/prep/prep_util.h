@@ -7,7 +7,9 @@
 #include "kiln/mem.h"
 #include "kiln/step.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Fit `name` with the given "k=v" settings (NULL-terminated) on f and transform f. */
 static inline kn_frame *fit_transform(const char *name, const char *const *set, kn_frame *f)
@@ -25,7 +27,9 @@ static inline kn_frame *fit_transform(const char *name, const char *const *set, 
 /* Save s to a .kst file and load it back: a new step (kn_step_free). */
 static inline kn_step *save_and_reload(kn_step *s)
 {
-    const char *path = "/tmp/kiln-test-reload.kst";
+    /* one file per process: several test programs use this at once under ctest -j */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/kiln-test-reload-%d.kst", (int)getpid());
     KN_CHECK(kn_steps_save(&s, 1, path));
     kn_step **loaded;
     size_t n;
