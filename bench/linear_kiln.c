@@ -62,14 +62,22 @@ static int fit_mode(int argc, char **argv)
     printf("{\"kiln\": {\"model\": \"%s\", \"train_rows\": %zu, ", model, kn_frame_n_rows(train));
     print_runs(t, reps);
     for (size_t i = 0; i < sc.n; i++) printf(", \"test_%s\": %.17g", sc.name[i], sc.value[i]);
-    size_t p = kn_model_n_features(m);
-    double *coef = malloc((p ? p : 1) * sizeof *coef), b;
-    if (kn_model_coefficients(m, coef, &b) == KN_OK) {
+    if (kn_model_score(m, train, NULL, &sc) != KN_OK) die("score");
+    for (size_t i = 0; i < sc.n; i++)
+        if (!strcmp(sc.name[i], "log_loss")) printf(", \"train_log_loss\": %.17g", sc.value[i]);
+    size_t p = kn_model_n_features(m), rows = kn_model_coef_rows(m);
+    double *coef = malloc((rows * p > 0 ? rows * p : 1) * sizeof *coef);
+    double *b = malloc((rows ? rows : 1) * sizeof *b), sq = 0;
+    if (rows && kn_model_coefficients(m, coef, b) == KN_OK) {
         printf(", \"coef\": [");
-        for (size_t j = 0; j < p; j++) printf("%s%.17g", j ? ", " : "", coef[j]);
-        printf("]");
+        for (size_t j = 0; j < rows * p; j++) {
+            printf("%s%.17g", j ? ", " : "", coef[j]);
+            sq += coef[j] * coef[j];
+        }
+        printf("], \"coef_sq_sum\": %.17g", sq);
     }
     free(coef);
+    free(b);
     printf("}}\n");
     kn_model_free(m);
     kn_frame_free(train);

@@ -32,10 +32,12 @@ typedef enum { KN_TASK_REGRESSION = 0, KN_TASK_CLASSIFICATION = 1 } kn_task;
 /* Training or scoring data as a dense matrix. */
 typedef struct kn_dataset {
     size_t n, p;
-    double *x;    /* n x p, column-major: feature j of row i is x[j * n + i] */
-    double *y;    /* target (class index for classification), or NULL */
-    double *w;    /* sample weights, or NULL */
-    char **names; /* p feature names */
+    double *x;          /* n x p, column-major: feature j of row i is x[j * n + i];
+                         * NULL for models that read columns (below) */
+    const double **col; /* with x NULL: p columns borrowed from the frame */
+    double *y;          /* target (class index for classification), or NULL */
+    double *w;          /* sample weights, or NULL */
+    char **names;       /* p feature names */
     size_t n_classes;
     char **classes; /* class labels (classification), in index order */
 } kn_dataset;
@@ -63,10 +65,17 @@ typedef struct kn_model_vt {
     void (*free_state)(void *state);
     kn_status (*save)(const kn_model *m, kn_wbuf *w);
     kn_status (*load)(kn_model *m, kn_rbuf *r);
-    /* Optional: p coefficients (or importances) into out; NULL when none. */
+    /* Optional: rows x p coefficients (row-major) and rows intercepts,
+     * rows = coef_rows(m) (1 when coef_rows is NULL); NULL when none. */
     kn_status (*coefficients)(const kn_model *m, double *out, double *intercept);
     /* Optional: fit statistics (pointers borrowed from the model's state). */
     kn_status (*summary)(const kn_model *m, kn_fit_summary *out);
+    /* Optional: coefficient rows (one per class for multinomial and
+     * one-vs-rest models). */
+    size_t (*coef_rows)(const kn_model *m);
+    /* Set: fit and predict read features through kn_dataset_column and
+     * get the frame's columns borrowed (x NULL), saving a copy. */
+    int reads_columns;
 } kn_model_vt;
 
 KN_API kn_status kn_model_new(const char *name, kn_model **out);
@@ -91,7 +100,11 @@ KN_API const char *kn_model_class(const kn_model *m, size_t c);
 KN_API size_t kn_model_n_features(const kn_model *m);
 KN_API const char *kn_model_feature(const kn_model *m, size_t j);
 KN_API const char *kn_model_target(const kn_model *m);
-/* Coefficients (p values) and intercept, for models that have them. */
+/* Coefficient rows of a fitted model: 0 when it has none, 1 for one linear
+ * predictor, the number of classes for multinomial and one-vs-rest models
+ * (row c belongs to class c). */
+KN_API size_t kn_model_coef_rows(const kn_model *m);
+/* rows x p coefficients (row-major) and rows intercepts, rows as above. */
 KN_API kn_status kn_model_coefficients(const kn_model *m, double *coef, double *intercept);
 
 /* Fit statistics, for models that have them (KN_ERR_UNSUPPORTED otherwise). */
@@ -111,6 +124,12 @@ KN_API kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, co
                                        const char *const *names, size_t n_names, kn_task task,
                                        kn_dataset **out);
 KN_API void kn_dataset_free(kn_dataset *d);
+
+/* Feature j's n values, whether the dataset is dense or borrowed. */
+static inline const double *kn_dataset_column(const kn_dataset *d, size_t j)
+{
+    return d->x ? d->x + j * d->n : d->col[j];
+}
 
 /* For implementations. */
 KN_API const void *kn_model_params(const kn_model *m);

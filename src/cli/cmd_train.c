@@ -81,20 +81,37 @@ static kn_status split(const kn_frame *f, double share, uint64_t seed, const cha
     return e;
 }
 
-/* {"intercept": b, "features": {name: coef, ...}}, or null for models without. */
+static json_t *coef_row_json(const kn_model *m, const double *coef, double b)
+{
+    json_t *f = json_object();
+    for (size_t j = 0; j < kn_model_n_features(m); j++)
+        json_object_set_new(f, kn_model_feature(m, j), json_real(coef[j]));
+    return json_pack("{s:f, s:o}", "intercept", b, "features", f);
+}
+
+/* {"intercept": b, "features": {name: coef, ...}}; for models with one row
+ * per class {"classes": {label: {"intercept": .., "features": {..}}, ..}};
+ * null for models without coefficients. */
 static json_t *coefficients_json(const kn_model *m)
 {
-    size_t p = kn_model_n_features(m);
-    double *coef = kn_malloc((p ? p : 1) * sizeof *coef), b = 0;
-    if (!coef || kn_model_coefficients(m, coef, &b) != KN_OK) {
-        kn_free(coef);
-        return json_null();
+    size_t p = kn_model_n_features(m), rows = kn_model_coef_rows(m);
+    if (!rows) return json_null();
+    double *coef = kn_malloc((p ? rows * p : 1) * sizeof *coef);
+    double *b = kn_malloc(rows * sizeof *b);
+    json_t *j = NULL;
+    if (coef && b && kn_model_coefficients(m, coef, b) == KN_OK) {
+        if (rows == 1)
+            j = coef_row_json(m, coef, b[0]);
+        else {
+            json_t *c = json_object();
+            for (size_t r = 0; r < rows; r++)
+                json_object_set_new(c, kn_model_class(m, r), coef_row_json(m, coef + r * p, b[r]));
+            j = json_pack("{s:o}", "classes", c);
+        }
     }
-    json_t *f = json_object();
-    for (size_t j = 0; j < p; j++)
-        json_object_set_new(f, kn_model_feature(m, j), json_real(coef[j]));
     kn_free(coef);
-    return json_pack("{s:f, s:o}", "intercept", b, "features", f);
+    kn_free(b);
+    return j ? j : json_null();
 }
 
 /* The fit summary (GLMs): {"deviance": .., ..., "table": [{feature, coef, ...}]}, or NULL. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define HDR 16 /* keeps the user pointer 16-byte aligned */
 
@@ -41,6 +42,27 @@ static void unreserve(size_t n)
     atomic_fetch_sub(&mem_live, n);
 }
 
+/* Large blocks ask for transparent huge pages before their first touch:
+ * filling a fresh 128 MB block page by page costs more in page faults than
+ * in copying (measured: 0.4 s of a 0.45 s ridge fit on a paravirtualised
+ * machine); 2 MB pages cut the faults 512-fold. Only the 2 MB-aligned
+ * interior is advised; glibc serves blocks this large with their own
+ * mmap, so the advice touches no other block. */
+#define HUGE_MIN ((size_t)16 << 20)
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+static void advise_huge(void *b, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    if (n < HUGE_MIN) return;
+    uintptr_t lo = ((uintptr_t)b + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)b + n) & ~(HUGE_PAGE - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)b;
+    (void)n;
+#endif
+}
+
 /* Reserve, allocate (zeroed when asked), and stamp the size header. */
 static void *alloc(size_t n, int zero)
 {
@@ -55,6 +77,7 @@ static void *alloc(size_t n, int zero)
         kn_fail_nomem(n);
         return NULL;
     }
+    advise_huge(b, n + HDR);
     memcpy(b, &n, sizeof n);
     return b + HDR;
 }

@@ -287,7 +287,7 @@ static kn_status categorical_fit(kn_model *m, const kn_dataset *d)
 #define DNB_VT(fit)                                                                                \
     {                                                                                              \
         KN_TASK_CLASSIFICATION, fit, dnb_predict, dnb_proba, dnb_free, dnb_save, dnb_load, NULL,   \
-            NULL                                                                                   \
+            NULL, NULL, 0                                                                          \
     }
 static const kn_model_vt multinomial_vt = DNB_VT(multinomial_fit),
                          bernoulli_vt = DNB_VT(bernoulli_fit),

@@ -607,7 +607,7 @@ static kn_status any_fit(kn_model *m, const kn_dataset *d)
 #define GLM_VT(fit)                                                                                \
     {                                                                                              \
         KN_TASK_REGRESSION, fit, glm_predict, NULL, glm_free, glm_save, glm_load,                  \
-            glm_coefficients, glm_summary                                                          \
+            glm_coefficients, glm_summary, NULL, 0                                                 \
     }
 static const kn_model_vt poisson_vt = GLM_VT(poisson_fit), gamma_vt = GLM_VT(gamma_fit),
                          tweedie_vt = GLM_VT(tweedie_fit), glm_vt = GLM_VT(any_fit);

@@ -205,9 +205,12 @@ static const kn_model_vt knn_classifier_vt = {KN_TASK_CLASSIFICATION,
                                               knn_save,
                                               knn_load,
                                               NULL,
-                                              NULL};
+                                              NULL,
+                                              NULL,
+                                              0};
 static const kn_model_vt knn_regressor_vt = {
-    KN_TASK_REGRESSION, knn_fit, knn_predict, NULL, knn_free, knn_save, knn_load, NULL, NULL};
+    KN_TASK_REGRESSION, knn_fit, knn_predict, NULL, knn_free, knn_save,
+    knn_load,           NULL,    NULL,        NULL, 0};
 
 const kn_component kn__knn_classifier = {
     KN_COMP_MODEL, "knn_classifier",   "k-nearest neighbours vote (k-d tree or BLAS brute force)",

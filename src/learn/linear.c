@@ -78,7 +78,7 @@ kn_status kn__centred_gram(const kn_dataset *d, const double *xm, double ym, dou
             yy_sum += b[i] * b[i];
         }
         for (size_t j = 0; j < p; j++) {
-            const double *xj = d->x + j * n + i0;
+            const double *xj = kn_dataset_column(d, j) + i0;
             for (size_t i = 0; i < m; i++)
                 a[j * m + i] = (d->w ? sqrt(d->w[i0 + i]) : 1) * (xj[i] - xm[j]);
         }
@@ -123,10 +123,11 @@ static kn_status least_squares_svd(const kn_model *m, const kn_dataset *d, doubl
     double *a = kn_calloc(rows * p, sizeof *a), *b = kn_calloc(rows > p ? rows : p, sizeof *b);
     double *sv = kn_malloc(p * sizeof *sv);
     kn_status e = a && b && sv ? KN_OK : KN_ERR_NOMEM;
-    for (size_t i = 0; e == KN_OK && i < n; i++) {
-        double sw = d->w ? sqrt(d->w[i]) : 1;
-        b[i] = sw * (d->y[i] - ym);
-        for (size_t j = 0; j < p; j++) a[j * rows + i] = sw * (d->x[j * n + i] - xm[j]);
+    for (size_t i = 0; e == KN_OK && i < n; i++) b[i] = (d->w ? sqrt(d->w[i]) : 1) * (d->y[i] - ym);
+    for (size_t j = 0; e == KN_OK && j < p; j++) {
+        const double *xj = kn_dataset_column(d, j);
+        for (size_t i = 0; i < n; i++)
+            a[j * rows + i] = (d->w ? sqrt(d->w[i]) : 1) * (xj[i] - xm[j]);
     }
     for (size_t j = 0; e == KN_OK && alpha > 0 && j < p; j++) a[j * rows + n + j] = sqrt(alpha);
     if (e == KN_OK) {
@@ -155,7 +156,7 @@ static kn_status linear_fit(kn_model *m, const kn_dataset *d)
     if (e == KN_OK && !(s->coef = kn_calloc(p, sizeof *s->coef))) e = KN_ERR_NOMEM;
     if (e == KN_OK && par->fit_intercept) {
         ym = kn__weighted_mean(d->y, d->w, n);
-        for (size_t j = 0; j < p; j++) xm[j] = kn__weighted_mean(d->x + j * n, d->w, n);
+        for (size_t j = 0; j < p; j++) xm[j] = kn__weighted_mean(kn_dataset_column(d, j), d->w, n);
     }
     int cholesky = par->alpha > 0 &&
                    (par->solver == SOLVER_CHOLESKY || (par->solver == SOLVER_AUTO && n >= p));
@@ -179,7 +180,7 @@ kn_status kn__linear_predict(const kn_model *m, const kn_dataset *d, double *out
     const linear_state *s = kn_model_state(m);
     for (size_t i = 0; i < d->n; i++) out[i] = s->intercept;
     for (size_t j = 0; j < s->p; j++) {
-        const double *x = d->x + j * d->n;
+        const double *x = kn_dataset_column(d, j);
         double c = s->coef[j];
         for (size_t i = 0; i < d->n; i++) out[i] += c * x[i];
     }
@@ -225,9 +226,17 @@ kn_status kn__linear_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
-static const kn_model_vt linear_vt = {
-    KN_TASK_REGRESSION, linear_fit,      kn__linear_predict,      NULL, kn__linear_free,
-    kn__linear_save,    kn__linear_load, kn__linear_coefficients, NULL};
+static const kn_model_vt linear_vt = {KN_TASK_REGRESSION,
+                                      linear_fit,
+                                      kn__linear_predict,
+                                      NULL,
+                                      kn__linear_free,
+                                      kn__linear_save,
+                                      kn__linear_load,
+                                      kn__linear_coefficients,
+                                      NULL,
+                                      NULL,
+                                      1};
 
 const kn_component kn__linear_regression = {
     KN_COMP_MODEL, "linear_regression",   "ordinary least squares (minimum-norm, through SVD)",

@@ -342,15 +342,18 @@ static kn_status logit_predict(const kn_model *m, const kn_dataset *d, double *o
     return e;
 }
 
-/* Binary models: the p coefficients of class 1's logit. */
+/* Binary models: class 1's logit; multinomial: one row per class. */
 static kn_status logit_coefficients(const kn_model *m, double *coef, double *intercept)
 {
     const logit_state *s = kn_model_state(m);
-    if (s->k != 1)
-        return kn_fail(KN_ERR_UNSUPPORTED, "a multinomial model has one coefficient row per class");
-    memcpy(coef, s->coef, s->p * sizeof *coef);
-    *intercept = s->intercept[0];
+    memcpy(coef, s->coef, s->k * s->p * sizeof *coef);
+    memcpy(intercept, s->intercept, s->k * sizeof *intercept);
     return KN_OK;
+}
+
+static size_t logit_coef_rows(const kn_model *m)
+{
+    return ((const logit_state *)kn_model_state(m))->k;
 }
 
 static kn_status logit_save(const kn_model *m, kn_wbuf *w)
@@ -406,7 +409,9 @@ static const kn_model_vt logit_vt = {KN_TASK_CLASSIFICATION,
                                      logit_save,
                                      logit_load,
                                      logit_coefficients,
-                                     NULL};
+                                     NULL,
+                                     logit_coef_rows,
+                                     0};
 
 const kn_component kn__logistic_regression = {
     KN_COMP_MODEL, "logistic_regression", "L2 logistic regression, binary or multinomial (L-BFGS)",

@@ -122,6 +122,7 @@ void kn_dataset_free(kn_dataset *d)
 {
     if (!d) return;
     kn_free(d->x);
+    kn_free(d->col);
     kn_free(d->y);
     kn_free(d->w);
     for (size_t j = 0; j < d->p; j++) kn_free(d->names[j]);
@@ -131,7 +132,9 @@ void kn_dataset_free(kn_dataset *d)
     kn_free(d);
 }
 
-/* A numeric column's values into dst, refusing missing ones. */
+/* A numeric column's values into dst, refusing missing ones. The copy
+ * and the check run branch-free (vectorised); the row is found only on
+ * failure. */
 static kn_status take_numeric(kn_column *c, size_t n, const char *what, double *dst)
 {
     if (kn_column_type(c) != KN_COL_NUMERIC)
@@ -140,15 +143,49 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, double *
                        "e.g. kiln prep --step onehot_encoder)",
                        what, kn_column_name(c), kn_col_type_name(kn_column_type(c)));
     const double *v = kn_column_f64(c);
+    int missing = 0;
     for (size_t i = 0; i < n; i++) {
+        dst[i] = v[i];
+        missing |= v[i] != v[i];
+    }
+    for (size_t i = 0; missing && i < n; i++)
         if (isnan(v[i]))
             return kn_fail(KN_ERR_INVALID,
                            "%s '%s', row %zu is missing; impute it first (e.g. "
                            "kiln prep --step simple_imputer)",
                            what, kn_column_name(c), i + 1);
-        dst[i] = v[i];
-    }
     return KN_OK;
+}
+
+/* The feature columns into x (column-major), or, with x NULL, only
+ * checked (numeric, nothing missing); in parallel over columns. The error
+ * of the first failing column wins, whatever the schedule. */
+static kn_status take_features(const kn_frame *f, const size_t *cols, size_t p, size_t n, double *x)
+{
+    long first_bad = (long)p;
+#pragma omp parallel for schedule(static) if (n * p > 100000) reduction(min : first_bad)
+    for (long j = 0; j < (long)p; j++) {
+        kn_column *c = kn_frame_col(f, cols[j]);
+        const double *v = kn_column_type(c) == KN_COL_NUMERIC ? kn_column_f64(c) : NULL;
+        int missing = !v;
+        if (v && x) {
+            double *dst = x + (size_t)j * n;
+            for (size_t i = 0; i < n; i++) {
+                dst[i] = v[i];
+                missing |= v[i] != v[i];
+            }
+        } else
+            for (size_t i = 0; v && i < n; i++) missing |= v[i] != v[i];
+        if (missing && j < first_bad) first_bad = j;
+    }
+    if (first_bad == (long)p) return KN_OK;
+    /* again on one thread, for the message (kn_fail is per thread) */
+    kn_column *c = kn_frame_col(f, cols[first_bad]);
+    if (x) return take_numeric(c, n, "feature", x + first_bad * n);
+    double *tmp = kn_malloc((n ? n : 1) * sizeof *tmp);
+    kn_status e = tmp ? take_numeric(c, n, "feature", tmp) : KN_ERR_NOMEM;
+    kn_free(tmp);
+    return e;
 }
 
 /* Feature columns: the named ones, or every numeric feature except target and weight. */
@@ -275,9 +312,11 @@ static kn_status classes_of(kn_column *c, size_t n, kn_dataset *d)
     return e;
 }
 
-kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const char *weight,
-                                const char *const *names, size_t n_names, kn_task task,
-                                kn_dataset **out)
+/* The dataset of kn_dataset_from_frame; with borrow, the feature columns
+ * are the frame's own (x NULL, col set). */
+static kn_status build_dataset(const kn_frame *f, const char *target, const char *weight,
+                               const char *const *names, size_t n_names, kn_task task, int borrow,
+                               kn_dataset **out)
 {
     size_t n = kn_frame_n_rows(f), *cols = NULL, p = 0;
     kn_status e = pick_features(f, target, weight, names, n_names, &cols, &p);
@@ -294,14 +333,17 @@ kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const cha
     }
     d->n = n;
     d->p = p;
-    d->x = kn_malloc((n * p > 0 ? n * p : 1) * sizeof *d->x);
+    if (borrow)
+        d->col = kn_calloc(p, sizeof *d->col);
+    else
+        d->x = kn_malloc((n * p > 0 ? n * p : 1) * sizeof *d->x);
     d->names = kn_calloc(p, sizeof *d->names);
-    if (!d->x || !d->names) e = KN_ERR_NOMEM;
-    for (size_t j = 0; e == KN_OK && j < p; j++) {
-        kn_column *c = kn_frame_col(f, cols[j]);
-        e = take_numeric(c, n, "feature", d->x + j * n);
-        if (e == KN_OK && !(d->names[j] = kn_strdup(kn_column_name(c)))) e = KN_ERR_NOMEM;
-    }
+    if (!(d->x || d->col) || !d->names) e = KN_ERR_NOMEM;
+    for (size_t j = 0; e == KN_OK && j < p; j++)
+        if (!(d->names[j] = kn_strdup(kn_column_name(kn_frame_col(f, cols[j]))))) e = KN_ERR_NOMEM;
+    if (e == KN_OK) e = take_features(f, cols, p, n, d->x);
+    for (size_t j = 0; e == KN_OK && borrow && j < p; j++)
+        d->col[j] = kn_column_f64(kn_frame_col(f, cols[j]));
     size_t jt;
     if (e == KN_OK && target) {
         if (kn_frame_find(f, target, &jt) != KN_OK)
@@ -333,16 +375,24 @@ kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const cha
     return KN_OK;
 }
 
+kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const char *weight,
+                                const char *const *names, size_t n_names, kn_task task,
+                                kn_dataset **out)
+{
+    return build_dataset(f, target, weight, names, n_names, task, 0, out);
+}
+
 kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const char *weight)
 {
     unfit(m);
     if (!target)
         return kn_fail(KN_ERR_INVALID, "model '%s': name the target column", m->comp->name);
+    const kn_model_vt *vt = m->comp->vt;
     kn_dataset *d;
-    kn_status e = kn_dataset_from_frame(f, target, weight, NULL, 0, kn_model_task(m), &d);
+    kn_status e =
+        build_dataset(f, target, weight, NULL, 0, kn_model_task(m), vt->reads_columns, &d);
     if (e != KN_OK) return kn_fail_prefix(e, "model '%s': ", m->comp->name);
     if (d->n < 2) e = kn_fail(KN_ERR_INVALID, "model '%s': needs at least 2 rows", m->comp->name);
-    const kn_model_vt *vt = m->comp->vt;
     if (e == KN_OK) e = vt->fit(m, d);
     if (e == KN_OK) {
         m->target = kn_strdup(target);
@@ -378,8 +428,8 @@ static kn_status apply(const kn_model *m, const kn_frame *f, int proba, double *
     if (proba && !vt->predict_proba)
         return kn_fail(KN_ERR_UNSUPPORTED, "model '%s' gives no probabilities", m->comp->name);
     kn_dataset *d;
-    kn_status e =
-        kn_dataset_from_frame(f, NULL, NULL, (const char *const *)m->features, m->p, vt->task, &d);
+    kn_status e = build_dataset(f, NULL, NULL, (const char *const *)m->features, m->p, vt->task,
+                                vt->reads_columns, &d);
     if (e != KN_OK) return kn_fail_prefix(e, "predict: ");
     size_t width = proba ? m->n_classes : 1;
     double *v = kn_malloc((d->n ? d->n * width : 1) * sizeof *v);
@@ -411,6 +461,13 @@ kn_status kn_model_summary(const kn_model *m, kn_fit_summary *out)
     if (!vt->summary)
         return kn_fail(KN_ERR_UNSUPPORTED, "model '%s' has no fit summary", m->comp->name);
     return vt->summary(m, out);
+}
+
+size_t kn_model_coef_rows(const kn_model *m)
+{
+    const kn_model_vt *vt = m->comp->vt;
+    if (!m->state || !vt->coefficients) return 0;
+    return vt->coef_rows ? vt->coef_rows(m) : 1;
 }
 
 kn_status kn_model_coefficients(const kn_model *m, double *coef, double *intercept)

@@ -197,8 +197,17 @@ static kn_status nb_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
-static const kn_model_vt nb_vt = {
-    KN_TASK_CLASSIFICATION, nb_fit, nb_predict, nb_proba, nb_free, nb_save, nb_load, NULL, NULL};
+static const kn_model_vt nb_vt = {KN_TASK_CLASSIFICATION,
+                                  nb_fit,
+                                  nb_predict,
+                                  nb_proba,
+                                  nb_free,
+                                  nb_save,
+                                  nb_load,
+                                  NULL,
+                                  NULL,
+                                  NULL,
+                                  0};
 
 const kn_component kn__gaussian_nb = {
     KN_COMP_MODEL, "gaussian_nb",     "Gaussian naive Bayes (per-class means and variances)",

@@ -383,14 +383,18 @@ static kn_status svm_proba(const kn_model *m, const kn_dataset *d, double *out)
     return KN_OK;
 }
 
+/* Two classes: class 1's decision function; more: one row per class. */
 static kn_status svm_coefficients(const kn_model *m, double *coef, double *intercept)
 {
     const svm_state *s = kn_model_state(m);
-    if (s->m != 1)
-        return kn_fail(KN_ERR_UNSUPPORTED, "a one-vs-rest model has one coefficient row per class");
-    memcpy(coef, s->coef, s->p * sizeof *coef);
-    *intercept = s->intercept[0];
+    memcpy(coef, s->coef, s->m * s->p * sizeof *coef);
+    memcpy(intercept, s->intercept, s->m * sizeof *intercept);
     return KN_OK;
+}
+
+static size_t svm_coef_rows(const kn_model *m)
+{
+    return ((const svm_state *)kn_model_state(m))->m;
 }
 
 static kn_status svm_save(const kn_model *m, kn_wbuf *w)
@@ -437,8 +441,8 @@ static kn_status svm_load(kn_model *m, kn_rbuf *r)
 }
 
 static const kn_model_vt svm_vt = {
-    KN_TASK_CLASSIFICATION, svm_fit, svm_predict, svm_proba, svm_free, svm_save, svm_load,
-    svm_coefficients,       NULL};
+    KN_TASK_CLASSIFICATION, svm_fit, svm_predict,   svm_proba, svm_free, svm_save, svm_load,
+    svm_coefficients,       NULL,    svm_coef_rows, 0};
 
 const kn_component kn__linear_svm = {
     KN_COMP_MODEL, "linear_svm",       "linear SVM (dual coordinate descent), Platt probabilities",

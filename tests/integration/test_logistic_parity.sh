@@ -68,6 +68,13 @@ if len(est.classes_) == 2:
     # relative to the coefficient vector's scale (largest magnitude)
     scale = max(np.max(np.abs(est.coef_[0])), abs(est.intercept_[0]))
     rel = max(np.max(np.abs(c - est.coef_[0])), abs(coef["intercept"] - est.intercept_[0])) / scale
+else:  # one row per class, in class order; intercepts only matter up to a shared shift
+    rows = list(coef["classes"].values())
+    C = np.array([[r["features"][n] for n in df.columns] for r in rows])
+    bi = np.array([r["intercept"] for r in rows])
+    scale = max(np.max(np.abs(est.coef_)), np.max(np.abs(est.intercept_)))
+    rel = max(np.max(np.abs(C - est.coef_)),
+              np.max(np.abs((bi - bi.mean()) - (est.intercept_ - est.intercept_.mean())))) / scale
 ev = json.load(open(sys.argv[6]))
 idx = np.searchsorted(est.classes_, y)
 ll = M.log_loss(idx, got, labels=range(len(est.classes_)))

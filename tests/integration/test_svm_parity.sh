@@ -45,8 +45,12 @@ line = f"{name:16s} accuracy kiln {ev['accuracy']:.4f} sklearn {acc:.4f}"
 # the calibrated reference averages 5 fold models: its labels are not LinearSVC's
 assert isinstance(m, CalibratedClassifierCV) or abs(ev["accuracy"] - acc) <= 0.005, line
 if isinstance(m, LinearSVC) and got["coefficients"]:
-    coef = np.array([got["coefficients"]["features"][c] for c in a.columns] + [got["coefficients"]["intercept"]])
-    ref = np.r_[m.coef_[0], m.intercept_]
+    # one row (two classes) or one row per class, in class order (one-vs-rest)
+    co = got["coefficients"]
+    rows = [co] if "features" in co else list(co["classes"].values())
+    assert len(rows) == m.coef_.shape[0], (len(rows), m.coef_.shape)
+    coef = np.array([[r["features"][c] for c in a.columns] + [r["intercept"]] for r in rows])
+    ref = np.c_[m.coef_, m.intercept_]
     rel = np.max(np.abs(coef - ref)) / np.max(np.abs(ref))
     line += f", coefficients {rel:.2g}"
     assert rel <= 1e-4, line
