@@ -55,6 +55,8 @@ typedef struct kn_fit_summary {
     const double *coef, *std_error, *z, *p_value;
 } kn_fit_summary;
 
+/* Implementations fill it with designated initializers: fields added
+ * later stay NULL/0. */
 typedef struct kn_model_vt {
     kn_task task;
     kn_status (*fit)(kn_model *m, const kn_dataset *d);
@@ -73,10 +75,18 @@ typedef struct kn_model_vt {
     /* Optional: coefficient rows (one per class for multinomial and
      * one-vs-rest models). */
     size_t (*coef_rows)(const kn_model *m);
-    /* Set: fit and predict read features through kn_dataset_column and
-     * get the frame's columns borrowed (x NULL), saving a copy. */
-    int reads_columns;
+    /* KN_MODEL_* bits, below. */
+    unsigned flags;
+    /* Optional: the task when it depends on the parameters (e.g. the
+     * objective); task above otherwise. */
+    kn_task (*task_of)(const kn_model *m);
 } kn_model_vt;
+
+/* fit and predict read features through kn_dataset_column and get the
+ * frame's columns borrowed (x NULL), saving a copy */
+#define KN_MODEL_READS_COLUMNS 1u
+/* missing feature values (NaN) are taken, not refused */
+#define KN_MODEL_TAKES_MISSING 2u
 
 KN_API kn_status kn_model_new(const char *name, kn_model **out);
 KN_API void kn_model_free(kn_model *m);

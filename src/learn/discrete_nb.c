@@ -284,10 +284,10 @@ static kn_status categorical_fit(kn_model *m, const kn_dataset *d)
     return dnb_fit_kind(m, d, NB_CATEGORICAL);
 }
 
-#define DNB_VT(fit)                                                                                \
+#define DNB_VT(fit_fn)                                                                             \
     {                                                                                              \
-        KN_TASK_CLASSIFICATION, fit, dnb_predict, dnb_proba, dnb_free, dnb_save, dnb_load, NULL,   \
-            NULL, NULL, 0                                                                          \
+        .task = KN_TASK_CLASSIFICATION, .fit = fit_fn, .predict = dnb_predict,                     \
+        .predict_proba = dnb_proba, .free_state = dnb_free, .save = dnb_save, .load = dnb_load     \
     }
 static const kn_model_vt multinomial_vt = DNB_VT(multinomial_fit),
                          bernoulli_vt = DNB_VT(bernoulli_fit),

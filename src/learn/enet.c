@@ -302,17 +302,13 @@ static kn_status enet_fit(kn_model *m, const kn_dataset *d)
     return st;
 }
 
-static const kn_model_vt enet_vt = {KN_TASK_REGRESSION,
-                                    enet_fit,
-                                    kn__linear_predict,
-                                    NULL,
-                                    kn__linear_free,
-                                    kn__linear_save,
-                                    kn__linear_load,
-                                    kn__linear_coefficients,
-                                    NULL,
-                                    NULL,
-                                    0};
+static const kn_model_vt enet_vt = {.task = KN_TASK_REGRESSION,
+                                    .fit = enet_fit,
+                                    .predict = kn__linear_predict,
+                                    .free_state = kn__linear_free,
+                                    .save = kn__linear_save,
+                                    .load = kn__linear_load,
+                                    .coefficients = kn__linear_coefficients};
 
 const kn_component kn__lasso = {KN_COMP_MODEL,
                                 "lasso",

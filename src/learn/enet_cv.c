@@ -216,17 +216,14 @@ static kn_status cv_load(kn_model *m, kn_rbuf *r)
     return e;
 }
 
-static const kn_model_vt cv_vt = {KN_TASK_REGRESSION,
-                                  cv_fit,
-                                  kn__linear_predict,
-                                  NULL,
-                                  cv_free,
-                                  cv_save,
-                                  cv_load,
-                                  kn__linear_coefficients,
-                                  cv_summary,
-                                  NULL,
-                                  0};
+static const kn_model_vt cv_vt = {.task = KN_TASK_REGRESSION,
+                                  .fit = cv_fit,
+                                  .predict = kn__linear_predict,
+                                  .free_state = cv_free,
+                                  .save = cv_save,
+                                  .load = cv_load,
+                                  .coefficients = kn__linear_coefficients,
+                                  .summary = cv_summary};
 
 const kn_component kn__lasso_cv = {
     KN_COMP_MODEL, "lasso_cv",        "lasso with alpha chosen by k-fold CV along the path",

@@ -604,10 +604,11 @@ static kn_status any_fit(kn_model *m, const kn_dataset *d)
     return glm_fit_kind(m, d, par->family);
 }
 
-#define GLM_VT(fit)                                                                                \
+#define GLM_VT(fit_fn)                                                                             \
     {                                                                                              \
-        KN_TASK_REGRESSION, fit, glm_predict, NULL, glm_free, glm_save, glm_load,                  \
-            glm_coefficients, glm_summary, NULL, 0                                                 \
+        .task = KN_TASK_REGRESSION, .fit = fit_fn, .predict = glm_predict, .free_state = glm_free, \
+        .save = glm_save, .load = glm_load, .coefficients = glm_coefficients,                      \
+        .summary = glm_summary                                                                     \
     }
 static const kn_model_vt poisson_vt = GLM_VT(poisson_fit), gamma_vt = GLM_VT(gamma_fit),
                          tweedie_vt = GLM_VT(tweedie_fit), glm_vt = GLM_VT(any_fit);

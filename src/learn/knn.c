@@ -197,20 +197,19 @@ static kn_status knn_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
-static const kn_model_vt knn_classifier_vt = {KN_TASK_CLASSIFICATION,
-                                              knn_fit,
-                                              knn_predict,
-                                              knn_apply,
-                                              knn_free,
-                                              knn_save,
-                                              knn_load,
-                                              NULL,
-                                              NULL,
-                                              NULL,
-                                              0};
-static const kn_model_vt knn_regressor_vt = {
-    KN_TASK_REGRESSION, knn_fit, knn_predict, NULL, knn_free, knn_save,
-    knn_load,           NULL,    NULL,        NULL, 0};
+static const kn_model_vt knn_classifier_vt = {.task = KN_TASK_CLASSIFICATION,
+                                              .fit = knn_fit,
+                                              .predict = knn_predict,
+                                              .predict_proba = knn_apply,
+                                              .free_state = knn_free,
+                                              .save = knn_save,
+                                              .load = knn_load};
+static const kn_model_vt knn_regressor_vt = {.task = KN_TASK_REGRESSION,
+                                             .fit = knn_fit,
+                                             .predict = knn_predict,
+                                             .free_state = knn_free,
+                                             .save = knn_save,
+                                             .load = knn_load};
 
 const kn_component kn__knn_classifier = {
     KN_COMP_MODEL, "knn_classifier",   "k-nearest neighbours vote (k-d tree or BLAS brute force)",

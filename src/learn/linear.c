@@ -226,17 +226,14 @@ kn_status kn__linear_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
-static const kn_model_vt linear_vt = {KN_TASK_REGRESSION,
-                                      linear_fit,
-                                      kn__linear_predict,
-                                      NULL,
-                                      kn__linear_free,
-                                      kn__linear_save,
-                                      kn__linear_load,
-                                      kn__linear_coefficients,
-                                      NULL,
-                                      NULL,
-                                      1};
+static const kn_model_vt linear_vt = {.task = KN_TASK_REGRESSION,
+                                      .fit = linear_fit,
+                                      .predict = kn__linear_predict,
+                                      .free_state = kn__linear_free,
+                                      .save = kn__linear_save,
+                                      .load = kn__linear_load,
+                                      .coefficients = kn__linear_coefficients,
+                                      .flags = KN_MODEL_READS_COLUMNS};
 
 const kn_component kn__linear_regression = {
     KN_COMP_MODEL, "linear_regression",   "ordinary least squares (minimum-norm, through SVD)",

@@ -401,17 +401,15 @@ static kn_status logit_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
-static const kn_model_vt logit_vt = {KN_TASK_CLASSIFICATION,
-                                     logit_fit,
-                                     logit_predict,
-                                     logit_proba,
-                                     logit_free,
-                                     logit_save,
-                                     logit_load,
-                                     logit_coefficients,
-                                     NULL,
-                                     logit_coef_rows,
-                                     0};
+static const kn_model_vt logit_vt = {.task = KN_TASK_CLASSIFICATION,
+                                     .fit = logit_fit,
+                                     .predict = logit_predict,
+                                     .predict_proba = logit_proba,
+                                     .free_state = logit_free,
+                                     .save = logit_save,
+                                     .load = logit_load,
+                                     .coefficients = logit_coefficients,
+                                     .coef_rows = logit_coef_rows};
 
 const kn_component kn__logistic_regression = {
     KN_COMP_MODEL, "logistic_regression", "L2 logistic regression, binary or multinomial (L-BFGS)",

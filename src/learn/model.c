@@ -83,7 +83,8 @@ const char *kn_model_name(const kn_model *m)
 
 kn_task kn_model_task(const kn_model *m)
 {
-    return ((const kn_model_vt *)m->comp->vt)->task;
+    const kn_model_vt *vt = m->comp->vt;
+    return vt->task_of ? vt->task_of(m) : vt->task;
 }
 
 const void *kn_model_params(const kn_model *m)
@@ -135,7 +136,8 @@ void kn_dataset_free(kn_dataset *d)
 /* A numeric column's values into dst, refusing missing ones. The copy
  * and the check run branch-free (vectorised); the row is found only on
  * failure. */
-static kn_status take_numeric(kn_column *c, size_t n, const char *what, double *dst)
+static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allow_missing,
+                              double *dst)
 {
     if (kn_column_type(c) != KN_COL_NUMERIC)
         return kn_fail(KN_ERR_TYPE,
@@ -148,7 +150,7 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, double *
         dst[i] = v[i];
         missing |= v[i] != v[i];
     }
-    for (size_t i = 0; missing && i < n; i++)
+    for (size_t i = 0; missing && !allow_missing && i < n; i++)
         if (isnan(v[i]))
             return kn_fail(KN_ERR_INVALID,
                            "%s '%s', row %zu is missing; impute it first (e.g. "
@@ -158,9 +160,11 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, double *
 }
 
 /* The feature columns into x (column-major), or, with x NULL, only
- * checked (numeric, nothing missing); in parallel over columns. The error
- * of the first failing column wins, whatever the schedule. */
-static kn_status take_features(const kn_frame *f, const size_t *cols, size_t p, size_t n, double *x)
+ * checked (numeric; nothing missing unless allowed); in parallel over
+ * columns. The error of the first failing column wins, whatever the
+ * schedule. */
+static kn_status take_features(const kn_frame *f, const size_t *cols, size_t p, size_t n,
+                               int allow_missing, double *x)
 {
     long first_bad = (long)p;
 #pragma omp parallel for schedule(static) if (n * p > 100000) reduction(min : first_bad)
@@ -176,14 +180,14 @@ static kn_status take_features(const kn_frame *f, const size_t *cols, size_t p, 
             }
         } else
             for (size_t i = 0; v && i < n; i++) missing |= v[i] != v[i];
-        if (missing && j < first_bad) first_bad = j;
+        if ((!v || (missing && !allow_missing)) && j < first_bad) first_bad = j;
     }
     if (first_bad == (long)p) return KN_OK;
     /* again on one thread, for the message (kn_fail is per thread) */
     kn_column *c = kn_frame_col(f, cols[first_bad]);
-    if (x) return take_numeric(c, n, "feature", x + first_bad * n);
+    if (x) return take_numeric(c, n, "feature", allow_missing, x + first_bad * n);
     double *tmp = kn_malloc((n ? n : 1) * sizeof *tmp);
-    kn_status e = tmp ? take_numeric(c, n, "feature", tmp) : KN_ERR_NOMEM;
+    kn_status e = tmp ? take_numeric(c, n, "feature", allow_missing, tmp) : KN_ERR_NOMEM;
     kn_free(tmp);
     return e;
 }
@@ -312,12 +316,14 @@ static kn_status classes_of(kn_column *c, size_t n, kn_dataset *d)
     return e;
 }
 
-/* The dataset of kn_dataset_from_frame; with borrow, the feature columns
- * are the frame's own (x NULL, col set). */
+/* The dataset of kn_dataset_from_frame; flags (KN_MODEL_*): with
+ * READS_COLUMNS the feature columns are the frame's own (x NULL, col set);
+ * with TAKES_MISSING missing feature values stay (NaN). */
 static kn_status build_dataset(const kn_frame *f, const char *target, const char *weight,
-                               const char *const *names, size_t n_names, kn_task task, int borrow,
-                               kn_dataset **out)
+                               const char *const *names, size_t n_names, kn_task task,
+                               unsigned flags, kn_dataset **out)
 {
+    int borrow = (flags & KN_MODEL_READS_COLUMNS) != 0;
     size_t n = kn_frame_n_rows(f), *cols = NULL, p = 0;
     kn_status e = pick_features(f, target, weight, names, n_names, &cols, &p);
     if (e != KN_OK) return e;
@@ -341,7 +347,7 @@ static kn_status build_dataset(const kn_frame *f, const char *target, const char
     if (!(d->x || d->col) || !d->names) e = KN_ERR_NOMEM;
     for (size_t j = 0; e == KN_OK && j < p; j++)
         if (!(d->names[j] = kn_strdup(kn_column_name(kn_frame_col(f, cols[j]))))) e = KN_ERR_NOMEM;
-    if (e == KN_OK) e = take_features(f, cols, p, n, d->x);
+    if (e == KN_OK) e = take_features(f, cols, p, n, (flags & KN_MODEL_TAKES_MISSING) != 0, d->x);
     for (size_t j = 0; e == KN_OK && borrow && j < p; j++)
         d->col[j] = kn_column_f64(kn_frame_col(f, cols[j]));
     size_t jt;
@@ -353,7 +359,7 @@ static kn_status build_dataset(const kn_frame *f, const char *target, const char
         else if (task == KN_TASK_CLASSIFICATION)
             e = classes_of(kn_frame_col(f, jt), n, d);
         else
-            e = take_numeric(kn_frame_col(f, jt), n, "target", d->y);
+            e = take_numeric(kn_frame_col(f, jt), n, "target", 0, d->y);
     }
     if (e == KN_OK && weight) {
         if (kn_frame_find(f, weight, &jt) != KN_OK)
@@ -361,7 +367,7 @@ static kn_status build_dataset(const kn_frame *f, const char *target, const char
         else if (!(d->w = kn_malloc((n ? n : 1) * sizeof *d->w)))
             e = KN_ERR_NOMEM;
         else
-            e = take_numeric(kn_frame_col(f, jt), n, "weight", d->w);
+            e = take_numeric(kn_frame_col(f, jt), n, "weight", 0, d->w);
         for (size_t i = 0; e == KN_OK && i < n; i++)
             if (d->w[i] < 0)
                 e = kn_fail(KN_ERR_INVALID, "weight '%s', row %zu is negative", weight, i + 1);
@@ -389,8 +395,7 @@ kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const
         return kn_fail(KN_ERR_INVALID, "model '%s': name the target column", m->comp->name);
     const kn_model_vt *vt = m->comp->vt;
     kn_dataset *d;
-    kn_status e =
-        build_dataset(f, target, weight, NULL, 0, kn_model_task(m), vt->reads_columns, &d);
+    kn_status e = build_dataset(f, target, weight, NULL, 0, kn_model_task(m), vt->flags, &d);
     if (e != KN_OK) return kn_fail_prefix(e, "model '%s': ", m->comp->name);
     if (d->n < 2) e = kn_fail(KN_ERR_INVALID, "model '%s': needs at least 2 rows", m->comp->name);
     if (e == KN_OK) e = vt->fit(m, d);
@@ -428,8 +433,8 @@ static kn_status apply(const kn_model *m, const kn_frame *f, int proba, double *
     if (proba && !vt->predict_proba)
         return kn_fail(KN_ERR_UNSUPPORTED, "model '%s' gives no probabilities", m->comp->name);
     kn_dataset *d;
-    kn_status e = build_dataset(f, NULL, NULL, (const char *const *)m->features, m->p, vt->task,
-                                vt->reads_columns, &d);
+    kn_status e = build_dataset(f, NULL, NULL, (const char *const *)m->features, m->p,
+                                kn_model_task(m), vt->flags, &d);
     if (e != KN_OK) return kn_fail_prefix(e, "predict: ");
     size_t width = proba ? m->n_classes : 1;
     double *v = kn_malloc((d->n ? d->n * width : 1) * sizeof *v);
@@ -545,9 +550,10 @@ static kn_status decode(kn_rbuf *r, kn_model **out)
     if (e == KN_OK) e = read_names(r, "class", &m->classes, &m->n_classes);
     size_t k = m ? m->n_classes : 0;
     const kn_model_vt *vt = m ? m->comp->vt : NULL;
-    if (e == KN_OK && (vt->task == KN_TASK_CLASSIFICATION) != (k >= 2))
+    int classifies = e == KN_OK && kn_model_task(m) == KN_TASK_CLASSIFICATION;
+    if (e == KN_OK && classifies != (k >= 2))
         e = kn_fail(KN_ERR_CORRUPT, "%s: %zu classes for a %s model", r->what, k,
-                    vt->task == KN_TASK_CLASSIFICATION ? "classification" : "regression");
+                    classifies ? "classification" : "regression");
     if (e == KN_OK) e = vt->load(m, r);
     if (e == KN_OK && kn_rbuf_left(r))
         e = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the model", r->what);

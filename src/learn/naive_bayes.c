@@ -197,17 +197,13 @@ static kn_status nb_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
-static const kn_model_vt nb_vt = {KN_TASK_CLASSIFICATION,
-                                  nb_fit,
-                                  nb_predict,
-                                  nb_proba,
-                                  nb_free,
-                                  nb_save,
-                                  nb_load,
-                                  NULL,
-                                  NULL,
-                                  NULL,
-                                  0};
+static const kn_model_vt nb_vt = {.task = KN_TASK_CLASSIFICATION,
+                                  .fit = nb_fit,
+                                  .predict = nb_predict,
+                                  .predict_proba = nb_proba,
+                                  .free_state = nb_free,
+                                  .save = nb_save,
+                                  .load = nb_load};
 
 const kn_component kn__gaussian_nb = {
     KN_COMP_MODEL, "gaussian_nb",     "Gaussian naive Bayes (per-class means and variances)",

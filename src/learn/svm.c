@@ -440,9 +440,15 @@ static kn_status svm_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
-static const kn_model_vt svm_vt = {
-    KN_TASK_CLASSIFICATION, svm_fit, svm_predict,   svm_proba, svm_free, svm_save, svm_load,
-    svm_coefficients,       NULL,    svm_coef_rows, 0};
+static const kn_model_vt svm_vt = {.task = KN_TASK_CLASSIFICATION,
+                                   .fit = svm_fit,
+                                   .predict = svm_predict,
+                                   .predict_proba = svm_proba,
+                                   .free_state = svm_free,
+                                   .save = svm_save,
+                                   .load = svm_load,
+                                   .coefficients = svm_coefficients,
+                                   .coef_rows = svm_coef_rows};
 
 const kn_component kn__linear_svm = {
     KN_COMP_MODEL, "linear_svm",       "linear SVM (dual coordinate descent), Platt probabilities",
