@@ -47,7 +47,8 @@ static const kn_component *const steps[] = {&kn__standard_scaler,
                                             &kn__knn_imputer,
                                             &kn__coerce};
 
-static const kn_component *const models[] = {&kn__linear_regression,
+static const kn_component *const models[] = {&kn__gbdt,
+                                             &kn__linear_regression,
                                              &kn__ridge,
                                              &kn__lasso,
                                              &kn__elastic_net,

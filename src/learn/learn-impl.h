@@ -9,7 +9,8 @@
 extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elastic_net,
     kn__logistic_regression, kn__gaussian_nb, kn__poisson_regressor, kn__gamma_regressor,
     kn__tweedie_regressor, kn__glm, kn__multinomial_nb, kn__bernoulli_nb, kn__categorical_nb,
-    kn__knn_classifier, kn__knn_regressor, kn__linear_svm, kn__lasso_cv, kn__elastic_net_cv;
+    kn__knn_classifier, kn__knn_regressor, kn__linear_svm, kn__lasso_cv, kn__elastic_net_cv,
+    kn__gbdt;
 
 /* Rows of n x k scores (row-major) to probabilities in place (softmax);
  * and each row's first largest column into out. */

@@ -1,0 +1,604 @@
+/* Histogram gradient boosting (as LightGBM, XGBoost tree_method=hist and
+ * scikit-learn's HistGradientBoosting): features binned once (bins.h),
+ * each round one tree per class grown on the loss's gradients and
+ * hessians (hist_tree.h), leaf values shrunk by the learning rate.
+ *
+ * Objectives: log_loss (binary: one logit; more classes: softmax, one tree
+ * per class and round), squared_error, poisson (log link). Rows may be
+ * subsampled per round and features per tree (seeded). With
+ * early_stopping_rounds > 0, a seeded validation_fraction of the rows is
+ * held out and boosting stops when its loss has not improved for that many
+ * rounds; the model keeps the best round. Missing values go to the side
+ * each split learned. */
+#include "kiln/log.h"
+#include "kiln/mem.h"
+#include "kiln/model.h"
+#include "kiln/rng.h"
+#include "learn/bins.h"
+#include "learn/hist_tree.h"
+#include "learn/learn-impl.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct gbdt_params {
+    int objective;
+    int64_t n_estimators;
+    double learning_rate;
+    int64_t max_leaves, max_depth, min_samples_leaf;
+    double min_child_weight, l2, l1, min_split_gain;
+    int64_t max_bins;
+    double subsample, colsample;
+    int64_t early_stopping_rounds;
+    double validation_fraction, tol;
+    int class_weight;
+    int64_t seed;
+} gbdt_params;
+
+enum { OBJ_LOG_LOSS, OBJ_SQUARED, OBJ_POISSON };
+
+static const kn_param_def gbdt_defs[] = {
+    KN_PARAM_ENUM(gbdt_params, objective, "log_loss", "log_loss|squared_error|poisson",
+                  "log_loss: classification (binary or softmax); the others regress"),
+    KN_PARAM_INT(gbdt_params, n_estimators, "100", 1, 1000000, "boosting rounds"),
+    KN_PARAM_DOUBLE(gbdt_params, learning_rate, "0.1", 1e-12, 1e6, "shrinkage of each tree"),
+    KN_PARAM_INT(gbdt_params, max_leaves, "31", 0, 1 << 24,
+                 "leaves per tree at most (0: no limit; growth is best-first)"),
+    KN_PARAM_INT(gbdt_params, max_depth, "0", 0, 64, "depth per tree at most (0: no limit)"),
+    KN_PARAM_INT(gbdt_params, min_samples_leaf, "20", 1, 1e15, "rows per leaf at least"),
+    KN_PARAM_DOUBLE(gbdt_params, min_child_weight, "1e-3", 0, 1e300,
+                    "hessian sum per leaf at least"),
+    KN_PARAM_DOUBLE(gbdt_params, l2, "0", 0, 1e300, "L2 penalty on leaf values (lambda)"),
+    KN_PARAM_DOUBLE(gbdt_params, l1, "0", 0, 1e300, "L1 penalty on leaf values (alpha)"),
+    KN_PARAM_DOUBLE(gbdt_params, min_split_gain, "0", 0, 1e300,
+                    "a split must gain more than this (gamma)"),
+    KN_PARAM_INT(gbdt_params, max_bins, "255", 2, 255, "bins per feature (quantiles)"),
+    KN_PARAM_DOUBLE(gbdt_params, subsample, "1", 1e-9, 1, "share of rows drawn for each round"),
+    KN_PARAM_DOUBLE(gbdt_params, colsample, "1", 1e-9, 1, "share of features drawn for each tree"),
+    KN_PARAM_INT(gbdt_params, early_stopping_rounds, "0", 0, 1000000,
+                 "stop after this many rounds without improvement on the validation rows "
+                 "(0: off)"),
+    KN_PARAM_DOUBLE(gbdt_params, validation_fraction, "0.1", 1e-9, 0.9,
+                    "share of rows held out for early stopping"),
+    KN_PARAM_DOUBLE(gbdt_params, tol, "1e-7", 0, 1e300,
+                    "a validation loss must fall by more than this to count as better"),
+    KN_PARAM_ENUM(gbdt_params, class_weight, "none", "none|balanced",
+                  "balanced: weigh each class inversely to its frequency"),
+    KN_PARAM_INT(gbdt_params, seed, "0", 0, 1e15, "seed of the sampling and the binning sample"),
+    KN_PARAM_END};
+
+typedef struct gbdt_state {
+    size_t p, k;      /* features; trees per round (1, or the classes) */
+    int objective;
+    double *init;     /* k initial raw scores */
+    size_t n_trees;   /* rounds x k, round-major */
+    size_t *offset;   /* n_trees + 1 offsets into nodes */
+    kn__node *nodes;
+    size_t rounds, best_round;
+} gbdt_state;
+
+static void gbdt_free(void *v)
+{
+    gbdt_state *s = v;
+    if (!s) return;
+    kn_free(s->init);
+    kn_free(s->offset);
+    kn_free(s->nodes);
+    kn_free(s);
+}
+
+static kn_task gbdt_task(const kn_model *m)
+{
+    const gbdt_params *par = kn_model_params(m);
+    return par->objective == OBJ_LOG_LOSS ? KN_TASK_CLASSIFICATION : KN_TASK_REGRESSION;
+}
+
+/* Appends a tree's nodes to the state. */
+static kn_status add_tree(gbdt_state *s, size_t *node_cap, const kn__tree_out *t)
+{
+    size_t used = s->offset[s->n_trees];
+    if (used + t->n_nodes > *node_cap) {
+        size_t cap = 2 * (used + t->n_nodes);
+        kn__node *nn = kn_realloc(s->nodes, cap * sizeof *nn);
+        if (!nn) return KN_ERR_NOMEM;
+        s->nodes = nn;
+        *node_cap = cap;
+    }
+    memcpy(s->nodes + used, t->nodes, t->n_nodes * sizeof *t->nodes);
+    s->n_trees++;
+    s->offset[s->n_trees] = used + t->n_nodes;
+    return KN_OK;
+}
+
+/* Gradients and hessians of row i's k raw scores f (weight w, label y). */
+static void grad_hess(int objective, size_t k, const double *f, double y, double w, double *g,
+                      double *h, size_t stride)
+{
+    if (objective == OBJ_SQUARED) {
+        g[0] = w * (f[0] - y);
+        h[0] = w;
+    } else if (objective == OBJ_POISSON) {
+        double mu = exp(f[0]);
+        g[0] = w * (mu - y);
+        h[0] = w * mu;
+    } else if (k == 1) {
+        double pr = 1 / (1 + exp(-f[0]));
+        g[0] = w * (pr - y);
+        h[0] = w * fmax(pr * (1 - pr), 1e-16);
+    } else {
+        double mx = -INFINITY, sum = 0;
+        for (size_t c = 0; c < k; c++) mx = fmax(mx, f[c]);
+        for (size_t c = 0; c < k; c++) sum += exp(f[c] - mx);
+        for (size_t c = 0; c < k; c++) {
+            double pr = exp(f[c] - mx) / sum;
+            g[c * stride] = w * (pr - (c == (size_t)y));
+            h[c * stride] = w * fmax(pr * (1 - pr), 1e-16);
+        }
+    }
+}
+
+/* The loss of one row (for early stopping), weighted. */
+static double row_loss(int objective, size_t k, const double *f, double y, double w)
+{
+    if (objective == OBJ_SQUARED) return w * (f[0] - y) * (f[0] - y) / 2;
+    if (objective == OBJ_POISSON) return w * (exp(f[0]) - y * f[0]);
+    if (k == 1) { /* log(1 + e^f) - y f */
+        return w * (fmax(f[0], 0) + log1p(exp(-fabs(f[0]))) - y * f[0]);
+    }
+    double mx = -INFINITY, sum = 0;
+    for (size_t c = 0; c < k; c++) mx = fmax(mx, f[c]);
+    for (size_t c = 0; c < k; c++) sum += exp(f[c] - mx);
+    return w * (mx + log(sum) - f[(size_t)y]);
+}
+
+/* The starting raw scores: the best constant for the loss. */
+static kn_status initial_scores(const gbdt_state *s, const kn_dataset *d, const double *w,
+                                const uint32_t *rows, size_t m)
+{
+    double sw = 0, sy = 0;
+    double *cls = kn_calloc(s->k, sizeof *cls);
+    if (!cls) return KN_ERR_NOMEM;
+    for (size_t t = 0; t < m; t++) {
+        size_t i = rows[t];
+        sw += w[i];
+        sy += w[i] * d->y[i];
+        if (s->objective == OBJ_LOG_LOSS && s->k > 1) cls[(size_t)d->y[i]] += w[i];
+    }
+    double mean = sw > 0 ? sy / sw : 0;
+    kn_status e = KN_OK;
+    if (s->objective == OBJ_SQUARED)
+        s->init[0] = mean;
+    else if (s->objective == OBJ_POISSON) {
+        if (!(mean > 0))
+            e = kn_fail(KN_ERR_INVALID, "gbdt: objective=poisson needs a positive mean target");
+        else
+            s->init[0] = log(mean);
+    } else if (s->k == 1) {
+        double pr = fmin(fmax(mean, 1e-15), 1 - 1e-15);
+        s->init[0] = log(pr / (1 - pr));
+    } else
+        for (size_t c = 0; c < s->k; c++) s->init[c] = log(fmax(cls[c] / sw, 1e-15));
+    kn_free(cls);
+    return e;
+}
+
+/* Knuth's selection sampling: exactly m of the n rows, in order. */
+static size_t sample_rows(const uint32_t *from, size_t n, double share, kn_rng *rng, uint32_t *to)
+{
+    if (share >= 1) {
+        memcpy(to, from, n * sizeof *to);
+        return n;
+    }
+    size_t want = (size_t)llround(share * (double)n), got = 0;
+    if (want == 0) want = 1;
+    for (size_t i = 0; i < n && got < want; i++)
+        if ((double)(n - i) * kn_rng_uniform(rng) < (double)(want - got)) to[got++] = from[i];
+    return got;
+}
+
+typedef struct fit_work {
+    uint8_t *codes;
+    double *w, *f, *g, *h; /* weights; n x k scores, gradients, hessians (class-major) */
+    uint32_t *train, *val, *sample, *rows;
+    uint8_t *allowed, *in_sample;
+    size_t n_train, n_val;
+} fit_work;
+
+static void work_free(fit_work *w)
+{
+    kn_free(w->codes), kn_free(w->w), kn_free(w->f), kn_free(w->g), kn_free(w->h);
+    kn_free(w->train), kn_free(w->val), kn_free(w->sample), kn_free(w->rows);
+    kn_free(w->allowed), kn_free(w->in_sample);
+}
+
+/* Row weights (sample weights times class weights) and the train /
+ * validation split. */
+static kn_status prepare(const gbdt_params *par, const kn_dataset *d, size_t classes, fit_work *w)
+{
+    size_t n = d->n;
+    w->w = kn_malloc(n * sizeof *w->w);
+    w->train = kn_malloc(n * sizeof *w->train);
+    w->val = kn_malloc(n * sizeof *w->val);
+    if (!w->w || !w->train || !w->val) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) w->w[i] = d->w ? d->w[i] : 1;
+    if (par->class_weight && classes >= 2) {
+        double *count = kn_calloc(classes, sizeof *count);
+        if (!count) return KN_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++) count[(size_t)d->y[i]] += 1;
+        for (size_t i = 0; i < n; i++)
+            w->w[i] *= (double)n / ((double)classes * count[(size_t)d->y[i]]);
+        kn_free(count);
+    }
+    w->n_train = w->n_val = 0;
+    if (par->early_stopping_rounds > 0) {
+        kn_rng rng;
+        kn_rng_init_stream(&rng, (uint64_t)par->seed, 0x7661); /* "va" */
+        size_t want = (size_t)llround(par->validation_fraction * (double)n), left = n;
+        for (size_t i = 0; i < n; i++, left--)
+            if ((double)left * kn_rng_uniform(&rng) < (double)(want - w->n_val))
+                w->val[w->n_val++] = (uint32_t)i;
+            else
+                w->train[w->n_train++] = (uint32_t)i;
+        if (w->n_val == 0 || w->n_train < 2)
+            return kn_fail(KN_ERR_INVALID,
+                           "gbdt: validation_fraction=%g of %zu rows leaves no validation or "
+                           "training rows; lower it or turn early stopping off",
+                           par->validation_fraction, n);
+    } else
+        for (size_t i = 0; i < n; i++) w->train[w->n_train++] = (uint32_t)i;
+    return KN_OK;
+}
+
+static double validation_loss(const gbdt_state *s, const kn_dataset *d, const fit_work *w)
+{
+    double loss = 0, sw = 0, *f = kn_malloc(s->k * sizeof *f);
+    if (!f) return NAN;
+    for (size_t t = 0; t < w->n_val; t++) {
+        size_t i = w->val[t];
+        for (size_t c = 0; c < s->k; c++) f[c] = w->f[c * d->n + i];
+        loss += row_loss(s->objective, s->k, f, d->y[i], w->w[i]);
+        sw += w->w[i];
+    }
+    kn_free(f);
+    return sw > 0 ? loss / sw : 0;
+}
+
+/* One round: k trees on the gradients of the sampled training rows, their
+ * leaf values added to every row's scores. */
+static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dataset *d,
+                             const kn__bins *bins, fit_work *w, size_t round, size_t *node_cap)
+{
+    size_t n = d->n, p = d->p, k = s->k;
+#pragma omp parallel for schedule(static) if (w->n_train > 10000)
+    for (size_t t = 0; t < w->n_train; t++) {
+        size_t i = w->train[t];
+        double f[256], *fi = f;
+        double *big = NULL;
+        if (k > 256) fi = big = kn_malloc(k * sizeof *big);
+        if (!fi) continue; /* cannot happen below 256 classes */
+        for (size_t c = 0; c < k; c++) fi[c] = w->f[c * n + i];
+        grad_hess(s->objective, k, fi, d->y[i], w->w[i], w->g + i, w->h + i, n);
+        kn_free(big);
+    }
+    kn_rng rng;
+    kn_rng_init_stream(&rng, (uint64_t)par->seed, 1 + round);
+    size_t m = sample_rows(w->train, w->n_train, par->subsample, &rng, w->sample);
+    memset(w->in_sample, 0, n);
+    for (size_t t = 0; t < m; t++) w->in_sample[w->sample[t]] = 1;
+    kn__grow_params gp = {.max_leaves = (size_t)par->max_leaves,
+                          .max_depth = (size_t)par->max_depth,
+                          .min_samples_leaf = (size_t)par->min_samples_leaf,
+                          .min_child_weight = par->min_child_weight,
+                          .l1 = par->l1,
+                          .l2 = par->l2,
+                          .min_split_gain = par->min_split_gain,
+                          .shrinkage = par->learning_rate};
+    kn_status e = KN_OK;
+    for (size_t c = 0; e == KN_OK && c < k; c++) {
+        const uint8_t *allowed = NULL;
+        if (par->colsample < 1) { /* the features of this tree */
+            size_t want = (size_t)llround(par->colsample * (double)p), got = 0;
+            if (want == 0) want = 1;
+            for (size_t j = 0; j < p; j++) {
+                w->allowed[j] = (double)(p - j) * kn_rng_uniform(&rng) < (double)(want - got);
+                got += w->allowed[j];
+            }
+            allowed = w->allowed;
+        }
+        kn__grow_data gd = {.n = n, .p = p, .codes = w->codes, .bins = bins,
+                            .feature_allowed = allowed};
+        memcpy(w->rows, w->sample, m * sizeof *w->rows);
+        kn__tree_out t;
+        e = kn__grow_tree(&gd, &gp, w->rows, m, w->g + c * n, w->h + c * n, &t);
+        if (e != KN_OK) break;
+        double *fc = w->f + c * n;
+        for (size_t l = 0; l < t.n_leaves; l++) {
+            double v = t.nodes[t.leaves[l].node].value;
+            for (uint32_t r = t.leaves[l].begin; r < t.leaves[l].end; r++) fc[w->rows[r]] += v;
+        }
+        /* rows outside the sample (and validation rows) walk the tree */
+        if (m < n) {
+#pragma omp parallel for schedule(static) if (n > 10000)
+            for (size_t i = 0; i < n; i++)
+                if (!w->in_sample[i])
+                    fc[i] += t.nodes[kn__tree_leaf_codes(t.nodes, w->codes + i * p)].value;
+        }
+        e = add_tree(s, node_cap, &t);
+        kn__tree_out_free(&t);
+    }
+    return e;
+}
+
+static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
+{
+    const gbdt_params *par = kn_model_params(m);
+    size_t n = d->n, p = d->p, k = par->objective == OBJ_LOG_LOSS && d->n_classes > 2 ? d->n_classes : 1;
+    if (n > UINT32_MAX) return kn_fail(KN_ERR_INVALID, "gbdt: at most 2^32 - 1 rows");
+    if (par->objective == OBJ_POISSON)
+        for (size_t i = 0; i < n; i++)
+            if (d->y[i] < 0)
+                return kn_fail(KN_ERR_INVALID,
+                               "gbdt: objective=poisson needs a target >= 0 (row %zu is %g)", i + 1,
+                               d->y[i]);
+    gbdt_state *s = kn_calloc(1, sizeof *s);
+    fit_work w = {0};
+    kn__bins bins = {0};
+    if (!s) return KN_ERR_NOMEM;
+    s->p = p;
+    s->k = k;
+    s->objective = par->objective;
+    size_t max_trees = (size_t)par->n_estimators * k, node_cap = 0;
+    s->init = kn_calloc(k, sizeof *s->init);
+    s->offset = kn_calloc(max_trees + 1, sizeof *s->offset);
+    kn_status e = s->init && s->offset ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK) e = prepare(par, d, d->n_classes, &w);
+    if (e == KN_OK) e = kn__bins_fit(&bins, d, (size_t)par->max_bins, 200000, (uint64_t)par->seed);
+    if (e == KN_OK) e = kn__bins_apply(&bins, d, &w.codes);
+    if (e == KN_OK) {
+        w.f = kn_malloc(n * k * sizeof *w.f);
+        w.g = kn_malloc(n * k * sizeof *w.g);
+        w.h = kn_malloc(n * k * sizeof *w.h);
+        w.sample = kn_malloc(n * sizeof *w.sample);
+        w.rows = kn_malloc(n * sizeof *w.rows);
+        w.allowed = kn_malloc(p);
+        w.in_sample = kn_malloc(n);
+        if (!w.f || !w.g || !w.h || !w.sample || !w.rows || !w.allowed || !w.in_sample)
+            e = KN_ERR_NOMEM;
+    }
+    if (e == KN_OK) e = initial_scores(s, d, w.w, w.train, w.n_train);
+    for (size_t c = 0; e == KN_OK && c < k; c++)
+        for (size_t i = 0; i < n; i++) w.f[c * n + i] = s->init[c];
+    double best = INFINITY;
+    size_t best_round = 0, round = 0;
+    for (; e == KN_OK && round < (size_t)par->n_estimators; round++) {
+        e = boost_round(s, par, d, &bins, &w, round, &node_cap);
+        if (e != KN_OK || !w.n_val) continue;
+        double loss = validation_loss(s, d, &w);
+        kn_log(KN_LOG_DEBUG, "gbdt: round %zu, validation loss %.8g", round + 1, loss);
+        if (loss < best - par->tol) {
+            best = loss;
+            best_round = round;
+        } else if (round - best_round >= (size_t)par->early_stopping_rounds) {
+            round++;
+            break;
+        }
+    }
+    if (e == KN_OK) {
+        s->rounds = w.n_val ? best_round + 1 : round;
+        s->best_round = s->rounds;
+        s->n_trees = s->rounds * k;
+        if (w.n_val)
+            kn_log(KN_LOG_INFO, "gbdt: %zu rounds run, best validation loss %.6g at round %zu",
+                   round, best, best_round + 1);
+    }
+    work_free(&w);
+    kn__bins_free(&bins);
+    if (e != KN_OK) {
+        gbdt_free(s);
+        return e;
+    }
+    kn_model_set_state(m, s);
+    return KN_OK;
+}
+
+/* Raw scores (n x k, class-major) of d's rows: blocks of rows in parallel,
+ * each row's trees added in order. */
+static kn_status raw_scores(const gbdt_state *s, const kn_dataset *d, double *out)
+{
+    size_t n = d->n, k = s->k;
+    const double **col = kn_malloc(s->p * sizeof *col);
+    if (!col) return KN_ERR_NOMEM;
+    for (size_t j = 0; j < s->p; j++) col[j] = kn_dataset_column(d, j);
+#pragma omp parallel for schedule(static) if (n * s->n_trees > 100000)
+    for (size_t i0 = 0; i0 < n; i0 += 64) {
+        size_t i1 = i0 + 64 < n ? i0 + 64 : n;
+        for (size_t c = 0; c < k; c++)
+            for (size_t i = i0; i < i1; i++) out[c * n + i] = s->init[c];
+        for (size_t t = 0; t < s->n_trees; t++) {
+            const kn__node *tr = s->nodes + s->offset[t];
+            double *o = out + (t % k) * n;
+            for (size_t i = i0; i < i1; i++) {
+                int32_t nd = 0;
+                while (tr[nd].feature >= 0) {
+                    double v = col[tr[nd].feature][i];
+                    int right = v != v ? !tr[nd].missing_left : v > tr[nd].threshold;
+                    nd = tr[nd].left + right;
+                }
+                o[i] += tr[nd].value;
+            }
+        }
+    }
+    kn_free(col);
+    return KN_OK;
+}
+
+static kn_status gbdt_proba(const kn_model *m, const kn_dataset *d, double *out)
+{
+    const gbdt_state *s = kn_model_state(m);
+    size_t n = d->n, k = s->k;
+    if (s->objective != OBJ_LOG_LOSS)
+        return kn_fail(KN_ERR_UNSUPPORTED, "gbdt: a regression objective gives no probabilities");
+    double *z = kn_malloc((n ? n * k : 1) * sizeof *z);
+    kn_status e = z ? raw_scores(s, d, z) : KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        if (k == 1) {
+            double p1 = 1 / (1 + exp(-z[i]));
+            out[2 * i] = 1 - p1;
+            out[2 * i + 1] = p1;
+        } else
+            for (size_t c = 0; c < k; c++) out[i * k + c] = z[c * n + i];
+    }
+    if (e == KN_OK && k > 1) kn__softmax_rows(out, n, k);
+    kn_free(z);
+    return e;
+}
+
+static kn_status gbdt_predict(const kn_model *m, const kn_dataset *d, double *out)
+{
+    const gbdt_state *s = kn_model_state(m);
+    size_t n = d->n;
+    if (s->objective != OBJ_LOG_LOSS) {
+        kn_status e = raw_scores(s, d, out);
+        if (e == KN_OK && s->objective == OBJ_POISSON)
+            for (size_t i = 0; i < n; i++) out[i] = exp(out[i]);
+        return e;
+    }
+    size_t classes = s->k == 1 ? 2 : s->k;
+    double *pr = kn_malloc((n ? n * classes : 1) * sizeof *pr);
+    if (!pr) return KN_ERR_NOMEM;
+    kn_status e = gbdt_proba(m, d, pr);
+    if (e == KN_OK) kn__argmax_rows(pr, n, classes, out);
+    kn_free(pr);
+    return e;
+}
+
+/* Importance: each feature's total split gain, normalised to sum 1. */
+static kn_status gbdt_importance(const kn_model *m, double *out, double *intercept)
+{
+    const gbdt_state *s = kn_model_state(m);
+    memset(out, 0, s->p * sizeof *out);
+    double total = 0;
+    for (size_t i = 0; i < s->offset[s->n_trees]; i++)
+        if (s->nodes[i].feature >= 0) {
+            out[s->nodes[i].feature] += s->nodes[i].gain;
+            total += s->nodes[i].gain;
+        }
+    for (size_t j = 0; total > 0 && j < s->p; j++) out[j] /= total;
+    *intercept = 0;
+    return KN_OK;
+}
+
+static kn_status gbdt_save(const kn_model *m, kn_wbuf *w)
+{
+    const gbdt_state *s = kn_model_state(m);
+    kn_wbuf_u64(w, s->p);
+    kn_wbuf_u64(w, s->k);
+    kn_wbuf_u32(w, (uint32_t)s->objective);
+    kn_wbuf_f64s(w, s->init, s->k);
+    kn_wbuf_u64(w, s->rounds);
+    for (size_t t = 0; t < s->n_trees; t++) {
+        kn_wbuf_u64(w, s->offset[t + 1] - s->offset[t]);
+        for (size_t i = s->offset[t]; i < s->offset[t + 1]; i++) {
+            const kn__node *nd = &s->nodes[i];
+            kn_wbuf_f64(w, nd->threshold);
+            kn_wbuf_f64(w, nd->value);
+            kn_wbuf_f64(w, nd->gain);
+            kn_wbuf_u32(w, (uint32_t)nd->feature);
+            kn_wbuf_u32(w, (uint32_t)nd->left);
+            kn_wbuf_u32(w, nd->count);
+            kn_wbuf_u32(w, (uint32_t)nd->bin | (uint32_t)nd->missing_left << 8);
+        }
+    }
+    return KN_OK;
+}
+
+/* A loaded tree must be walkable: children after their parent, inside the
+ * tree, features known. */
+static kn_status check_tree(const kn_rbuf *r, const kn__node *t, size_t n_nodes, size_t p)
+{
+    for (size_t i = 0; i < n_nodes; i++) {
+        if (t[i].feature < 0) continue;
+        if ((size_t)t[i].feature >= p || t[i].left <= (int32_t)i ||
+            (size_t)t[i].left + 1 >= n_nodes)
+            return kn_fail(KN_ERR_CORRUPT, "%s: tree node %zu is malformed", r->what, i);
+    }
+    return KN_OK;
+}
+
+static kn_status gbdt_load(kn_model *m, kn_rbuf *r)
+{
+    uint64_t p = 0, k = 0, rounds = 0;
+    uint32_t obj = 0;
+    kn_status e = kn_rbuf_u64(r, &p);
+    if (e == KN_OK) e = kn_rbuf_u64(r, &k);
+    if (e == KN_OK) e = kn_rbuf_u32(r, &obj);
+    if (e != KN_OK) return e;
+    if (p != kn_model_n_features(m) || k == 0 || k > 1000000 || obj > OBJ_POISSON)
+        return kn_fail(KN_ERR_CORRUPT, "%s: bad gbdt header", r->what);
+    gbdt_state *s = kn_calloc(1, sizeof *s);
+    if (!s) return KN_ERR_NOMEM;
+    s->p = (size_t)p;
+    s->k = (size_t)k;
+    s->objective = (int)obj;
+    s->init = kn_malloc(s->k * sizeof *s->init);
+    e = s->init ? KN_OK : KN_ERR_NOMEM;
+    for (size_t c = 0; e == KN_OK && c < s->k; c++) e = kn_rbuf_f64(r, &s->init[c]);
+    if (e == KN_OK) e = kn_rbuf_u64(r, &rounds);
+    if (e == KN_OK && (rounds > kn_rbuf_left(r) / s->k))
+        e = kn_fail(KN_ERR_CORRUPT, "%s: %llu rounds do not fit the file", r->what,
+                    (unsigned long long)rounds);
+    if (e == KN_OK) {
+        s->rounds = s->best_round = (size_t)rounds;
+        if (!(s->offset = kn_calloc(s->rounds * s->k + 1, sizeof *s->offset))) e = KN_ERR_NOMEM;
+    }
+    size_t cap = 0;
+    for (size_t t = 0; e == KN_OK && t < s->rounds * s->k; t++) {
+        size_t nn;
+        e = kn_rbuf_count(r, 40, &nn);
+        if (e == KN_OK && nn == 0) e = kn_fail(KN_ERR_CORRUPT, "%s: an empty tree", r->what);
+        if (e != KN_OK) break;
+        kn__tree_out tree = {.n_nodes = nn, .nodes = kn_calloc(nn, sizeof(kn__node))};
+        if (!tree.nodes) e = KN_ERR_NOMEM;
+        for (size_t i = 0; e == KN_OK && i < nn; i++) {
+            kn__node *nd = &tree.nodes[i];
+            uint32_t f = 0, l = 0, c = 0, bits = 0;
+            e = kn_rbuf_f64(r, &nd->threshold);
+            if (e == KN_OK) e = kn_rbuf_f64(r, &nd->value);
+            if (e == KN_OK) e = kn_rbuf_f64(r, &nd->gain);
+            if (e == KN_OK) e = kn_rbuf_u32(r, &f);
+            if (e == KN_OK) e = kn_rbuf_u32(r, &l);
+            if (e == KN_OK) e = kn_rbuf_u32(r, &c);
+            if (e == KN_OK) e = kn_rbuf_u32(r, &bits);
+            nd->feature = (int32_t)f;
+            nd->left = (int32_t)l;
+            nd->count = c;
+            nd->bin = (uint8_t)bits;
+            nd->missing_left = (bits >> 8) != 0;
+        }
+        if (e == KN_OK) e = check_tree(r, tree.nodes, nn, s->p);
+        if (e == KN_OK) e = add_tree(s, &cap, &tree);
+        kn_free(tree.nodes);
+    }
+    if (e != KN_OK) {
+        gbdt_free(s);
+        return e;
+    }
+    kn_model_set_state(m, s);
+    return KN_OK;
+}
+
+static const kn_model_vt gbdt_vt = {.task = KN_TASK_CLASSIFICATION,
+                                    .fit = gbdt_fit,
+                                    .predict = gbdt_predict,
+                                    .predict_proba = gbdt_proba,
+                                    .free_state = gbdt_free,
+                                    .save = gbdt_save,
+                                    .load = gbdt_load,
+                                    .coefficients = gbdt_importance,
+                                    .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING,
+                                    .task_of = gbdt_task};
+
+const kn_component kn__gbdt = {KN_COMP_MODEL, "gbdt",
+                               "histogram gradient boosting (binary, softmax, squared error, "
+                               "Poisson; missing values native)",
+                               gbdt_defs, sizeof(gbdt_params), &gbdt_vt};

@@ -1,0 +1,288 @@
+/* The histogram tree grower (hist_tree.h). */
+#include "learn/hist_tree.h"
+
+#include "kiln/mem.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#define NB 256 /* histogram slots per feature: the bins and the missing code */
+
+typedef struct hbin {
+    int64_t g, h, n;
+} hbin;
+
+typedef struct split {
+    double gain;
+    int32_t feature; /* -1: none */
+    uint8_t bin, missing_left;
+    int64_t lg, lh, ln; /* the left child's sums */
+} split;
+
+typedef struct leaf {
+    int32_t node;
+    uint32_t begin, end, depth;
+    int64_t g, h, n; /* quantised sums */
+    hbin *hist;      /* NULL once the leaf is final */
+    split best;
+} leaf;
+
+typedef struct grower {
+    const kn__grow_data *d;
+    const kn__grow_params *par;
+    uint32_t *rows;
+    int16_t (*q)[2]; /* quantised gradient and hessian by row */
+    double gs, hs;    /* their scales */
+    uint32_t *tmp;    /* partition scratch */
+    hbin **spare;     /* per-thread histogram buffers */
+    int threads;
+} grower;
+
+static double soft(double g, double l1)
+{
+    return g > l1 ? g - l1 : g < -l1 ? g + l1 : 0;
+}
+
+static double score(const grower *gr, int64_t g, int64_t h)
+{
+    double G = soft((double)g * gr->gs, gr->par->l1);
+    return G * G / ((double)h * gr->hs + gr->par->l2);
+}
+
+/* The histogram of rows[b, e): in parallel over row ranges for large
+ * nodes, each thread into its own buffer, then added (integers: exact). */
+static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out)
+{
+    size_t p = gr->d->p, m = e - b;
+    const uint8_t *codes = gr->d->codes;
+    int parts = m * p >= 200000 && gr->threads > 1 ? gr->threads : 1;
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    {
+        int t = parts > 1 ? omp_get_thread_num() : 0;
+        hbin *hist = t == 0 ? out : gr->spare[t];
+        memset(hist, 0, p * NB * sizeof *hist);
+        uint32_t lo = b + (uint32_t)(m * (size_t)t / (size_t)parts);
+        uint32_t hi = b + (uint32_t)(m * (size_t)(t + 1) / (size_t)parts);
+        for (uint32_t k = lo; k < hi; k++) {
+            uint32_t r = gr->rows[k];
+            const uint8_t *c = codes + (size_t)r * p;
+            int64_t qg = gr->q[r][0], qh = gr->q[r][1];
+            hbin *hj = hist;
+            for (size_t j = 0; j < p; j++, hj += NB) {
+                hbin *x = hj + c[j];
+                x->g += qg;
+                x->h += qh;
+                x->n++;
+            }
+        }
+#pragma omp barrier
+        /* add the other threads' buffers, features split among threads */
+        if (parts > 1) {
+            size_t j0 = p * (size_t)t / (size_t)parts, j1 = p * (size_t)(t + 1) / (size_t)parts;
+            for (int s = 1; s < parts; s++)
+                for (size_t i = j0 * NB; i < j1 * NB; i++) {
+                    out[i].g += gr->spare[s][i].g;
+                    out[i].h += gr->spare[s][i].h;
+                    out[i].n += gr->spare[s][i].n;
+                }
+        }
+    }
+}
+
+/* Whether a child with these sums may exist. */
+static int child_ok(const grower *gr, int64_t h, int64_t n)
+{
+    return (size_t)n >= gr->par->min_samples_leaf && n > 0 &&
+           (double)h * gr->hs >= gr->par->min_child_weight;
+}
+
+/* The best split of a leaf from its histogram (ties: the lower feature,
+ * then the lower bin, then missing values to the right). */
+static void best_split(const grower *gr, leaf *lf)
+{
+    const kn__grow_data *d = gr->d;
+    split best = {.gain = -INFINITY, .feature = -1};
+    double parent = score(gr, lf->g, lf->h);
+    for (size_t j = 0; j < d->p; j++) {
+        if (d->feature_allowed && !d->feature_allowed[j]) continue;
+        const hbin *hj = lf->hist + j * NB, *mis = hj + KN__BIN_MISSING;
+        size_t nb = d->bins->n_bins[j];
+        int64_t cg = 0, ch = 0, cn = 0;
+        for (size_t b = 0; b < nb; b++) {
+            cg += hj[b].g, ch += hj[b].h, cn += hj[b].n;
+            for (int ml = 0; ml <= (mis->n > 0); ml++) {
+                int64_t lg = cg + (ml ? mis->g : 0), lh = ch + (ml ? mis->h : 0);
+                int64_t ln = cn + (ml ? mis->n : 0);
+                if (!child_ok(gr, lh, ln) || !child_ok(gr, lf->h - lh, lf->n - ln)) continue;
+                double gain = score(gr, lg, lh) + score(gr, lf->g - lg, lf->h - lh) - parent;
+                if (gain > best.gain)
+                    best = (split){gain, (int32_t)j, (uint8_t)b, (uint8_t)ml, lg, lh, ln};
+            }
+        }
+    }
+    lf->best = best;
+}
+
+static double leaf_value(const grower *gr, const uint32_t *rows, size_t m, const double *g,
+                         const double *h)
+{
+    double G = 0, H = 0;
+    for (size_t k = 0; k < m; k++) G += g[rows[k]], H += h[rows[k]];
+    double den = H + gr->par->l2;
+    return den > 0 ? -soft(G, gr->par->l1) / den * gr->par->shrinkage : 0;
+}
+
+/* Stable partition of rows[b, e) by the leaf's split; returns the first
+ * right row. */
+static uint32_t partition(grower *gr, const leaf *lf)
+{
+    const split *s = &lf->best;
+    size_t p = gr->d->p;
+    uint32_t nl = lf->begin, nr = 0;
+    for (uint32_t k = lf->begin; k < lf->end; k++) {
+        uint32_t r = gr->rows[k];
+        uint8_t c = gr->d->codes[(size_t)r * p + (size_t)s->feature];
+        int left = c == KN__BIN_MISSING ? s->missing_left : c <= s->bin;
+        if (left)
+            gr->rows[nl++] = r;
+        else
+            gr->tmp[nr++] = r;
+    }
+    memcpy(gr->rows + nl, gr->tmp, nr * sizeof *gr->tmp);
+    return nl;
+}
+
+static void quantise(grower *gr, size_t m, const double *g, const double *h)
+{
+    double gmax = 0, hmax = 0;
+    for (size_t k = 0; k < m; k++) {
+        uint32_t r = gr->rows[k];
+        gmax = fmax(gmax, fabs(g[r]));
+        hmax = fmax(hmax, fabs(h[r]));
+    }
+    gr->gs = gmax > 0 ? gmax / 32767 : 1;
+    gr->hs = hmax > 0 ? hmax / 32767 : 1;
+    for (size_t k = 0; k < m; k++) {
+        uint32_t r = gr->rows[k];
+        gr->q[r][0] = (int16_t)lrint(g[r] / gr->gs);
+        gr->q[r][1] = (int16_t)lrint(h[r] / gr->hs);
+    }
+}
+
+void kn__tree_out_free(kn__tree_out *t)
+{
+    kn_free(t->nodes);
+    kn_free(t->leaves);
+    memset(t, 0, sizeof *t);
+}
+
+kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint32_t *rows,
+                        size_t m, const double *g, const double *h, kn__tree_out *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t p = d->p, cap = par->max_leaves ? par->max_leaves : m > 0 ? m : 1;
+    if (par->max_depth && par->max_depth < 31 && ((size_t)1 << par->max_depth) < cap)
+        cap = (size_t)1 << par->max_depth;
+    grower gr = {.d = d, .par = par, .rows = rows, .threads = omp_get_max_threads()};
+    leaf *lv = kn_calloc(cap, sizeof *lv);
+    out->nodes = kn_calloc(2 * cap, sizeof *out->nodes);
+    gr.q = kn_malloc((d->n ? d->n : 1) * sizeof *gr.q);
+    gr.tmp = kn_malloc((m ? m : 1) * sizeof *gr.tmp);
+    gr.spare = kn_calloc((size_t)gr.threads, sizeof *gr.spare);
+    kn_status e = lv && out->nodes && gr.q && gr.tmp && gr.spare ? KN_OK : KN_ERR_NOMEM;
+    for (int t = 1; e == KN_OK && t < gr.threads; t++)
+        if (!(gr.spare[t] = kn_malloc(p * NB * sizeof(hbin)))) e = KN_ERR_NOMEM;
+    size_t n_leaves = 0, n_nodes = 0;
+    if (e == KN_OK) {
+        quantise(&gr, m, g, h);
+        lv[0] = (leaf){.node = 0, .begin = 0, .end = (uint32_t)m};
+        if (!(lv[0].hist = kn_malloc(p * NB * sizeof(hbin)))) e = KN_ERR_NOMEM;
+        n_leaves = n_nodes = 1;
+    }
+    if (e == KN_OK) {
+        build_hist(&gr, 0, (uint32_t)m, lv[0].hist);
+        for (size_t b = 0; b < NB; b++) /* every row lands in one bin of feature 0 */
+            lv[0].g += lv[0].hist[b].g, lv[0].h += lv[0].hist[b].h, lv[0].n += lv[0].hist[b].n;
+        best_split(&gr, &lv[0]);
+    }
+    while (e == KN_OK && n_leaves < cap) {
+        size_t pick = n_leaves;
+        for (size_t i = 0; i < n_leaves; i++) {
+            const leaf *l = &lv[i];
+            if (!l->hist || l->best.feature < 0 || !(l->best.gain > par->min_split_gain)) continue;
+            if (par->max_depth && l->depth >= par->max_depth) continue;
+            if (pick == n_leaves || l->best.gain > lv[pick].best.gain) pick = i;
+        }
+        if (pick == n_leaves) break;
+        leaf *pl = &lv[pick], *nl = &lv[n_leaves];
+        kn__node *nd = &out->nodes[pl->node];
+        nd->feature = pl->best.feature;
+        nd->bin = pl->best.bin;
+        nd->missing_left = pl->best.missing_left;
+        nd->threshold = d->bins->edges[(size_t)pl->best.feature * KN__MAX_BINS + pl->best.bin];
+        nd->gain = pl->best.gain;
+        nd->left = (int32_t)n_nodes;
+        uint32_t mid = partition(&gr, pl);
+        leaf left = {.node = (int32_t)n_nodes, .begin = pl->begin, .end = mid,
+                     .depth = pl->depth + 1, .g = pl->best.lg, .h = pl->best.lh, .n = pl->best.ln};
+        leaf right = {.node = (int32_t)n_nodes + 1, .begin = mid, .end = pl->end,
+                      .depth = pl->depth + 1, .g = pl->g - pl->best.lg,
+                      .h = pl->h - pl->best.lh, .n = pl->n - pl->best.ln};
+        n_nodes += 2;
+        /* the smaller child is built, the larger is the parent minus it */
+        leaf *small = left.end - left.begin <= right.end - right.begin ? &left : &right;
+        leaf *large = small == &left ? &right : &left;
+        large->hist = pl->hist;
+        if (!(small->hist = kn_malloc(p * NB * sizeof(hbin)))) {
+            e = KN_ERR_NOMEM;
+            break;
+        }
+        build_hist(&gr, small->begin, small->end, small->hist);
+        for (size_t i = 0; i < p * NB; i++) {
+            large->hist[i].g -= small->hist[i].g;
+            large->hist[i].h -= small->hist[i].h;
+            large->hist[i].n -= small->hist[i].n;
+        }
+        best_split(&gr, &left);
+        best_split(&gr, &right);
+        *pl = left;
+        *nl = right;
+        n_leaves++;
+        /* a leaf that cannot split frees its histogram now */
+        for (leaf *l = pl; l; l = l == pl ? nl : NULL)
+            if (l->best.feature < 0 || (par->max_depth && l->depth >= par->max_depth)) {
+                kn_free(l->hist);
+                l->hist = NULL;
+            }
+    }
+    if (e == KN_OK && !(out->leaves = kn_malloc(n_leaves * sizeof *out->leaves))) e = KN_ERR_NOMEM;
+    for (size_t i = 0; i < n_leaves; i++) {
+        if (e == KN_OK) {
+            kn__node *nd = &out->nodes[lv[i].node];
+            nd->feature = -1;
+            nd->value = leaf_value(&gr, rows + lv[i].begin, lv[i].end - lv[i].begin, g, h);
+            out->leaves[i] = (kn__leaf_rows){lv[i].node, lv[i].begin, lv[i].end};
+        }
+        kn_free(lv[i].hist);
+    }
+    /* row counts, from the leaves up (children come after their parent) */
+    for (size_t i = 0; e == KN_OK && i < n_leaves; i++)
+        out->nodes[lv[i].node].count = lv[i].end - lv[i].begin;
+    for (size_t i = n_nodes; e == KN_OK && i-- > 0;)
+        if (out->nodes[i].feature >= 0)
+            out->nodes[i].count =
+                out->nodes[out->nodes[i].left].count + out->nodes[out->nodes[i].left + 1].count;
+    for (int t = 1; gr.spare && t < gr.threads; t++) kn_free(gr.spare[t]);
+    kn_free(gr.spare);
+    kn_free(gr.q);
+    kn_free(gr.tmp);
+    kn_free(lv);
+    if (e != KN_OK) {
+        kn__tree_out_free(out);
+        return e;
+    }
+    out->n_nodes = n_nodes;
+    out->n_leaves = n_leaves;
+    return KN_OK;
+}

@@ -1,0 +1,93 @@
+/* Internal: one regression tree grown on binned features from gradients
+ * and hessians (second-order gain, as XGBoost and LightGBM), and the flat
+ * tree layout that predicts raw rows.
+ *
+ * Growth is best-first: the leaf whose best split gains most is split
+ * next, until max_leaves leaves or no split gains more than
+ * min_split_gain; max_depth bounds every path. With max_leaves 0 and a
+ * depth limit this grows the same tree as depth-wise growth.
+ *
+ * Histograms hold integer sums: gradients and hessians are quantised to 16
+ * bits per tree (scaled by their largest magnitude), so rows can be summed
+ * in parallel in any order and the tree does not depend on the thread
+ * count. Leaf values are computed from the exact (double) sums of their
+ * rows. The larger child's histogram is the parent's minus the smaller
+ * child's. Missing values have their own bin; each split learns the side
+ * they go to. */
+#ifndef KILN_LEARN_HIST_TREE_H
+#define KILN_LEARN_HIST_TREE_H
+
+#include "learn/bins.h"
+
+#include <stdint.h>
+
+typedef struct kn__node {
+    double threshold; /* x <= threshold goes left */
+    double value;     /* leaf value (internal nodes: what they would predict) */
+    double gain;      /* the split's gain (0 for leaves) */
+    int32_t feature;  /* -1 for a leaf */
+    int32_t left;     /* children at left and left + 1 */
+    uint32_t count;   /* training rows that reached the node */
+    uint8_t bin;      /* the same split on codes: code <= bin goes left */
+    uint8_t missing_left;
+} kn__node;
+
+typedef struct kn__grow_params {
+    size_t max_leaves;      /* 0: no limit */
+    size_t max_depth;       /* 0: no limit */
+    size_t min_samples_leaf;
+    double min_child_weight; /* least hessian sum per leaf */
+    double l1, l2, min_split_gain;
+    double shrinkage; /* leaf values are multiplied by it (the learning rate) */
+} kn__grow_params;
+
+/* The rows to learn from: n x p codes (row-major), bins for thresholds. */
+typedef struct kn__grow_data {
+    size_t n, p;
+    const uint8_t *codes;
+    const kn__bins *bins;
+    const uint8_t *feature_allowed; /* p flags, or NULL for every feature */
+} kn__grow_data;
+
+typedef struct kn__leaf_rows {
+    int32_t node;
+    uint32_t begin, end; /* rows[begin, end) of the grown partition */
+} kn__leaf_rows;
+
+typedef struct kn__tree_out {
+    kn__node *nodes;
+    size_t n_nodes;
+    kn__leaf_rows *leaves;
+    size_t n_leaves;
+} kn__tree_out;
+
+/* Grows one tree from rows[0..m) (reordered in place: each leaf's rows end
+ * up contiguous) with gradients g and hessians h (indexed by row). */
+kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint32_t *rows,
+                        size_t m, const double *g, const double *h, kn__tree_out *out);
+void kn__tree_out_free(kn__tree_out *t);
+
+/* The leaf a raw row (x_j = x[j * stride]) or a coded row reaches. */
+static inline int32_t kn__tree_leaf_raw(const kn__node *t, const double *x, size_t stride)
+{
+    int32_t i = 0;
+    while (t[i].feature >= 0) {
+        double v = x[(size_t)t[i].feature * stride];
+        int right = v != v ? !t[i].missing_left : v > t[i].threshold;
+        i = t[i].left + right;
+    }
+    return i;
+}
+
+static inline int32_t kn__tree_leaf_codes(const kn__node *t, const uint8_t *c)
+{
+    int32_t i = 0;
+    while (t[i].feature >= 0) {
+        uint8_t v = c[t[i].feature];
+        int right = v == KN__BIN_MISSING ? !t[i].missing_left : v > t[i].bin;
+        i = t[i].left + right;
+    }
+    return i;
+}
+
+#endif
