@@ -121,8 +121,8 @@ kn_status kn__bins_apply(const kn__bins *b, const kn_dataset *d, uint8_t **out)
     size_t n = d->n, p = d->p;
     uint8_t *c = kn_malloc(n * p > 0 ? n * p : 1);
     if (!c) return KN_ERR_NOMEM;
-    /* blocks of rows in parallel; within a block column by column, so each
-     * column's slice is read in order */
+        /* blocks of rows in parallel; within a block column by column, so each
+         * column's slice is read in order */
 #pragma omp parallel for schedule(static) if (n * p > 100000)
     for (size_t i0 = 0; i0 < n; i0 += 4096) {
         size_t i1 = i0 + 4096 < n ? i0 + 4096 : n;

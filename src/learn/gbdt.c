@@ -68,11 +68,11 @@ static const kn_param_def gbdt_defs[] = {
     KN_PARAM_END};
 
 typedef struct gbdt_state {
-    size_t p, k;      /* features; trees per round (1, or the classes) */
+    size_t p, k; /* features; trees per round (1, or the classes) */
     int objective;
-    double *init;     /* k initial raw scores */
-    size_t n_trees;   /* rounds x k, round-major */
-    size_t *offset;   /* n_trees + 1 offsets into nodes */
+    double *init;   /* k initial raw scores */
+    size_t n_trees; /* rounds x k, round-major */
+    size_t *offset; /* n_trees + 1 offsets into nodes */
     kn__node *nodes;
     size_t rounds, best_round;
 } gbdt_state;
@@ -305,8 +305,8 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
             }
             allowed = w->allowed;
         }
-        kn__grow_data gd = {.n = n, .p = p, .codes = w->codes, .bins = bins,
-                            .feature_allowed = allowed};
+        kn__grow_data gd = {
+            .n = n, .p = p, .codes = w->codes, .bins = bins, .feature_allowed = allowed};
         memcpy(w->rows, w->sample, m * sizeof *w->rows);
         kn__tree_out t;
         e = kn__grow_tree(&gd, &gp, w->rows, m, w->g + c * n, w->h + c * n, &t);
@@ -332,7 +332,8 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
 static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
 {
     const gbdt_params *par = kn_model_params(m);
-    size_t n = d->n, p = d->p, k = par->objective == OBJ_LOG_LOSS && d->n_classes > 2 ? d->n_classes : 1;
+    size_t n = d->n, p = d->p,
+           k = par->objective == OBJ_LOG_LOSS && d->n_classes > 2 ? d->n_classes : 1;
     if (n > UINT32_MAX) return kn_fail(KN_ERR_INVALID, "gbdt: at most 2^32 - 1 rows");
     if (par->objective == OBJ_POISSON)
         for (size_t i = 0; i < n; i++)
@@ -598,7 +599,10 @@ static const kn_model_vt gbdt_vt = {.task = KN_TASK_CLASSIFICATION,
                                     .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING,
                                     .task_of = gbdt_task};
 
-const kn_component kn__gbdt = {KN_COMP_MODEL, "gbdt",
+const kn_component kn__gbdt = {KN_COMP_MODEL,
+                               "gbdt",
                                "histogram gradient boosting (binary, softmax, squared error, "
                                "Poisson; missing values native)",
-                               gbdt_defs, sizeof(gbdt_params), &gbdt_vt};
+                               gbdt_defs,
+                               sizeof(gbdt_params),
+                               &gbdt_vt};

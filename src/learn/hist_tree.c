@@ -33,9 +33,9 @@ typedef struct grower {
     const kn__grow_params *par;
     uint32_t *rows;
     int16_t (*q)[2]; /* quantised gradient and hessian by row */
-    double gs, hs;    /* their scales */
-    uint32_t *tmp;    /* partition scratch */
-    hbin **spare;     /* per-thread histogram buffers */
+    double gs, hs;   /* their scales */
+    uint32_t *tmp;   /* partition scratch */
+    hbin **spare;    /* per-thread histogram buffers */
     int threads;
 } grower;
 
@@ -224,11 +224,20 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
         nd->gain = pl->best.gain;
         nd->left = (int32_t)n_nodes;
         uint32_t mid = partition(&gr, pl);
-        leaf left = {.node = (int32_t)n_nodes, .begin = pl->begin, .end = mid,
-                     .depth = pl->depth + 1, .g = pl->best.lg, .h = pl->best.lh, .n = pl->best.ln};
-        leaf right = {.node = (int32_t)n_nodes + 1, .begin = mid, .end = pl->end,
-                      .depth = pl->depth + 1, .g = pl->g - pl->best.lg,
-                      .h = pl->h - pl->best.lh, .n = pl->n - pl->best.ln};
+        leaf left = {.node = (int32_t)n_nodes,
+                     .begin = pl->begin,
+                     .end = mid,
+                     .depth = pl->depth + 1,
+                     .g = pl->best.lg,
+                     .h = pl->best.lh,
+                     .n = pl->best.ln};
+        leaf right = {.node = (int32_t)n_nodes + 1,
+                      .begin = mid,
+                      .end = pl->end,
+                      .depth = pl->depth + 1,
+                      .g = pl->g - pl->best.lg,
+                      .h = pl->h - pl->best.lh,
+                      .n = pl->n - pl->best.ln};
         n_nodes += 2;
         /* the smaller child is built, the larger is the parent minus it */
         leaf *small = left.end - left.begin <= right.end - right.begin ? &left : &right;

@@ -33,8 +33,8 @@ typedef struct kn__node {
 } kn__node;
 
 typedef struct kn__grow_params {
-    size_t max_leaves;      /* 0: no limit */
-    size_t max_depth;       /* 0: no limit */
+    size_t max_leaves; /* 0: no limit */
+    size_t max_depth;  /* 0: no limit */
     size_t min_samples_leaf;
     double min_child_weight; /* least hessian sum per leaf */
     double l1, l2, min_split_gain;
