@@ -66,7 +66,7 @@ kn_status kn__bins_fit(kn__bins *b, const kn_dataset *d, size_t max_bins, size_t
     }
     b->p = p;
     b->n_bins = kn_calloc(p ? p : 1, sizeof *b->n_bins);
-    b->edges = kn_malloc((p ? p : 1) * KN__MAX_BINS * sizeof *b->edges);
+    b->edges = kn_malloc((p ? p : 1) * KN__EDGE_STRIDE * sizeof *b->edges);
     kn_status e = b->n_bins && b->edges ? KN_OK : KN_ERR_NOMEM;
 #pragma omp parallel if (p > 1 && m > 10000)
     {
@@ -81,7 +81,9 @@ kn_status kn__bins_fit(kn__bins *b, const kn_dataset *d, size_t max_bins, size_t
                 if (!isnan(t)) v[k++] = t;
             }
             qsort(v, k, sizeof *v, cmp_double);
-            b->n_bins[j] = (uint16_t)edges_of(v, k, max_bins, b->edges + j * KN__MAX_BINS);
+            double *ej = b->edges + j * KN__EDGE_STRIDE;
+            b->n_bins[j] = (uint16_t)edges_of(v, k, max_bins, ej);
+            for (size_t t = b->n_bins[j]; t < KN__EDGE_STRIDE; t++) ej[t] = INFINITY;
         }
         if (e == KN_OK && !v) {
 #pragma omp atomic write
@@ -101,18 +103,13 @@ void kn__bins_free(kn__bins *b)
     memset(b, 0, sizeof *b);
 }
 
+/* The first edge >= v, branch-free over the 256 padded edges. */
 uint8_t kn__bin_of(const kn__bins *b, size_t j, double v)
 {
     if (isnan(v)) return KN__BIN_MISSING;
-    const double *e = b->edges + j * KN__MAX_BINS;
-    size_t lo = 0, hi = b->n_bins[j] - 1; /* the last edge is +inf */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (v <= e[mid])
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
+    const double *e = b->edges + j * KN__EDGE_STRIDE;
+    size_t lo = 0;
+    for (size_t step = KN__EDGE_STRIDE / 2; step; step >>= 1) lo += e[lo + step - 1] < v ? step : 0;
     return (uint8_t)lo;
 }
 

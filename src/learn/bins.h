@@ -17,11 +17,13 @@
 
 #define KN__BIN_MISSING 255
 #define KN__MAX_BINS 255
+#define KN__EDGE_STRIDE 256 /* edges per feature, padded with +inf */
 
 typedef struct kn__bins {
     size_t p;
     uint16_t *n_bins; /* per feature, 1..max_bins */
-    double *edges;    /* p x KN__MAX_BINS: edges[j * KN__MAX_BINS + b], +inf for the last */
+    double *edges;    /* p x KN__EDGE_STRIDE: edges[j * KN__EDGE_STRIDE + b]; from the
+                       * last bin's (n_bins[j] - 1) on, +inf */
 } kn__bins;
 
 /* Edges of every feature of d from at most sample_rows rows (all when

@@ -15,6 +15,7 @@
 #include "kiln/model.h"
 #include "kiln/rng.h"
 #include "learn/bins.h"
+#include "learn/flat_forest.h"
 #include "learn/hist_tree.h"
 #include "learn/learn-impl.h"
 
@@ -75,6 +76,7 @@ typedef struct gbdt_state {
     size_t *offset; /* n_trees + 1 offsets into nodes */
     kn__node *nodes;
     size_t rounds, best_round;
+    kn__flat_forest flat; /* the trees laid out for prediction */
 } gbdt_state;
 
 static void gbdt_free(void *v)
@@ -84,6 +86,7 @@ static void gbdt_free(void *v)
     kn_free(s->init);
     kn_free(s->offset);
     kn_free(s->nodes);
+    kn__flat_free(&s->flat);
     kn_free(s);
 }
 
@@ -394,6 +397,7 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
     }
     work_free(&w);
     kn__bins_free(&bins);
+    if (e == KN_OK) e = kn__flat_build(&s->flat, s->nodes, s->offset, s->n_trees, NULL, 1, k);
     if (e != KN_OK) {
         gbdt_free(s);
         return e;
@@ -402,33 +406,16 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
     return KN_OK;
 }
 
-/* Raw scores (n x k, class-major) of d's rows: blocks of rows in parallel,
- * each row's trees added in order. */
+/* Raw scores (n x k, class-major) of d's rows. */
 static kn_status raw_scores(const gbdt_state *s, const kn_dataset *d, double *out)
 {
     size_t n = d->n, k = s->k;
     const double **col = kn_malloc(s->p * sizeof *col);
     if (!col) return KN_ERR_NOMEM;
     for (size_t j = 0; j < s->p; j++) col[j] = kn_dataset_column(d, j);
-#pragma omp parallel for schedule(static) if (n * s->n_trees > 100000)
-    for (size_t i0 = 0; i0 < n; i0 += 64) {
-        size_t i1 = i0 + 64 < n ? i0 + 64 : n;
-        for (size_t c = 0; c < k; c++)
-            for (size_t i = i0; i < i1; i++) out[c * n + i] = s->init[c];
-        for (size_t t = 0; t < s->n_trees; t++) {
-            const kn__node *tr = s->nodes + s->offset[t];
-            double *o = out + (t % k) * n;
-            for (size_t i = i0; i < i1; i++) {
-                int32_t nd = 0;
-                while (tr[nd].feature >= 0) {
-                    double v = col[tr[nd].feature][i];
-                    int right = v != v ? !tr[nd].missing_left : v > tr[nd].threshold;
-                    nd = tr[nd].left + right;
-                }
-                o[i] += tr[nd].value;
-            }
-        }
-    }
+    for (size_t c = 0; c < k; c++)
+        for (size_t i = 0; i < n; i++) out[c * n + i] = s->init[c];
+    kn__flat_predict(&s->flat, col, n, out);
     kn_free(col);
     return KN_OK;
 }
@@ -580,6 +567,7 @@ static kn_status gbdt_load(kn_model *m, kn_rbuf *r)
         if (e == KN_OK) e = add_tree(s, &cap, &tree);
         kn_free(tree.nodes);
     }
+    if (e == KN_OK) e = kn__flat_build(&s->flat, s->nodes, s->offset, s->n_trees, NULL, 1, s->k);
     if (e != KN_OK) {
         gbdt_free(s);
         return e;

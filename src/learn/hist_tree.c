@@ -9,8 +9,12 @@
 
 #define NB 256 /* histogram slots per feature: the bins and the missing code */
 
+/* A bin's sums: the quantised gradients, and the quantised hessians and
+ * the row count packed into one word (h << count_bits | n), so a row costs
+ * two additions. */
 typedef struct hbin {
-    int64_t g, h, n;
+    int64_t g;
+    uint64_t hn;
 } hbin;
 
 typedef struct split {
@@ -34,8 +38,10 @@ typedef struct grower {
     uint32_t *rows;
     int16_t (*q)[2]; /* quantised gradient and hessian by row */
     double gs, hs;   /* their scales */
-    uint32_t *tmp;   /* partition scratch */
-    hbin **spare;    /* per-thread histogram buffers */
+    unsigned count_bits;
+    uint64_t count_mask;
+    uint32_t *tmp; /* partition scratch */
+    hbin **spare;  /* per-thread histogram buffers */
     int threads;
 } grower;
 
@@ -67,13 +73,13 @@ static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out)
         for (uint32_t k = lo; k < hi; k++) {
             uint32_t r = gr->rows[k];
             const uint8_t *c = codes + (size_t)r * p;
-            int64_t qg = gr->q[r][0], qh = gr->q[r][1];
+            int64_t qg = gr->q[r][0];
+            uint64_t qhn = ((uint64_t)(uint16_t)gr->q[r][1] << gr->count_bits) | 1;
             hbin *hj = hist;
             for (size_t j = 0; j < p; j++, hj += NB) {
                 hbin *x = hj + c[j];
                 x->g += qg;
-                x->h += qh;
-                x->n++;
+                x->hn += qhn;
             }
         }
 #pragma omp barrier
@@ -83,8 +89,7 @@ static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out)
             for (int s = 1; s < parts; s++)
                 for (size_t i = j0 * NB; i < j1 * NB; i++) {
                     out[i].g += gr->spare[s][i].g;
-                    out[i].h += gr->spare[s][i].h;
-                    out[i].n += gr->spare[s][i].n;
+                    out[i].hn += gr->spare[s][i].hn;
                 }
         }
     }
@@ -108,12 +113,15 @@ static void best_split(const grower *gr, leaf *lf)
         if (d->feature_allowed && !d->feature_allowed[j]) continue;
         const hbin *hj = lf->hist + j * NB, *mis = hj + KN__BIN_MISSING;
         size_t nb = d->bins->n_bins[j];
-        int64_t cg = 0, ch = 0, cn = 0;
+        int64_t mh = (int64_t)(mis->hn >> gr->count_bits), mn = (int64_t)(mis->hn & gr->count_mask);
+        int64_t cg = 0;
+        uint64_t chn = 0;
         for (size_t b = 0; b < nb; b++) {
-            cg += hj[b].g, ch += hj[b].h, cn += hj[b].n;
-            for (int ml = 0; ml <= (mis->n > 0); ml++) {
-                int64_t lg = cg + (ml ? mis->g : 0), lh = ch + (ml ? mis->h : 0);
-                int64_t ln = cn + (ml ? mis->n : 0);
+            cg += hj[b].g, chn += hj[b].hn;
+            int64_t ch = (int64_t)(chn >> gr->count_bits), cn = (int64_t)(chn & gr->count_mask);
+            for (int ml = 0; ml <= (mn > 0); ml++) {
+                int64_t lg = cg + (ml ? mis->g : 0), lh = ch + (ml ? mh : 0);
+                int64_t ln = cn + (ml ? mn : 0);
                 if (!child_ok(gr, lh, ln) || !child_ok(gr, lf->h - lh, lf->n - ln)) continue;
                 double gain = score(gr, lg, lh) + score(gr, lf->g - lg, lf->h - lh) - parent;
                 if (gain > best.gain)
@@ -133,36 +141,75 @@ static double leaf_value(const grower *gr, const uint32_t *rows, size_t m, const
     return den > 0 ? -soft(G, gr->par->l1) / den * gr->par->shrinkage : 0;
 }
 
-/* Stable partition of rows[b, e) by the leaf's split; returns the first
- * right row. */
-static uint32_t partition(grower *gr, const leaf *lf)
+/* Stable partition of rows[a, b) into lo (left rows) and hi (right
+ * rows); returns the left count. */
+static uint32_t split_rows(const grower *gr, const split *s, uint32_t a, uint32_t b, uint32_t *lo,
+                           uint32_t *hi)
 {
-    const split *s = &lf->best;
-    size_t p = gr->d->p;
-    uint32_t nl = lf->begin, nr = 0;
-    for (uint32_t k = lf->begin; k < lf->end; k++) {
+    size_t p = gr->d->p, f = (size_t)s->feature;
+    const uint8_t *codes = gr->d->codes;
+    uint32_t nl = 0, nr = 0;
+    for (uint32_t k = a; k < b; k++) {
         uint32_t r = gr->rows[k];
-        uint8_t c = gr->d->codes[(size_t)r * p + (size_t)s->feature];
+        uint8_t c = codes[(size_t)r * p + f];
         int left = c == KN__BIN_MISSING ? s->missing_left : c <= s->bin;
-        if (left)
-            gr->rows[nl++] = r;
-        else
-            gr->tmp[nr++] = r;
+        lo[nl] = r;
+        hi[nr] = r;
+        nl += (uint32_t)left;
+        nr += (uint32_t)!left;
     }
-    memcpy(gr->rows + nl, gr->tmp, nr * sizeof *gr->tmp);
     return nl;
 }
 
+/* Stable partition of the leaf's rows by its split; returns the first
+ * right row. Large leaves split in parallel chunks, each chunk's rows into
+ * scratch, then copied to their places in chunk order (the same order
+ * whatever the thread count). */
+static uint32_t partition(grower *gr, const leaf *lf)
+{
+    uint32_t a = lf->begin, m = lf->end - lf->begin;
+    int parts = m >= 65536 && gr->threads > 1 ? gr->threads : 1;
+    uint32_t nl[64] = {0}, nr[64] = {0};
+    if (parts > 64) parts = 64;
+    uint32_t *lo = gr->tmp, *hi = gr->tmp + m;
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    {
+        int t = parts > 1 ? omp_get_thread_num() : 0;
+        uint32_t c0 = (uint32_t)((uint64_t)m * (uint64_t)t / (uint64_t)parts);
+        uint32_t c1 = (uint32_t)((uint64_t)m * (uint64_t)(t + 1) / (uint64_t)parts);
+        nl[t] = split_rows(gr, &lf->best, a + c0, a + c1, lo + c0, hi + c0);
+        nr[t] = (c1 - c0) - nl[t];
+#pragma omp barrier
+        uint32_t left_at = a, right_at = a;
+        for (int s = 0; s < parts; s++) right_at += nl[s];
+        for (int s = 0; s < t; s++) left_at += nl[s], right_at += nr[s];
+        memcpy(gr->rows + left_at, lo + c0, nl[t] * sizeof *lo);
+        memcpy(gr->rows + right_at, hi + c0, nr[t] * sizeof *hi);
+    }
+    uint32_t total = 0;
+    for (int s = 0; s < parts; s++) total += nl[s];
+    return a + total;
+}
+
+/* Gradients to 16-bit integers scaled by the largest magnitude; hessians
+ * likewise, capped so that a bin's hessian sum and row count share 64 bits. */
 static void quantise(grower *gr, size_t m, const double *g, const double *h)
 {
     double gmax = 0, hmax = 0;
+#pragma omp parallel for reduction(max : gmax, hmax) schedule(static) if (m > 50000)
     for (size_t k = 0; k < m; k++) {
         uint32_t r = gr->rows[k];
         gmax = fmax(gmax, fabs(g[r]));
         hmax = fmax(hmax, fabs(h[r]));
     }
+    unsigned bits = 1;
+    while (bits < 40 && ((uint64_t)1 << bits) <= m) bits++;
+    gr->count_bits = bits;
+    gr->count_mask = ((uint64_t)1 << bits) - 1;
+    double hq_max = fmin(32767, floor((double)(UINT64_MAX >> bits) / (double)(m ? m : 1)));
     gr->gs = gmax > 0 ? gmax / 32767 : 1;
-    gr->hs = hmax > 0 ? hmax / 32767 : 1;
+    gr->hs = hmax > 0 ? hmax / fmax(hq_max, 1) : 1;
+#pragma omp parallel for schedule(static) if (m > 50000)
     for (size_t k = 0; k < m; k++) {
         uint32_t r = gr->rows[k];
         gr->q[r][0] = (int16_t)lrint(g[r] / gr->gs);
@@ -188,7 +235,7 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     leaf *lv = kn_calloc(cap, sizeof *lv);
     out->nodes = kn_calloc(2 * cap, sizeof *out->nodes);
     gr.q = kn_malloc((d->n ? d->n : 1) * sizeof *gr.q);
-    gr.tmp = kn_malloc((m ? m : 1) * sizeof *gr.tmp);
+    gr.tmp = kn_malloc((m ? 2 * m : 1) * sizeof *gr.tmp);
     gr.spare = kn_calloc((size_t)gr.threads, sizeof *gr.spare);
     kn_status e = lv && out->nodes && gr.q && gr.tmp && gr.spare ? KN_OK : KN_ERR_NOMEM;
     for (int t = 1; e == KN_OK && t < gr.threads; t++)
@@ -202,8 +249,11 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     }
     if (e == KN_OK) {
         build_hist(&gr, 0, (uint32_t)m, lv[0].hist);
+        uint64_t hn = 0;
         for (size_t b = 0; b < NB; b++) /* every row lands in one bin of feature 0 */
-            lv[0].g += lv[0].hist[b].g, lv[0].h += lv[0].hist[b].h, lv[0].n += lv[0].hist[b].n;
+            lv[0].g += lv[0].hist[b].g, hn += lv[0].hist[b].hn;
+        lv[0].h = (int64_t)(hn >> gr.count_bits);
+        lv[0].n = (int64_t)(hn & gr.count_mask);
         best_split(&gr, &lv[0]);
     }
     while (e == KN_OK && n_leaves < cap) {
@@ -220,7 +270,7 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
         nd->feature = pl->best.feature;
         nd->bin = pl->best.bin;
         nd->missing_left = pl->best.missing_left;
-        nd->threshold = d->bins->edges[(size_t)pl->best.feature * KN__MAX_BINS + pl->best.bin];
+        nd->threshold = d->bins->edges[(size_t)pl->best.feature * KN__EDGE_STRIDE + pl->best.bin];
         nd->gain = pl->best.gain;
         nd->left = (int32_t)n_nodes;
         uint32_t mid = partition(&gr, pl);
@@ -250,8 +300,7 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
         build_hist(&gr, small->begin, small->end, small->hist);
         for (size_t i = 0; i < p * NB; i++) {
             large->hist[i].g -= small->hist[i].g;
-            large->hist[i].h -= small->hist[i].h;
-            large->hist[i].n -= small->hist[i].n;
+            large->hist[i].hn -= small->hist[i].hn;
         }
         best_split(&gr, &left);
         best_split(&gr, &right);

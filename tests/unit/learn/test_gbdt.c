@@ -48,8 +48,9 @@ static void missing_goes_where_its_target_says(double missing_y)
         y[i] = i < 30 ? (x[i] > 5 ? 10 : 0) : missing_y;
     }
     kn_frame *f = frame_of(40, 1, x, y);
-    const char *params[] = {"objective=squared_error", "n_estimators=1", "learning_rate=1",
-                            "max_leaves=2", "min_samples_leaf=1", NULL};
+    const char *params[] = {"objective=squared_error", "n_estimators=1",
+                            "learning_rate=1",         "max_leaves=2",
+                            "min_samples_leaf=1",      NULL};
     kn_model *m = fit(f, params);
     double q[] = {3, 5, 5.5, 6, 8, NAN}, want[] = {0, 0, 0, 10, 10, missing_y}, z[6] = {0};
     kn_frame *g = frame_of(6, 1, q, z);
@@ -108,8 +109,13 @@ static void deterministic_across_threads(void **state)
 {
     (void)state;
     kn_frame *f = random_problem(60000, 6);
-    const char *params[] = {"n_estimators=8",   "subsample=0.8",        "colsample=0.7",
-                            "max_leaves=15",    "early_stopping_rounds=3", "seed=5", NULL};
+    const char *params[] = {"n_estimators=8",
+                            "subsample=0.8",
+                            "colsample=0.7",
+                            "max_leaves=15",
+                            "early_stopping_rounds=3",
+                            "seed=5",
+                            NULL};
     char path[2][64];
     int saved = omp_get_max_threads();
     for (int t = 0; t < 2; t++) {

@@ -1,8 +1,10 @@
-/* Times Kiln's linear models for bench/linear.
- *   bench_linear fit MODEL TRAIN.csv TEST.csv TARGET REPS [name=value ...]
+/* Times Kiln's models for bench/linear and bench/gbdt.
+ *   bench_model fit MODEL TRAIN.csv TEST.csv TARGET REPS [name=value ...]
  *       fits REPS times on TRAIN (read once, not timed) and scores the last
- *       model on TEST: JSON with the runs, their median and the test scores.
- *   bench_linear path TRAIN.csv TARGET N_ALPHAS EPS REPS
+ *       model on TEST: JSON with the runs, their median, the test scores,
+ *       and the seconds to predict (probabilities for classifiers) every
+ *       row of TRAIN and TEST.
+ *   bench_model path TRAIN.csv TARGET N_ALPHAS EPS REPS
  *       the lasso path (coordinate descent, warm starts) on TRAIN: runs,
  *       median, the alphas and the last coefficients.
  * Threads: OMP_NUM_THREADS. */
@@ -18,7 +20,7 @@
 
 static void die(const char *what)
 {
-    fprintf(stderr, "bench_linear: %s: %s\n", what, kn_last_error());
+    fprintf(stderr, "bench_model: %s: %s\n", what, kn_last_error());
     exit(1);
 }
 
@@ -57,10 +59,23 @@ static int fit_mode(int argc, char **argv)
         if (kn_model_fit(m, train, target, NULL) != KN_OK) die("fit");
         t[r] = bench_now() - t0;
     }
+    double *out, t0 = bench_now();
+    size_t n_out, predicted = 0;
+    for (int k = 0; k < 2; k++) {
+        kn_frame *f = k ? test : train;
+        kn_status e = kn_model_task(m) == KN_TASK_CLASSIFICATION
+                          ? kn_model_predict_proba(m, f, &out, &n_out)
+                          : kn_model_predict(m, f, &out, &n_out);
+        if (e != KN_OK) die("predict");
+        predicted += n_out;
+        kn_free(out);
+    }
+    double predict_s = bench_now() - t0;
     kn_scores sc;
     if (kn_model_score(m, test, NULL, &sc) != KN_OK) die("score");
     printf("{\"kiln\": {\"model\": \"%s\", \"train_rows\": %zu, ", model, kn_frame_n_rows(train));
     print_runs(t, reps);
+    printf(", \"predict_s\": %.4f, \"predict_rows\": %zu", predict_s, predicted);
     for (size_t i = 0; i < sc.n; i++) printf(", \"test_%s\": %.17g", sc.name[i], sc.value[i]);
     if (kn_model_score(m, train, NULL, &sc) != KN_OK) die("score");
     for (size_t i = 0; i < sc.n; i++)
@@ -124,7 +139,7 @@ int main(int argc, char **argv)
 {
     if (argc >= 7 && !strcmp(argv[1], "fit")) return fit_mode(argc, argv);
     if (argc >= 7 && !strcmp(argv[1], "path")) return path_mode(argv);
-    fprintf(stderr, "usage: bench_linear fit MODEL TRAIN TEST TARGET REPS [name=value ...]\n"
-                    "       bench_linear path TRAIN TARGET N_ALPHAS EPS REPS\n");
+    fprintf(stderr, "usage: bench_model fit MODEL TRAIN TEST TARGET REPS [name=value ...]\n"
+                    "       bench_model path TRAIN TARGET N_ALPHAS EPS REPS\n");
     return 2;
 }

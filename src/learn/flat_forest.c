@@ -1,0 +1,122 @@
+/* Flattened trees and lockstep batch prediction (flat_forest.h). */
+#include "learn/flat_forest.h"
+
+#include "kiln/mem.h"
+
+#include <math.h>
+#include <string.h>
+
+#define LANES 8    /* rows walked together */
+#define BLOCK 256 /* rows per task: their feature values stay in cache */
+
+void kn__flat_free(kn__flat_forest *f)
+{
+    kn_free(f->root);
+    kn_free(f->depth);
+    kn_free(f->node);
+    kn_free(f->leaf);
+    memset(f, 0, sizeof *f);
+}
+
+/* Depth of tree t (nodes in creation order: children after parents). */
+static size_t tree_depth(const kn__node *t, size_t n_nodes, uint8_t *d)
+{
+    size_t deepest = 0;
+    d[0] = 0;
+    for (size_t i = 0; i < n_nodes; i++) {
+        if (t[i].feature < 0) continue;
+        d[t[i].left] = d[t[i].left + 1] = (uint8_t)(d[i] + 1);
+        if ((size_t)d[i] + 1 > deepest) deepest = (size_t)d[i] + 1;
+    }
+    return deepest;
+}
+
+kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t *offset,
+                         size_t n_trees, const double *values, size_t width, size_t groups)
+{
+    memset(f, 0, sizeof *f);
+    size_t total = offset[n_trees] - offset[0], biggest = 1;
+    for (size_t t = 0; t < n_trees; t++)
+        if (offset[t + 1] - offset[t] > biggest) biggest = offset[t + 1] - offset[t];
+    if (total >= INT32_MAX) return kn_fail(KN_ERR_INVALID, "too many tree nodes to flatten");
+    f->n_trees = n_trees;
+    f->width = width;
+    f->groups = groups;
+    f->root = kn_malloc((n_trees ? n_trees : 1) * sizeof *f->root);
+    f->depth = kn_malloc(n_trees ? n_trees : 1);
+    f->node = kn_malloc((total ? total : 1) * sizeof *f->node);
+    f->leaf = kn_malloc((total ? total * width : 1) * sizeof *f->leaf);
+    uint8_t *d = kn_malloc(biggest);
+    if (!f->root || !f->depth || !f->node || !f->leaf || !d) {
+        kn_free(d);
+        kn__flat_free(f);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t t = 0; t < n_trees; t++) {
+        size_t o = offset[t] - offset[0], nn = offset[t + 1] - offset[t];
+        const kn__node *tr = nodes + offset[t];
+        size_t depth = tree_depth(tr, nn, d);
+        if (depth > 255) {
+            kn_free(d);
+            kn__flat_free(f);
+            return kn_fail(KN_ERR_INVALID, "a tree deeper than 255 levels");
+        }
+        f->root[t] = (int32_t)o;
+        f->depth[t] = (uint8_t)depth;
+        for (size_t i = 0; i < nn; i++) {
+            kn__pnode *p = &f->node[o + i];
+            if (tr[i].feature >= 0) {
+                p->threshold = tr[i].threshold;
+                p->feature = (uint32_t)tr[i].feature | (uint32_t)tr[i].missing_left << 31;
+                p->next = (int32_t)o + tr[i].left;
+            } else { /* stays put: nothing exceeds +inf, missing values go "left" to itself */
+                p->threshold = INFINITY;
+                p->feature = 1u << 31;
+                p->next = (int32_t)(o + i);
+            }
+            for (size_t c = 0; c < width; c++)
+                f->leaf[(o + i) * width + c] =
+                    values ? values[(offset[t] + i) * width + c] : tr[i].value;
+        }
+    }
+    kn_free(d);
+    return KN_OK;
+}
+
+/* One block of rows [i0, i1) through every tree. */
+static void predict_block(const kn__flat_forest *f, const double *const *col, size_t n, size_t i0,
+                          size_t i1, double *out)
+{
+    const kn__pnode *node = f->node;
+    size_t w = f->width;
+    for (size_t t = 0; t < f->n_trees; t++) {
+        int32_t root = f->root[t];
+        unsigned steps = f->depth[t];
+        double *o = out + (t % f->groups) * w * n;
+        for (size_t r = i0; r < i1; r += LANES) {
+            int32_t at[LANES];
+            size_t row[LANES];
+            for (size_t u = 0; u < LANES; u++) {
+                at[u] = root;
+                row[u] = r + u < i1 ? r + u : i1 - 1; /* the tail repeats a row */
+            }
+            for (unsigned s = 0; s < steps; s++)
+                for (size_t u = 0; u < LANES; u++) {
+                    const kn__pnode *nd = &node[at[u]];
+                    double v = col[nd->feature & 0x7fffffffu][row[u]];
+                    int right = (v > nd->threshold) | ((v != v) & !(nd->feature >> 31));
+                    at[u] = nd->next + right;
+                }
+            size_t lanes = i1 - r < LANES ? i1 - r : LANES;
+            for (size_t u = 0; u < lanes; u++)
+                for (size_t c = 0; c < w; c++) o[c * n + r + u] += f->leaf[(size_t)at[u] * w + c];
+        }
+    }
+}
+
+void kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t n, double *out)
+{
+#pragma omp parallel for schedule(static) if (n * f->n_trees > 100000)
+    for (size_t i0 = 0; i0 < n; i0 += BLOCK)
+        predict_block(f, col, n, i0, i0 + BLOCK < n ? i0 + BLOCK : n, out);
+}

@@ -1,0 +1,37 @@
+/* Internal: trees flattened for batch prediction (Asadi et al. 2014;
+ * QuickScorer's lesson that pointer chasing is the cost). Every tree is
+ * walked a fixed number of steps, its depth: a leaf points to itself and
+ * its test always says "stay", so eight rows go down a tree in lockstep
+ * without branches, their loads overlapping. Nodes are 16 bytes. */
+#ifndef KILN_LEARN_FLAT_FOREST_H
+#define KILN_LEARN_FLAT_FOREST_H
+
+#include "learn/hist_tree.h"
+
+typedef struct kn__pnode {
+    double threshold; /* right when x > threshold; +inf for leaves */
+    uint32_t feature; /* low 31 bits; the top bit: missing values go left */
+    int32_t next;     /* the left child (the right is next + 1); a leaf: itself */
+} kn__pnode;
+
+typedef struct kn__flat_forest {
+    size_t n_trees, width, groups;
+    int32_t *root;
+    uint8_t *depth;
+    kn__pnode *node;
+    double *leaf; /* width values per node (meaningful at leaves) */
+} kn__flat_forest;
+
+/* Flattens n_trees trees (tree t's nodes at nodes[offset[t] .. offset[t +
+ * 1])). Leaf values: width per node from values (indexed like nodes), or,
+ * with values NULL and width 1, the nodes' own values. Tree t adds its
+ * leaf's values to output columns (t % groups) * width .. + width. */
+kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t *offset,
+                         size_t n_trees, const double *values, size_t width, size_t groups);
+void kn__flat_free(kn__flat_forest *f);
+
+/* Adds every tree's leaf values for rows [0, n) (feature j of row i at
+ * col[j][i]) into out (groups * width columns of n, column-major). */
+void kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t n, double *out);
+
+#endif
