@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#define LANES 8    /* rows walked together */
+#define LANES 16 /* rows walked together */
 #define BLOCK 256 /* rows per task: their feature values stay in cache */
 
 void kn__flat_free(kn__flat_forest *f)
@@ -14,6 +14,7 @@ void kn__flat_free(kn__flat_forest *f)
     kn_free(f->root);
     kn_free(f->depth);
     kn_free(f->node);
+    kn_free(f->missing_left);
     kn_free(f->leaf);
     memset(f, 0, sizeof *f);
 }
@@ -45,9 +46,10 @@ kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t
     f->root = kn_malloc((n_trees ? n_trees : 1) * sizeof *f->root);
     f->depth = kn_malloc(n_trees ? n_trees : 1);
     f->node = kn_malloc((total ? total : 1) * sizeof *f->node);
+    f->missing_left = kn_malloc(total ? total : 1);
     f->leaf = kn_malloc((total ? total * width : 1) * sizeof *f->leaf);
     uint8_t *d = kn_malloc(biggest);
-    if (!f->root || !f->depth || !f->node || !f->leaf || !d) {
+    if (!f->root || !f->depth || !f->node || !f->missing_left || !f->leaf || !d) {
         kn_free(d);
         kn__flat_free(f);
         return KN_ERR_NOMEM;
@@ -67,12 +69,19 @@ kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t
             kn__pnode *p = &f->node[o + i];
             if (tr[i].feature >= 0) {
                 p->threshold = tr[i].threshold;
-                p->feature = (uint32_t)tr[i].feature | (uint32_t)tr[i].missing_left << 31;
+                if ((size_t)tr[i].feature > INT32_MAX / LANES) {
+                    kn_free(d);
+                    kn__flat_free(f);
+                    return kn_fail(KN_ERR_INVALID, "too many features to flatten");
+                }
+                p->feature = tr[i].feature * LANES;
                 p->next = (int32_t)o + tr[i].left;
+                f->missing_left[o + i] = tr[i].missing_left;
             } else { /* stays put: nothing exceeds +inf, missing values go "left" to itself */
                 p->threshold = INFINITY;
-                p->feature = 1u << 31;
+                p->feature = 0;
                 p->next = (int32_t)(o + i);
+                f->missing_left[o + i] = 1;
             }
             for (size_t c = 0; c < width; c++)
                 f->leaf[(o + i) * width + c] =
@@ -83,40 +92,71 @@ kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t
     return KN_OK;
 }
 
-/* One block of rows [i0, i1) through every tree. */
-static void predict_block(const kn__flat_forest *f, const double *const *col, size_t n, size_t i0,
-                          size_t i1, double *out)
+/* Eight rows down one tree; NAN_AWARE: the block holds missing values. */
+#define WALK(NAN_AWARE)                                                                            \
+    for (unsigned s = 0; s < steps; s++)                                                           \
+        _Pragma("GCC unroll 16") for (size_t u = 0; u < LANES; u++)                                 \
+        {                                                                                          \
+            const kn__pnode *nd = &node[at[u]];                                                    \
+            double v = x[nd->feature + (int32_t)u];                                                \
+            int right = v > nd->threshold;                                                         \
+            if (NAN_AWARE) right |= (v != v) & !f->missing_left[at[u]];                           \
+            at[u] = nd->next + right;                                                              \
+        }
+
+/* One block of rows [i0, i1) through every tree. The block's rows are
+ * first copied into groups of eight, interleaved (feature j of the group's
+ * row u at x[j * 8 + u]): a lane's value is one load from the node's
+ * feature offset, and the eight lanes share one base register. Blocks
+ * without missing values skip the missing-value test. */
+static void predict_block(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
+                          size_t i0, size_t i1, double *xb, double *out)
 {
     const kn__pnode *node = f->node;
-    size_t w = f->width;
+    size_t w = f->width, m = i1 - i0;
+    int missing = 0;
+    for (size_t j = 0; j < p; j++)
+        for (size_t i = 0; i < BLOCK; i++) {
+            double v = col[j][i0 + (i < m ? i : m - 1)]; /* the tail repeats a row */
+            xb[(i / LANES) * LANES * p + j * LANES + i % LANES] = v;
+            missing |= v != v;
+        }
     for (size_t t = 0; t < f->n_trees; t++) {
         int32_t root = f->root[t];
         unsigned steps = f->depth[t];
         double *o = out + (t % f->groups) * w * n;
-        for (size_t r = i0; r < i1; r += LANES) {
+        for (size_t r = 0; r < m; r += LANES) {
+            const double *x = xb + r * p;
             int32_t at[LANES];
-            size_t row[LANES];
-            for (size_t u = 0; u < LANES; u++) {
-                at[u] = root;
-                row[u] = r + u < i1 ? r + u : i1 - 1; /* the tail repeats a row */
+            for (size_t u = 0; u < LANES; u++) at[u] = root;
+            if (missing) {
+                WALK(1)
+            } else {
+                WALK(0)
             }
-            for (unsigned s = 0; s < steps; s++)
-                for (size_t u = 0; u < LANES; u++) {
-                    const kn__pnode *nd = &node[at[u]];
-                    double v = col[nd->feature & 0x7fffffffu][row[u]];
-                    int right = (v > nd->threshold) | ((v != v) & !(nd->feature >> 31));
-                    at[u] = nd->next + right;
-                }
-            size_t lanes = i1 - r < LANES ? i1 - r : LANES;
+            size_t lanes = m - r < LANES ? m - r : LANES;
             for (size_t u = 0; u < lanes; u++)
-                for (size_t c = 0; c < w; c++) o[c * n + r + u] += f->leaf[(size_t)at[u] * w + c];
+                for (size_t c = 0; c < w; c++)
+                    o[c * n + i0 + r + u] += f->leaf[(size_t)at[u] * w + c];
         }
     }
 }
 
-void kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t n, double *out)
+kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
+                           double *out)
 {
-#pragma omp parallel for schedule(static) if (n * f->n_trees > 100000)
-    for (size_t i0 = 0; i0 < n; i0 += BLOCK)
-        predict_block(f, col, n, i0, i0 + BLOCK < n ? i0 + BLOCK : n, out);
+    int failed = 0;
+#pragma omp parallel if (n * f->n_trees > 100000)
+    {
+        double *xb = kn_malloc(BLOCK * (p ? p : 1) * sizeof *xb);
+        if (!xb) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (size_t i0 = 0; i0 < n; i0 += BLOCK)
+            if (xb) predict_block(f, col, p, n, i0, i0 + BLOCK < n ? i0 + BLOCK : n, xb, out);
+        kn_free(xb);
+    }
+    return failed ? KN_ERR_NOMEM : KN_OK;
 }

@@ -10,8 +10,8 @@
 
 typedef struct kn__pnode {
     double threshold; /* right when x > threshold; +inf for leaves */
-    uint32_t feature; /* low 31 bits; the top bit: missing values go left */
-    int32_t next;     /* the left child (the right is next + 1); a leaf: itself */
+    int32_t feature;  /* times 8: the offset in a group of 8 interleaved rows */
+    int32_t next; /* the left child (the right is next + 1); a leaf: itself */
 } kn__pnode;
 
 typedef struct kn__flat_forest {
@@ -19,6 +19,7 @@ typedef struct kn__flat_forest {
     int32_t *root;
     uint8_t *depth;
     kn__pnode *node;
+    uint8_t *missing_left; /* per node: missing values go left (leaves: 1) */
     double *leaf; /* width values per node (meaningful at leaves) */
 } kn__flat_forest;
 
@@ -30,8 +31,10 @@ kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t
                          size_t n_trees, const double *values, size_t width, size_t groups);
 void kn__flat_free(kn__flat_forest *f);
 
-/* Adds every tree's leaf values for rows [0, n) (feature j of row i at
- * col[j][i]) into out (groups * width columns of n, column-major). */
-void kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t n, double *out);
+/* Adds every tree's leaf values for rows [0, n) (feature j < p of row i
+ * at col[j][i]) into out (groups * width columns of n, column-major).
+ * Fails only for want of memory (a 256-row buffer per thread). */
+kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
+                      double *out);
 
 #endif

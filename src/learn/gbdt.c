@@ -315,7 +315,8 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
         e = kn__grow_tree(&gd, &gp, w->rows, m, w->g + c * n, w->h + c * n, &t);
         if (e != KN_OK) break;
         double *fc = w->f + c * n;
-        for (size_t l = 0; l < t.n_leaves; l++) {
+#pragma omp parallel for schedule(dynamic) if (m > 50000)
+        for (size_t l = 0; l < t.n_leaves; l++) { /* disjoint rows */
             double v = t.nodes[t.leaves[l].node].value;
             for (uint32_t r = t.leaves[l].begin; r < t.leaves[l].end; r++) fc[w->rows[r]] += v;
         }
@@ -415,9 +416,9 @@ static kn_status raw_scores(const gbdt_state *s, const kn_dataset *d, double *ou
     for (size_t j = 0; j < s->p; j++) col[j] = kn_dataset_column(d, j);
     for (size_t c = 0; c < k; c++)
         for (size_t i = 0; i < n; i++) out[c * n + i] = s->init[c];
-    kn__flat_predict(&s->flat, col, n, out);
+    kn_status e = kn__flat_predict(&s->flat, col, s->p, n, out);
     kn_free(col);
-    return KN_OK;
+    return e;
 }
 
 static kn_status gbdt_proba(const kn_model *m, const kn_dataset *d, double *out)
