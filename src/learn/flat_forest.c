@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#define LANES 16 /* rows walked together */
+#define LANES 16  /* rows walked together */
 #define BLOCK 256 /* rows per task: their feature values stay in cache */
 
 void kn__flat_free(kn__flat_forest *f)
@@ -95,12 +95,12 @@ kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t
 /* Eight rows down one tree; NAN_AWARE: the block holds missing values. */
 #define WALK(NAN_AWARE)                                                                            \
     for (unsigned s = 0; s < steps; s++)                                                           \
-        _Pragma("GCC unroll 16") for (size_t u = 0; u < LANES; u++)                                 \
+        _Pragma("GCC unroll 16") for (size_t u = 0; u < LANES; u++)                                \
         {                                                                                          \
             const kn__pnode *nd = &node[at[u]];                                                    \
             double v = x[nd->feature + (int32_t)u];                                                \
             int right = v > nd->threshold;                                                         \
-            if (NAN_AWARE) right |= (v != v) & !f->missing_left[at[u]];                           \
+            if (NAN_AWARE) right |= (v != v) & !f->missing_left[at[u]];                            \
             at[u] = nd->next + right;                                                              \
         }
 

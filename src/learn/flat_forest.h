@@ -11,7 +11,7 @@
 typedef struct kn__pnode {
     double threshold; /* right when x > threshold; +inf for leaves */
     int32_t feature;  /* times 8: the offset in a group of 8 interleaved rows */
-    int32_t next; /* the left child (the right is next + 1); a leaf: itself */
+    int32_t next;     /* the left child (the right is next + 1); a leaf: itself */
 } kn__pnode;
 
 typedef struct kn__flat_forest {
@@ -20,7 +20,7 @@ typedef struct kn__flat_forest {
     uint8_t *depth;
     kn__pnode *node;
     uint8_t *missing_left; /* per node: missing values go left (leaves: 1) */
-    double *leaf; /* width values per node (meaningful at leaves) */
+    double *leaf;          /* width values per node (meaningful at leaves) */
 } kn__flat_forest;
 
 /* Flattens n_trees trees (tree t's nodes at nodes[offset[t] .. offset[t +
@@ -35,6 +35,6 @@ void kn__flat_free(kn__flat_forest *f);
  * at col[j][i]) into out (groups * width columns of n, column-major).
  * Fails only for want of memory (a 256-row buffer per thread). */
 kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
-                      double *out);
+                           double *out);
 
 #endif

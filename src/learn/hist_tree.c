@@ -315,7 +315,7 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
             }
     }
     if (e == KN_OK && !(out->leaves = kn_malloc(n_leaves * sizeof *out->leaves))) e = KN_ERR_NOMEM;
-    /* leaves hold disjoint rows: their values in parallel, each summed in order */
+        /* leaves hold disjoint rows: their values in parallel, each summed in order */
 #pragma omp parallel for schedule(dynamic) if (e == KN_OK && m > 50000)
     for (size_t i = 0; i < n_leaves; i++) {
         if (e == KN_OK) {

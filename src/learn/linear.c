@@ -61,35 +61,78 @@ double kn__weighted_mean(const double *v, const double *w, size_t n)
 }
 
 #define GRAM_BLOCK 8192
+#define GRAM_CHUNK (16 * GRAM_BLOCK)
 
-kn_status kn__centred_gram(const kn_dataset *d, const double *xm, double ym, double *G, double *xy,
-                           double *yy)
+/* One chunk of rows [i0, i1): G (upper), xy and yy of the centred,
+ * sqrt-weighted rows into part (p * p, then p, then 1), a block at a time
+ * through scratch a (GRAM_BLOCK x (p + 1)). */
+static void gram_chunk(const kn_dataset *d, const double *xm, double ym, size_t i0, size_t i1,
+                       double *a, double *part)
 {
-    size_t n = d->n, p = d->p;
-    double *a = kn_malloc(GRAM_BLOCK * (p + 1) * sizeof *a);
-    if (!a) return KN_ERR_NOMEM;
-    double *b = a + GRAM_BLOCK * p, yy_sum = 0;
-    memset(G, 0, p * p * sizeof *G);
-    memset(xy, 0, p * sizeof *xy);
-    for (size_t i0 = 0; i0 < n; i0 += GRAM_BLOCK) {
-        size_t m = n - i0 < GRAM_BLOCK ? n - i0 : GRAM_BLOCK;
+    size_t p = d->p;
+    double *G = part, *xy = part + p * p, *b = a + GRAM_BLOCK * p, yy = 0;
+    memset(part, 0, (p * p + p + 1) * sizeof *part);
+    for (size_t r0 = i0; r0 < i1; r0 += GRAM_BLOCK) {
+        size_t m = i1 - r0 < GRAM_BLOCK ? i1 - r0 : GRAM_BLOCK;
         for (size_t i = 0; i < m; i++) {
-            b[i] = (d->w ? sqrt(d->w[i0 + i]) : 1) * (d->y[i0 + i] - ym);
-            yy_sum += b[i] * b[i];
+            b[i] = (d->w ? sqrt(d->w[r0 + i]) : 1) * (d->y[r0 + i] - ym);
+            yy += b[i] * b[i];
         }
         for (size_t j = 0; j < p; j++) {
-            const double *xj = kn_dataset_column(d, j) + i0;
+            const double *xj = kn_dataset_column(d, j) + r0;
             for (size_t i = 0; i < m; i++)
-                a[j * m + i] = (d->w ? sqrt(d->w[i0 + i]) : 1) * (xj[i] - xm[j]);
+                a[j * m + i] = (d->w ? sqrt(d->w[r0 + i]) : 1) * (xj[i] - xm[j]);
         }
         cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)p, (int)m, 1.0, a, (int)m, 1.0, G,
                     (int)p);
         cblas_dgemv(CblasColMajor, CblasTrans, (int)m, (int)p, 1.0, a, (int)m, b, 1, 1.0, xy, 1);
     }
+    part[p * p + p] = yy;
+}
+
+/* Fixed chunks of rows run in parallel (BLAS itself on one thread); their
+ * sums are added in chunk order, so the result does not depend on the
+ * thread count. */
+kn_status kn__centred_gram(const kn_dataset *d, const double *xm, double ym, double *G, double *xy,
+                           double *yy)
+{
+    size_t n = d->n, p = d->p, width = p * p + p + 1;
+    size_t chunks = n ? (n + GRAM_CHUNK - 1) / GRAM_CHUNK : 1;
+    double *parts = kn_malloc(chunks * width * sizeof *parts);
+    if (!parts) return KN_ERR_NOMEM;
+    int failed = 0;
+#pragma omp parallel if (chunks > 1)
+    {
+        double *a = kn_malloc(GRAM_BLOCK * (p + 1) * sizeof *a);
+        if (!a) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (size_t c = 0; c < chunks; c++)
+            if (a) {
+                size_t i0 = c * GRAM_CHUNK, i1 = i0 + GRAM_CHUNK < n ? i0 + GRAM_CHUNK : n;
+                gram_chunk(d, xm, ym, i0, i1, a, parts + c * width);
+            }
+        kn_free(a);
+    }
+    if (failed) {
+        kn_free(parts);
+        return KN_ERR_NOMEM;
+    }
+    memcpy(G, parts, p * p * sizeof *G);
+    memcpy(xy, parts + p * p, p * sizeof *xy);
+    double yy_sum = parts[p * p + p];
+    for (size_t c = 1; c < chunks; c++) {
+        const double *part = parts + c * width;
+        for (size_t j = 0; j < p * p; j++) G[j] += part[j];
+        for (size_t j = 0; j < p; j++) xy[j] += part[p * p + j];
+        yy_sum += part[p * p + p];
+    }
     for (size_t c = 0; c < p; c++)
         for (size_t r = c + 1; r < p; r++) G[c * p + r] = G[r * p + c];
     if (yy) *yy = yy_sum;
-    kn_free(a);
+    kn_free(parts);
     return KN_OK;
 }
 
@@ -156,6 +199,7 @@ static kn_status linear_fit(kn_model *m, const kn_dataset *d)
     if (e == KN_OK && !(s->coef = kn_calloc(p, sizeof *s->coef))) e = KN_ERR_NOMEM;
     if (e == KN_OK && par->fit_intercept) {
         ym = kn__weighted_mean(d->y, d->w, n);
+#pragma omp parallel for schedule(static) if (n * p > 100000)
         for (size_t j = 0; j < p; j++) xm[j] = kn__weighted_mean(kn_dataset_column(d, j), d->w, n);
     }
     int cholesky = par->alpha > 0 &&
