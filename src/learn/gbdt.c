@@ -75,7 +75,7 @@ typedef struct gbdt_state {
     size_t n_trees; /* rounds x k, round-major */
     size_t *offset; /* n_trees + 1 offsets into nodes */
     kn__node *nodes;
-    size_t rounds, best_round;
+    size_t rounds;
     kn__flat_forest flat; /* the trees laid out for prediction */
 } gbdt_state;
 
@@ -185,17 +185,16 @@ static kn_status initial_scores(const gbdt_state *s, const kn_dataset *d, const 
     return e;
 }
 
-/* Knuth's selection sampling: exactly m of the n rows, in order. */
-static size_t sample_rows(const uint32_t *from, size_t n, double share, kn_rng *rng, uint32_t *to)
+/* Knuth's selection sampling: marks exactly want of n items (at least one
+ * when n > 0), each subset equally likely; returns the count. */
+static size_t choose(size_t n, size_t want, kn_rng *rng, uint8_t *mask)
 {
-    if (share >= 1) {
-        memcpy(to, from, n * sizeof *to);
-        return n;
+    size_t got = 0;
+    if (want == 0 && n > 0) want = 1;
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = got < want && (double)(n - i) * kn_rng_uniform(rng) < (double)(want - got);
+        got += mask[i];
     }
-    size_t want = (size_t)llround(share * (double)n), got = 0;
-    if (want == 0) want = 1;
-    for (size_t i = 0; i < n && got < want; i++)
-        if ((double)(n - i) * kn_rng_uniform(rng) < (double)(want - got)) to[got++] = from[i];
     return got;
 }
 
@@ -203,7 +202,7 @@ typedef struct fit_work {
     uint8_t *codes;
     double *w, *f, *g, *h; /* weights; n x k scores, gradients, hessians (class-major) */
     uint32_t *train, *val, *sample, *rows;
-    uint8_t *allowed, *in_sample;
+    uint8_t *allowed, *in_sample, *allowed_rows; /* features; rows by index; train rows */
     size_t n_train, n_val;
 } fit_work;
 
@@ -211,7 +210,7 @@ static void work_free(fit_work *w)
 {
     kn_free(w->codes), kn_free(w->w), kn_free(w->f), kn_free(w->g), kn_free(w->h);
     kn_free(w->train), kn_free(w->val), kn_free(w->sample), kn_free(w->rows);
-    kn_free(w->allowed), kn_free(w->in_sample);
+    kn_free(w->allowed), kn_free(w->in_sample), kn_free(w->allowed_rows);
 }
 
 /* Row weights (sample weights times class weights) and the train /
@@ -236,12 +235,15 @@ static kn_status prepare(const gbdt_params *par, const kn_dataset *d, size_t cla
     if (par->early_stopping_rounds > 0) {
         kn_rng rng;
         kn_rng_init_stream(&rng, (uint64_t)par->seed, 0x7661); /* "va" */
-        size_t want = (size_t)llround(par->validation_fraction * (double)n), left = n;
-        for (size_t i = 0; i < n; i++, left--)
-            if ((double)left * kn_rng_uniform(&rng) < (double)(want - w->n_val))
+        uint8_t *held = kn_malloc(n ? n : 1);
+        if (!held) return KN_ERR_NOMEM;
+        choose(n, (size_t)llround(par->validation_fraction * (double)n), &rng, held);
+        for (size_t i = 0; i < n; i++)
+            if (held[i])
                 w->val[w->n_val++] = (uint32_t)i;
             else
                 w->train[w->n_train++] = (uint32_t)i;
+        kn_free(held);
         if (w->n_val == 0 || w->n_train < 2)
             return kn_fail(KN_ERR_INVALID,
                            "gbdt: validation_fraction=%g of %zu rows leaves no validation or "
@@ -285,9 +287,17 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
     }
     kn_rng rng;
     kn_rng_init_stream(&rng, (uint64_t)par->seed, 1 + round);
-    size_t m = sample_rows(w->train, w->n_train, par->subsample, &rng, w->sample);
+    /* the round's rows: w->sample and, by row, w->in_sample */
     memset(w->in_sample, 0, n);
-    for (size_t t = 0; t < m; t++) w->in_sample[w->sample[t]] = 1;
+    size_t m = 0;
+    if (par->subsample < 1)
+        choose(w->n_train, (size_t)llround(par->subsample * (double)w->n_train), &rng,
+               w->allowed_rows);
+    for (size_t t = 0; t < w->n_train; t++)
+        if (par->subsample >= 1 || w->allowed_rows[t]) {
+            w->sample[m++] = w->train[t];
+            w->in_sample[w->train[t]] = 1;
+        }
     kn__grow_params gp = {.max_leaves = (size_t)par->max_leaves,
                           .max_depth = (size_t)par->max_depth,
                           .min_samples_leaf = (size_t)par->min_samples_leaf,
@@ -300,12 +310,7 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
     for (size_t c = 0; e == KN_OK && c < k; c++) {
         const uint8_t *allowed = NULL;
         if (par->colsample < 1) { /* the features of this tree */
-            size_t want = (size_t)llround(par->colsample * (double)p), got = 0;
-            if (want == 0) want = 1;
-            for (size_t j = 0; j < p; j++) {
-                w->allowed[j] = (double)(p - j) * kn_rng_uniform(&rng) < (double)(want - got);
-                got += w->allowed[j];
-            }
+            choose(p, (size_t)llround(par->colsample * (double)p), &rng, w->allowed);
             allowed = w->allowed;
         }
         kn__grow_data gd = {
@@ -367,7 +372,9 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
         w.rows = kn_malloc(n * sizeof *w.rows);
         w.allowed = kn_malloc(p);
         w.in_sample = kn_malloc(n);
-        if (!w.f || !w.g || !w.h || !w.sample || !w.rows || !w.allowed || !w.in_sample)
+        w.allowed_rows = kn_malloc(n);
+        if (!w.f || !w.g || !w.h || !w.sample || !w.rows || !w.allowed || !w.in_sample ||
+            !w.allowed_rows)
             e = KN_ERR_NOMEM;
     }
     if (e == KN_OK) e = initial_scores(s, d, w.w, w.train, w.n_train);
@@ -390,7 +397,6 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
     }
     if (e == KN_OK) {
         s->rounds = w.n_val ? best_round + 1 : round;
-        s->best_round = s->rounds;
         s->n_trees = s->rounds * k;
         if (w.n_val)
             kn_log(KN_LOG_INFO, "gbdt: %zu rounds run, best validation loss %.6g at round %zu",
@@ -537,7 +543,7 @@ static kn_status gbdt_load(kn_model *m, kn_rbuf *r)
         e = kn_fail(KN_ERR_CORRUPT, "%s: %llu rounds do not fit the file", r->what,
                     (unsigned long long)rounds);
     if (e == KN_OK) {
-        s->rounds = s->best_round = (size_t)rounds;
+        s->rounds = (size_t)rounds;
         if (!(s->offset = kn_calloc(s->rounds * s->k + 1, sizeof *s->offset))) e = KN_ERR_NOMEM;
     }
     size_t cap = 0;

@@ -144,9 +144,9 @@ void kn_dataset_free(kn_dataset *d)
     kn_free(d);
 }
 
-/* A numeric column's values into dst, refusing missing ones. The copy
- * and the check run branch-free (vectorised); the row is found only on
- * failure. */
+/* A numeric column's values into dst (or only checked, dst NULL), refusing
+ * missing ones unless allowed. The copy and the check run branch-free
+ * (vectorised); the row is found only on failure. */
 static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allow_missing,
                               double *dst)
 {
@@ -157,10 +157,8 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allo
                        what, kn_column_name(c), kn_col_type_name(kn_column_type(c)));
     const double *v = kn_column_f64(c);
     int missing = 0;
-    for (size_t i = 0; i < n; i++) {
-        dst[i] = v[i];
-        missing |= v[i] != v[i];
-    }
+    for (size_t i = 0; i < n; i++) missing |= v[i] != v[i];
+    if (dst) memcpy(dst, v, n * sizeof *dst);
     for (size_t i = 0; missing && !allow_missing && i < n; i++)
         if (isnan(v[i]))
             return kn_fail(KN_ERR_INVALID,
@@ -196,11 +194,7 @@ static kn_status take_features(const kn_frame *f, const size_t *cols, size_t p, 
     if (first_bad == (long)p) return KN_OK;
     /* again on one thread, for the message (kn_fail is per thread) */
     kn_column *c = kn_frame_col(f, cols[first_bad]);
-    if (x) return take_numeric(c, n, "feature", allow_missing, x + first_bad * n);
-    double *tmp = kn_malloc((n ? n : 1) * sizeof *tmp);
-    kn_status e = tmp ? take_numeric(c, n, "feature", allow_missing, tmp) : KN_ERR_NOMEM;
-    kn_free(tmp);
-    return e;
+    return take_numeric(c, n, "feature", allow_missing, x ? x + first_bad * n : NULL);
 }
 
 /* Feature columns: the named ones, or every numeric feature except target and weight. */
