@@ -151,6 +151,8 @@ static double row_loss(int objective, size_t k, const double *f, double y, doubl
     double mx = -INFINITY, sum = 0;
     for (size_t c = 0; c < k; c++) mx = fmax(mx, f[c]);
     for (size_t c = 0; c < k; c++) sum += exp(f[c] - mx);
+    /* sum >= 1: the largest score contributes exp(0) */
+    // cppcheck-suppress invalidFunctionArg
     return w * (mx + log(sum) - f[(size_t)y]);
 }
 
