@@ -48,6 +48,9 @@ static const kn_component *const steps[] = {&kn__standard_scaler,
                                             &kn__coerce};
 
 static const kn_component *const models[] = {&kn__gbdt,
+                                             &kn__random_forest,
+                                             &kn__extra_trees,
+                                             &kn__decision_tree,
                                              &kn__linear_regression,
                                              &kn__ridge,
                                              &kn__lasso,

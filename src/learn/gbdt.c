@@ -495,29 +495,7 @@ static kn_status gbdt_save(const kn_model *m, kn_wbuf *w)
     kn_wbuf_u64(w, s->rounds);
     for (size_t t = 0; t < s->n_trees; t++) {
         kn_wbuf_u64(w, s->offset[t + 1] - s->offset[t]);
-        for (size_t i = s->offset[t]; i < s->offset[t + 1]; i++) {
-            const kn__node *nd = &s->nodes[i];
-            kn_wbuf_f64(w, nd->threshold);
-            kn_wbuf_f64(w, nd->value);
-            kn_wbuf_f64(w, nd->gain);
-            kn_wbuf_u32(w, (uint32_t)nd->feature);
-            kn_wbuf_u32(w, (uint32_t)nd->left);
-            kn_wbuf_u32(w, nd->count);
-            kn_wbuf_u32(w, (uint32_t)nd->bin | (uint32_t)nd->missing_left << 8);
-        }
-    }
-    return KN_OK;
-}
-
-/* A loaded tree must be walkable: children after their parent, inside the
- * tree, features known. */
-static kn_status check_tree(const kn_rbuf *r, const kn__node *t, size_t n_nodes, size_t p)
-{
-    for (size_t i = 0; i < n_nodes; i++) {
-        if (t[i].feature < 0) continue;
-        if ((size_t)t[i].feature >= p || t[i].left <= (int32_t)i ||
-            (size_t)t[i].left + 1 >= n_nodes)
-            return kn_fail(KN_ERR_CORRUPT, "%s: tree node %zu is malformed", r->what, i);
+        for (size_t i = s->offset[t]; i < s->offset[t + 1]; i++) kn__node_write(w, &s->nodes[i]);
     }
     return KN_OK;
 }
@@ -551,28 +529,13 @@ static kn_status gbdt_load(kn_model *m, kn_rbuf *r)
     size_t cap = 0;
     for (size_t t = 0; e == KN_OK && t < s->rounds * s->k; t++) {
         size_t nn;
-        e = kn_rbuf_count(r, 40, &nn);
+        e = kn_rbuf_count(r, KN__NODE_BYTES, &nn);
         if (e == KN_OK && nn == 0) e = kn_fail(KN_ERR_CORRUPT, "%s: an empty tree", r->what);
         if (e != KN_OK) break;
         kn__tree_out tree = {.n_nodes = nn, .nodes = kn_calloc(nn, sizeof(kn__node))};
         if (!tree.nodes) e = KN_ERR_NOMEM;
-        for (size_t i = 0; e == KN_OK && i < nn; i++) {
-            kn__node *nd = &tree.nodes[i];
-            uint32_t f = 0, l = 0, c = 0, bits = 0;
-            e = kn_rbuf_f64(r, &nd->threshold);
-            if (e == KN_OK) e = kn_rbuf_f64(r, &nd->value);
-            if (e == KN_OK) e = kn_rbuf_f64(r, &nd->gain);
-            if (e == KN_OK) e = kn_rbuf_u32(r, &f);
-            if (e == KN_OK) e = kn_rbuf_u32(r, &l);
-            if (e == KN_OK) e = kn_rbuf_u32(r, &c);
-            if (e == KN_OK) e = kn_rbuf_u32(r, &bits);
-            nd->feature = (int32_t)f;
-            nd->left = (int32_t)l;
-            nd->count = c;
-            nd->bin = (uint8_t)bits;
-            nd->missing_left = (bits >> 8) != 0;
-        }
-        if (e == KN_OK) e = check_tree(r, tree.nodes, nn, s->p);
+        for (size_t i = 0; e == KN_OK && i < nn; i++) e = kn__node_read(r, &tree.nodes[i]);
+        if (e == KN_OK) e = kn__tree_check(r, tree.nodes, nn, s->p);
         if (e == KN_OK) e = add_tree(s, &cap, &tree);
         kn_free(tree.nodes);
     }

@@ -346,3 +346,43 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     out->n_leaves = n_leaves;
     return KN_OK;
 }
+
+void kn__node_write(kn_wbuf *w, const kn__node *nd)
+{
+    kn_wbuf_f64(w, nd->threshold);
+    kn_wbuf_f64(w, nd->value);
+    kn_wbuf_f64(w, nd->gain);
+    kn_wbuf_u32(w, (uint32_t)nd->feature);
+    kn_wbuf_u32(w, (uint32_t)nd->left);
+    kn_wbuf_u32(w, nd->count);
+    kn_wbuf_u32(w, (uint32_t)nd->bin | (uint32_t)nd->missing_left << 8);
+}
+
+kn_status kn__node_read(kn_rbuf *r, kn__node *nd)
+{
+    uint32_t f = 0, l = 0, c = 0, bits = 0;
+    kn_status e = kn_rbuf_f64(r, &nd->threshold);
+    if (e == KN_OK) e = kn_rbuf_f64(r, &nd->value);
+    if (e == KN_OK) e = kn_rbuf_f64(r, &nd->gain);
+    if (e == KN_OK) e = kn_rbuf_u32(r, &f);
+    if (e == KN_OK) e = kn_rbuf_u32(r, &l);
+    if (e == KN_OK) e = kn_rbuf_u32(r, &c);
+    if (e == KN_OK) e = kn_rbuf_u32(r, &bits);
+    nd->feature = (int32_t)f;
+    nd->left = (int32_t)l;
+    nd->count = c;
+    nd->bin = (uint8_t)bits;
+    nd->missing_left = (bits >> 8) != 0;
+    return e;
+}
+
+kn_status kn__tree_check(const kn_rbuf *r, const kn__node *t, size_t n_nodes, size_t p)
+{
+    for (size_t i = 0; i < n_nodes; i++) {
+        if (t[i].feature < 0) continue;
+        if ((size_t)t[i].feature >= p || t[i].left <= (int32_t)i ||
+            (size_t)t[i].left + 1 >= n_nodes)
+            return kn_fail(KN_ERR_CORRUPT, "%s: tree node %zu is malformed", r->what, i);
+    }
+    return KN_OK;
+}

@@ -17,6 +17,7 @@
 #ifndef KILN_LEARN_HIST_TREE_H
 #define KILN_LEARN_HIST_TREE_H
 
+#include "kiln/codec.h"
 #include "learn/bins.h"
 
 #include <stdint.h>
@@ -66,6 +67,14 @@ typedef struct kn__tree_out {
 kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint32_t *rows,
                         size_t m, const double *g, const double *h, kn__tree_out *out);
 void kn__tree_out_free(kn__tree_out *t);
+
+/* A node in a model file: KN__NODE_BYTES bytes. */
+#define KN__NODE_BYTES 40
+void kn__node_write(kn_wbuf *w, const kn__node *nd);
+kn_status kn__node_read(kn_rbuf *r, kn__node *nd);
+/* A loaded tree must be walkable: children after their parent, inside the
+ * tree, features below p. */
+kn_status kn__tree_check(const kn_rbuf *r, const kn__node *t, size_t n_nodes, size_t p);
 
 /* The leaf a raw row (x_j = x[j * stride]) or a coded row reaches. */
 static inline int32_t kn__tree_leaf_raw(const kn__node *t, const double *x, size_t stride)

@@ -10,7 +10,7 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
     kn__logistic_regression, kn__gaussian_nb, kn__poisson_regressor, kn__gamma_regressor,
     kn__tweedie_regressor, kn__glm, kn__multinomial_nb, kn__bernoulli_nb, kn__categorical_nb,
     kn__knn_classifier, kn__knn_regressor, kn__linear_svm, kn__lasso_cv, kn__elastic_net_cv,
-    kn__gbdt;
+    kn__gbdt, kn__decision_tree, kn__random_forest, kn__extra_trees;
 
 /* Rows of n x k scores (row-major) to probabilities in place (softmax);
  * and each row's first largest column into out. */

@@ -1,0 +1,481 @@
+/* The CART grower (cart.h). */
+#include "learn/cart.h"
+
+#include "kiln/mem.h"
+#include "kiln/rng.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Values closer than this count as equal (the exact splitter's candidate
+ * boundaries, and constant features), as scikit-learn's trees do. */
+#define FEATURE_EPS 1e-7
+/* Below this many rows a binned node sorts its codes instead of filling
+ * a 255-bin histogram. */
+#define SMALL_NODE 32
+
+typedef struct keyed {
+    double key;
+    uint32_t row;
+} keyed;
+
+/* A node waiting to be split. */
+typedef struct pending {
+    int32_t node;
+    uint32_t begin, end, depth;
+} pending;
+
+typedef struct best_split {
+    double proxy, threshold;
+    int32_t feature; /* -1: none */
+    uint8_t bin;
+} best_split;
+
+typedef struct grower {
+    const kn__cart_data *d;
+    const kn__cart_params *par;
+    const double *w;
+    uint32_t *rows;
+    size_t S; /* stats per row set: [0] weight, then k class weights or sum w y */
+    kn_rng rng;
+    /* the tree */
+    kn__node *nodes;
+    double *value, *imp, *wsum; /* per node: values, impurity, weight */
+    size_t n_nodes, cap;
+    pending *stack;
+    size_t n_stack;
+    /* scratch */
+    keyed *sorted;
+    double *total, *left, *hist;
+    uint32_t *hist_n;
+    size_t *feat;
+} grower;
+
+static void add_row(const grower *g, double *st, uint32_t r)
+{
+    double w = g->w[r];
+    st[0] += w;
+    if (g->d->k)
+        st[1 + (size_t)g->d->y[r]] += w;
+    else
+        st[1] += w * g->d->y[r];
+}
+
+/* Impurity of a row set from its stats (sq: sum w y^2, regression). */
+static double impurity(const grower *g, const double *st, double sq)
+{
+    double W = st[0];
+    if (!(W > 0)) return 0;
+    if (g->par->criterion == KN__CRIT_SQUARED) {
+        double mean = st[1] / W;
+        return sq / W - mean * mean;
+    }
+    double acc = 0;
+    for (size_t c = 0; c < g->d->k; c++) {
+        double q = st[1 + c] / W;
+        if (g->par->criterion == KN__CRIT_GINI)
+            acc += q * q;
+        else if (q > 0)
+            acc -= q * log2(q);
+    }
+    return g->par->criterion == KN__CRIT_GINI ? 1 - acc : acc;
+}
+
+/* Stats and sum w y^2 of rows[b, e). */
+static double row_stats(const grower *g, uint32_t b, uint32_t e, double *st)
+{
+    double sq = 0;
+    memset(st, 0, g->S * sizeof *st);
+    for (uint32_t t = b; t < e; t++) {
+        uint32_t r = g->rows[t];
+        add_row(g, st, r);
+        if (!g->d->k) sq += g->w[r] * g->d->y[r] * g->d->y[r];
+    }
+    return sq;
+}
+
+/* What the split's children contribute, larger is better: minus their
+ * weighted impurities, up to a constant (scikit-learn's "proxy"). */
+static double proxy(const grower *g, const double *l, const double *t)
+{
+    double wl = l[0], wr = t[0] - l[0], acc = 0;
+    if (g->par->criterion == KN__CRIT_SQUARED) {
+        double sr = t[1] - l[1];
+        return l[1] * l[1] / wl + sr * sr / wr;
+    }
+    for (size_t c = 1; c < g->S; c++) {
+        double a = l[c], b = t[c] - l[c];
+        if (g->par->criterion == KN__CRIT_GINI)
+            acc += a * a / wl + b * b / wr;
+        else {
+            if (a > 0) acc += a * log(a / wl);
+            if (b > 0) acc += b * log(b / wr);
+        }
+    }
+    return acc;
+}
+
+static void consider(best_split *b, double pr, int32_t feature, double threshold, uint8_t bin)
+{
+    if (pr > b->proxy) {
+        b->proxy = pr;
+        b->feature = feature;
+        b->threshold = threshold;
+        b->bin = bin;
+    }
+}
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static void insertion_sort(keyed *v, size_t m)
+{
+    for (size_t i = 1; i < m; i++) {
+        keyed t = v[i];
+        size_t j = i;
+        while (j > 0 && cmp_keyed(&v[j - 1], &t) > 0) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = t;
+    }
+}
+
+/* Every boundary of the sorted keys (codes when binned) of the node's m
+ * rows. */
+static void scan_sorted(grower *g, size_t j, size_t m, int binned, best_split *b)
+{
+    const keyed *s = g->sorted;
+    size_t msl = g->par->min_samples_leaf;
+    double gap = binned ? 0.5 : FEATURE_EPS;
+    memset(g->left, 0, g->S * sizeof *g->left);
+    for (size_t i = 0; i + 1 < m; i++) {
+        add_row(g, g->left, s[i].row);
+        if (!(s[i + 1].key > s[i].key + gap) || i + 1 < msl || m - i - 1 < msl) continue;
+        if (!(g->left[0] > 0) || !(g->total[0] - g->left[0] > 0)) continue;
+        double pr = proxy(g, g->left, g->total);
+        if (!(pr > b->proxy)) continue;
+        double thr;
+        if (binned)
+            thr = g->d->bins->edges[j * KN__EDGE_STRIDE + (size_t)s[i].key];
+        else {
+            thr = s[i].key / 2 + s[i + 1].key / 2;
+            if (thr >= s[i + 1].key || isinf(thr)) thr = s[i].key;
+        }
+        consider(b, pr, (int32_t)j, thr, (uint8_t)s[i].key);
+    }
+}
+
+/* The binned boundaries of feature j from a histogram of the node. */
+static void scan_hist(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split *b)
+{
+    size_t S = g->S, nb = g->d->bins->n_bins[j], p = g->d->p, m = e0 - b0;
+    size_t msl = g->par->min_samples_leaf;
+    memset(g->hist, 0, nb * S * sizeof *g->hist);
+    memset(g->hist_n, 0, nb * sizeof *g->hist_n);
+    for (uint32_t t = b0; t < e0; t++) {
+        uint32_t r = g->rows[t];
+        uint8_t c = g->d->codes[(size_t)r * p + j];
+        g->hist_n[c]++;
+        add_row(g, g->hist + (size_t)c * S, r);
+    }
+    memset(g->left, 0, S * sizeof *g->left);
+    size_t nl = 0;
+    for (size_t c = 0; c + 1 < nb; c++) {
+        if (!g->hist_n[c]) continue;
+        nl += g->hist_n[c];
+        for (size_t s = 0; s < S; s++) g->left[s] += g->hist[c * S + s];
+        if (nl >= m) break;
+        if (nl < msl || m - nl < msl) continue;
+        if (!(g->left[0] > 0) || !(g->total[0] - g->left[0] > 0)) continue;
+        consider(b, proxy(g, g->left, g->total), (int32_t)j,
+                 g->d->bins->edges[j * KN__EDGE_STRIDE + c], (uint8_t)c);
+    }
+}
+
+/* One uniform threshold between the node's extremes of feature j. */
+static void scan_random(grower *g, size_t j, uint32_t b0, uint32_t e0, double lo, double hi,
+                        best_split *b)
+{
+    const double *x = g->d->col[j];
+    double thr = lo + (hi - lo) * kn_rng_uniform(&g->rng);
+    if (thr >= hi) thr = lo;
+    size_t nl = 0, m = e0 - b0, msl = g->par->min_samples_leaf;
+    memset(g->left, 0, g->S * sizeof *g->left);
+    for (uint32_t t = b0; t < e0; t++) {
+        uint32_t r = g->rows[t];
+        if (x[r] <= thr) {
+            add_row(g, g->left, r);
+            nl++;
+        }
+    }
+    if (nl < msl || m - nl < msl || !(g->left[0] > 0) || !(g->total[0] - g->left[0] > 0)) return;
+    consider(b, proxy(g, g->left, g->total), (int32_t)j, thr, 0);
+}
+
+/* Tries feature j on rows[b0, e0); returns 0 when it is constant there. */
+static int try_feature(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split *b)
+{
+    size_t m = e0 - b0, p = g->d->p;
+    int splitter = g->par->splitter;
+    if (splitter == KN__SPLIT_BINNED) {
+        const uint8_t *codes = g->d->codes;
+        uint8_t lo = 255, hi = 0;
+        for (uint32_t t = b0; t < e0; t++) {
+            uint8_t c = codes[(size_t)g->rows[t] * p + j];
+            lo = c < lo ? c : lo;
+            hi = c > hi ? c : hi;
+        }
+        if (lo == hi) return 0;
+        if (m >= SMALL_NODE) {
+            scan_hist(g, j, b0, e0, b);
+            return 1;
+        }
+        for (size_t t = 0; t < m; t++) {
+            uint32_t r = g->rows[b0 + t];
+            g->sorted[t] = (keyed){(double)codes[(size_t)r * p + j], r};
+        }
+        insertion_sort(g->sorted, m);
+        scan_sorted(g, j, m, 1, b);
+        return 1;
+    }
+    const double *x = g->d->col[j];
+    double lo = INFINITY, hi = -INFINITY;
+    for (uint32_t t = b0; t < e0; t++) {
+        double v = x[g->rows[t]];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    if (hi <= lo + FEATURE_EPS) return 0;
+    if (splitter == KN__SPLIT_RANDOM) {
+        scan_random(g, j, b0, e0, lo, hi, b);
+        return 1;
+    }
+    for (size_t t = 0; t < m; t++) {
+        uint32_t r = g->rows[b0 + t];
+        g->sorted[t] = (keyed){x[r], r};
+    }
+    if (m < SMALL_NODE)
+        insertion_sort(g->sorted, m);
+    else
+        qsort(g->sorted, m, sizeof *g->sorted, cmp_keyed);
+    scan_sorted(g, j, m, 0, b);
+    return 1;
+}
+
+/* The best split of rows[b0, e0) over features drawn at random: at least
+ * max_features of them, and more while every one drawn was constant. */
+static best_split find_split(grower *g, uint32_t b0, uint32_t e0)
+{
+    best_split b = {.proxy = -INFINITY, .feature = -1};
+    size_t p = g->d->p, visited = 0, informative = 0;
+    for (size_t t = 0; t < p && (visited < g->par->max_features || !informative); t++) {
+        size_t r = t + (size_t)kn_rng_below(&g->rng, p - t), j = g->feat[r];
+        g->feat[r] = g->feat[t];
+        g->feat[t] = j;
+        visited++;
+        informative += (size_t)try_feature(g, j, b0, e0, &b);
+    }
+    return b;
+}
+
+/* Rows going left first; returns the first right row. */
+static uint32_t partition(grower *g, uint32_t b0, uint32_t e0, const best_split *s)
+{
+    size_t j = (size_t)s->feature, p = g->d->p;
+    int binned = g->par->splitter == KN__SPLIT_BINNED;
+    uint32_t i = b0, k = e0;
+    while (i < k) {
+        uint32_t r = g->rows[i];
+        int left =
+            binned ? g->d->codes[(size_t)r * p + j] <= s->bin : g->d->col[j][r] <= s->threshold;
+        if (left)
+            i++;
+        else {
+            g->rows[i] = g->rows[--k];
+            g->rows[k] = r;
+        }
+    }
+    return i;
+}
+
+static kn_status reserve(grower *g, size_t more)
+{
+    if (g->n_nodes + more <= g->cap) return KN_OK;
+    size_t cap = 2 * (g->n_nodes + more), W = g->S - 1;
+    kn__node *nodes = kn_realloc(g->nodes, cap * sizeof *nodes);
+    if (nodes) g->nodes = nodes;
+    double *value = kn_realloc(g->value, cap * W * sizeof *value);
+    if (value) g->value = value;
+    double *imp = kn_realloc(g->imp, cap * sizeof *imp);
+    if (imp) g->imp = imp;
+    double *wsum = kn_realloc(g->wsum, cap * sizeof *wsum);
+    if (wsum) g->wsum = wsum;
+    if (!nodes || !value || !imp || !wsum) return KN_ERR_NOMEM;
+    g->cap = cap;
+    return KN_OK;
+}
+
+/* Fills node i from its rows (stats, value, impurity); returns the sum
+ * w y^2 for regression. */
+static void describe(grower *g, int32_t i, uint32_t b0, uint32_t e0)
+{
+    double sq = row_stats(g, b0, e0, g->total);
+    kn__node *nd = &g->nodes[i];
+    size_t W = g->S - 1;
+    memset(nd, 0, sizeof *nd);
+    nd->feature = -1;
+    nd->count = e0 - b0;
+    g->wsum[i] = g->total[0];
+    g->imp[i] = impurity(g, g->total, sq);
+    for (size_t c = 0; c < W; c++)
+        g->value[(size_t)i * W + c] = g->total[0] > 0 ? g->total[1 + c] / g->total[0] : 0;
+    nd->value = g->value[(size_t)i * W];
+}
+
+static kn_status split_node(grower *g, pending pn)
+{
+    const kn__cart_params *par = g->par;
+    uint32_t b0 = pn.begin, e0 = pn.end, m = e0 - b0;
+    describe(g, pn.node, b0, e0);
+    if ((par->max_depth && pn.depth >= par->max_depth) || m < par->min_samples_split ||
+        m < 2 * par->min_samples_leaf || g->imp[pn.node] <= DBL_EPSILON)
+        return KN_OK;
+    best_split s = find_split(g, b0, e0);
+    if (s.feature < 0) return KN_OK;
+    uint32_t mid = partition(g, b0, e0, &s);
+    if (mid == b0 || mid == e0) return KN_OK; /* cannot happen: both sides hold rows */
+    double sql = row_stats(g, b0, mid, g->left), il = impurity(g, g->left, sql);
+    double sqr = row_stats(g, mid, e0, g->total), ir = impurity(g, g->total, sqr);
+    double W = g->wsum[pn.node], wl = g->left[0], wr = g->total[0];
+    double decrease = W * g->imp[pn.node] - wl * il - wr * ir;
+    if (decrease / g->wsum[0] + DBL_EPSILON < par->min_impurity_decrease) return KN_OK;
+    kn_status e = reserve(g, 2);
+    if (e != KN_OK) return e;
+    kn__node *nd = &g->nodes[pn.node];
+    nd->feature = s.feature;
+    nd->threshold = s.threshold;
+    nd->bin = s.bin;
+    nd->gain = decrease;
+    nd->left = (int32_t)g->n_nodes;
+    g->n_nodes += 2;
+    g->stack[g->n_stack++] = (pending){nd->left + 1, mid, e0, pn.depth + 1};
+    g->stack[g->n_stack++] = (pending){nd->left, b0, mid, pn.depth + 1};
+    return KN_OK;
+}
+
+/* Minimal cost-complexity pruning: while the weakest link's effective
+ * alpha, (R(t) - R(T_t)) / (leaves(T_t) - 1) with R the weighted
+ * impurity, is at most ccp_alpha, its subtree becomes a leaf. */
+static kn_status prune(grower *g)
+{
+    size_t n = g->n_nodes;
+    double *r_sub = kn_malloc(n * sizeof *r_sub), *leaves = kn_malloc(n * sizeof *leaves);
+    if (!r_sub || !leaves) {
+        kn_free(r_sub), kn_free(leaves);
+        return KN_ERR_NOMEM;
+    }
+    for (;;) {
+        double best = INFINITY;
+        size_t weakest = 0;
+        for (size_t i = n; i-- > 0;) { /* children come after their parent */
+            const kn__node *nd = &g->nodes[i];
+            double r = g->wsum[i] / g->wsum[0] * g->imp[i];
+            if (nd->feature < 0) {
+                r_sub[i] = r;
+                leaves[i] = 1;
+                continue;
+            }
+            r_sub[i] = r_sub[nd->left] + r_sub[nd->left + 1];
+            leaves[i] = leaves[nd->left] + leaves[nd->left + 1];
+            double alpha = (r - r_sub[i]) / (leaves[i] - 1);
+            if (alpha < best) {
+                best = alpha;
+                weakest = i;
+            }
+        }
+        if (!(best <= g->par->ccp_alpha)) break;
+        g->nodes[weakest].feature = -1;
+        g->nodes[weakest].gain = 0;
+    }
+    kn_free(r_sub), kn_free(leaves);
+    /* the tree without the unreachable nodes, renumbered in order */
+    int32_t *map = kn_malloc(n * sizeof *map);
+    if (!map) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) map[i] = -1;
+    map[0] = 0;
+    size_t kept = 0, W = g->S - 1;
+    for (size_t i = 0; i < n; i++) {
+        if (map[i] < 0) continue;
+        map[i] = (int32_t)kept;
+        if (g->nodes[i].feature >= 0) map[g->nodes[i].left] = map[g->nodes[i].left + 1] = 0;
+        g->nodes[kept] = g->nodes[i];
+        memmove(g->value + kept * W, g->value + i * W, W * sizeof *g->value);
+        g->wsum[kept] = g->wsum[i];
+        g->imp[kept] = g->imp[i];
+        kept++;
+    }
+    /* children keep their relative order, so a pair stays adjacent */
+    for (size_t i = 0; i < kept; i++)
+        if (g->nodes[i].feature >= 0) g->nodes[i].left = map[g->nodes[i].left];
+    g->n_nodes = kept;
+    kn_free(map);
+    return KN_OK;
+}
+
+static void grower_free(grower *g)
+{
+    kn_free(g->nodes), kn_free(g->value), kn_free(g->imp), kn_free(g->wsum);
+    kn_free(g->stack), kn_free(g->sorted), kn_free(g->total), kn_free(g->left);
+    kn_free(g->hist), kn_free(g->hist_n), kn_free(g->feat);
+}
+
+kn_status kn__cart_grow(const kn__cart_data *d, const kn__cart_params *par, uint32_t *rows,
+                        size_t m, const double *w, uint64_t seed, kn__cart_tree *out)
+{
+    memset(out, 0, sizeof *out);
+    if (m == 0 || m > UINT32_MAX) return kn_fail(KN_ERR_INVALID, "a tree needs 1 to 2^32-1 rows");
+    grower g = {.d = d, .par = par, .w = w, .rows = rows, .S = 1 + (d->k ? d->k : 1)};
+    kn_rng_init(&g.rng, seed);
+    /* depth-first: at most one pending node per level and side */
+    g.stack = kn_malloc((m + 1) * sizeof *g.stack);
+    g.sorted = kn_malloc(m * sizeof *g.sorted);
+    g.total = kn_malloc(g.S * sizeof *g.total);
+    g.left = kn_malloc(g.S * sizeof *g.left);
+    g.hist = kn_malloc(KN__MAX_BINS * g.S * sizeof *g.hist);
+    g.hist_n = kn_malloc(KN__MAX_BINS * sizeof *g.hist_n);
+    g.feat = kn_malloc((d->p ? d->p : 1) * sizeof *g.feat);
+    kn_status e = g.stack && g.sorted && g.total && g.left && g.hist && g.hist_n && g.feat
+                      ? reserve(&g, 1)
+                      : KN_ERR_NOMEM;
+    if (e == KN_OK) {
+        for (size_t j = 0; j < d->p; j++) g.feat[j] = j;
+        g.n_nodes = 1;
+        g.stack[g.n_stack++] = (pending){0, 0, (uint32_t)m, 0};
+    }
+    while (e == KN_OK && g.n_stack) e = split_node(&g, g.stack[--g.n_stack]);
+    if (e == KN_OK && par->ccp_alpha > 0) e = prune(&g);
+    if (e == KN_OK) {
+        out->nodes = g.nodes;
+        out->value = g.value;
+        out->n_nodes = g.n_nodes;
+        out->width = g.S - 1;
+        g.nodes = NULL;
+        g.value = NULL;
+    }
+    grower_free(&g);
+    return e;
+}
+
+void kn__cart_tree_free(kn__cart_tree *t)
+{
+    kn_free(t->nodes);
+    kn_free(t->value);
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,59 @@
+/* Internal: one CART tree (Breiman et al. 1984) grown depth-first on an
+ * impurity criterion, the learner under decision_tree, random_forest and
+ * extra_trees.
+ *
+ * Splits, per node, over max_features features drawn at random (at least
+ * one of them not constant in the node):
+ *   - exact: the node's values sorted, every boundary between distinct
+ *     values tried, the threshold halfway (as scikit-learn's "best");
+ *   - binned: boundaries between quantile bins (bins.h) only, found from
+ *     a per-node histogram of the codes (small nodes sort their codes) —
+ *     the random forest default, an order of magnitude less work;
+ *   - random: one threshold drawn uniformly between the feature's node
+ *     minimum and maximum (extra trees, Geurts et al. 2006).
+ * The split with the best impurity decrease wins; ties keep the first
+ * found. Rows carry weights (sample weight x class weight x bootstrap
+ * count). After growth, minimal cost-complexity pruning with ccp_alpha. */
+#ifndef KILN_LEARN_CART_H
+#define KILN_LEARN_CART_H
+
+#include "learn/bins.h"
+#include "learn/hist_tree.h"
+
+enum { KN__CRIT_GINI, KN__CRIT_ENTROPY, KN__CRIT_SQUARED };
+enum { KN__SPLIT_EXACT, KN__SPLIT_BINNED, KN__SPLIT_RANDOM };
+
+typedef struct kn__cart_params {
+    int criterion, splitter;
+    size_t max_depth; /* 0: no limit */
+    size_t min_samples_split, min_samples_leaf;
+    size_t max_features; /* features tried per node, 1..p */
+    double min_impurity_decrease, ccp_alpha;
+} kn__cart_params;
+
+typedef struct kn__cart_data {
+    size_t n, p;
+    size_t k;                 /* classes; 0 for regression */
+    const double *const *col; /* p columns of n raw values */
+    const double *y;          /* class index or target, by row */
+    const uint8_t *codes;     /* binned splitter: n x p codes (row-major) */
+    const kn__bins *bins;
+} kn__cart_data;
+
+/* nodes[i].gain is the weighted impurity decrease of the split (for
+ * importance); value holds width values per node: class shares
+ * (classification, width k) or the weighted mean (width 1). */
+typedef struct kn__cart_tree {
+    kn__node *nodes;
+    double *value;
+    size_t n_nodes, width;
+} kn__cart_tree;
+
+/* Grows a tree on rows[0, m) (reordered in place) with weights w (by
+ * row; rows of weight 0 should be left out), drawing features and random
+ * thresholds from seed. */
+kn_status kn__cart_grow(const kn__cart_data *d, const kn__cart_params *par, uint32_t *rows,
+                        size_t m, const double *w, uint64_t seed, kn__cart_tree *out);
+void kn__cart_tree_free(kn__cart_tree *t);
+
+#endif
