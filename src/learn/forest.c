@@ -28,7 +28,7 @@ typedef struct forest_params {
     char max_features[KN_PARAM_STR_MAX];
     int class_weight, bootstrap, oob_score;
     double max_samples;
-    int64_t max_bins, seed;
+    int64_t max_bins, binned_from_rows, seed;
 } forest_params;
 
 enum { KIND_TREE, KIND_FOREST, KIND_EXTRA };
@@ -79,6 +79,9 @@ static const kn_param_def forest_defs[] = {
     KN_PARAM_INT(forest_params, max_bins, "255", 0, 255,
                  "thresholds between at most this many quantile bins per feature (fast); 0: "
                  "exact thresholds between distinct values (scikit-learn's)"),
+    KN_PARAM_INT(forest_params, binned_from_rows, "20000", 0, 1e15,
+                 "bins are used from this many rows on; smaller data gets exact thresholds "
+                 "(cheap there, and a little more accurate)"),
     KN_PARAM_END};
 
 /* thresholds are drawn at random: no bins */
@@ -306,8 +309,9 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
     kn__cart_params cp = {.criterion = par->criterion,
                           .splitter = kind == KIND_EXTRA                   ? KN__SPLIT_RANDOM
                                       : kind == KIND_TREE && par->splitter ? KN__SPLIT_RANDOM
-                                      : par->max_bins                      ? KN__SPLIT_BINNED
-                                                                           : KN__SPLIT_EXACT,
+                                      : par->max_bins && n >= (size_t)par->binned_from_rows
+                                          ? KN__SPLIT_BINNED
+                                          : KN__SPLIT_EXACT,
                           .max_depth = (size_t)par->max_depth,
                           .min_samples_split = (size_t)par->min_samples_split,
                           .min_samples_leaf = (size_t)par->min_samples_leaf,

@@ -1,6 +1,7 @@
-/* learn: gradient boosting's learned rules on hand-made data where the
- * right answer is known (missing values), determinism across thread
- * counts, save/load, and the bin edges. */
+/* learn: the tree models (gbdt, decision_tree, random_forest,
+ * extra_trees): learned rules on hand-made data where the right answer is
+ * known (missing values, thresholds, pruning), determinism across thread
+ * counts, save/load, out-of-bag scores, and the bin edges. */
 #include "test_util.h"
 
 #include "kiln/frame.h"
@@ -29,10 +30,10 @@ static kn_frame *frame_of(size_t n, size_t p, const double *x, const double *y)
     return f;
 }
 
-static kn_model *fit(const kn_frame *f, const char *const *params)
+static kn_model *fit_model(const char *name, const kn_frame *f, const char *const *params)
 {
     kn_model *m;
-    KN_CHECK(kn_model_new("gbdt", &m));
+    KN_CHECK(kn_model_new(name, &m));
     for (; *params; params++) KN_CHECK(kn_model_set(m, *params));
     KN_CHECK(kn_model_fit(m, f, "y", NULL));
     return m;
@@ -51,7 +52,7 @@ static void missing_goes_where_its_target_says(double missing_y)
     const char *params[] = {"objective=squared_error", "n_estimators=1",
                             "learning_rate=1",         "max_leaves=2",
                             "min_samples_leaf=1",      NULL};
-    kn_model *m = fit(f, params);
+    kn_model *m = fit_model("gbdt", f, params);
     double q[] = {3, 5, 5.5, 6, 8, NAN}, want[] = {0, 0, 0, 10, 10, missing_y}, z[6] = {0};
     kn_frame *g = frame_of(6, 1, q, z);
     double *out;
@@ -72,14 +73,14 @@ static void missing_values(void **state)
     missing_goes_where_its_target_says(0);  /* with the low group: left */
 }
 
-/* A random binary problem with some missing values. */
-static kn_frame *random_problem(size_t n, size_t p)
+/* A random binary problem, a share of its values missing. */
+static kn_frame *random_problem(size_t n, size_t p, double missing)
 {
     double *x = kn_malloc(n * p * sizeof *x), *y = kn_malloc(n * sizeof *y);
     kn_rng rng;
     kn_rng_init(&rng, 7);
     for (size_t i = 0; i < n * p; i++)
-        x[i] = kn_rng_uniform(&rng) < 0.05 ? NAN : kn_rng_normal(&rng);
+        x[i] = kn_rng_uniform(&rng) < missing ? NAN : kn_rng_normal(&rng);
     for (size_t i = 0; i < n; i++) {
         double s = (isnan(x[i]) ? 1 : x[i]) - (isnan(x[n + i]) ? 0 : x[n + i]) / 2;
         y[i] = s + kn_rng_normal(&rng) * 0.5 > 0;
@@ -103,25 +104,15 @@ static unsigned char *file_bytes(const char *path, size_t *len)
 }
 
 /* Same data, parameters and seed: the same model bytes with 1 and 2
- * threads (sampling on, large enough for the parallel histogram path); a
- * loaded model predicts exactly what the fitted one does. */
-static void deterministic_across_threads(void **state)
+ * threads; a loaded model predicts exactly what the fitted one does. */
+static void same_bytes_any_threads(const char *name, const kn_frame *f, const char *const *params)
 {
-    (void)state;
-    kn_frame *f = random_problem(60000, 6);
-    const char *params[] = {"n_estimators=8",
-                            "subsample=0.8",
-                            "colsample=0.7",
-                            "max_leaves=15",
-                            "early_stopping_rounds=3",
-                            "seed=5",
-                            NULL};
     char path[2][64];
     int saved = omp_get_max_threads();
     for (int t = 0; t < 2; t++) {
         omp_set_num_threads(t + 1);
-        kn_model *m = fit(f, params);
-        snprintf(path[t], sizeof path[t], "/tmp/kiln_gbdt_%d_%d.kmd", (int)getpid(), t);
+        kn_model *m = fit_model(name, f, params);
+        snprintf(path[t], sizeof path[t], "/tmp/kiln_%s_%d_%d.kmd", name, (int)getpid(), t);
         KN_CHECK(kn_model_save(m, path[t]));
         if (t == 1) {
             kn_model *l;
@@ -144,6 +135,79 @@ static void deterministic_across_threads(void **state)
     assert_memory_equal(b0, b1, l0);
     kn_free(b0), kn_free(b1);
     remove(path[0]), remove(path[1]);
+}
+
+/* gbdt with sampling on, large enough for the parallel histogram path. */
+static void gbdt_deterministic(void **state)
+{
+    (void)state;
+    kn_frame *f = random_problem(60000, 6, 0.05);
+    const char *params[] = {"n_estimators=8",
+                            "subsample=0.8",
+                            "colsample=0.7",
+                            "max_leaves=15",
+                            "early_stopping_rounds=3",
+                            "seed=5",
+                            NULL};
+    same_bytes_any_threads("gbdt", f, params);
+    kn_frame_free(f);
+}
+
+/* Forests: trees from their own random streams, grown in parallel. */
+static void forests_deterministic(void **state)
+{
+    (void)state;
+    kn_frame *f = random_problem(5000, 6, 0);
+    const char *rf[] = {"n_estimators=7", "oob_score=true", "max_features=2", "seed=3", NULL};
+    const char *exact[] = {"n_estimators=5", "max_bins=0", "min_samples_leaf=3", "seed=4", NULL};
+    const char *et[] = {"n_estimators=7", "max_features=sqrt", "seed=5", NULL};
+    same_bytes_any_threads("random_forest", f, rf);
+    same_bytes_any_threads("random_forest", f, exact);
+    same_bytes_any_threads("extra_trees", f, et);
+    kn_frame_free(f);
+}
+
+/* y = [x0 > 5] with x0 = 1..10 and x1 noise: a tree splits x0 at 5.5 and
+ * is exact; pruned with a large ccp_alpha it is one leaf predicting the
+ * class shares; a forest's out-of-bag accuracy is perfect. */
+static void tree_rules(void **state)
+{
+    (void)state;
+    double x[2 * 100], y[100];
+    kn_rng rng;
+    kn_rng_init(&rng, 1);
+    for (size_t i = 0; i < 100; i++) {
+        x[i] = (double)(i % 10 + 1);
+        x[100 + i] = kn_rng_uniform(&rng);
+        y[i] = x[i] > 5;
+    }
+    kn_frame *f = frame_of(100, 2, x, y);
+    const char *plain[] = {NULL}, *pruned[] = {"ccp_alpha=1", NULL};
+    kn_model *m = fit_model("decision_tree", f, plain);
+    double imp[2], b;
+    KN_CHECK(kn_model_coefficients(m, imp, &b));
+    assert_true(imp[0] == 1 && imp[1] == 0);
+    double q[] = {5, 5.49, 5.51, 6, 0.5, 0.5, 0.5, 0.5}, z[4] = {0}, *out;
+    kn_frame *g = frame_of(4, 2, q, z);
+    size_t n;
+    KN_CHECK(kn_model_predict(m, g, &out, &n));
+    assert_true(out[0] == 0 && out[1] == 0 && out[2] == 1 && out[3] == 1);
+    kn_free(out);
+    kn_model_free(m);
+    m = fit_model("decision_tree", f, pruned);
+    KN_CHECK(kn_model_predict_proba(m, g, &out, &n));
+    for (size_t i = 0; i < 4; i++) assert_true(out[2 * i] == 0.5 && out[2 * i + 1] == 0.5);
+    kn_free(out);
+    kn_model_free(m);
+    const char *rf[] = {"n_estimators=20", "oob_score=true", "max_features=all", NULL};
+    m = fit_model("random_forest", f, rf);
+    kn_fit_summary s;
+    KN_CHECK(kn_model_summary(m, &s));
+    assert_int_equal(s.n_stats, 3);
+    assert_string_equal(s.stat_name[2], "oob_accuracy");
+    assert_true(s.stat[2] == 1);
+    kn_model_free(m);
+    kn_frame_free(g);
     kn_frame_free(f);
 }
 
@@ -171,7 +235,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(missing_values),
-        cmocka_unit_test(deterministic_across_threads),
+        cmocka_unit_test(gbdt_deterministic),
+        cmocka_unit_test(forests_deterministic),
+        cmocka_unit_test(tree_rules),
         cmocka_unit_test(bin_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
