@@ -90,6 +90,9 @@ typedef struct kn_model_vt {
 
 KN_API kn_status kn_model_new(const char *name, kn_model **out);
 KN_API void kn_model_free(kn_model *m);
+/* Sets one parameter; the model must be fitted again, except for
+ * parameters named predict_* (they change only prediction, e.g. gbdt's
+ * predict_rounds). */
 KN_API kn_status kn_model_set(kn_model *m, const char *name_eq_value);
 KN_API const char *kn_model_name(const kn_model *m);
 KN_API kn_task kn_model_task(const kn_model *m);

@@ -32,14 +32,16 @@ const char train_usage[] =
 
 const char predict_usage[] =
     "usage: kiln predict --model MODEL.kmd --data FILE --out PREDICTIONS.csv [--proba]\n"
+    "                    [--rounds K]\n"
     "\n"
     "Apply a saved model to FILE, which must have the model's input columns; writes\n"
     "one 'prediction' column per row, in the rows' order (the class label for\n"
-    "classifiers; --proba adds a 'proba_<class>' column per class).\n";
+    "classifiers; --proba adds a 'proba_<class>' column per class). --rounds K\n"
+    "predicts with the first K boosting rounds only (gbdt: staged prediction).\n";
 
 const char eval_usage[] =
     "usage: kiln eval --model MODEL.kmd --data FILE [--weight COLUMN] [--curves OUT.json]\n"
-    "                 [--json]\n"
+    "                 [--rounds K] [--json]\n"
     "\n"
     "Score a saved model on FILE, which must have the model's input columns and\n"
     "its target: RMSE, MAE, R^2, explained variance and median absolute error\n"
@@ -47,7 +49,8 @@ const char eval_usage[] =
     "(one-vs-rest for several classes) for classification. --weight COLUMN\n"
     "weighs every metric by that column's sample weights. --curves OUT.json writes\n"
     "the ROC curve, the precision-recall curve (with thresholds) and a 10-bin\n"
-    "calibration curve of a binary classifier, ready to plot.\n";
+    "calibration curve of a binary classifier, ready to plot. --rounds K scores the\n"
+    "first K boosting rounds only (gbdt), to see where more rounds stop helping.\n";
 
 /* Scores as a JSON object {"rows": n, name: value, ...}. */
 static json_t *scores_json(const kn_scores *sc)
@@ -268,7 +271,8 @@ int cmd_train(int argc, char **argv)
 
 /* --model M --data F [--out P]: the shared arguments of predict and eval. */
 static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, const char **model,
-                       const char **data, const char **out, const char **weight)
+                       const char **data, const char **out, const char **weight,
+                       const char **rounds)
 {
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -280,6 +284,8 @@ static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, 
             *out = argv[++i];
         else if (weight && !strcmp(argv[i], "--weight") && v)
             *weight = argv[++i];
+        else if (!strcmp(argv[i], "--rounds") && v)
+            *rounds = argv[++i];
         else {
             int r = cli_read_option(argc, argv, &i, o);
             if (r < 0) return CLI_USAGE;
@@ -290,6 +296,22 @@ static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, 
         return cli_usage_error(cmd,
                                out ? "need --model, --data and --out" : "need --model and --data");
     return CLI_OK;
+}
+
+/* --rounds K: a boosted model predicts with its first K rounds. */
+static kn_status limit_rounds(kn_model *m, const char *rounds)
+{
+    if (!rounds) return KN_OK;
+    char nv[64];
+    snprintf(nv, sizeof nv, "predict_rounds=%s", rounds);
+    const kn_component *c = kn_registry_find(KN_COMP_MODEL, kn_model_name(m));
+    if (!c || !kn_param_find(c->params, "predict_rounds"))
+        return kn_fail(KN_ERR_INVALID,
+                       "--rounds: model %s is not boosted; only gbdt predicts in "
+                       "stages",
+                       kn_model_name(m));
+    kn_status e = kn_model_set(m, nv);
+    return e == KN_OK ? e : kn_fail_prefix(e, "--rounds %s: ", rounds);
 }
 
 /* Columns "proba_<class>" with the model's class probabilities. */
@@ -322,7 +344,8 @@ int cmd_predict(int argc, char **argv)
             argc--;
             break;
         }
-    int rc = parse_apply("predict", argc, argv, &o, &model, &data, &out, NULL);
+    const char *rounds = NULL;
+    int rc = parse_apply("predict", argc, argv, &o, &model, &data, &out, NULL, &rounds);
     if (rc != CLI_OK) return rc;
     kn_model *m = NULL;
     kn_frame *f = NULL, *res = NULL;
@@ -331,6 +354,7 @@ int cmd_predict(int argc, char **argv)
     size_t n = 0;
     kn_column *c;
     kn_status e = kn_model_load(model, &m);
+    if (e == KN_OK) e = limit_rounds(m, rounds);
     if (e == KN_OK) e = cli_read_frame(data, &o, &f, &rep);
     kn_stage_begin("predict");
     if (e == KN_OK) e = kn_model_predict(m, f, &pred, &n);
@@ -439,13 +463,15 @@ int cmd_eval(int argc, char **argv)
             argc -= 2;
             break;
         }
-    int rc = parse_apply("eval", argc, argv, &o, &model, &data, NULL, &weight);
+    const char *rounds = NULL;
+    int rc = parse_apply("eval", argc, argv, &o, &model, &data, NULL, &weight, &rounds);
     if (rc != CLI_OK) return rc;
     kn_model *m = NULL;
     kn_frame *f = NULL;
     kn_read_report rep;
     kn_scores sc;
     kn_status e = kn_model_load(model, &m);
+    if (e == KN_OK) e = limit_rounds(m, rounds);
     if (e == KN_OK) e = cli_read_frame(data, &o, &f, &rep);
     if (e == KN_OK) e = kn_model_score(m, f, weight, &sc);
     if (e == KN_OK && curves) e = write_curves(m, f, weight, curves);

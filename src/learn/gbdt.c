@@ -4,12 +4,16 @@
  * hessians (hist_tree.h), leaf values shrunk by the learning rate.
  *
  * Objectives: log_loss (binary: one logit; more classes: softmax, one tree
- * per class and round), squared_error, poisson (log link). Rows may be
+ * per class and round), squared_error, poisson (log link), absolute_error
+ * (trees grown on the gradient's sign, leaf values then set to the median
+ * residual of their rows, as scikit-learn and LightGBM do) and huber
+ * (residuals beyond a per-round quantile of |y - f| count linearly). Rows may be
  * subsampled per round and features per tree (seeded). With
  * early_stopping_rounds > 0, a seeded validation_fraction of the rows is
  * held out and boosting stops when its loss has not improved for that many
  * rounds; the model keeps the best round. Missing values go to the side
- * each split learned. */
+ * each split learned. predict_rounds (set on a fitted model) predicts with
+ * the first rounds only: trees are stored round-major. */
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -20,10 +24,12 @@
 #include "learn/learn-impl.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct gbdt_params {
     int objective;
+    double huber_quantile;
     int64_t n_estimators;
     double learning_rate;
     int64_t max_leaves, max_depth, min_samples_leaf;
@@ -34,13 +40,19 @@ typedef struct gbdt_params {
     double validation_fraction, tol;
     int class_weight;
     int64_t seed;
+    int importance;
+    int64_t predict_rounds;
 } gbdt_params;
 
-enum { OBJ_LOG_LOSS, OBJ_SQUARED, OBJ_POISSON };
+enum { OBJ_LOG_LOSS, OBJ_SQUARED, OBJ_POISSON, OBJ_ABSOLUTE, OBJ_HUBER };
 
 static const kn_param_def gbdt_defs[] = {
-    KN_PARAM_ENUM(gbdt_params, objective, "log_loss", "log_loss|squared_error|poisson",
+    KN_PARAM_ENUM(gbdt_params, objective, "log_loss",
+                  "log_loss|squared_error|poisson|absolute_error|huber",
                   "log_loss: classification (binary or softmax); the others regress"),
+    KN_PARAM_DOUBLE(gbdt_params, huber_quantile, "0.9", 1e-6, 1,
+                    "huber: residuals beyond this quantile of |y - f| (each round) count "
+                    "linearly"),
     KN_PARAM_INT(gbdt_params, n_estimators, "100", 1, 1000000, "boosting rounds"),
     KN_PARAM_DOUBLE(gbdt_params, learning_rate, "0.1", 1e-12, 1e6, "shrinkage of each tree"),
     KN_PARAM_INT(gbdt_params, max_leaves, "31", 0, 1 << 24,
@@ -66,6 +78,11 @@ static const kn_param_def gbdt_defs[] = {
     KN_PARAM_ENUM(gbdt_params, class_weight, "none", "none|balanced",
                   "balanced: weigh each class inversely to its frequency"),
     KN_PARAM_INT(gbdt_params, seed, "0", 0, 1e15, "seed of the sampling and the binning sample"),
+    KN_PARAM_ENUM(gbdt_params, importance, "gain", "gain|split",
+                  "feature importance: total split gain, or the number of splits"),
+    KN_PARAM_INT(gbdt_params, predict_rounds, "0", 0, 1e15,
+                 "predict with the first this many rounds (staged prediction; 0: all; "
+                 "kiln predict/eval --rounds)"),
     KN_PARAM_END};
 
 typedef struct gbdt_state {
@@ -114,10 +131,16 @@ static kn_status add_tree(gbdt_state *s, size_t *node_cap, const kn__tree_out *t
 }
 
 /* Gradients and hessians of row i's k raw scores f (weight w, label y). */
-static void grad_hess(int objective, size_t k, const double *f, double y, double w, double *g,
-                      double *h, size_t stride)
+static void grad_hess(int objective, size_t k, const double *f, double y, double w, double delta,
+                      double *g, double *h, size_t stride)
 {
-    if (objective == OBJ_SQUARED) {
+    if (objective == OBJ_ABSOLUTE) {
+        g[0] = f[0] > y ? w : f[0] < y ? -w : 0;
+        h[0] = w;
+    } else if (objective == OBJ_HUBER) {
+        g[0] = w * fmin(fmax(f[0] - y, -delta), delta);
+        h[0] = w;
+    } else if (objective == OBJ_SQUARED) {
         g[0] = w * (f[0] - y);
         h[0] = w;
     } else if (objective == OBJ_POISSON) {
@@ -141,8 +164,11 @@ static void grad_hess(int objective, size_t k, const double *f, double y, double
 }
 
 /* The loss of one row (for early stopping), weighted. */
-static double row_loss(int objective, size_t k, const double *f, double y, double w)
+static double row_loss(int objective, size_t k, const double *f, double y, double w, double delta)
 {
+    double r = fabs(f[0] - y);
+    if (objective == OBJ_ABSOLUTE) return w * r;
+    if (objective == OBJ_HUBER) return w * (r <= delta ? r * r / 2 : delta * (r - delta / 2));
     if (objective == OBJ_SQUARED) return w * (f[0] - y) * (f[0] - y) / 2;
     if (objective == OBJ_POISSON) return w * (exp(f[0]) - y * f[0]);
     if (k == 1) { /* log(1 + e^f) - y f */
@@ -154,6 +180,34 @@ static double row_loss(int objective, size_t k, const double *f, double y, doubl
     /* sum >= 1: the largest score contributes exp(0) */
     // cppcheck-suppress invalidFunctionArg
     return w * (mx + log(sum) - f[(size_t)y]);
+}
+
+typedef struct wval {
+    double v, w;
+} wval;
+
+static int by_v(const void *a, const void *b)
+{
+    double x = ((const wval *)a)->v, y = ((const wval *)b)->v;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of m weighted values (sorted in place): the first value
+ * whose cumulative weight reaches q of the total; the median of unit
+ * weights averages the two middle values (numpy's median), as
+ * scikit-learn's absolute error does. */
+static double wquantile(wval *v, size_t m, double q, int unit)
+{
+    if (m == 0) return 0;
+    qsort(v, m, sizeof *v, by_v);
+    if (unit && q == 0.5) return m % 2 ? v[m / 2].v : (v[m / 2 - 1].v + v[m / 2].v) / 2;
+    double total = 0, cum = 0;
+    for (size_t i = 0; i < m; i++) total += v[i].w;
+    for (size_t i = 0; i < m; i++) {
+        cum += v[i].w;
+        if (cum >= q * total) return v[i].v;
+    }
+    return v[m - 1].v;
 }
 
 /* The starting raw scores: the best constant for the loss. */
@@ -173,7 +227,13 @@ static kn_status initial_scores(const gbdt_state *s, const kn_dataset *d, const 
     kn_status e = KN_OK;
     if (s->objective == OBJ_SQUARED)
         s->init[0] = mean;
-    else if (s->objective == OBJ_POISSON) {
+    else if (s->objective == OBJ_ABSOLUTE || s->objective == OBJ_HUBER) {
+        wval *v = kn_malloc((m ? m : 1) * sizeof *v);
+        if (!v) e = KN_ERR_NOMEM;
+        for (size_t t = 0; v && t < m; t++) v[t] = (wval){d->y[rows[t]], w[rows[t]]};
+        if (v) s->init[0] = wquantile(v, m, 0.5, d->w == NULL);
+        kn_free(v);
+    } else if (s->objective == OBJ_POISSON) {
         if (!(mean > 0))
             e = kn_fail(KN_ERR_INVALID, "gbdt: objective=poisson needs a positive mean target");
         else
@@ -206,13 +266,15 @@ typedef struct fit_work {
     uint32_t *train, *val, *sample, *rows;
     uint8_t *allowed, *in_sample, *allowed_rows; /* features; rows by index; train rows */
     size_t n_train, n_val;
+    double delta; /* huber: this round's threshold */
+    wval *resid;  /* absolute error and huber: n residuals */
 } fit_work;
 
 static void work_free(fit_work *w)
 {
     kn_free(w->codes), kn_free(w->w), kn_free(w->f), kn_free(w->g), kn_free(w->h);
     kn_free(w->train), kn_free(w->val), kn_free(w->sample), kn_free(w->rows);
-    kn_free(w->allowed), kn_free(w->in_sample), kn_free(w->allowed_rows);
+    kn_free(w->allowed), kn_free(w->in_sample), kn_free(w->allowed_rows), kn_free(w->resid);
 }
 
 /* Row weights (sample weights times class weights) and the train /
@@ -263,7 +325,7 @@ static double validation_loss(const gbdt_state *s, const kn_dataset *d, const fi
     for (size_t t = 0; t < w->n_val; t++) {
         size_t i = w->val[t];
         for (size_t c = 0; c < s->k; c++) f[c] = w->f[c * d->n + i];
-        loss += row_loss(s->objective, s->k, f, d->y[i], w->w[i]);
+        loss += row_loss(s->objective, s->k, f, d->y[i], w->w[i], w->delta);
         sw += w->w[i];
     }
     kn_free(f);
@@ -276,6 +338,13 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
                              const kn__bins *bins, fit_work *w, size_t round, size_t *node_cap)
 {
     size_t n = d->n, p = d->p, k = s->k;
+    if (s->objective == OBJ_HUBER) { /* the huber_quantile of the absolute residuals */
+        for (size_t t = 0; t < w->n_train; t++) {
+            size_t i = w->train[t];
+            w->resid[t] = (wval){fabs(d->y[i] - w->f[i]), w->w[i]};
+        }
+        w->delta = wquantile(w->resid, w->n_train, par->huber_quantile, 0);
+    }
 #pragma omp parallel for schedule(static) if (w->n_train > 10000)
     for (size_t t = 0; t < w->n_train; t++) {
         size_t i = w->train[t];
@@ -284,7 +353,7 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
         if (k > 256) fi = big = kn_malloc(k * sizeof *big);
         if (!fi) continue; /* cannot happen below 256 classes */
         for (size_t c = 0; c < k; c++) fi[c] = w->f[c * n + i];
-        grad_hess(s->objective, k, fi, d->y[i], w->w[i], w->g + i, w->h + i, n);
+        grad_hess(s->objective, k, fi, d->y[i], w->w[i], w->delta, w->g + i, w->h + i, n);
         kn_free(big);
     }
     kn_rng rng;
@@ -322,6 +391,15 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
         e = kn__grow_tree(&gd, &gp, w->rows, m, w->g + c * n, w->h + c * n, &t);
         if (e != KN_OK) break;
         double *fc = w->f + c * n;
+        if (s->objective == OBJ_ABSOLUTE) /* leaf values: the median residual */
+            for (size_t l = 0; l < t.n_leaves; l++) {
+                const kn__leaf_rows *lr = &t.leaves[l];
+                wval *v = w->resid + lr->begin;
+                for (uint32_t r = lr->begin; r < lr->end; r++)
+                    v[r - lr->begin] = (wval){d->y[w->rows[r]] - fc[w->rows[r]], w->w[w->rows[r]]};
+                t.nodes[lr->node].value =
+                    par->learning_rate * wquantile(v, lr->end - lr->begin, 0.5, d->w == NULL);
+            }
 #pragma omp parallel for schedule(dynamic) if (m > 50000)
         for (size_t l = 0; l < t.n_leaves; l++) { /* disjoint rows */
             double v = t.nodes[t.leaves[l].node].value;
@@ -375,8 +453,11 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
         w.allowed = kn_malloc(p);
         w.in_sample = kn_malloc(n);
         w.allowed_rows = kn_malloc(n);
+        if (par->objective == OBJ_ABSOLUTE || par->objective == OBJ_HUBER)
+            w.resid = kn_malloc(n * sizeof *w.resid);
         if (!w.f || !w.g || !w.h || !w.sample || !w.rows || !w.allowed || !w.in_sample ||
-            !w.allowed_rows)
+            !w.allowed_rows ||
+            (!w.resid && (par->objective == OBJ_ABSOLUTE || par->objective == OBJ_HUBER)))
             e = KN_ERR_NOMEM;
     }
     if (e == KN_OK) e = initial_scores(s, d, w.w, w.train, w.n_train);
@@ -415,16 +496,19 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
     return KN_OK;
 }
 
-/* Raw scores (n x k, class-major) of d's rows. */
-static kn_status raw_scores(const gbdt_state *s, const kn_dataset *d, double *out)
+/* Raw scores (n x k, class-major) of d's rows from the first `rounds`
+ * rounds (0: all). */
+static kn_status raw_scores(const gbdt_state *s, size_t rounds, const kn_dataset *d, double *out)
 {
+    kn__flat_forest first = s->flat; /* trees are round-major: a prefix is the first rounds */
+    if (rounds && rounds < s->rounds) first.n_trees = rounds * s->k;
     size_t n = d->n, k = s->k;
     const double **col = kn_malloc(s->p * sizeof *col);
     if (!col) return KN_ERR_NOMEM;
     for (size_t j = 0; j < s->p; j++) col[j] = kn_dataset_column(d, j);
     for (size_t c = 0; c < k; c++)
         for (size_t i = 0; i < n; i++) out[c * n + i] = s->init[c];
-    kn_status e = kn__flat_predict(&s->flat, col, s->p, n, out);
+    kn_status e = kn__flat_predict(&first, col, s->p, n, out);
     kn_free(col);
     return e;
 }
@@ -436,7 +520,8 @@ static kn_status gbdt_proba(const kn_model *m, const kn_dataset *d, double *out)
     if (s->objective != OBJ_LOG_LOSS)
         return kn_fail(KN_ERR_UNSUPPORTED, "gbdt: a regression objective gives no probabilities");
     double *z = kn_malloc((n ? n * k : 1) * sizeof *z);
-    kn_status e = z ? raw_scores(s, d, z) : KN_ERR_NOMEM;
+    const gbdt_params *par = kn_model_params(m);
+    kn_status e = z ? raw_scores(s, (size_t)par->predict_rounds, d, z) : KN_ERR_NOMEM;
     for (size_t i = 0; e == KN_OK && i < n; i++) {
         if (k == 1) {
             double p1 = 1 / (1 + exp(-z[i]));
@@ -455,7 +540,8 @@ static kn_status gbdt_predict(const kn_model *m, const kn_dataset *d, double *ou
     const gbdt_state *s = kn_model_state(m);
     size_t n = d->n;
     if (s->objective != OBJ_LOG_LOSS) {
-        kn_status e = raw_scores(s, d, out);
+        const gbdt_params *par = kn_model_params(m);
+        kn_status e = raw_scores(s, (size_t)par->predict_rounds, d, out);
         if (e == KN_OK && s->objective == OBJ_POISSON)
             for (size_t i = 0; i < n; i++) out[i] = exp(out[i]);
         return e;
@@ -469,16 +555,19 @@ static kn_status gbdt_predict(const kn_model *m, const kn_dataset *d, double *ou
     return e;
 }
 
-/* Importance: each feature's total split gain, normalised to sum 1. */
+/* Importance: each feature's total split gain (or split count),
+ * normalised to sum 1. */
 static kn_status gbdt_importance(const kn_model *m, double *out, double *intercept)
 {
     const gbdt_state *s = kn_model_state(m);
+    const gbdt_params *par = kn_model_params(m);
     memset(out, 0, s->p * sizeof *out);
     double total = 0;
     for (size_t i = 0; i < s->offset[s->n_trees]; i++)
         if (s->nodes[i].feature >= 0) {
-            out[s->nodes[i].feature] += s->nodes[i].gain;
-            total += s->nodes[i].gain;
+            double v = par->importance ? 1 : s->nodes[i].gain;
+            out[s->nodes[i].feature] += v;
+            total += v;
         }
     for (size_t j = 0; total > 0 && j < s->p; j++) out[j] /= total;
     *intercept = 0;
@@ -508,7 +597,7 @@ static kn_status gbdt_load(kn_model *m, kn_rbuf *r)
     if (e == KN_OK) e = kn_rbuf_u64(r, &k);
     if (e == KN_OK) e = kn_rbuf_u32(r, &obj);
     if (e != KN_OK) return e;
-    if (p != kn_model_n_features(m) || k == 0 || k > 1000000 || obj > OBJ_POISSON)
+    if (p != kn_model_n_features(m) || k == 0 || k > 1000000 || obj > OBJ_HUBER)
         return kn_fail(KN_ERR_CORRUPT, "%s: bad gbdt header", r->what);
     gbdt_state *s = kn_calloc(1, sizeof *s);
     if (!s) return KN_ERR_NOMEM;

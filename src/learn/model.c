@@ -73,7 +73,7 @@ kn_status kn_model_set(kn_model *m, const char *name_eq_value)
 {
     kn_status st = kn_param_set(m->comp->params, m->params, name_eq_value);
     if (st != KN_OK) return kn_fail_prefix(st, "model '%s': ", m->comp->name);
-    unfit(m);
+    if (strncmp(name_eq_value, "predict_", 8) != 0) unfit(m);
     return KN_OK;
 }
 

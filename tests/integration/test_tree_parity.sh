@@ -69,4 +69,9 @@ check concrete compressive_strength "criterion=squared_error max_depth=4" "crite
 check concrete compressive_strength "criterion=squared_error min_samples_leaf=15" "criterion='squared_error', min_samples_leaf=15"
 check concrete compressive_strength "criterion=squared_error min_samples_leaf=20" "criterion='squared_error', min_samples_leaf=20"
 check concrete compressive_strength "criterion=squared_error ccp_alpha=2 min_samples_leaf=3" "criterion='squared_error', ccp_alpha=2, min_samples_leaf=3"
+# staged prediction is for boosted models only
+if "$KILN" -q eval --model "$W/m1.kmd" --data "$W/wine.test.csv" --rounds 3 2> "$W/err"; then
+    fail "eval --rounds on a decision tree should fail"
+fi
+grep -q "not boosted" "$W/err" || fail "eval --rounds: unexpected message: $(cat "$W/err")"
 echo "decision_tree parity: $n cases identical"

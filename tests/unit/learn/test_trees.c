@@ -211,6 +211,70 @@ static void tree_rules(void **state)
     kn_frame_free(f);
 }
 
+/* y = x with 1 in 7 targets thrown off by +1000: absolute error and
+ * Huber fits stay near y = x, squared error is pulled up by the outliers. */
+static void robust_objectives(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    double *x = kn_malloc(N * sizeof *x), *y = kn_malloc(N * sizeof *y);
+    for (size_t i = 0; i < N; i++) {
+        x[i] = (double)(i % 100);
+        y[i] = x[i] + (i % 7 == 3 ? 1000 : 0);
+    }
+    kn_frame *f = frame_of(N, 1, x, y);
+    /* Huber's threshold, a quantile of the residuals, must sit below the
+     * outliers' share (1/7) */
+    const char *objectives[] = {"objective=squared_error", "objective=absolute_error",
+                                "objective=huber"};
+    double err[3];
+    for (int o = 0; o < 3; o++) {
+        const char *params[] = {objectives[o],        "n_estimators=200",   "learning_rate=0.2",
+                                "min_samples_leaf=5", "huber_quantile=0.8", NULL};
+        kn_model *m = fit_model("gbdt", f, params);
+        double *out;
+        size_t n;
+        KN_CHECK(kn_model_predict(m, f, &out, &n));
+        err[o] = 0;
+        for (size_t i = 0; i < 100; i++) err[o] += fabs(out[i] - x[i]) / 100;
+        kn_free(out);
+        kn_model_free(m);
+    }
+    assert_true(err[0] > 50);  /* about 100: the outliers' mean shift */
+    assert_true(err[1] < 0.5); /* the median ignores them */
+    assert_true(err[2] < 5);
+    kn_frame_free(f);
+    kn_free(x), kn_free(y);
+}
+
+/* predict_rounds=k predicts what a k-round model does (no sampling: the
+ * first k rounds are that model), and keeps the fit; split importance
+ * counts splits. */
+static void staged_prediction(void **state)
+{
+    (void)state;
+    kn_frame *f = random_problem(3000, 4, 0.02);
+    const char *all[] = {"n_estimators=30", "max_leaves=7", "importance=split", NULL};
+    const char *first[] = {"n_estimators=12", "max_leaves=7", NULL};
+    kn_model *m = fit_model("gbdt", f, all), *m12 = fit_model("gbdt", f, first);
+    KN_CHECK(kn_model_set(m, "predict_rounds=12"));
+    double *a, *b, imp[4], b0, sum = 0;
+    size_t na, nb;
+    KN_CHECK(kn_model_predict_proba(m, f, &a, &na));
+    KN_CHECK(kn_model_predict_proba(m12, f, &b, &nb));
+    assert_memory_equal(a, b, 2 * na * sizeof *a);
+    kn_free(a), kn_free(b);
+    KN_CHECK(kn_model_coefficients(m, imp, &b0));
+    for (int j = 0; j < 4; j++) { /* each a multiple of 1 / (30 trees x 6 splits) */
+        double splits = imp[j] * 180;
+        assert_true(fabs(splits - round(splits)) < 1e-9);
+        sum += imp[j];
+    }
+    assert_true(fabs(sum - 1) < 1e-12);
+    kn_model_free(m), kn_model_free(m12);
+    kn_frame_free(f);
+}
+
 /* Few distinct values: edges are the midpoints, the last +inf, and each
  * value's code is its rank; missing values get the missing code. */
 static void bin_edges(void **state)
@@ -238,6 +302,8 @@ int main(void)
         cmocka_unit_test(gbdt_deterministic),
         cmocka_unit_test(forests_deterministic),
         cmocka_unit_test(tree_rules),
+        cmocka_unit_test(robust_objectives),
+        cmocka_unit_test(staged_prediction),
         cmocka_unit_test(bin_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
