@@ -42,6 +42,7 @@ typedef struct gbdt_params {
     int64_t seed;
     int importance;
     int64_t predict_rounds;
+    char monotone[KN_PARAM_STR_MAX];
 } gbdt_params;
 
 enum { OBJ_LOG_LOSS, OBJ_SQUARED, OBJ_POISSON, OBJ_ABSOLUTE, OBJ_HUBER };
@@ -78,6 +79,9 @@ static const kn_param_def gbdt_defs[] = {
     KN_PARAM_ENUM(gbdt_params, class_weight, "none", "none|balanced",
                   "balanced: weigh each class inversely to its frequency"),
     KN_PARAM_INT(gbdt_params, seed, "0", 0, 1e15, "seed of the sampling and the binning sample"),
+    KN_PARAM_STRING(gbdt_params, monotone, "",
+                    "monotone constraints: 1 (prediction never falls as the feature grows), "
+                    "-1 (never rises) or 0, one per feature (1,0,-1) or by name (age:1,debt:-1)"),
     KN_PARAM_ENUM(gbdt_params, importance, "gain", "gain|split",
                   "feature importance: total split gain, or the number of splits"),
     KN_PARAM_INT(gbdt_params, predict_rounds, "0", 0, 1e15,
@@ -260,14 +264,72 @@ static size_t choose(size_t n, size_t want, kn_rng *rng, uint8_t *mask)
     return got;
 }
 
+/* The monotone parameter as one constraint per feature (NULL: none). */
+static kn_status parse_monotone(const char *spec, const kn_dataset *d, int8_t **out)
+{
+    *out = NULL;
+    if (!*spec) return KN_OK;
+    int8_t *c = kn_calloc(d->p ? d->p : 1, 1);
+    if (!c) return KN_ERR_NOMEM;
+    int named = strchr(spec, ':') != NULL;
+    size_t at = 0;
+    for (const char *t = spec; *t;) {
+        size_t len = strcspn(t, ","), j = at;
+        const char *val = t;
+        if (named) {
+            const char *colon = memchr(t, ':', len);
+            if (!colon) {
+                kn_free(c);
+                return kn_fail(KN_ERR_INVALID, "monotone: '%.*s' needs the form name:1", (int)len,
+                               t);
+            }
+            for (j = 0; j < d->p; j++)
+                if (strlen(d->names[j]) == (size_t)(colon - t) &&
+                    !memcmp(d->names[j], t, (size_t)(colon - t)))
+                    break;
+            if (j == d->p) {
+                kn_free(c);
+                return kn_fail(KN_ERR_INVALID, "monotone: no feature named '%.*s'",
+                               (int)(colon - t), t);
+            }
+            val = colon + 1;
+        }
+        size_t vlen = len - (size_t)(val - t);
+        int v = vlen == 1 && *val == '1'                      ? 1
+                : vlen == 1 && *val == '0'                    ? 0
+                : vlen == 2 && val[0] == '-' && val[1] == '1' ? -1
+                                                              : 2;
+        if (v == 2 || j >= d->p) {
+            kn_free(c);
+            if (v == 2)
+                return kn_fail(KN_ERR_INVALID, "monotone: '%.*s' is not 1, 0 or -1", (int)vlen,
+                               val);
+            return kn_fail(KN_ERR_INVALID, "monotone: more values than the %zu features", d->p);
+        }
+        c[j] = (int8_t)v;
+        at++;
+        t += len + (t[len] == ',');
+    }
+    if (!named && at != d->p) {
+        kn_free(c);
+        return kn_fail(KN_ERR_INVALID,
+                       "monotone: %zu values for %zu features; give one per feature or use "
+                       "name:value pairs",
+                       at, d->p);
+    }
+    *out = c;
+    return KN_OK;
+}
+
 typedef struct fit_work {
     uint8_t *codes;
     double *w, *f, *g, *h; /* weights; n x k scores, gradients, hessians (class-major) */
     uint32_t *train, *val, *sample, *rows;
     uint8_t *allowed, *in_sample, *allowed_rows; /* features; rows by index; train rows */
     size_t n_train, n_val;
-    double delta; /* huber: this round's threshold */
-    wval *resid;  /* absolute error and huber: n residuals */
+    double delta;     /* huber: this round's threshold */
+    int8_t *monotone; /* per feature, or NULL */
+    wval *resid;      /* absolute error and huber: n residuals */
 } fit_work;
 
 static void work_free(fit_work *w)
@@ -275,6 +337,7 @@ static void work_free(fit_work *w)
     kn_free(w->codes), kn_free(w->w), kn_free(w->f), kn_free(w->g), kn_free(w->h);
     kn_free(w->train), kn_free(w->val), kn_free(w->sample), kn_free(w->rows);
     kn_free(w->allowed), kn_free(w->in_sample), kn_free(w->allowed_rows), kn_free(w->resid);
+    kn_free(w->monotone);
 }
 
 /* Row weights (sample weights times class weights) and the train /
@@ -384,8 +447,12 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
             choose(p, (size_t)llround(par->colsample * (double)p), &rng, w->allowed);
             allowed = w->allowed;
         }
-        kn__grow_data gd = {
-            .n = n, .p = p, .codes = w->codes, .bins = bins, .feature_allowed = allowed};
+        kn__grow_data gd = {.n = n,
+                            .p = p,
+                            .codes = w->codes,
+                            .bins = bins,
+                            .feature_allowed = allowed,
+                            .monotone = w->monotone};
         memcpy(w->rows, w->sample, m * sizeof *w->rows);
         kn__tree_out t;
         e = kn__grow_tree(&gd, &gp, w->rows, m, w->g + c * n, w->h + c * n, &t);
@@ -442,6 +509,13 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
     s->offset = kn_calloc(max_trees + 1, sizeof *s->offset);
     kn_status e = s->init && s->offset ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK) e = prepare(par, d, d->n_classes, &w);
+    if (e == KN_OK) e = parse_monotone(par->monotone, d, &w.monotone);
+    if (e == KN_OK && w.monotone && k > 1)
+        e = kn_fail(KN_ERR_INVALID,
+                    "gbdt: monotone constraints need one tree per round: "
+                    "regression or binary classification (this target has %zu "
+                    "classes)",
+                    k);
     if (e == KN_OK) e = kn__bins_fit(&bins, d, (size_t)par->max_bins, 200000, (uint64_t)par->seed);
     if (e == KN_OK) e = kn__bins_apply(&bins, d, &w.codes);
     if (e == KN_OK) {

@@ -28,6 +28,7 @@ typedef struct leaf {
     int32_t node;
     uint32_t begin, end, depth;
     int64_t g, h, n; /* quantised sums */
+    double lo, hi;   /* bounds on the leaf's value (monotone constraints) */
     hbin *hist;      /* NULL once the leaf is final */
     split best;
 } leaf;
@@ -54,6 +55,21 @@ static double score(const grower *gr, int64_t g, int64_t h)
 {
     double G = soft((double)g * gr->gs, gr->par->l1);
     return G * G / ((double)h * gr->hs + gr->par->l2);
+}
+
+/* The unshrunk value of a leaf with these sums, within [lo, hi]. */
+static double weight(const grower *gr, int64_t g, int64_t h, double lo, double hi)
+{
+    double den = (double)h * gr->hs + gr->par->l2;
+    double w = den > 0 ? -soft((double)g * gr->gs, gr->par->l1) / den : 0;
+    return fmin(fmax(w, lo), hi);
+}
+
+/* How much a leaf with value w lowers the loss (score() at the optimum). */
+static double score_at(const grower *gr, int64_t g, int64_t h, double w)
+{
+    double G = soft((double)g * gr->gs, gr->par->l1);
+    return -(2 * G * w + ((double)h * gr->hs + gr->par->l2) * w * w);
 }
 
 /* The histogram of rows[b, e): in parallel over row ranges for large
@@ -108,9 +124,12 @@ static void best_split(const grower *gr, leaf *lf)
 {
     const kn__grow_data *d = gr->d;
     split best = {.gain = -INFINITY, .feature = -1};
-    double parent = score(gr, lf->g, lf->h);
+    const int8_t *mono = d->monotone;
+    double parent = mono ? score_at(gr, lf->g, lf->h, weight(gr, lf->g, lf->h, lf->lo, lf->hi))
+                         : score(gr, lf->g, lf->h);
     for (size_t j = 0; j < d->p; j++) {
         if (d->feature_allowed && !d->feature_allowed[j]) continue;
+        int c = mono ? mono[j] : 0;
         const hbin *hj = lf->hist + j * NB, *mis = hj + KN__BIN_MISSING;
         size_t nb = d->bins->n_bins[j];
         int64_t mh = (int64_t)(mis->hn >> gr->count_bits), mn = (int64_t)(mis->hn & gr->count_mask);
@@ -123,7 +142,15 @@ static void best_split(const grower *gr, leaf *lf)
                 int64_t lg = cg + (ml ? mis->g : 0), lh = ch + (ml ? mh : 0);
                 int64_t ln = cn + (ml ? mn : 0);
                 if (!child_ok(gr, lh, ln) || !child_ok(gr, lf->h - lh, lf->n - ln)) continue;
-                double gain = score(gr, lg, lh) + score(gr, lf->g - lg, lf->h - lh) - parent;
+                double gain;
+                if (mono) { /* the children's values, clamped and in order */
+                    int64_t rg = lf->g - lg, rh = lf->h - lh;
+                    double wl = weight(gr, lg, lh, lf->lo, lf->hi);
+                    double wr = weight(gr, rg, rh, lf->lo, lf->hi);
+                    if ((c > 0 && wl > wr) || (c < 0 && wl < wr)) continue;
+                    gain = score_at(gr, lg, lh, wl) + score_at(gr, rg, rh, wr) - parent;
+                } else
+                    gain = score(gr, lg, lh) + score(gr, lf->g - lg, lf->h - lh) - parent;
                 if (gain > best.gain)
                     best = (split){gain, (int32_t)j, (uint8_t)b, (uint8_t)ml, lg, lh, ln};
             }
@@ -132,13 +159,13 @@ static void best_split(const grower *gr, leaf *lf)
     lf->best = best;
 }
 
-static double leaf_value(const grower *gr, const uint32_t *rows, size_t m, const double *g,
-                         const double *h)
+static double leaf_value(const grower *gr, const leaf *lf, const double *g, const double *h)
 {
     double G = 0, H = 0;
-    for (size_t k = 0; k < m; k++) G += g[rows[k]], H += h[rows[k]];
+    for (uint32_t k = lf->begin; k < lf->end; k++) G += g[gr->rows[k]], H += h[gr->rows[k]];
     double den = H + gr->par->l2;
-    return den > 0 ? -soft(G, gr->par->l1) / den * gr->par->shrinkage : 0;
+    double w = den > 0 ? -soft(G, gr->par->l1) / den : 0;
+    return fmin(fmax(w, lf->lo), lf->hi) * gr->par->shrinkage;
 }
 
 /* Stable partition of rows[a, b) into lo (left rows) and hi (right
@@ -243,7 +270,7 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     size_t n_leaves = 0, n_nodes = 0;
     if (e == KN_OK) {
         quantise(&gr, m, g, h);
-        lv[0] = (leaf){.node = 0, .begin = 0, .end = (uint32_t)m};
+        lv[0] = (leaf){.node = 0, .begin = 0, .end = (uint32_t)m, .lo = -INFINITY, .hi = INFINITY};
         if (!(lv[0].hist = kn_malloc(p * NB * sizeof(hbin)))) e = KN_ERR_NOMEM;
         n_leaves = n_nodes = 1;
     }
@@ -288,6 +315,18 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
                       .g = pl->g - pl->best.lg,
                       .h = pl->h - pl->best.lh,
                       .n = pl->n - pl->best.ln};
+        left.lo = right.lo = pl->lo;
+        left.hi = right.hi = pl->hi;
+        int c = d->monotone ? d->monotone[pl->best.feature] : 0;
+        if (c) { /* the subtrees stay on their side of the midpoint */
+            double between = (weight(&gr, left.g, left.h, pl->lo, pl->hi) +
+                              weight(&gr, right.g, right.h, pl->lo, pl->hi)) /
+                             2;
+            if (c > 0)
+                left.hi = right.lo = between;
+            else
+                left.lo = right.hi = between;
+        }
         n_nodes += 2;
         /* the smaller child is built, the larger is the parent minus it */
         leaf *small = left.end - left.begin <= right.end - right.begin ? &left : &right;
@@ -321,7 +360,7 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
         if (e == KN_OK) {
             kn__node *nd = &out->nodes[lv[i].node];
             nd->feature = -1;
-            nd->value = leaf_value(&gr, rows + lv[i].begin, lv[i].end - lv[i].begin, g, h);
+            nd->value = leaf_value(&gr, &lv[i], g, h);
             out->leaves[i] = (kn__leaf_rows){lv[i].node, lv[i].begin, lv[i].end};
         }
         kn_free(lv[i].hist);

@@ -13,7 +13,12 @@
  * count. Leaf values are computed from the exact (double) sums of their
  * rows. The larger child's histogram is the parent's minus the smaller
  * child's. Missing values have their own bin; each split learns the side
- * they go to. */
+ * they go to.
+ *
+ * Monotone constraints (as XGBoost's): a split on a constrained feature
+ * must order its children's values the constraint's way, and bounds their
+ * subtrees at the midpoint of the two values, so no later split can undo
+ * the order; every leaf value is clamped to its bounds. */
 #ifndef KILN_LEARN_HIST_TREE_H
 #define KILN_LEARN_HIST_TREE_H
 
@@ -48,6 +53,9 @@ typedef struct kn__grow_data {
     const uint8_t *codes;
     const kn__bins *bins;
     const uint8_t *feature_allowed; /* p flags, or NULL for every feature */
+    /* p monotone constraints (+1: the prediction never falls as the feature
+     * grows, -1: never rises, 0: free), or NULL for none */
+    const int8_t *monotone;
 } kn__grow_data;
 
 typedef struct kn__leaf_rows {

@@ -275,6 +275,76 @@ static void staged_prediction(void **state)
     kn_frame_free(f);
 }
 
+/* Whether predictions along a grid of x0 (x1 fixed at each of 5 values)
+ * never fall (direction 1) or never rise (-1). */
+static int monotone_along_x0(const kn_model *m, int direction)
+{
+    enum { G = 200 };
+    double q[2 * G], z[G] = {0};
+    int ok = 1;
+    for (int v = 0; v < 5; v++) {
+        for (int i = 0; i < G; i++) {
+            q[i] = (double)i / G;
+            q[G + i] = 0.1 + 0.2 * v;
+        }
+        kn_frame *g = frame_of(G, 2, q, z);
+        double *out;
+        size_t n;
+        KN_CHECK(kn_model_predict(m, g, &out, &n));
+        for (int i = 1; i < G; i++) ok &= direction * (out[i] - out[i - 1]) >= 0;
+        kn_free(out);
+        kn_frame_free(g);
+    }
+    return ok;
+}
+
+/* y = 2 x0 + sin(12 x0) / 2 + x1 + noise rises with x0 but wiggles: free
+ * trees follow the wiggles, constrained ones never fall along x0 (or never
+ * rise, for -1), by position or by name. */
+static void monotone_constraints(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    double *x = kn_malloc(2 * N * sizeof *x), *y = kn_malloc(N * sizeof *y);
+    kn_rng rng;
+    kn_rng_init(&rng, 11);
+    for (size_t i = 0; i < N; i++) {
+        x[i] = kn_rng_uniform(&rng);
+        x[N + i] = kn_rng_uniform(&rng);
+        y[i] = 2 * x[i] + sin(12 * x[i]) / 2 + x[N + i] + 0.1 * kn_rng_normal(&rng);
+    }
+    kn_frame *f = frame_of(N, 2, x, y);
+    const char *free_[] = {"objective=squared_error", "n_estimators=60", NULL};
+    const char *up[] = {"objective=squared_error", "n_estimators=60", "monotone=1,0", NULL};
+    const char *named[] = {"objective=squared_error", "n_estimators=60", "monotone=x0:1", NULL};
+    const char *down[] = {"objective=squared_error", "n_estimators=60", "monotone=-1,0", NULL};
+    kn_model *m = fit_model("gbdt", f, free_);
+    assert_false(monotone_along_x0(m, 1));
+    kn_model_free(m);
+    m = fit_model("gbdt", f, up);
+    assert_true(monotone_along_x0(m, 1));
+    kn_model_free(m);
+    m = fit_model("gbdt", f, named);
+    assert_true(monotone_along_x0(m, 1));
+    kn_model_free(m);
+    m = fit_model("gbdt", f, down);
+    assert_true(monotone_along_x0(m, -1));
+    kn_model_free(m);
+    const char *bad[] = {"1", "1,0,1", "x9:1", "2,0", NULL};
+    for (const char **b = bad; *b; b++) {
+        char nv[64];
+        snprintf(nv, sizeof nv, "monotone=%s", *b);
+        KN_CHECK(kn_model_new("gbdt", &m));
+        KN_CHECK(kn_model_set(m, "objective=squared_error"));
+        KN_CHECK(kn_model_set(m, nv));
+        assert_int_equal(kn_model_fit(m, f, "y", NULL), KN_ERR_INVALID);
+        assert_non_null(strstr(kn_last_error(), "monotone"));
+        kn_model_free(m);
+    }
+    kn_frame_free(f);
+    kn_free(x), kn_free(y);
+}
+
 /* Few distinct values: edges are the midpoints, the last +inf, and each
  * value's code is its rank; missing values get the missing code. */
 static void bin_edges(void **state)
@@ -298,13 +368,10 @@ static void bin_edges(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(missing_values),
-        cmocka_unit_test(gbdt_deterministic),
-        cmocka_unit_test(forests_deterministic),
-        cmocka_unit_test(tree_rules),
-        cmocka_unit_test(robust_objectives),
-        cmocka_unit_test(staged_prediction),
-        cmocka_unit_test(bin_edges),
+        cmocka_unit_test(missing_values),        cmocka_unit_test(gbdt_deterministic),
+        cmocka_unit_test(forests_deterministic), cmocka_unit_test(tree_rules),
+        cmocka_unit_test(robust_objectives),     cmocka_unit_test(staged_prediction),
+        cmocka_unit_test(monotone_constraints),  cmocka_unit_test(bin_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
