@@ -40,6 +40,13 @@ typedef struct kn_dataset {
     char **names;       /* p feature names */
     size_t n_classes;
     char **classes; /* class labels (classification), in index order */
+    /* Categorical features (models with KN_MODEL_TAKES_CATEGORICAL): per
+     * feature its level count (0: numeric) and level texts; such a
+     * feature's values are level indices, NaN for missing or unseen
+     * levels. NULL when no feature is categorical. */
+    size_t *n_levels;
+    char ***levels;
+    double *level_x; /* the level-index columns (owned) */
 } kn_dataset;
 
 typedef struct kn_model kn_model;
@@ -87,6 +94,9 @@ typedef struct kn_model_vt {
 #define KN_MODEL_READS_COLUMNS 1u
 /* missing feature values (NaN) are taken, not refused */
 #define KN_MODEL_TAKES_MISSING 2u
+/* categorical feature columns are taken as level indices (kn_dataset's
+ * n_levels), not refused */
+#define KN_MODEL_TAKES_CATEGORICAL 4u
 
 KN_API kn_status kn_model_new(const char *name, kn_model **out);
 KN_API void kn_model_free(kn_model *m);
@@ -112,6 +122,8 @@ KN_API const char *kn_model_class(const kn_model *m, size_t c);
 /* The fitted feature columns and the target's name (borrowed). */
 KN_API size_t kn_model_n_features(const kn_model *m);
 KN_API const char *kn_model_feature(const kn_model *m, size_t j);
+/* Levels of categorical feature j as fitted (0 for a numeric feature). */
+KN_API size_t kn_model_feature_levels(const kn_model *m, size_t j);
 KN_API const char *kn_model_target(const kn_model *m);
 /* Coefficient rows of a fitted model: 0 when it has none, 1 for one linear
  * predictor, the number of classes for multinomial and one-vs-rest models

@@ -64,6 +64,14 @@ kn_status kn__bins_fit(kn__bins *b, const kn_dataset *d, size_t max_bins, size_t
         }
         qsort(rows, m, sizeof *rows, cmp_size);
     }
+    for (size_t j = 0; d->n_levels && j < p; j++)
+        if (d->n_levels[j] > KN__MAX_BINS) {
+            kn_free(rows);
+            return kn_fail(KN_ERR_INVALID,
+                           "categorical feature '%s' has %zu levels; trees split at most %d "
+                           "(encode it first, e.g. kiln prep --step target_encoder)",
+                           d->names[j], d->n_levels[j], KN__MAX_BINS);
+        }
     b->p = p;
     b->n_bins = kn_calloc(p ? p : 1, sizeof *b->n_bins);
     b->edges = kn_malloc((p ? p : 1) * KN__EDGE_STRIDE * sizeof *b->edges);
@@ -74,6 +82,14 @@ kn_status kn__bins_fit(kn__bins *b, const kn_dataset *d, size_t max_bins, size_t
 #pragma omp for schedule(dynamic)
         for (size_t j = 0; j < p; j++) {
             if (!v) continue;
+            double *ej = b->edges + j * KN__EDGE_STRIDE;
+            if (d->n_levels && d->n_levels[j]) { /* a bin per level: index l in bin l */
+                size_t L = d->n_levels[j];
+                for (size_t t = 0; t < KN__EDGE_STRIDE; t++)
+                    ej[t] = t + 1 < L ? (double)t + 0.5 : INFINITY;
+                b->n_bins[j] = (uint16_t)L;
+                continue;
+            }
             const double *x = kn_dataset_column(d, j);
             size_t k = 0;
             for (size_t i = 0; i < m; i++) {
@@ -81,7 +97,6 @@ kn_status kn__bins_fit(kn__bins *b, const kn_dataset *d, size_t max_bins, size_t
                 if (!isnan(t)) v[k++] = t;
             }
             qsort(v, k, sizeof *v, cmp_double);
-            double *ej = b->edges + j * KN__EDGE_STRIDE;
             b->n_bins[j] = (uint16_t)edges_of(v, k, max_bins, ej);
             for (size_t t = b->n_bins[j]; t < KN__EDGE_STRIDE; t++) ej[t] = INFINITY;
         }

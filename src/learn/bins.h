@@ -7,7 +7,8 @@
  * on the raw value, so a tree grown on codes predicts raw rows with the
  * same thresholds. With at most max_bins distinct values the edges are the
  * midpoints between them (exact splits); with more, quantiles of a
- * seeded sample of rows. */
+ * seeded sample of rows. A categorical feature (kn_dataset's n_levels)
+ * has a bin per level: level index l falls in bin l. */
 #ifndef KILN_LEARN_BINS_H
 #define KILN_LEARN_BINS_H
 

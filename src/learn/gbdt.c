@@ -97,7 +97,9 @@ typedef struct gbdt_state {
     size_t *offset; /* n_trees + 1 offsets into nodes */
     kn__node *nodes;
     size_t rounds;
-    kn__flat_forest flat; /* the trees laid out for prediction */
+    kn__level_set *sets; /* of every categorical split, indexed by its threshold */
+    size_t n_sets;
+    kn__flat_forest flat; /* the trees laid out for prediction (without categorical splits) */
 } gbdt_state;
 
 static void gbdt_free(void *v)
@@ -107,6 +109,7 @@ static void gbdt_free(void *v)
     kn_free(s->init);
     kn_free(s->offset);
     kn_free(s->nodes);
+    kn_free(s->sets);
     kn__flat_free(&s->flat);
     kn_free(s);
 }
@@ -129,6 +132,16 @@ static kn_status add_tree(gbdt_state *s, size_t *node_cap, const kn__tree_out *t
         *node_cap = cap;
     }
     memcpy(s->nodes + used, t->nodes, t->n_nodes * sizeof *t->nodes);
+    if (t->n_sets) { /* the tree's level sets join the model's: indices shift */
+        kn__level_set *sets = kn_realloc(s->sets, (s->n_sets + t->n_sets) * sizeof *sets);
+        if (!sets) return KN_ERR_NOMEM;
+        s->sets = sets;
+        memcpy(sets + s->n_sets, t->sets, t->n_sets * sizeof *sets);
+        for (size_t i = used; i < used + t->n_nodes; i++)
+            if (s->nodes[i].feature >= 0 && s->nodes[i].categorical)
+                s->nodes[i].threshold += (double)s->n_sets;
+        s->n_sets += t->n_sets;
+    }
     s->n_trees++;
     s->offset[s->n_trees] = used + t->n_nodes;
     return KN_OK;
@@ -452,7 +465,8 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
                             .codes = w->codes,
                             .bins = bins,
                             .feature_allowed = allowed,
-                            .monotone = w->monotone};
+                            .monotone = w->monotone,
+                            .n_levels = d->n_levels};
         memcpy(w->rows, w->sample, m * sizeof *w->rows);
         kn__tree_out t;
         e = kn__grow_tree(&gd, &gp, w->rows, m, w->g + c * n, w->h + c * n, &t);
@@ -477,7 +491,7 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
 #pragma omp parallel for schedule(static) if (n > 10000)
             for (size_t i = 0; i < n; i++)
                 if (!w->in_sample[i])
-                    fc[i] += t.nodes[kn__tree_leaf_codes(t.nodes, w->codes + i * p)].value;
+                    fc[i] += t.nodes[kn__tree_leaf_codes(t.nodes, t.sets, w->codes + i * p)].value;
         }
         e = add_tree(s, node_cap, &t);
         kn__tree_out_free(&t);
@@ -561,7 +575,8 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
     }
     work_free(&w);
     kn__bins_free(&bins);
-    if (e == KN_OK) e = kn__flat_build(&s->flat, s->nodes, s->offset, s->n_trees, NULL, 1, k);
+    if (e == KN_OK && !s->n_sets)
+        e = kn__flat_build(&s->flat, s->nodes, s->offset, s->n_trees, NULL, 1, k);
     if (e != KN_OK) {
         gbdt_free(s);
         return e;
@@ -575,14 +590,23 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
 static kn_status raw_scores(const gbdt_state *s, size_t rounds, const kn_dataset *d, double *out)
 {
     kn__flat_forest first = s->flat; /* trees are round-major: a prefix is the first rounds */
-    if (rounds && rounds < s->rounds) first.n_trees = rounds * s->k;
+    first.n_trees = rounds && rounds < s->rounds ? rounds * s->k : s->n_trees;
     size_t n = d->n, k = s->k;
     const double **col = kn_malloc(s->p * sizeof *col);
     if (!col) return KN_ERR_NOMEM;
     for (size_t j = 0; j < s->p; j++) col[j] = kn_dataset_column(d, j);
     for (size_t c = 0; c < k; c++)
         for (size_t i = 0; i < n; i++) out[c * n + i] = s->init[c];
-    kn_status e = kn__flat_predict(&first, col, s->p, n, out);
+    kn_status e = KN_OK;
+    if (s->n_sets) { /* categorical splits: each row walks the trees */
+#pragma omp parallel for schedule(static) if (n * first.n_trees > 100000)
+        for (size_t i = 0; i < n; i++)
+            for (size_t t = 0; t < first.n_trees; t++) {
+                const kn__node *tree = s->nodes + s->offset[t];
+                out[(t % k) * n + i] += tree[kn__tree_leaf_raw(tree, s->sets, col, i)].value;
+            }
+    } else
+        e = kn__flat_predict(&first, col, s->p, n, out);
     kn_free(col);
     return e;
 }
@@ -660,6 +684,9 @@ static kn_status gbdt_save(const kn_model *m, kn_wbuf *w)
         kn_wbuf_u64(w, s->offset[t + 1] - s->offset[t]);
         for (size_t i = s->offset[t]; i < s->offset[t + 1]; i++) kn__node_write(w, &s->nodes[i]);
     }
+    kn_wbuf_u64(w, s->n_sets);
+    for (size_t i = 0; i < s->n_sets; i++)
+        for (int b = 0; b < 4; b++) kn_wbuf_u64(w, s->sets[i].bits[b]);
     return KN_OK;
 }
 
@@ -702,7 +729,21 @@ static kn_status gbdt_load(kn_model *m, kn_rbuf *r)
         if (e == KN_OK) e = add_tree(s, &cap, &tree);
         kn_free(tree.nodes);
     }
-    if (e == KN_OK) e = kn__flat_build(&s->flat, s->nodes, s->offset, s->n_trees, NULL, 1, s->k);
+    uint64_t n_sets = 0; /* files before categorical splits end here */
+    if (e == KN_OK && kn_rbuf_left(r)) e = kn_rbuf_u64(r, &n_sets);
+    if (e == KN_OK && n_sets > kn_rbuf_left(r) / 32)
+        e = kn_fail(KN_ERR_CORRUPT, "%s: %llu level sets do not fit the file", r->what,
+                    (unsigned long long)n_sets);
+    if (e == KN_OK && n_sets && !(s->sets = kn_malloc(n_sets * sizeof *s->sets))) e = KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < n_sets; i++)
+        for (int b = 0; e == KN_OK && b < 4; b++) e = kn_rbuf_u64(r, &s->sets[i].bits[b]);
+    if (e == KN_OK) s->n_sets = (size_t)n_sets;
+    for (size_t i = 0; e == KN_OK && i < s->offset[s->n_trees]; i++)
+        if (s->nodes[i].feature >= 0 && s->nodes[i].categorical &&
+            !(s->nodes[i].threshold >= 0 && s->nodes[i].threshold < (double)s->n_sets))
+            e = kn_fail(KN_ERR_CORRUPT, "%s: a categorical split without its level set", r->what);
+    if (e == KN_OK && !s->n_sets)
+        e = kn__flat_build(&s->flat, s->nodes, s->offset, s->n_trees, NULL, 1, s->k);
     if (e != KN_OK) {
         gbdt_free(s);
         return e;
@@ -719,7 +760,8 @@ static const kn_model_vt gbdt_vt = {.task = KN_TASK_CLASSIFICATION,
                                     .save = gbdt_save,
                                     .load = gbdt_load,
                                     .coefficients = gbdt_importance,
-                                    .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING,
+                                    .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING |
+                                             KN_MODEL_TAKES_CATEGORICAL,
                                     .task_of = gbdt_task};
 
 const kn_component kn__gbdt = {KN_COMP_MODEL,

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NB 256 /* histogram slots per feature: the bins and the missing code */
@@ -20,9 +21,17 @@ typedef struct hbin {
 typedef struct split {
     double gain;
     int32_t feature; /* -1: none */
-    uint8_t bin, missing_left;
+    uint8_t bin, missing_left, categorical;
     int64_t lg, lh, ln; /* the left child's sums */
+    kn__level_set set;  /* categorical: the levels going left */
 } split;
+
+/* Categorical splits (as LightGBM's and scikit-learn's): levels with fewer
+ * rows than CAT_SUPPORT stay with the rest; the others are ordered by
+ * gradient over (hessian + CAT_SMOOTH), so small levels do not jump to the
+ * ends of the order. */
+#define CAT_SUPPORT 10
+#define CAT_SMOOTH 10.0
 
 typedef struct leaf {
     int32_t node;
@@ -118,6 +127,72 @@ static int child_ok(const grower *gr, int64_t h, int64_t n)
            (double)h * gr->hs >= gr->par->min_child_weight;
 }
 
+typedef struct level_key {
+    double key;
+    int bin;
+} level_key;
+
+static int by_key(const void *a, const void *b)
+{
+    const level_key *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->bin - y->bin;
+}
+
+/* The sets of the first 1..most levels of order (from its top end when
+ * from_top), missing values on either side. */
+static void level_prefixes(const grower *gr, const leaf *lf, size_t j, double parent,
+                           const level_key *order, size_t C, size_t most, int from_top, split *best)
+{
+    const hbin *hj = lf->hist + j * NB, *mis = hj + KN__BIN_MISSING;
+    int64_t mh = (int64_t)(mis->hn >> gr->count_bits), mn = (int64_t)(mis->hn & gr->count_mask);
+    int64_t cg = 0;
+    uint64_t chn = 0;
+    kn__level_set set = {{0}};
+    for (size_t k = 0; k < most; k++) {
+        int bin = order[from_top ? C - 1 - k : k].bin;
+        const hbin *x = hj + bin;
+        cg += x->g, chn += x->hn;
+        set.bits[bin >> 6] |= (uint64_t)1 << (bin & 63);
+        int64_t ch = (int64_t)(chn >> gr->count_bits), cn = (int64_t)(chn & gr->count_mask);
+        for (int ml = 0; ml <= (mn > 0); ml++) {
+            int64_t lg = cg + (ml ? mis->g : 0), lh = ch + (ml ? mh : 0), ln = cn + (ml ? mn : 0);
+            if (!child_ok(gr, lh, ln) || !child_ok(gr, lf->h - lh, lf->n - ln)) continue;
+            double gain = score(gr, lg, lh) + score(gr, lf->g - lg, lf->h - lh) - parent;
+            if (gain > best->gain)
+                *best = (split){.gain = gain,
+                                .feature = (int32_t)j,
+                                .missing_left = (uint8_t)ml,
+                                .categorical = 1,
+                                .lg = lg,
+                                .lh = lh,
+                                .ln = ln,
+                                .set = set};
+        }
+    }
+}
+
+/* The best set of levels of categorical feature j to send left: the
+ * well-supported levels ordered by gradient over hessian, and the sets
+ * of the first levels from either end of that order, up to half of them,
+ * tried (with missing values on either side). */
+static void best_level_set(const grower *gr, const leaf *lf, size_t j, double parent, split *best)
+{
+    const hbin *hj = lf->hist + j * NB;
+    size_t nb = gr->d->bins->n_bins[j], C = 0;
+    level_key order[KN__MAX_BINS];
+    for (size_t b = 0; b < nb; b++) {
+        uint64_t n = hj[b].hn & gr->count_mask;
+        if (n < CAT_SUPPORT) continue;
+        double H = (double)(hj[b].hn >> gr->count_bits) * gr->hs;
+        order[C++] = (level_key){(double)hj[b].g * gr->gs / (H + CAT_SMOOTH), (int)b};
+    }
+    qsort(order, C, sizeof *order, by_key);
+    size_t most = C > 1 ? (C + 1) / 2 : C;
+    for (int from_top = 0; from_top < 2; from_top++)
+        level_prefixes(gr, lf, j, parent, order, C, most, from_top, best);
+}
+
 /* The best split of a leaf from its histogram (ties: the lower feature,
  * then the lower bin, then missing values to the right). */
 static void best_split(const grower *gr, leaf *lf)
@@ -129,6 +204,10 @@ static void best_split(const grower *gr, leaf *lf)
                          : score(gr, lf->g, lf->h);
     for (size_t j = 0; j < d->p; j++) {
         if (d->feature_allowed && !d->feature_allowed[j]) continue;
+        if (d->n_levels && d->n_levels[j]) {
+            if (!mono) best_level_set(gr, lf, j, parent, &best);
+            continue; /* (with monotone constraints, categorical features do not split) */
+        }
         int c = mono ? mono[j] : 0;
         const hbin *hj = lf->hist + j * NB, *mis = hj + KN__BIN_MISSING;
         size_t nb = d->bins->n_bins[j];
@@ -152,7 +231,13 @@ static void best_split(const grower *gr, leaf *lf)
                 } else
                     gain = score(gr, lg, lh) + score(gr, lf->g - lg, lf->h - lh) - parent;
                 if (gain > best.gain)
-                    best = (split){gain, (int32_t)j, (uint8_t)b, (uint8_t)ml, lg, lh, ln};
+                    best = (split){.gain = gain,
+                                   .feature = (int32_t)j,
+                                   .bin = (uint8_t)b,
+                                   .missing_left = (uint8_t)ml,
+                                   .lg = lg,
+                                   .lh = lh,
+                                   .ln = ln};
             }
         }
     }
@@ -176,6 +261,19 @@ static uint32_t split_rows(const grower *gr, const split *s, uint32_t a, uint32_
     size_t p = gr->d->p, f = (size_t)s->feature;
     const uint8_t *codes = gr->d->codes;
     uint32_t nl = 0, nr = 0;
+    if (s->categorical) {
+        kn__level_set set = s->set;
+        set.bits[3] = (set.bits[3] & ~((uint64_t)1 << 63)) | (uint64_t)s->missing_left << 63;
+        for (uint32_t k = a; k < b; k++) {
+            uint32_t r = gr->rows[k];
+            int left = kn__level_in(&set, codes[(size_t)r * p + f]); /* code 255: missing */
+            lo[nl] = r;
+            hi[nr] = r;
+            nl += (uint32_t)left;
+            nr += (uint32_t)!left;
+        }
+        return nl;
+    }
     for (uint32_t k = a; k < b; k++) {
         uint32_t r = gr->rows[k];
         uint8_t c = codes[(size_t)r * p + f];
@@ -248,6 +346,7 @@ void kn__tree_out_free(kn__tree_out *t)
 {
     kn_free(t->nodes);
     kn_free(t->leaves);
+    kn_free(t->sets);
     memset(t, 0, sizeof *t);
 }
 
@@ -298,6 +397,18 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
         nd->bin = pl->best.bin;
         nd->missing_left = pl->best.missing_left;
         nd->threshold = d->bins->edges[(size_t)pl->best.feature * KN__EDGE_STRIDE + pl->best.bin];
+        if (pl->best.categorical) { /* the threshold indexes the tree's level sets */
+            kn__level_set *sets = kn_realloc(out->sets, (out->n_sets + 1) * sizeof *sets);
+            if (!sets) {
+                e = KN_ERR_NOMEM;
+                break;
+            }
+            out->sets = sets;
+            sets[out->n_sets] = pl->best.set;
+            nd->categorical = 1;
+            nd->bin = 0;
+            nd->threshold = (double)out->n_sets++;
+        }
         nd->gain = pl->best.gain;
         nd->left = (int32_t)n_nodes;
         uint32_t mid = partition(&gr, pl);
@@ -317,7 +428,7 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
                       .n = pl->n - pl->best.ln};
         left.lo = right.lo = pl->lo;
         left.hi = right.hi = pl->hi;
-        int c = d->monotone ? d->monotone[pl->best.feature] : 0;
+        int c = d->monotone && !pl->best.categorical ? d->monotone[pl->best.feature] : 0;
         if (c) { /* the subtrees stay on their side of the midpoint */
             double between = (weight(&gr, left.g, left.h, pl->lo, pl->hi) +
                               weight(&gr, right.g, right.h, pl->lo, pl->hi)) /
@@ -394,7 +505,8 @@ void kn__node_write(kn_wbuf *w, const kn__node *nd)
     kn_wbuf_u32(w, (uint32_t)nd->feature);
     kn_wbuf_u32(w, (uint32_t)nd->left);
     kn_wbuf_u32(w, nd->count);
-    kn_wbuf_u32(w, (uint32_t)nd->bin | (uint32_t)nd->missing_left << 8);
+    kn_wbuf_u32(w, (uint32_t)nd->bin | (uint32_t)nd->missing_left << 8 |
+                       (uint32_t)nd->categorical << 9);
 }
 
 kn_status kn__node_read(kn_rbuf *r, kn__node *nd)
@@ -411,7 +523,8 @@ kn_status kn__node_read(kn_rbuf *r, kn__node *nd)
     nd->left = (int32_t)l;
     nd->count = c;
     nd->bin = (uint8_t)bits;
-    nd->missing_left = (bits >> 8) != 0;
+    nd->missing_left = (bits >> 8 & 1) != 0;
+    nd->categorical = (bits >> 9 & 1) != 0;
     return e;
 }
 

@@ -28,7 +28,8 @@
 #include <stdint.h>
 
 typedef struct kn__node {
-    double threshold; /* x <= threshold goes left */
+    double threshold; /* x <= threshold goes left; categorical: the index of
+                       * the set of levels that go left */
     double value;     /* leaf value (internal nodes: what they would predict) */
     double gain;      /* the split's gain (0 for leaves) */
     int32_t feature;  /* -1 for a leaf */
@@ -36,7 +37,18 @@ typedef struct kn__node {
     uint32_t count;   /* training rows that reached the node */
     uint8_t bin;      /* the same split on codes: code <= bin goes left */
     uint8_t missing_left;
+    uint8_t categorical; /* the split is a set of levels (codes) */
 } kn__node;
+
+/* A set of levels (bin codes 0..254) of a categorical split. */
+typedef struct kn__level_set {
+    uint64_t bits[4];
+} kn__level_set;
+
+static inline int kn__level_in(const kn__level_set *s, unsigned code)
+{
+    return (int)(s->bits[code >> 6] >> (code & 63) & 1);
+}
 
 typedef struct kn__grow_params {
     size_t max_leaves; /* 0: no limit */
@@ -56,6 +68,10 @@ typedef struct kn__grow_data {
     /* p monotone constraints (+1: the prediction never falls as the feature
      * grows, -1: never rises, 0: free), or NULL for none */
     const int8_t *monotone;
+    /* p level counts (0: numeric), or NULL: categorical features split by
+     * sets of levels, found as LightGBM does (levels ordered by gradient
+     * over hessian, the best prefix of that order) */
+    const size_t *n_levels;
 } kn__grow_data;
 
 typedef struct kn__leaf_rows {
@@ -66,6 +82,8 @@ typedef struct kn__leaf_rows {
 typedef struct kn__tree_out {
     kn__node *nodes;
     size_t n_nodes;
+    kn__level_set *sets; /* of the categorical splits */
+    size_t n_sets;
     kn__leaf_rows *leaves;
     size_t n_leaves;
 } kn__tree_out;
@@ -84,27 +102,36 @@ kn_status kn__node_read(kn_rbuf *r, kn__node *nd);
  * tree, features below p. */
 kn_status kn__tree_check(const kn_rbuf *r, const kn__node *t, size_t n_nodes, size_t p);
 
-/* The leaf a raw row (x_j = x[j * stride]) or a coded row reaches. */
-static inline int32_t kn__tree_leaf_raw(const kn__node *t, const double *x, size_t stride)
+/* The leaf a raw row (x_j = col[j][i]) or a coded row reaches; sets: the
+ * level sets the categorical splits index. */
+static inline int32_t kn__tree_leaf_raw(const kn__node *t, const kn__level_set *sets,
+                                        const double *const *col, size_t i)
 {
-    int32_t i = 0;
-    while (t[i].feature >= 0) {
-        double v = x[(size_t)t[i].feature * stride];
-        int right = v != v ? !t[i].missing_left : v > t[i].threshold;
-        i = t[i].left + right;
+    int32_t at = 0;
+    while (t[at].feature >= 0) {
+        const kn__node *nd = &t[at];
+        double v = col[nd->feature][i];
+        int right = v != v            ? !nd->missing_left
+                    : nd->categorical ? !kn__level_in(&sets[(size_t)nd->threshold], (unsigned)v)
+                                      : v > nd->threshold;
+        at = nd->left + right;
     }
-    return i;
+    return at;
 }
 
-static inline int32_t kn__tree_leaf_codes(const kn__node *t, const uint8_t *c)
+static inline int32_t kn__tree_leaf_codes(const kn__node *t, const kn__level_set *sets,
+                                          const uint8_t *c)
 {
-    int32_t i = 0;
-    while (t[i].feature >= 0) {
-        uint8_t v = c[t[i].feature];
-        int right = v == KN__BIN_MISSING ? !t[i].missing_left : v > t[i].bin;
-        i = t[i].left + right;
+    int32_t at = 0;
+    while (t[at].feature >= 0) {
+        const kn__node *nd = &t[at];
+        uint8_t v = c[nd->feature];
+        int right = v == KN__BIN_MISSING ? !nd->missing_left
+                    : nd->categorical    ? !kn__level_in(&sets[(size_t)nd->threshold], v)
+                                         : v > nd->bin;
+        at = nd->left + right;
     }
-    return i;
+    return at;
 }
 
 #endif

@@ -20,10 +20,23 @@ struct kn_model {
     char **features;
     size_t n_classes;
     char **classes;
+    size_t *n_levels; /* per feature (0: numeric), or NULL */
+    char ***levels;
 };
 
 static const char kmd_magic[8] = {'K', 'I', 'L', 'N', 'M', 'D', 'L', '\0'};
-#define KMD_VERSION 1
+/* 2: categorical features' levels after the classes */
+#define KMD_VERSION 2
+
+static void free_levels(size_t *n_levels, char ***levels, size_t p)
+{
+    for (size_t j = 0; levels && j < p; j++) {
+        for (size_t l = 0; levels[j] && l < n_levels[j]; l++) kn_free(levels[j][l]);
+        kn_free(levels[j]);
+    }
+    kn_free(levels);
+    kn_free(n_levels);
+}
 
 static void unfit(kn_model *m)
 {
@@ -37,6 +50,9 @@ static void unfit(kn_model *m)
     kn_free(m->classes);
     m->classes = NULL;
     m->n_classes = 0;
+    free_levels(m->n_levels, m->levels, m->p);
+    m->n_levels = NULL;
+    m->levels = NULL;
     m->features = NULL;
     m->target = NULL;
     m->p = 0;
@@ -125,6 +141,11 @@ const char *kn_model_feature(const kn_model *m, size_t j)
     return j < m->p ? m->features[j] : NULL;
 }
 
+size_t kn_model_feature_levels(const kn_model *m, size_t j)
+{
+    return m->n_levels && j < m->p ? m->n_levels[j] : 0;
+}
+
 const char *kn_model_target(const kn_model *m)
 {
     return m->target;
@@ -135,6 +156,8 @@ void kn_dataset_free(kn_dataset *d)
     if (!d) return;
     kn_free(d->x);
     kn_free(d->col);
+    free_levels(d->n_levels, d->levels, d->p);
+    kn_free(d->level_x);
     kn_free(d->y);
     kn_free(d->w);
     for (size_t j = 0; j < d->p; j++) kn_free(d->names[j]);
@@ -173,11 +196,12 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allo
  * columns. The error of the first failing column wins, whatever the
  * schedule. */
 static kn_status take_features(const kn_frame *f, const size_t *cols, size_t p, size_t n,
-                               int allow_missing, double *x)
+                               int allow_missing, const size_t *skip, double *x)
 {
     long first_bad = (long)p;
 #pragma omp parallel for schedule(static) if (n * p > 100000) reduction(min : first_bad)
     for (long j = 0; j < (long)p; j++) {
+        if (skip && skip[j]) continue; /* categorical, taken as levels */
         kn_column *c = kn_frame_col(f, cols[j]);
         const double *v = kn_column_type(c) == KN_COL_NUMERIC ? kn_column_f64(c) : NULL;
         int missing = !v;
@@ -321,14 +345,78 @@ static kn_status classes_of(kn_column *c, size_t n, kn_dataset *d)
     return e;
 }
 
+/* Categorical feature columns as level indices (flag TAKES_CATEGORICAL):
+ * when fitting (n_levels NULL) the frame's levels, in code order; when
+ * predicting, the fitted levels, each row's text looked up among them
+ * (unseen: NaN, as missing). Fills d->n_levels, levels, level_x, col. */
+static kn_status take_levels(const kn_frame *f, const size_t *cols, const size_t *fit_n_levels,
+                             char **const *fit_levels, kn_dataset *d)
+{
+    size_t n = d->n, p = d->p, n_cat = 0;
+    for (size_t j = 0; j < p; j++) {
+        kn_col_type t = kn_column_type(kn_frame_col(f, cols[j]));
+        int was = fit_n_levels && fit_n_levels[j];
+        if (was && t != KN_COL_CATEGORICAL)
+            return kn_fail(KN_ERR_TYPE,
+                           "feature '%s' was categorical when the model was fitted; "
+                           "here it is %s",
+                           d->names[j], kn_col_type_name(t));
+        n_cat += (fit_n_levels ? was : t == KN_COL_CATEGORICAL);
+    }
+    if (!n_cat) return KN_OK;
+    d->n_levels = kn_calloc(p, sizeof *d->n_levels);
+    d->levels = kn_calloc(p, sizeof *d->levels);
+    d->level_x = kn_malloc((n ? n * n_cat : 1) * sizeof *d->level_x);
+    if (!d->n_levels || !d->levels || !d->level_x) return KN_ERR_NOMEM;
+    size_t at = 0;
+    for (size_t j = 0; j < p; j++) {
+        kn_column *c = kn_frame_col(f, cols[j]);
+        if (fit_n_levels ? !fit_n_levels[j] : kn_column_type(c) != KN_COL_CATEGORICAL) continue;
+        size_t here = kn_column_n_levels(c), L = fit_n_levels ? fit_n_levels[j] : here;
+        double *map = kn_malloc((here ? here : 1) * sizeof *map), *v = d->level_x + at * n;
+        d->levels[j] = kn_calloc(L ? L : 1, sizeof **d->levels);
+        if (!map || !d->levels[j]) {
+            kn_free(map);
+            return KN_ERR_NOMEM;
+        }
+        d->n_levels[j] = L;
+        for (size_t l = 0; l < L; l++) {
+            size_t len;
+            const char *text =
+                fit_n_levels ? fit_levels[j][l] : kn_column_level(c, (int32_t)l, &len);
+            if (!(d->levels[j][l] = kn_strdup(text))) {
+                kn_free(map);
+                return KN_ERR_NOMEM;
+            }
+        }
+        for (size_t code = 0; code < here; code++) { /* this frame's code -> level index */
+            size_t len;
+            const char *text = kn_column_level(c, (int32_t)code, &len);
+            map[code] = NAN;
+            for (size_t l = 0; l < L; l++)
+                if (!strcmp(d->levels[j][l], text)) {
+                    map[code] = (double)l;
+                    break;
+                }
+        }
+        const int32_t *codes = kn_column_codes(c);
+        for (size_t i = 0; i < n; i++)
+            v[i] = codes[i] >= 0 && (size_t)codes[i] < here ? map[codes[i]] : NAN;
+        kn_free(map);
+        d->col[j] = v;
+        at++;
+    }
+    return KN_OK;
+}
+
 /* The dataset of kn_dataset_from_frame; flags (KN_MODEL_*): with
  * READS_COLUMNS the feature columns are the frame's own (x NULL, col set);
  * with TAKES_MISSING missing feature values stay (NaN). */
 static kn_status build_dataset(const kn_frame *f, const char *target, const char *weight,
                                const char *const *names, size_t n_names, kn_task task,
-                               unsigned flags, kn_dataset **out)
+                               unsigned flags, const kn_model *fitted, kn_dataset **out)
 {
-    int borrow = (flags & KN_MODEL_READS_COLUMNS) != 0;
+    int borrow = (flags & (KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_CATEGORICAL)) != 0;
     size_t n = kn_frame_n_rows(f), *cols = NULL, p = 0;
     kn_status e = pick_features(f, target, weight, names, n_names, &cols, &p);
     if (e != KN_OK) return e;
@@ -352,9 +440,14 @@ static kn_status build_dataset(const kn_frame *f, const char *target, const char
     if (!(d->x || d->col) || !d->names) e = KN_ERR_NOMEM;
     for (size_t j = 0; e == KN_OK && j < p; j++)
         if (!(d->names[j] = kn_strdup(kn_column_name(kn_frame_col(f, cols[j]))))) e = KN_ERR_NOMEM;
-    if (e == KN_OK) e = take_features(f, cols, p, n, (flags & KN_MODEL_TAKES_MISSING) != 0, d->x);
+    /* categorical features: when fitting, any; when predicting, the fitted ones */
+    if (e == KN_OK && (flags & KN_MODEL_TAKES_CATEGORICAL) && (!fitted || fitted->n_levels))
+        e = take_levels(f, cols, fitted ? fitted->n_levels : NULL,
+                        fitted ? (char **const *)fitted->levels : NULL, d);
+    if (e == KN_OK)
+        e = take_features(f, cols, p, n, (flags & KN_MODEL_TAKES_MISSING) != 0, d->n_levels, d->x);
     for (size_t j = 0; e == KN_OK && borrow && j < p; j++)
-        d->col[j] = kn_column_f64(kn_frame_col(f, cols[j]));
+        if (!d->n_levels || !d->n_levels[j]) d->col[j] = kn_column_f64(kn_frame_col(f, cols[j]));
     size_t jt;
     if (e == KN_OK && target) {
         if (kn_frame_find(f, target, &jt) != KN_OK)
@@ -390,7 +483,7 @@ kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const cha
                                 const char *const *names, size_t n_names, kn_task task,
                                 kn_dataset **out)
 {
-    return build_dataset(f, target, weight, names, n_names, task, 0, out);
+    return build_dataset(f, target, weight, names, n_names, task, 0, NULL, out);
 }
 
 kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const char *weight)
@@ -400,7 +493,7 @@ kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const
         return kn_fail(KN_ERR_INVALID, "model '%s': name the target column", m->comp->name);
     const kn_model_vt *vt = m->comp->vt;
     kn_dataset *d;
-    kn_status e = build_dataset(f, target, weight, NULL, 0, kn_model_task(m), vt->flags, &d);
+    kn_status e = build_dataset(f, target, weight, NULL, 0, kn_model_task(m), vt->flags, NULL, &d);
     if (e != KN_OK) return kn_fail_prefix(e, "model '%s': ", m->comp->name);
     if (d->n < 2) e = kn_fail(KN_ERR_INVALID, "model '%s': needs at least 2 rows", m->comp->name);
     if (e == KN_OK) e = vt->fit(m, d);
@@ -410,6 +503,10 @@ kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const
         m->p = d->p;
         m->classes = d->classes;
         m->n_classes = d->n_classes;
+        m->n_levels = d->n_levels;
+        m->levels = d->levels;
+        d->n_levels = NULL;
+        d->levels = NULL;
         d->names = NULL;
         d->p = 0;
         d->classes = NULL;
@@ -439,7 +536,7 @@ static kn_status apply(const kn_model *m, const kn_frame *f, int proba, double *
         return kn_fail(KN_ERR_UNSUPPORTED, "model '%s' gives no probabilities", m->comp->name);
     kn_dataset *d;
     kn_status e = build_dataset(f, NULL, NULL, (const char *const *)m->features, m->p,
-                                kn_model_task(m), vt->flags, &d);
+                                kn_model_task(m), vt->flags, m, &d);
     if (e != KN_OK) return kn_fail_prefix(e, "predict: ");
     size_t width = proba ? m->n_classes : 1;
     double *v = kn_malloc((d->n ? d->n * width : 1) * sizeof *v);
@@ -511,6 +608,15 @@ kn_status kn_model_save(const kn_model *m, const char *path)
     for (size_t j = 0; j < m->p; j++) kn_wbuf_str(&w, m->features[j]);
     kn_wbuf_u64(&w, m->n_classes);
     for (size_t c = 0; c < m->n_classes; c++) kn_wbuf_str(&w, m->classes[c]);
+    size_t n_cat = 0; /* version 2: categorical features and their levels */
+    for (size_t j = 0; m->n_levels && j < m->p; j++) n_cat += m->n_levels[j] > 0;
+    kn_wbuf_u64(&w, n_cat);
+    for (size_t j = 0; m->n_levels && j < m->p; j++) {
+        if (!m->n_levels[j]) continue;
+        kn_wbuf_u64(&w, j);
+        kn_wbuf_u64(&w, m->n_levels[j]);
+        for (size_t l = 0; l < m->n_levels[j]; l++) kn_wbuf_str(&w, m->levels[j][l]);
+    }
     const kn_model_vt *vt = m->comp->vt;
     if (e == KN_OK) e = vt->save(m, &w);
     if (e == KN_OK) e = kn_container_write(path, kmd_magic, KMD_VERSION, &w);
@@ -533,7 +639,32 @@ static kn_status read_names(kn_rbuf *r, const char *what, char ***out, size_t *n
     return e;
 }
 
-static kn_status decode(kn_rbuf *r, kn_model **out)
+/* Version 2: the categorical features' levels. */
+static kn_status read_levels(kn_rbuf *r, kn_model *m)
+{
+    size_t n_cat = 0;
+    kn_status e = kn_rbuf_count(r, 16, &n_cat);
+    if (e != KN_OK || n_cat == 0) return e;
+    if (n_cat > m->p)
+        return kn_fail(KN_ERR_CORRUPT, "%s: more categorical than all features", r->what);
+    m->n_levels = kn_calloc(m->p, sizeof *m->n_levels);
+    m->levels = kn_calloc(m->p, sizeof *m->levels);
+    if (!m->n_levels || !m->levels) return KN_ERR_NOMEM;
+    for (size_t k = 0; e == KN_OK && k < n_cat; k++) {
+        uint64_t j = 0;
+        size_t got = 0;
+        e = kn_rbuf_u64(r, &j);
+        if (e == KN_OK && (j >= m->p || m->levels[j]))
+            e = kn_fail(KN_ERR_CORRUPT, "%s: bad categorical feature index", r->what);
+        if (e == KN_OK) e = read_names(r, "level", &m->levels[j], &got);
+        if (m->levels && j < m->p) m->n_levels[j] = got;
+        if (e == KN_OK && got == 0)
+            e = kn_fail(KN_ERR_CORRUPT, "%s: a categorical feature without levels", r->what);
+    }
+    return e;
+}
+
+static kn_status decode(kn_rbuf *r, uint32_t version, kn_model **out)
 {
     char *name = NULL;
     kn_model *m = NULL;
@@ -553,6 +684,7 @@ static kn_status decode(kn_rbuf *r, kn_model **out)
     if (e == KN_OK && !m->target) e = kn_fail(KN_ERR_CORRUPT, "%s: no target name", r->what);
     if (e == KN_OK) e = read_names(r, "feature", &m->features, &m->p);
     if (e == KN_OK) e = read_names(r, "class", &m->classes, &m->n_classes);
+    if (e == KN_OK && version >= 2) e = read_levels(r, m);
     size_t k = m ? m->n_classes : 0;
     const kn_model_vt *vt = m ? m->comp->vt : NULL;
     int classifies = e == KN_OK && kn_model_task(m) == KN_TASK_CLASSIFICATION;
@@ -576,7 +708,7 @@ kn_status kn_model_load(const char *path, kn_model **out)
     kn_rbuf r;
     uint32_t version;
     kn_status e = kn_container_read(path, kmd_magic, "model file", KMD_VERSION, &buf, &r, &version);
-    if (e == KN_OK) e = decode(&r, out);
+    if (e == KN_OK) e = decode(&r, version, out);
     kn_free(buf);
     return e;
 }

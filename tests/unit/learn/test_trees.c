@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <string.h>
 
 static kn_frame *frame_of(size_t n, size_t p, const double *x, const double *y)
 {
@@ -345,6 +346,82 @@ static void monotone_constraints(void **state)
     kn_free(x), kn_free(y);
 }
 
+/* A frame with a categorical column "color" (texts; NULL: missing), a
+ * numeric column "noise" and the target "y"; levels interned in the order
+ * given by `order` first, so two frames can code the same texts
+ * differently. */
+static kn_frame *color_frame(size_t n, const char *const *color, const double *y,
+                             const char *const *order)
+{
+    kn_frame *f;
+    kn_column *c, *z, *t;
+    KN_CHECK(kn_frame_new(&f));
+    KN_CHECK(kn_frame_add_column(f, "color", KN_COL_CATEGORICAL, &c));
+    KN_CHECK(kn_frame_add_column(f, "noise", KN_COL_NUMERIC, &z));
+    KN_CHECK(kn_frame_add_column(f, "y", KN_COL_NUMERIC, &t));
+    KN_CHECK(kn_frame_resize(f, n));
+    int32_t code;
+    for (; order && *order; order++) KN_CHECK(kn_column_intern(c, *order, strlen(*order), &code));
+    for (size_t i = 0; i < n; i++) {
+        c = kn_frame_col(f, 0);
+        if (color[i])
+            KN_CHECK(kn_column_intern(c, color[i], strlen(color[i]), &kn_column_codes(c)[i]));
+        else
+            kn_column_codes(c)[i] = -1;
+        kn_column_f64(kn_frame_col(f, 1))[i] = (double)(i % 7);
+        kn_column_f64(kn_frame_col(f, 2))[i] = y[i];
+    }
+    return f;
+}
+
+/* y = 10 for colours b, e and g (not neighbours in any order of the
+ * levels), 0 for the other five, 10 when the colour is missing: one
+ * split on a set of levels separates them; a new frame coding the levels
+ * in another order, an unseen colour (goes where missing ones went) and
+ * save/load agree. */
+static void categorical_splits(void **state)
+{
+    (void)state;
+    enum { N = 450 };
+    const char *levels[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    const char *color[N];
+    double y[N];
+    for (size_t i = 0; i < N; i++) {
+        color[i] = i % 9 == 8 ? NULL : levels[i % 9];
+        y[i] = !color[i] || strchr("beg", color[i][0]) ? 10 : 0;
+    }
+    kn_frame *f = color_frame(N, color, y, NULL);
+    const char *params[] = {"objective=squared_error", "n_estimators=1",
+                            "learning_rate=1",         "max_leaves=2",
+                            "min_samples_leaf=1",      NULL};
+    kn_model *m = fit_model("gbdt", f, params);
+    assert_int_equal(kn_model_feature_levels(m, 0), 8);
+    double imp[2], b0;
+    KN_CHECK(kn_model_coefficients(m, imp, &b0));
+    assert_true(imp[0] == 1 && imp[1] == 0); /* the one split is on the colour */
+    const char *ask[] = {"h", "g", "f", "e", "d", "c", "b", "a", NULL, "zebra"};
+    const char *reverse[] = {"h", "g", "f", "e", "d", "c", "b", "a", NULL};
+    double want[] = {0, 10, 0, 10, 0, 0, 10, 0, 10, 10}, z[10] = {0};
+    kn_frame *g = color_frame(10, ask, z, reverse);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/kiln_cat_%d.kmd", (int)getpid());
+    KN_CHECK(kn_model_save(m, path));
+    kn_model *l;
+    KN_CHECK(kn_model_load(path, &l));
+    remove(path);
+    for (kn_model *which = m; which; which = which == m ? l : NULL) {
+        double *out;
+        size_t n;
+        KN_CHECK(kn_model_predict(which, g, &out, &n));
+        for (size_t i = 0; i < 10; i++) assert_true(fabs(out[i] - want[i]) < 1e-9);
+        kn_free(out);
+    }
+    kn_model_free(l);
+    kn_model_free(m);
+    kn_frame_free(g);
+    kn_frame_free(f);
+}
+
 /* Few distinct values: edges are the midpoints, the last +inf, and each
  * value's code is its rank; missing values get the missing code. */
 static void bin_edges(void **state)
@@ -368,10 +445,15 @@ static void bin_edges(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(missing_values),        cmocka_unit_test(gbdt_deterministic),
-        cmocka_unit_test(forests_deterministic), cmocka_unit_test(tree_rules),
-        cmocka_unit_test(robust_objectives),     cmocka_unit_test(staged_prediction),
-        cmocka_unit_test(monotone_constraints),  cmocka_unit_test(bin_edges),
+        cmocka_unit_test(missing_values),
+        cmocka_unit_test(gbdt_deterministic),
+        cmocka_unit_test(forests_deterministic),
+        cmocka_unit_test(tree_rules),
+        cmocka_unit_test(robust_objectives),
+        cmocka_unit_test(staged_prediction),
+        cmocka_unit_test(monotone_constraints),
+        cmocka_unit_test(categorical_splits),
+        cmocka_unit_test(bin_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
