@@ -225,7 +225,7 @@ static kn_status take_features(const kn_frame *f, const size_t *cols, size_t p, 
 static kn_status pick_features(const kn_frame *f, const char *target, const char *weight,
                                const char *const *names, size_t n_names, size_t **cols, size_t *p)
 {
-    size_t cap = kn_frame_n_cols(f) + 1, k = 0;
+    size_t cap = (names && n_names > kn_frame_n_cols(f) ? n_names : kn_frame_n_cols(f)) + 1, k = 0;
     size_t *v = kn_malloc(cap * sizeof *v);
     if (!v) return KN_ERR_NOMEM;
     if (names) {
@@ -656,8 +656,9 @@ static kn_status read_levels(kn_rbuf *r, kn_model *m)
         e = kn_rbuf_u64(r, &j);
         if (e == KN_OK && (j >= m->p || m->levels[j]))
             e = kn_fail(KN_ERR_CORRUPT, "%s: bad categorical feature index", r->what);
-        if (e == KN_OK) e = read_names(r, "level", &m->levels[j], &got);
-        if (m->levels && j < m->p) m->n_levels[j] = got;
+        if (e != KN_OK) break;
+        e = read_names(r, "level", &m->levels[j], &got);
+        m->n_levels[j] = got; /* what was read, for freeing */
         if (e == KN_OK && got == 0)
             e = kn_fail(KN_ERR_CORRUPT, "%s: a categorical feature without levels", r->what);
     }
