@@ -342,7 +342,10 @@ typedef struct fit_work {
     size_t n_train, n_val;
     double delta;     /* huber: this round's threshold */
     int8_t *monotone; /* per feature, or NULL */
-    wval *resid;      /* absolute error and huber: n residuals */
+    int16_t (*scratch_q)[2];
+    uint32_t *scratch_rows;    /* the tree grower's, kept between trees */
+    uint8_t *codes_by_feature; /* the codes transposed (p x n) */
+    wval *resid;               /* absolute error and huber: n residuals */
 } fit_work;
 
 static void work_free(fit_work *w)
@@ -350,7 +353,8 @@ static void work_free(fit_work *w)
     kn_free(w->codes), kn_free(w->w), kn_free(w->f), kn_free(w->g), kn_free(w->h);
     kn_free(w->train), kn_free(w->val), kn_free(w->sample), kn_free(w->rows);
     kn_free(w->allowed), kn_free(w->in_sample), kn_free(w->allowed_rows), kn_free(w->resid);
-    kn_free(w->monotone);
+    kn_free(w->monotone), kn_free(w->scratch_q), kn_free(w->scratch_rows);
+    kn_free(w->codes_by_feature);
 }
 
 /* Row weights (sample weights times class weights) and the train /
@@ -466,7 +470,10 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
                             .bins = bins,
                             .feature_allowed = allowed,
                             .monotone = w->monotone,
-                            .n_levels = d->n_levels};
+                            .n_levels = d->n_levels,
+                            .scratch_q = w->scratch_q,
+                            .scratch_rows = w->scratch_rows,
+                            .codes_by_feature = w->codes_by_feature};
         memcpy(w->rows, w->sample, m * sizeof *w->rows);
         kn__tree_out t;
         e = kn__grow_tree(&gd, &gp, w->rows, m, w->g + c * n, w->h + c * n, &t);
@@ -541,10 +548,16 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
         w.allowed = kn_malloc(p);
         w.in_sample = kn_malloc(n);
         w.allowed_rows = kn_malloc(n);
+        w.scratch_q = kn_malloc(n * sizeof *w.scratch_q);
+        w.scratch_rows = kn_malloc(2 * n * sizeof *w.scratch_rows);
+        if ((w.codes_by_feature = kn_malloc(n > 0 && p > 0 ? n * p : 1)))
+#pragma omp parallel for schedule(static) if (n * p > 100000)
+            for (size_t j = 0; j < p; j++)
+                for (size_t i = 0; i < n; i++) w.codes_by_feature[j * n + i] = w.codes[i * p + j];
         if (par->objective == OBJ_ABSOLUTE || par->objective == OBJ_HUBER)
             w.resid = kn_malloc(n * sizeof *w.resid);
         if (!w.f || !w.g || !w.h || !w.sample || !w.rows || !w.allowed || !w.in_sample ||
-            !w.allowed_rows ||
+            !w.allowed_rows || !w.scratch_q || !w.scratch_rows || !w.codes_by_feature ||
             (!w.resid && (par->objective == OBJ_ABSOLUTE || par->objective == OBJ_HUBER)))
             e = KN_ERR_NOMEM;
     }

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NB 256 /* histogram slots per feature: the bins and the missing code */
+#define NB 256      /* histogram slots per feature: the bins and the missing code */
+#define PREFETCH 16 /* rows ahead whose codes and gradients are fetched early */
 
 /* A bin's sums: the quantised gradients, and the quantised hessians and
  * the row count packed into one word (h << count_bits | n), so a row costs
@@ -53,7 +54,11 @@ typedef struct grower {
     uint32_t *tmp; /* partition scratch */
     hbin **spare;  /* per-thread histogram buffers */
     int threads;
+    int16_t (*ordered)[2]; /* wide data: a node's q in its row order */
 } grower;
+
+/* From this many features on, histograms are built feature by feature. */
+#define WIDE 64
 
 static double soft(double g, double l1)
 {
@@ -81,10 +86,42 @@ static double score_at(const grower *gr, int64_t g, int64_t h, double w)
     return -(2 * G * w + ((double)h * gr->hs + gr->par->l2) * w * w);
 }
 
+/* Wide data: one feature at a time, so its 4 KB histogram stays in the
+ * first-level cache while the node's rows are read (from the small
+ * feature-major column; the gradients gathered once into row order);
+ * features in parallel, each summed in row order (integers: exact). */
+static void build_hist_by_feature(grower *gr, uint32_t b, uint32_t e, hbin *out)
+{
+    size_t p = gr->d->p, n = gr->d->n, m = e - b;
+    const uint32_t *rows = gr->rows + b;
+    unsigned bits = gr->count_bits;
+    int16_t(*qo)[2] = gr->ordered;
+    for (size_t k = 0; k < m; k++) {
+        qo[k][0] = gr->q[rows[k]][0];
+        qo[k][1] = gr->q[rows[k]][1];
+    }
+#pragma omp parallel for schedule(dynamic, 4) if (m * p >= 200000 && gr->threads > 1)
+    for (size_t j = 0; j < p; j++) {
+        hbin *h = out + j * NB;
+        memset(h, 0, NB * sizeof *h);
+        if (gr->d->feature_allowed && !gr->d->feature_allowed[j]) continue;
+        const uint8_t *c = gr->d->codes_by_feature + j * n;
+        for (size_t k = 0; k < m; k++) {
+            hbin *x = h + c[rows[k]];
+            x->g += qo[k][0];
+            x->hn += ((uint64_t)(uint16_t)qo[k][1] << bits) | 1;
+        }
+    }
+}
+
 /* The histogram of rows[b, e): in parallel over row ranges for large
  * nodes, each thread into its own buffer, then added (integers: exact). */
 static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out)
 {
+    if (gr->ordered) {
+        build_hist_by_feature(gr, b, e, out);
+        return;
+    }
     size_t p = gr->d->p, m = e - b;
     const uint8_t *codes = gr->d->codes;
     int parts = m * p >= 200000 && gr->threads > 1 ? gr->threads : 1;
@@ -97,6 +134,11 @@ static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out)
         uint32_t hi = b + (uint32_t)(m * (size_t)(t + 1) / (size_t)parts);
         for (uint32_t k = lo; k < hi; k++) {
             uint32_t r = gr->rows[k];
+            if (k + PREFETCH < hi) { /* rows are scattered: fetch ahead */
+                uint32_t ahead = gr->rows[k + PREFETCH];
+                __builtin_prefetch(codes + (size_t)ahead * p);
+                __builtin_prefetch(&gr->q[ahead]);
+            }
             const uint8_t *c = codes + (size_t)r * p;
             int64_t qg = gr->q[r][0];
             uint64_t qhn = ((uint64_t)(uint16_t)gr->q[r][1] << gr->count_bits) | 1;
@@ -260,12 +302,19 @@ static uint32_t split_rows(const grower *gr, const split *s, uint32_t a, uint32_
 {
     size_t p = gr->d->p, f = (size_t)s->feature;
     const uint8_t *codes = gr->d->codes;
+    if (gr->d->codes_by_feature) { /* the feature's own column: a small array */
+        codes = gr->d->codes_by_feature + f * gr->d->n;
+        p = 1;
+        f = 0;
+    }
     uint32_t nl = 0, nr = 0;
     if (s->categorical) {
         kn__level_set set = s->set;
         set.bits[3] = (set.bits[3] & ~((uint64_t)1 << 63)) | (uint64_t)s->missing_left << 63;
         for (uint32_t k = a; k < b; k++) {
             uint32_t r = gr->rows[k];
+            if (k + PREFETCH < b)
+                __builtin_prefetch(codes + (size_t)gr->rows[k + PREFETCH] * p + f);
             int left = kn__level_in(&set, codes[(size_t)r * p + f]); /* code 255: missing */
             lo[nl] = r;
             hi[nr] = r;
@@ -276,6 +325,7 @@ static uint32_t split_rows(const grower *gr, const split *s, uint32_t a, uint32_
     }
     for (uint32_t k = a; k < b; k++) {
         uint32_t r = gr->rows[k];
+        if (k + PREFETCH < b) __builtin_prefetch(codes + (size_t)gr->rows[k + PREFETCH] * p + f);
         uint8_t c = codes[(size_t)r * p + f];
         int left = c == KN__BIN_MISSING ? s->missing_left : c <= s->bin;
         lo[nl] = r;
@@ -316,6 +366,15 @@ static uint32_t partition(grower *gr, const leaf *lf)
     return a + total;
 }
 
+/* x rounded to the nearest integer, ties to even (lrint's result in the
+ * default rounding mode, |x| < 2^51), without a library call: adding
+ * 1.5 * 2^52 leaves no bits below the units. */
+static inline double round_even(double x)
+{
+    const double b = 6755399441055744.0; /* IEEE arithmetic keeps (x + b) - b */
+    return (x + b) - b;
+}
+
 /* Gradients to 16-bit integers scaled by the largest magnitude; hessians
  * likewise, capped so that a bin's hessian sum and row count share 64 bits. */
 static void quantise(grower *gr, size_t m, const double *g, const double *h)
@@ -334,11 +393,12 @@ static void quantise(grower *gr, size_t m, const double *g, const double *h)
     double hq_max = fmin(32767, floor((double)(UINT64_MAX >> bits) / (double)(m ? m : 1)));
     gr->gs = gmax > 0 ? gmax / 32767 : 1;
     gr->hs = hmax > 0 ? hmax / fmax(hq_max, 1) : 1;
+    double ig = 1 / gr->gs, ih = 1 / gr->hs;
 #pragma omp parallel for schedule(static) if (m > 50000)
     for (size_t k = 0; k < m; k++) {
         uint32_t r = gr->rows[k];
-        gr->q[r][0] = (int16_t)lrint(g[r] / gr->gs);
-        gr->q[r][1] = (int16_t)lrint(h[r] / gr->hs);
+        gr->q[r][0] = (int16_t)round_even(g[r] * ig);
+        gr->q[r][1] = (int16_t)round_even(h[r] * ih);
     }
 }
 
@@ -360,11 +420,15 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     grower gr = {.d = d, .par = par, .rows = rows, .threads = omp_get_max_threads()};
     leaf *lv = kn_calloc(cap, sizeof *lv);
     out->nodes = kn_calloc(2 * cap, sizeof *out->nodes);
-    gr.q = kn_malloc((d->n ? d->n : 1) * sizeof *gr.q);
-    gr.tmp = kn_malloc((m ? 2 * m : 1) * sizeof *gr.tmp);
+    gr.q = d->scratch_q ? d->scratch_q : kn_malloc((d->n ? d->n : 1) * sizeof *gr.q);
+    gr.tmp = d->scratch_rows ? d->scratch_rows : kn_malloc((m ? 2 * m : 1) * sizeof *gr.tmp);
     gr.spare = kn_calloc((size_t)gr.threads, sizeof *gr.spare);
-    kn_status e = lv && out->nodes && gr.q && gr.tmp && gr.spare ? KN_OK : KN_ERR_NOMEM;
-    for (int t = 1; e == KN_OK && t < gr.threads; t++)
+    int wide = p >= WIDE && d->codes_by_feature;
+    if (wide) gr.ordered = kn_malloc((m ? m : 1) * sizeof *gr.ordered);
+    kn_status e = lv && out->nodes && gr.q && gr.tmp && gr.spare && (!wide || gr.ordered)
+                      ? KN_OK
+                      : KN_ERR_NOMEM;
+    for (int t = 1; e == KN_OK && !wide && t < gr.threads; t++) /* row-parallel buffers */
         if (!(gr.spare[t] = kn_malloc(p * NB * sizeof(hbin)))) e = KN_ERR_NOMEM;
     size_t n_leaves = 0, n_nodes = 0;
     if (e == KN_OK) {
@@ -485,8 +549,9 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
                 out->nodes[out->nodes[i].left].count + out->nodes[out->nodes[i].left + 1].count;
     for (int t = 1; gr.spare && t < gr.threads; t++) kn_free(gr.spare[t]);
     kn_free(gr.spare);
-    kn_free(gr.q);
-    kn_free(gr.tmp);
+    kn_free(gr.ordered);
+    if (!d->scratch_q) kn_free(gr.q);
+    if (!d->scratch_rows) kn_free(gr.tmp);
     kn_free(lv);
     if (e != KN_OK) {
         kn__tree_out_free(out);

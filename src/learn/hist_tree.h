@@ -72,6 +72,15 @@ typedef struct kn__grow_data {
      * sets of levels, found as LightGBM does (levels ordered by gradient
      * over hessian, the best prefix of that order) */
     const size_t *n_levels;
+    /* Optional scratch kept between trees (fresh pages cost page faults):
+     * n quantised gradient pairs and 2 n row indices; NULL: allocated per
+     * tree. */
+    int16_t (*scratch_q)[2];
+    uint32_t *scratch_rows;
+    /* Optional: the codes again, feature-major (feature j's n codes at
+     * j * n): partitions read one feature of scattered rows, which then
+     * comes from a small array instead of the whole matrix. */
+    const uint8_t *codes_by_feature;
 } kn__grow_data;
 
 typedef struct kn__leaf_rows {
