@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "kiln/mem.h"
 #include "kiln/evaluate.h"
+#include "kiln/importance.h"
 #include "kiln/metrics.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
@@ -41,7 +42,7 @@ const char predict_usage[] =
 
 const char eval_usage[] =
     "usage: kiln eval --model MODEL.kmd --data FILE [--weight COLUMN] [--curves OUT.json]\n"
-    "                 [--rounds K] [--json]\n"
+    "                 [--importance N] [--rounds K] [--json]\n"
     "\n"
     "Score a saved model on FILE, which must have the model's input columns and\n"
     "its target: RMSE, MAE, R^2, explained variance and median absolute error\n"
@@ -49,7 +50,9 @@ const char eval_usage[] =
     "(one-vs-rest for several classes) for classification. --weight COLUMN\n"
     "weighs every metric by that column's sample weights. --curves OUT.json writes\n"
     "the ROC curve, the precision-recall curve (with thresholds) and a 10-bin\n"
-    "calibration curve of a binary classifier, ready to plot. --rounds K scores the\n"
+    "calibration curve of a binary classifier, ready to plot. --importance N prints\n"
+    "each feature's permutation importance: the mean (and spread) fall of accuracy\n"
+    "or R^2 over N shuffles of that feature's values. --rounds K scores the\n"
     "first K boosting rounds only (gbdt), to see where more rounds stop helping.\n";
 
 /* Scores as a JSON object {"rows": n, name: value, ...}. */
@@ -455,14 +458,24 @@ int cmd_eval(int argc, char **argv)
 {
     kn_read_opts o;
     kn_read_opts_default(&o);
-    const char *model = NULL, *data = NULL, *weight = NULL, *curves = NULL;
-    for (int i = 1; i + 1 < argc; i++) /* --curves F: taken out before the shared parser */
-        if (!strcmp(argv[i], "--curves")) {
-            curves = argv[i + 1];
+    const char *model = NULL, *data = NULL, *weight = NULL, *curves = NULL, *importance = NULL;
+    for (int i = 1; i + 1 < argc; i++) /* --curves F, --importance N: taken out first */
+        if (!strcmp(argv[i], "--curves") || !strcmp(argv[i], "--importance")) {
+            *(argv[i][2] == 'c' ? &curves : &importance) = argv[i + 1];
             memmove(argv + i, argv + i + 2, (size_t)(argc - i - 1) * sizeof *argv);
             argc -= 2;
-            break;
+            i--;
         }
+    long repeats = 0;
+    if (importance) {
+        char *end;
+        repeats = strtol(importance, &end, 10);
+        if (*end || repeats < 1 || repeats > 1000)
+            return cli_usage_error("eval",
+                                   "--importance %s: give the shuffles per feature, 1 to "
+                                   "1000 (5 is usual)",
+                                   importance);
+    }
     const char *rounds = NULL;
     int rc = parse_apply("eval", argc, argv, &o, &model, &data, NULL, &weight, &rounds);
     if (rc != CLI_OK) return rc;
@@ -475,6 +488,13 @@ int cmd_eval(int argc, char **argv)
     if (e == KN_OK) e = cli_read_frame(data, &o, &f, &rep);
     if (e == KN_OK) e = kn_model_score(m, f, weight, &sc);
     if (e == KN_OK && curves) e = write_curves(m, f, weight, curves);
+    size_t p = m ? kn_model_n_features(m) : 0;
+    double *imp = repeats ? kn_calloc(2 * (p ? p : 1), sizeof *imp) : NULL;
+    if (e == KN_OK && repeats) {
+        kn_stage_begin("importance");
+        e = imp ? kn_permutation_importance(m, f, (size_t)repeats, 0, imp, imp + p) : KN_ERR_NOMEM;
+        kn_stage_end();
+    }
     if (e != KN_OK) {
         cli_error("eval: %s", kn_last_error());
         rc = CLI_FAIL;
@@ -483,9 +503,24 @@ int cmd_eval(int argc, char **argv)
         json_object_set_new(s, "command", json_string("eval"));
         json_object_set_new(s, "model", json_string(kn_model_name(m)));
         if (weight) json_object_set_new(s, "weight", json_string(weight));
+        if (repeats) {
+            json_t *pi = json_object();
+            for (size_t j = 0; j < p; j++)
+                json_object_set_new(pi, kn_model_feature(m, j),
+                                    json_pack("{s:f, s:f}", "mean", imp[j], "std", imp[p + j]));
+            json_object_set_new(s, "permutation_importance", pi);
+        }
         rc = cli_emit_json(s);
-    } else
+    } else {
         print_scores(kn_model_name(m), &sc);
+        if (repeats) {
+            printf("permutation importance (%s fall, %ld shuffles):\n",
+                   kn_model_task(m) == KN_TASK_CLASSIFICATION ? "accuracy" : "R^2", repeats);
+            for (size_t j = 0; j < p; j++)
+                printf("  %-32s %10.6f +- %.6f\n", kn_model_feature(m, j), imp[j], imp[p + j]);
+        }
+    }
+    kn_free(imp);
     kn_frame_free(f);
     kn_model_free(m);
     return rc;
