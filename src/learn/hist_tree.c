@@ -222,7 +222,7 @@ static void best_level_set(const grower *gr, const leaf *lf, size_t j, double pa
 {
     const hbin *hj = lf->hist + j * NB;
     size_t nb = gr->d->bins->n_bins[j], C = 0;
-    level_key order[KN__MAX_BINS];
+    level_key order[KN__MAX_BINS] = {{0}};
     for (size_t b = 0; b < nb; b++) {
         uint64_t n = hj[b].hn & gr->count_mask;
         if (n < CAT_SUPPORT) continue;

@@ -34,7 +34,8 @@ static void shuffle(void *cells, size_t n, size_t size, kn_rng *rng)
 kn_status kn_permutation_importance(const kn_model *m, const kn_frame *f, size_t repeats,
                                     uint64_t seed, double *mean, double *std)
 {
-    if (repeats == 0) return kn_fail(KN_ERR_INVALID, "permutation importance: repeats must be >= 1");
+    if (repeats == 0)
+        return kn_fail(KN_ERR_INVALID, "permutation importance: repeats must be >= 1");
     size_t p = kn_model_n_features(m), n = kn_frame_n_rows(f);
     kn_frame *g = NULL;
     double base = 0, *drop = kn_malloc(repeats * sizeof *drop);

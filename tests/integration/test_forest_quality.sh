@@ -36,6 +36,7 @@ check() { # data, target, metrics, kiln model, kiln parameters
     for seed in 0 1 2; do
         "$KILN" --json -q cv --data "$W/$name.csv" --target "$target" --model "$model" --folds 5 \
             "${args[@]}" --param seed=$seed > "$W/out$seed.json"
+        if [ "${KILN_SANITIZED:-0}" = 1 ]; then return; fi # memory checks only: quality is judged unsanitized
     done
     $py - "$W/$name.csv" "$target" "$metrics" "$model" "$params" "$W" <<'PY' || failed=1
 import sys, json, numpy as np, pandas as pd

@@ -47,6 +47,7 @@ check() { # name, target, objective, metric, kiln parameter set (SK or XG)
     local name=$1 target=$2 obj=$3 metric=$4 set=$5 args=()
     for kv in ${!set} objective=$obj; do args+=(--param "$kv"); done
     "$KILN" --json -q cv --data "$W/$name.csv" --target "$target" --model gbdt --folds 5 "${args[@]}" > "$W/$name.$set.json"
+    if [ "${KILN_SANITIZED:-0}" = 1 ]; then return; fi # memory checks only: quality is judged unsanitized
     $py - "$W/$name.csv" "$target" "$obj" "$metric" "$set" "$W/$name.$set.json" <<'PY'
 import sys, json, warnings, numpy as np, pandas as pd
 warnings.simplefilter("ignore")
@@ -89,6 +90,7 @@ PY
 }
 verdict() { # label, metric, result files...: the means of kiln and the reference
     local label=$1 metric=$2; shift 2
+    if [ "${KILN_SANITIZED:-0}" = 1 ]; then return 0; fi
     cat "$@" | $py -c "
 import sys, numpy as np
 v = np.loadtxt(sys.stdin, ndmin=2); mine, ref = v.mean(axis=0)
