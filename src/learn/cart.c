@@ -3,6 +3,7 @@
 
 #include "kiln/mem.h"
 #include "kiln/rng.h"
+#include "learn/ranked.h"
 
 #include <float.h>
 #include <math.h>
@@ -51,7 +52,33 @@ typedef struct grower {
     double *total, *left, *hist;
     uint32_t *hist_n;
     size_t *feat;
+    /* absolute error: the node's rows ranked by target */
+    kn__ranked ranked;
+    uint32_t *rank_of; /* by row */
 } grower;
+
+static int absolute(const grower *g)
+{
+    return g->par->criterion == KN__CRIT_ABSOLUTE;
+}
+
+/* Absolute error: minus the children's summed deviations, the growing
+ * set of g->ranked being the left child. */
+static double absolute_proxy(const grower *g)
+{
+    double med;
+    return -(kn__ranked_deviation(&g->ranked, 0, &med) + kn__ranked_deviation(&g->ranked, 1, &med));
+}
+
+/* Absolute error: the weighted median and deviation / weight of rows[b, e)
+ * (ranks them: g->ranked then describes this set). */
+static double absolute_impurity(grower *g, uint32_t b, uint32_t e, double *median)
+{
+    kn__ranked_node(&g->ranked, g->rows + b, e - b, g->d->y, g->w, g->rank_of);
+    double W = g->ranked.cw[e - b];
+    double dev = kn__ranked_node_deviation(&g->ranked, median);
+    return W > 0 ? dev / W : 0;
+}
 
 static void add_row(const grower *g, double *st, uint32_t r)
 {
@@ -155,11 +182,13 @@ static void scan_sorted(grower *g, size_t j, size_t m, int binned, best_split *b
     size_t msl = g->par->min_samples_leaf;
     double gap = binned ? 0.5 : FEATURE_EPS;
     memset(g->left, 0, g->S * sizeof *g->left);
+    if (absolute(g)) kn__ranked_clear(&g->ranked);
     for (size_t i = 0; i + 1 < m; i++) {
         add_row(g, g->left, s[i].row);
+        if (absolute(g)) kn__ranked_add(&g->ranked, g->rank_of[s[i].row], g->w[s[i].row]);
         if (!(s[i + 1].key > s[i].key + gap) || i + 1 < msl || m - i - 1 < msl) continue;
         if (!(g->left[0] > 0) || !(g->total[0] - g->left[0] > 0)) continue;
-        double pr = proxy(g, g->left, g->total);
+        double pr = absolute(g) ? absolute_proxy(g) : proxy(g, g->left, g->total);
         if (!(pr > b->proxy)) continue;
         double thr;
         if (binned)
@@ -208,15 +237,17 @@ static void scan_random(grower *g, size_t j, uint32_t b0, uint32_t e0, double lo
     if (thr >= hi) thr = lo;
     size_t nl = 0, m = e0 - b0, msl = g->par->min_samples_leaf;
     memset(g->left, 0, g->S * sizeof *g->left);
+    if (absolute(g)) kn__ranked_clear(&g->ranked);
     for (uint32_t t = b0; t < e0; t++) {
         uint32_t r = g->rows[t];
         if (x[r] <= thr) {
             add_row(g, g->left, r);
+            if (absolute(g)) kn__ranked_add(&g->ranked, g->rank_of[r], g->w[r]);
             nl++;
         }
     }
     if (nl < msl || m - nl < msl || !(g->left[0] > 0) || !(g->total[0] - g->left[0] > 0)) return;
-    consider(b, proxy(g, g->left, g->total), (int32_t)j, thr, 0);
+    consider(b, absolute(g) ? absolute_proxy(g) : proxy(g, g->left, g->total), (int32_t)j, thr, 0);
 }
 
 /* Tries feature j on rows[b0, e0); returns 0 when it is constant there. */
@@ -336,6 +367,8 @@ static void describe(grower *g, int32_t i, uint32_t b0, uint32_t e0)
     g->imp[i] = impurity(g, g->total, sq);
     for (size_t c = 0; c < W; c++)
         g->value[(size_t)i * W + c] = g->total[0] > 0 ? g->total[1 + c] / g->total[0] : 0;
+    if (absolute(g)) /* the median; and the node's rows stay ranked for its split */
+        g->imp[i] = absolute_impurity(g, b0, e0, &g->value[i]);
     nd->value = g->value[(size_t)i * W];
 }
 
@@ -353,6 +386,11 @@ static kn_status split_node(grower *g, pending pn)
     if (mid == b0 || mid == e0) return KN_OK; /* cannot happen: both sides hold rows */
     double sql = row_stats(g, b0, mid, g->left), il = impurity(g, g->left, sql);
     double sqr = row_stats(g, mid, e0, g->total), ir = impurity(g, g->total, sqr);
+    if (absolute(g)) {
+        double med;
+        il = absolute_impurity(g, b0, mid, &med);
+        ir = absolute_impurity(g, mid, e0, &med);
+    }
     double W = g->wsum[pn.node], wl = g->left[0], wr = g->total[0];
     double decrease = W * g->imp[pn.node] - wl * il - wr * ir;
     if (decrease / g->wsum[0] + DBL_EPSILON < par->min_impurity_decrease) return KN_OK;
@@ -433,7 +471,8 @@ static void grower_free(grower *g)
 {
     kn_free(g->nodes), kn_free(g->value), kn_free(g->imp), kn_free(g->wsum);
     kn_free(g->stack), kn_free(g->sorted), kn_free(g->total), kn_free(g->left);
-    kn_free(g->hist), kn_free(g->hist_n), kn_free(g->feat);
+    kn_free(g->hist), kn_free(g->hist_n), kn_free(g->feat), kn_free(g->rank_of);
+    kn__ranked_free(&g->ranked);
 }
 
 kn_status kn__cart_grow(const kn__cart_data *d, const kn__cart_params *par, uint32_t *rows,
@@ -451,6 +490,13 @@ kn_status kn__cart_grow(const kn__cart_data *d, const kn__cart_params *par, uint
     g.hist = kn_malloc(KN__MAX_BINS * g.S * sizeof *g.hist);
     g.hist_n = kn_malloc(KN__MAX_BINS * sizeof *g.hist_n);
     g.feat = kn_malloc((d->p ? d->p : 1) * sizeof *g.feat);
+    if (par->criterion == KN__CRIT_ABSOLUTE) {
+        g.rank_of = kn_malloc((d->n ? d->n : 1) * sizeof *g.rank_of);
+        if (!g.rank_of || kn__ranked_init(&g.ranked, m) != KN_OK) {
+            grower_free(&g);
+            return KN_ERR_NOMEM;
+        }
+    }
     kn_status e = g.stack && g.sorted && g.total && g.left && g.hist && g.hist_n && g.feat
                       ? reserve(&g, 1)
                       : KN_ERR_NOMEM;

@@ -12,15 +12,17 @@
  *   - random: one threshold drawn uniformly between the feature's node
  *     minimum and maximum (extra trees, Geurts et al. 2006).
  * The split with the best impurity decrease wins; ties keep the first
- * found. Rows carry weights (sample weight x class weight x bootstrap
- * count). After growth, minimal cost-complexity pruning with ccp_alpha. */
+ * found. Absolute error (regression): leaves predict the weighted median,
+ * splits minimise the children's summed absolute deviations (ranked.h);
+ * it takes the exact and random splitters. Rows carry weights (sample weight x class weight x
+ * bootstrap count). After growth, minimal cost-complexity pruning with ccp_alpha. */
 #ifndef KILN_LEARN_CART_H
 #define KILN_LEARN_CART_H
 
 #include "learn/bins.h"
 #include "learn/hist_tree.h"
 
-enum { KN__CRIT_GINI, KN__CRIT_ENTROPY, KN__CRIT_SQUARED };
+enum { KN__CRIT_GINI, KN__CRIT_ENTROPY, KN__CRIT_SQUARED, KN__CRIT_ABSOLUTE };
 enum { KN__SPLIT_EXACT, KN__SPLIT_BINNED, KN__SPLIT_RANDOM };
 
 typedef struct kn__cart_params {

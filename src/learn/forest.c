@@ -33,8 +33,9 @@ typedef struct forest_params {
 
 enum { KIND_TREE, KIND_FOREST, KIND_EXTRA };
 
-#define CRITERIA "gini|entropy|squared_error"
-#define CRITERION_DOC "gini, entropy: classification; squared_error: regression"
+#define CRITERIA "gini|entropy|squared_error|absolute_error"
+#define CRITERION_DOC                                                                              \
+    "gini, entropy: classification; squared_error, absolute_error (median leaves): regression"
 #define COMMON_DEFS(max_features_default, max_features_doc)                                        \
     KN_PARAM_INT(forest_params, max_depth, "0", 0, 100000, "depth at most (0: no limit)"),         \
         KN_PARAM_INT(forest_params, min_samples_split, "2", 2, 1e15,                               \
@@ -112,7 +113,7 @@ static void forest_free(void *v)
 static kn_task forest_task(const kn_model *m)
 {
     const forest_params *par = kn_model_params(m);
-    return par->criterion == KN__CRIT_SQUARED ? KN_TASK_REGRESSION : KN_TASK_CLASSIFICATION;
+    return par->criterion >= KN__CRIT_SQUARED ? KN_TASK_REGRESSION : KN_TASK_CLASSIFICATION;
 }
 
 /* max_features as a count in 1..p. */
@@ -309,7 +310,8 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
     kn__cart_params cp = {.criterion = par->criterion,
                           .splitter = kind == KIND_EXTRA                   ? KN__SPLIT_RANDOM
                                       : kind == KIND_TREE && par->splitter ? KN__SPLIT_RANDOM
-                                      : par->max_bins && n >= (size_t)par->binned_from_rows
+                                      : par->max_bins && n >= (size_t)par->binned_from_rows &&
+                                              par->criterion != KN__CRIT_ABSOLUTE
                                           ? KN__SPLIT_BINNED
                                           : KN__SPLIT_EXACT,
                           .max_depth = (size_t)par->max_depth,

@@ -32,7 +32,7 @@ check() { # data, target, kiln parameters, sklearn keyword arguments
     "$KILN" -q --json train --data "$W/$name.train.csv" --target "$target" --model decision_tree \
         --test-size 0 "${args[@]}" --out "$W/m$n.kmd" > "$W/m$n.json"
     local proba=--proba
-    case "$params" in *squared_error*) proba= ;; esac
+    case "$params" in *_error*) proba= ;; esac
     "$KILN" -q predict --model "$W/m$n.kmd" --data "$W/$name.test.csv" $proba --out "$W/p$n.csv"
     $py - "$W/$name" "$target" "$kw" "$W/p$n.csv" "$W/m$n.json" "$params" <<'PY'
 import sys, json, numpy as np, pandas as pd
@@ -41,7 +41,7 @@ base, target, kw, got, fit, params = sys.argv[1:]
 tr = pd.read_csv(base + ".train.csv"); te = pd.read_csv(base + ".test.csv")
 ytr = tr.pop(target); te.pop(target)
 kw = eval(f"dict({kw})")
-reg = kw.get("criterion") == "squared_error"
+reg = kw.get("criterion") in ("squared_error", "absolute_error")
 M = DecisionTreeRegressor if reg else DecisionTreeClassifier
 m = M(random_state=0, **kw).fit(tr.to_numpy(float), ytr)
 g = pd.read_csv(got)
@@ -69,6 +69,9 @@ check concrete compressive_strength "criterion=squared_error max_depth=4" "crite
 check concrete compressive_strength "criterion=squared_error min_samples_leaf=15" "criterion='squared_error', min_samples_leaf=15"
 check concrete compressive_strength "criterion=squared_error min_samples_leaf=20" "criterion='squared_error', min_samples_leaf=20"
 check concrete compressive_strength "criterion=squared_error ccp_alpha=2 min_samples_leaf=3" "criterion='squared_error', ccp_alpha=2, min_samples_leaf=3"
+check concrete compressive_strength "criterion=absolute_error max_depth=5" "criterion='absolute_error', max_depth=5"
+check concrete compressive_strength "criterion=absolute_error min_samples_leaf=20" "criterion='absolute_error', min_samples_leaf=20"
+check concrete compressive_strength "criterion=absolute_error min_samples_leaf=5 ccp_alpha=0.5" "criterion='absolute_error', min_samples_leaf=5, ccp_alpha=0.5"
 # staged prediction is for boosted models only
 if "$KILN" -q eval --model "$W/m1.kmd" --data "$W/wine.test.csv" --rounds 3 2> "$W/err"; then
     fail "eval --rounds on a decision tree should fail"
