@@ -3,51 +3,18 @@
 
 #include "kiln/mem.h"
 #include "kiln/rng.h"
+#include "learn/radix.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A double's bits as an unsigned key that sorts in the value's order
- * (no NaN): negative values have every bit flipped, the others the sign. */
-static uint64_t sort_key(double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    return u >> 63 ? ~u : u | (uint64_t)1 << 63;
-}
-
-static double from_key(uint64_t k)
-{
-    uint64_t u = k >> 63 ? k & ~((uint64_t)1 << 63) : ~k;
-    double v;
-    memcpy(&v, &u, sizeof v);
-    return v;
-}
-
-/* Sorts v[0, m) (no NaN) by least-significant-digit radix sort on the
- * keys, a byte per pass, skipping the bytes every key shares (most, for
- * small integers such as pixel values): several times faster than qsort
- * for the binning sample. tmp holds 2 m keys. */
+/* Sorts v[0, m) (no NaN) through radix.h; tmp holds 2 m keys. */
 static void radix_sort(double *v, size_t m, uint64_t *tmp)
 {
-    uint64_t *a = tmp, *b = tmp + m, all_or = 0, all_and = ~(uint64_t)0;
-    for (size_t i = 0; i < m; i++) {
-        a[i] = sort_key(v[i]);
-        all_or |= a[i];
-        all_and &= a[i];
-    }
-    for (unsigned shift = 0; shift < 64; shift += 8) {
-        if (!((all_or ^ all_and) >> shift & 0xff)) continue; /* the same byte everywhere */
-        size_t count[257] = {0};
-        for (size_t i = 0; i < m; i++) count[(a[i] >> shift & 0xff) + 1]++;
-        for (int d = 0; d < 256; d++) count[d + 1] += count[d];
-        for (size_t i = 0; i < m; i++) b[count[a[i] >> shift & 0xff]++] = a[i];
-        uint64_t *t = a;
-        a = b;
-        b = t;
-    }
-    for (size_t i = 0; i < m; i++) v[i] = from_key(a[i]);
+    for (size_t i = 0; i < m; i++) tmp[i] = kn__sortable(v[i]);
+    const uint64_t *sorted = kn__radix_sort(tmp, NULL, m, tmp + m, NULL) ? tmp + m : tmp;
+    for (size_t i = 0; i < m; i++) v[i] = kn__unsortable(sorted[i]);
 }
 
 static int cmp_size(const void *a, const void *b)

@@ -3,6 +3,7 @@
 
 #include "kiln/mem.h"
 #include "kiln/rng.h"
+#include "learn/radix.h"
 #include "learn/ranked.h"
 
 #include <float.h>
@@ -55,6 +56,9 @@ typedef struct grower {
     /* absolute error: the node's rows ranked by target */
     kn__ranked ranked;
     uint32_t *rank_of; /* by row */
+    /* exact splits of large nodes: radix-sort scratch (2 m each) */
+    uint64_t *rkeys;
+    uint32_t *rrows;
 } grower;
 
 static int absolute(const grower *g)
@@ -288,14 +292,22 @@ static int try_feature(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split
         scan_random(g, j, b0, e0, lo, hi, b);
         return 1;
     }
-    for (size_t t = 0; t < m; t++) {
-        uint32_t r = g->rows[b0 + t];
-        g->sorted[t] = (keyed){x[r], r};
-    }
-    if (m < SMALL_NODE)
+    if (m < SMALL_NODE) {
+        for (size_t t = 0; t < m; t++) {
+            uint32_t r = g->rows[b0 + t];
+            g->sorted[t] = (keyed){x[r], r};
+        }
         insertion_sort(g->sorted, m);
-    else
-        qsort(g->sorted, m, sizeof *g->sorted, cmp_keyed);
+    } else { /* stable: rows with equal values keep the node's order */
+        for (size_t t = 0; t < m; t++) {
+            g->rrows[t] = g->rows[b0 + t];
+            g->rkeys[t] = kn__sortable(x[g->rrows[t]]);
+        }
+        int moved = kn__radix_sort(g->rkeys, g->rrows, m, g->rkeys + m, g->rrows + m);
+        const uint64_t *k = moved ? g->rkeys + m : g->rkeys;
+        const uint32_t *r = moved ? g->rrows + m : g->rrows;
+        for (size_t t = 0; t < m; t++) g->sorted[t] = (keyed){kn__unsortable(k[t]), r[t]};
+    }
     scan_sorted(g, j, m, 0, b);
     return 1;
 }
@@ -472,6 +484,7 @@ static void grower_free(grower *g)
     kn_free(g->nodes), kn_free(g->value), kn_free(g->imp), kn_free(g->wsum);
     kn_free(g->stack), kn_free(g->sorted), kn_free(g->total), kn_free(g->left);
     kn_free(g->hist), kn_free(g->hist_n), kn_free(g->feat), kn_free(g->rank_of);
+    kn_free(g->rkeys), kn_free(g->rrows);
     kn__ranked_free(&g->ranked);
 }
 
@@ -490,6 +503,14 @@ kn_status kn__cart_grow(const kn__cart_data *d, const kn__cart_params *par, uint
     g.hist = kn_malloc(KN__MAX_BINS * g.S * sizeof *g.hist);
     g.hist_n = kn_malloc(KN__MAX_BINS * sizeof *g.hist_n);
     g.feat = kn_malloc((d->p ? d->p : 1) * sizeof *g.feat);
+    if (par->splitter == KN__SPLIT_EXACT) {
+        g.rkeys = kn_malloc(2 * m * sizeof *g.rkeys);
+        g.rrows = kn_malloc(2 * m * sizeof *g.rrows);
+        if (!g.rkeys || !g.rrows) {
+            grower_free(&g);
+            return KN_ERR_NOMEM;
+        }
+    }
     if (par->criterion == KN__CRIT_ABSOLUTE) {
         g.rank_of = kn_malloc((d->n ? d->n : 1) * sizeof *g.rank_of);
         if (!g.rank_of || kn__ranked_init(&g.ranked, m) != KN_OK) {
