@@ -334,15 +334,7 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
         s->k = k;
         s->width = k ? k : 1;
         for (size_t j = 0; j < p; j++) col[j] = kn_dataset_column(d, j);
-        for (size_t i = 0; i < n; i++) base_w[i] = d->w ? d->w[i] : 1;
-        if (k && par->class_weight) {
-            double *count = kn_calloc(k, sizeof *count);
-            if (!count) e = KN_ERR_NOMEM;
-            for (size_t i = 0; count && i < n; i++) count[(size_t)d->y[i]] += 1;
-            for (size_t i = 0; count && i < n; i++)
-                base_w[i] *= (double)n / ((double)k * count[(size_t)d->y[i]]);
-            kn_free(count);
-        }
+        e = kn__row_weights(d, k && par->class_weight, 1, base_w);
     }
     if (e == KN_OK && cp.splitter == KN__SPLIT_BINNED) {
         e = kn__bins_fit(&bins, d, (size_t)par->max_bins, 200000, (uint64_t)par->seed);

@@ -366,15 +366,8 @@ static kn_status prepare(const gbdt_params *par, const kn_dataset *d, size_t cla
     w->train = kn_malloc(n * sizeof *w->train);
     w->val = kn_malloc(n * sizeof *w->val);
     if (!w->w || !w->train || !w->val) return KN_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) w->w[i] = d->w ? d->w[i] : 1;
-    if (par->class_weight && classes >= 2) {
-        double *count = kn_calloc(classes, sizeof *count);
-        if (!count) return KN_ERR_NOMEM;
-        for (size_t i = 0; i < n; i++) count[(size_t)d->y[i]] += 1;
-        for (size_t i = 0; i < n; i++)
-            w->w[i] *= (double)n / ((double)classes * count[(size_t)d->y[i]]);
-        kn_free(count);
-    }
+    kn_status e = kn__row_weights(d, par->class_weight && classes >= 2, 1, w->w);
+    if (e != KN_OK) return e;
     w->n_train = w->n_val = 0;
     if (par->early_stopping_rounds > 0) {
         kn_rng rng;

@@ -12,6 +12,11 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
     kn__knn_classifier, kn__knn_regressor, kn__linear_svm, kn__lasso_cv, kn__elastic_net_cv,
     kn__gbdt, kn__decision_tree, kn__random_forest, kn__extra_trees;
 
+/* w[i] = scale x sample weight (1 without) x, when balanced and d has
+ * classes, n / (classes x rows of row i's class): scikit-learn's
+ * class_weight="balanced". */
+kn_status kn__row_weights(const kn_dataset *d, int balanced, double scale, double *w);
+
 /* Rows of n x k scores (row-major) to probabilities in place (softmax);
  * and each row's first largest column into out. */
 void kn__softmax_rows(double *v, size_t n, size_t k);

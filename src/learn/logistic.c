@@ -221,16 +221,12 @@ static kn_status logit_fit(kn_model *m, const kn_dataset *d)
     const logit_params *par = kn_model_params(m);
     size_t n = d->n, p = d->p, classes = d->n_classes, k = classes == 2 ? 1 : classes;
     double *w = kn_malloc(n * sizeof *w), *z = kn_malloc(n * k * sizeof *z);
-    double *theta = kn_calloc(k * p + k, sizeof *theta), *count = kn_calloc(classes, sizeof *count);
+    double *theta = kn_calloc(k * p + k, sizeof *theta);
     logit_state *s = kn_calloc(1, sizeof *s);
-    kn_status e = w && z && theta && count && s ? KN_OK : KN_ERR_NOMEM;
+    kn_status e = w && z && theta && s ? KN_OK : KN_ERR_NOMEM;
     double sw = 0;
-    for (size_t i = 0; e == KN_OK && i < n; i++) count[(size_t)d->y[i]]++;
-    for (size_t i = 0; e == KN_OK && i < n; i++) {
-        w[i] = d->w ? d->w[i] : 1;
-        if (par->class_weight) w[i] *= (double)n / ((double)classes * count[(size_t)d->y[i]]);
-        sw += w[i];
-    }
+    if (e == KN_OK) e = kn__row_weights(d, par->class_weight, 1, w);
+    for (size_t i = 0; e == KN_OK && i < n; i++) sw += w[i];
     kn__lbfgs_result res = {0};
     if (e == KN_OK) {
         /* sklearn's C * loss + (1 - r) |B|^2 / 2 + r |B|_1 over C sum(w): an L2
@@ -295,7 +291,6 @@ static kn_status logit_fit(kn_model *m, const kn_dataset *d)
     kn_free(w);
     kn_free(z);
     kn_free(theta);
-    kn_free(count);
     return e;
 }
 

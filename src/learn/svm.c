@@ -290,9 +290,9 @@ static kn_status svm_fit(kn_model *m, const kn_dataset *d)
     size_t n = d->n, p = d->p, k = d->n_classes, mm = k == 2 ? 1 : k;
     size_t q = p + (par->fit_intercept ? 1 : 0);
     rows r = {n, q, kn_malloc(n * q * sizeof(double)), kn_malloc(n * sizeof(double))};
-    double *cw = kn_malloc(n * sizeof *cw), *count = kn_calloc(k, sizeof *count);
+    double *cw = kn_malloc(n * sizeof *cw);
     svm_state *s = kn_calloc(1, sizeof *s);
-    kn_status e = r.x && r.sq && cw && count && s ? KN_OK : KN_ERR_NOMEM;
+    kn_status e = r.x && r.sq && cw && s ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK) {
         s->p = p;
         s->m = mm;
@@ -301,7 +301,6 @@ static kn_status svm_fit(kn_model *m, const kn_dataset *d)
         s->platt = kn_calloc(2 * mm, sizeof *s->platt);
         if (!s->coef || !s->intercept || !s->platt) e = KN_ERR_NOMEM;
     }
-    for (size_t i = 0; e == KN_OK && i < n; i++) count[(size_t)d->y[i]]++;
     for (size_t i = 0; e == KN_OK && i < n; i++) {
         double sq = 0;
         for (size_t j = 0; j < p; j++) {
@@ -314,9 +313,8 @@ static kn_status svm_fit(kn_model *m, const kn_dataset *d)
             sq += par->intercept_scaling * par->intercept_scaling;
         }
         r.sq[i] = sq;
-        cw[i] = par->C * (d->w ? d->w[i] : 1);
-        if (par->class_weight) cw[i] *= (double)n / ((double)k * count[(size_t)d->y[i]]);
     }
+    if (e == KN_OK) e = kn__row_weights(d, par->class_weight, par->C, cw);
     int it = 0, conv = 1;
     if (e == KN_OK) e = fit_machines(m, d, &r, cw, NULL, n, mm, s->coef, s->intercept, &it, &conv);
     if (e == KN_OK && par->probability) {
@@ -336,7 +334,7 @@ static kn_status svm_fit(kn_model *m, const kn_dataset *d)
         s = NULL;
     }
     svm_free(s);
-    kn_free(r.x), kn_free(r.sq), kn_free(cw), kn_free(count);
+    kn_free(r.x), kn_free(r.sq), kn_free(cw);
     return e;
 }
 
