@@ -1,7 +1,7 @@
 # Shared by the integration tests (sourced): Debian's python3 as $py, a
-# scratch folder $W removed on exit, fail(), and require_sklearn, which skips
+# scratch folder $W removed on exit, fail(), require_sklearn, which skips
 # the test (exit 77) when python3-sklearn is absent, except in CI, where that
-# is a failure.
+# is a failure, and shuffled_quality_data for the model-quality tests.
 py=/usr/bin/python3
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
@@ -11,4 +11,23 @@ require_sklearn() {
         if [ "${CI:-}" = true ]; then echo "FAIL: python3-sklearn is missing in CI" >&2; exit 1; fi
         echo "SKIP: python3-sklearn not installed (scripts/bootstrap installs it)"; exit 77
     fi
+}
+
+# The model-quality tests' data in $W, each file shuffled once (seed 0) so
+# that contiguous folds are the same in Kiln and the reference:
+# lending_club.csv (its numeric columns), lending_club_cat.csv (all),
+# vehicle.csv, concrete.csv.
+shuffled_quality_data() {
+    $py - "$1" "$W" <<'PY'
+import sys, numpy as np, pandas as pd
+src, w = sys.argv[1:]
+def shuffled(name):
+    d = pd.read_csv(f"{src}/{name}.csv")
+    return d.iloc[np.random.RandomState(0).permutation(len(d))].reset_index(drop=True)
+lc = shuffled("lending_club")
+lc.to_csv(f"{w}/lending_club_cat.csv", index=False)  # with its 5 text columns
+lc[[c for c in lc.columns if lc[c].dtype != object] + ["Class"]].to_csv(f"{w}/lending_club.csv", index=False)
+shuffled("vehicle").to_csv(f"{w}/vehicle.csv", index=False)
+shuffled("concrete").to_csv(f"{w}/concrete.csv", index=False)
+PY
 }

@@ -16,18 +16,7 @@ KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
 . "$(dirname "$0")/lib.sh"
 require_sklearn
-$py - "$DATA" "$W" <<'PY'
-import sys, numpy as np, pandas as pd
-src, w = sys.argv[1:]
-def shuffled(name):
-    d = pd.read_csv(f"{src}/{name}.csv")
-    return d.iloc[np.random.RandomState(0).permutation(len(d))].reset_index(drop=True)
-lc = shuffled("lending_club")
-lc = lc[[c for c in lc.columns if lc[c].dtype != object] + ["Class"]]
-lc.to_csv(f"{w}/lending_club.csv", index=False)
-shuffled("vehicle").to_csv(f"{w}/vehicle.csv", index=False)
-shuffled("concrete").to_csv(f"{w}/concrete.csv", index=False)
-PY
+shuffled_quality_data "$DATA"
 failed=0
 check() { # data, target, metrics, kiln model, kiln parameters
     local name=$1 target=$2 metrics=$3 model=$4 params=$5 args=()

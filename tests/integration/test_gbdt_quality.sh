@@ -21,18 +21,11 @@ if ! $py -c 'import xgboost' 2>/dev/null; then
     [ "${CI:-}" = true ] && fail "python3-xgboost is missing in CI"
     echo "SKIP: python3-xgboost not installed (scripts/bootstrap installs it)"; exit 77
 fi
-$py - "$DATA" "$W" <<'PY'
+shuffled_quality_data "$DATA"
+$py - "$W" <<'PY'
 import sys, numpy as np, pandas as pd
-src, w = sys.argv[1:]
-def shuffled(name):
-    d = pd.read_csv(f"{src}/{name}.csv")
-    return d.iloc[np.random.RandomState(0).permutation(len(d))].reset_index(drop=True)
-lc = shuffled("lending_club")
-lc.to_csv(f"{w}/lending_club_cat.csv", index=False)  # with its 5 text columns
-lc = lc[[c for c in lc.columns if lc[c].dtype != object] + ["Class"]]
-lc.to_csv(f"{w}/lending_club.csv", index=False)
-shuffled("vehicle").to_csv(f"{w}/vehicle.csv", index=False)
-c = shuffled("concrete"); c.to_csv(f"{w}/concrete.csv", index=False)
+w = sys.argv[1]
+c = pd.read_csv(f"{w}/concrete.csv")
 # 15 % of the cement and water values missing, three draws: the splits learn
 # where missing values go
 for seed in (1, 2, 3):
