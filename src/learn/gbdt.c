@@ -147,15 +147,27 @@ static kn_status add_tree(gbdt_state *s, size_t *node_cap, const kn__tree_out *t
     return KN_OK;
 }
 
+/* max and min without fmax's library call (NaN handling is not needed:
+ * a NaN x gives lo, as fmax(x, lo) does) */
+static inline double at_least(double x, double lo)
+{
+    return x > lo ? x : lo;
+}
+
+static inline double at_most(double x, double hi)
+{
+    return x < hi ? x : hi;
+}
+
 /* Gradients and hessians of row i's k raw scores f (weight w, label y). */
-static void grad_hess(int objective, size_t k, const double *f, double y, double w, double delta,
-                      double *g, double *h, size_t stride)
+static inline void grad_hess(int objective, size_t k, const double *f, double y, double w,
+                             double delta, double *g, double *h, size_t stride)
 {
     if (objective == OBJ_ABSOLUTE) {
         g[0] = f[0] > y ? w : f[0] < y ? -w : 0;
         h[0] = w;
     } else if (objective == OBJ_HUBER) {
-        g[0] = w * fmin(fmax(f[0] - y, -delta), delta);
+        g[0] = w * at_most(at_least(f[0] - y, -delta), delta);
         h[0] = w;
     } else if (objective == OBJ_SQUARED) {
         g[0] = w * (f[0] - y);
@@ -167,15 +179,15 @@ static void grad_hess(int objective, size_t k, const double *f, double y, double
     } else if (k == 1) {
         double pr = 1 / (1 + exp(-f[0]));
         g[0] = w * (pr - y);
-        h[0] = w * fmax(pr * (1 - pr), 1e-16);
-    } else {
+        h[0] = w * at_least(pr * (1 - pr), 1e-16);
+    } else { /* g holds the exponentials until their sum is known */
         double mx = -INFINITY, sum = 0;
-        for (size_t c = 0; c < k; c++) mx = fmax(mx, f[c]);
-        for (size_t c = 0; c < k; c++) sum += exp(f[c] - mx);
+        for (size_t c = 0; c < k; c++) mx = f[c] > mx ? f[c] : mx;
+        for (size_t c = 0; c < k; c++) sum += g[c * stride] = exp(f[c] - mx);
         for (size_t c = 0; c < k; c++) {
-            double pr = exp(f[c] - mx) / sum;
+            double pr = g[c * stride] / sum;
             g[c * stride] = w * (pr - (c == (size_t)y));
-            h[c * stride] = w * fmax(pr * (1 - pr), 1e-16);
+            h[c * stride] = w * at_least(pr * (1 - pr), 1e-16);
         }
     }
 }
@@ -418,17 +430,24 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
         }
         w->delta = wquantile(w->resid, w->n_train, par->huber_quantile, 0);
     }
+    if (k == 1) { /* scores in place */
 #pragma omp parallel for schedule(static) if (w->n_train > 10000)
-    for (size_t t = 0; t < w->n_train; t++) {
-        size_t i = w->train[t];
-        double f[256], *fi = f;
-        double *big = NULL;
-        if (k > 256) fi = big = kn_malloc(k * sizeof *big);
-        if (!fi) continue; /* cannot happen below 256 classes */
-        for (size_t c = 0; c < k; c++) fi[c] = w->f[c * n + i];
-        grad_hess(s->objective, k, fi, d->y[i], w->w[i], w->delta, w->g + i, w->h + i, n);
-        kn_free(big);
-    }
+        for (size_t t = 0; t < w->n_train; t++) {
+            size_t i = w->train[t];
+            grad_hess(s->objective, 1, w->f + i, d->y[i], w->w[i], w->delta, w->g + i, w->h + i, n);
+        }
+    } else
+#pragma omp parallel for schedule(static) if (w->n_train > 10000)
+        for (size_t t = 0; t < w->n_train; t++) {
+            size_t i = w->train[t];
+            double f[256], *fi = f;
+            double *big = NULL;
+            if (k > 256) fi = big = kn_malloc(k * sizeof *big);
+            if (!fi) continue; /* cannot happen below 256 classes */
+            for (size_t c = 0; c < k; c++) fi[c] = w->f[c * n + i];
+            grad_hess(s->objective, k, fi, d->y[i], w->w[i], w->delta, w->g + i, w->h + i, n);
+            kn_free(big);
+        }
     kn_rng rng;
     kn_rng_init_stream(&rng, (uint64_t)par->seed, 1 + round);
     /* the round's rows: w->sample and, by row, w->in_sample */

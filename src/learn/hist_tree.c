@@ -14,9 +14,13 @@
 /* A bin's sums: the quantised gradients, and the quantised hessians and
  * the row count packed into one word (h << count_bits | n), so a row costs
  * two additions. */
-typedef struct hbin {
-    int64_t g;
-    uint64_t hn;
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+typedef union hbin {
+    struct {
+        int64_t g;
+        uint64_t hn;
+    };
+    u64x2 v; /* both at once: one load and one store per row and feature */
 } hbin;
 
 typedef struct split {
@@ -54,8 +58,13 @@ typedef struct grower {
     uint32_t *tmp; /* partition scratch */
     hbin **spare;  /* per-thread histogram buffers */
     int threads;
-    int16_t (*ordered)[2]; /* wide data: a node's q in its row order */
+    u64x2 *ordered;            /* wide data: a node's histogram increments in its row order */
+    const kn__node *out_nodes; /* the tree's nodes */
 } grower;
+
+/* Leaves of this many rows are split by every thread together; smaller
+ * ones each by one thread. */
+#define LARGE 65536
 
 /* From this many features on, histograms are built feature by feature. */
 #define WIDE 64
@@ -90,41 +99,37 @@ static double score_at(const grower *gr, int64_t g, int64_t h, double w)
  * first-level cache while the node's rows are read (from the small
  * feature-major column; the gradients gathered once into row order);
  * features in parallel, each summed in row order (integers: exact). */
-static void build_hist_by_feature(grower *gr, uint32_t b, uint32_t e, hbin *out)
+static void build_hist_by_feature(grower *gr, uint32_t b, uint32_t e, hbin *out, int par)
 {
     size_t p = gr->d->p, n = gr->d->n, m = e - b;
     const uint32_t *rows = gr->rows + b;
     unsigned bits = gr->count_bits;
-    int16_t(*qo)[2] = gr->ordered;
-    for (size_t k = 0; k < m; k++) {
-        qo[k][0] = gr->q[rows[k]][0];
-        qo[k][1] = gr->q[rows[k]][1];
-    }
-#pragma omp parallel for schedule(dynamic, 4) if (m * p >= 200000 && gr->threads > 1)
+    u64x2 *inc = gr->ordered + b; /* disjoint leaves use disjoint parts */
+    for (size_t k = 0; k < m; k++)
+        inc[k] = (u64x2){(uint64_t)(int64_t)gr->q[rows[k]][0],
+                         ((uint64_t)(uint16_t)gr->q[rows[k]][1] << bits) | 1};
+#pragma omp parallel for schedule(dynamic, 4) if (par && m * p >= 200000 && gr->threads > 1)
     for (size_t j = 0; j < p; j++) {
         hbin *h = out + j * NB;
         memset(h, 0, NB * sizeof *h);
         if (gr->d->feature_allowed && !gr->d->feature_allowed[j]) continue;
         const uint8_t *c = gr->d->codes_by_feature + j * n;
-        for (size_t k = 0; k < m; k++) {
-            hbin *x = h + c[rows[k]];
-            x->g += qo[k][0];
-            x->hn += ((uint64_t)(uint16_t)qo[k][1] << bits) | 1;
-        }
+        for (size_t k = 0; k < m; k++) h[c[rows[k]]].v += inc[k];
     }
 }
 
-/* The histogram of rows[b, e): in parallel over row ranges for large
- * nodes, each thread into its own buffer, then added (integers: exact). */
-static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out)
+/* The histogram of rows[b, e): when par, in parallel over row ranges for
+ * large nodes, each thread into its own buffer, then added (integers:
+ * exact); without par, by the calling thread alone. */
+static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out, int par)
 {
     if (gr->ordered) {
-        build_hist_by_feature(gr, b, e, out);
+        build_hist_by_feature(gr, b, e, out, par);
         return;
     }
     size_t p = gr->d->p, m = e - b;
     const uint8_t *codes = gr->d->codes;
-    int parts = m * p >= 200000 && gr->threads > 1 ? gr->threads : 1;
+    int parts = par && m * p >= 200000 && gr->threads > 1 ? gr->threads : 1;
 #pragma omp parallel num_threads(parts) if (parts > 1)
     {
         int t = parts > 1 ? omp_get_thread_num() : 0;
@@ -140,24 +145,24 @@ static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out)
                 __builtin_prefetch(&gr->q[ahead]);
             }
             const uint8_t *c = codes + (size_t)r * p;
-            int64_t qg = gr->q[r][0];
-            uint64_t qhn = ((uint64_t)(uint16_t)gr->q[r][1] << gr->count_bits) | 1;
+            u64x2 add = {(uint64_t)(int64_t)gr->q[r][0],
+                         ((uint64_t)(uint16_t)gr->q[r][1] << gr->count_bits) | 1};
             hbin *hj = hist;
-            for (size_t j = 0; j < p; j++, hj += NB) {
-                hbin *x = hj + c[j];
-                x->g += qg;
-                x->hn += qhn;
+            size_t j = 0;
+            for (; j + 4 <= p; j += 4, hj += 4 * NB) { /* fewer instructions per feature */
+                hj[c[j]].v += add;
+                hj[NB + c[j + 1]].v += add;
+                hj[2 * NB + c[j + 2]].v += add;
+                hj[3 * NB + c[j + 3]].v += add;
             }
+            for (; j < p; j++, hj += NB) hj[c[j]].v += add;
         }
 #pragma omp barrier
         /* add the other threads' buffers, features split among threads */
         if (parts > 1) {
             size_t j0 = p * (size_t)t / (size_t)parts, j1 = p * (size_t)(t + 1) / (size_t)parts;
             for (int s = 1; s < parts; s++)
-                for (size_t i = j0 * NB; i < j1 * NB; i++) {
-                    out[i].g += gr->spare[s][i].g;
-                    out[i].hn += gr->spare[s][i].hn;
-                }
+                for (size_t i = j0 * NB; i < j1 * NB; i++) out[i].v += gr->spare[s][i].v;
         }
     }
 }
@@ -337,16 +342,17 @@ static uint32_t split_rows(const grower *gr, const split *s, uint32_t a, uint32_
 }
 
 /* Stable partition of the leaf's rows by its split; returns the first
- * right row. Large leaves split in parallel chunks, each chunk's rows into
- * scratch, then copied to their places in chunk order (the same order
- * whatever the thread count). */
-static uint32_t partition(grower *gr, const leaf *lf)
+ * right row. With par, large leaves split in parallel chunks, each chunk's
+ * rows into scratch, then copied to their places in chunk order (the same
+ * order whatever the thread count). A leaf's scratch is its own part of
+ * gr->tmp, so disjoint leaves may be partitioned at once. */
+static uint32_t partition(grower *gr, const leaf *lf, int par)
 {
     uint32_t a = lf->begin, m = lf->end - lf->begin;
-    int parts = m >= 65536 && gr->threads > 1 ? gr->threads : 1;
+    int parts = par && m >= 65536 && gr->threads > 1 ? gr->threads : 1;
     uint32_t nl[64] = {0}, nr[64] = {0};
     if (parts > 64) parts = 64;
-    uint32_t *lo = gr->tmp, *hi = gr->tmp + m;
+    uint32_t *lo = gr->tmp + 2 * (size_t)a, *hi = lo + m;
 #pragma omp parallel num_threads(parts) if (parts > 1)
     {
         int t = parts > 1 ? omp_get_thread_num() : 0;
@@ -383,8 +389,9 @@ static void quantise(grower *gr, size_t m, const double *g, const double *h)
 #pragma omp parallel for reduction(max : gmax, hmax) schedule(static) if (m > 50000)
     for (size_t k = 0; k < m; k++) {
         uint32_t r = gr->rows[k];
-        gmax = fmax(gmax, fabs(g[r]));
-        hmax = fmax(hmax, fabs(h[r]));
+        double ga = fabs(g[r]), ha = fabs(h[r]); /* (fmax is a library call) */
+        gmax = ga > gmax ? ga : gmax;
+        hmax = ha > hmax ? ha : hmax;
     }
     unsigned bits = 1;
     while (bits < 40 && ((uint64_t)1 << bits) <= m) bits++;
@@ -410,6 +417,89 @@ void kn__tree_out_free(kn__tree_out *t)
     memset(t, 0, sizeof *t);
 }
 
+/* A split leaf's two children; small: whether the right one is the
+ * smaller (its histogram is built, the larger's is the parent's minus it). */
+typedef struct child {
+    leaf left, right;
+    int small;
+} child;
+
+/* The split of leaf lf into the node record: its children at nodes left
+ * and left + 1. */
+static kn_status set_node(const grower *gr, const leaf *lf, kn__tree_out *out, int32_t left)
+{
+    kn__node *nd = &out->nodes[lf->node];
+    nd->feature = lf->best.feature;
+    nd->bin = lf->best.bin;
+    nd->missing_left = lf->best.missing_left;
+    nd->threshold = gr->d->bins->edges[(size_t)lf->best.feature * KN__EDGE_STRIDE + lf->best.bin];
+    if (lf->best.categorical) { /* the threshold indexes the tree's level sets */
+        kn__level_set *sets = kn_realloc(out->sets, (out->n_sets + 1) * sizeof *sets);
+        if (!sets) return KN_ERR_NOMEM;
+        out->sets = sets;
+        sets[out->n_sets] = lf->best.set;
+        nd->categorical = 1;
+        nd->bin = 0;
+        nd->threshold = (double)out->n_sets++;
+    }
+    nd->gain = lf->best.gain;
+    nd->left = left;
+    return KN_OK;
+}
+
+/* Partitions pl's rows and describes its children (their histograms not
+ * yet built). */
+static child make_children(grower *gr, leaf *pl, int par)
+{
+    uint32_t mid = partition(gr, pl, par);
+    int32_t node = gr->out_nodes[pl->node].left;
+    child c = {.left = {.node = node,
+                        .begin = pl->begin,
+                        .end = mid,
+                        .depth = pl->depth + 1,
+                        .g = pl->best.lg,
+                        .h = pl->best.lh,
+                        .n = pl->best.ln},
+               .right = {.node = node + 1,
+                         .begin = mid,
+                         .end = pl->end,
+                         .depth = pl->depth + 1,
+                         .g = pl->g - pl->best.lg,
+                         .h = pl->h - pl->best.lh,
+                         .n = pl->n - pl->best.ln}};
+    c.left.lo = c.right.lo = pl->lo;
+    c.left.hi = c.right.hi = pl->hi;
+    int mono = gr->d->monotone && !pl->best.categorical ? gr->d->monotone[pl->best.feature] : 0;
+    if (mono) { /* the subtrees stay on their side of the midpoint */
+        double between = (weight(gr, c.left.g, c.left.h, pl->lo, pl->hi) +
+                          weight(gr, c.right.g, c.right.h, pl->lo, pl->hi)) /
+                         2;
+        if (mono > 0)
+            c.left.hi = c.right.lo = between;
+        else
+            c.left.lo = c.right.hi = between;
+    }
+    c.small = c.left.end - c.left.begin > c.right.end - c.right.begin;
+    /* the larger child takes over the parent's histogram */
+    (c.small ? &c.left : &c.right)->hist = pl->hist;
+    return c;
+}
+
+/* The smaller child's histogram built, the larger's by subtraction, and
+ * both children's best splits. */
+static void grow_children(grower *gr, child *c, int par)
+{
+    leaf *small = c->small ? &c->right : &c->left, *large = c->small ? &c->left : &c->right;
+    if (gr->par->max_depth && c->left.depth >= gr->par->max_depth) { /* leaves for good */
+        c->left.best.feature = c->right.best.feature = -1;
+        return;
+    }
+    build_hist(gr, small->begin, small->end, small->hist, par);
+    for (size_t i = 0, n = gr->d->p * NB; i < n; i++) large->hist[i].v -= small->hist[i].v;
+    best_split(gr, &c->left);
+    best_split(gr, &c->right);
+}
+
 kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint32_t *rows,
                         size_t m, const double *g, const double *h, kn__tree_out *out)
 {
@@ -420,6 +510,7 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     grower gr = {.d = d, .par = par, .rows = rows, .threads = omp_get_max_threads()};
     leaf *lv = kn_calloc(cap, sizeof *lv);
     out->nodes = kn_calloc(2 * cap, sizeof *out->nodes);
+    gr.out_nodes = out->nodes;
     gr.q = d->scratch_q ? d->scratch_q : kn_malloc((d->n ? d->n : 1) * sizeof *gr.q);
     gr.tmp = d->scratch_rows ? d->scratch_rows : kn_malloc((m ? 2 * m : 1) * sizeof *gr.tmp);
     gr.spare = kn_calloc((size_t)gr.threads, sizeof *gr.spare);
@@ -438,7 +529,7 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
         n_leaves = n_nodes = 1;
     }
     if (e == KN_OK) {
-        build_hist(&gr, 0, (uint32_t)m, lv[0].hist);
+        build_hist(&gr, 0, (uint32_t)m, lv[0].hist, 1);
         uint64_t hn = 0;
         for (size_t b = 0; b < NB; b++) /* every row lands in one bin of feature 0 */
             lv[0].g += lv[0].hist[b].g, hn += lv[0].hist[b].hn;
@@ -446,88 +537,78 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
         lv[0].n = (int64_t)(hn & gr.count_mask);
         best_split(&gr, &lv[0]);
     }
+    /* Without a binding leaf limit, best-first growth splits every leaf
+     * that can split, whatever the order: such leaves split together, a
+     * level at a time, in parallel over leaves once there are enough of
+     * them (each by one thread, into its own rows, scratch and
+     * histogram). With a leaf limit, the best leaf splits alone. */
+    int all_at_once = !par->max_leaves || (par->max_depth && par->max_depth < 31 &&
+                                           ((size_t)1 << par->max_depth) <= par->max_leaves);
+    size_t *batch = kn_malloc(cap * sizeof *batch);
+    child *kids = kn_malloc(cap * sizeof *kids);
+    if (!batch || !kids) e = KN_ERR_NOMEM;
     while (e == KN_OK && n_leaves < cap) {
-        size_t pick = n_leaves;
-        for (size_t i = 0; i < n_leaves; i++) {
+        size_t nb = 0, pick = n_leaves;
+        for (size_t i = 0; i < n_leaves && n_leaves + nb < cap; i++) {
             const leaf *l = &lv[i];
             if (!l->hist || l->best.feature < 0 || !(l->best.gain > par->min_split_gain)) continue;
             if (par->max_depth && l->depth >= par->max_depth) continue;
-            if (pick == n_leaves || l->best.gain > lv[pick].best.gain) pick = i;
+            if (all_at_once)
+                batch[nb++] = i;
+            else if (pick == n_leaves || l->best.gain > lv[pick].best.gain)
+                pick = i;
         }
-        if (pick == n_leaves) break;
-        leaf *pl = &lv[pick], *nl = &lv[n_leaves];
-        kn__node *nd = &out->nodes[pl->node];
-        nd->feature = pl->best.feature;
-        nd->bin = pl->best.bin;
-        nd->missing_left = pl->best.missing_left;
-        nd->threshold = d->bins->edges[(size_t)pl->best.feature * KN__EDGE_STRIDE + pl->best.bin];
-        if (pl->best.categorical) { /* the threshold indexes the tree's level sets */
-            kn__level_set *sets = kn_realloc(out->sets, (out->n_sets + 1) * sizeof *sets);
-            if (!sets) {
-                e = KN_ERR_NOMEM;
-                break;
-            }
-            out->sets = sets;
-            sets[out->n_sets] = pl->best.set;
-            nd->categorical = 1;
-            nd->bin = 0;
-            nd->threshold = (double)out->n_sets++;
+        if (!all_at_once && pick < n_leaves) batch[nb++] = pick;
+        if (nb == 0) break;
+        for (size_t k = 0; e == KN_OK && k < nb; k++) {
+            e = set_node(&gr, &lv[batch[k]], out, (int32_t)n_nodes);
+            n_nodes += 2;
         }
-        nd->gain = pl->best.gain;
-        nd->left = (int32_t)n_nodes;
-        uint32_t mid = partition(&gr, pl);
-        leaf left = {.node = (int32_t)n_nodes,
-                     .begin = pl->begin,
-                     .end = mid,
-                     .depth = pl->depth + 1,
-                     .g = pl->best.lg,
-                     .h = pl->best.lh,
-                     .n = pl->best.ln};
-        leaf right = {.node = (int32_t)n_nodes + 1,
-                      .begin = mid,
-                      .end = pl->end,
-                      .depth = pl->depth + 1,
-                      .g = pl->g - pl->best.lg,
-                      .h = pl->h - pl->best.lh,
-                      .n = pl->n - pl->best.ln};
-        left.lo = right.lo = pl->lo;
-        left.hi = right.hi = pl->hi;
-        int c = d->monotone && !pl->best.categorical ? d->monotone[pl->best.feature] : 0;
-        if (c) { /* the subtrees stay on their side of the midpoint */
-            double between = (weight(&gr, left.g, left.h, pl->lo, pl->hi) +
-                              weight(&gr, right.g, right.h, pl->lo, pl->hi)) /
-                             2;
-            if (c > 0)
-                left.hi = right.lo = between;
-            else
-                left.lo = right.hi = between;
+        if (e != KN_OK) break;
+        /* large leaves one after another, each by every thread; the rest
+         * in parallel, one leaf per thread (sizes vary too much to share
+         * out large leaves whole) */
+        size_t n_small = 0;
+        for (size_t k = 0; k < nb; k++) n_small += lv[batch[k]].end - lv[batch[k]].begin < LARGE;
+        int by_leaf = n_small >= 2 && gr.threads > 1;
+        for (size_t k = 0; k < nb; k++)
+            if (lv[batch[k]].end - lv[batch[k]].begin >= LARGE || !by_leaf)
+                kids[k] = make_children(&gr, &lv[batch[k]], 1);
+#pragma omp parallel for schedule(dynamic, 1) if (by_leaf)
+        for (size_t k = 0; k < nb; k++)
+            if (lv[batch[k]].end - lv[batch[k]].begin < LARGE && by_leaf)
+                kids[k] = make_children(&gr, &lv[batch[k]], 0);
+        for (size_t k = 0; e == KN_OK && k < nb; k++) { /* the smaller child gets a new one */
+            leaf *small = kids[k].small ? &kids[k].right : &kids[k].left;
+            if (par->max_depth && small->depth >= par->max_depth) continue; /* no more splits */
+            if (!(small->hist = kn_malloc(p * NB * sizeof(hbin)))) e = KN_ERR_NOMEM;
         }
-        n_nodes += 2;
-        /* the smaller child is built, the larger is the parent minus it */
-        leaf *small = left.end - left.begin <= right.end - right.begin ? &left : &right;
-        leaf *large = small == &left ? &right : &left;
-        large->hist = pl->hist;
-        if (!(small->hist = kn_malloc(p * NB * sizeof(hbin)))) {
-            e = KN_ERR_NOMEM;
+        if (e != KN_OK) {
+            for (size_t k = 0; k < nb; k++)
+                kn_free(kids[k].small ? kids[k].right.hist : kids[k].left.hist);
             break;
         }
-        build_hist(&gr, small->begin, small->end, small->hist);
-        for (size_t i = 0; i < p * NB; i++) {
-            large->hist[i].g -= small->hist[i].g;
-            large->hist[i].hn -= small->hist[i].hn;
+        for (size_t k = 0; k < nb; k++)
+            if (kids[k].right.end - kids[k].left.begin >= LARGE || !by_leaf)
+                grow_children(&gr, &kids[k], 1);
+#pragma omp parallel for schedule(dynamic, 1) if (by_leaf)
+        for (size_t k = 0; k < nb; k++)
+            if (kids[k].right.end - kids[k].left.begin < LARGE && by_leaf)
+                grow_children(&gr, &kids[k], 0);
+        for (size_t k = 0; k < nb; k++) {
+            leaf *pl = &lv[batch[k]], *nl = &lv[n_leaves++];
+            *pl = kids[k].left;
+            *nl = kids[k].right;
+            /* a leaf that cannot split frees its histogram now */
+            for (leaf *l = pl; l; l = l == pl ? nl : NULL)
+                if (l->best.feature < 0 || (par->max_depth && l->depth >= par->max_depth)) {
+                    kn_free(l->hist);
+                    l->hist = NULL;
+                }
         }
-        best_split(&gr, &left);
-        best_split(&gr, &right);
-        *pl = left;
-        *nl = right;
-        n_leaves++;
-        /* a leaf that cannot split frees its histogram now */
-        for (leaf *l = pl; l; l = l == pl ? nl : NULL)
-            if (l->best.feature < 0 || (par->max_depth && l->depth >= par->max_depth)) {
-                kn_free(l->hist);
-                l->hist = NULL;
-            }
     }
+    kn_free(batch);
+    kn_free(kids);
     if (e == KN_OK && !(out->leaves = kn_malloc(n_leaves * sizeof *out->leaves))) e = KN_ERR_NOMEM;
         /* leaves hold disjoint rows: their values in parallel, each summed in order */
 #pragma omp parallel for schedule(dynamic) if (e == KN_OK && m > 50000)
