@@ -4,6 +4,7 @@
 #include "kiln/mem.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LANES 16  /* rows walked together */
@@ -16,6 +17,9 @@ void kn__flat_free(kn__flat_forest *f)
     kn_free(f->node);
     kn_free(f->missing_left);
     kn_free(f->leaf);
+    kn_free(f->cnode);
+    kn_free(f->cut_at);
+    kn_free(f->cuts);
     memset(f, 0, sizeof *f);
 }
 
@@ -30,6 +34,83 @@ static size_t tree_depth(const kn__node *t, size_t n_nodes, uint8_t *d)
         if ((size_t)d[i] + 1 > deepest) deepest = (size_t)d[i] + 1;
     }
     return deepest;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The number of cuts[0 .. n) below v (branch-free binary search); 255
+ * for a missing v. */
+static inline uint8_t rank_of(const double *cuts, size_t n, double v)
+{
+    if (v != v) return 255;
+    if (n == 0) return 0;
+    const double *b = cuts;
+    while (n > 1) {
+        size_t half = n / 2;
+        b = b[half] < v ? b + half : b;
+        n -= half;
+    }
+    return (uint8_t)((size_t)(b - cuts) + (*b < v));
+}
+
+/* The coded layout (flat_forest.h) when every feature the trees test has
+ * at most 254 distinct thresholds; otherwise none (KN_OK either way). A
+ * threshold of +inf is no cut: its rank 255, like a leaf's, is never
+ * exceeded, and missing values still go their own way. */
+static kn_status build_coded(kn__flat_forest *f, size_t total)
+{
+    size_t p = 0; /* (leaves point to themselves) */
+    for (size_t i = 0; i < total; i++)
+        if (f->node[i].next != (int32_t)i && (size_t)f->node[i].feature / LANES + 1 > p)
+            p = (size_t)f->node[i].feature / LANES + 1;
+    if (p * LANES >= (size_t)1 << 24) return KN_OK;
+    size_t *count = kn_calloc(p + 1, sizeof *count);
+    f->cut_at = kn_calloc(p + 1, sizeof *f->cut_at);
+    f->cuts = kn_malloc((total ? total : 1) * sizeof *f->cuts);
+    f->cnode = kn_malloc((total ? total : 1) * sizeof *f->cnode);
+    if (!count || !f->cut_at || !f->cuts || !f->cnode) {
+        kn_free(count);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < total; i++) /* thresholds by feature, then sorted and deduplicated */
+        if (f->node[i].threshold != INFINITY) count[f->node[i].feature / LANES + 1]++;
+    for (size_t j = 0; j < p; j++) count[j + 1] += count[j];
+    for (size_t i = 0; i < total; i++)
+        if (f->node[i].threshold != INFINITY)
+            f->cuts[count[f->node[i].feature / LANES]++] = f->node[i].threshold;
+    size_t kept = 0, from = 0, ok = 1;
+    for (size_t j = 0; j < p; j++) {
+        size_t to = count[j]; /* (now the end of feature j's thresholds) */
+        qsort(f->cuts + from, to - from, sizeof *f->cuts, by_value);
+        f->cut_at[j] = kept;
+        for (size_t i = from; i < to; i++)
+            if (kept == f->cut_at[j] || f->cuts[i] != f->cuts[kept - 1])
+                f->cuts[kept++] = f->cuts[i];
+        if (kept - f->cut_at[j] > 254) ok = 0;
+        from = to;
+    }
+    f->cut_at[p] = kept;
+    kn_free(count);
+    for (size_t i = 0; ok && i < total; i++) {
+        const kn__pnode *nd = &f->node[i];
+        uint32_t rank = 255;
+        if (nd->threshold != INFINITY) {
+            size_t j = (size_t)nd->feature / LANES;
+            rank = rank_of(f->cuts + f->cut_at[j], f->cut_at[j + 1] - f->cut_at[j], nd->threshold);
+        }
+        f->cnode[i] = (kn__cnode){nd->next, (uint32_t)nd->feature << 8 | rank};
+    }
+    if (!ok) {
+        kn_free(f->cnode), kn_free(f->cut_at), kn_free(f->cuts);
+        f->cnode = NULL, f->cut_at = NULL, f->cuts = NULL;
+        return KN_OK;
+    }
+    f->p_used = p;
+    return KN_OK;
 }
 
 kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t *offset,
@@ -89,7 +170,9 @@ kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t
         }
     }
     kn_free(d);
-    return KN_OK;
+    kn_status e = build_coded(f, total);
+    if (e != KN_OK) kn__flat_free(f);
+    return e;
 }
 
 /* Eight rows down one tree; NAN_AWARE: the block holds missing values. */
@@ -103,6 +186,67 @@ kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t
             if (NAN_AWARE) right |= (v != v) & !f->missing_left[at[u]];                            \
             at[u] = nd->next + right;                                                              \
         }
+
+/* The coded walk's step: right when the rank exceeds the node's. */
+#define WALK_CODED(NAN_AWARE)                                                                      \
+    for (unsigned s = 0; s < steps; s++)                                                           \
+        _Pragma("GCC unroll 16") for (size_t u = 0; u < LANES; u++)                                \
+        {                                                                                          \
+            kn__cnode nd = cnode[at[u]];                                                           \
+            unsigned c = x[(nd.rank >> 8) + u];                                                    \
+            int right = c > (nd.rank & 255);                                                       \
+            if (NAN_AWARE) right = c == 255 ? !f->missing_left[at[u]] : right;                     \
+            at[u] = nd.next + right;                                                               \
+        }
+
+/* predict_block on ranks: the block's rows ranked into groups of LANES
+ * bytes per feature. */
+static void predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n,
+                                size_t i0, size_t i1, uint8_t *xb, double *out)
+{
+    const kn__cnode *cnode = f->cnode;
+    size_t w = f->width, m = i1 - i0, p = f->p_used;
+    int missing = 0;
+    double v[BLOCK];
+    uint32_t pos[BLOCK];
+    for (size_t j = 0; j < p; j++) { /* rank_of for the block's values in lockstep */
+        const double *cut = f->cuts + f->cut_at[j];
+        size_t nc = f->cut_at[j + 1] - f->cut_at[j];
+        for (size_t i = 0; i < BLOCK; i++) {
+            v[i] = col[j][i0 + (i < m ? i : m - 1)]; /* the tail repeats a row */
+            pos[i] = 0;
+        }
+        for (size_t len = nc; len > 1;) {
+            uint32_t half = (uint32_t)(len / 2);
+            for (size_t i = 0; i < BLOCK; i++) pos[i] += cut[pos[i] + half] < v[i] ? half : 0;
+            len -= half;
+        }
+        for (size_t i = 0; i < BLOCK; i++) {
+            uint8_t c = v[i] != v[i] ? 255 : nc ? (uint8_t)(pos[i] + (cut[pos[i]] < v[i])) : 0;
+            xb[(i / LANES) * LANES * p + j * LANES + i % LANES] = c;
+            missing |= c == 255;
+        }
+    }
+    for (size_t t = 0; t < f->n_trees; t++) {
+        int32_t root = f->root[t];
+        unsigned steps = f->depth[t];
+        double *o = out + (t % f->groups) * w * n;
+        for (size_t r = 0; r < m; r += LANES) {
+            const uint8_t *x = xb + r * p;
+            int32_t at[LANES];
+            for (size_t u = 0; u < LANES; u++) at[u] = root;
+            if (missing) {
+                WALK_CODED(1)
+            } else {
+                WALK_CODED(0)
+            }
+            size_t lanes = m - r < LANES ? m - r : LANES;
+            for (size_t u = 0; u < lanes; u++)
+                for (size_t c = 0; c < w; c++)
+                    o[c * n + i0 + r + u] += f->leaf[(size_t)at[u] * w + c];
+        }
+    }
+}
 
 /* One block of rows [i0, i1) through every tree. The block's rows are
  * first copied into groups of eight, interleaved (feature j of the group's
@@ -155,7 +299,11 @@ kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, s
         }
 #pragma omp for schedule(static)
         for (size_t i0 = 0; i0 < n; i0 += BLOCK)
-            if (xb) predict_block(f, col, p, n, i0, i0 + BLOCK < n ? i0 + BLOCK : n, xb, out);
+            if (xb && f->cnode)
+                predict_block_coded(f, col, n, i0, i0 + BLOCK < n ? i0 + BLOCK : n, (uint8_t *)xb,
+                                    out);
+            else if (xb)
+                predict_block(f, col, p, n, i0, i0 + BLOCK < n ? i0 + BLOCK : n, xb, out);
         kn_free(xb);
     }
     return failed ? KN_ERR_NOMEM : KN_OK;

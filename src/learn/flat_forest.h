@@ -1,8 +1,15 @@
 /* Internal: trees flattened for batch prediction (Asadi et al. 2014;
  * QuickScorer's lesson that pointer chasing is the cost). Every tree is
  * walked a fixed number of steps, its depth: a leaf points to itself and
- * its test always says "stay", so eight rows go down a tree in lockstep
- * without branches, their loads overlapping. Nodes are 16 bytes. */
+ * its test always says "stay", so sixteen rows go down a tree in lockstep
+ * without branches, their loads overlapping. Nodes are 16 bytes.
+ *
+ * Coded walk: when no feature has more than 254 distinct thresholds in
+ * the whole forest (always so for trees grown on bins), each value is
+ * first replaced by its rank among its feature's thresholds (a byte; 255
+ * for missing), and nodes compare ranks: x <= threshold k exactly when
+ * rank(x) <= k. Nodes shrink to 8 bytes, rows to a byte per feature, and
+ * a step is an integer compare. */
 #ifndef KILN_LEARN_FLAT_FOREST_H
 #define KILN_LEARN_FLAT_FOREST_H
 
@@ -14,6 +21,12 @@ typedef struct kn__pnode {
     int32_t next;     /* the left child (the right is next + 1); a leaf: itself */
 } kn__pnode;
 
+/* A node of the coded walk. */
+typedef struct kn__cnode {
+    int32_t next;  /* as kn__pnode's */
+    uint32_t rank; /* feature * 16 << 8 | the threshold's rank (leaves: 255, never exceeded) */
+} kn__cnode;
+
 typedef struct kn__flat_forest {
     size_t n_trees, width, groups;
     int32_t *root;
@@ -21,6 +34,12 @@ typedef struct kn__flat_forest {
     kn__pnode *node;
     uint8_t *missing_left; /* per node: missing values go left (leaves: 1) */
     double *leaf;          /* width values per node (meaningful at leaves) */
+    /* the coded walk, or NULLs: the features the trees test (0 .. p_used),
+     * each one's thresholds ascending at cuts[cut_at[j] .. cut_at[j + 1]) */
+    kn__cnode *cnode;
+    size_t p_used;
+    size_t *cut_at;
+    double *cuts;
 } kn__flat_forest;
 
 /* Flattens n_trees trees (tree t's nodes at nodes[offset[t] .. offset[t +

@@ -9,6 +9,7 @@
 #include "kiln/model.h"
 #include "kiln/rng.h"
 #include "learn/bins.h"
+#include "learn/flat_forest.h"
 
 #include <math.h>
 #include <omp.h>
@@ -442,6 +443,63 @@ static void bin_edges(void **state)
     kn__bins_free(&b);
 }
 
+/* Flattened trees predict what walking their nodes does, on the coded
+ * walk (few distinct thresholds, +inf among them) and on raw values (765
+ * distinct thresholds on one feature): rows with missing values (only in
+ * the first block, so later blocks take the walk without them),
+ * infinities, values equal to thresholds, a partial last block. */
+static void flat_walks(void **state)
+{
+    (void)state;
+    enum { D = 8, INNER = (1 << D) - 1, NODES = 2 * INNER + 1, TREES = 3, P = 3, N = 700 };
+    kn__node *nodes = kn_calloc(TREES * NODES, sizeof *nodes);
+    double *x = kn_malloc(P * N * sizeof *x);
+    assert_non_null(nodes);
+    assert_non_null(x);
+    kn_rng rng;
+    kn_rng_init(&rng, 11);
+    for (int distinct = 0; distinct < 2; distinct++) {
+        for (size_t t = 0; t < TREES; t++)
+            for (size_t i = 0; i < NODES; i++) {
+                kn__node *nd = &nodes[t * NODES + i];
+                *nd = (kn__node){.feature = -1, .value = kn_rng_normal(&rng)};
+                if (i >= INNER) continue;
+                nd->feature = distinct ? 0 : (int32_t)kn_rng_below(&rng, P);
+                nd->threshold = distinct ? (double)(t * INNER + i) / 100 - 3.8
+                                         : (double)kn_rng_below(&rng, 9) - 4;
+                if (!distinct && kn_rng_below(&rng, 20) == 0) nd->threshold = INFINITY;
+                nd->missing_left = (uint8_t)kn_rng_below(&rng, 2);
+                nd->left = (int32_t)(2 * i + 1);
+            }
+        for (size_t i = 0; i < P * N; i++) {
+            uint64_t kind = kn_rng_below(&rng, 8);
+            x[i] = kind == 0                  ? (double)kn_rng_below(&rng, 9) - 4
+                   : kind == 1                ? (double)kn_rng_below(&rng, 760) / 100 - 3.8
+                   : kind == 2                ? (kn_rng_below(&rng, 2) ? INFINITY : -INFINITY)
+                   : kind == 3 && i % N < 256 ? NAN
+                                              : kn_rng_normal(&rng) * 3;
+        }
+        const double *col[P] = {x, x + N, x + 2 * N};
+        size_t offset[TREES + 1] = {0, NODES, 2 * NODES, 3 * NODES};
+        kn__flat_forest ff;
+        KN_CHECK(kn__flat_build(&ff, nodes, offset, TREES, NULL, 1, 1));
+        assert_true((ff.cnode != NULL) == !distinct);
+        double out[N] = {0};
+        KN_CHECK(kn__flat_predict(&ff, col, P, N, out));
+        for (size_t i = 0; i < N; i++) {
+            double want = 0;
+            for (size_t t = 0; t < TREES; t++) {
+                const kn__node *tree = nodes + t * NODES;
+                want += tree[kn__tree_leaf_raw(tree, NULL, col, i)].value;
+            }
+            assert_true(out[i] == want);
+        }
+        kn__flat_free(&ff);
+    }
+    kn_free(nodes);
+    kn_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +512,7 @@ int main(void)
         cmocka_unit_test(monotone_constraints),
         cmocka_unit_test(categorical_splits),
         cmocka_unit_test(bin_edges),
+        cmocka_unit_test(flat_walks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
