@@ -9,6 +9,9 @@
 
 #define LANES 16  /* rows walked together */
 #define BLOCK 256 /* rows per task: their feature values stay in cache */
+/* rows per task of the coded walk: a byte per value leaves room for more,
+ * and longer runs down each column read faster */
+#define CODED_BLOCK 1024
 
 void kn__flat_free(kn__flat_forest *f)
 {
@@ -18,6 +21,7 @@ void kn__flat_free(kn__flat_forest *f)
     kn_free(f->missing_left);
     kn_free(f->leaf);
     kn_free(f->cnode);
+    kn_free(f->used);
     kn_free(f->cut_at);
     kn_free(f->cuts);
     memset(f, 0, sizeof *f);
@@ -63,54 +67,69 @@ static inline uint8_t rank_of(const double *cuts, size_t n, double v)
  * exceeded, and missing values still go their own way. */
 static kn_status build_coded(kn__flat_forest *f, size_t total)
 {
-    size_t p = 0; /* (leaves point to themselves) */
+    size_t p = 0; /* features up to the last tested one (leaves point to themselves) */
     for (size_t i = 0; i < total; i++)
         if (f->node[i].next != (int32_t)i && (size_t)f->node[i].feature / LANES + 1 > p)
             p = (size_t)f->node[i].feature / LANES + 1;
-    if (p * LANES >= (size_t)1 << 24) return KN_OK;
-    size_t *count = kn_calloc(p + 1, sizeof *count);
-    f->cut_at = kn_calloc(p + 1, sizeof *f->cut_at);
+    size_t *slot = kn_calloc(p + 1, sizeof *slot), *count = NULL, used = 0;
+    if (!slot) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < total; i++) /* slot: 1 + the feature's place among those tested */
+        if (f->node[i].next != (int32_t)i) slot[f->node[i].feature / LANES] = 1;
+    for (size_t j = 0; j < p; j++)
+        if (slot[j]) slot[j] = ++used;
+    kn_status e = KN_OK;
+    if (used * LANES >= (size_t)1 << 24) goto done; /* too many to code */
+    count = kn_calloc(used + 1, sizeof *count);
+    f->used = kn_malloc((used ? used : 1) * sizeof *f->used);
+    f->cut_at = kn_calloc(used + 1, sizeof *f->cut_at);
     f->cuts = kn_malloc((total ? total : 1) * sizeof *f->cuts);
     f->cnode = kn_malloc((total ? total : 1) * sizeof *f->cnode);
-    if (!count || !f->cut_at || !f->cuts || !f->cnode) {
-        kn_free(count);
-        return KN_ERR_NOMEM;
+    if (!count || !f->used || !f->cut_at || !f->cuts || !f->cnode) {
+        e = KN_ERR_NOMEM;
+        goto done;
     }
-    for (size_t i = 0; i < total; i++) /* thresholds by feature, then sorted and deduplicated */
-        if (f->node[i].threshold != INFINITY) count[f->node[i].feature / LANES + 1]++;
-    for (size_t j = 0; j < p; j++) count[j + 1] += count[j];
+    for (size_t j = 0; j < p; j++)
+        if (slot[j]) f->used[slot[j] - 1] = j;
+    /* thresholds by slot, then sorted and deduplicated */
+    for (size_t i = 0; i < total; i++)
+        if (f->node[i].threshold != INFINITY) count[slot[f->node[i].feature / LANES]]++;
+    for (size_t k = 0; k < used; k++) count[k + 1] += count[k];
     for (size_t i = 0; i < total; i++)
         if (f->node[i].threshold != INFINITY)
-            f->cuts[count[f->node[i].feature / LANES]++] = f->node[i].threshold;
+            f->cuts[count[slot[f->node[i].feature / LANES] - 1]++] = f->node[i].threshold;
     size_t kept = 0, from = 0, ok = 1;
-    for (size_t j = 0; j < p; j++) {
-        size_t to = count[j]; /* (now the end of feature j's thresholds) */
+    for (size_t k = 0; k < used; k++) {
+        size_t to = count[k]; /* (now the end of slot k's thresholds) */
         qsort(f->cuts + from, to - from, sizeof *f->cuts, by_value);
-        f->cut_at[j] = kept;
+        f->cut_at[k] = kept;
         for (size_t i = from; i < to; i++)
-            if (kept == f->cut_at[j] || f->cuts[i] != f->cuts[kept - 1])
+            if (kept == f->cut_at[k] || f->cuts[i] != f->cuts[kept - 1])
                 f->cuts[kept++] = f->cuts[i];
-        if (kept - f->cut_at[j] > 254) ok = 0;
+        if (kept - f->cut_at[k] > 254) ok = 0;
         from = to;
     }
-    f->cut_at[p] = kept;
-    kn_free(count);
+    f->cut_at[used] = kept;
     for (size_t i = 0; ok && i < total; i++) {
         const kn__pnode *nd = &f->node[i];
-        uint32_t rank = 255;
-        if (nd->threshold != INFINITY) {
-            size_t j = (size_t)nd->feature / LANES;
-            rank = rank_of(f->cuts + f->cut_at[j], f->cut_at[j + 1] - f->cut_at[j], nd->threshold);
+        uint32_t rank = 255, at = 0;
+        if (nd->next != (int32_t)i) {
+            size_t k = slot[nd->feature / LANES] - 1;
+            at = (uint32_t)(k * LANES);
+            if (nd->threshold != INFINITY)
+                rank = rank_of(f->cuts + f->cut_at[k], f->cut_at[k + 1] - f->cut_at[k],
+                               nd->threshold);
         }
-        f->cnode[i] = (kn__cnode){nd->next, (uint32_t)nd->feature << 8 | rank};
+        f->cnode[i] = (kn__cnode){nd->next, at << 8 | rank};
     }
-    if (!ok) {
-        kn_free(f->cnode), kn_free(f->cut_at), kn_free(f->cuts);
-        f->cnode = NULL, f->cut_at = NULL, f->cuts = NULL;
-        return KN_OK;
+    if (ok) f->n_used = used;
+done:
+    if (e != KN_OK || !f->n_used) { /* the raw walk */
+        kn_free(f->cnode), kn_free(f->used), kn_free(f->cut_at), kn_free(f->cuts);
+        f->cnode = NULL, f->used = NULL, f->cut_at = NULL, f->cuts = NULL;
     }
-    f->p_used = p;
-    return KN_OK;
+    kn_free(slot);
+    kn_free(count);
+    return e;
 }
 
 kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t *offset,
@@ -205,23 +224,23 @@ static void predict_block_coded(const kn__flat_forest *f, const double *const *c
                                 size_t i0, size_t i1, uint8_t *xb, double *out)
 {
     const kn__cnode *cnode = f->cnode;
-    size_t w = f->width, m = i1 - i0, p = f->p_used;
+    size_t w = f->width, m = i1 - i0, p = f->n_used;
     int missing = 0;
-    double v[BLOCK];
-    uint32_t pos[BLOCK];
+    double v[CODED_BLOCK];
+    uint32_t pos[CODED_BLOCK];
     for (size_t j = 0; j < p; j++) { /* rank_of for the block's values in lockstep */
         const double *cut = f->cuts + f->cut_at[j];
         size_t nc = f->cut_at[j + 1] - f->cut_at[j];
-        for (size_t i = 0; i < BLOCK; i++) {
-            v[i] = col[j][i0 + (i < m ? i : m - 1)]; /* the tail repeats a row */
+        for (size_t i = 0; i < CODED_BLOCK; i++) {
+            v[i] = col[f->used[j]][i0 + (i < m ? i : m - 1)]; /* the tail repeats a row */
             pos[i] = 0;
         }
         for (size_t len = nc; len > 1;) {
             uint32_t half = (uint32_t)(len / 2);
-            for (size_t i = 0; i < BLOCK; i++) pos[i] += cut[pos[i] + half] < v[i] ? half : 0;
+            for (size_t i = 0; i < CODED_BLOCK; i++) pos[i] += cut[pos[i] + half] < v[i] ? half : 0;
             len -= half;
         }
-        for (size_t i = 0; i < BLOCK; i++) {
+        for (size_t i = 0; i < CODED_BLOCK; i++) {
             uint8_t c = v[i] != v[i] ? 255 : nc ? (uint8_t)(pos[i] + (cut[pos[i]] < v[i])) : 0;
             xb[(i / LANES) * LANES * p + j * LANES + i % LANES] = c;
             missing |= c == 255;
@@ -292,18 +311,19 @@ kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, s
     int failed = 0;
 #pragma omp parallel if (n * f->n_trees > 100000)
     {
-        double *xb = kn_malloc(BLOCK * (p ? p : 1) * sizeof *xb);
+        size_t block = f->cnode ? CODED_BLOCK : BLOCK;
+        void *xb = f->cnode ? kn_malloc(CODED_BLOCK * f->n_used)
+                            : kn_malloc(BLOCK * (p ? p : 1) * sizeof(double));
         if (!xb) {
 #pragma omp atomic write
             failed = 1;
         }
 #pragma omp for schedule(static)
-        for (size_t i0 = 0; i0 < n; i0 += BLOCK)
+        for (size_t i0 = 0; i0 < n; i0 += block)
             if (xb && f->cnode)
-                predict_block_coded(f, col, n, i0, i0 + BLOCK < n ? i0 + BLOCK : n, (uint8_t *)xb,
-                                    out);
+                predict_block_coded(f, col, n, i0, i0 + block < n ? i0 + block : n, xb, out);
             else if (xb)
-                predict_block(f, col, p, n, i0, i0 + BLOCK < n ? i0 + BLOCK : n, xb, out);
+                predict_block(f, col, p, n, i0, i0 + block < n ? i0 + block : n, xb, out);
         kn_free(xb);
     }
     return failed ? KN_ERR_NOMEM : KN_OK;

@@ -24,7 +24,7 @@ typedef struct kn__pnode {
 /* A node of the coded walk. */
 typedef struct kn__cnode {
     int32_t next;  /* as kn__pnode's */
-    uint32_t rank; /* feature * 16 << 8 | the threshold's rank (leaves: 255, never exceeded) */
+    uint32_t rank; /* slot * 16 << 8 | the threshold's rank (leaves: 255, never exceeded) */
 } kn__cnode;
 
 typedef struct kn__flat_forest {
@@ -34,11 +34,11 @@ typedef struct kn__flat_forest {
     kn__pnode *node;
     uint8_t *missing_left; /* per node: missing values go left (leaves: 1) */
     double *leaf;          /* width values per node (meaningful at leaves) */
-    /* the coded walk, or NULLs: the features the trees test (0 .. p_used),
-     * each one's thresholds ascending at cuts[cut_at[j] .. cut_at[j + 1]) */
+    /* the coded walk, or NULLs: the n_used features the trees test, in
+     * slots (feature used[k] in slot k, its thresholds ascending at
+     * cuts[cut_at[k] .. cut_at[k + 1])); nodes' offsets are slot offsets */
     kn__cnode *cnode;
-    size_t p_used;
-    size_t *cut_at;
+    size_t n_used, *used, *cut_at;
     double *cuts;
 } kn__flat_forest;
 

@@ -211,7 +211,7 @@ static kn_status take_features(const kn_frame *f, const size_t *cols, size_t p, 
                 dst[i] = v[i];
                 missing |= v[i] != v[i];
             }
-        } else
+        } else if (!allow_missing) /* (borrowed columns a model takes as they are: no pass) */
             for (size_t i = 0; v && i < n; i++) missing |= v[i] != v[i];
         if ((!v || (missing && !allow_missing)) && j < first_bad) first_bad = j;
     }

@@ -451,7 +451,7 @@ static void bin_edges(void **state)
 static void flat_walks(void **state)
 {
     (void)state;
-    enum { D = 8, INNER = (1 << D) - 1, NODES = 2 * INNER + 1, TREES = 3, P = 3, N = 700 };
+    enum { D = 8, INNER = (1 << D) - 1, NODES = 2 * INNER + 1, TREES = 3, P = 3, N = 2100 };
     kn__node *nodes = kn_calloc(TREES * NODES, sizeof *nodes);
     double *x = kn_malloc(P * N * sizeof *x);
     assert_non_null(nodes);
