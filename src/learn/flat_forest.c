@@ -116,8 +116,8 @@ static kn_status build_coded(kn__flat_forest *f, size_t total)
             size_t k = slot[nd->feature / LANES] - 1;
             at = (uint32_t)(k * LANES);
             if (nd->threshold != INFINITY)
-                rank = rank_of(f->cuts + f->cut_at[k], f->cut_at[k + 1] - f->cut_at[k],
-                               nd->threshold);
+                rank =
+                    rank_of(f->cuts + f->cut_at[k], f->cut_at[k + 1] - f->cut_at[k], nd->threshold);
         }
         f->cnode[i] = (kn__cnode){nd->next, at << 8 | rank};
     }

@@ -108,13 +108,33 @@ static void build_hist_by_feature(grower *gr, uint32_t b, uint32_t e, hbin *out,
     for (size_t k = 0; k < m; k++)
         inc[k] = (u64x2){(uint64_t)(int64_t)gr->q[rows[k]][0],
                          ((uint64_t)(uint16_t)gr->q[rows[k]][1] << bits) | 1};
-#pragma omp parallel for schedule(dynamic, 4) if (par && m * p >= 200000 && gr->threads > 1)
-    for (size_t j = 0; j < p; j++) {
-        hbin *h = out + j * NB;
-        memset(h, 0, NB * sizeof *h);
-        if (gr->d->feature_allowed && !gr->d->feature_allowed[j]) continue;
-        const uint8_t *c = gr->d->codes_by_feature + j * n;
-        for (size_t k = 0; k < m; k++) h[c[rows[k]]].v += inc[k];
+    /* features four at a time: a row's index and increment are read once
+     * for four histograms (16 KB, still in the first-level cache) */
+    size_t quads = (p + 3) / 4;
+#pragma omp parallel for schedule(dynamic, 1) if (par && m * p >= 200000 && gr->threads > 1)
+    for (size_t q = 0; q < quads; q++) {
+        size_t j0 = 4 * q, nj = p - j0 < 4 ? p - j0 : 4;
+        memset(out + j0 * NB, 0, nj * NB * sizeof *out);
+        const uint8_t *c[4];
+        hbin *h[4];
+        size_t live = 0;
+        for (size_t j = j0; j < j0 + nj; j++)
+            if (!gr->d->feature_allowed || gr->d->feature_allowed[j]) {
+                c[live] = gr->d->codes_by_feature + j * n;
+                h[live++] = out + j * NB;
+            }
+        if (live == 4)
+            for (size_t k = 0; k < m; k++) {
+                uint32_t r = rows[k];
+                u64x2 v = inc[k];
+                h[0][c[0][r]].v += v;
+                h[1][c[1][r]].v += v;
+                h[2][c[2][r]].v += v;
+                h[3][c[3][r]].v += v;
+            }
+        else
+            for (size_t l = 0; l < live; l++)
+                for (size_t k = 0; k < m; k++) h[l][c[l][rows[k]]].v += inc[k];
     }
 }
 
@@ -262,6 +282,7 @@ static void best_split(const grower *gr, leaf *lf)
         int64_t cg = 0;
         uint64_t chn = 0;
         for (size_t b = 0; b < nb; b++) {
+            if (!hj[b].hn) continue; /* no rows: the same split as the bin before */
             cg += hj[b].g, chn += hj[b].hn;
             int64_t ch = (int64_t)(chn >> gr->count_bits), cn = (int64_t)(chn & gr->count_mask);
             for (int ml = 0; ml <= (mn > 0); ml++) {
