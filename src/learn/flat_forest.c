@@ -12,6 +12,8 @@
 /* rows per task of the coded walk: a byte per value leaves room for more,
  * and longer runs down each column read faster */
 #define CODED_BLOCK 1024
+/* the deepest tree the coded walk lays out complete (2^depth leaves) */
+#define COMPLETE_DEPTH 10
 
 void kn__flat_free(kn__flat_forest *f)
 {
@@ -20,7 +22,9 @@ void kn__flat_free(kn__flat_forest *f)
     kn_free(f->node);
     kn_free(f->missing_left);
     kn_free(f->leaf);
-    kn_free(f->cnode);
+    kn_free(f->coded);
+    kn_free(f->coded_at);
+    kn_free(f->coded_leaf);
     kn_free(f->used);
     kn_free(f->cut_at);
     kn_free(f->cuts);
@@ -61,6 +65,36 @@ static inline uint8_t rank_of(const double *cuts, size_t n, double v)
     return (uint8_t)((size_t)(b - cuts) + (*b < v));
 }
 
+/* Tree t laid out complete (flat_forest.h) from its packed nodes: node k's
+ * children at 2k + 1 and 2k + 2; a leaf above the full depth becomes nodes
+ * that send every row left (rank 255, missing values left too) down to a
+ * leaf holding its values. */
+static void lay_complete(const kn__flat_forest *f, size_t t, const size_t *packed, uint32_t *inner,
+                         double *leaves)
+{
+    size_t depth = f->depth[t], first_leaf = ((size_t)1 << depth) - 1, w = f->width, top = 0;
+    struct {
+        int32_t node;
+        size_t k, d;
+    } stack[COMPLETE_DEPTH + 2]; /* depth first: one pending sibling per level */
+    stack[top++].node = f->root[t];
+    stack[0].k = stack[0].d = 0;
+    while (top) {
+        --top;
+        int32_t i = stack[top].node;
+        size_t k = stack[top].k, d = stack[top].d;
+        const kn__pnode *nd = &f->node[i];
+        if (nd->next != i) {
+            inner[k] = (uint32_t)packed[i];
+            stack[top].node = nd->next + 1, stack[top].k = 2 * k + 2, stack[top++].d = d + 1;
+            stack[top].node = nd->next, stack[top].k = 2 * k + 1, stack[top++].d = d + 1;
+            continue;
+        }
+        for (; d < depth; d++, k = 2 * k + 1) inner[k] = 1u << 8 | 255;
+        memcpy(leaves + (k - first_leaf) * w, f->leaf + (size_t)i * w, w * sizeof *leaves);
+    }
+}
+
 /* The coded layout (flat_forest.h) when every feature the trees test has
  * at most 254 distinct thresholds; otherwise none (KN_OK either way). A
  * threshold of +inf is no cut: its rank 255, like a leaf's, is never
@@ -78,13 +112,13 @@ static kn_status build_coded(kn__flat_forest *f, size_t total)
     for (size_t j = 0; j < p; j++)
         if (slot[j]) slot[j] = ++used;
     kn_status e = KN_OK;
-    if (used * LANES >= (size_t)1 << 24) goto done; /* too many to code */
-    count = kn_calloc(used + 1, sizeof *count);
+    if (used * LANES >= (size_t)1 << 23) goto done; /* too many to code */
+    count = kn_calloc((total > used ? total : used) + 1, sizeof *count);
     f->used = kn_malloc((used ? used : 1) * sizeof *f->used);
     f->cut_at = kn_calloc(used + 1, sizeof *f->cut_at);
     f->cuts = kn_malloc((total ? total : 1) * sizeof *f->cuts);
-    f->cnode = kn_malloc((total ? total : 1) * sizeof *f->cnode);
-    if (!count || !f->used || !f->cut_at || !f->cuts || !f->cnode) {
+    f->coded_at = kn_malloc((f->n_trees + 1) * sizeof *f->coded_at);
+    if (!count || !f->used || !f->cut_at || !f->cuts || !f->coded_at) {
         e = KN_ERR_NOMEM;
         goto done;
     }
@@ -109,9 +143,9 @@ static kn_status build_coded(kn__flat_forest *f, size_t total)
         from = to;
     }
     f->cut_at[used] = kept;
-    for (size_t i = 0; ok && i < total; i++) {
+    for (size_t i = 0; ok && i < total; i++) { /* each node packed, in count's place */
         const kn__pnode *nd = &f->node[i];
-        uint32_t rank = 255, at = 0;
+        uint32_t rank = 255, at = 0, ml = f->missing_left[i];
         if (nd->next != (int32_t)i) {
             size_t k = slot[nd->feature / LANES] - 1;
             at = (uint32_t)(k * LANES);
@@ -119,13 +153,30 @@ static kn_status build_coded(kn__flat_forest *f, size_t total)
                 rank =
                     rank_of(f->cuts + f->cut_at[k], f->cut_at[k + 1] - f->cut_at[k], nd->threshold);
         }
-        f->cnode[i] = (kn__cnode){nd->next, at << 8 | rank};
+        count[i] = (size_t)(at << 9 | ml << 8 | rank);
     }
-    if (ok) f->n_used = used;
+    size_t inner = 0;
+    for (size_t t = 0; ok && t < f->n_trees; t++) {
+        if (f->depth[t] > COMPLETE_DEPTH) ok = 0;
+        f->coded_at[t] = inner;
+        inner += ((size_t)1 << f->depth[t]) - 1;
+    }
+    if (ok) {
+        f->coded_at[f->n_trees] = inner;
+        f->coded = kn_calloc(inner ? inner : 1, sizeof *f->coded);
+        f->coded_leaf = kn_calloc((inner + f->n_trees) * f->width, sizeof *f->coded_leaf);
+        if (!f->coded || !f->coded_leaf) e = KN_ERR_NOMEM;
+        for (size_t t = 0; e == KN_OK && t < f->n_trees; t++)
+            lay_complete(f, t, count, f->coded + f->coded_at[t],
+                         f->coded_leaf + (f->coded_at[t] + t) * f->width);
+        if (e == KN_OK) f->n_used = used;
+    }
 done:
     if (e != KN_OK || !f->n_used) { /* the raw walk */
-        kn_free(f->cnode), kn_free(f->used), kn_free(f->cut_at), kn_free(f->cuts);
-        f->cnode = NULL, f->used = NULL, f->cut_at = NULL, f->cuts = NULL;
+        kn_free(f->coded), kn_free(f->coded_at), kn_free(f->coded_leaf);
+        kn_free(f->used), kn_free(f->cut_at), kn_free(f->cuts);
+        f->coded = NULL, f->coded_at = NULL, f->coded_leaf = NULL;
+        f->used = NULL, f->cut_at = NULL, f->cuts = NULL;
     }
     kn_free(slot);
     kn_free(count);
@@ -211,19 +262,24 @@ kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t
     for (unsigned s = 0; s < steps; s++)                                                           \
         _Pragma("GCC unroll 16") for (size_t u = 0; u < LANES; u++)                                \
         {                                                                                          \
-            kn__cnode nd = cnode[at[u]];                                                           \
-            unsigned c = x[(nd.rank >> 8) + u];                                                    \
-            int right = c > (nd.rank & 255);                                                       \
-            if (NAN_AWARE) right = c == 255 ? !f->missing_left[at[u]] : right;                     \
-            at[u] = nd.next + right;                                                               \
+            uint32_t nd = tree[at[u]];                                                             \
+            unsigned c = x[(nd >> 9) + u];                                                         \
+            uint32_t right = c > (nd & 255);                                                       \
+            if (NAN_AWARE) right = c == 255 ? !(nd >> 8 & 1) : right;                              \
+            at[u] = 2 * at[u] + 1 + right;                                                         \
         }
 
 /* predict_block on ranks: the block's rows ranked into groups of LANES
  * bytes per feature. */
-static void predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n,
-                                size_t i0, size_t i1, uint8_t *xb, double *out)
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC's straight-line vectoriser packs the lanes' steps into vector
+ * registers and back, with spills: slower than plain scalar code */
+__attribute__((optimize("no-tree-slp-vectorize")))
+#endif
+static void
+predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n, size_t i0,
+                    size_t i1, uint8_t *xb, double *out)
 {
-    const kn__cnode *cnode = f->cnode;
     size_t w = f->width, m = i1 - i0, p = f->n_used;
     int missing = 0;
     double v[CODED_BLOCK];
@@ -247,13 +303,14 @@ static void predict_block_coded(const kn__flat_forest *f, const double *const *c
         }
     }
     for (size_t t = 0; t < f->n_trees; t++) {
-        int32_t root = f->root[t];
+        const uint32_t *tree = f->coded + f->coded_at[t];
         unsigned steps = f->depth[t];
+        const double *leaf = f->coded_leaf + (f->coded_at[t] + t) * w;
+        uint32_t first_leaf = ((uint32_t)1 << steps) - 1;
         double *o = out + (t % f->groups) * w * n;
         for (size_t r = 0; r < m; r += LANES) {
             const uint8_t *x = xb + r * p;
-            int32_t at[LANES];
-            for (size_t u = 0; u < LANES; u++) at[u] = root;
+            uint32_t at[LANES] = {0};
             if (missing) {
                 WALK_CODED(1)
             } else {
@@ -262,7 +319,7 @@ static void predict_block_coded(const kn__flat_forest *f, const double *const *c
             size_t lanes = m - r < LANES ? m - r : LANES;
             for (size_t u = 0; u < lanes; u++)
                 for (size_t c = 0; c < w; c++)
-                    o[c * n + i0 + r + u] += f->leaf[(size_t)at[u] * w + c];
+                    o[c * n + i0 + r + u] += leaf[(size_t)(at[u] - first_leaf) * w + c];
         }
     }
 }
@@ -311,8 +368,8 @@ kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, s
     int failed = 0;
 #pragma omp parallel if (n * f->n_trees > 100000)
     {
-        size_t block = f->cnode ? CODED_BLOCK : BLOCK;
-        void *xb = f->cnode ? kn_malloc(CODED_BLOCK * f->n_used)
+        size_t block = f->coded ? CODED_BLOCK : BLOCK;
+        void *xb = f->coded ? kn_malloc(CODED_BLOCK * f->n_used)
                             : kn_malloc(BLOCK * (p ? p : 1) * sizeof(double));
         if (!xb) {
 #pragma omp atomic write
@@ -320,7 +377,7 @@ kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, s
         }
 #pragma omp for schedule(static)
         for (size_t i0 = 0; i0 < n; i0 += block)
-            if (xb && f->cnode)
+            if (xb && f->coded)
                 predict_block_coded(f, col, n, i0, i0 + block < n ? i0 + block : n, xb, out);
             else if (xb)
                 predict_block(f, col, p, n, i0, i0 + block < n ? i0 + block : n, xb, out);

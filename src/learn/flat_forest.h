@@ -21,12 +21,6 @@ typedef struct kn__pnode {
     int32_t next;     /* the left child (the right is next + 1); a leaf: itself */
 } kn__pnode;
 
-/* A node of the coded walk. */
-typedef struct kn__cnode {
-    int32_t next;  /* as kn__pnode's */
-    uint32_t rank; /* slot * 16 << 8 | the threshold's rank (leaves: 255, never exceeded) */
-} kn__cnode;
-
 typedef struct kn__flat_forest {
     size_t n_trees, width, groups;
     int32_t *root;
@@ -36,10 +30,15 @@ typedef struct kn__flat_forest {
     double *leaf;          /* width values per node (meaningful at leaves) */
     /* the coded walk, or NULLs: the n_used features the trees test, in
      * slots (feature used[k] in slot k, its thresholds ascending at
-     * cuts[cut_at[k] .. cut_at[k + 1])); nodes' offsets are slot offsets */
-    kn__cnode *cnode;
+     * cuts[cut_at[k] .. cut_at[k + 1])); tree t complete, its 2^depth - 1
+     * nodes at coded[coded_at[t] ..] (slot * 16 << 9 | missing left << 8 |
+     * the threshold's rank), its 2^depth leaves' width values each at
+     * coded_leaf[(coded_at[t] + t) * width ..] */
     size_t n_used, *used, *cut_at;
     double *cuts;
+    uint32_t *coded;
+    size_t *coded_at;
+    double *coded_leaf;
 } kn__flat_forest;
 
 /* Flattens n_trees trees (tree t's nodes at nodes[offset[t] .. offset[t +
@@ -52,7 +51,7 @@ void kn__flat_free(kn__flat_forest *f);
 
 /* Adds every tree's leaf values for rows [0, n) (feature j < p of row i
  * at col[j][i]) into out (groups * width columns of n, column-major).
- * Fails only for want of memory (a 256-row buffer per thread). */
+ * Fails only for want of memory (a block buffer per thread). */
 kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
                            double *out);
 

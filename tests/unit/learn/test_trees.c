@@ -483,7 +483,7 @@ static void flat_walks(void **state)
         size_t offset[TREES + 1] = {0, NODES, 2 * NODES, 3 * NODES};
         kn__flat_forest ff;
         KN_CHECK(kn__flat_build(&ff, nodes, offset, TREES, NULL, 1, 1));
-        assert_true((ff.cnode != NULL) == !distinct);
+        assert_true((ff.coded != NULL) == !distinct);
         double out[N] = {0};
         KN_CHECK(kn__flat_predict(&ff, col, P, N, out));
         for (size_t i = 0; i < N; i++) {
