@@ -5,7 +5,8 @@
  * Growth is best-first: the leaf whose best split gains most is split
  * next, until max_leaves leaves or no split gains more than
  * min_split_gain; max_depth bounds every path. With max_leaves 0 and a
- * depth limit this grows the same tree as depth-wise growth.
+ * depth limit this grows the same tree as depth-wise growth, and is done
+ * that way: all splittable leaves split together, level by level.
  *
  * Histograms hold integer sums: gradients and hessians are quantised to 16
  * bits per tree (scaled by their largest magnitude), so rows can be summed
