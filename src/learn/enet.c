@@ -33,14 +33,11 @@ kn_status kn__enet_prepare(const kn_dataset *d, int fit_intercept, int gram, kn_
         kn__enet_data_free(e);
         return KN_ERR_NOMEM;
     }
-    e->ym = fit_intercept ? kn__weighted_mean(d->y, d->w, n) : 0;
-    for (size_t i = 0; i < n; i++) e->sw += d->w ? d->w[i] : 1;
-    for (size_t j = 0; fit_intercept && j < p; j++)
-        e->xm[j] = kn__weighted_mean(d->x + j * n, d->w, n);
     if (gram) {
         e->gram = kn_malloc(p * p * sizeof *e->gram);
         e->xy = kn_malloc(p * sizeof *e->xy);
-        kn_status st = e->gram && e->xy ? kn__centred_gram(d, e->xm, e->ym, e->gram, e->xy, &e->yy)
+        kn_status st = e->gram && e->xy ? kn__centred_gram(d, fit_intercept, e->xm, &e->ym, e->gram,
+                                                           e->xy, &e->yy, &e->sw)
                                         : KN_ERR_NOMEM;
         if (st != KN_OK) {
             kn__enet_data_free(e);
@@ -49,6 +46,10 @@ kn_status kn__enet_prepare(const kn_dataset *d, int fit_intercept, int gram, kn_
         for (size_t j = 0; j < p; j++) e->norm2[j] = e->gram[j * p + j];
         return KN_OK;
     }
+    e->ym = fit_intercept ? kn__weighted_mean(d->y, d->w, n) : 0;
+    for (size_t i = 0; i < n; i++) e->sw += d->w ? d->w[i] : 1;
+    for (size_t j = 0; fit_intercept && j < p; j++)
+        e->xm[j] = kn__weighted_mean(d->x + j * n, d->w, n);
     e->x = kn_malloc((n * p > 0 ? n * p : 1) * sizeof *e->x);
     e->y = kn_malloc((n ? n : 1) * sizeof *e->y);
     if (!e->x || !e->y) {

@@ -35,11 +35,12 @@ kn_status kn__linear_predict(const kn_model *m, const kn_dataset *d, double *out
 kn_status kn__linear_coefficients(const kn_model *m, double *coef, double *intercept);
 kn_status kn__linear_save(const kn_model *m, kn_wbuf *w);
 kn_status kn__linear_load(kn_model *m, kn_rbuf *r);
-/* G = Xc^T W Xc (p x p, both triangles), xy = Xc^T W yc and, when yy is not
- * NULL, yc^T W yc, with Xc = X - xm, yc = y - ym; one blocked pass, no copy
- * of X. */
-kn_status kn__centred_gram(const kn_dataset *d, const double *xm, double ym, double *G, double *xy,
-                           double *yy);
+/* One blocked pass over d (gram.c): the weighted means xm and ym (zero
+ * when centre is 0), G = Xc^T W Xc (p x p, both triangles), xy = Xc^T W yc
+ * and, when not NULL, yy = yc^T W yc and sw = sum of weights, with
+ * Xc = X - xm, yc = y - ym; no copy of X; independent of the thread count. */
+kn_status kn__centred_gram(const kn_dataset *d, int centre, double *xm, double *ym, double *G,
+                           double *xy, double *yy, double *sw);
 /* sum w_i v_i / sum w_i (w NULL: the plain mean). */
 double kn__weighted_mean(const double *v, const double *w, size_t n);
 

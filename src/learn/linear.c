@@ -14,7 +14,6 @@
 #include "kiln/registry.h"
 #include "learn/learn-impl.h"
 
-#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
@@ -60,90 +59,14 @@ double kn__weighted_mean(const double *v, const double *w, size_t n)
     return total > 0 ? sum / total : 0;
 }
 
-#define GRAM_BLOCK 8192
-#define GRAM_CHUNK (16 * GRAM_BLOCK)
-
-/* One chunk of rows [i0, i1): G (upper), xy and yy of the centred,
- * sqrt-weighted rows into part (p * p, then p, then 1), a block at a time
- * through scratch a (GRAM_BLOCK x (p + 1)). */
-static void gram_chunk(const kn_dataset *d, const double *xm, double ym, size_t i0, size_t i1,
-                       double *a, double *part)
-{
-    size_t p = d->p;
-    double *G = part, *xy = part + p * p, *b = a + GRAM_BLOCK * p, yy = 0;
-    memset(part, 0, (p * p + p + 1) * sizeof *part);
-    for (size_t r0 = i0; r0 < i1; r0 += GRAM_BLOCK) {
-        size_t m = i1 - r0 < GRAM_BLOCK ? i1 - r0 : GRAM_BLOCK;
-        for (size_t i = 0; i < m; i++) {
-            b[i] = (d->w ? sqrt(d->w[r0 + i]) : 1) * (d->y[r0 + i] - ym);
-            yy += b[i] * b[i];
-        }
-        for (size_t j = 0; j < p; j++) {
-            const double *xj = kn_dataset_column(d, j) + r0;
-            for (size_t i = 0; i < m; i++)
-                a[j * m + i] = (d->w ? sqrt(d->w[r0 + i]) : 1) * (xj[i] - xm[j]);
-        }
-        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)p, (int)m, 1.0, a, (int)m, 1.0, G,
-                    (int)p);
-        cblas_dgemv(CblasColMajor, CblasTrans, (int)m, (int)p, 1.0, a, (int)m, b, 1, 1.0, xy, 1);
-    }
-    part[p * p + p] = yy;
-}
-
-/* Fixed chunks of rows run in parallel (BLAS itself on one thread); their
- * sums are added in chunk order, so the result does not depend on the
- * thread count. */
-kn_status kn__centred_gram(const kn_dataset *d, const double *xm, double ym, double *G, double *xy,
-                           double *yy)
-{
-    size_t n = d->n, p = d->p, width = p * p + p + 1;
-    size_t chunks = n ? (n + GRAM_CHUNK - 1) / GRAM_CHUNK : 1;
-    double *parts = kn_malloc(chunks * width * sizeof *parts);
-    if (!parts) return KN_ERR_NOMEM;
-    int failed = 0;
-#pragma omp parallel if (chunks > 1)
-    {
-        double *a = kn_malloc(GRAM_BLOCK * (p + 1) * sizeof *a);
-        if (!a) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(static)
-        for (size_t c = 0; c < chunks; c++)
-            if (a) {
-                size_t i0 = c * GRAM_CHUNK, i1 = i0 + GRAM_CHUNK < n ? i0 + GRAM_CHUNK : n;
-                gram_chunk(d, xm, ym, i0, i1, a, parts + c * width);
-            }
-        kn_free(a);
-    }
-    if (failed) {
-        kn_free(parts);
-        return KN_ERR_NOMEM;
-    }
-    memcpy(G, parts, p * p * sizeof *G);
-    memcpy(xy, parts + p * p, p * sizeof *xy);
-    double yy_sum = parts[p * p + p];
-    for (size_t c = 1; c < chunks; c++) {
-        const double *part = parts + c * width;
-        for (size_t j = 0; j < p * p; j++) G[j] += part[j];
-        for (size_t j = 0; j < p; j++) xy[j] += part[p * p + j];
-        yy_sum += part[p * p + p];
-    }
-    for (size_t c = 0; c < p; c++)
-        for (size_t r = c + 1; r < p; r++) G[c * p + r] = G[r * p + c];
-    if (yy) *yy = yy_sum;
-    kn_free(parts);
-    return KN_OK;
-}
-
 /* Ridge by the normal equations: (Xc^T W Xc + alpha I) coef = Xc^T W yc,
  * one blocked pass for the Gram matrix and a Cholesky solve. */
-static kn_status ridge_cholesky(const kn_model *m, const kn_dataset *d, double alpha,
-                                const double *xm, double ym, double *coef)
+static kn_status ridge_cholesky(const kn_model *m, const kn_dataset *d, double alpha, int centre,
+                                double *xm, double *ym, double *coef)
 {
     size_t p = d->p;
-    double *G = kn_malloc(p * p * sizeof *G);
-    kn_status e = G ? kn__centred_gram(d, xm, ym, G, coef, NULL) : KN_ERR_NOMEM;
+    double *G = kn_malloc((p ? p * p : 1) * sizeof *G);
+    kn_status e = G ? kn__centred_gram(d, centre, xm, ym, G, coef, NULL, NULL) : KN_ERR_NOMEM;
     for (size_t j = 0; e == KN_OK && j < p; j++) G[j * p + j] += alpha;
     lapack_int info = e == KN_OK ? LAPACKE_dposv(LAPACK_COL_MAJOR, 'U', (lapack_int)p, 1, G,
                                                  (lapack_int)p, coef, (lapack_int)p)
@@ -197,15 +120,15 @@ static kn_status linear_fit(kn_model *m, const kn_dataset *d)
     linear_state *s = kn_calloc(1, sizeof *s);
     kn_status e = xm && s ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && !(s->coef = kn_calloc(p, sizeof *s->coef))) e = KN_ERR_NOMEM;
-    if (e == KN_OK && par->fit_intercept) {
+    int cholesky = par->alpha > 0 &&
+                   (par->solver == SOLVER_CHOLESKY || (par->solver == SOLVER_AUTO && n >= p));
+    if (e == KN_OK && !cholesky && par->fit_intercept) { /* (the Cholesky pass takes its own) */
         ym = kn__weighted_mean(d->y, d->w, n);
 #pragma omp parallel for schedule(static) if (n * p > 100000)
         for (size_t j = 0; j < p; j++) xm[j] = kn__weighted_mean(kn_dataset_column(d, j), d->w, n);
     }
-    int cholesky = par->alpha > 0 &&
-                   (par->solver == SOLVER_CHOLESKY || (par->solver == SOLVER_AUTO && n >= p));
     if (e == KN_OK)
-        e = cholesky ? ridge_cholesky(m, d, par->alpha, xm, ym, s->coef)
+        e = cholesky ? ridge_cholesky(m, d, par->alpha, par->fit_intercept, xm, &ym, s->coef)
                      : least_squares_svd(m, d, par->alpha, xm, ym, s->coef);
     if (e == KN_OK) {
         s->p = p;

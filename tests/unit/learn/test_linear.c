@@ -7,6 +7,8 @@
 #include "learn/learn-impl.h"
 
 #include <math.h>
+#include <omp.h>
+#include <string.h>
 
 /* y = 1 + 2a - 3b exactly: OLS recovers it; ridge shrinks the slopes. */
 static void ols_exact_and_ridge_shrinks(void **state)
@@ -112,12 +114,77 @@ static void gram_and_residual_agree(void **state)
     kn_free(d.y);
 }
 
+/* The one-pass moments (block means merged in order) match a two-pass sum
+ * in long double on data whose means dwarf its spread (where uncentred
+ * sums lose every digit), with weights and a block of zero-weight rows;
+ * and give the same bits on one thread and on two. */
+static void gram_one_pass(void **state)
+{
+    (void)state;
+    enum { N = 300000, P = 3 };
+    kn_dataset d = {0};
+    d.n = N;
+    d.p = P;
+    d.x = kn_malloc(N * P * sizeof *d.x);
+    d.y = kn_malloc(N * sizeof *d.y);
+    d.w = kn_malloc(N * sizeof *d.w);
+    kn_rng rng;
+    kn_rng_init(&rng, 9);
+    for (size_t i = 0; i < N; i++) {
+        d.x[i] = 1e6 + kn_rng_normal(&rng);
+        d.x[N + i] = -3e5 + 0.5 * d.x[i] + kn_rng_normal(&rng);
+        d.x[2 * N + i] = 7 + kn_rng_normal(&rng);
+        d.y[i] = 2e4 + d.x[i] - d.x[2 * N + i] + kn_rng_normal(&rng);
+        d.w[i] = i >= 8192 && i < 3 * 8192 ? 0 : 2 * kn_rng_uniform(&rng);
+    }
+    long double sw = 0, m[P + 1] = {0}, M[P + 1][P + 1] = {{0}};
+    for (size_t i = 0; i < N; i++) sw += d.w[i];
+    for (size_t j = 0; j <= P; j++) {
+        const double *z = j < P ? d.x + j * N : d.y;
+        for (size_t i = 0; i < N; i++) m[j] += d.w[i] * (long double)z[i];
+        m[j] /= sw;
+    }
+    for (size_t a = 0; a <= P; a++)
+        for (size_t b = 0; b <= P; b++)
+            for (size_t i = 0; i < N; i++)
+                M[a][b] += d.w[i] * ((a < P ? d.x[a * N + i] : d.y[i]) - m[a]) *
+                           ((b < P ? d.x[b * N + i] : d.y[i]) - m[b]);
+    double xm[P], ym, G[P * P], xy[P], yy, total, again[P * P];
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(2);
+    KN_CHECK(kn__centred_gram(&d, 1, xm, &ym, G, xy, &yy, &total));
+    omp_set_num_threads(1);
+    KN_CHECK(kn__centred_gram(&d, 1, xm, &ym, again, xy, &yy, &total));
+    assert_memory_equal(G, again, sizeof G);
+    assert_true(fabsl(total - sw) <= 1e-12L * sw);
+    assert_true(fabsl(ym - m[P]) <= 1e-12L * fabsl(m[P]));
+    assert_true(fabsl(yy - M[P][P]) <= 1e-10L * M[P][P]);
+    for (size_t a = 0; a < P; a++) {
+        assert_true(fabsl(xm[a] - m[a]) <= 1e-12L * fabsl(m[a]));
+        long double scale = sqrtl(M[a][a] * M[P][P]);
+        assert_true(fabsl(xy[a] - M[a][P]) <= 1e-10L * scale);
+        for (size_t b = 0; b < P; b++)
+            assert_true(fabsl(G[a * P + b] - M[a][b]) <= 1e-10L * sqrtl(M[a][a] * M[b][b]));
+    }
+    /* without centring: the plain weighted cross-products, means zero */
+    KN_CHECK(kn__centred_gram(&d, 0, xm, &ym, G, xy, &yy, &total));
+    long double x00 = 0;
+    for (size_t i = 0; i < N; i++) x00 += d.w[i] * (long double)d.x[i] * d.x[i];
+    assert_true(xm[0] == 0 && ym == 0);
+    assert_true(fabsl(G[0] - x00) <= 1e-12L * x00);
+    omp_set_num_threads(saved);
+    kn_free(d.x);
+    kn_free(d.y);
+    kn_free(d.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ols_exact_and_ridge_shrinks),
         cmocka_unit_test(save_load_predicts_identically),
         cmocka_unit_test(gram_and_residual_agree),
+        cmocka_unit_test(gram_one_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
