@@ -97,6 +97,10 @@ typedef struct kn_model_vt {
 /* categorical feature columns are taken as level indices (kn_dataset's
  * n_levels), not refused */
 #define KN_MODEL_TAKES_CATEGORICAL 4u
+/* with READS_COLUMNS: fit is not preceded by a scan for missing feature
+ * values; the model's own pass notices them (sums turn NaN) and refuses
+ * them with kn__refuse_missing. Predict still scans. */
+#define KN_MODEL_FINDS_MISSING 8u
 
 KN_API kn_status kn_model_new(const char *name, kn_model **out);
 KN_API void kn_model_free(kn_model *m);

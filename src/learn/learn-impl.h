@@ -41,6 +41,9 @@ kn_status kn__linear_load(kn_model *m, kn_rbuf *r);
  * Xc = X - xm, yc = y - ym; no copy of X; independent of the thread count. */
 kn_status kn__centred_gram(const kn_dataset *d, int centre, double *xm, double *ym, double *G,
                            double *xy, double *yy, double *sw);
+/* KN_OK, or the error naming the first missing feature value of d (for
+ * models with KN_MODEL_FINDS_MISSING). */
+kn_status kn__refuse_missing(const kn_dataset *d);
 /* sum w_i v_i / sum w_i (w NULL: the plain mean). */
 double kn__weighted_mean(const double *v, const double *w, size_t n);
 

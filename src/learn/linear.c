@@ -66,7 +66,17 @@ static kn_status ridge_cholesky(const kn_model *m, const kn_dataset *d, double a
 {
     size_t p = d->p;
     double *G = kn_malloc((p ? p * p : 1) * sizeof *G);
-    kn_status e = G ? kn__centred_gram(d, centre, xm, ym, G, coef, NULL, NULL) : KN_ERR_NOMEM;
+    /* missing values turn the Gram pass's sums NaN; zero-weight blocks are
+     * skipped there, so with weights the values are checked first */
+    kn_status e = G ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK && d->w) e = kn__refuse_missing(d);
+    if (e == KN_OK) e = kn__centred_gram(d, centre, xm, ym, G, coef, NULL, NULL);
+    for (size_t j = 0; e == KN_OK && j < p; j++)
+        if (!isfinite(G[j * p + j]) && (e = kn__refuse_missing(d)) == KN_OK)
+            e = kn_fail(KN_ERR_INVALID,
+                        "%s: feature '%s' has infinite values or values too large to square; "
+                        "scale it or clip it first",
+                        kn_model_name(m), d->names[j]);
     for (size_t j = 0; e == KN_OK && j < p; j++) G[j * p + j] += alpha;
     lapack_int info = e == KN_OK ? LAPACKE_dposv(LAPACK_COL_MAJOR, 'U', (lapack_int)p, 1, G,
                                                  (lapack_int)p, coef, (lapack_int)p)
@@ -127,6 +137,7 @@ static kn_status linear_fit(kn_model *m, const kn_dataset *d)
 #pragma omp parallel for schedule(static) if (n * p > 100000)
         for (size_t j = 0; j < p; j++) xm[j] = kn__weighted_mean(kn_dataset_column(d, j), d->w, n);
     }
+    if (e == KN_OK && !cholesky) e = kn__refuse_missing(d); /* (Cholesky: in its pass) */
     if (e == KN_OK)
         e = cholesky ? ridge_cholesky(m, d, par->alpha, par->fit_intercept, xm, &ym, s->coef)
                      : least_squares_svd(m, d, par->alpha, xm, ym, s->coef);
@@ -200,7 +211,7 @@ static const kn_model_vt linear_vt = {.task = KN_TASK_REGRESSION,
                                       .save = kn__linear_save,
                                       .load = kn__linear_load,
                                       .coefficients = kn__linear_coefficients,
-                                      .flags = KN_MODEL_READS_COLUMNS};
+                                      .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_FINDS_MISSING};
 
 const kn_component kn__linear_regression = {
     KN_COMP_MODEL, "linear_regression",   "ordinary least squares (minimum-norm, through SVD)",

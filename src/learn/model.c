@@ -4,6 +4,7 @@
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
+#include "learn/learn-impl.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -167,6 +168,18 @@ void kn_dataset_free(kn_dataset *d)
     kn_free(d);
 }
 
+/* The first missing value of v, if any, as the error for the user. */
+static kn_status refuse_missing(const double *v, size_t n, const char *what, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (isnan(v[i]))
+            return kn_fail(KN_ERR_INVALID,
+                           "%s '%s', row %zu is missing; impute it first (e.g. "
+                           "kiln prep --step simple_imputer)",
+                           what, name, i + 1);
+    return KN_OK;
+}
+
 /* A numeric column's values into dst (or only checked, dst NULL), refusing
  * missing ones unless allowed. The copy and the check run branch-free
  * (vectorised); the row is found only on failure. */
@@ -182,13 +195,15 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allo
     int missing = 0;
     for (size_t i = 0; i < n; i++) missing |= v[i] != v[i];
     if (dst) memcpy(dst, v, n * sizeof *dst);
-    for (size_t i = 0; missing && !allow_missing && i < n; i++)
-        if (isnan(v[i]))
-            return kn_fail(KN_ERR_INVALID,
-                           "%s '%s', row %zu is missing; impute it first (e.g. "
-                           "kiln prep --step simple_imputer)",
-                           what, kn_column_name(c), i + 1);
-    return KN_OK;
+    return missing && !allow_missing ? refuse_missing(v, n, what, kn_column_name(c)) : KN_OK;
+}
+
+kn_status kn__refuse_missing(const kn_dataset *d)
+{
+    kn_status e = KN_OK;
+    for (size_t j = 0; e == KN_OK && j < d->p; j++)
+        e = refuse_missing(kn_dataset_column(d, j), d->n, "feature", d->names[j]);
+    return e;
 }
 
 /* The feature columns into x (column-major), or, with x NULL, only
@@ -444,8 +459,11 @@ static kn_status build_dataset(const kn_frame *f, const char *target, const char
     if (e == KN_OK && (flags & KN_MODEL_TAKES_CATEGORICAL) && (!fitted || fitted->n_levels))
         e = take_levels(f, cols, fitted ? fitted->n_levels : NULL,
                         fitted ? (char **const *)fitted->levels : NULL, d);
+    /* a fit that finds missing values itself reads borrowed columns unscanned */
+    int unscanned = borrow && !fitted && (flags & KN_MODEL_FINDS_MISSING);
     if (e == KN_OK)
-        e = take_features(f, cols, p, n, (flags & KN_MODEL_TAKES_MISSING) != 0, d->n_levels, d->x);
+        e = take_features(f, cols, p, n, (flags & KN_MODEL_TAKES_MISSING) || unscanned, d->n_levels,
+                          d->x);
     for (size_t j = 0; e == KN_OK && borrow && j < p; j++)
         if (!d->n_levels || !d->n_levels[j]) d->col[j] = kn_column_f64(kn_frame_col(f, cols[j]));
     size_t jt;
