@@ -269,6 +269,90 @@ kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t
             at[u] = 2 * at[u] + 1 + right;                                                         \
         }
 
+int kn__flat_scalar_only;
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_WALK16 1
+
+/* The coded walk of one tree for a block's m rows, sixteen rows in one
+ * AVX-512 register: each step gathers the sixteen nodes and then the
+ * sixteen rank bytes they test (as dwords: the buffer has 3 bytes of
+ * slack), and the leaf values are gathered and added to o[0 .. m) under a
+ * mask. Width-1 leaves only. The same steps as WALK_CODED. */
+#define GROUPS16 4 /* groups of sixteen rows in flight: hides the gathers' latency */
+
+/* One step of sixteen rows: their node, the rank byte it tests, the child. */
+__attribute__((target("avx512f"))) static inline __m512i step16(__m512i at, const uint32_t *tree,
+                                                                const uint8_t *x, int missing)
+{
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i one = _mm512_set1_epi32(1), low = _mm512_set1_epi32(255);
+    __m512i nd = _mm512_i32gather_epi32(at, (const void *)tree, 4);
+    __m512i off = _mm512_add_epi32(_mm512_srli_epi32(nd, 9), lane);
+    __m512i c = _mm512_and_si512(_mm512_i32gather_epi32(off, (const void *)x, 1), low);
+    __mmask16 right = _mm512_cmpgt_epu32_mask(c, _mm512_and_si512(nd, low));
+    if (missing) {
+        __mmask16 miss = _mm512_cmpeq_epi32_mask(c, low);
+        __mmask16 go_left = _mm512_test_epi32_mask(nd, _mm512_set1_epi32(256));
+        right = (__mmask16)((right & ~miss) | (miss & ~go_left));
+    }
+    at = _mm512_add_epi32(_mm512_add_epi32(at, at), one);
+    return _mm512_mask_add_epi32(at, right, at, one);
+}
+
+/* o[0 .. lanes) += the leaf values of the sixteen rows at nodes at. */
+__attribute__((target("avx512f"))) static inline void
+add_leaves16(__m512i at, uint32_t first_leaf, const double *leaf, size_t lanes, double *o)
+{
+    __m512i idx = _mm512_sub_epi32(at, _mm512_set1_epi32((int)first_leaf));
+    __mmask8 lo = (__mmask8)(lanes >= 8 ? 0xff : (1u << lanes) - 1);
+    __mmask8 hi = (__mmask8)(lanes >= 16 ? 0xff : lanes > 8 ? (1u << (lanes - 8)) - 1 : 0);
+    __m512d vlo = _mm512_i32gather_pd(_mm512_castsi512_si256(idx), leaf, 8);
+    __m512d vhi = _mm512_i32gather_pd(_mm512_extracti64x4_epi64(idx, 1), leaf, 8);
+    _mm512_mask_storeu_pd(o, lo, _mm512_add_pd(_mm512_maskz_loadu_pd(lo, o), vlo));
+    _mm512_mask_storeu_pd(o + 8, hi, _mm512_add_pd(_mm512_maskz_loadu_pd(hi, o + 8), vhi));
+}
+
+/* The coded walk of one tree for a block's m rows, sixteen rows in one
+ * AVX-512 register and GROUPS16 registers in flight: each step gathers the
+ * nodes and then the rank bytes they test (as dwords: the buffer has 3
+ * bytes of slack); the leaf values are gathered and added to o[0 .. m)
+ * under a mask. Width-1 leaves only. The same steps as WALK_CODED. */
+__attribute__((target("avx512f"))) static void walk16(const uint32_t *tree, unsigned steps,
+                                                      const uint8_t *xb, size_t p, size_t m,
+                                                      int missing, const double *leaf,
+                                                      uint32_t first_leaf, double *o)
+{
+    size_t r = 0, span = GROUPS16 * LANES;
+    for (; r + span <= m; r += span) {
+        __m512i at[GROUPS16];
+        for (size_t g = 0; g < GROUPS16; g++) at[g] = _mm512_setzero_si512();
+        for (unsigned s = 0; s < steps; s++)
+            for (size_t g = 0; g < GROUPS16; g++)
+                at[g] = step16(at[g], tree, xb + (r + g * LANES) * p, missing);
+        for (size_t g = 0; g < GROUPS16; g++)
+            add_leaves16(at[g], first_leaf, leaf, LANES, o + r + g * LANES);
+    }
+    for (; r < m; r += LANES) {
+        __m512i at = _mm512_setzero_si512();
+        for (unsigned s = 0; s < steps; s++) at = step16(at, tree, xb + r * p, missing);
+        add_leaves16(at, first_leaf, leaf, m - r < LANES ? m - r : LANES, o + r);
+    }
+}
+#endif
+
+/* Whether the coded walk may take walk16 (decided once per predict). */
+static int use_walk16(const kn__flat_forest *f)
+{
+#ifdef HAVE_WALK16
+    return f->width == 1 && !kn__flat_scalar_only && __builtin_cpu_supports("avx512f");
+#else
+    (void)f;
+    return 0;
+#endif
+}
+
 /* predict_block on ranks: the block's rows ranked into groups of LANES
  * bytes per feature. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -278,7 +362,7 @@ __attribute__((optimize("no-tree-slp-vectorize")))
 #endif
 static void
 predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n, size_t i0,
-                    size_t i1, uint8_t *xb, double *out)
+                    size_t i1, int wide, uint8_t *xb, double *out)
 {
     size_t w = f->width, m = i1 - i0, p = f->n_used;
     int missing = 0;
@@ -308,6 +392,14 @@ predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n
         const double *leaf = f->coded_leaf + (f->coded_at[t] + t) * w;
         uint32_t first_leaf = ((uint32_t)1 << steps) - 1;
         double *o = out + (t % f->groups) * w * n;
+#ifdef HAVE_WALK16
+        if (wide) {
+            walk16(tree, steps, xb, p, m, missing, leaf, first_leaf, o + i0);
+            continue;
+        }
+#else
+        (void)wide;
+#endif
         for (size_t r = 0; r < m; r += LANES) {
             const uint8_t *x = xb + r * p;
             uint32_t at[LANES] = {0};
@@ -365,11 +457,11 @@ static void predict_block(const kn__flat_forest *f, const double *const *col, si
 kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
                            double *out)
 {
-    int failed = 0;
+    int failed = 0, wide = f->coded && use_walk16(f);
 #pragma omp parallel if (n * f->n_trees > 100000)
     {
         size_t block = f->coded ? CODED_BLOCK : BLOCK;
-        void *xb = f->coded ? kn_malloc(CODED_BLOCK * f->n_used)
+        void *xb = f->coded ? kn_malloc(CODED_BLOCK * f->n_used + 4) /* (walk16's slack) */
                             : kn_malloc(BLOCK * (p ? p : 1) * sizeof(double));
         if (!xb) {
 #pragma omp atomic write
@@ -378,7 +470,7 @@ kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, s
 #pragma omp for schedule(static)
         for (size_t i0 = 0; i0 < n; i0 += block)
             if (xb && f->coded)
-                predict_block_coded(f, col, n, i0, i0 + block < n ? i0 + block : n, xb, out);
+                predict_block_coded(f, col, n, i0, i0 + block < n ? i0 + block : n, wide, xb, out);
             else if (xb)
                 predict_block(f, col, p, n, i0, i0 + block < n ? i0 + block : n, xb, out);
         kn_free(xb);

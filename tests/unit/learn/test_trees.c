@@ -447,7 +447,8 @@ static void bin_edges(void **state)
  * walk (few distinct thresholds, +inf among them) and on raw values (765
  * distinct thresholds on one feature): rows with missing values (only in
  * the first block, so later blocks take the walk without them),
- * infinities, values equal to thresholds, a partial last block. */
+ * infinities, values equal to thresholds, a partial last block; the
+ * coded walk both with AVX-512 gathers (where the CPU has them) and scalar. */
 static void flat_walks(void **state)
 {
     (void)state;
@@ -484,16 +485,21 @@ static void flat_walks(void **state)
         kn__flat_forest ff;
         KN_CHECK(kn__flat_build(&ff, nodes, offset, TREES, NULL, 1, 1));
         assert_true((ff.coded != NULL) == !distinct);
-        double out[N] = {0};
-        KN_CHECK(kn__flat_predict(&ff, col, P, N, out));
-        for (size_t i = 0; i < N; i++) {
-            double want = 0;
-            for (size_t t = 0; t < TREES; t++) {
-                const kn__node *tree = nodes + t * NODES;
-                want += tree[kn__tree_leaf_raw(tree, NULL, col, i)].value;
+        for (int scalar = 0; scalar < 2;
+             scalar++) { /* AVX-512 walk (where the CPU has it), scalar */
+            kn__flat_scalar_only = scalar;
+            double out[N] = {0};
+            KN_CHECK(kn__flat_predict(&ff, col, P, N, out));
+            for (size_t i = 0; i < N; i++) {
+                double want = 0;
+                for (size_t t = 0; t < TREES; t++) {
+                    const kn__node *tree = nodes + t * NODES;
+                    want += tree[kn__tree_leaf_raw(tree, NULL, col, i)].value;
+                }
+                assert_true(out[i] == want);
             }
-            assert_true(out[i] == want);
         }
+        kn__flat_scalar_only = 0;
         kn__flat_free(&ff);
     }
     kn_free(nodes);
