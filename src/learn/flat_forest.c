@@ -282,15 +282,11 @@ int kn__flat_scalar_only;
  * mask. Width-1 leaves only. The same steps as WALK_CODED. */
 #define GROUPS16 4 /* groups of sixteen rows in flight: hides the gathers' latency */
 
-/* One step of sixteen rows: their node, the rank byte it tests, the child. */
-__attribute__((target("avx512f"))) static inline __m512i step16(__m512i at, const uint32_t *tree,
-                                                                const uint8_t *x, int missing)
+/* The child of sixteen rows at nodes nd (their rank bytes c). */
+__attribute__((target("avx512f"))) static inline __m512i child16(__m512i at, __m512i nd, __m512i c,
+                                                                 int missing)
 {
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i one = _mm512_set1_epi32(1), low = _mm512_set1_epi32(255);
-    __m512i nd = _mm512_i32gather_epi32(at, (const void *)tree, 4);
-    __m512i off = _mm512_add_epi32(_mm512_srli_epi32(nd, 9), lane);
-    __m512i c = _mm512_and_si512(_mm512_i32gather_epi32(off, (const void *)x, 1), low);
     __mmask16 right = _mm512_cmpgt_epu32_mask(c, _mm512_and_si512(nd, low));
     if (missing) {
         __mmask16 miss = _mm512_cmpeq_epi32_mask(c, low);
@@ -299,6 +295,32 @@ __attribute__((target("avx512f"))) static inline __m512i step16(__m512i at, cons
     }
     at = _mm512_add_epi32(_mm512_add_epi32(at, at), one);
     return _mm512_mask_add_epi32(at, right, at, one);
+}
+
+/* One step of sixteen rows: their node (from registers t0, t1 while the
+ * rows are among the first 31 nodes, else gathered), the rank byte it
+ * tests, the child. */
+__attribute__((target("avx512f"))) static inline __m512i step16(__m512i at, const uint32_t *tree,
+                                                                int near, __m512i t0, __m512i t1,
+                                                                const uint8_t *x, int missing)
+{
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512i nd = near ? _mm512_permutex2var_epi32(t0, at, t1)
+                      : _mm512_i32gather_epi32(at, (const void *)tree, 4);
+    __m512i off = _mm512_add_epi32(_mm512_srli_epi32(nd, 9), lane);
+    __m512i c =
+        _mm512_and_si512(_mm512_i32gather_epi32(off, (const void *)x, 1), _mm512_set1_epi32(255));
+    return child16(at, nd, c, missing);
+}
+
+/* The first step: every row at the root, whose slot's sixteen rank bytes
+ * are one load. */
+__attribute__((target("avx512f"))) static inline __m512i root16(uint32_t root, const uint8_t *x,
+                                                                int missing)
+{
+    __m512i c =
+        _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(x + (root >> 9))));
+    return child16(_mm512_setzero_si512(), _mm512_set1_epi32((int)root), c, missing);
 }
 
 /* o[0 .. lanes) += the leaf values of the sixteen rows at nodes at. */
@@ -325,18 +347,26 @@ __attribute__((target("avx512f"))) static void walk16(const uint32_t *tree, unsi
                                                       uint32_t first_leaf, double *o)
 {
     size_t r = 0, span = GROUPS16 * LANES;
+    /* the top five levels (31 nodes) in two registers: steps 1-4 need no
+     * node gather */
+    unsigned near = steps >= 5 ? 5 : 0;
+    __m512i t0 = near ? _mm512_loadu_si512((const void *)tree) : _mm512_setzero_si512();
+    __m512i t1 = near ? _mm512_loadu_si512((const void *)(tree + 16)) : t0;
     for (; r + span <= m; r += span) {
         __m512i at[GROUPS16];
-        for (size_t g = 0; g < GROUPS16; g++) at[g] = _mm512_setzero_si512();
-        for (unsigned s = 0; s < steps; s++)
+        for (size_t g = 0; g < GROUPS16; g++)
+            at[g] =
+                steps ? root16(tree[0], xb + (r + g * LANES) * p, missing) : _mm512_setzero_si512();
+        for (unsigned s = 1; s < steps; s++)
             for (size_t g = 0; g < GROUPS16; g++)
-                at[g] = step16(at[g], tree, xb + (r + g * LANES) * p, missing);
+                at[g] = step16(at[g], tree, s < near, t0, t1, xb + (r + g * LANES) * p, missing);
         for (size_t g = 0; g < GROUPS16; g++)
             add_leaves16(at[g], first_leaf, leaf, LANES, o + r + g * LANES);
     }
     for (; r < m; r += LANES) {
-        __m512i at = _mm512_setzero_si512();
-        for (unsigned s = 0; s < steps; s++) at = step16(at, tree, xb + r * p, missing);
+        __m512i at = steps ? root16(tree[0], xb + r * p, missing) : _mm512_setzero_si512();
+        for (unsigned s = 1; s < steps; s++)
+            at = step16(at, tree, s < near, t0, t1, xb + r * p, missing);
         add_leaves16(at, first_leaf, leaf, m - r < LANES ? m - r : LANES, o + r);
     }
 }

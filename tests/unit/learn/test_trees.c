@@ -452,7 +452,12 @@ static void bin_edges(void **state)
 static void flat_walks(void **state)
 {
     (void)state;
-    enum { D = 8, INNER = (1 << D) - 1, NODES = 2 * INNER + 1, TREES = 3, P = 3, N = 2100 };
+    /* complete trees of depths 8, 3, 5 and 0 (a lone leaf): node i's
+     * children at 2i + 1 and 2i + 2 */
+    enum { D = 8, INNER = (1 << D) - 1, NODES = 2 * INNER + 1, TREES = 4, P = 3, N = 2100 };
+    const size_t depth[TREES] = {D, 3, 5, 0};
+    size_t offset[TREES + 1] = {0};
+    for (size_t t = 0; t < TREES; t++) offset[t + 1] = offset[t] + ((size_t)2 << depth[t]) - 1;
     kn__node *nodes = kn_calloc(TREES * NODES, sizeof *nodes);
     double *x = kn_malloc(P * N * sizeof *x);
     assert_non_null(nodes);
@@ -461,10 +466,10 @@ static void flat_walks(void **state)
     kn_rng_init(&rng, 11);
     for (int distinct = 0; distinct < 2; distinct++) {
         for (size_t t = 0; t < TREES; t++)
-            for (size_t i = 0; i < NODES; i++) {
-                kn__node *nd = &nodes[t * NODES + i];
+            for (size_t i = 0; i < offset[t + 1] - offset[t]; i++) {
+                kn__node *nd = &nodes[offset[t] + i];
                 *nd = (kn__node){.feature = -1, .value = kn_rng_normal(&rng)};
-                if (i >= INNER) continue;
+                if (i >= ((size_t)1 << depth[t]) - 1) continue;
                 nd->feature = distinct ? 0 : (int32_t)kn_rng_below(&rng, P);
                 nd->threshold = distinct ? (double)(t * INNER + i) / 100 - 3.8
                                          : (double)kn_rng_below(&rng, 9) - 4;
@@ -481,7 +486,6 @@ static void flat_walks(void **state)
                                               : kn_rng_normal(&rng) * 3;
         }
         const double *col[P] = {x, x + N, x + 2 * N};
-        size_t offset[TREES + 1] = {0, NODES, 2 * NODES, 3 * NODES};
         kn__flat_forest ff;
         KN_CHECK(kn__flat_build(&ff, nodes, offset, TREES, NULL, 1, 1));
         assert_true((ff.coded != NULL) == !distinct);
@@ -493,7 +497,7 @@ static void flat_walks(void **state)
             for (size_t i = 0; i < N; i++) {
                 double want = 0;
                 for (size_t t = 0; t < TREES; t++) {
-                    const kn__node *tree = nodes + t * NODES;
+                    const kn__node *tree = nodes + offset[t];
                     want += tree[kn__tree_leaf_raw(tree, NULL, col, i)].value;
                 }
                 assert_true(out[i] == want);
