@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +47,8 @@ static void unreserve(size_t n)
  * filling a fresh 128 MB block page by page costs more in page faults than
  * in copying (measured: 0.4 s of a 0.45 s ridge fit on a paravirtualised
  * machine); 2 MB pages cut the faults 512-fold. Only the 2 MB-aligned
- * interior is advised; glibc serves blocks this large with their own
- * mmap, so the advice touches no other block. */
+ * interior of the block is advised (a hint: harmless to whatever reuses
+ * that memory after the block is freed). */
 #define HUGE_MIN ((size_t)16 << 20)
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 static void advise_huge(void *b, size_t n)
@@ -62,6 +63,24 @@ static void advise_huge(void *b, size_t n)
     (void)n;
 #endif
 }
+
+/* Tree learners allocate and free multi-megabyte buffers per node (a
+ * histogram of 784 features is 3 MB). glibc serves such blocks by mmap or
+ * trims them off the heap top when freed, so every reuse pays page faults
+ * again (15 % of a Fashion-MNIST gbdt fit). Blocks under 64 MB now come
+ * from the heap, and up to 256 MB of free heap top is kept. A user's own
+ * malloc tunables win. */
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+__attribute__((constructor)) static void keep_freed_memory(void)
+{
+    const char *t = getenv("GLIBC_TUNABLES");
+    if ((t && strstr(t, "glibc.malloc.")) || getenv("MALLOC_MMAP_THRESHOLD_") ||
+        getenv("MALLOC_TRIM_THRESHOLD_"))
+        return;
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+#endif
 
 /* Reserve, allocate (zeroed when asked), and stamp the size header. */
 static void *alloc(size_t n, int zero)

@@ -370,15 +370,52 @@ __attribute__((target("avx512f"))) static void walk16(const uint32_t *tree, unsi
         add_leaves16(at, first_leaf, leaf, m - r < LANES ? m - r : LANES, o + r);
     }
 }
+
+/* Ranks of v[0 .. CODED_BLOCK) among cut[0 .. nc) (as rank_of), sixteen
+ * rows at a time: the binary search in lockstep with the thresholds
+ * gathered; each group's sixteen codes to dst + group * stride. Returns
+ * whether any value was missing. */
+__attribute__((target("avx512f"))) static int rank16(const double *cut, size_t nc, const double *v,
+                                                     uint8_t *dst, size_t stride)
+{
+    __mmask16 any_missing = 0;
+    for (size_t i = 0; i < CODED_BLOCK; i += LANES, dst += stride) {
+        __m512d lo = _mm512_loadu_pd(v + i), hi = _mm512_loadu_pd(v + i + 8);
+        __mmask16 miss = (__mmask16)(_mm512_cmp_pd_mask(lo, lo, _CMP_UNORD_Q) |
+                                     _mm512_cmp_pd_mask(hi, hi, _CMP_UNORD_Q) << 8);
+        __m512i pos = _mm512_setzero_si512();
+        for (size_t len = nc; len > 1;) {
+            int half = (int)(len / 2);
+            __m512i at = _mm512_add_epi32(pos, _mm512_set1_epi32(half));
+            __m512d clo = _mm512_i32gather_pd(_mm512_castsi512_si256(at), cut, 8);
+            __m512d chi = _mm512_i32gather_pd(_mm512_extracti64x4_epi64(at, 1), cut, 8);
+            __mmask16 below = (__mmask16)(_mm512_cmp_pd_mask(clo, lo, _CMP_LT_OQ) |
+                                          _mm512_cmp_pd_mask(chi, hi, _CMP_LT_OQ) << 8);
+            pos = _mm512_mask_add_epi32(pos, below, pos, _mm512_set1_epi32(half));
+            len -= (size_t)half;
+        }
+        if (nc) {
+            __m512d clo = _mm512_i32gather_pd(_mm512_castsi512_si256(pos), cut, 8);
+            __m512d chi = _mm512_i32gather_pd(_mm512_extracti64x4_epi64(pos, 1), cut, 8);
+            __mmask16 below = (__mmask16)(_mm512_cmp_pd_mask(clo, lo, _CMP_LT_OQ) |
+                                          _mm512_cmp_pd_mask(chi, hi, _CMP_LT_OQ) << 8);
+            pos = _mm512_mask_add_epi32(pos, below, pos, _mm512_set1_epi32(1));
+        }
+        pos = _mm512_mask_mov_epi32(pos, miss, _mm512_set1_epi32(255));
+        _mm_storeu_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(pos));
+        any_missing |= miss;
+    }
+    return any_missing != 0;
+}
 #endif
 
-/* Whether the coded walk may take walk16 (decided once per predict). */
-static int use_walk16(const kn__flat_forest *f)
+/* Whether the coded walk may take the AVX-512 paths (decided once per
+ * predict). */
+static int use_avx512(void)
 {
 #ifdef HAVE_WALK16
-    return f->width == 1 && !kn__flat_scalar_only && __builtin_cpu_supports("avx512f");
+    return !kn__flat_scalar_only && __builtin_cpu_supports("avx512f");
 #else
-    (void)f;
     return 0;
 #endif
 }
@@ -392,7 +429,7 @@ __attribute__((optimize("no-tree-slp-vectorize")))
 #endif
 static void
 predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n, size_t i0,
-                    size_t i1, int wide, uint8_t *xb, double *out)
+                    size_t i1, int avx512, uint8_t *xb, double *out)
 {
     size_t w = f->width, m = i1 - i0, p = f->n_used;
     int missing = 0;
@@ -405,6 +442,12 @@ predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n
             v[i] = col[f->used[j]][i0 + (i < m ? i : m - 1)]; /* the tail repeats a row */
             pos[i] = 0;
         }
+#ifdef HAVE_WALK16
+        if (avx512) {
+            missing |= rank16(cut, nc, v, xb + j * LANES, LANES * p);
+            continue;
+        }
+#endif
         for (size_t len = nc; len > 1;) {
             uint32_t half = (uint32_t)(len / 2);
             for (size_t i = 0; i < CODED_BLOCK; i++) pos[i] += cut[pos[i] + half] < v[i] ? half : 0;
@@ -423,12 +466,12 @@ predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n
         uint32_t first_leaf = ((uint32_t)1 << steps) - 1;
         double *o = out + (t % f->groups) * w * n;
 #ifdef HAVE_WALK16
-        if (wide) {
+        if (avx512 && w == 1) {
             walk16(tree, steps, xb, p, m, missing, leaf, first_leaf, o + i0);
             continue;
         }
 #else
-        (void)wide;
+        (void)avx512;
 #endif
         for (size_t r = 0; r < m; r += LANES) {
             const uint8_t *x = xb + r * p;
@@ -487,7 +530,7 @@ static void predict_block(const kn__flat_forest *f, const double *const *col, si
 kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
                            double *out)
 {
-    int failed = 0, wide = f->coded && use_walk16(f);
+    int failed = 0, avx512 = f->coded && use_avx512();
 #pragma omp parallel if (n * f->n_trees > 100000)
     {
         size_t block = f->coded ? CODED_BLOCK : BLOCK;
@@ -500,7 +543,8 @@ kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, s
 #pragma omp for schedule(static)
         for (size_t i0 = 0; i0 < n; i0 += block)
             if (xb && f->coded)
-                predict_block_coded(f, col, n, i0, i0 + block < n ? i0 + block : n, wide, xb, out);
+                predict_block_coded(f, col, n, i0, i0 + block < n ? i0 + block : n, avx512, xb,
+                                    out);
             else if (xb)
                 predict_block(f, col, p, n, i0, i0 + block < n ? i0 + block : n, xb, out);
         kn_free(xb);
