@@ -351,7 +351,8 @@ __attribute__((target("avx512f"))) static void walk16(const uint32_t *tree, unsi
      * node gather */
     unsigned near = steps >= 5 ? 5 : 0;
     __m512i t0 = near ? _mm512_loadu_si512((const void *)tree) : _mm512_setzero_si512();
-    __m512i t1 = near ? _mm512_loadu_si512((const void *)(tree + 16)) : t0;
+    /* (nodes 16-30 only: a depth-5 tree has no node 31 to read) */
+    __m512i t1 = near ? _mm512_maskz_loadu_epi32(0x7fff, tree + 16) : t0;
     for (; r + span <= m; r += span) {
         __m512i at[GROUPS16];
         for (size_t g = 0; g < GROUPS16; g++)

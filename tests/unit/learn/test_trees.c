@@ -452,10 +452,10 @@ static void bin_edges(void **state)
 static void flat_walks(void **state)
 {
     (void)state;
-    /* complete trees of depths 8, 3, 5 and 0 (a lone leaf): node i's
+    /* complete trees of depths 8, 3, 0 (a lone leaf) and 5: node i's
      * children at 2i + 1 and 2i + 2 */
     enum { D = 8, INNER = (1 << D) - 1, NODES = 2 * INNER + 1, TREES = 4, P = 3, N = 2100 };
-    const size_t depth[TREES] = {D, 3, 5, 0};
+    const size_t depth[TREES] = {D, 3, 0, 5}; /* (5 last: its 31 nodes end the array) */
     size_t offset[TREES + 1] = {0};
     for (size_t t = 0; t < TREES; t++) offset[t + 1] = offset[t] + ((size_t)2 << depth[t]) - 1;
     kn__node *nodes = kn_calloc(TREES * NODES, sizeof *nodes);
@@ -464,7 +464,11 @@ static void flat_walks(void **state)
     assert_non_null(x);
     kn_rng rng;
     kn_rng_init(&rng, 11);
-    for (int distinct = 0; distinct < 2; distinct++) {
+    /* mode 0: few thresholds (coded); 1: 765 distinct ones on feature 0
+     * (raw); 2: 254 distinct ones on feature 1, the most the coded walk
+     * takes (coded, every threshold bucket in use) */
+    for (int mode = 0; mode < 3; mode++) {
+        int distinct = mode == 1;
         for (size_t t = 0; t < TREES; t++)
             for (size_t i = 0; i < offset[t + 1] - offset[t]; i++) {
                 kn__node *nd = &nodes[offset[t] + i];
@@ -474,6 +478,10 @@ static void flat_walks(void **state)
                 nd->threshold = distinct ? (double)(t * INNER + i) / 100 - 3.8
                                          : (double)kn_rng_below(&rng, 9) - 4;
                 if (!distinct && kn_rng_below(&rng, 20) == 0) nd->threshold = INFINITY;
+                if (mode == 2) {
+                    nd->feature = 1;
+                    nd->threshold = (double)((t * INNER + i) % 254) / 8 - 12;
+                }
                 nd->missing_left = (uint8_t)kn_rng_below(&rng, 2);
                 nd->left = (int32_t)(2 * i + 1);
             }
@@ -483,12 +491,15 @@ static void flat_walks(void **state)
                    : kind == 1                ? (double)kn_rng_below(&rng, 760) / 100 - 3.8
                    : kind == 2                ? (kn_rng_below(&rng, 2) ? INFINITY : -INFINITY)
                    : kind == 3 && i % N < 256 ? NAN
+                   : kind == 4                ? (double)kn_rng_below(&rng, 254) / 8 - 12
+                   : kind == 5                ? kn_rng_normal(&rng) * 10
                                               : kn_rng_normal(&rng) * 3;
         }
         const double *col[P] = {x, x + N, x + 2 * N};
         kn__flat_forest ff;
         KN_CHECK(kn__flat_build(&ff, nodes, offset, TREES, NULL, 1, 1));
         assert_true((ff.coded != NULL) == !distinct);
+        assert_true(mode != 2 || ff.cut_at[ff.n_used] - ff.cut_at[0] >= 254);
         for (int scalar = 0; scalar < 2;
              scalar++) { /* AVX-512 walk (where the CPU has it), scalar */
             kn__flat_scalar_only = scalar;
