@@ -100,8 +100,11 @@ static size_t print_components(kn_component_kind kind, const char *only)
         if (c->kind != kind || (only && strcmp(c->name, only))) continue;
         shown++;
         printf("\n  %s: %s\n", c->name, c->doc);
+        int width = 14; /* names aligned in a column as wide as the longest */
+        for (const kn_param_def *d = c->params; d && d->name; d++)
+            if ((int)strlen(d->name) > width) width = (int)strlen(d->name);
         for (const kn_param_def *d = c->params; d && d->name; d++) {
-            printf("    %-14s %-7s %s", d->name, kn_param_type_name(d->type), d->doc);
+            printf("    %-*s %-7s %s", width, d->name, kn_param_type_name(d->type), d->doc);
             if (d->type == KN_PARAM_T_ENUM) printf(" (%s)", d->choices);
             printf(" [default: %s]\n", d->def[0] ? d->def : "\"\"");
         }
