@@ -79,17 +79,32 @@ static void save_load_predicts_identically(void **state)
     kn_frame_free(f);
 }
 
+/* A dense n x p dataset with a target and, when weighted, weights, all
+ * to be filled by the caller; free with free_dense. */
+static kn_dataset dense_dataset(size_t n, size_t p, int weighted)
+{
+    kn_dataset d = {.n = n, .p = p};
+    d.x = kn_malloc(n * p * sizeof *d.x);
+    d.y = kn_malloc(n * sizeof *d.y);
+    d.w = weighted ? kn_malloc(n * sizeof *d.w) : NULL;
+    assert_true(d.x && d.y && (d.w || !weighted));
+    return d;
+}
+
+static void free_dense(kn_dataset *d)
+{
+    kn_free(d->x);
+    kn_free(d->y);
+    kn_free(d->w);
+}
+
 /* Coordinate descent on the Gram matrix and on the residuals give the same
  * coefficients along a path (the same updates, different arithmetic). */
 static void gram_and_residual_agree(void **state)
 {
     (void)state;
     enum { N = 200, P = 12 };
-    kn_dataset d = {0};
-    d.n = N;
-    d.p = P;
-    d.x = kn_malloc(N * P * sizeof *d.x);
-    d.y = kn_malloc(N * sizeof *d.y);
+    kn_dataset d = dense_dataset(N, P, 0);
     kn_rng rng;
     kn_rng_init(&rng, 5);
     for (size_t i = 0; i < N * P; i++) d.x[i] = kn_rng_normal(&rng);
@@ -110,8 +125,7 @@ static void gram_and_residual_agree(void **state)
     for (size_t j = 0; j < P; j++) assert_true(a[j] == 0); /* alpha_max: all zero */
     assert_true(fabs(a[19 * P] - 3) < 0.3 && fabs(a[19 * P + 3] + 2) < 0.3);
     kn__enet_data_free(&e);
-    kn_free(d.x);
-    kn_free(d.y);
+    free_dense(&d);
 }
 
 /* The one-pass moments (block means merged in order) match a two-pass sum
@@ -122,12 +136,7 @@ static void gram_one_pass(void **state)
 {
     (void)state;
     enum { N = 300000, P = 3 };
-    kn_dataset d = {0};
-    d.n = N;
-    d.p = P;
-    d.x = kn_malloc(N * P * sizeof *d.x);
-    d.y = kn_malloc(N * sizeof *d.y);
-    d.w = kn_malloc(N * sizeof *d.w);
+    kn_dataset d = dense_dataset(N, P, 1);
     kn_rng rng;
     kn_rng_init(&rng, 9);
     for (size_t i = 0; i < N; i++) {
@@ -173,9 +182,7 @@ static void gram_one_pass(void **state)
     assert_true(xm[0] == 0 && ym == 0);
     assert_true(fabsl(G[0] - x00) <= 1e-12L * x00);
     omp_set_num_threads(saved);
-    kn_free(d.x);
-    kn_free(d.y);
-    kn_free(d.w);
+    free_dense(&d);
 }
 
 int main(void)
