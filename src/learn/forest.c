@@ -495,7 +495,9 @@ static kn_status forest_load(kn_model *m, kn_rbuf *r)
     if (e == KN_OK) e = kn_rbuf_u64(r, &n_trees);
     if (e == KN_OK) e = kn_rbuf_u32(r, &has_oob);
     if (e != KN_OK) return e;
-    if (p != kn_model_n_features(m) || k == 1 || k > 1000000 || has_oob > 1 ||
+    /* k sizes every prediction row; it must be the model's class count (0:
+     * regression), as predict_proba's output is sized from that. */
+    if (p != kn_model_n_features(m) || k != kn_model_n_classes(m) || has_oob > 1 ||
         n_trees > kn_rbuf_left(r) / KN__NODE_BYTES)
         return kn_fail(KN_ERR_CORRUPT, "%s: bad tree model header", r->what);
     forest_state *s = kn_calloc(1, sizeof *s);

@@ -723,7 +723,12 @@ static kn_status gbdt_load(kn_model *m, kn_rbuf *r)
     if (e == KN_OK) e = kn_rbuf_u64(r, &k);
     if (e == KN_OK) e = kn_rbuf_u32(r, &obj);
     if (e != KN_OK) return e;
-    if (p != kn_model_n_features(m) || k == 0 || k > 1000000 || obj > OBJ_HUBER)
+    const gbdt_params *par = kn_model_params(m);
+    size_t classes = kn_model_n_classes(m);
+    /* The score width follows from the objective and the classes: predict
+     * sizes its output from them, not from k. */
+    uint64_t want_k = obj == OBJ_LOG_LOSS && classes > 2 ? classes : 1;
+    if (p != kn_model_n_features(m) || obj > OBJ_HUBER || (int)obj != par->objective || k != want_k)
         return kn_fail(KN_ERR_CORRUPT, "%s: bad gbdt header", r->what);
     gbdt_state *s = kn_calloc(1, sizeof *s);
     if (!s) return KN_ERR_NOMEM;
