@@ -1,6 +1,7 @@
 /* Flattened trees and lockstep batch prediction (flat_forest.h). */
 #include "learn/flat_forest.h"
 
+#include "core/simd.h"
 #include "kiln/mem.h"
 
 #include <math.h>
@@ -269,11 +270,8 @@ kn_status kn__flat_build(kn__flat_forest *f, const kn__node *nodes, const size_t
             at[u] = 2 * at[u] + 1 + right;                                                         \
         }
 
-int kn__flat_scalar_only;
-
-#if defined(__GNUC__) && defined(__x86_64__)
+#ifdef KN_HAVE_AVX512
 #include <immintrin.h>
-#define HAVE_WALK16 1
 
 /* The coded walk of one tree for a block's m rows, sixteen rows in one
  * AVX-512 register: each step gathers the sixteen nodes and then the
@@ -410,17 +408,6 @@ __attribute__((target("avx512f"))) static int rank16(const double *cut, size_t n
 }
 #endif
 
-/* Whether the coded walk may take the AVX-512 paths (decided once per
- * predict). */
-static int use_avx512(void)
-{
-#ifdef HAVE_WALK16
-    return !kn__flat_scalar_only && __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
-}
-
 /* predict_block on ranks: the block's rows ranked into groups of LANES
  * bytes per feature. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -443,7 +430,7 @@ predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n
             v[i] = col[f->used[j]][i0 + (i < m ? i : m - 1)]; /* the tail repeats a row */
             pos[i] = 0;
         }
-#ifdef HAVE_WALK16
+#ifdef KN_HAVE_AVX512
         if (avx512) {
             missing |= rank16(cut, nc, v, xb + j * LANES, LANES * p);
             continue;
@@ -466,7 +453,7 @@ predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n
         const double *leaf = f->coded_leaf + (f->coded_at[t] + t) * w;
         uint32_t first_leaf = ((uint32_t)1 << steps) - 1;
         double *o = out + (t % f->groups) * w * n;
-#ifdef HAVE_WALK16
+#ifdef KN_HAVE_AVX512
         if (avx512 && w == 1) {
             walk16(tree, steps, xb, p, m, missing, leaf, first_leaf, o + i0);
             continue;
@@ -531,7 +518,7 @@ static void predict_block(const kn__flat_forest *f, const double *const *col, si
 kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
                            double *out)
 {
-    int failed = 0, avx512 = f->coded && use_avx512();
+    int failed = 0, avx512 = f->coded && kn__simd_avx512();
 #pragma omp parallel if (n * f->n_trees > 100000)
     {
         size_t block = f->coded ? CODED_BLOCK : BLOCK;

@@ -55,7 +55,4 @@ void kn__flat_free(kn__flat_forest *f);
 kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
                            double *out);
 
-/* Set by tests: the coded walk stays scalar even where AVX-512 would run it. */
-extern int kn__flat_scalar_only;
-
 #endif

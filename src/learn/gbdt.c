@@ -562,7 +562,8 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
         w.allowed_rows = kn_malloc(n);
         w.scratch_q = kn_malloc(n * sizeof *w.scratch_q);
         w.scratch_rows = kn_malloc(2 * n * sizeof *w.scratch_rows);
-        if ((w.codes_by_feature = kn_malloc(n > 0 && p > 0 ? n * p : 1)))
+        /* (3 bytes of slack: a partition may read any code as a dword) */
+        if ((w.codes_by_feature = kn_calloc(n * p + 3, 1)))
 #pragma omp parallel for schedule(static) if (n * p > 100000)
             for (size_t j = 0; j < p; j++)
                 for (size_t i = 0; i < n; i++) w.codes_by_feature[j * n + i] = w.codes[i * p + j];

@@ -1,6 +1,7 @@
 /* The histogram tree grower (hist_tree.h). */
 #include "learn/hist_tree.h"
 
+#include "core/simd.h"
 #include "kiln/mem.h"
 
 #include <math.h>
@@ -22,6 +23,21 @@ typedef union hbin {
     };
     u64x2 v; /* both at once: one load and one store per row and feature */
 } hbin;
+
+/* Narrow data first sums rows into packed bins, half the size of hbin
+ * (the whole histogram of 20 features fits the first-level cache): one
+ * 64-bit word holds the sums of up to 2^PACK_ROWS_LOG rows, the gradient
+ * offset to be positive (q + 32768, 16 bits a row), the hessian (at most
+ * PACK_HQ a row) and the count, in fields wide enough not to carry into
+ * each other. Every 2^PACK_ROWS_LOG rows the packed bins are added into
+ * the hbin histogram and cleared. */
+typedef uint64_t pbin;
+#define PACK_ROWS_LOG 12
+#define PACK_ROWS (1u << PACK_ROWS_LOG)
+#define PACK_G_BITS (16 + PACK_ROWS_LOG)         /* 28 */
+#define PACK_H_BITS (11 + PACK_ROWS_LOG)         /* 23 */
+#define PACK_N_SHIFT (PACK_G_BITS + PACK_H_BITS) /* the count: the top 13 bits */
+#define PACK_HQ 2047                             /* 11-bit hessians */
 
 typedef struct split {
     double gain;
@@ -57,9 +73,11 @@ typedef struct grower {
     uint64_t count_mask;
     uint32_t *tmp; /* partition scratch */
     hbin **spare;  /* per-thread histogram buffers */
+    pbin **packed; /* per-thread packed bins (narrow data) */
     int threads;
     u64x2 *ordered;            /* wide data: a node's histogram increments in its row order */
     const kn__node *out_nodes; /* the tree's nodes */
+    int avx512;                /* partitions may take the AVX-512 path */
 } grower;
 
 /* Leaves of this many rows are split by every thread together; smaller
@@ -138,6 +156,47 @@ static void build_hist_by_feature(grower *gr, uint32_t b, uint32_t e, hbin *out,
     }
 }
 
+/* Adds rows[b, e) (at most PACK_ROWS) into the packed bins pk. */
+static void add_packed(const grower *gr, uint32_t b, uint32_t e, pbin *pk)
+{
+    size_t p = gr->d->p;
+    const uint8_t *codes = gr->d->codes;
+    for (uint32_t k = b; k < e; k++) {
+        uint32_t r = gr->rows[k];
+        if (k + PREFETCH < e) {
+            uint32_t ahead = gr->rows[k + PREFETCH];
+            __builtin_prefetch(codes + (size_t)ahead * p);
+            __builtin_prefetch(&gr->q[ahead]);
+        }
+        const uint8_t *c = codes + (size_t)r * p;
+        pbin add = (pbin)(gr->q[r][0] + 32768) | (pbin)(uint16_t)gr->q[r][1] << PACK_G_BITS |
+                   (pbin)1 << PACK_N_SHIFT;
+        pbin *pj = pk;
+        size_t j = 0;
+        for (; j + 4 <= p; j += 4, pj += 4 * NB) {
+            pj[c[j]] += add;
+            pj[NB + c[j + 1]] += add;
+            pj[2 * NB + c[j + 2]] += add;
+            pj[3 * NB + c[j + 3]] += add;
+        }
+        for (; j < p; j++, pj += NB) pj[c[j]] += add;
+    }
+}
+
+/* Adds the packed bins into hist and clears them. */
+static void flush_packed(const grower *gr, pbin *pk, hbin *hist)
+{
+    const pbin gmask = ((pbin)1 << PACK_G_BITS) - 1, hmask = ((pbin)1 << PACK_H_BITS) - 1;
+    unsigned bits = gr->count_bits;
+    for (size_t i = 0, nb = gr->d->p * NB; i < nb; i++) {
+        pbin v = pk[i];
+        uint64_t n = v >> PACK_N_SHIFT, h = v >> PACK_G_BITS & hmask;
+        int64_t g = (int64_t)(v & gmask) - 32768 * (int64_t)n;
+        hist[i].v += (u64x2){(uint64_t)g, h << bits | n};
+    }
+    memset(pk, 0, gr->d->p * NB * sizeof *pk);
+}
+
 /* The histogram of rows[b, e): when par, in parallel over row ranges for
  * large nodes, each thread into its own buffer, then added (integers:
  * exact); without par, by the calling thread alone. */
@@ -150,6 +209,7 @@ static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out, int par)
     size_t p = gr->d->p, m = e - b;
     const uint8_t *codes = gr->d->codes;
     int parts = par && m * p >= 200000 && gr->threads > 1 ? gr->threads : 1;
+    int caller = omp_get_thread_num(); /* (inside an inactive region this reads 0) */
 #pragma omp parallel num_threads(parts) if (parts > 1)
     {
         int t = parts > 1 ? omp_get_thread_num() : 0;
@@ -157,6 +217,15 @@ static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out, int par)
         memset(hist, 0, p * NB * sizeof *hist);
         uint32_t lo = b + (uint32_t)(m * (size_t)t / (size_t)parts);
         uint32_t hi = b + (uint32_t)(m * (size_t)(t + 1) / (size_t)parts);
+        /* packing pays for its flushes on nodes of a few thousand rows */
+        if (hi - lo >= PACK_ROWS / 2) {
+            pbin *pk = gr->packed[parts > 1 ? t : caller];
+            for (uint32_t c0 = lo; c0 < hi; c0 += PACK_ROWS) {
+                add_packed(gr, c0, hi - c0 < PACK_ROWS ? hi : c0 + PACK_ROWS, pk);
+                flush_packed(gr, pk, hist);
+            }
+            lo = hi;
+        }
         for (uint32_t k = lo; k < hi; k++) {
             uint32_t r = gr->rows[k];
             if (k + PREFETCH < hi) { /* rows are scattered: fetch ahead */
@@ -321,44 +390,82 @@ static double leaf_value(const grower *gr, const leaf *lf, const double *g, cons
     return fmin(fmax(w, lf->lo), lf->hi) * gr->par->shrinkage;
 }
 
+#ifdef KN_HAVE_AVX512
+#include <immintrin.h>
+
+/* split_rows on a feature column (numeric split), sixteen rows at a time:
+ * their codes gathered (as dwords: the column array has 3 bytes of slack
+ * after it), compared with the split's bin, and the left and the right rows
+ * compressed into lo and hi. */
+__attribute__((target("avx512f"))) static uint32_t split_col16(const uint32_t *rows, uint32_t a,
+                                                               uint32_t b, const uint8_t *col,
+                                                               const split *s, uint32_t *lo,
+                                                               uint32_t *hi)
+{
+    const __m512i low = _mm512_set1_epi32(255), bin = _mm512_set1_epi32(s->bin);
+    uint32_t nl = 0, nr = 0;
+    for (uint32_t k = a; k < b; k += 16) {
+        __mmask16 in = b - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (b - k)) - 1);
+        __m512i r = _mm512_maskz_loadu_epi32(in, rows + k);
+        __m512i c =
+            _mm512_and_si512(_mm512_mask_i32gather_epi32(low, in, r, (const void *)col, 1), low);
+        /* code <= bin: left (the missing code 255 is above every bin) */
+        __mmask16 left = _mm512_mask_cmple_epu32_mask(in, c, bin);
+        if (s->missing_left) left |= _mm512_mask_cmpeq_epi32_mask(in, c, low);
+        __mmask16 right = (__mmask16)(in & ~left);
+        unsigned cl = (unsigned)__builtin_popcount(left), cr = (unsigned)__builtin_popcount(right);
+        _mm512_mask_storeu_epi32(lo + nl, (__mmask16)((1u << cl) - 1),
+                                 _mm512_maskz_compress_epi32(left, r));
+        _mm512_mask_storeu_epi32(hi + nr, (__mmask16)((1u << cr) - 1),
+                                 _mm512_maskz_compress_epi32(right, r));
+        nl += cl;
+        nr += cr;
+    }
+    return nl;
+}
+#endif
+
 /* Stable partition of rows[a, b) into lo (left rows) and hi (right
- * rows); returns the left count. */
+ * rows); returns the left count. The split becomes a table of the side
+ * of every code (missing included), so a row costs a load, a table look-up
+ * and two stores, without branches. */
 static uint32_t split_rows(const grower *gr, const split *s, uint32_t a, uint32_t b, uint32_t *lo,
                            uint32_t *hi)
 {
     size_t p = gr->d->p, f = (size_t)s->feature;
-    const uint8_t *codes = gr->d->codes;
+    const uint8_t *codes = gr->d->codes + f;
     if (gr->d->codes_by_feature) { /* the feature's own column: a small array */
         codes = gr->d->codes_by_feature + f * gr->d->n;
         p = 1;
-        f = 0;
     }
+    uint8_t left_of[256];
+    for (unsigned c = 0; c < 256; c++)
+        left_of[c] = (uint8_t)(c == KN__BIN_MISSING ? s->missing_left
+                               : s->categorical     ? kn__level_in(&s->set, c)
+                                                    : c <= s->bin);
+    const uint32_t *rows = gr->rows;
     uint32_t nl = 0, nr = 0;
-    if (s->categorical) {
-        kn__level_set set = s->set;
-        set.bits[3] = (set.bits[3] & ~((uint64_t)1 << 63)) | (uint64_t)s->missing_left << 63;
+#ifdef KN_HAVE_AVX512
+    if (p == 1 && !s->categorical && gr->avx512) return split_col16(rows, a, b, codes, s, lo, hi);
+#endif
+    if (p == 1)
         for (uint32_t k = a; k < b; k++) {
-            uint32_t r = gr->rows[k];
-            if (k + PREFETCH < b)
-                __builtin_prefetch(codes + (size_t)gr->rows[k + PREFETCH] * p + f);
-            int left = kn__level_in(&set, codes[(size_t)r * p + f]); /* code 255: missing */
+            if (k + PREFETCH < b) __builtin_prefetch(codes + rows[k + PREFETCH]);
+            uint32_t r = rows[k], left = left_of[codes[r]];
             lo[nl] = r;
             hi[nr] = r;
-            nl += (uint32_t)left;
-            nr += (uint32_t)!left;
+            nl += left;
+            nr += left ^ 1;
         }
-        return nl;
-    }
-    for (uint32_t k = a; k < b; k++) {
-        uint32_t r = gr->rows[k];
-        if (k + PREFETCH < b) __builtin_prefetch(codes + (size_t)gr->rows[k + PREFETCH] * p + f);
-        uint8_t c = codes[(size_t)r * p + f];
-        int left = c == KN__BIN_MISSING ? s->missing_left : c <= s->bin;
-        lo[nl] = r;
-        hi[nr] = r;
-        nl += (uint32_t)left;
-        nr += (uint32_t)!left;
-    }
+    else
+        for (uint32_t k = a; k < b; k++) {
+            if (k + PREFETCH < b) __builtin_prefetch(codes + (size_t)rows[k + PREFETCH] * p);
+            uint32_t r = rows[k], left = left_of[codes[(size_t)r * p]];
+            lo[nl] = r;
+            hi[nr] = r;
+            nl += left;
+            nr += left ^ 1;
+        }
     return nl;
 }
 
@@ -418,7 +525,8 @@ static void quantise(grower *gr, size_t m, const double *g, const double *h)
     while (bits < 40 && ((uint64_t)1 << bits) <= m) bits++;
     gr->count_bits = bits;
     gr->count_mask = ((uint64_t)1 << bits) - 1;
-    double hq_max = fmin(32767, floor((double)(UINT64_MAX >> bits) / (double)(m ? m : 1)));
+    double hq_max = fmin(gr->ordered ? 32767 : PACK_HQ,
+                         floor((double)(UINT64_MAX >> bits) / (double)(m ? m : 1)));
     gr->gs = gmax > 0 ? gmax / 32767 : 1;
     gr->hs = hmax > 0 ? hmax / fmax(hq_max, 1) : 1;
     double ig = 1 / gr->gs, ih = 1 / gr->hs;
@@ -443,6 +551,7 @@ void kn__tree_out_free(kn__tree_out *t)
 typedef struct child {
     leaf left, right;
     int small;
+    int split_later; /* the split searches wait for the level's other large leaves */
 } child;
 
 /* The split of leaf lf into the node record: its children at nodes left
@@ -508,17 +617,38 @@ static child make_children(grower *gr, leaf *pl, int par)
 
 /* The smaller child's histogram built, the larger's by subtraction, and
  * both children's best splits. */
-static void grow_children(grower *gr, child *c, int par)
+static int final_children(const grower *gr, const child *c)
 {
-    leaf *small = c->small ? &c->right : &c->left, *large = c->small ? &c->left : &c->right;
-    if (gr->par->max_depth && c->left.depth >= gr->par->max_depth) { /* leaves for good */
+    return gr->par->max_depth && c->left.depth >= gr->par->max_depth;
+}
+
+/* One child's best split; the larger child's histogram first becomes the
+ * parent's minus the smaller's. */
+static void child_split(const grower *gr, child *c, int right)
+{
+    leaf *l = right ? &c->right : &c->left;
+    if (right == c->small) { /* (c->small: the right one is the smaller) */
+        best_split(gr, l);
+        return;
+    }
+    const hbin *small = (right ? &c->left : &c->right)->hist;
+    for (size_t i = 0, n = gr->d->p * NB; i < n; i++) l->hist[i].v -= small[i].v;
+    best_split(gr, l);
+}
+
+/* The smaller child's histogram built; with splits, the larger's by
+ * subtraction and both children's best splits too. */
+static void grow_children(grower *gr, child *c, int par, int splits)
+{
+    if (final_children(gr, c)) { /* leaves for good */
         c->left.best.feature = c->right.best.feature = -1;
         return;
     }
+    leaf *small = c->small ? &c->right : &c->left;
     build_hist(gr, small->begin, small->end, small->hist, par);
-    for (size_t i = 0, n = gr->d->p * NB; i < n; i++) large->hist[i].v -= small->hist[i].v;
-    best_split(gr, &c->left);
-    best_split(gr, &c->right);
+    if (!splits) return;
+    child_split(gr, c, 0);
+    child_split(gr, c, 1);
 }
 
 kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint32_t *rows,
@@ -529,6 +659,8 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     if (par->max_depth && par->max_depth < 31 && ((size_t)1 << par->max_depth) < cap)
         cap = (size_t)1 << par->max_depth;
     grower gr = {.d = d, .par = par, .rows = rows, .threads = omp_get_max_threads()};
+    /* (gathers index rows as signed 32-bit integers) */
+    gr.avx512 = d->codes_by_feature && d->n < ((size_t)1 << 31) && kn__simd_avx512();
     leaf *lv = kn_calloc(cap, sizeof *lv);
     out->nodes = kn_calloc(2 * cap, sizeof *out->nodes);
     gr.out_nodes = out->nodes;
@@ -540,8 +672,12 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     kn_status e = lv && out->nodes && gr.q && gr.tmp && gr.spare && (!wide || gr.ordered)
                       ? KN_OK
                       : KN_ERR_NOMEM;
-    for (int t = 1; e == KN_OK && !wide && t < gr.threads; t++) /* row-parallel buffers */
-        if (!(gr.spare[t] = kn_malloc(p * NB * sizeof(hbin)))) e = KN_ERR_NOMEM;
+    gr.packed = wide ? NULL : kn_calloc((size_t)gr.threads, sizeof *gr.packed);
+    if (!wide && !gr.packed) e = KN_ERR_NOMEM;
+    for (int t = 0; e == KN_OK && !wide && t < gr.threads; t++) { /* row-parallel buffers */
+        if (t > 0 && !(gr.spare[t] = kn_malloc(p * NB * sizeof(hbin)))) e = KN_ERR_NOMEM;
+        if (!(gr.packed[t] = kn_calloc(p * NB, sizeof(pbin)))) e = KN_ERR_NOMEM;
+    }
     size_t n_leaves = 0, n_nodes = 0;
     if (e == KN_OK) {
         quantise(&gr, m, g, h);
@@ -609,13 +745,20 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
                 kn_free(kids[k].small ? kids[k].right.hist : kids[k].left.hist);
             break;
         }
-        for (size_t k = 0; k < nb; k++)
-            if (kids[k].right.end - kids[k].left.begin >= LARGE || !by_leaf)
-                grow_children(&gr, &kids[k], 1);
+        /* large leaves: histograms by every thread, one leaf after another,
+         * then all their children's split searches in parallel */
+        for (size_t k = 0; k < nb; k++) {
+            kids[k].split_later = (kids[k].right.end - kids[k].left.begin >= LARGE || !by_leaf);
+            if (kids[k].split_later) grow_children(&gr, &kids[k], 1, 0);
+            kids[k].split_later &= !final_children(&gr, &kids[k]);
+        }
+#pragma omp parallel for schedule(dynamic, 1) if (gr.threads > 1)
+        for (size_t j = 0; j < 2 * nb; j++)
+            if (kids[j / 2].split_later) child_split(&gr, &kids[j / 2], (int)(j % 2));
 #pragma omp parallel for schedule(dynamic, 1) if (by_leaf)
         for (size_t k = 0; k < nb; k++)
             if (kids[k].right.end - kids[k].left.begin < LARGE && by_leaf)
-                grow_children(&gr, &kids[k], 0);
+                grow_children(&gr, &kids[k], 0, 1);
         for (size_t k = 0; k < nb; k++) {
             leaf *pl = &lv[batch[k]], *nl = &lv[n_leaves++];
             *pl = kids[k].left;
@@ -651,6 +794,8 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
                 out->nodes[out->nodes[i].left].count + out->nodes[out->nodes[i].left + 1].count;
     for (int t = 1; gr.spare && t < gr.threads; t++) kn_free(gr.spare[t]);
     kn_free(gr.spare);
+    for (int t = 0; gr.packed && t < gr.threads; t++) kn_free(gr.packed[t]);
+    kn_free(gr.packed);
     kn_free(gr.ordered);
     if (!d->scratch_q) kn_free(gr.q);
     if (!d->scratch_rows) kn_free(gr.tmp);

@@ -80,7 +80,8 @@ typedef struct kn__grow_data {
     uint32_t *scratch_rows;
     /* Optional: the codes again, feature-major (feature j's n codes at
      * j * n): partitions read one feature of scattered rows, which then
-     * comes from a small array instead of the whole matrix. */
+     * comes from a small array instead of the whole matrix. It must have
+     * 3 readable bytes after its n * p codes. */
     const uint8_t *codes_by_feature;
 } kn__grow_data;
 

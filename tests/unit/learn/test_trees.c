@@ -9,6 +9,7 @@
 #include "kiln/model.h"
 #include "kiln/rng.h"
 #include "learn/bins.h"
+#include "core/simd.h"
 #include "learn/flat_forest.h"
 
 #include <math.h>
@@ -502,7 +503,7 @@ static void flat_walks(void **state)
         assert_true(mode != 2 || ff.cut_at[ff.n_used] - ff.cut_at[0] >= 254);
         for (int scalar = 0; scalar < 2;
              scalar++) { /* AVX-512 walk (where the CPU has it), scalar */
-            kn__flat_scalar_only = scalar;
+            kn__simd_off = scalar;
             double out[N] = {0};
             KN_CHECK(kn__flat_predict(&ff, col, P, N, out));
             for (size_t i = 0; i < N; i++) {
@@ -514,7 +515,7 @@ static void flat_walks(void **state)
                 assert_true(out[i] == want);
             }
         }
-        kn__flat_scalar_only = 0;
+        kn__simd_off = 0;
         kn__flat_free(&ff);
     }
     kn_free(nodes);

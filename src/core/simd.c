@@ -1,0 +1,13 @@
+/* CPU feature dispatch (simd.h). */
+#include "core/simd.h"
+
+int kn__simd_off;
+
+int kn__simd_avx512(void)
+{
+#ifdef KN_HAVE_AVX512
+    return !kn__simd_off && __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
