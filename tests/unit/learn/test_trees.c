@@ -107,14 +107,17 @@ static unsigned char *file_bytes(const char *path, size_t *len)
 }
 
 /* Same data, parameters and seed: the same model bytes with 1 and 2
- * threads; a loaded model predicts exactly what the fitted one does. */
+ * threads, and with the vector paths off; a loaded model predicts exactly
+ * what the fitted one does. */
 static void same_bytes_any_threads(const char *name, const kn_frame *f, const char *const *params)
 {
-    char path[2][64];
+    char path[3][64];
     int saved = omp_get_max_threads();
-    for (int t = 0; t < 2; t++) {
-        omp_set_num_threads(t + 1);
+    for (int t = 0; t < 3; t++) {
+        omp_set_num_threads(t ? 2 : 1);
+        kn__simd_off = t == 2;
         kn_model *m = fit_model(name, f, params);
+        kn__simd_off = 0;
         snprintf(path[t], sizeof path[t], "/tmp/kiln_%s_%d_%d.kmd", name, (int)getpid(), t);
         KN_CHECK(kn_model_save(m, path[t]));
         if (t == 1) {
@@ -132,12 +135,18 @@ static void same_bytes_any_threads(const char *name, const kn_frame *f, const ch
         kn_model_free(m);
     }
     omp_set_num_threads(saved);
-    size_t l0, l1;
-    unsigned char *b0 = file_bytes(path[0], &l0), *b1 = file_bytes(path[1], &l1);
-    assert_int_equal(l0, l1);
-    assert_memory_equal(b0, b1, l0);
-    kn_free(b0), kn_free(b1);
-    remove(path[0]), remove(path[1]);
+    size_t l0;
+    unsigned char *b0 = file_bytes(path[0], &l0);
+    for (int t = 1; t < 3; t++) {
+        size_t l1;
+        unsigned char *b1 = file_bytes(path[t], &l1);
+        assert_int_equal(l0, l1);
+        assert_memory_equal(b0, b1, l0);
+        kn_free(b1);
+        remove(path[t]);
+    }
+    kn_free(b0);
+    remove(path[0]);
 }
 
 /* gbdt with sampling on, large enough for the parallel histogram path. */
@@ -153,6 +162,11 @@ static void gbdt_deterministic(void **state)
                             "seed=5",
                             NULL};
     same_bytes_any_threads("gbdt", f, params);
+    kn_frame_free(f);
+    /* depth-wise, with leaves large enough to be split by every thread */
+    f = random_problem(140001, 6, 0.05);
+    const char *levels[] = {"n_estimators=4", "max_leaves=0", "max_depth=5", NULL};
+    same_bytes_any_threads("gbdt", f, levels);
     kn_frame_free(f);
 }
 
