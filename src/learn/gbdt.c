@@ -22,6 +22,7 @@
 #include "learn/flat_forest.h"
 #include "learn/hist_tree.h"
 #include "learn/learn-impl.h"
+#include "learn/logloss.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -147,27 +148,15 @@ static kn_status add_tree(gbdt_state *s, size_t *node_cap, const kn__tree_out *t
     return KN_OK;
 }
 
-/* max and min without fmax's library call (NaN handling is not needed:
- * a NaN x gives lo, as fmax(x, lo) does) */
-static inline double at_least(double x, double lo)
-{
-    return x > lo ? x : lo;
-}
-
-static inline double at_most(double x, double hi)
-{
-    return x < hi ? x : hi;
-}
-
 /* Gradients and hessians of row i's k raw scores f (weight w, label y). */
 static inline void grad_hess(int objective, size_t k, const double *f, double y, double w,
-                             double delta, double *g, double *h, size_t stride)
+                             double delta, double *g, double *h)
 {
     if (objective == OBJ_ABSOLUTE) {
         g[0] = f[0] > y ? w : f[0] < y ? -w : 0;
         h[0] = w;
     } else if (objective == OBJ_HUBER) {
-        g[0] = w * at_most(at_least(f[0] - y, -delta), delta);
+        g[0] = w * kn__at_most(kn__at_least(f[0] - y, -delta), delta);
         h[0] = w;
     } else if (objective == OBJ_SQUARED) {
         g[0] = w * (f[0] - y);
@@ -176,18 +165,16 @@ static inline void grad_hess(int objective, size_t k, const double *f, double y,
         double mu = exp(f[0]);
         g[0] = w * (mu - y);
         h[0] = w * mu;
-    } else if (k == 1) {
-        double pr = 1 / (1 + exp(-f[0]));
-        g[0] = w * (pr - y);
-        h[0] = w * at_least(pr * (1 - pr), 1e-16);
-    } else { /* g holds the exponentials until their sum is known */
+    } else if (k == 1)
+        kn__logloss_row(f[0], y, w, g, h);
+    else { /* g holds the exponentials until their sum is known */
         double mx = -INFINITY, sum = 0;
         for (size_t c = 0; c < k; c++) mx = f[c] > mx ? f[c] : mx;
-        for (size_t c = 0; c < k; c++) sum += g[c * stride] = exp(f[c] - mx);
+        for (size_t c = 0; c < k; c++) sum += g[c] = exp(f[c] - mx);
         for (size_t c = 0; c < k; c++) {
-            double pr = g[c * stride] / sum;
-            g[c * stride] = w * (pr - (c == (size_t)y));
-            h[c * stride] = w * at_least(pr * (1 - pr), 1e-16);
+            double pr = g[c] / sum;
+            g[c] = w * (pr - (c == (size_t)y));
+            h[c] = w * kn__at_least(pr * (1 - pr), 1e-16);
         }
     }
 }
@@ -348,10 +335,13 @@ static kn_status parse_monotone(const char *spec, const kn_dataset *d, int8_t **
 
 typedef struct fit_work {
     uint8_t *codes;
-    double *w, *f, *g, *h; /* weights; n x k scores, gradients, hessians (class-major) */
+    double *w, *f; /* weights; n x k scores (class-major) */
+    float *g, *h;  /* n x k gradients and hessians (single precision: a memory-bound pass) */
+    double w_max;  /* the largest weight of a training row */
     uint32_t *train, *val, *sample, *rows;
     uint8_t *allowed, *in_sample, *allowed_rows; /* features; rows by index; train rows */
     size_t n_train, n_val;
+    int unit_weights; /* every row's weight is 1 */
     double delta;     /* huber: this round's threshold */
     int8_t *monotone; /* per feature, or NULL */
     int16_t (*scratch_q)[2];
@@ -380,6 +370,12 @@ static kn_status prepare(const gbdt_params *par, const kn_dataset *d, size_t cla
     if (!w->w || !w->train || !w->val) return KN_ERR_NOMEM;
     kn_status e = kn__row_weights(d, par->class_weight && classes >= 2, 1, w->w);
     if (e != KN_OK) return e;
+    w->unit_weights = 1;
+    w->w_max = 0;
+    for (size_t i = 0; i < n; i++) {
+        w->unit_weights &= w->w[i] == 1;
+        w->w_max = w->w[i] > w->w_max ? w->w[i] : w->w_max;
+    }
     w->n_train = w->n_val = 0;
     if (par->early_stopping_rounds > 0) {
         kn_rng rng;
@@ -430,37 +426,76 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
         }
         w->delta = wquantile(w->resid, w->n_train, par->huber_quantile, 0);
     }
-    if (k == 1) { /* scores in place */
-#pragma omp parallel for schedule(static) if (w->n_train > 10000)
+    /* Single output: the gradients' largest magnitudes found on the way;
+     * binary log loss, every training row in the tree: quantised on the way
+     * too, at the scales of its bounds (|g| <= w, h <= w / 4), sparing the
+     * grower a pass over the rows. */
+    double g_max = 0, h_max = 0, ig = 0, ih = 0, g_scale = 0, h_scale = 0;
+    int sampled = par->subsample < 1;
+    int quantised = k == 1 && s->objective == OBJ_LOG_LOSS && !sampled;
+    if (quantised) {
+        kn__grow_data scales = {.n = n, .p = p, .codes_by_feature = w->codes_by_feature};
+        kn__quant_scales(&scales, w->n_train, w->w_max, w->w_max / 4, &g_scale, &h_scale);
+        ig = 1 / g_scale, ih = 1 / h_scale;
+    }
+    const uint32_t *train = w->n_train == n ? NULL : w->train; /* NULL: every row, in order */
+    const double *wt = w->unit_weights ? NULL : w->w;
+    if (k == 1 && s->objective == OBJ_LOG_LOSS && !train) {
+        /* rows in order: in fixed slices (vectorised), maxima merged */
+        size_t slices = (n + 65535) / 65536;
+#pragma omp parallel for schedule(static) reduction(max : g_max, h_max) if (n > 100000)
+        for (size_t b = 0; b < slices; b++) {
+            size_t i0 = b * 65536, len = n - i0 < 65536 ? n - i0 : 65536;
+            kn__logloss_grads(w->f + i0, d->y + i0, wt ? wt + i0 : NULL, len, w->g + i0, w->h + i0,
+                              quantised ? w->scratch_q + i0 : NULL, ig, ih, &g_max, &h_max);
+        }
+    } else if (k == 1) { /* scores in place */
+#pragma omp parallel for schedule(static) reduction(max : g_max, h_max) if (w->n_train > 10000)
         for (size_t t = 0; t < w->n_train; t++) {
-            size_t i = w->train[t];
-            grad_hess(s->objective, 1, w->f + i, d->y[i], w->w[i], w->delta, w->g + i, w->h + i, n);
+            size_t i = train ? train[t] : t;
+            double g, h;
+            grad_hess(s->objective, 1, w->f + i, d->y[i], wt ? wt[i] : 1, w->delta, &g, &h);
+            w->g[i] = (float)g, w->h[i] = (float)h;
+            if (quantised) {
+                w->scratch_q[i][0] = kn__quantise(w->g[i], ig);
+                w->scratch_q[i][1] = kn__quantise(w->h[i], ih);
+            }
+            double ga = fabs(g), ha = fabs(h);
+            g_max = ga > g_max ? ga : g_max;
+            h_max = ha > h_max ? ha : h_max;
         }
     } else
 #pragma omp parallel for schedule(static) if (w->n_train > 10000)
         for (size_t t = 0; t < w->n_train; t++) {
             size_t i = w->train[t];
-            double f[256], *fi = f;
+            double buf[3 * 256], *fi = buf;
             double *big = NULL;
-            if (k > 256) fi = big = kn_malloc(k * sizeof *big);
+            if (k > 256) fi = big = kn_malloc(3 * k * sizeof *big);
             if (!fi) continue; /* cannot happen below 256 classes */
+            double *gi = fi + k, *hi = gi + k;
             for (size_t c = 0; c < k; c++) fi[c] = w->f[c * n + i];
-            grad_hess(s->objective, k, fi, d->y[i], w->w[i], w->delta, w->g + i, w->h + i, n);
+            grad_hess(s->objective, k, fi, d->y[i], w->w[i], w->delta, gi, hi);
+            for (size_t c = 0; c < k; c++)
+                w->g[c * n + i] = (float)gi[c], w->h[c * n + i] = (float)hi[c];
             kn_free(big);
         }
     kn_rng rng;
     kn_rng_init_stream(&rng, (uint64_t)par->seed, 1 + round);
-    /* the round's rows: w->sample and, by row, w->in_sample */
-    memset(w->in_sample, 0, n);
-    size_t m = 0;
-    if (par->subsample < 1)
-        choose(w->n_train, (size_t)llround(par->subsample * (double)w->n_train), &rng,
-               w->allowed_rows);
-    for (size_t t = 0; t < w->n_train; t++)
-        if (par->subsample >= 1 || w->allowed_rows[t]) {
-            w->sample[m++] = w->train[t];
-            w->in_sample[w->train[t]] = 1;
-        }
+    /* the round's rows: w->sample and, by row, w->in_sample (without
+     * sampling, every training row, set once) */
+    size_t m = w->n_train;
+    if (sampled || round == 0) {
+        memset(w->in_sample, 0, n);
+        m = 0;
+        if (sampled)
+            choose(w->n_train, (size_t)llround(par->subsample * (double)w->n_train), &rng,
+                   w->allowed_rows);
+        for (size_t t = 0; t < w->n_train; t++)
+            if (!sampled || w->allowed_rows[t]) {
+                w->sample[m++] = w->train[t];
+                w->in_sample[w->train[t]] = 1;
+            }
+    }
     kn__grow_params gp = {.max_leaves = (size_t)par->max_leaves,
                           .max_depth = (size_t)par->max_depth,
                           .min_samples_leaf = (size_t)par->min_samples_leaf,
@@ -485,8 +520,17 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
                             .n_levels = d->n_levels,
                             .scratch_q = w->scratch_q,
                             .scratch_rows = w->scratch_rows,
+                            /* every training row in the tree: their maxima are the tree's */
+                            .known_max = k == 1 && m == w->n_train,
+                            .g_max = g_max,
+                            .h_max = h_max,
+                            .quantised = quantised,
+                            .g_scale = g_scale,
+                            .h_scale = h_scale,
                             .codes_by_feature = w->codes_by_feature};
-        memcpy(w->rows, w->sample, m * sizeof *w->rows);
+#pragma omp parallel for schedule(static) if (m > 100000)
+        for (size_t b = 0; b < m; b += 65536)
+            memcpy(w->rows + b, w->sample + b, (m - b < 65536 ? m - b : 65536) * sizeof *w->rows);
         kn__tree_out t;
         e = kn__grow_tree(&gd, &gp, w->rows, m, w->g + c * n, w->h + c * n, &t);
         if (e != KN_OK) break;

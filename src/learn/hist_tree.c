@@ -381,7 +381,7 @@ static void best_split(const grower *gr, leaf *lf)
     lf->best = best;
 }
 
-static double leaf_value(const grower *gr, const leaf *lf, const double *g, const double *h)
+static double leaf_value(const grower *gr, const leaf *lf, const float *g, const float *h)
 {
     double G = 0, H = 0;
     for (uint32_t k = lf->begin; k < lf->end; k++) G += g[gr->rows[k]], H += h[gr->rows[k]];
@@ -500,41 +500,61 @@ static uint32_t partition(grower *gr, const leaf *lf, int par)
     return a + total;
 }
 
-/* x rounded to the nearest integer, ties to even (lrint's result in the
- * default rounding mode, |x| < 2^51), without a library call: adding
- * 1.5 * 2^52 leaves no bits below the units. */
-static inline double round_even(double x)
+/* How many low bits of a packed hessian-and-count sum hold the count, for
+ * m rows. */
+static unsigned count_bits_for(size_t m)
 {
-    const double b = 6755399441055744.0; /* IEEE arithmetic keeps (x + b) - b */
-    return (x + b) - b;
+    unsigned bits = 1;
+    while (bits < 40 && ((uint64_t)1 << bits) <= m) bits++;
+    return bits;
 }
 
-/* Gradients to 16-bit integers scaled by the largest magnitude; hessians
- * likewise, capped so that a bin's hessian sum and row count share 64 bits. */
-static void quantise(grower *gr, size_t m, const double *g, const double *h)
+/* Whether d's histograms are built a feature at a time (wide data). */
+static int is_wide(const kn__grow_data *d)
 {
-    double gmax = 0, hmax = 0;
+    return d->p >= WIDE && d->codes_by_feature;
+}
+
+/* Gradients to 16-bit integers scaled by the bound; hessians likewise,
+ * to 11 bits when packed bins sum them (narrow data), and capped so that a
+ * bin's hessian sum and row count share 64 bits. */
+void kn__quant_scales(const kn__grow_data *d, size_t m, double g_max, double h_max, double *g_scale,
+                      double *h_scale)
+{
+    unsigned bits = count_bits_for(m);
+    double hq_max = fmin(is_wide(d) ? 32767 : PACK_HQ,
+                         floor((double)(UINT64_MAX >> bits) / (double)(m ? m : 1)));
+    *g_scale = g_max > 0 ? g_max / 32767 : 1;
+    *h_scale = h_max > 0 ? h_max / fmax(hq_max, 1) : 1;
+}
+
+/* The tree's quantisation: at the caller's scales when it quantised the
+ * rows already, else scaled by the largest magnitudes. */
+static void quantise(grower *gr, size_t m, const float *g, const float *h)
+{
+    const kn__grow_data *d = gr->d;
+    gr->count_bits = count_bits_for(m);
+    gr->count_mask = ((uint64_t)1 << gr->count_bits) - 1;
+    if (d->quantised) {
+        gr->gs = d->g_scale;
+        gr->hs = d->h_scale;
+        return;
+    }
+    double gmax = d->g_max, hmax = d->h_max;
 #pragma omp parallel for reduction(max : gmax, hmax) schedule(static) if (m > 50000)
-    for (size_t k = 0; k < m; k++) {
+    for (size_t k = 0; k < (d->known_max ? 0 : m); k++) {
         uint32_t r = gr->rows[k];
         double ga = fabs(g[r]), ha = fabs(h[r]); /* (fmax is a library call) */
         gmax = ga > gmax ? ga : gmax;
         hmax = ha > hmax ? ha : hmax;
     }
-    unsigned bits = 1;
-    while (bits < 40 && ((uint64_t)1 << bits) <= m) bits++;
-    gr->count_bits = bits;
-    gr->count_mask = ((uint64_t)1 << bits) - 1;
-    double hq_max = fmin(gr->ordered ? 32767 : PACK_HQ,
-                         floor((double)(UINT64_MAX >> bits) / (double)(m ? m : 1)));
-    gr->gs = gmax > 0 ? gmax / 32767 : 1;
-    gr->hs = hmax > 0 ? hmax / fmax(hq_max, 1) : 1;
+    kn__quant_scales(d, m, gmax, hmax, &gr->gs, &gr->hs);
     double ig = 1 / gr->gs, ih = 1 / gr->hs;
 #pragma omp parallel for schedule(static) if (m > 50000)
     for (size_t k = 0; k < m; k++) {
         uint32_t r = gr->rows[k];
-        gr->q[r][0] = (int16_t)round_even(g[r] * ig);
-        gr->q[r][1] = (int16_t)round_even(h[r] * ih);
+        gr->q[r][0] = kn__quantise(g[r], ig);
+        gr->q[r][1] = kn__quantise(h[r], ih);
     }
 }
 
@@ -652,7 +672,7 @@ static void grow_children(grower *gr, child *c, int par, int splits)
 }
 
 kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint32_t *rows,
-                        size_t m, const double *g, const double *h, kn__tree_out *out)
+                        size_t m, const float *g, const float *h, kn__tree_out *out)
 {
     memset(out, 0, sizeof *out);
     size_t p = d->p, cap = par->max_leaves ? par->max_leaves : m > 0 ? m : 1;
@@ -667,7 +687,7 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     gr.q = d->scratch_q ? d->scratch_q : kn_malloc((d->n ? d->n : 1) * sizeof *gr.q);
     gr.tmp = d->scratch_rows ? d->scratch_rows : kn_malloc((m ? 2 * m : 1) * sizeof *gr.tmp);
     gr.spare = kn_calloc((size_t)gr.threads, sizeof *gr.spare);
-    int wide = p >= WIDE && d->codes_by_feature;
+    int wide = is_wide(d);
     if (wide) gr.ordered = kn_malloc((m ? m : 1) * sizeof *gr.ordered);
     kn_status e = lv && out->nodes && gr.q && gr.tmp && gr.spare && (!wide || gr.ordered)
                       ? KN_OK

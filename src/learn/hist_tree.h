@@ -78,6 +78,14 @@ typedef struct kn__grow_data {
      * tree. */
     int16_t (*scratch_q)[2];
     uint32_t *scratch_rows;
+    /* Optional: the largest |gradient| and |hessian| of the tree's rows,
+     * when the caller found them on its way (known_max non-zero). */
+    int known_max;
+    double g_max, h_max;
+    /* Optional: scratch_q already holds the rows' quantised gradients and
+     * hessians, at the scales kn__quant_scales gave for bounds on them. */
+    int quantised;
+    double g_scale, h_scale;
     /* Optional: the codes again, feature-major (feature j's n codes at
      * j * n): partitions read one feature of scattered rows, which then
      * comes from a small array instead of the whole matrix. It must have
@@ -102,7 +110,27 @@ typedef struct kn__tree_out {
 /* Grows one tree from rows[0..m) (reordered in place: each leaf's rows end
  * up contiguous) with gradients g and hessians h (indexed by row). */
 kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint32_t *rows,
-                        size_t m, const double *g, const double *h, kn__tree_out *out);
+                        size_t m, const float *g, const float *h, kn__tree_out *out);
+
+/* The scales (one unit of the quantised value) of the gradients and
+ * hessians of a tree of m rows of d, when |g| <= g_max and |h| <= h_max. */
+void kn__quant_scales(const kn__grow_data *d, size_t m, double g_max, double h_max, double *g_scale,
+                      double *h_scale);
+
+/* x rounded to the nearest integer, ties to even (lrint's result in the
+ * default rounding mode, |x| < 2^51), without a library call: adding
+ * 1.5 * 2^52 leaves no bits below the units. */
+static inline double kn__round_even(double x)
+{
+    const double b = 6755399441055744.0; /* IEEE arithmetic keeps (x + b) - b */
+    return (x + b) - b;
+}
+
+/* A value quantised at scale 1 / inv (|x * inv| <= 32767). */
+static inline int16_t kn__quantise(double x, double inv)
+{
+    return (int16_t)kn__round_even(x * inv);
+}
 void kn__tree_out_free(kn__tree_out *t);
 
 /* A node in a model file: KN__NODE_BYTES bytes. */

@@ -11,6 +11,7 @@
 #include "learn/bins.h"
 #include "core/simd.h"
 #include "learn/flat_forest.h"
+#include "learn/logloss.h"
 
 #include <math.h>
 #include <omp.h>
@@ -429,7 +430,8 @@ static void categorical_splits(void **state)
         double *out;
         size_t n;
         KN_CHECK(kn_model_predict(which, g, &out, &n));
-        for (size_t i = 0; i < 10; i++) assert_true(fabs(out[i] - want[i]) < 1e-9);
+        /* (gradients are single precision: leaf values within 1e-6) */
+        for (size_t i = 0; i < 10; i++) assert_true(fabs(out[i] - want[i]) < 1e-6);
         kn_free(out);
     }
     kn_model_free(l);
@@ -536,6 +538,51 @@ static void flat_walks(void **state)
     kn_free(x);
 }
 
+/* Binary log-loss gradients: the vector and the portable paths give the
+ * same bits (every length's tail included), close to the exact sigmoid;
+ * quantised values are the single-precision gradients rounded. */
+static void logloss_gradients(void **state)
+{
+    (void)state;
+    enum { N = 203 };
+    double f[N], y[N], w[N];
+    kn_rng rng;
+    kn_rng_init(&rng, 11);
+    for (size_t i = 0; i < N; i++) {
+        f[i] = i < 6 ? (double[]){-800, 800, 0, -0.0, 700.5, -36}[i] : kn_rng_normal(&rng) * 8;
+        y[i] = (double)(kn_rng_next(&rng) & 1);
+        w[i] = 0.5 + (double)(i % 5);
+    }
+    float g[2][N], h[2][N];
+    int16_t q[2][N][2];
+    double gm[2], hm[2];
+    for (int weighted = 0; weighted < 2; weighted++)
+        for (size_t n = N - 8; n <= N; n++) {
+            double ig = weighted ? 32767.0 / 4.5 : 32767.0; /* |g| <= the largest weight */
+            for (int off = 0; off < 2; off++) {
+                kn__simd_off = off;
+                gm[off] = hm[off] = 0;
+                kn__logloss_grads(f, y, weighted ? w : NULL, n, g[off], h[off], q[off], ig, 1000.0,
+                                  &gm[off], &hm[off]);
+            }
+            kn__simd_off = 0;
+            assert_memory_equal(g[0], g[1], n * sizeof(float));
+            assert_memory_equal(h[0], h[1], n * sizeof(float));
+            assert_memory_equal(q[0], q[1], n * sizeof q[0][0]);
+            assert_true(gm[0] == gm[1] && hm[0] == hm[1]);
+            double most = 0;
+            for (size_t i = 0; i < n; i++) {
+                double wi = weighted ? w[i] : 1, pr = 1 / (1 + exp(-f[i]));
+                assert_true(fabs(g[0][i] - wi * (pr - y[i])) <= 1e-6 * wi);
+                assert_true(fabs(h[0][i] - wi * fmax(pr * (1 - pr), 1e-16)) <= 1e-6 * wi);
+                assert_int_equal(q[0][i][0], (int16_t)lrint(g[0][i] * ig));
+                assert_int_equal(q[0][i][1], (int16_t)lrint(h[0][i] * 1000.0));
+                most = fmax(most, fabs(wi * (pr - y[i])));
+            }
+            assert_true(fabs(gm[0] - most) <= 1e-6 * most);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +596,7 @@ int main(void)
         cmocka_unit_test(categorical_splits),
         cmocka_unit_test(bin_edges),
         cmocka_unit_test(flat_walks),
+        cmocka_unit_test(logloss_gradients),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
