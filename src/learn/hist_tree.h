@@ -9,7 +9,9 @@
  * that way: all splittable leaves split together, level by level.
  *
  * Histograms hold integer sums: gradients and hessians are quantised to 16
- * bits per tree (scaled by their largest magnitude), so rows can be summed
+ * bits per tree (scaled by their largest magnitude or a bound the caller
+ * gives; hessians to 11 bits on narrow data, whose rows are first summed in
+ * packed 8-byte bins), so rows can be summed
  * in parallel in any order and the tree does not depend on the thread
  * count. Leaf values are computed from the exact (double) sums of their
  * rows. The larger child's histogram is the parent's minus the smaller
