@@ -135,11 +135,41 @@ static int path_mode(char **argv)
     return 0;
 }
 
+/* predict MODEL_FILE DATA REPS: seconds to predict every row (probabilities
+ * for a classifier), each repetition. */
+static int predict_mode(char **argv)
+{
+    kn_model *m;
+    if (kn_model_load(argv[2], &m) != KN_OK) die(argv[2]);
+    kn_frame *f = read_csv(argv[3]);
+    int reps = atoi(argv[4]);
+    double *t = malloc((size_t)(reps > 0 ? reps : 1) * sizeof *t);
+    for (int r = 0; r < reps; r++) {
+        double *out, t0 = bench_now();
+        size_t n;
+        kn_status e = kn_model_task(m) == KN_TASK_CLASSIFICATION
+                          ? kn_model_predict_proba(m, f, &out, &n)
+                          : kn_model_predict(m, f, &out, &n);
+        if (e != KN_OK) die("predict");
+        t[r] = bench_now() - t0;
+        kn_free(out);
+    }
+    printf("{\"kiln\": {\"rows\": %zu, ", kn_frame_n_rows(f));
+    print_runs(t, reps);
+    printf("}}\n");
+    free(t);
+    kn_frame_free(f);
+    kn_model_free(m);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 7 && !strcmp(argv[1], "fit")) return fit_mode(argc, argv);
     if (argc >= 7 && !strcmp(argv[1], "path")) return path_mode(argv);
+    if (argc >= 5 && !strcmp(argv[1], "predict")) return predict_mode(argv);
     fprintf(stderr, "usage: bench_model fit MODEL TRAIN TEST TARGET REPS [name=value ...]\n"
-                    "       bench_model path TRAIN TARGET N_ALPHAS EPS REPS\n");
+                    "       bench_model path TRAIN TARGET N_ALPHAS EPS REPS\n"
+                    "       bench_model predict MODEL_FILE DATA REPS\n");
     return 2;
 }

@@ -370,10 +370,14 @@ __attribute__((target("avx512f"))) static void walk16(const uint32_t *tree, unsi
     }
 }
 
+/* Up to this many thresholds, ranking counts the thresholds below each
+ * value with broadcast compares instead of a binary search of gathers. */
+#define RANK_LINEAR 64
+
 /* Ranks of v[0 .. CODED_BLOCK) among cut[0 .. nc) (as rank_of), sixteen
  * rows at a time: the binary search in lockstep with the thresholds
- * gathered; each group's sixteen codes to dst + group * stride. Returns
- * whether any value was missing. */
+ * gathered (or, for few thresholds, a count); each group's sixteen codes to dst + group * stride.
+ * Returns whether any value was missing. */
 __attribute__((target("avx512f"))) static int rank16(const double *cut, size_t nc, const double *v,
                                                      uint8_t *dst, size_t stride)
 {
@@ -383,6 +387,18 @@ __attribute__((target("avx512f"))) static int rank16(const double *cut, size_t n
         __mmask16 miss = (__mmask16)(_mm512_cmp_pd_mask(lo, lo, _CMP_UNORD_Q) |
                                      _mm512_cmp_pd_mask(hi, hi, _CMP_UNORD_Q) << 8);
         __m512i pos = _mm512_setzero_si512();
+        if (nc <= RANK_LINEAR) { /* few thresholds: count those below, no gathers */
+            for (size_t t = 0; t < nc; t++) {
+                __m512d c = _mm512_set1_pd(cut[t]);
+                __mmask16 below = (__mmask16)(_mm512_cmp_pd_mask(c, lo, _CMP_LT_OQ) |
+                                              _mm512_cmp_pd_mask(c, hi, _CMP_LT_OQ) << 8);
+                pos = _mm512_mask_add_epi32(pos, below, pos, _mm512_set1_epi32(1));
+            }
+            pos = _mm512_mask_mov_epi32(pos, miss, _mm512_set1_epi32(255));
+            _mm_storeu_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(pos));
+            any_missing |= miss;
+            continue;
+        }
         for (size_t len = nc; len > 1;) {
             int half = (int)(len / 2);
             __m512i at = _mm512_add_epi32(pos, _mm512_set1_epi32(half));
