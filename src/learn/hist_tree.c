@@ -78,6 +78,7 @@ typedef struct grower {
     u64x2 *ordered;            /* wide data: a node's histogram increments in its row order */
     const kn__node *out_nodes; /* the tree's nodes */
     int avx512;                /* partitions may take the AVX-512 path */
+    int level;                 /* omp_get_level() where the tree is grown */
 } grower;
 
 /* Leaves of this many rows are split by every thread together; smaller
@@ -209,7 +210,10 @@ static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out, int par)
     size_t p = gr->d->p, m = e - b;
     const uint8_t *codes = gr->d->codes;
     int parts = par && m * p >= 200000 && gr->threads > 1 ? gr->threads : 1;
-    int caller = omp_get_thread_num(); /* (inside an inactive region this reads 0) */
+    /* the calling thread's packed bins: its number in the grower's own
+     * team of leaves, 0 outside it (a fit may run inside an outer team,
+     * cross-validation's, whose numbers are not the grower's) */
+    int caller = omp_get_level() > gr->level ? omp_get_thread_num() : 0;
 #pragma omp parallel num_threads(parts) if (parts > 1)
     {
         int t = parts > 1 ? omp_get_thread_num() : 0;
@@ -678,7 +682,11 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     size_t p = d->p, cap = par->max_leaves ? par->max_leaves : m > 0 ? m : 1;
     if (par->max_depth && par->max_depth < 31 && ((size_t)1 << par->max_depth) < cap)
         cap = (size_t)1 << par->max_depth;
-    grower gr = {.d = d, .par = par, .rows = rows, .threads = omp_get_max_threads()};
+    grower gr = {.d = d,
+                 .par = par,
+                 .rows = rows,
+                 .threads = omp_get_max_threads(),
+                 .level = omp_get_level()};
     /* (gathers index rows as signed 32-bit integers) */
     gr.avx512 = d->codes_by_feature && d->n < ((size_t)1 << 31) && kn__simd_avx512();
     leaf *lv = kn_calloc(cap, sizeof *lv);
