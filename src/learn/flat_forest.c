@@ -370,6 +370,16 @@ __attribute__((target("avx512f"))) static void walk16(const uint32_t *tree, unsi
     }
 }
 
+/* pos + step in the lanes whose threshold (clo for rows 0-7, chi for rows
+ * 8-15) is below the value (lo, hi). */
+__attribute__((target("avx512f"))) static inline __m512i
+add_below16(__m512i pos, __m512d clo, __m512d chi, __m512d lo, __m512d hi, int step)
+{
+    __mmask16 below = (__mmask16)(_mm512_cmp_pd_mask(clo, lo, _CMP_LT_OQ) |
+                                  _mm512_cmp_pd_mask(chi, hi, _CMP_LT_OQ) << 8);
+    return _mm512_mask_add_epi32(pos, below, pos, _mm512_set1_epi32(step));
+}
+
 /* Up to this many thresholds, ranking counts the thresholds below each
  * value with broadcast compares instead of a binary search of gathers. */
 #define RANK_LINEAR 64
@@ -387,34 +397,21 @@ __attribute__((target("avx512f"))) static int rank16(const double *cut, size_t n
         __mmask16 miss = (__mmask16)(_mm512_cmp_pd_mask(lo, lo, _CMP_UNORD_Q) |
                                      _mm512_cmp_pd_mask(hi, hi, _CMP_UNORD_Q) << 8);
         __m512i pos = _mm512_setzero_si512();
-        if (nc <= RANK_LINEAR) { /* few thresholds: count those below, no gathers */
-            for (size_t t = 0; t < nc; t++) {
-                __m512d c = _mm512_set1_pd(cut[t]);
-                __mmask16 below = (__mmask16)(_mm512_cmp_pd_mask(c, lo, _CMP_LT_OQ) |
-                                              _mm512_cmp_pd_mask(c, hi, _CMP_LT_OQ) << 8);
-                pos = _mm512_mask_add_epi32(pos, below, pos, _mm512_set1_epi32(1));
+        if (nc <= RANK_LINEAR) /* few thresholds: count those below, no gathers */
+            for (size_t t = 0; t < nc; t++)
+                pos = add_below16(pos, _mm512_set1_pd(cut[t]), _mm512_set1_pd(cut[t]), lo, hi, 1);
+        else {
+            for (size_t len = nc; len > 1;) {
+                int half = (int)(len / 2);
+                __m512i at = _mm512_add_epi32(pos, _mm512_set1_epi32(half));
+                pos = add_below16(pos, _mm512_i32gather_pd(_mm512_castsi512_si256(at), cut, 8),
+                                  _mm512_i32gather_pd(_mm512_extracti64x4_epi64(at, 1), cut, 8), lo,
+                                  hi, half);
+                len -= (size_t)half;
             }
-            pos = _mm512_mask_mov_epi32(pos, miss, _mm512_set1_epi32(255));
-            _mm_storeu_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(pos));
-            any_missing |= miss;
-            continue;
-        }
-        for (size_t len = nc; len > 1;) {
-            int half = (int)(len / 2);
-            __m512i at = _mm512_add_epi32(pos, _mm512_set1_epi32(half));
-            __m512d clo = _mm512_i32gather_pd(_mm512_castsi512_si256(at), cut, 8);
-            __m512d chi = _mm512_i32gather_pd(_mm512_extracti64x4_epi64(at, 1), cut, 8);
-            __mmask16 below = (__mmask16)(_mm512_cmp_pd_mask(clo, lo, _CMP_LT_OQ) |
-                                          _mm512_cmp_pd_mask(chi, hi, _CMP_LT_OQ) << 8);
-            pos = _mm512_mask_add_epi32(pos, below, pos, _mm512_set1_epi32(half));
-            len -= (size_t)half;
-        }
-        if (nc) {
-            __m512d clo = _mm512_i32gather_pd(_mm512_castsi512_si256(pos), cut, 8);
-            __m512d chi = _mm512_i32gather_pd(_mm512_extracti64x4_epi64(pos, 1), cut, 8);
-            __mmask16 below = (__mmask16)(_mm512_cmp_pd_mask(clo, lo, _CMP_LT_OQ) |
-                                          _mm512_cmp_pd_mask(chi, hi, _CMP_LT_OQ) << 8);
-            pos = _mm512_mask_add_epi32(pos, below, pos, _mm512_set1_epi32(1));
+            pos = add_below16(pos, _mm512_i32gather_pd(_mm512_castsi512_si256(pos), cut, 8),
+                              _mm512_i32gather_pd(_mm512_extracti64x4_epi64(pos, 1), cut, 8), lo,
+                              hi, 1);
         }
         pos = _mm512_mask_mov_epi32(pos, miss, _mm512_set1_epi32(255));
         _mm_storeu_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(pos));
