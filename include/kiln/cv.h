@@ -30,7 +30,8 @@ typedef struct kn_cv_spec {
     const char *target, *weight; /* weight may be NULL */
     const char *groups;          /* column of groups (group k-fold) */
     const char *order_by;        /* column that orders rows (time-series split) */
-    kn_split_opts split;         /* stratified: by the target's classes */
+    kn_split_opts split;         /* stratified: by the target's classes; auto:
+                                    stratified for classifiers, k-fold otherwise */
     int threads;                 /* 0: one per core */
 } kn_cv_spec;
 
@@ -43,6 +44,7 @@ typedef struct kn_cv_result {
     double std[KN_MAX_SCORES];  /* population standard deviation, as sklearn reports */
     size_t *n_train, *n_test;   /* rows per fold */
     double *fit_seconds;        /* per fold: steps and model */
+    kn_split_kind split;        /* the split used (auto resolved) */
 } kn_cv_result;
 
 KN_API kn_status kn_cv_run(const kn_frame *f, const kn_cv_spec *s, kn_cv_result *out);

@@ -37,7 +37,9 @@ typedef enum {
     KN_SPLIT_KFOLD = 0,
     KN_SPLIT_STRATIFIED = 1, /* labels: class of each row */
     KN_SPLIT_GROUP = 2,      /* labels: group of each row; a group never straddles folds */
-    KN_SPLIT_TIME = 3        /* rows in time order; test windows move forward */
+    KN_SPLIT_TIME = 3,       /* rows in time order; test windows move forward */
+    KN_SPLIT_AUTO = 4        /* cross-validation resolves it: stratified for a
+                                classifier (as scikit-learn), k-fold otherwise */
 } kn_split_kind;
 
 typedef struct kn_split_opts {

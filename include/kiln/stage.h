@@ -29,6 +29,9 @@ typedef struct kn_stage_record {
     double cpu_s;
     uint64_t peak_rss_bytes;   /* resident set high-water mark in the stage */
     uint64_t peak_alloc_bytes; /* peak of kn_malloc'd bytes in the stage */
+    uint32_t threads;          /* the process's threads at the stage's end (worker
+                                  pools persist: the most it has run at once; 0
+                                  when unknown) */
 } kn_stage_record;
 
 KN_API void kn_stage_begin(const char *name);

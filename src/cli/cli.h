@@ -36,6 +36,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * --param name=value. Consumes what it knows; returns 1 when argv[*i] was a
  * reader option, 0 when not, -1 on a bad value (message printed). */
 int cli_read_option(int argc, char **argv, int *i, kn_read_opts *o);
+
+/* A seed option's value: a whole number from 0 to 2^64 - 1; else a usage
+ * error (CLI_USAGE) naming the command and the value. */
+int cli_parse_seed(const char *cmd, const char *v, uint64_t *out);
 /* Progress bar on stderr for reads (TTY only, not with --quiet). */
 void cli_progress(uint64_t done, uint64_t total, void *user);
 void cli_progress_done(void);

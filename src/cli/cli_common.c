@@ -1,7 +1,9 @@
 #include "cli/cli.h"
 #include "kiln/stage.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,10 +117,11 @@ json_t *cli_stages_json(void)
     json_t *arr = json_array();
     for (size_t i = 0; i < kn_stage_count(); i++) {
         const kn_stage_record *r = kn_stage_get(i);
-        json_array_append_new(arr, json_pack("{s:s, s:f, s:f, s:I, s:I}", "name", r->name, "wall_s",
-                                             r->wall_s, "cpu_s", r->cpu_s, "peak_rss_bytes",
-                                             (json_int_t)r->peak_rss_bytes, "peak_alloc_bytes",
-                                             (json_int_t)r->peak_alloc_bytes));
+        json_array_append_new(arr, json_pack("{s:s, s:f, s:f, s:I, s:I, s:I}", "name", r->name,
+                                             "wall_s", r->wall_s, "cpu_s", r->cpu_s,
+                                             "peak_rss_bytes", (json_int_t)r->peak_rss_bytes,
+                                             "peak_alloc_bytes", (json_int_t)r->peak_alloc_bytes,
+                                             "threads", (json_int_t)r->threads));
     }
     return arr;
 }
@@ -182,4 +185,18 @@ kn_status cli_ignore_columns(kn_frame *f, const char *list)
         p = comma ? comma + 1 : NULL;
     }
     return KN_OK;
+}
+
+int cli_parse_seed(const char *cmd, const char *v, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (!*v || *end || *v == '-' || errno == ERANGE)
+        return cli_usage_error(cmd,
+                               "--seed takes a whole number from 0 to 18446744073709551615, "
+                               "got '%s'",
+                               v);
+    *out = (uint64_t)x;
+    return CLI_OK;
 }

@@ -10,7 +10,8 @@
 const char cv_usage[] =
     "usage: kiln cv --data FILE --target COLUMN --model NAME [--param name=value ...]\n"
     "               [--step NAME:param=value;... ...] [--weight COLUMN]\n"
-    "               [--folds K] [--stratify] [--shuffle] [--seed S] [--repeats R]\n"
+    "               [--folds K] [--stratify | --no-stratify] [--shuffle] [--seed S]\n"
+    "               [--repeats R]\n"
     "               [--groups COLUMN] [--time-series [--order-by COLUMN] [--gap N]\n"
     "                [--test-rows N] [--max-train N]] [--ignore COLUMNS] [--jobs J] [--json]\n"
     "\n"
@@ -20,9 +21,14 @@ const char cv_usage[] =
     "training. Prints each fold's scores and their mean +- std (population std,\n"
     "as scikit-learn's cross_validate reports it). Folds run in parallel.\n"
     "\n"
-    "  (default)      k-fold over the rows in order (= sklearn KFold)\n"
-    "  --stratify     each fold keeps the class proportions (= StratifiedKFold)\n"
-    "  --shuffle      shuffle rows first (seeded by --seed)\n"
+    "  (default)      classifiers: stratified, each fold keeps the class\n"
+    "                 proportions (= StratifiedKFold, scikit-learn's default for\n"
+    "                 classifiers); regressors: k-fold over the rows in order\n"
+    "                 (= KFold)\n"
+    "  --stratify     stratified (classifiers only)\n"
+    "  --no-stratify  plain k-fold for a classifier too\n"
+    "  --shuffle      shuffle rows first (seed 0 unless --seed)\n"
+    "  --seed S       the shuffle's seed; implies --shuffle\n"
     "  --repeats R    repeat with R different shuffles\n"
     "  --groups C     rows with the same value of C stay in one fold (= GroupKFold)\n"
     "  --ignore a,b   columns that are not features (ids, notes)\n"
@@ -56,7 +62,8 @@ static int parse_cv(int argc, char **argv, kn_read_opts *o, cv_args *a)
 {
     kn_cv_spec *s = &a->spec;
     kn_split_opts_default(&s->split);
-    int rc = CLI_OK, stratify = 0, time_series = 0;
+    int rc = CLI_OK, stratify = 0, no_stratify = 0, time_series = 0, seeded = 0;
+    s->split.kind = KN_SPLIT_AUTO;
     for (int i = 1; i < argc && rc == CLI_OK; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL, *opt = argv[i];
         if (!strcmp(opt, "--param") && v) {
@@ -90,14 +97,17 @@ static int parse_cv(int argc, char **argv, kn_read_opts *o, cv_args *a)
             rc = parse_size(opt, argv[++i], 1, &s->split.test_size);
         else if (!strcmp(opt, "--max-train") && v)
             rc = parse_size(opt, argv[++i], 1, &s->split.max_train);
-        else if (!strcmp(opt, "--seed") && v)
-            s->split.seed = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(opt, "--jobs") && v) {
+        else if (!strcmp(opt, "--seed") && v) {
+            rc = cli_parse_seed("cv", argv[++i], &s->split.seed);
+            seeded = 1;
+        } else if (!strcmp(opt, "--jobs") && v) {
             size_t t;
             rc = parse_size(opt, argv[++i], 1, &t);
             s->threads = (int)t;
         } else if (!strcmp(opt, "--stratify"))
             stratify = 1;
+        else if (!strcmp(opt, "--no-stratify"))
+            no_stratify = 1;
         else if (!strcmp(opt, "--shuffle"))
             s->split.shuffle = 1;
         else if (!strcmp(opt, "--time-series"))
@@ -109,10 +119,23 @@ static int parse_cv(int argc, char **argv, kn_read_opts *o, cv_args *a)
         }
     }
     if (rc != CLI_OK) return rc;
-    if (stratify + time_series + (s->groups != NULL) > 1)
-        return cli_usage_error("cv", "choose one of --stratify, --groups and --time-series");
+    if (stratify + no_stratify + time_series + (s->groups != NULL) > 1)
+        return cli_usage_error("cv", "choose one of --stratify, --no-stratify, --groups and "
+                                     "--time-series");
     if (stratify) s->split.kind = KN_SPLIT_STRATIFIED;
+    if (no_stratify) s->split.kind = KN_SPLIT_KFOLD;
     if (time_series) s->split.kind = KN_SPLIT_TIME;
+    /* a seed only seeds the shuffle: given alone it asks for one (a sorted
+     * file split in order gives folds that miss classes) */
+    if (seeded && (time_series || s->groups))
+        return cli_usage_error("cv",
+                               "--seed seeds the shuffle of k-fold and stratified splits; "
+                               "%s folds are not shuffled: drop --seed",
+                               time_series ? "time-series" : "group");
+    if (seeded) s->split.shuffle = 1;
+    if (s->split.shuffle && (time_series || s->groups))
+        return cli_usage_error("cv", "--shuffle goes with k-fold and stratified splits, not %s",
+                               time_series ? "--time-series" : "--groups");
     if (s->order_by && !time_series)
         return cli_usage_error("cv", "--order-by goes with --time-series");
     if (!a->data || !s->target || !s->model)
@@ -120,6 +143,12 @@ static int parse_cv(int argc, char **argv, kn_read_opts *o, cv_args *a)
     s->params = a->params;
     s->steps = a->steps;
     return CLI_OK;
+}
+
+static const char *split_name(kn_split_kind kind)
+{
+    static const char *const kinds[] = {"kfold", "stratified", "group", "time_series", "auto"};
+    return (unsigned)kind < sizeof kinds / sizeof *kinds ? kinds[kind] : "?";
 }
 
 static json_t *result_json(const cv_args *a, const kn_cv_result *r)
@@ -137,15 +166,15 @@ static json_t *result_json(const cv_args *a, const kn_cv_result *r)
         json_object_set_new(mean, r->name[m], json_real(r->mean[m]));
         json_object_set_new(std, r->name[m], json_real(r->std[m]));
     }
-    static const char *const kinds[] = {"kfold", "stratified", "group", "time_series"};
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "command", "cv", "model", a->spec.model,
-                     "target", a->spec.target, "split", kinds[a->spec.split.kind], "folds", folds,
-                     "mean", mean, "std", std);
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "command", "cv", "model",
+                     a->spec.model, "target", a->spec.target, "split", split_name(r->split),
+                     "shuffle", a->spec.split.shuffle, "folds", folds, "mean", mean, "std", std);
 }
 
 static void print_result(const cv_args *a, const kn_cv_result *r)
 {
-    printf("%s, %zu folds on %s (target %s)\n", a->spec.model, r->k, a->data, a->spec.target);
+    printf("%s, %zu folds (%s%s) on %s (target %s)\n", a->spec.model, r->k, split_name(r->split),
+           a->spec.split.shuffle ? ", shuffled" : "", a->data, a->spec.target);
     printf("%-5s %8s %8s", "fold", "train", "test");
     for (size_t m = 0; m < r->n_scores; m++) printf(" %18s", r->name[m]);
     printf(" %9s\n", "fit s");

@@ -197,9 +197,9 @@ static int parse_train(int argc, char **argv, kn_read_opts *o, train_args *a)
             if (*end || !(a->test_size >= 0 && a->test_size < 1))
                 return cli_usage_error("train", "--test-size takes a share in [0, 1), got '%s'",
                                        argv[i]);
-        } else if (!strcmp(argv[i], "--seed") && v)
-            a->seed = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--stratify"))
+        } else if (!strcmp(argv[i], "--seed") && v) {
+            if (cli_parse_seed("train", argv[++i], &a->seed) != CLI_OK) return CLI_USAGE;
+        } else if (!strcmp(argv[i], "--stratify"))
             a->stratify = 1;
         else if (!strcmp(argv[i], "--ignore") && v)
             a->ignore = argv[++i];

@@ -5,6 +5,9 @@
 #include "kiln/registry.h"
 
 #include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +224,11 @@ static int parse_globals(int *argc, char **argv)
 int main(int argc, char **argv)
 {
     if (parse_globals(&argc, argv) != 0) return CLI_USAGE;
+#ifdef _OPENMP
+    /* --threads is the budget of every parallel region, nested ones
+     * included (cross-validation divides it among its folds) */
+    if (cli.threads > 0) omp_set_num_threads((int)cli.threads);
+#endif
     kn_log_set(log_sink, NULL);
     kn_log_set_level(cli.verbose ? KN_LOG_DEBUG : cli.quiet ? KN_LOG_WARN : KN_LOG_INFO);
     if (argc < 2) {

@@ -24,7 +24,10 @@ static double clock_s(clockid_t id)
 }
 
 /* Reads "Key:   123 kB" from /proc/self/status; 0 when unavailable. */
-static uint64_t proc_status_kb(const char *key)
+static uint64_t proc_status_kb(const char *key);
+
+/* The number after "Key:" in /proc/self/status; 0 when unavailable. */
+static uint64_t proc_status(const char *key)
 {
     FILE *f = fopen("/proc/self/status", "r");
     if (!f) return 0;
@@ -39,7 +42,12 @@ static uint64_t proc_status_kb(const char *key)
         }
     }
     fclose(f);
-    return v * 1024;
+    return v;
+}
+
+static uint64_t proc_status_kb(const char *key)
+{
+    return proc_status(key) * 1024;
 }
 
 uint64_t kn_rss_peak_bytes(void)
@@ -86,6 +94,7 @@ void kn_stage_end(void)
     r->cpu_s = clock_s(CLOCK_PROCESS_CPUTIME_ID) - open_cpu;
     r->peak_rss_bytes = kn_rss_peak_bytes();
     r->peak_alloc_bytes = kn_mem_peak();
+    r->threads = (uint32_t)proc_status("Threads");
 }
 
 const char *kn_stage_current(void)

@@ -3,6 +3,7 @@
  * and scores the test part. A fold's failure is reported with its number
  * after every fold has finished. */
 #include "kiln/cv.h"
+#include "core/threads.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/step.h"
@@ -194,9 +195,10 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *f
     return KN_OK;
 }
 
-kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *s, kn_cv_result *out)
+kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *out)
 {
     memset(out, 0, sizeof *out);
+    kn_cv_spec resolved = *spec, *s = &resolved;
     if (!s->model || !s->target)
         return kn_fail(KN_ERR_INVALID, "cross-validation needs a model and a target");
     kn_model *probe = NULL;
@@ -205,8 +207,12 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *s, kn_cv_result *out
     kn_task task = e == KN_OK ? kn_model_task(probe) : KN_TASK_REGRESSION;
     kn_model_free(probe);
     if (e != KN_OK) return e;
+    if (s->split.kind == KN_SPLIT_AUTO)
+        s->split.kind = task == KN_TASK_CLASSIFICATION ? KN_SPLIT_STRATIFIED : KN_SPLIT_KFOLD;
     if (s->split.kind == KN_SPLIT_STRATIFIED && task == KN_TASK_REGRESSION)
-        return kn_fail(KN_ERR_INVALID, "stratified folds need a classifier; '%s' is a regressor",
+        return kn_fail(KN_ERR_INVALID,
+                       "stratified folds need classes; '%s' is a regressor of a continuous "
+                       "target: use plain k-fold (with a shuffle) instead",
                        s->model);
     kn_frame *f = NULL;
     kn_folds folds = {0};
@@ -215,10 +221,17 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *s, kn_cv_result *out
     fold_out *fo = e == KN_OK ? kn_calloc(folds.k, sizeof *fo) : NULL;
     if (e == KN_OK && !fo) e = KN_ERR_NOMEM;
     if (e == KN_OK) {
-        int threads = s->threads > 0 ? s->threads : 1;
-#ifdef _OPENMP
-        if (s->threads <= 0) threads = omp_get_max_threads();
-#endif
+        /* folds at a time: never more than the thread budget (each fold's
+         * fit then runs on one thread: nested regions stay inactive), nor
+         * more than there are folds */
+        int budget = kn__threads_here(), threads = s->threads > 0 ? s->threads : budget;
+        if (threads > budget) {
+            kn_log(KN_LOG_INFO, "%d folds at a time would oversubscribe %d threads: running %d",
+                   threads, budget, budget);
+            threads = budget;
+        }
+        if ((size_t)threads > folds.k) threads = (int)folds.k;
+        if (threads < 1) threads = 1;
         size_t done = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
         for (size_t i = 0; i < folds.k; i++) {
@@ -240,6 +253,7 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *s, kn_cv_result *out
                        fo[i].seconds);
         }
         e = collect(s, &folds, fo, out);
+        out->split = s->split.kind;
     }
     for (size_t i = 0; fo && i < folds.k; i++) kn_free(fo[i].error);
     kn_free(fo);

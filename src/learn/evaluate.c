@@ -1,6 +1,7 @@
 /* A model's target on a frame and its task's standard scores (see
  * kiln/evaluate.h). */
 #include "kiln/evaluate.h"
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
 
@@ -8,8 +9,22 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The target as class indices (classifiers) or values. With unseen, a
+ * class the model never saw gets an index from k on (one per distinct
+ * name; *n_unseen counts them) instead of failing. */
+static kn_status targets_of(const kn_model *m, const kn_frame *f, int unseen, double **out,
+                            size_t *n_unseen);
+
 kn_status kn_model_targets(const kn_model *m, const kn_frame *f, double **out)
 {
+    return targets_of(m, f, 0, out, NULL);
+}
+
+static kn_status targets_of(const kn_model *m, const kn_frame *f, int unseen, double **out,
+                            size_t *n_unseen)
+{
+    char **extra = NULL; /* names of the unseen classes, in order of appearance */
+    size_t n_extra = 0;
     size_t n = kn_frame_n_rows(f), j;
     const char *target = kn_model_target(m);
     if (kn_frame_find(f, target, &j) != KN_OK)
@@ -38,15 +53,37 @@ kn_status kn_model_targets(const kn_model *m, const kn_frame *f, double **out)
             t = kn_column_level(c, kn_column_codes(c)[i], NULL);
         size_t q = 0, k = kn_model_n_classes(m);
         while (q < k && strcmp(kn_model_class(m, q), t)) q++;
-        if (q == k)
+        if (q == k && unseen) {
+            size_t u = 0;
+            while (u < n_extra && strcmp(extra[u], t)) u++;
+            if (u == n_extra) {
+                char **grown = kn_realloc(extra, (n_extra + 1) * sizeof *extra);
+                char *name = grown ? kn_strdup(t) : NULL;
+                if (grown) extra = grown;
+                if (!name) {
+                    e = KN_ERR_NOMEM;
+                    break;
+                }
+                extra[n_extra++] = name;
+            }
+            q = k + u;
+        } else if (q == k)
             e = kn_fail(KN_ERR_INVALID, "row %zu has class '%s', which the model never saw", i + 1,
                         t);
         y[i] = (double)q;
     }
+    if (e == KN_OK && n_extra)
+        kn_log(KN_LOG_WARN,
+               "%zu class%s of '%s' the model never saw (first: '%s'): %s rows count as wrong; "
+               "log loss and ROC-AUC, undefined for them, are left out",
+               n_extra, n_extra > 1 ? "es" : "", target, extra[0], n_extra > 1 ? "their" : "its");
+    for (size_t u = 0; u < n_extra; u++) kn_free(extra[u]);
+    kn_free(extra);
     if (e != KN_OK) {
         kn_free(y);
         return e;
     }
+    if (n_unseen) *n_unseen = n_extra;
     *out = y;
     return KN_OK;
 }
@@ -82,9 +119,13 @@ static void put(kn_scores *s, const char *name, double v, int higher)
 }
 
 static kn_status score_classifier(const kn_model *m, const kn_frame *f, const double *y,
-                                  const double *pred, const double *w, size_t n, kn_scores *s)
+                                  const double *pred, const double *w, size_t n, size_t n_unseen,
+                                  kn_scores *s)
 {
-    size_t k = kn_model_n_classes(m), np = 0;
+    /* classes the model never saw count as classes of their own, which it
+     * never predicts: their rows are wrong, their recall and F1 zero (as
+     * scikit-learn's metrics over the union of labels) */
+    size_t k = kn_model_n_classes(m), np = 0, k_all = k + n_unseen;
     int32_t *yi = kn_malloc((n ? n : 1) * sizeof *yi), *pi = kn_malloc((n ? n : 1) * sizeof *pi);
     double *proba = NULL, *p1 = NULL, v;
     kn_status e = yi && pi ? KN_OK : KN_ERR_NOMEM;
@@ -93,12 +134,12 @@ static kn_status score_classifier(const kn_model *m, const kn_frame *f, const do
         pi[i] = (int32_t)pred[i];
     }
     if (e == KN_OK && (e = kn_metric_accuracy(yi, pi, w, n, &v)) == KN_OK) put(s, "accuracy", v, 1);
-    if (e == KN_OK && (e = kn_metric_balanced_accuracy(yi, pi, w, n, k, &v)) == KN_OK)
+    if (e == KN_OK && (e = kn_metric_balanced_accuracy(yi, pi, w, n, k_all, &v)) == KN_OK)
         put(s, "balanced_accuracy", v, 1);
-    if (e == KN_OK && (e = kn_metric_f1(yi, pi, w, n, k, KN_AVG_MACRO, &v)) == KN_OK)
+    if (e == KN_OK && (e = kn_metric_f1(yi, pi, w, n, k_all, KN_AVG_MACRO, &v)) == KN_OK)
         put(s, "f1_macro", v, 1);
     /* probabilities: models without them skip these scores */
-    if (e == KN_OK && kn_model_predict_proba(m, f, &proba, &np) == KN_OK) {
+    if (e == KN_OK && !n_unseen && kn_model_predict_proba(m, f, &proba, &np) == KN_OK) {
         if (kn_metric_log_loss(yi, proba, w, n, k, &v) == KN_OK) put(s, "log_loss", v, 0);
         if (k == 2 && (p1 = kn_malloc((n ? n : 1) * sizeof *p1))) {
             for (size_t i = 0; i < n; i++) p1[i] = proba[2 * i + 1];
@@ -120,7 +161,8 @@ kn_status kn_model_score(const kn_model *m, const kn_frame *f, const char *weigh
     double *pred = NULL, *y = NULL, *w = NULL, v;
     size_t n = 0;
     kn_status e = kn_model_predict(m, f, &pred, &n);
-    if (e == KN_OK) e = kn_model_targets(m, f, &y);
+    size_t n_unseen = 0;
+    if (e == KN_OK) e = targets_of(m, f, 1, &y, &n_unseen);
     if (e == KN_OK) e = weights_of(f, weight, &w);
     out->rows = n;
     if (e == KN_OK && kn_model_task(m) == KN_TASK_REGRESSION) {
@@ -132,7 +174,7 @@ kn_status kn_model_score(const kn_model *m, const kn_frame *f, const char *weigh
         if (e == KN_OK && (e = kn_metric_median_ae(y, pred, w, n, &v)) == KN_OK)
             put(out, "median_ae", v, 0);
     } else if (e == KN_OK)
-        e = score_classifier(m, f, y, pred, w, n, out);
+        e = score_classifier(m, f, y, pred, w, n, n_unseen, out);
     kn_free(pred);
     kn_free(y);
     kn_free(w);

@@ -2,6 +2,7 @@
 #include "learn/hist_tree.h"
 
 #include "core/simd.h"
+#include "core/threads.h"
 #include "kiln/mem.h"
 
 #include <math.h>
@@ -88,6 +89,13 @@ typedef struct grower {
 /* From this many features on, histograms are built feature by feature. */
 #define WIDE 64
 
+/* A parallel region pays for waking its team (and for a descheduled
+ * thread on a busy machine) only above this much work: row-feature
+ * updates of histograms, or bins scanned by split searches. Below it the
+ * calling thread works alone: small data fits faster on one thread. */
+#define PAR_HIST_WORK 200000
+#define PAR_SPLIT_WORK 262144
+
 static double soft(double g, double l1)
 {
     return g > l1 ? g - l1 : g < -l1 ? g + l1 : 0;
@@ -130,7 +138,7 @@ static void build_hist_by_feature(grower *gr, uint32_t b, uint32_t e, hbin *out,
     /* features four at a time: a row's index and increment are read once
      * for four histograms (16 KB, still in the first-level cache) */
     size_t quads = (p + 3) / 4;
-#pragma omp parallel for schedule(dynamic, 1) if (par && m * p >= 200000 && gr->threads > 1)
+#pragma omp parallel for schedule(dynamic, 1) if (par && m * p >= PAR_HIST_WORK && gr->threads > 1)
     for (size_t q = 0; q < quads; q++) {
         size_t j0 = 4 * q, nj = p - j0 < 4 ? p - j0 : 4;
         memset(out + j0 * NB, 0, nj * NB * sizeof *out);
@@ -209,21 +217,23 @@ static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out, int par)
     }
     size_t p = gr->d->p, m = e - b;
     const uint8_t *codes = gr->d->codes;
-    int parts = par && m * p >= 200000 && gr->threads > 1 ? gr->threads : 1;
+    int parts = par && m * p >= PAR_HIST_WORK && gr->threads > 1 ? gr->threads : 1;
     /* the calling thread's packed bins: its number in the grower's own
      * team of leaves, 0 outside it (a fit may run inside an outer team,
      * cross-validation's, whose numbers are not the grower's) */
     int caller = omp_get_level() > gr->level ? omp_get_thread_num() : 0;
 #pragma omp parallel num_threads(parts) if (parts > 1)
     {
-        int t = parts > 1 ? omp_get_thread_num() : 0;
+        /* the team may be smaller than asked for: share rows by its size */
+        int nt = parts > 1 ? omp_get_num_threads() : 1;
+        int t = nt > 1 ? omp_get_thread_num() : 0;
         hbin *hist = t == 0 ? out : gr->spare[t];
         memset(hist, 0, p * NB * sizeof *hist);
-        uint32_t lo = b + (uint32_t)(m * (size_t)t / (size_t)parts);
-        uint32_t hi = b + (uint32_t)(m * (size_t)(t + 1) / (size_t)parts);
+        uint32_t lo = b + (uint32_t)(m * (size_t)t / (size_t)nt);
+        uint32_t hi = b + (uint32_t)(m * (size_t)(t + 1) / (size_t)nt);
         /* packing pays for its flushes on nodes of a few thousand rows */
         if (hi - lo >= PACK_ROWS / 2) {
-            pbin *pk = gr->packed[parts > 1 ? t : caller];
+            pbin *pk = gr->packed[nt > 1 ? t : caller];
             for (uint32_t c0 = lo; c0 < hi; c0 += PACK_ROWS) {
                 add_packed(gr, c0, hi - c0 < PACK_ROWS ? hi : c0 + PACK_ROWS, pk);
                 flush_packed(gr, pk, hist);
@@ -252,9 +262,9 @@ static void build_hist(grower *gr, uint32_t b, uint32_t e, hbin *out, int par)
         }
 #pragma omp barrier
         /* add the other threads' buffers, features split among threads */
-        if (parts > 1) {
-            size_t j0 = p * (size_t)t / (size_t)parts, j1 = p * (size_t)(t + 1) / (size_t)parts;
-            for (int s = 1; s < parts; s++)
+        if (nt > 1) {
+            size_t j0 = p * (size_t)t / (size_t)nt, j1 = p * (size_t)(t + 1) / (size_t)nt;
+            for (int s = 1; s < nt; s++)
                 for (size_t i = j0 * NB; i < j1 * NB; i++) out[i].v += gr->spare[s][i].v;
         }
     }
@@ -485,22 +495,26 @@ static uint32_t partition(grower *gr, const leaf *lf, int par)
     uint32_t nl[64] = {0}, nr[64] = {0};
     if (parts > 64) parts = 64;
     uint32_t *lo = gr->tmp + 2 * (size_t)a, *hi = lo + m;
+    int team = 1;
 #pragma omp parallel num_threads(parts) if (parts > 1)
     {
-        int t = parts > 1 ? omp_get_thread_num() : 0;
-        uint32_t c0 = (uint32_t)((uint64_t)m * (uint64_t)t / (uint64_t)parts);
-        uint32_t c1 = (uint32_t)((uint64_t)m * (uint64_t)(t + 1) / (uint64_t)parts);
+        /* the team may be smaller than asked for: chunk by its size */
+        int nt = parts > 1 ? omp_get_num_threads() : 1;
+        int t = nt > 1 ? omp_get_thread_num() : 0;
+        if (t == 0) team = nt;
+        uint32_t c0 = (uint32_t)((uint64_t)m * (uint64_t)t / (uint64_t)nt);
+        uint32_t c1 = (uint32_t)((uint64_t)m * (uint64_t)(t + 1) / (uint64_t)nt);
         nl[t] = split_rows(gr, &lf->best, a + c0, a + c1, lo + c0, hi + c0);
         nr[t] = (c1 - c0) - nl[t];
 #pragma omp barrier
         uint32_t left_at = a, right_at = a;
-        for (int s = 0; s < parts; s++) right_at += nl[s];
+        for (int s = 0; s < nt; s++) right_at += nl[s];
         for (int s = 0; s < t; s++) left_at += nl[s], right_at += nr[s];
         memcpy(gr->rows + left_at, lo + c0, nl[t] * sizeof *lo);
         memcpy(gr->rows + right_at, hi + c0, nr[t] * sizeof *hi);
     }
     uint32_t total = 0;
-    for (int s = 0; s < parts; s++) total += nl[s];
+    for (int s = 0; s < team; s++) total += nl[s];
     return a + total;
 }
 
@@ -682,11 +696,8 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
     size_t p = d->p, cap = par->max_leaves ? par->max_leaves : m > 0 ? m : 1;
     if (par->max_depth && par->max_depth < 31 && ((size_t)1 << par->max_depth) < cap)
         cap = (size_t)1 << par->max_depth;
-    grower gr = {.d = d,
-                 .par = par,
-                 .rows = rows,
-                 .threads = omp_get_max_threads(),
-                 .level = omp_get_level()};
+    grower gr = {
+        .d = d, .par = par, .rows = rows, .threads = kn__threads_here(), .level = omp_get_level()};
     /* (gathers index rows as signed 32-bit integers) */
     gr.avx512 = d->codes_by_feature && d->n < ((size_t)1 << 31) && kn__simd_avx512();
     leaf *lv = kn_calloc(cap, sizeof *lv);
@@ -753,9 +764,13 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
         /* large leaves one after another, each by every thread; the rest
          * in parallel, one leaf per thread (sizes vary too much to share
          * out large leaves whole) */
-        size_t n_small = 0;
-        for (size_t k = 0; k < nb; k++) n_small += lv[batch[k]].end - lv[batch[k]].begin < LARGE;
-        int by_leaf = n_small >= 2 && gr.threads > 1;
+        size_t n_small = 0, small_rows = 0;
+        for (size_t k = 0; k < nb; k++) {
+            size_t rows_k = lv[batch[k]].end - lv[batch[k]].begin;
+            n_small += rows_k < LARGE;
+            small_rows += rows_k < LARGE ? rows_k : 0;
+        }
+        int by_leaf = n_small >= 2 && gr.threads > 1 && small_rows * p >= PAR_HIST_WORK;
         for (size_t k = 0; k < nb; k++)
             if (lv[batch[k]].end - lv[batch[k]].begin >= LARGE || !by_leaf)
                 kids[k] = make_children(&gr, &lv[batch[k]], 1);
@@ -780,7 +795,10 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
             if (kids[k].split_later) grow_children(&gr, &kids[k], 1, 0);
             kids[k].split_later &= !final_children(&gr, &kids[k]);
         }
-#pragma omp parallel for schedule(dynamic, 1) if (gr.threads > 1)
+        size_t n_later = 0;
+        for (size_t k = 0; k < nb; k++) n_later += kids[k].split_later;
+        int split_par = gr.threads > 1 && 2 * n_later * p * NB >= PAR_SPLIT_WORK;
+#pragma omp parallel for schedule(dynamic, 1) if (split_par)
         for (size_t j = 0; j < 2 * nb; j++)
             if (kids[j / 2].split_later) child_split(&gr, &kids[j / 2], (int)(j % 2));
 #pragma omp parallel for schedule(dynamic, 1) if (by_leaf)

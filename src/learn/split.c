@@ -206,6 +206,9 @@ kn_status kn_split_folds(size_t n, const int32_t *labels, const kn_split_opts *o
     if (k > n)
         return kn_fail(KN_ERR_INVALID, "%zu folds for %zu rows; lower --folds to at most %zu", k, n,
                        n);
+    if (o->kind == KN_SPLIT_AUTO)
+        return kn_fail(KN_ERR_INVALID, "an automatic split must be resolved by the caller "
+                                       "(stratified or k-fold) before splitting");
     if (o->kind != KN_SPLIT_KFOLD && !labels)
         return kn_fail(KN_ERR_INVALID, "a %s split needs a label per row",
                        o->kind == KN_SPLIT_GROUP ? "group" : "stratified");
