@@ -23,7 +23,7 @@ check() { # data, target, metrics, kiln model, kiln parameters
     for kv in $params; do args+=(--param "$kv"); done
     [ "$metrics" = rmse ] && args+=(--param criterion=squared_error)
     for seed in 0 1 2; do
-        "$KILN" --json -q cv --data "$W/$name.csv" --target "$target" --model "$model" --folds 5 \
+        "$KILN" --json -q cv --data "$W/$name.csv" --target "$target" --model "$model" --folds 5 --no-stratify \
             "${args[@]}" --param seed=$seed > "$W/out$seed.json"
         if [ "${KILN_SANITIZED:-0}" = 1 ]; then return; fi # memory checks only: quality is judged unsanitized
     done
