@@ -33,6 +33,8 @@ typedef struct kn_cv_spec {
     kn_split_opts split;         /* stratified: by the target's classes; auto:
                                     stratified for classifiers, k-fold otherwise */
     int threads;                 /* 0: one per core */
+    const char *task;            /* "classification" or "regression"; NULL: the model's
+                                    own, or for a family with both tasks the target's */
 } kn_cv_spec;
 
 typedef struct kn_cv_result {

@@ -87,6 +87,13 @@ typedef struct kn_model_vt {
     /* Optional: the task when it depends on the parameters (e.g. the
      * objective); task above otherwise. */
     kn_task (*task_of)(const kn_model *m);
+    /* Optional, for a family with both tasks: the parameter that chooses
+     * the task and its value for each (trees: "criterion", "gini",
+     * "squared_error"). While the user leaves it alone, the task follows
+     * the target (kn_model_choose_task). */
+    const char *task_param, *classify_value, *regress_value;
+    /* Optional: the model to name for the other task ("knn_regressor"). */
+    const char *other_task_model;
 } kn_model_vt;
 
 /* fit and predict read features through kn_dataset_column and get the
@@ -110,6 +117,23 @@ KN_API void kn_model_free(kn_model *m);
 KN_API kn_status kn_model_set(kn_model *m, const char *name_eq_value);
 KN_API const char *kn_model_name(const kn_model *m);
 KN_API kn_task kn_model_task(const kn_model *m);
+
+/* Sets the task explicitly: a family with both tasks takes the task's
+ * value of its task parameter; a model of one task fails for the other,
+ * naming the model to use instead. */
+KN_API kn_status kn_model_set_task(kn_model *m, kn_task task);
+
+/* Decides m's task for the target column of f before any work
+ * (kn_model_fit calls it). A text target is classified; a numeric target
+ * looks continuous when it holds a non-integer value, or more than 50
+ * distinct values that make up more than 5 % of the rows. A family with
+ * both tasks whose task parameter was not set takes the target's task
+ * and logs its choice; then *chosen (when not NULL) receives the
+ * "name=value" that fixes it (static), else NULL. A classifier of a
+ * continuous target, or a regressor of a text target, fails naming the
+ * model or option to use instead. */
+KN_API kn_status kn_model_choose_task(kn_model *m, const kn_frame *f, const char *target,
+                                      const char **chosen);
 
 /* Fit on f with `target` (and `weight`, may be NULL, a column of weights). */
 KN_API kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target,

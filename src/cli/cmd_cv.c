@@ -14,6 +14,7 @@ const char cv_usage[] =
     "               [--repeats R]\n"
     "               [--groups COLUMN] [--time-series [--order-by COLUMN] [--gap N]\n"
     "                [--test-rows N] [--max-train N]] [--ignore COLUMNS] [--jobs J] [--json]\n"
+    "               [--task classification|regression]\n"
     "\n"
     "Cross-validate: split the rows into K folds (default 5), and for each fold fit\n"
     "the --step preparation steps (as in 'kiln prep') and the model on the other\n"
@@ -32,7 +33,10 @@ const char cv_usage[] =
     "  --repeats R    repeat with R different shuffles\n"
     "  --groups C     rows with the same value of C stay in one fold (= GroupKFold)\n"
     "  --ignore a,b   columns that are not features (ids, notes)\n"
-    "  --jobs J       folds run J at a time (default: one per core)\n"
+    "  --jobs J       folds run J at a time (default: one per core, at most the\n"
+    "                 --threads budget; each fold's model then runs on one thread)\n"
+    "  --task T       classification or regression, for gbdt and the tree models\n"
+    "                 (default: from the target, printed)\n"
     "  --time-series  K test windows moving forward in time, each trained on all\n"
     "                 earlier rows (= TimeSeriesSplit); --order-by C sorts rows by\n"
     "                 C first, --gap N leaves N rows out before each window,\n"
@@ -108,7 +112,12 @@ static int parse_cv(int argc, char **argv, kn_read_opts *o, cv_args *a)
             stratify = 1;
         else if (!strcmp(opt, "--no-stratify"))
             no_stratify = 1;
-        else if (!strcmp(opt, "--shuffle"))
+        else if (!strcmp(opt, "--task") && v) {
+            s->task = argv[++i];
+            if (strcmp(s->task, "classification") && strcmp(s->task, "regression"))
+                return cli_usage_error("cv", "--task takes classification or regression, got '%s'",
+                                       s->task);
+        } else if (!strcmp(opt, "--shuffle"))
             s->split.shuffle = 1;
         else if (!strcmp(opt, "--time-series"))
             time_series = 1;

@@ -17,7 +17,8 @@
 const char train_usage[] =
     "usage: kiln train --data FILE --target COLUMN --model NAME [--param name=value ...]\n"
     "                  [--weight COLUMN] [--test-size F] [--stratify] [--seed S]\n"
-    "                  [--ignore COLUMNS] --out MODEL.kmd\n"
+    "                  [--ignore COLUMNS] [--task classification|regression]\n"
+    "                  --out MODEL.kmd\n"
     "\n"
     "Fit a model on the numeric feature columns of FILE (every column but the\n"
     "target and weight; encode categories first with 'kiln prep'). With\n"
@@ -26,6 +27,11 @@ const char train_usage[] =
     "class). --ignore a,b leaves columns out of the features. The model file keeps\n"
     "the model, its parameters and its input columns. 'kiln help models' lists the\n"
     "models, 'kiln help model NAME' their parameters.\n"
+    "\n"
+    "The task: a classifier refuses a target that looks continuous (non-integer\n"
+    "values, or over 50 distinct values making up over 5 %% of the rows); gbdt and\n"
+    "the tree models, which do both, follow the target unless --task (or their\n"
+    "objective / criterion parameter) says otherwise, and print their choice.\n"
     "\n"
     "example:\n"
     "  kiln train --data concrete.csv --target compressive_strength --model ridge \\\n"
@@ -170,7 +176,13 @@ typedef struct train_args {
     uint64_t seed;
     int stratify;
     const char *ignore;
+    const char *task;
 } train_args;
+
+static const char *task_name(const kn_model *m)
+{
+    return kn_model_task(m) == KN_TASK_CLASSIFICATION ? "classification" : "regression";
+}
 
 static int parse_train(int argc, char **argv, kn_read_opts *o, train_args *a)
 {
@@ -203,7 +215,12 @@ static int parse_train(int argc, char **argv, kn_read_opts *o, train_args *a)
             a->stratify = 1;
         else if (!strcmp(argv[i], "--ignore") && v)
             a->ignore = argv[++i];
-        else {
+        else if (!strcmp(argv[i], "--task") && v) {
+            a->task = argv[++i];
+            if (strcmp(a->task, "classification") && strcmp(a->task, "regression"))
+                return cli_usage_error(
+                    "train", "--task takes classification or regression, got '%s'", a->task);
+        } else {
             int r = cli_read_option(argc, argv, &i, o);
             if (r < 0) return CLI_USAGE;
             if (r == 0) return cli_usage_error("train", "unknown or incomplete option %s", argv[i]);
@@ -236,6 +253,11 @@ int cmd_train(int argc, char **argv)
     kn_read_report rep;
     kn_status e = cli_read_frame(a.data, &o, &f, &rep);
     if (e == KN_OK) e = cli_ignore_columns(f, a.ignore);
+    /* the task, from all rows (before the hold-out split) */
+    if (e == KN_OK && a.task)
+        e = kn_model_set_task(m, strcmp(a.task, "classification") ? KN_TASK_REGRESSION
+                                                                  : KN_TASK_CLASSIFICATION);
+    if (e == KN_OK) e = kn_model_choose_task(m, f, a.target, NULL);
     if (e == KN_OK && a.test_size > 0)
         e = split(f, a.test_size, a.seed, a.stratify ? a.target : NULL, &train, &test);
     kn_stage_begin("fit");
@@ -249,10 +271,10 @@ int cmd_train(int argc, char **argv)
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     } else if (cli.json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "command", "train", "model",
-                              a.model, "target", a.target, "out", a.out, "train_rows",
-                              (json_int_t)kn_frame_n_rows(train ? train : f), "features",
-                              (json_int_t)kn_model_n_features(m));
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "command", "train", "model",
+                              a.model, "task", task_name(m), "target", a.target, "out", a.out,
+                              "train_rows", (json_int_t)kn_frame_n_rows(train ? train : f),
+                              "features", (json_int_t)kn_model_n_features(m));
         if (scored) json_object_set_new(j, "test", scores_json(&sc));
         json_object_set_new(j, "coefficients", coefficients_json(m));
         json_t *sum = summary_json(m);
@@ -260,7 +282,7 @@ int cmd_train(int argc, char **argv)
         json_object_set_new(j, "stages", cli_stages_json());
         rc = cli_emit_json(j);
     } else {
-        printf("trained %s on %zu rows x %zu features; saved to %s\n", a.model,
+        printf("trained %s (%s) on %zu rows x %zu features; saved to %s\n", a.model, task_name(m),
                kn_frame_n_rows(train ? train : f), kn_model_n_features(m), a.out);
         print_summary(m);
         if (scored) print_scores("held-out test", &sc);

@@ -4,11 +4,13 @@
  * after every fold has finished. */
 #include "kiln/cv.h"
 #include "core/threads.h"
+#include "learn/learn-impl.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/step.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -195,25 +197,64 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *f
     return KN_OK;
 }
 
+/* The model's task for this target (an explicit s->task, else the model's
+ * choice from the target); *task_kv receives the task parameter to give
+ * every fold's model ("" when the parameters already fix it). Unknown
+ * models and parameters, and classifiers of continuous targets, fail
+ * here, before any fold. */
+static kn_status resolve_task(const kn_cv_spec *s, const kn_frame *f, char *task_kv, size_t len,
+                              kn_task *task)
+{
+    kn_model *probe = NULL;
+    const char *chosen = NULL;
+    kn_status e = kn_model_new(s->model, &probe);
+    for (size_t i = 0; e == KN_OK && i < s->n_params; i++) e = kn_model_set(probe, s->params[i]);
+    if (e == KN_OK && s->task) {
+        kn_task want =
+            !strcmp(s->task, "classification") ? KN_TASK_CLASSIFICATION : KN_TASK_REGRESSION;
+        if (strcmp(s->task, "classification") && strcmp(s->task, "regression"))
+            e = kn_fail(KN_ERR_INVALID, "task must be classification or regression, got '%s'",
+                        s->task);
+        if (e == KN_OK) e = kn_model_set_task(probe, want);
+        const kn_model_vt *vt = kn__model_vt(probe);
+        if (e == KN_OK && vt->task_param)
+            snprintf(task_kv, len, "%s=%s", vt->task_param,
+                     want == KN_TASK_CLASSIFICATION ? vt->classify_value : vt->regress_value);
+    }
+    if (e == KN_OK) e = kn_model_choose_task(probe, f, s->target, &chosen);
+    if (e == KN_OK && chosen) snprintf(task_kv, len, "%s", chosen);
+    *task = e == KN_OK ? kn_model_task(probe) : KN_TASK_REGRESSION;
+    kn_model_free(probe);
+    return e;
+}
+
 kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *out)
 {
     memset(out, 0, sizeof *out);
     kn_cv_spec resolved = *spec, *s = &resolved;
     if (!s->model || !s->target)
         return kn_fail(KN_ERR_INVALID, "cross-validation needs a model and a target");
-    kn_model *probe = NULL;
-    kn_status e = kn_model_new(s->model, &probe); /* unknown model or parameter: fail early */
-    for (size_t i = 0; e == KN_OK && i < s->n_params; i++) e = kn_model_set(probe, s->params[i]);
-    kn_task task = e == KN_OK ? kn_model_task(probe) : KN_TASK_REGRESSION;
-    kn_model_free(probe);
+    /* the task, decided once on all rows (every fold fits the same one) */
+    char task_kv[128] = "";
+    kn_task task;
+    kn_status e = resolve_task(s, f_in, task_kv, sizeof task_kv, &task);
     if (e != KN_OK) return e;
+    const char **params = NULL;
+    if (*task_kv) { /* the folds' models get the task parameter set */
+        if (!(params = kn_malloc((s->n_params + 1) * sizeof *params))) return KN_ERR_NOMEM;
+        for (size_t i = 0; i < s->n_params; i++) params[i] = s->params[i];
+        params[s->n_params++] = task_kv;
+        s->params = params;
+    }
     if (s->split.kind == KN_SPLIT_AUTO)
         s->split.kind = task == KN_TASK_CLASSIFICATION ? KN_SPLIT_STRATIFIED : KN_SPLIT_KFOLD;
-    if (s->split.kind == KN_SPLIT_STRATIFIED && task == KN_TASK_REGRESSION)
+    if (s->split.kind == KN_SPLIT_STRATIFIED && task == KN_TASK_REGRESSION) {
+        kn_free(params);
         return kn_fail(KN_ERR_INVALID,
                        "stratified folds need classes; '%s' is a regressor of a continuous "
                        "target: use plain k-fold (with a shuffle) instead",
                        s->model);
+    }
     kn_frame *f = NULL;
     kn_folds folds = {0};
     e = mark_roles(f_in, s, &f);
@@ -259,6 +300,7 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
     kn_free(fo);
     kn_folds_free(&folds);
     kn_frame_free(f);
+    kn_free(params);
     if (e != KN_OK) kn_cv_result_free(out);
     return e;
 }

@@ -540,7 +540,8 @@ static kn_status forest_load(kn_model *m, kn_rbuf *r)
         .task = KN_TASK_CLASSIFICATION, .fit = fit_fn, .predict = forest_predict,                  \
         .predict_proba = forest_proba, .free_state = forest_free, .save = forest_save,             \
         .load = forest_load, .coefficients = forest_importance, .summary = forest_summary,         \
-        .flags = KN_MODEL_READS_COLUMNS, .task_of = forest_task                                    \
+        .flags = KN_MODEL_READS_COLUMNS, .task_of = forest_task, .task_param = "criterion",        \
+        .classify_value = "gini", .regress_value = "squared_error"                                 \
     }
 
 static const kn_model_vt tree_vt = TREE_VT(tree_fit);

@@ -837,7 +837,10 @@ static const kn_model_vt gbdt_vt = {.task = KN_TASK_CLASSIFICATION,
                                     .coefficients = gbdt_importance,
                                     .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING |
                                              KN_MODEL_TAKES_CATEGORICAL,
-                                    .task_of = gbdt_task};
+                                    .task_of = gbdt_task,
+                                    .task_param = "objective",
+                                    .classify_value = "log_loss",
+                                    .regress_value = "squared_error"};
 
 const kn_component kn__gbdt = {KN_COMP_MODEL,
                                "gbdt",

@@ -203,13 +203,15 @@ static const kn_model_vt knn_classifier_vt = {.task = KN_TASK_CLASSIFICATION,
                                               .predict_proba = knn_apply,
                                               .free_state = knn_free,
                                               .save = knn_save,
-                                              .load = knn_load};
+                                              .load = knn_load,
+                                              .other_task_model = "knn_regressor"};
 static const kn_model_vt knn_regressor_vt = {.task = KN_TASK_REGRESSION,
                                              .fit = knn_fit,
                                              .predict = knn_predict,
                                              .free_state = knn_free,
                                              .save = knn_save,
-                                             .load = knn_load};
+                                             .load = knn_load,
+                                             .other_task_model = "knn_classifier"};
 
 const kn_component kn__knn_classifier = {
     KN_COMP_MODEL, "knn_classifier",   "k-nearest neighbours vote (k-d tree or BLAS brute force)",

@@ -15,6 +15,11 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
 /* w[i] = scale x sample weight (1 without) x, when balanced and d has
  * classes, n / (classes x rows of row i's class): scikit-learn's
  * class_weight="balanced". */
+/* Whether the task parameter of m was set by name (kn_model_set). */
+int kn__model_task_set(const kn_model *m);
+/* The model's implementation. */
+const kn_model_vt *kn__model_vt(const kn_model *m);
+
 kn_status kn__row_weights(const kn_dataset *d, int balanced, double scale, double *w);
 
 /* Rows of n x k scores (row-major) to probabilities in place (softmax);

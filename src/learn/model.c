@@ -23,6 +23,7 @@ struct kn_model {
     char **classes;
     size_t *n_levels; /* per feature (0: numeric), or NULL */
     char ***levels;
+    int task_set; /* the task parameter (vt->task_param) was set by name */
 };
 
 static const char kmd_magic[8] = {'K', 'I', 'L', 'N', 'M', 'D', 'L', '\0'};
@@ -90,6 +91,9 @@ kn_status kn_model_set(kn_model *m, const char *name_eq_value)
 {
     kn_status st = kn_param_set(m->comp->params, m->params, name_eq_value);
     if (st != KN_OK) return kn_fail_prefix(st, "model '%s': ", m->comp->name);
+    const char *tp = ((const kn_model_vt *)m->comp->vt)->task_param;
+    size_t tl = tp ? strlen(tp) : 0;
+    if (tp && !strncmp(name_eq_value, tp, tl) && name_eq_value[tl] == '=') m->task_set = 1;
     if (strncmp(name_eq_value, "predict_", 8) != 0) unfit(m);
     return KN_OK;
 }
@@ -504,6 +508,16 @@ kn_status kn_dataset_from_frame(const kn_frame *f, const char *target, const cha
     return build_dataset(f, target, weight, names, n_names, task, 0, NULL, out);
 }
 
+int kn__model_task_set(const kn_model *m)
+{
+    return m->task_set;
+}
+
+const kn_model_vt *kn__model_vt(const kn_model *m)
+{
+    return (const kn_model_vt *)m->comp->vt;
+}
+
 kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const char *weight)
 {
     unfit(m);
@@ -511,7 +525,9 @@ kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const
         return kn_fail(KN_ERR_INVALID, "model '%s': name the target column", m->comp->name);
     const kn_model_vt *vt = m->comp->vt;
     kn_dataset *d;
-    kn_status e = build_dataset(f, target, weight, NULL, 0, kn_model_task(m), vt->flags, NULL, &d);
+    kn_status e = kn_model_choose_task(m, f, target, NULL);
+    if (e != KN_OK) return e;
+    e = build_dataset(f, target, weight, NULL, 0, kn_model_task(m), vt->flags, NULL, &d);
     if (e != KN_OK) return kn_fail_prefix(e, "model '%s': ", m->comp->name);
     if (d->n < 2) e = kn_fail(KN_ERR_INVALID, "model '%s': needs at least 2 rows", m->comp->name);
     if (e == KN_OK) e = vt->fit(m, d);

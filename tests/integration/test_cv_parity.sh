@@ -117,7 +117,7 @@ expect() { # message, exit code, command...
     "$@" > /dev/null 2> "$W/err" || rc=$?
     [ "$rc" = "$want" ] && grep -q -- "$msg" "$W/err" || fail "$*: rc $rc, $(cat "$W/err")"
 }
-expect "stratified folds need a classifier" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --stratify
+expect "stratified folds need classes" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --stratify
 expect "only 11 distinct groups; lower --folds to at most 11" 1 "$KILN" cv --data "$C" --target $T --model ridge --groups batch --folds 12
 expect "2000 folds for 1030 rows" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --folds 2000
 expect "cannot hold 11 test windows" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --time-series --folds 11 --test-rows 100
