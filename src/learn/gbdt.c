@@ -34,7 +34,7 @@ typedef struct gbdt_params {
     int64_t n_estimators;
     double learning_rate;
     int64_t max_leaves, max_depth, min_samples_leaf;
-    double min_child_weight, l2, l1, min_split_gain;
+    double min_child_weight, l2, l1, min_split_gain, max_delta_step;
     int64_t max_bins;
     double subsample, colsample;
     int64_t early_stopping_rounds;
@@ -47,6 +47,9 @@ typedef struct gbdt_params {
 } gbdt_params;
 
 enum { OBJ_LOG_LOSS, OBJ_SQUARED, OBJ_POISSON, OBJ_ABSOLUTE, OBJ_HUBER };
+
+/* max_delta_step's default for softmax (see the parameter) */
+#define SOFTMAX_DELTA_STEP 4.0
 
 static const kn_param_def gbdt_defs[] = {
     KN_PARAM_ENUM(gbdt_params, objective, "log_loss",
@@ -67,6 +70,14 @@ static const kn_param_def gbdt_defs[] = {
     KN_PARAM_DOUBLE(gbdt_params, l1, "0", 0, 1e300, "L1 penalty on leaf values (alpha)"),
     KN_PARAM_DOUBLE(gbdt_params, min_split_gain, "0", 0, 1e300,
                     "a split must gain more than this (gamma)"),
+    /* softmax on tiny classes: their hessians p (1 - p) vanish, and with
+     * l2 = 0 a leaf of a dozen rows at p = 0.001 steps by -G / H = 1,000,
+     * after which one class wins everywhere (balanced accuracy 1/k, as
+     * scikit-learn's HistGradientBoosting there); a bound of 4 logits
+     * keeps the step sane and leaves ordinary leaves alone */
+    KN_PARAM_DOUBLE(gbdt_params, max_delta_step, "-1", -1, 1e300,
+                    "largest leaf value before the learning rate: bounds Newton steps where "
+                    "hessians are tiny (0: no limit; -1: 4 for softmax, no limit otherwise)"),
     KN_PARAM_INT(gbdt_params, max_bins, "255", 2, 255, "bins per feature (quantiles)"),
     KN_PARAM_DOUBLE(gbdt_params, subsample, "1", 1e-9, 1, "share of rows drawn for each round"),
     KN_PARAM_DOUBLE(gbdt_params, colsample, "1", 1e-9, 1, "share of features drawn for each tree"),
@@ -503,6 +514,9 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
                           .l1 = par->l1,
                           .l2 = par->l2,
                           .min_split_gain = par->min_split_gain,
+                          .max_delta_step = par->max_delta_step >= 0 ? par->max_delta_step
+                                            : k > 1                  ? SOFTMAX_DELTA_STEP
+                                                                     : 0,
                           .shrinkage = par->learning_rate};
     kn_status e = KN_OK;
     for (size_t c = 0; e == KN_OK && c < k; c++) {

@@ -400,7 +400,8 @@ static double leaf_value(const grower *gr, const leaf *lf, const float *g, const
     double G = 0, H = 0;
     for (uint32_t k = lf->begin; k < lf->end; k++) G += g[gr->rows[k]], H += h[gr->rows[k]];
     double den = H + gr->par->l2;
-    double w = den > 0 ? -soft(G, gr->par->l1) / den : 0;
+    double w = den > 0 ? -soft(G, gr->par->l1) / den : 0, cap = gr->par->max_delta_step;
+    if (cap > 0) w = fmin(fmax(w, -cap), cap);
     return fmin(fmax(w, lf->lo), lf->hi) * gr->par->shrinkage;
 }
 

@@ -59,7 +59,8 @@ typedef struct kn__grow_params {
     size_t min_samples_leaf;
     double min_child_weight; /* least hessian sum per leaf */
     double l1, l2, min_split_gain;
-    double shrinkage; /* leaf values are multiplied by it (the learning rate) */
+    double max_delta_step; /* |leaf value| before shrinkage at most (0: no limit) */
+    double shrinkage;      /* leaf values are multiplied by it (the learning rate) */
 } kn__grow_params;
 
 /* The rows to learn from: n x p codes (row-major), bins for thresholds. */
