@@ -71,6 +71,10 @@ void cli_print_profile(FILE *fp, const kn_profile *p)
                     when(c->p1, t, a[1], 32), when(c->p25, t, a[2], 32), when(c->p50, t, a[3], 32),
                     when(c->p75, t, a[4], 32), when(c->p99, t, a[5], 32),
                     when(c->max, t, a[6], 32));
+        } else if (c->type == KN_COL_INT64) { /* exact extremes */
+            fprintf(fp, " %11lld %11s %11s %11s %11s %11s %11lld", (long long)c->min_i64,
+                    num(c->p1, a[1], 32), num(c->p25, a[2], 32), num(c->p50, a[3], 32),
+                    num(c->p75, a[4], 32), num(c->p99, a[5], 32), (long long)c->max_i64);
         } else if (c->type == KN_COL_NUMERIC) {
             fprintf(fp, " %11s %11s %11s %11s %11s %11s %11s", num(c->min, a[0], 32),
                     num(c->p1, a[1], 32), num(c->p25, a[2], 32), num(c->p50, a[3], 32),

@@ -98,6 +98,25 @@ static void excerpt(const char *s, const char *e, char *buf, size_t cap)
     if ((size_t)(e - s) > 40 && k + 4 < cap) strcat(buf, "...");
 }
 
+/* A number in an inferred numeric column whose text a double would not
+ * keep (kn__number_shape): asks for the column's promotion and gives NaN
+ * for now (the file is read again). Otherwise returns v. */
+static double keep_as_number(csv_reader *r, size_t j, const char *s, const char *e, double v)
+{
+    switch (kn__number_shape(s, e)) {
+    case KN_SHAPE_INT:
+    case KN_SHAPE_REAL:
+        return v;
+    case KN_SHAPE_BIGINT:
+        atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_INT64);
+        return NAN;
+    case KN_SHAPE_TEXT:
+        atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
+        return NAN;
+    }
+    return v;
+}
+
 static void trim(const char **s, const char **e)
 {
     while (*s < *e && is_space(**s)) (*s)++;
@@ -148,6 +167,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 }
                 next = q ? q : kn__parse_double(s, end, &v);
                 if (next && (next == end || *next == delim || csv_is_record_end(next, end))) {
+                    if (!q && !r->cols[j].declared) v = keep_as_number(r, j, s, next, v);
                     c->f64[row] = v;
                     s = next;
                     goto field_done;
@@ -187,6 +207,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 double v = NAN;
                 if (!kn__csv_is_missing(r, fs, fe)) {
                     const char *q = kn__parse_double(fs, fe, &v);
+                    if (q == fe && !r->cols[j].declared) v = keep_as_number(r, j, fs, fe, v);
                     if (q != fe) {
                         if (r->cols[j].declared) {
                             char ex[48];
@@ -197,7 +218,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                                      c->name);
                             break;
                         }
-                        atomic_store(&r->cols[j].bump, 1);
+                        atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
                         v = NAN;
                     }
                 }
@@ -254,10 +275,30 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                                  c->name);
                         break;
                     }
-                    atomic_store(&r->cols[j].bump, 1);
+                    atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
                     t = KN_TS_MISSING;
                 }
                 c->ts[row] = t;
+                break;
+            }
+            case KN_COL_INT64: {
+                trim(&fs, &fe);
+                int64_t v = KN_I64_MISSING;
+                if (!kn__csv_is_missing(r, fs, fe) &&
+                    !kn__parse_int64(fs, fe, r->cols[j].declared, &v)) {
+                    if (r->cols[j].declared) {
+                        char ex[48];
+                        excerpt(fs, fe, ex, sizeof ex);
+                        bad_at = fld.start;
+                        snprintf(why, sizeof why,
+                                 "cannot parse '%s' as a 64-bit integer in int64 column '%s'", ex,
+                                 c->name);
+                        break;
+                    }
+                    atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
+                    v = KN_I64_MISSING;
+                }
+                c->ts[row] = v;
                 break;
             }
             }

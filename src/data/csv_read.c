@@ -359,6 +359,7 @@ static kn_status stitch(csv_reader *r, kn_rejects *rejects, kn_read_report *rep)
                     memmove(c->codes + dest, c->codes + p->row0, p->written * sizeof *c->codes);
                     break;
                 case KN_COL_TIMESTAMP:
+                case KN_COL_INT64:
                     memmove(c->ts + dest, c->ts + p->row0, p->written * sizeof *c->ts);
                     break;
                 case KN_COL_STRING:
@@ -410,8 +411,8 @@ static void prefault_columns(kn_frame *f, size_t from, size_t to, int threads)
         size_t w = c->type == KN_COL_CATEGORICAL ? 4 : 8;
         char *base = c->type == KN_COL_NUMERIC       ? (char *)c->f64
                      : c->type == KN_COL_CATEGORICAL ? (char *)c->codes
-                     : c->type == KN_COL_TIMESTAMP   ? (char *)c->ts
-                                                     : (char *)c->str_off;
+                     : c->type == KN_COL_STRING      ? (char *)c->str_off
+                                                     : (char *)c->ts;
         uintptr_t a = ((uintptr_t)(base + from * w) + 4095) & ~(uintptr_t)4095;
         uintptr_t b = (uintptr_t)(base + to * w) & ~(uintptr_t)4095;
         if (b > a) madvise((void *)a, b - a, MADV_POPULATE_WRITE);
@@ -542,8 +543,10 @@ kn_status kn__csv_read(const char *path, const kn_read_opts *o, kn_frame **out, 
             if (st == KN_OK) {
                 n_forced = r.ncols;
                 for (size_t j = 0; j < r.ncols; j++) {
-                    forced[j] = r.cols[j].type;
-                    if (atomic_load(&r.cols[j].bump)) forced[j] = KN_COL_CATEGORICAL;
+                    int bump = atomic_load(&r.cols[j].bump);
+                    forced[j] = bump & CSV_BUMP_TEXT    ? KN_COL_CATEGORICAL
+                                : bump & CSV_BUMP_INT64 ? KN_COL_INT64
+                                                        : r.cols[j].type;
                 }
                 restarts++;
                 reader_free(&r);

@@ -15,8 +15,15 @@ typedef struct csv_col {
     char *name;
     kn_col_type type;
     int declared;    /* type given by the user: bad values are bad rows */
-    atomic_int bump; /* a value did not fit the inferred type: promote and re-read */
+    atomic_int bump; /* a value did not fit the inferred type: promote and re-read
+                        (CSV_BUMP_* bits) */
 } csv_col;
+
+/* Promotions asked for by values that do not fit a column's inferred type. */
+enum {
+    CSV_BUMP_INT64 = 1, /* an integer a double cannot hold, in a numeric column */
+    CSV_BUMP_TEXT = 2,  /* anything else: the column becomes categorical */
+};
 
 typedef struct csv_bad {
     const char *start; /* record start */
