@@ -10,14 +10,33 @@
 #include <stdio.h>
 #include <string.h>
 
-int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e)
+int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e)
 {
     size_t n = (size_t)(e - s);
-    if (n == 0) return 1;
-    if (n > r->miss_max || !r->miss_first[(unsigned char)*s]) return 0;
+    if (n == 0) return CSV_EMPTY;
+    if (n > r->miss_max || !r->miss_first[(unsigned char)*s]) return CSV_NOT_MISSING;
     for (size_t k = 0; k < r->n_miss; k++)
-        if (r->miss_len[k] == n && memcmp(r->miss[k], s, n) == 0) return 1;
-    return 0;
+        if (r->miss_len[k] == n && memcmp(r->miss[k], s, n) == 0) return (int)k;
+    return CSV_NOT_MISSING;
+}
+
+int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e)
+{
+    return kn__csv_missing_token(r, s, e) != CSV_NOT_MISSING;
+}
+
+/* Token k seen in column j of the current row (counted when the row is kept). */
+static void token_seen(const csv_reader *r, csv_part *p, size_t j, int k)
+{
+    p->row_tokens[p->n_row_tokens++] = j * r->n_miss + (size_t)k;
+}
+
+/* Is [s, e) missing? Notes the token it is in column j. */
+static int missing_counted(const csv_reader *r, csv_part *p, size_t j, const char *s, const char *e)
+{
+    int k = kn__csv_missing_token(r, s, e);
+    if (k >= 0) token_seen(r, p, j, k);
+    return k != CSV_NOT_MISSING;
 }
 
 static int is_space(char c)
@@ -167,6 +186,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 }
                 next = q ? q : kn__parse_double(s, end, &v);
                 if (next && (next == end || *next == delim || csv_is_record_end(next, end))) {
+                    if (v != v) missing_counted(r, p, j, s, next); /* "NaN" may be a token */
                     if (!q && !r->cols[j].declared) v = keep_as_number(r, j, s, next, v);
                     c->f64[row] = v;
                     s = next;
@@ -205,7 +225,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             case KN_COL_NUMERIC: {
                 trim(&fs, &fe);
                 double v = NAN;
-                if (!kn__csv_is_missing(r, fs, fe)) {
+                if (!missing_counted(r, p, j, fs, fe)) {
                     const char *q = kn__parse_double(fs, fe, &v);
                     if (q == fe && !r->cols[j].declared) v = keep_as_number(r, j, fs, fe, v);
                     if (q != fe) {
@@ -226,8 +246,10 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 break;
             }
             case KN_COL_CATEGORICAL: {
-                if (!fld.quoted && kn__csv_is_missing(r, fs, fe)) {
-                    c->codes[row] = -1;
+                int k = fld.quoted ? CSV_NOT_MISSING : kn__csv_missing_token(r, fs, fe);
+                if (k != CSV_NOT_MISSING) {
+                    if (k >= 0) token_seen(r, p, j, k);
+                    c->codes[row] = k >= 0 && r->tokens_as_levels ? -2 - k : -1;
                     break;
                 }
                 if (fs == fe) {
@@ -246,8 +268,10 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 break;
             }
             case KN_COL_STRING: {
-                if (!fld.quoted && kn__csv_is_missing(r, fs, fe)) {
-                    c->str_off[row] = -1;
+                int k = fld.quoted ? CSV_NOT_MISSING : kn__csv_missing_token(r, fs, fe);
+                if (k != CSV_NOT_MISSING) {
+                    if (k >= 0) token_seen(r, p, j, k);
+                    c->str_off[row] = k >= 0 && r->tokens_as_levels ? -2 - k : -1;
                     c->str_len[row] = 0;
                     break;
                 }
@@ -265,7 +289,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             case KN_COL_TIMESTAMP: {
                 trim(&fs, &fe);
                 int64_t t = KN_TS_MISSING;
-                if (!kn__csv_is_missing(r, fs, fe) && !kn__parse_timestamp(fs, fe, &t)) {
+                if (!missing_counted(r, p, j, fs, fe) && !kn__parse_timestamp(fs, fe, &t)) {
                     if (r->cols[j].declared) {
                         char ex[48];
                         excerpt(fs, fe, ex, sizeof ex);
@@ -284,7 +308,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             case KN_COL_INT64: {
                 trim(&fs, &fe);
                 int64_t v = KN_I64_MISSING;
-                if (!kn__csv_is_missing(r, fs, fe) &&
+                if (!missing_counted(r, p, j, fs, fe) &&
                     !kn__parse_int64(fs, fe, r->cols[j].declared, &v)) {
                     if (r->cols[j].declared) {
                         char ex[48];
@@ -322,6 +346,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                      kn__csv_count_fields(rec, end, delim));
         }
         if (bad_at) {
+            p->n_row_tokens = 0;
             if (!add_bad(p, rec, bad_at, "%s", why)) goto nomem;
             int complete;
             s = kn__csv_next_record(rec, end, delim, &complete);
@@ -329,6 +354,8 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
         }
         if (s < end && *s == '\r') s++;
         if (s < end && *s == '\n') s++;
+        for (size_t t = 0; t < p->n_row_tokens; t++) p->tokens[p->row_tokens[t]]++;
+        p->n_row_tokens = 0;
         row++;
     }
     p->written = row - p->row0;

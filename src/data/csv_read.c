@@ -181,6 +181,8 @@ static void reader_free(csv_reader *r)
         kn_free(p->text);
         kn_free(p->scratch);
         kn_free(p->bad);
+        kn_free(p->tokens);
+        kn_free(p->row_tokens);
     }
     kn_free(r->parts);
     for (size_t j = 0; j < r->ncols && r->cols; j++) kn_free(r->cols[j].name);
@@ -394,7 +396,10 @@ static kn_status setup_frame(csv_reader *r)
         p->remap = kn_calloc(n, sizeof *p->remap);
         p->remap_n = kn_calloc(n, sizeof *p->remap_n);
         p->remap_cap = kn_calloc(n, sizeof *p->remap_cap);
-        if (!p->dicts || !p->remap || !p->remap_n || !p->remap_cap) return KN_ERR_NOMEM;
+        p->tokens = kn_calloc(n * (r->n_miss ? r->n_miss : 1), sizeof *p->tokens);
+        p->row_tokens = kn_malloc(n * sizeof *p->row_tokens);
+        if (!p->dicts || !p->remap || !p->remap_n || !p->remap_cap || !p->tokens || !p->row_tokens)
+            return KN_ERR_NOMEM;
     }
     return KN_OK;
 }
@@ -514,6 +519,12 @@ done:
 
 kn_status kn__csv_read(const char *path, const kn_read_opts *o, kn_frame **out, kn_read_report *rep)
 {
+    /* tokens may stay levels of text columns unless told otherwise: by
+     * missing_in_text=always or by a missing list of the user's own */
+    kn_read_opts defaults;
+    kn_read_opts_default(&defaults);
+    const int tokens_as_levels =
+        o->missing_in_text == KN_MISSING_IN_TEXT_AUTO && strcmp(o->missing, defaults.missing) == 0;
     kn_col_type *forced = NULL;
     size_t n_forced = 0;
     uint64_t restarts = 0;
@@ -522,6 +533,7 @@ kn_status kn__csv_read(const char *path, const kn_read_opts *o, kn_frame **out, 
         memset(&r, 0, sizeof r);
         r.path = path;
         r.o = o;
+        r.tokens_as_levels = tokens_as_levels;
         r.delim = o->delimiter;
         const char *ext = strrchr(path, '.');
         if (!r.delim && ext && strcmp(ext, ".tsv") == 0) r.delim = '\t';
@@ -553,6 +565,7 @@ kn_status kn__csv_read(const char *path, const kn_read_opts *o, kn_frame **out, 
                 continue;
             }
         }
+        if (st == KN_OK) st = kn__csv_resolve_tokens(&r, rep);
         if (st == KN_OK) {
             *out = r.f;
             r.f = NULL;
