@@ -7,6 +7,10 @@
  *   KN_COL_STRING       free text per row; missing = no value
  *   KN_COL_TIMESTAMP    int64 microseconds since 1970-01-01T00:00:00Z (UTC);
  *                       missing = KN_TS_MISSING
+ *   KN_COL_INT64        exact int64 per row; missing = KN_I64_MISSING. Readers
+ *                       give it to integer columns a double cannot hold
+ *                       exactly (a value beyond +-2^53); ordinary integers
+ *                       stay numeric (see docs/ARCHITECTURE.md)
  * Each column has a role (feature, target, weight, id, time, ignore).
  *
  *     kn_frame *f;
@@ -36,6 +40,7 @@ typedef enum {
     KN_COL_CATEGORICAL = 1,
     KN_COL_STRING = 2,
     KN_COL_TIMESTAMP = 3,
+    KN_COL_INT64 = 4,
 } kn_col_type;
 
 typedef enum {
@@ -57,6 +62,10 @@ typedef enum {
 } kn_encoding;
 
 #define KN_TS_MISSING INT64_MIN
+/* The missing int64 cell; the value INT64_MIN itself is read as text. */
+#define KN_I64_MISSING INT64_MIN
+/* Integers of magnitude up to 2^53 are exact in a double. */
+#define KN_F64_EXACT_INT 9007199254740992.0
 
 typedef struct kn_frame kn_frame;
 typedef struct kn_column kn_column;
@@ -134,6 +143,11 @@ KN_API kn_status kn_column_set_encoding(kn_column *c, kn_encoding e);
 KN_API double *kn_column_f64(kn_column *c);
 KN_API int32_t *kn_column_codes(kn_column *c);
 KN_API int64_t *kn_column_ts(kn_column *c);
+KN_API int64_t *kn_column_i64(kn_column *c);
+/* The value of a numeric or int64 cell as a double (NaN when missing; an
+ * int64 beyond 2^53 rounds to the nearest double: for models and
+ * statistics, where exactness is not needed). NaN for other types. */
+KN_API double kn_column_number(const kn_column *c, size_t row);
 KN_API int kn_column_is_missing(const kn_column *c, size_t row);
 
 /* Categorical levels: count, text of a code (borrowed; NUL-terminated), and
@@ -153,7 +167,7 @@ KN_API kn_status kn_column_set_str(kn_column *c, size_t row, const char *s, size
  * .ffffff when needed) into buf (40 bytes suffice). Returns the length. */
 KN_API int kn_timestamp_format(int64_t us, char *buf, size_t cap);
 
-/* "numeric", "categorical", "string", "timestamp" and the inverse. */
+/* "numeric", "categorical", "string", "timestamp", "int64" and the inverse. */
 KN_API const char *kn_col_type_name(kn_col_type t);
 KN_API kn_status kn_col_type_parse(const char *name, kn_col_type *t);
 KN_API const char *kn_role_name(kn_role r);

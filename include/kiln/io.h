@@ -22,6 +22,17 @@
  * reason, to a side file (default: <input>.rejects.csv). The report always
  * states rows read, kept, skipped and quarantined: nothing is dropped silently.
  *
+ * Missing tokens (opts.missing, CSV): the report counts, per column, the
+ * cells each token turned into missing. In a text (categorical or string)
+ * column a token may be a real level (a status "None" in thousands of rows):
+ * with missing_in_text=auto (the default) an unquoted token stays a level
+ * when it makes up at least KN_TOKEN_LEVEL_SHARE of the column's non-empty
+ * cells (and at least KN_TOKEN_LEVEL_MIN cells) and the file does not also
+ * use it in a numeric, int64 or time column, where it can only mean missing;
+ * the report says so. missing_in_text=always, or a `missing` list given
+ * explicitly, makes every token missing everywhere. Empty cells are always
+ * missing.
+ *
  * Threading: a read uses up to opts.threads OpenMP threads (0 = all cores);
  * results do not depend on the thread count.
  */
@@ -37,6 +48,19 @@ extern "C" {
 
 typedef enum { KN_BAD_ROWS_FAIL = 0, KN_BAD_ROWS_SKIP = 1, KN_BAD_ROWS_QUARANTINE = 2 } kn_bad_rows;
 typedef enum { KN_HEADER_AUTO = 0, KN_HEADER_YES = 1, KN_HEADER_NO = 2 } kn_header_mode;
+typedef enum { KN_MISSING_IN_TEXT_AUTO = 0, KN_MISSING_IN_TEXT_ALWAYS = 1 } kn_missing_in_text;
+
+#define KN_TOKEN_LEVEL_SHARE 0.01
+#define KN_TOKEN_LEVEL_MIN 10
+
+/* What one missing token did in one column (see above). */
+typedef struct kn_token_note {
+    char column[64]; /* the column's name (cut at 63 bytes) */
+    char token[32];
+    uint64_t cells;
+    int kept; /* 1: kept as a level of a text column; 0: read as missing */
+} kn_token_note;
+#define KN_READ_TOKEN_NOTES 64
 
 typedef struct kn_read_opts {
     char format[KN_PARAM_STR_MAX];     /* "" = from the extension */
@@ -50,6 +74,7 @@ typedef struct kn_read_opts {
     int64_t block_kib;                 /* CSV text held per thread, KiB */
     char types[KN_PARAM_STR_MAX];      /* declared types: "name:type,name:type" */
     char target[KN_PARAM_STR_MAX];     /* column given the target role */
+    int missing_in_text;               /* kn_missing_in_text */
     kn_progress_fn progress;           /* bytes done / total; may be NULL */
     void *progress_user;
 } kn_read_opts;
@@ -62,6 +87,9 @@ typedef struct kn_read_report {
     uint64_t type_restarts;    /* re-reads after a column's type was promoted */
     uint64_t bytes;            /* input size */
     char quarantine_path[KN_PARAM_STR_MAX];
+    size_t n_token_notes;          /* missing tokens seen, per column (in column order) */
+    uint64_t token_notes_left_out; /* notes beyond KN_READ_TOKEN_NOTES */
+    kn_token_note token_notes[KN_READ_TOKEN_NOTES];
 } kn_read_report;
 
 /* Parameter table of kn_read_opts (shared by every reader). Borrowed, static. */

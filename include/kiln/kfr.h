@@ -4,8 +4,9 @@
  *
  *   offset  size  field
  *   0       8     magic "KILNFRM\0"
- *   8       2     major version (1): a reader refuses a newer major (KN_ERR_VERSION)
- *   10      2     minor version (1: column encodings)
+ *   8       2     major version (1, or 2 when the frame has an int64 column):
+ *                 a reader refuses a newer major (KN_ERR_VERSION)
+ *   10      2     minor version (1.1: column encodings; 2.0: int64 columns, type 4)
  *   12      4     flags (0)
  *   16      8     n_rows
  *   24      4     n_cols
@@ -22,6 +23,7 @@
  *                     string       i64 offsets[n_rows] (-1 = missing);
  *                                  i64 lengths[n_rows]; text bytes
  *                     timestamp    i64 microseconds[n_rows]
+ *                     int64        i64 values[n_rows] (INT64_MIN = missing; major 2)
  *   end-40  32    checksum of every byte before it: BLAKE2b-256 over the
  *                 concatenated BLAKE2b-256 hashes of its 4 MiB chunks (the
  *                 chunks hash in parallel)
@@ -36,7 +38,10 @@
 
 #include "kiln/core.h"
 
-#define KN_KFR_MAJOR 1
-#define KN_KFR_MINOR 1
+/* The newest version written (for frames with an int64 column) ... */
+#define KN_KFR_MAJOR 2
+#define KN_KFR_MINOR 0
+/* ... and the version of every other frame, so older readers still read them. */
+#define KN_KFR_MINOR_1 1
 
 #endif

@@ -36,7 +36,7 @@ typedef struct kn_col_profile {
     uint64_t missing; /* missing cells */
     double missing_frac;
     uint64_t distinct; /* distinct non-missing values */
-    /* numeric and timestamp columns (timestamps in microseconds) */
+    /* numeric, int64 and timestamp columns (timestamps in microseconds) */
     double min, max, mean, std, skew;
     double p1, p25, p50, p75, p99;
     int integer_valued;
@@ -45,6 +45,9 @@ typedef struct kn_col_profile {
     kn_top_value top[KN_PROFILE_TOP];
     int constant;  /* at most one distinct value */
     int likely_id; /* unique per row and integer or text */
+    /* int64 columns: exact extremes (min/max/mean/quantiles above are the
+     * nearest doubles; distinct is exact) */
+    int64_t min_i64, max_i64;
 } kn_col_profile;
 
 typedef struct kn_profile {

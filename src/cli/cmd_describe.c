@@ -71,6 +71,10 @@ void cli_print_profile(FILE *fp, const kn_profile *p)
                     when(c->p1, t, a[1], 32), when(c->p25, t, a[2], 32), when(c->p50, t, a[3], 32),
                     when(c->p75, t, a[4], 32), when(c->p99, t, a[5], 32),
                     when(c->max, t, a[6], 32));
+        } else if (c->type == KN_COL_INT64) { /* exact extremes */
+            fprintf(fp, " %11lld %11s %11s %11s %11s %11s %11lld", (long long)c->min_i64,
+                    num(c->p1, a[1], 32), num(c->p25, a[2], 32), num(c->p50, a[3], 32),
+                    num(c->p75, a[4], 32), num(c->p99, a[5], 32), (long long)c->max_i64);
         } else if (c->type == KN_COL_NUMERIC) {
             fprintf(fp, " %11s %11s %11s %11s %11s %11s %11s", num(c->min, a[0], 32),
                     num(c->p1, a[1], 32), num(c->p25, a[2], 32), num(c->p50, a[3], 32),
@@ -102,6 +106,17 @@ json_t *cli_read_report_json(const kn_read_report *r)
                   "type_restarts", (json_int_t)r->type_restarts, "bytes", (json_int_t)r->bytes);
     if (r->quarantine_path[0])
         json_object_set_new(o, "quarantine_file", json_string(r->quarantine_path));
+    json_t *notes = json_array();
+    for (size_t i = 0; i < r->n_token_notes; i++) {
+        const kn_token_note *n = &r->token_notes[i];
+        json_array_append_new(notes, json_pack("{s:s, s:s, s:I, s:b}", "column", n->column, "token",
+                                               n->token, "cells", (json_int_t)n->cells,
+                                               "kept_as_level", n->kept));
+    }
+    json_object_set_new(o, "missing_tokens", notes);
+    if (r->token_notes_left_out)
+        json_object_set_new(o, "missing_tokens_left_out",
+                            json_integer((json_int_t)r->token_notes_left_out));
     return o;
 }
 
@@ -114,6 +129,21 @@ void cli_print_read_report(FILE *fp, const char *path, const kn_read_report *r)
             cli_thousands(r->rows_quarantined, d, sizeof d));
     if (r->rows_quarantined) fprintf(fp, " (see %s)", r->quarantine_path);
     fputc('\n', fp);
+    /* what each missing token did, per column */
+    for (size_t i = 0; i < r->n_token_notes; i++) {
+        const kn_token_note *n = &r->token_notes[i];
+        if (n->kept)
+            fprintf(fp,
+                    "  column '%s': '%s' kept as a category level in %s cells (frequent in this "
+                    "text column; --missing-in-text always reads it as missing)\n",
+                    n->column, n->token, cli_thousands(n->cells, a, sizeof a));
+        else
+            fprintf(fp, "  column '%s': %s cells '%s' read as missing\n", n->column,
+                    cli_thousands(n->cells, a, sizeof a), n->token);
+    }
+    if (r->token_notes_left_out)
+        fprintf(fp, "  (%llu more column/token counts left out)\n",
+                (unsigned long long)r->token_notes_left_out);
 }
 
 /* Read FILE with the command's reader options, as the "read" stage. */

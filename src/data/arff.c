@@ -134,20 +134,56 @@ static kn_status parse_header(kn_frame *f, arff_cursor *c, const char *path)
     }
 }
 
-/* Store one textual value into row i of column j. Returns a reason on failure. */
-static const char *set_value(kn_column *col, size_t i, const char *v, int quoted)
+/* A numeric attribute's value that a double would not keep (an integer
+ * beyond 2^53, leading zeros): the column becomes int64 or, failing that,
+ * text (levels open to any value: *open). Returns a reason on failure. */
+static const char *promote(kn_frame *f, size_t j, kn_num_shape shape, unsigned char *open)
+{
+    kn_status st = KN_ERR_TYPE;
+    if (shape == KN_SHAPE_BIGINT) st = kn__column_retype(f, j, KN_COL_INT64);
+    if (st == KN_ERR_TYPE) {
+        st = kn__column_retype(f, j, KN_COL_CATEGORICAL);
+        *open = 1;
+    }
+    return st == KN_OK ? NULL : "out of memory";
+}
+
+/* Store one textual value into row i of column j. Returns a reason on failure.
+ * open[j]: the column's levels are not declared (a promoted numeric one). */
+static const char *set_value(kn_frame *f, size_t j, unsigned char *open, size_t i, const char *v,
+                             int quoted)
 {
     if (!quoted && strcmp(v, "?") == 0) return NULL; /* already missing */
+    kn_column *col = kn_frame_col(f, j);
+    const char *e = v + strlen(v);
+    const char *why;
     switch (kn_column_type(col)) {
     case KN_COL_NUMERIC: {
         double d;
-        const char *e = v + strlen(v);
         if (kn__parse_double(v, e, &d) != e) return "not a number";
-        kn_column_f64(col)[i] = d;
-        return NULL;
+        kn_num_shape shape = kn__number_shape(v, e);
+        if (shape == KN_SHAPE_INT || shape == KN_SHAPE_REAL) {
+            kn_column_f64(col)[i] = d;
+            return NULL;
+        }
+        if ((why = promote(f, j, shape, &open[j]))) return why;
+        return set_value(f, j, open, i, v, quoted);
+    }
+    case KN_COL_INT64: {
+        int64_t x;
+        if (kn__parse_int64(v, e, 0, &x)) {
+            kn_column_i64(col)[i] = x;
+            return NULL;
+        }
+        double d;
+        if (kn__parse_double(v, e, &d) != e) return "not a number";
+        if ((why = promote(f, j, KN_SHAPE_TEXT, &open[j]))) return why;
+        return set_value(f, j, open, i, v, quoted);
     }
     case KN_COL_CATEGORICAL: {
         int32_t code = kn_column_find_level(col, v, strlen(v));
+        if (code < 0 && open[j] && kn_column_intern(col, v, strlen(v), &code) != KN_OK)
+            return "out of memory";
         if (code < 0) return "value is not among the attribute's declared nominal values";
         kn_column_codes(col)[i] = code;
         return NULL;
@@ -179,6 +215,7 @@ kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
     arff_cursor c = {buf, buf + len, buf, 1};
     kn_rejects rj;
     char *val = NULL;
+    unsigned char *open = NULL;
     if ((st = parse_header(f, &c, path)) != KN_OK) goto done;
     if (kn_frame_n_cols(f) == 0) {
         st = kn_fail(KN_ERR_PARSE, "%s: no @attribute before @data", path);
@@ -187,7 +224,8 @@ kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
     if ((st = kn__rejects_open(&rj, path, o, rep)) != KN_OK) goto done;
     size_t ncols = kn_frame_n_cols(f);
     val = kn_malloc(len + 1);
-    if (!val) {
+    open = kn_calloc(ncols, 1);
+    if (!val || !open) {
         st = KN_ERR_NOMEM;
         goto close;
     }
@@ -208,6 +246,10 @@ kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
                 kn_column *col = kn_frame_col(f, j);
                 if (kn_column_type(col) == KN_COL_NUMERIC)
                     kn_column_f64(col)[row] = 0;
+                else if (kn_column_type(col) == KN_COL_INT64)
+                    kn_column_i64(col)[row] = 0;
+                else if (open[j]) /* a promoted numeric attribute: absent is "0" */
+                    why = set_value(f, j, open, row, "0", 1);
                 else if (kn_column_type(col) == KN_COL_CATEGORICAL && kn_column_n_levels(col))
                     kn_column_codes(col)[row] = 0;
             }
@@ -227,7 +269,7 @@ kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
                     why = "bad quoted value";
                     break;
                 }
-                why = set_value(kn_frame_col(f, (size_t)idx), row, val, q);
+                why = set_value(f, (size_t)idx, open, row, val, q);
                 skip_ws(&s, le);
                 if (s < le && *s == ',')
                     s++;
@@ -241,7 +283,7 @@ kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
                     why = "unterminated quoted value";
                     break;
                 }
-                why = set_value(kn_frame_col(f, j), row, val, q);
+                why = set_value(f, j, open, row, val, q);
                 skip_ws(&s, le);
                 if (j + 1 < ncols) {
                     if (s < le && *s == ',')
@@ -272,6 +314,7 @@ close:
     if (kn__rejects_close(&rj) != KN_OK && st == KN_OK) st = KN_ERR_IO;
 done:
     kn_free(val);
+    kn_free(open);
     kn_free(buf);
     if (st != KN_OK) {
         kn_frame_free(f);
@@ -310,6 +353,9 @@ kn_status kn__arff_write(const kn_frame *f, const char *path)
         case KN_COL_NUMERIC:
             fputs(" numeric\n", fp);
             break;
+        case KN_COL_INT64:
+            fputs(" integer\n", fp);
+            break;
         case KN_COL_STRING:
             fputs(" string\n", fp);
             break;
@@ -342,6 +388,9 @@ kn_status kn__arff_write(const kn_frame *f, const char *path)
             switch (c->type) {
             case KN_COL_NUMERIC:
                 kn__put_double(fp, c->f64[i]);
+                break;
+            case KN_COL_INT64:
+                kn__put_int64(fp, c->ts[i]);
                 break;
             case KN_COL_CATEGORICAL:
                 t = kn__dict_get(&c->dict, c->codes[i], &len);

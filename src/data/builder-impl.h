@@ -24,6 +24,10 @@ kn_status kn__builder_begin(kn__builder *b, const char *source, size_t n, kn__co
 /* Start a new row (all cells missing until set). */
 kn_status kn__builder_row(kn__builder *b);
 kn_status kn__builder_number(kn__builder *b, size_t j, double v);
+/* An integer: numeric while every value is exact as a double (|v| <= 2^53);
+ * a larger one makes the column int64 (or, next to fractions, text), so
+ * identifiers stay exact. */
+kn_status kn__builder_int64(kn__builder *b, size_t j, int64_t v);
 kn_status kn__builder_text(kn__builder *b, size_t j, const char *s, size_t len);
 /* Hand over the frame (the builder is then empty). */
 kn_frame *kn__builder_finish(kn__builder *b);

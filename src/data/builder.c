@@ -60,6 +60,14 @@ kn_status kn__builder_number(kn__builder *b, size_t j, double v)
     case KN_COL_NUMERIC:
         kn_column_f64(c)[b->row] = v;
         return KN_OK;
+    case KN_COL_INT64:
+        if (v == nearbyint(v) && fabs(v) <= KN_F64_EXACT_INT) {
+            kn_column_i64(c)[b->row] = (int64_t)v;
+            return KN_OK;
+        }
+        /* a fraction among integers a double cannot hold: keep both as text */
+        if (kn__column_retype(b->f, j, KN_COL_CATEGORICAL) != KN_OK) return KN_ERR_NOMEM;
+        return kn__builder_number(b, j, v);
     case KN_COL_TIMESTAMP:
         return kn_fail(KN_ERR_TYPE,
                        "%s: column '%s', row %zu: a number in a time column; "
@@ -72,6 +80,52 @@ kn_status kn__builder_number(kn__builder *b, size_t j, double v)
     }
 }
 
+kn_status kn__builder_int64(kn__builder *b, size_t j, int64_t v)
+{
+    uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    if (mag <= (1ull << 53)) return kn__builder_number(b, j, (double)v);
+    if (!b->fixed[j]) {
+        kn_status e = settle(b, j, KN_COL_INT64);
+        if (e != KN_OK) return e;
+    }
+    kn_column *c = kn_frame_col(b->f, j);
+    kn_status e = KN_OK;
+    if (kn_column_type(c) == KN_COL_NUMERIC) {
+        e = kn__column_retype(b->f, j, KN_COL_INT64);
+        if (e == KN_ERR_TYPE) e = kn__column_retype(b->f, j, KN_COL_CATEGORICAL);
+    }
+    if (e == KN_OK && kn_column_type(c) == KN_COL_INT64) {
+        if (v != KN_I64_MISSING) {
+            kn_column_i64(c)[b->row] = v;
+            return KN_OK;
+        }
+        e = kn__column_retype(b->f, j, KN_COL_CATEGORICAL); /* INT64_MIN marks missing */
+    }
+    if (e != KN_OK) return e;
+    if (kn_column_type(c) == KN_COL_TIMESTAMP) return kn__builder_number(b, j, (double)v);
+    char buf[24];
+    int len = kn__format_int64(v, buf);
+    return kn__builder_text(b, j, buf, (size_t)len);
+}
+
+/* Number text in a numeric or int64 column: exact by its shape. */
+static kn_status number_text(kn__builder *b, size_t j, const char *s, size_t len, double v)
+{
+    int64_t x;
+    switch (kn__number_shape(s, s + len)) {
+    case KN_SHAPE_INT:
+    case KN_SHAPE_REAL:
+        return kn__builder_number(b, j, v);
+    case KN_SHAPE_BIGINT:
+        if (kn__parse_int64(s, s + len, 0, &x)) return kn__builder_int64(b, j, x);
+        break;
+    case KN_SHAPE_TEXT:
+        break;
+    }
+    kn_status e = kn__column_retype(b->f, j, KN_COL_CATEGORICAL);
+    return e == KN_OK ? kn__builder_text(b, j, s, len) : e;
+}
+
 kn_status kn__builder_text(kn__builder *b, size_t j, const char *s, size_t len)
 {
     if (!b->fixed[j]) {
@@ -82,11 +136,14 @@ kn_status kn__builder_text(kn__builder *b, size_t j, const char *s, size_t len)
     double v;
     int64_t ts;
     switch (kn_column_type(c)) {
+    case KN_COL_INT64:
+        if (len && kn__parse_double(s, s + len, &v) == s + len) return number_text(b, j, s, len, v);
+        return kn_fail(KN_ERR_TYPE,
+                       "%s: column '%s', row %zu: '%.*s' is not an integer; CAST the "
+                       "column in the query or fix the value",
+                       b->source, kn_column_name(c), b->row + 1, (int)(len > 60 ? 60 : len), s);
     case KN_COL_NUMERIC:
-        if (len && kn__parse_double(s, s + len, &v) == s + len) {
-            kn_column_f64(c)[b->row] = v;
-            return KN_OK;
-        }
+        if (len && kn__parse_double(s, s + len, &v) == s + len) return number_text(b, j, s, len, v);
         return kn_fail(KN_ERR_TYPE,
                        "%s: column '%s', row %zu: '%.*s' is not a number; CAST the "
                        "column in the query or fix the value",

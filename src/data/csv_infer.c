@@ -1,8 +1,11 @@
 /* Header detection and column type inference from a sample of records.
- * Types form a small lattice: unknown < numeric, unknown < timestamp, and
- * anything else joins to categorical. Columns with no value in the sample
- * start numeric; a later value that does not fit promotes the column and
- * the driver re-reads (safe promotion). Declared types override inference. */
+ * Types form a small lattice: unknown < integer < real (numeric),
+ * integer < big integer (int64), unknown < timestamp, and anything else
+ * joins to categorical: real with big integer too (no double holds both
+ * exactly), and identifier-like numbers (leading zeros, integers beyond
+ * int64) are text from the start. Columns with no value in the sample start
+ * numeric; a later value that does not fit promotes the column and the
+ * driver re-reads (safe promotion). Declared types override inference. */
 #include "data/csv_reader-impl.h"
 #include "data/parse-impl.h"
 #include "kiln/mem.h"
@@ -10,14 +13,23 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { T_UNKNOWN = 0, T_NUM = 1, T_TS = 2, T_CAT = 3 };
+enum { T_UNKNOWN = 0, T_INT = 1, T_REAL = 2, T_BIG = 3, T_TS = 4, T_CAT = 5, T_IDENT = 6 };
 
 static int classify(const char *s, const char *e)
 {
     while (s < e && (*s == ' ' || *s == '\t')) s++;
     while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
     double v;
-    if (kn__parse_double(s, e, &v) == e) return T_NUM;
+    if (kn__parse_double(s, e, &v) == e) switch (kn__number_shape(s, e)) {
+        case KN_SHAPE_INT:
+            return T_INT;
+        case KN_SHAPE_REAL:
+            return T_REAL;
+        case KN_SHAPE_BIGINT:
+            return T_BIG;
+        case KN_SHAPE_TEXT:
+            return T_IDENT;
+        }
     int64_t t;
     if (kn__parse_timestamp(s, e, &t)) return T_TS;
     return T_CAT;
@@ -25,8 +37,16 @@ static int classify(const char *s, const char *e)
 
 static int join(int a, int b)
 {
+    if (a == T_IDENT) a = T_CAT;
+    if (b == T_IDENT) b = T_CAT;
     if (a == T_UNKNOWN) return b;
     if (b == T_UNKNOWN || a == b) return a;
+    if (a > b) {
+        int t = a;
+        a = b;
+        b = t;
+    }
+    if (a == T_INT && (b == T_REAL || b == T_BIG)) return b;
     return T_CAT;
 }
 
@@ -206,6 +226,7 @@ kn_status kn__csv_infer(csv_reader *r, const char *buf, size_t len, int at_eof,
         if (types[j] < 0) continue; /* declared */
         r->cols[j].type = types[j] == T_TS    ? KN_COL_TIMESTAMP
                           : types[j] == T_CAT ? KN_COL_CATEGORICAL
+                          : types[j] == T_BIG ? KN_COL_INT64
                                               : KN_COL_NUMERIC;
     }
     *data_start = has_header ? after_first : buf;

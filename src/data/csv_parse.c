@@ -10,14 +10,33 @@
 #include <stdio.h>
 #include <string.h>
 
-int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e)
+int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e)
 {
     size_t n = (size_t)(e - s);
-    if (n == 0) return 1;
-    if (n > r->miss_max || !r->miss_first[(unsigned char)*s]) return 0;
+    if (n == 0) return CSV_EMPTY;
+    if (n > r->miss_max || !r->miss_first[(unsigned char)*s]) return CSV_NOT_MISSING;
     for (size_t k = 0; k < r->n_miss; k++)
-        if (r->miss_len[k] == n && memcmp(r->miss[k], s, n) == 0) return 1;
-    return 0;
+        if (r->miss_len[k] == n && memcmp(r->miss[k], s, n) == 0) return (int)k;
+    return CSV_NOT_MISSING;
+}
+
+int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e)
+{
+    return kn__csv_missing_token(r, s, e) != CSV_NOT_MISSING;
+}
+
+/* Token k seen in column j of the current row (counted when the row is kept). */
+static void token_seen(const csv_reader *r, csv_part *p, size_t j, int k)
+{
+    p->row_tokens[p->n_row_tokens++] = j * r->n_miss + (size_t)k;
+}
+
+/* Is [s, e) missing? Notes the token it is in column j. */
+static int missing_counted(const csv_reader *r, csv_part *p, size_t j, const char *s, const char *e)
+{
+    int k = kn__csv_missing_token(r, s, e);
+    if (k >= 0) token_seen(r, p, j, k);
+    return k != CSV_NOT_MISSING;
 }
 
 static int is_space(char c)
@@ -98,6 +117,25 @@ static void excerpt(const char *s, const char *e, char *buf, size_t cap)
     if ((size_t)(e - s) > 40 && k + 4 < cap) strcat(buf, "...");
 }
 
+/* A number in an inferred numeric column whose text a double would not
+ * keep (kn__number_shape): asks for the column's promotion and gives NaN
+ * for now (the file is read again). Otherwise returns v. */
+static double keep_as_number(csv_reader *r, size_t j, const char *s, const char *e, double v)
+{
+    switch (kn__number_shape(s, e)) {
+    case KN_SHAPE_INT:
+    case KN_SHAPE_REAL:
+        return v;
+    case KN_SHAPE_BIGINT:
+        atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_INT64);
+        return NAN;
+    case KN_SHAPE_TEXT:
+        atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
+        return NAN;
+    }
+    return v;
+}
+
 static void trim(const char **s, const char **e)
 {
     while (*s < *e && is_space(**s)) (*s)++;
@@ -148,6 +186,8 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 }
                 next = q ? q : kn__parse_double(s, end, &v);
                 if (next && (next == end || *next == delim || csv_is_record_end(next, end))) {
+                    if (v != v) missing_counted(r, p, j, s, next); /* "NaN" may be a token */
+                    if (!q && !r->cols[j].declared) v = keep_as_number(r, j, s, next, v);
                     c->f64[row] = v;
                     s = next;
                     goto field_done;
@@ -185,8 +225,9 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             case KN_COL_NUMERIC: {
                 trim(&fs, &fe);
                 double v = NAN;
-                if (!kn__csv_is_missing(r, fs, fe)) {
+                if (!missing_counted(r, p, j, fs, fe)) {
                     const char *q = kn__parse_double(fs, fe, &v);
+                    if (q == fe && !r->cols[j].declared) v = keep_as_number(r, j, fs, fe, v);
                     if (q != fe) {
                         if (r->cols[j].declared) {
                             char ex[48];
@@ -197,7 +238,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                                      c->name);
                             break;
                         }
-                        atomic_store(&r->cols[j].bump, 1);
+                        atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
                         v = NAN;
                     }
                 }
@@ -205,8 +246,10 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 break;
             }
             case KN_COL_CATEGORICAL: {
-                if (!fld.quoted && kn__csv_is_missing(r, fs, fe)) {
-                    c->codes[row] = -1;
+                int k = fld.quoted ? CSV_NOT_MISSING : kn__csv_missing_token(r, fs, fe);
+                if (k != CSV_NOT_MISSING) {
+                    if (k >= 0) token_seen(r, p, j, k);
+                    c->codes[row] = k >= 0 && r->tokens_as_levels ? -2 - k : -1;
                     break;
                 }
                 if (fs == fe) {
@@ -225,8 +268,10 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 break;
             }
             case KN_COL_STRING: {
-                if (!fld.quoted && kn__csv_is_missing(r, fs, fe)) {
-                    c->str_off[row] = -1;
+                int k = fld.quoted ? CSV_NOT_MISSING : kn__csv_missing_token(r, fs, fe);
+                if (k != CSV_NOT_MISSING) {
+                    if (k >= 0) token_seen(r, p, j, k);
+                    c->str_off[row] = k >= 0 && r->tokens_as_levels ? -2 - k : -1;
                     c->str_len[row] = 0;
                     break;
                 }
@@ -244,7 +289,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             case KN_COL_TIMESTAMP: {
                 trim(&fs, &fe);
                 int64_t t = KN_TS_MISSING;
-                if (!kn__csv_is_missing(r, fs, fe) && !kn__parse_timestamp(fs, fe, &t)) {
+                if (!missing_counted(r, p, j, fs, fe) && !kn__parse_timestamp(fs, fe, &t)) {
                     if (r->cols[j].declared) {
                         char ex[48];
                         excerpt(fs, fe, ex, sizeof ex);
@@ -254,10 +299,30 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                                  c->name);
                         break;
                     }
-                    atomic_store(&r->cols[j].bump, 1);
+                    atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
                     t = KN_TS_MISSING;
                 }
                 c->ts[row] = t;
+                break;
+            }
+            case KN_COL_INT64: {
+                trim(&fs, &fe);
+                int64_t v = KN_I64_MISSING;
+                if (!missing_counted(r, p, j, fs, fe) &&
+                    !kn__parse_int64(fs, fe, r->cols[j].declared, &v)) {
+                    if (r->cols[j].declared) {
+                        char ex[48];
+                        excerpt(fs, fe, ex, sizeof ex);
+                        bad_at = fld.start;
+                        snprintf(why, sizeof why,
+                                 "cannot parse '%s' as a 64-bit integer in int64 column '%s'", ex,
+                                 c->name);
+                        break;
+                    }
+                    atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
+                    v = KN_I64_MISSING;
+                }
+                c->ts[row] = v;
                 break;
             }
             }
@@ -281,6 +346,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                      kn__csv_count_fields(rec, end, delim));
         }
         if (bad_at) {
+            p->n_row_tokens = 0;
             if (!add_bad(p, rec, bad_at, "%s", why)) goto nomem;
             int complete;
             s = kn__csv_next_record(rec, end, delim, &complete);
@@ -288,6 +354,8 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
         }
         if (s < end && *s == '\r') s++;
         if (s < end && *s == '\n') s++;
+        for (size_t t = 0; t < p->n_row_tokens; t++) p->tokens[p->row_tokens[t]]++;
+        p->n_row_tokens = 0;
         row++;
     }
     p->written = row - p->row0;

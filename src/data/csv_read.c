@@ -181,6 +181,8 @@ static void reader_free(csv_reader *r)
         kn_free(p->text);
         kn_free(p->scratch);
         kn_free(p->bad);
+        kn_free(p->tokens);
+        kn_free(p->row_tokens);
     }
     kn_free(r->parts);
     for (size_t j = 0; j < r->ncols && r->cols; j++) kn_free(r->cols[j].name);
@@ -359,6 +361,7 @@ static kn_status stitch(csv_reader *r, kn_rejects *rejects, kn_read_report *rep)
                     memmove(c->codes + dest, c->codes + p->row0, p->written * sizeof *c->codes);
                     break;
                 case KN_COL_TIMESTAMP:
+                case KN_COL_INT64:
                     memmove(c->ts + dest, c->ts + p->row0, p->written * sizeof *c->ts);
                     break;
                 case KN_COL_STRING:
@@ -393,7 +396,10 @@ static kn_status setup_frame(csv_reader *r)
         p->remap = kn_calloc(n, sizeof *p->remap);
         p->remap_n = kn_calloc(n, sizeof *p->remap_n);
         p->remap_cap = kn_calloc(n, sizeof *p->remap_cap);
-        if (!p->dicts || !p->remap || !p->remap_n || !p->remap_cap) return KN_ERR_NOMEM;
+        p->tokens = kn_calloc(n * (r->n_miss ? r->n_miss : 1), sizeof *p->tokens);
+        p->row_tokens = kn_malloc(n * sizeof *p->row_tokens);
+        if (!p->dicts || !p->remap || !p->remap_n || !p->remap_cap || !p->tokens || !p->row_tokens)
+            return KN_ERR_NOMEM;
     }
     return KN_OK;
 }
@@ -410,8 +416,8 @@ static void prefault_columns(kn_frame *f, size_t from, size_t to, int threads)
         size_t w = c->type == KN_COL_CATEGORICAL ? 4 : 8;
         char *base = c->type == KN_COL_NUMERIC       ? (char *)c->f64
                      : c->type == KN_COL_CATEGORICAL ? (char *)c->codes
-                     : c->type == KN_COL_TIMESTAMP   ? (char *)c->ts
-                                                     : (char *)c->str_off;
+                     : c->type == KN_COL_STRING      ? (char *)c->str_off
+                                                     : (char *)c->ts;
         uintptr_t a = ((uintptr_t)(base + from * w) + 4095) & ~(uintptr_t)4095;
         uintptr_t b = (uintptr_t)(base + to * w) & ~(uintptr_t)4095;
         if (b > a) madvise((void *)a, b - a, MADV_POPULATE_WRITE);
@@ -513,6 +519,12 @@ done:
 
 kn_status kn__csv_read(const char *path, const kn_read_opts *o, kn_frame **out, kn_read_report *rep)
 {
+    /* tokens may stay levels of text columns unless told otherwise: by
+     * missing_in_text=always or by a missing list of the user's own */
+    kn_read_opts defaults;
+    kn_read_opts_default(&defaults);
+    const int tokens_as_levels =
+        o->missing_in_text == KN_MISSING_IN_TEXT_AUTO && strcmp(o->missing, defaults.missing) == 0;
     kn_col_type *forced = NULL;
     size_t n_forced = 0;
     uint64_t restarts = 0;
@@ -521,6 +533,7 @@ kn_status kn__csv_read(const char *path, const kn_read_opts *o, kn_frame **out, 
         memset(&r, 0, sizeof r);
         r.path = path;
         r.o = o;
+        r.tokens_as_levels = tokens_as_levels;
         r.delim = o->delimiter;
         const char *ext = strrchr(path, '.');
         if (!r.delim && ext && strcmp(ext, ".tsv") == 0) r.delim = '\t';
@@ -542,14 +555,17 @@ kn_status kn__csv_read(const char *path, const kn_read_opts *o, kn_frame **out, 
             if (st == KN_OK) {
                 n_forced = r.ncols;
                 for (size_t j = 0; j < r.ncols; j++) {
-                    forced[j] = r.cols[j].type;
-                    if (atomic_load(&r.cols[j].bump)) forced[j] = KN_COL_CATEGORICAL;
+                    int bump = atomic_load(&r.cols[j].bump);
+                    forced[j] = bump & CSV_BUMP_TEXT    ? KN_COL_CATEGORICAL
+                                : bump & CSV_BUMP_INT64 ? KN_COL_INT64
+                                                        : r.cols[j].type;
                 }
                 restarts++;
                 reader_free(&r);
                 continue;
             }
         }
+        if (st == KN_OK) st = kn__csv_resolve_tokens(&r, rep);
         if (st == KN_OK) {
             *out = r.f;
             r.f = NULL;

@@ -15,8 +15,15 @@ typedef struct csv_col {
     char *name;
     kn_col_type type;
     int declared;    /* type given by the user: bad values are bad rows */
-    atomic_int bump; /* a value did not fit the inferred type: promote and re-read */
+    atomic_int bump; /* a value did not fit the inferred type: promote and re-read
+                        (CSV_BUMP_* bits) */
 } csv_col;
+
+/* Promotions asked for by values that do not fit a column's inferred type. */
+enum {
+    CSV_BUMP_INT64 = 1, /* an integer a double cannot hold, in a numeric column */
+    CSV_BUMP_TEXT = 2,  /* anything else: the column becomes categorical */
+};
 
 typedef struct csv_bad {
     const char *start; /* record start */
@@ -36,6 +43,9 @@ typedef struct csv_part {
     size_t cap_scratch;
     csv_bad *bad;
     size_t n_bad, cap_bad;
+    uint64_t *tokens;   /* [column * n_miss + token]: unquoted token cells of kept rows */
+    size_t *row_tokens; /* the current row's token cells (at most one per column) */
+    size_t n_row_tokens;
     kn_status status; /* KN_ERR_NOMEM from this part */
     char message[512];
     /* the block's slice */
@@ -57,6 +67,10 @@ typedef struct csv_reader {
     size_t *miss_len;
     size_t n_miss, miss_max;
     unsigned char miss_first[256];
+    /* missing_in_text=auto: an unquoted token in a text column is parked as
+     * code (or string offset) -2 - token until the read ends, when
+     * kn__csv_resolve_tokens keeps it as a level or makes it missing */
+    int tokens_as_levels;
     kn_frame *f;
     int nparts;
     csv_part *parts;
@@ -67,6 +81,13 @@ typedef struct csv_reader {
 void kn__csv_parse_part(csv_reader *r, csv_part *p);
 /* Is [s, e) a missing token? (Empty is always missing.) */
 int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e);
+/* The index of the missing token [s, e) is, CSV_EMPTY for an empty field,
+ * or CSV_NOT_MISSING. */
+enum { CSV_NOT_MISSING = -1, CSV_EMPTY = -2 };
+int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e);
+/* After the last block: settle parked tokens of text columns (see
+ * kiln/io.h for the rule) and note what every token did in rep. */
+kn_status kn__csv_resolve_tokens(csv_reader *r, kn_read_report *rep);
 /* Decide header and column types from the first block (buf holds the
  * records after any BOM). Sets r->ncols, r->cols and *data_start. */
 kn_status kn__csv_infer(csv_reader *r, const char *buf, size_t len, int at_eof,

@@ -1,5 +1,5 @@
 /* CSV writer: header row, RFC 4180 quoting where needed, numbers in the
- * shortest form that reads back exactly, timestamps in ISO-8601 UTC,
+ * shortest form that reads back exactly, int64 in full, timestamps in ISO-8601 UTC,
  * missing cells empty. */
 #include "data/frame-impl.h"
 #include "data/io-impl.h"
@@ -59,6 +59,9 @@ kn_status kn__csv_write(const kn_frame *f, const char *path)
             }
             case KN_COL_TIMESTAMP:
                 if (c->ts[i] != KN_TS_MISSING) kn__put_timestamp(fp, c->ts[i]);
+                break;
+            case KN_COL_INT64:
+                if (c->ts[i] != KN_I64_MISSING) kn__put_int64(fp, c->ts[i]);
                 break;
             }
         }

@@ -23,6 +23,7 @@ static uint64_t cell_hash(const kn_column *c, size_t i)
         v = (uint64_t)(int64_t)c->codes[i];
         break;
     case KN_COL_TIMESTAMP:
+    case KN_COL_INT64: /* exact: 2^53 + 1 and 2^53 differ */
         v = (uint64_t)c->ts[i];
         break;
     case KN_COL_STRING: {
@@ -43,6 +44,7 @@ static int cells_equal(const kn_column *c, size_t a, size_t b)
     case KN_COL_CATEGORICAL:
         return c->codes[a] == c->codes[b];
     case KN_COL_TIMESTAMP:
+    case KN_COL_INT64:
         return c->ts[a] == c->ts[b];
     case KN_COL_STRING: {
         size_t la, lb;

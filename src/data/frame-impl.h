@@ -14,7 +14,7 @@ struct kn_column {
     size_t cap; /* rows allocated */
     double *f64;
     int32_t *codes;
-    int64_t *ts;
+    int64_t *ts;  /* timestamps, and the values of int64 columns */
     kn_dict dict; /* categorical levels */
     /* string cells: start offset into text (-1 = missing) and length */
     int64_t *str_off;
@@ -35,6 +35,11 @@ kn_status kn__column_reserve(kn_column *c, size_t cap);
 kn_status kn__frame_add_unique(kn_frame *f, const char *name, kn_col_type type, kn_column **out);
 /* Set rows [from, to) missing. */
 void kn__column_fill_missing(kn_column *c, size_t from, size_t to);
+/* Promote column j in place, keeping every value: numeric -> int64 (KN_ERR_TYPE,
+ * with no message, unless every value is an integer of magnitude <= 2^53),
+ * numeric or int64 -> categorical (each value's shortest exact text is its
+ * level). Other pairs are KN_ERR_TYPE. */
+kn_status kn__column_retype(kn_frame *f, size_t j, kn_col_type to);
 /* Append bytes to a string column's text; returns the start offset. */
 kn_status kn__column_add_text(kn_column *c, const char *s, size_t len, int64_t *off);
 

@@ -6,17 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const type_names[] = {"numeric", "categorical", "string", "timestamp"};
+static const char *const type_names[] = {"numeric", "categorical", "string", "timestamp", "int64"};
+#define N_TYPES (sizeof type_names / sizeof *type_names)
 static const char *const role_names[] = {"feature", "target", "weight", "id", "time", "ignore"};
 
 const char *kn_col_type_name(kn_col_type t)
 {
-    return (unsigned)t < 4 ? type_names[t] : "?";
+    return (unsigned)t < N_TYPES ? type_names[t] : "?";
 }
 
 kn_status kn_col_type_parse(const char *name, kn_col_type *t)
 {
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < N_TYPES; i++)
         if (strcmp(name, type_names[i]) == 0) {
             *t = (kn_col_type)i;
             return KN_OK;
@@ -24,6 +25,10 @@ kn_status kn_col_type_parse(const char *name, kn_col_type *t)
     if (!strcmp(name, "float") || !strcmp(name, "double") || !strcmp(name, "int") ||
         !strcmp(name, "integer") || !strcmp(name, "number")) {
         *t = KN_COL_NUMERIC;
+        return KN_OK;
+    }
+    if (!strcmp(name, "bigint") || !strcmp(name, "long") || !strcmp(name, "integer64")) {
+        *t = KN_COL_INT64;
         return KN_OK;
     }
     if (!strcmp(name, "category") || !strcmp(name, "factor")) {
@@ -39,7 +44,8 @@ kn_status kn_col_type_parse(const char *name, kn_col_type *t)
         return KN_OK;
     }
     return kn_fail(KN_ERR_INVALID,
-                   "unknown column type '%s'; use numeric, categorical, string or timestamp", name);
+                   "unknown column type '%s'; use numeric, categorical, string, timestamp or int64",
+                   name);
 }
 
 int kn_timestamp_format(int64_t us, char *buf, size_t cap)
@@ -142,6 +148,7 @@ kn_status kn__column_reserve(kn_column *c, size_t cap)
         c->codes = p;
         break;
     case KN_COL_TIMESTAMP:
+    case KN_COL_INT64:
         if (!(p = kn_realloc(c->ts, n * sizeof *c->ts))) return KN_ERR_NOMEM;
         c->ts = p;
         break;
@@ -166,6 +173,7 @@ void kn__column_fill_missing(kn_column *c, size_t from, size_t to)
         for (size_t i = from; i < to; i++) c->codes[i] = -1;
         break;
     case KN_COL_TIMESTAMP:
+    case KN_COL_INT64: /* KN_TS_MISSING == KN_I64_MISSING */
         for (size_t i = from; i < to; i++) c->ts[i] = KN_TS_MISSING;
         break;
     case KN_COL_STRING:
@@ -216,7 +224,7 @@ static kn_status grow_cols(kn_frame *f)
 
 kn_status kn__frame_add_unique(kn_frame *f, const char *name, kn_col_type type, kn_column **out)
 {
-    if ((unsigned)type > KN_COL_TIMESTAMP)
+    if ((unsigned)type > KN_COL_INT64)
         return kn_fail(KN_ERR_INVALID, "column '%s': unknown type %d", name, (int)type);
     if (grow_cols(f) != KN_OK) return KN_ERR_NOMEM;
     kn_column *c = kn_calloc(1, sizeof *c);
@@ -304,6 +312,7 @@ static kn_status copy_cell(kn_column *d, size_t dst_row, const kn_column *s, siz
         d->f64[dst_row] = s->f64[src_row];
         return KN_OK;
     case KN_COL_TIMESTAMP:
+    case KN_COL_INT64:
         d->ts[dst_row] = s->ts[src_row];
         return KN_OK;
     case KN_COL_CATEGORICAL: {
@@ -344,6 +353,7 @@ static kn_status gather(kn_column *dst, const kn_column *src, const size_t *rows
             for (size_t i = 0; i < n; i++) dst->codes[i] = src->codes[rows[i]];
         return KN_OK;
     case KN_COL_TIMESTAMP:
+    case KN_COL_INT64:
         if (!rows)
             memcpy(dst->ts, src->ts, n * sizeof *dst->ts);
         else
@@ -415,6 +425,7 @@ kn_status kn_frame_keep_rows(kn_frame *f, const size_t *rows, size_t n)
                 c->codes[i] = c->codes[rows[i]];
                 break;
             case KN_COL_TIMESTAMP:
+            case KN_COL_INT64:
                 c->ts[i] = c->ts[rows[i]];
                 break;
             case KN_COL_STRING:
@@ -589,8 +600,8 @@ size_t kn_frame_memory_bytes(const kn_frame *f)
         const kn_column *c = f->cols[j];
         size_t per_row = c->type == KN_COL_NUMERIC       ? sizeof(double)
                          : c->type == KN_COL_CATEGORICAL ? sizeof(int32_t)
-                         : c->type == KN_COL_TIMESTAMP   ? sizeof(int64_t)
-                                                         : 2 * sizeof(int64_t);
+                         : c->type == KN_COL_STRING      ? 2 * sizeof(int64_t)
+                                                         : sizeof(int64_t);
         total += c->cap * per_row + c->cap_text + kn__dict_memory(&c->dict);
     }
     return total;
@@ -645,6 +656,18 @@ int64_t *kn_column_ts(kn_column *c)
     return c->type == KN_COL_TIMESTAMP ? c->ts : NULL;
 }
 
+int64_t *kn_column_i64(kn_column *c)
+{
+    return c->type == KN_COL_INT64 ? c->ts : NULL;
+}
+
+double kn_column_number(const kn_column *c, size_t row)
+{
+    if (c->type == KN_COL_NUMERIC) return c->f64[row];
+    if (c->type == KN_COL_INT64 && c->ts[row] != KN_I64_MISSING) return (double)c->ts[row];
+    return NAN;
+}
+
 int kn_column_is_missing(const kn_column *c, size_t row)
 {
     switch (c->type) {
@@ -653,6 +676,7 @@ int kn_column_is_missing(const kn_column *c, size_t row)
     case KN_COL_CATEGORICAL:
         return c->codes[row] < 0;
     case KN_COL_TIMESTAMP:
+    case KN_COL_INT64:
         return c->ts[row] == KN_TS_MISSING;
     case KN_COL_STRING:
         return c->str_off[row] < 0;

@@ -86,15 +86,38 @@ static kn_status group_rows(const kn_frame *f, const size_t *cols, size_t n, gro
 
 static kn_status numeric_input(const kn_agg *a, const kn_column *c, int allow_time)
 {
-    if (c->type == KN_COL_NUMERIC || (allow_time && c->type == KN_COL_TIMESTAMP)) return KN_OK;
+    if (c->type == KN_COL_NUMERIC || c->type == KN_COL_INT64 ||
+        (allow_time && c->type == KN_COL_TIMESTAMP))
+        return KN_OK;
     return kn_fail(KN_ERR_TYPE, "group by: %s of '%s' needs a numeric column; it is %s",
                    kn_agg_op_name(a->op), a->column, kn_col_type_name(c->type));
 }
 
+/* A numeric, int64 or time cell as a double (sums and means of int64 values
+ * beyond 2^53 round; min, max and ordering use the exact values). */
 static double cell(const kn_column *c, size_t r)
 {
     if (c->type == KN_COL_NUMERIC) return c->f64[r];
     return c->ts[r] == KN_TS_MISSING ? NAN : (double)c->ts[r];
+}
+
+/* -1, 0, 1 as row x's order value is below, equal to or above row y's (both present). */
+static int order_cmp(const kn_column *c, size_t x, size_t y)
+{
+    if (c->type == KN_COL_NUMERIC) return (c->f64[x] > c->f64[y]) - (c->f64[x] < c->f64[y]);
+    return (c->ts[x] > c->ts[y]) - (c->ts[x] < c->ts[y]);
+}
+
+/* Exact min or max of an int64 or time column per group into dst. */
+static void int_extreme(const kn_column *c, const groups *g, size_t rows, int max, int64_t *dst)
+{
+    for (size_t i = 0; i < g->n; i++) dst[i] = KN_I64_MISSING;
+    for (size_t r = 0; r < rows; r++) {
+        size_t gi = g->of[r];
+        int64_t x = c->ts[r];
+        if (gi == MISSING_KEY || x == KN_I64_MISSING) continue;
+        if (dst[gi] == KN_I64_MISSING || (max ? x > dst[gi] : x < dst[gi])) dst[gi] = x;
+    }
 }
 
 /* count, sum, mean, min, max, std into out[g]. */
@@ -175,7 +198,8 @@ static kn_status pick_rows(const kn_agg *a, const kn_frame *f, const kn_column *
         if (kn_frame_find(f, a->order_by, &j) != KN_OK)
             return kn_fail_prefix(KN_ERR_NOT_FOUND, "group by: %s order: ", a->name);
         ord = f->cols[j];
-        if (ord->type != KN_COL_NUMERIC && ord->type != KN_COL_TIMESTAMP)
+        if (ord->type != KN_COL_NUMERIC && ord->type != KN_COL_TIMESTAMP &&
+            ord->type != KN_COL_INT64)
             return kn_fail(KN_ERR_TYPE, "group by: order '%s' must be numeric or time",
                            a->order_by);
     }
@@ -184,12 +208,12 @@ static kn_status pick_rows(const kn_agg *a, const kn_frame *f, const kn_column *
     for (size_t r = 0; r < f->n_rows; r++) {
         size_t gi = g->of[r];
         if (gi == MISSING_KEY || kn_column_is_missing(c, r)) continue;
-        if (ord && isnan(cell(ord, r))) continue;
+        if (ord && kn_column_is_missing(ord, r)) continue;
         size_t cur = pick[gi];
         int better = cur == MISSING_KEY;
         if (!better && ord) {
-            double x = cell(ord, r), y = cell(ord, cur);
-            better = last ? x >= y : x < y;
+            int cmp = order_cmp(ord, r, cur);
+            better = last ? cmp >= 0 : cmp < 0;
         } else if (!better)
             better = last;
         if (better) pick[gi] = r;
@@ -239,13 +263,17 @@ static kn_status aggregate(const kn_frame *f, const size_t *by, size_t n_by, con
     if (c && a->op != KN_AGG_COUNT && a->op != KN_AGG_NUNIQUE)
         e = numeric_input(a, c, a->op == KN_AGG_MIN || a->op == KN_AGG_MAX);
     if (e != KN_OK) return e;
-    kn_col_type type =
-        c && c->type == KN_COL_TIMESTAMP && (a->op == KN_AGG_MIN || a->op == KN_AGG_MAX)
-            ? KN_COL_TIMESTAMP
-            : KN_COL_NUMERIC;
+    int extreme = a->op == KN_AGG_MIN || a->op == KN_AGG_MAX;
+    kn_col_type type = c && extreme && (c->type == KN_COL_TIMESTAMP || c->type == KN_COL_INT64)
+                           ? c->type
+                           : KN_COL_NUMERIC;
     kn_column *dst;
     e = kn_frame_add_column(out, a->name, type, &dst);
     if (e != KN_OK) return e;
+    if (type != KN_COL_NUMERIC) {
+        int_extreme(c, g, f->n_rows, a->op == KN_AGG_MAX, dst->ts);
+        return KN_OK;
+    }
     size_t n = g->n;
     double *v = kn_malloc(3 * (n ? n : 1) * sizeof *v);
     if (!v) return KN_ERR_NOMEM;
@@ -257,12 +285,7 @@ static kn_status aggregate(const kn_frame *f, const size_t *by, size_t n_by, con
             if (g->of[r] != MISSING_KEY && !kn_column_is_missing(c, r)) v[g->of[r]]++;
     } else
         numeric_agg(a, c, g, f->n_rows, v, v + n, v + 2 * n);
-    for (size_t i = 0; e == KN_OK && i < n; i++) {
-        if (type == KN_COL_TIMESTAMP)
-            kn_column_ts(dst)[i] = isnan(v[i]) ? KN_TS_MISSING : (int64_t)v[i];
-        else
-            kn_column_f64(dst)[i] = v[i];
-    }
+    for (size_t i = 0; e == KN_OK && i < n; i++) kn_column_f64(dst)[i] = v[i];
     kn_free(v);
     return e;
 }

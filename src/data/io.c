@@ -28,8 +28,12 @@ static const kn_param_def read_params[] = {
                  "CSV text held in memory per thread, in KiB"),
     KN_PARAM_STRING(
         kn_read_opts, types, "",
-        "declared column types: name:type,... (numeric, categorical, string, timestamp)"),
+        "declared column types: name:type,... (numeric, categorical, string, timestamp, int64)"),
     KN_PARAM_STRING(kn_read_opts, target, "", "column to mark as the target"),
+    KN_PARAM_ENUM(kn_read_opts, missing_in_text, "auto", "auto|always",
+                  "missing tokens in text columns: auto keeps a token that is a frequent level "
+                  "there (>= 1% of the cells, not used in number columns), always reads it as "
+                  "missing (as does a --missing list given explicitly)"),
     KN_PARAM_END};
 
 const kn_param_def *kn_read_params(void)

@@ -1,8 +1,10 @@
 /* JSON Lines: one JSON object per line (jansson parses each line). Keys
  * become columns in order of first appearance; numbers and booleans are
- * numeric, strings categorical (timestamp when every value is ISO-8601),
- * null or an absent key is missing; nested arrays and objects are kept as
- * their JSON text in a string column. */
+ * numeric, integers beyond 2^53 int64 (exact; next to fractions the column
+ * keeps each number's JSON text as a category; integers beyond int64 are
+ * refused by jansson, naming the line), strings categorical (timestamp when every value is
+ * ISO-8601), null or an absent key is missing; nested arrays and objects are kept as their JSON
+ * text in a string column. */
 #include "data/frame-impl.h"
 #include "data/io-impl.h"
 #include "data/parse-impl.h"
@@ -12,11 +14,18 @@
 #include <math.h>
 #include <string.h>
 
-enum { J_UNKNOWN = 0, J_NUM = 1, J_TS = 2, J_CAT = 3, J_STR = 4 };
+enum { J_UNKNOWN = 0, J_INT = 1, J_REAL = 2, J_BIG = 3, J_TS = 4, J_CAT = 5, J_STR = 6 };
 
 static int value_kind(json_t *v)
 {
-    if (json_is_number(v) || json_is_boolean(v)) return J_NUM;
+    if (json_is_integer(v)) {
+        json_int_t x = json_integer_value(v);
+        if (x == INT64_MIN) return J_CAT; /* INT64_MIN marks missing int64 cells */
+        uint64_t mag = x < 0 ? -(uint64_t)x : (uint64_t)x;
+        return mag > (1ull << 53) ? J_BIG : J_INT;
+    }
+    if (json_is_boolean(v)) return J_INT;
+    if (json_is_real(v)) return J_REAL;
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         int64_t t;
@@ -31,6 +40,12 @@ static int join(int a, int b)
     if (a == J_UNKNOWN) return b;
     if (b == J_UNKNOWN || a == b) return a;
     if (a == J_STR || b == J_STR) return J_STR;
+    if (a > b) {
+        int t = a;
+        a = b;
+        b = t;
+    }
+    if (a == J_INT && (b == J_REAL || b == J_BIG)) return b;
     return J_CAT;
 }
 
@@ -45,6 +60,9 @@ static kn_status store(kn_column *c, size_t i, json_t *v)
     switch (c->type) {
     case KN_COL_NUMERIC:
         c->f64[i] = json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : json_number_value(v);
+        return KN_OK;
+    case KN_COL_INT64:
+        c->ts[i] = json_is_boolean(v) ? json_is_true(v) : (int64_t)json_integer_value(v);
         return KN_OK;
     case KN_COL_TIMESTAMP: {
         const char *s = json_string_value(v);
@@ -158,6 +176,7 @@ kn_status kn__jsonl_read(const char *path, const kn_read_opts *o, kn_frame **out
     for (size_t j = 0; j < n_keys && st == KN_OK; j++) {
         int k = keys[j].kind;
         kn_col_type t = k == J_TS    ? KN_COL_TIMESTAMP
+                        : k == J_BIG ? KN_COL_INT64
                         : k == J_CAT ? KN_COL_CATEGORICAL
                         : k == J_STR ? KN_COL_STRING
                                      : KN_COL_NUMERIC;
@@ -218,8 +237,17 @@ kn_status kn__jsonl_write(const kn_frame *f, const char *path)
                 v = json_null();
             } else {
                 switch (c->type) {
-                case KN_COL_NUMERIC:
-                    v = isfinite(c->f64[i]) ? json_real(c->f64[i]) : json_null();
+                case KN_COL_NUMERIC: {
+                    double x = c->f64[i];
+                    /* whole numbers as integers: an identifier reads back as it was */
+                    v = !isfinite(x) ? json_null()
+                        : x == nearbyint(x) && fabs(x) <= KN_F64_EXACT_INT
+                            ? json_integer((json_int_t)x)
+                            : json_real(x);
+                    break;
+                }
+                case KN_COL_INT64:
+                    v = json_integer((json_int_t)c->ts[i]);
                     break;
                 case KN_COL_CATEGORICAL:
                     t = kn__dict_get(&c->dict, c->codes[i], &len);

@@ -15,9 +15,11 @@ void kn__keys_free(kn__keys *k)
     kn_free(k->len);
 }
 
+/* Whole numbers as plain integers (the form int64 keys take, so 2^53 as a
+ * double meets 2^53 as an int64); others in their shortest exact form. */
 static int canon_number(double v, char *buf, size_t cap)
 {
-    if (v == floor(v) && fabs(v) < 9e15) return snprintf(buf, cap, "%lld", (long long)v);
+    if (v == floor(v) && fabs(v) < 9.2e18) return kn__format_int64((int64_t)v, buf);
     return kn__format_double(v, buf, cap);
 }
 
@@ -39,6 +41,10 @@ static int canon_cell(const kn_column *c, size_t r, int numeric_peer, char *buf,
         if (c->ts[r] == KN_TS_MISSING) return 0;
         *len = (size_t)kn__format_timestamp(c->ts[r], buf, cap);
         return 1;
+    case KN_COL_INT64:
+        if (c->ts[r] == KN_I64_MISSING) return 0;
+        *len = (size_t)kn__format_int64(c->ts[r], buf);
+        return 1;
     case KN_COL_CATEGORICAL:
         if (c->codes[r] < 0) return 0;
         s = kn__dict_get(&c->dict, c->codes[r], &n);
@@ -49,6 +55,11 @@ static int canon_cell(const kn_column *c, size_t r, int numeric_peer, char *buf,
     }
     if (numeric_peer && n && n < 64) {
         double v;
+        int64_t x;
+        if (kn__parse_int64(s, s + n, 1, &x)) { /* exact, even beyond 2^53 */
+            *len = (size_t)kn__format_int64(x, buf);
+            return 1;
+        }
         if (kn__parse_double(s, s + n, &v) == s + n) {
             *len = (size_t)canon_number(v, buf, cap);
             return 1;
@@ -76,8 +87,8 @@ kn_status kn__keys_build(const kn_frame *f, const size_t *cols, const kn_column 
             size_t len = 0;
             const char *text;
             const kn_column *c = f->cols[cols[i]];
-            if (!canon_cell(c, r, peer[i]->type == KN_COL_NUMERIC, cell, sizeof cell, &text,
-                            &len)) {
+            int numeric_peer = peer[i]->type == KN_COL_NUMERIC || peer[i]->type == KN_COL_INT64;
+            if (!canon_cell(c, r, numeric_peer, cell, sizeof cell, &text, &len)) {
                 missing = 1;
                 break;
             }

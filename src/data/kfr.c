@@ -61,7 +61,14 @@ kn_status kn__kfr_write(const kn_frame *f, const char *path)
     if (sodium_init() < 0) return kn_fail(KN_ERR_INTERNAL, "libsodium failed to initialise");
     kn_wbuf b = {0};
     kn_wbuf_bytes(&b, kfr_magic, 8);
-    uint16_t major = KN_KFR_MAJOR, minor = KN_KFR_MINOR;
+    /* version 1.1 unless an int64 column needs 2.0: files without one stay
+     * readable by every kiln that reads 1.x */
+    uint16_t major = 1, minor = KN_KFR_MINOR_1;
+    for (size_t j = 0; j < f->n_cols; j++)
+        if (f->cols[j]->type == KN_COL_INT64) {
+            major = KN_KFR_MAJOR;
+            minor = KN_KFR_MINOR;
+        }
     uint32_t flags = 0, ncols = (uint32_t)f->n_cols, reserved = 0;
     kn_wbuf_bytes(&b, &major, 2);
     kn_wbuf_bytes(&b, &minor, 2);
@@ -84,6 +91,7 @@ kn_status kn__kfr_write(const kn_frame *f, const char *path)
             put_blob(&b, c->f64, n * 8);
             break;
         case KN_COL_TIMESTAMP:
+        case KN_COL_INT64:
             kn_wbuf_u64(&b, 0);
             put_blob(&b, c->ts, n * 8);
             break;
@@ -292,8 +300,8 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
             st = KN_ERR_NOMEM;
             break;
         }
-        if (!get(&r, tr, 4) || !get(&r, &extra, 8) || tr[0] > KN_COL_TIMESTAMP ||
-            tr[1] > KN_ROLE_IGNORE) {
+        if (!get(&r, tr, 4) || !get(&r, &extra, 8) ||
+            tr[0] > (major >= 2 ? KN_COL_INT64 : KN_COL_TIMESTAMP) || tr[1] > KN_ROLE_IGNORE) {
             kn_free(name);
             st = corrupt(&r, "bad column record");
             break;
@@ -327,6 +335,9 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out, 
             break;
         case KN_COL_TIMESTAMP:
             st = get_blob(&r, c->ts, n * 8, "timestamp column has the wrong length", 1);
+            break;
+        case KN_COL_INT64:
+            st = get_blob(&r, c->ts, n * 8, "int64 column has the wrong length", 1);
             break;
         case KN_COL_CATEGORICAL: {
             if (extra > (uint64_t)len) {

@@ -74,7 +74,9 @@ static inline int kn__eisel_lemire(uint64_t w, int64_t q, int neg, double *out)
 
 /* The common shape "[-]digits[.digits]" with at most 19 digits and nothing
  * after: parsed inline. Returns NULL for anything else (then use
- * kn__parse_double, which handles every form). */
+ * kn__parse_double, which handles every form), and for the shapes a reader
+ * must look at (kn__number_shape): leading zeros, and integer literals
+ * beyond 2^53. */
 static inline const char *kn__parse_double_fast(const char *p, const char *end, double *out)
 {
     int neg = 0;
@@ -85,9 +87,11 @@ static inline const char *kn__parse_double_fast(const char *p, const char *end, 
     uint64_t w;
     size_t n_int, n_frac;
     const char *q = kn__scan_decimal(p, end, &w, &n_int, &n_frac);
-    if (n_int + n_frac == 0 || n_int + n_frac > 19 || (q < end && (*q == 'e' || *q == 'E')))
+    if (n_int + n_frac == 0 || n_int + n_frac > 19 || (q < end && (*q == 'e' || *q == 'E')) ||
+        (n_int > 1 && *p == '0'))
         return NULL;
-    if (n_frac == 0 && w <= (1ull << 53)) {
+    if (n_frac == 0) {
+        if (w > (1ull << 53)) return NULL;
         double d = (double)w;
         *out = neg ? -d : d;
         return q;
@@ -120,14 +124,38 @@ static inline const char *kn__parse_double_sentinel(const char *p, double *out)
         while ((unsigned)(*q - '0') <= 9) w = w * 10 + (uint64_t)(*q++ - '0');
         n_frac = (size_t)(q - f);
     }
-    if (n_int + n_frac == 0 || n_int + n_frac > 19 || *q == 'e' || *q == 'E') return NULL;
+    if (n_int + n_frac == 0 || n_int + n_frac > 19 || *q == 'e' || *q == 'E' ||
+        (n_int > 1 && *p == '0'))
+        return NULL;
     if (w <= (1ull << 53) && n_frac <= 22) {
         double d = (double)w / kn__pow10_exact[n_frac];
         *out = neg ? -d : d;
         return q;
     }
+    if (n_frac == 0) return NULL; /* an integer a double may not hold */
     return kn__eisel_lemire(w, -(int64_t)n_frac, neg, out) ? q : NULL;
 }
+
+/* How number-like text must be kept so that it reads back byte for byte. */
+typedef enum {
+    KN_SHAPE_INT = 0,    /* integer literal of magnitude <= 2^53: exact as a double */
+    KN_SHAPE_REAL = 1,   /* any other number kn__parse_double reads */
+    KN_SHAPE_BIGINT = 2, /* integer literal beyond 2^53 within int64 (INT64_MIN excluded) */
+    KN_SHAPE_TEXT = 3,   /* identifier-like: leading zeros ("007", "00.5"), or an
+                            integer literal beyond int64 */
+} kn_num_shape;
+
+/* The shape of [p, end), which kn__parse_double reads whole. */
+kn_num_shape kn__number_shape(const char *p, const char *end);
+
+/* The exact value of the integer literal [+-]digits filling [p, end). Leading
+ * zeros ("007") are refused unless allow_zeros. Returns 0 when the text is
+ * no such literal or lies outside (INT64_MIN, INT64_MAX]. */
+int kn__parse_int64(const char *p, const char *end, int allow_zeros, int64_t *out);
+
+/* v in decimal into buf (at least 21 bytes, NUL-terminated); returns the length. */
+int kn__format_int64(int64_t v, char *buf);
+void kn__put_int64(FILE *fp, int64_t v);
 
 /* Parse an ISO-8601 date or date-time filling [p, end) exactly:
  * YYYY-MM-DD[(T| )HH:MM[:SS[.ffffff]]][Z|(+|-)HH[:]MM] into microseconds since

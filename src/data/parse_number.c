@@ -119,15 +119,17 @@ const char *kn__parse_double(const char *p, const char *end, double *out)
 }
 
 /* Fixed-point fast path: the smallest k <= 9 with v == m / 10^k for an
- * integer m < 2^53. Then "m with k decimals" parses back to exactly v (one
+ * integer m <= 2^53. Then "m with k decimals" parses back to exactly v (one
  * correctly rounded division of exact operands) and is the shortest such
  * text. Covers most tabular data without snprintf and strtod. */
 static int format_fixed(double v, char *buf, size_t cap)
 {
-    if (!(fabs(v) < 1e15) || cap < 40) return -1;
+    /* integers up to 2^53 in full: an identifier never prints as "1e+15" */
+    int whole = fabs(v) <= 9007199254740992.0 && v == nearbyint(v);
+    if (!(fabs(v) < 1e15 || whole) || cap < 40) return -1;
     for (int k = 0; k <= 9; k++) {
         double m = nearbyint(v * kn__pow10_exact[k]);
-        if (fabs(m) >= 9007199254740992.0 || m / kn__pow10_exact[k] != v) continue;
+        if (fabs(m) > 9007199254740992.0 || m / kn__pow10_exact[k] != v) continue;
         char digits[24];
         uint64_t u = (uint64_t)fabs(m);
         int n = 0;
@@ -203,4 +205,68 @@ int kn__utf8_valid(const unsigned char *s, size_t n)
         i += len;
     }
     return 1;
+}
+
+/* [+-] then digits only, at [p, end); *digits is where the digits start. */
+static int integer_literal(const char *p, const char *end, const char **digits)
+{
+    if (p < end && (*p == '-' || *p == '+')) p++;
+    *digits = p;
+    if (p == end) return 0;
+    for (; p < end; p++)
+        if ((unsigned)(*p - '0') > 9) return 0;
+    return 1;
+}
+
+int kn__parse_int64(const char *p, const char *end, int allow_zeros, int64_t *out)
+{
+    const char *d;
+    if (!integer_literal(p, end, &d)) return 0;
+    if (!allow_zeros && end - d > 1 && *d == '0') return 0;
+    while (end - d > 1 && *d == '0') d++;
+    if (end - d > 19) return 0;
+    uint64_t v = 0;
+    for (; d < end; d++) {
+        uint64_t digit = (uint64_t)(*d - '0');
+        if (v > (UINT64_MAX - digit) / 10) return 0;
+        v = v * 10 + digit;
+    }
+    if (v > (uint64_t)INT64_MAX) return 0; /* INT64_MIN marks missing cells */
+    *out = *p == '-' ? -(int64_t)v : (int64_t)v;
+    return 1;
+}
+
+kn_num_shape kn__number_shape(const char *p, const char *end)
+{
+    const char *d = p;
+    if (d < end && (*d == '-' || *d == '+')) d++;
+    if (end - d > 1 && d[0] == '0' && (unsigned)(d[1] - '0') <= 9) return KN_SHAPE_TEXT;
+    const char *digits;
+    if (!integer_literal(p, end, &digits)) return KN_SHAPE_REAL;
+    int64_t v;
+    if (!kn__parse_int64(p, end, 0, &v)) return KN_SHAPE_TEXT;
+    uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    return mag > (1ull << 53) ? KN_SHAPE_BIGINT : KN_SHAPE_INT;
+}
+
+int kn__format_int64(int64_t v, char *buf)
+{
+    char digits[24];
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    int n = 0, len = 0;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) buf[len++] = '-';
+    while (n) buf[len++] = digits[--n];
+    buf[len] = '\0';
+    return len;
+}
+
+void kn__put_int64(FILE *fp, int64_t v)
+{
+    char buf[24];
+    int n = kn__format_int64(v, buf);
+    fwrite(buf, 1, (size_t)n, fp);
 }

@@ -9,16 +9,28 @@
 #include <stdio.h>
 #include <string.h>
 
-static double quantile(const uint64_t *sorted_keys, size_t n, double q)
+/* Order-preserving keys of int64 values (exact, unlike their doubles). */
+static uint64_t i64_key(int64_t x)
+{
+    return (uint64_t)x ^ 0x8000000000000000ull;
+}
+
+static double key_value(uint64_t k, int is_int)
+{
+    return is_int ? (double)(int64_t)(k ^ 0x8000000000000000ull) : kn__key_f64(k);
+}
+
+static double quantile(const uint64_t *sorted_keys, size_t n, double q, int is_int)
 {
     double pos = q * (double)(n - 1);
     size_t lo = (size_t)pos;
     size_t hi = lo + 1 < n ? lo + 1 : lo;
-    double a = kn__key_f64(sorted_keys[lo]), b = kn__key_f64(sorted_keys[hi]);
+    double a = key_value(sorted_keys[lo], is_int), b = key_value(sorted_keys[hi], is_int);
     return a + (b - a) * (pos - (double)lo);
 }
 
-/* Numeric (and timestamp, as doubles) statistics. */
+/* Numeric (and timestamp and int64, as doubles) statistics; int64 keys are
+ * sorted as integers so distinct counts and extremes stay exact. */
 static kn_status profile_numeric(const kn_column *c, size_t rows, kn_col_profile *p)
 {
     uint64_t *keys = kn_malloc((rows ? rows : 1) * sizeof *keys);
@@ -31,6 +43,7 @@ static kn_status profile_numeric(const kn_column *c, size_t rows, kn_col_profile
     size_t n = 0;
     double sum = 0;
     int integer = 1;
+    const int is_int = c->type == KN_COL_INT64;
     for (size_t i = 0; i < rows; i++) {
         double v;
         if (c->type == KN_COL_NUMERIC) {
@@ -40,7 +53,7 @@ static kn_status profile_numeric(const kn_column *c, size_t rows, kn_col_profile
             if (c->ts[i] == KN_TS_MISSING) continue;
             v = (double)c->ts[i];
         }
-        keys[n++] = kn__f64_key(v);
+        keys[n++] = is_int ? i64_key(c->ts[i]) : kn__f64_key(v);
         sum += v;
         if (integer && v != floor(v)) integer = 0;
     }
@@ -49,7 +62,7 @@ static kn_status profile_numeric(const kn_column *c, size_t rows, kn_col_profile
     if (n) {
         double mean = sum / (double)n, m2 = 0, m3 = 0;
         for (size_t i = 0; i < n; i++) {
-            double d = kn__key_f64(keys[i]) - mean;
+            double d = key_value(keys[i], is_int) - mean;
             m2 += d * d;
             m3 += d * d * d;
         }
@@ -60,16 +73,21 @@ static kn_status profile_numeric(const kn_column *c, size_t rows, kn_col_profile
                                            sqrt((double)n * (double)(n - 1)) / (double)(n - 2)
                                      : 0;
         kn__sort_u64_pairs(keys, NULL, tmp, NULL, n);
-        p->min = kn__key_f64(keys[0]);
-        p->max = kn__key_f64(keys[n - 1]);
-        p->p1 = quantile(keys, n, 0.01);
-        p->p25 = quantile(keys, n, 0.25);
-        p->p50 = quantile(keys, n, 0.50);
-        p->p75 = quantile(keys, n, 0.75);
-        p->p99 = quantile(keys, n, 0.99);
+        p->min = key_value(keys[0], is_int);
+        p->max = key_value(keys[n - 1], is_int);
+        if (is_int) {
+            p->min_i64 = (int64_t)(keys[0] ^ 0x8000000000000000ull);
+            p->max_i64 = (int64_t)(keys[n - 1] ^ 0x8000000000000000ull);
+        }
+        p->p1 = quantile(keys, n, 0.01, is_int);
+        p->p25 = quantile(keys, n, 0.25, is_int);
+        p->p50 = quantile(keys, n, 0.50, is_int);
+        p->p75 = quantile(keys, n, 0.75, is_int);
+        p->p99 = quantile(keys, n, 0.99, is_int);
         uint64_t distinct = 1;
         for (size_t i = 1; i < n; i++)
-            distinct += kn__key_f64(keys[i]) != kn__key_f64(keys[i - 1]); /* -0 == +0 */
+            distinct += is_int ? keys[i] != keys[i - 1]
+                               : kn__key_f64(keys[i]) != kn__key_f64(keys[i - 1]); /* -0 == +0 */
         p->distinct = distinct;
     } else {
         p->mean = p->std = p->min = p->max = p->p1 = p->p25 = p->p50 = p->p75 = p->p99 = NAN;
@@ -245,7 +263,8 @@ kn_status kn_profile_compute(const kn_frame *f, kn_profile **out)
         cp->role = c->role;
         kn_status st = cp->name ? KN_OK : KN_ERR_NOMEM;
         if (st == KN_OK)
-            st = (c->type == KN_COL_NUMERIC || c->type == KN_COL_TIMESTAMP)
+            st = (c->type == KN_COL_NUMERIC || c->type == KN_COL_TIMESTAMP ||
+                  c->type == KN_COL_INT64)
                      ? profile_numeric(c, f->n_rows, cp)
                      : profile_text(c, f->n_rows, cp);
         if (st != KN_OK) {
@@ -259,11 +278,12 @@ kn_status kn_profile_compute(const kn_frame *f, kn_profile **out)
         cp->missing = f->n_rows - cp->count;
         cp->missing_frac = f->n_rows ? (double)cp->missing / (double)f->n_rows : 0;
         cp->constant = cp->distinct <= 1;
-        cp->likely_id = f->n_rows >= 10 && cp->distinct == f->n_rows &&
-                        (c->type == KN_COL_CATEGORICAL || c->type == KN_COL_STRING ||
-                         (c->type == KN_COL_NUMERIC && cp->integer_valued)) &&
-                        (c->type != KN_COL_NUMERIC || name_says_id(c->name) ||
-                         cp->max - cp->min == (double)(f->n_rows - 1));
+        cp->likely_id =
+            f->n_rows >= 10 && cp->distinct == f->n_rows &&
+            (c->type == KN_COL_CATEGORICAL || c->type == KN_COL_STRING || c->type == KN_COL_INT64 ||
+             (c->type == KN_COL_NUMERIC && cp->integer_valued)) &&
+            (c->type != KN_COL_NUMERIC || name_says_id(c->name) ||
+             cp->max - cp->min == (double)(f->n_rows - 1));
     }
     kn_status st = failed ? kn_fail(KN_ERR_NOMEM, "%s", message) : KN_OK;
     if (st == KN_OK) st = count_duplicates(f, &p->duplicate_rows);

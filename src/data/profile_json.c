@@ -21,7 +21,7 @@ json_t *kn__profile_json(const kn_profile *p)
                               "count", (json_int_t)c->count, "missing", (json_int_t)c->missing,
                               "missing_frac", c->missing_frac, "distinct", (json_int_t)c->distinct,
                               "constant", c->constant, "likely_id", c->likely_id);
-        if (c->type == KN_COL_NUMERIC || c->type == KN_COL_TIMESTAMP) {
+        if (c->type == KN_COL_NUMERIC || c->type == KN_COL_TIMESTAMP || c->type == KN_COL_INT64) {
             const char *keys[] = {"min", "max", "mean", "std", "p1", "p25", "p50", "p75", "p99"};
             double vals[] = {c->min, c->max, c->mean, c->std, c->p1,
                              c->p25, c->p50, c->p75,  c->p99};
@@ -32,6 +32,10 @@ json_t *kn__profile_json(const kn_profile *p)
                 json_object_set_new(o, "min_time", json_string(t));
                 kn_timestamp_format((int64_t)c->max, t, sizeof t);
                 json_object_set_new(o, "max_time", json_string(t));
+            }
+            if (c->type == KN_COL_INT64 && c->count) { /* exact, as JSON integers */
+                json_object_set_new(o, "min", json_integer((json_int_t)c->min_i64));
+                json_object_set_new(o, "max", json_integer((json_int_t)c->max_i64));
             }
             if (c->type == KN_COL_NUMERIC) {
                 json_object_set_new(o, "skew", num_or_null(c->skew));

@@ -44,7 +44,9 @@ static kn_status add_row(kn__builder *b, sqlite3_stmt *st)
         switch (sqlite3_column_type(st, j)) {
         case SQLITE_NULL:
             break;
-        case SQLITE_INTEGER:
+        case SQLITE_INTEGER: /* exact: beyond 2^53 the column becomes int64 */
+            e = kn__builder_int64(b, (size_t)j, sqlite3_column_int64(st, j));
+            break;
         case SQLITE_FLOAT:
             e = kn__builder_number(b, (size_t)j, sqlite3_column_double(st, j));
             break;

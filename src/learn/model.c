@@ -190,6 +190,12 @@ static kn_status refuse_missing(const double *v, size_t n, const char *what, con
 static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allow_missing,
                               double *dst)
 {
+    if (kn_column_type(c) == KN_COL_INT64) /* integers beyond 2^53: an identifier, mostly */
+        return kn_fail(KN_ERR_TYPE,
+                       "%s '%s' is int64 (integers beyond 2^53, usually an identifier); drop it "
+                       "or give it the id role, or make it a number (rounded) with kiln prep "
+                       "--step 'coerce:columns=%s;to=numeric'",
+                       what, kn_column_name(c), kn_column_name(c));
     if (kn_column_type(c) != KN_COL_NUMERIC)
         return kn_fail(KN_ERR_TYPE,
                        "%s '%s' is %s; models take numeric columns (encode categories first, "

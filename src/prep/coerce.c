@@ -24,7 +24,7 @@ typedef struct coerce_params {
 static const kn_param_def coerce_defs[] = {
     {"columns", KN_PARAM_T_STRING, offsetof(coerce_params, common.columns), "", 0, 0, NULL,
      "columns to convert (names, type:T, match:REGEX; required)"},
-    KN_PARAM_ENUM(coerce_params, to, "numeric", "numeric|categorical|string|timestamp",
+    KN_PARAM_ENUM(coerce_params, to, "numeric", "numeric|categorical|string|timestamp|int64",
                   "the type to convert to"),
     KN_PARAM_ENUM(coerce_params, on_error, "missing", "missing|fail",
                   "a value that does not convert: make it missing (counted), or fail"),
@@ -79,6 +79,21 @@ static kn_status convert(const coerce_params *p, kn_column *c, kn_column *d, siz
             }
             len = (size_t)kn__format_double(v, buf, sizeof buf);
             s = buf;
+        } else if (from == KN_COL_INT64) {
+            int64_t x = kn_column_i64(c)[r];
+            if (to == KN_COL_NUMERIC) {
+                kn_column_f64(d)[r] = (double)x; /* nearest double beyond 2^53 */
+                continue;
+            }
+            len = (size_t)kn__format_int64(x, buf);
+            s = buf;
+            if (to == KN_COL_TIMESTAMP) { /* seconds, when they fit in microseconds */
+                if (x > INT64_MAX / 1000000 || x < -(INT64_MAX / 1000000))
+                    failed(f, r, s, len);
+                else
+                    kn_column_ts(d)[r] = x * 1000000;
+                continue;
+            }
         } else if (from == KN_COL_TIMESTAMP) {
             int64_t t = kn_column_ts(c)[r];
             if (to == KN_COL_NUMERIC) {
@@ -111,6 +126,15 @@ static kn_status convert(const coerce_params *p, kn_column *c, kn_column *d, siz
         case KN_COL_STRING:
             e = kn_column_set_str(d, r, s, len);
             break;
+        case KN_COL_INT64:
+            if (kn__parse_int64(s, s + len, 1, &t))
+                kn_column_i64(d)[r] = t;
+            else if (len && kn__parse_double(s, s + len, &v) == s + len && v == nearbyint(v) &&
+                     fabs(v) <= KN_F64_EXACT_INT)
+                kn_column_i64(d)[r] = (int64_t)v;
+            else
+                failed(f, r, s, len);
+            break;
         }
         if (e != KN_OK) return e;
         if (f->count && p->on_error) return KN_ERR_PARSE;
@@ -137,7 +161,9 @@ static kn_status coerce_apply(const kn_step *st, kn_frame *out, const size_t *co
         if (e == KN_ERR_PARSE)
             e = kn_fail(KN_ERR_PARSE, "coerce: column '%s', row %zu: '%s' is not %s", name,
                         f.first_row + 1, f.first,
-                        to == KN_COL_NUMERIC ? "a number" : "an ISO-8601 time");
+                        to == KN_COL_NUMERIC ? "a number"
+                        : to == KN_COL_INT64 ? "an integer"
+                                             : "an ISO-8601 time");
         else if (e == KN_OK && f.count)
             kn_log(KN_LOG_WARN,
                    "coerce: column '%s': %zu value%s did not convert to %s and %s now missing "

@@ -57,6 +57,9 @@ static void kfr_round_trip_is_exact_and_deterministic(void **state)
             case KN_COL_TIMESTAMP:
                 assert_true(kn_column_ts(x)[i] == kn_column_ts(y)[i]);
                 break;
+            case KN_COL_INT64:
+                assert_true(kn_column_i64(x)[i] == kn_column_i64(y)[i]);
+                break;
             case KN_COL_STRING: {
                 size_t l1, l2;
                 const char *s1 = kn_column_str(x, i, &l1), *s2 = kn_column_str(y, i, &l2);
