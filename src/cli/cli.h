@@ -57,6 +57,12 @@ void cli_print_read_report(FILE *fp, const char *path, const kn_read_report *r);
 struct kn_profile;
 void cli_print_profile(FILE *fp, const struct kn_profile *p);
 
+/* A model's scores as {"rows": n, name: value, ...} (new reference), and as
+ * one line "what (n rows):  name value ..." on stdout for people. */
+struct kn_scores;
+json_t *cli_scores_json(const struct kn_scores *sc);
+void cli_print_scores(const char *what, const struct kn_scores *s);
+
 /* Mark the comma-separated columns as ignored (not features). */
 kn_status cli_ignore_columns(kn_frame *f, const char *list);
 
