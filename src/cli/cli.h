@@ -66,6 +66,14 @@ void cli_print_scores(const char *what, const struct kn_scores *s);
 /* Mark the comma-separated columns as ignored (not features). */
 kn_status cli_ignore_columns(kn_frame *f, const char *list);
 
+/* Outputs that would replace inputs: when an output names the same file as an
+ * input (kn_same_file: by device and inode, so "./x.csv" or a link to x.csv
+ * match), print why and return CLI_USAGE, unless overwrite_input > 0 (the
+ * command's --overwrite-input; -1: the command has no such option). NULL
+ * entries are skipped. */
+int cli_refuse_overwrite(const char *cmd, const char *const *outputs, size_t n_out,
+                         const char *const *inputs, size_t n_in, int overwrite_input);
+
 int cmd_describe(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
