@@ -62,6 +62,12 @@ typedef struct kn_token_note {
 } kn_token_note;
 #define KN_READ_TOKEN_NOTES 64
 
+/* A column type declared by a program (see kn_read_opts.decls). */
+typedef struct kn_col_decl {
+    const char *name;
+    kn_col_type type;
+} kn_col_decl;
+
 typedef struct kn_read_opts {
     char format[KN_PARAM_STR_MAX];     /* "" = from the extension */
     char delimiter;                    /* '\0' = sniff (CSV) */
@@ -75,7 +81,23 @@ typedef struct kn_read_opts {
     char types[KN_PARAM_STR_MAX];      /* declared types: "name:type,name:type" */
     char target[KN_PARAM_STR_MAX];     /* column given the target role */
     int missing_in_text;               /* kn_missing_in_text */
-    kn_progress_fn progress;           /* bytes done / total; may be NULL */
+    /* Types declared by a program for the columns it knows (a model's
+     * features, fitted steps' input columns), applied after `types`: a value
+     * that does not parse is a bad row, as with `types`, but a column the
+     * file lacks is ignored. CSV reads with them; other formats carry their
+     * own types, and there a declared column that is entirely missing takes
+     * the declared type while any other mismatch is an error naming the
+     * column. Borrowed; n_decls entries (NULL: none). */
+    const kn_col_decl *decls;
+    size_t n_decls;
+    /* Called for each row set aside (on_bad_rows skip or quarantine), in
+     * file order, with its 1-based data row number (records after the
+     * header; blank lines are not records), and with 0 when a read starts
+     * over (a re-read after a type change: forget the rows reported so
+     * far). Lets a caller say which input row each kept row was. May be NULL. */
+    void (*on_reject)(uint64_t data_row, void *user);
+    void *on_reject_user;
+    kn_progress_fn progress; /* bytes done / total; may be NULL */
     void *progress_user;
 } kn_read_opts;
 
@@ -102,8 +124,15 @@ KN_API kn_status kn_frame_read(const char *path, const kn_read_opts *opts, kn_fr
                                kn_read_report *report);
 
 /* Write a frame in the format named, or chosen by the extension when format
- * is NULL or "". The file is written to a temporary name and renamed. */
+ * is NULL or "". The file is written to a temporary name and renamed; "-"
+ * writes to standard output (name the format). */
 KN_API kn_status kn_frame_write(const kn_frame *f, const char *path, const char *format);
+
+/* 1 when paths a and b name the same existing file (same device and inode,
+ * so "x.csv", "./x.csv", a symbolic or a hard link to it all match), else 0.
+ * "-" (standard input or output) and NULL name no file. Commands use it to
+ * refuse an output that would replace one of their inputs. */
+KN_API int kn_same_file(const char *a, const char *b);
 
 /* The format name for a path's extension ("csv", ...), or KN_ERR_NOT_FOUND. */
 KN_API kn_status kn_format_for_path(const char *path, const char **format);

@@ -29,6 +29,8 @@
  *     schema: schema.yaml                        # validation (its policies apply)
  *     rejects: rejects.csv                       # rows the schema quarantines
  *     dedupe: {keys: [id], keep: first}          # or: dedupe: true (whole rows)
+ *     target: churned                            # never transformed by a step; passes
+ *                                                # through to the output unchanged
  *     steps:
  *       - simple_imputer: {strategy: median}
  *       - onehot_encoder: {columns: [segment], handle_unknown: ignore}
@@ -36,6 +38,10 @@
  *                                                # kept for later drift checks
  *     output: prepared.csv
  *     save: steps.kst                            # for `kiln transform`
+ *
+ * No output (output, save, profile, rejects, state) may be one of the spec's
+ * inputs (the spec, the schema, a file or SQLite source), compared as files
+ * (device and inode), unless kn_prep_options.overwrite_input is set.
  *
  * Incremental sources keep their watermark (the largest `since` value read)
  * in the state file (state:, default <output>.state) after a successful run;
@@ -110,6 +116,7 @@ typedef struct kn_prep_spec {
     kn_spec_step *steps;
     char *output, *save, *state;
     char *profile; /* reference profile (JSON) of the frame before the steps, or NULL */
+    char *target;  /* the column a model will learn (never transformed), or NULL */
 } kn_prep_spec;
 
 /* Parse a spec from YAML (errors name file:line:column). `path` names the
@@ -148,6 +155,7 @@ typedef struct kn_prep_options {
     const char *since; /* override every incremental source's watermark (NULL: the state) */
     int full;          /* ignore watermarks: read everything */
     int64_t threads;
+    int overwrite_input; /* let an output replace an input file (refused otherwise) */
 } kn_prep_options;
 
 /* Run the spec: read the sources, combine them, validate, dedupe, fit and

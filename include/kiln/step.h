@@ -92,12 +92,38 @@ KN_API const char *kn_step_name(const kn_step *s);
 KN_API int kn_step_is_fitted(const kn_step *s);
 
 /* Save fitted steps to one file (.kst: magic, version, each step's name,
- * parameters, fitted columns and state, BLAKE2b-256 checksum), written to a
+ * parameters, fitted columns and state, then (format 3) the input record
+ * below, BLAKE2b-256 checksum), written to a
  * temporary name and renamed. Loading checks the checksum and every length:
  * a damaged file is KN_ERR_CORRUPT, never a crash. kn_steps_load returns a
  * new array of new steps (free each with kn_step_free, the array with kn_free). */
 KN_API kn_status kn_steps_save(kn_step *const *steps, size_t n, const char *path);
 KN_API kn_status kn_steps_load(const char *path, kn_step ***steps, size_t *n);
+
+/* What saved steps expect of their input: the target column (passed through
+ * unchanged, never transformed; NULL when none was named) and the name and
+ * type of every column of the frame the first step was fitted on, so that
+ * new data is read with the fitted types (kn_read_opts.decls) rather than
+ * types guessed again from a few rows. */
+typedef struct kn_steps_input {
+    char *target;
+    size_t n_cols;
+    char **names;
+    kn_col_type *types;
+} kn_steps_input;
+
+/* Returns a new record of f's columns, the target being f's column with the
+ * target role (if any); free with kn_steps_input_free(). */
+KN_API kn_status kn_steps_input_of(const kn_frame *f, kn_steps_input **out);
+KN_API void kn_steps_input_free(kn_steps_input *in);
+/* kn_steps_save, recording `in` (may be NULL) after the steps (format 3). */
+KN_API kn_status kn_steps_save_with_input(kn_step *const *steps, size_t n, const kn_steps_input *in,
+                                          const char *path);
+/* kn_steps_load, and *in receives the recorded input: a new record
+ * (kn_steps_input_free), or NULL when the file has none (saved without it,
+ * or before format 3). */
+KN_API kn_status kn_steps_load_with_input(const char *path, kn_step ***steps, size_t *n,
+                                          kn_steps_input **in);
 
 /* For implementations. Borrowed pointers, valid until the step is freed or refitted. */
 KN_API const void *kn_step_params(const kn_step *s);

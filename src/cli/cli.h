@@ -61,8 +61,22 @@ void cli_print_read_report(FILE *fp, const char *path, const kn_read_report *r);
 struct kn_profile;
 void cli_print_profile(FILE *fp, const struct kn_profile *p);
 
+/* A model's scores as {"rows": n, name: value, ...} (new reference), and as
+ * one line "what (n rows):  name value ..." on stdout for people. */
+struct kn_scores;
+json_t *cli_scores_json(const struct kn_scores *sc);
+void cli_print_scores(const char *what, const struct kn_scores *s);
+
 /* Mark the comma-separated columns as ignored (not features). */
 kn_status cli_ignore_columns(kn_frame *f, const char *list);
+
+/* Outputs that would replace inputs: when an output names the same file as an
+ * input (kn_same_file: by device and inode, so "./x.csv" or a link to x.csv
+ * match), print why and return CLI_USAGE, unless overwrite_input > 0 (the
+ * command's --overwrite-input; -1: the command has no such option). NULL
+ * entries are skipped. */
+int cli_refuse_overwrite(const char *cmd, const char *const *outputs, size_t n_out,
+                         const char *const *inputs, size_t n_in, int overwrite_input);
 
 int cmd_describe(int argc, char **argv);
 int cmd_convert(int argc, char **argv);

@@ -200,3 +200,23 @@ int cli_parse_seed(const char *cmd, const char *v, uint64_t *out)
     *out = (uint64_t)x;
     return CLI_OK;
 }
+
+/* ---- outputs that would replace inputs ---- */
+
+int cli_refuse_overwrite(const char *cmd, const char *const *outputs, size_t n_out,
+                         const char *const *inputs, size_t n_in, int overwrite_input)
+{
+    if (overwrite_input > 0) return CLI_OK;
+    for (size_t i = 0; i < n_out; i++)
+        for (size_t k = 0; k < n_in; k++)
+            if (kn_same_file(outputs[i], inputs[k])) {
+                cli_error("%s: the output %s is the input %s; writing it would replace that "
+                          "file. Choose another output path%s",
+                          cmd, outputs[i], inputs[k],
+                          overwrite_input < 0 ? ""
+                                              : ", or pass --overwrite-input to replace the "
+                                                "input on purpose");
+                return CLI_USAGE;
+            }
+    return CLI_OK;
+}

@@ -5,13 +5,14 @@
 #include <string.h>
 
 const char convert_usage[] =
-    "usage: kiln convert IN OUT [reader options] [--to FORMAT]\n"
+    "usage: kiln convert IN OUT [reader options] [--to FORMAT] [--overwrite-input]\n"
     "\n"
     "Read IN (format from its extension or --format) and write OUT (format from\n"
     "its extension or --to): csv, arff, libsvm, jsonl, kfr. OUT is written to a\n"
     "temporary file and renamed, so a failed conversion leaves no partial file.\n"
     "LIBSVM output needs numeric columns; the target column (--target, else the\n"
-    "first column) becomes the label.\n"
+    "first column) becomes the label. OUT may not be IN (the same file by any\n"
+    "name) unless --overwrite-input is given.\n"
     "\n"
     "examples:\n"
     "  kiln convert data.csv data.kfr\n"
@@ -22,12 +23,17 @@ int cmd_convert(int argc, char **argv)
     kn_read_opts o;
     kn_read_opts_default(&o);
     const char *in = NULL, *out = NULL, *to = NULL;
+    int overwrite_input = 0;
     for (int i = 1; i < argc; i++) {
         int r = cli_read_option(argc, argv, &i, &o);
         if (r < 0) return CLI_USAGE;
         if (r > 0) continue;
         if (!strcmp(argv[i], "--to") && i + 1 < argc) {
             to = argv[++i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--overwrite-input")) {
+            overwrite_input = 1;
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
@@ -40,6 +46,8 @@ int cmd_convert(int argc, char **argv)
             return cli_usage_error("convert", "too many arguments (%s)", argv[i]);
     }
     if (!in || !out) return cli_usage_error("convert", "need IN and OUT");
+    if (cli_refuse_overwrite("convert", &out, 1, &in, 1, overwrite_input) != CLI_OK)
+        return CLI_USAGE;
     kn_frame *f;
     kn_read_report rep;
     if (cli_read_frame(in, &o, &f, &rep) != KN_OK) {

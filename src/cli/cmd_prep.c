@@ -10,10 +10,9 @@
 #include <string.h>
 
 const char prep_usage[] =
-    "usage: kiln prep SPEC.yaml [--since VALUE | --full] [--json]\n"
-    "       kiln prep IN OUT --step NAME[:param=value;param=value] [--step ...] [--save "
-    "STEPS.kst]\n"
-    "                [reader options]\n"
+    "usage: kiln prep SPEC.yaml [--since VALUE | --full] [--overwrite-input] [--json]\n"
+    "       kiln prep IN OUT [--target COLUMN] --step NAME[:param=value;param=value]\n"
+    "                [--step ...] [--save STEPS.kst] [--overwrite-input] [reader options]\n"
     "\n"
     "With a spec (YAML): read its sources (files, SQLite, PostgreSQL, HTTP(S), and\n"
     "group-by aggregates of other sources), build one frame (from, union, joins),\n"
@@ -34,8 +33,17 @@ const char prep_usage[] =
     "duplicate rows (equal in every column, or in the --dedupe-keys columns),\n"
     "keeping the first occurrence (or the last), and reports how many went.\n"
     "\n"
+    "--target COLUMN (target: in a spec) names the column a model will learn:\n"
+    "no step takes it by default or through type:/match: selections, naming it\n"
+    "in columns= is an error, and it goes to OUT unchanged. The saved steps\n"
+    "record it with the type of every input column, so 'kiln transform' reads\n"
+    "new data with the fitted types and works on data without the target.\n"
+    "OUT and STEPS.kst may not be IN (the same file by any name), nor a spec's\n"
+    "output one of its sources, unless --overwrite-input is given.\n"
+    "\n"
     "examples:\n"
-    "  kiln prep raw.csv clean.csv --step simple_imputer:strategy=median --step standard_scaler\n"
+    "  kiln prep raw.csv clean.csv --target price --step simple_imputer:strategy=median \\\n"
+    "      --step standard_scaler --save steps.kst\n"
     "  kiln prep raw.csv out.kfr --step 'robust_scaler:columns=age,income;q_low=10;q_high=90'\n";
 
 /* "name:a=1;b=2" -> a new step. */
@@ -183,16 +191,20 @@ static void spec_report_print(const kn_prep_spec *s, const kn_prep_result *r)
 
 static int run_spec(int argc, char **argv, const char *path)
 {
-    kn_prep_options o = {NULL, 0, cli.threads};
+    kn_prep_options o = {NULL, 0, cli.threads, 0};
     for (int i = 1; i < argc; i++) {
         if (argv[i] == path) continue;
         if (!strcmp(argv[i], "--since") && i + 1 < argc)
             o.since = argv[++i];
         else if (!strcmp(argv[i], "--full"))
             o.full = 1;
+        else if (!strcmp(argv[i], "--overwrite-input"))
+            o.overwrite_input = 1;
         else
-            return cli_usage_error(
-                "prep", "with a spec, the options are --since VALUE and --full (got %s)", argv[i]);
+            return cli_usage_error("prep",
+                                   "with a spec, the options are --since VALUE, --full and "
+                                   "--overwrite-input (got %s)",
+                                   argv[i]);
     }
     kn_prep_spec *s;
     if (kn_prep_spec_load(path, &s) != KN_OK) {
@@ -235,7 +247,7 @@ int cmd_prep(int argc, char **argv)
     kn_read_opts o;
     kn_read_opts_default(&o);
     const char *in = NULL, *out = NULL, *save = NULL, *dedupe_keys = NULL;
-    int dedupe = 0, keep_last = 0;
+    int dedupe = 0, keep_last = 0, overwrite_input = 0;
     kn_step *steps[64];
     size_t n_steps = 0;
     int rc = CLI_OK;
@@ -249,6 +261,8 @@ int cmd_prep(int argc, char **argv)
             save = argv[++i];
         else if (!strcmp(argv[i], "--dedupe"))
             dedupe = 1;
+        else if (!strcmp(argv[i], "--overwrite-input"))
+            overwrite_input = 1;
         else if (!strcmp(argv[i], "--dedupe-keys") && i + 1 < argc)
             dedupe = 1, dedupe_keys = argv[++i];
         else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {
@@ -275,7 +289,10 @@ int cmd_prep(int argc, char **argv)
     if (rc == CLI_OK && (!in || !out)) rc = cli_usage_error("prep", "need IN and OUT");
     if (rc == CLI_OK && !n_steps && !dedupe)
         rc = cli_usage_error("prep", "give at least one --step (or --dedupe)");
+    const char *outs[2] = {out, save};
+    if (rc == CLI_OK) rc = cli_refuse_overwrite("prep", outs, 2, &in, 1, overwrite_input);
     kn_frame *f = NULL;
+    kn_steps_input *input = NULL;
     kn_read_report rep;
     if (rc == CLI_OK && cli_read_frame(in, &o, &f, &rep) != KN_OK) {
         cli_error("%s", kn_last_error());
@@ -283,8 +300,12 @@ int cmd_prep(int argc, char **argv)
     }
     size_t removed = 0;
     if (rc == CLI_OK && dedupe) rc = dedupe_rows(&f, dedupe_keys, keep_last, &removed);
+    if (rc == CLI_OK && kn_steps_input_of(f, &input) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    }
     if (rc == CLI_OK) rc = run_steps(steps, n_steps, 1, &f, out);
-    if (rc == CLI_OK && save && kn_steps_save(steps, n_steps, save) != KN_OK) {
+    if (rc == CLI_OK && save && kn_steps_save_with_input(steps, n_steps, input, save) != KN_OK) {
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     }
@@ -300,26 +321,45 @@ int cmd_prep(int argc, char **argv)
                 kn_frame_n_cols(f), out);
     }
     for (size_t k = 0; k < n_steps; k++) kn_step_free(steps[k]);
+    kn_steps_input_free(input);
     kn_frame_free(f);
     return rc;
 }
 
 const char transform_usage[] =
-    "usage: kiln transform STEPS.kst IN OUT [reader options]\n"
+    "usage: kiln transform STEPS.kst IN OUT [--overwrite-input] [reader options]\n"
     "\n"
     "Apply steps fitted and saved by 'kiln prep --save' to new data, without\n"
     "refitting: the output equals what the steps produced in memory. Columns the\n"
-    "steps were fitted on must be present with the same types.\n";
+    "steps were fitted on must be present; IN is read with the types they had at\n"
+    "fit time (not guessed again from IN's rows), so a small batch, an empty\n"
+    "column or category codes that look like numbers read as they did then.\n"
+    "The target named at fit time (--target) is not needed, and passes through\n"
+    "unchanged when present. OUT may not be IN or STEPS.kst unless\n"
+    "--overwrite-input is given.\n";
+
+/* Reader declarations from the steps' input record (borrowed names). */
+static kn_col_decl *input_decls(const kn_steps_input *in)
+{
+    kn_col_decl *d = kn_malloc((in->n_cols ? in->n_cols : 1) * sizeof *d);
+    for (size_t j = 0; d && j < in->n_cols; j++) d[j] = (kn_col_decl){in->names[j], in->types[j]};
+    return d;
+}
 
 int cmd_transform(int argc, char **argv)
 {
     kn_read_opts o;
     kn_read_opts_default(&o);
     const char *file = NULL, *in = NULL, *out = NULL;
+    int overwrite_input = 0;
     for (int i = 1; i < argc; i++) {
         int r = cli_read_option(argc, argv, &i, &o);
         if (r < 0) return CLI_USAGE;
         if (r > 0) continue;
+        if (!strcmp(argv[i], "--overwrite-input")) {
+            overwrite_input = 1;
+            continue;
+        }
         if (argv[i][0] == '-' && argv[i][1])
             return cli_usage_error("transform", "unknown option %s", argv[i]);
         if (!file)
@@ -332,19 +372,32 @@ int cmd_transform(int argc, char **argv)
             return cli_usage_error("transform", "too many arguments (%s)", argv[i]);
     }
     if (!out) return cli_usage_error("transform", "need STEPS.kst, IN and OUT");
+    const char *ins[2] = {in, file};
+    if (cli_refuse_overwrite("transform", &out, 1, ins, 2, overwrite_input) != CLI_OK)
+        return CLI_USAGE;
     kn_step **steps = NULL;
+    kn_steps_input *input = NULL;
     size_t n = 0;
-    if (kn_steps_load(file, &steps, &n) != KN_OK) {
+    if (kn_steps_load_with_input(file, &steps, &n, &input) != KN_OK) {
         cli_error("%s", kn_last_error());
         return CLI_FAIL;
     }
+    kn_col_decl *decls = input ? input_decls(input) : NULL;
+    int rc = input && !decls ? CLI_FAIL : CLI_OK;
+    if (decls) {
+        o.decls = decls;
+        o.n_decls = input->n_cols;
+    }
     kn_frame *f = NULL;
     kn_read_report rep;
-    int rc = CLI_OK;
-    if (cli_read_frame(in, &o, &f, &rep) != KN_OK) {
+    if (rc == CLI_OK && cli_read_frame(in, &o, &f, &rep) != KN_OK) {
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     }
+    size_t j;
+    if (rc == CLI_OK && input && input->target && kn_frame_find(f, input->target, &j) == KN_OK)
+        kn_column_set_role(kn_frame_col(f, j), KN_ROLE_TARGET);
+    kn_clear_error();
     if (rc == CLI_OK) rc = run_steps(steps, n, 0, &f, out);
     if (rc == CLI_OK && cli.json)
         rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "command", "transform", "in",
@@ -353,6 +406,8 @@ int cmd_transform(int argc, char **argv)
                                      cli_stages_json()));
     for (size_t k = 0; k < n; k++) kn_step_free(steps[k]);
     kn_free(steps);
+    kn_free(decls);
+    kn_steps_input_free(input);
     kn_frame_free(f);
     return rc;
 }

@@ -23,7 +23,8 @@ const char schema_usage[] =
 
 const char validate_usage[] =
     "usage: kiln validate DATA --schema SCHEMA.yaml [--on-violation fail|drop|quarantine]\n"
-    "                     [--out KEPT] [--rejects FILE] [--json] [reader options]\n"
+    "                     [--out KEPT] [--rejects FILE] [--json] [--overwrite-input]\n"
+    "                     [reader options]\n"
     "\n"
     "Check DATA against a schema and report every violated rule with the number\n"
     "of offending rows and the first example rows (data rows counted from 1 among\n"
@@ -32,7 +33,8 @@ const char validate_usage[] =
     "--on-violation when given: fail, drop the rows (counted), or quarantine them\n"
     "into --rejects (default DATA.invalid.csv: the row's values with _row and\n"
     "_violation columns). Column rules (required, type, max_missing, rows) always\n"
-    "fail. --out writes the rows kept. Every row is accounted for:\n"
+    "fail. --out writes the rows kept (never over DATA or the schema, unless\n"
+    "--overwrite-input). Every row is accounted for:\n"
     "  rows read = kept + skipped by the reader + quarantined by the reader\n"
     "              + dropped + quarantined by the schema\n"
     "The schema's column types are declared to the reader, so a value that does\n"
@@ -71,6 +73,7 @@ static int cmd_schema_infer(int argc, char **argv)
             return cli_usage_error("schema", "one DATA file (got %s and %s)", in, argv[i]);
     }
     if (!in) return cli_usage_error("schema", "missing DATA");
+    if (cli_refuse_overwrite("schema infer", &out, 1, &in, 1, -1) != CLI_OK) return CLI_USAGE;
     kn_frame *f = NULL;
     kn_read_report rep;
     if (cli_read_frame(in, &o, &f, &rep) != KN_OK) {
@@ -210,7 +213,7 @@ static kn_status write_kept(const kn_frame *f, const kn_validation *v, const cha
 
 typedef struct validate_args {
     const char *in, *schema, *out, *rejects;
-    int has_policy;
+    int has_policy, overwrite_input;
     kn_policy policy;
 } validate_args;
 
@@ -226,6 +229,8 @@ static int parse_validate(int argc, char **argv, kn_read_opts *o, validate_args 
             a->out = argv[++i];
         else if (!strcmp(argv[i], "--rejects") && i + 1 < argc)
             a->rejects = argv[++i];
+        else if (!strcmp(argv[i], "--overwrite-input"))
+            a->overwrite_input = 1;
         else if (!strcmp(argv[i], "--on-violation") && i + 1 < argc) {
             a->has_policy = 1;
             if (kn_policy_parse(argv[++i], &a->policy) != KN_OK)
@@ -242,7 +247,8 @@ static int parse_validate(int argc, char **argv, kn_read_opts *o, validate_args 
     }
     if (!a->in) return cli_usage_error("validate", "missing DATA");
     if (!a->schema) return cli_usage_error("validate", "missing --schema SCHEMA.yaml");
-    return CLI_OK;
+    const char *outs[2] = {a->out, a->rejects}, *ins[2] = {a->in, a->schema};
+    return cli_refuse_overwrite("validate", outs, 2, ins, 2, a->overwrite_input);
 }
 
 int cmd_validate(int argc, char **argv)

@@ -304,8 +304,8 @@ kn_status kn__arff_read(const char *path, const kn_read_opts *o, kn_frame **out,
             snprintf(reason, sizeof reason, "%s", why);
             const char *re = le;
             while (re > ls && re[-1] == '\r') re--;
-            st = kn__rejects_add(&rj, line, (uint64_t)(at - ls) + 1, line, reason, ls,
-                                 (size_t)(re - ls));
+            st = kn__rejects_add(&rj, line, (uint64_t)(at - ls) + 1, line, rep->rows_read + 1,
+                                 reason, ls, (size_t)(re - ls));
             continue;
         }
         rep->rows_read++;

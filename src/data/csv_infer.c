@@ -132,6 +132,22 @@ static kn_status apply_declared(csv_reader *r, int *types)
     return KN_OK;
 }
 
+/* Types a program declares (opts.decls): over inference and `types`;
+ * columns the file lacks are ignored. */
+static void apply_program_decls(csv_reader *r, int *types)
+{
+    for (size_t d = 0; d < r->o->n_decls; d++) {
+        const kn_col_decl *x = &r->o->decls[d];
+        for (size_t j = 0; j < r->ncols; j++)
+            if (!strcmp(r->cols[j].name, x->name)) {
+                r->cols[j].type = x->type;
+                r->cols[j].declared = 1;
+                types[j] = -1;
+                break;
+            }
+    }
+}
+
 kn_status kn__csv_infer(csv_reader *r, const char *buf, size_t len, int at_eof,
                         const char **data_start)
 {
@@ -222,6 +238,7 @@ kn_status kn__csv_infer(csv_reader *r, const char *buf, size_t len, int at_eof,
     }
     st = apply_declared(r, types);
     if (st != KN_OK) goto done;
+    apply_program_decls(r, types);
     for (size_t j = 0; j < n_first; j++) {
         if (types[j] < 0) continue; /* declared */
         r->cols[j].type = types[j] == T_TS    ? KN_COL_TIMESTAMP

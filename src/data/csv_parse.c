@@ -348,6 +348,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
         if (bad_at) {
             p->n_row_tokens = 0;
             if (!add_bad(p, rec, bad_at, "%s", why)) goto nomem;
+            p->bad[p->n_bad - 1].kept_before = row - p->row0;
             int complete;
             s = kn__csv_next_record(rec, end, delim, &complete);
             continue;

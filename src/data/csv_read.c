@@ -290,7 +290,8 @@ static kn_status stitch(csv_reader *r, kn_rejects *rejects, kn_read_report *rep)
     kn_frame *f = r->f;
     for (int k = 0; k < r->nparts; k++)
         if (r->parts[k].status != KN_OK) return kn_fail(KN_ERR_NOMEM, "%s", r->parts[k].message);
-    /* rejected rows, in file order */
+    /* rejected rows, in file order; data rows before this block: rows_read */
+    uint64_t data_rows_before = rep->rows_read;
     for (int k = 0; k < r->nparts; k++) {
         csv_part *p = &r->parts[k];
         for (size_t b = 0; b < p->n_bad; b++) {
@@ -301,10 +302,12 @@ static kn_status stitch(csv_reader *r, kn_rejects *rejects, kn_read_report *rep)
             int complete;
             const char *rend = kn__csv_next_record(bad->start, p->end, r->delim, &complete);
             while (rend > bad->start && (rend[-1] == '\n' || rend[-1] == '\r')) rend--;
-            kn_status st = kn__rejects_add(rejects, line, col, rline, bad->reason, bad->start,
-                                           (size_t)(rend - bad->start));
+            kn_status st = kn__rejects_add(rejects, line, col, rline,
+                                           data_rows_before + bad->kept_before + b + 1, bad->reason,
+                                           bad->start, (size_t)(rend - bad->start));
             if (st != KN_OK) return st;
         }
+        data_rows_before += p->written + p->n_bad;
         p->n_bad = 0;
     }
     for (size_t j = 0; j < r->ncols; j++) {

@@ -26,8 +26,9 @@ enum {
 };
 
 typedef struct csv_bad {
-    const char *start; /* record start */
-    const char *at;    /* offending byte */
+    size_t kept_before; /* rows the part had written before this record */
+    const char *start;  /* record start */
+    const char *at;     /* offending byte */
     char reason[200];
 } csv_bad;
 

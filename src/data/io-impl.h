@@ -31,7 +31,8 @@ kn_status kn__slurp(const char *path, char **buf, size_t *len);
 /* kn__slurp for a reader: also records the input size in the report. */
 kn_status kn__read_input(const char *path, char **buf, size_t *len, kn_read_report *rep);
 
-/* Output file written to "<path>.tmp.<pid>" and renamed into place on commit. */
+/* Output file written to "<path>.tmp.<pid>" and renamed into place on commit;
+ * "-" is standard output, written in place (path and tmp NULL). */
 typedef struct kn_outfile {
     FILE *fp;
     char *path;
@@ -54,9 +55,10 @@ typedef struct kn_rejects {
 kn_status kn__rejects_open(kn_rejects *r, const char *path, const kn_read_opts *o,
                            kn_read_report *rep);
 /* line:col locate the fault (for the failure message); row_line is where the
- * rejected row starts (for the quarantine file). */
+ * rejected row starts (for the quarantine file); data_row is its 1-based
+ * number among the data records (for opts.on_reject). */
 kn_status kn__rejects_add(kn_rejects *r, uint64_t line, uint64_t col, uint64_t row_line,
-                          const char *reason, const char *row, size_t row_len);
+                          uint64_t data_row, const char *reason, const char *row, size_t row_len);
 kn_status kn__rejects_close(kn_rejects *r);
 
 #endif

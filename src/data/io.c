@@ -70,6 +70,37 @@ kn_status kn_format_for_path(const char *path, const char **format)
                    path);
 }
 
+/* Formats with their own types (all but CSV, which reads with the
+ * declarations): a declared column with no value takes the declared type;
+ * any other mismatch is an error naming the column. */
+static kn_status conform_decls(const char *path, const kn_read_opts *o, kn_frame *f)
+{
+    for (size_t d = 0; d < o->n_decls; d++) {
+        const kn_col_decl *x = &o->decls[d];
+        size_t j;
+        if (kn_frame_find(f, x->name, &j) != KN_OK) {
+            kn_clear_error();
+            continue;
+        }
+        kn_column *c = kn_frame_col(f, j);
+        if (kn_column_type(c) == x->type) continue;
+        for (size_t r = 0; r < kn_frame_n_rows(f); r++)
+            if (!kn_column_is_missing(c, r))
+                return kn_fail(KN_ERR_TYPE,
+                               "%s: column '%s' is %s here but %s is expected (the type it had "
+                               "when the model or steps were fitted); convert the file's "
+                               "column, or read it from CSV",
+                               path, x->name, kn_col_type_name(kn_column_type(c)),
+                               kn_col_type_name(x->type));
+        kn_role role = kn_column_role(c);
+        kn_status e = kn_frame_remove_column(f, j);
+        if (e == KN_OK) e = kn_frame_insert_column(f, j, x->name, x->type, &c);
+        if (e != KN_OK) return e;
+        kn_column_set_role(c, role);
+    }
+    return KN_OK;
+}
+
 kn_status kn_frame_read(const char *path, const kn_read_opts *opts, kn_frame **out,
                         kn_read_report *report)
 {
@@ -94,6 +125,10 @@ kn_status kn_frame_read(const char *path, const kn_read_opts *opts, kn_frame **o
     kn_frame *f = NULL;
     kn_status s = vt->read(path, opts, &f, report);
     if (s != KN_OK) return s;
+    if ((s = conform_decls(path, opts, f)) != KN_OK) {
+        kn_frame_free(f);
+        return s;
+    }
     if (opts->target[0]) {
         size_t j;
         if (kn_frame_find(f, opts->target, &j) != KN_OK) {
@@ -186,6 +221,10 @@ kn_status kn__read_input(const char *path, char **buf, size_t *len, kn_read_repo
 kn_status kn__outfile_open(kn_outfile *o, const char *path)
 {
     memset(o, 0, sizeof *o);
+    if (!strcmp(path, "-")) { /* standard output: written in place */
+        o->fp = stdout;
+        return KN_OK;
+    }
     size_t need = strlen(path) + 32;
     o->path = kn_strdup(path);
     o->tmp = kn_malloc(need);
@@ -206,6 +245,12 @@ kn_status kn__outfile_open(kn_outfile *o, const char *path)
 kn_status kn__outfile_commit(kn_outfile *o)
 {
     kn_status s = KN_OK;
+    if (o->fp == stdout && !o->path) {
+        if (fflush(stdout) != 0 || ferror(stdout))
+            s = kn_fail(KN_ERR_IO, "writing to standard output failed: %s", strerror(errno));
+        o->fp = NULL;
+        return s;
+    }
     if (fflush(o->fp) != 0 || ferror(o->fp) || fsync(fileno(o->fp)) != 0)
         s = kn_fail(KN_ERR_IO, "writing %s failed: %s", o->path, strerror(errno));
     if (fclose(o->fp) != 0 && s == KN_OK)
@@ -222,6 +267,10 @@ kn_status kn__outfile_commit(kn_outfile *o)
 
 void kn__outfile_abort(kn_outfile *o)
 {
+    if (o->fp == stdout && !o->path) {
+        fflush(stdout);
+        o->fp = NULL;
+    }
     if (o->fp) {
         fclose(o->fp);
         remove(o->tmp);
@@ -238,6 +287,7 @@ kn_status kn__rejects_open(kn_rejects *r, const char *path, const kn_read_opts *
     r->o = o;
     r->path = path;
     r->rep = rep;
+    if (o->on_reject) o->on_reject(0, o->on_reject_user); /* a (re-)read starts */
     if (o->on_bad_rows != KN_BAD_ROWS_QUARANTINE) return KN_OK;
     if (o->quarantine[0])
         snprintf(rep->quarantine_path, sizeof rep->quarantine_path, "%s", o->quarantine);
@@ -253,7 +303,7 @@ kn_status kn__rejects_open(kn_rejects *r, const char *path, const kn_read_opts *
 }
 
 kn_status kn__rejects_add(kn_rejects *r, uint64_t line, uint64_t col, uint64_t row_line,
-                          const char *reason, const char *row, size_t row_len)
+                          uint64_t data_row, const char *reason, const char *row, size_t row_len)
 {
     r->rep->rows_read++;
     if (r->o->on_bad_rows == KN_BAD_ROWS_FAIL)
@@ -261,6 +311,7 @@ kn_status kn__rejects_add(kn_rejects *r, uint64_t line, uint64_t col, uint64_t r
                        "%s:%llu:%llu: %s; fix the row, or pass --on-bad-rows skip (or "
                        "quarantine) to set such rows aside",
                        r->path, (unsigned long long)line, (unsigned long long)col, reason);
+    if (r->o->on_reject) r->o->on_reject(data_row, r->o->on_reject_user);
     if (!r->fp) {
         r->rep->rows_skipped++;
         return KN_OK;

@@ -137,7 +137,8 @@ kn_status kn__jsonl_read(const char *path, const kn_read_opts *o, kn_frame **out
         }
         if (why) {
             json_decref(obj);
-            st = kn__rejects_add(&rj, li + 1, col, li + 1, why, s, (size_t)(e - s));
+            st = kn__rejects_add(&rj, li + 1, col, li + 1, n_good + rep->rows_read + 1, why, s,
+                                 (size_t)(e - s));
             continue;
         }
         const char *k;

@@ -104,8 +104,8 @@ kn_status kn__libsvm_read(const char *path, const kn_read_opts *o, kn_frame **ou
         if (why) {
             const char *re = le;
             while (re > start && re[-1] == '\r') re--;
-            st = kn__rejects_add(&rj, line_no, (uint64_t)(at - start) + 1, line_no, why, start,
-                                 (size_t)(re - start));
+            st = kn__rejects_add(&rj, line_no, (uint64_t)(at - start) + 1, line_no,
+                                 rep->rows_read + 1, why, start, (size_t)(re - start));
             continue;
         }
         max_index = mi;

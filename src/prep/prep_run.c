@@ -17,9 +17,10 @@ typedef struct run {
     const kn_prep_spec *s;
     const kn_prep_options *o;
     kn_prep_result *r;
-    kn_frame **frames; /* per source, once read */
-    char **watermarks; /* per source: the stored watermark (NULL: none) */
-    int *busy;         /* cycle guard for group/fallback chains */
+    kn_frame **frames;     /* per source, once read */
+    char **watermarks;     /* per source: the stored watermark (NULL: none) */
+    int *busy;             /* cycle guard for group/fallback chains */
+    kn_steps_input *input; /* what the steps were fitted on, for the saved steps */
 } run;
 
 static size_t source_index(const kn_prep_spec *s, const char *name)
@@ -359,7 +360,15 @@ static kn_status fit_steps(run *w, kn_frame **f)
     const kn_prep_spec *s = w->s;
     kn_prep_result *r = w->r;
     if (!(r->steps = kn_calloc(s->n_steps ? s->n_steps : 1, sizeof *r->steps))) return KN_ERR_NOMEM;
-    size_t rows_before = kn_frame_n_rows(*f);
+    size_t rows_before = kn_frame_n_rows(*f), j;
+    if (s->target) {
+        if (kn_frame_find(*f, s->target, &j) != KN_OK)
+            return kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'", s->path,
+                           s->target);
+        kn_column_set_role(kn_frame_col(*f, j), KN_ROLE_TARGET);
+    }
+    kn_status in_st = kn_steps_input_of(*f, &w->input);
+    if (in_st != KN_OK) return in_st;
     for (size_t k = 0; k < s->n_steps; k++) {
         kn_step *st;
         kn_status e = kn_step_new(s->steps[k].name, &st);
@@ -388,6 +397,37 @@ static kn_status save_profile(run *w, kn_frame **f)
     return e;
 }
 
+/* No output may replace one of the spec's inputs (compared as files). */
+static kn_status refuse_overwrite(const kn_prep_spec *s)
+{
+    char *state = state_path(s), rejects[4096], what[512] = "";
+    if (!state) return KN_ERR_NOMEM;
+    snprintf(rejects, sizeof rejects, "%s.rejects.csv", s->output);
+    const char *outs[] = {s->output, s->save, s->profile, s->rejects ? s->rejects : rejects, state};
+    static const char *const out_keys[] = {"output", "save", "profile", "rejects", "state"};
+    size_t i = 0;
+    for (; i < sizeof outs / sizeof *outs && !what[0]; i++) {
+        if (!outs[i]) continue;
+        if (kn_same_file(outs[i], s->path)) snprintf(what, sizeof what, "the spec itself");
+        if (s->schema && kn_same_file(outs[i], s->schema))
+            snprintf(what, sizeof what, "the schema");
+        for (size_t k = 0; k < s->n_sources && !what[0]; k++) {
+            const kn_spec_source *src = &s->sources[k];
+            if ((src->kind == KN_SOURCE_FILE || src->kind == KN_SOURCE_SQLITE) &&
+                kn_same_file(outs[i], src->location))
+                snprintf(what, sizeof what, "the file of source '%s'", src->name);
+        }
+    }
+    kn_status e = what[0] ? kn_fail(KN_ERR_INVALID,
+                                    "%s: %s: %s is %s; writing it would replace that input. "
+                                    "Choose another path, or pass --overwrite-input to replace "
+                                    "it on purpose",
+                                    s->path, out_keys[i - 1], outs[i - 1], what)
+                          : KN_OK;
+    kn_free(state);
+    return e;
+}
+
 static kn_status stage(const char *name, kn_status (*fn)(run *, kn_frame **), run *w, kn_frame **f)
 {
     kn_stage_begin(name);
@@ -406,7 +446,8 @@ static kn_status read_all(run *w, kn_frame **f)
 static kn_status write_all(run *w, kn_frame **f)
 {
     kn_status e = kn_frame_write(*f, w->s->output, NULL);
-    if (e == KN_OK && w->s->save) e = kn_steps_save(w->r->steps, w->r->n_steps, w->s->save);
+    if (e == KN_OK && w->s->save)
+        e = kn_steps_save_with_input(w->r->steps, w->r->n_steps, w->input, w->s->save);
     if (e == KN_OK) e = save_state(w);
     return e;
 }
@@ -422,7 +463,8 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
              r,
              kn_calloc(n, sizeof(kn_frame *)),
              kn_calloc(n, sizeof(char *)),
-             kn_calloc(n, sizeof(int))};
+             kn_calloc(n, sizeof(int)),
+             NULL};
     r->sources = kn_calloc(n, sizeof *r->sources);
     r->joins = kn_calloc(s->n_joins ? s->n_joins : 1, sizeof *r->joins);
     kn_status e =
@@ -433,6 +475,7 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
         for (size_t i = 0; e == KN_OK && i < s->n_sources; i++)
             if (!(r->sources[i].name = kn_strdup(s->sources[i].name))) e = KN_ERR_NOMEM;
     }
+    if (e == KN_OK && !(opts && opts->overwrite_input)) e = refuse_overwrite(s);
     if (e == KN_OK) e = load_state(&w);
     kn_frame *f = NULL;
     if (e == KN_OK) e = stage("sources", read_all, &w, &f);
@@ -448,6 +491,7 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
     kn_free(w.frames);
     kn_free(w.watermarks);
     kn_free(w.busy);
+    kn_steps_input_free(w.input);
     if (e == KN_OK)
         r->frame = f;
     else

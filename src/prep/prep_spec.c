@@ -369,9 +369,16 @@ static kn_status top_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
     if (!strcmp(k, "save")) return get_path(c, kv.value, k, dir, &s->save);
     if (!strcmp(k, "state")) return get_path(c, kv.value, k, dir, &s->state);
     if (!strcmp(k, "profile")) return get_path(c, kv.value, k, dir, &s->profile);
+    if (!strcmp(k, "target")) {
+        const char *t;
+        kn_status e = kn__yaml_need_scalar(c, kv.value, "target", &t);
+        if (e == KN_OK && !t[0]) e = kn__yaml_at(c, kv.value, "target names a column");
+        if (e == KN_OK && !(s->target = kn_strdup(t))) e = KN_ERR_NOMEM;
+        return e;
+    }
     return kn__yaml_at(c, kv.key_node,
-                       "unknown key '%s'; known: sources, frame, schema, rejects, dedupe, steps, "
-                       "profile, output, save, state",
+                       "unknown key '%s'; known: sources, frame, schema, rejects, dedupe, "
+                       "target, steps, profile, output, save, state",
                        k);
 }
 
@@ -503,5 +510,6 @@ void kn_prep_spec_free(kn_prep_spec *s)
     kn_free(s->save);
     kn_free(s->state);
     kn_free(s->profile);
+    kn_free(s->target);
     kn_free(s);
 }

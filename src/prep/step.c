@@ -163,6 +163,15 @@ static kn_status select_columns(const char *step, const char *spec, kn_col_type 
             e = kn_fail_prefix(KN_ERR_NOT_FOUND, "step '%s': columns: ", step);
             break;
         }
+        if (!remove && kn_column_role(kn_frame_col(x, j)) == KN_ROLE_TARGET) {
+            e = kn_fail(KN_ERR_INVALID,
+                        "step '%s': columns names '%s', the target; steps never transform the "
+                        "target (new data to transform has none, and a model must learn the "
+                        "values as they are). Take it out of columns, or drop --target if '%s' "
+                        "is a feature",
+                        step, sel, sel);
+            break;
+        }
         size_t at = 0;
         while (at < k && v[at] != j) at++;
         if (remove && at < k) {

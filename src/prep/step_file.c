@@ -1,4 +1,7 @@
-/* .kst: fitted steps on disk (layout in step.h's comment on kn_steps_save). */
+/* .kst: fitted steps on disk (layout in step.h's comment on kn_steps_save).
+ * Payload: u64 step count, each step (kn__step_encode); from format 3 a u32
+ * flag, and when it is 1 the input record: target (string, NULL for none),
+ * u64 column count, each column's name and u32 type. */
 #include "kiln/container.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"
@@ -8,9 +11,57 @@
 #include <string.h>
 
 static const char kst_magic[8] = {'K', 'I', 'L', 'N', 'S', 'T', 'P', '\0'};
-#define KST_VERSION 2 /* 2: the shared container (end marker KCNEND01) */
+#define KST_VERSION 3 /* 2: the shared container (end marker KCNEND01); 3: the input record */
 
-kn_status kn_steps_save(kn_step *const *steps, size_t n, const char *path)
+void kn_steps_input_free(kn_steps_input *in)
+{
+    if (!in) return;
+    kn_free(in->target);
+    for (size_t j = 0; in->names && j < in->n_cols; j++) kn_free(in->names[j]);
+    kn_free(in->names);
+    kn_free(in->types);
+    kn_free(in);
+}
+
+static kn_status input_alloc(size_t n_cols, kn_steps_input **out)
+{
+    kn_steps_input *in = kn_calloc(1, sizeof *in);
+    if (!in) return KN_ERR_NOMEM;
+    in->names = kn_calloc(n_cols ? n_cols : 1, sizeof *in->names);
+    in->types = kn_calloc(n_cols ? n_cols : 1, sizeof *in->types);
+    if (!in->names || !in->types) {
+        kn_steps_input_free(in);
+        return KN_ERR_NOMEM;
+    }
+    *out = in;
+    return KN_OK;
+}
+
+kn_status kn_steps_input_of(const kn_frame *f, kn_steps_input **out)
+{
+    size_t p = kn_frame_n_cols(f);
+    kn_steps_input *in = NULL;
+    kn_status st = input_alloc(p, &in);
+    for (size_t j = 0; st == KN_OK && j < p; j++) {
+        kn_column *c = kn_frame_col(f, j);
+        in->names[j] = kn_strdup(kn_column_name(c));
+        in->types[j] = kn_column_type(c);
+        in->n_cols = j + 1;
+        if (!in->names[j]) st = KN_ERR_NOMEM;
+        if (st == KN_OK && kn_column_role(c) == KN_ROLE_TARGET && !in->target &&
+            !(in->target = kn_strdup(kn_column_name(c))))
+            st = KN_ERR_NOMEM;
+    }
+    if (st != KN_OK) {
+        kn_steps_input_free(in);
+        return st;
+    }
+    *out = in;
+    return KN_OK;
+}
+
+kn_status kn_steps_save_with_input(kn_step *const *steps, size_t n, const kn_steps_input *in,
+                                   const char *path)
 {
     kn_wbuf w = {0};
     kn_wbuf_u64(&w, n);
@@ -23,12 +74,65 @@ kn_status kn_steps_save(kn_step *const *steps, size_t n, const char *path)
         }
         st = kn__step_encode(steps[k], &w);
     }
+    kn_wbuf_u32(&w, in ? 1 : 0);
+    if (in) {
+        kn_wbuf_str(&w, in->target);
+        kn_wbuf_u64(&w, in->n_cols);
+        for (size_t j = 0; j < in->n_cols; j++) {
+            kn_wbuf_str(&w, in->names[j]);
+            kn_wbuf_u32(&w, (uint32_t)in->types[j]);
+        }
+    }
     if (st == KN_OK) st = kn_container_write(path, kst_magic, KST_VERSION, &w);
     kn_wbuf_free(&w);
     return st;
 }
 
-kn_status kn_steps_load(const char *path, kn_step ***out, size_t *n_out)
+kn_status kn_steps_save(kn_step *const *steps, size_t n, const char *path)
+{
+    return kn_steps_save_with_input(steps, n, NULL, path);
+}
+
+/* The input record of a format 3 file (NULL when it says it has none). */
+static kn_status decode_input(kn_rbuf *r, kn_steps_input **out)
+{
+    uint32_t has = 0;
+    size_t n_cols = 0;
+    char *target = NULL;
+    *out = NULL;
+    kn_status st = kn_rbuf_u32(r, &has);
+    if (st != KN_OK || !has) return st;
+    if (has != 1) return kn_fail(KN_ERR_CORRUPT, "%s: bad input record flag %u", r->what, has);
+    st = kn_rbuf_str(r, &target);
+    if (st == KN_OK) st = kn_rbuf_count(r, 12, &n_cols);
+    kn_steps_input *in = NULL;
+    if (st == KN_OK) st = input_alloc(n_cols, &in);
+    if (st != KN_OK) {
+        kn_free(target);
+        return st;
+    }
+    in->target = target;
+    for (size_t j = 0; j < n_cols && st == KN_OK; j++) {
+        uint32_t t = 0;
+        st = kn_rbuf_str(r, &in->names[j]);
+        in->n_cols = j + 1;
+        if (st == KN_OK && !in->names[j])
+            st = kn_fail(KN_ERR_CORRUPT, "%s: an input column has no name", r->what);
+        if (st == KN_OK) st = kn_rbuf_u32(r, &t);
+        if (st == KN_OK && t > KN_COL_TIMESTAMP)
+            st = kn_fail(KN_ERR_CORRUPT, "%s: bad column type %u", r->what, t);
+        if (st == KN_OK) in->types[j] = (kn_col_type)t;
+    }
+    if (st != KN_OK) {
+        kn_steps_input_free(in);
+        return st;
+    }
+    *out = in;
+    return KN_OK;
+}
+
+kn_status kn_steps_load_with_input(const char *path, kn_step ***out, size_t *n_out,
+                                   kn_steps_input **in_out)
 {
     char *buf = NULL;
     kn_rbuf r;
@@ -37,6 +141,7 @@ kn_status kn_steps_load(const char *path, kn_step ***out, size_t *n_out)
         kn_container_read(path, kst_magic, "steps file", KST_VERSION, &buf, &r, &version);
     if (st != KN_OK) return st;
     kn_step **steps = NULL;
+    kn_steps_input *in = NULL;
     size_t n = 0, done = 0;
     if ((st = kn_rbuf_count(&r, 1, &n)) != KN_OK) goto done;
     steps = kn_calloc(n ? n : 1, sizeof *steps);
@@ -45,6 +150,7 @@ kn_status kn_steps_load(const char *path, kn_step ***out, size_t *n_out)
         goto done;
     }
     for (; done < n && st == KN_OK; done++) st = kn__step_decode(&r, &steps[done]);
+    if (st == KN_OK && version >= 3) st = decode_input(&r, &in);
     if (st == KN_OK && kn_rbuf_left(&r))
         st = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the last step", path);
 done:
@@ -52,9 +158,19 @@ done:
     if (st != KN_OK) {
         for (size_t k = 0; k < done && steps; k++) kn_step_free(steps[k]);
         kn_free(steps);
+        kn_steps_input_free(in);
         return st;
     }
     *out = steps;
     *n_out = n;
+    if (in_out)
+        *in_out = in;
+    else
+        kn_steps_input_free(in);
     return KN_OK;
+}
+
+kn_status kn_steps_load(const char *path, kn_step ***out, size_t *n_out)
+{
+    return kn_steps_load_with_input(path, out, n_out, NULL);
 }

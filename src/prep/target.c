@@ -26,7 +26,8 @@ typedef struct target_params {
 
 static const kn_param_def target_defs[] = {
     KN_STEP_COMMON_PARAMS_CATEGORICAL(target_params),
-    KN_PARAM_STRING(target_params, target, "", "the numeric target column (required)"),
+    KN_PARAM_STRING(target_params, target, "",
+                    "the numeric target column (default: the data's target, --target)"),
     KN_PARAM_INT(target_params, folds, "5", 2, 100, "folds of the out-of-fold training encoding"),
     KN_PARAM_DOUBLE(target_params, smoothing, "10", 0, 1e12,
                     "weight of the prior mean, in rows (0: plain category means)"),
@@ -36,18 +37,22 @@ static const kn_param_def target_defs[] = {
 static kn_status target_values(const kn_step *st, const kn_frame *x, const double **y)
 {
     const target_params *p = kn_step_params(st);
-    size_t j;
-    if (!p->target[0])
-        return kn_fail(KN_ERR_INVALID, "%s: name the target column (target=COLUMN)",
-                       kn_step_name(st));
-    if (kn_frame_find(x, p->target, &j) != KN_OK)
+    size_t j = kn_frame_n_cols(x);
+    if (!p->target[0]) { /* the frame's target (kiln prep --target) */
+        for (j = 0; j < kn_frame_n_cols(x); j++)
+            if (kn_column_role(kn_frame_col(x, j)) == KN_ROLE_TARGET) break;
+        if (j == kn_frame_n_cols(x))
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: name the target column (target=COLUMN, or --target COLUMN)",
+                           kn_step_name(st));
+    } else if (kn_frame_find(x, p->target, &j) != KN_OK)
         return kn_fail_prefix(KN_ERR_NOT_FOUND, "%s: target: ", kn_step_name(st));
     kn_column *c = kn_frame_col(x, j);
     if (kn_column_type(c) != KN_COL_NUMERIC)
         return kn_fail(KN_ERR_TYPE,
                        "%s: target '%s' is %s; it must be numeric (0/1 for a binary "
                        "class)",
-                       kn_step_name(st), p->target, kn_col_type_name(kn_column_type(c)));
+                       kn_step_name(st), kn_column_name(c), kn_col_type_name(kn_column_type(c)));
     *y = kn_column_f64(c);
     return KN_OK;
 }

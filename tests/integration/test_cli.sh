@@ -50,8 +50,8 @@ grep -q "must be one of fail|skip|quarantine" "$W/u.txt" || fail "bad enum messa
 # convert through every format and back: identical CSV
 "$KILN" -q convert "$DATA/concrete.csv" "$W/c.kfr"
 for fmt in jsonl arff kfr; do
-    "$KILN" -q convert "$W/c.kfr" "$W/c.$fmt"
-    "$KILN" -q convert "$W/c.$fmt" "$W/back-$fmt.csv"
+    "$KILN" -q convert "$W/c.kfr" "$W/rt.$fmt"
+    "$KILN" -q convert "$W/rt.$fmt" "$W/back-$fmt.csv"
 done
 "$KILN" -q convert "$W/c.kfr" "$W/direct.csv"
 for fmt in jsonl arff kfr; do cmp "$W/direct.csv" "$W/back-$fmt.csv" || fail "$fmt round trip"; done

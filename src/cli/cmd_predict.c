@@ -1,0 +1,485 @@
+/* kiln predict / eval: apply a saved model to a data file, score it. */
+#include "cli/cli.h"
+#include "kiln/mem.h"
+#include "kiln/evaluate.h"
+#include "kiln/importance.h"
+#include "kiln/metrics.h"
+#include "kiln/model.h"
+#include "kiln/registry.h"
+#include "kiln/stage.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char predict_usage[] =
+    "usage: kiln predict --model MODEL.kmd --data FILE --out PREDICTIONS.csv [--proba]\n"
+    "                    [--keep COLUMNS] [--rounds K] [--overwrite-input] [reader options]\n"
+    "\n"
+    "Apply a saved model to FILE, which must have the model's input columns; writes\n"
+    "one 'prediction' column per row, in the rows' order (the class label for\n"
+    "classifiers; --proba adds a 'proba_<class>' column per class; a regressor\n"
+    "has no probabilities). FILE is read with the column types the model was\n"
+    "fitted with, so a one-row file, an empty column or category codes that look\n"
+    "like numbers read as they did at fit time. --keep id,region copies those\n"
+    "columns (they need not be features) before the predictions, text unchanged.\n"
+    "When the reader sets rows aside (--on-bad-rows skip or quarantine), a first\n"
+    "column 'row' gives each prediction's data row in FILE (1 = the first row\n"
+    "after the header), so every prediction can be traced; quarantined rows are\n"
+    "in the quarantine file with their line numbers. --out - writes the CSV to\n"
+    "standard output. --rounds K predicts with the first K boosting rounds only\n"
+    "(gbdt: staged prediction). --out may not be FILE or MODEL.kmd unless\n"
+    "--overwrite-input is given.\n"
+    "\n"
+    "example:\n"
+    "  kiln predict --model m.kmd --data new.csv --keep id --out - | head\n";
+
+const char eval_usage[] =
+    "usage: kiln eval --model MODEL.kmd --data FILE [--weight COLUMN] [--curves OUT.json]\n"
+    "                 [--importance N] [--rounds K] [--json]\n"
+    "\n"
+    "Score a saved model on FILE, which must have the model's input columns and\n"
+    "its target (read with the types the model was fitted with): RMSE, MAE, R^2,\n"
+    "explained variance and median absolute error\n"
+    "for regression; accuracy, balanced accuracy, macro F1, log loss and ROC-AUC\n"
+    "(one-vs-rest for several classes) for classification. --weight COLUMN\n"
+    "weighs every metric by that column's sample weights. --curves OUT.json writes\n"
+    "the ROC curve, the precision-recall curve (with thresholds) and a 10-bin\n"
+    "calibration curve of a binary classifier, ready to plot. --importance N prints\n"
+    "each feature's permutation importance: the mean (and spread) fall of accuracy\n"
+    "or R^2 over N shuffles of that feature's values. --rounds K scores the\n"
+    "first K boosting rounds only (gbdt), to see where more rounds stop helping.\n";
+
+/* The arguments of predict and eval. */
+typedef struct apply_args {
+    const char *model, *data, *out, *weight, *rounds, *keep, *curves;
+    int proba, overwrite_input;
+} apply_args;
+
+/* --model M --data F and the options of `cmd` (predict: --out, --proba,
+ * --keep, --overwrite-input; eval: --weight). */
+static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, apply_args *a)
+{
+    int predict = !strcmp(cmd, "predict");
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--model") && v)
+            a->model = argv[++i];
+        else if (!strcmp(argv[i], "--data") && v)
+            a->data = argv[++i];
+        else if (predict && !strcmp(argv[i], "--out") && v)
+            a->out = argv[++i];
+        else if (predict && !strcmp(argv[i], "--keep") && v)
+            a->keep = argv[++i];
+        else if (predict && !strcmp(argv[i], "--proba"))
+            a->proba = 1;
+        else if (predict && !strcmp(argv[i], "--overwrite-input"))
+            a->overwrite_input = 1;
+        else if (!predict && !strcmp(argv[i], "--weight") && v)
+            a->weight = argv[++i];
+        else if (!strcmp(argv[i], "--rounds") && v)
+            a->rounds = argv[++i];
+        else {
+            int r = cli_read_option(argc, argv, &i, o);
+            if (r < 0) return CLI_USAGE;
+            if (r == 0) return cli_usage_error(cmd, "unknown or incomplete option %s", argv[i]);
+        }
+    }
+    if (!a->model || !a->data || (predict && !a->out))
+        return cli_usage_error(cmd, predict ? "need --model, --data and --out"
+                                            : "need --model and --data");
+    if (predict && cli.json && !strcmp(a->out, "-"))
+        return cli_usage_error(cmd, "--json and --out - would both write to standard output; "
+                                    "give --out a file");
+    const char *ins[2] = {a->data, a->model}, *outs[2] = {a->out, a->curves};
+    return cli_refuse_overwrite(cmd, outs, 2, ins, 2, predict ? a->overwrite_input : -1);
+}
+
+/* --rounds K: a boosted model predicts with its first K rounds. */
+static kn_status limit_rounds(kn_model *m, const char *rounds)
+{
+    if (!rounds) return KN_OK;
+    char nv[64];
+    snprintf(nv, sizeof nv, "predict_rounds=%s", rounds);
+    const kn_component *c = kn_registry_find(KN_COMP_MODEL, kn_model_name(m));
+    if (!c || !kn_param_find(c->params, "predict_rounds"))
+        return kn_fail(KN_ERR_INVALID,
+                       "--rounds: model %s is not boosted; only gbdt predicts in "
+                       "stages",
+                       kn_model_name(m));
+    kn_status e = kn_model_set(m, nv);
+    return e == KN_OK ? e : kn_fail_prefix(e, "--rounds %s: ", rounds);
+}
+
+/* Is every class label the text "%.17g" gives its number? Then a numeric
+ * target column maps to the labels exactly (as when the model was fitted on
+ * a numeric target). */
+static int labels_are_numbers(const kn_model *m)
+{
+    for (size_t c = 0; c < kn_model_n_classes(m); c++) {
+        const char *label = kn_model_class(m, c);
+        char *end, buf[40];
+        double v = strtod(label, &end);
+        if (!*label || *end) return 0;
+        snprintf(buf, sizeof buf, "%.17g", v);
+        if (strcmp(buf, label)) return 0;
+    }
+    return 1;
+}
+
+/* A comma list's next name into buf ("" at the end); returns the rest. */
+static const char *next_name(const char *list, char *buf, size_t cap)
+{
+    size_t len = strcspn(list, ",");
+    snprintf(buf, cap, "%.*s", (int)(len < cap ? len : cap - 1), list);
+    return list[len] ? list + len + 1 : list + len;
+}
+
+/* The reader declarations of the model's input: each feature with the kind
+ * it was fitted with (categorical when it has fitted levels), the target
+ * when `target` (numeric for a regressor; categorical for a classifier
+ * whose labels are not number texts), and the --keep columns as text (they
+ * pass through unchanged) unless they are features. Names borrowed from m
+ * and keep_names. A new array of *n entries; kn_free. */
+static kn_col_decl *model_decls(const kn_model *m, int target, char (*keep_names)[256],
+                                size_t n_keep, size_t *n)
+{
+    size_t p = kn_model_n_features(m), k = 0;
+    kn_col_decl *d = kn_malloc((p + n_keep + 1) * sizeof *d);
+    if (!d) return NULL;
+    for (size_t j = 0; j < p; j++)
+        d[k++] = (kn_col_decl){kn_model_feature(m, j),
+                               kn_model_feature_levels(m, j) ? KN_COL_CATEGORICAL : KN_COL_NUMERIC};
+    int classify = kn_model_task(m) == KN_TASK_CLASSIFICATION;
+    if (target && kn_model_target(m) && (!classify || !labels_are_numbers(m)))
+        d[k++] = (kn_col_decl){kn_model_target(m), classify ? KN_COL_CATEGORICAL : KN_COL_NUMERIC};
+    for (size_t i = 0; i < n_keep; i++) {
+        size_t j = 0;
+        while (j < p && strcmp(kn_model_feature(m, j), keep_names[i])) j++;
+        if (j == p) d[k++] = (kn_col_decl){keep_names[i], KN_COL_STRING};
+    }
+    *n = k;
+    return d;
+}
+
+/* Data rows the reader set aside (reader callback). */
+typedef struct rejected_rows {
+    uint64_t *v;
+    size_t n, cap;
+    int nomem;
+} rejected_rows;
+
+static void note_rejected(uint64_t data_row, void *user)
+{
+    rejected_rows *r = user;
+    if (!data_row) { /* the read starts over */
+        r->n = 0;
+        return;
+    }
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        uint64_t *v = kn_realloc(r->v, cap * sizeof *v);
+        if (!v) {
+            r->nomem = 1;
+            return;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = data_row;
+}
+
+/* Read the data with the model's types, telling which rows were set aside. */
+static kn_status read_for_model(const kn_model *m, const char *path, kn_read_opts *o, int target,
+                                char (*keep_names)[256], size_t n_keep, kn_frame **f,
+                                rejected_rows *rej)
+{
+    size_t n_decls = 0;
+    kn_col_decl *decls = model_decls(m, target, keep_names, n_keep, &n_decls);
+    if (!decls) return KN_ERR_NOMEM;
+    o->decls = decls;
+    o->n_decls = n_decls;
+    o->on_reject = note_rejected;
+    o->on_reject_user = rej;
+    kn_read_report rep;
+    kn_status e = cli_read_frame(path, o, f, &rep);
+    o->decls = NULL;
+    o->n_decls = 0;
+    kn_free(decls);
+    if (e == KN_OK && rej->nomem) e = KN_ERR_NOMEM;
+    return e;
+}
+
+/* Column "row" (first): each kept row's 1-based data row in the input. */
+static kn_status add_row_numbers(kn_frame *res, const rejected_rows *rej)
+{
+    kn_column *c;
+    kn_status e = kn_frame_insert_column(res, 0, "row", KN_COL_NUMERIC, &c);
+    if (e != KN_OK) return e;
+    double *v = kn_column_f64(c);
+    uint64_t row = 1;
+    size_t k = 0;
+    for (size_t i = 0; i < kn_frame_n_rows(res); i++, row++) {
+        while (k < rej->n && rej->v[k] == row) k++, row++;
+        v[i] = (double)row;
+    }
+    return KN_OK;
+}
+
+/* The --keep columns of f, copied in the order given. */
+static kn_status keep_columns(const kn_frame *f, char (*names)[256], size_t n, kn_frame **out)
+{
+    size_t idx[256];
+    for (size_t i = 0; i < n; i++) {
+        if (kn_frame_find(f, names[i], &idx[i]) != KN_OK)
+            return kn_fail(KN_ERR_NOT_FOUND, "--keep: the data has no column '%s'", names[i]);
+        if (!strcmp(names[i], "prediction") || !strcmp(names[i], "row") ||
+            !strncmp(names[i], "proba_", 6))
+            return kn_fail(KN_ERR_INVALID,
+                           "--keep: column '%s' has the name of an output column; rename it "
+                           "in the data",
+                           names[i]);
+        for (size_t k = 0; k < i; k++)
+            if (idx[k] == idx[i])
+                return kn_fail(KN_ERR_INVALID, "--keep lists '%s' twice", names[i]);
+    }
+    return kn_frame_select_cols(f, idx, n, out);
+}
+
+/* Columns "proba_<class>" with the model's class probabilities. */
+static kn_status add_proba(const kn_model *m, const kn_frame *f, kn_frame *res)
+{
+    double *p = NULL;
+    size_t n = 0, k = kn_model_n_classes(m);
+    kn_status e = kn_model_predict_proba(m, f, &p, &n);
+    for (size_t c = 0; e == KN_OK && c < k; c++) {
+        char name[256];
+        snprintf(name, sizeof name, "proba_%s", kn_model_class(m, c));
+        kn_column *col;
+        e = kn_frame_add_column(res, name, KN_COL_NUMERIC, &col);
+        for (size_t i = 0; e == KN_OK && i < n; i++) kn_column_f64(col)[i] = p[i * k + c];
+    }
+    kn_free(p);
+    return e;
+}
+
+/* Column "prediction": the value, or the class label of a classifier. */
+static kn_status add_predictions(const kn_model *m, const double *pred, kn_frame *res)
+{
+    int classify = kn_model_task(m) == KN_TASK_CLASSIFICATION;
+    kn_column *c;
+    kn_status e =
+        kn_frame_add_column(res, "prediction", classify ? KN_COL_CATEGORICAL : KN_COL_NUMERIC, &c);
+    for (size_t i = 0; e == KN_OK && i < kn_frame_n_rows(res); i++) {
+        if (!classify) {
+            kn_column_f64(c)[i] = pred[i];
+            continue;
+        }
+        const char *label = kn_model_class(m, (size_t)pred[i]);
+        e = kn_column_intern(c, label, strlen(label), &kn_column_codes(c)[i]);
+    }
+    return e;
+}
+
+/* --keep a,b into names; at most 256. */
+static int split_keep(const char *keep, char (*names)[256], size_t *n)
+{
+    *n = 0;
+    for (const char *p = keep; p && *p;) {
+        if (*n == 256) return cli_usage_error("predict", "--keep takes at most 256 columns");
+        p = next_name(p, names[*n], 256);
+        if (!names[*n][0]) return cli_usage_error("predict", "--keep has an empty column name");
+        (*n)++;
+    }
+    return CLI_OK;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    apply_args a = {0};
+    int rc = parse_apply("predict", argc, argv, &o, &a);
+    static char keep_names[256][256];
+    size_t n_keep = 0;
+    if (rc == CLI_OK) rc = split_keep(a.keep, keep_names, &n_keep);
+    if (rc != CLI_OK) return rc;
+    kn_model *m = NULL;
+    kn_frame *f = NULL, *res = NULL;
+    rejected_rows rej = {0};
+    double *pred = NULL;
+    size_t n = 0;
+    kn_status e = kn_model_load(a.model, &m);
+    if (e == KN_OK && a.proba && kn_model_task(m) != KN_TASK_CLASSIFICATION)
+        e = kn_fail(KN_ERR_INVALID,
+                    "--proba: %s is a regression model (it predicts values, not classes), "
+                    "so it has no class probabilities; drop --proba",
+                    a.model);
+    if (e == KN_OK) e = limit_rounds(m, a.rounds);
+    if (e == KN_OK) e = read_for_model(m, a.data, &o, 0, keep_names, n_keep, &f, &rej);
+    kn_stage_begin("predict");
+    if (e == KN_OK) e = kn_model_predict(m, f, &pred, &n);
+    kn_stage_end();
+    if (e == KN_OK) e = keep_columns(f, keep_names, n_keep, &res);
+    if (e == KN_OK && kn_frame_n_rows(res) != n) e = kn_frame_resize(res, n);
+    if (e == KN_OK) e = add_predictions(m, pred, res);
+    if (e == KN_OK && a.proba) e = add_proba(m, f, res);
+    if (e == KN_OK && rej.n) e = add_row_numbers(res, &rej);
+    int to_stdout = !strcmp(a.out, "-");
+    if (e == KN_OK) e = kn_frame_write(res, a.out, to_stdout ? "csv" : NULL);
+    if (e != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    } else if (cli.json)
+        rc = cli_emit_json(json_pack("{s:s, s:s, s:I, s:I, s:o}", "command", "predict", "out",
+                                     a.out, "rows", (json_int_t)n, "rows_set_aside",
+                                     (json_int_t)rej.n, "stages", cli_stages_json()));
+    else if (!cli.quiet) {
+        fprintf(stderr, "wrote %zu predictions to %s\n", n, to_stdout ? "standard output" : a.out);
+        if (rej.n)
+            fprintf(stderr,
+                    "%zu input row(s) set aside by the reader have no prediction; the "
+                    "'row' column gives each prediction's data row\n",
+                    rej.n);
+    }
+    kn_free(rej.v);
+    kn_free(pred);
+    kn_frame_free(res);
+    kn_frame_free(f);
+    kn_model_free(m);
+    return rc;
+}
+
+static json_t *curve_json(const kn_curve *c, const char *x, const char *y, int thresholds)
+{
+    json_t *j = json_object(), *xs = json_array(), *ys = json_array(), *ts = json_array();
+    for (size_t i = 0; i < c->n; i++) {
+        json_array_append_new(xs, json_real(c->x[i]));
+        json_array_append_new(ys, json_real(c->y[i]));
+        if (thresholds)
+            json_array_append_new(ts, isfinite(c->threshold[i]) ? json_real(c->threshold[i])
+                                                                : json_null());
+    }
+    json_object_set_new(j, x, xs);
+    json_object_set_new(j, y, ys);
+    if (thresholds)
+        json_object_set_new(j, "threshold", ts);
+    else
+        json_decref(ts);
+    return j;
+}
+
+/* ROC, precision-recall and calibration curves of a binary classifier on f,
+ * as JSON into path. */
+static kn_status write_curves(const kn_model *m, const kn_frame *f, const char *weight,
+                              const char *path)
+{
+    if (kn_model_task(m) != KN_TASK_CLASSIFICATION || kn_model_n_classes(m) != 2)
+        return kn_fail(KN_ERR_UNSUPPORTED, "--curves: curves are for binary classifiers");
+    double *y = NULL, *proba = NULL, *p1 = NULL, *w = NULL;
+    int32_t *yi = NULL;
+    size_t n = 0, j;
+    kn_curve roc = {0}, pr = {0}, cal = {0};
+    kn_status e = kn_model_targets(m, f, &y);
+    if (e == KN_OK) e = kn_model_predict_proba(m, f, &proba, &n);
+    if (e == KN_OK && weight && kn_frame_find(f, weight, &j) == KN_OK)
+        w = kn_column_f64(kn_frame_col(f, j));
+    if (e == KN_OK) {
+        yi = kn_malloc((n ? n : 1) * sizeof *yi);
+        p1 = kn_malloc((n ? n : 1) * sizeof *p1);
+        if (!yi || !p1) e = KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        yi[i] = (int32_t)y[i];
+        p1[i] = proba[2 * i + 1];
+    }
+    if (e == KN_OK) e = kn_metric_roc_curve(yi, p1, w, n, 1, &roc);
+    if (e == KN_OK) e = kn_metric_pr_curve(yi, p1, w, n, &pr);
+    if (e == KN_OK) e = kn_metric_calibration_curve(yi, p1, n, 10, 0, &cal);
+    if (e == KN_OK) {
+        json_t *doc = json_pack("{s:s, s:o, s:o, s:o}", "positive_class", kn_model_class(m, 1),
+                                "roc", curve_json(&roc, "fpr", "tpr", 1), "precision_recall",
+                                curve_json(&pr, "recall", "precision", 1), "calibration",
+                                curve_json(&cal, "mean_predicted", "fraction_positive", 0));
+        if (json_dump_file(doc, path, JSON_INDENT(1)) != 0)
+            e = kn_fail(KN_ERR_IO, "--curves: cannot write %s", path);
+        json_decref(doc);
+    }
+    kn_curve_free(&roc), kn_curve_free(&pr), kn_curve_free(&cal);
+    kn_free(y), kn_free(proba), kn_free(p1), kn_free(yi);
+    return e;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    const char *model = NULL, *data = NULL, *weight = NULL, *curves = NULL, *importance = NULL;
+    for (int i = 1; i + 1 < argc; i++) /* --curves F, --importance N: taken out first */
+        if (!strcmp(argv[i], "--curves") || !strcmp(argv[i], "--importance")) {
+            *(argv[i][2] == 'c' ? &curves : &importance) = argv[i + 1];
+            memmove(argv + i, argv + i + 2, (size_t)(argc - i - 1) * sizeof *argv);
+            argc -= 2;
+            i--;
+        }
+    long repeats = 0;
+    if (importance) {
+        char *end;
+        repeats = strtol(importance, &end, 10);
+        if (*end || repeats < 1 || repeats > 1000)
+            return cli_usage_error("eval",
+                                   "--importance %s: give the shuffles per feature, 1 to "
+                                   "1000 (5 is usual)",
+                                   importance);
+    }
+    apply_args a = {.curves = curves};
+    int rc = parse_apply("eval", argc, argv, &o, &a);
+    if (rc != CLI_OK) return rc;
+    model = a.model, data = a.data, weight = a.weight;
+    kn_model *m = NULL;
+    kn_frame *f = NULL;
+    rejected_rows rej = {0};
+    kn_scores sc;
+    kn_status e = kn_model_load(model, &m);
+    if (e == KN_OK) e = limit_rounds(m, a.rounds);
+    if (e == KN_OK) e = read_for_model(m, data, &o, 1, NULL, 0, &f, &rej);
+    if (e == KN_OK) e = kn_model_score(m, f, weight, &sc);
+    if (e == KN_OK && curves) e = write_curves(m, f, weight, curves);
+    size_t p = m ? kn_model_n_features(m) : 0;
+    double *imp = repeats ? kn_calloc(2 * (p ? p : 1), sizeof *imp) : NULL;
+    if (e == KN_OK && repeats) {
+        kn_stage_begin("importance");
+        e = imp ? kn_permutation_importance(m, f, (size_t)repeats, 0, imp, imp + p) : KN_ERR_NOMEM;
+        kn_stage_end();
+    }
+    if (e != KN_OK) {
+        cli_error("eval: %s", kn_last_error());
+        rc = CLI_FAIL;
+    } else if (cli.json) {
+        json_t *s = cli_scores_json(&sc);
+        json_object_set_new(s, "command", json_string("eval"));
+        json_object_set_new(s, "model", json_string(kn_model_name(m)));
+        if (weight) json_object_set_new(s, "weight", json_string(weight));
+        if (repeats) {
+            json_t *pi = json_object();
+            for (size_t j = 0; j < p; j++)
+                json_object_set_new(pi, kn_model_feature(m, j),
+                                    json_pack("{s:f, s:f}", "mean", imp[j], "std", imp[p + j]));
+            json_object_set_new(s, "permutation_importance", pi);
+        }
+        rc = cli_emit_json(s);
+    } else {
+        cli_print_scores(kn_model_name(m), &sc);
+        if (repeats) {
+            printf("permutation importance (%s fall, %ld shuffles):\n",
+                   kn_model_task(m) == KN_TASK_CLASSIFICATION ? "accuracy" : "R^2", repeats);
+            for (size_t j = 0; j < p; j++)
+                printf("  %-32s %10.6f +- %.6f\n", kn_model_feature(m, j), imp[j], imp[p + j]);
+        }
+    }
+    kn_free(imp);
+    kn_free(rej.v);
+    kn_frame_free(f);
+    kn_model_free(m);
+    return rc;
+}
