@@ -45,6 +45,11 @@ typedef struct kn_col_profile {
     kn_top_value top[KN_PROFILE_TOP];
     int constant;  /* at most one distinct value */
     int likely_id; /* unique per row and integer or text */
+    /* categorical and string columns: values that occur exactly once */
+    uint64_t singletons;
+    /* numeric columns: +inf and -inf cells (counted in count; min, max,
+     * mean, std and skew include them) */
+    uint64_t infinite;
 } kn_col_profile;
 
 typedef struct kn_profile {
