@@ -46,6 +46,10 @@
 extern "C" {
 #endif
 
+/* Longest file path Kiln writes into a fixed buffer (Linux's PATH_MAX: a
+ * longer path cannot be opened). */
+#define KN_PATH_MAX 4096
+
 typedef enum { KN_BAD_ROWS_FAIL = 0, KN_BAD_ROWS_SKIP = 1, KN_BAD_ROWS_QUARANTINE = 2 } kn_bad_rows;
 typedef enum { KN_HEADER_AUTO = 0, KN_HEADER_YES = 1, KN_HEADER_NO = 2 } kn_header_mode;
 typedef enum { KN_MISSING_IN_TEXT_AUTO = 0, KN_MISSING_IN_TEXT_ALWAYS = 1 } kn_missing_in_text;
@@ -68,18 +72,20 @@ typedef struct kn_col_decl {
     kn_col_type type;
 } kn_col_decl;
 
+/* The string fields are parameters (see kiln/param.h): set them with
+ * kn_param_set or kn_param_set_value, which keep the text; any length. */
 typedef struct kn_read_opts {
-    char format[KN_PARAM_STR_MAX];     /* "" = from the extension */
-    char delimiter;                    /* '\0' = sniff (CSV) */
-    int header;                        /* kn_header_mode */
-    char missing[KN_PARAM_STR_MAX];    /* comma-separated missing tokens; empty cells always */
-    int on_bad_rows;                   /* kn_bad_rows */
-    char quarantine[KN_PARAM_STR_MAX]; /* side file; "" = <input>.rejects.csv */
-    int64_t threads;                   /* 0 = all cores */
-    int64_t sample_rows;               /* rows sampled for type inference */
-    int64_t block_kib;                 /* CSV text held per thread, KiB */
-    char types[KN_PARAM_STR_MAX];      /* declared types: "name:type,name:type" */
-    char target[KN_PARAM_STR_MAX];     /* column given the target role */
+    const char *format;      /* "" = from the extension */
+    char delimiter;          /* '\0' = sniff (CSV) */
+    int header;              /* kn_header_mode */
+    const char *missing;     /* comma-separated missing tokens; empty cells always */
+    int on_bad_rows;         /* kn_bad_rows */
+    const char *quarantine;  /* side file; "" = <input>.rejects.csv */
+    int64_t threads;         /* 0 = all cores */
+    int64_t sample_rows;     /* rows sampled for type inference */
+    int64_t block_kib;       /* CSV text held per thread, KiB */
+    const char *types;       /* declared types: "name:type,?name:type" ('?': if present) */
+    const char *target;      /* column given the target role */
     int missing_in_text;               /* kn_missing_in_text */
     /* Types declared by a program for the columns it knows (a model's
      * features, fitted steps' input columns), applied after `types`: a value
@@ -108,7 +114,7 @@ typedef struct kn_read_report {
     uint64_t rows_quarantined; /* rejected and written to the side file */
     uint64_t type_restarts;    /* re-reads after a column's type was promoted */
     uint64_t bytes;            /* input size */
-    char quarantine_path[KN_PARAM_STR_MAX];
+    char quarantine_path[KN_PATH_MAX]; /* "" when nothing was quarantined */
     size_t n_token_notes;          /* missing tokens seen, per column (in column order) */
     uint64_t token_notes_left_out; /* notes beyond KN_READ_TOKEN_NOTES */
     kn_token_note token_notes[KN_READ_TOKEN_NOTES];

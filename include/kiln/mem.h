@@ -31,6 +31,9 @@ KN_API void kn_free(void *p);
 /* Copy of a string into accounted memory; free with kn_free. */
 KN_API char *kn_strdup(const char *s);
 KN_API char *kn_strndup(const char *s, size_t n);
+/* printf into a new string of the length it needs; free with kn_free. NULL
+ * (message set) when out of memory. */
+KN_API char *kn_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Set the budget in bytes (0 = unlimited). */
 KN_API void kn_mem_set_limit(uint64_t bytes);

@@ -12,6 +12,11 @@
  *     kn_param_defaults(my_defs, &p);
  *     kn_param_set(my_defs, &p, "threads=4");   // clear error when unknown/bad/out of range
  *
+ * String parameters have no length limit: the field is a `const char *` to
+ * text that Kiln keeps for the life of the process (each distinct value
+ * once), so a params struct can be copied by value and is never freed; the
+ * field is never NULL once the defaults are set.
+ *
  * Threading: tables are immutable; setters touch only the struct passed in.
  */
 #ifndef KILN_PARAM_H
@@ -29,12 +34,10 @@ typedef enum {
     KN_PARAM_T_BOOL = 0,   /* int field: 0/1; accepts true/false/yes/no/1/0 */
     KN_PARAM_T_INT = 1,    /* int64_t field */
     KN_PARAM_T_DOUBLE = 2, /* double field */
-    KN_PARAM_T_STRING = 3, /* char[KN_PARAM_STR_MAX] field */
+    KN_PARAM_T_STRING = 3, /* const char * field (text kept by Kiln, see above) */
     KN_PARAM_T_ENUM = 4,   /* int field: index into `choices` ("a|b|c") */
     KN_PARAM_T_CHAR = 5,   /* char field: one byte; accepts "tab", "\\t", "comma" */
 } kn_param_type;
-
-#define KN_PARAM_STR_MAX 1024
 
 typedef struct kn_param_def {
     const char *name;
@@ -64,7 +67,7 @@ typedef struct kn_param_def {
     }
 #define KN_PARAM_STRING(T, f, d, doc)                                                              \
     {                                                                                              \
-#f, KN_PARAM_T_STRING, offsetof(T, f), d, 0, 0, NULL, doc                                  \
+#f, KN_PARAM_T_STRING, KN__PARAM_FIELD(T, f, const char *), d, 0, 0, NULL, doc             \
     }
 #define KN_PARAM_ENUM(T, f, d, ch, doc)                                                            \
     {                                                                                              \
@@ -90,8 +93,12 @@ KN_API kn_status kn_param_set_value(const kn_param_def *defs, void *obj, const c
                                     const char *value);
 /* The entry named `name`, or NULL. Borrowed from the table. */
 KN_API const kn_param_def *kn_param_find(const kn_param_def *defs, const char *name);
-/* Current value of a parameter as text into buf (cap bytes). */
+/* Current value of a parameter as text into buf (cap bytes); KN_ERR_RANGE
+ * (nothing cut silently) when it does not fit. */
 KN_API kn_status kn_param_get_text(const kn_param_def *def, const void *obj, char *buf, size_t cap);
+/* Current value as "name=value" (what kn_param_set reads back). Returns a
+ * new string; free with kn_free(). NULL when out of memory. */
+KN_API char *kn_param_format(const kn_param_def *def, const void *obj);
 /* "int", "double", ... for help output. Static string. */
 KN_API const char *kn_param_type_name(kn_param_type t);
 

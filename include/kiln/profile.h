@@ -48,6 +48,11 @@ typedef struct kn_col_profile {
     /* int64 columns: exact extremes (min/max/mean/quantiles above are the
      * nearest doubles; distinct is exact) */
     int64_t min_i64, max_i64;
+    /* categorical and string columns: values that occur exactly once */
+    uint64_t singletons;
+    /* numeric columns: +inf and -inf cells (counted in count; min, max,
+     * mean, std and skew include them) */
+    uint64_t infinite;
 } kn_col_profile;
 
 typedef struct kn_profile {

@@ -56,6 +56,10 @@ typedef struct kn_schema_column {
     int unique;
     int has_policy;
     kn_policy policy; /* when has_policy; else the schema's */
+    /* Set by kn_schema_infer when it left the column without a value rule
+     * (no categories or no range), saying why; written as a YAML comment
+     * above the column. NULL otherwise (and for parsed schemas). */
+    char *unconstrained;
 } kn_schema_column;
 
 typedef struct kn_schema {
@@ -74,8 +78,13 @@ KN_API kn_status kn_schema_load(const char *path, kn_schema **out);
 KN_API void kn_schema_free(kn_schema *s);
 
 /* Infer a schema from data: each column's type, presence, observed missing
- * fraction, numeric/timestamp range, categories (up to max_categories levels),
- * uniqueness of likely-ID columns. */
+ * fraction, numeric/timestamp range, uniqueness of likely-ID columns, and the
+ * levels of every categorical or string column, in order of first
+ * appearance, unless the column looks like free text or an identifier:
+ * more than max_categories levels and more than half of its values seen
+ * only once (then any new value would likely be new too). A column left
+ * without a value rule (free text, or no values at all) says why in
+ * ->unconstrained. */
 KN_API kn_status kn_schema_infer(const kn_frame *f, size_t max_categories, kn_schema **out);
 /* The schema as YAML text (a new NUL-terminated string; kn_free). `comment`
  * (may be NULL) goes first as a '#' line. */

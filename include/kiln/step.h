@@ -53,17 +53,19 @@ typedef struct kn_step_common {
     /* comma-separated: names, "type:T" (feature columns of type T), "match:REGEX"
      * (feature columns whose name matches), each with a leading '-' to take
      * columns out; "" = every feature column of the step's default type */
-    char columns[KN_PARAM_STR_MAX];
+    const char *columns; /* a string parameter (see kiln/param.h) */
 } kn_step_common;
 
 #define KN_STEP_COMMON_PARAMS(T)                                                                   \
     {                                                                                              \
-        "columns", KN_PARAM_T_STRING, offsetof(T, common.columns), "", 0, 0, NULL,                 \
+        "columns", KN_PARAM_T_STRING, KN__PARAM_FIELD(T, common.columns, const char *), "", 0, 0,  \
+            NULL,                                                                                  \
             "columns: names, type:T, match:REGEX, -X to exclude (default: every numeric feature)"  \
     }
 #define KN_STEP_COMMON_PARAMS_CATEGORICAL(T)                                                       \
     {                                                                                              \
-        "columns", KN_PARAM_T_STRING, offsetof(T, common.columns), "", 0, 0, NULL,                 \
+        "columns", KN_PARAM_T_STRING, KN__PARAM_FIELD(T, common.columns, const char *), "", 0, 0,  \
+            NULL,                                                                                  \
             "columns: names, type:T, match:REGEX, -X to exclude (default: every categorical "      \
             "feature)"                                                                             \
     }

@@ -25,8 +25,10 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
 } cli_command;
 
-/* Exit codes. */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* Exit codes. CLI_FAIL is what went wrong for most commands; commands that
+ * tell failures apart (kiln validate: 1 = rules violated) use CLI_ERROR for
+ * input that cannot be read and internal errors. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_ERROR = 3 };
 
 /* Print "kiln: <msg>" (and kn_last_error() when msg is NULL) as an error. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -53,6 +55,13 @@ int cli_emit_json(json_t *v);
 const char *cli_thousands(uint64_t v, char *buf, size_t cap);
 /* "12.3 MB" */
 const char *cli_bytes(uint64_t v, char *buf, size_t cap);
+
+/* A value as a table shows it (cli_cell.c): newlines, tabs, backslashes and
+ * other control bytes escaped (\n, \t, \\, \xNN); width in characters.
+ * cli_put_cell prints at most `width` characters, ending a longer value
+ * with an ellipsis, and pads with spaces to `width` when pad is set. */
+size_t cli_cell_width(const char *s);
+void cli_put_cell(FILE *fp, const char *s, size_t width, int pad);
 
 /* Read FILE with the command's reader options as the "read" stage. */
 kn_status cli_read_frame(const char *path, kn_read_opts *o, kn_frame **f, kn_read_report *rep);

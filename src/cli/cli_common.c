@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "kiln/mem.h"
 #include "kiln/stage.h"
 
 #include <errno.h>
@@ -10,18 +11,30 @@
 
 cli_globals cli;
 
+/* printf into a new string (free()); NULL when out of memory. */
+static char *format_message(const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, again);
+    va_end(again);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (s) vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
 void cli_error(const char *fmt, ...)
 {
     if (cli.log_json) {
-        char buf[2048];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
+        char *buf = format_message(fmt, ap);
         va_end(ap);
-        json_t *o = json_pack("{s:s, s:s}", "level", "error", "msg", buf);
-        char *s = json_dumps(o, JSON_COMPACT);
-        fprintf(stderr, "%s\n", s);
+        json_t *o = json_pack("{s:s, s:s}", "level", "error", "msg", buf ? buf : "out of memory");
+        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        fprintf(stderr, "%s\n", s ? s : "{\"level\": \"error\", \"msg\": \"out of memory\"}");
         free(s);
+        free(buf);
         json_decref(o);
         return;
     }
@@ -35,20 +48,27 @@ void cli_error(const char *fmt, ...)
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    char *buf = format_message(fmt, ap);
     va_end(ap);
-    cli_error("%s; see 'kiln help %s'", buf, cmd);
+    cli_error("%s; see 'kiln help %s'", buf ? buf : "out of memory", cmd);
+    free(buf);
     return CLI_USAGE;
+}
+
+/* Whether opt[0..len) names the parameter `name`, '-' standing for '_'. */
+static int same_option(const char *name, const char *opt, size_t len)
+{
+    for (size_t k = 0; k < len; k++)
+        if (name[k] != (opt[k] == '-' ? '_' : opt[k])) return 0; /* stops at name's NUL */
+    return name[len] == '\0';
 }
 
 int cli_read_option(int argc, char **argv, int *i, kn_read_opts *o)
 {
     const char *a = argv[*i];
     if (strncmp(a, "--", 2) != 0) return 0;
-    char name[128];
     const char *value = NULL;
     if (strcmp(a, "--param") == 0) {
         if (*i + 1 >= argc) return 0;
@@ -62,12 +82,9 @@ int cli_read_option(int argc, char **argv, int *i, kn_read_opts *o)
     }
     const char *eq = strchr(a + 2, '=');
     size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-    if (len >= sizeof name) return 0;
-    memcpy(name, a + 2, len);
-    name[len] = '\0';
-    for (char *p = name; *p; p++)
-        if (*p == '-') *p = '_';
-    if (!kn_param_find(kn_read_params(), name)) return 0;
+    const kn_param_def *d = kn_read_params();
+    while (d->name && !same_option(d->name, a + 2, len)) d++;
+    if (!d->name) return 0;
     if (eq) {
         value = eq + 1;
     } else {
@@ -77,7 +94,7 @@ int cli_read_option(int argc, char **argv, int *i, kn_read_opts *o)
         }
         value = argv[++*i];
     }
-    if (kn_param_set_value(kn_read_params(), o, name, value) != KN_OK) {
+    if (kn_param_set_value(kn_read_params(), o, d->name, value) != KN_OK) {
         cli_error("%s", kn_last_error());
         return -1;
     }
@@ -172,15 +189,17 @@ const char *cli_bytes(uint64_t v, char *buf, size_t cap)
 
 kn_status cli_ignore_columns(kn_frame *f, const char *list)
 {
-    char name[1024];
     for (const char *p = list; p && *p;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p), j;
-        if (len >= sizeof name) return kn_fail(KN_ERR_INVALID, "--ignore: a name is too long");
-        memcpy(name, p, len);
-        name[len] = '\0';
-        if (kn_frame_find(f, name, &j) != KN_OK)
-            return kn_fail(KN_ERR_NOT_FOUND, "--ignore: the data has no column '%s'", name);
+        char *name = kn_strndup(p, len);
+        if (!name) return KN_ERR_NOMEM;
+        kn_status e =
+            kn_frame_find(f, name, &j) == KN_OK
+                ? KN_OK
+                : kn_fail(KN_ERR_NOT_FOUND, "--ignore: the data has no column '%s'", name);
+        kn_free(name);
+        if (e != KN_OK) return e;
         kn_column_set_role(kn_frame_col(f, j), KN_ROLE_IGNORE);
         p = comma ? comma + 1 : NULL;
     }

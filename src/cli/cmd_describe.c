@@ -15,7 +15,10 @@ const char describe_usage[] =
     "min/max/mean/std and quantiles (p1, p25, p50, p75, p99) for numbers and\n"
     "times, distinct count and top values for categories; constant columns,\n"
     "likely ID columns, duplicate rows, and warnings (high missing share, high\n"
-    "cardinality, skew). FILE may be CSV, ARFF, LIBSVM, JSON Lines or .kfr\n"
+    "cardinality, skew, infinite values). In the table, newlines, tabs and other\n"
+    "control characters in names and values show escaped (\\n, \\t, \\xNN), and\n"
+    "names over 24 and values over 20 characters end in an ellipsis; --json\n"
+    "keeps every value whole. FILE may be CSV, ARFF, LIBSVM, JSON Lines or .kfr\n"
     "(by extension or --format); '-' reads CSV from standard input.\n"
     "\n"
     "The read never drops rows silently: the summary states rows read, kept,\n"
@@ -52,19 +55,26 @@ static const char *when(double us, int with_time, char *buf, size_t cap)
     return buf;
 }
 
+/* Column names wider than this, and top values wider than TOP_WIDTH, are
+ * cut with an ellipsis (--json keeps them whole). */
+enum { NAME_WIDTH = 24, TOP_WIDTH = 20 };
+
 void cli_print_profile(FILE *fp, const kn_profile *p)
 {
     size_t w = 6;
-    for (size_t j = 0; j < p->n_cols; j++)
-        if (strlen(p->cols[j].name) > w) w = strlen(p->cols[j].name);
-    if (w > 24) w = 24;
+    for (size_t j = 0; j < p->n_cols; j++) {
+        size_t cw = cli_cell_width(p->cols[j].name);
+        if (cw > w) w = cw;
+    }
+    if (w > NAME_WIDTH) w = NAME_WIDTH;
     fprintf(fp, "%-*s  %-11s %7s %9s %11s %11s %11s %11s %11s %11s %11s\n", (int)w, "column",
             "type", "missing", "distinct", "min", "p1", "p25", "p50", "p75", "p99", "max");
     for (size_t j = 0; j < p->n_cols; j++) {
         const kn_col_profile *c = &p->cols[j];
         char a[9][32];
-        fprintf(fp, "%-*.*s  %-11s %6.1f%% %9llu", (int)w, (int)w, c->name,
-                kn_col_type_name(c->type), 100 * c->missing_frac, (unsigned long long)c->distinct);
+        cli_put_cell(fp, c->name, w, 1);
+        fprintf(fp, "  %-11s %6.1f%% %9llu", kn_col_type_name(c->type), 100 * c->missing_frac,
+                (unsigned long long)c->distinct);
         if (c->type == KN_COL_TIMESTAMP) {
             int t = c->max - c->min < 7 * 86400e6;
             fprintf(fp, " %11s %11s %11s %11s %11s %11s %11s", when(c->min, t, a[0], 32),
@@ -80,10 +90,14 @@ void cli_print_profile(FILE *fp, const kn_profile *p)
                     num(c->p1, a[1], 32), num(c->p25, a[2], 32), num(c->p50, a[3], 32),
                     num(c->p75, a[4], 32), num(c->p99, a[5], 32), num(c->max, a[6], 32));
             fprintf(fp, "  mean %s std %s", num(c->mean, a[7], 32), num(c->std, a[8], 32));
+            if (c->infinite) fprintf(fp, "  [%llu inf]", (unsigned long long)c->infinite);
         } else {
             fprintf(fp, "  top:");
-            for (size_t t = 0; t < c->n_top && t < 3; t++)
-                fprintf(fp, " %s (%llu)", c->top[t].value, (unsigned long long)c->top[t].count);
+            for (size_t t = 0; t < c->n_top && t < 3; t++) {
+                fputc(' ', fp);
+                cli_put_cell(fp, c->top[t].value, TOP_WIDTH, 0);
+                fprintf(fp, " (%llu)", (unsigned long long)c->top[t].count);
+            }
         }
         if (c->constant) fprintf(fp, "  [constant]");
         if (c->likely_id) fprintf(fp, "  [id?]");
@@ -93,7 +107,11 @@ void cli_print_profile(FILE *fp, const kn_profile *p)
     fprintf(fp, "\nduplicate rows: %s\n", cli_thousands(p->duplicate_rows, d, sizeof d));
     if (p->n_warnings) {
         fprintf(fp, "warnings:\n");
-        for (size_t i = 0; i < p->n_warnings; i++) fprintf(fp, "  - %s\n", p->warnings[i]);
+        for (size_t i = 0; i < p->n_warnings; i++) {
+            fputs("  - ", fp);
+            cli_put_cell(fp, p->warnings[i], cli_cell_width(p->warnings[i]), 0);
+            fputc('\n', fp);
+        }
     }
 }
 

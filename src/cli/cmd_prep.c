@@ -86,21 +86,31 @@ static int run_steps(kn_step **steps, size_t n, int fit, kn_frame **f, const cha
 /* Replace *f by its rows without duplicates (over `keys`, a comma list, or all columns). */
 static int dedupe_rows(kn_frame **f, const char *keys, int keep_last, size_t *removed)
 {
-    size_t idx[1024], n = 0;
-    if (keys) {
-        char buf[KN_PARAM_STR_MAX];
-        snprintf(buf, sizeof buf, "%s", keys);
-        for (char *p = strtok(buf, ","); p; p = strtok(NULL, ",")) {
-            if (n == 1024 || kn_frame_find(*f, p, &idx[n]) != KN_OK) {
-                cli_error("--dedupe-keys: %s", kn_last_error());
-                return CLI_USAGE;
-            }
-            n++;
-        }
+    size_t n = 0, n_keys = 1;
+    for (const char *p = keys; p && *p; p++) n_keys += *p == ',';
+    size_t *idx = kn_malloc(n_keys * sizeof *idx);
+    char *buf = keys ? kn_strdup(keys) : NULL;
+    if (!idx || (keys && !buf)) {
+        kn_free(idx);
+        kn_free(buf);
+        cli_error("%s", kn_last_error());
+        return CLI_FAIL;
     }
+    char *save = NULL;
+    for (char *p = buf ? strtok_r(buf, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save)) {
+        if (kn_frame_find(*f, p, &idx[n]) != KN_OK) {
+            cli_error("--dedupe-keys: %s", kn_last_error());
+            kn_free(idx);
+            kn_free(buf);
+            return CLI_USAGE;
+        }
+        n++;
+    }
+    kn_free(buf);
     kn_stage_begin("dedupe");
     kn_frame *g;
     kn_status s = kn_frame_dedupe(*f, keys ? idx : NULL, n, keep_last, &g, removed);
+    kn_free(idx);
     kn_stage_end();
     if (s != KN_OK) {
         cli_error("dedupe: %s", kn_last_error());

@@ -1,4 +1,4 @@
-/* kiln schema infer DATA and kiln validate DATA --schema S: data contracts. */
+/* kiln validate DATA --schema S: check data against its contract. */
 #include "cli/cli.h"
 #include "kiln/mem.h"
 #include "kiln/schema.h"
@@ -6,20 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-const char schema_usage[] =
-    "usage: kiln schema infer DATA [-o SCHEMA.yaml] [--max-categories N] [reader options]\n"
-    "\n"
-    "Write a schema (a data contract in YAML) inferred from DATA: per column its\n"
-    "type, presence, largest missing share (the observed one, rounded up to a\n"
-    "whole percent; 0 means not nullable), numeric or time range, allowed\n"
-    "categories (columns with at most N levels, default 50) and uniqueness for\n"
-    "likely-ID columns. Edit it to state what the data must satisfy (rows:\n"
-    "{min, max}, keys: [..], pattern:, on_violation: fail|drop|quarantine), then\n"
-    "check new data with 'kiln validate'. Goes to standard output unless -o.\n"
-    "\n"
-    "examples:\n"
-    "  kiln schema infer train.csv -o schema.yaml\n";
 
 const char validate_usage[] =
     "usage: kiln validate DATA --schema SCHEMA.yaml [--on-violation fail|drop|quarantine]\n"
@@ -40,92 +26,42 @@ const char validate_usage[] =
     "The schema's column types are declared to the reader, so a value that does\n"
     "not parse is a bad row (see --on-bad-rows) rather than a changed type.\n"
     "\n"
-    "exit status: 0 when nothing failed (clean, or every violation dropped or\n"
-    "quarantined), 1 when a rule failed, 2 on usage errors.\n"
+    "exit status:\n"
+    "  0  nothing failed (clean, or every violation dropped or quarantined)\n"
+    "  1  a rule failed (the report lists the violations)\n"
+    "  2  usage error: an unknown option, a bad option value, a missing argument\n"
+    "  3  DATA or the schema cannot be used: a missing or unreadable file, a\n"
+    "     malformed row under --on-bad-rows fail, a schema that does not parse\n"
+    "     (file:line:column), an output that cannot be written, or an internal\n"
+    "     error\n"
     "\n"
     "examples:\n"
     "  kiln validate new.csv --schema schema.yaml\n"
     "  kiln validate new.csv --schema schema.yaml --on-violation quarantine --out ok.csv\n";
 
-static int cmd_schema_infer(int argc, char **argv)
+/* Declare the schema's types to the reader (unless --types was given), each
+ * as "?name:type", so a column the data lacks is the schema's "required"
+ * rule to judge, not a read error. A column name with ',' cannot be said in
+ * the option: then every type is left to the reader, and the schema's type
+ * rule still checks it. */
+static kn_status declare_types(const kn_schema *s, kn_read_opts *o)
 {
-    kn_read_opts o;
-    kn_read_opts_default(&o);
-    const char *in = NULL, *out = NULL;
-    long max_cat = 50;
-    for (int i = 2; i < argc; i++) {
-        int r = cli_read_option(argc, argv, &i, &o);
-        if (r < 0) return CLI_USAGE;
-        if (r > 0) continue;
-        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) && i + 1 < argc)
-            out = argv[++i];
-        else if (!strcmp(argv[i], "--max-categories") && i + 1 < argc) {
-            char *end;
-            max_cat = strtol(argv[++i], &end, 10);
-            if (*end || max_cat < 0)
-                return cli_usage_error("schema", "--max-categories takes a count, got '%s'",
-                                       argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("schema", "unknown option %s", argv[i]);
-        else if (!in)
-            in = argv[i];
-        else
-            return cli_usage_error("schema", "one DATA file (got %s and %s)", in, argv[i]);
-    }
-    if (!in) return cli_usage_error("schema", "missing DATA");
-    if (cli_refuse_overwrite("schema infer", &out, 1, &in, 1, -1) != CLI_OK) return CLI_USAGE;
-    kn_frame *f = NULL;
-    kn_read_report rep;
-    if (cli_read_frame(in, &o, &f, &rep) != KN_OK) {
-        cli_error("%s", kn_last_error());
-        return CLI_FAIL;
-    }
-    kn_schema *s = NULL;
-    char *yaml = NULL, comment[512];
-    snprintf(comment, sizeof comment, "kiln schema inferred from %s (%zu rows)", in,
-             kn_frame_n_rows(f));
-    kn_status st = kn_schema_infer(f, (size_t)max_cat, &s);
-    if (st == KN_OK) st = kn_schema_to_yaml(s, comment, &yaml);
-    kn_frame_free(f);
-    kn_schema_free(s);
-    if (st != KN_OK) {
-        cli_error("%s", kn_last_error());
-        return CLI_FAIL;
-    }
-    int rc = CLI_OK;
-    FILE *fp = out ? fopen(out, "w") : stdout;
-    if (!fp || fputs(yaml, fp) < 0 || (out && fclose(fp) != 0)) {
-        cli_error("cannot write %s", out ? out : "standard output");
-        rc = CLI_FAIL;
-    } else if (out && !cli.quiet)
-        fprintf(stderr, "wrote the schema of %s to %s\n", in, out);
-    kn_free(yaml);
-    return rc;
-}
-
-int cmd_schema(int argc, char **argv)
-{
-    if (argc < 2 || strcmp(argv[1], "infer"))
-        return cli_usage_error("schema", "the subcommand is 'infer' (kiln schema infer DATA)");
-    return cmd_schema_infer(argc, argv);
-}
-
-/* Declare the schema's types to the reader (unless --types was given). */
-static void declare_types(const kn_schema *s, kn_read_opts *o)
-{
-    if (o->types[0]) return;
-    size_t len = 0;
+    if (o->types[0]) return KN_OK;
+    size_t need = 1;
     for (size_t j = 0; j < s->n_cols; j++) {
-        const char *t = kn_col_type_name(s->cols[j].type);
-        size_t need = strlen(s->cols[j].name) + strlen(t) + 2;
-        if (strchr(s->cols[j].name, ',') || strchr(s->cols[j].name, ':') ||
-            len + need >= sizeof o->types) {
-            o->types[0] = '\0'; /* cannot say it in one option: let the reader infer */
-            return;
-        }
-        len += (size_t)snprintf(o->types + len, sizeof o->types - len, "%s%s:%s", len ? "," : "",
-                                s->cols[j].name, t);
+        if (strchr(s->cols[j].name, ',')) return KN_OK;
+        need += strlen(s->cols[j].name) + strlen(kn_col_type_name(s->cols[j].type)) + 3;
     }
+    char *spec = kn_malloc(need);
+    if (!spec) return KN_ERR_NOMEM;
+    size_t len = 0;
+    spec[0] = '\0';
+    for (size_t j = 0; j < s->n_cols; j++)
+        len += (size_t)snprintf(spec + len, need - len, "%s?%s:%s", len ? "," : "", s->cols[j].name,
+                                kn_col_type_name(s->cols[j].type));
+    kn_status e = kn_param_set_value(kn_read_params(), o, "types", spec);
+    kn_free(spec);
+    return e;
 }
 
 static json_t *violations_json(const kn_validation *v)
@@ -261,33 +197,36 @@ int cmd_validate(int argc, char **argv)
     kn_schema *s;
     if (kn_schema_load(a.schema, &s) != KN_OK) {
         cli_error("%s", kn_last_error());
-        return CLI_FAIL;
+        return CLI_ERROR;
     }
     if (a.has_policy) {
         s->policy = a.policy;
         for (size_t j = 0; j < s->n_cols; j++) s->cols[j].has_policy = 0;
     }
-    declare_types(s, &o);
+    if (declare_types(s, &o) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        kn_schema_free(s);
+        return CLI_ERROR;
+    }
     kn_frame *f = NULL;
     kn_read_report rep;
     kn_validation *v = NULL;
     if (cli_read_frame(a.in, &o, &f, &rep) != KN_OK) {
         cli_error("%s", kn_last_error());
         kn_schema_free(s);
-        return CLI_FAIL;
+        return CLI_ERROR;
     }
     kn_stage_begin("validate");
     kn_status st = kn_schema_validate(s, f, &v);
     kn_stage_end();
-    char rejects[KN_PARAM_STR_MAX + 16];
-    snprintf(rejects, sizeof rejects, "%s", a.rejects ? a.rejects : "");
-    if (!a.rejects) snprintf(rejects, sizeof rejects, "%s.invalid.csv", a.in);
+    char *rejects = a.rejects ? kn_strdup(a.rejects) : kn_sprintf("%s.invalid.csv", a.in);
+    if (!rejects) st = KN_ERR_NOMEM;
     size_t kept = v ? v->rows - v->rows_dropped - v->rows_quarantined : 0;
     if (st == KN_OK && v->rows_quarantined) st = write_rejects(f, v, rejects);
     if (st == KN_OK && a.out) st = write_kept(f, v, a.out, &kept);
     if (st != KN_OK) {
         cli_error("%s", kn_last_error());
-        rc = CLI_FAIL;
+        rc = CLI_ERROR;
     } else if (cli.json) {
         json_t *j =
             json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "command",
@@ -297,7 +236,7 @@ int cmd_validate(int argc, char **argv)
                       (json_int_t)v->rows_quarantined, "violations", violations_json(v), "read",
                       cli_read_report_json(&rep), "stages", cli_stages_json());
         if (v->rows_quarantined) json_object_set_new(j, "rejects_file", json_string(rejects));
-        rc = cli_emit_json(j);
+        if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
     } else {
         print_violations(a.in, a.schema, v);
         char b[6][32];
@@ -311,7 +250,12 @@ int cmd_validate(int argc, char **argv)
         if (v->rows_quarantined) printf(" (see %s)", rejects);
         putchar('\n');
     }
+    if (rc == CLI_OK && fflush(stdout) != 0) {
+        cli_error("cannot write the report to standard output");
+        rc = CLI_ERROR;
+    }
     if (rc == CLI_OK && v->failed) rc = CLI_FAIL;
+    kn_free(rejects);
     kn_validation_free(v);
     kn_frame_free(f);
     kn_schema_free(s);

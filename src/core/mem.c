@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,24 @@ char *kn_strndup(const char *s, size_t n)
 char *kn_strdup(const char *s)
 {
     return kn_strndup(s, strlen(s));
+}
+
+char *kn_sprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        kn_fail(KN_ERR_INVALID, "a message could not be formatted");
+        return NULL;
+    }
+    char *s = kn_malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 void kn_mem_set_limit(uint64_t bytes)

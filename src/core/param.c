@@ -1,4 +1,6 @@
 #include "kiln/param.h"
+#include "core/intern-impl.h"
+#include "kiln/mem.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -123,12 +125,12 @@ kn_status kn_param_set_value(const kn_param_def *defs, void *obj, const char *na
         memcpy(base, &v, sizeof v);
         return KN_OK;
     }
-    case KN_PARAM_T_STRING:
-        if (strlen(value) >= KN_PARAM_STR_MAX)
-            return kn_fail(KN_ERR_RANGE, "parameter '%s' is longer than %d bytes", name,
-                           KN_PARAM_STR_MAX - 1);
-        memcpy(base, value, strlen(value) + 1);
+    case KN_PARAM_T_STRING: {
+        const char *text = kn__intern(value, strlen(value));
+        if (!text) return KN_ERR_NOMEM;
+        memcpy(base, &text, sizeof text);
         return KN_OK;
+    }
     case KN_PARAM_T_ENUM: {
         int i = choice_index(d->choices, value);
         if (i < 0)
@@ -156,13 +158,11 @@ kn_status kn_param_set(const kn_param_def *defs, void *obj, const char *name_eq_
     const char *eq = strchr(name_eq_value, '=');
     if (!eq || eq == name_eq_value)
         return kn_fail(KN_ERR_INVALID, "expected name=value, got '%s'", name_eq_value);
-    char name[128];
-    size_t len = (size_t)(eq - name_eq_value);
-    if (len >= sizeof name)
-        return kn_fail(KN_ERR_INVALID, "parameter name in '%s' is too long", name_eq_value);
-    memcpy(name, name_eq_value, len);
-    name[len] = '\0';
-    return kn_param_set_value(defs, obj, name, eq + 1);
+    char *name = kn_strndup(name_eq_value, (size_t)(eq - name_eq_value));
+    if (!name) return KN_ERR_NOMEM;
+    kn_status e = kn_param_set_value(defs, obj, name, eq + 1);
+    kn_free(name);
+    return e;
 }
 
 kn_status kn_param_defaults(const kn_param_def *defs, void *obj)
@@ -176,31 +176,33 @@ kn_status kn_param_defaults(const kn_param_def *defs, void *obj)
     return KN_OK;
 }
 
-kn_status kn_param_get_text(const kn_param_def *d, const void *obj, char *buf, size_t cap)
+/* The value as text into buf (cap bytes, may be 0); returns the length it
+ * needs (without the NUL), as snprintf does, or -1 (message set) for a bad
+ * table entry or value. */
+static int value_text(const kn_param_def *d, const void *obj, char *buf, size_t cap)
 {
     const char *base = (const char *)obj + d->offset;
     switch (d->type) {
     case KN_PARAM_T_BOOL: {
         int v;
         memcpy(&v, base, sizeof v);
-        snprintf(buf, cap, "%s", v ? "true" : "false");
-        return KN_OK;
+        return snprintf(buf, cap, "%s", v ? "true" : "false");
     }
     case KN_PARAM_T_INT: {
         int64_t v;
         memcpy(&v, base, sizeof v);
-        snprintf(buf, cap, "%" PRId64, v);
-        return KN_OK;
+        return snprintf(buf, cap, "%" PRId64, v);
     }
     case KN_PARAM_T_DOUBLE: {
         double v;
         memcpy(&v, base, sizeof v);
-        snprintf(buf, cap, "%.17g", v);
-        return KN_OK;
+        return snprintf(buf, cap, "%.17g", v);
     }
-    case KN_PARAM_T_STRING:
-        snprintf(buf, cap, "%s", base);
-        return KN_OK;
+    case KN_PARAM_T_STRING: {
+        const char *v;
+        memcpy(&v, base, sizeof v);
+        return snprintf(buf, cap, "%s", v ? v : "");
+    }
     case KN_PARAM_T_ENUM: {
         int v;
         memcpy(&v, base, sizeof v);
@@ -209,20 +211,42 @@ kn_status kn_param_get_text(const kn_param_def *d, const void *obj, char *buf, s
             p = strchr(p, '|');
             if (p) p++;
         }
-        if (!p) return kn_fail(KN_ERR_INTERNAL, "parameter '%s' holds a bad choice", d->name);
+        if (!p || v < 0) {
+            kn_fail(KN_ERR_INTERNAL, "parameter '%s' holds a bad choice", d->name);
+            return -1;
+        }
         const char *bar = strchr(p, '|');
         size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        snprintf(buf, cap, "%.*s", (int)len, p);
-        return KN_OK;
+        return snprintf(buf, cap, "%.*s", (int)len, p);
     }
     case KN_PARAM_T_CHAR:
-        if (*base == '\t')
-            snprintf(buf, cap, "tab");
-        else if (*base == '\0')
-            snprintf(buf, cap, "auto");
-        else
-            snprintf(buf, cap, "%c", *base);
-        return KN_OK;
+        if (*base == '\t') return snprintf(buf, cap, "tab");
+        if (*base == '\0') return snprintf(buf, cap, "auto");
+        return snprintf(buf, cap, "%c", *base);
     }
-    return kn_fail(KN_ERR_INTERNAL, "parameter '%s' has an unknown type", d->name);
+    kn_fail(KN_ERR_INTERNAL, "parameter '%s' has an unknown type", d->name);
+    return -1;
+}
+
+kn_status kn_param_get_text(const kn_param_def *d, const void *obj, char *buf, size_t cap)
+{
+    int n = value_text(d, obj, buf, cap);
+    if (n < 0) return kn_last_status();
+    if ((size_t)n >= cap)
+        return kn_fail(KN_ERR_RANGE, "parameter '%s' needs %d bytes of text, %zu given", d->name,
+                       n + 1, cap);
+    return KN_OK;
+}
+
+char *kn_param_format(const kn_param_def *d, const void *obj)
+{
+    int n = value_text(d, obj, NULL, 0);
+    if (n < 0) return NULL;
+    size_t name_len = strlen(d->name), cap = name_len + 1 + (size_t)n + 1;
+    char *out = kn_malloc(cap);
+    if (!out) return NULL;
+    memcpy(out, d->name, name_len);
+    out[name_len] = '=';
+    value_text(d, obj, out + name_len + 1, (size_t)n + 1);
+    return out;
 }

@@ -102,31 +102,43 @@ static void free_fields(char **v, size_t n)
     kn_free(v);
 }
 
+/* One "name:type" (or "?name:type": only when the file has the column) of
+ * the types option (item is modified). */
+static kn_status declare_one(csv_reader *r, int *types, char *item)
+{
+    int optional = item[0] == '?';
+    item += optional;
+    char *colon = strrchr(item, ':');
+    if (!colon)
+        return kn_fail(KN_ERR_INVALID,
+                       "types: '%s' should be name:type (e.g. age:numeric,city:categorical)", item);
+    *colon = '\0';
+    kn_col_type t;
+    if (kn_col_type_parse(colon + 1, &t) != KN_OK)
+        return kn_fail_prefix(KN_ERR_INVALID, "types: column '%s': ", item);
+    size_t j = 0;
+    while (j < r->ncols && strcmp(r->cols[j].name, item) != 0) j++;
+    if (j == r->ncols)
+        return optional
+                   ? KN_OK
+                   : kn_fail(KN_ERR_NOT_FOUND, "types: %s has no column named '%s'", r->path, item);
+    r->cols[j].type = t;
+    r->cols[j].declared = 1;
+    types[j] = -1;
+    return KN_OK;
+}
+
 static kn_status apply_declared(csv_reader *r, int *types)
 {
     const char *spec = r->o->types;
     while (*spec) {
         const char *comma = strchr(spec, ',');
         size_t len = comma ? (size_t)(comma - spec) : strlen(spec);
-        char item[KN_PARAM_STR_MAX];
-        memcpy(item, spec, len);
-        item[len] = '\0';
-        char *colon = strrchr(item, ':');
-        if (!colon)
-            return kn_fail(KN_ERR_INVALID,
-                           "types: '%s' should be name:type (e.g. age:numeric,city:categorical)",
-                           item);
-        *colon = '\0';
-        kn_col_type t;
-        if (kn_col_type_parse(colon + 1, &t) != KN_OK)
-            return kn_fail_prefix(KN_ERR_INVALID, "types: column '%s': ", item);
-        size_t j = 0;
-        while (j < r->ncols && strcmp(r->cols[j].name, item) != 0) j++;
-        if (j == r->ncols)
-            return kn_fail(KN_ERR_NOT_FOUND, "types: %s has no column named '%s'", r->path, item);
-        r->cols[j].type = t;
-        r->cols[j].declared = 1;
-        types[j] = -1;
+        char *item = kn_strndup(spec, len);
+        if (!item) return KN_ERR_NOMEM;
+        kn_status e = declare_one(r, types, item);
+        kn_free(item);
+        if (e != KN_OK) return e;
         spec += len + (comma ? 1 : 0);
     }
     return KN_OK;

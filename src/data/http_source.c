@@ -92,7 +92,7 @@ kn_status kn_http_read(const char *url, const kn_read_opts *opts, double timeout
     url_extension(url, ext, sizeof ext);
     const char *fmt;
     if (!o.format[0] && (!ext[0] || kn_format_for_path(ext, &fmt) != KN_OK))
-        snprintf(o.format, sizeof o.format, "csv"); /* no known extension: CSV */
+        o.format = "csv"; /* no known extension: CSV */
     snprintf(path, sizeof path, "/tmp/kiln-http-XXXXXX");
     int fd = mkstemp(path);
     if (fd < 0) return kn_fail(KN_ERR_IO, "http source %s: cannot create a temporary file", url);

@@ -28,7 +28,8 @@ static const kn_param_def read_params[] = {
                  "CSV text held in memory per thread, in KiB"),
     KN_PARAM_STRING(
         kn_read_opts, types, "",
-        "declared column types: name:type,... (numeric, categorical, string, timestamp, int64)"),
+        "declared column types: name:type,... (numeric, categorical, string, timestamp, int64); "
+        "?name:type applies only when the file has the column"),
     KN_PARAM_STRING(kn_read_opts, target, "", "column to mark as the target"),
     KN_PARAM_ENUM(kn_read_opts, missing_in_text, "auto", "auto|always",
                   "missing tokens in text columns: auto keeps a token that is a frequent level "
@@ -289,11 +290,17 @@ kn_status kn__rejects_open(kn_rejects *r, const char *path, const kn_read_opts *
     r->rep = rep;
     if (o->on_reject) o->on_reject(0, o->on_reject_user); /* a (re-)read starts */
     if (o->on_bad_rows != KN_BAD_ROWS_QUARANTINE) return KN_OK;
-    if (o->quarantine[0])
-        snprintf(rep->quarantine_path, sizeof rep->quarantine_path, "%s", o->quarantine);
-    else
-        snprintf(rep->quarantine_path, sizeof rep->quarantine_path, "%s.rejects.csv",
-                 strcmp(path, "-") ? path : "stdin");
+    int n = o->quarantine[0]
+                ? snprintf(rep->quarantine_path, sizeof rep->quarantine_path, "%s", o->quarantine)
+                : snprintf(rep->quarantine_path, sizeof rep->quarantine_path, "%s.rejects.csv",
+                           strcmp(path, "-") ? path : "stdin");
+    if (n < 0 || (size_t)n >= sizeof rep->quarantine_path) {
+        rep->quarantine_path[0] = '\0';
+        return kn_fail(KN_ERR_INVALID,
+                       "the quarantine file's path is longer than %d bytes; name a shorter one "
+                       "with --quarantine",
+                       KN_PATH_MAX - 1);
+    }
     r->fp = fopen(rep->quarantine_path, "w");
     if (!r->fp)
         return kn_fail(KN_ERR_IO, "cannot create the quarantine file %s: %s", rep->quarantine_path,

@@ -54,6 +54,7 @@ static kn_status profile_numeric(const kn_column *c, size_t rows, kn_col_profile
             v = (double)c->ts[i];
         }
         keys[n++] = is_int ? i64_key(c->ts[i]) : kn__f64_key(v);
+        p->infinite += isinf(v) != 0;
         sum += v;
         if (integer && v != floor(v)) integer = 0;
     }
@@ -147,7 +148,10 @@ static kn_status profile_text(const kn_column *c, size_t rows, kn_col_profile *p
             counts[cc[i]]++;
             p->count++;
         }
-    for (size_t l = 0; l < d->n; l++) p->distinct += counts[l] > 0;
+    for (size_t l = 0; l < d->n; l++) {
+        p->distinct += counts[l] > 0;
+        p->singletons += counts[l] == 1;
+    }
     size_t idx[KN_PROFILE_TOP];
     p->n_top = top_indices(counts, d->n, idx);
     for (size_t t = 0; t < p->n_top && st == KN_OK; t++) {
@@ -229,6 +233,11 @@ static kn_status warnings(kn_profile *p)
                  c->count >= 20 && (c->distinct > 1000 || c->distinct * 2 > c->count))
             st = add_warning(p, "column '%s' has high cardinality (%llu distinct values)", c->name,
                              (unsigned long long)c->distinct);
+        if (st == KN_OK && c->infinite)
+            st = add_warning(p,
+                             "column '%s' has %llu infinite value%s (inf or -inf); its mean, std "
+                             "and skew are not finite",
+                             c->name, (unsigned long long)c->infinite, c->infinite == 1 ? "" : "s");
         if (st == KN_OK && c->type == KN_COL_NUMERIC && fabs(c->skew) > 2 && c->count > 2)
             st = add_warning(p,
                              "column '%s' is highly skewed (skew %.2f); consider a log or "

@@ -40,6 +40,7 @@ json_t *kn__profile_json(const kn_profile *p)
             if (c->type == KN_COL_NUMERIC) {
                 json_object_set_new(o, "skew", num_or_null(c->skew));
                 json_object_set_new(o, "integer_valued", json_boolean(c->integer_valued));
+                json_object_set_new(o, "infinite", json_integer((json_int_t)c->infinite));
             }
         } else {
             json_t *top = json_array();

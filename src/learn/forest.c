@@ -25,7 +25,7 @@ typedef struct forest_params {
     int criterion, splitter;
     int64_t n_estimators, max_depth, min_samples_split, min_samples_leaf;
     double min_impurity_decrease, ccp_alpha;
-    char max_features[KN_PARAM_STR_MAX];
+    const char *max_features;
     int class_weight, bootstrap, oob_score;
     double max_samples;
     int64_t max_bins, binned_from_rows, seed;

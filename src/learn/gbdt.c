@@ -43,7 +43,7 @@ typedef struct gbdt_params {
     int64_t seed;
     int importance;
     int64_t predict_rounds;
-    char monotone[KN_PARAM_STR_MAX];
+    const char *monotone;
 } gbdt_params;
 
 enum { OBJ_LOG_LOSS, OBJ_SQUARED, OBJ_POISSON, OBJ_ABSOLUTE, OBJ_HUBER };

@@ -638,10 +638,13 @@ kn_status kn_model_save(const kn_model *m, const char *path)
     kn_wbuf_u64(&w, n_params);
     kn_status e = KN_OK;
     for (const kn_param_def *d = m->comp->params; e == KN_OK && d->name; d++) {
-        char value[KN_PARAM_STR_MAX], item[KN_PARAM_STR_MAX + 64];
-        e = kn_param_get_text(d, m->params, value, sizeof value);
-        snprintf(item, sizeof item, "%s=%s", d->name, value);
+        char *item = kn_param_format(d, m->params);
+        if (!item) {
+            e = kn_last_status();
+            break;
+        }
         kn_wbuf_str(&w, item);
+        kn_free(item);
     }
     kn_wbuf_str(&w, m->target);
     kn_wbuf_u64(&w, m->p);

@@ -250,10 +250,10 @@ static kn_status outlier_apply(const kn_step *st, kn_frame *out, const size_t *c
                     x[r] = hi;
             continue;
         }
-        char name[KN_PARAM_STR_MAX + 16];
-        snprintf(name, sizeof name, "%s_outlier", kn_column_name(c));
+        char *name = kn_sprintf("%s_outlier", kn_column_name(c));
         kn_column *d;
-        kn_status e = kn_frame_add_column(out, name, KN_COL_NUMERIC, &d);
+        kn_status e = name ? kn_frame_add_column(out, name, KN_COL_NUMERIC, &d) : KN_ERR_NOMEM;
+        kn_free(name);
         if (e != KN_OK) return kn_fail_prefix(e, "outlier_clip: ");
         for (size_t r = 0; r < rows; r++)
             kn_column_f64(d)[r] = isnan(x[r]) ? NAN : (x[r] < lo || x[r] > hi);

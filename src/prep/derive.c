@@ -64,10 +64,11 @@ static kn_status dt_apply(const kn_step *st, kn_frame *out, const size_t *cols, 
         const int64_t *ts = kn_column_ts(c);
         kn_column *d[6];
         for (int q = 0; q < 6; q++) {
-            char name[KN_PARAM_STR_MAX + 16];
-            snprintf(name, sizeof name, "%s_%s", kn_column_name(c), parts[q]);
+            char *name = kn_sprintf("%s_%s", kn_column_name(c), parts[q]);
             kn_status e =
-                kn_frame_insert_column(out, pos + 1 + (size_t)q, name, KN_COL_NUMERIC, &d[q]);
+                name ? kn_frame_insert_column(out, pos + 1 + (size_t)q, name, KN_COL_NUMERIC, &d[q])
+                     : KN_ERR_NOMEM;
+            kn_free(name);
             if (e != KN_OK) return kn_fail_prefix(e, "datetime_features: ");
         }
         for (size_t r = 0; r < rows; r++) {
@@ -102,7 +103,7 @@ static const kn_step_vt dt_vt = {KN_COL_TIMESTAMP,   dt_fit, dt_apply, kn_free, 
 /* ---- combine_columns ---- */
 typedef struct combine_params {
     kn_step_common common;
-    char a[KN_PARAM_STR_MAX], b[KN_PARAM_STR_MAX], name[KN_PARAM_STR_MAX];
+    const char *a, *b, *name;
     int op;
 } combine_params;
 
@@ -143,13 +144,11 @@ static kn_status combine_apply(const kn_step *st, kn_frame *out, const size_t *c
     if (kn_column_type(kn_frame_col(out, ja)) != KN_COL_NUMERIC ||
         kn_column_type(kn_frame_col(out, jb)) != KN_COL_NUMERIC)
         return kn_fail(KN_ERR_TYPE, "combine_columns: '%s' and '%s' must be numeric", p->a, p->b);
-    char name[3 * KN_PARAM_STR_MAX];
-    if (p->name[0])
-        snprintf(name, sizeof name, "%s", p->name);
-    else
-        snprintf(name, sizeof name, "%s_%s_%s", p->a, p->op ? "minus" : "over", p->b);
+    char *name = p->name[0] ? kn_strdup(p->name)
+                            : kn_sprintf("%s_%s_%s", p->a, p->op ? "minus" : "over", p->b);
     kn_column *d;
-    kn_status e = kn_frame_add_column(out, name, KN_COL_NUMERIC, &d);
+    kn_status e = name ? kn_frame_add_column(out, name, KN_COL_NUMERIC, &d) : KN_ERR_NOMEM;
+    kn_free(name);
     if (e != KN_OK) return kn_fail_prefix(e, "combine_columns: ");
     const double *x = kn_column_f64(kn_frame_col(out, ja)),
                  *y = kn_column_f64(kn_frame_col(out, jb));

@@ -212,13 +212,14 @@ static kn_status ordinal_transform(const kn_step *st, kn_frame *out, const size_
                 kn_free(m);
                 return unknown_error(st, c, r);
             }
-        char name[KN_PARAM_STR_MAX];
-        snprintf(name, sizeof name, "%s", kn_column_name(c));
+        char *name = kn_strdup(kn_column_name(c));
         kn_column *num;
         /* insert under a temporary name, fill, drop the old column, take its name */
         kn_status e =
-            kn_frame_insert_column(out, pos + 1, "\x01kiln-ordinal", KN_COL_NUMERIC, &num);
+            name ? kn_frame_insert_column(out, pos + 1, "\x01kiln-ordinal", KN_COL_NUMERIC, &num)
+                 : KN_ERR_NOMEM;
         if (e != KN_OK) {
+            kn_free(name);
             kn_free(m);
             return e;
         }
@@ -227,8 +228,10 @@ static kn_status ordinal_transform(const kn_step *st, kn_frame *out, const size_
             x[r] = codes[r] < 0 ? NAN : m[codes[r]] < 0 ? p->unknown_value : (double)m[codes[r]];
         kn_free(m);
         kn_column_set_role(num, kn_column_role(c));
-        if ((e = kn_frame_remove_column(out, pos)) != KN_OK) return e;
-        if ((e = kn_frame_rename_column(out, pos, name)) != KN_OK) return e;
+        e = kn_frame_remove_column(out, pos);
+        if (e == KN_OK) e = kn_frame_rename_column(out, pos, name);
+        kn_free(name);
+        if (e != KN_OK) return e;
     }
     return KN_OK;
 }
@@ -367,13 +370,14 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
             continue;
         }
         for (size_t l = 0; l < width && e == KN_OK; l++) {
-            char name[2 * KN_PARAM_STR_MAX];
-            snprintf(name, sizeof name, "%s_%s", kn_column_name(c),
-                     l < ec->n                       ? ec->level[l]
-                     : l == ec->n && ec->has_missing ? "nan"
-                                                     : "infrequent");
+            char *name = kn_sprintf("%s_%s", kn_column_name(c),
+                                    l < ec->n                       ? ec->level[l]
+                                    : l == ec->n && ec->has_missing ? "nan"
+                                                                    : "infrequent");
             kn_column *d;
-            e = kn_frame_insert_column(out, pos + 1 + l, name, KN_COL_NUMERIC, &d);
+            e = name ? kn_frame_insert_column(out, pos + 1 + l, name, KN_COL_NUMERIC, &d)
+                     : KN_ERR_NOMEM;
+            kn_free(name);
             if (e != KN_OK) break;
             kn_column_set_role(d, kn_column_role(c));
             double *x = kn_column_f64(d);

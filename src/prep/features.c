@@ -85,13 +85,12 @@ static kn_status poly_apply(const kn_step *st, kn_frame *out, const size_t *cols
     for (size_t i = 0; i < n; i++)
         for (size_t k = i + (size_t)p->interaction_only; k < n; k++) {
             kn_column *a = kn_frame_col(out, cols[i]), *b = kn_frame_col(out, cols[k]);
-            char name[2 * KN_PARAM_STR_MAX + 4];
-            if (i == k)
-                snprintf(name, sizeof name, "%s^2", kn_column_name(a));
-            else
-                snprintf(name, sizeof name, "%s*%s", kn_column_name(a), kn_column_name(b));
+            char *name = i == k ? kn_sprintf("%s^2", kn_column_name(a))
+                                : kn_sprintf("%s*%s", kn_column_name(a), kn_column_name(b));
             kn_column *d;
-            kn_status e = kn_frame_insert_column(out, at++, name, KN_COL_NUMERIC, &d);
+            kn_status e =
+                name ? kn_frame_insert_column(out, at++, name, KN_COL_NUMERIC, &d) : KN_ERR_NOMEM;
+            kn_free(name);
             if (e != KN_OK) return kn_fail_prefix(e, "%s: ", kn_step_name(st));
             const double *x = kn_column_f64(a), *y = kn_column_f64(b);
             double *z = kn_column_f64(d);

@@ -19,7 +19,7 @@ typedef struct hash_params {
     int64_t n_features;
     int alternate_sign;
     int with_names;
-    char prefix[KN_PARAM_STR_MAX];
+    const char *prefix;
 } hash_params;
 
 static const kn_param_def hash_defs[] = {
@@ -141,10 +141,14 @@ static kn_status hash_apply(const kn_step *st, kn_frame *out, const size_t *cols
     if (!dst) return KN_ERR_NOMEM;
     kn_status e = KN_OK;
     for (size_t f = 0; f < nf && e == KN_OK; f++) {
-        char name[KN_PARAM_STR_MAX + 24];
-        snprintf(name, sizeof name, "%s%zu", p->prefix, f);
+        char *name = kn_sprintf("%s%zu", p->prefix, f);
+        if (!name) {
+            e = KN_ERR_NOMEM;
+            break;
+        }
         kn_column *d;
         e = kn_frame_insert_column(out, last + 1 + f, name, KN_COL_NUMERIC, &d);
+        kn_free(name);
         if (e == KN_OK) {
             dst[f] = kn_column_f64(d);
             memset(dst[f], 0, rows * sizeof *dst[f]);

@@ -21,7 +21,7 @@ typedef struct imputer_params {
     kn_step_common common;
     int strategy;
     double fill_value;
-    char fill_text[KN_PARAM_STR_MAX];
+    const char *fill_text;
     int add_indicator;
 } imputer_params;
 
@@ -199,9 +199,10 @@ static kn_status imputer_transform(const kn_step *st, kn_frame *out, const size_
         kn_column *c = kn_frame_col(out, cols[i]);
         kn_column *ind = NULL;
         if (p->add_indicator && s->had_missing[i]) {
-            char name[KN_PARAM_STR_MAX + 16];
-            snprintf(name, sizeof name, "%s_missing", kn_column_name(c));
-            kn_status e = kn_frame_add_column(out, name, KN_COL_NUMERIC, &ind);
+            char *name = kn_sprintf("%s_missing", kn_column_name(c));
+            kn_status e =
+                name ? kn_frame_add_column(out, name, KN_COL_NUMERIC, &ind) : KN_ERR_NOMEM;
+            kn_free(name);
             if (e != KN_OK) return kn_fail_prefix(e, "simple_imputer: indicator: ");
         }
         if (kn_column_type(c) == KN_COL_NUMERIC) {

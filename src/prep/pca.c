@@ -21,7 +21,7 @@ typedef struct pca_params {
     int64_t n_components;
     double variance;
     int whiten;
-    char prefix[KN_PARAM_STR_MAX];
+    const char *prefix;
 } pca_params;
 
 static const kn_param_def pca_defs[] = {
@@ -221,10 +221,11 @@ static kn_status pca_apply(const kn_step *st, kn_frame *out, const size_t *cols,
     for (size_t j = 0; j < p; j++)
         if (cols[j] > last) last = cols[j];
     for (size_t i = 0; i < s->k; i++) {
-        char name[KN_PARAM_STR_MAX + 24];
-        snprintf(name, sizeof name, "%s%zu", par->prefix, i + 1);
+        char *name = kn_sprintf("%s%zu", par->prefix, i + 1);
+        if (!name) return KN_ERR_NOMEM;
         kn_column *c;
         kn_status e = kn_frame_insert_column(out, last + 1 + i, name, KN_COL_NUMERIC, &c);
+        kn_free(name);
         if (e != KN_OK) return e;
         double *score = kn_column_f64(c);
         memset(score, 0, rows * sizeof *score);

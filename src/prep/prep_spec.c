@@ -37,26 +37,27 @@ static kn_status get_path(Y *c, const yaml_node_t *n, const char *key, const cha
     return (*out = resolve(dir, s)) ? KN_OK : KN_ERR_NOMEM;
 }
 
-/* A value as parameter text: a scalar, or a list joined with commas. */
-static kn_status param_text(Y *c, const yaml_node_t *n, const char *key, char *buf, size_t cap)
+/* A setting as "key=value" text (a new string): a scalar, or a list joined
+ * with commas. */
+static kn_status param_text(Y *c, const yaml_node_t *n, const char *key, char **out)
 {
     const char *s = kn__yaml_scalar(n);
-    if (s) {
-        if (strlen(s) >= cap) return kn__yaml_at(c, n, "'%s' is too long", key);
-        snprintf(buf, cap, "%s", s);
-        return KN_OK;
-    }
+    if (s) return (*out = kn_sprintf("%s=%s", key, s)) ? KN_OK : KN_ERR_NOMEM;
     if (n->type != YAML_SEQUENCE_NODE)
         return kn__yaml_at(c, n, "'%s' takes a value or a list of values", key);
-    size_t used = 0;
-    buf[0] = '\0';
+    size_t need = strlen(key) + 2;
     for (size_t i = 0; i < kn__yaml_len(n); i++) {
         const char *t = kn__yaml_scalar(kn__yaml_item(c, n, i));
         if (!t) return kn__yaml_at(c, n, "'%s' lists single values only", key);
-        int w = snprintf(buf + used, cap - used, "%s%s", i ? "," : "", t);
-        if (w < 0 || (size_t)w >= cap - used) return kn__yaml_at(c, n, "'%s' is too long", key);
-        used += (size_t)w;
+        need += strlen(t) + 1;
     }
+    char *buf = kn_malloc(need);
+    if (!buf) return KN_ERR_NOMEM;
+    size_t used = (size_t)snprintf(buf, need, "%s=", key);
+    for (size_t i = 0; i < kn__yaml_len(n); i++)
+        used += (size_t)snprintf(buf + used, need - used, "%s%s", i ? "," : "",
+                                 kn__yaml_scalar(kn__yaml_item(c, n, i)));
+    *out = buf;
     return KN_OK;
 }
 
@@ -74,10 +75,8 @@ static kn_status get_settings(Y *c, const yaml_node_t *n, const char *key, char 
     if (!(*out = kn_calloc(len ? len : 1, sizeof **out))) return KN_ERR_NOMEM;
     KN__YAML_FOR_PAIRS(c, n, kv)
     {
-        char value[KN_PARAM_STR_MAX], buf[KN_PARAM_STR_MAX + 128];
-        if ((e = param_text(c, kv.value, kv.key, value, sizeof value)) != KN_OK) return e;
-        snprintf(buf, sizeof buf, "%s=%s", kv.key, value);
-        if (!((*out)[(*count)++] = kn_strdup(buf))) return KN_ERR_NOMEM;
+        if ((e = param_text(c, kv.value, kv.key, &(*out)[*count])) != KN_OK) return e;
+        ++*count;
     }
     return KN_OK;
 }

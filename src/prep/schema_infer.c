@@ -1,4 +1,5 @@
 /* Schema inference from a frame (through its profile) and YAML output. */
+#include "data/dict-impl.h"
 #include "data/parse-impl.h"
 #include "kiln/mem.h"
 #include "kiln/profile.h"
@@ -9,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Categories of a categorical column: its levels that occur, in dictionary order. */
+/* Categories of a categorical column: its levels that occur, in dictionary
+ * (first appearance) order. */
 static kn_status take_levels(kn_column *c, size_t rows, kn_schema_column *sc)
 {
     size_t n = kn_column_n_levels(c);
@@ -32,6 +34,50 @@ static kn_status take_levels(kn_column *c, size_t rows, kn_schema_column *sc)
         }
     kn_free(seen);
     return e;
+}
+
+/* The distinct values of a string column, in order of first appearance. */
+static kn_status take_strings(const kn_column *c, size_t rows, kn_schema_column *sc)
+{
+    kn_dict d;
+    kn__dict_init(&d);
+    kn_status e = KN_OK;
+    for (size_t r = 0; e == KN_OK && r < rows; r++) {
+        size_t len;
+        int32_t code;
+        const char *t = kn_column_str(c, r, &len);
+        if (t) e = kn__dict_intern(&d, t, len, &code);
+    }
+    if (e == KN_OK && !(sc->categories = kn_calloc(d.n ? d.n : 1, sizeof *sc->categories)))
+        e = KN_ERR_NOMEM;
+    for (size_t l = 0; e == KN_OK && l < d.n; l++) {
+        size_t len;
+        const char *t = kn__dict_get(&d, (int32_t)l, &len);
+        if (!(sc->categories[sc->n_categories++] = kn_strndup(t, len))) e = KN_ERR_NOMEM;
+    }
+    kn__dict_free(&d);
+    return e;
+}
+
+/* Why a column gets no value rule, or NULL when it gets one. Text columns
+ * keep their levels unless they look like free text or an identifier: more
+ * levels than max_categories and more than half of the values seen once,
+ * so that new data would bring mostly new values. */
+static const char *why_unconstrained(const kn_col_profile *cp, size_t max_categories, char *buf,
+                                     size_t cap)
+{
+    int text = cp->type == KN_COL_CATEGORICAL || cp->type == KN_COL_STRING;
+    if (!cp->count) {
+        snprintf(buf, cap, "no values: %s not recorded", text ? "levels" : "range");
+        return buf;
+    }
+    if (!text || cp->distinct <= max_categories || cp->singletons * 2 <= cp->count) return NULL;
+    snprintf(buf, cap,
+             "free text / identifier: %llu distinct of %llu values, %llu seen once; levels not "
+             "recorded",
+             (unsigned long long)cp->distinct, (unsigned long long)cp->count,
+             (unsigned long long)cp->singletons);
+    return buf;
 }
 
 kn_status kn_schema_infer(const kn_frame *f, size_t max_categories, kn_schema **out)
@@ -62,8 +108,13 @@ kn_status kn_schema_infer(const kn_frame *f, size_t max_categories, kn_schema **
             sc->min = cp->min;
             sc->max = cp->max;
         }
-        if (cp->type == KN_COL_CATEGORICAL && cp->distinct <= max_categories)
+        char why[160];
+        if (why_unconstrained(cp, max_categories, why, sizeof why)) {
+            if (!(sc->unconstrained = kn_strdup(why))) e = KN_ERR_NOMEM;
+        } else if (cp->type == KN_COL_CATEGORICAL)
             e = take_levels(kn_frame_col(f, j), kn_frame_n_rows(f), sc);
+        else if (cp->type == KN_COL_STRING)
+            e = take_strings(kn_frame_col(f, j), kn_frame_n_rows(f), sc);
         sc->unique = cp->likely_id;
     }
     kn_profile_free(p);
@@ -118,6 +169,12 @@ static void put_bound(FILE *fp, const char *key, kn_col_type type, double v)
 
 static void put_column(FILE *fp, const kn_schema_column *c)
 {
+    if (c->unconstrained) { /* a comment: one line */
+        fputs("  # ", fp);
+        for (const char *q = c->unconstrained; *q; q++)
+            fputc(*q == '\n' || *q == '\r' ? ' ' : *q, fp);
+        fputc('\n', fp);
+    }
     fputs("  - name: ", fp);
     put_quoted(fp, c->name);
     fprintf(fp, "\n    type: %s\n", kn_col_type_name(c->type));

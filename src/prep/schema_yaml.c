@@ -228,6 +228,7 @@ void kn_schema_free(kn_schema *s)
         kn_free(s->cols[i].name);
         kn__strings_free(s->cols[i].categories, s->cols[i].n_categories);
         kn_free(s->cols[i].pattern);
+        kn_free(s->cols[i].unconstrained);
     }
     kn_free(s->cols);
     kn__strings_free(s->keys, s->n_keys);

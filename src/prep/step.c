@@ -148,39 +148,38 @@ static kn_status select_columns(const char *step, const char *spec, kn_col_type 
     for (const char *p = spec; *p && e == KN_OK;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char name[KN_PARAM_STR_MAX];
-        memcpy(name, p, len);
-        name[len] = '\0';
+        char *name = kn_strndup(p, len);
+        if (!name) {
+            e = KN_ERR_NOMEM;
+            break;
+        }
         p += len + (comma ? 1 : 0);
         int remove = name[0] == '-';
         const char *sel = name + remove;
-        if (!strncmp(sel, "type:", 5) || !strncmp(sel, "match:", 6)) {
-            e = apply_selector(step, sel, remove, x, v, &k);
-            continue;
-        }
         size_t j;
-        if (kn_frame_find(x, sel, &j) != KN_OK) {
+        if (!strncmp(sel, "type:", 5) || !strncmp(sel, "match:", 6))
+            e = apply_selector(step, sel, remove, x, v, &k);
+        else if (kn_frame_find(x, sel, &j) != KN_OK)
             e = kn_fail_prefix(KN_ERR_NOT_FOUND, "step '%s': columns: ", step);
-            break;
-        }
-        if (!remove && kn_column_role(kn_frame_col(x, j)) == KN_ROLE_TARGET) {
+        else if (!remove && kn_column_role(kn_frame_col(x, j)) == KN_ROLE_TARGET)
             e = kn_fail(KN_ERR_INVALID,
                         "step '%s': columns names '%s', the target; steps never transform the "
                         "target (new data to transform has none, and a model must learn the "
                         "values as they are). Take it out of columns, or drop --target if '%s' "
                         "is a feature",
                         step, sel, sel);
-            break;
+        else {
+            size_t at = 0;
+            while (at < k && v[at] != j) at++;
+            if (remove && at < k) {
+                memmove(v + at, v + at + 1, (k - at - 1) * sizeof *v);
+                k--;
+            } else if (!remove && at < k)
+                e = kn_fail(KN_ERR_INVALID, "step '%s': columns lists '%s' twice", step, sel);
+            else if (!remove)
+                v[k++] = j;
         }
-        size_t at = 0;
-        while (at < k && v[at] != j) at++;
-        if (remove && at < k) {
-            memmove(v + at, v + at + 1, (k - at - 1) * sizeof *v);
-            k--;
-        } else if (!remove && at < k)
-            e = kn_fail(KN_ERR_INVALID, "step '%s': columns lists '%s' twice", step, sel);
-        else if (!remove)
-            v[k++] = j;
+        kn_free(name);
     }
     if (e != KN_OK) {
         kn_free(v);
@@ -313,11 +312,10 @@ kn_status kn__step_encode(const kn_step *s, kn_wbuf *w)
     for (const kn_param_def *d = s->comp->params; d->name; d++) n_params++;
     kn_wbuf_u64(w, n_params);
     for (const kn_param_def *d = s->comp->params; d->name; d++) {
-        char value[KN_PARAM_STR_MAX], item[KN_PARAM_STR_MAX + 64];
-        kn_status st = kn_param_get_text(d, s->params, value, sizeof value);
-        if (st != KN_OK) return st;
-        snprintf(item, sizeof item, "%s=%s", d->name, value);
+        char *item = kn_param_format(d, s->params);
+        if (!item) return kn_last_status();
         kn_wbuf_str(w, item);
+        kn_free(item);
     }
     kn_wbuf_u64(w, s->n);
     for (size_t i = 0; i < s->n; i++) {
@@ -375,23 +373,22 @@ kn_status kn__step_decode(kn_rbuf *r, kn_step **out)
 
 kn_status kn_step_from_spec(const char *spec, kn_step **out)
 {
-    char buf[KN_PARAM_STR_MAX * 2];
-    if (strlen(spec) >= sizeof buf)
-        return kn_fail(KN_ERR_INVALID, "step '%.40s...' is too long", spec);
-    strcpy(buf, spec);
+    char *buf = kn_strdup(spec);
+    if (!buf) return KN_ERR_NOMEM;
     char *colon = strchr(buf, ':');
     if (colon) *colon = '\0';
-    kn_step *s;
+    kn_step *s = NULL;
     kn_status e = kn_step_new(buf, &s);
-    if (e != KN_OK) return kn_fail_prefix(e, "step %s: ", spec);
-    for (char *p = colon ? colon + 1 : NULL; p && *p;) {
+    for (char *p = colon ? colon + 1 : NULL; e == KN_OK && p && *p;) {
         char *semi = strchr(p, ';');
         if (semi) *semi = '\0';
-        if (*p && (e = kn_step_set(s, p)) != KN_OK) {
-            kn_step_free(s);
-            return kn_fail_prefix(e, "step %s: ", spec);
-        }
+        if (*p) e = kn_step_set(s, p);
         p = semi ? semi + 1 : NULL;
+    }
+    kn_free(buf);
+    if (e != KN_OK) {
+        kn_step_free(s);
+        return kn_fail_prefix(e, "step %s: ", spec);
     }
     *out = s;
     return KN_OK;

@@ -18,7 +18,7 @@
 
 typedef struct target_params {
     kn_step_common common;
-    char target[KN_PARAM_STR_MAX];
+    const char *target;
     int64_t folds;
     double smoothing;
     int64_t seed;

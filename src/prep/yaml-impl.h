@@ -12,7 +12,10 @@ typedef struct kn__yaml {
     const char *what; /* the file name, for errors */
 } kn__yaml;
 
-/* Parse text into y (free with kn__yaml_free); a syntax error names its place. */
+/* Parse text, one YAML document, into y (yaml_compose.c; free with
+ * kn__yaml_free, only after success). Aliases name the latest anchor before
+ * them and share its node; merge keys (<<) are applied. A syntax error, an
+ * undefined or cyclic alias or a second document names its place. */
 kn_status kn__yaml_load(kn__yaml *y, const char *text, size_t len, const char *what);
 void kn__yaml_free(kn__yaml *y);
 yaml_node_t *kn__yaml_root(kn__yaml *y);

@@ -9,21 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-kn_status kn__yaml_load(kn__yaml *y, const char *text, size_t len, const char *what)
-{
-    y->what = what ? what : "yaml";
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) return KN_ERR_NOMEM;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    kn_status e = KN_OK;
-    if (!yaml_parser_load(&parser, &y->doc))
-        e = kn_fail(KN_ERR_PARSE, "%s:%zu:%zu: YAML: %s", y->what,
-                    (size_t)parser.problem_mark.line + 1, (size_t)parser.problem_mark.column + 1,
-                    parser.problem ? parser.problem : "unreadable");
-    yaml_parser_delete(&parser);
-    return e;
-}
-
 void kn__yaml_free(kn__yaml *y)
 {
     yaml_document_delete(&y->doc);

@@ -25,7 +25,9 @@ static int fuzz_read(const uint8_t *data, size_t size, const char *suffix)
     o.threads = 2;
     o.block_kib = 1;          /* exercise block boundaries */
     o.on_bad_rows = size % 3; /* fail, skip, quarantine */
-    snprintf(o.quarantine, sizeof o.quarantine, "%s.rejects", path);
+    char rejects[80];
+    snprintf(rejects, sizeof rejects, "%s.rejects", path);
+    o.quarantine = rejects;
     kn_frame *fr = NULL;
     kn_read_report rep;
     if (kn_frame_read(path, &o, &fr, &rep) == KN_OK) {

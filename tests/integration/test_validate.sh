@@ -79,6 +79,6 @@ rc=0
 printf 'columns:\n  - {name: a, type: numeric, colour: red}\n' > "$W/bad.yaml"
 rc=0
 "$KILN" validate "$W/planted.csv" --schema "$W/bad.yaml" 2> "$W/e.txt" || rc=$?
-[ "$rc" = 1 ] && grep -q "bad.yaml:2:30: unknown column key 'colour'" "$W/e.txt" ||
+[ "$rc" = 3 ] && grep -q "bad.yaml:2:30: unknown column key 'colour'" "$W/e.txt" ||
     fail "bad schema: rc $rc, $(cat "$W/e.txt")"
 echo "validate: all passed"

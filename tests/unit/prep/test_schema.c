@@ -73,6 +73,94 @@ static void infer_round_trips(void **state)
     kn_frame_free(f);
 }
 
+/* Anchors, aliases and merge keys give what the expanded text gives. */
+static void aliases_mean_the_anchored_value(void **state)
+{
+    (void)state;
+    kn_schema *a = parse("on_violation: &p drop\n"
+                         "columns:\n"
+                         "  - &base {name: x, type: numeric, min: &lo -1, max: 5}\n"
+                         "  - {name: g, type: categorical, categories: &cats [u, v]}\n"
+                         "  - {<<: *base, name: y, on_violation: *p}\n"
+                         "  - {name: h, <<: [{type: string, categories: *cats}, {type: numeric}]}\n"
+                         "  - {name: z, type: numeric, min: *lo, max: &lo 7}\n"
+                         "  - {name: w, type: numeric, max: *lo}\n");
+    kn_schema *b = parse("on_violation: drop\n"
+                         "columns:\n"
+                         "  - {name: x, type: numeric, min: -1, max: 5}\n"
+                         "  - {name: g, type: categorical, categories: [u, v]}\n"
+                         "  - {name: y, type: numeric, min: -1, max: 5, on_violation: drop}\n"
+                         "  - {name: h, type: string, categories: [u, v]}\n"
+                         "  - {name: z, type: numeric, min: -1, max: 7}\n"
+                         "  - {name: w, type: numeric, max: 7}\n");
+    char *ya, *yb;
+    KN_CHECK(kn_schema_to_yaml(a, NULL, &ya));
+    KN_CHECK(kn_schema_to_yaml(b, NULL, &yb));
+    assert_string_equal(ya, yb);
+    kn_free(ya);
+    kn_free(yb);
+    kn_schema_free(a);
+    kn_schema_free(b);
+    kn_schema *s;
+    const struct {
+        const char *yaml, *needle;
+    } bad[] = {
+        {"columns:\n  - {name: a, type: *t}\n", "s.yaml:2:21: alias *t has no anchor &t"},
+        {"columns: &c\n  - {name: a, type: numeric, x: *c}\n", "s.yaml:2:33: alias *c is inside"},
+        {"columns:\n  - {name: a, <<: 1}\n", "s.yaml:2:19: '<<' merges a mapping or a list"},
+        {"columns:\n  - {name: a, <<: [x]}\n", "s.yaml:2:20: '<<' merges mappings"},
+        {"columns: []\n---\ncolumns: []\n", "s.yaml:2:1: a second YAML document"},
+        {"columns:\n  - {name: a, name: b, type: numeric}\n", "key 'name' appears twice"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        KN_CHECK_FAILS(kn_schema_parse(bad[i].yaml, strlen(bad[i].yaml), "s.yaml", &s),
+                       KN_ERR_PARSE, bad[i].needle);
+}
+
+/* Every text column keeps its levels unless it looks like free text or an
+ * identifier; those say why. A 51-level column with max_categories 50 was
+ * left open before. */
+static void infer_records_levels_of_text_columns(void **state)
+{
+    (void)state;
+    char *csv = kn_malloc(64 * 600), *p = csv;
+    p += sprintf(p, "id,code,empty\n");
+    for (int i = 0; i < 510; i++) p += sprintf(p, "ID%04d,C%02d,\n", i, i % 51);
+    kn_frame *f = read_as(".csv", csv);
+    kn_free(csv);
+    kn_schema *s;
+    KN_CHECK(kn_schema_infer(f, 50, &s));
+    assert_null(s->cols[1].unconstrained);
+    assert_int_equal(s->cols[1].n_categories, 51);
+    assert_string_equal(s->cols[1].categories[50], "C50");
+    assert_null(s->cols[0].categories);
+    assert_non_null(strstr(s->cols[0].unconstrained, "free text / identifier: 510 distinct"));
+    assert_true(s->cols[0].unique);
+    assert_non_null(strstr(s->cols[2].unconstrained, "no values"));
+    char *y;
+    KN_CHECK(kn_schema_to_yaml(s, NULL, &y));
+    assert_non_null(strstr(y, "  # free text / identifier: 510 distinct of 510 values, 510 seen "
+                              "once; levels not recorded\n  - name: 'id'"));
+    kn_free(y);
+    kn_schema_free(s);
+    /* a string column (the reader's type for long text) keeps its levels too */
+    const char *text = "s\nalpha\nbeta\nalpha\n";
+    const char *path = test_write_file(".csv", text, strlen(text));
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    KN_CHECK(kn_param_set(kn_read_params(), &o, "types=s:string"));
+    kn_frame *g;
+    KN_CHECK(kn_frame_read(path, &o, &g, NULL));
+    remove(path);
+    KN_CHECK(kn_schema_infer(g, 50, &s));
+    assert_int_equal(s->cols[0].type, KN_COL_STRING);
+    assert_int_equal(s->cols[0].n_categories, 2);
+    assert_string_equal(s->cols[0].categories[1], "beta");
+    kn_schema_free(s);
+    kn_frame_free(g);
+    kn_frame_free(f);
+}
+
 static const kn_violation *find(const kn_validation *v, const char *column, const char *rule)
 {
     for (size_t i = 0; i < v->n_violations; i++)
@@ -137,6 +225,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_errors_name_the_place),
         cmocka_unit_test(infer_round_trips),
+        cmocka_unit_test(aliases_mean_the_anchored_value),
+        cmocka_unit_test(infer_records_levels_of_text_columns),
         cmocka_unit_test(every_rule_counts_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,174 @@
+/* kiln schema infer DATA: write a data contract (YAML) inferred from data. */
+#include "cli/cli.h"
+#include "kiln/mem.h"
+#include "kiln/schema.h"
+#include "kiln/stage.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char schema_usage[] =
+    "usage: kiln schema infer DATA [-o SCHEMA.yaml] [--max-categories N] [reader options]\n"
+    "\n"
+    "Write a schema (a data contract in YAML) inferred from DATA: per column its\n"
+    "type, presence, largest missing share (the observed one, rounded up to a\n"
+    "whole percent; 0 means not nullable), numeric or time range, uniqueness for\n"
+    "likely-ID columns, and the allowed categories of every text column (its\n"
+    "levels in order of first appearance). A text column with more than N levels\n"
+    "(default 50) of which more than half of the values occur only once looks\n"
+    "like free text or an identifier: its levels are not recorded, a comment in\n"
+    "the schema says so, and a warning on standard error (and 'unconstrained' in\n"
+    "--json) names every column left without a value rule and why. Edit the\n"
+    "schema to state what the data must satisfy (rows: {min, max}, keys: [..],\n"
+    "pattern:, on_violation: fail|drop|quarantine), then check new data with\n"
+    "'kiln validate'. The YAML goes to standard output unless -o; with --json,\n"
+    "standard output holds a JSON report with the schema instead.\n"
+    "\n"
+    "examples:\n"
+    "  kiln schema infer train.csv -o schema.yaml\n"
+    "  kiln --json schema infer train.csv -o schema.yaml\n";
+
+/* A bound as JSON: a number, an ISO-8601 time for timestamps, or the text
+ * "inf"/"-inf" (JSON has no infinities). */
+static json_t *bound_json(kn_col_type type, double v)
+{
+    if (type == KN_COL_TIMESTAMP) {
+        char t[48];
+        kn_timestamp_format((int64_t)v, t, sizeof t);
+        return json_string(t);
+    }
+    return isfinite(v) ? json_real(v) : json_string(v > 0 ? "inf" : "-inf");
+}
+
+static json_t *schema_json(const kn_schema *s)
+{
+    json_t *cols = json_array();
+    for (size_t j = 0; j < s->n_cols; j++) {
+        const kn_schema_column *c = &s->cols[j];
+        json_t *o =
+            json_pack("{s:s, s:s, s:b, s:f}", "name", c->name, "type", kn_col_type_name(c->type),
+                      "required", c->required, "max_missing", c->max_missing);
+        if (c->has_min) json_object_set_new(o, "min", bound_json(c->type, c->min));
+        if (c->has_max) json_object_set_new(o, "max", bound_json(c->type, c->max));
+        if (c->categories) {
+            json_t *cat = json_array();
+            for (size_t i = 0; i < c->n_categories; i++)
+                json_array_append_new(cat, json_string(c->categories[i]));
+            json_object_set_new(o, "categories", cat);
+        }
+        if (c->pattern) json_object_set_new(o, "pattern", json_string(c->pattern));
+        if (c->unique) json_object_set_new(o, "unique", json_true());
+        json_array_append_new(cols, o);
+    }
+    return json_pack("{s:i, s:s, s:o}", "version", 1, "on_violation", kn_policy_name(s->policy),
+                     "columns", cols);
+}
+
+/* Every column left without a value rule, and why: on stderr and as JSON. */
+static json_t *report_unconstrained(const kn_schema *s)
+{
+    json_t *a = json_array();
+    for (size_t j = 0; j < s->n_cols; j++) {
+        const kn_schema_column *c = &s->cols[j];
+        if (!c->unconstrained) continue;
+        fputs("kiln: warning: column '", stderr);
+        cli_put_cell(stderr, c->name, cli_cell_width(c->name), 0);
+        fprintf(stderr, "' has no %s rule: %s\n",
+                c->type == KN_COL_NUMERIC || c->type == KN_COL_TIMESTAMP ? "range" : "category",
+                c->unconstrained);
+        json_array_append_new(
+            a, json_pack("{s:s, s:s}", "column", c->name, "reason", c->unconstrained));
+    }
+    return a;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *fp = path ? fopen(path, "w") : stdout;
+    int bad = !fp || fputs(text, fp) < 0;
+    if (path && fp && fclose(fp) != 0) bad = 1;
+    if (bad) cli_error("cannot write %s", path ? path : "standard output");
+    return bad ? CLI_FAIL : CLI_OK;
+}
+
+static int cmd_schema_infer(int argc, char **argv)
+{
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    const char *in = NULL, *out = NULL;
+    long max_cat = 50;
+    for (int i = 2; i < argc; i++) {
+        int r = cli_read_option(argc, argv, &i, &o);
+        if (r < 0) return CLI_USAGE;
+        if (r > 0) continue;
+        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) && i + 1 < argc)
+            out = argv[++i];
+        else if (!strcmp(argv[i], "--max-categories") && i + 1 < argc) {
+            char *end;
+            max_cat = strtol(argv[++i], &end, 10);
+            if (*end || max_cat < 0 || end == argv[i])
+                return cli_usage_error("schema", "--max-categories takes a count, got '%s'",
+                                       argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage_error("schema", "unknown option %s", argv[i]);
+        else if (!in)
+            in = argv[i];
+        else
+            return cli_usage_error("schema", "one DATA file (got %s and %s)", in, argv[i]);
+    }
+    if (!in) return cli_usage_error("schema", "missing DATA");
+    if (cli_refuse_overwrite("schema infer", &out, 1, &in, 1, -1) != CLI_OK) return CLI_USAGE;
+    kn_frame *f = NULL;
+    kn_read_report rep;
+    if (cli_read_frame(in, &o, &f, &rep) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        return CLI_FAIL;
+    }
+    kn_schema *s = NULL;
+    char *yaml = NULL;
+    size_t rows = kn_frame_n_rows(f);
+    size_t clen = strlen(in) + 64;
+    char *comment = kn_malloc(clen);
+    kn_status st = comment ? KN_OK : KN_ERR_NOMEM;
+    if (st == KN_OK) {
+        snprintf(comment, clen, "kiln schema inferred from %s (%zu rows)", in, rows);
+        for (char *q = comment; *q; q++)
+            if (*q == '\n' || *q == '\r') *q = ' '; /* the comment is one line */
+        kn_stage_begin("infer");
+        st = kn_schema_infer(f, (size_t)max_cat, &s);
+        kn_stage_end();
+    }
+    if (st == KN_OK) st = kn_schema_to_yaml(s, comment, &yaml);
+    kn_free(comment);
+    kn_frame_free(f);
+    int rc = CLI_OK;
+    if (st != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    }
+    json_t *unconstrained = rc == CLI_OK ? report_unconstrained(s) : NULL;
+    if (rc == CLI_OK && (out || !cli.json)) rc = write_text(out, yaml);
+    if (rc == CLI_OK && out && !cli.quiet && !cli.json)
+        fprintf(stderr, "wrote the schema of %s to %s\n", in, out);
+    if (rc == CLI_OK && cli.json) {
+        json_t *j =
+            json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "command", "schema infer", "file",
+                      in, "rows", (json_int_t)rows, "output", out ? json_string(out) : json_null(),
+                      "schema", schema_json(s), "unconstrained", unconstrained, "read",
+                      cli_read_report_json(&rep), "stages", cli_stages_json());
+        unconstrained = NULL;
+        rc = cli_emit_json(j);
+    }
+    json_decref(unconstrained);
+    kn_schema_free(s);
+    kn_free(yaml);
+    return rc;
+}
+
+int cmd_schema(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "infer"))
+        return cli_usage_error("schema", "the subcommand is 'infer' (kiln schema infer DATA)");
+    return cmd_schema_infer(argc, argv);
+}
