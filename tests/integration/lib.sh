@@ -31,3 +31,12 @@ shuffled("vehicle").to_csv(f"{w}/vehicle.csv", index=False)
 shuffled("concrete").to_csv(f"{w}/concrete.csv", index=False)
 PY
 }
+
+# expect MESSAGE CODE COMMAND...: the command exits with CODE and its
+# standard error holds MESSAGE (a grep pattern).
+expect() {
+    local msg=$1 want=$2; shift 2
+    local rc=0
+    "$@" > /dev/null 2> "$W/err" || rc=$?
+    [ "$rc" = "$want" ] && grep -q -- "$msg" "$W/err" || fail "$*: rc $rc, $(cat "$W/err")"
+}

@@ -111,17 +111,11 @@ assert strip(a) == strip(b), "folds run together changed the result"
 PY
 echo "gbdt: 3 folds at once under one model thread give the same folds and scores"
 
-expect() { # message, exit code, command...
-    local msg=$1 want=$2; shift 2
-    local rc=0
-    "$@" > /dev/null 2> "$W/err" || rc=$?
-    [ "$rc" = "$want" ] && grep -q -- "$msg" "$W/err" || fail "$*: rc $rc, $(cat "$W/err")"
-}
 expect "stratified folds need classes" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --stratify
 expect "only 11 distinct groups; lower --folds to at most 11" 1 "$KILN" cv --data "$C" --target $T --model ridge --groups batch --folds 12
 expect "2000 folds for 1030 rows" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --folds 2000
 expect "cannot hold 11 test windows" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --time-series --folds 11 --test-rows 100
-expect "choose one of --stratify, --groups and --time-series" 2 "$KILN" cv --data "$C" --target $T --model ridge --stratify --time-series
+expect "choose one of --stratify, --no-stratify, --groups and --time-series" 2 "$KILN" cv --data "$C" --target $T --model ridge --stratify --time-series
 expect "fold 1 of 5: step nope: no step named 'nope'" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --step nope
 expect "no model named 'forest9'" 2 "$KILN" cv --data "$C" --target $T --model forest9
 echo "cv: all passed"

@@ -64,12 +64,6 @@ assert strip(s1) == strip(sh1), "--seed S and --shuffle --seed S differ"
 PY
 echo "--seed implies --shuffle"
 
-expect() { # message, exit code, command...
-    local msg=$1 want=$2; shift 2
-    local rc=0
-    "$@" > /dev/null 2> "$W/err" || rc=$?
-    [ "$rc" = "$want" ] && grep -q -- "$msg" "$W/err" || fail "$*: rc $rc, $(cat "$W/err")"
-}
 expect "stratified folds need classes; 'ridge' is a regressor" 1 \
     "$KILN" cv --data "$DATA/concrete.csv" --target compressive_strength --model ridge --stratify
 expect "time-series folds are not shuffled: drop --seed" 2 \

@@ -11,12 +11,6 @@ DATA=${KILN_TEST_DATA:?tests/data}
 C="$DATA/concrete.csv"
 T=compressive_strength
 
-expect() { # message, exit code, command...
-    local msg=$1 want=$2; shift 2
-    local rc=0
-    "$@" > "$W/out" 2> "$W/err" || rc=$?
-    [ "$rc" = "$want" ] && grep -q -- "$msg" "$W/err" || fail "$*: rc $rc, $(cat "$W/err")"
-}
 # classifiers of one task: refused, the regression alternative named
 expect "looks continuous (it holds non-integer values such as 79.99 (row 1)): a classifier would make each value a class. For regression use knn_regressor" 1 \
     "$KILN" train --data "$C" --target $T --model knn_classifier --out "$W/m.kmd"
