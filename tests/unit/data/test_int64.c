@@ -118,7 +118,7 @@ static void declared_types(void **state)
     const char *path = test_write_file(".csv", text, strlen(text));
     kn_read_opts o;
     kn_read_opts_default(&o);
-    snprintf(o.types, sizeof o.types, "id:int64,n:numeric");
+    o.types = "id:int64,n:numeric";
     kn_frame *f;
     KN_CHECK(kn_frame_read(path, &o, &f, NULL));
     remove(path);

@@ -28,7 +28,7 @@ static kn_frame *read_with(const char *text, int threads, int always, const char
     o.threads = threads;
     o.block_kib = 1;
     o.missing_in_text = always;
-    snprintf(o.types, sizeof o.types, "%s", types);
+    o.types = types;
     kn_frame *f;
     KN_CHECK(kn_frame_read(path, &o, &f, rep));
     remove(path);
