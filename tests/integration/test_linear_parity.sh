@@ -81,7 +81,7 @@ expect "no model named 'forest9'" 2 "$KILN" train --data "$DATA/concrete.csv" --
 expect "unknown parameter 'alfa'" 2 "$KILN" train --data "$DATA/concrete.csv" --target $T --model ridge --param alfa=1 --out "$W/x.kmd"
 expect "target column 'nope' is not in the data" 1 "$KILN" train --data "$DATA/concrete.csv" --target nope --model ridge --out "$W/x.kmd"
 printf 'a,b,y\n1,2,x\n3,4,y\n5,6,x\n' > "$W/text.csv"
-expect "target 'y' is categorical; models take numeric columns" 1 "$KILN" train --data "$W/text.csv" --target y --model ridge --test-size 0 --out "$W/x.kmd"
+expect "target 'y' is text (classes), and 'ridge' regresses" 1 "$KILN" train --data "$W/text.csv" --target y --model ridge --test-size 0 --out "$W/x.kmd"
 expect "feature 'term' is categorical" 1 "$KILN" train --data "$DATA/lending_club.csv" --target int_rate --model ridge --out "$W/x.kmd"
 printf 'a,b,y\n1,2,3\n,5,6\n7,8,9\n4,4,4\n' > "$W/gap.csv"
 expect "feature 'a', row 2 is missing; impute it first" 1 "$KILN" train --data "$W/gap.csv" --target y --model linear_regression --test-size 0 --out "$W/x.kmd"
