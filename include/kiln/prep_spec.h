@@ -46,6 +46,9 @@
  * Incremental sources keep their watermark (the largest `since` value read)
  * in the state file (state:, default <output>.state) after a successful run;
  * the next run reads only rows above it.
+ *
+ * YAML anchors and aliases work as in the YAML spec (`read: &r {...}` then
+ * `read: *r`), as do merge keys (`<<: *defaults`); a file holds one document.
  */
 #ifndef KILN_PREP_SPEC_H
 #define KILN_PREP_SPEC_H

@@ -27,6 +27,8 @@
  * or quarantine them (kept aside with the reason). Column rules (absent
  * column, another type, too many missing values, row-count bounds) always
  * fail. Parsing errors name the line and column of the YAML and the fix.
+ * Anchors, aliases and merge keys work as in YAML (`- <<: *base` then
+ * `name: b` reuses a column's rules); a file holds one document.
  */
 #ifndef KILN_SCHEMA_H
 #define KILN_SCHEMA_H

@@ -1,6 +1,7 @@
 /* kiln demo: write the embedded demo dataset and describe it. */
 #include "cli/cli.h"
 #include "kiln/demo.h"
+#include "kiln/mem.h"
 #include "kiln/profile.h"
 #include "kiln/stage.h"
 
@@ -37,11 +38,10 @@ int cmd_demo(int argc, char **argv)
         cli_error("cannot create %s: %s", dir, strerror(errno));
         return CLI_FAIL;
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/demo.csv", dir);
+    char *path = kn_sprintf("%s/demo.csv", dir);
     kn_frame *f;
     kn_stage_begin("generate");
-    kn_status s = kn_demo_frame(rows, seed, &f);
+    kn_status s = path ? kn_demo_frame(rows, seed, &f) : KN_ERR_NOMEM;
     if (s == KN_OK) {
         s = kn_frame_write(f, path, "csv");
         kn_frame_free(f);
@@ -49,9 +49,12 @@ int cmd_demo(int argc, char **argv)
     kn_stage_end();
     if (s != KN_OK) {
         cli_error("demo: %s", kn_last_error());
+        kn_free(path);
         return CLI_FAIL;
     }
     if (!cli.json) printf("wrote %zu rows to %s\n\n", rows, path);
     char *args[] = {"describe", path, NULL};
-    return cmd_describe(2, args);
+    int rc = cmd_describe(2, args);
+    kn_free(path);
+    return rc;
 }

@@ -99,15 +99,15 @@ static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, 
 static kn_status limit_rounds(kn_model *m, const char *rounds)
 {
     if (!rounds) return KN_OK;
-    char nv[64];
-    snprintf(nv, sizeof nv, "predict_rounds=%s", rounds);
     const kn_component *c = kn_registry_find(KN_COMP_MODEL, kn_model_name(m));
     if (!c || !kn_param_find(c->params, "predict_rounds"))
         return kn_fail(KN_ERR_INVALID,
                        "--rounds: model %s is not boosted; only gbdt predicts in "
                        "stages",
                        kn_model_name(m));
-    kn_status e = kn_model_set(m, nv);
+    char *nv = kn_sprintf("predict_rounds=%s", rounds);
+    kn_status e = nv ? kn_model_set(m, nv) : KN_ERR_NOMEM;
+    kn_free(nv);
     return e == KN_OK ? e : kn_fail_prefix(e, "--rounds %s: ", rounds);
 }
 
@@ -253,10 +253,10 @@ static kn_status add_proba(const kn_model *m, const kn_frame *f, kn_frame *res)
     size_t n = 0, k = kn_model_n_classes(m);
     kn_status e = kn_model_predict_proba(m, f, &p, &n);
     for (size_t c = 0; e == KN_OK && c < k; c++) {
-        char name[256];
-        snprintf(name, sizeof name, "proba_%s", kn_model_class(m, c));
+        char *name = kn_sprintf("proba_%s", kn_model_class(m, c));
         kn_column *col;
-        e = kn_frame_add_column(res, name, KN_COL_NUMERIC, &col);
+        e = name ? kn_frame_add_column(res, name, KN_COL_NUMERIC, &col) : KN_ERR_NOMEM;
+        kn_free(name);
         for (size_t i = 0; e == KN_OK && i < n; i++) kn_column_f64(col)[i] = p[i * k + c];
     }
     kn_free(p);

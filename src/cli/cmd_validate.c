@@ -117,11 +117,11 @@ static kn_status write_rejects(const kn_frame *f, const kn_validation *v, const 
     if (e == KN_OK) e = kn_frame_insert_column(q, 1, "_violation", KN_COL_STRING, &why);
     for (size_t i = 0; e == KN_OK && i < n; i++) {
         const kn_violation *x = &v->violations[v->row_fate[rows[i]] - 1];
-        char buf[1400];
-        int len = snprintf(buf, sizeof buf, "%s %s: %s", x->column ? x->column : "(table)", x->rule,
-                           x->detail);
+        char *reason =
+            kn_sprintf("%s %s: %s", x->column ? x->column : "(table)", x->rule, x->detail);
         kn_column_f64(rc)[i] = (double)rows[i] + 1;
-        e = kn_column_set_str(why, i, buf, (size_t)len < sizeof buf ? (size_t)len : sizeof buf - 1);
+        e = reason ? kn_column_set_str(why, i, reason, strlen(reason)) : KN_ERR_NOMEM;
+        kn_free(reason);
     }
     if (e == KN_OK) e = kn_frame_write(q, path, NULL);
     kn_frame_free(q);
