@@ -290,6 +290,11 @@ kn_status kn__rejects_open(kn_rejects *r, const char *path, const kn_read_opts *
     else
         snprintf(rep->quarantine_path, sizeof rep->quarantine_path, "%s.rejects.csv",
                  strcmp(path, "-") ? path : "stdin");
+    if (kn_same_file(rep->quarantine_path, path))
+        return kn_fail(KN_ERR_INVALID,
+                       "the quarantine file %s is the input %s; writing it would destroy the "
+                       "data being read. Name another file with --quarantine",
+                       rep->quarantine_path, path);
     r->fp = fopen(rep->quarantine_path, "w");
     if (!r->fp)
         return kn_fail(KN_ERR_IO, "cannot create the quarantine file %s: %s", rep->quarantine_path,

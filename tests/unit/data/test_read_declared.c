@@ -180,6 +180,19 @@ static void same_file_by_inode(void **state)
     assert_false(kn_same_file(NULL, p));
     const char *other = test_write_file(".csv", "a\n1\n", 4);
     assert_false(kn_same_file(other, p));
+    /* a quarantine file that is the input would truncate it before the read */
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    char q[320];
+    snprintf(q, sizeof q, "quarantine=%s", link);
+    KN_CHECK(kn_param_set(kn_read_params(), &o, "on_bad_rows=quarantine"));
+    KN_CHECK(kn_param_set(kn_read_params(), &o, q));
+    kn_frame *f = NULL;
+    KN_CHECK_FAILS(kn_frame_read(p, &o, &f, NULL), KN_ERR_INVALID, "is the input");
+    FILE *fp = fopen(p, "rb");
+    char buf[8] = {0};
+    assert_int_equal(fread(buf, 1, sizeof buf, fp), 4);
+    fclose(fp);
     remove(link);
     remove(p);
     remove(other);
