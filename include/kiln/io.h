@@ -75,18 +75,18 @@ typedef struct kn_col_decl {
 /* The string fields are parameters (see kiln/param.h): set them with
  * kn_param_set or kn_param_set_value, which keep the text; any length. */
 typedef struct kn_read_opts {
-    const char *format;      /* "" = from the extension */
-    char delimiter;          /* '\0' = sniff (CSV) */
-    int header;              /* kn_header_mode */
-    const char *missing;     /* comma-separated missing tokens; empty cells always */
-    int on_bad_rows;         /* kn_bad_rows */
-    const char *quarantine;  /* side file; "" = <input>.rejects.csv */
-    int64_t threads;         /* 0 = all cores */
-    int64_t sample_rows;     /* rows sampled for type inference */
-    int64_t block_kib;       /* CSV text held per thread, KiB */
-    const char *types;       /* declared types: "name:type,?name:type" ('?': if present) */
-    const char *target;      /* column given the target role */
-    int missing_in_text;               /* kn_missing_in_text */
+    const char *format;     /* "" = from the extension */
+    char delimiter;         /* '\0' = sniff (CSV) */
+    int header;             /* kn_header_mode */
+    const char *missing;    /* comma-separated missing tokens; empty cells always */
+    int on_bad_rows;        /* kn_bad_rows */
+    const char *quarantine; /* side file; "" = <input>.rejects.csv */
+    int64_t threads;        /* 0 = all cores */
+    int64_t sample_rows;    /* rows sampled for type inference */
+    int64_t block_kib;      /* CSV text held per thread, KiB */
+    const char *types;      /* declared types: "name:type,?name:type" ('?': if present) */
+    const char *target;     /* column given the target role */
+    int missing_in_text;    /* kn_missing_in_text */
     /* Types declared by a program for the columns it knows (a model's
      * features, fitted steps' input columns), applied after `types`: a value
      * that does not parse is a bad row, as with `types`, but a column the
@@ -108,15 +108,15 @@ typedef struct kn_read_opts {
 } kn_read_opts;
 
 typedef struct kn_read_report {
-    uint64_t rows_read;        /* data records seen */
-    uint64_t rows_kept;        /* rows in the frame */
-    uint64_t rows_skipped;     /* rejected and dropped (skip) */
-    uint64_t rows_quarantined; /* rejected and written to the side file */
-    uint64_t type_restarts;    /* re-reads after a column's type was promoted */
-    uint64_t bytes;            /* input size */
+    uint64_t rows_read;                /* data records seen */
+    uint64_t rows_kept;                /* rows in the frame */
+    uint64_t rows_skipped;             /* rejected and dropped (skip) */
+    uint64_t rows_quarantined;         /* rejected and written to the side file */
+    uint64_t type_restarts;            /* re-reads after a column's type was promoted */
+    uint64_t bytes;                    /* input size */
     char quarantine_path[KN_PATH_MAX]; /* "" when nothing was quarantined */
-    size_t n_token_notes;          /* missing tokens seen, per column (in column order) */
-    uint64_t token_notes_left_out; /* notes beyond KN_READ_TOKEN_NOTES */
+    size_t n_token_notes;              /* missing tokens seen, per column (in column order) */
+    uint64_t token_notes_left_out;     /* notes beyond KN_READ_TOKEN_NOTES */
     kn_token_note token_notes[KN_READ_TOKEN_NOTES];
 } kn_read_report;
 

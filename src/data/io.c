@@ -301,6 +301,11 @@ kn_status kn__rejects_open(kn_rejects *r, const char *path, const kn_read_opts *
                        "with --quarantine",
                        KN_PATH_MAX - 1);
     }
+    if (kn_same_file(rep->quarantine_path, path))
+        return kn_fail(KN_ERR_INVALID,
+                       "the quarantine file %s is the input %s; writing it would destroy the "
+                       "data being read. Name another file with --quarantine",
+                       rep->quarantine_path, path);
     r->fp = fopen(rep->quarantine_path, "w");
     if (!r->fp)
         return kn_fail(KN_ERR_IO, "cannot create the quarantine file %s: %s", rep->quarantine_path,
