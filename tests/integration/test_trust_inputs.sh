@@ -139,6 +139,10 @@ with open("wide.csv", "w") as f:
     f.write(",".join(names) + "\n")
     for i in range(30):
         f.write(",".join(f"{(i * 7 + j) % 13:05d}" for j in range(70)) + "\n")
+with open("wide_num.csv", "w") as f:  # numbers (leading zeros make codes text)
+    f.write(",".join(names) + "\n")
+    for i in range(30):
+        f.write(",".join(f"{(i * 7 + j) % 13}" for j in range(70)) + "\n")
 with open("types.txt", "w") as f:
     f.write(",".join(f"{n}:categorical" for n in names))
 with open("scale.txt", "w") as f:
@@ -157,7 +161,7 @@ cols = json.load(open(sys.argv[1]))["profile"]["column_profiles"]
 assert len(cols) == 70 and all(c["type"] == "categorical" for c in cols), [c["type"] for c in cols]
 assert cols[0]["top"][0]["value"].startswith("000"), cols[0]["top"]  # leading zeros kept
 PY
-"$KILN" -q prep wide.csv wide_scaled.csv --step "$(cat scale.txt)" > /dev/null 2>&1 ||
+"$KILN" -q prep wide_num.csv wide_scaled.csv --step "$(cat scale.txt)" > /dev/null 2>&1 ||
     fail "a step with 60 columns (over 2 KB of columns=) failed"
 # a 70-column schema declares its types to the reader whole: codes stay text
 "$KILN" validate wide.csv --schema wide_schema.yaml > wide.txt 2>&1 ||
