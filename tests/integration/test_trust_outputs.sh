@@ -37,7 +37,7 @@ PY
 col() { $py -c "import csv,sys; r=csv.DictReader(open(sys.argv[1])); print('\n'.join(row[sys.argv[2]] for row in r))" "$1" "$2"; }
 
 # ---- 1. the target is never transformed ----
-"$KILN" -q prep train.csv prepped.csv --target y --types code:categorical \
+"$KILN" -q prep train.csv prepped.csv --target y --types code:categorical,id:numeric \
     --step simple_imputer:strategy=median --step standard_scaler --step onehot_encoder \
     --save steps.kst
 [ "$(col train.csv y)" = "$(col prepped.csv y)" ] || fail "prep --target changed the target"

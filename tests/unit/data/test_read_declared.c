@@ -38,7 +38,7 @@ static void csv_reads_with_declared_types(void **state)
                              {"colour", KN_COL_CATEGORICAL},
                              {"x", KN_COL_NUMERIC},
                              {"absent", KN_COL_CATEGORICAL}};
-    kn_frame *f = read_declared(".csv", "id,code,colour,x\n007,3,,1.5\n", d, 4, NULL);
+    kn_frame *f = read_declared(".csv", "id,code,colour,x\n7,3,,1.5\n", d, 4, NULL);
     assert_int_equal(type_of(f, "code"), KN_COL_CATEGORICAL);
     assert_int_equal(type_of(f, "colour"), KN_COL_CATEGORICAL);
     assert_int_equal(type_of(f, "x"), KN_COL_NUMERIC);
