@@ -117,6 +117,16 @@ static void excerpt(const char *s, const char *e, char *buf, size_t cap)
     if ((size_t)(e - s) > 40 && k + 4 < cap) strcat(buf, "...");
 }
 
+/* The reason a value of a declared column is refused: "cannot parse 'v'
+ * as <what> in <where> column 'name'". */
+static void refuse_value(const char *fs, const char *fe, const char *what, const char *where,
+                         const char *name, char *why, size_t cap)
+{
+    char ex[48];
+    excerpt(fs, fe, ex, sizeof ex);
+    snprintf(why, cap, "cannot parse '%s' as %s in %scolumn '%s'", ex, what, where, name);
+}
+
 /* A number in an inferred numeric column whose text a double would not
  * keep (kn__number_shape): asks for the column's promotion and gives NaN
  * for now (the file is read again). Otherwise returns v. */
@@ -230,12 +240,8 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                     if (q == fe && !r->cols[j].declared) v = keep_as_number(r, j, fs, fe, v);
                     if (q != fe) {
                         if (r->cols[j].declared) {
-                            char ex[48];
-                            excerpt(fs, fe, ex, sizeof ex);
                             bad_at = fld.start;
-                            snprintf(why, sizeof why,
-                                     "cannot parse '%s' as a number in numeric column '%s'", ex,
-                                     c->name);
+                            refuse_value(fs, fe, "a number", "numeric ", c->name, why, sizeof why);
                             break;
                         }
                         atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
@@ -291,12 +297,8 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 int64_t t = KN_TS_MISSING;
                 if (!missing_counted(r, p, j, fs, fe) && !kn__parse_timestamp(fs, fe, &t)) {
                     if (r->cols[j].declared) {
-                        char ex[48];
-                        excerpt(fs, fe, ex, sizeof ex);
                         bad_at = fld.start;
-                        snprintf(why, sizeof why,
-                                 "cannot parse '%s' as an ISO-8601 timestamp in column '%s'", ex,
-                                 c->name);
+                        refuse_value(fs, fe, "an ISO-8601 timestamp", "", c->name, why, sizeof why);
                         break;
                     }
                     atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
@@ -311,12 +313,9 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 if (!missing_counted(r, p, j, fs, fe) &&
                     !kn__parse_int64(fs, fe, r->cols[j].declared, &v)) {
                     if (r->cols[j].declared) {
-                        char ex[48];
-                        excerpt(fs, fe, ex, sizeof ex);
                         bad_at = fld.start;
-                        snprintf(why, sizeof why,
-                                 "cannot parse '%s' as a 64-bit integer in int64 column '%s'", ex,
-                                 c->name);
+                        refuse_value(fs, fe, "a 64-bit integer", "int64 ", c->name, why,
+                                     sizeof why);
                         break;
                     }
                     atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
