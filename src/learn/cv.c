@@ -217,9 +217,7 @@ static kn_status resolve_task(const kn_cv_spec *s, const kn_frame *f, char *task
                         s->task);
         if (e == KN_OK) e = kn_model_set_task(probe, want);
         const kn_model_vt *vt = kn__model_vt(probe);
-        if (e == KN_OK && vt->task_param)
-            snprintf(task_kv, len, "%s=%s", vt->task_param,
-                     want == KN_TASK_CLASSIFICATION ? vt->classify_value : vt->regress_value);
+        if (e == KN_OK && vt->task_param) kn__task_setting(vt, want, task_kv, len);
     }
     if (e == KN_OK) e = kn_model_choose_task(probe, f, s->target, &chosen);
     if (e == KN_OK && chosen) snprintf(task_kv, len, "%s", chosen);

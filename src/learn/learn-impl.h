@@ -17,6 +17,8 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
  * class_weight="balanced". */
 /* Whether the task parameter of m was set by name (kn_model_set). */
 int kn__model_task_set(const kn_model *m);
+/* "param=value" that sets a two-task family's task (vt->task_param set). */
+void kn__task_setting(const kn_model_vt *vt, kn_task task, char *buf, size_t len);
 /* The model's implementation. */
 const kn_model_vt *kn__model_vt(const kn_model *m);
 

@@ -74,14 +74,19 @@ static void describe_shape(const kn_column *c, const target_shape *s, char *buf,
         snprintf(buf, len, "it holds %zu distinct values", s->distinct);
 }
 
+void kn__task_setting(const kn_model_vt *vt, kn_task task, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s=%s", vt->task_param,
+             task == KN_TASK_CLASSIFICATION ? vt->classify_value : vt->regress_value);
+}
+
 kn_status kn_model_set_task(kn_model *m, kn_task task)
 {
     const kn_model_vt *vt = kn__model_vt(m);
     const char *name = kn_model_name(m);
     if (vt->task_param) {
         char kv[128];
-        snprintf(kv, sizeof kv, "%s=%s", vt->task_param,
-                 task == KN_TASK_CLASSIFICATION ? vt->classify_value : vt->regress_value);
+        kn__task_setting(vt, task, kv, sizeof kv);
         return kn_model_set(m, kv);
     }
     if (kn_model_task(m) == task) return KN_OK;
@@ -116,8 +121,7 @@ kn_status kn_model_choose_task(kn_model *m, const kn_frame *f, const char *targe
         if (s.continuous || s.text || kn_model_task(m) == KN_TASK_CLASSIFICATION) {
             if ((e = kn_model_set_task(m, want)) != KN_OK) return e;
             static _Thread_local char kv[128];
-            snprintf(kv, sizeof kv, "%s=%s", vt->task_param,
-                     want == KN_TASK_CLASSIFICATION ? vt->classify_value : vt->regress_value);
+            kn__task_setting(vt, want, kv, sizeof kv);
             if (chosen) *chosen = kv;
             if (want == KN_TASK_REGRESSION)
                 kn_log(KN_LOG_INFO,
