@@ -28,7 +28,7 @@ const char train_usage[] =
     "models, 'kiln help model NAME' their parameters.\n"
     "\n"
     "The task: a classifier refuses a target that looks continuous (non-integer\n"
-    "values, or over 50 distinct values making up over 5 %% of the rows); gbdt and\n"
+    "values, or over 50 distinct values making up over 5 % of the rows); gbdt and\n"
     "the tree models, which do both, follow the target unless --task (or their\n"
     "objective / criterion parameter) says otherwise, and print their choice.\n"
     "\n"
