@@ -4,6 +4,7 @@
 #define KILN_CLI_H
 
 #include "kiln/io.h"
+#include "kiln/progress.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -45,6 +46,11 @@ int cli_parse_seed(const char *cmd, const char *v, uint64_t *out);
 /* Progress bar on stderr for reads (TTY only, not with --quiet). */
 void cli_progress(uint64_t done, uint64_t total, void *user);
 void cli_progress_done(void);
+/* The sink of training progress (kn_progress_set_sink): a line on a
+ * terminal ("gbdt: round 120 of 300, 3.1 s, about 4.6 s left"), JSON
+ * events with --log-format json (at most one a second), nothing with
+ * --quiet. */
+void cli_fit_progress(const kn_progress_event *ev, void *user);
 /* The stages recorded so far as a JSON array. New reference. */
 json_t *cli_stages_json(void);
 /* One line per stage on stderr for people. */

@@ -125,8 +125,56 @@ void cli_progress(uint64_t done, uint64_t total, void *user)
 
 void cli_progress_done(void)
 {
-    if (drawn) fprintf(stderr, "\r%60s\r", "");
+    if (drawn) fprintf(stderr, "\r%78s\r", "");
     drawn = 0;
+}
+
+static void fit_progress_json(const kn_progress_event *ev)
+{
+    static double last_json;
+    if (!ev->last && ev->elapsed_s - last_json < 1.0 && ev->elapsed_s >= last_json) return;
+    last_json = ev->last ? 0 : ev->elapsed_s;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    json_t *o =
+        json_pack("{s:f, s:s, s:s, s:s, s:s, s:I, s:I, s:f}", "ts",
+                  (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9, "level", "info", "event",
+                  "progress", "task", ev->task, "unit", ev->unit, "done", (json_int_t)ev->done,
+                  "total", (json_int_t)ev->total, "elapsed_s", ev->elapsed_s);
+    if (o && ev->remaining_s >= 0)
+        json_object_set_new(o, "remaining_s", json_real(ev->remaining_s));
+    if (o && ev->last) json_object_set_new(o, "last", json_true());
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (s) fprintf(stderr, "%s\n", s);
+    free(s);
+    json_decref(o);
+}
+
+void cli_fit_progress(const kn_progress_event *ev, void *user)
+{
+    (void)user;
+    if (cli.quiet) return;
+    if (cli.log_json) {
+        fit_progress_json(ev);
+        return;
+    }
+    if (!isatty(2)) return;
+    if (ev->last) {
+        cli_progress_done();
+        return;
+    }
+    char line[160];
+    int n = snprintf(line, sizeof line, "%s: %s %llu", ev->task, ev->unit,
+                     (unsigned long long)ev->done);
+    if (ev->total && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, " of %llu", (unsigned long long)ev->total);
+    if (n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, ", %.1f s", ev->elapsed_s);
+    if (ev->remaining_s >= 0 && n > 0 && (size_t)n < sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n, ", about %.1f s left", ev->remaining_s);
+    fprintf(stderr, "\r%-78.78s", line);
+    fflush(stderr);
+    drawn = 1;
 }
 
 json_t *cli_stages_json(void)

@@ -105,7 +105,7 @@ static int parse_cv(int argc, char **argv, kn_read_opts *o, cv_args *a)
             rc = cli_parse_seed("cv", argv[++i], &s->split.seed);
             seeded = 1;
         } else if (!strcmp(opt, "--jobs") && v) {
-            size_t t;
+            size_t t = 0;
             rc = parse_size(opt, argv[++i], 1, &t);
             s->threads = (int)t;
         } else if (!strcmp(opt, "--stratify"))

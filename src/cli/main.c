@@ -152,6 +152,7 @@ static int cmd_help(int argc, char **argv)
 static void log_sink(kn_log_level level, const char *msg, void *user)
 {
     (void)user;
+    cli_progress_done(); /* a log line replaces a progress line */
     if (cli.log_json) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -230,13 +231,18 @@ int main(int argc, char **argv)
     if (cli.threads > 0) omp_set_num_threads((int)cli.threads);
 #endif
     kn_log_set(log_sink, NULL);
+    kn_progress_set_sink(cli_fit_progress, NULL);
     kn_log_set_level(cli.verbose ? KN_LOG_DEBUG : cli.quiet ? KN_LOG_WARN : KN_LOG_INFO);
     if (argc < 2) {
         print_main_usage(stderr);
         return CLI_USAGE;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (strcmp(commands[i].name, argv[1]) == 0) return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(commands[i].name, argv[1]) == 0) {
+            int rc = commands[i].run(argc - 1, argv + 1);
+            cli_progress_done();
+            return rc;
+        }
     cli_error("unknown command '%s'; 'kiln help' lists the commands", argv[1]);
     return CLI_USAGE;
 }

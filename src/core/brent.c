@@ -102,7 +102,7 @@ done:
 
 kn_status kn_brent_minimize(kn_brent_fn f, void *ctx, double xa, double xb, kn_brent_result *out)
 {
-    bracket br;
+    bracket br = {0};
     kn_status e = find_bracket(f, ctx, xa, xb, &br);
     if (e != KN_OK) return e;
     double x = br.xb, w = br.xb, v = br.xb, fx = br.fb, fw = br.fb, fv = br.fb;

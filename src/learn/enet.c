@@ -11,6 +11,7 @@
  * same tol gives the same answer. A path (kn__enet_path) walks a decreasing
  * grid of alphas from the smallest one that zeroes every coefficient, each
  * fit starting from the previous solution. */
+#include "kiln/progress.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -176,7 +177,10 @@ kn_status kn__enet_cd(const kn__enet_data *e, double alpha, double l1_ratio, int
         for (size_t i = 0; i < m; i++) state[i] += (e->gram ? 1 : -1) * coef[j] * col[i];
     }
     int it = 0;
+    kn_progress progress;
+    kn_progress_begin(&progress, "coordinate descent", "epoch", (uint64_t)max_iter);
     for (; it < max_iter; it++) {
+        kn_progress_step(&progress, 1);
         double w_max = 0, dw_max = 0;
         if (random_order)
             for (size_t j = p; j > 1; j--) {
@@ -199,6 +203,7 @@ kn_status kn__enet_cd(const kn__enet_data *e, double alpha, double l1_ratio, int
             }
         }
     }
+    kn_progress_end(&progress);
     res->iterations = it;
     res->gap = gap;
     res->gap_tol = gap_tol;

@@ -9,6 +9,7 @@
  * out, and the out-of-bag accuracy (or R^2) is reported and kept in the
  * fit summary. Importance: each tree's impurity decrease per feature,
  * normalised, averaged over trees (scikit-learn's feature_importances_). */
+#include "kiln/progress.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -152,6 +153,7 @@ static int32_t leaf_of(const kn__node *t, const double *const *col, size_t i)
 }
 
 typedef struct fit_ctx {
+    const char *name; /* the model's, for progress */
     const forest_params *par;
     const kn_dataset *d;
     const kn__cart_data *cd;
@@ -188,6 +190,8 @@ static kn_status grow_all(const fit_ctx *c, size_t n_trees)
     size_t n = c->d->n;
     kn_status first = KN_OK;
     int failed = 0;
+    kn_progress progress;
+    kn_progress_begin(&progress, c->name, "tree", n_trees);
 #pragma omp parallel if (n_trees > 1)
     {
         uint32_t *rows = kn_malloc(n * sizeof *rows), *count = kn_malloc(n * sizeof *count);
@@ -199,6 +203,7 @@ static kn_status grow_all(const fit_ctx *c, size_t n_trees)
             stop = failed;
             if (stop) continue;
             kn_status e = rows && count && w ? grow_one(c, t, rows, w, count) : KN_ERR_NOMEM;
+            kn_progress_step(&progress, 1);
             if (e != KN_OK) {
 #pragma omp critical(forest_fail)
                 {
@@ -209,6 +214,7 @@ static kn_status grow_all(const fit_ctx *c, size_t n_trees)
         }
         kn_free(rows), kn_free(count), kn_free(w);
     }
+    kn_progress_end(&progress);
     return first;
 }
 
@@ -344,7 +350,8 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
         e = KN_ERR_NOMEM;
     kn__cart_data cd = {
         .n = n, .p = p, .k = k, .col = col, .y = d->y, .codes = codes, .bins = &bins};
-    fit_ctx c = {.par = par,
+    fit_ctx c = {.name = kn_model_name(m),
+                 .par = par,
                  .d = d,
                  .cd = &cd,
                  .cp = &cp,

@@ -14,6 +14,7 @@
  * rounds; the model keeps the best round. Missing values go to the side
  * each split learned. predict_rounds (set on a fitted model) predicts with
  * the first rounds only: trees are stored round-major. */
+#include "kiln/progress.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -637,8 +638,11 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
         for (size_t i = 0; i < n; i++) w.f[c * n + i] = s->init[c];
     double best = INFINITY;
     size_t best_round = 0, round = 0;
+    kn_progress progress;
+    kn_progress_begin(&progress, "gbdt", "round", (uint64_t)par->n_estimators);
     for (; e == KN_OK && round < (size_t)par->n_estimators; round++) {
         e = boost_round(s, par, d, &bins, &w, round, &node_cap);
+        kn_progress_step(&progress, 1);
         if (e != KN_OK || !w.n_val) continue;
         double loss = validation_loss(s, d, &w);
         kn_log(KN_LOG_DEBUG, "gbdt: round %zu, validation loss %.8g", round + 1, loss);
@@ -650,6 +654,7 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
             break;
         }
     }
+    kn_progress_end(&progress);
     if (e == KN_OK) {
         s->rounds = w.n_val ? best_round + 1 : round;
         s->n_trees = s->rounds * k;

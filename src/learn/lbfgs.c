@@ -5,6 +5,7 @@
  * gtol, or a relative decrease of the objective below ftol (0: off). When no
  * step decreases the objective any more (its rounding floor), the run counts
  * as converged if the gradient is within 1e-8 of the objective's scale. */
+#include "kiln/progress.h"
 #include "kiln/mem.h"
 #include "learn/learn-impl.h"
 
@@ -181,7 +182,10 @@ kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_it
     double f = fn(ctx, x, g);
     int iter = 0, converged = 0;
     kn_status e = KN_OK;
+    kn_progress progress;
+    kn_progress_begin(&progress, "L-BFGS", "iteration", (uint64_t)max_iter);
     while (iter < max_iter) {
+        kn_progress_step(&progress, 1);
         if (!isfinite(f)) {
             e = not_finite(f);
             break;
@@ -213,6 +217,7 @@ kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_it
             break;
         }
     }
+    kn_progress_end(&progress);
     if (e == KN_OK && max_abs(g, n) <= gtol) converged = 1;
     res->iterations = iter;
     res->f = f;
@@ -257,7 +262,10 @@ kn_status kn__owlqn(kn__objective fn, void *ctx, double *x, size_t n, size_t m, 
     int iter = 0, converged = 0;
     kn_status e = KN_OK;
     pseudo_gradient(x, g, n, m, lambda, pg);
+    kn_progress progress;
+    kn_progress_begin(&progress, "L-BFGS", "iteration", (uint64_t)max_iter);
     while (iter < max_iter) {
+        kn_progress_step(&progress, 1);
         if (!isfinite(F)) {
             e = not_finite(F);
             break;
@@ -300,6 +308,7 @@ kn_status kn__owlqn(kn__objective fn, void *ctx, double *x, size_t n, size_t m, 
         F = Fn;
         pseudo_gradient(x, g, n, m, lambda, pg);
     }
+    kn_progress_end(&progress);
     if (e == KN_OK && max_abs(pg, n) <= gtol) converged = 1;
     res->iterations = iter;
     res->f = F;

@@ -3,6 +3,7 @@
  * not positive definite), halves until the objective falls by the Armijo
  * condition, and the Hessian comes with every accepted evaluation, so an
  * iteration costs one pass over the data when the full step is taken. */
+#include "kiln/progress.h"
 #include "kiln/mem.h"
 #include "learn/learn-impl.h"
 
@@ -32,7 +33,10 @@ kn_status kn__newton(kn__objective_hess fn, void *ctx, double *x, size_t q, int 
     double f = fn(ctx, x, g, H);
     int it = 0, converged = 0;
     kn_status e = KN_OK;
+    kn_progress progress;
+    kn_progress_begin(&progress, "Newton", "iteration", (uint64_t)max_iter);
     while (it < max_iter) {
+        kn_progress_step(&progress, 1);
         if (!isfinite(f)) {
             e = kn_fail(KN_ERR_RANGE, "optimiser: the objective is not finite; scale the features");
             break;
@@ -75,6 +79,7 @@ kn_status kn__newton(kn__objective_hess fn, void *ctx, double *x, size_t q, int 
         memcpy(H, Hn, q * q * sizeof *H);
         f = fn_new;
     }
+    kn_progress_end(&progress);
     if (e == KN_OK && max_abs(g, q) <= tol) converged = 1;
     res->iterations = it;
     res->converged = converged;

@@ -10,6 +10,7 @@
  * 1 / (1 + exp(A f + B)) of the decision value f fitted (Lin, Lin & Weng's
  * Newton method) on out-of-fold decision values from a seeded 5-fold split,
  * as LIBSVM does; several classes: the per-class sigmoids normalised. */
+#include "kiln/progress.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -87,7 +88,10 @@ static int dual_cd(const rows *r, const double *yb, const double *cw, int hinge,
     for (size_t i = 0; i < n; i++) order[i] = i;
     int it = 0;
     *converged = 0;
+    kn_progress progress;
+    kn_progress_begin(&progress, "linear_svm", "pass", (uint64_t)max_iter);
     for (; it < max_iter; it++) {
+        kn_progress_step(&progress, 1);
         for (size_t i = n; i > 1; i--) {
             size_t j = (size_t)kn_rng_below(rng, i), t = order[i - 1];
             order[i - 1] = order[j];
@@ -117,6 +121,7 @@ static int dual_cd(const rows *r, const double *yb, const double *cw, int hinge,
             break;
         }
     }
+    kn_progress_end(&progress);
     return it;
 }
 
