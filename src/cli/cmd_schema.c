@@ -1,5 +1,6 @@
 /* kiln schema infer DATA: write a data contract (YAML) inferred from data. */
 #include "cli/cli.h"
+#include "kiln/tempfile.h"
 #include "kiln/mem.h"
 #include "kiln/schema.h"
 #include "kiln/stage.h"
@@ -83,11 +84,18 @@ static json_t *report_unconstrained(const kn_schema *s)
     return a;
 }
 
+/* text to path (atomically: a temporary file renamed into place) or stdout */
 static int write_text(const char *path, const char *text)
 {
-    FILE *fp = path ? fopen(path, "w") : stdout;
+    char *tmp = path ? kn_temp_path(path) : NULL;
+    FILE *fp = !path ? stdout : tmp ? fopen(tmp, "w") : NULL;
     int bad = !fp || fputs(text, fp) < 0;
     if (path && fp && fclose(fp) != 0) bad = 1;
+    if (path && !bad && kn_temp_commit(tmp, path) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        return CLI_FAIL;
+    }
+    if (path && bad) kn_temp_discard(tmp);
     if (bad) cli_error("cannot write %s", path ? path : "standard output");
     return bad ? CLI_FAIL : CLI_OK;
 }

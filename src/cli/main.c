@@ -1,9 +1,11 @@
 /* kiln: the command line. Global options may stand anywhere on the line. */
 #include "cli/cli.h"
+#include "kiln/tempfile.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -25,8 +27,9 @@ static const char main_usage[] =
     "  -q, --quiet          no progress bar, only warnings and errors\n"
     "  -v, --verbose        debug logging\n"
     "  --log-format F       human (default) or json (JSON Lines on stderr)\n"
-    "  --memory-limit SIZE  fail cleanly (KN_ERR_NOMEM) instead of using more than SIZE\n"
-    "                       (e.g. 2G, 512M; also KILN_MEMORY_LIMIT)\n"
+    "  --memory-limit SIZE  fail cleanly (KN_ERR_NOMEM) instead of allocating more than\n"
+    "                       SIZE (e.g. 2G, 512M; also KILN_MEMORY_LIMIT); what it does\n"
+    "                       not count: 'kiln help memory'\n"
     "  --threads N          worker threads (default: all cores)\n"
     "  --version            print the version\n"
     "\n"
@@ -58,8 +61,8 @@ static const cli_command commands[] = {
     {"eval", "score a saved model on labelled data", eval_usage, cmd_eval},
     {"cv", "cross-validate a model (steps fitted inside each fold)", cv_usage, cmd_cv},
     {"demo", "generate a demo dataset and describe it", demo_usage, cmd_demo},
-    {"help", "explain a command", "usage: kiln help [command|readers|steps|models|model NAME]\n",
-     cmd_help},
+    {"help", "explain a command",
+     "usage: kiln help [command|readers|steps|models|model NAME|memory]\n", cmd_help},
     {"version", "print the version", "usage: kiln version\n", cmd_version},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
@@ -115,6 +118,28 @@ static size_t print_components(kn_component_kind kind, const char *only)
     return shown;
 }
 
+static const char memory_help[] =
+    "--memory-limit SIZE (or KILN_MEMORY_LIMIT=SIZE; e.g. 512M, 2G)\n"
+    "\n"
+    "The limit bounds the memory Kiln allocates for its own data: frames and\n"
+    "columns, dictionaries, prepared features, bins and histograms, trees, model\n"
+    "and step buffers, cross-validation folds. An allocation that would take that\n"
+    "total past SIZE fails: the command stops with an out-of-memory error naming\n"
+    "its stage, and no output file is left half written.\n"
+    "\n"
+    "Not counted, so the process's resident size (RSS) can exceed SIZE by:\n"
+    "  - the program, its libraries and its threads' stacks (about 15 MB);\n"
+    "  - the pages of the input file while it is read: the reader maps the file,\n"
+    "    so up to its size (the kernel can drop them again under pressure);\n"
+    "  - what libraries allocate themselves: OpenBLAS work buffers (linear models,\n"
+    "    PCA, kNN), jansson (--json output, profiles), libyaml (specs), zstd (.kfr),\n"
+    "    SQLite, libpq and libcurl (sources);\n"
+    "  - memory the C allocator keeps after Kiln frees it (a few MB per thread).\n"
+    "Measured (tests/integration/test_memory_limit.sh checks it on every run):\n"
+    "peak RSS <= SIZE + the input file's size + 48 MB for describe, convert,\n"
+    "train and cv. The stage records (--json 'stages') give each stage's peak\n"
+    "RSS beside Kiln's own peak ('peak_alloc_bytes').\n";
+
 static int cmd_help(int argc, char **argv)
 {
     if (argc < 2) {
@@ -123,6 +148,10 @@ static int cmd_help(int argc, char **argv)
     }
     if (strcmp(argv[1], "readers") == 0 || strcmp(argv[1], "read") == 0) {
         print_reader_params();
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "memory") == 0) {
+        fputs(memory_help, stdout);
         return CLI_OK;
     }
     if (strcmp(argv[1], "steps") == 0) {
@@ -166,6 +195,30 @@ static void log_sink(kn_log_level level, const char *msg, void *user)
         return;
     }
     fprintf(stderr, "kiln: %s: %s\n", kn_log_level_name(level), msg);
+}
+
+/* SIGINT, SIGTERM, SIGHUP: remove the temporary files of writes in
+ * progress (their targets keep their old contents), then die of the signal
+ * as the shell expects (exit status 128 + signal). */
+static void on_fatal_signal(int sig)
+{
+    kn_temp_remove_all();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void remove_temp_files_on_signals(void)
+{
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        /* a signal ignored by the parent (nohup, background jobs) stays ignored */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 /* Take the global options out of argv (they may stand anywhere). */
@@ -225,6 +278,7 @@ static int parse_globals(int *argc, char **argv)
 int main(int argc, char **argv)
 {
     if (parse_globals(&argc, argv) != 0) return CLI_USAGE;
+    remove_temp_files_on_signals();
 #ifdef _OPENMP
     /* --threads is the budget of every parallel region, nested ones
      * included (cross-validation divides it among its folds) */

@@ -1,4 +1,5 @@
 /* Checksummed file container (see kiln/container.h). */
+#include "kiln/tempfile.h"
 #include "kiln/container.h"
 #include "kiln/mem.h"
 
@@ -27,19 +28,20 @@ kn_status kn_container_write(const char *path, const char magic[8], uint32_t ver
         kn_wbuf_bytes(&w, end_magic, 8);
         st = kn_wbuf_status(&w);
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *fp = st == KN_OK ? fopen(tmp, "wb") : NULL;
-    if (st == KN_OK && !fp) st = kn_fail(KN_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+    char *tmp = st == KN_OK ? kn_temp_path(path) : NULL;
+    if (st == KN_OK && !tmp) st = KN_ERR_NOMEM;
+    FILE *fp = tmp ? fopen(tmp, "wb") : NULL;
+    if (tmp && !fp) st = kn_fail(KN_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
     if (fp) {
         int ok = fwrite(w.p, 1, w.n, fp) == w.n;
         ok &= fflush(fp) == 0 && fsync(fileno(fp)) == 0;
         ok &= fclose(fp) == 0;
-        if (!ok || rename(tmp, path) != 0) {
-            remove(tmp);
-            st = kn_fail(KN_ERR_IO, "writing %s failed: %s", path, strerror(errno));
-        }
+        if (!ok) st = kn_fail(KN_ERR_IO, "writing %s failed: %s", path, strerror(errno));
     }
+    if (st == KN_OK)
+        st = kn_temp_commit(tmp, path);
+    else
+        kn_temp_discard(tmp);
     kn_wbuf_free(&w);
     return st;
 }

@@ -1,4 +1,5 @@
 /* kn_frame_read / kn_frame_write: the one entry point over every format. */
+#include "kiln/tempfile.h"
 #include "data/io-impl.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -226,14 +227,12 @@ kn_status kn__outfile_open(kn_outfile *o, const char *path)
         o->fp = stdout;
         return KN_OK;
     }
-    size_t need = strlen(path) + 32;
     o->path = kn_strdup(path);
-    o->tmp = kn_malloc(need);
+    o->tmp = kn_temp_path(path);
     if (!o->path || !o->tmp) {
         kn__outfile_abort(o);
         return KN_ERR_NOMEM;
     }
-    snprintf(o->tmp, need, "%s.tmp.%ld", path, (long)getpid());
     o->fp = fopen(o->tmp, "wb");
     if (!o->fp) {
         kn_status s = kn_fail(KN_ERR_IO, "cannot create %s: %s", o->tmp, strerror(errno));
@@ -257,11 +256,11 @@ kn_status kn__outfile_commit(kn_outfile *o)
     if (fclose(o->fp) != 0 && s == KN_OK)
         s = kn_fail(KN_ERR_IO, "closing %s failed: %s", o->path, strerror(errno));
     o->fp = NULL;
-    if (s == KN_OK && rename(o->tmp, o->path) != 0)
-        s = kn_fail(KN_ERR_IO, "renaming %s to %s failed: %s", o->tmp, o->path, strerror(errno));
-    if (s != KN_OK) remove(o->tmp);
+    if (s == KN_OK)
+        s = kn_temp_commit(o->tmp, o->path);
+    else
+        kn_temp_discard(o->tmp);
     kn_free(o->path);
-    kn_free(o->tmp);
     o->path = o->tmp = NULL;
     return s;
 }
@@ -272,12 +271,9 @@ void kn__outfile_abort(kn_outfile *o)
         fflush(stdout);
         o->fp = NULL;
     }
-    if (o->fp) {
-        fclose(o->fp);
-        remove(o->tmp);
-    }
+    if (o->fp) fclose(o->fp);
+    kn_temp_discard(o->tmp); /* (created with the file: removed whether or not it opened) */
     kn_free(o->path);
-    kn_free(o->tmp);
     memset(o, 0, sizeof *o);
 }
 

@@ -1,5 +1,6 @@
 /* Profiles as JSON: the "profile" object of `kiln describe --json`, and the
  * reference profile a prep spec keeps for later drift checks. */
+#include "kiln/tempfile.h"
 #include "data/profile-impl.h"
 #include "kiln/mem.h"
 
@@ -63,13 +64,13 @@ kn_status kn_profile_save_json(const kn_profile *p, const char *path)
 {
     json_t *j = kn__profile_json(p);
     if (!j) return KN_ERR_NOMEM;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *tmp = kn_temp_path(path);
+    int rc = tmp ? json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : -1;
     json_decref(j);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
+    if (!tmp) return KN_ERR_NOMEM;
+    if (rc != 0) {
+        kn_temp_discard(tmp);
         return kn_fail(KN_ERR_IO, "cannot write the profile %s", path);
     }
-    return KN_OK;
+    return kn_temp_commit(tmp, path);
 }

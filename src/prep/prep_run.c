@@ -1,5 +1,6 @@
 /* Running a prep spec (see kiln/prep_spec.h): sources -> frame -> validation
  * -> dedupe -> steps -> files. Each part is its own stage in the records. */
+#include "kiln/tempfile.h"
 #include "data/parse-impl.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -67,17 +68,20 @@ static kn_status save_state(const run *w)
     if (!any) return KN_OK;
     char *path = state_path(w->s);
     if (!path) return KN_ERR_NOMEM;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *fp = fopen(tmp, "w");
-    kn_status e = fp ? KN_OK : kn_fail(KN_ERR_IO, "cannot write the state file %s", tmp);
+    char *tmp = kn_temp_path(path);
+    FILE *fp = tmp ? fopen(tmp, "w") : NULL;
+    kn_status e = fp    ? KN_OK
+                  : tmp ? kn_fail(KN_ERR_IO, "cannot write the state file %s", tmp)
+                        : KN_ERR_NOMEM;
     for (size_t i = 0; e == KN_OK && i < w->r->n_sources; i++) {
         const char *wm = w->r->sources[i].watermark ? w->r->sources[i].watermark : w->watermarks[i];
         if (wm) fprintf(fp, "%s\t%s\n", w->s->sources[i].name, wm);
     }
     if (fp && fclose(fp) != 0 && e == KN_OK) e = kn_fail(KN_ERR_IO, "writing %s failed", tmp);
-    if (e == KN_OK && rename(tmp, path) != 0)
-        e = kn_fail(KN_ERR_IO, "cannot rename %s to %s", tmp, path);
+    if (e == KN_OK)
+        e = kn_temp_commit(tmp, path);
+    else
+        kn_temp_discard(tmp);
     kn_free(path);
     return e;
 }
