@@ -5,6 +5,9 @@
   rf      the same generator at 200,000 rows: rf_train.csv, rf_test.csv
   reg     make_regression(1,000,000 x 20, 10 informative, noise 10, seed 0),
           the first 800,000 rows: reg_train.csv, target y
+  s5k, s50k, s200k  make_classification at 5,000 x 50, 50,000 x 20 and
+          200,000 x 100 (10, 10 and 20 informative, seed 0), split 80/20 (seed 0):
+          s5k_train.csv, ... (the small and mid sizes most users fit)
   fmnist  Fashion-MNIST from Debian's dataset-fashion-mnist (60,000 + 10,000
           x 784 pixels scaled to [0, 1]; labels c0..c9): fmnist_train.csv,
           fmnist_test.csv, target label; skipped when the package is absent
@@ -17,12 +20,12 @@ def write(X, y, path, target):
     df[target] = y
     df.to_csv(path, index=False, float_format="%.17g")
 
-def classification(d, name, rows):
+def classification(d, name, rows, cols=20, informative=10):
     from sklearn.datasets import make_classification
     from sklearn.model_selection import train_test_split
     if os.path.exists(f"{d}/{name}_test.csv"): return
-    print(f"generating {name} ({rows} x 20) ...", flush=True)
-    X, y = make_classification(n_samples=rows, n_features=20, n_informative=10, random_state=0)
+    print(f"generating {name} ({rows} x {cols}) ...", flush=True)
+    X, y = make_classification(n_samples=rows, n_features=cols, n_informative=informative, random_state=0)
     a, b, ya, yb = train_test_split(X, y, test_size=0.2, random_state=0)
     write(a, ya, f"{d}/{name}_train.csv", "y"); write(b, yb, f"{d}/{name}_test.csv", "y")
 
@@ -51,4 +54,6 @@ d = sys.argv[1]
 os.makedirs(d, exist_ok=True)
 for name in sys.argv[2:]:
     {"synth": lambda: classification(d, "synth", 1_000_000), "rf": lambda: classification(d, "rf", 200_000),
+     "s5k": lambda: classification(d, "s5k", 5_000, 50, 10), "s50k": lambda: classification(d, "s50k", 50_000, 20),
+     "s200k": lambda: classification(d, "s200k", 200_000, 100, 20),
      "reg": lambda: regression(d), "fmnist": lambda: fmnist(d)}[name]()

@@ -35,6 +35,9 @@ static const char main_usage[] =
     "\n"
     "'kiln help <command>' explains a command; 'kiln help readers' lists reader options.\n";
 
+/* the spin count of idle OpenMP threads before they sleep (see main) */
+#define KILN_GOMP_SPINCOUNT "10000"
+
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv)
 {
@@ -275,8 +278,25 @@ static int parse_globals(int *argc, char **argv)
     return 0;
 }
 
+/* OpenMP's idle threads spin on their CPU between parallel regions (libgomp:
+ * up to 300,000 spins) before they sleep. On a machine where other work runs,
+ * a spinning thread takes the CPU from the thread that holds the work, and a
+ * fit with many short regions (small data, per-node histograms) slows several
+ * times (measured, docs/PERFORMANCE.md: gbdt on 4,000 x 50 at 2 threads 2-6 s
+ * spinning, 0.5 s sleeping, while a compiler ran). libgomp reads its policy
+ * once, when it loads, before main: so unless the user chose one
+ * (OMP_WAIT_POLICY, GOMP_SPINCOUNT), the binary runs itself again once with
+ * a short spin. A library user sets these variables for its own process. */
+static void choose_openmp_wait_policy(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("GOMP_SPINCOUNT", KILN_GOMP_SPINCOUNT, 1) != 0) return;
+    execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
+}
+
 int main(int argc, char **argv)
 {
+    choose_openmp_wait_policy(argv);
     if (parse_globals(&argc, argv) != 0) return CLI_USAGE;
     remove_temp_files_on_signals();
 #ifdef _OPENMP
