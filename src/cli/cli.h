@@ -51,6 +51,8 @@ json_t *cli_stages_json(void);
 void cli_print_stages(FILE *fp);
 /* Print a JSON value on stdout (pretty, sorted by insertion) and free it. */
 int cli_emit_json(json_t *v);
+/* Write a JSON value to a file (one member per line); 0, or -1 on failure. */
+int cli_write_json_file(const json_t *v, const char *path);
 /* "1,234,567" */
 const char *cli_thousands(uint64_t v, char *buf, size_t cap);
 /* "12.3 MB" */

@@ -401,7 +401,7 @@ static kn_status write_curves(const kn_model *m, const kn_frame *f, const char *
                                 "roc", curve_json(&roc, "fpr", "tpr", 1), "precision_recall",
                                 curve_json(&pr, "recall", "precision", 1), "calibration",
                                 curve_json(&cal, "mean_predicted", "fraction_positive", 0));
-        if (json_dump_file(doc, path, JSON_INDENT(1)) != 0)
+        if (cli_write_json_file(doc, path) != 0)
             e = kn_fail(KN_ERR_IO, "--curves: cannot write %s", path);
         json_decref(doc);
     }

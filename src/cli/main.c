@@ -1,5 +1,6 @@
 /* kiln: the command line. Global options may stand anywhere on the line. */
 #include "cli/cli.h"
+#include "data/json-impl.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"
@@ -158,8 +159,8 @@ static void log_sink(kn_log_level level, const char *msg, void *user)
         json_t *o =
             json_pack("{s:f, s:s, s:s}", "ts", (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9,
                       "level", kn_log_level_name(level), "msg", msg);
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        fprintf(stderr, "%s\n", s);
+        char *s = kn__json_text(o, 0);
+        if (s) fprintf(stderr, "%s\n", s);
         free(s);
         json_decref(o);
         return;

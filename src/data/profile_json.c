@@ -1,5 +1,6 @@
 /* Profiles as JSON: the "profile" object of `kiln describe --json`, and the
  * reference profile a prep spec keeps for later drift checks. */
+#include "data/json-impl.h"
 #include "data/profile-impl.h"
 #include "kiln/mem.h"
 
@@ -65,7 +66,9 @@ kn_status kn_profile_save_json(const kn_profile *p, const char *path)
     if (!j) return KN_ERR_NOMEM;
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    FILE *fp = fopen(tmp, "w");
+    int rc = fp ? kn__json_write(j, fp, 2) : -1;
+    if (fp && fclose(fp) != 0) rc = -1;
     json_decref(j);
     if (rc != 0 || rename(tmp, path) != 0) {
         remove(tmp);
