@@ -94,6 +94,10 @@ typedef struct kn_model_vt {
     const char *task_param, *classify_value, *regress_value;
     /* Optional: the model to name for the other task ("knn_regressor"). */
     const char *other_task_model;
+    /* Optional: p feature importances (tree models: each feature's share of
+     * the impurity decrease or gain, summing to 1). Not coefficients: a
+     * model has one, the other or neither. */
+    kn_status (*importances)(const kn_model *m, double *out);
 } kn_model_vt;
 
 /* fit and predict read features through kn_dataset_column and get the
@@ -159,6 +163,11 @@ KN_API const char *kn_model_target(const kn_model *m);
 KN_API size_t kn_model_coef_rows(const kn_model *m);
 /* rows x p coefficients (row-major) and rows intercepts, rows as above. */
 KN_API kn_status kn_model_coefficients(const kn_model *m, double *coef, double *intercept);
+
+/* 1 when a fitted model has feature importances (tree models), else 0. */
+KN_API int kn_model_has_importances(const kn_model *m);
+/* p importances (kn_model_n_features), in feature order, into out. */
+KN_API kn_status kn_model_importances(const kn_model *m, double *out);
 
 /* Fit statistics, for models that have them (KN_ERR_UNSUPPORTED otherwise). */
 KN_API kn_status kn_model_summary(const kn_model *m, kn_fit_summary *out);

@@ -626,6 +626,21 @@ kn_status kn_model_coefficients(const kn_model *m, double *coef, double *interce
     return vt->coefficients(m, coef, intercept);
 }
 
+int kn_model_has_importances(const kn_model *m)
+{
+    const kn_model_vt *vt = m->comp->vt;
+    return m->state && vt->importances;
+}
+
+kn_status kn_model_importances(const kn_model *m, double *out)
+{
+    const kn_model_vt *vt = m->comp->vt;
+    if (!m->state) return kn_fail(KN_ERR_INVALID, "model '%s' is not fitted", m->comp->name);
+    if (!vt->importances)
+        return kn_fail(KN_ERR_UNSUPPORTED, "model '%s' has no feature importances", m->comp->name);
+    return vt->importances(m, out);
+}
+
 kn_status kn_model_save(const kn_model *m, const char *path)
 {
     if (!m->state)
