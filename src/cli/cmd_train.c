@@ -247,10 +247,11 @@ int cmd_train(int argc, char **argv)
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     } else if (cli.json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "command", "train", "model",
-                              a.model, "task", task_name(m), "target", a.target, "out", a.out,
-                              "train_rows", (json_int_t)kn_frame_n_rows(train ? train : f),
-                              "features", (json_int_t)kn_model_n_features(m));
+        json_t *j =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "command", "train", "input",
+                      a.data, "model", a.model, "task", task_name(m), "target", a.target, "output",
+                      a.out, "train_rows", (json_int_t)kn_frame_n_rows(train ? train : f),
+                      "features", (json_int_t)kn_model_n_features(m));
         if (scored) json_object_set_new(j, "test", cli_scores_json(&sc));
         json_t *coef = coefficients_json(m), *imp = importances_json(m);
         if (coef) json_object_set_new(j, "coefficients", coef);

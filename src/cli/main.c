@@ -38,6 +38,9 @@ static int cmd_version(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
+    if (cli.json)
+        return cli_emit_json(
+            json_pack("{s:s, s:s, s:[]}", "command", "version", "version", kn_version(), "stages"));
     printf("kiln %s\n", kn_version());
     return CLI_OK;
 }
