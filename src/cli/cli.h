@@ -100,7 +100,9 @@ int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 extern const char describe_usage[], convert_usage[], demo_usage[], prep_usage[], transform_usage[],
-    schema_usage[], validate_usage[], train_usage[], predict_usage[], eval_usage[], cv_usage[];
+    schema_usage[], validate_usage[], train_usage[], predict_usage[], eval_usage[], cv_usage[],
+    inspect_usage[];
 
 #endif

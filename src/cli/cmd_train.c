@@ -242,6 +242,7 @@ int cmd_train(int argc, char **argv)
     kn_scores sc = {0};
     int scored = e == KN_OK && test && kn_frame_n_rows(test) > 1;
     if (scored) e = kn_model_score(m, test, a.weight, &sc);
+    if (scored && e == KN_OK) e = kn_model_record_metrics(m, sc.rows, sc.name, sc.value, sc.n);
     if (e == KN_OK) e = kn_model_save(m, a.out);
     if (e != KN_OK) {
         cli_error("%s", kn_last_error());

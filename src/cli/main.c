@@ -61,6 +61,7 @@ static const cli_command commands[] = {
     {"predict", "apply a saved model to a data file", predict_usage, cmd_predict},
     {"eval", "score a saved model on labelled data", eval_usage, cmd_eval},
     {"cv", "cross-validate a model (steps fitted inside each fold)", cv_usage, cmd_cv},
+    {"inspect", "show what a model, steps or frame file holds", inspect_usage, cmd_inspect},
     {"demo", "generate a demo dataset and describe it", demo_usage, cmd_demo},
     {"help", "explain a command", "usage: kiln help [command|readers|steps|models|model NAME]\n",
      cmd_help},
