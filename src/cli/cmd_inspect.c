@@ -127,7 +127,7 @@ static json_t *model_json(const kn_model *m)
         for (size_t i = 0; i < kn_model_n_metrics(m); i++) {
             double v;
             const char *name = kn_model_metric(m, i, &v);
-            json_object_set_new(metrics, name, json_real(v)); /* NaN: null */
+            json_object_set_new(metrics, name, isfinite(v) ? json_real(v) : json_null());
         }
     }
     const char *by = kn_model_saved_by(m);
