@@ -94,6 +94,10 @@ typedef struct kn_model_vt {
     const char *task_param, *classify_value, *regress_value;
     /* Optional: the model to name for the other task ("knn_regressor"). */
     const char *other_task_model;
+    /* Optional: p feature importances (tree models: each feature's share of
+     * the impurity decrease or gain, summing to 1). Not coefficients: a
+     * model has one, the other or neither. */
+    kn_status (*importances)(const kn_model *m, double *out);
 } kn_model_vt;
 
 /* fit and predict read features through kn_dataset_column and get the
@@ -160,11 +164,31 @@ KN_API size_t kn_model_coef_rows(const kn_model *m);
 /* rows x p coefficients (row-major) and rows intercepts, rows as above. */
 KN_API kn_status kn_model_coefficients(const kn_model *m, double *coef, double *intercept);
 
+/* 1 when a fitted model has feature importances (tree models), else 0. */
+KN_API int kn_model_has_importances(const kn_model *m);
+/* p importances (kn_model_n_features), in feature order, into out. */
+KN_API kn_status kn_model_importances(const kn_model *m, double *out);
+
 /* Fit statistics, for models that have them (KN_ERR_UNSUPPORTED otherwise). */
 KN_API kn_status kn_model_summary(const kn_model *m, kn_fit_summary *out);
 
+/* Provenance, saved with the model (format 3; 0 / NULL for older files):
+ * the rows it was fitted on, the Kiln version that wrote a loaded file
+ * (borrowed; NULL for a model not loaded from a file), and scores recorded
+ * with kn_model_record_metrics (e.g. `kiln train`'s held-out scores) with
+ * the rows they were computed on. Refitting forgets them. */
+KN_API size_t kn_model_train_rows(const kn_model *m);
+KN_API const char *kn_model_saved_by(const kn_model *m);
+/* Replaces the recorded scores with n named values (names copied). */
+KN_API kn_status kn_model_record_metrics(kn_model *m, size_t rows, const char *const *names,
+                                         const double *values, size_t n);
+KN_API size_t kn_model_n_metrics(const kn_model *m);
+KN_API size_t kn_model_metric_rows(const kn_model *m);
+/* Name of recorded score i (borrowed), its value in *value; NULL past the end. */
+KN_API const char *kn_model_metric(const kn_model *m, size_t i, double *value);
+
 /* .kmd: the container (container.h) holding the model name, parameters,
- * target, feature names and fitted state. */
+ * target, feature names, fitted state and (format 3) provenance. */
 KN_API kn_status kn_model_save(const kn_model *m, const char *path);
 KN_API kn_status kn_model_load(const char *path, kn_model **out);
 

@@ -57,6 +57,8 @@ json_t *cli_stages_json(void);
 void cli_print_stages(FILE *fp);
 /* Print a JSON value on stdout (pretty, sorted by insertion) and free it. */
 int cli_emit_json(json_t *v);
+/* Write a JSON value to a file (one member per line); 0, or -1 on failure. */
+int cli_write_json_file(const json_t *v, const char *path);
 /* "1,234,567" */
 const char *cli_thousands(uint64_t v, char *buf, size_t cap);
 /* "12.3 MB" */
@@ -104,7 +106,9 @@ int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 extern const char describe_usage[], convert_usage[], demo_usage[], prep_usage[], transform_usage[],
-    schema_usage[], validate_usage[], train_usage[], predict_usage[], eval_usage[], cv_usage[];
+    schema_usage[], validate_usage[], train_usage[], predict_usage[], eval_usage[], cv_usage[],
+    inspect_usage[];
 
 #endif

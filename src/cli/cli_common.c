@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "data/json-impl.h"
 #include "kiln/mem.h"
 #include "kiln/stage.h"
 
@@ -203,10 +204,22 @@ void cli_print_stages(FILE *fp)
 
 int cli_emit_json(json_t *v)
 {
-    int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    if (!v) {
+        cli_error("out of memory while building the JSON output");
+        return CLI_FAIL;
+    }
+    int rc = kn__json_write(v, stdout, 2);
     fputc('\n', stdout);
     json_decref(v);
     return rc == 0 ? CLI_OK : CLI_FAIL;
+}
+
+int cli_write_json_file(const json_t *v, const char *path)
+{
+    FILE *fp = v ? fopen(path, "w") : NULL;
+    int rc = fp ? kn__json_write(v, fp, 1) : -1;
+    if (fp && fclose(fp) != 0) rc = -1;
+    return rc;
 }
 
 const char *cli_thousands(uint64_t v, char *buf, size_t cap)

@@ -65,9 +65,9 @@ int cmd_convert(int argc, char **argv)
     }
     if (cli.json)
         return cli_emit_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "command", "convert",
-                                       "in", in, "out", out, "rows", (json_int_t)rows, "columns",
-                                       (json_int_t)cols, "read", cli_read_report_json(&rep),
-                                       "stages", cli_stages_json()));
+                                       "input", in, "output", out, "rows", (json_int_t)rows,
+                                       "columns", (json_int_t)cols, "read",
+                                       cli_read_report_json(&rep), "stages", cli_stages_json()));
     if (!cli.quiet) {
         cli_print_read_report(stderr, in, &rep);
         fprintf(stderr, "wrote %zu rows x %zu columns to %s\n", rows, cols, out);

@@ -175,9 +175,10 @@ static json_t *result_json(const cv_args *a, const kn_cv_result *r)
         json_object_set_new(mean, r->name[m], json_real(r->mean[m]));
         json_object_set_new(std, r->name[m], json_real(r->std[m]));
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "command", "cv", "model",
-                     a->spec.model, "target", a->spec.target, "split", split_name(r->split),
-                     "shuffle", a->spec.split.shuffle, "folds", folds, "mean", mean, "std", std);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "command", "cv", "input",
+                     a->data, "model", a->spec.model, "target", a->spec.target, "split",
+                     split_name(r->split), "shuffle", a->spec.split.shuffle, "folds", folds, "mean",
+                     mean, "std", std);
 }
 
 static void print_result(const cv_args *a, const kn_cv_result *r)

@@ -209,7 +209,7 @@ int cmd_describe(int argc, char **argv)
     }
     int rc = CLI_OK;
     if (cli.json) {
-        json_t *out = json_pack("{s:s, s:s, s:o, s:o, s:o}", "command", "describe", "file", path,
+        json_t *out = json_pack("{s:s, s:s, s:o, s:o, s:o}", "command", "describe", "input", path,
                                 "read", cli_read_report_json(&rep), "profile", kn__profile_json(p),
                                 "stages", cli_stages_json());
         rc = cli_emit_json(out);

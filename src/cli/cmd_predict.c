@@ -331,9 +331,10 @@ int cmd_predict(int argc, char **argv)
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     } else if (cli.json)
-        rc = cli_emit_json(json_pack("{s:s, s:s, s:I, s:I, s:o}", "command", "predict", "out",
-                                     a.out, "rows", (json_int_t)n, "rows_set_aside",
-                                     (json_int_t)rej.n, "stages", cli_stages_json()));
+        rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "command", "predict",
+                                     "input", a.data, "model_file", a.model, "output", a.out,
+                                     "rows", (json_int_t)n, "rows_set_aside", (json_int_t)rej.n,
+                                     "stages", cli_stages_json()));
     else if (!cli.quiet) {
         fprintf(stderr, "wrote %zu predictions to %s\n", n, to_stdout ? "standard output" : a.out);
         if (rej.n)
@@ -401,7 +402,7 @@ static kn_status write_curves(const kn_model *m, const kn_frame *f, const char *
                                 "roc", curve_json(&roc, "fpr", "tpr", 1), "precision_recall",
                                 curve_json(&pr, "recall", "precision", 1), "calibration",
                                 curve_json(&cal, "mean_predicted", "fraction_positive", 0));
-        if (json_dump_file(doc, path, JSON_INDENT(1)) != 0)
+        if (cli_write_json_file(doc, path) != 0)
             e = kn_fail(KN_ERR_IO, "--curves: cannot write %s", path);
         json_decref(doc);
     }
@@ -459,6 +460,8 @@ int cmd_eval(int argc, char **argv)
         json_t *s = cli_scores_json(&sc);
         json_object_set_new(s, "command", json_string("eval"));
         json_object_set_new(s, "model", json_string(kn_model_name(m)));
+        json_object_set_new(s, "input", json_string(data));
+        json_object_set_new(s, "model_file", json_string(model));
         if (weight) json_object_set_new(s, "weight", json_string(weight));
         if (repeats) {
             json_t *pi = json_object();
@@ -467,6 +470,7 @@ int cmd_eval(int argc, char **argv)
                                     json_pack("{s:f, s:f}", "mean", imp[j], "std", imp[p + j]));
             json_object_set_new(s, "permutation_importance", pi);
         }
+        json_object_set_new(s, "stages", cli_stages_json());
         rc = cli_emit_json(s);
     } else {
         cli_print_scores(kn_model_name(m), &sc);

@@ -231,7 +231,7 @@ static int run_spec(int argc, char **argv, const char *path)
     if (cli.json && r) {
         json_t *j = spec_report_json(r);
         json_object_set_new(j, "command", json_string("prep"));
-        json_object_set_new(j, "spec", json_string(path));
+        json_object_set_new(j, "input", json_string(path));
         json_object_set_new(j, "ok", json_boolean(e == KN_OK));
         json_object_set_new(j, "stages", cli_stages_json());
         cli_emit_json(j);
@@ -320,11 +320,12 @@ int cmd_prep(int argc, char **argv)
         rc = CLI_FAIL;
     }
     if (rc == CLI_OK && cli.json)
-        rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "command", "prep",
-                                     "in", in, "out", out, "rows", (json_int_t)kn_frame_n_rows(f),
-                                     "columns", (json_int_t)kn_frame_n_cols(f),
-                                     "duplicates_removed", (json_int_t)removed, "read",
-                                     cli_read_report_json(&rep), "stages", cli_stages_json()));
+        rc = cli_emit_json(
+            json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o}", "command", "prep", "input",
+                      in, "output", out, "steps_file", save ? json_string(save) : json_null(),
+                      "rows", (json_int_t)kn_frame_n_rows(f), "columns",
+                      (json_int_t)kn_frame_n_cols(f), "duplicates_removed", (json_int_t)removed,
+                      "read", cli_read_report_json(&rep), "stages", cli_stages_json()));
     else if (rc == CLI_OK && !cli.quiet) {
         if (dedupe) fprintf(stderr, "%zu duplicate rows removed\n", removed);
         fprintf(stderr, "wrote %zu rows x %zu columns to %s\n", kn_frame_n_rows(f),
@@ -410,10 +411,10 @@ int cmd_transform(int argc, char **argv)
     kn_clear_error();
     if (rc == CLI_OK) rc = run_steps(steps, n, 0, &f, out);
     if (rc == CLI_OK && cli.json)
-        rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "command", "transform", "in",
-                                     in, "out", out, "rows", (json_int_t)kn_frame_n_rows(f),
-                                     "columns", (json_int_t)kn_frame_n_cols(f), "stages",
-                                     cli_stages_json()));
+        rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "command", "transform",
+                                     "input", in, "steps_file", file, "output", out, "rows",
+                                     (json_int_t)kn_frame_n_rows(f), "columns",
+                                     (json_int_t)kn_frame_n_cols(f), "stages", cli_stages_json()));
     for (size_t k = 0; k < n; k++) kn_step_free(steps[k]);
     kn_free(steps);
     kn_free(decls);

@@ -160,11 +160,11 @@ static int cmd_schema_infer(int argc, char **argv)
     if (rc == CLI_OK && out && !cli.quiet && !cli.json)
         fprintf(stderr, "wrote the schema of %s to %s\n", in, out);
     if (rc == CLI_OK && cli.json) {
-        json_t *j =
-            json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "command", "schema infer", "file",
-                      in, "rows", (json_int_t)rows, "output", out ? json_string(out) : json_null(),
-                      "schema", schema_json(s), "unconstrained", unconstrained, "read",
-                      cli_read_report_json(&rep), "stages", cli_stages_json());
+        json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "command", "schema infer",
+                              "input", in, "rows", (json_int_t)rows, "output",
+                              out ? json_string(out) : json_null(), "schema", schema_json(s),
+                              "unconstrained", unconstrained, "read", cli_read_report_json(&rep),
+                              "stages", cli_stages_json());
         unconstrained = NULL;
         rc = cli_emit_json(j);
     }

@@ -63,11 +63,11 @@ static json_t *coef_row_json(const kn_model *m, const double *coef, double b)
 
 /* {"intercept": b, "features": {name: coef, ...}}; for models with one row
  * per class {"classes": {label: {"intercept": .., "features": {..}}, ..}};
- * null for models without coefficients. */
+ * NULL for models without coefficients. */
 static json_t *coefficients_json(const kn_model *m)
 {
     size_t p = kn_model_n_features(m), rows = kn_model_coef_rows(m);
-    if (!rows) return json_null();
+    if (!rows) return NULL;
     double *coef = kn_malloc((p ? rows * p : 1) * sizeof *coef);
     double *b = kn_malloc(rows * sizeof *b);
     json_t *j = NULL;
@@ -83,6 +83,22 @@ static json_t *coefficients_json(const kn_model *m)
     }
     kn_free(coef);
     kn_free(b);
+    return j ? j : json_null();
+}
+
+/* {name: importance, ...} for models with feature importances (trees), else NULL. */
+static json_t *importances_json(const kn_model *m)
+{
+    size_t p = kn_model_n_features(m);
+    if (!kn_model_has_importances(m)) return NULL;
+    double *imp = kn_malloc((p ? p : 1) * sizeof *imp);
+    json_t *j = NULL;
+    if (imp && kn_model_importances(m, imp) == KN_OK) {
+        j = json_object();
+        for (size_t k = 0; k < p; k++)
+            json_object_set_new(j, kn_model_feature(m, k), json_real(imp[k]));
+    }
+    kn_free(imp);
     return j ? j : json_null();
 }
 
@@ -226,17 +242,21 @@ int cmd_train(int argc, char **argv)
     kn_scores sc = {0};
     int scored = e == KN_OK && test && kn_frame_n_rows(test) > 1;
     if (scored) e = kn_model_score(m, test, a.weight, &sc);
+    if (scored && e == KN_OK) e = kn_model_record_metrics(m, sc.rows, sc.name, sc.value, sc.n);
     if (e == KN_OK) e = kn_model_save(m, a.out);
     if (e != KN_OK) {
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     } else if (cli.json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "command", "train", "model",
-                              a.model, "task", task_name(m), "target", a.target, "out", a.out,
-                              "train_rows", (json_int_t)kn_frame_n_rows(train ? train : f),
-                              "features", (json_int_t)kn_model_n_features(m));
+        json_t *j =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "command", "train", "input",
+                      a.data, "model", a.model, "task", task_name(m), "target", a.target, "output",
+                      a.out, "train_rows", (json_int_t)kn_frame_n_rows(train ? train : f),
+                      "features", (json_int_t)kn_model_n_features(m));
         if (scored) json_object_set_new(j, "test", cli_scores_json(&sc));
-        json_object_set_new(j, "coefficients", coefficients_json(m));
+        json_t *coef = coefficients_json(m), *imp = importances_json(m);
+        if (coef) json_object_set_new(j, "coefficients", coef);
+        if (imp) json_object_set_new(j, "importances", imp);
         json_t *sum = summary_json(m);
         if (sum) json_object_set_new(j, "summary", sum);
         json_object_set_new(j, "stages", cli_stages_json());

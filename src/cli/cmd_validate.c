@@ -230,11 +230,12 @@ int cmd_validate(int argc, char **argv)
     } else if (cli.json) {
         json_t *j =
             json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "command",
-                      "validate", "file", a.in, "schema", a.schema, "clean", v->n_violations == 0,
+                      "validate", "input", a.in, "schema", a.schema, "clean", v->n_violations == 0,
                       "rows", (json_int_t)v->rows, "rows_kept", (json_int_t)kept, "rows_dropped",
                       (json_int_t)v->rows_dropped, "rows_quarantined",
                       (json_int_t)v->rows_quarantined, "violations", violations_json(v), "read",
                       cli_read_report_json(&rep), "stages", cli_stages_json());
+        if (a.out) json_object_set_new(j, "output", json_string(a.out));
         if (v->rows_quarantined) json_object_set_new(j, "rejects_file", json_string(rejects));
         if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
     } else {

@@ -1,6 +1,10 @@
 /* kiln: the command line. Global options may stand anywhere on the line. */
 #include "cli/cli.h"
+<<<<<<< HEAD
 #include "kiln/tempfile.h"
+=======
+#include "data/json-impl.h"
+>>>>>>> helper15-b
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"
@@ -43,6 +47,9 @@ static int cmd_version(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
+    if (cli.json)
+        return cli_emit_json(
+            json_pack("{s:s, s:s, s:[]}", "command", "version", "version", kn_version(), "stages"));
     printf("kiln %s\n", kn_version());
     return CLI_OK;
 }
@@ -63,6 +70,7 @@ static const cli_command commands[] = {
     {"predict", "apply a saved model to a data file", predict_usage, cmd_predict},
     {"eval", "score a saved model on labelled data", eval_usage, cmd_eval},
     {"cv", "cross-validate a model (steps fitted inside each fold)", cv_usage, cmd_cv},
+    {"inspect", "show what a model, steps or frame file holds", inspect_usage, cmd_inspect},
     {"demo", "generate a demo dataset and describe it", demo_usage, cmd_demo},
     {"help", "explain a command",
      "usage: kiln help [command|readers|steps|models|model NAME|memory]\n", cmd_help},
@@ -191,8 +199,8 @@ static void log_sink(kn_log_level level, const char *msg, void *user)
         json_t *o =
             json_pack("{s:f, s:s, s:s}", "ts", (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9,
                       "level", kn_log_level_name(level), "msg", msg);
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        fprintf(stderr, "%s\n", s);
+        char *s = kn__json_text(o, 0);
+        if (s) fprintf(stderr, "%s\n", s);
         free(s);
         json_decref(o);
         return;

@@ -1,4 +1,5 @@
 #include "kiln/param.h"
+#include "core/format-impl.h"
 #include "core/intern-impl.h"
 #include "kiln/mem.h"
 
@@ -196,7 +197,7 @@ static int value_text(const kn_param_def *d, const void *obj, char *buf, size_t 
     case KN_PARAM_T_DOUBLE: {
         double v;
         memcpy(&v, base, sizeof v);
-        return snprintf(buf, cap, "%.17g", v);
+        return kn__format_shortest(v, buf, cap);
     }
     case KN_PARAM_T_STRING: {
         const char *v;

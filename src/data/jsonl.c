@@ -7,6 +7,7 @@
  * text in a string column. */
 #include "data/frame-impl.h"
 #include "data/io-impl.h"
+#include "data/json-impl.h"
 #include "data/parse-impl.h"
 #include "kiln/mem.h"
 
@@ -266,9 +267,7 @@ kn_status kn__jsonl_write(const kn_frame *f, const char *path)
             }
             json_object_set_new(obj, c->name, v);
         }
-        if (json_dumpf(obj, out.fp, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) !=
-            0)
-            s = kn_fail(KN_ERR_IO, "writing %s failed", path);
+        if (kn__json_write(obj, out.fp, 0) != 0) s = kn_fail(KN_ERR_IO, "writing %s failed", path);
         fputc('\n', out.fp);
         json_decref(obj);
     }

@@ -13,6 +13,7 @@
  *     bounded copy.
  * So the result always equals strtod's, bit for bit (tested on random input).
  */
+#include "core/format-impl.h"
 #include "data/parse-impl.h"
 #include "pow5_table.h"
 
@@ -156,11 +157,7 @@ int kn__format_double(double v, char *buf, size_t cap)
     if (isinf(v)) return snprintf(buf, cap, v < 0 ? "-inf" : "inf");
     int fixed = format_fixed(v, buf, cap);
     if (fixed >= 0) return fixed;
-    for (int prec = 15; prec <= 17; prec++) {
-        int n = snprintf(buf, cap, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) return n;
-    }
-    return snprintf(buf, cap, "%.17g", v);
+    return kn__format_shortest(v, buf, cap);
 }
 
 void kn__put_double(FILE *fp, double v)

@@ -1,5 +1,6 @@
 /* Profiles as JSON: the "profile" object of `kiln describe --json`, and the
  * reference profile a prep spec keeps for later drift checks. */
+#include "data/json-impl.h"
 #include "kiln/tempfile.h"
 #include "data/profile-impl.h"
 #include "kiln/mem.h"
@@ -65,7 +66,9 @@ kn_status kn_profile_save_json(const kn_profile *p, const char *path)
     json_t *j = kn__profile_json(p);
     if (!j) return KN_ERR_NOMEM;
     char *tmp = kn_temp_path(path);
-    int rc = tmp ? json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : -1;
+    FILE *fp = tmp ? fopen(tmp, "w") : NULL;
+    int rc = fp ? kn__json_write(j, fp, 2) : -1;
+    if (fp && fclose(fp) != 0) rc = -1;
     json_decref(j);
     if (!tmp) return KN_ERR_NOMEM;
     if (rc != 0) {

@@ -435,7 +435,7 @@ static kn_status forest_predict(const kn_model *m, const kn_dataset *d, double *
 
 /* Impurity importance: per tree the decrease per feature over the total,
  * averaged over trees, normalised to sum 1. */
-static kn_status forest_importance(const kn_model *m, double *out, double *intercept)
+static kn_status forest_importance(const kn_model *m, double *out)
 {
     const forest_state *s = kn_model_state(m);
     double *one = kn_malloc((s->p ? s->p : 1) * sizeof *one);
@@ -455,7 +455,6 @@ static kn_status forest_importance(const kn_model *m, double *out, double *inter
     for (size_t j = 0; j < s->p; j++) sum += out[j];
     for (size_t j = 0; sum > 0 && j < s->p; j++) out[j] /= sum;
     kn_free(one);
-    *intercept = 0;
     return KN_OK;
 }
 
@@ -546,7 +545,7 @@ static kn_status forest_load(kn_model *m, kn_rbuf *r)
     {                                                                                              \
         .task = KN_TASK_CLASSIFICATION, .fit = fit_fn, .predict = forest_predict,                  \
         .predict_proba = forest_proba, .free_state = forest_free, .save = forest_save,             \
-        .load = forest_load, .coefficients = forest_importance, .summary = forest_summary,         \
+        .load = forest_load, .importances = forest_importance, .summary = forest_summary,          \
         .flags = KN_MODEL_READS_COLUMNS, .task_of = forest_task, .task_param = "criterion",        \
         .classify_value = "gini", .regress_value = "squared_error"                                 \
     }

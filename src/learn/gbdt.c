@@ -744,7 +744,7 @@ static kn_status gbdt_predict(const kn_model *m, const kn_dataset *d, double *ou
 
 /* Importance: each feature's total split gain (or split count),
  * normalised to sum 1. */
-static kn_status gbdt_importance(const kn_model *m, double *out, double *intercept)
+static kn_status gbdt_importance(const kn_model *m, double *out)
 {
     const gbdt_state *s = kn_model_state(m);
     const gbdt_params *par = kn_model_params(m);
@@ -757,7 +757,6 @@ static kn_status gbdt_importance(const kn_model *m, double *out, double *interce
             total += v;
         }
     for (size_t j = 0; total > 0 && j < s->p; j++) out[j] /= total;
-    *intercept = 0;
     return KN_OK;
 }
 
@@ -853,7 +852,7 @@ static const kn_model_vt gbdt_vt = {.task = KN_TASK_CLASSIFICATION,
                                     .free_state = gbdt_free,
                                     .save = gbdt_save,
                                     .load = gbdt_load,
-                                    .coefficients = gbdt_importance,
+                                    .importances = gbdt_importance,
                                     .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING |
                                              KN_MODEL_TAKES_CATEGORICAL,
                                     .task_of = gbdt_task,

@@ -24,11 +24,22 @@ struct kn_model {
     size_t *n_levels; /* per feature (0: numeric), or NULL */
     char ***levels;
     int task_set; /* the task parameter (vt->task_param) was set by name */
+    /* provenance (format 3): rows fitted on (0: not recorded), the Kiln
+     * version that wrote a loaded file (NULL: not recorded or not loaded),
+     * recorded scores and the rows they were computed on */
+    size_t train_rows;
+    char *saved_by;
+    size_t metric_rows, n_metrics;
+    char **metric_name;
+    double *metric_value;
 };
 
 static const char kmd_magic[8] = {'K', 'I', 'L', 'N', 'M', 'D', 'L', '\0'};
-/* 2: categorical features' levels after the classes */
-#define KMD_VERSION 2
+/* 2: categorical features' levels after the classes; 3: after the model's
+ * state, the provenance record: Kiln version (string), training rows (u64),
+ * the rows the scores were computed on (u64), u64 score count, each score's
+ * name (string) and value (f64) */
+#define KMD_VERSION 3
 
 static void free_levels(size_t *n_levels, char ***levels, size_t p)
 {
@@ -40,8 +51,22 @@ static void free_levels(size_t *n_levels, char ***levels, size_t p)
     kn_free(n_levels);
 }
 
+static void forget_metrics(kn_model *m)
+{
+    for (size_t i = 0; i < m->n_metrics; i++) kn_free(m->metric_name[i]);
+    kn_free(m->metric_name);
+    kn_free(m->metric_value);
+    m->metric_name = NULL;
+    m->metric_value = NULL;
+    m->n_metrics = m->metric_rows = 0;
+}
+
 static void unfit(kn_model *m)
 {
+    forget_metrics(m);
+    kn_free(m->saved_by);
+    m->saved_by = NULL;
+    m->train_rows = 0;
     const kn_model_vt *vt = m->comp->vt;
     if (m->state && vt->free_state) vt->free_state(m->state);
     m->state = NULL;
@@ -539,6 +564,7 @@ kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const
     if (e == KN_OK) e = vt->fit(m, d);
     if (e == KN_OK) {
         m->target = kn_strdup(target);
+        m->train_rows = d->n;
         m->features = d->names;
         m->p = d->p;
         m->classes = d->classes;
@@ -626,6 +652,21 @@ kn_status kn_model_coefficients(const kn_model *m, double *coef, double *interce
     return vt->coefficients(m, coef, intercept);
 }
 
+int kn_model_has_importances(const kn_model *m)
+{
+    const kn_model_vt *vt = m->comp->vt;
+    return m->state && vt->importances;
+}
+
+kn_status kn_model_importances(const kn_model *m, double *out)
+{
+    const kn_model_vt *vt = m->comp->vt;
+    if (!m->state) return kn_fail(KN_ERR_INVALID, "model '%s' is not fitted", m->comp->name);
+    if (!vt->importances)
+        return kn_fail(KN_ERR_UNSUPPORTED, "model '%s' has no feature importances", m->comp->name);
+    return vt->importances(m, out);
+}
+
 kn_status kn_model_save(const kn_model *m, const char *path)
 {
     if (!m->state)
@@ -662,6 +703,14 @@ kn_status kn_model_save(const kn_model *m, const char *path)
     }
     const kn_model_vt *vt = m->comp->vt;
     if (e == KN_OK) e = vt->save(m, &w);
+    kn_wbuf_str(&w, kn_version()); /* version 3: provenance */
+    kn_wbuf_u64(&w, m->train_rows);
+    kn_wbuf_u64(&w, m->metric_rows);
+    kn_wbuf_u64(&w, m->n_metrics);
+    for (size_t i = 0; i < m->n_metrics; i++) {
+        kn_wbuf_str(&w, m->metric_name[i]);
+        kn_wbuf_f64(&w, m->metric_value[i]);
+    }
     if (e == KN_OK) e = kn_container_write(path, kmd_magic, KMD_VERSION, &w);
     kn_wbuf_free(&w);
     return e;
@@ -708,6 +757,30 @@ static kn_status read_levels(kn_rbuf *r, kn_model *m)
     return e;
 }
 
+/* Version 3: the provenance record after the state. */
+static kn_status read_provenance(kn_rbuf *r, kn_model *m)
+{
+    uint64_t train_rows = 0, metric_rows = 0;
+    size_t n = 0;
+    kn_status e = kn_rbuf_str(r, &m->saved_by);
+    if (e == KN_OK) e = kn_rbuf_u64(r, &train_rows);
+    if (e == KN_OK) e = kn_rbuf_u64(r, &metric_rows);
+    if (e == KN_OK) e = kn_rbuf_count(r, 16, &n);
+    if (e == KN_OK && (!(m->metric_name = kn_calloc(n ? n : 1, sizeof *m->metric_name)) ||
+                       !(m->metric_value = kn_calloc(n ? n : 1, sizeof *m->metric_value))))
+        e = KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        e = kn_rbuf_str(r, &m->metric_name[i]);
+        m->n_metrics = i + 1; /* what was read, for freeing */
+        if (e == KN_OK && !m->metric_name[i])
+            e = kn_fail(KN_ERR_CORRUPT, "%s: a recorded score has no name", r->what);
+        if (e == KN_OK) e = kn_rbuf_f64(r, &m->metric_value[i]);
+    }
+    m->train_rows = (size_t)train_rows;
+    m->metric_rows = (size_t)metric_rows;
+    return e;
+}
+
 static kn_status decode(kn_rbuf *r, uint32_t version, kn_model **out)
 {
     char *name = NULL;
@@ -736,6 +809,7 @@ static kn_status decode(kn_rbuf *r, uint32_t version, kn_model **out)
         e = kn_fail(KN_ERR_CORRUPT, "%s: %zu classes for a %s model", r->what, k,
                     classifies ? "classification" : "regression");
     if (e == KN_OK) e = vt->load(m, r);
+    if (e == KN_OK && version >= 3) e = read_provenance(r, m);
     if (e == KN_OK && kn_rbuf_left(r))
         e = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the model", r->what);
     if (e != KN_OK) {
@@ -755,4 +829,52 @@ kn_status kn_model_load(const char *path, kn_model **out)
     if (e == KN_OK) e = decode(&r, version, out);
     kn_free(buf);
     return e;
+}
+
+size_t kn_model_train_rows(const kn_model *m)
+{
+    return m->train_rows;
+}
+
+const char *kn_model_saved_by(const kn_model *m)
+{
+    return m->saved_by;
+}
+
+kn_status kn_model_record_metrics(kn_model *m, size_t rows, const char *const *names,
+                                  const double *values, size_t n)
+{
+    if (!m->state) return kn_fail(KN_ERR_INVALID, "model '%s' is not fitted", m->comp->name);
+    forget_metrics(m);
+    m->metric_name = kn_calloc(n ? n : 1, sizeof *m->metric_name);
+    m->metric_value = kn_calloc(n ? n : 1, sizeof *m->metric_value);
+    kn_status e = m->metric_name && m->metric_value ? KN_OK : KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        m->metric_value[i] = values[i];
+        m->n_metrics = i + 1;
+        if (!(m->metric_name[i] = kn_strdup(names[i]))) e = KN_ERR_NOMEM;
+    }
+    if (e != KN_OK) {
+        forget_metrics(m);
+        return e;
+    }
+    m->metric_rows = rows;
+    return KN_OK;
+}
+
+size_t kn_model_n_metrics(const kn_model *m)
+{
+    return m->n_metrics;
+}
+
+size_t kn_model_metric_rows(const kn_model *m)
+{
+    return m->metric_rows;
+}
+
+const char *kn_model_metric(const kn_model *m, size_t i, double *value)
+{
+    if (i >= m->n_metrics) return NULL;
+    if (value) *value = m->metric_value[i];
+    return m->metric_name[i];
 }

@@ -202,8 +202,9 @@ static void tree_rules(void **state)
     kn_frame *f = frame_of(100, 2, x, y);
     const char *plain[] = {NULL}, *pruned[] = {"ccp_alpha=1", NULL};
     kn_model *m = fit_model("decision_tree", f, plain);
-    double imp[2], b;
-    KN_CHECK(kn_model_coefficients(m, imp, &b));
+    double imp[2];
+    assert_int_equal(kn_model_coef_rows(m), 0); /* importances are not coefficients */
+    KN_CHECK(kn_model_importances(m, imp));
     assert_true(imp[0] == 1 && imp[1] == 0);
     double q[] = {5, 5.49, 5.51, 6, 0.5, 0.5, 0.5, 0.5}, z[4] = {0}, *out;
     kn_frame *g = frame_of(4, 2, q, z);
@@ -276,13 +277,13 @@ static void staged_prediction(void **state)
     const char *first[] = {"n_estimators=12", "max_leaves=7", NULL};
     kn_model *m = fit_model("gbdt", f, all), *m12 = fit_model("gbdt", f, first);
     KN_CHECK(kn_model_set(m, "predict_rounds=12"));
-    double *a, *b, imp[4], b0, sum = 0;
+    double *a, *b, imp[4], sum = 0;
     size_t na, nb;
     KN_CHECK(kn_model_predict_proba(m, f, &a, &na));
     KN_CHECK(kn_model_predict_proba(m12, f, &b, &nb));
     assert_memory_equal(a, b, 2 * na * sizeof *a);
     kn_free(a), kn_free(b);
-    KN_CHECK(kn_model_coefficients(m, imp, &b0));
+    KN_CHECK(kn_model_importances(m, imp));
     for (int j = 0; j < 4; j++) { /* each a multiple of 1 / (30 trees x 6 splits) */
         double splits = imp[j] * 180;
         assert_true(fabs(splits - round(splits)) < 1e-9);
@@ -413,8 +414,8 @@ static void categorical_splits(void **state)
                             "min_samples_leaf=1",      NULL};
     kn_model *m = fit_model("gbdt", f, params);
     assert_int_equal(kn_model_feature_levels(m, 0), 8);
-    double imp[2], b0;
-    KN_CHECK(kn_model_coefficients(m, imp, &b0));
+    double imp[2];
+    KN_CHECK(kn_model_importances(m, imp));
     assert_true(imp[0] == 1 && imp[1] == 0); /* the one split is on the colour */
     const char *ask[] = {"h", "g", "f", "e", "d", "c", "b", "a", NULL, "zebra"};
     const char *reverse[] = {"h", "g", "f", "e", "d", "c", "b", "a", NULL};
