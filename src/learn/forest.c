@@ -670,7 +670,7 @@ const kn_component kn__decision_tree = {
     KN_COMP_MODEL,
     "decision_tree",
     "CART decision tree (gini, entropy or squared error; exact splits; cost-complexity "
-    "pruning)",
+    "pruning; missing values and text columns native)",
     tree_defs,
     sizeof(forest_params),
     &tree_vt};
@@ -678,11 +678,17 @@ const kn_component kn__decision_tree = {
 const kn_component kn__random_forest = {
     KN_COMP_MODEL,
     "random_forest",
-    "random forest: bootstrap trees on binned or exact splits, out-of-bag score",
+    "random forest: bootstrap trees on binned or exact splits, out-of-bag score; missing "
+    "values and text columns native",
     forest_defs,
     sizeof(forest_params),
     &random_forest_vt};
 
 const kn_component kn__extra_trees = {
-    KN_COMP_MODEL, "extra_trees",         "extremely randomised trees: random thresholds, all rows",
-    extra_defs,    sizeof(forest_params), &extra_trees_vt};
+    KN_COMP_MODEL,
+    "extra_trees",
+    "extremely randomised trees: random thresholds, all rows; missing values and text "
+    "columns native",
+    extra_defs,
+    sizeof(forest_params),
+    &extra_trees_vt};
