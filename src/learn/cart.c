@@ -203,8 +203,9 @@ static void insertion_sort(keyed *v, size_t m)
  * nm missing rows (g->miss, stats g->miss_st) join the left child
  * (miss_left) or the right; on the right, the split of every value from
  * the missing ones is tried too (threshold +inf; levels: all of them). */
-static void scan_sorted(grower *g, size_t j, size_t m, int kind, best_split *b, size_t nm,
-                        int miss_left, double only)
+static inline __attribute__((always_inline)) void scan_keys(grower *g, size_t j, size_t m, int kind,
+                                                            best_split *b, size_t nm, int miss_left,
+                                                            double only)
 {
     const keyed *s = g->sorted;
     size_t msl = g->par->min_samples_leaf, ml = miss_left ? nm : 0, mr = nm - ml;
@@ -245,6 +246,20 @@ static void scan_sorted(grower *g, size_t j, size_t m, int kind, best_split *b, 
         consider(b, pr, (int32_t)j, s[m - 1].key, (uint8_t)s[m - 1].key, miss);
     else
         consider(b, pr, (int32_t)j, INFINITY, KN__MAX_BINS - 1, miss);
+}
+
+/* scan_keys without missing rows: the hot path, compiled without their
+ * tests. */
+static void scan_sorted(grower *g, size_t j, size_t m, int kind, best_split *b)
+{
+    scan_keys(g, j, m, kind, b, 0, 0, -1);
+}
+
+/* scan_keys with missing rows or levels. */
+static void scan_missing(grower *g, size_t j, size_t m, int kind, best_split *b, size_t nm,
+                         int miss_left, double only)
+{
+    scan_keys(g, j, m, kind, b, nm, miss_left, only);
 }
 
 /* The binned boundaries of feature j from a histogram of the node. */
@@ -354,7 +369,7 @@ static int try_numeric(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split
             g->sorted[t] = (keyed){(double)codes[(size_t)r * p + j], r};
         }
         insertion_sort(g->sorted, m);
-        scan_sorted(g, j, m, KEY_BINNED, b, 0, 0, -1);
+        scan_sorted(g, j, m, KEY_BINNED, b);
         return 1;
     }
     const double *x = g->d->col[j];
@@ -385,7 +400,7 @@ static int try_numeric(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split
         const uint32_t *r = moved ? g->rrows + m : g->rrows;
         for (size_t t = 0; t < m; t++) g->sorted[t] = (keyed){kn__unsortable(k[t]), r[t]};
     }
-    scan_sorted(g, j, m, KEY_EXACT, b, 0, 0, -1);
+    scan_sorted(g, j, m, KEY_EXACT, b);
     return 1;
 }
 
@@ -408,7 +423,8 @@ static void sort_keyed(grower *g, size_t m)
 
 /* Numeric feature j, which has missing values somewhere, on rows[b0, e0):
  * the rows with a value keyed (raw value or code) at g->sorted, the
- * missing ones at g->miss; without missing rows here, try_numeric. */
+ * missing ones at g->miss. Returns -1 when none is missing here (then
+ * try_numeric), else as try_numeric. */
 static int try_missing(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split *b)
 {
     const double *x = g->d->col[j];
@@ -429,7 +445,7 @@ static int try_missing(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split
         lo = key < lo ? key : lo;
         hi = key > hi ? key : hi;
     }
-    if (!nm) return try_numeric(g, j, b0, e0, b);
+    if (!nm) return -1;
     if (!m || (binned ? hi == lo : hi <= lo + FEATURE_EPS)) return 0;
     if (g->par->splitter == KN__SPLIT_RANDOM) {
         scan_random_missing(g, j, m, nm, lo, hi, b);
@@ -437,8 +453,8 @@ static int try_missing(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split
     }
     sort_keyed(g, m);
     int kind = binned ? KEY_BINNED : KEY_EXACT;
-    scan_sorted(g, j, m, kind, b, nm, 0, -1);
-    scan_sorted(g, j, m, kind, b, nm, 1, -1);
+    scan_missing(g, j, m, kind, b, nm, 0, -1);
+    scan_missing(g, j, m, kind, b, nm, 1, -1);
     return 1;
 }
 
@@ -500,8 +516,8 @@ static int try_levels(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split 
                       ? (double)kn_rng_below(&g->rng, (uint64_t)(present - 1))
                       : -1;
     double before = b->proxy;
-    scan_sorted(g, j, m, KEY_LEVEL, b, nm, 0, only);
-    if (nm) scan_sorted(g, j, m, KEY_LEVEL, b, nm, 1, only);
+    scan_missing(g, j, m, KEY_LEVEL, b, nm, 0, only);
+    if (nm) scan_missing(g, j, m, KEY_LEVEL, b, nm, 1, only);
     if (b->proxy > before) { /* this feature's split is the best: its left set */
         memset(&b->set, 0, sizeof b->set);
         for (size_t q = 0; q <= (size_t)b->threshold; q++)
@@ -516,7 +532,10 @@ static int try_levels(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split 
 static int try_feature(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split *b)
 {
     if (g->d->n_levels && g->d->n_levels[j]) return try_levels(g, j, b0, e0, b);
-    if (g->d->has_missing && g->d->has_missing[j]) return try_missing(g, j, b0, e0, b);
+    if (g->d->has_missing && g->d->has_missing[j]) {
+        int tried = try_missing(g, j, b0, e0, b);
+        if (tried >= 0) return tried;
+    }
     return try_numeric(g, j, b0, e0, b);
 }
 
