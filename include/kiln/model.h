@@ -43,7 +43,8 @@ typedef struct kn_dataset {
     /* Categorical features (models with KN_MODEL_TAKES_CATEGORICAL): per
      * feature its level count (0: numeric) and level texts; such a
      * feature's values are level indices, NaN for missing or unseen
-     * levels. NULL when no feature is categorical. */
+     * levels (unseen: n_levels with KN_MODEL_UNSEEN_LEVEL). NULL when no
+     * feature is categorical. */
     size_t *n_levels;
     char ***levels;
     double *level_x; /* the level-index columns (owned) */
@@ -112,6 +113,10 @@ typedef struct kn_model_vt {
  * values; the model's own pass notices them (sums turn NaN) and refuses
  * them with kn__refuse_missing. Predict still scans. */
 #define KN_MODEL_FINDS_MISSING 8u
+/* with TAKES_CATEGORICAL: when predicting, a level the fit did not see is
+ * the index n_levels (one past the fitted ones), not NaN, so that the
+ * model can tell it from a missing value */
+#define KN_MODEL_UNSEEN_LEVEL 16u
 
 KN_API kn_status kn_model_new(const char *name, kn_model **out);
 KN_API void kn_model_free(kn_model *m);

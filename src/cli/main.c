@@ -1,10 +1,7 @@
 /* kiln: the command line. Global options may stand anywhere on the line. */
 #include "cli/cli.h"
-<<<<<<< HEAD
-#include "kiln/tempfile.h"
-=======
 #include "data/json-impl.h"
->>>>>>> helper15-b
+#include "kiln/tempfile.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"

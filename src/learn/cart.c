@@ -29,10 +29,18 @@ typedef struct pending {
     uint32_t begin, end, depth;
 } pending;
 
+/* How a split treats missing values: none reached it, or they go right
+ * or left. */
+enum { MISS_NONE, MISS_RIGHT, MISS_LEFT };
+/* What the sorted keys are: raw values, bin codes, or positions of levels
+ * in the node's order. */
+enum { KEY_EXACT, KEY_BINNED, KEY_LEVEL };
+
 typedef struct best_split {
     double proxy, threshold;
     int32_t feature; /* -1: none */
-    uint8_t bin;
+    uint8_t bin, miss, categorical;
+    kn__level_set set, present; /* categorical: the left levels, the node's levels */
 } best_split;
 
 typedef struct grower {
@@ -59,6 +67,15 @@ typedef struct grower {
     /* exact splits of large nodes: radix-sort scratch (2 m each) */
     uint64_t *rkeys;
     uint32_t *rrows;
+    /* missing values: the node's missing rows of a feature, their stats */
+    uint32_t *miss;
+    double *miss_st;
+    /* categorical features: stats and rows per level, each level's place */
+    double *lvl;
+    uint32_t *lvl_n, *lvl_pos;
+    /* the level sets of the tree's categorical splits */
+    kn__level_set *sets;
+    size_t n_sets, cap_sets;
 } grower;
 
 static int absolute(const grower *g)
@@ -148,13 +165,16 @@ static double proxy(const grower *g, const double *l, const double *t)
     return acc;
 }
 
-static void consider(best_split *b, double pr, int32_t feature, double threshold, uint8_t bin)
+static void consider(best_split *b, double pr, int32_t feature, double threshold, uint8_t bin,
+                     int miss)
 {
     if (pr > b->proxy) {
         b->proxy = pr;
         b->feature = feature;
         b->threshold = threshold;
         b->bin = bin;
+        b->miss = (uint8_t)miss;
+        b->categorical = 0;
     }
 }
 
@@ -178,31 +198,68 @@ static void insertion_sort(keyed *v, size_t m)
     }
 }
 
-/* Every boundary of the sorted keys (codes when binned) of the node's m
- * rows. */
-static void scan_sorted(grower *g, size_t j, size_t m, int binned, best_split *b)
+/* Every boundary of the sorted keys (kind: KEY_*) of the node's m rows
+ * with a value; only >= 0: the boundary after that key alone. The node's
+ * nm missing rows (g->miss, stats g->miss_st) join the left child
+ * (miss_left) or the right; on the right, the split of every value from
+ * the missing ones is tried too (threshold +inf; levels: all of them). */
+static inline __attribute__((always_inline)) void scan_keys(grower *g, size_t j, size_t m, int kind,
+                                                            best_split *b, size_t nm, int miss_left,
+                                                            double only)
 {
     const keyed *s = g->sorted;
-    size_t msl = g->par->min_samples_leaf;
-    double gap = binned ? 0.5 : FEATURE_EPS;
+    size_t msl = g->par->min_samples_leaf, ml = miss_left ? nm : 0, mr = nm - ml;
+    int miss = !nm ? MISS_NONE : miss_left ? MISS_LEFT : MISS_RIGHT;
+    double gap = kind == KEY_EXACT ? FEATURE_EPS : 0.5;
     memset(g->left, 0, g->S * sizeof *g->left);
     if (absolute(g)) kn__ranked_clear(&g->ranked);
+    if (ml) {
+        memcpy(g->left, g->miss_st, g->S * sizeof *g->left);
+        for (size_t i = 0; absolute(g) && i < ml; i++)
+            kn__ranked_add(&g->ranked, g->rank_of[g->miss[i]], g->w[g->miss[i]]);
+    }
     for (size_t i = 0; i + 1 < m; i++) {
         add_row(g, g->left, s[i].row);
         if (absolute(g)) kn__ranked_add(&g->ranked, g->rank_of[s[i].row], g->w[s[i].row]);
-        if (!(s[i + 1].key > s[i].key + gap) || i + 1 < msl || m - i - 1 < msl) continue;
+        if (!(s[i + 1].key > s[i].key + gap) || i + 1 + ml < msl || m - i - 1 + mr < msl) continue;
+        if (only >= 0 && s[i].key != only) continue;
         if (!(g->left[0] > 0) || !(g->total[0] - g->left[0] > 0)) continue;
         double pr = absolute(g) ? absolute_proxy(g) : proxy(g, g->left, g->total);
         if (!(pr > b->proxy)) continue;
         double thr;
-        if (binned)
+        if (kind == KEY_BINNED)
             thr = g->d->bins->edges[j * KN__EDGE_STRIDE + (size_t)s[i].key];
+        else if (kind == KEY_LEVEL)
+            thr = s[i].key;
         else {
             thr = s[i].key / 2 + s[i + 1].key / 2;
             if (thr >= s[i + 1].key || isinf(thr)) thr = s[i].key;
         }
-        consider(b, pr, (int32_t)j, thr, (uint8_t)s[i].key);
+        consider(b, pr, (int32_t)j, thr, (uint8_t)s[i].key, miss);
     }
+    if (!mr || only >= 0 || m < msl || mr < msl) return;
+    add_row(g, g->left, s[m - 1].row); /* every value left, the missing right */
+    if (absolute(g)) kn__ranked_add(&g->ranked, g->rank_of[s[m - 1].row], g->w[s[m - 1].row]);
+    if (!(g->left[0] > 0) || !(g->total[0] - g->left[0] > 0)) return;
+    double pr = absolute(g) ? absolute_proxy(g) : proxy(g, g->left, g->total);
+    if (kind == KEY_LEVEL)
+        consider(b, pr, (int32_t)j, s[m - 1].key, (uint8_t)s[m - 1].key, miss);
+    else
+        consider(b, pr, (int32_t)j, INFINITY, KN__MAX_BINS - 1, miss);
+}
+
+/* scan_keys without missing rows: the hot path, compiled without their
+ * tests. */
+static void scan_sorted(grower *g, size_t j, size_t m, int kind, best_split *b)
+{
+    scan_keys(g, j, m, kind, b, 0, 0, -1);
+}
+
+/* scan_keys with missing rows or levels. */
+static void scan_missing(grower *g, size_t j, size_t m, int kind, best_split *b, size_t nm,
+                         int miss_left, double only)
+{
+    scan_keys(g, j, m, kind, b, nm, miss_left, only);
 }
 
 /* The binned boundaries of feature j from a histogram of the node. */
@@ -228,7 +285,7 @@ static void scan_hist(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split 
         if (nl < msl || m - nl < msl) continue;
         if (!(g->left[0] > 0) || !(g->total[0] - g->left[0] > 0)) continue;
         consider(b, proxy(g, g->left, g->total), (int32_t)j,
-                 g->d->bins->edges[j * KN__EDGE_STRIDE + c], (uint8_t)c);
+                 g->d->bins->edges[j * KN__EDGE_STRIDE + c], (uint8_t)c, MISS_NONE);
     }
 }
 
@@ -251,11 +308,46 @@ static void scan_random(grower *g, size_t j, uint32_t b0, uint32_t e0, double lo
         }
     }
     if (nl < msl || m - nl < msl || !(g->left[0] > 0) || !(g->total[0] - g->left[0] > 0)) return;
-    consider(b, absolute(g) ? absolute_proxy(g) : proxy(g, g->left, g->total), (int32_t)j, thr, 0);
+    consider(b, absolute(g) ? absolute_proxy(g) : proxy(g, g->left, g->total), (int32_t)j, thr, 0,
+             MISS_NONE);
 }
 
-/* Tries feature j on rows[b0, e0); returns 0 when it is constant there. */
-static int try_feature(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split *b)
+/* scan_random for a feature with nm missing rows in the node: its m
+ * values at g->sorted (any order), lo and hi their extremes; the drawn
+ * threshold is tried with the missing rows right, then left. */
+static void scan_random_missing(grower *g, size_t j, size_t m, size_t nm, double lo, double hi,
+                                best_split *b)
+{
+    double thr = lo + (hi - lo) * kn_rng_uniform(&g->rng);
+    if (thr >= hi) thr = lo;
+    size_t nl = 0, msl = g->par->min_samples_leaf;
+    memset(g->left, 0, g->S * sizeof *g->left);
+    if (absolute(g)) kn__ranked_clear(&g->ranked);
+    for (size_t t = 0; t < m; t++) {
+        uint32_t r = g->sorted[t].row;
+        if (g->sorted[t].key <= thr) {
+            add_row(g, g->left, r);
+            if (absolute(g)) kn__ranked_add(&g->ranked, g->rank_of[r], g->w[r]);
+            nl++;
+        }
+    }
+    for (int side = MISS_RIGHT; side <= MISS_LEFT; side++) {
+        if (side == MISS_LEFT) {
+            for (size_t s = 0; s < g->S; s++) g->left[s] += g->miss_st[s];
+            for (size_t i = 0; absolute(g) && i < nm; i++)
+                kn__ranked_add(&g->ranked, g->rank_of[g->miss[i]], g->w[g->miss[i]]);
+            nl += nm;
+        }
+        if (nl < msl || m + nm - nl < msl || !(g->left[0] > 0) || !(g->total[0] - g->left[0] > 0))
+            continue;
+        consider(b, absolute(g) ? absolute_proxy(g) : proxy(g, g->left, g->total), (int32_t)j, thr,
+                 0, side);
+    }
+}
+
+/* Tries numeric feature j on rows[b0, e0), none of them missing; returns
+ * 0 when it is constant there. */
+static int try_numeric(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split *b)
 {
     size_t m = e0 - b0, p = g->d->p;
     int splitter = g->par->splitter;
@@ -277,7 +369,7 @@ static int try_feature(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split
             g->sorted[t] = (keyed){(double)codes[(size_t)r * p + j], r};
         }
         insertion_sort(g->sorted, m);
-        scan_sorted(g, j, m, 1, b);
+        scan_sorted(g, j, m, KEY_BINNED, b);
         return 1;
     }
     const double *x = g->d->col[j];
@@ -308,8 +400,143 @@ static int try_feature(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split
         const uint32_t *r = moved ? g->rrows + m : g->rrows;
         for (size_t t = 0; t < m; t++) g->sorted[t] = (keyed){kn__unsortable(k[t]), r[t]};
     }
-    scan_sorted(g, j, m, 0, b);
+    scan_sorted(g, j, m, KEY_EXACT, b);
     return 1;
+}
+
+/* g->sorted[0, m) sorted by key, stably (equal keys keep their order). */
+static void sort_keyed(grower *g, size_t m)
+{
+    if (m < SMALL_NODE) {
+        insertion_sort(g->sorted, m);
+        return;
+    }
+    for (size_t t = 0; t < m; t++) {
+        g->rrows[t] = g->sorted[t].row;
+        g->rkeys[t] = kn__sortable(g->sorted[t].key);
+    }
+    int moved = kn__radix_sort(g->rkeys, g->rrows, m, g->rkeys + m, g->rrows + m);
+    const uint64_t *k = moved ? g->rkeys + m : g->rkeys;
+    const uint32_t *r = moved ? g->rrows + m : g->rrows;
+    for (size_t t = 0; t < m; t++) g->sorted[t] = (keyed){kn__unsortable(k[t]), r[t]};
+}
+
+/* Numeric feature j, which has missing values somewhere, on rows[b0, e0):
+ * the rows with a value keyed (raw value or code) at g->sorted, the
+ * missing ones at g->miss. Returns -1 when none is missing here (then
+ * try_numeric), else as try_numeric. */
+static int try_missing(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split *b)
+{
+    const double *x = g->d->col[j];
+    size_t m = 0, nm = 0, p = g->d->p;
+    int binned = g->par->splitter == KN__SPLIT_BINNED;
+    double lo = INFINITY, hi = -INFINITY;
+    memset(g->miss_st, 0, g->S * sizeof *g->miss_st);
+    for (uint32_t t = b0; t < e0; t++) {
+        uint32_t r = g->rows[t];
+        double v = x[r];
+        if (v != v) {
+            g->miss[nm++] = r;
+            add_row(g, g->miss_st, r);
+            continue;
+        }
+        double key = binned ? (double)g->d->codes[(size_t)r * p + j] : v;
+        g->sorted[m++] = (keyed){key, r};
+        lo = key < lo ? key : lo;
+        hi = key > hi ? key : hi;
+    }
+    if (!nm) return -1;
+    if (!m || (binned ? hi == lo : hi <= lo + FEATURE_EPS)) return 0;
+    if (g->par->splitter == KN__SPLIT_RANDOM) {
+        scan_random_missing(g, j, m, nm, lo, hi, b);
+        return 1;
+    }
+    sort_keyed(g, m);
+    int kind = binned ? KEY_BINNED : KEY_EXACT;
+    scan_missing(g, j, m, kind, b, nm, 0, -1);
+    scan_missing(g, j, m, kind, b, nm, 1, -1);
+    return 1;
+}
+
+/* Categorical feature j (L levels) on rows[b0, e0): its present levels
+ * ordered (cart.h), the rows keyed by their level's place at g->sorted,
+ * the prefixes of that order scanned as scan_sorted does. */
+static int try_levels(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split *b)
+{
+    const double *x = g->d->col[j];
+    size_t L = g->d->n_levels[j], S = g->S, m = 0, nm = 0, present = 0, c_top = 0;
+    double key[KN__MAX_BINS];
+    uint8_t order[KN__MAX_BINS];
+    memset(g->lvl, 0, L * S * sizeof *g->lvl);
+    memset(g->lvl_n, 0, L * sizeof *g->lvl_n);
+    memset(g->miss_st, 0, S * sizeof *g->miss_st);
+    for (uint32_t t = b0; t < e0; t++) {
+        uint32_t r = g->rows[t];
+        double v = x[r];
+        if (!(v >= 0 && v < (double)L)) { /* missing (level indices are checked at fit) */
+            g->miss[nm++] = r;
+            add_row(g, g->miss_st, r);
+            continue;
+        }
+        g->lvl_n[(size_t)v]++;
+        add_row(g, g->lvl + (size_t)v * S, r);
+    }
+    /* the class whose share orders the levels: the node's most frequent */
+    for (size_t c = 1; c < g->d->k; c++)
+        if (g->total[1 + c] > g->total[1 + c_top]) c_top = c;
+    for (size_t l = 0; l < L; l++) {
+        if (!g->lvl_n[l]) continue;
+        const double *st = g->lvl + l * S;
+        key[l] = st[0] > 0 ? st[1 + c_top] / st[0] : 0;
+        size_t at = present++; /* insertion by (key, level) */
+        while (at > 0 && key[order[at - 1]] > key[l]) {
+            order[at] = order[at - 1];
+            at--;
+        }
+        order[at] = (uint8_t)l;
+    }
+    if (present < 2) return 0;
+    kn__level_set here = {{0}};
+    for (size_t q = 0, start = 0; q < present; q++) { /* counting sort by place */
+        size_t l = order[q];
+        g->lvl_pos[l] = (uint32_t)start;
+        start += g->lvl_n[l];
+        here.bits[l >> 6] |= (uint64_t)1 << (l & 63);
+    }
+    double *place = key; /* (reused: each level's place) */
+    for (size_t q = 0; q < present; q++) place[order[q]] = (double)q;
+    for (uint32_t t = b0; t < e0; t++) {
+        uint32_t r = g->rows[t];
+        double v = x[r];
+        if (!(v >= 0 && v < (double)L)) continue;
+        g->sorted[g->lvl_pos[(size_t)v]++] = (keyed){place[(size_t)v], r};
+        m++;
+    }
+    double only = g->par->splitter == KN__SPLIT_RANDOM
+                      ? (double)kn_rng_below(&g->rng, (uint64_t)(present - 1))
+                      : -1;
+    double before = b->proxy;
+    scan_missing(g, j, m, KEY_LEVEL, b, nm, 0, only);
+    if (nm) scan_missing(g, j, m, KEY_LEVEL, b, nm, 1, only);
+    if (b->proxy > before) { /* this feature's split is the best: its left set */
+        memset(&b->set, 0, sizeof b->set);
+        for (size_t q = 0; q <= (size_t)b->threshold; q++)
+            b->set.bits[order[q] >> 6] |= (uint64_t)1 << (order[q] & 63);
+        b->present = here;
+        b->categorical = 1;
+    }
+    return 1;
+}
+
+/* Tries feature j on rows[b0, e0); returns 0 when it is constant there. */
+static int try_feature(grower *g, size_t j, uint32_t b0, uint32_t e0, best_split *b)
+{
+    if (g->d->n_levels && g->d->n_levels[j]) return try_levels(g, j, b0, e0, b);
+    if (g->d->has_missing && g->d->has_missing[j]) {
+        int tried = try_missing(g, j, b0, e0, b);
+        if (tried >= 0) return tried;
+    }
+    return try_numeric(g, j, b0, e0, b);
 }
 
 /* The best split of rows[b0, e0) over features drawn at random: at least
@@ -328,10 +555,36 @@ static best_split find_split(grower *g, uint32_t b0, uint32_t e0)
     return b;
 }
 
+/* partition on a categorical feature or one with missing values. */
+static uint32_t partition_general(grower *g, uint32_t b0, uint32_t e0, const best_split *s)
+{
+    size_t j = (size_t)s->feature, p = g->d->p;
+    int binned = g->par->splitter == KN__SPLIT_BINNED && !s->categorical;
+    const double *x = g->d->col[j];
+    uint32_t i = b0, k = e0;
+    while (i < k) {
+        uint32_t r = g->rows[i];
+        double v = x[r];
+        int left = v != v           ? s->miss == MISS_LEFT
+                   : s->categorical ? kn__level_in(&s->set, (unsigned)v)
+                   : binned         ? g->d->codes[(size_t)r * p + j] <= s->bin
+                                    : v <= s->threshold;
+        if (left)
+            i++;
+        else {
+            g->rows[i] = g->rows[--k];
+            g->rows[k] = r;
+        }
+    }
+    return i;
+}
+
 /* Rows going left first; returns the first right row. */
 static uint32_t partition(grower *g, uint32_t b0, uint32_t e0, const best_split *s)
 {
     size_t j = (size_t)s->feature, p = g->d->p;
+    if (s->categorical || (g->d->has_missing && g->d->has_missing[j]))
+        return partition_general(g, b0, e0, s);
     int binned = g->par->splitter == KN__SPLIT_BINNED;
     uint32_t i = b0, k = e0;
     while (i < k) {
@@ -408,10 +661,26 @@ static kn_status split_node(grower *g, pending pn)
     if (decrease / g->wsum[0] + DBL_EPSILON < par->min_impurity_decrease) return KN_OK;
     kn_status e = reserve(g, 2);
     if (e != KN_OK) return e;
+    int left_larger = mid - b0 > e0 - mid;
+    if (s.categorical) { /* levels absent here (or unseen) go to the larger child */
+        if (g->n_sets == g->cap_sets) {
+            size_t cap = g->cap_sets ? 2 * g->cap_sets : 8;
+            kn__level_set *sets = kn_realloc(g->sets, cap * sizeof *sets);
+            if (!sets) return KN_ERR_NOMEM;
+            g->sets = sets;
+            g->cap_sets = cap;
+        }
+        for (size_t q = 0; left_larger && q < 4; q++) s.set.bits[q] |= ~s.present.bits[q];
+        g->sets[g->n_sets] = s.set;
+        s.threshold = (double)g->n_sets++;
+    }
     kn__node *nd = &g->nodes[pn.node];
     nd->feature = s.feature;
     nd->threshold = s.threshold;
     nd->bin = s.bin;
+    nd->categorical = s.categorical;
+    nd->missing_seen = s.miss != MISS_NONE;
+    nd->missing_left = s.miss == MISS_NONE ? left_larger : s.miss == MISS_LEFT;
     nd->gain = decrease;
     nd->left = (int32_t)g->n_nodes;
     g->n_nodes += 2;
@@ -485,6 +754,8 @@ static void grower_free(grower *g)
     kn_free(g->stack), kn_free(g->sorted), kn_free(g->total), kn_free(g->left);
     kn_free(g->hist), kn_free(g->hist_n), kn_free(g->feat), kn_free(g->rank_of);
     kn_free(g->rkeys), kn_free(g->rrows);
+    kn_free(g->miss), kn_free(g->miss_st), kn_free(g->lvl), kn_free(g->lvl_n), kn_free(g->lvl_pos);
+    kn_free(g->sets);
     kn__ranked_free(&g->ranked);
 }
 
@@ -503,7 +774,16 @@ kn_status kn__cart_grow(const kn__cart_data *d, const kn__cart_params *par, uint
     g.hist = kn_malloc(KN__MAX_BINS * g.S * sizeof *g.hist);
     g.hist_n = kn_malloc(KN__MAX_BINS * sizeof *g.hist_n);
     g.feat = kn_malloc((d->p ? d->p : 1) * sizeof *g.feat);
-    if (par->splitter == KN__SPLIT_EXACT) {
+    g.miss = kn_malloc(m * sizeof *g.miss);
+    g.miss_st = kn_malloc(g.S * sizeof *g.miss_st);
+    g.lvl = kn_malloc(KN__MAX_BINS * g.S * sizeof *g.lvl);
+    g.lvl_n = kn_malloc(KN__MAX_BINS * sizeof *g.lvl_n);
+    g.lvl_pos = kn_malloc(KN__MAX_BINS * sizeof *g.lvl_pos);
+    if (!g.miss || !g.miss_st || !g.lvl || !g.lvl_n || !g.lvl_pos) {
+        grower_free(&g);
+        return KN_ERR_NOMEM;
+    }
+    if (par->splitter == KN__SPLIT_EXACT || (par->splitter == KN__SPLIT_BINNED && d->has_missing)) {
         g.rkeys = kn_malloc(2 * m * sizeof *g.rkeys);
         g.rrows = kn_malloc(2 * m * sizeof *g.rrows);
         if (!g.rkeys || !g.rrows) {
@@ -533,8 +813,11 @@ kn_status kn__cart_grow(const kn__cart_data *d, const kn__cart_params *par, uint
         out->value = g.value;
         out->n_nodes = g.n_nodes;
         out->width = g.S - 1;
+        out->sets = g.sets;
+        out->n_sets = g.n_sets;
         g.nodes = NULL;
         g.value = NULL;
+        g.sets = NULL;
     }
     grower_free(&g);
     return e;
@@ -544,5 +827,6 @@ void kn__cart_tree_free(kn__cart_tree *t)
 {
     kn_free(t->nodes);
     kn_free(t->value);
+    kn_free(t->sets);
     memset(t, 0, sizeof *t);
 }

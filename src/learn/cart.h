@@ -15,7 +15,25 @@
  * found. Absolute error (regression): leaves predict the weighted median,
  * splits minimise the children's summed absolute deviations (ranked.h);
  * it takes the exact and random splitters. Rows carry weights (sample weight x class weight x
- * bootstrap count). After growth, minimal cost-complexity pruning with ccp_alpha. */
+ * bootstrap count). After growth, minimal cost-complexity pruning with ccp_alpha.
+ *
+ * Missing values (NaN; features flagged in has_missing), as scikit-learn's
+ * trees since 1.4: each candidate split is tried with the node's missing
+ * rows on the left and on the right, and also as "every present value left,
+ * the missing right"; the better is kept (nodes' missing_left, with
+ * missing_seen set). A split that saw no missing value sends them, at
+ * prediction, to the child with more training rows (count), strictly more
+ * on the left for left. Features without missing values run the plain code.
+ *
+ * Categorical features (n_levels[j] > 0, values level indices 0..L-1, L at
+ * most 255): the node's present levels are ordered by their mean target
+ * (regression), or by their share of the node's most frequent class
+ * (classification: for two classes the optimal order, Breiman et al. 1984,
+ * Fisher 1958; for more a heuristic), and every prefix of that order is a
+ * candidate left set (random splitter: one prefix drawn at random). The
+ * split stores the left set as a level set (threshold: its index in the
+ * tree's sets, categorical set); levels absent from the node, and index L
+ * (a level unseen in training), go to the child with more rows. */
 #ifndef KILN_LEARN_CART_H
 #define KILN_LEARN_CART_H
 
@@ -40,6 +58,8 @@ typedef struct kn__cart_data {
     const double *y;          /* class index or target, by row */
     const uint8_t *codes;     /* binned splitter: n x p codes (row-major) */
     const kn__bins *bins;
+    const uint8_t *has_missing; /* p flags: the column holds NaN; or NULL (none does) */
+    const size_t *n_levels;     /* p level counts (0: numeric), or NULL */
 } kn__cart_data;
 
 /* nodes[i].gain is the weighted impurity decrease of the split (for
@@ -49,6 +69,8 @@ typedef struct kn__cart_tree {
     kn__node *nodes;
     double *value;
     size_t n_nodes, width;
+    kn__level_set *sets; /* of the categorical splits (their threshold indexes it) */
+    size_t n_sets;
 } kn__cart_tree;
 
 /* Grows a tree on rows[0, m) (reordered in place) with weights w (by

@@ -8,7 +8,16 @@
  * oob_score, each row is predicted by the trees whose bootstrap left it
  * out, and the out-of-bag accuracy (or R^2) is reported and kept in the
  * fit summary. Importance: each tree's impurity decrease per feature,
- * normalised, averaged over trees (scikit-learn's feature_importances_). */
+ * normalised, averaged over trees (scikit-learn's feature_importances_).
+ *
+ * Missing values and categorical features are taken as they are (cart.h
+ * says how trees split them). The model file holds the trees' nodes (a
+ * split's missing_left is written only where missing values reached it in
+ * training: missing_seen; elsewhere it is derived again on load, as the
+ * side of the child with more rows) and, only when some split is
+ * categorical, a section after the trees: u32 2 (its version), u64 the
+ * number of level sets, then each set's four u64 words. Files without it
+ * (every file before categorical splits) load as they are. */
 #include "kiln/progress.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -94,7 +103,9 @@ typedef struct forest_state {
     size_t n_trees;
     size_t *offset; /* n_trees + 1 */
     kn__node *nodes;
-    double *value; /* width per node */
+    double *value;       /* width per node */
+    kn__level_set *sets; /* of the categorical splits: their threshold indexes it */
+    size_t n_sets;
     int has_oob;
     double oob_score;
     kn__flat_forest flat; /* empty when a tree is too deep to flatten */
@@ -107,6 +118,7 @@ static void forest_free(void *v)
     kn_free(s->offset);
     kn_free(s->nodes);
     kn_free(s->value);
+    kn_free(s->sets);
     kn__flat_free(&s->flat);
     kn_free(s);
 }
@@ -144,12 +156,10 @@ static kn_status features_per_node(const char *spec, int kind, int regression, s
     return KN_OK;
 }
 
-/* The leaf row i reaches, reading feature j at col[j][i]. */
-static int32_t leaf_of(const kn__node *t, const double *const *col, size_t i)
+/* The leaf row i reaches in tree t, reading feature j at col[j][i]. */
+static size_t leaf_of(const forest_state *s, size_t t, const double *const *col, size_t i)
 {
-    int32_t at = 0;
-    while (t[at].feature >= 0) at = t[at].left + (col[t[at].feature][i] > t[at].threshold);
-    return at;
+    return s->offset[t] + (size_t)kn__tree_leaf_raw(s->nodes + s->offset[t], s->sets, col, i);
 }
 
 typedef struct fit_ctx {
@@ -232,8 +242,7 @@ static kn_status out_of_bag(forest_state *s, const fit_ctx *c)
         for (size_t i = 0; i < n; i++)
             for (size_t t = 0; t < s->n_trees; t++) {
                 if (!(c->out_of_bag[t * bytes + i / 8] >> (i % 8) & 1)) continue;
-                const kn__node *tree = s->nodes + s->offset[t];
-                size_t leaf = s->offset[t] + (size_t)leaf_of(tree, col, i);
+                size_t leaf = leaf_of(s, t, col, i);
                 for (size_t v = 0; v < W; v++) acc[i * W + v] += s->value[leaf * W + v];
                 votes[i]++;
             }
@@ -284,24 +293,66 @@ static kn_status gather(forest_state *s, kn__cart_tree *trees, size_t n_trees)
     s->nodes = kn_malloc(total * sizeof *s->nodes);
     s->value = kn_malloc(total * s->width * sizeof *s->value);
     if (!s->nodes || !s->value) return KN_ERR_NOMEM;
+    size_t n_sets = 0;
+    for (size_t t = 0; t < n_trees; t++) n_sets += trees[t].n_sets;
+    if (n_sets && !(s->sets = kn_malloc(n_sets * sizeof *s->sets))) return KN_ERR_NOMEM;
     for (size_t t = 0; t < n_trees; t++) {
-        memcpy(s->nodes + s->offset[t], trees[t].nodes, trees[t].n_nodes * sizeof *s->nodes);
+        kn__node *nd = s->nodes + s->offset[t];
+        memcpy(nd, trees[t].nodes, trees[t].n_nodes * sizeof *s->nodes);
         memcpy(s->value + s->offset[t] * s->width, trees[t].value,
                trees[t].n_nodes * s->width * sizeof *s->value);
+        if (!trees[t].n_sets) continue; /* the tree's level sets join the forest's */
+        memcpy(s->sets + s->n_sets, trees[t].sets, trees[t].n_sets * sizeof *s->sets);
+        for (size_t i = 0; i < trees[t].n_nodes; i++)
+            if (nd[i].feature >= 0 && nd[i].categorical) nd[i].threshold += (double)s->n_sets;
+        s->n_sets += trees[t].n_sets;
     }
     return KN_OK;
 }
 
-/* The flat layout, unless a tree is deeper than it allows (prediction then
- * walks the nodes). */
+/* The flat layout, unless a tree is deeper than it allows or a split is
+ * categorical (prediction then walks the nodes). */
 static kn_status flatten(forest_state *s)
 {
+    if (s->n_sets) return KN_OK;
     kn_status e = kn__flat_build(&s->flat, s->nodes, s->offset, s->n_trees, s->value, s->width, 1);
     if (e == KN_ERR_INVALID) {
         kn_clear_error();
         return KN_OK;
     }
     return e;
+}
+
+/* Which feature columns hold missing values (*out NULL when none does);
+ * categorical features must have at most KN__MAX_BINS levels (a level set
+ * holds them and the index of an unseen one). */
+static kn_status scan_columns(const kn_model *m, const kn_dataset *d, const double *const *col,
+                              uint8_t **out)
+{
+    size_t n = d->n, p = d->p;
+    int any = 0;
+    *out = NULL;
+    for (size_t j = 0; d->n_levels && j < p; j++)
+        if (d->n_levels[j] > KN__MAX_BINS)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: categorical feature '%s' has %zu levels; trees split at most %d "
+                           "(group the rare levels, or encode it, e.g. kiln prep --step "
+                           "target_encoder)",
+                           kn_model_name(m), d->names[j], d->n_levels[j], KN__MAX_BINS);
+    uint8_t *hm = kn_calloc(p ? p : 1, 1);
+    if (!hm) return KN_ERR_NOMEM;
+    for (size_t j = 0; j < p; j++) {
+        if (d->n_levels && d->n_levels[j]) continue; /* (their missing values: any level set) */
+        int miss = 0;
+        for (size_t i = 0; i < n; i++) miss |= col[j][i] != col[j][i];
+        hm[j] = (uint8_t)miss;
+        any |= miss;
+    }
+    if (any)
+        *out = hm;
+    else
+        kn_free(hm);
+    return KN_OK;
 }
 
 static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
@@ -332,7 +383,7 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
     double *base_w = kn_malloc((n ? n : 1) * sizeof *base_w);
     const double **col = kn_malloc((p ? p : 1) * sizeof *col);
     kn__cart_tree *trees = kn_calloc(n_trees, sizeof *trees);
-    uint8_t *codes = NULL, *oob = NULL;
+    uint8_t *codes = NULL, *oob = NULL, *has_missing = NULL;
     kn__bins bins = {0};
     if (!s || !base_w || !col || !trees) e = KN_ERR_NOMEM;
     if (e == KN_OK) {
@@ -342,14 +393,22 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
         for (size_t j = 0; j < p; j++) col[j] = kn_dataset_column(d, j);
         e = kn__row_weights(d, k && par->class_weight, 1, base_w);
     }
+    if (e == KN_OK) e = scan_columns(m, d, col, &has_missing);
     if (e == KN_OK && cp.splitter == KN__SPLIT_BINNED) {
         e = kn__bins_fit(&bins, d, (size_t)par->max_bins, 200000, (uint64_t)par->seed);
         if (e == KN_OK) e = kn__bins_apply(&bins, d, &codes);
     }
     if (e == KN_OK && par->oob_score && !(oob = kn_calloc(n_trees * ((n + 7) / 8), 1)))
         e = KN_ERR_NOMEM;
-    kn__cart_data cd = {
-        .n = n, .p = p, .k = k, .col = col, .y = d->y, .codes = codes, .bins = &bins};
+    kn__cart_data cd = {.n = n,
+                        .p = p,
+                        .k = k,
+                        .col = col,
+                        .y = d->y,
+                        .codes = codes,
+                        .bins = &bins,
+                        .has_missing = has_missing,
+                        .n_levels = d->n_levels};
     fit_ctx c = {.name = kn_model_name(m),
                  .par = par,
                  .d = d,
@@ -365,6 +424,7 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
     if (e == KN_OK) e = flatten(s);
     for (size_t t = 0; trees && t < n_trees; t++) kn__cart_tree_free(&trees[t]);
     kn_free(trees), kn_free(base_w), kn_free(col), kn_free(codes), kn_free(oob);
+    kn_free(has_missing);
     kn__bins_free(&bins);
     if (e != KN_OK) {
         forest_free(s);
@@ -403,7 +463,7 @@ static kn_status mean_values(const forest_state *s, const kn_dataset *d, double 
 #pragma omp parallel for schedule(static) if (n * s->n_trees > 100000)
         for (size_t i = 0; i < n; i++)
             for (size_t t = 0; t < s->n_trees; t++) {
-                size_t leaf = s->offset[t] + (size_t)leaf_of(s->nodes + s->offset[t], col, i);
+                size_t leaf = leaf_of(s, t, col, i);
                 for (size_t v = 0; v < W; v++) sum[v * n + i] += s->value[leaf * W + v];
             }
     }
@@ -485,9 +545,58 @@ static kn_status forest_save(const kn_model *m, kn_wbuf *w)
     kn_wbuf_f64(w, s->oob_score);
     for (size_t t = 0; t < s->n_trees; t++) {
         kn_wbuf_u64(w, s->offset[t + 1] - s->offset[t]);
-        for (size_t i = s->offset[t]; i < s->offset[t + 1]; i++) kn__node_write(w, &s->nodes[i]);
+        for (size_t i = s->offset[t]; i < s->offset[t + 1]; i++) {
+            kn__node nd = s->nodes[i]; /* missing_left is derived where none were seen */
+            if (!nd.missing_seen) nd.missing_left = 0;
+            kn__node_write(w, &nd);
+        }
         kn_wbuf_f64s(w, s->value + s->offset[t] * s->width,
                      (s->offset[t + 1] - s->offset[t]) * s->width);
+    }
+    if (s->n_sets) { /* the level sets' section (version 2) */
+        kn_wbuf_u32(w, 2);
+        kn_wbuf_u64(w, s->n_sets);
+        for (size_t i = 0; i < s->n_sets; i++)
+            for (int b = 0; b < 4; b++) kn_wbuf_u64(w, s->sets[i].bits[b]);
+    }
+    return KN_OK;
+}
+
+/* After loading: the level sets' section, if any; each categorical split
+ * checked against it and its feature. */
+static kn_status load_sets(const kn_model *m, kn_rbuf *r, forest_state *s)
+{
+    uint32_t version = 0;
+    uint64_t n_sets = 0;
+    kn_status e = KN_OK;
+    if (kn_rbuf_left(r)) {
+        e = kn_rbuf_u32(r, &version);
+        if (e == KN_OK && version != 2)
+            return kn_fail(KN_ERR_VERSION,
+                           "%s: tree section version %u is newer than this kiln reads (2); "
+                           "upgrade kiln",
+                           r->what, version);
+        if (e == KN_OK) e = kn_rbuf_u64(r, &n_sets);
+        if (e == KN_OK && (n_sets == 0 || n_sets > kn_rbuf_left(r) / 32))
+            e = kn_fail(KN_ERR_CORRUPT, "%s: bad count of level sets", r->what);
+        if (e == KN_OK && !(s->sets = kn_malloc(n_sets * sizeof *s->sets))) e = KN_ERR_NOMEM;
+        for (size_t i = 0; e == KN_OK && i < n_sets; i++)
+            for (int b = 0; e == KN_OK && b < 4; b++) e = kn_rbuf_u64(r, &s->sets[i].bits[b]);
+        if (e != KN_OK) return e;
+        s->n_sets = (size_t)n_sets;
+    }
+    for (size_t i = 0; i < s->offset[s->n_trees]; i++) {
+        kn__node *nd = &s->nodes[i];
+        if (nd->feature < 0) continue;
+        size_t L = kn_model_feature_levels(m, (size_t)nd->feature);
+        if (nd->categorical &&
+            (!(nd->threshold >= 0 && nd->threshold < (double)s->n_sets) ||
+             nd->threshold != floor(nd->threshold) || L == 0 || L > KN__MAX_BINS))
+            return kn_fail(KN_ERR_CORRUPT, "%s: a categorical split without its level set",
+                           r->what);
+        if (!nd->categorical && L)
+            return kn_fail(KN_ERR_CORRUPT, "%s: a threshold split on categorical feature %d",
+                           r->what, nd->feature + 1);
     }
     return KN_OK;
 }
@@ -528,8 +637,15 @@ static kn_status forest_load(kn_model *m, kn_rbuf *r)
         for (size_t v = 0; e == KN_OK && v < nn * s->width; v++)
             e = kn_rbuf_f64(r, &trees[t].value[v]);
         if (e == KN_OK) e = kn__tree_check(r, trees[t].nodes, nn, s->p);
+        for (size_t i = 0; e == KN_OK && i < nn; i++) { /* where no missing value was seen */
+            kn__node *nd = &trees[t].nodes[i];
+            if (nd->feature >= 0 && !nd->missing_seen)
+                nd->missing_left =
+                    trees[t].nodes[nd->left].count > trees[t].nodes[nd->left + 1].count;
+        }
     }
     if (e == KN_OK) e = gather(s, trees, (size_t)n_trees);
+    if (e == KN_OK) e = load_sets(m, r, s);
     if (e == KN_OK) e = flatten(s);
     for (size_t t = 0; trees && t < n_trees; t++) kn__cart_tree_free(&trees[t]);
     kn_free(trees);
@@ -546,8 +662,10 @@ static kn_status forest_load(kn_model *m, kn_rbuf *r)
         .task = KN_TASK_CLASSIFICATION, .fit = fit_fn, .predict = forest_predict,                  \
         .predict_proba = forest_proba, .free_state = forest_free, .save = forest_save,             \
         .load = forest_load, .importances = forest_importance, .summary = forest_summary,          \
-        .flags = KN_MODEL_READS_COLUMNS, .task_of = forest_task, .task_param = "criterion",        \
-        .classify_value = "gini", .regress_value = "squared_error"                                 \
+        .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING | KN_MODEL_TAKES_CATEGORICAL |    \
+                 KN_MODEL_UNSEEN_LEVEL,                                                            \
+        .task_of = forest_task, .task_param = "criterion", .classify_value = "gini",               \
+        .regress_value = "squared_error"                                                           \
     }
 
 static const kn_model_vt tree_vt = TREE_VT(tree_fit);
@@ -558,7 +676,7 @@ const kn_component kn__decision_tree = {
     KN_COMP_MODEL,
     "decision_tree",
     "CART decision tree (gini, entropy or squared error; exact splits; cost-complexity "
-    "pruning)",
+    "pruning; missing values and text columns native)",
     tree_defs,
     sizeof(forest_params),
     &tree_vt};
@@ -566,11 +684,17 @@ const kn_component kn__decision_tree = {
 const kn_component kn__random_forest = {
     KN_COMP_MODEL,
     "random_forest",
-    "random forest: bootstrap trees on binned or exact splits, out-of-bag score",
+    "random forest: bootstrap trees on binned or exact splits, out-of-bag score; missing "
+    "values and text columns native",
     forest_defs,
     sizeof(forest_params),
     &random_forest_vt};
 
 const kn_component kn__extra_trees = {
-    KN_COMP_MODEL, "extra_trees",         "extremely randomised trees: random thresholds, all rows",
-    extra_defs,    sizeof(forest_params), &extra_trees_vt};
+    KN_COMP_MODEL,
+    "extra_trees",
+    "extremely randomised trees: random thresholds, all rows; missing values and text "
+    "columns native",
+    extra_defs,
+    sizeof(forest_params),
+    &extra_trees_vt};

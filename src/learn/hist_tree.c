@@ -990,7 +990,7 @@ void kn__node_write(kn_wbuf *w, const kn__node *nd)
     kn_wbuf_u32(w, (uint32_t)nd->left);
     kn_wbuf_u32(w, nd->count);
     kn_wbuf_u32(w, (uint32_t)nd->bin | (uint32_t)nd->missing_left << 8 |
-                       (uint32_t)nd->categorical << 9);
+                       (uint32_t)nd->categorical << 9 | (uint32_t)nd->missing_seen << 10);
 }
 
 kn_status kn__node_read(kn_rbuf *r, kn__node *nd)
@@ -1009,6 +1009,7 @@ kn_status kn__node_read(kn_rbuf *r, kn__node *nd)
     nd->bin = (uint8_t)bits;
     nd->missing_left = (bits >> 8 & 1) != 0;
     nd->categorical = (bits >> 9 & 1) != 0;
+    nd->missing_seen = (bits >> 10 & 1) != 0;
     return e;
 }
 

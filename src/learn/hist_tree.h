@@ -40,7 +40,9 @@ typedef struct kn__node {
     uint32_t count;   /* training rows that reached the node */
     uint8_t bin;      /* the same split on codes: code <= bin goes left */
     uint8_t missing_left;
-    uint8_t categorical; /* the split is a set of levels (codes) */
+    uint8_t categorical;  /* the split is a set of levels (codes) */
+    uint8_t missing_seen; /* CART trees: missing values reached the split in training
+                           * (else missing_left is the larger child's side) */
 } kn__node;
 
 /* A set of levels (bin codes 0..254) of a categorical split. */

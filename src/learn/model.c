@@ -398,9 +398,10 @@ static kn_status classes_of(kn_column *c, size_t n, kn_dataset *d)
 /* Categorical feature columns as level indices (flag TAKES_CATEGORICAL):
  * when fitting (n_levels NULL) the frame's levels, in code order; when
  * predicting, the fitted levels, each row's text looked up among them
- * (unseen: NaN, as missing). Fills d->n_levels, levels, level_x, col. */
+ * (unseen: NaN, as missing, or with unseen_index the level count). Fills
+ * d->n_levels, levels, level_x, col. */
 static kn_status take_levels(const kn_frame *f, const size_t *cols, const size_t *fit_n_levels,
-                             char **const *fit_levels, kn_dataset *d)
+                             char **const *fit_levels, int unseen_index, kn_dataset *d)
 {
     size_t n = d->n, p = d->p, n_cat = 0;
     for (size_t j = 0; j < p; j++) {
@@ -442,7 +443,7 @@ static kn_status take_levels(const kn_frame *f, const size_t *cols, const size_t
         for (size_t code = 0; code < here; code++) { /* this frame's code -> level index */
             size_t len;
             const char *text = kn_column_level(c, (int32_t)code, &len);
-            map[code] = NAN;
+            map[code] = unseen_index ? (double)L : NAN;
             for (size_t l = 0; l < L; l++)
                 if (!strcmp(d->levels[j][l], text)) {
                     map[code] = (double)l;
@@ -493,7 +494,8 @@ static kn_status build_dataset(const kn_frame *f, const char *target, const char
     /* categorical features: when fitting, any; when predicting, the fitted ones */
     if (e == KN_OK && (flags & KN_MODEL_TAKES_CATEGORICAL) && (!fitted || fitted->n_levels))
         e = take_levels(f, cols, fitted ? fitted->n_levels : NULL,
-                        fitted ? (char **const *)fitted->levels : NULL, d);
+                        fitted ? (char **const *)fitted->levels : NULL,
+                        (flags & KN_MODEL_UNSEEN_LEVEL) != 0, d);
     /* a fit that finds missing values itself reads borrowed columns unscanned */
     int unscanned = borrow && !fitted && (flags & KN_MODEL_FINDS_MISSING);
     if (e == KN_OK)
