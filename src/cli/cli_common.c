@@ -2,6 +2,7 @@
 #include "data/json-impl.h"
 #include "kiln/mem.h"
 #include "kiln/stage.h"
+#include "kiln/tempfile.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -32,7 +33,7 @@ void cli_error(const char *fmt, ...)
         char *buf = format_message(fmt, ap);
         va_end(ap);
         json_t *o = json_pack("{s:s, s:s}", "level", "error", "msg", buf ? buf : "out of memory");
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        char *s = o ? kn__json_text(o, 0) : NULL;
         fprintf(stderr, "%s\n", s ? s : "{\"level\": \"error\", \"msg\": \"out of memory\"}");
         free(s);
         free(buf);
@@ -145,7 +146,7 @@ static void fit_progress_json(const kn_progress_event *ev)
     if (o && ev->remaining_s >= 0)
         json_object_set_new(o, "remaining_s", json_real(ev->remaining_s));
     if (o && ev->last) json_object_set_new(o, "last", json_true());
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *s = o ? kn__json_text(o, 0) : NULL;
     if (s) fprintf(stderr, "%s\n", s);
     free(s);
     json_decref(o);
@@ -216,9 +217,12 @@ int cli_emit_json(json_t *v)
 
 int cli_write_json_file(const json_t *v, const char *path)
 {
-    FILE *fp = v ? fopen(path, "w") : NULL;
+    char *tmp = v ? kn_temp_path(path) : NULL; /* written whole or not at all */
+    FILE *fp = tmp ? fopen(tmp, "w") : NULL;
     int rc = fp ? kn__json_write(v, fp, 1) : -1;
     if (fp && fclose(fp) != 0) rc = -1;
+    if (rc == 0) return kn_temp_commit(tmp, path) == KN_OK ? 0 : -1;
+    kn_temp_discard(tmp);
     return rc;
 }
 
