@@ -704,7 +704,15 @@ kn_status kn_model_save(const kn_model *m, const char *path)
         for (size_t l = 0; l < m->n_levels[j]; l++) kn_wbuf_str(&w, m->levels[j][l]);
     }
     const kn_model_vt *vt = m->comp->vt;
-    if (e == KN_OK) e = vt->save(m, &w);
+    /* version 3: the model's own state framed by its length, so that the
+     * state may end in optional sections (a forest's level sets) and the
+     * provenance record after it is never mistaken for one */
+    kn_wbuf state = {0};
+    if (e == KN_OK) e = vt->save(m, &state);
+    if (e == KN_OK) e = kn_wbuf_status(&state);
+    kn_wbuf_u64(&w, state.n);
+    kn_wbuf_bytes(&w, state.p, state.n);
+    kn_wbuf_free(&state);
     kn_wbuf_str(&w, kn_version()); /* version 3: provenance */
     kn_wbuf_u64(&w, m->train_rows);
     kn_wbuf_u64(&w, m->metric_rows);
@@ -783,6 +791,20 @@ static kn_status read_provenance(kn_rbuf *r, kn_model *m)
     return e;
 }
 
+/* Version 3: the state, framed by its length, read by the model alone. */
+static kn_status load_framed_state(kn_rbuf *r, kn_model *m)
+{
+    size_t len = 0;
+    kn_status e = kn_rbuf_count(r, 1, &len);
+    if (e != KN_OK) return e;
+    kn_rbuf state = kn_rbuf_init(r->p, len, r->what);
+    r->p += len;
+    e = ((const kn_model_vt *)m->comp->vt)->load(m, &state);
+    if (e == KN_OK && kn_rbuf_left(&state))
+        e = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the model's state", r->what);
+    return e;
+}
+
 static kn_status decode(kn_rbuf *r, uint32_t version, kn_model **out)
 {
     char *name = NULL;
@@ -810,7 +832,8 @@ static kn_status decode(kn_rbuf *r, uint32_t version, kn_model **out)
     if (e == KN_OK && classifies != (k >= 2))
         e = kn_fail(KN_ERR_CORRUPT, "%s: %zu classes for a %s model", r->what, k,
                     classifies ? "classification" : "regression");
-    if (e == KN_OK) e = vt->load(m, r);
+    if (e == KN_OK && version < 3) e = vt->load(m, r); /* the state ran to the end */
+    if (e == KN_OK && version >= 3) e = load_framed_state(r, m);
     if (e == KN_OK && version >= 3) e = read_provenance(r, m);
     if (e == KN_OK && kn_rbuf_left(r))
         e = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the model", r->what);
