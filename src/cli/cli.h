@@ -75,6 +75,11 @@ void cli_print_profile(FILE *fp, const struct kn_profile *p);
 struct kn_scores;
 json_t *cli_scores_json(const struct kn_scores *sc);
 void cli_print_scores(const char *what, const struct kn_scores *s);
+void cli_scores_meaning_json(json_t *j, const char *roc_auc_average, const char *positive_class);
+void cli_print_scores_meaning(const char *roc_auc_average, const char *positive_class);
+/* --drop-missing-target: *f without the rows whose `target` is missing
+ * (replaced in place; a note says how many went). */
+kn_status cli_drop_missing_target(kn_frame **f, const char *target);
 
 /* Mark the comma-separated columns as ignored (not features). */
 kn_status cli_ignore_columns(kn_frame *f, const char *list);
