@@ -230,7 +230,8 @@ int cmd_cv(int argc, char **argv)
     kn_cv_result r = {0};
     kn_status e = cli_read_frame(a.data, &o, &f, &rep);
     if (e == KN_OK) e = cli_ignore_columns(f, a.ignore);
-    if (e == KN_OK && a.drop_missing_target) e = cli_drop_missing_target(&f, a.spec.target);
+    if (e == KN_OK) e = cli_target_rows(&f, a.spec.target, a.drop_missing_target);
+    if (e == KN_OK) e = cli_refuse_infinite(f, a.spec.target);
     kn_stage_begin("cv");
     if (e == KN_OK) e = kn_cv_run(f, &a.spec, &r);
     kn_stage_end();

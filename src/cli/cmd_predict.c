@@ -505,7 +505,7 @@ int cmd_eval(int argc, char **argv)
     kn_status e = kn_model_load(model, &m);
     if (e == KN_OK) e = limit_rounds(m, a.rounds);
     if (e == KN_OK) e = read_for_model(m, data, &o, 1, NULL, 0, &f, &rej);
-    if (e == KN_OK && a.drop_missing_target) e = cli_drop_missing_target(&f, kn_model_target(m));
+    if (e == KN_OK) e = cli_target_rows(&f, kn_model_target(m), a.drop_missing_target);
     if (e == KN_OK) e = kn_model_score_with(m, f, &so, &sc);
     if (e == KN_OK && curves) e = write_curves(m, f, weight, a.positive_class, curves);
     size_t p = m ? kn_model_n_features(m) : 0;

@@ -253,7 +253,8 @@ int cmd_train(int argc, char **argv)
     kn_read_report rep;
     kn_status e = cli_read_frame(a.data, &o, &f, &rep);
     if (e == KN_OK) e = cli_ignore_columns(f, a.ignore);
-    if (e == KN_OK && a.drop_missing_target) e = cli_drop_missing_target(&f, a.target);
+    if (e == KN_OK) e = cli_target_rows(&f, a.target, a.drop_missing_target);
+    if (e == KN_OK) e = cli_refuse_infinite(f, a.target);
     /* the task, from all rows (before the hold-out split) */
     if (e == KN_OK && a.task)
         e = kn_model_set_task(m, strcmp(a.task, "classification") ? KN_TASK_REGRESSION

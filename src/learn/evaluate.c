@@ -4,6 +4,7 @@
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
+#include "learn/learn-impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -38,7 +39,8 @@ static kn_status targets_of(const kn_model *m, const kn_frame *f, int unseen, do
     kn_status e = KN_OK;
     for (size_t i = 0; e == KN_OK && i < n; i++) {
         if (kn_column_is_missing(c, i)) {
-            e = kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing", target, i + 1);
+            e = kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing; %s", target, i + 1,
+                        KN__MISSING_TARGET_FIX);
             break;
         }
         if (!classify) {

@@ -461,10 +461,8 @@ static kn_status glm_fit_kind(kn_model *m, const kn_dataset *ds, int kind)
     }
     if (e == KN_OK) {
         if (!res.converged)
-            kn_log(KN_LOG_WARN,
-                   "%s did not converge in %d iterations (largest gradient %.3g > tol %g); "
-                   "raise max_iter or standardise the features",
-                   kn_model_name(m), res.iterations, res.grad_norm, par->tol);
+            kn__warn_not_converged(kn_model_name(m), res.iterations, par->max_iter, res.grad_norm,
+                                   par->tol);
         else
             kn_log(KN_LOG_INFO,
                    "%s (%s) converged in %d iterations (largest gradient %.3g); deviance %.6g, "
