@@ -381,8 +381,11 @@ static kn_status fit_statistics(const glm_problem *pr, const double *theta, glm_
                 s->pv[j] = erfc(fabs(s->z[j]) / M_SQRT2);
             }
             if (info != 0)
-                kn_log(KN_LOG_WARN, "glm: the information matrix is singular (collinear "
-                                    "features); no standard errors");
+                kn_log(KN_LOG_WARN,
+                       "glm: the information matrix is singular (collinear features); no "
+                       "standard errors. One-hot columns sum to 1 like the intercept: encode "
+                       "with 'onehot_encoder:drop=first' (one level per column is the "
+                       "baseline)");
             s->has_table = 1;
         }
         kn_free(wt), kn_free(H), kn_free(work);
