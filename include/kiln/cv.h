@@ -42,12 +42,12 @@ typedef struct kn_cv_result {
     size_t k, n_scores;
     const char *name[KN_MAX_SCORES];
     int higher_is_better[KN_MAX_SCORES];
-    double *score;              /* k x n_scores */
-    double mean[KN_MAX_SCORES]; /* over folds */
-    double std[KN_MAX_SCORES];  /* population standard deviation, as sklearn reports */
-    size_t *n_train, *n_test;   /* rows per fold */
-    double *fit_seconds;        /* per fold: steps and model */
-    kn_split_kind split;        /* the split used (auto resolved) */
+    double *score;               /* k x n_scores */
+    double mean[KN_MAX_SCORES];  /* over folds */
+    double std[KN_MAX_SCORES];   /* population standard deviation, as sklearn reports */
+    size_t *n_train, *n_test;    /* rows per fold */
+    double *fit_seconds;         /* per fold: steps and model */
+    kn_split_kind split;         /* the split used (auto resolved) */
     const char *roc_auc_average; /* as kn_scores (static string) */
     char *positive_class;        /* binary: the positive class's label; NULL otherwise */
 } kn_cv_result;

@@ -30,7 +30,8 @@ void cli_print_scores_meaning(const char *roc_auc_average, const char *positive_
 {
     if (!roc_auc_average && !positive_class) return;
     printf("  (");
-    if (positive_class) printf("positive class '%s'%s", positive_class, roc_auc_average ? "; " : "");
+    if (positive_class)
+        printf("positive class '%s'%s", positive_class, roc_auc_average ? "; " : "");
     if (roc_auc_average) printf("roc_auc %s", roc_auc_average);
     putchar(')');
 }
@@ -67,8 +68,9 @@ kn_status cli_target_rows(kn_frame **f, const char *target, int drop)
         e = kn_frame_select_rows(*f, keep, k, &g);
     kn_free(keep);
     if (e != KN_OK || k == n) return e;
-    kn_log(KN_LOG_INFO, "--drop-missing-target: dropped %zu of %zu rows whose target '%s' is missing",
-           n - k, n, target);
+    kn_log(KN_LOG_INFO,
+           "--drop-missing-target: dropped %zu of %zu rows whose target '%s' is missing", n - k, n,
+           target);
     kn_frame_free(*f);
     *f = g;
     return KN_OK;

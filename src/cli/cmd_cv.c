@@ -184,10 +184,10 @@ static json_t *result_json(const cv_args *a, const kn_cv_result *r)
         json_object_set_new(mean, r->name[m], json_real(r->mean[m]));
         json_object_set_new(std, r->name[m], json_real(r->std[m]));
     }
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "command", "cv", "model",
-                          a->spec.model, "target", a->spec.target, "split", split_name(r->split),
-                          "shuffle", a->spec.split.shuffle, "folds", folds, "mean", mean, "std",
-                          std);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "command", "cv", "model",
+                  a->spec.model, "target", a->spec.target, "split", split_name(r->split), "shuffle",
+                  a->spec.split.shuffle, "folds", folds, "mean", mean, "std", std);
     cli_scores_meaning_json(j, r->roc_auc_average, r->positive_class);
     return j;
 }

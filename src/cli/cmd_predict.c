@@ -440,8 +440,8 @@ static kn_status write_curves(const kn_model *m, const kn_frame *f, const char *
         for (size_t q = 0; e == KN_OK && q < k; q++) {
             json_t *c = curves_of(y, proba, w, n, k, q, &e);
             if (!c)
-                e = kn_fail_prefix(e, "--curves: class '%s' against the rest: ",
-                                   kn_model_class(m, q));
+                e = kn_fail_prefix(e,
+                                   "--curves: class '%s' against the rest: ", kn_model_class(m, q));
             else {
                 json_t *one = json_pack("{s:s}", "class", kn_model_class(m, q));
                 json_object_update(one, c);

@@ -131,7 +131,10 @@ static char *class_list(const kn_model *m)
     size_t at = 0;
     for (size_t q = 0; q < k && q < 20; q++)
         at += (size_t)snprintf(s + at, len - at, "%s'%s'",
-                               q == 0 ? "" : q + 1 == k ? " and " : ", ", kn_model_class(m, q));
+                               q == 0       ? ""
+                               : q + 1 == k ? " and "
+                                            : ", ",
+                               kn_model_class(m, q));
     if (k > 20) snprintf(s + at, len - at, ", ...");
     return s;
 }
@@ -159,8 +162,8 @@ kn_status kn_model_positive_class(const kn_model *m, const char *label, size_t *
                     label ? label : "", kn_model_target(m), k, list);
     else if (q == k)
         e = kn_fail(KN_ERR_INVALID,
-                    "positive class '%s' is not a class of target '%s'; its classes are %s",
-                    label, kn_model_target(m), list);
+                    "positive class '%s' is not a class of target '%s'; its classes are %s", label,
+                    kn_model_target(m), list);
     kn_free(list);
     if (e == KN_OK) *index = q;
     return e;
@@ -220,8 +223,7 @@ static kn_status score_classifier(const kn_model *m, const kn_frame *f, const do
         put(s, "f1_macro", v, 1);
     /* probabilities: models without them skip these scores; classes the
      * model never saw leave them undefined */
-    int has_proba =
-        e == KN_OK && !n_unseen && kn_model_predict_proba(m, f, &proba, &np) == KN_OK;
+    int has_proba = e == KN_OK && !n_unseen && kn_model_predict_proba(m, f, &proba, &np) == KN_OK;
     if (e == KN_OK && k == 2) {
         s->positive = (int)pos;
         s->positive_class = kn_model_class(m, pos);

@@ -198,8 +198,8 @@ static kn_status refuse_missing_or_inf(const double *v, size_t n, const char *wh
     for (size_t i = 0; i < n; i++)
         if (isnan(v[i]) && !allow_missing)
             return !strcmp(what, "target")
-                       ? kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing; %s", name,
-                                 i + 1, KN__MISSING_TARGET_FIX)
+                       ? kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing; %s", name, i + 1,
+                                 KN__MISSING_TARGET_FIX)
                        : kn_fail(KN_ERR_INVALID,
                                  "%s '%s', row %zu is missing; impute it first (e.g. "
                                  "kiln prep --step simple_imputer)",

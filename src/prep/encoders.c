@@ -384,9 +384,8 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
             continue;
         }
         /* drop: the first output column, always or when there are two */
-        size_t dropped = p->drop == DROP_FIRST || (p->drop == DROP_IF_BINARY && width == 2)
-                             ? 0
-                             : width;
+        size_t dropped =
+            p->drop == DROP_FIRST || (p->drop == DROP_IF_BINARY && width == 2) ? 0 : width;
         for (size_t l = 0, at = pos + 1; l < width && e == KN_OK; l++) {
             if (l == dropped) continue;
             char *name = kn_sprintf("%s_%s", kn_column_name(c),
@@ -394,8 +393,7 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
                                     : l == ec->n && ec->has_missing ? "nan"
                                                                     : "infrequent");
             kn_column *d;
-            e = name ? kn_frame_insert_column(out, at++, name, KN_COL_NUMERIC, &d)
-                     : KN_ERR_NOMEM;
+            e = name ? kn_frame_insert_column(out, at++, name, KN_COL_NUMERIC, &d) : KN_ERR_NOMEM;
             kn_free(name);
             if (e != KN_OK) break;
             kn_column_set_role(d, kn_column_role(c));
