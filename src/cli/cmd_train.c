@@ -231,6 +231,44 @@ static kn_status one_class_left(const kn_frame *train, const train_args *a)
                                  "lower --test-size");
 }
 
+static int by_bytes(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* --positive-class on a text target: a label no row holds is refused
+ * before the fit (not after it), with the classes named as the scoring
+ * would name them. Numeric targets are checked when scoring. */
+static kn_status positive_class_known(const kn_frame *f, const train_args *a)
+{
+    size_t j;
+    if (!a->positive_class || kn_frame_find(f, a->target, &j) != KN_OK) return KN_OK;
+    kn_column *c = kn_frame_col(f, j);
+    if (kn_column_type(c) != KN_COL_CATEGORICAL) return KN_OK;
+    size_t levels = kn_column_n_levels(c), k = 0, n = kn_frame_n_rows(f);
+    char *used = kn_calloc(levels + 1, 1);
+    const char **names = kn_malloc((levels + 1) * sizeof *names);
+    kn_status e = used && names ? KN_OK : KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < n; i++)
+        if (kn_column_codes(c)[i] >= 0) used[kn_column_codes(c)[i]] = 1;
+    int found = 0;
+    for (size_t l = 0; e == KN_OK && l < levels; l++)
+        if (used[l]) {
+            names[k] = kn_column_level(c, (int32_t)l, NULL);
+            found |= !strcmp(names[k++], a->positive_class);
+        }
+    if (e == KN_OK && !found && k == 2) {
+        qsort(names, k, sizeof *names, by_bytes);
+        e = kn_fail(KN_ERR_INVALID,
+                    "positive class '%s' is not a class of target '%s'; its classes are '%s' "
+                    "and '%s'",
+                    a->positive_class, a->target, names[0], names[1]);
+    }
+    kn_free(used);
+    kn_free(names);
+    return e;
+}
+
 int cmd_train(int argc, char **argv)
 {
     kn_read_opts o;
@@ -260,6 +298,7 @@ int cmd_train(int argc, char **argv)
         e = kn_model_set_task(m, strcmp(a.task, "classification") ? KN_TASK_REGRESSION
                                                                   : KN_TASK_CLASSIFICATION);
     if (e == KN_OK) e = kn_model_choose_task(m, f, a.target, NULL);
+    if (e == KN_OK && kn_model_task(m) == KN_TASK_CLASSIFICATION) e = positive_class_known(f, &a);
     if (e == KN_OK && a.test_size > 0)
         e = split(f, a.test_size, a.seed, a.stratify ? a.target : NULL, &train, &test);
     if (e == KN_OK && train && kn_model_task(m) == KN_TASK_CLASSIFICATION)
