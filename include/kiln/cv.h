@@ -35,18 +35,21 @@ typedef struct kn_cv_spec {
     int threads;                 /* 0: one per core */
     const char *task;            /* "classification" or "regression"; NULL: the model's
                                     own, or for a family with both tasks the target's */
+    const char *positive_class;  /* binary: the positive class (kn_score_opts) */
 } kn_cv_spec;
 
 typedef struct kn_cv_result {
     size_t k, n_scores;
     const char *name[KN_MAX_SCORES];
     int higher_is_better[KN_MAX_SCORES];
-    double *score;              /* k x n_scores */
-    double mean[KN_MAX_SCORES]; /* over folds */
-    double std[KN_MAX_SCORES];  /* population standard deviation, as sklearn reports */
-    size_t *n_train, *n_test;   /* rows per fold */
-    double *fit_seconds;        /* per fold: steps and model */
-    kn_split_kind split;        /* the split used (auto resolved) */
+    double *score;               /* k x n_scores */
+    double mean[KN_MAX_SCORES];  /* over folds */
+    double std[KN_MAX_SCORES];   /* population standard deviation, as sklearn reports */
+    size_t *n_train, *n_test;    /* rows per fold */
+    double *fit_seconds;         /* per fold: steps and model */
+    kn_split_kind split;         /* the split used (auto resolved) */
+    const char *roc_auc_average; /* as kn_scores (static string) */
+    char *positive_class;        /* binary: the positive class's label; NULL otherwise */
 } kn_cv_result;
 
 KN_API kn_status kn_cv_run(const kn_frame *f, const kn_cv_spec *s, kn_cv_result *out);

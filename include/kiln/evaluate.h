@@ -14,14 +14,31 @@
 extern "C" {
 #endif
 
-#define KN_MAX_SCORES 8
+#define KN_MAX_SCORES 12
 
 typedef struct kn_scores {
     size_t rows, n;
     const char *name[KN_MAX_SCORES]; /* static strings */
     double value[KN_MAX_SCORES];
     int higher_is_better[KN_MAX_SCORES];
+    /* How roc_auc averages: "binary" (the positive class's scores) or
+     * "macro-ovr" (unweighted mean of each class against the rest, as
+     * sklearn's roc_auc_score(multi_class="ovr", average="macro")); NULL
+     * when there is no roc_auc. Static string. */
+    const char *roc_auc_average;
+    /* Binary classifiers: the class that precision, recall, f1, roc_auc and
+     * the curves call positive, and its index; NULL and -1 otherwise.
+     * Borrowed from the model: valid while it lives. */
+    const char *positive_class;
+    int positive;
 } kn_scores;
+
+/* Options of kn_model_score_with. */
+typedef struct kn_score_opts {
+    const char *weight;         /* column of sample weights; NULL: none */
+    const char *positive_class; /* binary: the positive class's label; NULL: the
+                                   model's second class (labels in sorted order) */
+} kn_score_opts;
 
 /* The target column of f as the model sees it: numeric values for
  * regression, class indices for classification (a class the model never
@@ -30,11 +47,20 @@ typedef struct kn_scores {
 KN_API kn_status kn_model_targets(const kn_model *m, const kn_frame *f, double **y);
 
 /* Regression: rmse, mae, r2, explained_variance, median_ae. Classification:
- * accuracy, balanced_accuracy, f1_macro, and from probabilities log_loss
- * and roc_auc (binary) or roc_auc_ovr (macro one-vs-rest). weight names a
- * column of sample weights (NULL: none). */
+ * accuracy, balanced_accuracy, f1_macro; binary also precision, recall and
+ * f1 of the positive class; from probabilities log_loss and roc_auc (binary,
+ * or macro one-vs-rest for several classes: see roc_auc_average). weight
+ * names a column of sample weights (NULL: none). */
 KN_API kn_status kn_model_score(const kn_model *m, const kn_frame *f, const char *weight,
                                 kn_scores *out);
+/* kn_model_score with options. A positive_class that is not one of the
+ * model's classes, or given to a model of more than two classes, is an
+ * error naming the classes. */
+KN_API kn_status kn_model_score_with(const kn_model *m, const kn_frame *f, const kn_score_opts *o,
+                                     kn_scores *out);
+/* The index of a binary classifier's positive class: `label`'s, or 1 when
+ * label is NULL. Errors name the model's classes. */
+KN_API kn_status kn_model_positive_class(const kn_model *m, const char *label, size_t *index);
 
 /* The index of `name` in s, or -1. */
 KN_API int kn_scores_find(const kn_scores *s, const char *name);

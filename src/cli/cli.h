@@ -83,6 +83,16 @@ void cli_print_profile(FILE *fp, const struct kn_profile *p);
 struct kn_scores;
 json_t *cli_scores_json(const struct kn_scores *sc);
 void cli_print_scores(const char *what, const struct kn_scores *s);
+void cli_scores_meaning_json(json_t *j, const char *roc_auc_average, const char *positive_class);
+void cli_print_scores_meaning(const char *roc_auc_average, const char *positive_class);
+/* Rows whose `target` is missing: with drop (--drop-missing-target) *f is
+ * replaced by a frame without them (a note says how many went); without,
+ * they are an error naming the first row and the option. */
+kn_status cli_target_rows(kn_frame **f, const char *target, int drop);
+/* An infinite value in a numeric feature column or the target of f: an
+ * error naming the column and the row (checked before a split, so the row
+ * is the data's, not a part's). */
+kn_status cli_refuse_infinite(const kn_frame *f, const char *target);
 
 /* Mark the comma-separated columns as ignored (not features). */
 kn_status cli_ignore_columns(kn_frame *f, const char *list);

@@ -14,7 +14,8 @@ const char cv_usage[] =
     "               [--repeats R]\n"
     "               [--groups COLUMN] [--time-series [--order-by COLUMN] [--gap N]\n"
     "                [--test-rows N] [--max-train N]] [--ignore COLUMNS] [--jobs J] [--json]\n"
-    "               [--task classification|regression]\n"
+    "               [--task classification|regression] [--positive-class LABEL]\n"
+    "               [--drop-missing-target]\n"
     "\n"
     "Cross-validate: split the rows into K folds (default 5), and for each fold fit\n"
     "the --step preparation steps (as in 'kiln prep') and the model on the other\n"
@@ -37,6 +38,9 @@ const char cv_usage[] =
     "                 --threads budget; each fold's model then runs on one thread)\n"
     "  --task T       classification or regression, for gbdt and the tree models\n"
     "                 (default: from the target, printed)\n"
+    "  --positive-class L  the class that precision, recall and f1 of a binary\n"
+    "                 target call positive (default: the second label, sorted)\n"
+    "  --drop-missing-target  leave out rows whose target is missing\n"
     "  --time-series  K test windows moving forward in time, each trained on all\n"
     "                 earlier rows (= TimeSeriesSplit); --order-by C sorts rows by\n"
     "                 C first, --gap N leaves N rows out before each window,\n"
@@ -48,6 +52,7 @@ const char cv_usage[] =
 
 typedef struct cv_args {
     const char *data, *ignore;
+    int drop_missing_target;
     const char *params[64], *steps[64];
     kn_cv_spec spec;
 } cv_args;
@@ -117,7 +122,11 @@ static int parse_cv(int argc, char **argv, kn_read_opts *o, cv_args *a)
             if (strcmp(s->task, "classification") && strcmp(s->task, "regression"))
                 return cli_usage_error("cv", "--task takes classification or regression, got '%s'",
                                        s->task);
-        } else if (!strcmp(opt, "--shuffle"))
+        } else if (!strcmp(opt, "--positive-class") && v)
+            s->positive_class = argv[++i];
+        else if (!strcmp(opt, "--drop-missing-target"))
+            a->drop_missing_target = 1;
+        else if (!strcmp(opt, "--shuffle"))
             s->split.shuffle = 1;
         else if (!strcmp(opt, "--time-series"))
             time_series = 1;
@@ -175,10 +184,12 @@ static json_t *result_json(const cv_args *a, const kn_cv_result *r)
         json_object_set_new(mean, r->name[m], json_real(r->mean[m]));
         json_object_set_new(std, r->name[m], json_real(r->std[m]));
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "command", "cv", "input",
-                     a->data, "model", a->spec.model, "target", a->spec.target, "split",
-                     split_name(r->split), "shuffle", a->spec.split.shuffle, "folds", folds, "mean",
-                     mean, "std", std);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "command", "cv", "input",
+                          a->data, "model", a->spec.model, "target", a->spec.target, "split",
+                          split_name(r->split), "shuffle", a->spec.split.shuffle, "folds", folds,
+                          "mean", mean, "std", std);
+    cli_scores_meaning_json(j, r->roc_auc_average, r->positive_class);
+    return j;
 }
 
 static void print_result(const cv_args *a, const kn_cv_result *r)
@@ -200,6 +211,11 @@ static void print_result(const cv_args *a, const kn_cv_result *r)
         printf(" %18s", buf);
     }
     putchar('\n');
+    if (r->roc_auc_average || r->positive_class) {
+        printf("scores:");
+        cli_print_scores_meaning(r->roc_auc_average, r->positive_class);
+        putchar('\n');
+    }
 }
 
 int cmd_cv(int argc, char **argv)
@@ -214,6 +230,8 @@ int cmd_cv(int argc, char **argv)
     kn_cv_result r = {0};
     kn_status e = cli_read_frame(a.data, &o, &f, &rep);
     if (e == KN_OK) e = cli_ignore_columns(f, a.ignore);
+    if (e == KN_OK) e = cli_target_rows(&f, a.spec.target, a.drop_missing_target);
+    if (e == KN_OK) e = cli_refuse_infinite(f, a.spec.target);
     kn_stage_begin("cv");
     if (e == KN_OK) e = kn_cv_run(f, &a.spec, &r);
     kn_stage_end();

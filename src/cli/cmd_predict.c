@@ -36,24 +36,32 @@ const char predict_usage[] =
 
 const char eval_usage[] =
     "usage: kiln eval --model MODEL.kmd --data FILE [--weight COLUMN] [--curves OUT.json]\n"
-    "                 [--importance N] [--rounds K] [--json]\n"
+    "                 [--importance N] [--rounds K] [--positive-class LABEL]\n"
+    "                 [--drop-missing-target] [--json]\n"
     "\n"
     "Score a saved model on FILE, which must have the model's input columns and\n"
     "its target (read with the types the model was fitted with): RMSE, MAE, R^2,\n"
     "explained variance and median absolute error\n"
     "for regression; accuracy, balanced accuracy, macro F1, log loss and ROC-AUC\n"
-    "(one-vs-rest for several classes) for classification. --weight COLUMN\n"
-    "weighs every metric by that column's sample weights. --curves OUT.json writes\n"
-    "the ROC curve, the precision-recall curve (with thresholds) and a 10-bin\n"
-    "calibration curve of a binary classifier, ready to plot. --importance N prints\n"
-    "each feature's permutation importance: the mean (and spread) fall of accuracy\n"
-    "or R^2 over N shuffles of that feature's values. --rounds K scores the\n"
-    "first K boosting rounds only (gbdt), to see where more rounds stop helping.\n";
+    "for classification (roc_auc_average says how: binary, or macro-ovr, the\n"
+    "unweighted mean of each class against the rest, for several classes); a\n"
+    "binary classifier adds precision, recall and F1 of its positive class\n"
+    "(--positive-class LABEL; default the second label in sorted order; the\n"
+    "output names it). --weight COLUMN weighs every metric by that column's\n"
+    "sample weights. --drop-missing-target leaves out rows whose target is\n"
+    "missing. --curves OUT.json writes the ROC curve, the precision-recall curve\n"
+    "(with thresholds) and a 10-bin calibration curve, ready to plot: of the\n"
+    "positive class for a binary classifier, of each class against the rest\n"
+    "(one set per class, labelled) for several classes. --importance N prints\n"
+    "each feature's permutation importance, most important first: the mean (and\n"
+    "spread) fall of accuracy or R^2 over N shuffles of that feature's values.\n"
+    "--rounds K scores the first K boosting rounds only (gbdt), to see where more\n"
+    "rounds stop helping.\n";
 
 /* The arguments of predict and eval. */
 typedef struct apply_args {
-    const char *model, *data, *out, *weight, *rounds, *keep, *curves;
-    int proba, overwrite_input;
+    const char *model, *data, *out, *weight, *rounds, *keep, *curves, *positive_class;
+    int proba, overwrite_input, drop_missing_target;
 } apply_args;
 
 /* --model M --data F and the options of `cmd` (predict: --out, --proba,
@@ -77,6 +85,10 @@ static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, 
             a->overwrite_input = 1;
         else if (!predict && !strcmp(argv[i], "--weight") && v)
             a->weight = argv[++i];
+        else if (!predict && !strcmp(argv[i], "--positive-class") && v)
+            a->positive_class = argv[++i];
+        else if (!predict && !strcmp(argv[i], "--drop-missing-target"))
+            a->drop_missing_target = 1;
         else if (!strcmp(argv[i], "--rounds") && v)
             a->rounds = argv[++i];
         else {
@@ -370,45 +382,94 @@ static json_t *curve_json(const kn_curve *c, const char *x, const char *y, int t
     return j;
 }
 
-/* ROC, precision-recall and calibration curves of a binary classifier on f,
- * as JSON into path. */
-static kn_status write_curves(const kn_model *m, const kn_frame *f, const char *weight,
-                              const char *path)
+/* The ROC, precision-recall and calibration curves of class `pos` against
+ * the rest, as {"roc": .., "precision_recall": .., "calibration": ..}; NULL
+ * with the error when a curve is undefined (the class is absent). */
+static json_t *curves_of(const double *y, const double *proba, const double *w, size_t n, size_t k,
+                         size_t pos, kn_status *err)
 {
-    if (kn_model_task(m) != KN_TASK_CLASSIFICATION || kn_model_n_classes(m) != 2)
-        return kn_fail(KN_ERR_UNSUPPORTED, "--curves: curves are for binary classifiers");
-    double *y = NULL, *proba = NULL, *p1 = NULL, *w = NULL;
-    int32_t *yi = NULL;
-    size_t n = 0, j;
+    int32_t *yi = kn_malloc((n ? n : 1) * sizeof *yi);
+    double *p1 = kn_malloc((n ? n : 1) * sizeof *p1);
     kn_curve roc = {0}, pr = {0}, cal = {0};
-    kn_status e = kn_model_targets(m, f, &y);
-    if (e == KN_OK) e = kn_model_predict_proba(m, f, &proba, &n);
-    if (e == KN_OK && weight && kn_frame_find(f, weight, &j) == KN_OK)
-        w = kn_column_f64(kn_frame_col(f, j));
-    if (e == KN_OK) {
-        yi = kn_malloc((n ? n : 1) * sizeof *yi);
-        p1 = kn_malloc((n ? n : 1) * sizeof *p1);
-        if (!yi || !p1) e = KN_ERR_NOMEM;
-    }
+    kn_status e = yi && p1 ? KN_OK : KN_ERR_NOMEM;
     for (size_t i = 0; e == KN_OK && i < n; i++) {
-        yi[i] = (int32_t)y[i];
-        p1[i] = proba[2 * i + 1];
+        yi[i] = (size_t)y[i] == pos;
+        p1[i] = proba[k * i + pos];
     }
     if (e == KN_OK) e = kn_metric_roc_curve(yi, p1, w, n, 1, &roc);
     if (e == KN_OK) e = kn_metric_pr_curve(yi, p1, w, n, &pr);
     if (e == KN_OK) e = kn_metric_calibration_curve(yi, p1, n, 10, 0, &cal);
-    if (e == KN_OK) {
-        json_t *doc = json_pack("{s:s, s:o, s:o, s:o}", "positive_class", kn_model_class(m, 1),
-                                "roc", curve_json(&roc, "fpr", "tpr", 1), "precision_recall",
-                                curve_json(&pr, "recall", "precision", 1), "calibration",
-                                curve_json(&cal, "mean_predicted", "fraction_positive", 0));
-        if (cli_write_json_file(doc, path) != 0)
-            e = kn_fail(KN_ERR_IO, "--curves: cannot write %s", path);
-        json_decref(doc);
-    }
+    json_t *j = e == KN_OK ? json_pack("{s:o, s:o, s:o}", "roc", curve_json(&roc, "fpr", "tpr", 1),
+                                       "precision_recall",
+                                       curve_json(&pr, "recall", "precision", 1), "calibration",
+                                       curve_json(&cal, "mean_predicted", "fraction_positive", 0))
+                           : NULL;
     kn_curve_free(&roc), kn_curve_free(&pr), kn_curve_free(&cal);
-    kn_free(y), kn_free(proba), kn_free(p1), kn_free(yi);
+    kn_free(yi), kn_free(p1);
+    *err = e;
+    return j;
+}
+
+/* ROC, precision-recall and calibration curves of a classifier on f, as
+ * JSON into path: of the positive class for two classes, else of each
+ * class against the rest ({"average": "one-vs-rest", "classes": [{"class":
+ * label, "roc": .., ...}, ...]}). */
+static kn_status write_curves(const kn_model *m, const kn_frame *f, const char *weight,
+                              const char *positive, const char *path)
+{
+    if (kn_model_task(m) != KN_TASK_CLASSIFICATION)
+        return kn_fail(KN_ERR_UNSUPPORTED,
+                       "--curves: curves are for classifiers; %s is a regression model",
+                       kn_model_name(m));
+    double *y = NULL, *proba = NULL, *w = NULL;
+    size_t n = 0, j, k = kn_model_n_classes(m), pos = 1;
+    json_t *doc = NULL;
+    kn_status e = k == 2 ? kn_model_positive_class(m, positive, &pos) : KN_OK;
+    if (e == KN_OK) e = kn_model_targets(m, f, &y);
+    if (e == KN_OK) e = kn_model_predict_proba(m, f, &proba, &n);
+    if (e == KN_OK && weight && kn_frame_find(f, weight, &j) == KN_OK)
+        w = kn_column_f64(kn_frame_col(f, j));
+    if (e == KN_OK && k == 2) {
+        json_t *c = curves_of(y, proba, w, n, k, pos, &e);
+        if (c) {
+            doc = json_pack("{s:s}", "positive_class", kn_model_class(m, pos));
+            json_object_update(doc, c);
+            json_decref(c);
+        }
+    } else if (e == KN_OK) {
+        json_t *classes = json_array();
+        for (size_t q = 0; e == KN_OK && q < k; q++) {
+            json_t *c = curves_of(y, proba, w, n, k, q, &e);
+            if (!c)
+                e = kn_fail_prefix(e,
+                                   "--curves: class '%s' against the rest: ", kn_model_class(m, q));
+            else {
+                json_t *one = json_pack("{s:s}", "class", kn_model_class(m, q));
+                json_object_update(one, c);
+                json_decref(c);
+                json_array_append_new(classes, one);
+            }
+        }
+        doc = json_pack("{s:s, s:o}", "average", "one-vs-rest", "classes", classes);
+    }
+    if (e == KN_OK && cli_write_json_file(doc, path) != 0)
+        e = kn_fail(KN_ERR_IO, "--curves: cannot write %s", path);
+    json_decref(doc);
+    kn_free(y), kn_free(proba);
     return e;
+}
+
+/* Feature indices by decreasing mean importance; ties keep column order. */
+static void importance_order(const double *mean, size_t p, size_t *order)
+{
+    for (size_t j = 0; j < p; j++) {
+        size_t at = j;
+        while (at > 0 && mean[order[at - 1]] < mean[j]) {
+            order[at] = order[at - 1];
+            at--;
+        }
+        order[at] = j;
+    }
 }
 
 int cmd_eval(int argc, char **argv)
@@ -436,6 +497,7 @@ int cmd_eval(int argc, char **argv)
     apply_args a = {.curves = curves};
     int rc = parse_apply("eval", argc, argv, &o, &a);
     if (rc != CLI_OK) return rc;
+    kn_score_opts so = {.weight = a.weight, .positive_class = a.positive_class};
     model = a.model, data = a.data, weight = a.weight;
     kn_model *m = NULL;
     kn_frame *f = NULL;
@@ -444,14 +506,18 @@ int cmd_eval(int argc, char **argv)
     kn_status e = kn_model_load(model, &m);
     if (e == KN_OK) e = limit_rounds(m, a.rounds);
     if (e == KN_OK) e = read_for_model(m, data, &o, 1, NULL, 0, &f, &rej);
-    if (e == KN_OK) e = kn_model_score(m, f, weight, &sc);
-    if (e == KN_OK && curves) e = write_curves(m, f, weight, curves);
+    if (e == KN_OK) e = cli_target_rows(&f, kn_model_target(m), a.drop_missing_target);
+    if (e == KN_OK) e = kn_model_score_with(m, f, &so, &sc);
+    if (e == KN_OK && curves) e = write_curves(m, f, weight, a.positive_class, curves);
     size_t p = m ? kn_model_n_features(m) : 0;
     double *imp = repeats ? kn_calloc(2 * (p ? p : 1), sizeof *imp) : NULL;
+    size_t *order = repeats ? kn_calloc(p ? p : 1, sizeof *order) : NULL;
+    if (repeats && !order) e = KN_ERR_NOMEM;
     if (e == KN_OK && repeats) {
         kn_stage_begin("importance");
         e = imp ? kn_permutation_importance(m, f, (size_t)repeats, 0, imp, imp + p) : KN_ERR_NOMEM;
         kn_stage_end();
+        if (e == KN_OK) importance_order(imp, p, order);
     }
     if (e != KN_OK) {
         cli_error("eval: %s", kn_last_error());
@@ -464,10 +530,11 @@ int cmd_eval(int argc, char **argv)
         json_object_set_new(s, "model_file", json_string(model));
         if (weight) json_object_set_new(s, "weight", json_string(weight));
         if (repeats) {
-            json_t *pi = json_object();
-            for (size_t j = 0; j < p; j++)
-                json_object_set_new(pi, kn_model_feature(m, j),
-                                    json_pack("{s:f, s:f}", "mean", imp[j], "std", imp[p + j]));
+            json_t *pi = json_object(); /* most important first */
+            for (size_t r = 0; r < p; r++)
+                json_object_set_new(
+                    pi, kn_model_feature(m, order[r]),
+                    json_pack("{s:f, s:f}", "mean", imp[order[r]], "std", imp[p + order[r]]));
             json_object_set_new(s, "permutation_importance", pi);
         }
         json_object_set_new(s, "stages", cli_stages_json());
@@ -477,11 +544,13 @@ int cmd_eval(int argc, char **argv)
         if (repeats) {
             printf("permutation importance (%s fall, %ld shuffles):\n",
                    kn_model_task(m) == KN_TASK_CLASSIFICATION ? "accuracy" : "R^2", repeats);
-            for (size_t j = 0; j < p; j++)
-                printf("  %-32s %10.6f +- %.6f\n", kn_model_feature(m, j), imp[j], imp[p + j]);
+            for (size_t r = 0; r < p; r++)
+                printf("  %-32s %10.6f +- %.6f\n", kn_model_feature(m, order[r]), imp[order[r]],
+                       imp[p + order[r]]);
         }
     }
     kn_free(imp);
+    kn_free(order);
     kn_free(rej.v);
     kn_frame_free(f);
     kn_model_free(m);

@@ -17,7 +17,7 @@ const char train_usage[] =
     "usage: kiln train --data FILE --target COLUMN --model NAME [--param name=value ...]\n"
     "                  [--weight COLUMN] [--test-size F] [--stratify] [--seed S]\n"
     "                  [--ignore COLUMNS] [--task classification|regression]\n"
-    "                  --out MODEL.kmd\n"
+    "                  [--positive-class LABEL] [--drop-missing-target] --out MODEL.kmd\n"
     "\n"
     "Fit a model on the feature columns of FILE (every column but the target and\n"
     "weight). gbdt and the tree models take text columns and missing values as\n"
@@ -26,7 +26,11 @@ const char train_usage[] =
     "held out and the model is scored on it (--stratify: the same share of every\n"
     "class). --ignore a,b leaves columns out of the features. The model file keeps\n"
     "the model, its parameters and its input columns. 'kiln help models' lists the\n"
-    "models, 'kiln help model NAME' their parameters.\n"
+    "models, 'kiln help model NAME' their parameters. --drop-missing-target\n"
+    "leaves out rows whose target is missing (otherwise they are an error).\n"
+    "Binary classifiers are scored with precision, recall and f1 of a positive\n"
+    "class: --positive-class LABEL, by default the second label in sorted order;\n"
+    "the output names it.\n"
     "\n"
     "The task: a classifier refuses a target that looks continuous (non-integer\n"
     "values, or over 50 distinct values making up over 5 % of the rows); gbdt and\n"
@@ -151,9 +155,10 @@ typedef struct train_args {
     size_t n_params;
     double test_size;
     uint64_t seed;
-    int stratify;
+    int stratify, drop_missing_target;
     const char *ignore;
     const char *task;
+    const char *positive_class;
 } train_args;
 
 static const char *task_name(const kn_model *m)
@@ -192,6 +197,10 @@ static int parse_train(int argc, char **argv, kn_read_opts *o, train_args *a)
             a->stratify = 1;
         else if (!strcmp(argv[i], "--ignore") && v)
             a->ignore = argv[++i];
+        else if (!strcmp(argv[i], "--positive-class") && v)
+            a->positive_class = argv[++i];
+        else if (!strcmp(argv[i], "--drop-missing-target"))
+            a->drop_missing_target = 1;
         else if (!strcmp(argv[i], "--task") && v) {
             a->task = argv[++i];
             if (strcmp(a->task, "classification") && strcmp(a->task, "regression"))
@@ -206,6 +215,75 @@ static int parse_train(int argc, char **argv, kn_read_opts *o, train_args *a)
     if (!a->data || !a->target || !a->model || !a->out)
         return cli_usage_error("train", "need --data, --target, --model and --out");
     return CLI_OK;
+}
+
+/* The training part of a hold-out split that holds one class: refused with
+ * the class and the split named (the fit's own message would blame the
+ * data, not the split). */
+static kn_status one_class_left(const kn_frame *train, const train_args *a)
+{
+    size_t j, n = kn_frame_n_rows(train);
+    if (kn_frame_find(train, a->target, &j) != KN_OK || n == 0) return KN_OK;
+    kn_column *c = kn_frame_col(train, j);
+    if (kn_column_type(c) != KN_COL_CATEGORICAL && kn_column_type(c) != KN_COL_NUMERIC)
+        return KN_OK;
+    for (size_t i = 1; i < n; i++) {
+        if (kn_column_is_missing(c, i) || kn_column_is_missing(c, 0)) return KN_OK; /* told later */
+        if (kn_column_type(c) == KN_COL_NUMERIC ? kn_column_f64(c)[i] != kn_column_f64(c)[0]
+                                                : kn_column_codes(c)[i] != kn_column_codes(c)[0])
+            return KN_OK;
+    }
+    char buf[40];
+    const char *label = buf;
+    if (kn_column_type(c) == KN_COL_NUMERIC)
+        snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[0]);
+    else
+        label = kn_column_level(c, kn_column_codes(c)[0], NULL);
+    return kn_fail(KN_ERR_INVALID,
+                   "the training part of the --test-size %g split (seed %llu, %zu rows) holds a "
+                   "single class of '%s' ('%s'); %s",
+                   a->test_size, (unsigned long long)a->seed, n, a->target, label,
+                   a->stratify ? "lower --test-size so each class keeps rows for training"
+                               : "add --stratify (each class keeps its share in both parts) or "
+                                 "lower --test-size");
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* --positive-class on a text target: a label no row holds is refused
+ * before the fit (not after it), with the classes named as the scoring
+ * would name them. Numeric targets are checked when scoring. */
+static kn_status positive_class_known(const kn_frame *f, const train_args *a)
+{
+    size_t j;
+    if (!a->positive_class || kn_frame_find(f, a->target, &j) != KN_OK) return KN_OK;
+    kn_column *c = kn_frame_col(f, j);
+    if (kn_column_type(c) != KN_COL_CATEGORICAL) return KN_OK;
+    size_t levels = kn_column_n_levels(c), k = 0, n = kn_frame_n_rows(f);
+    char *used = kn_calloc(levels + 1, 1);
+    const char **names = kn_malloc((levels + 1) * sizeof *names);
+    kn_status e = used && names ? KN_OK : KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < n; i++)
+        if (kn_column_codes(c)[i] >= 0) used[kn_column_codes(c)[i]] = 1;
+    int found = 0;
+    for (size_t l = 0; e == KN_OK && l < levels; l++)
+        if (used[l]) {
+            names[k] = kn_column_level(c, (int32_t)l, NULL);
+            found |= !strcmp(names[k++], a->positive_class);
+        }
+    if (e == KN_OK && !found && k == 2) {
+        qsort(names, k, sizeof *names, by_bytes);
+        e = kn_fail(KN_ERR_INVALID,
+                    "positive class '%s' is not a class of target '%s'; its classes are '%s' "
+                    "and '%s'",
+                    a->positive_class, a->target, names[0], names[1]);
+    }
+    kn_free(used);
+    kn_free(names);
+    return e;
 }
 
 int cmd_train(int argc, char **argv)
@@ -230,19 +308,29 @@ int cmd_train(int argc, char **argv)
     kn_read_report rep;
     kn_status e = cli_read_frame(a.data, &o, &f, &rep);
     if (e == KN_OK) e = cli_ignore_columns(f, a.ignore);
+    if (e == KN_OK) e = cli_target_rows(&f, a.target, a.drop_missing_target);
+    if (e == KN_OK) e = cli_refuse_infinite(f, a.target);
     /* the task, from all rows (before the hold-out split) */
     if (e == KN_OK && a.task)
         e = kn_model_set_task(m, strcmp(a.task, "classification") ? KN_TASK_REGRESSION
                                                                   : KN_TASK_CLASSIFICATION);
     if (e == KN_OK) e = kn_model_choose_task(m, f, a.target, NULL);
+    if (e == KN_OK && kn_model_task(m) == KN_TASK_CLASSIFICATION) e = positive_class_known(f, &a);
     if (e == KN_OK && a.test_size > 0)
         e = split(f, a.test_size, a.seed, a.stratify ? a.target : NULL, &train, &test);
+    if (e == KN_OK && train && kn_model_task(m) == KN_TASK_CLASSIFICATION)
+        e = one_class_left(train, &a);
     kn_stage_begin("fit");
     if (e == KN_OK) e = kn_model_fit(m, train ? train : f, a.target, a.weight);
     kn_stage_end();
     kn_scores sc = {0};
     int scored = e == KN_OK && test && kn_frame_n_rows(test) > 1;
-    if (scored) e = kn_model_score(m, test, a.weight, &sc);
+    kn_score_opts so = {.weight = a.weight, .positive_class = a.positive_class};
+    if (e == KN_OK && a.positive_class && !scored) { /* still checked: a typo is not ignored */
+        size_t pos;
+        e = kn_model_positive_class(m, a.positive_class, &pos);
+    }
+    if (scored) e = kn_model_score_with(m, test, &so, &sc);
     if (scored && e == KN_OK) e = kn_model_record_metrics(m, sc.rows, sc.name, sc.value, sc.n);
     if (e == KN_OK) e = kn_model_save(m, a.out);
     if (e != KN_OK) {

@@ -24,6 +24,7 @@ void kn_cv_result_free(kn_cv_result *r)
     kn_free(r->n_train);
     kn_free(r->n_test);
     kn_free(r->fit_seconds);
+    kn_free(r->positive_class);
     memset(r, 0, sizeof *r);
 }
 
@@ -38,6 +39,7 @@ typedef struct fold_out {
     kn_status status;
     char *error; /* the fold thread's message */
     kn_scores scores;
+    char *positive; /* the positive class's label (binary), copied from the model */
     double seconds;
 } fold_out;
 
@@ -67,7 +69,12 @@ static kn_status run_fold(const kn_frame *train_in, const kn_frame *test_in, con
     for (size_t i = 0; e == KN_OK && i < s->n_params; i++) e = kn_model_set(m, s->params[i]);
     if (e == KN_OK) e = kn_model_fit(m, train, s->target, s->weight);
     out->seconds = now_seconds() - t0;
-    if (e == KN_OK) e = kn_model_score(m, test, s->weight, &out->scores);
+    kn_score_opts so = {.weight = s->weight, .positive_class = s->positive_class};
+    if (e == KN_OK) e = kn_model_score_with(m, test, &so, &out->scores);
+    if (e == KN_OK && out->scores.positive_class &&
+        !(out->positive = kn_strdup(out->scores.positive_class)))
+        e = KN_ERR_NOMEM;
+    out->scores.positive_class = NULL; /* borrowed from m */
     kn_model_free(m);
     kn_frame_free(train);
     kn_frame_free(test);
@@ -164,6 +171,8 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *f
                            fo[i].error ? fo[i].error : "failed");
     r->k = k;
     r->n_scores = fo[0].scores.n;
+    r->roc_auc_average = fo[0].scores.roc_auc_average;
+    if (fo[0].positive && !(r->positive_class = kn_strdup(fo[0].positive))) return KN_ERR_NOMEM;
     for (size_t m = 0; m < r->n_scores; m++) {
         r->name[m] = fo[0].scores.name[m];
         r->higher_is_better[m] = fo[0].scores.higher_is_better[m];
@@ -226,6 +235,47 @@ static kn_status resolve_task(const kn_cv_spec *s, const kn_frame *f, char *task
     return e;
 }
 
+/* A fold whose training rows hold one class cannot fit a classifier:
+ * refused before any fold runs, with the fold, the class and the split's
+ * fix named (the fit's own message would blame the data). */
+static kn_status one_class_folds(const kn_frame *f, const kn_cv_spec *s, const kn_folds *folds)
+{
+    int32_t *lab = NULL;
+    size_t k = 0, j;
+    if (kn_split_labels(f, s->target, &lab, &k) != KN_OK) return KN_OK; /* the folds tell */
+    kn_status e = KN_OK;
+    for (size_t i = 0; e == KN_OK && k > 1 && i < folds->k; i++) {
+        const kn_fold *fd = &folds->fold[i];
+        size_t r = 1;
+        while (r < fd->n_train && lab[fd->train[r]] == lab[fd->train[0]]) r++;
+        if (fd->n_train == 0 || r < fd->n_train) continue;
+        kn_column *c = kn_frame_find(f, s->target, &j) == KN_OK ? kn_frame_col(f, j) : NULL;
+        char buf[40] = "?";
+        const char *label = buf;
+        if (c && kn_column_type(c) == KN_COL_NUMERIC)
+            snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[fd->train[0]]);
+        else if (c && kn_column_type(c) == KN_COL_CATEGORICAL)
+            label = kn_column_level(c, kn_column_codes(c)[fd->train[0]], NULL);
+        const char *fix = s->split.kind == KN_SPLIT_TIME
+                              ? "the earliest rows hold one class: use fewer --folds, or a "
+                                "stratified split if the rows need not stay in time order"
+                          : s->split.kind == KN_SPLIT_GROUP
+                              ? "its groups hold one class: use groups that mix classes, or "
+                                "--stratify"
+                          : s->split.kind == KN_SPLIT_STRATIFIED
+                              ? "the other classes have too few rows for this many folds: use "
+                                "fewer --folds"
+                              : "the rows are probably sorted by class: use --stratify (the "
+                                "default for classifiers) or --shuffle";
+        e = kn_fail(KN_ERR_INVALID,
+                    "cross-validation fold %zu of %zu: its %zu training rows hold a single "
+                    "class of '%s' ('%s'), and a classifier needs two; %s",
+                    i + 1, folds->k, fd->n_train, s->target, label, fix);
+    }
+    kn_free(lab);
+    return e;
+}
+
 kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -257,6 +307,7 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
     kn_folds folds = {0};
     e = mark_roles(f_in, s, &f);
     if (e == KN_OK) e = make_folds(f, s, &folds);
+    if (e == KN_OK && task == KN_TASK_CLASSIFICATION) e = one_class_folds(f, s, &folds);
     fold_out *fo = e == KN_OK ? kn_calloc(folds.k, sizeof *fo) : NULL;
     if (e == KN_OK && !fo) e = KN_ERR_NOMEM;
     if (e == KN_OK) {
@@ -294,7 +345,7 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
         e = collect(s, &folds, fo, out);
         out->split = s->split.kind;
     }
-    for (size_t i = 0; fo && i < folds.k; i++) kn_free(fo[i].error);
+    for (size_t i = 0; fo && i < folds.k; i++) kn_free(fo[i].error), kn_free(fo[i].positive);
     kn_free(fo);
     kn_folds_free(&folds);
     kn_frame_free(f);

@@ -4,6 +4,7 @@
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
+#include "learn/learn-impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -38,7 +39,8 @@ static kn_status targets_of(const kn_model *m, const kn_frame *f, int unseen, do
     kn_status e = KN_OK;
     for (size_t i = 0; e == KN_OK && i < n; i++) {
         if (kn_column_is_missing(c, i)) {
-            e = kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing", target, i + 1);
+            e = kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing; %s", target, i + 1,
+                        KN__MISSING_TARGET_FIX);
             break;
         }
         if (!classify) {
@@ -118,17 +120,98 @@ static void put(kn_scores *s, const char *name, double v, int higher)
     s->higher_is_better[s->n++] = higher;
 }
 
+/* "'a', 'b' and 'c'" (at most 20 labels, then "..."): a model's classes for
+ * a message. A new string; kn_free. */
+static char *class_list(const kn_model *m)
+{
+    size_t k = kn_model_n_classes(m), len = 16;
+    for (size_t q = 0; q < k && q < 20; q++) len += strlen(kn_model_class(m, q)) + 8;
+    char *s = kn_malloc(len);
+    if (!s) return NULL;
+    size_t at = 0;
+    for (size_t q = 0; q < k && q < 20; q++)
+        at += (size_t)snprintf(s + at, len - at, "%s'%s'",
+                               q == 0       ? ""
+                               : q + 1 == k ? " and "
+                                            : ", ",
+                               kn_model_class(m, q));
+    if (k > 20) snprintf(s + at, len - at, ", ...");
+    return s;
+}
+
+kn_status kn_model_positive_class(const kn_model *m, const char *label, size_t *index)
+{
+    size_t k = kn_model_n_classes(m);
+    if (kn_model_task(m) != KN_TASK_CLASSIFICATION)
+        return kn_fail(KN_ERR_INVALID,
+                       "a positive class is for binary classifiers; %s is a regression model",
+                       kn_model_name(m));
+    if (k == 2 && !label) {
+        *index = 1;
+        return KN_OK;
+    }
+    char *list = class_list(m);
+    if (!list) return KN_ERR_NOMEM;
+    kn_status e = KN_OK;
+    size_t q = 0;
+    while (q < k && strcmp(kn_model_class(m, q), label ? label : "")) q++;
+    if (k != 2)
+        e = kn_fail(KN_ERR_INVALID,
+                    "positive class '%s': target '%s' has %zu classes (%s); a positive class is "
+                    "for two classes (several classes are scored one-vs-rest, each in turn)",
+                    label ? label : "", kn_model_target(m), k, list);
+    else if (q == k)
+        e = kn_fail(KN_ERR_INVALID,
+                    "positive class '%s' is not a class of target '%s'; its classes are %s", label,
+                    kn_model_target(m), list);
+    kn_free(list);
+    if (e == KN_OK) *index = q;
+    return e;
+}
+
+/* Binary: precision, recall and f1 of the positive class, and roc_auc of
+ * its probabilities (proba NULL: none). */
+static kn_status score_binary(const int32_t *yi, const int32_t *pi, const double *proba,
+                              const double *w, size_t n, size_t pos, kn_scores *s)
+{
+    int32_t *t = kn_malloc((n ? n : 1) * sizeof *t), *q = kn_malloc((n ? n : 1) * sizeof *q);
+    double *p1 = proba ? kn_malloc((n ? n : 1) * sizeof *p1) : NULL, v;
+    kn_status e = t && q && (p1 || !proba) ? KN_OK : KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        t[i] = (size_t)yi[i] == pos;
+        q[i] = (size_t)pi[i] == pos;
+        if (p1) p1[i] = proba[2 * i + pos];
+    }
+    if (e == KN_OK && (e = kn_metric_precision(t, q, w, n, 2, KN_AVG_BINARY, &v)) == KN_OK)
+        put(s, "precision", v, 1);
+    if (e == KN_OK && (e = kn_metric_recall(t, q, w, n, 2, KN_AVG_BINARY, &v)) == KN_OK)
+        put(s, "recall", v, 1);
+    if (e == KN_OK && (e = kn_metric_f1(t, q, w, n, 2, KN_AVG_BINARY, &v)) == KN_OK)
+        put(s, "f1", v, 1);
+    if (e == KN_OK && p1 && kn_metric_log_loss(yi, proba, w, n, 2, &v) == KN_OK)
+        put(s, "log_loss", v, 0);
+    /* undefined when the data holds one class only: left out */
+    if (e == KN_OK && p1 && kn_metric_roc_auc(t, p1, w, n, &v) == KN_OK) {
+        put(s, "roc_auc", v, 1);
+        s->roc_auc_average = "binary";
+    }
+    kn_free(t), kn_free(q), kn_free(p1);
+    return e;
+}
+
 static kn_status score_classifier(const kn_model *m, const kn_frame *f, const double *y,
                                   const double *pred, const double *w, size_t n, size_t n_unseen,
-                                  kn_scores *s)
+                                  const kn_score_opts *o, kn_scores *s)
 {
     /* classes the model never saw count as classes of their own, which it
      * never predicts: their rows are wrong, their recall and F1 zero (as
      * scikit-learn's metrics over the union of labels) */
-    size_t k = kn_model_n_classes(m), np = 0, k_all = k + n_unseen;
+    size_t k = kn_model_n_classes(m), np = 0, k_all = k + n_unseen, pos = 1;
     int32_t *yi = kn_malloc((n ? n : 1) * sizeof *yi), *pi = kn_malloc((n ? n : 1) * sizeof *pi);
-    double *proba = NULL, *p1 = NULL, v;
+    double *proba = NULL, v;
     kn_status e = yi && pi ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK && (k == 2 || o->positive_class))
+        e = kn_model_positive_class(m, o->positive_class, &pos);
     for (size_t i = 0; e == KN_OK && i < n; i++) {
         yi[i] = (int32_t)y[i];
         pi[i] = (int32_t)pred[i];
@@ -138,17 +221,20 @@ static kn_status score_classifier(const kn_model *m, const kn_frame *f, const do
         put(s, "balanced_accuracy", v, 1);
     if (e == KN_OK && (e = kn_metric_f1(yi, pi, w, n, k_all, KN_AVG_MACRO, &v)) == KN_OK)
         put(s, "f1_macro", v, 1);
-    /* probabilities: models without them skip these scores */
-    if (e == KN_OK && !n_unseen && kn_model_predict_proba(m, f, &proba, &np) == KN_OK) {
+    /* probabilities: models without them skip these scores; classes the
+     * model never saw leave them undefined */
+    int has_proba = e == KN_OK && !n_unseen && kn_model_predict_proba(m, f, &proba, &np) == KN_OK;
+    if (e == KN_OK && k == 2) {
+        s->positive = (int)pos;
+        s->positive_class = kn_model_class(m, pos);
+        e = score_binary(yi, pi, has_proba ? proba : NULL, w, n, pos, s);
+    } else if (e == KN_OK && has_proba) {
         if (kn_metric_log_loss(yi, proba, w, n, k, &v) == KN_OK) put(s, "log_loss", v, 0);
-        if (k == 2 && (p1 = kn_malloc((n ? n : 1) * sizeof *p1))) {
-            for (size_t i = 0; i < n; i++) p1[i] = proba[2 * i + 1];
-            /* undefined when the data holds one class only: left out */
-            if (kn_metric_roc_auc(yi, p1, w, n, &v) == KN_OK) put(s, "roc_auc", v, 1);
-        } else if (k > 2 && kn_metric_roc_auc_ovr(yi, proba, w, n, k, KN_AVG_MACRO, &v) == KN_OK)
-            put(s, "roc_auc_ovr", v, 1);
+        if (kn_metric_roc_auc_ovr(yi, proba, w, n, k, KN_AVG_MACRO, &v) == KN_OK) {
+            put(s, "roc_auc", v, 1);
+            s->roc_auc_average = "macro-ovr";
+        }
     }
-    kn_free(p1);
     kn_free(proba);
     kn_free(yi);
     kn_free(pi);
@@ -157,13 +243,26 @@ static kn_status score_classifier(const kn_model *m, const kn_frame *f, const do
 
 kn_status kn_model_score(const kn_model *m, const kn_frame *f, const char *weight, kn_scores *out)
 {
+    kn_score_opts o = {.weight = weight};
+    return kn_model_score_with(m, f, &o, out);
+}
+
+kn_status kn_model_score_with(const kn_model *m, const kn_frame *f, const kn_score_opts *o,
+                              kn_scores *out)
+{
     memset(out, 0, sizeof *out);
+    out->positive = -1;
     double *pred = NULL, *y = NULL, *w = NULL, v;
     size_t n = 0;
-    kn_status e = kn_model_predict(m, f, &pred, &n);
+    kn_status e = KN_OK;
+    if (o->positive_class) { /* refused before any work */
+        size_t pos;
+        e = kn_model_positive_class(m, o->positive_class, &pos);
+    }
+    if (e == KN_OK) e = kn_model_predict(m, f, &pred, &n);
     size_t n_unseen = 0;
     if (e == KN_OK) e = targets_of(m, f, 1, &y, &n_unseen);
-    if (e == KN_OK) e = weights_of(f, weight, &w);
+    if (e == KN_OK) e = weights_of(f, o->weight, &w);
     out->rows = n;
     if (e == KN_OK && kn_model_task(m) == KN_TASK_REGRESSION) {
         if ((e = kn_metric_rmse(y, pred, w, n, &v)) == KN_OK) put(out, "rmse", v, 0);
@@ -174,7 +273,7 @@ kn_status kn_model_score(const kn_model *m, const kn_frame *f, const char *weigh
         if (e == KN_OK && (e = kn_metric_median_ae(y, pred, w, n, &v)) == KN_OK)
             put(out, "median_ae", v, 0);
     } else if (e == KN_OK)
-        e = score_classifier(m, f, y, pred, w, n, n_unseen, out);
+        e = score_classifier(m, f, y, pred, w, n, n_unseen, o, out);
     kn_free(pred);
     kn_free(y);
     kn_free(w);

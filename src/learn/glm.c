@@ -381,8 +381,11 @@ static kn_status fit_statistics(const glm_problem *pr, const double *theta, glm_
                 s->pv[j] = erfc(fabs(s->z[j]) / M_SQRT2);
             }
             if (info != 0)
-                kn_log(KN_LOG_WARN, "glm: the information matrix is singular (collinear "
-                                    "features); no standard errors");
+                kn_log(KN_LOG_WARN,
+                       "glm: the information matrix is singular (collinear features); no "
+                       "standard errors. One-hot columns sum to 1 like the intercept: encode "
+                       "with 'onehot_encoder:drop=first' (one level per column is the "
+                       "baseline)");
             s->has_table = 1;
         }
         kn_free(wt), kn_free(H), kn_free(work);
@@ -461,10 +464,8 @@ static kn_status glm_fit_kind(kn_model *m, const kn_dataset *ds, int kind)
     }
     if (e == KN_OK) {
         if (!res.converged)
-            kn_log(KN_LOG_WARN,
-                   "%s did not converge in %d iterations (largest gradient %.3g > tol %g); "
-                   "raise max_iter or standardise the features",
-                   kn_model_name(m), res.iterations, res.grad_norm, par->tol);
+            kn__warn_not_converged(kn_model_name(m), res.iterations, par->max_iter, res.grad_norm,
+                                   par->tol);
         else
             kn_log(KN_LOG_INFO,
                    "%s (%s) converged in %d iterations (largest gradient %.3g); deviance %.6g, "

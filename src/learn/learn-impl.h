@@ -12,6 +12,16 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
     kn__knn_classifier, kn__knn_regressor, kn__linear_svm, kn__lasso_cv, kn__elastic_net_cv,
     kn__gbdt, kn__decision_tree, kn__random_forest, kn__extra_trees;
 
+/* The fix named when a target value is missing (model fit and scoring). */
+#define KN__MISSING_TARGET_FIX                                                                     \
+    "a model cannot learn from or be scored on it: drop those rows (kiln train, cv and eval: "     \
+    "--drop-missing-target)"
+
+/* The warning of a fit that stopped before its tolerance: with the real
+ * max_iter, and raising it suggested only when every iteration was used. */
+void kn__warn_not_converged(const char *model, int iterations, int64_t max_iter, double grad,
+                            double tol);
+
 /* w[i] = scale x sample weight (1 without) x, when balanced and d has
  * classes, n / (classes x rows of row i's class): scikit-learn's
  * class_weight="balanced". */
@@ -48,7 +58,7 @@ kn_status kn__linear_load(kn_model *m, kn_rbuf *r);
  * Xc = X - xm, yc = y - ym; no copy of X; independent of the thread count. */
 kn_status kn__centred_gram(const kn_dataset *d, int centre, double *xm, double *ym, double *G,
                            double *xy, double *yy, double *sw);
-/* KN_OK, or the error naming the first missing feature value of d (for
+/* KN_OK, or the error naming the first missing or infinite feature value of d (for
  * models with KN_MODEL_FINDS_MISSING). */
 kn_status kn__refuse_missing(const kn_dataset *d);
 /* sum w_i v_i / sum w_i (w NULL: the plain mean). */

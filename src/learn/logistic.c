@@ -276,10 +276,8 @@ static kn_status logit_fit(kn_model *m, const kn_dataset *d)
         s->converged = res.converged;
         s->grad_norm = res.grad_norm;
         if (!res.converged)
-            kn_log(KN_LOG_WARN,
-                   "logistic_regression did not converge in %d iterations (largest gradient "
-                   "%.3g > tol %g); raise max_iter or standardise the features",
-                   res.iterations, res.grad_norm, par->tol);
+            kn__warn_not_converged("logistic_regression", res.iterations, par->max_iter,
+                                   res.grad_norm, par->tol);
         else
             kn_log(KN_LOG_INFO,
                    "logistic_regression converged in %d iterations (largest gradient %.3g)",

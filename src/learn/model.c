@@ -1,6 +1,7 @@
 /* The generic model: parameters, the design matrix, fit/predict around a
  * vtable, the .kmd file (see kiln/model.h). */
 #include "kiln/container.h"
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
@@ -197,15 +198,44 @@ void kn_dataset_free(kn_dataset *d)
     kn_free(d);
 }
 
-/* The first missing value of v, if any, as the error for the user. */
-static kn_status refuse_missing(const double *v, size_t n, const char *what, const char *name)
+void kn__warn_not_converged(const char *model, int iterations, int64_t max_iter, double grad,
+                            double tol)
+{
+    if (iterations >= max_iter)
+        kn_log(KN_LOG_WARN,
+               "%s did not converge: it used all max_iter=%lld iterations (largest gradient "
+               "%.3g > tol %g); raise max_iter (e.g. --param max_iter=%lld) or standardise the "
+               "features",
+               model, (long long)max_iter, grad, tol, (long long)max_iter * 10);
+    else
+        kn_log(KN_LOG_WARN,
+               "%s did not converge: its line search stalled after %d of max_iter=%lld "
+               "iterations (largest gradient %.3g > tol %g); more iterations will not help: "
+               "standardise the features, or raise tol",
+               model, iterations, (long long)max_iter, grad, tol);
+}
+
+/* The first missing (unless allowed) or infinite value of v, if any, as
+ * the error for the user. */
+static kn_status refuse_missing_or_inf(const double *v, size_t n, const char *what,
+                                       const char *name, int allow_missing)
 {
     for (size_t i = 0; i < n; i++)
-        if (isnan(v[i]))
+        if (isnan(v[i]) && !allow_missing)
+            return !strcmp(what, "target")
+                       ? kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing; %s", name, i + 1,
+                                 KN__MISSING_TARGET_FIX)
+                       : kn_fail(KN_ERR_INVALID,
+                                 "%s '%s', row %zu is missing; impute it first (e.g. "
+                                 "kiln prep --step simple_imputer)",
+                                 what, name, i + 1);
+        else if (isinf(v[i]))
             return kn_fail(KN_ERR_INVALID,
-                           "%s '%s', row %zu is missing; impute it first (e.g. "
-                           "kiln prep --step simple_imputer)",
-                           what, name, i + 1);
+                           "%s '%s', row %zu is %s; models take finite numbers: correct it at "
+                           "its source, or clip it with kiln prep IN OUT --step "
+                           "'outlier_clip:columns=%s' (every value beyond the IQR fences is "
+                           "clipped)",
+                           what, name, i + 1, v[i] > 0 ? "inf" : "-inf", name);
     return KN_OK;
 }
 
@@ -221,23 +251,35 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allo
                        "or give it the id role, or make it a number (rounded) with kiln prep "
                        "--step 'coerce:columns=%s;to=numeric'",
                        what, kn_column_name(c), kn_column_name(c));
+    if (kn_column_type(c) == KN_COL_TIMESTAMP && !strcmp(what, "feature"))
+        return kn_fail(KN_ERR_TYPE,
+                       "feature '%s' is a timestamp; models take numeric columns: turn it into "
+                       "calendar features with the step 'datetime_features:columns=%s;keep=false' "
+                       "(kiln prep IN OUT --step ..., or kiln cv --step ...), or leave it out "
+                       "with --ignore %s",
+                       kn_column_name(c), kn_column_name(c), kn_column_name(c));
     if (kn_column_type(c) != KN_COL_NUMERIC)
         return kn_fail(KN_ERR_TYPE,
                        "%s '%s' is %s; models take numeric columns (encode categories first, "
                        "e.g. kiln prep --step onehot_encoder)",
                        what, kn_column_name(c), kn_col_type_name(kn_column_type(c)));
     const double *v = kn_column_f64(c);
-    int missing = 0;
-    for (size_t i = 0; i < n; i++) missing |= v[i] != v[i];
+    int missing = 0, inf = 0;
+    for (size_t i = 0; i < n; i++) {
+        missing |= v[i] != v[i];
+        inf |= fabs(v[i]) == INFINITY;
+    }
     if (dst) memcpy(dst, v, n * sizeof *dst);
-    return missing && !allow_missing ? refuse_missing(v, n, what, kn_column_name(c)) : KN_OK;
+    return (missing && !allow_missing) || inf
+               ? refuse_missing_or_inf(v, n, what, kn_column_name(c), allow_missing)
+               : KN_OK;
 }
 
 kn_status kn__refuse_missing(const kn_dataset *d)
 {
     kn_status e = KN_OK;
     for (size_t j = 0; e == KN_OK && j < d->p; j++)
-        e = refuse_missing(kn_dataset_column(d, j), d->n, "feature", d->names[j]);
+        e = refuse_missing_or_inf(kn_dataset_column(d, j), d->n, "feature", d->names[j], 0);
     return e;
 }
 
@@ -254,16 +296,20 @@ static kn_status take_features(const kn_frame *f, const size_t *cols, size_t p, 
         if (skip && skip[j]) continue; /* categorical, taken as levels */
         kn_column *c = kn_frame_col(f, cols[j]);
         const double *v = kn_column_type(c) == KN_COL_NUMERIC ? kn_column_f64(c) : NULL;
-        int missing = !v;
+        int missing = !v, inf = 0;
         if (v && x) {
             double *dst = x + (size_t)j * n;
             for (size_t i = 0; i < n; i++) {
                 dst[i] = v[i];
                 missing |= v[i] != v[i];
+                inf |= fabs(v[i]) == INFINITY;
             }
         } else if (!allow_missing) /* (borrowed columns a model takes as they are: no pass) */
-            for (size_t i = 0; v && i < n; i++) missing |= v[i] != v[i];
-        if ((!v || (missing && !allow_missing)) && j < first_bad) first_bad = j;
+            for (size_t i = 0; v && i < n; i++) {
+                missing |= v[i] != v[i];
+                inf |= fabs(v[i]) == INFINITY;
+            }
+        if ((!v || (missing && !allow_missing) || inf) && j < first_bad) first_bad = j;
     }
     if (first_bad == (long)p) return KN_OK;
     /* again on one thread, for the message (kn_fail is per thread) */
@@ -328,7 +374,8 @@ static kn_status classes_of(kn_column *c, size_t n, kn_dataset *d)
                        name, kn_col_type_name(t));
     for (size_t i = 0; i < n; i++)
         if (kn_column_is_missing(c, i))
-            return kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing", name, i + 1);
+            return kn_fail(KN_ERR_INVALID, "target '%s', row %zu is missing; %s", name, i + 1,
+                           KN__MISSING_TARGET_FIX);
     size_t k = 0;
     kn_status e = KN_OK;
     char **lab = NULL;

@@ -10,7 +10,10 @@
  *                    fewer times (a count, or a share of the rows when below
  *                    1) share one "<column>_infrequent" column, last; unknown
  *                    levels go there too with handle_unknown=ignore (sklearn's
- *                    infrequent_if_exist). */
+ *                    infrequent_if_exist). drop=first leaves out each column's
+ *                    first output column, drop=if_binary only of a column with
+ *                    two (sklearn's drop=): a model with an intercept then
+ *                    sees no collinear block (what a GLM summary needs). */
 #include "kiln/mem.h"
 #include "kiln/step.h"
 #include "prep/prep-impl.h"
@@ -245,7 +248,10 @@ typedef struct onehot_params {
     int handle_unknown;
     int compact;
     double min_frequency;
+    int drop;
 } onehot_params;
+
+enum { DROP_NONE = 0, DROP_FIRST = 1, DROP_IF_BINARY = 2 };
 
 static const kn_param_def onehot_defs[] = {
     KN_STEP_COMMON_PARAMS_CATEGORICAL(onehot_params),
@@ -257,6 +263,9 @@ static const kn_param_def onehot_defs[] = {
     KN_PARAM_DOUBLE(onehot_params, min_frequency, "0", 0, 1e15,
                     "levels seen fewer times (a count; below 1: a share of the rows) share one "
                     "'<column>_infrequent' column (0: off)"),
+    KN_PARAM_ENUM(onehot_params, drop, "none", "none|first|if_binary",
+                  "leave out each column's first output column (first), or only where there "
+                  "are two (if_binary), so the columns are not collinear with an intercept"),
     KN_PARAM_END};
 
 /* Move levels seen fewer than the threshold times at fit into ec->rare. */
@@ -291,8 +300,13 @@ static kn_status split_rare(const onehot_params *p, kn_column *c, size_t rows, e
 
 static kn_status onehot_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
 {
-    kn_status e = enc_fit(st, x, cols, n);
     const onehot_params *p = kn_step_params(st);
+    if (p->drop != DROP_NONE && p->compact)
+        return kn_fail(KN_ERR_INVALID,
+                       "onehot_encoder: drop=%s goes with compact=dense (the compact form keeps "
+                       "every level)",
+                       p->drop == DROP_FIRST ? "first" : "if_binary");
+    kn_status e = enc_fit(st, x, cols, n);
     if (e != KN_OK || p->min_frequency <= 0) return e;
     enc_state *s = (enc_state *)kn_step_state(st);
     for (size_t i = 0; i < n && e == KN_OK; i++)
@@ -369,14 +383,17 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
             if (e != KN_OK) return e;
             continue;
         }
-        for (size_t l = 0; l < width && e == KN_OK; l++) {
+        /* drop: the first output column, always or when there are two */
+        size_t dropped =
+            p->drop == DROP_FIRST || (p->drop == DROP_IF_BINARY && width == 2) ? 0 : width;
+        for (size_t l = 0, at = pos + 1; l < width && e == KN_OK; l++) {
+            if (l == dropped) continue;
             char *name = kn_sprintf("%s_%s", kn_column_name(c),
                                     l < ec->n                       ? ec->level[l]
                                     : l == ec->n && ec->has_missing ? "nan"
                                                                     : "infrequent");
             kn_column *d;
-            e = name ? kn_frame_insert_column(out, pos + 1 + l, name, KN_COL_NUMERIC, &d)
-                     : KN_ERR_NOMEM;
+            e = name ? kn_frame_insert_column(out, at++, name, KN_COL_NUMERIC, &d) : KN_ERR_NOMEM;
             kn_free(name);
             if (e != KN_OK) break;
             kn_column_set_role(d, kn_column_role(c));
