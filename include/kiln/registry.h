@@ -1,12 +1,12 @@
 /* Kiln component registry: one table maps a kind and a name ("reader",
  * "csv") to the component's vtable and parameter table. Adding a component
- * is one new file and one line in the builtin list (src/<top layer>/builtin.c).
+ * is one new file and one line in its layer's list (src/<layer>/register.c;
+ * kiln/init.h), or kn_registry_add from outside the library.
  *
  *     const kn_component *c = kn_registry_find(KN_COMP_READER, "csv");
  *     if (!c) puts(kn_last_error());  // names the known ones
  *
- * Threading: the builtin list is registered once, on first use, under a
- * lock; lookups after that are read-only.
+ * Threading: a lock guards the table; any thread may add or look up.
  */
 #ifndef KILN_REGISTRY_H
 #define KILN_REGISTRY_H

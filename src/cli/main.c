@@ -1,6 +1,7 @@
 /* kiln: the command line. Global options may stand anywhere on the line. */
 #include "cli/cli.h"
 #include "data/json-impl.h"
+#include "kiln/init.h"
 #include "kiln/tempfile.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -302,6 +303,7 @@ static void choose_openmp_wait_policy(char **argv)
 int main(int argc, char **argv)
 {
     choose_openmp_wait_policy(argv);
+    kn_init();
     if (parse_globals(&argc, argv) != 0) return CLI_USAGE;
     remove_temp_files_on_signals();
 #ifdef _OPENMP

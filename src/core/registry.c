@@ -1,5 +1,7 @@
+/* The component table. The core registers nothing itself: each layer adds
+ * its own builtins (kiln/init.h). A lock guards the table, since layers may
+ * register from different threads while others look components up. */
 #include "kiln/registry.h"
-#include "core/registry-impl.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -9,12 +11,7 @@
 
 static const kn_component *table[MAX_COMPONENTS];
 static size_t n_table;
-static pthread_once_t builtins_once = PTHREAD_ONCE_INIT;
-
-static void ensure_builtins(void)
-{
-    pthread_once(&builtins_once, kn__register_builtins);
-}
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 const char *kn_component_kind_name(kn_component_kind kind)
 {
@@ -33,8 +30,7 @@ const char *kn_component_kind_name(kn_component_kind kind)
     return "component";
 }
 
-/* Adds without triggering builtin registration (used by the builtin list itself). */
-kn_status kn__registry_add_builtin(const kn_component *c)
+static kn_status add_locked(const kn_component *c)
 {
     for (size_t i = 0; i < n_table; i++)
         if (table[i]->kind == c->kind && strcmp(table[i]->name, c->name) == 0)
@@ -48,15 +44,21 @@ kn_status kn__registry_add_builtin(const kn_component *c)
 
 kn_status kn_registry_add(const kn_component *c)
 {
-    ensure_builtins();
-    return kn__registry_add_builtin(c);
+    pthread_mutex_lock(&lock);
+    kn_status e = add_locked(c);
+    pthread_mutex_unlock(&lock);
+    return e;
 }
 
 const kn_component *kn_registry_find(kn_component_kind kind, const char *name)
 {
-    ensure_builtins();
+    pthread_mutex_lock(&lock);
     for (size_t i = 0; i < n_table; i++)
-        if (table[i]->kind == kind && strcmp(table[i]->name, name) == 0) return table[i];
+        if (table[i]->kind == kind && strcmp(table[i]->name, name) == 0) {
+            const kn_component *c = table[i];
+            pthread_mutex_unlock(&lock);
+            return c;
+        }
     char list[512] = "";
     size_t used = 0;
     for (size_t i = 0; i < n_table && used < sizeof list - 1; i++) {
@@ -65,6 +67,7 @@ const kn_component *kn_registry_find(kn_component_kind kind, const char *name)
         if (n < 0) break;
         used += (size_t)n;
     }
+    pthread_mutex_unlock(&lock);
     kn_fail(KN_ERR_NOT_FOUND, "no %s named '%s'; known: %s", kn_component_kind_name(kind), name,
             used ? list : "(none)");
     return NULL;
@@ -72,12 +75,16 @@ const kn_component *kn_registry_find(kn_component_kind kind, const char *name)
 
 size_t kn_registry_count(void)
 {
-    ensure_builtins();
-    return n_table;
+    pthread_mutex_lock(&lock);
+    size_t n = n_table;
+    pthread_mutex_unlock(&lock);
+    return n;
 }
 
 const kn_component *kn_registry_at(size_t i)
 {
-    ensure_builtins();
-    return i < n_table ? table[i] : NULL;
+    pthread_mutex_lock(&lock);
+    const kn_component *c = i < n_table ? table[i] : NULL;
+    pthread_mutex_unlock(&lock);
+    return c;
 }

@@ -1,4 +1,5 @@
 /* kn_frame_read / kn_frame_write: the one entry point over every format. */
+#include "kiln/init.h"
 #include "kiln/tempfile.h"
 #include "data/io-impl.h"
 #include "kiln/log.h"
@@ -121,6 +122,7 @@ kn_status kn_frame_read(const char *path, const kn_read_opts *opts, kn_frame **o
         else if (kn_format_for_path(path, &format) != KN_OK)
             return KN_ERR_INVALID;
     }
+    kn_data_register();
     const kn_component *c = kn_registry_find(KN_COMP_READER, format);
     if (!c) return kn_fail_prefix(KN_ERR_INVALID, "reading %s: ", path);
     const kn_reader_vt *vt = c->vt;
@@ -162,6 +164,7 @@ kn_status kn_frame_write(const kn_frame *f, const char *path, const char *format
     if (!format || !format[0]) {
         if (kn_format_for_path(path, &format) != KN_OK) return KN_ERR_INVALID;
     }
+    kn_data_register();
     const kn_component *c = kn_registry_find(KN_COMP_WRITER, format);
     if (!c) return kn_fail_prefix(KN_ERR_INVALID, "writing %s: ", path);
     const kn_writer_vt *vt = c->vt;

@@ -1,5 +1,6 @@
 /* The generic model: parameters, the design matrix, fit/predict around a
  * vtable, the .kmd file (see kiln/model.h). */
+#include "kiln/init.h"
 #include "kiln/container.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -88,6 +89,7 @@ static void unfit(kn_model *m)
 
 kn_status kn_model_new(const char *name, kn_model **out)
 {
+    kn_learn_register();
     const kn_component *c = kn_registry_find(KN_COMP_MODEL, name);
     if (!c) return kn_last_status();
     kn_model *m = kn_calloc(1, sizeof *m);

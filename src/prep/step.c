@@ -1,4 +1,5 @@
 /* The generic step: parameters, column selection, fit/transform around a vtable. */
+#include "kiln/init.h"
 #include "kiln/step.h"
 #include "prep/prep-impl.h"
 #include "kiln/mem.h"
@@ -34,6 +35,7 @@ static void unfit(kn_step *s)
 
 kn_status kn_step_new(const char *name, kn_step **out)
 {
+    kn_prep_register();
     const kn_component *c = kn_registry_find(KN_COMP_STEP, name);
     if (!c) return kn_last_status();
     kn_step *s = kn_calloc(1, sizeof *s);

@@ -1,0 +1,47 @@
+/* The learn layer's builtin components: one line per model; and kn_init,
+ * which lives in the top library layer (it moves up as layers are added). */
+#include "kiln/init.h"
+#include "kiln/registry.h"
+#include "learn/learn-impl.h"
+
+#include <pthread.h>
+
+static const kn_component *const models[] = {&kn__gbdt,
+                                             &kn__random_forest,
+                                             &kn__extra_trees,
+                                             &kn__decision_tree,
+                                             &kn__linear_regression,
+                                             &kn__ridge,
+                                             &kn__lasso,
+                                             &kn__elastic_net,
+                                             &kn__lasso_cv,
+                                             &kn__elastic_net_cv,
+                                             &kn__logistic_regression,
+                                             &kn__gaussian_nb,
+                                             &kn__poisson_regressor,
+                                             &kn__gamma_regressor,
+                                             &kn__tweedie_regressor,
+                                             &kn__glm,
+                                             &kn__multinomial_nb,
+                                             &kn__bernoulli_nb,
+                                             &kn__categorical_nb,
+                                             &kn__knn_classifier,
+                                             &kn__knn_regressor,
+                                             &kn__linear_svm};
+
+static void register_models(void)
+{
+    kn_prep_register();
+    for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
+}
+
+void kn_learn_register(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_models);
+}
+
+void kn_init(void)
+{
+    kn_learn_register();
+}
