@@ -1,4 +1,5 @@
 /* HTTP(S) source through libcurl (see kiln/source.h). */
+#include "kiln/tempfile.h"
 #include "kiln/mem.h"
 #include "kiln/source.h"
 
@@ -91,20 +92,22 @@ kn_status kn_http_read(const char *url, const kn_read_opts *opts, double timeout
     char ext[16], path[64];
     url_extension(url, ext, sizeof ext);
     const char *fmt;
-    if (!o.format[0] && (!ext[0] || kn_format_for_path(ext, &fmt) != KN_OK))
-        o.format = "csv"; /* no known extension: CSV */
+    if (!o.format[0]) /* the URL's extension, else CSV */
+        o.format = ext[0] && kn_format_for_path(ext, &fmt) == KN_OK ? fmt : "csv";
     snprintf(path, sizeof path, "/tmp/kiln-http-XXXXXX");
     int fd = mkstemp(path);
     if (fd < 0) return kn_fail(KN_ERR_IO, "http source %s: cannot create a temporary file", url);
     close(fd);
-    char named[96];
-    snprintf(named, sizeof named, "%s%s", path, ext[0] ? ext : "");
-    if (rename(path, named) != 0) snprintf(named, sizeof named, "%s", path);
+    /* the download goes to a tracked temporary name (removed if a signal
+     * stops the program); the mkstemp name only made it unique */
+    char *named = kn_temp_path(path);
+    remove(path);
+    if (!named) return KN_ERR_NOMEM;
     kn_status e = fetch(url, timeout_s, retries, named);
     if (e == KN_OK) {
         e = kn_frame_read(named, &o, out, report);
         if (e != KN_OK) e = kn_fail_prefix(e, "http source %s: ", url);
     }
-    remove(named);
+    kn_temp_discard(named);
     return e;
 }
