@@ -51,6 +51,9 @@ void cli_progress_done(void);
  * events with --log-format json (at most one a second), nothing with
  * --quiet. */
 void cli_fit_progress(const kn_progress_event *ev, void *user);
+/* One --log-format json line on stderr: {"ts": now} followed by fields
+ * (a new reference, taken; NULL writes the time alone). */
+void cli_log_json(json_t *fields);
 /* The stages recorded so far as a JSON array. New reference. */
 json_t *cli_stages_json(void);
 /* One line per stage on stderr for people. */

@@ -131,25 +131,32 @@ void cli_progress_done(void)
     drawn = 0;
 }
 
+void cli_log_json(json_t *fields)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    json_t *o = json_pack("{s:f}", "ts", (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+    if (o && fields) json_object_update(o, fields);
+    char *s = o ? kn__json_text(o, 0) : NULL;
+    if (s) fprintf(stderr, "%s\n", s);
+    free(s);
+    json_decref(o);
+    json_decref(fields);
+}
+
 static void fit_progress_json(const kn_progress_event *ev)
 {
     static double last_json;
     if (!ev->last && ev->elapsed_s - last_json < 1.0 && ev->elapsed_s >= last_json) return;
     last_json = ev->last ? 0 : ev->elapsed_s;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     json_t *o =
-        json_pack("{s:f, s:s, s:s, s:s, s:s, s:I, s:I, s:f}", "ts",
-                  (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9, "level", "info", "event",
-                  "progress", "task", ev->task, "unit", ev->unit, "done", (json_int_t)ev->done,
-                  "total", (json_int_t)ev->total, "elapsed_s", ev->elapsed_s);
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:f}", "level", "info", "event", "progress",
+                  "task", ev->task, "unit", ev->unit, "done", (json_int_t)ev->done, "total",
+                  (json_int_t)ev->total, "elapsed_s", ev->elapsed_s);
     if (o && ev->remaining_s >= 0)
         json_object_set_new(o, "remaining_s", json_real(ev->remaining_s));
     if (o && ev->last) json_object_set_new(o, "last", json_true());
-    char *s = o ? kn__json_text(o, 0) : NULL;
-    if (s) fprintf(stderr, "%s\n", s);
-    free(s);
-    json_decref(o);
+    cli_log_json(o);
 }
 
 void cli_fit_progress(const kn_progress_event *ev, void *user)

@@ -1,6 +1,5 @@
 /* kiln: the command line. Global options may stand anywhere on the line. */
 #include "cli/cli.h"
-#include "data/json-impl.h"
 #include "kiln/init.h"
 #include "kiln/tempfile.h"
 #include "kiln/log.h"
@@ -13,7 +12,6 @@
 #include <omp.h>
 #endif
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char main_usage[] =
@@ -192,15 +190,7 @@ static void log_sink(kn_log_level level, const char *msg, void *user)
     (void)user;
     cli_progress_done(); /* a log line replaces a progress line */
     if (cli.log_json) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        json_t *o =
-            json_pack("{s:f, s:s, s:s}", "ts", (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9,
-                      "level", kn_log_level_name(level), "msg", msg);
-        char *s = kn__json_text(o, 0);
-        if (s) fprintf(stderr, "%s\n", s);
-        free(s);
-        json_decref(o);
+        cli_log_json(json_pack("{s:s, s:s}", "level", kn_log_level_name(level), "msg", msg));
         return;
     }
     fprintf(stderr, "kiln: %s: %s\n", kn_log_level_name(level), msg);
