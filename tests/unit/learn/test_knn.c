@@ -4,7 +4,7 @@
 
 #include "kiln/mem.h"
 #include "kiln/rng.h"
-#include "learn/kdtree.h"
+#include "learn/neighbors/kdtree.h"
 
 #include <math.h>
 

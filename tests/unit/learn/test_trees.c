@@ -8,10 +8,10 @@
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "kiln/rng.h"
-#include "learn/bins.h"
+#include "learn/tree/bins.h"
 #include "core/simd.h"
-#include "learn/flat_forest.h"
-#include "learn/logloss.h"
+#include "learn/tree/flat_forest.h"
+#include "learn/tree/logloss.h"
 
 #include <math.h>
 #include <omp.h>

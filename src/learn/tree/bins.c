@@ -1,9 +1,9 @@
 /* Quantile binning for the histogram tree learners (bins.h). */
-#include "learn/bins.h"
+#include "learn/tree/bins.h"
 
 #include "kiln/mem.h"
 #include "kiln/rng.h"
-#include "learn/radix.h"
+#include "learn/tree/radix.h"
 
 #include <math.h>
 #include <stdlib.h>

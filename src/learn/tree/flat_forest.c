@@ -1,5 +1,5 @@
 /* Flattened trees and lockstep batch prediction (flat_forest.h). */
-#include "learn/flat_forest.h"
+#include "learn/tree/flat_forest.h"
 
 #include "core/simd.h"
 #include "kiln/mem.h"

@@ -9,7 +9,7 @@
  * row. The tree is rebuilt on load, not saved. */
 #include "kiln/mem.h"
 #include "kiln/model.h"
-#include "learn/kdtree.h"
+#include "learn/neighbors/kdtree.h"
 #include "learn/learn-impl.h"
 
 #include <math.h>

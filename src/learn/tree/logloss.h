@@ -7,7 +7,7 @@
 #ifndef KILN_LEARN_LOGLOSS_H
 #define KILN_LEARN_LOGLOSS_H
 
-#include "learn/hist_tree.h" /* kn__round_even, kn__quantise */
+#include "learn/tree/hist_tree.h" /* kn__round_even, kn__quantise */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
 /* The CART grower (cart.h). */
-#include "learn/cart.h"
+#include "learn/tree/cart.h"
 
 #include "kiln/mem.h"
 #include "kiln/rng.h"
-#include "learn/radix.h"
-#include "learn/ranked.h"
+#include "learn/tree/radix.h"
+#include "learn/tree/ranked.h"
 
 #include <float.h>
 #include <math.h>

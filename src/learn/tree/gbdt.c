@@ -19,11 +19,11 @@
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "kiln/rng.h"
-#include "learn/bins.h"
-#include "learn/flat_forest.h"
-#include "learn/hist_tree.h"
+#include "learn/tree/bins.h"
+#include "learn/tree/flat_forest.h"
+#include "learn/tree/hist_tree.h"
 #include "learn/learn-impl.h"
-#include "learn/logloss.h"
+#include "learn/tree/logloss.h"
 
 #include <math.h>
 #include <stdlib.h>

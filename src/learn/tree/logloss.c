@@ -1,5 +1,5 @@
 /* Binary log-loss gradients (logloss.h). */
-#include "learn/logloss.h"
+#include "learn/tree/logloss.h"
 
 #include "core/simd.h"
 

@@ -1,5 +1,5 @@
 /* The histogram tree grower (hist_tree.h). */
-#include "learn/hist_tree.h"
+#include "learn/tree/hist_tree.h"
 
 #include "core/simd.h"
 #include "core/threads.h"

@@ -13,7 +13,7 @@
 #ifndef KILN_LEARN_FLAT_FOREST_H
 #define KILN_LEARN_FLAT_FOREST_H
 
-#include "learn/hist_tree.h"
+#include "learn/tree/hist_tree.h"
 
 typedef struct kn__pnode {
     double threshold; /* right when x > threshold; +inf for leaves */

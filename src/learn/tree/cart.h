@@ -37,8 +37,8 @@
 #ifndef KILN_LEARN_CART_H
 #define KILN_LEARN_CART_H
 
-#include "learn/bins.h"
-#include "learn/hist_tree.h"
+#include "learn/tree/bins.h"
+#include "learn/tree/hist_tree.h"
 
 enum { KN__CRIT_GINI, KN__CRIT_ENTROPY, KN__CRIT_SQUARED, KN__CRIT_ABSOLUTE };
 enum { KN__SPLIT_EXACT, KN__SPLIT_BINNED, KN__SPLIT_RANDOM };

@@ -1,5 +1,5 @@
 /* Weighted medians over ranked targets (ranked.h). */
-#include "learn/ranked.h"
+#include "learn/tree/ranked.h"
 
 #include "kiln/mem.h"
 

@@ -1,5 +1,5 @@
 /* Radix sort (radix.h). */
-#include "learn/radix.h"
+#include "learn/tree/radix.h"
 
 int kn__radix_sort(uint64_t *keys, uint32_t *rows, size_t m, uint64_t *tmp, uint32_t *tmp_rows)
 {

@@ -1,5 +1,5 @@
 /* k-nearest-neighbour search (see learn/kdtree.h). */
-#include "learn/kdtree.h"
+#include "learn/neighbors/kdtree.h"
 
 #include "kiln/mem.h"
 

@@ -23,8 +23,8 @@
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "kiln/rng.h"
-#include "learn/cart.h"
-#include "learn/flat_forest.h"
+#include "learn/tree/cart.h"
+#include "learn/tree/flat_forest.h"
 #include "learn/learn-impl.h"
 
 #include <math.h>

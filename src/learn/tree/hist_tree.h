@@ -26,7 +26,7 @@
 #define KILN_LEARN_HIST_TREE_H
 
 #include "kiln/codec.h"
-#include "learn/bins.h"
+#include "learn/tree/bins.h"
 
 #include <stdint.h>
 
