@@ -23,7 +23,7 @@ extern "C" {
 KN_API void kn_data_register(void);
 KN_API void kn_prep_register(void);
 KN_API void kn_learn_register(void);
-/* Every layer's components (today: kn_learn_register, the top library layer). */
+/* Every layer's components (defined in the top library layer, pipeline). */
 KN_API void kn_init(void);
 
 #ifdef __cplusplus

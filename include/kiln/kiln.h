@@ -22,6 +22,7 @@
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
+#include "kiln/pipeline.h"
 #include "kiln/model.h"
 #include "kiln/param.h"
 #include "kiln/prep_spec.h"

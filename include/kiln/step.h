@@ -127,6 +127,15 @@ KN_API kn_status kn_steps_save_with_input(kn_step *const *steps, size_t n, const
 KN_API kn_status kn_steps_load_with_input(const char *path, kn_step ***steps, size_t *n,
                                           kn_steps_input **in);
 
+/* The payload of a steps file without the container: the fitted steps and
+ * the input record (`in` may be NULL), appended to w; and back from r
+ * (with_input: r holds an input record after the steps, as format 3 and
+ * later write it). For other containers that hold steps (pipelines). */
+KN_API kn_status kn_steps_encode(kn_step *const *steps, size_t n, const kn_steps_input *in,
+                                 kn_wbuf *w);
+KN_API kn_status kn_steps_decode(kn_rbuf *r, int with_input, kn_step ***steps, size_t *n,
+                                 kn_steps_input **in);
+
 /* For implementations. Borrowed pointers, valid until the step is freed or refitted. */
 KN_API const void *kn_step_params(const kn_step *s);
 KN_API const void *kn_step_state(const kn_step *s);

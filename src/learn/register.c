@@ -1,5 +1,4 @@
-/* The learn layer's builtin components: one line per model; and kn_init,
- * which lives in the top library layer (it moves up as layers are added). */
+/* The learn layer's builtin components: one line per model. */
 #include "kiln/init.h"
 #include "kiln/registry.h"
 #include "learn/learn-impl.h"
@@ -39,9 +38,4 @@ void kn_learn_register(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, register_models);
-}
-
-void kn_init(void)
-{
-    kn_learn_register();
 }

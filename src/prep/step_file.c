@@ -60,29 +60,33 @@ kn_status kn_steps_input_of(const kn_frame *f, kn_steps_input **out)
     return KN_OK;
 }
 
+kn_status kn_steps_encode(kn_step *const *steps, size_t n, const kn_steps_input *in, kn_wbuf *w)
+{
+    kn_wbuf_u64(w, n);
+    for (size_t k = 0; k < n; k++) {
+        if (!kn_step_is_fitted(steps[k]))
+            return kn_fail(KN_ERR_INVALID, "step %zu ('%s') is not fitted; fit it before saving",
+                           k + 1, kn_step_name(steps[k]));
+        kn_status st = kn__step_encode(steps[k], w);
+        if (st != KN_OK) return st;
+    }
+    kn_wbuf_u32(w, in ? 1 : 0);
+    if (in) {
+        kn_wbuf_str(w, in->target);
+        kn_wbuf_u64(w, in->n_cols);
+        for (size_t j = 0; j < in->n_cols; j++) {
+            kn_wbuf_str(w, in->names[j]);
+            kn_wbuf_u32(w, (uint32_t)in->types[j]);
+        }
+    }
+    return kn_wbuf_status(w);
+}
+
 kn_status kn_steps_save_with_input(kn_step *const *steps, size_t n, const kn_steps_input *in,
                                    const char *path)
 {
     kn_wbuf w = {0};
-    kn_wbuf_u64(&w, n);
-    kn_status st = KN_OK;
-    for (size_t k = 0; k < n && st == KN_OK; k++) {
-        if (!kn_step_is_fitted(steps[k])) {
-            st = kn_fail(KN_ERR_INVALID, "step %zu ('%s') is not fitted; fit it before saving",
-                         k + 1, kn_step_name(steps[k]));
-            break;
-        }
-        st = kn__step_encode(steps[k], &w);
-    }
-    kn_wbuf_u32(&w, in ? 1 : 0);
-    if (in) {
-        kn_wbuf_str(&w, in->target);
-        kn_wbuf_u64(&w, in->n_cols);
-        for (size_t j = 0; j < in->n_cols; j++) {
-            kn_wbuf_str(&w, in->names[j]);
-            kn_wbuf_u32(&w, (uint32_t)in->types[j]);
-        }
-    }
+    kn_status st = kn_steps_encode(steps, n, in, &w);
     if (st == KN_OK) st = kn_container_write(path, kst_magic, KST_VERSION, &w);
     kn_wbuf_free(&w);
     return st;
@@ -131,6 +135,32 @@ static kn_status decode_input(kn_rbuf *r, kn_steps_input **out)
     return KN_OK;
 }
 
+kn_status kn_steps_decode(kn_rbuf *r, int with_input, kn_step ***out, size_t *n_out,
+                          kn_steps_input **in_out)
+{
+    kn_step **steps = NULL;
+    kn_steps_input *in = NULL;
+    size_t n = 0, done = 0;
+    kn_status st = kn_rbuf_count(r, 1, &n);
+    if (st != KN_OK) return st;
+    if (!(steps = kn_calloc(n ? n : 1, sizeof *steps))) return KN_ERR_NOMEM;
+    for (; done < n && st == KN_OK; done++) st = kn__step_decode(r, &steps[done]);
+    if (st == KN_OK && with_input) st = decode_input(r, &in);
+    if (st != KN_OK) {
+        for (size_t k = 0; k < done; k++) kn_step_free(steps[k]);
+        kn_free(steps);
+        kn_steps_input_free(in);
+        return st;
+    }
+    *out = steps;
+    *n_out = n;
+    if (in_out)
+        *in_out = in;
+    else
+        kn_steps_input_free(in);
+    return KN_OK;
+}
+
 kn_status kn_steps_load_with_input(const char *path, kn_step ***out, size_t *n_out,
                                    kn_steps_input **in_out)
 {
@@ -142,25 +172,16 @@ kn_status kn_steps_load_with_input(const char *path, kn_step ***out, size_t *n_o
     if (st != KN_OK) return st;
     kn_step **steps = NULL;
     kn_steps_input *in = NULL;
-    size_t n = 0, done = 0;
-    if ((st = kn_rbuf_count(&r, 1, &n)) != KN_OK) goto done;
-    steps = kn_calloc(n ? n : 1, sizeof *steps);
-    if (!steps) {
-        st = KN_ERR_NOMEM;
-        goto done;
-    }
-    for (; done < n && st == KN_OK; done++) st = kn__step_decode(&r, &steps[done]);
-    if (st == KN_OK && version >= 3) st = decode_input(&r, &in);
-    if (st == KN_OK && kn_rbuf_left(&r))
+    size_t n = 0;
+    st = kn_steps_decode(&r, version >= 3, &steps, &n, &in);
+    if (st == KN_OK && kn_rbuf_left(&r)) {
         st = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the last step", path);
-done:
-    kn_free(buf);
-    if (st != KN_OK) {
-        for (size_t k = 0; k < done && steps; k++) kn_step_free(steps[k]);
+        for (size_t k = 0; k < n; k++) kn_step_free(steps[k]);
         kn_free(steps);
         kn_steps_input_free(in);
-        return st;
     }
+    kn_free(buf);
+    if (st != KN_OK) return st;
     *out = steps;
     *n_out = n;
     if (in_out)

@@ -1,7 +1,9 @@
 /* Running a prep spec (see kiln/prep_spec.h): sources -> frame -> validation
- * -> dedupe -> steps -> files. Each part is its own stage in the records. */
-#include "kiln/tempfile.h"
+ * -> dedupe -> steps (a pipeline without a model) -> files. Each part is its
+ * own stage in the records. */
 #include "data/parse-impl.h"
+#include "kiln/pipeline.h"
+#include "kiln/tempfile.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/prep_spec.h"
@@ -18,10 +20,9 @@ typedef struct run {
     const kn_prep_spec *s;
     const kn_prep_options *o;
     kn_prep_result *r;
-    kn_frame **frames;     /* per source, once read */
-    char **watermarks;     /* per source: the stored watermark (NULL: none) */
-    int *busy;             /* cycle guard for group/fallback chains */
-    kn_steps_input *input; /* what the steps were fitted on, for the saved steps */
+    kn_frame **frames; /* per source, once read */
+    char **watermarks; /* per source: the stored watermark (NULL: none) */
+    int *busy;         /* cycle guard for group/fallback chains */
 } run;
 
 static size_t source_index(const kn_prep_spec *s, const char *name)
@@ -359,33 +360,36 @@ static kn_status dedupe(run *w, kn_frame **f)
     return KN_OK;
 }
 
+/* The spec's steps as a pipeline (no model) fitted on *f, which becomes
+ * the prepared frame. */
 static kn_status fit_steps(run *w, kn_frame **f)
 {
     const kn_prep_spec *s = w->s;
     kn_prep_result *r = w->r;
-    if (!(r->steps = kn_calloc(s->n_steps ? s->n_steps : 1, sizeof *r->steps))) return KN_ERR_NOMEM;
     size_t rows_before = kn_frame_n_rows(*f), j;
-    if (s->target) {
-        if (kn_frame_find(*f, s->target, &j) != KN_OK)
-            return kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'", s->path,
-                           s->target);
+    if (s->target && kn_frame_find(*f, s->target, &j) != KN_OK)
+        return kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'", s->path,
+                       s->target);
+    if (s->target) /* marked here, so the pipeline need not copy the frame to mark it */
         kn_column_set_role(kn_frame_col(*f, j), KN_ROLE_TARGET);
-    }
-    kn_status in_st = kn_steps_input_of(*f, &w->input);
-    if (in_st != KN_OK) return in_st;
-    for (size_t k = 0; k < s->n_steps; k++) {
-        kn_step *st;
-        kn_status e = kn_step_new(s->steps[k].name, &st);
-        if (e != KN_OK) return e;
-        r->steps[r->n_steps++] = st;
+    kn_status e = kn_pipeline_new(&r->pipeline);
+    if (e == KN_OK) e = kn_pipeline_set_target(r->pipeline, s->target, NULL);
+    for (size_t k = 0; e == KN_OK && k < s->n_steps; k++) {
+        kn_step *st = NULL;
+        e = kn_step_new(s->steps[k].name, &st);
         for (size_t p = 0; e == KN_OK && p < s->steps[k].n_params; p++)
             e = kn_step_set(st, s->steps[k].params[p]);
-        kn_frame *g = NULL;
-        if (e == KN_OK) e = kn_step_fit_transform(st, *f, &g);
-        if (e != KN_OK) return kn_fail_prefix(e, "step %zu (%s): ", k + 1, s->steps[k].name);
-        kn_frame_free(*f);
-        *f = g;
+        if (e != KN_OK) {
+            kn_step_free(st);
+            return kn_fail_prefix(e, "step %zu (%s): ", k + 1, s->steps[k].name);
+        }
+        e = kn_pipeline_add_step(r->pipeline, st);
     }
+    kn_frame *g = NULL;
+    if (e == KN_OK) e = kn_pipeline_fit(r->pipeline, *f, &g);
+    if (e != KN_OK) return e;
+    kn_frame_free(*f);
+    *f = g;
     r->rows_dropped_by_steps = rows_before - kn_frame_n_rows(*f);
     return KN_OK;
 }
@@ -451,7 +455,9 @@ static kn_status write_all(run *w, kn_frame **f)
 {
     kn_status e = kn_frame_write(*f, w->s->output, NULL);
     if (e == KN_OK && w->s->save)
-        e = kn_steps_save_with_input(w->r->steps, w->r->n_steps, w->input, w->s->save);
+        e = kn_steps_save_with_input(kn_pipeline_steps(w->r->pipeline),
+                                     kn_pipeline_n_steps(w->r->pipeline),
+                                     kn_pipeline_input(w->r->pipeline), w->s->save);
     if (e == KN_OK) e = save_state(w);
     return e;
 }
@@ -467,8 +473,7 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
              r,
              kn_calloc(n, sizeof(kn_frame *)),
              kn_calloc(n, sizeof(char *)),
-             kn_calloc(n, sizeof(int)),
-             NULL};
+             kn_calloc(n, sizeof(int))};
     r->sources = kn_calloc(n, sizeof *r->sources);
     r->joins = kn_calloc(s->n_joins ? s->n_joins : 1, sizeof *r->joins);
     kn_status e =
@@ -495,7 +500,6 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
     kn_free(w.frames);
     kn_free(w.watermarks);
     kn_free(w.busy);
-    kn_steps_input_free(w.input);
     if (e == KN_OK)
         r->frame = f;
     else
@@ -516,7 +520,6 @@ void kn_prep_result_free(kn_prep_result *r)
     kn_free(r->sources);
     kn_free(r->joins);
     kn_validation_free(r->validation);
-    for (size_t k = 0; k < r->n_steps; k++) kn_step_free(r->steps[k]);
-    kn_free(r->steps);
+    kn_pipeline_free(r->pipeline);
     kn_free(r);
 }

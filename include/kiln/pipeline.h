@@ -1,0 +1,106 @@
+/* Kiln pipelines: what is fitted, saved, served and searched as one unit:
+ * the input record of the frame it was fitted on (column names and types),
+ * preparation steps (kiln/step.h) applied in order, and a model
+ * (kiln/model.h). Either part may be absent: a pipeline of steps only
+ * prepares data (`kiln prep`), one of a model only is what `kiln train`
+ * fits.
+ *
+ *     kn_pipeline *p = NULL;
+ *     kn_pipeline_new(&p);
+ *     kn_pipeline_add_step_spec(p, "simple_imputer:strategy=median");
+ *     kn_pipeline_set_model_spec(p, "ridge", (const char *[]){"alpha=0.5"}, 1);
+ *     kn_pipeline_set_target(p, "price", NULL);
+ *     kn_pipeline_fit(p, train, NULL);
+ *     kn_pipeline_predict(p, new_rows, &pred, &n);   // kn_free(pred)
+ *
+ * Fitting marks the target and weight columns as such (steps leave them
+ * alone and pass them through), fits each step on the output of the one
+ * before and the model on the last output. Prediction applies the fitted
+ * steps to new rows (which need not hold the target) and the model to
+ * their output.
+ *
+ * Threading: a fitted pipeline is read-only for transform, predict, score,
+ * encode and clone, so any number of threads may call them on one pipeline
+ * at once (tests/unit/pipeline/test_pipeline_threads.c runs them under
+ * ThreadSanitizer). Adding parts, setting the target and fitting change it:
+ * one thread, with no concurrent readers.
+ */
+#ifndef KILN_PIPELINE_H
+#define KILN_PIPELINE_H
+
+#include "kiln/evaluate.h"
+#include "kiln/model.h"
+#include "kiln/step.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kn_pipeline kn_pipeline;
+
+KN_API kn_status kn_pipeline_new(kn_pipeline **out);
+KN_API void kn_pipeline_free(kn_pipeline *p);
+
+/* Append a step (taken: the pipeline frees it, also when this fails), or
+ * one from a spec "name:param=value;..." (kn_step_from_spec). */
+KN_API kn_status kn_pipeline_add_step(kn_pipeline *p, kn_step *s);
+KN_API kn_status kn_pipeline_add_step_spec(kn_pipeline *p, const char *spec);
+/* Set the model (taken, replacing one set before), or a new model `name`
+ * with n parameters "name=value". */
+KN_API kn_status kn_pipeline_set_model(kn_pipeline *p, kn_model *m);
+KN_API kn_status kn_pipeline_set_model_spec(kn_pipeline *p, const char *name,
+                                            const char *const *params, size_t n);
+/* The target and weight columns (copied; weight may be NULL). A pipeline
+ * with a model needs a target before it is fitted. */
+KN_API kn_status kn_pipeline_set_target(kn_pipeline *p, const char *target, const char *weight);
+
+/* Fit every step, then the model, on f. When prepared is not NULL it
+ * receives f after the steps (the frame the model was fitted on; new,
+ * kn_frame_free). Refitting a fitted pipeline starts again from f. */
+KN_API kn_status kn_pipeline_fit(kn_pipeline *p, const kn_frame *f, kn_frame **prepared);
+KN_API int kn_pipeline_is_fitted(const kn_pipeline *p);
+
+/* f after the fitted steps (new frame). */
+KN_API kn_status kn_pipeline_transform(const kn_pipeline *p, const kn_frame *f, kn_frame **out);
+/* The model's predictions for every row of f after the steps (a new array
+ * of n values, kn_free; class indices for classifiers, kn_model_class
+ * gives the label), and a classifier's n x k probabilities. */
+KN_API kn_status kn_pipeline_predict(const kn_pipeline *p, const kn_frame *f, double **out,
+                                     size_t *n);
+KN_API kn_status kn_pipeline_predict_proba(const kn_pipeline *p, const kn_frame *f, double **out,
+                                           size_t *n);
+/* Scores of the model on f after the steps (f holds the target). */
+KN_API kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, const kn_score_opts *o,
+                                   kn_scores *out);
+
+/* Predict one row of raw text values, as a request or a CSV line gives
+ * them: value i belongs to the input column names[i] (any order; columns
+ * the pipeline was not fitted on are an error naming them, fitted ones that
+ * are absent or NULL or "" are missing). Values are read with the fitted
+ * column types: a number that does not parse is an error naming the column
+ * and the value. *prediction receives the prediction (a class index for
+ * classifiers); proba, when not NULL, the k class probabilities of a
+ * classifier (kn_model_n_classes). */
+KN_API kn_status kn_pipeline_predict_row(const kn_pipeline *p, const char *const *names,
+                                         const char *const *values, size_t n, double *prediction,
+                                         double *proba);
+
+/* The parts (borrowed; valid while p lives and is not refitted). */
+KN_API size_t kn_pipeline_n_steps(const kn_pipeline *p);
+KN_API const kn_step *kn_pipeline_step(const kn_pipeline *p, size_t i);
+/* The steps as an array (for kn_steps_save_with_input). */
+KN_API kn_step *const *kn_pipeline_steps(const kn_pipeline *p);
+/* NULL when the pipeline has no model. The second form lets the owner
+ * change the fitted model (e.g. record held-out scores with
+ * kn_model_record_metrics) before the pipeline is shared. */
+KN_API const kn_model *kn_pipeline_model(const kn_pipeline *p);
+KN_API kn_model *kn_pipeline_model_edit(kn_pipeline *p);
+/* The columns the pipeline was fitted on (NULL before fit). */
+KN_API const kn_steps_input *kn_pipeline_input(const kn_pipeline *p);
+KN_API const char *kn_pipeline_target(const kn_pipeline *p);
+KN_API const char *kn_pipeline_weight(const kn_pipeline *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,285 @@
+/* The pipeline object (see kiln/pipeline.h): its parts, fit, transform and
+ * predict. One-row prediction from raw values is in predict_row.c. */
+#include "pipeline/pipeline-impl.h"
+#include "kiln/mem.h"
+
+#include <string.h>
+
+kn_status kn_pipeline_new(kn_pipeline **out)
+{
+    *out = kn_calloc(1, sizeof **out);
+    return *out ? KN_OK : KN_ERR_NOMEM;
+}
+
+void kn_pipeline_free(kn_pipeline *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->n_steps; i++) kn_step_free(p->steps[i]);
+    kn_free(p->steps);
+    kn_model_free(p->model);
+    kn_steps_input_free(p->input);
+    kn_free(p->target);
+    kn_free(p->weight);
+    kn_free(p);
+}
+
+kn_status kn_pipeline_add_step(kn_pipeline *p, kn_step *s)
+{
+    kn_step **grown = kn_realloc(p->steps, (p->n_steps + 1) * sizeof *grown);
+    if (!grown) {
+        kn_step_free(s);
+        return KN_ERR_NOMEM;
+    }
+    p->steps = grown;
+    p->steps[p->n_steps++] = s;
+    p->fitted = 0;
+    return KN_OK;
+}
+
+kn_status kn_pipeline_add_step_spec(kn_pipeline *p, const char *spec)
+{
+    kn_step *s = NULL;
+    kn_status e = kn_step_from_spec(spec, &s);
+    return e == KN_OK ? kn_pipeline_add_step(p, s) : e;
+}
+
+kn_status kn_pipeline_set_model(kn_pipeline *p, kn_model *m)
+{
+    kn_model_free(p->model);
+    p->model = m;
+    p->fitted = 0;
+    return KN_OK;
+}
+
+kn_status kn_pipeline_set_model_spec(kn_pipeline *p, const char *name, const char *const *params,
+                                     size_t n)
+{
+    kn_model *m = NULL;
+    kn_status e = kn_model_new(name, &m);
+    for (size_t i = 0; e == KN_OK && i < n; i++) e = kn_model_set(m, params[i]);
+    if (e != KN_OK) {
+        kn_model_free(m);
+        return e;
+    }
+    return kn_pipeline_set_model(p, m);
+}
+
+kn_status kn_pipeline_set_target(kn_pipeline *p, const char *target, const char *weight)
+{
+    char *t = target ? kn_strdup(target) : NULL, *w = weight ? kn_strdup(weight) : NULL;
+    if ((target && !t) || (weight && !w)) {
+        kn_free(t);
+        kn_free(w);
+        return KN_ERR_NOMEM;
+    }
+    kn_free(p->target);
+    kn_free(p->weight);
+    p->target = t;
+    p->weight = w;
+    p->fitted = 0;
+    return KN_OK;
+}
+
+/* The role `name` must have in f for the steps, if f has that column. */
+static int needs_role(const kn_frame *f, const char *name, kn_role role)
+{
+    size_t j;
+    return name && kn_frame_find(f, name, &j) == KN_OK &&
+           kn_column_role(kn_frame_col(f, j)) != role;
+}
+
+static void set_role(kn_frame *f, const char *name, kn_role role)
+{
+    size_t j;
+    if (name && kn_frame_find(f, name, &j) == KN_OK) kn_column_set_role(kn_frame_col(f, j), role);
+}
+
+/* f with the target and weight columns marked, so that steps leave them
+ * alone: f itself (*copy NULL) when they already are, else a marked copy
+ * (*copy, to free). */
+static kn_status marked(const kn_pipeline *p, const kn_frame *f, const kn_frame **use,
+                        kn_frame **copy)
+{
+    *copy = NULL;
+    *use = f;
+    if (!p->n_steps ||
+        (!needs_role(f, p->target, KN_ROLE_TARGET) && !needs_role(f, p->weight, KN_ROLE_WEIGHT)))
+        return KN_OK;
+    kn_status e = kn_frame_copy(f, copy);
+    if (e != KN_OK) return e;
+    set_role(*copy, p->target, KN_ROLE_TARGET);
+    set_role(*copy, p->weight, KN_ROLE_WEIGHT);
+    *use = *copy;
+    return KN_OK;
+}
+
+/* Apply steps [0, n) to f: fit them first when `fit`. *out is a new frame. */
+static kn_status run_steps(kn_step *const *steps, size_t n, const kn_frame *f, int fit,
+                           kn_frame **out)
+{
+    kn_frame *cur = NULL;
+    kn_status e = KN_OK;
+    *out = NULL;
+    for (size_t k = 0; e == KN_OK && k < n; k++) {
+        kn_frame *next = NULL;
+        const kn_frame *in = cur ? cur : f;
+        e = fit ? kn_step_fit_transform(steps[k], in, &next)
+                : kn_step_transform(steps[k], in, &next);
+        if (e != KN_OK) e = kn_fail_prefix(e, "step %zu (%s): ", k + 1, kn_step_name(steps[k]));
+        kn_frame_free(cur);
+        cur = next;
+    }
+    if (e == KN_OK && !cur) e = kn_frame_copy(f, &cur);
+    if (e != KN_OK) {
+        kn_frame_free(cur);
+        return e;
+    }
+    *out = cur;
+    return KN_OK;
+}
+
+kn_status kn_pipeline_fit(kn_pipeline *p, const kn_frame *f, kn_frame **prepared)
+{
+    if (prepared) *prepared = NULL;
+    if (p->model && !p->target)
+        return kn_fail(KN_ERR_INVALID, "the pipeline's model '%s' needs a target column",
+                       kn_model_name(p->model));
+    p->fitted = 0;
+    kn_steps_input_free(p->input);
+    p->input = NULL;
+    const kn_frame *use = NULL;
+    kn_frame *copy = NULL, *out = NULL;
+    kn_status e = marked(p, f, &use, &copy);
+    if (e == KN_OK) e = kn_steps_input_of(use, &p->input);
+    if (e == KN_OK && p->input && p->target && !p->input->target &&
+        !(p->input->target = kn_strdup(p->target)))
+        e = KN_ERR_NOMEM;
+    /* without steps the model reads f itself: no copy unless asked for */
+    if (e == KN_OK && (p->n_steps || prepared)) e = run_steps(p->steps, p->n_steps, use, 1, &out);
+    if (e == KN_OK && p->model) e = kn_model_fit(p->model, out ? out : use, p->target, p->weight);
+    kn_frame_free(copy);
+    if (e != KN_OK) {
+        kn_frame_free(out);
+        return e;
+    }
+    p->fitted = 1;
+    if (prepared)
+        *prepared = out;
+    else
+        kn_frame_free(out);
+    return KN_OK;
+}
+
+int kn_pipeline_is_fitted(const kn_pipeline *p)
+{
+    return p->fitted;
+}
+
+static kn_status need_fitted(const kn_pipeline *p, const char *what)
+{
+    if (!p->fitted)
+        return kn_fail(KN_ERR_INVALID, "%s needs a fitted pipeline; fit it first", what);
+    return KN_OK;
+}
+
+static kn_status need_model(const kn_pipeline *p, const char *what)
+{
+    kn_status e = need_fitted(p, what);
+    if (e == KN_OK && !p->model)
+        e = kn_fail(KN_ERR_INVALID, "%s needs a model; this pipeline has steps only", what);
+    return e;
+}
+
+kn_status kn_pipeline_transform(const kn_pipeline *p, const kn_frame *f, kn_frame **out)
+{
+    kn_status e = need_fitted(p, "transforming");
+    return e == KN_OK ? run_steps(p->steps, p->n_steps, f, 0, out) : e;
+}
+
+/* The frame the model sees for f: f itself without steps (*own NULL), else
+ * f after the steps (*own, to free). */
+static kn_status model_input(const kn_pipeline *p, const kn_frame *f, const kn_frame **use,
+                             kn_frame **own)
+{
+    *own = NULL;
+    *use = f;
+    if (!p->n_steps) return KN_OK;
+    kn_status e = run_steps(p->steps, p->n_steps, f, 0, own);
+    if (e == KN_OK) *use = *own;
+    return e;
+}
+
+kn_status kn_pipeline_predict(const kn_pipeline *p, const kn_frame *f, double **out, size_t *n)
+{
+    const kn_frame *use = NULL;
+    kn_frame *own = NULL;
+    kn_status e = need_model(p, "predicting");
+    if (e == KN_OK) e = model_input(p, f, &use, &own);
+    if (e == KN_OK) e = kn_model_predict(p->model, use, out, n);
+    kn_frame_free(own);
+    return e;
+}
+
+kn_status kn_pipeline_predict_proba(const kn_pipeline *p, const kn_frame *f, double **out,
+                                    size_t *n)
+{
+    const kn_frame *use = NULL;
+    kn_frame *own = NULL;
+    kn_status e = need_model(p, "predicting");
+    if (e == KN_OK) e = model_input(p, f, &use, &own);
+    if (e == KN_OK) e = kn_model_predict_proba(p->model, use, out, n);
+    kn_frame_free(own);
+    return e;
+}
+
+kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, const kn_score_opts *o,
+                            kn_scores *out)
+{
+    const kn_frame *use = NULL;
+    kn_frame *own = NULL;
+    kn_status e = need_model(p, "scoring");
+    if (e == KN_OK) e = model_input(p, f, &use, &own);
+    if (e == KN_OK) e = kn_model_score_with(p->model, use, o, out);
+    kn_frame_free(own);
+    return e;
+}
+
+size_t kn_pipeline_n_steps(const kn_pipeline *p)
+{
+    return p->n_steps;
+}
+
+const kn_step *kn_pipeline_step(const kn_pipeline *p, size_t i)
+{
+    return i < p->n_steps ? p->steps[i] : NULL;
+}
+
+kn_step *const *kn_pipeline_steps(const kn_pipeline *p)
+{
+    return p->steps;
+}
+
+const kn_model *kn_pipeline_model(const kn_pipeline *p)
+{
+    return p->model;
+}
+
+kn_model *kn_pipeline_model_edit(kn_pipeline *p)
+{
+    return p->model;
+}
+
+const kn_steps_input *kn_pipeline_input(const kn_pipeline *p)
+{
+    return p->input;
+}
+
+const char *kn_pipeline_target(const kn_pipeline *p)
+{
+    return p->target;
+}
+
+const char *kn_pipeline_weight(const kn_pipeline *p)
+{
+    return p->weight;
+}
