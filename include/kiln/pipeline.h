@@ -69,7 +69,8 @@ KN_API kn_status kn_pipeline_predict(const kn_pipeline *p, const kn_frame *f, do
                                      size_t *n);
 KN_API kn_status kn_pipeline_predict_proba(const kn_pipeline *p, const kn_frame *f, double **out,
                                            size_t *n);
-/* Scores of the model on f after the steps (f holds the target). */
+/* Scores of the model on f after the steps (f holds the target; o may be
+ * NULL: no weights, the default positive class). */
 KN_API kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, const kn_score_opts *o,
                                    kn_scores *out);
 

@@ -1,10 +1,12 @@
-/* kiln train: fit a model on a data file (predict and eval are in cmd_predict.c). */
+/* kiln train: fit a pipeline (today a model alone) on a data file and save
+ * its model (predict and eval are in cmd_predict.c). */
 #include "cli/cli.h"
 #include "kiln/mem.h"
 #include "kiln/evaluate.h"
 #include "kiln/importance.h"
 #include "kiln/metrics.h"
 #include "kiln/model.h"
+#include "kiln/pipeline.h"
 #include "kiln/registry.h"
 #include "kiln/split.h"
 #include "kiln/stage.h"
@@ -293,15 +295,23 @@ int cmd_train(int argc, char **argv)
     train_args a = {0};
     int rc = parse_train(argc, argv, &o, &a);
     if (rc != CLI_OK) return rc;
-    kn_model *m;
+    kn_pipeline *p = NULL;
+    if (kn_pipeline_new(&p) != KN_OK || kn_pipeline_set_target(p, a.target, a.weight) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        kn_pipeline_free(p);
+        return CLI_FAIL;
+    }
+    kn_model *m = NULL;
     if (kn_model_new(a.model, &m) != KN_OK) {
         cli_error("%s; 'kiln help models' lists them", kn_last_error());
+        kn_pipeline_free(p);
         return CLI_USAGE;
     }
+    kn_pipeline_set_model(p, m); /* p owns m from here */
     for (size_t k = 0; k < a.n_params; k++)
         if (kn_model_set(m, a.params[k]) != KN_OK) {
             cli_error("--param %s: %s", a.params[k], kn_last_error());
-            kn_model_free(m);
+            kn_pipeline_free(p);
             return CLI_USAGE;
         }
     kn_frame *f = NULL, *train = NULL, *test = NULL;
@@ -321,7 +331,7 @@ int cmd_train(int argc, char **argv)
     if (e == KN_OK && train && kn_model_task(m) == KN_TASK_CLASSIFICATION)
         e = one_class_left(train, &a);
     kn_stage_begin("fit");
-    if (e == KN_OK) e = kn_model_fit(m, train ? train : f, a.target, a.weight);
+    if (e == KN_OK) e = kn_pipeline_fit(p, train ? train : f, NULL);
     kn_stage_end();
     kn_scores sc = {0};
     int scored = e == KN_OK && test && kn_frame_n_rows(test) > 1;
@@ -330,7 +340,7 @@ int cmd_train(int argc, char **argv)
         size_t pos;
         e = kn_model_positive_class(m, a.positive_class, &pos);
     }
-    if (scored) e = kn_model_score_with(m, test, &so, &sc);
+    if (scored) e = kn_pipeline_score(p, test, &so, &sc);
     if (scored && e == KN_OK) e = kn_model_record_metrics(m, sc.rows, sc.name, sc.value, sc.n);
     if (e == KN_OK) e = kn_model_save(m, a.out);
     if (e != KN_OK) {
@@ -359,6 +369,6 @@ int cmd_train(int argc, char **argv)
     kn_frame_free(train);
     kn_frame_free(test);
     kn_frame_free(f);
-    kn_model_free(m);
+    kn_pipeline_free(p);
     return rc;
 }

@@ -113,6 +113,16 @@ static kn_status marked(const kn_pipeline *p, const kn_frame *f, const kn_frame 
     return KN_OK;
 }
 
+/* Prefix a step's error with its position (and its name, unless the
+ * message starts with it). */
+static kn_status name_step(kn_status e, size_t k, const char *name)
+{
+    size_t len = strlen(name);
+    if (!strncmp(kn_last_error(), name, len) && kn_last_error()[len] == ':')
+        return kn_fail_prefix(e, "step %zu: ", k + 1);
+    return kn_fail_prefix(e, "step %zu (%s): ", k + 1, name);
+}
+
 /* Apply steps [0, n) to f: fit them first when `fit`. *out is a new frame. */
 static kn_status run_steps(kn_step *const *steps, size_t n, const kn_frame *f, int fit,
                            kn_frame **out)
@@ -125,7 +135,7 @@ static kn_status run_steps(kn_step *const *steps, size_t n, const kn_frame *f, i
         const kn_frame *in = cur ? cur : f;
         e = fit ? kn_step_fit_transform(steps[k], in, &next)
                 : kn_step_transform(steps[k], in, &next);
-        if (e != KN_OK) e = kn_fail_prefix(e, "step %zu (%s): ", k + 1, kn_step_name(steps[k]));
+        if (e != KN_OK) e = name_step(e, k, kn_step_name(steps[k]));
         kn_frame_free(cur);
         cur = next;
     }
@@ -239,7 +249,8 @@ kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, const kn_sc
     kn_frame *own = NULL;
     kn_status e = need_model(p, "scoring");
     if (e == KN_OK) e = model_input(p, f, &use, &own);
-    if (e == KN_OK) e = kn_model_score_with(p->model, use, o, out);
+    kn_score_opts none = {0};
+    if (e == KN_OK) e = kn_model_score_with(p->model, use, o ? o : &none, out);
     kn_frame_free(own);
     return e;
 }
