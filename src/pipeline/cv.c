@@ -1,10 +1,11 @@
 /* Cross-validation (see kiln/cv.h): folds from kiln/split.h; each fold
- * copies its rows, fits fresh steps and a fresh model on the training part
- * and scores the test part. A fold's failure is reported with its number
+ * fits a fresh pipeline (the spec's steps and model) on its training rows
+ * and scores its test rows. A fold's failure is reported with its number
  * after every fold has finished. */
 #include "kiln/cv.h"
 #include "core/threads.h"
 #include "learn/learn-impl.h"
+#include "kiln/pipeline.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/step.h"
@@ -43,41 +44,39 @@ typedef struct fold_out {
     double seconds;
 } fold_out;
 
-/* Fit the steps then the model on `train`; score on `test`. */
-static kn_status run_fold(const kn_frame *train_in, const kn_frame *test_in, const kn_cv_spec *s,
+/* The fold's pipeline: the spec's steps and model. */
+static kn_status fold_pipeline(const kn_cv_spec *s, kn_pipeline **out)
+{
+    kn_pipeline *p = NULL;
+    kn_status e = kn_pipeline_new(&p);
+    for (size_t i = 0; e == KN_OK && i < s->n_steps; i++)
+        e = kn_pipeline_add_step_spec(p, s->steps[i]);
+    if (e == KN_OK) e = kn_pipeline_set_model_spec(p, s->model, s->params, s->n_params);
+    if (e == KN_OK) e = kn_pipeline_set_target(p, s->target, s->weight);
+    if (e != KN_OK) {
+        kn_pipeline_free(p);
+        return e;
+    }
+    *out = p;
+    return KN_OK;
+}
+
+/* Fit a fresh pipeline on `train`; score it on `test`. */
+static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_cv_spec *s,
                           fold_out *out)
 {
-    kn_frame *train = NULL, *test = NULL;
-    kn_model *m = NULL;
-    kn_status e = kn_frame_copy(train_in, &train);
-    if (e == KN_OK) e = kn_frame_copy(test_in, &test);
+    kn_pipeline *p = NULL;
     double t0 = now_seconds();
-    for (size_t i = 0; e == KN_OK && i < s->n_steps; i++) {
-        kn_step *st = NULL;
-        kn_frame *a = NULL, *b = NULL;
-        e = kn_step_from_spec(s->steps[i], &st);
-        if (e == KN_OK) e = kn_step_fit_transform(st, train, &a);
-        if (e == KN_OK) e = kn_step_transform(st, test, &b);
-        kn_step_free(st);
-        if (e == KN_OK) {
-            kn_frame_free(train), kn_frame_free(test);
-            train = a, test = b;
-        } else
-            kn_frame_free(a), kn_frame_free(b);
-    }
-    if (e == KN_OK) e = kn_model_new(s->model, &m);
-    for (size_t i = 0; e == KN_OK && i < s->n_params; i++) e = kn_model_set(m, s->params[i]);
-    if (e == KN_OK) e = kn_model_fit(m, train, s->target, s->weight);
+    kn_status e = fold_pipeline(s, &p);
+    if (e == KN_OK) e = kn_pipeline_fit(p, train, NULL);
     out->seconds = now_seconds() - t0;
     kn_score_opts so = {.weight = s->weight, .positive_class = s->positive_class};
-    if (e == KN_OK) e = kn_model_score_with(m, test, &so, &out->scores);
+    if (e == KN_OK) e = kn_pipeline_score(p, test, &so, &out->scores);
     if (e == KN_OK && out->scores.positive_class &&
         !(out->positive = kn_strdup(out->scores.positive_class)))
         e = KN_ERR_NOMEM;
-    out->scores.positive_class = NULL; /* borrowed from m */
-    kn_model_free(m);
-    kn_frame_free(train);
-    kn_frame_free(test);
+    out->scores.positive_class = NULL; /* borrowed from the model */
+    kn_pipeline_free(p);
     return e;
 }
 
