@@ -1,4 +1,5 @@
-/* The learn layer's builtin components: one line per model; and kn_init,
+/* The learn layer's builtin components: one line per model, then the
+ * metrics (their table is in eval/metric_registry.c); and kn_init,
  * which lives in the top library layer (it moves up as layers are added). */
 #include "kiln/init.h"
 #include "kiln/registry.h"
@@ -33,6 +34,7 @@ static void register_models(void)
 {
     kn_prep_register();
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
+    for (size_t i = 0; i < kn__n_metrics; i++) kn_registry_add(&kn__metrics[i]);
 }
 
 void kn_learn_register(void)
