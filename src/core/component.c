@@ -51,7 +51,7 @@ kn_status kn_instance_set_params(kn_instance *in, const void *params, size_t siz
                        c->name, size, c->params_size);
     void *p = kn_malloc(size ? size : 1);
     if (!p) return KN_ERR_NOMEM;
-    memcpy(p, params, size);
+    if (size) memcpy(p, params, size);
     kn_status e = KN_OK;
     /* each field through its text: the table's range and choice checks,
      * and strings interned (the caller's text need not outlive the call) */

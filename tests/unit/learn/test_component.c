@@ -173,6 +173,7 @@ static void model_encode_is_the_file(void **state)
     assert_memory_equal(enc + 4, file + 12, le - 4);
     KN_CHECK(kn_model_decode(enc, le, &d));
     KN_CHECK(kn_model_encode(d, &again, &l2));
+    kn_model_free(d);
     assert_int_equal(le, l2);
     assert_memory_equal(enc, again, le);
     KN_CHECK_FAILS(kn_model_decode(enc, le - 3, &d), KN_ERR_CORRUPT, "model buffer");
