@@ -36,15 +36,19 @@ typedef struct kn_cv_spec {
     const char *task;            /* "classification" or "regression"; NULL: the model's
                                     own, or for a family with both tasks the target's */
     const char *positive_class;  /* binary: the positive class (kn_score_opts) */
+    const char *const *metrics;  /* metric names to compute (kn_score_opts); NULL: the
+                                    task's default set */
+    size_t n_metrics;
 } kn_cv_spec;
 
+/* Arrays sized by k and n_scores, owned: free with kn_cv_result_free. */
 typedef struct kn_cv_result {
     size_t k, n_scores;
-    const char *name[KN_MAX_SCORES];
-    int higher_is_better[KN_MAX_SCORES];
+    const char **name;           /* n_scores metric names (registered: valid for the process) */
+    int *higher_is_better;       /* n_scores */
     double *score;               /* k x n_scores */
-    double mean[KN_MAX_SCORES];  /* over folds */
-    double std[KN_MAX_SCORES];   /* population standard deviation, as sklearn reports */
+    double *mean;                /* n_scores, over folds */
+    double *std;                 /* n_scores, population standard deviation (as sklearn) */
     size_t *n_train, *n_test;    /* rows per fold */
     double *fit_seconds;         /* per fold: steps and model */
     kn_split_kind split;         /* the split used (auto resolved) */

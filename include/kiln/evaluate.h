@@ -4,6 +4,11 @@
  *
  *     kn_scores s;
  *     kn_model_score(m, test, NULL, &s);   // s.name[i], s.value[i]
+ *     kn_scores_free(&s);
+ *
+ * Scores are registered metrics (kiln/metrics.h), computed by name
+ * through the registry: the task's default set, or the metrics named in
+ * kn_score_opts (any number, builtin or registered from outside).
  */
 #ifndef KILN_EVALUATE_H
 #define KILN_EVALUATE_H
@@ -14,13 +19,13 @@
 extern "C" {
 #endif
 
-#define KN_MAX_SCORES 12
-
+/* Any number of named scores, in the order computed. Arrays owned by the
+ * struct: free with kn_scores_free (a zeroed struct is empty). */
 typedef struct kn_scores {
     size_t rows, n;
-    const char *name[KN_MAX_SCORES]; /* static strings */
-    double value[KN_MAX_SCORES];
-    int higher_is_better[KN_MAX_SCORES];
+    const char **name; /* the metrics' registered names (valid for the process) */
+    double *value;
+    int *higher_is_better;
     /* How roc_auc averages: "binary" (the positive class's scores) or
      * "macro-ovr" (unweighted mean of each class against the rest, as
      * sklearn's roc_auc_score(multi_class="ovr", average="macro")); NULL
@@ -38,6 +43,11 @@ typedef struct kn_score_opts {
     const char *weight;         /* column of sample weights; NULL: none */
     const char *positive_class; /* binary: the positive class's label; NULL: the
                                    model's second class (labels in sorted order) */
+    /* Registered metric names to compute, in this order (an error in one
+     * fails the call); NULL: the task's default set (below). */
+    const char *const *metrics;
+    size_t n_metrics;
+    const kn_predict_opts *predict; /* per-call prediction options; NULL: none */
 } kn_score_opts;
 
 /* The target column of f as the model sees it: numeric values for
@@ -46,11 +56,13 @@ typedef struct kn_score_opts {
  * array of kn_frame_n_rows(f) values; kn_free. */
 KN_API kn_status kn_model_targets(const kn_model *m, const kn_frame *f, double **y);
 
-/* Regression: rmse, mae, r2, explained_variance, median_ae. Classification:
- * accuracy, balanced_accuracy, f1_macro; binary also precision, recall and
- * f1 of the positive class; from probabilities log_loss and roc_auc (binary,
- * or macro one-vs-rest for several classes: see roc_auc_average). weight
- * names a column of sample weights (NULL: none). */
+/* The default set. Regression: rmse, mae, r2, explained_variance,
+ * median_ae. Classification: accuracy, balanced_accuracy, f1_macro; binary
+ * also precision, recall and f1 of the positive class; from probabilities
+ * log_loss and roc_auc (binary, or macro one-vs-rest for several classes:
+ * see roc_auc_average), left out when undefined for the data. weight
+ * names a column of sample weights (NULL: none). *out is new: free with
+ * kn_scores_free. */
 KN_API kn_status kn_model_score(const kn_model *m, const kn_frame *f, const char *weight,
                                 kn_scores *out);
 /* kn_model_score with options. A positive_class that is not one of the
@@ -64,6 +76,10 @@ KN_API kn_status kn_model_positive_class(const kn_model *m, const char *label, s
 
 /* The index of `name` in s, or -1. */
 KN_API int kn_scores_find(const kn_scores *s, const char *name);
+/* Appends one score (name borrowed: it must outlive s). */
+KN_API kn_status kn_scores_add(kn_scores *s, const char *name, double value, int higher_is_better);
+/* Frees the arrays and empties s (rows and the meaning fields too). */
+KN_API void kn_scores_free(kn_scores *s);
 
 #ifdef __cplusplus
 }

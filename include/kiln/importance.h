@@ -23,6 +23,10 @@ extern "C" {
  * depend on the thread count. */
 KN_API kn_status kn_permutation_importance(const kn_model *m, const kn_frame *f, size_t repeats,
                                            uint64_t seed, double *mean, double *std);
+/* The same, predicting with per-call options (po may be NULL). */
+KN_API kn_status kn_permutation_importance_with(const kn_model *m, const kn_frame *f,
+                                                const kn_predict_opts *po, size_t repeats,
+                                                uint64_t seed, double *mean, double *std);
 
 #ifdef __cplusplus
 }

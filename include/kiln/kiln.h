@@ -9,6 +9,7 @@
 #include "kiln/brent.h"
 #include "kiln/codec.h"
 #include "kiln/combine.h"
+#include "kiln/component.h"
 #include "kiln/container.h"
 #include "kiln/core.h"
 #include "kiln/cv.h"

@@ -16,11 +16,34 @@
  * constant target for deviance-based scores) return KN_ERR_INVALID with the
  * reason, except where scikit-learn defines a value (R^2 of a perfect
  * constant prediction is 1, else 0).
+ *
+ * Metrics are also registry components (kind KN_COMP_METRIC, vtable
+ * kn_metric_vt): a name, a direction, the input it takes, and one uniform
+ * function over kn_metric_data. Scoring (kiln/evaluate.h) computes metrics
+ * by name through the registry, so one registered from outside the library
+ * with kn_registry_add is used like the builtins:
+ *
+ *     static kn_status half(const kn_metric_data *d, double *out) { ... }
+ *     static const kn_metric_vt half_vt = {.input = KN_METRIC_REGRESSION,
+ *                                          .higher_is_better = 0, .compute = half};
+ *     static const kn_component half_c = {KN_COMP_METRIC, "half_mae", "...", NULL, 0,
+ *                                         &half_vt};
+ *     kn_registry_add(&half_c);
+ *     kn_metric_compute("half_mae", &data, &v);
+ *
+ * Builtin names (sklearn's scorer names where they exist): accuracy,
+ * balanced_accuracy, precision, recall, f1 (binary: the positive class),
+ * precision_macro, recall_macro, f1_macro, precision_micro, recall_micro,
+ * f1_micro, precision_weighted, recall_weighted, f1_weighted, mcc,
+ * cohen_kappa; roc_auc (binary, or macro one-vs-rest), roc_auc_ovr_weighted,
+ * average_precision, log_loss, brier; mse, rmse, mae, mape, median_ae, r2,
+ * explained_variance, poisson_deviance, gamma_deviance.
  */
 #ifndef KILN_METRICS_H
 #define KILN_METRICS_H
 
 #include "kiln/core.h"
+#include "kiln/registry.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -113,6 +136,48 @@ KN_API kn_status kn_metric_pr_curve(const int32_t *y, const double *score, const
  * equal counts; one point per non-empty bin. */
 KN_API kn_status kn_metric_calibration_curve(const int32_t *y, const double *prob, size_t n,
                                              size_t bins, int quantile, kn_curve *out);
+
+/* ---- metrics as components ---- */
+typedef enum {
+    KN_METRIC_LABELS = 0,     /* classification: true and predicted class indices */
+    KN_METRIC_SCORES = 1,     /* classification: class probabilities (and labels) */
+    KN_METRIC_REGRESSION = 2, /* regression: true and predicted values */
+} kn_metric_input;
+
+/* What a metric is computed on (fields that its input does not use may be
+ * NULL). Borrowed by the metric for the call. */
+typedef struct kn_metric_data {
+    size_t n;
+    const double *w; /* sample weights; NULL: every weight 1 */
+    /* regression */
+    const double *y, *pred;
+    /* classification: class indices 0..k-1; k counts the model's classes
+     * and then any class the data holds that the model never saw */
+    const int32_t *y_class, *pred_class;
+    size_t k;
+    /* n x k_model class probabilities (row-major), NULL when the model has
+     * none (or the data holds classes it never saw) */
+    const double *proba;
+    size_t k_model;
+    /* binary (k_model 2): the positive class's index; else -1 */
+    int positive;
+} kn_metric_data;
+
+typedef struct kn_metric_vt {
+    kn_metric_input input;
+    int higher_is_better;
+    /* The metric of d into *out; errors say why it is undefined. */
+    kn_status (*compute)(const kn_metric_data *d, double *out);
+} kn_metric_vt;
+
+/* The registered metric named `name` (builtins are registered by
+ * kn_learn_register, which this calls), or NULL with kn_last_error()
+ * listing the known ones. Borrowed: valid for the process. */
+KN_API const kn_component *kn_metric_find(const char *name);
+/* Computes the registered metric `name` on d. A metric whose input the
+ * data lacks (no probabilities, a regression metric for classes) fails
+ * naming the metric. */
+KN_API kn_status kn_metric_compute(const char *name, const kn_metric_data *d, double *out);
 
 #ifdef __cplusplus
 }

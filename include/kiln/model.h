@@ -10,6 +10,11 @@
  *     kn_model_predict(m, test, &pred, &n);      // kn_free(pred)
  *     kn_model_save(m, "model.kmd");
  *
+ * Models follow the component contract (kiln/component.h): parameters by
+ * "name=value" or typed struct, validation across parameters before any
+ * work, clone, encode/decode. Threading: fit and set change a model;
+ * predict, score and encode only read it, so a fitted model may be shared.
+ *
  * Features are the numeric feature-role columns other than the target
  * (categorical columns must be encoded first: `kiln prep` with
  * onehot_encoder); a missing feature or target value is an error naming
@@ -20,6 +25,7 @@
 #define KILN_MODEL_H
 
 #include "kiln/codec.h"
+#include "kiln/component.h"
 #include "kiln/frame.h"
 #include "kiln/param.h"
 
@@ -63,8 +69,19 @@ typedef struct kn_fit_summary {
     const double *coef, *std_error, *z, *p_value;
 } kn_fit_summary;
 
+/* Options of one prediction call (kn_model_predict_with). A zeroed struct
+ * (or NULL) predicts as kn_model_predict does. The model is not touched, so
+ * threads may share one fitted model, each with its own options. */
+typedef struct kn_predict_opts {
+    /* Boosted models (gbdt): predict with the first `rounds` rounds
+     * (staged prediction); 0: the model's predict_rounds parameter (0: all
+     * rounds). Other models refuse a non-zero value (KN_ERR_UNSUPPORTED). */
+    size_t rounds;
+} kn_predict_opts;
+
 /* Implementations fill it with designated initializers: fields added
- * later stay NULL/0. */
+ * later stay NULL/0. A model is a component (kiln/component.h): the
+ * registry entry gives its name, parameter table and this vtable. */
 typedef struct kn_model_vt {
     kn_task task;
     kn_status (*fit)(kn_model *m, const kn_dataset *d);
@@ -99,6 +116,14 @@ typedef struct kn_model_vt {
      * the impurity decrease or gain, summing to 1). Not coefficients: a
      * model has one, the other or neither. */
     kn_status (*importances)(const kn_model *m, double *out);
+    /* Optional: rules across parameters (kiln/component.h), checked before
+     * any work; the message names the parameters. */
+    kn_validate_fn validate;
+    /* Optional: prediction with per-call options (o never NULL); when set
+     * it serves kn_model_predict* in place of predict (proba 0) and
+     * predict_proba (proba 1). It must not change the model. */
+    kn_status (*predict_with)(const kn_model *m, const kn_dataset *d, const kn_predict_opts *o,
+                              int proba, double *out);
 } kn_model_vt;
 
 /* fit and predict read features through kn_dataset_column and get the
@@ -118,12 +143,27 @@ typedef struct kn_model_vt {
  * model can tell it from a missing value */
 #define KN_MODEL_UNSEEN_LEVEL 16u
 
+/* Returns a new unfitted model with default parameters; free with
+ * kn_model_free(). */
 KN_API kn_status kn_model_new(const char *name, kn_model **out);
 KN_API void kn_model_free(kn_model *m);
 /* Sets one parameter; the model must be fitted again, except for
  * parameters named predict_* (they change only prediction, e.g. gbdt's
- * predict_rounds). */
+ * predict_rounds, kept because saved models carry it: prefer
+ * kn_predict_opts, which leaves a shared model alone). */
 KN_API kn_status kn_model_set(kn_model *m, const char *name_eq_value);
+/* Sets every parameter from the model's typed params struct (`size` =
+ * sizeof it): each field is checked against the parameter table, then the
+ * rules across parameters; on failure nothing changes. Unfits the model. */
+KN_API kn_status kn_model_set_params(kn_model *m, const void *params, size_t size);
+/* The rules across parameters (the vtable's validate): KN_OK, or an error
+ * naming the parameters. kn_model_fit runs it before any work. */
+KN_API kn_status kn_model_validate(const kn_model *m);
+/* Returns a new model with m's parameters: fitted 0, unfitted; fitted 1, a
+ * deep copy of a fitted m (state, features, classes, provenance), made
+ * through the model's encoding, so every model supports it. Free with
+ * kn_model_free(). */
+KN_API kn_status kn_model_clone(const kn_model *m, int fitted, kn_model **out);
 KN_API const char *kn_model_name(const kn_model *m);
 KN_API kn_task kn_model_task(const kn_model *m);
 
@@ -153,6 +193,12 @@ KN_API kn_status kn_model_predict(const kn_model *m, const kn_frame *f, double *
 /* Classifiers: n x k probabilities (a new row-major array; kn_free). */
 KN_API kn_status kn_model_predict_proba(const kn_model *m, const kn_frame *f, double **out,
                                         size_t *n);
+/* kn_model_predict and kn_model_predict_proba with per-call options (o may
+ * be NULL). Read-only: m may be shared between threads. */
+KN_API kn_status kn_model_predict_with(const kn_model *m, const kn_frame *f,
+                                       const kn_predict_opts *o, double **out, size_t *n);
+KN_API kn_status kn_model_predict_proba_with(const kn_model *m, const kn_frame *f,
+                                             const kn_predict_opts *o, double **out, size_t *n);
 /* The classes a classifier learned (sorted labels; 0 for regressors). */
 KN_API size_t kn_model_n_classes(const kn_model *m);
 KN_API const char *kn_model_class(const kn_model *m, size_t c);
@@ -196,6 +242,15 @@ KN_API const char *kn_model_metric(const kn_model *m, size_t i, double *value);
  * target, feature names, fitted state and (format 3) provenance. */
 KN_API kn_status kn_model_save(const kn_model *m, const char *path);
 KN_API kn_status kn_model_load(const char *path, kn_model **out);
+/* A fitted model's encoding in memory, for embedding (artifacts): u32
+ * format version, then exactly the payload a .kmd file holds after its
+ * version (kn_model_save is a file wrapper around it). *buf is new; free
+ * with kn_free(). */
+KN_API kn_status kn_model_encode(const kn_model *m, unsigned char **buf, size_t *len);
+/* Returns a new model from an encoding (any format version this Kiln
+ * reads; a newer one is KN_ERR_VERSION, damage KN_ERR_CORRUPT); free with
+ * kn_model_free(). */
+KN_API kn_status kn_model_decode(const void *buf, size_t len, kn_model **out);
 
 /* The dataset of f's features (in the order of `names` when not NULL) and,
  * when target is not NULL, its target: numeric for regression; for

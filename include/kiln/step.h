@@ -13,12 +13,16 @@
  *
  * Missing values (NaN) are ignored by fit and stay missing in transform,
  * except in imputers, whose job is to fill them.
+ * Steps follow the component contract (kiln/component.h): parameters by
+ * "name=value" or typed struct, validation across parameters before any
+ * work, clone, encode/decode (kn_steps_save).
  * Threading: a fitted step is read-only in transform and may be shared.
  */
 #ifndef KILN_STEP_H
 #define KILN_STEP_H
 
 #include "kiln/codec.h"
+#include "kiln/component.h"
 #include "kiln/frame.h"
 #include "kiln/param.h"
 
@@ -46,6 +50,9 @@ typedef struct kn_step_vt {
      * never leaks into its feature). `out` is a copy of x to modify. */
     kn_status (*fit_transform)(const kn_step *s, const kn_frame *x, kn_frame *out,
                                const size_t *cols, size_t n);
+    /* Optional: rules across parameters (kiln/component.h), checked before
+     * any work; the message names the parameters. */
+    kn_validate_fn validate;
 } kn_step_vt;
 
 /* Parameters every step has, first in its params struct. */
@@ -75,6 +82,17 @@ KN_API kn_status kn_step_new(const char *name, kn_step **out);
 KN_API void kn_step_free(kn_step *s);
 /* Set a parameter from "name=value" (errors name the parameter). Unfits the step. */
 KN_API kn_status kn_step_set(kn_step *s, const char *name_eq_value);
+/* Set every parameter from the step's typed params struct (`size` =
+ * sizeof it): fields checked against the table, then the rules across
+ * parameters; on failure nothing changes. Unfits the step. */
+KN_API kn_status kn_step_set_params(kn_step *s, const void *params, size_t size);
+/* The rules across parameters (the vtable's validate): KN_OK, or an error
+ * naming the parameters. kn_step_fit runs it before any work. */
+KN_API kn_status kn_step_validate(const kn_step *s);
+/* Returns a new step with s's parameters: fitted 0, unfitted; fitted 1, a
+ * deep copy of a fitted s (columns and state, through the step's encoding,
+ * so every step supports it). Free with kn_step_free(). */
+KN_API kn_status kn_step_clone(const kn_step *s, int fitted, kn_step **out);
 /* A new step from "name" or "name:param=value;param=value" (the form of
  * `kiln prep --step`); errors name the step or the parameter. */
 KN_API kn_status kn_step_from_spec(const char *spec, kn_step **out);

@@ -8,6 +8,7 @@
 #include "kiln/registry.h"
 #include "kiln/stage.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,9 +108,11 @@ static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, 
     return cli_refuse_overwrite(cmd, outs, 2, ins, 2, predict ? a->overwrite_input : -1);
 }
 
-/* --rounds K: a boosted model predicts with its first K rounds. */
-static kn_status limit_rounds(kn_model *m, const char *rounds)
+/* --rounds K: a boosted model predicts with its first K rounds (per call:
+ * the model is not changed). */
+static kn_status parse_rounds(const kn_model *m, const char *rounds, kn_predict_opts *po)
 {
+    memset(po, 0, sizeof *po);
     if (!rounds) return KN_OK;
     const kn_component *c = kn_registry_find(KN_COMP_MODEL, kn_model_name(m));
     if (!c || !kn_param_find(c->params, "predict_rounds"))
@@ -117,10 +120,14 @@ static kn_status limit_rounds(kn_model *m, const char *rounds)
                        "--rounds: model %s is not boosted; only gbdt predicts in "
                        "stages",
                        kn_model_name(m));
-    char *nv = kn_sprintf("predict_rounds=%s", rounds);
-    kn_status e = nv ? kn_model_set(m, nv) : KN_ERR_NOMEM;
-    kn_free(nv);
-    return e == KN_OK ? e : kn_fail_prefix(e, "--rounds %s: ", rounds);
+    char *end;
+    errno = 0;
+    long long k = strtoll(rounds, &end, 10);
+    if (end == rounds || *end || errno || k < 0)
+        return kn_fail(KN_ERR_INVALID, "--rounds %s: give a whole number of rounds >= 0 (0: all)",
+                       rounds);
+    po->rounds = (size_t)k;
+    return KN_OK;
 }
 
 /* Is every class label the text "%.17g" gives its number? Then a numeric
@@ -259,11 +266,12 @@ static kn_status keep_columns(const kn_frame *f, char (*names)[256], size_t n, k
 }
 
 /* Columns "proba_<class>" with the model's class probabilities. */
-static kn_status add_proba(const kn_model *m, const kn_frame *f, kn_frame *res)
+static kn_status add_proba(const kn_model *m, const kn_predict_opts *po, const kn_frame *f,
+                           kn_frame *res)
 {
     double *p = NULL;
     size_t n = 0, k = kn_model_n_classes(m);
-    kn_status e = kn_model_predict_proba(m, f, &p, &n);
+    kn_status e = kn_model_predict_proba_with(m, f, po, &p, &n);
     for (size_t c = 0; e == KN_OK && c < k; c++) {
         char *name = kn_sprintf("proba_%s", kn_model_class(m, c));
         kn_column *col;
@@ -321,21 +329,22 @@ int cmd_predict(int argc, char **argv)
     rejected_rows rej = {0};
     double *pred = NULL;
     size_t n = 0;
+    kn_predict_opts po;
     kn_status e = kn_model_load(a.model, &m);
     if (e == KN_OK && a.proba && kn_model_task(m) != KN_TASK_CLASSIFICATION)
         e = kn_fail(KN_ERR_INVALID,
                     "--proba: %s is a regression model (it predicts values, not classes), "
                     "so it has no class probabilities; drop --proba",
                     a.model);
-    if (e == KN_OK) e = limit_rounds(m, a.rounds);
+    if (e == KN_OK) e = parse_rounds(m, a.rounds, &po);
     if (e == KN_OK) e = read_for_model(m, a.data, &o, 0, keep_names, n_keep, &f, &rej);
     kn_stage_begin("predict");
-    if (e == KN_OK) e = kn_model_predict(m, f, &pred, &n);
+    if (e == KN_OK) e = kn_model_predict_with(m, f, &po, &pred, &n);
     kn_stage_end();
     if (e == KN_OK) e = keep_columns(f, keep_names, n_keep, &res);
     if (e == KN_OK && kn_frame_n_rows(res) != n) e = kn_frame_resize(res, n);
     if (e == KN_OK) e = add_predictions(m, pred, res);
-    if (e == KN_OK && a.proba) e = add_proba(m, f, res);
+    if (e == KN_OK && a.proba) e = add_proba(m, &po, f, res);
     if (e == KN_OK && rej.n) e = add_row_numbers(res, &rej);
     int to_stdout = !strcmp(a.out, "-");
     if (e == KN_OK) e = kn_frame_write(res, a.out, to_stdout ? "csv" : NULL);
@@ -414,8 +423,8 @@ static json_t *curves_of(const double *y, const double *proba, const double *w, 
  * JSON into path: of the positive class for two classes, else of each
  * class against the rest ({"average": "one-vs-rest", "classes": [{"class":
  * label, "roc": .., ...}, ...]}). */
-static kn_status write_curves(const kn_model *m, const kn_frame *f, const char *weight,
-                              const char *positive, const char *path)
+static kn_status write_curves(const kn_model *m, const kn_predict_opts *po, const kn_frame *f,
+                              const char *weight, const char *positive, const char *path)
 {
     if (kn_model_task(m) != KN_TASK_CLASSIFICATION)
         return kn_fail(KN_ERR_UNSUPPORTED,
@@ -426,7 +435,7 @@ static kn_status write_curves(const kn_model *m, const kn_frame *f, const char *
     json_t *doc = NULL;
     kn_status e = k == 2 ? kn_model_positive_class(m, positive, &pos) : KN_OK;
     if (e == KN_OK) e = kn_model_targets(m, f, &y);
-    if (e == KN_OK) e = kn_model_predict_proba(m, f, &proba, &n);
+    if (e == KN_OK) e = kn_model_predict_proba_with(m, f, po, &proba, &n);
     if (e == KN_OK && weight && kn_frame_find(f, weight, &j) == KN_OK)
         w = kn_column_f64(kn_frame_col(f, j));
     if (e == KN_OK && k == 2) {
@@ -497,25 +506,27 @@ int cmd_eval(int argc, char **argv)
     apply_args a = {.curves = curves};
     int rc = parse_apply("eval", argc, argv, &o, &a);
     if (rc != CLI_OK) return rc;
-    kn_score_opts so = {.weight = a.weight, .positive_class = a.positive_class};
+    kn_predict_opts po = {0};
+    kn_score_opts so = {.weight = a.weight, .positive_class = a.positive_class, .predict = &po};
     model = a.model, data = a.data, weight = a.weight;
     kn_model *m = NULL;
     kn_frame *f = NULL;
     rejected_rows rej = {0};
-    kn_scores sc;
+    kn_scores sc = {0};
     kn_status e = kn_model_load(model, &m);
-    if (e == KN_OK) e = limit_rounds(m, a.rounds);
+    if (e == KN_OK) e = parse_rounds(m, a.rounds, &po);
     if (e == KN_OK) e = read_for_model(m, data, &o, 1, NULL, 0, &f, &rej);
     if (e == KN_OK) e = cli_target_rows(&f, kn_model_target(m), a.drop_missing_target);
     if (e == KN_OK) e = kn_model_score_with(m, f, &so, &sc);
-    if (e == KN_OK && curves) e = write_curves(m, f, weight, a.positive_class, curves);
+    if (e == KN_OK && curves) e = write_curves(m, &po, f, weight, a.positive_class, curves);
     size_t p = m ? kn_model_n_features(m) : 0;
     double *imp = repeats ? kn_calloc(2 * (p ? p : 1), sizeof *imp) : NULL;
     size_t *order = repeats ? kn_calloc(p ? p : 1, sizeof *order) : NULL;
     if (repeats && !order) e = KN_ERR_NOMEM;
     if (e == KN_OK && repeats) {
         kn_stage_begin("importance");
-        e = imp ? kn_permutation_importance(m, f, (size_t)repeats, 0, imp, imp + p) : KN_ERR_NOMEM;
+        e = imp ? kn_permutation_importance_with(m, f, &po, (size_t)repeats, 0, imp, imp + p)
+                : KN_ERR_NOMEM;
         kn_stage_end();
         if (e == KN_OK) importance_order(imp, p, order);
     }
@@ -549,6 +560,7 @@ int cmd_eval(int argc, char **argv)
                        imp[p + order[r]]);
         }
     }
+    kn_scores_free(&sc);
     kn_free(imp);
     kn_free(order);
     kn_free(rej.v);

@@ -366,6 +366,7 @@ int cmd_train(int argc, char **argv)
         print_summary(m);
         if (scored) cli_print_scores("held-out test", &sc);
     }
+    kn_scores_free(&sc);
     kn_frame_free(train);
     kn_frame_free(test);
     kn_frame_free(f);

@@ -11,6 +11,9 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
     kn__tweedie_regressor, kn__glm, kn__multinomial_nb, kn__bernoulli_nb, kn__categorical_nb,
     kn__knn_classifier, kn__knn_regressor, kn__linear_svm, kn__lasso_cv, kn__elastic_net_cv,
     kn__gbdt, kn__decision_tree, kn__random_forest, kn__extra_trees;
+/* The builtin metrics (eval/metric_registry.c), registered after the models. */
+extern const kn_component kn__metrics[];
+extern const size_t kn__n_metrics;
 
 /* The fix named when a target value is missing (model fit and scoring). */
 #define KN__MISSING_TARGET_FIX                                                                     \

@@ -1,4 +1,5 @@
-/* The learn layer's builtin components: one line per model. */
+/* The learn layer's builtin components: one line per model, then the
+ * metrics (their table is in eval/metric_registry.c). */
 #include "kiln/init.h"
 #include "kiln/registry.h"
 #include "learn/learn-impl.h"
@@ -32,6 +33,7 @@ static void register_models(void)
 {
     kn_prep_register();
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
+    for (size_t i = 0; i < kn__n_metrics; i++) kn_registry_add(&kn__metrics[i]);
 }
 
 void kn_learn_register(void)

@@ -21,6 +21,10 @@
 
 void kn_cv_result_free(kn_cv_result *r)
 {
+    kn_free((void *)r->name);
+    kn_free(r->higher_is_better);
+    kn_free(r->mean);
+    kn_free(r->std);
     kn_free(r->score);
     kn_free(r->n_train);
     kn_free(r->n_test);
@@ -70,7 +74,10 @@ static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_
     kn_status e = fold_pipeline(s, &p);
     if (e == KN_OK) e = kn_pipeline_fit(p, train, NULL);
     out->seconds = now_seconds() - t0;
-    kn_score_opts so = {.weight = s->weight, .positive_class = s->positive_class};
+    kn_score_opts so = {.weight = s->weight,
+                        .positive_class = s->positive_class,
+                        .metrics = s->metrics,
+                        .n_metrics = s->n_metrics};
     if (e == KN_OK) e = kn_pipeline_score(p, test, &so, &out->scores);
     if (e == KN_OK && out->scores.positive_class &&
         !(out->positive = kn_strdup(out->scores.positive_class)))
@@ -172,6 +179,12 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *f
     r->n_scores = fo[0].scores.n;
     r->roc_auc_average = fo[0].scores.roc_auc_average;
     if (fo[0].positive && !(r->positive_class = kn_strdup(fo[0].positive))) return KN_ERR_NOMEM;
+    size_t ns = r->n_scores ? r->n_scores : 1;
+    r->name = kn_calloc(ns, sizeof *r->name);
+    r->higher_is_better = kn_calloc(ns, sizeof *r->higher_is_better);
+    r->mean = kn_calloc(ns, sizeof *r->mean);
+    r->std = kn_calloc(ns, sizeof *r->std);
+    if (!r->name || !r->higher_is_better || !r->mean || !r->std) return KN_ERR_NOMEM;
     for (size_t m = 0; m < r->n_scores; m++) {
         r->name[m] = fo[0].scores.name[m];
         r->higher_is_better[m] = fo[0].scores.higher_is_better[m];
@@ -344,7 +357,10 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
         e = collect(s, &folds, fo, out);
         out->split = s->split.kind;
     }
-    for (size_t i = 0; fo && i < folds.k; i++) kn_free(fo[i].error), kn_free(fo[i].positive);
+    for (size_t i = 0; fo && i < folds.k; i++) {
+        kn_free(fo[i].error), kn_free(fo[i].positive);
+        kn_scores_free(&fo[i].scores);
+    }
     kn_free(fo);
     kn_folds_free(&folds);
     kn_frame_free(f);

@@ -185,8 +185,12 @@ static kn_status kbins_load(kn_step *st, kn_rbuf *r, size_t n)
     return KN_OK;
 }
 
-static const kn_step_vt kbins_vt = {KN_COL_NUMERIC, kbins_fit,  kbins_apply, kbins_free,
-                                    kbins_save,     kbins_load, 0,           NULL};
+static const kn_step_vt kbins_vt = {.default_type = KN_COL_NUMERIC,
+                                    .fit = kbins_fit,
+                                    .transform = kbins_apply,
+                                    .free_state = kbins_free,
+                                    .save = kbins_save,
+                                    .load = kbins_load};
 
 const kn_component kn__kbins_discretizer = {KN_COMP_STEP,
                                             "kbins_discretizer",

@@ -156,8 +156,12 @@ static kn_status dropc_load(kn_step *st, kn_rbuf *r, size_t n)
     return KN_OK;
 }
 
-static const kn_step_vt dropc_vt = {KN_COL_NUMERIC, dropc_fit,  dropc_apply, dropc_free,
-                                    dropc_save,     dropc_load, 0,           NULL};
+static const kn_step_vt dropc_vt = {.default_type = KN_COL_NUMERIC,
+                                    .fit = dropc_fit,
+                                    .transform = dropc_apply,
+                                    .free_state = dropc_free,
+                                    .save = dropc_save,
+                                    .load = dropc_load};
 
 /* ---- outlier_clip ---- */
 typedef struct outlier_params {
@@ -316,9 +320,13 @@ static kn_status outlier_load(kn_step *st, kn_rbuf *r, size_t n)
     return KN_OK;
 }
 
-static const kn_step_vt outlier_vt = {
-    KN_COL_NUMERIC, outlier_fit, outlier_apply,        fences_free, outlier_save,
-    outlier_load,   0,           outlier_fit_transform};
+static const kn_step_vt outlier_vt = {.default_type = KN_COL_NUMERIC,
+                                      .fit = outlier_fit,
+                                      .transform = outlier_apply,
+                                      .free_state = fences_free,
+                                      .save = outlier_save,
+                                      .load = outlier_load,
+                                      .fit_transform = outlier_fit_transform};
 
 const kn_component kn__drop_constant = {
     KN_COMP_STEP, "drop_constant",      "remove columns that are constant (or nearly) at fit",

@@ -178,9 +178,12 @@ static kn_status coerce_apply(const kn_step *st, kn_frame *out, const size_t *co
     return KN_OK;
 }
 
-static const kn_step_vt coerce_vt = {
-    KN_COL_NUMERIC,     coerce_fit, coerce_apply, kn_free, kn__stateless_save,
-    kn__stateless_load, 0,          NULL};
+static const kn_step_vt coerce_vt = {.default_type = KN_COL_NUMERIC,
+                                     .fit = coerce_fit,
+                                     .transform = coerce_apply,
+                                     .free_state = kn_free,
+                                     .save = kn__stateless_save,
+                                     .load = kn__stateless_load};
 
 const kn_component kn__coerce = {KN_COMP_STEP,
                                  "coerce",

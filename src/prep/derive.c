@@ -97,8 +97,12 @@ static kn_status dt_apply(const kn_step *st, kn_frame *out, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt dt_vt = {KN_COL_TIMESTAMP,   dt_fit, dt_apply, kn_free, kn__stateless_save,
-                                 kn__stateless_load, 0,      NULL};
+static const kn_step_vt dt_vt = {.default_type = KN_COL_TIMESTAMP,
+                                 .fit = dt_fit,
+                                 .transform = dt_apply,
+                                 .free_state = kn_free,
+                                 .save = kn__stateless_save,
+                                 .load = kn__stateless_load};
 
 /* ---- combine_columns ---- */
 typedef struct combine_params {
@@ -158,9 +162,13 @@ static kn_status combine_apply(const kn_step *st, kn_frame *out, const size_t *c
     return KN_OK;
 }
 
-static const kn_step_vt combine_vt = {
-    KN_COL_NUMERIC,     combine_fit, combine_apply, kn_free, kn__stateless_save,
-    kn__stateless_load, 1,           NULL};
+static const kn_step_vt combine_vt = {.default_type = KN_COL_NUMERIC,
+                                      .fit = combine_fit,
+                                      .transform = combine_apply,
+                                      .free_state = kn_free,
+                                      .save = kn__stateless_save,
+                                      .load = kn__stateless_load,
+                                      .names_own_columns = 1};
 
 /* ---- frequency_encoder ---- */
 typedef struct freq_params {
@@ -205,8 +213,12 @@ static kn_status freq_fit(kn_step *st, const kn_frame *x, const size_t *cols, si
     return KN_OK;
 }
 
-static const kn_step_vt freq_vt = {
-    KN_COL_CATEGORICAL, freq_fit, kn__lv_apply, kn__lv_free, kn__lv_save, kn__lv_load, 0, NULL};
+static const kn_step_vt freq_vt = {.default_type = KN_COL_CATEGORICAL,
+                                   .fit = freq_fit,
+                                   .transform = kn__lv_apply,
+                                   .free_state = kn__lv_free,
+                                   .save = kn__lv_save,
+                                   .load = kn__lv_load};
 
 const kn_component kn__datetime_features = {KN_COMP_STEP,
                                             "datetime_features",

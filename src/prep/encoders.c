@@ -239,8 +239,12 @@ static kn_status ordinal_transform(const kn_step *st, kn_frame *out, const size_
     return KN_OK;
 }
 
-static const kn_step_vt ordinal_vt = {
-    KN_COL_CATEGORICAL, enc_fit, ordinal_transform, enc_free, enc_save, enc_load, 0, NULL};
+static const kn_step_vt ordinal_vt = {.default_type = KN_COL_CATEGORICAL,
+                                      .fit = enc_fit,
+                                      .transform = ordinal_transform,
+                                      .free_state = enc_free,
+                                      .save = enc_save,
+                                      .load = enc_load};
 
 /* ---- onehot_encoder ---- */
 typedef struct onehot_params {
@@ -407,8 +411,12 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
     return KN_OK;
 }
 
-static const kn_step_vt onehot_vt = {
-    KN_COL_CATEGORICAL, onehot_fit, onehot_transform, enc_free, enc_save, enc_load, 0, NULL};
+static const kn_step_vt onehot_vt = {.default_type = KN_COL_CATEGORICAL,
+                                     .fit = onehot_fit,
+                                     .transform = onehot_transform,
+                                     .free_state = enc_free,
+                                     .save = enc_save,
+                                     .load = enc_load};
 
 const kn_component kn__ordinal_encoder = {KN_COMP_STEP,
                                           "ordinal_encoder",

@@ -54,8 +54,12 @@ static kn_status log1p_apply(const kn_step *st, kn_frame *out, const size_t *col
     return KN_OK;
 }
 
-static const kn_step_vt log1p_vt = {KN_COL_NUMERIC,     log1p_fit,          log1p_apply, kn_free,
-                                    kn__stateless_save, kn__stateless_load, 0,           NULL};
+static const kn_step_vt log1p_vt = {.default_type = KN_COL_NUMERIC,
+                                    .fit = log1p_fit,
+                                    .transform = log1p_apply,
+                                    .free_state = kn_free,
+                                    .save = kn__stateless_save,
+                                    .load = kn__stateless_load};
 
 /* ---- polynomial_features ---- */
 typedef struct poly_params {
@@ -99,8 +103,12 @@ static kn_status poly_apply(const kn_step *st, kn_frame *out, const size_t *cols
     return KN_OK;
 }
 
-static const kn_step_vt poly_vt = {KN_COL_NUMERIC,     poly_fit,           poly_apply, kn_free,
-                                   kn__stateless_save, kn__stateless_load, 0,          NULL};
+static const kn_step_vt poly_vt = {.default_type = KN_COL_NUMERIC,
+                                   .fit = poly_fit,
+                                   .transform = poly_apply,
+                                   .free_state = kn_free,
+                                   .save = kn__stateless_save,
+                                   .load = kn__stateless_load};
 
 const kn_component kn__log1p_transform = {
     KN_COMP_STEP, "log1p_transform",    "x -> log(1 + x), for skewed positive columns",

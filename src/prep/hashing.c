@@ -167,8 +167,12 @@ static kn_status hash_apply(const kn_step *st, kn_frame *out, const size_t *cols
     return e;
 }
 
-static const kn_step_vt hash_vt = {KN_COL_CATEGORICAL, hash_fit,           hash_apply, kn_free,
-                                   kn__stateless_save, kn__stateless_load, 0,          NULL};
+static const kn_step_vt hash_vt = {.default_type = KN_COL_CATEGORICAL,
+                                   .fit = hash_fit,
+                                   .transform = hash_apply,
+                                   .free_state = kn_free,
+                                   .save = kn__stateless_save,
+                                   .load = kn__stateless_load};
 
 const kn_component kn__hashing_encoder = {
     KN_COMP_STEP, "hashing_encoder",   "feature hashing of high-cardinality text (MurmurHash3)",

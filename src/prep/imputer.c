@@ -264,14 +264,12 @@ static kn_status imputer_load(kn_step *st, kn_rbuf *r, size_t n)
     return KN_OK;
 }
 
-static const kn_step_vt imputer_vt = {KN_COL_NUMERIC,
-                                      imputer_fit,
-                                      imputer_transform,
-                                      imputer_free,
-                                      imputer_save,
-                                      imputer_load,
-                                      0,
-                                      NULL};
+static const kn_step_vt imputer_vt = {.default_type = KN_COL_NUMERIC,
+                                      .fit = imputer_fit,
+                                      .transform = imputer_transform,
+                                      .free_state = imputer_free,
+                                      .save = imputer_save,
+                                      .load = imputer_load};
 
 const kn_component kn__simple_imputer = {KN_COMP_STEP,
                                          "simple_imputer",

@@ -196,8 +196,12 @@ static kn_status knn_load(kn_step *st, kn_rbuf *r, size_t p)
     return KN_OK;
 }
 
-static const kn_step_vt knn_vt = {KN_COL_NUMERIC, knn_fit,  knn_apply, knn_free,
-                                  knn_save,       knn_load, 0,         NULL};
+static const kn_step_vt knn_vt = {.default_type = KN_COL_NUMERIC,
+                                  .fit = knn_fit,
+                                  .transform = knn_apply,
+                                  .free_state = knn_free,
+                                  .save = knn_save,
+                                  .load = knn_load};
 
 const kn_component kn__knn_imputer = {
     KN_COMP_STEP, "knn_imputer",      "fill gaps with the mean of the nearest rows' values",

@@ -286,8 +286,12 @@ static kn_status pca_load(kn_step *st, kn_rbuf *r, size_t p)
     return KN_OK;
 }
 
-static const kn_step_vt pca_vt = {KN_COL_NUMERIC, pca_fit,  pca_apply, pca_free,
-                                  pca_save,       pca_load, 0,         NULL};
+static const kn_step_vt pca_vt = {.default_type = KN_COL_NUMERIC,
+                                  .fit = pca_fit,
+                                  .transform = pca_apply,
+                                  .free_state = pca_free,
+                                  .save = pca_save,
+                                  .load = pca_load};
 
 const kn_component kn__pca = {KN_COMP_STEP,
                               "pca",

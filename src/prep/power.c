@@ -201,8 +201,12 @@ static kn_status power_load(kn_step *st, kn_rbuf *r, size_t n)
     return KN_OK;
 }
 
-static const kn_step_vt power_vt = {KN_COL_NUMERIC, power_fit,  power_apply, power_free,
-                                    power_save,     power_load, 0,           NULL};
+static const kn_step_vt power_vt = {.default_type = KN_COL_NUMERIC,
+                                    .fit = power_fit,
+                                    .transform = power_apply,
+                                    .free_state = power_free,
+                                    .save = power_save,
+                                    .load = power_load};
 
 const kn_component kn__power_transformer = {
     KN_COMP_STEP,

@@ -151,8 +151,12 @@ static kn_status standard_fit(kn_step *st, const kn_frame *x, const size_t *cols
     return scaler_fit(st, x, cols, n, 0, standard_learn);
 }
 
-static const kn_step_vt standard_vt = {
-    KN_COL_NUMERIC, standard_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0, NULL};
+static const kn_step_vt standard_vt = {.default_type = KN_COL_NUMERIC,
+                                       .fit = standard_fit,
+                                       .transform = scaler_transform,
+                                       .free_state = scaler_free,
+                                       .save = scaler_save,
+                                       .load = scaler_load};
 
 /* ---- minmax_scaler ---- */
 typedef struct minmax_params {
@@ -182,17 +186,26 @@ static kn_status minmax_learn(const void *params, kn_column *c, size_t rows, dou
     return KN_OK;
 }
 
-static kn_status minmax_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
+static kn_status minmax_validate(const void *params)
 {
-    const minmax_params *p = kn_step_params(st);
+    const minmax_params *p = params;
     if (!(p->min < p->max))
-        return kn_fail(KN_ERR_RANGE, "minmax_scaler: min (%g) must be below max (%g)", p->min,
-                       p->max);
-    return scaler_fit(st, x, cols, n, 1, minmax_learn);
+        return kn_fail(KN_ERR_RANGE, "min (%g) must be below max (%g)", p->min, p->max);
+    return KN_OK;
 }
 
-static const kn_step_vt minmax_vt = {
-    KN_COL_NUMERIC, minmax_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0, NULL};
+static kn_status minmax_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
+{
+    return scaler_fit(st, x, cols, n, 1, minmax_learn); /* min < max: minmax_validate */
+}
+
+static const kn_step_vt minmax_vt = {.default_type = KN_COL_NUMERIC,
+                                     .fit = minmax_fit,
+                                     .transform = scaler_transform,
+                                     .free_state = scaler_free,
+                                     .save = scaler_save,
+                                     .load = scaler_load,
+                                     .validate = minmax_validate};
 
 /* ---- robust_scaler ---- */
 typedef struct robust_params {
@@ -219,17 +232,26 @@ static kn_status robust_learn(const void *params, kn_column *c, size_t rows, dou
     return KN_OK;
 }
 
-static kn_status robust_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
+static kn_status robust_validate(const void *params)
 {
-    const robust_params *p = kn_step_params(st);
+    const robust_params *p = params;
     if (!(p->q_low < p->q_high))
-        return kn_fail(KN_ERR_RANGE, "robust_scaler: q_low (%g) must be below q_high (%g)",
-                       p->q_low, p->q_high);
-    return scaler_fit(st, x, cols, n, 0, robust_learn);
+        return kn_fail(KN_ERR_RANGE, "q_low (%g) must be below q_high (%g)", p->q_low, p->q_high);
+    return KN_OK;
 }
 
-static const kn_step_vt robust_vt = {
-    KN_COL_NUMERIC, robust_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0, NULL};
+static kn_status robust_fit(kn_step *st, const kn_frame *x, const size_t *cols, size_t n)
+{
+    return scaler_fit(st, x, cols, n, 0, robust_learn); /* q_low < q_high: robust_validate */
+}
+
+static const kn_step_vt robust_vt = {.default_type = KN_COL_NUMERIC,
+                                     .fit = robust_fit,
+                                     .transform = scaler_transform,
+                                     .free_state = scaler_free,
+                                     .save = scaler_save,
+                                     .load = scaler_load,
+                                     .validate = robust_validate};
 
 /* ---- maxabs_scaler ---- */
 typedef struct maxabs_params {
@@ -255,8 +277,12 @@ static kn_status maxabs_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
     return scaler_fit(st, x, cols, n, 0, maxabs_learn);
 }
 
-static const kn_step_vt maxabs_vt = {
-    KN_COL_NUMERIC, maxabs_fit, scaler_transform, scaler_free, scaler_save, scaler_load, 0, NULL};
+static const kn_step_vt maxabs_vt = {.default_type = KN_COL_NUMERIC,
+                                     .fit = maxabs_fit,
+                                     .transform = scaler_transform,
+                                     .free_state = scaler_free,
+                                     .save = scaler_save,
+                                     .load = scaler_load};
 
 const kn_component kn__standard_scaler = {
     KN_COMP_STEP,  "standard_scaler",       "subtract the mean, divide by the standard deviation",

@@ -10,8 +10,7 @@
 #include <string.h>
 
 struct kn_step {
-    const kn_component *comp;
-    void *params;
+    kn_instance inst; /* component and parameters (kiln/component.h) */
     void *state;
     char **names; /* fitted columns */
     kn_col_type *types;
@@ -21,7 +20,7 @@ struct kn_step {
 
 static void unfit(kn_step *s)
 {
-    const kn_step_vt *vt = s->comp->vt;
+    const kn_step_vt *vt = s->inst.comp->vt;
     if (s->state && vt->free_state) vt->free_state(s->state);
     s->state = NULL;
     for (size_t i = 0; i < s->n; i++) kn_free(s->names[i]);
@@ -40,15 +39,9 @@ kn_status kn_step_new(const char *name, kn_step **out)
     if (!c) return kn_last_status();
     kn_step *s = kn_calloc(1, sizeof *s);
     if (!s) return KN_ERR_NOMEM;
-    s->comp = c;
-    s->params = kn_calloc(1, c->params_size);
-    if (!s->params) {
-        kn_free(s);
-        return KN_ERR_NOMEM;
-    }
-    kn_status st = kn_param_defaults(c->params, s->params);
+    kn_status st = kn_instance_init(&s->inst, c, ((const kn_step_vt *)c->vt)->validate);
     if (st != KN_OK) {
-        kn_step_free(s);
+        kn_free(s);
         return st;
     }
     *out = s;
@@ -59,21 +52,56 @@ void kn_step_free(kn_step *s)
 {
     if (!s) return;
     unfit(s);
-    kn_free(s->params);
+    kn_instance_release(&s->inst);
     kn_free(s);
 }
 
 kn_status kn_step_set(kn_step *s, const char *name_eq_value)
 {
-    kn_status st = kn_param_set(s->comp->params, s->params, name_eq_value);
-    if (st != KN_OK) return kn_fail_prefix(st, "step '%s': ", s->comp->name);
+    kn_status st = kn_instance_set(&s->inst, name_eq_value);
+    if (st != KN_OK) return st;
     unfit(s);
+    return KN_OK;
+}
+
+kn_status kn_step_set_params(kn_step *s, const void *params, size_t size)
+{
+    kn_status st = kn_instance_set_params(&s->inst, params, size);
+    if (st == KN_OK) unfit(s);
+    return st;
+}
+
+kn_status kn_step_validate(const kn_step *s)
+{
+    kn_status st = kn_instance_validate(&s->inst);
+    return st == KN_OK ? st : kn_fail_prefix(st, "step '%s': ", s->inst.comp->name);
+}
+
+kn_status kn_step_clone(const kn_step *s, int fitted, kn_step **out)
+{
+    if (fitted && s->fitted) { /* a deep copy through the encoding: every step has one */
+        kn_wbuf w = {0};
+        kn_status e = kn__step_encode(s, &w);
+        if (e == KN_OK) e = kn_wbuf_status(&w);
+        kn_rbuf r = kn_rbuf_init(w.p, w.n, "step copy");
+        if (e == KN_OK) e = kn__step_decode(&r, out);
+        kn_wbuf_free(&w);
+        return e;
+    }
+    kn_step *c = kn_calloc(1, sizeof *c);
+    if (!c) return KN_ERR_NOMEM;
+    kn_status e = kn_instance_copy(&c->inst, &s->inst);
+    if (e != KN_OK) {
+        kn_free(c);
+        return e;
+    }
+    *out = c;
     return KN_OK;
 }
 
 const char *kn_step_name(const kn_step *s)
 {
-    return s->comp->name;
+    return s->inst.comp->name;
 }
 
 int kn_step_is_fitted(const kn_step *s)
@@ -83,7 +111,7 @@ int kn_step_is_fitted(const kn_step *s)
 
 const void *kn_step_params(const kn_step *s)
 {
-    return s->params;
+    return s->inst.params;
 }
 
 const void *kn_step_state(const kn_step *s)
@@ -93,7 +121,7 @@ const void *kn_step_state(const kn_step *s)
 
 void kn_step_set_state(kn_step *s, void *state)
 {
-    const kn_step_vt *vt = s->comp->vt;
+    const kn_step_vt *vt = s->inst.comp->vt;
     if (s->state && vt->free_state) vt->free_state(s->state);
     s->state = state;
 }
@@ -195,13 +223,14 @@ static kn_status select_columns(const char *step, const char *spec, kn_col_type 
 kn_status kn_step_fit(kn_step *s, const kn_frame *x)
 {
     unfit(s);
-    const kn_step_common *common = s->params;
+    kn_status st = kn_step_validate(s); /* rules across parameters, before any work */
+    if (st != KN_OK) return st;
+    const kn_step_common *common = s->inst.params;
     size_t *cols, n;
-    const kn_step_vt *vt = s->comp->vt;
-    kn_status st =
-        vt->names_own_columns
-            ? ((cols = kn_malloc(sizeof *cols)) ? (n = 0, KN_OK) : KN_ERR_NOMEM)
-            : select_columns(s->comp->name, common->columns, vt->default_type, x, &cols, &n);
+    const kn_step_vt *vt = s->inst.comp->vt;
+    st = vt->names_own_columns
+             ? ((cols = kn_malloc(sizeof *cols)) ? (n = 0, KN_OK) : KN_ERR_NOMEM)
+             : select_columns(s->inst.comp->name, common->columns, vt->default_type, x, &cols, &n);
     if (st != KN_OK) return st;
     s->names = kn_calloc(n ? n : 1, sizeof *s->names);
     s->types = kn_calloc(n ? n : 1, sizeof *s->types);
@@ -257,11 +286,11 @@ static kn_status fitted_columns(const kn_step *s, const kn_frame *in, size_t **o
         if (kn_frame_find(in, s->names[i], &cols[i]) != KN_OK)
             st = kn_fail(KN_ERR_NOT_FOUND,
                          "step '%s' was fitted on column '%s', which the data to transform lacks",
-                         s->comp->name, s->names[i]);
+                         s->inst.comp->name, s->names[i]);
         else if (kn_column_type(kn_frame_col(in, cols[i])) != s->types[i] &&
                  !all_missing(kn_frame_col(in, cols[i]), kn_frame_n_rows(in)))
             st = kn_fail(KN_ERR_TYPE, "step '%s': column '%s' was %s at fit time but is %s now",
-                         s->comp->name, s->names[i], kn_col_type_name(s->types[i]),
+                         s->inst.comp->name, s->names[i], kn_col_type_name(s->types[i]),
                          kn_col_type_name(kn_column_type(kn_frame_col(in, cols[i]))));
     }
     if (st != KN_OK) {
@@ -276,13 +305,13 @@ static kn_status apply(const kn_step *s, const kn_frame *in, int training, kn_fr
 {
     if (!s->fitted)
         return kn_fail(KN_ERR_INVALID, "step '%s' is not fitted; call fit on training data first",
-                       s->comp->name);
+                       s->inst.comp->name);
     size_t *cols = NULL;
     kn_frame *copy = NULL;
     kn_status st = fitted_columns(s, in, &cols);
     if (st == KN_OK) st = kn_frame_copy(in, &copy);
     if (st == KN_OK) st = retype_empty(s, copy, cols);
-    const kn_step_vt *vt = s->comp->vt;
+    const kn_step_vt *vt = s->inst.comp->vt;
     if (st == KN_OK)
         st = training && vt->fit_transform ? vt->fit_transform(s, in, copy, cols, s->n)
                                            : vt->transform(s, copy, cols, s->n);
@@ -308,17 +337,10 @@ kn_status kn_step_fit_transform(kn_step *s, const kn_frame *x, kn_frame **out)
 
 kn_status kn__step_encode(const kn_step *s, kn_wbuf *w)
 {
-    const kn_step_vt *vt = s->comp->vt;
-    kn_wbuf_str(w, s->comp->name);
-    size_t n_params = 0;
-    for (const kn_param_def *d = s->comp->params; d->name; d++) n_params++;
-    kn_wbuf_u64(w, n_params);
-    for (const kn_param_def *d = s->comp->params; d->name; d++) {
-        char *item = kn_param_format(d, s->params);
-        if (!item) return kn_last_status();
-        kn_wbuf_str(w, item);
-        kn_free(item);
-    }
+    const kn_step_vt *vt = s->inst.comp->vt;
+    kn_wbuf_str(w, s->inst.comp->name);
+    kn_status e = kn_instance_encode_params(&s->inst, w);
+    if (e != KN_OK) return e;
     kn_wbuf_u64(w, s->n);
     for (size_t i = 0; i < s->n; i++) {
         kn_wbuf_str(w, s->names[i]);
@@ -335,14 +357,8 @@ kn_status kn__step_decode(kn_rbuf *r, kn_step **out)
     if (st == KN_OK && !name) st = kn_fail(KN_ERR_CORRUPT, "%s: a step has no name", r->what);
     if (st == KN_OK) st = kn_step_new(name, &s);
     kn_free(name);
-    size_t n_params = 0, n = 0;
-    if (st == KN_OK) st = kn_rbuf_count(r, 8, &n_params);
-    for (size_t k = 0; k < n_params && st == KN_OK; k++) {
-        char *item = NULL;
-        st = kn_rbuf_str(r, &item);
-        if (st == KN_OK && item) st = kn_param_set(s->comp->params, s->params, item);
-        kn_free(item);
-    }
+    size_t n = 0;
+    if (st == KN_OK) st = kn_instance_decode_params(&s->inst, r);
     if (st == KN_OK) st = kn_rbuf_count(r, 12, &n);
     if (st == KN_OK) {
         s->names = kn_calloc(n ? n : 1, sizeof *s->names);
@@ -360,7 +376,7 @@ kn_status kn__step_decode(kn_rbuf *r, kn_step **out)
             st = kn_fail(KN_ERR_CORRUPT, "%s: bad column type %u", r->what, t);
         if (st == KN_OK) s->types[i] = (kn_col_type)t;
     }
-    const kn_step_vt *vt = s ? s->comp->vt : NULL;
+    const kn_step_vt *vt = s ? s->inst.comp->vt : NULL;
     if (st == KN_OK) st = vt->load(s, r, n);
     if (st != KN_OK) {
         kn_step_free(s);

@@ -193,9 +193,13 @@ static kn_status target_fit_transform(const kn_step *st, const kn_frame *x, kn_f
     return e;
 }
 
-static const kn_step_vt target_vt = {
-    KN_COL_CATEGORICAL, target_fit, kn__lv_apply,        kn__lv_free, kn__lv_save,
-    kn__lv_load,        0,          target_fit_transform};
+static const kn_step_vt target_vt = {.default_type = KN_COL_CATEGORICAL,
+                                     .fit = target_fit,
+                                     .transform = kn__lv_apply,
+                                     .free_state = kn__lv_free,
+                                     .save = kn__lv_save,
+                                     .load = kn__lv_load,
+                                     .fit_transform = target_fit_transform};
 
 const kn_component kn__target_encoder = {
     KN_COMP_STEP,

@@ -112,12 +112,30 @@ static kn_status weights_of(const kn_frame *f, const char *weight, double **out)
     return KN_OK;
 }
 
-static void put(kn_scores *s, const char *name, double v, int higher)
+kn_status kn_scores_add(kn_scores *s, const char *name, double value, int higher_is_better)
 {
-    if (s->n == KN_MAX_SCORES) return;
+    size_t n = s->n + 1;
+    const char **nm = kn_realloc((void *)s->name, n * sizeof *nm);
+    if (nm) s->name = nm;
+    double *v = nm ? kn_realloc(s->value, n * sizeof *v) : NULL;
+    if (v) s->value = v;
+    int *h = v ? kn_realloc(s->higher_is_better, n * sizeof *h) : NULL;
+    if (!h) return KN_ERR_NOMEM;
+    s->higher_is_better = h;
     s->name[s->n] = name;
-    s->value[s->n] = v;
-    s->higher_is_better[s->n++] = higher;
+    s->value[s->n] = value;
+    s->higher_is_better[s->n++] = higher_is_better;
+    return KN_OK;
+}
+
+void kn_scores_free(kn_scores *s)
+{
+    if (!s) return;
+    kn_free((void *)s->name);
+    kn_free(s->value);
+    kn_free(s->higher_is_better);
+    memset(s, 0, sizeof *s);
+    s->positive = -1;
 }
 
 /* "'a', 'b' and 'c'" (at most 20 labels, then "..."): a model's classes for
@@ -169,34 +187,61 @@ kn_status kn_model_positive_class(const kn_model *m, const char *label, size_t *
     return e;
 }
 
-/* Binary: precision, recall and f1 of the positive class, and roc_auc of
- * its probabilities (proba NULL: none). */
-static kn_status score_binary(const int32_t *yi, const int32_t *pi, const double *proba,
-                              const double *w, size_t n, size_t pos, kn_scores *s)
+/* The default sets, in output order. Scores of probabilities are left out
+ * when undefined for the data (one class present, no probabilities); the
+ * other scores' errors fail the scoring. */
+typedef struct default_metric {
+    const char *name;
+    int binary_only;
+} default_metric;
+
+static const default_metric regression_set[] = {
+    {"rmse", 0}, {"mae", 0}, {"r2", 0}, {"explained_variance", 0}, {"median_ae", 0}};
+static const default_metric classification_set[] = {
+    {"accuracy", 0}, {"balanced_accuracy", 0}, {"f1_macro", 0}, {"precision", 1}, {"recall", 1},
+    {"f1", 1},       {"log_loss", 0},          {"roc_auc", 0}};
+
+/* One metric by name into s; with optional, an undefined score of
+ * probabilities is left out instead of failing. */
+static kn_status score_one(const char *name, const kn_metric_data *d, int optional, kn_scores *s)
 {
-    int32_t *t = kn_malloc((n ? n : 1) * sizeof *t), *q = kn_malloc((n ? n : 1) * sizeof *q);
-    double *p1 = proba ? kn_malloc((n ? n : 1) * sizeof *p1) : NULL, v;
-    kn_status e = t && q && (p1 || !proba) ? KN_OK : KN_ERR_NOMEM;
-    for (size_t i = 0; e == KN_OK && i < n; i++) {
-        t[i] = (size_t)yi[i] == pos;
-        q[i] = (size_t)pi[i] == pos;
-        if (p1) p1[i] = proba[2 * i + pos];
+    const kn_component *c = kn_metric_find(name);
+    if (!c) return kn_last_status();
+    const kn_metric_vt *vt = c->vt;
+    double v;
+    kn_status e = kn_metric_compute(c->name, d, &v);
+    if (e != KN_OK) return optional && vt->input == KN_METRIC_SCORES ? KN_OK : e;
+    if (!strcmp(c->name, "roc_auc")) s->roc_auc_average = d->positive >= 0 ? "binary" : "macro-ovr";
+    return kn_scores_add(s, c->name, v, vt->higher_is_better);
+}
+
+/* The metrics of o (or the task's default set) on d. */
+static kn_status score_set(const kn_score_opts *o, int classify, const kn_metric_data *d,
+                           kn_scores *s)
+{
+    kn_status e = KN_OK;
+    if (o->metrics) {
+        for (size_t i = 0; e == KN_OK && i < o->n_metrics; i++)
+            e = score_one(o->metrics[i], d, 0, s);
+        return e;
     }
-    if (e == KN_OK && (e = kn_metric_precision(t, q, w, n, 2, KN_AVG_BINARY, &v)) == KN_OK)
-        put(s, "precision", v, 1);
-    if (e == KN_OK && (e = kn_metric_recall(t, q, w, n, 2, KN_AVG_BINARY, &v)) == KN_OK)
-        put(s, "recall", v, 1);
-    if (e == KN_OK && (e = kn_metric_f1(t, q, w, n, 2, KN_AVG_BINARY, &v)) == KN_OK)
-        put(s, "f1", v, 1);
-    if (e == KN_OK && p1 && kn_metric_log_loss(yi, proba, w, n, 2, &v) == KN_OK)
-        put(s, "log_loss", v, 0);
-    /* undefined when the data holds one class only: left out */
-    if (e == KN_OK && p1 && kn_metric_roc_auc(t, p1, w, n, &v) == KN_OK) {
-        put(s, "roc_auc", v, 1);
-        s->roc_auc_average = "binary";
-    }
-    kn_free(t), kn_free(q), kn_free(p1);
+    const default_metric *set = classify ? classification_set : regression_set;
+    size_t n = classify ? sizeof classification_set / sizeof *classification_set
+                        : sizeof regression_set / sizeof *regression_set;
+    for (size_t i = 0; e == KN_OK && i < n; i++)
+        if (!set[i].binary_only || d->positive >= 0) e = score_one(set[i].name, d, 1, s);
     return e;
+}
+
+/* Does o name a metric of probabilities (or is it the default set)? */
+static int wants_proba(const kn_score_opts *o)
+{
+    if (!o->metrics) return 1;
+    for (size_t i = 0; i < o->n_metrics; i++) {
+        const kn_component *c = kn_metric_find(o->metrics[i]);
+        if (c && ((const kn_metric_vt *)c->vt)->input == KN_METRIC_SCORES) return 1;
+    }
+    return 0;
 }
 
 static kn_status score_classifier(const kn_model *m, const kn_frame *f, const double *y,
@@ -206,9 +251,9 @@ static kn_status score_classifier(const kn_model *m, const kn_frame *f, const do
     /* classes the model never saw count as classes of their own, which it
      * never predicts: their rows are wrong, their recall and F1 zero (as
      * scikit-learn's metrics over the union of labels) */
-    size_t k = kn_model_n_classes(m), np = 0, k_all = k + n_unseen, pos = 1;
+    size_t k = kn_model_n_classes(m), np = 0, pos = 1;
     int32_t *yi = kn_malloc((n ? n : 1) * sizeof *yi), *pi = kn_malloc((n ? n : 1) * sizeof *pi);
-    double *proba = NULL, v;
+    double *proba = NULL;
     kn_status e = yi && pi ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && (k == 2 || o->positive_class))
         e = kn_model_positive_class(m, o->positive_class, &pos);
@@ -216,25 +261,23 @@ static kn_status score_classifier(const kn_model *m, const kn_frame *f, const do
         yi[i] = (int32_t)y[i];
         pi[i] = (int32_t)pred[i];
     }
-    if (e == KN_OK && (e = kn_metric_accuracy(yi, pi, w, n, &v)) == KN_OK) put(s, "accuracy", v, 1);
-    if (e == KN_OK && (e = kn_metric_balanced_accuracy(yi, pi, w, n, k_all, &v)) == KN_OK)
-        put(s, "balanced_accuracy", v, 1);
-    if (e == KN_OK && (e = kn_metric_f1(yi, pi, w, n, k_all, KN_AVG_MACRO, &v)) == KN_OK)
-        put(s, "f1_macro", v, 1);
     /* probabilities: models without them skip these scores; classes the
      * model never saw leave them undefined */
-    int has_proba = e == KN_OK && !n_unseen && kn_model_predict_proba(m, f, &proba, &np) == KN_OK;
+    int has_proba = e == KN_OK && !n_unseen && wants_proba(o) &&
+                    kn_model_predict_proba_with(m, f, o->predict, &proba, &np) == KN_OK;
     if (e == KN_OK && k == 2) {
         s->positive = (int)pos;
         s->positive_class = kn_model_class(m, pos);
-        e = score_binary(yi, pi, has_proba ? proba : NULL, w, n, pos, s);
-    } else if (e == KN_OK && has_proba) {
-        if (kn_metric_log_loss(yi, proba, w, n, k, &v) == KN_OK) put(s, "log_loss", v, 0);
-        if (kn_metric_roc_auc_ovr(yi, proba, w, n, k, KN_AVG_MACRO, &v) == KN_OK) {
-            put(s, "roc_auc", v, 1);
-            s->roc_auc_average = "macro-ovr";
-        }
     }
+    kn_metric_data d = {.n = n,
+                        .w = w,
+                        .y_class = yi,
+                        .pred_class = pi,
+                        .k = k + n_unseen,
+                        .proba = has_proba ? proba : NULL,
+                        .k_model = k,
+                        .positive = k == 2 ? (int)pos : -1};
+    if (e == KN_OK) e = score_set(o, 1, &d, s);
     kn_free(proba);
     kn_free(yi);
     kn_free(pi);
@@ -252,31 +295,29 @@ kn_status kn_model_score_with(const kn_model *m, const kn_frame *f, const kn_sco
 {
     memset(out, 0, sizeof *out);
     out->positive = -1;
-    double *pred = NULL, *y = NULL, *w = NULL, v;
+    double *pred = NULL, *y = NULL, *w = NULL;
     size_t n = 0;
     kn_status e = KN_OK;
     if (o->positive_class) { /* refused before any work */
         size_t pos;
         e = kn_model_positive_class(m, o->positive_class, &pos);
     }
-    if (e == KN_OK) e = kn_model_predict(m, f, &pred, &n);
+    for (size_t i = 0; e == KN_OK && o->metrics && i < o->n_metrics; i++) /* names, too */
+        if (!kn_metric_find(o->metrics[i])) e = kn_last_status();
+    if (e == KN_OK) e = kn_model_predict_with(m, f, o->predict, &pred, &n);
     size_t n_unseen = 0;
     if (e == KN_OK) e = targets_of(m, f, 1, &y, &n_unseen);
     if (e == KN_OK) e = weights_of(f, o->weight, &w);
     out->rows = n;
     if (e == KN_OK && kn_model_task(m) == KN_TASK_REGRESSION) {
-        if ((e = kn_metric_rmse(y, pred, w, n, &v)) == KN_OK) put(out, "rmse", v, 0);
-        if (e == KN_OK && (e = kn_metric_mae(y, pred, w, n, &v)) == KN_OK) put(out, "mae", v, 0);
-        if (e == KN_OK && (e = kn_metric_r2(y, pred, w, n, &v)) == KN_OK) put(out, "r2", v, 1);
-        if (e == KN_OK && (e = kn_metric_explained_variance(y, pred, w, n, &v)) == KN_OK)
-            put(out, "explained_variance", v, 1);
-        if (e == KN_OK && (e = kn_metric_median_ae(y, pred, w, n, &v)) == KN_OK)
-            put(out, "median_ae", v, 0);
+        kn_metric_data d = {.n = n, .w = w, .y = y, .pred = pred, .positive = -1};
+        e = score_set(o, 0, &d, out);
     } else if (e == KN_OK)
         e = score_classifier(m, f, y, pred, w, n, n_unseen, o, out);
     kn_free(pred);
     kn_free(y);
     kn_free(w);
+    if (e != KN_OK) kn_scores_free(out);
     return e;
 }
 

@@ -7,16 +7,20 @@
 #include <math.h>
 #include <string.h>
 
-/* The score whose fall is measured: accuracy, or R^2. */
-static kn_status score_of(const kn_model *m, const kn_frame *f, double *out)
+/* The score whose fall is measured: accuracy, or R^2 (only that metric,
+ * by name). */
+static kn_status score_of(const kn_model *m, const kn_predict_opts *po, const kn_frame *f,
+                          double *out)
 {
+    const char *name = kn_model_task(m) == KN_TASK_CLASSIFICATION ? "accuracy" : "r2";
+    kn_score_opts o = {.metrics = &name, .n_metrics = 1, .predict = po};
     kn_scores s;
-    kn_status e = kn_model_score(m, f, NULL, &s);
-    if (e != KN_OK) return e;
-    int at = kn_scores_find(&s, kn_model_task(m) == KN_TASK_CLASSIFICATION ? "accuracy" : "r2");
-    if (at < 0) return kn_fail(KN_ERR_INTERNAL, "permutation importance: no score to compare");
-    *out = s.value[at];
-    return KN_OK;
+    kn_status e = kn_model_score_with(m, f, &o, &s);
+    if (e == KN_OK && s.n != 1)
+        e = kn_fail(KN_ERR_INTERNAL, "permutation importance: no score to compare");
+    if (e == KN_OK) *out = s.value[0];
+    kn_scores_free(&s);
+    return e;
 }
 
 /* Shuffles n cells of `size` bytes (Fisher-Yates). */
@@ -34,13 +38,20 @@ static void shuffle(void *cells, size_t n, size_t size, kn_rng *rng)
 kn_status kn_permutation_importance(const kn_model *m, const kn_frame *f, size_t repeats,
                                     uint64_t seed, double *mean, double *std)
 {
+    return kn_permutation_importance_with(m, f, NULL, repeats, seed, mean, std);
+}
+
+kn_status kn_permutation_importance_with(const kn_model *m, const kn_frame *f,
+                                         const kn_predict_opts *po, size_t repeats, uint64_t seed,
+                                         double *mean, double *std)
+{
     if (repeats == 0)
         return kn_fail(KN_ERR_INVALID, "permutation importance: repeats must be >= 1");
     size_t p = kn_model_n_features(m), n = kn_frame_n_rows(f);
     kn_frame *g = NULL;
     double base = 0, *drop = kn_malloc(repeats * sizeof *drop);
     void *saved = kn_malloc((n ? n : 1) * sizeof(double));
-    kn_status e = drop && saved ? score_of(m, f, &base) : KN_ERR_NOMEM;
+    kn_status e = drop && saved ? score_of(m, po, f, &base) : KN_ERR_NOMEM;
     if (e == KN_OK) e = kn_frame_copy(f, &g);
     for (size_t j = 0; e == KN_OK && j < p; j++) {
         size_t col;
@@ -62,7 +73,7 @@ kn_status kn_permutation_importance(const kn_model *m, const kn_frame *f, size_t
         for (size_t r = 0; e == KN_OK && r < repeats; r++) {
             double s;
             shuffle(cells, n, size, &rng);
-            e = score_of(m, g, &s);
+            e = score_of(m, po, g, &s);
             drop[r] = base - s;
             sum += drop[r];
         }

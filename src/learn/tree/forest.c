@@ -361,9 +361,7 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
     size_t n = d->n, p = d->p, k = forest_task(m) == KN_TASK_CLASSIFICATION ? d->n_classes : 0;
     if (n > UINT32_MAX)
         return kn_fail(KN_ERR_INVALID, "%s: at most 2^32 - 1 rows", kn_model_name(m));
-    int bootstrap = kind != KIND_TREE && par->bootstrap;
-    if (par->oob_score && !bootstrap)
-        return kn_fail(KN_ERR_INVALID, "%s: oob_score=true needs bootstrap=true", kn_model_name(m));
+    int bootstrap = kind != KIND_TREE && par->bootstrap; /* (forest_validate: oob needs it) */
     kn__cart_params cp = {.criterion = par->criterion,
                           .splitter = kind == KIND_EXTRA                   ? KN__SPLIT_RANDOM
                                       : kind == KIND_TREE && par->splitter ? KN__SPLIT_RANDOM
@@ -657,6 +655,18 @@ static kn_status forest_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
+/* Rules across parameters, before any work (a decision tree has neither
+ * parameter: both stay false). */
+static kn_status forest_validate(const void *params)
+{
+    const forest_params *par = params;
+    if (par->oob_score && !par->bootstrap)
+        return kn_fail(KN_ERR_INVALID,
+                       "oob_score=true needs bootstrap=true (out-of-bag rows exist only when "
+                       "each tree draws a bootstrap sample)");
+    return KN_OK;
+}
+
 #define TREE_VT(fit_fn)                                                                            \
     {                                                                                              \
         .task = KN_TASK_CLASSIFICATION, .fit = fit_fn, .predict = forest_predict,                  \
@@ -665,7 +675,7 @@ static kn_status forest_load(kn_model *m, kn_rbuf *r)
         .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING | KN_MODEL_TAKES_CATEGORICAL |    \
                  KN_MODEL_UNSEEN_LEVEL,                                                            \
         .task_of = forest_task, .task_param = "criterion", .classify_value = "gini",               \
-        .regress_value = "squared_error"                                                           \
+        .regress_value = "squared_error", .validate = forest_validate                              \
     }
 
 static const kn_model_vt tree_vt = TREE_VT(tree_fit);

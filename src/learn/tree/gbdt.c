@@ -12,8 +12,9 @@
  * early_stopping_rounds > 0, a seeded validation_fraction of the rows is
  * held out and boosting stops when its loss has not improved for that many
  * rounds; the model keeps the best round. Missing values go to the side
- * each split learned. predict_rounds (set on a fitted model) predicts with
- * the first rounds only: trees are stored round-major. */
+ * each split learned. A prediction may use the first rounds only
+ * (kn_predict_opts.rounds, or the predict_rounds parameter saved with the
+ * model): trees are stored round-major. */
 #include "kiln/progress.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -700,15 +701,23 @@ static kn_status raw_scores(const gbdt_state *s, size_t rounds, const kn_dataset
     return e;
 }
 
-static kn_status gbdt_proba(const kn_model *m, const kn_dataset *d, double *out)
+/* The rounds a prediction uses: the call's, else the predict_rounds
+ * parameter (0: all). */
+static size_t rounds_of(const kn_model *m, const kn_predict_opts *o)
+{
+    const gbdt_params *par = kn_model_params(m);
+    return o->rounds ? o->rounds : (size_t)par->predict_rounds;
+}
+
+static kn_status gbdt_proba(const kn_model *m, const kn_dataset *d, const kn_predict_opts *o,
+                            double *out)
 {
     const gbdt_state *s = kn_model_state(m);
     size_t n = d->n, k = s->k;
     if (s->objective != OBJ_LOG_LOSS)
         return kn_fail(KN_ERR_UNSUPPORTED, "gbdt: a regression objective gives no probabilities");
     double *z = kn_malloc((n ? n * k : 1) * sizeof *z);
-    const gbdt_params *par = kn_model_params(m);
-    kn_status e = z ? raw_scores(s, (size_t)par->predict_rounds, d, z) : KN_ERR_NOMEM;
+    kn_status e = z ? raw_scores(s, rounds_of(m, o), d, z) : KN_ERR_NOMEM;
     for (size_t i = 0; e == KN_OK && i < n; i++) {
         if (k == 1) {
             double p1 = 1 / (1 + exp(-z[i]));
@@ -722,13 +731,13 @@ static kn_status gbdt_proba(const kn_model *m, const kn_dataset *d, double *out)
     return e;
 }
 
-static kn_status gbdt_predict(const kn_model *m, const kn_dataset *d, double *out)
+static kn_status gbdt_predict(const kn_model *m, const kn_dataset *d, const kn_predict_opts *o,
+                              double *out)
 {
     const gbdt_state *s = kn_model_state(m);
     size_t n = d->n;
     if (s->objective != OBJ_LOG_LOSS) {
-        const gbdt_params *par = kn_model_params(m);
-        kn_status e = raw_scores(s, (size_t)par->predict_rounds, d, out);
+        kn_status e = raw_scores(s, rounds_of(m, o), d, out);
         if (e == KN_OK && s->objective == OBJ_POISSON)
             for (size_t i = 0; i < n; i++) out[i] = exp(out[i]);
         return e;
@@ -736,10 +745,28 @@ static kn_status gbdt_predict(const kn_model *m, const kn_dataset *d, double *ou
     size_t classes = s->k == 1 ? 2 : s->k;
     double *pr = kn_malloc((n ? n * classes : 1) * sizeof *pr);
     if (!pr) return KN_ERR_NOMEM;
-    kn_status e = gbdt_proba(m, d, pr);
+    kn_status e = gbdt_proba(m, d, o, pr);
     if (e == KN_OK) kn__argmax_rows(pr, n, classes, out);
     kn_free(pr);
     return e;
+}
+
+static kn_status gbdt_predict_plain(const kn_model *m, const kn_dataset *d, double *out)
+{
+    const kn_predict_opts none = {0};
+    return gbdt_predict(m, d, &none, out);
+}
+
+static kn_status gbdt_proba_plain(const kn_model *m, const kn_dataset *d, double *out)
+{
+    const kn_predict_opts none = {0};
+    return gbdt_proba(m, d, &none, out);
+}
+
+static kn_status gbdt_predict_with(const kn_model *m, const kn_dataset *d, const kn_predict_opts *o,
+                                   int proba, double *out)
+{
+    return proba ? gbdt_proba(m, d, o, out) : gbdt_predict(m, d, o, out);
 }
 
 /* Importance: each feature's total split gain (or split count),
@@ -847,8 +874,9 @@ static kn_status gbdt_load(kn_model *m, kn_rbuf *r)
 
 static const kn_model_vt gbdt_vt = {.task = KN_TASK_CLASSIFICATION,
                                     .fit = gbdt_fit,
-                                    .predict = gbdt_predict,
-                                    .predict_proba = gbdt_proba,
+                                    .predict = gbdt_predict_plain,
+                                    .predict_proba = gbdt_proba_plain,
+                                    .predict_with = gbdt_predict_with,
                                     .free_state = gbdt_free,
                                     .save = gbdt_save,
                                     .load = gbdt_load,

@@ -19,13 +19,14 @@ static void registry_finds_builtins(void **state)
     size_t n = kn_registry_count();
     kn_init(); /* once per process */
     assert_int_equal(kn_registry_count(), n);
-    /* layer order: readers and writers, then steps, then models */
+    /* layer order: readers and writers, then steps, then models and
+     * metrics (the learn layer) */
     assert_int_equal(kn_registry_at(0)->kind, KN_COMP_READER);
-    assert_int_equal(kn_registry_at(n - 1)->kind, KN_COMP_MODEL);
+    assert_int_equal(kn_registry_at(n - 1)->kind, KN_COMP_METRIC);
     for (size_t i = 1; i < n; i++) {
         kn_component_kind a = kn_registry_at(i - 1)->kind, b = kn_registry_at(i)->kind;
-        int rank_a = a == KN_COMP_STEP ? 1 : a == KN_COMP_MODEL ? 2 : 0;
-        int rank_b = b == KN_COMP_STEP ? 1 : b == KN_COMP_MODEL ? 2 : 0;
+        int rank_a = a == KN_COMP_STEP ? 1 : a == KN_COMP_MODEL || a == KN_COMP_METRIC ? 2 : 0;
+        int rank_b = b == KN_COMP_STEP ? 1 : b == KN_COMP_MODEL || b == KN_COMP_METRIC ? 2 : 0;
         assert_true(rank_a <= rank_b);
     }
     const kn_component *c = kn_registry_find(KN_COMP_READER, "csv");

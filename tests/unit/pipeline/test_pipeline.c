@@ -81,6 +81,7 @@ static void test_fit_predict_matches_parts(void **state)
     int r2 = kn_scores_find(&sc, "r2");
     assert_true(r2 >= 0);
     assert_true(sc.value[r2] > 0.2 && sc.value[r2] < 0.5); /* wages are noisy */
+    kn_scores_free(&sc);
 
     kn_free(want);
     kn_free(got);

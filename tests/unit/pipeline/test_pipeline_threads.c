@@ -39,6 +39,7 @@ static void *worker(void *arg)
         bad |= !bad && (y != s->want[3] || memcmp(proba, s->want_row3, s->k * sizeof *proba));
         bad |= kn_pipeline_score(s->p, s->f, NULL, &sc) != KN_OK;
         bad |= !bad && sc.value[kn_scores_find(&sc, "accuracy")] != s->accuracy;
+        kn_scores_free(&sc);
     }
     if (bad) __atomic_add_fetch(&s->failures, 1, __ATOMIC_RELAXED);
     return NULL;
@@ -75,6 +76,7 @@ static void run_threads(const char *model, const char *param)
     kn_scores sc;
     KN_CHECK(kn_pipeline_score(p, f, NULL, &sc));
     s.accuracy = sc.value[kn_scores_find(&sc, "accuracy")];
+    kn_scores_free(&sc);
 
     /* row 3 as text */
     const char *names[16], *values[16];
