@@ -69,6 +69,12 @@ KN_API kn_status kn_pipeline_predict(const kn_pipeline *p, const kn_frame *f, do
                                      size_t *n);
 KN_API kn_status kn_pipeline_predict_proba(const kn_pipeline *p, const kn_frame *f, double **out,
                                            size_t *n);
+/* kn_pipeline_predict / _proba with per-call prediction options (o may be
+ * NULL; e.g. gbdt's rounds). Read-only, like the others. */
+KN_API kn_status kn_pipeline_predict_with(const kn_pipeline *p, const kn_frame *f,
+                                          const kn_predict_opts *o, double **out, size_t *n);
+KN_API kn_status kn_pipeline_predict_proba_with(const kn_pipeline *p, const kn_frame *f,
+                                                const kn_predict_opts *o, double **out, size_t *n);
 /* Scores of the model on f after the steps (f holds the target; o may be
  * NULL: no weights, the default positive class). */
 KN_API kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, const kn_score_opts *o,
@@ -85,6 +91,24 @@ KN_API kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, cons
 KN_API kn_status kn_pipeline_predict_row(const kn_pipeline *p, const char *const *names,
                                          const char *const *values, size_t n, double *prediction,
                                          double *proba);
+
+/* A new pipeline with p's parts: fitted 0, unfitted copies of the steps and
+ * the model with their parameters and the same target and weight (what
+ * each CV fold or search trial fits); fitted 1, a deep copy of a fitted p
+ * (made through its encoding). Free with kn_pipeline_free. */
+KN_API kn_status kn_pipeline_clone(const kn_pipeline *p, int fitted, kn_pipeline **out);
+
+/* A fitted pipeline's encoding in memory (the artifact writes it into its
+ * file): u32 format version, target and weight, the steps with the input
+ * record (kn_steps_encode), and the model's encoding (kn_model_encode)
+ * when it has one. Deterministic: the same pipeline gives the same bytes.
+ * *buf is new; free with kn_free(). */
+KN_API kn_status kn_pipeline_encode(const kn_pipeline *p, unsigned char **buf, size_t *len);
+/* Returns a new fitted pipeline from an encoding; every length and count
+ * is checked, so damaged bytes are KN_ERR_CORRUPT (a newer format
+ * KN_ERR_VERSION), never a crash. `what` names the source in errors. */
+KN_API kn_status kn_pipeline_decode(const void *buf, size_t len, const char *what,
+                                    kn_pipeline **out);
 
 /* The parts (borrowed; valid while p lives and is not refitted). */
 KN_API size_t kn_pipeline_n_steps(const kn_pipeline *p);

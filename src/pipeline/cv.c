@@ -48,7 +48,8 @@ typedef struct fold_out {
     double seconds;
 } fold_out;
 
-/* The fold's pipeline: the spec's steps and model. */
+/* The folds' template pipeline: the spec's steps and model, unfitted (a
+ * bad step or parameter is reported once, before any fold). */
 static kn_status fold_pipeline(const kn_cv_spec *s, kn_pipeline **out)
 {
     kn_pipeline *p = NULL;
@@ -65,13 +66,13 @@ static kn_status fold_pipeline(const kn_cv_spec *s, kn_pipeline **out)
     return KN_OK;
 }
 
-/* Fit a fresh pipeline on `train`; score it on `test`. */
-static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_cv_spec *s,
-                          fold_out *out)
+/* Fit a fresh copy of the template on `train`; score it on `test`. */
+static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_pipeline *tpl,
+                          const kn_cv_spec *s, fold_out *out)
 {
     kn_pipeline *p = NULL;
     double t0 = now_seconds();
-    kn_status e = fold_pipeline(s, &p);
+    kn_status e = kn_pipeline_clone(tpl, 0, &p);
     if (e == KN_OK) e = kn_pipeline_fit(p, train, NULL);
     out->seconds = now_seconds() - t0;
     kn_score_opts so = {.weight = s->weight,
@@ -317,7 +318,9 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
     }
     kn_frame *f = NULL;
     kn_folds folds = {0};
-    e = mark_roles(f_in, s, &f);
+    kn_pipeline *tpl = NULL;
+    e = fold_pipeline(s, &tpl);
+    if (e == KN_OK) e = mark_roles(f_in, s, &f);
     if (e == KN_OK) e = make_folds(f, s, &folds);
     if (e == KN_OK && task == KN_TASK_CLASSIFICATION) e = one_class_folds(f, s, &folds);
     fold_out *fo = e == KN_OK ? kn_calloc(folds.k, sizeof *fo) : NULL;
@@ -341,7 +344,7 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
             kn_fold *fd = &folds.fold[i];
             kn_status st = kn_frame_select_rows(f, fd->train, fd->n_train, &train);
             if (st == KN_OK) st = kn_frame_select_rows(f, fd->test, fd->n_test, &test);
-            if (st == KN_OK) st = run_fold(train, test, s, &fo[i]);
+            if (st == KN_OK) st = run_fold(train, test, tpl, s, &fo[i]);
             fo[i].status = st;
             if (st != KN_OK) fo[i].error = kn_strdup(kn_last_error());
             kn_frame_free(train);
@@ -364,6 +367,7 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
     kn_free(fo);
     kn_folds_free(&folds);
     kn_frame_free(f);
+    kn_pipeline_free(tpl);
     kn_free(params);
     if (e != KN_OK) kn_cv_result_free(out);
     return e;

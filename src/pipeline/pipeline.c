@@ -219,13 +219,31 @@ static kn_status model_input(const kn_pipeline *p, const kn_frame *f, const kn_f
     return e;
 }
 
-kn_status kn_pipeline_predict(const kn_pipeline *p, const kn_frame *f, double **out, size_t *n)
+kn_status kn_pipeline_predict_with(const kn_pipeline *p, const kn_frame *f,
+                                   const kn_predict_opts *o, double **out, size_t *n)
 {
     const kn_frame *use = NULL;
     kn_frame *own = NULL;
     kn_status e = need_model(p, "predicting");
     if (e == KN_OK) e = model_input(p, f, &use, &own);
-    if (e == KN_OK) e = kn_model_predict(p->model, use, out, n);
+    if (e == KN_OK) e = kn_model_predict_with(p->model, use, o, out, n);
+    kn_frame_free(own);
+    return e;
+}
+
+kn_status kn_pipeline_predict(const kn_pipeline *p, const kn_frame *f, double **out, size_t *n)
+{
+    return kn_pipeline_predict_with(p, f, NULL, out, n);
+}
+
+kn_status kn_pipeline_predict_proba_with(const kn_pipeline *p, const kn_frame *f,
+                                         const kn_predict_opts *o, double **out, size_t *n)
+{
+    const kn_frame *use = NULL;
+    kn_frame *own = NULL;
+    kn_status e = need_model(p, "predicting");
+    if (e == KN_OK) e = model_input(p, f, &use, &own);
+    if (e == KN_OK) e = kn_model_predict_proba_with(p->model, use, o, out, n);
     kn_frame_free(own);
     return e;
 }
@@ -233,13 +251,7 @@ kn_status kn_pipeline_predict(const kn_pipeline *p, const kn_frame *f, double **
 kn_status kn_pipeline_predict_proba(const kn_pipeline *p, const kn_frame *f, double **out,
                                     size_t *n)
 {
-    const kn_frame *use = NULL;
-    kn_frame *own = NULL;
-    kn_status e = need_model(p, "predicting");
-    if (e == KN_OK) e = model_input(p, f, &use, &own);
-    if (e == KN_OK) e = kn_model_predict_proba(p->model, use, out, n);
-    kn_frame_free(own);
-    return e;
+    return kn_pipeline_predict_proba_with(p, f, NULL, out, n);
 }
 
 kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, const kn_score_opts *o,

@@ -117,6 +117,6 @@ expect "only 11 distinct groups; lower --folds to at most 11" 1 "$KILN" cv --dat
 expect "2000 folds for 1030 rows" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --folds 2000
 expect "cannot hold 11 test windows" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --time-series --folds 11 --test-rows 100
 expect "choose one of --stratify, --no-stratify, --groups and --time-series" 2 "$KILN" cv --data "$C" --target $T --model ridge --stratify --time-series
-expect "fold 1 of 5: step nope: no step named 'nope'" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --step nope
+expect "error: step nope: no step named 'nope'" 1 "$KILN" cv --data "$C" --target $T --model ridge --ignore batch,t --step nope # before any fold
 expect "no model named 'forest9'" 2 "$KILN" cv --data "$C" --target $T --model forest9
 echo "cv: all passed"

@@ -206,12 +206,76 @@ static void test_steps_only_and_errors(void **state)
     kn_frame_free(f);
 }
 
+/* Encoding is deterministic and round-trips; clones fit and predict alike;
+ * damaged encodings are errors, never crashes. */
+static void test_encode_clone(void **state)
+{
+    (void)state;
+    kn_frame *f = read_data("cps1985.csv");
+    kn_pipeline *p = wage_pipeline("gbdt", "n_estimators=25");
+    KN_CHECK(kn_pipeline_set_target(p, "wage", NULL));
+    unsigned char *buf = NULL, *again = NULL;
+    size_t len = 0, len2 = 0;
+    KN_CHECK_FAILS(kn_pipeline_encode(p, &buf, &len), KN_ERR_INVALID, "not fitted");
+    kn_pipeline *fresh = NULL;
+    KN_CHECK(kn_pipeline_clone(p, 0, &fresh)); /* before fit: the template */
+    KN_CHECK(kn_pipeline_fit(p, f, NULL));
+    KN_CHECK(kn_pipeline_encode(p, &buf, &len));
+    KN_CHECK(kn_pipeline_encode(p, &again, &len2));
+    assert_int_equal(len, len2);
+    assert_memory_equal(buf, again, len);
+
+    double *want = NULL, *got = NULL;
+    size_t n = 0;
+    KN_CHECK(kn_pipeline_predict(p, f, &want, &n));
+    kn_pipeline *back = NULL, *copy = NULL;
+    KN_CHECK(kn_pipeline_decode(buf, len, "test", &back));
+    assert_true(kn_pipeline_is_fitted(back));
+    assert_string_equal(kn_pipeline_target(back), "wage");
+    KN_CHECK(kn_pipeline_predict(back, f, &got, &n));
+    assert_memory_equal(got, want, n * sizeof *got);
+    kn_free(got);
+    /* a decoded pipeline encodes to the same bytes */
+    kn_free(again);
+    KN_CHECK(kn_pipeline_encode(back, &again, &len2));
+    assert_int_equal(len, len2);
+    assert_memory_equal(buf, again, len);
+    /* fitted clone: same predictions; unfitted clone fitted anew: same too */
+    KN_CHECK(kn_pipeline_clone(p, 1, &copy));
+    KN_CHECK(kn_pipeline_predict(copy, f, &got, &n));
+    assert_memory_equal(got, want, n * sizeof *got);
+    kn_free(got);
+    assert_false(kn_pipeline_is_fitted(fresh));
+    KN_CHECK(kn_pipeline_fit(fresh, f, NULL));
+    KN_CHECK(kn_pipeline_predict(fresh, f, &got, &n));
+    assert_memory_equal(got, want, n * sizeof *got);
+    kn_free(got);
+    /* every truncation and a flipped count fail cleanly */
+    for (size_t cut = 0; cut < len; cut += 1 + cut / 16) {
+        kn_pipeline *bad = NULL;
+        assert_int_not_equal(kn_pipeline_decode(buf, cut, "cut", &bad), KN_OK);
+        assert_null(bad);
+    }
+    kn_pipeline *bad = NULL;
+    buf[0] = 9; /* a newer format */
+    KN_CHECK_FAILS(kn_pipeline_decode(buf, len, "newer", &bad), KN_ERR_VERSION, "newer");
+    kn_free(want);
+    kn_free(buf);
+    kn_free(again);
+    kn_pipeline_free(p);
+    kn_pipeline_free(back);
+    kn_pipeline_free(copy);
+    kn_pipeline_free(fresh);
+    kn_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fit_predict_matches_parts),
         cmocka_unit_test(test_predict_row),
         cmocka_unit_test(test_steps_only_and_errors),
+        cmocka_unit_test(test_encode_clone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
