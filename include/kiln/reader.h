@@ -64,8 +64,9 @@ typedef struct kn_reader kn_reader;
 
 /* Open path ("-" = standard input) for reading by batches of at most
  * batch_rows rows (0: KN_READER_BATCH_ROWS). opts may be NULL; it is copied
- * (its string fields are interned parameters). Returns a new reader; free
- * with kn_reader_close(). */
+ * (its string fields are interned parameters), but what it points to
+ * (decls, the callbacks' user data) must stay valid until kn_reader_close().
+ * Returns a new reader; free with kn_reader_close(). */
 KN_API kn_status kn_reader_open(const char *path, const kn_read_opts *opts, size_t batch_rows,
                                 kn_reader **out);
 /* The columns every batch will have (no rows). Borrowed: valid until

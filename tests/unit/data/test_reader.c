@@ -317,6 +317,38 @@ static void test_bad_row_lines(void **state)
     remove(path);
 }
 
+/* The repository's real data sets, in windows of 4 KiB per thread and
+ * batches of 7 rows, and as .kfr. */
+static void test_real_data(void **state)
+{
+    (void)state;
+    const char *dir = getenv("KILN_TEST_DATA");
+    if (!dir) skip();
+    const char *files[] = {"lending_club.csv", "cps1985.csv", "house_votes84.csv", "vehicle.csv"};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        kn_read_opts o;
+        kn_read_opts_default(&o);
+        o.block_kib = 4;
+        o.threads = 2;
+        kn_frame *whole;
+        KN_CHECK(kn_frame_read(path, &o, &whole, NULL));
+        size_t nb;
+        kn_frame *all = read_batches(path, &o, 7, &nb);
+        assert_true(nb >= kn_frame_n_rows(whole) / 7);
+        assert_same_frame(whole, all);
+        kn_frame_free(all);
+        const char *kfr = test_write_file(".kfr", "", 0);
+        KN_CHECK(kn_frame_write(whole, kfr, NULL));
+        all = read_batches(kfr, NULL, 7, &nb);
+        assert_same_frame(whole, all);
+        kn_frame_free(all);
+        remove(kfr);
+        kn_frame_free(whole);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_formats_batches_equal_whole),
         cmocka_unit_test(test_late_promotion),
         cmocka_unit_test(test_bad_row_lines),
+        cmocka_unit_test(test_real_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
