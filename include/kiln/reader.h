@@ -73,7 +73,8 @@ KN_API kn_status kn_reader_open(const char *path, const kn_read_opts *opts, size
  * kn_reader_close(). */
 KN_API const kn_frame *kn_reader_schema(const kn_reader *rd);
 /* The next batch in *batch (a new frame; free with kn_frame_free()), or NULL
- * when the input is done. */
+ * when the input is done. After a failure every later call fails the same
+ * way (the reader cannot go on past a bad row or a type it cannot keep). */
 KN_API kn_status kn_reader_next(kn_reader *rd, kn_frame **batch);
 /* Rows read, kept, skipped so far. Borrowed: valid until kn_reader_close(). */
 KN_API const kn_read_report *kn_reader_report(const kn_reader *rd);

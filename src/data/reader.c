@@ -19,6 +19,8 @@ struct kn_reader {
     kn_read_opts opts;
     size_t target; /* column given the target role, or SIZE_MAX */
     int done;
+    kn_status failed; /* a failed next: every later call fails the same way */
+    char *failed_msg;
     kn_read_report *report; /* own_report, or the caller's (kn_frame_read) */
     kn_read_report own_report;
 };
@@ -130,16 +132,24 @@ const kn_read_report *kn_reader_report(const kn_reader *rd)
 kn_status kn_reader_next(kn_reader *rd, kn_frame **batch)
 {
     *batch = NULL;
+    if (rd->failed != KN_OK)
+        return kn_fail(rd->failed, "%s", rd->failed_msg ? rd->failed_msg : "read failed");
     if (rd->done) return KN_OK;
     kn_frame *b = NULL;
     kn_status s = rd->vt->next(rd->state, &b);
-    if (s != KN_OK) return s;
+    if (s != KN_OK) {
+        rd->failed = s;
+        rd->failed_msg = kn_strdup(kn_last_error());
+        return s;
+    }
     if (!b) {
         rd->done = 1;
         return KN_OK;
     }
     if ((s = conform_decls(rd->path, &rd->opts, b)) != KN_OK) {
         kn_frame_free(b);
+        rd->failed = s;
+        rd->failed_msg = kn_strdup(kn_last_error());
         return s;
     }
     if (rd->target != SIZE_MAX) kn_column_set_role(b->cols[rd->target], KN_ROLE_TARGET);
@@ -153,6 +163,7 @@ void kn_reader_close(kn_reader *rd)
     if (!rd) return;
     if (rd->state) rd->vt->close(rd->state);
     kn_frame_free(rd->schema);
+    kn_free(rd->failed_msg);
     kn_free(rd->path);
     kn_free(rd);
 }

@@ -253,6 +253,9 @@ static void test_late_promotion(void **state)
     if (!strstr(kn_last_error(), want) || !strstr(kn_last_error(), "column 'x'") ||
         !strstr(kn_last_error(), "--types x:categorical"))
         fail_msg("message: %s", kn_last_error());
+    /* and stays failed */
+    KN_CHECK_FAILS(kn_reader_next(rd, &b), KN_ERR_TYPE, want);
+    assert_null(b);
     kn_reader_close(rd);
     /* with the default window the value is in the first one: re-read */
     kn_read_opts d;
