@@ -186,7 +186,7 @@ kn_status kn_frame_read(const char *path, const kn_read_opts *opts, kn_frame **o
         kn_frame_free(b);
         if (s != KN_OK) break;
     }
-    if (s == KN_OK && !f) s = kn_frame_copy(rd->schema, &f); /* no rows */
+    if (s == KN_OK && !f) s = kn__frame_empty_like(rd->schema, &f); /* no rows */
     kn_reader_close(rd);
     if (s != KN_OK) {
         kn_frame_free(f);
