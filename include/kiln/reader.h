@@ -37,7 +37,12 @@
  *    (.kfr, ARFF, JSON Lines, LIBSVM) read their whole frame at open and hand
  *    it out in slices: incremental reading is not natural there (.kfr column
  *    blobs are compressed whole; the line formats are small).
- *  - Ownership: a batch is a new frame; free with kn_frame_free(). The schema
+ *  - A reader added later does the same: a stream (Redis) fixes its schema at
+ *    open from declared types or from a first batch it holds back, and fails
+ *    on a later record that does not fit; a row shard (MPI) is a reader over
+ *    its own rows whose dictionaries are merged by level text on gather.
+ *  - Ownership: a batch is a new frame; free with kn_frame_free(). It
+ *    carries the dictionaries as they stand (every level so far). The schema
  *    and report are borrowed: valid until kn_reader_close().
  *  - Threading: one reader is used by one thread at a time; separate readers
  *    are independent. CSV batches are parsed with up to opts.threads OpenMP
