@@ -16,6 +16,7 @@ struct kn_reader {
     void *state;
     kn_frame *schema;
     char *path;
+    const char *format; /* static (the component's name) */
     kn_read_opts opts;
     size_t target; /* column given the target role, or SIZE_MAX */
     int done;
@@ -83,6 +84,7 @@ static kn_status reader_open(const char *path, const kn_read_opts *opts, size_t 
         return KN_ERR_NOMEM;
     }
     rd->vt = c->vt;
+    rd->format = c->name;
     rd->opts = *opts;
     rd->target = SIZE_MAX;
     rd->report = report ? report : &rd->own_report;
@@ -187,12 +189,13 @@ kn_status kn_frame_read(const char *path, const kn_read_opts *opts, kn_frame **o
         if (s != KN_OK) break;
     }
     if (s == KN_OK && !f) s = kn__frame_empty_like(rd->schema, &f); /* no rows */
+    const char *format = rd->format;
     kn_reader_close(rd);
     if (s != KN_OK) {
         kn_frame_free(f);
         return s;
     }
-    kn_log(KN_LOG_DEBUG, "read %s: %zu rows x %zu columns", path, kn_frame_n_rows(f),
+    kn_log(KN_LOG_DEBUG, "read %s (%s): %zu rows x %zu columns", path, format, kn_frame_n_rows(f),
            kn_frame_n_cols(f));
     if (report->rows_skipped)
         kn_log(KN_LOG_WARN, "%s: %llu malformed rows skipped", path,
