@@ -20,7 +20,8 @@
  *    columns, in its order, with its types and roles. Categorical columns
  *    keep one dictionary for the whole read: a code means the same level in
  *    every batch; a later batch may add levels at the end. Appending the
- *    batches in order (kn_frame_append) gives the frame kn_frame_read gives.
+ *    batches in order (kn_frame_append) gives the frame kn_frame_read gives
+ *    (but for the two CSV rules below, where the whole read sees more).
  *  - Batches come in file order, never empty; at the end next gives NULL
  *    (again on every later call). Bad rows follow opts.on_bad_rows, and
  *    errors name the line (and column) in the file, not in the batch.
@@ -28,7 +29,7 @@
  *    reading again (the earlier batches are gone). CSV infers its types from
  *    its first window (block_kib KiB per thread, 8 MiB by default) and parses
  *    that window before open returns: a value there that needs a wider type
- *    re-reads the window with it, as a whole read would. A value after it
+ *    re-reads the window with it, as a whole read does. A value after it
  *    fails the read, naming the file, line, column and the fix (--types
  *    name:type). With missing_in_text=auto, whether a missing token is a
  *    level of a text column is decided from that first window too (a whole
@@ -44,6 +45,9 @@
  *  - Ownership: a batch is a new frame; free with kn_frame_free(). It
  *    carries the dictionaries as they stand (every level so far). The schema
  *    and report are borrowed: valid until kn_reader_close().
+ *  - Types a program declares (opts.decls) for a format with its own types
+ *    apply to the schema and to each batch: a column entirely missing in a
+ *    batch takes the declared type there; a value of another type fails.
  *  - Threading: one reader is used by one thread at a time; separate readers
  *    are independent. CSV batches are parsed with up to opts.threads OpenMP
  *    threads; results do not depend on the thread count.
