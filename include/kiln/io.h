@@ -125,7 +125,8 @@ KN_API const kn_param_def *kn_read_params(void);
 KN_API void kn_read_opts_default(kn_read_opts *o);
 
 /* Read a file ("-" = standard input, CSV unless format says otherwise).
- * opts and report may be NULL. Returns a new frame; free with kn_frame_free(). */
+ * opts and report may be NULL. Returns a new frame; free with kn_frame_free().
+ * (A loop over the file's batch reader, kiln/reader.h, in one batch.) */
 KN_API kn_status kn_frame_read(const char *path, const kn_read_opts *opts, kn_frame **out,
                                kn_read_report *report);
 
@@ -143,12 +144,8 @@ KN_API int kn_same_file(const char *a, const char *b);
 /* The format name for a path's extension ("csv", ...), or KN_ERR_NOT_FOUND. */
 KN_API kn_status kn_format_for_path(const char *path, const char **format);
 
-/* Reader and writer vtables, registered as components (kinds READER, WRITER). */
-typedef struct kn_reader_vt {
-    kn_status (*read)(const char *path, const kn_read_opts *opts, kn_frame **out,
-                      kn_read_report *report);
-} kn_reader_vt;
-
+/* Writer vtable, registered as a component (kind WRITER). Readers are batch
+ * readers (kind READER): see kn_reader_vt in kiln/reader.h. */
 typedef struct kn_writer_vt {
     kn_status (*write)(const kn_frame *f, const char *path);
 } kn_writer_vt;

@@ -67,9 +67,6 @@ typedef struct kn_profile {
 /* Returns a new profile; free with kn_profile_free(). */
 KN_API kn_status kn_profile_compute(const kn_frame *f, kn_profile **out);
 KN_API void kn_profile_free(kn_profile *p);
-/* Write the profile as JSON (the "profile" object of `kiln describe --json`)
- * to path, through a temporary name. */
-KN_API kn_status kn_profile_save_json(const kn_profile *p, const char *path);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /* kiln describe FILE: a data profile for people (table) or machines (--json). */
 #include "cli/cli.h"
-#include "data/profile-impl.h"
+#include "prep/profile_json-impl.h"
 #include "kiln/mem.h"
 #include "kiln/profile.h"
 #include "kiln/stage.h"

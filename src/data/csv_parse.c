@@ -130,17 +130,29 @@ static void refuse_value(const char *fs, const char *fe, const char *what, const
 /* A number in an inferred numeric column whose text a double would not
  * keep (kn__number_shape): asks for the column's promotion and gives NaN
  * for now (the file is read again). Otherwise returns v. */
-static double keep_as_number(csv_reader *r, size_t j, const char *s, const char *e, double v)
+/* Column j needs a wider type (CSV_BUMP_* bit) because of the value at `at`;
+ * the part keeps the first such place (a batch read names it). Rare path. */
+static void want_bump(csv_reader *r, csv_part *p, size_t j, int bit, const char *at)
+{
+    atomic_fetch_or(&r->cols[j].bump, bit);
+    if (!p->bump_at) {
+        p->bump_at = at;
+        p->bump_col = j;
+    }
+}
+
+static double keep_as_number(csv_reader *r, csv_part *p, size_t j, const char *s, const char *e,
+                             double v)
 {
     switch (kn__number_shape(s, e)) {
     case KN_SHAPE_INT:
     case KN_SHAPE_REAL:
         return v;
     case KN_SHAPE_BIGINT:
-        atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_INT64);
+        want_bump(r, p, j, CSV_BUMP_INT64, s);
         return NAN;
     case KN_SHAPE_TEXT:
-        atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
+        want_bump(r, p, j, CSV_BUMP_TEXT, s);
         return NAN;
     }
     return v;
@@ -163,6 +175,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
     const int sentinel = end > s && end[-1] == '\n';
     p->written = 0;
     p->n_text = 0;
+    p->bump_at = NULL;
 
     while (s < end) {
         const char *rec = s;
@@ -197,7 +210,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 next = q ? q : kn__parse_double(s, end, &v);
                 if (next && (next == end || *next == delim || csv_is_record_end(next, end))) {
                     if (v != v) missing_counted(r, p, j, s, next); /* "NaN" may be a token */
-                    if (!q && !r->cols[j].declared) v = keep_as_number(r, j, s, next, v);
+                    if (!q && !r->cols[j].declared) v = keep_as_number(r, p, j, s, next, v);
                     c->f64[row] = v;
                     s = next;
                     goto field_done;
@@ -237,14 +250,14 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 double v = NAN;
                 if (!missing_counted(r, p, j, fs, fe)) {
                     const char *q = kn__parse_double(fs, fe, &v);
-                    if (q == fe && !r->cols[j].declared) v = keep_as_number(r, j, fs, fe, v);
+                    if (q == fe && !r->cols[j].declared) v = keep_as_number(r, p, j, fs, fe, v);
                     if (q != fe) {
                         if (r->cols[j].declared) {
                             bad_at = fld.start;
                             refuse_value(fs, fe, "a number", "numeric ", c->name, why, sizeof why);
                             break;
                         }
-                        atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
+                        want_bump(r, p, j, CSV_BUMP_TEXT, fs);
                         v = NAN;
                     }
                 }
@@ -301,7 +314,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                         refuse_value(fs, fe, "an ISO-8601 timestamp", "", c->name, why, sizeof why);
                         break;
                     }
-                    atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
+                    want_bump(r, p, j, CSV_BUMP_TEXT, fs);
                     t = KN_TS_MISSING;
                 }
                 c->ts[row] = t;
@@ -318,7 +331,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                                      sizeof why);
                         break;
                     }
-                    atomic_fetch_or(&r->cols[j].bump, CSV_BUMP_TEXT);
+                    want_bump(r, p, j, CSV_BUMP_TEXT, fs);
                     v = KN_I64_MISSING;
                 }
                 c->ts[row] = v;

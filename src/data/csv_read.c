@@ -8,6 +8,7 @@
 #include "data/csv_reader-impl.h"
 #include "data/io-impl.h"
 #include "kiln/mem.h"
+#include "kiln/reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -430,47 +431,107 @@ static void prefault_columns(kn_frame *f, size_t from, size_t to, int threads)
 #endif
 }
 
-/* One pass over the input. *bumped is set when a column needs a wider type. */
-static kn_status read_once(csv_reader *r, const kn_col_type *forced, kn_read_report *rep,
-                           int *bumped)
-{
+/* One pass over the input as a cursor over windows: run_start reads the
+ * header and infers the types from the first window, run_block parses the
+ * next window into r.f. Two drivers share it: the whole read (kn__csv_read)
+ * appends every window to one frame and may start over after a promotion;
+ * the batch read (kn__csv_open/next) empties the frame before each window,
+ * keeping its dictionaries, and hands the rows out. */
+typedef struct csv_run {
+    csv_reader r;
     csv_source src;
-    kn_rejects rejects = {0};
-    *bumped = 0;
-    kn_status st = source_open(&src, r->path);
-    if (st != KN_OK) return st;
-    rep->bytes = src.size;
-    if ((st = kn__rejects_open(&rejects, r->path, r->o, rep)) != KN_OK) goto done;
+    kn_rejects rejects;
+    int src_open, rejects_open;
+    size_t block, want;
+    int batch;                /* windows go out as batches: reserve one window, not the file */
+    uint64_t block_line_base; /* newlines before the last window parsed */
+} csv_run;
 
-    const size_t block = (size_t)r->o->block_kib * 1024 * (size_t)r->nparts;
-    size_t want = block;
-    int first = 1;
+static kn_status run_init(csv_run *run, const char *path, const kn_read_opts *o)
+{
+    memset(run, 0, sizeof *run);
+    csv_reader *r = &run->r;
+    /* tokens may stay levels of text columns unless told otherwise: by
+     * missing_in_text=always or by a missing list of the user's own */
+    kn_read_opts defaults;
+    kn_read_opts_default(&defaults);
+    r->tokens_as_levels =
+        o->missing_in_text == KN_MISSING_IN_TEXT_AUTO && strcmp(o->missing, defaults.missing) == 0;
+    r->path = path;
+    r->o = o;
+    r->delim = o->delimiter;
+    const char *ext = strrchr(path, '.');
+    if (!r->delim && ext && strcmp(ext, ".tsv") == 0) r->delim = '\t';
+    r->nparts = o->threads > 0 ? (int)o->threads : omp_get_max_threads();
+    if (r->nparts < 1) r->nparts = 1;
+    return parse_missing_tokens(r);
+}
+
+/* Close the input and the quarantine file (the parsed frame stays). */
+static kn_status run_end_input(csv_run *run)
+{
+    kn_status st = KN_OK;
+    if (run->src_open) source_close(&run->src);
+    if (run->rejects_open && kn__rejects_close(&run->rejects) != KN_OK) st = KN_ERR_IO;
+    run->src_open = run->rejects_open = 0;
+    return st;
+}
+
+static void run_free(csv_run *run)
+{
+    run_end_input(run);
+    reader_free(&run->r);
+    memset(run, 0, sizeof *run);
+}
+
+/* Open the input, read the header and infer the types (forced: types from
+ * an earlier pass that found a value needing a wider one, or NULL). */
+static kn_status run_start(csv_run *run, const kn_col_type *forced, kn_read_report *rep)
+{
+    csv_reader *r = &run->r;
+    kn_status st = source_open(&run->src, r->path);
+    if (st != KN_OK) return st;
+    run->src_open = 1;
+    rep->bytes = run->src.size;
+    if ((st = kn__rejects_open(&run->rejects, r->path, r->o, rep)) != KN_OK) return st;
+    run->rejects_open = 1;
+    run->block = run->want = (size_t)r->o->block_kib * 1024 * (size_t)r->nparts;
+    const char *start = NULL, *end = NULL;
+    int eof = 1;
+    if ((st = source_window(&run->src, run->want, &start, &end, &eof)) != KN_OK) return st;
+    if (end - start >= 3 && memcmp(start, "\xef\xbb\xbf", 3) == 0) start += 3;
+    if (start == end)
+        return kn_fail(KN_ERR_PARSE, "%s: the file is empty (no header, no rows); nothing to read",
+                       r->path);
+    if (!r->delim) r->delim = kn__csv_sniff(start, (size_t)(end - start));
+    const char *data;
+    if ((st = kn__csv_infer(r, start, (size_t)(end - start), eof, &data)) != KN_OK) return st;
+    if (forced)
+        for (size_t j = 0; j < r->ncols; j++)
+            if (!r->cols[j].declared) r->cols[j].type = forced[j];
+    if ((st = setup_frame(r)) != KN_OK) return st;
+    r->line_base = count_byte(start, data, '\n');
+    source_consume(&run->src, data);
+    return KN_OK;
+}
+
+/* Parse the next window into r.f (after its rows). *more = 0 at the end of
+ * the input; *bumped = 1 when a column needs a wider type (the window's
+ * rows are then not to be used). */
+static kn_status run_block(csv_run *run, kn_read_report *rep, int *bumped, int *more)
+{
+    csv_reader *r = &run->r;
+    csv_source *src = &run->src;
+    kn_status st;
+    *bumped = 0;
     for (;;) {
         const char *start = NULL, *end = NULL;
         int eof = 1;
-        if ((st = source_window(&src, want, &start, &end, &eof)) != KN_OK) goto done;
-        if (first) {
-            if (end - start >= 3 && memcmp(start, "\xef\xbb\xbf", 3) == 0) start += 3;
-            if (start == end) {
-                st =
-                    kn_fail(KN_ERR_PARSE,
-                            "%s: the file is empty (no header, no rows); nothing to read", r->path);
-                goto done;
-            }
-            if (!r->delim) r->delim = kn__csv_sniff(start, (size_t)(end - start));
-            const char *data;
-            if ((st = kn__csv_infer(r, start, (size_t)(end - start), eof, &data)) != KN_OK)
-                goto done;
-            if (forced)
-                for (size_t j = 0; j < r->ncols; j++)
-                    if (!r->cols[j].declared) r->cols[j].type = forced[j];
-            if ((st = setup_frame(r)) != KN_OK) goto done;
-            r->line_base = count_byte(start, data, '\n');
-            source_consume(&src, data);
-            first = 0;
-            continue;
+        if ((st = source_window(src, run->want, &start, &end, &eof)) != KN_OK) return st;
+        if (start == end && eof) {
+            *more = 0;
+            return KN_OK;
         }
-        if (start == end && eof) break;
         /* assume no quotes (cheap, parallel); re-split when a part has one */
         const char *cut = eof ? end : last_boundary(start, end, r->delim, 0);
         if (cut != start && split_block(r, start, cut, 0)) {
@@ -478,10 +539,10 @@ static kn_status read_once(csv_reader *r, const kn_col_type *forced, kn_read_rep
             if (cut != start) split_block(r, start, cut, 1);
         }
         if (cut == start) {
-            want *= 2; /* one record longer than the window: widen it */
+            run->want *= 2; /* one record longer than the window: widen it */
             continue;
         }
-        want = block;
+        run->want = run->block;
         size_t total = 0;
         for (int k = 0; k < r->nparts; k++) {
             r->parts[k].row0 = r->f->n_rows + total;
@@ -491,92 +552,229 @@ static kn_status read_once(csv_reader *r, const kn_col_type *forced, kn_read_rep
         if (need > (r->f->n_cols ? r->f->cols[0]->cap : 0)) {
             /* estimate the whole file from this block to avoid repeated growth */
             size_t reserve = need;
-            uint64_t left = src.size ? src.size - source_offset(&src) : 0;
+            uint64_t left = src->size && !run->batch ? src->size - source_offset(src) : 0;
             if (left && cut > start) {
                 double per_byte = (double)total / (double)(cut - start);
                 size_t est = (size_t)(per_byte * (double)left * 1.02);
                 if (r->f->n_rows + est > reserve) reserve = r->f->n_rows + est;
             }
-            if ((st = kn_frame_reserve(r->f, reserve)) != KN_OK) goto done;
+            if ((st = kn_frame_reserve(r->f, reserve)) != KN_OK) return st;
             prefault_columns(r->f, r->f->n_rows, reserve, r->nparts);
         }
+        run->block_line_base = r->line_base;
 #pragma omp parallel for num_threads(r->nparts) schedule(static, 1)
         for (int k = 0; k < r->nparts; k++) {
-            source_release_share(&src, k, r->nparts); /* pages of earlier blocks */
+            source_release_share(src, k, r->nparts); /* pages of earlier blocks */
             kn__csv_parse_part(r, &r->parts[k]);
         }
-        source_released(&src);
-        if ((st = stitch(r, &rejects, rep)) != KN_OK) goto done;
+        source_released(src);
+        if ((st = stitch(r, &run->rejects, rep)) != KN_OK) return st;
         for (size_t j = 0; j < r->ncols; j++)
             if (atomic_load(&r->cols[j].bump)) *bumped = 1;
-        if (*bumped) goto done;
-        source_consume(&src, cut);
-        if (r->o->progress) r->o->progress(source_offset(&src), src.size, r->o->progress_user);
-        if (eof && cut == end) break;
+        if (*bumped) return KN_OK;
+        source_consume(src, cut);
+        if (r->o->progress) r->o->progress(source_offset(src), src->size, r->o->progress_user);
+        *more = !(eof && cut == end);
+        return KN_OK;
     }
-done:
-    source_close(&src);
-    if (kn__rejects_close(&rejects) != KN_OK && st == KN_OK) st = KN_ERR_IO;
-    return st;
+}
+
+/* After a pass found values needing wider types: the types of the next
+ * pass in *forced (allocated on first use), or the error for stdin. */
+static kn_status plan_restart(const csv_run *run, kn_col_type **forced)
+{
+    const csv_reader *r = &run->r;
+    if (strcmp(r->path, "-") == 0)
+        return kn_fail(KN_ERR_TYPE, "stdin: a column's values changed type after the sampled rows, "
+                                    "and standard input cannot be re-read; declare the type with "
+                                    "--types name:categorical");
+    if (!*forced && !(*forced = kn_calloc(r->ncols, sizeof **forced))) return KN_ERR_NOMEM;
+    for (size_t j = 0; j < r->ncols; j++) {
+        int bump = atomic_load(&r->cols[j].bump);
+        (*forced)[j] = bump & CSV_BUMP_TEXT    ? KN_COL_CATEGORICAL
+                       : bump & CSV_BUMP_INT64 ? KN_COL_INT64
+                                               : r->cols[j].type;
+    }
+    return KN_OK;
 }
 
 kn_status kn__csv_read(const char *path, const kn_read_opts *o, kn_frame **out, kn_read_report *rep)
 {
-    /* tokens may stay levels of text columns unless told otherwise: by
-     * missing_in_text=always or by a missing list of the user's own */
-    kn_read_opts defaults;
-    kn_read_opts_default(&defaults);
-    const int tokens_as_levels =
-        o->missing_in_text == KN_MISSING_IN_TEXT_AUTO && strcmp(o->missing, defaults.missing) == 0;
     kn_col_type *forced = NULL;
-    size_t n_forced = 0;
     uint64_t restarts = 0;
     for (;;) {
-        csv_reader r;
-        memset(&r, 0, sizeof r);
-        r.path = path;
-        r.o = o;
-        r.tokens_as_levels = tokens_as_levels;
-        r.delim = o->delimiter;
-        const char *ext = strrchr(path, '.');
-        if (!r.delim && ext && strcmp(ext, ".tsv") == 0) r.delim = '\t';
-        r.nparts = o->threads > 0 ? (int)o->threads : omp_get_max_threads();
-        if (r.nparts < 1) r.nparts = 1;
+        csv_run run;
         memset(rep, 0, sizeof *rep);
-        kn_status st = parse_missing_tokens(&r);
-        int bumped = 0;
-        if (st == KN_OK) st = read_once(&r, n_forced ? forced : NULL, rep, &bumped);
+        kn_status st = run_init(&run, path, o);
+        int bumped = 0, more = 1;
+        if (st == KN_OK) st = run_start(&run, restarts ? forced : NULL, rep);
+        while (st == KN_OK && more && !bumped) st = run_block(&run, rep, &bumped, &more);
+        kn_status end = run_end_input(&run);
+        if (st == KN_OK) st = end;
         if (st == KN_OK && bumped) {
-            if (strcmp(path, "-") == 0) {
-                st = kn_fail(KN_ERR_TYPE,
-                             "stdin: a column's values changed type after the sampled rows, "
-                             "and standard input cannot be re-read; declare the type with "
-                             "--types name:categorical");
-            } else if (!forced && !(forced = kn_calloc(r.ncols, sizeof *forced))) {
-                st = KN_ERR_NOMEM;
-            }
+            st = plan_restart(&run, &forced);
             if (st == KN_OK) {
-                n_forced = r.ncols;
-                for (size_t j = 0; j < r.ncols; j++) {
-                    int bump = atomic_load(&r.cols[j].bump);
-                    forced[j] = bump & CSV_BUMP_TEXT    ? KN_COL_CATEGORICAL
-                                : bump & CSV_BUMP_INT64 ? KN_COL_INT64
-                                                        : r.cols[j].type;
-                }
                 restarts++;
-                reader_free(&r);
+                run_free(&run);
                 continue;
             }
         }
-        if (st == KN_OK) st = kn__csv_resolve_tokens(&r, rep);
+        if (st == KN_OK) st = kn__csv_resolve_tokens(&run.r, rep);
         if (st == KN_OK) {
-            *out = r.f;
-            r.f = NULL;
+            *out = run.r.f;
+            run.r.f = NULL;
             rep->rows_kept = kn_frame_n_rows(*out);
             rep->type_restarts = restarts;
         }
-        reader_free(&r);
+        run_free(&run);
         kn_free(forced);
         return st;
     }
+}
+
+/* The batch read: one window at a time; see kiln/reader.h for the rules. */
+typedef struct csv_batch {
+    csv_run run;
+    kn_read_report *rep;
+    size_t batch_rows;
+    size_t off;          /* rows of r.f already handed out */
+    int more;            /* input left after r.f's window */
+    unsigned char *keep; /* missing tokens kept as levels (decided on the first window) */
+    size_t *fixed;       /* per column: levels before the current window */
+    kn_frame *whole;     /* batch_rows = KN_READER_ALL_ROWS: the whole read */
+} csv_batch;
+
+void kn__csv_close(void *state)
+{
+    csv_batch *b = state;
+    if (!b) return;
+    run_free(&b->run);
+    kn_free(b->keep);
+    kn_free(b->fixed);
+    kn_frame_free(b->whole);
+    kn_free(b);
+}
+
+/* Settle the missing tokens parked in the window just parsed. */
+static kn_status settle_window(csv_batch *b)
+{
+    return b->keep ? kn__csv_token_settle(&b->run.r, b->keep, b->fixed) : KN_OK;
+}
+
+/* The error for a value after the first window that needs a wider type. */
+static kn_status late_promotion(csv_run *run)
+{
+    csv_reader *r = &run->r;
+    for (int k = 0; k < r->nparts; k++) {
+        const csv_part *p = &r->parts[k];
+        if (!p->bump_at) continue;
+        const csv_col *c = &r->cols[p->bump_col];
+        int bump = atomic_load(&c->bump);
+        const char *wider = bump & CSV_BUMP_TEXT ? "categorical" : "int64";
+        uint64_t line, col, saved = r->line_base;
+        r->line_base = run->block_line_base;
+        locate(r, k, p->bump_at, &line, &col);
+        r->line_base = saved;
+        return kn_fail(KN_ERR_TYPE,
+                       "%s:%llu:%llu: column '%s' was read as %s from the first rows, but this "
+                       "value needs %s, and a batch read cannot change the type of batches it "
+                       "has handed out; declare the type with --types %s:%s",
+                       r->path, (unsigned long long)line, (unsigned long long)col, c->name,
+                       kn_col_type_name(c->type), wider, c->name, wider);
+    }
+    return kn_fail(KN_ERR_INTERNAL, "%s: a column changed type after the first rows", r->path);
+}
+
+kn_status kn__csv_open(const char *path, const kn_read_opts *o, size_t batch_rows,
+                       kn_read_report *rep, void **state, kn_frame **schema)
+{
+    csv_batch *b = kn_calloc(1, sizeof *b);
+    if (!b) return KN_ERR_NOMEM;
+    b->rep = rep;
+    b->batch_rows = batch_rows;
+    kn_status st;
+    if (batch_rows == KN_READER_ALL_ROWS) { /* the whole read: it may start over */
+        st = kn__csv_read(path, o, &b->whole, rep);
+        if (st == KN_OK) st = kn__frame_empty_like(b->whole, schema);
+        if (st != KN_OK) {
+            kn__csv_close(b);
+            return st;
+        }
+        *state = b;
+        return KN_OK;
+    }
+    /* parse the first window before the schema goes out, starting over when
+     * a value there needs a wider type */
+    kn_col_type *forced = NULL;
+    uint64_t restarts = 0;
+    for (;;) {
+        memset(rep, 0, sizeof *rep);
+        csv_run *run = &b->run;
+        st = run_init(run, path, o);
+        run->batch = 1;
+        int bumped = 0;
+        b->more = 1;
+        if (st == KN_OK) st = run_start(run, restarts ? forced : NULL, rep);
+        if (st == KN_OK) st = run_block(run, rep, &bumped, &b->more);
+        if (st == KN_OK && bumped) {
+            st = plan_restart(run, &forced);
+            run_free(run);
+            if (st == KN_OK) {
+                restarts++;
+                continue;
+            }
+        }
+        break;
+    }
+    kn_free(forced);
+    rep->type_restarts = restarts;
+    csv_reader *r = &b->run.r;
+    size_t nk = r->ncols * r->n_miss;
+    if (st == KN_OK && nk && r->tokens_as_levels) {
+        b->keep = kn_malloc(nk);
+        st = b->keep ? kn__csv_token_decide(r, b->keep) : KN_ERR_NOMEM;
+    }
+    if (st == KN_OK && !(b->fixed = kn_calloc(r->ncols ? r->ncols : 1, sizeof *b->fixed)))
+        st = KN_ERR_NOMEM;
+    if (st == KN_OK) st = settle_window(b);
+    if (st == KN_OK) st = kn__frame_empty_like(r->f, schema);
+    if (st != KN_OK) {
+        kn__csv_close(b);
+        return st;
+    }
+    *state = b;
+    return KN_OK;
+}
+
+kn_status kn__csv_next(void *state, kn_frame **batch)
+{
+    csv_batch *b = state;
+    *batch = NULL;
+    if (b->whole) return kn__batch_take(&b->whole, &b->off, b->batch_rows, batch);
+    if (b->batch_rows == KN_READER_ALL_ROWS) return KN_OK; /* (handed out) */
+    csv_run *run = &b->run;
+    csv_reader *r = &run->r;
+    kn_status st;
+    while (b->off == r->f->n_rows) {
+        if (!b->more) {
+            if (!run->src_open) return KN_OK; /* ended before */
+            if ((st = run_end_input(run)) != KN_OK) return st;
+            return b->keep ? kn__csv_token_notes(r, b->keep, b->rep) : KN_OK;
+        }
+        /* empty the frame for the next window; codes and levels stay */
+        for (size_t j = 0; j < r->ncols; j++) {
+            kn_column *c = r->f->cols[j];
+            b->fixed[j] = c->type == KN_COL_CATEGORICAL ? c->dict.n : 0;
+            c->n_text = 0;
+        }
+        r->f->n_rows = 0;
+        b->off = 0;
+        int bumped = 0;
+        if ((st = run_block(run, b->rep, &bumped, &b->more)) != KN_OK) return st;
+        if (bumped) return late_promotion(run);
+        if ((st = settle_window(b)) != KN_OK) return st;
+    }
+    size_t n = r->f->n_rows - b->off < b->batch_rows ? r->f->n_rows - b->off : b->batch_rows;
+    if ((st = kn__frame_slice(r->f, b->off, n, batch)) == KN_OK) b->off += n;
+    return st;
 }

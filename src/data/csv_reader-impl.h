@@ -47,6 +47,8 @@ typedef struct csv_part {
     uint64_t *tokens;   /* [column * n_miss + token]: unquoted token cells of kept rows */
     size_t *row_tokens; /* the current row's token cells (at most one per column) */
     size_t n_row_tokens;
+    const char *bump_at; /* first value of this block that asked for a promotion */
+    size_t bump_col;
     kn_status status; /* KN_ERR_NOMEM from this part */
     char message[512];
     /* the block's slice */
@@ -89,6 +91,14 @@ int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e);
 /* After the last block: settle parked tokens of text columns (see
  * kiln/io.h for the rule) and note what every token did in rep. */
 kn_status kn__csv_resolve_tokens(csv_reader *r, kn_read_report *rep);
+/* The same in three steps, for a batch read that decides after its first
+ * block: keep[column * n_miss + token] = 1 where a token stays a level
+ * (from the rows and counts so far); settle the parked cells of r->f's rows,
+ * levels below fixed[column] (NULL: none) keeping their codes; note what
+ * each token did (counts of the whole read). */
+kn_status kn__csv_token_decide(const csv_reader *r, unsigned char *keep);
+kn_status kn__csv_token_settle(csv_reader *r, const unsigned char *keep, const size_t *fixed);
+kn_status kn__csv_token_notes(const csv_reader *r, const unsigned char *keep, kn_read_report *rep);
 /* Decide header and column types from the first block (buf holds the
  * records after any BOM). Sets r->ncols, r->cols and *data_start. */
 kn_status kn__csv_infer(csv_reader *r, const char *buf, size_t len, int at_eof,

@@ -17,8 +17,8 @@ static int is_text(const kn_column *c)
 /* A categorical column's parked cells: kept tokens become levels in
  * first-appearance order (the dictionary is rebuilt in row order), the
  * others missing. */
-static kn_status settle_codes(kn_column *c, size_t rows, const unsigned char *keep,
-                              const csv_reader *r)
+static kn_status settle_codes(kn_column *c, size_t rows, const unsigned char *keep, csv_reader *r,
+                              size_t j, size_t fixed)
 {
     int any = 0;
     for (size_t k = 0; k < r->n_miss; k++) any |= keep[k];
@@ -35,6 +35,12 @@ static kn_status settle_codes(kn_column *c, size_t rows, const unsigned char *ke
     int32_t *token_code = remap + n_old;
     for (size_t l = 0; l < n_old + r->n_miss; l++) remap[l] = -1;
     kn_status st = KN_OK;
+    /* levels of batches already handed out keep their codes */
+    for (size_t l = 0; l < fixed && st == KN_OK; l++) {
+        size_t len;
+        const char *t = kn__dict_get(&c->dict, (int32_t)l, &len);
+        st = kn__dict_intern(&nd, t, len, &remap[l]);
+    }
     for (size_t i = 0; i < rows && st == KN_OK; i++) {
         int32_t code = c->codes[i];
         if (code >= 0) {
@@ -58,6 +64,11 @@ static kn_status settle_codes(kn_column *c, size_t rows, const unsigned char *ke
             const char *t = kn__dict_get(&c->dict, (int32_t)l, &len);
             st = kn__dict_intern(&nd, t, len, &remap[l]);
         }
+    /* the parts' dictionaries go on mapping into the new codes (batch reads
+     * settle every block and go on parsing) */
+    for (int q = 0; st == KN_OK && q < r->nparts; q++)
+        for (size_t i = 0; i < r->parts[q].remap_n[j]; i++)
+            r->parts[q].remap[j][i] = remap[r->parts[q].remap[j][i]];
     kn_free(remap);
     if (st != KN_OK) {
         kn__dict_free(&nd);
@@ -94,41 +105,95 @@ static void note(kn_read_report *rep, const char *column, const char *token, uin
     n->kept = kept;
 }
 
-kn_status kn__csv_resolve_tokens(csv_reader *r, kn_read_report *rep)
+/* Token totals per [column * n_miss + token], summed over the parts. */
+static uint64_t *token_totals(const csv_reader *r)
+{
+    size_t nm = r->n_miss, nc = r->ncols;
+    uint64_t *total = kn_calloc(nc * nm, sizeof *total);
+    if (!total) return NULL;
+    for (int q = 0; q < r->nparts; q++)
+        for (size_t i = 0; i < nc * nm; i++) total[i] += r->parts[q].tokens[i];
+    return total;
+}
+
+kn_status kn__csv_token_decide(const csv_reader *r, unsigned char *keep)
 {
     size_t nm = r->n_miss, nc = r->ncols, rows = r->f->n_rows;
-    if (!nm || !nc || !r->parts) return KN_OK;
-    uint64_t *total = kn_calloc(nc * nm, sizeof *total);
-    unsigned char *in_numbers = kn_calloc(nm, 1), *keep = kn_calloc(nm, 1);
-    kn_status st = total && in_numbers && keep ? KN_OK : KN_ERR_NOMEM;
-    for (int q = 0; st == KN_OK && q < r->nparts; q++)
-        for (size_t i = 0; i < nc * nm; i++) total[i] += r->parts[q].tokens[i];
-    for (size_t j = 0; st == KN_OK && j < nc; j++)
+    memset(keep, 0, nc * nm);
+    if (!nm || !nc || !r->parts || !r->tokens_as_levels) return KN_OK;
+    uint64_t *total = token_totals(r);
+    unsigned char *in_numbers = kn_calloc(nm, 1);
+    if (!total || !in_numbers) {
+        kn_free(total);
+        kn_free(in_numbers);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < nc; j++)
         for (size_t k = 0; k < nm; k++)
             if (!is_text(r->f->cols[j]) && total[j * nm + k]) in_numbers[k] = 1;
-    for (size_t j = 0; st == KN_OK && j < nc; j++) {
+    for (size_t j = 0; j < nc; j++) {
         kn_column *c = r->f->cols[j];
         const uint64_t *t = total + j * nm;
         uint64_t seen = 0;
         for (size_t k = 0; k < nm; k++) seen += t[k];
-        if (!seen) continue;
-        memset(keep, 0, nm);
-        if (is_text(c) && r->tokens_as_levels) {
-            uint64_t empty = 0;
-            for (size_t i = 0; i < rows; i++)
-                empty += c->type == KN_COL_CATEGORICAL ? c->codes[i] == -1 : c->str_off[i] == -1;
-            double non_empty = (double)(rows - empty);
-            for (size_t k = 0; k < nm; k++)
-                keep[k] = t[k] >= KN_TOKEN_LEVEL_MIN &&
-                          (double)t[k] >= KN_TOKEN_LEVEL_SHARE * non_empty && !in_numbers[k];
-            st = c->type == KN_COL_CATEGORICAL ? settle_codes(c, rows, keep, r)
-                                               : settle_strings(c, rows, keep, r);
-        }
-        for (size_t k = 0; st == KN_OK && k < nm; k++)
-            if (t[k]) note(rep, c->name, r->miss[k], t[k], keep[k]);
+        if (!seen || !is_text(c)) continue;
+        uint64_t empty = 0;
+        for (size_t i = 0; i < rows; i++)
+            empty += c->type == KN_COL_CATEGORICAL ? c->codes[i] == -1 : c->str_off[i] == -1;
+        double non_empty = (double)(rows - empty);
+        for (size_t k = 0; k < nm; k++)
+            keep[j * nm + k] = t[k] >= KN_TOKEN_LEVEL_MIN &&
+                               (double)t[k] >= KN_TOKEN_LEVEL_SHARE * non_empty && !in_numbers[k];
     }
     kn_free(total);
     kn_free(in_numbers);
+    return KN_OK;
+}
+
+kn_status kn__csv_token_settle(csv_reader *r, const unsigned char *keep, const size_t *fixed)
+{
+    size_t nm = r->n_miss, rows = r->f->n_rows;
+    if (!nm || !r->ncols || !r->parts || !r->tokens_as_levels) return KN_OK;
+    uint64_t *total = token_totals(r);
+    if (!total) return KN_ERR_NOMEM;
+    kn_status st = KN_OK;
+    for (size_t j = 0; j < r->ncols && st == KN_OK; j++) {
+        kn_column *c = r->f->cols[j];
+        uint64_t seen = 0; /* (counts of the whole read so far: none, no parked cell) */
+        for (size_t k = 0; k < nm; k++) seen += total[j * nm + k];
+        if (!seen) continue;
+        if (c->type == KN_COL_CATEGORICAL)
+            st = settle_codes(c, rows, keep + j * nm, r, j, fixed ? fixed[j] : 0);
+        else if (c->type == KN_COL_STRING)
+            st = settle_strings(c, rows, keep + j * nm, r);
+    }
+    kn_free(total);
+    return st;
+}
+
+kn_status kn__csv_token_notes(const csv_reader *r, const unsigned char *keep, kn_read_report *rep)
+{
+    size_t nm = r->n_miss, nc = r->ncols;
+    if (!nm || !nc || !r->parts) return KN_OK;
+    uint64_t *total = token_totals(r);
+    if (!total) return KN_ERR_NOMEM;
+    for (size_t j = 0; j < nc; j++)
+        for (size_t k = 0; k < nm; k++)
+            if (total[j * nm + k])
+                note(rep, r->f->cols[j]->name, r->miss[k], total[j * nm + k], keep[j * nm + k]);
+    kn_free(total);
+    return KN_OK;
+}
+
+kn_status kn__csv_resolve_tokens(csv_reader *r, kn_read_report *rep)
+{
+    size_t n = r->ncols * r->n_miss;
+    if (!n || !r->parts) return KN_OK;
+    unsigned char *keep = kn_malloc(n);
+    if (!keep) return KN_ERR_NOMEM;
+    kn_status st = kn__csv_token_decide(r, keep);
+    if (st == KN_OK) st = kn__csv_token_settle(r, keep, NULL);
+    if (st == KN_OK) st = kn__csv_token_notes(r, keep, rep);
     kn_free(keep);
     return st;
 }

@@ -339,6 +339,7 @@ static kn_status copy_cell(kn_column *d, size_t dst_row, const kn_column *s, siz
  * being set missing. */
 static kn_status gather(kn_column *dst, const kn_column *src, const size_t *rows, size_t n)
 {
+    if (n == 0) return KN_OK; /* (a column with no rows may have no arrays) */
     switch (src->type) {
     case KN_COL_NUMERIC:
         if (!rows)

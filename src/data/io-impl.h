@@ -2,7 +2,7 @@
 #ifndef KILN_IO_IMPL_H
 #define KILN_IO_IMPL_H
 
-#include "kiln/io.h"
+#include "kiln/reader.h"
 
 #include <stdio.h>
 
@@ -21,6 +21,29 @@ kn_status kn__jsonl_write(const kn_frame *f, const char *path);
 kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
                        kn_read_report *rep);
 kn_status kn__kfr_write(const kn_frame *f, const char *path);
+
+/* Batch readers (kiln/reader.h). CSV's runs its block driver window by
+ * window (csv_read.c); the other formats read their whole frame with a
+ * kn__whole_read_fn and hand it out in slices (reader.c). */
+kn_status kn__csv_open(const char *path, const kn_read_opts *o, size_t batch_rows,
+                       kn_read_report *rep, void **state, kn_frame **schema);
+kn_status kn__csv_next(void *state, kn_frame **batch);
+void kn__csv_close(void *state);
+typedef kn_status (*kn__whole_read_fn)(const char *path, const kn_read_opts *o, kn_frame **out,
+                                       kn_read_report *rep);
+kn_status kn__sliced_open(kn__whole_read_fn read, const char *path, const kn_read_opts *o,
+                          size_t batch_rows, kn_read_report *rep, void **state, kn_frame **schema);
+kn_status kn__sliced_next(void *state, kn_frame **batch);
+void kn__sliced_close(void *state);
+/* The next batch_rows rows of *pending from *off (advanced) into *batch: the
+ * frame itself when it goes out whole (*pending becomes NULL), else a copy
+ * of the rows with the whole dictionaries; NULL when none are left. */
+kn_status kn__batch_take(kn_frame **pending, size_t *off, size_t batch_rows, kn_frame **batch);
+/* A new frame with rows [from, from + n) of f (and its whole dictionaries). */
+kn_status kn__frame_slice(const kn_frame *f, size_t from, size_t n, kn_frame **out);
+/* A new frame with f's columns (names, types, roles, encodings, levels) and
+ * no rows. */
+kn_status kn__frame_empty_like(const kn_frame *f, kn_frame **out);
 
 /* The .kfr checksum (see kfr.h) of n bytes into out. */
 kn_status kn__kfr_checksum(const unsigned char *p, size_t n, unsigned char out[32]);

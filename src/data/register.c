@@ -5,9 +5,23 @@
 
 #include <pthread.h>
 
-static const kn_reader_vt csv_reader = {kn__csv_read}, arff_reader = {kn__arff_read},
-                          libsvm_reader = {kn__libsvm_read}, jsonl_reader = {kn__jsonl_read},
-                          kfr_reader = {kn__kfr_read};
+/* A format read whole, handed out in slices: its reader's open. */
+#define SLICED_OPEN(fmt, read)                                                                     \
+    static kn_status fmt##_open(const char *path, const kn_read_opts *o, size_t batch_rows,        \
+                                kn_read_report *rep, void **state, kn_frame **schema)              \
+    {                                                                                              \
+        return kn__sliced_open(read, path, o, batch_rows, rep, state, schema);                     \
+    }
+SLICED_OPEN(arff, kn__arff_read)
+SLICED_OPEN(libsvm, kn__libsvm_read)
+SLICED_OPEN(jsonl, kn__jsonl_read)
+SLICED_OPEN(kfr, kn__kfr_read)
+
+static const kn_reader_vt csv_reader = {kn__csv_open, kn__csv_next, kn__csv_close},
+                          arff_reader = {arff_open, kn__sliced_next, kn__sliced_close},
+                          libsvm_reader = {libsvm_open, kn__sliced_next, kn__sliced_close},
+                          jsonl_reader = {jsonl_open, kn__sliced_next, kn__sliced_close},
+                          kfr_reader = {kfr_open, kn__sliced_next, kn__sliced_close};
 static const kn_writer_vt csv_writer = {kn__csv_write}, arff_writer = {kn__arff_write},
                           libsvm_writer = {kn__libsvm_write}, jsonl_writer = {kn__jsonl_write},
                           kfr_writer = {kn__kfr_write};

@@ -7,6 +7,7 @@
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/prep_spec.h"
+#include "prep/profile_json-impl.h"
 #include "kiln/profile.h"
 #include "kiln/source.h"
 #include "kiln/stage.h"
@@ -400,7 +401,7 @@ static kn_status save_profile(run *w, kn_frame **f)
     kn_profile *p;
     kn_status e = kn_profile_compute(*f, &p);
     if (e != KN_OK) return e;
-    e = kn_profile_save_json(p, w->s->profile);
+    e = kn__profile_save_json(p, w->s->profile);
     kn_profile_free(p);
     return e;
 }

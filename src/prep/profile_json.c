@@ -1,8 +1,9 @@
 /* Profiles as JSON: the "profile" object of `kiln describe --json`, and the
- * reference profile a prep spec keeps for later drift checks. */
+ * reference profile a prep spec keeps for later drift checks. An output
+ * format, so it lives above the data layer that computes profiles. */
 #include "data/json-impl.h"
+#include "prep/profile_json-impl.h"
 #include "kiln/tempfile.h"
-#include "data/profile-impl.h"
 #include "kiln/mem.h"
 
 #include <math.h>
@@ -61,7 +62,7 @@ json_t *kn__profile_json(const kn_profile *p)
                      (json_int_t)p->duplicate_rows, "warnings", warn);
 }
 
-kn_status kn_profile_save_json(const kn_profile *p, const char *path)
+kn_status kn__profile_save_json(const kn_profile *p, const char *path)
 {
     json_t *j = kn__profile_json(p);
     if (!j) return KN_ERR_NOMEM;
