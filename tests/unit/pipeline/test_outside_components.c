@@ -3,13 +3,15 @@
  * the training target's mean, shrunk towards `prior` by `strength`) and a
  * toy step ("shift": adds `by` to numeric columns) are registered with
  * kn_registry_add, then set by name, validated across parameters, fitted
- * in a pipeline, encoded, decoded and cloned like the builtins. */
+ * in a pipeline, encoded, decoded and cloned like the builtins; a toy
+ * reader ("numbers": one number per line) reads whole and by batches. */
 #include "test_util.h"
 
 #include "kiln/init.h"
 #include "kiln/io.h"
 #include "kiln/mem.h"
 #include "kiln/pipeline.h"
+#include "kiln/reader.h"
 #include "kiln/registry.h"
 
 #include <math.h>
@@ -136,11 +138,81 @@ static const kn_step_vt shift_vt = {.default_type = KN_COL_NUMERIC,
 static const kn_component shift_step = {
     KN_COMP_STEP, "shift", "adds a constant", shift_defs, sizeof(shift_params), &shift_vt};
 
+/* ---- the reader: one number per line, a column "v" ---- */
+typedef struct numbers_state {
+    FILE *fp;
+    size_t batch_rows;
+    kn_read_report *report;
+} numbers_state;
+
+static kn_status numbers_schema(kn_frame **out)
+{
+    kn_status e = kn_frame_new(out);
+    if (e == KN_OK) e = kn_frame_add_column(*out, "v", KN_COL_NUMERIC, NULL);
+    return e;
+}
+
+static kn_status numbers_open(const char *path, const kn_read_opts *opts, size_t batch_rows,
+                              kn_read_report *report, void **state, kn_frame **schema)
+{
+    (void)opts;
+    numbers_state *s = kn_calloc(1, sizeof *s);
+    if (!s) return KN_ERR_NOMEM;
+    if (!(s->fp = fopen(path, "r"))) {
+        kn_free(s);
+        return kn_fail(KN_ERR_IO, "cannot open %s", path);
+    }
+    s->batch_rows = batch_rows;
+    s->report = report;
+    kn_status e = numbers_schema(schema);
+    if (e != KN_OK) {
+        fclose(s->fp);
+        kn_free(s);
+        return e;
+    }
+    *state = s;
+    return KN_OK;
+}
+
+static kn_status numbers_next(void *state, kn_frame **batch)
+{
+    numbers_state *s = state;
+    kn_frame *f = NULL;
+    kn_status e = numbers_schema(&f);
+    double v;
+    size_t n = 0;
+    while (e == KN_OK && n < s->batch_rows && fscanf(s->fp, "%lf", &v) == 1) {
+        e = kn_frame_resize(f, n + 1);
+        if (e == KN_OK) kn_column_f64(kn_frame_col(f, 0))[n++] = v;
+    }
+    s->report->rows_read += n;
+    s->report->rows_kept += n;
+    if (e != KN_OK || n == 0) {
+        kn_frame_free(f);
+        f = NULL;
+    }
+    *batch = f;
+    return e;
+}
+
+static void numbers_close(void *state)
+{
+    numbers_state *s = state;
+    fclose(s->fp);
+    kn_free(s);
+}
+
+static const kn_reader_vt numbers_vt = {numbers_open, numbers_next, numbers_close};
+static const kn_component numbers_reader = {KN_COMP_READER, "numbers", "one number per line",
+                                            NULL,           0,         &numbers_vt};
+
 static int setup(void **state)
 {
     (void)state;
     kn_init();
-    if (kn_registry_add(&mean_model) != KN_OK || kn_registry_add(&shift_step) != KN_OK) return -1;
+    if (kn_registry_add(&mean_model) != KN_OK || kn_registry_add(&shift_step) != KN_OK ||
+        kn_registry_add(&numbers_reader) != KN_OK)
+        return -1;
     return 0;
 }
 
@@ -215,8 +287,37 @@ static void test_toy_model_and_step(void **state)
     kn_frame_free(f);
 }
 
+static void test_toy_reader(void **state)
+{
+    (void)state;
+    const char *path = test_write_file(".txt", "1\n2.5\n4\n8\n16\n", 14);
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    o.format = "numbers";
+    kn_frame *f = NULL;
+    KN_CHECK(kn_frame_read(path, &o, &f, NULL));
+    assert_int_equal(kn_frame_n_rows(f), 5);
+    assert_true(kn_column_f64(kn_frame_col(f, 0))[1] == 2.5);
+    kn_frame_free(f);
+    kn_reader *rd = NULL;
+    KN_CHECK(kn_reader_open(path, &o, 2, &rd));
+    size_t batches = 0, rows = 0;
+    kn_frame *b = NULL;
+    while (kn_reader_next(rd, &b) == KN_OK && b) {
+        batches++;
+        rows += kn_frame_n_rows(b);
+        kn_frame_free(b);
+    }
+    assert_int_equal(batches, 3);
+    assert_int_equal(rows, 5);
+    assert_int_equal(kn_reader_report(rd)->rows_read, 5);
+    kn_reader_close(rd);
+    remove(path);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_toy_model_and_step)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_toy_model_and_step),
+                                       cmocka_unit_test(test_toy_reader)};
     return cmocka_run_group_tests(tests, setup, NULL);
 }
