@@ -1,5 +1,5 @@
-/* Kiln binary encoding helpers for saved state (fitted steps now, artifact
- * sections later): little-endian fixed-width integers and doubles, and
+/* Kiln binary encoding helpers for saved state (fitted steps, models,
+ * pipelines): little-endian fixed-width integers and doubles, and
  * length-prefixed strings and byte runs.
  *
  *     kn_wbuf w = {0};

@@ -15,10 +15,12 @@
  * work, clone, encode/decode. Threading: fit and set change a model;
  * predict, score and encode only read it, so a fitted model may be shared.
  *
- * Features are the numeric feature-role columns other than the target
- * (categorical columns must be encoded first: `kiln prep` with
- * onehot_encoder); a missing feature or target value is an error naming
- * the column and row. Models are components of kind KN_COMP_MODEL;
+ * Features are the feature-role columns other than the target: numeric
+ * ones for every model; categorical ones only for models flagged
+ * KN_MODEL_TAKES_CATEGORICAL (the trees, forests and gbdt), the others
+ * asking for them to be encoded first (`kiln prep` with onehot_encoder). A
+ * missing feature value is an error naming the column and row, except for
+ * models flagged KN_MODEL_TAKES_MISSING. Models are components of kind KN_COMP_MODEL;
  * `kiln help model NAME` prints a parameter table.
  */
 #ifndef KILN_MODEL_H

@@ -1,4 +1,5 @@
-/* CSV reader driver: reads the input in blocks with read(2), cuts each block
+/* CSV reader driver: reads the input window by window (a regular file is
+ * memory-mapped, a pipe read into a buffer), cuts each window
  * at a record boundary, splits it into one part per thread, counts records
  * per part, parses the parts in parallel straight into the frame's columns,
  * then stitches (categorical codes, string offsets, rejected rows) in part

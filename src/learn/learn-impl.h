@@ -1,4 +1,4 @@
-/* Internal: the model components (registered in builtin.c). */
+/* Internal: the model components (listed in learn/register.c). */
 #ifndef KILN_LEARN_IMPL_H
 #define KILN_LEARN_IMPL_H
 

@@ -1,4 +1,4 @@
-/* k-nearest-neighbour search (see learn/kdtree.h). */
+/* k-nearest-neighbour search (see learn/neighbors/kdtree.h). */
 #include "learn/neighbors/kdtree.h"
 
 #include "kiln/mem.h"
