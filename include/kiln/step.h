@@ -35,7 +35,8 @@ typedef struct kn_step kn_step;
 /* A step implementation. fit sees the selected columns of x (indices into x);
  * transform modifies `out`, a copy of the input, whose columns `cols` match
  * the fitted ones by name and type; it may replace or insert columns. fit stores what it learned
- * with kn_step_set_state(); free_state releases it. */
+ * with kn_step_set_state(); free_state releases it. Implementations fill it
+ * with designated initializers: fields added later stay NULL/0. */
 typedef struct kn_step_vt {
     kn_col_type default_type; /* the columns taken when `columns` is empty (features) */
     kn_status (*fit)(kn_step *s, const kn_frame *x, const size_t *cols, size_t n);
