@@ -54,53 +54,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     char *buf = format_message(fmt, ap);
     va_end(ap);
-    cli_error("%s; see 'kiln help %s'", buf ? buf : "out of memory", cmd);
+    cli_error("%s: %s; see 'kiln help %s'", cmd, buf ? buf : "out of memory", cmd);
     free(buf);
     return CLI_USAGE;
-}
-
-/* Whether opt[0..len) names the parameter `name`, '-' standing for '_'. */
-static int same_option(const char *name, const char *opt, size_t len)
-{
-    for (size_t k = 0; k < len; k++)
-        if (name[k] != (opt[k] == '-' ? '_' : opt[k])) return 0; /* stops at name's NUL */
-    return name[len] == '\0';
-}
-
-int cli_read_option(int argc, char **argv, int *i, kn_read_opts *o)
-{
-    const char *a = argv[*i];
-    if (strncmp(a, "--", 2) != 0) return 0;
-    const char *value = NULL;
-    if (strcmp(a, "--param") == 0) {
-        if (*i + 1 >= argc) return 0;
-        const char *nv = argv[*i + 1];
-        if (kn_param_set(kn_read_params(), o, nv) != KN_OK) {
-            cli_error("--param %s: %s", nv, kn_last_error());
-            return -1;
-        }
-        *i += 1;
-        return 1;
-    }
-    const char *eq = strchr(a + 2, '=');
-    size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-    const kn_param_def *d = kn_read_params();
-    while (d->name && !same_option(d->name, a + 2, len)) d++;
-    if (!d->name) return 0;
-    if (eq) {
-        value = eq + 1;
-    } else {
-        if (*i + 1 >= argc) {
-            cli_error("option %s needs a value", a);
-            return -1;
-        }
-        value = argv[++*i];
-    }
-    if (kn_param_set_value(kn_read_params(), o, d->name, value) != KN_OK) {
-        cli_error("%s", kn_last_error());
-        return -1;
-    }
-    return 1;
 }
 
 static double last_draw;
@@ -276,20 +232,6 @@ kn_status cli_ignore_columns(kn_frame *f, const char *list)
         p = comma ? comma + 1 : NULL;
     }
     return KN_OK;
-}
-
-int cli_parse_seed(const char *cmd, const char *v, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (!*v || *end || *v == '-' || errno == ERANGE)
-        return cli_usage_error(cmd,
-                               "--seed takes a whole number from 0 to 18446744073709551615, "
-                               "got '%s'",
-                               v);
-    *out = (uint64_t)x;
-    return CLI_OK;
 }
 
 /* ---- outputs that would replace inputs ---- */
