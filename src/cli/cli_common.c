@@ -1,5 +1,5 @@
 #include "cli/cli.h"
-#include "data/json-impl.h"
+#include "kiln/json.h"
 #include "kiln/mem.h"
 #include "kiln/stage.h"
 #include "kiln/tempfile.h"
@@ -33,7 +33,7 @@ void cli_error(const char *fmt, ...)
         char *buf = format_message(fmt, ap);
         va_end(ap);
         json_t *o = json_pack("{s:s, s:s}", "level", "error", "msg", buf ? buf : "out of memory");
-        char *s = o ? kn__json_text(o, 0) : NULL;
+        char *s = o ? kn_json_text(o, 0) : NULL;
         fprintf(stderr, "%s\n", s ? s : "{\"level\": \"error\", \"msg\": \"out of memory\"}");
         free(s);
         free(buf);
@@ -93,7 +93,7 @@ void cli_log_json(json_t *fields)
     clock_gettime(CLOCK_REALTIME, &ts);
     json_t *o = json_pack("{s:f}", "ts", (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
     if (o && fields) json_object_update(o, fields);
-    char *s = o ? kn__json_text(o, 0) : NULL;
+    char *s = o ? kn_json_text(o, 0) : NULL;
     if (s) fprintf(stderr, "%s\n", s);
     free(s);
     json_decref(o);
@@ -172,7 +172,7 @@ int cli_emit_json(json_t *v)
         cli_error("out of memory while building the JSON output");
         return CLI_FAIL;
     }
-    int rc = kn__json_write(v, stdout, 2);
+    int rc = kn_json_write(v, stdout, 2);
     fputc('\n', stdout);
     json_decref(v);
     return rc == 0 ? CLI_OK : CLI_FAIL;
@@ -182,7 +182,7 @@ int cli_write_json_file(const json_t *v, const char *path)
 {
     char *tmp = v ? kn_temp_path(path) : NULL; /* written whole or not at all */
     FILE *fp = tmp ? fopen(tmp, "w") : NULL;
-    int rc = fp ? kn__json_write(v, fp, 1) : -1;
+    int rc = fp ? kn_json_write(v, fp, 1) : -1;
     if (fp && fclose(fp) != 0) rc = -1;
     if (rc == 0) return kn_temp_commit(tmp, path) == KN_OK ? 0 : -1;
     kn_temp_discard(tmp);

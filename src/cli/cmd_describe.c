@@ -1,6 +1,6 @@
 /* kiln describe FILE: a data profile for people (table) or machines (--json). */
 #include "cli/cli.h"
-#include "data/profile-impl.h"
+#include "kiln/json.h"
 #include "kiln/mem.h"
 #include "kiln/profile.h"
 #include "kiln/stage.h"
@@ -210,7 +210,7 @@ int cmd_describe(int argc, char **argv)
     }
     if (cli.json) {
         json_t *out = json_pack("{s:s, s:s, s:o, s:o, s:o}", "command", "describe", "input", path,
-                                "read", cli_read_report_json(&rep), "profile", kn__profile_json(p),
+                                "read", cli_read_report_json(&rep), "profile", kn_profile_json(p),
                                 "stages", cli_stages_json());
         rc = cli_emit_json(out);
     } else {

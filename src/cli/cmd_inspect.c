@@ -1,7 +1,7 @@
 /* kiln inspect FILE: what a Kiln file holds (a model .kmd, fitted steps
  * .kst or a frame .kfr), told apart by its magic number, not its name. */
 #include "cli/cli.h"
-#include "core/format-impl.h"
+#include "kiln/json.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
@@ -174,7 +174,7 @@ static void print_params(const json_t *params, int indent)
         /* as the parameter's text form (what --param takes) */
         char s[64];
         if (json_is_real(v))
-            kn__format_shortest(json_real_value(v), s, sizeof s);
+            kn_format_double(json_real_value(v), s, sizeof s);
         else if (json_is_integer(v))
             snprintf(s, sizeof s, "%lld", (long long)json_integer_value(v));
         else if (json_is_boolean(v))
