@@ -161,6 +161,10 @@ int cli_apply_globals(void);
 /* Print "kiln: <msg>" (and kn_last_error() when msg is NULL) as an error. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A library message with the flags that set the parameters it names
+ * ("reader option types" -> "--types"; the table is in cli_common.c).
+ * Returns a new string (free()); NULL when out of memory. */
+char *cli_flag_text(const char *msg);
 
 /* Progress bar on stderr for reads (TTY only, not with --quiet). */
 void cli_progress(uint64_t done, uint64_t total, void *user);

@@ -25,13 +25,82 @@ static char *format_message(const char *fmt, va_list ap)
     return s;
 }
 
+/* ---- library messages name parameters; people at the command line need the flag ----
+ *
+ * The library names a setting by what it is ("reader option types",
+ * "split option folds", "model parameter max_iter=1000"); cli_flag_text
+ * puts the flag that sets it in its place. Reader options map by rule
+ * ("reader option on_bad_rows=skip" -> "--on-bad-rows skip"); the rest by
+ * this table. */
+static const struct {
+    const char *lib, *cli;
+} flag_names[] = {
+    {"the memory limit (kn_mem_set_limit, or KILN_MEMORY_LIMIT)",
+     "--memory-limit (or KILN_MEMORY_LIMIT)"},
+    {"model parameter ", "--param "},
+    {"fewer folds (split option folds)", "fewer --folds"},
+    {"split option folds", "--folds"},
+    {"split option gap", "--gap"},
+    {"split option test_size", "--test-rows"},
+    {"split option shuffle", "--shuffle"},
+    {"the stratified split kind", "--stratify"},
+    {"cv option groups", "--groups"},
+    {"task option ", "--task "},
+    {"prep option overwrite_input", "--overwrite-input"},
+    {"the ignore role for ", "--ignore "},
+    {"e.g. the step ", "e.g. kiln prep --step "},
+    {"clip it with the step ", "clip it with kiln prep IN OUT --step "},
+    {"(rounded) with the step ", "(rounded) with kiln prep --step "},
+    {"(before the model, or in each fold of a cross-validation)",
+     "(kiln prep IN OUT --step ..., or kiln cv --step ...)"},
+    {"drop those rows first", "drop those rows (kiln train, cv and eval: --drop-missing-target)"},
+};
+
+char *cli_flag_text(const char *msg)
+{
+    static const char reader[] = "reader option ";
+    size_t cap = 4 * strlen(msg) + 128, n = 0; /* no replacement is 4 times its phrase */
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    for (const char *p = msg; *p && n + 1 < cap;) {
+        if (n + 4 < cap && !strncmp(p, reader, sizeof reader - 1) && p[sizeof reader - 1] >= 'a' &&
+            p[sizeof reader - 1] <= 'z') {
+            p += sizeof reader - 1;
+            out[n++] = '-';
+            out[n++] = '-';
+            for (; ((*p >= 'a' && *p <= 'z') || *p == '_') && n + 2 < cap; p++)
+                out[n++] = *p == '_' ? '-' : *p;
+            if (*p == '=') {
+                out[n++] = ' ';
+                p++;
+            }
+            continue;
+        }
+        size_t k = 0;
+        while (k < sizeof flag_names / sizeof *flag_names &&
+               strncmp(p, flag_names[k].lib, strlen(flag_names[k].lib)))
+            k++;
+        if (k < sizeof flag_names / sizeof *flag_names && n + strlen(flag_names[k].cli) + 1 < cap) {
+            memcpy(out + n, flag_names[k].cli, strlen(flag_names[k].cli));
+            n += strlen(flag_names[k].cli);
+            p += strlen(flag_names[k].lib);
+            continue;
+        }
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 void cli_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    char *raw = format_message(fmt, ap);
+    va_end(ap);
+    char *buf = raw ? cli_flag_text(raw) : NULL;
+    free(raw);
     if (cli.log_json) {
-        va_list ap;
-        va_start(ap, fmt);
-        char *buf = format_message(fmt, ap);
-        va_end(ap);
         json_t *o = json_pack("{s:s, s:s}", "level", "error", "msg", buf ? buf : "out of memory");
         char *s = o ? kn_json_text(o, 0) : NULL;
         fprintf(stderr, "%s\n", s ? s : "{\"level\": \"error\", \"msg\": \"out of memory\"}");
@@ -40,12 +109,8 @@ void cli_error(const char *fmt, ...)
         json_decref(o);
         return;
     }
-    fputs("kiln: error: ", stderr);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "kiln: error: %s\n", buf ? buf : "out of memory");
+    free(buf);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -362,9 +362,8 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, void *obj, uint64_t *
         if (only_args || a[0] != '-' || !a[1]) { /* an argument ('-' is standard input) */
             if (!args->name) return cli_usage_error(spec->name, "too many arguments (%s)", a);
             memcpy((char *)obj + args->offset, &a, sizeof a);
-            seen |= (uint64_t)1 << (size_t)(args - spec->opts);
-            do args++;
-            while (args->name && args->kind != CLI_ARG);
+            if (args - spec->opts < 64) seen |= (uint64_t)1 << (size_t)(args - spec->opts);
+            for (args++; args->name && args->kind != CLI_ARG; args++) continue;
             continue;
         }
         if (!strcmp(a, "--")) {
@@ -404,7 +403,8 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, void *obj, uint64_t *
                                       : 0;
         if (r < 0) return CLI_USAGE;
         if (r == 0) return unknown_option(spec, a);
-        seen |= (uint64_t)1 << (size_t)(reader - spec->opts); /* a reader option was given */
+        if (reader - spec->opts < 64) /* a reader option was given */
+            seen |= (uint64_t)1 << (size_t)(reader - spec->opts);
     }
     if (rc != CLI_OK) return rc;
     if (cli.help) {
@@ -418,7 +418,7 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, void *obj, uint64_t *
         return CLI_DONE;
     }
     for (const cli_opt *o = spec->opts; o->name; o++)
-        if (o->required && !((seen >> (size_t)(o - spec->opts)) & 1)) {
+        if (o->required && o - spec->opts < 64 && !((seen >> (size_t)(o - spec->opts)) & 1)) {
             char opt[80];
             option_text(o, opt, sizeof opt);
             return o->kind == CLI_ARG
@@ -528,7 +528,7 @@ static void print_opt(FILE *fp, const cli_opt *o)
         n = snprintf(left, sizeof left, "  --%s%s%s", o->name, *mv ? " " : "", mv);
     if (n < 0) return;
     int k = snprintf(doc, sizeof doc, "%s", o->doc);
-    if (k > 0 && (size_t)k < sizeof doc && o->required)
+    if (k > 0 && (size_t)k < sizeof doc && o->required && o->kind != CLI_ARG)
         k += snprintf(doc + k, sizeof doc - (size_t)k, " (required)");
     if (k > 0 && (size_t)k < sizeof doc && o->kind == CLI_LIST && o->type != CLI_T_READ)
         k += snprintf(doc + k, sizeof doc - (size_t)k, " (repeatable)");
@@ -562,8 +562,14 @@ void cli_print_help(const cli_spec *spec, FILE *fp)
         if (o->kind == CLI_VALUE && o->required) fprintf(fp, " --%s %s", o->name, o->metavar);
     fputs(" [options]\n\n", fp);
     if (spec->about) fprintf(fp, "%s\n", spec->about);
+    int has_args = 0;
+    for (const cli_opt *o = spec->opts; o->name; o++) has_args |= o->kind == CLI_ARG;
+    if (has_args) fputs("arguments:\n", fp);
+    for (const cli_opt *o = spec->opts; o->name; o++)
+        if (o->kind == CLI_ARG) print_opt(fp, o);
     fputs("options:\n", fp);
-    for (const cli_opt *o = spec->opts; o->name; o++) print_opt(fp, o);
+    for (const cli_opt *o = spec->opts; o->name; o++)
+        if (o->kind != CLI_ARG) print_opt(fp, o);
     if (spec->param_reads && read_entry(spec->opts))
         fprintf(fp, "%-*s%s\n", HELP_COL, "  --param NAME=VALUE",
                 "deprecated spelling of --read NAME=VALUE");

@@ -184,11 +184,13 @@ static void log_sink(kn_log_level level, const char *msg, void *user)
 {
     (void)user;
     cli_progress_done(); /* a log line replaces a progress line */
-    if (cli.log_json) {
-        cli_log_json(json_pack("{s:s, s:s}", "level", kn_log_level_name(level), "msg", msg));
-        return;
-    }
-    fprintf(stderr, "kiln: %s: %s\n", kn_log_level_name(level), msg);
+    char *text = cli_flag_text(msg);
+    if (cli.log_json)
+        cli_log_json(
+            json_pack("{s:s, s:s}", "level", kn_log_level_name(level), "msg", text ? text : msg));
+    else
+        fprintf(stderr, "kiln: %s: %s\n", kn_log_level_name(level), text ? text : msg);
+    free(text);
 }
 
 /* SIGINT, SIGTERM, SIGHUP: remove the temporary files of writes in

@@ -551,7 +551,7 @@ kn_status kn__csv_read(const char *path, const kn_read_opts *o, kn_frame **out, 
                 st = kn_fail(KN_ERR_TYPE,
                              "stdin: a column's values changed type after the sampled rows, "
                              "and standard input cannot be re-read; declare the type with "
-                             "--types name:categorical");
+                             "reader option types=name:categorical");
             } else if (!forced && !(forced = kn_calloc(r.ncols, sizeof *forced))) {
                 st = KN_ERR_NOMEM;
             }
