@@ -160,6 +160,8 @@ int cli_apply_globals(void);
 
 /* Print "kiln: <msg>" (and kn_last_error() when msg is NULL) as an error. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "kiln: error: CMD: <msg>; see 'kiln help CMD'" (cmd "kiln": a global
+ * option before the command); returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A library message with the flags that set the parameters it names
  * ("reader option types" -> "--types"; the table is in cli_common.c).

@@ -119,7 +119,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     char *buf = format_message(fmt, ap);
     va_end(ap);
-    cli_error("%s: %s; see 'kiln help %s'", cmd, buf ? buf : "out of memory", cmd);
+    if (!strcmp(cmd, "kiln")) /* a global option before the command */
+        cli_error("%s; see 'kiln help'", buf ? buf : "out of memory");
+    else
+        cli_error("%s: %s; see 'kiln help %s'", cmd, buf ? buf : "out of memory", cmd);
     free(buf);
     return CLI_USAGE;
 }

@@ -40,11 +40,13 @@ static json_t *violations_json(const kn_validation *v)
         json_t *ex = json_array();
         for (size_t k = 0; k < x->n_examples; k++)
             json_array_append_new(ex, json_integer((json_int_t)x->examples[k] + 1));
-        json_array_append_new(a,
-                              json_pack("{s:o, s:s, s:s, s:I, s:o, s:s}", "column",
-                                        x->column ? json_string(x->column) : json_null(), "rule",
-                                        x->rule, "detail", x->detail, "count", (json_int_t)x->count,
-                                        "example_rows", ex, "policy", kn_policy_name(x->policy)));
+        char *detail = cli_flag_text(x->detail); /* the flags that the fix names */
+        json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:I, s:o, s:s}", "column",
+                                           x->column ? json_string(x->column) : json_null(), "rule",
+                                           x->rule, "detail", detail ? detail : x->detail, "count",
+                                           (json_int_t)x->count, "example_rows", ex, "policy",
+                                           kn_policy_name(x->policy)));
+        free(detail);
     }
     return a;
 }
@@ -57,8 +59,11 @@ static void print_violations(const char *in, const char *schema, const kn_valida
            v->n_violations == 1 ? "" : "s");
     for (size_t i = 0; i < v->n_violations; i++) {
         const kn_violation *x = &v->violations[i];
+        char *detail = cli_flag_text(x->detail);
         printf("  %-20s %-11s %9s %-4s %s", x->column ? x->column : "(table)", x->rule,
-               cli_thousands(x->count, a, sizeof a), x->count == 1 ? "row" : "rows", x->detail);
+               cli_thousands(x->count, a, sizeof a), x->count == 1 ? "row" : "rows",
+               detail ? detail : x->detail);
+        free(detail);
         if (x->n_examples && x->row_rule) {
             printf(" (row%s", x->n_examples > 1 ? "s" : "");
             for (size_t k = 0; k < x->n_examples; k++)

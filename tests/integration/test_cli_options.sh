@@ -44,6 +44,14 @@ expect "train: --seed -1: must be a whole number from 0 to 18446744073709551615"
 expect "cv: --seed 18446744073709551616: must be a whole number from 0 to" 2 \
     "$KILN" cv --data "$wine" --target class --model ridge --seed 18446744073709551616
 expect "demo: --seed abc: must be a whole number from 0 to" 2 "$KILN" demo --out d --seed abc
+# global options, before or after the command, by the same rules
+expect "kiln: error: --threads abc: must be a whole number from 0 to 1024; see 'kiln help'" 2 \
+    "$KILN" --threads abc describe "$wine"
+expect "describe: --threads 2000: must be between 0 and 1024" 2 "$KILN" describe "$wine" \
+    --threads 2000
+expect "describe: --log-format xml: must be one of human,json" 2 "$KILN" describe "$wine" \
+    --log-format xml
+expect "unknown option --jsno; did you mean --json?" 2 "$KILN" --jsno describe "$wine"
 # choices
 expect "train: --task both: must be one of classification,regression" 2 "${train[@]}" --task both
 # an option given twice (repeatable ones are --param, --step, --read)
@@ -90,6 +98,14 @@ cmp -s c.csv c2.csv || fail "convert --param differs from --read"
 grep -q "deprecated; use --read delimiter=;" p.err || fail "prep --param: $(cat p.err)"
 # in train and cv --param is the model's: a reader option there is an error naming the model
 expect "unknown parameter 'delimiter'" 2 "${train[@]}" --param delimiter=,
+
+# ---- library messages name parameters; the CLI shows the flag that sets them ----
+printf 'a,b\n1,2\n3\n' > ragged.csv
+expect "ragged.csv:3:2: .*; fix the row, or pass --on-bad-rows skip (or quarantine)" 1 \
+    "$KILN" describe ragged.csv
+expect "2000 folds for 1030 rows; lower --folds to at most 1030" 1 "$KILN" cv \
+    --data "$DATA/concrete.csv" --target compressive_strength --model ridge --folds 2000
+! grep -q "reader option\|split option" "$W/err" || fail "a library phrase reached the user"
 
 # ---- no caps on repeatable options ----
 steps=()
