@@ -71,9 +71,9 @@ cols() { $py -c 'import json,sys; print(json.load(sys.stdin)["profile"]["columns
 [ "$("$KILN" --json describe semi.csv | cols)" = 14 ] || fail "semicolons found by default"
 [ "$("$KILN" --json describe semi.csv --read delimiter=, | cols)" = 1 ] || fail "describe --read"
 [ "$("$KILN" --json describe semi.csv --read=delimiter=, | cols)" = 1 ] || fail "--read=N=V"
-rows=$("$KILN" --json describe "$wine" --read header=no |
+rows=$("$KILN" --json describe "$wine" --read header=false |
     $py -c 'import json,sys; print(json.load(sys.stdin)["profile"]["rows"])')
-[ "$rows" = 179 ] || fail "describe --read header=no: $rows rows"
+[ "$rows" = 179 ] || fail "describe --read header=false: $rows rows"
 "$KILN" -q convert semi.csv c.csv --read "delimiter=;"
 [ "$(head -c 16 c.csv)" = "alcohol,malic_ac" ] || fail "convert --read: $(head -1 c.csv)"
 # train reads with --read too: a delimiter that splits nothing leaves no 'class' column
