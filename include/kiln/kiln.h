@@ -19,6 +19,7 @@
 #include "kiln/importance.h"
 #include "kiln/init.h"
 #include "kiln/io.h"
+#include "kiln/json.h"
 #include "kiln/kfr.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"

@@ -35,7 +35,8 @@ typedef enum {
     KN_PARAM_T_INT = 1,    /* int64_t field */
     KN_PARAM_T_DOUBLE = 2, /* double field */
     KN_PARAM_T_STRING = 3, /* const char * field (text kept by Kiln, see above) */
-    KN_PARAM_T_ENUM = 4,   /* int field: index into `choices` ("a|b|c") */
+    KN_PARAM_T_ENUM = 4,   /* int field: index into `choices` ("a|b|c"); where the choices
+                              hold yes and no, true/on and false/off name them too */
     KN_PARAM_T_CHAR = 5,   /* char field: one byte; accepts "tab", "\\t", "comma" */
 } kn_param_type;
 

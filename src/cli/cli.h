@@ -4,45 +4,170 @@
 #define KILN_CLI_H
 
 #include "kiln/io.h"
+#include "kiln/param.h"
 #include "kiln/progress.h"
 
 #include <jansson.h>
 #include <stdio.h>
 
 typedef struct cli_globals {
-    int json;        /* --json: machine output on stdout */
-    int quiet;       /* --quiet: no progress, warnings only */
-    int verbose;     /* --verbose: debug logs */
-    int log_json;    /* --log-format json */
-    int64_t threads; /* --threads N (0 = all) */
+    int json;                 /* --json: machine output on stdout */
+    int quiet;                /* --quiet: no progress, warnings only */
+    int verbose;              /* --verbose: debug logs */
+    int log_json;             /* --log-format json */
+    int64_t threads;          /* --threads N (0 = all) */
+    const char *log_format;   /* --log-format as given (NULL: not given) */
+    const char *memory_limit; /* --memory-limit as given (NULL: not given) */
+    int version, help;        /* --version, -h/--help */
 } cli_globals;
 
 extern cli_globals cli;
 
-typedef struct cli_command {
-    const char *name;
-    const char *summary;
-    const char *usage; /* full help text */
-    int (*run)(int argc, char **argv);
-} cli_command;
-
 /* Exit codes. CLI_FAIL is what went wrong for most commands; commands that
  * tell failures apart (kiln validate: 1 = rules violated) use CLI_ERROR for
- * input that cannot be read and internal errors. */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_ERROR = 3 };
+ * input that cannot be read and internal errors. CLI_DONE (never an exit
+ * status): the parser already did what was asked (--help); exit 0. */
+enum { CLI_DONE = -1, CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_ERROR = 3 };
+
+/* ---- options as tables (cli_opts.c) ----
+ *
+ * A command declares its options once, as a table over its own options
+ * struct; cli_parse fills the struct from argv (never editing argv), and
+ * `kiln help CMD` prints the option list from the same table, so what is
+ * documented is what is parsed. Values go through the parameter machinery
+ * (kiln/param.h) for their type and bounds. */
+typedef enum {
+    CLI_FLAG = 1, /* --name: int field set to 1 */
+    CLI_VALUE,    /* --name V or --name=V, at most once */
+    CLI_LIST,     /* --name V, repeatable: a cli_list field */
+    CLI_ARG,      /* a positional argument; `name` is its metavar */
+} cli_opt_kind;
+
+typedef enum {
+    CLI_T_TEXT = 0, /* const char * field */
+    CLI_T_INT,      /* int64_t field, checked against [min, max] */
+    CLI_T_NUM,      /* double field, checked against [min, max] */
+    CLI_T_CHOICE,   /* const char * field, one of `choices` ("a|b") */
+    CLI_T_SEED,     /* uint64_t field: 0 to 2^64 - 1 */
+    CLI_T_READ,     /* kn_read_opts field: --read name=value and --NAME VALUE */
+} cli_opt_type;
+
+/* Values of a repeatable option, in order (pointers into argv). The array
+ * lives until the process exits. */
+typedef struct cli_list {
+    const char **v;
+    size_t n;
+} cli_list;
+
+typedef struct cli_opt {
+    const char *name; /* long name without "--"; CLI_ARG: the metavar; NULL ends */
+    char short_name;  /* '-o' style alias, or 0 */
+    cli_opt_kind kind;
+    cli_opt_type type;
+    size_t offset;       /* of the field in the options struct */
+    const char *def;     /* default as text (CLI_VALUE), or NULL */
+    double min, max;     /* CLI_T_INT, CLI_T_NUM: inclusive bounds */
+    const char *choices; /* CLI_T_CHOICE: "a|b|c" */
+    const char *metavar; /* what the value is, for help: "FILE" */
+    const char *doc;     /* one line for help */
+    int required;
+} cli_opt;
+
+#define CLI__F(T, f, FT) KN__PARAM_FIELD(T, f, FT)
+#define CLI_OPT_FLAG(T, f, name, doc)                                                              \
+    {                                                                                              \
+        name, 0, CLI_FLAG, CLI_T_TEXT, CLI__F(T, f, int), NULL, 0, 0, NULL, NULL, doc, 0           \
+    }
+#define CLI_OPT_TEXT(T, f, name, mv, doc)                                                          \
+    {                                                                                              \
+        name, 0, CLI_VALUE, CLI_T_TEXT, CLI__F(T, f, const char *), NULL, 0, 0, NULL, mv, doc, 0   \
+    }
+#define CLI_OPT_NEED(T, f, name, mv, doc)                                                          \
+    {                                                                                              \
+        name, 0, CLI_VALUE, CLI_T_TEXT, CLI__F(T, f, const char *), NULL, 0, 0, NULL, mv, doc, 1   \
+    }
+#define CLI_OPT_INT(T, f, name, mv, def, lo, hi, doc)                                              \
+    {                                                                                              \
+        name, 0, CLI_VALUE, CLI_T_INT, CLI__F(T, f, int64_t), def, lo, hi, NULL, mv, doc, 0        \
+    }
+#define CLI_OPT_NUM(T, f, name, mv, def, lo, hi, doc)                                              \
+    {                                                                                              \
+        name, 0, CLI_VALUE, CLI_T_NUM, CLI__F(T, f, double), def, lo, hi, NULL, mv, doc, 0         \
+    }
+#define CLI_OPT_CHOICE(T, f, name, choices, doc)                                                   \
+    {                                                                                              \
+        name, 0, CLI_VALUE, CLI_T_CHOICE, CLI__F(T, f, const char *), NULL, 0, 0, choices, NULL,   \
+            doc, 0                                                                                 \
+    }
+#define CLI_OPT_SEED(T, f, name, def, doc)                                                         \
+    {                                                                                              \
+        name, 0, CLI_VALUE, CLI_T_SEED, CLI__F(T, f, uint64_t), def, 0, 0, NULL, "S", doc, 0       \
+    }
+#define CLI_OPT_LIST(T, f, name, mv, doc)                                                          \
+    {                                                                                              \
+        name, 0, CLI_LIST, CLI_T_TEXT, CLI__F(T, f, cli_list), NULL, 0, 0, NULL, mv, doc, 0        \
+    }
+#define CLI_OPT_READ(T, f)                                                                         \
+    {                                                                                              \
+        "read", 0, CLI_LIST, CLI_T_READ, CLI__F(T, f, kn_read_opts), NULL, 0, 0, NULL,             \
+            "NAME=VALUE",                                                                          \
+            "a reader option, e.g. delimiter=';' or header=no (repeatable; each is also --NAME "   \
+            "VALUE; "                                                                              \
+            "'kiln help readers' lists them)",                                                     \
+            0                                                                                      \
+    }
+#define CLI_OPT_ARG(T, f, mv, required, doc)                                                       \
+    {                                                                                              \
+        mv, 0, CLI_ARG, CLI_T_TEXT, CLI__F(T, f, const char *), NULL, 0, 0, NULL, mv, doc,         \
+            required                                                                               \
+    }
+#define CLI_OPT_END                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, 0, 0, NULL, 0, 0, NULL, NULL, NULL, 0                                          \
+    }
+
+/* A command: its name, options and the hand-written part of its help. */
+typedef struct cli_spec {
+    const char *name;
+    const char *summary;  /* one line for 'kiln help' */
+    const char *about;    /* what it does (paragraphs, each line ending in \n) */
+    const char *examples; /* "  kiln ...\n" lines, or NULL */
+    const cli_opt *opts;
+    int param_reads; /* --param name=value: the deprecated spelling of --read */
+    int (*run)(int argc, char **argv);
+} cli_spec;
+
+/* Fill obj (the command's options struct, zeroed by the caller) from argv
+ * (argv[0] is the command's name) by spec's table: defaults first, then
+ * each option; global options may stand anywhere. Errors (unknown option,
+ * with the nearest name; missing value; bad or out-of-range number; an
+ * option given twice; a missing required option or argument) print one
+ * line naming the command and return CLI_USAGE. --help prints the help and
+ * returns CLI_DONE. When `given` is not NULL, bit i says table entry i was
+ * given. Applies the global options before returning CLI_OK. */
+int cli_parse(const cli_spec *spec, int argc, char **argv, void *obj, uint64_t *given);
+/* Whether the option `name` of spec was given (from cli_parse's `given`). */
+int cli_given(const cli_spec *spec, uint64_t given, const char *name);
+/* The help of a command: usage line, about, the option table, examples. */
+void cli_print_help(const cli_spec *spec, FILE *fp);
+/* The global options, one per line, from their table. */
+void cli_print_global_options(FILE *fp);
+/* Parse the global options that stand before the command name; *cmd_at is
+ * set to the index of the command name (argc when none). CLI_OK or CLI_USAGE. */
+int cli_parse_globals(int argc, char **argv, int *cmd_at);
+/* Apply the global options (log level, threads, memory limit). */
+int cli_apply_globals(void);
 
 /* Print "kiln: <msg>" (and kn_last_error() when msg is NULL) as an error. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "kiln: error: CMD: <msg>; see 'kiln help CMD'" (cmd "kiln": a global
+ * option before the command); returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A library message with the flags that set the parameters it names
+ * ("reader option types" -> "--types"; the table is in cli_common.c).
+ * Returns a new string (free()); NULL when out of memory. */
+char *cli_flag_text(const char *msg);
 
-/* Reader options from --name value / --name=value (dashes or underscores) and
- * --param name=value. Consumes what it knows; returns 1 when argv[*i] was a
- * reader option, 0 when not, -1 on a bad value (message printed). */
-int cli_read_option(int argc, char **argv, int *i, kn_read_opts *o);
-
-/* A seed option's value: a whole number from 0 to 2^64 - 1; else a usage
- * error (CLI_USAGE) naming the command and the value. */
-int cli_parse_seed(const char *cmd, const char *v, uint64_t *out);
 /* Progress bar on stderr for reads (TTY only, not with --quiet). */
 void cli_progress(uint64_t done, uint64_t total, void *user);
 void cli_progress_done(void);
@@ -120,8 +245,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
-extern const char describe_usage[], convert_usage[], demo_usage[], prep_usage[], transform_usage[],
-    schema_usage[], validate_usage[], train_usage[], predict_usage[], eval_usage[], cv_usage[],
-    inspect_usage[];
+extern const cli_spec describe_spec, convert_spec, demo_spec, prep_spec, transform_spec,
+    schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec;
 
 #endif

@@ -1,5 +1,5 @@
 #include "cli/cli.h"
-#include "data/json-impl.h"
+#include "kiln/json.h"
 #include "kiln/mem.h"
 #include "kiln/stage.h"
 #include "kiln/tempfile.h"
@@ -25,27 +25,92 @@ static char *format_message(const char *fmt, va_list ap)
     return s;
 }
 
+/* ---- library messages name parameters; people at the command line need the flag ----
+ *
+ * The library names a setting by what it is ("reader option types",
+ * "split option folds", "model parameter max_iter=1000"); cli_flag_text
+ * puts the flag that sets it in its place. Reader options map by rule
+ * ("reader option on_bad_rows=skip" -> "--on-bad-rows skip"); the rest by
+ * this table. */
+static const struct {
+    const char *lib, *cli;
+} flag_names[] = {
+    {"the memory limit (kn_mem_set_limit, or KILN_MEMORY_LIMIT)",
+     "--memory-limit (or KILN_MEMORY_LIMIT)"},
+    {"model parameter ", "--param "},
+    {"fewer folds (split option folds)", "fewer --folds"},
+    {"split option folds", "--folds"},
+    {"split option gap", "--gap"},
+    {"split option test_size", "--test-rows"},
+    {"split option shuffle", "--shuffle"},
+    {"the stratified split kind", "--stratify"},
+    {"cv option groups", "--groups"},
+    {"task option ", "--task "},
+    {"prep option overwrite_input", "--overwrite-input"},
+    {"the ignore role for ", "--ignore "},
+    {"e.g. the step ", "e.g. kiln prep --step "},
+    {"clip it with the step ", "clip it with kiln prep IN OUT --step "},
+    {"(rounded) with the step ", "(rounded) with kiln prep --step "},
+    {"(before the model, or in each fold of a cross-validation)",
+     "(kiln prep IN OUT --step ..., or kiln cv --step ...)"},
+    {"drop those rows first", "drop those rows (kiln train, cv and eval: --drop-missing-target)"},
+};
+
+char *cli_flag_text(const char *msg)
+{
+    static const char reader[] = "reader option ";
+    size_t cap = 4 * strlen(msg) + 128, n = 0; /* no replacement is 4 times its phrase */
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    for (const char *p = msg; *p && n + 1 < cap;) {
+        if (n + 4 < cap && !strncmp(p, reader, sizeof reader - 1) && p[sizeof reader - 1] >= 'a' &&
+            p[sizeof reader - 1] <= 'z') {
+            p += sizeof reader - 1;
+            out[n++] = '-';
+            out[n++] = '-';
+            for (; ((*p >= 'a' && *p <= 'z') || *p == '_') && n + 2 < cap; p++)
+                out[n++] = *p == '_' ? '-' : *p;
+            if (*p == '=') {
+                out[n++] = ' ';
+                p++;
+            }
+            continue;
+        }
+        size_t k = 0;
+        while (k < sizeof flag_names / sizeof *flag_names &&
+               strncmp(p, flag_names[k].lib, strlen(flag_names[k].lib)))
+            k++;
+        if (k < sizeof flag_names / sizeof *flag_names && n + strlen(flag_names[k].cli) + 1 < cap) {
+            memcpy(out + n, flag_names[k].cli, strlen(flag_names[k].cli));
+            n += strlen(flag_names[k].cli);
+            p += strlen(flag_names[k].lib);
+            continue;
+        }
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 void cli_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    char *raw = format_message(fmt, ap);
+    va_end(ap);
+    char *buf = raw ? cli_flag_text(raw) : NULL;
+    free(raw);
     if (cli.log_json) {
-        va_list ap;
-        va_start(ap, fmt);
-        char *buf = format_message(fmt, ap);
-        va_end(ap);
         json_t *o = json_pack("{s:s, s:s}", "level", "error", "msg", buf ? buf : "out of memory");
-        char *s = o ? kn__json_text(o, 0) : NULL;
+        char *s = o ? kn_json_text(o, 0) : NULL;
         fprintf(stderr, "%s\n", s ? s : "{\"level\": \"error\", \"msg\": \"out of memory\"}");
         free(s);
         free(buf);
         json_decref(o);
         return;
     }
-    fputs("kiln: error: ", stderr);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "kiln: error: %s\n", buf ? buf : "out of memory");
+    free(buf);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -54,53 +119,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     char *buf = format_message(fmt, ap);
     va_end(ap);
-    cli_error("%s; see 'kiln help %s'", buf ? buf : "out of memory", cmd);
+    if (!strcmp(cmd, "kiln")) /* a global option before the command */
+        cli_error("%s; see 'kiln help'", buf ? buf : "out of memory");
+    else
+        cli_error("%s: %s; see 'kiln help %s'", cmd, buf ? buf : "out of memory", cmd);
     free(buf);
     return CLI_USAGE;
-}
-
-/* Whether opt[0..len) names the parameter `name`, '-' standing for '_'. */
-static int same_option(const char *name, const char *opt, size_t len)
-{
-    for (size_t k = 0; k < len; k++)
-        if (name[k] != (opt[k] == '-' ? '_' : opt[k])) return 0; /* stops at name's NUL */
-    return name[len] == '\0';
-}
-
-int cli_read_option(int argc, char **argv, int *i, kn_read_opts *o)
-{
-    const char *a = argv[*i];
-    if (strncmp(a, "--", 2) != 0) return 0;
-    const char *value = NULL;
-    if (strcmp(a, "--param") == 0) {
-        if (*i + 1 >= argc) return 0;
-        const char *nv = argv[*i + 1];
-        if (kn_param_set(kn_read_params(), o, nv) != KN_OK) {
-            cli_error("--param %s: %s", nv, kn_last_error());
-            return -1;
-        }
-        *i += 1;
-        return 1;
-    }
-    const char *eq = strchr(a + 2, '=');
-    size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-    const kn_param_def *d = kn_read_params();
-    while (d->name && !same_option(d->name, a + 2, len)) d++;
-    if (!d->name) return 0;
-    if (eq) {
-        value = eq + 1;
-    } else {
-        if (*i + 1 >= argc) {
-            cli_error("option %s needs a value", a);
-            return -1;
-        }
-        value = argv[++*i];
-    }
-    if (kn_param_set_value(kn_read_params(), o, d->name, value) != KN_OK) {
-        cli_error("%s", kn_last_error());
-        return -1;
-    }
-    return 1;
 }
 
 static double last_draw;
@@ -137,7 +161,7 @@ void cli_log_json(json_t *fields)
     clock_gettime(CLOCK_REALTIME, &ts);
     json_t *o = json_pack("{s:f}", "ts", (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
     if (o && fields) json_object_update(o, fields);
-    char *s = o ? kn__json_text(o, 0) : NULL;
+    char *s = o ? kn_json_text(o, 0) : NULL;
     if (s) fprintf(stderr, "%s\n", s);
     free(s);
     json_decref(o);
@@ -216,7 +240,7 @@ int cli_emit_json(json_t *v)
         cli_error("out of memory while building the JSON output");
         return CLI_FAIL;
     }
-    int rc = kn__json_write(v, stdout, 2);
+    int rc = kn_json_write(v, stdout, 2);
     fputc('\n', stdout);
     json_decref(v);
     return rc == 0 ? CLI_OK : CLI_FAIL;
@@ -226,7 +250,7 @@ int cli_write_json_file(const json_t *v, const char *path)
 {
     char *tmp = v ? kn_temp_path(path) : NULL; /* written whole or not at all */
     FILE *fp = tmp ? fopen(tmp, "w") : NULL;
-    int rc = fp ? kn__json_write(v, fp, 1) : -1;
+    int rc = fp ? kn_json_write(v, fp, 1) : -1;
     if (fp && fclose(fp) != 0) rc = -1;
     if (rc == 0) return kn_temp_commit(tmp, path) == KN_OK ? 0 : -1;
     kn_temp_discard(tmp);
@@ -276,20 +300,6 @@ kn_status cli_ignore_columns(kn_frame *f, const char *list)
         p = comma ? comma + 1 : NULL;
     }
     return KN_OK;
-}
-
-int cli_parse_seed(const char *cmd, const char *v, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (!*v || *end || *v == '-' || errno == ERANGE)
-        return cli_usage_error(cmd,
-                               "--seed takes a whole number from 0 to 18446744073709551615, "
-                               "got '%s'",
-                               v);
-    *out = (uint64_t)x;
-    return CLI_OK;
 }
 
 /* ---- outputs that would replace inputs ---- */

@@ -2,50 +2,44 @@
 #include "cli/cli.h"
 #include "kiln/stage.h"
 
-#include <string.h>
+typedef struct convert_args {
+    const char *in, *out, *to;
+    int overwrite_input;
+    kn_read_opts read;
+} convert_args;
 
-const char convert_usage[] =
-    "usage: kiln convert IN OUT [reader options] [--to FORMAT] [--overwrite-input]\n"
-    "\n"
+static const cli_opt convert_opts[] = {
+    CLI_OPT_ARG(convert_args, in, "IN", 1, "the file to read ('-': CSV on standard input)"),
+    CLI_OPT_ARG(convert_args, out, "OUT", 1, "the file to write"),
+    CLI_OPT_TEXT(convert_args, to, "to", "FORMAT",
+                 "OUT's format: csv, arff, libsvm, jsonl, kfr (default: from its extension)"),
+    CLI_OPT_FLAG(convert_args, overwrite_input, "overwrite-input", "allow OUT to replace IN"),
+    CLI_OPT_READ(convert_args, read),
+    CLI_OPT_END};
+
+const cli_spec convert_spec = {
+    "convert",
+    "convert between CSV, ARFF, LIBSVM, JSON Lines and .kfr",
     "Read IN (format from its extension or --format) and write OUT (format from\n"
     "its extension or --to): csv, arff, libsvm, jsonl, kfr. OUT is written to a\n"
     "temporary file and renamed, so a failed conversion leaves no partial file.\n"
     "LIBSVM output needs numeric columns; the target column (--target, else the\n"
     "first column) becomes the label. OUT may not be IN (the same file by any\n"
-    "name) unless --overwrite-input is given.\n"
-    "\n"
-    "examples:\n"
+    "name) unless --overwrite-input is given.\n",
     "  kiln convert data.csv data.kfr\n"
-    "  kiln convert data.kfr data.jsonl\n";
+    "  kiln convert data.kfr data.jsonl\n",
+    convert_opts,
+    1,
+    cmd_convert};
 
 int cmd_convert(int argc, char **argv)
 {
-    kn_read_opts o;
-    kn_read_opts_default(&o);
-    const char *in = NULL, *out = NULL, *to = NULL;
-    int overwrite_input = 0;
-    for (int i = 1; i < argc; i++) {
-        int r = cli_read_option(argc, argv, &i, &o);
-        if (r < 0) return CLI_USAGE;
-        if (r > 0) continue;
-        if (!strcmp(argv[i], "--to") && i + 1 < argc) {
-            to = argv[++i];
-            continue;
-        }
-        if (!strcmp(argv[i], "--overwrite-input")) {
-            overwrite_input = 1;
-            continue;
-        }
-        if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("convert", "unknown option %s", argv[i]);
-        if (!in)
-            in = argv[i];
-        else if (!out)
-            out = argv[i];
-        else
-            return cli_usage_error("convert", "too many arguments (%s)", argv[i]);
-    }
-    if (!in || !out) return cli_usage_error("convert", "need IN and OUT");
+    convert_args a = {0};
+    int rc = cli_parse(&convert_spec, argc, argv, &a, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    const char *in = a.in, *out = a.out, *to = a.to;
+    int overwrite_input = a.overwrite_input;
+    kn_read_opts o = a.read;
     if (cli_refuse_overwrite("convert", &out, 1, &in, 1, overwrite_input) != CLI_OK)
         return CLI_USAGE;
     kn_frame *f;

@@ -7,136 +7,108 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char cv_usage[] =
-    "usage: kiln cv --data FILE --target COLUMN --model NAME [--param name=value ...]\n"
-    "               [--step NAME:param=value;... ...] [--weight COLUMN]\n"
-    "               [--folds K] [--stratify | --no-stratify] [--shuffle] [--seed S]\n"
-    "               [--repeats R]\n"
-    "               [--groups COLUMN] [--time-series [--order-by COLUMN] [--gap N]\n"
-    "                [--test-rows N] [--max-train N]] [--ignore COLUMNS] [--jobs J] [--json]\n"
-    "               [--task classification|regression] [--positive-class LABEL]\n"
-    "               [--drop-missing-target]\n"
-    "\n"
+typedef struct cv_args {
+    const char *data, *ignore;
+    int drop_missing_target;
+    cli_list params, steps;
+    kn_cv_spec spec;
+    /* as given, before they are put in spec */
+    const char *target, *model, *weight, *groups, *order_by, *task, *positive_class;
+    int64_t folds, repeats, gap, test_rows, max_train, jobs;
+    uint64_t seed;
+    int stratify, no_stratify, shuffle, time_series;
+    kn_read_opts read;
+} cv_args;
+
+static const cli_opt cv_opts[] = {
+    CLI_OPT_NEED(cv_args, data, "data", "FILE", "the data"),
+    CLI_OPT_NEED(cv_args, target, "target", "COLUMN", "the column to predict"),
+    CLI_OPT_NEED(cv_args, model, "model", "NAME", "the model ('kiln help models')"),
+    CLI_OPT_LIST(cv_args, params, "param", "NAME=VALUE",
+                 "a model parameter ('kiln help model NAME')"),
+    CLI_OPT_LIST(cv_args, steps, "step", "NAME[:p=v;...]",
+                 "a step fitted inside each fold ('kiln help steps')"),
+    CLI_OPT_TEXT(cv_args, weight, "weight", "COLUMN", "sample weights"),
+    CLI_OPT_INT(cv_args, folds, "folds", "K", "5", 2, 1e9, "number of folds"),
+    CLI_OPT_FLAG(cv_args, stratify, "stratify", "stratified folds (classifiers only)"),
+    CLI_OPT_FLAG(cv_args, no_stratify, "no-stratify", "plain k-fold for a classifier too"),
+    CLI_OPT_FLAG(cv_args, shuffle, "shuffle", "shuffle rows first (seed 0 unless --seed)"),
+    CLI_OPT_SEED(cv_args, seed, "seed", "0", "the shuffle's seed; implies --shuffle"),
+    CLI_OPT_INT(cv_args, repeats, "repeats", "R", "1", 1, 1e9, "repeat with R different shuffles"),
+    CLI_OPT_TEXT(cv_args, groups, "groups", "COLUMN",
+                 "rows with the same value stay in one fold (= GroupKFold)"),
+    CLI_OPT_FLAG(cv_args, time_series, "time-series",
+                 "K test windows moving forward in time (= TimeSeriesSplit)"),
+    CLI_OPT_TEXT(cv_args, order_by, "order-by", "COLUMN",
+                 "with --time-series: sort rows by COLUMN first"),
+    CLI_OPT_INT(cv_args, gap, "gap", "N", "0", 0, 1e15,
+                "with --time-series: rows left out before each window"),
+    CLI_OPT_INT(cv_args, test_rows, "test-rows", "N", NULL, 1, 1e15,
+                "with --time-series: rows in each test window"),
+    CLI_OPT_INT(cv_args, max_train, "max-train", "N", NULL, 1, 1e15,
+                "with --time-series: at most N training rows"),
+    CLI_OPT_TEXT(cv_args, ignore, "ignore", "COLUMNS", "columns that are not features (a,b)"),
+    CLI_OPT_INT(cv_args, jobs, "jobs", "J", NULL, 1, 1024,
+                "folds run J at a time (default: one per core, within --threads)"),
+    CLI_OPT_CHOICE(cv_args, task, "task", "classification|regression",
+                   "the task, for gbdt and the tree models (default: from the target)"),
+    CLI_OPT_TEXT(cv_args, positive_class, "positive-class", "LABEL",
+                 "the positive class of a binary target (default: the second, sorted)"),
+    CLI_OPT_FLAG(cv_args, drop_missing_target, "drop-missing-target",
+                 "leave out rows whose target is missing"),
+    CLI_OPT_READ(cv_args, read),
+    CLI_OPT_END};
+
+const cli_spec cv_spec = {
+    "cv",
+    "cross-validate a model (steps fitted inside each fold)",
     "Cross-validate: split the rows into K folds (default 5), and for each fold fit\n"
     "the --step preparation steps (as in 'kiln prep') and the model on the other\n"
     "folds and score it on this one, so nothing about the test rows leaks into\n"
     "training. Prints each fold's scores and their mean +- std (population std,\n"
     "as scikit-learn's cross_validate reports it). Folds run in parallel.\n"
     "\n"
-    "  (default)      classifiers: stratified, each fold keeps the class\n"
-    "                 proportions (= StratifiedKFold, scikit-learn's default for\n"
-    "                 classifiers); regressors: k-fold over the rows in order\n"
-    "                 (= KFold)\n"
-    "  --stratify     stratified (classifiers only)\n"
-    "  --no-stratify  plain k-fold for a classifier too\n"
-    "  --shuffle      shuffle rows first (seed 0 unless --seed)\n"
-    "  --seed S       the shuffle's seed; implies --shuffle\n"
-    "  --repeats R    repeat with R different shuffles\n"
-    "  --groups C     rows with the same value of C stay in one fold (= GroupKFold)\n"
-    "  --ignore a,b   columns that are not features (ids, notes)\n"
-    "  --jobs J       folds run J at a time (default: one per core, at most the\n"
-    "                 --threads budget; each fold's model then runs on one thread)\n"
-    "  --task T       classification or regression, for gbdt and the tree models\n"
-    "                 (default: from the target, printed)\n"
-    "  --positive-class L  the class that precision, recall and f1 of a binary\n"
-    "                 target call positive (default: the second label, sorted)\n"
-    "  --drop-missing-target  leave out rows whose target is missing\n"
-    "  --time-series  K test windows moving forward in time, each trained on all\n"
-    "                 earlier rows (= TimeSeriesSplit); --order-by C sorts rows by\n"
-    "                 C first, --gap N leaves N rows out before each window,\n"
-    "                 --test-rows N sets the window, --max-train N caps training\n"
-    "\n"
-    "example:\n"
+    "The split: by default a classifier gets stratified folds, each keeping the\n"
+    "class proportions (= StratifiedKFold, scikit-learn's default for\n"
+    "classifiers), and a regressor k-fold over the rows in order (= KFold);\n"
+    "--stratify, --no-stratify, --groups and --time-series choose one. With\n"
+    "--time-series each test window is trained on all earlier rows. --jobs\n"
+    "folds run at once, each fold's model then on one thread.\n",
     "  kiln cv --data wine.csv --target class --model logistic_regression \\\n"
-    "      --step standard_scaler --folds 5 --stratify\n";
-
-typedef struct cv_args {
-    const char *data, *ignore;
-    int drop_missing_target;
-    const char *params[64], *steps[64];
-    kn_cv_spec spec;
-} cv_args;
-
-static int parse_size(const char *opt, const char *v, size_t lo, size_t *out)
-{
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (*end || x < (long long)lo)
-        return cli_usage_error("cv", "%s takes a whole number >= %zu, got '%s'", opt, lo, v);
-    *out = (size_t)x;
-    return CLI_OK;
-}
+    "      --step standard_scaler --folds 5 --stratify\n",
+    cv_opts,
+    0,
+    cmd_cv};
 
 static int parse_cv(int argc, char **argv, kn_read_opts *o, cv_args *a)
 {
     kn_cv_spec *s = &a->spec;
     kn_split_opts_default(&s->split);
-    int rc = CLI_OK, stratify = 0, no_stratify = 0, time_series = 0, seeded = 0;
     s->split.kind = KN_SPLIT_AUTO;
-    for (int i = 1; i < argc && rc == CLI_OK; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL, *opt = argv[i];
-        if (!strcmp(opt, "--param") && v) {
-            if (s->n_params == 64) return cli_usage_error("cv", "at most 64 --param");
-            a->params[s->n_params++] = argv[++i];
-        } else if (!strcmp(opt, "--step") && v) {
-            if (s->n_steps == 64) return cli_usage_error("cv", "at most 64 --step");
-            a->steps[s->n_steps++] = argv[++i];
-        } else if (!strcmp(opt, "--data") && v)
-            a->data = argv[++i];
-        else if (!strcmp(opt, "--target") && v)
-            s->target = argv[++i];
-        else if (!strcmp(opt, "--model") && v)
-            s->model = argv[++i];
-        else if (!strcmp(opt, "--weight") && v)
-            s->weight = argv[++i];
-        else if (!strcmp(opt, "--ignore") && v)
-            a->ignore = argv[++i];
-        else if (!strcmp(opt, "--groups") && v) {
-            s->groups = argv[++i];
-            s->split.kind = KN_SPLIT_GROUP;
-        } else if (!strcmp(opt, "--order-by") && v)
-            s->order_by = argv[++i];
-        else if (!strcmp(opt, "--folds") && v)
-            rc = parse_size(opt, argv[++i], 2, &s->split.folds);
-        else if (!strcmp(opt, "--repeats") && v)
-            rc = parse_size(opt, argv[++i], 1, &s->split.repeats);
-        else if (!strcmp(opt, "--gap") && v)
-            rc = parse_size(opt, argv[++i], 0, &s->split.gap);
-        else if (!strcmp(opt, "--test-rows") && v)
-            rc = parse_size(opt, argv[++i], 1, &s->split.test_size);
-        else if (!strcmp(opt, "--max-train") && v)
-            rc = parse_size(opt, argv[++i], 1, &s->split.max_train);
-        else if (!strcmp(opt, "--seed") && v) {
-            rc = cli_parse_seed("cv", argv[++i], &s->split.seed);
-            seeded = 1;
-        } else if (!strcmp(opt, "--jobs") && v) {
-            size_t t = 0;
-            rc = parse_size(opt, argv[++i], 1, &t);
-            s->threads = (int)t;
-        } else if (!strcmp(opt, "--stratify"))
-            stratify = 1;
-        else if (!strcmp(opt, "--no-stratify"))
-            no_stratify = 1;
-        else if (!strcmp(opt, "--task") && v) {
-            s->task = argv[++i];
-            if (strcmp(s->task, "classification") && strcmp(s->task, "regression"))
-                return cli_usage_error("cv", "--task takes classification or regression, got '%s'",
-                                       s->task);
-        } else if (!strcmp(opt, "--positive-class") && v)
-            s->positive_class = argv[++i];
-        else if (!strcmp(opt, "--drop-missing-target"))
-            a->drop_missing_target = 1;
-        else if (!strcmp(opt, "--shuffle"))
-            s->split.shuffle = 1;
-        else if (!strcmp(opt, "--time-series"))
-            time_series = 1;
-        else {
-            int r = cli_read_option(argc, argv, &i, o);
-            if (r < 0) return CLI_USAGE;
-            if (r == 0) return cli_usage_error("cv", "unknown or incomplete option %s", opt);
-        }
-    }
-    if (rc != CLI_OK) return rc;
+    uint64_t given = 0;
+    int rc = cli_parse(&cv_spec, argc, argv, a, &given);
+    if (rc) return rc;
+    *o = a->read;
+    int stratify = a->stratify, no_stratify = a->no_stratify, time_series = a->time_series,
+        seeded = cli_given(&cv_spec, given, "seed");
+    s->target = a->target;
+    s->model = a->model;
+    s->weight = a->weight;
+    s->groups = a->groups;
+    if (s->groups) s->split.kind = KN_SPLIT_GROUP;
+    s->order_by = a->order_by;
+    s->task = a->task;
+    s->positive_class = a->positive_class;
+    s->split.folds = (size_t)a->folds;
+    s->split.repeats = (size_t)a->repeats;
+    s->split.gap = (size_t)a->gap;
+    s->split.test_size = (size_t)a->test_rows;
+    s->split.max_train = (size_t)a->max_train;
+    s->split.seed = a->seed;
+    s->split.shuffle = a->shuffle;
+    s->threads = (int)a->jobs;
+    s->n_params = a->params.n;
+    s->n_steps = a->steps.n;
     if (stratify + no_stratify + time_series + (s->groups != NULL) > 1)
         return cli_usage_error("cv", "choose one of --stratify, --no-stratify, --groups and "
                                      "--time-series");
@@ -156,10 +128,8 @@ static int parse_cv(int argc, char **argv, kn_read_opts *o, cv_args *a)
                                time_series ? "--time-series" : "--groups");
     if (s->order_by && !time_series)
         return cli_usage_error("cv", "--order-by goes with --time-series");
-    if (!a->data || !s->target || !s->model)
-        return cli_usage_error("cv", "need --data, --target and --model");
-    s->params = a->params;
-    s->steps = a->steps;
+    s->params = a->params.v;
+    s->steps = a->steps.v;
     return CLI_OK;
 }
 
@@ -224,7 +194,7 @@ int cmd_cv(int argc, char **argv)
     kn_read_opts_default(&o);
     cv_args a = {0};
     int rc = parse_cv(argc, argv, &o, &a);
-    if (rc != CLI_OK) return rc;
+    if (rc) return rc < 0 ? CLI_OK : rc;
     kn_frame *f = NULL;
     kn_read_report rep;
     kn_cv_result r = {0};

@@ -1,6 +1,6 @@
 /* kiln describe FILE: a data profile for people (table) or machines (--json). */
 #include "cli/cli.h"
-#include "prep/profile_json-impl.h"
+#include "kiln/json.h"
 #include "kiln/mem.h"
 #include "kiln/profile.h"
 #include "kiln/stage.h"
@@ -8,9 +8,18 @@
 #include <math.h>
 #include <string.h>
 
-const char describe_usage[] =
-    "usage: kiln describe FILE [reader options] [--json]\n"
-    "\n"
+typedef struct describe_args {
+    const char *path;
+    kn_read_opts read;
+} describe_args;
+
+static const cli_opt describe_opts[] = {
+    CLI_OPT_ARG(describe_args, path, "FILE", 1, "the data file ('-': CSV on standard input)"),
+    CLI_OPT_READ(describe_args, read), CLI_OPT_END};
+
+const cli_spec describe_spec = {
+    "describe",
+    "profile a data file: types, missing values, statistics, warnings",
     "Profile a data file: rows and columns; per column its type, missing share,\n"
     "min/max/mean/std and quantiles (p1, p25, p50, p75, p99) for numbers and\n"
     "times, distinct count and top values for categories; constant columns,\n"
@@ -29,12 +38,13 @@ const char describe_usage[] =
     "(stages: [{name, wall_s, cpu_s, peak_rss_bytes}]) go to stdout as JSON.\n"
     "\n"
     "'kiln help readers' lists the reader options (delimiter, header, missing,\n"
-    "types, on-bad-rows, quarantine, ...).\n"
-    "\n"
-    "examples:\n"
+    "types, on-bad-rows, quarantine, ...).\n",
     "  kiln describe data.csv\n"
     "  kiln describe data.csv --on-bad-rows quarantine --json\n"
-    "  kiln describe raw.txt --delimiter ';' --types zip:categorical\n";
+    "  kiln describe raw.txt --read delimiter=';' --types zip:categorical\n",
+    describe_opts,
+    1,
+    cmd_describe};
 
 static const char *num(double v, char *buf, size_t cap)
 {
@@ -178,20 +188,11 @@ kn_status cli_read_frame(const char *path, kn_read_opts *o, kn_frame **f, kn_rea
 
 int cmd_describe(int argc, char **argv)
 {
-    kn_read_opts o;
-    kn_read_opts_default(&o);
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        int r = cli_read_option(argc, argv, &i, &o);
-        if (r < 0) return CLI_USAGE;
-        if (r > 0) continue;
-        if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("describe", "unknown option %s", argv[i]);
-        if (path)
-            return cli_usage_error("describe", "one file at a time (got %s and %s)", path, argv[i]);
-        path = argv[i];
-    }
-    if (!path) return cli_usage_error("describe", "missing FILE");
+    describe_args args = {0};
+    int rc = cli_parse(&describe_spec, argc, argv, &args, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    const char *path = args.path;
+    kn_read_opts o = args.read;
     kn_frame *f = NULL;
     kn_read_report rep;
     if (cli_read_frame(path, &o, &f, &rep) != KN_OK) {
@@ -207,10 +208,9 @@ int cmd_describe(int argc, char **argv)
         kn_frame_free(f);
         return CLI_FAIL;
     }
-    int rc = CLI_OK;
     if (cli.json) {
         json_t *out = json_pack("{s:s, s:s, s:o, s:o, s:o}", "command", "describe", "input", path,
-                                "read", cli_read_report_json(&rep), "profile", kn__profile_json(p),
+                                "read", cli_read_report_json(&rep), "profile", kn_profile_json(p),
                                 "stages", cli_stages_json());
         rc = cli_emit_json(out);
     } else {

@@ -1,7 +1,7 @@
 /* kiln inspect FILE: what a Kiln file holds (a model .kmd, fitted steps
  * .kst or a frame .kfr), told apart by its magic number, not its name. */
 #include "cli/cli.h"
-#include "core/format-impl.h"
+#include "kiln/json.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
@@ -12,22 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char inspect_usage[] =
-    "usage: kiln inspect FILE [--json]\n"
-    "\n"
-    "Show what a Kiln file holds, without data: its kind (model .kmd, fitted\n"
-    "steps .kst or frame .kfr, known by the file's first bytes, whatever its\n"
-    "name), format version, the Kiln version that wrote it, parameters,\n"
-    "features (or columns) with their types, classes, the rows a model was\n"
-    "trained on and the held-out scores 'kiln train' recorded. A field the file\n"
-    "does not record (older formats; steps files keep no row count or version)\n"
-    "is shown as \"not recorded\" (null with --json). The whole file is checked\n"
-    "(checksum, every length) first: a damaged file is refused.\n"
-    "\n"
-    "examples:\n"
-    "  kiln inspect strength.kmd\n"
-    "  kiln inspect prep.kst --json\n";
 
 static const char kmd_magic[8] = {'K', 'I', 'L', 'N', 'M', 'D', 'L', '\0'};
 static const char kst_magic[8] = {'K', 'I', 'L', 'N', 'S', 'T', 'P', '\0'};
@@ -190,7 +174,7 @@ static void print_params(const json_t *params, int indent)
         /* as the parameter's text form (what --param takes) */
         char s[64];
         if (json_is_real(v))
-            kn__format_shortest(json_real_value(v), s, sizeof s);
+            kn_format_double(json_real_value(v), s, sizeof s);
         else if (json_is_integer(v))
             snprintf(s, sizeof s, "%lld", (long long)json_integer_value(v));
         else if (json_is_boolean(v))
@@ -319,19 +303,40 @@ static void print_text(const char *path, file_kind kind, const char *version, co
         print_not_recorded("scores:", metrics, why);
 }
 
+typedef struct inspect_args {
+    const char *path;
+} inspect_args;
+
+static const cli_opt inspect_opts[] = {
+    CLI_OPT_ARG(inspect_args, path, "FILE", 1, "a model (.kmd), steps (.kst) or frame (.kfr)"),
+    CLI_OPT_END};
+
+const cli_spec inspect_spec = {
+    "inspect",
+    "show what a model, steps or frame file holds",
+    "Show what a Kiln file holds, without data: its kind (model .kmd, fitted\n"
+    "steps .kst or frame .kfr, known by the file's first bytes, whatever its\n"
+    "name), format version, the Kiln version that wrote it, parameters,\n"
+    "features (or columns) with their types, classes, the rows a model was\n"
+    "trained on and the held-out scores 'kiln train' recorded. A field the file\n"
+    "does not record (older formats; steps files keep no row count or version)\n"
+    "is shown as \"not recorded\" (null with --json). The whole file is checked\n"
+    "(checksum, every length) first: a damaged file is refused.\n",
+    "  kiln inspect strength.kmd\n"
+    "  kiln inspect prep.kst --json\n",
+    inspect_opts,
+    0,
+    cmd_inspect};
+
 int cmd_inspect(int argc, char **argv)
 {
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("inspect", "unknown option %s", argv[i]);
-        if (path) return cli_usage_error("inspect", "one FILE at a time (also got %s)", argv[i]);
-        path = argv[i];
-    }
-    if (!path) return cli_usage_error("inspect", "name the FILE to inspect");
+    inspect_args a = {0};
+    int rc = cli_parse(&inspect_spec, argc, argv, &a, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    const char *path = a.path;
     file_kind kind;
     char version[32];
-    int rc = sniff(path, &kind, version, sizeof version);
+    rc = sniff(path, &kind, version, sizeof version);
     if (rc != CLI_OK) return rc;
     json_t *j = NULL;
     kn_status e = KN_OK;

@@ -13,10 +13,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char predict_usage[] =
-    "usage: kiln predict --model MODEL.kmd --data FILE --out PREDICTIONS.csv [--proba]\n"
-    "                    [--keep COLUMNS] [--rounds K] [--overwrite-input] [reader options]\n"
-    "\n"
+/* The arguments of predict and eval. */
+typedef struct apply_args {
+    const char *model, *data, *out, *weight, *rounds, *keep, *curves, *positive_class;
+    int proba, overwrite_input, drop_missing_target;
+    int64_t importance;
+    kn_read_opts read;
+} apply_args;
+
+static const cli_opt predict_opts[] = {
+    CLI_OPT_NEED(apply_args, model, "model", "MODEL.kmd", "the saved model"),
+    CLI_OPT_NEED(apply_args, data, "data", "FILE", "the rows to predict"),
+    CLI_OPT_NEED(apply_args, out, "out", "PREDICTIONS.csv",
+                 "where the predictions go ('-': standard output)"),
+    CLI_OPT_FLAG(apply_args, proba, "proba", "add a proba_<class> column per class"),
+    CLI_OPT_TEXT(apply_args, keep, "keep", "COLUMNS", "copy these columns before the predictions"),
+    CLI_OPT_TEXT(apply_args, rounds, "rounds", "K", "predict with the first K boosting rounds"),
+    CLI_OPT_FLAG(apply_args, overwrite_input, "overwrite-input",
+                 "allow --out to replace FILE or MODEL.kmd"),
+    CLI_OPT_READ(apply_args, read),
+    CLI_OPT_END};
+
+static const cli_opt eval_opts[] = {
+    CLI_OPT_NEED(apply_args, model, "model", "MODEL.kmd", "the saved model"),
+    CLI_OPT_NEED(apply_args, data, "data", "FILE", "labelled rows to score on"),
+    CLI_OPT_TEXT(apply_args, weight, "weight", "COLUMN", "sample weights for every metric"),
+    CLI_OPT_TEXT(apply_args, curves, "curves", "OUT.json",
+                 "write ROC, precision-recall and calibration curves"),
+    CLI_OPT_INT(apply_args, importance, "importance", "N", NULL, 1, 1000,
+                "permutation importance over N shuffles per feature (5 is usual)"),
+    CLI_OPT_TEXT(apply_args, rounds, "rounds", "K", "score the first K boosting rounds"),
+    CLI_OPT_TEXT(apply_args, positive_class, "positive-class", "LABEL",
+                 "the positive class of a binary target (default: the second, sorted)"),
+    CLI_OPT_FLAG(apply_args, drop_missing_target, "drop-missing-target",
+                 "leave out rows whose target is missing"),
+    CLI_OPT_READ(apply_args, read),
+    CLI_OPT_END};
+
+const cli_spec predict_spec = {
+    "predict",
+    "apply a saved model to a data file",
     "Apply a saved model to FILE, which must have the model's input columns; writes\n"
     "one 'prediction' column per row, in the rows' order (the class label for\n"
     "classifiers; --proba adds a 'proba_<class>' column per class; a regressor\n"
@@ -30,16 +66,14 @@ const char predict_usage[] =
     "in the quarantine file with their line numbers. --out - writes the CSV to\n"
     "standard output. --rounds K predicts with the first K boosting rounds only\n"
     "(gbdt: staged prediction). --out may not be FILE or MODEL.kmd unless\n"
-    "--overwrite-input is given.\n"
-    "\n"
-    "example:\n"
-    "  kiln predict --model m.kmd --data new.csv --keep id --out - | head\n";
-
-const char eval_usage[] =
-    "usage: kiln eval --model MODEL.kmd --data FILE [--weight COLUMN] [--curves OUT.json]\n"
-    "                 [--importance N] [--rounds K] [--positive-class LABEL]\n"
-    "                 [--drop-missing-target] [--json]\n"
-    "\n"
+    "--overwrite-input is given.\n",
+    "  kiln predict --model m.kmd --data new.csv --keep id --out - | head\n",
+    predict_opts,
+    1,
+    cmd_predict};
+const cli_spec eval_spec = {
+    "eval",
+    "score a saved model on labelled data",
     "Score a saved model on FILE, which must have the model's input columns and\n"
     "its target (read with the types the model was fitted with): RMSE, MAE, R^2,\n"
     "explained variance and median absolute error\n"
@@ -57,50 +91,19 @@ const char eval_usage[] =
     "each feature's permutation importance, most important first: the mean (and\n"
     "spread) fall of accuracy or R^2 over N shuffles of that feature's values.\n"
     "--rounds K scores the first K boosting rounds only (gbdt), to see where more\n"
-    "rounds stop helping.\n";
+    "rounds stop helping.\n",
+    NULL,
+    eval_opts,
+    1,
+    cmd_eval};
 
-/* The arguments of predict and eval. */
-typedef struct apply_args {
-    const char *model, *data, *out, *weight, *rounds, *keep, *curves, *positive_class;
-    int proba, overwrite_input, drop_missing_target;
-} apply_args;
-
-/* --model M --data F and the options of `cmd` (predict: --out, --proba,
- * --keep, --overwrite-input; eval: --weight). */
+/* The options of predict or eval, by their tables. */
 static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, apply_args *a)
 {
     int predict = !strcmp(cmd, "predict");
-    for (int i = 1; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--model") && v)
-            a->model = argv[++i];
-        else if (!strcmp(argv[i], "--data") && v)
-            a->data = argv[++i];
-        else if (predict && !strcmp(argv[i], "--out") && v)
-            a->out = argv[++i];
-        else if (predict && !strcmp(argv[i], "--keep") && v)
-            a->keep = argv[++i];
-        else if (predict && !strcmp(argv[i], "--proba"))
-            a->proba = 1;
-        else if (predict && !strcmp(argv[i], "--overwrite-input"))
-            a->overwrite_input = 1;
-        else if (!predict && !strcmp(argv[i], "--weight") && v)
-            a->weight = argv[++i];
-        else if (!predict && !strcmp(argv[i], "--positive-class") && v)
-            a->positive_class = argv[++i];
-        else if (!predict && !strcmp(argv[i], "--drop-missing-target"))
-            a->drop_missing_target = 1;
-        else if (!strcmp(argv[i], "--rounds") && v)
-            a->rounds = argv[++i];
-        else {
-            int r = cli_read_option(argc, argv, &i, o);
-            if (r < 0) return CLI_USAGE;
-            if (r == 0) return cli_usage_error(cmd, "unknown or incomplete option %s", argv[i]);
-        }
-    }
-    if (!a->model || !a->data || (predict && !a->out))
-        return cli_usage_error(cmd, predict ? "need --model, --data and --out"
-                                            : "need --model and --data");
+    int rc = cli_parse(predict ? &predict_spec : &eval_spec, argc, argv, a, NULL);
+    if (rc) return rc;
+    *o = a->read;
     if (predict && cli.json && !strcmp(a->out, "-"))
         return cli_usage_error(cmd, "--json and --out - would both write to standard output; "
                                     "give --out a file");
@@ -320,6 +323,7 @@ int cmd_predict(int argc, char **argv)
     kn_read_opts_default(&o);
     apply_args a = {0};
     int rc = parse_apply("predict", argc, argv, &o, &a);
+    if (rc < 0) return CLI_OK;
     static char keep_names[256][256];
     size_t n_keep = 0;
     if (rc == CLI_OK) rc = split_keep(a.keep, keep_names, &n_keep);
@@ -485,27 +489,12 @@ int cmd_eval(int argc, char **argv)
 {
     kn_read_opts o;
     kn_read_opts_default(&o);
-    const char *model = NULL, *data = NULL, *weight = NULL, *curves = NULL, *importance = NULL;
-    for (int i = 1; i + 1 < argc; i++) /* --curves F, --importance N: taken out first */
-        if (!strcmp(argv[i], "--curves") || !strcmp(argv[i], "--importance")) {
-            *(argv[i][2] == 'c' ? &curves : &importance) = argv[i + 1];
-            memmove(argv + i, argv + i + 2, (size_t)(argc - i - 1) * sizeof *argv);
-            argc -= 2;
-            i--;
-        }
-    long repeats = 0;
-    if (importance) {
-        char *end;
-        repeats = strtol(importance, &end, 10);
-        if (*end || repeats < 1 || repeats > 1000)
-            return cli_usage_error("eval",
-                                   "--importance %s: give the shuffles per feature, 1 to "
-                                   "1000 (5 is usual)",
-                                   importance);
-    }
-    apply_args a = {.curves = curves};
+    const char *model = NULL, *data = NULL, *weight = NULL, *curves = NULL;
+    apply_args a = {0};
     int rc = parse_apply("eval", argc, argv, &o, &a);
-    if (rc != CLI_OK) return rc;
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    long repeats = (long)a.importance;
+    curves = a.curves;
     kn_predict_opts po = {0};
     kn_score_opts so = {.weight = a.weight, .positive_class = a.positive_class, .predict = &po};
     model = a.model, data = a.data, weight = a.weight;

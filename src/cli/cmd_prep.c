@@ -9,43 +9,6 @@
 
 #include <string.h>
 
-const char prep_usage[] =
-    "usage: kiln prep SPEC.yaml [--since VALUE | --full] [--overwrite-input] [--json]\n"
-    "       kiln prep IN OUT [--target COLUMN] --step NAME[:param=value;param=value]\n"
-    "                [--step ...] [--save STEPS.kst] [--overwrite-input] [reader options]\n"
-    "\n"
-    "With a spec (YAML): read its sources (files, SQLite, PostgreSQL, HTTP(S), and\n"
-    "group-by aggregates of other sources), build one frame (from, union, joins),\n"
-    "validate it against the schema (rows dropped or quarantined as the schema\n"
-    "says), remove duplicates, fit the steps, and write the output, the fitted\n"
-    "steps (save:) and the incremental watermarks (state:). Sources with since:\n"
-    "COLUMN read only rows above the last run's watermark; --since VALUE sets the\n"
-    "watermark for this run, --full ignores it. A failing source falls back to its\n"
-    "fallback: source when it has one. Every row is accounted for in the report.\n"
-    "The spec format is documented in include/kiln/prep_spec.h and README.md.\n"
-    "\n"
-    "Without a spec:\n"
-    "Fit each step on IN in order (each on the output of the one before) and write\n"
-    "the transformed frame to OUT (format from its extension). Parameters of a\n"
-    "step follow its name after ':' and are separated by ';'. 'kiln help steps'\n"
-    "lists the steps and their parameters. --save writes the fitted steps to a\n"
-    "file that 'kiln transform' replays on new data. --dedupe first removes\n"
-    "duplicate rows (equal in every column, or in the --dedupe-keys columns),\n"
-    "keeping the first occurrence (or the last), and reports how many went.\n"
-    "\n"
-    "--target COLUMN (target: in a spec) names the column a model will learn:\n"
-    "no step takes it by default or through type:/match: selections, naming it\n"
-    "in columns= is an error, and it goes to OUT unchanged. The saved steps\n"
-    "record it with the type of every input column, so 'kiln transform' reads\n"
-    "new data with the fitted types and works on data without the target.\n"
-    "OUT and STEPS.kst may not be IN (the same file by any name), nor a spec's\n"
-    "output one of its sources, unless --overwrite-input is given.\n"
-    "\n"
-    "examples:\n"
-    "  kiln prep raw.csv clean.csv --target price --step simple_imputer:strategy=median \\\n"
-    "      --step standard_scaler --save steps.kst\n"
-    "  kiln prep raw.csv out.kfr --step 'robust_scaler:columns=age,income;q_low=10;q_high=90'\n";
-
 /* "name:a=1;b=2" -> a new step. */
 static int make_step(const char *spec, kn_step **out)
 {
@@ -199,23 +162,78 @@ static void spec_report_print(const kn_prep_spec *s, const kn_prep_result *r)
                 s->save ? s->save : "");
 }
 
-static int run_spec(int argc, char **argv, const char *path)
+typedef struct prep_args {
+    const char *in, *out, *save, *dedupe_keys, *keep, *since;
+    int dedupe, full, overwrite_input;
+    cli_list steps;
+    kn_read_opts read;
+} prep_args;
+
+static const cli_opt prep_opts[] = {
+    CLI_OPT_ARG(prep_args, in, "IN", 1, "the data file, or a prep spec (.yaml or .yml)"),
+    CLI_OPT_ARG(prep_args, out, "OUT", 0, "the prepared data (without a spec)"),
+    CLI_OPT_LIST(prep_args, steps, "step", "NAME[:p=v;...]",
+                 "a step to fit, in order ('kiln help steps')"),
+    CLI_OPT_TEXT(prep_args, save, "save", "STEPS.kst", "write the fitted steps"),
+    CLI_OPT_FLAG(prep_args, dedupe, "dedupe", "remove duplicate rows first"),
+    CLI_OPT_TEXT(prep_args, dedupe_keys, "dedupe-keys", "COLUMNS",
+                 "rows equal in these columns are duplicates (implies --dedupe)"),
+    CLI_OPT_CHOICE(prep_args, keep, "keep", "first|last", "which duplicate stays (default first)"),
+    CLI_OPT_TEXT(prep_args, since, "since", "VALUE", "with a spec: the watermark for this run"),
+    CLI_OPT_FLAG(prep_args, full, "full", "with a spec: ignore the watermarks"),
+    CLI_OPT_FLAG(prep_args, overwrite_input, "overwrite-input",
+                 "allow an output to replace an input"),
+    CLI_OPT_READ(prep_args, read),
+    CLI_OPT_END};
+
+const cli_spec prep_spec = {
+    "prep",
+    "fit preparation steps, or run a prep spec (sources, joins, validation)",
+    "With a spec (YAML): read its sources (files, SQLite, PostgreSQL, HTTP(S), and\n"
+    "group-by aggregates of other sources), build one frame (from, union, joins),\n"
+    "validate it against the schema (rows dropped or quarantined as the schema\n"
+    "says), remove duplicates, fit the steps, and write the output, the fitted\n"
+    "steps (save:) and the incremental watermarks (state:). Sources with since:\n"
+    "COLUMN read only rows above the last run's watermark; --since VALUE sets the\n"
+    "watermark for this run, --full ignores it. A failing source falls back to its\n"
+    "fallback: source when it has one. Every row is accounted for in the report.\n"
+    "The spec format is documented in include/kiln/prep_spec.h and README.md.\n"
+    "\n"
+    "Without a spec:\n"
+    "Fit each step on IN in order (each on the output of the one before) and write\n"
+    "the transformed frame to OUT (format from its extension). Parameters of a\n"
+    "step follow its name after ':' and are separated by ';'. 'kiln help steps'\n"
+    "lists the steps and their parameters. --save writes the fitted steps to a\n"
+    "file that 'kiln transform' replays on new data. --dedupe first removes\n"
+    "duplicate rows (equal in every column, or in the --dedupe-keys columns),\n"
+    "keeping the first occurrence (or the last), and reports how many went.\n"
+    "\n"
+    "--target COLUMN (target: in a spec) names the column a model will learn:\n"
+    "no step takes it by default or through type:/match: selections, naming it\n"
+    "in columns= is an error, and it goes to OUT unchanged. The saved steps\n"
+    "record it with the type of every input column, so 'kiln transform' reads\n"
+    "new data with the fitted types and works on data without the target.\n"
+    "OUT and STEPS.kst may not be IN (the same file by any name), nor a spec's\n"
+    "output one of its sources, unless --overwrite-input is given.\n",
+    "  kiln prep raw.csv clean.csv --target price --step simple_imputer:strategy=median \\\n"
+    "      --step standard_scaler --save steps.kst\n"
+    "  kiln prep raw.csv out.kfr --step 'robust_scaler:columns=age,income;q_low=10;q_high=90'\n",
+    prep_opts,
+    1,
+    cmd_prep};
+
+static int run_spec(const prep_args *a, uint64_t given)
 {
-    kn_prep_options o = {NULL, 0, cli.threads, 0};
-    for (int i = 1; i < argc; i++) {
-        if (argv[i] == path) continue;
-        if (!strcmp(argv[i], "--since") && i + 1 < argc)
-            o.since = argv[++i];
-        else if (!strcmp(argv[i], "--full"))
-            o.full = 1;
-        else if (!strcmp(argv[i], "--overwrite-input"))
-            o.overwrite_input = 1;
-        else
+    static const char *const steps_only[] = {"OUT",         "step", "save", "dedupe",
+                                             "dedupe-keys", "keep", "read"};
+    for (size_t k = 0; k < sizeof steps_only / sizeof *steps_only; k++)
+        if (cli_given(&prep_spec, given, steps_only[k]))
             return cli_usage_error("prep",
                                    "with a spec, the options are --since VALUE, --full and "
-                                   "--overwrite-input (got %s)",
-                                   argv[i]);
-    }
+                                   "--overwrite-input (got %s%s)",
+                                   k ? "--" : "", k ? steps_only[k] : a->out);
+    const char *path = a->in;
+    kn_prep_options o = {a->since, a->full, cli.threads, a->overwrite_input};
     kn_prep_spec *s;
     if (kn_prep_spec_load(path, &s) != KN_OK) {
         cli_error("%s", kn_last_error());
@@ -250,53 +268,24 @@ static int is_spec(const char *p)
 
 int cmd_prep(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] != '-' && is_spec(argv[i]) && (i == 1 || strcmp(argv[i - 1], "--since")))
-            return run_spec(argc, argv, argv[i]);
-
-    kn_read_opts o;
-    kn_read_opts_default(&o);
-    const char *in = NULL, *out = NULL, *save = NULL, *dedupe_keys = NULL;
-    int dedupe = 0, keep_last = 0, overwrite_input = 0;
-    kn_step *steps[64];
+    prep_args a = {0};
+    uint64_t given = 0;
+    int rc = cli_parse(&prep_spec, argc, argv, &a, &given);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (is_spec(a.in)) return run_spec(&a, given);
+    if (a.since || a.full)
+        return cli_usage_error("prep", "--%s goes with a spec (kiln prep SPEC.yaml)",
+                               a.since ? "since" : "full");
+    kn_read_opts o = a.read;
+    const char *in = a.in, *out = a.out, *save = a.save, *dedupe_keys = a.dedupe_keys;
+    int dedupe = a.dedupe || a.dedupe_keys, keep_last = a.keep && !strcmp(a.keep, "last"),
+        overwrite_input = a.overwrite_input;
+    kn_step **steps = kn_calloc(a.steps.n ? a.steps.n : 1, sizeof *steps);
     size_t n_steps = 0;
-    int rc = CLI_OK;
-    for (int i = 1; i < argc && rc == CLI_OK; i++) {
-        int r = cli_read_option(argc, argv, &i, &o);
-        if (r < 0)
-            rc = CLI_USAGE;
-        else if (r > 0)
-            continue;
-        else if (!strcmp(argv[i], "--save") && i + 1 < argc)
-            save = argv[++i];
-        else if (!strcmp(argv[i], "--dedupe"))
-            dedupe = 1;
-        else if (!strcmp(argv[i], "--overwrite-input"))
-            overwrite_input = 1;
-        else if (!strcmp(argv[i], "--dedupe-keys") && i + 1 < argc)
-            dedupe = 1, dedupe_keys = argv[++i];
-        else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {
-            const char *k = argv[++i];
-            if (!strcmp(k, "last"))
-                keep_last = 1;
-            else if (strcmp(k, "first"))
-                rc = cli_usage_error("prep", "--keep takes first or last, got '%s'", k);
-        } else if (!strcmp(argv[i], "--step") && i + 1 < argc) {
-            if (n_steps == 64)
-                rc = cli_usage_error("prep", "at most 64 steps");
-            else
-                rc = make_step(argv[++i], &steps[n_steps++]);
-            if (rc != CLI_OK && n_steps) n_steps--;
-        } else if (argv[i][0] == '-' && argv[i][1])
-            rc = cli_usage_error("prep", "unknown option %s", argv[i]);
-        else if (!in)
-            in = argv[i];
-        else if (!out)
-            out = argv[i];
-        else
-            rc = cli_usage_error("prep", "too many arguments (%s)", argv[i]);
-    }
-    if (rc == CLI_OK && (!in || !out)) rc = cli_usage_error("prep", "need IN and OUT");
+    if (!steps) rc = cli_usage_error("prep", "out of memory");
+    for (size_t k = 0; rc == CLI_OK && k < a.steps.n; k++)
+        if ((rc = make_step(a.steps.v[k], &steps[n_steps])) == CLI_OK) n_steps++;
+    if (rc == CLI_OK && !out) rc = cli_usage_error("prep", "need IN and OUT");
     if (rc == CLI_OK && !n_steps && !dedupe)
         rc = cli_usage_error("prep", "give at least one --step (or --dedupe)");
     const char *outs[2] = {out, save};
@@ -332,22 +321,11 @@ int cmd_prep(int argc, char **argv)
                 kn_frame_n_cols(f), out);
     }
     for (size_t k = 0; k < n_steps; k++) kn_step_free(steps[k]);
+    kn_free(steps);
     kn_steps_input_free(input);
     kn_frame_free(f);
     return rc;
 }
-
-const char transform_usage[] =
-    "usage: kiln transform STEPS.kst IN OUT [--overwrite-input] [reader options]\n"
-    "\n"
-    "Apply steps fitted and saved by 'kiln prep --save' to new data, without\n"
-    "refitting: the output equals what the steps produced in memory. Columns the\n"
-    "steps were fitted on must be present; IN is read with the types they had at\n"
-    "fit time (not guessed again from IN's rows), so a small batch, an empty\n"
-    "column or category codes that look like numbers read as they did then.\n"
-    "The target named at fit time (--target) is not needed, and passes through\n"
-    "unchanged when present. OUT may not be IN or STEPS.kst unless\n"
-    "--overwrite-input is given.\n";
 
 /* Reader declarations from the steps' input record (borrowed names). */
 static kn_col_decl *input_decls(const kn_steps_input *in)
@@ -357,32 +335,45 @@ static kn_col_decl *input_decls(const kn_steps_input *in)
     return d;
 }
 
+typedef struct transform_args {
+    const char *steps, *in, *out;
+    int overwrite_input;
+    kn_read_opts read;
+} transform_args;
+
+static const cli_opt transform_opts[] = {
+    CLI_OPT_ARG(transform_args, steps, "STEPS.kst", 1, "steps saved by 'kiln prep --save'"),
+    CLI_OPT_ARG(transform_args, in, "IN", 1, "the new data"),
+    CLI_OPT_ARG(transform_args, out, "OUT", 1, "the transformed data"),
+    CLI_OPT_FLAG(transform_args, overwrite_input, "overwrite-input",
+                 "allow OUT to replace IN or STEPS.kst"),
+    CLI_OPT_READ(transform_args, read),
+    CLI_OPT_END};
+
+const cli_spec transform_spec = {
+    "transform",
+    "apply steps saved by 'kiln prep --save' to new data",
+    "Apply steps fitted and saved by 'kiln prep --save' to new data, without\n"
+    "refitting: the output equals what the steps produced in memory. Columns the\n"
+    "steps were fitted on must be present; IN is read with the types they had at\n"
+    "fit time (not guessed again from IN's rows), so a small batch, an empty\n"
+    "column or category codes that look like numbers read as they did then.\n"
+    "The target named at fit time (--target) is not needed, and passes through\n"
+    "unchanged when present. OUT may not be IN or STEPS.kst unless\n"
+    "--overwrite-input is given.\n",
+    NULL,
+    transform_opts,
+    1,
+    cmd_transform};
+
 int cmd_transform(int argc, char **argv)
 {
-    kn_read_opts o;
-    kn_read_opts_default(&o);
-    const char *file = NULL, *in = NULL, *out = NULL;
-    int overwrite_input = 0;
-    for (int i = 1; i < argc; i++) {
-        int r = cli_read_option(argc, argv, &i, &o);
-        if (r < 0) return CLI_USAGE;
-        if (r > 0) continue;
-        if (!strcmp(argv[i], "--overwrite-input")) {
-            overwrite_input = 1;
-            continue;
-        }
-        if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("transform", "unknown option %s", argv[i]);
-        if (!file)
-            file = argv[i];
-        else if (!in)
-            in = argv[i];
-        else if (!out)
-            out = argv[i];
-        else
-            return cli_usage_error("transform", "too many arguments (%s)", argv[i]);
-    }
-    if (!out) return cli_usage_error("transform", "need STEPS.kst, IN and OUT");
+    transform_args a = {0};
+    int rc = cli_parse(&transform_spec, argc, argv, &a, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    kn_read_opts o = a.read;
+    const char *file = a.steps, *in = a.in, *out = a.out;
+    int overwrite_input = a.overwrite_input;
     const char *ins[2] = {in, file};
     if (cli_refuse_overwrite("transform", &out, 1, ins, 2, overwrite_input) != CLI_OK)
         return CLI_USAGE;
@@ -394,7 +385,7 @@ int cmd_transform(int argc, char **argv)
         return CLI_FAIL;
     }
     kn_col_decl *decls = input ? input_decls(input) : NULL;
-    int rc = input && !decls ? CLI_FAIL : CLI_OK;
+    rc = input && !decls ? CLI_FAIL : CLI_OK;
     if (decls) {
         o.decls = decls;
         o.n_decls = input->n_cols;

@@ -9,27 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char schema_usage[] =
-    "usage: kiln schema infer DATA [-o SCHEMA.yaml] [--max-categories N] [reader options]\n"
-    "\n"
-    "Write a schema (a data contract in YAML) inferred from DATA: per column its\n"
-    "type, presence, largest missing share (the observed one, rounded up to a\n"
-    "whole percent; 0 means not nullable), numeric or time range, uniqueness for\n"
-    "likely-ID columns, and the allowed categories of every text column (its\n"
-    "levels in order of first appearance). A text column with more than N levels\n"
-    "(default 50) of which more than half of the values occur only once looks\n"
-    "like free text or an identifier: its levels are not recorded, a comment in\n"
-    "the schema says so, and a warning on standard error (and 'unconstrained' in\n"
-    "--json) names every column left without a value rule and why. Edit the\n"
-    "schema to state what the data must satisfy (rows: {min, max}, keys: [..],\n"
-    "pattern:, on_violation: fail|drop|quarantine), then check new data with\n"
-    "'kiln validate'. The YAML goes to standard output unless -o; with --json,\n"
-    "standard output holds a JSON report with the schema instead.\n"
-    "\n"
-    "examples:\n"
-    "  kiln schema infer train.csv -o schema.yaml\n"
-    "  kiln --json schema infer train.csv -o schema.yaml\n";
-
 /* A bound as JSON: a number, an ISO-8601 time for timestamps, or the text
  * "inf"/"-inf" (JSON has no infinities). */
 static json_t *bound_json(kn_col_type type, double v)
@@ -100,32 +79,56 @@ static int write_text(const char *path, const char *text)
     return bad ? CLI_FAIL : CLI_OK;
 }
 
-static int cmd_schema_infer(int argc, char **argv)
+typedef struct schema_args {
+    const char *sub, *in, *out;
+    int64_t max_categories;
+    kn_read_opts read;
+} schema_args;
+
+static const cli_opt schema_opts[] = {
+    CLI_OPT_ARG(schema_args, sub, "infer", 1, "the subcommand (the only one: infer)"),
+    CLI_OPT_ARG(schema_args, in, "DATA", 1, "the data to infer the schema from"),
+    {"out", 'o', CLI_VALUE, CLI_T_TEXT, CLI__F(schema_args, out, const char *), NULL, 0, 0, NULL,
+     "SCHEMA.yaml", "write the schema there (default: standard output)", 0},
+    CLI_OPT_INT(schema_args, max_categories, "max-categories", "N", "50", 0, 1e9,
+                "text columns with more levels may be left unconstrained"),
+    CLI_OPT_READ(schema_args, read),
+    CLI_OPT_END};
+
+const cli_spec schema_spec = {
+    "schema",
+    "infer a data contract (YAML) from data",
+    "Write a schema (a data contract in YAML) inferred from DATA: per column its\n"
+    "type, presence, largest missing share (the observed one, rounded up to a\n"
+    "whole percent; 0 means not nullable), numeric or time range, uniqueness for\n"
+    "likely-ID columns, and the allowed categories of every text column (its\n"
+    "levels in order of first appearance). A text column with more than N levels\n"
+    "(default 50) of which more than half of the values occur only once looks\n"
+    "like free text or an identifier: its levels are not recorded, a comment in\n"
+    "the schema says so, and a warning on standard error (and 'unconstrained' in\n"
+    "--json) names every column left without a value rule and why. Edit the\n"
+    "schema to state what the data must satisfy (rows: {min, max}, keys: [..],\n"
+    "pattern:, on_violation: fail|drop|quarantine), then check new data with\n"
+    "'kiln validate'. The YAML goes to standard output unless -o; with --json,\n"
+    "standard output holds a JSON report with the schema instead.\n",
+    "  kiln schema infer train.csv -o schema.yaml\n"
+    "  kiln --json schema infer train.csv -o schema.yaml\n",
+    schema_opts,
+    1,
+    cmd_schema};
+
+int cmd_schema(int argc, char **argv)
 {
-    kn_read_opts o;
-    kn_read_opts_default(&o);
-    const char *in = NULL, *out = NULL;
-    long max_cat = 50;
-    for (int i = 2; i < argc; i++) {
-        int r = cli_read_option(argc, argv, &i, &o);
-        if (r < 0) return CLI_USAGE;
-        if (r > 0) continue;
-        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) && i + 1 < argc)
-            out = argv[++i];
-        else if (!strcmp(argv[i], "--max-categories") && i + 1 < argc) {
-            char *end;
-            max_cat = strtol(argv[++i], &end, 10);
-            if (*end || max_cat < 0 || end == argv[i])
-                return cli_usage_error("schema", "--max-categories takes a count, got '%s'",
-                                       argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("schema", "unknown option %s", argv[i]);
-        else if (!in)
-            in = argv[i];
-        else
-            return cli_usage_error("schema", "one DATA file (got %s and %s)", in, argv[i]);
-    }
-    if (!in) return cli_usage_error("schema", "missing DATA");
+    schema_args a = {0};
+    if (argc < 2 || (argv[1][0] != '-' && strcmp(argv[1], "infer")))
+        return cli_usage_error("schema", "the subcommand is 'infer' (kiln schema infer DATA)");
+    int rc = cli_parse(&schema_spec, argc, argv, &a, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (strcmp(a.sub, "infer"))
+        return cli_usage_error("schema", "the subcommand is 'infer' (kiln schema infer DATA)");
+    kn_read_opts o = a.read;
+    const char *in = a.in, *out = a.out;
+    int64_t max_cat = a.max_categories;
     if (cli_refuse_overwrite("schema infer", &out, 1, &in, 1, -1) != CLI_OK) return CLI_USAGE;
     kn_frame *f = NULL;
     kn_read_report rep;
@@ -150,7 +153,6 @@ static int cmd_schema_infer(int argc, char **argv)
     if (st == KN_OK) st = kn_schema_to_yaml(s, comment, &yaml);
     kn_free(comment);
     kn_frame_free(f);
-    int rc = CLI_OK;
     if (st != KN_OK) {
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
@@ -172,11 +174,4 @@ static int cmd_schema_infer(int argc, char **argv)
     kn_schema_free(s);
     kn_free(yaml);
     return rc;
-}
-
-int cmd_schema(int argc, char **argv)
-{
-    if (argc < 2 || strcmp(argv[1], "infer"))
-        return cli_usage_error("schema", "the subcommand is 'infer' (kiln schema infer DATA)");
-    return cmd_schema_infer(argc, argv);
 }

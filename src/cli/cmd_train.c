@@ -15,34 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char train_usage[] =
-    "usage: kiln train --data FILE --target COLUMN --model NAME [--param name=value ...]\n"
-    "                  [--weight COLUMN] [--test-size F] [--stratify] [--seed S]\n"
-    "                  [--ignore COLUMNS] [--task classification|regression]\n"
-    "                  [--positive-class LABEL] [--drop-missing-target] --out MODEL.kmd\n"
-    "\n"
-    "Fit a model on the feature columns of FILE (every column but the target and\n"
-    "weight). gbdt and the tree models take text columns and missing values as\n"
-    "they are; other models need them encoded or imputed first ('kiln prep'). With\n"
-    "--test-size F (default 0.2; 0 = none) a seeded random share F of the rows is\n"
-    "held out and the model is scored on it (--stratify: the same share of every\n"
-    "class). --ignore a,b leaves columns out of the features. The model file keeps\n"
-    "the model, its parameters and its input columns. 'kiln help models' lists the\n"
-    "models, 'kiln help model NAME' their parameters. --drop-missing-target\n"
-    "leaves out rows whose target is missing (otherwise they are an error).\n"
-    "Binary classifiers are scored with precision, recall and f1 of a positive\n"
-    "class: --positive-class LABEL, by default the second label in sorted order;\n"
-    "the output names it.\n"
-    "\n"
-    "The task: a classifier refuses a target that looks continuous (non-integer\n"
-    "values, or over 50 distinct values making up over 5 % of the rows); gbdt and\n"
-    "the tree models, which do both, follow the target unless --task (or their\n"
-    "objective / criterion parameter) says otherwise, and print their choice.\n"
-    "\n"
-    "example:\n"
-    "  kiln train --data concrete.csv --target compressive_strength --model ridge \\\n"
-    "      --param alpha=0.5 --out strength.kmd\n";
-
 /* Hold out a seeded random share of the rows (per class when strata). */
 static kn_status split(const kn_frame *f, double share, uint64_t seed, const char *stratify,
                        kn_frame **train, kn_frame **test)
@@ -153,14 +125,14 @@ static void print_summary(const kn_model *m)
 
 typedef struct train_args {
     const char *data, *target, *model, *out, *weight;
-    const char *params[64];
-    size_t n_params;
+    cli_list params;
     double test_size;
     uint64_t seed;
     int stratify, drop_missing_target;
     const char *ignore;
     const char *task;
     const char *positive_class;
+    kn_read_opts read;
 } train_args;
 
 static const char *task_name(const kn_model *m)
@@ -168,54 +140,62 @@ static const char *task_name(const kn_model *m)
     return kn_model_task(m) == KN_TASK_CLASSIFICATION ? "classification" : "regression";
 }
 
+static const cli_opt train_opts[] = {
+    CLI_OPT_NEED(train_args, data, "data", "FILE", "the data to fit on"),
+    CLI_OPT_NEED(train_args, target, "target", "COLUMN", "the column to predict"),
+    CLI_OPT_NEED(train_args, model, "model", "NAME", "the model ('kiln help models')"),
+    CLI_OPT_NEED(train_args, out, "out", "MODEL.kmd", "where the model is saved"),
+    CLI_OPT_LIST(train_args, params, "param", "NAME=VALUE",
+                 "a model parameter ('kiln help model NAME')"),
+    CLI_OPT_TEXT(train_args, weight, "weight", "COLUMN", "sample weights"),
+    CLI_OPT_NUM(train_args, test_size, "test-size", "F", "0.2", 0, 1,
+                "share of rows held out for scoring (0 = none; below 1)"),
+    CLI_OPT_FLAG(train_args, stratify, "stratify", "hold out the same share of every class"),
+    CLI_OPT_SEED(train_args, seed, "seed", "0", "seed of the hold-out split"),
+    CLI_OPT_TEXT(train_args, ignore, "ignore", "COLUMNS", "columns that are not features (a,b)"),
+    CLI_OPT_CHOICE(train_args, task, "task", "classification|regression",
+                   "the task, for gbdt and the tree models (default: from the target)"),
+    CLI_OPT_TEXT(train_args, positive_class, "positive-class", "LABEL",
+                 "the positive class of a binary target (default: the second, sorted)"),
+    CLI_OPT_FLAG(train_args, drop_missing_target, "drop-missing-target",
+                 "leave out rows whose target is missing"),
+    CLI_OPT_READ(train_args, read),
+    CLI_OPT_END};
+
+const cli_spec train_spec = {
+    "train",
+    "fit a model on a data file and save it",
+    "Fit a model on the feature columns of FILE (every column but the target and\n"
+    "weight). gbdt and the tree models take text columns and missing values as\n"
+    "they are; other models need them encoded or imputed first ('kiln prep'). With\n"
+    "--test-size F (default 0.2; 0 = none) a seeded random share F of the rows is\n"
+    "held out and the model is scored on it (--stratify: the same share of every\n"
+    "class). --ignore a,b leaves columns out of the features. The model file keeps\n"
+    "the model, its parameters and its input columns. 'kiln help models' lists the\n"
+    "models, 'kiln help model NAME' their parameters. --drop-missing-target\n"
+    "leaves out rows whose target is missing (otherwise they are an error).\n"
+    "Binary classifiers are scored with precision, recall and f1 of a positive\n"
+    "class: --positive-class LABEL, by default the second label in sorted order;\n"
+    "the output names it.\n"
+    "\n"
+    "The task: a classifier refuses a target that looks continuous (non-integer\n"
+    "values, or over 50 distinct values making up over 5 % of the rows); gbdt and\n"
+    "the tree models, which do both, follow the target unless --task (or their\n"
+    "objective / criterion parameter) says otherwise, and print their choice.\n",
+    "  kiln train --data concrete.csv --target compressive_strength --model ridge \\\n"
+    "      --param alpha=0.5 --out strength.kmd\n",
+    train_opts,
+    0,
+    cmd_train};
+
 static int parse_train(int argc, char **argv, kn_read_opts *o, train_args *a)
 {
-    a->test_size = 0.2;
-    for (int i = 1; i < argc; i++) {
-        /* train's own options first: --target and --param are also reader options */
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--param") && v) {
-            if (a->n_params == 64) return cli_usage_error("train", "at most 64 --param");
-            a->params[a->n_params++] = argv[++i];
-        } else if (!strcmp(argv[i], "--data") && v)
-            a->data = argv[++i];
-        else if (!strcmp(argv[i], "--target") && v)
-            a->target = argv[++i];
-        else if (!strcmp(argv[i], "--model") && v)
-            a->model = argv[++i];
-        else if (!strcmp(argv[i], "--out") && v)
-            a->out = argv[++i];
-        else if (!strcmp(argv[i], "--weight") && v)
-            a->weight = argv[++i];
-        else if (!strcmp(argv[i], "--test-size") && v) {
-            char *end;
-            a->test_size = strtod(argv[++i], &end);
-            if (*end || !(a->test_size >= 0 && a->test_size < 1))
-                return cli_usage_error("train", "--test-size takes a share in [0, 1), got '%s'",
-                                       argv[i]);
-        } else if (!strcmp(argv[i], "--seed") && v) {
-            if (cli_parse_seed("train", argv[++i], &a->seed) != CLI_OK) return CLI_USAGE;
-        } else if (!strcmp(argv[i], "--stratify"))
-            a->stratify = 1;
-        else if (!strcmp(argv[i], "--ignore") && v)
-            a->ignore = argv[++i];
-        else if (!strcmp(argv[i], "--positive-class") && v)
-            a->positive_class = argv[++i];
-        else if (!strcmp(argv[i], "--drop-missing-target"))
-            a->drop_missing_target = 1;
-        else if (!strcmp(argv[i], "--task") && v) {
-            a->task = argv[++i];
-            if (strcmp(a->task, "classification") && strcmp(a->task, "regression"))
-                return cli_usage_error(
-                    "train", "--task takes classification or regression, got '%s'", a->task);
-        } else {
-            int r = cli_read_option(argc, argv, &i, o);
-            if (r < 0) return CLI_USAGE;
-            if (r == 0) return cli_usage_error("train", "unknown or incomplete option %s", argv[i]);
-        }
-    }
-    if (!a->data || !a->target || !a->model || !a->out)
-        return cli_usage_error("train", "need --data, --target, --model and --out");
+    int rc = cli_parse(&train_spec, argc, argv, a, NULL);
+    if (rc) return rc;
+    if (a->test_size >= 1)
+        return cli_usage_error("train", "--test-size %g: must be below 1 (a share of the rows)",
+                               a->test_size);
+    *o = a->read;
     return CLI_OK;
 }
 
@@ -294,7 +274,7 @@ int cmd_train(int argc, char **argv)
     kn_read_opts_default(&o);
     train_args a = {0};
     int rc = parse_train(argc, argv, &o, &a);
-    if (rc != CLI_OK) return rc;
+    if (rc) return rc < 0 ? CLI_OK : rc;
     kn_pipeline *p = NULL;
     if (kn_pipeline_new(&p) != KN_OK || kn_pipeline_set_target(p, a.target, a.weight) != KN_OK) {
         cli_error("%s", kn_last_error());
@@ -308,9 +288,9 @@ int cmd_train(int argc, char **argv)
         return CLI_USAGE;
     }
     kn_pipeline_set_model(p, m); /* p owns m from here */
-    for (size_t k = 0; k < a.n_params; k++)
-        if (kn_model_set(m, a.params[k]) != KN_OK) {
-            cli_error("--param %s: %s", a.params[k], kn_last_error());
+    for (size_t k = 0; k < a.params.n; k++)
+        if (kn_model_set(m, a.params.v[k]) != KN_OK) {
+            cli_error("--param %s: %s", a.params.v[k], kn_last_error());
             kn_pipeline_free(p);
             return CLI_USAGE;
         }

@@ -7,38 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char validate_usage[] =
-    "usage: kiln validate DATA --schema SCHEMA.yaml [--on-violation fail|drop|quarantine]\n"
-    "                     [--out KEPT] [--rejects FILE] [--json] [--overwrite-input]\n"
-    "                     [reader options]\n"
-    "\n"
-    "Check DATA against a schema and report every violated rule with the number\n"
-    "of offending rows and the first example rows (data rows counted from 1 among\n"
-    "the rows the reader kept). Row rules (missing, min, max, categories, pattern,\n"
-    "unique, keys) follow the policy of the column or the schema, or\n"
-    "--on-violation when given: fail, drop the rows (counted), or quarantine them\n"
-    "into --rejects (default DATA.invalid.csv: the row's values with _row and\n"
-    "_violation columns). Column rules (required, type, max_missing, rows) always\n"
-    "fail. --out writes the rows kept (never over DATA or the schema, unless\n"
-    "--overwrite-input). Every row is accounted for:\n"
-    "  rows read = kept + skipped by the reader + quarantined by the reader\n"
-    "              + dropped + quarantined by the schema\n"
-    "The schema's column types are declared to the reader, so a value that does\n"
-    "not parse is a bad row (see --on-bad-rows) rather than a changed type.\n"
-    "\n"
-    "exit status:\n"
-    "  0  nothing failed (clean, or every violation dropped or quarantined)\n"
-    "  1  a rule failed (the report lists the violations)\n"
-    "  2  usage error: an unknown option, a bad option value, a missing argument\n"
-    "  3  DATA or the schema cannot be used: a missing or unreadable file, a\n"
-    "     malformed row under --on-bad-rows fail, a schema that does not parse\n"
-    "     (file:line:column), an output that cannot be written, or an internal\n"
-    "     error\n"
-    "\n"
-    "examples:\n"
-    "  kiln validate new.csv --schema schema.yaml\n"
-    "  kiln validate new.csv --schema schema.yaml --on-violation quarantine --out ok.csv\n";
-
 /* Declare the schema's types to the reader (unless --types was given), each
  * as "?name:type", so a column the data lacks is the schema's "required"
  * rule to judge, not a read error. A column name with ',' cannot be said in
@@ -72,11 +40,13 @@ static json_t *violations_json(const kn_validation *v)
         json_t *ex = json_array();
         for (size_t k = 0; k < x->n_examples; k++)
             json_array_append_new(ex, json_integer((json_int_t)x->examples[k] + 1));
-        json_array_append_new(a,
-                              json_pack("{s:o, s:s, s:s, s:I, s:o, s:s}", "column",
-                                        x->column ? json_string(x->column) : json_null(), "rule",
-                                        x->rule, "detail", x->detail, "count", (json_int_t)x->count,
-                                        "example_rows", ex, "policy", kn_policy_name(x->policy)));
+        char *detail = cli_flag_text(x->detail); /* the flags that the fix names */
+        json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:I, s:o, s:s}", "column",
+                                           x->column ? json_string(x->column) : json_null(), "rule",
+                                           x->rule, "detail", detail ? detail : x->detail, "count",
+                                           (json_int_t)x->count, "example_rows", ex, "policy",
+                                           kn_policy_name(x->policy)));
+        free(detail);
     }
     return a;
 }
@@ -89,8 +59,11 @@ static void print_violations(const char *in, const char *schema, const kn_valida
            v->n_violations == 1 ? "" : "s");
     for (size_t i = 0; i < v->n_violations; i++) {
         const kn_violation *x = &v->violations[i];
+        char *detail = cli_flag_text(x->detail);
         printf("  %-20s %-11s %9s %-4s %s", x->column ? x->column : "(table)", x->rule,
-               cli_thousands(x->count, a, sizeof a), x->count == 1 ? "row" : "rows", x->detail);
+               cli_thousands(x->count, a, sizeof a), x->count == 1 ? "row" : "rows",
+               detail ? detail : x->detail);
+        free(detail);
         if (x->n_examples && x->row_rule) {
             printf(" (row%s", x->n_examples > 1 ? "s" : "");
             for (size_t k = 0; k < x->n_examples; k++)
@@ -148,41 +121,68 @@ static kn_status write_kept(const kn_frame *f, const kn_validation *v, const cha
 }
 
 typedef struct validate_args {
-    const char *in, *schema, *out, *rejects;
+    const char *in, *schema, *out, *rejects, *on_violation;
     int has_policy, overwrite_input;
     kn_policy policy;
+    kn_read_opts read;
 } validate_args;
+
+static const cli_opt validate_opts[] = {
+    CLI_OPT_ARG(validate_args, in, "DATA", 1, "the data to check"),
+    CLI_OPT_NEED(validate_args, schema, "schema", "SCHEMA.yaml",
+                 "the schema ('kiln schema infer')"),
+    CLI_OPT_CHOICE(validate_args, on_violation, "on-violation", "fail|drop|quarantine",
+                   "what row rules do to offending rows (default: the schema's policy)"),
+    CLI_OPT_TEXT(validate_args, out, "out", "KEPT", "write the rows kept"),
+    CLI_OPT_TEXT(validate_args, rejects, "rejects", "FILE",
+                 "where quarantined rows go (default DATA.invalid.csv)"),
+    CLI_OPT_FLAG(validate_args, overwrite_input, "overwrite-input",
+                 "allow --out to replace DATA or the schema"),
+    CLI_OPT_READ(validate_args, read),
+    CLI_OPT_END};
+
+const cli_spec validate_spec = {
+    "validate",
+    "check data against a schema; drop or quarantine offending rows",
+    "Check DATA against a schema and report every violated rule with the number\n"
+    "of offending rows and the first example rows (data rows counted from 1 among\n"
+    "the rows the reader kept). Row rules (missing, min, max, categories, pattern,\n"
+    "unique, keys) follow the policy of the column or the schema, or\n"
+    "--on-violation when given: fail, drop the rows (counted), or quarantine them\n"
+    "into --rejects (default DATA.invalid.csv: the row's values with _row and\n"
+    "_violation columns). Column rules (required, type, max_missing, rows) always\n"
+    "fail. --out writes the rows kept (never over DATA or the schema, unless\n"
+    "--overwrite-input). Every row is accounted for:\n"
+    "  rows read = kept + skipped by the reader + quarantined by the reader\n"
+    "              + dropped + quarantined by the schema\n"
+    "The schema's column types are declared to the reader, so a value that does\n"
+    "not parse is a bad row (see --on-bad-rows) rather than a changed type.\n"
+    "\n"
+    "exit status:\n"
+    "  0  nothing failed (clean, or every violation dropped or quarantined)\n"
+    "  1  a rule failed (the report lists the violations)\n"
+    "  2  usage error: an unknown option, a bad option value, a missing argument\n"
+    "  3  DATA or the schema cannot be used: a missing or unreadable file, a\n"
+    "     malformed row under --on-bad-rows fail, a schema that does not parse\n"
+    "     (file:line:column), an output that cannot be written, or an internal\n"
+    "     error\n",
+    "  kiln validate new.csv --schema schema.yaml\n"
+    "  kiln validate new.csv --schema schema.yaml --on-violation quarantine --out ok.csv\n",
+    validate_opts,
+    1,
+    cmd_validate};
 
 static int parse_validate(int argc, char **argv, kn_read_opts *o, validate_args *a)
 {
-    for (int i = 1; i < argc; i++) {
-        int r = cli_read_option(argc, argv, &i, o);
-        if (r < 0) return CLI_USAGE;
-        if (r > 0) continue;
-        if (!strcmp(argv[i], "--schema") && i + 1 < argc)
-            a->schema = argv[++i];
-        else if (!strcmp(argv[i], "--out") && i + 1 < argc)
-            a->out = argv[++i];
-        else if (!strcmp(argv[i], "--rejects") && i + 1 < argc)
-            a->rejects = argv[++i];
-        else if (!strcmp(argv[i], "--overwrite-input"))
-            a->overwrite_input = 1;
-        else if (!strcmp(argv[i], "--on-violation") && i + 1 < argc) {
-            a->has_policy = 1;
-            if (kn_policy_parse(argv[++i], &a->policy) != KN_OK)
-                return cli_usage_error("validate",
-                                       "--on-violation takes fail, drop or "
-                                       "quarantine, got '%s'",
-                                       argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("validate", "unknown option %s", argv[i]);
-        else if (!a->in)
-            a->in = argv[i];
-        else
-            return cli_usage_error("validate", "one DATA file (got %s and %s)", a->in, argv[i]);
+    int rc = cli_parse(&validate_spec, argc, argv, a, NULL);
+    if (rc) return rc;
+    *o = a->read;
+    if (a->on_violation) {
+        a->has_policy = 1;
+        if (kn_policy_parse(a->on_violation, &a->policy) != KN_OK)
+            return cli_usage_error("validate", "--on-violation %s: %s", a->on_violation,
+                                   kn_last_error());
     }
-    if (!a->in) return cli_usage_error("validate", "missing DATA");
-    if (!a->schema) return cli_usage_error("validate", "missing --schema SCHEMA.yaml");
     const char *outs[2] = {a->out, a->rejects}, *ins[2] = {a->in, a->schema};
     return cli_refuse_overwrite("validate", outs, 2, ins, 2, a->overwrite_input);
 }
@@ -193,7 +193,7 @@ int cmd_validate(int argc, char **argv)
     kn_read_opts_default(&o);
     validate_args a = {0};
     int rc = parse_validate(argc, argv, &o, &a);
-    if (rc != CLI_OK) return rc;
+    if (rc) return rc < 0 ? CLI_OK : rc;
     kn_schema *s;
     if (kn_schema_load(a.schema, &s) != KN_OK) {
         cli_error("%s", kn_last_error());

@@ -8,41 +8,46 @@
 
 #include <signal.h>
 #include <stdlib.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #include <string.h>
 #include <unistd.h>
 
-static const char main_usage[] =
-    "kiln - tabular data to monitored models, in one binary\n"
-    "\n"
-    "usage: kiln [global options] <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "%s"
-    "\n"
-    "global options:\n"
-    "  --json               machine-readable output (JSON) on stdout\n"
-    "  -q, --quiet          no progress bar, only warnings and errors\n"
-    "  -v, --verbose        debug logging\n"
-    "  --log-format F       human (default) or json (JSON Lines on stderr)\n"
-    "  --memory-limit SIZE  fail cleanly (KN_ERR_NOMEM) instead of allocating more than\n"
-    "                       SIZE (e.g. 2G, 512M; also KILN_MEMORY_LIMIT); what it does\n"
-    "                       not count: 'kiln help memory'\n"
-    "  --threads N          worker threads (default: all cores)\n"
-    "  --version            print the version\n"
-    "\n"
-    "'kiln help <command>' explains a command; 'kiln help readers' lists reader options.\n";
+static const char main_usage[] = "kiln - tabular data to monitored models, in one binary\n"
+                                 "\n"
+                                 "usage: kiln [global options] <command> [options]\n"
+                                 "\n"
+                                 "commands:\n";
 
 /* the spin count of idle OpenMP threads before they sleep (see main) */
 #define KILN_GOMP_SPINCOUNT "10000"
 
+typedef struct help_args {
+    const char *topic, *name;
+} help_args;
+static const cli_opt help_opts[] = {
+    CLI_OPT_ARG(help_args, topic, "TOPIC", 0,
+                "a command, or readers, steps, models, model NAME, memory"),
+    CLI_OPT_ARG(help_args, name, "NAME", 0, "the model, with 'model'"), CLI_OPT_END};
 static int cmd_help(int argc, char **argv);
+static const cli_spec help_spec = {"help",
+                                   "explain a command",
+                                   "Explain a command, or list the reader options, the steps,\n"
+                                   "the models (or one model's parameters), or what\n"
+                                   "--memory-limit counts.\n",
+                                   "  kiln help train\n  kiln help model gbdt\n",
+                                   help_opts,
+                                   0,
+                                   cmd_help};
+
+static const cli_opt version_opts[] = {CLI_OPT_END};
+static int cmd_version(int argc, char **argv);
+static const cli_spec version_spec = {
+    "version", "print the version", "Print Kiln's version.\n", NULL, version_opts, 0, cmd_version};
+
 static int cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    char none;
+    int rc = cli_parse(&version_spec, argc, argv, &none, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
     if (cli.json)
         return cli_emit_json(
             json_pack("{s:s, s:s, s:[]}", "command", "version", "version", kn_version(), "stages"));
@@ -50,43 +55,28 @@ static int cmd_version(int argc, char **argv)
     return CLI_OK;
 }
 
-static const cli_command commands[] = {
-    {"describe", "profile a data file: types, missing values, statistics, warnings", describe_usage,
-     cmd_describe},
-    {"convert", "convert between CSV, ARFF, LIBSVM, JSON Lines and .kfr", convert_usage,
-     cmd_convert},
-    {"prep", "fit preparation steps, or run a prep spec (sources, joins, validation)", prep_usage,
-     cmd_prep},
-    {"transform", "apply steps saved by 'kiln prep --save' to new data", transform_usage,
-     cmd_transform},
-    {"schema", "infer a data contract (YAML) from data", schema_usage, cmd_schema},
-    {"validate", "check data against a schema; drop or quarantine offending rows", validate_usage,
-     cmd_validate},
-    {"train", "fit a model on a data file and save it", train_usage, cmd_train},
-    {"predict", "apply a saved model to a data file", predict_usage, cmd_predict},
-    {"eval", "score a saved model on labelled data", eval_usage, cmd_eval},
-    {"cv", "cross-validate a model (steps fitted inside each fold)", cv_usage, cmd_cv},
-    {"inspect", "show what a model, steps or frame file holds", inspect_usage, cmd_inspect},
-    {"demo", "generate a demo dataset and describe it", demo_usage, cmd_demo},
-    {"help", "explain a command",
-     "usage: kiln help [command|readers|steps|models|model NAME|memory]\n", cmd_help},
-    {"version", "print the version", "usage: kiln version\n", cmd_version},
+/* The commands: adding one is a cmd_NAME.c with its cli_spec, and a line here. */
+static const cli_spec *const commands[] = {
+    &describe_spec, &convert_spec, &prep_spec,    &transform_spec, &schema_spec,
+    &validate_spec, &train_spec,   &predict_spec, &eval_spec,      &cv_spec,
+    &inspect_spec,  &demo_spec,    &help_spec,    &version_spec,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_usage(FILE *fp)
 {
-    char list[2048] = "";
-    size_t used = 0;
+    fputs(main_usage, fp);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "  %-10s %s\n", commands[i].name,
-                                 commands[i].summary);
-    fprintf(fp, main_usage, list);
+        fprintf(fp, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fputs("\nglobal options (before or after the command):\n", fp);
+    cli_print_global_options(fp);
+    fputs("\n'kiln help <command>' explains a command; 'kiln help readers' lists reader options.\n",
+          fp);
 }
 
 static void print_reader_params(void)
 {
-    printf("reader options (any command that reads data; --name value or --param name=value):\n");
+    printf("reader options (any command that reads data; --read name=value or --name value):\n");
     for (const kn_param_def *d = kn_read_params(); d->name; d++) {
         char opt[64];
         snprintf(opt, sizeof opt, "--%s", d->name);
@@ -149,39 +139,44 @@ static const char memory_help[] =
 
 static int cmd_help(int argc, char **argv)
 {
-    if (argc < 2) {
+    help_args a = {0};
+    int rc = cli_parse(&help_spec, argc, argv, &a, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (!a.topic) {
         print_main_usage(stdout);
         return CLI_OK;
     }
-    if (strcmp(argv[1], "readers") == 0 || strcmp(argv[1], "read") == 0) {
+    if (strcmp(a.topic, "model") && a.name)
+        return cli_usage_error("help", "too many arguments (%s)", a.name);
+    if (strcmp(a.topic, "readers") == 0 || strcmp(a.topic, "read") == 0) {
         print_reader_params();
         return CLI_OK;
     }
-    if (strcmp(argv[1], "memory") == 0) {
+    if (strcmp(a.topic, "memory") == 0) {
         fputs(memory_help, stdout);
         return CLI_OK;
     }
-    if (strcmp(argv[1], "steps") == 0) {
+    if (strcmp(a.topic, "steps") == 0) {
         printf("steps (kiln prep --step NAME:param=value;...):\n");
         print_components(KN_COMP_STEP, NULL);
         return CLI_OK;
     }
-    if (strcmp(argv[1], "models") == 0 || (strcmp(argv[1], "model") == 0 && argc < 3)) {
+    if (strcmp(a.topic, "models") == 0 || (strcmp(a.topic, "model") == 0 && !a.name)) {
         printf("models (kiln train --model NAME --param name=value ...):\n");
         print_components(KN_COMP_MODEL, NULL);
         return CLI_OK;
     }
-    if (strcmp(argv[1], "model") == 0) {
-        if (print_components(KN_COMP_MODEL, argv[2])) return CLI_OK;
-        cli_error("no model named '%s'; 'kiln help models' lists them", argv[2]);
+    if (strcmp(a.topic, "model") == 0) {
+        if (print_components(KN_COMP_MODEL, a.name)) return CLI_OK;
+        cli_error("no model named '%s'; 'kiln help models' lists them", a.name);
         return CLI_USAGE;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (strcmp(commands[i].name, argv[1]) == 0) {
-            fputs(commands[i].usage, stdout);
+        if (strcmp(commands[i]->name, a.topic) == 0) {
+            cli_print_help(commands[i], stdout);
             return CLI_OK;
         }
-    cli_error("no command named '%s'; 'kiln help' lists them", argv[1]);
+    cli_error("no command named '%s'; 'kiln help' lists them", a.topic);
     return CLI_USAGE;
 }
 
@@ -189,11 +184,13 @@ static void log_sink(kn_log_level level, const char *msg, void *user)
 {
     (void)user;
     cli_progress_done(); /* a log line replaces a progress line */
-    if (cli.log_json) {
-        cli_log_json(json_pack("{s:s, s:s}", "level", kn_log_level_name(level), "msg", msg));
-        return;
-    }
-    fprintf(stderr, "kiln: %s: %s\n", kn_log_level_name(level), msg);
+    char *text = cli_flag_text(msg);
+    if (cli.log_json)
+        cli_log_json(
+            json_pack("{s:s, s:s}", "level", kn_log_level_name(level), "msg", text ? text : msg));
+    else
+        fprintf(stderr, "kiln: %s: %s\n", kn_log_level_name(level), text ? text : msg);
+    free(text);
 }
 
 /* SIGINT, SIGTERM, SIGHUP: remove the temporary files of writes in
@@ -220,60 +217,6 @@ static void remove_temp_files_on_signals(void)
     }
 }
 
-/* Take the global options out of argv (they may stand anywhere). */
-static int parse_globals(int *argc, char **argv)
-{
-    int out = 1;
-    const char *limit = getenv("KILN_MEMORY_LIMIT");
-    for (int i = 1; i < *argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--json"))
-            cli.json = 1;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-            cli.quiet = 1;
-        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-            cli.verbose = 1;
-        else if (!strcmp(a, "--version"))
-            argv[out++] = "version";
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            argv[out++] = "help";
-        else if (!strcmp(a, "--log-format") || !strncmp(a, "--log-format=", 13)) {
-            const char *v = a[12] == '=' ? a + 13 : (i + 1 < *argc ? argv[++i] : "");
-            if (!strcmp(v, "json"))
-                cli.log_json = 1;
-            else if (!strcmp(v, "human"))
-                cli.log_json = 0;
-            else {
-                cli_error("--log-format must be human or json, got '%s'", v);
-                return -1;
-            }
-        } else if (!strcmp(a, "--memory-limit") || !strncmp(a, "--memory-limit=", 15)) {
-            limit = a[14] == '=' ? a + 15 : (i + 1 < *argc ? argv[++i] : "");
-        } else if (!strcmp(a, "--threads") || !strncmp(a, "--threads=", 10)) {
-            const char *v = a[9] == '=' ? a + 10 : (i + 1 < *argc ? argv[++i] : "");
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (!*v || *end || n < 0 || n > 1024) {
-                cli_error("--threads expects a number from 0 to 1024, got '%s'", v);
-                return -1;
-            }
-            cli.threads = n;
-        } else
-            argv[out++] = argv[i];
-    }
-    *argc = out;
-    argv[out] = NULL;
-    if (limit && *limit) {
-        uint64_t bytes;
-        if (kn_mem_parse_size(limit, &bytes) != KN_OK) {
-            cli_error("memory limit: %s", kn_last_error());
-            return -1;
-        }
-        kn_mem_set_limit(bytes);
-    }
-    return 0;
-}
-
 /* OpenMP's idle threads spin on their CPU between parallel regions (libgomp:
  * up to 300,000 spins) before they sleep. On a machine where other work runs,
  * a spinning thread takes the CPU from the thread that holds the work, and a
@@ -294,26 +237,29 @@ int main(int argc, char **argv)
 {
     choose_openmp_wait_policy(argv);
     kn_init();
-    if (parse_globals(&argc, argv) != 0) return CLI_USAGE;
-    remove_temp_files_on_signals();
-#ifdef _OPENMP
-    /* --threads is the budget of every parallel region, nested ones
-     * included (cross-validation divides it among its folds) */
-    if (cli.threads > 0) omp_set_num_threads((int)cli.threads);
-#endif
     kn_log_set(log_sink, NULL);
     kn_progress_set_sink(cli_fit_progress, NULL);
-    kn_log_set_level(cli.verbose ? KN_LOG_DEBUG : cli.quiet ? KN_LOG_WARN : KN_LOG_INFO);
-    if (argc < 2) {
+    int at = argc;
+    if (cli_parse_globals(argc, argv, &at) != CLI_OK) return CLI_USAGE;
+    remove_temp_files_on_signals();
+    if (cli.version) {
+        cli.version = 0;
+        return cmd_version(1, (char *[]){"version", NULL});
+    }
+    if (at >= argc) {
+        if (cli.help) {
+            print_main_usage(stdout);
+            return CLI_OK;
+        }
         print_main_usage(stderr);
         return CLI_USAGE;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (strcmp(commands[i].name, argv[1]) == 0) {
-            int rc = commands[i].run(argc - 1, argv + 1);
+        if (strcmp(commands[i]->name, argv[at]) == 0) {
+            int rc = commands[i]->run(argc - at, argv + at);
             cli_progress_done();
             return rc;
         }
-    cli_error("unknown command '%s'; 'kiln help' lists the commands", argv[1]);
+    cli_error("unknown command '%s'; 'kiln help' lists the commands", argv[at]);
     return CLI_USAGE;
 }

@@ -265,7 +265,8 @@ kn_status kn_fail_nomem(size_t n)
         human_bytes(l, lim, sizeof lim);
         return kn_fail(KN_ERR_NOMEM,
                        "memory limit exceeded in stage '%s': needed %s more with %s in use, "
-                       "limit %s; raise --memory-limit (or KILN_MEMORY_LIMIT) or use less data",
+                       "limit %s; raise the memory limit (kn_mem_set_limit, or "
+                       "KILN_MEMORY_LIMIT) or use less data",
                        stage, req, live, lim);
     }
     return kn_fail(KN_ERR_NOMEM,

@@ -134,6 +134,11 @@ kn_status kn_param_set_value(const kn_param_def *defs, void *obj, const char *na
     }
     case KN_PARAM_T_ENUM: {
         int i = choice_index(d->choices, value);
+        /* a yes|no choice (CSV header: auto|yes|no) takes a bool's spellings too */
+        if (i < 0 && (!strcasecmp(value, "true") || !strcasecmp(value, "on")))
+            i = choice_index(d->choices, "yes");
+        if (i < 0 && (!strcasecmp(value, "false") || !strcasecmp(value, "off")))
+            i = choice_index(d->choices, "no");
         if (i < 0)
             return kn_fail(KN_ERR_INVALID, "parameter '%s' must be one of %s, got '%s'", name,
                            d->choices, value);

@@ -588,7 +588,7 @@ static kn_status plan_restart(const csv_run *run, kn_col_type **forced)
     if (strcmp(r->path, "-") == 0)
         return kn_fail(KN_ERR_TYPE, "stdin: a column's values changed type after the sampled rows, "
                                     "and standard input cannot be re-read; declare the type with "
-                                    "--types name:categorical");
+                                    "reader option types=name:categorical");
     if (!*forced && !(*forced = kn_calloc(r->ncols, sizeof **forced))) return KN_ERR_NOMEM;
     for (size_t j = 0; j < r->ncols; j++) {
         int bump = atomic_load(&r->cols[j].bump);
@@ -679,7 +679,7 @@ static kn_status late_promotion(csv_run *run)
         return kn_fail(KN_ERR_TYPE,
                        "%s:%llu:%llu: column '%s' was read as %s from the first rows, but this "
                        "value needs %s, and a batch read cannot change the type of batches it "
-                       "has handed out; declare the type with --types %s:%s",
+                       "has handed out; declare the type with reader option types=%s:%s",
                        r->path, (unsigned long long)line, (unsigned long long)col, c->name,
                        kn_col_type_name(c->type), wider, c->name, wider);
     }

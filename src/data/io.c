@@ -36,7 +36,7 @@ static const kn_param_def read_params[] = {
     KN_PARAM_ENUM(kn_read_opts, missing_in_text, "auto", "auto|always",
                   "missing tokens in text columns: auto keeps a token that is a frequent level "
                   "there (>= 1% of the cells, not used in number columns), always reads it as "
-                  "missing (as does a --missing list given explicitly)"),
+                  "missing (as does a missing list given explicitly)"),
     KN_PARAM_END};
 
 const kn_param_def *kn_read_params(void)
@@ -68,7 +68,8 @@ kn_status kn_format_for_path(const char *path, const char **format)
                 return KN_OK;
             }
     return kn_fail(KN_ERR_NOT_FOUND,
-                   "cannot tell the format of '%s' from its extension; name it with --format "
+                   "cannot tell the format of '%s' from its extension; name it with reader "
+                   "option format "
                    "(csv, arff, libsvm, jsonl, kfr)",
                    path);
 }
@@ -211,13 +212,13 @@ kn_status kn__rejects_open(kn_rejects *r, const char *path, const kn_read_opts *
         rep->quarantine_path[0] = '\0';
         return kn_fail(KN_ERR_INVALID,
                        "the quarantine file's path is longer than %d bytes; name a shorter one "
-                       "with --quarantine",
+                       "with reader option quarantine",
                        KN_PATH_MAX - 1);
     }
     if (kn_same_file(rep->quarantine_path, path))
         return kn_fail(KN_ERR_INVALID,
                        "the quarantine file %s is the input %s; writing it would destroy the "
-                       "data being read. Name another file with --quarantine",
+                       "data being read. Name another file with reader option quarantine",
                        rep->quarantine_path, path);
     r->fp = fopen(rep->quarantine_path, "w");
     if (!r->fp)
@@ -233,8 +234,8 @@ kn_status kn__rejects_add(kn_rejects *r, uint64_t line, uint64_t col, uint64_t r
     r->rep->rows_read++;
     if (r->o->on_bad_rows == KN_BAD_ROWS_FAIL)
         return kn_fail(KN_ERR_PARSE,
-                       "%s:%llu:%llu: %s; fix the row, or pass --on-bad-rows skip (or "
-                       "quarantine) to set such rows aside",
+                       "%s:%llu:%llu: %s; fix the row, or pass reader option on_bad_rows=skip "
+                       "(or quarantine) to set such rows aside",
                        r->path, (unsigned long long)line, (unsigned long long)col, reason);
     if (r->o->on_reject) r->o->on_reject(data_row, r->o->on_reject_user);
     if (!r->fp) {

@@ -48,12 +48,12 @@ static kn_status refuse_missing_or_inf(const double *v, size_t n, const char *wh
                                  KN__MISSING_TARGET_FIX)
                        : kn_fail(KN_ERR_INVALID,
                                  "%s '%s', row %zu is missing; impute it first (e.g. "
-                                 "kiln prep --step simple_imputer)",
+                                 "the step simple_imputer)",
                                  what, name, i + 1);
         else if (isinf(v[i]))
             return kn_fail(KN_ERR_INVALID,
                            "%s '%s', row %zu is %s; models take finite numbers: correct it at "
-                           "its source, or clip it with kiln prep IN OUT --step "
+                           "its source, or clip it with the step "
                            "'outlier_clip:columns=%s' (every value beyond the IQR fences is "
                            "clipped)",
                            what, name, i + 1, v[i] > 0 ? "inf" : "-inf", name);
@@ -69,20 +69,20 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allo
     if (kn_column_type(c) == KN_COL_INT64) /* integers beyond 2^53: an identifier, mostly */
         return kn_fail(KN_ERR_TYPE,
                        "%s '%s' is int64 (integers beyond 2^53, usually an identifier); drop it "
-                       "or give it the id role, or make it a number (rounded) with kiln prep "
-                       "--step 'coerce:columns=%s;to=numeric'",
+                       "or give it the id role, or make it a number (rounded) with the step "
+                       "'coerce:columns=%s;to=numeric'",
                        what, kn_column_name(c), kn_column_name(c));
     if (kn_column_type(c) == KN_COL_TIMESTAMP && !strcmp(what, "feature"))
         return kn_fail(KN_ERR_TYPE,
                        "feature '%s' is a timestamp; models take numeric columns: turn it into "
                        "calendar features with the step 'datetime_features:columns=%s;keep=false' "
-                       "(kiln prep IN OUT --step ..., or kiln cv --step ...), or leave it out "
-                       "with --ignore %s",
+                       "(before the model, or in each fold of a cross-validation), or leave it "
+                       "out with the ignore role for %s",
                        kn_column_name(c), kn_column_name(c), kn_column_name(c));
     if (kn_column_type(c) != KN_COL_NUMERIC)
         return kn_fail(KN_ERR_TYPE,
                        "%s '%s' is %s; models take numeric columns (encode categories first, "
-                       "e.g. kiln prep --step onehot_encoder)",
+                       "e.g. the step onehot_encoder)",
                        what, kn_column_name(c), kn_col_type_name(kn_column_type(c)));
     const double *v = kn_column_f64(c);
     int missing = 0, inf = 0;

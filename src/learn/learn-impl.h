@@ -16,9 +16,7 @@ extern const kn_component kn__metrics[];
 extern const size_t kn__n_metrics;
 
 /* The fix named when a target value is missing (model fit and scoring). */
-#define KN__MISSING_TARGET_FIX                                                                     \
-    "a model cannot learn from or be scored on it: drop those rows (kiln train, cv and eval: "     \
-    "--drop-missing-target)"
+#define KN__MISSING_TARGET_FIX "a model cannot learn from or be scored on it: drop those rows first"
 
 /* The warning of a fit that stopped before its tolerance: with the real
  * max_iter, and raising it suggested only when every iteration was used. */

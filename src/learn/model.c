@@ -192,8 +192,8 @@ void kn__warn_not_converged(const char *model, int iterations, int64_t max_iter,
     if (iterations >= max_iter)
         kn_log(KN_LOG_WARN,
                "%s did not converge: it used all max_iter=%lld iterations (largest gradient "
-               "%.3g > tol %g); raise max_iter (e.g. --param max_iter=%lld) or standardise the "
-               "features",
+               "%.3g > tol %g); raise max_iter (e.g. model parameter max_iter=%lld) or "
+               "standardise the features",
                model, (long long)max_iter, grad, tol, (long long)max_iter * 10);
     else
         kn_log(KN_LOG_WARN,

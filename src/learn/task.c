@@ -139,7 +139,7 @@ kn_status kn_model_choose_task(kn_model *m, const kn_frame *f, const char *targe
         if (both)
             return kn_fail(KN_ERR_INVALID,
                            "model '%s': target '%s' looks continuous (%s), and %s=%s classifies: "
-                           "each value would be a class. Set %s=%s (or --task regression)",
+                           "each value would be a class. Set %s=%s (or task option regression)",
                            name, target, why, vt->task_param, vt->classify_value, vt->task_param,
                            vt->regress_value);
         return kn_fail(KN_ERR_INVALID,
@@ -155,7 +155,7 @@ kn_status kn_model_choose_task(kn_model *m, const kn_frame *f, const char *targe
                        "model '%s': target '%s' is text (classes), and '%s' regresses. To "
                        "classify use %s",
                        name, target, name,
-                       both                   ? "--task classification"
+                       both                   ? "task option classification"
                        : vt->other_task_model ? vt->other_task_model
                                               : "a classifier (logistic_regression, gbdt, "
                                                 "random_forest, knn_classifier)");

@@ -136,7 +136,8 @@ static kn_status make_folds(const kn_frame *f, const kn_cv_spec *s, kn_folds *fo
     if (s->split.kind == KN_SPLIT_STRATIFIED) e = kn_split_labels(f, s->target, &labels, &k);
     if (s->split.kind == KN_SPLIT_GROUP) {
         if (!s->groups)
-            return kn_fail(KN_ERR_INVALID, "group k-fold needs a column of groups (--groups)");
+            return kn_fail(KN_ERR_INVALID,
+                           "group k-fold needs a column of groups (cv option groups)");
         e = kn_split_labels(f, s->groups, &labels, &k);
     }
     if (e == KN_OK && s->split.kind == KN_SPLIT_TIME && s->order_by)
@@ -270,16 +271,17 @@ static kn_status one_class_folds(const kn_frame *f, const kn_cv_spec *s, const k
         else if (c && kn_column_type(c) == KN_COL_CATEGORICAL)
             label = kn_column_level(c, kn_column_codes(c)[fd->train[0]], NULL);
         const char *fix = s->split.kind == KN_SPLIT_TIME
-                              ? "the earliest rows hold one class: use fewer --folds, or a "
-                                "stratified split if the rows need not stay in time order"
+                              ? "the earliest rows hold one class: use fewer folds (split "
+                                "option folds), or a stratified split if the rows need not "
+                                "stay in time order"
                           : s->split.kind == KN_SPLIT_GROUP
                               ? "its groups hold one class: use groups that mix classes, or "
-                                "--stratify"
+                                "the stratified split kind"
                           : s->split.kind == KN_SPLIT_STRATIFIED
                               ? "the other classes have too few rows for this many folds: use "
-                                "fewer --folds"
-                              : "the rows are probably sorted by class: use --stratify (the "
-                                "default for classifiers) or --shuffle";
+                                "fewer folds (split option folds)"
+                              : "the rows are probably sorted by class: use the stratified split "
+                                "kind (the default for classifiers) or split option shuffle";
         e = kn_fail(KN_ERR_INVALID,
                     "cross-validation fold %zu of %zu: its %zu training rows hold a single "
                     "class of '%s' ('%s'), and a classifier needs two; %s",

@@ -429,8 +429,8 @@ static kn_status refuse_overwrite(const kn_prep_spec *s)
     }
     kn_status e = what[0] ? kn_fail(KN_ERR_INVALID,
                                     "%s: %s: %s is %s; writing it would replace that input. "
-                                    "Choose another path, or pass --overwrite-input to replace "
-                                    "it on purpose",
+                                    "Choose another path, or set prep option overwrite_input "
+                                    "to replace it on purpose",
                                     s->path, out_keys[i - 1], outs[i - 1], what)
                           : KN_OK;
     kn_free(state);

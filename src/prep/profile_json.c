@@ -3,6 +3,7 @@
  * format, so it lives above the data layer that computes profiles. */
 #include "data/json-impl.h"
 #include "prep/profile_json-impl.h"
+#include "kiln/json.h"
 #include "kiln/tempfile.h"
 #include "kiln/mem.h"
 
@@ -77,4 +78,9 @@ kn_status kn__profile_save_json(const kn_profile *p, const char *path)
         return kn_fail(KN_ERR_IO, "cannot write the profile %s", path);
     }
     return kn_temp_commit(tmp, path);
+}
+
+json_t *kn_profile_json(const kn_profile *p)
+{
+    return kn__profile_json(p);
 }

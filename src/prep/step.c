@@ -195,8 +195,8 @@ static kn_status select_columns(const char *step, const char *spec, kn_col_type 
             e = kn_fail(KN_ERR_INVALID,
                         "step '%s': columns names '%s', the target; steps never transform the "
                         "target (new data to transform has none, and a model must learn the "
-                        "values as they are). Take it out of columns, or drop --target if '%s' "
-                        "is a feature",
+                        "values as they are). Take it out of columns, or drop reader option "
+                        "target if '%s' is a feature",
                         step, sel, sel);
         else {
             size_t at = 0;

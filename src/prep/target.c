@@ -27,7 +27,7 @@ typedef struct target_params {
 static const kn_param_def target_defs[] = {
     KN_STEP_COMMON_PARAMS_CATEGORICAL(target_params),
     KN_PARAM_STRING(target_params, target, "",
-                    "the numeric target column (default: the data's target, --target)"),
+                    "the numeric target column (default: the data's target column)"),
     KN_PARAM_INT(target_params, folds, "5", 2, 100, "folds of the out-of-fold training encoding"),
     KN_PARAM_DOUBLE(target_params, smoothing, "10", 0, 1e12,
                     "weight of the prior mean, in rows (0: plain category means)"),
@@ -43,7 +43,8 @@ static kn_status target_values(const kn_step *st, const kn_frame *x, const doubl
             if (kn_column_role(kn_frame_col(x, j)) == KN_ROLE_TARGET) break;
         if (j == kn_frame_n_cols(x))
             return kn_fail(KN_ERR_INVALID,
-                           "%s: name the target column (target=COLUMN, or --target COLUMN)",
+                           "%s: name the target column (target=COLUMN, or reader option "
+                           "target=COLUMN)",
                            kn_step_name(st));
     } else if (kn_frame_find(x, p->target, &j) != KN_OK)
         return kn_fail_prefix(KN_ERR_NOT_FOUND, "%s: target: ", kn_step_name(st));

@@ -327,7 +327,7 @@ static kn_status check_column(checker *k, const kn_schema_column *sc)
     if (t != sc->type && !text_alike) {
         if (!add(k, sc->name, "type", KN_POLICY_FAIL, 0,
                  "column is %s; the schema says %s (declare the type when reading, "
-                 "--types %s:%s, to see the offending rows)",
+                 "reader option types=%s:%s, to see the offending rows)",
                  kn_col_type_name(t), kn_col_type_name(sc->type), sc->name,
                  kn_col_type_name(sc->type)))
             return KN_ERR_NOMEM;

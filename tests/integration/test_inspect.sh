@@ -102,8 +102,8 @@ expect "empty.kfr is not a Kiln model, steps or frame file" 1 "$KILN" inspect em
 expect "flipped.kmd: checksum mismatch; the file is damaged" 1 "$KILN" --json inspect flipped.kmd
 expect "short.kmd: end marker missing (truncated?)" 1 "$KILN" inspect short.kmd
 expect "cannot open nothing.kmd" 1 "$KILN" inspect nothing.kmd
-expect "name the FILE to inspect; see .kiln help inspect." 2 "$KILN" inspect
+expect "inspect: missing FILE; see .kiln help inspect." 2 "$KILN" inspect
 expect "unknown option --bogus" 2 "$KILN" inspect ridge.kmd --bogus
-"$KILN" help inspect | grep -q '^usage: kiln inspect FILE \[--json\]' || fail "help inspect"
+"$KILN" help inspect | grep -q '^usage: kiln inspect FILE' || fail "help inspect"
 "$KILN" help | grep -q '^  inspect ' || fail "inspect in the command list"
 echo ok

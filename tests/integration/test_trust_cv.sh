@@ -69,9 +69,9 @@ expect "stratified folds need classes; 'ridge' is a regressor" 1 \
 expect "time-series folds are not shuffled: drop --seed" 2 \
     "$KILN" cv --data "$DATA/concrete.csv" --target compressive_strength --model ridge \
     --time-series --seed 3
-expect "--seed takes a whole number" 2 \
+expect "cv: --seed -1: must be a whole number from 0 to" 2 \
     "$KILN" cv --data "$WINE" --target class --model gaussian_nb --seed -1
-expect "--seed takes a whole number" 2 \
+expect "train: --seed 1x: must be a whole number from 0 to" 2 \
     "$KILN" train --data "$WINE" --target class --model gaussian_nb --seed 1x --out "$W/m.kmd"
 expect "choose one of --stratify, --no-stratify" 2 \
     "$KILN" cv --data "$WINE" --target class --model gaussian_nb --stratify --no-stratify

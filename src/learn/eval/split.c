@@ -94,7 +94,7 @@ static kn_status assign_stratified(size_t n, const int32_t *y, size_t k, kn_rng 
     if (e == KN_OK && smallest < k)
         e = kn_fail(KN_ERR_INVALID,
                     "stratified %zu-fold split: a class has only %zu rows, fewer than the folds; "
-                    "lower --folds or merge rare classes",
+                    "lower split option folds or merge rare classes",
                     k, smallest);
     /* allocation: position p of the class-sorted rows goes to fold p % k */
     for (size_t c = 0, start = 0; e == KN_OK && c < classes; start += count[c], c++)
@@ -144,7 +144,8 @@ static kn_status assign_group(size_t n, const int32_t *g, size_t k, size_t *test
     }
     if (e == KN_OK && present < k)
         e = kn_fail(KN_ERR_INVALID,
-                    "group %zu-fold split: only %zu distinct groups; lower --folds to at most %zu",
+                    "group %zu-fold split: only %zu distinct groups; lower split option "
+                    "folds to at most %zu",
                     k, present, present);
     if (e == KN_OK) {
         qsort(gs, groups, sizeof *gs, by_rows_then_group_desc);
@@ -171,8 +172,8 @@ static kn_status time_folds(size_t n, const kn_split_opts *o, kn_folds *out)
     if (ts == 0 || k * ts + o->gap >= n)
         return kn_fail(KN_ERR_INVALID,
                        "time-series split: %zu rows cannot hold %zu test windows of %zu rows "
-                       "after a gap of %zu and leave rows to train on; lower --folds, --gap or "
-                       "--test-rows",
+                       "after a gap of %zu and leave rows to train on; lower split option folds, "
+                       "split option gap or split option test_size",
                        n, k, ts, o->gap);
     out->fold = kn_calloc(k, sizeof *out->fold);
     if (!out->fold) return KN_ERR_NOMEM;
@@ -204,8 +205,8 @@ kn_status kn_split_folds(size_t n, const int32_t *labels, const kn_split_opts *o
         return e;
     }
     if (k > n)
-        return kn_fail(KN_ERR_INVALID, "%zu folds for %zu rows; lower --folds to at most %zu", k, n,
-                       n);
+        return kn_fail(KN_ERR_INVALID,
+                       "%zu folds for %zu rows; lower split option folds to at most %zu", k, n, n);
     if (o->kind == KN_SPLIT_AUTO)
         return kn_fail(KN_ERR_INVALID, "an automatic split must be resolved by the caller "
                                        "(stratified or k-fold) before splitting");

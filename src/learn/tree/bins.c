@@ -72,7 +72,7 @@ kn_status kn__bins_fit(kn__bins *b, const kn_dataset *d, size_t max_bins, size_t
             kn_free(rows);
             return kn_fail(KN_ERR_INVALID,
                            "categorical feature '%s' has %zu levels; trees split at most %d "
-                           "(encode it first, e.g. kiln prep --step target_encoder)",
+                           "(encode it first, e.g. the step target_encoder)",
                            d->names[j], d->n_levels[j], KN__MAX_BINS);
         }
     b->p = p;

@@ -336,7 +336,7 @@ static kn_status scan_columns(const kn_model *m, const kn_dataset *d, const doub
         if (d->n_levels[j] > KN__MAX_BINS)
             return kn_fail(KN_ERR_INVALID,
                            "%s: categorical feature '%s' has %zu levels; trees split at most %d "
-                           "(group the rare levels, or encode it, e.g. kiln prep --step "
+                           "(group the rare levels, or encode it, e.g. the step "
                            "target_encoder)",
                            kn_model_name(m), d->names[j], d->n_levels[j], KN__MAX_BINS);
     uint8_t *hm = kn_calloc(p ? p : 1, 1);

@@ -99,8 +99,7 @@ static const kn_param_def gbdt_defs[] = {
     KN_PARAM_ENUM(gbdt_params, importance, "gain", "gain|split",
                   "feature importance: total split gain, or the number of splits"),
     KN_PARAM_INT(gbdt_params, predict_rounds, "0", 0, 1e15,
-                 "predict with the first this many rounds (staged prediction; 0: all; "
-                 "kiln predict/eval --rounds)"),
+                 "predict with the first this many rounds (staged prediction; 0: all)"),
     KN_PARAM_END};
 
 typedef struct gbdt_state {

@@ -17,6 +17,7 @@ typedef struct {
     const char *name;
     int mode;
     char sep;
+    int header;
 } test_params;
 
 static const kn_param_def test_defs[] = {
@@ -26,6 +27,7 @@ static const kn_param_def test_defs[] = {
     KN_PARAM_STRING(test_params, name, "abc", "a name"),
     KN_PARAM_ENUM(test_params, mode, "skip", "fail|skip|quarantine", "a mode"),
     KN_PARAM_CHAR(test_params, sep, "comma", "a separator"),
+    KN_PARAM_ENUM(test_params, header, "auto", "auto|yes|no", "a yes|no choice"),
     KN_PARAM_END};
 
 static void params_set_and_reject(void **state)
@@ -47,8 +49,14 @@ static void params_set_and_reject(void **state)
     assert_int_equal(p.mode, 2);
     KN_CHECK(kn_param_set(test_defs, &p, "sep=tab"));
     assert_int_equal(p.sep, '\t');
-    KN_CHECK_FAILS(kn_param_set(test_defs, &p, "nn=3"), KN_ERR_INVALID,
-                   "unknown parameter 'nn'; known parameters: flag, n, tol, name, mode, sep");
+    KN_CHECK(kn_param_set(test_defs, &p, "header=false")); /* a yes|no choice takes bools */
+    assert_int_equal(p.header, 2);
+    KN_CHECK(kn_param_set(test_defs, &p, "header=True"));
+    assert_int_equal(p.header, 1);
+    KN_CHECK_FAILS(kn_param_set(test_defs, &p, "mode=true"), KN_ERR_INVALID, "must be one of");
+    KN_CHECK_FAILS(
+        kn_param_set(test_defs, &p, "nn=3"), KN_ERR_INVALID,
+        "unknown parameter 'nn'; known parameters: flag, n, tol, name, mode, sep, header");
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "n=abc"), KN_ERR_TYPE, "expects an integer");
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "n=11"), KN_ERR_RANGE, "out of range [1, 10]");
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "tol=2"), KN_ERR_RANGE, "out of range");

@@ -211,7 +211,7 @@ static void every_rule_counts_rows(void **state)
     KN_CHECK(kn_schema_validate(s, f, &v));
     assert_true(v->failed);
     assert_non_null(strstr(find(v, "nope", "required")->detail, "is absent"));
-    assert_non_null(strstr(find(v, "grade", "type")->detail, "--types grade:numeric"));
+    assert_non_null(strstr(find(v, "grade", "type")->detail, "reader option types=grade:numeric"));
     assert_non_null(strstr(find(v, "age", "max_missing")->detail, "14.29% of values"));
     assert_non_null(strstr(find(v, NULL, "rows")->detail, "7 rows"));
     assert_int_equal(v->rows_dropped, 0);
