@@ -1,7 +1,9 @@
-/* kiln prep IN OUT --step NAME[:param=value;...] ...: fit steps on IN and write
- * the transformed frame. */
+/* kiln prep IN OUT --step NAME[:param=value;...] ...: fit steps (a pipeline
+ * without a model) on IN and write the transformed frame; kiln prep
+ * SPEC.yaml runs a spec; kiln transform replays saved steps. */
 #include "cli/cli.h"
 #include "kiln/mem.h"
+#include "kiln/pipeline.h"
 #include "kiln/prep_spec.h"
 #include "kiln/registry.h"
 #include "kiln/stage.h"
@@ -9,25 +11,28 @@
 
 #include <string.h>
 
-/* "name:a=1;b=2" -> a new step. */
-static int make_step(const char *spec, kn_step **out)
-{
-    if (kn_step_from_spec(spec, out) == KN_OK) return CLI_OK;
-    cli_error("--%s%s", kn_last_error(),
-              kn_last_status() == KN_ERR_NOT_FOUND ? "; 'kiln help steps' lists them" : "");
-    return CLI_USAGE;
-}
-
-/* Run the steps over *f (fitting each first when `fit`), as the "prep" or
- * "transform" stage, then write the result to `out` as the "write" stage. */
-static int run_steps(kn_step **steps, size_t n, int fit, kn_frame **f, const char *out)
+/* Write *f to `out` as the "write" stage. */
+static int write_frame(const kn_frame *f, const char *out)
 {
     int rc = CLI_OK;
-    kn_stage_begin(fit ? "prep" : "transform");
+    kn_stage_begin("write");
+    if (kn_frame_write(f, out, NULL) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    }
+    kn_stage_end();
+    return rc;
+}
+
+/* Apply fitted steps to *f as the "transform" stage, then write the result
+ * to `out`. */
+static int transform_steps(kn_step **steps, size_t n, kn_frame **f, const char *out)
+{
+    int rc = CLI_OK;
+    kn_stage_begin("transform");
     for (size_t k = 0; k < n; k++) {
         kn_frame *g;
-        if ((fit ? kn_step_fit_transform(steps[k], *f, &g) : kn_step_transform(steps[k], *f, &g)) !=
-            KN_OK) {
+        if (kn_step_transform(steps[k], *f, &g) != KN_OK) {
             cli_error("%s", kn_last_error());
             rc = CLI_FAIL;
             break;
@@ -36,14 +41,7 @@ static int run_steps(kn_step **steps, size_t n, int fit, kn_frame **f, const cha
         *f = g;
     }
     kn_stage_end();
-    if (rc != CLI_OK) return rc;
-    kn_stage_begin("write");
-    if (kn_frame_write(*f, out, NULL) != KN_OK) {
-        cli_error("%s", kn_last_error());
-        rc = CLI_FAIL;
-    }
-    kn_stage_end();
-    return rc;
+    return rc == CLI_OK ? write_frame(*f, out) : rc;
 }
 
 /* Replace *f by its rows without duplicates (over `keys`, a comma list, or all columns). */
@@ -280,18 +278,21 @@ int cmd_prep(int argc, char **argv)
     const char *in = a.in, *out = a.out, *save = a.save, *dedupe_keys = a.dedupe_keys;
     int dedupe = a.dedupe || a.dedupe_keys, keep_last = a.keep && !strcmp(a.keep, "last"),
         overwrite_input = a.overwrite_input;
-    kn_step **steps = kn_calloc(a.steps.n ? a.steps.n : 1, sizeof *steps);
-    size_t n_steps = 0;
-    if (!steps) rc = cli_usage_error("prep", "out of memory");
+    kn_pipeline *p = NULL; /* the steps, fitted on IN */
+    if (kn_pipeline_new(&p) != KN_OK) rc = cli_usage_error("prep", "out of memory");
     for (size_t k = 0; rc == CLI_OK && k < a.steps.n; k++)
-        if ((rc = make_step(a.steps.v[k], &steps[n_steps])) == CLI_OK) n_steps++;
+        if (kn_pipeline_add_step_spec(p, a.steps.v[k]) != KN_OK) {
+            cli_error("--%s%s", kn_last_error(),
+                      kn_last_status() == KN_ERR_NOT_FOUND ? "; 'kiln help steps' lists them" : "");
+            rc = CLI_USAGE;
+        }
+    size_t n_steps = p ? kn_pipeline_n_steps(p) : 0;
     if (rc == CLI_OK && !out) rc = cli_usage_error("prep", "need IN and OUT");
     if (rc == CLI_OK && !n_steps && !dedupe)
         rc = cli_usage_error("prep", "give at least one --step (or --dedupe)");
     const char *outs[2] = {out, save};
     if (rc == CLI_OK) rc = cli_refuse_overwrite("prep", outs, 2, &in, 1, overwrite_input);
     kn_frame *f = NULL;
-    kn_steps_input *input = NULL;
     kn_read_report rep;
     if (rc == CLI_OK && cli_read_frame(in, &o, &f, &rep) != KN_OK) {
         cli_error("%s", kn_last_error());
@@ -299,12 +300,22 @@ int cmd_prep(int argc, char **argv)
     }
     size_t removed = 0;
     if (rc == CLI_OK && dedupe) rc = dedupe_rows(&f, dedupe_keys, keep_last, &removed);
-    if (rc == CLI_OK && kn_steps_input_of(f, &input) != KN_OK) {
-        cli_error("%s", kn_last_error());
-        rc = CLI_FAIL;
+    if (rc == CLI_OK) {
+        kn_frame *g = NULL;
+        kn_stage_begin("prep");
+        if (kn_pipeline_fit(p, f, &g) != KN_OK) {
+            cli_error("%s", kn_last_error());
+            rc = CLI_FAIL;
+        } else {
+            kn_frame_free(f);
+            f = g;
+        }
+        kn_stage_end();
     }
-    if (rc == CLI_OK) rc = run_steps(steps, n_steps, 1, &f, out);
-    if (rc == CLI_OK && save && kn_steps_save_with_input(steps, n_steps, input, save) != KN_OK) {
+    if (rc == CLI_OK) rc = write_frame(f, out);
+    if (rc == CLI_OK && save &&
+        kn_steps_save_with_input(kn_pipeline_steps(p), n_steps, kn_pipeline_input(p), save) !=
+            KN_OK) {
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     }
@@ -320,9 +331,7 @@ int cmd_prep(int argc, char **argv)
         fprintf(stderr, "wrote %zu rows x %zu columns to %s\n", kn_frame_n_rows(f),
                 kn_frame_n_cols(f), out);
     }
-    for (size_t k = 0; k < n_steps; k++) kn_step_free(steps[k]);
-    kn_free(steps);
-    kn_steps_input_free(input);
+    kn_pipeline_free(p);
     kn_frame_free(f);
     return rc;
 }
@@ -400,7 +409,7 @@ int cmd_transform(int argc, char **argv)
     if (rc == CLI_OK && input && input->target && kn_frame_find(f, input->target, &j) == KN_OK)
         kn_column_set_role(kn_frame_col(f, j), KN_ROLE_TARGET);
     kn_clear_error();
-    if (rc == CLI_OK) rc = run_steps(steps, n, 0, &f, out);
+    if (rc == CLI_OK) rc = transform_steps(steps, n, &f, out);
     if (rc == CLI_OK && cli.json)
         rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "command", "transform",
                                      "input", in, "steps_file", file, "output", out, "rows",
