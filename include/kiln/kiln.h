@@ -11,6 +11,7 @@
 #include "kiln/combine.h"
 #include "kiln/container.h"
 #include "kiln/core.h"
+#include "kiln/ctx.h"
 #include "kiln/cv.h"
 #include "kiln/demo.h"
 #include "kiln/evaluate.h"

@@ -8,6 +8,7 @@
 #include "data/csv_reader-impl.h"
 #include "data/io-impl.h"
 #include "kiln/mem.h"
+#include "core/ctx-impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -500,10 +501,13 @@ static kn_status read_once(csv_reader *r, const kn_col_type *forced, kn_read_rep
             if ((st = kn_frame_reserve(r->f, reserve)) != KN_OK) goto done;
             prefault_columns(r->f, r->f->n_rows, reserve, r->nparts);
         }
+        kn_ctx *run = kn_ctx_current(); /* the parts are parsed in the caller's context */
 #pragma omp parallel for num_threads(r->nparts) schedule(static, 1)
         for (int k = 0; k < r->nparts; k++) {
+            kn_ctx *prev = kn__ctx_swap(run);
             source_release_share(&src, k, r->nparts); /* pages of earlier blocks */
             kn__csv_parse_part(r, &r->parts[k]);
+            kn__ctx_swap(prev);
         }
         source_released(&src);
         if ((st = stitch(r, &rejects, rep)) != KN_OK) goto done;
