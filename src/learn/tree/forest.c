@@ -201,6 +201,7 @@ static kn_status grow_all(const fit_ctx *c, size_t n_trees)
     size_t n = c->d->n;
     kn_status first = KN_OK;
     int failed = 0;
+    size_t next = 0;
     kn_progress progress;
     kn_progress_begin(&progress, c->name, "tree", n_trees);
     kn_ctx *ctx = kn_ctx_current(); /* the trees grow in the caller's context */
@@ -209,12 +210,17 @@ static kn_status grow_all(const fit_ctx *c, size_t n_trees)
         kn_ctx *prev = kn__ctx_swap(ctx);
         uint32_t *rows = kn_malloc(n * sizeof *rows), *count = kn_malloc(n * sizeof *count);
         double *w = kn_malloc(n * sizeof *w);
-#pragma omp for schedule(dynamic, 1)
-        for (size_t t = 0; t < n_trees; t++) {
+        /* trees handed out one at a time (as schedule(dynamic, 1) would),
+         * but a failure or cancellation ends the loop at once instead of
+         * skipping every tree left */
+        for (;;) {
+            size_t t;
             int stop;
+#pragma omp atomic capture
+            t = next++;
 #pragma omp atomic read
             stop = failed;
-            if (stop) continue;
+            if (stop || t >= n_trees) break;
             kn_status e = kn_ctx_check();
             if (e == KN_OK) e = rows && count && w ? grow_one(c, t, rows, w, count) : KN_ERR_NOMEM;
             kn_progress_step(&progress, 1);
