@@ -1,4 +1,5 @@
-/* The accounting allocator: a 16-byte header before each block holds its size. */
+/* The accounting allocator: a 16-byte header before each block holds its
+ * size and the run context it is charged to. */
 #include "kiln/mem.h"
 #include "core/ctx-impl.h"
 #include "kiln/stage.h"

@@ -9,6 +9,9 @@
 #include "kiln/stage.h"
 
 #include <pthread.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* Two threads, each in its own context, go through their own stages at
  * the same moment (a barrier between every step). */
@@ -207,7 +210,7 @@ static void cancel_flag_and_check(void **state)
     kn_ctx_free(c);
 }
 
-static void seed_streams_are_reproducible(void **state)
+static void seed_threads_and_streams(void **state)
 {
     (void)state;
     kn_ctx *c;
@@ -216,6 +219,13 @@ static void seed_streams_are_reproducible(void **state)
     kn_ctx_set_threads(c, 3);
     assert_int_equal(kn_ctx_seed(c), 7);
     assert_int_equal(kn_ctx_threads(c), 3);
+#ifdef _OPENMP
+    int before = omp_get_max_threads();
+    kn_ctx *prev = kn_ctx_enter(c); /* the context's thread count becomes the team size */
+    assert_int_equal(omp_get_max_threads(), 3);
+    kn_ctx_leave(prev);
+    assert_int_equal(omp_get_max_threads(), before);
+#endif
     kn_rng r1, r2, r3;
     kn_ctx_rng(c, 1, &r1);
     kn_rng_init_stream(&r2, 7, 1);
@@ -235,7 +245,7 @@ int main(void)
         cmocka_unit_test(binding_nests),
         cmocka_unit_test(log_sinks_are_per_context),
         cmocka_unit_test(cancel_flag_and_check),
-        cmocka_unit_test(seed_streams_are_reproducible),
+        cmocka_unit_test(seed_threads_and_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
