@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all bootstrap build demo test sanitize fuzz format format-check bench clean
+.PHONY: all bootstrap build demo test sanitize tsan fuzz format format-check bench clean
 
 all: build
 
@@ -27,6 +27,15 @@ sanitize: bootstrap
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ctest --output-on-failure -j $(JOBS)
 
+# The concurrency tests (ctest label `concurrency`, listed in
+# tests/CMakeLists.txt) under ThreadSanitizer; only the library and those
+# tests are built, with OpenMP off. Any report fails (halt_on_error).
+tsan: bootstrap
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target concurrency_tests
+	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 $${TSAN_OPTIONS:-}" \
+		ctest -L concurrency --output-on-failure -j $(JOBS)
+
 # libFuzzer harnesses, each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 30
 fuzz: bootstrap
@@ -45,4 +54,4 @@ bench: build
 	@bench/csv_read
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz demo-out
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz demo-out

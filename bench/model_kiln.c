@@ -14,6 +14,7 @@
 #include "kiln/mem.h"
 #include "learn/learn-impl.h"
 
+#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,9 @@ static int predict_mode(char **argv)
 
 int main(int argc, char **argv)
 {
+    /* the process settings the kiln binary makes (the library no longer does) */
+    kn_mem_tune_process();
+    if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
     if (argc >= 7 && !strcmp(argv[1], "fit")) return fit_mode(argc, argv);
     if (argc >= 7 && !strcmp(argv[1], "path")) return path_mode(argv);
     if (argc >= 5 && !strcmp(argv[1], "predict")) return predict_mode(argv);

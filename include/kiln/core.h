@@ -45,7 +45,8 @@ extern "C" {
     X(KN_ERR_VERSION, 8, "unsupported format version")                                             \
     X(KN_ERR_CORRUPT, 9, "corrupt or truncated data")                                              \
     X(KN_ERR_UNSUPPORTED, 10, "unsupported operation")                                             \
-    X(KN_ERR_INTERNAL, 11, "internal error")
+    X(KN_ERR_INTERNAL, 11, "internal error")                                                       \
+    X(KN_ERR_CANCELLED, 12, "cancelled")
 
 typedef enum {
 #define KN__STATUS_ENUM(name, value, desc) name = value,

@@ -12,6 +12,7 @@
 #include "kiln/component.h"
 #include "kiln/container.h"
 #include "kiln/core.h"
+#include "kiln/ctx.h"
 #include "kiln/cv.h"
 #include "kiln/demo.h"
 #include "kiln/evaluate.h"

@@ -4,6 +4,9 @@
  *
  *     kn_log(KN_LOG_INFO, "read %zu rows", n);
  *
+ * The sink and level are the current run context's (kiln/ctx.h); a new
+ * context starts with the current one's.
+ *
  * Threading: kn_log may be called from any thread; the sink must be
  * thread-safe. Set the sink before starting threads.
  */

@@ -10,6 +10,10 @@
  *     double *x = kn_malloc(n * sizeof *x);  // NULL past the limit
  *     if (!x) return kn_fail_nomem(n * sizeof *x);
  *
+ * The budget, live bytes and peak are those of the current run context
+ * (kiln/ctx.h): a block is charged to the context current when it was
+ * allocated, until it is freed. The process totals are kept too.
+ *
  * Threading: all functions are thread-safe (atomic counters).
  */
 #ifndef KILN_MEM_H
@@ -35,13 +39,22 @@ KN_API char *kn_strndup(const char *s, size_t n);
  * (message set) when out of memory. */
 KN_API char *kn_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Set the budget in bytes (0 = unlimited). */
+/* The current context's budget in bytes (0 = unlimited). */
 KN_API void kn_mem_set_limit(uint64_t bytes);
 KN_API uint64_t kn_mem_limit(void);
 /* Live accounted bytes now, and the highest value since the last reset. */
 KN_API uint64_t kn_mem_live(void);
 KN_API uint64_t kn_mem_peak(void);
 KN_API void kn_mem_reset_peak(void);
+/* Live accounted bytes of the whole process (every context), and their peak. */
+KN_API uint64_t kn_mem_process_live(void);
+KN_API uint64_t kn_mem_process_peak(void);
+
+/* Tune glibc malloc for Kiln's large short-lived buffers (blocks under
+ * 64 MB from the heap, 256 MB of freed heap top kept), unless the user set
+ * malloc tunables. It changes the whole process's allocator, so the library
+ * never calls it: an application opts in (the kiln binary does, first). */
+KN_API void kn_mem_tune_process(void);
 
 /* Parse "2G", "512M", "1.5GiB", "1000000" into bytes. */
 KN_API kn_status kn_mem_parse_size(const char *text, uint64_t *bytes);

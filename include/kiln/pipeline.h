@@ -19,6 +19,11 @@
  * steps to new rows (which need not hold the target) and the model to
  * their output.
  *
+ * Every call runs in the calling thread's run context (kiln/ctx.h: its
+ * memory budget, stage records, sinks and cancel flag); a fit checks the
+ * cancel flag before each step and the model (which check it in their own
+ * loops) and returns KN_ERR_CANCELLED.
+ *
  * Threading: a fitted pipeline is read-only for transform, predict, score,
  * encode and clone, so any number of threads may call them on one pipeline
  * at once (tests/unit/pipeline/test_pipeline_threads.c runs them under

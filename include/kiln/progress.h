@@ -42,16 +42,20 @@ typedef struct kn_progress_event {
 
 typedef void (*kn_progress_sink)(const kn_progress_event *ev, void *user);
 
-/* Install the sink (NULL removes it: the loops then cost a branch). */
+/* Install the current run context's sink (kiln/ctx.h; NULL removes it: the
+ * loops then cost a branch). A loop reports to the sink of the context
+ * current when it began. */
 KN_API void kn_progress_set_sink(kn_progress_sink fn, void *user);
 
 typedef struct kn_progress {
     const char *task, *unit;
     uint64_t done, total;
     double start, last_event;
-    int level;     /* OpenMP nesting level at the start */
-    int reporting; /* a sink is set and the loop runs outside a parallel region */
-    int emitted;   /* an event has gone out */
+    int level;             /* OpenMP nesting level at the start */
+    int reporting;         /* a sink is set and the loop runs outside a parallel region */
+    int emitted;           /* an event has gone out */
+    kn_progress_sink sink; /* the context's, at the start */
+    void *sink_user;
 } kn_progress;
 
 KN_API void kn_progress_begin(kn_progress *p, const char *task, const char *unit, uint64_t total);

@@ -12,7 +12,13 @@
  * Kiln's accounted allocations. Stages are sequential: beginning one ends the
  * stage still open. Later layers turn these records into cost.
  *
- * Threading: call from the main thread only.
+ * The records belong to the current run context (kiln/ctx.h): two contexts
+ * at work at once keep separate stages. Peak RSS and CPU seconds are
+ * process figures, so they include other contexts' work done meanwhile.
+ *
+ * Threading: thread-safe (the context's records are locked); stages of one
+ * context are still one sequence, so begin and end them from the thread
+ * that runs the context's work.
  */
 #ifndef KILN_STAGE_H
 #define KILN_STAGE_H
@@ -36,10 +42,11 @@ typedef struct kn_stage_record {
 
 KN_API void kn_stage_begin(const char *name);
 KN_API void kn_stage_end(void);
-/* Name of the open stage, or "main". Borrowed: valid until the next stage call. */
+/* Name of the open stage, or "main". Borrowed: a per-thread copy, valid
+ * until this thread's next kn_stage_current() call. */
 KN_API const char *kn_stage_current(void);
 KN_API size_t kn_stage_count(void);
-/* Borrowed: valid until kn_stage_reset() or the next kn_stage_end(). */
+/* Borrowed: valid until the context's kn_stage_reset() or the context is freed. */
 KN_API const kn_stage_record *kn_stage_get(size_t i);
 KN_API void kn_stage_reset(void);
 

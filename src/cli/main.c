@@ -6,6 +6,7 @@
 #include "kiln/mem.h"
 #include "kiln/registry.h"
 
+#include <cblas.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,9 +234,22 @@ static void choose_openmp_wait_policy(char **argv)
     execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
 }
 
+/* Kiln parallelises with OpenMP: over row blocks around BLAS calls, over
+ * folds, over trees. OpenBLAS's own threads fight those (two callers at
+ * once spin on its server lock: a multinomial fit on Fashion-MNIST took
+ * minutes instead of seconds), so the kiln binary runs BLAS on one thread
+ * unless OPENBLAS_NUM_THREADS says otherwise. It is a setting of the whole
+ * process, so the library leaves it to the application. */
+static void blas_single_thread(void)
+{
+    if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
+}
+
 int main(int argc, char **argv)
 {
     choose_openmp_wait_policy(argv);
+    kn_mem_tune_process();
+    blas_single_thread();
     kn_init();
     kn_log_set(log_sink, NULL);
     kn_progress_set_sink(cli_fit_progress, NULL);

@@ -1,6 +1,7 @@
 /* Interned text (see intern-impl.h): an open-addressing hash set of strings
  * under one mutex. Entries are never removed; the set grows by doubling. */
 #include "core/intern-impl.h"
+#include "core/ctx-impl.h"
 #include "kiln/mem.h"
 
 #include <pthread.h>
@@ -41,6 +42,9 @@ static int grow(void)
 const char *kn__intern(const char *s, size_t len)
 {
     const char *out = NULL;
+    /* kept for the life of the process: charged to the default context, not
+     * to the run that happened to intern it first */
+    kn_ctx *run = kn__ctx_swap(NULL);
     pthread_mutex_lock(&pool_lock);
     if ((n_used + 1) * 2 <= n_slots || grow()) {
         size_t i = find_slot(slots, n_slots, s, len);
@@ -48,5 +52,6 @@ const char *kn__intern(const char *s, size_t len)
         out = slots[i];
     }
     pthread_mutex_unlock(&pool_lock);
+    kn__ctx_swap(run);
     return out;
 }

@@ -1,26 +1,25 @@
+/* Logging through the current context's sink (see log.h, ctx.h). */
 #include "kiln/log.h"
+#include "core/ctx-impl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-static kn_log_fn sink;
-static void *sink_user;
-static kn_log_level max_level = KN_LOG_INFO;
-
 void kn_log_set(kn_log_fn fn, void *user)
 {
-    sink = fn;
-    sink_user = user;
+    kn_ctx *c = kn__ctx_get();
+    c->log_fn = fn;
+    c->log_user = user;
 }
 
 void kn_log_set_level(kn_log_level level)
 {
-    max_level = level;
+    atomic_store(&kn__ctx_get()->log_level, (int)level);
 }
 
 kn_log_level kn_log_get_level(void)
 {
-    return max_level;
+    return (kn_log_level)atomic_load(&kn__ctx_get()->log_level);
 }
 
 const char *kn_log_level_name(kn_log_level level)
@@ -40,11 +39,13 @@ const char *kn_log_level_name(kn_log_level level)
 
 void kn_log(kn_log_level level, const char *fmt, ...)
 {
-    if (!sink || level > max_level) return;
+    const kn_ctx *c = kn__ctx_get();
+    if (!c->log_fn || (int)level > atomic_load_explicit(&c->log_level, memory_order_relaxed))
+        return;
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    sink(level, buf, sink_user);
+    c->log_fn(level, buf, c->log_user);
 }

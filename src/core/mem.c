@@ -1,5 +1,7 @@
-/* The accounting allocator: a 16-byte header before each block holds its size. */
+/* The accounting allocator: a 16-byte header before each block holds its
+ * size and the run context it is charged to. */
 #include "kiln/mem.h"
+#include "core/ctx-impl.h"
 #include "kiln/stage.h"
 
 #include <ctype.h>
@@ -12,36 +14,61 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define HDR 16 /* keeps the user pointer 16-byte aligned */
+/* The header: the block's size, then the context it is charged to (NULL
+ * for a zero-byte block, which charges nothing). 16 bytes keep the user
+ * pointer 16-byte aligned. */
+#define HDR 16
+_Static_assert(sizeof(size_t) + sizeof(kn_ctx *) <= HDR, "block header too small");
 
-static _Atomic uint64_t mem_live;
-static _Atomic uint64_t mem_peak;
-static _Atomic uint64_t mem_limit;
+/* Process totals, over every context. */
+static _Atomic uint64_t proc_live;
+static _Atomic uint64_t proc_peak;
 
-static void note_peak(uint64_t now)
+static void note_peak(_Atomic uint64_t *peak, uint64_t now)
 {
-    uint64_t p = atomic_load_explicit(&mem_peak, memory_order_relaxed);
-    while (now > p && !atomic_compare_exchange_weak(&mem_peak, &p, now)) {
+    uint64_t p = atomic_load_explicit(peak, memory_order_relaxed);
+    while (now > p && !atomic_compare_exchange_weak(peak, &p, now)) {
     }
 }
 
-/* Reserve n bytes against the budget; false (message set) when over it. */
-static int reserve(size_t n)
+static kn_status fail_nomem_in(const kn_ctx *c, size_t n);
+
+/* Reserve n bytes against c's budget; false (message set) when over it. */
+static int reserve(kn_ctx *c, size_t n)
 {
-    uint64_t now = atomic_fetch_add(&mem_live, n) + n;
-    uint64_t lim = atomic_load_explicit(&mem_limit, memory_order_relaxed);
+    uint64_t now = (atomic_fetch_add(&c->live, n) + n) & ~KN__CTX_RELEASED;
+    uint64_t lim = atomic_load_explicit(&c->limit, memory_order_relaxed);
     if (lim && now > lim) {
-        atomic_fetch_sub(&mem_live, n);
-        kn_fail_nomem(n);
+        atomic_fetch_sub(&c->live, n);
+        fail_nomem_in(c, n);
         return 0;
     }
-    note_peak(now);
+    note_peak(&c->peak, now);
+    note_peak(&proc_peak, atomic_fetch_add(&proc_live, n) + n);
     return 1;
 }
 
-static void unreserve(size_t n)
+/* Give back n > 0 bytes of c's; the last block of a released context
+ * frees it. */
+static void unreserve(kn_ctx *c, size_t n)
 {
-    atomic_fetch_sub(&mem_live, n);
+    atomic_fetch_sub(&proc_live, n);
+    uint64_t old = atomic_fetch_sub(&c->live, n);
+    if (old == (KN__CTX_RELEASED | n)) kn__ctx_destroy(c);
+}
+
+static void stamp(unsigned char *b, size_t n, kn_ctx *c)
+{
+    memcpy(b, &n, sizeof n);
+    memcpy(b + sizeof n, &c, sizeof c);
+}
+
+static size_t size_of(const unsigned char *b, kn_ctx **c)
+{
+    size_t n;
+    memcpy(&n, b, sizeof n);
+    memcpy(c, b + sizeof n, sizeof *c);
+    return n;
 }
 
 /* Large blocks ask for transparent huge pages before their first touch:
@@ -68,20 +95,21 @@ static void advise_huge(void *b, size_t n)
 /* Tree learners allocate and free multi-megabyte buffers per node (a
  * histogram of 784 features is 3 MB). glibc serves such blocks by mmap or
  * trims them off the heap top when freed, so every reuse pays page faults
- * again (15 % of a Fashion-MNIST gbdt fit). Blocks under 64 MB now come
+ * again (15 % of a Fashion-MNIST gbdt fit). Blocks under 64 MB then come
  * from the heap, and up to 256 MB of free heap top is kept. A user's own
- * malloc tunables win. */
-#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
-__attribute__((constructor)) static void keep_freed_memory(void)
+ * malloc tunables win. This is the process's malloc, not Kiln's: the
+ * application decides (the kiln binary calls it), never a constructor. */
+void kn_mem_tune_process(void)
 {
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
     const char *t = getenv("GLIBC_TUNABLES");
     if ((t && strstr(t, "glibc.malloc.")) || getenv("MALLOC_MMAP_THRESHOLD_") ||
         getenv("MALLOC_TRIM_THRESHOLD_"))
         return;
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
-}
 #endif
+}
 
 /* Reserve, allocate (zeroed when asked), and stamp the size header. */
 static void *alloc(size_t n, int zero)
@@ -90,15 +118,16 @@ static void *alloc(size_t n, int zero)
         kn_fail_nomem(n);
         return NULL;
     }
-    if (!reserve(n)) return NULL;
+    kn_ctx *c = n ? kn__ctx_get() : NULL;
+    if (c && !reserve(c, n)) return NULL;
     unsigned char *b = zero ? calloc(1, n + HDR) : malloc(n + HDR);
     if (!b) {
-        unreserve(n);
+        if (c) unreserve(c, n);
         kn_fail_nomem(n);
         return NULL;
     }
     advise_huge(b, n + HDR);
-    memcpy(b, &n, sizeof n);
+    stamp(b, n, c);
     return b + HDR;
 }
 
@@ -120,21 +149,24 @@ void *kn_realloc(void *p, size_t n)
 {
     if (!p) return kn_malloc(n);
     unsigned char *b = (unsigned char *)p - HDR;
-    size_t old;
-    memcpy(&old, b, sizeof old);
+    kn_ctx *c;
+    size_t old = size_of(b, &c);
     if (n > SIZE_MAX - HDR) {
         kn_fail_nomem(n);
         return NULL;
     }
-    if (n > old && !reserve(n - old)) return NULL;
+    /* the block stays charged to its context; a zero-byte one (charged to
+     * none) takes the current one */
+    kn_ctx *to = n ? (c ? c : kn__ctx_get()) : NULL;
+    if (n > old && !reserve(to, n - old)) return NULL;
     unsigned char *nb = realloc(b, n + HDR);
     if (!nb) {
-        if (n > old) unreserve(n - old);
+        if (n > old) unreserve(to, n - old);
         kn_fail_nomem(n);
         return NULL;
     }
-    if (n < old) unreserve(old - n);
-    memcpy(nb, &n, sizeof n);
+    stamp(nb, n, to);
+    if (n < old) unreserve(c, old - n); /* last: it may free a released context */
     return nb + HDR;
 }
 
@@ -142,10 +174,10 @@ void kn_free(void *p)
 {
     if (!p) return;
     unsigned char *b = (unsigned char *)p - HDR;
-    size_t n;
-    memcpy(&n, b, sizeof n);
-    unreserve(n);
+    kn_ctx *c;
+    size_t n = size_of(b, &c);
     free(b);
+    if (c) unreserve(c, n);
 }
 
 char *kn_strndup(const char *s, size_t n)
@@ -182,27 +214,38 @@ char *kn_sprintf(const char *fmt, ...)
 
 void kn_mem_set_limit(uint64_t bytes)
 {
-    atomic_store(&mem_limit, bytes);
+    atomic_store(&kn__ctx_get()->limit, bytes);
 }
 
 uint64_t kn_mem_limit(void)
 {
-    return atomic_load(&mem_limit);
+    return atomic_load(&kn__ctx_get()->limit);
 }
 
 uint64_t kn_mem_live(void)
 {
-    return atomic_load(&mem_live);
+    return kn_ctx_mem_live(kn__ctx_get());
 }
 
 uint64_t kn_mem_peak(void)
 {
-    return atomic_load(&mem_peak);
+    return atomic_load(&kn__ctx_get()->peak);
 }
 
 void kn_mem_reset_peak(void)
 {
-    atomic_store(&mem_peak, atomic_load(&mem_live));
+    kn_ctx *c = kn__ctx_get();
+    atomic_store(&c->peak, kn_ctx_mem_live(c));
+}
+
+uint64_t kn_mem_process_live(void)
+{
+    return atomic_load(&proc_live);
+}
+
+uint64_t kn_mem_process_peak(void)
+{
+    return atomic_load(&proc_peak);
 }
 
 kn_status kn_mem_parse_size(const char *text, uint64_t *bytes)
@@ -256,10 +299,15 @@ static void human_bytes(uint64_t n, char *buf, size_t cap)
 
 kn_status kn_fail_nomem(size_t n)
 {
+    return fail_nomem_in(kn__ctx_get(), n);
+}
+
+static kn_status fail_nomem_in(const kn_ctx *c, size_t n)
+{
     char req[32], live[32], lim[32];
     human_bytes(n, req, sizeof req);
-    human_bytes(kn_mem_live(), live, sizeof live);
-    uint64_t l = kn_mem_limit();
+    human_bytes(kn_ctx_mem_live(c), live, sizeof live);
+    uint64_t l = atomic_load(&c->limit);
     const char *stage = kn_stage_current();
     if (l) {
         human_bytes(l, lim, sizeof lim);

@@ -1,18 +1,17 @@
 /* Progress events of long loops (see progress.h). */
 #include "kiln/progress.h"
+#include "core/ctx-impl.h"
 
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-static kn_progress_sink sink;
-static void *sink_user;
-
 void kn_progress_set_sink(kn_progress_sink fn, void *user)
 {
-    sink = fn;
-    sink_user = user;
+    kn_ctx *c = kn__ctx_get();
+    c->progress_fn = fn;
+    c->progress_user = user;
 }
 
 static double now_s(void)
@@ -55,8 +54,13 @@ static int beginner(const kn_progress *p)
 
 void kn_progress_begin(kn_progress *p, const char *task, const char *unit, uint64_t total)
 {
-    *p = (kn_progress){.task = task, .unit = unit, .total = total};
-    p->reporting = sink && !in_parallel();
+    const kn_ctx *c = kn__ctx_get();
+    *p = (kn_progress){.task = task,
+                       .unit = unit,
+                       .total = total,
+                       .sink = c->progress_fn,
+                       .sink_user = c->progress_user};
+    p->reporting = p->sink && !in_parallel();
     p->level = level();
     if (p->reporting) p->start = p->last_event = now_s();
 }
@@ -76,7 +80,7 @@ static void emit(kn_progress *p, uint64_t done, double t, int last)
         ev.remaining_s = ev.elapsed_s / (double)done * (double)(p->total - done);
     p->emitted = 1;
     p->last_event = t;
-    sink(&ev, sink_user);
+    p->sink(&ev, p->sink_user);
 }
 
 void kn_progress_step(kn_progress *p, uint64_t n)

@@ -1,6 +1,7 @@
 /* Stage records. Peak RSS per stage uses Linux's /proc/self/clear_refs ("5"
  * resets the VmHWM high-water mark); without it the process peak is used. */
 #include "kiln/stage.h"
+#include "core/ctx-impl.h"
 #include "kiln/mem.h"
 
 #include <stdio.h>
@@ -8,13 +9,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#define MAX_STAGES 64
-
-static kn_stage_record records[MAX_STAGES];
-static size_t n_records;
-static char open_name[32];
-static int is_open;
-static double open_wall, open_cpu;
+/* The current stage's name as kn_stage_current() hands it out. */
+static _Thread_local char current_name[32];
 
 static double clock_s(clockid_t id)
 {
@@ -72,48 +68,75 @@ static void reset_hwm(void)
     fclose(f);
 }
 
+/* Ends c's open stage; c's stage lock held. */
+static void end_locked(kn_ctx *c)
+{
+    if (!c->is_open) return;
+    c->is_open = 0;
+    if (c->n_records == KN__MAX_STAGES) return; /* keep the first 64 */
+    kn_stage_record *r = &c->records[c->n_records++];
+    memcpy(r->name, c->open_name, sizeof r->name);
+    r->wall_s = clock_s(CLOCK_MONOTONIC) - c->open_wall;
+    r->cpu_s = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c->open_cpu;
+    r->peak_rss_bytes = kn_rss_peak_bytes();
+    r->peak_alloc_bytes = kn_ctx_mem_peak(c);
+    r->threads = (uint32_t)proc_status("Threads");
+}
+
 void kn_stage_begin(const char *name)
 {
-    if (is_open) kn_stage_end();
-    snprintf(open_name, sizeof open_name, "%s", name);
-    is_open = 1;
+    kn_ctx *c = kn__ctx_get();
+    pthread_mutex_lock(&c->stage_lock);
+    end_locked(c);
+    snprintf(c->open_name, sizeof c->open_name, "%s", name);
+    c->is_open = 1;
     reset_hwm();
     kn_mem_reset_peak();
-    open_wall = clock_s(CLOCK_MONOTONIC);
-    open_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    c->open_wall = clock_s(CLOCK_MONOTONIC);
+    c->open_cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    pthread_mutex_unlock(&c->stage_lock);
 }
 
 void kn_stage_end(void)
 {
-    if (!is_open) return;
-    is_open = 0;
-    if (n_records == MAX_STAGES) return; /* keep the first 64; later ones are not recorded */
-    kn_stage_record *r = &records[n_records++];
-    memcpy(r->name, open_name, sizeof r->name);
-    r->wall_s = clock_s(CLOCK_MONOTONIC) - open_wall;
-    r->cpu_s = clock_s(CLOCK_PROCESS_CPUTIME_ID) - open_cpu;
-    r->peak_rss_bytes = kn_rss_peak_bytes();
-    r->peak_alloc_bytes = kn_mem_peak();
-    r->threads = (uint32_t)proc_status("Threads");
+    kn_ctx *c = kn__ctx_get();
+    pthread_mutex_lock(&c->stage_lock);
+    end_locked(c);
+    pthread_mutex_unlock(&c->stage_lock);
 }
 
 const char *kn_stage_current(void)
 {
-    return is_open ? open_name : "main";
+    kn_ctx *c = kn__ctx_get();
+    pthread_mutex_lock(&c->stage_lock);
+    memcpy(current_name, c->is_open ? c->open_name : "main", c->is_open ? sizeof current_name : 5);
+    pthread_mutex_unlock(&c->stage_lock);
+    return current_name;
 }
 
 size_t kn_stage_count(void)
 {
-    return n_records;
+    kn_ctx *c = kn__ctx_get();
+    pthread_mutex_lock(&c->stage_lock);
+    size_t n = c->n_records;
+    pthread_mutex_unlock(&c->stage_lock);
+    return n;
 }
 
 const kn_stage_record *kn_stage_get(size_t i)
 {
-    return i < n_records ? &records[i] : NULL;
+    kn_ctx *c = kn__ctx_get();
+    pthread_mutex_lock(&c->stage_lock);
+    const kn_stage_record *r = i < c->n_records ? &c->records[i] : NULL;
+    pthread_mutex_unlock(&c->stage_lock);
+    return r;
 }
 
 void kn_stage_reset(void)
 {
-    n_records = 0;
-    is_open = 0;
+    kn_ctx *c = kn__ctx_get();
+    pthread_mutex_lock(&c->stage_lock);
+    c->n_records = 0;
+    c->is_open = 0;
+    pthread_mutex_unlock(&c->stage_lock);
 }

@@ -1,14 +1,32 @@
 /* Status names and the per-thread last-error message. */
 #include "kiln/core.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One heap buffer per thread, replaced on each failure. */
+/* One heap buffer per thread, replaced on each failure. The same pointer is
+ * kept under a pthread key whose destructor frees it when the thread exits
+ * (a caller's worker threads, OpenMP threads), so failures in short-lived
+ * threads leak nothing. */
 static _Thread_local char *last_msg;
 static _Thread_local kn_status last_status;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t msg_key;
+static int key_ok;
+
+static void make_key(void)
+{
+    key_ok = pthread_key_create(&msg_key, free) == 0;
+}
+
+/* Hand the thread's message to the key's destructor. */
+static void keep(char *msg)
+{
+    if (pthread_once(&key_once, make_key) == 0 && key_ok) pthread_setspecific(msg_key, msg);
+}
 
 const char *kn_status_name(kn_status s)
 {
@@ -48,6 +66,7 @@ void kn_clear_error(void)
 {
     free(last_msg);
     last_msg = NULL;
+    keep(NULL);
     last_status = KN_OK;
 }
 
@@ -66,6 +85,7 @@ static void set_message(const char *fmt, va_list ap)
     vsnprintf(msg, (size_t)n + 1, fmt, ap);
     free(last_msg);
     last_msg = msg;
+    keep(msg);
 }
 
 kn_status kn_fail(kn_status s, const char *fmt, ...)
@@ -94,6 +114,7 @@ kn_status kn_fail_prefix(kn_status s, const char *fmt, ...)
         free(head);
         free(old);
     }
+    keep(last_msg); /* whichever buffer survived */
     last_status = s;
     return s;
 }

@@ -9,6 +9,7 @@
 #include "data/csv_reader-impl.h"
 #include "data/io-impl.h"
 #include "kiln/mem.h"
+#include "core/ctx-impl.h"
 #include "kiln/reader.h"
 
 #include <errno.h>
@@ -563,10 +564,13 @@ static kn_status run_block(csv_run *run, kn_read_report *rep, int *bumped, int *
             prefault_columns(r->f, r->f->n_rows, reserve, r->nparts);
         }
         run->block_line_base = r->line_base;
+        kn_ctx *caller = kn_ctx_current(); /* the parts are parsed in the caller's context */
 #pragma omp parallel for num_threads(r->nparts) schedule(static, 1)
         for (int k = 0; k < r->nparts; k++) {
+            kn_ctx *prev = kn__ctx_swap(caller);
             source_release_share(src, k, r->nparts); /* pages of earlier blocks */
             kn__csv_parse_part(r, &r->parts[k]);
+            kn__ctx_swap(prev);
         }
         source_released(src);
         if ((st = stitch(r, &run->rejects, rep)) != KN_OK) return st;

@@ -4,6 +4,7 @@
 #include "kiln/source.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,15 +76,21 @@ static kn_status fetch(const char *url, double timeout_s, int retries, const cha
     }
 }
 
+/* libcurl's global start is not thread-safe: once per process, whichever
+ * thread reads a URL first. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_failed;
+
+static void curl_start(void)
+{
+    curl_failed = curl_global_init(CURL_GLOBAL_DEFAULT) != 0;
+}
+
 kn_status kn_http_read(const char *url, const kn_read_opts *opts, double timeout_s, int retries,
                        kn_frame **out, kn_read_report *report)
 {
-    static int curl_ready;
-    if (!curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-            return kn_fail(KN_ERR_IO, "http source: libcurl failed to start");
-        curl_ready = 1;
-    }
+    if (pthread_once(&curl_once, curl_start) != 0 || curl_failed)
+        return kn_fail(KN_ERR_IO, "http source: libcurl failed to start");
     kn_read_opts o;
     if (opts)
         o = *opts;

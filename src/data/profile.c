@@ -1,5 +1,6 @@
 /* Column statistics, duplicate rows and warnings for `kiln describe`. */
 #include "kiln/profile.h"
+#include "core/ctx-impl.h"
 #include "data/frame-impl.h"
 #include "data/rows-impl.h"
 #include "data/sort-impl.h"
@@ -263,8 +264,10 @@ kn_status kn_profile_compute(const kn_frame *f, kn_profile **out)
     }
     int failed = 0;
     char message[512] = "";
+    kn_ctx *run = kn_ctx_current(); /* columns are profiled in the caller's context */
 #pragma omp parallel for schedule(dynamic, 1)
     for (size_t j = 0; j < f->n_cols; j++) {
+        kn_ctx *prev = kn__ctx_swap(run);
         const kn_column *c = f->cols[j];
         kn_col_profile *cp = &p->cols[j];
         cp->name = kn_strdup(c->name);
@@ -282,6 +285,7 @@ kn_status kn_profile_compute(const kn_frame *f, kn_profile **out)
                 failed = 1;
                 snprintf(message, sizeof message, "%s", kn_last_error());
             }
+            kn__ctx_swap(prev);
             continue;
         }
         cp->missing = f->n_rows - cp->count;
@@ -293,6 +297,7 @@ kn_status kn_profile_compute(const kn_frame *f, kn_profile **out)
              (c->type == KN_COL_NUMERIC && cp->integer_valued)) &&
             (c->type != KN_COL_NUMERIC || name_says_id(c->name) ||
              cp->max - cp->min == (double)(f->n_rows - 1));
+        kn__ctx_swap(prev);
     }
     kn_status st = failed ? kn_fail(KN_ERR_NOMEM, "%s", message) : KN_OK;
     if (st == KN_OK) st = count_duplicates(f, &p->duplicate_rows);

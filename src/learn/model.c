@@ -10,7 +10,6 @@
 #include "learn/learn-impl.h"
 #include "learn/model-impl.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,16 +130,6 @@ kn_status kn_model_clone(const kn_model *m, int fitted, kn_model **out)
 const char *kn_model_name(const kn_model *m)
 {
     return m->inst.comp->name;
-}
-
-/* Kiln parallelises with OpenMP: over row blocks around BLAS calls, over
- * folds, over trees. OpenBLAS's own threads fight those (two callers at
- * once spin on its server lock: a multinomial fit on Fashion-MNIST took
- * minutes instead of seconds), so BLAS runs on one thread inside Kiln
- * unless OPENBLAS_NUM_THREADS says otherwise. */
-__attribute__((constructor)) static void blas_single_thread(void)
-{
-    if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
 }
 
 kn_task kn_model_task(const kn_model *m)

@@ -3,6 +3,7 @@
  * and scores its test rows. A fold's failure is reported with its number
  * after every fold has finished. */
 #include "kiln/cv.h"
+#include "core/ctx-impl.h"
 #include "core/threads.h"
 #include "learn/learn-impl.h"
 #include "kiln/pipeline.h"
@@ -340,11 +341,14 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
         if ((size_t)threads > folds.k) threads = (int)folds.k;
         if (threads < 1) threads = 1;
         size_t done = 0;
+        kn_ctx *ctx = kn_ctx_current(); /* the folds run in the caller's context */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
         for (size_t i = 0; i < folds.k; i++) {
+            kn_ctx *prev = kn__ctx_swap(ctx);
             kn_frame *train = NULL, *test = NULL;
             kn_fold *fd = &folds.fold[i];
-            kn_status st = kn_frame_select_rows(f, fd->train, fd->n_train, &train);
+            kn_status st = kn_ctx_check(); /* a cancelled run starts no more folds */
+            if (st == KN_OK) st = kn_frame_select_rows(f, fd->train, fd->n_train, &train);
             if (st == KN_OK) st = kn_frame_select_rows(f, fd->test, fd->n_test, &test);
             if (st == KN_OK) st = run_fold(train, test, tpl, s, &fo[i]);
             fo[i].status = st;
@@ -358,6 +362,7 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
                 kn_log(KN_LOG_INFO, "fold %zu/%zu done (%zu of %zu): %s %.6g in %.2f s", i + 1,
                        folds.k, now, folds.k, fo[i].scores.name[0], fo[i].scores.value[0],
                        fo[i].seconds);
+            kn__ctx_swap(prev);
         }
         e = collect(s, &folds, fo, out);
         out->split = s->split.kind;

@@ -1,6 +1,7 @@
 /* The pipeline object (see kiln/pipeline.h): its parts, fit, transform and
  * predict. One-row prediction from raw values is in predict_row.c. */
 #include "pipeline/pipeline-impl.h"
+#include "kiln/ctx.h"
 #include "kiln/mem.h"
 
 #include <string.h>
@@ -133,6 +134,7 @@ static kn_status run_steps(kn_step *const *steps, size_t n, const kn_frame *f, i
     for (size_t k = 0; e == KN_OK && k < n; k++) {
         kn_frame *next = NULL;
         const kn_frame *in = cur ? cur : f;
+        if (fit && (e = kn_ctx_check()) != KN_OK) break; /* a cancelled run fits no more */
         e = fit ? kn_step_fit_transform(steps[k], in, &next)
                 : kn_step_transform(steps[k], in, &next);
         if (e != KN_OK) e = name_step(e, k, kn_step_name(steps[k]));
@@ -166,6 +168,7 @@ kn_status kn_pipeline_fit(kn_pipeline *p, const kn_frame *f, kn_frame **prepared
         e = KN_ERR_NOMEM;
     /* without steps the model reads f itself: no copy unless asked for */
     if (e == KN_OK && (p->n_steps || prepared)) e = run_steps(p->steps, p->n_steps, use, 1, &out);
+    if (e == KN_OK && p->model) e = kn_ctx_check();
     if (e == KN_OK && p->model) e = kn_model_fit(p->model, out ? out : use, p->target, p->weight);
     kn_frame_free(copy);
     if (e != KN_OK) {

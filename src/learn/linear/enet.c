@@ -12,6 +12,7 @@
  * grid of alphas from the smallest one that zeroes every coefficient, each
  * fit starting from the previous solution. */
 #include "kiln/progress.h"
+#include "kiln/ctx.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -177,10 +178,12 @@ kn_status kn__enet_cd(const kn__enet_data *e, double alpha, double l1_ratio, int
         for (size_t i = 0; i < m; i++) state[i] += (e->gram ? 1 : -1) * coef[j] * col[i];
     }
     int it = 0;
+    kn_status st = KN_OK;
     kn_progress progress;
     kn_progress_begin(&progress, "coordinate descent", "epoch", (uint64_t)max_iter);
     for (; it < max_iter; it++) {
         kn_progress_step(&progress, 1);
+        if ((st = kn_ctx_check()) != KN_OK) break;
         double w_max = 0, dw_max = 0;
         if (random_order)
             for (size_t j = p; j > 1; j--) {
@@ -210,7 +213,7 @@ kn_status kn__enet_cd(const kn__enet_data *e, double alpha, double l1_ratio, int
     res->converged = gap < gap_tol;
     kn_free(state);
     kn_free(order);
-    return KN_OK;
+    return st;
 }
 
 kn_status kn__enet_path(const kn__enet_data *e, const double *alphas, size_t n_alphas,

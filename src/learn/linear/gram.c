@@ -12,6 +12,7 @@
  * boundaries depend only on n and p; the chunks run in parallel and are
  * merged in order, so the result does not depend on the thread count. */
 #include "kiln/mem.h"
+#include "core/ctx-impl.h"
 #include "learn/learn-impl.h"
 
 #include <cblas.h>
@@ -143,10 +144,11 @@ kn_status kn__centred_gram(const kn_dataset *d, int centre, double *xm, double *
     double *parts = kn_calloc(chunks * width, sizeof *parts);
     if (!parts) return KN_ERR_NOMEM;
     int failed = 0;
+    kn_ctx *run = kn_ctx_current(); /* workers' scratch is the caller's */
 #pragma omp parallel if (chunks > 1)
     {
-        double *a = kn_malloc((rows * q + rows) * sizeof *a);
-        double *block = kn_malloc(width * sizeof *block);
+        double *a = kn__malloc_in(run, (rows * q + rows) * sizeof *a);
+        double *block = kn__malloc_in(run, width * sizeof *block);
         if (!a || !block) {
 #pragma omp atomic write
             failed = 1;

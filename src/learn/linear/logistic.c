@@ -8,6 +8,7 @@
  * fit reports iterations and the final gradient, and warns when max_iter
  * ran out first. */
 #include "kiln/log.h"
+#include "core/ctx-impl.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "learn/learn-impl.h"
@@ -167,9 +168,10 @@ static double objective_hess(void *ctx, const double *theta, double *grad, doubl
     size_t width = k * p + k + 1 + (H ? q * q : 0);
     size_t blocks = (n + pr->block - 1) / pr->block;
     int failed = 0;
+    kn_ctx *run = kn_ctx_current(); /* workers' scratch is the caller's */
 #pragma omp parallel
     {
-        double *scratch = H ? kn_malloc(pr->block * q * sizeof *scratch) : NULL;
+        double *scratch = H ? kn__malloc_in(run, pr->block * q * sizeof *scratch) : NULL;
         if (H && !scratch) {
 #pragma omp atomic write
             failed = 1;

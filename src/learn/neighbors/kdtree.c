@@ -2,6 +2,7 @@
 #include "learn/neighbors/kdtree.h"
 
 #include "kiln/mem.h"
+#include "core/ctx-impl.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -231,9 +232,10 @@ kn_status kn__knn_query(const kn__kdtree *tree, const double *x, size_t n, size_
     }
     size_t blocks = (m + BLOCK - 1) / BLOCK;
     int failed = 0;
+    kn_ctx *run = kn_ctx_current(); /* workers' scratch is the caller's */
 #pragma omp parallel
     {
-        double *d2 = kn_malloc(BLOCK * (n ? n : 1) * sizeof *d2);
+        double *d2 = kn__malloc_in(run, BLOCK * (n ? n : 1) * sizeof *d2);
         if (!d2) {
 #pragma omp atomic write
             failed = 1;

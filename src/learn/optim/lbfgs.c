@@ -6,6 +6,7 @@
  * step decreases the objective any more (its rounding floor), the run counts
  * as converged if the gradient is within 1e-8 of the objective's scale. */
 #include "kiln/progress.h"
+#include "kiln/ctx.h"
 #include "kiln/mem.h"
 #include "learn/learn-impl.h"
 
@@ -186,6 +187,7 @@ kn_status kn__lbfgs(kn__objective fn, void *ctx, double *x, size_t n, int max_it
     kn_progress_begin(&progress, "L-BFGS", "iteration", (uint64_t)max_iter);
     while (iter < max_iter) {
         kn_progress_step(&progress, 1);
+        if ((e = kn_ctx_check()) != KN_OK) break;
         if (!isfinite(f)) {
             e = not_finite(f);
             break;
@@ -266,6 +268,7 @@ kn_status kn__owlqn(kn__objective fn, void *ctx, double *x, size_t n, size_t m, 
     kn_progress_begin(&progress, "L-BFGS", "iteration", (uint64_t)max_iter);
     while (iter < max_iter) {
         kn_progress_step(&progress, 1);
+        if ((e = kn_ctx_check()) != KN_OK) break;
         if (!isfinite(F)) {
             e = not_finite(F);
             break;

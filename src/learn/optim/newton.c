@@ -4,6 +4,7 @@
  * condition, and the Hessian comes with every accepted evaluation, so an
  * iteration costs one pass over the data when the full step is taken. */
 #include "kiln/progress.h"
+#include "kiln/ctx.h"
 #include "kiln/mem.h"
 #include "learn/learn-impl.h"
 
@@ -37,6 +38,7 @@ kn_status kn__newton(kn__objective_hess fn, void *ctx, double *x, size_t q, int 
     kn_progress_begin(&progress, "Newton", "iteration", (uint64_t)max_iter);
     while (it < max_iter) {
         kn_progress_step(&progress, 1);
+        if ((e = kn_ctx_check()) != KN_OK) break;
         if (!isfinite(f)) {
             e = kn_fail(KN_ERR_RANGE, "optimiser: the objective is not finite; scale the features");
             break;

@@ -2,6 +2,7 @@
 #include "learn/tree/bins.h"
 
 #include "kiln/mem.h"
+#include "core/ctx-impl.h"
 #include "kiln/rng.h"
 #include "learn/tree/radix.h"
 
@@ -79,10 +80,11 @@ kn_status kn__bins_fit(kn__bins *b, const kn_dataset *d, size_t max_bins, size_t
     b->n_bins = kn_calloc(p ? p : 1, sizeof *b->n_bins);
     b->edges = kn_malloc((p ? p : 1) * KN__EDGE_STRIDE * sizeof *b->edges);
     kn_status e = b->n_bins && b->edges ? KN_OK : KN_ERR_NOMEM;
+    kn_ctx *run = kn_ctx_current(); /* workers' scratch is the caller's */
 #pragma omp parallel if (p > 1 && m > 10000)
     {
-        double *v = e == KN_OK ? kn_malloc((m ? m : 1) * sizeof *v) : NULL;
-        uint64_t *keys = v ? kn_malloc((m ? 2 * m : 1) * sizeof *keys) : NULL;
+        double *v = e == KN_OK ? kn__malloc_in(run, (m ? m : 1) * sizeof *v) : NULL;
+        uint64_t *keys = v ? kn__malloc_in(run, (m ? 2 * m : 1) * sizeof *keys) : NULL;
         if (!keys) {
             kn_free(v);
             v = NULL;

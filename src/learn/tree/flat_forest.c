@@ -3,6 +3,7 @@
 
 #include "core/simd.h"
 #include "kiln/mem.h"
+#include "core/ctx-impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -532,11 +533,12 @@ kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, s
                            double *out)
 {
     int failed = 0, avx512 = f->coded && kn__simd_avx512();
+    kn_ctx *run = kn_ctx_current(); /* workers' scratch is the caller's */
 #pragma omp parallel if (n * f->n_trees > 100000)
     {
         size_t block = f->coded ? CODED_BLOCK : BLOCK;
-        void *xb = f->coded ? kn_malloc(CODED_BLOCK * f->n_used + 4) /* (walk16's slack) */
-                            : kn_malloc(BLOCK * (p ? p : 1) * sizeof(double));
+        void *xb = f->coded ? kn__malloc_in(run, CODED_BLOCK * f->n_used + 4) /* (walk16's slack) */
+                            : kn__malloc_in(run, BLOCK * (p ? p : 1) * sizeof(double));
         if (!xb) {
 #pragma omp atomic write
             failed = 1;

@@ -19,6 +19,7 @@
  * number of level sets, then each set's four u64 words. Files without it
  * (every file before categorical splits) load as they are. */
 #include "kiln/progress.h"
+#include "core/ctx-impl.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -200,19 +201,28 @@ static kn_status grow_all(const fit_ctx *c, size_t n_trees)
     size_t n = c->d->n;
     kn_status first = KN_OK;
     int failed = 0;
+    size_t next = 0;
     kn_progress progress;
     kn_progress_begin(&progress, c->name, "tree", n_trees);
+    kn_ctx *ctx = kn_ctx_current(); /* the trees grow in the caller's context */
 #pragma omp parallel if (n_trees > 1)
     {
+        kn_ctx *prev = kn__ctx_swap(ctx);
         uint32_t *rows = kn_malloc(n * sizeof *rows), *count = kn_malloc(n * sizeof *count);
         double *w = kn_malloc(n * sizeof *w);
-#pragma omp for schedule(dynamic, 1)
-        for (size_t t = 0; t < n_trees; t++) {
+        /* trees handed out one at a time (as schedule(dynamic, 1) would),
+         * but a failure or cancellation ends the loop at once instead of
+         * skipping every tree left */
+        for (;;) {
+            size_t t;
             int stop;
+#pragma omp atomic capture
+            t = next++;
 #pragma omp atomic read
             stop = failed;
-            if (stop) continue;
-            kn_status e = rows && count && w ? grow_one(c, t, rows, w, count) : KN_ERR_NOMEM;
+            if (stop || t >= n_trees) break;
+            kn_status e = kn_ctx_check();
+            if (e == KN_OK) e = rows && count && w ? grow_one(c, t, rows, w, count) : KN_ERR_NOMEM;
             kn_progress_step(&progress, 1);
             if (e != KN_OK) {
 #pragma omp critical(forest_fail)
@@ -223,8 +233,11 @@ static kn_status grow_all(const fit_ctx *c, size_t n_trees)
             }
         }
         kn_free(rows), kn_free(count), kn_free(w);
+        kn__ctx_swap(prev);
     }
     kn_progress_end(&progress);
+    /* a worker's message stays on its thread: say here why the trees stopped */
+    if (first == KN_ERR_CANCELLED) return kn_ctx_check();
     return first;
 }
 

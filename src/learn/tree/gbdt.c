@@ -16,6 +16,7 @@
  * (kn_predict_opts.rounds, or the predict_rounds parameter saved with the
  * model): trees are stored round-major. */
 #include "kiln/progress.h"
+#include "kiln/ctx.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -641,7 +642,8 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
     kn_progress progress;
     kn_progress_begin(&progress, "gbdt", "round", (uint64_t)par->n_estimators);
     for (; e == KN_OK && round < (size_t)par->n_estimators; round++) {
-        e = boost_round(s, par, d, &bins, &w, round, &node_cap);
+        e = kn_ctx_check();
+        if (e == KN_OK) e = boost_round(s, par, d, &bins, &w, round, &node_cap);
         kn_progress_step(&progress, 1);
         if (e != KN_OK || !w.n_val) continue;
         double loss = validation_loss(s, d, &w);

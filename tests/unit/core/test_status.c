@@ -18,6 +18,8 @@ static void status_names(void **state)
     assert_string_equal(kn_status_str(KN_ERR_PARSE), "malformed input");
     assert_string_equal(kn_status_name((kn_status)999), "KN_UNKNOWN");
     assert_int_equal(KN_ERR_INTERNAL, 11);
+    assert_int_equal(KN_ERR_CANCELLED, 12);
+    assert_string_equal(kn_status_str(KN_ERR_CANCELLED), "cancelled");
 }
 
 static void last_error_is_kept_and_prefixed(void **state)

@@ -251,7 +251,7 @@ static void test_late_promotion(void **state)
     char want[64];
     snprintf(want, sizeof want, ":%zu:", late + 2); /* the header is line 1 */
     if (!strstr(kn_last_error(), want) || !strstr(kn_last_error(), "column 'x'") ||
-        !strstr(kn_last_error(), "--types x:categorical"))
+        !strstr(kn_last_error(), "reader option types=x:categorical"))
         fail_msg("message: %s", kn_last_error());
     /* and stays failed */
     KN_CHECK_FAILS(kn_reader_next(rd, &b), KN_ERR_TYPE, want);
