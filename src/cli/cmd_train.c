@@ -275,6 +275,7 @@ int cmd_train(int argc, char **argv)
     train_args a = {0};
     int rc = parse_train(argc, argv, &o, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    if (cli_refuse_overwrite("train", &a.out, 1, &a.data, 1, -1) != CLI_OK) return CLI_USAGE;
     kn_pipeline *p = NULL;
     if (kn_pipeline_new(&p) != KN_OK || kn_pipeline_set_target(p, a.target, a.weight) != KN_OK) {
         cli_error("%s", kn_last_error());

@@ -145,6 +145,11 @@ refused "$KILN" -q convert keep.csv link.csv
 refused "$KILN" -q convert link.csv "$W/keep.csv"
 refused "$KILN" -q transform steps.kst keep.csv ./keep.csv
 refused "$KILN" -q predict --model m.kmd --data keep.csv --out link.csv
+if "$KILN" -q train --data keep.csv --target y --model ridge --out ./keep.csv 2> err.txt; then
+    fail "train wrote over its data"
+fi
+grep -q "is the input" err.txt || fail "train message: $(cat err.txt)"
+cmp keep.csv train.csv || fail "train replaced its data"
 cp m.kmd m2.kmd
 if "$KILN" -q predict --model m2.kmd --data one.csv --out m2.kmd 2> /dev/null; then
     fail "predict wrote over its model"

@@ -22,6 +22,7 @@
 #include "kiln/model.h"
 #include "kiln/rng.h"
 #include "learn/tree/bins.h"
+#include "learn/tree/gbdt-impl.h"
 #include "learn/tree/flat_forest.h"
 #include "learn/tree/hist_tree.h"
 #include "learn/learn-impl.h"
@@ -30,26 +31,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct gbdt_params {
-    int objective;
-    double huber_quantile;
-    int64_t n_estimators;
-    double learning_rate;
-    int64_t max_leaves, max_depth, min_samples_leaf;
-    double min_child_weight, l2, l1, min_split_gain, max_delta_step;
-    int64_t max_bins;
-    double subsample, colsample;
-    int64_t early_stopping_rounds;
-    double validation_fraction, tol;
-    int class_weight;
-    int64_t seed;
-    int importance;
-    int64_t predict_rounds;
-    const char *monotone;
-} gbdt_params;
-
-enum { OBJ_LOG_LOSS, OBJ_SQUARED, OBJ_POISSON, OBJ_ABSOLUTE, OBJ_HUBER };
 
 /* max_delta_step's default for softmax (see the parameter) */
 #define SOFTMAX_DELTA_STEP 4.0
@@ -103,62 +84,10 @@ static const kn_param_def gbdt_defs[] = {
                  "predict with the first this many rounds (staged prediction; 0: all)"),
     KN_PARAM_END};
 
-typedef struct gbdt_state {
-    size_t p, k; /* features; trees per round (1, or the classes) */
-    int objective;
-    double *init;   /* k initial raw scores */
-    size_t n_trees; /* rounds x k, round-major */
-    size_t *offset; /* n_trees + 1 offsets into nodes */
-    kn__node *nodes;
-    size_t rounds;
-    kn__level_set *sets; /* of every categorical split, indexed by its threshold */
-    size_t n_sets;
-    kn__flat_forest flat; /* the trees laid out for prediction (without categorical splits) */
-} gbdt_state;
-
-static void gbdt_free(void *v)
-{
-    gbdt_state *s = v;
-    if (!s) return;
-    kn_free(s->init);
-    kn_free(s->offset);
-    kn_free(s->nodes);
-    kn_free(s->sets);
-    kn__flat_free(&s->flat);
-    kn_free(s);
-}
-
 static kn_task gbdt_task(const kn_model *m)
 {
     const gbdt_params *par = kn_model_params(m);
     return par->objective == OBJ_LOG_LOSS ? KN_TASK_CLASSIFICATION : KN_TASK_REGRESSION;
-}
-
-/* Appends a tree's nodes to the state. */
-static kn_status add_tree(gbdt_state *s, size_t *node_cap, const kn__tree_out *t)
-{
-    size_t used = s->offset[s->n_trees];
-    if (used + t->n_nodes > *node_cap) {
-        size_t cap = 2 * (used + t->n_nodes);
-        kn__node *nn = kn_realloc(s->nodes, cap * sizeof *nn);
-        if (!nn) return KN_ERR_NOMEM;
-        s->nodes = nn;
-        *node_cap = cap;
-    }
-    memcpy(s->nodes + used, t->nodes, t->n_nodes * sizeof *t->nodes);
-    if (t->n_sets) { /* the tree's level sets join the model's: indices shift */
-        kn__level_set *sets = kn_realloc(s->sets, (s->n_sets + t->n_sets) * sizeof *sets);
-        if (!sets) return KN_ERR_NOMEM;
-        s->sets = sets;
-        memcpy(sets + s->n_sets, t->sets, t->n_sets * sizeof *sets);
-        for (size_t i = used; i < used + t->n_nodes; i++)
-            if (s->nodes[i].feature >= 0 && s->nodes[i].categorical)
-                s->nodes[i].threshold += (double)s->n_sets;
-        s->n_sets += t->n_sets;
-    }
-    s->n_trees++;
-    s->offset[s->n_trees] = used + t->n_nodes;
-    return KN_OK;
 }
 
 /* Gradients and hessians of row i's k raw scores f (weight w, label y). */
@@ -572,7 +501,7 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
                 if (!w->in_sample[i])
                     fc[i] += t.nodes[kn__tree_leaf_codes(t.nodes, t.sets, w->codes + i * p)].value;
         }
-        e = add_tree(s, node_cap, &t);
+        e = kn__gbdt_add_tree(s, node_cap, &t);
         kn__tree_out_free(&t);
     }
     return e;
@@ -669,7 +598,7 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
     if (e == KN_OK && !s->n_sets)
         e = kn__flat_build(&s->flat, s->nodes, s->offset, s->n_trees, NULL, 1, k);
     if (e != KN_OK) {
-        gbdt_free(s);
+        kn__gbdt_free(s);
         return e;
     }
     kn_model_set_state(m, s);
@@ -770,118 +699,15 @@ static kn_status gbdt_predict_with(const kn_model *m, const kn_dataset *d, const
     return proba ? gbdt_proba(m, d, o, out) : gbdt_predict(m, d, o, out);
 }
 
-/* Importance: each feature's total split gain (or split count),
- * normalised to sum 1. */
-static kn_status gbdt_importance(const kn_model *m, double *out)
-{
-    const gbdt_state *s = kn_model_state(m);
-    const gbdt_params *par = kn_model_params(m);
-    memset(out, 0, s->p * sizeof *out);
-    double total = 0;
-    for (size_t i = 0; i < s->offset[s->n_trees]; i++)
-        if (s->nodes[i].feature >= 0) {
-            double v = par->importance ? 1 : s->nodes[i].gain;
-            out[s->nodes[i].feature] += v;
-            total += v;
-        }
-    for (size_t j = 0; total > 0 && j < s->p; j++) out[j] /= total;
-    return KN_OK;
-}
-
-static kn_status gbdt_save(const kn_model *m, kn_wbuf *w)
-{
-    const gbdt_state *s = kn_model_state(m);
-    kn_wbuf_u64(w, s->p);
-    kn_wbuf_u64(w, s->k);
-    kn_wbuf_u32(w, (uint32_t)s->objective);
-    kn_wbuf_f64s(w, s->init, s->k);
-    kn_wbuf_u64(w, s->rounds);
-    for (size_t t = 0; t < s->n_trees; t++) {
-        kn_wbuf_u64(w, s->offset[t + 1] - s->offset[t]);
-        for (size_t i = s->offset[t]; i < s->offset[t + 1]; i++) kn__node_write(w, &s->nodes[i]);
-    }
-    kn_wbuf_u64(w, s->n_sets);
-    for (size_t i = 0; i < s->n_sets; i++)
-        for (int b = 0; b < 4; b++) kn_wbuf_u64(w, s->sets[i].bits[b]);
-    return KN_OK;
-}
-
-static kn_status gbdt_load(kn_model *m, kn_rbuf *r)
-{
-    uint64_t p = 0, k = 0, rounds = 0;
-    uint32_t obj = 0;
-    kn_status e = kn_rbuf_u64(r, &p);
-    if (e == KN_OK) e = kn_rbuf_u64(r, &k);
-    if (e == KN_OK) e = kn_rbuf_u32(r, &obj);
-    if (e != KN_OK) return e;
-    const gbdt_params *par = kn_model_params(m);
-    size_t classes = kn_model_n_classes(m);
-    /* The score width follows from the objective and the classes: predict
-     * sizes its output from them, not from k. */
-    uint64_t want_k = obj == OBJ_LOG_LOSS && classes > 2 ? classes : 1;
-    if (p != kn_model_n_features(m) || obj > OBJ_HUBER || (int)obj != par->objective || k != want_k)
-        return kn_fail(KN_ERR_CORRUPT, "%s: bad gbdt header", r->what);
-    gbdt_state *s = kn_calloc(1, sizeof *s);
-    if (!s) return KN_ERR_NOMEM;
-    s->p = (size_t)p;
-    s->k = (size_t)k;
-    s->objective = (int)obj;
-    s->init = kn_malloc(s->k * sizeof *s->init);
-    e = s->init ? KN_OK : KN_ERR_NOMEM;
-    for (size_t c = 0; e == KN_OK && c < s->k; c++) e = kn_rbuf_f64(r, &s->init[c]);
-    if (e == KN_OK) e = kn_rbuf_u64(r, &rounds);
-    if (e == KN_OK && (rounds > kn_rbuf_left(r) / s->k))
-        e = kn_fail(KN_ERR_CORRUPT, "%s: %llu rounds do not fit the file", r->what,
-                    (unsigned long long)rounds);
-    if (e == KN_OK) {
-        s->rounds = (size_t)rounds;
-        if (!(s->offset = kn_calloc(s->rounds * s->k + 1, sizeof *s->offset))) e = KN_ERR_NOMEM;
-    }
-    size_t cap = 0;
-    for (size_t t = 0; e == KN_OK && t < s->rounds * s->k; t++) {
-        size_t nn;
-        e = kn_rbuf_count(r, KN__NODE_BYTES, &nn);
-        if (e == KN_OK && nn == 0) e = kn_fail(KN_ERR_CORRUPT, "%s: an empty tree", r->what);
-        if (e != KN_OK) break;
-        kn__tree_out tree = {.n_nodes = nn, .nodes = kn_calloc(nn, sizeof(kn__node))};
-        if (!tree.nodes) e = KN_ERR_NOMEM;
-        for (size_t i = 0; e == KN_OK && i < nn; i++) e = kn__node_read(r, &tree.nodes[i]);
-        if (e == KN_OK) e = kn__tree_check(r, tree.nodes, nn, s->p);
-        if (e == KN_OK) e = add_tree(s, &cap, &tree);
-        kn_free(tree.nodes);
-    }
-    uint64_t n_sets = 0; /* files before categorical splits end here */
-    if (e == KN_OK && kn_rbuf_left(r)) e = kn_rbuf_u64(r, &n_sets);
-    if (e == KN_OK && n_sets > kn_rbuf_left(r) / 32)
-        e = kn_fail(KN_ERR_CORRUPT, "%s: %llu level sets do not fit the file", r->what,
-                    (unsigned long long)n_sets);
-    if (e == KN_OK && n_sets && !(s->sets = kn_malloc(n_sets * sizeof *s->sets))) e = KN_ERR_NOMEM;
-    for (size_t i = 0; e == KN_OK && i < n_sets; i++)
-        for (int b = 0; e == KN_OK && b < 4; b++) e = kn_rbuf_u64(r, &s->sets[i].bits[b]);
-    if (e == KN_OK) s->n_sets = (size_t)n_sets;
-    for (size_t i = 0; e == KN_OK && i < s->offset[s->n_trees]; i++)
-        if (s->nodes[i].feature >= 0 && s->nodes[i].categorical &&
-            !(s->nodes[i].threshold >= 0 && s->nodes[i].threshold < (double)s->n_sets))
-            e = kn_fail(KN_ERR_CORRUPT, "%s: a categorical split without its level set", r->what);
-    if (e == KN_OK && !s->n_sets)
-        e = kn__flat_build(&s->flat, s->nodes, s->offset, s->n_trees, NULL, 1, s->k);
-    if (e != KN_OK) {
-        gbdt_free(s);
-        return e;
-    }
-    kn_model_set_state(m, s);
-    return KN_OK;
-}
-
 static const kn_model_vt gbdt_vt = {.task = KN_TASK_CLASSIFICATION,
                                     .fit = gbdt_fit,
                                     .predict = gbdt_predict_plain,
                                     .predict_proba = gbdt_proba_plain,
                                     .predict_with = gbdt_predict_with,
-                                    .free_state = gbdt_free,
-                                    .save = gbdt_save,
-                                    .load = gbdt_load,
-                                    .importances = gbdt_importance,
+                                    .free_state = kn__gbdt_free,
+                                    .save = kn__gbdt_save,
+                                    .load = kn__gbdt_load,
+                                    .importances = kn__gbdt_importance,
                                     .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING |
                                              KN_MODEL_TAKES_CATEGORICAL,
                                     .task_of = gbdt_task,
