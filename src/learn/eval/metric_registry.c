@@ -98,18 +98,28 @@ static kn_status positive_scores(const kn_metric_data *d, const char *name, int3
     return KN_OK;
 }
 
+/* A binary metric of the positive class's scores (fn: kn_metric_roc_auc,
+ * kn_metric_average_precision, kn_metric_brier). */
+static kn_status on_positive(const kn_metric_data *d, const char *name,
+                             kn_status (*fn)(const int32_t *, const double *, const double *,
+                                             size_t, double *),
+                             double *out)
+{
+    int32_t *t;
+    double *p1;
+    kn_status e = positive_scores(d, name, &t, &p1);
+    if (e == KN_OK) e = fn(t, p1, d->w, d->n, out);
+    kn_free(t);
+    kn_free(p1);
+    return e;
+}
+
 static kn_status roc_auc(const kn_metric_data *d, double *out)
 {
     if (d->positive < 0)
         return kn_metric_roc_auc_ovr(d->y_class, d->proba, d->w, d->n, d->k_model, KN_AVG_MACRO,
                                      out);
-    int32_t *t;
-    double *p1;
-    kn_status e = positive_scores(d, "roc_auc", &t, &p1);
-    if (e == KN_OK) e = kn_metric_roc_auc(t, p1, d->w, d->n, out);
-    kn_free(t);
-    kn_free(p1);
-    return e;
+    return on_positive(d, "roc_auc", kn_metric_roc_auc, out);
 }
 
 static kn_status roc_auc_ovr_weighted(const kn_metric_data *d, double *out)
@@ -120,24 +130,12 @@ static kn_status roc_auc_ovr_weighted(const kn_metric_data *d, double *out)
 
 static kn_status average_precision(const kn_metric_data *d, double *out)
 {
-    int32_t *t;
-    double *p1;
-    kn_status e = positive_scores(d, "average_precision", &t, &p1);
-    if (e == KN_OK) e = kn_metric_average_precision(t, p1, d->w, d->n, out);
-    kn_free(t);
-    kn_free(p1);
-    return e;
+    return on_positive(d, "average_precision", kn_metric_average_precision, out);
 }
 
 static kn_status brier(const kn_metric_data *d, double *out)
 {
-    int32_t *t;
-    double *p1;
-    kn_status e = positive_scores(d, "brier", &t, &p1);
-    if (e == KN_OK) e = kn_metric_brier(t, p1, d->w, d->n, out);
-    kn_free(t);
-    kn_free(p1);
-    return e;
+    return on_positive(d, "brier", kn_metric_brier, out);
 }
 
 static kn_status log_loss(const kn_metric_data *d, double *out)
