@@ -150,7 +150,7 @@ typedef struct kn_prep_result {
     uint64_t rows_in;          /* rows of the combined frame before validation */
     uint64_t rows_dropped, rows_quarantined, duplicates_removed;
     uint64_t rows_dropped_by_steps; /* training rows a step removed (outlier_clip action=drop) */
-    struct kn_pipeline *pipeline; /* the fitted steps (kiln/pipeline.h; no model) */
+    struct kn_pipeline *pipeline;   /* the fitted steps (kiln/pipeline.h; no model) */
 } kn_prep_result;
 
 typedef struct kn_prep_options {

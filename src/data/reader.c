@@ -206,7 +206,8 @@ kn_status kn_frame_read(const char *path, const kn_read_opts *opts, kn_frame **o
     if (report->type_restarts)
         kn_log(KN_LOG_INFO,
                "%s: a column changed type after the sampled rows and the file was read again; "
-               "declare types (reader option types) or sample more rows (reader option sample_rows) to "
+               "declare types (reader option types) or sample more rows (reader option "
+               "sample_rows) to "
                "save the re-read",
                path);
     *out = f;
