@@ -4,6 +4,10 @@
 #include "kiln/mem.h"
 #include "kiln/pipeline.h"
 
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     kn_pipeline *p = NULL;
