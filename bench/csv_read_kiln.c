@@ -2,6 +2,7 @@
  * MB/s, peak RSS against the size of the parsed columns.
  * usage: bench_csv_read FILE [REPS] [THREADS] [BLOCK_KIB] */
 #include "bench_util.h"
+#include "kiln/mem.h"
 #include "kiln/io.h"
 #include "kiln/stage.h"
 
@@ -33,6 +34,7 @@ static double parsed_bytes(const kn_frame *f)
 
 int main(int argc, char **argv)
 {
+    kn_mem_tune_process(); /* as the kiln binary does (src/cli/main.c) */
     if (argc < 2) {
         fprintf(stderr, "usage: bench_csv_read FILE [REPS] [THREADS] [BLOCK_KIB]\n");
         return 2;

@@ -6,6 +6,7 @@
  * scikit-learn's output.
  * usage: bench_prep FILE.csv [REPS] [compact|dense] */
 #include "bench_util.h"
+#include "kiln/mem.h"
 #include "kiln/io.h"
 #include "kiln/step.h"
 
@@ -50,6 +51,7 @@ static kn_frame *run_chain(const kn_frame *f, const char *mode)
 
 int main(int argc, char **argv)
 {
+    kn_mem_tune_process(); /* as the kiln binary does (src/cli/main.c) */
     if (argc < 2) {
         fprintf(stderr, "usage: bench_prep FILE.csv [REPS] [compact|dense]\n");
         return 2;
