@@ -88,18 +88,21 @@ kn_status kn_pipeline_predict_row(const kn_pipeline *p, const char *const *names
 {
     if (!p->fitted || !p->model)
         return kn_fail(KN_ERR_INVALID, "predicting a row needs a fitted pipeline with a model");
-    kn_frame *row = NULL;
+    kn_frame *row = NULL, *prepared = NULL;
     double *pred = NULL, *pr = NULL;
     size_t got = 0;
     kn_status e = row_frame(p->input, names, values, n, &row);
-    if (e == KN_OK) e = kn_pipeline_predict(p, row, &pred, &got);
+    /* the steps run once; the model predicts and gives probabilities from it */
+    if (e == KN_OK) e = kn_pipeline_transform(p, row, &prepared);
+    if (e == KN_OK) e = kn_model_predict(p->model, prepared, &pred, &got);
     if (e == KN_OK) *prediction = pred[0];
     if (e == KN_OK && proba && kn_model_n_classes(p->model)) {
-        e = kn_pipeline_predict_proba(p, row, &pr, &got);
+        e = kn_model_predict_proba(p->model, prepared, &pr, &got);
         if (e == KN_OK) memcpy(proba, pr, kn_model_n_classes(p->model) * sizeof *proba);
     }
     kn_free(pred);
     kn_free(pr);
+    kn_frame_free(prepared);
     kn_frame_free(row);
     return e;
 }
