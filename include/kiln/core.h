@@ -46,7 +46,9 @@ extern "C" {
     X(KN_ERR_CORRUPT, 9, "corrupt or truncated data")                                              \
     X(KN_ERR_UNSUPPORTED, 10, "unsupported operation")                                             \
     X(KN_ERR_INTERNAL, 11, "internal error")                                                       \
-    X(KN_ERR_CANCELLED, 12, "cancelled")
+    X(KN_ERR_CANCELLED, 12, "cancelled")                                                           \
+    X(KN_ERR_SIGNATURE, 13, "missing or wrong signature")                                          \
+    X(KN_ERR_REFUSED, 14, "refused by a rule")
 
 typedef enum {
 #define KN__STATUS_ENUM(name, value, desc) name = value,

@@ -39,6 +39,30 @@
  *     output: prepared.csv
  *     save: steps.kst                            # for `kiln transform`
  *
+ * A run spec (`kiln run SPEC.yaml`, kiln/run.h) adds a model, its evaluation
+ * and where to register the result; output and save are then optional:
+ *
+ *     target: default
+ *     task: classification                       # optional: the model's, else the target's
+ *     model:                                     # one model: name and parameters
+ *       gbdt: {n_estimators: 200, learning_rate: 0.1}
+ *     evaluation:
+ *       cv: {folds: 5, split: stratified, shuffle: true}   # split: kfold, stratified,
+ *                                                # group (groups: COL), time_series
+ *                                                # (order_by: COL, gap: N); default: auto
+ *       metrics: [roc_auc, log_loss, accuracy]   # default: the task's set
+ *       positive_class: "1"
+ *       test: {fraction: 0.2}                    # held out (stratified for a classifier);
+ *                                                # or {by: ts, from: "2024-06-01"}: rows
+ *                                                # at or after the cut; or {source: NAME}
+ *     register: {name: credit, stage: production}   # stage: none (default), staging,
+ *                                                # production; or register: credit
+ *     seed: 42                                   # splits and models (--seed overrides)
+ *     description: what the model is for         # the model card's intended use
+ *
+ * Steps are fitted inside each training fold; the final pipeline is fitted
+ * on all training rows and scored once on the held-out test rows.
+ *
  * No output (output, save, profile, rejects, state) may be one of the spec's
  * inputs (the spec, the schema, a file or SQLite source), compared as files
  * (device and inode), unless kn_prep_options.overwrite_input is set.
