@@ -6,6 +6,7 @@
 #ifndef KILN_KILN_H
 #define KILN_KILN_H
 
+#include "kiln/artifact.h"
 #include "kiln/brent.h"
 #include "kiln/codec.h"
 #include "kiln/combine.h"
@@ -39,6 +40,7 @@
 #include "kiln/split.h"
 #include "kiln/stage.h"
 #include "kiln/step.h"
+#include "kiln/store.h"
 #include "kiln/sum.h"
 #include "kiln/tempfile.h"
 
