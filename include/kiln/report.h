@@ -30,11 +30,11 @@ extern "C" {
 #endif
 
 typedef struct kn_report_opts {
-    const char *title;         /* page heading; NULL: "Kiln report: " + the model's name */
-    const char *source;        /* what was reported (a file, RUN or MODEL@vN), shown in
-                                  the summary; NULL: left out */
-    const kn_run_record *run;  /* the store's record of the run (resources, cost, run
-                                  id), or NULL: those sections say they need one */
+    const char *title;        /* page heading; NULL: "Kiln report: " + the model's name */
+    const char *source;       /* what was reported (a file, RUN or MODEL@vN), shown in
+                                 the summary; NULL: left out */
+    const kn_run_record *run; /* the store's record of the run (resources, cost, run
+                                 id), or NULL: those sections say they need one */
 } kn_report_opts;
 
 KN_API void kn_report_opts_default(kn_report_opts *o);

@@ -245,7 +245,9 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 extern const cli_spec describe_spec, convert_spec, demo_spec, prep_spec, transform_spec,
-    schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec;
+    schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec,
+    report_spec;
 
 #endif

@@ -29,8 +29,8 @@ void kn__report_rows(const kn__report_in *in, kn__text *t)
         kn__report_note(t, "No row counts recorded for this run.");
         return;
     }
-    static const char *const keys[] = {"in", "kept", "quarantined", "deduplicated", "train",
-                                       "test"};
+    static const char *const keys[] = {"in",           "kept",  "quarantined",
+                                       "deduplicated", "train", "test"};
     static const char *const what[] = {"rows read from the sources",
                                        "rows that passed validation",
                                        "rows quarantined by the schema's policies",
@@ -39,18 +39,27 @@ void kn__report_rows(const kn__report_in *in, kn__text *t)
                                        "rows held out for the test set"};
     kn__text_put(t, "<table><tr><th>rows</th><th>count</th><th>share of rows in</th></tr>\n");
     double total = NAN;
-    if (json_is_number(get(rows, "in"))) total = json_number_value(get(rows, "in"));
-    else if (r) total = (double)r->rows_in;
+    if (json_is_number(get(rows, "in")))
+        total = json_number_value(get(rows, "in"));
+    else if (r)
+        total = (double)r->rows_in;
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         double v = NAN;
         const json_t *j = get(rows, keys[i]);
-        if (json_is_number(j)) v = json_number_value(j);
-        else if (r && i == 0) v = (double)r->rows_in;
-        else if (r && i == 1) v = (double)r->rows_kept;
-        else if (r && i == 2) v = (double)r->rows_quarantined;
-        else if (r && i == 3) v = (double)r->rows_deduplicated;
+        if (json_is_number(j))
+            v = json_number_value(j);
+        else if (r && i == 0)
+            v = (double)r->rows_in;
+        else if (r && i == 1)
+            v = (double)r->rows_kept;
+        else if (r && i == 2)
+            v = (double)r->rows_quarantined;
+        else if (r && i == 3)
+            v = (double)r->rows_deduplicated;
         if (!isfinite(v)) continue;
-        kn__text_printf(t, "<tr><td>%s</td><td class=\"n\">%.0f</td><td class=\"n\">", what[i], v);
+        kn__text_put(t, "<tr><td>");
+        kn__text_esc(t, what[i]);
+        kn__text_printf(t, "</td><td class=\"n\">%.0f</td><td class=\"n\">", v);
         if (total > 0) kn__text_printf(t, "%.1f%%", 100 * v / total);
         kn__text_put(t, "</td></tr>\n");
     }

@@ -194,10 +194,10 @@ kn_status kn__report_render(const kn__report_in *in, kn__text *t)
         kn__text_put(t, "</p>\n");
         kn_free(desc);
     }
-    int cls = in->heldout ? in->heldout->classification
-                          : json_is_string(get(in->metrics, "task")) &&
-                                !strcmp(json_string_value(get(in->metrics, "task")),
-                                        "classification");
+    int cls = in->heldout
+                  ? in->heldout->classification
+                  : json_is_string(get(in->metrics, "task")) &&
+                        !strcmp(json_string_value(get(in->metrics, "task")), "classification");
     kn__text_put(t, "<nav><a href=\"#summary\">summary</a><a href=\"#evaluation\">evaluation</a>"
                     "<a href=\"#importance\">features</a><a href=\"#cv\">cross-validation</a>"
                     "<a href=\"#data\">data</a><a href=\"#resources\">resources</a>"

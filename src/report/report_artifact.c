@@ -17,8 +17,7 @@ void kn_report_opts_default(kn_report_opts *o)
     memset(o, 0, sizeof *o);
 }
 
-static kn_status load_json(const kn_artifact *a, kn_art_section id, const char *what,
-                           json_t **out)
+static kn_status load_json(const kn_artifact *a, kn_art_section id, const char *what, json_t **out)
 {
     size_t len = 0;
     const char *p = kn_artifact_get(a, id, &len);
@@ -72,8 +71,7 @@ static kn_status importances(const kn_model *m, kn__report_in *in, double **imp,
     return KN_OK;
 }
 
-kn_status kn_report_render(const kn_artifact *a, const kn_report_opts *o, char **html,
-                           size_t *len)
+kn_status kn_report_render(const kn_artifact *a, const kn_report_opts *o, char **html, size_t *len)
 {
     kn_report_opts def;
     if (!o) {
@@ -140,8 +138,9 @@ kn_status kn_report_render(const kn_artifact *a, const kn_report_opts *o, char *
 
 static kn_status write_failed(const char *path)
 {
-    return kn_fail(KN_ERR_IO, "report: cannot write %s: %s (is the folder there, writable and not "
-                              "full?)",
+    return kn_fail(KN_ERR_IO,
+                   "report: cannot write %s: %s (is the folder there, writable and not "
+                   "full?)",
                    path, strerror(errno));
 }
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CURVES 10    /* one-vs-rest curves drawn for at most this many classes */
-#define MAX_POINTS 3000  /* scatter points drawn */
+#define MAX_CURVES 10   /* one-vs-rest curves drawn for at most this many classes */
+#define MAX_POINTS 3000 /* scatter points drawn */
 #define TOP_FEATURES 20
 
 double kn__report_auc(const kn_curve *c)
@@ -24,8 +24,8 @@ double kn__report_auc(const kn_curve *c)
 size_t kn__report_positive(const kn__report_in *in)
 {
     const kn_heldout *h = in->heldout;
-    const json_t *pc = json_is_object(in->metrics) ? json_object_get(in->metrics, "positive_class")
-                                                   : NULL;
+    const json_t *pc =
+        json_is_object(in->metrics) ? json_object_get(in->metrics, "positive_class") : NULL;
     if (json_is_string(pc))
         for (size_t c = 0; c < h->k; c++)
             if (h->classes[c] && !strcmp(h->classes[c], json_string_value(pc))) return c;
@@ -93,26 +93,33 @@ static kn_status roc_pr(const kn__report_in *in, const int32_t *y, kn__text *t)
         present++;
     }
     if (e == KN_OK && present == 0) {
-        kn__report_note(t, "No ROC or precision-recall curve: the held-out rows hold one class only.");
+        kn__report_note(t,
+                        "No ROC or precision-recall curve: the held-out rows hold one class only.");
     } else if (e == KN_OK) {
         kn__svg_series s[MAX_CURVES];
         for (size_t i = 0; i < present; i++)
             s[i] = (kn__svg_series){names_roc[i], roc[i].x, roc[i].y, roc[i].n, 0};
-        kn__svg_plot p = {"ROC curve", {"false positive rate", 0, 1}, {"true positive rate", 0, 1},
-                          1, 0, 0, NULL, 1};
+        kn__svg_plot p = {"ROC curve",
+                          {"false positive rate", 0, 1},
+                          {"true positive rate", 0, 1},
+                          1,
+                          0,
+                          0,
+                          NULL,
+                          1};
         figure_open(t);
         kn__text_put(t, "<h3>ROC curve</h3>");
         kn__svg_lines(t, &p, s, present);
         figure_close(t, h->k == 2 ? "Positive class against the rest; the dashed diagonal is a "
                                     "model that guesses."
-                                  : h->k > MAX_CURVES ? "The first 10 classes, each against the "
-                                                        "rest (one-vs-rest)."
-                                                      : "Each class against the rest "
-                                                        "(one-vs-rest).");
+                        : h->k > MAX_CURVES ? "The first 10 classes, each against the "
+                                              "rest (one-vs-rest)."
+                                            : "Each class against the rest "
+                                              "(one-vs-rest).");
         for (size_t i = 0; i < present; i++)
             s[i] = (kn__svg_series){names_pr[i], pr[i].x, pr[i].y, pr[i].n, 1};
-        kn__svg_plot q = {"Precision-recall curve", {"recall", 0, 1}, {"precision", 0, 1}, 0, 0, 0,
-                          NULL, 0};
+        kn__svg_plot q = {
+            "Precision-recall curve", {"recall", 0, 1}, {"precision", 0, 1}, 0, 0, 0, NULL, 0};
         if (h->k == 2) { /* the share of positives: what guessing scores */
             size_t npos = 0;
             for (size_t r = 0; r < h->n; r++) npos += y[r] == (int32_t)pos;
@@ -198,8 +205,9 @@ kn_status kn__report_classification(const kn__report_in *in, kn__text *t)
     for (size_t i = 0; e == KN_OK && i < h->n; i++) {
         if (!(h->y[i] >= 0 && h->y[i] < (double)h->k && h->pred[i] >= 0 &&
               h->pred[i] < (double)h->k)) {
-            e = kn_fail(KN_ERR_CORRUPT, "report: held-out row %zu has a class index outside "
-                                        "0..%zu; the artifact is damaged: re-run to remake it",
+            e = kn_fail(KN_ERR_CORRUPT,
+                        "report: held-out row %zu has a class index outside "
+                        "0..%zu; the artifact is damaged: re-run to remake it",
                         i + 1, h->k - 1);
             break;
         }
@@ -273,8 +281,8 @@ kn_status kn__report_regression(const kn__report_in *in, kn__text *t)
     else
         snprintf(cap, sizeof cap, "Every held-out row; the dashed line is a residual of 0.");
     figure_close(t, cap);
-    kn__svg_plot q = {"Histogram of residuals", {"residual", 0, 0}, {"rows", 0, 0}, 0, 1, 0,
-                      NULL, 0};
+    kn__svg_plot q = {
+        "Histogram of residuals", {"residual", 0, 0}, {"rows", 0, 0}, 0, 1, 0, NULL, 0};
     figure_open(t);
     kn__text_put(t, "<h3>Residuals</h3>");
     kn__svg_hist(t, &q, r, h->n, 40);
@@ -312,8 +320,9 @@ void kn__report_cv(const kn__report_in *in, kn__text *t)
         kn__text_put(t, "</td><td class=\"n\">");
         kn__report_json_cell(t, json_object_get(v, "std"));
         kn__text_put(t, "</td><td class=\"n\">");
-        kn__report_json_cell(
-            t, json_is_object(train) ? json_object_get(json_object_get(train, name), "mean") : NULL);
+        kn__report_json_cell(t, json_is_object(train)
+                                    ? json_object_get(json_object_get(train, name), "mean")
+                                    : NULL);
         kn__text_put(t, "</td><td class=\"n\">");
         const json_t *folds = json_object_get(v, "folds");
         for (size_t i = 0; i < json_array_size(folds); i++) {
@@ -339,8 +348,14 @@ void kn__report_cv(const kn__report_in *in, kn__text *t)
             labels[i] = lab[i];
         }
         const json_t *mean = json_object_get(v, "mean");
-        kn__svg_plot p = {name,  {"fold", 0, 0}, {name, 0, 0}, 0, json_is_number(mean),
-                          json_is_number(mean) ? json_number_value(mean) : 0, "mean", 0};
+        kn__svg_plot p = {name,
+                          {"fold", 0, 0},
+                          {name, 0, 0},
+                          0,
+                          json_is_number(mean),
+                          json_is_number(mean) ? json_number_value(mean) : 0,
+                          "mean",
+                          0};
         figure_open(t);
         kn__text_put(t, "<h3>");
         kn__text_esc(t, name);
@@ -394,8 +409,9 @@ void kn__report_importance(const kn__report_in *in, kn__text *t)
     figure_open(t);
     kn__svg_bars(t, &p, labels, v, top, 1);
     char cap[200];
-    snprintf(cap, sizeof cap, "The %zu largest of %zu features (as the model sees them, after the "
-                              "steps).",
+    snprintf(cap, sizeof cap,
+             "The %zu largest of %zu features (as the model sees them, after the "
+             "steps).",
              top, in->n_features);
     figure_close(t, cap);
     kn__text_put(t, "</section>\n");
