@@ -72,6 +72,7 @@ static const cli_spec *const commands[] = {
     &cv_spec,
     &run_spec,
     &inspect_spec,
+    &report_spec,
     &demo_spec,
     &help_spec,
     &version_spec,
