@@ -231,10 +231,17 @@ static int run_spec(const prep_args *a, uint64_t given)
                                    "--overwrite-input (got %s%s)",
                                    k ? "--" : "", k ? steps_only[k] : a->out);
     const char *path = a->in;
-    kn_prep_options o = {a->since, a->full, cli.threads, a->overwrite_input};
+    kn_prep_options o = {a->since, a->full, cli.threads, a->overwrite_input, 0};
     kn_prep_spec *s;
     if (kn_prep_spec_load(path, &s) != KN_OK) {
         cli_error("%s", kn_last_error());
+        return CLI_FAIL;
+    }
+    if (!s->output) {
+        cli_error("%s: the spec has a model and no output:; train it with `kiln run %s`, or "
+                  "add output: FILE to prepare data only",
+                  path, path);
+        kn_prep_spec_free(s);
         return CLI_FAIL;
     }
     kn_prep_result *r = NULL;
