@@ -257,10 +257,13 @@ int cmd_cv(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cli_inspect_artifact(const char *path); /* cmd_inspect_kiln.c */
 extern const cli_spec describe_spec, convert_spec, demo_spec, prep_spec, transform_spec,
     schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec;
 /* one per line, so adding a command is a one-line change */
 extern const cli_spec run_spec;
 extern const cli_spec report_spec;
+extern const cli_spec keygen_spec;
 
 #endif
