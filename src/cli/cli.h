@@ -233,6 +233,17 @@ kn_status cli_ignore_columns(kn_frame *f, const char *list);
 int cli_refuse_overwrite(const char *cmd, const char *const *outputs, size_t n_out,
                          const char *const *inputs, size_t n_in, int overwrite_input);
 
+/* A --model value as a file path. A value naming an existing file is that
+ * file; otherwise, when it holds '@' (NAME@stage, NAME@vN) and
+ * cli_model_resolver is set (by the model registry), the resolver gives the
+ * path; otherwise the error says to give a path or NAME@stage. *path is new
+ * (kn_free). */
+typedef kn_status (*cli_model_resolve_fn)(const char *ref, char **path);
+extern cli_model_resolve_fn cli_model_resolver;
+kn_status cli_resolve_model(const char *ref, char **path);
+/* Whether path is a .kiln artifact (by its name, or its first 8 bytes). */
+int cli_is_artifact(const char *path);
+
 int cmd_describe(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
@@ -245,9 +256,12 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 extern const cli_spec describe_spec, convert_spec, demo_spec, prep_spec, transform_spec,
-    schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec,
-    report_spec;
+    schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec;
+/* one per line, so adding a command is a one-line change */
+extern const cli_spec run_spec;
+extern const cli_spec report_spec;
 
 #endif

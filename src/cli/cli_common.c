@@ -321,3 +321,33 @@ int cli_refuse_overwrite(const char *cmd, const char *const *outputs, size_t n_o
             }
     return CLI_OK;
 }
+
+/* ---- --model values: a file, or (once the store fills the hook) NAME@stage ---- */
+
+cli_model_resolve_fn cli_model_resolver;
+
+kn_status cli_resolve_model(const char *ref, char **path)
+{
+    if (access(ref, F_OK) == 0 || !cli_model_resolver || !strchr(ref, '@')) {
+        if (access(ref, F_OK) != 0)
+            return kn_fail(KN_ERR_NOT_FOUND,
+                           "--model %s: no such file; give the path of a model file (.kiln or "
+                           ".kmd) or a registered model as NAME@stage or NAME@vN",
+                           ref);
+        *path = kn_strdup(ref);
+        return *path ? KN_OK : KN_ERR_NOMEM;
+    }
+    return cli_model_resolver(ref, path);
+}
+
+int cli_is_artifact(const char *path)
+{
+    size_t len = strlen(path);
+    if (len >= 5 && !strcmp(path + len - 5, ".kiln")) return 1;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return 0;
+    char head[8];
+    int yes = fread(head, 1, 8, fp) == 8 && !memcmp(head, "KILNART1", 8);
+    fclose(fp);
+    return yes;
+}
