@@ -69,7 +69,7 @@ static void check_svg(const char *s)
 static void render_all(kn__text *t)
 {
     double x[5] = {0, 0.1, 0.4, 0.8, 1}, y[5] = {0, 0.5, 0.7, 0.9, 1};
-    kn__svg_series s[2] = {{"class <a>", x, y, 5, 0}, {"step", y, x, 5, 1}};
+    kn__svg_series s[2] = {{"class <a>", x, y, 5, 0, 0}, {"step", y, x, 5, 1, 0}};
     kn__svg_plot p = {
         "ROC & co", {"false positive rate", 0, 1}, {"true positive rate", 0, 1}, 1, 0, 0, NULL, 1};
     kn__svg_lines(t, &p, s, 2);
