@@ -331,16 +331,14 @@ int cmd_run(int argc, char **argv)
                             : getenv("KILN_STORE") ? getenv("KILN_STORE")
                                                    : "kiln-store";
     kn_status se = KN_OK;
-    if (!a.no_store) {
+    if (!a.no_store && e == KN_OK) { /* a failed run leaves the store as it was */
         kn_stage_begin("store");
-        if (why) kn_fail(e, "%s", why); /* the failure the store records */
         se = record(&a, s, r, e, start, &rec);
         kn_stage_end();
     }
-    if (e != KN_OK) {
+    if (e != KN_OK)
         cli_error("%s", why ? why : kn_last_error());
-        if (rec.run_id) fprintf(stderr, "kiln: the failed run is recorded as %s\n", rec.run_id);
-    } else if (se != KN_OK) {
+    else if (se != KN_OK) {
         cli_error("%s", kn_last_error());
         if (a.out) fprintf(stderr, "kiln: the artifact was written to %s\n", a.out);
     } else if (cli.json)
