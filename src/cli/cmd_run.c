@@ -9,6 +9,7 @@
 #include "kiln/store.h"
 #include "kiln/tempfile.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,10 +274,15 @@ static kn_status write_out(const char *path, const kn_run_output *r)
     char *tmp = kn_temp_path(path);
     FILE *fp = tmp ? fopen(tmp, "wb") : NULL;
     int ok = fp && fwrite(r->artifact_bytes, 1, r->artifact_len, fp) == r->artifact_len;
-    if (fp && fclose(fp) != 0) ok = 0;
+    int err = errno;
+    if (fp && fclose(fp) != 0 && ok) {
+        ok = 0;
+        err = errno;
+    }
     if (ok) return kn_temp_commit(tmp, path);
     kn_temp_discard(tmp);
-    return kn_fail(KN_ERR_IO, "%s: cannot write the artifact there", path);
+    return kn_fail(KN_ERR_IO, "%s: cannot write the artifact there (%s); nothing was recorded",
+                   path, strerror(err));
 }
 
 int cmd_run(int argc, char **argv)
