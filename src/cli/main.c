@@ -60,7 +60,8 @@ static int cmd_version(int argc, char **argv)
 static const cli_spec *const commands[] = {
     &describe_spec, &convert_spec, &prep_spec,    &transform_spec, &schema_spec,
     &validate_spec, &train_spec,   &predict_spec, &eval_spec,      &cv_spec,
-    &inspect_spec,  &demo_spec,    &help_spec,    &version_spec,
+    &inspect_spec,  &demo_spec,    &runs_spec,    &models_spec,    &lineage_spec,
+    &help_spec,     &version_spec,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
