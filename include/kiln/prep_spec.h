@@ -80,6 +80,7 @@
 #include "kiln/combine.h"
 #include "kiln/io.h"
 #include "kiln/schema.h"
+#include "kiln/split.h"
 #include "kiln/step.h"
 
 #ifdef __cplusplus
@@ -125,6 +126,22 @@ typedef struct kn_spec_step {
     char **params; /* "name=value" */
 } kn_spec_step;
 
+/* evaluation: of a run spec. */
+typedef struct kn_spec_eval {
+    int given;             /* the spec has evaluation: (else the defaults below) */
+    int cv;              /* 0: no cross-validation */
+    kn_split_kind split; /* KN_SPLIT_AUTO unless given */
+    size_t folds, repeats, gap;
+    int shuffle;
+    char *groups, *order_by; /* group and time-series splits */
+    size_t n_metrics;
+    char **metrics; /* metric names; none: the task's set */
+    char *positive_class;
+    double test_fraction;      /* 0: no fraction hold-out */
+    char *test_by, *test_from; /* time cut: rows with test_by >= test_from are the test set */
+    char *test_source;         /* a separate source is the test set */
+} kn_spec_eval;
+
 typedef struct kn_prep_spec {
     char *path, *dir; /* the spec file and its folder (relative paths start there) */
     size_t n_sources;
@@ -144,6 +161,17 @@ typedef struct kn_prep_spec {
     char *output, *save, *state;
     char *profile; /* reference profile (JSON) of the frame before the steps, or NULL */
     char *target;  /* the column a model will learn (never transformed), or NULL */
+    char *text;    /* the spec's text as read (the artifact's canonical spec) */
+    size_t text_len;
+    /* Run keys (kiln/run.h); absent in a prep-only spec (model.name NULL). */
+    kn_spec_step model;   /* the model's name and "name=value" parameters */
+    char *task;           /* "classification", "regression" or NULL */
+    kn_spec_eval eval;    /* evaluation: */
+    char *register_name;  /* register: {name, stage}; NULL: not registered */
+    char *register_stage; /* "none", "staging" or "production" */
+    int has_seed;
+    uint64_t seed;
+    char *description; /* intended use, for the model card */
 } kn_prep_spec;
 
 /* Parse a spec from YAML (errors name file:line:column). `path` names the
@@ -182,6 +210,8 @@ typedef struct kn_prep_options {
     int full;          /* ignore watermarks: read everything */
     int64_t threads;
     int overwrite_input; /* let an output replace an input file (refused otherwise) */
+    int data_only;       /* stop after validation, dedupe and profile: no steps fitted, no
+                            output written (what `kiln run` builds on) */
 } kn_prep_options;
 
 /* Run the spec: read the sources, combine them, validate, dedupe, fit and

@@ -189,15 +189,15 @@ KN_API kn_status kn_store_runs_list(kn_store *s, const char *experiment, size_t 
                                     kn_run_summary_fn fn, void *user);
 KN_API kn_status kn_store_runs_count(kn_store *s, const char *experiment, uint64_t *n);
 
-typedef struct kn_model_summary {
+typedef struct kn_registered_model {
     const char *name;
     int versions;              /* how many */
     int latest;                /* newest version number */
     int production, staging;   /* version in that stage, 0 when none */
     double created, updated;   /* Unix seconds: first version, last change */
-} kn_model_summary;
-typedef int (*kn_model_summary_fn)(const kn_model_summary *m, void *user);
-KN_API kn_status kn_store_models_list(kn_store *s, kn_model_summary_fn fn, void *user);
+} kn_registered_model;
+typedef int (*kn_registered_model_fn)(const kn_registered_model *m, void *user);
+KN_API kn_status kn_store_models_list(kn_store *s, kn_registered_model_fn fn, void *user);
 
 typedef struct kn_model_version {
     const char *model;

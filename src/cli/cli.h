@@ -233,6 +233,16 @@ kn_status cli_ignore_columns(kn_frame *f, const char *list);
 int cli_refuse_overwrite(const char *cmd, const char *const *outputs, size_t n_out,
                          const char *const *inputs, size_t n_in, int overwrite_input);
 
+/* A --model value as a file path. A value naming an existing file is that
+ * file; otherwise a registered model (NAME@production, NAME@staging,
+ * NAME@vN, NAME) in the store cli_store_dir names (a command's --store;
+ * NULL: $KILN_STORE, else ./kiln-store); errors say to give a path or a
+ * registered name. *path is new (kn_free). */
+extern const char *cli_store_dir;
+kn_status cli_resolve_model(const char *ref, char **path);
+/* Whether path is a .kiln artifact (by its name, or its first 8 bytes). */
+int cli_is_artifact(const char *path);
+
 /* The store commands (cli_store.c): open the store (an error printed and
  * CLI_FAIL when it cannot be), print kn_last_error() and close it, a time
  * as "2026-12-06 05:40:00" (UTC), and run the subcommand argv[1] among
@@ -260,11 +270,21 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cli_inspect_artifact(const char *path); /* cmd_inspect_kiln.c */
 int cmd_runs(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_lineage(int argc, char **argv);
-extern const cli_spec runs_spec, models_spec, lineage_spec;
 extern const cli_spec describe_spec, convert_spec, demo_spec, prep_spec, transform_spec,
     schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec;
+/* one per line, so adding a command is a one-line change */
+extern const cli_spec run_spec;
+extern const cli_spec report_spec;
+extern const cli_spec keygen_spec;
+extern const cli_spec runs_spec;
+extern const cli_spec models_spec;
+extern const cli_spec lineage_spec;
 
 #endif

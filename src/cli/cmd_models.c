@@ -39,7 +39,7 @@ static const cli_spec list_spec = {
     "staging, and the time of the last change (UTC).\n",
     "  kiln models list\n", list_opts, 0, cmd_models_list};
 
-static int on_model(const kn_model_summary *m, void *user)
+static int on_model(const kn_registered_model *m, void *user)
 {
     json_t *arr = user;
     char t[32];

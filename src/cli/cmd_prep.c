@@ -220,7 +220,7 @@ const cli_spec prep_spec = {
     1,
     cmd_prep};
 
-static int run_spec(const prep_args *a, uint64_t given)
+static int run_prep_spec(const prep_args *a, uint64_t given)
 {
     static const char *const steps_only[] = {"OUT",         "step", "save", "dedupe",
                                              "dedupe-keys", "keep", "read"};
@@ -231,10 +231,17 @@ static int run_spec(const prep_args *a, uint64_t given)
                                    "--overwrite-input (got %s%s)",
                                    k ? "--" : "", k ? steps_only[k] : a->out);
     const char *path = a->in;
-    kn_prep_options o = {a->since, a->full, cli.threads, a->overwrite_input};
+    kn_prep_options o = {a->since, a->full, cli.threads, a->overwrite_input, 0};
     kn_prep_spec *s;
     if (kn_prep_spec_load(path, &s) != KN_OK) {
         cli_error("%s", kn_last_error());
+        return CLI_FAIL;
+    }
+    if (!s->output) {
+        cli_error("%s: the spec has a model and no output:; train it with `kiln run %s`, or "
+                  "add output: FILE to prepare data only",
+                  path, path);
+        kn_prep_spec_free(s);
         return CLI_FAIL;
     }
     kn_prep_result *r = NULL;
@@ -270,7 +277,7 @@ int cmd_prep(int argc, char **argv)
     uint64_t given = 0;
     int rc = cli_parse(&prep_spec, argc, argv, &a, &given);
     if (rc) return rc < 0 ? CLI_OK : rc;
-    if (is_spec(a.in)) return run_spec(&a, given);
+    if (is_spec(a.in)) return run_prep_spec(&a, given);
     if (a.since || a.full)
         return cli_usage_error("prep", "--%s goes with a spec (kiln prep SPEC.yaml)",
                                a.since ? "since" : "full");

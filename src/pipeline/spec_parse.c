@@ -2,6 +2,7 @@
 #include "data/io-impl.h"
 #include "kiln/mem.h"
 #include "kiln/prep_spec.h"
+#include "pipeline/spec-impl.h"
 #include "prep/yaml-impl.h"
 
 #include <stdio.h>
@@ -19,7 +20,7 @@ static char *resolve(const char *dir, const char *p)
     return s;
 }
 
-static kn_status get_text(Y *c, const yaml_node_t *n, const char *key, char **out)
+kn_status kn__spec_text(Y *c, const yaml_node_t *n, const char *key, char **out)
 {
     const char *s;
     kn_status e = kn__yaml_need_scalar(c, n, key, &s);
@@ -62,8 +63,7 @@ static kn_status param_text(Y *c, const yaml_node_t *n, const char *key, char **
 }
 
 /* A mapping of settings into "name=value" strings. */
-static kn_status get_settings(Y *c, const yaml_node_t *n, const char *key, char ***out,
-                              size_t *count)
+kn_status kn__spec_settings(Y *c, const yaml_node_t *n, const char *key, char ***out, size_t *count)
 {
     *count = 0;
     if (n->type == YAML_SCALAR_NODE && !*kn__yaml_scalar(n)) return KN_OK; /* empty */
@@ -139,25 +139,25 @@ static kn_status source_field(Y *c, kn__yaml_pair kv, const char *dir, kn_spec_s
     if (!strcmp(k, "sqlite") || !strcmp(k, "postgres")) {
         (*kinds)++;
         src->kind = !strcmp(k, "sqlite") ? KN_SOURCE_SQLITE : KN_SOURCE_POSTGRES;
-        return get_text(c, v, k, &src->query);
+        return kn__spec_text(c, v, k, &src->query);
     }
     if (!strcmp(k, "url")) {
         (*kinds)++;
         src->kind = KN_SOURCE_HTTP;
-        return get_text(c, v, k, &src->location);
+        return kn__spec_text(c, v, k, &src->location);
     }
     if (!strcmp(k, "group")) {
         (*kinds)++;
         src->kind = KN_SOURCE_GROUP;
-        return get_text(c, v, k, &src->location);
+        return kn__spec_text(c, v, k, &src->location);
     }
     if (!strcmp(k, "path")) return get_path(c, v, k, dir, &src->location);
-    if (!strcmp(k, "uri")) return get_text(c, v, k, &src->location);
+    if (!strcmp(k, "uri")) return kn__spec_text(c, v, k, &src->location);
     if (!strcmp(k, "by")) return kn__yaml_strings(c, v, k, &src->by, &src->n_by);
     if (!strcmp(k, "aggregate")) return parse_aggs(c, v, src);
-    if (!strcmp(k, "read")) return get_settings(c, v, k, &src->read, &src->n_read);
-    if (!strcmp(k, "since")) return get_text(c, v, k, &src->since);
-    if (!strcmp(k, "fallback")) return get_text(c, v, k, &src->fallback);
+    if (!strcmp(k, "read")) return kn__spec_settings(c, v, k, &src->read, &src->n_read);
+    if (!strcmp(k, "since")) return kn__spec_text(c, v, k, &src->since);
+    if (!strcmp(k, "fallback")) return kn__spec_text(c, v, k, &src->fallback);
     if (!strcmp(k, "timeout")) {
         kn_status e = kn__yaml_double(c, v, k, &src->timeout_s);
         if (e == KN_OK && !(src->timeout_s > 0 && src->timeout_s <= 3600))
@@ -225,7 +225,7 @@ static kn_status parse_join(Y *c, const yaml_node_t *n, kn_spec_join *j)
     {
         if (e != KN_OK) break;
         if (!strcmp(kv.key, "with"))
-            e = get_text(c, kv.value, "with", &j->with);
+            e = kn__spec_text(c, kv.value, "with", &j->with);
         else if (!strcmp(kv.key, "on"))
             e = kn__yaml_strings(c, kv.value, "on", &j->on, &j->n_keys);
         else if (!strcmp(kv.key, "right_on")) {
@@ -274,7 +274,7 @@ static kn_status parse_frame(Y *c, const yaml_node_t *n, kn_prep_spec *s)
     {
         if (e != KN_OK) break;
         if (!strcmp(kv.key, "from"))
-            e = get_text(c, kv.value, "from", &s->from);
+            e = kn__spec_text(c, kv.value, "from", &s->from);
         else if (!strcmp(kv.key, "union"))
             e = kn__yaml_strings(c, kv.value, "union", &s->unions, &s->n_unions);
         else if (!strcmp(kv.key, "join")) {
@@ -339,7 +339,7 @@ static kn_status parse_steps(Y *c, const yaml_node_t *n, kn_prep_spec *s)
         kn__yaml_pair kv = kn__yaml_pair_at(c, item->data.mapping.pairs.start);
         if (!kv.key) return kn__yaml_at(c, item, "a step name is text");
         if (!(st->name = kn_strdup(kv.key))) return KN_ERR_NOMEM;
-        kn_status e = get_settings(c, kv.value, kv.key, &st->params, &st->n_params);
+        kn_status e = kn__spec_settings(c, kv.value, kv.key, &st->params, &st->n_params);
         if (e != KN_OK) return e;
         /* the step must exist and take these settings */
         kn_step *probe;
@@ -375,9 +375,11 @@ static kn_status top_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
         if (e == KN_OK && !(s->target = kn_strdup(t))) e = KN_ERR_NOMEM;
         return e;
     }
+    if (kn__spec_is_run_key(k)) return kn__spec_run_field(c, kv, s);
     return kn__yaml_at(c, kv.key_node,
                        "unknown key '%s'; known: sources, frame, schema, rejects, dedupe, "
-                       "target, steps, profile, output, save, state",
+                       "target, steps, profile, output, save, state, model, task, evaluation, "
+                       "register, seed, description",
                        k);
 }
 
@@ -392,7 +394,9 @@ static const kn_spec_source *find_source(const kn_prep_spec *s, const char *name
 static kn_status check_names(Y *c, const yaml_node_t *root, kn_prep_spec *s)
 {
     if (!s->n_sources) return kn__yaml_at(c, root, "the spec has no sources:");
-    if (!s->output) return kn__yaml_at(c, root, "the spec has no output: (the file to write)");
+    if (!s->output && !s->model.name)
+        return kn__yaml_at(c, root,
+                           "the spec has no output: (the file to write) and no model: (to train)");
     if (!s->from) {
         if (s->n_sources != 1)
             return kn__yaml_at(c, root,
@@ -426,6 +430,12 @@ kn_status kn_prep_spec_parse(const char *text, size_t len, const char *path, kn_
         return KN_ERR_NOMEM;
     }
     s->path = kn_strdup(path);
+    /* evaluation defaults: 5-fold CV and a fifth of the rows held out */
+    s->eval.cv = 1;
+    s->eval.split = KN_SPLIT_AUTO;
+    s->eval.folds = 5;
+    s->eval.repeats = 1;
+    s->eval.test_fraction = 0.2;
     const char *slash = strrchr(path, '/');
     s->dir = slash ? kn_strndup(path, (size_t)(slash - path)) : kn_strdup(".");
     if (s->dir && !s->dir[0]) {
@@ -437,7 +447,7 @@ kn_status kn_prep_spec_parse(const char *text, size_t len, const char *path, kn_
         e = KN_ERR_NOMEM;
     else if (!root || root->type != YAML_MAPPING_NODE)
         e = kn_fail(KN_ERR_PARSE,
-                    "%s: a prep spec is a YAML mapping with sources: and output:", path);
+                    "%s: a spec is a YAML mapping with sources: and output: or model:", path);
     else
         e = kn__yaml_check_keys(&c, root);
     if (e == KN_OK) {
@@ -447,6 +457,9 @@ kn_status kn_prep_spec_parse(const char *text, size_t len, const char *path, kn_
         }
     }
     if (e == KN_OK) e = check_names(&c, root, s);
+    if (e == KN_OK) e = kn__spec_run_check(&c, root, s);
+    if (e == KN_OK && !(s->text = kn_strndup(text, len))) e = KN_ERR_NOMEM;
+    s->text_len = len;
     kn__yaml_free(&c);
     if (e != KN_OK) {
         kn_prep_spec_free(s);
@@ -510,5 +523,6 @@ void kn_prep_spec_free(kn_prep_spec *s)
     kn_free(s->state);
     kn_free(s->profile);
     kn_free(s->target);
+    kn__spec_run_free(s);
     kn_free(s);
 }

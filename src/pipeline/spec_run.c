@@ -33,13 +33,22 @@ static size_t source_index(const kn_prep_spec *s, const char *name)
     return (size_t)-1;
 }
 
+/* What side files are named after: the output, or for a run spec without
+ * one the spec's path less its extension. */
+static const char *side_base(const kn_prep_spec *s, char *buf, size_t cap)
+{
+    if (s->output) return s->output;
+    snprintf(buf, cap, "%s", s->path);
+    char *dot = strrchr(buf, '.'), *slash = strrchr(buf, '/');
+    if (dot && (!slash || dot > slash)) *dot = 0;
+    return buf;
+}
+
 static char *state_path(const kn_prep_spec *s)
 {
     if (s->state) return kn_strdup(s->state);
-    size_t n = strlen(s->output) + 8;
-    char *p = kn_malloc(n);
-    if (p) snprintf(p, n, "%s.state", s->output);
-    return p;
+    char buf[4096];
+    return kn_sprintf("%s.state", side_base(s, buf, sizeof buf));
 }
 
 /* Lines "source<TAB>watermark". A missing file means no watermarks yet. */
@@ -317,10 +326,11 @@ static kn_status apply_validation(run *w, kn_frame **f)
     }
     if (e == KN_OK && nq) {
         char path[4096];
+        char base[4096];
         if (w->s->rejects)
             snprintf(path, sizeof path, "%s", w->s->rejects);
         else
-            snprintf(path, sizeof path, "%s.rejects.csv", w->s->output);
+            snprintf(path, sizeof path, "%s.rejects.csv", side_base(w->s, base, sizeof base));
         kn_column *why;
         e = kn_frame_select_rows(*f, quar, nq, &q);
         if (e == KN_OK) e = kn_frame_insert_column(q, 0, "_violation", KN_COL_STRING, &why);
@@ -409,9 +419,9 @@ static kn_status save_profile(run *w, kn_frame **f)
 /* No output may replace one of the spec's inputs (compared as files). */
 static kn_status refuse_overwrite(const kn_prep_spec *s)
 {
-    char *state = state_path(s), rejects[4096], what[512] = "";
+    char *state = state_path(s), rejects[4096], what[512] = "", base[4096];
     if (!state) return KN_ERR_NOMEM;
-    snprintf(rejects, sizeof rejects, "%s.rejects.csv", s->output);
+    snprintf(rejects, sizeof rejects, "%s.rejects.csv", side_base(s, base, sizeof base));
     const char *outs[] = {s->output, s->save, s->profile, s->rejects ? s->rejects : rejects, state};
     static const char *const out_keys[] = {"output", "save", "profile", "rejects", "state"};
     size_t i = 0;
@@ -492,8 +502,8 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
     if (e == KN_OK && s->schema) e = stage("validate", apply_validation, &w, &f);
     if (e == KN_OK && s->dedupe) e = stage("dedupe", dedupe, &w, &f);
     if (e == KN_OK && s->profile) e = stage("profile", save_profile, &w, &f);
-    if (e == KN_OK) e = stage("prep", fit_steps, &w, &f);
-    if (e == KN_OK) e = stage("write", write_all, &w, &f);
+    if (e == KN_OK && !(opts && opts->data_only)) e = stage("prep", fit_steps, &w, &f);
+    if (e == KN_OK && !(opts && opts->data_only)) e = stage("write", write_all, &w, &f);
     for (size_t i = 0; i < s->n_sources; i++) {
         if (w.frames) kn_frame_free(w.frames[i]);
         if (w.watermarks) kn_free(w.watermarks[i]);

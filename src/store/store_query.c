@@ -135,7 +135,7 @@ kn_status kn_store_resolve(kn_store *s, const char *ref, char **artifact_path, i
     return KN_OK;
 }
 
-kn_status kn_store_models_list(kn_store *s, kn_model_summary_fn fn, void *user)
+kn_status kn_store_models_list(kn_store *s, kn_registered_model_fn fn, void *user)
 {
     sqlite3_stmt *st = NULL;
     kn_status e = kn__store_prepare(
@@ -149,7 +149,7 @@ kn_status kn_store_models_list(kn_store *s, kn_model_summary_fn fn, void *user)
     if (e) return e;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        kn_model_summary m = {text(st, 0),
+        kn_registered_model m = {text(st, 0),
                               sqlite3_column_int(st, 1),
                               sqlite3_column_int(st, 2),
                               sqlite3_column_int(st, 3),

@@ -1,0 +1,23 @@
+/* Shared by the run executor's files (run.c, run_artifact.c). */
+#ifndef KILN_PIPELINE_RUN_IMPL_H
+#define KILN_PIPELINE_RUN_IMPL_H
+
+#include "kiln/run.h"
+
+/* What the artifact is built from, beside the output. */
+typedef struct kn__run_state {
+    const kn_prep_spec *s;
+    const kn_run_opts *o;
+    kn_run_output *r;
+    kn_frame *train, *test; /* raw rows (before the steps) */
+    kn_heldout heldout;     /* the final pipeline's test predictions */
+} kn__run_state;
+
+/* BLAKE2b-256 of bytes as 64 hex digits. */
+void kn__hash_hex(const void *buf, size_t len, char hex[65]);
+/* Lineage: every source's bytes or query hashed, with its rows. */
+kn_status kn__run_lineage(kn__run_state *w);
+/* The artifact from the fitted pipeline, the scores and the lineage. */
+kn_status kn__run_artifact(kn__run_state *w);
+
+#endif

@@ -1,0 +1,471 @@
+/* Running a spec end to end (see kiln/run.h): data -> test hold-out -> CV on
+ * the training rows -> final fit -> one score on the test rows -> artifact. */
+#include "data/parse-impl.h"
+#include "kiln/log.h"
+#include "kiln/mem.h"
+#include "kiln/metrics.h"
+#include "kiln/registry.h"
+#include "kiln/stage.h"
+#include "pipeline/run-impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kn_run_opts_default(kn_run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+/* The model of the spec with its parameters and task (new). */
+static kn_status new_model(const kn_prep_spec *s, kn_model **out)
+{
+    kn_model *m = NULL;
+    kn_status e = kn_model_new(s->model.name, &m);
+    for (size_t p = 0; e == KN_OK && p < s->model.n_params; p++)
+        e = kn_model_set(m, s->model.params[p]);
+    if (e == KN_OK && s->task)
+        e = kn_model_set_task(m, strcmp(s->task, "regression") ? KN_TASK_CLASSIFICATION
+                                                               : KN_TASK_REGRESSION);
+    if (e != KN_OK) {
+        kn_model_free(m);
+        return kn_fail_prefix(e, "model %s: ", s->model.name);
+    }
+    *out = m;
+    return KN_OK;
+}
+
+/* A step of the spec as "name:param=value;..." (what kn_cv_spec takes). */
+static char *step_text(const kn_spec_step *st)
+{
+    size_t need = strlen(st->name) + 2;
+    for (size_t p = 0; p < st->n_params; p++) need += strlen(st->params[p]) + 1;
+    char *t = kn_malloc(need);
+    if (!t) return NULL;
+    size_t used = (size_t)snprintf(t, need, "%s", st->name);
+    for (size_t p = 0; p < st->n_params; p++)
+        used += (size_t)snprintf(t + used, need - used, "%s%s", p ? ";" : ":", st->params[p]);
+    return t;
+}
+
+/* Rows of f whose column `by` is at or after `from` (the test set of a time
+ * cut); the others are the training rows. */
+static kn_status time_cut(const kn_prep_spec *s, const kn_frame *f, size_t *train, size_t *nt,
+                          size_t *test, size_t *ns)
+{
+    size_t j;
+    if (kn_frame_find(f, s->eval.test_by, &j) != KN_OK)
+        return kn_fail(KN_ERR_NOT_FOUND, "%s: evaluation: test: by: the frame has no column '%s'",
+                       s->path, s->eval.test_by);
+    kn_column *c = kn_frame_col(f, j);
+    double cut;
+    char *end;
+    int64_t us;
+    const char *from = s->eval.test_from;
+    if (kn_column_type(c) == KN_COL_NUMERIC) {
+        cut = strtod(from, &end);
+        if (!*from || *end)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: evaluation: test: from '%s' is not a number "
+                           "(column '%s' is numeric)",
+                           s->path, from, s->eval.test_by);
+    } else if (kn_column_type(c) == KN_COL_TIMESTAMP) {
+        if (!kn__parse_timestamp(from, from + strlen(from), &us))
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: evaluation: test: from '%s' is not a time (ISO-8601, e.g. "
+                           "2024-06-01)",
+                           s->path, from);
+        cut = (double)us;
+    } else
+        return kn_fail(KN_ERR_TYPE,
+                       "%s: evaluation: test: by: column '%s' is not numeric or a time", s->path,
+                       s->eval.test_by);
+    *nt = *ns = 0;
+    for (size_t r = 0; r < kn_frame_n_rows(f); r++) {
+        double v = kn_column_type(c) == KN_COL_NUMERIC   ? kn_column_f64(c)[r]
+                   : kn_column_ts(c)[r] == KN_TS_MISSING ? NAN
+                                                         : (double)kn_column_ts(c)[r];
+        if (v >= cut)
+            test[(*ns)++] = r;
+        else
+            train[(*nt)++] = r; /* a missing time trains */
+    }
+    return KN_OK;
+}
+
+/* A separate source as the test set: read with its reader settings and the
+ * spec's schema (rows the schema rejects are left out). */
+static kn_status read_test_source(kn__run_state *w, kn_frame **out)
+{
+    const kn_prep_spec *s = w->s;
+    const kn_spec_source *src = NULL;
+    for (size_t i = 0; i < s->n_sources; i++)
+        if (!strcmp(s->sources[i].name, s->eval.test_source)) src = &s->sources[i];
+    if (!src || src->kind != KN_SOURCE_FILE)
+        return kn_fail(KN_ERR_UNSUPPORTED,
+                       "%s: evaluation: test: source '%s' must be a file source", s->path,
+                       s->eval.test_source);
+    kn_read_opts ro;
+    kn_read_opts_default(&ro);
+    kn_status e = KN_OK;
+    for (size_t i = 0; e == KN_OK && i < src->n_read; i++)
+        e = kn_param_set(kn_read_params(), &ro, src->read[i]);
+    kn_frame *f = NULL;
+    if (e == KN_OK) e = kn_frame_read(src->location, &ro, &f, NULL);
+    if (e != KN_OK || !s->schema) {
+        if (e != KN_OK) return kn_fail_prefix(e, "test source '%s': ", src->name);
+        *out = f;
+        return KN_OK;
+    }
+    kn_schema *schema = NULL;
+    kn_validation *v = NULL;
+    e = kn_schema_load(s->schema, &schema);
+    if (e == KN_OK) e = kn_schema_validate(schema, f, &v);
+    size_t n = kn_frame_n_rows(f), nk = 0;
+    size_t *keep = e == KN_OK ? kn_malloc((n ? n : 1) * sizeof *keep) : NULL;
+    if (e == KN_OK && !keep) e = KN_ERR_NOMEM;
+    for (size_t r = 0; e == KN_OK && r < n; r++)
+        if (!v->row_fate || !v->row_fate[r]) keep[nk++] = r;
+    if (e == KN_OK && v->failed)
+        e = kn_fail(KN_ERR_INVALID,
+                    "test source '%s' fails the schema %s; `kiln validate` lists "
+                    "every rule",
+                    src->name, s->schema);
+    if (e == KN_OK) e = kn_frame_select_rows(f, keep, nk, out);
+    kn_free(keep);
+    kn_validation_free(v);
+    kn_schema_free(schema);
+    kn_frame_free(f);
+    return e;
+}
+
+/* Split the prepared rows into training and test rows. */
+static kn_status split_test(kn__run_state *w, int classify)
+{
+    const kn_prep_spec *s = w->s;
+    const kn_frame *f = w->r->prep->frame;
+    size_t n = kn_frame_n_rows(f), *parts[2] = {NULL, NULL}, sizes[2] = {n, 0};
+    kn_status e = KN_OK;
+    if (s->eval.test_source) {
+        e = read_test_source(w, &w->test);
+        if (e != KN_OK) return e;
+        parts[0] = kn_malloc((n ? n : 1) * sizeof(size_t));
+        if (!parts[0]) return KN_ERR_NOMEM;
+        for (size_t r = 0; r < n; r++) parts[0][r] = r;
+    } else if (s->eval.test_by) {
+        parts[0] = kn_malloc((n ? n : 1) * sizeof(size_t));
+        parts[1] = kn_malloc((n ? n : 1) * sizeof(size_t));
+        e = parts[0] && parts[1] ? time_cut(s, f, parts[0], &sizes[0], parts[1], &sizes[1])
+                                 : KN_ERR_NOMEM;
+    } else if (s->eval.test_fraction > 0) {
+        int32_t *strata = NULL;
+        size_t k = 0;
+        if (classify) e = kn_split_labels(f, s->target, &strata, &k);
+        double shares[2] = {1 - s->eval.test_fraction, s->eval.test_fraction};
+        if (e == KN_OK) e = kn_split_shares(n, strata, shares, 2, w->r->seed, parts, sizes);
+        kn_free(strata);
+    } else {
+        parts[0] = kn_malloc((n ? n : 1) * sizeof(size_t));
+        if (!parts[0]) return KN_ERR_NOMEM;
+        for (size_t r = 0; r < n; r++) parts[0][r] = r;
+    }
+    if (e == KN_OK && !sizes[0])
+        e = kn_fail(KN_ERR_INVALID,
+                    "%s: evaluation: no training rows are left after the test "
+                    "hold-out",
+                    s->path);
+    if (e == KN_OK && (s->eval.test_by || s->eval.test_fraction > 0) && !sizes[1])
+        e = kn_fail(KN_ERR_INVALID, "%s: evaluation: the test hold-out has no rows%s", s->path,
+                    s->eval.test_by ? " (no row is at or after the cut)" : "");
+    if (e == KN_OK) e = kn_frame_select_rows(f, parts[0], sizes[0], &w->train);
+    if (e == KN_OK && parts[1] && sizes[1] && !w->test)
+        e = kn_frame_select_rows(f, parts[1], sizes[1], &w->test);
+    kn_free(parts[0]);
+    kn_free(parts[1]);
+    if (e == KN_OK) {
+        w->r->rows_train = kn_frame_n_rows(w->train);
+        w->r->rows_test = w->test ? kn_frame_n_rows(w->test) : 0;
+    }
+    return e;
+}
+
+static kn_status run_cv(kn__run_state *w)
+{
+    const kn_prep_spec *s = w->s;
+    char **steps = kn_calloc(s->n_steps ? s->n_steps : 1, sizeof *steps);
+    if (!steps) return KN_ERR_NOMEM;
+    kn_status e = KN_OK;
+    for (size_t i = 0; e == KN_OK && i < s->n_steps; i++)
+        if (!(steps[i] = step_text(&s->steps[i]))) e = KN_ERR_NOMEM;
+    kn_cv_spec c = {0};
+    c.model = s->model.name;
+    c.params = (const char *const *)s->model.params;
+    c.n_params = s->model.n_params;
+    c.steps = (const char *const *)steps;
+    c.n_steps = s->n_steps;
+    c.target = s->target;
+    c.groups = s->eval.groups;
+    c.order_by = s->eval.order_by;
+    kn_split_opts_default(&c.split);
+    c.split.kind = s->eval.split;
+    c.split.folds = s->eval.folds;
+    c.split.repeats = s->eval.repeats;
+    c.split.gap = s->eval.gap;
+    c.split.shuffle = s->eval.shuffle;
+    c.split.seed = w->r->seed;
+    c.threads = (int)w->o->threads;
+    c.task = s->task;
+    c.positive_class = s->eval.positive_class;
+    c.metrics = (const char *const *)s->eval.metrics;
+    c.n_metrics = s->eval.n_metrics;
+    if (e == KN_OK) e = kn_cv_run(w->train, &c, &w->r->cv);
+    if (e == KN_OK) {
+        w->r->has_cv = 1;
+        /* the folds: split, k, shuffle, seed and the training rows' count
+           and target (runs with the same value were scored on the same folds) */
+        char text[512];
+        snprintf(text, sizeof text, "%d/%zu/%zu/%d/%llu/%llu/%s/%s/%s", (int)w->r->cv.split,
+                 s->eval.folds, s->eval.repeats, s->eval.shuffle, (unsigned long long)w->r->seed,
+                 (unsigned long long)w->r->rows_train, s->target, w->r->spec_hash,
+                 s->eval.groups ? s->eval.groups : "");
+        kn__hash_hex(text, strlen(text), w->r->folds_hash);
+    }
+    for (size_t i = 0; i < s->n_steps; i++) kn_free(steps[i]);
+    kn_free(steps);
+    return e;
+}
+
+static kn_status fit_final(kn__run_state *w)
+{
+    const kn_prep_spec *s = w->s;
+    kn_pipeline *p = NULL;
+    kn_status e = kn_pipeline_new(&p);
+    if (e == KN_OK) e = kn_pipeline_set_target(p, s->target, NULL);
+    for (size_t k = 0; e == KN_OK && k < s->n_steps; k++) {
+        kn_step *st = NULL;
+        e = kn_step_new(s->steps[k].name, &st);
+        for (size_t i = 0; e == KN_OK && i < s->steps[k].n_params; i++)
+            e = kn_step_set(st, s->steps[k].params[i]);
+        if (e != KN_OK) {
+            kn_step_free(st);
+            e = kn_fail_prefix(e, "step %zu (%s): ", k + 1, s->steps[k].name);
+        } else
+            e = kn_pipeline_add_step(p, st);
+    }
+    kn_model *m = NULL;
+    if (e == KN_OK) e = new_model(s, &m);
+    if (e == KN_OK) e = kn_pipeline_set_model(p, m);
+    if (e == KN_OK) e = kn_pipeline_fit(p, w->train, NULL);
+    if (e != KN_OK) {
+        kn_pipeline_free(p);
+        return e;
+    }
+    w->r->pipeline = p;
+    return KN_OK;
+}
+
+/* The baseline's scores on the test rows: the training class prior (the
+ * majority class as the prediction) or the training mean. */
+static kn_status score_baseline(kn__run_state *w, const double *y_test, size_t n)
+{
+    const kn_model *m = kn_pipeline_model(w->r->pipeline);
+    double *y_train = NULL;
+    kn_status e = kn_model_targets(m, w->train, &y_train);
+    if (e != KN_OK) return e;
+    size_t nt = kn_frame_n_rows(w->train), k = kn_model_n_classes(m);
+    int classify = kn_model_task(m) == KN_TASK_CLASSIFICATION;
+    double *proba = NULL, *pred = kn_malloc((n ? n : 1) * sizeof *pred), mean = 0;
+    int32_t *yc = NULL, *pc = NULL;
+    e = pred ? KN_OK : KN_ERR_NOMEM;
+    kn_metric_data d = {0};
+    d.n = n;
+    d.positive = -1;
+    if (e == KN_OK && classify) {
+        proba = kn_calloc(n * k + 1, sizeof *proba);
+        yc = kn_malloc((n ? n : 1) * sizeof *yc);
+        pc = kn_malloc((n ? n : 1) * sizeof *pc);
+        double *prior = kn_calloc(k + 1, sizeof *prior);
+        e = proba && yc && pc && prior ? KN_OK : KN_ERR_NOMEM;
+        size_t best = 0;
+        if (e == KN_OK) {
+            for (size_t r = 0; r < nt; r++) prior[(size_t)y_train[r]] += 1.0 / (double)nt;
+            for (size_t c = 1; c < k; c++)
+                if (prior[c] > prior[best]) best = c;
+            for (size_t r = 0; r < n; r++) {
+                memcpy(proba + r * k, prior, k * sizeof *prior);
+                yc[r] = (int32_t)y_test[r];
+                pc[r] = (int32_t)best;
+            }
+        }
+        kn_free(prior);
+        d.y_class = yc;
+        d.pred_class = pc;
+        d.k = k;
+        d.k_model = k;
+        d.proba = proba;
+        d.positive = w->r->test.positive;
+    } else if (e == KN_OK) {
+        for (size_t r = 0; r < nt; r++) mean += y_train[r];
+        mean /= nt ? (double)nt : 1;
+        for (size_t r = 0; r < n; r++) pred[r] = mean;
+        d.y = y_test;
+        d.pred = pred;
+    }
+    /* every metric the model was scored with; one undefined for a constant
+       predictor (e.g. a correlation) is left out */
+    for (size_t i = 0; e == KN_OK && i < w->r->test.n; i++) {
+        double v;
+        const kn_component *c = kn_registry_find(KN_COMP_METRIC, w->r->test.name[i]);
+        const kn_metric_vt *vt = c ? c->vt : NULL;
+        if (vt && kn_metric_compute(w->r->test.name[i], &d, &v) == KN_OK && isfinite(v))
+            e = kn_scores_add(&w->r->baseline, w->r->test.name[i], v, vt->higher_is_better);
+    }
+    kn_free(y_train);
+    kn_free(proba);
+    kn_free(pred);
+    kn_free(yc);
+    kn_free(pc);
+    return e;
+}
+
+/* One score of the final pipeline on the test rows, the baseline beside
+ * it, and the held-out predictions the report draws. */
+static kn_status score_test(kn__run_state *w)
+{
+    const kn_prep_spec *s = w->s;
+    const kn_pipeline *p = w->r->pipeline;
+    const kn_model *m = kn_pipeline_model(p);
+    kn_score_opts so = {0};
+    so.positive_class = s->eval.positive_class;
+    so.metrics = (const char *const *)s->eval.metrics;
+    so.n_metrics = s->eval.n_metrics;
+    kn_status e = kn_pipeline_score(p, w->test, &so, &w->r->test);
+    if (e != KN_OK) return kn_fail_prefix(e, "test rows: ");
+    w->r->has_test = 1;
+    kn_heldout *h = &w->heldout;
+    size_t n = 0, np = 0;
+    h->classification = kn_model_task(m) == KN_TASK_CLASSIFICATION;
+    e = kn_model_targets(m, w->test, &h->y);
+    if (e == KN_OK) e = kn_pipeline_predict(p, w->test, &h->pred, &n);
+    if (e == KN_OK && h->classification) {
+        h->k = kn_model_n_classes(m);
+        e = kn_pipeline_predict_proba(p, w->test, &h->proba, &np);
+        h->classes = kn_calloc(h->k, sizeof *h->classes);
+        if (e == KN_OK && !h->classes) e = KN_ERR_NOMEM;
+        for (size_t c = 0; e == KN_OK && c < h->k; c++)
+            if (!(h->classes[c] = kn_strdup(kn_model_class(m, c)))) e = KN_ERR_NOMEM;
+    }
+    h->n = n;
+    if (e == KN_OK) e = score_baseline(w, h->y, n);
+    return e;
+}
+
+typedef kn_status (*part_fn)(kn__run_state *);
+
+/* "stage NAME: what it did (seconds)" for the last stage record. */
+static void log_stage(const char *name, const kn__run_state *w)
+{
+    const kn_stage_record *rec = kn_stage_count() ? kn_stage_get(kn_stage_count() - 1) : NULL;
+    double t = rec ? rec->wall_s : 0;
+    const kn_run_output *r = w->r;
+    if (!strcmp(name, "split"))
+        kn_log(KN_LOG_INFO, "split: %llu training rows, %llu test rows (%.2f s)",
+               (unsigned long long)r->rows_train, (unsigned long long)r->rows_test, t);
+    else if (!strcmp(name, "cv") && r->has_cv && r->cv.n_scores)
+        kn_log(KN_LOG_INFO, "cv: %zu folds, %s %.4f ± %.4f (%.2f s)", r->cv.k, r->cv.name[0],
+               r->cv.mean[0], r->cv.std[0], t);
+    else if (!strcmp(name, "test") && r->test.n)
+        kn_log(KN_LOG_INFO, "test: %s %.4f on %llu rows (%.2f s)", r->test.name[0],
+               r->test.value[0], (unsigned long long)r->rows_test, t);
+    else if (!strcmp(name, "artifact"))
+        kn_log(KN_LOG_INFO, "artifact: %zu bytes (%.2f s)", r->artifact_len, t);
+    else
+        kn_log(KN_LOG_INFO, "%s: done (%.2f s)", name, t);
+}
+
+/* A part of the run as a stage, with a progress line when it ends. */
+static kn_status part(const char *name, part_fn fn, kn__run_state *w)
+{
+    kn_stage_begin(name);
+    kn_status e = fn(w);
+    kn_stage_end();
+    if (e == KN_OK) log_stage(name, w);
+    return e;
+}
+
+static kn_status split_part(kn__run_state *w)
+{
+    kn_model *m = NULL;
+    kn_status e = new_model(w->s, &m);
+    if (e == KN_OK) e = kn_model_choose_task(m, w->r->prep->frame, w->s->target, NULL);
+    int classify = e == KN_OK && kn_model_task(m) == KN_TASK_CLASSIFICATION;
+    if (e == KN_OK) w->r->task = classify ? "classification" : "regression";
+    kn_model_free(m);
+    return e == KN_OK ? split_test(w, classify) : e;
+}
+
+kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output **out)
+{
+    kn_run_opts defaults;
+    if (!o) {
+        kn_run_opts_default(&defaults);
+        o = &defaults;
+    }
+    kn_run_output *r = kn_calloc(1, sizeof *r);
+    if (!r) return KN_ERR_NOMEM;
+    *out = r;
+    if (!s->model.name)
+        return kn_fail(KN_ERR_INVALID,
+                       "%s: the spec has no model: to train (`kiln prep` runs a prep-only spec)",
+                       s->path);
+    r->seed = o->seed_set ? o->seed : s->has_seed ? s->seed : 0;
+    kn__hash_hex(s->text ? s->text : "", s->text ? s->text_len : 0, r->spec_hash);
+    kn_prep_options po = {NULL, 0, o->threads, o->overwrite_input, 1};
+    kn__run_state w = {s, o, r, NULL, NULL, {0}};
+    kn_status e = kn_prep_run(s, &po, &r->prep);
+    if (e == KN_OK)
+        kn_log(KN_LOG_INFO,
+               "data: %llu rows in, %llu kept, %llu quarantined, %llu dropped, %llu duplicates "
+               "removed",
+               (unsigned long long)r->prep->rows_in,
+               (unsigned long long)kn_frame_n_rows(r->prep->frame),
+               (unsigned long long)r->prep->rows_quarantined,
+               (unsigned long long)r->prep->rows_dropped,
+               (unsigned long long)r->prep->duplicates_removed);
+    if (e == KN_OK) {
+        size_t j;
+        if (kn_frame_find(r->prep->frame, s->target, &j) != KN_OK)
+            e = kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'", s->path,
+                        s->target);
+    }
+    if (e == KN_OK) e = part("lineage", kn__run_lineage, &w);
+    if (e == KN_OK) e = part("split", split_part, &w);
+    if (e == KN_OK && s->eval.cv) e = part("cv", run_cv, &w);
+    if (e == KN_OK) e = part("fit", fit_final, &w);
+    if (e == KN_OK && w.test) e = part("test", score_test, &w);
+    if (e == KN_OK) e = part("artifact", kn__run_artifact, &w);
+    kn_frame_free(w.train);
+    kn_frame_free(w.test);
+    kn_heldout_free(&w.heldout);
+    return e;
+}
+
+void kn_run_output_free(kn_run_output *r)
+{
+    if (!r) return;
+    kn_prep_result_free(r->prep);
+    if (r->has_cv) kn_cv_result_free(&r->cv);
+    kn_scores_free(&r->test);
+    kn_scores_free(&r->baseline);
+    kn_pipeline_free(r->pipeline);
+    for (size_t i = 0; i < r->n_sources; i++) {
+        kn_free(r->sources[i].name);
+        kn_free(r->sources[i].kind);
+        kn_free(r->sources[i].location);
+    }
+    kn_free(r->sources);
+    kn_artifact_free(r->artifact);
+    kn_free(r->artifact_bytes);
+    kn_free(r);
+}

@@ -1,0 +1,221 @@
+/* The run's lineage and artifact (see kiln/run.h and kiln/artifact.h). */
+#include "build_info.h"
+#include "kiln/json.h"
+#include "kiln/mem.h"
+#include "kiln/profile.h"
+#include "kiln/schema.h"
+#include "pipeline/run-impl.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static void to_hex(const unsigned char *h, char hex[65])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[h[i] >> 4];
+        hex[2 * i + 1] = digits[h[i] & 15];
+    }
+    hex[64] = 0;
+}
+
+void kn__hash_hex(const void *buf, size_t len, char hex[65])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, buf, len, NULL, 0);
+    to_hex(h, hex);
+}
+
+static kn_status hash_file(const char *path, char hex[65])
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return kn_fail(KN_ERR_IO, "%s: cannot read it to record its hash: %s", path,
+                       strerror(errno));
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    unsigned char buf[1 << 16], h[32];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, fp)) > 0) crypto_generichash_update(&st, buf, got);
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) return kn_fail(KN_ERR_IO, "%s: read error while hashing it", path);
+    crypto_generichash_final(&st, h, sizeof h);
+    to_hex(h, hex);
+    return KN_OK;
+}
+
+static const char *kind_name(kn_source_kind k)
+{
+    switch (k) {
+    case KN_SOURCE_FILE:
+        return "file";
+    case KN_SOURCE_SQLITE:
+        return "sqlite";
+    case KN_SOURCE_POSTGRES:
+        return "postgres";
+    case KN_SOURCE_HTTP:
+        return "http";
+    default:
+        return "group";
+    }
+}
+
+kn_status kn__run_lineage(kn__run_state *w)
+{
+    const kn_prep_spec *s = w->s;
+    kn_run_output *r = w->r;
+    if (!(r->sources = kn_calloc(s->n_sources ? s->n_sources : 1, sizeof *r->sources)))
+        return KN_ERR_NOMEM;
+    kn_status e = KN_OK;
+    for (size_t i = 0; e == KN_OK && i < s->n_sources; i++) {
+        const kn_spec_source *src = &s->sources[i];
+        kn_run_lineage_source *l = &r->sources[r->n_sources++];
+        l->name = kn_strdup(src->name);
+        l->kind = kn_strdup(kind_name(src->kind));
+        l->location = kn_strdup(src->location ? src->location : "");
+        if (!l->name || !l->kind || !l->location) return KN_ERR_NOMEM;
+        if (r->prep && i < r->prep->n_sources) l->rows = r->prep->sources[i].rows;
+        if (src->kind == KN_SOURCE_FILE)
+            e = hash_file(src->location, l->hash);
+        else if (src->query) /* SQL: the query text (with the database it ran on) */
+            kn__hash_hex(src->query, strlen(src->query), l->hash);
+        else
+            kn__hash_hex(l->location, strlen(l->location), l->hash);
+    }
+    return e;
+}
+
+/* The input schema: the spec's own (its target column made optional, since
+ * rows to predict have none), else one inferred from the training rows with
+ * types and categories only (ranges seen in training are not a contract). */
+static kn_status input_schema(kn__run_state *w, char **yaml)
+{
+    const kn_prep_spec *s = w->s;
+    kn_schema *sc = NULL;
+    kn_status e = s->schema ? kn_schema_load(s->schema, &sc) : kn_schema_infer(w->train, 50, &sc);
+    if (e != KN_OK) return e;
+    for (size_t j = 0; j < sc->n_cols; j++) {
+        kn_schema_column *c = &sc->cols[j];
+        if (!strcmp(c->name, s->target)) {
+            c->required = 0;
+            c->max_missing = 1;
+        }
+        if (s->schema) continue;
+        c->has_min = c->has_max = 0;
+        c->max_missing = 1;
+        c->unique = 0;
+    }
+    if (!s->schema) {
+        for (size_t k = 0; k < sc->n_keys; k++) kn_free(sc->keys[k]);
+        sc->n_keys = 0;
+        sc->min_rows = sc->max_rows = 0;
+        sc->policy = KN_POLICY_QUARANTINE;
+    }
+    e = kn_schema_to_yaml(sc,
+                          s->schema ? "input schema of the model (the spec's, target optional)"
+                                    : "input schema of the model (inferred from the training rows)",
+                          yaml);
+    kn_schema_free(sc);
+    return e;
+}
+
+static json_t *scores_json(const kn_scores *sc)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < sc->n; i++)
+        json_object_set_new(o, sc->name[i], json_real(sc->value[i]));
+    return o;
+}
+
+static json_t *cv_json(const kn_run_output *r)
+{
+    static const char *const splits[] = {"kfold", "stratified", "group", "time_series", "auto"};
+    const kn_cv_result *cv = &r->cv;
+    json_t *metrics = json_object();
+    for (size_t m = 0; m < cv->n_scores; m++) {
+        json_t *folds = json_array();
+        for (size_t f = 0; f < cv->k; f++)
+            json_array_append_new(folds, json_real(cv->score[f * cv->n_scores + m]));
+        json_object_set_new(
+            metrics, cv->name[m],
+            json_pack("{s:f, s:f, s:o}", "mean", cv->mean[m], "std", cv->std[m], "folds", folds));
+    }
+    return json_pack("{s:s, s:I, s:o, s:n}", "split",
+                     (unsigned)cv->split < 5 ? splits[cv->split] : "?", "k", (json_int_t)cv->k,
+                     "metrics", metrics, "train");
+}
+
+static json_t *metrics_json(const kn_run_output *r)
+{
+    const kn_prep_result *p = r->prep;
+    json_t *rows = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "in", (json_int_t)p->rows_in, "kept",
+                             (json_int_t)kn_frame_n_rows(p->frame), "quarantined",
+                             (json_int_t)p->rows_quarantined, "deduplicated",
+                             (json_int_t)p->duplicates_removed, "train", (json_int_t)r->rows_train,
+                             "test", (json_int_t)r->rows_test);
+    const char *pos = r->has_test ? r->test.positive_class : r->cv.positive_class;
+    return json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o}", "task", r->task, "positive_class", pos,
+                     "cv", r->has_cv ? cv_json(r) : json_null(), "test",
+                     r->has_test ? scores_json(&r->test) : json_null(), "baseline",
+                     r->has_test ? scores_json(&r->baseline) : json_null(), "rows", rows);
+}
+
+static json_t *lineage_json(const kn__run_state *w)
+{
+    const kn_run_output *r = w->r;
+    json_t *sources = json_array();
+    for (size_t i = 0; i < r->n_sources; i++) {
+        const kn_run_lineage_source *l = &r->sources[i];
+        json_array_append_new(sources, json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", l->name,
+                                                 "kind", l->kind, "location", l->location, "hash",
+                                                 l->hash, "rows", (json_int_t)l->rows));
+    }
+    return json_pack("{s:s, s:I, s:s, s:s?, s:s?, s:o}", "spec_hash", r->spec_hash, "seed",
+                     (json_int_t)r->seed, "kiln_version", KN_VERSION_STRING, "git_commit",
+                     KN_GIT_COMMIT[0] ? KN_GIT_COMMIT : NULL, "parent_run", w->o->parent_run,
+                     "sources", sources);
+}
+
+static kn_status set_json(kn_artifact *a, kn_art_section id, json_t *v)
+{
+    char *text = v ? kn_json_text(v, 2) : NULL;
+    json_decref(v);
+    if (!text) return KN_ERR_NOMEM;
+    kn_status e = kn_artifact_set(a, id, text, strlen(text));
+    free(text);
+    return e;
+}
+
+kn_status kn__run_artifact(kn__run_state *w)
+{
+    const kn_prep_spec *s = w->s;
+    kn_run_output *r = w->r;
+    kn_status e = kn_artifact_new(&r->artifact);
+    kn_artifact *a = r->artifact;
+    if (e == KN_OK && s->text) e = kn_artifact_set(a, KN_ART_SPEC, s->text, s->text_len);
+    char *yaml = NULL;
+    if (e == KN_OK) e = input_schema(w, &yaml);
+    if (e == KN_OK) e = kn_artifact_set(a, KN_ART_SCHEMA, yaml, strlen(yaml));
+    kn_free(yaml);
+    kn_profile *prof = NULL;
+    if (e == KN_OK) e = kn_profile_compute(w->train, &prof);
+    if (e == KN_OK) e = set_json(a, KN_ART_PROFILE, kn_profile_json(prof));
+    kn_profile_free(prof);
+    if (e == KN_OK) e = kn_artifact_set_pipeline(a, r->pipeline);
+    if (e == KN_OK) e = set_json(a, KN_ART_METRICS, metrics_json(r));
+    if (e == KN_OK) e = set_json(a, KN_ART_LINEAGE, lineage_json(w));
+    if (e == KN_OK && r->has_test) {
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        e = kn_heldout_encode(&w->heldout, &buf, &len);
+        if (e == KN_OK) e = kn_artifact_set(a, KN_ART_HELDOUT, buf, len);
+        kn_free(buf);
+    }
+    if (e == KN_OK)
+        e = kn_artifact_encode(a, w->o->secret_key, &r->artifact_bytes, &r->artifact_len);
+    return e;
+}

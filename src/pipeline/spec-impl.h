@@ -1,0 +1,22 @@
+/* Shared by the spec parser's files (spec_parse.c, spec_model.c). */
+#ifndef KILN_PIPELINE_SPEC_IMPL_H
+#define KILN_PIPELINE_SPEC_IMPL_H
+
+#include "kiln/prep_spec.h"
+#include "prep/yaml-impl.h"
+
+/* A scalar as a new string in *out (replacing what it held). */
+kn_status kn__spec_text(const kn__yaml *c, const yaml_node_t *n, const char *key, char **out);
+/* A mapping of settings as "name=value" strings (a list value joined by
+ * commas). */
+kn_status kn__spec_settings(const kn__yaml *c, const yaml_node_t *n, const char *key, char ***out,
+                            size_t *count);
+/* The run keys (model, task, evaluation, register, seed, description):
+ * 1 when key is one of them. */
+int kn__spec_is_run_key(const char *key);
+kn_status kn__spec_run_field(const kn__yaml *c, kn__yaml_pair kv, kn_prep_spec *s);
+/* Checks across keys once the whole spec is read. */
+kn_status kn__spec_run_check(const kn__yaml *c, const yaml_node_t *root, kn_prep_spec *s);
+void kn__spec_run_free(kn_prep_spec *s);
+
+#endif

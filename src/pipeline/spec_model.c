@@ -1,0 +1,298 @@
+/* The run keys of a spec (see kiln/prep_spec.h): model, task, evaluation,
+ * register, seed, description. */
+#include "kiln/mem.h"
+#include "kiln/metrics.h"
+#include "kiln/model.h"
+#include "kiln/registry.h"
+#include "pipeline/spec-impl.h"
+
+#include <string.h>
+
+typedef const kn__yaml Y;
+
+static const char *const run_keys[] = {"model",    "task", "evaluation",
+                                       "register", "seed", "description"};
+
+int kn__spec_is_run_key(const char *key)
+{
+    for (size_t i = 0; i < sizeof run_keys / sizeof *run_keys; i++)
+        if (!strcmp(key, run_keys[i])) return 1;
+    return 0;
+}
+
+/* model: NAME, or model: {NAME: {param: value, ...}}. The model must exist
+ * and take the parameters (checked on a probe). */
+static kn_status parse_model(Y *c, const yaml_node_t *n, kn_prep_spec *s)
+{
+    kn_spec_step *m = &s->model;
+    const yaml_node_t *at = n, *settings = NULL;
+    const char *plain = kn__yaml_scalar(n);
+    if (plain) {
+        if (!*plain) return kn__yaml_at(c, n, "model: names a model ('kiln help models')");
+        if (!(m->name = kn_strdup(plain))) return KN_ERR_NOMEM;
+    } else {
+        if (n->type != YAML_MAPPING_NODE ||
+            n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
+            return kn__yaml_at(c, n,
+                               "model is one name with its parameters: model: {gbdt: "
+                               "{n_estimators: 200}}");
+        kn__yaml_pair kv = kn__yaml_pair_at(c, n->data.mapping.pairs.start);
+        if (!kv.key) return kn__yaml_at(c, n, "a model name is text");
+        if (!(m->name = kn_strdup(kv.key))) return KN_ERR_NOMEM;
+        at = kv.key_node;
+        settings = kv.value;
+    }
+    kn_model *probe = NULL;
+    if (kn_model_new(m->name, &probe) != KN_OK)
+        return kn__yaml_at(c, at, "%s ('kiln help models' lists them)", kn_last_error());
+    kn_status e =
+        settings ? kn__spec_settings(c, settings, m->name, &m->params, &m->n_params) : KN_OK;
+    for (size_t p = 0; e == KN_OK && p < m->n_params; p++)
+        if (kn_model_set(probe, m->params[p]) != KN_OK)
+            e = kn__yaml_at(c, settings, "model %s: %s", m->name, kn_last_error());
+    if (e == KN_OK && kn_model_validate(probe) != KN_OK)
+        e = kn__yaml_at(c, settings ? settings : at, "model %s: %s", m->name, kn_last_error());
+    kn_model_free(probe);
+    return e;
+}
+
+static kn_status parse_split(Y *c, const yaml_node_t *n, kn_spec_eval *v)
+{
+    static const char *const names[] = {"kfold", "stratified", "group", "time_series", "auto"};
+    static const kn_split_kind kinds[] = {KN_SPLIT_KFOLD, KN_SPLIT_STRATIFIED, KN_SPLIT_GROUP,
+                                          KN_SPLIT_TIME, KN_SPLIT_AUTO};
+    const char *t;
+    kn_status e = kn__yaml_need_scalar(c, n, "split", &t);
+    if (e != KN_OK) return e;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(t, names[i])) {
+            v->split = kinds[i];
+            return KN_OK;
+        }
+    return kn__yaml_at(c, n, "split '%s' is not one of kfold, stratified, group, time_series, auto",
+                       t);
+}
+
+static kn_status count_in(Y *c, const yaml_node_t *n, const char *key, uint64_t lo, uint64_t hi,
+                          size_t *out)
+{
+    uint64_t v;
+    kn_status e = kn__yaml_count(c, n, key, &v);
+    if (e != KN_OK) return e;
+    if (v < lo || v > hi)
+        return kn__yaml_at(c, n, "%s: %llu is outside %llu..%llu", key, (unsigned long long)v,
+                           (unsigned long long)lo, (unsigned long long)hi);
+    *out = (size_t)v;
+    return KN_OK;
+}
+
+/* cv: {folds, split, shuffle, repeats, groups, order_by, gap}, or cv: false. */
+static kn_status parse_cv(Y *c, const yaml_node_t *n, kn_spec_eval *v)
+{
+    if (n->type == YAML_SCALAR_NODE) return kn__yaml_bool(c, n, "cv", &v->cv);
+    if (n->type != YAML_MAPPING_NODE)
+        return kn__yaml_at(c, n, "cv takes {folds: 5, split: stratified, shuffle: true} or false");
+    v->cv = 1;
+    kn_status e = kn__yaml_check_keys(c, n);
+    KN__YAML_FOR_PAIRS(c, n, kv)
+    {
+        if (e != KN_OK) break;
+        const char *k = kv.key;
+        if (!strcmp(k, "folds"))
+            e = count_in(c, kv.value, k, 2, 1000, &v->folds);
+        else if (!strcmp(k, "repeats"))
+            e = count_in(c, kv.value, k, 1, 100, &v->repeats);
+        else if (!strcmp(k, "gap"))
+            e = count_in(c, kv.value, k, 0, (uint64_t)1 << 40, &v->gap);
+        else if (!strcmp(k, "split"))
+            e = parse_split(c, kv.value, v);
+        else if (!strcmp(k, "shuffle"))
+            e = kn__yaml_bool(c, kv.value, k, &v->shuffle);
+        else if (!strcmp(k, "groups"))
+            e = kn__spec_text(c, kv.value, k, &v->groups);
+        else if (!strcmp(k, "order_by"))
+            e = kn__spec_text(c, kv.value, k, &v->order_by);
+        else
+            e = kn__yaml_at(c, kv.key_node,
+                            "unknown cv key '%s'; known: folds, split, shuffle, repeats, groups, "
+                            "order_by, gap",
+                            k);
+    }
+    if (e != KN_OK) return e;
+    if (v->split == KN_SPLIT_GROUP && !v->groups)
+        return kn__yaml_at(c, n, "split: group needs groups: COLUMN");
+    if (v->groups && v->split == KN_SPLIT_AUTO) v->split = KN_SPLIT_GROUP;
+    if (v->split == KN_SPLIT_TIME && !v->order_by)
+        return kn__yaml_at(c, n, "split: time_series needs order_by: COLUMN (the time order)");
+    return KN_OK;
+}
+
+/* test: {fraction: 0.2} | {by: COL, from: VALUE} | {source: NAME} | false. */
+static kn_status parse_test(Y *c, const yaml_node_t *n, kn_spec_eval *v)
+{
+    if (n->type == YAML_SCALAR_NODE) {
+        int on;
+        kn_status e = kn__yaml_bool(c, n, "test", &on);
+        if (e == KN_OK && on)
+            return kn__yaml_at(c, n,
+                               "test takes {fraction: 0.2}, {by: COLUMN, from: VALUE}, "
+                               "{source: NAME} or false");
+        v->test_fraction = 0;
+        return e;
+    }
+    if (n->type != YAML_MAPPING_NODE)
+        return kn__yaml_at(
+            c, n, "test takes {fraction: 0.2}, {by: COLUMN, from: VALUE} or {source: NAME}");
+    v->test_fraction = 0;
+    kn_status e = kn__yaml_check_keys(c, n);
+    KN__YAML_FOR_PAIRS(c, n, kv)
+    {
+        if (e != KN_OK) break;
+        const char *k = kv.key;
+        if (!strcmp(k, "fraction")) {
+            e = kn__yaml_double(c, kv.value, k, &v->test_fraction);
+            if (e == KN_OK && !(v->test_fraction > 0 && v->test_fraction < 1))
+                e = kn__yaml_at(c, kv.value,
+                                "fraction is a share of the rows, above 0 and below 1");
+        } else if (!strcmp(k, "by"))
+            e = kn__spec_text(c, kv.value, k, &v->test_by);
+        else if (!strcmp(k, "from"))
+            e = kn__spec_text(c, kv.value, k, &v->test_from);
+        else if (!strcmp(k, "source"))
+            e = kn__spec_text(c, kv.value, k, &v->test_source);
+        else
+            e = kn__yaml_at(c, kv.key_node,
+                            "unknown test key '%s'; known: fraction, by, from, source", k);
+    }
+    if (e != KN_OK) return e;
+    int ways = (v->test_fraction > 0) + (v->test_by || v->test_from) + (v->test_source != NULL);
+    if (ways != 1)
+        return kn__yaml_at(c, n,
+                           "test is one of {fraction: F}, {by: COLUMN, from: VALUE}, "
+                           "{source: NAME}");
+    if (!v->test_by != !v->test_from)
+        return kn__yaml_at(c, n, "a time cut needs both by: COLUMN and from: VALUE");
+    return KN_OK;
+}
+
+static kn_status parse_eval(Y *c, const yaml_node_t *n, kn_spec_eval *v)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return kn__yaml_at(c, n, "evaluation takes {cv: {..}, metrics: [..], test: {..}}");
+    v->given = 1;
+    kn_status e = kn__yaml_check_keys(c, n);
+    KN__YAML_FOR_PAIRS(c, n, kv)
+    {
+        if (e != KN_OK) break;
+        const char *k = kv.key;
+        if (!strcmp(k, "cv"))
+            e = parse_cv(c, kv.value, v);
+        else if (!strcmp(k, "test"))
+            e = parse_test(c, kv.value, v);
+        else if (!strcmp(k, "positive_class"))
+            e = kn__spec_text(c, kv.value, k, &v->positive_class);
+        else if (!strcmp(k, "metrics")) {
+            e = kn__yaml_strings(c, kv.value, k, &v->metrics, &v->n_metrics);
+            for (size_t i = 0; e == KN_OK && i < v->n_metrics; i++)
+                if (kn_registry_find(KN_COMP_METRIC, v->metrics[i]) == NULL)
+                    e = kn__yaml_at(c, kv.value, "%s ('kiln help metrics' lists them)",
+                                    kn_last_error());
+        } else
+            e = kn__yaml_at(c, kv.key_node,
+                            "unknown evaluation key '%s'; known: cv, metrics, test, "
+                            "positive_class",
+                            k);
+    }
+    return e;
+}
+
+/* register: NAME, or {name: NAME, stage: none|staging|production}. */
+static kn_status parse_register(Y *c, const yaml_node_t *n, kn_prep_spec *s)
+{
+    const char *plain = kn__yaml_scalar(n);
+    if (plain) {
+        if (!*plain) return kn__yaml_at(c, n, "register: names the model");
+        return (s->register_name = kn_strdup(plain)) ? KN_OK : KN_ERR_NOMEM;
+    }
+    if (n->type != YAML_MAPPING_NODE)
+        return kn__yaml_at(c, n, "register takes NAME or {name: NAME, stage: production}");
+    kn_status e = kn__yaml_check_keys(c, n);
+    KN__YAML_FOR_PAIRS(c, n, kv)
+    {
+        if (e != KN_OK) break;
+        if (!strcmp(kv.key, "name"))
+            e = kn__spec_text(c, kv.value, "name", &s->register_name);
+        else if (!strcmp(kv.key, "stage")) {
+            e = kn__spec_text(c, kv.value, "stage", &s->register_stage);
+            if (e == KN_OK && strcmp(s->register_stage, "none") &&
+                strcmp(s->register_stage, "staging") && strcmp(s->register_stage, "production"))
+                e = kn__yaml_at(c, kv.value, "stage '%s' is not none, staging or production",
+                                s->register_stage);
+        } else
+            e = kn__yaml_at(c, kv.key_node, "unknown register key '%s'; known: name, stage",
+                            kv.key);
+    }
+    if (e == KN_OK && !s->register_name) e = kn__yaml_at(c, n, "register needs name: MODEL_NAME");
+    return e;
+}
+
+kn_status kn__spec_run_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
+{
+    const char *k = kv.key;
+    if (!strcmp(k, "model")) return parse_model(c, kv.value, s);
+    if (!strcmp(k, "evaluation")) return parse_eval(c, kv.value, &s->eval);
+    if (!strcmp(k, "register")) return parse_register(c, kv.value, s);
+    if (!strcmp(k, "description")) return kn__spec_text(c, kv.value, k, &s->description);
+    if (!strcmp(k, "seed")) {
+        s->has_seed = 1;
+        return kn__yaml_count(c, kv.value, k, &s->seed);
+    }
+    /* task */
+    kn_status e = kn__spec_text(c, kv.value, k, &s->task);
+    if (e == KN_OK && strcmp(s->task, "classification") && strcmp(s->task, "regression"))
+        e = kn__yaml_at(c, kv.value, "task '%s' is not classification or regression", s->task);
+    return e;
+}
+
+kn_status kn__spec_run_check(Y *c, const yaml_node_t *root, kn_prep_spec *s)
+{
+    if (!s->model.name) {
+        static const char *const need_model[] = {"evaluation", "register", "task"};
+        const void *set[] = {s->eval.given ? s : NULL, s->register_name, s->task};
+        for (size_t i = 0; i < 3; i++)
+            if (set[i])
+                return kn__yaml_at(c, root, "%s: needs a model: (model: {gbdt: {}})",
+                                   need_model[i]);
+        return KN_OK;
+    }
+    if (!s->target) return kn__yaml_at(c, root, "a spec with a model needs target: COLUMN");
+    if (!s->register_stage && s->register_name && !(s->register_stage = kn_strdup("none")))
+        return KN_ERR_NOMEM;
+    if (s->eval.test_source) {
+        size_t i = 0;
+        while (i < s->n_sources && strcmp(s->sources[i].name, s->eval.test_source)) i++;
+        if (i == s->n_sources)
+            return kn__yaml_at(c, root, "evaluation: test: source '%s' is not one of the sources",
+                               s->eval.test_source);
+    }
+    return KN_OK;
+}
+
+void kn__spec_run_free(kn_prep_spec *s)
+{
+    kn_free(s->model.name);
+    kn__strings_free(s->model.params, s->model.n_params);
+    kn_free(s->task);
+    kn_spec_eval *v = &s->eval;
+    kn_free(v->groups);
+    kn_free(v->order_by);
+    kn__strings_free(v->metrics, v->n_metrics);
+    kn_free(v->positive_class);
+    kn_free(v->test_by);
+    kn_free(v->test_from);
+    kn_free(v->test_source);
+    kn_free(s->register_name);
+    kn_free(s->register_stage);
+    kn_free(s->description);
+    kn_free(s->text);
+}
