@@ -58,7 +58,7 @@ static int print_run(const kn_run_summary *r, void *user)
         if (!ls->n)
             printf("%-8s  %-16s  %-8s  %-19s  %-16s  %-28s  %s\n", "RUN", "EXPERIMENT", "STATUS",
                    "STARTED (UTC)", "MODEL", "METRIC", "COST (USD)");
-        printf("%-8s  %-16s  %-8s  %-19s  %-16s  %-28s  %.4f\n", r->id, r->experiment, r->status,
+        printf("%-8s  %-16s  %-8s  %-19s  %-16s  %-28s  %.6f\n", r->id, r->experiment, r->status,
                cli_store_time(r->start, t, sizeof t), r->model ? r->model : "-", metric, r->cost);
     }
     ls->n++;
@@ -212,7 +212,7 @@ static void print_run_record(const kn_run_record *r)
         char b[32];
         printf("artifact: %s (%s)\n", r->artifact_path, cli_bytes(r->artifact_bytes, b, sizeof b));
     }
-    printf("estimated cost: %.4f USD\n", r->cost);
+    printf("estimated cost: %.6f USD\n", r->cost);
 }
 
 static int cmd_runs_show(int argc, char **argv)

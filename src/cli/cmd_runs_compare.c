@@ -255,7 +255,7 @@ static int cmd_runs_compare(int argc, char **argv)
         }
     if (!cli.json) {
         printf("  %-26s", "cost (USD)");
-        for (size_t k = 0; k < n; k++) printf("  %-14.4f", r[k]->cost);
+        for (size_t k = 0; k < n; k++) printf("  %-14.6f", r[k]->cost);
         printf("\n\n");
     }
     if (!metric && !cli.json) printf("no CV scores recorded: no paired test\n");
