@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "kiln/store.h"
 #include "kiln/json.h"
 #include "kiln/mem.h"
 #include "kiln/stage.h"
@@ -322,22 +323,27 @@ int cli_refuse_overwrite(const char *cmd, const char *const *outputs, size_t n_o
     return CLI_OK;
 }
 
-/* ---- --model values: a file, or (once the store fills the hook) NAME@stage ---- */
+/* ---- --model values: a file, or a registered model in the store ---- */
 
-cli_model_resolve_fn cli_model_resolver;
+const char *cli_store_dir;
 
 kn_status cli_resolve_model(const char *ref, char **path)
 {
-    if (access(ref, F_OK) == 0 || !cli_model_resolver || !strchr(ref, '@')) {
-        if (access(ref, F_OK) != 0)
-            return kn_fail(KN_ERR_NOT_FOUND,
-                           "--model %s: no such file; give the path of a model file (.kiln or "
-                           ".kmd) or a registered model as NAME@stage or NAME@vN",
-                           ref);
+    if (access(ref, F_OK) == 0) {
         *path = kn_strdup(ref);
         return *path ? KN_OK : KN_ERR_NOMEM;
     }
-    return cli_model_resolver(ref, path);
+    kn_store *st = NULL;
+    kn_status e = kn_store_open(cli_store_dir, 0, &st);
+    if (e == KN_ERR_NOT_FOUND)
+        return kn_fail(KN_ERR_NOT_FOUND,
+                       "--model %s: no such file, and no store to look it up in (%s); give the "
+                       "path of a model file (.kiln or .kmd), or a registered model as "
+                       "NAME@stage or NAME@vN with --store DIR",
+                       ref, kn_last_error());
+    if (e == KN_OK) e = kn_store_resolve(st, ref, path, NULL, NULL);
+    kn_store_close(st);
+    return e;
 }
 
 int cli_is_artifact(const char *path)

@@ -115,15 +115,16 @@ static int credit(const demo_args *a, const char *dir, size_t rows)
          *schema = kn_sprintf("%s/credit_schema.yaml", dir),
          *html = kn_sprintf("%s/report.html", dir),
          *rejects = kn_sprintf("%s/credit.rejects.csv", dir);
-    const char *store = a->store ? a->store : getenv("KILN_STORE") ? getenv("KILN_STORE")
-                                                                     : "kiln-store";
+    const char *store = a->store               ? a->store
+                        : getenv("KILN_STORE") ? getenv("KILN_STORE")
+                                               : "kiln-store";
     kn_frame *f = NULL;
     kn_stage_begin("generate");
-    kn_status e = csv && spec && schema && html && rejects ? kn_demo_credit(rows, a->seed, &f) : KN_ERR_NOMEM;
+    kn_status e =
+        csv && spec && schema && html && rejects ? kn_demo_credit(rows, a->seed, &f) : KN_ERR_NOMEM;
     if (e == KN_OK) e = kn_frame_write(f, csv, "csv");
     if (e == KN_OK) e = write_text(spec, kn_demo_credit_spec, sizeof kn_demo_credit_spec - 1);
-    if (e == KN_OK)
-        e = write_text(schema, kn_demo_credit_schema, sizeof kn_demo_credit_schema - 1);
+    if (e == KN_OK) e = write_text(schema, kn_demo_credit_schema, sizeof kn_demo_credit_schema - 1);
     kn_frame_free(f);
     kn_stage_end();
     int rc = CLI_OK;

@@ -73,6 +73,7 @@ static const cli_spec *const commands[] = {
     &run_spec,
     &inspect_spec,
     &report_spec,
+    &keygen_spec,
     &demo_spec,
     &help_spec,
     &version_spec,

@@ -16,16 +16,30 @@ int cli_out_is_artifact(const char *out)
     return len >= 5 && !strcmp(out + len - 5, ".kiln");
 }
 
-/* The input contract of a trained pipeline: each column's type, whether it
+/* The input contract of a trained pipeline, over its feature columns (not
+ * the target, weight or ignored columns): each column's type, whether it
  * may be missing (only where the training data had missing values) and
  * the categories of text columns. Value ranges, uniqueness and row counts
- * are left out (they describe the training sample, not valid input); the
- * target, weight and ignored columns need not be present; offending rows
- * are quarantined. */
+ * are left out (they describe the training sample, not valid input);
+ * offending rows are quarantined. */
 static kn_status schema_yaml(const kn_frame *f, const char *target, const char *weight, char **yaml)
 {
+    size_t n = 0, *idx = kn_malloc((kn_frame_n_cols(f) + 1) * sizeof *idx);
+    if (!idx) return KN_ERR_NOMEM;
+    for (size_t j = 0; j < kn_frame_n_cols(f); j++) {
+        const kn_column *c = kn_frame_col(f, j);
+        const char *name = kn_column_name(c);
+        if ((target && !strcmp(name, target)) || (weight && !strcmp(name, weight)) ||
+            kn_column_role(c) == KN_ROLE_IGNORE)
+            continue;
+        idx[n++] = j;
+    }
+    kn_frame *g = NULL;
     kn_schema *s = NULL;
-    kn_status e = kn_schema_infer(f, 50, &s);
+    kn_status e = kn_frame_select_cols(f, idx, n, &g);
+    kn_free(idx);
+    if (e == KN_OK) e = kn_schema_infer(g, 50, &s);
+    kn_frame_free(g);
     if (e != KN_OK) return e;
     s->policy = KN_POLICY_QUARANTINE;
     s->min_rows = s->max_rows = 0;
@@ -33,13 +47,6 @@ static kn_status schema_yaml(const kn_frame *f, const char *target, const char *
     s->n_keys = 0;
     for (size_t j = 0; j < s->n_cols; j++) {
         kn_schema_column *c = &s->cols[j];
-        size_t at;
-        int role = kn_frame_find(f, c->name, &at) == KN_OK
-                       ? (int)kn_column_role(kn_frame_col(f, at))
-                       : (int)KN_ROLE_FEATURE;
-        if ((target && !strcmp(c->name, target)) || (weight && !strcmp(c->name, weight)) ||
-            role == KN_ROLE_IGNORE)
-            c->required = 0;
         c->has_min = c->has_max = 0;
         c->unique = 0;
         c->has_policy = 0;
