@@ -118,6 +118,9 @@ KN_API int kn_artifact_signed(const kn_artifact *a);
 /* BLAKE2b-256 of the encoded file, as 64 hex digits + NUL (the store's
  * content address). */
 KN_API void kn_artifact_hash_hex(const void *buf, size_t len, char hex[65]);
+/* BLAKE2b-256 of a file's bytes, streamed, as 64 hex digits + NUL (the
+ * lineage's source hashes; what `kiln lineage --data FILE` looks up). */
+KN_API kn_status kn_artifact_hash_file(const char *path, char hex[65]);
 
 /* Write to path through a temporary file that is fsynced and renamed (the
  * folder too), so a crash leaves either no file or the whole file. */
@@ -143,8 +146,7 @@ typedef struct kn_heldout {
     double *y, *pred, *proba;
 } kn_heldout;
 KN_API kn_status kn_heldout_encode(const kn_heldout *h, unsigned char **buf, size_t *len);
-KN_API kn_status kn_heldout_decode(const void *buf, size_t len, const char *what,
-                                   kn_heldout *out);
+KN_API kn_status kn_heldout_decode(const void *buf, size_t len, const char *what, kn_heldout *out);
 KN_API void kn_heldout_free(kn_heldout *h);
 
 #ifdef __cplusplus

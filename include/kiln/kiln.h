@@ -34,6 +34,7 @@
 #include "kiln/profile.h"
 #include "kiln/progress.h"
 #include "kiln/registry.h"
+#include "kiln/report.h"
 #include "kiln/rng.h"
 #include "kiln/schema.h"
 #include "kiln/source.h"

@@ -117,16 +117,18 @@ KN_API kn_status kn_store_run_get(kn_store *s, const char *run_id, kn_run_record
 KN_API void kn_run_record_free(kn_run_record *r);
 
 /* Prices for the cost estimate: per core-hour of CPU time, per GB-hour of
- * peak memory over the run's wall time, per GB-month of stored artifact.
- * Defaults (settings table, or $KILN_PRICE_CORE_HOUR, $KILN_PRICE_GB_HOUR,
- * $KILN_PRICE_GB_MONTH): 0.048, 0.0065, 0.023 (USD, a typical cloud
- * on-demand price). */
+ * peak memory over the run's wall time, per GB-month of stored artifact
+ * (GB = 10^9 bytes). Built-in 0.048, 0.0065, 0.023 (USD, a typical cloud
+ * on-demand price); the settings table's price.core_hour, price.gb_hour,
+ * price.gb_month replace them, and $KILN_PRICE_CORE_HOUR,
+ * $KILN_PRICE_GB_HOUR, $KILN_PRICE_GB_MONTH replace those. */
 typedef struct kn_prices {
     double core_hour, gb_hour, gb_month;
 } kn_prices;
 KN_API kn_status kn_store_prices(kn_store *s, kn_prices *out);
 /* The estimated cost of a run's resources: sum of CPU seconds, peak RSS
- * over wall time, one month of storing artifact_bytes. NULL s: defaults. */
+ * over wall time per stage, one month of storing artifact_bytes. NULL p:
+ * the built-in prices. */
 KN_API double kn_run_cost(const kn_prices *p, const kn_run_stage *stages, size_t n,
                           uint64_t artifact_bytes);
 
@@ -159,10 +161,110 @@ KN_API kn_status kn_store_promote(kn_store *s, const char *name, int version, co
 KN_API kn_status kn_store_rollback(kn_store *s, const char *name, const kn_gate_opts *o);
 
 /* "NAME@production", "NAME@staging", "NAME@v3", "NAME" (production, else the
- * latest version) -> the artifact file (new string), its version and run id
- * (either out may be NULL). */
+ * latest version) -> the artifact file (new string, kn_free), its version
+ * and run id (new string, kn_free); each out may be NULL. An unknown model
+ * or version is KN_ERR_NOT_FOUND listing what exists. */
 KN_API kn_status kn_store_resolve(kn_store *s, const char *ref, char **artifact_path,
                                   int *version, char **run_id);
+/* Move a version to "archived" (kn_store_promote with that stage). */
+KN_API kn_status kn_store_archive(kn_store *s, const char *name, int version,
+                                  const kn_gate_opts *o);
+
+/* ---- listing ----
+ * Each list calls fn once per row, newest first where rows have an age; the
+ * row and its strings are borrowed for the call. fn returns nonzero to stop
+ * early (not an error). */
+
+/* A run in a list: its headline metric is the first "test" metric
+ * recorded, else the first "cv_mean" one (metric NULL when neither). */
+typedef struct kn_run_summary {
+    const char *id, *experiment, *status, *model;
+    double start, end, cost;
+    const char *metric, *metric_scope;
+    double metric_value;
+} kn_run_summary;
+typedef int (*kn_run_summary_fn)(const kn_run_summary *r, void *user);
+/* The latest `limit` runs (0: all), of one experiment when not NULL. */
+KN_API kn_status kn_store_runs_list(kn_store *s, const char *experiment, size_t limit,
+                                    kn_run_summary_fn fn, void *user);
+KN_API kn_status kn_store_runs_count(kn_store *s, const char *experiment, uint64_t *n);
+
+typedef struct kn_registered_model {
+    const char *name;
+    int versions;              /* how many */
+    int latest;                /* newest version number */
+    int production, staging;   /* version in that stage, 0 when none */
+    double created, updated;   /* Unix seconds: first version, last change */
+} kn_registered_model;
+typedef int (*kn_registered_model_fn)(const kn_registered_model *m, void *user);
+KN_API kn_status kn_store_models_list(kn_store *s, kn_registered_model_fn fn, void *user);
+
+typedef struct kn_model_version {
+    const char *model;
+    int version;
+    const char *stage; /* "none", "staging", "production", "archived" */
+    const char *run_id;
+    const char *artifact_hash; /* hex, or NULL */
+    double created;
+    int replaced; /* the production version this one replaced (rollback's
+                     target while this one is in production), 0 when none */
+} kn_model_version;
+typedef int (*kn_model_version_fn)(const kn_model_version *v, void *user);
+/* Newest version first; unknown name: KN_ERR_NOT_FOUND listing the models. */
+KN_API kn_status kn_store_versions(kn_store *s, const char *name, kn_model_version_fn fn,
+                                   void *user);
+
+/* The audit trail: one row per change to the registry (register, promote,
+ * archive, rollback, forced promotions with their reason). */
+typedef struct kn_audit_entry {
+    int64_t id;
+    double time;
+    const char *actor, *action, *model;
+    int version;
+    const char *run_id;               /* or NULL */
+    const char *from_stage, *to_stage; /* or NULL */
+    const char *reason;               /* --reason, or NULL */
+    const char *detail;               /* what the gate measured, or NULL */
+} kn_audit_entry;
+typedef int (*kn_audit_fn)(const kn_audit_entry *e, void *user);
+/* Newest first; model NULL: every model; limit 0: all. */
+KN_API kn_status kn_store_audit(kn_store *s, const char *model, size_t limit, kn_audit_fn fn,
+                                void *user);
+
+/* ---- lineage ---- */
+
+/* BLAKE2b-256 hex of a file's bytes (what sources record as their hash). */
+KN_API kn_status kn_store_file_hash(const char *path, char hex[65]);
+/* The runs that read a source with this hash, newest first, and the model
+ * versions made from each (model NULL and version 0 when none: fn is
+ * called once per run and version). */
+typedef struct kn_data_use {
+    const char *run_id, *source, *location;
+    uint64_t rows;
+    const char *model; /* or NULL */
+    int version;
+    const char *stage;
+} kn_data_use;
+typedef int (*kn_data_use_fn)(const kn_data_use *u, void *user);
+KN_API kn_status kn_store_data_uses(kn_store *s, const char *hash, kn_data_use_fn fn, void *user);
+
+/* ---- comparing runs ----
+ * The corrected resampled t-test of Nadeau and Bengio (2003) over per-fold
+ * scores a and b of two models on the same k folds: d = a - b, t =
+ * mean(d) / sqrt((1/k + test_train_ratio) * var(d)) with k - 1 degrees of
+ * freedom (test_train_ratio: test rows / training rows of a fold, 1/(k-1)
+ * for k-fold CV). p_value is two-sided; equal scores give t 0 and p 1. */
+typedef struct kn_paired_test {
+    size_t k;
+    double mean_diff, sd_diff, t, p_value;
+    double df;
+} kn_paired_test;
+KN_API kn_status kn_paired_ttest(const double *a, const double *b, size_t k,
+                                 double test_train_ratio, kn_paired_test *out);
+/* Student's t cumulative distribution P(T <= t) with df degrees of freedom,
+ * through the regularized incomplete beta function I_x(a, b). */
+KN_API double kn_student_t_cdf(double t, double df);
+KN_API double kn_incbeta(double a, double b, double x);
 
 #ifdef __cplusplus
 }

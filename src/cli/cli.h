@@ -233,6 +233,16 @@ kn_status cli_ignore_columns(kn_frame *f, const char *list);
 int cli_refuse_overwrite(const char *cmd, const char *const *outputs, size_t n_out,
                          const char *const *inputs, size_t n_in, int overwrite_input);
 
+/* A --model value as a file path. A value naming an existing file is that
+ * file; otherwise a registered model (NAME@production, NAME@staging,
+ * NAME@vN, NAME) in the store cli_store_dir names (a command's --store;
+ * NULL: $KILN_STORE, else ./kiln-store); errors say to give a path or a
+ * registered name. *path is new (kn_free). */
+extern const char *cli_store_dir;
+kn_status cli_resolve_model(const char *ref, char **path);
+/* Whether path is a .kiln artifact (by its name, or its first 8 bytes). */
+int cli_is_artifact(const char *path);
+
 int cmd_describe(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
@@ -245,7 +255,15 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cli_inspect_artifact(const char *path); /* cmd_inspect_kiln.c */
 extern const cli_spec describe_spec, convert_spec, demo_spec, prep_spec, transform_spec,
     schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec;
+/* one per line, so adding a command is a one-line change */
+extern const cli_spec run_spec;
+extern const cli_spec report_spec;
+extern const cli_spec keygen_spec;
 
 #endif

@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "kiln/store.h"
 #include "kiln/json.h"
 #include "kiln/mem.h"
 #include "kiln/stage.h"
@@ -320,4 +321,39 @@ int cli_refuse_overwrite(const char *cmd, const char *const *outputs, size_t n_o
                 return CLI_USAGE;
             }
     return CLI_OK;
+}
+
+/* ---- --model values: a file, or a registered model in the store ---- */
+
+const char *cli_store_dir;
+
+kn_status cli_resolve_model(const char *ref, char **path)
+{
+    if (access(ref, F_OK) == 0) {
+        *path = kn_strdup(ref);
+        return *path ? KN_OK : KN_ERR_NOMEM;
+    }
+    kn_store *st = NULL;
+    kn_status e = kn_store_open(cli_store_dir, 0, &st);
+    if (e == KN_ERR_NOT_FOUND)
+        return kn_fail(KN_ERR_NOT_FOUND,
+                       "--model %s: no such file, and no store to look it up in (%s); give the "
+                       "path of a model file (.kiln or .kmd), or a registered model as "
+                       "NAME@stage or NAME@vN with --store DIR",
+                       ref, kn_last_error());
+    if (e == KN_OK) e = kn_store_resolve(st, ref, path, NULL, NULL);
+    kn_store_close(st);
+    return e;
+}
+
+int cli_is_artifact(const char *path)
+{
+    size_t len = strlen(path);
+    if (len >= 5 && !strcmp(path + len - 5, ".kiln")) return 1;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return 0;
+    char head[8];
+    int yes = fread(head, 1, 8, fp) == 8 && !memcmp(head, "KILNART1", 8);
+    fclose(fp);
+    return yes;
 }

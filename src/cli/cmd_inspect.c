@@ -308,12 +308,13 @@ typedef struct inspect_args {
 } inspect_args;
 
 static const cli_opt inspect_opts[] = {
-    CLI_OPT_ARG(inspect_args, path, "FILE", 1, "a model (.kmd), steps (.kst) or frame (.kfr)"),
+    CLI_OPT_ARG(inspect_args, path, "FILE", 1,
+                "an artifact (.kiln), model (.kmd), steps (.kst) or frame (.kfr)"),
     CLI_OPT_END};
 
 const cli_spec inspect_spec = {
     "inspect",
-    "show what a model, steps or frame file holds",
+    "show what an artifact, model, steps or frame file holds",
     "Show what a Kiln file holds, without data: its kind (model .kmd, fitted\n"
     "steps .kst or frame .kfr, known by the file's first bytes, whatever its\n"
     "name), format version, the Kiln version that wrote it, parameters,\n"
@@ -321,9 +322,14 @@ const cli_spec inspect_spec = {
     "trained on and the held-out scores 'kiln train' recorded. A field the file\n"
     "does not record (older formats; steps files keep no row count or version)\n"
     "is shown as \"not recorded\" (null with --json). The whole file is checked\n"
-    "(checksum, every length) first: a damaged file is refused.\n",
+    "(checksum, every length) first: a damaged file is refused.\n"
+    "\n"
+    "An artifact (.kiln) shows its format version, size, BLAKE2b hash, whether\n"
+    "it is signed, its sections with their sizes, the pipeline (steps, model,\n"
+    "target), and its lineage and metrics as JSON.\n",
     "  kiln inspect strength.kmd\n"
-    "  kiln inspect prep.kst --json\n",
+    "  kiln inspect prep.kst --json\n"
+    "  kiln inspect model.kiln\n",
     inspect_opts,
     0,
     cmd_inspect};
@@ -334,6 +340,7 @@ int cmd_inspect(int argc, char **argv)
     int rc = cli_parse(&inspect_spec, argc, argv, &a, NULL);
     if (rc) return rc < 0 ? CLI_OK : rc;
     const char *path = a.path;
+    if (cli_is_artifact(path)) return cli_inspect_artifact(path);
     file_kind kind;
     char version[32];
     rc = sniff(path, &kind, version, sizeof version);

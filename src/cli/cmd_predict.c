@@ -1,5 +1,6 @@
 /* kiln predict / eval: apply a saved model to a data file, score it. */
 #include "cli/cli.h"
+#include "cli/predict-impl.h"
 #include "kiln/mem.h"
 #include "kiln/evaluate.h"
 #include "kiln/importance.h"
@@ -13,16 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The arguments of predict and eval. */
-typedef struct apply_args {
-    const char *model, *data, *out, *weight, *rounds, *keep, *curves, *positive_class;
-    int proba, overwrite_input, drop_missing_target;
-    int64_t importance;
-    kn_read_opts read;
-} apply_args;
-
 static const cli_opt predict_opts[] = {
-    CLI_OPT_NEED(apply_args, model, "model", "MODEL.kmd", "the saved model"),
+    CLI_OPT_NEED(apply_args, model, "model", "MODEL",
+                 "the saved model: a .kiln artifact or a .kmd model file"),
     CLI_OPT_NEED(apply_args, data, "data", "FILE", "the rows to predict"),
     CLI_OPT_NEED(apply_args, out, "out", "PREDICTIONS.csv",
                  "where the predictions go ('-': standard output)"),
@@ -31,11 +25,16 @@ static const cli_opt predict_opts[] = {
     CLI_OPT_TEXT(apply_args, rounds, "rounds", "K", "predict with the first K boosting rounds"),
     CLI_OPT_FLAG(apply_args, overwrite_input, "overwrite-input",
                  "allow --out to replace FILE or MODEL.kmd"),
+    CLI_OPT_TEXT(apply_args, verify_key, "verify-key", "NAME.pub",
+                 "refuse a .kiln artifact not signed with this key's secret half"),
+    CLI_OPT_TEXT(apply_args, rejects, "rejects", "FILE",
+                 "where rows the artifact's schema quarantines go (default FILE.invalid.csv)"),
     CLI_OPT_READ(apply_args, read),
     CLI_OPT_END};
 
 static const cli_opt eval_opts[] = {
-    CLI_OPT_NEED(apply_args, model, "model", "MODEL.kmd", "the saved model"),
+    CLI_OPT_NEED(apply_args, model, "model", "MODEL",
+                 "the saved model: a .kiln artifact or a .kmd model file"),
     CLI_OPT_NEED(apply_args, data, "data", "FILE", "labelled rows to score on"),
     CLI_OPT_TEXT(apply_args, weight, "weight", "COLUMN", "sample weights for every metric"),
     CLI_OPT_TEXT(apply_args, curves, "curves", "OUT.json",
@@ -47,6 +46,10 @@ static const cli_opt eval_opts[] = {
                  "the positive class of a binary target (default: the second, sorted)"),
     CLI_OPT_FLAG(apply_args, drop_missing_target, "drop-missing-target",
                  "leave out rows whose target is missing"),
+    CLI_OPT_TEXT(apply_args, verify_key, "verify-key", "NAME.pub",
+                 "refuse a .kiln artifact not signed with this key's secret half"),
+    CLI_OPT_TEXT(apply_args, rejects, "rejects", "FILE",
+                 "where rows the artifact's schema quarantines go (default FILE.invalid.csv)"),
     CLI_OPT_READ(apply_args, read),
     CLI_OPT_END};
 
@@ -66,8 +69,18 @@ const cli_spec predict_spec = {
     "in the quarantine file with their line numbers. --out - writes the CSV to\n"
     "standard output. --rounds K predicts with the first K boosting rounds only\n"
     "(gbdt: staged prediction). --out may not be FILE or MODEL.kmd unless\n"
-    "--overwrite-input is given.\n",
-    "  kiln predict --model m.kmd --data new.csv --keep id --out - | head\n",
+    "--overwrite-input is given.\n"
+    "\n"
+    "MODEL may be a .kiln artifact (kiln train --out NAME.kiln, kiln run): FILE is\n"
+    "then read with the pipeline's input types and checked against the artifact's\n"
+    "input schema first; rows that break it are reported (how many, the first\n"
+    "few with their row and reason) and, by the schema's policy, quarantined\n"
+    "into --rejects (default FILE.invalid.csv) or dropped, never scored; a 'row'\n"
+    "column then traces each prediction. Then the pipeline's steps and model run\n"
+    "on the raw rows. --verify-key NAME.pub refuses an artifact that is not\n"
+    "signed, or not signed with that key's secret half (kiln keygen).\n",
+    "  kiln predict --model m.kmd --data new.csv --keep id --out - | head\n"
+    "  kiln predict --model m.kiln --data new.csv --proba --verify-key team.pub --out p.csv\n",
     predict_opts,
     1,
     cmd_predict};
@@ -91,11 +104,33 @@ const cli_spec eval_spec = {
     "each feature's permutation importance, most important first: the mean (and\n"
     "spread) fall of accuracy or R^2 over N shuffles of that feature's values.\n"
     "--rounds K scores the first K boosting rounds only (gbdt), to see where more\n"
-    "rounds stop helping.\n",
-    NULL,
+    "rounds stop helping.\n"
+    "\n"
+    "MODEL may be a .kiln artifact: FILE is checked against its input schema\n"
+    "first (as kiln predict does) and the rows kept are scored through the\n"
+    "whole pipeline; --verify-key NAME.pub checks its signature. --curves,\n"
+    "--importance and --rounds are for .kmd models.\n",
+    "  kiln eval --model m.kiln --data labelled.csv\n",
     eval_opts,
     1,
     cmd_eval};
+
+/* --model as a file: a .kiln artifact (*artifact 1) or a .kmd model, whose
+ * path goes into *path (kn_free). CLI_OK, or an error printed. */
+static int resolve(const char *cmd, const apply_args *a, char **path, int *artifact)
+{
+    if (cli_resolve_model(a->model, path) != KN_OK) {
+        cli_error("%s: %s", cmd, kn_last_error());
+        return CLI_FAIL;
+    }
+    *artifact = cli_is_artifact(*path);
+    if (!*artifact && (a->verify_key || a->rejects)) {
+        kn_free(*path);
+        return cli_usage_error(cmd, "%s applies to .kiln artifacts; %s is a .kmd model",
+                               a->verify_key ? "--verify-key" : "--rejects", a->model);
+    }
+    return CLI_OK;
+}
 
 /* The options of predict or eval, by their tables. */
 static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, apply_args *a)
@@ -113,7 +148,7 @@ static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, 
 
 /* --rounds K: a boosted model predicts with its first K rounds (per call:
  * the model is not changed). */
-static kn_status parse_rounds(const kn_model *m, const char *rounds, kn_predict_opts *po)
+kn_status parse_rounds(const kn_model *m, const char *rounds, kn_predict_opts *po)
 {
     memset(po, 0, sizeof *po);
     if (!rounds) return KN_OK;
@@ -184,14 +219,7 @@ static kn_col_decl *model_decls(const kn_model *m, int target, char (*keep_names
     return d;
 }
 
-/* Data rows the reader set aside (reader callback). */
-typedef struct rejected_rows {
-    uint64_t *v;
-    size_t n, cap;
-    int nomem;
-} rejected_rows;
-
-static void note_rejected(uint64_t data_row, void *user)
+void note_rejected(uint64_t data_row, void *user)
 {
     rejected_rows *r = user;
     if (!data_row) { /* the read starts over */
@@ -249,7 +277,7 @@ static kn_status add_row_numbers(kn_frame *res, const rejected_rows *rej)
 }
 
 /* The --keep columns of f, copied in the order given. */
-static kn_status keep_columns(const kn_frame *f, char (*names)[256], size_t n, kn_frame **out)
+kn_status keep_columns(const kn_frame *f, char (*names)[256], size_t n, kn_frame **out)
 {
     size_t idx[256];
     for (size_t i = 0; i < n; i++) {
@@ -287,7 +315,7 @@ static kn_status add_proba(const kn_model *m, const kn_predict_opts *po, const k
 }
 
 /* Column "prediction": the value, or the class label of a classifier. */
-static kn_status add_predictions(const kn_model *m, const double *pred, kn_frame *res)
+kn_status add_predictions(const kn_model *m, const double *pred, kn_frame *res)
 {
     int classify = kn_model_task(m) == KN_TASK_CLASSIFICATION;
     kn_column *c;
@@ -305,7 +333,7 @@ static kn_status add_predictions(const kn_model *m, const double *pred, kn_frame
 }
 
 /* --keep a,b into names; at most 256. */
-static int split_keep(const char *keep, char (*names)[256], size_t *n)
+int split_keep(const char *keep, char (*names)[256], size_t *n)
 {
     *n = 0;
     for (const char *p = keep; p && *p;) {
@@ -327,14 +355,23 @@ int cmd_predict(int argc, char **argv)
     static char keep_names[256][256];
     size_t n_keep = 0;
     if (rc == CLI_OK) rc = split_keep(a.keep, keep_names, &n_keep);
+    char *path = NULL;
+    int artifact = 0;
+    if (rc == CLI_OK) rc = resolve("predict", &a, &path, &artifact);
     if (rc != CLI_OK) return rc;
+    if (artifact) {
+        rc = predict_artifact(path, &a, &o, keep_names, n_keep);
+        kn_free(path);
+        return rc;
+    }
     kn_model *m = NULL;
     kn_frame *f = NULL, *res = NULL;
     rejected_rows rej = {0};
     double *pred = NULL;
     size_t n = 0;
     kn_predict_opts po;
-    kn_status e = kn_model_load(a.model, &m);
+    kn_status e = kn_model_load(path, &m);
+    kn_free(path);
     if (e == KN_OK && a.proba && kn_model_task(m) != KN_TASK_CLASSIFICATION)
         e = kn_fail(KN_ERR_INVALID,
                     "--proba: %s is a regression model (it predicts values, not classes), "
@@ -493,6 +530,14 @@ int cmd_eval(int argc, char **argv)
     apply_args a = {0};
     int rc = parse_apply("eval", argc, argv, &o, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    char *path = NULL;
+    int artifact = 0;
+    if ((rc = resolve("eval", &a, &path, &artifact)) != CLI_OK) return rc;
+    if (artifact) {
+        rc = eval_artifact(path, &a, &o);
+        kn_free(path);
+        return rc;
+    }
     long repeats = (long)a.importance;
     curves = a.curves;
     kn_predict_opts po = {0};
@@ -502,7 +547,8 @@ int cmd_eval(int argc, char **argv)
     kn_frame *f = NULL;
     rejected_rows rej = {0};
     kn_scores sc = {0};
-    kn_status e = kn_model_load(model, &m);
+    kn_status e = kn_model_load(path, &m);
+    kn_free(path);
     if (e == KN_OK) e = parse_rounds(m, a.rounds, &po);
     if (e == KN_OK) e = read_for_model(m, data, &o, 1, NULL, 0, &f, &rej);
     if (e == KN_OK) e = cli_target_rows(&f, kn_model_target(m), a.drop_missing_target);

@@ -220,7 +220,7 @@ const cli_spec prep_spec = {
     1,
     cmd_prep};
 
-static int run_spec(const prep_args *a, uint64_t given)
+static int run_prep_spec(const prep_args *a, uint64_t given)
 {
     static const char *const steps_only[] = {"OUT",         "step", "save", "dedupe",
                                              "dedupe-keys", "keep", "read"};
@@ -277,7 +277,7 @@ int cmd_prep(int argc, char **argv)
     uint64_t given = 0;
     int rc = cli_parse(&prep_spec, argc, argv, &a, &given);
     if (rc) return rc < 0 ? CLI_OK : rc;
-    if (is_spec(a.in)) return run_spec(&a, given);
+    if (is_spec(a.in)) return run_prep_spec(&a, given);
     if (a.since || a.full)
         return cli_usage_error("prep", "--%s goes with a spec (kiln prep SPEC.yaml)",
                                a.since ? "since" : "full");

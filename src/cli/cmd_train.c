@@ -1,6 +1,7 @@
 /* kiln train: fit a pipeline (today a model alone) on a data file and save
  * its model (predict and eval are in cmd_predict.c). */
 #include "cli/cli.h"
+#include "cli/train_artifact.h"
 #include "kiln/mem.h"
 #include "kiln/evaluate.h"
 #include "kiln/importance.h"
@@ -124,7 +125,7 @@ static void print_summary(const kn_model *m)
 }
 
 typedef struct train_args {
-    const char *data, *target, *model, *out, *weight;
+    const char *data, *target, *model, *out, *weight, *sign_key;
     cli_list params;
     double test_size;
     uint64_t seed;
@@ -144,7 +145,10 @@ static const cli_opt train_opts[] = {
     CLI_OPT_NEED(train_args, data, "data", "FILE", "the data to fit on"),
     CLI_OPT_NEED(train_args, target, "target", "COLUMN", "the column to predict"),
     CLI_OPT_NEED(train_args, model, "model", "NAME", "the model ('kiln help models')"),
-    CLI_OPT_NEED(train_args, out, "out", "MODEL.kmd", "where the model is saved"),
+    CLI_OPT_NEED(train_args, out, "out", "MODEL.kmd",
+                 "where the model is saved (NAME.kiln: as an artifact)"),
+    CLI_OPT_TEXT(train_args, sign_key, "sign-key", "NAME.key",
+                 "sign the .kiln artifact with this secret key ('kiln keygen')"),
     CLI_OPT_LIST(train_args, params, "param", "NAME=VALUE",
                  "a model parameter ('kiln help model NAME')"),
     CLI_OPT_TEXT(train_args, weight, "weight", "COLUMN", "sample weights"),
@@ -178,6 +182,15 @@ const cli_spec train_spec = {
     "class: --positive-class LABEL, by default the second label in sorted order;\n"
     "the output names it.\n"
     "\n"
+    "--out NAME.kiln writes an artifact instead of a .kmd model: the fitted\n"
+    "pipeline, the input schema (each column's type, whether it may be missing,\n"
+    "the categories of text columns, as seen in FILE), the lineage (FILE's\n"
+    "BLAKE2b hash and row count, the seed, the Kiln version), the held-out\n"
+    "scores and predictions; --sign-key NAME.key signs it (kiln keygen). Set\n"
+    "KILN_DETERMINISTIC_TIME=1 to leave out the creation time, so the same data\n"
+    "and seed give a byte-identical file. 'kiln predict' checks new rows against\n"
+    "the schema before scoring them.\n"
+    "\n"
     "The task: a classifier refuses a target that looks continuous (non-integer\n"
     "values, or over 50 distinct values making up over 5 % of the rows); gbdt and\n"
     "the tree models, which do both, follow the target unless --task (or their\n"
@@ -192,6 +205,8 @@ static int parse_train(int argc, char **argv, kn_read_opts *o, train_args *a)
 {
     int rc = cli_parse(&train_spec, argc, argv, a, NULL);
     if (rc) return rc;
+    if (a->sign_key && !cli_out_is_artifact(a->out))
+        return cli_usage_error("train", "--sign-key signs artifacts: give --out a NAME.kiln");
     if (a->test_size >= 1)
         return cli_usage_error("train", "--test-size %g: must be below 1 (a share of the rows)",
                                a->test_size);
@@ -323,7 +338,21 @@ int cmd_train(int argc, char **argv)
     }
     if (scored) e = kn_pipeline_score(p, test, &so, &sc);
     if (scored && e == KN_OK) e = kn_model_record_metrics(m, sc.rows, sc.name, sc.value, sc.n);
-    if (e == KN_OK) e = kn_model_save(m, a.out);
+    if (e == KN_OK && cli_out_is_artifact(a.out)) {
+        cli_train_record r = {a.out,
+                              a.data,
+                              a.target,
+                              a.weight,
+                              a.positive_class,
+                              a.sign_key,
+                              a.seed,
+                              kn_frame_n_rows(f),
+                              kn_frame_n_rows(train ? train : f),
+                              test ? kn_frame_n_rows(test) : 0,
+                              scored ? &sc : NULL};
+        e = cli_write_train_artifact(p, f, test, &r);
+    } else if (e == KN_OK)
+        e = kn_model_save(m, a.out);
     if (e != KN_OK) {
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;

@@ -57,11 +57,28 @@ static int cmd_version(int argc, char **argv)
 }
 
 /* The commands: adding one is a cmd_NAME.c with its cli_spec, and a line here. */
+/* One command per line, so adding one is a one-line change. */
+// clang-format off
 static const cli_spec *const commands[] = {
-    &describe_spec, &convert_spec, &prep_spec,    &transform_spec, &schema_spec,
-    &validate_spec, &train_spec,   &predict_spec, &eval_spec,      &cv_spec,
-    &inspect_spec,  &demo_spec,    &help_spec,    &version_spec,
+    &describe_spec,
+    &convert_spec,
+    &prep_spec,
+    &transform_spec,
+    &schema_spec,
+    &validate_spec,
+    &train_spec,
+    &predict_spec,
+    &eval_spec,
+    &cv_spec,
+    &run_spec,
+    &inspect_spec,
+    &report_spec,
+    &keygen_spec,
+    &demo_spec,
+    &help_spec,
+    &version_spec,
 };
+// clang-format on
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_usage(FILE *fp)

@@ -147,6 +147,31 @@ void kn_artifact_hash_hex(const void *buf, size_t len, char hex[65])
     sodium_bin2hex(hex, 65, sum, sizeof sum);
 }
 
+kn_status kn_artifact_hash_file(const char *path, char hex[65])
+{
+    if (!path || !hex) return kn_fail(KN_ERR_INVALID, "kn_artifact_hash_file: no path");
+    if (sodium_init() < 0) return kn_fail(KN_ERR_INTERNAL, "libsodium failed to initialise");
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return kn_fail(errno == ENOENT ? KN_ERR_NOT_FOUND : KN_ERR_IO, "cannot open %s: %s", path,
+                       strerror(errno));
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    unsigned char *chunk = kn_malloc(1 << 16);
+    kn_status st = chunk ? KN_OK : KN_ERR_NOMEM;
+    size_t got;
+    while (st == KN_OK && (got = fread(chunk, 1, 1 << 16, fp)) > 0)
+        crypto_generichash_update(&h, chunk, got);
+    if (st == KN_OK && ferror(fp)) st = kn_fail(KN_ERR_IO, "reading %s failed", path);
+    fclose(fp);
+    kn_free(chunk);
+    if (st != KN_OK) return st;
+    unsigned char sum[32];
+    crypto_generichash_final(&h, sum, sizeof sum);
+    sodium_bin2hex(hex, 65, sum, sizeof sum);
+    return KN_OK;
+}
+
 /* One section: header, then the zstd frame when it is smaller than the raw
  * bytes, else the raw bytes. */
 static kn_status encode_section(kn_wbuf *w, const section *s)

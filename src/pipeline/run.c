@@ -1,6 +1,7 @@
 /* Running a spec end to end (see kiln/run.h): data -> test hold-out -> CV on
  * the training rows -> final fit -> one score on the test rows -> artifact. */
 #include "data/parse-impl.h"
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
 #include "kiln/registry.h"
@@ -362,11 +363,34 @@ static kn_status score_test(kn__run_state *w)
 
 typedef kn_status (*part_fn)(kn__run_state *);
 
+/* "stage NAME: what it did (seconds)" for the last stage record. */
+static void log_stage(const char *name, const kn__run_state *w)
+{
+    const kn_stage_record *rec = kn_stage_count() ? kn_stage_get(kn_stage_count() - 1) : NULL;
+    double t = rec ? rec->wall_s : 0;
+    const kn_run_output *r = w->r;
+    if (!strcmp(name, "split"))
+        kn_log(KN_LOG_INFO, "split: %llu training rows, %llu test rows (%.2f s)",
+               (unsigned long long)r->rows_train, (unsigned long long)r->rows_test, t);
+    else if (!strcmp(name, "cv") && r->has_cv && r->cv.n_scores)
+        kn_log(KN_LOG_INFO, "cv: %zu folds, %s %.4f ± %.4f (%.2f s)", r->cv.k, r->cv.name[0],
+               r->cv.mean[0], r->cv.std[0], t);
+    else if (!strcmp(name, "test") && r->test.n)
+        kn_log(KN_LOG_INFO, "test: %s %.4f on %llu rows (%.2f s)", r->test.name[0],
+               r->test.value[0], (unsigned long long)r->rows_test, t);
+    else if (!strcmp(name, "artifact"))
+        kn_log(KN_LOG_INFO, "artifact: %zu bytes (%.2f s)", r->artifact_len, t);
+    else
+        kn_log(KN_LOG_INFO, "%s: done (%.2f s)", name, t);
+}
+
+/* A part of the run as a stage, with a progress line when it ends. */
 static kn_status part(const char *name, part_fn fn, kn__run_state *w)
 {
     kn_stage_begin(name);
     kn_status e = fn(w);
     kn_stage_end();
+    if (e == KN_OK) log_stage(name, w);
     return e;
 }
 
@@ -400,6 +424,15 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
     kn_prep_options po = {NULL, 0, o->threads, o->overwrite_input, 1};
     kn__run_state w = {s, o, r, NULL, NULL, {0}};
     kn_status e = kn_prep_run(s, &po, &r->prep);
+    if (e == KN_OK)
+        kn_log(KN_LOG_INFO,
+               "data: %llu rows in, %llu kept, %llu quarantined, %llu dropped, %llu duplicates "
+               "removed",
+               (unsigned long long)r->prep->rows_in,
+               (unsigned long long)kn_frame_n_rows(r->prep->frame),
+               (unsigned long long)r->prep->rows_quarantined,
+               (unsigned long long)r->prep->rows_dropped,
+               (unsigned long long)r->prep->duplicates_removed);
     if (e == KN_OK) {
         size_t j;
         if (kn_frame_find(r->prep->frame, s->target, &j) != KN_OK)

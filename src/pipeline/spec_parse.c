@@ -63,8 +63,7 @@ static kn_status param_text(Y *c, const yaml_node_t *n, const char *key, char **
 }
 
 /* A mapping of settings into "name=value" strings. */
-kn_status kn__spec_settings(Y *c, const yaml_node_t *n, const char *key, char ***out,
-                              size_t *count)
+kn_status kn__spec_settings(Y *c, const yaml_node_t *n, const char *key, char ***out, size_t *count)
 {
     *count = 0;
     if (n->type == YAML_SCALAR_NODE && !*kn__yaml_scalar(n)) return KN_OK; /* empty */

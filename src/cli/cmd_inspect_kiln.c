@@ -1,0 +1,177 @@
+/* kiln inspect FILE.kiln: what an artifact holds (its sections with their
+ * sizes, signature, lineage, metrics and a summary of the pipeline). */
+#include "cli/cli.h"
+#include "kiln/artifact.h"
+#include "kiln/mem.h"
+#include "kiln/stage.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const section_names[] = {NULL,       "spec",    "schema",  "profile",
+                                            "pipeline", "metrics", "lineage", "heldout"};
+#define N_SECTIONS (sizeof section_names / sizeof *section_names)
+
+static kn_status read_all(const char *path, unsigned char **buf, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return kn_fail(errno == ENOENT ? KN_ERR_NOT_FOUND : KN_ERR_IO, "cannot open %s: %s", path,
+                       strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *b = kn_malloc(cap);
+    kn_status e = b ? KN_OK : KN_ERR_NOMEM;
+    for (size_t got = 1; e == KN_OK && got;) {
+        if (n == cap) {
+            unsigned char *nb = kn_realloc(b, cap *= 2);
+            if (!nb) {
+                e = KN_ERR_NOMEM;
+                break;
+            }
+            b = nb;
+        }
+        got = fread(b + n, 1, cap - n, fp);
+        n += got;
+    }
+    if (e == KN_OK && ferror(fp)) e = kn_fail(KN_ERR_IO, "reading %s failed", path);
+    fclose(fp);
+    if (e != KN_OK) {
+        kn_free(b);
+        return e;
+    }
+    *buf = b;
+    *len = n;
+    return KN_OK;
+}
+
+/* A JSON section as a value (null when absent or not JSON). */
+static json_t *section_json(const kn_artifact *a, kn_art_section id)
+{
+    size_t len = 0;
+    const char *text = kn_artifact_get(a, id, &len);
+    json_t *j = text ? json_loadb(text, len, 0, NULL) : NULL;
+    return j ? j : json_null();
+}
+
+static json_t *pipeline_json(const kn_pipeline *p)
+{
+    json_t *steps = json_array();
+    for (size_t k = 0; k < kn_pipeline_n_steps(p); k++)
+        json_array_append_new(steps, json_string(kn_step_name(kn_pipeline_step(p, k))));
+    const kn_model *m = kn_pipeline_model(p);
+    const kn_steps_input *in = kn_pipeline_input(p);
+    json_t *model = json_null();
+    if (m) {
+        json_t *classes = json_array();
+        for (size_t c = 0; c < kn_model_n_classes(m); c++)
+            json_array_append_new(classes, json_string(kn_model_class(m, c)));
+        model =
+            json_pack("{s:s, s:s, s:I, s:o}", "name", kn_model_name(m), "task",
+                      kn_model_task(m) == KN_TASK_CLASSIFICATION ? "classification" : "regression",
+                      "features", (json_int_t)kn_model_n_features(m), "classes", classes);
+    }
+    const char *target = kn_pipeline_target(p);
+    return json_pack("{s:o, s:o, s:o, s:I}", "target", target ? json_string(target) : json_null(),
+                     "steps", steps, "model", model, "input_columns",
+                     (json_int_t)(in ? in->n_cols : 0));
+}
+
+static void print_json_line(const char *label, const json_t *v)
+{
+    if (json_is_null(v)) {
+        printf("%-15s none\n", label);
+        return;
+    }
+    char *text = json_dumps(v, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    printf("%-15s %s\n", label, text ? text : "?");
+    free(text);
+}
+
+static void print_text(const json_t *j)
+{
+    printf("%-15s %s\n", "file:", json_string_value(json_object_get(j, "input")));
+    printf("%-15s artifact (.kiln), format version %s, %lld bytes\n",
+           "kind:", json_string_value(json_object_get(j, "format_version")),
+           (long long)json_integer_value(json_object_get(j, "size_bytes")));
+    printf("%-15s %s\n", "blake2b:", json_string_value(json_object_get(j, "hash")));
+    printf("%-15s %s\n", "signed:", json_is_true(json_object_get(j, "signed")) ? "yes" : "no");
+    const json_t *secs = json_object_get(j, "sections");
+    printf("sections (%zu):\n", json_array_size(secs));
+    for (size_t i = 0; i < json_array_size(secs); i++) {
+        const json_t *s = json_array_get(secs, i);
+        char b[32];
+        printf("  %-10s %s\n", json_string_value(json_object_get(s, "name")),
+               cli_bytes((uint64_t)json_integer_value(json_object_get(s, "bytes")), b, sizeof b));
+    }
+    const json_t *p = json_object_get(j, "pipeline");
+    if (json_is_object(p)) {
+        const json_t *steps = json_object_get(p, "steps"), *m = json_object_get(p, "model");
+        printf("%-15s", "pipeline:");
+        for (size_t i = 0; i < json_array_size(steps); i++)
+            printf(" %s ->", json_string_value(json_array_get(steps, i)));
+        if (json_is_object(m))
+            printf(" %s (%s, %lld features)", json_string_value(json_object_get(m, "name")),
+                   json_string_value(json_object_get(m, "task")),
+                   (long long)json_integer_value(json_object_get(m, "features")));
+        else
+            printf(" (no model)");
+        printf(" on %lld input columns\n",
+               (long long)json_integer_value(json_object_get(p, "input_columns")));
+        const json_t *t = json_object_get(p, "target");
+        if (json_is_string(t)) printf("%-15s %s\n", "target:", json_string_value(t));
+    }
+    print_json_line("lineage:", json_object_get(j, "lineage"));
+    print_json_line("metrics:", json_object_get(j, "metrics"));
+}
+
+int cli_inspect_artifact(const char *path)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    kn_artifact *a = NULL;
+    kn_pipeline *p = NULL;
+    kn_stage_begin("load");
+    kn_status e = read_all(path, &buf, &len);
+    if (e == KN_OK) e = kn_artifact_decode(buf, len, path, NULL, &a);
+    size_t plen = 0;
+    if (e == KN_OK && kn_artifact_get(a, KN_ART_PIPELINE, &plen)) e = kn_artifact_pipeline(a, &p);
+    kn_stage_end();
+    if (e != KN_OK) {
+        cli_error("inspect: %s", kn_last_error());
+        kn_free(buf);
+        kn_artifact_free(a);
+        return CLI_FAIL;
+    }
+    char hash[65], version[16];
+    kn_artifact_hash_hex(buf, len, hash);
+    snprintf(version, sizeof version, "%u",
+             (unsigned)(buf[8] | buf[9] << 8 | buf[10] << 16 | (unsigned)buf[11] << 24));
+    kn_free(buf);
+    json_t *secs = json_array();
+    for (size_t id = 1; id < N_SECTIONS; id++) {
+        size_t n = 0;
+        if (kn_artifact_get(a, (kn_art_section)id, &n))
+            json_array_append_new(secs, json_pack("{s:s, s:I, s:I}", "name", section_names[id],
+                                                  "id", (json_int_t)id, "bytes", (json_int_t)n));
+    }
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:o, s:o, s:o, s:o}", "command", "inspect",
+                  "input", path, "kind", "artifact", "format_version", version, "size_bytes",
+                  (json_int_t)len, "hash", hash, "signed", kn_artifact_signed(a), "sections", secs,
+                  "pipeline", p ? pipeline_json(p) : json_null(), "lineage",
+                  section_json(a, KN_ART_LINEAGE), "metrics", section_json(a, KN_ART_METRICS));
+    kn_pipeline_free(p);
+    kn_artifact_free(a);
+    if (!j) {
+        cli_error("inspect: out of memory");
+        return CLI_FAIL;
+    }
+    if (cli.json) {
+        json_object_set_new(j, "stages", cli_stages_json());
+        return cli_emit_json(j);
+    }
+    print_text(j);
+    json_decref(j);
+    return CLI_OK;
+}

@@ -1,0 +1,364 @@
+/* kiln run: a spec end to end (kiln/run.h), recorded in the store
+ * (kiln/store.h) and registered when the spec says so. */
+#include "cli/cli.h"
+#include "kiln/artifact.h"
+#include "kiln/json.h"
+#include "kiln/mem.h"
+#include "kiln/run.h"
+#include "kiln/stage.h"
+#include "kiln/store.h"
+#include "kiln/tempfile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+typedef struct run_args {
+    const char *spec, *store, *out, *sign_key, *experiment, *parent;
+    uint64_t seed;
+    int no_store, overwrite_input;
+} run_args;
+
+static const cli_opt run_opts[] = {
+    CLI_OPT_ARG(run_args, spec, "SPEC", 1, "the spec (YAML)"),
+    CLI_OPT_SEED(run_args, seed, "seed", "0", "seed of splits and models (default: the spec's)"),
+    CLI_OPT_TEXT(run_args, store, "store", "DIR",
+                 "the store to record the run in (default: $KILN_STORE, else ./kiln-store)"),
+    CLI_OPT_FLAG(run_args, no_store, "no-store", "do not record the run (then --out is needed)"),
+    CLI_OPT_TEXT(run_args, out, "out", "FILE.kiln", "also write the artifact to FILE.kiln"),
+    CLI_OPT_TEXT(run_args, sign_key, "sign-key", "KEY",
+                 "sign the artifact with this secret key ('kiln keygen')"),
+    CLI_OPT_TEXT(run_args, experiment, "experiment", "NAME", "the experiment (default: default)"),
+    CLI_OPT_TEXT(run_args, parent, "parent", "RUN", "the run this one derives from (lineage)"),
+    CLI_OPT_FLAG(run_args, overwrite_input, "overwrite-input",
+                 "let an output of the spec replace one of its inputs"),
+    CLI_OPT_END};
+
+const cli_spec run_spec = {
+    "run",
+    "run a spec end to end: data, validation, steps, model, CV, test, artifact, registry",
+    "Run SPEC: read and combine its sources, validate them (rows the schema\n"
+    "quarantines go to a side file), deduplicate, hold out the test rows, cross-\n"
+    "validate the pipeline (steps + model) on the training rows with the steps\n"
+    "fitted inside each training fold, fit it on all training rows and score it\n"
+    "once on the test rows beside a baseline (class prior or mean). The result is\n"
+    "one artifact (.kiln: spec, input schema, reference profile, fitted pipeline,\n"
+    "metrics, lineage), recorded with the run's parameters, metrics, lineage,\n"
+    "resources and estimated cost in the store, and registered as the next\n"
+    "version of the spec's register: name. Prints a line per stage as it ends\n"
+    "and a summary. The spec's grammar: 'kiln help run' and examples/*.yaml.\n",
+    "  kiln run examples/credit.yaml\n"
+    "  kiln run spec.yaml --seed 7 --store /srv/kiln-store --json\n",
+    run_opts,
+    0,
+    cmd_run};
+
+static double now_s(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* The run's metrics in the store's shape. */
+static kn_run_metric *run_metrics(const kn_run_output *r, size_t *n)
+{
+    size_t cap = 3 * r->test.n + r->baseline.n + 1;
+    if (r->has_cv) cap += r->cv.n_scores * (r->cv.k + 2);
+    kn_run_metric *m = kn_calloc(cap, sizeof *m);
+    if (!m) return NULL;
+    *n = 0;
+    if (r->has_cv)
+        for (size_t s = 0; s < r->cv.n_scores; s++) {
+            for (size_t f = 0; f < r->cv.k; f++)
+                m[(*n)++] = (kn_run_metric){r->cv.name[s], "cv", (int)f,
+                                            r->cv.score[f * r->cv.n_scores + s]};
+            m[(*n)++] = (kn_run_metric){r->cv.name[s], "cv_mean", -1, r->cv.mean[s]};
+            m[(*n)++] = (kn_run_metric){r->cv.name[s], "cv_std", -1, r->cv.std[s]};
+        }
+    for (size_t s = 0; s < r->test.n; s++)
+        m[(*n)++] = (kn_run_metric){r->test.name[s], "test", -1, r->test.value[s]};
+    for (size_t s = 0; s < r->baseline.n; s++)
+        m[(*n)++] = (kn_run_metric){r->baseline.name[s], "baseline", -1, r->baseline.value[s]};
+    return m;
+}
+
+static kn_run_stage *run_stages(size_t *n)
+{
+    *n = kn_stage_count();
+    kn_run_stage *st = kn_calloc(*n ? *n : 1, sizeof *st);
+    for (size_t i = 0; st && i < *n; i++) {
+        const kn_stage_record *rec = kn_stage_get(i);
+        st[i] = (kn_run_stage){rec->name, rec->wall_s, rec->cpu_s, rec->peak_rss_bytes};
+    }
+    return st;
+}
+
+typedef struct recorded {
+    char *run_id;
+    int version;
+    double cost;
+    kn_prices prices;
+} recorded;
+
+/* Record the run (finished or failed) and register it when asked. */
+static kn_status record(const run_args *a, const kn_prep_spec *s, const kn_run_output *r,
+                        kn_status outcome, double start, recorded *out)
+{
+    kn_store *st = NULL;
+    kn_status e = kn_store_open(a->store, 1, &st);
+    if (e != KN_OK) return e;
+    size_t n_metrics = 0, n_stages = 0;
+    kn_run_metric *metrics = run_metrics(r, &n_metrics);
+    kn_run_stage *stages = run_stages(&n_stages);
+    size_t n_params = s->model.n_params;
+    kn_run_source *sources = kn_calloc(r->n_sources + 1, sizeof *sources);
+    for (size_t i = 0; sources && i < r->n_sources; i++)
+        sources[i] = (kn_run_source){r->sources[i].name, r->sources[i].kind, r->sources[i].location,
+                                     r->sources[i].hash, r->sources[i].rows};
+    if (!metrics || !stages || !sources) e = KN_ERR_NOMEM;
+    kn_run_info info = {0};
+    info.experiment = a->experiment;
+    info.status = outcome == KN_OK ? "finished" : "failed";
+    info.error = outcome == KN_OK ? NULL : kn_last_error();
+    info.start = start;
+    info.end = now_s();
+    info.spec = s->text;
+    info.spec_hash = r->spec_hash;
+    info.seed = r->seed;
+    info.parent_run = a->parent;
+    info.folds_hash = r->has_cv ? r->folds_hash : NULL;
+    info.model = s->model.name;
+    info.n_params = n_params;
+    info.params = (const char *const *)s->model.params;
+    info.n_metrics = n_metrics;
+    info.metrics = metrics;
+    info.n_stages = n_stages;
+    info.stages = stages;
+    info.n_sources = r->n_sources;
+    info.sources = sources;
+    if (r->prep) {
+        info.rows_in = r->prep->rows_in;
+        info.rows_kept = r->prep->frame ? kn_frame_n_rows(r->prep->frame) : 0;
+        info.rows_quarantined = r->prep->rows_quarantined;
+        info.rows_deduplicated = r->prep->duplicates_removed;
+    }
+    info.model_bytes = r->artifact_len;
+    if (e == KN_OK) e = kn_store_prices(st, &out->prices);
+    out->cost = kn_run_cost(&out->prices, stages, n_stages, r->artifact_len);
+    if (e == KN_OK)
+        e = kn_store_add_run(st, &info, outcome == KN_OK ? r->artifact_bytes : NULL,
+                             outcome == KN_OK ? r->artifact_len : 0, &out->run_id);
+    if (e == KN_OK && outcome == KN_OK && s->register_name) {
+        kn_gate_opts g;
+        kn_gate_opts_default(&g);
+        e = kn_store_register(st, s->register_name, out->run_id, s->register_stage, &g,
+                              &out->version);
+        if (e != KN_OK)
+            e = kn_fail_prefix(e, "run %s is recorded, but registering it as '%s' failed: ",
+                               out->run_id, s->register_name);
+    }
+    kn_free(metrics);
+    kn_free(stages);
+    kn_free(sources);
+    kn_store_close(st);
+    return e;
+}
+
+static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run_output *r,
+                          const recorded *rec, const char *store_dir)
+{
+    char b1[32], b2[32], b3[32], b4[32];
+    const kn_prep_result *p = r->prep;
+    printf("\nkiln run %s (seed %llu, %s, model %s)\n", s->path, (unsigned long long)r->seed,
+           r->task, s->model.name);
+    printf("data      %s rows in, %s kept, %s quarantined, %s duplicates removed\n",
+           cli_thousands(p->rows_in, b1, sizeof b1),
+           cli_thousands(kn_frame_n_rows(p->frame), b2, sizeof b2),
+           cli_thousands(p->rows_quarantined + p->rows_dropped, b3, sizeof b3),
+           cli_thousands(p->duplicates_removed, b4, sizeof b4));
+    printf("split     %s training rows, %s test rows\n",
+           cli_thousands(r->rows_train, b1, sizeof b1), cli_thousands(r->rows_test, b2, sizeof b2));
+    if (r->has_cv) {
+        static const char *const splits[] = {"k-fold", "stratified", "group", "time-series", ""};
+        printf("cv        %zu folds (%s):\n", r->cv.k,
+               (unsigned)r->cv.split < 5 ? splits[r->cv.split] : "?");
+        for (size_t m = 0; m < r->cv.n_scores; m++) {
+            printf("  %-22s %.4f ± %.4f  [", r->cv.name[m], r->cv.mean[m], r->cv.std[m]);
+            for (size_t f = 0; f < r->cv.k; f++)
+                printf("%s%.4f", f ? " " : "", r->cv.score[f * r->cv.n_scores + m]);
+            printf("]\n");
+        }
+    }
+    if (r->has_test) {
+        printf("test      %s rows:\n", cli_thousands(r->rows_test, b1, sizeof b1));
+        for (size_t i = 0; i < r->test.n; i++) {
+            int b = kn_scores_find(&r->baseline, r->test.name[i]);
+            printf("  %-22s %.4f", r->test.name[i], r->test.value[i]);
+            if (b >= 0) printf("   baseline %.4f", r->baseline.value[b]);
+            printf("\n");
+        }
+        if (r->test.positive_class) printf("  (positive class: %s)\n", r->test.positive_class);
+    }
+    printf("artifact  %s", cli_bytes(r->artifact_len, b1, sizeof b1));
+    if (a->out) printf(", written to %s", a->out);
+    if (a->sign_key) printf(", signed");
+    printf("\nstages\n");
+    cli_print_stages(stdout);
+    if (rec) {
+        printf("cost      $%.6f estimated (%.4g per core-hour, %.4g per GB-hour, %.4g per "
+               "GB-month)\n",
+               rec->cost, rec->prices.core_hour, rec->prices.gb_hour, rec->prices.gb_month);
+        printf("run       %s in %s\n", rec->run_id, store_dir);
+        if (s->register_name)
+            printf("model     %s v%d (stage %s)\n", s->register_name, rec->version,
+                   s->register_stage);
+    }
+}
+
+static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_output *r,
+                        const recorded *rec, const char *store_dir)
+{
+    const kn_prep_result *p = r->prep;
+    json_t *j = json_pack(
+        "{s:s, s:s, s:I, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "command", "run", "spec",
+        s->path, "seed", (json_int_t)r->seed, "task", r->task, "model", s->model.name, "rows", "in",
+        (json_int_t)p->rows_in, "kept", (json_int_t)kn_frame_n_rows(p->frame), "quarantined",
+        (json_int_t)p->rows_quarantined, "dropped", (json_int_t)p->rows_dropped, "deduplicated",
+        (json_int_t)p->duplicates_removed, "train", (json_int_t)r->rows_train);
+    json_object_set_new(json_object_get(j, "rows"), "test", json_integer((json_int_t)r->rows_test));
+    if (r->has_cv) {
+        json_t *folds = json_array(), *mean = json_object(), *std = json_object();
+        for (size_t f = 0; f < r->cv.k; f++) {
+            json_t *fo = json_object();
+            for (size_t m = 0; m < r->cv.n_scores; m++)
+                json_object_set_new(fo, r->cv.name[m],
+                                    json_real(r->cv.score[f * r->cv.n_scores + m]));
+            json_array_append_new(folds, fo);
+        }
+        for (size_t m = 0; m < r->cv.n_scores; m++) {
+            json_object_set_new(mean, r->cv.name[m], json_real(r->cv.mean[m]));
+            json_object_set_new(std, r->cv.name[m], json_real(r->cv.std[m]));
+        }
+        json_object_set_new(j, "cv",
+                            json_pack("{s:I, s:o, s:o, s:o}", "k", (json_int_t)r->cv.k, "folds",
+                                      folds, "mean", mean, "std", std));
+    }
+    if (r->has_test) {
+        json_object_set_new(j, "test", cli_scores_json(&r->test));
+        json_object_set_new(j, "baseline", cli_scores_json(&r->baseline));
+        cli_scores_meaning_json(j, r->test.roc_auc_average, r->test.positive_class);
+    }
+    char hex[65];
+    kn_artifact_hash_hex(r->artifact_bytes, r->artifact_len, hex);
+    json_object_set_new(j, "artifact",
+                        json_pack("{s:I, s:s, s:s?, s:b}", "bytes", (json_int_t)r->artifact_len,
+                                  "hash", hex, "file", a->out, "signed", a->sign_key != NULL));
+    if (rec) {
+        json_object_set_new(j, "run_id", json_string(rec->run_id));
+        json_object_set_new(j, "store", json_string(store_dir));
+        json_object_set_new(j, "cost", json_real(rec->cost));
+        if (s->register_name)
+            json_object_set_new(j, "registered",
+                                json_pack("{s:s, s:i, s:s}", "name", s->register_name, "version",
+                                          rec->version, "stage", s->register_stage));
+    }
+    json_object_set_new(j, "stages", cli_stages_json());
+    return j;
+}
+
+static kn_status write_out(const char *path, const kn_run_output *r)
+{
+    char *tmp = kn_temp_path(path);
+    FILE *fp = tmp ? fopen(tmp, "wb") : NULL;
+    int ok = fp && fwrite(r->artifact_bytes, 1, r->artifact_len, fp) == r->artifact_len;
+    if (fp && fclose(fp) != 0) ok = 0;
+    if (ok) return kn_temp_commit(tmp, path);
+    kn_temp_discard(tmp);
+    return kn_fail(KN_ERR_IO, "%s: cannot write the artifact there", path);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_args a = {0};
+    uint64_t given = 0;
+    int rc = cli_parse(&run_spec, argc, argv, &a, &given);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (a.no_store && !a.out)
+        return cli_usage_error("run", "--no-store keeps nothing unless --out FILE.kiln is given");
+    if (a.no_store && a.store) return cli_usage_error("run", "choose --store DIR or --no-store");
+    unsigned char key[KN_ARTIFACT_SECRET_KEY_BYTES];
+    if (a.sign_key && kn_artifact_key_load(a.sign_key, 1, key) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        return CLI_FAIL;
+    }
+    kn_prep_spec *s = NULL;
+    if (kn_prep_spec_load(a.spec, &s) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        return CLI_FAIL;
+    }
+    if (!s->model.name) {
+        cli_error("%s: the spec has no model: to train; add model: {gbdt: {}} (and evaluation:, "
+                  "register:), or run a prep-only spec with `kiln prep %s`",
+                  a.spec, a.spec);
+        kn_prep_spec_free(s);
+        return CLI_FAIL;
+    }
+    if (a.out) {
+        const char *outs[] = {a.out};
+        const char *ins[] = {a.spec};
+        if ((rc = cli_refuse_overwrite("run", outs, 1, ins, 1, -1)) != CLI_OK) {
+            kn_prep_spec_free(s);
+            return rc;
+        }
+    }
+    kn_run_opts o;
+    kn_run_opts_default(&o);
+    o.seed_set = cli_given(&run_spec, given, "seed");
+    o.seed = a.seed;
+    o.threads = cli.threads;
+    o.secret_key = a.sign_key ? key : NULL;
+    o.overwrite_input = a.overwrite_input;
+    o.parent_run = a.parent;
+    double start = now_s();
+    kn_run_output *r = NULL;
+    kn_status e = kn_run_spec(s, &o, &r);
+    char *why = e != KN_OK ? kn_strdup(kn_last_error()) : NULL;
+    if (e == KN_OK && a.out) e = write_out(a.out, r);
+    recorded rec = {0};
+    const char *store_dir = a.store                ? a.store
+                            : getenv("KILN_STORE") ? getenv("KILN_STORE")
+                                                   : "kiln-store";
+    kn_status se = KN_OK;
+    if (!a.no_store) {
+        kn_stage_begin("store");
+        if (why) kn_fail(e, "%s", why); /* the failure the store records */
+        se = record(&a, s, r, e, start, &rec);
+        kn_stage_end();
+    }
+    if (e != KN_OK) {
+        cli_error("%s", why ? why : kn_last_error());
+        if (rec.run_id) fprintf(stderr, "kiln: the failed run is recorded as %s\n", rec.run_id);
+    } else if (se != KN_OK) {
+        cli_error("%s", kn_last_error());
+        if (a.out) fprintf(stderr, "kiln: the artifact was written to %s\n", a.out);
+    } else if (cli.json)
+        rc = cli_emit_json(run_json(&a, s, r, a.no_store ? NULL : &rec, store_dir));
+    else {
+        print_summary(&a, s, r, a.no_store ? NULL : &rec, store_dir);
+        if (!a.no_store && s->register_name)
+            printf("\nnext:\n  kiln predict --model %s%s%s --data NEW.csv --store %s\n"
+                   "  kiln runs list --store %s\n  kiln report %s --store %s --out report.html\n",
+                   s->register_name, strcmp(s->register_stage, "none") ? "@" : "",
+                   strcmp(s->register_stage, "none") ? s->register_stage : "", store_dir, store_dir,
+                   rec.run_id, store_dir);
+    }
+    if (e != KN_OK || se != KN_OK) rc = CLI_FAIL;
+    memset(key, 0, sizeof key);
+    kn_free(why);
+    kn_free(rec.run_id);
+    kn_run_output_free(r);
+    kn_prep_spec_free(s);
+    return rc;
+}

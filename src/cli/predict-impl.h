@@ -1,0 +1,40 @@
+/* Shared by kiln predict and eval: the .kmd route (cmd_predict.c) and the
+ * .kiln route (cmd_predict_kiln.c). */
+#ifndef KILN_CLI_PREDICT_IMPL_H
+#define KILN_CLI_PREDICT_IMPL_H
+
+#include "cli/cli.h"
+#include "kiln/model.h"
+
+/* The arguments of predict and eval. */
+typedef struct apply_args {
+    const char *model, *data, *out, *weight, *rounds, *keep, *curves, *positive_class;
+    const char *verify_key, *rejects;
+    int proba, overwrite_input, drop_missing_target;
+    int64_t importance;
+    kn_read_opts read;
+} apply_args;
+
+/* Data rows the reader set aside (reader callback note_rejected). */
+typedef struct rejected_rows {
+    uint64_t *v;
+    size_t n, cap;
+    int nomem;
+} rejected_rows;
+void note_rejected(uint64_t data_row, void *user);
+
+/* --rounds K into po (only boosted models). */
+kn_status parse_rounds(const kn_model *m, const char *rounds, kn_predict_opts *po);
+/* --keep a,b into names; at most 256. CLI_OK or CLI_USAGE (printed). */
+int split_keep(const char *keep, char (*names)[256], size_t *n);
+/* The --keep columns of f, copied in the order given. */
+kn_status keep_columns(const kn_frame *f, char (*names)[256], size_t n, kn_frame **out);
+/* Column "prediction": the value, or the class label of a classifier. */
+kn_status add_predictions(const kn_model *m, const double *pred, kn_frame *res);
+
+/* predict and eval of a .kiln artifact at path (already resolved). */
+int predict_artifact(const char *path, const apply_args *a, kn_read_opts *o,
+                     char (*keep_names)[256], size_t n_keep);
+int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o);
+
+#endif

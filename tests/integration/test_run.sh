@@ -1,0 +1,152 @@
+#!/bin/bash
+# kiln run: a spec end to end with the real binary: the summary and JSON,
+# byte-identical artifacts on 1 and 2 threads, CV on the training rows only,
+# the store and the registry, and the spec's errors with file:line:column.
+set -u
+. "$(dirname "$0")/lib.sh"
+K=${KILN:?}
+D=${KILN_TEST_DATA:?}
+cp "$D/lending_club.csv" "$W/loans.csv"
+cd "$W" || exit 1
+
+cat > spec.yaml <<'EOF'
+sources:
+  loans: {file: loans.csv}
+target: Class
+steps:
+  - simple_imputer: {strategy: median}
+model:
+  gbdt: {n_estimators: 30, learning_rate: 0.1}
+evaluation:
+  cv: {folds: 3, split: stratified}
+  metrics: [roc_auc, accuracy]
+  positive_class: bad
+  test: {fraction: 0.25}
+register: {name: loans, stage: staging}
+seed: 3
+description: flags loans likely to go bad
+EOF
+
+# 1. the JSON summary: rows, CV on the training rows, test beside the baseline
+$K --json run spec.yaml --store st > run.json 2> run.err || fail "run: $(cat run.err)"
+$py - run.json <<'PY' || fail "run --json: $(cat run.json)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["command"] == "run" and r["task"] == "classification", r
+rows = r["rows"]
+assert rows["in"] == rows["kept"] == 9857 and rows["train"] + rows["test"] == 9857, rows
+assert rows["test"] == round(9857 * 0.25) or abs(rows["test"] - 9857 * 0.25) < 3, rows
+assert r["cv"]["k"] == 3 and len(r["cv"]["folds"]) == 3
+assert set(r["cv"]["mean"]) == {"roc_auc", "accuracy"}
+assert 0.6 < r["test"]["roc_auc"] < 0.9 and r["baseline"]["roc_auc"] == 0.5, r
+assert r["positive_class"] == "bad"
+assert r["artifact"]["bytes"] > 1000 and len(r["artifact"]["hash"]) == 64
+assert r["registered"] == {"name": "loans", "version": 1, "stage": "staging"}, r
+assert r["run_id"].startswith("r") and r["cost"] > 0
+names = [s["name"] for s in r["stages"]]
+for want in ("sources", "lineage", "split", "cv", "fit", "test", "artifact", "store"):
+    assert want in names, names
+PY
+# a progress line per stage on standard error
+for s in data split cv fit test artifact; do
+    grep -q "info: $s: " run.err || fail "no progress line for $s: $(cat run.err)"
+done
+
+# 2. the human summary names the next commands; a second run is version 2
+$K run spec.yaml --store st > run.txt 2>&1 || fail "second run: $(cat run.txt)"
+grep -q "cv        3 folds (stratified)" run.txt || fail "summary: $(cat run.txt)"
+grep -q "baseline 0.5000" run.txt || fail "no baseline: $(cat run.txt)"
+grep -q "model     loans v2 (stage staging)" run.txt || fail "version 2: $(cat run.txt)"
+grep -q "kiln predict --model loans@staging" run.txt || fail "next commands: $(cat run.txt)"
+
+# 3. byte-identical artifacts for the same spec, data and seed on 1 and 2 threads
+$K -q --threads 1 run spec.yaml --no-store --out a1.kiln || fail "threads 1"
+$K -q --threads 2 run spec.yaml --no-store --out a2.kiln || fail "threads 2"
+cmp -s a1.kiln a2.kiln || fail "artifacts differ between 1 and 2 threads"
+$K -q run spec.yaml --no-store --out a3.kiln --seed 4 || fail "seed 4"
+cmp -s a1.kiln a3.kiln && fail "another seed gave the same artifact"
+# the stored artifact is the same bytes, content-addressed
+ls st/artifacts/*.kiln > /dev/null 2>&1 || fail "no artifact in the store"
+
+# 4. a prep-only spec is still what kiln prep runs; kiln prep refuses a run spec
+cat > prep.yaml <<'EOF'
+sources:
+  loans: {file: loans.csv}
+output: prepared.csv
+EOF
+$K -q prep prep.yaml || fail "prep-only spec"
+expect "kiln run spec.yaml" 1 $K prep spec.yaml
+expect "no model: to train" 1 $K run prep.yaml --no-store --out x.kiln
+
+# 5. the spec's errors name file:line:column and the fix; nothing is written
+bad() { # bad NAME 'yaml' 'message'
+    printf '%s\n' "$2" > "$1.yaml"
+    expect "$3" 1 $K run "$1.yaml" --store st2
+    [ -e st2 ] && fail "$1: a failed spec made a store"
+    return 0
+}
+bad unknown_model 'sources: {l: {file: loans.csv}}
+target: Class
+model: {gbm: {}}' "unknown_model.yaml:3:9: .*gbm"
+bad bad_param 'sources: {l: {file: loans.csv}}
+target: Class
+model: {gbdt: {n_estimators: -3}}' "bad_param.yaml:3:15: model gbdt: .*n_estimators"
+bad unknown_key 'sources: {l: {file: loans.csv}}
+target: Class
+model: gbdt
+evaluation: {folds: 3}' "unknown_key.yaml:4:14: unknown evaluation key 'folds'"
+bad no_target 'sources: {l: {file: loans.csv}}
+model: gbdt' "no_target.yaml:1:1: a spec with a model needs target"
+bad bad_split 'sources: {l: {file: loans.csv}}
+target: Class
+model: gbdt
+evaluation: {cv: {split: random}}' "bad_split.yaml:4:26: split 'random'"
+bad bad_fraction 'sources: {l: {file: loans.csv}}
+target: Class
+model: gbdt
+evaluation: {test: {fraction: 1.5}}' "fraction is a share"
+bad bad_metric 'sources: {l: {file: loans.csv}}
+target: Class
+model: gbdt
+evaluation: {metrics: [auc]}' "bad_metric.yaml:4:23: .*auc"
+# a missing data file: the run fails naming it, and is recorded as failed
+printf 'sources: {l: {file: nowhere.csv}}\ntarget: Class\nmodel: gbdt\n' > missing.yaml
+expect "nowhere.csv" 1 $K run missing.yaml --store st3
+$K --json runs list --store st3 > failed.json 2>&1 || fail "runs list after a failed run: $(cat failed.json)"
+grep -q '"failed"' failed.json || fail "the failed run is not recorded: $(cat failed.json)"
+# a target that is not a column
+printf 'sources: {l: {file: loans.csv}}\ntarget: klass\nmodel: gbdt\n' > notcol.yaml
+expect "no column 'klass'" 1 $K run notcol.yaml --no-store --out n.kiln
+[ -e n.kiln ] && fail "a failed run wrote its --out"
+
+# 6. a time cut and no CV
+$py - <<'PY'
+import csv
+rows = list(csv.reader(open("loans.csv")))
+with open("timed.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(rows[0] + ["t"])
+    for i, r in enumerate(rows[1:]):
+        w.writerow(r + [i])
+PY
+cat > cut.yaml <<'EOF'
+sources:
+  l: {file: timed.csv}
+target: Class
+model: {logistic_regression: {max_iter: 200}}
+steps:
+  - simple_imputer: {}
+  - onehot_encoder: {handle_unknown: ignore}
+  - standard_scaler: {}
+evaluation:
+  cv: false
+  test: {by: t, from: 8000}
+EOF
+$K --json run cut.yaml --no-store --out cut.kiln > cut.json 2> cut.err || fail "time cut: $(cat cut.err)"
+$py - cut.json <<'PY' || fail "time cut: $(cat cut.json)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["rows"]["train"] == 8000 and r["rows"]["test"] == 1857, r["rows"]
+assert "cv" not in r
+PY
+echo ok
