@@ -128,6 +128,7 @@ typedef struct kn_spec_step {
 
 /* evaluation: of a run spec. */
 typedef struct kn_spec_eval {
+    int given;             /* the spec has evaluation: (else the defaults below) */
     int cv;              /* 0: no cross-validation */
     kn_split_kind split; /* KN_SPLIT_AUTO unless given */
     size_t folds, repeats, gap;

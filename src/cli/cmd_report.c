@@ -5,6 +5,7 @@
 #include "kiln/mem.h"
 #include "kiln/report.h"
 #include "kiln/stage.h"
+#include "kiln/store.h"
 
 #include <errno.h>
 #include <string.h>
@@ -59,31 +60,60 @@ int cmd_report(int argc, char **argv)
     if (rc) return rc < 0 ? CLI_OK : rc;
     unsigned char key[KN_ARTIFACT_PUBLIC_KEY_BYTES];
     if (a.verify_key && kn_artifact_key_load(a.verify_key, 0, key) != KN_OK) {
-        cli_error(NULL);
+        cli_error("%s", kn_last_error());
         return CLI_FAIL;
     }
+    /* a file, else a run or a model version in the store */
+    kn_store *store = NULL;
+    kn_run_record *rec = NULL;
+    const char *path = NULL;
+    char *run_id = NULL;
+    kn_status e = KN_OK;
     if (!is_file(a.ref)) {
-        cli_error("report: %s is not a file; give an artifact file (.kiln) written by 'kiln "
-                  "run'",
-                  a.ref);
-        return CLI_FAIL;
+        e = kn_store_open(a.store, 0, &store);
+        if (e == KN_OK && strchr(a.ref, '@')) {
+            e = kn_store_resolve(store, a.ref, NULL, NULL, &run_id);
+            if (e == KN_OK) e = kn_store_run_get(store, run_id, &rec);
+        } else if (e == KN_OK) {
+            e = kn_store_run_get(store, a.ref, &rec);
+            if (e == KN_ERR_NOT_FOUND &&
+                kn_store_resolve(store, a.ref, NULL, NULL, &run_id) == KN_OK)
+                e = kn_store_run_get(store, run_id, &rec); /* a model's name */
+            else if (e == KN_ERR_NOT_FOUND)
+                e = kn_fail(KN_ERR_NOT_FOUND,
+                            "report: %s is neither a file, a run nor a model in the store %s; "
+                            "'kiln runs list' and 'kiln models list' show what it holds",
+                            a.ref, kn_store_dir(store));
+        }
+        if (e == KN_OK && !rec->artifact_path)
+            e = kn_fail(KN_ERR_NOT_FOUND, "report: run %s kept no artifact (status %s)", rec->id,
+                        rec->info.status ? rec->info.status : "unknown");
+        if (e == KN_OK) path = rec->artifact_path;
+    } else {
+        path = a.ref;
     }
     kn_artifact *art = NULL;
-    kn_stage_begin("load");
-    kn_status e = kn_artifact_read(a.ref, a.verify_key ? key : NULL, &art);
-    kn_stage_end();
+    if (e == KN_OK) {
+        kn_stage_begin("load");
+        e = kn_artifact_read(path, a.verify_key ? key : NULL, &art);
+        kn_stage_end();
+    }
     kn_report_opts o;
     kn_report_opts_default(&o);
     o.title = a.title;
     o.source = a.ref;
+    o.run = rec;
     if (e == KN_OK) {
         kn_stage_begin("report");
         e = kn_report_write(art, &o, a.out);
         kn_stage_end();
     }
     kn_artifact_free(art);
+    kn_free(run_id);
+    kn_run_record_free(rec);
+    kn_store_close(store);
     if (e != KN_OK) {
-        cli_error(NULL);
+        cli_error("%s", kn_last_error());
         return CLI_FAIL;
     }
     if (cli.json) {

@@ -179,6 +179,7 @@ static kn_status parse_eval(Y *c, const yaml_node_t *n, kn_spec_eval *v)
 {
     if (n->type != YAML_MAPPING_NODE)
         return kn__yaml_at(c, n, "evaluation takes {cv: {..}, metrics: [..], test: {..}}");
+    v->given = 1;
     kn_status e = kn__yaml_check_keys(c, n);
     KN__YAML_FOR_PAIRS(c, n, kv)
     {
@@ -257,11 +258,7 @@ kn_status kn__spec_run_check(Y *c, const yaml_node_t *root, kn_prep_spec *s)
 {
     if (!s->model.name) {
         static const char *const need_model[] = {"evaluation", "register", "task"};
-        const void *set[] = {s->eval.cv || s->eval.test_fraction > 0 || s->eval.test_by ||
-                                     s->eval.test_source || s->eval.n_metrics
-                                 ? s
-                                 : NULL,
-                             s->register_name, s->task};
+        const void *set[] = {s->eval.given ? s : NULL, s->register_name, s->task};
         for (size_t i = 0; i < 3; i++)
             if (set[i])
                 return kn__yaml_at(c, root, "%s: needs a model: (model: {gbdt: {}})",

@@ -132,15 +132,16 @@ void kn__report_profile(const kn__report_in *in, kn__text *t)
     kn__text_put(t, "</section>\n");
 }
 
+/* Bytes as the command line prints them (decimal units). */
 static void bytes_cell(kn__text *t, uint64_t b)
 {
     kn__text_put(t, "<td class=\"n\">");
-    if (b >= (1ull << 30))
-        kn__text_printf(t, "%.2f GiB", (double)b / (double)(1ull << 30));
-    else if (b >= (1ull << 20))
-        kn__text_printf(t, "%.1f MiB", (double)b / (double)(1ull << 20));
+    if (b >= 1000000000u)
+        kn__text_printf(t, "%.2f GB", (double)b / 1e9);
+    else if (b >= 1000000u)
+        kn__text_printf(t, "%.1f MB", (double)b / 1e6);
     else
-        kn__text_printf(t, "%.1f KiB", (double)b / 1024.0);
+        kn__text_printf(t, "%.1f kB", (double)b / 1e3);
     kn__text_put(t, "</td>");
 }
 

@@ -98,7 +98,7 @@ static kn_status roc_pr(const kn__report_in *in, const int32_t *y, kn__text *t)
     } else if (e == KN_OK) {
         kn__svg_series s[MAX_CURVES];
         for (size_t i = 0; i < present; i++)
-            s[i] = (kn__svg_series){names_roc[i], roc[i].x, roc[i].y, roc[i].n, 0};
+            s[i] = (kn__svg_series){names_roc[i], roc[i].x, roc[i].y, roc[i].n, 0, 0};
         kn__svg_plot p = {"ROC curve",
                           {"false positive rate", 0, 1},
                           {"true positive rate", 0, 1},
@@ -117,7 +117,7 @@ static kn_status roc_pr(const kn__report_in *in, const int32_t *y, kn__text *t)
                                             : "Each class against the rest "
                                               "(one-vs-rest).");
         for (size_t i = 0; i < present; i++)
-            s[i] = (kn__svg_series){names_pr[i], pr[i].x, pr[i].y, pr[i].n, 1};
+            s[i] = (kn__svg_series){names_pr[i], pr[i].x, pr[i].y, pr[i].n, 1, 0};
         kn__svg_plot q = {
             "Precision-recall curve", {"recall", 0, 1}, {"precision", 0, 1}, 0, 0, 0, NULL, 0};
         if (h->k == 2) { /* the share of positives: what guessing scores */
@@ -166,7 +166,7 @@ static kn_status calibration(const kn__report_in *in, const int32_t *y, const in
     }
     if (e == KN_OK) e = kn_metric_calibration_curve(hit, prob, h->n, 10, 0, &c);
     if (e == KN_OK) {
-        kn__svg_series s = {NULL, c.x, c.y, c.n, 0};
+        kn__svg_series s = {NULL, c.x, c.y, c.n, 0, 0};
         kn__svg_plot p = {"Calibration curve",
                           {h->k == 2 ? "mean predicted probability" : "mean confidence", 0, 1},
                           {h->k == 2 ? "share of positives" : "share correct", 0, 1},
@@ -338,30 +338,29 @@ void kn__report_cv(const kn__report_in *in, kn__text *t)
         const json_t *folds = json_object_get(v, "folds");
         size_t n = json_array_size(folds);
         if (!n || n > 100 || drawn == 3) continue;
-        double vals[100];
-        char lab[100][8];
-        const char *labels[100];
+        double vals[100], fold[100];
         for (size_t i = 0; i < n; i++) {
             const json_t *f = json_array_get(folds, i);
             vals[i] = json_is_number(f) ? json_number_value(f) : NAN;
-            snprintf(lab[i], sizeof lab[i], "%zu", i + 1);
-            labels[i] = lab[i];
+            fold[i] = (double)(i + 1);
         }
         const json_t *mean = json_object_get(v, "mean");
+        kn__svg_series s = {NULL, fold, vals, n, 0, 1};
         kn__svg_plot p = {name,
-                          {"fold", 0, 0},
+                          {"fold", 0.5, (double)n + 0.5},
                           {name, 0, 0},
                           0,
                           json_is_number(mean),
                           json_is_number(mean) ? json_number_value(mean) : 0,
                           "mean",
-                          0};
+                          1};
         figure_open(t);
         kn__text_put(t, "<h3>");
         kn__text_esc(t, name);
         kn__text_put(t, " per fold</h3>");
-        kn__svg_bars(t, &p, labels, vals, n, 0);
-        figure_close(t, "The validation score of each fold; dashed: their mean.");
+        kn__svg_lines(t, &p, &s, 1);
+        figure_close(t, "The validation score of each fold; dashed: their mean. The axis spans "
+                        "the scores, not zero to one.");
         drawn++;
     }
     kn__text_put(t, "</div>\n</section>\n");

@@ -22,7 +22,8 @@ typedef struct kn__svg_series {
     const char *name; /* legend entry, or NULL */
     const double *x, *y;
     size_t n;
-    int step; /* 1: steps-post (horizontal, then vertical) */
+    int step;    /* 1: steps-post (horizontal, then vertical) */
+    int markers; /* 1: points only, no line */
 } kn__svg_series;
 
 typedef struct kn__svg_plot {

@@ -95,7 +95,7 @@ static void tick_label(kn__text *t, const axis *a, double v)
 /* Axes, grid, ticks and labels of the plot area [x0, x1] x [y0, y1]
  * (y0 top). */
 static void draw_axes(kn__text *t, const axis *ax, const axis *ay, const char *xl, const char *yl,
-                      double x0, double x1, double y0, double y1)
+                      double x0, double x1, double y0, double y1, double xl_at)
 {
     kn__text_printf(t,
                     "<rect class=\"area\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/>",
@@ -136,7 +136,7 @@ static void draw_axes(kn__text *t, const axis *ax, const axis *ay, const char *x
                     y0, x0, y1);
     if (xl) {
         kn__text_printf(t, "<text class=\"label\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">",
-                        (x0 + x1) / 2, y1 + 34);
+                        xl_at > 0 ? xl_at : (x0 + x1) / 2, y1 + 34);
         kn__text_esc(t, xl);
         kn__text_put(t, "</text>");
     }
@@ -164,7 +164,7 @@ static void legend(kn__text *t, const char *const *names, const char *const *col
         }
     if (!shown) return;
     if (longest > 40) longest = 40;
-    double w = 30 + (double)longest * 6.2, h = 8 + 15.0 * (double)shown;
+    double w = 34 + (double)longest * 6.8, h = 8 + 15.0 * (double)shown;
     double lx = x1 - w - 6, ly = bottom ? y1 - h - 6 : y0 + 6;
     kn__text_printf(t,
                     "<rect class=\"legend\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/>",
@@ -210,7 +210,7 @@ void kn__svg_lines(kn__text *t, const kn__svg_plot *p, const kn__svg_series *s, 
     axis ax = resolve(&p->x, xlo, xhi), ay = resolve(&p->y, ylo, yhi);
     double x0 = ML, x1 = W - MR, y0 = MT, y1 = H - MB;
     open_svg(t, W, H, p->label);
-    draw_axes(t, &ax, &ay, p->x.label, p->y.label, x0, x1, y0, y1);
+    draw_axes(t, &ax, &ay, p->x.label, p->y.label, x0, x1, y0, y1, 0);
     if (p->diagonal) {
         double lo = fmax(ax.lo, ay.lo), hi = fmin(ax.hi, ay.hi);
         if (lo < hi)
@@ -222,27 +222,29 @@ void kn__svg_lines(kn__text *t, const kn__svg_plot *p, const kn__svg_series *s, 
         kn__text_printf(t, "<line class=\"ref\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>",
                         x0, px(&ay, p->hline, y1, y0), x1, px(&ay, p->hline, y1, y0));
     for (size_t i = 0; i < ns; i++) {
-        kn__text_printf(t,
-                        "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\" "
-                        "stroke-linejoin=\"round\" points=\"",
-                        kn__svg_color(i));
-        int first = 1;
-        double prev_y = 0;
-        for (size_t j = 0; j < s[i].n; j++) {
-            if (!isfinite(s[i].x[j]) || !isfinite(s[i].y[j])) continue;
-            double x = px(&ax, s[i].x[j], x0, x1), y = px(&ay, s[i].y[j], y1, y0);
-            if (s[i].step && !first) kn__text_printf(t, " %.2f,%.2f", x, prev_y);
-            kn__text_printf(t, first ? "%.2f,%.2f" : " %.2f,%.2f", x, y);
-            first = 0;
-            prev_y = y;
+        if (!s[i].markers) {
+            kn__text_printf(t,
+                            "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\" "
+                            "stroke-linejoin=\"round\" points=\"",
+                            kn__svg_color(i));
+            int first = 1;
+            double prev_y = 0;
+            for (size_t j = 0; j < s[i].n; j++) {
+                if (!isfinite(s[i].x[j]) || !isfinite(s[i].y[j])) continue;
+                double x = px(&ax, s[i].x[j], x0, x1), y = px(&ay, s[i].y[j], y1, y0);
+                if (s[i].step && !first) kn__text_printf(t, " %.2f,%.2f", x, prev_y);
+                kn__text_printf(t, first ? "%.2f,%.2f" : " %.2f,%.2f", x, y);
+                first = 0;
+                prev_y = y;
+            }
+            kn__text_put(t, "\"/>");
         }
-        kn__text_put(t, "\"/>");
-        if (s[i].n <= 12) /* few points (e.g. calibration bins): mark them */
+        if (s[i].markers || s[i].n <= 12) /* few points (e.g. calibration bins): mark them */
             for (size_t j = 0; j < s[i].n; j++)
                 if (isfinite(s[i].x[j]) && isfinite(s[i].y[j]))
-                    kn__text_printf(t, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\"/>",
+                    kn__text_printf(t, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%s\" fill=\"%s\"/>",
                                     px(&ax, s[i].x[j], x0, x1), px(&ay, s[i].y[j], y1, y0),
-                                    kn__svg_color(i));
+                                    s[i].markers ? "4" : "2.5", kn__svg_color(i));
     }
     const char *names[12], *colors[12];
     int dashed[12];
@@ -273,7 +275,7 @@ size_t kn__svg_scatter(kn__text *t, const kn__svg_plot *p, const double *x, cons
     axis ax = resolve(&p->x, xlo, xhi), ay = resolve(&p->y, ylo, yhi);
     double x0 = ML, x1 = W - MR, y0 = MT, y1 = H - MB;
     open_svg(t, W, H, p->label);
-    draw_axes(t, &ax, &ay, p->x.label, p->y.label, x0, x1, y0, y1);
+    draw_axes(t, &ax, &ay, p->x.label, p->y.label, x0, x1, y0, y1, 0);
     kn__text_printf(t, "<g fill=\"%s\" fill-opacity=\"0.45\">", kn__svg_color(0));
     size_t drawn = 0;
     for (size_t i = 0; i < n; i += stride) {
@@ -302,7 +304,7 @@ void kn__svg_bars(kn__text *t, const kn__svg_plot *p, const char *const *labels,
         double x0 = label_w, x1 = w - MR, y0 = MT, y1 = h - 40;
         axis ax = resolve(&p->x, lo, hi);
         open_svg(t, w, h, p->label);
-        draw_axes(t, &ax, NULL, p->x.label, NULL, x0, x1, y0, y1);
+        draw_axes(t, &ax, NULL, p->x.label, NULL, x0, x1, y0, y1, w / 2);
         for (size_t i = 0; i < n; i++) {
             double y = y0 + row * (double)i;
             double a = px(&ax, 0 > ax.lo ? 0 : ax.lo, x0, x1), b = px(&ax, v[i], x0, x1);
@@ -328,7 +330,7 @@ void kn__svg_bars(kn__text *t, const kn__svg_plot *p, const char *const *labels,
     axis ay = resolve(&p->y, lo, hi);
     double x0 = ML, x1 = W - MR, y0 = MT, y1 = H - MB;
     open_svg(t, W, H, p->label);
-    draw_axes(t, NULL, &ay, p->x.label, p->y.label, x0, x1, y0, y1);
+    draw_axes(t, NULL, &ay, p->x.label, p->y.label, x0, x1, y0, y1, 0);
     double slot = (x1 - x0) / (double)(n ? n : 1);
     double base = px(&ay, 0 > ay.lo ? (0 < ay.hi ? 0 : ay.hi) : ay.lo, y1, y0);
     for (size_t i = 0; i < n; i++) {
@@ -377,7 +379,7 @@ void kn__svg_hist(kn__text *t, const kn__svg_plot *p, const double *v, size_t n,
     axis ax = resolve(&p->x, lo, hi > lo ? hi : lo + 1), ay = resolve(&yaxis, 0, (double)most);
     double x0 = ML, x1 = W - MR, y0 = MT, y1 = H - MB;
     open_svg(t, W, H, p->label);
-    draw_axes(t, &ax, &ay, p->x.label, p->y.label, x0, x1, y0, y1);
+    draw_axes(t, &ax, &ay, p->x.label, p->y.label, x0, x1, y0, y1, 0);
     kn__text_printf(t, "<g fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"0.5\">", kn__svg_color(0));
     for (size_t b = 0; b < bins; b++) {
         if (!count[b]) continue;
@@ -416,7 +418,7 @@ void kn__svg_heatmap(kn__text *t, const char *label, const char *const *classes,
     for (size_t j = 0; j < k; j++) {
         kn__text_printf(t, "<text class=\"tick\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">",
                         left + cell * ((double)j + 0.5), top - 8);
-        const char *c = classes[j] ? classes[j] : "";
+        const char *c = classes && classes[j] ? classes[j] : "";
         kn__text_escn(t, c, strlen(c) > (small ? 3 : 8) ? (small ? 3 : 8) : strlen(c));
         kn__text_put(t, "</text>");
     }
@@ -426,7 +428,7 @@ void kn__svg_heatmap(kn__text *t, const char *label, const char *const *classes,
         double y = top + cell * (double)i;
         kn__text_printf(t, "<text class=\"tick\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">",
                         left - 6, y + cell / 2 + 4);
-        const char *c = classes[i] ? classes[i] : "";
+        const char *c = classes && classes[i] ? classes[i] : "";
         kn__text_escn(t, c, strlen(c) > 18 ? 18 : strlen(c));
         kn__text_put(t, "</text>");
         for (size_t j = 0; j < k; j++) {

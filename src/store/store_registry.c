@@ -281,7 +281,10 @@ static kn_status change(kn_store *s, const char *name, int version, int64_t new_
                                         new_run, NULL, "none", NULL, NULL);
         }
         if (!e && strcmp(cur.stage, stage))
-            e = move(s, name, mid, &cur, stage, o, o && o->force ? "promote (forced)" : "promote",
+            e = move(s, name, mid, &cur, stage, o,
+                     !strcmp(stage, "archived") ? "archive"
+                     : o && o->force            ? "promote (forced)"
+                                                : "promote",
                      detail);
         kn_free(detail);
         if (e) {
