@@ -16,7 +16,10 @@
 
 static const cli_opt predict_opts[] = {
     CLI_OPT_NEED(apply_args, model, "model", "MODEL",
-                 "the saved model: a .kiln artifact or a .kmd model file"),
+                 "the saved model: a .kiln artifact, a .kmd model file, or a registered model "
+                 "NAME@stage or NAME@vN"),
+    CLI_OPT_TEXT(apply_args, store, "store", "DIR",
+                 "the store NAME@stage is looked up in (default $KILN_STORE, else ./kiln-store)"),
     CLI_OPT_NEED(apply_args, data, "data", "FILE", "the rows to predict"),
     CLI_OPT_NEED(apply_args, out, "out", "PREDICTIONS.csv",
                  "where the predictions go ('-': standard output)"),
@@ -34,7 +37,10 @@ static const cli_opt predict_opts[] = {
 
 static const cli_opt eval_opts[] = {
     CLI_OPT_NEED(apply_args, model, "model", "MODEL",
-                 "the saved model: a .kiln artifact or a .kmd model file"),
+                 "the saved model: a .kiln artifact, a .kmd model file, or a registered model "
+                 "NAME@stage or NAME@vN"),
+    CLI_OPT_TEXT(apply_args, store, "store", "DIR",
+                 "the store NAME@stage is looked up in (default $KILN_STORE, else ./kiln-store)"),
     CLI_OPT_NEED(apply_args, data, "data", "FILE", "labelled rows to score on"),
     CLI_OPT_TEXT(apply_args, weight, "weight", "COLUMN", "sample weights for every metric"),
     CLI_OPT_TEXT(apply_args, curves, "curves", "OUT.json",
@@ -108,7 +114,8 @@ const cli_spec eval_spec = {
     "\n"
     "MODEL may be a .kiln artifact: FILE is checked against its input schema\n"
     "first (as kiln predict does) and the rows kept are scored through the\n"
-    "whole pipeline; --verify-key NAME.pub checks its signature. --curves,\n"
+    "whole pipeline; --verify-key NAME.pub checks its signature. The positive\n"
+    "class defaults to the one the artifact's metrics name. --curves,\n"
     "--importance and --rounds are for .kmd models.\n",
     "  kiln eval --model m.kiln --data labelled.csv\n",
     eval_opts,
@@ -119,6 +126,7 @@ const cli_spec eval_spec = {
  * path goes into *path (kn_free). CLI_OK, or an error printed. */
 static int resolve(const char *cmd, const apply_args *a, char **path, int *artifact)
 {
+    if (a->store) cli_store_dir = a->store;
     if (cli_resolve_model(a->model, path) != KN_OK) {
         cli_error("%s: %s", cmd, kn_last_error());
         return CLI_FAIL;

@@ -333,6 +333,19 @@ int predict_artifact(const char *path, const apply_args *a, kn_read_opts *o, cha
     return rc;
 }
 
+/* The positive class the artifact's metrics were computed with (its METRICS
+ * section), as a new string (kn_free), or NULL. */
+static char *recorded_positive_class(const kn_artifact *art)
+{
+    size_t len = 0;
+    const char *text = kn_artifact_get(art, KN_ART_METRICS, &len);
+    json_t *j = text ? json_loadb(text, len, 0, NULL) : NULL;
+    const json_t *pc = json_object_get(j, "positive_class");
+    char *label = json_is_string(pc) ? kn_strdup(json_string_value(pc)) : NULL;
+    json_decref(j);
+    return label;
+}
+
 int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o)
 {
     if (a->rounds || a->curves || a->importance)
@@ -345,6 +358,8 @@ int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o)
     kn_scores sc = {0};
     kn_score_opts so = {.weight = a->weight, .positive_class = a->positive_class};
     int rc = load("eval", path, a, o, NULL, 0, &l);
+    char *positive = rc == CLI_OK && !a->positive_class ? recorded_positive_class(l.art) : NULL;
+    if (positive) so.positive_class = positive;
     if (rc == CLI_OK) rc = apply_schema("eval", a, &l, &rejects);
     if (rc == CLI_OK) {
         kn_status e = cli_target_rows(&l.kept, kn_pipeline_target(l.p), a->drop_missing_target);
@@ -370,6 +385,7 @@ int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o)
         }
     }
     kn_scores_free(&sc);
+    kn_free(positive);
     kn_free(rejects);
     loaded_free(&l);
     return rc;

@@ -9,7 +9,7 @@
 /* The arguments of predict and eval. */
 typedef struct apply_args {
     const char *model, *data, *out, *weight, *rounds, *keep, *curves, *positive_class;
-    const char *verify_key, *rejects;
+    const char *verify_key, *rejects, *store;
     int proba, overwrite_input, drop_missing_target;
     int64_t importance;
     kn_read_opts read;

@@ -113,7 +113,14 @@ expect "newer than this kiln reads.*upgrade kiln" 1 "$KILN" inspect new.kiln
 expect "no such file.*give the path of a model file.*NAME@stage" 1 "$KILN" predict \
     --model missing.kiln --data "$lc" --out x.csv
 expect "no such file.*NAME@stage" 1 "$KILN" eval --model credit@production --data "$lc"
+expect "no store at nostore.*NAME@stage" 1 "$KILN" predict --model credit@production \
+    --store nostore --data "$lc" --out x.csv
 [ ! -e x.csv ] || fail "a refused model still wrote predictions"
+
+# ---- eval scores with the positive class the artifact recorded ----
+train_lc pc.kiln --positive-class bad
+"$KILN" eval --model pc.kiln --data "$lc" | grep -q "(positive class 'bad'" ||
+    fail "eval positive class: $("$KILN" eval --model pc.kiln --data "$lc")"
 
 # ---- the input schema: bad rows reported and quarantined, never scored ----
 {
