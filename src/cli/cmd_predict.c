@@ -1,6 +1,6 @@
 /* kiln predict / eval: apply a saved model to a data file, score it. */
 #include "cli/cli.h"
-#include "cli/predict-impl.h"
+#include "cli/predict.h"
 #include "kiln/mem.h"
 #include "kiln/evaluate.h"
 #include "kiln/importance.h"

@@ -1,7 +1,7 @@
 /* Shared by kiln predict and eval: the .kmd route (cmd_predict.c) and the
  * .kiln route (cmd_predict_kiln.c). */
-#ifndef KILN_CLI_PREDICT_IMPL_H
-#define KILN_CLI_PREDICT_IMPL_H
+#ifndef KILN_CLI_PREDICT_H
+#define KILN_CLI_PREDICT_H
 
 #include "cli/cli.h"
 #include "kiln/model.h"
