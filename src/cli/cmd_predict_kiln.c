@@ -157,8 +157,8 @@ static int load(const char *cmd, const char *path, const apply_args *a, kn_read_
 static void print_violations(const char *cmd, const char *data, const loaded *l)
 {
     const kn_validation *v = l->v;
-    fprintf(stderr, "%s: %llu of %llu rows of %s break the artifact's input schema:\n", cmd,
-            (unsigned long long)(v->rows - l->n_kept), (unsigned long long)v->rows, data);
+    fprintf(stderr, "%s: %s breaks the artifact's input schema (%llu rows checked):\n", cmd, data,
+            (unsigned long long)v->rows);
     for (size_t i = 0; i < v->n_violations; i++) {
         const kn_violation *x = &v->violations[i];
         char *detail = cli_flag_text(x->detail);
@@ -219,16 +219,16 @@ static int apply_schema(const char *cmd, const apply_args *a, const loaded *l, c
                   cmd, a->data, a->model);
         return CLI_FAIL;
     }
-    if (!l->v->rows_quarantined) return CLI_OK;
-    *rejects = a->rejects ? kn_strdup(a->rejects) : kn_sprintf("%s.invalid.csv", a->data);
-    if (!*rejects || write_rejects(l, *rejects) != KN_OK) {
-        cli_error("%s: %s", cmd, kn_last_error());
-        return CLI_FAIL;
+    if (l->v->rows_quarantined) {
+        *rejects = a->rejects ? kn_strdup(a->rejects) : kn_sprintf("%s.invalid.csv", a->data);
+        if (!*rejects || write_rejects(l, *rejects) != KN_OK) {
+            cli_error("%s: %s", cmd, kn_last_error());
+            return CLI_FAIL;
+        }
     }
-    fprintf(stderr,
-            "%s: %llu row(s) quarantined into %s and %llu dropped: they have no prediction\n", cmd,
-            (unsigned long long)l->v->rows_quarantined, *rejects,
-            (unsigned long long)l->v->rows_dropped);
+    fprintf(stderr, "%s: %llu row(s) quarantined%s%s and %llu dropped: they are not scored\n", cmd,
+            (unsigned long long)l->v->rows_quarantined, *rejects ? " into " : "",
+            *rejects ? *rejects : "", (unsigned long long)l->v->rows_dropped);
     return CLI_OK;
 }
 

@@ -131,9 +131,12 @@ train_lc pc.kiln --positive-class bad
 } > bad.csv
 "$KILN" predict --model m.kiln --data bad.csv --keep addr_state --out pb.csv 2> pb.err ||
     fail "predict with bad rows exited with $?: $(cat pb.err)"
-grep -q '2 of 10 rows of bad.csv break the artifact' pb.err || fail "report: $(cat pb.err)"
+grep -q 'bad.csv breaks the artifact.s input schema (10 rows checked)' pb.err ||
+    fail "report: $(cat pb.err)"
 grep -q 'term categories, 1 row \[quarantine\].*(row 6)' pb.err || fail "category: $(cat pb.err)"
 grep -q 'funded_amnt missing, 1 row \[quarantine\].*(row 7)' pb.err || fail "missing: $(cat pb.err)"
+grep -q '2 row(s) quarantined into bad.csv.invalid.csv and 0 dropped' pb.err ||
+    fail "summary: $(cat pb.err)"
 [ "$(wc -l < pb.csv)" = 9 ] || fail "scored rows: $(cat pb.csv)"
 cut -d, -f1 pb.csv | tr '\n' ' ' | grep -q '^row 1 2 3 4 5 8 9 10 $' || fail "row column: $(cat pb.csv)"
 [ "$(wc -l < bad.csv.invalid.csv)" = 3 ] || fail "rejects: $(cat bad.csv.invalid.csv)"
@@ -153,4 +156,34 @@ assert s["rejects_file"] == "rj.csv" and sorted(v["example_rows"][0] for v in s[
 PY
 "$KILN" eval --model m.kiln --data bad.csv > eb.txt 2> eb.err || fail "eval bad rows: $(cat eb.err)"
 grep -q '^gbdt (8 rows):' eb.txt || fail "eval scored $(cat eb.txt)"
+# a spec's own schema (kiln run): policy fail scores nothing, drop sets rows aside
+cp "$lc" loans.csv
+cat > schema.yaml <<'EOF'
+version: 1
+on_violation: fail
+columns:
+  - {name: term, type: categorical, categories: [term_36, term_60]}
+  - {name: funded_amnt, type: numeric, max_missing: 0, on_violation: drop}
+EOF
+cat > spec.yaml <<'EOF'
+sources:
+  loans: {file: loans.csv}
+schema: schema.yaml
+target: Class
+model:
+  gbdt: {n_estimators: 10}
+evaluation:
+  test: {fraction: 0.25}
+seed: 3
+EOF
+"$KILN" -q run spec.yaml --store st > run.txt 2>&1 || fail "run: $(cat run.txt)"
+ran=$(ls st/artifacts/*.kiln)
+rm -f x.csv
+expect "policy fail.*nothing was scored" 1 "$KILN" predict --model "$ran" --data bad.csv --out x.csv
+grep -q 'term categories, 1 row \[fail\].*(row 6)' "$W/err" || fail "fail report: $(cat "$W/err")"
+[ ! -e x.csv ] || fail "rows that failed the schema were scored"
+grep -v term_99 bad.csv > drop.csv
+"$KILN" predict --model "$ran" --data drop.csv --out pd.csv 2> pd.err || fail "drop: $(cat pd.err)"
+grep -q '0 row(s) quarantined and 1 dropped' pd.err || fail "drop summary: $(cat pd.err)"
+cut -d, -f1 pd.csv | tr '\n' ' ' | grep -q '^row 1 2 3 4 5 7 8 9 $' || fail "drop rows: $(cat pd.csv)"
 echo "ok"
