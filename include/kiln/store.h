@@ -102,6 +102,10 @@ typedef struct kn_run_info {
 KN_API kn_status kn_store_add_run(kn_store *s, const kn_run_info *run, const void *artifact,
                                   size_t artifact_len, char **run_id);
 
+/* Record n runs without artifacts in one transaction (imports, benches):
+ * all or none. */
+KN_API kn_status kn_store_add_runs(kn_store *s, const kn_run_info *runs, size_t n);
+
 /* A recorded run, read back: info's strings and arrays are owned by the
  * record (kn_run_record_free). */
 typedef struct kn_run_record {

@@ -243,6 +243,21 @@ kn_status cli_resolve_model(const char *ref, char **path);
 /* Whether path is a .kiln artifact (by its name, or its first 8 bytes). */
 int cli_is_artifact(const char *path);
 
+/* The store commands (cli_store.c): open the store (an error printed and
+ * CLI_FAIL when it cannot be), print kn_last_error() and close it, a time
+ * as "2026-12-06 05:40:00" (UTC), and run the subcommand argv[1] among
+ * subs (named "top sub"; their run gets argv from the subcommand on). */
+struct kn_store;
+int cli_store_open(const char *dir, int create, struct kn_store **s);
+int cli_store_fail(struct kn_store *s);
+const char *cli_store_time(double t, char *buf, size_t cap);
+/* A run record as JSON (cmd_runs.c). New reference. */
+struct kn_run_record;
+json_t *cli_run_json(const struct kn_run_record *r);
+extern const cli_spec runs_compare_spec;
+int cli_subcommand(const cli_spec *top, const cli_spec *const *subs, size_t n, int argc,
+                   char **argv);
+
 int cmd_describe(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
@@ -259,11 +274,17 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cli_inspect_artifact(const char *path); /* cmd_inspect_kiln.c */
+int cmd_runs(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_lineage(int argc, char **argv);
 extern const cli_spec describe_spec, convert_spec, demo_spec, prep_spec, transform_spec,
     schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec;
 /* one per line, so adding a command is a one-line change */
 extern const cli_spec run_spec;
 extern const cli_spec report_spec;
 extern const cli_spec keygen_spec;
+extern const cli_spec runs_spec;
+extern const cli_spec models_spec;
+extern const cli_spec lineage_spec;
 
 #endif

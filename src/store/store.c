@@ -320,6 +320,29 @@ static kn_status schema_version(kn_store *s, int *version)
     return rc == SQLITE_ROW ? KN_OK : kn__store_sql_fail(s, rc, "opening");
 }
 
+static kn_status open_immutable(kn_store *s)
+{
+    sqlite3_close(s->db);
+    s->db = NULL;
+    size_t n = strlen(s->db_path);
+    char *uri = kn_malloc(3 * n + 32);
+    if (!uri) return KN_ERR_NOMEM;
+    size_t k = (size_t)sprintf(uri, "file:");
+    for (size_t i = 0; i < n; i++) {
+        char c = s->db_path[i];
+        if (c == '%' || c == '?' || c == '#')
+            k += (size_t)sprintf(uri + k, "%%%02x", (unsigned)(unsigned char)c);
+        else
+            uri[k++] = c;
+    }
+    strcpy(uri + k, "?immutable=1");
+    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    kn_free(uri);
+    if (rc != SQLITE_OK) return kn__store_sql_fail(s, rc, "opening kiln.db");
+    return KN_OK;
+}
+
 static kn_status open_db(kn_store *s, int create)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -349,6 +372,13 @@ static kn_status open_db(kn_store *s, int create)
         if (e) return e;
     } else {
         e = schema_version(s, &version);
+        if (e == KN_ERR_IO && access(s->dir, W_OK) != 0) {
+            /* A read-only folder: SQLite cannot make the WAL index there, so
+             * read the file as it stands (nobody can change it either). */
+            kn_clear_error();
+            e = open_immutable(s);
+            if (!e) e = schema_version(s, &version);
+        }
         if (e == KN_OK && version == 0)
             return kn_fail(KN_ERR_NOT_FOUND,
                            "%s is not a Kiln store (no tables): 'kiln run SPEC' creates one, "

@@ -4,13 +4,17 @@
  * predicts within the latency budget. */
 #include "store/store-impl.h"
 
+#include "kiln/artifact.h"
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
 #include "kiln/registry.h"
+#include "kiln/schema.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The run's first held-out ("test") metric, or the one named `name`. */
 static kn_status test_metric(kn_store *s, int64_t run, const char *name, char *got, size_t cap,
@@ -78,17 +82,218 @@ static kn_status metric_check(kn_store *s, const char *name, int64_t cand, int64
     return KN_OK;
 }
 
+/* The artifact file of a run (new string), or NULL when it has none. */
+static char *artifact_of(kn_store *s, int64_t run)
+{
+    sqlite3_stmt *st = NULL;
+    char *path = NULL;
+    if (kn__store_prepare(s,
+                          "SELECT a.path FROM runs r JOIN artifacts a ON a.hash = r.artifact_hash"
+                          " WHERE r.id = ?",
+                          &st))
+        return NULL;
+    sqlite3_bind_int64(st, 1, run);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        path = kn_sprintf("%s/%s", s->abs_dir, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return path;
+}
+
+static kn_status load_schema(const kn_artifact *a, const char *what, kn_schema **out)
+{
+    size_t len = 0;
+    const char *text = kn_artifact_get(a, KN_ART_SCHEMA, &len);
+    if (!text)
+        return kn_fail(KN_ERR_REFUSED,
+                       "gate: schema check: %s holds no input schema; force with a reason", what);
+    return kn_schema_parse(text, len, what, out);
+}
+
+static const kn_schema_column *find_col(const kn_schema *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_cols; i++)
+        if (!strcmp(s->cols[i].name, name)) return &s->cols[i];
+    return NULL;
+}
+
+/* Every column production requires is in the candidate with the same type;
+ * where both list categories, the candidate's include production's. */
+static kn_status schema_check(const kn_schema *cand, const kn_schema *prod, int prod_version)
+{
+    for (size_t i = 0; i < prod->n_cols; i++) {
+        const kn_schema_column *p = &prod->cols[i];
+        if (!p->required) continue;
+        const kn_schema_column *c = find_col(cand, p->name);
+        if (!c)
+            return kn_fail(KN_ERR_REFUSED,
+                           "gate: schema check failed: production v%d requires column '%s' (%s), "
+                           "which the candidate does not accept",
+                           prod_version, p->name, kn_col_type_name(p->type));
+        if (c->type != p->type)
+            return kn_fail(KN_ERR_REFUSED,
+                           "gate: schema check failed: column '%s' is %s in production v%d but %s "
+                           "in the candidate",
+                           p->name, kn_col_type_name(p->type), prod_version,
+                           kn_col_type_name(c->type));
+        if (!p->categories || !c->categories) continue;
+        for (size_t k = 0; k < p->n_categories; k++) {
+            size_t j = 0;
+            while (j < c->n_categories && strcmp(c->categories[j], p->categories[k])) j++;
+            if (j == c->n_categories)
+                return kn_fail(KN_ERR_REFUSED,
+                               "gate: schema check failed: column '%s' accepts '%s' in production "
+                               "v%d but not in the candidate (levels may be added, not removed)",
+                               p->name, p->categories[k], prod_version);
+        }
+    }
+    return KN_OK;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One raw row from the schema: numbers at the middle of their range (0
+ * without one), the first category, other values missing. */
+static kn_status schema_row(const kn_schema *sc, int missing, char ***names, char ***values)
+{
+    *names = kn_calloc(sc->n_cols + 1, sizeof **names);
+    *values = kn_calloc(sc->n_cols + 1, sizeof **values);
+    if (!*names || !*values) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < sc->n_cols; i++) {
+        const kn_schema_column *c = &sc->cols[i];
+        (*names)[i] = c->name;
+        if (missing)
+            (*values)[i] = kn_strdup("");
+        else if (c->type == KN_COL_NUMERIC || c->type == KN_COL_INT64)
+            (*values)[i] = kn_sprintf("%.17g", c->has_min && c->has_max ? (c->min + c->max) / 2
+                                               : c->has_min         ? c->min
+                                               : c->has_max         ? c->max
+                                                                    : 0.0);
+        else if (c->type == KN_COL_CATEGORICAL && c->n_categories)
+            (*values)[i] = kn_strdup(c->categories[0]);
+        else
+            (*values)[i] = kn_strdup("");
+        if (!(*values)[i]) return KN_ERR_NOMEM;
+    }
+    return KN_OK;
+}
+
+static void free_row(const kn_schema *sc, char **names, char **values)
+{
+    for (size_t i = 0; values && i < sc->n_cols; i++) kn_free(values[i]);
+    kn_free(values);
+    kn_free(names);
+}
+
+enum { LATENCY_RUNS = 21 };
+
+/* The median of LATENCY_RUNS single-row predictions (after one warm-up), in
+ * milliseconds. The target column, when the schema lists it, is left out. */
+static kn_status latency(const char *path, const kn_schema *sc, double *ms)
+{
+    kn_pipeline *p = NULL;
+    kn_status e = kn_pipeline_load(path, NULL, &p);
+    if (e) return e;
+    const char *target = kn_pipeline_target(p);
+    double pred = 0, t[LATENCY_RUNS];
+    for (int missing = 0; missing < 2; missing++) {
+        char **names = NULL, **values = NULL;
+        e = schema_row(sc, missing, &names, &values);
+        size_t n = 0;
+        for (size_t i = 0; !e && i < sc->n_cols; i++) /* drop the target */
+            if (!target || strcmp(names[i], target)) {
+                names[n] = names[i];
+                char *v = values[n];
+                values[n] = values[i];
+                values[i] = v;
+                n++;
+            }
+        if (!e)
+            e = kn_pipeline_predict_row(p, (const char *const *)names,
+                                        (const char *const *)values, n, &pred, NULL);
+        for (int r = 0; !e && r < LATENCY_RUNS; r++) {
+            double t0 = now_s();
+            e = kn_pipeline_predict_row(p, (const char *const *)names,
+                                        (const char *const *)values, n, &pred, NULL);
+            t[r] = (now_s() - t0) * 1e3;
+        }
+        free_row(sc, names, values);
+        if (!e) break;
+        if (e == KN_ERR_NOMEM) break;
+    }
+    kn_pipeline_free(p);
+    if (e) return e;
+    qsort(t, LATENCY_RUNS, sizeof *t, cmp_double);
+    *ms = t[LATENCY_RUNS / 2];
+    return KN_OK;
+}
+
 kn_status kn__store_gate(kn_store *s, const char *name, int64_t cand_run, int64_t prod_run,
                          int prod_version, const kn_gate_opts *o, char **detail)
 {
-    char metric[512] = "no production version to compare metrics with";
+    char metric[512] = "no production version to compare with";
     *detail = NULL;
     if (!(o->metric_margin >= 0) || !(o->latency_ms > 0))
         return kn_fail(KN_ERR_INVALID,
                        "gate: the metric margin must be >= 0 and the latency budget > 0 ms");
+    char cn[24];
+    kn__store_run_name(cand_run, cn);
+    char *cand_path = artifact_of(s, cand_run), *prod_path = prod_run ? artifact_of(s, prod_run)
+                                                                      : NULL;
+    kn_artifact *ca = NULL, *pa = NULL;
+    kn_schema *cs = NULL, *ps = NULL;
+    double ms = 0;
     kn_status e = KN_OK;
-    if (prod_run) e = metric_check(s, name, cand_run, prod_run, prod_version, o->metric_margin,
-                                   metric, sizeof metric);
-    *detail = kn_sprintf("%s", metric);
+    if (!cand_path) {
+        e = kn_fail(KN_ERR_REFUSED, "gate: run %s has no artifact", cn);
+        goto done;
+    }
+    e = kn_artifact_read(cand_path, NULL, &ca);
+    if (!e) e = load_schema(ca, cand_path, &cs);
+    if (!e && prod_path) {
+        e = kn_artifact_read(prod_path, NULL, &pa);
+        if (!e) e = load_schema(pa, prod_path, &ps);
+        if (!e) e = schema_check(cs, ps, prod_version);
+        if (!e)
+            e = metric_check(s, name, cand_run, prod_run, prod_version, o->metric_margin, metric,
+                             sizeof metric);
+    }
+    if (e) goto done;
+    e = latency(cand_path, cs, &ms);
+    if (e) {
+        e = kn_fail_prefix(KN_ERR_REFUSED, "gate: latency check: one row of run %s could not be "
+                                           "predicted: ",
+                           cn);
+        goto done;
+    }
+    if (ms > o->latency_ms) {
+        e = kn_fail(KN_ERR_REFUSED,
+                    "gate: latency check failed: one row takes %.3g ms (median of %d), over the "
+                    "budget of %g ms",
+                    ms, LATENCY_RUNS, o->latency_ms);
+        goto done;
+    }
+done:
+    if (e != KN_ERR_REFUSED && e != KN_OK && e != KN_ERR_NOMEM && e != KN_ERR_INVALID)
+        e = kn_fail_prefix(KN_ERR_REFUSED, "gate: ");
+    if (!e)
+        *detail = kn_sprintf("schema %s; %s; latency %.3g ms (budget %g ms)",
+                             prod_path ? "compatible" : "not compared", metric, ms, o->latency_ms);
+    kn_schema_free(cs);
+    kn_schema_free(ps);
+    kn_artifact_free(ca);
+    kn_artifact_free(pa);
+    kn_free(cand_path);
+    kn_free(prod_path);
     return e;
 }

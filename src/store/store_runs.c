@@ -207,6 +207,27 @@ kn_status kn_store_add_run(kn_store *s, const kn_run_info *run, const void *arti
     return KN_OK;
 }
 
+kn_status kn_store_add_runs(kn_store *s, const kn_run_info *runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        kn_status e = check_info(&runs[i]);
+        if (e) return kn_fail_prefix(e, "run %zu of %zu: ", i + 1, n);
+    }
+    kn_prices prices;
+    kn_store_prices(s, &prices);
+    kn_status e = kn__store_begin(s);
+    for (size_t i = 0; !e && i < n; i++) {
+        int64_t id = 0;
+        e = insert_run(s, &runs[i], NULL, 0,
+                       kn_run_cost(&prices, runs[i].stages, runs[i].n_stages, 0), &id);
+    }
+    if (e) {
+        kn__store_rollback(s);
+        return e;
+    }
+    return kn__store_commit(s);
+}
+
 /* ---- reading back ---- */
 
 static char *col_dup(sqlite3_stmt *st, int i)

@@ -3,6 +3,9 @@
 #ifndef KILN_TEST_STORE_UTIL_H
 #define KILN_TEST_STORE_UTIL_H
 
+#include "kiln/artifact.h"
+#include "kiln/io.h"
+#include "kiln/mem.h"
 #include "kiln/store.h"
 
 #include <sodium.h>
@@ -95,6 +98,49 @@ static inline void test_run_init(test_run *t, const char *experiment, double auc
     t->info.rows_in = 5000;
     t->info.rows_kept = 4900;
     t->info.actor = "tester";
+}
+
+/* A real artifact: a fitted imputer + one-hot + logistic regression on ten
+ * rows, with the given input schema and a spec text that tells artifacts
+ * apart. *buf is new (kn_free). */
+static const char test_schema_yaml[] = "version: 1\n"
+                                       "columns:\n"
+                                       "  - {name: age, type: numeric, min: 18, max: 90}\n"
+                                       "  - {name: city, type: categorical, categories: [paris, lyon, nice]}\n"
+                                       "  - {name: income, type: numeric}\n";
+
+static inline void test_artifact(const char *tag, const char *schema, unsigned char **buf,
+                                 size_t *len)
+{
+    static const char csv[] = "age,city,income,label\n31,paris,2.5,yes\n,lyon,1.0,no\n"
+                              "45,paris,,yes\n22,nice,0.7,no\n38,lyon,2.2,yes\n29,,1.1,no\n"
+                              "51,nice,3.0,yes\n24,paris,0.9,no\n33,lyon,1.9,yes\n27,nice,1.2,no\n";
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/kiln-store-test-%d.csv", (int)getpid());
+    FILE *f = fopen(path, "w");
+    if (!f || fwrite(csv, 1, sizeof csv - 1, f) != sizeof csv - 1) fail_msg("writing %s", path);
+    fclose(f);
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    kn_frame *fr = NULL;
+    KN_CHECK(kn_frame_read(path, &o, &fr, NULL));
+    remove(path);
+    kn_pipeline *p = NULL;
+    KN_CHECK(kn_pipeline_new(&p));
+    KN_CHECK(kn_pipeline_add_step_spec(p, "simple_imputer:strategy=median"));
+    KN_CHECK(kn_pipeline_add_step_spec(p, "onehot_encoder:columns=city"));
+    KN_CHECK(kn_pipeline_set_model_spec(p, "logistic_regression", NULL, 0));
+    KN_CHECK(kn_pipeline_set_target(p, "label", NULL));
+    KN_CHECK(kn_pipeline_fit(p, fr, NULL));
+    kn_artifact *a = NULL;
+    KN_CHECK(kn_artifact_new(&a));
+    KN_CHECK(kn_artifact_set_pipeline(a, p));
+    KN_CHECK(kn_artifact_set(a, KN_ART_SPEC, tag, strlen(tag)));
+    KN_CHECK(kn_artifact_set(a, KN_ART_SCHEMA, schema, strlen(schema)));
+    KN_CHECK(kn_artifact_encode(a, NULL, buf, len));
+    kn_artifact_free(a);
+    kn_pipeline_free(p);
+    kn_frame_free(fr);
 }
 
 #endif

@@ -32,6 +32,20 @@ static char *add(kn_store *s, double auc, const char *artifact)
     return id;
 }
 
+/* A run with a real artifact (tag tells them apart) and the given schema. */
+static char *add_real(kn_store *s, double auc, const char *tag, const char *schema)
+{
+    test_run t;
+    test_run_init(&t, "credit", auc, folds_a);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    test_artifact(tag, schema ? schema : test_schema_yaml, &buf, &len);
+    char *id = NULL;
+    KN_CHECK(kn_store_add_run(s, &t.info, buf, len, &id));
+    kn_free(buf);
+    return id;
+}
+
 static void open_missing_store(void **state)
 {
     (void)state;
@@ -164,13 +178,20 @@ static int on_audit(const kn_audit_entry *e, void *user)
     return a->n == 16;
 }
 
+static int on_audit_detail(const kn_audit_entry *e, void *user)
+{
+    audit_seen *a = user;
+    snprintf(a->rows[a->n++], 160, "%s", e->detail ? e->detail : "-");
+    return a->n == 16;
+}
+
 static void registry_flow(void **state)
 {
     (void)state;
     char dir[256];
     kn_store *s = fresh(dir, sizeof dir, "reg");
-    char *r1 = add(s, 0.84, "artifact one"), *r2 = add(s, 0.86, "artifact two"),
-         *r3 = add(s, 0.80, "artifact three"), *r4 = add(s, 0.845, "artifact four");
+    char *r1 = add_real(s, 0.84, "one", NULL), *r2 = add_real(s, 0.86, "two", NULL),
+         *r3 = add_real(s, 0.80, "three", NULL), *r4 = add_real(s, 0.845, "four", NULL);
     kn_gate_opts o;
     kn_gate_opts_default(&o);
     o.actor = "alice";
@@ -413,6 +434,63 @@ static void two_writers(void **state)
     kn_store_close(s);
 }
 
+/* The gate's schema and latency checks, each refusal leaving the store as it was. */
+static void gate_schema_and_latency(void **state)
+{
+    (void)state;
+    char dir[256], before[65], after[65];
+    kn_store *s = fresh(dir, sizeof dir, "gate");
+    static const char no_city[] = "version: 1\ncolumns:\n  - {name: age, type: numeric}\n"
+                                  "  - {name: income, type: numeric}\n";
+    static const char city_text[] = "version: 1\ncolumns:\n  - {name: age, type: numeric}\n"
+                                    "  - {name: city, type: string}\n"
+                                    "  - {name: income, type: numeric}\n";
+    static const char fewer_levels[] =
+        "version: 1\ncolumns:\n  - {name: age, type: numeric}\n"
+        "  - {name: city, type: categorical, categories: [paris, lyon]}\n"
+        "  - {name: income, type: numeric}\n";
+    static const char more_levels[] =
+        "version: 1\ncolumns:\n  - {name: age, type: numeric}\n"
+        "  - {name: city, type: categorical, categories: [paris, lyon, nice, lille]}\n"
+        "  - {name: income, type: numeric}\n";
+    char *r1 = add_real(s, 0.84, "one", NULL), *r2 = add_real(s, 0.85, "two", no_city),
+         *r3 = add_real(s, 0.85, "three", city_text), *r4 = add_real(s, 0.85, "four", fewer_levels),
+         *r5 = add_real(s, 0.85, "five", more_levels);
+    kn_gate_opts o;
+    kn_gate_opts_default(&o);
+    KN_CHECK(kn_store_register(s, "m", r1, "production", &o, NULL));
+    KN_CHECK(kn_store_register(s, "m", r2, "none", &o, NULL));
+    KN_CHECK(kn_store_register(s, "m", r3, "none", &o, NULL));
+    KN_CHECK(kn_store_register(s, "m", r4, "none", &o, NULL));
+    KN_CHECK(kn_store_register(s, "m", r5, "staging", &o, NULL));
+    test_store_digest(dir, before);
+    KN_CHECK_FAILS(kn_store_promote(s, "m", 2, "production", &o), KN_ERR_REFUSED,
+                   "production v1 requires column 'city' (categorical)");
+    KN_CHECK_FAILS(kn_store_promote(s, "m", 3, "production", &o), KN_ERR_REFUSED,
+                   "column 'city' is categorical in production v1 but string in the candidate");
+    KN_CHECK_FAILS(kn_store_promote(s, "m", 4, "production", &o), KN_ERR_REFUSED,
+                   "accepts 'nice' in production v1 but not in the candidate");
+    o.latency_ms = 1e-9;
+    KN_CHECK_FAILS(kn_store_promote(s, "m", 5, "production", &o), KN_ERR_REFUSED,
+                   "over the budget of 1e-09 ms");
+    KN_CHECK_FAILS(kn_store_register(s, "m", r5, "production", &o, NULL), KN_ERR_REFUSED,
+                   "latency check failed");
+    test_store_digest(dir, after);
+    assert_string_equal(before, after);
+    kn_gate_opts_default(&o);
+    KN_CHECK(kn_store_promote(s, "m", 5, "production", &o)); /* levels may grow */
+    audit_seen a = {0};
+    KN_CHECK(kn_store_audit(s, "m", 1, on_audit_detail, &a));
+    assert_non_null(strstr(a.rows[0], "schema compatible; held-out roc_auc 0.85 vs production "
+                                      "v1 0.84 (margin 0.01); latency "));
+    kn_free(r1);
+    kn_free(r2);
+    kn_free(r3);
+    kn_free(r4);
+    kn_free(r5);
+    kn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +500,7 @@ int main(void)
         cmocka_unit_test(unwritable_artifacts_change_nothing),
         cmocka_unit_test(full_disk_changes_nothing),
         cmocka_unit_test(two_writers),
+        cmocka_unit_test(gate_schema_and_latency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
