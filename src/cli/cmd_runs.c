@@ -150,7 +150,7 @@ json_t *cli_run_json(const kn_run_record *r)
                                                r->artifact_hash, "bytes",
                                                (json_int_t)r->artifact_bytes)
                                    : json_null();
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "id",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "id",
                           r->id, "experiment", in->experiment, "status", in->status, "error",
                           str(in->error), "start", num(in->start), "end", num(in->end),
                           "spec_hash", str(in->spec_hash), "seed", (json_int_t)in->seed,
