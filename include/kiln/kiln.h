@@ -36,6 +36,7 @@
 #include "kiln/registry.h"
 #include "kiln/report.h"
 #include "kiln/rng.h"
+#include "kiln/run.h"
 #include "kiln/schema.h"
 #include "kiln/source.h"
 #include "kiln/split.h"

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 typedef struct kn_report_opts {
-    const char *title;        /* page heading; NULL: "Kiln report: " + the model's name */
+    const char *title;        /* page heading; NULL: "Kiln report: MODEL predicting TARGET" */
     const char *source;       /* what was reported (a file, RUN or MODEL@vN), shown in
                                  the summary; NULL: left out */
     const kn_run_record *run; /* the store's record of the run (resources, cost, run

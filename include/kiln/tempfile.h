@@ -7,6 +7,10 @@
  *     kn_temp_commit(tmp, "model.kmd");            renamed, untracked, freed
  *     (or kn_temp_discard(tmp) on failure:         removed, untracked, freed)
  *
+ * A path that exists and is not a regular file (a device such as /dev/null
+ * or /dev/full, a FIFO) is written in place instead: kn_temp_path returns
+ * the path itself, commit only frees it and discard leaves it alone.
+ *
  * Every temporary file in progress is tracked, so that a program stopped by
  * a signal can remove them: kn_temp_remove_all() is async-signal-safe (the
  * kiln binary calls it on SIGINT, SIGTERM and SIGHUP before dying of the

@@ -9,6 +9,7 @@
 #include "kiln/store.h"
 #include "kiln/tempfile.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,10 +274,15 @@ static kn_status write_out(const char *path, const kn_run_output *r)
     char *tmp = kn_temp_path(path);
     FILE *fp = tmp ? fopen(tmp, "wb") : NULL;
     int ok = fp && fwrite(r->artifact_bytes, 1, r->artifact_len, fp) == r->artifact_len;
-    if (fp && fclose(fp) != 0) ok = 0;
+    int err = errno;
+    if (fp && fclose(fp) != 0 && ok) {
+        ok = 0;
+        err = errno;
+    }
     if (ok) return kn_temp_commit(tmp, path);
     kn_temp_discard(tmp);
-    return kn_fail(KN_ERR_IO, "%s: cannot write the artifact there", path);
+    return kn_fail(KN_ERR_IO, "%s: cannot write the artifact there (%s); nothing was recorded",
+                   path, strerror(err));
 }
 
 int cmd_run(int argc, char **argv)
@@ -331,16 +337,14 @@ int cmd_run(int argc, char **argv)
                             : getenv("KILN_STORE") ? getenv("KILN_STORE")
                                                    : "kiln-store";
     kn_status se = KN_OK;
-    if (!a.no_store) {
+    if (!a.no_store && e == KN_OK) { /* a failed run leaves the store as it was */
         kn_stage_begin("store");
-        if (why) kn_fail(e, "%s", why); /* the failure the store records */
         se = record(&a, s, r, e, start, &rec);
         kn_stage_end();
     }
-    if (e != KN_OK) {
+    if (e != KN_OK)
         cli_error("%s", why ? why : kn_last_error());
-        if (rec.run_id) fprintf(stderr, "kiln: the failed run is recorded as %s\n", rec.run_id);
-    } else if (se != KN_OK) {
+    else if (se != KN_OK) {
         cli_error("%s", kn_last_error());
         if (a.out) fprintf(stderr, "kiln: the artifact was written to %s\n", a.out);
     } else if (cli.json)

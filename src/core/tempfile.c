@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { SLOT_FREE = 0, SLOT_FILLING = 1, SLOT_LIVE = 2 };
@@ -45,8 +46,18 @@ static void untrack(const char *tmp)
         }
 }
 
+/* A target that exists and is not a regular file (a device such as
+ * /dev/full or /dev/null, a FIFO) is written in place: renaming a file over
+ * it would replace the device. */
+static int write_in_place(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 char *kn_temp_path(const char *path)
 {
+    if (write_in_place(path)) return kn_strdup(path);
     char *tmp = kn_sprintf("%s.tmp.%ld", path, (long)getpid());
     if (tmp) track(tmp);
     return tmp;
@@ -55,6 +66,10 @@ char *kn_temp_path(const char *path)
 kn_status kn_temp_commit(char *tmp, const char *path)
 {
     kn_status s = KN_OK;
+    if (!strcmp(tmp, path)) { /* written in place */
+        kn_free(tmp);
+        return KN_OK;
+    }
     if (rename(tmp, path) != 0) {
         s = kn_fail(KN_ERR_IO, "renaming %s to %s failed: %s", tmp, path, strerror(errno));
         remove(tmp);
@@ -67,7 +82,7 @@ kn_status kn_temp_commit(char *tmp, const char *path)
 void kn_temp_discard(char *tmp)
 {
     if (!tmp) return;
-    remove(tmp);
+    if (!write_in_place(tmp)) remove(tmp);
     untrack(tmp);
     kn_free(tmp);
 }

@@ -91,7 +91,8 @@ kn_status kn__run_lineage(kn__run_state *w)
 
 /* The input schema: the spec's own (its target column made optional, since
  * rows to predict have none), else one inferred from the training rows with
- * types and categories only (ranges seen in training are not a contract). */
+ * types, categories and missing values only where training had them
+ * (ranges seen in training are not a contract), as `kiln train` infers. */
 static kn_status input_schema(kn__run_state *w, char **yaml)
 {
     const kn_prep_spec *s = w->s;
@@ -104,9 +105,9 @@ static kn_status input_schema(kn__run_state *w, char **yaml)
             c->required = 0;
             c->max_missing = 1;
         }
-        if (s->schema) continue;
+        if (s->schema || !strcmp(c->name, s->target)) continue;
         c->has_min = c->has_max = 0;
-        c->max_missing = 1;
+        c->max_missing = c->max_missing > 0 ? 1 : 0; /* missing only where training had it */
         c->unique = 0;
     }
     if (!s->schema) {

@@ -8,7 +8,7 @@
 
 static const char css[] =
     "body{font:14px/1.45 -apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222;"
-    "max-width:1100px;margin:0 auto;padding:16px 24px;background:#fff}"
+    "max-width:1100px;margin:0 auto;padding:16px;background:#fff}"
     "h1{font-size:24px;margin:8px 0 4px}h2{font-size:19px;margin:28px 0 8px;"
     "border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:14px 0 6px}"
     "table{border-collapse:collapse;margin:6px 0 12px}"
@@ -17,7 +17,7 @@ static const char css[] =
     ".note{color:#666;font-style:italic}.sub{color:#555}"
     "nav a{margin-right:12px}code,pre{font:12px/1.4 Menlo,Consolas,monospace}"
     "pre{background:#f7f7f7;padding:8px;overflow:auto;max-height:400px}"
-    ".figs{display:flex;flex-wrap:wrap;gap:18px}figure{margin:0}"
+    ".figs{display:flex;flex-wrap:wrap;gap:12px 20px}figure{margin:0}"
     "figcaption{font-size:12px;color:#555;max-width:520px}"
     "svg text{font:11px Helvetica,Arial,sans-serif;fill:#333}"
     "svg text.label{font-size:12px}svg text.cell{font-size:12px}svg text.share{font-size:10px}"
@@ -176,6 +176,8 @@ kn_status kn__report_render(const kn__report_in *in, kn__text *t)
     char *title = NULL;
     if (in->title)
         title = kn_strdup(in->title);
+    else if (in->model && in->target)
+        title = kn_sprintf("Kiln report: %s predicting %s", in->model, in->target);
     else
         title = kn_sprintf("Kiln report: %s", in->model ? in->model : "model");
     if (!title) return KN_ERR_NOMEM;

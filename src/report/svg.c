@@ -418,7 +418,7 @@ void kn__svg_heatmap(kn__text *t, const char *label, const char *const *classes,
     for (size_t j = 0; j < k; j++) {
         kn__text_printf(t, "<text class=\"tick\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">",
                         left + cell * ((double)j + 0.5), top - 8);
-        const char *c = classes[j] ? classes[j] : "";
+        const char *c = classes && classes[j] ? classes[j] : "";
         kn__text_escn(t, c, strlen(c) > (small ? 3 : 8) ? (small ? 3 : 8) : strlen(c));
         kn__text_put(t, "</text>");
     }
@@ -428,7 +428,7 @@ void kn__svg_heatmap(kn__text *t, const char *label, const char *const *classes,
         double y = top + cell * (double)i;
         kn__text_printf(t, "<text class=\"tick\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">",
                         left - 6, y + cell / 2 + 4);
-        const char *c = classes[i] ? classes[i] : "";
+        const char *c = classes && classes[i] ? classes[i] : "";
         kn__text_escn(t, c, strlen(c) > 18 ? 18 : strlen(c));
         kn__text_put(t, "</text>");
         for (size_t j = 0; j < k; j++) {

@@ -22,8 +22,9 @@ void kn__text_escn(kn__text *t, const char *s, size_t n);
 /* v with `decimals` digits after the point ("-0.00" printed as "0.00");
  * NaN and infinities as "n/a". */
 void kn__text_fixed(kn__text *t, double v, int decimals);
-/* A measured value for people: 4 significant digits, fixed notation
- * between 1e-4 and 1e7, else scientific; NaN as "n/a". */
+/* A measured value for people: whole numbers in full, else 4 significant
+ * digits, fixed notation between 1e-4 and 1e7, else scientific; NaN as
+ * "n/a". */
 void kn__text_num(kn__text *t, double v);
 /* The same into buf (cap >= 32); returns buf. */
 char *kn__fmt_num(double v, char *buf, size_t cap);

@@ -126,6 +126,8 @@ char *kn__fmt_num(double v, char *buf, size_t cap)
     double a = fabs(v);
     if (a == 0) {
         snprintf(buf, cap, "0");
+    } else if (a < 1e15 && v == floor(v)) { /* counts and other whole numbers */
+        snprintf(buf, cap, "%.0f", v);
     } else if (a >= 1e-4 && a < 1e7) {
         int digits = 3 - (int)floor(log10(a)); /* 4 significant digits */
         if (digits < 0) digits = 0;

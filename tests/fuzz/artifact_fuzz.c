@@ -23,8 +23,8 @@ static void use(const kn_artifact *a)
             const char *values[64];
             for (size_t j = 0; j < in->n_cols; j++) values[j] = j % 2 ? "1.5" : "a";
             double y;
-            (void)kn_pipeline_predict_row(p, (const char *const *)in->names, values, in->n_cols,
-                                          &y, NULL);
+            (void)kn_pipeline_predict_row(p, (const char *const *)in->names, values, in->n_cols, &y,
+                                          NULL);
         }
         kn_pipeline_free(p);
     }

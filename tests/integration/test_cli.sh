@@ -73,7 +73,7 @@ grep -q "memory limit exceeded in stage 'read'" "$W/m.txt" || fail "memory messa
 cols=$("$KILN" help model gbdt | awk '/^    [a-z_0-9]+ +[a-z]+ +/{ match($0, /^    [a-z_0-9]+ +/); print RLENGTH }' | sort -u | wc -l)
 [ "$cols" = 1 ] || fail "help model gbdt: parameter types in $cols columns"
 "$KILN" help model gbdt | grep -q "early_stopping_rounds" || fail "help model gbdt: early_stopping_rounds missing"
-"$KILN" demo --out "$W/demo" --rows 2000 | grep -q "duplicate rows" || fail "demo"
+"$KILN" demo --dataset churn --out "$W/demo" --rows 2000 | grep -q "duplicate rows" || fail "demo"
 # prep --save then transform: the saved steps replay exactly, on new data too
 head -600 "$DATA/lending_club.csv" > "$W/train.csv"
 { head -1 "$DATA/lending_club.csv"; tail -300 "$DATA/lending_club.csv"; } > "$W/new.csv"

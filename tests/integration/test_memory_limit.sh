@@ -6,7 +6,7 @@
 # the limit.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-"$KILN" --quiet demo --out "$W/d" --rows 300000 > /dev/null
+"$KILN" --quiet demo --dataset churn --out "$W/d" --rows 300000 > /dev/null
 in=$W/d/demo.csv
 size=$(stat -c %s "$in")
 limit=$((300 * 1024 * 1024))

@@ -109,11 +109,21 @@ bad bad_metric 'sources: {l: {file: loans.csv}}
 target: Class
 model: gbdt
 evaluation: {metrics: [auc]}' "bad_metric.yaml:4:23: .*auc"
-# a missing data file: the run fails naming it, and is recorded as failed
+# a missing data file: the run fails naming it; the store is left as it was
 printf 'sources: {l: {file: nowhere.csv}}\ntarget: Class\nmodel: gbdt\n' > missing.yaml
 expect "nowhere.csv" 1 $K run missing.yaml --store st3
-$K --json runs list --store st3 > failed.json 2>&1 || fail "runs list after a failed run: $(cat failed.json)"
-grep -q '"failed"' failed.json || fail "the failed run is not recorded: $(cat failed.json)"
+[ -e st3 ] && fail "a failed run made a store"
+state() { # the store's rows and artifact files
+    $py -c "import sqlite3; print('\n'.join(sqlite3.connect('st/kiln.db').iterdump()))"
+    ls st/artifacts
+}
+state > before.txt
+expect "nowhere.csv" 1 $K run missing.yaml --store st
+# a full disk: the artifact cannot be written; the device stays a device
+expect "/dev/full" 1 $K run spec.yaml --store st --out /dev/full
+[ -c /dev/full ] || fail "/dev/full is no longer a device"
+state > after.txt
+cmp -s before.txt after.txt || fail "a failed run changed the store: $(diff before.txt after.txt | head)"
 # a target that is not a column
 printf 'sources: {l: {file: loans.csv}}\ntarget: klass\nmodel: gbdt\n' > notcol.yaml
 expect "no column 'klass'" 1 $K run notcol.yaml --no-store --out n.kiln

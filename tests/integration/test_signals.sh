@@ -7,7 +7,7 @@ set -euo pipefail
 set -m # background jobs keep SIGINT (without job control bash ignores it there)
 rows=2000000
 [ -n "${KILN_SANITIZED:-}" ] && rows=400000
-"$KILN" --quiet demo --out "$W/d" --rows $rows > /dev/null
+"$KILN" --quiet demo --dataset churn --out "$W/d" --rows $rows > /dev/null
 echo "old contents" > "$W/kept.csv"
 
 # interrupt SIGNAL TARGET: start a conversion to TARGET, send the signal

@@ -32,7 +32,10 @@ static void text_escapes_and_formats(void **state)
     assert_string_equal(kn__fmt_num(1234.5678, buf, sizeof buf), "1235");
     assert_string_equal(kn__fmt_num(2.5, buf, sizeof buf), "2.5");
     assert_string_equal(kn__fmt_num(-0.0, buf, sizeof buf), "0");
-    assert_string_equal(kn__fmt_num(3e9, buf, sizeof buf), "3.000e+09");
+    assert_string_equal(kn__fmt_num(3e9, buf, sizeof buf), "3000000000");
+    assert_string_equal(kn__fmt_num(3.5e-6, buf, sizeof buf), "3.500e-06");
+    assert_string_equal(kn__fmt_num(2.5e8, buf, sizeof buf), "250000000");
+    assert_string_equal(kn__fmt_num(2.55e8 + 0.5, buf, sizeof buf), "2.550e+08");
     assert_string_equal(kn__fmt_num(INFINITY, buf, sizeof buf), "n/a");
     /* a long printf goes past the small stack buffer */
     char big[1000];
