@@ -151,8 +151,8 @@ static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, 
     if (predict && cli.json && !strcmp(a->out, "-"))
         return cli_usage_error(cmd, "--json and --out - would both write to standard output; "
                                     "give --out a file");
-    const char *ins[2] = {a->data, a->model}, *outs[2] = {a->out, a->curves};
-    return cli_refuse_overwrite(cmd, outs, 2, ins, 2, predict ? a->overwrite_input : -1);
+    const char *ins[2] = {a->data, a->model}, *outs[3] = {a->out, a->curves, a->rejects};
+    return cli_refuse_overwrite(cmd, outs, 3, ins, 2, predict ? a->overwrite_input : -1);
 }
 
 /* --rounds K: a boosted model predicts with its first K rounds (per call:
