@@ -180,7 +180,7 @@ def house_votes(ex, _):
     model = lambda: make_pipeline(  # noqa: E731
         SimpleImputer(strategy="constant", fill_value="absent"),
         OneHotEncoder(handle_unknown="ignore"),
-        LogisticRegression(C=1.0, tol=1e-10, max_iter=10000))
+        LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=1000))
     return dict(raw=raw, X=d, y=y.to_numpy(), positive="republican", model=model, seed=7, fraction=0.2,
                 kind="stratified", shuffle=False, folds=5,
                 metrics=["accuracy", "balanced_accuracy", "roc_auc", "log_loss"])
@@ -218,7 +218,7 @@ def loans_sqlite(ex, _):
     cats = [c for c in d.columns if d[c].dtype == object]
     model = lambda: make_pipeline(onehot(cats, handle_unknown="ignore"),  # noqa: E731
                                   StandardScaler(),
-                                  LogisticRegression(C=0.1, tol=1e-10, max_iter=10000))
+                                  LogisticRegression(C=0.1, solver="newton-cholesky", tol=1e-12, max_iter=1000))
     return dict(raw=raw, X=d, y=y.to_numpy(), positive="bad", model=model, seed=5, fraction=0.2,
                 kind="stratified", shuffle=False, folds=5,
                 metrics=["roc_auc", "average_precision", "log_loss", "accuracy"])
