@@ -1,6 +1,7 @@
 /* kiln models list|versions|promote|rollback|archive|audit: the registry. */
 #include "cli/cli.h"
 #include "kiln/mem.h"
+#include "kiln/stage.h"
 #include "kiln/store.h"
 
 #include <errno.h>
@@ -218,6 +219,7 @@ static int run_change(const cli_spec *spec, int argc, char **argv, const char *s
     int version = 0;
     if (!rollback && (rc = version_arg(spec->name, a.version, &version))) return rc;
     kn_store *s = NULL;
+    kn_stage_begin("store");
     if ((rc = cli_store_open(a.store, 0, &s))) return rc;
     kn_gate_opts o;
     kn_gate_opts_default(&o);
@@ -236,6 +238,7 @@ static int run_change(const cli_spec *spec, int argc, char **argv, const char *s
     char ref[300];
     snprintf(ref, sizeof ref, "%s@production", a.name);
     if (rollback && kn_store_resolve(s, ref, NULL, &now, &run)) return cli_store_fail(s);
+    kn_stage_end();
     if (cli.json)
         rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:i, s:s, s:b, s:o, s:s, s:o}", "command",
                                      spec->name, "store", kn_store_dir(s), "model", a.name,

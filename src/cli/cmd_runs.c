@@ -3,6 +3,7 @@
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
 #include "kiln/registry.h"
+#include "kiln/stage.h"
 #include "kiln/store.h"
 
 #include <math.h>
@@ -71,6 +72,7 @@ static int cmd_runs_list(int argc, char **argv)
     int rc = cli_parse(&list_spec, argc, argv, &a, NULL);
     if (rc) return rc < 0 ? CLI_OK : rc;
     kn_store *s = NULL;
+    kn_stage_begin("store");
     if ((rc = cli_store_open(a.store, 0, &s))) return rc;
     uint64_t total = 0;
     list_state ls = {cli.json ? json_array() : NULL, 0};
@@ -79,6 +81,7 @@ static int cmd_runs_list(int argc, char **argv)
         json_decref(ls.arr);
         return cli_store_fail(s);
     }
+    kn_stage_end();
     if (cli.json) {
         rc = cli_emit_json(json_pack("{s:s, s:s, s:o, s:I, s:o, s:o}", "command", "runs list",
                                      "store", kn_store_dir(s), "experiment", str(a.experiment),
@@ -150,7 +153,7 @@ json_t *cli_run_json(const kn_run_record *r)
                                                r->artifact_hash, "bytes",
                                                (json_int_t)r->artifact_bytes)
                                    : json_null();
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "id",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "id",
                           r->id, "experiment", in->experiment, "status", in->status, "error",
                           str(in->error), "start", num(in->start), "end", num(in->end),
                           "spec_hash", str(in->spec_hash), "seed", (json_int_t)in->seed,

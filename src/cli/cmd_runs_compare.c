@@ -5,6 +5,7 @@
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
 #include "kiln/registry.h"
+#include "kiln/stage.h"
 #include "kiln/store.h"
 
 #include <math.h>
@@ -176,6 +177,7 @@ static int cmd_runs_compare(int argc, char **argv)
     int rc = cli_parse(&runs_compare_spec, argc, argv, &a, NULL);
     if (rc) return rc < 0 ? CLI_OK : rc;
     kn_store *s = NULL;
+    kn_stage_begin("store");
     if ((rc = cli_store_open(a.store, 0, &s))) return rc;
     kn_run_record *r[MAX_RUNS] = {0};
     size_t n = 0;
@@ -264,6 +266,7 @@ static int cmd_runs_compare(int argc, char **argv)
         json_array_append_new(tests, paired(r[0], r[j], metric, line, sizeof line));
         if (!cli.json) printf("%s\n", line);
     }
+    kn_stage_end();
     if (cli.json)
         rc = cli_emit_json(json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "command",
                                      "runs compare", "store", kn_store_dir(s), "runs", ids,

@@ -249,6 +249,17 @@ static void remove_temp_files_on_signals(void)
  * a short spin. A library user sets these variables for its own process. */
 static void choose_openmp_wait_policy(char **argv)
 {
+    /* Commands that open no parallel region skip the second start (half of
+     * start-up: `kiln runs list` reads 50 rows). The first word not an
+     * option is taken as the command; a global option's value there only
+     * means running again, as before. */
+    static const char *const serial[] = {"runs", "models", "lineage", "version", "help"};
+    for (char **a = argv + 1; *a; a++)
+        if ((*a)[0] != '-') {
+            for (size_t i = 0; i < sizeof serial / sizeof *serial; i++)
+                if (!strcmp(*a, serial[i])) return;
+            break;
+        }
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
     if (setenv("GOMP_SPINCOUNT", KILN_GOMP_SPINCOUNT, 1) != 0) return;
     execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
