@@ -27,7 +27,11 @@
  *
  * Sections are compressed with zstd at a fixed level, so the same sections
  * give the same bytes: the same spec + data + seed give a byte-identical
- * artifact. Text sections (spec, schema, JSON) are UTF-8 without a NUL.
+ * artifact. A section is stored raw (flag 0, stored = raw length) when zstd
+ * would not shrink it, or would shrink it more than 4096 times (raw / 4096 >
+ * stored): a loader refuses a zstd section that claims more, so a small
+ * damaged file cannot make it inflate gigabytes. Text sections (spec, schema, JSON) are UTF-8
+ * without a NUL.
  *
  * Loading checks the magic, the end magic, the checksum, the version, the
  * signature when a public key is given (an unsigned file is then refused),

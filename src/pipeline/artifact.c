@@ -18,6 +18,7 @@ static const char end_magic[8] = {'K', 'I', 'L', 'N', 'E', 'N', 'D', '1'};
 
 enum {
     ZSTD_LEVEL = 3,      /* fixed: the same sections give the same bytes */
+    MAX_RATIO = 4096,    /* raw <= stored * MAX_RATIO for a zstd section */
     FLAG_ZSTD = 1,       /* section flag bit 0 */
     SECTION_HEADER = 24, /* id, flags, stored, raw */
     MAX_KNOWN = KN_ART_HELDOUT,
@@ -185,7 +186,9 @@ static kn_status encode_section(kn_wbuf *w, const section *s)
         return kn_fail(KN_ERR_INTERNAL, "zstd failed on section %u: %s", s->id,
                        ZSTD_getErrorName(got));
     }
-    int packed = got < s->len;
+    /* a section that would shrink past MAX_RATIO is stored raw, so a
+     * loader can refuse a small frame that claims a huge size */
+    int packed = got < s->len && s->len / MAX_RATIO <= got;
     kn_wbuf_u32(w, s->id);
     kn_wbuf_u32(w, packed ? FLAG_ZSTD : 0);
     kn_wbuf_u64(w, packed ? got : s->len);
@@ -299,6 +302,8 @@ static kn_status decode_sections(kn_artifact *a, kn_rbuf *r, uint32_t count, con
         if (stored > kn_rbuf_left(r)) return damaged(what, "a section runs past the end");
         if (!(flags & FLAG_ZSTD) && stored != raw)
             return damaged(what, "a stored section's lengths disagree");
+        if ((flags & FLAG_ZSTD) && raw / MAX_RATIO > stored)
+            return damaged(what, "a section claims more bytes than its compressed size allows");
         const unsigned char *src = r->p;
         r->p += stored;
         if (id > MAX_KNOWN) continue; /* a newer kiln's section: skipped */

@@ -360,6 +360,49 @@ static void test_unknown_section_skipped(void **state)
     kn_free(buf);
 }
 
+/* A section zstd would shrink over 4096 times is stored raw; a zstd section
+ * that claims more than that is refused before anything is inflated. */
+static void test_compression_bounds(void **state)
+{
+    (void)state;
+    size_t big = 1u << 20;
+    char *zeros = calloc(big, 1), *text = malloc(8192);
+    assert_non_null(zeros);
+    assert_non_null(text);
+    memset(text, 'a', 8192);
+    kn_artifact *a = NULL, *b = NULL;
+    KN_CHECK(kn_artifact_new(&a));
+    KN_CHECK(kn_artifact_set(a, KN_ART_SPEC, zeros, big));
+    unsigned char *buf = NULL;
+    size_t len = 0, n = 0;
+    KN_CHECK(kn_artifact_encode(a, NULL, &buf, &len));
+    assert_true(len > big); /* stored raw */
+    KN_CHECK(kn_artifact_decode(buf, len, "mem", NULL, &b));
+    const void *got = kn_artifact_get(b, KN_ART_SPEC, &n);
+    assert_int_equal(n, big);
+    assert_memory_equal(got, zeros, big);
+    kn_artifact_free(b);
+    kn_free(buf);
+
+    KN_CHECK(kn_artifact_set(a, KN_ART_SPEC, text, 8192));
+    KN_CHECK(kn_artifact_encode(a, NULL, &buf, &len));
+    assert_true(len < 8192); /* zstd */
+    uint64_t stored, raw;
+    memcpy(&stored, buf + 24, 8);
+    memcpy(&raw, buf + 32, 8);
+    assert_int_equal(raw, 8192);
+    raw = stored * 4096 + 4096; /* claims too much; the checksum made to match */
+    memcpy(buf + 32, &raw, 8);
+    size_t body = len - 41;
+    crypto_generichash(buf + body, 32, buf, body, NULL, 0);
+    KN_CHECK_FAILS(kn_artifact_decode(buf, len, "mem", NULL, &b), KN_ERR_CORRUPT,
+                   "claims more bytes");
+    kn_free(buf);
+    kn_artifact_free(a);
+    free(zeros);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_signatures),
         cmocka_unit_test(test_flip_and_truncate),
         cmocka_unit_test(test_unknown_section_skipped),
+        cmocka_unit_test(test_compression_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
