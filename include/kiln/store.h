@@ -18,7 +18,10 @@
  * or partial file (at worst an unreferenced artifact file).
  *
  * Several processes may write one store at once: writes take the database
- * lock with a busy timeout and retry.
+ * lock (BEGIN IMMEDIATE) with a busy timeout and retry. A store whose folder
+ * is read-only opens for reading (lists, run_get, resolve); a change there
+ * fails naming the folder. The schema version is SQLite's user_version; a
+ * store made by a newer kiln is KN_ERR_VERSION.
  *
  * Errors name the store and the fix: a store that does not exist (open
  * without create), a read-only folder, a full disk, an unknown run, model
