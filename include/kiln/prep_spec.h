@@ -43,6 +43,7 @@
  * and where to register the result; output and save are then optional:
  *
  *     target: default
+ *     ignore: [id]                               # columns that are not features
  *     task: classification                       # optional: the model's, else the target's
  *     model:                                     # one model: name and parameters
  *       gbdt: {n_estimators: 200, learning_rate: 0.1}
@@ -128,7 +129,7 @@ typedef struct kn_spec_step {
 
 /* evaluation: of a run spec. */
 typedef struct kn_spec_eval {
-    int given;             /* the spec has evaluation: (else the defaults below) */
+    int given;           /* the spec has evaluation: (else the defaults below) */
     int cv;              /* 0: no cross-validation */
     kn_split_kind split; /* KN_SPLIT_AUTO unless given */
     size_t folds, repeats, gap;
@@ -172,6 +173,8 @@ typedef struct kn_prep_spec {
     int has_seed;
     uint64_t seed;
     char *description; /* intended use, for the model card */
+    size_t n_ignore;
+    char **ignore; /* columns that are not features (IDs, free text): kept, never learned from */
 } kn_prep_spec;
 
 /* Parse a spec from YAML (errors name file:line:column). `path` names the

@@ -1,6 +1,6 @@
 /* kiln predict / eval: apply a saved model to a data file, score it. */
 #include "cli/cli.h"
-#include "cli/predict-impl.h"
+#include "cli/cli_predict.h"
 #include "kiln/mem.h"
 #include "kiln/evaluate.h"
 #include "kiln/importance.h"
@@ -16,7 +16,8 @@
 
 static const cli_opt predict_opts[] = {
     CLI_OPT_NEED(apply_args, model, "model", "MODEL",
-                 "the saved model: a .kiln artifact or a .kmd model file"),
+                 "the model: a .kiln artifact, a .kmd model file, or a registered NAME@production, "
+                 "NAME@staging or NAME@vN (--store)"),
     CLI_OPT_NEED(apply_args, data, "data", "FILE", "the rows to predict"),
     CLI_OPT_NEED(apply_args, out, "out", "PREDICTIONS.csv",
                  "where the predictions go ('-': standard output)"),
@@ -29,12 +30,16 @@ static const cli_opt predict_opts[] = {
                  "refuse a .kiln artifact not signed with this key's secret half"),
     CLI_OPT_TEXT(apply_args, rejects, "rejects", "FILE",
                  "where rows the artifact's schema quarantines go (default FILE.invalid.csv)"),
+    CLI_OPT_TEXT(apply_args, store, "store", "DIR",
+                 "the store a registered --model NAME@stage is looked up in (default: "
+                 "$KILN_STORE, else ./kiln-store)"),
     CLI_OPT_READ(apply_args, read),
     CLI_OPT_END};
 
 static const cli_opt eval_opts[] = {
     CLI_OPT_NEED(apply_args, model, "model", "MODEL",
-                 "the saved model: a .kiln artifact or a .kmd model file"),
+                 "the model: a .kiln artifact, a .kmd model file, or a registered NAME@production, "
+                 "NAME@staging or NAME@vN (--store)"),
     CLI_OPT_NEED(apply_args, data, "data", "FILE", "labelled rows to score on"),
     CLI_OPT_TEXT(apply_args, weight, "weight", "COLUMN", "sample weights for every metric"),
     CLI_OPT_TEXT(apply_args, curves, "curves", "OUT.json",
@@ -50,6 +55,9 @@ static const cli_opt eval_opts[] = {
                  "refuse a .kiln artifact not signed with this key's secret half"),
     CLI_OPT_TEXT(apply_args, rejects, "rejects", "FILE",
                  "where rows the artifact's schema quarantines go (default FILE.invalid.csv)"),
+    CLI_OPT_TEXT(apply_args, store, "store", "DIR",
+                 "the store a registered --model NAME@stage is looked up in (default: "
+                 "$KILN_STORE, else ./kiln-store)"),
     CLI_OPT_READ(apply_args, read),
     CLI_OPT_END};
 
@@ -139,11 +147,12 @@ static int parse_apply(const char *cmd, int argc, char **argv, kn_read_opts *o, 
     int rc = cli_parse(predict ? &predict_spec : &eval_spec, argc, argv, a, NULL);
     if (rc) return rc;
     *o = a->read;
+    cli_store_dir = a->store;
     if (predict && cli.json && !strcmp(a->out, "-"))
         return cli_usage_error(cmd, "--json and --out - would both write to standard output; "
                                     "give --out a file");
-    const char *ins[2] = {a->data, a->model}, *outs[2] = {a->out, a->curves};
-    return cli_refuse_overwrite(cmd, outs, 2, ins, 2, predict ? a->overwrite_input : -1);
+    const char *ins[2] = {a->data, a->model}, *outs[3] = {a->out, a->curves, a->rejects};
+    return cli_refuse_overwrite(cmd, outs, 3, ins, 2, predict ? a->overwrite_input : -1);
 }
 
 /* --rounds K: a boosted model predicts with its first K rounds (per call:

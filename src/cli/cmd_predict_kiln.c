@@ -2,7 +2,7 @@
  * pipeline's input types, checked against the artifact's input schema
  * (rows that break it are reported and quarantined or dropped, never
  * scored), then the pipeline's steps and model run on the rows kept. */
-#include "cli/predict-impl.h"
+#include "cli/cli_predict.h"
 #include "kiln/artifact.h"
 #include "kiln/mem.h"
 #include "kiln/pipeline.h"

@@ -439,6 +439,14 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
             e = kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'", s->path,
                         s->target);
     }
+    for (size_t i = 0; e == KN_OK && i < s->n_ignore; i++) {
+        size_t j;
+        if (kn_frame_find(r->prep->frame, s->ignore[i], &j) != KN_OK)
+            e = kn_fail(KN_ERR_NOT_FOUND, "%s: ignore: the frame has no column '%s'", s->path,
+                        s->ignore[i]);
+        else
+            kn_column_set_role(kn_frame_col(r->prep->frame, j), KN_ROLE_IGNORE);
+    }
     if (e == KN_OK) e = part("lineage", kn__run_lineage, &w);
     if (e == KN_OK) e = part("split", split_part, &w);
     if (e == KN_OK && s->eval.cv) e = part("cv", run_cv, &w);

@@ -10,8 +10,8 @@
 
 typedef const kn__yaml Y;
 
-static const char *const run_keys[] = {"model",    "task", "evaluation",
-                                       "register", "seed", "description"};
+static const char *const run_keys[] = {"model", "task",        "evaluation", "register",
+                                       "seed",  "description", "ignore"};
 
 int kn__spec_is_run_key(const char *key)
 {
@@ -243,6 +243,7 @@ kn_status kn__spec_run_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
     if (!strcmp(k, "evaluation")) return parse_eval(c, kv.value, &s->eval);
     if (!strcmp(k, "register")) return parse_register(c, kv.value, s);
     if (!strcmp(k, "description")) return kn__spec_text(c, kv.value, k, &s->description);
+    if (!strcmp(k, "ignore")) return kn__yaml_strings(c, kv.value, k, &s->ignore, &s->n_ignore);
     if (!strcmp(k, "seed")) {
         s->has_seed = 1;
         return kn__yaml_count(c, kv.value, k, &s->seed);
@@ -257,9 +258,9 @@ kn_status kn__spec_run_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
 kn_status kn__spec_run_check(Y *c, const yaml_node_t *root, kn_prep_spec *s)
 {
     if (!s->model.name) {
-        static const char *const need_model[] = {"evaluation", "register", "task"};
-        const void *set[] = {s->eval.given ? s : NULL, s->register_name, s->task};
-        for (size_t i = 0; i < 3; i++)
+        static const char *const need_model[] = {"evaluation", "register", "task", "ignore"};
+        const void *set[] = {s->eval.given ? s : NULL, s->register_name, s->task, s->ignore};
+        for (size_t i = 0; i < 4; i++)
             if (set[i])
                 return kn__yaml_at(c, root, "%s: needs a model: (model: {gbdt: {}})",
                                    need_model[i]);
@@ -294,5 +295,6 @@ void kn__spec_run_free(kn_prep_spec *s)
     kn_free(s->register_name);
     kn_free(s->register_stage);
     kn_free(s->description);
+    kn__strings_free(s->ignore, s->n_ignore);
     kn_free(s->text);
 }

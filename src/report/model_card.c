@@ -79,9 +79,12 @@ void kn__report_profile(const kn__report_in *in, kn__text *t)
     kn__report_json_cell(t, get(in->profile, "rows"));
     kn__text_put(t, " rows, ");
     kn__report_json_cell(t, get(in->profile, "columns"));
-    kn__text_put(t, " columns.</p>\n<table><tr><th>column</th><th>type</th><th>missing</th>"
-                    "<th>distinct</th><th>mean</th><th>std</th><th>min</th><th>max</th>"
-                    "<th>top categories</th></tr>\n");
+    kn__text_put(
+        t,
+        " columns.</p>\n<div class=\"wide\"><table><tr><th>column</th><th>type</th><th>missing</th>"
+        "<th>distinct</th><th>mean</th><th>std</th><th>min</th><th>max</th>"
+        "<th>p1 to p99 (box: p25 to p75)</th>"
+        "<th>top categories</th></tr>\n");
     for (size_t j = 0; j < json_array_size(cols); j++) {
         const json_t *c = json_array_get(cols, j);
         kn__text_put(t, "<tr><td>");
@@ -97,16 +100,32 @@ void kn__report_profile(const kn__report_in *in, kn__text *t)
         td_num(t, get(c, "distinct"));
         int numeric = json_is_number(get(c, "mean")) || json_is_null(get(c, "mean"));
         if (numeric) {
-            td_num(t, get(c, "mean"));
-            td_num(t, get(c, "std"));
+            if (get(c, "min_time")) { /* a timestamp's mean in seconds says little */
+                kn__text_put(t, "<td></td><td></td>");
+            } else {
+                td_num(t, get(c, "mean"));
+                td_num(t, get(c, "std"));
+            }
             const json_t *mn = get(c, "min_time"), *mx = get(c, "max_time");
             td_num(t, mn ? mn : get(c, "min"));
             td_num(t, mx ? mx : get(c, "max"));
-            kn__text_put(t, "<td></td>");
+            static const char *const qk[7] = {"min", "p1", "p25", "p50", "p75", "p99", "max"};
+            double q[7];
+            for (int i = 0; i < 7; i++) {
+                const json_t *qv = get(c, qk[i]);
+                q[i] = json_is_number(qv) ? json_number_value(qv) : NAN;
+            }
+            kn__text_put(t, "<td>");
+            char *label = kn_sprintf("distribution of %s", json_is_string(get(c, "name"))
+                                                               ? json_string_value(get(c, "name"))
+                                                               : "a column");
+            kn__svg_strip(t, label ? label : "distribution", q);
+            kn_free(label);
+            kn__text_put(t, "</td><td></td>");
         } else {
-            kn__text_put(t, "<td></td><td></td><td></td><td></td><td>");
+            kn__text_put(t, "<td></td><td></td><td></td><td></td><td></td><td class=\"top\">");
             const json_t *top = get(c, "top");
-            for (size_t i = 0; i < json_array_size(top) && i < 5; i++) {
+            for (size_t i = 0; i < json_array_size(top) && i < 4; i++) {
                 const json_t *e = json_array_get(top, i);
                 if (i) kn__text_put(t, ", ");
                 kn__report_json_cell(t, get(e, "value"));
@@ -118,7 +137,7 @@ void kn__report_profile(const kn__report_in *in, kn__text *t)
         }
         kn__text_put(t, "</tr>\n");
     }
-    kn__text_put(t, "</table>\n");
+    kn__text_put(t, "</table></div>\n");
     const json_t *warn = get(in->profile, "warnings");
     if (json_array_size(warn)) {
         kn__text_put(t, "<ul>");

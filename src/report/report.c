@@ -17,6 +17,7 @@ static const char css[] =
     ".note{color:#666;font-style:italic}.sub{color:#555}"
     "nav a{margin-right:12px}code,pre{font:12px/1.4 Menlo,Consolas,monospace}"
     "pre{background:#f7f7f7;padding:8px;overflow:auto;max-height:400px}"
+    ".wide{overflow-x:auto}td.top{min-width:220px}"
     ".figs{display:flex;flex-wrap:wrap;gap:12px 20px}figure{margin:0}"
     "figcaption{font-size:12px;color:#555;max-width:520px}"
     "svg text{font:11px Helvetica,Arial,sans-serif;fill:#333}"

@@ -10,7 +10,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void kn_report_opts_default(kn_report_opts *o)
 {
@@ -150,15 +149,6 @@ kn_status kn_report_write(const kn_artifact *a, const kn_report_opts *o, const c
     size_t len = 0;
     kn_status e = kn_report_render(a, o, &html, &len);
     if (e != KN_OK) return e;
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* a device or a pipe: write through */
-        FILE *fp = fopen(path, "wb");
-        int ok = fp && fwrite(html, 1, len, fp) == len && fflush(fp) == 0;
-        if (!ok) e = write_failed(path);
-        if (fp && fclose(fp) != 0 && e == KN_OK) e = write_failed(path);
-        kn_free(html);
-        return e;
-    }
     char *tmp = kn_temp_path(path);
     if (!tmp) {
         kn_free(html);

@@ -56,6 +56,11 @@ void kn__svg_bars(kn__text *t, const kn__svg_plot *p, const char *const *labels,
 /* Histogram of v over `bins` equal-width bins between its finite minimum
  * and maximum (non-finite values are left out). */
 void kn__svg_hist(kn__text *t, const kn__svg_plot *p, const double *v, size_t n, size_t bins);
+/* A small distribution strip for a table cell: q[0..7) = min, p1, p25,
+ * p50, p75, p99, max; whiskers from p1 to p99, a box from p25 to p75, the
+ * median as a bar, scaled to [min, max]. Non-finite quantiles draw nothing
+ * but the frame. */
+void kn__svg_strip(kn__text *t, const char *label, const double q[7]);
 /* k x k table of counts (row: true class, column: predicted), each cell
  * with its count and its share of the row, shaded by the share. */
 void kn__svg_heatmap(kn__text *t, const char *label, const char *const *classes, size_t k,

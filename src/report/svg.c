@@ -458,3 +458,31 @@ void kn__svg_heatmap(kn__text *t, const char *label, const char *const *classes,
     }
     kn__text_put(t, "</svg>");
 }
+
+void kn__svg_strip(kn__text *t, const char *label, const double q[7])
+{
+    const double w = 120, h = 18, pad = 4;
+    open_svg(t, w, h, label);
+    int ok = 1;
+    for (int i = 0; i < 7; i++)
+        if (!isfinite(q[i])) ok = 0;
+    if (ok && q[6] > q[0]) {
+        double span = q[6] - q[0];
+#define SX(v) (pad + ((v)-q[0]) / span * (w - 2 * pad))
+        kn__text_printf(t,
+                        "<line class=\"axis\" x1=\"%.2f\" y1=\"9\" x2=\"%.2f\" y2=\"9\"/>"
+                        "<rect x=\"%.2f\" y=\"4\" width=\"%.2f\" height=\"10\" fill=\"%s\" "
+                        "fill-opacity=\"0.35\" stroke=\"%s\"/>"
+                        "<line x1=\"%.2f\" y1=\"3\" x2=\"%.2f\" y2=\"15\" stroke=\"%s\" "
+                        "stroke-width=\"2\"/>",
+                        SX(q[1]), SX(q[5]), SX(q[2]), SX(q[4]) - SX(q[2]), kn__svg_color(0),
+                        kn__svg_color(0), SX(q[3]), SX(q[3]), kn__svg_color(0));
+#undef SX
+    } else if (ok) { /* one value */
+        kn__text_printf(t,
+                        "<line x1=\"%.2f\" y1=\"3\" x2=\"%.2f\" y2=\"15\" stroke=\"%s\" "
+                        "stroke-width=\"2\"/>",
+                        w / 2, w / 2, kn__svg_color(0));
+    }
+    kn__text_put(t, "</svg>");
+}

@@ -14,7 +14,7 @@
 #
 # Writes OUT_DIR/NAME.ref.json: {"cv": {"folds": [{metric: value}], "mean",
 # "std" (population)}, "test": {metric: value}, "rows_train", "rows_test",
-# "metrics"}, and OUT_DIR/NAME.train.csv, the training rows as Kiln sees
+# "metrics", "rows" (credit: rows in, quarantined, deduplicated)}, and OUT_DIR/NAME.train.csv, the training rows as Kiln sees
 # them (for `kiln cv` on the same folds).
 import json
 import sys
@@ -154,7 +154,9 @@ def credit(ex, csv):
     d = pd.read_csv(csv)
     bad = (d.age < 18) | (d.age > 100) | (d.income < 0) | (d.credit_score < 300) | \
         (d.credit_score > 850)
+    rows = {"in": len(d), "quarantined": int(bad.sum())}
     d = d[~bad].drop_duplicates().reset_index(drop=True)  # quarantine, then dedupe: true
+    rows["deduplicated"] = rows["in"] - rows["quarantined"] - len(d)
     raw = d.copy()
     t = pd.to_datetime(d.pop("application_date"), utc=True)
     y = d.pop("default")
@@ -168,7 +170,7 @@ def credit(ex, csv):
         max_iter=100, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=20,
         l2_regularization=0, max_bins=255, early_stopping=False,
         categorical_features=[c in cats for c in d.columns])
-    return dict(raw=raw, X=d, y=y.to_numpy(), positive=1, model=model, seed=42, fraction=0.2,
+    return dict(rows=rows, raw=raw, X=d, y=y.to_numpy(), positive=1, model=model, seed=42, fraction=0.2,
                 kind="stratified", shuffle=True, folds=5,
                 metrics=["roc_auc", "log_loss", "accuracy", "average_precision"])
 
@@ -180,7 +182,7 @@ def house_votes(ex, _):
     model = lambda: make_pipeline(  # noqa: E731
         SimpleImputer(strategy="constant", fill_value="absent"),
         OneHotEncoder(handle_unknown="ignore"),
-        LogisticRegression(C=1.0, tol=1e-10, max_iter=10000))
+        LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=1000))
     return dict(raw=raw, X=d, y=y.to_numpy(), positive="republican", model=model, seed=7, fraction=0.2,
                 kind="stratified", shuffle=False, folds=5,
                 metrics=["accuracy", "balanced_accuracy", "roc_auc", "log_loss"])
@@ -218,7 +220,7 @@ def loans_sqlite(ex, _):
     cats = [c for c in d.columns if d[c].dtype == object]
     model = lambda: make_pipeline(onehot(cats, handle_unknown="ignore"),  # noqa: E731
                                   StandardScaler(),
-                                  LogisticRegression(C=0.1, tol=1e-10, max_iter=10000))
+                                  LogisticRegression(C=0.1, solver="newton-cholesky", tol=1e-12, max_iter=1000))
     return dict(raw=raw, X=d, y=y.to_numpy(), positive="bad", model=model, seed=5, fraction=0.2,
                 kind="stratified", shuffle=False, folds=5,
                 metrics=["roc_auc", "average_precision", "log_loss", "accuracy"])
@@ -268,6 +270,7 @@ def main():
     est = e["model"]().fit(Xtr, ytr)
     tst = {m: float(score(m, est, X.iloc[test], y[test], pos)) for m in e["metrics"]}
     res = {"metrics": e["metrics"], "rows_train": len(train), "rows_test": len(test),
+           "rows": e.get("rows"),
            "cv": {"folds": cv,
                   "mean": {m: float(np.mean([f[m] for f in cv])) for m in e["metrics"]},
                   "std": {m: float(np.std([f[m] for f in cv])) for m in e["metrics"]}},

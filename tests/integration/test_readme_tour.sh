@@ -8,16 +8,18 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 readme=$root/README.md
 
-# The tour is the first ```sh block after the "## A short tour" heading;
+# The tour is every ```sh block in the "## A short tour" section, in order;
 # lines ending in a backslash continue on the next one.
 $py - "$readme" > "$W/tour.txt" <<'PY'
 import sys
 text = open(sys.argv[1]).read()
 start = text.index("## A short tour")
-block = text[text.index("```sh\n", start) + 6:]
-block = block[:block.index("```")]
+section = text[start:text.index("\n## ", start + 1)]
+lines = []
+for part in section.split("```sh\n")[1:]:
+    lines += part[:part.index("```")].splitlines()
 cmd = ""
-for line in block.splitlines():
+for line in lines:
     if line.endswith("\\"):
         cmd += line[:-1]
         continue

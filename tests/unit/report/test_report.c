@@ -129,7 +129,9 @@ static void binary_curves_match_the_recorded_scores(void **state)
     char *html = render(a, &o), *again = render(a, &o);
     assert_string_equal(html, again); /* same artifact, same bytes */
     /* ROC, PR, confusion, calibration, importance, one CV figure per metric */
-    assert_int_equal(check_figures(html), 5 + 3);
+    size_t strips = count(html, "aria-label=\"distribution of ");
+    assert_true(strips >= 15); /* the numeric columns of the profile */
+    assert_int_equal(check_figures(html), 5 + 3 + strips);
     assert_non_null(strstr(html, "<h3>ROC curve</h3>"));
     assert_non_null(strstr(html, "<h3>Precision-recall curve</h3>"));
     assert_non_null(strstr(html, "<h3>Confusion matrix</h3>"));
@@ -183,7 +185,8 @@ static void multiclass_and_regression(void **state)
     a = run("concrete.csv", "target: compressive_strength\nmodel:\n  linear_regression: {}\n"
                             "evaluation:\n  cv: {folds: 4}\n  test: {fraction: 0.2}\n");
     html = render(a, NULL);
-    assert_int_equal(check_figures(html), 2 + 1 + 3); /* residuals, importance, 3 CV metrics */
+    /* residuals, importance, 3 CV metrics, a strip per column (9) */
+    assert_int_equal(check_figures(html), 2 + 1 + 3 + 9);
     assert_non_null(strstr(html, "<h3>Residuals against predictions</h3>"));
     assert_non_null(strstr(html, "|coefficient|"));
     assert_null(strstr(html, "ROC curve"));

@@ -87,6 +87,8 @@ static void render_all(kn__text *t)
     double r[7] = {-1, -0.5, 0, 0, 0.5, 2, NAN};
     kn__svg_plot ph = {"hist", {"residual", 0, 0}, {"rows", 0, 0}, 0, 1, 0, NULL, 0};
     kn__svg_hist(t, &ph, r, 7, 10);
+    double q[7] = {0, 1, 2, 3, 4, 5, 10};
+    kn__svg_strip(t, "distribution of x", q);
 }
 
 static void figures_are_well_formed_and_stable(void **state)
@@ -108,7 +110,7 @@ static void figures_are_well_formed_and_stable(void **state)
         *end = keep;
         p = end;
     }
-    assert_int_equal(figures, 5);
+    assert_int_equal(figures, 6);
     assert_non_null(strstr(a.p, "class &lt;a&gt;")); /* legend text escaped */
     assert_non_null(strstr(a.p, "aria-label=\"ROC &amp; co\""));
     assert_non_null(strstr(a.p, ">83.3%</text>")); /* 50 of the row's 60 */

@@ -1,7 +1,7 @@
 /* Shared by kiln predict and eval: the .kmd route (cmd_predict.c) and the
  * .kiln route (cmd_predict_kiln.c). */
-#ifndef KILN_CLI_PREDICT_IMPL_H
-#define KILN_CLI_PREDICT_IMPL_H
+#ifndef KILN_CLI_PREDICT_H
+#define KILN_CLI_PREDICT_H
 
 #include "cli/cli.h"
 #include "kiln/model.h"
@@ -9,7 +9,7 @@
 /* The arguments of predict and eval. */
 typedef struct apply_args {
     const char *model, *data, *out, *weight, *rounds, *keep, *curves, *positive_class;
-    const char *verify_key, *rejects;
+    const char *verify_key, *rejects, *store;
     int proba, overwrite_input, drop_missing_target;
     int64_t importance;
     kn_read_opts read;
