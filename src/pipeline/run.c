@@ -244,14 +244,7 @@ static kn_status run_cv(kn__run_state *w)
     if (e == KN_OK) e = kn_cv_run(w->train, &c, &w->r->cv);
     if (e == KN_OK) {
         w->r->has_cv = 1;
-        /* the folds: split, k, shuffle, seed and the training rows' count
-           and target (runs with the same value were scored on the same folds) */
-        char text[512];
-        snprintf(text, sizeof text, "%d/%zu/%zu/%d/%llu/%llu/%s/%s/%s", (int)w->r->cv.split,
-                 s->eval.folds, s->eval.repeats, s->eval.shuffle, (unsigned long long)w->r->seed,
-                 (unsigned long long)w->r->rows_train, s->target, w->r->spec_hash,
-                 s->eval.groups ? s->eval.groups : "");
-        kn__hash_hex(text, strlen(text), w->r->folds_hash);
+        e = kn__run_folds_hash(w);
     }
     for (size_t i = 0; i < s->n_steps; i++) kn_free(steps[i]);
     kn_free(steps);

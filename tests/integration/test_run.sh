@@ -183,4 +183,10 @@ $K --json runs show latest --store st4 > show.json 2>&1 || fail "runs show: $(ca
 grep -q 'step.1=simple_imputer\|"step.1": "simple_imputer"' show.json &&
     grep -q 'step.1.strategy=median\|"step.1.strategy": "median"' show.json ||
     fail "the steps' parameters are not recorded: $(head -c 1500 show.json)"
+# 8. two specs on the same data, split and seed: their fold scores pair
+sed 's/n_estimators: 30/n_estimators: 10/; s/name: loans, stage: staging/name: loans2/' spec.yaml > spec2.yaml
+$K -q run spec2.yaml --store st > /dev/null || fail "spec2"
+ids=$($py -c "import sqlite3; print(' '.join('r%06d' % i for (i,) in sqlite3.connect('st/kiln.db').execute('SELECT id FROM runs ORDER BY id DESC LIMIT 2')))")
+$K runs compare $ids --store st > cmp.txt 2>&1 || fail "compare: $(cat cmp.txt)"
+grep -q "over 3 folds.*p = " cmp.txt || fail "no paired test for runs on the same folds: $(tail -3 cmp.txt)"
 echo ok
