@@ -2,9 +2,10 @@
  *
  * Each applicant has a hidden creditworthiness c ~ N(0, 1) that the credit
  * score shows only with noise; the default is drawn from a logistic model of
- * c and the visible columns with hinges (debt-to-income above 0.4, a short
- * job), a U-shape in age, interactions (self-employed applicants borrowing
- * for a small business, a long term with a high debt-to-income) and a slow
+ * c and the visible columns with hinges (debt-to-income above 0.35, a score
+ * below 600, a short job), a U-shape in age, interactions (self-employed
+ * applicants borrowing for a small business, a long term with a high
+ * debt-to-income, a delinquency with a low score) and a slow
  * drift over the two years, so trees gain over a linear model but the
  * Bernoulli draw keeps the AUC near 0.83. The intercept gives about 8 %
  * defaults. */
