@@ -11,6 +11,8 @@ typedef struct kn__run_state {
     kn_run_output *r;
     kn_frame *train, *test; /* raw rows (before the steps) */
     kn_heldout heldout;     /* the final pipeline's test predictions */
+    size_t n_params;        /* the model's parameters: the spec's, and the run's seed */
+    char **params;          /* as "seed=N" when the model has a seed the spec leaves */
 } kn__run_state;
 
 /* BLAKE2b-256 of bytes as 64 hex digits. */
