@@ -327,6 +327,10 @@ static kn_status score_baseline(kn__run_state *w, const double *y_test, size_t n
         d.y = y_test;
         d.pred = pred;
     }
+    w->r->baseline.rows = n;
+    w->r->baseline.roc_auc_average = w->r->test.roc_auc_average;
+    w->r->baseline.positive_class = w->r->test.positive_class;
+    w->r->baseline.positive = w->r->test.positive;
     /* every metric the model was scored with; one undefined for a constant
        predictor (e.g. a correlation) is left out */
     for (size_t i = 0; e == KN_OK && i < w->r->test.n; i++) {
