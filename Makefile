@@ -54,4 +54,4 @@ bench: build
 	@bench/csv_read
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz demo-out kiln-store
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz demo-out
