@@ -21,8 +21,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static const char *const names[5] = {"roc_auc", "log_loss", "accuracy", "average_precision",
-                                     "f1"};
+static const char *const names[5] = {"roc_auc", "log_loss", "accuracy", "average_precision", "f1"};
 static const char *const experiments[10] = {"e0", "e1", "e2", "e3", "e4",
                                             "e5", "e6", "e7", "e8", "e9"};
 

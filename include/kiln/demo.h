@@ -10,8 +10,9 @@
  *   home_ownership, region, purpose (10 levels), loan_amount, term (36 or 60
  *   months), interest_rate, credit_score, debt_to_income, n_open_accounts,
  *   n_delinquencies and the target `default` (0/1, about 8 % ones) drawn from
- *   a logistic model with interactions and hinges (a GBDT reaches an AUC
- *   near 0.8, a linear model a little less). Its dirt: missing cells in
+ *   a logistic model with interactions and hinges (on 50,000 rows a GBDT's
+ *   cross-validated AUC is about 0.83, a logistic regression's on one-hot
+ *   and scaled columns about 0.82). Its dirt: missing cells in
  *   employment_years (~4 %), income (~3 %), debt_to_income (~2.5 %) and
  *   home_ownership (~2 %); about 0.5 % exact duplicate rows; about 0.3 %
  *   rows with an impossible value (income < 0, age 150 or credit_score 9999)

@@ -18,7 +18,10 @@
  * or partial file (at worst an unreferenced artifact file).
  *
  * Several processes may write one store at once: writes take the database
- * lock with a busy timeout and retry.
+ * lock (BEGIN IMMEDIATE) with a busy timeout and retry. A store whose folder
+ * is read-only opens for reading (lists, run_get, resolve); a change there
+ * fails naming the folder. The schema version is SQLite's user_version; a
+ * store made by a newer kiln is KN_ERR_VERSION.
  *
  * Errors name the store and the fix: a store that does not exist (open
  * without create), a read-only folder, a full disk, an unknown run, model
@@ -168,8 +171,8 @@ KN_API kn_status kn_store_rollback(kn_store *s, const char *name, const kn_gate_
  * latest version) -> the artifact file (new string, kn_free), its version
  * and run id (new string, kn_free); each out may be NULL. An unknown model
  * or version is KN_ERR_NOT_FOUND listing what exists. */
-KN_API kn_status kn_store_resolve(kn_store *s, const char *ref, char **artifact_path,
-                                  int *version, char **run_id);
+KN_API kn_status kn_store_resolve(kn_store *s, const char *ref, char **artifact_path, int *version,
+                                  char **run_id);
 /* Move a version to "archived" (kn_store_promote with that stage). */
 KN_API kn_status kn_store_archive(kn_store *s, const char *name, int version,
                                   const kn_gate_opts *o);
@@ -195,10 +198,10 @@ KN_API kn_status kn_store_runs_count(kn_store *s, const char *experiment, uint64
 
 typedef struct kn_registered_model {
     const char *name;
-    int versions;              /* how many */
-    int latest;                /* newest version number */
-    int production, staging;   /* version in that stage, 0 when none */
-    double created, updated;   /* Unix seconds: first version, last change */
+    int versions;            /* how many */
+    int latest;              /* newest version number */
+    int production, staging; /* version in that stage, 0 when none */
+    double created, updated; /* Unix seconds: first version, last change */
 } kn_registered_model;
 typedef int (*kn_registered_model_fn)(const kn_registered_model *m, void *user);
 KN_API kn_status kn_store_models_list(kn_store *s, kn_registered_model_fn fn, void *user);
@@ -225,10 +228,10 @@ typedef struct kn_audit_entry {
     double time;
     const char *actor, *action, *model;
     int version;
-    const char *run_id;               /* or NULL */
+    const char *run_id;                /* or NULL */
     const char *from_stage, *to_stage; /* or NULL */
-    const char *reason;               /* --reason, or NULL */
-    const char *detail;               /* what the gate measured, or NULL */
+    const char *reason;                /* --reason, or NULL */
+    const char *detail;                /* what the gate measured, or NULL */
 } kn_audit_entry;
 typedef int (*kn_audit_fn)(const kn_audit_entry *e, void *user);
 /* Newest first; model NULL: every model; limit 0: all. */

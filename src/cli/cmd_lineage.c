@@ -21,7 +21,8 @@ static const cli_opt lineage_opts[] = {
     CLI_OPT_END};
 
 const cli_spec lineage_spec = {
-    "lineage", "where a model came from, and what used a data file",
+    "lineage",
+    "where a model came from, and what used a data file",
     "kiln lineage MODEL@vN shows the run that made a model version: its spec hash,\n"
     "seed, CV folds, the sources it read (BLAKE2b of their bytes or query text, row\n"
     "counts), the artifact, and its chain of parent runs. A run id works too.\n"
@@ -29,9 +30,14 @@ const cli_spec lineage_spec = {
     "runs that read those exact bytes and the model versions made from them.\n",
     "  kiln lineage credit@v2\n  kiln lineage credit@production --json\n"
     "  kiln lineage --data loans.csv\n",
-    lineage_opts, 0, cmd_lineage};
+    lineage_opts,
+    0,
+    cmd_lineage};
 
-static json_t *str(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *str(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
 
 typedef struct uses {
     json_t *arr;
@@ -47,9 +53,9 @@ static int on_use(const kn_data_use *u, void *user)
     if (x->arr) {
         json_t *last = new_run ? NULL : json_array_get(x->arr, json_array_size(x->arr) - 1);
         if (!last) {
-            last = json_pack("{s:s, s:o, s:o, s:I, s:[]}", "run", u->run_id, "source",
-                             str(u->source), "location", str(u->location), "rows",
-                             (json_int_t)u->rows, "models");
+            last =
+                json_pack("{s:s, s:o, s:o, s:I, s:[]}", "run", u->run_id, "source", str(u->source),
+                          "location", str(u->location), "rows", (json_int_t)u->rows, "models");
             json_array_append_new(x->arr, last);
         }
         if (u->model)
@@ -125,9 +131,9 @@ int cmd_lineage(int argc, char **argv)
     for (int depth = 0; next && depth < 50; depth++) {
         kn_run_record *p = NULL;
         if (kn_store_run_get(s, next, &p)) break;
-        json_array_append_new(parents, json_pack("{s:s, s:o, s:o}", "run", p->id, "spec_hash",
-                                                 str(p->info.spec_hash), "model",
-                                                 str(p->info.model)));
+        json_array_append_new(parents,
+                              json_pack("{s:s, s:o, s:o}", "run", p->id, "spec_hash",
+                                        str(p->info.spec_hash), "model", str(p->info.model)));
         free(next);
         next = p->info.parent_run ? strdup(p->info.parent_run) : NULL;
         kn_run_record_free(p);

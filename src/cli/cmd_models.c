@@ -12,7 +12,10 @@
 #define STORE_OPT(T)                                                                               \
     CLI_OPT_TEXT(T, store, "store", "DIR", "the store (default $KILN_STORE, else ./kiln-store)")
 
-static json_t *str(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *str(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
 
 /* "3" or "v3" -> 3; CLI_USAGE when it is neither. */
 static int version_arg(const char *cmd, const char *text, int *v)
@@ -35,24 +38,26 @@ typedef struct list_args {
 static const cli_opt list_opts[] = {STORE_OPT(list_args), CLI_OPT_END};
 static int cmd_models_list(int argc, char **argv);
 static const cli_spec list_spec = {
-    "models list", "list registered models",
+    "models list",
+    "list registered models",
     "List the registered models: versions, the version in production and in\n"
     "staging, and the time of the last change (UTC).\n",
-    "  kiln models list\n", list_opts, 0, cmd_models_list};
+    "  kiln models list\n",
+    list_opts,
+    0,
+    cmd_models_list};
 
 static int on_model(const kn_registered_model *m, void *user)
 {
     json_t *arr = user;
     char t[32];
     if (arr) {
-        json_array_append_new(arr, json_pack("{s:s, s:i, s:i, s:o, s:o, s:f, s:f}", "name", m->name,
-                                             "versions", m->versions, "latest", m->latest,
-                                             "production",
-                                             m->production ? json_integer(m->production)
-                                                           : json_null(),
-                                             "staging",
-                                             m->staging ? json_integer(m->staging) : json_null(),
-                                             "created", m->created, "updated", m->updated));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:i, s:i, s:o, s:o, s:f, s:f}", "name", m->name, "versions",
+                           m->versions, "latest", m->latest, "production",
+                           m->production ? json_integer(m->production) : json_null(), "staging",
+                           m->staging ? json_integer(m->staging) : json_null(), "created",
+                           m->created, "updated", m->updated));
         return 0;
     }
     char prod[16] = "-", stag[16] = "-";
@@ -94,21 +99,25 @@ static const cli_opt versions_opts[] = {CLI_OPT_ARG(versions_args, name, "NAME",
                                         STORE_OPT(versions_args), CLI_OPT_END};
 static int cmd_models_versions(int argc, char **argv);
 static const cli_spec versions_spec = {
-    "models versions", "list a model's versions",
+    "models versions",
+    "list a model's versions",
     "List a model's versions, newest first: stage, the run that made it, its\n"
     "artifact and when it was registered (UTC).\n",
-    "  kiln models versions credit\n", versions_opts, 0, cmd_models_versions};
+    "  kiln models versions credit\n",
+    versions_opts,
+    0,
+    cmd_models_versions};
 
 static int on_version(const kn_model_version *v, void *user)
 {
     json_t *arr = user;
     char t[32];
     if (arr) {
-        json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:o, s:f, s:o}", "version", v->version,
-                                             "stage", v->stage, "run", v->run_id, "artifact_hash",
-                                             str(v->artifact_hash), "created", v->created,
-                                             "replaced",
-                                             v->replaced ? json_integer(v->replaced) : json_null()));
+        json_array_append_new(arr,
+                              json_pack("{s:i, s:s, s:s, s:o, s:f, s:o}", "version", v->version,
+                                        "stage", v->stage, "run", v->run_id, "artifact_hash",
+                                        str(v->artifact_hash), "created", v->created, "replaced",
+                                        v->replaced ? json_integer(v->replaced) : json_null()));
         return 0;
     }
     printf("v%-7d  %-10s  %-8s  %-19s  %.16s\n", v->version, v->stage, v->run_id,
@@ -163,7 +172,8 @@ static const cli_opt promote_opts[] = {
     CLI_OPT_END};
 static int cmd_models_promote(int argc, char **argv);
 static const cli_spec promote_spec = {
-    "models promote", "move a version to a stage",
+    "models promote",
+    "move a version to a stage",
     "Move a model version to staging, production, archived or none. Production\n"
     "passes a gate first: the input schema is compatible with the production\n"
     "version's (every column it requires is there with the same type; categorical\n"
@@ -174,36 +184,46 @@ static const cli_spec promote_spec = {
     "Every change is recorded in the audit trail ('kiln models audit').\n",
     "  kiln models promote credit 3 --stage production\n"
     "  kiln models promote credit 3 --stage production --force --reason 'incident 42'\n",
-    promote_opts, 0, cmd_models_promote};
+    promote_opts,
+    0,
+    cmd_models_promote};
 
 static const cli_opt archive_opts[] = {
     CLI_OPT_ARG(change_args, name, "NAME", 1, "the model"),
     CLI_OPT_ARG(change_args, version, "VERSION", 1, "the version (3 or v3)"),
-    CLI_OPT_FLAG(change_args, force, "force", "archive even the production version (needs --reason)"),
+    CLI_OPT_FLAG(change_args, force, "force",
+                 "archive even the production version (needs --reason)"),
     CLI_OPT_TEXT(change_args, reason, "reason", "TEXT", "why (recorded in the audit trail)"),
     CLI_OPT_TEXT(change_args, actor, "actor", "WHO", "who makes the change (default: the OS user)"),
     STORE_OPT(change_args),
     CLI_OPT_END};
 static int cmd_models_archive(int argc, char **argv);
 static const cli_spec archive_spec = {
-    "models archive", "archive a version",
+    "models archive",
+    "archive a version",
     "Move a version to 'archived'. The production version is refused: promote\n"
     "another or roll back first (or --force with --reason).\n",
-    "  kiln models archive credit 2\n", archive_opts, 0, cmd_models_archive};
+    "  kiln models archive credit 2\n",
+    archive_opts,
+    0,
+    cmd_models_archive};
 
 static const cli_opt rollback_opts[] = {
     CLI_OPT_ARG(change_args, name, "NAME", 1, "the model"),
     CLI_OPT_TEXT(change_args, reason, "reason", "TEXT", "why (recorded in the audit trail)"),
     CLI_OPT_TEXT(change_args, actor, "actor", "WHO", "who makes the change (default: the OS user)"),
-    STORE_OPT(change_args),
-    CLI_OPT_END};
+    STORE_OPT(change_args), CLI_OPT_END};
 static int cmd_models_rollback(int argc, char **argv);
 static const cli_spec rollback_spec = {
-    "models rollback", "return production to the previous version",
+    "models rollback",
+    "return production to the previous version",
     "Production returns to the version that was in production before the\n"
     "current one (no gate: it served before); the current one is archived.\n"
     "Repeated rollbacks walk further back.\n",
-    "  kiln models rollback credit\n", rollback_opts, 0, cmd_models_rollback};
+    "  kiln models rollback credit\n",
+    rollback_opts,
+    0,
+    cmd_models_rollback};
 
 static int run_change(const cli_spec *spec, int argc, char **argv, const char *stage_fixed,
                       int rollback)
@@ -212,7 +232,8 @@ static int run_change(const cli_spec *spec, int argc, char **argv, const char *s
     int rc = cli_parse(spec, argc, argv, &a, NULL);
     if (rc) return rc < 0 ? CLI_OK : rc;
     const char *stage = stage_fixed ? stage_fixed : a.stage;
-    if (!stage) return cli_usage_error(spec->name, "missing --stage staging|production|archived|none");
+    if (!stage)
+        return cli_usage_error(spec->name, "missing --stage staging|production|archived|none");
     if (a.force && (!a.reason || !*a.reason))
         return cli_usage_error(spec->name,
                                "--force needs --reason TEXT (it is recorded in the audit trail)");
@@ -240,12 +261,11 @@ static int run_change(const cli_spec *spec, int argc, char **argv, const char *s
     if (rollback && kn_store_resolve(s, ref, NULL, &now, &run)) return cli_store_fail(s);
     kn_stage_end();
     if (cli.json)
-        rc = cli_emit_json(json_pack("{s:s, s:s, s:s, s:i, s:s, s:b, s:o, s:s, s:o}", "command",
-                                     spec->name, "store", kn_store_dir(s), "model", a.name,
-                                     "version", rollback ? now : version, "stage",
-                                     rollback ? "production" : stage, "forced", a.force, "reason",
-                                     str(a.reason), "actor", a.actor ? a.actor : "",
-                                     "stages", cli_stages_json()));
+        rc = cli_emit_json(json_pack(
+            "{s:s, s:s, s:s, s:i, s:s, s:b, s:o, s:s, s:o}", "command", spec->name, "store",
+            kn_store_dir(s), "model", a.name, "version", rollback ? now : version, "stage",
+            rollback ? "production" : stage, "forced", a.force, "reason", str(a.reason), "actor",
+            a.actor ? a.actor : "", "stages", cli_stages_json()));
     else if (rollback)
         printf("%s: production is v%d again (run %s)\n", a.name, now, run);
     else
@@ -280,23 +300,27 @@ static const cli_opt audit_opts[] = {
     STORE_OPT(audit_args), CLI_OPT_END};
 static int cmd_models_audit(int argc, char **argv);
 static const cli_spec audit_spec = {
-    "models audit", "the registry's audit trail",
+    "models audit",
+    "the registry's audit trail",
     "Every change to the registry, newest first: when (UTC), who, what, which\n"
     "version and run, from which stage to which, the reason and what the gate\n"
     "measured.\n",
-    "  kiln models audit credit\n", audit_opts, 0, cmd_models_audit};
+    "  kiln models audit credit\n",
+    audit_opts,
+    0,
+    cmd_models_audit};
 
 static int on_audit(const kn_audit_entry *e, void *user)
 {
     json_t *arr = user;
     char t[32];
     if (arr) {
-        json_array_append_new(
-            arr, json_pack("{s:f, s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o, s:o}", "time", e->time,
-                           "actor", e->actor, "action", e->action, "model", str(e->model),
-                           "version", e->version, "run", str(e->run_id), "from", str(e->from_stage),
-                           "to", str(e->to_stage), "reason", str(e->reason), "detail",
-                           str(e->detail)));
+        json_array_append_new(arr, json_pack("{s:f, s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o, s:o}",
+                                             "time", e->time, "actor", e->actor, "action",
+                                             e->action, "model", str(e->model), "version",
+                                             e->version, "run", str(e->run_id), "from",
+                                             str(e->from_stage), "to", str(e->to_stage), "reason",
+                                             str(e->reason), "detail", str(e->detail)));
         return 0;
     }
     printf("%s  %-10s  %-16s  %s v%d (%s)  %s -> %s", cli_store_time(e->time, t, sizeof t),
@@ -333,13 +357,14 @@ static const cli_spec *const subs[] = {&list_spec,     &versions_spec, &promote_
 typedef struct models_args {
     const char *sub;
 } models_args;
-static const cli_opt models_opts[] = {
-    CLI_OPT_ARG(models_args, sub, "list|versions|promote|rollback|archive|audit", 1,
-                "the subcommand"),
-    CLI_OPT_END};
+static const cli_opt models_opts[] = {CLI_OPT_ARG(models_args, sub,
+                                                  "list|versions|promote|rollback|archive|audit", 1,
+                                                  "the subcommand"),
+                                      CLI_OPT_END};
 
 const cli_spec models_spec = {
-    "models", "the model registry: versions, stages, promotion, rollback",
+    "models",
+    "the model registry: versions, stages, promotion, rollback",
     "The model registry in the store (--store DIR, else $KILN_STORE, else\n"
     "./kiln-store):\n"
     "  kiln models list                                   models and their stages\n"
@@ -351,7 +376,9 @@ const cli_spec models_spec = {
     "'kiln models SUB --help' explains each. A version is used elsewhere as\n"
     "NAME@production, NAME@staging or NAME@vN.\n",
     "  kiln models promote credit 2 --stage production\n  kiln models rollback credit\n",
-    models_opts, 0, cmd_models};
+    models_opts,
+    0,
+    cmd_models};
 
 int cmd_models(int argc, char **argv)
 {

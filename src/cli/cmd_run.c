@@ -48,7 +48,21 @@ const cli_spec run_spec = {
     "metrics, lineage), recorded with the run's parameters, metrics, lineage,\n"
     "resources and estimated cost in the store, and registered as the next\n"
     "version of the spec's register: name. Prints a line per stage as it ends\n"
-    "and a summary. The spec's grammar: 'kiln help run' and examples/*.yaml.\n",
+    "and a summary. A failed run leaves the store as it was.\n"
+    "\n"
+    "A run spec is a prep spec (sources, frame, schema, rejects, dedupe, steps:\n"
+    "'kiln help prep') with these keys (examples/*.yaml show them in use):\n"
+    "  target: COLUMN             ignore: [COLUMNS]   (not features: IDs, free text)\n"
+    "  task: classification|regression                (default: from the model/target)\n"
+    "  model: {NAME: {PARAM: VALUE, ...}}             ('kiln help models')\n"
+    "  evaluation:\n"
+    "    cv: {folds: 5, split: kfold|stratified|group|time_series, shuffle: true,\n"
+    "         groups: COL, order_by: COL, gap: N}     (or false; default 5 folds)\n"
+    "    metrics: [roc_auc, ...]                      ('kiln help metrics')\n"
+    "    positive_class: LABEL\n"
+    "    test: {fraction: 0.2} | {by: COL, from: VALUE} | {source: NAME} | false\n"
+    "  register: {name: NAME, stage: none|staging|production}\n"
+    "  seed: N                    description: TEXT   (the model card's intended use)\n",
     "  kiln run examples/credit.yaml\n"
     "  kiln run spec.yaml --seed 7 --store /srv/kiln-store --json\n",
     run_opts,
@@ -113,12 +127,26 @@ static kn_status record(const run_args *a, const kn_prep_spec *s, const kn_run_o
     size_t n_metrics = 0, n_stages = 0;
     kn_run_metric *metrics = run_metrics(r, &n_metrics);
     kn_run_stage *stages = run_stages(&n_stages);
+    /* the model's parameters, then each step as "step.K=NAME" and its
+       parameters as "step.K.PARAM=VALUE" */
     size_t n_params = s->model.n_params;
+    for (size_t k = 0; k < s->n_steps; k++) n_params += 1 + s->steps[k].n_params;
+    char **params = kn_calloc(n_params + 1, sizeof *params);
+    size_t np = 0;
+    for (size_t i = 0; params && i < s->model.n_params; i++)
+        params[np++] = kn_strdup(s->model.params[i]);
+    for (size_t k = 0; params && k < s->n_steps; k++) {
+        params[np++] = kn_sprintf("step.%zu=%s", k + 1, s->steps[k].name);
+        for (size_t i = 0; i < s->steps[k].n_params; i++)
+            params[np++] = kn_sprintf("step.%zu.%s", k + 1, s->steps[k].params[i]);
+    }
+    for (size_t i = 0; params && i < np; i++)
+        if (!params[i]) e = KN_ERR_NOMEM;
     kn_run_source *sources = kn_calloc(r->n_sources + 1, sizeof *sources);
     for (size_t i = 0; sources && i < r->n_sources; i++)
         sources[i] = (kn_run_source){r->sources[i].name, r->sources[i].kind, r->sources[i].location,
                                      r->sources[i].hash, r->sources[i].rows};
-    if (!metrics || !stages || !sources) e = KN_ERR_NOMEM;
+    if (!metrics || !stages || !sources || !params) e = KN_ERR_NOMEM;
     kn_run_info info = {0};
     info.experiment = a->experiment;
     info.status = outcome == KN_OK ? "finished" : "failed";
@@ -131,8 +159,8 @@ static kn_status record(const run_args *a, const kn_prep_spec *s, const kn_run_o
     info.parent_run = a->parent;
     info.folds_hash = r->has_cv ? r->folds_hash : NULL;
     info.model = s->model.name;
-    info.n_params = n_params;
-    info.params = (const char *const *)s->model.params;
+    info.n_params = np;
+    info.params = (const char *const *)params;
     info.n_metrics = n_metrics;
     info.metrics = metrics;
     info.n_stages = n_stages;
@@ -160,6 +188,8 @@ static kn_status record(const run_args *a, const kn_prep_spec *s, const kn_run_o
             e = kn_fail_prefix(e, "run %s is recorded, but registering it as '%s' failed: ",
                                out->run_id, s->register_name);
     }
+    for (size_t i = 0; params && i < np; i++) kn_free(params[i]);
+    kn_free(params);
     kn_free(metrics);
     kn_free(stages);
     kn_free(sources);

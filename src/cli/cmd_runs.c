@@ -9,8 +9,14 @@
 #include <math.h>
 #include <string.h>
 
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-static json_t *str(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+static json_t *str(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
 
 /* ---- runs list ---- */
 
@@ -22,16 +28,20 @@ typedef struct list_args {
 static const cli_opt list_opts[] = {
     CLI_OPT_TEXT(list_args, experiment, "experiment", "NAME", "only this experiment's runs"),
     CLI_OPT_INT(list_args, limit, "limit", "N", "50", 0, 1e9, "the latest N runs (0: all)"),
-    CLI_OPT_TEXT(list_args, store, "store", "DIR", "the store (default $KILN_STORE, else ./kiln-store)"),
+    CLI_OPT_TEXT(list_args, store, "store", "DIR",
+                 "the store (default $KILN_STORE, else ./kiln-store)"),
     CLI_OPT_END};
 
 static int cmd_runs_list(int argc, char **argv);
 static const cli_spec list_spec = {
-    "runs list", "list the latest runs",
+    "runs list",
+    "list the latest runs",
     "List the latest runs in the store, newest first: id, experiment, status, start\n"
     "time (UTC), model, headline metric (the first held-out metric, else the first\n"
     "CV mean) and estimated cost.\n",
-    "  kiln runs list\n  kiln runs list --experiment credit --limit 10 --json\n", list_opts, 0,
+    "  kiln runs list\n  kiln runs list --experiment credit --limit 10 --json\n",
+    list_opts,
+    0,
     cmd_runs_list};
 
 typedef struct list_state {
@@ -104,16 +114,21 @@ typedef struct show_args {
 
 static const cli_opt show_opts[] = {
     CLI_OPT_ARG(show_args, run, "RUN", 1, "the run (r000012, 12, or latest)"),
-    CLI_OPT_TEXT(show_args, store, "store", "DIR", "the store (default $KILN_STORE, else ./kiln-store)"),
+    CLI_OPT_TEXT(show_args, store, "store", "DIR",
+                 "the store (default $KILN_STORE, else ./kiln-store)"),
     CLI_OPT_END};
 
 static int cmd_runs_show(int argc, char **argv);
 static const cli_spec show_spec = {
-    "runs show", "show one run",
+    "runs show",
+    "show one run",
     "Show everything recorded about a run: status, times, spec hash, seed, parent,\n"
     "parameters, metrics (per fold and final), rows, stages with their resources,\n"
     "sources with their hashes, the artifact and the estimated cost.\n",
-    "  kiln runs show latest\n  kiln runs show r000012 --json\n", show_opts, 0, cmd_runs_show};
+    "  kiln runs show latest\n  kiln runs show r000012 --json\n",
+    show_opts,
+    0,
+    cmd_runs_show};
 
 json_t *cli_run_json(const kn_run_record *r)
 {
@@ -140,25 +155,25 @@ json_t *cli_run_json(const kn_run_record *r)
                                                 (json_int_t)in->stages[i].peak_rss));
     for (size_t i = 0; i < in->n_sources; i++) {
         const kn_run_source *x = &in->sources[i];
-        json_array_append_new(sources, json_pack("{s:o, s:o, s:o, s:o, s:I}", "name", str(x->name),
-                                                 "kind", str(x->kind), "location",
-                                                 str(x->location), "hash", str(x->hash), "rows",
-                                                 (json_int_t)x->rows));
+        json_array_append_new(sources,
+                              json_pack("{s:o, s:o, s:o, s:o, s:I}", "name", str(x->name), "kind",
+                                        str(x->kind), "location", str(x->location), "hash",
+                                        str(x->hash), "rows", (json_int_t)x->rows));
     }
-    json_t *rows = json_pack("{s:I, s:I, s:I, s:I}", "in", (json_int_t)in->rows_in, "kept",
-                             (json_int_t)in->rows_kept, "quarantined",
-                             (json_int_t)in->rows_quarantined, "deduplicated",
-                             (json_int_t)in->rows_deduplicated);
-    json_t *art = r->artifact_path ? json_pack("{s:s, s:s, s:I}", "path", r->artifact_path, "hash",
-                                               r->artifact_hash, "bytes",
-                                               (json_int_t)r->artifact_bytes)
-                                   : json_null();
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "id",
-                          r->id, "experiment", in->experiment, "status", in->status, "error",
-                          str(in->error), "start", num(in->start), "end", num(in->end),
-                          "spec_hash", str(in->spec_hash), "seed", (json_int_t)in->seed,
-                          "parent_run", str(in->parent_run), "folds_hash", str(in->folds_hash),
-                          "model", str(in->model));
+    json_t *rows =
+        json_pack("{s:I, s:I, s:I, s:I}", "in", (json_int_t)in->rows_in, "kept",
+                  (json_int_t)in->rows_kept, "quarantined", (json_int_t)in->rows_quarantined,
+                  "deduplicated", (json_int_t)in->rows_deduplicated);
+    json_t *art = r->artifact_path
+                      ? json_pack("{s:s, s:s, s:I}", "path", r->artifact_path, "hash",
+                                  r->artifact_hash, "bytes", (json_int_t)r->artifact_bytes)
+                      : json_null();
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "id", r->id,
+                  "experiment", in->experiment, "status", in->status, "error", str(in->error),
+                  "start", num(in->start), "end", num(in->end), "spec_hash", str(in->spec_hash),
+                  "seed", (json_int_t)in->seed, "parent_run", str(in->parent_run), "folds_hash",
+                  str(in->folds_hash), "model", str(in->model));
     json_object_set_new(o, "actor", str(in->actor));
     json_object_set_new(o, "parameters", params);
     json_object_set_new(o, "metrics", metrics);
@@ -250,14 +265,18 @@ static const cli_opt runs_opts[] = {
     CLI_OPT_ARG(runs_args, sub, "list|show|compare", 1, "the subcommand"), CLI_OPT_END};
 
 const cli_spec runs_spec = {
-    "runs", "list, show and compare tracked runs",
+    "runs",
+    "list, show and compare tracked runs",
     "The runs recorded in the store (--store DIR, else $KILN_STORE, else\n"
     "./kiln-store):\n"
     "  kiln runs list [--experiment E] [--limit 50]   the latest runs\n"
     "  kiln runs show RUN                              one run in full\n"
     "  kiln runs compare RUN RUN... [--metric M]       side by side, with a paired test\n"
     "'kiln runs SUB --help' explains each.\n",
-    "  kiln runs list\n  kiln runs compare r000003 r000004\n", runs_opts, 0, cmd_runs};
+    "  kiln runs list\n  kiln runs compare r000003 r000004\n",
+    runs_opts,
+    0,
+    cmd_runs};
 
 int cmd_runs(int argc, char **argv)
 {

@@ -23,11 +23,11 @@ static const cli_opt compare_opts[] = {
     CLI_OPT_ARG(compare_args, run[0], "RUN", 1, "the first run (the others are compared with it)"),
     CLI_OPT_ARG(compare_args, run[1], "RUN2", 1, "a second run"),
     CLI_OPT_ARG(compare_args, run[2], "RUN3", 0, "more runs (up to 8 in all)"),
-    CLI_OPT_ARG(compare_args, run[3], "RUN4", 0, ""),
-    CLI_OPT_ARG(compare_args, run[4], "RUN5", 0, ""),
-    CLI_OPT_ARG(compare_args, run[5], "RUN6", 0, ""),
-    CLI_OPT_ARG(compare_args, run[6], "RUN7", 0, ""),
-    CLI_OPT_ARG(compare_args, run[7], "RUN8", 0, ""),
+    CLI_OPT_ARG(compare_args, run[3], "RUN4", 0, "another run"),
+    CLI_OPT_ARG(compare_args, run[4], "RUN5", 0, "another run"),
+    CLI_OPT_ARG(compare_args, run[5], "RUN6", 0, "another run"),
+    CLI_OPT_ARG(compare_args, run[6], "RUN7", 0, "another run"),
+    CLI_OPT_ARG(compare_args, run[7], "RUN8", 0, "another run"),
     CLI_OPT_TEXT(compare_args, metric, "metric", "NAME",
                  "the CV metric to test (default: the first run's first CV metric)"),
     CLI_OPT_TEXT(compare_args, store, "store", "DIR",
@@ -36,7 +36,8 @@ static const cli_opt compare_opts[] = {
 
 static int cmd_runs_compare(int argc, char **argv);
 const cli_spec runs_compare_spec = {
-    "runs compare", "compare runs side by side",
+    "runs compare",
+    "compare runs side by side",
     "Print the runs' parameters and metrics side by side (a * marks rows that\n"
     "differ). For each later run scored on the same CV folds as the first (same\n"
     "folds hash: split, k, seed and rows), test whether their per-fold scores\n"
@@ -44,9 +45,14 @@ const cli_spec runs_compare_spec = {
     "allows for the overlap of training sets between folds, two-sided, with a\n"
     "verdict at p < 0.05.\n",
     "  kiln runs compare r000003 r000004\n  kiln runs compare r3 r4 r5 --metric accuracy --json\n",
-    compare_opts, 0, cmd_runs_compare};
+    compare_opts,
+    0,
+    cmd_runs_compare};
 
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
 
 static const char *param_value(const kn_run_info *in, const char *name, size_t len)
 {
@@ -159,8 +165,8 @@ static int seen_name(const kn_run_record *const *r, size_t upto_run, size_t upto
     return 0;
 }
 
-static int seen_param(const kn_run_record *const *r, size_t upto_run, size_t upto_i,
-                      const char *p, size_t len)
+static int seen_param(const kn_run_record *const *r, size_t upto_run, size_t upto_i, const char *p,
+                      size_t len)
 {
     for (size_t j = 0; j <= upto_run; j++) {
         const kn_run_info *in = &r[j]->info;

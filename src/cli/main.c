@@ -26,7 +26,7 @@ typedef struct help_args {
 } help_args;
 static const cli_opt help_opts[] = {
     CLI_OPT_ARG(help_args, topic, "TOPIC", 0,
-                "a command, or readers, steps, models, model NAME, memory"),
+                "a command, or readers, steps, models, model NAME, metrics, memory"),
     CLI_OPT_ARG(help_args, name, "NAME", 0, "the model, with 'model'"), CLI_OPT_END};
 static int cmd_help(int argc, char **argv);
 static const cli_spec help_spec = {"help",
@@ -180,6 +180,14 @@ static int cmd_help(int argc, char **argv)
     if (strcmp(a.topic, "steps") == 0) {
         printf("steps (kiln prep --step NAME:param=value;...):\n");
         print_components(KN_COMP_STEP, NULL);
+        return CLI_OK;
+    }
+    if (strcmp(a.topic, "metrics") == 0) {
+        printf("metrics (a run spec's evaluation: metrics: [..]):\n");
+        for (size_t i = 0; i < kn_registry_count(); i++) {
+            const kn_component *c = kn_registry_at(i);
+            if (c->kind == KN_COMP_METRIC) printf("  %-26s %s\n", c->name, c->doc);
+        }
         return CLI_OK;
     }
     if (strcmp(a.topic, "models") == 0 || (strcmp(a.topic, "model") == 0 && !a.name)) {

@@ -11,10 +11,17 @@ typedef struct kn__run_state {
     kn_run_output *r;
     kn_frame *train, *test; /* raw rows (before the steps) */
     kn_heldout heldout;     /* the final pipeline's test predictions */
+    size_t n_params;        /* the model's parameters: the spec's, and the run's seed */
+    char **params;          /* as "seed=N" when the model has a seed the spec leaves */
 } kn__run_state;
 
 /* BLAKE2b-256 of bytes as 64 hex digits. */
 void kn__hash_hex(const void *buf, size_t len, char hex[65]);
+/* What identifies the CV folds: the split's settings and seed, the sources'
+ * hashes, and the training rows' target (and group / order column) codes.
+ * Two runs with the same value were scored on the same rows in the same
+ * folds, so their fold scores pair. */
+kn_status kn__run_folds_hash(kn__run_state *w);
 /* Lineage: every source's bytes or query hashed, with its rows. */
 kn_status kn__run_lineage(kn__run_state *w);
 /* The artifact from the fitted pipeline, the scores and the lineage. */

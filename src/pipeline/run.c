@@ -18,13 +18,35 @@ void kn_run_opts_default(kn_run_opts *o)
     memset(o, 0, sizeof *o);
 }
 
-/* The model of the spec with its parameters and task (new). */
-static kn_status new_model(const kn_prep_spec *s, kn_model **out)
+/* The model's parameters: the spec's, then the run's seed as the model's
+ * `seed` when it has one and the spec does not set it. */
+static kn_status model_params(kn__run_state *w)
 {
+    const kn_prep_spec *s = w->s;
+    const kn_component *c = kn_registry_find(KN_COMP_MODEL, s->model.name);
+    int has_seed = 0, spec_sets = 0;
+    for (const kn_param_def *d = c ? c->params : NULL; d && d->name; d++)
+        if (!strcmp(d->name, "seed")) has_seed = 1;
+    for (size_t p = 0; p < s->model.n_params; p++)
+        if (!strncmp(s->model.params[p], "seed=", 5)) spec_sets = 1;
+    w->params = kn_calloc(s->model.n_params + 1, sizeof *w->params);
+    if (!w->params) return KN_ERR_NOMEM;
+    for (size_t p = 0; p < s->model.n_params; p++)
+        if (!(w->params[w->n_params++] = kn_strdup(s->model.params[p]))) return KN_ERR_NOMEM;
+    if (has_seed && !spec_sets &&
+        !(w->params[w->n_params++] =
+              kn_sprintf("seed=%llu", (unsigned long long)(w->r->seed % 1000000000000000ull))))
+        return KN_ERR_NOMEM;
+    return KN_OK;
+}
+
+/* The model of the spec with its parameters and task (new). */
+static kn_status new_model(const kn__run_state *w, kn_model **out)
+{
+    const kn_prep_spec *s = w->s;
     kn_model *m = NULL;
     kn_status e = kn_model_new(s->model.name, &m);
-    for (size_t p = 0; e == KN_OK && p < s->model.n_params; p++)
-        e = kn_model_set(m, s->model.params[p]);
+    for (size_t p = 0; e == KN_OK && p < w->n_params; p++) e = kn_model_set(m, w->params[p]);
     if (e == KN_OK && s->task)
         e = kn_model_set_task(m, strcmp(s->task, "regression") ? KN_TASK_CLASSIFICATION
                                                                : KN_TASK_REGRESSION);
@@ -200,8 +222,8 @@ static kn_status run_cv(kn__run_state *w)
         if (!(steps[i] = step_text(&s->steps[i]))) e = KN_ERR_NOMEM;
     kn_cv_spec c = {0};
     c.model = s->model.name;
-    c.params = (const char *const *)s->model.params;
-    c.n_params = s->model.n_params;
+    c.params = (const char *const *)w->params;
+    c.n_params = w->n_params;
     c.steps = (const char *const *)steps;
     c.n_steps = s->n_steps;
     c.target = s->target;
@@ -222,14 +244,7 @@ static kn_status run_cv(kn__run_state *w)
     if (e == KN_OK) e = kn_cv_run(w->train, &c, &w->r->cv);
     if (e == KN_OK) {
         w->r->has_cv = 1;
-        /* the folds: split, k, shuffle, seed and the training rows' count
-           and target (runs with the same value were scored on the same folds) */
-        char text[512];
-        snprintf(text, sizeof text, "%d/%zu/%zu/%d/%llu/%llu/%s/%s/%s", (int)w->r->cv.split,
-                 s->eval.folds, s->eval.repeats, s->eval.shuffle, (unsigned long long)w->r->seed,
-                 (unsigned long long)w->r->rows_train, s->target, w->r->spec_hash,
-                 s->eval.groups ? s->eval.groups : "");
-        kn__hash_hex(text, strlen(text), w->r->folds_hash);
+        e = kn__run_folds_hash(w);
     }
     for (size_t i = 0; i < s->n_steps; i++) kn_free(steps[i]);
     kn_free(steps);
@@ -254,7 +269,7 @@ static kn_status fit_final(kn__run_state *w)
             e = kn_pipeline_add_step(p, st);
     }
     kn_model *m = NULL;
-    if (e == KN_OK) e = new_model(s, &m);
+    if (e == KN_OK) e = new_model(w, &m);
     if (e == KN_OK) e = kn_pipeline_set_model(p, m);
     if (e == KN_OK) e = kn_pipeline_fit(p, w->train, NULL);
     if (e != KN_OK) {
@@ -312,6 +327,10 @@ static kn_status score_baseline(kn__run_state *w, const double *y_test, size_t n
         d.y = y_test;
         d.pred = pred;
     }
+    w->r->baseline.rows = n;
+    w->r->baseline.roc_auc_average = w->r->test.roc_auc_average;
+    w->r->baseline.positive_class = w->r->test.positive_class;
+    w->r->baseline.positive = w->r->test.positive;
     /* every metric the model was scored with; one undefined for a constant
        predictor (e.g. a correlation) is left out */
     for (size_t i = 0; e == KN_OK && i < w->r->test.n; i++) {
@@ -397,7 +416,7 @@ static kn_status part(const char *name, part_fn fn, kn__run_state *w)
 static kn_status split_part(kn__run_state *w)
 {
     kn_model *m = NULL;
-    kn_status e = new_model(w->s, &m);
+    kn_status e = new_model(w, &m);
     if (e == KN_OK) e = kn_model_choose_task(m, w->r->prep->frame, w->s->target, NULL);
     int classify = e == KN_OK && kn_model_task(m) == KN_TASK_CLASSIFICATION;
     if (e == KN_OK) w->r->task = classify ? "classification" : "regression";
@@ -422,8 +441,9 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
     r->seed = o->seed_set ? o->seed : s->has_seed ? s->seed : 0;
     kn__hash_hex(s->text ? s->text : "", s->text ? s->text_len : 0, r->spec_hash);
     kn_prep_options po = {NULL, 0, o->threads, o->overwrite_input, 1};
-    kn__run_state w = {s, o, r, NULL, NULL, {0}};
-    kn_status e = kn_prep_run(s, &po, &r->prep);
+    kn__run_state w = {s, o, r, NULL, NULL, {0}, 0, NULL};
+    kn_status e = model_params(&w);
+    if (e == KN_OK) e = kn_prep_run(s, &po, &r->prep);
     if (e == KN_OK)
         kn_log(KN_LOG_INFO,
                "data: %llu rows in, %llu kept, %llu quarantined, %llu dropped, %llu duplicates "
@@ -456,6 +476,8 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
     kn_frame_free(w.train);
     kn_frame_free(w.test);
     kn_heldout_free(&w.heldout);
+    for (size_t i = 0; i < w.n_params; i++) kn_free(w.params[i]);
+    kn_free(w.params);
     return e;
 }
 

@@ -4,6 +4,7 @@
 #include "kiln/mem.h"
 #include "kiln/profile.h"
 #include "kiln/schema.h"
+#include "kiln/split.h"
 #include "pipeline/run-impl.h"
 
 #include <errno.h>
@@ -46,6 +47,40 @@ static kn_status hash_file(const char *path, char hex[65])
     crypto_generichash_final(&st, h, sizeof h);
     to_hex(h, hex);
     return KN_OK;
+}
+
+/* The codes of a column of the training rows (kn_split_labels) into st. */
+static kn_status hash_codes(crypto_generichash_state *st, const kn_frame *f, const char *column)
+{
+    int32_t *codes = NULL;
+    size_t k = 0;
+    kn_status e = kn_split_labels(f, column, &codes, &k);
+    if (e != KN_OK) return e;
+    crypto_generichash_update(st, (const unsigned char *)codes, kn_frame_n_rows(f) * sizeof *codes);
+    kn_free(codes);
+    return KN_OK;
+}
+
+kn_status kn__run_folds_hash(kn__run_state *w)
+{
+    const kn_prep_spec *s = w->s;
+    const kn_spec_eval *v = &s->eval;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    char text[256];
+    int len = snprintf(text, sizeof text, "%d/%zu/%zu/%d/%zu/%llu/%llu", (int)w->r->cv.split,
+                       v->folds, v->repeats, v->shuffle, v->gap, (unsigned long long)w->r->seed,
+                       (unsigned long long)w->r->rows_train);
+    crypto_generichash_update(&st, (const unsigned char *)text, (size_t)len);
+    for (size_t i = 0; i < w->r->n_sources; i++)
+        crypto_generichash_update(&st, (const unsigned char *)w->r->sources[i].hash, 64);
+    kn_status e = hash_codes(&st, w->train, s->target);
+    if (e == KN_OK && v->groups) e = hash_codes(&st, w->train, v->groups);
+    if (e == KN_OK && v->order_by) e = hash_codes(&st, w->train, v->order_by);
+    unsigned char h[32];
+    crypto_generichash_final(&st, h, sizeof h);
+    to_hex(h, w->r->folds_hash);
+    return e;
 }
 
 static const char *kind_name(kn_source_kind k)

@@ -12,9 +12,9 @@
 
 struct kn_store {
     sqlite3 *db;
-    char *dir;      /* as given or chosen */
-    char *abs_dir;  /* absolute, for artifact paths */
-    char *db_path;  /* dir/kiln.db */
+    char *dir;     /* as given or chosen */
+    char *abs_dir; /* absolute, for artifact paths */
+    char *db_path; /* dir/kiln.db */
 };
 
 /* A failure of SQLite as a kn_status naming the store and the fix (a

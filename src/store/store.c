@@ -62,7 +62,10 @@ static const char schema_v1[] =
     "CREATE INDEX audit_by_model ON audit(model_id, id);"
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
 
-static const char *store_name(const kn_store *s) { return s->dir; }
+static const char *store_name(const kn_store *s)
+{
+    return s->dir;
+}
 
 kn_status kn__store_sql_fail(kn_store *s, int rc, const char *doing)
 {
@@ -151,7 +154,10 @@ void kn__store_rollback(kn_store *s)
     if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-void kn__store_run_name(int64_t id, char buf[24]) { snprintf(buf, 24, "r%06lld", (long long)id); }
+void kn__store_run_name(int64_t id, char buf[24])
+{
+    snprintf(buf, 24, "r%06lld", (long long)id);
+}
 
 kn_status kn__store_run_id(kn_store *s, const char *ref, int64_t *id)
 {
@@ -166,8 +172,7 @@ kn_status kn__store_run_id(kn_store *s, const char *ref, int64_t *id)
         sqlite3_finalize(st);
         if (want < 0)
             return kn_fail(KN_ERR_NOT_FOUND,
-                           "store %s has no runs yet ('kiln run SPEC' records one)",
-                           store_name(s));
+                           "store %s has no runs yet ('kiln run SPEC' records one)", store_name(s));
         *id = want;
         return KN_OK;
     }
@@ -194,8 +199,8 @@ kn_status kn__store_run_id(kn_store *s, const char *ref, int64_t *id)
         while (sqlite3_step(st) == SQLITE_ROW && used < sizeof known - 32) {
             char name[24];
             kn__store_run_name(sqlite3_column_int64(st, 0), name);
-            used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", n++ ? ", " : "",
-                                     name);
+            used +=
+                (size_t)snprintf(known + used, sizeof known - used, "%s%s", n++ ? ", " : "", name);
         }
         sqlite3_finalize(st);
     }
@@ -336,8 +341,8 @@ static kn_status open_immutable(kn_store *s)
             uri[k++] = c;
     }
     strcpy(uri + k, "?immutable=1");
-    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(uri, &s->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
     kn_free(uri);
     if (rc != SQLITE_OK) return kn__store_sql_fail(s, rc, "opening kiln.db");
     return KN_OK;
@@ -449,4 +454,7 @@ void kn_store_close(kn_store *s)
     kn_free(s);
 }
 
-const char *kn_store_dir(const kn_store *s) { return s ? s->dir : NULL; }
+const char *kn_store_dir(const kn_store *s)
+{
+    return s ? s->dir : NULL;
+}

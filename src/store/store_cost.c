@@ -36,7 +36,8 @@ double kn_run_cost(const kn_prices *p, const kn_run_stage *stages, size_t n,
     double cpu_h = 0, gb_h = 0;
     for (size_t i = 0; i < n; i++) {
         if (stages[i].cpu_s > 0) cpu_h += stages[i].cpu_s / 3600.0;
-        if (stages[i].wall_s > 0) gb_h += (double)stages[i].peak_rss / 1e9 * stages[i].wall_s / 3600.0;
+        if (stages[i].wall_s > 0)
+            gb_h += (double)stages[i].peak_rss / 1e9 * stages[i].wall_s / 3600.0;
     }
     return cpu_h * pr->core_hour + gb_h * pr->gb_hour + (double)artifact_bytes / 1e9 * pr->gb_month;
 }

@@ -81,8 +81,7 @@ kn_status kn__store_put_artifact(kn_store *s, const void *bytes, size_t len, cha
         goto done;
     }
     e = write_all(fd, bytes, len, tmp);
-    if (!e && fsync(fd) != 0)
-        e = kn_fail(KN_ERR_IO, "syncing %s failed: %s", tmp, strerror(errno));
+    if (!e && fsync(fd) != 0) e = kn_fail(KN_ERR_IO, "syncing %s failed: %s", tmp, strerror(errno));
     if (close(fd) != 0 && !e) e = kn_fail(KN_ERR_IO, "closing %s failed: %s", tmp, strerror(errno));
     fd = -1;
     if (e) goto done;

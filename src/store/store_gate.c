@@ -176,9 +176,9 @@ static kn_status schema_row(const kn_schema *sc, int missing, char ***names, cha
             (*values)[i] = kn_strdup("");
         else if (c->type == KN_COL_NUMERIC || c->type == KN_COL_INT64)
             (*values)[i] = kn_sprintf("%.17g", c->has_min && c->has_max ? (c->min + c->max) / 2
-                                               : c->has_min         ? c->min
-                                               : c->has_max         ? c->max
-                                                                    : 0.0);
+                                               : c->has_min             ? c->min
+                                               : c->has_max             ? c->max
+                                                                        : 0.0);
         else if (c->type == KN_COL_CATEGORICAL && c->n_categories)
             (*values)[i] = kn_strdup(c->categories[0]);
         else
@@ -219,12 +219,12 @@ static kn_status latency(const char *path, const kn_schema *sc, double *ms)
                 n++;
             }
         if (!e)
-            e = kn_pipeline_predict_row(p, (const char *const *)names,
-                                        (const char *const *)values, n, &pred, NULL);
+            e = kn_pipeline_predict_row(p, (const char *const *)names, (const char *const *)values,
+                                        n, &pred, NULL);
         for (int r = 0; !e && r < LATENCY_RUNS; r++) {
             double t0 = now_s();
-            e = kn_pipeline_predict_row(p, (const char *const *)names,
-                                        (const char *const *)values, n, &pred, NULL);
+            e = kn_pipeline_predict_row(p, (const char *const *)names, (const char *const *)values,
+                                        n, &pred, NULL);
             t[r] = (now_s() - t0) * 1e3;
         }
         free_row(sc, names, values);
@@ -248,8 +248,8 @@ kn_status kn__store_gate(kn_store *s, const char *name, int64_t cand_run, int64_
                        "gate: the metric margin must be >= 0 and the latency budget > 0 ms");
     char cn[24];
     kn__store_run_name(cand_run, cn);
-    char *cand_path = artifact_of(s, cand_run), *prod_path = prod_run ? artifact_of(s, prod_run)
-                                                                      : NULL;
+    char *cand_path = artifact_of(s, cand_run),
+         *prod_path = prod_run ? artifact_of(s, prod_run) : NULL;
     kn_artifact *ca = NULL, *pa = NULL;
     kn_schema *cs = NULL, *ps = NULL;
     double ms = 0;
@@ -271,8 +271,9 @@ kn_status kn__store_gate(kn_store *s, const char *name, int64_t cand_run, int64_
     if (e) goto done;
     e = latency(cand_path, cs, &ms);
     if (e) {
-        e = kn_fail_prefix(KN_ERR_REFUSED, "gate: latency check: one row of run %s could not be "
-                                           "predicted: ",
+        e = kn_fail_prefix(KN_ERR_REFUSED,
+                           "gate: latency check: one row of run %s could not be "
+                           "predicted: ",
                            cn);
         goto done;
     }

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *text(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
+static const char *text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
 
 static kn_status find_model(kn_store *s, const char *name, int64_t *id)
 {
@@ -88,9 +91,9 @@ kn_status kn_store_resolve(kn_store *s, const char *ref, char **artifact_path, i
     if (e) return e;
     sqlite3_stmt *st = NULL;
     const char *sql =
-        v ? "SELECT v.version, v.run_id, a.path FROM model_versions v JOIN runs r ON r.id ="
-            " v.run_id LEFT JOIN artifacts a ON a.hash = r.artifact_hash"
-            " WHERE v.model_id = ?1 AND v.version = ?3"
+        v      ? "SELECT v.version, v.run_id, a.path FROM model_versions v JOIN runs r ON r.id ="
+                 " v.run_id LEFT JOIN artifacts a ON a.hash = r.artifact_hash"
+                 " WHERE v.model_id = ?1 AND v.version = ?3"
         : want ? "SELECT v.version, v.run_id, a.path FROM model_versions v JOIN runs r ON r.id ="
                  " v.run_id LEFT JOIN artifacts a ON a.hash = r.artifact_hash"
                  " WHERE v.model_id = ?1 AND v.stage = ?2 ORDER BY v.version DESC LIMIT 1"
@@ -150,12 +153,12 @@ kn_status kn_store_models_list(kn_store *s, kn_registered_model_fn fn, void *use
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         kn_registered_model m = {text(st, 0),
-                              sqlite3_column_int(st, 1),
-                              sqlite3_column_int(st, 2),
-                              sqlite3_column_int(st, 3),
-                              sqlite3_column_int(st, 4),
-                              sqlite3_column_double(st, 5),
-                              sqlite3_column_double(st, 6)};
+                                 sqlite3_column_int(st, 1),
+                                 sqlite3_column_int(st, 2),
+                                 sqlite3_column_int(st, 3),
+                                 sqlite3_column_int(st, 4),
+                                 sqlite3_column_double(st, 5),
+                                 sqlite3_column_double(st, 6)};
         if (fn(&m, user)) {
             rc = SQLITE_DONE;
             break;
@@ -222,11 +225,16 @@ kn_status kn_store_audit(kn_store *s, const char *model, size_t limit, kn_audit_
         char rn[24] = "";
         if (sqlite3_column_type(st, 6) != SQLITE_NULL)
             kn__store_run_name(sqlite3_column_int64(st, 6), rn);
-        kn_audit_entry a = {sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1),
-                            text(st, 2),                 text(st, 3),
-                            text(st, 4),                 sqlite3_column_int(st, 5),
-                            rn[0] ? rn : NULL,           text(st, 7),
-                            text(st, 8),                 text(st, 9),
+        kn_audit_entry a = {sqlite3_column_int64(st, 0),
+                            sqlite3_column_double(st, 1),
+                            text(st, 2),
+                            text(st, 3),
+                            text(st, 4),
+                            sqlite3_column_int(st, 5),
+                            rn[0] ? rn : NULL,
+                            text(st, 7),
+                            text(st, 8),
+                            text(st, 9),
                             text(st, 10)};
         if (fn(&a, user)) {
             rc = SQLITE_DONE;
@@ -253,12 +261,9 @@ kn_status kn_store_data_uses(kn_store *s, const char *hash, kn_data_use_fn fn, v
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char rn[24];
         kn__store_run_name(sqlite3_column_int64(st, 0), rn);
-        kn_data_use u = {rn,
-                         text(st, 1),
-                         text(st, 2),
-                         (uint64_t)sqlite3_column_int64(st, 3),
-                         text(st, 4),
-                         sqlite3_column_int(st, 5),
+        kn_data_use u = {rn,          text(st, 1),
+                         text(st, 2), (uint64_t)sqlite3_column_int64(st, 3),
+                         text(st, 4), sqlite3_column_int(st, 5),
                          text(st, 6)};
         if (fn(&u, user)) {
             rc = SQLITE_DONE;

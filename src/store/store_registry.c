@@ -89,8 +89,8 @@ static kn_status version_get(kn_store *s, const char *name, int64_t mid, int ver
     if (rc == SQLITE_ROW) return KN_OK;
     if (rc != SQLITE_DONE) return kn__store_sql_fail(s, rc, "reading the registry");
     char known[512];
-    list_text(s, "SELECT version FROM model_versions WHERE model_id = ? ORDER BY version", mid,
-              "v", known, sizeof known);
+    list_text(s, "SELECT version FROM model_versions WHERE model_id = ? ORDER BY version", mid, "v",
+              known, sizeof known);
     return kn_fail(KN_ERR_NOT_FOUND, "model '%s' has no version %d; its versions: %s", name,
                    version, known[0] ? known : "none");
 }
@@ -116,8 +116,9 @@ static kn_status in_stage(kn_store *s, int64_t mid, const char *stage, version_r
         v->replaced = sqlite3_column_int(st, 2);
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KN_OK
-                                                 : kn__store_sql_fail(s, rc, "reading the registry");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? KN_OK
+               : kn__store_sql_fail(s, rc, "reading the registry");
 }
 
 static kn_status set_stage(kn_store *s, int64_t mid, int version, const char *stage, int replaced)
@@ -295,8 +296,9 @@ static kn_status change(kn_store *s, const char *name, int version, int64_t new_
         if (!e && out_version) *out_version = cur.version;
         return e;
     }
-    return kn_fail(KN_ERR_IO, "store %s: production of '%s' kept changing under this promotion; "
-                              "try again",
+    return kn_fail(KN_ERR_IO,
+                   "store %s: production of '%s' kept changing under this promotion; "
+                   "try again",
                    s->dir, name);
 }
 
@@ -338,12 +340,11 @@ kn_status kn_store_rollback(kn_store *s, const char *name, const kn_gate_opts *o
     int64_t mid = 0;
     kn_status e = kn__store_begin(s);
     if (e) return e;
-    version_row cur, back;
+    version_row cur = {0}, back = {0};
     e = model_id(s, name, &mid);
     if (!e) e = in_stage(s, mid, "production", &cur);
     if (!e && !cur.version)
-        e = kn_fail(KN_ERR_NOT_FOUND, "model '%s' has no version in production to roll back",
-                    name);
+        e = kn_fail(KN_ERR_NOT_FOUND, "model '%s' has no version in production to roll back", name);
     if (!e && !cur.replaced)
         e = kn_fail(KN_ERR_NOT_FOUND,
                     "model '%s' v%d is the first version in production: there is no earlier one "

@@ -28,7 +28,8 @@ static kn_status experiment_id(kn_store *s, const char *name, int64_t *id)
 {
     sqlite3_stmt *st = NULL;
     kn_status e = kn__store_prepare(
-        s, "INSERT INTO experiments(name, created) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", &st);
+        s, "INSERT INTO experiments(name, created) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+        &st);
     if (e) return e;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 2, kn__store_now());
@@ -56,8 +57,7 @@ static kn_status check_info(const kn_run_info *r)
         if (!r->metrics[i].name || !r->metrics[i].scope)
             return kn_fail(KN_ERR_INVALID, "run metric %zu has no name or scope", i + 1);
     for (size_t i = 0; i < r->n_stages; i++)
-        if (!r->stages[i].name)
-            return kn_fail(KN_ERR_INVALID, "run stage %zu has no name", i + 1);
+        if (!r->stages[i].name) return kn_fail(KN_ERR_INVALID, "run stage %zu has no name", i + 1);
     return KN_OK;
 }
 
@@ -125,9 +125,8 @@ static kn_status insert_run(kn_store *s, const kn_run_info *r, const char *hash,
     if (e) return e;
     sqlite3_stmt *st = NULL;
     if (hash) {
-        e = kn__store_prepare(s,
-                              "INSERT INTO artifacts VALUES (?,?,?,?) ON CONFLICT(hash) DO NOTHING",
-                              &st);
+        e = kn__store_prepare(
+            s, "INSERT INTO artifacts VALUES (?,?,?,?) ON CONFLICT(hash) DO NOTHING", &st);
         if (e) return e;
         char path[96];
         snprintf(path, sizeof path, "artifacts/%s.kiln", hash);
@@ -292,8 +291,11 @@ static kn_status read_lists(kn_store *s, int64_t id, kn_run_info *in)
     sqlite3_stmt *st = NULL;
     kn_status e = count_rows(s, "params", id, &n);
     if (!e && n && !(in->params = kn_calloc(n, sizeof *in->params))) e = KN_ERR_NOMEM;
-    if (!e) e = kn__store_prepare(s, "SELECT name || '=' || value FROM params WHERE run_id = ?"
-                                     " ORDER BY pos", &st);
+    if (!e)
+        e = kn__store_prepare(s,
+                              "SELECT name || '=' || value FROM params WHERE run_id = ?"
+                              " ORDER BY pos",
+                              &st);
     if (e) return e;
     sqlite3_bind_int64(st, 1, id);
     char **params = (char **)in->params;
@@ -305,8 +307,11 @@ static kn_status read_lists(kn_store *s, int64_t id, kn_run_info *in)
     e = count_rows(s, "metrics", id, &n);
     if (!e && n && !(m = kn_calloc(n, sizeof *m))) e = KN_ERR_NOMEM;
     in->metrics = m;
-    if (!e) e = kn__store_prepare(s, "SELECT name, scope, fold, value FROM metrics"
-                                     " WHERE run_id = ? ORDER BY pos", &st);
+    if (!e)
+        e = kn__store_prepare(s,
+                              "SELECT name, scope, fold, value FROM metrics"
+                              " WHERE run_id = ? ORDER BY pos",
+                              &st);
     if (e) return e;
     sqlite3_bind_int64(st, 1, id);
     while (in->n_metrics < n && sqlite3_step(st) == SQLITE_ROW) {
@@ -322,8 +327,11 @@ static kn_status read_lists(kn_store *s, int64_t id, kn_run_info *in)
     e = count_rows(s, "stages", id, &n);
     if (!e && n && !(sg = kn_calloc(n, sizeof *sg))) e = KN_ERR_NOMEM;
     in->stages = sg;
-    if (!e) e = kn__store_prepare(s, "SELECT name, wall_s, cpu_s, peak_rss FROM stages"
-                                     " WHERE run_id = ? ORDER BY pos", &st);
+    if (!e)
+        e = kn__store_prepare(s,
+                              "SELECT name, wall_s, cpu_s, peak_rss FROM stages"
+                              " WHERE run_id = ? ORDER BY pos",
+                              &st);
     if (e) return e;
     sqlite3_bind_int64(st, 1, id);
     while (in->n_stages < n && sqlite3_step(st) == SQLITE_ROW) {
@@ -339,8 +347,11 @@ static kn_status read_lists(kn_store *s, int64_t id, kn_run_info *in)
     e = count_rows(s, "sources", id, &n);
     if (!e && n && !(src = kn_calloc(n, sizeof *src))) e = KN_ERR_NOMEM;
     in->sources = src;
-    if (!e) e = kn__store_prepare(s, "SELECT name, kind, location, hash, rows FROM sources"
-                                     " WHERE run_id = ? ORDER BY pos", &st);
+    if (!e)
+        e = kn__store_prepare(s,
+                              "SELECT name, kind, location, hash, rows FROM sources"
+                              " WHERE run_id = ? ORDER BY pos",
+                              &st);
     if (e) return e;
     sqlite3_bind_int64(st, 1, id);
     while (in->n_sources < n && sqlite3_step(st) == SQLITE_ROW) {
@@ -515,9 +526,8 @@ kn_status kn_store_runs_list(kn_store *s, const char *experiment, size_t limit,
         if (sqlite3_step(head) == SQLITE_ROW) {
             r.metric = (const char *)sqlite3_column_text(head, 0);
             r.metric_scope = (const char *)sqlite3_column_text(head, 1);
-            r.metric_value = sqlite3_column_type(head, 2) == SQLITE_NULL
-                                 ? NAN
-                                 : sqlite3_column_double(head, 2);
+            r.metric_value =
+                sqlite3_column_type(head, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(head, 2);
         }
         int stop = fn(&r, user);
         sqlite3_reset(head);

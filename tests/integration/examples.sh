@@ -64,7 +64,8 @@ PY
 }
 
 # example_registered NAME MODEL STAGE VERSION DATA: the run of NAME.yaml
-# registered MODEL as VERSION at STAGE, its artifact is in the store and
+# registered MODEL as VERSION at STAGE (its JSON, and `kiln models versions`
+# with the run and the artifact's hash), its artifact is in the store and
 # equals the --out copy, and the registered model loads and scores by name
 # (MODEL@STAGE) on DATA.
 example_registered() {
@@ -74,6 +75,15 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["registered"] == {"name": sys.argv[2], "stage": sys.argv[3], "version": int(sys.argv[4])}, r["registered"]
 print(r["artifact"]["hash"])
+PY
+    "$KILN" --json models versions "$model" --store "$W/store" > "$W/$name.versions.json" ||
+        fail "kiln models versions $model"
+    $py - "$W/$name.versions.json" "$W/$name.run.json" "$stage" "$version" <<'PY' || fail "$model: versions: $(cat "$W/$name.versions.json")"
+import json, sys
+v, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+mine = [x for x in v["versions"] if x["version"] == int(sys.argv[4])]
+assert len(mine) == 1, v
+assert (mine[0]["stage"], mine[0]["run"], mine[0]["artifact_hash"]) == (sys.argv[3], r["run_id"], r["artifact"]["hash"]), (mine, r["run_id"])
 PY
     local stored="$W/store/artifacts/$(cat "$W/$name.hash").kiln"
     [ -s "$W/$name.kiln" ] || fail "$name: no artifact written"

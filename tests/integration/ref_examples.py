@@ -158,6 +158,7 @@ def credit(ex, csv):
     d = d[~bad].drop_duplicates().reset_index(drop=True)  # quarantine, then dedupe: true
     rows["deduplicated"] = rows["in"] - rows["quarantined"] - len(d)
     raw = d.copy()
+    d = d.drop(columns="id")  # ignore: [id]
     t = pd.to_datetime(d.pop("application_date"), utc=True)
     y = d.pop("default")
     cats = ["employment_type", "home_ownership", "region", "purpose"]

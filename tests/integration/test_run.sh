@@ -159,4 +159,34 @@ r = json.load(open(sys.argv[1]))
 assert r["rows"]["train"] == 8000 and r["rows"]["test"] == 1857, r["rows"]
 assert "cv" not in r
 PY
+# 7. a separate source as the test set; the run records the steps' parameters
+head -8001 loans.csv > first.csv
+{ head -1 loans.csv; tail -n +8002 loans.csv; } > later.csv
+cat > bysource.yaml <<'EOF'
+sources:
+  train: {file: first.csv}
+  later: {file: later.csv}
+frame: {from: train}
+target: Class
+steps:
+  - simple_imputer: {strategy: median}
+model: {gbdt: {n_estimators: 20}}
+evaluation: {cv: false, test: {source: later}}
+EOF
+$K --json run bysource.yaml --store st4 > src.json 2> src.err || fail "test source: $(cat src.err)"
+$py - src.json <<'PY' || fail "test source: $(cat src.json)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["rows"]["train"] == 8000 and r["rows"]["test"] == 1857, r["rows"]
+PY
+$K --json runs show latest --store st4 > show.json 2>&1 || fail "runs show: $(cat show.json)"
+grep -q 'step.1=simple_imputer\|"step.1": "simple_imputer"' show.json &&
+    grep -q 'step.1.strategy=median\|"step.1.strategy": "median"' show.json ||
+    fail "the steps' parameters are not recorded: $(head -c 1500 show.json)"
+# 8. two specs on the same data, split and seed: their fold scores pair
+sed 's/n_estimators: 30/n_estimators: 10/; s/name: loans, stage: staging/name: loans2/' spec.yaml > spec2.yaml
+$K -q run spec2.yaml --store st > /dev/null || fail "spec2"
+ids=$($py -c "import sqlite3; print(' '.join('r%06d' % i for (i,) in sqlite3.connect('st/kiln.db').execute('SELECT id FROM runs ORDER BY id DESC LIMIT 2')))")
+$K runs compare $ids --store st > cmp.txt 2>&1 || fail "compare: $(cat cmp.txt)"
+grep -q "over 3 folds.*p = " cmp.txt || fail "no paired test for runs on the same folds: $(tail -3 cmp.txt)"
 echo ok

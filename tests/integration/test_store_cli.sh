@@ -5,7 +5,8 @@
 # list/versions/promote (the gate)/rollback/archive/audit, lineage both
 # ways, and the errors: a missing store, unknown runs, models and versions,
 # a gate refusal, --force without --reason, a read-only store and a file
-# size limit (a full disk), each leaving the store unchanged.
+# size limit (a full disk), each leaving the store unchanged; and two kiln
+# run processes writing one store at once.
 set -u
 . "$(dirname "$0")/lib.sh"
 K=${KILN:?}
@@ -172,4 +173,16 @@ rc=$?
     || fail "full disk: rc $rc, $(cat full.err)"
 dump > after.sql
 cmp -s before.sql after.sql || fail "a failed write changed the store"
+# 10. two kiln run processes writing one new store at once: both succeed
+sed 's/stage: production/stage: staging/' a.yaml > s1.yaml
+sed 's/n_estimators: 30/n_estimators: 20/; s/stage: production/stage: staging/' a.yaml > s2.yaml
+$K run s1.yaml --store two > s1.out 2>&1 &
+p1=$!
+$K run s2.yaml --store two > s2.out 2>&1 &
+p2=$!
+wait $p1 || fail "first of two runs at once: $(cat s1.out)"
+wait $p2 || fail "second of two runs at once: $(cat s2.out)"
+$K --json models versions loans --store two > two.json || fail "versions after two runs"
+$py -c 'import json,sys; v=json.load(open(sys.argv[1]))["versions"]; assert sorted(x["version"] for x in v)==[1,2] and sorted(x["run"] for x in v)==["r000001","r000002"], v' two.json \
+    || fail "two runs at once: $(cat two.json)"
 echo "ok"

@@ -43,7 +43,8 @@ static inline void test_store_digest(const char *dir, char hex[65])
         while (sqlite3_step(rows) == SQLITE_ROW)
             for (int j = 0; j < sqlite3_column_count(rows); j++) {
                 const unsigned char *t = sqlite3_column_text(rows, j);
-                crypto_generichash_update(&h, t ? t : (const unsigned char *)"\1NULL", t ? strlen((const char *)t) + 1 : 6);
+                crypto_generichash_update(&h, t ? t : (const unsigned char *)"\1NULL",
+                                          t ? strlen((const char *)t) + 1 : 6);
             }
         sqlite3_finalize(rows);
     }
@@ -103,11 +104,12 @@ static inline void test_run_init(test_run *t, const char *experiment, double auc
 /* A real artifact: a fitted imputer + one-hot + logistic regression on ten
  * rows, with the given input schema and a spec text that tells artifacts
  * apart. *buf is new (kn_free). */
-static const char test_schema_yaml[] = "version: 1\n"
-                                       "columns:\n"
-                                       "  - {name: age, type: numeric, min: 18, max: 90}\n"
-                                       "  - {name: city, type: categorical, categories: [paris, lyon, nice]}\n"
-                                       "  - {name: income, type: numeric}\n";
+static const char test_schema_yaml[] =
+    "version: 1\n"
+    "columns:\n"
+    "  - {name: age, type: numeric, min: 18, max: 90}\n"
+    "  - {name: city, type: categorical, categories: [paris, lyon, nice]}\n"
+    "  - {name: income, type: numeric}\n";
 
 static inline void test_artifact(const char *tag, const char *schema, unsigned char **buf,
                                  size_t *len)

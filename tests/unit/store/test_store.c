@@ -360,7 +360,8 @@ static void full_disk_changes_nothing(void **state)
             test_run_init(&t, "credit", 0.8, folds_a);
             /* big: the artifact cannot be written; small: the database grows past the limit */
             static const char *many[20000];
-            for (int i = 0; i < 20000; i++) many[i] = "a_parameter_with_a_long_name=some long value";
+            for (int i = 0; i < 20000; i++)
+                many[i] = "a_parameter_with_a_long_name=some long value";
             if (!big) {
                 t.info.params = many;
                 t.info.n_params = 20000;
@@ -368,8 +369,10 @@ static void full_disk_changes_nothing(void **state)
             kn_status e = kn_store_add_run(c, &t.info, bytes, len, NULL);
             fprintf(stderr, "child %d: %s\n", big, kn_last_error());
             kn_store_close(c);
-            _exit(e == KN_ERR_IO && (strstr(kn_last_error(), "full") ||
-                                     strstr(kn_last_error(), "failed")) ? 0 : 4);
+            _exit(e == KN_ERR_IO &&
+                          (strstr(kn_last_error(), "full") || strstr(kn_last_error(), "failed"))
+                      ? 0
+                      : 4);
         }
         int status = 0;
         waitpid(pid, &status, 0);
@@ -406,8 +409,8 @@ static void two_writers(void **state)
                 snprintf(id, sizeof id, "r%d", i + 1);
                 kn_gate_opts o;
                 kn_gate_opts_default(&o);
-                if (i % 10 == 0 && kn_store_register(c, k ? "mb" : "ma", "latest", "staging", &o,
-                                                     NULL)) {
+                if (i % 10 == 0 &&
+                    kn_store_register(c, k ? "mb" : "ma", "latest", "staging", &o, NULL)) {
                     fprintf(stderr, "writer %d: %s\n", k, kn_last_error());
                     _exit(5);
                 }
@@ -494,9 +497,12 @@ static void gate_schema_and_latency(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(open_missing_store), cmocka_unit_test(add_and_get_run),
-        cmocka_unit_test(list_runs),          cmocka_unit_test(cost_by_hand),
-        cmocka_unit_test(registry_flow),      cmocka_unit_test(paired_t_test),
+        cmocka_unit_test(open_missing_store),
+        cmocka_unit_test(add_and_get_run),
+        cmocka_unit_test(list_runs),
+        cmocka_unit_test(cost_by_hand),
+        cmocka_unit_test(registry_flow),
+        cmocka_unit_test(paired_t_test),
         cmocka_unit_test(unwritable_artifacts_change_nothing),
         cmocka_unit_test(full_disk_changes_nothing),
         cmocka_unit_test(two_writers),

@@ -15,7 +15,7 @@
 
 enum { KILLS = 60 };
 
-static void writer(const char *dir, int child)
+static void writer(const char *dir, int child, int done_fd)
 {
     kn_store *s = NULL;
     if (kn_store_open(dir, 1, &s)) _exit(3);
@@ -25,7 +25,10 @@ static void writer(const char *dir, int child)
         size_t len = 1000 + (size_t)kn_rng_below(&r, 3u << 20);
         unsigned char *bytes = malloc(len);
         if (!bytes) _exit(4);
-        for (size_t j = 0; j < len; j++) bytes[j] = (unsigned char)(kn_rng_next(&r) >> 56);
+        for (size_t j = 0; j < len; j += 8) {
+            uint64_t v = kn_rng_next(&r);
+            memcpy(bytes + j, &v, len - j < 8 ? len - j : 8);
+        }
         test_run t;
         static const double folds[5] = {0.8, 0.8, 0.8, 0.8, 0.8};
         test_run_init(&t, "durable", 0.8, folds);
@@ -36,6 +39,7 @@ static void writer(const char *dir, int child)
         if (i % 3 == 0 && kn_store_register(s, "durable", id, "staging", &o, NULL)) _exit(6);
         kn_free(id);
         free(bytes);
+        if (write(done_fd, "x", 1) != 1) _exit(7); /* one more run recorded */
     }
 }
 
@@ -54,15 +58,26 @@ static void killed_writers_leave_a_sound_store(void **state)
     kn_rng r;
     kn_rng_init(&r, 2026);
     for (int k = 0; k < KILLS; k++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
         pid_t pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0) writer(dir, k);
-        /* 0 to 60 ms: from opening the store to several runs in */
+        if (pid == 0) {
+            close(fds[0]);
+            writer(dir, k, fds[1]);
+        }
+        close(fds[1]);
+        /* every other writer is killed after its first run (however slow
+           this build is), the others from the start: then 0 to 60 ms on,
+           anywhere from opening the store to several runs in */
+        char c;
+        if (k % 2 == 0 && read(fds[0], &c, 1) != 1) fail_msg("writer %d stopped early", k);
         struct timespec ts = {0, (long)kn_rng_below(&r, 60000) * 1000L};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         int status = 0;
         waitpid(pid, &status, 0);
+        close(fds[0]);
         if (!WIFSIGNALED(status)) fail_msg("writer %d ended with status %d", k, status);
     }
 
