@@ -2,6 +2,7 @@
  * (kiln/store.h) and registered when the spec says so. */
 #include "cli/cli.h"
 #include "kiln/artifact.h"
+#include "kiln/io.h"
 #include "kiln/json.h"
 #include "kiln/mem.h"
 #include "kiln/run.h"
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 typedef struct run_args {
     const char *spec, *store, *out, *sign_key, *experiment, *parent;
@@ -180,13 +183,21 @@ static kn_status record(const run_args *a, const kn_prep_spec *s, const kn_run_o
         e = kn_store_add_run(st, &info, outcome == KN_OK ? r->artifact_bytes : NULL,
                              outcome == KN_OK ? r->artifact_len : 0, &out->run_id);
     if (e == KN_OK && outcome == KN_OK && s->register_name) {
+        /* the version first (stage none), then its stage through the gate: a
+           refusal leaves a version the user can look at and promote */
         kn_gate_opts g;
         kn_gate_opts_default(&g);
-        e = kn_store_register(st, s->register_name, out->run_id, s->register_stage, &g,
-                              &out->version);
+        e = kn_store_register(st, s->register_name, out->run_id, "none", &g, &out->version);
         if (e != KN_OK)
             e = kn_fail_prefix(e, "run %s is recorded, but registering it as '%s' failed: ",
                                out->run_id, s->register_name);
+        else if (strcmp(s->register_stage, "none") &&
+                 (e = kn_store_promote(st, s->register_name, out->version, s->register_stage,
+                                       &g)) != KN_OK)
+            e = kn_fail_prefix(e,
+                               "run %s is recorded as %s v%d (stage none), but the gate kept it "
+                               "out of %s: ",
+                               out->run_id, s->register_name, out->version, s->register_stage);
     }
     for (size_t i = 0; params && i < np; i++) kn_free(params[i]);
     kn_free(params);
@@ -315,6 +326,68 @@ static kn_status write_out(const char *path, const kn_run_output *r)
                    path, strerror(err));
 }
 
+/* --out may be none of the run's inputs (the spec, its schema, a file or
+ * SQLite source) unless --overwrite-input, and never the store's database. */
+static int refuse_outputs(const run_args *a, const kn_prep_spec *s, const char *store_dir)
+{
+    if (!a->out) return CLI_OK;
+    const char **ins = kn_calloc(s->n_sources + 2, sizeof *ins);
+    if (!ins) return CLI_FAIL;
+    size_t n = 0;
+    ins[n++] = a->spec;
+    if (s->schema) ins[n++] = s->schema;
+    for (size_t i = 0; i < s->n_sources; i++)
+        if (s->sources[i].kind == KN_SOURCE_FILE || s->sources[i].kind == KN_SOURCE_SQLITE)
+            ins[n++] = s->sources[i].location;
+    const char *outs[] = {a->out};
+    int rc = cli_refuse_overwrite("run", outs, 1, ins, n, a->overwrite_input);
+    kn_free(ins);
+    char *db = kn_sprintf("%s/kiln.db", store_dir);
+    if (rc == CLI_OK && db && kn_same_file(a->out, db))
+        rc =
+            cli_usage_error("run", "--out %s is the store's database; choose another path", a->out);
+    kn_free(db);
+    return rc;
+}
+
+/* The store must be usable before the work starts: an existing store opens
+ * (a folder, a Kiln store, writable); a new one needs a writable parent. */
+static int check_store(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        char *parent = kn_strdup(dir), *slash = parent ? strrchr(parent, '/') : NULL;
+        if (slash) *slash = 0;
+        const char *p = !parent ? "." : slash ? (parent[0] ? parent : "/") : ".";
+        int ok = access(p, W_OK) == 0;
+        if (!ok)
+            cli_error("cannot create the store %s: %s is not writable (%s); choose another "
+                      "--store DIR",
+                      dir, p, strerror(errno));
+        kn_free(parent);
+        return ok ? CLI_OK : CLI_FAIL;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        cli_error("--store %s is a file, not a store folder; choose another --store DIR", dir);
+        return CLI_FAIL;
+    }
+    kn_store *k = NULL;
+    kn_status e = kn_store_open(dir, 0, &k);
+    kn_store_close(k);
+    if (e == KN_ERR_NOT_FOUND) return CLI_OK; /* an empty folder becomes the store */
+    if (e != KN_OK) {
+        cli_error("%s", kn_last_error());
+        return CLI_FAIL;
+    }
+    if (access(dir, W_OK) != 0) {
+        cli_error("the store %s is read-only (%s); the run could not be recorded: choose another "
+                  "--store DIR",
+                  dir, strerror(errno));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
     run_args a = {0};
@@ -341,13 +414,13 @@ int cmd_run(int argc, char **argv)
         kn_prep_spec_free(s);
         return CLI_FAIL;
     }
-    if (a.out) {
-        const char *outs[] = {a.out};
-        const char *ins[] = {a.spec};
-        if ((rc = cli_refuse_overwrite("run", outs, 1, ins, 1, -1)) != CLI_OK) {
-            kn_prep_spec_free(s);
-            return rc;
-        }
+    const char *store_dir = a.store                ? a.store
+                            : getenv("KILN_STORE") ? getenv("KILN_STORE")
+                                                   : "kiln-store";
+    if ((rc = refuse_outputs(&a, s, store_dir)) != CLI_OK ||
+        (!a.no_store && (rc = check_store(store_dir)) != CLI_OK)) {
+        kn_prep_spec_free(s);
+        return rc;
     }
     kn_run_opts o;
     kn_run_opts_default(&o);
@@ -363,9 +436,6 @@ int cmd_run(int argc, char **argv)
     char *why = e != KN_OK ? kn_strdup(kn_last_error()) : NULL;
     if (e == KN_OK && a.out) e = write_out(a.out, r);
     recorded rec = {0};
-    const char *store_dir = a.store                ? a.store
-                            : getenv("KILN_STORE") ? getenv("KILN_STORE")
-                                                   : "kiln-store";
     kn_status se = KN_OK;
     if (!a.no_store && e == KN_OK) { /* a failed run leaves the store as it was */
         kn_stage_begin("store");
@@ -382,7 +452,8 @@ int cmd_run(int argc, char **argv)
     else {
         print_summary(&a, s, r, a.no_store ? NULL : &rec, store_dir);
         if (!a.no_store && s->register_name)
-            printf("\nnext:\n  kiln predict --model %s%s%s --data NEW.csv --store %s\n"
+            printf("\nnext:\n  kiln predict --model %s%s%s --data NEW.csv --store %s --out "
+                   "scored.csv\n"
                    "  kiln runs list --store %s\n  kiln report %s --store %s --out report.html\n",
                    s->register_name, strcmp(s->register_stage, "none") ? "@" : "",
                    strcmp(s->register_stage, "none") ? s->register_stage : "", store_dir, store_dir,

@@ -124,10 +124,20 @@ kn_status kn__run_lineage(kn__run_state *w)
     return e;
 }
 
-/* The input schema: the spec's own (its target column made optional, since
- * rows to predict have none), else one inferred from the training rows with
+/* The input schema, rules that hold for any batch of new rows, even one
+ * row: the spec's own schema, else one inferred from the training rows with
  * types, categories and missing values only where training had them
- * (ranges seen in training are not a contract), as `kiln train` infers. */
+ * (ranges seen in training are not a contract), as `kiln train` infers it.
+ * Either way the target and the ignored columns are optional (rows to
+ * predict need neither), a share of missing values becomes "allowed"
+ * (a row-level rule cannot judge a share) and the row-count bounds go. */
+static int is_ignored(const kn_prep_spec *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_ignore; i++)
+        if (!strcmp(s->ignore[i], name)) return 1;
+    return 0;
+}
+
 static kn_status input_schema(kn__run_state *w, char **yaml)
 {
     const kn_prep_spec *s = w->s;
@@ -136,23 +146,26 @@ static kn_status input_schema(kn__run_state *w, char **yaml)
     if (e != KN_OK) return e;
     for (size_t j = 0; j < sc->n_cols; j++) {
         kn_schema_column *c = &sc->cols[j];
-        if (!strcmp(c->name, s->target)) {
+        if (!strcmp(c->name, s->target) || is_ignored(s, c->name)) {
             c->required = 0;
             c->max_missing = 1;
+            if (!s->schema) c->unique = 0;
+            continue;
         }
-        if (s->schema || !strcmp(c->name, s->target)) continue;
+        if (c->max_missing > 0) c->max_missing = 1;
+        if (s->schema) continue;
         c->has_min = c->has_max = 0;
-        c->max_missing = c->max_missing > 0 ? 1 : 0; /* missing only where training had it */
         c->unique = 0;
     }
+    sc->min_rows = sc->max_rows = 0;
     if (!s->schema) {
         for (size_t k = 0; k < sc->n_keys; k++) kn_free(sc->keys[k]);
         sc->n_keys = 0;
-        sc->min_rows = sc->max_rows = 0;
         sc->policy = KN_POLICY_QUARANTINE;
     }
     e = kn_schema_to_yaml(sc,
-                          s->schema ? "input schema of the model (the spec's, target optional)"
+                          s->schema ? "input schema of the model (the spec's, for batches of any "
+                                      "size; target and ignored columns optional)"
                                     : "input schema of the model (inferred from the training rows)",
                           yaml);
     kn_schema_free(sc);

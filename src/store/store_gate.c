@@ -116,10 +116,20 @@ static const kn_schema_column *find_col(const kn_schema *s, const char *name)
     return NULL;
 }
 
-/* Every column production requires is in the candidate with the same type;
- * where both list categories, the candidate's include production's. */
+/* Callers send what production accepts, so: every column the candidate
+ * requires is one production takes (a new required column would break
+ * them); every column production requires is in the candidate with the same
+ * type; where both list categories, the candidate's include production's. */
 static kn_status schema_check(const kn_schema *cand, const kn_schema *prod, int prod_version)
 {
+    for (size_t i = 0; i < cand->n_cols; i++) {
+        const kn_schema_column *c = &cand->cols[i];
+        if (c->required && !find_col(prod, c->name))
+            return kn_fail(KN_ERR_REFUSED,
+                           "gate: schema check failed: the candidate requires column '%s' (%s), "
+                           "which production v%d does not take, so its callers do not send it",
+                           c->name, kn_col_type_name(c->type), prod_version);
+    }
     for (size_t i = 0; i < prod->n_cols; i++) {
         const kn_schema_column *p = &prod->cols[i];
         if (!p->required) continue;

@@ -189,4 +189,33 @@ $K -q run spec2.yaml --store st > /dev/null || fail "spec2"
 ids=$($py -c "import sqlite3; print(' '.join('r%06d' % i for (i,) in sqlite3.connect('st/kiln.db').execute('SELECT id FROM runs ORDER BY id DESC LIMIT 2')))")
 $K runs compare $ids --store st > cmp.txt 2>&1 || fail "compare: $(cat cmp.txt)"
 grep -q "over 3 folds.*p = " cmp.txt || fail "no paired test for runs on the same folds: $(tail -3 cmp.txt)"
+# 9. the gate: a version that requires a column production's callers do not
+# send stays out of production, registered at stage none with the reason
+$py -c "
+import csv
+r = list(csv.reader(open('loans.csv')))
+w = csv.writer(open('wider.csv', 'w', newline=''))
+w.writerow(r[0] + ['extra'])
+for i, row in enumerate(r[1:]): w.writerow(row + [i % 7])
+"
+printf 'sources: {l: {file: loans.csv}}\ntarget: Class\nmodel: {gbdt: {n_estimators: 10}}\nevaluation: {cv: false}\nregister: {name: g, stage: production}\n' > g1.yaml
+sed 's/loans.csv/wider.csv/' g1.yaml > g2.yaml
+$K -q run g1.yaml --store sg > /dev/null || fail "gate: first version"
+expect "recorded as g v2 (stage none), but the gate kept it out of production: .*requires column 'extra'" 1 \
+    $K run g2.yaml --store sg
+$K --json models versions g --store sg > gv.json || fail "versions after a refusal"
+$py - gv.json <<'PY' || fail "gate refusal: $(cat gv.json)"
+import json, sys
+v = json.load(open(sys.argv[1]))
+vs = v["versions"] if isinstance(v, dict) else v
+st = {x["version"]: x["stage"] for x in vs}
+assert st == {1: "production", 2: "none"}, st
+PY
+# one row of new data scores (the schema's row-count bounds are for training batches)
+head -2 loans.csv > one.csv
+$K -q predict --model g@production --store sg --data one.csv --out one_pred.csv || fail "one-row predict"
+[ "$(wc -l < one_pred.csv)" = 2 ] || fail "one-row predict: $(cat one_pred.csv)"
+# --out may not replace an input or the store's database
+expect "is the input" 2 $K run spec.yaml --no-store --out loans.csv
+expect "store's database" 2 $K run spec.yaml --store st --out st/kiln.db
 echo ok
