@@ -94,6 +94,17 @@ kn_status kn_artifact_key_load(const char *path, int secret, unsigned char *key)
                hex_len != n) {
         st = kn_fail(KN_ERR_PARSE, "%s: damaged %s key (expected %zu hex digits after \"%s\")",
                      path, kind, 2 * n, prefix);
+    } else if (secret) {
+        /* a secret key holds its seed and its public key: they must agree,
+           or a changed digit would sign with a key nobody can verify */
+        unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+        crypto_sign_seed_keypair(pk, sk, key);
+        if (sodium_memcmp(pk, key + crypto_sign_SEEDBYTES, sizeof pk) != 0)
+            st = kn_fail(KN_ERR_PARSE,
+                         "%s: damaged secret key (its public half does not match its seed); "
+                         "make a new pair with kiln keygen --out NAME",
+                         path);
+        sodium_memzero(sk, sizeof sk);
     }
     sodium_memzero(line, sizeof line);
     return st;

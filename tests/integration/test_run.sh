@@ -218,4 +218,11 @@ $K -q predict --model g@production --store sg --data one.csv --out one_pred.csv 
 # --out may not replace an input or the store's database
 expect "is the input" 2 $K run spec.yaml --no-store --out loans.csv
 expect "store's database" 2 $K run spec.yaml --store st --out st/kiln.db
+# a secret key with a changed digit is refused before any work
+$K -q keygen --out k > /dev/null || fail "keygen"
+$py -c "
+s = open('k.key').read(); i = len('kiln-secret-key ') + 3
+open('bad.key', 'w').write(s[:i] + ('0' if s[i] != '0' else '1') + s[i + 1:])"
+expect "damaged secret key" 1 $K run spec.yaml --no-store --sign-key bad.key --out bad.kiln
+[ -e bad.kiln ] && fail "a damaged key signed an artifact"
 echo ok
