@@ -175,6 +175,12 @@ int cmd_demo(int argc, char **argv)
     const char *dir = a.out ? a.out : "demo-out";
     int is_churn = a.dataset && !strcmp(a.dataset, "churn");
     size_t rows = (size_t)a.rows;
+    if (!is_churn && rows < 1000)
+        return cli_usage_error("demo",
+                               "--rows %zu: the credit demo's schema wants at least 1000 "
+                               "rows (a smaller file would fail its own validation); "
+                               "use --rows 1000 or more, or --dataset churn",
+                               rows);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         cli_error("cannot create %s: %s", dir, strerror(errno));
         return CLI_FAIL;
