@@ -196,6 +196,22 @@ static int cmd_runs_compare(int argc, char **argv)
     const char *metric = a.metric;
     for (size_t i = 0; !metric && i < r[0]->info.n_metrics; i++)
         if (!strcmp(r[0]->info.metrics[i].scope, "cv")) metric = r[0]->info.metrics[i].name;
+    if (a.metric) { /* a metric the runs do not hold is a mistake, not "not tested" */
+        int held = 0;
+        for (size_t j = 0; j < n && !held; j++)
+            for (size_t i = 0; i < r[j]->info.n_metrics && !held; i++)
+                held = !strcmp(r[j]->info.metrics[i].name, a.metric);
+        if (!held) {
+            rc = cli_usage_error("runs compare",
+                                 "--metric %s: none of these runs has that metric (they have "
+                                 "e.g. %s); 'kiln runs show RUN' lists them",
+                                 a.metric,
+                                 r[0]->info.n_metrics ? r[0]->info.metrics[0].name : "none");
+            for (size_t j = 0; j < n; j++) kn_run_record_free(r[j]);
+            kn_store_close(s);
+            return rc;
+        }
+    }
 
     json_t *params = json_object(), *metrics = json_array(), *tests = json_array(),
            *ids = json_array();
