@@ -239,7 +239,10 @@ static kn_status warnings(kn_profile *p)
                              "column '%s' has %llu infinite value%s (inf or -inf); its mean, std "
                              "and skew are not finite",
                              c->name, (unsigned long long)c->infinite, c->infinite == 1 ? "" : "s");
-        if (st == KN_OK && c->type == KN_COL_NUMERIC && fabs(c->skew) > 2 && c->count > 2)
+        /* a 0/1 column (a flag, a binary target) is skewed by its class balance,
+           which no transform changes */
+        if (st == KN_OK && c->type == KN_COL_NUMERIC && fabs(c->skew) > 2 && c->count > 2 &&
+            c->distinct > 2)
             st = add_warning(p,
                              "column '%s' is highly skewed (skew %.2f); consider a log or "
                              "power transform",

@@ -32,7 +32,7 @@ void kn__report_rows(const kn__report_in *in, kn__text *t)
     static const char *const keys[] = {"in",           "kept",  "quarantined",
                                        "deduplicated", "train", "test"};
     static const char *const what[] = {"rows read from the sources",
-                                       "rows that passed validation",
+                                       "rows kept (after validation and dedupe)",
                                        "rows quarantined by the schema's policies",
                                        "duplicate rows dropped",
                                        "rows used for training (and CV)",
