@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "kiln/log.h"
 #include "kiln/store.h"
 #include "kiln/json.h"
 #include "kiln/mem.h"
@@ -341,7 +342,13 @@ kn_status cli_resolve_model(const char *ref, char **path)
                        "path of a model file (.kiln or .kmd), or a registered model as "
                        "NAME@stage or NAME@vN with --store DIR",
                        ref, kn_last_error());
-    if (e == KN_OK) e = kn_store_resolve(st, ref, path, NULL, NULL);
+    int version = 0;
+    char *run = NULL;
+    if (e == KN_OK) e = kn_store_resolve(st, ref, path, &version, &run);
+    if (e == KN_OK) /* which version answers, for the record */
+        kn_log(KN_LOG_INFO, "model %s is version %d (run %s, %s)", ref, version, run ? run : "?",
+               *path);
+    kn_free(run);
     kn_store_close(st);
     return e;
 }

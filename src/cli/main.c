@@ -167,8 +167,14 @@ static int cmd_help(int argc, char **argv)
         print_main_usage(stdout);
         return CLI_OK;
     }
-    if (strcmp(a.topic, "model") && a.name)
+    if (strcmp(a.topic, "model") && a.name) { /* a subcommand: kiln help runs compare */
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            if (strcmp(commands[i]->name, a.topic) == 0) {
+                char *sub_argv[] = {(char *)a.topic, (char *)a.name, "--help", NULL};
+                return commands[i]->run(3, sub_argv);
+            }
         return cli_usage_error("help", "too many arguments (%s)", a.name);
+    }
     if (strcmp(a.topic, "readers") == 0 || strcmp(a.topic, "read") == 0) {
         print_reader_params();
         return CLI_OK;
@@ -191,7 +197,8 @@ static int cmd_help(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(a.topic, "models") == 0 || (strcmp(a.topic, "model") == 0 && !a.name)) {
-        printf("models (kiln train --model NAME --param name=value ...):\n");
+        printf("models (kiln train --model NAME --param name=value ...; the registry of "
+               "trained models is 'kiln models --help'):\n");
         print_components(KN_COMP_MODEL, NULL);
         return CLI_OK;
     }
