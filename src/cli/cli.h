@@ -167,6 +167,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * ("reader option types" -> "--types"; the table is in cli_common.c).
  * Returns a new string (free()); NULL when out of memory. */
 char *cli_flag_text(const char *msg);
+/* Set by commands that run a spec: library messages then name the spec's
+ * keys (evaluation: cv: folds) instead of flags. */
+extern int cli_spec_context;
 
 /* Progress bar on stderr for reads (TTY only, not with --quiet). */
 void cli_progress(uint64_t done, uint64_t total, void *user);

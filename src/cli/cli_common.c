@@ -58,8 +58,43 @@ static const struct {
     {"drop those rows first", "drop those rows (kiln train, cv and eval: --drop-missing-target)"},
 };
 
+/* The same for a command that runs a spec (kiln run): the spec's keys. */
+static const struct {
+    const char *lib, *cli;
+} spec_names[] = {
+    {"fewer folds (split option folds)", "fewer folds (the spec's evaluation: cv: folds)"},
+    {"split option folds", "the spec's evaluation: cv: folds"},
+    {"split option gap", "the spec's evaluation: cv: gap"},
+    {"split option shuffle", "the spec's evaluation: cv: shuffle"},
+    {"the stratified split kind", "the spec's evaluation: cv: split: stratified"},
+    {"cv option groups", "the spec's evaluation: cv: groups"},
+    {"task option ", "the spec's task: "},
+    {"prep option overwrite_input", "--overwrite-input"},
+    {"the ignore role for ", "the spec's ignore: for "},
+    {"(before the model, or in each fold of a cross-validation)", "(in the spec's steps:)"},
+};
+
+int cli_spec_context;
+
 char *cli_flag_text(const char *msg)
 {
+    if (cli_spec_context) {
+        size_t cap = 4 * strlen(msg) + 128, n = 0;
+        char *out = malloc(cap);
+        if (!out) return NULL;
+        for (const char *p = msg; *p && n + 1 < cap;) {
+            size_t k = 0, m = sizeof spec_names / sizeof *spec_names;
+            while (k < m && strncmp(p, spec_names[k].lib, strlen(spec_names[k].lib))) k++;
+            if (k < m && n + strlen(spec_names[k].cli) + 1 < cap) {
+                memcpy(out + n, spec_names[k].cli, strlen(spec_names[k].cli));
+                n += strlen(spec_names[k].cli);
+                p += strlen(spec_names[k].lib);
+            } else
+                out[n++] = *p++;
+        }
+        out[n] = '\0';
+        return out;
+    }
     static const char reader[] = "reader option ";
     size_t cap = 4 * strlen(msg) + 128, n = 0; /* no replacement is 4 times its phrase */
     char *out = malloc(cap);

@@ -11,6 +11,7 @@
 #include "kiln/tempfile.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,12 @@ typedef struct run_args {
     uint64_t seed;
     int no_store, overwrite_input;
 } run_args;
+
+/* A number for JSON; NaN (a metric undefined on its rows) as null. */
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
 
 static const cli_opt run_opts[] = {
     CLI_OPT_ARG(run_args, spec, "SPEC", 1, "the spec (YAML)"),
@@ -275,13 +282,12 @@ static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_o
         for (size_t f = 0; f < r->cv.k; f++) {
             json_t *fo = json_object();
             for (size_t m = 0; m < r->cv.n_scores; m++)
-                json_object_set_new(fo, r->cv.name[m],
-                                    json_real(r->cv.score[f * r->cv.n_scores + m]));
+                json_object_set_new(fo, r->cv.name[m], num(r->cv.score[f * r->cv.n_scores + m]));
             json_array_append_new(folds, fo);
         }
         for (size_t m = 0; m < r->cv.n_scores; m++) {
-            json_object_set_new(mean, r->cv.name[m], json_real(r->cv.mean[m]));
-            json_object_set_new(std, r->cv.name[m], json_real(r->cv.std[m]));
+            json_object_set_new(mean, r->cv.name[m], num(r->cv.mean[m]));
+            json_object_set_new(std, r->cv.name[m], num(r->cv.std[m]));
         }
         json_object_set_new(j, "cv",
                             json_pack("{s:I, s:o, s:o, s:o}", "k", (json_int_t)r->cv.k, "folds",
@@ -300,7 +306,7 @@ static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_o
     if (rec) {
         json_object_set_new(j, "run_id", json_string(rec->run_id));
         json_object_set_new(j, "store", json_string(store_dir));
-        json_object_set_new(j, "cost", json_real(rec->cost));
+        json_object_set_new(j, "cost", num(rec->cost));
         if (s->register_name)
             json_object_set_new(j, "registered",
                                 json_pack("{s:s, s:i, s:s}", "name", s->register_name, "version",
@@ -422,6 +428,7 @@ int cmd_run(int argc, char **argv)
         kn_prep_spec_free(s);
         return rc;
     }
+    cli_spec_context = 1; /* library messages name the spec's keys */
     kn_run_opts o;
     kn_run_opts_default(&o);
     o.seed_set = cli_given(&run_spec, given, "seed");

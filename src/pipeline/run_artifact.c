@@ -10,8 +10,15 @@
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* A number for JSON; NaN (a metric undefined on its rows) as null. */
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
 
 static void to_hex(const unsigned char *h, char hex[65])
 {
@@ -175,8 +182,7 @@ static kn_status input_schema(kn__run_state *w, char **yaml)
 static json_t *scores_json(const kn_scores *sc)
 {
     json_t *o = json_object();
-    for (size_t i = 0; o && i < sc->n; i++)
-        json_object_set_new(o, sc->name[i], json_real(sc->value[i]));
+    for (size_t i = 0; o && i < sc->n; i++) json_object_set_new(o, sc->name[i], num(sc->value[i]));
     return o;
 }
 
@@ -188,10 +194,10 @@ static json_t *cv_json(const kn_run_output *r)
     for (size_t m = 0; m < cv->n_scores; m++) {
         json_t *folds = json_array();
         for (size_t f = 0; f < cv->k; f++)
-            json_array_append_new(folds, json_real(cv->score[f * cv->n_scores + m]));
-        json_object_set_new(
-            metrics, cv->name[m],
-            json_pack("{s:f, s:f, s:o}", "mean", cv->mean[m], "std", cv->std[m], "folds", folds));
+            json_array_append_new(folds, num(cv->score[f * cv->n_scores + m]));
+        json_object_set_new(metrics, cv->name[m],
+                            json_pack("{s:o, s:o, s:o}", "mean", num(cv->mean[m]), "std",
+                                      num(cv->std[m]), "folds", folds));
     }
     return json_pack("{s:s, s:I, s:o, s:n}", "split",
                      (unsigned)cv->split < 5 ? splits[cv->split] : "?", "k", (json_int_t)cv->k,

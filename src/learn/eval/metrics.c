@@ -384,20 +384,15 @@ static double one_minus(double num, double den)
     return 1 - num / den;
 }
 
-/* R^2 and explained variance compare with the spread of y, which one row
- * does not have: scikit-learn returns NaN with a warning; Kiln refuses. */
-static kn_status two_rows(const char *metric, size_t n)
-{
-    return n < 2 ? kn_fail(KN_ERR_INVALID,
-                           "%s is not defined on %zu row%s (it needs the spread of at least "
-                           "2); use more rows per fold (fewer folds) or another metric",
-                           metric, n, n == 1 ? "" : "s")
-                 : KN_OK;
-}
-
+/* R^2 and explained variance compare with the spread of y, which fewer than
+ * two rows do not have: NaN, as scikit-learn gives (with a warning), never
+ * a made-up 0 or 1. */
 kn_status kn_metric_r2(const double *y, const double *pred, const double *w, size_t n, double *out)
 {
-    if (two_rows("r2", n) != KN_OK) return KN_ERR_INVALID;
+    if (n < 2) {
+        *out = NAN;
+        return KN_OK;
+    }
     double *v;
     kn_status e = kn__metric_rows_begin(n, w, &v);
     if (e != KN_OK) return e;
@@ -415,7 +410,10 @@ kn_status kn_metric_r2(const double *y, const double *pred, const double *w, siz
 kn_status kn_metric_explained_variance(const double *y, const double *pred, const double *w,
                                        size_t n, double *out)
 {
-    if (two_rows("explained_variance", n) != KN_OK) return KN_ERR_INVALID;
+    if (n < 2) {
+        *out = NAN;
+        return KN_OK;
+    }
     double *v;
     kn_status e = kn__metric_rows_begin(n, w, &v);
     if (e != KN_OK) return e;
