@@ -145,7 +145,7 @@ json_t *cli_run_json(const kn_run_record *r)
         const kn_run_metric *m = &in->metrics[i];
         json_t *o = json_pack("{s:s, s:s, s:o}", "name", m->name, "scope", m->scope, "value",
                               num(m->value));
-        if (!strcmp(m->scope, "cv")) json_object_set_new(o, "fold", json_integer(m->fold));
+        if (!strcmp(m->scope, "cv")) json_object_set_new(o, "fold", json_integer(m->fold + 1));
         json_array_append_new(metrics, o);
     }
     for (size_t i = 0; i < in->n_stages; i++)
@@ -208,7 +208,7 @@ static void print_run_record(const kn_run_record *r)
     for (size_t i = 0; i < in->n_metrics; i++) {
         const kn_run_metric *m = &in->metrics[i];
         if (!strcmp(m->scope, "cv"))
-            printf("  %-10s %-20s fold %d  %.6g\n", m->scope, m->name, m->fold, m->value);
+            printf("  %-10s %-20s fold %d  %.6g\n", m->scope, m->name, m->fold + 1, m->value);
         else
             printf("  %-10s %-20s %.6g\n", m->scope, m->name, m->value);
     }

@@ -64,8 +64,8 @@ import json, sys, hashlib
 r = json.load(open(sys.argv[1]))
 assert r["id"] == "r000001" and r["status"] == "finished" and r["seed"] == 3, r
 assert r["parameters"]["n_estimators"] == "30", r["parameters"]
-folds = [m for m in r["metrics"] if m["scope"] == "cv" and m["name"] == "roc_auc"]
-assert [m["fold"] for m in folds] == [0, 1, 2], folds
+folds = [m for m in r["metrics"] if m["scope"] == "cv" and m["name"] == "roc_auc"]  # numbered from 1, as kiln run and kiln cv print them
+assert [m["fold"] for m in folds] == [1, 2, 3], folds
 src = r["sources"][0]
 assert src["hash"] == hashlib.blake2b(open(sys.argv[2], "rb").read(), digest_size=32).hexdigest(), src
 assert src["rows"] == 9857
