@@ -5,7 +5,9 @@
 #include "kiln/serve.h"
 #include "kiln/store.h"
 
+#include <malloc.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,6 +60,22 @@ const cli_spec serve_spec = {
     0,
     cmd_serve};
 
+/* main() tunes malloc for batch commands (kn_mem_tune_process: big
+ * buffers stay in the heap for reuse). A server wants the opposite: a
+ * large request body is mapped and handed back when freed, so the
+ * resident size stays flat however big the bodies were. */
+static void tune_malloc_for_serving(void)
+{
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+    const char *t = getenv("GLIBC_TUNABLES");
+    if ((t && strstr(t, "glibc.malloc.")) || getenv("MALLOC_MMAP_THRESHOLD_") ||
+        getenv("MALLOC_TRIM_THRESHOLD_"))
+        return;
+    mallopt(M_MMAP_THRESHOLD, 256 << 10);
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
+#endif
+}
+
 /* Load one --model value into s. */
 static int add_model(kn_server *s, kn_store **store, const char *store_dir, const char *ref)
 {
@@ -103,6 +121,7 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
+    tune_malloc_for_serving();
     kn_serve_opts o;
     kn_serve_opts_default(&o);
     if (a.host) o.host = a.host;

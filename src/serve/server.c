@@ -267,7 +267,7 @@ static enum MHD_Result answer(struct MHD_Connection *con, request *r, kn_server 
                     "/v2/models/NAME[/versions/V][/ready], /metrics; POST "
                     "/v2/models/NAME[/versions/V]/infer, /v1/models/NAME:predict",
                     r->method, r->path);
-    if (post != m->post)
+    if (post != (m->post ? 1 : 0))
         return fail(con, r, 405, "method_not_allowed", "%s takes %s, not %s", r->path,
                     m->post ? "POST" : "GET", r->method);
     switch (r->route) {
@@ -316,19 +316,31 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
     kn_server *s = cls;
     request *r = *con_cls;
     if (!r) return MHD_NO; /* uri_log failed to allocate */
-    int post = !strcmp(method, "POST");
+    /* 1 POST, 0 GET or HEAD, 2 any other method (refused everywhere) */
+    int post = !strcmp(method, "POST")                             ? 1
+               : !strcmp(method, "GET") || !strcmp(method, "HEAD") ? 0
+                                                                   : 2;
     route_match m = match(url);
     if (r->phase == 0) {
         r->phase = 1;
         r->route = m.route;
         r->model = m.name ? find_model(s, &m) : -1;
         snprintf(r->method, sizeof r->method, "%s", method);
-        if (!post || !m.post || r->route == KN__ROUTE_OTHER || r->model < 0)
+        if (post != 1 || !m.post || r->route == KN__ROUTE_OTHER || r->model < 0)
             return answer(con, r, s, &m, post);
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
+        unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+        if (len > s->o.max_body) {
             r->too_large = 1;
             return answer(con, r, s, &m, post);
+        }
+        /* the whole body in one allocation when its length is known */
+        if (len) {
+            kn__sbuf_add(&r->body, "", 0);
+            if (len + 1 > r->body.cap && !r->body.oom) {
+                char *p = realloc(r->body.p, (size_t)len + 1);
+                if (p) r->body.p = p, r->body.cap = (size_t)len + 1;
+            }
         }
         return MHD_YES;
     }
