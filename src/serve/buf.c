@@ -62,16 +62,41 @@ void kn__sbuf_printf(kn__sbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* The length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    if (!len || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    if (len == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))) return 0;
+    if (len == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))) return 0;
+    return len;
+}
+
 void kn__sbuf_json_str(kn__sbuf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    /* worst case: every byte as \u00XX */
+    /* worst case: every byte as \u00XX or \ufffd */
     if (!grow(b, n * 6 + 2)) return;
+    const unsigned char *u = (const unsigned char *)s;
     char *o = b->p + b->len;
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
+        unsigned char c = u[i];
+        if (c >= 0x80) {
+            /* text cut in a character, or not UTF-8: U+FFFD, so the JSON stays valid */
+            size_t len = utf8_len(u + i, n - i);
+            if (len) {
+                memcpy(o, u + i, len);
+                o += len;
+                i += len - 1;
+            } else {
+                memcpy(o, "\\ufffd", 6);
+                o += 6;
+            }
+        } else if (c == '"' || c == '\\') {
             *o++ = '\\';
             *o++ = (char)c;
         } else if (c == '\n') {

@@ -32,7 +32,7 @@ expect_status() {
 }
 # body_is PYTHON-EXPR: the JSON body as j satisfies the expression.
 body_is() {
-    $py - "$W/body" "$1" <<'PY' || fail "body does not satisfy $2: $(head -c 600 "$W/body")"
+    $py - "$W/body" "$1" <<'PY' || fail "body does not satisfy $1: $(head -c 600 "$W/body")"
 import json, sys
 j = json.load(open(sys.argv[1]))
 sys.exit(0 if eval(sys.argv[2]) else 1)

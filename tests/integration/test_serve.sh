@@ -150,6 +150,10 @@ body_is 'j["error"]["code"] == "bad_json" and j["error"]["offset"] == 44 and "44
 printf '{"instances": [{"age": 4x1}]}' > "$W/garbage.json"
 expect_status 400 POST /v1/models/credit:predict "$W/garbage.json"; n
 body_is 'j["error"]["code"] == "bad_json" and j["error"]["offset"] == 25'
+# an error that quotes bytes which are not UTF-8 is still JSON
+printf '{"instances": [{"region": "\\\xde\x93"}]}' > "$W/latin.json"
+expect_status 400 POST /v1/models/credit:predict "$W/latin.json"; n
+body_is 'j["error"]["code"] == "bad_json" and "\ufffd" in j["error"]["message"]'
 printf '[1, 2]' > "$W/array.json"
 expect_status 400 POST /v2/models/credit/infer "$W/array.json"; n
 expect_status 404 POST /v1/models/nope:predict "$W/v1_one.json"; n
@@ -185,7 +189,7 @@ for line in text.splitlines():
 def get(k): return m.get(k, 0)
 assert get('kiln_serve_requests_total{route="v1_predict",model="credit",version="1",status="200"}') == 3, "v1 200"
 assert get('kiln_serve_requests_total{route="v2_infer",model="credit",version="1",status="200"}') == 2, "v2 200"
-assert get('kiln_serve_requests_total{route="v1_predict",model="credit",version="1",status="400"}') == 8, "v1 400"
+assert get('kiln_serve_requests_total{route="v1_predict",model="credit",version="1",status="400"}') == 9, "v1 400"
 assert get('kiln_serve_requests_total{route="v1_predict",model="conc",version="1",status="200"}') == 1, "conc"
 assert get('kiln_serve_errors_total{route="v1_predict",model="credit",version="1",status="413"}') == 2, "413"
 assert get('kiln_serve_errors_total{route="v1_predict",model="",version="",status="404"}') == 1, "404"
