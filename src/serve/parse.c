@@ -154,12 +154,17 @@ static int put(kn_column *c, kn_col_type t, size_t row, const json_t *v, const p
 }
 
 /* Index of name among the inputs; -2 for the target or weight (ignored);
- * -1 when unknown (err filled). */
-static long find_input(const kn__serve_inputs *in, const char *name, long long row,
+ * -1 when unknown (err filled). *hint is where the search starts and is
+ * left after the match: clients send the columns in the model's order, so
+ * a row's keys are found in one comparison each. */
+static long find_input(const kn__serve_inputs *in, const char *name, long long row, size_t *hint,
                        kn__serve_err *err)
 {
-    for (size_t j = 0; j < in->n; j++)
-        if (!strcmp(in->names[j], name)) return (long)j;
+    for (size_t k = 0, j = *hint; k < in->n; k++, j = j + 1 < in->n ? j + 1 : 0)
+        if (!strcmp(in->names[j], name)) {
+            *hint = j + 1 < in->n ? j + 1 : 0;
+            return (long)j;
+        }
     if ((in->target && !strcmp(in->target, name)) || (in->weight && !strcmp(in->weight, name)))
         return -2;
     char list[256];
@@ -262,9 +267,10 @@ static int v1_instances(const kn__serve_inputs *in, const json_t *rows, kn_frame
         memset(seen, 0, in->n ? in->n : 1);
         const char *key;
         const json_t *v;
+        size_t hint = 0;
         json_object_foreach((json_t *)row, key, v)
         {
-            long j = find_input(in, key, (long long)i, err);
+            long j = find_input(in, key, (long long)i, &hint, err);
             if (j == -1) return -1;
             if (j < 0) continue;
             seen[j] = 1;
@@ -281,9 +287,10 @@ static int v1_columns(const kn__serve_inputs *in, const json_t *cols, size_t n, 
     static const place pl = {"inputs", 0};
     const char *key;
     const json_t *v;
+    size_t hint = 0;
     json_object_foreach((json_t *)cols, key, v)
     {
-        long j = find_input(in, key, -1, err);
+        long j = find_input(in, key, -1, &hint, err);
         if (j == -1) return -1;
         if (j < 0) continue;
         seen[j] = 1;
@@ -441,7 +448,7 @@ int kn__serve_parse_v2(const kn__serve_inputs *in, const char *body, size_t len,
     const json_t *inputs = json_object_get(root, "inputs"), *jid = json_object_get(root, "id");
     kn_frame *f = NULL;
     unsigned char *seen = NULL;
-    size_t n = 0, i;
+    size_t n = 0, i, hint = 0;
     const json_t *t;
     int rc = -1;
     if (!json_is_array(inputs)) {
@@ -495,7 +502,7 @@ int kn__serve_parse_v2(const kn__serve_inputs *in, const char *body, size_t len,
         const char *name = json_string_value(json_object_get(t, "name"));
         const char *dt = json_string_value(json_object_get(t, "datatype"));
         const json_t *data = json_object_get(t, "data");
-        long j = find_input(in, name, -1, err);
+        long j = find_input(in, name, -1, &hint, err);
         if (j == -1) goto done;
         if (j < 0) continue;
         if (seen[j]) {
