@@ -20,8 +20,7 @@ typedef struct serve_args {
 static const cli_opt serve_opts[] = {
     CLI_OPT_LIST(serve_args, models, "model", "NAME[@STAGE|@vN]|NAME=FILE",
                  "a model to serve: a registered one (NAME@production, NAME@staging, NAME@v3; "
-                 "NAME alone: production, else the latest) or an artifact file as NAME "
-                 "(repeatable)"),
+                 "NAME alone: production, else the latest) or an artifact file as NAME"),
     CLI_OPT_TEXT(serve_args, store, "store", "DIR",
                  "the store of registered models (default $KILN_STORE, else ./kiln-store)"),
     CLI_OPT_INT(serve_args, port, "port", "N", "8080", 0, 65535,

@@ -29,7 +29,7 @@ kn_status kn__serve_metrics_init(kn__serve_metrics *mt, size_t n_models)
     mt->rows = calloc(n_models ? n_models : 1, sizeof *mt->rows);
     if (!mt->requests || !mt->rows) {
         kn__serve_metrics_free(mt);
-        return kn_fail(KN_ERR_NOMEM, "serve: no memory for the metrics");
+        return kn_fail(KN_ERR_NOMEM, "no memory for the metrics");
     }
     return KN_OK;
 }

@@ -429,7 +429,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n') msg[--n] = 0;
-    kn_log(KN_LOG_DEBUG, "serve: %s", msg);
+    kn_log(KN_LOG_DEBUG, "%s", msg);
 }
 
 /* ---- the server ---- */
@@ -444,15 +444,15 @@ kn_status kn_server_new(const kn_serve_opts *o, kn_server **out)
     s->access_log = o->access_log ? kn_strdup(o->access_log) : NULL;
     kn_status e = s->host && (s->access_log || !o->access_log) ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && o->port < 0)
-        e = kn_fail(KN_ERR_INVALID, "serve: port %d is not 0 to 65535", o->port);
+        e = kn_fail(KN_ERR_INVALID, "port %d is not 0 to 65535", o->port);
     if (e == KN_OK && o->port > 65535)
-        e = kn_fail(KN_ERR_INVALID, "serve: port %d is not 0 to 65535", o->port);
+        e = kn_fail(KN_ERR_INVALID, "port %d is not 0 to 65535", o->port);
     if (e == KN_OK && !o->max_body)
-        e = kn_fail(KN_ERR_INVALID, "serve: the body limit must be at least 1 byte");
+        e = kn_fail(KN_ERR_INVALID, "the body limit must be at least 1 byte");
     if (e == KN_OK && s->access_log) {
         s->log_fd = open(s->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (s->log_fd < 0)
-            e = kn_fail(KN_ERR_IO, "serve: cannot open the access log %s: %s", s->access_log,
+            e = kn_fail(KN_ERR_IO, "cannot open the access log %s: %s", s->access_log,
                         strerror(errno));
     }
     if (e == KN_OK) e = kn_ctx_new(&s->ctx);
@@ -467,17 +467,17 @@ kn_status kn_server_new(const kn_serve_opts *o, kn_server **out)
 
 kn_status kn_server_add_model(kn_server *s, const char *name, const char *version, const char *path)
 {
-    if (s->d) return kn_fail(KN_ERR_INVALID, "serve: models are added before the server starts");
+    if (s->d) return kn_fail(KN_ERR_INVALID, "models are added before the server starts");
     if (!name[0] || strchr(name, '/') || strchr(name, ':'))
         return kn_fail(KN_ERR_INVALID,
-                       "serve: model name '%s' cannot be served: a name is not empty and has "
+                       "model name '%s' cannot be served: a name is not empty and has "
                        "no '/' or ':'",
                        name);
     for (size_t i = 0; i < s->n_models; i++)
         if (!strcmp(s->models[i].name, name))
             return kn_fail(KN_ERR_INVALID,
-                           "serve: model '%s' is given twice (%s and %s); give each model once",
-                           name, s->models[i].path, path);
+                           "model '%s' is given twice (%s and %s); give each model once", name,
+                           s->models[i].path, path);
     if (s->n_models == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 4;
         kn__serve_model *m = kn_realloc(s->models, cap * sizeof *m);
@@ -493,7 +493,7 @@ kn_status kn_server_add_model(kn_server *s, const char *name, const char *versio
 
 kn_status kn_server_start(kn_server *s)
 {
-    if (s->d) return kn_fail(KN_ERR_INVALID, "serve: the server is already started");
+    if (s->d) return kn_fail(KN_ERR_INVALID, "the server is already started");
     kn_status e = kn__serve_metrics_init(&s->mt, s->n_models);
     if (e != KN_OK) return e;
     s->metrics_ready = 1;
@@ -512,7 +512,7 @@ kn_status kn_server_start(kn_server *s)
         flags |= MHD_USE_IPv6;
     } else {
         return kn_fail(KN_ERR_INVALID,
-                       "serve: host '%s' is not a numeric IPv4 or IPv6 address (e.g. 127.0.0.1, "
+                       "host '%s' is not a numeric IPv4 or IPv6 address (e.g. 127.0.0.1, "
                        "0.0.0.0, ::1)",
                        s->host);
     }
@@ -527,7 +527,7 @@ kn_status kn_server_start(kn_server *s)
         1u, MHD_OPTION_END);
     if (!s->d)
         return kn_fail(KN_ERR_IO,
-                       "serve: cannot listen on %s port %d (in use, or not an address of this "
+                       "cannot listen on %s port %d (in use, or not an address of this "
                        "machine?): %s",
                        s->host, s->o.port, strerror(errno));
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
