@@ -41,7 +41,7 @@ typedef struct request {
     struct timespec t0;
     kn__route route;
     long model;
-    int status, phase, too_large;
+    int status, phase, too_large, discard;
     size_t rows;
     char method[8];
     char path[PATH_KEPT];
@@ -326,8 +326,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
         r->route = m.route;
         r->model = m.name ? find_model(s, &m) : -1;
         snprintf(r->method, sizeof r->method, "%s", method);
-        if (post != 1 || !m.post || r->route == KN__ROUTE_OTHER || r->model < 0)
-            return answer(con, r, s, &m, post);
+        /* answers wait for the call after the body (libmicrohttpd closes the
+         * connection after an answer queued on the first call); a body no
+         * route wants is read and dropped, one over the limit is refused at
+         * once (and the connection closed) */
+        if (post != 1) return MHD_YES;
+        if (!m.post || r->route == KN__ROUTE_OTHER || r->model < 0) {
+            r->discard = 1;
+            return MHD_YES;
+        }
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
         unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
         if (len > s->o.max_body) {
@@ -345,6 +352,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
         return MHD_YES;
     }
     if (*upload_size) {
+        if (r->discard) {
+            *upload_size = 0;
+            return MHD_YES;
+        }
         if (!r->too_large && r->body.len + *upload_size > s->o.max_body) {
             r->too_large = 1;
             kn__sbuf_free(&r->body);

@@ -174,6 +174,14 @@ CODE=$(curl -s -o "$W/body" -w '%{http_code}' -H 'Transfer-Encoding: chunked' \
     --data-binary @"$W/big.json" "$URL/v1/models/credit:predict"); n
 [ "$CODE" = 413 ] || fail "chunked body over the limit: $CODE"
 expect_status 200 GET /v2/health/ready; n
+# keep-alive: GETs, and a POST answered with an error, reuse their connection
+conns=$(curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects} ' "$URL/v2/health/live" \
+    "$URL/v2/models/credit" "$URL/metrics")
+[ "$conns" = "1 0 0 " ] || fail "GETs opened connections $conns, wanted 1 0 0 (keep-alive)"
+conns=$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' -d '{}' "$URL/v1/models/nope:predict" \
+    "$URL/v1/models/credit:predict")
+[ "$conns" = "1 0 " ] || fail "POSTs opened connections $conns, wanted 1 0 (keep-alive after a 404)"
+n_req=$((n_req + 5))
 
 # /metrics: counts by route, model and status; rows; errors; latency; in flight
 sleep 0.2
@@ -189,10 +197,10 @@ for line in text.splitlines():
 def get(k): return m.get(k, 0)
 assert get('kiln_serve_requests_total{route="v1_predict",model="credit",version="1",status="200"}') == 3, "v1 200"
 assert get('kiln_serve_requests_total{route="v2_infer",model="credit",version="1",status="200"}') == 2, "v2 200"
-assert get('kiln_serve_requests_total{route="v1_predict",model="credit",version="1",status="400"}') == 9, "v1 400"
+assert get('kiln_serve_requests_total{route="v1_predict",model="credit",version="1",status="400"}') == 10, "v1 400"
 assert get('kiln_serve_requests_total{route="v1_predict",model="conc",version="1",status="200"}') == 1, "conc"
 assert get('kiln_serve_errors_total{route="v1_predict",model="credit",version="1",status="413"}') == 2, "413"
-assert get('kiln_serve_errors_total{route="v1_predict",model="",version="",status="404"}') == 1, "404"
+assert get('kiln_serve_errors_total{route="v1_predict",model="",version="",status="404"}') == 2, "404"
 assert get('kiln_serve_requests_total{route="v2_health_live",model="",version="",status="405"}') == 1, "405"
 assert get('kiln_serve_rows_predicted_total{model="credit",version="1"}') == 300 * 4 + 1, "rows credit"
 assert get('kiln_serve_rows_predicted_total{model="conc",version="1"}') == 1030, "rows conc"
