@@ -37,6 +37,7 @@ enum { PATH_KEPT = 256 };
 /* One request, from its request line (uri_log) to the end of its response
  * (completed). */
 typedef struct request {
+    kn_server *s;
     unsigned long long id;
     struct timespec t0;
     kn__route route;
@@ -80,6 +81,9 @@ static enum MHD_Result send_body(struct MHD_Connection *con, request *r, int sta
     snprintf(id, sizeof id, "%llu", r->id);
     MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(res, "X-Request-Id", id);
+    /* draining: clients open their next connection elsewhere */
+    if (atomic_load_explicit(&r->s->draining, memory_order_relaxed))
+        MHD_add_response_header(res, MHD_HTTP_HEADER_CONNECTION, "close");
     if (status == 405)
         MHD_add_response_header(
             res, MHD_HTTP_HEADER_ALLOW,
@@ -377,6 +381,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con)
     request *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    r->s = s;
     r->id = atomic_fetch_add_explicit(&s->next_id, 1, memory_order_relaxed) + 1;
     r->model = -1;
     r->route = KN__ROUTE_OTHER;

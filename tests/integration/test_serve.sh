@@ -258,5 +258,6 @@ SERVE_PID=
 [ "$rc" = 0 ] || fail "kiln serve exited $rc after SIGTERM: $(cat "$W/serve.err")"
 head -n 1 "$W/answer" | grep -q "200" || fail "the request in flight at SIGTERM: $(head -c 400 "$W/answer")"
 grep -q '"predictions"' "$W/answer" || fail "no predictions in the answer: $(head -c 400 "$W/answer")"
+grep -qi '^Connection: close' "$W/answer" || fail "an answer while draining keeps the connection: $(head -c 400 "$W/answer")"
 curl -s -o /dev/null "$URL/v2/health/live" && fail "the server still answers after SIGTERM"
 echo "serve: ok ($n_req requests)"
