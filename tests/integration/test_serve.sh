@@ -27,6 +27,8 @@ expect "nope" 1 "$KILN" serve --store "$W/store" --model nope@production --port 
 start_server --store "$W/store" --model credit@production --model conc="$W/conc.kiln" \
     --max-body 262144 --access-log "$W/access.jsonl" --threads 2
 n_req=1 # the start probe
+# a second server cannot take the port
+expect "in use" 1 timeout 10 "$KILN" serve --model conc="$W/conc.kiln" --port "$PORT"
 n() { n_req=$((n_req + 1)); }
 
 # health, metadata, readiness
