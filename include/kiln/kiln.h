@@ -38,6 +38,7 @@
 #include "kiln/rng.h"
 #include "kiln/run.h"
 #include "kiln/schema.h"
+#include "kiln/serve.h"
 #include "kiln/source.h"
 #include "kiln/split.h"
 #include "kiln/stage.h"

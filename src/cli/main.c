@@ -76,6 +76,7 @@ static const cli_spec *const commands[] = {
     &runs_spec,
     &models_spec,
     &lineage_spec,
+    &serve_spec,
     &keygen_spec,
     &demo_spec,
     &help_spec,

@@ -1,0 +1,153 @@
+/* One inference request after parsing: the rows checked against the
+ * model's input schema, run through the steps once, the model's
+ * predictions (and a classifier's probabilities), and the response body. */
+#include "kiln/mem.h"
+#include "serve/serve-impl.h"
+
+#include <string.h>
+
+/* The first broken rule, as the request's error. */
+static int schema_error(const kn_validation *v, const kn__serve_model *m, kn__serve_err *err)
+{
+    const kn_violation *x = &v->violations[0];
+    long long row = x->row_rule && x->n_examples ? (long long)x->examples[0] : -1;
+    const char *col = x->column ? x->column : "";
+    if (row >= 0)
+        kn__serve_err_set(err, 400, "invalid_input", col, row,
+                          "row %lld, column '%s' breaks the input schema of model '%s' (rule "
+                          "%s): %s",
+                          row, col, m->name, x->rule, x->detail);
+    else
+        kn__serve_err_set(err, 400, "invalid_input", col, -1,
+                          "column '%s' breaks the input schema of model '%s' (rule %s): %s", col,
+                          m->name, x->rule, x->detail);
+    return -1;
+}
+
+static void label(kn__sbuf *b, const kn__serve_model *m, double c)
+{
+    if (!(c >= 0 && c < (double)m->n_classes)) {
+        kn__sbuf_puts(b, "null");
+        return;
+    }
+    const char *s = kn_model_class(m->m, (size_t)c);
+    kn__sbuf_json_str(b, s, strlen(s));
+}
+
+static void render_v1(const kn__serve_model *m, const double *pred, const double *proba, size_t n,
+                      kn__sbuf *b)
+{
+    size_t k = m->n_classes;
+    kn__sbuf_puts(b, "{\"predictions\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i) kn__sbuf_add(b, ",", 1);
+        if (!k) {
+            kn__sbuf_json_num(b, pred[i]);
+            continue;
+        }
+        kn__sbuf_puts(b, "{\"label\":");
+        label(b, m, pred[i]);
+        kn__sbuf_puts(b, ",\"probabilities\":{");
+        for (size_t c = 0; c < k; c++) {
+            if (c) kn__sbuf_add(b, ",", 1);
+            label(b, m, (double)c);
+            kn__sbuf_add(b, ":", 1);
+            kn__sbuf_json_num(b, proba[i * k + c]);
+        }
+        kn__sbuf_puts(b, "}}");
+    }
+    kn__sbuf_puts(b, "]}");
+}
+
+static void tensor_head(kn__sbuf *b, const char *prefix, const char *name, const char *dt, size_t n)
+{
+    kn__sbuf_puts(b, "{\"name\":");
+    size_t lp = strlen(prefix), ln = strlen(name);
+    if (!lp) {
+        kn__sbuf_json_str(b, name, ln);
+    } else {
+        char tmp[256];
+        if (lp + ln < sizeof tmp) {
+            memcpy(tmp, prefix, lp);
+            memcpy(tmp + lp, name, ln);
+            kn__sbuf_json_str(b, tmp, lp + ln);
+        } else {
+            kn__sbuf_json_str(b, prefix, lp); /* a label too long to name */
+        }
+    }
+    kn__sbuf_printf(b, ",\"datatype\":\"%s\",\"shape\":[%zu],\"data\":[", dt, n);
+}
+
+static void render_v2(const kn__serve_model *m, const char *id, const double *pred,
+                      const double *proba, size_t n, kn__sbuf *b)
+{
+    size_t k = m->n_classes;
+    kn__sbuf_puts(b, "{\"model_name\":");
+    kn__sbuf_json_str(b, m->name, strlen(m->name));
+    kn__sbuf_puts(b, ",\"model_version\":");
+    kn__sbuf_json_str(b, m->version, strlen(m->version));
+    if (id) {
+        kn__sbuf_puts(b, ",\"id\":");
+        kn__sbuf_json_str(b, id, strlen(id));
+    }
+    kn__sbuf_puts(b, ",\"outputs\":[");
+    tensor_head(b, "", "prediction", k ? "BYTES" : "FP64", n);
+    for (size_t i = 0; i < n; i++) {
+        if (i) kn__sbuf_add(b, ",", 1);
+        if (k)
+            label(b, m, pred[i]);
+        else
+            kn__sbuf_json_num(b, pred[i]);
+    }
+    kn__sbuf_puts(b, "]}");
+    for (size_t c = 0; c < k; c++) {
+        kn__sbuf_add(b, ",", 1);
+        tensor_head(b, "proba_", kn_model_class(m->m, c), "FP64", n);
+        for (size_t i = 0; i < n; i++) {
+            if (i) kn__sbuf_add(b, ",", 1);
+            kn__sbuf_json_num(b, proba[i * k + c]);
+        }
+        kn__sbuf_puts(b, "]}");
+    }
+    kn__sbuf_puts(b, "]}");
+}
+
+int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, const char *id,
+                    kn__sbuf *b, kn__serve_err *err)
+{
+    kn_validation *v = NULL;
+    kn_frame *prepared = NULL;
+    double *pred = NULL, *proba = NULL;
+    size_t n = 0, n2 = 0;
+    int rc = -1;
+    kn_status e = m->schema ? kn_schema_validate(m->schema, rows, &v) : KN_OK;
+    if (e == KN_OK && v && v->n_violations) {
+        schema_error(v, m, err);
+        goto done;
+    }
+    /* the steps run once; the model predicts and gives probabilities from it */
+    if (e == KN_OK) e = kn_pipeline_transform(m->p, rows, &prepared);
+    if (e == KN_OK) e = kn_model_predict(m->m, prepared, &pred, &n);
+    if (e == KN_OK && m->n_classes) e = kn_model_predict_proba(m->m, prepared, &proba, &n2);
+    if (e != KN_OK) {
+        int client =
+            e == KN_ERR_INVALID || e == KN_ERR_PARSE || e == KN_ERR_TYPE || e == KN_ERR_RANGE;
+        kn__serve_err_set(err,
+                          client              ? 400
+                          : e == KN_ERR_NOMEM ? 503
+                                              : 500,
+                          client ? "invalid_input" : "internal", NULL, -1, "%s", kn_last_error());
+        goto done;
+    }
+    if (v2)
+        render_v2(m, id, pred, proba, n, b);
+    else
+        render_v1(m, pred, proba, n, b);
+    rc = 0;
+done:
+    kn_validation_free(v);
+    kn_frame_free(prepared);
+    kn_free(pred);
+    kn_free(proba);
+    return rc;
+}

@@ -1,0 +1,173 @@
+/* A served model: loaded once from its artifact (the fitted pipeline and
+ * the input schema), with what each request needs ready: the input
+ * columns, the schema as one request is checked against it, and the v2
+ * metadata body. */
+#include "kiln/artifact.h"
+#include "kiln/mem.h"
+#include "serve/serve-impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static const kn_schema_column *schema_col(const kn_schema *s, const char *name)
+{
+    for (size_t i = 0; s && i < s->n_cols; i++)
+        if (!strcmp(s->cols[i].name, name)) return &s->cols[i];
+    return NULL;
+}
+
+/* The input columns: the fitted ones other than the target and weight. */
+static kn_status make_inputs(kn__serve_model *m)
+{
+    const kn_steps_input *rec = kn_pipeline_input(m->p);
+    kn__serve_inputs *in = &m->in;
+    in->target = kn_pipeline_target(m->p);
+    in->weight = kn_pipeline_weight(m->p);
+    size_t n = rec ? rec->n_cols : 0;
+    in->names = kn_calloc(n ? n : 1, sizeof *in->names);
+    in->types = kn_calloc(n ? n : 1, sizeof *in->types);
+    in->required = kn_calloc(n ? n : 1, 1);
+    if (!in->names || !in->types || !in->required) return KN_ERR_NOMEM;
+    for (size_t j = 0; j < n; j++) {
+        const char *name = rec->names[j];
+        if ((in->target && !strcmp(name, in->target)) || (in->weight && !strcmp(name, in->weight)))
+            continue;
+        const kn_schema_column *sc = schema_col(m->schema, name);
+        in->names[in->n] = kn_strdup(name);
+        if (!in->names[in->n]) return KN_ERR_NOMEM;
+        in->types[in->n] = rec->types[j];
+        in->required[in->n] = sc && sc->required;
+        in->n++;
+    }
+    return KN_OK;
+}
+
+/* The schema as one request is checked against it: the rules of a row
+ * (types, missing values where none may be, ranges, categories, patterns)
+ * stay; the rules of a whole table (row counts, keys, uniqueness, a share
+ * of missing values) mean nothing for a batch of a few rows and go, as do
+ * the columns that are not inputs (the target). */
+static void relax_schema(kn__serve_model *m)
+{
+    kn_schema *s = m->schema;
+    s->min_rows = s->max_rows = 0;
+    for (size_t i = 0; i < s->n_keys; i++) kn_free(s->keys[i]);
+    s->n_keys = 0;
+    for (size_t i = 0; i < s->n_cols; i++) {
+        kn_schema_column *c = &s->cols[i];
+        int input = 0;
+        for (size_t j = 0; j < m->in.n && !input; j++) input = !strcmp(m->in.names[j], c->name);
+        c->unique = 0;
+        if (c->max_missing > 0) c->max_missing = 1;
+        if (!input) {
+            c->required = 0;
+            c->max_missing = 1;
+            c->has_min = c->has_max = 0;
+        }
+    }
+}
+
+static void add_tensor(kn__sbuf *b, const char *name, const char *datatype)
+{
+    kn__sbuf_puts(b, "{\"name\":");
+    kn__sbuf_json_str(b, name, strlen(name));
+    kn__sbuf_printf(b, ",\"datatype\":\"%s\",\"shape\":[-1]}", datatype);
+}
+
+static kn_status make_metadata(kn__serve_model *m)
+{
+    kn__sbuf b = {0};
+    kn__sbuf_puts(&b, "{\"name\":");
+    kn__sbuf_json_str(&b, m->name, strlen(m->name));
+    kn__sbuf_puts(&b, ",\"versions\":[");
+    kn__sbuf_json_str(&b, m->version, strlen(m->version));
+    kn__sbuf_puts(&b, "],\"platform\":\"kiln\",\"inputs\":[");
+    for (size_t j = 0; j < m->in.n; j++) {
+        if (j) kn__sbuf_puts(&b, ",");
+        add_tensor(&b, m->in.names[j], kn__serve_datatype(m->in.types[j]));
+    }
+    kn__sbuf_puts(&b, "],\"outputs\":[");
+    add_tensor(&b, "prediction", m->n_classes ? "BYTES" : "FP64");
+    for (size_t c = 0; c < m->n_classes; c++) {
+        kn__sbuf_puts(&b, ",");
+        const char *label = kn_model_class(m->m, c);
+        size_t len = strlen(label);
+        char *name = kn_malloc(len + 7);
+        if (!name) {
+            kn__sbuf_free(&b);
+            return KN_ERR_NOMEM;
+        }
+        memcpy(name, "proba_", 6);
+        memcpy(name + 6, label, len + 1);
+        add_tensor(&b, name, "FP64");
+        kn_free(name);
+    }
+    kn__sbuf_puts(&b, "],\"parameters\":{\"task\":");
+    kn__sbuf_puts(&b, m->n_classes ? "\"classification\"" : "\"regression\"");
+    kn__sbuf_puts(&b, ",\"model\":");
+    kn__sbuf_json_str(&b, kn_model_name(m->m), strlen(kn_model_name(m->m)));
+    kn__sbuf_puts(&b, "}}");
+    m->metadata = kn__sbuf_take(&b, &m->metadata_len);
+    return m->metadata ? KN_OK : KN_ERR_NOMEM;
+}
+
+kn_status kn__serve_model_load(const char *name, const char *version, const char *path,
+                               kn__serve_model *m)
+{
+    memset(m, 0, sizeof *m);
+    double t0 = now_s();
+    kn_artifact *art = NULL;
+    m->name = kn_strdup(name);
+    m->version = kn_strdup(version ? version : "1");
+    m->path = kn_strdup(path);
+    kn_status e = m->name && m->version && m->path ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK) e = kn_artifact_read(path, NULL, &art);
+    if (e == KN_OK) e = kn_artifact_pipeline(art, &m->p);
+    if (e == KN_OK && !(m->m = kn_pipeline_model(m->p)))
+        e = kn_fail(KN_ERR_INVALID,
+                    "%s holds preparation steps only, no model: it cannot serve predictions", path);
+    size_t len = 0;
+    const char *text = e == KN_OK ? kn_artifact_get(art, KN_ART_SCHEMA, &len) : NULL;
+    if (text) {
+        char *what = kn_sprintf("%s (input schema)", path);
+        e = what ? kn_schema_parse(text, len, what, &m->schema) : KN_ERR_NOMEM;
+        kn_free(what);
+    }
+    if (e == KN_OK) {
+        m->n_classes = kn_model_task(m->m) == KN_TASK_CLASSIFICATION ? kn_model_n_classes(m->m) : 0;
+        e = make_inputs(m);
+    }
+    if (e == KN_OK && m->schema) relax_schema(m);
+    if (e == KN_OK) e = make_metadata(m);
+    kn_artifact_free(art);
+    if (e != KN_OK) {
+        kn__serve_model_free(m);
+        return e;
+    }
+    m->load_s = now_s() - t0;
+    return KN_OK;
+}
+
+void kn__serve_model_free(kn__serve_model *m)
+{
+    if (!m) return;
+    kn_free(m->name);
+    kn_free(m->version);
+    kn_free(m->path);
+    kn_pipeline_free(m->p);
+    kn_schema_free(m->schema);
+    for (size_t j = 0; j < m->in.n; j++) kn_free(m->in.names[j]);
+    kn_free(m->in.names);
+    kn_free(m->in.types);
+    kn_free(m->in.required);
+    free(m->metadata);
+    memset(m, 0, sizeof *m);
+}

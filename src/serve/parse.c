@@ -1,0 +1,548 @@
+/* The request body parsers: v1 ({"instances": [...]} or {"inputs": {...}})
+ * and v2 (named input tensors) into a frame of the model's input columns.
+ * Only the JSON's shape and each value's type are checked here; the
+ * schema's rules are checked on the frame (infer.c). */
+#include "data/parse-impl.h"
+#include "kiln/mem.h"
+#include "serve/serve-impl.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kn__serve_err_set(kn__serve_err *e, int status, const char *code, const char *field,
+                       long long row, const char *fmt, ...)
+{
+    e->status = status;
+    e->code = code;
+    e->row = row;
+    e->offset = -1;
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+}
+
+const char *kn__serve_datatype(kn_col_type t)
+{
+    switch (t) {
+    case KN_COL_NUMERIC:
+        return "FP64";
+    case KN_COL_INT64:
+        return "INT64";
+    default:
+        return "BYTES";
+    }
+}
+
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
+}
+
+/* Where a value sits, for messages: "instances[3].age", "inputs.age[3]". */
+typedef struct place {
+    const char *form; /* "instances", "inputs" */
+    int by_row;       /* instances[row].name, else form.name[row] */
+} place;
+
+static void where(char *buf, size_t cap, const place *pl, const char *name, size_t row)
+{
+    if (pl->by_row)
+        snprintf(buf, cap, "%s[%zu].%s", pl->form, row, name);
+    else
+        snprintf(buf, cap, "%s.%s[%zu]", pl->form, name, row);
+}
+
+static int type_error(kn__serve_err *err, const place *pl, const char *name, size_t row,
+                      const json_t *v, const char *want)
+{
+    char at[192];
+    where(at, sizeof at, pl, name, row);
+    kn__serve_err_set(err, 400, "invalid_input", name, (long long)row,
+                      "%s is %s, but column '%s' takes %s (or null for a missing value)", at,
+                      json_kind(v), name, want);
+    return -1;
+}
+
+/* Store v in row `row` of column c (type t). null stays missing. */
+static int put(kn_column *c, kn_col_type t, size_t row, const json_t *v, const place *pl,
+               const char *name, kn__serve_err *err)
+{
+    if (json_is_null(v)) return 0;
+    kn_status e = KN_OK;
+    switch (t) {
+    case KN_COL_NUMERIC:
+        if (!json_is_number(v)) return type_error(err, pl, name, row, v, "a number");
+        kn_column_f64(c)[row] = json_number_value(v);
+        return 0;
+    case KN_COL_INT64: {
+        double d = json_is_real(v) ? json_real_value(v) : 0;
+        if (json_is_integer(v))
+            kn_column_i64(c)[row] = (int64_t)json_integer_value(v);
+        else if (json_is_real(v) && d == floor(d) && fabs(d) < 9.2e18)
+            kn_column_i64(c)[row] = (int64_t)d;
+        else
+            return type_error(err, pl, name, row, v, "an integer");
+        return 0;
+    }
+    case KN_COL_TIMESTAMP: {
+        int64_t us;
+        const char *s = json_string_value(v);
+        if (!s) return type_error(err, pl, name, row, v, "an ISO-8601 date or time text");
+        if (!kn__parse_timestamp(s, s + json_string_length(v), &us)) {
+            char at[192];
+            where(at, sizeof at, pl, name, row);
+            kn__serve_err_set(err, 400, "invalid_input", name, (long long)row,
+                              "%s: '%.64s' is not an ISO-8601 date or time (e.g. 2024-05-01 or "
+                              "2024-05-01T12:00:00Z)",
+                              at, s);
+            return -1;
+        }
+        kn_column_ts(c)[row] = us;
+        return 0;
+    }
+    case KN_COL_CATEGORICAL:
+    case KN_COL_STRING: {
+        char num[32];
+        const char *s;
+        size_t len;
+        if (json_is_string(v)) {
+            s = json_string_value(v);
+            len = json_string_length(v);
+        } else if (json_is_integer(v)) {
+            len = (size_t)snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+            s = num;
+        } else {
+            return type_error(err, pl, name, row, v, "a string");
+        }
+        if (t == KN_COL_STRING) {
+            e = kn_column_set_str(c, row, s, len);
+        } else {
+            int32_t code;
+            e = kn_column_intern(c, s, len, &code);
+            if (e == KN_OK) kn_column_codes(c)[row] = code;
+        }
+        break;
+    }
+    }
+    if (e != KN_OK) {
+        kn__serve_err_set(err, e == KN_ERR_NOMEM ? 503 : 500, "internal", name, (long long)row,
+                          "%s", kn_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+/* Index of name among the inputs; -2 for the target or weight (ignored);
+ * -1 when unknown (err filled). *hint is where the search starts and is
+ * left after the match: clients send the columns in the model's order, so
+ * a row's keys are found in one comparison each. */
+static long find_input(const kn__serve_inputs *in, const char *name, long long row, size_t *hint,
+                       kn__serve_err *err)
+{
+    for (size_t k = 0, j = *hint; k < in->n; k++, j = j + 1 < in->n ? j + 1 : 0)
+        if (!strcmp(in->names[j], name)) {
+            *hint = j + 1 < in->n ? j + 1 : 0;
+            return (long)j;
+        }
+    if ((in->target && !strcmp(in->target, name)) || (in->weight && !strcmp(in->weight, name)))
+        return -2;
+    char list[256];
+    size_t k = 0;
+    list[0] = 0;
+    for (size_t j = 0; j < in->n && k < sizeof list - 8; j++) {
+        int w = snprintf(list + k, sizeof list - k, "%s%s", j ? ", " : "", in->names[j]);
+        if (w < 0 || (size_t)w >= sizeof list - k) {
+            snprintf(list + k, sizeof list - k, ", ...");
+            break;
+        }
+        k += (size_t)w;
+    }
+    kn__serve_err_set(err, 400, "invalid_input", name, row,
+                      "unknown input column '%.64s'; the model takes %zu columns: %s", name, in->n,
+                      list);
+    return -1;
+}
+
+static int new_frame(const kn__serve_inputs *in, size_t n, kn_frame **out, kn__serve_err *err)
+{
+    kn_frame *f = NULL;
+    kn_status e = kn_frame_new(&f);
+    for (size_t j = 0; e == KN_OK && j < in->n; j++)
+        e = kn_frame_add_column(f, in->names[j], in->types[j], NULL);
+    if (e == KN_OK) e = kn_frame_resize(f, n);
+    if (e != KN_OK) {
+        kn_frame_free(f);
+        kn__serve_err_set(err, e == KN_ERR_NOMEM ? 503 : 500, "internal", NULL, -1, "%s",
+                          kn_last_error());
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
+static json_t *load_body(const char *body, size_t len, kn__serve_err *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(body, len, 0, &je);
+    if (!root) {
+        kn__serve_err_set(err, 400, "bad_json", NULL, -1, "malformed JSON at byte %d: %s",
+                          je.position, je.text);
+        err->offset = je.position;
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        kn__serve_err_set(err, 400, "invalid_request", NULL, -1,
+                          "the body is %s; it must be a JSON object", json_kind(root));
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+static int too_many_rows(size_t n, kn__serve_err *err)
+{
+    if (n) return 0;
+    kn__serve_err_set(err, 400, "invalid_request", NULL, -1,
+                      "the request holds no rows: send at least one");
+    return -1;
+}
+
+/* A required input that no value names. */
+static int check_required(const kn__serve_inputs *in, const unsigned char *seen, long long row,
+                          const char *form, kn__serve_err *err)
+{
+    for (size_t j = 0; j < in->n; j++) {
+        if (!in->required[j] || seen[j]) continue;
+        if (row >= 0)
+            kn__serve_err_set(err, 400, "invalid_input", in->names[j], row,
+                              "%s[%lld] has no '%s', a column the input schema requires (send "
+                              "null for a missing value where the schema allows one)",
+                              form, row, in->names[j]);
+        else
+            kn__serve_err_set(err, 400, "invalid_input", in->names[j], -1,
+                              "the request has no input '%s', a column the input schema "
+                              "requires",
+                              in->names[j]);
+        return -1;
+    }
+    return 0;
+}
+
+static int v1_instances(const kn__serve_inputs *in, const json_t *rows, kn_frame *f,
+                        unsigned char *seen, kn__serve_err *err)
+{
+    static const place pl = {"instances", 1};
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        if (!json_is_object(row)) {
+            kn__serve_err_set(err, 400, "invalid_request", NULL, (long long)i,
+                              "instances[%zu] is %s; each instance must be an object of "
+                              "column: value",
+                              i, json_kind(row));
+            return -1;
+        }
+        memset(seen, 0, in->n ? in->n : 1);
+        const char *key;
+        const json_t *v;
+        size_t hint = 0;
+        json_object_foreach((json_t *)row, key, v)
+        {
+            long j = find_input(in, key, (long long)i, &hint, err);
+            if (j == -1) return -1;
+            if (j < 0) continue;
+            seen[j] = 1;
+            if (put(kn_frame_col(f, (size_t)j), in->types[j], i, v, &pl, key, err)) return -1;
+        }
+        if (check_required(in, seen, (long long)i, "instances", err)) return -1;
+    }
+    return 0;
+}
+
+static int v1_columns(const kn__serve_inputs *in, const json_t *cols, size_t n, kn_frame *f,
+                      unsigned char *seen, kn__serve_err *err)
+{
+    static const place pl = {"inputs", 0};
+    const char *key;
+    const json_t *v;
+    size_t hint = 0;
+    json_object_foreach((json_t *)cols, key, v)
+    {
+        long j = find_input(in, key, -1, &hint, err);
+        if (j == -1) return -1;
+        if (j < 0) continue;
+        seen[j] = 1;
+        for (size_t i = 0; i < n; i++)
+            if (put(kn_frame_col(f, (size_t)j), in->types[j], i, json_array_get(v, i), &pl, key,
+                    err))
+                return -1;
+    }
+    return check_required(in, seen, -1, "inputs", err);
+}
+
+/* The rows of a column-wise v1 body: every value an array of one length. */
+static int v1_column_rows(const json_t *cols, size_t *n, kn__serve_err *err)
+{
+    const char *key, *first = NULL;
+    const json_t *v;
+    json_object_foreach((json_t *)cols, key, v)
+    {
+        if (!json_is_array(v)) {
+            kn__serve_err_set(err, 400, "invalid_request", key, -1,
+                              "inputs.%.64s is %s; column-wise inputs are arrays of values", key,
+                              json_kind(v));
+            return -1;
+        }
+        if (!first) {
+            first = key;
+            *n = json_array_size(v);
+        } else if (json_array_size(v) != *n) {
+            kn__serve_err_set(err, 400, "invalid_request", key, -1,
+                              "inputs.%.64s has %zu values but inputs.%.64s has %zu: every "
+                              "column needs one value per row",
+                              key, json_array_size(v), first, *n);
+            return -1;
+        }
+    }
+    if (!first) *n = 0;
+    return 0;
+}
+
+int kn__serve_parse_v1(const kn__serve_inputs *in, const char *body, size_t len, kn_frame **out,
+                       kn__serve_err *err)
+{
+    *out = NULL;
+    json_t *root = load_body(body, len, err);
+    if (!root) return -1;
+    const json_t *rows = json_object_get(root, "instances"),
+                 *cols = json_object_get(root, "inputs");
+    kn_frame *f = NULL;
+    unsigned char *seen = NULL;
+    size_t n = 0;
+    int rc = -1;
+    if ((rows != NULL) == (cols != NULL)) {
+        kn__serve_err_set(err, 400, "invalid_request", NULL, -1,
+                          "the body needs one of \"instances\" (an array of row objects) or "
+                          "\"inputs\" (an object of column arrays)%s",
+                          rows ? ", not both" : "");
+        goto done;
+    }
+    if (rows && !json_is_array(rows)) {
+        kn__serve_err_set(err, 400, "invalid_request", "instances", -1,
+                          "\"instances\" is %s; it must be an array of row objects",
+                          json_kind(rows));
+        goto done;
+    }
+    if (cols && !json_is_object(cols)) {
+        kn__serve_err_set(err, 400, "invalid_request", "inputs", -1,
+                          "\"inputs\" is %s; it must be an object of column arrays",
+                          json_kind(cols));
+        goto done;
+    }
+    if (rows)
+        n = json_array_size(rows);
+    else if (v1_column_rows(cols, &n, err))
+        goto done;
+    if (too_many_rows(n, err)) goto done;
+    seen = calloc(in->n ? in->n : 1, 1);
+    if (!seen) {
+        kn__serve_err_set(err, 503, "internal", NULL, -1, "out of memory");
+        goto done;
+    }
+    if (new_frame(in, n, &f, err)) goto done;
+    rc = rows ? v1_instances(in, rows, f, seen, err) : v1_columns(in, cols, n, f, seen, err);
+done:
+    free(seen);
+    json_decref(root);
+    if (rc) {
+        kn_frame_free(f);
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
+/* ---- v2 ---- */
+
+static int datatype_fits(kn_col_type t, const char *dt)
+{
+    if (!strcmp(dt, "BYTES")) return t != KN_COL_NUMERIC && t != KN_COL_INT64;
+    if (t != KN_COL_NUMERIC && t != KN_COL_INT64) return 0;
+    if (t == KN_COL_INT64) return !strncmp(dt, "INT", 3) || !strncmp(dt, "UINT", 4);
+    return !strncmp(dt, "FP", 2) || !strncmp(dt, "INT", 3) || !strncmp(dt, "UINT", 4);
+}
+
+/* The number of values a v2 tensor holds (its data array flattened when
+ * the shape is [n, 1]), checked against its shape. */
+static int tensor_rows(const json_t *t, const char *name, size_t *n, kn__serve_err *err)
+{
+    const json_t *data = json_object_get(t, "data"), *shape = json_object_get(t, "shape");
+    if (!json_is_array(data)) {
+        kn__serve_err_set(err, 400, "invalid_request", name, -1,
+                          "input '%.64s' has %s \"data\"; it must be an array of values", name,
+                          data ? json_kind(data) : "no");
+        return -1;
+    }
+    *n = json_array_size(data);
+    if (!shape) return 0;
+    unsigned long long prod = 1;
+    size_t i;
+    const json_t *d;
+    int ok = json_is_array(shape) && json_array_size(shape) >= 1;
+    json_array_foreach(shape, i, d)
+    {
+        if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > (1 << 30)) {
+            ok = 0;
+            break;
+        }
+        prod *= (unsigned long long)json_integer_value(d);
+        if (prod > (1ull << 40)) ok = 0;
+        if (i >= 1 && json_integer_value(d) != 1) ok = 0; /* one value per row */
+    }
+    if (ok && prod == *n) return 0;
+    kn__serve_err_set(err, 400, "invalid_request", name, -1,
+                      "input '%.64s': \"shape\" must be [n] or [n, 1] with n the number of "
+                      "values in \"data\" (%zu)",
+                      name, *n);
+    return -1;
+}
+
+/* A value of a tensor: data[i], or data[i][0] when the rows are nested. */
+static const json_t *tensor_value(const json_t *data, size_t i)
+{
+    const json_t *v = json_array_get(data, i);
+    if (json_is_array(v) && json_array_size(v) == 1) v = json_array_get(v, 0);
+    return v;
+}
+
+int kn__serve_parse_v2(const kn__serve_inputs *in, const char *body, size_t len, kn_frame **out,
+                       char **id, kn__serve_err *err)
+{
+    static const place pl = {"inputs", 0};
+    *out = NULL;
+    if (id) *id = NULL;
+    json_t *root = load_body(body, len, err);
+    if (!root) return -1;
+    const json_t *inputs = json_object_get(root, "inputs"), *jid = json_object_get(root, "id");
+    kn_frame *f = NULL;
+    unsigned char *seen = NULL;
+    size_t n = 0, i, hint = 0;
+    const json_t *t;
+    int rc = -1;
+    if (!json_is_array(inputs)) {
+        kn__serve_err_set(err, 400, "invalid_request", "inputs", -1,
+                          "the body needs \"inputs\": an array of tensors {\"name\", "
+                          "\"datatype\", \"shape\", \"data\"}, one per column");
+        goto done;
+    }
+    if (jid && !json_is_string(jid)) {
+        kn__serve_err_set(err, 400, "invalid_request", "id", -1,
+                          "\"id\" is %s; it must be a string", json_kind(jid));
+        goto done;
+    }
+    json_array_foreach(inputs, i, t)
+    {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        const json_t *dt = json_object_get(t, "datatype");
+        size_t rows;
+        if (!json_is_object(t) || !name) {
+            kn__serve_err_set(err, 400, "invalid_request", NULL, -1,
+                              "inputs[%zu] must be an object with a \"name\" (a string)", i);
+            goto done;
+        }
+        if (dt && !json_is_string(dt)) {
+            kn__serve_err_set(err, 400, "invalid_request", name, -1,
+                              "input '%.64s': \"datatype\" must be a string such as FP64 or "
+                              "BYTES",
+                              name);
+            goto done;
+        }
+        if (tensor_rows(t, name, &rows, err)) goto done;
+        if (i == 0) {
+            n = rows;
+        } else if (rows != n) {
+            kn__serve_err_set(err, 400, "invalid_request", name, -1,
+                              "input '%.64s' has %zu values but the first input has %zu: "
+                              "every input needs one value per row",
+                              name, rows, n);
+            goto done;
+        }
+    }
+    if (too_many_rows(n, err)) goto done;
+    seen = calloc(in->n ? in->n : 1, 1);
+    if (!seen) {
+        kn__serve_err_set(err, 503, "internal", NULL, -1, "out of memory");
+        goto done;
+    }
+    if (new_frame(in, n, &f, err)) goto done;
+    json_array_foreach(inputs, i, t)
+    {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        const char *dt = json_string_value(json_object_get(t, "datatype"));
+        const json_t *data = json_object_get(t, "data");
+        long j = find_input(in, name, -1, &hint, err);
+        if (j == -1) goto done;
+        if (j < 0) continue;
+        if (seen[j]) {
+            kn__serve_err_set(err, 400, "invalid_request", name, -1, "input '%.64s' is given twice",
+                              name);
+            goto done;
+        }
+        seen[j] = 1;
+        if (dt && !datatype_fits(in->types[j], dt)) {
+            kn__serve_err_set(err, 400, "invalid_input", name, -1,
+                              "input '%.64s' has datatype %.16s, but the column is %s: send %s",
+                              name, dt, kn_col_type_name(in->types[j]),
+                              kn__serve_datatype(in->types[j]));
+            goto done;
+        }
+        for (size_t r = 0; r < n; r++)
+            if (put(kn_frame_col(f, (size_t)j), in->types[j], r, tensor_value(data, r), &pl, name,
+                    err))
+                goto done;
+    }
+    if (check_required(in, seen, -1, "inputs", err)) goto done;
+    if (id && jid) {
+        *id = strdup(json_string_value(jid));
+        if (!*id) {
+            kn__serve_err_set(err, 503, "internal", NULL, -1, "out of memory");
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    free(seen);
+    json_decref(root);
+    if (rc) {
+        kn_frame_free(f);
+        if (id) {
+            free(*id);
+            *id = NULL;
+        }
+        return -1;
+    }
+    *out = f;
+    return 0;
+}

@@ -1,0 +1,585 @@
+/* The HTTP server (kiln/serve.h) on libmicrohttpd: epoll, an internal pool
+ * of threads, the routes in one table, a request's state from its first
+ * line to its last byte sent, metrics and the access log. */
+#include "kiln/ctx.h"
+#include "kiln/log.h"
+#include "kiln/mem.h"
+#include "serve/serve-impl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct kn_server {
+    kn_serve_opts o;
+    char *host, *access_log;
+    kn__serve_model *models;
+    size_t n_models, cap;
+    kn__serve_metrics mt;
+    int metrics_ready;
+    struct MHD_Daemon *d;
+    int log_fd, port;
+    _Atomic int draining;
+    _Atomic unsigned long long next_id;
+    kn_ctx *ctx; /* the requests' run context: one thread per request */
+};
+
+enum { PATH_KEPT = 256 };
+
+/* One request, from its request line (uri_log) to the end of its response
+ * (completed). */
+typedef struct request {
+    kn_server *s;
+    unsigned long long id;
+    struct timespec t0;
+    kn__route route;
+    long model;
+    int status, phase, too_large, discard;
+    size_t rows;
+    char method[8];
+    char path[PATH_KEPT];
+    kn__sbuf body;
+} request;
+
+void kn_serve_opts_default(kn_serve_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->host = "127.0.0.1";
+    o->port = 8080;
+    o->max_body = 1u << 20;
+    o->max_connections = 1024;
+    o->timeout_s = 30;
+}
+
+static unsigned long long elapsed_us(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long long us = (long long)(t.tv_sec - t0->tv_sec) * 1000000 + (t.tv_nsec - t0->tv_nsec) / 1000;
+    return us > 0 ? (unsigned long long)us : 0;
+}
+
+/* ---- responses ---- */
+
+static enum MHD_Result send_body(struct MHD_Connection *con, request *r, int status, char *body,
+                                 size_t len, enum MHD_ResponseMemoryMode mode, const char *type)
+{
+    struct MHD_Response *res = MHD_create_response_from_buffer(len, body, mode);
+    if (!res) {
+        if (mode == MHD_RESPMEM_MUST_FREE) free(body);
+        return MHD_NO;
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%llu", r->id);
+    MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(res, "X-Request-Id", id);
+    /* draining: clients open their next connection elsewhere */
+    if (atomic_load_explicit(&r->s->draining, memory_order_relaxed))
+        MHD_add_response_header(res, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (status == 405)
+        MHD_add_response_header(
+            res, MHD_HTTP_HEADER_ALLOW,
+            r->route == KN__ROUTE_INFER || r->route == KN__ROUTE_PREDICT ? "POST" : "GET");
+    enum MHD_Result ok = MHD_queue_response(con, (unsigned)status, res);
+    MHD_destroy_response(res);
+    if (ok == MHD_YES) r->status = status;
+    return ok;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *con, request *r, int status, kn__sbuf *b)
+{
+    size_t len = 0;
+    char *text = kn__sbuf_take(b, &len);
+    if (!text) {
+        static const char oom[] =
+            "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+        return send_body(con, r, 503, (char *)oom, sizeof oom - 1, MHD_RESPMEM_PERSISTENT,
+                         "application/json");
+    }
+    return send_body(con, r, status, text, len, MHD_RESPMEM_MUST_FREE, "application/json");
+}
+
+static enum MHD_Result send_static(struct MHD_Connection *con, request *r, int status,
+                                   const char *body)
+{
+    return send_body(con, r, status, (char *)body, strlen(body), MHD_RESPMEM_PERSISTENT,
+                     "application/json");
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *con, request *r, const kn__serve_err *e)
+{
+    kn__sbuf b = {0};
+    kn__sbuf_puts(&b, "{\"error\":{\"code\":\"");
+    kn__sbuf_puts(&b, e->code);
+    kn__sbuf_puts(&b, "\",\"message\":");
+    kn__sbuf_json_str(&b, e->message, strlen(e->message));
+    if (e->field[0]) {
+        kn__sbuf_puts(&b, ",\"field\":");
+        kn__sbuf_json_str(&b, e->field, strlen(e->field));
+    }
+    if (e->row >= 0) kn__sbuf_printf(&b, ",\"row\":%lld", e->row);
+    if (e->offset >= 0) kn__sbuf_printf(&b, ",\"offset\":%lld", e->offset);
+    kn__sbuf_puts(&b, "}}");
+    return send_json(con, r, e->status, &b);
+}
+
+static enum MHD_Result fail(struct MHD_Connection *con, request *r, int status, const char *code,
+                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static enum MHD_Result fail(struct MHD_Connection *con, request *r, int status, const char *code,
+                            const char *fmt, ...)
+{
+    kn__serve_err e = {.status = status, .code = code, .row = -1, .offset = -1};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.message, sizeof e.message, fmt, ap);
+    va_end(ap);
+    return send_error(con, r, &e);
+}
+
+/* ---- routes ---- */
+
+typedef struct route_match {
+    kn__route route;
+    const char *name, *version; /* into the path, not terminated */
+    size_t name_len, version_len;
+    int post; /* the method the route takes */
+} route_match;
+
+static int prefix(const char **p, const char *s)
+{
+    size_t n = strlen(s);
+    if (strncmp(*p, s, n)) return 0;
+    *p += n;
+    return 1;
+}
+
+/* The route of a path, or KN__ROUTE_OTHER. */
+static route_match match(const char *path)
+{
+    route_match m = {.route = KN__ROUTE_OTHER};
+    const char *p = path;
+    if (!strcmp(p, "/v2/health/live"))
+        m.route = KN__ROUTE_LIVE;
+    else if (!strcmp(p, "/v2/health/ready") || !strcmp(p, "/v2"))
+        m.route = KN__ROUTE_READY;
+    else if (!strcmp(p, "/metrics"))
+        m.route = KN__ROUTE_METRICS;
+    else if (prefix(&p, "/v1/models/")) {
+        const char *colon = strrchr(p, ':');
+        if (colon && colon > p && !strcmp(colon, ":predict") &&
+            !memchr(p, '/', (size_t)(colon - p))) {
+            m.route = KN__ROUTE_PREDICT;
+            m.name = p;
+            m.name_len = (size_t)(colon - p);
+            m.post = 1;
+        }
+    } else if (prefix(&p, "/v2/models/")) {
+        m.name = p;
+        m.name_len = strcspn(p, "/");
+        if (!m.name_len) return m;
+        p += m.name_len;
+        if (prefix(&p, "/versions/")) {
+            m.version = p;
+            m.version_len = strcspn(p, "/");
+            if (!m.version_len) return m;
+            p += m.version_len;
+        }
+        if (!*p)
+            m.route = KN__ROUTE_MODEL;
+        else if (!strcmp(p, "/ready"))
+            m.route = KN__ROUTE_MODEL_READY;
+        else if (!strcmp(p, "/infer"))
+            m.route = KN__ROUTE_INFER, m.post = 1;
+    }
+    return m;
+}
+
+static long find_model(const kn_server *s, const route_match *m)
+{
+    for (size_t i = 0; i < s->n_models; i++)
+        if (strlen(s->models[i].name) == m->name_len &&
+            !memcmp(s->models[i].name, m->name, m->name_len))
+            return (long)i;
+    return -1;
+}
+
+static enum MHD_Result unknown_model(struct MHD_Connection *con, request *r, const kn_server *s,
+                                     const route_match *m)
+{
+    char names[256];
+    size_t k = 0;
+    names[0] = 0;
+    for (size_t i = 0; i < s->n_models && k + 70 < sizeof names; i++)
+        k += (size_t)snprintf(names + k, sizeof names - k, "%s%.64s", i ? ", " : "",
+                              s->models[i].name);
+    return fail(con, r, 404, "not_found", "no model '%.*s' is served; the models: %s",
+                (int)(m->name_len > 128 ? 128 : m->name_len), m->name, names);
+}
+
+static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *s,
+                             const kn__serve_model *mdl)
+{
+    kn__serve_err err = {.row = -1, .offset = -1};
+    kn_frame *rows = NULL;
+    char *id = NULL;
+    kn__sbuf out = {0};
+    int v2 = r->route == KN__ROUTE_INFER;
+    const char *body = r->body.p ? r->body.p : "";
+    kn_ctx *prev = kn_ctx_enter(s->ctx);
+    int rc = v2 ? kn__serve_parse_v2(&mdl->in, body, r->body.len, &rows, &id, &err)
+                : kn__serve_parse_v1(&mdl->in, body, r->body.len, &rows, &err);
+    if (rc == 0) rc = kn__serve_infer(mdl, rows, v2, id, &out, &err);
+    if (rc == 0) r->rows = kn_frame_n_rows(rows);
+    kn_frame_free(rows);
+    kn_ctx_leave(prev);
+    free(id);
+    kn__sbuf_free(&r->body);
+    if (rc) {
+        kn__sbuf_free(&out);
+        return send_error(con, r, &err);
+    }
+    atomic_fetch_add_explicit(&s->mt.rows[r->model], r->rows, memory_order_relaxed);
+    return send_json(con, r, 200, &out);
+}
+
+static enum MHD_Result metrics(struct MHD_Connection *con, request *r, kn_server *s)
+{
+    kn__sbuf b = {0};
+    kn__serve_metrics_text(&s->mt, s->models, &b);
+    size_t len = 0;
+    char *text = kn__sbuf_take(&b, &len);
+    if (!text) return fail(con, r, 503, "internal", "out of memory");
+    return send_body(con, r, 200, text, len, MHD_RESPMEM_MUST_FREE,
+                     "text/plain; version=0.0.4; charset=utf-8");
+}
+
+/* Answer a request whose body (if any) is all in. */
+static enum MHD_Result answer(struct MHD_Connection *con, request *r, kn_server *s,
+                              const route_match *m, int post)
+{
+    if (r->route == KN__ROUTE_OTHER)
+        return fail(con, r, 404, "not_found",
+                    "no route %s %.128s; the routes: GET /v2/health/live, /v2/health/ready, "
+                    "/v2/models/NAME[/versions/V][/ready], /metrics; POST "
+                    "/v2/models/NAME[/versions/V]/infer, /v1/models/NAME:predict",
+                    r->method, r->path);
+    if (post != (m->post ? 1 : 0))
+        return fail(con, r, 405, "method_not_allowed", "%s takes %s, not %s", r->path,
+                    m->post ? "POST" : "GET", r->method);
+    switch (r->route) {
+    case KN__ROUTE_LIVE:
+        return send_static(con, r, 200, "{\"live\":true}");
+    case KN__ROUTE_READY:
+        if (atomic_load(&s->draining)) return send_static(con, r, 503, "{\"ready\":false}");
+        return send_static(con, r, 200, "{\"ready\":true}");
+    case KN__ROUTE_METRICS:
+        return metrics(con, r, s);
+    default:
+        break;
+    }
+    if (r->model < 0) return unknown_model(con, r, s, m);
+    const kn__serve_model *mdl = &s->models[r->model];
+    if (m->version && (strlen(mdl->version) != m->version_len ||
+                       memcmp(mdl->version, m->version, m->version_len)))
+        return fail(con, r, 404, "not_found",
+                    "model '%s' has no version '%.*s' here; it serves version %s", mdl->name,
+                    (int)(m->version_len > 64 ? 64 : m->version_len), m->version, mdl->version);
+    if (r->too_large)
+        return fail(con, r, 413, "too_large",
+                    "the request body is over %zu bytes, the server's limit (--max-body)",
+                    s->o.max_body);
+    switch (r->route) {
+    case KN__ROUTE_MODEL:
+        return send_body(con, r, 200, mdl->metadata, mdl->metadata_len, MHD_RESPMEM_PERSISTENT,
+                         "application/json");
+    case KN__ROUTE_MODEL_READY: {
+        kn__sbuf b = {0};
+        kn__sbuf_puts(&b, "{\"name\":");
+        kn__sbuf_json_str(&b, mdl->name, strlen(mdl->name));
+        kn__sbuf_puts(&b, ",\"ready\":true}");
+        return send_json(con, r, 200, &b);
+    }
+    default:
+        return infer(con, r, s, mdl);
+    }
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    kn_server *s = cls;
+    request *r = *con_cls;
+    if (!r) return MHD_NO; /* uri_log failed to allocate */
+    /* 1 POST, 0 GET or HEAD, 2 any other method (refused everywhere) */
+    int post = !strcmp(method, "POST")                             ? 1
+               : !strcmp(method, "GET") || !strcmp(method, "HEAD") ? 0
+                                                                   : 2;
+    route_match m = match(url);
+    if (r->phase == 0) {
+        r->phase = 1;
+        r->route = m.route;
+        r->model = m.name ? find_model(s, &m) : -1;
+        snprintf(r->method, sizeof r->method, "%s", method);
+        /* answers wait for the call after the body (libmicrohttpd closes the
+         * connection after an answer queued on the first call); a body no
+         * route wants is read and dropped, one over the limit is refused at
+         * once (and the connection closed) */
+        if (post != 1) return MHD_YES;
+        if (!m.post || r->route == KN__ROUTE_OTHER || r->model < 0) {
+            r->discard = 1;
+            return MHD_YES;
+        }
+        const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+        unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+        if (len > s->o.max_body) {
+            r->too_large = 1;
+            return answer(con, r, s, &m, post);
+        }
+        /* the whole body in one allocation when its length is known */
+        if (len) {
+            kn__sbuf_add(&r->body, "", 0);
+            if (len + 1 > r->body.cap && !r->body.oom) {
+                char *p = realloc(r->body.p, (size_t)len + 1);
+                if (p) r->body.p = p, r->body.cap = (size_t)len + 1;
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (r->discard) {
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        if (!r->too_large && r->body.len + *upload_size > s->o.max_body) {
+            r->too_large = 1;
+            kn__sbuf_free(&r->body);
+        }
+        if (!r->too_large) kn__sbuf_add(&r->body, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->body.oom) return fail(con, r, 503, "internal", "out of memory reading the body");
+    return answer(con, r, s, &m, post);
+}
+
+/* ---- a request's life ---- */
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    (void)con;
+    kn_server *s = cls;
+    request *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    r->s = s;
+    r->id = atomic_fetch_add_explicit(&s->next_id, 1, memory_order_relaxed) + 1;
+    r->model = -1;
+    r->route = KN__ROUTE_OTHER;
+    snprintf(r->path, sizeof r->path, "%s", uri);
+    atomic_fetch_add_explicit(&s->mt.in_flight, 1, memory_order_relaxed);
+    return r;
+}
+
+static void access_log(const kn_server *s, const request *r, unsigned long long us)
+{
+    char when[40];
+    struct timespec t;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &t);
+    time_t secs = t.tv_sec;
+    gmtime_r(&secs, &tm);
+    size_t k = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + k, sizeof when - k, ".%06ldZ", t.tv_nsec / 1000);
+    kn__sbuf b = {0};
+    kn__sbuf_printf(&b, "{\"time\":\"%s\",\"request_id\":%llu,\"method\":", when, r->id);
+    kn__sbuf_json_str(&b, r->method, strlen(r->method));
+    kn__sbuf_puts(&b, ",\"path\":");
+    kn__sbuf_json_str(&b, r->path, strlen(r->path));
+    kn__sbuf_printf(&b, ",\"status\":%d,\"latency_us\":%llu,\"rows\":%zu", r->status, us, r->rows);
+    if (r->model >= 0) {
+        const kn__serve_model *m = &s->models[r->model];
+        kn__sbuf_puts(&b, ",\"model\":");
+        kn__sbuf_json_str(&b, m->name, strlen(m->name));
+        kn__sbuf_puts(&b, ",\"version\":");
+        kn__sbuf_json_str(&b, m->version, strlen(m->version));
+    }
+    kn__sbuf_puts(&b, "}\n");
+    /* one write of the whole line to an O_APPEND file: lines never interleave */
+    if (!b.oom && b.p && write(s->log_fd, b.p, b.len) < 0) {
+        /* nothing to do: a full disk must not stop the answers */
+    }
+    kn__sbuf_free(&b);
+}
+
+static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)con;
+    (void)toe;
+    kn_server *s = cls;
+    request *r = *con_cls;
+    if (!r) return;
+    *con_cls = NULL;
+    unsigned long long us = elapsed_us(&r->t0);
+    kn__serve_metrics_count(&s->mt, r->route, r->model, r->status, us);
+    if (s->log_fd >= 0) access_log(s, r, us);
+    kn__sbuf_free(&r->body);
+    free(r);
+    atomic_fetch_sub_explicit(&s->mt.in_flight, 1, memory_order_release);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n') msg[--n] = 0;
+    kn_log(KN_LOG_DEBUG, "%s", msg);
+}
+
+/* ---- the server ---- */
+
+kn_status kn_server_new(const kn_serve_opts *o, kn_server **out)
+{
+    kn_server *s = kn_calloc(1, sizeof *s);
+    if (!s) return KN_ERR_NOMEM;
+    s->o = *o;
+    s->log_fd = -1;
+    s->host = kn_strdup(o->host ? o->host : "127.0.0.1");
+    s->access_log = o->access_log ? kn_strdup(o->access_log) : NULL;
+    kn_status e = s->host && (s->access_log || !o->access_log) ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK && o->port < 0)
+        e = kn_fail(KN_ERR_INVALID, "port %d is not 0 to 65535", o->port);
+    if (e == KN_OK && o->port > 65535)
+        e = kn_fail(KN_ERR_INVALID, "port %d is not 0 to 65535", o->port);
+    if (e == KN_OK && !o->max_body)
+        e = kn_fail(KN_ERR_INVALID, "the body limit must be at least 1 byte");
+    if (e == KN_OK && s->access_log) {
+        s->log_fd = open(s->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (s->log_fd < 0)
+            e = kn_fail(KN_ERR_IO, "cannot open the access log %s: %s", s->access_log,
+                        strerror(errno));
+    }
+    if (e == KN_OK) e = kn_ctx_new(&s->ctx);
+    if (e == KN_OK) kn_ctx_set_threads(s->ctx, 1); /* one row: no parallel regions */
+    if (e != KN_OK) {
+        kn_server_free(s);
+        return e;
+    }
+    *out = s;
+    return KN_OK;
+}
+
+kn_status kn_server_add_model(kn_server *s, const char *name, const char *version, const char *path)
+{
+    if (s->d) return kn_fail(KN_ERR_INVALID, "models are added before the server starts");
+    if (!name[0] || strchr(name, '/') || strchr(name, ':'))
+        return kn_fail(KN_ERR_INVALID,
+                       "model name '%s' cannot be served: a name is not empty and has "
+                       "no '/' or ':'",
+                       name);
+    for (size_t i = 0; i < s->n_models; i++)
+        if (!strcmp(s->models[i].name, name))
+            return kn_fail(KN_ERR_INVALID,
+                           "model '%s' is given twice (%s and %s); give each model once", name,
+                           s->models[i].path, path);
+    if (s->n_models == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 4;
+        kn__serve_model *m = kn_realloc(s->models, cap * sizeof *m);
+        if (!m) return KN_ERR_NOMEM;
+        s->models = m;
+        s->cap = cap;
+    }
+    kn_status e = kn__serve_model_load(name, version, path, &s->models[s->n_models]);
+    if (e != KN_OK) return e;
+    s->n_models++;
+    return KN_OK;
+}
+
+kn_status kn_server_start(kn_server *s)
+{
+    if (s->d) return kn_fail(KN_ERR_INVALID, "the server is already started");
+    kn_status e = kn__serve_metrics_init(&s->mt, s->n_models);
+    if (e != KN_OK) return e;
+    s->metrics_ready = 1;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_EPOLL_TURBO | MHD_USE_ERROR_LOG;
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, s->host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)s->o.port);
+    } else if (inet_pton(AF_INET6, s->host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)s->o.port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        return kn_fail(KN_ERR_INVALID,
+                       "host '%s' is not a numeric IPv4 or IPv6 address (e.g. 127.0.0.1, "
+                       "0.0.0.0, ::1)",
+                       s->host);
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = s->o.threads > 0 ? (unsigned)s->o.threads : cores > 0 ? (unsigned)cores : 1;
+    s->d = MHD_start_daemon(
+        flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        s->o.max_connections ? s->o.max_connections : 1024u, MHD_OPTION_CONNECTION_TIMEOUT,
+        s->o.timeout_s, MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED,
+        completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+    if (!s->d)
+        return kn_fail(KN_ERR_IO,
+                       "cannot listen on %s port %d (in use, or not an address of this "
+                       "machine?): %s",
+                       s->host, s->o.port, strerror(errno));
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? (int)info->port : s->o.port;
+    return KN_OK;
+}
+
+int kn_server_port(const kn_server *s)
+{
+    return s->port;
+}
+
+unsigned kn_server_drain(kn_server *s, double timeout_s)
+{
+    if (!s->d) return 0;
+    atomic_store(&s->draining, 1);
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+    struct timespec t0, nap = {0, 5 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long long left;
+    while ((left = atomic_load_explicit(&s->mt.in_flight, memory_order_acquire)) > 0 &&
+           (double)elapsed_us(&t0) < timeout_s * 1e6)
+        nanosleep(&nap, NULL);
+    return left > 0 ? (unsigned)left : 0;
+}
+
+void kn_server_free(kn_server *s)
+{
+    if (!s) return;
+    if (s->d) MHD_stop_daemon(s->d);
+    for (size_t i = 0; i < s->n_models; i++) kn__serve_model_free(&s->models[i]);
+    kn_free(s->models);
+    if (s->metrics_ready) kn__serve_metrics_free(&s->mt);
+    if (s->log_fd >= 0) close(s->log_fd);
+    kn_ctx_free(s->ctx);
+    kn_free(s->host);
+    kn_free(s->access_log);
+    kn_free(s);
+}

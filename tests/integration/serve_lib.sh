@@ -1,0 +1,40 @@
+# Shared by the kiln serve tests (sourced after lib.sh): a free port, a
+# server started in the background and stopped on exit, and curl helpers.
+# free_port: a port the kernel hands out for a bind to port 0.
+free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+SERVE_PID=
+trap 'if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; fi; rm -rf "$W"' EXIT
+# start_server ARGS...: kiln serve on a free port ($PORT, $URL), waiting
+# until /v2/health/live answers (10 s at most).
+start_server() {
+    PORT=$(free_port)
+    URL=http://127.0.0.1:$PORT
+    "$KILN" serve --port "$PORT" "$@" 2> "$W/serve.err" &
+    SERVE_PID=$!
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "$URL/v2/health/live" && return 0
+        kill -0 "$SERVE_PID" 2>/dev/null || fail "kiln serve did not start: $(cat "$W/serve.err")"
+        sleep 0.1
+    done
+    fail "kiln serve did not answer within 10 s: $(cat "$W/serve.err")"
+}
+# req METHOD PATH [BODY-FILE]: the status in $CODE, the body in $W/body.
+req() {
+    local data=()
+    [ $# -ge 3 ] && data=(--data-binary "@$3" -H 'Content-Type: application/json')
+    CODE=$(curl -s -o "$W/body" -w '%{http_code}' -X "$1" "${data[@]}" "$URL$2") || CODE=000
+}
+# expect_status CODE METHOD PATH [BODY-FILE]
+expect_status() {
+    local want=$1; shift
+    req "$@"
+    [ "$CODE" = "$want" ] || fail "$1 $2: status $CODE, wanted $want: $(head -c 600 "$W/body")"
+}
+# body_is PYTHON-EXPR: the JSON body as j satisfies the expression.
+body_is() {
+    $py - "$W/body" "$1" <<'PY' || fail "body does not satisfy $1: $(head -c 600 "$W/body")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)
+PY
+}
