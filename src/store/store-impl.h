@@ -33,6 +33,9 @@ void kn__store_rollback(kn_store *s);
  * "latest") to its row id, KN_ERR_NOT_FOUND naming the store's latest runs. */
 void kn__store_run_name(int64_t id, char buf[24]);
 kn_status kn__store_run_id(kn_store *s, const char *ref, int64_t *id);
+/* The id of model `name`; an unknown name is KN_ERR_NOT_FOUND listing the
+ * registered models (store_registry.c). */
+kn_status kn__store_model_id(kn_store *s, const char *name, int64_t *id);
 /* The actor of a change: given, else the OS user. Borrowed static text or
  * the given one. */
 const char *kn__store_actor(const char *given);

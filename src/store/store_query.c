@@ -14,33 +14,6 @@ static const char *text(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
-static kn_status find_model(kn_store *s, const char *name, int64_t *id)
-{
-    sqlite3_stmt *st = NULL;
-    kn_status e = kn__store_prepare(s, "SELECT id FROM models WHERE name = ?", &st);
-    if (e) return e;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW) return KN_OK;
-    char known[512] = "";
-    size_t used = 0;
-    if (kn__store_prepare(s, "SELECT name FROM models ORDER BY name LIMIT 20", &st) == KN_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW && used + 64 < sizeof known)
-            used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", used ? ", " : "",
-                                     text(st, 0));
-        sqlite3_finalize(st);
-    }
-    if (!used)
-        return kn_fail(KN_ERR_NOT_FOUND,
-                       "store %s has no model '%s': no model is registered yet (a spec's "
-                       "register: section does it)",
-                       s->dir, name);
-    return kn_fail(KN_ERR_NOT_FOUND, "store %s has no model '%s'; its models: %s", s->dir, name,
-                   known);
-}
-
 /* What a model's versions are, for an error: "v1 (archived), v2 (production)". */
 static void describe_versions(kn_store *s, int64_t mid, char *out, size_t cap)
 {
@@ -87,7 +60,7 @@ kn_status kn_store_resolve(kn_store *s, const char *ref, char **artifact_path, i
                        "model reference '%s': after '@' comes production, staging or vN", ref);
     }
     int64_t mid = 0;
-    kn_status e = find_model(s, name, &mid);
+    kn_status e = kn__store_model_id(s, name, &mid);
     if (e) return e;
     sqlite3_stmt *st = NULL;
     const char *sql =
@@ -171,7 +144,7 @@ kn_status kn_store_models_list(kn_store *s, kn_registered_model_fn fn, void *use
 kn_status kn_store_versions(kn_store *s, const char *name, kn_model_version_fn fn, void *user)
 {
     int64_t mid = 0;
-    kn_status e = find_model(s, name, &mid);
+    kn_status e = kn__store_model_id(s, name, &mid);
     sqlite3_stmt *st = NULL;
     if (!e)
         e = kn__store_prepare(s,
@@ -204,7 +177,7 @@ kn_status kn_store_versions(kn_store *s, const char *name, kn_model_version_fn f
 kn_status kn_store_audit(kn_store *s, const char *model, size_t limit, kn_audit_fn fn, void *user)
 {
     int64_t mid = 0;
-    kn_status e = model ? find_model(s, model, &mid) : KN_OK;
+    kn_status e = model ? kn__store_model_id(s, model, &mid) : KN_OK;
     sqlite3_stmt *st = NULL;
     if (!e)
         e = kn__store_prepare(s,

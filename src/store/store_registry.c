@@ -38,7 +38,7 @@ static void list_text(kn_store *s, const char *sql, int64_t arg, const char *pre
     sqlite3_finalize(st);
 }
 
-static kn_status model_id(kn_store *s, const char *name, int64_t *id)
+kn_status kn__store_model_id(kn_store *s, const char *name, int64_t *id)
 {
     sqlite3_stmt *st = NULL;
     kn_status e = kn__store_prepare(s, "SELECT id FROM models WHERE name = ?", &st);
@@ -210,12 +210,12 @@ static kn_status change(kn_store *s, const char *name, int version, int64_t new_
         version_row cur = {0}, prod = {0};
         char *detail = NULL;
         if (new_run == 0) {
-            e = model_id(s, name, &mid);
+            e = kn__store_model_id(s, name, &mid);
             if (!e) e = version_get(s, name, mid, version, &cur);
         } else {
             cur.run = new_run;
             snprintf(cur.stage, sizeof cur.stage, "none");
-            if (model_id(s, name, &mid) != KN_OK) {
+            if (kn__store_model_id(s, name, &mid) != KN_OK) {
                 kn_clear_error();
                 mid = 0;
             }
@@ -253,7 +253,7 @@ static kn_status change(kn_store *s, const char *name, int version, int64_t new_
                 sqlite3_finalize(st);
                 if (rc != SQLITE_DONE) e = kn__store_sql_fail(s, rc, "registering");
             }
-            if (!e) e = model_id(s, name, &mid);
+            if (!e) e = kn__store_model_id(s, name, &mid);
         }
         if (!e) e = in_stage(s, mid, "production", &now);
         if (!e && now.version != prod.version) { /* another process changed it: again */
@@ -341,7 +341,7 @@ kn_status kn_store_rollback(kn_store *s, const char *name, const kn_gate_opts *o
     kn_status e = kn__store_begin(s);
     if (e) return e;
     version_row cur = {0}, back = {0};
-    e = model_id(s, name, &mid);
+    e = kn__store_model_id(s, name, &mid);
     if (!e) e = in_stage(s, mid, "production", &cur);
     if (!e && !cur.version)
         e = kn_fail(KN_ERR_NOT_FOUND, "model '%s' has no version in production to roll back", name);
