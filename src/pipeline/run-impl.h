@@ -15,8 +15,6 @@ typedef struct kn__run_state {
     char **params;          /* as "seed=N" when the model has a seed the spec leaves */
 } kn__run_state;
 
-/* BLAKE2b-256 of bytes as 64 hex digits. */
-void kn__hash_hex(const void *buf, size_t len, char hex[65]);
 /* What identifies the CV folds: the split's settings and seed, the sources'
  * hashes, and the training rows' target (and group / order column) codes.
  * Two runs with the same value were scored on the same rows in the same

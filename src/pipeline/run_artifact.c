@@ -20,42 +20,6 @@ static json_t *num(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-static void to_hex(const unsigned char *h, char hex[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[h[i] >> 4];
-        hex[2 * i + 1] = digits[h[i] & 15];
-    }
-    hex[64] = 0;
-}
-
-void kn__hash_hex(const void *buf, size_t len, char hex[65])
-{
-    unsigned char h[32];
-    crypto_generichash(h, sizeof h, buf, len, NULL, 0);
-    to_hex(h, hex);
-}
-
-static kn_status hash_file(const char *path, char hex[65])
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return kn_fail(KN_ERR_IO, "%s: cannot read it to record its hash: %s", path,
-                       strerror(errno));
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, 32);
-    unsigned char buf[1 << 16], h[32];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, fp)) > 0) crypto_generichash_update(&st, buf, got);
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) return kn_fail(KN_ERR_IO, "%s: read error while hashing it", path);
-    crypto_generichash_final(&st, h, sizeof h);
-    to_hex(h, hex);
-    return KN_OK;
-}
-
 /* The codes of a column of the training rows (kn_split_labels) into st. */
 static kn_status hash_codes(crypto_generichash_state *st, const kn_frame *f, const char *column)
 {
@@ -86,7 +50,7 @@ kn_status kn__run_folds_hash(kn__run_state *w)
     if (e == KN_OK && v->order_by) e = hash_codes(&st, w->train, v->order_by);
     unsigned char h[32];
     crypto_generichash_final(&st, h, sizeof h);
-    to_hex(h, w->r->folds_hash);
+    sodium_bin2hex(w->r->folds_hash, sizeof w->r->folds_hash, h, sizeof h);
     return e;
 }
 
@@ -122,11 +86,11 @@ kn_status kn__run_lineage(kn__run_state *w)
         if (!l->name || !l->kind || !l->location) return KN_ERR_NOMEM;
         if (r->prep && i < r->prep->n_sources) l->rows = r->prep->sources[i].rows;
         if (src->kind == KN_SOURCE_FILE)
-            e = hash_file(src->location, l->hash);
+            e = kn_artifact_hash_file(src->location, l->hash);
         else if (src->query) /* SQL: the query text (with the database it ran on) */
-            kn__hash_hex(src->query, strlen(src->query), l->hash);
+            kn_artifact_hash_hex(src->query, strlen(src->query), l->hash);
         else
-            kn__hash_hex(l->location, strlen(l->location), l->hash);
+            kn_artifact_hash_hex(l->location, strlen(l->location), l->hash);
     }
     return e;
 }

@@ -1,5 +1,6 @@
 /* The store's files: content-addressed artifacts written durably, and the
  * BLAKE2b hash of a data file (lineage). */
+#include "kiln/artifact.h"
 #include "store/store-impl.h"
 
 #include "kiln/mem.h"
@@ -98,32 +99,5 @@ done:
 
 kn_status kn_store_file_hash(const char *path, char hex[65])
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return kn_fail(KN_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, 32);
-    enum { CHUNK = 1 << 20 };
-    unsigned char *buf = kn_malloc(CHUNK);
-    kn_status e = KN_OK;
-    if (!buf) {
-        close(fd);
-        return KN_ERR_NOMEM;
-    }
-    for (;;) {
-        ssize_t r = read(fd, buf, CHUNK);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            e = kn_fail(KN_ERR_IO, "reading %s failed: %s", path, strerror(errno));
-            break;
-        }
-        if (r == 0) break;
-        crypto_generichash_update(&st, buf, (unsigned long long)r);
-    }
-    close(fd);
-    kn_free(buf);
-    if (e) return e;
-    unsigned char h[32];
-    crypto_generichash_final(&st, h, sizeof h);
-    to_hex(h, sizeof h, hex);
-    return KN_OK;
+    return kn_artifact_hash_file(path, hex); /* the lineage's hash, one definition */
 }
