@@ -1,5 +1,7 @@
-/* libFuzzer harness for the prep spec YAML parser: any input parses or fails
- * with a message; a parsed spec is consistent (every referenced source exists). */
+/* libFuzzer harness for the spec YAML parser (prep and run specs): any input
+ * parses or fails with a message; a parsed spec is consistent: every
+ * referenced source exists, it has an output or a model, a model has a
+ * target, a registered model has a stage. */
 #include "kiln/prep_spec.h"
 
 #include <stdlib.h>
@@ -18,7 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     kn_prep_spec *s;
     if (kn_prep_spec_parse((const char *)data, size, "fuzz/spec.yaml", &s) != KN_OK) return 0;
-    if (!s->output || !s->from || !has_source(s, s->from)) abort();
+    if ((!s->output && !s->model.name) || !s->from || !has_source(s, s->from)) abort();
+    if (s->model.name && !s->target) abort();
+    if (s->register_name && !s->register_stage) abort();
+    if (s->eval.test_source && !has_source(s, s->eval.test_source)) abort();
     for (size_t j = 0; j < s->n_joins; j++)
         if (!has_source(s, s->joins[j].with) || !s->joins[j].n_keys || !s->joins[j].right_on)
             abort();
