@@ -121,6 +121,11 @@ typedef struct kn_validation {
  * violated (see ->failed); errors only for bad schemas (an invalid regex). */
 KN_API kn_status kn_schema_validate(const kn_schema *s, const kn_frame *f, kn_validation **out);
 KN_API void kn_validation_free(kn_validation *v);
+/* The rows of f that v quarantined, as a new frame whose first columns are
+ * `_row` (data_row[r] when data_row is not NULL, else r + 1) and
+ * `_violation` (the rule each broke); what `--rejects` files hold. */
+KN_API kn_status kn_validation_quarantined(const kn_frame *f, const kn_validation *v,
+                                           const uint64_t *data_row, kn_frame **out);
 
 KN_API const char *kn_policy_name(kn_policy p);
 KN_API kn_status kn_policy_parse(const char *name, kn_policy *p);

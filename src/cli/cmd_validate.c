@@ -77,28 +77,10 @@ static void print_violations(const char *in, const char *schema, const kn_valida
 /* The rows of f taken by the schema, with _row and _violation columns first. */
 static kn_status write_rejects(const kn_frame *f, const kn_validation *v, const char *path)
 {
-    size_t n = 0, *rows = kn_malloc((v->rows_quarantined ? v->rows_quarantined : 1) * sizeof *rows);
-    if (!rows) return KN_ERR_NOMEM;
-    for (size_t r = 0; r < v->rows; r++)
-        if (v->row_fate && v->row_fate[r] &&
-            v->violations[v->row_fate[r] - 1].policy == KN_POLICY_QUARANTINE)
-            rows[n++] = r;
     kn_frame *q = NULL;
-    kn_status e = kn_frame_select_rows(f, rows, n, &q);
-    kn_column *rc = NULL, *why = NULL;
-    if (e == KN_OK) e = kn_frame_insert_column(q, 0, "_row", KN_COL_NUMERIC, &rc);
-    if (e == KN_OK) e = kn_frame_insert_column(q, 1, "_violation", KN_COL_STRING, &why);
-    for (size_t i = 0; e == KN_OK && i < n; i++) {
-        const kn_violation *x = &v->violations[v->row_fate[rows[i]] - 1];
-        char *reason =
-            kn_sprintf("%s %s: %s", x->column ? x->column : "(table)", x->rule, x->detail);
-        kn_column_f64(rc)[i] = (double)rows[i] + 1;
-        e = reason ? kn_column_set_str(why, i, reason, strlen(reason)) : KN_ERR_NOMEM;
-        kn_free(reason);
-    }
+    kn_status e = kn_validation_quarantined(f, v, NULL, &q);
     if (e == KN_OK) e = kn_frame_write(q, path, NULL);
     kn_frame_free(q);
-    kn_free(rows);
     return e;
 }
 
