@@ -1,6 +1,6 @@
 /* Times one-row inference in process for bench/serve_inproc, through the
  * public API only:
- *   bench_serve_inproc ARTIFACT.kiln ROWS.csv REPS
+ *   bench_serve_inproc ARTIFACT.kiln ROWS.csv REPS [row]
  * loads the artifact's pipeline and input schema (relaxed for one request
  * as kiln serve relaxes it: no table rules), turns each row of ROWS.csv
  * into a one-row frame of the fitted input columns (what kiln serve's
@@ -10,7 +10,8 @@
  *   pred   kn_pipeline_predict alone on the one-row frame;
  *   row    kn_row_predict with the schema (prediction and probabilities).
  * Checks that row and frame give bit-identical results on every row and
- * prints JSON: per path the median and p99 microseconds per row. */
+ * prints JSON: per path the median and p99 microseconds per row. With
+ * "row", only the row path runs (for a profile). */
 #include "bench_util.h"
 #include "kiln/artifact.h"
 #include "kiln/io.h"
@@ -79,8 +80,8 @@ static void stats(const char *name, double *t, size_t n, int last)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: bench_serve_inproc ARTIFACT.kiln ROWS.csv REPS\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: bench_serve_inproc ARTIFACT.kiln ROWS.csv REPS [row]\n");
         return 2;
     }
     size_t reps = (size_t)atol(argv[3]);
@@ -105,8 +106,8 @@ int main(int argc, char **argv)
     if (kn_row_predictor_new(p, schema, &rp) != KN_OK) die("row predictor");
     double *tf = malloc(reps * sizeof *tf), *tp = malloc(reps * sizeof *tp),
            *tr = malloc(reps * sizeof *tr), proba[64], sink = 0;
-    size_t differ = 0;
-    for (size_t i = 0; i < reps; i++) { /* the frame path */
+    size_t differ = 0, all = argc == 4; /* "row": the row path alone (for a profile) */
+    for (size_t i = 0; all && i < reps; i++) { /* the frame path */
         const kn_frame *f = rows[i % n];
         double t0 = bench_now(), *pred = NULL, *pr = NULL;
         size_t got;
@@ -125,6 +126,10 @@ int main(int argc, char **argv)
         kn_free(pr);
     }
     for (size_t i = 0; i < reps; i++) {
+        if (!all) {
+            tf[i] = tp[i] = 0;
+            continue;
+        }
         double t0 = bench_now(), *pred = NULL;
         size_t got;
         if (kn_pipeline_predict(p, rows[i % n], &pred, &got) != KN_OK) die("predict");

@@ -1,6 +1,7 @@
 /* One row through a fitted model without a frame (learn/row-impl.h): the
  * features gathered from the row as kn__build_dataset takes them from a
  * one-row frame, then the model's own predict on that one-row dataset. */
+#include "learn/learn-impl.h"
 #include "learn/model-impl.h"
 #include "learn/row-impl.h"
 
@@ -67,6 +68,13 @@ kn_status kn__model_predict_row(const kn_model *m, const kn_step_row *row, const
     }
     const kn_predict_opts none = {0};
     kn_status e = KN_OK;
+    if (pred && proba && (vt->flags & KN_MODEL_PREDICT_ARGMAX) && vt->predict_proba &&
+        m->n_classes) {
+        e = vt->predict_with ? vt->predict_with(m, &d, &none, 1, proba)
+                             : vt->predict_proba(m, &d, proba);
+        if (e == KN_OK) kn__argmax_rows(proba, 1, m->n_classes, pred);
+        return e;
+    }
     if (pred)
         e = vt->predict_with ? vt->predict_with(m, &d, &none, 0, pred) : vt->predict(m, &d, pred);
     if (e == KN_OK && proba) {

@@ -461,13 +461,19 @@ static kn_status onehot_transform_row(const kn_step *st, kn_step_row *row, const
         size_t dropped =
             p->drop == DROP_FIRST || (p->drop == DROP_IF_BINARY && width == 2) ? 0 : width;
         size_t out = width - (dropped < width);
-        kn_status e = kn_step_row_insert(row, pos + 1, out, KN_COL_NUMERIC);
+        if (!out) { /* (every output column dropped) */
+            kn_step_row_remove(row, pos);
+            continue;
+        }
+        /* the output columns in place of the input one: pos and out - 1 more */
+        kn_status e = kn_step_row_insert(row, pos + 1, out - 1, KN_COL_NUMERIC);
         if (e != KN_OK) return e;
-        for (size_t l = 0, at = pos + 1; l < width; l++) {
+        row->type[pos] = KN_COL_NUMERIC;
+        row->text[pos] = NULL;
+        for (size_t l = 0, at = pos; l < width; l++) {
             if (l == dropped) continue;
             row->num[at++] = hot == (int64_t)l;
         }
-        kn_step_row_remove(row, pos);
     }
     return KN_OK;
 }
