@@ -44,15 +44,22 @@ static kn_frame *one_row(const kn_pipeline *p, const kn_frame *src, size_t r)
         size_t k;
         if (kn_frame_find(src, kn_column_name(c), &k) != KN_OK) die("input column");
         kn_column *s = kn_frame_col(src, k);
+        if (kn_column_type(c) != kn_column_type(s)) die("a column's type");
         if (kn_column_type(c) == KN_COL_NUMERIC) {
-            kn_column_f64(c)[0] = kn_column_type(s) == KN_COL_NUMERIC ? kn_column_f64(s)[r] : 0;
+            kn_column_f64(c)[0] = kn_column_f64(s)[r];
+        } else if (kn_column_type(c) == KN_COL_TIMESTAMP) {
+            kn_column_ts(c)[0] = kn_column_ts(s)[r];
+        } else if (kn_column_type(c) == KN_COL_INT64) {
+            kn_column_i64(c)[0] = kn_column_i64(s)[r];
+        } else if (kn_column_type(c) == KN_COL_STRING) {
+            size_t len;
+            const char *t = kn_column_str(s, r, &len);
+            if (t && kn_column_set_str(c, 0, t, len) != KN_OK) die("string");
         } else if (kn_column_type(c) == KN_COL_CATEGORICAL) {
             size_t len = 0;
             int32_t out;
             const char *t = NULL;
-            if (kn_column_type(s) == KN_COL_STRING)
-                t = kn_column_str(s, r, &len);
-            else if (kn_column_type(s) == KN_COL_CATEGORICAL && kn_column_codes(s)[r] >= 0)
+            if (kn_column_codes(s)[r] >= 0)
                 t = kn_column_level(s, kn_column_codes(s)[r], &len);
             if (t && kn_column_intern(c, t, len, &out) == KN_OK) kn_column_codes(c)[0] = out;
         }
@@ -60,14 +67,23 @@ static kn_frame *one_row(const kn_pipeline *p, const kn_frame *src, size_t r)
     return f;
 }
 
-static void relax(kn_schema *s)
+/* As kiln serve relaxes the schema for a request: no table rules, and the
+ * columns that are not inputs (the target) free. */
+static void relax(kn_schema *s, const kn_pipeline *p)
 {
+    const char *target = kn_pipeline_target(p);
     s->min_rows = s->max_rows = 0;
     for (size_t i = 0; i < s->n_keys; i++) kn_free(s->keys[i]);
     s->n_keys = 0;
     for (size_t i = 0; i < s->n_cols; i++) {
-        s->cols[i].unique = 0;
-        if (s->cols[i].max_missing > 0) s->cols[i].max_missing = 1;
+        kn_schema_column *c = &s->cols[i];
+        c->unique = 0;
+        if (c->max_missing > 0) c->max_missing = 1;
+        if (target && !strcmp(c->name, target)) {
+            c->required = 0;
+            c->max_missing = 1;
+            c->has_min = c->has_max = 0;
+        }
     }
 }
 
@@ -93,10 +109,18 @@ int main(int argc, char **argv)
     size_t len;
     const char *text = kn_artifact_get(art, KN_ART_SCHEMA, &len);
     if (text && kn_schema_parse(text, len, "schema", &schema) != KN_OK) die("schema");
-    if (schema) relax(schema);
+    if (schema) relax(schema, p);
+    /* the rows read with the fitted types, as kiln predict reads them */
+    const kn_steps_input *in = kn_pipeline_input(p);
+    kn_col_decl *decls = malloc(in->n_cols * sizeof *decls);
+    for (size_t j = 0; j < in->n_cols; j++) decls[j] = (kn_col_decl){in->names[j], in->types[j]};
+    kn_read_opts ro;
+    kn_read_opts_default(&ro);
+    ro.decls = decls;
+    ro.n_decls = in->n_cols;
     kn_frame *src;
     kn_read_report rep;
-    if (kn_frame_read(argv[2], NULL, &src, &rep) != KN_OK) die(argv[2]);
+    if (kn_frame_read(argv[2], &ro, &src, &rep) != KN_OK) die(argv[2]);
     size_t n = kn_frame_n_rows(src);
     kn_frame **rows = malloc(n * sizeof *rows);
     for (size_t r = 0; r < n; r++) rows[r] = one_row(p, src, r);
@@ -157,6 +181,7 @@ int main(int argc, char **argv)
     free(tp);
     free(tr);
     kn_frame_free(src);
+    free(decls);
     kn_schema_free(schema);
     kn_pipeline_free(p);
     kn_artifact_free(art);

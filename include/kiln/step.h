@@ -33,15 +33,17 @@ extern "C" {
 typedef struct kn_step kn_step;
 
 /* One row on the row path (kn_row_predictor, kiln/pipeline.h): per column
- * its type and either a number (numeric cells; NaN when missing) or a text
- * (categorical cells: the level, NULL when missing; borrowed from the
- * input frame or a step's state). cap bounds n; steps that insert columns
- * use kn_step_row_insert. */
+ * its type and its cell: num for numeric cells (NaN when missing), text for
+ * categorical ones (the level, NULL when missing; borrowed from the input
+ * frame or a step's state), i64 for timestamp and int64 ones (as the
+ * frame holds them). String cells are not carried (text NULL). cap bounds
+ * n; steps that insert columns use kn_step_row_insert. */
 typedef struct kn_step_row {
     size_t n, cap;
     kn_col_type *type;
     double *num;
     const char **text;
+    int64_t *i64;
 } kn_step_row;
 
 /* Insert count columns of type t before pos (numbers 0, texts NULL);

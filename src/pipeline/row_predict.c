@@ -11,7 +11,9 @@
 
 #include <string.h>
 
-enum { ROW_STACK = 256 }; /* columns (and features) a row holds without allocating */
+/* columns (and features) a row holds without allocating; room a step may
+ * take beyond its output while it works (it inserts before it removes) */
+enum { ROW_STACK = 256, ROW_SLACK = 8 };
 
 struct kn_row_predictor {
     const kn_pipeline *p;
@@ -22,7 +24,7 @@ struct kn_row_predictor {
     char **in_names;
     kn_col_type *in_types;
     size_t **step_cols; /* per step: its fitted columns in the layout it sees */
-    size_t width;       /* the most columns a row has between steps */
+    size_t width;       /* the most columns a row has between steps, + ROW_SLACK */
     size_t p_feat, *feat; /* the model's features in the last layout */
     size_t k;             /* classes (0: regression) */
 };
@@ -45,14 +47,6 @@ int kn_row_predictor_fast(const kn_row_predictor *rp)
     return rp->fast;
 }
 
-static int row_types(const kn_frame *f)
-{
-    for (size_t j = 0; j < kn_frame_n_cols(f); j++) {
-        kn_col_type t = kn_column_type(kn_frame_col(f, j));
-        if (t != KN_COL_NUMERIC && t != KN_COL_CATEGORICAL) return 0;
-    }
-    return 1;
-}
 
 /* The input layout as a frame of no rows, and its names and types. */
 static kn_status input_layout(kn_row_predictor *rp, kn_frame **out)
@@ -93,7 +87,7 @@ static kn_status prepare(kn_row_predictor *rp, kn_frame *cur)
         return KN_ERR_NOMEM;
     }
     kn_status e = KN_OK;
-    int fast = row_types(cur);
+    int fast = 1;
     rp->width = kn_frame_n_cols(cur);
     for (size_t k = 0; e == KN_OK && fast && k < p->n_steps; k++) {
         size_t n = kn__step_n_fitted(p->steps[k]);
@@ -103,7 +97,7 @@ static kn_status prepare(kn_row_predictor *rp, kn_frame *cur)
             break;
         }
         fast = kn__step_row_columns(p->steps[k], cur, rp->step_cols[k]) == KN_OK &&
-               kn_step_transform(p->steps[k], cur, &next) == KN_OK && row_types(next);
+               kn_step_transform(p->steps[k], cur, &next) == KN_OK;
         kn_frame_free(cur);
         cur = next;
         if (cur && kn_frame_n_cols(cur) > rp->width) rp->width = kn_frame_n_cols(cur);
@@ -116,6 +110,7 @@ static kn_status prepare(kn_row_predictor *rp, kn_frame *cur)
             fast = kn__model_row_features(p->model, cur, rp->feat) == KN_OK;
     }
     kn_frame_free(cur);
+    rp->width += ROW_SLACK;
     rp->fast = fast && e == KN_OK;
     return e;
 }
@@ -208,11 +203,24 @@ static kn_status row_path(const kn_row_predictor *rp, const kn_frame *f, size_t 
         row->type[j] = rp->in_types[j];
         row->text[j] = NULL;
         row->num[j] = 0;
-        if (rp->in_types[j] == KN_COL_NUMERIC) {
+        row->i64[j] = 0;
+        switch (rp->in_types[j]) {
+        case KN_COL_NUMERIC:
             row->num[j] = kn_column_f64(c)[r];
-        } else {
+            break;
+        case KN_COL_CATEGORICAL: {
             int32_t code = kn_column_codes(c)[r];
             if (code >= 0) row->text[j] = kn_column_level(c, code, NULL);
+            break;
+        }
+        case KN_COL_TIMESTAMP:
+            row->i64[j] = kn_column_ts(c)[r];
+            break;
+        case KN_COL_INT64:
+            row->i64[j] = kn_column_i64(c)[r];
+            break;
+        case KN_COL_STRING: /* not carried: no row step reads one */
+            break;
         }
     }
     kn_status e = KN_OK;
@@ -250,24 +258,27 @@ kn_status kn_row_predict(const kn_row_predictor *rp, const kn_frame *f, size_t r
     double num_s[ROW_STACK], x_s[ROW_STACK];
     const char *text_s[ROW_STACK];
     kn_col_type type_s[ROW_STACK];
+    int64_t i64_s[ROW_STACK];
     const double *col_s[ROW_STACK];
-    kn_step_row r = {0, rp->width, type_s, num_s, text_s};
+    kn_step_row r = {0, rp->width, type_s, num_s, text_s, i64_s};
     double *x = x_s;
     const double **col = col_s;
     if (heap) {
         r.type = kn_malloc(rp->width * sizeof *r.type);
         r.num = kn_malloc(rp->width * sizeof *r.num);
         r.text = kn_malloc(rp->width * sizeof *r.text);
+        r.i64 = kn_malloc(rp->width * sizeof *r.i64);
         x = kn_malloc((rp->p_feat ? rp->p_feat : 1) * sizeof *x);
         col = kn_malloc((rp->p_feat ? rp->p_feat : 1) * sizeof *col);
     }
-    kn_status e = !heap || (r.type && r.num && r.text && x && col)
+    kn_status e = !heap || (r.type && r.num && r.text && r.i64 && x && col)
                       ? row_path(rp, f, row, &r, x, col, prediction, proba)
                       : KN_ERR_NOMEM;
     if (heap) {
         kn_free(r.type);
         kn_free(r.num);
         kn_free(r.text);
+        kn_free(r.i64);
         kn_free(x);
         kn_free(col);
     }

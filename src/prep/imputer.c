@@ -235,6 +235,8 @@ static kn_status imputer_transform_row(const kn_step *st, kn_step_row *row, cons
     const imputer_state *s = kn_step_state(st);
     for (size_t i = 0; i < n; i++) {
         size_t c = cols[i];
+        if (row->type[c] != KN_COL_NUMERIC && row->type[c] != KN_COL_CATEGORICAL)
+            return KN_ERR_UNSUPPORTED;
         int miss = row->type[c] == KN_COL_NUMERIC ? isnan(row->num[c]) : !row->text[c];
         if (p->add_indicator && s->had_missing[i]) { /* appended, as kn_frame_add_column does */
             kn_status e = kn_step_row_insert(row, row->n, 1, KN_COL_NUMERIC);

@@ -424,10 +424,12 @@ kn_status kn_step_row_insert(kn_step_row *r, size_t pos, size_t count, kn_col_ty
     memmove(r->type + pos + count, r->type + pos, tail * sizeof *r->type);
     memmove(r->num + pos + count, r->num + pos, tail * sizeof *r->num);
     memmove(r->text + pos + count, r->text + pos, tail * sizeof *r->text);
+    memmove(r->i64 + pos + count, r->i64 + pos, tail * sizeof *r->i64);
     for (size_t i = pos; i < pos + count; i++) {
         r->type[i] = t;
         r->num[i] = 0;
         r->text[i] = NULL;
+        r->i64[i] = 0;
     }
     r->n += count;
     return KN_OK;
@@ -440,6 +442,7 @@ void kn_step_row_remove(kn_step_row *r, size_t pos)
     memmove(r->type + pos, r->type + pos + 1, tail * sizeof *r->type);
     memmove(r->num + pos, r->num + pos + 1, tail * sizeof *r->num);
     memmove(r->text + pos, r->text + pos + 1, tail * sizeof *r->text);
+    memmove(r->i64 + pos, r->i64 + pos + 1, tail * sizeof *r->i64);
     r->n--;
 }
 

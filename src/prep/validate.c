@@ -468,8 +468,9 @@ static kn_status row_rule_new(kn__row_check *c, const kn_schema_column *sc, cons
     kn_col_type t = kn_column_type(kn_frame_col(layout, j));
     int text_alike = (t == KN_COL_STRING || t == KN_COL_CATEGORICAL) &&
                      (sc->type == KN_COL_STRING || sc->type == KN_COL_CATEGORICAL);
-    if ((t != sc->type && !text_alike) || t == KN_COL_STRING || t == KN_COL_INT64) {
-        c->never = 1; /* a type violation, or a cell type the row check leaves to validate */
+    if ((t != sc->type && !text_alike) ||
+        (t == KN_COL_STRING && (sc->categories || sc->pattern))) {
+        c->never = 1; /* a type violation, or text rules the row check leaves to validate */
         return KN_OK;
     }
     row_rule *r = &c->r[c->n];
@@ -477,7 +478,7 @@ static kn_status row_rule_new(kn__row_check *c, const kn_schema_column *sc, cons
     r->sc = sc;
     r->col = j;
     r->ranged = (t == KN_COL_NUMERIC || t == KN_COL_TIMESTAMP) && (sc->has_min || sc->has_max);
-    r->text = text_alike && (sc->categories || sc->pattern);
+    r->text = t == KN_COL_CATEGORICAL && (sc->categories || sc->pattern);
     if (r->text && sc->categories) {
         if (!(r->sorted = kn_malloc(sc->n_categories * sizeof *r->sorted + 1))) return KN_ERR_NOMEM;
         memcpy(r->sorted, sc->categories, sc->n_categories * sizeof *r->sorted);

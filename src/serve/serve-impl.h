@@ -86,6 +86,9 @@ typedef struct kn__serve_model {
     double load_s;
     char *metadata; /* the v2 metadata body, built at load */
     size_t metadata_len;
+    /* the one-row predictor (kn_row_predict) of p and schema, made by the
+     * first one-row request (infer.c); freed with the model */
+    _Atomic(kn_row_predictor *) rows;
 } kn__serve_model;
 
 /* Load path as a model (see kn_server_add_model). */
