@@ -5,9 +5,11 @@
  * as kiln serve relaxes it: no table rules), turns each row of ROWS.csv
  * into a one-row frame of the fitted input columns (what kiln serve's
  * body parser gives), then times per row, REPS rows cycling through them:
- *   frame  kn_schema_validate + kn_pipeline_predict (+ _proba for a
- *          classifier): the frame path kiln serve took per request;
- *   pred   kn_pipeline_predict alone on the one-row frame;
+ *   frame  kn_schema_validate + kn_pipeline_transform + kn_model_predict
+ *          (+ _proba for a classifier): the frame path kiln serve took per
+ *          request (and kn_pipeline_predict on one row before the row path);
+ *   pred   kn_pipeline_predict alone on the one-row frame (now the row
+ *          path without a schema);
  *   row    kn_row_predict with the schema (prediction and probabilities).
  * Checks that row and frame give bit-identical results on every row and
  * prints JSON: per path the median and p99 microseconds per row. With
@@ -139,8 +141,11 @@ int main(int argc, char **argv)
         if (schema && kn_schema_validate(schema, f, &v) != KN_OK) die("validate");
         if (v && v->n_violations) die("a row breaks the schema");
         kn_validation_free(v);
-        if (kn_pipeline_predict(p, f, &pred, &got) != KN_OK) die("predict");
-        if (k && kn_pipeline_predict_proba(p, f, &pr, &got) != KN_OK) die("proba");
+        kn_frame *prepared = NULL;
+        if (kn_pipeline_transform(p, f, &prepared) != KN_OK) die("transform");
+        if (kn_model_predict(m, prepared, &pred, &got) != KN_OK) die("predict");
+        if (k && kn_model_predict_proba(m, prepared, &pr, &got) != KN_OK) die("proba");
+        kn_frame_free(prepared);
         tf[i] = bench_now() - t0;
         double y;
         if (kn_row_predict(rp, f, 0, &y, proba, NULL) != KN_OK) die("row predict");

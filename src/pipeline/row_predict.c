@@ -181,11 +181,11 @@ static kn_status frame_path(const kn_row_predictor *rp, const kn_frame *f, size_
         }
         kn_validation_free(v1);
     }
-    if (e == KN_OK && prediction) e = kn_pipeline_predict(rp->p, use, &v, &n);
+    if (e == KN_OK && prediction) e = kn__pipeline_predict_frames(rp->p, use, NULL, 0, &v, &n);
     if (e == KN_OK && prediction) *prediction = v[0];
     kn_free(v);
     v = NULL;
-    if (e == KN_OK && proba && rp->k) e = kn_pipeline_predict_proba(rp->p, use, &v, &n);
+    if (e == KN_OK && proba && rp->k) e = kn__pipeline_predict_frames(rp->p, use, NULL, 1, &v, &n);
     if (e == KN_OK && proba && rp->k) memcpy(proba, v, rp->k * sizeof *proba);
     kn_free(v);
     kn_frame_free(one);

@@ -4,7 +4,9 @@
  * families: linear, logistic, gbdt on one-hot and on native categories,
  * multi-class and regression, random forest, decision tree, naive Bayes,
  * k-NN), every row's prediction and probabilities are bit-identical to
- * kn_pipeline_predict / _proba on the whole frame. Rows the row path
+ * kn_pipeline_predict / _proba on the whole frame and to the frame path on
+ * the row alone (kn_pipeline_predict on a one-row frame takes the row
+ * path, and agrees too). Rows the row path
  * leaves to the frame path (an unknown level, a missing value the model
  * refuses, a row that breaks the schema) give the frame path's error. */
 #include "test_util.h"
@@ -58,9 +60,10 @@ static void same(const char *model, size_t r, const char *what, double a, double
     fail_msg("%s, row %zu, %s: row path %.17g, frame path %.17g", model, r, what, a, b);
 }
 
-/* Every row of x through the row path equals the frame path's answer on
- * that row alone in every bit, and its answer on the whole of x in every
- * bit for tree models (else to rounding). */
+/* Every row of x (the first CHECKED_ROWS) through the row path equals the
+ * frame path's answer on that row alone in every bit, and its answer on
+ * the whole of x in every bit for tree models (else to rounding). */
+#define CHECKED_ROWS 600
 static void check_rows(const kn_pipeline *p, const kn_frame *x, const kn_schema *schema)
 {
     kn_row_predictor *rp = NULL;
@@ -75,13 +78,27 @@ static void check_rows(const kn_pipeline *p, const kn_frame *x, const kn_schema 
     const char *name = kn_model_name(m);
     int tree = !strcmp(name, "gbdt") || !strcmp(name, "random_forest") ||
                !strcmp(name, "decision_tree");
-    for (size_t r = 0; r < n; r++) {
+    for (size_t r = 0; r < n && r < CHECKED_ROWS; r++) {
         double y = -1, *one_y = NULL, *one_p = NULL;
         size_t got;
-        kn_frame *one = NULL;
+        kn_frame *one = NULL, *prepared = NULL;
         KN_CHECK(kn_frame_select_rows(x, &r, 1, &one));
-        KN_CHECK(kn_pipeline_predict(p, one, &one_y, &got));
-        if (k) KN_CHECK(kn_pipeline_predict_proba(p, one, &one_p, &got));
+        /* the frame path on the row alone: steps, then the model */
+        KN_CHECK(kn_pipeline_transform(p, one, &prepared));
+        KN_CHECK(kn_model_predict(m, prepared, &one_y, &got));
+        if (k) KN_CHECK(kn_model_predict_proba(m, prepared, &one_p, &got));
+        /* kn_pipeline_predict on a one-row frame takes the row path */
+        double *via = NULL;
+        KN_CHECK(kn_pipeline_predict(p, one, &via, &got));
+        same(name, r, "kn_pipeline_predict (one row)", via[0], one_y[0], 1);
+        kn_free(via);
+        if (k) {
+            KN_CHECK(kn_pipeline_predict_proba(p, one, &via, &got));
+            for (size_t c = 0; c < k; c++)
+                same(name, r, "kn_pipeline_predict_proba (one row)", via[c], one_p[c], 1);
+            kn_free(via);
+        }
+        kn_frame_free(prepared);
         KN_CHECK(kn_row_predict(rp, x, r, &y, k ? proba : NULL, NULL));
         same(name, r, "prediction (alone)", y, one_y[0], 1);
         same(name, r, "prediction", y, want[r], tree || k);
