@@ -61,8 +61,7 @@ static kn_frame *one_row(const kn_pipeline *p, const kn_frame *src, size_t r)
             size_t len = 0;
             int32_t out;
             const char *t = NULL;
-            if (kn_column_codes(s)[r] >= 0)
-                t = kn_column_level(s, kn_column_codes(s)[r], &len);
+            if (kn_column_codes(s)[r] >= 0) t = kn_column_level(s, kn_column_codes(s)[r], &len);
             if (t && kn_column_intern(c, t, len, &out) == KN_OK) kn_column_codes(c)[0] = out;
         }
     }
@@ -132,7 +131,7 @@ int main(int argc, char **argv)
     if (kn_row_predictor_new(p, schema, &rp) != KN_OK) die("row predictor");
     double *tf = malloc(reps * sizeof *tf), *tp = malloc(reps * sizeof *tp),
            *tr = malloc(reps * sizeof *tr), proba[64], sink = 0;
-    size_t differ = 0, all = argc == 4; /* "row": the row path alone (for a profile) */
+    size_t differ = 0, all = argc == 4;        /* "row": the row path alone (for a profile) */
     for (size_t i = 0; all && i < reps; i++) { /* the frame path */
         const kn_frame *f = rows[i % n];
         double t0 = bench_now(), *pred = NULL, *pr = NULL;

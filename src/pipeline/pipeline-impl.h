@@ -23,7 +23,6 @@ void kn__pipeline_fitted(kn_pipeline *p);
 void kn__pipeline_unfit(kn_pipeline *p);
 /* kn_pipeline_predict_with / _proba_with on frames, never the row path. */
 kn_status kn__pipeline_predict_frames(const kn_pipeline *p, const kn_frame *f,
-                                      const kn_predict_opts *o, int proba, double **out,
-                                      size_t *n);
+                                      const kn_predict_opts *o, int proba, double **out, size_t *n);
 
 #endif

@@ -258,8 +258,8 @@ static kn_status predict(const kn_pipeline *p, const kn_frame *f, const kn_predi
                          int proba, double **out, size_t *n)
 {
     size_t k = p->model ? kn_model_n_classes(p->model) : 0;
-    if (!p->fitted || !p->row || kn_frame_n_rows(f) != 1 || (o && o->rounds) ||
-        (proba && !k) || !kn_row_predictor_fast(p->row))
+    if (!p->fitted || !p->row || kn_frame_n_rows(f) != 1 || (o && o->rounds) || (proba && !k) ||
+        !kn_row_predictor_fast(p->row))
         return kn__pipeline_predict_frames(p, f, o, proba, out, n);
     double *v = kn_malloc((proba ? k : 1) * sizeof *v);
     if (!v) return KN_ERR_NOMEM;

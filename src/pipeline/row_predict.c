@@ -23,8 +23,8 @@ struct kn_row_predictor {
     size_t n_in; /* the input layout */
     char **in_names;
     kn_col_type *in_types;
-    size_t **step_cols; /* per step: its fitted columns in the layout it sees */
-    size_t width;       /* the most columns a row has between steps, + ROW_SLACK */
+    size_t **step_cols;   /* per step: its fitted columns in the layout it sees */
+    size_t width;         /* the most columns a row has between steps, + ROW_SLACK */
     size_t p_feat, *feat; /* the model's features in the last layout */
     size_t k;             /* classes (0: regression) */
 };
@@ -46,7 +46,6 @@ int kn_row_predictor_fast(const kn_row_predictor *rp)
 {
     return rp->fast;
 }
-
 
 /* The input layout as a frame of no rows, and its names and types. */
 static kn_status input_layout(kn_row_predictor *rp, kn_frame **out)
@@ -193,9 +192,8 @@ static kn_status frame_path(const kn_row_predictor *rp, const kn_frame *f, size_
 }
 
 /* The row path: KN_ERR_UNSUPPORTED when the row must take the frame path. */
-static kn_status row_path(const kn_row_predictor *rp, const kn_frame *f, size_t r,
-                          kn_step_row *row, double *x, const double **col, double *prediction,
-                          double *proba)
+static kn_status row_path(const kn_row_predictor *rp, const kn_frame *f, size_t r, kn_step_row *row,
+                          double *x, const double **col, double *prediction, double *proba)
 {
     row->n = rp->n_in;
     for (size_t j = 0; j < rp->n_in; j++) {
@@ -282,7 +280,7 @@ kn_status kn_row_predict(const kn_row_predictor *rp, const kn_frame *f, size_t r
         kn_free(x);
         kn_free(col);
     }
-    if (e == KN_ERR_UNSUPPORTED) e = frame_path(rp, f, row, checked || rp->check != NULL,
-                                                prediction, proba, report);
+    if (e == KN_ERR_UNSUPPORTED)
+        e = frame_path(rp, f, row, checked || rp->check != NULL, prediction, proba, report);
     return e;
 }

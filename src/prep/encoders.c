@@ -189,9 +189,8 @@ static int64_t level_of(const enc_column *ec, const char *t)
 {
     char **hit = bsearch(&t, ec->level, ec->n, sizeof *ec->level, cmp_str);
     return hit ? hit - ec->level
-           : ec->n_rare && bsearch(&t, ec->rare, ec->n_rare, sizeof *ec->rare, cmp_str)
-               ? RARE_CODE
-               : -1;
+           : ec->n_rare && bsearch(&t, ec->rare, ec->n_rare, sizeof *ec->rare, cmp_str) ? RARE_CODE
+                                                                                        : -1;
 }
 
 /* ---- ordinal_encoder ---- */
@@ -251,7 +250,7 @@ static kn_status ordinal_transform(const kn_step *st, kn_frame *out, const size_
 }
 
 static kn_status ordinal_transform_row(const kn_step *st, kn_step_row *row, const size_t *cols,
-                                      size_t n)
+                                       size_t n)
 {
     const ordinal_params *p = kn_step_params(st);
     const enc_state *s = kn_step_state(st);
@@ -441,7 +440,7 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
 }
 
 static kn_status onehot_transform_row(const kn_step *st, kn_step_row *row, const size_t *cols,
-                                     size_t n)
+                                      size_t n)
 {
     const onehot_params *p = kn_step_params(st);
     const enc_state *s = kn_step_state(st);

@@ -229,7 +229,7 @@ static kn_status imputer_transform(const kn_step *st, kn_frame *out, const size_
 }
 
 static kn_status imputer_transform_row(const kn_step *st, kn_step_row *row, const size_t *cols,
-                                      size_t n)
+                                       size_t n)
 {
     const imputer_params *p = kn_step_params(st);
     const imputer_state *s = kn_step_state(st);
@@ -291,7 +291,7 @@ static kn_status imputer_load(kn_step *st, kn_rbuf *r, size_t n)
 static const kn_step_vt imputer_vt = {.default_type = KN_COL_NUMERIC,
                                       .fit = imputer_fit,
                                       .transform = imputer_transform,
- .transform_row = imputer_transform_row,
+                                      .transform_row = imputer_transform_row,
                                       .free_state = imputer_free,
                                       .save = imputer_save,
                                       .load = imputer_load};

@@ -63,7 +63,7 @@ static kn_status scaler_transform(const kn_step *st, kn_frame *out, const size_t
 }
 
 static kn_status scaler_transform_row(const kn_step *st, kn_step_row *row, const size_t *cols,
-                                     size_t n)
+                                      size_t n)
 {
     const scaler_state *s = kn_step_state(st);
     for (size_t i = 0; i < n; i++) {
@@ -165,7 +165,7 @@ static kn_status standard_fit(kn_step *st, const kn_frame *x, const size_t *cols
 static const kn_step_vt standard_vt = {.default_type = KN_COL_NUMERIC,
                                        .fit = standard_fit,
                                        .transform = scaler_transform,
- .transform_row = scaler_transform_row,
+                                       .transform_row = scaler_transform_row,
                                        .free_state = scaler_free,
                                        .save = scaler_save,
                                        .load = scaler_load};
@@ -214,7 +214,7 @@ static kn_status minmax_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 static const kn_step_vt minmax_vt = {.default_type = KN_COL_NUMERIC,
                                      .fit = minmax_fit,
                                      .transform = scaler_transform,
- .transform_row = scaler_transform_row,
+                                     .transform_row = scaler_transform_row,
                                      .free_state = scaler_free,
                                      .save = scaler_save,
                                      .load = scaler_load,
@@ -261,7 +261,7 @@ static kn_status robust_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 static const kn_step_vt robust_vt = {.default_type = KN_COL_NUMERIC,
                                      .fit = robust_fit,
                                      .transform = scaler_transform,
- .transform_row = scaler_transform_row,
+                                     .transform_row = scaler_transform_row,
                                      .free_state = scaler_free,
                                      .save = scaler_save,
                                      .load = scaler_load,
@@ -294,7 +294,7 @@ static kn_status maxabs_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 static const kn_step_vt maxabs_vt = {.default_type = KN_COL_NUMERIC,
                                      .fit = maxabs_fit,
                                      .transform = scaler_transform,
- .transform_row = scaler_transform_row,
+                                     .transform_row = scaler_transform_row,
                                      .free_state = scaler_free,
                                      .save = scaler_save,
                                      .load = scaler_load};

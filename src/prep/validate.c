@@ -468,8 +468,7 @@ static kn_status row_rule_new(kn__row_check *c, const kn_schema_column *sc, cons
     kn_col_type t = kn_column_type(kn_frame_col(layout, j));
     int text_alike = (t == KN_COL_STRING || t == KN_COL_CATEGORICAL) &&
                      (sc->type == KN_COL_STRING || sc->type == KN_COL_CATEGORICAL);
-    if ((t != sc->type && !text_alike) ||
-        (t == KN_COL_STRING && (sc->categories || sc->pattern))) {
+    if ((t != sc->type && !text_alike) || (t == KN_COL_STRING && (sc->categories || sc->pattern))) {
         c->never = 1; /* a type violation, or text rules the row check leaves to validate */
         return KN_OK;
     }

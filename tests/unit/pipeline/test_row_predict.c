@@ -76,8 +76,8 @@ static void check_rows(const kn_pipeline *p, const kn_frame *x, const kn_schema 
     if (k) KN_CHECK(kn_pipeline_predict_proba(p, x, &want_p, &n));
     assert_true(k < 64);
     const char *name = kn_model_name(m);
-    int tree = !strcmp(name, "gbdt") || !strcmp(name, "random_forest") ||
-               !strcmp(name, "decision_tree");
+    int tree =
+        !strcmp(name, "gbdt") || !strcmp(name, "random_forest") || !strcmp(name, "decision_tree");
     for (size_t r = 0; r < n && r < CHECKED_ROWS; r++) {
         double y = -1, *one_y = NULL, *one_p = NULL;
         size_t got;
@@ -209,8 +209,10 @@ static void test_refused_rows(void **state)
 {
     (void)state;
     static const char *const strict[] = {
-        "onehot_encoder:columns=region", "ordinal_encoder:columns=ethnicity,occupation,sector,union,"
-        "married", NULL};
+        "onehot_encoder:columns=region",
+        "ordinal_encoder:columns=ethnicity,occupation,sector,union,"
+        "married",
+        NULL};
     kn_frame *f = read_data("cps1985.csv");
     size_t keep[] = {0, 1, 2}, j;
     kn_frame *small = NULL;

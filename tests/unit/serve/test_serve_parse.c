@@ -232,7 +232,8 @@ static void test_one_row_reader(void **state)
         kn_frame *f1 = NULL, *f2 = NULL;
         int r1 = kn__serve_parse_v1(&in, b, strlen(b), &f1, &e1);
         int r2 = kn__serve_parse_v1_json(&in, b, strlen(b), &f2, &e2);
-        if (r1 != r2) fail_msg("%s: %d vs jansson %d (%s)", b, r1, r2, r1 ? e1.message : e2.message);
+        if (r1 != r2)
+            fail_msg("%s: %d vs jansson %d (%s)", b, r1, r2, r1 ? e1.message : e2.message);
         if (r1 == 0)
             same_frames(f1, f2, b);
         else {
