@@ -75,6 +75,15 @@ KN_API kn_status kn_model_score_with(const kn_model *m, const kn_frame *f, const
 KN_API kn_status kn_model_positive_class(const kn_model *m, const char *label, size_t *index);
 
 /* The index of `name` in s, or -1. */
+/* The baseline a model is judged against: a constant predictor fitted on
+ * `train` with m's target (the class prior, its majority class as the
+ * label, for a classifier; the mean for a regressor), scored on `test`
+ * with each metric of `like` (m's own scores there: names, positive class)
+ * that is defined for a constant. `weight` (a column, or NULL) weighs both.
+ * A test class the training rows never held counts as wrong, as for m. */
+KN_API kn_status kn_model_score_baseline(const kn_model *m, const kn_frame *train,
+                                         const kn_frame *test, const char *weight,
+                                         const kn_scores *like, kn_scores *out);
 KN_API int kn_scores_find(const kn_scores *s, const char *name);
 /* Appends one score (name borrowed: it must outlive s). */
 KN_API kn_status kn_scores_add(kn_scores *s, const char *name, double value, int higher_is_better);

@@ -213,6 +213,8 @@ void cli_print_profile(FILE *fp, const struct kn_profile *p);
  * one line "what (n rows):  name value ..." on stdout for people. */
 struct kn_scores;
 json_t *cli_scores_json(const struct kn_scores *sc);
+/* v as a JSON number, or null for NaN and infinities. */
+json_t *cli_json_num(double v);
 void cli_print_scores(const char *what, const struct kn_scores *s);
 void cli_scores_meaning_json(json_t *j, const char *roc_auc_average, const char *positive_class);
 void cli_print_scores_meaning(const char *roc_auc_average, const char *positive_class);

@@ -15,12 +15,20 @@ void cli_scores_meaning_json(json_t *j, const char *roc_auc_average, const char 
     if (positive_class) json_object_set_new(j, "positive_class", json_string(positive_class));
 }
 
+/* v as a JSON number, or null when it is NaN or infinite (which JSON
+ * cannot hold: json_real refuses them). */
+json_t *cli_json_num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
 /* Scores as a JSON object {"rows": n, name: value, ..., "roc_auc_average":
  * "binary" | "macro-ovr", "positive_class": label}. */
 json_t *cli_scores_json(const kn_scores *sc)
 {
     json_t *j = json_pack("{s:I}", "rows", (json_int_t)sc->rows);
-    for (size_t i = 0; i < sc->n; i++) json_object_set_new(j, sc->name[i], json_real(sc->value[i]));
+    for (size_t i = 0; i < sc->n; i++)
+        json_object_set_new(j, sc->name[i], cli_json_num(sc->value[i]));
     cli_scores_meaning_json(j, sc->roc_auc_average, sc->positive_class);
     return j;
 }

@@ -146,18 +146,32 @@ static json_t *result_json(const cv_args *a, const kn_cv_result *r)
         json_t *fo = json_pack("{s:I, s:I, s:I, s:f}", "fold", (json_int_t)(i + 1), "train_rows",
                                (json_int_t)r->n_train[i], "test_rows", (json_int_t)r->n_test[i],
                                "fit_seconds", r->fit_seconds[i]);
-        for (size_t m = 0; m < r->n_scores; m++)
-            json_object_set_new(fo, r->name[m], json_real(r->score[i * r->n_scores + m]));
+        json_t *tr = json_object();
+        for (size_t m = 0; m < r->n_scores; m++) {
+            json_object_set_new(fo, r->name[m], cli_json_num(r->score[i * r->n_scores + m]));
+            json_object_set_new(tr, r->name[m], cli_json_num(r->train_score[i * r->n_scores + m]));
+        }
+        json_object_set_new(fo, "train", tr);
         json_array_append_new(folds, fo);
     }
+    json_t *train = json_object(), *baseline = json_object();
     for (size_t m = 0; m < r->n_scores; m++) {
-        json_object_set_new(mean, r->name[m], json_real(r->mean[m]));
-        json_object_set_new(std, r->name[m], json_real(r->std[m]));
+        json_object_set_new(mean, r->name[m], cli_json_num(r->mean[m]));
+        json_object_set_new(std, r->name[m], cli_json_num(r->std[m]));
+        json_object_set_new(train, r->name[m],
+                            json_pack("{s:o, s:o}", "mean", cli_json_num(r->train_mean[m]), "std",
+                                      cli_json_num(r->train_std[m])));
+        json_object_set_new(baseline, r->name[m], cli_json_num(r->baseline_mean[m]));
     }
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "command", "cv", "input",
                           a->data, "model", a->spec.model, "target", a->spec.target, "split",
                           split_name(r->split), "shuffle", a->spec.split.shuffle, "folds", folds,
                           "mean", mean, "std", std);
+    json_object_set_new(j, "train", train);
+    json_object_set_new(j, "baseline", baseline);
+    json_object_set_new(j, "verdict",
+                        json_pack("{s:s, s:s}", "fit", kn_fit_verdict_name(r->verdict), "evidence",
+                                  r->verdict_text));
     cli_scores_meaning_json(j, r->roc_auc_average, r->positive_class);
     return j;
 }
@@ -181,6 +195,17 @@ static void print_result(const cv_args *a, const kn_cv_result *r)
         printf(" %18s", buf);
     }
     putchar('\n');
+    printf("%-23s", "train mean +- std");
+    for (size_t m = 0; m < r->n_scores; m++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.4g +- %.2g", r->train_mean[m], r->train_std[m]);
+        printf(" %18s", buf);
+    }
+    putchar('\n');
+    printf("%-23s", "baseline (prior/mean)");
+    for (size_t m = 0; m < r->n_scores; m++) printf(" %18.4g", r->baseline_mean[m]);
+    putchar('\n');
+    printf("fit: %s\n", r->verdict_text);
     if (r->roc_auc_average || r->positive_class) {
         printf("scores:");
         cli_print_scores_meaning(r->roc_auc_average, r->positive_class);

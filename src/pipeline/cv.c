@@ -6,6 +6,7 @@
 #include "core/ctx-impl.h"
 #include "core/threads.h"
 #include "learn/learn-impl.h"
+#include "pipeline/pipeline-impl.h"
 #include "kiln/pipeline.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -30,6 +31,11 @@ void kn_cv_result_free(kn_cv_result *r)
     kn_free(r->n_train);
     kn_free(r->n_test);
     kn_free(r->fit_seconds);
+    kn_free(r->train_score);
+    kn_free(r->train_mean);
+    kn_free(r->train_std);
+    kn_free(r->baseline_score);
+    kn_free(r->baseline_mean);
     kn_free(r->positive_class);
     memset(r, 0, sizeof *r);
 }
@@ -43,8 +49,8 @@ static double now_seconds(void)
 
 typedef struct fold_out {
     kn_status status;
-    char *error; /* the fold thread's message */
-    kn_scores scores;
+    char *error;                       /* the fold thread's message */
+    kn_scores scores, train, baseline; /* on the test rows, the training rows; the baseline's */
     char *positive; /* the positive class's label (binary), copied from the model */
     double seconds;
 } fold_out;
@@ -81,10 +87,15 @@ static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_
                         .metrics = s->metrics,
                         .n_metrics = s->n_metrics};
     if (e == KN_OK) e = kn_pipeline_score(p, test, &so, &out->scores);
+    if (e == KN_OK && !s->skip_train_scores) e = kn_pipeline_score(p, train, &so, &out->train);
+    if (e == KN_OK)
+        e = kn_model_score_baseline(kn_pipeline_model(p), train, test, s->weight, &out->scores,
+                                    &out->baseline);
     if (e == KN_OK && out->scores.positive_class &&
         !(out->positive = kn_strdup(out->scores.positive_class)))
         e = KN_ERR_NOMEM;
-    out->scores.positive_class = NULL; /* borrowed from the model */
+    /* borrowed from the model */
+    out->scores.positive_class = out->train.positive_class = out->baseline.positive_class = NULL;
     kn_pipeline_free(p);
     return e;
 }
@@ -171,6 +182,20 @@ static kn_status mark_roles(const kn_frame *f, const kn_cv_spec *s, kn_frame **o
     return e;
 }
 
+/* Mean and population standard deviation (as sklearn) of k values a
+ * stride apart. */
+static void mean_std(const double *v, size_t stride, size_t k, double *mean, double *std)
+{
+    double sum = 0, ss = 0;
+    for (size_t i = 0; i < k; i++) sum += v[i * stride];
+    *mean = sum / (double)k;
+    for (size_t i = 0; i < k; i++) {
+        double d = v[i * stride] - *mean;
+        ss += d * d;
+    }
+    *std = sqrt(ss / (double)k);
+}
+
 static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *fo, kn_cv_result *r)
 {
     size_t k = folds->k;
@@ -196,7 +221,15 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *f
     r->n_train = kn_malloc(k * sizeof *r->n_train);
     r->n_test = kn_malloc(k * sizeof *r->n_test);
     r->fit_seconds = kn_malloc(k * sizeof *r->fit_seconds);
-    if (!r->score || !r->n_train || !r->n_test || !r->fit_seconds) return KN_ERR_NOMEM;
+    size_t cells = k * (r->n_scores ? r->n_scores : 1);
+    r->train_score = kn_malloc(cells * sizeof *r->train_score);
+    r->baseline_score = kn_malloc(cells * sizeof *r->baseline_score);
+    r->train_mean = kn_calloc(ns, sizeof *r->train_mean);
+    r->train_std = kn_calloc(ns, sizeof *r->train_std);
+    r->baseline_mean = kn_calloc(ns, sizeof *r->baseline_mean);
+    if (!r->score || !r->n_train || !r->n_test || !r->fit_seconds || !r->train_score ||
+        !r->baseline_score || !r->train_mean || !r->train_std || !r->baseline_mean)
+        return KN_ERR_NOMEM;
     for (size_t i = 0; i < k; i++) {
         r->n_train[i] = folds->fold[i].n_train;
         r->n_test[i] = folds->fold[i].n_test;
@@ -205,19 +238,23 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *f
         for (size_t m = 0; m < r->n_scores; m++) {
             int at = kn_scores_find(&fo[i].scores, r->name[m]);
             r->score[i * r->n_scores + m] = at < 0 ? NAN : fo[i].scores.value[at];
+            at = kn_scores_find(&fo[i].train, r->name[m]);
+            r->train_score[i * r->n_scores + m] = at < 0 ? NAN : fo[i].train.value[at];
+            at = kn_scores_find(&fo[i].baseline, r->name[m]);
+            r->baseline_score[i * r->n_scores + m] = at < 0 ? NAN : fo[i].baseline.value[at];
         }
     }
+    double ignored;
     for (size_t m = 0; m < r->n_scores; m++) {
-        double sum = 0, ss = 0;
-        for (size_t i = 0; i < k; i++) sum += r->score[i * r->n_scores + m];
-        r->mean[m] = sum / (double)k;
-        for (size_t i = 0; i < k; i++) {
-            double d = r->score[i * r->n_scores + m] - r->mean[m];
-            ss += d * d;
-        }
-        r->std[m] = sqrt(ss / (double)k);
+        mean_std(r->score + m, r->n_scores, k, &r->mean[m], &r->std[m]);
+        mean_std(r->train_score + m, r->n_scores, k, &r->train_mean[m], &r->train_std[m]);
+        mean_std(r->baseline_score + m, r->n_scores, k, &r->baseline_mean[m], &ignored);
     }
-    (void)s;
+    r->has_train = !s->skip_train_scores;
+    if (r->n_scores && r->has_train)
+        r->verdict = kn_fit_diagnose(r->name[0], r->train_mean[0], r->mean[0], r->std[0],
+                                     r->baseline_mean[0], r->higher_is_better[0], r->verdict_text,
+                                     sizeof r->verdict_text);
     return KN_OK;
 }
 
@@ -370,6 +407,8 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
     for (size_t i = 0; fo && i < folds.k; i++) {
         kn_free(fo[i].error), kn_free(fo[i].positive);
         kn_scores_free(&fo[i].scores);
+        kn_scores_free(&fo[i].train);
+        kn_scores_free(&fo[i].baseline);
     }
     kn_free(fo);
     kn_folds_free(&folds);

@@ -163,9 +163,19 @@ static json_t *cv_json(const kn_run_output *r)
                             json_pack("{s:o, s:o, s:o}", "mean", num(cv->mean[m]), "std",
                                       num(cv->std[m]), "folds", folds));
     }
-    return json_pack("{s:s, s:I, s:o, s:n}", "split",
+    json_t *train = json_null(), *verdict = json_null();
+    if (cv->has_train) {
+        train = json_object();
+        for (size_t m = 0; m < cv->n_scores; m++)
+            json_object_set_new(train, cv->name[m],
+                                json_pack("{s:o, s:o}", "mean", num(cv->train_mean[m]), "std",
+                                          num(cv->train_std[m])));
+        verdict = json_pack("{s:s, s:s}", "fit", kn_fit_verdict_name(cv->verdict), "evidence",
+                            cv->verdict_text);
+    }
+    return json_pack("{s:s, s:I, s:o, s:o, s:o}", "split",
                      (unsigned)cv->split < 5 ? splits[cv->split] : "?", "k", (json_int_t)cv->k,
-                     "metrics", metrics, "train");
+                     "metrics", metrics, "train", train, "verdict", verdict);
 }
 
 static json_t *metrics_json(const kn_run_output *r)

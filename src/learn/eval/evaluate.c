@@ -10,19 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The target as class indices (classifiers) or values. With unseen, a
- * class the model never saw gets an index from k on (one per distinct
- * name; *n_unseen counts them) instead of failing. */
-static kn_status targets_of(const kn_model *m, const kn_frame *f, int unseen, double **out,
-                            size_t *n_unseen);
-
 kn_status kn_model_targets(const kn_model *m, const kn_frame *f, double **out)
 {
-    return targets_of(m, f, 0, out, NULL);
+    return kn__model_targets_unseen(m, f, 0, out, NULL);
 }
 
-static kn_status targets_of(const kn_model *m, const kn_frame *f, int unseen, double **out,
-                            size_t *n_unseen)
+kn_status kn__model_targets_unseen(const kn_model *m, const kn_frame *f, int unseen, double **out,
+                                   size_t *n_unseen)
 {
     char **extra = NULL; /* names of the unseen classes, in order of appearance */
     size_t n_extra = 0;
@@ -74,7 +68,7 @@ static kn_status targets_of(const kn_model *m, const kn_frame *f, int unseen, do
                         t);
         y[i] = (double)q;
     }
-    if (e == KN_OK && n_extra)
+    if (e == KN_OK && n_extra && unseen == 1)
         kn_log(KN_LOG_WARN,
                "%zu class%s of '%s' the model never saw (first: '%s'): %s rows count as wrong; "
                "log loss and ROC-AUC, undefined for them, are left out",
@@ -306,7 +300,7 @@ kn_status kn_model_score_with(const kn_model *m, const kn_frame *f, const kn_sco
         if (!kn_metric_find(o->metrics[i])) e = kn_last_status();
     if (e == KN_OK) e = kn_model_predict_with(m, f, o->predict, &pred, &n);
     size_t n_unseen = 0;
-    if (e == KN_OK) e = targets_of(m, f, 1, &y, &n_unseen);
+    if (e == KN_OK) e = kn__model_targets_unseen(m, f, 1, &y, &n_unseen);
     if (e == KN_OK) e = weights_of(f, o->weight, &w);
     out->rows = n;
     if (e == KN_OK && kn_model_task(m) == KN_TASK_REGRESSION) {
