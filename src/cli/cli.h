@@ -213,6 +213,8 @@ void cli_print_profile(FILE *fp, const struct kn_profile *p);
  * one line "what (n rows):  name value ..." on stdout for people. */
 struct kn_scores;
 json_t *cli_scores_json(const struct kn_scores *sc);
+/* cli_print_scores, naming the column the slices (if any) are by. */
+void cli_print_scores_sliced(const char *what, const struct kn_scores *s, const char *slice_by);
 /* v as a JSON number, or null for NaN and infinities. */
 json_t *cli_json_num(double v);
 void cli_print_scores(const char *what, const struct kn_scores *s);
