@@ -298,10 +298,12 @@ kn_status kn__auth_new(const kn_serve_opts *o, kn__auth **out)
         e = KN_OK;
         kn_log(KN_LOG_INFO, "serve: no store, so no API keys: /admin/ routes answer 401");
     } else if (e == KN_ERR_NOT_FOUND) {
+        const char *dir = o->store && *o->store ? o->store : getenv("KILN_STORE");
+        if (!dir || !*dir) dir = "kiln-store";
         e = kn_fail(KN_ERR_NOT_FOUND,
-                    "--require-key: %s; make a key there first with 'kiln keys "
-                    "create --role predict'",
-                    kn_last_error());
+                    "--require-key: there is no store at %s to hold API keys: make a key with "
+                    "'kiln keys create --role predict --store %s', or pass --store DIR",
+                    dir, dir);
     }
     if (e) goto fail;
     if (a->store) {
