@@ -144,7 +144,7 @@ typedef enum {
     KN__N_ROUTES
 } kn__route;
 
-enum { KN__N_STATUS = 8, KN__N_BUCKETS = 14 };
+enum { KN__N_STATUS = 11, KN__N_BUCKETS = 14 };
 
 typedef struct kn__serve_metrics {
     size_t n_models;
