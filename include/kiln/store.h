@@ -259,7 +259,8 @@ KN_API kn_status kn_store_data_uses(kn_store *s, const char *hash, kn_data_use_f
  * A key is the text "kiln_<id>_<secret>": id the row's number (so a
  * server finds the row without scanning), secret 32 random bytes as 64 hex
  * digits. It is shown once, by kn_store_key_create; the store keeps only a
- * random 16-byte salt and BLAKE2b-256(secret, key = salt). Every create
+ * random 16-byte salt and BLAKE2b-256 of the secret with that salt and the
+ * personalisation "kiln api key" (BLAKE2b's parameter block). Every create
  * and revoke is appended to the audit table ("key create", "key revoke").
  * A read-only store made before keys existed (schema 1) has none. */
 enum { KN_KEY_SECRET_BYTES = 32, KN_KEY_SALT_BYTES = 16, KN_KEY_HASH_BYTES = 32 };

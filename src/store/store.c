@@ -296,7 +296,7 @@ static kn_status make_folder(const char *path, const char *what)
  * a later version added (store_keys.c checks s->schema) reads as empty. */
 static const char *const upgrades[KN__STORE_SCHEMA - 1] = {
     /* 1 -> 2: the API keys of kiln serve (store_keys.c); the secret itself
-     * is never stored, only its keyed hash and that key (salt) */
+     * is never stored, only its salted hash and the salt */
     "CREATE TABLE api_keys(id INTEGER PRIMARY KEY, name TEXT,"
     " role TEXT NOT NULL CHECK(role IN ('predict','admin')), salt BLOB NOT NULL,"
     " hash BLOB NOT NULL, rate REAL, created REAL NOT NULL, created_by TEXT NOT NULL,"

@@ -42,7 +42,7 @@ k = json.load(open(sys.argv[1]))["keys"]
 assert [(x["id"], x["name"], x["role"], x["rate"], x["revoked"]) for x in k] == \
     [(1, "ops", "admin", None, None), (2, "web", "predict", None, None), (3, "slow", "predict", 2.0, None)], k
 PY
-# the file holds BLAKE2b-256(secret, key = salt), never the key
+# the file holds BLAKE2b-256(secret, salt, person "kiln api key"), never the key
 $py - "$W/store/kiln.db" "$ADMIN" "$PRED" "$SLOW" <<'PY' || fail "the store does not hold only hashes"
 import glob, hashlib, sqlite3, sys
 db, keys = sys.argv[1], sys.argv[2:]
@@ -53,7 +53,7 @@ for key in keys:
     _, kid, secret = key.split("_")
     salt, h = rows[int(kid)]
     assert len(salt) == 16 and len(h) == 32
-    assert h == hashlib.blake2b(bytes.fromhex(secret), digest_size=32, key=salt).digest()
+    assert h == hashlib.blake2b(bytes.fromhex(secret), digest_size=32, salt=salt, person=b"kiln api key").digest()
     for f in glob.glob(db + "*"):  # kiln.db and its WAL
         data = open(f, "rb").read()
         assert secret.encode() not in data and bytes.fromhex(secret) not in data, f
