@@ -25,7 +25,8 @@ static const cli_opt serve_opts[] = {
                  "a model to serve: a registered one (NAME@production, NAME@staging, NAME@v3; "
                  "NAME alone: production, else the latest) or an artifact file as NAME"),
     CLI_OPT_TEXT(serve_args, store, "store", "DIR",
-                 "the store of registered models (default $KILN_STORE, else ./kiln-store)"),
+                 "the store of registered models and API keys (default $KILN_STORE, else "
+                 "./kiln-store)"),
     CLI_OPT_INT(serve_args, port, "port", "N", "8080", 0, 65535,
                 "the port to listen on (0: any free one, printed at start)"),
     CLI_OPT_TEXT(serve_args, host, "host", "ADDR",
