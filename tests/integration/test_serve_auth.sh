@@ -148,6 +148,20 @@ for h in "Authorization: Bearer" "Authorization: Bearer " "Authorization: Basic 
     expect_h 401 "$h" GET /admin/x
     expect_h 401 "$h" GET /v2/models/credit # a key that is sent is checked
 done
+hreq "Authorization: Bearer $long$long$long$long$long$long$long" GET /admin/x
+[ "$CODE" = 431 ] || [ "$CODE" = 401 ] || fail "a 42 KB Authorization header: $CODE"
+# bytes curl would not send: NUL, invalid UTF-8, control bytes, empty
+$py - "$PORT" <<'PY' || fail "raw Authorization headers"
+import socket, sys
+port = int(sys.argv[1])
+for h in [b"Bearer kiln_1_\x00" + b"0" * 63, b"Bearer \xff\xfe", b"Bearer\tkiln_1_" + b"0" * 64,
+          b"\x01\x02", b"", b"Bearer kiln_1_" + b"0" * 64 + b"\x7f"]:
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET /admin/x HTTP/1.1\r\nHost: x\r\nAuthorization: " + h + b"\r\nConnection: close\r\n\r\n")
+    status = s.recv(4096).split(b" ")[1]
+    assert status in (b"400", b"401"), (h, status)
+    s.close()
+PY
 expect_h 404 "Authorization:   Bearer   $ADMIN  " GET /admin/x # spaces around are fine
 expect_h 404 "authorization: BEARER $ADMIN" GET /admin/x       # names and scheme in any case
 expect_h 200 "" GET /v2/health/live
