@@ -37,6 +37,18 @@
  * 413 a body over max_body, 500 an internal failure. A request never
  * brings the server down.
  *
+ * Auth: clients send "Authorization: Bearer KEY", a key of the store made
+ * by kn_store_key_create (kiln keys create). Every path under /admin/
+ * needs a key of role admin; with require_key every route but
+ * /v2/health/live|ready needs a key of either role (without it those routes
+ * are open, but a key that is sent is still checked). A missing, malformed,
+ * unknown or revoked key is 401 with "WWW-Authenticate: Bearer", a predict
+ * key on an admin route 403, a key over its rate (its own, else rate_limit;
+ * a token bucket holding one second's worth) 429 with "Retry-After:
+ * seconds". The keys are read at start and again within about a second of
+ * any change to the store (a revocation takes effect without a restart).
+ * tls_cert and tls_key turn on HTTPS (GnuTLS); plain HTTP is then refused.
+ *
  * Threading: the models are loaded before start and read-only afterwards;
  * requests run on the pool's threads at once; counters are atomics. Calls
  * on a kn_server itself are one thread's (the one that made it).
@@ -58,6 +70,12 @@ typedef struct kn_serve_opts {
     unsigned max_connections; /* open connections at once (default 1024) */
     unsigned timeout_s;       /* idle connection timeout in seconds (default 30) */
     const char *access_log;   /* JSON Lines file appended per request, or NULL */
+    /* who may call (see "Auth" above) */
+    const char *store; /* the store whose API keys are accepted (NULL: $KILN_STORE, else
+                          ./kiln-store); none there: no keys */
+    int require_key;   /* the model and metrics routes need a key too */
+    double rate_limit; /* requests per second per key without its own rate; 0: none */
+    const char *tls_cert, *tls_key; /* PEM files: HTTPS only (both or neither) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

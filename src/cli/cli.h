@@ -285,6 +285,7 @@ int cmd_runs(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_lineage(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 extern const cli_spec describe_spec, convert_spec, demo_spec, prep_spec, transform_spec,
     schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec;
 /* one per line, so adding a command is a one-line change */
@@ -295,5 +296,6 @@ extern const cli_spec runs_spec;
 extern const cli_spec models_spec;
 extern const cli_spec lineage_spec;
 extern const cli_spec serve_spec;
+extern const cli_spec keys_spec;
 
 #endif

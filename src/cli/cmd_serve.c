@@ -15,6 +15,9 @@ typedef struct serve_args {
     const char *store, *host, *access_log;
     cli_list models;
     int64_t port, max_body, max_connections, timeout;
+    const char *tls_cert, *tls_key; /* auth.c */
+    int require_key;
+    double rate_limit;
 } serve_args;
 
 static const cli_opt serve_opts[] = {
@@ -22,7 +25,8 @@ static const cli_opt serve_opts[] = {
                  "a model to serve: a registered one (NAME@production, NAME@staging, NAME@v3; "
                  "NAME alone: production, else the latest) or an artifact file as NAME"),
     CLI_OPT_TEXT(serve_args, store, "store", "DIR",
-                 "the store of registered models (default $KILN_STORE, else ./kiln-store)"),
+                 "the store of registered models and API keys (default $KILN_STORE, else "
+                 "./kiln-store)"),
     CLI_OPT_INT(serve_args, port, "port", "N", "8080", 0, 65535,
                 "the port to listen on (0: any free one, printed at start)"),
     CLI_OPT_TEXT(serve_args, host, "host", "ADDR",
@@ -36,7 +40,16 @@ static const cli_opt serve_opts[] = {
                 "close a connection idle this long (slow clients cannot hold a thread)"),
     CLI_OPT_TEXT(serve_args, access_log, "access-log", "FILE",
                  "append one JSON line per request (time, request id, method, path, status, "
-                 "latency, rows)"),
+                 "latency, rows, key)"),
+    CLI_OPT_FLAG(serve_args, require_key, "require-key",
+                 "every route but /v2/health/* needs an API key ('kiln keys create'); /admin/ "
+                 "routes always need an admin key"),
+    CLI_OPT_NUM(serve_args, rate_limit, "rate-limit", "N", "0", 0, 1e9,
+                "requests per second per API key without its own --rate (0: no limit); over "
+                "it: 429 with Retry-After"),
+    CLI_OPT_TEXT(serve_args, tls_cert, "tls-cert", "FILE",
+                 "serve HTTPS with this PEM certificate (with --tls-key)"),
+    CLI_OPT_TEXT(serve_args, tls_key, "tls-key", "FILE", "the PEM private key of --tls-cert"),
     CLI_OPT_END};
 
 const cli_spec serve_spec = {
@@ -51,9 +64,15 @@ const cli_spec serve_spec = {
     "Rows are raw: the artifact's input schema checks them (400 naming the field\n"
     "and row), then the pipeline's steps and model run. --threads N sets the\n"
     "pool (default: a thread per core). SIGTERM or SIGINT stops taking\n"
-    "connections, lets the requests in flight finish, and exits 0.\n",
+    "connections, lets the requests in flight finish, and exits 0.\n"
+    "API keys (kiln keys) of the store are checked on 'Authorization: Bearer\n"
+    "KEY': /admin/ routes always need an admin key (401 without a key, 403 with\n"
+    "a predict key); with --require-key every other route but health needs a\n"
+    "key too (/metrics included). A revoked key is refused within ~2 s. With\n"
+    "--tls-cert and --tls-key the server speaks HTTPS only.\n",
     "  kiln serve --model credit@production --store kiln-store\n"
     "  kiln serve --model churn=churn.kiln --port 9000 --access-log access.jsonl\n"
+    "  kiln serve --model credit --require-key --rate-limit 100 --tls-cert c.pem --tls-key k.pem\n"
     "  curl -d '{\"instances\": [{\"age\": 41, ...}]}' localhost:8080/v1/models/credit:predict\n",
     serve_opts,
     0,
@@ -130,6 +149,11 @@ int cmd_serve(int argc, char **argv)
     o.max_connections = (unsigned)a.max_connections;
     o.timeout_s = (unsigned)a.timeout;
     o.access_log = a.access_log;
+    o.store = a.store;
+    o.require_key = a.require_key;
+    o.rate_limit = a.rate_limit;
+    o.tls_cert = a.tls_cert;
+    o.tls_key = a.tls_key;
     kn_server *s = NULL;
     kn_store *store = NULL;
     if (kn_server_new(&o, &s) != KN_OK) {
@@ -159,8 +183,8 @@ int cmd_serve(int argc, char **argv)
         json_decref(j);
         fflush(stdout);
     } else if (!cli.quiet) {
-        fprintf(stderr, "kiln serve: listening on http://%s:%d with %zu model(s)\n", o.host,
-                kn_server_port(s), a.models.n);
+        fprintf(stderr, "kiln serve: listening on %s://%s:%d with %zu model(s)\n",
+                o.tls_cert ? "https" : "http", o.host, kn_server_port(s), a.models.n);
     }
     int sig = 0;
     sigwait(&stop, &sig);

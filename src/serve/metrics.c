@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const int status_codes[KN__N_STATUS] = {200, 400, 404, 405, 413, 500, 503, 0};
+static const int status_codes[KN__N_STATUS] = {200, 400, 401, 403, 404, 405, 413, 429, 500, 503, 0};
 static const char *const route_names[KN__N_ROUTES] = {
     "v2_health_live", "v2_health_ready", "v2_model_metadata", "v2_model_ready",
     "v2_infer",       "v1_predict",      "metrics",           "other"};

@@ -99,6 +99,38 @@ void kn__serve_model_free(kn__serve_model *m);
 int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, const char *id,
                     kn__sbuf *b, kn__serve_err *err);
 
+/* ---- who may call (auth.c) ----
+ * The API keys of the server's store, read again when the store changes
+ * (a thread, once a second), the per-key token buckets, the TLS files. */
+typedef struct kn__auth kn__auth;
+typedef struct kn__auth_verdict {
+    int status; /* 0: let in; 401, 403 or 429 */
+    int why;
+    unsigned retry_after; /* 429: seconds */
+    int64_t key_id;       /* the key sent, 0 when none */
+    double rate;          /* the key's rate */
+} kn__auth_verdict;
+
+/* Read the TLS files, open the store and its keys (none when there is no
+ * store, unless require_key), start the thread that re-reads them. */
+kn_status kn__auth_new(const kn_serve_opts *o, kn__auth **out);
+void kn__auth_free(kn__auth *a);
+/* Whether a request to path with this Authorization header (NULL: none)
+ * may go on: 0, or the status (401, 403, 429) with *v filled. /admin/...
+ * always needs an admin key; other routes but health need a key under
+ * require_key; a key that is sent is always checked and rate-limited.
+ * Thread-safe; never blocks on the store. */
+int kn__auth_check(kn__auth *a, const char *path, const char *authorization, kn__auth_verdict *v);
+/* The error body of a refusal, and its headers (WWW-Authenticate on 401,
+ * Retry-After on 429; none for a verdict that let the request in). */
+void kn__auth_error(const kn__auth_verdict *v, const char *path, kn__serve_err *e);
+struct MHD_Response;
+void kn__auth_headers(const kn__auth_verdict *v, struct MHD_Response *res);
+/* TLS: 1 with the PEM texts and their files (borrowed, valid while a
+ * lives), or 0 when TLS is off. */
+int kn__auth_tls(const kn__auth *a, const char **cert, const char **key, const char **cert_file,
+                 const char **key_file);
+
 /* ---- metrics ---- */
 typedef enum {
     KN__ROUTE_LIVE,
@@ -112,7 +144,7 @@ typedef enum {
     KN__N_ROUTES
 } kn__route;
 
-enum { KN__N_STATUS = 8, KN__N_BUCKETS = 14 };
+enum { KN__N_STATUS = 11, KN__N_BUCKETS = 14 };
 
 typedef struct kn__serve_metrics {
     size_t n_models;

@@ -30,6 +30,7 @@ struct kn_server {
     _Atomic int draining;
     _Atomic unsigned long long next_id;
     kn_ctx *ctx; /* the requests' run context: one thread per request */
+    kn__auth *auth;
 };
 
 enum { PATH_KEPT = 256 };
@@ -47,6 +48,7 @@ typedef struct request {
     char method[8];
     char path[PATH_KEPT];
     kn__sbuf body;
+    kn__auth_verdict auth; /* a refusal answers the request (auth.c) */
 } request;
 
 void kn_serve_opts_default(kn_serve_opts *o)
@@ -81,6 +83,7 @@ static enum MHD_Result send_body(struct MHD_Connection *con, request *r, int sta
     snprintf(id, sizeof id, "%llu", r->id);
     MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(res, "X-Request-Id", id);
+    kn__auth_headers(&r->auth, res);
     /* draining: clients open their next connection elsewhere */
     if (atomic_load_explicit(&r->s->draining, memory_order_relaxed))
         MHD_add_response_header(res, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -265,6 +268,11 @@ static enum MHD_Result metrics(struct MHD_Connection *con, request *r, kn_server
 static enum MHD_Result answer(struct MHD_Connection *con, request *r, kn_server *s,
                               const route_match *m, int post)
 {
+    if (r->auth.status) {
+        kn__serve_err e;
+        kn__auth_error(&r->auth, r->path, &e);
+        return send_error(con, r, &e);
+    }
     if (r->route == KN__ROUTE_OTHER)
         return fail(con, r, 404, "not_found",
                     "no route %s %.128s; the routes: GET /v2/health/live, /v2/health/ready, "
@@ -330,12 +338,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
         r->route = m.route;
         r->model = m.name ? find_model(s, &m) : -1;
         snprintf(r->method, sizeof r->method, "%s", method);
+        /* who may call: before any body is read; a refused body is dropped */
+        int refused = kn__auth_check(
+            s->auth, url,
+            MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+            &r->auth);
         /* answers wait for the call after the body (libmicrohttpd closes the
          * connection after an answer queued on the first call); a body no
          * route wants is read and dropped, one over the limit is refused at
          * once (and the connection closed) */
         if (post != 1) return MHD_YES;
-        if (!m.post || r->route == KN__ROUTE_OTHER || r->model < 0) {
+        if (refused || !m.post || r->route == KN__ROUTE_OTHER || r->model < 0) {
             r->discard = 1;
             return MHD_YES;
         }
@@ -406,6 +419,7 @@ static void access_log(const kn_server *s, const request *r, unsigned long long 
     kn__sbuf_puts(&b, ",\"path\":");
     kn__sbuf_json_str(&b, r->path, strlen(r->path));
     kn__sbuf_printf(&b, ",\"status\":%d,\"latency_us\":%llu,\"rows\":%zu", r->status, us, r->rows);
+    if (r->auth.key_id) kn__sbuf_printf(&b, ",\"key\":%lld", (long long)r->auth.key_id);
     if (r->model >= 0) {
         const kn__serve_model *m = &s->models[r->model];
         kn__sbuf_puts(&b, ",\"model\":");
@@ -471,6 +485,7 @@ kn_status kn_server_new(const kn_serve_opts *o, kn_server **out)
             e = kn_fail(KN_ERR_IO, "cannot open the access log %s: %s", s->access_log,
                         strerror(errno));
     }
+    if (e == KN_OK) e = kn__auth_new(o, &s->auth);
     if (e == KN_OK) e = kn_ctx_new(&s->ctx);
     if (e == KN_OK) kn_ctx_set_threads(s->ctx, 1); /* one row: no parallel regions */
     if (e != KN_OK) {
@@ -532,6 +547,13 @@ kn_status kn_server_start(kn_server *s)
                        "0.0.0.0, ::1)",
                        s->host);
     }
+    const char *cert = NULL, *key = NULL, *cert_file = NULL, *key_file = NULL;
+    int tls = kn__auth_tls(s->auth, &cert, &key, &cert_file, &key_file);
+    struct MHD_OptionItem tls_opts[] = {
+        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)key},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert},
+        {MHD_OPTION_END, 0, NULL}};
+    if (tls) flags |= MHD_USE_TLS;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = s->o.threads > 0 ? (unsigned)s->o.threads : cores > 0 ? (unsigned)cores : 1;
     s->d = MHD_start_daemon(
@@ -539,7 +561,13 @@ kn_status kn_server_start(kn_server *s)
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         s->o.max_connections ? s->o.max_connections : 1024u, MHD_OPTION_CONNECTION_TIMEOUT,
         s->o.timeout_s, MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+        completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_ARRAY, tls_opts,
+        MHD_OPTION_END);
+    if (!s->d && tls)
+        return kn_fail(KN_ERR_IO,
+                       "cannot serve HTTPS on %s port %d with --tls-cert %s and --tls-key %s "
+                       "(port in use, or the pair refused?): %s",
+                       s->host, s->o.port, cert_file, key_file, strerror(errno));
     if (!s->d)
         return kn_fail(KN_ERR_IO,
                        "cannot listen on %s port %d (in use, or not an address of this "
@@ -574,6 +602,7 @@ void kn_server_free(kn_server *s)
 {
     if (!s) return;
     if (s->d) MHD_stop_daemon(s->d);
+    kn__auth_free(s->auth);
     for (size_t i = 0; i < s->n_models; i++) kn__serve_model_free(&s->models[i]);
     kn_free(s->models);
     if (s->metrics_ready) kn__serve_metrics_free(&s->mt);
