@@ -75,6 +75,9 @@ typedef enum {
  *           "verdict": {"fit": "fine"|"over-fitting"|"under-fitting"|"unknown",
  *                       "evidence": sentence} (kn_fit_diagnose)} | null,
  *    "test": {NAME: value, ...} | null,
+ *    "test_intervals": {NAME: [lo, hi], ...} | null (95 % bootstrap intervals),
+ *    "test_slices": {"by": COLUMN, "worst": VALUE | null,
+ *                    "values": [{"value": V, "rows": n, NAME: value, ...}, ...]} | null,
  *    "baseline": {NAME: value, ...} | null,
  *    "rows": {"in": n, "kept": n, "quarantined": n, "deduplicated": n,
  *             "train": n, "test": n}}

@@ -85,6 +85,10 @@ typedef struct kn_score_opts {
 
 #define KN_SLICE_MAX_VALUES 100
 
+/* The default number of bootstrap resamples for `rows` rows: 1000, or on
+ * big data as many as keep the rows drawn near 10^8 (at least 100). */
+KN_API size_t kn_bootstrap_default(size_t rows);
+
 /* The target column of f as the model sees it: numeric values for
  * regression, class indices for classification (a class the model never
  * saw, a missing or non-numeric target is an error naming the row). A new

@@ -541,18 +541,15 @@ static void importance_order(const double *mean, size_t p, size_t *order)
     }
 }
 
-/* Intervals by default: 1000 resamples, or on big data as many as keep
- * the draws near 10^8 (at least 100), unless --bootstrap N or
- * --no-intervals says otherwise. */
+/* Intervals by default (kn_bootstrap_default resamples), unless
+ * --bootstrap N or --no-intervals says otherwise. */
 void eval_score_opts(const apply_args *a, size_t rows, kn_score_opts *so)
 {
     so->slice_by = a->slice_by;
     so->seed = (uint64_t)a->seed;
     if (a->no_intervals) return;
-    so->bootstrap = a->bootstrap ? (size_t)a->bootstrap : 1000;
-    if (!a->bootstrap && rows > 100000) {
-        so->bootstrap = (size_t)(1e8 / (double)rows);
-        if (so->bootstrap < 100) so->bootstrap = 100;
+    so->bootstrap = a->bootstrap ? (size_t)a->bootstrap : kn_bootstrap_default(rows);
+    if (!a->bootstrap && so->bootstrap < 1000) {
         kn_log(KN_LOG_INFO, "intervals from %zu resamples of the %zu rows (--bootstrap N for more)",
                so->bootstrap, rows);
     }

@@ -65,6 +65,8 @@ const cli_spec run_spec = {
     "    metrics: [roc_auc, ...]                      ('kiln help metrics')\n"
     "    positive_class: LABEL\n"
     "    test: {fraction: 0.2} | {by: COL, from: VALUE} | {source: NAME} | false\n"
+    "    bootstrap: 1000        (resamples for the test scores' 95 % intervals; 0: none)\n"
+    "    slice_by: COL          (test scores per value of COL; the worst slice named)\n"
     "  register: {name: NAME, stage: none|staging|production}\n"
     "  seed: N                    description: TEXT   (the model card's intended use)\n",
     "  kiln run examples/credit.yaml\n"
@@ -245,10 +247,20 @@ static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run
         for (size_t i = 0; i < r->test.n; i++) {
             int b = kn_scores_find(&r->baseline, r->test.name[i]);
             printf("  %-22s %.4f", r->test.name[i], r->test.value[i]);
+            if (r->test.lo && isfinite(r->test.lo[i]))
+                printf(" [%.4f, %.4f]", r->test.lo[i], r->test.hi[i]);
             if (b >= 0) printf("   baseline %.4f", r->baseline.value[b]);
             printf("\n");
         }
         if (r->test.positive_class) printf("  (positive class: %s)\n", r->test.positive_class);
+        if (r->test.lo)
+            printf("  (%.0f %% bootstrap intervals over the test rows)\n", 100 * r->test.level);
+        if (r->test.worst >= 0 && r->test.n) {
+            const kn_scores *w = &r->test.slices[r->test.worst].scores;
+            printf("  worst slice: %s = %s (%zu rows): %s %.4f, overall %.4f\n", s->eval.slice_by,
+                   r->test.slices[r->test.worst].value, w->rows, r->test.name[0], w->value[0],
+                   r->test.value[0]);
+        }
     }
     printf("artifact  %s", cli_bytes(r->artifact_len, b1, sizeof b1));
     if (a->out) printf(", written to %s", a->out);

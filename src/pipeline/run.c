@@ -292,6 +292,10 @@ static kn_status score_test(kn__run_state *w)
     so.positive_class = s->eval.positive_class;
     so.metrics = (const char *const *)s->eval.metrics;
     so.n_metrics = s->eval.n_metrics;
+    so.slice_by = s->eval.slice_by;
+    so.seed = w->r->seed;
+    so.bootstrap = s->eval.bootstrap_given ? s->eval.bootstrap
+                                           : kn_bootstrap_default(kn_frame_n_rows(w->test));
     kn_status e = kn_pipeline_score(p, w->test, &so, &w->r->test);
     if (e != KN_OK) return kn_fail_prefix(e, "test rows: ");
     w->r->has_test = 1;

@@ -76,6 +76,26 @@ assert sum(s["rows"] for s in k["slices"]) == k["rows"]
 assert all(lo <= k[n] <= hi for n, (lo, hi) in k["intervals"].items())
 PY
 
+# kiln run: evaluation {slice_by} scores the test rows per region, the
+# summary names the worst slice and the artifact keeps the slices and the
+# test scores' intervals; bootstrap: 0 turns the intervals off
+printf 'evaluation: {slice_by: region}\n' >> sl.yaml
+"$KILN" -q run sl.yaml --no-store --out sl2.kiln > run.txt 2> /dev/null || fail "kiln run with slices"
+grep -q "^  worst slice: region = c (" run.txt || fail "run summary: $(cat run.txt)"
+grep -q "^  accuracy  *0\.[0-9]* \[0\.[0-9]*, 0\.[0-9]*\]" run.txt || fail "run summary without intervals"
+"$KILN" -q --json inspect sl2.kiln > i.json
+$py - i.json <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+assert m["test_slices"]["by"] == "region" and m["test_slices"]["worst"] == "c", m["test_slices"]
+assert sum(v["rows"] for v in m["test_slices"]["values"]) == m["rows"]["test"]
+lo, hi = m["test_intervals"]["accuracy"]
+assert lo <= m["test"]["accuracy"] <= hi
+PY
+sed -i 's/evaluation: {slice_by: region}/evaluation: {bootstrap: 0}/' sl.yaml
+"$KILN" -q run sl.yaml --no-store --out sl3.kiln > /dev/null 2>&1
+"$KILN" -q --json inspect sl3.kiln | grep -q '"test_intervals": null' || fail "bootstrap: 0 kept intervals"
+
 # slicing errors name the column and the fix
 expect "slice column 'nope' is not in the data" 1 "$KILN" eval --model sl.kmd --data sl.csv --slice-by nope
 expect "slice column 'x0' has more than 100 distinct values" 1 \

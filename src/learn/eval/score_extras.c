@@ -238,6 +238,13 @@ static kn_status intervals(const kn_score_opts *o, const kn_metric_data *d, kn_s
     return e;
 }
 
+size_t kn_bootstrap_default(size_t rows)
+{
+    if (rows <= 100000) return 1000;
+    size_t b = (size_t)(1e8 / (double)rows);
+    return b < 100 ? 100 : b;
+}
+
 /* ---- both ---- */
 
 kn_status kn__score_extras(const kn_score_opts *o, const kn_metric_data *d, const kn__slices *sl,
