@@ -795,7 +795,8 @@ static kn_status act(kn_server *s, const char *name, int rollback, char **report
         kn__sbuf_free(&b);
         return kn_fail(KN_ERR_NOT_FOUND, "no model '%s' is served", name);
     }
-    char *text = kn__sbuf_take(&b, NULL);
+    size_t len = 0;
+    char *text = kn__sbuf_take(&b, &len);
     if (!text) return KN_ERR_NOMEM;
     if (report)
         *report = text;

@@ -285,12 +285,11 @@ void kn__serve_slot_reload(kn__serve_slot *sl, kn__serve_metrics *mt, const char
             atomic_fetch_add_explicit(&sl->events[KN__EV_RELOAD_UNCHANGED], 1,
                                       memory_order_relaxed);
     } else if ((e = snap_load(mt, sl->name, &src, &nw)) != KN_OK) {
-        refuse(sl, out, KN__EV_RELOAD_REFUSED, load_status(e), "version %s (%s) cannot load: %s",
-               src.version, src.path, kn_last_error());
+        refuse(sl, out, KN__EV_RELOAD_REFUSED, load_status(e), "the new version%s%s cannot load: %s",
+               sl->ref ? " v" : "", sl->ref ? src.version : "", kn_last_error());
         memcpy(sl->refused, src.hash, sizeof sl->refused);
     } else if (kn__serve_model_compatible(&cur->m, &nw->m, why, sizeof why)) {
-        refuse(sl, out, KN__EV_RELOAD_REFUSED, 409, "version %s is incompatible: %s",
-               nw->m.version, why);
+        refuse(sl, out, KN__EV_RELOAD_REFUSED, 409, "the new version is incompatible: %s", why);
         memcpy(sl->refused, src.hash, sizeof sl->refused);
     } else if (!sl->ref && (e = remember_hash(sl, src.hash)) != KN_OK) {
         refuse(sl, out, KN__EV_RELOAD_REFUSED, 503, "out of memory");
