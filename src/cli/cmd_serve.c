@@ -229,8 +229,7 @@ int cmd_serve(int argc, char **argv)
     }
     rc = CLI_OK;
     for (size_t i = 0; rc == CLI_OK && i < a.models.n; i++) rc = add_value(s, 0, a.models.v[i]);
-    for (size_t i = 0; rc == CLI_OK && i < a.canaries.n; i++)
-        rc = add_value(s, 1, a.canaries.v[i]);
+    for (size_t i = 0; rc == CLI_OK && i < a.canaries.n; i++) rc = add_value(s, 1, a.canaries.v[i]);
     for (size_t i = 0; rc == CLI_OK && i < a.shadows.n; i++) rc = add_value(s, 2, a.shadows.v[i]);
     if (rc == CLI_OK && kn_server_start(s) != KN_OK) {
         cli_error("serve: %s", kn_last_error());

@@ -7,10 +7,11 @@
 #include <string.h>
 
 static const int status_codes[KN__N_STATUS] = {200, 400, 401, 403, 404, 405,
-                                                409, 413, 429, 500, 503, 0};
+                                               409, 413, 429, 500, 503, 0};
 static const char *const route_names[KN__N_ROUTES] = {
-    "v2_health_live", "v2_health_ready", "v2_model_metadata", "v2_model_ready", "v2_infer",
-    "v1_predict",     "metrics",         "admin",             "other"};
+    "v2_health_live", "v2_health_ready", "v2_model_metadata",
+    "v2_model_ready", "v2_infer",        "v1_predict",
+    "metrics",        "admin",           "other"};
 /* upper bounds of the latency buckets, microseconds (+Inf after) */
 static const unsigned long long bucket_us[KN__N_BUCKETS] = {
     50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000};
@@ -66,7 +67,8 @@ size_t kn__serve_metrics_series(kn__serve_metrics *mt, const char *model, const 
 {
     pthread_mutex_lock(&mt->lock);
     size_t n = atomic_load(&mt->n_series), i = 1;
-    while (i < n && (strcmp(mt->series[i]->model, model) || strcmp(mt->series[i]->version, version)))
+    while (i < n &&
+           (strcmp(mt->series[i]->model, model) || strcmp(mt->series[i]->version, version)))
         i++;
     if (i == n) {
         kn__serve_series *s = n < KN__MAX_SERIES ? series_new(model, version) : NULL;
@@ -148,7 +150,8 @@ static void requests(kn__serve_series *const *series, size_t n, kn__sbuf *b, con
 
 static void histogram(kn__sbuf *b, const char *name, const kn__serve_series *s,
                       const _Atomic unsigned long long *latency,
-                      const _Atomic unsigned long long *sum, const _Atomic unsigned long long *count)
+                      const _Atomic unsigned long long *sum,
+                      const _Atomic unsigned long long *count)
 {
     unsigned long long cum = 0;
     for (size_t i = 0; i <= KN__N_BUCKETS; i++) {

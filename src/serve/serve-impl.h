@@ -110,8 +110,8 @@ int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, cons
 typedef struct kn__serve_snap {
     kn__serve_model m;
     _Atomic long refs;
-    char hash[65];  /* BLAKE2b of the artifact file */
-    size_t series;  /* its metrics series (model, version) */
+    char hash[65];   /* BLAKE2b of the artifact file */
+    size_t series;   /* its metrics series (model, version) */
     int reg_version; /* the registry's version number, 0 for a file */
 } kn__serve_snap;
 
@@ -136,10 +136,10 @@ typedef enum {
  * reload and rollback, the writers, take `lock` one at a time. */
 typedef struct kn__serve_slot {
     char *name;
-    char *ref, *path; /* the main version's source: a registry ref or a file (one is set) */
+    char *ref, *path;      /* the main version's source: a registry ref or a file (one is set) */
     int tracks_production; /* ref is NAME@production: rollback moves the registry too */
     _Atomic(kn__serve_snap *) snap[KN__N_SNAP];
-    unsigned canary_bp; /* the canary's share of requests, in 1/10000 */
+    unsigned canary_bp;                /* the canary's share of requests, in 1/10000 */
     _Atomic unsigned long long routed; /* requests routed so far (the canary split) */
     /* the readers' guard: a reader counts itself in acq[epoch & 1] while it
      * loads a pointer and takes its reference; a writer swaps the pointer,
@@ -163,6 +163,11 @@ struct kn__serve_metrics;
 kn__serve_snap *kn__serve_slot_get(kn__serve_slot *sl, kn__snap_role role);
 /* Drop a reference (NULL: nothing); the last one frees the snapshot. */
 void kn__serve_snap_put(kn__serve_snap *sn);
+/* Publish nw in role (the caller's reference moves in with it) and return
+ * the version it replaced with the slot's reference, once no reader can
+ * still be between reading the old pointer and taking its reference.
+ * Under sl->lock (one writer at a time). */
+kn__serve_snap *kn__serve_slot_swap(kn__serve_slot *sl, kn__snap_role role, kn__serve_snap *nw);
 
 /* Make a slot serving name from a registry ref (resolved in the store at
  * store_dir) or a file (path), loading its first version. */
@@ -177,19 +182,19 @@ void kn__serve_slot_free(kn__serve_slot *sl);
 
 /* What a reload or rollback did, as the admin routes answer it. */
 typedef struct kn__serve_outcome {
-    int status;          /* HTTP: 200 done or unchanged, 409 refused, 500/503 failed */
-    const char *result;  /* "reloaded", "unchanged", "rolled_back", "refused" */
-    char version[32];    /* serving now */
-    char previous[32];   /* served before ("" when nothing changed) */
-    char reason[600];    /* why it was refused */
+    int status;         /* HTTP: 200 done or unchanged, 409 refused, 500/503 failed */
+    const char *result; /* "reloaded", "unchanged", "rolled_back", "refused" */
+    char version[32];   /* serving now */
+    char previous[32];  /* served before ("" when nothing changed) */
+    char reason[600];   /* why it was refused */
 } kn__serve_outcome;
 
 /* Re-read the main version's source (the ref re-resolved, or the file),
  * check the new version and publish it; `only_if_newer`: the poller's
  * form, which does nothing when the registry's version is the one served
  * or the slot is pinned. */
-void kn__serve_slot_reload(kn__serve_slot *sl, struct kn__serve_metrics *mt,
-                           const char *store_dir, int only_if_newer, kn__serve_outcome *out);
+void kn__serve_slot_reload(kn__serve_slot *sl, struct kn__serve_metrics *mt, const char *store_dir,
+                           int only_if_newer, kn__serve_outcome *out);
 /* Back to the version served before (see kiln/serve.h). */
 void kn__serve_slot_rollback(kn__serve_slot *sl, struct kn__serve_metrics *mt,
                              const char *store_dir, kn__serve_outcome *out);
@@ -209,8 +214,8 @@ kn_status kn__serve_shadow_start(const char *log_path, kn_ctx *ctx, kn__serve_sh
  * keeps (put when scored), body (malloc'd) becomes the job's, answer is
  * the v1 body given (copied; NULL: scored again). Never blocks. */
 void kn__serve_shadow_submit(kn__serve_shadow *sh, kn__serve_slot *sl, unsigned long long id,
-                             kn__serve_snap *main, kn__serve_snap *shadow, char *body,
-                             size_t len, int v2, const char *answer, size_t answer_len);
+                             kn__serve_snap *main, kn__serve_snap *shadow, char *body, size_t len,
+                             int v2, const char *answer, size_t answer_len);
 /* Score what is queued, then stop the thread. NULL: nothing. */
 void kn__serve_shadow_stop(kn__serve_shadow *sh);
 

@@ -47,7 +47,7 @@ typedef struct request {
     unsigned long long id;
     struct timespec t0;
     kn__route route;
-    long model;          /* the slot, or -1 */
+    long model;           /* the slot, or -1 */
     kn__serve_snap *snap; /* the version answering (a reference), or NULL */
     int status, phase, too_large, discard, want_post;
     size_t rows;
@@ -94,9 +94,7 @@ static enum MHD_Result send_body(struct MHD_Connection *con, request *r, int sta
     if (atomic_load_explicit(&r->s->draining, memory_order_relaxed))
         MHD_add_response_header(res, MHD_HTTP_HEADER_CONNECTION, "close");
     if (status == 405)
-        MHD_add_response_header(
-            res, MHD_HTTP_HEADER_ALLOW,
-            r->want_post ? "POST" : "GET");
+        MHD_add_response_header(res, MHD_HTTP_HEADER_ALLOW, r->want_post ? "POST" : "GET");
     enum MHD_Result ok = MHD_queue_response(con, (unsigned)status, res);
     MHD_destroy_response(res);
     if (ok == MHD_YES) r->status = status;
@@ -159,7 +157,7 @@ enum { ADMIN_NONE, ADMIN_LIST, ADMIN_SHOW, ADMIN_RELOAD, ADMIN_ROLLBACK };
 
 typedef struct route_match {
     kn__route route;
-    int admin; /* which admin route */
+    int admin;                  /* which admin route */
     const char *name, *version; /* into the path, not terminated */
     size_t name_len, version_len;
     int post; /* the method the route takes */
@@ -197,8 +195,7 @@ static route_match match(const char *path)
             m.route = KN__ROUTE_ADMIN, m.admin = ADMIN_RELOAD, m.post = 1;
         else if (!strcmp(p, "/rollback"))
             m.route = KN__ROUTE_ADMIN, m.admin = ADMIN_ROLLBACK, m.post = 1;
-    }
-    else if (prefix(&p, "/v1/models/")) {
+    } else if (prefix(&p, "/v1/models/")) {
         const char *colon = strrchr(p, ':');
         if (colon && colon > p && !strcmp(colon, ":predict") &&
             !memchr(p, '/', (size_t)(colon - p))) {
@@ -304,8 +301,7 @@ static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *
         kn__sbuf_free(&out);
         return send_error(con, r, &err);
     }
-    atomic_fetch_add_explicit(&s->mt.series[r->snap->series]->rows, r->rows,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->mt.series[r->snap->series]->rows, r->rows, memory_order_relaxed);
     kn__serve_slot *sl = &s->slots[r->model];
     kn__serve_snap *shadow =
         s->shadow && atomic_load_explicit(&sl->snap[KN__SNAP_SHADOW], memory_order_relaxed)
@@ -503,8 +499,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
          * route wants is read and dropped, one over the limit is refused at
          * once (and the connection closed) */
         if (post != 1) return MHD_YES;
-        if (!m.post || r->route == KN__ROUTE_OTHER || r->route == KN__ROUTE_ADMIN ||
-            r->model < 0) {
+        if (!m.post || r->route == KN__ROUTE_OTHER || r->route == KN__ROUTE_ADMIN || r->model < 0) {
             r->discard = 1;
             return MHD_YES;
         }
@@ -754,8 +749,8 @@ static kn_status add_side(kn_server *s, const char *name, const kn_serve_source 
     if (e != KN_OK) return e;
     kn__serve_slot *sl = slot_named(s, name);
     if (!sl)
-        return kn_fail(KN_ERR_INVALID, "%s for model '%s', which is not served: add the model first",
-                       what, name);
+        return kn_fail(KN_ERR_INVALID,
+                       "%s for model '%s', which is not served: add the model first", what, name);
     return kn__serve_slot_side(sl, &s->mt, s->store, role, src->ref, src->path, share);
 }
 
@@ -857,9 +852,9 @@ kn_status kn_server_start(kn_server *s)
         flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         s->o.max_connections ? s->o.max_connections : 1024u, MHD_OPTION_CONNECTION_TIMEOUT,
-        s->o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, header_mem,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+        s->o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, header_mem, MHD_OPTION_URI_LOG_CALLBACK,
+        uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        s, MHD_OPTION_END);
     if (!s->d)
         return kn_fail(KN_ERR_IO,
                        "cannot listen on %s port %d (in use, or not an address of this "

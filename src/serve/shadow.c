@@ -88,9 +88,9 @@ static void run_job(kn__serve_shadow *sh, job *j)
     size_t lm = j->answer_len, ls = 0;
     char *main_out = j->answer ? j->answer : score(j->main, j, v2, &lm, &err);
     char *shadow_out = main_out ? score(j->shadow, j, v2, &ls, &err) : NULL;
-    kn__serve_event ev = !shadow_out                              ? KN__EV_SHADOW_ERROR
+    kn__serve_event ev = !shadow_out                           ? KN__EV_SHADOW_ERROR
                          : agree(main_out, lm, shadow_out, ls) ? KN__EV_SHADOW_AGREE
-                                                                  : KN__EV_SHADOW_DISAGREE;
+                                                               : KN__EV_SHADOW_DISAGREE;
     atomic_fetch_add_explicit(&j->sl->events[ev], 1, memory_order_relaxed);
     if (sh->fd >= 0) {
         char when[40];
@@ -169,8 +169,8 @@ kn_status kn__serve_shadow_start(const char *log_path, kn_ctx *ctx, kn__serve_sh
     if (log_path) {
         sh->fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (sh->fd < 0) {
-            kn_status e = kn_fail(KN_ERR_IO, "cannot open the shadow log %s: %s", log_path,
-                                  strerror(errno));
+            kn_status e =
+                kn_fail(KN_ERR_IO, "cannot open the shadow log %s: %s", log_path, strerror(errno));
             kn_free(sh);
             return e;
         }
@@ -192,7 +192,8 @@ void kn__serve_shadow_submit(kn__serve_shadow *sh, kn__serve_slot *sl, unsigned 
                              kn__serve_snap *main, kn__serve_snap *shadow, char *body, size_t len,
                              int v2, const char *answer, size_t answer_len)
 {
-    job j = {.sl = sl, .id = id, .main = main, .shadow = shadow, .body = body, .len = len, .v2 = v2};
+    job j = {
+        .sl = sl, .id = id, .main = main, .shadow = shadow, .body = body, .len = len, .v2 = v2};
     if (!v2 && answer) {
         j.answer = malloc(answer_len + 1);
         if (j.answer) {

@@ -41,11 +41,7 @@ void kn__serve_snap_put(kn__serve_snap *sn)
     if (sn && atomic_fetch_sub_explicit(&sn->refs, 1, memory_order_acq_rel) == 1) snap_free(sn);
 }
 
-/* Publish nw in role (the slot's reference moves in with it) and return
- * the version it replaced with the slot's reference, once no reader can
- * still be between reading the old pointer and taking its reference.
- * Under sl->lock. */
-static kn__serve_snap *swap_in(kn__serve_slot *sl, kn__snap_role role, kn__serve_snap *nw)
+kn__serve_snap *kn__serve_slot_swap(kn__serve_slot *sl, kn__snap_role role, kn__serve_snap *nw)
 {
     kn__serve_snap *old = atomic_exchange(&sl->snap[role], nw);
     unsigned e = atomic_fetch_add(&sl->epoch, 1) & 1u;
@@ -177,9 +173,8 @@ kn_status kn__serve_slot_side(kn__serve_slot *sl, kn__serve_metrics *mt, const c
     if (atomic_load(&sl->snap[role]))
         return kn_fail(KN_ERR_INVALID, "model '%s' has a %s already; give one", sl->name, what);
     if (ref && !ref_names(ref, sl->name))
-        return kn_fail(KN_ERR_INVALID,
-                       "the %s '%s' is not a version of model '%s' (give %s@vN)", what, ref,
-                       sl->name, sl->name);
+        return kn_fail(KN_ERR_INVALID, "the %s '%s' is not a version of model '%s' (give %s@vN)",
+                       what, ref, sl->name, sl->name);
     if (role == KN__SNAP_CANARY && !(share > 0 && share < 1))
         return kn_fail(KN_ERR_INVALID,
                        "the canary's share of model '%s' must be over 0%% and under 100%%",
@@ -255,7 +250,7 @@ static int load_status(kn_status e)
  * replaces becomes prev. Under sl->lock. */
 static void promote(kn__serve_slot *sl, kn__serve_snap *nw)
 {
-    kn__serve_snap *old = swap_in(sl, KN__SNAP_MAIN, nw);
+    kn__serve_snap *old = kn__serve_slot_swap(sl, KN__SNAP_MAIN, nw);
     kn__serve_snap_put(sl->prev);
     sl->prev = old;
 }
@@ -285,8 +280,9 @@ void kn__serve_slot_reload(kn__serve_slot *sl, kn__serve_metrics *mt, const char
             atomic_fetch_add_explicit(&sl->events[KN__EV_RELOAD_UNCHANGED], 1,
                                       memory_order_relaxed);
     } else if ((e = snap_load(mt, sl->name, &src, &nw)) != KN_OK) {
-        refuse(sl, out, KN__EV_RELOAD_REFUSED, load_status(e), "the new version%s%s cannot load: %s",
-               sl->ref ? " v" : "", sl->ref ? src.version : "", kn_last_error());
+        refuse(sl, out, KN__EV_RELOAD_REFUSED, load_status(e),
+               "the new version%s%s cannot load: %s", sl->ref ? " v" : "",
+               sl->ref ? src.version : "", kn_last_error());
         memcpy(sl->refused, src.hash, sizeof sl->refused);
     } else if (kn__serve_model_compatible(&cur->m, &nw->m, why, sizeof why)) {
         refuse(sl, out, KN__EV_RELOAD_REFUSED, 409, "the new version is incompatible: %s", why);
@@ -364,13 +360,12 @@ static void rollback_registry(kn__serve_slot *sl, kn__serve_metrics *mt, const c
         source_free(&src);
     }
     if (e != KN_OK) {
-        refuse(sl, out, KN__EV_ROLLBACK_REFUSED, load_status(e), "v%d cannot load: %s",
-               f.replaced, kn_last_error());
+        refuse(sl, out, KN__EV_ROLLBACK_REFUSED, load_status(e), "v%d cannot load: %s", f.replaced,
+               kn_last_error());
         goto done;
     }
     if (kn__serve_model_compatible(&cur->m, &back->m, why, sizeof why)) {
-        refuse(sl, out, KN__EV_ROLLBACK_REFUSED, 409, "v%d is incompatible: %s", f.replaced,
-               why);
+        refuse(sl, out, KN__EV_ROLLBACK_REFUSED, 409, "v%d is incompatible: %s", f.replaced, why);
         goto done;
     }
     kn_gate_opts g;
@@ -378,8 +373,7 @@ static void rollback_registry(kn__serve_slot *sl, kn__serve_metrics *mt, const c
     g.actor = "kiln serve";
     g.reason = "POST /admin/models/NAME/rollback";
     if (kn_store_rollback(st, sl->name, &g) != KN_OK) {
-        refuse(sl, out, KN__EV_ROLLBACK_REFUSED, 409, "the registry refused: %s",
-               kn_last_error());
+        refuse(sl, out, KN__EV_ROLLBACK_REFUSED, 409, "the registry refused: %s", kn_last_error());
         goto done;
     }
     outcome(out, 200, "rolled_back", back->m.version, cur->m.version);
@@ -405,8 +399,8 @@ void kn__serve_slot_rollback(kn__serve_slot *sl, kn__serve_metrics *mt, const ch
         rollback_registry(sl, mt, store_dir, out);
     } else if (!sl->prev) {
         refuse(sl, out, KN__EV_ROLLBACK_REFUSED, 409,
-               "no earlier version: this server has served only version %s of '%s'",
-               cur->m.version, sl->name);
+               "no earlier version: this server has served only version %s of '%s'", cur->m.version,
+               sl->name);
     } else if (kn__serve_model_compatible(&cur->m, &sl->prev->m, why, sizeof why)) {
         refuse(sl, out, KN__EV_ROLLBACK_REFUSED, 409, "version %s is incompatible: %s",
                sl->prev->m.version, why);
