@@ -346,8 +346,8 @@ static void version_json(kn__sbuf *b, const char *key, const char *v)
 static void slot_json(kn__sbuf *b, kn__serve_slot *sl)
 {
     kn__serve_snap *sn[KN__N_SNAP];
+    pthread_mutex_lock(&sl->lock); /* no reload between the versions read */
     for (int i = 0; i < KN__N_SNAP; i++) sn[i] = kn__serve_slot_get(sl, (kn__snap_role)i);
-    pthread_mutex_lock(&sl->lock);
     kn__sbuf_puts(b, "{\"model\":");
     kn__sbuf_json_str(b, sl->name, strlen(sl->name));
     version_json(b, "version", sn[KN__SNAP_MAIN]->m.version);
