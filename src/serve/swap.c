@@ -85,9 +85,11 @@ static kn_status remember_hash(kn__serve_slot *sl, const char *hash)
 }
 
 /* Resolve a source: a registry ref in the store (its version and file), or
- * a file; then the artifact's hash. */
+ * a file; then the artifact's hash. A registry version's artifact never
+ * changes (content-addressed): when it is same's, its hash is same's and
+ * the file is not read (the poller's case). */
 static kn_status resolve(const kn__serve_slot *sl, const char *store_dir, const char *ref,
-                         const char *path, source *out)
+                         const char *path, const kn__serve_snap *same, source *out)
 {
     memset(out, 0, sizeof *out);
     kn_status e = KN_OK;
@@ -101,7 +103,10 @@ static kn_status resolve(const kn__serve_slot *sl, const char *store_dir, const 
         out->path = kn_strdup(path);
         if (!out->path) e = KN_ERR_NOMEM;
     }
-    if (e == KN_OK) e = kn_artifact_hash_file(out->path, out->hash);
+    if (e == KN_OK && ref && same && same->reg_version == out->reg_version)
+        memcpy(out->hash, same->hash, sizeof out->hash);
+    else if (e == KN_OK)
+        e = kn_artifact_hash_file(out->path, out->hash);
     if (e == KN_OK && !ref) file_label(sl, out->hash, out->version, sizeof out->version);
     if (e != KN_OK) source_free(out);
     return e;
@@ -152,7 +157,7 @@ kn_status kn__serve_slot_init(kn__serve_slot *sl, kn__serve_metrics *mt, const c
     const char *at = ref ? strchr(ref, '@') : NULL;
     sl->tracks_production = at && !strcmp(at + 1, "production");
     source src;
-    kn_status e = resolve(sl, store_dir, ref, path, &src);
+    kn_status e = resolve(sl, store_dir, ref, path, NULL, &src);
     if (e == KN_OK && version) snprintf(src.version, sizeof src.version, "%s", version);
     kn__serve_snap *sn = NULL;
     if (e == KN_OK) e = snap_load(mt, name, &src, &sn);
@@ -180,7 +185,7 @@ kn_status kn__serve_slot_side(kn__serve_slot *sl, kn__serve_metrics *mt, const c
                        "the canary's share of model '%s' must be over 0%% and under 100%%",
                        sl->name);
     source src;
-    kn_status e = resolve(sl, store_dir, ref, path, &src);
+    kn_status e = resolve(sl, store_dir, ref, path, NULL, &src);
     kn__serve_snap *sn = NULL, *cur = atomic_load(&sl->snap[KN__SNAP_MAIN]);
     if (e == KN_OK && !strcmp(src.hash, cur->hash))
         e = kn_fail(KN_ERR_INVALID, "the %s of model '%s' is version %s, the one it serves", what,
@@ -268,7 +273,7 @@ void kn__serve_slot_reload(kn__serve_slot *sl, kn__serve_metrics *mt, const char
     }
     if (!only_if_newer) sl->pinned = 0;
     source src;
-    kn_status e = resolve(sl, store_dir, sl->ref, sl->path, &src);
+    kn_status e = resolve(sl, store_dir, sl->ref, sl->path, cur, &src);
     kn__serve_snap *nw = NULL;
     char why[512];
     if (e != KN_OK) {
@@ -355,7 +360,7 @@ static void rollback_registry(kn__serve_slot *sl, kn__serve_metrics *mt, const c
     } else if (e == KN_OK) {
         snprintf(ref, sizeof ref, "%s@v%d", sl->name, f.replaced);
         source src;
-        e = resolve(sl, store_dir, ref, NULL, &src);
+        e = resolve(sl, store_dir, ref, NULL, NULL, &src);
         if (e == KN_OK) e = snap_load(mt, sl->name, &src, &back);
         source_free(&src);
     }
