@@ -44,7 +44,7 @@ EOF
 # until STOP exists (or N requests in all); one line per answer: status,
 # X-Model-Version, body
 cat > "$W/load.py" << 'PY'
-import http.client, json, os, sys, threading
+import http.client, json, os, sys, threading, time
 port, path, body, stop, n_total, threads, out = sys.argv[1:8]
 body = open(body, "rb").read()
 n_total, threads = int(n_total), int(threads)
@@ -60,12 +60,14 @@ def run():
                 break
             done[0] += 1
         try:
+            t0 = time.perf_counter()
             c.request("POST", path, body, {"Content-Type": "application/json"})
             r = c.getresponse()
             data = r.read().decode()
-            mine.append((r.status, r.getheader("X-Model-Version"), data))
+            mine.append((r.status, r.getheader("X-Model-Version"), data,
+                         time.perf_counter() - t0))
         except Exception as e:
-            mine.append((0, None, repr(e)))
+            mine.append((0, None, repr(e), 0))
             c.close()
             c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
     with lock:
@@ -74,8 +76,8 @@ ts = [threading.Thread(target=run) for _ in range(threads)]
 for t in ts: t.start()
 for t in ts: t.join()
 with open(out, "w") as f:
-    for s, v, d in res:
-        f.write(json.dumps([s, v, d]) + "\n")
+    for r in res:
+        f.write(json.dumps(r) + "\n")
 PY
 
 start_server --store "$W/store" --model credit@production --model conc="$W/live.kiln" \
@@ -121,14 +123,17 @@ pred1 = float(sys.argv[2])
 bad = [r for r in rows if r[0] != 200]
 assert not bad, f"{len(bad)} of {len(rows)} requests failed: {bad[:3]}"
 by = {}
-for s, v, d in rows:
+for s, v, d, t in rows:
     by.setdefault(v, set()).add(json.loads(d)["predictions"][0])
 assert set(by) == {"1", "2"}, by.keys()
 # each answer is the one of the version it names
 assert by["1"] == {pred1}, by["1"]
 assert len(by["2"]) == 1 and pred1 not in by["2"], by["2"]
 assert len(rows) > 50, len(rows)
-print(f"reload under traffic: {len(rows)} requests, all 200, versions {sorted(by)}")
+lat = sorted(r[3] for r in rows)
+print(f"reload under traffic: {len(rows)} requests over 6 swaps, all 200, versions "
+      f"{sorted(by)}; latency p50 {lat[len(lat) // 2] * 1e3:.2f} ms, "
+      f"p99 {lat[len(lat) * 99 // 100] * 1e3:.2f} ms, max {lat[-1] * 1e3:.1f} ms")
 PY
 
 # the access log names the version that answered each request
