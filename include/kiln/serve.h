@@ -62,7 +62,8 @@
  * ref re-resolved in the store, or the file. The same artifact (by hash) is
  * "unchanged". A new one is loaded and checked before it takes traffic; it
  * is refused, and the old version keeps serving, when it does not load (a
- * damaged or missing file, no model) or is incompatible: a request valid
+ * damaged or missing file, no model, unsigned or signed with another key
+ * when verify_key is set) or is incompatible: a request valid
  * for the old version must stay valid and get an answer of the same shape,
  * so the task (classifier or regressor) and the class labels must match,
  * every input column of the old version must be an input of the new one
@@ -120,6 +121,9 @@ typedef struct kn_serve_opts {
                                  ./kiln-store) */
     double poll_s;            /* re-resolve registry refs this often, seconds (0: never) */
     const char *shadow_log;   /* JSON Lines file of shadow results, or NULL */
+    const unsigned char *verify_key; /* a public key (KN_ARTIFACT_PUBLIC_KEY_BYTES, copied):
+                                        every version loaded must be signed with its secret
+                                        half, at start and on reload; or NULL */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

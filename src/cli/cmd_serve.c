@@ -1,6 +1,7 @@
 /* kiln serve: registered models or artifact files behind HTTP (the Open
  * Inference Protocol and the v1 predict form; kiln/serve.h). */
 #include "cli/cli.h"
+#include "kiln/artifact.h"
 #include "kiln/mem.h"
 #include "kiln/serve.h"
 
@@ -11,7 +12,7 @@
 #include <string.h>
 
 typedef struct serve_args {
-    const char *store, *host, *access_log, *shadow_log;
+    const char *store, *host, *access_log, *shadow_log, *verify_key;
     cli_list models, canaries, shadows;
     int64_t port, max_body, max_header, max_connections, timeout;
     double poll;
@@ -32,6 +33,9 @@ static const cli_opt serve_opts[] = {
                  "outputs, agree)"),
     CLI_OPT_NUM(serve_args, poll, "poll", "SECONDS", "30", 0, 86400,
                 "re-resolve registered models this often and swap in a new version (0: never)"),
+    CLI_OPT_TEXT(serve_args, verify_key, "verify-key", "NAME.pub",
+                 "refuse an artifact not signed with this key's secret half (at start and on "
+                 "every reload)"),
     CLI_OPT_TEXT(serve_args, store, "store", "DIR",
                  "the store of registered models (default $KILN_STORE, else ./kiln-store)"),
     CLI_OPT_INT(serve_args, port, "port", "N", "8080", 0, 65535,
@@ -222,6 +226,14 @@ int cmd_serve(int argc, char **argv)
     o.store = a.store;
     o.poll_s = a.poll;
     o.shadow_log = a.shadow_log;
+    unsigned char pk[KN_ARTIFACT_PUBLIC_KEY_BYTES];
+    if (a.verify_key) {
+        if (kn_artifact_key_load(a.verify_key, 0, pk) != KN_OK) {
+            cli_error("serve: --verify-key %s: %s", a.verify_key, kn_last_error());
+            return CLI_FAIL;
+        }
+        o.verify_key = pk;
+    }
     kn_server *s = NULL;
     if (kn_server_new(&o, &s) != KN_OK) {
         cli_error("serve: %s", kn_last_error());

@@ -121,7 +121,7 @@ static kn_status make_metadata(kn__serve_model *m)
 }
 
 kn_status kn__serve_model_load(const char *name, const char *version, const char *path,
-                               kn__serve_model *m)
+                               const unsigned char *public_key, kn__serve_model *m)
 {
     memset(m, 0, sizeof *m);
     double t0 = now_s();
@@ -130,7 +130,7 @@ kn_status kn__serve_model_load(const char *name, const char *version, const char
     m->version = kn_strdup(version ? version : "1");
     m->path = kn_strdup(path);
     kn_status e = m->name && m->version && m->path ? KN_OK : KN_ERR_NOMEM;
-    if (e == KN_OK) e = kn_artifact_read(path, NULL, &art);
+    if (e == KN_OK) e = kn_artifact_read(path, public_key, &art);
     if (e == KN_OK) e = kn_artifact_pipeline(art, &m->p);
     if (e == KN_OK && !(m->m = kn_pipeline_model(m->p)))
         e = kn_fail(KN_ERR_INVALID,

@@ -91,9 +91,10 @@ typedef struct kn__serve_model {
     size_t metadata_len;
 } kn__serve_model;
 
-/* Load path as a model (see kn_server_add_model). */
+/* Load path as a model (see kn_server_add_model); public_key (or NULL)
+ * as kn_artifact_read's. */
 kn_status kn__serve_model_load(const char *name, const char *version, const char *path,
-                               kn__serve_model *out);
+                               const unsigned char *public_key, kn__serve_model *out);
 void kn__serve_model_free(kn__serve_model *m);
 
 /* Check rows against the model's schema, predict them and write the
@@ -138,6 +139,7 @@ typedef struct kn__serve_slot {
     char *name;
     char *ref, *path;      /* the main version's source: a registry ref or a file (one is set) */
     int tracks_production; /* ref is NAME@production: rollback moves the registry too */
+    const unsigned char *verify_key; /* every version must be signed with it, or NULL */
     _Atomic(kn__serve_snap *) snap[KN__N_SNAP];
     unsigned canary_bp;                /* the canary's share of requests, in 1/10000 */
     _Atomic unsigned long long routed; /* requests routed so far (the canary split) */
@@ -173,7 +175,8 @@ kn__serve_snap *kn__serve_slot_swap(kn__serve_slot *sl, kn__snap_role role, kn__
  * store_dir) or a file (path), loading its first version. */
 kn_status kn__serve_slot_init(kn__serve_slot *sl, struct kn__serve_metrics *mt,
                               const char *store_dir, const char *name, const char *ref,
-                              const char *path, const char *version);
+                              const char *path, const char *version,
+                              const unsigned char *verify_key);
 /* Load a canary or shadow version into the slot (before start). */
 kn_status kn__serve_slot_side(kn__serve_slot *sl, struct kn__serve_metrics *mt,
                               const char *store_dir, kn__snap_role role, const char *ref,

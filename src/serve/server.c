@@ -1,6 +1,7 @@
 /* The HTTP server (kiln/serve.h) on libmicrohttpd: epoll, an internal pool
  * of threads, the routes in one table, a request's state from its first
  * line to its last byte sent, metrics and the access log. */
+#include "kiln/artifact.h"
 #include "kiln/ctx.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -31,6 +32,7 @@ struct kn_server {
     _Atomic unsigned long long next_id;
     kn_ctx *ctx; /* the requests' run context: one thread per request */
     kn__serve_shadow *shadow;
+    unsigned char verify_key[KN_ARTIFACT_PUBLIC_KEY_BYTES];
     /* the registry poller */
     pthread_t poller;
     int polling, poll_stop;
@@ -653,6 +655,7 @@ kn_status kn_server_new(const kn_serve_opts *o, kn_server **out)
     if (!s) return KN_ERR_NOMEM;
     s->o = *o;
     s->log_fd = -1;
+    if (o->verify_key) memcpy(s->verify_key, o->verify_key, sizeof s->verify_key);
     pthread_mutex_init(&s->poll_lock, NULL);
     pthread_cond_init(&s->poll_cond, NULL);
     s->host = kn_strdup(o->host ? o->host : "127.0.0.1");
@@ -731,7 +734,8 @@ kn_status kn_server_add_model(kn_server *s, const char *name, const kn_serve_sou
         s->cap = cap;
     }
     kn__serve_slot *sl = &s->slots[s->n_slots];
-    e = kn__serve_slot_init(sl, &s->mt, s->store, name, src->ref, src->path, NULL);
+    e = kn__serve_slot_init(sl, &s->mt, s->store, name, src->ref, src->path, NULL,
+                            s->o.verify_key ? s->verify_key : NULL);
     if (e != KN_OK) {
         kn__serve_slot_free(sl);
         return e;

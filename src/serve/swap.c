@@ -112,12 +112,13 @@ static kn_status resolve(const kn__serve_slot *sl, const char *store_dir, const 
     return e;
 }
 
-static kn_status snap_load(kn__serve_metrics *mt, const char *name, const source *src,
+static kn_status snap_load(kn__serve_metrics *mt, const kn__serve_slot *sl, const source *src,
                            kn__serve_snap **out)
 {
+    const char *name = sl->name;
     kn__serve_snap *sn = kn_calloc(1, sizeof *sn);
     if (!sn) return KN_ERR_NOMEM;
-    kn_status e = kn__serve_model_load(name, src->version, src->path, &sn->m);
+    kn_status e = kn__serve_model_load(name, src->version, src->path, sl->verify_key, &sn->m);
     if (e != KN_OK) {
         kn_free(sn);
         return e;
@@ -143,9 +144,10 @@ static int ref_names(const char *ref, const char *name)
 
 kn_status kn__serve_slot_init(kn__serve_slot *sl, kn__serve_metrics *mt, const char *store_dir,
                               const char *name, const char *ref, const char *path,
-                              const char *version)
+                              const char *version, const unsigned char *verify_key)
 {
     memset(sl, 0, sizeof *sl);
+    sl->verify_key = verify_key;
     pthread_mutex_init(&sl->lock, NULL);
     sl->name = kn_strdup(name);
     sl->ref = ref ? kn_strdup(ref) : NULL;
@@ -160,7 +162,7 @@ kn_status kn__serve_slot_init(kn__serve_slot *sl, kn__serve_metrics *mt, const c
     kn_status e = resolve(sl, store_dir, ref, path, NULL, &src);
     if (e == KN_OK && version) snprintf(src.version, sizeof src.version, "%s", version);
     kn__serve_snap *sn = NULL;
-    if (e == KN_OK) e = snap_load(mt, name, &src, &sn);
+    if (e == KN_OK) e = snap_load(mt, sl, &src, &sn);
     if (e == KN_OK && !ref) e = remember_hash(sl, src.hash);
     source_free(&src);
     if (e != KN_OK) {
@@ -190,7 +192,7 @@ kn_status kn__serve_slot_side(kn__serve_slot *sl, kn__serve_metrics *mt, const c
     if (e == KN_OK && !strcmp(src.hash, cur->hash))
         e = kn_fail(KN_ERR_INVALID, "the %s of model '%s' is version %s, the one it serves", what,
                     sl->name, cur->m.version);
-    if (e == KN_OK) e = snap_load(mt, sl->name, &src, &sn);
+    if (e == KN_OK) e = snap_load(mt, sl, &src, &sn);
     char why[512];
     if (e == KN_OK && kn__serve_model_compatible(&cur->m, &sn->m, why, sizeof why))
         e = kn_fail(KN_ERR_INVALID, "the %s cannot serve beside version %s: %s", what,
@@ -284,7 +286,7 @@ void kn__serve_slot_reload(kn__serve_slot *sl, kn__serve_metrics *mt, const char
         if (!only_if_newer)
             atomic_fetch_add_explicit(&sl->events[KN__EV_RELOAD_UNCHANGED], 1,
                                       memory_order_relaxed);
-    } else if ((e = snap_load(mt, sl->name, &src, &nw)) != KN_OK) {
+    } else if ((e = snap_load(mt, sl, &src, &nw)) != KN_OK) {
         refuse(sl, out, KN__EV_RELOAD_REFUSED, load_status(e),
                "the new version%s%s cannot load: %s", sl->ref ? " v" : "",
                sl->ref ? src.version : "", kn_last_error());
@@ -361,7 +363,7 @@ static void rollback_registry(kn__serve_slot *sl, kn__serve_metrics *mt, const c
         snprintf(ref, sizeof ref, "%s@v%d", sl->name, f.replaced);
         source src;
         e = resolve(sl, store_dir, ref, NULL, NULL, &src);
-        if (e == KN_OK) e = snap_load(mt, sl->name, &src, &back);
+        if (e == KN_OK) e = snap_load(mt, sl, &src, &back);
         source_free(&src);
     }
     if (e != KN_OK) {

@@ -8,7 +8,7 @@
 # on, registry pick-up by polling after kiln models promote, rollback (the
 # registry's too), SIGHUP, the canary split over 10,000 requests, shadow
 # results logged and disagreements counted, per-version metrics, the
-# header limit and slow-drip headers.
+# header limit and slow-drip headers, and --verify-key on reload.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -354,6 +354,25 @@ assert v1 + v2 == 10000 and abs(v2 - 1000) <= 300, (v1, v2)
 assert m['kiln_serve_model_version_info{model="credit",version="2",role="canary"}'] == 1
 assert m['kiln_serve_model_version_info{model="conc",version="2",role="shadow"}'] == 1
 PY
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || fail "kiln serve did not exit 0"
+SERVE_PID=
+
+# ---- --verify-key: an unsigned version is refused at start and on reload
+"$KILN" keygen --out "$W/team" --quiet
+for a in 1 1000; do
+    train_conc --param alpha=$a --sign-key "$W/team.key" --out "$W/signed$a.kiln"
+done
+expect "not signed" 1 "$KILN" serve --model conc="$W/conc1.kiln" --verify-key "$W/team.pub" \
+    --port 0
+put "$W/signed1.kiln"
+start_server --model conc="$W/live.kiln" --verify-key "$W/team.pub" --threads 2
+put "$W/conc2.kiln"
+expect_status 409 POST /admin/models/conc/reload
+body_is '"not signed" in j["error"]["message"] and j["version"] == "1"'
+put "$W/signed1000.kiln"
+expect_status 200 POST /admin/models/conc/reload
+body_is 'j["result"] == "reloaded" and j["version"] == "2"'
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID" || fail "kiln serve did not exit 0"
 SERVE_PID=
