@@ -40,6 +40,14 @@ typedef struct kn_cv_spec {
                                     task's default set */
     size_t n_metrics;
     int skip_train_scores; /* 1: do not score each fold's model on its training rows */
+    /* A learning curve's point: fit each fold on the first rows of its
+     * training rows, in row order (as sklearn's learning_curve takes
+     * train[:n]): train_rows of them, or (train_rows 0) the share
+     * train_fraction of them, rounded down, at least 1. Both 0: all. */
+    size_t train_rows;
+    double train_fraction;
+    int shuffle_train_rows; /* 1: each fold's training rows in a seeded random order
+                               (split.seed, the fold), so a share is a random sample */
 } kn_cv_spec;
 
 /* How a model fits, judged from its cross-validated scores (kn_fit_diagnose). */

@@ -276,6 +276,7 @@ int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
+int cmd_curve(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -297,5 +298,6 @@ extern const cli_spec models_spec;
 extern const cli_spec lineage_spec;
 extern const cli_spec serve_spec;
 extern const cli_spec keys_spec;
+extern const cli_spec curve_spec;
 
 #endif

@@ -70,6 +70,7 @@ static const cli_spec *const commands[] = {
     &predict_spec,
     &eval_spec,
     &cv_spec,
+    &curve_spec,
     &run_spec,
     &inspect_spec,
     &report_spec,

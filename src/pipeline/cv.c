@@ -10,6 +10,7 @@
 #include "kiln/pipeline.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
+#include "kiln/rng.h"
 #include "kiln/step.h"
 
 #include <math.h>
@@ -155,6 +156,16 @@ static kn_status make_folds(const kn_frame *f, const kn_cv_spec *s, kn_folds *fo
     if (e == KN_OK && s->split.kind == KN_SPLIT_TIME && s->order_by)
         e = time_order(f, s->order_by, &order);
     if (e == KN_OK) e = kn_split_folds(n, labels, &s->split, folds);
+    for (size_t i = 0; e == KN_OK && s->shuffle_train_rows && i < folds->k; i++) {
+        kn_fold *fo = &folds->fold[i];
+        kn_rng g;
+        kn_rng_init_stream(&g, s->split.seed, i);
+        for (size_t r = fo->n_train; r > 1; r--) {
+            size_t j = (size_t)kn_rng_below(&g, r), t = fo->train[r - 1];
+            fo->train[r - 1] = fo->train[j];
+            fo->train[j] = t;
+        }
+    }
     for (size_t i = 0; e == KN_OK && order && i < folds->k; i++) {
         kn_fold *fo = &folds->fold[i];
         for (size_t r = 0; r < fo->n_train; r++) fo->train[r] = order[fo->train[r]];
@@ -180,6 +191,16 @@ static kn_status mark_roles(const kn_frame *f, const kn_cv_spec *s, kn_frame **o
     if (e == KN_OK && s->order_by && kn_frame_find(*out, s->order_by, &j) == KN_OK)
         kn_column_set_role(kn_frame_col(*out, j), KN_ROLE_TIME);
     return e;
+}
+
+/* The training rows a fold fits on: all n, or a learning curve's share. */
+static size_t fold_train_rows(const kn_cv_spec *s, size_t n)
+{
+    size_t m = s->train_rows ? s->train_rows
+               : s->train_fraction > 0 && s->train_fraction < 1
+                   ? (size_t)floor(s->train_fraction * (double)n)
+                   : n;
+    return m > n ? n : m < 1 && n ? 1 : m;
 }
 
 /* Mean and population standard deviation (as sklearn) of k values a
@@ -231,7 +252,7 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *f
         !r->baseline_score || !r->train_mean || !r->train_std || !r->baseline_mean)
         return KN_ERR_NOMEM;
     for (size_t i = 0; i < k; i++) {
-        r->n_train[i] = folds->fold[i].n_train;
+        r->n_train[i] = fold_train_rows(s, folds->fold[i].n_train);
         r->n_test[i] = folds->fold[i].n_test;
         r->fit_seconds[i] = fo[i].seconds;
         /* a score a fold could not compute (e.g. roc_auc on one class) is NaN */
@@ -298,9 +319,9 @@ static kn_status one_class_folds(const kn_frame *f, const kn_cv_spec *s, const k
     kn_status e = KN_OK;
     for (size_t i = 0; e == KN_OK && k > 1 && i < folds->k; i++) {
         const kn_fold *fd = &folds->fold[i];
-        size_t r = 1;
-        while (r < fd->n_train && lab[fd->train[r]] == lab[fd->train[0]]) r++;
-        if (fd->n_train == 0 || r < fd->n_train) continue;
+        size_t r = 1, n_train = fold_train_rows(s, fd->n_train);
+        while (r < n_train && lab[fd->train[r]] == lab[fd->train[0]]) r++;
+        if (n_train == 0 || r < n_train) continue;
         kn_column *c = kn_frame_find(f, s->target, &j) == KN_OK ? kn_frame_col(f, j) : NULL;
         char buf[40] = "?";
         const char *label = buf;
@@ -308,7 +329,11 @@ static kn_status one_class_folds(const kn_frame *f, const kn_cv_spec *s, const k
             snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[fd->train[0]]);
         else if (c && kn_column_type(c) == KN_COL_CATEGORICAL)
             label = kn_column_level(c, kn_column_codes(c)[fd->train[0]], NULL);
-        const char *fix = s->split.kind == KN_SPLIT_TIME
+        const char *fix = n_train < fd->n_train
+                              ? "the first rows of the fold's training rows hold one class: "
+                                "shuffle them (kiln curve --shuffle) so each size is a random "
+                                "share, or start from a larger size"
+                          : s->split.kind == KN_SPLIT_TIME
                               ? "the earliest rows hold one class: use fewer folds (split "
                                 "option folds), or a stratified split if the rows need not "
                                 "stay in time order"
@@ -323,7 +348,7 @@ static kn_status one_class_folds(const kn_frame *f, const kn_cv_spec *s, const k
         e = kn_fail(KN_ERR_INVALID,
                     "cross-validation fold %zu of %zu: its %zu training rows hold a single "
                     "class of '%s' ('%s'), and a classifier needs two; %s",
-                    i + 1, folds->k, fd->n_train, s->target, label, fix);
+                    i + 1, folds->k, n_train, s->target, label, fix);
     }
     kn_free(lab);
     return e;
@@ -385,7 +410,8 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
             kn_frame *train = NULL, *test = NULL;
             kn_fold *fd = &folds.fold[i];
             kn_status st = kn_ctx_check(); /* a cancelled run starts no more folds */
-            if (st == KN_OK) st = kn_frame_select_rows(f, fd->train, fd->n_train, &train);
+            size_t n_train = fold_train_rows(s, fd->n_train);
+            if (st == KN_OK) st = kn_frame_select_rows(f, fd->train, n_train, &train);
             if (st == KN_OK) st = kn_frame_select_rows(f, fd->test, fd->n_test, &test);
             if (st == KN_OK) st = run_fold(train, test, tpl, s, &fo[i]);
             fo[i].status = st;
