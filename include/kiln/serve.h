@@ -51,13 +51,17 @@ extern "C" {
 #endif
 
 typedef struct kn_serve_opts {
-    const char *host;         /* address to bind, numeric IPv4 or IPv6 (default "127.0.0.1") */
-    int port;                 /* default 8080; 0 picks a free one (kn_server_port) */
-    int threads;              /* pool size; 0 = the number of online cores */
-    size_t max_body;          /* request body limit in bytes (default 1 MiB): 413 past it */
-    unsigned max_connections; /* open connections at once (default 1024) */
-    unsigned timeout_s;       /* idle connection timeout in seconds (default 30) */
-    const char *access_log;   /* JSON Lines file appended per request, or NULL */
+    const char *host;           /* address to bind, numeric IPv4 or IPv6 (default "127.0.0.1") */
+    int port;                   /* default 8080; 0 picks a free one (kn_server_port) */
+    int threads;                /* pool size; 0 = the number of online cores */
+    size_t max_body;            /* request body limit in bytes (default 1 MiB): 413 past it */
+    unsigned max_connections;   /* open connections at once (default 1024) */
+    unsigned timeout_s;         /* idle connection timeout in seconds (default 30) */
+    const char *access_log;     /* JSON Lines file appended per request, or NULL */
+    int live_stats;             /* per-input statistics in /metrics (default 1) */
+    const char *prediction_log; /* JSON Lines file, a line per predicted row, or NULL */
+    double prediction_sample;   /* the share of rows logged, 0 to 1 (default 1) */
+    uint64_t prediction_seed;   /* which rows: a function of (seed, request id, row) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

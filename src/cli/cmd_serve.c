@@ -15,6 +15,10 @@ typedef struct serve_args {
     const char *store, *host, *access_log;
     cli_list models;
     int64_t port, max_body, max_connections, timeout;
+    const char *prediction_log; /* observing: live statistics, the prediction log */
+    double sample;
+    uint64_t sample_seed;
+    int no_live_stats;
 } serve_args;
 
 static const cli_opt serve_opts[] = {
@@ -37,6 +41,14 @@ static const cli_opt serve_opts[] = {
     CLI_OPT_TEXT(serve_args, access_log, "access-log", "FILE",
                  "append one JSON line per request (time, request id, method, path, status, "
                  "latency, rows)"),
+    CLI_OPT_FLAG(serve_args, no_live_stats, "no-live-stats",
+                 "no per-input statistics (kiln_feature_*) in /metrics"),
+    CLI_OPT_TEXT(serve_args, prediction_log, "prediction-log", "FILE",
+                 "append one JSON line per predicted row (time, request id, model, version, "
+                 "inputs, output)"),
+    CLI_OPT_NUM(serve_args, sample, "sample", "FRACTION", "1", 0, 1,
+                "the share of rows --prediction-log keeps (sampled by request id and row)"),
+    CLI_OPT_SEED(serve_args, sample_seed, "sample-seed", "0", "the seed of --sample's choice"),
     CLI_OPT_END};
 
 const cli_spec serve_spec = {
@@ -130,6 +142,10 @@ int cmd_serve(int argc, char **argv)
     o.max_connections = (unsigned)a.max_connections;
     o.timeout_s = (unsigned)a.timeout;
     o.access_log = a.access_log;
+    o.live_stats = !a.no_live_stats;
+    o.prediction_log = a.prediction_log;
+    o.prediction_sample = a.sample;
+    o.prediction_seed = a.sample_seed;
     kn_server *s = NULL;
     kn_store *store = NULL;
     if (kn_server_new(&o, &s) != KN_OK) {

@@ -143,4 +143,5 @@ void kn__serve_metrics_text(const kn__serve_metrics *mt, const kn__serve_model *
     head(b, "kiln_serve_in_flight_requests", "gauge", "Requests being answered now.");
     kn__sbuf_printf(b, "kiln_serve_in_flight_requests %lld\n",
                     (long long)atomic_load_explicit(&mt->in_flight, memory_order_relaxed));
+    kn__livestats_text(models, mt->n_models, b);
 }

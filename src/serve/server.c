@@ -29,7 +29,8 @@ struct kn_server {
     int log_fd, port;
     _Atomic int draining;
     _Atomic unsigned long long next_id;
-    kn_ctx *ctx; /* the requests' run context: one thread per request */
+    kn_ctx *ctx;       /* the requests' run context: one thread per request */
+    kn__predlog *plog; /* --prediction-log, or NULL */
 };
 
 enum { PATH_KEPT = 256 };
@@ -57,6 +58,8 @@ void kn_serve_opts_default(kn_serve_opts *o)
     o->max_body = 1u << 20;
     o->max_connections = 1024;
     o->timeout_s = 30;
+    o->live_stats = 1;
+    o->prediction_sample = 1.0;
 }
 
 static unsigned long long elapsed_us(const struct timespec *t0)
@@ -234,10 +237,13 @@ static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *
     int v2 = r->route == KN__ROUTE_INFER;
     const char *body = r->body.p ? r->body.p : "";
     kn_ctx *prev = kn_ctx_enter(s->ctx);
+    kn__predlog_begin(s->plog, r->id); /* infer logs its rows there */
     int rc = v2 ? kn__serve_parse_v2(&mdl->in, body, r->body.len, &rows, &id, &err)
                 : kn__serve_parse_v1(&mdl->in, body, r->body.len, &rows, &err);
     if (rc == 0) rc = kn__serve_infer(mdl, rows, v2, id, &out, &err);
     if (rc == 0) r->rows = kn_frame_n_rows(rows);
+    if (rc == 0) kn__livestats_add(mdl->live, rows);
+    kn__predlog_begin(NULL, 0);
     kn_frame_free(rows);
     kn_ctx_leave(prev);
     free(id);
@@ -471,6 +477,8 @@ kn_status kn_server_new(const kn_serve_opts *o, kn_server **out)
             e = kn_fail(KN_ERR_IO, "cannot open the access log %s: %s", s->access_log,
                         strerror(errno));
     }
+    if (e == KN_OK && o->prediction_log)
+        e = kn__predlog_open(o->prediction_log, o->prediction_sample, o->prediction_seed, &s->plog);
     if (e == KN_OK) e = kn_ctx_new(&s->ctx);
     if (e == KN_OK) kn_ctx_set_threads(s->ctx, 1); /* one row: no parallel regions */
     if (e != KN_OK) {
@@ -534,6 +542,9 @@ kn_status kn_server_start(kn_server *s)
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = s->o.threads > 0 ? (unsigned)s->o.threads : cores > 0 ? (unsigned)cores : 1;
+    for (size_t i = 0; s->o.live_stats && i < s->n_models; i++)
+        if ((e = kn__livestats_new(&s->models[i].in, threads, &s->models[i].live)) != KN_OK)
+            return e;
     s->d = MHD_start_daemon(
         flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
@@ -574,6 +585,7 @@ void kn_server_free(kn_server *s)
 {
     if (!s) return;
     if (s->d) MHD_stop_daemon(s->d);
+    kn__predlog_close(s->plog);
     for (size_t i = 0; i < s->n_models; i++) kn__serve_model_free(&s->models[i]);
     kn_free(s->models);
     if (s->metrics_ready) kn__serve_metrics_free(&s->mt);
