@@ -338,12 +338,15 @@ static void series(kn__sbuf *b, const char *name, const kn__serve_model *m, size
     kn__sbuf_puts(b, "\"");
 }
 
+/* A sample's value: shortest round-trip text, NaN when there is none. */
 static void num(kn__sbuf *b, double v)
 {
-    if (isnan(v))
-        kn__sbuf_puts(b, " NaN\n");
+    kn__sbuf_add(b, " ", 1);
+    if (isfinite(v))
+        kn__sbuf_json_num(b, v);
     else
-        kn__sbuf_printf(b, " %.17g\n", v);
+        kn__sbuf_puts(b, "NaN");
+    kn__sbuf_add(b, "\n", 1);
 }
 
 enum { F_COUNT, F_MISSING, F_MEAN, F_STD, F_QUANT, F_CAT, F_OTHER, N_FAMILIES };
