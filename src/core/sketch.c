@@ -18,6 +18,7 @@ enum { MIN_WIDTH = 2, MAX_LEVELS = 64 };
 typedef struct level {
     double *v;
     size_t len, cap;
+    int sorted; /* levels above 0 stay sorted unless a merge appended to them */
 } level;
 
 struct kn_kll {
@@ -86,6 +87,20 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Sort level h and move every other item up (see the top). */
+static void sort(double *v, size_t n)
+{
+    if (n > 24) {
+        qsort(v, n, sizeof *v, cmp_double);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) { /* level 0 is small: insertion */
+        double x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
 static kn_status compact(kn_kll *s, size_t h)
 {
     kn_status e = KN_OK;
@@ -95,17 +110,30 @@ static kn_status compact(kn_kll *s, size_t h)
     if (m < 2) return KN_OK;
     if ((e = reserve(up, up->len + m / 2)) != KN_OK) return e;
     double *v = l->v;
-    if (l->len & 1) { /* the first item stays: swap it to the end */
-        double t = v[0];
-        v[0] = v[l->len - 1];
-        v[l->len - 1] = t;
+    uint64_t bits = kn_rng_next(&s->rng);
+    if (!l->sorted) sort(v, l->len);
+    /* the odd item out: the smallest or the largest, at random */
+    size_t first = (l->len & 1) && (bits & 1) ? 1 : 0;
+    double kept = (l->len & 1) ? v[first ? 0 : l->len - 1] : 0;
+    const double *run = v + first + (size_t)(bits >> 63); /* every other of v[first..first+m) */
+    size_t n_up = m / 2;
+    if (up->sorted || !up->len) { /* merge the sorted run in from the back */
+        size_t i = up->len, j = n_up, out = up->len + n_up;
+        while (j > 0) {
+            if (i > 0 && up->v[i - 1] > run[2 * (j - 1)])
+                up->v[--out] = up->v[--i];
+            else
+                up->v[--out] = run[2 * (--j)];
+        }
+        up->sorted = 1;
+    } else {
+        for (size_t j = 0; j < n_up; j++) up->v[up->len + j] = run[2 * j];
     }
-    qsort(v, m, sizeof *v, cmp_double);
-    size_t off = (size_t)(kn_rng_next(&s->rng) >> 63);
-    for (size_t i = off; i < m; i += 2) up->v[up->len++] = v[i];
-    if (l->len & 1) v[0] = v[l->len - 1];
+    up->len += n_up;
     l->len -= m;
-    s->held -= m / 2;
+    if (l->len) v[0] = kept;
+    l->sorted = 1;
+    s->held -= n_up;
     /* a level whose capacity shrank (levels were added above it) gives
      * its room back: memory stays about the total capacity */
     if (l->cap > 4 * s->cap[h] && l->cap > 16) {
@@ -158,7 +186,7 @@ void kn_kll_free(kn_kll *s)
 
 void kn_kll_reset(kn_kll *s)
 {
-    for (size_t h = 0; h < s->lv_cap; h++) s->lv[h].len = 0;
+    for (size_t h = 0; h < s->lv_cap; h++) s->lv[h].len = 0, s->lv[h].sorted = 1;
     s->n_levels = 1;
     set_caps(s);
     s->held = 0;
@@ -174,6 +202,7 @@ kn_status kn_kll_add(kn_kll *s, double x)
     kn_status e = reserve(l0, l0->len + 1);
     if (e != KN_OK) return e;
     l0->v[l0->len++] = x;
+    l0->sorted = l0->len == 1;
     s->held++;
     s->n++;
     if (x < s->min) s->min = x;
@@ -193,6 +222,7 @@ kn_status kn_kll_merge(kn_kll *dst, const kn_kll *src)
         if (!from->len) continue;
         if ((e = reserve(to, to->len + from->len)) != KN_OK) return e;
         memcpy(to->v + to->len, from->v, from->len * sizeof *from->v);
+        to->sorted = !to->len && from->sorted;
         to->len += from->len;
         dst->held += from->len;
     }
