@@ -11,11 +11,22 @@
  * row is kept when a hash of (seed, request id, row) falls under the
  * sample share: no shared state, the same requests keep the same rows.
  *
- * The request thread formats its lines into its shard's buffer (a lock
- * per shard, one thread per shard as a rule: uncontended); a writer
- * thread swaps the buffers out every 50 ms and writes them with one
- * write() each, so the file sees whole lines. A shard over BUF_MAX bytes
- * (the disk cannot keep up) drops lines rather than grow. */
+ * The request thread copies a kept row into its shard's buffer as a
+ * binary record (below; a lock per shard, one thread per shard as a rule:
+ * uncontended); a writer thread swaps the buffers out every 50 ms, turns
+ * the records into JSON lines (numbers exact: see number()) and writes
+ * them with one write() per buffer, so the file sees whole lines. A shard
+ * over BUF_MAX bytes (the writer cannot keep up) drops rows rather than
+ * grow.
+ *
+ * A record (native byte order; it never leaves the process): u32 bytes
+ * of the whole record, u64 request id, u32 row, i64 time (ns since 1970),
+ * str model, str version, u32 columns, per column {str name, u8 kind,
+ * value}, then the output: u8 0 and f64 (a regression) or u8 1, str
+ * label (empty: none), u32 classes, per class {str class, f64 p}. str is
+ * u32 bytes then the bytes; kind 0 null, 1 f64, 2 i64, 3 str, 4 a
+ * timestamp as i64 microseconds. Everything is copied: a model may be
+ * gone (reloaded) before its rows are written. */
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
@@ -62,18 +73,32 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
+static void render(const char *rec, size_t len, kn__sbuf *b);
+
 /* Write everything buffered (the writer thread, or close). */
 static void flush(kn__predlog *pl)
 {
+    kn__sbuf out = {0};
     for (size_t i = 0; i < N_SHARDS; i++) {
         pl_shard *sh = &pl->shards[i];
-        kn__sbuf out = {0};
+        kn__sbuf recs = {0};
         pthread_mutex_lock(&sh->mu);
         if (sh->buf.len) {
-            out = sh->buf;
+            recs = sh->buf;
             memset(&sh->buf, 0, sizeof sh->buf);
         }
         pthread_mutex_unlock(&sh->mu);
+        for (size_t at = 0; at + 4 <= recs.len;) {
+            uint32_t n;
+            memcpy(&n, recs.p + at, 4);
+            render(recs.p + at, n, &out);
+            at += n;
+        }
+        kn__sbuf_free(&recs);
+        if (out.oom) { /* out of memory: these lines are lost */
+            kn__sbuf_free(&out);
+            continue;
+        }
         size_t done = 0;
         while (done < out.len) {
             ssize_t k = write(pl->fd, out.p + done, out.len - done);
@@ -81,8 +106,9 @@ static void flush(kn__predlog *pl)
             if (k <= 0) break; /* a full disk must not stop the answers */
             done += (size_t)k;
         }
-        kn__sbuf_free(&out);
+        out.len = 0;
     }
+    kn__sbuf_free(&out);
 }
 
 static void *writer(void *arg)
@@ -162,31 +188,40 @@ void kn__predlog_begin(kn__predlog *pl, unsigned long long request_id)
     current.id = request_id;
 }
 
-static void cell(kn__sbuf *b, kn_column *c, size_t i)
+/* ---- records (the request thread) ---- */
+
+static void put(kn__sbuf *b, const void *p, size_t n)
 {
+    kn__sbuf_add(b, p, n);
+}
+
+static void put_str(kn__sbuf *b, const char *s, size_t n)
+{
+    uint32_t k = (uint32_t)n;
+    put(b, &k, 4);
+    put(b, s, n);
+}
+
+static void put_cell(kn__sbuf *b, kn_column *c, size_t i)
+{
+    unsigned char kind = 0;
     size_t len = 0;
     const char *s = NULL;
     switch (kn_column_type(c)) {
-    case KN_COL_NUMERIC:
-        kn__sbuf_json_num(b, kn_column_f64(c)[i]);
-        return;
-    case KN_COL_INT64: {
-        int64_t v = kn_column_i64(c)[i];
-        if (v == KN_I64_MISSING)
-            kn__sbuf_puts(b, "null");
-        else
-            kn__sbuf_printf(b, "%lld", (long long)v);
+    case KN_COL_NUMERIC: {
+        double v = kn_column_f64(c)[i];
+        kind = isnan(v) ? 0 : 1;
+        put(b, &kind, 1);
+        if (kind) put(b, &v, 8);
         return;
     }
+    case KN_COL_INT64:
     case KN_COL_TIMESTAMP: {
-        int64_t v = kn_column_ts(c)[i];
-        char t[48];
-        if (v == KN_TS_MISSING) {
-            kn__sbuf_puts(b, "null");
-            return;
-        }
-        int n = kn_timestamp_format(v, t, sizeof t);
-        kn__sbuf_json_str(b, t, n > 0 ? (size_t)n : 0);
+        int ts = kn_column_type(c) == KN_COL_TIMESTAMP;
+        int64_t v = ts ? kn_column_ts(c)[i] : kn_column_i64(c)[i];
+        kind = v == INT64_MIN ? 0 : ts ? 4 : 2;
+        put(b, &kind, 1);
+        if (kind) put(b, &v, 8);
         return;
     }
     case KN_COL_CATEGORICAL: {
@@ -198,20 +233,14 @@ static void cell(kn__sbuf *b, kn_column *c, size_t i)
         s = kn_column_str(c, i, &len);
         break;
     }
-    if (s)
-        kn__sbuf_json_str(b, s, len);
-    else
-        kn__sbuf_puts(b, "null");
+    kind = s ? 3 : 0;
+    put(b, &kind, 1);
+    if (s) put_str(b, s, len);
 }
 
-static void class_label(kn__sbuf *b, const kn__serve_model *m, double c)
+static const char *class_name(const kn__serve_model *m, double c)
 {
-    if (!(c >= 0 && c < (double)m->n_classes)) {
-        kn__sbuf_puts(b, "null");
-        return;
-    }
-    const char *s = kn_model_class(m->m, (size_t)c);
-    kn__sbuf_json_str(b, s, strlen(s));
+    return c >= 0 && c < (double)m->n_classes ? kn_model_class(m->m, (size_t)c) : "";
 }
 
 void kn__predlog_rows(const kn__serve_model *m, const kn_frame *rows, const double *pred,
@@ -221,20 +250,16 @@ void kn__predlog_rows(const kn__serve_model *m, const kn_frame *rows, const doub
     if (!pl || !pl->threshold) return;
     unsigned long long id = current.id;
     uint64_t base = mix(pl->seed ^ mix(id));
-    char when[48] = "";
     pl_shard *sh = &pl->shards[kn__serve_thread_slot() % N_SHARDS];
-    size_t k = m->n_classes, cols = kn_frame_n_cols(rows);
+    uint32_t k = (uint32_t)m->n_classes, cols = (uint32_t)kn_frame_n_cols(rows);
+    int64_t when = 0;
     int locked = 0;
     for (size_t i = 0; i < n; i++) {
         if ((mix(base + i) >> 11) >= pl->threshold) continue;
         if (!locked) {
             struct timespec t;
-            struct tm tm;
             clock_gettime(CLOCK_REALTIME, &t);
-            time_t secs = t.tv_sec;
-            gmtime_r(&secs, &tm);
-            size_t w = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-            snprintf(when + w, sizeof when - w, ".%06ldZ", t.tv_nsec / 1000);
+            when = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
             pthread_mutex_lock(&sh->mu);
             locked = 1;
         }
@@ -244,41 +269,190 @@ void kn__predlog_rows(const kn__serve_model *m, const kn_frame *rows, const doub
             continue;
         }
         size_t start = b->len;
-        kn__sbuf_printf(b, "{\"time\":\"%s\",\"request_id\":%llu,\"row\":%zu,\"model\":", when, id,
-                        i);
-        kn__sbuf_json_str(b, m->name, strlen(m->name));
-        kn__sbuf_puts(b, ",\"version\":");
-        kn__sbuf_json_str(b, m->version, strlen(m->version));
-        kn__sbuf_puts(b, ",\"inputs\":{");
-        for (size_t j = 0; j < cols; j++) {
+        uint32_t size = 0, row = (uint32_t)i;
+        unsigned long long rid = id;
+        put(b, &size, 4);
+        put(b, &rid, 8);
+        put(b, &row, 4);
+        put(b, &when, 8);
+        put_str(b, m->name, strlen(m->name));
+        put_str(b, m->version, strlen(m->version));
+        put(b, &cols, 4);
+        for (uint32_t j = 0; j < cols; j++) {
             kn_column *c = kn_frame_col(rows, j);
             const char *name = kn_column_name(c);
-            if (j) kn__sbuf_add(b, ",", 1);
-            kn__sbuf_json_str(b, name, strlen(name));
-            kn__sbuf_add(b, ":", 1);
-            cell(b, c, i);
+            put_str(b, name, strlen(name));
+            put_cell(b, c, i);
         }
-        kn__sbuf_puts(b, "},\"output\":");
+        unsigned char cls = k ? 1 : 0;
+        put(b, &cls, 1);
         if (!k) {
-            kn__sbuf_json_num(b, pred[i]);
+            put(b, &pred[i], 8);
         } else {
-            kn__sbuf_puts(b, "{\"label\":");
-            class_label(b, m, pred[i]);
-            kn__sbuf_puts(b, ",\"probabilities\":{");
-            for (size_t c = 0; c < k; c++) {
-                if (c) kn__sbuf_add(b, ",", 1);
-                class_label(b, m, (double)c);
-                kn__sbuf_add(b, ":", 1);
-                kn__sbuf_json_num(b, proba[i * k + c]);
+            const char *label = class_name(m, pred[i]);
+            put_str(b, label, strlen(label));
+            put(b, &k, 4);
+            for (uint32_t c = 0; c < k; c++) {
+                const char *name = class_name(m, c);
+                put_str(b, name, strlen(name));
+                put(b, &proba[i * k + c], 8);
             }
-            kn__sbuf_puts(b, "}}");
         }
-        kn__sbuf_puts(b, "}\n");
-        if (b->oom) { /* out of memory mid-line: keep the lines before it */
+        if (b->oom) { /* out of memory mid-record: keep the records before it */
             b->len = start;
             b->oom = 0;
             sh->dropped++;
+            continue;
         }
+        size = (uint32_t)(b->len - start);
+        memcpy(b->p + start, &size, 4);
     }
     if (locked) pthread_mutex_unlock(&sh->mu);
+}
+
+/* ---- records as JSON lines (the writer thread) ---- */
+
+typedef struct reader {
+    const char *p, *end;
+} reader;
+
+static void get(reader *r, void *out, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n) {
+        memset(out, 0, n);
+        r->p = r->end;
+        return;
+    }
+    memcpy(out, r->p, n);
+    r->p += n;
+}
+
+static const char *get_str(reader *r, size_t *n)
+{
+    uint32_t k = 0;
+    get(r, &k, 4);
+    if ((size_t)(r->end - r->p) < k) k = (uint32_t)(r->end - r->p);
+    const char *s = r->p;
+    r->p += k;
+    *n = k;
+    return s;
+}
+
+static void json_str(kn__sbuf *b, reader *r)
+{
+    size_t n = 0;
+    const char *s = get_str(r, &n);
+    kn__sbuf_json_str(b, s, n);
+}
+
+/* v as JSON, exact. Fast path: the fewest decimals d (0 to 17) with
+ * round(|v| 10^d) / 10^d == |v| in doubles and the integer under 2^53: a
+ * correctly rounded division gives what a correctly rounded reader makes
+ * of the text, so the text reads back to v (values sent as short
+ * decimals take this path). Otherwise %.17g. */
+static void number(kn__sbuf *b, double v)
+{
+    static const double p10[18] = {1e0, 1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                   1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+    if (!isfinite(v)) {
+        kn__sbuf_puts(b, "null");
+        return;
+    }
+    double a = fabs(v);
+    for (int d = 0; d < 18 && a < 9007199254740992.0 / p10[d]; d++) {
+        double r = nearbyint(a * p10[d]);
+        if (r / p10[d] != a) continue;
+        char t[48], *e = t + sizeof t, *q = e;
+        uint64_t u = (uint64_t)r;
+        for (int i = 0; i < d; i++, u /= 10) *--q = (char)('0' + u % 10);
+        if (d) *--q = '.';
+        do *--q = (char)('0' + u % 10);
+        while (u /= 10);
+        if (v < 0 && r != 0) *--q = '-';
+        kn__sbuf_add(b, q, (size_t)(e - q));
+        return;
+    }
+    kn__sbuf_printf(b, "%.17g", v);
+}
+
+static void render(const char *rec, size_t len, kn__sbuf *b)
+{
+    reader r = {rec + 4, rec + len};
+    unsigned long long id = 0;
+    uint32_t row = 0, cols = 0, k = 0;
+    int64_t when = 0;
+    get(&r, &id, 8);
+    get(&r, &row, 4);
+    get(&r, &when, 8);
+    char t[48];
+    time_t secs = (time_t)(when / 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t w = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(t + w, sizeof t - w, ".%06ldZ", (long)(when % 1000000000 / 1000));
+    kn__sbuf_printf(b, "{\"time\":\"%s\",\"request_id\":%llu,\"row\":%u,\"model\":", t, id, row);
+    json_str(b, &r);
+    kn__sbuf_puts(b, ",\"version\":");
+    json_str(b, &r);
+    kn__sbuf_puts(b, ",\"inputs\":{");
+    get(&r, &cols, 4);
+    for (uint32_t j = 0; j < cols && r.p < r.end; j++) {
+        if (j) kn__sbuf_add(b, ",", 1);
+        json_str(b, &r);
+        kn__sbuf_add(b, ":", 1);
+        unsigned char kind = 0;
+        get(&r, &kind, 1);
+        double d;
+        int64_t v;
+        switch (kind) {
+        case 1:
+            get(&r, &d, 8);
+            number(b, d);
+            break;
+        case 2:
+            get(&r, &v, 8);
+            kn__sbuf_printf(b, "%lld", (long long)v);
+            break;
+        case 3:
+            json_str(b, &r);
+            break;
+        case 4: {
+            get(&r, &v, 8);
+            char ts[48];
+            int n = kn_timestamp_format(v, ts, sizeof ts);
+            kn__sbuf_json_str(b, ts, n > 0 ? (size_t)n : 0);
+            break;
+        }
+        default:
+            kn__sbuf_puts(b, "null");
+        }
+    }
+    kn__sbuf_puts(b, "},\"output\":");
+    unsigned char cls = 0;
+    get(&r, &cls, 1);
+    if (!cls) {
+        double v = 0;
+        get(&r, &v, 8);
+        number(b, v);
+    } else {
+        size_t n = 0;
+        const char *label = get_str(&r, &n);
+        kn__sbuf_puts(b, "{\"label\":");
+        if (n)
+            kn__sbuf_json_str(b, label, n);
+        else
+            kn__sbuf_puts(b, "null");
+        kn__sbuf_puts(b, ",\"probabilities\":{");
+        get(&r, &k, 4);
+        for (uint32_t c = 0; c < k && r.p < r.end; c++) {
+            if (c) kn__sbuf_add(b, ",", 1);
+            json_str(b, &r);
+            kn__sbuf_add(b, ":", 1);
+            double p = 0;
+            get(&r, &p, 8);
+            number(b, p);
+        }
+        kn__sbuf_puts(b, "}}");
+    }
+    kn__sbuf_puts(b, "}\n");
 }
