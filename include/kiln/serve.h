@@ -26,7 +26,12 @@
  *                                                  {"inputs": {col: [values], ..}}
  *                                                  -> {"predictions": [value | {"label": ..,
  *                                                  "probabilities": {class: p, ..}}, ..]}
- *   GET  /metrics                                  Prometheus text format
+ *   GET  /metrics                                  Prometheus text format; with
+ *                                                  live_stats, per model and input:
+ *                                                  kiln_feature_count, _missing, _mean,
+ *                                                  _stddev, _quantile{quantile=..},
+ *                                                  _category_count{value=..} (top 20),
+ *                                                  _category_other
  *
  * Rows are raw: every request runs the whole pipeline, the artifact's input
  * schema first (types, required columns, categories, ranges, values that
@@ -36,6 +41,13 @@
  * 400 bad input, 404 unknown route, model or version, 405 wrong method,
  * 413 a body over max_body, 500 an internal failure. A request never
  * brings the server down.
+ *
+ * The prediction log (prediction_log): a JSON line per kept row, {"time",
+ * "request_id" (the response's X-Request-Id), "row" (in the request's
+ * batch), "model", "version", "inputs": {col: value}, "output" (the row's
+ * element of a v1 "predictions")}; rows are kept by a hash of
+ * (prediction_seed, request id, row) under prediction_sample, and written
+ * by a thread of the server's within about 50 ms (all by kn_server_free).
  *
  * Threading: the models are loaded before start and read-only afterwards;
  * requests run on the pool's threads at once; counters are atomics. Calls

@@ -63,7 +63,11 @@ const cli_spec serve_spec = {
     "Rows are raw: the artifact's input schema checks them (400 naming the field\n"
     "and row), then the pipeline's steps and model run. --threads N sets the\n"
     "pool (default: a thread per core). SIGTERM or SIGINT stops taking\n"
-    "connections, lets the requests in flight finish, and exits 0.\n",
+    "connections, lets the requests in flight finish, and exits 0.\n"
+    "/metrics also shows live statistics of each model's inputs (count, missing,\n"
+    "mean, stddev, quantiles, top categories; --no-live-stats: off).\n"
+    "--prediction-log FILE appends a JSON line per predicted row (time, request\n"
+    "id, row, model, version, inputs, output); --sample F keeps that share of rows.\n",
     "  kiln serve --model credit@production --store kiln-store\n"
     "  kiln serve --model churn=churn.kiln --port 9000 --access-log access.jsonl\n"
     "  curl -d '{\"instances\": [{\"age\": 41, ...}]}' localhost:8080/v1/models/credit:predict\n",
