@@ -27,6 +27,7 @@
  * u32 bytes then the bytes; kind 0 null, 1 f64, 2 i64, 3 str, 4 a
  * timestamp as i64 microseconds. Everything is copied: a model may be
  * gone (reloaded) before its rows are written. */
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
@@ -57,6 +58,7 @@ struct kn__predlog {
     pthread_mutex_t mu; /* the stop flag and its wake-up */
     pthread_cond_t wake;
     int stop, started;
+    int write_errno; /* the first failed write's (the writer thread's) */
     char *path;
 };
 
@@ -103,7 +105,10 @@ static void flush(kn__predlog *pl)
         while (done < out.len) {
             ssize_t k = write(pl->fd, out.p + done, out.len - done);
             if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) break; /* a full disk must not stop the answers */
+            if (k <= 0) { /* a full disk must not stop the answers */
+                if (!pl->write_errno) pl->write_errno = k < 0 ? errno : ENOSPC;
+                break;
+            }
             done += (size_t)k;
         }
         out.len = 0;
@@ -146,7 +151,10 @@ kn_status kn__predlog_open(const char *path, double sample, uint64_t seed, kn__p
     pl->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     kn_status e = !pl->path ? KN_ERR_NOMEM : KN_OK;
     if (e == KN_OK && pl->fd < 0)
-        e = kn_fail(KN_ERR_IO, "cannot open the prediction log %s: %s", path, strerror(errno));
+        e = kn_fail(KN_ERR_IO,
+                    "cannot open the prediction log %s: %s; give --prediction-log a file in a "
+                    "folder this process can write",
+                    path, strerror(errno));
     if (e == KN_OK && pthread_create(&pl->writer, NULL, writer, pl) != 0)
         e = kn_fail(KN_ERR_IO, "cannot start the prediction log's writer thread");
     if (e == KN_OK) pl->started = 1;
@@ -170,8 +178,19 @@ void kn__predlog_close(kn__predlog *pl)
     }
     if (pl->fd >= 0) {
         flush(pl);
-        close(pl->fd);
+        if (close(pl->fd) != 0)
+            kn_log(KN_LOG_WARN, "prediction log %s: closing failed: %s", pl->path, strerror(errno));
     }
+    if (pl->write_errno)
+        kn_log(KN_LOG_WARN, "prediction log %s: lines were lost: %s", pl->path,
+               strerror(pl->write_errno));
+    unsigned long long dropped = 0;
+    for (size_t i = 0; i < N_SHARDS; i++) dropped += pl->shards[i].dropped;
+    if (dropped)
+        kn_log(KN_LOG_WARN,
+               "prediction log %s: %llu rows were not logged (the writer fell behind or "
+               "memory ran out); a smaller --sample logs fewer",
+               pl->path, dropped);
     for (size_t i = 0; i < N_SHARDS; i++) {
         kn__sbuf_free(&pl->shards[i].buf);
         pthread_mutex_destroy(&pl->shards[i].mu);

@@ -14,7 +14,9 @@
 #    and row;
 #  - --sample 0.5 over 2,000 rows keeps 1,000 +- 100 (about 4.5 standard
 #    deviations of a fair coin);
-#  - --no-live-stats leaves the kiln_feature_* families out.
+#  - --no-live-stats leaves the kiln_feature_* families out;
+#  - a log that cannot be written (/dev/full) stops no answer and is
+#    reported when the server stops.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -213,4 +215,19 @@ assert 900 <= len(lines) <= 1100, len(lines)
 assert len({(l["request_id"], l["row"]) for l in lines}) == len(lines)
 print(f"--sample 0.5: {len(lines)} of 2000 rows logged")
 PY
+# ---- a log that cannot be written: answers go on, the loss is reported ----
+start_server --model lc="$W/lc.kiln" --prediction-log /dev/full
+head -n 4 "$D/lending_club.csv" > "$W/lc3.csv"
+$py - "$W/lc3.csv" > "$W/lc3.json" <<'PY'
+import csv, json, sys
+text = {"term", "sub_grade", "addr_state", "verification_status", "emp_length"}
+rows = [{k: (None if v == "" else v if k in text else float(v)) for k, v in r.items() if k != "Class"} for r in csv.DictReader(open(sys.argv[1]))]
+print(json.dumps({"instances": rows}))
+PY
+for _ in 1 2 3; do expect_status 200 POST /v1/models/lc:predict "$W/lc3.json"; done
+sleep 0.2
+expect_status 200 GET /v2/health/live
+stop_server
+grep -q "prediction log /dev/full: lines were lost" "$W/serve.err" ||
+    fail "a failed write to the prediction log was not reported: $(cat "$W/serve.err")"
 echo "ok"
