@@ -31,7 +31,12 @@
  *                                                  {"inputs": {col: [values], ..}}
  *                                                  -> {"predictions": [value | {"label": ..,
  *                                                  "probabilities": {class: p, ..}}, ..]}
- *   GET  /metrics                                  Prometheus text format
+ *   GET  /metrics                                  Prometheus text format; with
+ *                                                  live_stats, per model and input:
+ *                                                  kiln_feature_count, _missing, _mean,
+ *                                                  _stddev, _quantile{quantile=..},
+ *                                                  _category_count{value=..} (top 20),
+ *                                                  _category_other
  *   GET  /admin/models[/{name}]                    each model's source, the version serving,
  *                                                  the one before, canary and shadow
  *   POST /admin/models/{name}/reload               re-read the source; check; swap
@@ -105,6 +110,13 @@
  * any change to the store (a revocation takes effect without a restart).
  * tls_cert and tls_key turn on HTTPS (GnuTLS); plain HTTP is then refused.
  *
+ * The prediction log (prediction_log): a JSON line per kept row, {"time",
+ * "request_id" (the response's X-Request-Id), "row" (in the request's
+ * batch), "model", "version", "inputs": {col: value}, "output" (the row's
+ * element of a v1 "predictions")}; rows are kept by a hash of
+ * (prediction_seed, request id, row) under prediction_sample, and written
+ * by a thread of the server's within about 50 ms (all by kn_server_free).
+ *
  * Threading: requests run on the pool's threads at once and read the
  * versions without a lock; reloads and rollbacks of one model take its
  * lock in turn; counters are atomics. kn_server_reload and
@@ -141,6 +153,10 @@ typedef struct kn_serve_opts {
     int require_key;                /* the model and metrics routes need a key too */
     double rate_limit;              /* requests per second per key without its own rate; 0: none */
     const char *tls_cert, *tls_key; /* PEM files: HTTPS only (both or neither) */
+    int live_stats;                 /* per-input statistics in /metrics (default 1) */
+    const char *prediction_log;     /* JSON Lines file, a line per predicted row, or NULL */
+    double prediction_sample;       /* the share of rows logged, 0 to 1 (default 1) */
+    uint64_t prediction_seed;       /* which rows: a function of (seed, request id, row) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

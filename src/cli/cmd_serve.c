@@ -19,6 +19,10 @@ typedef struct serve_args {
     const char *tls_cert, *tls_key; /* auth.c */
     int require_key;
     double rate_limit;
+    const char *prediction_log; /* observing: live statistics, the prediction log */
+    double sample;
+    uint64_t sample_seed;
+    int no_live_stats;
 } serve_args;
 
 static const cli_opt serve_opts[] = {
@@ -67,6 +71,14 @@ static const cli_opt serve_opts[] = {
     CLI_OPT_TEXT(serve_args, tls_cert, "tls-cert", "FILE",
                  "serve HTTPS with this PEM certificate (with --tls-key)"),
     CLI_OPT_TEXT(serve_args, tls_key, "tls-key", "FILE", "the PEM private key of --tls-cert"),
+    CLI_OPT_FLAG(serve_args, no_live_stats, "no-live-stats",
+                 "no per-input statistics (kiln_feature_*) in /metrics"),
+    CLI_OPT_TEXT(serve_args, prediction_log, "prediction-log", "FILE",
+                 "append one JSON line per predicted row (time, request id, model, version, "
+                 "inputs, output)"),
+    CLI_OPT_NUM(serve_args, sample, "sample", "FRACTION", "1", 0, 1,
+                "the share of rows --prediction-log keeps (sampled by request id and row)"),
+    CLI_OPT_SEED(serve_args, sample_seed, "sample-seed", "0", "the seed of --sample's choice"),
     CLI_OPT_END};
 
 const cli_spec serve_spec = {
@@ -102,7 +114,12 @@ const cli_spec serve_spec = {
     "KEY': /admin/ routes always need an admin key (401 without a key, 403 with\n"
     "a predict key); with --require-key every other route but health needs a\n"
     "key too (/metrics included). A revoked key is refused within ~2 s. With\n"
-    "--tls-cert and --tls-key the server speaks HTTPS only.\n",
+    "--tls-cert and --tls-key the server speaks HTTPS only.\n"
+    "\n"
+    "/metrics also shows live statistics of each model's inputs (count, missing,\n"
+    "mean, stddev, quantiles, top categories; --no-live-stats: off).\n"
+    "--prediction-log FILE appends a JSON line per predicted row (time, request\n"
+    "id, row, model, version, inputs, output); --sample F keeps that share of rows.\n",
     "  kiln serve --model credit@production --store kiln-store\n"
     "  kiln serve --model churn=churn.kiln --port 9000 --access-log access.jsonl\n"
     "  kiln serve --model credit@production --canary credit@v4=10% --shadow credit@v5 \\\n"
@@ -258,6 +275,10 @@ int cmd_serve(int argc, char **argv)
         }
         o.verify_key = pk;
     }
+    o.live_stats = !a.no_live_stats;
+    o.prediction_log = a.prediction_log;
+    o.prediction_sample = a.sample;
+    o.prediction_seed = a.sample_seed;
     kn_server *s = NULL;
     if (kn_server_new(&o, &s) != KN_OK) {
         cli_error("serve: %s", kn_last_error());

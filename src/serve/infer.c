@@ -139,6 +139,7 @@ int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, cons
                           client ? "invalid_input" : "internal", NULL, -1, "%s", kn_last_error());
         goto done;
     }
+    kn__predlog_rows(m, rows, pred, proba, n);
     if (v2)
         render_v2(m, id, pred, proba, n, b);
     else

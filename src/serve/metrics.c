@@ -1,6 +1,7 @@
 /* The server's metrics: relaxed atomic counters bumped once per request
  * (no lock), one set per model version (a series, made when the version
  * loads), written out in the Prometheus text format on GET /metrics. */
+#include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
 #include <stdlib.h>
@@ -274,4 +275,19 @@ void kn__serve_metrics_text(kn__serve_metrics *mt, kn__serve_slot *slots, size_t
     head(b, "kiln_serve_in_flight_requests", "gauge", "Requests being answered now.");
     kn__sbuf_printf(b, "kiln_serve_in_flight_requests %lld\n",
                     (long long)atomic_load_explicit(&mt->in_flight, memory_order_relaxed));
+    /* the live statistics of every version serving now (main, canary, shadow) */
+    kn__serve_snap **snaps = kn_calloc(n_slots * KN__N_SNAP + 1, sizeof *snaps);
+    const kn__serve_model **models = kn_calloc(n_slots * KN__N_SNAP + 1, sizeof *models);
+    size_t k = 0;
+    for (size_t i = 0; snaps && models && i < n_slots; i++)
+        for (int role = 0; role < KN__N_SNAP; role++)
+            if ((snaps[k] = kn__serve_slot_get(&slots[i], (kn__snap_role)role)))
+                models[k] = &snaps[k]->m, k++;
+    if (!snaps || !models)
+        b->oom = 1;
+    else
+        kn__livestats_text(models, k, b);
+    for (size_t i = 0; i < k; i++) kn__serve_snap_put(snaps[i]);
+    kn_free(snaps);
+    kn_free((void *)models);
 }

@@ -170,6 +170,7 @@ void kn__serve_model_free(kn__serve_model *m)
     kn_free(m->in.types);
     kn_free(m->in.required);
     free(m->metadata);
+    kn__livestats_free(m->live);
     memset(m, 0, sizeof *m);
 }
 

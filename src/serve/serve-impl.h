@@ -78,6 +78,9 @@ int kn__serve_parse_v1(const kn__serve_inputs *in, const char *body, size_t len,
 int kn__serve_parse_v2(const kn__serve_inputs *in, const char *body, size_t len, kn_frame **out,
                        char **id, kn__serve_err *err);
 
+/* ---- live statistics of the rows a model receives (livestats.c) ---- */
+typedef struct kn__livestats kn__livestats;
+
 /* ---- a loaded model ---- */
 typedef struct kn__serve_model {
     char *name, *version, *path;
@@ -89,6 +92,7 @@ typedef struct kn__serve_model {
     double load_s;
     char *metadata; /* the v2 metadata body, built at load */
     size_t metadata_len;
+    kn__livestats *live; /* or NULL (--no-live-stats); freed with the model */
 } kn__serve_model;
 
 /* Load path as a model (see kn_server_add_model); public_key (or NULL)
@@ -173,6 +177,7 @@ typedef struct kn__serve_slot {
     const unsigned char *verify_key; /* every version must be signed with it, or NULL */
     _Atomic(kn__serve_snap *) snap[KN__N_SNAP];
     unsigned canary_bp;                /* the canary's share of requests, in 1/10000 */
+    size_t live_shards;                /* live statistics: shards of each version's (0: none) */
     _Atomic unsigned long long routed; /* requests routed so far (the canary split) */
     /* the readers' guard: a reader counts itself in acq[epoch & 1] while it
      * loads a pointer and takes its reference; a writer swaps the pointer,
@@ -301,5 +306,38 @@ void kn__serve_metrics_count(kn__serve_metrics *mt, kn__route r, size_t series, 
 /* The Prometheus text of every metric into b. */
 void kn__serve_metrics_text(kn__serve_metrics *mt, kn__serve_slot *slots, size_t n_slots,
                             kn__sbuf *b);
+
+/* ---- observing: live statistics and the prediction log ----
+ * A small number per thread (0, 1, ..., in the order threads first ask):
+ * the shard a request thread writes to. */
+unsigned kn__serve_thread_slot(void);
+
+/* New statistics of the input columns in (borrowed: in must outlive
+ * them) in n_shards shards (one per request thread). */
+kn_status kn__livestats_new(const kn__serve_inputs *in, size_t n_shards, kn__livestats **out);
+void kn__livestats_free(kn__livestats *ls);
+/* Count the rows of a request (a frame of the model's input columns, in
+ * their order, as the body parsers make it). ls NULL: nothing. No
+ * allocation once every column's sketch has grown to its size. */
+void kn__livestats_add(kn__livestats *ls, const kn_frame *rows);
+/* The kiln_feature_* families of every model with statistics into b. */
+void kn__livestats_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
+
+/* The sampled prediction log (predlog.c): JSON Lines, one line per row
+ * logged; request threads append to per-thread buffers, a writer thread
+ * writes them out every 50 ms. */
+typedef struct kn__predlog kn__predlog;
+/* Open (append) path; sample: the share of rows logged, 0 to 1; the
+ * rows kept are a function of (seed, request id, row). */
+kn_status kn__predlog_open(const char *path, double sample, uint64_t seed, kn__predlog **out);
+/* Write what is buffered, stop the writer and close. NULL: nothing. */
+void kn__predlog_close(kn__predlog *pl);
+/* The log and request id of the request this thread answers now (pl
+ * NULL: none); kn__predlog_rows logs to it. */
+void kn__predlog_begin(kn__predlog *pl, unsigned long long request_id);
+/* The rows of this thread's request and their predictions (and a
+ * classifier's probabilities, n x n_classes), as infer has them. */
+void kn__predlog_rows(const kn__serve_model *m, const kn_frame *rows, const double *pred,
+                      const double *proba, size_t n);
 
 #endif

@@ -30,7 +30,8 @@ struct kn_server {
     int log_fd, port;
     _Atomic int draining;
     _Atomic unsigned long long next_id;
-    kn_ctx *ctx; /* the requests' run context: one thread per request */
+    kn_ctx *ctx;       /* the requests' run context: one thread per request */
+    kn__predlog *plog; /* --prediction-log, or NULL */
     kn__auth *auth;
     kn__serve_shadow *shadow;
     unsigned char verify_key[KN_ARTIFACT_PUBLIC_KEY_BYTES];
@@ -69,6 +70,8 @@ void kn_serve_opts_default(kn_serve_opts *o)
     o->max_connections = 1024;
     o->timeout_s = 30;
     o->max_header = 32u << 10;
+    o->live_stats = 1;
+    o->prediction_sample = 1.0;
 }
 
 static unsigned long long elapsed_us(const struct timespec *t0)
@@ -294,10 +297,13 @@ static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *
     int v2 = r->route == KN__ROUTE_INFER;
     const char *body = r->body.p ? r->body.p : "";
     kn_ctx *prev = kn_ctx_enter(s->ctx);
+    kn__predlog_begin(s->plog, r->id); /* infer logs its rows there */
     int rc = v2 ? kn__serve_parse_v2(&mdl->in, body, r->body.len, &rows, &id, &err)
                 : kn__serve_parse_v1(&mdl->in, body, r->body.len, &rows, &err);
     if (rc == 0) rc = kn__serve_infer(mdl, rows, v2, id, &out, &err);
     if (rc == 0) r->rows = kn_frame_n_rows(rows);
+    if (rc == 0) kn__livestats_add(mdl->live, rows);
+    kn__predlog_begin(NULL, 0);
     kn_frame_free(rows);
     kn_ctx_leave(prev);
     free(id);
@@ -702,6 +708,8 @@ kn_status kn_server_new(const kn_serve_opts *o, kn_server **out)
                         strerror(errno));
     }
     if (e == KN_OK) e = kn__auth_new(o, &s->auth);
+    if (e == KN_OK && o->prediction_log)
+        e = kn__predlog_open(o->prediction_log, o->prediction_sample, o->prediction_seed, &s->plog);
     if (e == KN_OK) e = kn_ctx_new(&s->ctx);
     if (e == KN_OK) kn_ctx_set_threads(s->ctx, 1); /* one row: no parallel regions */
     if (e != KN_OK) {
@@ -875,6 +883,18 @@ kn_status kn_server_start(kn_server *s)
     /* the memory of a connection bounds its request line and headers: a
      * header block over it is answered 431 and the connection closed */
     size_t header_mem = s->o.max_header ? s->o.max_header : 32u << 10;
+    /* live statistics: a shard per pool thread, for every version loaded
+     * now and (through live_shards) every one a reload loads later */
+    for (size_t i = 0; s->o.live_stats && i < s->n_slots; i++) {
+        kn__serve_slot *sl = &s->slots[i];
+        sl->live_shards = threads;
+        for (int role = 0; role < KN__N_SNAP; role++) {
+            kn__serve_snap *sn = atomic_load(&sl->snap[role]);
+            kn_status e =
+                sn && !sn->m.live ? kn__livestats_new(&sn->m.in, threads, &sn->m.live) : KN_OK;
+            if (e != KN_OK) return e;
+        }
+    }
     s->d = MHD_start_daemon(
         flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
@@ -936,6 +956,7 @@ void kn_server_free(kn_server *s)
     if (s->d) MHD_stop_daemon(s->d);
     kn__auth_free(s->auth);
     kn__serve_shadow_stop(s->shadow); /* scores what is queued first */
+    kn__predlog_close(s->plog);
     for (size_t i = 0; i < s->n_slots; i++) kn__serve_slot_free(&s->slots[i]);
     kn_free(s->slots);
     if (s->metrics_ready) kn__serve_metrics_free(&s->mt);

@@ -123,6 +123,11 @@ static kn_status snap_load(kn__serve_metrics *mt, const kn__serve_slot *sl, cons
         kn_free(sn);
         return e;
     }
+    if (sl->live_shards && (e = kn__livestats_new(&sn->m.in, sl->live_shards, &sn->m.live))) {
+        kn__serve_model_free(&sn->m);
+        kn_free(sn);
+        return e;
+    }
     atomic_init(&sn->refs, 1);
     memcpy(sn->hash, src->hash, sizeof sn->hash);
     sn->reg_version = src->reg_version;
