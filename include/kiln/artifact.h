@@ -70,8 +70,14 @@ typedef enum {
  *   {"task": "classification"|"regression",
  *    "positive_class": "1" | null,
  *    "cv": {"split": "stratified", "k": 5, "metrics": {NAME: {"mean": m, "std": s,
- *           "folds": [..]}, ...}, "train": {NAME: {"mean": m, "std": s}, ...}} | null,
+ *           "folds": [..]}, ...}, "train": {NAME: {"mean": m, "std": s}, ...} (each
+ *           fold's model on its own training rows),
+ *           "verdict": {"fit": "fine"|"over-fitting"|"under-fitting"|"unknown",
+ *                       "evidence": sentence} (kn_fit_diagnose)} | null,
  *    "test": {NAME: value, ...} | null,
+ *    "test_intervals": {NAME: [lo, hi], ...} | null (95 % bootstrap intervals),
+ *    "test_slices": {"by": COLUMN, "worst": VALUE | null,
+ *                    "values": [{"value": V, "rows": n, NAME: value, ...}, ...]} | null,
  *    "baseline": {NAME: value, ...} | null,
  *    "rows": {"in": n, "kept": n, "quarantined": n, "deduplicated": n,
  *             "train": n, "test": n}}

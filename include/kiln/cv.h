@@ -39,7 +39,24 @@ typedef struct kn_cv_spec {
     const char *const *metrics;  /* metric names to compute (kn_score_opts); NULL: the
                                     task's default set */
     size_t n_metrics;
+    int skip_train_scores; /* 1: do not score each fold's model on its training rows */
+    /* A learning curve's point: fit each fold on the first rows of its
+     * training rows, in row order (as sklearn's learning_curve takes
+     * train[:n]): train_rows of them, or (train_rows 0) the share
+     * train_fraction of them, rounded down, at least 1. Both 0: all. */
+    size_t train_rows;
+    double train_fraction;
+    int shuffle_train_rows; /* 1: each fold's training rows in a seeded random order
+                               (split.seed, the fold), so a share is a random sample */
 } kn_cv_spec;
+
+/* How a model fits, judged from its cross-validated scores (kn_fit_diagnose). */
+typedef enum {
+    KN_FIT_UNKNOWN, /* the scores cannot tell (missing, or a baseline already perfect) */
+    KN_FIT_FINE,
+    KN_FIT_OVER,  /* likely over-fitting */
+    KN_FIT_UNDER, /* likely under-fitting */
+} kn_fit_verdict;
 
 /* Arrays sized by k and n_scores, owned: free with kn_cv_result_free. */
 typedef struct kn_cv_result {
@@ -54,10 +71,39 @@ typedef struct kn_cv_result {
     kn_split_kind split;         /* the split used (auto resolved) */
     const char *roc_auc_average; /* as kn_scores (static string) */
     char *positive_class;        /* binary: the positive class's label; NULL otherwise */
+    /* Each fold's model scored on its own training rows (has_train; NaN
+     * where a score is undefined there), and the baseline (the training
+     * rows' class prior or mean, as kn_run's) on the fold's test rows. */
+    int has_train;
+    double *train_score, *train_mean, *train_std; /* k x n_scores, n_scores, n_scores */
+    double *baseline_score, *baseline_mean;       /* k x n_scores, n_scores */
+    /* From the first metric: over- or under-fitting, with its evidence as a
+     * sentence (kn_fit_diagnose); KN_FIT_UNKNOWN and "" without train scores. */
+    kn_fit_verdict verdict;
+    char verdict_text[400];
 } kn_cv_result;
 
 KN_API kn_status kn_cv_run(const kn_frame *f, const kn_cv_spec *s, kn_cv_result *out);
 KN_API void kn_cv_result_free(kn_cv_result *r);
+
+/* The verdict on one metric's scores: the mean train score, the mean
+ * validation score and its spread over the folds, and the baseline's.
+ * Scores are put on one scale first: a model's "skill" is how far it goes
+ * from the baseline (0) towards a perfect score (1; a perfect score is 1
+ * for a metric where higher is better, 0 otherwise, as for every built-in
+ * metric).
+ *   over-fitting: the train score beats the validation score by more than
+ *     twice the folds' spread, and the train skill exceeds the validation
+ *     skill by more than 0.25;
+ *   under-fitting: train and validation skill both under 0.10 (the model
+ *     barely beats a constant even on the rows it was fitted on);
+ *   fine otherwise.
+ * `why` (len bytes) receives the verdict with its evidence and a hint. */
+KN_API kn_fit_verdict kn_fit_diagnose(const char *metric, double train, double valid,
+                                      double valid_std, double baseline, int higher_is_better,
+                                      char *why, size_t len);
+/* "fine", "over-fitting", "under-fitting" or "unknown". */
+KN_API const char *kn_fit_verdict_name(kn_fit_verdict v);
 
 #ifdef __cplusplus
 }

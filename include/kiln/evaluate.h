@@ -19,6 +19,8 @@
 extern "C" {
 #endif
 
+typedef struct kn_scores_slice kn_scores_slice;
+
 /* Any number of named scores, in the order computed. Arrays owned by the
  * struct: free with kn_scores_free (a zeroed struct is empty). */
 typedef struct kn_scores {
@@ -36,7 +38,28 @@ typedef struct kn_scores {
      * Borrowed from the model: valid while it lives. */
     const char *positive_class;
     int positive;
+    /* With kn_score_opts.bootstrap: each score's percentile interval at
+     * `level` over that many resamples of the rows (NaN where a resample
+     * leaves the score undefined too often); NULL otherwise. */
+    double *lo, *hi, level;
+    /* With kn_score_opts.slice_by: the scores of each value's rows (with
+     * their own intervals), in the column's order of values; `worst`
+     * indexes the slice with the worst first score among slices of at
+     * least KN_SLICE_MIN_ROWS rows (all slices when none is that big), -1
+     * when none has one. */
+    size_t n_slices;
+    kn_scores_slice *slices;
+    int worst;
 } kn_scores;
+
+/* One slice of sliced scores: the value (text; "(missing)" for missing
+ * cells) and its rows' scores. */
+struct kn_scores_slice {
+    char *value;
+    kn_scores scores;
+};
+
+#define KN_SLICE_MIN_ROWS 20
 
 /* Options of kn_model_score_with. */
 typedef struct kn_score_opts {
@@ -48,7 +71,23 @@ typedef struct kn_score_opts {
     const char *const *metrics;
     size_t n_metrics;
     const kn_predict_opts *predict; /* per-call prediction options; NULL: none */
+    /* Confidence intervals: resamples of the rows with replacement (0:
+     * none), their seed, and the level (0: 0.95). Same seed, same bounds. */
+    size_t bootstrap;
+    uint64_t seed;
+    double level;
+    /* Scores per value of this column of the frame (a categorical, text,
+     * integer or boolean column, or a numeric one of at most
+     * KN_SLICE_MAX_VALUES distinct values), or NULL. The column need not be
+     * an input of the model. */
+    const char *slice_by;
 } kn_score_opts;
+
+#define KN_SLICE_MAX_VALUES 100
+
+/* The default number of bootstrap resamples for `rows` rows: 1000, or on
+ * big data as many as keep the rows drawn near 10^8 (at least 100). */
+KN_API size_t kn_bootstrap_default(size_t rows);
 
 /* The target column of f as the model sees it: numeric values for
  * regression, class indices for classification (a class the model never
@@ -74,6 +113,15 @@ KN_API kn_status kn_model_score_with(const kn_model *m, const kn_frame *f, const
  * label is NULL. Errors name the model's classes. */
 KN_API kn_status kn_model_positive_class(const kn_model *m, const char *label, size_t *index);
 
+/* The baseline a model is judged against: a constant predictor fitted on
+ * `train` with m's target (the class prior, its majority class as the
+ * label, for a classifier; the mean for a regressor), scored on `test`
+ * with each metric of `like` (m's own scores there: names, positive class)
+ * that is defined for a constant. `weight` (a column, or NULL) weighs both.
+ * A test class the training rows never held counts as wrong, as for m. */
+KN_API kn_status kn_model_score_baseline(const kn_model *m, const kn_frame *train,
+                                         const kn_frame *test, const char *weight,
+                                         const kn_scores *like, kn_scores *out);
 /* The index of `name` in s, or -1. */
 KN_API int kn_scores_find(const kn_scores *s, const char *name);
 /* Appends one score (name borrowed: it must outlive s). */

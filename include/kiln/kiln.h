@@ -39,6 +39,7 @@
 #include "kiln/run.h"
 #include "kiln/schema.h"
 #include "kiln/serve.h"
+#include "kiln/sketch.h"
 #include "kiln/source.h"
 #include "kiln/split.h"
 #include "kiln/stage.h"

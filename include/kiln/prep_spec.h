@@ -141,6 +141,9 @@ typedef struct kn_spec_eval {
     double test_fraction;      /* 0: no fraction hold-out */
     char *test_by, *test_from; /* time cut: rows with test_by >= test_from are the test set */
     char *test_source;         /* a separate source is the test set */
+    int bootstrap_given;       /* bootstrap: N resamples for the test scores' intervals */
+    size_t bootstrap;          /* (0: none; not given: 1000, fewer on big test sets) */
+    char *slice_by;            /* slice_by: COLUMN, test scores per value, or NULL */
 } kn_spec_eval;
 
 typedef struct kn_prep_spec {

@@ -12,7 +12,7 @@
  * Layout: DIR/kiln.db (SQLite, WAL mode, busy timeout) and
  * DIR/artifacts/<BLAKE2b hex>.kiln (content-addressed). Tables: experiments,
  * runs, params, metrics, stages, sources, artifacts, models, model_versions,
- * audit, settings. An artifact is written to a temporary file, fsynced and
+ * audit, settings, api_keys. An artifact is written to a temporary file, fsynced and
  * renamed (and its folder fsynced) before the transaction that records it
  * commits, so a crash at any point never leaves a row pointing at a missing
  * or partial file (at worst an unreferenced artifact file).
@@ -254,6 +254,49 @@ typedef struct kn_data_use {
 } kn_data_use;
 typedef int (*kn_data_use_fn)(const kn_data_use *u, void *user);
 KN_API kn_status kn_store_data_uses(kn_store *s, const char *hash, kn_data_use_fn fn, void *user);
+
+/* ---- API keys (kiln serve) ----
+ * A key is the text "kiln_<id>_<secret>": id the row's number (so a
+ * server finds the row without scanning), secret 32 random bytes as 64 hex
+ * digits. It is shown once, by kn_store_key_create; the store keeps only a
+ * random 16-byte salt and BLAKE2b-256 of the secret with that salt and the
+ * personalisation "kiln api key" (BLAKE2b's parameter block). Every create
+ * and revoke is appended to the audit table ("key create", "key revoke").
+ * A read-only store made before keys existed (schema 1) has none. */
+enum { KN_KEY_SECRET_BYTES = 32, KN_KEY_SALT_BYTES = 16, KN_KEY_HASH_BYTES = 32 };
+
+typedef struct kn_api_key {
+    int64_t id;
+    const char *name;        /* label, or NULL */
+    const char *role;        /* "predict" or "admin" */
+    double rate;             /* requests per second, 0: the server's default */
+    double created, revoked; /* Unix seconds; revoked 0: in force */
+    const char *created_by, *revoked_by;
+    const unsigned char *salt; /* KN_KEY_SALT_BYTES */
+    const unsigned char *hash; /* KN_KEY_HASH_BYTES */
+} kn_api_key;
+typedef int (*kn_api_key_fn)(const kn_api_key *k, void *user);
+
+/* Make a key of role "predict" or "admin" (name and actor may be NULL;
+ * rate 0: the server's default). *key receives the key text (new string,
+ * kn_free; shown once, not recoverable) and *id its number (may be NULL). */
+KN_API kn_status kn_store_key_create(kn_store *s, const char *role, const char *name, double rate,
+                                     const char *actor, char **key, int64_t *id);
+/* Revoke key id (an unknown id is KN_ERR_NOT_FOUND; a revoked one stays
+ * revoked: KN_ERR_INVALID). */
+KN_API kn_status kn_store_key_revoke(kn_store *s, int64_t id, const char *actor);
+/* Every key, revoked ones too, by id. */
+KN_API kn_status kn_store_keys_list(kn_store *s, kn_api_key_fn fn, void *user);
+/* A number that changes when another connection commits to the store
+ * (SQLite's data_version): a cheap test of whether to read the keys again. */
+KN_API kn_status kn_store_data_version(kn_store *s, uint64_t *v);
+/* Split key text (len bytes, not terminated) into its id and secret:
+ * 0, or -1 when it is not a well-formed key. */
+KN_API int kn_api_key_parse(const char *text, size_t len, int64_t *id,
+                            unsigned char secret[KN_KEY_SECRET_BYTES]);
+/* Whether secret is key k's: its hash under k's salt, compared in
+ * constant time. */
+KN_API int kn_api_key_matches(const kn_api_key *k, const unsigned char secret[KN_KEY_SECRET_BYTES]);
 
 /* ---- comparing runs ----
  * The corrected resampled t-test of Nadeau and Bengio (2003) over per-fold

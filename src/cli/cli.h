@@ -213,6 +213,10 @@ void cli_print_profile(FILE *fp, const struct kn_profile *p);
  * one line "what (n rows):  name value ..." on stdout for people. */
 struct kn_scores;
 json_t *cli_scores_json(const struct kn_scores *sc);
+/* cli_print_scores, naming the column the slices (if any) are by. */
+void cli_print_scores_sliced(const char *what, const struct kn_scores *s, const char *slice_by);
+/* v as a JSON number, or null for NaN and infinities. */
+json_t *cli_json_num(double v);
 void cli_print_scores(const char *what, const struct kn_scores *s);
 void cli_scores_meaning_json(json_t *j, const char *roc_auc_average, const char *positive_class);
 void cli_print_scores_meaning(const char *roc_auc_average, const char *positive_class);
@@ -272,6 +276,7 @@ int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
+int cmd_curve(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -281,6 +286,7 @@ int cmd_runs(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_lineage(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 extern const cli_spec describe_spec, convert_spec, demo_spec, prep_spec, transform_spec,
     schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec;
 /* one per line, so adding a command is a one-line change */
@@ -291,5 +297,7 @@ extern const cli_spec runs_spec;
 extern const cli_spec models_spec;
 extern const cli_spec lineage_spec;
 extern const cli_spec serve_spec;
+extern const cli_spec keys_spec;
+extern const cli_spec curve_spec;
 
 #endif

@@ -4,6 +4,7 @@
 #define KILN_CLI_PREDICT_H
 
 #include "cli/cli.h"
+#include "kiln/evaluate.h"
 #include "kiln/model.h"
 
 /* The arguments of predict and eval. */
@@ -13,7 +14,14 @@ typedef struct apply_args {
     int proba, overwrite_input, drop_missing_target;
     int64_t importance;
     kn_read_opts read;
+    /* eval: intervals and slices */
+    const char *slice_by;
+    int64_t bootstrap, seed;
+    int no_intervals;
 } apply_args;
+
+/* The interval and slice options of `kiln eval` into so, for `rows` rows. */
+void eval_score_opts(const apply_args *a, size_t rows, kn_score_opts *so);
 
 /* Data rows the reader set aside (reader callback note_rejected). */
 typedef struct rejected_rows {

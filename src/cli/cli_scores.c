@@ -15,13 +15,45 @@ void cli_scores_meaning_json(json_t *j, const char *roc_auc_average, const char 
     if (positive_class) json_object_set_new(j, "positive_class", json_string(positive_class));
 }
 
+/* v as a JSON number, or null when it is NaN or infinite (which JSON
+ * cannot hold: json_real refuses them). */
+json_t *cli_json_num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
 /* Scores as a JSON object {"rows": n, name: value, ..., "roc_auc_average":
  * "binary" | "macro-ovr", "positive_class": label}. */
 json_t *cli_scores_json(const kn_scores *sc)
 {
     json_t *j = json_pack("{s:I}", "rows", (json_int_t)sc->rows);
-    for (size_t i = 0; i < sc->n; i++) json_object_set_new(j, sc->name[i], json_real(sc->value[i]));
+    for (size_t i = 0; i < sc->n; i++)
+        json_object_set_new(j, sc->name[i], cli_json_num(sc->value[i]));
     cli_scores_meaning_json(j, sc->roc_auc_average, sc->positive_class);
+    if (sc->lo) { /* "intervals": {name: [lo, hi]}, "level": 0.95 */
+        json_t *iv = json_object();
+        for (size_t i = 0; i < sc->n; i++)
+            json_object_set_new(
+                iv, sc->name[i],
+                json_pack("[o, o]", cli_json_num(sc->lo[i]), cli_json_num(sc->hi[i])));
+        json_object_set_new(j, "intervals", iv);
+        json_object_set_new(j, "level", json_real(sc->level));
+    }
+    if (sc->n_slices) {
+        json_t *sl = json_array();
+        for (size_t v = 0; v < sc->n_slices; v++) {
+            json_t *one = cli_scores_json(&sc->slices[v].scores);
+            json_object_del(one, "roc_auc_average");
+            json_object_del(one, "positive_class");
+            json_object_del(one, "level");
+            json_object_set_new(one, "value", json_string(sc->slices[v].value));
+            json_array_append_new(sl, one);
+        }
+        json_object_set_new(j, "slices", sl);
+        json_object_set_new(j, "worst_slice",
+                            sc->worst >= 0 ? json_string(sc->slices[sc->worst].value)
+                                           : json_null());
+    }
     return j;
 }
 
@@ -36,12 +68,64 @@ void cli_print_scores_meaning(const char *roc_auc_average, const char *positive_
     putchar(')');
 }
 
-void cli_print_scores(const char *what, const kn_scores *s)
+/* "[0.81, 0.89]" or "[undefined]" into buf. */
+static const char *interval(const kn_scores *s, size_t i, char *buf, size_t len)
+{
+    if (isfinite(s->lo[i]))
+        snprintf(buf, len, "[%.4g, %.4g]", s->lo[i], s->hi[i]);
+    else
+        snprintf(buf, len, "[undefined]");
+    return buf;
+}
+
+/* The slices' table: value, rows, and the first scores with intervals;
+ * then the worst slice beside the overall score. */
+static void print_slices(const kn_scores *s, const char *column)
+{
+    size_t shown = s->n < 4 ? s->n : 4;
+    printf("by %s:\n  %-20s %8s", column ? column : "slice", "value", "rows");
+    for (size_t i = 0; i < shown; i++) printf("  %-26s", s->name[i]);
+    putchar('\n');
+    for (size_t v = 0; v < s->n_slices; v++) {
+        const kn_scores *x = &s->slices[v].scores;
+        printf("  %-20s %8zu", s->slices[v].value, x->rows);
+        for (size_t i = 0; i < shown; i++) {
+            char b[64], cell[96];
+            snprintf(cell, sizeof cell, "%.4g %s", x->value[i],
+                     x->lo ? interval(x, i, b, sizeof b) : "");
+            printf("  %-26s", cell);
+        }
+        putchar('\n');
+    }
+    if (s->worst >= 0 && s->n) {
+        const kn_scores *w = &s->slices[s->worst].scores;
+        char b[64];
+        printf("worst slice: %s = %s (%zu rows): %s %.4g %s, overall %.4g\n",
+               column ? column : "slice", s->slices[s->worst].value, w->rows, s->name[0],
+               w->value[0], w->lo ? interval(w, 0, b, sizeof b) : "", s->value[0]);
+    }
+}
+
+void cli_print_scores_sliced(const char *what, const kn_scores *s, const char *slice_by)
 {
     printf("%s (%zu rows):", what, s->rows);
     for (size_t i = 0; i < s->n; i++) printf("  %s %.6g", s->name[i], s->value[i]);
     cli_print_scores_meaning(s->roc_auc_average, s->positive_class);
     putchar('\n');
+    if (s->lo) {
+        printf("%.0f %% intervals (bootstrap):", 100 * s->level);
+        for (size_t i = 0; i < s->n; i++) {
+            char b[64];
+            printf("  %s %s", s->name[i], interval(s, i, b, sizeof b));
+        }
+        putchar('\n');
+    }
+    if (s->n_slices) print_slices(s, slice_by);
+}
+
+void cli_print_scores(const char *what, const kn_scores *s)
+{
+    cli_print_scores_sliced(what, s, NULL);
 }
 
 kn_status cli_target_rows(kn_frame **f, const char *target, int drop)

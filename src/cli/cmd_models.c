@@ -304,7 +304,7 @@ static const cli_spec audit_spec = {
     "the registry's audit trail",
     "Every change to the registry, newest first: when (UTC), who, what, which\n"
     "version and run, from which stage to which, the reason and what the gate\n"
-    "measured.\n",
+    "measured; and each API key made or revoked (kiln keys), when no NAME is given.\n",
     "  kiln models audit credit\n",
     audit_opts,
     0,
@@ -321,6 +321,11 @@ static int on_audit(const kn_audit_entry *e, void *user)
                                              e->version, "run", str(e->run_id), "from",
                                              str(e->from_stage), "to", str(e->to_stage), "reason",
                                              str(e->reason), "detail", str(e->detail)));
+        return 0;
+    }
+    if (!e->model) { /* a change outside the registry (API keys): what, in detail */
+        printf("%s  %-10s  %-16s  %s\n", cli_store_time(e->time, t, sizeof t), e->actor, e->action,
+               e->detail ? e->detail : "-");
         return 0;
     }
     printf("%s  %-10s  %-16s  %s v%d (%s)  %s -> %s", cli_store_time(e->time, t, sizeof t),

@@ -4,6 +4,7 @@
 #include "kiln/mem.h"
 #include "kiln/evaluate.h"
 #include "kiln/importance.h"
+#include "kiln/log.h"
 #include "kiln/metrics.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
@@ -47,6 +48,14 @@ static const cli_opt eval_opts[] = {
     CLI_OPT_INT(apply_args, importance, "importance", "N", NULL, 1, 1000,
                 "permutation importance over N shuffles per feature (5 is usual)"),
     CLI_OPT_TEXT(apply_args, rounds, "rounds", "K", "score the first K boosting rounds"),
+    CLI_OPT_INT(apply_args, bootstrap, "bootstrap", "N", NULL, 10, 100000,
+                "resamples of the rows for each score's 95 % interval (default 1000; fewer on "
+                "more than 100,000 rows)"),
+    CLI_OPT_FLAG(apply_args, no_intervals, "no-intervals", "no confidence intervals"),
+    CLI_OPT_INT(apply_args, seed, "seed", "N", "0", 0, INT64_MAX, "seed of the resamples"),
+    CLI_OPT_TEXT(apply_args, slice_by, "slice-by", "COLUMN",
+                 "also score the rows of each value of COLUMN (at most 100 values), and name the "
+                 "worst slice"),
     CLI_OPT_TEXT(apply_args, positive_class, "positive-class", "LABEL",
                  "the positive class of a binary target (default: the second, sorted)"),
     CLI_OPT_FLAG(apply_args, drop_missing_target, "drop-missing-target",
@@ -532,6 +541,20 @@ static void importance_order(const double *mean, size_t p, size_t *order)
     }
 }
 
+/* Intervals by default (kn_bootstrap_default resamples), unless
+ * --bootstrap N or --no-intervals says otherwise. */
+void eval_score_opts(const apply_args *a, size_t rows, kn_score_opts *so)
+{
+    so->slice_by = a->slice_by;
+    so->seed = (uint64_t)a->seed;
+    if (a->no_intervals) return;
+    so->bootstrap = a->bootstrap ? (size_t)a->bootstrap : kn_bootstrap_default(rows);
+    if (!a->bootstrap && so->bootstrap < 1000) {
+        kn_log(KN_LOG_INFO, "intervals from %zu resamples of the %zu rows (--bootstrap N for more)",
+               so->bootstrap, rows);
+    }
+}
+
 int cmd_eval(int argc, char **argv)
 {
     kn_read_opts o;
@@ -562,6 +585,7 @@ int cmd_eval(int argc, char **argv)
     if (e == KN_OK) e = parse_rounds(m, a.rounds, &po);
     if (e == KN_OK) e = read_for_model(m, data, &o, 1, NULL, 0, &f, &rej);
     if (e == KN_OK) e = cli_target_rows(&f, kn_model_target(m), a.drop_missing_target);
+    if (e == KN_OK) eval_score_opts(&a, kn_frame_n_rows(f), &so);
     if (e == KN_OK) e = kn_model_score_with(m, f, &so, &sc);
     if (e == KN_OK && curves) e = write_curves(m, &po, f, weight, a.positive_class, curves);
     size_t p = m ? kn_model_n_features(m) : 0;
@@ -596,7 +620,7 @@ int cmd_eval(int argc, char **argv)
         json_object_set_new(s, "stages", cli_stages_json());
         rc = cli_emit_json(s);
     } else {
-        cli_print_scores(kn_model_name(m), &sc);
+        cli_print_scores_sliced(kn_model_name(m), &sc, a.slice_by);
         if (repeats) {
             printf("permutation importance (%s fall, %ld shuffles):\n",
                    kn_model_task(m) == KN_TASK_CLASSIFICATION ? "accuracy" : "R^2", repeats);

@@ -344,6 +344,7 @@ int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o)
     if (rc == CLI_OK) rc = apply_schema("eval", a, &l, &rejects);
     if (rc == CLI_OK) {
         kn_status e = cli_target_rows(&l.kept, kn_pipeline_target(l.p), a->drop_missing_target);
+        if (e == KN_OK) eval_score_opts(a, kn_frame_n_rows(l.kept), &so);
         kn_stage_begin("score");
         if (e == KN_OK) e = kn_pipeline_score(l.p, l.kept, &so, &sc);
         kn_stage_end();
@@ -362,7 +363,7 @@ int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o)
             json_object_set_new(s, "stages", cli_stages_json());
             rc = cli_emit_json(s);
         } else {
-            cli_print_scores(kn_model_name(l.m), &sc);
+            cli_print_scores_sliced(kn_model_name(l.m), &sc, a->slice_by);
         }
     }
     kn_scores_free(&sc);

@@ -25,12 +25,6 @@ typedef struct run_args {
     int no_store, overwrite_input;
 } run_args;
 
-/* A number for JSON; NaN (a metric undefined on its rows) as null. */
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 static const cli_opt run_opts[] = {
     CLI_OPT_ARG(run_args, spec, "SPEC", 1, "the spec (YAML)"),
     CLI_OPT_SEED(run_args, seed, "seed", "0", "seed of splits and models (default: the spec's)"),
@@ -71,6 +65,8 @@ const cli_spec run_spec = {
     "    metrics: [roc_auc, ...]                      ('kiln help metrics')\n"
     "    positive_class: LABEL\n"
     "    test: {fraction: 0.2} | {by: COL, from: VALUE} | {source: NAME} | false\n"
+    "    bootstrap: 1000        (resamples for the test scores' 95 % intervals; 0: none)\n"
+    "    slice_by: COL          (test scores per value of COL; the worst slice named)\n"
     "  register: {name: NAME, stage: none|staging|production}\n"
     "  seed: N                    description: TEXT   (the model card's intended use)\n",
     "  kiln run examples/credit.yaml\n"
@@ -90,7 +86,7 @@ static double now_s(void)
 static kn_run_metric *run_metrics(const kn_run_output *r, size_t *n)
 {
     size_t cap = 3 * r->test.n + r->baseline.n + 1;
-    if (r->has_cv) cap += r->cv.n_scores * (r->cv.k + 2);
+    if (r->has_cv) cap += r->cv.n_scores * (r->cv.k + 4);
     kn_run_metric *m = kn_calloc(cap, sizeof *m);
     if (!m) return NULL;
     *n = 0;
@@ -101,6 +97,9 @@ static kn_run_metric *run_metrics(const kn_run_output *r, size_t *n)
                                             r->cv.score[f * r->cv.n_scores + s]};
             m[(*n)++] = (kn_run_metric){r->cv.name[s], "cv_mean", -1, r->cv.mean[s]};
             m[(*n)++] = (kn_run_metric){r->cv.name[s], "cv_std", -1, r->cv.std[s]};
+            if (!r->cv.has_train) continue;
+            m[(*n)++] = (kn_run_metric){r->cv.name[s], "train_mean", -1, r->cv.train_mean[s]};
+            m[(*n)++] = (kn_run_metric){r->cv.name[s], "train_std", -1, r->cv.train_std[s]};
         }
     for (size_t s = 0; s < r->test.n; s++)
         m[(*n)++] = (kn_run_metric){r->test.name[s], "test", -1, r->test.value[s]};
@@ -237,18 +236,31 @@ static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run
             printf("  %-22s %.4f ± %.4f  [", r->cv.name[m], r->cv.mean[m], r->cv.std[m]);
             for (size_t f = 0; f < r->cv.k; f++)
                 printf("%s%.4f", f ? " " : "", r->cv.score[f * r->cv.n_scores + m]);
-            printf("]\n");
+            printf("]");
+            if (r->cv.has_train) printf("  train %.4f", r->cv.train_mean[m]);
+            printf("\n");
         }
+        if (r->cv.has_train) printf("fit       %s\n", r->cv.verdict_text);
     }
     if (r->has_test) {
         printf("test      %s rows:\n", cli_thousands(r->rows_test, b1, sizeof b1));
         for (size_t i = 0; i < r->test.n; i++) {
             int b = kn_scores_find(&r->baseline, r->test.name[i]);
             printf("  %-22s %.4f", r->test.name[i], r->test.value[i]);
+            if (r->test.lo && isfinite(r->test.lo[i]))
+                printf(" [%.4f, %.4f]", r->test.lo[i], r->test.hi[i]);
             if (b >= 0) printf("   baseline %.4f", r->baseline.value[b]);
             printf("\n");
         }
         if (r->test.positive_class) printf("  (positive class: %s)\n", r->test.positive_class);
+        if (r->test.lo)
+            printf("  (%.0f %% bootstrap intervals over the test rows)\n", 100 * r->test.level);
+        if (r->test.worst >= 0 && r->test.n) {
+            const kn_scores *w = &r->test.slices[r->test.worst].scores;
+            printf("  worst slice: %s = %s (%zu rows): %s %.4f, overall %.4f\n", s->eval.slice_by,
+                   r->test.slices[r->test.worst].value, w->rows, r->test.name[0], w->value[0],
+                   r->test.value[0]);
+        }
     }
     printf("artifact  %s", cli_bytes(r->artifact_len, b1, sizeof b1));
     if (a->out) printf(", written to %s", a->out);
@@ -282,16 +294,29 @@ static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_o
         for (size_t f = 0; f < r->cv.k; f++) {
             json_t *fo = json_object();
             for (size_t m = 0; m < r->cv.n_scores; m++)
-                json_object_set_new(fo, r->cv.name[m], num(r->cv.score[f * r->cv.n_scores + m]));
+                json_object_set_new(fo, r->cv.name[m],
+                                    cli_json_num(r->cv.score[f * r->cv.n_scores + m]));
             json_array_append_new(folds, fo);
         }
         for (size_t m = 0; m < r->cv.n_scores; m++) {
-            json_object_set_new(mean, r->cv.name[m], num(r->cv.mean[m]));
-            json_object_set_new(std, r->cv.name[m], num(r->cv.std[m]));
+            json_object_set_new(mean, r->cv.name[m], cli_json_num(r->cv.mean[m]));
+            json_object_set_new(std, r->cv.name[m], cli_json_num(r->cv.std[m]));
         }
-        json_object_set_new(j, "cv",
-                            json_pack("{s:I, s:o, s:o, s:o}", "k", (json_int_t)r->cv.k, "folds",
-                                      folds, "mean", mean, "std", std));
+        json_t *cv = json_pack("{s:I, s:o, s:o, s:o}", "k", (json_int_t)r->cv.k, "folds", folds,
+                               "mean", mean, "std", std);
+        if (r->cv.has_train) {
+            json_t *train = json_object();
+            for (size_t m = 0; m < r->cv.n_scores; m++)
+                json_object_set_new(train, r->cv.name[m],
+                                    json_pack("{s:o, s:o}", "mean",
+                                              cli_json_num(r->cv.train_mean[m]), "std",
+                                              cli_json_num(r->cv.train_std[m])));
+            json_object_set_new(cv, "train", train);
+            json_object_set_new(cv, "verdict",
+                                json_pack("{s:s, s:s}", "fit", kn_fit_verdict_name(r->cv.verdict),
+                                          "evidence", r->cv.verdict_text));
+        }
+        json_object_set_new(j, "cv", cv);
     }
     if (r->has_test) {
         json_object_set_new(j, "test", cli_scores_json(&r->test));
@@ -306,7 +331,7 @@ static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_o
     if (rec) {
         json_object_set_new(j, "run_id", json_string(rec->run_id));
         json_object_set_new(j, "store", json_string(store_dir));
-        json_object_set_new(j, "cost", num(rec->cost));
+        json_object_set_new(j, "cost", cli_json_num(rec->cost));
         if (s->register_name)
             json_object_set_new(j, "registered",
                                 json_pack("{s:s, s:i, s:s}", "name", s->register_name, "version",

@@ -9,10 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
 static json_t *str(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -54,13 +50,13 @@ static int print_run(const kn_run_summary *r, void *user)
     list_state *ls = user;
     if (ls->arr) {
         json_t *m = r->metric ? json_pack("{s:s, s:s, s:o}", "name", r->metric, "scope",
-                                          r->metric_scope, "value", num(r->metric_value))
+                                          r->metric_scope, "value", cli_json_num(r->metric_value))
                               : json_null();
-        json_array_append_new(ls->arr,
-                              json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", r->id,
-                                        "experiment", r->experiment, "status", r->status, "model",
-                                        str(r->model), "start", num(r->start), "end", num(r->end),
-                                        "metric", m, "cost", num(r->cost)));
+        json_array_append_new(
+            ls->arr, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", r->id,
+                               "experiment", r->experiment, "status", r->status, "model",
+                               str(r->model), "start", cli_json_num(r->start), "end",
+                               cli_json_num(r->end), "metric", m, "cost", cli_json_num(r->cost)));
     } else {
         char t[32], metric[96] = "-";
         if (r->metric)
@@ -144,15 +140,15 @@ json_t *cli_run_json(const kn_run_record *r)
     for (size_t i = 0; i < in->n_metrics; i++) {
         const kn_run_metric *m = &in->metrics[i];
         json_t *o = json_pack("{s:s, s:s, s:o}", "name", m->name, "scope", m->scope, "value",
-                              num(m->value));
+                              cli_json_num(m->value));
         if (!strcmp(m->scope, "cv")) json_object_set_new(o, "fold", json_integer(m->fold + 1));
         json_array_append_new(metrics, o);
     }
     for (size_t i = 0; i < in->n_stages; i++)
         json_array_append_new(stages, json_pack("{s:s, s:o, s:o, s:I}", "name", in->stages[i].name,
-                                                "wall_s", num(in->stages[i].wall_s), "cpu_s",
-                                                num(in->stages[i].cpu_s), "peak_rss",
-                                                (json_int_t)in->stages[i].peak_rss));
+                                                "wall_s", cli_json_num(in->stages[i].wall_s),
+                                                "cpu_s", cli_json_num(in->stages[i].cpu_s),
+                                                "peak_rss", (json_int_t)in->stages[i].peak_rss));
     for (size_t i = 0; i < in->n_sources; i++) {
         const kn_run_source *x = &in->sources[i];
         json_array_append_new(sources,
@@ -171,9 +167,9 @@ json_t *cli_run_json(const kn_run_record *r)
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "id", r->id,
                   "experiment", in->experiment, "status", in->status, "error", str(in->error),
-                  "start", num(in->start), "end", num(in->end), "spec_hash", str(in->spec_hash),
-                  "seed", (json_int_t)in->seed, "parent_run", str(in->parent_run), "folds_hash",
-                  str(in->folds_hash), "model", str(in->model));
+                  "start", cli_json_num(in->start), "end", cli_json_num(in->end), "spec_hash",
+                  str(in->spec_hash), "seed", (json_int_t)in->seed, "parent_run",
+                  str(in->parent_run), "folds_hash", str(in->folds_hash), "model", str(in->model));
     json_object_set_new(o, "actor", str(in->actor));
     json_object_set_new(o, "parameters", params);
     json_object_set_new(o, "metrics", metrics);
@@ -182,7 +178,7 @@ json_t *cli_run_json(const kn_run_record *r)
     json_object_set_new(o, "run_stages", stages);
     json_object_set_new(o, "sources", sources);
     json_object_set_new(o, "artifact", art);
-    json_object_set_new(o, "cost", num(r->cost));
+    json_object_set_new(o, "cost", cli_json_num(r->cost));
     json_object_set_new(o, "spec", str(in->spec));
     return o;
 }

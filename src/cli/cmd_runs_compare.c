@@ -49,11 +49,6 @@ const cli_spec runs_compare_spec = {
     0,
     cmd_runs_compare};
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 static const char *param_value(const kn_run_info *in, const char *name, size_t len)
 {
     for (size_t i = 0; i < in->n_params; i++)
@@ -143,10 +138,10 @@ static json_t *paired(const kn_run_record *a, const kn_run_record *b, const char
              a->id, b->id, metric, t.k, t.mean_diff, t.t, t.df, t.p_value, text);
     json_object_set_new(o, "test", json_string("corrected resampled t-test (Nadeau-Bengio)"));
     json_object_set_new(o, "folds", json_integer((json_int_t)t.k));
-    json_object_set_new(o, "mean_difference", num(t.mean_diff));
-    json_object_set_new(o, "t", num(t.t));
-    json_object_set_new(o, "df", num(t.df));
-    json_object_set_new(o, "p_value", num(t.p_value));
+    json_object_set_new(o, "mean_difference", cli_json_num(t.mean_diff));
+    json_object_set_new(o, "t", cli_json_num(t.t));
+    json_object_set_new(o, "df", cli_json_num(t.df));
+    json_object_set_new(o, "p_value", cli_json_num(t.p_value));
     json_object_set_new(o, "verdict", json_string(verdict));
     return o;
 }
@@ -264,7 +259,7 @@ static int cmd_runs_compare(int argc, char **argv)
                 double v = NAN;
                 int has = metric_value(&r[k]->info, m->scope, m->name, &v);
                 differ |= has != has0 || (has && v != v0);
-                json_array_append_new(vals, has ? num(v) : json_null());
+                json_array_append_new(vals, has ? cli_json_num(v) : json_null());
                 if (!cli.json) {
                     if (has)
                         printf("  %-14.6g", v);

@@ -1,9 +1,9 @@
 /* kiln serve: registered models or artifact files behind HTTP (the Open
  * Inference Protocol and the v1 predict form; kiln/serve.h). */
 #include "cli/cli.h"
+#include "kiln/artifact.h"
 #include "kiln/mem.h"
 #include "kiln/serve.h"
-#include "kiln/store.h"
 
 #include <malloc.h>
 #include <signal.h>
@@ -12,17 +12,40 @@
 #include <string.h>
 
 typedef struct serve_args {
-    const char *store, *host, *access_log;
-    cli_list models;
-    int64_t port, max_body, max_connections, timeout;
+    const char *store, *host, *access_log, *shadow_log, *verify_key;
+    cli_list models, canaries, shadows;
+    int64_t port, max_body, max_header, max_connections, timeout;
+    double poll;
+    const char *tls_cert, *tls_key; /* auth.c */
+    int require_key;
+    double rate_limit;
+    const char *prediction_log; /* observing: live statistics, the prediction log */
+    double sample;
+    uint64_t sample_seed;
+    int no_live_stats;
 } serve_args;
 
 static const cli_opt serve_opts[] = {
     CLI_OPT_LIST(serve_args, models, "model", "NAME[@STAGE|@vN]|NAME=FILE",
                  "a model to serve: a registered one (NAME@production, NAME@staging, NAME@v3; "
                  "NAME alone: production, else the latest) or an artifact file as NAME"),
+    CLI_OPT_LIST(serve_args, canaries, "canary", "NAME@vN=P%|NAME=FILE=P%",
+                 "send P% of model NAME's predict requests to this version (the rest to the "
+                 "main one)"),
+    CLI_OPT_LIST(serve_args, shadows, "shadow", "NAME@vN|NAME=FILE",
+                 "score model NAME's requests again with this version in the background "
+                 "(logged and compared, never returned)"),
+    CLI_OPT_TEXT(serve_args, shadow_log, "shadow-log", "FILE",
+                 "append one JSON line per shadowed request (request id, both versions, both "
+                 "outputs, agree)"),
+    CLI_OPT_NUM(serve_args, poll, "poll", "SECONDS", "30", 0, 86400,
+                "re-resolve registered models this often and swap in a new version (0: never)"),
+    CLI_OPT_TEXT(serve_args, verify_key, "verify-key", "NAME.pub",
+                 "refuse an artifact not signed with this key's secret half (at start and on "
+                 "every reload)"),
     CLI_OPT_TEXT(serve_args, store, "store", "DIR",
-                 "the store of registered models (default $KILN_STORE, else ./kiln-store)"),
+                 "the store of registered models and API keys (default $KILN_STORE, else "
+                 "./kiln-store)"),
     CLI_OPT_INT(serve_args, port, "port", "N", "8080", 0, 65535,
                 "the port to listen on (0: any free one, printed at start)"),
     CLI_OPT_TEXT(serve_args, host, "host", "ADDR",
@@ -30,19 +53,38 @@ static const cli_opt serve_opts[] = {
                  "interface)"),
     CLI_OPT_INT(serve_args, max_body, "max-body", "BYTES", "1048576", 1, 1073741824,
                 "the largest request body; larger ones get 413"),
+    CLI_OPT_INT(serve_args, max_header, "max-header", "BYTES", "32768", 1024, 1048576,
+                "the largest request line and headers; larger ones get 431"),
     CLI_OPT_INT(serve_args, max_connections, "max-connections", "N", "1024", 1, 65536,
                 "open connections at once"),
     CLI_OPT_INT(serve_args, timeout, "timeout", "SECONDS", "30", 1, 3600,
                 "close a connection idle this long (slow clients cannot hold a thread)"),
     CLI_OPT_TEXT(serve_args, access_log, "access-log", "FILE",
                  "append one JSON line per request (time, request id, method, path, status, "
-                 "latency, rows)"),
+                 "latency, rows, key)"),
+    CLI_OPT_FLAG(serve_args, require_key, "require-key",
+                 "every route but /v2/health/* needs an API key ('kiln keys create'); /admin/ "
+                 "routes always need an admin key"),
+    CLI_OPT_NUM(serve_args, rate_limit, "rate-limit", "N", "0", 0, 1e9,
+                "requests per second per API key without its own --rate (0: no limit); over "
+                "it: 429 with Retry-After"),
+    CLI_OPT_TEXT(serve_args, tls_cert, "tls-cert", "FILE",
+                 "serve HTTPS with this PEM certificate (with --tls-key)"),
+    CLI_OPT_TEXT(serve_args, tls_key, "tls-key", "FILE", "the PEM private key of --tls-cert"),
+    CLI_OPT_FLAG(serve_args, no_live_stats, "no-live-stats",
+                 "no per-input statistics (kiln_feature_*) in /metrics"),
+    CLI_OPT_TEXT(serve_args, prediction_log, "prediction-log", "FILE",
+                 "append one JSON line per predicted row (time, request id, model, version, "
+                 "inputs, output)"),
+    CLI_OPT_NUM(serve_args, sample, "sample", "FRACTION", "1", 0, 1,
+                "the share of rows --prediction-log keeps (sampled by request id and row)"),
+    CLI_OPT_SEED(serve_args, sample_seed, "sample-seed", "0", "the seed of --sample's choice"),
     CLI_OPT_END};
 
 const cli_spec serve_spec = {
     "serve",
     "serve models over HTTP (Open Inference Protocol)",
-    "Serve models over HTTP: each --model is loaded once at start (a missing or\n"
+    "Serve models over HTTP: each --model is loaded at start (a missing or\n"
     "damaged artifact stops the start with the reason). Routes (KServe v2 REST):\n"
     "GET /v2/health/live, /v2/health/ready, /v2/models/NAME[/versions/V] (inputs\n"
     "and outputs), /v2/models/NAME/ready; POST /v2/models/NAME/infer (one tensor\n"
@@ -51,9 +93,39 @@ const cli_spec serve_spec = {
     "Rows are raw: the artifact's input schema checks them (400 naming the field\n"
     "and row), then the pipeline's steps and model run. --threads N sets the\n"
     "pool (default: a thread per core). SIGTERM or SIGINT stops taking\n"
-    "connections, lets the requests in flight finish, and exits 0.\n",
+    "connections, lets the requests in flight finish, and exits 0.\n"
+    "\n"
+    "Versions are swapped without dropping a request (each request finishes on\n"
+    "the version it started on). POST /admin/models/NAME/reload re-reads the\n"
+    "source (the registry ref re-resolved, or the file); SIGHUP reloads every\n"
+    "model; --poll re-resolves registered models every SECONDS (default 30) and\n"
+    "picks up a new version, e.g. after kiln models promote. A new version is\n"
+    "loaded and checked first: one that does not load, or is incompatible (another\n"
+    "task or classes, an input column dropped or retyped, a newly required\n"
+    "column), is refused with the reason (409) and the old one keeps serving.\n"
+    "POST /admin/models/NAME/rollback returns to the version served before; for\n"
+    "NAME@production it rolls the registry back too, so polling agrees (the\n"
+    "registry must be at the version served); otherwise polling leaves the model\n"
+    "alone until the next reload. GET /admin/models shows what serves. Answers\n"
+    "carry X-Model-Version. /metrics counts requests, rows and latency per model\n"
+    "version, load seconds, reloads, rollbacks and shadow agreement.\n"
+    "\n"
+    "API keys (kiln keys) of the store are checked on 'Authorization: Bearer\n"
+    "KEY': /admin/ routes always need an admin key (401 without a key, 403 with\n"
+    "a predict key); with --require-key every other route but health needs a\n"
+    "key too (/metrics included). A revoked key is refused within ~2 s. With\n"
+    "--tls-cert and --tls-key the server speaks HTTPS only.\n"
+    "\n"
+    "/metrics also shows live statistics of each model's inputs (count, missing,\n"
+    "mean, stddev, quantiles, top categories; --no-live-stats: off).\n"
+    "--prediction-log FILE appends a JSON line per predicted row (time, request\n"
+    "id, row, model, version, inputs, output); --sample F keeps that share of rows.\n",
     "  kiln serve --model credit@production --store kiln-store\n"
     "  kiln serve --model churn=churn.kiln --port 9000 --access-log access.jsonl\n"
+    "  kiln serve --model credit@production --canary credit@v4=10% --shadow credit@v5 \\\n"
+    "      --shadow-log shadow.jsonl\n"
+    "  kiln serve --model credit --require-key --rate-limit 100 --tls-cert c.pem --tls-key k.pem\n"
+    "  curl -X POST -H 'Authorization: Bearer KEY' localhost:8080/admin/models/credit/reload\n"
     "  curl -d '{\"instances\": [{\"age\": 41, ...}]}' localhost:8080/v1/models/credit:predict\n",
     serve_opts,
     0,
@@ -75,33 +147,86 @@ static void tune_malloc_for_serving(void)
 #endif
 }
 
-/* Load one --model value into s. */
-static int add_model(kn_server *s, kn_store **store, const char *store_dir, const char *ref)
+/* A --model, --canary or --shadow value: NAME=FILE or a registry ref
+ * NAME[@...], with "=P%" at the end for a canary. */
+typedef struct model_value {
+    char *name, *path, *ref;
+    double share;
+} model_value;
+
+static void model_value_free(model_value *v)
 {
-    const char *eq = strchr(ref, '=');
-    char *name = NULL, *path = NULL, version[24] = "1";
+    kn_free(v->name);
+    kn_free(v->path);
+    kn_free(v->ref);
+}
+
+static kn_status parse_value(const char *opt, const char *text, int with_share, model_value *v)
+{
+    memset(v, 0, sizeof *v);
+    char *t = kn_strdup(text);
+    if (!t) return KN_ERR_NOMEM;
     kn_status e = KN_OK;
-    if (eq) {
-        name = kn_sprintf("%.*s", (int)(eq - ref), ref);
-        path = kn_strdup(eq + 1);
-        if (!name || !path) e = KN_ERR_NOMEM;
-    } else {
-        int v = 0;
-        const char *at = strchr(ref, '@');
-        name = at ? kn_sprintf("%.*s", (int)(at - ref), ref) : kn_strdup(ref);
-        if (!name) e = KN_ERR_NOMEM;
-        if (e == KN_OK && !*store) e = kn_store_open(store_dir, 0, store);
-        if (e == KN_OK) e = kn_store_resolve(*store, ref, &path, &v, NULL);
-        snprintf(version, sizeof version, "%d", v);
+    if (with_share) {
+        char *eq = strrchr(t, '='), *end = NULL;
+        double p = eq ? strtod(eq + 1, &end) : 0;
+        if (!eq || end == eq + 1 || strcmp(end, "%") || !(p > 0 && p < 100))
+            e = kn_fail(KN_ERR_INVALID,
+                        "--%s %s: end it with =P%% for the share of requests, over 0 and under "
+                        "100 (e.g. credit@v4=10%%)",
+                        opt, text);
+        else
+            *eq = 0, v->share = p / 100;
     }
-    if (e == KN_OK && !name[0])
-        e = kn_fail(KN_ERR_INVALID, "--model %s: the name before '%c' is empty", ref,
+    const char *eq = strchr(t, '=');
+    if (e == KN_OK && eq) {
+        v->name = kn_sprintf("%.*s", (int)(eq - t), t);
+        v->path = kn_strdup(eq + 1);
+        if (!v->name || !v->path) e = KN_ERR_NOMEM;
+    } else if (e == KN_OK) {
+        const char *at = strchr(t, '@');
+        v->name = at ? kn_sprintf("%.*s", (int)(at - t), t) : kn_strdup(t);
+        v->ref = kn_strdup(t);
+        if (!v->name || !v->ref) e = KN_ERR_NOMEM;
+    }
+    if (e == KN_OK && !v->name[0])
+        e = kn_fail(KN_ERR_INVALID, "--%s %s: the name before '%c' is empty", opt, text,
                     eq ? '=' : '@');
-    if (e == KN_OK) e = kn_server_add_model(s, name, version, path);
-    if (e != KN_OK) cli_error("serve: --model %s: %s", ref, kn_last_error());
-    kn_free(name);
-    kn_free(path);
+    kn_free(t);
+    if (e != KN_OK) model_value_free(v);
+    return e;
+}
+
+/* Load one --model (role 0), --canary (1) or --shadow (2) value into s. */
+static int add_value(kn_server *s, int role, const char *text)
+{
+    static const char *const opts[] = {"model", "canary", "shadow"};
+    model_value v;
+    kn_status e = parse_value(opts[role], text, role == 1, &v);
+    if (e == KN_OK) {
+        kn_serve_source src = {.ref = v.ref, .path = v.path};
+        e = role == 0   ? kn_server_add_model(s, v.name, &src)
+            : role == 1 ? kn_server_add_canary(s, v.name, &src, v.share)
+                        : kn_server_add_shadow(s, v.name, &src);
+        model_value_free(&v);
+        if (e != KN_OK) cli_error("serve: --%s %s: %s", opts[role], text, kn_last_error());
+    } else {
+        cli_error("serve: %s", kn_last_error());
+    }
     return e == KN_OK ? CLI_OK : CLI_FAIL;
+}
+
+/* SIGHUP: reload every model and say what happened. */
+static void reload_all(kn_server *s)
+{
+    char *report = NULL;
+    kn_status e = kn_server_reload(s, NULL, &report);
+    if (cli.json && report)
+        printf("%s\n", report), fflush(stdout);
+    else if (!cli.quiet && report)
+        fprintf(stderr, "kiln serve: SIGHUP: %s\n", report);
+    if (e != KN_OK && e != KN_ERR_REFUSED) cli_error("serve: SIGHUP: %s", kn_last_error());
+    free(report);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -112,12 +237,16 @@ int cmd_serve(int argc, char **argv)
     if (!a.models.n)
         return cli_usage_error("serve", "give at least one --model (NAME@production or "
                                         "NAME=FILE.kiln)");
+    if (a.shadow_log && !a.shadows.n)
+        return cli_usage_error("serve", "--shadow-log is the log of --shadow versions; give "
+                                        "--shadow NAME@vN too");
     /* the signals that stop the server wait for sigwait below, in this
      * thread; the pool's threads (made after this) inherit the mask */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
     tune_malloc_for_serving();
@@ -130,16 +259,35 @@ int cmd_serve(int argc, char **argv)
     o.max_connections = (unsigned)a.max_connections;
     o.timeout_s = (unsigned)a.timeout;
     o.access_log = a.access_log;
+    o.max_header = (size_t)a.max_header;
+    o.store = a.store;
+    o.poll_s = a.poll;
+    o.shadow_log = a.shadow_log;
+    o.require_key = a.require_key;
+    o.rate_limit = a.rate_limit;
+    o.tls_cert = a.tls_cert;
+    o.tls_key = a.tls_key;
+    unsigned char pk[KN_ARTIFACT_PUBLIC_KEY_BYTES];
+    if (a.verify_key) {
+        if (kn_artifact_key_load(a.verify_key, 0, pk) != KN_OK) {
+            cli_error("serve: --verify-key %s: %s", a.verify_key, kn_last_error());
+            return CLI_FAIL;
+        }
+        o.verify_key = pk;
+    }
+    o.live_stats = !a.no_live_stats;
+    o.prediction_log = a.prediction_log;
+    o.prediction_sample = a.sample;
+    o.prediction_seed = a.sample_seed;
     kn_server *s = NULL;
-    kn_store *store = NULL;
     if (kn_server_new(&o, &s) != KN_OK) {
         cli_error("serve: %s", kn_last_error());
         return CLI_FAIL;
     }
     rc = CLI_OK;
-    for (size_t i = 0; rc == CLI_OK && i < a.models.n; i++)
-        rc = add_model(s, &store, a.store, a.models.v[i]);
-    kn_store_close(store);
+    for (size_t i = 0; rc == CLI_OK && i < a.models.n; i++) rc = add_value(s, 0, a.models.v[i]);
+    for (size_t i = 0; rc == CLI_OK && i < a.canaries.n; i++) rc = add_value(s, 1, a.canaries.v[i]);
+    for (size_t i = 0; rc == CLI_OK && i < a.shadows.n; i++) rc = add_value(s, 2, a.shadows.v[i]);
     if (rc == CLI_OK && kn_server_start(s) != KN_OK) {
         cli_error("serve: %s", kn_last_error());
         rc = CLI_FAIL;
@@ -159,11 +307,11 @@ int cmd_serve(int argc, char **argv)
         json_decref(j);
         fflush(stdout);
     } else if (!cli.quiet) {
-        fprintf(stderr, "kiln serve: listening on http://%s:%d with %zu model(s)\n", o.host,
-                kn_server_port(s), a.models.n);
+        fprintf(stderr, "kiln serve: listening on %s://%s:%d with %zu model(s)\n",
+                o.tls_cert ? "https" : "http", o.host, kn_server_port(s), a.models.n);
     }
     int sig = 0;
-    sigwait(&stop, &sig);
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) reload_all(s);
     if (!cli.quiet && !cli.json)
         fprintf(stderr, "kiln serve: %s: finishing the requests in flight\n",
                 sig == SIGINT ? "SIGINT" : "SIGTERM");

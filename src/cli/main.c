@@ -70,6 +70,7 @@ static const cli_spec *const commands[] = {
     &predict_spec,
     &eval_spec,
     &cv_spec,
+    &curve_spec,
     &run_spec,
     &inspect_spec,
     &report_spec,
@@ -77,6 +78,7 @@ static const cli_spec *const commands[] = {
     &models_spec,
     &lineage_spec,
     &serve_spec,
+    &keys_spec,
     &keygen_spec,
     &demo_spec,
     &help_spec,
@@ -269,7 +271,7 @@ static void choose_openmp_wait_policy(char **argv)
      * start-up: `kiln runs list` reads 50 rows). The first word not an
      * option is taken as the command; a global option's value there only
      * means running again, as before. */
-    static const char *const serial[] = {"runs", "models", "lineage", "version", "help"};
+    static const char *const serial[] = {"runs", "models", "lineage", "keys", "version", "help"};
     for (char **a = argv + 1; *a; a++)
         if ((*a)[0] != '-') {
             for (size_t i = 0; i < sizeof serial / sizeof *serial; i++)

@@ -130,4 +130,11 @@ kn_status kn__enet_cd(const kn__enet_data *e, double alpha, double l1_ratio, int
 kn_status kn__enet_path(const kn__enet_data *e, const double *alphas, size_t n_alphas,
                         double l1_ratio, int max_iter, double tol, double *coefs);
 
+/* The target of f as class indices (classifiers) or values. With unseen, a
+ * class the model never saw gets an index from k on (one per distinct
+ * name; *n_unseen counts them) instead of failing, with a warning when
+ * unseen is 1 (2: quietly, the caller has warned). */
+kn_status kn__model_targets_unseen(const kn_model *m, const kn_frame *f, int unseen, double **out,
+                                   size_t *n_unseen);
+
 #endif

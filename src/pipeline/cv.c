@@ -6,9 +6,11 @@
 #include "core/ctx-impl.h"
 #include "core/threads.h"
 #include "learn/learn-impl.h"
+#include "pipeline/pipeline-impl.h"
 #include "kiln/pipeline.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
+#include "kiln/rng.h"
 #include "kiln/step.h"
 
 #include <math.h>
@@ -30,6 +32,11 @@ void kn_cv_result_free(kn_cv_result *r)
     kn_free(r->n_train);
     kn_free(r->n_test);
     kn_free(r->fit_seconds);
+    kn_free(r->train_score);
+    kn_free(r->train_mean);
+    kn_free(r->train_std);
+    kn_free(r->baseline_score);
+    kn_free(r->baseline_mean);
     kn_free(r->positive_class);
     memset(r, 0, sizeof *r);
 }
@@ -43,8 +50,8 @@ static double now_seconds(void)
 
 typedef struct fold_out {
     kn_status status;
-    char *error; /* the fold thread's message */
-    kn_scores scores;
+    char *error;                       /* the fold thread's message */
+    kn_scores scores, train, baseline; /* on the test rows, the training rows; the baseline's */
     char *positive; /* the positive class's label (binary), copied from the model */
     double seconds;
 } fold_out;
@@ -81,10 +88,15 @@ static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_
                         .metrics = s->metrics,
                         .n_metrics = s->n_metrics};
     if (e == KN_OK) e = kn_pipeline_score(p, test, &so, &out->scores);
+    if (e == KN_OK && !s->skip_train_scores) e = kn_pipeline_score(p, train, &so, &out->train);
+    if (e == KN_OK)
+        e = kn_model_score_baseline(kn_pipeline_model(p), train, test, s->weight, &out->scores,
+                                    &out->baseline);
     if (e == KN_OK && out->scores.positive_class &&
         !(out->positive = kn_strdup(out->scores.positive_class)))
         e = KN_ERR_NOMEM;
-    out->scores.positive_class = NULL; /* borrowed from the model */
+    /* borrowed from the model */
+    out->scores.positive_class = out->train.positive_class = out->baseline.positive_class = NULL;
     kn_pipeline_free(p);
     return e;
 }
@@ -144,6 +156,16 @@ static kn_status make_folds(const kn_frame *f, const kn_cv_spec *s, kn_folds *fo
     if (e == KN_OK && s->split.kind == KN_SPLIT_TIME && s->order_by)
         e = time_order(f, s->order_by, &order);
     if (e == KN_OK) e = kn_split_folds(n, labels, &s->split, folds);
+    for (size_t i = 0; e == KN_OK && s->shuffle_train_rows && i < folds->k; i++) {
+        kn_fold *fo = &folds->fold[i];
+        kn_rng g;
+        kn_rng_init_stream(&g, s->split.seed, i);
+        for (size_t r = fo->n_train; r > 1; r--) {
+            size_t j = (size_t)kn_rng_below(&g, r), t = fo->train[r - 1];
+            fo->train[r - 1] = fo->train[j];
+            fo->train[j] = t;
+        }
+    }
     for (size_t i = 0; e == KN_OK && order && i < folds->k; i++) {
         kn_fold *fo = &folds->fold[i];
         for (size_t r = 0; r < fo->n_train; r++) fo->train[r] = order[fo->train[r]];
@@ -171,6 +193,30 @@ static kn_status mark_roles(const kn_frame *f, const kn_cv_spec *s, kn_frame **o
     return e;
 }
 
+/* The training rows a fold fits on: all n, or a learning curve's share. */
+static size_t fold_train_rows(const kn_cv_spec *s, size_t n)
+{
+    size_t m = s->train_rows ? s->train_rows
+               : s->train_fraction > 0 && s->train_fraction < 1
+                   ? (size_t)floor(s->train_fraction * (double)n)
+                   : n;
+    return m > n ? n : m < 1 && n ? 1 : m;
+}
+
+/* Mean and population standard deviation (as sklearn) of k values a
+ * stride apart. */
+static void mean_std(const double *v, size_t stride, size_t k, double *mean, double *std)
+{
+    double sum = 0, ss = 0;
+    for (size_t i = 0; i < k; i++) sum += v[i * stride];
+    *mean = sum / (double)k;
+    for (size_t i = 0; i < k; i++) {
+        double d = v[i * stride] - *mean;
+        ss += d * d;
+    }
+    *std = sqrt(ss / (double)k);
+}
+
 static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *fo, kn_cv_result *r)
 {
     size_t k = folds->k;
@@ -196,28 +242,40 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *f
     r->n_train = kn_malloc(k * sizeof *r->n_train);
     r->n_test = kn_malloc(k * sizeof *r->n_test);
     r->fit_seconds = kn_malloc(k * sizeof *r->fit_seconds);
-    if (!r->score || !r->n_train || !r->n_test || !r->fit_seconds) return KN_ERR_NOMEM;
+    size_t cells = k * (r->n_scores ? r->n_scores : 1);
+    r->train_score = kn_malloc(cells * sizeof *r->train_score);
+    r->baseline_score = kn_malloc(cells * sizeof *r->baseline_score);
+    r->train_mean = kn_calloc(ns, sizeof *r->train_mean);
+    r->train_std = kn_calloc(ns, sizeof *r->train_std);
+    r->baseline_mean = kn_calloc(ns, sizeof *r->baseline_mean);
+    if (!r->score || !r->n_train || !r->n_test || !r->fit_seconds || !r->train_score ||
+        !r->baseline_score || !r->train_mean || !r->train_std || !r->baseline_mean)
+        return KN_ERR_NOMEM;
     for (size_t i = 0; i < k; i++) {
-        r->n_train[i] = folds->fold[i].n_train;
+        r->n_train[i] = fold_train_rows(s, folds->fold[i].n_train);
         r->n_test[i] = folds->fold[i].n_test;
         r->fit_seconds[i] = fo[i].seconds;
         /* a score a fold could not compute (e.g. roc_auc on one class) is NaN */
         for (size_t m = 0; m < r->n_scores; m++) {
             int at = kn_scores_find(&fo[i].scores, r->name[m]);
             r->score[i * r->n_scores + m] = at < 0 ? NAN : fo[i].scores.value[at];
+            at = kn_scores_find(&fo[i].train, r->name[m]);
+            r->train_score[i * r->n_scores + m] = at < 0 ? NAN : fo[i].train.value[at];
+            at = kn_scores_find(&fo[i].baseline, r->name[m]);
+            r->baseline_score[i * r->n_scores + m] = at < 0 ? NAN : fo[i].baseline.value[at];
         }
     }
+    double ignored;
     for (size_t m = 0; m < r->n_scores; m++) {
-        double sum = 0, ss = 0;
-        for (size_t i = 0; i < k; i++) sum += r->score[i * r->n_scores + m];
-        r->mean[m] = sum / (double)k;
-        for (size_t i = 0; i < k; i++) {
-            double d = r->score[i * r->n_scores + m] - r->mean[m];
-            ss += d * d;
-        }
-        r->std[m] = sqrt(ss / (double)k);
+        mean_std(r->score + m, r->n_scores, k, &r->mean[m], &r->std[m]);
+        mean_std(r->train_score + m, r->n_scores, k, &r->train_mean[m], &r->train_std[m]);
+        mean_std(r->baseline_score + m, r->n_scores, k, &r->baseline_mean[m], &ignored);
     }
-    (void)s;
+    r->has_train = !s->skip_train_scores;
+    if (r->n_scores && r->has_train)
+        r->verdict = kn_fit_diagnose(r->name[0], r->train_mean[0], r->mean[0], r->std[0],
+                                     r->baseline_mean[0], r->higher_is_better[0], r->verdict_text,
+                                     sizeof r->verdict_text);
     return KN_OK;
 }
 
@@ -261,9 +319,9 @@ static kn_status one_class_folds(const kn_frame *f, const kn_cv_spec *s, const k
     kn_status e = KN_OK;
     for (size_t i = 0; e == KN_OK && k > 1 && i < folds->k; i++) {
         const kn_fold *fd = &folds->fold[i];
-        size_t r = 1;
-        while (r < fd->n_train && lab[fd->train[r]] == lab[fd->train[0]]) r++;
-        if (fd->n_train == 0 || r < fd->n_train) continue;
+        size_t r = 1, n_train = fold_train_rows(s, fd->n_train);
+        while (r < n_train && lab[fd->train[r]] == lab[fd->train[0]]) r++;
+        if (n_train == 0 || r < n_train) continue;
         kn_column *c = kn_frame_find(f, s->target, &j) == KN_OK ? kn_frame_col(f, j) : NULL;
         char buf[40] = "?";
         const char *label = buf;
@@ -271,7 +329,11 @@ static kn_status one_class_folds(const kn_frame *f, const kn_cv_spec *s, const k
             snprintf(buf, sizeof buf, "%.17g", kn_column_f64(c)[fd->train[0]]);
         else if (c && kn_column_type(c) == KN_COL_CATEGORICAL)
             label = kn_column_level(c, kn_column_codes(c)[fd->train[0]], NULL);
-        const char *fix = s->split.kind == KN_SPLIT_TIME
+        const char *fix = n_train < fd->n_train
+                              ? "the first rows of the fold's training rows hold one class: "
+                                "shuffle them (kiln curve --shuffle) so each size is a random "
+                                "share, or start from a larger size"
+                          : s->split.kind == KN_SPLIT_TIME
                               ? "the earliest rows hold one class: use fewer folds (split "
                                 "option folds), or a stratified split if the rows need not "
                                 "stay in time order"
@@ -286,7 +348,7 @@ static kn_status one_class_folds(const kn_frame *f, const kn_cv_spec *s, const k
         e = kn_fail(KN_ERR_INVALID,
                     "cross-validation fold %zu of %zu: its %zu training rows hold a single "
                     "class of '%s' ('%s'), and a classifier needs two; %s",
-                    i + 1, folds->k, fd->n_train, s->target, label, fix);
+                    i + 1, folds->k, n_train, s->target, label, fix);
     }
     kn_free(lab);
     return e;
@@ -348,7 +410,8 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
             kn_frame *train = NULL, *test = NULL;
             kn_fold *fd = &folds.fold[i];
             kn_status st = kn_ctx_check(); /* a cancelled run starts no more folds */
-            if (st == KN_OK) st = kn_frame_select_rows(f, fd->train, fd->n_train, &train);
+            size_t n_train = fold_train_rows(s, fd->n_train);
+            if (st == KN_OK) st = kn_frame_select_rows(f, fd->train, n_train, &train);
             if (st == KN_OK) st = kn_frame_select_rows(f, fd->test, fd->n_test, &test);
             if (st == KN_OK) st = run_fold(train, test, tpl, s, &fo[i]);
             fo[i].status = st;
@@ -370,6 +433,8 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
     for (size_t i = 0; fo && i < folds.k; i++) {
         kn_free(fo[i].error), kn_free(fo[i].positive);
         kn_scores_free(&fo[i].scores);
+        kn_scores_free(&fo[i].train);
+        kn_scores_free(&fo[i].baseline);
     }
     kn_free(fo);
     kn_folds_free(&folds);

@@ -1,6 +1,7 @@
 /* The pipeline object (see kiln/pipeline.h): its parts, fit, transform and
  * predict. One-row prediction from raw values is in predict_row.c. */
 #include "pipeline/pipeline-impl.h"
+#include "learn/eval/score-impl.h"
 #include "kiln/ctx.h"
 #include "kiln/mem.h"
 
@@ -301,10 +302,18 @@ kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, const kn_sc
 {
     const kn_frame *use = NULL;
     kn_frame *own = NULL;
+    memset(out, 0, sizeof *out);
+    out->positive = out->worst = -1;
     kn_status e = need_model(p, "scoring");
     if (e == KN_OK) e = model_input(p, f, &use, &own);
     kn_score_opts none = {0};
-    if (e == KN_OK) e = kn_model_score_with(p->model, use, o ? o : &none, out);
+    /* slices come from the raw rows: the steps may drop or encode the column */
+    kn__slices sl = {0};
+    if (e == KN_OK && o && o->slice_by) e = kn__slices_of(f, o->slice_by, &sl);
+    if (e == KN_OK)
+        e = kn__model_score_sliced(p->model, use, o ? o : &none, o && o->slice_by ? &sl : NULL,
+                                   out);
+    kn__slices_free(&sl);
     kn_frame_free(own);
     return e;
 }

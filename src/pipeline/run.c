@@ -6,6 +6,7 @@
 #include "kiln/metrics.h"
 #include "kiln/registry.h"
 #include "kiln/stage.h"
+#include "pipeline/pipeline-impl.h"
 #include "pipeline/run-impl.h"
 
 #include <math.h>
@@ -280,74 +281,6 @@ static kn_status fit_final(kn__run_state *w)
     return KN_OK;
 }
 
-/* The baseline's scores on the test rows: the training class prior (the
- * majority class as the prediction) or the training mean. */
-static kn_status score_baseline(kn__run_state *w, const double *y_test, size_t n)
-{
-    const kn_model *m = kn_pipeline_model(w->r->pipeline);
-    double *y_train = NULL;
-    kn_status e = kn_model_targets(m, w->train, &y_train);
-    if (e != KN_OK) return e;
-    size_t nt = kn_frame_n_rows(w->train), k = kn_model_n_classes(m);
-    int classify = kn_model_task(m) == KN_TASK_CLASSIFICATION;
-    double *proba = NULL, *pred = kn_malloc((n ? n : 1) * sizeof *pred), mean = 0;
-    int32_t *yc = NULL, *pc = NULL;
-    e = pred ? KN_OK : KN_ERR_NOMEM;
-    kn_metric_data d = {0};
-    d.n = n;
-    d.positive = -1;
-    if (e == KN_OK && classify) {
-        proba = kn_calloc(n * k + 1, sizeof *proba);
-        yc = kn_malloc((n ? n : 1) * sizeof *yc);
-        pc = kn_malloc((n ? n : 1) * sizeof *pc);
-        double *prior = kn_calloc(k + 1, sizeof *prior);
-        e = proba && yc && pc && prior ? KN_OK : KN_ERR_NOMEM;
-        size_t best = 0;
-        if (e == KN_OK) {
-            for (size_t r = 0; r < nt; r++) prior[(size_t)y_train[r]] += 1.0 / (double)nt;
-            for (size_t c = 1; c < k; c++)
-                if (prior[c] > prior[best]) best = c;
-            for (size_t r = 0; r < n; r++) {
-                memcpy(proba + r * k, prior, k * sizeof *prior);
-                yc[r] = (int32_t)y_test[r];
-                pc[r] = (int32_t)best;
-            }
-        }
-        kn_free(prior);
-        d.y_class = yc;
-        d.pred_class = pc;
-        d.k = k;
-        d.k_model = k;
-        d.proba = proba;
-        d.positive = w->r->test.positive;
-    } else if (e == KN_OK) {
-        for (size_t r = 0; r < nt; r++) mean += y_train[r];
-        mean /= nt ? (double)nt : 1;
-        for (size_t r = 0; r < n; r++) pred[r] = mean;
-        d.y = y_test;
-        d.pred = pred;
-    }
-    w->r->baseline.rows = n;
-    w->r->baseline.roc_auc_average = w->r->test.roc_auc_average;
-    w->r->baseline.positive_class = w->r->test.positive_class;
-    w->r->baseline.positive = w->r->test.positive;
-    /* every metric the model was scored with; one undefined for a constant
-       predictor (e.g. a correlation) is left out */
-    for (size_t i = 0; e == KN_OK && i < w->r->test.n; i++) {
-        double v;
-        const kn_component *c = kn_registry_find(KN_COMP_METRIC, w->r->test.name[i]);
-        const kn_metric_vt *vt = c ? c->vt : NULL;
-        if (vt && kn_metric_compute(w->r->test.name[i], &d, &v) == KN_OK && isfinite(v))
-            e = kn_scores_add(&w->r->baseline, w->r->test.name[i], v, vt->higher_is_better);
-    }
-    kn_free(y_train);
-    kn_free(proba);
-    kn_free(pred);
-    kn_free(yc);
-    kn_free(pc);
-    return e;
-}
-
 /* One score of the final pipeline on the test rows, the baseline beside
  * it, and the held-out predictions the report draws. */
 static kn_status score_test(kn__run_state *w)
@@ -359,6 +292,10 @@ static kn_status score_test(kn__run_state *w)
     so.positive_class = s->eval.positive_class;
     so.metrics = (const char *const *)s->eval.metrics;
     so.n_metrics = s->eval.n_metrics;
+    so.slice_by = s->eval.slice_by;
+    so.seed = w->r->seed;
+    so.bootstrap = s->eval.bootstrap_given ? s->eval.bootstrap
+                                           : kn_bootstrap_default(kn_frame_n_rows(w->test));
     kn_status e = kn_pipeline_score(p, w->test, &so, &w->r->test);
     if (e != KN_OK) return kn_fail_prefix(e, "test rows: ");
     w->r->has_test = 1;
@@ -376,7 +313,8 @@ static kn_status score_test(kn__run_state *w)
             if (!(h->classes[c] = kn_strdup(kn_model_class(m, c)))) e = KN_ERR_NOMEM;
     }
     h->n = n;
-    if (e == KN_OK) e = score_baseline(w, h->y, n);
+    if (e == KN_OK)
+        e = kn_model_score_baseline(m, w->train, w->test, NULL, &w->r->test, &w->r->baseline);
     return e;
 }
 

@@ -150,6 +150,32 @@ static json_t *scores_json(const kn_scores *sc)
     return o;
 }
 
+/* The test scores' intervals {NAME: [lo, hi]}, or null. */
+static json_t *intervals_json(const kn_scores *sc)
+{
+    if (!sc->lo) return json_null();
+    json_t *o = json_object();
+    for (size_t i = 0; i < sc->n; i++)
+        json_object_set_new(o, sc->name[i], json_pack("[o, o]", num(sc->lo[i]), num(sc->hi[i])));
+    return o;
+}
+
+/* {"by": COLUMN, "worst": VALUE|null, "values": [{"value", "rows", NAME: v, ..}]}, or null. */
+static json_t *slices_json(const kn_scores *sc, const char *by)
+{
+    if (!sc->n_slices) return json_null();
+    json_t *values = json_array();
+    for (size_t v = 0; v < sc->n_slices; v++) {
+        const kn_scores *x = &sc->slices[v].scores;
+        json_t *o =
+            json_pack("{s:s, s:I}", "value", sc->slices[v].value, "rows", (json_int_t)x->rows);
+        for (size_t i = 0; i < x->n; i++) json_object_set_new(o, x->name[i], num(x->value[i]));
+        json_array_append_new(values, o);
+    }
+    return json_pack("{s:s, s:s?, s:o}", "by", by, "worst",
+                     sc->worst >= 0 ? sc->slices[sc->worst].value : NULL, "values", values);
+}
+
 static json_t *cv_json(const kn_run_output *r)
 {
     static const char *const splits[] = {"kfold", "stratified", "group", "time_series", "auto"};
@@ -163,13 +189,24 @@ static json_t *cv_json(const kn_run_output *r)
                             json_pack("{s:o, s:o, s:o}", "mean", num(cv->mean[m]), "std",
                                       num(cv->std[m]), "folds", folds));
     }
-    return json_pack("{s:s, s:I, s:o, s:n}", "split",
+    json_t *train = json_null(), *verdict = json_null();
+    if (cv->has_train) {
+        train = json_object();
+        for (size_t m = 0; m < cv->n_scores; m++)
+            json_object_set_new(train, cv->name[m],
+                                json_pack("{s:o, s:o}", "mean", num(cv->train_mean[m]), "std",
+                                          num(cv->train_std[m])));
+        verdict = json_pack("{s:s, s:s}", "fit", kn_fit_verdict_name(cv->verdict), "evidence",
+                            cv->verdict_text);
+    }
+    return json_pack("{s:s, s:I, s:o, s:o, s:o}", "split",
                      (unsigned)cv->split < 5 ? splits[cv->split] : "?", "k", (json_int_t)cv->k,
-                     "metrics", metrics, "train");
+                     "metrics", metrics, "train", train, "verdict", verdict);
 }
 
-static json_t *metrics_json(const kn_run_output *r)
+static json_t *metrics_json(const kn__run_state *w)
 {
+    const kn_run_output *r = w->r;
     const kn_prep_result *p = r->prep;
     json_t *rows = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "in", (json_int_t)p->rows_in, "kept",
                              (json_int_t)kn_frame_n_rows(p->frame), "quarantined",
@@ -177,9 +214,11 @@ static json_t *metrics_json(const kn_run_output *r)
                              (json_int_t)p->duplicates_removed, "train", (json_int_t)r->rows_train,
                              "test", (json_int_t)r->rows_test);
     const char *pos = r->has_test ? r->test.positive_class : r->cv.positive_class;
-    return json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o}", "task", r->task, "positive_class", pos,
-                     "cv", r->has_cv ? cv_json(r) : json_null(), "test",
-                     r->has_test ? scores_json(&r->test) : json_null(), "baseline",
+    return json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o}", "task", r->task, "positive_class",
+                     pos, "cv", r->has_cv ? cv_json(r) : json_null(), "test",
+                     r->has_test ? scores_json(&r->test) : json_null(), "test_intervals",
+                     intervals_json(&r->test), "test_slices",
+                     slices_json(&r->test, w->s->eval.slice_by), "baseline",
                      r->has_test ? scores_json(&r->baseline) : json_null(), "rows", rows);
 }
 
@@ -225,7 +264,7 @@ kn_status kn__run_artifact(kn__run_state *w)
     if (e == KN_OK) e = set_json(a, KN_ART_PROFILE, kn_profile_json(prof));
     kn_profile_free(prof);
     if (e == KN_OK) e = kn_artifact_set_pipeline(a, r->pipeline);
-    if (e == KN_OK) e = set_json(a, KN_ART_METRICS, metrics_json(r));
+    if (e == KN_OK) e = set_json(a, KN_ART_METRICS, metrics_json(w));
     if (e == KN_OK) e = set_json(a, KN_ART_LINEAGE, lineage_json(w));
     if (e == KN_OK && r->has_test) {
         unsigned char *buf = NULL;

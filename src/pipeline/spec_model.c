@@ -191,7 +191,12 @@ static kn_status parse_eval(Y *c, const yaml_node_t *n, kn_spec_eval *v)
             e = parse_test(c, kv.value, v);
         else if (!strcmp(k, "positive_class"))
             e = kn__spec_text(c, kv.value, k, &v->positive_class);
-        else if (!strcmp(k, "metrics")) {
+        else if (!strcmp(k, "slice_by"))
+            e = kn__spec_text(c, kv.value, k, &v->slice_by);
+        else if (!strcmp(k, "bootstrap")) {
+            v->bootstrap_given = 1;
+            e = count_in(c, kv.value, k, 0, 100000, &v->bootstrap);
+        } else if (!strcmp(k, "metrics")) {
             e = kn__yaml_strings(c, kv.value, k, &v->metrics, &v->n_metrics);
             for (size_t i = 0; e == KN_OK && i < v->n_metrics; i++)
                 if (kn_registry_find(KN_COMP_METRIC, v->metrics[i]) == NULL)
@@ -200,7 +205,7 @@ static kn_status parse_eval(Y *c, const yaml_node_t *n, kn_spec_eval *v)
         } else
             e = kn__yaml_at(c, kv.key_node,
                             "unknown evaluation key '%s'; known: cv, metrics, test, "
-                            "positive_class",
+                            "positive_class, bootstrap, slice_by",
                             k);
     }
     return e;
@@ -289,6 +294,7 @@ void kn__spec_run_free(kn_prep_spec *s)
     kn_free(v->order_by);
     kn__strings_free(v->metrics, v->n_metrics);
     kn_free(v->positive_class);
+    kn_free(v->slice_by);
     kn_free(v->test_by);
     kn_free(v->test_from);
     kn_free(v->test_source);

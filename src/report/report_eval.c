@@ -331,7 +331,19 @@ void kn__report_cv(const kn__report_in *in, kn__text *t)
         }
         kn__text_put(t, "</td></tr>\n");
     }
-    kn__text_put(t, "</table>\n<div class=\"figs\">\n");
+    kn__text_put(t, "</table>\n");
+    const json_t *verdict = json_object_get(cv, "verdict");
+    const char *evidence = json_string_value(json_object_get(verdict, "evidence"));
+    if (evidence) { /* "over-fitting: train ... " with the verdict in bold */
+        const char *colon = strchr(evidence, ':');
+        size_t head = colon ? (size_t)(colon - evidence) : 0;
+        kn__text_put(t, "<p class=\"verdict\"><b>Fit: ");
+        kn__text_escn(t, evidence, head);
+        kn__text_put(t, "</b>");
+        kn__text_esc(t, evidence + head);
+        kn__text_put(t, "</p>\n");
+    }
+    kn__text_put(t, "<div class=\"figs\">\n");
     size_t drawn = 0;
     json_object_foreach((json_t *)ms, name, v)
     {

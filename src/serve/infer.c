@@ -188,6 +188,7 @@ int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, cons
         predict_error(e, err);
         goto done;
     }
+    kn__predlog_rows(m, rows, pred, proba, n);
     if (v2)
         render_v2(m, id, pred, proba, n, b);
     else

@@ -6,6 +6,7 @@
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -120,7 +121,7 @@ static kn_status make_metadata(kn__serve_model *m)
 }
 
 kn_status kn__serve_model_load(const char *name, const char *version, const char *path,
-                               kn__serve_model *m)
+                               const unsigned char *public_key, kn__serve_model *m)
 {
     memset(m, 0, sizeof *m);
     double t0 = now_s();
@@ -129,7 +130,7 @@ kn_status kn__serve_model_load(const char *name, const char *version, const char
     m->version = kn_strdup(version ? version : "1");
     m->path = kn_strdup(path);
     kn_status e = m->name && m->version && m->path ? KN_OK : KN_ERR_NOMEM;
-    if (e == KN_OK) e = kn_artifact_read(path, NULL, &art);
+    if (e == KN_OK) e = kn_artifact_read(path, public_key, &art);
     if (e == KN_OK) e = kn_artifact_pipeline(art, &m->p);
     if (e == KN_OK && !(m->m = kn_pipeline_model(m->p)))
         e = kn_fail(KN_ERR_INVALID,
@@ -170,5 +171,69 @@ void kn__serve_model_free(kn__serve_model *m)
     kn_free(m->in.types);
     kn_free(m->in.required);
     free(m->metadata);
+    kn__livestats_free(m->live);
     memset(m, 0, sizeof *m);
+}
+
+static long input_index(const kn__serve_inputs *in, const char *name)
+{
+    for (size_t j = 0; j < in->n; j++)
+        if (!strcmp(in->names[j], name)) return (long)j;
+    return -1;
+}
+
+int kn__serve_model_compatible(const kn__serve_model *old, const kn__serve_model *nw, char *why,
+                               size_t n)
+{
+    const char *task_old = old->n_classes ? "a classifier" : "a regressor";
+    const char *task_new = nw->n_classes ? "a classifier" : "a regressor";
+    if (!old->n_classes != !nw->n_classes) {
+        snprintf(why, n, "version %s is %s and version %s %s: the responses would change shape",
+                 nw->version, task_new, old->version, task_old);
+        return -1;
+    }
+    if (old->n_classes != nw->n_classes) {
+        snprintf(why, n, "version %s has %zu classes, version %s %zu: the outputs would change",
+                 nw->version, nw->n_classes, old->version, old->n_classes);
+        return -1;
+    }
+    for (size_t c = 0; c < old->n_classes; c++)
+        if (strcmp(kn_model_class(old->m, c), kn_model_class(nw->m, c))) {
+            snprintf(why, n, "class %zu is '%.64s' in version %s but '%.64s' in version %s", c,
+                     kn_model_class(nw->m, c), nw->version, kn_model_class(old->m, c),
+                     old->version);
+            return -1;
+        }
+    /* a request valid for the old version stays valid: every column it may
+     * send is still an input of the same type, and no column becomes
+     * required that was not */
+    for (size_t j = 0; j < old->in.n; j++) {
+        long k = input_index(&nw->in, old->in.names[j]);
+        if (k < 0) {
+            snprintf(why, n,
+                     "version %s does not take input column '%.64s' (version %s does): requests "
+                     "that send it would get 400",
+                     nw->version, old->in.names[j], old->version);
+            return -1;
+        }
+        /* what a client sends: FP64 and INT64 numbers, BYTES text */
+        if (strcmp(kn__serve_datatype(nw->in.types[k]), kn__serve_datatype(old->in.types[j]))) {
+            snprintf(why, n, "input column '%.64s' is %s in version %s but %s in version %s",
+                     old->in.names[j], kn__serve_datatype(nw->in.types[k]), nw->version,
+                     kn__serve_datatype(old->in.types[j]), old->version);
+            return -1;
+        }
+    }
+    for (size_t k = 0; k < nw->in.n; k++) {
+        long j = input_index(&old->in, nw->in.names[k]);
+        if (nw->in.required[k] && (j < 0 || !old->in.required[j])) {
+            snprintf(why, n,
+                     "version %s requires input column '%.64s', which version %s %s: requests "
+                     "valid today would get 400",
+                     nw->version, nw->in.names[k], old->version,
+                     j < 0 ? "does not take" : "leaves optional");
+            return -1;
+        }
+    }
+    return 0;
 }

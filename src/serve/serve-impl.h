@@ -1,14 +1,17 @@
 /* Internal to the serve layer (src/serve/): the loaded model, the request
  * body parsers (callable without a server: tests/fuzz/serve_body_fuzz.c),
- * the response text buffer and the metrics. */
+ * the response text buffer, the served versions (refcounted snapshots
+ * swapped under traffic), shadow scoring and the metrics. */
 #ifndef KILN_SERVE_IMPL_H
 #define KILN_SERVE_IMPL_H
 
+#include "kiln/ctx.h"
 #include "kiln/frame.h"
 #include "kiln/pipeline.h"
 #include "kiln/schema.h"
 #include "kiln/serve.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -80,6 +83,9 @@ int kn__serve_parse_v2(const kn__serve_inputs *in, const char *body, size_t len,
 int kn__serve_parse_v1_json(const kn__serve_inputs *in, const char *body, size_t len,
                             kn_frame **out, kn__serve_err *err);
 
+/* ---- live statistics of the rows a model receives (livestats.c) ---- */
+typedef struct kn__livestats kn__livestats;
+
 /* ---- a loaded model ---- */
 typedef struct kn__serve_model {
     char *name, *version, *path;
@@ -91,14 +97,16 @@ typedef struct kn__serve_model {
     double load_s;
     char *metadata; /* the v2 metadata body, built at load */
     size_t metadata_len;
+    kn__livestats *live; /* or NULL (--no-live-stats); freed with the model */
     /* the one-row predictor (kn_row_predict) of p and schema, made by the
      * first one-row request (infer.c); freed with the model */
     _Atomic(kn_row_predictor *) rows;
 } kn__serve_model;
 
-/* Load path as a model (see kn_server_add_model). */
+/* Load path as a model (see kn_server_add_model); public_key (or NULL)
+ * as kn_artifact_read's. */
 kn_status kn__serve_model_load(const char *name, const char *version, const char *path,
-                               kn__serve_model *out);
+                               const unsigned char *public_key, kn__serve_model *out);
 void kn__serve_model_free(kn__serve_model *m);
 
 /* Check rows against the model's schema, predict them and write the
@@ -106,6 +114,157 @@ void kn__serve_model_free(kn__serve_model *m);
  * "outputs"}. Returns 0, or -1 with *err filled. */
 int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, const char *id,
                     kn__sbuf *b, kn__serve_err *err);
+
+/* ---- who may call (auth.c) ----
+ * The API keys of the server's store, read again when the store changes
+ * (a thread, once a second), the per-key token buckets, the TLS files. */
+typedef struct kn__auth kn__auth;
+typedef struct kn__auth_verdict {
+    int status; /* 0: let in; 401, 403 or 429 */
+    int why;
+    unsigned retry_after; /* 429: seconds */
+    int64_t key_id;       /* the key sent, 0 when none */
+    double rate;          /* the key's rate */
+} kn__auth_verdict;
+
+/* Read the TLS files, open the store and its keys (none when there is no
+ * store, unless require_key), start the thread that re-reads them. */
+kn_status kn__auth_new(const kn_serve_opts *o, kn__auth **out);
+void kn__auth_free(kn__auth *a);
+/* Whether a request to path with this Authorization header (NULL: none)
+ * may go on: 0, or the status (401, 403, 429) with *v filled. /admin/...
+ * always needs an admin key; other routes but health need a key under
+ * require_key; a key that is sent is always checked and rate-limited.
+ * Thread-safe; never blocks on the store. */
+int kn__auth_check(kn__auth *a, const char *path, const char *authorization, kn__auth_verdict *v);
+/* The error body of a refusal, and its headers (WWW-Authenticate on 401,
+ * Retry-After on 429; none for a verdict that let the request in). */
+void kn__auth_error(const kn__auth_verdict *v, const char *path, kn__serve_err *e);
+struct MHD_Response;
+void kn__auth_headers(const kn__auth_verdict *v, struct MHD_Response *res);
+/* TLS: 1 with the PEM texts and their files (borrowed, valid while a
+ * lives), or 0 when TLS is off. */
+int kn__auth_tls(const kn__auth *a, const char **cert, const char **key, const char **cert_file,
+                 const char **key_file);
+/* ---- a served model's versions (swap.c) ----
+ * A snapshot is one loaded version, immutable once published and shared by
+ * the requests that use it: a request takes a reference when it starts
+ * (kn__serve_slot_get) and drops it when its response is done
+ * (kn__serve_snap_put); the last reference frees it. */
+typedef struct kn__serve_snap {
+    kn__serve_model m;
+    _Atomic long refs;
+    char hash[65];   /* BLAKE2b of the artifact file */
+    size_t series;   /* its metrics series (model, version) */
+    int reg_version; /* the registry's version number, 0 for a file */
+} kn__serve_snap;
+
+typedef enum { KN__SNAP_MAIN, KN__SNAP_CANARY, KN__SNAP_SHADOW, KN__N_SNAP } kn__snap_role;
+
+/* The counters of one served name (reloads, rollbacks, shadow results). */
+typedef enum {
+    KN__EV_RELOAD_OK,
+    KN__EV_RELOAD_UNCHANGED,
+    KN__EV_RELOAD_REFUSED,
+    KN__EV_ROLLBACK_OK,
+    KN__EV_ROLLBACK_REFUSED,
+    KN__EV_SHADOW_AGREE,
+    KN__EV_SHADOW_DISAGREE,
+    KN__EV_SHADOW_ERROR,
+    KN__EV_SHADOW_DROPPED,
+    KN__N_EV
+} kn__serve_event;
+
+/* A served name: where its versions come from and the ones serving now.
+ * Requests read the snapshot pointers without a lock (the guard below);
+ * reload and rollback, the writers, take `lock` one at a time. */
+typedef struct kn__serve_slot {
+    char *name;
+    char *ref, *path;      /* the main version's source: a registry ref or a file (one is set) */
+    int tracks_production; /* ref is NAME@production: rollback moves the registry too */
+    const unsigned char *verify_key; /* every version must be signed with it, or NULL */
+    _Atomic(kn__serve_snap *) snap[KN__N_SNAP];
+    unsigned canary_bp;                /* the canary's share of requests, in 1/10000 */
+    size_t live_shards;                /* live statistics: shards of each version's (0: none) */
+    _Atomic unsigned long long routed; /* requests routed so far (the canary split) */
+    /* the readers' guard: a reader counts itself in acq[epoch & 1] while it
+     * loads a pointer and takes its reference; a writer swaps the pointer,
+     * flips the epoch and waits for the old half to empty before it drops
+     * the old snapshot's reference */
+    _Atomic unsigned epoch;
+    _Atomic unsigned long long acq[2];
+    _Atomic unsigned long long events[KN__N_EV];
+    pthread_mutex_t lock;
+    /* under lock: */
+    kn__serve_snap *prev; /* the version served before the main one (rollback) */
+    int pinned;           /* rolled back: polling leaves it alone until a reload */
+    char refused[65];     /* the artifact the last reload refused: polling skips it */
+    char (*hashes)[65];   /* a file's artifacts seen so far: version i + 1 */
+    size_t n_hashes;
+} kn__serve_slot;
+
+struct kn__serve_metrics;
+
+/* Take a reference to the slot's snapshot in that role, or NULL when none. */
+kn__serve_snap *kn__serve_slot_get(kn__serve_slot *sl, kn__snap_role role);
+/* Drop a reference (NULL: nothing); the last one frees the snapshot. */
+void kn__serve_snap_put(kn__serve_snap *sn);
+/* Publish nw in role (the caller's reference moves in with it) and return
+ * the version it replaced with the slot's reference, once no reader can
+ * still be between reading the old pointer and taking its reference.
+ * Under sl->lock (one writer at a time). */
+kn__serve_snap *kn__serve_slot_swap(kn__serve_slot *sl, kn__snap_role role, kn__serve_snap *nw);
+
+/* Make a slot serving name from a registry ref (resolved in the store at
+ * store_dir) or a file (path), loading its first version. */
+kn_status kn__serve_slot_init(kn__serve_slot *sl, struct kn__serve_metrics *mt,
+                              const char *store_dir, const char *name, const char *ref,
+                              const char *path, const char *version,
+                              const unsigned char *verify_key);
+/* Load a canary or shadow version into the slot (before start). */
+kn_status kn__serve_slot_side(kn__serve_slot *sl, struct kn__serve_metrics *mt,
+                              const char *store_dir, kn__snap_role role, const char *ref,
+                              const char *path, double share);
+void kn__serve_slot_free(kn__serve_slot *sl);
+
+/* What a reload or rollback did, as the admin routes answer it. */
+typedef struct kn__serve_outcome {
+    int status;         /* HTTP: 200 done or unchanged, 409 refused, 500/503 failed */
+    const char *result; /* "reloaded", "unchanged", "rolled_back", "refused" */
+    char version[32];   /* serving now */
+    char previous[32];  /* served before ("" when nothing changed) */
+    char reason[600];   /* why it was refused */
+} kn__serve_outcome;
+
+/* Re-read the main version's source (the ref re-resolved, or the file),
+ * check the new version and publish it; `only_if_newer`: the poller's
+ * form, which does nothing when the registry's version is the one served
+ * or the slot is pinned. */
+void kn__serve_slot_reload(kn__serve_slot *sl, struct kn__serve_metrics *mt, const char *store_dir,
+                           int only_if_newer, kn__serve_outcome *out);
+/* Back to the version served before (see kiln/serve.h). */
+void kn__serve_slot_rollback(kn__serve_slot *sl, struct kn__serve_metrics *mt,
+                             const char *store_dir, kn__serve_outcome *out);
+
+/* Why a new version cannot replace the old one without breaking a client
+ * (see kiln/serve.h): 0 compatible, or -1 with why filled. */
+int kn__serve_model_compatible(const kn__serve_model *old, const kn__serve_model *nw, char *why,
+                               size_t n);
+
+/* ---- shadow scoring (shadow.c) ----
+ * A background thread scores the requests of models with a shadow version
+ * after their answer is queued: the queue is bounded, and a request that
+ * finds it full is not shadowed (counted as dropped). */
+typedef struct kn__serve_shadow kn__serve_shadow;
+kn_status kn__serve_shadow_start(const char *log_path, kn_ctx *ctx, kn__serve_shadow **out);
+/* Hand over one answered request: main and shadow are references the job
+ * keeps (put when scored), body (malloc'd) becomes the job's, answer is
+ * the v1 body given (copied; NULL: scored again). Never blocks. */
+void kn__serve_shadow_submit(kn__serve_shadow *sh, kn__serve_slot *sl, unsigned long long id,
+                             kn__serve_snap *main, kn__serve_snap *shadow, char *body, size_t len,
+                             int v2, const char *answer, size_t answer_len);
+/* Score what is queued, then stop the thread. NULL: nothing. */
+void kn__serve_shadow_stop(kn__serve_shadow *sh);
 
 /* ---- metrics ---- */
 typedef enum {
@@ -116,29 +275,77 @@ typedef enum {
     KN__ROUTE_INFER,   /* v2 */
     KN__ROUTE_PREDICT, /* v1 */
     KN__ROUTE_METRICS,
+    KN__ROUTE_ADMIN,
     KN__ROUTE_OTHER,
     KN__N_ROUTES
 } kn__route;
 
-enum { KN__N_STATUS = 8, KN__N_BUCKETS = 14 };
+enum { KN__N_STATUS = 12, KN__N_BUCKETS = 14, KN__MAX_SERIES = 1024 };
+
+/* The counters of one (model, version); series 0 is "no model". */
+typedef struct kn__serve_series {
+    char *model, *version;
+    _Atomic unsigned long long requests[KN__N_ROUTES][KN__N_STATUS];
+    _Atomic unsigned long long rows;
+    _Atomic unsigned long long latency[KN__N_BUCKETS + 1];
+    _Atomic unsigned long long latency_sum_us, latency_count;
+    _Atomic unsigned long long load_us; /* the latest load of this version */
+} kn__serve_series;
 
 typedef struct kn__serve_metrics {
-    size_t n_models;
-    /* [route][model + 1 (0: none)][status class index] */
-    _Atomic unsigned long long *requests;
-    _Atomic unsigned long long *rows;                      /* [model] */
-    _Atomic unsigned long long latency[KN__N_BUCKETS + 1]; /* cumulative on output */
+    /* series are added (under lock) as versions load and never removed;
+     * n_series is published after the series it counts */
+    kn__serve_series *series[KN__MAX_SERIES];
+    _Atomic size_t n_series;
+    pthread_mutex_t lock;
+    _Atomic unsigned long long latency[KN__N_BUCKETS + 1]; /* every request */
     _Atomic unsigned long long latency_sum_us, latency_count;
     _Atomic long long in_flight;
 } kn__serve_metrics;
 
-kn_status kn__serve_metrics_init(kn__serve_metrics *mt, size_t n_models);
+kn_status kn__serve_metrics_init(kn__serve_metrics *mt);
 void kn__serve_metrics_free(kn__serve_metrics *mt);
-/* Count one answered request. model -1: none. */
-void kn__serve_metrics_count(kn__serve_metrics *mt, kn__route r, long model, int status,
+/* The series of (model, version), made on first use; 0 (the "no model"
+ * series) when the table is full. */
+size_t kn__serve_metrics_series(kn__serve_metrics *mt, const char *model, const char *version);
+/* Count one answered request in a series. */
+void kn__serve_metrics_count(kn__serve_metrics *mt, kn__route r, size_t series, int status,
                              unsigned long long latency_us);
 /* The Prometheus text of every metric into b. */
-void kn__serve_metrics_text(const kn__serve_metrics *mt, const kn__serve_model *models,
+void kn__serve_metrics_text(kn__serve_metrics *mt, kn__serve_slot *slots, size_t n_slots,
                             kn__sbuf *b);
+
+/* ---- observing: live statistics and the prediction log ----
+ * A small number per thread (0, 1, ..., in the order threads first ask):
+ * the shard a request thread writes to. */
+unsigned kn__serve_thread_slot(void);
+
+/* New statistics of the input columns in (borrowed: in must outlive
+ * them) in n_shards shards (one per request thread). */
+kn_status kn__livestats_new(const kn__serve_inputs *in, size_t n_shards, kn__livestats **out);
+void kn__livestats_free(kn__livestats *ls);
+/* Count the rows of a request (a frame of the model's input columns, in
+ * their order, as the body parsers make it). ls NULL: nothing. No
+ * allocation once every column's sketch has grown to its size. */
+void kn__livestats_add(kn__livestats *ls, const kn_frame *rows);
+/* The kiln_feature_* families of every model with statistics into b. */
+void kn__livestats_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
+
+/* The sampled prediction log (predlog.c): JSON Lines, one line per row
+ * logged; request threads append to per-thread buffers, a writer thread
+ * writes them out every 50 ms. */
+typedef struct kn__predlog kn__predlog;
+/* Open (append) path; sample: the share of rows logged, 0 to 1; the
+ * rows kept are a function of (seed, request id, row). */
+kn_status kn__predlog_open(const char *path, double sample, uint64_t seed, kn__predlog **out);
+/* Write what is buffered, stop the writer and close. NULL: nothing. */
+void kn__predlog_close(kn__predlog *pl);
+/* The log and request id of the request this thread answers now (pl
+ * NULL: none); kn__predlog_rows logs to it. */
+void kn__predlog_begin(kn__predlog *pl, unsigned long long request_id);
+/* The rows of this thread's request and their predictions (and a
+ * classifier's probabilities, n x n_classes), as infer has them. */
+void kn__predlog_rows(const kn__serve_model *m, const kn_frame *rows, const double *pred,
+                      const double *proba, size_t n);
 
 #endif

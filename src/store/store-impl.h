@@ -8,13 +8,14 @@
 
 /* Schema version (PRAGMA user_version): a later version migrates from the
  * numbers below it in store.c. */
-#define KN__STORE_SCHEMA 1
+#define KN__STORE_SCHEMA 2
 
 struct kn_store {
     sqlite3 *db;
     char *dir;     /* as given or chosen */
     char *abs_dir; /* absolute, for artifact paths */
     char *db_path; /* dir/kiln.db */
+    int schema;    /* the file's schema version (below KN__STORE_SCHEMA when read-only) */
 };
 
 /* A failure of SQLite as a kn_status naming the store and the fix (a

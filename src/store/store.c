@@ -290,7 +290,20 @@ static kn_status make_folder(const char *path, const char *what)
                    what, path, strerror(errno));
 }
 
-static kn_status create_schema(kn_store *s)
+/* The upgrades: upgrades[i] takes a store at version i + 1 to i + 2. A
+ * store opened on a writable connection is brought to KN__STORE_SCHEMA
+ * (one transaction); a read-only one is read at its own version, and what
+ * a later version added (store_keys.c checks s->schema) reads as empty. */
+static const char *const upgrades[KN__STORE_SCHEMA - 1] = {
+    /* 1 -> 2: the API keys of kiln serve (store_keys.c); the secret itself
+     * is never stored, only its salted hash and the salt */
+    "CREATE TABLE api_keys(id INTEGER PRIMARY KEY, name TEXT,"
+    " role TEXT NOT NULL CHECK(role IN ('predict','admin')), salt BLOB NOT NULL,"
+    " hash BLOB NOT NULL, rate REAL, created REAL NOT NULL, created_by TEXT NOT NULL,"
+    " revoked REAL, revoked_by TEXT);",
+};
+
+static kn_status migrate(kn_store *s)
 {
     kn_status e = kn__store_begin(s);
     if (e) return e;
@@ -301,11 +314,17 @@ static kn_status create_schema(kn_store *s)
         if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
+    int from = version;
     if (!e && version == 0) {
-        char pragma[64];
-        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", KN__STORE_SCHEMA);
         e = kn__store_exec(s, schema_v1, "creating the tables");
-        if (!e) e = kn__store_exec(s, pragma, "creating the tables");
+        version = 1;
+    }
+    for (; !e && version >= 1 && version < KN__STORE_SCHEMA; version++)
+        e = kn__store_exec(s, upgrades[version - 1], "upgrading the tables");
+    if (!e && version != from) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
+        e = kn__store_exec(s, pragma, "upgrading the tables");
     }
     if (e) {
         kn__store_rollback(s);
@@ -372,7 +391,7 @@ static kn_status open_db(kn_store *s, int create)
         if (rc != SQLITE_OK) return kn__store_sql_fail(s, rc, "creating kiln.db");
         e = kn__store_exec(s, "PRAGMA synchronous = FULL", "opening");
         if (!e) e = schema_version(s, &version);
-        if (!e && version == 0) e = create_schema(s);
+        if (!e && version < KN__STORE_SCHEMA) e = migrate(s);
         if (!e) e = schema_version(s, &version);
         if (e) return e;
     } else {
@@ -390,7 +409,19 @@ static kn_status open_db(kn_store *s, int create)
                            "or pass --store DIR",
                            s->db_path);
         if (e) return e;
+        if (version < KN__STORE_SCHEMA && !sqlite3_db_readonly(s->db, "main")) {
+            /* an older store on a writable connection: upgrade it; where
+             * the file or folder cannot be written, read it as it is */
+            e = migrate(s);
+            if (e && (access(s->db_path, W_OK) != 0 || access(s->dir, W_OK) != 0)) {
+                kn_clear_error();
+                e = KN_OK;
+            }
+            if (!e) e = schema_version(s, &version);
+            if (e) return e;
+        }
     }
+    s->schema = version;
     if (version > KN__STORE_SCHEMA)
         return kn_fail(KN_ERR_VERSION,
                        "store %s has schema version %d, newer than this kiln reads (%d): "

@@ -18,10 +18,12 @@ start_server() {
     done
     fail "kiln serve did not answer within 10 s: $(cat "$W/serve.err")"
 }
-# req METHOD PATH [BODY-FILE]: the status in $CODE, the body in $W/body.
+# req METHOD PATH [BODY-FILE]: the status in $CODE, the body in $W/body;
+# with $SERVE_KEY set, the request carries it as its API key.
 req() {
     local data=()
     [ $# -ge 3 ] && data=(--data-binary "@$3" -H 'Content-Type: application/json')
+    [ -n "${SERVE_KEY:-}" ] && data+=(-H "Authorization: Bearer $SERVE_KEY")
     CODE=$(curl -s -o "$W/body" -w '%{http_code}' -X "$1" "${data[@]}" "$URL$2") || CODE=000
 }
 # expect_status CODE METHOD PATH [BODY-FILE]

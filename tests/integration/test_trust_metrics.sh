@@ -83,7 +83,9 @@ names, means = list(imp), [v["mean"] for v in imp.values()]
 assert means == sorted(means, reverse=True), means
 zero = [n for n in names if imp[n]["mean"] == 0]
 assert len(zero) >= 2 and zero == [c for c in cols if c in zero], zero
-text = [l.split()[0] for l in open(sys.argv[3]).read().splitlines()[2:]]
+lines = open(sys.argv[3]).read().splitlines()
+head = next(i for i, l in enumerate(lines) if l.startswith("permutation"))
+text = [l.split()[0] for l in lines[head + 1:]]
 assert text == names, (text, names)
 print(f"permutation importance: {names[0]} first ({means[0]:.4f}); {len(zero)} unused features tie at 0, in column order")
 PY

@@ -4,25 +4,20 @@
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
+#include "learn/eval/score-impl.h"
 #include "learn/learn-impl.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-/* The target as class indices (classifiers) or values. With unseen, a
- * class the model never saw gets an index from k on (one per distinct
- * name; *n_unseen counts them) instead of failing. */
-static kn_status targets_of(const kn_model *m, const kn_frame *f, int unseen, double **out,
-                            size_t *n_unseen);
-
 kn_status kn_model_targets(const kn_model *m, const kn_frame *f, double **out)
 {
-    return targets_of(m, f, 0, out, NULL);
+    return kn__model_targets_unseen(m, f, 0, out, NULL);
 }
 
-static kn_status targets_of(const kn_model *m, const kn_frame *f, int unseen, double **out,
-                            size_t *n_unseen)
+kn_status kn__model_targets_unseen(const kn_model *m, const kn_frame *f, int unseen, double **out,
+                                   size_t *n_unseen)
 {
     char **extra = NULL; /* names of the unseen classes, in order of appearance */
     size_t n_extra = 0;
@@ -74,7 +69,7 @@ static kn_status targets_of(const kn_model *m, const kn_frame *f, int unseen, do
                         t);
         y[i] = (double)q;
     }
-    if (e == KN_OK && n_extra)
+    if (e == KN_OK && n_extra && unseen == 1)
         kn_log(KN_LOG_WARN,
                "%zu class%s of '%s' the model never saw (first: '%s'): %s rows count as wrong; "
                "log loss and ROC-AUC, undefined for them, are left out",
@@ -134,8 +129,16 @@ void kn_scores_free(kn_scores *s)
     kn_free((void *)s->name);
     kn_free(s->value);
     kn_free(s->higher_is_better);
+    kn_free(s->lo);
+    kn_free(s->hi);
+    for (size_t i = 0; i < s->n_slices; i++) {
+        kn_free(s->slices[i].value);
+        kn_scores_free(&s->slices[i].scores);
+    }
+    kn_free(s->slices);
     memset(s, 0, sizeof *s);
     s->positive = -1;
+    s->worst = -1;
 }
 
 /* "'a', 'b' and 'c'" (at most 20 labels, then "..."): a model's classes for
@@ -246,7 +249,7 @@ static int wants_proba(const kn_score_opts *o)
 
 static kn_status score_classifier(const kn_model *m, const kn_frame *f, const double *y,
                                   const double *pred, const double *w, size_t n, size_t n_unseen,
-                                  const kn_score_opts *o, kn_scores *s)
+                                  const kn_score_opts *o, const kn__slices *sl, kn_scores *s)
 {
     /* classes the model never saw count as classes of their own, which it
      * never predicts: their rows are wrong, their recall and F1 zero (as
@@ -278,6 +281,7 @@ static kn_status score_classifier(const kn_model *m, const kn_frame *f, const do
                         .k_model = k,
                         .positive = k == 2 ? (int)pos : -1};
     if (e == KN_OK) e = score_set(o, 1, &d, s);
+    if (e == KN_OK) e = kn__score_extras(o, &d, sl, s);
     kn_free(proba);
     kn_free(yi);
     kn_free(pi);
@@ -293,8 +297,20 @@ kn_status kn_model_score(const kn_model *m, const kn_frame *f, const char *weigh
 kn_status kn_model_score_with(const kn_model *m, const kn_frame *f, const kn_score_opts *o,
                               kn_scores *out)
 {
+    kn__slices sl = {0};
     memset(out, 0, sizeof *out);
-    out->positive = -1;
+    out->positive = out->worst = -1;
+    kn_status e = o->slice_by ? kn__slices_of(f, o->slice_by, &sl) : KN_OK;
+    if (e == KN_OK) e = kn__model_score_sliced(m, f, o, o->slice_by ? &sl : NULL, out);
+    kn__slices_free(&sl);
+    return e;
+}
+
+kn_status kn__model_score_sliced(const kn_model *m, const kn_frame *f, const kn_score_opts *o,
+                                 const kn__slices *sl, kn_scores *out)
+{
+    memset(out, 0, sizeof *out);
+    out->positive = out->worst = -1;
     double *pred = NULL, *y = NULL, *w = NULL;
     size_t n = 0;
     kn_status e = KN_OK;
@@ -306,14 +322,15 @@ kn_status kn_model_score_with(const kn_model *m, const kn_frame *f, const kn_sco
         if (!kn_metric_find(o->metrics[i])) e = kn_last_status();
     if (e == KN_OK) e = kn_model_predict_with(m, f, o->predict, &pred, &n);
     size_t n_unseen = 0;
-    if (e == KN_OK) e = targets_of(m, f, 1, &y, &n_unseen);
+    if (e == KN_OK) e = kn__model_targets_unseen(m, f, 1, &y, &n_unseen);
     if (e == KN_OK) e = weights_of(f, o->weight, &w);
     out->rows = n;
     if (e == KN_OK && kn_model_task(m) == KN_TASK_REGRESSION) {
         kn_metric_data d = {.n = n, .w = w, .y = y, .pred = pred, .positive = -1};
         e = score_set(o, 0, &d, out);
+        if (e == KN_OK) e = kn__score_extras(o, &d, sl, out);
     } else if (e == KN_OK)
-        e = score_classifier(m, f, y, pred, w, n, n_unseen, o, out);
+        e = score_classifier(m, f, y, pred, w, n, n_unseen, o, sl, out);
     kn_free(pred);
     kn_free(y);
     kn_free(w);

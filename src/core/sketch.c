@@ -1,0 +1,321 @@
+/* The KLL quantile sketch (kiln/sketch.h): levels of retained items, the
+ * items of level h weighing 2^h each; capacities shrink by 2/3 per level
+ * down from the top (k), at least 2. A value goes into level 0; while the
+ * sketch holds more than its total capacity, the lowest level at or over
+ * its own capacity is compacted: sorted, and every other item (offset 0 or
+ * 1 at random) moves up a level; an odd item out stays. The weights always
+ * add up to the count. */
+#include "kiln/mem.h"
+#include "kiln/rng.h"
+#include "kiln/sketch.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MIN_WIDTH = 2, MAX_LEVELS = 64 };
+
+typedef struct level {
+    double *v;
+    size_t len, cap;
+    int sorted; /* levels above 0 stay sorted unless a merge appended to them */
+} level;
+
+struct kn_kll {
+    unsigned k;
+    uint64_t n;
+    double min, max;
+    level *lv;
+    size_t n_levels, lv_cap;
+    size_t held;                       /* items retained, all levels */
+    size_t cap[MAX_LEVELS], total_cap; /* per level and in all, for n_levels */
+    kn_rng rng;
+};
+
+/* The capacity of level h of a sketch with H levels: k (2/3)^(H-1-h),
+ * rounded up, at least MIN_WIDTH. Integer arithmetic: the same on every
+ * platform. */
+static size_t level_cap(unsigned k, size_t H, size_t h)
+{
+    size_t c = k;
+    for (size_t d = H - 1 - h; d > 0 && c > MIN_WIDTH; d--) c = (2 * c + 2) / 3;
+    return c < MIN_WIDTH ? MIN_WIDTH : c;
+}
+
+static void set_caps(kn_kll *s)
+{
+    s->total_cap = 0;
+    for (size_t h = 0; h < s->n_levels; h++) {
+        s->cap[h] = level_cap(s->k, s->n_levels, h);
+        s->total_cap += s->cap[h];
+    }
+}
+
+static kn_status add_level(kn_kll *s)
+{
+    if (s->n_levels == MAX_LEVELS)
+        return kn_fail(KN_ERR_INTERNAL, "quantile sketch: more than %d levels", MAX_LEVELS);
+    if (s->n_levels == s->lv_cap) {
+        size_t cap = s->lv_cap ? 2 * s->lv_cap : 8;
+        level *lv = kn_realloc(s->lv, cap * sizeof *lv);
+        if (!lv) return KN_ERR_NOMEM;
+        memset(lv + s->lv_cap, 0, (cap - s->lv_cap) * sizeof *lv);
+        s->lv = lv;
+        s->lv_cap = cap;
+    }
+    s->n_levels++;
+    set_caps(s);
+    return KN_OK;
+}
+
+static kn_status reserve(level *l, size_t need)
+{
+    if (need <= l->cap) return KN_OK;
+    size_t cap = l->cap ? l->cap : 8;
+    while (cap < need) cap *= 2;
+    double *v = kn_realloc(l->v, cap * sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    l->v = v;
+    l->cap = cap;
+    return KN_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sort level h and move every other item up (see the top). */
+static void sort(double *v, size_t n)
+{
+    if (n > 24) {
+        qsort(v, n, sizeof *v, cmp_double);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) { /* level 0 is small: insertion */
+        double x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+static kn_status compact(kn_kll *s, size_t h)
+{
+    kn_status e = KN_OK;
+    if (h + 1 == s->n_levels && (e = add_level(s)) != KN_OK) return e;
+    level *l = &s->lv[h], *up = &s->lv[h + 1];
+    size_t m = l->len & ~(size_t)1; /* the even part; an odd item out stays */
+    if (m < 2) return KN_OK;
+    if ((e = reserve(up, up->len + m / 2)) != KN_OK) return e;
+    double *v = l->v;
+    uint64_t bits = kn_rng_next(&s->rng);
+    if (!l->sorted) sort(v, l->len);
+    /* the odd item out: the smallest or the largest, at random */
+    size_t first = (l->len & 1) && (bits & 1) ? 1 : 0;
+    double kept = (l->len & 1) ? v[first ? 0 : l->len - 1] : 0;
+    const double *run = v + first + (size_t)(bits >> 63); /* every other of v[first..first+m) */
+    size_t n_up = m / 2;
+    if (up->sorted || !up->len) { /* merge the sorted run in from the back */
+        size_t i = up->len, j = n_up, out = up->len + n_up;
+        while (j > 0) {
+            if (i > 0 && up->v[i - 1] > run[2 * (j - 1)])
+                up->v[--out] = up->v[--i];
+            else
+                up->v[--out] = run[2 * (--j)];
+        }
+        up->sorted = 1;
+    } else {
+        for (size_t j = 0; j < n_up; j++) up->v[up->len + j] = run[2 * j];
+    }
+    up->len += n_up;
+    l->len -= m;
+    if (l->len) v[0] = kept;
+    l->sorted = 1;
+    s->held -= n_up;
+    /* a level whose capacity shrank (levels were added above it) gives
+     * its room back: memory stays about the total capacity */
+    if (l->cap > 4 * s->cap[h] && l->cap > 16) {
+        size_t cap = 2 * s->cap[h] < 8 ? 8 : 2 * s->cap[h];
+        double *p = kn_realloc(l->v, cap * sizeof *p);
+        if (p) l->v = p, l->cap = cap;
+    }
+    return KN_OK;
+}
+
+static kn_status compress(kn_kll *s)
+{
+    while (s->held > s->total_cap) {
+        size_t h = 0;
+        while (h < s->n_levels && s->lv[h].len < s->cap[h]) h++;
+        if (h == s->n_levels) break; /* cannot happen: some level is over */
+        kn_status e = compact(s, h);
+        if (e != KN_OK) return e;
+    }
+    return KN_OK;
+}
+
+kn_status kn_kll_new(unsigned k, uint64_t seed, kn_kll **out)
+{
+    if (k < 8 || k > 65535)
+        return kn_fail(KN_ERR_INVALID, "quantile sketch k is %u; give 8 to 65535 (default %d)", k,
+                       KN_KLL_DEFAULT_K);
+    kn_kll *s = kn_calloc(1, sizeof *s);
+    if (!s) return KN_ERR_NOMEM;
+    s->k = k;
+    kn_rng_init(&s->rng, seed);
+    kn_status e = add_level(s);
+    if (e == KN_OK) e = reserve(&s->lv[0], k);
+    if (e != KN_OK) {
+        kn_kll_free(s);
+        return e;
+    }
+    kn_kll_reset(s);
+    *out = s;
+    return KN_OK;
+}
+
+void kn_kll_free(kn_kll *s)
+{
+    if (!s) return;
+    for (size_t h = 0; h < s->lv_cap; h++) kn_free(s->lv[h].v);
+    kn_free(s->lv);
+    kn_free(s);
+}
+
+void kn_kll_reset(kn_kll *s)
+{
+    for (size_t h = 0; h < s->lv_cap; h++) s->lv[h].len = 0, s->lv[h].sorted = 1;
+    s->n_levels = 1;
+    set_caps(s);
+    s->held = 0;
+    s->n = 0;
+    s->min = INFINITY;
+    s->max = -INFINITY;
+}
+
+kn_status kn_kll_add(kn_kll *s, double x)
+{
+    if (!isfinite(x)) return KN_OK;
+    level *l0 = &s->lv[0];
+    kn_status e = reserve(l0, l0->len + 1);
+    if (e != KN_OK) return e;
+    l0->v[l0->len++] = x;
+    l0->sorted = l0->len == 1;
+    s->held++;
+    s->n++;
+    if (x < s->min) s->min = x;
+    if (x > s->max) s->max = x;
+    return compress(s);
+}
+
+kn_status kn_kll_merge(kn_kll *dst, const kn_kll *src)
+{
+    if (!src->n) return KN_OK;
+    kn_status e = KN_OK;
+    while (dst->n_levels < src->n_levels)
+        if ((e = add_level(dst)) != KN_OK) return e;
+    for (size_t h = 0; h < src->n_levels; h++) {
+        const level *from = &src->lv[h];
+        level *to = &dst->lv[h];
+        if (!from->len) continue;
+        if ((e = reserve(to, to->len + from->len)) != KN_OK) return e;
+        memcpy(to->v + to->len, from->v, from->len * sizeof *from->v);
+        to->sorted = !to->len && from->sorted;
+        to->len += from->len;
+        dst->held += from->len;
+    }
+    dst->n += src->n;
+    if (src->min < dst->min) dst->min = src->min;
+    if (src->max > dst->max) dst->max = src->max;
+    return compress(dst);
+}
+
+kn_status kn_kll_copy(const kn_kll *s, kn_kll **out)
+{
+    kn_kll *c = NULL;
+    kn_status e = kn_kll_new(s->k, 0, &c);
+    if (e == KN_OK) e = kn_kll_merge(c, s);
+    if (e != KN_OK) {
+        kn_kll_free(c);
+        return e;
+    }
+    c->rng = s->rng;
+    *out = c;
+    return KN_OK;
+}
+
+uint64_t kn_kll_count(const kn_kll *s)
+{
+    return s->n;
+}
+
+typedef struct item {
+    double v;
+    uint64_t w;
+} item;
+
+static int cmp_item(const void *a, const void *b)
+{
+    return cmp_double(&((const item *)a)->v, &((const item *)b)->v);
+}
+
+kn_status kn_kll_quantiles(const kn_kll *s, const double *qs, size_t n, double *out)
+{
+    if (!s->n) {
+        for (size_t i = 0; i < n; i++) out[i] = NAN;
+        return KN_OK;
+    }
+    item *it = kn_malloc(s->held * sizeof *it);
+    if (!it) return KN_ERR_NOMEM;
+    size_t m = 0;
+    for (size_t h = 0; h < s->n_levels; h++)
+        for (size_t i = 0; i < s->lv[h].len; i++) it[m++] = (item){s->lv[h].v[i], (uint64_t)1 << h};
+    qsort(it, m, sizeof *it, cmp_item);
+    for (size_t i = 0; i < n; i++) {
+        double q = qs[i];
+        if (!(q > 0)) {
+            out[i] = s->min;
+            continue;
+        }
+        if (q >= 1) {
+            out[i] = s->max;
+            continue;
+        }
+        double target = q * (double)s->n;
+        uint64_t cum = 0;
+        size_t j = 0;
+        for (; j + 1 < m; j++) {
+            cum += it[j].w;
+            if ((double)cum >= target) break;
+        }
+        out[i] = it[j].v;
+    }
+    kn_free(it);
+    return KN_OK;
+}
+
+double kn_kll_quantile(const kn_kll *s, double q)
+{
+    double v = NAN;
+    if (kn_kll_quantiles(s, &q, 1, &v) != KN_OK) return NAN;
+    return v;
+}
+
+double kn_kll_rank(const kn_kll *s, double x)
+{
+    if (!s->n) return 0;
+    uint64_t below = 0;
+    for (size_t h = 0; h < s->n_levels; h++)
+        for (size_t i = 0; i < s->lv[h].len; i++)
+            if (s->lv[h].v[i] <= x) below += (uint64_t)1 << h;
+    return (double)below / (double)s->n;
+}
+
+size_t kn_kll_memory_bytes(const kn_kll *s)
+{
+    size_t b = sizeof *s + s->lv_cap * sizeof *s->lv;
+    for (size_t h = 0; h < s->lv_cap; h++) b += s->lv[h].cap * sizeof(double);
+    return b;
+}
