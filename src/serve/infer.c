@@ -157,6 +157,7 @@ static int infer_one(const kn__serve_model *m, const kn_row_predictor *rp, const
         kn_validation_free(v);
         return -1;
     }
+    kn__predlog_rows(m, rows, &pred, m->n_classes ? proba : NULL, 1);
     if (v2)
         render_v2(m, id, &pred, proba, 1, b);
     else
