@@ -144,6 +144,10 @@ typedef struct kn_model_vt {
  * the index n_levels (one past the fitted ones), not NaN, so that the
  * model can tell it from a missing value */
 #define KN_MODEL_UNSEEN_LEVEL 16u
+/* a classifier's predict is the first largest of its predict_proba
+ * (kn__argmax_rows): one row's prediction and probabilities come from one
+ * pass (the row path, kn_row_predict) */
+#define KN_MODEL_PREDICT_ARGMAX 32u
 
 /* Returns a new unfitted model with default parameters; free with
  * kn_model_free(). */

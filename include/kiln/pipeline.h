@@ -35,6 +35,7 @@
 
 #include "kiln/evaluate.h"
 #include "kiln/model.h"
+#include "kiln/schema.h"
 #include "kiln/step.h"
 
 #ifdef __cplusplus
@@ -96,6 +97,46 @@ KN_API kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, cons
 KN_API kn_status kn_pipeline_predict_row(const kn_pipeline *p, const char *const *names,
                                          const char *const *values, size_t n, double *prediction,
                                          double *proba);
+
+/* A prepared one-row predictor: what a server calls per request. Made once
+ * from a fitted pipeline with a model (and, optionally, the input schema a
+ * row must meet), it predicts one row of a frame laid out as the
+ * pipeline's input (the fitted input columns without the target and
+ * weight, in their recorded order and fitted types): the schema's rules
+ * checked on the row without a report, the steps applied to the row in
+ * place without frame copies, and the model's own predict run on a
+ * one-row dataset built without a frame, with no allocation per row for
+ * rows up to 256 columns wide. Results are bit-identical to
+ * kn_schema_validate + kn_pipeline_predict / _proba on the row as a
+ * one-row frame: whatever the row path does not cover (a step or a column
+ * type without it, another layout, a row that a rule or a step refuses)
+ * takes that frame path, with its messages.
+ *
+ *     kn_row_predictor *rp;
+ *     kn_row_predictor_new(p, schema, &rp);         // p and schema borrowed
+ *     kn_validation *bad = NULL;
+ *     kn_row_predict(rp, rows, 0, &y, proba, &bad); // per request
+ *
+ * Threading: read-only once made; any number of threads may predict with
+ * one predictor at once. */
+typedef struct kn_row_predictor kn_row_predictor;
+
+/* Returns a new predictor for p (fitted, with a model) and schema (may be
+ * NULL: no checks); both are borrowed and must outlive it. Free with
+ * kn_row_predictor_free. */
+KN_API kn_status kn_row_predictor_new(const kn_pipeline *p, const kn_schema *schema,
+                                      kn_row_predictor **out);
+KN_API void kn_row_predictor_free(kn_row_predictor *rp);
+/* 1 when rows of the input layout take the row path, 0 when every row
+ * takes the frame path (a step, column type or model without it). */
+KN_API int kn_row_predictor_fast(const kn_row_predictor *rp);
+/* Row `row` of f: *prediction (may be NULL; a class index for classifiers)
+ * and proba (may be NULL; a classifier's k probabilities). A row that
+ * breaks the schema gives KN_ERR_INVALID naming the column and rule, and
+ * *report (when not NULL) receives kn_schema_validate's report on the row
+ * alone (new, kn_validation_free; NULL otherwise). */
+KN_API kn_status kn_row_predict(const kn_row_predictor *rp, const kn_frame *f, size_t row,
+                                double *prediction, double *proba, kn_validation **report);
 
 /* A new pipeline with p's parts: fitted 0, unfitted copies of the steps and
  * the model with their parameters and the same target and weight (what

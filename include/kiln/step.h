@@ -32,6 +32,25 @@ extern "C" {
 
 typedef struct kn_step kn_step;
 
+/* One row on the row path (kn_row_predictor, kiln/pipeline.h): per column
+ * its type and its cell: num for numeric cells (NaN when missing), text for
+ * categorical ones (the level, NULL when missing; borrowed from the input
+ * frame or a step's state), i64 for timestamp and int64 ones (as the
+ * frame holds them). String cells are not carried (text NULL). cap bounds
+ * n; steps that insert columns use kn_step_row_insert. */
+typedef struct kn_step_row {
+    size_t n, cap;
+    kn_col_type *type;
+    double *num;
+    const char **text;
+    int64_t *i64;
+} kn_step_row;
+
+/* Insert count columns of type t before pos (numbers 0, texts NULL);
+ * KN_ERR_INTERNAL when cap would be passed. Remove the column at pos. */
+KN_API kn_status kn_step_row_insert(kn_step_row *r, size_t pos, size_t count, kn_col_type t);
+KN_API void kn_step_row_remove(kn_step_row *r, size_t pos);
+
 /* A step implementation. fit sees the selected columns of x (indices into x);
  * transform modifies `out`, a copy of the input, whose columns `cols` match
  * the fitted ones by name and type; it may replace or insert columns. fit stores what it learned
@@ -54,6 +73,12 @@ typedef struct kn_step_vt {
     /* Optional: rules across parameters (kiln/component.h), checked before
      * any work; the message names the parameters. */
     kn_validate_fn validate;
+    /* Optional: transform on one row (the row path), changing the row's
+     * columns as transform changes a frame's and computing each value with
+     * the same operations, so results are bit-identical. It returns
+     * KN_ERR_UNSUPPORTED for a row (or parameters) it leaves to transform,
+     * which then reports what is wrong with it (e.g. an unknown level). */
+    kn_status (*transform_row)(const kn_step *s, kn_step_row *row, const size_t *cols, size_t n);
 } kn_step_vt;
 
 /* Parameters every step has, first in its params struct. */

@@ -11,6 +11,18 @@ struct kn_pipeline {
     char *target, *weight; /* column names, or NULL */
     kn_steps_input *input; /* the columns fitted on; NULL before fit */
     int fitted;
+    /* made when the pipeline is fitted or decoded (NULL when it has no
+     * model, or making it failed): kn_pipeline_predict on a one-row frame
+     * takes its row path */
+    kn_row_predictor *row;
 };
+
+/* Made fitted: p->fitted set, p->row made (or left NULL). */
+void kn__pipeline_fitted(kn_pipeline *p);
+/* p->row freed (the pipeline changes). */
+void kn__pipeline_unfit(kn_pipeline *p);
+/* kn_pipeline_predict_with / _proba_with on frames, never the row path. */
+kn_status kn__pipeline_predict_frames(const kn_pipeline *p, const kn_frame *f,
+                                      const kn_predict_opts *o, int proba, double **out, size_t *n);
 
 #endif

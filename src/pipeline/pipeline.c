@@ -16,6 +16,7 @@ kn_status kn_pipeline_new(kn_pipeline **out)
 void kn_pipeline_free(kn_pipeline *p)
 {
     if (!p) return;
+    kn__pipeline_unfit(p);
     for (size_t i = 0; i < p->n_steps; i++) kn_step_free(p->steps[i]);
     kn_free(p->steps);
     kn_model_free(p->model);
@@ -34,7 +35,7 @@ kn_status kn_pipeline_add_step(kn_pipeline *p, kn_step *s)
     }
     p->steps = grown;
     p->steps[p->n_steps++] = s;
-    p->fitted = 0;
+    kn__pipeline_unfit(p);
     return KN_OK;
 }
 
@@ -47,9 +48,9 @@ kn_status kn_pipeline_add_step_spec(kn_pipeline *p, const char *spec)
 
 kn_status kn_pipeline_set_model(kn_pipeline *p, kn_model *m)
 {
+    kn__pipeline_unfit(p);
     kn_model_free(p->model);
     p->model = m;
-    p->fitted = 0;
     return KN_OK;
 }
 
@@ -78,7 +79,7 @@ kn_status kn_pipeline_set_target(kn_pipeline *p, const char *target, const char 
     kn_free(p->weight);
     p->target = t;
     p->weight = w;
-    p->fitted = 0;
+    kn__pipeline_unfit(p);
     return KN_OK;
 }
 
@@ -157,7 +158,7 @@ kn_status kn_pipeline_fit(kn_pipeline *p, const kn_frame *f, kn_frame **prepared
     if (p->model && !p->target)
         return kn_fail(KN_ERR_INVALID, "the pipeline's model '%s' needs a target column",
                        kn_model_name(p->model));
-    p->fitted = 0;
+    kn__pipeline_unfit(p);
     kn_steps_input_free(p->input);
     p->input = NULL;
     const kn_frame *use = NULL;
@@ -176,7 +177,7 @@ kn_status kn_pipeline_fit(kn_pipeline *p, const kn_frame *f, kn_frame **prepared
         kn_frame_free(out);
         return e;
     }
-    p->fitted = 1;
+    kn__pipeline_fitted(p);
     if (prepared)
         *prepared = out;
     else
@@ -223,16 +224,60 @@ static kn_status model_input(const kn_pipeline *p, const kn_frame *f, const kn_f
     return e;
 }
 
-kn_status kn_pipeline_predict_with(const kn_pipeline *p, const kn_frame *f,
-                                   const kn_predict_opts *o, double **out, size_t *n)
+void kn__pipeline_fitted(kn_pipeline *p)
+{
+    kn__pipeline_unfit(p);
+    p->fitted = 1;
+    /* without it, one-row frames take the frame path: nothing is lost */
+    if (p->model && kn_row_predictor_new(p, NULL, &p->row) != KN_OK) p->row = NULL;
+}
+
+void kn__pipeline_unfit(kn_pipeline *p)
+{
+    kn_row_predictor_free(p->row);
+    p->row = NULL;
+    p->fitted = 0;
+}
+
+kn_status kn__pipeline_predict_frames(const kn_pipeline *p, const kn_frame *f,
+                                      const kn_predict_opts *o, int proba, double **out, size_t *n)
 {
     const kn_frame *use = NULL;
     kn_frame *own = NULL;
     kn_status e = need_model(p, "predicting");
     if (e == KN_OK) e = model_input(p, f, &use, &own);
-    if (e == KN_OK) e = kn_model_predict_with(p->model, use, o, out, n);
+    if (e == KN_OK)
+        e = proba ? kn_model_predict_proba_with(p->model, use, o, out, n)
+                  : kn_model_predict_with(p->model, use, o, out, n);
     kn_frame_free(own);
     return e;
+}
+
+/* A one-row frame through p->row (same answers and errors as the frames),
+ * else the frame path. */
+static kn_status predict(const kn_pipeline *p, const kn_frame *f, const kn_predict_opts *o,
+                         int proba, double **out, size_t *n)
+{
+    size_t k = p->model ? kn_model_n_classes(p->model) : 0;
+    if (!p->fitted || !p->row || kn_frame_n_rows(f) != 1 || (o && o->rounds) || (proba && !k) ||
+        !kn_row_predictor_fast(p->row))
+        return kn__pipeline_predict_frames(p, f, o, proba, out, n);
+    double *v = kn_malloc((proba ? k : 1) * sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    kn_status e = kn_row_predict(p->row, f, 0, proba ? NULL : v, proba ? v : NULL, NULL);
+    if (e != KN_OK) {
+        kn_free(v);
+        return e;
+    }
+    *out = v;
+    *n = 1;
+    return KN_OK;
+}
+
+kn_status kn_pipeline_predict_with(const kn_pipeline *p, const kn_frame *f,
+                                   const kn_predict_opts *o, double **out, size_t *n)
+{
+    return predict(p, f, o, 0, out, n);
 }
 
 kn_status kn_pipeline_predict(const kn_pipeline *p, const kn_frame *f, double **out, size_t *n)
@@ -243,13 +288,7 @@ kn_status kn_pipeline_predict(const kn_pipeline *p, const kn_frame *f, double **
 kn_status kn_pipeline_predict_proba_with(const kn_pipeline *p, const kn_frame *f,
                                          const kn_predict_opts *o, double **out, size_t *n)
 {
-    const kn_frame *use = NULL;
-    kn_frame *own = NULL;
-    kn_status e = need_model(p, "predicting");
-    if (e == KN_OK) e = model_input(p, f, &use, &own);
-    if (e == KN_OK) e = kn_model_predict_proba_with(p->model, use, o, out, n);
-    kn_frame_free(own);
-    return e;
+    return predict(p, f, o, 1, out, n);
 }
 
 kn_status kn_pipeline_predict_proba(const kn_pipeline *p, const kn_frame *f, double **out,

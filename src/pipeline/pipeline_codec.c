@@ -69,7 +69,7 @@ kn_status kn_pipeline_decode(const void *buf, size_t len, const char *what, kn_p
         kn_pipeline_free(p);
         return e;
     }
-    p->fitted = 1;
+    kn__pipeline_fitted(p);
     *out = p;
     return KN_OK;
 }

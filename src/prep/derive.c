@@ -97,7 +97,40 @@ static kn_status dt_apply(const kn_step *st, kn_frame *out, const size_t *cols, 
     return KN_OK;
 }
 
-static const kn_step_vt dt_vt = {.default_type = KN_COL_TIMESTAMP,
+static kn_status dt_apply_row(const kn_step *st, kn_step_row *row, const size_t *cols, size_t n)
+{
+    const dt_params *p = kn_step_params(st);
+    size_t order[n ? n : 1];
+    kn__order_desc(cols, n, order);
+    for (size_t k = 0; k < n; k++) {
+        size_t pos = cols[order[k]];
+        int64_t ts = row->i64[pos];
+        kn_status e = kn_step_row_insert(row, pos + 1, 6, KN_COL_NUMERIC);
+        if (e != KN_OK) return e;
+        double *d = row->num + pos + 1;
+        if (ts == KN_TS_MISSING) {
+            for (int q = 0; q < 6; q++) d[q] = NAN;
+        } else { /* dt_apply's arithmetic */
+            int64_t secs = ts >= 0 ? ts / 1000000 : -((-ts + 999999) / 1000000);
+            int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+            int64_t y;
+            int m, dd;
+            civil(days, &y, &m, &dd);
+            int dow = (int)(((days % 7) + 7 + 3) % 7);
+            d[0] = (double)y;
+            d[1] = m;
+            d[2] = dd;
+            d[3] = dow;
+            d[4] = (double)((secs - days * 86400) / 3600);
+            d[5] = dow >= 5;
+        }
+        if (!p->keep) kn_step_row_remove(row, pos);
+    }
+    return KN_OK;
+}
+
+static const kn_step_vt dt_vt = {.transform_row = dt_apply_row,
+                                 .default_type = KN_COL_TIMESTAMP,
                                  .fit = dt_fit,
                                  .transform = dt_apply,
                                  .free_state = kn_free,

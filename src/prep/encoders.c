@@ -183,6 +183,16 @@ static kn_status unknown_error(const kn_step *st, kn_column *c, size_t row)
                    strcmp(kn_step_name(st), "onehot_encoder") ? "use_encoded_value" : "ignore");
 }
 
+/* A row's cell (text, NULL when missing) as level_map gives it: its index
+ * among the fitted levels, RARE_CODE, or -1 when unknown. */
+static int64_t level_of(const enc_column *ec, const char *t)
+{
+    char **hit = bsearch(&t, ec->level, ec->n, sizeof *ec->level, cmp_str);
+    return hit ? hit - ec->level
+           : ec->n_rare && bsearch(&t, ec->rare, ec->n_rare, sizeof *ec->rare, cmp_str) ? RARE_CODE
+                                                                                        : -1;
+}
+
 /* ---- ordinal_encoder ---- */
 typedef struct ordinal_params {
     kn_step_common common;
@@ -239,7 +249,25 @@ static kn_status ordinal_transform(const kn_step *st, kn_frame *out, const size_
     return KN_OK;
 }
 
-static const kn_step_vt ordinal_vt = {.default_type = KN_COL_CATEGORICAL,
+static kn_status ordinal_transform_row(const kn_step *st, kn_step_row *row, const size_t *cols,
+                                       size_t n)
+{
+    const ordinal_params *p = kn_step_params(st);
+    const enc_state *s = kn_step_state(st);
+    for (size_t i = 0; i < n; i++) {
+        size_t pos = cols[i];
+        const char *t = row->text[pos];
+        int64_t m = t ? level_of(&s->cols[i], t) : 0;
+        if (t && m < 0 && !p->handle_unknown) return KN_ERR_UNSUPPORTED; /* transform says why */
+        row->num[pos] = !t ? NAN : m < 0 ? p->unknown_value : (double)m;
+        row->text[pos] = NULL;
+        row->type[pos] = KN_COL_NUMERIC;
+    }
+    return KN_OK;
+}
+
+static const kn_step_vt ordinal_vt = {.transform_row = ordinal_transform_row,
+                                      .default_type = KN_COL_CATEGORICAL,
                                       .fit = enc_fit,
                                       .transform = ordinal_transform,
                                       .free_state = enc_free,
@@ -411,7 +439,46 @@ static kn_status onehot_transform(const kn_step *st, kn_frame *out, const size_t
     return KN_OK;
 }
 
-static const kn_step_vt onehot_vt = {.default_type = KN_COL_CATEGORICAL,
+static kn_status onehot_transform_row(const kn_step *st, kn_step_row *row, const size_t *cols,
+                                      size_t n)
+{
+    const onehot_params *p = kn_step_params(st);
+    const enc_state *s = kn_step_state(st);
+    size_t order[n ? n : 1];
+    if (p->compact) return KN_ERR_UNSUPPORTED;
+    kn__order_desc(cols, n, order);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k], pos = cols[i];
+        const enc_column *ec = &s->cols[i];
+        const char *t = row->text[pos];
+        /* onehot_index's code: -1 for missing, else 0 with m the level's map */
+        int64_t m = t ? level_of(ec, t) : 0;
+        if (!p->handle_unknown && ((!t && !ec->has_missing) || (t && m == -1)))
+            return KN_ERR_UNSUPPORTED; /* transform says why */
+        int64_t hot = onehot_index(p, ec, &m, t ? 0 : -1);
+        size_t width = ec->n + (size_t)ec->has_missing + (ec->n_rare > 0);
+        size_t dropped =
+            p->drop == DROP_FIRST || (p->drop == DROP_IF_BINARY && width == 2) ? 0 : width;
+        size_t out = width - (dropped < width);
+        if (!out) { /* (every output column dropped) */
+            kn_step_row_remove(row, pos);
+            continue;
+        }
+        /* the output columns in place of the input one: pos and out - 1 more */
+        kn_status e = kn_step_row_insert(row, pos + 1, out - 1, KN_COL_NUMERIC);
+        if (e != KN_OK) return e;
+        row->type[pos] = KN_COL_NUMERIC;
+        row->text[pos] = NULL;
+        for (size_t l = 0, at = pos; l < width; l++) {
+            if (l == dropped) continue;
+            row->num[at++] = hot == (int64_t)l;
+        }
+    }
+    return KN_OK;
+}
+
+static const kn_step_vt onehot_vt = {.transform_row = onehot_transform_row,
+                                     .default_type = KN_COL_CATEGORICAL,
                                      .fit = onehot_fit,
                                      .transform = onehot_transform,
                                      .free_state = enc_free,

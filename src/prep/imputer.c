@@ -228,6 +228,30 @@ static kn_status imputer_transform(const kn_step *st, kn_frame *out, const size_
     return KN_OK;
 }
 
+static kn_status imputer_transform_row(const kn_step *st, kn_step_row *row, const size_t *cols,
+                                       size_t n)
+{
+    const imputer_params *p = kn_step_params(st);
+    const imputer_state *s = kn_step_state(st);
+    for (size_t i = 0; i < n; i++) {
+        size_t c = cols[i];
+        if (row->type[c] != KN_COL_NUMERIC && row->type[c] != KN_COL_CATEGORICAL)
+            return KN_ERR_UNSUPPORTED;
+        int miss = row->type[c] == KN_COL_NUMERIC ? isnan(row->num[c]) : !row->text[c];
+        if (p->add_indicator && s->had_missing[i]) { /* appended, as kn_frame_add_column does */
+            kn_status e = kn_step_row_insert(row, row->n, 1, KN_COL_NUMERIC);
+            if (e != KN_OK) return e;
+            row->num[row->n - 1] = miss;
+        }
+        if (!miss) continue;
+        if (row->type[c] == KN_COL_NUMERIC)
+            row->num[c] = s->fill[i];
+        else
+            row->text[c] = s->fill_level[i];
+    }
+    return KN_OK;
+}
+
 static kn_status imputer_save(const kn_step *st, kn_wbuf *w)
 {
     const imputer_state *s = kn_step_state(st);
@@ -267,6 +291,7 @@ static kn_status imputer_load(kn_step *st, kn_rbuf *r, size_t n)
 static const kn_step_vt imputer_vt = {.default_type = KN_COL_NUMERIC,
                                       .fit = imputer_fit,
                                       .transform = imputer_transform,
+                                      .transform_row = imputer_transform_row,
                                       .free_state = imputer_free,
                                       .save = imputer_save,
                                       .load = imputer_load};

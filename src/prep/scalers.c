@@ -62,6 +62,17 @@ static kn_status scaler_transform(const kn_step *st, kn_frame *out, const size_t
     return KN_OK;
 }
 
+static kn_status scaler_transform_row(const kn_step *st, kn_step_row *row, const size_t *cols,
+                                      size_t n)
+{
+    const scaler_state *s = kn_step_state(st);
+    for (size_t i = 0; i < n; i++) {
+        double *x = &row->num[cols[i]];
+        *x = s->multiply ? *x * s->a[i] + s->b[i] : (*x - s->a[i]) / s->b[i];
+    }
+    return KN_OK;
+}
+
 static kn_status scaler_save(const kn_step *st, kn_wbuf *w)
 {
     const scaler_state *s = kn_step_state(st);
@@ -154,6 +165,7 @@ static kn_status standard_fit(kn_step *st, const kn_frame *x, const size_t *cols
 static const kn_step_vt standard_vt = {.default_type = KN_COL_NUMERIC,
                                        .fit = standard_fit,
                                        .transform = scaler_transform,
+                                       .transform_row = scaler_transform_row,
                                        .free_state = scaler_free,
                                        .save = scaler_save,
                                        .load = scaler_load};
@@ -202,6 +214,7 @@ static kn_status minmax_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 static const kn_step_vt minmax_vt = {.default_type = KN_COL_NUMERIC,
                                      .fit = minmax_fit,
                                      .transform = scaler_transform,
+                                     .transform_row = scaler_transform_row,
                                      .free_state = scaler_free,
                                      .save = scaler_save,
                                      .load = scaler_load,
@@ -248,6 +261,7 @@ static kn_status robust_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 static const kn_step_vt robust_vt = {.default_type = KN_COL_NUMERIC,
                                      .fit = robust_fit,
                                      .transform = scaler_transform,
+                                     .transform_row = scaler_transform_row,
                                      .free_state = scaler_free,
                                      .save = scaler_save,
                                      .load = scaler_load,
@@ -280,6 +294,7 @@ static kn_status maxabs_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 static const kn_step_vt maxabs_vt = {.default_type = KN_COL_NUMERIC,
                                      .fit = maxabs_fit,
                                      .transform = scaler_transform,
+                                     .transform_row = scaler_transform_row,
                                      .free_state = scaler_free,
                                      .save = scaler_save,
                                      .load = scaler_load};

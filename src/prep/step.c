@@ -2,6 +2,7 @@
 #include "kiln/init.h"
 #include "kiln/step.h"
 #include "prep/prep-impl.h"
+#include "prep/row-impl.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"
 
@@ -410,4 +411,59 @@ kn_status kn_step_from_spec(const char *spec, kn_step **out)
     }
     *out = s;
     return KN_OK;
+}
+
+/* ---- the row path (prep/row-impl.h) ---- */
+
+kn_status kn_step_row_insert(kn_step_row *r, size_t pos, size_t count, kn_col_type t)
+{
+    if (pos > r->n || count > r->cap - r->n)
+        return kn_fail(KN_ERR_INTERNAL, "row path: %zu columns inserted at %zu of %zu (room %zu)",
+                       count, pos, r->n, r->cap);
+    size_t tail = r->n - pos;
+    memmove(r->type + pos + count, r->type + pos, tail * sizeof *r->type);
+    memmove(r->num + pos + count, r->num + pos, tail * sizeof *r->num);
+    memmove(r->text + pos + count, r->text + pos, tail * sizeof *r->text);
+    memmove(r->i64 + pos + count, r->i64 + pos, tail * sizeof *r->i64);
+    for (size_t i = pos; i < pos + count; i++) {
+        r->type[i] = t;
+        r->num[i] = 0;
+        r->text[i] = NULL;
+        r->i64[i] = 0;
+    }
+    r->n += count;
+    return KN_OK;
+}
+
+void kn_step_row_remove(kn_step_row *r, size_t pos)
+{
+    if (pos >= r->n) return;
+    size_t tail = r->n - pos - 1;
+    memmove(r->type + pos, r->type + pos + 1, tail * sizeof *r->type);
+    memmove(r->num + pos, r->num + pos + 1, tail * sizeof *r->num);
+    memmove(r->text + pos, r->text + pos + 1, tail * sizeof *r->text);
+    memmove(r->i64 + pos, r->i64 + pos + 1, tail * sizeof *r->i64);
+    r->n--;
+}
+
+size_t kn__step_n_fitted(const kn_step *s)
+{
+    return s->n;
+}
+
+kn_status kn__step_row_columns(const kn_step *s, const kn_frame *layout, size_t *cols)
+{
+    const kn_step_vt *vt = s->inst.comp->vt;
+    if (!s->fitted || !vt->transform_row) return KN_ERR_UNSUPPORTED;
+    for (size_t i = 0; i < s->n; i++)
+        if (kn_frame_find(layout, s->names[i], &cols[i]) != KN_OK ||
+            kn_column_type(kn_frame_col(layout, cols[i])) != s->types[i])
+            return KN_ERR_UNSUPPORTED;
+    return KN_OK;
+}
+
+kn_status kn__step_transform_row(const kn_step *s, kn_step_row *row, const size_t *cols)
+{
+    const kn_step_vt *vt = s->inst.comp->vt;
+    return vt->transform_row(s, row, cols, s->n);
 }

@@ -4,6 +4,7 @@
 #include "data/rows-impl.h"
 #include "kiln/mem.h"
 #include "kiln/schema.h"
+#include "prep/row-impl.h"
 #include "prep/schema-impl.h"
 
 #include <math.h>
@@ -430,4 +431,114 @@ kn_status kn_validation_quarantined(const kn_frame *f, const kn_validation *v,
     }
     *out = q;
     return KN_OK;
+}
+
+/* ---- one row (prep/row-impl.h) ---- */
+
+typedef struct row_rule {
+    const kn_schema_column *sc;
+    size_t col;       /* in the layout */
+    char **sorted;    /* the categories, sorted, or NULL */
+    regex_t re;       /* when sc->pattern */
+    int text, ranged; /* categorical cells checked as text; a min or max */
+} row_rule;
+
+struct kn__row_check {
+    int never;   /* a column or table rule that a one-row frame breaks whatever it holds */
+    size_t n;    /* rules */
+    row_rule *r; /* the schema's columns present in the layout */
+};
+
+void kn__row_check_free(kn__row_check *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n; i++) {
+        kn_free(c->r[i].sorted);
+        if (c->r[i].sc->pattern) regfree(&c->r[i].re);
+    }
+    kn_free(c->r);
+    kn_free(c);
+}
+
+/* Prepare sc on layout column j: its rules as check_column applies them
+ * to one row; c->never when the column alone fails. */
+static kn_status row_rule_new(kn__row_check *c, const kn_schema_column *sc, const kn_frame *layout,
+                              size_t j)
+{
+    kn_col_type t = kn_column_type(kn_frame_col(layout, j));
+    int text_alike = (t == KN_COL_STRING || t == KN_COL_CATEGORICAL) &&
+                     (sc->type == KN_COL_STRING || sc->type == KN_COL_CATEGORICAL);
+    if ((t != sc->type && !text_alike) || (t == KN_COL_STRING && (sc->categories || sc->pattern))) {
+        c->never = 1; /* a type violation, or text rules the row check leaves to validate */
+        return KN_OK;
+    }
+    row_rule *r = &c->r[c->n];
+    memset(r, 0, sizeof *r);
+    r->sc = sc;
+    r->col = j;
+    r->ranged = (t == KN_COL_NUMERIC || t == KN_COL_TIMESTAMP) && (sc->has_min || sc->has_max);
+    r->text = t == KN_COL_CATEGORICAL && (sc->categories || sc->pattern);
+    if (r->text && sc->categories) {
+        if (!(r->sorted = kn_malloc(sc->n_categories * sizeof *r->sorted + 1))) return KN_ERR_NOMEM;
+        memcpy(r->sorted, sc->categories, sc->n_categories * sizeof *r->sorted);
+        qsort(r->sorted, sc->n_categories, sizeof *r->sorted, cmp_str);
+    }
+    char err[256];
+    if (sc->pattern && (!r->text || compile(sc->pattern, &r->re, err, sizeof err) != 0)) {
+        kn_free(r->sorted);
+        c->never = 1; /* validate reports the bad pattern */
+        return KN_OK;
+    }
+    c->n++;
+    return KN_OK;
+}
+
+kn_status kn__row_check_new(const kn_schema *s, const kn_frame *layout, kn__row_check **out)
+{
+    kn__row_check *c = kn_calloc(1, sizeof *c);
+    if (!c || !(c->r = kn_calloc(s->n_cols ? s->n_cols : 1, sizeof *c->r))) {
+        kn_free(c);
+        return KN_ERR_NOMEM;
+    }
+    c->never = (s->min_rows && 1 < s->min_rows) || (s->max_rows && 1 > s->max_rows);
+    kn_status e = KN_OK;
+    for (size_t i = 0; e == KN_OK && i < s->n_cols && !c->never; i++) {
+        size_t j;
+        if (kn_frame_find(layout, s->cols[i].name, &j) != KN_OK)
+            c->never = s->cols[i].required;
+        else
+            e = row_rule_new(c, &s->cols[i], layout, j);
+    }
+    if (e != KN_OK) {
+        kn__row_check_free(c);
+        return e;
+    }
+    *out = c;
+    return KN_OK;
+}
+
+int kn__row_check_pass(const kn__row_check *c, const kn_frame *f, size_t row)
+{
+    if (c->never) return 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const row_rule *r = &c->r[i];
+        const kn_schema_column *sc = r->sc;
+        kn_column *col = kn_frame_col(f, r->col);
+        if (kn_column_is_missing(col, row)) {
+            /* one row: a missing fraction of 1 */
+            if (sc->max_missing == 0 || 1.0 > sc->max_missing) return 0;
+            continue;
+        }
+        if (r->ranged) {
+            double x = cell_value(col, row);
+            if ((sc->has_min && x < sc->min) || (sc->has_max && x > sc->max)) return 0;
+        }
+        if (r->text) {
+            const char *s = kn_column_level(col, kn_column_codes(col)[row], NULL);
+            if (r->sorted && !bsearch(&s, r->sorted, sc->n_categories, sizeof *r->sorted, cmp_str))
+                return 0;
+            if (sc->pattern && regexec(&r->re, s, 0, NULL, 0) != 0) return 0;
+        }
+    }
+    return 1;
 }

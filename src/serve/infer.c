@@ -1,6 +1,8 @@
 /* One inference request after parsing: the rows checked against the
  * model's input schema, run through the steps once, the model's
- * predictions (and a classifier's probabilities), and the response body. */
+ * predictions (and a classifier's probabilities), and the response body.
+ * A one-row request takes the model's one-row predictor (kn_row_predict:
+ * the same answers and errors, without frames). */
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
@@ -112,9 +114,63 @@ static void render_v2(const kn__serve_model *m, const char *id, const double *pr
     kn__sbuf_puts(b, "]}");
 }
 
+static void predict_error(kn_status e, kn__serve_err *err)
+{
+    int client = e == KN_ERR_INVALID || e == KN_ERR_PARSE || e == KN_ERR_TYPE || e == KN_ERR_RANGE;
+    kn__serve_err_set(err,
+                      client              ? 400
+                      : e == KN_ERR_NOMEM ? 503
+                                          : 500,
+                      client ? "invalid_input" : "internal", NULL, -1, "%s", kn_last_error());
+}
+
+/* The model's one-row predictor, made by the first request that needs it
+ * (threads racing keep the first one made); NULL when it cannot be made
+ * (out of memory): the frame path serves. */
+static kn_row_predictor *row_predictor(const kn__serve_model *m)
+{
+    kn__serve_model *mm = (kn__serve_model *)m; /* only the atomic slot is written */
+    kn_row_predictor *rp = atomic_load_explicit(&mm->rows, memory_order_acquire), *none = NULL;
+    if (rp) return rp;
+    if (kn_row_predictor_new(m->p, m->schema, &rp) != KN_OK) return NULL;
+    if (atomic_compare_exchange_strong_explicit(&mm->rows, &none, rp, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return rp;
+    kn_row_predictor_free(rp);
+    return none; /* another thread's */
+}
+
+enum { ONE_ROW_CLASSES = 64 }; /* classes the one-row path keeps on the stack */
+
+/* One row: the schema check, steps and model on the row itself. */
+static int infer_one(const kn__serve_model *m, const kn_row_predictor *rp, const kn_frame *rows,
+                     int v2, const char *id, kn__sbuf *b, kn__serve_err *err)
+{
+    double pred, proba[ONE_ROW_CLASSES];
+    kn_validation *v = NULL;
+    kn_status e = kn_row_predict(rp, rows, 0, &pred, m->n_classes ? proba : NULL, &v);
+    if (e != KN_OK) {
+        if (v && v->n_violations)
+            schema_error(v, m, err);
+        else
+            predict_error(e, err);
+        kn_validation_free(v);
+        return -1;
+    }
+    kn__predlog_rows(m, rows, &pred, m->n_classes ? proba : NULL, 1);
+    if (v2)
+        render_v2(m, id, &pred, proba, 1, b);
+    else
+        render_v1(m, &pred, proba, 1, b);
+    return 0;
+}
+
 int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, const char *id,
                     kn__sbuf *b, kn__serve_err *err)
 {
+    kn_row_predictor *rp;
+    if (kn_frame_n_rows(rows) == 1 && m->n_classes <= ONE_ROW_CLASSES && (rp = row_predictor(m)))
+        return infer_one(m, rp, rows, v2, id, b, err);
     kn_validation *v = NULL;
     kn_frame *prepared = NULL;
     double *pred = NULL, *proba = NULL;
@@ -130,13 +186,7 @@ int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, cons
     if (e == KN_OK) e = kn_model_predict(m->m, prepared, &pred, &n);
     if (e == KN_OK && m->n_classes) e = kn_model_predict_proba(m->m, prepared, &proba, &n2);
     if (e != KN_OK) {
-        int client =
-            e == KN_ERR_INVALID || e == KN_ERR_PARSE || e == KN_ERR_TYPE || e == KN_ERR_RANGE;
-        kn__serve_err_set(err,
-                          client              ? 400
-                          : e == KN_ERR_NOMEM ? 503
-                                              : 500,
-                          client ? "invalid_input" : "internal", NULL, -1, "%s", kn_last_error());
+        predict_error(e, err);
         goto done;
     }
     kn__predlog_rows(m, rows, pred, proba, n);

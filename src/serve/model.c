@@ -163,6 +163,7 @@ void kn__serve_model_free(kn__serve_model *m)
     kn_free(m->name);
     kn_free(m->version);
     kn_free(m->path);
+    kn_row_predictor_free(atomic_load(&m->rows));
     kn_pipeline_free(m->p);
     kn_schema_free(m->schema);
     for (size_t j = 0; j < m->in.n; j++) kn_free(m->in.names[j]);

@@ -6,6 +6,7 @@
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -330,8 +331,220 @@ static int v1_column_rows(const json_t *cols, size_t *n, kn__serve_err *err)
     return 0;
 }
 
+/* ---- v1, one flat row, without a JSON tree ----
+ * The request a client sends most, {"instances": [{"col": scalar, ..}]},
+ * read in one pass: ASCII keys and strings without escapes, JSON numbers,
+ * null. Anything else (another shape, an escape, a byte above 127, a
+ * duplicate or unknown key, a value of another type, a required column
+ * left out, a number jansson would refuse) goes to the jansson parser,
+ * which reads it or says what is wrong. The values reach the frame as
+ * put() stores jansson's values. */
+
+typedef struct lex {
+    const char *p, *end;
+} lex;
+
+static void ws(lex *x)
+{
+    while (x->p < x->end && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r'))
+        x->p++;
+}
+
+static int eat(lex *x, char c)
+{
+    ws(x);
+    if (x->p == x->end || *x->p != c) return 0;
+    x->p++;
+    return 1;
+}
+
+/* A string without escapes: *s, *n its bytes (the quotes left out). */
+static int str_token(lex *x, const char **s, size_t *n)
+{
+    if (!eat(x, '"')) return 0;
+    const char *b = x->p;
+    while (x->p < x->end && *x->p != '"') {
+        unsigned char c = (unsigned char)*x->p;
+        if (c < 0x20 || c >= 0x80 || c == '\\') return 0;
+        x->p++;
+    }
+    if (x->p == x->end) return 0;
+    *s = b;
+    *n = (size_t)(x->p - b);
+    x->p++;
+    return 1;
+}
+
+/* One value: kind 'n' (null), 's' (string), 'i' (integer), 'r' (real),
+ * with its text; 0 for anything else. */
+static int value_token(lex *x, char *kind, const char **s, size_t *n)
+{
+    ws(x);
+    if (x->p == x->end) return 0;
+    if (*x->p == '"') {
+        *kind = 's';
+        return str_token(x, s, n);
+    }
+    if ((size_t)(x->end - x->p) >= 4 && !memcmp(x->p, "null", 4)) {
+        x->p += 4;
+        *kind = 'n';
+        return 1;
+    }
+    /* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+    const char *b = x->p, *q = x->p, *e = x->end;
+    int real = 0;
+    if (q < e && *q == '-') q++;
+    if (q < e && *q == '0')
+        q++;
+    else if (q < e && *q >= '1' && *q <= '9')
+        while (q < e && *q >= '0' && *q <= '9') q++;
+    else
+        return 0;
+    if (q < e && *q == '.') {
+        real = 1;
+        if (++q == e || *q < '0' || *q > '9') return 0;
+        while (q < e && *q >= '0' && *q <= '9') q++;
+    }
+    if (q < e && (*q == 'e' || *q == 'E')) {
+        real = 1;
+        if (++q < e && (*q == '+' || *q == '-')) q++;
+        if (q == e || *q < '0' || *q > '9') return 0;
+        while (q < e && *q >= '0' && *q <= '9') q++;
+    }
+    *kind = real ? 'r' : 'i';
+    *s = b;
+    *n = (size_t)(q - b);
+    x->p = q;
+    return 1;
+}
+
+/* The number as jansson reads it (strtoll for an integer, strtod for a
+ * real); 0 where jansson refuses it (too big). */
+static int number_of(char kind, const char *s, size_t n, long long *i, double *d)
+{
+    char buf[64];
+    if (n >= sizeof buf) return 0;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    errno = 0;
+    if (kind == 'i') {
+        *i = strtoll(buf, NULL, 10);
+        *d = (double)*i;
+        return errno != ERANGE;
+    }
+    *d = strtod(buf, NULL);
+    return !(errno == ERANGE && (*d == HUGE_VAL || *d == -HUGE_VAL));
+}
+
+typedef struct cell {
+    char kind;
+    const char *s;
+    size_t n;
+} cell;
+
+/* Index of the input named s (n bytes), from *hint on; -2 for the target
+ * or weight; -1 when unknown. */
+static long input_of(const kn__serve_inputs *in, const char *s, size_t n, size_t *hint)
+{
+    for (size_t k = 0, j = *hint; k < in->n; k++, j = j + 1 < in->n ? j + 1 : 0)
+        if (!strncmp(in->names[j], s, n) && !in->names[j][n]) {
+            *hint = j + 1 < in->n ? j + 1 : 0;
+            return (long)j;
+        }
+    if ((in->target && !strncmp(in->target, s, n) && !in->target[n]) ||
+        (in->weight && !strncmp(in->weight, s, n) && !in->weight[n]))
+        return -2;
+    return -1;
+}
+
+/* Store a cell as put() stores jansson's value; 0 to leave the body to jansson. */
+static int put_cell(kn_column *c, kn_col_type t, const cell *v)
+{
+    long long i = 0;
+    double d = 0;
+    if (v->kind == 'n') return 1;
+    if (t == KN_COL_NUMERIC) {
+        if (v->kind == 's' || !number_of(v->kind, v->s, v->n, &i, &d)) return 0;
+        kn_column_f64(c)[0] = d;
+        return 1;
+    }
+    if (t != KN_COL_CATEGORICAL && t != KN_COL_STRING) return 0;
+    char num[32];
+    const char *s = v->s;
+    size_t len = v->n;
+    if (v->kind == 'r') return 0;
+    if (v->kind == 'i') {
+        if (!number_of('i', v->s, v->n, &i, &d)) return 0;
+        len = (size_t)snprintf(num, sizeof num, "%lld", i);
+        s = num;
+    }
+    if (t == KN_COL_STRING) return kn_column_set_str(c, 0, s, len) == KN_OK;
+    int32_t code;
+    if (kn_column_intern(c, s, len, &code) != KN_OK) return 0;
+    kn_column_codes(c)[0] = code;
+    return 1;
+}
+
+enum { ONE_ROW_COLS = 512 }; /* inputs the one-row reader takes */
+
+static int v1_one_row(const kn__serve_inputs *in, const char *body, size_t len, kn_frame **out)
+{
+    lex x = {body, body + len};
+    const char *key;
+    size_t n;
+    cell cells[ONE_ROW_COLS];
+    unsigned char seen[ONE_ROW_COLS];
+    if (in->n > ONE_ROW_COLS) return 0;
+    memset(seen, 0, in->n);
+    if (!eat(&x, '{') || !str_token(&x, &key, &n) || n != 9 || memcmp(key, "instances", 9) ||
+        !eat(&x, ':') || !eat(&x, '[') || !eat(&x, '{'))
+        return 0;
+    size_t hint = 0;
+    ws(&x);
+    if (x.p < x.end && *x.p == '}')
+        x.p++;
+    else
+        for (;;) {
+            cell v;
+            if (!str_token(&x, &key, &n) || !eat(&x, ':') || !value_token(&x, &v.kind, &v.s, &v.n))
+                return 0;
+            long j = input_of(in, key, n, &hint);
+            if (j == -1 || (j >= 0 && seen[j])) return 0;
+            if (j >= 0) {
+                seen[j] = 1;
+                cells[j] = v;
+            }
+            if (eat(&x, ',')) continue;
+            if (!eat(&x, '}')) return 0;
+            break;
+        }
+    if (!eat(&x, ']') || !eat(&x, '}')) return 0;
+    ws(&x);
+    if (x.p != x.end) return 0;
+    for (size_t j = 0; j < in->n; j++)
+        if (in->required[j] && !seen[j]) return 0;
+    kn_frame *f = NULL;
+    kn__serve_err err;
+    if (new_frame(in, 1, &f, &err)) return 0;
+    for (size_t j = 0; j < in->n; j++)
+        if (seen[j] && !put_cell(kn_frame_col(f, j), in->types[j], &cells[j])) {
+            kn_frame_free(f);
+            return 0;
+        }
+    *out = f;
+    return 1;
+}
+
 int kn__serve_parse_v1(const kn__serve_inputs *in, const char *body, size_t len, kn_frame **out,
                        kn__serve_err *err)
+{
+    *out = NULL;
+    if (v1_one_row(in, body, len, out)) return 0;
+    return kn__serve_parse_v1_json(in, body, len, out, err);
+}
+
+int kn__serve_parse_v1_json(const kn__serve_inputs *in, const char *body, size_t len,
+                            kn_frame **out, kn__serve_err *err)
 {
     *out = NULL;
     json_t *root = load_body(body, len, err);

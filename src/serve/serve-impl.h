@@ -77,6 +77,11 @@ int kn__serve_parse_v1(const kn__serve_inputs *in, const char *body, size_t len,
                        kn__serve_err *err);
 int kn__serve_parse_v2(const kn__serve_inputs *in, const char *body, size_t len, kn_frame **out,
                        char **id, kn__serve_err *err);
+/* kn__serve_parse_v1 through jansson alone: kn__serve_parse_v1 reads the
+ * common one-flat-row body itself and leaves every other body to this
+ * (the tests check that both give the same frame). */
+int kn__serve_parse_v1_json(const kn__serve_inputs *in, const char *body, size_t len,
+                            kn_frame **out, kn__serve_err *err);
 
 /* ---- live statistics of the rows a model receives (livestats.c) ---- */
 typedef struct kn__livestats kn__livestats;
@@ -93,6 +98,9 @@ typedef struct kn__serve_model {
     char *metadata; /* the v2 metadata body, built at load */
     size_t metadata_len;
     kn__livestats *live; /* or NULL (--no-live-stats); freed with the model */
+    /* the one-row predictor (kn_row_predict) of p and schema, made by the
+     * first one-row request (infer.c); freed with the model */
+    _Atomic(kn_row_predictor *) rows;
 } kn__serve_model;
 
 /* Load path as a model (see kn_server_add_model); public_key (or NULL)

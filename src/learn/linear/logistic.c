@@ -404,7 +404,8 @@ static const kn_model_vt logit_vt = {.task = KN_TASK_CLASSIFICATION,
                                      .save = logit_save,
                                      .load = logit_load,
                                      .coefficients = logit_coefficients,
-                                     .coef_rows = logit_coef_rows};
+                                     .coef_rows = logit_coef_rows,
+                                     .flags = KN_MODEL_PREDICT_ARGMAX};
 
 const kn_component kn__logistic_regression = {
     KN_COMP_MODEL, "logistic_regression", "L2 logistic regression, binary or multinomial (L-BFGS)",

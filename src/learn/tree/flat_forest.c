@@ -385,15 +385,15 @@ add_below16(__m512i pos, __m512d clo, __m512d chi, __m512d lo, __m512d hi, int s
  * value with broadcast compares instead of a binary search of gathers. */
 #define RANK_LINEAR 64
 
-/* Ranks of v[0 .. CODED_BLOCK) among cut[0 .. nc) (as rank_of), sixteen
+/* Ranks of v[0 .. rows) among cut[0 .. nc) (as rank_of; rows a multiple of LANES), sixteen
  * rows at a time: the binary search in lockstep with the thresholds
  * gathered (or, for few thresholds, a count); each group's sixteen codes to dst + group * stride.
  * Returns whether any value was missing. */
 __attribute__((target("avx512f"))) static int rank16(const double *cut, size_t nc, const double *v,
-                                                     uint8_t *dst, size_t stride)
+                                                     uint8_t *dst, size_t stride, size_t rows)
 {
     __mmask16 any_missing = 0;
-    for (size_t i = 0; i < CODED_BLOCK; i += LANES, dst += stride) {
+    for (size_t i = 0; i < rows; i += LANES, dst += stride) {
         __m512d lo = _mm512_loadu_pd(v + i), hi = _mm512_loadu_pd(v + i + 8);
         __mmask16 miss = (__mmask16)(_mm512_cmp_pd_mask(lo, lo, _CMP_UNORD_Q) |
                                      _mm512_cmp_pd_mask(hi, hi, _CMP_UNORD_Q) << 8);
@@ -433,29 +433,31 @@ static void
 predict_block_coded(const kn__flat_forest *f, const double *const *col, size_t n, size_t i0,
                     size_t i1, int avx512, uint8_t *xb, double *out)
 {
-    size_t w = f->width, m = i1 - i0, p = f->n_used;
+    /* the rows walked: m rounded up to whole groups of LANES (a short block,
+     * as one row is, ranks no more) */
+    size_t w = f->width, m = i1 - i0, p = f->n_used, mr = (m + LANES - 1) / LANES * LANES;
     int missing = 0;
     double v[CODED_BLOCK];
     uint32_t pos[CODED_BLOCK];
     for (size_t j = 0; j < p; j++) { /* rank_of for the block's values in lockstep */
         const double *cut = f->cuts + f->cut_at[j];
         size_t nc = f->cut_at[j + 1] - f->cut_at[j];
-        for (size_t i = 0; i < CODED_BLOCK; i++) {
+        for (size_t i = 0; i < mr; i++) {
             v[i] = col[f->used[j]][i0 + (i < m ? i : m - 1)]; /* the tail repeats a row */
             pos[i] = 0;
         }
 #ifdef KN_HAVE_AVX512
         if (avx512) {
-            missing |= rank16(cut, nc, v, xb + j * LANES, LANES * p);
+            missing |= rank16(cut, nc, v, xb + j * LANES, LANES * p, mr);
             continue;
         }
 #endif
         for (size_t len = nc; len > 1;) {
             uint32_t half = (uint32_t)(len / 2);
-            for (size_t i = 0; i < CODED_BLOCK; i++) pos[i] += cut[pos[i] + half] < v[i] ? half : 0;
+            for (size_t i = 0; i < mr; i++) pos[i] += cut[pos[i] + half] < v[i] ? half : 0;
             len -= half;
         }
-        for (size_t i = 0; i < CODED_BLOCK; i++) {
+        for (size_t i = 0; i < mr; i++) {
             uint8_t c = v[i] != v[i] ? 255 : nc ? (uint8_t)(pos[i] + (cut[pos[i]] < v[i])) : 0;
             xb[(i / LANES) * LANES * p + j * LANES + i % LANES] = c;
             missing |= c == 255;
@@ -500,10 +502,10 @@ static void predict_block(const kn__flat_forest *f, const double *const *col, si
                           size_t i0, size_t i1, double *xb, double *out)
 {
     const kn__pnode *node = f->node;
-    size_t w = f->width, m = i1 - i0;
+    size_t w = f->width, m = i1 - i0, mr = (m + LANES - 1) / LANES * LANES; /* whole groups */
     int missing = 0;
     for (size_t j = 0; j < p; j++)
-        for (size_t i = 0; i < BLOCK; i++) {
+        for (size_t i = 0; i < mr; i++) {
             double v = col[j][i0 + (i < m ? i : m - 1)]; /* the tail repeats a row */
             xb[(i / LANES) * LANES * p + j * LANES + i % LANES] = v;
             missing |= v != v;
@@ -529,9 +531,60 @@ static void predict_block(const kn__flat_forest *f, const double *const *col, si
     }
 }
 
+/* Below this many rows (and with few features used) the coded walk goes
+ * row by row, tree by tree, in scalar code: a lockstep block of one row
+ * would rank and walk sixteen lanes (serving predicts one row). */
+#define FEW_ROWS 8
+#define FEW_USED 1024
+#define FEW_TREES 8
+
+/* The coded walk of rows [0, n) one at a time: the same ranks (rank_of),
+ * steps (WALK_CODED with the missing-value test) and leaf sums, in the
+ * same tree order, as the block walk. */
+static void predict_few_coded(const kn__flat_forest *f, const double *const *col, size_t n,
+                              double *out)
+{
+    size_t w = f->width;
+    uint8_t rank[FEW_USED];
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < f->n_used; k++)
+            rank[k] = rank_of(f->cuts + f->cut_at[k], f->cut_at[k + 1] - f->cut_at[k],
+                              col[f->used[k]][i]);
+        for (size_t t0 = 0; t0 < f->n_trees; t0 += FEW_TREES) {
+            /* FEW_TREES trees walked together (their loads overlap), their
+             * leaves then added in tree order */
+            size_t nt = f->n_trees - t0 < FEW_TREES ? f->n_trees - t0 : FEW_TREES;
+            uint32_t at[FEW_TREES] = {0};
+            unsigned most = 0;
+            for (size_t u = 0; u < nt; u++)
+                if (f->depth[t0 + u] > most) most = f->depth[t0 + u];
+            for (unsigned s = 0; s < most; s++)
+                for (size_t u = 0; u < nt; u++) {
+                    if (s >= f->depth[t0 + u]) continue;
+                    uint32_t nd = f->coded[f->coded_at[t0 + u] + at[u]];
+                    unsigned c = rank[nd >> 13]; /* the slot: (slot * 16 << 9) >> 13 */
+                    uint32_t right = c == 255 ? !(nd >> 8 & 1) : c > (nd & 255);
+                    at[u] = 2 * at[u] + 1 + right;
+                }
+            for (size_t u = 0; u < nt; u++) {
+                size_t t = t0 + u;
+                const double *leaf = f->coded_leaf + (f->coded_at[t] + t) * w;
+                double *o = out + (t % f->groups) * w * n;
+                uint32_t first_leaf = ((uint32_t)1 << f->depth[t]) - 1;
+                for (size_t c = 0; c < w; c++)
+                    o[c * n + i] += leaf[(size_t)(at[u] - first_leaf) * w + c];
+            }
+        }
+    }
+}
+
 kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
                            double *out)
 {
+    if (f->coded && n < FEW_ROWS && f->n_used <= FEW_USED) {
+        predict_few_coded(f, col, n, out);
+        return KN_OK;
+    }
     int failed = 0, avx512 = f->coded && kn__simd_avx512();
     kn_ctx *run = kn_ctx_current(); /* workers' scratch is the caller's */
 #pragma omp parallel if (n * f->n_trees > 100000)

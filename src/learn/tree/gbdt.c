@@ -709,7 +709,7 @@ static const kn_model_vt gbdt_vt = {.task = KN_TASK_CLASSIFICATION,
                                     .load = kn__gbdt_load,
                                     .importances = kn__gbdt_importance,
                                     .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING |
-                                             KN_MODEL_TAKES_CATEGORICAL,
+                                             KN_MODEL_TAKES_CATEGORICAL | KN_MODEL_PREDICT_ARGMAX,
                                     .task_of = gbdt_task,
                                     .task_param = "objective",
                                     .classify_value = "log_loss",

@@ -145,12 +145,113 @@ static void test_json_text(void **state)
     free(text);
 }
 
+/* Two frames hold the same cells (numbers in every bit). */
+static void same_frames(const kn_frame *a, const kn_frame *b, const char *body)
+{
+    assert_int_equal(kn_frame_n_rows(a), kn_frame_n_rows(b));
+    assert_int_equal(kn_frame_n_cols(a), kn_frame_n_cols(b));
+    for (size_t j = 0; j < kn_frame_n_cols(a); j++)
+        for (size_t r = 0; r < kn_frame_n_rows(a); r++) {
+            kn_column *x = kn_frame_col(a, j), *y = kn_frame_col(b, j);
+            size_t lx = 0, ly = 0;
+            const char *sx = NULL, *sy = NULL;
+            if (kn_column_is_missing(x, r) != kn_column_is_missing(y, r))
+                fail_msg("%s: column %zu: missing in one frame only", body, j);
+            if (kn_column_is_missing(x, r)) continue;
+            switch (kn_column_type(x)) {
+            case KN_COL_NUMERIC:
+                if (memcmp(&kn_column_f64(x)[r], &kn_column_f64(y)[r], sizeof(double)))
+                    fail_msg("%s: column %zu: %.17g vs %.17g", body, j, kn_column_f64(x)[r],
+                             kn_column_f64(y)[r]);
+                break;
+            case KN_COL_CATEGORICAL:
+                sx = kn_column_level(x, kn_column_codes(x)[r], &lx);
+                sy = kn_column_level(y, kn_column_codes(y)[r], &ly);
+                break;
+            case KN_COL_STRING:
+                sx = kn_column_str(x, r, &lx);
+                sy = kn_column_str(y, r, &ly);
+                break;
+            case KN_COL_TIMESTAMP:
+                assert_true(kn_column_ts(x)[r] == kn_column_ts(y)[r]);
+                break;
+            case KN_COL_INT64:
+                assert_true(kn_column_i64(x)[r] == kn_column_i64(y)[r]);
+            }
+            if (sx && (lx != ly || memcmp(sx, sy, lx)))
+                fail_msg("%s: column %zu: '%.*s' vs '%.*s'", body, j, (int)lx, sx, (int)ly, sy);
+        }
+}
+
+/* The one-row reader (kn__serve_parse_v1 without jansson for the common
+ * body) gives jansson's frame, or jansson's error, on every body. */
+static void test_one_row_reader(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "{\"instances\": [{\"x\": 1.5, \"c\": \"a\", \"s\": \"free\"}]}",
+        "{\"instances\":[{\"x\":-0,\"c\":-0,\"s\":12}]}",
+        " \n{ \"instances\" :\t[ { \"c\" : 7 , \"x\" : 2e3 , \"y\": 1 } ] }\r\n ",
+        "{\"instances\": [{\"x\": 0.1, \"y\": \"yes\", \"t\": null, \"i\": null}]}",
+        "{\"instances\": [{\"x\": 1e-320}]}",
+        "{\"instances\": [{\"x\": 123456789012345678}]}",
+        "{\"instances\": [{\"x\": 4.9406564584124654e-324, \"c\": \"\"}]}",
+        "{\"instances\": [{\"x\": 1e400}]}",
+        "{\"instances\": [{\"x\": 99999999999999999999}]}",
+        "{\"instances\": [{\"x\": 1E+2, \"c\": 1.5}]}",
+        "{\"instances\": [{\"x\": \"1\"}]}",
+        "{\"instances\": [{\"x\": true}]}",
+        "{\"instances\": [{\"x\": 1, \"x\": 2}]}",
+        "{\"instances\": [{\"x\": 1, \"zz\": 2}]}",
+        "{\"instances\": [{\"c\": \"a\"}]}",
+        "{\"instances\": [{}]}",
+        "{\"instances\": [{\"x\": 1, \"c\": \"caf\\u00e9\"}]}",
+        "{\"instances\": [{\"x\": 1, \"c\": \"caf\xc3\xa9\"}]}",
+        "{\"instances\": [{\"x\": 1, \"c\": \"\xff\"}]}",
+        "{\"instances\": [{\"x\": 1}]} x",
+        "{\"instances\": [{\"x\": 1}], \"other\": 1}",
+        "{\"instances\": [{\"x\": 1}, {\"x\": 2}]}",
+        "{\"instances\": [{\"x\": 01}]}",
+        "{\"instances\": [{\"x\": 1.}]}",
+        "{\"instances\": [{\"x\": -}]}",
+        "{\"instances\": [{\"x\": [1]}]}",
+        "{\"instances\": [{\"x\": 1, \"y\": {\"a\": 1}}]}",
+        "{\"instances\": [{\"x\": 1, \"t\": \"2024-05-01\", \"i\": 5}]}",
+        "{\"instances\": [{\"x\": 1,}]}",
+        "{\"instances\": [{\"x\" 1}]}",
+        "{\"instances\": [{\"x\": 1}",
+        "{\"instances\": {\"x\": 1}}",
+        "{\"inputs\": {\"x\": [1]}}",
+        "{\"instances\": [{\"x\": nul}]}",
+        "{\"instances\": [{\"x\": 1, \"s\": -12, \"c\": 9223372036854775807}]}",
+        "",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+        const char *b = bodies[i];
+        kn__serve_err e1 = {0}, e2 = {0};
+        kn_frame *f1 = NULL, *f2 = NULL;
+        int r1 = kn__serve_parse_v1(&in, b, strlen(b), &f1, &e1);
+        int r2 = kn__serve_parse_v1_json(&in, b, strlen(b), &f2, &e2);
+        if (r1 != r2)
+            fail_msg("%s: %d vs jansson %d (%s)", b, r1, r2, r1 ? e1.message : e2.message);
+        if (r1 == 0)
+            same_frames(f1, f2, b);
+        else {
+            assert_int_equal(e1.status, e2.status);
+            assert_string_equal(e1.message, e2.message);
+        }
+        kn_frame_free(f1);
+        kn_frame_free(f2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forms_agree),
         cmocka_unit_test(test_bad_bodies),
         cmocka_unit_test(test_json_text),
+        cmocka_unit_test(test_one_row_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
