@@ -1,5 +1,5 @@
 #!/bin/bash
-# kiln serve under hostile input: 200+ malformed or hostile requests
+# kiln serve under hostile input: 1,000+ malformed or hostile requests
 # (truncated JSON, nesting 100,000 deep, huge numbers, NaN texts, 10 MB
 # bodies with and without a length, random bytes, lying shapes, bad
 # methods, huge headers, slow-drip and half-open connections), each
