@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int grow(kn__sbuf *b, size_t extra)
 {
@@ -148,4 +149,20 @@ void kn__sbuf_free(kn__sbuf *b)
     b->p = NULL;
     b->len = b->cap = 0;
     b->oom = 0;
+}
+
+void kn__serve_utc(int64_t ns, char *out, size_t n)
+{
+    time_t secs = (time_t)(ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + k, n - k, ".%06ldZ", (long)(ns % 1000000000 / 1000));
+}
+
+int64_t kn__serve_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }

@@ -276,9 +276,7 @@ void kn__predlog_rows(const kn__serve_model *m, const kn_frame *rows, const doub
     for (size_t i = 0; i < n; i++) {
         if ((mix(base + i) >> 11) >= pl->threshold) continue;
         if (!locked) {
-            struct timespec t;
-            clock_gettime(CLOCK_REALTIME, &t);
-            when = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+            when = kn__serve_now_ns();
             pthread_mutex_lock(&sh->mu);
             locked = 1;
         }
@@ -404,11 +402,7 @@ static void render(const char *rec, size_t len, kn__sbuf *b)
     get(&r, &row, 4);
     get(&r, &when, 8);
     char t[48];
-    time_t secs = (time_t)(when / 1000000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t w = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(t + w, sizeof t - w, ".%06ldZ", (long)(when % 1000000000 / 1000));
+    kn__serve_utc(when, t, sizeof t);
     kn__sbuf_printf(b, "{\"time\":\"%s\",\"request_id\":%llu,\"row\":%u,\"model\":", t, id, row);
     json_str(b, &r);
     kn__sbuf_puts(b, ",\"version\":");

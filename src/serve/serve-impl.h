@@ -37,6 +37,11 @@ void kn__sbuf_json_num(kn__sbuf *b, double v);
  * of memory. The buffer is left empty. */
 char *kn__sbuf_take(kn__sbuf *b, size_t *len);
 void kn__sbuf_free(kn__sbuf *b);
+/* A time (nanoseconds since 1970, UTC) as "2026-12-06T10:40:00.123456Z"
+ * into out (at least 40 bytes), the form of every serve log line. */
+void kn__serve_utc(int64_t ns, char *out, size_t n);
+/* Now, in nanoseconds since 1970 (CLOCK_REALTIME). */
+int64_t kn__serve_now_ns(void);
 
 /* ---- what a request may send ----
  * The columns of a model's input: the pipeline's fitted columns other than

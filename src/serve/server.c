@@ -579,13 +579,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con)
 static void access_log(const kn_server *s, const request *r, unsigned long long us)
 {
     char when[40];
-    struct timespec t;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &t);
-    time_t secs = t.tv_sec;
-    gmtime_r(&secs, &tm);
-    size_t k = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when + k, sizeof when - k, ".%06ldZ", t.tv_nsec / 1000);
+    kn__serve_utc(kn__serve_now_ns(), when, sizeof when);
     kn__sbuf b = {0};
     kn__sbuf_printf(&b, "{\"time\":\"%s\",\"request_id\":%llu,\"method\":", when, r->id);
     kn__sbuf_json_str(&b, r->method, strlen(r->method));

@@ -94,13 +94,7 @@ static void run_job(kn__serve_shadow *sh, job *j)
     atomic_fetch_add_explicit(&j->sl->events[ev], 1, memory_order_relaxed);
     if (sh->fd >= 0) {
         char when[40];
-        struct timespec t;
-        struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &t);
-        time_t secs = t.tv_sec;
-        gmtime_r(&secs, &tm);
-        size_t k = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(when + k, sizeof when - k, ".%06ldZ", t.tv_nsec / 1000);
+        kn__serve_utc(kn__serve_now_ns(), when, sizeof when);
         kn__sbuf b = {0};
         kn__sbuf_printf(&b, "{\"time\":\"%s\",\"request_id\":%llu,\"model\":", when, j->id);
         kn__sbuf_json_str(&b, j->sl->name, strlen(j->sl->name));
