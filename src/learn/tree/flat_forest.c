@@ -531,7 +531,7 @@ static void predict_block(const kn__flat_forest *f, const double *const *col, si
     }
 }
 
-/* Below this many rows (and with few features used) the coded walk goes
+/* Below this many rows (and, coded, with few features used) the walks go
  * row by row, tree by tree, in scalar code: a lockstep block of one row
  * would rank and walk sixteen lanes (serving predicts one row). */
 #define FEW_ROWS 8
@@ -578,11 +578,46 @@ static void predict_few_coded(const kn__flat_forest *f, const double *const *col
     }
 }
 
+/* The plain walk (WALK with the missing-value test) of rows [0, n) one at
+ * a time, FEW_TREES trees together, leaves added in tree order. */
+static void predict_few(const kn__flat_forest *f, const double *const *col, size_t n, double *out)
+{
+    const kn__pnode *node = f->node;
+    size_t w = f->width;
+    for (size_t i = 0; i < n; i++)
+        for (size_t t0 = 0; t0 < f->n_trees; t0 += FEW_TREES) {
+            size_t nt = f->n_trees - t0 < FEW_TREES ? f->n_trees - t0 : FEW_TREES;
+            int32_t at[FEW_TREES];
+            unsigned most = 0;
+            for (size_t u = 0; u < nt; u++) {
+                at[u] = f->root[t0 + u];
+                if (f->depth[t0 + u] > most) most = f->depth[t0 + u];
+            }
+            for (unsigned s = 0; s < most; s++)
+                for (size_t u = 0; u < nt; u++) {
+                    if (s >= f->depth[t0 + u]) continue;
+                    const kn__pnode *nd = &node[at[u]];
+                    double v = col[nd->feature / LANES][i];
+                    int right = v > nd->threshold;
+                    right |= (v != v) & !f->missing_left[at[u]];
+                    at[u] = nd->next + right;
+                }
+            for (size_t u = 0; u < nt; u++) {
+                double *o = out + ((t0 + u) % f->groups) * w * n;
+                for (size_t c = 0; c < w; c++) o[c * n + i] += f->leaf[(size_t)at[u] * w + c];
+            }
+        }
+}
+
 kn_status kn__flat_predict(const kn__flat_forest *f, const double *const *col, size_t p, size_t n,
                            double *out)
 {
     if (f->coded && n < FEW_ROWS && f->n_used <= FEW_USED) {
         predict_few_coded(f, col, n, out);
+        return KN_OK;
+    }
+    if (!f->coded && n < FEW_ROWS) {
+        predict_few(f, col, n, out);
         return KN_OK;
     }
     int failed = 0, avx512 = f->coded && kn__simd_avx512();
