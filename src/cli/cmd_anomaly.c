@@ -55,7 +55,7 @@ static kn_status write_scores(const kn_model *m, const double *score, size_t n, 
     kn_status e = kn_model_summary(m, &fs);
     double thr = e == KN_OK ? fs.stat[0] : -0.5; /* stat 0: the threshold */
     kn_frame *res = NULL;
-    kn_column *cs, *ca;
+    kn_column *cs = NULL, *ca = NULL;
     *flagged = 0;
     if (e == KN_OK) e = kn_frame_new(&res);
     if (e == KN_OK) e = kn_frame_add_column(res, "score", KN_COL_NUMERIC, &cs);

@@ -456,7 +456,7 @@ static kn_status if_load(kn_model *m, kn_rbuf *r)
             cap = nc;
         }
         for (size_t k = 0; e == KN_OK && k < nn; k++) {
-            uint32_t f, l;
+            uint32_t f = 0, l = 0;
             e = kn_rbuf_f64(r, &s->node[base + k].value);
             if (e == KN_OK) e = kn_rbuf_u32(r, &f);
             if (e == KN_OK) e = kn_rbuf_u32(r, &l);
