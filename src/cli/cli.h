@@ -282,6 +282,7 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_anomaly(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 int cli_inspect_artifact(const char *path); /* cmd_inspect_kiln.c */
 int cmd_runs(int argc, char **argv);
 int cmd_models(int argc, char **argv);
@@ -301,5 +302,6 @@ extern const cli_spec serve_spec;
 extern const cli_spec keys_spec;
 extern const cli_spec curve_spec;
 extern const cli_spec anomaly_spec;
+extern const cli_spec cluster_spec;
 
 #endif

@@ -72,6 +72,7 @@ static const cli_spec *const commands[] = {
     &cv_spec,
     &curve_spec,
     &anomaly_spec,
+    &cluster_spec,
     &run_spec,
     &inspect_spec,
     &report_spec,
