@@ -148,11 +148,11 @@ typedef struct kn_model_vt {
  * (kn__argmax_rows): one row's prediction and probabilities come from one
  * pass (the row path, kn_row_predict) */
 #define KN_MODEL_PREDICT_ARGMAX 32u
-/* unsupervised (isolation_forest): fitted without a target. kn_model_fit
+/* unsupervised (isolation_forest, kmeans): fitted without a target. kn_model_fit
  * takes target NULL (and refuses one); every numeric feature-role column
  * is a feature; the saved target name is "". kn_model_choose_task refuses
  * such a model, so commands built around a target (train, cv) name
- * 'kiln anomaly' instead. The task is the vtable's (a score per row). */
+ * 'kiln anomaly' or 'kiln cluster' instead. The task is the vtable's (a score per row). */
 #define KN_MODEL_UNSUPERVISED 64u
 
 /* Returns a new unfitted model with default parameters; free with
