@@ -265,11 +265,11 @@ static size_t sample_size(const if_params *par, size_t n)
 }
 
 /* Scores rows of d into out (sklearn's score_samples). */
-static void score_rows(const if_state *s, const kn_dataset *d, double *out)
+static kn_status score_rows(const if_state *s, const kn_dataset *d, double *out)
 {
     size_t n = d->n, p = s->p;
     const double **col = kn_malloc((p ? p : 1) * sizeof *col);
-    if (!col) return;
+    if (!col) return KN_ERR_NOMEM;
     for (size_t j = 0; j < p; j++) col[j] = kn_dataset_column(d, j);
 #pragma omp parallel for schedule(static) if (n * s->n_trees > 100000)
     for (size_t i = 0; i < n; i++) {
@@ -284,6 +284,7 @@ static void score_rows(const if_state *s, const kn_dataset *d, double *out)
         out[i] = -exp2(-(sum / (double)s->n_trees) / s->norm);
     }
     kn_free((void *)col);
+    return KN_OK;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -358,14 +359,13 @@ static kn_status if_fit(kn_model *m, const kn_dataset *d)
             double *sc = kn_malloc(n * sizeof *sc);
             if (!sc)
                 first = KN_ERR_NOMEM;
-            else {
-                score_rows(s, d, sc);
+            else if ((first = score_rows(s, d, sc)) == KN_OK) {
                 qsort(sc, n, sizeof *sc, cmp_double);
                 double pos = q * (double)(n - 1), lo = floor(pos);
                 size_t i = (size_t)lo;
                 s->threshold = i + 1 < n ? sc[i] + (pos - lo) * (sc[i + 1] - sc[i]) : sc[i];
-                kn_free(sc);
             }
+            kn_free(sc);
         }
     }
     for (size_t t = 0; t < n_trees; t++) kn_free(trees[t].node);
@@ -382,7 +382,8 @@ static kn_status if_predict(const kn_model *m, const kn_dataset *d, double *out)
 {
     const if_state *s = kn_model_state(m);
     const if_params *par = kn_model_params(m);
-    score_rows(s, d, out);
+    kn_status e = score_rows(s, d, out);
+    if (e != KN_OK) return e;
     if (par->predict_output == 1)
         for (size_t i = 0; i < d->n; i++) out[i] = out[i] < s->threshold ? 1.0 : 0.0;
     return KN_OK;
