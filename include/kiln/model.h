@@ -148,6 +148,12 @@ typedef struct kn_model_vt {
  * (kn__argmax_rows): one row's prediction and probabilities come from one
  * pass (the row path, kn_row_predict) */
 #define KN_MODEL_PREDICT_ARGMAX 32u
+/* unsupervised (isolation_forest, kmeans): fitted without a target. kn_model_fit
+ * takes target NULL (and refuses one); every numeric feature-role column
+ * is a feature; the saved target name is "". kn_model_choose_task refuses
+ * such a model, so commands built around a target (train, cv) name
+ * 'kiln anomaly' or 'kiln cluster' instead. The task is the vtable's (a score per row). */
+#define KN_MODEL_UNSUPERVISED 64u
 
 /* Returns a new unfitted model with default parameters; free with
  * kn_model_free(). */
@@ -190,7 +196,8 @@ KN_API kn_status kn_model_set_task(kn_model *m, kn_task task);
 KN_API kn_status kn_model_choose_task(kn_model *m, const kn_frame *f, const char *target,
                                       const char **chosen);
 
-/* Fit on f with `target` (and `weight`, may be NULL, a column of weights). */
+/* Fit on f with `target` (and `weight`, may be NULL, a column of weights);
+ * target NULL for a model flagged KN_MODEL_UNSUPERVISED. */
 KN_API kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target,
                               const char *weight);
 /* Predictions for every row of f (a new array of n values; kn_free); for

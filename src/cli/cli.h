@@ -281,6 +281,8 @@ int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_anomaly(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 int cli_inspect_artifact(const char *path); /* cmd_inspect_kiln.c */
 int cmd_runs(int argc, char **argv);
 int cmd_models(int argc, char **argv);
@@ -299,5 +301,7 @@ extern const cli_spec lineage_spec;
 extern const cli_spec serve_spec;
 extern const cli_spec keys_spec;
 extern const cli_spec curve_spec;
+extern const cli_spec anomaly_spec;
+extern const cli_spec cluster_spec;
 
 #endif

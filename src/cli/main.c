@@ -71,6 +71,8 @@ static const cli_spec *const commands[] = {
     &eval_spec,
     &cv_spec,
     &curve_spec,
+    &anomaly_spec,
+    &cluster_spec,
     &run_spec,
     &inspect_spec,
     &report_spec,

@@ -205,12 +205,18 @@ const kn_model_vt *kn__model_vt(const kn_model *m)
 kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const char *weight)
 {
     unfit(m);
-    if (!target)
-        return kn_fail(KN_ERR_INVALID, "model '%s': name the target column", m->inst.comp->name);
     const kn_model_vt *vt = m->inst.comp->vt;
+    int unsup = (vt->flags & KN_MODEL_UNSUPERVISED) != 0;
+    if (!target && !unsup)
+        return kn_fail(KN_ERR_INVALID, "model '%s': name the target column", m->inst.comp->name);
+    if (target && unsup)
+        return kn_fail(KN_ERR_INVALID,
+                       "model '%s' is unsupervised and takes no target; leave '%s' out of the "
+                       "features instead (kiln anomaly --ignore %s)",
+                       m->inst.comp->name, target, target);
     kn_dataset *d;
     kn_status e = kn_model_validate(m); /* rules across parameters, before any work */
-    if (e == KN_OK) e = kn_model_choose_task(m, f, target, NULL);
+    if (e == KN_OK && !unsup) e = kn_model_choose_task(m, f, target, NULL);
     if (e != KN_OK) return e;
     e = kn__build_dataset(f, target, weight, NULL, 0, kn_model_task(m), vt->flags, NULL, &d);
     if (e != KN_OK) return kn_fail_prefix(e, "model '%s': ", m->inst.comp->name);
@@ -218,7 +224,7 @@ kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const
         e = kn_fail(KN_ERR_INVALID, "model '%s': needs at least 2 rows", m->inst.comp->name);
     if (e == KN_OK) e = vt->fit(m, d);
     if (e == KN_OK) {
-        m->target = kn_strdup(target);
+        m->target = kn_strdup(target ? target : "");
         m->train_rows = d->n;
         m->features = d->names;
         m->p = d->p;

@@ -105,6 +105,12 @@ kn_status kn_model_choose_task(kn_model *m, const kn_frame *f, const char *targe
                                const char **chosen)
 {
     if (chosen) *chosen = NULL;
+    if (kn__model_vt(m)->flags & KN_MODEL_UNSUPERVISED)
+        return kn_fail(KN_ERR_INVALID,
+                       "model '%s' is unsupervised (it has no target): fit it with 'kiln %s "
+                       "--data FILE'",
+                       kn_model_name(m),
+                       strcmp(kn_model_name(m), "kmeans") ? "anomaly" : "cluster");
     size_t j;
     if (!target || kn_frame_find(f, target, &j) != KN_OK) return KN_OK; /* the fit says so */
     const kn_column *c = kn_frame_col(f, j);

@@ -1,0 +1,417 @@
+/* kmeans: k-means clustering, fitted without a target
+ * (KN_MODEL_UNSUPERVISED), as scikit-learn's KMeans (algorithm "lloyd").
+ *
+ * Seeding is greedy k-means++: the first centre a uniformly drawn row, each
+ * next one the best (least total squared distance) of 2 + floor(ln k)
+ * candidates drawn with probability proportional to the squared distance
+ * to the nearest centre so far. Lloyd iterations assign each row to its
+ * nearest centre and move each centre to its rows' mean; an empty cluster
+ * takes the row farthest from its centre. They stop when no label changes
+ * or when the summed squared centre shift is at most tol times the mean
+ * feature variance (then rows are assigned once more). n_init runs, each
+ * from stream (seed, run), keep the least inertia (sum of squared
+ * distances to the nearest centre). predict gives the nearest centre's
+ * index (0 .. k-1). The summary holds inertia, iterations of the kept run
+ * and, for at most silhouette_rows training rows, the mean silhouette
+ * (scikit-learn's silhouette_score: 0 for a row alone in its cluster).
+ * Runs go in parallel (OpenMP), each from its own stream, so any thread
+ * count gives the same model. */
+#include "core/ctx-impl.h"
+#include "kiln/mem.h"
+#include "kiln/model.h"
+#include "kiln/rng.h"
+#include "learn/learn-impl.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct km_params {
+    int64_t n_clusters, n_init, max_iter, seed, silhouette_rows;
+    double tol;
+} km_params;
+
+static const kn_param_def km_defs[] = {
+    KN_PARAM_INT(km_params, n_clusters, "8", 1, 1e9, "clusters (k)"),
+    KN_PARAM_INT(km_params, n_init, "10", 1, 100000,
+                 "runs from different k-means++ seeds; the least inertia is kept"),
+    KN_PARAM_INT(km_params, max_iter, "300", 1, 1e9, "Lloyd iterations per run at most"),
+    KN_PARAM_DOUBLE(km_params, tol, "1e-4", 0, 1e300,
+                    "stop when the squared centre shift is at most tol x mean feature variance"),
+    KN_PARAM_INT(km_params, seed, "0", 0, 1e15, "seed of the k-means++ draws"),
+    KN_PARAM_INT(km_params, silhouette_rows, "20000", 0, 1e9,
+                 "compute the silhouette score at fit when the rows are at most this many "
+                 "(its cost grows with rows squared; 0: never)"),
+    KN_PARAM_END};
+
+typedef struct km_state {
+    size_t k, p;
+    double *centre; /* k x p, row-major */
+    double inertia, silhouette;
+    size_t iterations;
+} km_state;
+
+static void km_free(void *v)
+{
+    km_state *s = v;
+    if (!s) return;
+    kn_free(s->centre);
+    kn_free(s);
+}
+
+/* Row i of the column-major copy x (n rows) against centre c. */
+static double dist2(const double *x, size_t n, size_t p, size_t i, const double *c)
+{
+    double s = 0;
+    for (size_t j = 0; j < p; j++) {
+        double d = x[j * n + i] - c[j];
+        s += d * d;
+    }
+    return s;
+}
+
+static size_t nearest(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
+                      double *best)
+{
+    size_t b = 0;
+    double bd = INFINITY;
+    for (size_t c = 0; c < k; c++) {
+        double d = dist2(x, n, p, i, cen + c * p);
+        if (d < bd) {
+            bd = d;
+            b = c;
+        }
+    }
+    *best = bd;
+    return b;
+}
+
+/* A row drawn with probability proportional to w (total sum). */
+static size_t draw_weighted(kn_rng *r, const double *w, size_t n, double sum)
+{
+    double u = kn_rng_uniform(r) * sum, acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc += w[i];
+        if (acc > u) return i;
+    }
+    for (size_t i = n; i-- > 0;)
+        if (w[i] > 0) return i;
+    return n - 1;
+}
+
+static void seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
+                    double *closest, double *cand)
+{
+    size_t trials = 2 + (size_t)log((double)k);
+    size_t first = (size_t)kn_rng_below(r, n);
+    for (size_t j = 0; j < p; j++) cen[j] = x[j * n + first];
+    double pot = 0;
+    for (size_t i = 0; i < n; i++) pot += closest[i] = dist2(x, n, p, i, cen);
+    double *row = cand + n; /* p scratch values */
+    for (size_t c = 1; c < k; c++) {
+        size_t best = 0;
+        double best_pot = INFINITY;
+        for (size_t t = 0; t < trials; t++) {
+            size_t pick = pot > 0 ? draw_weighted(r, closest, n, pot) : (size_t)kn_rng_below(r, n);
+            for (size_t j = 0; j < p; j++) row[j] = x[j * n + pick];
+            double s = 0;
+            for (size_t i = 0; i < n; i++) {
+                double d = dist2(x, n, p, i, row);
+                s += d < closest[i] ? d : closest[i];
+            }
+            if (s < best_pot) {
+                best_pot = s;
+                best = pick;
+            }
+        }
+        double *cc = cen + c * p;
+        for (size_t j = 0; j < p; j++) cc[j] = x[j * n + best];
+        pot = 0;
+        for (size_t i = 0; i < n; i++) {
+            double d = dist2(x, n, p, i, cc);
+            if (d < closest[i]) closest[i] = d;
+            pot += closest[i];
+        }
+    }
+}
+
+/* One run: seeding then Lloyd. Returns the inertia; labels and centres in
+ * the buffers. */
+static double run_once(const double *x, size_t n, size_t p, size_t k, const km_params *par,
+                       double tol, size_t run, double *cen, double *next, size_t *label,
+                       double *dist, double *scratch, size_t *count, size_t *iters)
+{
+    kn_rng r;
+    kn_rng_init_stream(&r, (uint64_t)par->seed, run);
+    seed_pp(x, n, p, k, &r, cen, dist, scratch);
+    for (size_t i = 0; i < n; i++) label[i] = SIZE_MAX;
+    size_t it = 0;
+    int strict = 0;
+    for (; it < (size_t)par->max_iter; it++) {
+        int changed = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t c = nearest(x, n, p, i, cen, k, &dist[i]);
+            changed |= c != label[i];
+            label[i] = c;
+        }
+        if (!changed) {
+            strict = 1;
+            break;
+        }
+        memset(next, 0, k * p * sizeof *next);
+        memset(count, 0, k * sizeof *count);
+        for (size_t i = 0; i < n; i++) {
+            double *c = next + label[i] * p;
+            count[label[i]]++;
+            for (size_t j = 0; j < p; j++) c[j] += x[j * n + i];
+        }
+        for (size_t c = 0; c < k; c++) {
+            if (count[c]) {
+                for (size_t j = 0; j < p; j++) next[c * p + j] /= (double)count[c];
+                continue;
+            }
+            /* empty: the row farthest from its centre moves here */
+            size_t far = 0;
+            for (size_t i = 1; i < n; i++)
+                if (dist[i] > dist[far]) far = i;
+            for (size_t j = 0; j < p; j++) next[c * p + j] = x[j * n + far];
+            dist[far] = 0;
+        }
+        double shift = 0;
+        for (size_t v = 0; v < k * p; v++) {
+            double d = next[v] - cen[v];
+            shift += d * d;
+        }
+        memcpy(cen, next, k * p * sizeof *cen);
+        if (shift <= tol) {
+            it++;
+            break;
+        }
+    }
+    double inertia = 0;
+    for (size_t i = 0; i < n; i++) {
+        label[i] = nearest(x, n, p, i, cen, k, &dist[i]);
+        inertia += dist[i];
+    }
+    *iters = strict ? it + 1 : it;
+    return inertia;
+}
+
+/* scikit-learn's silhouette_score (euclidean) of labels over the rows. */
+static double silhouette(const double *x, size_t n, size_t p, const size_t *label, size_t k)
+{
+    size_t *size = kn_calloc(k, sizeof *size);
+    if (!size) return NAN;
+    for (size_t i = 0; i < n; i++) size[label[i]]++;
+    double total = 0;
+#pragma omp parallel reduction(+ : total)
+    {
+        double *sum = kn_malloc(k * sizeof *sum);
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            if (!sum) continue;
+            memset(sum, 0, k * sizeof *sum);
+            for (size_t m = 0; m < n; m++) {
+                double s = 0;
+                for (size_t j = 0; j < p; j++) {
+                    double d = x[j * n + i] - x[j * n + m];
+                    s += d * d;
+                }
+                sum[label[m]] += sqrt(s);
+            }
+            size_t own = label[i];
+            if (size[own] < 2) continue;
+            double a = sum[own] / (double)(size[own] - 1), b = INFINITY;
+            for (size_t c = 0; c < k; c++)
+                if (c != own && size[c] && sum[c] / (double)size[c] < b)
+                    b = sum[c] / (double)size[c];
+            double mx = a > b ? a : b;
+            total += mx > 0 ? (b - a) / mx : 0;
+        }
+        kn_free(sum);
+    }
+    kn_free(size);
+    return total / (double)n;
+}
+
+static kn_status km_fit(kn_model *m, const kn_dataset *d)
+{
+    const km_params *par = kn_model_params(m);
+    size_t n = d->n, p = d->p, k = (size_t)par->n_clusters, runs = (size_t)par->n_init;
+    if (k > n)
+        return kn_fail(KN_ERR_INVALID,
+                       "kmeans: n_clusters=%zu is more than the %zu rows; choose at most %zu", k, n,
+                       n);
+    double *x = kn_malloc(n * p * sizeof *x);
+    if (!x) return KN_ERR_NOMEM;
+    double var = 0;
+    for (size_t j = 0; j < p; j++) {
+        const double *col = kn_dataset_column(d, j);
+        memcpy(x + j * n, col, n * sizeof *x);
+        double mean = 0, ss = 0;
+        for (size_t i = 0; i < n; i++) mean += col[i];
+        mean /= (double)n;
+        for (size_t i = 0; i < n; i++) ss += (col[i] - mean) * (col[i] - mean);
+        var += ss / (double)n;
+    }
+    double tol = par->tol * (p ? var / (double)p : 0);
+    double *cen_all = kn_malloc(runs * k * p * sizeof *cen_all);
+    double *inertia = kn_malloc(runs * sizeof *inertia);
+    size_t *iters = kn_malloc(runs * sizeof *iters);
+    kn_status first = cen_all && inertia && iters ? KN_OK : KN_ERR_NOMEM;
+    kn_ctx *ctx = kn_ctx_current();
+    int failed = first != KN_OK;
+#pragma omp parallel if (runs > 1)
+    {
+        kn_ctx *prev = kn__ctx_swap(ctx);
+        double *next = kn_malloc(k * p * sizeof *next), *dist = kn_malloc(n * sizeof *dist);
+        double *scratch = kn_malloc((n + p) * sizeof *scratch);
+        size_t *label = kn_malloc(n * sizeof *label), *count = kn_malloc(k * sizeof *count);
+        int ok = next && dist && scratch && label && count;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t r = 0; r < runs; r++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop) continue;
+            kn_status e = ok ? kn_ctx_check() : KN_ERR_NOMEM;
+            if (e == KN_OK)
+                inertia[r] = run_once(x, n, p, k, par, tol, r, cen_all + r * k * p, next, label,
+                                      dist, scratch, count, &iters[r]);
+            if (e != KN_OK) {
+#pragma omp critical(kmeans_fail)
+                {
+                    if (!failed) first = e;
+                    failed = 1;
+                }
+            }
+        }
+        kn_free(next), kn_free(dist), kn_free(scratch), kn_free(label), kn_free(count);
+        kn__ctx_swap(prev);
+    }
+    km_state *s = NULL;
+    size_t *label = NULL;
+    if (first == KN_OK) {
+        size_t best = 0;
+        for (size_t r = 1; r < runs; r++)
+            if (inertia[r] < inertia[best]) best = r;
+        s = kn_calloc(1, sizeof *s);
+        if (s) s->centre = kn_malloc(k * p * sizeof *s->centre);
+        label = kn_malloc(n * sizeof *label);
+        if (!s || !s->centre || !label) first = KN_ERR_NOMEM;
+        if (first == KN_OK) {
+            s->k = k;
+            s->p = p;
+            memcpy(s->centre, cen_all + best * k * p, k * p * sizeof *s->centre);
+            s->inertia = inertia[best];
+            s->iterations = iters[best];
+            s->silhouette = NAN;
+            double dd;
+            for (size_t i = 0; i < n; i++) label[i] = nearest(x, n, p, i, s->centre, k, &dd);
+            if (par->silhouette_rows > 0 && n <= (size_t)par->silhouette_rows && k > 1 && k < n)
+                s->silhouette = silhouette(x, n, p, label, k);
+        }
+    }
+    kn_free(label);
+    kn_free(x), kn_free(cen_all), kn_free(inertia), kn_free(iters);
+    if (first != KN_OK) {
+        km_free(s);
+        return first == KN_ERR_CANCELLED ? kn_ctx_check() : first;
+    }
+    kn_model_set_state(m, s);
+    return KN_OK;
+}
+
+static kn_status km_predict(const kn_model *m, const kn_dataset *d, double *out)
+{
+    const km_state *s = kn_model_state(m);
+    size_t n = d->n, p = s->p;
+    const double **col = kn_malloc((p ? p : 1) * sizeof *col);
+    double *row = kn_malloc((p ? p : 1) * sizeof *row);
+    if (!col || !row) {
+        kn_free((void *)col), kn_free(row);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < p; j++) col[j] = kn_dataset_column(d, j);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < p; j++) row[j] = col[j][i];
+        double dd;
+        out[i] = (double)nearest(row, 1, p, 0, s->centre, s->k, &dd);
+    }
+    kn_free((void *)col), kn_free(row);
+    return KN_OK;
+}
+
+static kn_status km_summary(const kn_model *m, kn_fit_summary *out)
+{
+    const km_state *s = kn_model_state(m);
+    memset(out, 0, sizeof *out);
+    out->n_stats = 4;
+    out->stat_name[0] = "inertia";
+    out->stat[0] = s->inertia;
+    out->stat_name[1] = "silhouette";
+    out->stat[1] = s->silhouette;
+    out->stat_name[2] = "iterations";
+    out->stat[2] = (double)s->iterations;
+    out->stat_name[3] = "clusters";
+    out->stat[3] = (double)s->k;
+    return KN_OK;
+}
+
+static kn_status km_save(const kn_model *m, kn_wbuf *w)
+{
+    const km_state *s = kn_model_state(m);
+    kn_wbuf_u64(w, s->k);
+    kn_wbuf_u64(w, s->p);
+    kn_wbuf_u64(w, s->iterations);
+    kn_wbuf_f64(w, s->inertia);
+    kn_wbuf_f64(w, s->silhouette);
+    kn_wbuf_f64s(w, s->centre, s->k * s->p);
+    return kn_wbuf_status(w);
+}
+
+static kn_status km_load(kn_model *m, kn_rbuf *r)
+{
+    uint64_t k, p, it;
+    kn_status e = kn_rbuf_u64(r, &k);
+    if (e == KN_OK) e = kn_rbuf_u64(r, &p);
+    if (e == KN_OK) e = kn_rbuf_u64(r, &it);
+    if (e != KN_OK) return e;
+    if (p != kn_model_n_features(m) || k == 0 || (p && k > kn_rbuf_left(r) / 8 / p))
+        return kn_fail(KN_ERR_CORRUPT, "%s: k-means header is damaged", r->what);
+    km_state *s = kn_calloc(1, sizeof *s);
+    if (s) s->centre = kn_malloc((k * p + 1) * sizeof *s->centre);
+    if (!s || !s->centre) {
+        km_free(s);
+        return KN_ERR_NOMEM;
+    }
+    s->k = k;
+    s->p = p;
+    s->iterations = it;
+    e = kn_rbuf_f64(r, &s->inertia);
+    if (e == KN_OK) e = kn_rbuf_f64(r, &s->silhouette);
+    for (size_t v = 0; e == KN_OK && v < k * p; v++) e = kn_rbuf_f64(r, &s->centre[v]);
+    if (e != KN_OK) {
+        km_free(s);
+        return e;
+    }
+    kn_model_set_state(m, s);
+    return KN_OK;
+}
+
+static const kn_model_vt km_vt = {.task = KN_TASK_REGRESSION,
+                                  .fit = km_fit,
+                                  .predict = km_predict,
+                                  .free_state = km_free,
+                                  .save = km_save,
+                                  .load = km_load,
+                                  .summary = km_summary,
+                                  .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_UNSUPERVISED};
+
+const kn_component kn__kmeans = {KN_COMP_MODEL,
+                                 "kmeans",
+                                 "k-means clustering (k-means++ seeding, Lloyd iterations, best of "
+                                 "n_init runs; 'kiln cluster')",
+                                 km_defs,
+                                 sizeof(km_params),
+                                 &km_vt};
