@@ -27,7 +27,9 @@ static const kn_component *const models[] = {&kn__gbdt,
                                              &kn__categorical_nb,
                                              &kn__knn_classifier,
                                              &kn__knn_regressor,
-                                             &kn__linear_svm};
+                                             &kn__linear_svm,
+                                             &kn__bagging,
+                                             &kn__adaboost};
 
 static void register_models(void)
 {
