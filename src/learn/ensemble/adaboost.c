@@ -29,8 +29,8 @@ typedef struct ada_params {
 
 static const kn_param_def ada_defs[] = {
     KN_PARAM_INT(ada_params, n_estimators, "50", 1, 1000000, "boosting rounds (trees) at most"),
-    KN_PARAM_DOUBLE(ada_params, learning_rate, "1", 1e-12, 1e300,
-                    "shrinks each tree's weight (and the reweighting)"),
+    KN_PARAM_DOUBLE(ada_params, learning_rate, "1", 0, 1e300,
+                    "above 0: shrinks each tree's weight (and the reweighting)"),
     KN_PARAM_INT(ada_params, max_depth, "1", 1, 100000,
                  "depth of each tree (1: stumps, one split)"),
     KN_PARAM_INT(ada_params, min_samples_leaf, "1", 1, 1e15, "rows per leaf of a tree at least"),
@@ -51,6 +51,14 @@ static void ada_free(void *v)
     kn_free(s->members);
     kn_free(s->alpha);
     kn_free(s);
+}
+
+static kn_status ada_validate(const void *params)
+{
+    const ada_params *par = params;
+    if (!(par->learning_rate > 0))
+        return kn_fail(KN_ERR_INVALID, "learning_rate=0: give a rate above 0 (1: no shrinking)");
+    return KN_OK;
 }
 
 static kn_status new_tree(const ada_params *par, size_t t, kn_model **out)
@@ -257,6 +265,7 @@ static const kn_model_vt ada_vt = {
     .summary = ada_summary,
     .flags = KN_MODEL_PREDICT_ARGMAX,
     .other_task_model = "gbdt",
+    .validate = ada_validate,
 };
 
 const kn_component kn__adaboost = {
