@@ -64,7 +64,8 @@ static kn_status ada_validate(const void *params)
 static kn_status new_tree(const ada_params *par, size_t t, kn_model **out)
 {
     char settings[160];
-    snprintf(settings, sizeof settings, "criterion=gini,max_depth=%lld,min_samples_leaf=%lld,seed=%lld",
+    snprintf(settings, sizeof settings,
+             "criterion=gini,max_depth=%lld,min_samples_leaf=%lld,seed=%lld",
              (long long)par->max_depth, (long long)par->min_samples_leaf,
              (long long)(par->seed + (int64_t)t));
     kn_task task = KN_TASK_CLASSIFICATION;
@@ -135,8 +136,9 @@ static kn_status ada_fit(kn_model *m, const kn_dataset *d)
             sum += w[i];
         }
         if (!isfinite(sum) || !(sum > 0)) {
-            kn_log(KN_LOG_WARN, "adaboost: the row weights overflowed after %zu rounds; stopped "
-                                "there (a smaller learning_rate goes further)",
+            kn_log(KN_LOG_WARN,
+                   "adaboost: the row weights overflowed after %zu rounds; stopped "
+                   "there (a smaller learning_rate goes further)",
                    t + 1);
             break;
         }

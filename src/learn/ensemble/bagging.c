@@ -103,8 +103,8 @@ static kn_status add_member(const bag_state *s, const kn_model *mb, const kn_dat
 
 /* The out-of-bag score: accuracy of the first largest share, or R^2, over
  * the rows some member left out (seen[i] > 0); NaN when there are none. */
-static double oob_of(const bag_state *s, const kn_dataset *d, const double *acc,
-                     const size_t *seen, size_t *rows)
+static double oob_of(const bag_state *s, const kn_dataset *d, const double *acc, const size_t *seen,
+                     size_t *rows)
 {
     size_t n = d->n, k = s->k, m = 0;
     double hit = 0, mean = 0, ss_res = 0, ss_tot = 0;
@@ -186,8 +186,14 @@ static kn_status bag_fit(kn_model *m, const kn_dataset *d)
                 y[r] = d->y[i];
                 if (w) w[r] = d->w[i];
             }
-        kn_dataset sub = {.n = r, .p = p, .x = x, .y = y, .w = w, .names = d->names,
-                          .n_classes = d->n_classes, .classes = d->classes};
+        kn_dataset sub = {.n = r,
+                          .p = p,
+                          .x = x,
+                          .y = y,
+                          .w = w,
+                          .names = d->names,
+                          .n_classes = d->n_classes,
+                          .classes = d->classes};
         e = kn__member_new(par->base, par->base_params, "base", &task, &s->members[t]);
         if (e != KN_OK) break;
         s->n_members = t + 1;
@@ -334,8 +340,7 @@ static kn_status bag_load(kn_model *m, kn_rbuf *r)
         s->n_members = t + 1;
         e = check_member(m, s->members[t], r->what);
         if (e == KN_OK && soft && !kn__member_has_proba(s->members[t]))
-            e = kn_fail(KN_ERR_CORRUPT, "%s: a soft-voting member without probabilities",
-                        r->what);
+            e = kn_fail(KN_ERR_CORRUPT, "%s: a soft-voting member without probabilities", r->what);
     }
     if (e != KN_OK) {
         bag_free(s);

@@ -30,16 +30,18 @@ kn_status kn__member_new(const char *base, const char *settings, const char *par
         while (*s == ' ') s++;
         if (!*s) continue;
         if (!strchr(s, '='))
-            e = kn_fail(KN_ERR_INVALID, "%s_params: '%s' is not name=value (give e.g. %s_params="
-                                        "max_depth=3,min_samples_leaf=2)",
+            e = kn_fail(KN_ERR_INVALID,
+                        "%s_params: '%s' is not name=value (give e.g. %s_params="
+                        "max_depth=3,min_samples_leaf=2)",
                         param, s, param);
         else if ((e = kn_model_set(m, s)) != KN_OK)
             e = kn_fail_prefix(e, "%s_params: ", param);
     }
     kn_free(list);
     if (e == KN_OK && task && kn__model_task_set(m) && kn_model_task(m) != *task)
-        e = kn_fail(KN_ERR_INVALID, "%s_params: they set the %s model's task to %s, the target "
-                                    "asks for %s",
+        e = kn_fail(KN_ERR_INVALID,
+                    "%s_params: they set the %s model's task to %s, the target "
+                    "asks for %s",
                     param, base,
                     kn_model_task(m) == KN_TASK_CLASSIFICATION ? "classification" : "regression",
                     *task == KN_TASK_CLASSIFICATION ? "classification" : "regression");
