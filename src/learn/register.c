@@ -29,7 +29,8 @@ static const kn_component *const models[] = {&kn__gbdt,
                                              &kn__knn_regressor,
                                              &kn__linear_svm,
                                              &kn__bagging,
-                                             &kn__adaboost};
+                                             &kn__adaboost,
+                                             &kn__voting};
 
 static void register_models(void)
 {

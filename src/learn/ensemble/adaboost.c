@@ -69,7 +69,7 @@ static kn_status new_tree(const ada_params *par, size_t t, kn_model **out)
              (long long)par->max_depth, (long long)par->min_samples_leaf,
              (long long)(par->seed + (int64_t)t));
     kn_task task = KN_TASK_CLASSIFICATION;
-    return kn__member_new("decision_tree", settings, "base", &task, out);
+    return kn__member_new("decision_tree", settings, "base", "the tree settings", &task, out);
 }
 
 static kn_status ada_fit(kn_model *m, const kn_dataset *d)

@@ -79,7 +79,7 @@ static kn_status bag_validate(const void *params)
                        "oob_score=true needs bootstrap=true (out-of-bag rows exist only when "
                        "each member draws a bootstrap sample)");
     kn_model *probe = NULL; /* the base's name and settings, before any work */
-    kn_status e = kn__member_new(par->base, par->base_params, "base", NULL, &probe);
+    kn_status e = kn__member_new(par->base, par->base_params, "base", "base_params", NULL, &probe);
     kn_model_free(probe);
     return e;
 }
@@ -194,7 +194,8 @@ static kn_status bag_fit(kn_model *m, const kn_dataset *d)
                           .names = d->names,
                           .n_classes = d->n_classes,
                           .classes = d->classes};
-        e = kn__member_new(par->base, par->base_params, "base", &task, &s->members[t]);
+        e = kn__member_new(par->base, par->base_params, "base", "base_params", &task,
+                           &s->members[t]);
         if (e != KN_OK) break;
         s->n_members = t + 1;
         if (t == 0) s->soft = k && kn__member_has_proba(s->members[0]);
@@ -301,18 +302,6 @@ static kn_status bag_save(const kn_model *m, kn_wbuf *w)
     return e;
 }
 
-/* A member must read the ensemble's features and give its classes. */
-static kn_status check_member(const kn_model *m, const kn_model *mb, const char *what)
-{
-    size_t p = kn_model_n_features(m);
-    int ok = kn_model_n_features(mb) == p && kn_model_n_classes(mb) == kn_model_n_classes(m) &&
-             kn_model_task(mb) == kn_model_task(m);
-    for (size_t j = 0; ok && j < p; j++)
-        ok = !strcmp(kn_model_feature(mb, j), kn_model_feature(m, j));
-    return ok ? KN_OK
-              : kn_fail(KN_ERR_CORRUPT, "%s: an ensemble member does not match the ensemble", what);
-}
-
 static kn_status bag_load(kn_model *m, kn_rbuf *r)
 {
     uint32_t version = 0, soft = 0, has_oob = 0;
@@ -338,7 +327,7 @@ static kn_status bag_load(kn_model *m, kn_rbuf *r)
         e = kn__member_load(r, &s->members[t]);
         if (e != KN_OK) break;
         s->n_members = t + 1;
-        e = check_member(m, s->members[t], r->what);
+        e = kn__member_check(m, s->members[t], r->what);
         if (e == KN_OK && soft && !kn__member_has_proba(s->members[t]))
             e = kn_fail(KN_ERR_CORRUPT, "%s: a soft-voting member without probabilities", r->what);
     }

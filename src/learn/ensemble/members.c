@@ -12,7 +12,7 @@
 #include <string.h>
 
 kn_status kn__member_new(const char *base, const char *settings, const char *param,
-                         const kn_task *task, kn_model **out)
+                         const char *settings_param, const kn_task *task, kn_model **out)
 {
     kn_learn_register();
     if (!kn_registry_find(KN_COMP_MODEL, base))
@@ -35,7 +35,7 @@ kn_status kn__member_new(const char *base, const char *settings, const char *par
                         "max_depth=3,min_samples_leaf=2)",
                         param, s, param);
         else if ((e = kn_model_set(m, s)) != KN_OK)
-            e = kn_fail_prefix(e, "%s_params: ", param);
+            e = kn_fail_prefix(e, "%s: ", settings_param);
     }
     kn_free(list);
     if (e == KN_OK && task && kn__model_task_set(m) && kn_model_task(m) != *task)
@@ -114,4 +114,15 @@ kn_status kn__member_load(kn_rbuf *r, kn_model **out)
     if (e != KN_OK) return kn_fail_prefix(e, "%s: an ensemble member: ", r->what);
     r->p += len;
     return KN_OK;
+}
+
+kn_status kn__member_check(const kn_model *m, const kn_model *mb, const char *what)
+{
+    size_t p = kn_model_n_features(m);
+    int ok = kn_model_n_features(mb) == p && kn_model_n_classes(mb) == kn_model_n_classes(m) &&
+             kn_model_task(mb) == kn_model_task(m);
+    for (size_t j = 0; ok && j < p; j++)
+        ok = !strcmp(kn_model_feature(mb, j), kn_model_feature(m, j));
+    return ok ? KN_OK
+              : kn_fail(KN_ERR_CORRUPT, "%s: an ensemble member does not match the ensemble", what);
 }

@@ -12,10 +12,13 @@
 /* A new unfitted model `base` with the comma-separated "name=value" list
  * `settings` (may be empty) applied and, when task is not NULL, set to
  * *task unless the settings chose its task themselves (then they must
- * agree). `param` names the ensemble's parameter that gave the base
- * (its settings are `param`_params), for messages. */
+ * agree). `param` and `settings_param` name the ensemble's parameters that
+ * gave the base and its settings, for messages. */
 kn_status kn__member_new(const char *base, const char *settings, const char *param,
-                         const kn_task *task, kn_model **out);
+                         const char *settings_param, const kn_task *task, kn_model **out);
+/* KN_OK when member mb reads ensemble m's features and gives its task and
+ * classes; else KN_ERR_CORRUPT naming `what` (the file). */
+kn_status kn__member_check(const kn_model *m, const kn_model *mb, const char *what);
 /* Fits member m on dataset d (dense or borrowed columns, numeric features,
  * d->w the row weights or NULL) and gives it d's feature names and
  * classes, so that it encodes and predicts like a model fitted by
