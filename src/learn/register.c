@@ -30,7 +30,8 @@ static const kn_component *const models[] = {&kn__gbdt,
                                              &kn__linear_svm,
                                              &kn__bagging,
                                              &kn__adaboost,
-                                             &kn__voting};
+                                             &kn__voting,
+                                             &kn__stacking};
 
 static void register_models(void)
 {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bagging, adaboost and voting against scikit-learn 1.2 on real data, with the same
+# bagging, adaboost, voting and stacking against scikit-learn 1.2 on real data, with the same
 # folds (kiln cv's stratified folds, unshuffled, are StratifiedKFold(5)'s):
 #   - adaboost (SAMME, stumps) = AdaBoostClassifier(algorithm="SAMME"):
 #     the mean accuracy within 1 point (it is identical where no two
@@ -9,6 +9,9 @@
 #     libraries, so each side's mean over 3 seeds, within 1 point;
 #   - voting (hard and soft) over logistic regression, a depth-5 tree and
 #     Gaussian naive Bayes = VotingClassifier: within 1 point;
+#   - stacking of the same three (5 folds, final logistic regression) =
+#     StackingClassifier: within 1 point (identical where the trees do not
+#     tie), on 4, 3 and 2 classes;
 #   - out-of-bag accuracy (200 trees, mean of 3 seeds) within 1.5 points of
 #     oob_score_, and out-of-bag R^2 of bagged ridge within 0.02;
 #   - the same seed gives a byte-identical model file on 1 and 2 threads;
@@ -31,7 +34,7 @@ ref() { # python expression of the model, data, target: sklearn's mean accuracy
     $py - "$DATA" "$@" <<'PY'
 import sys, warnings, numpy as np, pandas as pd
 from sklearn.model_selection import cross_val_score, StratifiedKFold
-from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier, VotingClassifier
+from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier, StackingClassifier, VotingClassifier
 from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.linear_model import LogisticRegression
@@ -87,6 +90,17 @@ for v in hard soft; do
     close "voting=$v lr + tree + nb, vehicle" "$k" "$s" 0.01
 done
 
+# stacking (5 stratified folds, final logistic regression) = StackingClassifier,
+# on 4 classes, 3 classes and 2 (vehicle: van or other; one column per model)
+$py -c 'import pandas as pd, sys; d = pd.read_csv(sys.argv[1]); d["Class"] = d["Class"].where(d["Class"] == "van", "other"); d.to_csv(sys.argv[2], index=False)' \
+    "$DATA/vehicle.csv" "$W/vehicle2.csv"
+for case in "$DATA vehicle Class" "$DATA wine class" "$W vehicle2 Class"; do
+    set -- $case
+    k=$(DATA=$1 cvacc "$2" "$3" --step standard_scaler --model stacking --param "models=$from_list")
+    s=$(DATA=$1 ref "make_pipeline(StandardScaler(), StackingClassifier($sk_list))" "$2" "$3")
+    close "stacking lr + tree + nb, $2" "$k" "$s" 0.01
+done
+
 # out-of-bag scores, on all rows
 oob() { # data, target, stat, parameters...
     local data=$1 target=$2 stat=$3; shift 3
@@ -123,10 +137,11 @@ grep -q '"oob_r2"' "$W/oob.json" || fail "kiln train --json does not report the 
 # determinism: the same seed, 1 and 2 threads
 for model in "bagging --param n_estimators=20 --param oob_score=true" \
     "bagging --param base=logistic_regression --param n_estimators=5 --param max_samples=0.5 --param bootstrap=false" \
-    "adaboost --param n_estimators=30" "voting --param models=gaussian_nb;decision_tree --param voting=soft"; do
+    "adaboost --param n_estimators=30" "voting --param models=gaussian_nb;decision_tree --param voting=soft" \
+    "stacking --param models=logistic_regression;decision_tree:max_depth=4;gaussian_nb"; do
     for t in 1 2; do
         "$KILN" -q --threads $t train --data "$DATA/vehicle.csv" --target Class --model $model \
-            $([ "${model%% *}" = voting ] || echo --param seed=7) --test-size 0 --out "$W/det$t.kmd" > /dev/null 2>&1
+            $(case $model in bagging* | adaboost*) echo --param seed=7 ;; esac) --test-size 0 --out "$W/det$t.kmd" > /dev/null 2>&1
     done
     cmp -s "$W/det1.kmd" "$W/det2.kmd" || fail "$model: model bytes differ between 1 and 2 threads"
 done
@@ -143,7 +158,8 @@ d.iloc[tr].to_csv(f"{w}/fold1.train.csv", index=False)
 d.iloc[te].to_csv(f"{w}/fold1.test.csv", index=False)
 PY
 for model in "bagging --param n_estimators=25" "bagging --param base=gaussian_nb --param n_estimators=10" \
-    "adaboost --param n_estimators=40" "voting --param models=gaussian_nb;decision_tree:max_depth=4 --param voting=soft"; do
+    "adaboost --param n_estimators=40" "voting --param models=gaussian_nb;decision_tree:max_depth=4 --param voting=soft" \
+    "stacking --param models=gaussian_nb;decision_tree:max_depth=4 --param final=gaussian_nb"; do
     "$KILN" -q --json cv --data "$DATA/vehicle.csv" --target Class --model $model > "$W/cv.json"
     "$KILN" -q train --data "$W/fold1.train.csv" --target Class --model $model --test-size 0 \
         --out "$W/f1.kmd" > /dev/null
@@ -169,9 +185,12 @@ expect "base_params: .*max_dpth" 1 train --model bagging --param base_params=max
 expect "base_params: 'deep' is not name=value" 1 train --model bagging --param base_params=deep
 expect "oob_score=true needs bootstrap=true" 1 train --model bagging --param oob_score=true --param bootstrap=false
 expect "base=ridge: model .ridge. only regresses" 1 train --model bagging --param base=ridge
-expect "a vote needs at least 2 models" 1 train --model voting --param models=gaussian_nb
+expect "models=gaussian_nb: needs at least 2 models" 1 train --model voting --param models=gaussian_nb
 expect "models (decision_tree's parameters): .*max_dep" 1 train --model voting --param "models=gaussian_nb;decision_tree:max_dep=3"
 expect "models=nosuch: no model of that name" 1 train --model voting --param "models=gaussian_nb;nosuch"
+expect "models=gaussian_nb: needs at least 2 models" 1 train --model stacking --param models=gaussian_nb
+expect "final=nosuch: no model of that name" 1 train --model stacking --param "models=gaussian_nb;decision_tree" --param final=nosuch
+expect "final_params: .*Cee" 1 train --model stacking --param "models=gaussian_nb;decision_tree" --param final_params=Cee=1
 expect "learning_rate=0: give a rate above 0" 1 train --model adaboost --param learning_rate=0
 "$KILN" -q train --data "$DATA/concrete.csv" --target compressive_strength --model adaboost \
     --test-size 0 --out "$W/bad.kmd" > /dev/null 2> "$W/err" && fail "adaboost fitted a continuous target"
