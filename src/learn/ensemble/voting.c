@@ -404,7 +404,7 @@ static kn_status stack_fit(kn_model *m, const kn_dataset *d)
     }
     for (size_t f = 0; e == KN_OK && f < folds.k; f++) {
         const kn_fold *fd = &folds.fold[f];
-        kn_dataset tr, te;
+        kn_dataset tr = {0}, te = {0};
         e = take_rows(d, fd->train, fd->n_train, &tr);
         if (e == KN_OK) e = take_rows(d, fd->test, fd->n_test, &te);
         for (size_t t = 0, col = 0; e == KN_OK && t < s->n_members; t++) {
