@@ -393,6 +393,9 @@ static kn_status stack_fit(kn_model *m, const kn_dataset *d)
     int32_t *labels = s->k ? kn_malloc((n > 0 ? n : 1) * sizeof *labels) : NULL;
     if (e == KN_OK && (!z || (s->k && !labels))) e = KN_ERR_NOMEM;
     kn_folds folds = {0};
+    if (e == KN_OK && (size_t)par->cv > n)
+        e = kn_fail(KN_ERR_INVALID, "stacking: cv=%lld folds for %zu rows; lower cv",
+                    (long long)par->cv, n);
     if (e == KN_OK) {
         kn_split_opts o;
         kn_split_opts_default(&o);
