@@ -12,6 +12,8 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
     kn__knn_classifier, kn__knn_regressor, kn__linear_svm, kn__lasso_cv, kn__elastic_net_cv,
     kn__gbdt, kn__decision_tree, kn__random_forest, kn__extra_trees, kn__isolation_forest,
     kn__kmeans;
+/* The ensembles (ensemble/). */
+extern const kn_component kn__bagging, kn__adaboost, kn__voting, kn__stacking;
 /* The builtin metrics (eval/metric_registry.c), registered after the models. */
 extern const kn_component kn__metrics[];
 extern const size_t kn__n_metrics;

@@ -29,7 +29,11 @@ static const kn_component *const models[] = {&kn__gbdt,
                                              &kn__knn_regressor,
                                              &kn__linear_svm,
                                              &kn__isolation_forest,
-                                             &kn__kmeans};
+                                             &kn__kmeans,
+                                             &kn__bagging,
+                                             &kn__adaboost,
+                                             &kn__voting,
+                                             &kn__stacking};
 
 static void register_models(void)
 {
