@@ -71,6 +71,7 @@ static const cli_spec *const commands[] = {
     &eval_spec,
     &cv_spec,
     &curve_spec,
+    &compare_spec,
     &run_spec,
     &inspect_spec,
     &report_spec,
