@@ -79,6 +79,10 @@ typedef enum {
  *    "test_slices": {"by": COLUMN, "worst": VALUE | null,
  *                    "values": [{"value": V, "rows": n, NAME: value, ...}, ...]} | null,
  *    "baseline": {NAME: value, ...} | null,
+ *    "representativeness": {"columns_compared": n, "columns_differing": n,
+ *        "differing": [{"column", "test": "ks"|"chi2", "effect", "p_adjusted",
+ *                       "psi"}, ...]} | null (the test rows against the
+ *        training rows, kn_compare_frames),
  *    "rows": {"in": n, "kept": n, "quarantined": n, "deduplicated": n,
  *             "train": n, "test": n}}
  * The LINEAGE section (JSON object):

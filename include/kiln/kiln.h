@@ -11,6 +11,7 @@
 #include "kiln/codec.h"
 #include "kiln/combine.h"
 #include "kiln/component.h"
+#include "kiln/compare.h"
 #include "kiln/container.h"
 #include "kiln/core.h"
 #include "kiln/ctx.h"

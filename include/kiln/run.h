@@ -23,6 +23,7 @@
 #define KILN_RUN_H
 
 #include "kiln/artifact.h"
+#include "kiln/compare.h"
 #include "kiln/cv.h"
 #include "kiln/prep_spec.h"
 
@@ -59,7 +60,9 @@ typedef struct kn_run_output {
     char folds_hash[65];
     int has_test;
     kn_scores test, baseline; /* on the test rows */
-    kn_pipeline *pipeline;    /* fitted on all training rows */
+    int has_split_check;
+    kn_compare_report split_check; /* the test rows against the training rows, per column */
+    kn_pipeline *pipeline;         /* fitted on all training rows */
     size_t n_sources;
     kn_run_lineage_source *sources;
     char spec_hash[65];

@@ -277,6 +277,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
 int cmd_curve(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -303,5 +304,6 @@ extern const cli_spec keys_spec;
 extern const cli_spec curve_spec;
 extern const cli_spec anomaly_spec;
 extern const cli_spec cluster_spec;
+extern const cli_spec compare_spec;
 
 #endif

@@ -228,6 +228,36 @@ static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run
            cli_thousands(p->duplicates_removed, b4, sizeof b4));
     printf("split     %s training rows, %s test rows\n",
            cli_thousands(r->rows_train, b1, sizeof b1), cli_thousands(r->rows_test, b2, sizeof b2));
+    if (r->has_split_check) {
+        const kn_compare_report *c = &r->split_check;
+        if (!c->n_flagged)
+            printf("          the test rows look like the training rows (%zu columns compared)\n",
+                   c->n_cols);
+        else {
+            printf("          %zu of %zu columns differ between training and test rows:",
+                   c->n_flagged, c->n_cols);
+            /* the five that moved most (by PSI) */
+            int shown[5];
+            size_t n_shown = 0;
+            for (; n_shown < 5; n_shown++) {
+                int best = -1;
+                for (size_t i = 0; i < c->n_cols; i++) {
+                    int taken = 0;
+                    for (size_t k = 0; k < n_shown; k++) taken |= shown[k] == (int)i;
+                    if (c->cols[i].flagged && !taken &&
+                        (best < 0 || c->cols[i].psi > c->cols[best].psi))
+                        best = (int)i;
+                }
+                if (best < 0) break;
+                shown[n_shown] = best;
+                const kn_compare_col *x = &c->cols[best];
+                printf("%s %s (%s %.3g, PSI %.3g)", n_shown ? "," : "", x->name,
+                       strcmp(x->test, "ks") ? "V" : "D", x->effect, x->psi);
+            }
+            printf("\n          (the test score may not carry over; 'kiln compare' shows each "
+                   "column)\n");
+        }
+    }
     if (r->has_cv) {
         static const char *const splits[] = {"k-fold", "stratified", "group", "time-series", ""};
         printf("cv        %zu folds (%s):\n", r->cv.k,
@@ -317,6 +347,15 @@ static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_o
                                           "evidence", r->cv.verdict_text));
         }
         json_object_set_new(j, "cv", cv);
+    }
+    if (r->has_split_check) {
+        json_t *differ = json_array();
+        for (size_t i = 0; i < r->split_check.n_cols; i++)
+            if (r->split_check.cols[i].flagged)
+                json_array_append_new(differ, json_string(r->split_check.cols[i].name));
+        json_object_set_new(j, "representativeness",
+                            json_pack("{s:I, s:o}", "columns_compared",
+                                      (json_int_t)r->split_check.n_cols, "differing", differ));
     }
     if (r->has_test) {
         json_object_set_new(j, "test", cli_scores_json(&r->test));

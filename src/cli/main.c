@@ -73,6 +73,7 @@ static const cli_spec *const commands[] = {
     &curve_spec,
     &anomaly_spec,
     &cluster_spec,
+    &compare_spec,
     &run_spec,
     &inspect_spec,
     &report_spec,

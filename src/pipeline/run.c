@@ -351,6 +351,13 @@ static kn_status part(const char *name, part_fn fn, kn__run_state *w)
     return e;
 }
 
+static const char *first_flagged(const kn_run_output *r)
+{
+    for (size_t i = 0; i < r->split_check.n_cols; i++)
+        if (r->split_check.cols[i].flagged) return r->split_check.cols[i].name;
+    return "";
+}
+
 static kn_status split_part(kn__run_state *w)
 {
     kn_model *m = NULL;
@@ -359,7 +366,18 @@ static kn_status split_part(kn__run_state *w)
     int classify = e == KN_OK && kn_model_task(m) == KN_TASK_CLASSIFICATION;
     if (e == KN_OK) w->r->task = classify ? "classification" : "regression";
     kn_model_free(m);
-    return e == KN_OK ? split_test(w, classify) : e;
+    if (e == KN_OK) e = split_test(w, classify);
+    /* do the test rows look like the training rows? (a warning, not an error) */
+    if (e == KN_OK && w->test && kn_frame_n_rows(w->test) && kn_frame_n_rows(w->train)) {
+        e = kn_compare_frames(w->train, w->test, NULL, &w->r->split_check);
+        w->r->has_split_check = e == KN_OK;
+    }
+    if (e == KN_OK && w->r->split_check.n_flagged)
+        kn_log(KN_LOG_WARN,
+               "%zu of %zu columns differ between the training and the test rows (first: '%s'): "
+               "the test score may not carry over to rows like the training rows",
+               w->r->split_check.n_flagged, w->r->split_check.n_cols, first_flagged(w->r));
+    return e;
 }
 
 kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output **out)
@@ -426,6 +444,7 @@ void kn_run_output_free(kn_run_output *r)
     if (r->has_cv) kn_cv_result_free(&r->cv);
     kn_scores_free(&r->test);
     kn_scores_free(&r->baseline);
+    kn_compare_report_free(&r->split_check);
     kn_pipeline_free(r->pipeline);
     for (size_t i = 0; i < r->n_sources; i++) {
         kn_free(r->sources[i].name);

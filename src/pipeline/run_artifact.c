@@ -176,6 +176,23 @@ static json_t *slices_json(const kn_scores *sc, const char *by)
                      sc->worst >= 0 ? sc->slices[sc->worst].value : NULL, "values", values);
 }
 
+/* {"columns_compared": n, "columns_differing": n, "differing": [{"column", "test",
+ * "effect", "p_adjusted", "psi"}, ..]}, or null without a test set. */
+static json_t *split_check_json(const kn_run_output *r)
+{
+    if (!r->has_split_check) return json_null();
+    const kn_compare_report *c = &r->split_check;
+    json_t *differ = json_array();
+    for (size_t i = 0; i < c->n_cols; i++)
+        if (c->cols[i].flagged)
+            json_array_append_new(
+                differ, json_pack("{s:s, s:s, s:o, s:o, s:o}", "column", c->cols[i].name, "test",
+                                  c->cols[i].test, "effect", num(c->cols[i].effect), "p_adjusted",
+                                  num(c->cols[i].p_adjusted), "psi", num(c->cols[i].psi)));
+    return json_pack("{s:I, s:I, s:o}", "columns_compared", (json_int_t)c->n_cols,
+                     "columns_differing", (json_int_t)c->n_flagged, "differing", differ);
+}
+
 static json_t *cv_json(const kn_run_output *r)
 {
     static const char *const splits[] = {"kfold", "stratified", "group", "time_series", "auto"};
@@ -214,12 +231,13 @@ static json_t *metrics_json(const kn__run_state *w)
                              (json_int_t)p->duplicates_removed, "train", (json_int_t)r->rows_train,
                              "test", (json_int_t)r->rows_test);
     const char *pos = r->has_test ? r->test.positive_class : r->cv.positive_class;
-    return json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o}", "task", r->task, "positive_class",
-                     pos, "cv", r->has_cv ? cv_json(r) : json_null(), "test",
+    return json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "task", r->task,
+                     "positive_class", pos, "cv", r->has_cv ? cv_json(r) : json_null(), "test",
                      r->has_test ? scores_json(&r->test) : json_null(), "test_intervals",
                      intervals_json(&r->test), "test_slices",
                      slices_json(&r->test, w->s->eval.slice_by), "baseline",
-                     r->has_test ? scores_json(&r->baseline) : json_null(), "rows", rows);
+                     r->has_test ? scores_json(&r->baseline) : json_null(), "representativeness",
+                     split_check_json(r), "rows", rows);
 }
 
 static json_t *lineage_json(const kn__run_state *w)

@@ -1,0 +1,360 @@
+/* Two samples of a table, column by column (kiln/compare.h). */
+#include "kiln/compare.h"
+#include "kiln/mem.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kn_compare_opts_default(kn_compare_opts *o)
+{
+    o->alpha = 0.01;
+    o->min_effect = 0.1;
+    o->bins = 10;
+}
+
+void kn_compare_report_free(kn_compare_report *r)
+{
+    for (size_t i = 0; r->cols && i < r->n_cols; i++) kn_free(r->cols[i].name);
+    kn_free(r->cols);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- distributions ---- */
+
+/* P(K > lambda) for the Kolmogorov distribution: the theta-function form
+ * below 1.18, where the alternating series converges slowly. */
+static double kolmogorov_sf(double lambda)
+{
+    if (lambda <= 0) return 1;
+    double sum = 0;
+    if (lambda < 1.18) {
+        double k = M_PI * M_PI / (8 * lambda * lambda);
+        for (int j = 1; j < 100; j += 2) {
+            double t = exp(-(double)(j * j) * k);
+            sum += t;
+            if (t < 1e-17 * sum) break;
+        }
+        double cdf = sqrt(2 * M_PI) / lambda * sum;
+        return cdf >= 1 ? 0 : 1 - cdf;
+    }
+    for (int j = 1; j < 100; j++) {
+        double t = exp(-2.0 * j * j * lambda * lambda);
+        sum += j % 2 ? t : -t;
+        if (t < 1e-17) break;
+    }
+    sum *= 2;
+    return sum < 0 ? 0 : sum > 1 ? 1 : sum;
+}
+
+/* The regularised upper incomplete gamma function Q(a, x): a power series
+ * for P below x = a + 1, a continued fraction (Lentz) for Q above. */
+static double gamma_q(double a, double x)
+{
+    if (!(x > 0)) return 1;
+    double log_front = -x + a * log(x) - lgamma(a);
+    if (x < a + 1) {
+        double ap = a, del = 1 / a, sum = del;
+        for (int n = 0; n < 1000; n++) {
+            ap += 1;
+            del *= x / ap;
+            sum += del;
+            if (fabs(del) < fabs(sum) * 1e-16) break;
+        }
+        double q = 1 - sum * exp(log_front);
+        return q < 0 ? 0 : q;
+    }
+    const double tiny = 1e-300;
+    double b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+    for (int i = 1; i < 1000; i++) {
+        double an = -i * (i - a);
+        b += 2;
+        d = an * d + b;
+        if (fabs(d) < tiny) d = tiny;
+        c = b + an / c;
+        if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < 1e-16) break;
+    }
+    return exp(log_front) * h;
+}
+
+double kn_chi2_sf(double x, double df)
+{
+    return df > 0 ? gamma_q(df / 2, x / 2) : NAN;
+}
+
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The present (non-NaN) values of v, sorted, into a new array. */
+static double *sorted_present(const double *v, size_t n, size_t *m)
+{
+    double *s = kn_malloc((n ? n : 1) * sizeof *s);
+    if (!s) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(v[i])) s[k++] = v[i];
+    qsort(s, k, sizeof *s, by_double);
+    *m = k;
+    return s;
+}
+
+/* D over sorted a and b (both non-empty), ties stepped over together. */
+static double ks_sorted(const double *a, size_t na, const double *b, size_t nb)
+{
+    size_t i = 0, j = 0;
+    double d = 0;
+    while (i < na && j < nb) {
+        double x = a[i] < b[j] ? a[i] : b[j];
+        while (i < na && a[i] == x) i++;
+        while (j < nb && b[j] == x) j++;
+        double gap = fabs((double)i / (double)na - (double)j / (double)nb);
+        if (gap > d) d = gap;
+    }
+    return d;
+}
+
+static double ks_p(double d, size_t na, size_t nb)
+{
+    double en = (double)na * (double)nb / (double)(na + nb), s = sqrt(en);
+    return kolmogorov_sf((s + 0.12 + 0.11 / s) * d);
+}
+
+void kn_ks_2samp(const double *a, size_t na, const double *b, size_t nb, double *d, double *p)
+{
+    size_t ma = 0, mb = 0;
+    double *sa = sorted_present(a, na, &ma), *sb = sorted_present(b, nb, &mb);
+    *d = *p = NAN;
+    if (sa && sb && ma && mb) {
+        *d = ks_sorted(sa, ma, sb, mb);
+        *p = ks_p(*d, ma, mb);
+    }
+    kn_free(sa);
+    kn_free(sb);
+}
+
+/* sum (c - r) ln(c / r) over shares of counts (each floored at 1e-4). */
+static double psi_of(const double *r, const double *c, size_t k, double nr, double nc)
+{
+    double psi = 0;
+    for (size_t i = 0; i < k; i++) {
+        double a = nr > 0 ? r[i] / nr : 0, b = nc > 0 ? c[i] / nc : 0;
+        if (a < 1e-4) a = 1e-4;
+        if (b < 1e-4) b = 1e-4;
+        psi += (b - a) * log(b / a);
+    }
+    return psi;
+}
+
+/* Chi-square test of homogeneity of two rows of counts over k values. */
+static void chi2_two(const double *r, const double *c, size_t k, kn_compare_col *out)
+{
+    double nr = 0, nc = 0, stat = 0;
+    size_t used = 0;
+    for (size_t i = 0; i < k; i++) nr += r[i], nc += c[i];
+    double n = nr + nc;
+    for (size_t i = 0; i < k; i++) {
+        double col = r[i] + c[i];
+        if (col <= 0) continue;
+        used++;
+        double er = col * nr / n, ec = col * nc / n;
+        stat += (r[i] - er) * (r[i] - er) / er + (c[i] - ec) * (c[i] - ec) / ec;
+    }
+    out->test = "chi2";
+    out->statistic = stat;
+    out->effect = n > 0 ? sqrt(stat / n) : NAN; /* Cramér's V of a 2 x k table */
+    out->p = used > 1 ? kn_chi2_sf(stat, (double)(used - 1)) : 1;
+    out->psi = psi_of(r, c, k, nr, nc);
+}
+
+/* ---- columns ---- */
+
+static kn_status numeric_col(kn_column *a, size_t na, kn_column *b, size_t nb, size_t bins,
+                             kn_compare_col *out)
+{
+    double *va = kn_malloc((na ? na : 1) * sizeof *va), *vb = kn_malloc((nb ? nb : 1) * sizeof *vb);
+    double *ra = NULL, *rb = NULL, *edges = NULL, *cr = NULL, *cc = NULL;
+    kn_status e = va && vb ? KN_OK : KN_ERR_NOMEM;
+    size_t ma = 0, mb = 0;
+    for (size_t i = 0; e == KN_OK && i < na; i++)
+        va[i] = kn_column_is_missing(a, i) ? NAN : kn_column_number(a, i);
+    for (size_t i = 0; e == KN_OK && i < nb; i++)
+        vb[i] = kn_column_is_missing(b, i) ? NAN : kn_column_number(b, i);
+    if (e == KN_OK) {
+        ra = sorted_present(va, na, &ma);
+        rb = sorted_present(vb, nb, &mb);
+        edges = kn_malloc((bins + 1) * sizeof *edges);
+        cr = kn_calloc(bins + 2, sizeof *cr);
+        cc = kn_calloc(bins + 2, sizeof *cc);
+        if (!ra || !rb || !edges || !cr || !cc) e = KN_ERR_NOMEM;
+    }
+    if (e == KN_OK && ma && mb) {
+        out->test = "ks";
+        out->statistic = out->effect = ks_sorted(ra, ma, rb, mb);
+        out->p = ks_p(out->statistic, ma, mb);
+        out->n_ref = ma;
+        out->n_cur = mb;
+        /* PSI: the reference's quantile edges (distinct), a bin for missing */
+        size_t k = 0;
+        for (size_t q = 1; q < bins; q++) {
+            double x = ra[(size_t)((double)q / (double)bins * (double)(ma - 1))];
+            if (!k || x > edges[k - 1]) edges[k++] = x;
+        }
+        for (int side = 0; side < 2; side++) {
+            const double *s = side ? rb : ra;
+            size_t m = side ? mb : ma;
+            double *cnt = side ? cc : cr;
+            for (size_t i = 0; i < m; i++) { /* the first edge >= value */
+                size_t lo = 0, hi = k;
+                while (lo < hi) {
+                    size_t mid = (lo + hi) / 2;
+                    if (edges[mid] < s[i])
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                cnt[lo]++;
+            }
+            cnt[k + 1] = (double)((side ? nb : na) - m); /* missing */
+        }
+        out->psi = psi_of(cr, cc, k + 2, (double)na, (double)nb);
+    } else if (e == KN_OK)
+        out->test = NULL; /* nothing to compare */
+    kn_free(va), kn_free(vb), kn_free(ra), kn_free(rb);
+    kn_free(edges), kn_free(cr), kn_free(cc);
+    return e;
+}
+
+typedef struct text_cell {
+    const char *s;
+    size_t len;
+    int side;
+} text_cell;
+
+static int by_text(const void *x, const void *y)
+{
+    const text_cell *a = x, *b = y;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->s, b->s, n);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* The text of row i of c (categorical or string), or NULL when missing. */
+static const char *text_at(kn_column *c, size_t i, size_t *len)
+{
+    if (kn_column_is_missing(c, i)) return NULL;
+    if (kn_column_type(c) == KN_COL_CATEGORICAL)
+        return kn_column_level(c, kn_column_codes(c)[i], len);
+    return kn_column_str(c, i, len);
+}
+
+static kn_status text_col(kn_column *a, size_t na, kn_column *b, size_t nb, kn_compare_col *out)
+{
+    size_t n = na + nb, m = 0;
+    text_cell *cells = kn_malloc((n ? n : 1) * sizeof *cells);
+    double *cr = kn_calloc(n + 1, sizeof *cr), *cc = kn_calloc(n + 1, sizeof *cc);
+    if (!cells || !cr || !cc) {
+        kn_free(cells), kn_free(cr), kn_free(cc);
+        return KN_ERR_NOMEM;
+    }
+    double miss[2] = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        int side = i >= na;
+        size_t len = 0;
+        const char *s = text_at(side ? b : a, side ? i - na : i, &len);
+        if (!s)
+            miss[side]++;
+        else
+            cells[m++] = (text_cell){s, len, side};
+    }
+    qsort(cells, m, sizeof *cells, by_text);
+    size_t k = 0;
+    for (size_t i = 0; i < m; k++) { /* one count pair per distinct value */
+        size_t j = i;
+        while (j < m && !by_text(&cells[i], &cells[j])) (cells[j].side ? cc : cr)[k]++, j++;
+        i = j;
+    }
+    if (miss[0] || miss[1]) cr[k] = miss[0], cc[k] = miss[1], k++;
+    out->n_ref = na;
+    out->n_cur = nb;
+    if (k) chi2_two(cr, cc, k, out);
+    kn_free(cells), kn_free(cr), kn_free(cc);
+    return KN_OK;
+}
+
+static int by_p(const void *x, const void *y)
+{
+    const kn_compare_col *a = *(kn_compare_col *const *)x, *b = *(kn_compare_col *const *)y;
+    return (a->p > b->p) - (a->p < b->p);
+}
+
+kn_status kn_compare_frames(const kn_frame *ref, const kn_frame *cur, const kn_compare_opts *o_in,
+                            kn_compare_report *out)
+{
+    memset(out, 0, sizeof *out);
+    kn_compare_opts o;
+    kn_compare_opts_default(&o);
+    if (o_in) o = *o_in;
+    if (o.bins < 2) o.bins = 2;
+    size_t nc = kn_frame_n_cols(ref), na = kn_frame_n_rows(ref), nb = kn_frame_n_rows(cur);
+    out->cols = kn_calloc(nc ? nc : 1, sizeof *out->cols);
+    if (!out->cols) return KN_ERR_NOMEM;
+    kn_status e = KN_OK;
+    for (size_t j = 0; e == KN_OK && j < nc; j++) {
+        kn_column *a = kn_frame_col(ref, j), *b;
+        size_t jb;
+        const char *name = kn_column_name(a);
+        if (kn_frame_find(cur, name, &jb) != KN_OK) continue;
+        b = kn_frame_col(cur, jb);
+        kn_col_type ta = kn_column_type(a), tb = kn_column_type(b);
+        int text_a = ta == KN_COL_CATEGORICAL || ta == KN_COL_STRING,
+            text_b = tb == KN_COL_CATEGORICAL || tb == KN_COL_STRING;
+        if (text_a != text_b) {
+            e = kn_fail(KN_ERR_TYPE,
+                        "column '%s' is %s in the reference and %s in the other rows; read both "
+                        "with the same types",
+                        name, kn_col_type_name(ta), kn_col_type_name(tb));
+            break;
+        }
+        kn_compare_col *c = &out->cols[out->n_cols];
+        memset(c, 0, sizeof *c);
+        c->p = c->p_adjusted = c->statistic = c->effect = c->psi = NAN;
+        e = text_a ? text_col(a, na, b, nb, c) : numeric_col(a, na, b, nb, o.bins, c);
+        if (e != KN_OK || !c->test) continue;
+        if (!(c->name = kn_strdup(name))) e = KN_ERR_NOMEM;
+        out->n_cols++;
+    }
+    if (e != KN_OK) {
+        kn_compare_report_free(out);
+        return e;
+    }
+    /* Benjamini-Hochberg over the columns tested */
+    size_t m = out->n_cols;
+    kn_compare_col **by = kn_malloc((m ? m : 1) * sizeof *by);
+    if (!by) {
+        kn_compare_report_free(out);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < m; i++) by[i] = &out->cols[i];
+    qsort(by, m, sizeof *by, by_p);
+    double run = 1;
+    for (size_t i = m; i-- > 0;) {
+        double adj = by[i]->p * (double)m / (double)(i + 1);
+        if (adj < run) run = adj;
+        by[i]->p_adjusted = run;
+    }
+    kn_free(by);
+    for (size_t i = 0; i < m; i++) {
+        kn_compare_col *c = &out->cols[i];
+        c->flagged =
+            c->p_adjusted < o.alpha && (c->effect >= o.min_effect || c->psi >= o.min_effect);
+        out->n_flagged += (size_t)c->flagged;
+    }
+    return KN_OK;
+}
