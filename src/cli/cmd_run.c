@@ -237,7 +237,7 @@ static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run
             printf("          %zu of %zu columns differ between training and test rows:",
                    c->n_flagged, c->n_cols);
             /* the five that moved most (by PSI) */
-            int shown[5];
+            int shown[5] = {0};
             size_t n_shown = 0;
             for (; n_shown < 5; n_shown++) {
                 int best = -1;
