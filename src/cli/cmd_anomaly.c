@@ -80,33 +80,12 @@ int cmd_anomaly(int argc, char **argv)
     if (cli_refuse_overwrite("anomaly", outs, a.save ? 2 : 1, &a.data, 1, -1) != CLI_OK)
         return CLI_USAGE;
     kn_model *m = NULL;
-    if (kn_model_new("isolation_forest", &m) != KN_OK) {
-        cli_error("%s", kn_last_error());
-        return CLI_FAIL;
-    }
-    for (size_t k = 0; k < a.params.n; k++)
-        if (kn_model_set(m, a.params.v[k]) != KN_OK) {
-            cli_error("--param %s: %s", a.params.v[k], kn_last_error());
-            kn_model_free(m);
-            return CLI_USAGE;
-        }
-    kn_status e = kn_model_validate(m);
-    if (e != KN_OK) {
-        cli_error("%s", kn_last_error());
-        kn_model_free(m);
-        return CLI_USAGE;
-    }
+    if ((rc = cli_unsupervised_model("isolation_forest", &a.params, 1, &m)) != CLI_OK) return rc;
     kn_read_opts o = a.read;
     kn_frame *f = NULL;
-    kn_read_report rep;
     double *score = NULL;
     size_t n = 0, flagged = 0;
-    e = cli_read_frame(a.data, &o, &f, &rep);
-    if (e == KN_OK) e = cli_ignore_columns(f, a.ignore);
-    if (e == KN_OK) e = cli_refuse_infinite(f, NULL);
-    kn_stage_begin("fit");
-    if (e == KN_OK) e = kn_model_fit(m, f, NULL, NULL);
-    kn_stage_end();
+    kn_status e = cli_unsupervised_fit(m, a.data, &o, a.ignore, &f);
     kn_stage_begin("score");
     if (e == KN_OK) e = kn_model_set(m, "predict_output=score");
     if (e == KN_OK) e = kn_model_predict(m, f, &score, &n);

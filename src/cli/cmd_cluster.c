@@ -55,29 +55,14 @@ int cmd_cluster(int argc, char **argv)
     if (cli_refuse_overwrite("cluster", outs, a.save ? 2 : 1, &a.data, 1, -1) != CLI_OK)
         return CLI_USAGE;
     kn_model *m = NULL;
-    if (kn_model_new("kmeans", &m) != KN_OK) {
-        cli_error("%s", kn_last_error());
-        return CLI_FAIL;
-    }
-    for (size_t k = 0; k < a.params.n; k++)
-        if (kn_model_set(m, a.params.v[k]) != KN_OK) {
-            cli_error("--param %s: %s", a.params.v[k], kn_last_error());
-            kn_model_free(m);
-            return CLI_USAGE;
-        }
+    if ((rc = cli_unsupervised_model("kmeans", &a.params, 0, &m)) != CLI_OK) return rc;
     kn_read_opts o = a.read;
     kn_frame *f = NULL, *res = NULL;
-    kn_read_report rep;
     double *label = NULL;
     size_t n = 0;
     kn_fit_summary fs = {0};
     kn_column *c = NULL;
-    kn_status e = cli_read_frame(a.data, &o, &f, &rep);
-    if (e == KN_OK) e = cli_ignore_columns(f, a.ignore);
-    if (e == KN_OK) e = cli_refuse_infinite(f, NULL);
-    kn_stage_begin("fit");
-    if (e == KN_OK) e = kn_model_fit(m, f, NULL, NULL);
-    kn_stage_end();
+    kn_status e = cli_unsupervised_fit(m, a.data, &o, a.ignore, &f);
     if (e == KN_OK) e = kn_model_predict(m, f, &label, &n);
     if (e == KN_OK) e = kn_model_summary(m, &fs); /* inertia, silhouette, iterations */
     if (e == KN_OK) e = kn_frame_new(&res);

@@ -323,14 +323,7 @@ static kn_status bag_load(kn_model *m, kn_rbuf *r)
     if (e == KN_OK) e = kn_rbuf_count(r, 8, &T);
     if (e == KN_OK && T == 0) e = kn_fail(KN_ERR_CORRUPT, "%s: bagging without members", r->what);
     if (e == KN_OK && !(s->members = kn_calloc(T, sizeof *s->members))) e = KN_ERR_NOMEM;
-    for (size_t t = 0; e == KN_OK && t < T; t++) {
-        e = kn__member_load(r, &s->members[t]);
-        if (e != KN_OK) break;
-        s->n_members = t + 1;
-        e = kn__member_check(m, s->members[t], r->what);
-        if (e == KN_OK && soft && !kn__member_has_proba(s->members[t]))
-            e = kn_fail(KN_ERR_CORRUPT, "%s: a soft-voting member without probabilities", r->what);
-    }
+    if (e == KN_OK) e = kn__members_load(r, m, T, (int)soft, s->members, &s->n_members);
     if (e != KN_OK) {
         bag_free(s);
         return e;

@@ -126,3 +126,18 @@ kn_status kn__member_check(const kn_model *m, const kn_model *mb, const char *wh
     return ok ? KN_OK
               : kn_fail(KN_ERR_CORRUPT, "%s: an ensemble member does not match the ensemble", what);
 }
+
+kn_status kn__members_load(kn_rbuf *r, const kn_model *m, size_t n, int soft, kn_model **members,
+                           size_t *loaded)
+{
+    kn_status e = KN_OK;
+    for (size_t t = 0; e == KN_OK && t < n; t++) {
+        e = kn__member_load(r, &members[t]);
+        if (e != KN_OK) break;
+        *loaded = t + 1;
+        e = kn__member_check(m, members[t], r->what);
+        if (e == KN_OK && soft && !kn__member_has_proba(members[t]))
+            e = kn_fail(KN_ERR_CORRUPT, "%s: a soft-voting member without probabilities", r->what);
+    }
+    return e;
+}

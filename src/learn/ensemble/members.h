@@ -32,5 +32,10 @@ int kn__member_has_proba(const kn_model *m);
 /* Writes the member as u64 length and its encoding; reads one back. */
 kn_status kn__member_save(const kn_model *m, kn_wbuf *w);
 kn_status kn__member_load(kn_rbuf *r, kn_model **out);
+/* Reads n members into members[] (*loaded counts those read, to free on
+ * an error), each checked against ensemble m (kn__member_check) and, with
+ * soft, required to give probabilities. */
+kn_status kn__members_load(kn_rbuf *r, const kn_model *m, size_t n, int soft, kn_model **members,
+                           size_t *loaded);
 
 #endif
