@@ -48,6 +48,10 @@ static kn_status make_inputs(kn__serve_model *m)
         in->required[in->n] = sc && sc->required;
         in->n++;
     }
+    static _Atomic uint64_t next_uid = 1;
+    in->uid = atomic_fetch_add_explicit(&next_uid, 1, memory_order_relaxed);
+    in->all_numeric = 1;
+    for (size_t j = 0; j < in->n; j++) in->all_numeric &= in->types[j] == KN_COL_NUMERIC;
     return KN_OK;
 }
 

@@ -53,6 +53,8 @@ typedef struct kn__serve_inputs {
     kn_col_type *types;
     unsigned char *required;
     const char *target, *weight; /* or NULL */
+    uint64_t uid;    /* unique to this loaded version (keys the per-thread spare frame) */
+    int all_numeric; /* every input numeric: a one-row frame can be reused as it is */
 } kn__serve_inputs;
 
 /* What was wrong with a request: HTTP status, error code, message, and the
@@ -85,6 +87,11 @@ int kn__serve_parse_v2(const kn__serve_inputs *in, const char *body, size_t len,
 /* kn__serve_parse_v1 through jansson alone: kn__serve_parse_v1 reads the
  * common one-flat-row body itself and leaves every other body to this
  * (the tests check that both give the same frame). */
+/* A request's frame is done with: a one-row frame of all-numeric inputs is
+ * kept as the calling thread's spare, which the next one-row request of the
+ * same version fills in place of building a frame; any other is freed.
+ * The spare is freed when its thread ends. */
+void kn__serve_frame_done(const kn__serve_inputs *in, kn_frame *f);
 int kn__serve_parse_v1_json(const kn__serve_inputs *in, const char *body, size_t len,
                             kn_frame **out, kn__serve_err *err);
 

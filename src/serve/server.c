@@ -304,7 +304,7 @@ static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *
     if (rc == 0) r->rows = kn_frame_n_rows(rows);
     if (rc == 0) kn__livestats_add(mdl->live, rows);
     kn__predlog_begin(NULL, 0);
-    kn_frame_free(rows);
+    kn__serve_frame_done(&mdl->in, rows);
     kn_ctx_leave(prev);
     free(id);
     if (rc) {

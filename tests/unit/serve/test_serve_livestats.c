@@ -17,7 +17,7 @@
 static char *names[] = {"x", "c", "s"};
 static kn_col_type types[] = {KN_COL_NUMERIC, KN_COL_CATEGORICAL, KN_COL_STRING};
 static unsigned char required[] = {0, 0, 0};
-static const kn__serve_inputs in = {3, names, types, required, NULL, NULL};
+static const kn__serve_inputs in = {3, names, types, required, NULL, NULL, 0, 0};
 
 enum { THREADS = 4, BATCHES = 500, ROWS = 5 };
 

@@ -8,6 +8,7 @@
 #include "serve/serve-impl.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@ static char *names[] = {"x", "c", "s", "t", "i"};
 static kn_col_type types[] = {KN_COL_NUMERIC, KN_COL_CATEGORICAL, KN_COL_STRING, KN_COL_TIMESTAMP,
                               KN_COL_INT64};
 static unsigned char required[] = {1, 0, 0, 0, 0};
-static const kn__serve_inputs in = {5, names, types, required, "y", NULL};
+static const kn__serve_inputs in = {5, names, types, required, "y", NULL, 0, 0};
 
 static kn_frame *v1(const char *body)
 {
@@ -245,13 +246,66 @@ static void test_one_row_reader(void **state)
     }
 }
 
+/* The per-thread spare frame (kn__serve_frame_done): a one-row frame of
+ * all-numeric inputs comes back for the next request of the same version
+ * with every cell reset (a column the request leaves out is missing, not
+ * the last request's value); another version's request builds its own.
+ * Run on a thread of its own, whose end frees the spare. Returns what was
+ * wrong, or NULL. */
+static char *num_names[] = {"a", "b"};
+static kn_col_type num_types[] = {KN_COL_NUMERIC, KN_COL_NUMERIC};
+static unsigned char num_required[] = {0, 0};
+static const kn__serve_inputs num_in = {2, num_names, num_types, num_required, NULL, NULL, 7, 1};
+
+static kn_frame *parse_num(const kn__serve_inputs *inputs, const char *body)
+{
+    kn__serve_err e = {0};
+    kn_frame *f = NULL;
+    return kn__serve_parse_v1(inputs, body, strlen(body), &f, &e) ? NULL : f;
+}
+
+static double cell(kn_frame *f, size_t j)
+{
+    return kn_column_f64(kn_frame_col(f, j))[0];
+}
+
+static void *spare_thread(void *arg)
+{
+    (void)arg;
+    kn_frame *f = parse_num(&num_in, "{\"instances\": [{\"a\": 1.5, \"b\": 2}]}");
+    if (!f || cell(f, 0) != 1.5 || cell(f, 1) != 2) return "first row";
+    kn__serve_frame_done(&num_in, f);
+    kn_frame *g = parse_num(&num_in, "{\"instances\": [{\"a\": -3e2}]}");
+    if (g != f) return "the spare frame was not reused";
+    if (cell(g, 0) != -300 || !isnan(cell(g, 1))) return "the reused frame kept an old value";
+    kn__serve_frame_done(&num_in, g);
+    kn__serve_inputs other = num_in;
+    other.uid = 8;
+    kn_frame *h = parse_num(&other, "{\"instances\": [{\"b\": 0.25}]}");
+    if (!h || h == g) return "another version took this version's spare";
+    if (!isnan(cell(h, 0)) || cell(h, 1) != 0.25) return "another version's row";
+    kn__serve_frame_done(&other, h); /* replaces (frees) g */
+    kn__serve_frame_done(&in,
+                         parse_num(&in, "{\"instances\": [{\"x\": 1}]}")); /* not numeric: freed */
+    return NULL;
+}
+
+static void test_spare_frame(void **state)
+{
+    (void)state;
+    pthread_t t;
+    void *why = NULL;
+    assert_int_equal(pthread_create(&t, NULL, spare_thread, NULL), 0);
+    assert_int_equal(pthread_join(t, &why), 0);
+    if (why) fail_msg("%s", (const char *)why);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_forms_agree),
-        cmocka_unit_test(test_bad_bodies),
-        cmocka_unit_test(test_json_text),
-        cmocka_unit_test(test_one_row_reader),
+        cmocka_unit_test(test_forms_agree), cmocka_unit_test(test_bad_bodies),
+        cmocka_unit_test(test_json_text),   cmocka_unit_test(test_one_row_reader),
+        cmocka_unit_test(test_spare_frame),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
