@@ -35,6 +35,7 @@
 #define KILN_STORE_H
 
 #include "kiln/core.h"
+#include "kiln/distrib.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -311,10 +312,6 @@ typedef struct kn_paired_test {
 } kn_paired_test;
 KN_API kn_status kn_paired_ttest(const double *a, const double *b, size_t k,
                                  double test_train_ratio, kn_paired_test *out);
-/* Student's t cumulative distribution P(T <= t) with df degrees of freedom,
- * through the regularized incomplete beta function I_x(a, b). */
-KN_API double kn_student_t_cdf(double t, double df);
-KN_API double kn_incbeta(double a, double b, double x);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 #include "kiln/init.h"
 #include "kiln/registry.h"
 #include "learn/learn-impl.h"
+#include "learn/select/select-impl.h"
 
 #include <pthread.h>
 
@@ -40,6 +41,9 @@ static void register_models(void)
     kn_prep_register();
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
     for (size_t i = 0; i < kn__n_metrics; i++) kn_registry_add(&kn__metrics[i]);
+    /* the selector steps: prep's step contract, but they need models and tests */
+    kn_registry_add(&kn__select_filter);
+    kn_registry_add(&kn__select_model);
 }
 
 void kn_learn_register(void)
