@@ -1,10 +1,12 @@
 /* The selection state every selector step keeps (kiln/select.h): the
  * ranking, the keep rule, transform (the kept columns pass), save and load. */
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/select.h"
 #include "learn/select/select-impl.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,4 +258,20 @@ kn_status kn__sel_matrix(const kn_frame *x, const size_t *cols, size_t n, const 
     }
     *out = m;
     return KN_OK;
+}
+
+void kn__sel_log(const kn_selection *s, const char *step)
+{
+    char names[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < s->n && used < sizeof names - 1; i++)
+        if (s->keep[i]) {
+            int w = snprintf(names + used, sizeof names - used, "%s%s", used ? "," : "",
+                             s->name[i]);
+            if (w < 0) break;
+            used += (size_t)w;
+        }
+    if (used >= sizeof names - 1) memcpy(names + sizeof names - 4, "...", 4);
+    kn_log(KN_LOG_INFO, "%s (%s): kept %zu of %zu features: %s", step, s->method, s->n_kept, s->n,
+           names);
 }

@@ -98,7 +98,7 @@ typedef struct wctx {
 } wctx;
 
 /* A clone of the template fitted on the rows of f (x's columns) and the
- * candidates in mask; *sub (when not NULL) receives the frame it used. */
+ * candidates in mask. */
 static kn_status fit_subset(const wctx *c, const kn_frame *f, const int *mask, kn_model **out)
 {
     size_t m = 0;
@@ -213,6 +213,23 @@ static kn_status rfe(const wctx *c, const kn_frame *train, const kn_frame *test,
     return e;
 }
 
+/* s from RFE's ranking (scikit-learn's ranking_: 1 kept, then 2 for the
+ * last eliminated, ...): score = 1 / ranking_; rank unique, by ranking_
+ * and then by position. */
+static void set_rfe_ranking(kn_selection *s, const size_t *ranking, size_t kept)
+{
+    size_t next = 1, top = 1;
+    for (size_t j = 0; j < s->n; j++) top = ranking[j] > top ? ranking[j] : top;
+    for (size_t r = 1; r <= top; r++)
+        for (size_t j = 0; j < s->n; j++)
+            if (ranking[j] == r) s->rank[j] = next++;
+    for (size_t j = 0; j < s->n; j++) {
+        s->keep[j] = ranking[j] == 1;
+        s->score[j] = 1.0 / (double)ranking[j];
+    }
+    s->n_kept = kept;
+}
+
 /* The inner folds over x's rows. */
 static kn_status inner_folds(const wctx *c, kn_folds *folds)
 {
@@ -275,12 +292,7 @@ static kn_status rfecv(const wctx *c, kn_selection *s)
     size_t count = c->n - best * (size_t)c->p->step;
     if (count < stop) count = stop;
     if (e == KN_OK) e = rfe(c, c->x, NULL, count, rank, NULL, NULL);
-    for (size_t j = 0; e == KN_OK && j < c->n; j++) {
-        s->rank[j] = rank[j];
-        s->keep[j] = rank[j] == 1;
-        s->score[j] = 1.0 / (double)rank[j];
-    }
-    s->n_kept = count;
+    if (e == KN_OK) set_rfe_ranking(s, rank, count);
     kn_folds_free(&folds);
     kn_free(sum), kn_free(path), kn_free(rank);
     return e;
@@ -417,18 +429,8 @@ static kn_status wrap_fit(kn_step *st, const kn_frame *x, const size_t *cols, si
     if (e == KN_OK && p->method == W_RFE) {
         size_t *rank = kn_malloc(n * sizeof *rank);
         e = rank ? rfe(&c, x, NULL, k, rank, NULL, NULL) : KN_ERR_NOMEM;
-        for (size_t j = 0; e == KN_OK && j < n; j++) {
-            s->rank[j] = rank[j];
-            s->keep[j] = rank[j] == 1;
-            s->score[j] = 1.0 / (double)rank[j];
-        }
-        s->n_kept = k;
+        if (e == KN_OK) set_rfe_ranking(s, rank, k);
         kn_free(rank);
-        /* equal ranks (the kept set): the ranking's order among them by position */
-        for (size_t j = 0, next = 1; e == KN_OK && j < n; j++)
-            if (s->keep[j]) s->rank[j] = next++;
-        for (size_t j = 0; e == KN_OK && j < n; j++)
-            if (!s->keep[j]) s->rank[j] = k + (size_t)(1.0 / s->score[j]) - 1;
     } else if (e == KN_OK && p->method == W_RFECV)
         e = rfecv(&c, s);
     else if (e == KN_OK && (p->method == W_FORWARD || p->method == W_BACKWARD))
@@ -460,6 +462,7 @@ static kn_status wrap_fit(kn_step *st, const kn_frame *x, const size_t *cols, si
         kn__sel_free(s);
         return e;
     }
+    kn__sel_log(s, "select_model");
     kn_step_set_state(st, s);
     return KN_OK;
 }
