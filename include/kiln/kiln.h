@@ -41,6 +41,7 @@
 #include "kiln/run.h"
 #include "kiln/schema.h"
 #include "kiln/select.h"
+#include "kiln/sigtest.h"
 #include "kiln/serve.h"
 #include "kiln/sketch.h"
 #include "kiln/source.h"
