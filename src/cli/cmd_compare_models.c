@@ -221,7 +221,7 @@ static kn_status heldout(const kn_frame *train, const kn_frame *test, const char
 {
     kn_pipeline *p = NULL;
     double *pred = NULL;
-    size_t n = 0, j;
+    size_t n = 0, j = 0;
     kn_status e = kn_pipeline_new(&p);
     for (size_t i = 0; e == KN_OK && i < c->n_steps; i++)
         e = kn_pipeline_add_step_spec(p, c->steps[i]);

@@ -266,8 +266,8 @@ void kn__sel_log(const kn_selection *s, const char *step)
     size_t used = 0;
     for (size_t i = 0; i < s->n && used < sizeof names - 1; i++)
         if (s->keep[i]) {
-            int w = snprintf(names + used, sizeof names - used, "%s%s", used ? "," : "",
-                             s->name[i]);
+            int w =
+                snprintf(names + used, sizeof names - used, "%s%s", used ? "," : "", s->name[i]);
             if (w < 0) break;
             used += (size_t)w;
         }
