@@ -39,7 +39,7 @@ static const cli_opt select_opts[] = {
                  "rfecv, forward, backward: the inner-CV score (default accuracy or r2)"),
     CLI_OPT_INT(select_args, folds, "folds", "K", "5", 2, 100,
                 "rfecv, forward, backward: inner CV folds"),
-    CLI_OPT_INT(select_args, step, "step", "N", "1", 1, 1e9,
+    CLI_OPT_INT(select_args, step, "rfe-step", "N", "1", 1, 1e9,
                 "rfe, rfecv: features removed per "
                 "round"),
     CLI_OPT_INT(select_args, n_neighbors, "n-neighbors", "N", "3", 1, 1e6,
@@ -51,7 +51,7 @@ static const cli_opt select_opts[] = {
     CLI_OPT_CHOICE(select_args, task, "task", "auto|classification|regression",
                    "filters: the target's kind (default: categorical = classes)"),
     CLI_OPT_SEED(select_args, seed, "seed", "0", "mutual_info jitter; permutation split"),
-    CLI_OPT_LIST(select_args, steps, "step-before", "NAME[:p=v;...]",
+    CLI_OPT_LIST(select_args, steps, "step", "NAME[:p=v;...]",
                  "a preparation step fitted before the selector (e.g. standard_scaler)"),
     CLI_OPT_TEXT(select_args, ignore, "ignore", "COLUMNS", "columns that are not features (a,b)"),
     CLI_OPT_FLAG(select_args, drop_missing_target, "drop-missing-target",

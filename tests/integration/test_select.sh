@@ -46,6 +46,18 @@ p = json.load(sys.stdin)["pipeline"]
 assert p["steps"] == ["standard_scaler", "select"] and p["model"]["features"] == 4, p
 ' || fail "inspect --json"
 
+# candidates named out of file order: the two best of them stay, the rest
+# of the file passes untouched
+$K --quiet prep "$D/wine.csv" sub.csv --target class \
+    --step 'select:method=f_test;k=2;columns=proline,ash,alcohol,hue' > prep.out 2>&1 ||
+    fail "prep: $(cat prep.out)"
+head -1 sub.csv | $py -c '
+import sys
+cols = sys.stdin.read().strip().split(",")
+assert "proline" in cols and "alcohol" in cols and "hue" not in cols and "ash" not in cols, cols
+assert len(cols) == 12 and "flavanoids" in cols and cols[-1] == "class", cols' ||
+    fail "columns=: $(head -1 sub.csv)"
+
 # 3. every method runs; keep rules
 for m in pearson spearman variance redundancy cfs chi2; do
     $K --quiet --json select --data "$D/concrete.csv" --target compressive_strength --method $m \
@@ -75,12 +87,12 @@ for m in forward backward rfecv coef importance permutation; do
     extra=()
     [ $m = coef ] && extra=(--param penalty=l1 --param C=0.05) # L1: zero coefficients go
     $K --quiet --json select --data "$D/wine.csv" --target class --method $m "${extra[@]}" \
-        --step-before standard_scaler > $m.json 2> $m.err || fail "$m: $(cat $m.err)"
+        --step standard_scaler > $m.json 2> $m.err || fail "$m: $(cat $m.err)"
     $py -c 'import json, sys; j = json.load(open(sys.argv[1])); assert 1 <= j["n_kept"] < 13, j' \
         $m.json || fail "$m kept $(cat $m.json)"
 done
 $K --quiet --json select --data "$D/wine.csv" --target class --method forward --k 3 \
-    --step-before standard_scaler > fwd.json && $py -c '
+    --step standard_scaler > fwd.json && $py -c '
 import json; j = json.load(open("fwd.json")); assert j["n_kept"] == 3, j' || fail "forward --k 3"
 
 # 4. bad input

@@ -4,6 +4,7 @@
 #include "kiln/mem.h"
 #include "kiln/select.h"
 #include "learn/select/select-impl.h"
+#include "prep/prep-impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -134,10 +135,11 @@ kn_status kn__sel_keep(kn_selection *s, const kn__keep_rule *rule, int strict, s
 kn_status kn__sel_apply(const kn_step *st, kn_frame *out, const size_t *cols, size_t n)
 {
     const kn_selection *s = kn_step_state(st);
-    for (size_t k = n; k-- > 0;) /* from the rightmost: the others keep their positions */
-        if (!s->keep[k]) {
-            size_t at = cols[k];
-            kn_status e = kn_frame_remove_column(out, at);
+    size_t order[n ? n : 1];
+    kn__order_desc(cols, n, order); /* from the rightmost: the others keep their positions */
+    for (size_t i = 0; i < n; i++)
+        if (!s->keep[order[i]]) {
+            kn_status e = kn_frame_remove_column(out, cols[order[i]]);
             if (e != KN_OK) return e;
         }
     return KN_OK;
@@ -146,8 +148,10 @@ kn_status kn__sel_apply(const kn_step *st, kn_frame *out, const size_t *cols, si
 kn_status kn__sel_apply_row(const kn_step *st, kn_step_row *row, const size_t *cols, size_t n)
 {
     const kn_selection *s = kn_step_state(st);
-    for (size_t k = n; k-- > 0;)
-        if (!s->keep[k]) kn_step_row_remove(row, cols[k]);
+    size_t order[n ? n : 1];
+    kn__order_desc(cols, n, order);
+    for (size_t i = 0; i < n; i++)
+        if (!s->keep[order[i]]) kn_step_row_remove(row, cols[order[i]]);
     return KN_OK;
 }
 
