@@ -54,7 +54,12 @@ typedef struct kn_selection {
     const char *method; /* the method's name (static) */
     size_t n;           /* candidate features */
     char **name;
-    double *score;   /* higher is better; the method's statistic (F, chi2, |r|, ...) */
+    double *score;   /* higher is better: the method's statistic (F, chi2, MI, |r|,
+                        variance; redundancy and cfs: relevance, |r| or eta; coef:
+                        sum of |coefficients|; importance; permutation: the mean
+                        score fall); rfe, rfecv: 1 / scikit-learn's ranking_;
+                        forward, backward: the inner-CV score of the set at the
+                        feature's round (NaN for features never moved) */
     double *p_value; /* NaN where the method has none */
     size_t *rank;    /* 1 = best; ties in score share no rank (later column first, as
                         scikit-learn's SelectKBest keeps them) */

@@ -253,6 +253,7 @@ int cmd_select(int argc, char **argv)
                                 "input", a.data, "target", a.target, "method", s->method,
                                 "candidates", (json_int_t)s->n, "n_kept", (json_int_t)s->n_kept,
                                 "kept", kept, "features", feats);
+        json_object_set_new(out, "stages", cli_stages_json());
         if (cli_emit_json(out) != CLI_OK) rc = CLI_FAIL;
     } else {
         printf("%s on %s (target %s): %zu of %zu features kept\n", s->method, a.data, a.target,
