@@ -35,6 +35,7 @@
 #define KILN_STORE_H
 
 #include "kiln/core.h"
+#include "kiln/sigtest.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -298,23 +299,7 @@ KN_API int kn_api_key_parse(const char *text, size_t len, int64_t *id,
  * constant time. */
 KN_API int kn_api_key_matches(const kn_api_key *k, const unsigned char secret[KN_KEY_SECRET_BYTES]);
 
-/* ---- comparing runs ----
- * The corrected resampled t-test of Nadeau and Bengio (2003) over per-fold
- * scores a and b of two models on the same k folds: d = a - b, t =
- * mean(d) / sqrt((1/k + test_train_ratio) * var(d)) with k - 1 degrees of
- * freedom (test_train_ratio: test rows / training rows of a fold, 1/(k-1)
- * for k-fold CV). p_value is two-sided; equal scores give t 0 and p 1. */
-typedef struct kn_paired_test {
-    size_t k;
-    double mean_diff, sd_diff, t, p_value;
-    double df;
-} kn_paired_test;
-KN_API kn_status kn_paired_ttest(const double *a, const double *b, size_t k,
-                                 double test_train_ratio, kn_paired_test *out);
-/* Student's t cumulative distribution P(T <= t) with df degrees of freedom,
- * through the regularized incomplete beta function I_x(a, b). */
-KN_API double kn_student_t_cdf(double t, double df);
-KN_API double kn_incbeta(double a, double b, double x);
+/* Comparing runs: kn_paired_ttest (kiln/sigtest.h). */
 
 #ifdef __cplusplus
 }

@@ -278,6 +278,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
 int cmd_curve(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_compare_models(int argc, char **argv);
+int cmd_select(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -313,6 +315,7 @@ extern const cli_spec keys_spec;
 extern const cli_spec curve_spec;
 extern const cli_spec anomaly_spec;
 extern const cli_spec cluster_spec;
-extern const cli_spec compare_spec;
+extern const cli_spec compare_spec, compare_models_spec;
+extern const cli_spec select_spec;
 
 #endif

@@ -27,7 +27,10 @@ static const cli_opt compare_opts[] = {
 
 const cli_spec compare_spec = {
     "compare",
-    "do a file's rows look like the reference rows? (per column)",
+    "compare data (do a file's rows look like the reference's?) or models",
+    "kiln compare data (or bare kiln compare) compares two files; kiln compare\n"
+    "models compares models on the same folds ('kiln compare models --help').\n"
+    "\n"
     "Compare every column the two files share: numeric columns with the\n"
     "two-sample Kolmogorov-Smirnov test (distance D, asymptotic p-value) and the\n"
     "population stability index over the reference's deciles; categorical and\n"
@@ -37,7 +40,7 @@ const cli_spec compare_spec = {
     "(Benjamini-Hochberg), is under --alpha and D, V or PSI reaches\n"
     "--min-effect (a tiny shift in a big sample is significant but harmless).\n"
     "Columns are listed most different first. Exit 0: none differs; 1: some do.\n",
-    "  kiln compare --reference train.csv --data this_week.csv\n"
+    "  kiln compare data --reference train.csv --data this_week.csv\n"
     "  kiln compare --reference train.csv --data test.csv --json\n",
     compare_opts,
     0,
@@ -53,6 +56,9 @@ static int by_difference(const void *x, const void *y)
 
 int cmd_compare(int argc, char **argv)
 {
+    /* kiln compare models ...; kiln compare data ... (or bare: data) */
+    if (argc >= 2 && !strcmp(argv[1], "models")) return cmd_compare_models(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "data")) argc--, argv++;
     compare_args a = {0};
     int rc = cli_parse(&compare_spec, argc, argv, &a, NULL);
     if (rc) return rc < 0 ? CLI_OK : rc;

@@ -1,8 +1,9 @@
-/* The learn layer's builtin components: one line per model, then the
- * metrics (their table is in eval/metric_registry.c). */
+/* The learn layer's builtin components: the selector steps, one line per
+ * model, then the metrics (their table is in eval/metric_registry.c). */
 #include "kiln/init.h"
 #include "kiln/registry.h"
 #include "learn/learn-impl.h"
+#include "learn/select/select-impl.h"
 
 #include <pthread.h>
 
@@ -38,6 +39,10 @@ static const kn_component *const models[] = {&kn__gbdt,
 static void register_models(void)
 {
     kn_prep_register();
+    /* the selector steps (prep's step contract, but they need models and
+     * tests), after prep's steps and before the models */
+    kn_registry_add(&kn__select_filter);
+    kn_registry_add(&kn__select_model);
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
     for (size_t i = 0; i < kn__n_metrics; i++) kn_registry_add(&kn__metrics[i]);
 }

@@ -3,6 +3,7 @@
  * failed calls that leave the store unchanged. */
 #include "test_util.h"
 
+#include "kiln/distrib.h"
 #include "kiln/mem.h"
 #include "unit/store/store_util.h"
 

@@ -1,8 +1,5 @@
-/* The corrected resampled paired t-test (Nadeau and Bengio, 2003) and the
- * Student t distribution it needs, through the regularized incomplete beta
- * function (evaluated by its continued fraction with the modified Lentz
- * method). */
-#include "kiln/store.h"
+/* Distribution tails (kiln/distrib.h). */
+#include "kiln/distrib.h"
 
 #include <math.h>
 
@@ -54,39 +51,21 @@ double kn_student_t_cdf(double t, double df)
     return t > 0 ? 1 - tail : tail;
 }
 
-kn_status kn_paired_ttest(const double *a, const double *b, size_t k, double test_train_ratio,
-                          kn_paired_test *out)
+double kn_f_sf(double f, double d1, double d2)
 {
-    if (k < 2)
-        return kn_fail(KN_ERR_INVALID, "a paired test needs scores on 2 or more folds (got %zu)",
-                       k);
-    if (!(test_train_ratio >= 0) || !isfinite(test_train_ratio))
-        return kn_fail(KN_ERR_INVALID, "paired test: test/train ratio %g is not a number >= 0",
-                       test_train_ratio);
-    double mean = 0;
-    for (size_t i = 0; i < k; i++) {
-        if (!isfinite(a[i]) || !isfinite(b[i]))
-            return kn_fail(KN_ERR_INVALID, "paired test: fold %zu has no finite score", i);
-        mean += a[i] - b[i];
-    }
-    mean /= (double)k;
-    double ss = 0;
-    for (size_t i = 0; i < k; i++) {
-        double d = a[i] - b[i] - mean;
-        ss += d * d;
-    }
-    double var = ss / (double)(k - 1);
-    out->k = k;
-    out->mean_diff = mean;
-    out->sd_diff = sqrt(var);
-    out->df = (double)(k - 1);
-    double se = sqrt((1.0 / (double)k + test_train_ratio) * var);
-    if (se == 0) { /* every fold differs by the same amount */
-        out->t = mean == 0 ? 0 : (mean > 0 ? INFINITY : -INFINITY);
-        out->p_value = mean == 0 ? 1 : 0;
-        return KN_OK;
-    }
-    out->t = mean / se;
-    out->p_value = kn_incbeta(out->df / 2, 0.5, out->df / (out->df + out->t * out->t));
-    return KN_OK;
+    if (isnan(f) || !(d1 > 0) || !(d2 > 0)) return NAN;
+    if (f <= 0) return 1;
+    if (isinf(f)) return 0;
+    /* P(F > f) = I_{d2/(d2 + d1 f)}(d2/2, d1/2) */
+    return kn_incbeta(d2 / 2, d1 / 2, d2 / (d2 + d1 * f));
+}
+
+double kn_binom_cdf(double k, double n, double q)
+{
+    if (isnan(k) || !(n >= 0) || !(q >= 0) || !(q <= 1)) return NAN;
+    k = floor(k);
+    if (k < 0) return 0;
+    if (k >= n) return 1;
+    /* P(X <= k) = I_{1-q}(n - k, k + 1) */
+    return kn_incbeta(n - k, k + 1, 1 - q);
 }
