@@ -94,6 +94,14 @@ KN_API kn_status kn_drift_frames(const kn_frame *ref, const kn_frame *cur, const
  * was nothing to compare. */
 KN_API kn_status kn_drift_column(kn_column *a, size_t na, kn_column *b, size_t nb,
                                  const kn_drift_opts *o, kn_drift_col *out, int *tested);
+/* The same for arrays: numbers (NaN: missing; KS, Wasserstein, PSI), or
+ * counts of k values in the reference (r) and the batch (c; chi-square,
+ * JS, PSI). name is copied. */
+KN_API kn_status kn_drift_numbers(const char *name, const double *a, size_t na, const double *b,
+                                  size_t nb, const kn_drift_opts *o, kn_drift_col *out,
+                                  int *tested);
+KN_API kn_status kn_drift_counts(const char *name, const double *r, const double *c, size_t k,
+                                 const kn_drift_opts *o, kn_drift_col *out);
 /* Set p_adjusted (BH over the n columns) and drifted / why on each. */
 KN_API kn_status kn_drift_decide(kn_drift_col *cols, size_t n, const kn_drift_opts *o,
                                  size_t *n_drifted);

@@ -278,6 +278,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
 int cmd_curve(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -314,5 +315,6 @@ extern const cli_spec curve_spec;
 extern const cli_spec anomaly_spec;
 extern const cli_spec cluster_spec;
 extern const cli_spec compare_spec;
+extern const cli_spec monitor_spec;
 
 #endif

@@ -74,6 +74,7 @@ static const cli_spec *const commands[] = {
     &anomaly_spec,
     &cluster_spec,
     &compare_spec,
+    &monitor_spec,
     &run_spec,
     &inspect_spec,
     &report_spec,

@@ -95,22 +95,13 @@ static double psi_threshold(const kn_drift_opts *o, size_t n1, size_t n2, size_t
     return t;
 }
 
-static kn_status numeric(kn_column *a, size_t na, kn_column *b, size_t nb, const kn_drift_opts *o,
-                         kn_drift_col *out, int *tested)
+/* KS, Wasserstein and PSI of two arrays (NaN: missing), na and nb cells. */
+static kn_status numbers(const double *va, size_t na, const double *vb, size_t nb,
+                         const kn_drift_opts *o, kn_drift_col *out, int *tested)
 {
-    double *va = kn_malloc((na ? na : 1) * sizeof *va), *vb = kn_malloc((nb ? nb : 1) * sizeof *vb);
-    double *ra = NULL, *rb = NULL;
-    kn_status e = va && vb ? KN_OK : KN_ERR_NOMEM;
     size_t ma = 0, mb = 0, bins = 0;
-    for (size_t i = 0; e == KN_OK && i < na; i++)
-        va[i] = kn_column_is_missing(a, i) ? NAN : kn_column_number(a, i);
-    for (size_t i = 0; e == KN_OK && i < nb; i++)
-        vb[i] = kn_column_is_missing(b, i) ? NAN : kn_column_number(b, i);
-    if (e == KN_OK) {
-        ra = kn__sorted_present(va, na, &ma);
-        rb = kn__sorted_present(vb, nb, &mb);
-        if (!ra || !rb) e = KN_ERR_NOMEM;
-    }
+    double *ra = kn__sorted_present(va, na, &ma), *rb = kn__sorted_present(vb, nb, &mb);
+    kn_status e = ra && rb ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && ma && mb) {
         *tested = 1;
         e = kn_ks_2samp_auto(ra, ma, rb, mb, &out->ks_d, &out->ks_p);
@@ -120,8 +111,38 @@ static kn_status numeric(kn_column *a, size_t na, kn_column *b, size_t nb, const
         out->psi_threshold = psi_threshold(o, na, nb, bins);
         out->score = fmax(out->psi, out->ks_d);
     }
-    kn_free(va), kn_free(vb), kn_free(ra), kn_free(rb);
+    kn_free(ra), kn_free(rb);
     return e;
+}
+
+static kn_status numeric(kn_column *a, size_t na, kn_column *b, size_t nb, const kn_drift_opts *o,
+                         kn_drift_col *out, int *tested)
+{
+    double *va = kn_malloc((na ? na : 1) * sizeof *va), *vb = kn_malloc((nb ? nb : 1) * sizeof *vb);
+    kn_status e = va && vb ? KN_OK : KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < na; i++)
+        va[i] = kn_column_is_missing(a, i) ? NAN : kn_column_number(a, i);
+    for (size_t i = 0; e == KN_OK && i < nb; i++)
+        vb[i] = kn_column_is_missing(b, i) ? NAN : kn_column_number(b, i);
+    if (e == KN_OK) e = numbers(va, na, vb, nb, o, out, tested);
+    kn_free(va), kn_free(vb);
+    return e;
+}
+
+/* Chi-square, JS and PSI of two rows of counts over k values. */
+static void counts(const double *r, const double *c, size_t k, const kn_drift_opts *o,
+                   kn_drift_col *out)
+{
+    double nr = 0, nc = 0;
+    for (size_t i = 0; i < k; i++) nr += r[i], nc += c[i];
+    out->categorical = 1;
+    out->chi2 = kn__chi2_homogeneity(r, c, k, 1, &out->chi2_df);
+    out->chi2_p = out->chi2_df ? kn_chi2_sf(out->chi2, (double)out->chi2_df) : 1;
+    out->p = out->chi2_p;
+    out->js = kn_js_distance(r, c, k);
+    out->psi = kn__psi(r, c, k, nr, nc);
+    out->psi_threshold = psi_threshold(o, (size_t)nr, (size_t)nc, out->chi2_df + 1);
+    out->score = fmax(out->psi, isnan(out->js) ? 0 : out->js);
 }
 
 static kn_status categorical(kn_column *a, size_t na, kn_column *b, size_t nb,
@@ -133,15 +154,8 @@ static kn_status categorical(kn_column *a, size_t na, kn_column *b, size_t nb,
     out->categorical = 1;
     if (t.k) {
         *tested = 1;
-        double nr = 0, nc = 0, present = 0;
-        for (size_t i = 0; i < t.k; i++) nr += t.r[i], nc += t.c[i];
-        out->chi2 = kn__chi2_homogeneity(t.r, t.c, t.k, 1, &out->chi2_df);
-        out->chi2_p = out->chi2_df ? kn_chi2_sf(out->chi2, (double)out->chi2_df) : 1;
-        out->p = out->chi2_p;
-        out->js = kn_js_distance(t.r, t.c, t.k);
-        out->psi = kn__psi(t.r, t.c, t.k, nr, nc);
-        out->psi_threshold = psi_threshold(o, na, nb, out->chi2_df + 1);
-        out->score = fmax(out->psi, isnan(out->js) ? 0 : out->js);
+        double present = 0;
+        counts(t.r, t.c, t.k, o, out);
         double unseen_cells = 0;
         for (size_t i = 0; i < t.k; i++) {
             if (!t.value[i]) continue;
@@ -166,19 +180,62 @@ static kn_status categorical(kn_column *a, size_t na, kn_column *b, size_t nb,
     return e;
 }
 
-kn_status kn_drift_column(kn_column *a, size_t na, kn_column *b, size_t nb, const kn_drift_opts *o_in,
-                          kn_drift_col *out, int *tested)
+static void col_init(kn_drift_col *out, size_t na, size_t nb)
 {
-    kn_drift_opts o;
-    kn_drift_opts_default(&o);
-    if (o_in) o = *o_in;
-    if (o.bins < 2) o.bins = 2;
     memset(out, 0, sizeof *out);
-    *tested = 0;
     out->ks_d = out->ks_p = out->wasserstein = out->chi2 = out->chi2_p = out->js = NAN;
     out->psi = out->psi_threshold = out->p = out->p_adjusted = NAN;
     out->n_ref = na;
     out->n_cur = nb;
+}
+
+static void opts_of(const kn_drift_opts *o_in, kn_drift_opts *o)
+{
+    kn_drift_opts_default(o);
+    if (o_in) *o = *o_in;
+    if (o->bins < 2) o->bins = 2;
+}
+
+kn_status kn_drift_numbers(const char *name, const double *a, size_t na, const double *b,
+                           size_t nb, const kn_drift_opts *o_in, kn_drift_col *out, int *tested)
+{
+    kn_drift_opts o;
+    opts_of(o_in, &o);
+    col_init(out, na, nb);
+    *tested = 0;
+    size_t ma = 0, mb = 0;
+    for (size_t i = 0; i < na; i++) ma += (size_t)isnan(a[i]);
+    for (size_t i = 0; i < nb; i++) mb += (size_t)isnan(b[i]);
+    out->missing_ref = na ? (double)ma / (double)na : 0;
+    out->missing_cur = nb ? (double)mb / (double)nb : 0;
+    kn_status e = numbers(a, na, b, nb, &o, out, tested);
+    out->p_adjusted = out->p;
+    if (e == KN_OK && !(out->name = kn_strdup(name))) e = KN_ERR_NOMEM;
+    if (e != KN_OK) kn_drift_col_free(out);
+    return e;
+}
+
+kn_status kn_drift_counts(const char *name, const double *r, const double *c, size_t k,
+                          const kn_drift_opts *o_in, kn_drift_col *out)
+{
+    kn_drift_opts o;
+    opts_of(o_in, &o);
+    double nr = 0, nc = 0;
+    for (size_t i = 0; i < k; i++) nr += r[i], nc += c[i];
+    col_init(out, (size_t)nr, (size_t)nc);
+    counts(r, c, k, &o, out);
+    out->p_adjusted = out->p;
+    if (!(out->name = kn_strdup(name))) return KN_ERR_NOMEM;
+    return KN_OK;
+}
+
+kn_status kn_drift_column(kn_column *a, size_t na, kn_column *b, size_t nb, const kn_drift_opts *o_in,
+                          kn_drift_col *out, int *tested)
+{
+    kn_drift_opts o;
+    opts_of(o_in, &o);
+    col_init(out, na, nb);
+    *tested = 0;
     size_t ma = 0, mb = 0;
     for (size_t i = 0; i < na; i++) ma += (size_t)kn_column_is_missing(a, i);
     for (size_t i = 0; i < nb; i++) mb += (size_t)kn_column_is_missing(b, i);
