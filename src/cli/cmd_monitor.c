@@ -1,19 +1,22 @@
 /* kiln monitor check: has a batch of new rows drifted from the rows a
  * model was trained on, column by column and in the model's predictions,
  * and how many rows break its input schema? (kiln/drift.h) */
-#include "cli/cli.h"
+#include "cli/cli_monitor.h"
+#include "kiln/alert.h"
 #include "kiln/artifact.h"
 #include "kiln/drift.h"
 #include "kiln/mem.h"
 #include "kiln/pipeline.h"
 #include "kiln/schema.h"
+#include "kiln/store.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct check_args {
-    const char *model, *data, *reference, *store;
+    const char *model, *data, *reference, *store, *alerts;
+    int record;
     double alpha, min_psi, missing_change, unseen_share, max_invalid;
     int64_t window;
     kn_read_opts read;
@@ -39,6 +42,11 @@ static const cli_opt check_opts[] = {
                 "the share of rows breaking the input schema that counts as drift"),
     CLI_OPT_INT(check_args, window, "window", "N", "0", 0, 1e9,
                 "check the batch in consecutive windows of N rows (0: as one)"),
+    CLI_OPT_TEXT(check_args, alerts, "alerts", "FILE",
+                 "alert rules and sinks (YAML; 'kiln monitor check --help' shows the shape)"),
+    CLI_OPT_FLAG(check_args, record, "record",
+                 "keep each window's result and the alerts in the store (alerts then last "
+                 "across checks: one per incident)"),
     CLI_OPT_READ(check_args, read),
     CLI_OPT_END};
 
@@ -66,12 +74,31 @@ static const cli_spec check_spec = {
     "Columns are listed drifted first, then by how far they moved (the larger\n"
     "of PSI and D or JS), with their importance to the model where the model\n"
     "has importances (tree models).\n"
-    "Exit 0: no drift; 1: drift; 2: usage; 3: the data cannot be checked (a\n"
-    "batch whose columns do not match the model's input, an unreadable file).\n",
+    "--alerts FILE raises alerts (YAML):\n"
+    "  rules:\n"
+    "    - {name: rate_moved, metric: psi, column: int_rate, condition: \"> 0.2\",\n"
+    "       for: 2, severity: critical}\n"
+    "  sinks:\n"
+    "    - log\n"
+    "    - {webhook: \"http://127.0.0.1:9000/hook\", retries: 5, backoff: 0.5}\n"
+    "metric: psi, ks_d, ks_p, wasserstein, chi2, chi2_p, js, p_adjusted, missing,\n"
+    "missing_change, unseen_share (a column's, or the worst column's), or\n"
+    "drifted_columns, drift, invalid_share, prediction_psi, prediction_p,\n"
+    "prediction_drift. A rule fires after `for` consecutive windows meet its\n"
+    "condition; that opens an incident, sent once to every sink (the webhook\n"
+    "POSTs JSON and retries with doubling waits) until a window no longer\n"
+    "meets it. With --record the windows, streaks and incidents live in the\n"
+    "store (--store), so one incident spans checks and a delivery that failed\n"
+    "is retried by the next check; 'kiln monitor alerts' lists them.\n"
+    "Exit 0: no drift and no alert; 1: drift or an alert; 2: usage (a bad\n"
+    "alert file too); 3: the data cannot be checked (a batch whose columns\n"
+    "do not match the model's input, an unreadable file).\n",
     "  kiln monitor check --model model.kiln --data week.csv --reference train.csv\n"
     "  kiln monitor check --model credit@production --data week.csv --reference train.csv "
     "--json\n"
-    "  kiln monitor check --model m.kiln --data stream.csv --reference train.csv --window 500\n",
+    "  kiln monitor check --model m.kiln --data stream.csv --reference train.csv --window 500\n"
+    "  kiln monitor check --model credit@production --data day.csv --reference train.csv "
+    "--alerts alerts.yaml --record\n",
     check_opts,
     0,
     cmd_monitor_check};
@@ -426,8 +453,18 @@ static int cmd_monitor_check(int argc, char **argv)
     o.missing_change = a.missing_change;
     o.unseen_share = a.unseen_share;
     kn_read_opts ro = a.read;
+    cli_alerting *al = NULL;
+    int64_t window = a.window;
+    if ((rc = cli_alerts_open(a.alerts, a.record, a.model, &window, &al))) return rc;
     kn_status e = cli_resolve_model(a.model, &path);
     if (e == KN_OK) e = load_model(path, &w);
+    if (e == KN_OK) {
+        const char **names = kn_malloc((w.n_decls + 1) * sizeof *names);
+        for (size_t j = 0; names && j < w.n_decls; j++) names[j] = w.decls[j].name;
+        rc = names ? cli_alerts_check_columns(al, names, w.n_decls) : CLI_ERROR;
+        kn_free(names);
+        if (rc) goto done;
+    }
     if (e == KN_OK) e = read_side(a.reference, "reference", &ro, &w, &ref, &bad_ref);
     if (e == KN_OK) e = read_side(a.data, "batch", &ro, &w, &cur, &bad_cur);
     if (e == KN_OK) e = validate(&w, cur, &v);
@@ -446,19 +483,33 @@ static int cmd_monitor_check(int argc, char **argv)
             while (k < w.n_decls && strcmp(w.decls[k].name, name)) k++;
             if (k == w.n_decls && (e = kn_frame_remove_column(ref, j)) != KN_OK) break;
         }
-        size_t n = kn_frame_n_rows(cur), win = a.window ? (size_t)a.window : n;
-        size_t n_win = (n + win - 1) / win, n_drifted = 0, first = 0;
+        size_t n = kn_frame_n_rows(cur), win = window ? (size_t)window : n;
+        size_t n_win = (n + win - 1) / win, n_drifted = 0, first = 0, n_alerting = 0;
         json_t *wins = cli.json ? json_array() : NULL;
         for (size_t k = 0; e == KN_OK && k < n_win; k++) {
             check_result r;
             size_t from = k * win, to = from + win < n ? from + win : n;
-            e = check_rows(&w, ref, cur, from, to, yr, n_yr, yc, v, a.window ? 0 : (double)bad_cur, &o,
-                           a.max_invalid, &r);
+            e = check_rows(&w, ref, cur, from, to, yr, n_yr, yc, v, window ? 0 : (double)bad_cur,
+                           &o, a.max_invalid, &r);
             if (e != KN_OK) break;
             if (r.drifted && !n_drifted++) first = k + 1;
+            json_t *res = result_json(&w, &r, !window || a.record), *alerts = NULL;
+            int alerting = 0;
+            e = cli_alerts_window(al, k + 1, a.data, window ? (uint64_t)window : 0, to - from,
+                                  r.drifted, res, &r.cols, r.pred_tested ? &r.pred : NULL,
+                                  (to - from) ? r.invalid / (double)(to - from) : 0, &alerts,
+                                  &alerting);
+            n_alerting += (size_t)alerting;
+            if (window && !a.record) json_object_del(res, "columns");
+            json_object_set_new(res, "alerts", alerts ? alerts : json_array());
+            if (e != KN_OK) {
+                json_decref(res);
+                check_result_free(&r);
+                break;
+            }
             if (wins)
-                json_array_append_new(wins, result_json(&w, &r, !a.window));
-            else if (!a.window)
+                json_array_append_new(wins, res);
+            else if (!window)
                 print_result(&w, &r, pred_source);
             else {
                 printf("window %zu (rows %zu-%zu): %s", k + 1, from + 1, to,
@@ -469,6 +520,7 @@ static int cmd_monitor_check(int argc, char **argv)
                 if (r.pred_tested && r.pred.drifted) printf(" (prediction)");
                 putchar('\n');
             }
+            if (!wins) json_decref(res);
             check_result_free(&r);
         }
         if (e != KN_OK) {
@@ -485,7 +537,8 @@ static int cmd_monitor_check(int argc, char **argv)
                                   "windows_drifted", (json_int_t)n_drifted, "first_drifted_window",
                                   (json_int_t)first);
             json_object_set_new(j, "reference_predictions", json_string(pred_source));
-            if (a.window)
+            json_object_set_new(j, "windows_alerting", json_integer((json_int_t)n_alerting));
+            if (window)
                 json_object_set_new(j, "window_results", wins);
             else {
                 json_object_update(j, json_array_get(wins, 0));
@@ -493,12 +546,14 @@ static int cmd_monitor_check(int argc, char **argv)
             }
             json_object_set_new(j, "importances", json_boolean(w.importance != NULL));
             if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
-        } else if (a.window)
+        } else if (window)
             printf("%zu of %zu windows of %zu rows drifted (first: %zu)\n", n_drifted, n_win, win,
                    first);
-        if (rc == CLI_OK && n_drifted) rc = CLI_FAIL;
+        if (!wins && n_alerting) printf("%zu window%s with an open alert\n", n_alerting, n_alerting == 1 ? "" : "s");
+        if (rc == CLI_OK && (n_drifted || n_alerting)) rc = CLI_FAIL;
     }
 done:
+    cli_alerts_close(al);
     kn_validation_free(v);
     kn_free(yr), kn_free(yc), kn_free(path);
     kn_frame_free(ref), kn_frame_free(cur);
@@ -508,19 +563,20 @@ done:
 
 /* ---- kiln monitor ---- */
 
-static const cli_spec *const subs[] = {&check_spec};
+static const cli_spec *const subs[] = {&check_spec, &monitor_alerts_spec};
 
 typedef struct monitor_args {
     const char *sub;
 } monitor_args;
 static const cli_opt monitor_opts[] = {
-    CLI_OPT_ARG(monitor_args, sub, "check", 1, "the subcommand"), CLI_OPT_END};
+    CLI_OPT_ARG(monitor_args, sub, "check|alerts", 1, "the subcommand"), CLI_OPT_END};
 
 const cli_spec monitor_spec = {
     "monitor",
     "watch a model in production: drift of its inputs and predictions",
     "  kiln monitor check --model M --data NEW --reference TRAIN   drift of a batch\n"
-    "'kiln monitor check --help' explains it.\n",
+    "  kiln monitor alerts                                         the alert incidents\n"
+    "'kiln monitor SUB --help' explains each.\n",
     "  kiln monitor check --model credit@production --data week.csv --reference train.csv\n",
     monitor_opts,
     0,
