@@ -341,8 +341,9 @@ KN_API kn_status kn_store_monitor_add(kn_store *s, const char *model, const char
 KN_API kn_status kn_store_alert_observe(kn_store *s, const char *model, const char *rule,
                                         const char *severity, int firing, int64_t for_windows,
                                         const char *detail, kn_alert_step *out);
-/* Record a delivery attempt of an incident: ok 1 marks it delivered. */
-KN_API kn_status kn_store_alert_delivered(kn_store *s, int64_t incident, int ok);
+/* Record the delivery attempts (HTTP requests) made for an incident; ok 1
+ * marks it delivered. */
+KN_API kn_status kn_store_alert_delivered(kn_store *s, int64_t incident, int ok, int attempts);
 /* The incidents, newest first (at most limit; 0: all). */
 typedef struct kn_alert_incident {
     int64_t id;

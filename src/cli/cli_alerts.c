@@ -146,9 +146,10 @@ static void iso_time(double t, char *buf, size_t cap)
 }
 
 /* Send an incident to every sink; *ok 1 when every webhook took it. */
-static void deliver(const cli_alerting *al, json_t *payload, int *ok)
+static void deliver(const cli_alerting *al, json_t *payload, int *ok, int *attempts)
 {
     *ok = 1;
+    *attempts = 0;
     char *body = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
     if (!body) {
         *ok = 0;
@@ -161,8 +162,9 @@ static void deliver(const cli_alerting *al, json_t *payload, int *ok)
             continue;
         }
         int tries = 0;
-        if (kn_webhook_post(s->url, body, s->retries, s->backoff_s, s->timeout_s, &tries) !=
-            KN_OK) {
+        kn_status e = kn_webhook_post(s->url, body, s->retries, s->backoff_s, s->timeout_s, &tries);
+        *attempts += tries;
+        if (e != KN_OK) {
             cli_error("monitor check: alert not delivered: %s (the store keeps it undelivered; "
                       "the next check with --record retries)",
                       kn_last_error());
@@ -237,12 +239,11 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
                 al->open[i] = 0;
         }
         if (e == KN_OK && send && al->c->n_sinks) {
-            int ok = 0;
-            deliver(al, detail, &ok);
+            int ok = 0, tries = 0;
+            deliver(al, detail, &ok, &tries);
             if (al->s) {
-                kn_status d = kn_store_alert_delivered(al->s, json_integer_value(json_object_get(
-                                                                  detail, "incident")),
-                                                       ok);
+                json_int_t id = json_integer_value(json_object_get(detail, "incident"));
+                kn_status d = kn_store_alert_delivered(al->s, id, ok, tries);
                 if (d != KN_OK) e = d;
             }
         }

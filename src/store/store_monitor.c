@@ -151,20 +151,21 @@ kn_status kn_store_alert_observe(kn_store *s, const char *model, const char *rul
     return kn__store_commit(s);
 }
 
-kn_status kn_store_alert_delivered(kn_store *s, int64_t incident, int ok)
+kn_status kn_store_alert_delivered(kn_store *s, int64_t incident, int ok, int attempts)
 {
     kn_status e = need_monitor_tables(s);
     sqlite3_stmt *st = NULL;
     if (!e)
         e = kn__store_prepare(s,
-                              ok ? "UPDATE monitor_alerts SET delivered = ?, attempts = attempts + 1"
-                                   " WHERE id = ?"
-                                 : "UPDATE monitor_alerts SET attempts = attempts + 1 + 0 * ?"
-                                   " WHERE id = ?",
+                              ok ? "UPDATE monitor_alerts SET delivered = ?1, attempts = attempts + ?3"
+                                   " WHERE id = ?2"
+                                 : "UPDATE monitor_alerts SET attempts = attempts + ?3 + 0 * ?1"
+                                   " WHERE id = ?2",
                               &st);
     if (e) return e;
     sqlite3_bind_double(st, 1, kn__store_now());
     sqlite3_bind_int64(st, 2, incident);
+    sqlite3_bind_int(st, 3, attempts);
     return step_done(s, st, "recording the alert's delivery");
 }
 
