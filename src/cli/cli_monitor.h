@@ -28,7 +28,8 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
                             const kn_drift_col *pred, double invalid_share, json_t **alerts,
                             int *alerting);
 void cli_alerts_close(cli_alerting *al);
-/* kiln monitor alerts */
+/* kiln monitor alerts (cli_alerts.c), kiln monitor feedback */
 extern const cli_spec monitor_alerts_spec;
+extern const cli_spec monitor_feedback_spec;
 
 #endif

@@ -563,18 +563,19 @@ done:
 
 /* ---- kiln monitor ---- */
 
-static const cli_spec *const subs[] = {&check_spec, &monitor_alerts_spec};
+static const cli_spec *const subs[] = {&check_spec, &monitor_feedback_spec, &monitor_alerts_spec};
 
 typedef struct monitor_args {
     const char *sub;
 } monitor_args;
 static const cli_opt monitor_opts[] = {
-    CLI_OPT_ARG(monitor_args, sub, "check|alerts", 1, "the subcommand"), CLI_OPT_END};
+    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts", 1, "the subcommand"), CLI_OPT_END};
 
 const cli_spec monitor_spec = {
     "monitor",
-    "watch a model in production: drift of its inputs and predictions",
+    "watch a model in production: drift, live score, alerts",
     "  kiln monitor check --model M --data NEW --reference TRAIN   drift of a batch\n"
+    "  kiln monitor feedback --log LOG --labels LABELS --model M   the live score\n"
     "  kiln monitor alerts                                         the alert incidents\n"
     "'kiln monitor SUB --help' explains each.\n",
     "  kiln monitor check --model credit@production --data week.csv --reference train.csv\n",
