@@ -61,22 +61,22 @@ enum { KN_DRIFT_UNSEEN_SHOWN = 5 };
 
 typedef struct kn_drift_col {
     char *name;
-    int categorical;        /* 1: chi-square + JS; 0: KS + Wasserstein */
-    size_t n_ref, n_cur;    /* cells (rows) on each side */
+    int categorical;                 /* 1: chi-square + JS; 0: KS + Wasserstein */
+    size_t n_ref, n_cur;             /* cells (rows) on each side */
     double missing_ref, missing_cur; /* shares of missing cells */
-    double ks_d, ks_p;      /* numeric; NaN otherwise */
-    double wasserstein;     /* numeric; NaN otherwise */
-    double chi2, chi2_p;    /* categorical; NaN otherwise */
+    double ks_d, ks_p;               /* numeric; NaN otherwise */
+    double wasserstein;              /* numeric; NaN otherwise */
+    double chi2, chi2_p;             /* categorical; NaN otherwise */
     size_t chi2_df;
-    double js;              /* categorical; NaN otherwise */
+    double js; /* categorical; NaN otherwise */
     double psi, psi_threshold;
-    double p, p_adjusted;   /* ks_p or chi2_p, and its BH adjustment */
-    size_t unseen;          /* distinct batch values the reference lacks */
-    double unseen_frac;     /* their share of the batch's present cells */
+    double p, p_adjusted;                       /* ks_p or chi2_p, and its BH adjustment */
+    size_t unseen;                              /* distinct batch values the reference lacks */
+    double unseen_frac;                         /* their share of the batch's present cells */
     char *unseen_values[KN_DRIFT_UNSEEN_SHOWN]; /* the first few (sorted) */
-    double score;           /* how far it moved, for ranking: max(PSI, D or JS) */
+    double score; /* how far it moved, for ranking: max(PSI, D or JS) */
     int drifted;
-    const char *why;        /* "distribution", "missing", "unseen" (static), NULL */
+    const char *why; /* "distribution", "missing", "unseen" (static), NULL */
 } kn_drift_col;
 
 typedef struct kn_drift_report {
@@ -110,8 +110,8 @@ KN_API void kn_drift_report_free(kn_drift_report *r);
 
 /* The pieces, on plain arrays (NaN values are skipped).
  * scipy.stats.ks_2samp(a, b) (two-sided, method "auto"): D and p. */
-KN_API kn_status kn_ks_2samp_auto(const double *a, size_t na, const double *b, size_t nb,
-                                  double *d, double *p);
+KN_API kn_status kn_ks_2samp_auto(const double *a, size_t na, const double *b, size_t nb, double *d,
+                                  double *p);
 /* P(D_n >= d) of the one-sample two-sided KS statistic
  * (scipy.stats.kstwo.sf(d, n)). */
 KN_API double kn_kstwo_sf(double d, double n);

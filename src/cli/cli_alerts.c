@@ -115,8 +115,7 @@ int cli_alerts_open(const char *file, int record, const char *model, int64_t *wi
                 int rc = cli_usage_error("monitor check",
                                          "--alerts: rule '%s' has window %lld rows, the check "
                                          "%lld; give the rules one window, or no --window",
-                                         al->c->rules[i].name, (long long)rw,
-                                         (long long)*window);
+                                         al->c->rules[i].name, (long long)rw, (long long)*window);
                 cli_alerts_close(al);
                 return rc;
             }
@@ -184,8 +183,9 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
     kn_status e = KN_OK;
     if (al->s) {
         char *text = json_dumps(result, JSON_COMPACT);
-        e = text ? kn_store_monitor_add(al->s, al->model, data, window_rows, rows, drift, text, NULL)
-                 : KN_ERR_NOMEM;
+        e = text
+                ? kn_store_monitor_add(al->s, al->model, data, window_rows, rows, drift, text, NULL)
+                : KN_ERR_NOMEM;
         free(text);
     }
     for (size_t i = 0; e == KN_OK && al->c && i < al->c->n_rules; i++) {
@@ -197,14 +197,15 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
         int fires = kn_alert_fires(r, v);
         char cond[64];
         snprintf(cond, sizeof cond, "%s %.15g", op_text(r->op), r->threshold);
-        json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:s}", "rule", r->name,
-                                   "severity", r->severity, "model", al->model, "metric", r->metric,
-                                   "column", column ? json_string(column) : json_null(), "value",
-                                   cli_json_num(v), "condition", cond, "window", (json_int_t)k,
-                                   "data", data);
+        json_t *detail =
+            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:s}", "rule", r->name, "severity",
+                      r->severity, "model", al->model, "metric", r->metric, "column",
+                      column ? json_string(column) : json_null(), "value", cli_json_num(v),
+                      "condition", cond, "window", (json_int_t)k, "data", data);
         json_t *drifted = json_array();
         for (size_t j = 0; j < cols->n_cols; j++)
-            if (cols->cols[j].drifted) json_array_append_new(drifted, json_string(cols->cols[j].name));
+            if (cols->cols[j].drifted)
+                json_array_append_new(drifted, json_string(cols->cols[j].name));
         json_object_set_new(detail, "drifted_columns", drifted);
         int open = 0, fresh = 0, send = 0;
         if (al->s) {
@@ -296,8 +297,8 @@ static int on_alert(const kn_alert_incident *a, void *user)
                                                           : json_null()));
         return 0;
     }
-    printf("%6lld  %-20s %-24s %-8s %s  %s  %s\n", (long long)a->id, a->rule, a->model,
-           a->severity, cli_store_time(a->opened, t1, sizeof t1),
+    printf("%6lld  %-20s %-24s %-8s %s  %s  %s\n", (long long)a->id, a->rule, a->model, a->severity,
+           cli_store_time(a->opened, t1, sizeof t1),
            a->closed > 0 ? cli_store_time(a->closed, t2, sizeof t2) : "open               ",
            a->delivered > 0 ? "delivered" : "undelivered");
     return 0;
@@ -318,7 +319,8 @@ static int cmd_monitor_alerts(int argc, char **argv)
         json_decref(arr);
         return cli_store_fail(s);
     }
-    if (arr) rc = cli_emit_json(json_pack("{s:s, s:o}", "command", "monitor alerts", "alerts", arr));
+    if (arr)
+        rc = cli_emit_json(json_pack("{s:s, s:o}", "command", "monitor alerts", "alerts", arr));
     kn_store_close(s);
     return rc;
 }

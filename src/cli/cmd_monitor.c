@@ -357,13 +357,12 @@ static json_t *result_json(const monitored *w, const check_result *r, int with_c
             json_array_append_new(drifted, json_string(r->cols.cols[i].name));
     }
     size_t n = r->to - r->from;
-    json_t *j = json_pack("{s:I, s:I, s:b, s:I, s:I, s:o, s:o, s:f, s:I, s:o}", "from",
-                          (json_int_t)r->from, "rows", (json_int_t)n, "drift", r->drifted,
-                          "columns_checked", (json_int_t)r->cols.n_cols, "columns_drifted",
-                          (json_int_t)r->cols.n_drifted, "drifted", drifted, "prediction",
-                          r->pred_tested ? col_json(NULL, &r->pred) : json_null(), "invalid_share",
-                          n ? r->invalid / (double)n : 0.0, "invalid_rows",
-                          (json_int_t)r->invalid, "columns", cols);
+    json_t *j = json_pack(
+        "{s:I, s:I, s:b, s:I, s:I, s:o, s:o, s:f, s:I, s:o}", "from", (json_int_t)r->from, "rows",
+        (json_int_t)n, "drift", r->drifted, "columns_checked", (json_int_t)r->cols.n_cols,
+        "columns_drifted", (json_int_t)r->cols.n_drifted, "drifted", drifted, "prediction",
+        r->pred_tested ? col_json(NULL, &r->pred) : json_null(), "invalid_share",
+        n ? r->invalid / (double)n : 0.0, "invalid_rows", (json_int_t)r->invalid, "columns", cols);
     return j;
 }
 
@@ -373,7 +372,9 @@ static void print_result(const monitored *w, const check_result *r, const char *
     printf("%s: %zu of %zu columns drifted; predictions %s; %.2f%% of rows break the input "
            "schema\n",
            r->drifted ? "DRIFT" : "no drift", r->cols.n_drifted, r->cols.n_cols,
-           !r->pred_tested ? "not compared" : r->pred.drifted ? "drifted" : "stable",
+           !r->pred_tested   ? "not compared"
+           : r->pred.drifted ? "drifted"
+                             : "stable",
            n ? 100 * r->invalid / (double)n : 0.0);
     printf("%-26s %-4s %8s %8s %9s %9s %9s %8s %8s %10s  %s\n", "column", "kind", "PSI", "PSI max",
            "D or JS", "p", "p adj.", "missing", "was", "importance", "");
@@ -417,9 +418,7 @@ static kn_status check_rows(const monitored *w, const kn_frame *ref, const kn_fr
     kn_free(rows);
     if (e == KN_OK) e = kn_drift_frames(ref, part, o, &r->cols);
     kn_frame_free(part);
-    if (e == KN_OK)
-        e = prediction_drift(w, yr, n_yr, yc + from, n, o, &r->pred,
-                             &r->pred_tested);
+    if (e == KN_OK) e = prediction_drift(w, yr, n_yr, yc + from, n, o, &r->pred, &r->pred_tested);
     if (e == KN_OK && r->pred_tested) {
         size_t nd = 0;
         e = kn_drift_decide(&r->pred, 1, o, &nd);
@@ -530,12 +529,12 @@ static int cmd_monitor_check(int argc, char **argv)
             goto done;
         }
         if (wins) {
-            json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "command",
-                                  "monitor check", "model", a.model, "data", a.data, "reference",
-                                  a.reference, "rows", (json_int_t)n, "unreadable_rows",
-                                  (json_int_t)bad_cur, "windows", (json_int_t)n_win,
-                                  "windows_drifted", (json_int_t)n_drifted, "first_drifted_window",
-                                  (json_int_t)first);
+            json_t *j =
+                json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "command",
+                          "monitor check", "model", a.model, "data", a.data, "reference",
+                          a.reference, "rows", (json_int_t)n, "unreadable_rows",
+                          (json_int_t)bad_cur, "windows", (json_int_t)n_win, "windows_drifted",
+                          (json_int_t)n_drifted, "first_drifted_window", (json_int_t)first);
             json_object_set_new(j, "reference_predictions", json_string(pred_source));
             json_object_set_new(j, "windows_alerting", json_integer((json_int_t)n_alerting));
             if (window)
@@ -549,7 +548,8 @@ static int cmd_monitor_check(int argc, char **argv)
         } else if (window)
             printf("%zu of %zu windows of %zu rows drifted (first: %zu)\n", n_drifted, n_win, win,
                    first);
-        if (!wins && n_alerting) printf("%zu window%s with an open alert\n", n_alerting, n_alerting == 1 ? "" : "s");
+        if (!wins && n_alerting)
+            printf("%zu window%s with an open alert\n", n_alerting, n_alerting == 1 ? "" : "s");
         if (rc == CLI_OK && (n_drifted || n_alerting)) rc = CLI_FAIL;
     }
 done:

@@ -20,7 +20,8 @@ typedef struct feedback_args {
 } feedback_args;
 
 static const cli_opt feedback_opts[] = {
-    CLI_OPT_NEED(feedback_args, log, "log", "FILE", "the prediction log (kiln serve --prediction-log)"),
+    CLI_OPT_NEED(feedback_args, log, "log", "FILE",
+                 "the prediction log (kiln serve --prediction-log)"),
     CLI_OPT_NEED(feedback_args, labels, "labels", "FILE", "the true labels (CSV or any reader)"),
     CLI_OPT_TEXT(feedback_args, id, "id", "COLUMN",
                  "the labels' request id column (default request_id)"),
@@ -103,7 +104,8 @@ static kn_status read_log(const char *path, const char *key, const char *positiv
                           size_t *n_out)
 {
     FILE *fp = fopen(path, "r");
-    if (!fp) return kn_fail(KN_ERR_IO, "%s: cannot open the prediction log: %s", path, strerror(errno));
+    if (!fp)
+        return kn_fail(KN_ERR_IO, "%s: cannot open the prediction log: %s", path, strerror(errno));
     char *line = NULL;
     size_t cap = 0, n = 0, room = 0, lineno = 0;
     logged *v = NULL;
@@ -114,7 +116,8 @@ static kn_status read_log(const char *path, const char *key, const char *positiv
         if (len <= 1) continue;
         json_error_t err;
         json_t *j = json_loads(line, 0, &err);
-        json_t *rid = j ? json_object_get(j, "request_id") : NULL, *res = json_object_get(j, "output");
+        json_t *rid = j ? json_object_get(j, "request_id") : NULL,
+               *res = json_object_get(j, "output");
         if (!j || !json_is_integer(rid) || !res) {
             json_decref(j);
             e = kn_fail(KN_ERR_PARSE,
@@ -286,7 +289,8 @@ static int cmd_monitor_feedback(int argc, char **argv)
     char unknown_ids[256] = "";
     const char *metric = a.metric;
     kn_status e = KN_OK;
-    if (a.model) e = artifact_facts(a.model, metric ? metric : "accuracy", &test, &target, &positive);
+    if (a.model)
+        e = artifact_facts(a.model, metric ? metric : "accuracy", &test, &target, &positive);
     if (e == KN_OK) e = read_log(a.log, a.key, positive, &log, &n_log);
     if (e == KN_OK && !metric) {
         int regression = n_log && !log[0].label;
@@ -364,9 +368,9 @@ static int cmd_monitor_feedback(int argc, char **argv)
                 else
                     hi = mid;
             }
-            int hit = lo < n_log &&
-                      (a.key ? !strcmp(log[order[lo]].key, probe.key)
-                             : log[order[lo]].request == probe.request && log[order[lo]].row == probe.row);
+            int hit = lo < n_log && (a.key ? !strcmp(log[order[lo]].key, probe.key)
+                                           : log[order[lo]].request == probe.request &&
+                                                 log[order[lo]].row == probe.row);
             if (!hit) {
                 if (n_unknown++ < 5 && used < sizeof unknown_ids - 40)
                     used += (size_t)snprintf(unknown_ids + used, sizeof unknown_ids - used, "%s%s",
@@ -383,7 +387,8 @@ static int cmd_monitor_feedback(int argc, char **argv)
                     "%zu label%s of %s match%s no logged prediction (%s %s%s); nothing was scored: "
                     "check the ids against %s, or give --unknown skip to leave them out",
                     n_unknown, n_unknown == 1 ? "" : "s", a.labels, n_unknown == 1 ? "es" : "",
-                    a.key ? a.key : "request ids", unknown_ids, n_unknown > 5 ? ", ..." : "", a.log);
+                    a.key ? a.key : "request ids", unknown_ids, n_unknown > 5 ? ", ..." : "",
+                    a.log);
     if (e != KN_OK) {
         cli_error("monitor feedback: %s", kn_last_error());
         rc = CLI_ERROR;
@@ -391,7 +396,8 @@ static int cmd_monitor_feedback(int argc, char **argv)
     }
     {
         /* log order, then per version and window */
-        for (size_t i = 1; i < n_join; i++) { /* insertion sort by log index: labels are mostly in order */
+        for (size_t i = 1; i < n_join;
+             i++) { /* insertion sort by log index: labels are mostly in order */
             joined t = jn[i];
             size_t k = i;
             while (k > 0 && jn[k - 1].at > t.at) jn[k] = jn[k - 1], k--;
@@ -446,12 +452,12 @@ static int cmd_monitor_feedback(int argc, char **argv)
         }
         kn_free(part);
         if (cli.json) {
-            json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:f, s:I, s:o}",
-                                  "command", "monitor feedback", "log", a.log, "labels", a.labels,
-                                  "metric", metric, "logged", (json_int_t)n_log, "joined",
-                                  (json_int_t)n_join, "unknown", (json_int_t)n_unknown, "test",
-                                  cli_json_num(test), "margin", a.margin, "windows_below",
-                                  (json_int_t)n_below, "versions", vers);
+            json_t *j =
+                json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:f, s:I, s:o}", "command",
+                          "monitor feedback", "log", a.log, "labels", a.labels, "metric", metric,
+                          "logged", (json_int_t)n_log, "joined", (json_int_t)n_join, "unknown",
+                          (json_int_t)n_unknown, "test", cli_json_num(test), "margin", a.margin,
+                          "windows_below", (json_int_t)n_below, "versions", vers);
             if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
         } else
             json_decref(vers);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const char *const column_metrics[] = {
-    "psi", "ks_d",    "ks_p",           "wasserstein", "chi2", "chi2_p",
+    "psi", "ks_d",       "ks_p",    "wasserstein",    "chi2",        "chi2_p",
     "js",  "p_adjusted", "missing", "missing_change", "unseen_share"};
 static const char *const check_metrics[] = {"drifted_columns", "drift",        "invalid_share",
                                             "prediction_psi",  "prediction_p", "prediction_drift"};
@@ -205,8 +205,9 @@ kn_status kn_alert_config_parse(const char *text, size_t len, const char *what,
         if (e != KN_OK) break;
         int rules = kv.key && !strcmp(kv.key, "rules"), sinks = kv.key && !strcmp(kv.key, "sinks");
         if (!rules && !sinks) {
-            e = kn__yaml_at(&y, kv.key_node, "unknown key '%s'; an alert file has rules: and sinks:",
-                            kv.key ? kv.key : "");
+            e = kn__yaml_at(
+                &y, kv.key_node,
+                "unknown key '%s'; an alert file has rules: and sinks:", kv.key ? kv.key : "");
             break;
         }
         if (kv.value->type != YAML_SEQUENCE_NODE) {
@@ -304,10 +305,14 @@ int kn_alert_fires(const kn_alert_rule *r, double v)
 {
     if (isnan(v)) return 0;
     switch (r->op) {
-    case KN_ALERT_GT: return v > r->threshold;
-    case KN_ALERT_GE: return v >= r->threshold;
-    case KN_ALERT_LT: return v < r->threshold;
-    case KN_ALERT_LE: return v <= r->threshold;
+    case KN_ALERT_GT:
+        return v > r->threshold;
+    case KN_ALERT_GE:
+        return v >= r->threshold;
+    case KN_ALERT_LT:
+        return v < r->threshold;
+    case KN_ALERT_LE:
+        return v <= r->threshold;
     }
     return 0;
 }

@@ -156,12 +156,13 @@ kn_status kn_store_alert_delivered(kn_store *s, int64_t incident, int ok, int at
     kn_status e = need_monitor_tables(s);
     sqlite3_stmt *st = NULL;
     if (!e)
-        e = kn__store_prepare(s,
-                              ok ? "UPDATE monitor_alerts SET delivered = ?1, attempts = attempts + ?3"
-                                   " WHERE id = ?2"
-                                 : "UPDATE monitor_alerts SET attempts = attempts + ?3 + 0 * ?1"
-                                   " WHERE id = ?2",
-                              &st);
+        e = kn__store_prepare(
+            s,
+            ok ? "UPDATE monitor_alerts SET delivered = ?1, attempts = attempts + ?3"
+                 " WHERE id = ?2"
+               : "UPDATE monitor_alerts SET attempts = attempts + ?3 + 0 * ?1"
+                 " WHERE id = ?2",
+            &st);
     if (e) return e;
     sqlite3_bind_double(st, 1, kn__store_now());
     sqlite3_bind_int64(st, 2, incident);
@@ -198,5 +199,6 @@ kn_status kn_store_alerts(kn_store *s, const char *model, size_t limit, kn_alert
         if (fn(&a, user)) break;
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KN_OK : kn__store_sql_fail(s, rc, "listing alerts");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KN_OK
+                                                 : kn__store_sql_fail(s, rc, "listing alerts");
 }

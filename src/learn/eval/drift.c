@@ -89,7 +89,8 @@ static double psi_threshold(const kn_drift_opts *o, size_t n1, size_t n2, size_t
 {
     double t = o->min_psi;
     if (n1 && n2 && bins > 1) {
-        double noise = (1 / (double)n1 + 1 / (double)n2) * kn_chi2_isf(o->alpha, (double)(bins - 1));
+        double noise =
+            (1 / (double)n1 + 1 / (double)n2) * kn_chi2_isf(o->alpha, (double)(bins - 1));
         if (noise > t) t = noise;
     }
     return t;
@@ -196,8 +197,8 @@ static void opts_of(const kn_drift_opts *o_in, kn_drift_opts *o)
     if (o->bins < 2) o->bins = 2;
 }
 
-kn_status kn_drift_numbers(const char *name, const double *a, size_t na, const double *b,
-                           size_t nb, const kn_drift_opts *o_in, kn_drift_col *out, int *tested)
+kn_status kn_drift_numbers(const char *name, const double *a, size_t na, const double *b, size_t nb,
+                           const kn_drift_opts *o_in, kn_drift_col *out, int *tested)
 {
     kn_drift_opts o;
     opts_of(o_in, &o);
@@ -229,8 +230,8 @@ kn_status kn_drift_counts(const char *name, const double *r, const double *c, si
     return KN_OK;
 }
 
-kn_status kn_drift_column(kn_column *a, size_t na, kn_column *b, size_t nb, const kn_drift_opts *o_in,
-                          kn_drift_col *out, int *tested)
+kn_status kn_drift_column(kn_column *a, size_t na, kn_column *b, size_t nb,
+                          const kn_drift_opts *o_in, kn_drift_col *out, int *tested)
 {
     kn_drift_opts o;
     opts_of(o_in, &o);

@@ -162,7 +162,7 @@ double kn_kstwo_sf(double d, double n)
     if (nx2 >= 370) return 0;
     if (nx2 >= 2.2) return clip01(2 * smirnov_sf(n, d));
     double cdf = n <= 100000 && n * pow(d, 1.5) <= 1.4 ? kolmogorov_durbin(n, d)
-                                                      : kolmogorov_pelz_good(n, d);
+                                                       : kolmogorov_pelz_good(n, d);
     return clip01(1 - clip01(cdf));
 }
 
