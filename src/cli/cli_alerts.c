@@ -286,15 +286,14 @@ static int on_alert(const kn_alert_incident *a, void *user)
     json_t *arr = user;
     char t1[32], t2[32];
     if (arr) {
+        json_t *detail = json_loads(a->detail, 0, NULL);
         json_array_append_new(
             arr, json_pack("{s:I, s:s, s:s, s:s, s:f, s:f, s:o, s:o, s:I, s:o}", "id",
                            (json_int_t)a->id, "model", a->model, "rule", a->rule, "severity",
                            a->severity, "opened", a->opened, "last_seen", a->last_seen, "closed",
                            a->closed > 0 ? json_real(a->closed) : json_null(), "delivered",
                            a->delivered > 0 ? json_real(a->delivered) : json_null(), "attempts",
-                           (json_int_t)a->attempts, "detail",
-                           json_loads(a->detail, 0, NULL) ? json_loads(a->detail, 0, NULL)
-                                                          : json_null()));
+                           (json_int_t)a->attempts, "detail", detail ? detail : json_null()));
         return 0;
     }
     printf("%6lld  %-20s %-24s %-8s %s  %s  %s\n", (long long)a->id, a->rule, a->model, a->severity,
