@@ -344,6 +344,18 @@ KN_API kn_status kn_store_alert_observe(kn_store *s, const char *model, const ch
 /* Record the delivery attempts (HTTP requests) made for an incident; ok 1
  * marks it delivered. */
 KN_API kn_status kn_store_alert_delivered(kn_store *s, int64_t incident, int ok, int attempts);
+/* The recorded checks of a model (as checked: the --model text), oldest
+ * first; result is the window's JSON. */
+typedef struct kn_monitor_check {
+    int64_t id;
+    double time;
+    const char *model, *data, *result;
+    uint64_t window_rows, rows;
+    int drift;
+} kn_monitor_check;
+typedef int (*kn_monitor_check_fn)(const kn_monitor_check *c, void *user);
+KN_API kn_status kn_store_monitor_checks(kn_store *s, const char *model, kn_monitor_check_fn fn,
+                                         void *user);
 /* The incidents, newest first (at most limit; 0: all). */
 typedef struct kn_alert_incident {
     int64_t id;

@@ -2,7 +2,9 @@
  * (cli_monitor.h), and `kiln monitor alerts`. */
 #include "cli/cli_monitor.h"
 #include "kiln/mem.h"
+#include "kiln/report.h"
 #include "kiln/store.h"
+#include "kiln/tempfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -322,4 +324,65 @@ static int cmd_monitor_alerts(int argc, char **argv)
         rc = cli_emit_json(json_pack("{s:s, s:o}", "command", "monitor alerts", "alerts", arr));
     kn_store_close(s);
     return rc;
+}
+
+/* ---- kiln monitor report ---- */
+
+typedef struct report_args {
+    const char *store, *model, *out;
+} report_args;
+static const cli_opt report_opts[] = {
+    CLI_OPT_NEED(report_args, model, "model", "NAME",
+                 "the model as kiln monitor check --record named it"),
+    CLI_OPT_NEED(report_args, out, "out", "FILE", "where the HTML goes"),
+    CLI_OPT_TEXT(report_args, store, "store", "DIR",
+                 "the store (default $KILN_STORE, else ./kiln-store)"),
+    CLI_OPT_END};
+static int cmd_monitor_report(int argc, char **argv);
+const cli_spec monitor_report_spec = {
+    "monitor report",
+    "the monitoring report: drift and alerts over time (HTML)",
+    "Write one self-contained HTML page (inline SVG, no scripts) from the checks\n"
+    "and alerts kiln monitor check --record kept for a model: the PSI of the\n"
+    "columns that moved most over the checks, every column's worst PSI and\n"
+    "how many checks found it drifted, the predictions' PSI over the checks,\n"
+    "and the alert history.\n",
+    "  kiln monitor report --model credit@production --out monitor.html\n",
+    report_opts,
+    0,
+    cmd_monitor_report};
+
+static int cmd_monitor_report(int argc, char **argv)
+{
+    report_args a = {0};
+    int rc = cli_parse(&monitor_report_spec, argc, argv, &a, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    kn_store *s = NULL;
+    if ((rc = cli_store_open(a.store, 0, &s))) return rc;
+    char *html = NULL, *tmp = NULL;
+    size_t len = 0;
+    kn_status e = kn_report_monitor(s, a.model, &html, &len);
+    if (e == KN_OK && !(tmp = kn_temp_path(a.out))) e = kn_fail(KN_ERR_NOMEM, "out of memory");
+    if (e == KN_OK) {
+        FILE *fp = fopen(tmp, "wb");
+        int ok = fp && fwrite(html, 1, len, fp) == len && fflush(fp) == 0;
+        if (fp && fclose(fp) != 0) ok = 0;
+        if (!ok) {
+            e = kn_fail(KN_ERR_IO, "%s: cannot write the report: %s", a.out, strerror(errno));
+            kn_temp_discard(tmp);
+        } else
+            e = kn_temp_commit(tmp, a.out);
+    }
+    kn_free(html);
+    if (e != KN_OK) {
+        cli_error("monitor report: %s", kn_last_error());
+        kn_store_close(s);
+        return CLI_FAIL;
+    }
+    kn_store_close(s);
+    if (cli.json)
+        return cli_emit_json(json_pack("{s:s, s:s, s:s}", "command", "monitor report", "model",
+                                       a.model, "out", a.out));
+    printf("monitor report: wrote %s\n", a.out);
+    return CLI_OK;
 }

@@ -31,5 +31,6 @@ void cli_alerts_close(cli_alerting *al);
 /* kiln monitor alerts (cli_alerts.c), kiln monitor feedback */
 extern const cli_spec monitor_alerts_spec;
 extern const cli_spec monitor_feedback_spec;
+extern const cli_spec monitor_report_spec;
 
 #endif

@@ -563,13 +563,15 @@ done:
 
 /* ---- kiln monitor ---- */
 
-static const cli_spec *const subs[] = {&check_spec, &monitor_feedback_spec, &monitor_alerts_spec};
+static const cli_spec *const subs[] = {&check_spec, &monitor_feedback_spec, &monitor_alerts_spec,
+                                       &monitor_report_spec};
 
 typedef struct monitor_args {
     const char *sub;
 } monitor_args;
 static const cli_opt monitor_opts[] = {
-    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts", 1, "the subcommand"), CLI_OPT_END};
+    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts|report", 1, "the subcommand"),
+    CLI_OPT_END};
 
 const cli_spec monitor_spec = {
     "monitor",
@@ -577,6 +579,7 @@ const cli_spec monitor_spec = {
     "  kiln monitor check --model M --data NEW --reference TRAIN   drift of a batch\n"
     "  kiln monitor feedback --log LOG --labels LABELS --model M   the live score\n"
     "  kiln monitor alerts                                         the alert incidents\n"
+    "  kiln monitor report --model M --out monitor.html            drift and alerts (HTML)\n"
     "'kiln monitor SUB --help' explains each.\n",
     "  kiln monitor check --model credit@production --data week.csv --reference train.csv\n",
     monitor_opts,

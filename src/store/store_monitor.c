@@ -202,3 +202,31 @@ kn_status kn_store_alerts(kn_store *s, const char *model, size_t limit, kn_alert
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? KN_OK
                                                  : kn__store_sql_fail(s, rc, "listing alerts");
 }
+
+kn_status kn_store_monitor_checks(kn_store *s, const char *model, kn_monitor_check_fn fn,
+                                  void *user)
+{
+    if (s->schema < 3) return KN_OK;
+    sqlite3_stmt *st = NULL;
+    kn_status e = kn__store_prepare(s,
+                                    "SELECT id, time, model, data, result, window_rows, rows, drift"
+                                    " FROM monitor_checks WHERE model = ? ORDER BY id",
+                                    &st);
+    if (e) return e;
+    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        kn_monitor_check c = {sqlite3_column_int64(st, 0),
+                              sqlite3_column_double(st, 1),
+                              (const char *)sqlite3_column_text(st, 2),
+                              (const char *)sqlite3_column_text(st, 3),
+                              (const char *)sqlite3_column_text(st, 4),
+                              (uint64_t)sqlite3_column_int64(st, 5),
+                              (uint64_t)sqlite3_column_int64(st, 6),
+                              sqlite3_column_int(st, 7)};
+        if (fn(&c, user)) break;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KN_OK
+                                                 : kn__store_sql_fail(s, rc, "listing checks");
+}

@@ -10,7 +10,10 @@
 # - within one windowed check, a rule with for: 2 over windows 3-5 of a
 #   stream opens one incident at window 4;
 # - an alert rule on a metric that does not exist, or a column that is not
-#   an input: exit 2 naming it, and the recorded alerts are still there.
+#   an input: exit 2 naming it, and the recorded alerts are still there;
+# - kiln monitor report draws the recorded checks and lists the alerts in
+#   one HTML page with inline SVG and no script, which headless Chromium
+#   (when installed) loads without a console message.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 . "$(dirname "$0")/lib.sh"
@@ -140,4 +143,21 @@ expect "rule 'x' watches column 'salary', which is not an input column" 2 \
     --alerts "$W/badcol.yaml" --record --store "$W/store"
 [ "$("$KILN" -q --json monitor alerts --store "$W/store" | $py -c 'import json,sys; print(len(json.load(sys.stdin)["alerts"]))')" = 3 ] ||
     fail "the recorded alerts changed"
+
+"$KILN" -q monitor report --model "$W/m.kiln" --store "$W/store" --out "$W/monitor.html" > /dev/null ||
+    fail "monitor report failed"
+[ "$(grep -c "<svg" "$W/monitor.html")" = 2 ] || fail "monitor report: not 2 figures"
+grep -q "<td>int_rate</td><td>[0-9.]*</td><td>6 of 8</td>" "$W/monitor.html" ||
+    fail "monitor report: int_rate's row: $(grep -o "<td>int_rate</td>[^\n]\{0,60\}" "$W/monitor.html")"
+[ "$(grep -o "<td>rate_moved</td>" "$W/monitor.html" | wc -l)" = 3 ] || fail "monitor report: not 3 alerts"
+if grep -q "<script" "$W/monitor.html"; then fail "monitor report has a script"; fi
+expect "holds no checks of 'nope'" 1 "$KILN" monitor report --model nope --store "$W/store" --out "$W/x.html"
+chrome=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$chrome" ]; then
+    timeout 120 "$chrome" --headless --disable-gpu --no-sandbox --enable-logging=stderr --v=0 \
+        --user-data-dir="$W/profile" --dump-dom "file://$W/monitor.html" > "$W/dom.html" 2> "$W/chrome.err" ||
+        fail "chromium could not load the monitoring report: $(tail -5 "$W/chrome.err")"
+    grep -q "Alert history" "$W/dom.html" || fail "chromium's DOM lacks the alert history"
+    if grep -q "CONSOLE" "$W/chrome.err"; then fail "console messages: $(grep CONSOLE "$W/chrome.err")"; fi
+fi
 echo ok
