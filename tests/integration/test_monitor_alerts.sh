@@ -1,8 +1,9 @@
 #!/bin/bash
 # Alerts of kiln monitor check (--alerts rules.yaml, --record in a store)
 # on lending_club batches, delivered to a webhook receiver on 127.0.0.1:
-# - the receiver is down when the drift is found and comes up 1.5 s later:
-#   the retries with backoff deliver the alert, exactly once;
+# - the receiver is down when the drift is found, comes up 1.5 s later and
+#   answers 503 twice: the retries with backoff deliver the alert, exactly
+#   once;
 # - checks that find the same drift again send nothing (one incident); a
 #   clean batch closes it; the next drift is a new incident, sent once;
 # - with the receiver down for every retry the incident stays undelivered
@@ -37,11 +38,15 @@ PY
 PORT=$($py -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$W/receiver.py" <<'PY'
 import http.server, sys, time
-out = sys.argv[2]
-time.sleep(float(sys.argv[3]))  # down for a while, then up
+out, refuse = sys.argv[2], [int(sys.argv[4])]
+time.sleep(float(sys.argv[3]))  # down for a while, then up but failing (503) `refuse` times
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        if refuse[0] > 0:
+            refuse[0] -= 1
+            self.send_response(503); self.end_headers()
+            return
         with open(out, "ab") as f:
             f.write(body + b"\n")
         self.send_response(200); self.end_headers()
@@ -49,7 +54,7 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 RECEIVER=
-start_receiver() { $py "$W/receiver.py" "$PORT" "$W/got.jsonl" "${1:-0}" & RECEIVER=$!; }
+start_receiver() { $py "$W/receiver.py" "$PORT" "$W/got.jsonl" "${1:-0}" "${2:-0}" & RECEIVER=$!; }
 stop_receiver() { [ -z "$RECEIVER" ] || { kill "$RECEIVER"; wait "$RECEIVER" 2>/dev/null || true; RECEIVER=; }; }
 trap 'stop_receiver; rm -rf "$W"' EXIT
 cat > "$W/rules.yaml" <<EOF
@@ -75,7 +80,7 @@ check() { # batch want_exit
 posts() { [ -f "$W/got.jsonl" ] && wc -l < "$W/got.jsonl" || echo 0; }
 touch "$W/got.jsonl"; rm "$W/got.jsonl"
 
-start_receiver 1.5
+start_receiver 1.5 2
 check shift.csv 1
 [ "$(posts)" = 1 ] || fail "receiver down for 1.5 s: $(posts) deliveries, wanted 1"
 grep -q '"incident":1' "$W/got.jsonl" || fail "$(cat "$W/got.jsonl")"
