@@ -217,14 +217,12 @@ static kn_status read_side(const char *path, const char *role, kn_read_opts *o, 
     return KN_OK;
 }
 
-/* Rows of f that break the schema: those a rule took, or at least the
- * largest count of a rule that takes no rows (warn, fail). */
-static kn_status invalid_rows(const monitored *w, const kn_frame *f, size_t from, size_t to,
-                              const kn_validation *v, double *out)
+/* Rows [from, to) of the batch that break the schema: those a rule took
+ * (drop, quarantine); over the whole batch, at least the largest count of
+ * a row rule that takes no rows (warn, fail). */
+static double invalid_rows(size_t from, size_t to, const kn_validation *v)
 {
-    (void)f;
-    *out = 0;
-    if (!v) return KN_OK;
+    if (!v) return 0;
     size_t taken = 0;
     for (size_t i = from; v->row_fate && i < to; i++) taken += v->row_fate[i] != 0;
     double most = (double)taken;
@@ -232,9 +230,7 @@ static kn_status invalid_rows(const monitored *w, const kn_frame *f, size_t from
         for (size_t i = 0; i < v->n_violations; i++)
             if (v->violations[i].row_rule && (double)v->violations[i].count > most)
                 most = (double)v->violations[i].count;
-    (void)w;
-    *out = most;
-    return KN_OK;
+    return most;
 }
 
 static kn_status validate(const monitored *w, const kn_frame *f, kn_validation **v)
@@ -423,7 +419,7 @@ static kn_status check_rows(const monitored *w, const kn_frame *ref, const kn_fr
         size_t nd = 0;
         e = kn_drift_decide(&r->pred, 1, o, &nd);
     }
-    if (e == KN_OK) e = invalid_rows(w, cur, from, to, v, &r->invalid);
+    if (e == KN_OK) r->invalid = invalid_rows(from, to, v);
     r->invalid += unreadable;
     r->drifted = r->cols.n_drifted > 0 || (r->pred_tested && r->pred.drifted) ||
                  (n && r->invalid / (double)(n + unreadable) > max_invalid);
