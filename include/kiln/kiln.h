@@ -12,6 +12,8 @@
 #include "kiln/combine.h"
 #include "kiln/component.h"
 #include "kiln/compare.h"
+#include "kiln/drift.h"
+#include "kiln/alert.h"
 #include "kiln/container.h"
 #include "kiln/core.h"
 #include "kiln/ctx.h"

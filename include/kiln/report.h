@@ -48,6 +48,15 @@ KN_API kn_status kn_report_render(const kn_artifact *a, const kn_report_opts *o,
 /* Render and write to path (a temporary file renamed into place). */
 KN_API kn_status kn_report_write(const kn_artifact *a, const kn_report_opts *o, const char *path);
 
+/* The monitoring report of `model` (as kiln monitor check --record named
+ * it) from the store's monitoring tables: the PSI of the columns that
+ * moved most over the recorded checks, every column's worst PSI and
+ * drifted checks, the predictions' PSI over the checks, and the alert
+ * history; one self-contained HTML page with inline SVG. A model with no
+ * recorded check is KN_ERR_NOT_FOUND. Returns a new string as
+ * kn_report_render does (kn_free). */
+KN_API kn_status kn_report_monitor(kn_store *s, const char *model, char **html, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

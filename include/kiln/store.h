@@ -12,7 +12,8 @@
  * Layout: DIR/kiln.db (SQLite, WAL mode, busy timeout) and
  * DIR/artifacts/<BLAKE2b hex>.kiln (content-addressed). Tables: experiments,
  * runs, params, metrics, stages, sources, artifacts, models, model_versions,
- * audit, settings, api_keys. An artifact is written to a temporary file, fsynced and
+ * audit, settings, api_keys, monitor_checks, monitor_rule_state, monitor_alerts
+ * (kiln monitor). An artifact is written to a temporary file, fsynced and
  * renamed (and its folder fsynced) before the transaction that records it
  * commits, so a crash at any point never leaves a row pointing at a missing
  * or partial file (at worst an unreferenced artifact file).
@@ -300,6 +301,56 @@ KN_API int kn_api_key_parse(const char *text, size_t len, int64_t *id,
 KN_API int kn_api_key_matches(const kn_api_key *k, const unsigned char secret[KN_KEY_SECRET_BYTES]);
 
 /* Comparing runs: kn_paired_ttest (kiln/sigtest.h). */
+
+/* ---- monitoring (kiln monitor) ----
+ * A check's result (JSON text, as `kiln monitor check --json` prints it) is
+ * appended to monitor_checks. An alert rule is observed once per check
+ * window: `firing` extends its streak of consecutive firing windows (kept
+ * per model and rule across calls), anything else resets it. When the
+ * streak reaches for_windows an incident opens (one row of monitor_alerts,
+ * out->opened 1); while it stays open later firings only update its
+ * last_seen and detail, so one incident is one alert however long it
+ * lasts; the first window that does not fire closes it. out->incident is
+ * the open incident's id (0: none) and out->undelivered 1 while no sink
+ * has confirmed it (kn_store_alert_delivered), so a later check retries a
+ * delivery that failed. */
+typedef struct kn_alert_step {
+    int64_t incident;
+    int opened, undelivered, closed;
+    int64_t streak;
+    double since; /* when the open incident opened */
+} kn_alert_step;
+KN_API kn_status kn_store_monitor_add(kn_store *s, const char *model, const char *data,
+                                      uint64_t window_rows, uint64_t rows, int drift,
+                                      const char *result_json, int64_t *id);
+KN_API kn_status kn_store_alert_observe(kn_store *s, const char *model, const char *rule,
+                                        const char *severity, int firing, int64_t for_windows,
+                                        const char *detail, kn_alert_step *out);
+/* Record the delivery attempts (HTTP requests) made for an incident; ok 1
+ * marks it delivered. */
+KN_API kn_status kn_store_alert_delivered(kn_store *s, int64_t incident, int ok, int attempts);
+/* The recorded checks of a model (as checked: the --model text), oldest
+ * first; result is the window's JSON. */
+typedef struct kn_monitor_check {
+    int64_t id;
+    double time;
+    const char *model, *data, *result;
+    uint64_t window_rows, rows;
+    int drift;
+} kn_monitor_check;
+typedef int (*kn_monitor_check_fn)(const kn_monitor_check *c, void *user);
+KN_API kn_status kn_store_monitor_checks(kn_store *s, const char *model, kn_monitor_check_fn fn,
+                                         void *user);
+/* The incidents, newest first (at most limit; 0: all). */
+typedef struct kn_alert_incident {
+    int64_t id;
+    const char *model, *rule, *severity, *detail;
+    double opened, last_seen, closed, delivered; /* 0: not (yet) */
+    int64_t attempts;
+} kn_alert_incident;
+typedef int (*kn_alert_incident_fn)(const kn_alert_incident *a, void *user);
+KN_API kn_status kn_store_alerts(kn_store *s, const char *model, size_t limit,
+                                 kn_alert_incident_fn fn, void *user);
 
 #ifdef __cplusplus
 }

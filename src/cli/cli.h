@@ -280,6 +280,7 @@ int cmd_curve(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_compare_models(int argc, char **argv);
 int cmd_select(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -317,5 +318,6 @@ extern const cli_spec anomaly_spec;
 extern const cli_spec cluster_spec;
 extern const cli_spec compare_spec, compare_models_spec;
 extern const cli_spec select_spec;
+extern const cli_spec monitor_spec;
 
 #endif

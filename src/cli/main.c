@@ -75,6 +75,7 @@ static const cli_spec *const commands[] = {
     &cluster_spec,
     &compare_spec,
     &select_spec,
+    &monitor_spec,
     &run_spec,
     &inspect_spec,
     &report_spec,

@@ -48,6 +48,9 @@ double kn__report_auc(const kn_curve *c);
  * metrics when it names a class, else class 1. */
 size_t kn__report_positive(const kn__report_in *in);
 
+/* The page's style sheet (report.c), also the monitoring report's. */
+extern const char kn__report_css[];
+
 /* Helpers shared by the sections. */
 void kn__report_note(kn__text *t, const char *text);
 void kn__report_h2(kn__text *t, const char *id, const char *title);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <yaml.h>
 
-static const char css[] =
+const char kn__report_css[] =
     "body{font:14px/1.45 -apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222;"
     "max-width:1100px;margin:0 auto;padding:16px;background:#fff}"
     "h1{font-size:24px;margin:8px 0 4px}h2{font-size:19px;margin:28px 0 8px;"
@@ -186,7 +186,7 @@ kn_status kn__report_render(const kn__report_in *in, kn__text *t)
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                     "<meta name=\"generator\" content=\"Kiln " KN_VERSION_STRING "\">\n<title>");
     kn__text_esc(t, title);
-    kn__text_printf(t, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", css);
+    kn__text_printf(t, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", kn__report_css);
     kn__text_esc(t, title);
     kn__text_put(t, "</h1>\n");
     kn_free(title);

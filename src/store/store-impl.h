@@ -8,7 +8,7 @@
 
 /* Schema version (PRAGMA user_version): a later version migrates from the
  * numbers below it in store.c. */
-#define KN__STORE_SCHEMA 2
+#define KN__STORE_SCHEMA 3
 
 struct kn_store {
     sqlite3 *db;

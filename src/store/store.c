@@ -301,6 +301,17 @@ static const char *const upgrades[KN__STORE_SCHEMA - 1] = {
     " role TEXT NOT NULL CHECK(role IN ('predict','admin')), salt BLOB NOT NULL,"
     " hash BLOB NOT NULL, rate REAL, created REAL NOT NULL, created_by TEXT NOT NULL,"
     " revoked REAL, revoked_by TEXT);",
+    /* 2 -> 3: monitoring (store_monitor.c): each kiln monitor check, each
+     * alert rule's run of firing checks, and each alert incident */
+    "CREATE TABLE monitor_checks(id INTEGER PRIMARY KEY, time REAL NOT NULL,"
+    " model TEXT NOT NULL, data TEXT NOT NULL, window_rows INTEGER NOT NULL,"
+    " rows INTEGER NOT NULL, drift INTEGER NOT NULL, result TEXT NOT NULL);"
+    "CREATE TABLE monitor_rule_state(model TEXT NOT NULL, rule TEXT NOT NULL,"
+    " streak INTEGER NOT NULL, PRIMARY KEY(model, rule)) WITHOUT ROWID;"
+    "CREATE TABLE monitor_alerts(id INTEGER PRIMARY KEY, model TEXT NOT NULL,"
+    " rule TEXT NOT NULL, severity TEXT NOT NULL, opened REAL NOT NULL,"
+    " last_seen REAL NOT NULL, closed REAL, detail TEXT NOT NULL, delivered REAL,"
+    " attempts INTEGER NOT NULL DEFAULT 0);",
 };
 
 static kn_status migrate(kn_store *s)

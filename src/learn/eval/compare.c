@@ -1,5 +1,5 @@
 /* Two samples of a table, column by column (kiln/compare.h). */
-#include "kiln/compare.h"
+#include "learn/eval/compare-impl.h"
 #include "kiln/mem.h"
 
 #include <math.h>
@@ -92,8 +92,7 @@ static int by_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The present (non-NaN) values of v, sorted, into a new array. */
-static double *sorted_present(const double *v, size_t n, size_t *m)
+double *kn__sorted_present(const double *v, size_t n, size_t *m)
 {
     double *s = kn_malloc((n ? n : 1) * sizeof *s);
     if (!s) return NULL;
@@ -105,8 +104,7 @@ static double *sorted_present(const double *v, size_t n, size_t *m)
     return s;
 }
 
-/* D over sorted a and b (both non-empty), ties stepped over together. */
-static double ks_sorted(const double *a, size_t na, const double *b, size_t nb)
+double kn__ks_sorted(const double *a, size_t na, const double *b, size_t nb)
 {
     size_t i = 0, j = 0;
     double d = 0;
@@ -129,18 +127,17 @@ static double ks_p(double d, size_t na, size_t nb)
 void kn_ks_2samp(const double *a, size_t na, const double *b, size_t nb, double *d, double *p)
 {
     size_t ma = 0, mb = 0;
-    double *sa = sorted_present(a, na, &ma), *sb = sorted_present(b, nb, &mb);
+    double *sa = kn__sorted_present(a, na, &ma), *sb = kn__sorted_present(b, nb, &mb);
     *d = *p = NAN;
     if (sa && sb && ma && mb) {
-        *d = ks_sorted(sa, ma, sb, mb);
+        *d = kn__ks_sorted(sa, ma, sb, mb);
         *p = ks_p(*d, ma, mb);
     }
     kn_free(sa);
     kn_free(sb);
 }
 
-/* sum (c - r) ln(c / r) over shares of counts (each floored at 1e-4). */
-static double psi_of(const double *r, const double *c, size_t k, double nr, double nc)
+double kn__psi(const double *r, const double *c, size_t k, double nr, double nc)
 {
     double psi = 0;
     for (size_t i = 0; i < k; i++) {
@@ -152,25 +149,74 @@ static double psi_of(const double *r, const double *c, size_t k, double nr, doub
     return psi;
 }
 
-/* Chi-square test of homogeneity of two rows of counts over k values. */
-static void chi2_two(const double *r, const double *c, size_t k, kn_compare_col *out)
+double kn__chi2_homogeneity(const double *r, const double *c, size_t k, int yates, size_t *df)
 {
     double nr = 0, nc = 0, stat = 0;
     size_t used = 0;
-    for (size_t i = 0; i < k; i++) nr += r[i], nc += c[i];
-    double n = nr + nc;
+    for (size_t i = 0; i < k; i++) nr += r[i], nc += c[i], used += r[i] + c[i] > 0;
+    double n = nr + nc, fix = yates && used == 2 ? 0.5 : 0;
     for (size_t i = 0; i < k; i++) {
         double col = r[i] + c[i];
         if (col <= 0) continue;
-        used++;
         double er = col * nr / n, ec = col * nc / n;
-        stat += (r[i] - er) * (r[i] - er) / er + (c[i] - ec) * (c[i] - ec) / ec;
+        double dr = fabs(r[i] - er), dc = fabs(c[i] - ec);
+        dr -= dr < fix ? dr : fix;
+        dc -= dc < fix ? dc : fix;
+        stat += dr * dr / er + dc * dc / ec;
     }
+    *df = used ? used - 1 : 0;
+    return stat;
+}
+
+/* Chi-square test of homogeneity of two rows of counts over k values. */
+static void chi2_two(const double *r, const double *c, size_t k, kn_compare_col *out)
+{
+    double nr = 0, nc = 0;
+    size_t df = 0;
+    for (size_t i = 0; i < k; i++) nr += r[i], nc += c[i];
+    double n = nr + nc, stat = kn__chi2_homogeneity(r, c, k, 0, &df);
     out->test = "chi2";
     out->statistic = stat;
     out->effect = n > 0 ? sqrt(stat / n) : NAN; /* Cramér's V of a 2 x k table */
-    out->p = used > 1 ? kn_chi2_sf(stat, (double)(used - 1)) : 1;
-    out->psi = psi_of(r, c, k, nr, nc);
+    out->p = df ? kn_chi2_sf(stat, (double)df) : 1;
+    out->psi = kn__psi(r, c, k, nr, nc);
+}
+
+kn_status kn__psi_sorted(const double *ra, size_t ma, size_t na, const double *rb, size_t mb,
+                         size_t nb, size_t bins, double *psi, size_t *n_bins)
+{
+    double *edges = kn_malloc((bins + 1) * sizeof *edges);
+    double *cr = kn_calloc(bins + 2, sizeof *cr), *cc = kn_calloc(bins + 2, sizeof *cc);
+    if (!edges || !cr || !cc) {
+        kn_free(edges), kn_free(cr), kn_free(cc);
+        return KN_ERR_NOMEM;
+    }
+    size_t k = 0; /* the reference's quantile edges (distinct) */
+    for (size_t q = 1; q < bins; q++) {
+        double x = ra[(size_t)((double)q / (double)bins * (double)(ma - 1))];
+        if (!k || x > edges[k - 1]) edges[k++] = x;
+    }
+    for (int side = 0; side < 2; side++) {
+        const double *s = side ? rb : ra;
+        size_t m = side ? mb : ma;
+        double *cnt = side ? cc : cr;
+        for (size_t i = 0; i < m; i++) { /* the first edge >= value */
+            size_t lo = 0, hi = k;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (edges[mid] < s[i])
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            cnt[lo]++;
+        }
+        cnt[k + 1] = (double)((side ? nb : na) - m); /* missing */
+    }
+    *psi = kn__psi(cr, cc, k + 2, (double)na, (double)nb);
+    *n_bins = k + 1 + (cr[k + 1] + cc[k + 1] > 0);
+    kn_free(edges), kn_free(cr), kn_free(cc);
+    return KN_OK;
 }
 
 /* ---- columns ---- */
@@ -179,55 +225,28 @@ static kn_status numeric_col(kn_column *a, size_t na, kn_column *b, size_t nb, s
                              kn_compare_col *out)
 {
     double *va = kn_malloc((na ? na : 1) * sizeof *va), *vb = kn_malloc((nb ? nb : 1) * sizeof *vb);
-    double *ra = NULL, *rb = NULL, *edges = NULL, *cr = NULL, *cc = NULL;
+    double *ra = NULL, *rb = NULL;
     kn_status e = va && vb ? KN_OK : KN_ERR_NOMEM;
-    size_t ma = 0, mb = 0;
+    size_t ma = 0, mb = 0, k = 0;
     for (size_t i = 0; e == KN_OK && i < na; i++)
         va[i] = kn_column_is_missing(a, i) ? NAN : kn_column_number(a, i);
     for (size_t i = 0; e == KN_OK && i < nb; i++)
         vb[i] = kn_column_is_missing(b, i) ? NAN : kn_column_number(b, i);
     if (e == KN_OK) {
-        ra = sorted_present(va, na, &ma);
-        rb = sorted_present(vb, nb, &mb);
-        edges = kn_malloc((bins + 1) * sizeof *edges);
-        cr = kn_calloc(bins + 2, sizeof *cr);
-        cc = kn_calloc(bins + 2, sizeof *cc);
-        if (!ra || !rb || !edges || !cr || !cc) e = KN_ERR_NOMEM;
+        ra = kn__sorted_present(va, na, &ma);
+        rb = kn__sorted_present(vb, nb, &mb);
+        if (!ra || !rb) e = KN_ERR_NOMEM;
     }
     if (e == KN_OK && ma && mb) {
         out->test = "ks";
-        out->statistic = out->effect = ks_sorted(ra, ma, rb, mb);
+        out->statistic = out->effect = kn__ks_sorted(ra, ma, rb, mb);
         out->p = ks_p(out->statistic, ma, mb);
         out->n_ref = ma;
         out->n_cur = mb;
-        /* PSI: the reference's quantile edges (distinct), a bin for missing */
-        size_t k = 0;
-        for (size_t q = 1; q < bins; q++) {
-            double x = ra[(size_t)((double)q / (double)bins * (double)(ma - 1))];
-            if (!k || x > edges[k - 1]) edges[k++] = x;
-        }
-        for (int side = 0; side < 2; side++) {
-            const double *s = side ? rb : ra;
-            size_t m = side ? mb : ma;
-            double *cnt = side ? cc : cr;
-            for (size_t i = 0; i < m; i++) { /* the first edge >= value */
-                size_t lo = 0, hi = k;
-                while (lo < hi) {
-                    size_t mid = (lo + hi) / 2;
-                    if (edges[mid] < s[i])
-                        lo = mid + 1;
-                    else
-                        hi = mid;
-                }
-                cnt[lo]++;
-            }
-            cnt[k + 1] = (double)((side ? nb : na) - m); /* missing */
-        }
-        out->psi = psi_of(cr, cc, k + 2, (double)na, (double)nb);
+        e = kn__psi_sorted(ra, ma, na, rb, mb, nb, bins, &out->psi, &k);
     } else if (e == KN_OK)
         out->test = NULL; /* nothing to compare */
     kn_free(va), kn_free(vb), kn_free(ra), kn_free(rb);
-    kn_free(edges), kn_free(cr), kn_free(cc);
     return e;
 }
 
@@ -254,13 +273,18 @@ static const char *text_at(kn_column *c, size_t i, size_t *len)
     return kn_column_str(c, i, len);
 }
 
-static kn_status text_col(kn_column *a, size_t na, kn_column *b, size_t nb, kn_compare_col *out)
+kn_status kn__text_counts(kn_column *a, size_t na, kn_column *b, size_t nb, kn_text_counts *out)
 {
+    memset(out, 0, sizeof *out);
     size_t n = na + nb, m = 0;
     text_cell *cells = kn_malloc((n ? n : 1) * sizeof *cells);
-    double *cr = kn_calloc(n + 1, sizeof *cr), *cc = kn_calloc(n + 1, sizeof *cc);
-    if (!cells || !cr || !cc) {
-        kn_free(cells), kn_free(cr), kn_free(cc);
+    out->r = kn_calloc(n + 1, sizeof *out->r);
+    out->c = kn_calloc(n + 1, sizeof *out->c);
+    out->value = kn_calloc(n + 1, sizeof *out->value);
+    out->len = kn_calloc(n + 1, sizeof *out->len);
+    if (!cells || !out->r || !out->c || !out->value || !out->len) {
+        kn_free(cells);
+        kn__text_counts_free(out);
         return KN_ERR_NOMEM;
     }
     double miss[2] = {0, 0};
@@ -277,21 +301,61 @@ static kn_status text_col(kn_column *a, size_t na, kn_column *b, size_t nb, kn_c
     size_t k = 0;
     for (size_t i = 0; i < m; k++) { /* one count pair per distinct value */
         size_t j = i;
-        while (j < m && !by_text(&cells[i], &cells[j])) (cells[j].side ? cc : cr)[k]++, j++;
+        out->value[k] = cells[i].s;
+        out->len[k] = cells[i].len;
+        while (j < m && !by_text(&cells[i], &cells[j])) (cells[j].side ? out->c : out->r)[k]++, j++;
         i = j;
     }
-    if (miss[0] || miss[1]) cr[k] = miss[0], cc[k] = miss[1], k++;
-    out->n_ref = na;
-    out->n_cur = nb;
-    if (k) chi2_two(cr, cc, k, out);
-    kn_free(cells), kn_free(cr), kn_free(cc);
+    if (miss[0] || miss[1]) out->r[k] = miss[0], out->c[k] = miss[1], k++;
+    out->k = k;
+    kn_free(cells);
     return KN_OK;
 }
 
+void kn__text_counts_free(kn_text_counts *t)
+{
+    kn_free(t->r), kn_free(t->c), kn_free(t->value), kn_free(t->len);
+    memset(t, 0, sizeof *t);
+}
+
+static kn_status text_col(kn_column *a, size_t na, kn_column *b, size_t nb, kn_compare_col *out)
+{
+    kn_text_counts t;
+    kn_status e = kn__text_counts(a, na, b, nb, &t);
+    if (e != KN_OK) return e;
+    out->n_ref = na;
+    out->n_cur = nb;
+    if (t.k) chi2_two(t.r, t.c, t.k, out);
+    kn__text_counts_free(&t);
+    return KN_OK;
+}
+
+typedef struct p_at {
+    double p;
+    size_t i;
+} p_at;
+
 static int by_p(const void *x, const void *y)
 {
-    const kn_compare_col *a = *(kn_compare_col *const *)x, *b = *(kn_compare_col *const *)y;
-    return (a->p > b->p) - (a->p < b->p);
+    const p_at *a = x, *b = y;
+    if (a->p != b->p) return (a->p > b->p) - (a->p < b->p);
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+kn_status kn__bh_adjust(double *p, size_t m)
+{
+    p_at *by = kn_malloc((m ? m : 1) * sizeof *by);
+    if (!by) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < m; i++) by[i] = (p_at){p[i], i};
+    qsort(by, m, sizeof *by, by_p);
+    double run = 1;
+    for (size_t i = m; i-- > 0;) {
+        double adj = by[i].p * (double)m / (double)(i + 1);
+        if (adj < run) run = adj;
+        p[by[i].i] = run;
+    }
+    kn_free(by);
+    return KN_OK;
 }
 
 kn_status kn_compare_frames(const kn_frame *ref, const kn_frame *cur, const kn_compare_opts *o_in,
@@ -336,20 +400,15 @@ kn_status kn_compare_frames(const kn_frame *ref, const kn_frame *cur, const kn_c
     }
     /* Benjamini-Hochberg over the columns tested */
     size_t m = out->n_cols;
-    kn_compare_col **by = kn_malloc((m ? m : 1) * sizeof *by);
-    if (!by) {
+    double *p = kn_malloc((m ? m : 1) * sizeof *p);
+    for (size_t i = 0; p && i < m; i++) p[i] = out->cols[i].p;
+    if (!p || kn__bh_adjust(p, m) != KN_OK) {
+        kn_free(p);
         kn_compare_report_free(out);
         return KN_ERR_NOMEM;
     }
-    for (size_t i = 0; i < m; i++) by[i] = &out->cols[i];
-    qsort(by, m, sizeof *by, by_p);
-    double run = 1;
-    for (size_t i = m; i-- > 0;) {
-        double adj = by[i]->p * (double)m / (double)(i + 1);
-        if (adj < run) run = adj;
-        by[i]->p_adjusted = run;
-    }
-    kn_free(by);
+    for (size_t i = 0; i < m; i++) out->cols[i].p_adjusted = p[i];
+    kn_free(p);
     for (size_t i = 0; i < m; i++) {
         kn_compare_col *c = &out->cols[i];
         c->flagged =

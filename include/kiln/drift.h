@@ -1,0 +1,130 @@
+/* Drift: has a batch of new rows moved away from the reference rows (the
+ * training data)? What `kiln monitor check` runs per column and on the
+ * model's predictions. Unlike kiln/compare.h (a quick representativeness
+ * check) every test here matches scipy.stats to 1e-9, and a column is
+ * flagged by thresholds that follow the sample sizes.
+ *
+ *     kn_drift_opts o;
+ *     kn_drift_opts_default(&o);
+ *     kn_drift_report r;
+ *     kn_drift_frames(train, batch, &o, &r);   // r.cols[i].drifted, .why
+ *     kn_drift_report_free(&r);
+ *
+ * Numeric columns (int64 and timestamps too), on the present values:
+ *   - Kolmogorov-Smirnov D and its p-value as scipy.stats.ks_2samp's
+ *     default (method "auto"): exact (lattice paths, D rounded to a
+ *     multiple of 1/lcm(n1, n2)) when both samples have at most 10,000
+ *     values, else the distribution of the one-sample statistic with
+ *     n = round(n1 n2 / (n1 + n2)) (kn_kstwo_sf);
+ *   - the Wasserstein-1 distance (scipy.stats.wasserstein_distance);
+ *   - the PSI over the reference's deciles plus a missing bin (as kiln/compare.h).
+ * Categorical and text columns, over the values of both samples and a
+ * missing bin: the chi-square test of homogeneity of the 2 x k table
+ * (scipy.stats.chi2_contingency, Yates' correction when k = 2), the
+ * Jensen-Shannon distance of the two shares (natural log,
+ * scipy.spatial.distance.jensenshannon), the PSI, and the values of the
+ * batch the reference never holds (unseen).
+ * Every column: the share of missing cells on both sides.
+ *
+ * A column drifts when any of:
+ *   "distribution": its p-value (KS or chi-square), Benjamini-Hochberg
+ *       adjusted over the columns tested, is under alpha AND its PSI is
+ *       over the PSI threshold: max(min_psi, (1/n1 + 1/n2) * the chi-square
+ *       (1 - alpha) quantile with bins - 1 degrees of freedom), the PSI a
+ *       sample of these sizes from one distribution stays under with
+ *       probability 1 - alpha (PSI ~ (1/n1 + 1/n2) chi2(bins - 1));
+ *   "missing": the missing share changed by at least missing_change and
+ *       by more than 3 standard errors (two proportions, pooled);
+ *   "unseen": values the reference never holds make at least
+ *       unseen_share of the batch's present cells.
+ */
+#ifndef KILN_DRIFT_H
+#define KILN_DRIFT_H
+
+#include "kiln/frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kn_drift_opts {
+    double alpha;          /* false discovery rate over the columns (default 0.01) */
+    double min_psi;        /* the least PSI threshold (default 0.02) */
+    size_t bins;           /* PSI bins of a numeric column (default 10) */
+    double missing_change; /* missing-share change that counts (default 0.05) */
+    double unseen_share;   /* share of unseen values that counts (default 0.01) */
+} kn_drift_opts;
+
+KN_API void kn_drift_opts_default(kn_drift_opts *o);
+
+enum { KN_DRIFT_UNSEEN_SHOWN = 5 };
+
+typedef struct kn_drift_col {
+    char *name;
+    int categorical;                 /* 1: chi-square + JS; 0: KS + Wasserstein */
+    size_t n_ref, n_cur;             /* cells (rows) on each side */
+    double missing_ref, missing_cur; /* shares of missing cells */
+    double ks_d, ks_p;               /* numeric; NaN otherwise */
+    double wasserstein;              /* numeric; NaN otherwise */
+    double chi2, chi2_p;             /* categorical; NaN otherwise */
+    size_t chi2_df;
+    double js; /* categorical; NaN otherwise */
+    double psi, psi_threshold;
+    double p, p_adjusted;                       /* ks_p or chi2_p, and its BH adjustment */
+    size_t unseen;                              /* distinct batch values the reference lacks */
+    double unseen_frac;                         /* their share of the batch's present cells */
+    char *unseen_values[KN_DRIFT_UNSEEN_SHOWN]; /* the first few (sorted) */
+    double score; /* how far it moved, for ranking: max(PSI, D or JS) */
+    int drifted;
+    const char *why; /* "distribution", "missing", "unseen" (static), NULL */
+} kn_drift_col;
+
+typedef struct kn_drift_report {
+    size_t n_cols, n_drifted;
+    kn_drift_col *cols; /* the reference's columns the batch holds, in its order */
+} kn_drift_report;
+
+/* Test every column of ref that cur holds (by name); a column whose kinds
+ * (numeric, text) differ is an error naming it; a column with no present
+ * value on either side is left out. */
+KN_API kn_status kn_drift_frames(const kn_frame *ref, const kn_frame *cur, const kn_drift_opts *o,
+                                 kn_drift_report *out);
+/* One column pair (a of ref, b of cur), as kn_drift_frames does it before
+ * the adjustment over columns (p_adjusted = p). *tested is 0 when there
+ * was nothing to compare. */
+KN_API kn_status kn_drift_column(kn_column *a, size_t na, kn_column *b, size_t nb,
+                                 const kn_drift_opts *o, kn_drift_col *out, int *tested);
+/* The same for arrays: numbers (NaN: missing; KS, Wasserstein, PSI), or
+ * counts of k values in the reference (r) and the batch (c; chi-square,
+ * JS, PSI). name is copied. */
+KN_API kn_status kn_drift_numbers(const char *name, const double *a, size_t na, const double *b,
+                                  size_t nb, const kn_drift_opts *o, kn_drift_col *out,
+                                  int *tested);
+KN_API kn_status kn_drift_counts(const char *name, const double *r, const double *c, size_t k,
+                                 const kn_drift_opts *o, kn_drift_col *out);
+/* Set p_adjusted (BH over the n columns) and drifted / why on each. */
+KN_API kn_status kn_drift_decide(kn_drift_col *cols, size_t n, const kn_drift_opts *o,
+                                 size_t *n_drifted);
+KN_API void kn_drift_col_free(kn_drift_col *c);
+KN_API void kn_drift_report_free(kn_drift_report *r);
+
+/* The pieces, on plain arrays (NaN values are skipped).
+ * scipy.stats.ks_2samp(a, b) (two-sided, method "auto"): D and p. */
+KN_API kn_status kn_ks_2samp_auto(const double *a, size_t na, const double *b, size_t nb, double *d,
+                                  double *p);
+/* P(D_n >= d) of the one-sample two-sided KS statistic
+ * (scipy.stats.kstwo.sf(d, n)). */
+KN_API double kn_kstwo_sf(double d, double n);
+/* scipy.stats.wasserstein_distance(a, b); NaN when either is empty. */
+KN_API kn_status kn_wasserstein(const double *a, size_t na, const double *b, size_t nb,
+                                double *out);
+/* scipy.spatial.distance.jensenshannon(p, q) for k non-negative weights
+ * each (normalised here). */
+KN_API double kn_js_distance(const double *p, const double *q, size_t k);
+/* The (1 - a) quantile of the chi-square distribution with df degrees of freedom. */
+KN_API double kn_chi2_isf(double a, double df);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,388 @@
+/* kiln monitor: alert rules per window, incidents, sinks, the store
+ * (cli_monitor.h), and `kiln monitor alerts`. */
+#include "cli/cli_monitor.h"
+#include "kiln/mem.h"
+#include "kiln/report.h"
+#include "kiln/store.h"
+#include "kiln/tempfile.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct cli_alerting {
+    kn_alert_config *c;
+    kn_store *s;
+    char *model;
+    int64_t *streak, *open; /* per rule, without a store: streak, open incident (window) */
+    size_t local_id;
+};
+
+int cli_alerts_check_columns(const cli_alerting *al, const char *const *names, size_t n)
+{
+    for (size_t i = 0; al && al->c && i < al->c->n_rules; i++) {
+        const char *col = al->c->rules[i].column;
+        size_t j = 0;
+        while (col && j < n && strcmp(names[j], col)) j++;
+        if (col && j == n)
+            return cli_usage_error("monitor check",
+                                   "--alerts: rule '%s' watches column '%s', which is not an "
+                                   "input column of the model",
+                                   al->c->rules[i].name, col);
+    }
+    return CLI_OK;
+}
+
+void cli_alerts_close(cli_alerting *al)
+{
+    if (!al) return;
+    kn_alert_config_free(al->c);
+    kn_store_close(al->s);
+    kn_free(al->model);
+    kn_free(al->streak);
+    kn_free(al->open);
+    kn_free(al);
+}
+
+/* The whole of a small text file (new, kn_free; NUL-terminated). */
+static kn_status read_text(const char *path, char **text, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return kn_fail(KN_ERR_IO, "%s: cannot open it: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = kn_malloc(cap);
+    kn_status e = buf ? KN_OK : KN_ERR_NOMEM;
+    while (e == KN_OK) {
+        if (n + 1 >= cap) {
+            char *b = cap < (1u << 24) ? kn_realloc(buf, cap * 2) : NULL;
+            if (!b) {
+                e = kn_fail(KN_ERR_INVALID, "%s: too long for an alert file (16 MiB at most)",
+                            path);
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+        if (got == 0) break;
+    }
+    if (e == KN_OK && ferror(fp)) e = kn_fail(KN_ERR_IO, "%s: cannot read it", path);
+    fclose(fp);
+    if (e != KN_OK) {
+        kn_free(buf);
+        return e;
+    }
+    buf[n] = 0;
+    *text = buf;
+    *len = n;
+    return KN_OK;
+}
+
+int cli_alerts_open(const char *file, int record, const char *model, int64_t *window,
+                    cli_alerting **out)
+{
+    *out = NULL;
+    cli_alerting *al = kn_calloc(1, sizeof *al);
+    if (!al || !(al->model = kn_strdup(model))) {
+        kn_free(al);
+        cli_error("monitor check: out of memory");
+        return CLI_ERROR;
+    }
+    if (file) {
+        char *text = NULL;
+        size_t len = 0;
+        kn_status e = read_text(file, &text, &len);
+        if (e == KN_OK) e = kn_alert_config_parse(text, len, file, &al->c);
+        kn_free(text);
+        if (e != KN_OK) {
+            cli_alerts_close(al);
+            return cli_usage_error("monitor check", "--alerts: %s", kn_last_error());
+        }
+        size_t n = al->c->n_rules;
+        al->streak = kn_calloc(n, sizeof *al->streak);
+        al->open = kn_calloc(n, sizeof *al->open);
+        if (!al->streak || !al->open) {
+            cli_alerts_close(al);
+            cli_error("monitor check: out of memory");
+            return CLI_ERROR;
+        }
+        for (size_t i = 0; i < n; i++) {
+            int64_t rw = al->c->rules[i].window_rows;
+            if (!rw) continue;
+            if (*window && *window != rw) {
+                int rc = cli_usage_error("monitor check",
+                                         "--alerts: rule '%s' has window %lld rows, the check "
+                                         "%lld; give the rules one window, or no --window",
+                                         al->c->rules[i].name, (long long)rw, (long long)*window);
+                cli_alerts_close(al);
+                return rc;
+            }
+            *window = rw;
+        }
+    }
+    if (record && kn_store_open(cli_store_dir, 1, &al->s) != KN_OK) {
+        cli_error("monitor check: --record: %s", kn_last_error());
+        cli_alerts_close(al);
+        return CLI_ERROR;
+    }
+    *out = al;
+    return CLI_OK;
+}
+
+static const char *op_text(kn_alert_op op)
+{
+    return op == KN_ALERT_GT ? ">" : op == KN_ALERT_GE ? ">=" : op == KN_ALERT_LT ? "<" : "<=";
+}
+
+static void iso_time(double t, char *buf, size_t cap)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, cap, "-");
+}
+
+/* Send an incident to every sink; *ok 1 when every webhook took it. */
+static void deliver(const cli_alerting *al, json_t *payload, int *ok, int *attempts)
+{
+    *ok = 1;
+    *attempts = 0;
+    char *body = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!body) {
+        *ok = 0;
+        return;
+    }
+    for (size_t i = 0; i < al->c->n_sinks; i++) {
+        const kn_alert_sink *s = &al->c->sinks[i];
+        if (s->kind == KN_SINK_LOG) {
+            fprintf(stderr, "kiln: alert: %s\n", body);
+            continue;
+        }
+        int tries = 0;
+        kn_status e = kn_webhook_post(s->url, body, s->retries, s->backoff_s, s->timeout_s, &tries);
+        *attempts += tries;
+        if (e != KN_OK) {
+            cli_error("monitor check: alert not delivered: %s (the store keeps it undelivered; "
+                      "the next check with --record retries)",
+                      kn_last_error());
+            *ok = 0;
+        }
+    }
+    free(body);
+}
+
+kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64_t window_rows,
+                            uint64_t rows, int drift, json_t *result, const kn_drift_report *cols,
+                            const kn_drift_col *pred, double invalid_share, json_t **alerts,
+                            int *alerting)
+{
+    *alerts = json_array();
+    *alerting = 0;
+    kn_status e = KN_OK;
+    if (al->s) {
+        char *text = json_dumps(result, JSON_COMPACT);
+        e = text
+                ? kn_store_monitor_add(al->s, al->model, data, window_rows, rows, drift, text, NULL)
+                : KN_ERR_NOMEM;
+        free(text);
+    }
+    for (size_t i = 0; e == KN_OK && al->c && i < al->c->n_rules; i++) {
+        const kn_alert_rule *r = &al->c->rules[i];
+        double v = NAN;
+        const char *column = NULL;
+        e = kn_alert_value(r, cols, pred, invalid_share, &v, &column);
+        if (e != KN_OK) break;
+        int fires = kn_alert_fires(r, v);
+        char cond[64];
+        snprintf(cond, sizeof cond, "%s %.15g", op_text(r->op), r->threshold);
+        json_t *detail =
+            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:s}", "rule", r->name, "severity",
+                      r->severity, "model", al->model, "metric", r->metric, "column",
+                      column ? json_string(column) : json_null(), "value", cli_json_num(v),
+                      "condition", cond, "window", (json_int_t)k, "data", data);
+        json_t *drifted = json_array();
+        for (size_t j = 0; j < cols->n_cols; j++)
+            if (cols->cols[j].drifted)
+                json_array_append_new(drifted, json_string(cols->cols[j].name));
+        json_object_set_new(detail, "drifted_columns", drifted);
+        int open = 0, fresh = 0, send = 0;
+        if (al->s) {
+            char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+            kn_alert_step st;
+            e = text ? kn_store_alert_observe(al->s, al->model, r->name, r->severity, fires,
+                                              r->for_windows, text, &st)
+                     : KN_ERR_NOMEM;
+            free(text);
+            if (e == KN_OK && st.incident) {
+                char since[32];
+                iso_time(st.since, since, sizeof since);
+                json_object_set_new(detail, "incident", json_integer(st.incident));
+                json_object_set_new(detail, "since", json_string(since));
+                open = 1;
+                fresh = st.opened;
+                send = st.undelivered;
+            }
+        } else {
+            al->streak[i] = fires ? al->streak[i] + 1 : 0;
+            if (fires && al->streak[i] >= r->for_windows) {
+                if (!al->open[i]) {
+                    al->open[i] = (int64_t)k;
+                    fresh = send = 1;
+                }
+                open = 1;
+                char id[64];
+                snprintf(id, sizeof id, "%s@window%lld", r->name, (long long)al->open[i]);
+                json_object_set_new(detail, "incident", json_string(id));
+                json_object_set_new(detail, "since_window", json_integer(al->open[i]));
+            } else
+                al->open[i] = 0;
+        }
+        if (e == KN_OK && send && al->c->n_sinks) {
+            int ok = 0, tries = 0;
+            deliver(al, detail, &ok, &tries);
+            if (al->s) {
+                json_int_t id = json_integer_value(json_object_get(detail, "incident"));
+                kn_status d = kn_store_alert_delivered(al->s, id, ok, tries);
+                if (d != KN_OK) e = d;
+            }
+        }
+        json_object_set_new(detail, "firing", json_boolean(fires));
+        json_object_set_new(detail, "open", json_boolean(open));
+        json_object_set_new(detail, "new", json_boolean(fresh));
+        json_array_append_new(*alerts, detail);
+        *alerting |= open;
+    }
+    return e;
+}
+
+/* ---- kiln monitor alerts ---- */
+
+typedef struct alerts_args {
+    const char *store, *model;
+    int64_t limit;
+} alerts_args;
+static const cli_opt alerts_opts[] = {
+    CLI_OPT_TEXT(alerts_args, model, "model", "NAME", "only this model's alerts (as checked)"),
+    CLI_OPT_INT(alerts_args, limit, "limit", "N", "50", 0, 1e9, "the latest N (0: all)"),
+    CLI_OPT_TEXT(alerts_args, store, "store", "DIR",
+                 "the store (default $KILN_STORE, else ./kiln-store)"),
+    CLI_OPT_END};
+static int cmd_monitor_alerts(int argc, char **argv);
+const cli_spec monitor_alerts_spec = {
+    "monitor alerts",
+    "the alert incidents kiln monitor check --record kept",
+    "The alert incidents in the store, newest first: the rule, the model as\n"
+    "checked, its severity, when it opened, was last seen and closed (UTC),\n"
+    "whether a sink took it, and what it measured.\n",
+    "  kiln monitor alerts --model credit@production\n",
+    alerts_opts,
+    0,
+    cmd_monitor_alerts};
+
+static int on_alert(const kn_alert_incident *a, void *user)
+{
+    json_t *arr = user;
+    char t1[32], t2[32];
+    if (arr) {
+        json_t *detail = json_loads(a->detail, 0, NULL);
+        json_array_append_new(
+            arr, json_pack("{s:I, s:s, s:s, s:s, s:f, s:f, s:o, s:o, s:I, s:o}", "id",
+                           (json_int_t)a->id, "model", a->model, "rule", a->rule, "severity",
+                           a->severity, "opened", a->opened, "last_seen", a->last_seen, "closed",
+                           a->closed > 0 ? json_real(a->closed) : json_null(), "delivered",
+                           a->delivered > 0 ? json_real(a->delivered) : json_null(), "attempts",
+                           (json_int_t)a->attempts, "detail", detail ? detail : json_null()));
+        return 0;
+    }
+    printf("%6lld  %-20s %-24s %-8s %s  %s  %s\n", (long long)a->id, a->rule, a->model, a->severity,
+           cli_store_time(a->opened, t1, sizeof t1),
+           a->closed > 0 ? cli_store_time(a->closed, t2, sizeof t2) : "open               ",
+           a->delivered > 0 ? "delivered" : "undelivered");
+    return 0;
+}
+
+static int cmd_monitor_alerts(int argc, char **argv)
+{
+    alerts_args a = {0};
+    int rc = cli_parse(&monitor_alerts_spec, argc, argv, &a, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    kn_store *s = NULL;
+    if ((rc = cli_store_open(a.store, 0, &s))) return rc;
+    json_t *arr = cli.json ? json_array() : NULL;
+    if (!arr)
+        printf("%6s  %-20s %-24s %-8s %-19s  %-19s  %s\n", "id", "rule", "model", "severity",
+               "opened", "closed", "delivery");
+    if (kn_store_alerts(s, a.model, (size_t)a.limit, on_alert, arr) != KN_OK) {
+        json_decref(arr);
+        return cli_store_fail(s);
+    }
+    if (arr)
+        rc = cli_emit_json(json_pack("{s:s, s:o}", "command", "monitor alerts", "alerts", arr));
+    kn_store_close(s);
+    return rc;
+}
+
+/* ---- kiln monitor report ---- */
+
+typedef struct report_args {
+    const char *store, *model, *out;
+} report_args;
+static const cli_opt report_opts[] = {
+    CLI_OPT_NEED(report_args, model, "model", "NAME",
+                 "the model as kiln monitor check --record named it"),
+    CLI_OPT_NEED(report_args, out, "out", "FILE", "where the HTML goes"),
+    CLI_OPT_TEXT(report_args, store, "store", "DIR",
+                 "the store (default $KILN_STORE, else ./kiln-store)"),
+    CLI_OPT_END};
+static int cmd_monitor_report(int argc, char **argv);
+const cli_spec monitor_report_spec = {
+    "monitor report",
+    "the monitoring report: drift and alerts over time (HTML)",
+    "Write one self-contained HTML page (inline SVG, no scripts) from the checks\n"
+    "and alerts kiln monitor check --record kept for a model: the PSI of the\n"
+    "columns that moved most over the checks, every column's worst PSI and\n"
+    "how many checks found it drifted, the predictions' PSI over the checks,\n"
+    "and the alert history.\n",
+    "  kiln monitor report --model credit@production --out monitor.html\n",
+    report_opts,
+    0,
+    cmd_monitor_report};
+
+static int cmd_monitor_report(int argc, char **argv)
+{
+    report_args a = {0};
+    int rc = cli_parse(&monitor_report_spec, argc, argv, &a, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    kn_store *s = NULL;
+    if ((rc = cli_store_open(a.store, 0, &s))) return rc;
+    char *html = NULL, *tmp = NULL;
+    size_t len = 0;
+    kn_status e = kn_report_monitor(s, a.model, &html, &len);
+    if (e == KN_OK && !(tmp = kn_temp_path(a.out))) e = kn_fail(KN_ERR_NOMEM, "out of memory");
+    if (e == KN_OK) {
+        FILE *fp = fopen(tmp, "wb");
+        int ok = fp && fwrite(html, 1, len, fp) == len && fflush(fp) == 0;
+        if (fp && fclose(fp) != 0) ok = 0;
+        if (!ok) {
+            e = kn_fail(KN_ERR_IO, "%s: cannot write the report: %s", a.out, strerror(errno));
+            kn_temp_discard(tmp);
+        } else
+            e = kn_temp_commit(tmp, a.out);
+    }
+    kn_free(html);
+    if (e != KN_OK) {
+        cli_error("monitor report: %s", kn_last_error());
+        kn_store_close(s);
+        return CLI_FAIL;
+    }
+    kn_store_close(s);
+    if (cli.json)
+        return cli_emit_json(json_pack("{s:s, s:s, s:s}", "command", "monitor report", "model",
+                                       a.model, "out", a.out));
+    printf("monitor report: wrote %s\n", a.out);
+    return CLI_OK;
+}

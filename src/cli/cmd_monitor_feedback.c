@@ -1,0 +1,472 @@
+/* kiln monitor feedback: ground-truth labels that arrive later, joined to
+ * the server's prediction log (kiln serve --prediction-log) by request id
+ * and row or by a key column of the inputs; the model's live score per
+ * model version and window of joined rows, against its test score. */
+#include "cli/cli_monitor.h"
+#include "kiln/artifact.h"
+#include "kiln/mem.h"
+#include "kiln/metrics.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct feedback_args {
+    const char *log, *labels, *id, *row, *key, *label, *model, *store, *metric, *unknown;
+    double margin;
+    int64_t window;
+    kn_read_opts read;
+} feedback_args;
+
+static const cli_opt feedback_opts[] = {
+    CLI_OPT_NEED(feedback_args, log, "log", "FILE",
+                 "the prediction log (kiln serve --prediction-log)"),
+    CLI_OPT_NEED(feedback_args, labels, "labels", "FILE", "the true labels (CSV or any reader)"),
+    CLI_OPT_TEXT(feedback_args, id, "id", "COLUMN",
+                 "the labels' request id column (default request_id)"),
+    CLI_OPT_TEXT(feedback_args, row, "row", "COLUMN",
+                 "the labels' row-in-request column (default row; absent: row 0)"),
+    CLI_OPT_TEXT(feedback_args, key, "key", "COLUMN",
+                 "join on this input column instead of the request id"),
+    CLI_OPT_TEXT(feedback_args, label, "label", "COLUMN",
+                 "the labels' truth column (default: the model's target, else label)"),
+    CLI_OPT_TEXT(feedback_args, model, "model", "NAME@STAGE|FILE",
+                 "the model, for its target name and test score"),
+    CLI_OPT_TEXT(feedback_args, store, "store", "DIR",
+                 "the store for NAME@STAGE (default $KILN_STORE, else ./kiln-store)"),
+    CLI_OPT_CHOICE(feedback_args, metric, "metric", "accuracy|roc_auc|rmse|mae",
+                   "the live metric (default accuracy, or rmse for a regression)"),
+    CLI_OPT_NUM(feedback_args, margin, "margin", "X", "0.05", 0, 1e300,
+                "alert when a window is worse than the test score by more than X"),
+    CLI_OPT_INT(feedback_args, window, "window", "N", "0", 0, 1e9,
+                "windows of N joined rows, in log order (0: all as one)"),
+    CLI_OPT_CHOICE(feedback_args, unknown, "unknown", "error|skip",
+                   "labels whose request is not in the log: an error (default) or left out"),
+    CLI_OPT_READ(feedback_args, read),
+    CLI_OPT_END};
+
+static int cmd_monitor_feedback(int argc, char **argv);
+const cli_spec monitor_feedback_spec = {
+    "monitor feedback",
+    "the live score from labels joined to the prediction log",
+    "Join true labels to the predictions kiln serve logged (--prediction-log):\n"
+    "by request id and row (the labels' --id and --row columns; X-Request-Id\n"
+    "of the response), or by an input column (--key, e.g. a customer id).\n"
+    "Then score the joined rows per model version and per --window of rows in\n"
+    "log order: accuracy or ROC-AUC (binary, from the logged probabilities of\n"
+    "the positive class) for a classifier, RMSE or MAE for a regression. With\n"
+    "--model, each window is set against the artifact's test score: worse by\n"
+    "more than --margin is an alert.\n"
+    "A label whose request the log does not hold is an error naming the ids\n"
+    "(nothing is scored, nothing changes); --unknown skip leaves them out and\n"
+    "counts them. Exit 0: no alert; 1: a window below the test score;\n"
+    "2: usage; 3: input that cannot be read or joined.\n",
+    "  kiln monitor feedback --log predictions.jsonl --labels outcomes.csv --model "
+    "credit@production\n"
+    "  kiln monitor feedback --log p.jsonl --labels l.csv --key customer_id --window 500 --json\n",
+    feedback_opts,
+    0,
+    cmd_monitor_feedback};
+
+/* One logged row. */
+typedef struct logged {
+    long long request;
+    long row;
+    char *key;     /* --key: the input's text; NULL otherwise */
+    char *version; /* the model version */
+    char *label;   /* a classifier's predicted label */
+    double value;  /* a regression's prediction */
+    double score;  /* the positive class's probability (NaN: none) */
+    size_t line;
+} logged;
+
+typedef struct joined {
+    size_t at; /* index into the log (log order) */
+    char *truth;
+} joined;
+
+static void free_log(logged *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) kn_free(v[i].key), kn_free(v[i].version), kn_free(v[i].label);
+    kn_free(v);
+}
+
+static char *text_of(json_t *j)
+{
+    if (json_is_string(j)) return kn_strdup(json_string_value(j));
+    if (json_is_integer(j)) return kn_sprintf("%lld", (long long)json_integer_value(j));
+    if (json_is_real(j)) return kn_sprintf("%.17g", json_real_value(j));
+    return NULL;
+}
+
+static kn_status read_log(const char *path, const char *key, const char *positive, logged **out,
+                          size_t *n_out)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return kn_fail(KN_ERR_IO, "%s: cannot open the prediction log: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0, n = 0, room = 0, lineno = 0;
+    logged *v = NULL;
+    kn_status e = KN_OK;
+    ssize_t len;
+    while (e == KN_OK && (len = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        if (len <= 1) continue;
+        json_error_t err;
+        json_t *j = json_loads(line, 0, &err);
+        json_t *rid = j ? json_object_get(j, "request_id") : NULL,
+               *res = json_object_get(j, "output");
+        if (!j || !json_is_integer(rid) || !res) {
+            json_decref(j);
+            e = kn_fail(KN_ERR_PARSE,
+                        "%s:%zu: not a prediction log line (a JSON object with request_id, row, "
+                        "inputs, output as kiln serve --prediction-log writes)",
+                        path, lineno);
+            break;
+        }
+        if (n == room) {
+            room = room ? room * 2 : 1024;
+            logged *b = kn_realloc(v, room * sizeof *v);
+            if (!b) {
+                json_decref(j);
+                e = KN_ERR_NOMEM;
+                break;
+            }
+            v = b;
+        }
+        logged *r = &v[n++];
+        memset(r, 0, sizeof *r);
+        r->line = lineno;
+        r->request = (long long)json_integer_value(rid);
+        r->row = (long)json_integer_value(json_object_get(j, "row"));
+        r->version = text_of(json_object_get(j, "version"));
+        r->score = NAN;
+        r->value = NAN;
+        if (json_is_object(res)) {
+            r->label = text_of(json_object_get(res, "label"));
+            json_t *p = json_object_get(res, "probabilities");
+            if (positive && json_is_number(json_object_get(p, positive)))
+                r->score = json_number_value(json_object_get(p, positive));
+        } else if (json_is_number(res))
+            r->value = json_number_value(res);
+        if (key) {
+            json_t *k = json_object_get(json_object_get(j, "inputs"), key);
+            r->key = text_of(k);
+            if (!r->key)
+                e = kn_fail(KN_ERR_INVALID,
+                            "%s:%zu: the row's inputs have no value for --key %s; join by request "
+                            "id instead, or log rows with that input",
+                            path, lineno, key);
+        }
+        json_decref(j);
+    }
+    free(line);
+    fclose(fp);
+    if (e != KN_OK) {
+        free_log(v, n);
+        return e;
+    }
+    *out = v;
+    *n_out = n;
+    return KN_OK;
+}
+
+/* The sorted order of the log for lookups. */
+static const logged *sort_base;
+static const char *sort_key;
+static int by_id(const void *x, const void *y)
+{
+    const logged *a = &sort_base[*(const size_t *)x], *b = &sort_base[*(const size_t *)y];
+    if (sort_key) return strcmp(a->key, b->key);
+    if (a->request != b->request) return (a->request > b->request) - (a->request < b->request);
+    return (a->row > b->row) - (a->row < b->row);
+}
+
+/* Row i of c as text into buf (NULL when missing; cut at cap - 1 bytes). */
+static const char *cell(kn_column *c, size_t i, char *buf, size_t cap)
+{
+    size_t len = 0;
+    const char *s = NULL;
+    if (!c || kn_column_is_missing(c, i)) return NULL;
+    if (kn_column_type(c) == KN_COL_STRING)
+        s = kn_column_str(c, i, &len);
+    else if (kn_column_type(c) == KN_COL_CATEGORICAL)
+        s = kn_column_level(c, kn_column_codes(c)[i], &len);
+    else {
+        snprintf(buf, cap, "%.17g", kn_column_number(c, i));
+        return buf;
+    }
+    snprintf(buf, cap, "%.*s", (int)(len < cap ? len : cap - 1), s);
+    return buf;
+}
+
+/* The test score the artifact recorded for metric (NaN: none), and its
+ * target and positive class (new strings). */
+static kn_status artifact_facts(const char *ref, const char *metric, double *test, char **target,
+                                char **positive)
+{
+    char *path = NULL;
+    kn_artifact *art = NULL;
+    kn_pipeline *p = NULL;
+    *test = NAN;
+    kn_status e = cli_resolve_model(ref, &path);
+    if (e == KN_OK) e = kn_artifact_read(path, NULL, &art);
+    if (e == KN_OK) e = kn_artifact_pipeline(art, &p);
+    if (e == KN_OK && kn_pipeline_target(p)) *target = kn_strdup(kn_pipeline_target(p));
+    size_t len = 0;
+    const char *m = e == KN_OK ? kn_artifact_get(art, KN_ART_METRICS, &len) : NULL;
+    json_t *j = m ? json_loadb(m, len, 0, NULL) : NULL;
+    json_t *t = json_object_get(json_object_get(j, "test"), metric);
+    if (json_is_number(t)) *test = json_number_value(t);
+    json_t *pc = json_object_get(j, "positive_class");
+    if (json_is_string(pc)) *positive = kn_strdup(json_string_value(pc));
+    json_decref(j);
+    kn_pipeline_free(p);
+    kn_artifact_free(art);
+    kn_free(path);
+    return e;
+}
+
+static double window_metric(const char *metric, const logged *log, const joined *jn, size_t n,
+                            const char *positive)
+{
+    double out = NAN;
+    if (!strcmp(metric, "rmse") || !strcmp(metric, "mae")) {
+        double *y = kn_malloc((n ? n : 1) * sizeof *y), *p = kn_malloc((n ? n : 1) * sizeof *p);
+        size_t m = 0;
+        for (size_t i = 0; y && p && i < n; i++) {
+            char *end = NULL;
+            double t = strtod(jn[i].truth, &end);
+            if (end == jn[i].truth || *end || isnan(log[jn[i].at].value)) continue;
+            y[m] = t, p[m++] = log[jn[i].at].value;
+        }
+        if (y && p && m)
+            (!strcmp(metric, "rmse") ? kn_metric_rmse : kn_metric_mae)(y, p, NULL, m, &out);
+        kn_free(y), kn_free(p);
+        return out;
+    }
+    int32_t *y = kn_malloc((n ? n : 1) * sizeof *y), *pr = kn_malloc((n ? n : 1) * sizeof *pr);
+    double *s = kn_malloc((n ? n : 1) * sizeof *s);
+    size_t m = 0;
+    int scores = 1;
+    for (size_t i = 0; y && pr && s && i < n; i++) {
+        const logged *l = &log[jn[i].at];
+        if (!l->label) continue;
+        if (!strcmp(metric, "accuracy")) {
+            y[m] = 1;
+            pr[m] = !strcmp(l->label, jn[i].truth);
+        } else {
+            y[m] = positive && !strcmp(jn[i].truth, positive);
+            scores &= !isnan(l->score);
+        }
+        s[m++] = l->score;
+    }
+    if (y && pr && s && m) {
+        if (!strcmp(metric, "accuracy"))
+            kn_metric_accuracy(y, pr, NULL, m, &out);
+        else if (scores && positive)
+            kn_metric_roc_auc(y, s, NULL, m, &out);
+    }
+    kn_free(y), kn_free(pr), kn_free(s);
+    return out;
+}
+
+static int cmd_monitor_feedback(int argc, char **argv)
+{
+    feedback_args a = {0};
+    int rc = cli_parse(&monitor_feedback_spec, argc, argv, &a, NULL);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    cli_store_dir = a.store;
+    const char *id_col = a.id ? a.id : "request_id", *row_col = a.row ? a.row : "row";
+    char *target = NULL, *positive = NULL;
+    double test = NAN;
+    logged *log = NULL;
+    size_t n_log = 0, *order = NULL, n_join = 0, n_unknown = 0;
+    joined *jn = NULL;
+    kn_frame *lab = NULL;
+    char unknown_ids[256] = "";
+    const char *metric = a.metric;
+    kn_status e = KN_OK;
+    if (a.model)
+        e = artifact_facts(a.model, metric ? metric : "accuracy", &test, &target, &positive);
+    if (e == KN_OK) e = read_log(a.log, a.key, positive, &log, &n_log);
+    if (e == KN_OK && !metric) {
+        int regression = n_log && !log[0].label;
+        metric = regression ? "rmse" : "accuracy";
+        if (regression && a.model) {
+            kn_free(target), kn_free(positive);
+            target = positive = NULL;
+            e = artifact_facts(a.model, metric, &test, &target, &positive);
+        }
+    }
+    const char *label_col = a.label ? a.label : target ? target : "label";
+    if (e == KN_OK) {
+        kn_read_opts o = a.read;
+        kn_col_decl d[4] = {{a.key ? a.key : id_col, KN_COL_STRING},
+                            {row_col, KN_COL_STRING},
+                            {label_col, KN_COL_STRING}};
+        o.decls = d;
+        o.n_decls = 3;
+        kn_read_report rep;
+        e = cli_read_frame(a.labels, &o, &lab, &rep);
+    }
+    size_t jid = 0, jrow = 0, jlab = 0;
+    int has_row = 0;
+    if (e == KN_OK && kn_frame_find(lab, a.key ? a.key : id_col, &jid) != KN_OK)
+        e = kn_fail(KN_ERR_INVALID, "%s has no column '%s' to join on; name it with %s", a.labels,
+                    a.key ? a.key : id_col, a.key ? "--key" : "--id (or join with --key COLUMN)");
+    if (e == KN_OK && kn_frame_find(lab, label_col, &jlab) != KN_OK)
+        e = kn_fail(KN_ERR_INVALID, "%s has no label column '%s'; name it with --label", a.labels,
+                    label_col);
+    if (e == KN_OK && !a.key) has_row = kn_frame_find(lab, row_col, &jrow) == KN_OK;
+    if (e == KN_OK) {
+        order = kn_malloc((n_log ? n_log : 1) * sizeof *order);
+        jn = kn_malloc((kn_frame_n_rows(lab) + 1) * sizeof *jn);
+        if (!order || !jn) e = KN_ERR_NOMEM;
+    }
+    if (e == KN_OK) {
+        for (size_t i = 0; i < n_log; i++) order[i] = i;
+        sort_base = log;
+        sort_key = a.key;
+        qsort(order, n_log, sizeof *order, by_id);
+        kn_column *cid = kn_frame_col(lab, jid), *crow = has_row ? kn_frame_col(lab, jrow) : NULL,
+                  *clab = kn_frame_col(lab, jlab);
+        size_t used = 0;
+        for (size_t i = 0; e == KN_OK && i < kn_frame_n_rows(lab); i++) {
+            char b1[256], b2[256], b3[64];
+            const char *idt = cell(cid, i, b1, sizeof b1), *truth = cell(clab, i, b2, sizeof b2);
+            if (!idt || !truth) continue; /* no label yet */
+            logged probe = {0};
+            char *end = NULL;
+            if (a.key)
+                probe.key = (char *)idt;
+            else {
+                errno = 0;
+                probe.request = strtoll(idt, &end, 10);
+                if (!*idt || *end || errno)
+                    e = kn_fail(KN_ERR_PARSE,
+                                "%s: data row %zu: request id '%s' is not a whole number", a.labels,
+                                i + 1, idt);
+                const char *rt = crow ? cell(crow, i, b3, sizeof b3) : "0";
+                probe.row = rt ? strtol(rt, &end, 10) : 0;
+            }
+            if (e != KN_OK) break;
+            /* bsearch over the sorted order */
+            size_t lo = 0, hi = n_log;
+            logged *base_probe = &probe;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                const logged *x = &log[order[mid]];
+                int c = a.key ? strcmp(x->key, base_probe->key)
+                              : (x->request != probe.request
+                                     ? (x->request > probe.request) - (x->request < probe.request)
+                                     : (x->row > probe.row) - (x->row < probe.row));
+                if (c < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            int hit = lo < n_log && (a.key ? !strcmp(log[order[lo]].key, probe.key)
+                                           : log[order[lo]].request == probe.request &&
+                                                 log[order[lo]].row == probe.row);
+            if (!hit) {
+                if (n_unknown++ < 5 && used < sizeof unknown_ids - 40)
+                    used += (size_t)snprintf(unknown_ids + used, sizeof unknown_ids - used, "%s%s",
+                                             used ? ", " : "", idt);
+                continue;
+            }
+            jn[n_join].at = order[lo];
+            if (!(jn[n_join].truth = kn_strdup(truth))) e = KN_ERR_NOMEM;
+            n_join++;
+        }
+    }
+    if (e == KN_OK && n_unknown && (!a.unknown || !strcmp(a.unknown, "error")))
+        e = kn_fail(KN_ERR_NOT_FOUND,
+                    "%zu label%s of %s match%s no logged prediction (%s %s%s); nothing was scored: "
+                    "check the ids against %s, or give --unknown skip to leave them out",
+                    n_unknown, n_unknown == 1 ? "" : "s", a.labels, n_unknown == 1 ? "es" : "",
+                    a.key ? a.key : "request ids", unknown_ids, n_unknown > 5 ? ", ..." : "",
+                    a.log);
+    if (e != KN_OK) {
+        cli_error("monitor feedback: %s", kn_last_error());
+        rc = CLI_ERROR;
+        goto done;
+    }
+    {
+        /* log order, then per version and window */
+        for (size_t i = 1; i < n_join;
+             i++) { /* insertion sort by log index: labels are mostly in order */
+            joined t = jn[i];
+            size_t k = i;
+            while (k > 0 && jn[k - 1].at > t.at) jn[k] = jn[k - 1], k--;
+            jn[k] = t;
+        }
+        int lower_better = !strcmp(metric, "rmse") || !strcmp(metric, "mae");
+        json_t *vers = json_array();
+        size_t n_below = 0;
+        joined *part = kn_malloc((n_join + 1) * sizeof *part);
+        if (!part || !vers) {
+            json_decref(vers);
+            kn_free(part);
+            cli_error("monitor feedback: out of memory");
+            rc = CLI_ERROR;
+            goto done;
+        }
+        if (!cli.json)
+            printf("%zu labels joined to %zu logged predictions%s; %s per window (test: %s)\n",
+                   n_join, n_log, n_unknown ? " (unknown ones left out)" : "", metric,
+                   isnan(test) ? "unknown" : "");
+        if (!cli.json && !isnan(test)) printf("test %s %.4f, margin %g\n", metric, test, a.margin);
+        for (size_t i = 0; i < n_join; i++) {
+            const char *ver = log[jn[i].at].version ? log[jn[i].at].version : "";
+            int seen = 0;
+            for (size_t k = 0; k < i && !seen; k++)
+                seen = !strcmp(log[jn[k].at].version ? log[jn[k].at].version : "", ver);
+            if (seen) continue;
+            size_t m = 0;
+            for (size_t k = i; k < n_join; k++)
+                if (!strcmp(log[jn[k].at].version ? log[jn[k].at].version : "", ver))
+                    part[m++] = jn[k];
+            size_t win = a.window ? (size_t)a.window : m;
+            json_t *wins = json_array();
+            for (size_t from = 0; from < m; from += win) {
+                size_t to = from + win < m ? from + win : m;
+                double v = window_metric(metric, log, part + from, to - from, positive);
+                int below = !isnan(test) && !isnan(v) &&
+                            (lower_better ? v > test + a.margin : v < test - a.margin);
+                n_below += (size_t)below;
+                json_array_append_new(
+                    wins, json_pack("{s:I, s:I, s:I, s:I, s:o, s:b}", "from_line",
+                                    (json_int_t)log[part[from].at].line, "to_line",
+                                    (json_int_t)log[part[to - 1].at].line, "rows",
+                                    (json_int_t)(to - from), "window", (json_int_t)(from / win + 1),
+                                    metric, cli_json_num(v), "below_test", below));
+                if (!cli.json)
+                    printf("version %-6s window %-4zu rows %-6zu %s %.4f%s\n", ver, from / win + 1,
+                           to - from, metric, v, below ? "  ALERT: below the test score" : "");
+            }
+            json_array_append_new(vers, json_pack("{s:s, s:I, s:o}", "version", ver, "rows",
+                                                  (json_int_t)m, "windows", wins));
+        }
+        kn_free(part);
+        if (cli.json) {
+            json_t *j =
+                json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:f, s:I, s:o}", "command",
+                          "monitor feedback", "log", a.log, "labels", a.labels, "metric", metric,
+                          "logged", (json_int_t)n_log, "joined", (json_int_t)n_join, "unknown",
+                          (json_int_t)n_unknown, "test", cli_json_num(test), "margin", a.margin,
+                          "windows_below", (json_int_t)n_below, "versions", vers);
+            if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
+        } else
+            json_decref(vers);
+        if (rc == CLI_OK && n_below) rc = CLI_FAIL;
+    }
+done:
+    for (size_t i = 0; jn && i < n_join; i++) kn_free(jn[i].truth);
+    kn_free(jn), kn_free(order), kn_free(target), kn_free(positive);
+    free_log(log, n_log);
+    kn_frame_free(lab);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* What kiln/compare.h and kiln/drift.h share (compare.c): the sorted
+ * present values of a column, the KS distance over sorted samples, the
+ * PSI over counts, a chi-square test of homogeneity and the
+ * Benjamini-Hochberg adjustment. */
+#ifndef KILN_COMPARE_IMPL_H
+#define KILN_COMPARE_IMPL_H
+
+#include "kiln/compare.h"
+
+/* The present (non-NaN) values of v, sorted, into a new array (kn_free);
+ * *m receives their count. NULL when out of memory. */
+double *kn__sorted_present(const double *v, size_t n, size_t *m);
+/* The KS distance D over sorted non-empty a and b, ties stepped over together. */
+double kn__ks_sorted(const double *a, size_t na, const double *b, size_t nb);
+/* sum (c - r) ln(c / r) over the shares r[i] / nr and c[i] / nc, each
+ * floored at 1e-4. */
+double kn__psi(const double *r, const double *c, size_t k, double nr, double nc);
+/* The PSI of a numeric column over the reference's quantile edges (bins
+ * of them, ties merged) plus a bin for missing cells: ra and rb the sorted
+ * present values (ma, mb > 0) of na and nb cells. *n_bins receives the
+ * bins that can hold a count (the missing one only when either side has
+ * one). */
+kn_status kn__psi_sorted(const double *ra, size_t ma, size_t na, const double *rb, size_t mb,
+                         size_t nb, size_t bins, double *psi, size_t *n_bins);
+/* The values of a categorical or text column in two frames: per distinct
+ * value (sorted by bytes) its count in a (r) and in b (c) and its text
+ * (borrowed from the columns); missing cells, when either side has one,
+ * are the last entry, with value NULL. */
+typedef struct kn_text_counts {
+    size_t k;
+    double *r, *c;
+    const char **value;
+    size_t *len;
+} kn_text_counts;
+kn_status kn__text_counts(kn_column *a, size_t na, kn_column *b, size_t nb, kn_text_counts *out);
+void kn__text_counts_free(kn_text_counts *t);
+/* The chi-square statistic of homogeneity of two rows of counts over k
+ * values (values with no count on either side left out); *df receives the
+ * degrees of freedom (values used - 1). yates: apply Yates' continuity
+ * correction when df is 1 (scipy.stats.chi2_contingency's default). */
+double kn__chi2_homogeneity(const double *r, const double *c, size_t k, int yates, size_t *df);
+/* Replace p[i] (n of them) by its Benjamini-Hochberg adjusted value. */
+kn_status kn__bh_adjust(double *p, size_t n);
+
+#endif

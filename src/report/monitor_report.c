@@ -1,0 +1,242 @@
+/* The monitoring report (kiln/report.h): a model's recorded checks and
+ * alerts from the store as one self-contained HTML page with inline SVG. */
+#include "kiln/mem.h"
+#include "kiln/report.h"
+#include "report/report-impl.h"
+#include "report/svg-impl.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { SHOWN_COLUMNS = 8 };
+
+typedef struct series_set {
+    size_t n, cap;   /* checks */
+    json_t *results; /* array of the checks' JSON */
+    double *time;    /* per check */
+    kn_status e;
+} series_set;
+
+static int on_check(const kn_monitor_check *c, void *user)
+{
+    series_set *s = user;
+    json_t *j = json_loads(c->result, 0, NULL);
+    if (!j) j = json_object();
+    if (json_array_append_new(s->results, j) != 0) {
+        s->e = KN_ERR_NOMEM;
+        return 1;
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        double *t = kn_realloc(s->time, cap * sizeof *t);
+        if (!t) {
+            s->e = KN_ERR_NOMEM;
+            return 1;
+        }
+        s->time = t;
+        s->cap = cap;
+    }
+    s->time[s->n++] = c->time;
+    return 0;
+}
+
+typedef struct alert_rows {
+    kn__text *t;
+    size_t n;
+} alert_rows;
+
+static void put_time(kn__text *t, double v)
+{
+    if (!(v > 0)) {
+        kn__text_put(t, "&ndash;");
+        return;
+    }
+    char buf[32];
+    time_t secs = (time_t)v;
+    struct tm tm;
+    if (gmtime_r(&secs, &tm) && strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm))
+        kn__text_put(t, buf);
+}
+
+static int on_alert(const kn_alert_incident *a, void *user)
+{
+    alert_rows *r = user;
+    kn__text *t = r->t;
+    r->n++;
+    kn__text_printf(t, "<tr><td>%lld</td><td>", (long long)a->id);
+    kn__text_esc(t, a->rule);
+    kn__text_put(t, "</td><td>");
+    kn__text_esc(t, a->severity);
+    kn__text_put(t, "</td><td>");
+    put_time(t, a->opened);
+    kn__text_put(t, "</td><td>");
+    put_time(t, a->closed);
+    kn__text_printf(t, "</td><td>%s</td><td><code>",
+                    a->delivered > 0 ? "delivered" : "undelivered");
+    kn__text_esc(t, a->detail);
+    kn__text_put(t, "</code></td></tr>\n");
+    return 0;
+}
+
+static const char *str_of(const json_t *j)
+{
+    const char *s = json_string_value(j);
+    return s ? s : "";
+}
+
+/* The value of key in the column named col of a check (NaN when absent). */
+static double col_value(const json_t *check, const char *col, const char *key)
+{
+    const json_t *cols = json_object_get(check, "columns");
+    for (size_t i = 0; i < json_array_size(cols); i++) {
+        const json_t *c = json_array_get(cols, i);
+        if (!strcmp(str_of(json_object_get(c, "column")), col)) {
+            const json_t *v = json_object_get(c, key);
+            return json_is_number(v) ? json_number_value(v) : NAN;
+        }
+    }
+    return NAN;
+}
+
+typedef struct ranked {
+    const char *name;
+    double worst;
+} ranked;
+
+static int by_worst(const void *x, const void *y)
+{
+    const ranked *a = x, *b = y;
+    if (a->worst != b->worst) return (a->worst < b->worst) - (a->worst > b->worst);
+    return strcmp(a->name, b->name);
+}
+
+static kn_status drift_section(kn__text *t, const series_set *s)
+{
+    size_t n = s->n, m = 0;
+    const json_t *first = json_array_get(s->results, 0);
+    const json_t *cols = json_object_get(first, "columns");
+    size_t k = json_array_size(cols);
+    ranked *r = kn_calloc(k + 1, sizeof *r);
+    double *x = kn_malloc((n + 1) * sizeof *x),
+           *ys = kn_malloc((n * SHOWN_COLUMNS + 1) * sizeof *ys);
+    kn__svg_series *sr = kn_calloc(SHOWN_COLUMNS + 1, sizeof *sr);
+    if (!r || !x || !ys || !sr) {
+        kn_free(r), kn_free(x), kn_free(ys), kn_free(sr);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < k; j++) {
+        const char *name = json_string_value(json_object_get(json_array_get(cols, j), "column"));
+        if (!name) continue;
+        double worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            double v = col_value(json_array_get(s->results, i), name, "psi");
+            if (v > worst) worst = v;
+        }
+        r[m++] = (ranked){name, worst};
+    }
+    qsort(r, m, sizeof *r, by_worst);
+    size_t shown = m < SHOWN_COLUMNS ? m : SHOWN_COLUMNS;
+    for (size_t i = 0; i < n; i++) x[i] = (double)(i + 1);
+    for (size_t c = 0; c < shown; c++) {
+        for (size_t i = 0; i < n; i++) {
+            double v = col_value(json_array_get(s->results, i), r[c].name, "psi");
+            ys[c * n + i] = isnan(v) ? 0 : v;
+        }
+        sr[c] = (kn__svg_series){r[c].name, x, ys + c * n, n, 0, n == 1};
+    }
+    kn__text_put(t, "<section id=\"drift\"><h2>Drift over time</h2>\n<p>The PSI of the ");
+    kn__text_printf(t,
+                    "%zu input column%s that moved most, check by check (a check or one "
+                    "window of one). The table below lists every column.</p>\n",
+                    shown, shown == 1 ? "" : "s");
+    kn__svg_plot p = {
+        "PSI per column over checks", {"check", 0, 0}, {"PSI", 0, 0}, 0, 0, 0, NULL, 0};
+    kn__svg_lines(t, &p, sr, shown);
+    kn__text_put(t, "<table><thead><tr><th>column</th><th>worst PSI</th><th>checks drifted</th>"
+                    "</tr></thead><tbody>\n");
+    for (size_t c = 0; c < m; c++) {
+        size_t drifted = 0;
+        for (size_t i = 0; i < n; i++) {
+            const json_t *d = json_object_get(json_array_get(s->results, i), "drifted");
+            for (size_t q = 0; q < json_array_size(d); q++)
+                drifted += !strcmp(str_of(json_array_get(d, q)), r[c].name);
+        }
+        kn__text_put(t, "<tr><td>");
+        kn__text_esc(t, r[c].name);
+        kn__text_put(t, "</td><td>");
+        kn__text_fixed(t, r[c].worst, 4);
+        kn__text_printf(t, "</td><td>%zu of %zu</td></tr>\n", drifted, n);
+    }
+    kn__text_put(t, "</tbody></table></section>\n");
+    /* predictions */
+    for (size_t i = 0; i < n; i++) {
+        const json_t *pj = json_object_get(json_array_get(s->results, i), "prediction");
+        const json_t *v = json_object_get(pj, "psi");
+        ys[i] = json_is_number(v) ? json_number_value(v) : 0;
+    }
+    kn__text_put(t,
+                 "<section id=\"predictions\"><h2>Predictions over time</h2>\n<p>The PSI of "
+                 "the model's predictions on each check against its held-out predictions.</p>\n");
+    kn__svg_series ps = {"predictions", x, ys, n, 0, n == 1};
+    kn__svg_plot pp = {
+        "prediction PSI over checks", {"check", 0, 0}, {"PSI", 0, 0}, 0, 0, 0, NULL, 0};
+    kn__svg_lines(t, &pp, &ps, 1);
+    kn__text_put(t, "</section>\n");
+    kn_free(r), kn_free(x), kn_free(ys), kn_free(sr);
+    return KN_OK;
+}
+
+kn_status kn_report_monitor(kn_store *s, const char *model, char **html, size_t *len)
+{
+    *html = NULL;
+    series_set set = {0, 0, json_array(), NULL, KN_OK};
+    kn__text t = {0};
+    if (!set.results) return KN_ERR_NOMEM;
+    kn_status e = kn_store_monitor_checks(s, model, on_check, &set);
+    if (e == KN_OK) e = set.e;
+    if (e == KN_OK && !set.n)
+        e = kn_fail(KN_ERR_NOT_FOUND,
+                    "the store %s holds no checks of '%s': record some with kiln monitor check "
+                    "--model %s ... --record (the model as given there)",
+                    kn_store_dir(s), model, model);
+    if (e != KN_OK) goto done;
+    kn__text_put(&t, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<title>Kiln monitoring: ");
+    kn__text_esc(&t, model);
+    kn__text_printf(&t,
+                    "</title>\n<style>%s</style></head><body>\n<h1>Monitoring: ", kn__report_css);
+    kn__text_esc(&t, model);
+    kn__text_put(&t, "</h1>\n<p>");
+    kn__text_printf(&t, "%zu recorded check%s, from ", set.n, set.n == 1 ? "" : "s");
+    put_time(&t, set.time[0]);
+    kn__text_put(&t, " to ");
+    put_time(&t, set.time[set.n - 1]);
+    kn__text_put(&t, " (UTC).</p>\n");
+    e = drift_section(&t, &set);
+    if (e != KN_OK) goto done;
+    kn__text_put(&t, "<section id=\"live\"><h2>Live metric</h2>\n<p>Live scores are computed by "
+                     "kiln monitor feedback from labels and the prediction log; they are not "
+                     "recorded in the store.</p></section>\n");
+    kn__text_put(&t, "<section id=\"alerts\"><h2>Alert history</h2>\n<table><thead><tr>"
+                     "<th>id</th><th>rule</th><th>severity</th><th>opened</th><th>closed</th>"
+                     "<th>delivery</th><th>last measured</th></tr></thead><tbody>\n");
+    alert_rows ar = {&t, 0};
+    e = kn_store_alerts(s, model, 0, on_alert, &ar);
+    kn__text_put(&t, "</tbody></table>\n");
+    if (!ar.n) kn__text_put(&t, "<p>No alert was raised.</p>\n");
+    kn__text_put(&t, "</section>\n</body></html>\n");
+    if (e == KN_OK && t.failed) e = kn_fail(KN_ERR_NOMEM, "out of memory writing the report");
+done:
+    json_decref(set.results);
+    kn_free(set.time);
+    if (e != KN_OK) {
+        kn__text_free(&t);
+        return e;
+    }
+    *html = t.p;
+    if (len) *len = t.len;
+    return KN_OK;
+}

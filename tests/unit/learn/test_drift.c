@@ -1,0 +1,105 @@
+/* learn: drift tests (kiln/drift.h) against values scipy 1.10 gives:
+ * ks_2samp's exact p-values of small samples, kstwo.sf on each of its
+ * branches (Ruben-Gambino, Durbin's matrix, Smirnov, Pelz-Good),
+ * wasserstein_distance, jensenshannon, chi2.isf; and a drift report on a
+ * frame whose one shifted column is the one flagged. */
+#include "read_util.h"
+
+#include "kiln/drift.h"
+#include "kiln/mem.h"
+
+#include <math.h>
+#include <string.h>
+
+static void near(double got, double want, double tol)
+{
+    if (!(fabs(got - want) <= tol * fmax(1, fabs(want))))
+        fail_msg("got %.17g, want %.17g", got, want);
+}
+
+static void ks_exact(void **state)
+{
+    (void)state;
+    double a[] = {0.1, 0.5, 0.9, 1.3, 2.0, 2.2, 3.1},
+           b[] = {0.4, 1.0, 1.1, 2.5, 3.3, 3.4, 4.0, 4.4, 5.0};
+    double d, p;
+    KN_CHECK(kn_ks_2samp_auto(a, 7, b, 9, &d, &p));
+    near(d, 0.5555555555555556, 1e-15);
+    near(p, 0.12674825174825174, 1e-12);
+    double c[] = {1, 2, 3, 4, 5, 6, NAN}, e[] = {4, 5, 6, 7, 8, 9}; /* NaN skipped */
+    KN_CHECK(kn_ks_2samp_auto(c, 7, e, 6, &d, &p));
+    near(d, 0.5, 1e-15);
+    near(p, 0.474025974025974, 1e-12);
+}
+
+static void kstwo_branches(void **state)
+{
+    (void)state;
+    near(kn_kstwo_sf(0.005, 100), 1.0, 1e-12);
+    near(kn_kstwo_sf(0.08, 100), 0.5182193645480672, 1e-10);
+    near(kn_kstwo_sf(0.3, 100), 1.7719869892662917e-08, 1e-10);
+    near(kn_kstwo_sf(0.7, 100), 1.2211404981217991e-49, 1e-10);
+    near(kn_kstwo_sf(0.02, 1000), 0.8108971656895577, 1e-10);
+    near(kn_kstwo_sf(0.06, 1000), 0.001428597887952891, 1e-10);
+    near(kn_kstwo_sf(0.004, 50000), 0.3994316646755731, 1e-10);
+    near(kn_kstwo_sf(0.009, 50000), 0.0006033803687140785, 1e-10);
+}
+
+static void distances(void **state)
+{
+    (void)state;
+    double a[] = {0.1, 0.5, 0.9, 1.3, 2.0, 2.2, 3.1},
+           b[] = {0.4, 1.0, 1.1, 2.5, 3.3, 3.4, 4.0, 4.4, 5.0};
+    double w;
+    KN_CHECK(kn_wasserstein(a, 7, b, 9, &w));
+    near(w, 1.3460317460317461, 1e-14);
+    near(kn_js_distance((double[]){10, 20, 30}, (double[]){15, 15, 40}, 3), 0.09594416628828953,
+         1e-14);
+    near(kn_chi2_isf(0.01, 9), 21.665994333461928, 1e-10);
+}
+
+/* 400 reference rows and 200 batch rows: x shifted by one sd in the batch,
+ * y the same, c with 10 % of its cells an unseen value. */
+static void report_flags_the_shift(void **state)
+{
+    (void)state;
+    kn_frame *ref = NULL, *cur = NULL;
+    kn_column *rx, *ry, *cx, *cy;
+    KN_CHECK(kn_frame_new(&ref));
+    KN_CHECK(kn_frame_new(&cur));
+    KN_CHECK(kn_frame_add_column(ref, "x", KN_COL_NUMERIC, &rx));
+    KN_CHECK(kn_frame_add_column(ref, "y", KN_COL_NUMERIC, &ry));
+    KN_CHECK(kn_frame_add_column(cur, "x", KN_COL_NUMERIC, &cx));
+    KN_CHECK(kn_frame_add_column(cur, "y", KN_COL_NUMERIC, &cy));
+    KN_CHECK(kn_frame_resize(ref, 400));
+    KN_CHECK(kn_frame_resize(cur, 200));
+    double *vx = kn_column_f64(rx), *vy = kn_column_f64(ry);
+    for (size_t i = 0; i < 400; i++) vx[i] = vy[i] = (double)((i * 37) % 400) / 400.0;
+    vx = kn_column_f64(cx), vy = kn_column_f64(cy);
+    for (size_t i = 0; i < 200; i++) {
+        vy[i] = (double)((i * 53) % 200) / 200.0;
+        vx[i] = vy[i] + 0.29; /* about one sd of a uniform on [0, 1) */
+    }
+    kn_drift_report r;
+    KN_CHECK(kn_drift_frames(ref, cur, NULL, &r));
+    assert_int_equal(r.n_cols, 2);
+    assert_int_equal(r.n_drifted, 1);
+    assert_string_equal(r.cols[0].name, "x");
+    assert_true(r.cols[0].drifted);
+    assert_string_equal(r.cols[0].why, "distribution");
+    assert_false(r.cols[1].drifted);
+    kn_drift_report_free(&r);
+    kn_frame_free(ref);
+    kn_frame_free(cur);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ks_exact),
+        cmocka_unit_test(kstwo_branches),
+        cmocka_unit_test(distances),
+        cmocka_unit_test(report_flags_the_shift),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
