@@ -14,22 +14,28 @@
  * index (0 .. k-1). The summary holds inertia, iterations of the kept run
  * and, for at most silhouette_rows training rows, the mean silhouette
  * (scikit-learn's silhouette_score: 0 for a row alone in its cluster).
- * Runs go in parallel (OpenMP), each from its own stream, so any thread
- * count gives the same model. */
+ * algorithm=minibatch replaces seeding-then-Lloyd in each run by
+ * kmeans_minibatch.c's run (scikit-learn's MiniBatchKMeans; iterations
+ * then counts its steps). Runs go in parallel (OpenMP), each from its own
+ * stream, so any thread count gives the same model. */
 #include "core/ctx-impl.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
 #include "kiln/rng.h"
 #include "learn/learn-impl.h"
+#include "learn/unsup/kmeans-impl.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 typedef struct km_params {
-    int64_t n_clusters, n_init, max_iter, seed, silhouette_rows;
-    double tol;
+    int64_t n_clusters, n_init, max_iter, seed, silhouette_rows, batch_size, max_no_improvement;
+    double tol, reassignment_ratio;
+    int algorithm;
 } km_params;
+
+enum { KM_LLOYD = 0, KM_MINIBATCH = 1 };
 
 static const kn_param_def km_defs[] = {
     KN_PARAM_INT(km_params, n_clusters, "8", 1, 1e9, "clusters (k)"),
@@ -39,6 +45,15 @@ static const kn_param_def km_defs[] = {
     KN_PARAM_DOUBLE(km_params, tol, "1e-4", 0, 1e300,
                     "stop when the squared centre shift is at most tol x mean feature variance"),
     KN_PARAM_INT(km_params, seed, "0", 0, 1e15, "seed of the k-means++ draws"),
+    KN_PARAM_ENUM(km_params, algorithm, "lloyd", "lloyd|minibatch",
+                  "lloyd: full passes; minibatch: steps over random batches of batch_size rows "
+                  "(faster on many rows, slightly higher inertia)"),
+    KN_PARAM_INT(km_params, batch_size, "1024", 1, 1e9, "minibatch: rows per step"),
+    KN_PARAM_INT(km_params, max_no_improvement, "10", 1, 1e9,
+                 "minibatch: stop after this many steps without a better smoothed batch inertia"),
+    KN_PARAM_DOUBLE(km_params, reassignment_ratio, "0.01", 0, 1,
+                    "minibatch: centres given fewer rows than this x the most-used one move to "
+                    "random rows (0: never)"),
     KN_PARAM_INT(km_params, silhouette_rows, "20000", 0, 1e9,
                  "compute the silhouette score at fit when the rows are at most this many "
                  "(its cost grows with rows squared; 0: never)"),
@@ -60,7 +75,7 @@ static void km_free(void *v)
 }
 
 /* Row i of the column-major copy x (n rows) against centre c. */
-static double dist2(const double *x, size_t n, size_t p, size_t i, const double *c)
+double kn__km_dist2(const double *x, size_t n, size_t p, size_t i, const double *c)
 {
     double s = 0;
     for (size_t j = 0; j < p; j++) {
@@ -70,13 +85,13 @@ static double dist2(const double *x, size_t n, size_t p, size_t i, const double 
     return s;
 }
 
-static size_t nearest(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
+size_t kn__km_nearest(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
                       double *best)
 {
     size_t b = 0;
     double bd = INFINITY;
     for (size_t c = 0; c < k; c++) {
-        double d = dist2(x, n, p, i, cen + c * p);
+        double d = kn__km_dist2(x, n, p, i, cen + c * p);
         if (d < bd) {
             bd = d;
             b = c;
@@ -99,14 +114,14 @@ static size_t draw_weighted(kn_rng *r, const double *w, size_t n, double sum)
     return n - 1;
 }
 
-static void seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
+void kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
                     double *closest, double *cand)
 {
     size_t trials = 2 + (size_t)log((double)k);
     size_t first = (size_t)kn_rng_below(r, n);
     for (size_t j = 0; j < p; j++) cen[j] = x[j * n + first];
     double pot = 0;
-    for (size_t i = 0; i < n; i++) pot += closest[i] = dist2(x, n, p, i, cen);
+    for (size_t i = 0; i < n; i++) pot += closest[i] = kn__km_dist2(x, n, p, i, cen);
     double *row = cand + n; /* p scratch values */
     for (size_t c = 1; c < k; c++) {
         size_t best = 0;
@@ -116,7 +131,7 @@ static void seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, do
             for (size_t j = 0; j < p; j++) row[j] = x[j * n + pick];
             double s = 0;
             for (size_t i = 0; i < n; i++) {
-                double d = dist2(x, n, p, i, row);
+                double d = kn__km_dist2(x, n, p, i, row);
                 s += d < closest[i] ? d : closest[i];
             }
             if (s < best_pot) {
@@ -128,7 +143,7 @@ static void seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, do
         for (size_t j = 0; j < p; j++) cc[j] = x[j * n + best];
         pot = 0;
         for (size_t i = 0; i < n; i++) {
-            double d = dist2(x, n, p, i, cc);
+            double d = kn__km_dist2(x, n, p, i, cc);
             if (d < closest[i]) closest[i] = d;
             pot += closest[i];
         }
@@ -143,14 +158,20 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
 {
     kn_rng r;
     kn_rng_init_stream(&r, (uint64_t)par->seed, run);
-    seed_pp(x, n, p, k, &r, cen, dist, scratch);
+    if (par->algorithm == KM_MINIBATCH) {
+        kn__km_minibatch o = {(size_t)par->batch_size, (size_t)par->max_iter,
+                              (size_t)par->max_no_improvement, par->reassignment_ratio};
+        (void)next, (void)label, (void)dist, (void)scratch, (void)count, (void)tol;
+        return kn__km_minibatch_run(x, n, p, k, &o, &r, cen, iters);
+    }
+    kn__km_seed_pp(x, n, p, k, &r, cen, dist, scratch);
     for (size_t i = 0; i < n; i++) label[i] = SIZE_MAX;
     size_t it = 0;
     int strict = 0;
     for (; it < (size_t)par->max_iter; it++) {
         int changed = 0;
         for (size_t i = 0; i < n; i++) {
-            size_t c = nearest(x, n, p, i, cen, k, &dist[i]);
+            size_t c = kn__km_nearest(x, n, p, i, cen, k, &dist[i]);
             changed |= c != label[i];
             label[i] = c;
         }
@@ -190,7 +211,7 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
     }
     double inertia = 0;
     for (size_t i = 0; i < n; i++) {
-        label[i] = nearest(x, n, p, i, cen, k, &dist[i]);
+        label[i] = kn__km_nearest(x, n, p, i, cen, k, &dist[i]);
         inertia += dist[i];
     }
     *iters = strict ? it + 1 : it;
@@ -275,9 +296,11 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             stop = failed;
             if (stop) continue;
             kn_status e = ok ? kn_ctx_check() : KN_ERR_NOMEM;
-            if (e == KN_OK)
+            if (e == KN_OK) {
                 inertia[r] = run_once(x, n, p, k, par, tol, r, cen_all + r * k * p, next, label,
                                       dist, scratch, count, &iters[r]);
+                if (isnan(inertia[r])) e = KN_ERR_NOMEM;
+            }
             if (e != KN_OK) {
 #pragma omp critical(kmeans_fail)
                 {
@@ -307,7 +330,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             s->iterations = iters[best];
             s->silhouette = NAN;
             double dd;
-            for (size_t i = 0; i < n; i++) label[i] = nearest(x, n, p, i, s->centre, k, &dd);
+            for (size_t i = 0; i < n; i++) label[i] = kn__km_nearest(x, n, p, i, s->centre, k, &dd);
             if (par->silhouette_rows > 0 && n <= (size_t)par->silhouette_rows && k > 1 && k < n)
                 s->silhouette = silhouette(x, n, p, label, k);
         }
@@ -336,7 +359,7 @@ static kn_status km_predict(const kn_model *m, const kn_dataset *d, double *out)
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < p; j++) row[j] = col[j][i];
         double dd;
-        out[i] = (double)nearest(row, 1, p, 0, s->centre, s->k, &dd);
+        out[i] = (double)kn__km_nearest(row, 1, p, 0, s->centre, s->k, &dd);
     }
     kn_free((void *)col), kn_free(row);
     return KN_OK;
@@ -410,8 +433,8 @@ static const kn_model_vt km_vt = {.task = KN_TASK_REGRESSION,
 
 const kn_component kn__kmeans = {KN_COMP_MODEL,
                                  "kmeans",
-                                 "k-means clustering (k-means++ seeding, Lloyd iterations, best of "
-                                 "n_init runs; 'kiln cluster')",
+                                 "k-means clustering (k-means++ seeding, Lloyd or mini-batch "
+                                 "iterations, best of n_init runs; 'kiln cluster')",
                                  km_defs,
                                  sizeof(km_params),
                                  &km_vt};
