@@ -5,6 +5,7 @@
 #ifndef KILN_LEARN_KMEANS_IMPL_H
 #define KILN_LEARN_KMEANS_IMPL_H
 
+#include "kiln/model.h"
 #include "kiln/rng.h"
 
 #include <stddef.h>
@@ -32,5 +33,9 @@ typedef struct kn__km_minibatch {
  * taken; returns the inertia over all rows, or NAN when out of memory. */
 double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
                             const kn__km_minibatch *o, kn_rng *r, double *cen, size_t *steps);
+
+/* The centres (k x p, row-major) of a fitted kmeans model, or NULL.
+ * Borrowed: valid while m lives and is not refitted. */
+const double *kn__kmeans_centres(const kn_model *m, size_t *k, size_t *p);
 
 #endif

@@ -438,3 +438,12 @@ const kn_component kn__kmeans = {KN_COMP_MODEL,
                                  km_defs,
                                  sizeof(km_params),
                                  &km_vt};
+
+const double *kn__kmeans_centres(const kn_model *m, size_t *k, size_t *p)
+{
+    const km_state *s = kn_model_state(m);
+    if (!s) return NULL;
+    *k = s->k;
+    *p = s->p;
+    return s->centre;
+}
