@@ -429,7 +429,8 @@ static const kn_model_vt km_vt = {.task = KN_TASK_REGRESSION,
                                   .save = km_save,
                                   .load = km_load,
                                   .summary = km_summary,
-                                  .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_UNSUPERVISED};
+                                  .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_UNSUPERVISED |
+                                           KN_MODEL_CLUSTERS};
 
 const kn_component kn__kmeans = {KN_COMP_MODEL,
                                  "kmeans",

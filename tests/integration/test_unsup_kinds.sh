@@ -1,0 +1,34 @@
+#!/bin/bash
+# What 'kiln inspect' says an unsupervised model is (kmeans: cluster,
+# isolation_forest: anomaly; not "regression"), in text and JSON; and rules
+# across an ensemble's parameters (a stacking or voting list of one model)
+# refused by train, cv, curve and run before the data is read (the data
+# file named does not exist, so an error about it would mean work began).
+set -euo pipefail
+KILN=${KILN:?path to the kiln binary}
+DATA=${KILN_TEST_DATA:?tests/data}
+. "$(dirname "$0")/lib.sh"
+cd "$W"
+
+"$KILN" -q cluster --data "$DATA/wine.csv" --ignore class --param n_clusters=3 --out c.csv --save km.kmd
+"$KILN" -q anomaly --data "$DATA/wine.csv" --ignore class --out a.csv --save if.kmd
+"$KILN" inspect km.kmd | grep -q "^model: *kmeans (cluster)$" || fail "kmeans: $("$KILN" inspect km.kmd | grep model:)"
+"$KILN" inspect if.kmd | grep -q "^model: *isolation_forest (anomaly)$" || fail "isolation_forest: $("$KILN" inspect if.kmd | grep model:)"
+"$KILN" --json inspect km.kmd | grep -q '"task": "cluster"' || fail "kmeans --json task"
+"$KILN" -q train --data "$DATA/wine.csv" --target class --model gaussian_nb --out nb.kmd > /dev/null
+"$KILN" inspect nb.kmd | grep -q "^model: *gaussian_nb (classification)$" || fail "gaussian_nb kind"
+
+one="needs at least 2 models, separated by ';'"
+expect "$one" 2 "$KILN" train --data missing.csv --target class --model stacking \
+    --param models=logistic_regression --out x.kmd
+expect "$one" 2 "$KILN" cv --data missing.csv --target class --model stacking \
+    --param models=logistic_regression
+expect "$one" 2 "$KILN" cv --data missing.csv --target class --model voting --param models=gaussian_nb
+expect "$one" 2 "$KILN" curve learning --data missing.csv --target class --model stacking \
+    --param "models=gaussian_nb;"
+cat > st.yaml << 'YAML'
+sources: {d: {file: missing.csv}}
+target: class
+model: {stacking: {models: logistic_regression}}
+YAML
+expect "st.yaml:3:.*$one" 1 "$KILN" run st.yaml --no-store --out st.kiln
