@@ -32,3 +32,16 @@ target: class
 model: {stacking: {models: logistic_regression}}
 YAML
 expect "st.yaml:3:.*$one" 1 "$KILN" run st.yaml --no-store --out st.kiln
+
+# ensembles take text and missing values through the pipeline's steps, and
+# without them say which step to add
+awk -F, 'BEGIN { OFS = "," } NR > 1 && NR % 7 == 0 { $1 = "" } 1' "$DATA/wine.csv" > wm.csv
+expect "model 'bagging': feature 'alcohol', row 6 is missing; impute it first.*simple_imputer" 1 \
+    "$KILN" train --data wm.csv --target class --model bagging --out x.kmd
+"$KILN" -q cv --data wm.csv --target class --step simple_imputer --model bagging --folds 3 > /dev/null ||
+    fail "bagging after simple_imputer"
+expect "model 'adaboost': feature 'term' is categorical.*onehot_encoder" 1 \
+    "$KILN" train --data "$DATA/lending_club.csv" --target Class --model adaboost --out x.kmd
+"$KILN" -q cv --data "$DATA/lending_club.csv" --target Class --step onehot_encoder \
+    --model stacking --param "models=gaussian_nb;decision_tree:max_depth=3" --folds 2 > /dev/null ||
+    fail "stacking after onehot_encoder"
