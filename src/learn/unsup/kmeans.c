@@ -20,6 +20,7 @@
  * stream, so any thread count gives the same model. */
 #include "core/ctx-impl.h"
 #include "kiln/mem.h"
+#include "kiln/metrics.h"
 #include "kiln/model.h"
 #include "kiln/rng.h"
 #include "learn/learn-impl.h"
@@ -218,41 +219,18 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
     return inertia;
 }
 
-/* scikit-learn's silhouette_score (euclidean) of labels over the rows. */
+/* The registered metric silhouette of the labels (NaN where it is
+ * undefined, e.g. every row in one cluster). */
 static double silhouette(const double *x, size_t n, size_t p, const size_t *label, size_t k)
 {
-    size_t *size = kn_calloc(k, sizeof *size);
-    if (!size) return NAN;
-    for (size_t i = 0; i < n; i++) size[label[i]]++;
-    double total = 0;
-#pragma omp parallel reduction(+ : total)
-    {
-        double *sum = kn_malloc(k * sizeof *sum);
-#pragma omp for schedule(static)
-        for (size_t i = 0; i < n; i++) {
-            if (!sum) continue;
-            memset(sum, 0, k * sizeof *sum);
-            for (size_t m = 0; m < n; m++) {
-                double s = 0;
-                for (size_t j = 0; j < p; j++) {
-                    double d = x[j * n + i] - x[j * n + m];
-                    s += d * d;
-                }
-                sum[label[m]] += sqrt(s);
-            }
-            size_t own = label[i];
-            if (size[own] < 2) continue;
-            double a = sum[own] / (double)(size[own] - 1), b = INFINITY;
-            for (size_t c = 0; c < k; c++)
-                if (c != own && size[c] && sum[c] / (double)size[c] < b)
-                    b = sum[c] / (double)size[c];
-            double mx = a > b ? a : b;
-            total += mx > 0 ? (b - a) / mx : 0;
-        }
-        kn_free(sum);
-    }
-    kn_free(size);
-    return total / (double)n;
+    int32_t *lab = kn_malloc(n * sizeof *lab);
+    if (!lab) return NAN;
+    for (size_t i = 0; i < n; i++) lab[i] = (int32_t)label[i];
+    kn_metric_data d = {.n = n, .pred_class = lab, .k = k, .positive = -1, .x = x, .p = p};
+    double v = NAN;
+    if (kn_metric_compute("silhouette", &d, &v) != KN_OK) v = NAN;
+    kn_free(lab);
+    return v;
 }
 
 static kn_status km_fit(kn_model *m, const kn_dataset *d)
