@@ -115,40 +115,55 @@ static size_t draw_weighted(kn_rng *r, const double *w, size_t n, double sum)
     return n - 1;
 }
 
-void kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
-                    double *closest, double *cand)
+kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
+                         double *closest)
 {
-    size_t trials = 2 + (size_t)log((double)k);
+    size_t trials = 2 + (size_t)log((double)k), chunks = kn__km_chunks(n);
+    double *part = kn_malloc(chunks * trials * sizeof *part);
+    double *cand = kn_malloc((trials * p + 1) * sizeof *cand);
+    double *far = kn_malloc(trials * k * sizeof *far), *chosen = kn_malloc(k * sizeof *chosen);
+    size_t *near = kn_malloc(n * sizeof *near);
+    kn_status e = part && cand && far && chosen && near ? KN_OK : KN_ERR_NOMEM;
+    if (e != KN_OK) goto done;
     size_t first = (size_t)kn_rng_below(r, n);
     for (size_t j = 0; j < p; j++) cen[j] = x[j * n + first];
+    kn__km_closest(x, n, p, cen, 0, closest, near, NULL, part);
     double pot = 0;
-    for (size_t i = 0; i < n; i++) pot += closest[i] = kn__km_dist2(x, n, p, i, cen);
-    double *row = cand + n; /* p scratch values */
+    for (size_t ch = 0; ch < chunks; ch++) pot += part[ch];
     for (size_t c = 1; c < k; c++) {
+        for (size_t t = 0; t < trials; t++) {
+            size_t pick = pot > 0 ? draw_weighted(r, closest, n, pot) : (size_t)kn_rng_below(r, n);
+            for (size_t j = 0; j < p; j++) cand[t * p + j] = x[j * n + pick];
+            for (size_t a = 0; a < c; a++) {
+                double d = 0;
+                for (size_t j = 0; j < p; j++) {
+                    double v = cand[t * p + j] - cen[a * p + j];
+                    d += v * v;
+                }
+                far[t * k + a] = d;
+            }
+        }
+        kn__km_trials(x, n, p, cand, trials, closest, near, far, k, part);
         size_t best = 0;
         double best_pot = INFINITY;
         for (size_t t = 0; t < trials; t++) {
-            size_t pick = pot > 0 ? draw_weighted(r, closest, n, pot) : (size_t)kn_rng_below(r, n);
-            for (size_t j = 0; j < p; j++) row[j] = x[j * n + pick];
             double s = 0;
-            for (size_t i = 0; i < n; i++) {
-                double d = kn__km_dist2(x, n, p, i, row);
-                s += d < closest[i] ? d : closest[i];
-            }
+            for (size_t ch = 0; ch < chunks; ch++) s += part[ch * trials + t];
             if (s < best_pot) {
                 best_pot = s;
-                best = pick;
+                best = t;
             }
         }
         double *cc = cen + c * p;
-        for (size_t j = 0; j < p; j++) cc[j] = x[j * n + best];
+        memcpy(cc, cand + best * p, p * sizeof *cc);
+        memcpy(chosen, far + best * k, c * sizeof *chosen);
+        kn__km_closest(x, n, p, cc, c, closest, near, chosen, part);
         pot = 0;
-        for (size_t i = 0; i < n; i++) {
-            double d = kn__km_dist2(x, n, p, i, cc);
-            if (d < closest[i]) closest[i] = d;
-            pot += closest[i];
-        }
+        for (size_t ch = 0; ch < chunks; ch++) pot += part[ch];
     }
+done:
+    kn_free(part), kn_free(cand), kn_free(far), kn_free(chosen), kn_free(near);
+    return e;
 }
 
 /* One run: seeding then Lloyd. Returns the inertia; labels and centres in
@@ -165,28 +180,52 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
         (void)next, (void)label, (void)dist, (void)scratch, (void)count, (void)tol;
         return kn__km_minibatch_run(x, n, p, k, &o, &r, cen, iters);
     }
-    kn__km_seed_pp(x, n, p, k, &r, cen, dist, scratch);
+    (void)scratch;
+    size_t chunks = kn__km_chunks(n);
+    double *psum = kn_malloc(chunks * k * p * sizeof *psum);
+    size_t *pcnt = kn_malloc(chunks * k * sizeof *pcnt);
+    double *ub = kn_malloc(n * sizeof *ub), *lb = kn_malloc(n * sizeof *lb);
+    double *half = kn_malloc(2 * k * sizeof *half), *move = half + k;
+    if (!psum || !pcnt || !ub || !lb || !half ||
+        kn__km_seed_pp(x, n, p, k, &r, cen, dist) != KN_OK) {
+        kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
+        return NAN;
+    }
     for (size_t i = 0; i < n; i++) label[i] = SIZE_MAX;
     size_t it = 0;
     int strict = 0;
     for (; it < (size_t)par->max_iter; it++) {
         int changed = 0;
-        for (size_t i = 0; i < n; i++) {
-            size_t c = kn__km_nearest(x, n, p, i, cen, k, &dist[i]);
-            changed |= c != label[i];
-            label[i] = c;
-        }
+        if (it > 0) /* half the distance from each centre to the nearest other */
+            for (size_t c = 0; c < k; c++) {
+                double m = INFINITY;
+                for (size_t o = 0; o < k; o++) {
+                    if (o == c) continue;
+                    double t = 0;
+                    for (size_t j = 0; j < p; j++) {
+                        double v = cen[c * p + j] - cen[o * p + j];
+                        t += v * v;
+                    }
+                    if (t < m) m = t;
+                }
+                half[c] = 0.5 * sqrt(m);
+            }
+        kn__km_assign_bounded(x, n, p, cen, k, label, ub, lb, half, it == 0, &changed);
         if (!changed) {
             strict = 1;
             break;
         }
+        kn__km_sums(x, n, p, k, label, psum, pcnt);
         memset(next, 0, k * p * sizeof *next);
         memset(count, 0, k * sizeof *count);
-        for (size_t i = 0; i < n; i++) {
-            double *c = next + label[i] * p;
-            count[label[i]]++;
-            for (size_t j = 0; j < p; j++) c[j] += x[j * n + i];
+        for (size_t ch = 0; ch < chunks; ch++) { /* in chunk order: the same bits on any threads */
+            for (size_t v = 0; v < k * p; v++) next[v] += psum[ch * k * p + v];
+            for (size_t c = 0; c < k; c++) count[c] += pcnt[ch * k + c];
         }
+        int empty = 0;
+        for (size_t c = 0; c < k; c++) empty |= count[c] == 0;
+        if (empty) /* each row's squared distance to its (nearest) centre */
+            for (size_t i = 0; i < n; i++) dist[i] = kn__km_dist2(x, n, p, i, cen + label[i] * p);
         for (size_t c = 0; c < k; c++) {
             if (count[c]) {
                 for (size_t j = 0; j < p; j++) next[c * p + j] /= (double)count[c];
@@ -199,10 +238,26 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
             for (size_t j = 0; j < p; j++) next[c * p + j] = x[j * n + far];
             dist[far] = 0;
         }
-        double shift = 0;
-        for (size_t v = 0; v < k * p; v++) {
-            double d = next[v] - cen[v];
-            shift += d * d;
+        double shift = 0, max1 = 0, max2 = 0;
+        size_t arg1 = 0;
+        for (size_t c = 0; c < k; c++) {
+            double m = 0;
+            for (size_t j = 0; j < p; j++) {
+                double d = next[c * p + j] - cen[c * p + j];
+                m += d * d;
+            }
+            shift += m;
+            move[c] = sqrt(m);
+            if (move[c] > max1) {
+                max2 = max1;
+                max1 = move[c];
+                arg1 = c;
+            } else if (move[c] > max2)
+                max2 = move[c];
+        }
+        for (size_t i = 0; i < n; i++) { /* the bounds follow the centres */
+            ub[i] += move[label[i]];
+            lb[i] -= label[i] == arg1 ? max2 : max1;
         }
         memcpy(cen, next, k * p * sizeof *cen);
         if (shift <= tol) {
@@ -210,11 +265,10 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
             break;
         }
     }
+    kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
+    kn__km_assign(x, n, p, cen, k, label, dist, NULL, NULL, NULL);
     double inertia = 0;
-    for (size_t i = 0; i < n; i++) {
-        label[i] = kn__km_nearest(x, n, p, i, cen, k, &dist[i]);
-        inertia += dist[i];
-    }
+    for (size_t i = 0; i < n; i++) inertia += dist[i];
     *iters = strict ? it + 1 : it;
     return inertia;
 }
