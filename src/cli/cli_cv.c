@@ -13,10 +13,14 @@ static int check_model(const cli_spec *spec, const kn_cv_spec *s)
         return cli_usage_error(spec->name, "%s; 'kiln help models' lists them", kn_last_error());
     int rc = CLI_OK;
     for (size_t k = 0; rc == CLI_OK && k < s->n_params; k++)
-        if (kn_model_set(m, s->params[k]) != KN_OK)
-            rc = cli_usage_error(spec->name, "--param %s: %s", s->params[k], kn_last_error());
-    if (rc == CLI_OK && kn_model_validate(m) != KN_OK)
-        rc = cli_usage_error(spec->name, "%s", kn_last_error());
+        if (kn_model_set(m, s->params[k]) != KN_OK) {
+            cli_error("%s: --param %s: %s", spec->name, s->params[k], kn_last_error());
+            rc = CLI_FAIL;
+        }
+    if (rc == CLI_OK && kn_model_validate(m) != KN_OK) {
+        cli_error("%s: %s", spec->name, kn_last_error());
+        rc = CLI_FAIL;
+    }
     kn_model_free(m);
     return rc;
 }

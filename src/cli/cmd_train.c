@@ -313,7 +313,7 @@ int cmd_train(int argc, char **argv)
     if (kn_model_validate(m) != KN_OK) { /* rules across parameters, before any work */
         cli_error("%s", kn_last_error());
         kn_pipeline_free(p);
-        return CLI_USAGE;
+        return CLI_FAIL;
     }
     kn_frame *f = NULL, *train = NULL, *test = NULL;
     kn_read_report rep;

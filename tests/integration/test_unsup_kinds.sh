@@ -19,12 +19,12 @@ cd "$W"
 "$KILN" inspect nb.kmd | grep -q "^model: *gaussian_nb (classification)$" || fail "gaussian_nb kind"
 
 one="needs at least 2 models, separated by ';'"
-expect "$one" 2 "$KILN" train --data missing.csv --target class --model stacking \
+expect "$one" 1 "$KILN" train --data missing.csv --target class --model stacking \
     --param models=logistic_regression --out x.kmd
-expect "$one" 2 "$KILN" cv --data missing.csv --target class --model stacking \
+expect "$one" 1 "$KILN" cv --data missing.csv --target class --model stacking \
     --param models=logistic_regression
-expect "$one" 2 "$KILN" cv --data missing.csv --target class --model voting --param models=gaussian_nb
-expect "$one" 2 "$KILN" curve learning --data missing.csv --target class --model stacking \
+expect "$one" 1 "$KILN" cv --data missing.csv --target class --model voting --param models=gaussian_nb
+expect "$one" 1 "$KILN" curve learning --data missing.csv --target class --model stacking \
     --param "models=gaussian_nb;"
 cat > st.yaml << 'YAML'
 sources: {d: {file: missing.csv}}
