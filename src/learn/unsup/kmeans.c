@@ -361,10 +361,14 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             s->inertia = inertia[best];
             s->iterations = iters[best];
             s->silhouette = NAN;
-            double dd;
-            for (size_t i = 0; i < n; i++) label[i] = kn__km_nearest(x, n, p, i, s->centre, k, &dd);
-            if (par->silhouette_rows > 0 && n <= (size_t)par->silhouette_rows && k > 1 && k < n)
-                s->silhouette = silhouette(x, n, p, label, k);
+            if (par->silhouette_rows > 0 && n <= (size_t)par->silhouette_rows && k > 1 && k < n) {
+                double *dd = kn_malloc(n * sizeof *dd);
+                if (dd) {
+                    kn__km_assign(x, n, p, s->centre, k, label, dd, NULL, NULL, NULL);
+                    s->silhouette = silhouette(x, n, p, label, k);
+                }
+                kn_free(dd);
+            }
         }
     }
     kn_free(label);

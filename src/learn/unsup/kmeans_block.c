@@ -105,7 +105,7 @@ void kn__km_assign(const double *x, size_t n, size_t p, const double *cen, size_
                     }
             }
             for (size_t i = 0; i < len; i++) {
-                any |= label[i0 + i] != lab[i];
+                if (changed) any |= label[i0 + i] != lab[i];
                 label[i0 + i] = lab[i];
                 dist[i0 + i] = best[i];
                 if (cnt) cnt[lab[i]]++;

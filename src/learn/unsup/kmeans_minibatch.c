@@ -128,12 +128,14 @@ double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
         }
     }
     *steps = step;
-    inertia = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d;
-        kn__km_nearest(x, n, p, i, cen, k, &d);
-        inertia += d;
+    size_t *all = kn_malloc(n * sizeof *all);
+    double *dist = kn_malloc(n * sizeof *dist);
+    if (all && dist) {
+        kn__km_assign(x, n, p, cen, k, all, dist, NULL, NULL, NULL);
+        inertia = 0;
+        for (size_t i = 0; i < n; i++) inertia += dist[i];
     }
+    kn_free(all), kn_free(dist);
 done:
     kn_free(sample), kn_free(scratch), kn_free(sum), kn_free(w), kn_free(row);
     kn_free(rows), kn_free(count), kn_free(pick), kn_free(order);
