@@ -37,7 +37,8 @@
  * f1_micro, precision_weighted, recall_weighted, f1_weighted, mcc,
  * cohen_kappa; roc_auc (binary, or macro one-vs-rest), roc_auc_ovr_weighted,
  * average_precision, log_loss, brier; mse, rmse, mae, mape, median_ae, r2,
- * explained_variance, poisson_deviance, gamma_deviance.
+ * explained_variance, poisson_deviance, gamma_deviance; silhouette (of
+ * clusters: the feature rows and the labels).
  */
 #ifndef KILN_METRICS_H
 #define KILN_METRICS_H
@@ -116,6 +117,14 @@ KN_API kn_status kn_metric_explained_variance(const double *y, const double *pre
 KN_API kn_status kn_metric_tweedie_deviance(const double *y, const double *pred, const double *w,
                                             size_t n, double power, double *out);
 
+/* ---- clusters ---- */
+/* scikit-learn's silhouette_score (Euclidean) of the cluster labels
+ * (0..k-1) of n rows of p features, x column-major (feature j of row i at
+ * x[j * n + i]): needs from 2 to n - 1 clusters in use. Exact, so its cost
+ * grows with n squared. */
+KN_API kn_status kn_metric_silhouette(const double *x, size_t n, size_t p, const int32_t *label,
+                                      size_t k, double *out);
+
 /* ---- curves (binary: y in {0, 1}, score of class 1) ---- */
 typedef struct kn_curve {
     size_t n;          /* points */
@@ -142,6 +151,7 @@ typedef enum {
     KN_METRIC_LABELS = 0,     /* classification: true and predicted class indices */
     KN_METRIC_SCORES = 1,     /* classification: class probabilities (and labels) */
     KN_METRIC_REGRESSION = 2, /* regression: true and predicted values */
+    KN_METRIC_CLUSTERS = 3,   /* clustering: the feature rows (x, p) and the labels (pred_class) */
 } kn_metric_input;
 
 /* What a metric is computed on (fields that its input does not use may be
@@ -161,6 +171,10 @@ typedef struct kn_metric_data {
     size_t k_model;
     /* binary (k_model 2): the positive class's index; else -1 */
     int positive;
+    /* clustering (KN_METRIC_CLUSTERS): n x p features, column-major; the
+     * clusters in pred_class (0..k-1) */
+    const double *x;
+    size_t p;
 } kn_metric_data;
 
 typedef struct kn_metric_vt {

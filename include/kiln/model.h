@@ -154,6 +154,9 @@ typedef struct kn_model_vt {
  * such a model, so commands built around a target (train, cv) name
  * 'kiln anomaly' or 'kiln cluster' instead. The task is the vtable's (a score per row). */
 #define KN_MODEL_UNSUPERVISED 64u
+/* with UNSUPERVISED: predict gives a cluster index (kmeans); without it an
+ * unsupervised model scores anomalies (isolation_forest) */
+#define KN_MODEL_CLUSTERS 128u
 
 /* Returns a new unfitted model with default parameters; free with
  * kn_model_free(). */
@@ -178,6 +181,9 @@ KN_API kn_status kn_model_validate(const kn_model *m);
 KN_API kn_status kn_model_clone(const kn_model *m, int fitted, kn_model **out);
 KN_API const char *kn_model_name(const kn_model *m);
 KN_API kn_task kn_model_task(const kn_model *m);
+/* What the model does, for people: "classification", "regression",
+ * "cluster" or "anomaly" (unsupervised models). Static text. */
+KN_API const char *kn_model_kind(const kn_model *m);
 
 /* Sets the task explicitly: a family with both tasks takes the task's
  * value of its task parameter; a model of one task fails for the other,

@@ -144,6 +144,10 @@ typedef struct kn_spec_eval {
     int bootstrap_given;       /* bootstrap: N resamples for the test scores' intervals */
     size_t bootstrap;          /* (0: none; not given: 1000, fewer on big test sets) */
     char *slice_by;            /* slice_by: COLUMN, test scores per value, or NULL */
+    size_t learning_curve;     /* learning_curve: N training sizes (CV at each); 0: none */
+    char *curve_param;         /* validation_curve: {param, values}: CV at each value */
+    size_t n_curve_values;
+    char **curve_values;
 } kn_spec_eval;
 
 typedef struct kn_prep_spec {

@@ -1,7 +1,29 @@
 /* The cross-validation options shared by kiln cv and kiln curve. */
 #include "cli/cli_cv.h"
+#include "kiln/model.h"
 
 #include <string.h>
+
+/* The model, its parameters and their rules across parameters (a stacking
+ * list of one model), checked before the data is read. */
+static int check_model(const cli_spec *spec, const kn_cv_spec *s)
+{
+    kn_model *m = NULL;
+    if (kn_model_new(s->model, &m) != KN_OK)
+        return cli_usage_error(spec->name, "%s; 'kiln help models' lists them", kn_last_error());
+    int rc = CLI_OK;
+    for (size_t k = 0; rc == CLI_OK && k < s->n_params; k++)
+        if (kn_model_set(m, s->params[k]) != KN_OK) {
+            cli_error("%s: --param %s: %s", spec->name, s->params[k], kn_last_error());
+            rc = CLI_FAIL;
+        }
+    if (rc == CLI_OK && kn_model_validate(m) != KN_OK) {
+        cli_error("%s: %s", spec->name, kn_last_error());
+        rc = CLI_FAIL;
+    }
+    kn_model_free(m);
+    return rc;
+}
 
 int cli_cv_parse(const cli_spec *spec, int argc, char **argv, kn_read_opts *o, cv_args *a)
 {
@@ -54,7 +76,7 @@ int cli_cv_parse(const cli_spec *spec, int argc, char **argv, kn_read_opts *o, c
         return cli_usage_error(spec->name, "--order-by goes with --time-series");
     s->params = a->params.v;
     s->steps = a->steps.v;
-    return CLI_OK;
+    return check_model(spec, s);
 }
 
 kn_status cli_cv_frame(const cv_args *a, kn_read_opts *o, kn_frame **f)

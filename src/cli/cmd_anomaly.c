@@ -1,15 +1,20 @@
 /* kiln anomaly --data FILE --out SCORES: fits an isolation forest without
- * a target and writes each row's anomaly score and label. */
+ * a target and writes each row's anomaly score and label. With --label C
+ * --normal V (one-class) it fits on the rows whose C is V only, scores
+ * every row and reports the ROC-AUC of the other rows as anomalies. */
 #include "cli/cli.h"
 #include "kiln/io.h"
 #include "kiln/mem.h"
+#include "kiln/metrics.h"
 #include "kiln/model.h"
 #include "kiln/stage.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct anomaly_args {
-    const char *data, *out, *save, *ignore;
+    const char *data, *out, *save, *ignore, *label, *normal;
     cli_list params;
     kn_read_opts read;
 } anomaly_args;
@@ -24,6 +29,11 @@ static const cli_opt anomaly_opts[] = {
                  "a parameter of isolation_forest ('kiln help model isolation_forest')"),
     CLI_OPT_TEXT(anomaly_args, ignore, "ignore", "COLUMNS",
                  "columns that are not features (a,b), e.g. a label"),
+    CLI_OPT_TEXT(anomaly_args, label, "label", "COLUMN",
+                 "one-class: a column naming each row's class (left out of the features)"),
+    CLI_OPT_TEXT(anomaly_args, normal, "normal", "VALUE",
+                 "one-class: the --label value of the normal rows, the only ones fitted on; "
+                 "the other rows are the anomalies the ROC-AUC is reported for"),
     CLI_OPT_READ(anomaly_args, read),
     CLI_OPT_END};
 
@@ -40,10 +50,17 @@ const cli_spec anomaly_spec = {
     "values imputed first ('kiln prep'). --save keeps the model: 'kiln predict\n"
     "--model M.kmd' then writes new rows' scores (or their labels with\n"
     "--param predict_output=label at fit time). Same data, parameters and seed\n"
-    "give the same scores on any thread count.\n",
+    "give the same scores on any thread count.\n"
+    "\n"
+    "One-class (a rare class as anomalies): --label COLUMN --normal VALUE fits on\n"
+    "the rows whose COLUMN is VALUE only, scores every row, and reports the\n"
+    "ROC-AUC with which the score (lower: more anomalous) tells the other rows\n"
+    "(the rare class) from the normal ones. The saved model then scores new\n"
+    "rows against the normal class.\n",
     "  kiln anomaly --data transactions.csv --ignore fraud --out scores.csv\n"
     "  kiln anomaly --data d.csv --param contamination=0.02 --param n_estimators=200 \\\n"
-    "      --save forest.kmd --out scores.csv\n",
+    "      --save forest.kmd --out scores.csv\n"
+    "  kiln anomaly --data cards.csv --label fraud --normal 0 --out scores.csv\n",
     anomaly_opts,
     0,
     cmd_anomaly};
@@ -71,6 +88,81 @@ static kn_status write_scores(const kn_model *m, const double *score, size_t n, 
     return e;
 }
 
+/* Row i's --label cell equals value (text, or the same number). */
+static int is_value(kn_column *c, size_t i, const char *value, double number)
+{
+    size_t len = 0;
+    const char *t = NULL;
+    switch (kn_column_type(c)) {
+    case KN_COL_CATEGORICAL:
+        t = kn_column_level(c, kn_column_codes(c)[i], &len);
+        break;
+    case KN_COL_STRING:
+        t = kn_column_str(c, i, &len);
+        break;
+    default:
+        return kn_column_number(c, i) == number;
+    }
+    return t && len == strlen(value) && !memcmp(t, value, len);
+}
+
+/* One-class: the label column left out of the features, y (1: not the
+ * normal value, an anomaly) and the normal rows' indices. */
+static kn_status one_class_rows(kn_frame *f, const char *label, const char *normal, int32_t **y,
+                                size_t **rows, size_t *n_normal)
+{
+    size_t j, n = kn_frame_n_rows(f);
+    *y = NULL;
+    *rows = NULL;
+    if (kn_frame_find(f, label, &j) != KN_OK)
+        return kn_fail(KN_ERR_NOT_FOUND, "--label: the data has no column '%s'", label);
+    kn_column *c = kn_frame_col(f, j);
+    kn_column_set_role(c, KN_ROLE_IGNORE);
+    char *end = NULL;
+    double number = strtod(normal, &end);
+    int text = kn_column_type(c) == KN_COL_CATEGORICAL || kn_column_type(c) == KN_COL_STRING;
+    if (!text && (end == normal || *end))
+        return kn_fail(KN_ERR_INVALID, "--normal %s: column '%s' holds numbers; give a number",
+                       normal, label);
+    *y = kn_malloc((n ? n : 1) * sizeof **y);
+    *rows = kn_malloc((n ? n : 1) * sizeof **rows);
+    if (!*y || !*rows) return KN_ERR_NOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kn_column_is_missing(c, i))
+            return kn_fail(KN_ERR_INVALID,
+                           "--label %s: row %zu has no value; every row needs its class", label,
+                           i + 1);
+        int normal_row = is_value(c, i, normal, number);
+        (*y)[i] = !normal_row;
+        if (normal_row) (*rows)[m++] = i;
+    }
+    *n_normal = m;
+    if (m < 2)
+        return kn_fail(KN_ERR_INVALID,
+                       "--normal %s: %zu rows of '%s' have it; the model is fitted on those, so "
+                       "give a value at least 2 rows hold",
+                       normal, m, label);
+    if (m == n)
+        return kn_fail(KN_ERR_INVALID,
+                       "--normal %s: every row of '%s' has it; the ROC-AUC needs rows of another "
+                       "class (the anomalies)",
+                       normal, label);
+    return KN_OK;
+}
+
+/* Fits m on the normal rows of f only (one-class). */
+static kn_status fit_normal(kn_model *m, const kn_frame *f, const size_t *rows, size_t n)
+{
+    kn_frame *sub = NULL;
+    kn_status e = kn_frame_select_rows(f, rows, n, &sub);
+    kn_stage_begin("fit");
+    if (e == KN_OK) e = kn_model_fit(m, sub, NULL, NULL);
+    kn_stage_end();
+    kn_frame_free(sub);
+    return e;
+}
+
 int cmd_anomaly(int argc, char **argv)
 {
     anomaly_args a = {0};
@@ -79,18 +171,37 @@ int cmd_anomaly(int argc, char **argv)
     const char *outs[2] = {a.out, a.save};
     if (cli_refuse_overwrite("anomaly", outs, a.save ? 2 : 1, &a.data, 1, -1) != CLI_OK)
         return CLI_USAGE;
+    if (!a.label != !a.normal)
+        return cli_usage_error("anomaly", "--label and --normal go together (one-class: %s)",
+                               a.label ? "add --normal VALUE" : "add --label COLUMN");
     kn_model *m = NULL;
     if ((rc = cli_unsupervised_model("isolation_forest", &a.params, 1, &m)) != CLI_OK) return rc;
     kn_read_opts o = a.read;
     kn_frame *f = NULL;
-    double *score = NULL;
-    size_t n = 0, flagged = 0;
-    kn_status e = cli_unsupervised_fit(m, a.data, &o, a.ignore, &f);
+    double *score = NULL, auc = NAN;
+    int32_t *y = NULL;
+    size_t *rows = NULL, n = 0, flagged = 0, n_normal = 0;
+    kn_status e;
+    if (a.label) {
+        kn_read_report rep;
+        e = cli_read_frame(a.data, &o, &f, &rep);
+        if (e == KN_OK) e = cli_ignore_columns(f, a.ignore);
+        if (e == KN_OK) e = one_class_rows(f, a.label, a.normal, &y, &rows, &n_normal);
+        if (e == KN_OK) e = cli_refuse_infinite(f, NULL);
+        if (e == KN_OK) e = fit_normal(m, f, rows, n_normal);
+    } else
+        e = cli_unsupervised_fit(m, a.data, &o, a.ignore, &f);
     kn_stage_begin("score");
     if (e == KN_OK) e = kn_model_set(m, "predict_output=score");
     if (e == KN_OK) e = kn_model_predict(m, f, &score, &n);
     kn_stage_end();
     if (e == KN_OK) e = write_scores(m, score, n, a.out, &flagged);
+    if (e == KN_OK && a.label) { /* lower scores are more anomalous */
+        double *neg = kn_malloc((n ? n : 1) * sizeof *neg);
+        for (size_t i = 0; neg && i < n; i++) neg[i] = -score[i];
+        e = neg ? kn_metric_roc_auc(y, neg, NULL, n, &auc) : KN_ERR_NOMEM;
+        kn_free(neg);
+    }
     for (size_t k = 0; e == KN_OK && a.save && k < a.params.n; k++) /* keep the user's output */
         if (!strncmp(a.params.v[k], "predict_output=", 15)) e = kn_model_set(m, a.params.v[k]);
     if (e == KN_OK && a.save) e = kn_model_save(m, a.save);
@@ -102,14 +213,26 @@ int cmd_anomaly(int argc, char **argv)
                               a.data, "output", a.out, "rows", (json_int_t)n, "features",
                               (json_int_t)kn_model_n_features(m), "anomalies", (json_int_t)flagged);
         if (a.save) json_object_set_new(j, "model_file", json_string(a.save));
+        if (a.label) {
+            json_object_set_new(j, "normal_rows", json_integer((json_int_t)n_normal));
+            json_object_set_new(j, "rare_rows", json_integer((json_int_t)(n - n_normal)));
+            json_object_set_new(j, "roc_auc", cli_json_num(auc));
+        }
         json_object_set_new(j, "stages", cli_stages_json());
         rc = cli_emit_json(j);
     } else if (!cli.quiet) {
         fprintf(stderr, "scored %zu rows on %zu features: %zu flagged as anomalies; wrote %s%s%s\n",
                 n, kn_model_n_features(m), flagged, strcmp(a.out, "-") ? a.out : "standard output",
                 a.save ? " and the model to " : "", a.save ? a.save : "");
+        if (a.label)
+            fprintf(stderr,
+                    "one-class: fitted on the %zu rows with %s = %s; ROC-AUC of the other %zu "
+                    "rows as anomalies %.4f\n",
+                    n_normal, a.label, a.normal, n - n_normal, auc);
     }
     kn_free(score);
+    kn_free(y);
+    kn_free(rows);
     kn_frame_free(f);
     kn_model_free(m);
     return rc;

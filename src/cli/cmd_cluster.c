@@ -10,7 +10,7 @@
 #include <string.h>
 
 typedef struct cluster_args {
-    const char *data, *out, *save, *ignore;
+    const char *data, *out, *save, *ignore, *algorithm;
     cli_list params;
     kn_read_opts read;
 } cluster_args;
@@ -21,6 +21,9 @@ static const cli_opt cluster_opts[] = {
                  "where each row's cluster goes (column cluster; - for standard output)"),
     CLI_OPT_TEXT(cluster_args, save, "save", "MODEL.kmd",
                  "also save the fitted model ('kiln predict' gives new rows' clusters)"),
+    CLI_OPT_CHOICE(cluster_args, algorithm, "algorithm", "lloyd|minibatch",
+                   "lloyd (default): full passes; minibatch: steps over random batches of "
+                   "batch_size rows, faster on many rows (same as --param algorithm=...)"),
     CLI_OPT_LIST(cluster_args, params, "param", "NAME=VALUE",
                  "a parameter of kmeans, e.g. n_clusters=5 ('kiln help model kmeans')"),
     CLI_OPT_TEXT(cluster_args, ignore, "ignore", "COLUMNS",
@@ -31,7 +34,8 @@ static const cli_opt cluster_opts[] = {
 const cli_spec cluster_spec = {
     "cluster",
     "group rows with k-means (no target)",
-    "Fit k-means (model kmeans: k-means++ seeding, Lloyd iterations, the best of\n"
+    "Fit k-means (model kmeans: k-means++ seeding, Lloyd iterations or, with\n"
+    "--algorithm minibatch, scikit-learn's MiniBatchKMeans steps; the best of\n"
     "n_init runs by inertia) on the numeric columns of FILE, without a target, and\n"
     "write each row's cluster (0 .. n_clusters-1) to --out. Prints the inertia\n"
     "(sum of squared distances to the nearest centre) and the silhouette score\n"
@@ -41,7 +45,9 @@ const cli_spec cluster_spec = {
     "different scales standardised first ('kiln prep'). --save keeps the model\n"
     "for 'kiln predict'. Same data, parameters and seed give the same clusters on\n"
     "any thread count.\n",
-    "  kiln cluster --data wine.csv --ignore class --param n_clusters=3 --out clusters.csv\n",
+    "  kiln cluster --data wine.csv --ignore class --param n_clusters=3 --out clusters.csv\n"
+    "  kiln cluster --data big.csv --algorithm minibatch --param n_clusters=50 \\\n"
+    "      --param batch_size=2048 --out clusters.csv\n",
     cluster_opts,
     0,
     cmd_cluster};
@@ -56,6 +62,13 @@ int cmd_cluster(int argc, char **argv)
         return CLI_USAGE;
     kn_model *m = NULL;
     if ((rc = cli_unsupervised_model("kmeans", &a.params, 0, &m)) != CLI_OK) return rc;
+    char alg[64];
+    snprintf(alg, sizeof alg, "algorithm=%s", a.algorithm ? a.algorithm : "lloyd");
+    if (a.algorithm && kn_model_set(m, alg) != KN_OK) {
+        cli_error("--algorithm %s: %s", a.algorithm, kn_last_error());
+        kn_model_free(m);
+        return CLI_USAGE;
+    }
     kn_read_opts o = a.read;
     kn_frame *f = NULL, *res = NULL;
     double *label = NULL;
@@ -84,9 +97,11 @@ int cmd_cluster(int argc, char **argv)
         json_object_set_new(j, "stages", cli_stages_json());
         rc = cli_emit_json(j);
     } else if (!cli.quiet) {
-        printf("k-means: %zu rows x %zu features into %.0f clusters; inertia %.10g "
-               "(%.0f iterations)\n",
-               n, kn_model_n_features(m), fs.stat[3], fs.stat[0], fs.stat[2]);
+        int mb = a.algorithm && !strcmp(a.algorithm, "minibatch");
+        printf("k-means%s: %zu rows x %zu features into %.0f clusters; inertia %.10g "
+               "(%.0f %s)\n",
+               mb ? " (mini-batch)" : "", n, kn_model_n_features(m), fs.stat[3], fs.stat[0],
+               fs.stat[2], mb ? "steps" : "iterations");
         if (!isnan(fs.stat[1])) printf("silhouette score %.12f\n", fs.stat[1]);
     }
     kn_free(label);

@@ -116,13 +116,12 @@ static json_t *model_json(const kn_model *m)
     }
     const char *by = kn_model_saved_by(m);
     size_t rows = kn_model_train_rows(m);
-    return json_pack(
-        "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "model", kn_model_name(m), "task",
-        kn_model_task(m) == KN_TASK_CLASSIFICATION ? "classification" : "regression", "target",
-        kn_model_target(m), "parameters", params_json(c ? c->params : NULL, kn_model_params(m)),
-        "features", feat, "classes", classes, "training_rows",
-        rows ? json_integer((json_int_t)rows) : json_null(), "metrics", metrics, "kiln_version",
-        by ? json_string(by) : json_null());
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "model", kn_model_name(m),
+                     "task", kn_model_kind(m), "target", kn_model_target(m), "parameters",
+                     params_json(c ? c->params : NULL, kn_model_params(m)), "features", feat,
+                     "classes", classes, "training_rows",
+                     rows ? json_integer((json_int_t)rows) : json_null(), "metrics", metrics,
+                     "kiln_version", by ? json_string(by) : json_null());
 }
 
 static json_t *steps_json(kn_step *const *steps, size_t n, const kn_steps_input *in)

@@ -67,8 +67,7 @@ static json_t *pipeline_json(const kn_pipeline *p)
         for (size_t c = 0; c < kn_model_n_classes(m); c++)
             json_array_append_new(classes, json_string(kn_model_class(m, c)));
         model =
-            json_pack("{s:s, s:s, s:I, s:o}", "name", kn_model_name(m), "task",
-                      kn_model_task(m) == KN_TASK_CLASSIFICATION ? "classification" : "regression",
+            json_pack("{s:s, s:s, s:I, s:o}", "name", kn_model_name(m), "task", kn_model_kind(m),
                       "features", (json_int_t)kn_model_n_features(m), "classes", classes);
     }
     const char *target = kn_pipeline_target(p);

@@ -67,6 +67,8 @@ const cli_spec run_spec = {
     "    test: {fraction: 0.2} | {by: COL, from: VALUE} | {source: NAME} | false\n"
     "    bootstrap: 1000        (resamples for the test scores' 95 % intervals; 0: none)\n"
     "    slice_by: COL          (test scores per value of COL; the worst slice named)\n"
+    "    learning_curve: N      (CV at N training sizes, 10 % to 100 %: the report draws it)\n"
+    "    validation_curve: {param: NAME, values: [V, ...]}   (CV at each value; drawn too)\n"
     "  register: {name: NAME, stage: none|staging|production}\n"
     "  seed: N                    description: TEXT   (the model card's intended use)\n",
     "  kiln run examples/credit.yaml\n"

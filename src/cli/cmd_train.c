@@ -310,6 +310,11 @@ int cmd_train(int argc, char **argv)
             kn_pipeline_free(p);
             return CLI_USAGE;
         }
+    if (kn_model_validate(m) != KN_OK) { /* rules across parameters, before any work */
+        cli_error("%s", kn_last_error());
+        kn_pipeline_free(p);
+        return CLI_FAIL;
+    }
     kn_frame *f = NULL, *train = NULL, *test = NULL;
     kn_read_report rep;
     kn_status e = cli_read_frame(a.data, &o, &f, &rep);

@@ -138,6 +138,14 @@ kn_task kn_model_task(const kn_model *m)
     return vt->task_of ? vt->task_of(m) : vt->task;
 }
 
+const char *kn_model_kind(const kn_model *m)
+{
+    const kn_model_vt *vt = m->inst.comp->vt;
+    if (vt->flags & KN_MODEL_UNSUPERVISED)
+        return vt->flags & KN_MODEL_CLUSTERS ? "cluster" : "anomaly";
+    return kn_model_task(m) == KN_TASK_CLASSIFICATION ? "classification" : "regression";
+}
+
 const void *kn_model_params(const kn_model *m)
 {
     return m->inst.params;

@@ -45,6 +45,7 @@ static void register_models(void)
     kn_registry_add(&kn__select_model);
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
     for (size_t i = 0; i < kn__n_metrics; i++) kn_registry_add(&kn__metrics[i]);
+    kn_registry_add(&kn__kmeans_features); /* a step that fits a model */
 }
 
 void kn_learn_register(void)

@@ -4,6 +4,8 @@
 
 #include "kiln/run.h"
 
+#include <jansson.h>
+
 /* What the artifact is built from, beside the output. */
 typedef struct kn__run_state {
     const kn_prep_spec *s;
@@ -13,6 +15,7 @@ typedef struct kn__run_state {
     kn_heldout heldout;     /* the final pipeline's test predictions */
     size_t n_params;        /* the model's parameters: the spec's, and the run's seed */
     char **params;          /* as "seed=N" when the model has a seed the spec leaves */
+    json_t *curves;         /* learning / validation curves (metrics' "curves"), or NULL */
 } kn__run_state;
 
 /* What identifies the CV folds: the split's settings and seed, the sources'

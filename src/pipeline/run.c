@@ -213,42 +213,141 @@ static kn_status split_test(kn__run_state *w, int classify)
     return e;
 }
 
-static kn_status run_cv(kn__run_state *w)
+/* The CV of the spec's pipeline on the training rows; steps (n_steps
+ * strings) are made here and freed with free_steps. */
+static kn_status cv_spec(const kn__run_state *w, kn_cv_spec *c, char ***steps)
 {
     const kn_prep_spec *s = w->s;
-    char **steps = kn_calloc(s->n_steps ? s->n_steps : 1, sizeof *steps);
-    if (!steps) return KN_ERR_NOMEM;
+    *steps = kn_calloc(s->n_steps ? s->n_steps : 1, sizeof **steps);
+    if (!*steps) return KN_ERR_NOMEM;
     kn_status e = KN_OK;
     for (size_t i = 0; e == KN_OK && i < s->n_steps; i++)
-        if (!(steps[i] = step_text(&s->steps[i]))) e = KN_ERR_NOMEM;
-    kn_cv_spec c = {0};
-    c.model = s->model.name;
-    c.params = (const char *const *)w->params;
-    c.n_params = w->n_params;
-    c.steps = (const char *const *)steps;
-    c.n_steps = s->n_steps;
-    c.target = s->target;
-    c.groups = s->eval.groups;
-    c.order_by = s->eval.order_by;
-    kn_split_opts_default(&c.split);
-    c.split.kind = s->eval.split;
-    c.split.folds = s->eval.folds;
-    c.split.repeats = s->eval.repeats;
-    c.split.gap = s->eval.gap;
-    c.split.shuffle = s->eval.shuffle;
-    c.split.seed = w->r->seed;
-    c.threads = (int)w->o->threads;
-    c.task = s->task;
-    c.positive_class = s->eval.positive_class;
-    c.metrics = (const char *const *)s->eval.metrics;
-    c.n_metrics = s->eval.n_metrics;
+        if (!((*steps)[i] = step_text(&s->steps[i]))) e = KN_ERR_NOMEM;
+    memset(c, 0, sizeof *c);
+    c->model = s->model.name;
+    c->params = (const char *const *)w->params;
+    c->n_params = w->n_params;
+    c->steps = (const char *const *)*steps;
+    c->n_steps = s->n_steps;
+    c->target = s->target;
+    c->groups = s->eval.groups;
+    c->order_by = s->eval.order_by;
+    kn_split_opts_default(&c->split);
+    c->split.kind = s->eval.split;
+    c->split.folds = s->eval.folds;
+    c->split.repeats = s->eval.repeats;
+    c->split.gap = s->eval.gap;
+    c->split.shuffle = s->eval.shuffle;
+    c->split.seed = w->r->seed;
+    c->threads = (int)w->o->threads;
+    c->task = s->task;
+    c->positive_class = s->eval.positive_class;
+    c->metrics = (const char *const *)s->eval.metrics;
+    c->n_metrics = s->eval.n_metrics;
+    return e;
+}
+
+static void free_steps(const kn_prep_spec *s, char **steps)
+{
+    for (size_t i = 0; steps && i < s->n_steps; i++) kn_free(steps[i]);
+    kn_free(steps);
+}
+
+static kn_status run_cv(kn__run_state *w)
+{
+    kn_cv_spec c;
+    char **steps = NULL;
+    kn_status e = cv_spec(w, &c, &steps);
     if (e == KN_OK) e = kn_cv_run(w->train, &c, &w->r->cv);
     if (e == KN_OK) {
         w->r->has_cv = 1;
         e = kn__run_folds_hash(w);
     }
-    for (size_t i = 0; i < s->n_steps; i++) kn_free(steps[i]);
-    kn_free(steps);
+    free_steps(w->s, steps);
+    return e;
+}
+
+/* One point of a curve: the first metric's train and validation mean and
+ * spread over the folds, appended to the arrays of o. */
+static void curve_point(json_t *o, const kn_cv_result *r, double x)
+{
+    double v[5] = {x, r->has_train ? r->train_mean[0] : NAN, r->has_train ? r->train_std[0] : NAN,
+                   r->mean[0], r->std[0]};
+    static const char *const keys[5] = {"x", "train", "train_std", "validation", "validation_std"};
+    for (size_t i = 0; i < 5; i++)
+        json_array_append_new(json_object_get(o, keys[i]),
+                              isfinite(v[i]) ? json_real(v[i]) : json_null());
+}
+
+static json_t *curve_new(const char *x_name)
+{
+    return json_pack("{s:s, s:[], s:[], s:[], s:[], s:[]}", "x_name", x_name, "x", "train",
+                     "train_std", "validation", "validation_std");
+}
+
+/* Learning curve: CV with a seeded random share of each fold's training
+ * rows (shares evenly from 0.1 to 1); validation curve: CV at each value of
+ * one parameter (the spec's and the run's parameters, then that one). */
+static kn_status run_curves(kn__run_state *w)
+{
+    const kn_spec_eval *v = &w->s->eval;
+    kn_cv_spec c;
+    char **steps = NULL, **params = NULL;
+    kn_status e = cv_spec(w, &c, &steps);
+    json_t *learn = NULL, *valid = NULL;
+    const char *metric = NULL;
+    if (e == KN_OK && v->learning_curve) learn = curve_new("training rows");
+    for (size_t i = 0; e == KN_OK && i < v->learning_curve; i++) {
+        kn_cv_result r = {0};
+        c.train_fraction = 0.1 + 0.9 * (double)i / (double)(v->learning_curve - 1);
+        c.shuffle_train_rows = 1; /* each share a seeded random sample of the fold's rows */
+        e = kn_cv_run(w->train, &c, &r);
+        if (e == KN_OK) {
+            double rows = 0;
+            for (size_t f = 0; f < r.k; f++) rows += (double)r.n_train[f] / (double)r.k;
+            curve_point(learn, &r, rows);
+            metric = r.name[0];
+            kn_cv_result_free(&r);
+        }
+    }
+    c.train_fraction = 0;
+    c.shuffle_train_rows = 0;
+    if (e == KN_OK && v->curve_param) {
+        valid = curve_new(v->curve_param);
+        params = kn_calloc(w->n_params + 1, sizeof *params);
+        if (!params) e = KN_ERR_NOMEM;
+        for (size_t i = 0; e == KN_OK && i < w->n_params; i++) params[i] = w->params[i];
+        c.params = (const char *const *)params;
+        c.n_params = w->n_params + 1;
+        json_object_set_new(valid, "values", json_array());
+    }
+    for (size_t i = 0; e == KN_OK && valid && i < v->n_curve_values; i++) {
+        char *kv = kn_sprintf("%s=%s", v->curve_param, v->curve_values[i]);
+        kn_cv_result r = {0};
+        e = kv ? KN_OK : KN_ERR_NOMEM;
+        params[w->n_params] = kv;
+        if (e == KN_OK) e = kn_cv_run(w->train, &c, &r);
+        if (e == KN_OK) {
+            char *end = NULL;
+            double x = strtod(v->curve_values[i], &end);
+            curve_point(valid, &r, end != v->curve_values[i] && !*end ? x : (double)i);
+            json_array_append_new(json_object_get(valid, "values"),
+                                  json_string(v->curve_values[i]));
+            metric = r.name[0];
+            kn_cv_result_free(&r);
+        }
+        kn_free(kv);
+    }
+    if (e == KN_OK) {
+        w->curves =
+            json_pack("{s:s?, s:o, s:o}", "metric", metric, "learning", learn ? learn : json_null(),
+                      "validation", valid ? valid : json_null());
+        learn = valid = NULL;
+    }
+    json_decref(learn);
+    json_decref(valid);
+    kn_free(params);
+    free_steps(w->s, steps);
     return e;
 }
 
@@ -397,7 +496,7 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
     r->seed = o->seed_set ? o->seed : s->has_seed ? s->seed : 0;
     kn_artifact_hash_hex(s->text ? s->text : "", s->text ? s->text_len : 0, r->spec_hash);
     kn_prep_options po = {NULL, 0, o->threads, o->overwrite_input, 1};
-    kn__run_state w = {s, o, r, NULL, NULL, {0}, 0, NULL};
+    kn__run_state w = {s, o, r, NULL, NULL, {0}, 0, NULL, NULL};
     kn_status e = model_params(&w);
     if (e == KN_OK) e = kn_prep_run(s, &po, &r->prep);
     if (e == KN_OK)
@@ -426,12 +525,15 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
     if (e == KN_OK) e = part("lineage", kn__run_lineage, &w);
     if (e == KN_OK) e = part("split", split_part, &w);
     if (e == KN_OK && s->eval.cv) e = part("cv", run_cv, &w);
+    if (e == KN_OK && (s->eval.learning_curve || s->eval.curve_param))
+        e = part("curves", run_curves, &w);
     if (e == KN_OK) e = part("fit", fit_final, &w);
     if (e == KN_OK && w.test) e = part("test", score_test, &w);
     if (e == KN_OK) e = part("artifact", kn__run_artifact, &w);
     kn_frame_free(w.train);
     kn_frame_free(w.test);
     kn_heldout_free(&w.heldout);
+    json_decref(w.curves);
     for (size_t i = 0; i < w.n_params; i++) kn_free(w.params[i]);
     kn_free(w.params);
     return e;

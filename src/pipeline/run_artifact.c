@@ -231,13 +231,13 @@ static json_t *metrics_json(const kn__run_state *w)
                              (json_int_t)p->duplicates_removed, "train", (json_int_t)r->rows_train,
                              "test", (json_int_t)r->rows_test);
     const char *pos = r->has_test ? r->test.positive_class : r->cv.positive_class;
-    return json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "task", r->task,
+    return json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:O?}", "task", r->task,
                      "positive_class", pos, "cv", r->has_cv ? cv_json(r) : json_null(), "test",
                      r->has_test ? scores_json(&r->test) : json_null(), "test_intervals",
                      intervals_json(&r->test), "test_slices",
                      slices_json(&r->test, w->s->eval.slice_by), "baseline",
                      r->has_test ? scores_json(&r->baseline) : json_null(), "representativeness",
-                     split_check_json(r), "rows", rows);
+                     split_check_json(r), "rows", rows, "curves", w->curves);
 }
 
 static json_t *lineage_json(const kn__run_state *w)

@@ -175,6 +175,28 @@ static kn_status parse_test(Y *c, const yaml_node_t *n, kn_spec_eval *v)
     return KN_OK;
 }
 
+/* validation_curve: {param: NAME, values: [V, ...]}. */
+static kn_status parse_validation_curve(Y *c, const yaml_node_t *n, kn_spec_eval *v)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return kn__yaml_at(c, n, "validation_curve takes {param: NAME, values: [1, 2, 4]}");
+    kn_status e = kn__yaml_check_keys(c, n);
+    KN__YAML_FOR_PAIRS(c, n, kv)
+    {
+        if (e != KN_OK) break;
+        if (!strcmp(kv.key, "param"))
+            e = kn__spec_text(c, kv.value, kv.key, &v->curve_param);
+        else if (!strcmp(kv.key, "values"))
+            e = kn__yaml_strings(c, kv.value, kv.key, &v->curve_values, &v->n_curve_values);
+        else
+            e = kn__yaml_at(c, kv.key_node,
+                            "unknown validation_curve key '%s'; known: param, values", kv.key);
+    }
+    if (e == KN_OK && (!v->curve_param || v->n_curve_values < 2))
+        e = kn__yaml_at(c, n, "validation_curve needs param: NAME and at least 2 values");
+    return e;
+}
+
 static kn_status parse_eval(Y *c, const yaml_node_t *n, kn_spec_eval *v)
 {
     if (n->type != YAML_MAPPING_NODE)
@@ -196,7 +218,11 @@ static kn_status parse_eval(Y *c, const yaml_node_t *n, kn_spec_eval *v)
         else if (!strcmp(k, "bootstrap")) {
             v->bootstrap_given = 1;
             e = count_in(c, kv.value, k, 0, 100000, &v->bootstrap);
-        } else if (!strcmp(k, "metrics")) {
+        } else if (!strcmp(k, "learning_curve"))
+            e = count_in(c, kv.value, k, 2, 50, &v->learning_curve);
+        else if (!strcmp(k, "validation_curve"))
+            e = parse_validation_curve(c, kv.value, v);
+        else if (!strcmp(k, "metrics")) {
             e = kn__yaml_strings(c, kv.value, k, &v->metrics, &v->n_metrics);
             for (size_t i = 0; e == KN_OK && i < v->n_metrics; i++)
                 if (kn_registry_find(KN_COMP_METRIC, v->metrics[i]) == NULL)
@@ -205,7 +231,8 @@ static kn_status parse_eval(Y *c, const yaml_node_t *n, kn_spec_eval *v)
         } else
             e = kn__yaml_at(c, kv.key_node,
                             "unknown evaluation key '%s'; known: cv, metrics, test, "
-                            "positive_class, bootstrap, slice_by",
+                            "positive_class, bootstrap, slice_by, learning_curve, "
+                            "validation_curve",
                             k);
     }
     return e;
@@ -274,6 +301,19 @@ kn_status kn__spec_run_check(Y *c, const yaml_node_t *root, kn_prep_spec *s)
     if (!s->target) return kn__yaml_at(c, root, "a spec with a model needs target: COLUMN");
     if (!s->register_stage && s->register_name && !(s->register_stage = kn_strdup("none")))
         return KN_ERR_NOMEM;
+    if (s->eval.curve_param) { /* the parameter and every value, before any work */
+        kn_model *m = NULL;
+        kn_status e = kn_model_new(s->model.name, &m);
+        for (size_t i = 0; e == KN_OK && i < s->eval.n_curve_values; i++) {
+            char *kv = kn_sprintf("%s=%s", s->eval.curve_param, s->eval.curve_values[i]);
+            e = kv ? kn_model_set(m, kv) : KN_ERR_NOMEM;
+            kn_free(kv);
+        }
+        kn_model_free(m);
+        if (e == KN_ERR_NOMEM) return e;
+        if (e != KN_OK)
+            return kn__yaml_at(c, root, "evaluation: validation_curve: %s", kn_last_error());
+    }
     if (s->eval.test_source) {
         size_t i = 0;
         while (i < s->n_sources && strcmp(s->sources[i].name, s->eval.test_source)) i++;
@@ -295,6 +335,8 @@ void kn__spec_run_free(kn_prep_spec *s)
     kn__strings_free(v->metrics, v->n_metrics);
     kn_free(v->positive_class);
     kn_free(v->slice_by);
+    kn_free(v->curve_param);
+    kn__strings_free(v->curve_values, v->n_curve_values);
     kn_free(v->test_by);
     kn_free(v->test_from);
     kn_free(v->test_source);

@@ -210,6 +210,7 @@ kn_status kn__report_render(const kn__report_in *in, kn__text *t)
     if (e != KN_OK) return e;
     kn__report_importance(in, t);
     kn__report_cv(in, t);
+    kn__report_curves(in, t);
     kn__report_rows(in, t);
     kn__report_profile(in, t);
     kn__report_resources(in, t);

@@ -168,6 +168,15 @@ static kn_status gamma_deviance(const kn_metric_data *d, double *out)
     return kn_metric_tweedie_deviance(d->y, d->pred, d->w, d->n, 2, out);
 }
 
+/* ---- clusters ---- */
+
+static kn_status silhouette(const kn_metric_data *d, double *out)
+{
+    if (d->w)
+        return kn_fail(KN_ERR_INVALID, "metric silhouette takes no sample weights; leave them out");
+    return kn_metric_silhouette(d->x, d->n, d->p, d->pred_class, d->k, out);
+}
+
 /* ---- the table ---- */
 
 #define VT(fn, in, hi)                                                                             \
@@ -195,6 +204,7 @@ VT(r2, KN_METRIC_REGRESSION, 1)
 VT(explained_variance, KN_METRIC_REGRESSION, 1)
 VT(poisson_deviance, KN_METRIC_REGRESSION, 0)
 VT(gamma_deviance, KN_METRIC_REGRESSION, 0)
+VT(silhouette, KN_METRIC_CLUSTERS, 1)
 
 #define C(fn, doc)                                                                                 \
     {                                                                                              \
@@ -231,6 +241,7 @@ const kn_component kn__metrics[] = {
     C(explained_variance, "explained variance score"),
     C(poisson_deviance, "mean Poisson deviance"),
     C(gamma_deviance, "mean Gamma deviance"),
+    C(silhouette, "clusters: mean silhouette of the rows (Euclidean; exact, rows squared)"),
 };
 const size_t kn__n_metrics = sizeof kn__metrics / sizeof *kn__metrics;
 
@@ -244,6 +255,7 @@ static const char *input_name(kn_metric_input in)
 {
     return in == KN_METRIC_REGRESSION ? "regression values"
            : in == KN_METRIC_SCORES   ? "class probabilities"
+           : in == KN_METRIC_CLUSTERS ? "feature rows and cluster labels (kiln cluster)"
                                       : "class labels";
 }
 
@@ -256,6 +268,7 @@ kn_status kn_metric_compute(const char *name, const kn_metric_data *d, double *o
         return kn_fail(KN_ERR_INVALID, "metric %s has no function to compute it", name);
     int have = vt->input == KN_METRIC_REGRESSION ? d->y && d->pred
                : vt->input == KN_METRIC_SCORES   ? d->y_class && d->proba
+               : vt->input == KN_METRIC_CLUSTERS ? d->x && d->pred_class
                                                  : d->y_class && d->pred_class;
     if (!have)
         return kn_fail(KN_ERR_UNSUPPORTED, "metric %s needs %s, which this scoring lacks", name,

@@ -14,31 +14,48 @@
  * index (0 .. k-1). The summary holds inertia, iterations of the kept run
  * and, for at most silhouette_rows training rows, the mean silhouette
  * (scikit-learn's silhouette_score: 0 for a row alone in its cluster).
- * Runs go in parallel (OpenMP), each from its own stream, so any thread
- * count gives the same model. */
+ * algorithm=minibatch replaces seeding-then-Lloyd in each run by
+ * kmeans_minibatch.c's run (scikit-learn's MiniBatchKMeans; iterations
+ * then counts its steps). Runs go in parallel (OpenMP), each from its own
+ * stream, so any thread count gives the same model. */
 #include "core/ctx-impl.h"
 #include "kiln/mem.h"
+#include "kiln/metrics.h"
 #include "kiln/model.h"
 #include "kiln/rng.h"
 #include "learn/learn-impl.h"
+#include "learn/unsup/kmeans-impl.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 typedef struct km_params {
-    int64_t n_clusters, n_init, max_iter, seed, silhouette_rows;
-    double tol;
+    int64_t n_clusters, n_init, max_iter, seed, silhouette_rows, batch_size, max_no_improvement;
+    double tol, reassignment_ratio;
+    int algorithm;
 } km_params;
+
+enum { KM_LLOYD = 0, KM_MINIBATCH = 1 };
 
 static const kn_param_def km_defs[] = {
     KN_PARAM_INT(km_params, n_clusters, "8", 1, 1e9, "clusters (k)"),
     KN_PARAM_INT(km_params, n_init, "10", 1, 100000,
                  "runs from different k-means++ seeds; the least inertia is kept"),
-    KN_PARAM_INT(km_params, max_iter, "300", 1, 1e9, "Lloyd iterations per run at most"),
+    KN_PARAM_INT(km_params, max_iter, "300", 1, 1e9,
+                 "Lloyd iterations per run at most (minibatch: passes over the rows)"),
     KN_PARAM_DOUBLE(km_params, tol, "1e-4", 0, 1e300,
                     "stop when the squared centre shift is at most tol x mean feature variance"),
     KN_PARAM_INT(km_params, seed, "0", 0, 1e15, "seed of the k-means++ draws"),
+    KN_PARAM_ENUM(km_params, algorithm, "lloyd", "lloyd|minibatch",
+                  "lloyd: full passes; minibatch: steps over random batches of batch_size rows "
+                  "(faster on many rows, slightly higher inertia)"),
+    KN_PARAM_INT(km_params, batch_size, "1024", 1, 1e9, "minibatch: rows per step"),
+    KN_PARAM_INT(km_params, max_no_improvement, "10", 1, 1e9,
+                 "minibatch: stop after this many steps without a better smoothed batch inertia"),
+    KN_PARAM_DOUBLE(km_params, reassignment_ratio, "0.01", 0, 1,
+                    "minibatch: centres given fewer rows than this x the most-used one move to "
+                    "random rows (0: never)"),
     KN_PARAM_INT(km_params, silhouette_rows, "20000", 0, 1e9,
                  "compute the silhouette score at fit when the rows are at most this many "
                  "(its cost grows with rows squared; 0: never)"),
@@ -60,7 +77,7 @@ static void km_free(void *v)
 }
 
 /* Row i of the column-major copy x (n rows) against centre c. */
-static double dist2(const double *x, size_t n, size_t p, size_t i, const double *c)
+double kn__km_dist2(const double *x, size_t n, size_t p, size_t i, const double *c)
 {
     double s = 0;
     for (size_t j = 0; j < p; j++) {
@@ -70,13 +87,13 @@ static double dist2(const double *x, size_t n, size_t p, size_t i, const double 
     return s;
 }
 
-static size_t nearest(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
+size_t kn__km_nearest(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
                       double *best)
 {
     size_t b = 0;
     double bd = INFINITY;
     for (size_t c = 0; c < k; c++) {
-        double d = dist2(x, n, p, i, cen + c * p);
+        double d = kn__km_dist2(x, n, p, i, cen + c * p);
         if (d < bd) {
             bd = d;
             b = c;
@@ -99,40 +116,55 @@ static size_t draw_weighted(kn_rng *r, const double *w, size_t n, double sum)
     return n - 1;
 }
 
-static void seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
-                    double *closest, double *cand)
+kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
+                         double *closest)
 {
-    size_t trials = 2 + (size_t)log((double)k);
+    size_t trials = 2 + (size_t)log((double)k), chunks = kn__km_chunks(n);
+    double *part = kn_malloc(chunks * trials * sizeof *part);
+    double *cand = kn_malloc((trials * p + 1) * sizeof *cand);
+    double *far = kn_malloc(trials * k * sizeof *far), *chosen = kn_malloc(k * sizeof *chosen);
+    size_t *near = kn_malloc(n * sizeof *near);
+    kn_status e = part && cand && far && chosen && near ? KN_OK : KN_ERR_NOMEM;
+    if (e != KN_OK) goto done;
     size_t first = (size_t)kn_rng_below(r, n);
     for (size_t j = 0; j < p; j++) cen[j] = x[j * n + first];
+    kn__km_closest(x, n, p, cen, 0, closest, near, NULL, part);
     double pot = 0;
-    for (size_t i = 0; i < n; i++) pot += closest[i] = dist2(x, n, p, i, cen);
-    double *row = cand + n; /* p scratch values */
+    for (size_t ch = 0; ch < chunks; ch++) pot += part[ch];
     for (size_t c = 1; c < k; c++) {
+        for (size_t t = 0; t < trials; t++) {
+            size_t pick = pot > 0 ? draw_weighted(r, closest, n, pot) : (size_t)kn_rng_below(r, n);
+            for (size_t j = 0; j < p; j++) cand[t * p + j] = x[j * n + pick];
+            for (size_t a = 0; a < c; a++) {
+                double d = 0;
+                for (size_t j = 0; j < p; j++) {
+                    double v = cand[t * p + j] - cen[a * p + j];
+                    d += v * v;
+                }
+                far[t * k + a] = d;
+            }
+        }
+        kn__km_trials(x, n, p, cand, trials, closest, near, far, k, part);
         size_t best = 0;
         double best_pot = INFINITY;
         for (size_t t = 0; t < trials; t++) {
-            size_t pick = pot > 0 ? draw_weighted(r, closest, n, pot) : (size_t)kn_rng_below(r, n);
-            for (size_t j = 0; j < p; j++) row[j] = x[j * n + pick];
             double s = 0;
-            for (size_t i = 0; i < n; i++) {
-                double d = dist2(x, n, p, i, row);
-                s += d < closest[i] ? d : closest[i];
-            }
+            for (size_t ch = 0; ch < chunks; ch++) s += part[ch * trials + t];
             if (s < best_pot) {
                 best_pot = s;
-                best = pick;
+                best = t;
             }
         }
         double *cc = cen + c * p;
-        for (size_t j = 0; j < p; j++) cc[j] = x[j * n + best];
+        memcpy(cc, cand + best * p, p * sizeof *cc);
+        memcpy(chosen, far + best * k, c * sizeof *chosen);
+        kn__km_closest(x, n, p, cc, c, closest, near, chosen, part);
         pot = 0;
-        for (size_t i = 0; i < n; i++) {
-            double d = dist2(x, n, p, i, cc);
-            if (d < closest[i]) closest[i] = d;
-            pot += closest[i];
-        }
+        for (size_t ch = 0; ch < chunks; ch++) pot += part[ch];
     }
+done:
+    kn_free(part), kn_free(cand), kn_free(far), kn_free(chosen), kn_free(near);
+    return e;
 }
 
 /* One run: seeding then Lloyd. Returns the inertia; labels and centres in
@@ -143,28 +175,58 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
 {
     kn_rng r;
     kn_rng_init_stream(&r, (uint64_t)par->seed, run);
-    seed_pp(x, n, p, k, &r, cen, dist, scratch);
+    if (par->algorithm == KM_MINIBATCH) {
+        kn__km_minibatch o = {(size_t)par->batch_size, (size_t)par->max_iter,
+                              (size_t)par->max_no_improvement, par->reassignment_ratio};
+        (void)next, (void)label, (void)dist, (void)scratch, (void)count, (void)tol;
+        return kn__km_minibatch_run(x, n, p, k, &o, &r, cen, iters);
+    }
+    (void)scratch;
+    size_t chunks = kn__km_chunks(n);
+    double *psum = kn_malloc(chunks * k * p * sizeof *psum);
+    size_t *pcnt = kn_malloc(chunks * k * sizeof *pcnt);
+    double *ub = kn_malloc(n * sizeof *ub), *lb = kn_malloc(n * sizeof *lb);
+    double *half = kn_malloc(2 * k * sizeof *half), *move = half + k;
+    if (!psum || !pcnt || !ub || !lb || !half ||
+        kn__km_seed_pp(x, n, p, k, &r, cen, dist) != KN_OK) {
+        kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
+        return NAN;
+    }
     for (size_t i = 0; i < n; i++) label[i] = SIZE_MAX;
     size_t it = 0;
     int strict = 0;
     for (; it < (size_t)par->max_iter; it++) {
         int changed = 0;
-        for (size_t i = 0; i < n; i++) {
-            size_t c = nearest(x, n, p, i, cen, k, &dist[i]);
-            changed |= c != label[i];
-            label[i] = c;
-        }
+        if (it > 0) /* half the distance from each centre to the nearest other */
+            for (size_t c = 0; c < k; c++) {
+                double m = INFINITY;
+                for (size_t o = 0; o < k; o++) {
+                    if (o == c) continue;
+                    double t = 0;
+                    for (size_t j = 0; j < p; j++) {
+                        double v = cen[c * p + j] - cen[o * p + j];
+                        t += v * v;
+                    }
+                    if (t < m) m = t;
+                }
+                half[c] = 0.5 * sqrt(m);
+            }
+        kn__km_assign_bounded(x, n, p, cen, k, label, ub, lb, half, it == 0, &changed);
         if (!changed) {
             strict = 1;
             break;
         }
+        kn__km_sums(x, n, p, k, label, psum, pcnt);
         memset(next, 0, k * p * sizeof *next);
         memset(count, 0, k * sizeof *count);
-        for (size_t i = 0; i < n; i++) {
-            double *c = next + label[i] * p;
-            count[label[i]]++;
-            for (size_t j = 0; j < p; j++) c[j] += x[j * n + i];
+        for (size_t ch = 0; ch < chunks; ch++) { /* in chunk order: the same bits on any threads */
+            for (size_t v = 0; v < k * p; v++) next[v] += psum[ch * k * p + v];
+            for (size_t c = 0; c < k; c++) count[c] += pcnt[ch * k + c];
         }
+        int empty = 0;
+        for (size_t c = 0; c < k; c++) empty |= count[c] == 0;
+        if (empty) /* each row's squared distance to its (nearest) centre */
+            for (size_t i = 0; i < n; i++) dist[i] = kn__km_dist2(x, n, p, i, cen + label[i] * p);
         for (size_t c = 0; c < k; c++) {
             if (count[c]) {
                 for (size_t j = 0; j < p; j++) next[c * p + j] /= (double)count[c];
@@ -177,10 +239,26 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
             for (size_t j = 0; j < p; j++) next[c * p + j] = x[j * n + far];
             dist[far] = 0;
         }
-        double shift = 0;
-        for (size_t v = 0; v < k * p; v++) {
-            double d = next[v] - cen[v];
-            shift += d * d;
+        double shift = 0, max1 = 0, max2 = 0;
+        size_t arg1 = 0;
+        for (size_t c = 0; c < k; c++) {
+            double m = 0;
+            for (size_t j = 0; j < p; j++) {
+                double d = next[c * p + j] - cen[c * p + j];
+                m += d * d;
+            }
+            shift += m;
+            move[c] = sqrt(m);
+            if (move[c] > max1) {
+                max2 = max1;
+                max1 = move[c];
+                arg1 = c;
+            } else if (move[c] > max2)
+                max2 = move[c];
+        }
+        for (size_t i = 0; i < n; i++) { /* the bounds follow the centres */
+            ub[i] += move[label[i]];
+            lb[i] -= label[i] == arg1 ? max2 : max1;
         }
         memcpy(cen, next, k * p * sizeof *cen);
         if (shift <= tol) {
@@ -188,50 +266,26 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
             break;
         }
     }
+    kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
+    kn__km_assign(x, n, p, cen, k, label, dist, NULL, NULL, NULL);
     double inertia = 0;
-    for (size_t i = 0; i < n; i++) {
-        label[i] = nearest(x, n, p, i, cen, k, &dist[i]);
-        inertia += dist[i];
-    }
+    for (size_t i = 0; i < n; i++) inertia += dist[i];
     *iters = strict ? it + 1 : it;
     return inertia;
 }
 
-/* scikit-learn's silhouette_score (euclidean) of labels over the rows. */
+/* The registered metric silhouette of the labels (NaN where it is
+ * undefined, e.g. every row in one cluster). */
 static double silhouette(const double *x, size_t n, size_t p, const size_t *label, size_t k)
 {
-    size_t *size = kn_calloc(k, sizeof *size);
-    if (!size) return NAN;
-    for (size_t i = 0; i < n; i++) size[label[i]]++;
-    double total = 0;
-#pragma omp parallel reduction(+ : total)
-    {
-        double *sum = kn_malloc(k * sizeof *sum);
-#pragma omp for schedule(static)
-        for (size_t i = 0; i < n; i++) {
-            if (!sum) continue;
-            memset(sum, 0, k * sizeof *sum);
-            for (size_t m = 0; m < n; m++) {
-                double s = 0;
-                for (size_t j = 0; j < p; j++) {
-                    double d = x[j * n + i] - x[j * n + m];
-                    s += d * d;
-                }
-                sum[label[m]] += sqrt(s);
-            }
-            size_t own = label[i];
-            if (size[own] < 2) continue;
-            double a = sum[own] / (double)(size[own] - 1), b = INFINITY;
-            for (size_t c = 0; c < k; c++)
-                if (c != own && size[c] && sum[c] / (double)size[c] < b)
-                    b = sum[c] / (double)size[c];
-            double mx = a > b ? a : b;
-            total += mx > 0 ? (b - a) / mx : 0;
-        }
-        kn_free(sum);
-    }
-    kn_free(size);
-    return total / (double)n;
+    int32_t *lab = kn_malloc(n * sizeof *lab);
+    if (!lab) return NAN;
+    for (size_t i = 0; i < n; i++) lab[i] = (int32_t)label[i];
+    kn_metric_data d = {.n = n, .pred_class = lab, .k = k, .positive = -1, .x = x, .p = p};
+    double v = NAN;
+    if (kn_metric_compute("silhouette", &d, &v) != KN_OK) v = NAN;
+    kn_free(lab);
+    return v;
 }
 
 static kn_status km_fit(kn_model *m, const kn_dataset *d)
@@ -275,9 +329,11 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             stop = failed;
             if (stop) continue;
             kn_status e = ok ? kn_ctx_check() : KN_ERR_NOMEM;
-            if (e == KN_OK)
+            if (e == KN_OK) {
                 inertia[r] = run_once(x, n, p, k, par, tol, r, cen_all + r * k * p, next, label,
                                       dist, scratch, count, &iters[r]);
+                if (isnan(inertia[r])) e = KN_ERR_NOMEM;
+            }
             if (e != KN_OK) {
 #pragma omp critical(kmeans_fail)
                 {
@@ -306,10 +362,14 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             s->inertia = inertia[best];
             s->iterations = iters[best];
             s->silhouette = NAN;
-            double dd;
-            for (size_t i = 0; i < n; i++) label[i] = nearest(x, n, p, i, s->centre, k, &dd);
-            if (par->silhouette_rows > 0 && n <= (size_t)par->silhouette_rows && k > 1 && k < n)
-                s->silhouette = silhouette(x, n, p, label, k);
+            if (par->silhouette_rows > 0 && n <= (size_t)par->silhouette_rows && k > 1 && k < n) {
+                double *dd = kn_malloc(n * sizeof *dd);
+                if (dd) {
+                    kn__km_assign(x, n, p, s->centre, k, label, dd, NULL, NULL, NULL);
+                    s->silhouette = silhouette(x, n, p, label, k);
+                }
+                kn_free(dd);
+            }
         }
     }
     kn_free(label);
@@ -336,7 +396,7 @@ static kn_status km_predict(const kn_model *m, const kn_dataset *d, double *out)
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < p; j++) row[j] = col[j][i];
         double dd;
-        out[i] = (double)nearest(row, 1, p, 0, s->centre, s->k, &dd);
+        out[i] = (double)kn__km_nearest(row, 1, p, 0, s->centre, s->k, &dd);
     }
     kn_free((void *)col), kn_free(row);
     return KN_OK;
@@ -406,12 +466,22 @@ static const kn_model_vt km_vt = {.task = KN_TASK_REGRESSION,
                                   .save = km_save,
                                   .load = km_load,
                                   .summary = km_summary,
-                                  .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_UNSUPERVISED};
+                                  .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_UNSUPERVISED |
+                                           KN_MODEL_CLUSTERS};
 
 const kn_component kn__kmeans = {KN_COMP_MODEL,
                                  "kmeans",
-                                 "k-means clustering (k-means++ seeding, Lloyd iterations, best of "
-                                 "n_init runs; 'kiln cluster')",
+                                 "k-means clustering (k-means++ seeding, Lloyd or mini-batch "
+                                 "iterations, best of n_init runs; 'kiln cluster')",
                                  km_defs,
                                  sizeof(km_params),
                                  &km_vt};
+
+const double *kn__kmeans_centres(const kn_model *m, size_t *k, size_t *p)
+{
+    const km_state *s = kn_model_state(m);
+    if (!s) return NULL;
+    *k = s->k;
+    *p = s->p;
+    return s->centre;
+}

@@ -94,6 +94,28 @@ static void builtins_are_registered(void **state)
     KN_CHECK_FAILS(kn_metric_compute("accuracy", &d, &a), KN_ERR_UNSUPPORTED, "class labels");
 }
 
+/* silhouette by name: the feature rows and the clusters; two tight pairs
+ * far apart, worked by hand; one cluster or no rows refused. */
+static void silhouette_by_name(void **state)
+{
+    (void)state;
+    double x[] = {0, 1, 10, 11}, v;
+    int32_t lab[] = {0, 0, 1, 1}, one[] = {0, 0, 0, 0};
+    kn_metric_data d = {.n = 4, .pred_class = lab, .k = 2, .positive = -1, .x = x, .p = 1};
+    KN_CHECK(kn_metric_compute("silhouette", &d, &v));
+    double want = (2 * (10.5 - 1) / 10.5 + 2 * (9.5 - 1) / 9.5) / 4;
+    assert_true(fabs(v - want) < 1e-15);
+    d.pred_class = one;
+    KN_CHECK_FAILS(kn_metric_compute("silhouette", &d, &v), KN_ERR_INVALID, "from 2 to rows - 1");
+    d.pred_class = lab;
+    d.x = NULL;
+    KN_CHECK_FAILS(kn_metric_compute("silhouette", &d, &v), KN_ERR_UNSUPPORTED,
+                   "feature rows and cluster labels");
+    const kn_component *c = kn_metric_find("silhouette");
+    assert_non_null(c);
+    assert_int_equal(((const kn_metric_vt *)c->vt)->input, KN_METRIC_CLUSTERS);
+}
+
 /* A toy metric from outside the library: the largest absolute error. */
 static kn_status max_error(const kn_metric_data *d, double *out)
 {
@@ -189,6 +211,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(builtins_are_registered),
         cmocka_unit_test(outside_metric_is_used),
+        cmocka_unit_test(silhouette_by_name),
         cmocka_unit_test(any_number_of_scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
