@@ -1,4 +1,4 @@
-/* The learn layer's builtin components: the selector steps, one line per
+/* The learn layer's builtin components: its steps, one line per
  * model, then the metrics (their table is in eval/metric_registry.c). */
 #include "kiln/init.h"
 #include "kiln/registry.h"
@@ -39,13 +39,14 @@ static const kn_component *const models[] = {&kn__gbdt,
 static void register_models(void)
 {
     kn_prep_register();
-    /* the selector steps (prep's step contract, but they need models and
-     * tests), after prep's steps and before the models */
+    /* the learn layer's steps (prep's step contract, but they need models
+     * and tests: the selectors, k-means distances), after prep's steps and
+     * before the models */
     kn_registry_add(&kn__select_filter);
     kn_registry_add(&kn__select_model);
+    kn_registry_add(&kn__kmeans_features);
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
     for (size_t i = 0; i < kn__n_metrics; i++) kn_registry_add(&kn__metrics[i]);
-    kn_registry_add(&kn__kmeans_features); /* a step that fits a model */
 }
 
 void kn_learn_register(void)

@@ -47,7 +47,7 @@ $py - "$W/store/kiln.db" "$ADMIN" "$PRED" "$SLOW" <<'PY' || fail "the store does
 import glob, hashlib, sqlite3, sys
 db, keys = sys.argv[1], sys.argv[2:]
 con = sqlite3.connect(db)
-assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+assert con.execute("PRAGMA user_version").fetchone()[0] >= 2
 rows = {i: (s, h) for i, s, h in con.execute("SELECT id, salt, hash FROM api_keys")}
 for key in keys:
     _, kid, secret = key.split("_")
@@ -66,6 +66,8 @@ $py - "$W/v1/kiln.db" <<'PY'
 import sqlite3, sys
 con = sqlite3.connect(sys.argv[1])
 con.execute("DROP TABLE api_keys"); con.execute("DELETE FROM audit WHERE action LIKE 'key%'")
+for t in ("monitor_checks", "monitor_rule_state", "monitor_alerts"):  # schema 3
+    con.execute(f"DROP TABLE IF EXISTS {t}")
 con.execute("PRAGMA user_version = 1"); con.commit()
 con.execute("PRAGMA wal_checkpoint(TRUNCATE)"); con.close()
 PY
@@ -83,7 +85,7 @@ expect "predates API keys\|read-only" 1 "${as_reader[@]}" "$KILN" keys create --
 # writable: upgraded on open, runs and models kept
 chmod -R u+w "$W/v1"
 "$KILN" models list --store "$W/v1" | grep -q credit || fail "models list after the upgrade"
-[ "$(user_version "$W/v1/kiln.db")" = 2 ] || fail "a writable v1 store was not upgraded"
+[ "$(user_version "$W/v1/kiln.db")" -ge 2 ] || fail "a writable v1 store was not upgraded"
 "$KILN" keys create --role predict --store "$W/v1" --quiet | grep -q '^kiln_1_' || fail "a key in the upgraded store"
 
 # ---- a server with open model routes ----
