@@ -35,10 +35,21 @@ static const kn_component *const models[] = {&kn__gbdt,
                                              &kn__voting,
                                              &kn__stacking};
 
+/* steps that need neighbour search (learn/resample/) */
+static const kn_component *const steps[] = {&kn__random_over_sampler,
+                                            &kn__random_under_sampler,
+                                            &kn__smote,
+                                            &kn__borderline_smote,
+                                            &kn__smote_nc,
+                                            &kn__adasyn,
+                                            &kn__tomek_links,
+                                            &kn__edited_nearest_neighbours};
+
 static void register_models(void)
 {
     kn_prep_register();
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) kn_registry_add(steps[i]);
     for (size_t i = 0; i < kn__n_metrics; i++) kn_registry_add(&kn__metrics[i]);
 }
 

@@ -385,6 +385,7 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
     kn_folds folds = {0};
     kn_pipeline *tpl = NULL;
     e = fold_pipeline(s, &tpl);
+    if (e == KN_OK) e = kn__pipeline_resamplers_fit(tpl, task); /* before any fold */
     if (e == KN_OK) e = mark_roles(f_in, s, &f);
     if (e == KN_OK) e = make_folds(f, s, &folds);
     if (e == KN_OK && task == KN_TASK_CLASSIFICATION) e = one_class_folds(f, s, &folds);
