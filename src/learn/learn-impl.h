@@ -13,7 +13,8 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
     kn__gbdt, kn__decision_tree, kn__random_forest, kn__extra_trees, kn__isolation_forest,
     kn__kmeans;
 /* The ensembles (ensemble/). */
-extern const kn_component kn__bagging, kn__adaboost, kn__voting, kn__stacking;
+extern const kn_component kn__bagging, kn__adaboost, kn__voting, kn__stacking, kn__easy_ensemble;
+extern const kn_component kn__balanced_random_forest;
 /* resample/: steps that change the training rows at fit time (kiln/step.h) */
 extern const kn_component kn__random_over_sampler, kn__random_under_sampler, kn__smote,
     kn__borderline_smote, kn__smote_nc, kn__adasyn, kn__tomek_links, kn__edited_nearest_neighbours;
@@ -40,6 +41,11 @@ void kn__task_setting(const kn_model_vt *vt, kn_task task, char *buf, size_t len
 const kn_model_vt *kn__model_vt(const kn_model *m);
 
 kn_status kn__row_weights(const kn_dataset *d, int balanced, double scale, double *w);
+/* The rows of each of the k classes of d, in order: (*rows)[(*start)[c] ..
+ * (*start)[c + 1]) (new arrays, kn_free), and the smallest class's count
+ * (class-balanced draws: balanced_random_forest, easy_ensemble). */
+kn_status kn__class_rows(const kn_dataset *d, size_t k, uint32_t **rows, size_t **start,
+                         size_t *n_min);
 
 /* Rows of n x k scores (row-major) to probabilities in place (softmax);
  * and each row's first largest column into out. */
