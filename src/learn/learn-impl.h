@@ -40,7 +40,21 @@ void kn__task_setting(const kn_model_vt *vt, kn_task task, char *buf, size_t len
 /* The model's implementation. */
 const kn_model_vt *kn__model_vt(const kn_model *m);
 
-kn_status kn__row_weights(const kn_dataset *d, int balanced, double scale, double *w);
+/* class_weight, the parameter every classifier that takes sample weights
+ * shares: none, balanced (scikit-learn's n / (classes x rows of the
+ * class)), or label:weight pairs (classes not named weigh 1). */
+#define KN__CLASS_WEIGHT(T)                                                                        \
+    KN_PARAM_STRING(T, class_weight, "none",                                                       \
+                    "none; balanced (each class weighed inversely to its frequency); or "          \
+                    "label:weight pairs (yes:5,no:1; classes not named weigh 1)")
+/* w[i] = scale x the row's sample weight x its class's weight under
+ * class_weight (a regression or one class: no class weight); an unknown
+ * class or a malformed value is an error naming the parameter. */
+kn_status kn__row_weights(const kn_dataset *d, const char *class_weight, double scale, double *w);
+/* *out = *d with w the rows' weights under class_weight (*owned, kn_free,
+ * NULL when class_weight is none and out->w is d->w). */
+kn_status kn__class_weighted(const kn_dataset *d, const char *class_weight, kn_dataset *out,
+                             double **owned);
 /* The rows of each of the k classes of d, in order: (*rows)[(*start)[c] ..
  * (*start)[c + 1]) (new arrays, kn_free), and the smallest class's count
  * (class-balanced draws: balanced_random_forest, easy_ensemble). */

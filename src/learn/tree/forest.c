@@ -37,7 +37,8 @@ typedef struct forest_params {
     int64_t n_estimators, max_depth, min_samples_split, min_samples_leaf;
     double min_impurity_decrease, ccp_alpha;
     const char *max_features;
-    int class_weight, bootstrap, oob_score;
+    const char *class_weight;
+    int bootstrap, oob_score;
     double max_samples;
     int64_t max_bins, binned_from_rows, seed;
 } forest_params;
@@ -58,8 +59,7 @@ enum { KIND_TREE, KIND_FOREST, KIND_EXTRA, KIND_BALANCED };
         KN_PARAM_DOUBLE(forest_params, ccp_alpha, "0", 0, 1e300,                                   \
                         "minimal cost-complexity pruning: subtrees whose effective alpha is at "   \
                         "most this become leaves"),                                                \
-        KN_PARAM_ENUM(forest_params, class_weight, "none", "none|balanced",                        \
-                      "balanced: weigh each class inversely to its frequency"),                    \
+        KN__CLASS_WEIGHT(forest_params),                                                           \
         KN_PARAM_INT(forest_params, seed, "0", 0, 1e15, "seed of the feature and row draws")
 
 #define FEATURES_DOC                                                                               \
@@ -442,7 +442,7 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
         s->k = k;
         s->width = k ? k : 1;
         for (size_t j = 0; j < p; j++) col[j] = kn_dataset_column(d, j);
-        e = kn__row_weights(d, k && par->class_weight, 1, base_w);
+        e = kn__row_weights(d, k ? par->class_weight : NULL, 1, base_w);
     }
     if (e == KN_OK) e = scan_columns(m, d, col, &has_missing);
     if (e == KN_OK && cp.splitter == KN__SPLIT_BINNED) {
