@@ -35,7 +35,8 @@ static const kn_component *const models[] = {&kn__gbdt,
                                              &kn__easy_ensemble,
                                              &kn__adaboost,
                                              &kn__voting,
-                                             &kn__stacking};
+                                             &kn__stacking,
+                                             &kn__tuned_threshold};
 
 /* steps that need neighbour search (learn/resample/) */
 static const kn_component *const steps[] = {&kn__random_over_sampler,
