@@ -10,7 +10,10 @@
 #     within 0.005;
 #   - explicit weights equal to "balanced"'s give the same probabilities;
 #   - every model above accepts it and the weights change its predictions;
-#   - an unknown class and a malformed value fail naming the parameter.
+#   - an unknown class and a malformed value fail naming the parameter;
+#   - reporting: kiln cv, whose headline metric is accuracy, warns on
+#     lending_club (5.2 % minority) with the majority-only score, and not on
+#     wine (27 % smallest class).
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -91,4 +94,11 @@ expect "class_weight=bad5: give none, balanced, or label:weight pairs" 1 \
     "$KILN" cv --data "$LC" --target Class --model adaboost --param class_weight=bad5
 expect "class_weight=bad:-1" 1 \
     "$KILN" cv --data "$LC" --target Class --model logistic_regression --param class_weight=bad:-1
+
+# the accuracy warning on imbalanced data
+"$KILN" cv --data "$LC" --target Class --model gaussian_nb > /dev/null 2> "$W/err"
+grep -q "warn: accuracy is the headline metric, but the smallest class holds 5.2 % of the rows: always answering the largest class scores 0.948" "$W/err" ||
+    fail "no accuracy warning on lending_club: $(cat "$W/err")"
+"$KILN" cv --data "$DATA/wine.csv" --target class --model gaussian_nb > /dev/null 2> "$W/err"
+! grep -q "headline metric" "$W/err" || fail "an accuracy warning on wine"
 echo ok
