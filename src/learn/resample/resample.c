@@ -296,8 +296,8 @@ kn_status kn__rs_build(const kn_frame *x, const size_t *idx, size_t m, const siz
 {
     size_t *all = kn_malloc((m + n_new ? m + n_new : 1) * sizeof *all);
     if (!all) return KN_ERR_NOMEM;
-    memcpy(all, idx, m * sizeof *all);
-    memcpy(all + m, base, n_new * sizeof *all);
+    if (m) memcpy(all, idx, m * sizeof *all);
+    if (n_new) memcpy(all + m, base, n_new * sizeof *all);
     kn_frame *f = NULL;
     kn_status e = kn_frame_select_rows(x, all, m + n_new, &f);
     kn_free(all);

@@ -227,7 +227,8 @@ static kn_status grow_class(const kn_step *s, const kn__rs_data *d, const double
         nl_max = nl > nl_max ? nl : nl_max;
     }
     int32_t *tally = kn_malloc(nl_max * sizeof *tally);
-    if (!src || !nb || !tally) e = KN_ERR_NOMEM;
+    size_t *nbr = kn_malloc(k * sizeof *nbr);
+    if (!src || !nb || !tally || !nbr) e = KN_ERR_NOMEM;
     for (size_t i = 0; e == KN_OK && i < cr.n; i++) src[i] = i;
     if (e == KN_OK && kind == BORDERLINE) {
         size_t m = (size_t)par->m_neighbors;
@@ -277,17 +278,16 @@ static kn_status grow_class(const kn_step *s, const kn__rs_data *d, const double
         size_t o = *at + r;
         base[o] = cr.row[pos];
         for (size_t j = 0; j < p; j++) syn[o * p + j] = a[j] + step * (b[j] - a[j]);
-        for (size_t j = 0; j < n_cat; j++) {
-            size_t nbr[64], kk = k < 64 ? k : 64;
-            for (size_t t = 0; t < kk; t++) nbr[t] = cr.row[nb[pos * k + t]];
-            cats[o * n_cat + j] = vote(kn_frame_col(x, cat[j]), nbr, kk, tally, &rng);
-        }
+        for (size_t t = 0; n_cat && t < k; t++) nbr[t] = cr.row[nb[pos * k + t]]; /* as rows */
+        for (size_t j = 0; j < n_cat; j++)
+            cats[o * n_cat + j] = vote(kn_frame_col(x, cat[j]), nbr, k, tally, &rng);
     }
     *at += n_gen;
     kn_free(src);
     kn_free(nb);
     kn_free(gen);
     kn_free(tally);
+    kn_free(nbr);
     class_free(&cr);
     return e;
 }
