@@ -51,8 +51,9 @@ static const kn_component *const steps[] = {&kn__random_over_sampler,
 static void register_models(void)
 {
     kn_prep_register();
-    for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
+    /* steps before models: the registry lists components layer by layer */
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) kn_registry_add(steps[i]);
+    for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
     for (size_t i = 0; i < kn__n_metrics; i++) kn_registry_add(&kn__metrics[i]);
 }
 
