@@ -161,6 +161,13 @@ kn_status kn__rs_data_read(const kn_step *s, const kn_frame *x, const size_t *co
     }
     for (size_t j = 0; e == KN_OK && d->x && j < n_cols; j++) {
         kn_column *c = kn_frame_col(x, cols[j]);
+        if (kn_column_type(c) != KN_COL_NUMERIC) {
+            e = kn_fail(KN_ERR_TYPE,
+                        "%s: column '%s' is %s; distances take numeric columns (smote_nc takes "
+                        "categorical features by itself; encode others first)",
+                        d->step, kn_column_name(c), kn_col_type_name(kn_column_type(c)));
+            break;
+        }
         const double *v = kn_column_f64(c);
         for (size_t i = 0; e == KN_OK && i < d->n; i++) {
             if (isnan(v[i]))
