@@ -402,6 +402,7 @@ static const kn_param_def adasyn_defs[] = {
     static const kn_step_vt name = {.default_type = KN_COL_NUMERIC,                                \
                                     .fit = kn__rs_fit,                                             \
                                     .transform = kn__rs_identity,                                  \
+                                    .free_state = kn_free,                                         \
                                     .transform_row = kn__rs_identity_row,                          \
                                     .save = kn__stateless_save,                                    \
                                     .load = kn__stateless_load,                                    \
