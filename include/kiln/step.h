@@ -79,6 +79,17 @@ typedef struct kn_step_vt {
      * KN_ERR_UNSUPPORTED for a row (or parameters) it leaves to transform,
      * which then reports what is wrong with it (e.g. an unknown level). */
     kn_status (*transform_row)(const kn_step *s, kn_step_row *row, const size_t *cols, size_t n);
+    /* Optional: a fit-time-only step that changes the training rows
+     * (resamplers: over- and under-sampling, SMOTE, cleaning). On the
+     * training data only (kn_step_fit_transform: a pipeline's fit, so each
+     * CV training fold and a run's training rows) *out is a new frame with
+     * x's columns and the rows the step chose: copies, synthetic rows,
+     * fewer rows. Everywhere else (transform, transform_row: validation,
+     * test and predicted rows) the step passes rows through unchanged, so
+     * its transform and transform_row must be the identity. x holds the
+     * target (role KN_ROLE_TARGET); cols are the fitted columns. */
+    kn_status (*resample)(const kn_step *s, const kn_frame *x, const size_t *cols, size_t n,
+                          kn_frame **out);
 } kn_step_vt;
 
 /* Parameters every step has, first in its params struct. */
@@ -136,6 +147,9 @@ KN_API kn_status kn_step_fit_transform(kn_step *s, const kn_frame *x, kn_frame *
 KN_API kn_status kn_step_transform(const kn_step *s, const kn_frame *in, kn_frame **out);
 KN_API const char *kn_step_name(const kn_step *s);
 KN_API int kn_step_is_fitted(const kn_step *s);
+/* 1 when s changes the training rows at fit time (a resampler: the
+ * vtable's resample); its transform passes rows through unchanged. */
+KN_API int kn_step_changes_rows(const kn_step *s);
 
 /* Save fitted steps to one file (.kst: magic, version, each step's name,
  * parameters, fitted columns and state, then (format 3) the input record

@@ -13,7 +13,11 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
     kn__gbdt, kn__decision_tree, kn__random_forest, kn__extra_trees, kn__isolation_forest,
     kn__kmeans, kn__kmeans_features;
 /* The ensembles (ensemble/). */
-extern const kn_component kn__bagging, kn__adaboost, kn__voting, kn__stacking;
+extern const kn_component kn__bagging, kn__adaboost, kn__voting, kn__stacking, kn__easy_ensemble;
+extern const kn_component kn__balanced_random_forest, kn__tuned_threshold;
+/* resample/: steps that change the training rows at fit time (kiln/step.h) */
+extern const kn_component kn__random_over_sampler, kn__random_under_sampler, kn__smote,
+    kn__borderline_smote, kn__smote_nc, kn__adasyn, kn__tomek_links, kn__edited_nearest_neighbours;
 /* The builtin metrics (eval/metric_registry.c), registered after the models. */
 extern const kn_component kn__metrics[];
 extern const size_t kn__n_metrics;
@@ -36,7 +40,26 @@ void kn__task_setting(const kn_model_vt *vt, kn_task task, char *buf, size_t len
 /* The model's implementation. */
 const kn_model_vt *kn__model_vt(const kn_model *m);
 
-kn_status kn__row_weights(const kn_dataset *d, int balanced, double scale, double *w);
+/* class_weight, the parameter every classifier that takes sample weights
+ * shares: none, balanced (scikit-learn's n / (classes x rows of the
+ * class)), or label:weight pairs (classes not named weigh 1). */
+#define KN__CLASS_WEIGHT(T)                                                                        \
+    KN_PARAM_STRING(T, class_weight, "none",                                                       \
+                    "none; balanced (each class weighed inversely to its frequency); or "          \
+                    "label:weight pairs (yes:5,no:1; classes not named weigh 1)")
+/* w[i] = scale x the row's sample weight x its class's weight under
+ * class_weight (a regression or one class: no class weight); an unknown
+ * class or a malformed value is an error naming the parameter. */
+kn_status kn__row_weights(const kn_dataset *d, const char *class_weight, double scale, double *w);
+/* *out = *d with w the rows' weights under class_weight (*owned, kn_free,
+ * NULL when class_weight is none and out->w is d->w). */
+kn_status kn__class_weighted(const kn_dataset *d, const char *class_weight, kn_dataset *out,
+                             double **owned);
+/* The rows of each of the k classes of d, in order: (*rows)[(*start)[c] ..
+ * (*start)[c + 1]) (new arrays, kn_free), and the smallest class's count
+ * (class-balanced draws: balanced_random_forest, easy_ensemble). */
+kn_status kn__class_rows(const kn_dataset *d, size_t k, uint32_t **rows, size_t **start,
+                         size_t *n_min);
 
 /* Rows of n x k scores (row-major) to probabilities in place (softmax);
  * and each row's first largest column into out. */

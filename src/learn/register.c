@@ -10,6 +10,7 @@
 static const kn_component *const models[] = {&kn__gbdt,
                                              &kn__random_forest,
                                              &kn__extra_trees,
+                                             &kn__balanced_random_forest,
                                              &kn__decision_tree,
                                              &kn__linear_regression,
                                              &kn__ridge,
@@ -32,19 +33,33 @@ static const kn_component *const models[] = {&kn__gbdt,
                                              &kn__isolation_forest,
                                              &kn__kmeans,
                                              &kn__bagging,
+                                             &kn__easy_ensemble,
                                              &kn__adaboost,
                                              &kn__voting,
-                                             &kn__stacking};
+                                             &kn__stacking,
+                                             &kn__tuned_threshold};
+
+/* steps that need neighbour search (learn/resample/) */
+static const kn_component *const steps[] = {&kn__random_over_sampler,
+                                            &kn__random_under_sampler,
+                                            &kn__smote,
+                                            &kn__borderline_smote,
+                                            &kn__smote_nc,
+                                            &kn__adasyn,
+                                            &kn__tomek_links,
+                                            &kn__edited_nearest_neighbours};
 
 static void register_models(void)
 {
     kn_prep_register();
     /* the learn layer's steps (prep's step contract, but they need models
-     * and tests: the selectors, k-means distances), after prep's steps and
-     * before the models */
+     * and tests: the selectors, k-means distances, the resamplers), after
+     * prep's steps and before the models: the registry lists components
+     * layer by layer */
     kn_registry_add(&kn__select_filter);
     kn_registry_add(&kn__select_model);
     kn_registry_add(&kn__kmeans_features);
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) kn_registry_add(steps[i]);
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) kn_registry_add(models[i]);
     for (size_t i = 0; i < kn__n_metrics; i++) kn_registry_add(&kn__metrics[i]);
 }

@@ -354,6 +354,37 @@ static kn_status one_class_folds(const kn_frame *f, const kn_cv_spec *s, const k
     return e;
 }
 
+/* Accuracy as the headline (first) metric of a classifier whose smallest
+ * class holds under 20 % of the rows flatters a model that always answers
+ * the largest class: say so (a warning, not an error). */
+static void warn_accuracy_headline(const kn_frame *f, const kn_cv_spec *s)
+{
+    if (s->n_metrics && strcmp(s->metrics[0], "accuracy")) return;
+    int32_t *lab = NULL;
+    size_t k = 0, n = kn_frame_n_rows(f);
+    if (kn_split_labels(f, s->target, &lab, &k) != KN_OK) {
+        kn_clear_error();
+        return;
+    }
+    size_t *count = k ? kn_calloc(k, sizeof *count) : NULL;
+    for (size_t i = 0; count && i < n; i++)
+        if (lab[i] >= 0) count[lab[i]]++;
+    size_t small = 0, big = 0, seen = 0;
+    for (size_t c = 0; count && c < k; c++) {
+        seen += count[c];
+        if (count[c] < count[small]) small = c;
+        if (count[c] > count[big]) big = c;
+    }
+    if (count && k >= 2 && seen && (double)count[small] < 0.2 * (double)seen)
+        kn_log(KN_LOG_WARN,
+               "accuracy is the headline metric, but the smallest class holds %.1f %% of the "
+               "rows: always answering the largest class scores %.3f; judge by "
+               "balanced_accuracy, average_precision (PR-AUC) or recall per class instead",
+               100.0 * (double)count[small] / (double)seen, (double)count[big] / (double)seen);
+    kn_free(count);
+    kn_free(lab);
+}
+
 kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -385,9 +416,13 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
     kn_folds folds = {0};
     kn_pipeline *tpl = NULL;
     e = fold_pipeline(s, &tpl);
+    if (e == KN_OK) e = kn__pipeline_resamplers_fit(tpl, task); /* before any fold */
     if (e == KN_OK) e = mark_roles(f_in, s, &f);
     if (e == KN_OK) e = make_folds(f, s, &folds);
     if (e == KN_OK && task == KN_TASK_CLASSIFICATION) e = one_class_folds(f, s, &folds);
+    if (e == KN_OK && task == KN_TASK_CLASSIFICATION && !s->train_rows &&
+        !(s->train_fraction > 0)) /* (once, not per point of a curve) */
+        warn_accuracy_headline(f, s);
     fold_out *fo = e == KN_OK ? kn_calloc(folds.k, sizeof *fo) : NULL;
     if (e == KN_OK && !fo) e = KN_ERR_NOMEM;
     if (e == KN_OK) {

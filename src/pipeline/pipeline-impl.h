@@ -17,6 +17,10 @@ struct kn_pipeline {
     kn_row_predictor *row;
 };
 
+/* KN_OK unless a step of p changes the training rows (a resampler) and
+ * task is regression: resamplers balance classes, so that is refused
+ * (naming the step) before any work. */
+kn_status kn__pipeline_resamplers_fit(const kn_pipeline *p, kn_task task);
 /* Made fitted: p->fitted set, p->row made (or left NULL). */
 void kn__pipeline_fitted(kn_pipeline *p);
 /* p->row freed (the pipeline changes). */

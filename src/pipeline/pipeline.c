@@ -152,6 +152,18 @@ static kn_status run_steps(kn_step *const *steps, size_t n, const kn_frame *f, i
     return KN_OK;
 }
 
+kn_status kn__pipeline_resamplers_fit(const kn_pipeline *p, kn_task task)
+{
+    for (size_t k = 0; task == KN_TASK_REGRESSION && k < p->n_steps; k++)
+        if (kn_step_changes_rows(p->steps[k]))
+            return kn_fail(KN_ERR_INVALID,
+                           "step %zu (%s) resamples the rows of each class, but the model is a "
+                           "regressor of '%s': resampling needs a class target (remove the step, "
+                           "or set task=classification for a target of class labels)",
+                           k + 1, kn_step_name(p->steps[k]), p->target ? p->target : "?");
+    return KN_OK;
+}
+
 kn_status kn_pipeline_fit(kn_pipeline *p, const kn_frame *f, kn_frame **prepared)
 {
     if (prepared) *prepared = NULL;
@@ -164,6 +176,12 @@ kn_status kn_pipeline_fit(kn_pipeline *p, const kn_frame *f, kn_frame **prepared
     const kn_frame *use = NULL;
     kn_frame *copy = NULL, *out = NULL;
     kn_status e = marked(p, f, &use, &copy);
+    int resamples = 0;
+    for (size_t k = 0; k < p->n_steps; k++) resamples |= kn_step_changes_rows(p->steps[k]);
+    if (e == KN_OK && p->model && resamples) { /* a regressor's rows are not resampled */
+        e = kn_model_choose_task(p->model, use, p->target, NULL);
+        if (e == KN_OK) e = kn__pipeline_resamplers_fit(p, kn_model_task(p->model));
+    }
     if (e == KN_OK) e = kn_steps_input_of(use, &p->input);
     if (e == KN_OK && p->input && p->target && !p->input->target &&
         !(p->input->target = kn_strdup(p->target)))

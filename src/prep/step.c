@@ -110,6 +110,11 @@ int kn_step_is_fitted(const kn_step *s)
     return s->fitted;
 }
 
+int kn_step_changes_rows(const kn_step *s)
+{
+    return ((const kn_step_vt *)s->inst.comp->vt)->resample != NULL;
+}
+
 const void *kn_step_params(const kn_step *s)
 {
     return s->inst.params;
@@ -313,7 +318,12 @@ static kn_status apply(const kn_step *s, const kn_frame *in, int training, kn_fr
     if (st == KN_OK) st = kn_frame_copy(in, &copy);
     if (st == KN_OK) st = retype_empty(s, copy, cols);
     const kn_step_vt *vt = s->inst.comp->vt;
-    if (st == KN_OK)
+    if (st == KN_OK && training && vt->resample) { /* new training rows (fit time only) */
+        kn_frame *rows = NULL;
+        st = vt->resample(s, copy, cols, s->n, &rows);
+        kn_frame_free(copy);
+        copy = rows;
+    } else if (st == KN_OK)
         st = training && vt->fit_transform ? vt->fit_transform(s, in, copy, cols, s->n)
                                            : vt->transform(s, copy, cols, s->n);
     kn_free(cols);

@@ -28,19 +28,20 @@ typedef struct dnb_params {
     double alpha;
     int fit_prior;
     double binarize;
+    const char *class_weight;
 } dnb_params;
 
 static const kn_param_def multinomial_defs[] = {
     KN_PARAM_DOUBLE(dnb_params, alpha, "1", 0, 1e300, "additive (Laplace) smoothing"),
     KN_PARAM_BOOL(dnb_params, fit_prior, "true", "class priors from the data (false: uniform)"),
-    KN_PARAM_END};
+    KN__CLASS_WEIGHT(dnb_params), KN_PARAM_END};
 
 static const kn_param_def bernoulli_defs[] = {
     KN_PARAM_DOUBLE(dnb_params, alpha, "1", 0, 1e300, "additive (Laplace) smoothing"),
     KN_PARAM_BOOL(dnb_params, fit_prior, "true", "class priors from the data (false: uniform)"),
     KN_PARAM_DOUBLE(dnb_params, binarize, "0", -1e300, 1e300,
                     "a feature is present when its value exceeds this"),
-    KN_PARAM_END};
+    KN__CLASS_WEIGHT(dnb_params), KN_PARAM_END};
 
 #define categorical_defs multinomial_defs
 
@@ -111,7 +112,7 @@ static kn_status check_values(const kn_model *m, int kind, const kn_dataset *d)
     return KN_OK;
 }
 
-static kn_status dnb_fit_kind(kn_model *m, const kn_dataset *d, int kind)
+static kn_status dnb_fit_rows(kn_model *m, const kn_dataset *d, int kind)
 {
     const dnb_params *par = kn_model_params(m);
     size_t n = d->n, p = d->p, k = d->n_classes;
@@ -171,6 +172,18 @@ static kn_status dnb_fit_kind(kn_model *m, const kn_dataset *d, int kind)
     }
     kn_model_set_state(m, s);
     return KN_OK;
+}
+
+/* The fit with class_weight applied to the rows' weights. */
+static kn_status dnb_fit_kind(kn_model *m, const kn_dataset *d, int kind)
+{
+    const dnb_params *par = kn_model_params(m);
+    kn_dataset dw;
+    double *w = NULL;
+    kn_status e = kn__class_weighted(d, par->class_weight, &dw, &w);
+    if (e == KN_OK) e = dnb_fit_rows(m, &dw, kind);
+    kn_free(w);
+    return e;
 }
 
 /* Joint log likelihood, n x k row-major. */

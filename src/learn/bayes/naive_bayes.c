@@ -13,12 +13,13 @@
 
 typedef struct nb_params {
     double var_smoothing;
+    const char *class_weight;
 } nb_params;
 
 static const kn_param_def nb_defs[] = {
     KN_PARAM_DOUBLE(nb_params, var_smoothing, "1e-9", 0, 1,
                     "share of the largest feature variance added to every variance"),
-    KN_PARAM_END};
+    KN__CLASS_WEIGHT(nb_params), KN_PARAM_END};
 
 typedef struct nb_state {
     size_t k, p;
@@ -52,7 +53,7 @@ static nb_state *nb_alloc(size_t k, size_t p)
     return s;
 }
 
-static kn_status nb_fit(kn_model *m, const kn_dataset *d)
+static kn_status nb_fit_rows(kn_model *m, const kn_dataset *d)
 {
     const nb_params *par = kn_model_params(m);
     size_t n = d->n, p = d->p, k = d->n_classes;
@@ -101,6 +102,18 @@ static kn_status nb_fit(kn_model *m, const kn_dataset *d)
         }
     kn_model_set_state(m, s);
     return KN_OK;
+}
+
+/* The fit with class_weight applied to the rows' weights. */
+static kn_status nb_fit(kn_model *m, const kn_dataset *d)
+{
+    const nb_params *par = kn_model_params(m);
+    kn_dataset dw;
+    double *w = NULL;
+    kn_status e = kn__class_weighted(d, par->class_weight, &dw, &w);
+    if (e == KN_OK) e = nb_fit_rows(m, &dw);
+    kn_free(w);
+    return e;
 }
 
 /* Joint log likelihood, n x k row-major. */

@@ -25,6 +25,7 @@ typedef struct ada_params {
     int64_t n_estimators;
     double learning_rate;
     int64_t max_depth, min_samples_leaf, seed;
+    const char *class_weight;
 } ada_params;
 
 static const kn_param_def ada_defs[] = {
@@ -35,6 +36,7 @@ static const kn_param_def ada_defs[] = {
                  "depth of each tree (1: stumps, one split)"),
     KN_PARAM_INT(ada_params, min_samples_leaf, "1", 1, 1e15, "rows per leaf of a tree at least"),
     KN_PARAM_INT(ada_params, seed, "0", 0, 1e15, "seed of the trees (ties between splits)"),
+    KN__CLASS_WEIGHT(ada_params),
     KN_PARAM_END};
 
 typedef struct ada_state {
@@ -87,7 +89,8 @@ static kn_status ada_fit(kn_model *m, const kn_dataset *d)
     double *w = kn_malloc(n * sizeof *w), *pred = kn_malloc(n * sizeof *pred);
     kn_status e = s->members && s->alpha && w && pred ? KN_OK : KN_ERR_NOMEM;
     double sum = 0;
-    for (size_t i = 0; e == KN_OK && i < n; i++) sum += w[i] = d->w ? d->w[i] : 1;
+    if (e == KN_OK) e = kn__row_weights(d, par->class_weight, 1, w);
+    for (size_t i = 0; e == KN_OK && i < n; i++) sum += w[i];
     if (e == KN_OK && !(sum > 0))
         e = kn_fail(KN_ERR_INVALID, "adaboost: the sample weights sum to %g; give positive ones",
                     sum);

@@ -154,7 +154,30 @@ static void draw_rows(const bag_params *par, size_t t, size_t n, size_t n_draw, 
     }
 }
 
-static kn_status bag_fit(kn_model *m, const kn_dataset *d)
+/* EasyEnsemble's draw for member t: n_min rows of each class, without
+ * replacement (imbalanced-learn's RandomUnderSampler), from the stream
+ * (seed, t); by_class/start from kn__class_rows. */
+static void draw_balanced(const bag_params *par, size_t t, size_t n, size_t k,
+                          const uint32_t *by_class, const size_t *start, size_t n_min,
+                          uint32_t *count, uint32_t *perm)
+{
+    kn_rng rng;
+    kn_rng_init_stream(&rng, (uint64_t)par->seed, t);
+    memset(count, 0, n * sizeof *count);
+    for (size_t c = 0; c < k; c++) {
+        size_t nc = start[c + 1] - start[c];
+        memcpy(perm, by_class + start[c], nc * sizeof *perm);
+        for (size_t i = 0; i < n_min; i++) {
+            size_t j = i + (size_t)kn_rng_below(&rng, nc - i);
+            uint32_t v = perm[i];
+            perm[i] = perm[j];
+            perm[j] = v;
+            count[perm[i]] = 1;
+        }
+    }
+}
+
+static kn_status bag_fit_kind(kn_model *m, const kn_dataset *d, int balanced)
 {
     const bag_params *par = kn_model_params(m);
     kn_task task = kn_model_task(m);
@@ -162,6 +185,16 @@ static kn_status bag_fit(kn_model *m, const kn_dataset *d)
     size_t n_draw = (size_t)floor(par->max_samples * (double)n);
     if (n_draw < 1) n_draw = 1;
     size_t k = task == KN_TASK_CLASSIFICATION ? d->n_classes : 0, width = k ? k : 1;
+    uint32_t *by_class = NULL;
+    size_t *start = NULL, n_min = 0;
+    if (balanced && k < 2)
+        return kn_fail(KN_ERR_INVALID, "%s balances classes: it needs a class target",
+                       kn_model_name(m));
+    if (balanced) {
+        kn_status e = kn__class_rows(d, k, &by_class, &start, &n_min);
+        if (e != KN_OK) return e;
+        n_draw = n_min * k;
+    }
     bag_state *s = kn_calloc(1, sizeof *s);
     if (!s) return KN_ERR_NOMEM;
     s->k = k;
@@ -178,7 +211,10 @@ static kn_status bag_fit(kn_model *m, const kn_dataset *d)
         (par->oob_score && (!acc || !tmp || !seen)))
         e = KN_ERR_NOMEM;
     for (size_t t = 0; e == KN_OK && t < T; t++) {
-        draw_rows(par, t, n, n_draw, count, perm);
+        if (balanced)
+            draw_balanced(par, t, n, k, by_class, start, n_min, count, perm);
+        else
+            draw_rows(par, t, n, n_draw, count, perm);
         size_t r = 0;
         for (size_t i = 0; i < n; i++)
             for (uint32_t c = 0; c < count[i]; c++, r++) {
@@ -238,12 +274,24 @@ static kn_status bag_fit(kn_model *m, const kn_dataset *d)
     kn_free(acc);
     kn_free(tmp);
     kn_free(seen);
+    kn_free(by_class);
+    kn_free(start);
     if (e != KN_OK) {
         bag_free(s);
         return e;
     }
     kn_model_set_state(m, s);
     return KN_OK;
+}
+
+static kn_status bag_fit(kn_model *m, const kn_dataset *d)
+{
+    return bag_fit_kind(m, d, 0);
+}
+
+static kn_status easy_fit(kn_model *m, const kn_dataset *d)
+{
+    return bag_fit_kind(m, d, 1);
 }
 
 static kn_status bag_proba(const kn_model *m, const kn_dataset *d, double *out)
@@ -357,3 +405,38 @@ const kn_component kn__bagging = {
     bag_defs,
     sizeof(bag_params),
     &bag_vt};
+
+/* EasyEnsemble (Liu, Wu & Zhou 2009; imbalanced-learn's
+ * EasyEnsembleClassifier): bagging whose members (AdaBoost by default)
+ * each fit on every class under-sampled to the smallest one, without
+ * replacement; members average their probabilities. */
+static const kn_param_def easy_defs[] = {
+    KN_PARAM_STRING(bag_params, base, "adaboost",
+                    "the model fitted on each balanced subset: any registered classifier"),
+    KN_PARAM_STRING(bag_params, base_params, "",
+                    "the base model's parameters, name=value separated by commas "
+                    "(n_estimators=50,learning_rate=1); its defaults otherwise"),
+    KN_PARAM_INT(bag_params, n_estimators, "10", 1, 1000000, "members (balanced subsets)"),
+    KN_PARAM_INT(bag_params, seed, "0", 0, 1e15, "seed of the under-sampling draws"), KN_PARAM_END};
+
+static const kn_model_vt easy_vt = {
+    .task = KN_TASK_CLASSIFICATION,
+    .fit = easy_fit,
+    .predict = bag_predict,
+    .predict_proba = bag_proba,
+    .free_state = bag_free,
+    .save = bag_save,
+    .load = bag_load,
+    .summary = bag_summary,
+    .flags = KN_MODEL_PREDICT_ARGMAX,
+    .validate = bag_validate,
+};
+
+const kn_component kn__easy_ensemble = {
+    KN_COMP_MODEL,
+    "easy_ensemble",
+    "EasyEnsemble for imbalanced classes: AdaBoost (or base) members, each on every class "
+    "under-sampled to the smallest",
+    easy_defs,
+    sizeof(bag_params),
+    &easy_vt};

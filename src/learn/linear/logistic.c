@@ -24,7 +24,7 @@ typedef struct logit_params {
     int fit_intercept;
     int64_t max_iter;
     double tol;
-    int class_weight;
+    const char *class_weight;
 } logit_params;
 
 enum { PENALTY_L2, PENALTY_L1, PENALTY_ELASTICNET };
@@ -42,8 +42,7 @@ static const kn_param_def logit_defs[] = {
     KN_PARAM_INT(logit_params, max_iter, "100", 1, 100000000, "iterations at most"),
     KN_PARAM_DOUBLE(logit_params, tol, "1e-4", 0, 1,
                     "stop when no (pseudo-)gradient component exceeds this"),
-    KN_PARAM_ENUM(logit_params, class_weight, "none", "none|balanced",
-                  "balanced: weigh each class inversely to its frequency"),
+    KN__CLASS_WEIGHT(logit_params),
     KN_PARAM_END};
 
 typedef struct logit_state {

@@ -28,7 +28,7 @@ typedef struct svm_params {
     int64_t max_iter;
     int fit_intercept;
     double intercept_scaling;
-    int class_weight;
+    const char *class_weight;
     int probability;
     int64_t seed;
 } svm_params;
@@ -44,8 +44,7 @@ static const kn_param_def svm_defs[] = {
     KN_PARAM_BOOL(svm_params, fit_intercept, "true", "add a constant feature for the intercept"),
     KN_PARAM_DOUBLE(svm_params, intercept_scaling, "1", 1e-12, 1e12,
                     "value of the constant feature (it is penalised like the others)"),
-    KN_PARAM_ENUM(svm_params, class_weight, "none", "none|balanced",
-                  "balanced: weigh each class inversely to its frequency"),
+    KN__CLASS_WEIGHT(svm_params),
     KN_PARAM_BOOL(svm_params, probability, "false",
                   "fit Platt sigmoids on 5-fold decision values (5 more fits)"),
     KN_PARAM_INT(svm_params, seed, "0", 0, 1e15, "seed of the coordinate order and the folds"),

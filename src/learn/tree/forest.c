@@ -37,12 +37,13 @@ typedef struct forest_params {
     int64_t n_estimators, max_depth, min_samples_split, min_samples_leaf;
     double min_impurity_decrease, ccp_alpha;
     const char *max_features;
-    int class_weight, bootstrap, oob_score;
+    const char *class_weight;
+    int bootstrap, oob_score;
     double max_samples;
     int64_t max_bins, binned_from_rows, seed;
 } forest_params;
 
-enum { KIND_TREE, KIND_FOREST, KIND_EXTRA };
+enum { KIND_TREE, KIND_FOREST, KIND_EXTRA, KIND_BALANCED };
 
 #define CRITERIA "gini|entropy|squared_error|absolute_error"
 #define CRITERION_DOC                                                                              \
@@ -58,8 +59,7 @@ enum { KIND_TREE, KIND_FOREST, KIND_EXTRA };
         KN_PARAM_DOUBLE(forest_params, ccp_alpha, "0", 0, 1e300,                                   \
                         "minimal cost-complexity pruning: subtrees whose effective alpha is at "   \
                         "most this become leaves"),                                                \
-        KN_PARAM_ENUM(forest_params, class_weight, "none", "none|balanced",                        \
-                      "balanced: weigh each class inversely to its frequency"),                    \
+        KN__CLASS_WEIGHT(forest_params),                                                           \
         KN_PARAM_INT(forest_params, seed, "0", 0, 1e15, "seed of the feature and row draws")
 
 #define FEATURES_DOC                                                                               \
@@ -173,20 +173,56 @@ typedef struct fit_ctx {
     size_t n_draw;        /* bootstrap draws per tree; 0: no bootstrap */
     kn__cart_tree *trees;
     uint8_t *out_of_bag; /* n_trees x ceil(n / 8) bits, with oob_score */
+    /* balanced_random_forest: the rows of class c are by_class[start[c] ..
+     * start[c + 1]); each tree draws n_min of each class */
+    const uint32_t *by_class;
+    const size_t *start;
+    size_t n_min;
 } fit_ctx;
 
+/* A class-balanced draw (imbalanced-learn's BalancedRandomForestClassifier):
+ * n_min rows of each class without replacement, then (bootstrap) a
+ * bootstrap of max_samples x those rows; count[i] = copies of row i. tmp
+ * and sel hold n rows. */
+static void balanced_draw(const fit_ctx *c, kn_rng *rng, uint32_t *count, uint32_t *tmp,
+                          uint32_t *sel)
+{
+    size_t m = 0, k = c->d->n_classes;
+    memset(count, 0, c->d->n * sizeof *count);
+    for (size_t cl = 0; cl < k; cl++) {
+        size_t nc = c->start[cl + 1] - c->start[cl];
+        memcpy(tmp, c->by_class + c->start[cl], nc * sizeof *tmp);
+        for (size_t r = 0; r < c->n_min; r++) { /* the first n_min of a shuffle */
+            size_t j = r + (size_t)kn_rng_below(rng, nc - r);
+            uint32_t v = tmp[r];
+            tmp[r] = tmp[j];
+            tmp[j] = v;
+            sel[m++] = tmp[r];
+        }
+    }
+    if (!c->par->bootstrap) {
+        for (size_t i = 0; i < m; i++) count[sel[i]] = 1;
+        return;
+    }
+    size_t draws = (size_t)fmax(1, round(c->par->max_samples * (double)m));
+    for (size_t i = 0; i < draws; i++) count[sel[kn_rng_below(rng, m)]]++;
+}
+
 /* Tree t: its rows and weights, then the grower. */
-static kn_status grow_one(const fit_ctx *c, size_t t, uint32_t *rows, double *w, uint32_t *count)
+static kn_status grow_one(const fit_ctx *c, size_t t, uint32_t *rows, double *w, uint32_t *count,
+                          uint32_t *sel)
 {
     size_t n = c->d->n, m = 0;
     kn_rng rng;
     kn_rng_init_stream(&rng, (uint64_t)c->par->seed, 2 * t);
-    if (c->n_draw) {
+    if (c->by_class)
+        balanced_draw(c, &rng, count, rows, sel);
+    else if (c->n_draw) {
         memset(count, 0, n * sizeof *count);
         for (size_t i = 0; i < c->n_draw; i++) count[kn_rng_below(&rng, n)]++;
     }
     for (size_t i = 0; i < n; i++) {
-        double wi = c->base_w[i] * (c->n_draw ? count[i] : 1);
+        double wi = c->base_w[i] * (c->n_draw || c->by_class ? count[i] : 1);
         if (c->out_of_bag && !count[i]) c->out_of_bag[t * ((n + 7) / 8) + i / 8] |= 1u << (i % 8);
         if (!(wi > 0)) continue;
         w[i] = wi;
@@ -210,6 +246,7 @@ static kn_status grow_all(const fit_ctx *c, size_t n_trees)
         kn_ctx *prev = kn__ctx_swap(ctx);
         uint32_t *rows = kn_malloc(n * sizeof *rows), *count = kn_malloc(n * sizeof *count);
         double *w = kn_malloc(n * sizeof *w);
+        uint32_t *sel = c->by_class ? kn_malloc(n * sizeof *sel) : NULL;
         /* trees handed out one at a time (as schedule(dynamic, 1) would),
          * but a failure or cancellation ends the loop at once instead of
          * skipping every tree left */
@@ -222,7 +259,10 @@ static kn_status grow_all(const fit_ctx *c, size_t n_trees)
             stop = failed;
             if (stop || t >= n_trees) break;
             kn_status e = kn_ctx_check();
-            if (e == KN_OK) e = rows && count && w ? grow_one(c, t, rows, w, count) : KN_ERR_NOMEM;
+            if (e == KN_OK)
+                e = rows && count && w && (sel || !c->by_class)
+                        ? grow_one(c, t, rows, w, count, sel)
+                        : KN_ERR_NOMEM;
             kn_progress_step(&progress, 1);
             if (e != KN_OK) {
 #pragma omp critical(forest_fail)
@@ -232,7 +272,7 @@ static kn_status grow_all(const fit_ctx *c, size_t n_trees)
                 }
             }
         }
-        kn_free(rows), kn_free(count), kn_free(w);
+        kn_free(rows), kn_free(count), kn_free(w), kn_free(sel);
         kn__ctx_swap(prev);
     }
     kn_progress_end(&progress);
@@ -402,7 +442,7 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
         s->k = k;
         s->width = k ? k : 1;
         for (size_t j = 0; j < p; j++) col[j] = kn_dataset_column(d, j);
-        e = kn__row_weights(d, k && par->class_weight, 1, base_w);
+        e = kn__row_weights(d, k ? par->class_weight : NULL, 1, base_w);
     }
     if (e == KN_OK) e = scan_columns(m, d, col, &has_missing);
     if (e == KN_OK && cp.splitter == KN__SPLIT_BINNED) {
@@ -429,7 +469,18 @@ static kn_status forest_fit_kind(kn_model *m, const kn_dataset *d, int kind)
                  .n_draw = bootstrap ? (size_t)fmax(1, round(par->max_samples * (double)n)) : 0,
                  .trees = trees,
                  .out_of_bag = oob};
+    uint32_t *by_class = NULL;
+    size_t *start = NULL;
+    if (e == KN_OK && kind == KIND_BALANCED && k < 2)
+        e = kn_fail(KN_ERR_INVALID,
+                    "%s balances classes: it needs a class target and a classification "
+                    "criterion (gini or entropy)",
+                    kn_model_name(m));
+    if (e == KN_OK && kind == KIND_BALANCED) e = kn__class_rows(d, k, &by_class, &start, &c.n_min);
+    c.by_class = by_class;
+    c.start = start;
     if (e == KN_OK) e = grow_all(&c, n_trees);
+    kn_free(by_class), kn_free(start);
     if (e == KN_OK) e = gather(s, trees, n_trees);
     if (e == KN_OK && oob) e = out_of_bag(s, &c);
     if (e == KN_OK) e = flatten(s);
@@ -458,6 +509,11 @@ static kn_status random_forest_fit(kn_model *m, const kn_dataset *d)
 static kn_status extra_trees_fit(kn_model *m, const kn_dataset *d)
 {
     return forest_fit_kind(m, d, KIND_EXTRA);
+}
+
+static kn_status balanced_forest_fit(kn_model *m, const kn_dataset *d)
+{
+    return forest_fit_kind(m, d, KIND_BALANCED);
 }
 
 /* The mean of the trees' values: n x width, row-major. */
@@ -694,6 +750,20 @@ static kn_status forest_validate(const void *params)
 static const kn_model_vt tree_vt = TREE_VT(tree_fit);
 static const kn_model_vt random_forest_vt = TREE_VT(random_forest_fit);
 static const kn_model_vt extra_trees_vt = TREE_VT(extra_trees_fit);
+/* a classifier only: no task parameter follows the target */
+static const kn_model_vt balanced_forest_vt = {
+    .task = KN_TASK_CLASSIFICATION,
+    .fit = balanced_forest_fit,
+    .predict = forest_predict,
+    .predict_proba = forest_proba,
+    .free_state = forest_free,
+    .save = forest_save,
+    .load = forest_load,
+    .importances = forest_importance,
+    .summary = forest_summary,
+    .flags = KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_MISSING | KN_MODEL_TAKES_CATEGORICAL |
+             KN_MODEL_UNSEEN_LEVEL,
+    .validate = forest_validate};
 
 const kn_component kn__decision_tree = {
     KN_COMP_MODEL,
@@ -721,3 +791,12 @@ const kn_component kn__extra_trees = {
     extra_defs,
     sizeof(forest_params),
     &extra_trees_vt};
+
+const kn_component kn__balanced_random_forest = {
+    KN_COMP_MODEL,
+    "balanced_random_forest",
+    "random forest for imbalanced classes: each tree on a class-balanced draw (every class "
+    "under-sampled to the smallest, then bootstrapped)",
+    forest_defs,
+    sizeof(forest_params),
+    &balanced_forest_vt};

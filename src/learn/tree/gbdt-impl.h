@@ -18,7 +18,7 @@ typedef struct gbdt_params {
     double subsample, colsample;
     int64_t early_stopping_rounds;
     double validation_fraction, tol;
-    int class_weight;
+    const char *class_weight;
     int64_t seed;
     int importance;
     int64_t predict_rounds;

@@ -72,8 +72,7 @@ static const kn_param_def gbdt_defs[] = {
                     "share of rows held out for early stopping"),
     KN_PARAM_DOUBLE(gbdt_params, tol, "1e-7", 0, 1e300,
                     "a validation loss must fall by more than this to count as better"),
-    KN_PARAM_ENUM(gbdt_params, class_weight, "none", "none|balanced",
-                  "balanced: weigh each class inversely to its frequency"),
+    KN__CLASS_WEIGHT(gbdt_params),
     KN_PARAM_INT(gbdt_params, seed, "0", 0, 1e15, "seed of the sampling and the binning sample"),
     KN_PARAM_STRING(gbdt_params, monotone, "",
                     "monotone constraints: 1 (prediction never falls as the feature grows), "
@@ -310,7 +309,7 @@ static kn_status prepare(const gbdt_params *par, const kn_dataset *d, size_t cla
     w->train = kn_malloc(n * sizeof *w->train);
     w->val = kn_malloc(n * sizeof *w->val);
     if (!w->w || !w->train || !w->val) return KN_ERR_NOMEM;
-    kn_status e = kn__row_weights(d, par->class_weight && classes >= 2, 1, w->w);
+    kn_status e = kn__row_weights(d, classes >= 2 ? par->class_weight : NULL, 1, w->w);
     if (e != KN_OK) return e;
     w->unit_weights = 1;
     w->w_max = 0;
