@@ -48,5 +48,6 @@
 #include "kiln/store.h"
 #include "kiln/sum.h"
 #include "kiln/tempfile.h"
+#include "kiln/tune.h"
 
 #endif
