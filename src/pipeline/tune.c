@@ -196,6 +196,8 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
     if (e == KN_OK) {
         kn_ctx_set_seed(ctx, s->o->seed ^ (0x9e3779b97f4a7c15ull * (t->id + 1)));
         kn_ctx *prev = kn_ctx_enter(ctx);
+        if (kn_log_get_level() == KN_LOG_INFO) /* per-fold news: only with --verbose */
+            kn_log_set_level(KN_LOG_WARN);
         e = kn_cv_run(s->f, &c, &r);
         if (e != KN_OK && !(t->error = kn_strdup(kn_last_error()))) e = KN_ERR_NOMEM;
         kn_ctx_leave(prev);
@@ -645,6 +647,7 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
         kn_tune_result_free(out);
         return e;
     }
+    if (kn_ctx_cancelled(s.parent)) out->stopped = 2;
     if (out->n) qsort(out->trial, out->n, sizeof *out->trial, by_id);
     size_t top_rung = 0;
     for (size_t i = 0; i < out->n; i++)
