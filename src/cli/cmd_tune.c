@@ -136,19 +136,21 @@ static json_t *header_json(const tune_args *a)
 /* Read a trials file back: the header must match this search; a last line
  * cut short (a kill mid-write) is left out. */
 static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tune_trial **out,
-                             size_t *n, char **metric, int *hib)
+                             size_t *n, char **metric, int *hib, long *whole)
 {
     FILE *fp = fopen(a->resume, "r");
     if (!fp) return kn_fail(KN_ERR_IO, "%s: cannot open the trials file to resume", a->resume);
     char *line = NULL;
     size_t cap = 0, lineno = 0, have = 0, room = 0;
     ssize_t len;
+    *whole = 0;
     kn_status e = KN_OK;
     kn_tune_trial *v = NULL;
     json_t *want = header_json(a);
     while (e == KN_OK && (len = getline(&line, &cap, fp)) > 0) {
         lineno++;
         if (line[len - 1] != '\n') break; /* cut short */
+        *whole = ftell(fp);
         json_error_t err;
         json_t *j = json_loads(line, 0, &err);
         if (!j) {
@@ -604,7 +606,14 @@ int cmd_tune(int argc, char **argv)
     trials_sink sink = {NULL, a.resume ? a.resume : a.trials_file};
     double test_score = NAN;
     if (a.resume) {
-        e = read_trials(&a, sp, &prior, &n_prior, &prior_metric, &o.prior_higher_is_better);
+        long whole = 0;
+        e = read_trials(&a, sp, &prior, &n_prior, &prior_metric, &o.prior_higher_is_better,
+                        &whole);
+        /* a line cut short by a kill is dropped before appending */
+        if (e == KN_OK && truncate(a.resume, whole) != 0)
+            e = kn_fail(KN_ERR_IO, "%s: cannot drop its unfinished last line", a.resume);
+        if (e == KN_OK && whole == 0)
+            e = kn_fail(KN_ERR_INVALID, "%s: not a trials file (no header line)", a.resume);
         o.prior = prior;
         o.n_prior = n_prior;
         o.prior_metric = prior_metric;
