@@ -84,20 +84,20 @@ typedef enum {
 
 /* One trial: a configuration cross-validated. Strings owned by the result. */
 typedef struct kn_tune_trial {
-    size_t id;             /* 0-based, in the order trials are proposed */
-    double *x;             /* kn_tune_space_size values: the value (a choice's index),
-                              NaN where a conditional parameter is inactive */
-    char **params;         /* the active parameters as "name=value" */
+    size_t id;     /* 0-based, in the order trials are proposed */
+    double *x;     /* kn_tune_space_size values: the value (a choice's index),
+                      NaN where a conditional parameter is inactive */
+    char **params; /* the active parameters as "name=value" */
     size_t n_params;
     kn_trial_status status;
-    double score, std;     /* mean and population std over folds, first metric */
+    double score, std;      /* mean and population std over folds, first metric */
     double train, baseline; /* the mean train score and the baseline's */
-    double seconds;        /* wall time of the whole trial */
-    size_t rung;           /* halving: the rung (0 first); 0 otherwise */
-    double resource;       /* halving: n_estimators, or the share of rows; 0 otherwise */
+    double seconds;         /* wall time of the whole trial */
+    size_t rung;            /* halving: the rung (0 first); 0 otherwise */
+    double resource;        /* halving: n_estimators, or the share of rows; 0 otherwise */
     kn_fit_verdict verdict;
-    char *verdict_text;    /* kn_fit_diagnose's sentence ("" without train scores) */
-    char *error;           /* KN_TRIAL_FAILED: the message */
+    char *verdict_text; /* kn_fit_diagnose's sentence ("" without train scores) */
+    char *error;        /* KN_TRIAL_FAILED: the message */
 } kn_tune_trial;
 
 /* Called once per finished trial, in the order trials finish, never two at
@@ -111,11 +111,11 @@ typedef struct kn_tune_opts {
     int jobs;           /* trials at a time (0: one); threads are shared among them */
     int threads;        /* all trials together (0: one per core) */
     uint64_t seed;
-    size_t batch;       /* TPE: trials proposed together (0: 2) */
-    size_t startup;     /* TPE: random trials first (0: 10) */
+    size_t batch;         /* TPE: trials proposed together (0: 2) */
+    size_t startup;       /* TPE: random trials first (0: 10) */
     const char *resource; /* halving: a model parameter (n_estimators) or "rows";
                              NULL: n_estimators when the model has it, else rows */
-    double eta;         /* halving: the factor between rungs (0: 3) */
+    double eta;           /* halving: the factor between rungs (0: 3) */
     /* Resume: finished trials of an earlier run of the same search (same
      * space, strategy and seed), as kn_tune_trial_from_text made them;
      * borrowed. Their ids are not run again. */
@@ -133,11 +133,11 @@ KN_API const char *kn_tune_strategy_name(kn_tune_strategy s);
 typedef struct kn_tune_result {
     kn_tune_trial *trial; /* n, by id (prior trials included) */
     size_t n;
-    size_t best;          /* index of the best OK trial (SIZE_MAX: none) */
-    const char *metric;   /* the score's metric (borrowed: registered, or opts' prior_metric);
-                             NULL when no trial ran */
+    size_t best;        /* index of the best OK trial (SIZE_MAX: none) */
+    const char *metric; /* the score's metric (borrowed: registered, or opts' prior_metric);
+                           NULL when no trial ran */
     int higher_is_better;
-    int stopped;          /* 1: the time budget ran out; 2: cancelled */
+    int stopped; /* 1: the time budget ran out; 2: cancelled */
 } kn_tune_result;
 
 /* Run the search: each trial is kn_cv_run(f, cv) with cv's params followed

@@ -109,9 +109,8 @@ static json_t *trial_json(const kn_tune_trial *t, int with_verdict)
         json_object_set_new(params, name, json_string(eq + 1));
     }
     json_t *j = json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:f}", "trial", (json_int_t)t->id,
-                          "params", params, "status",
-                          t->status == KN_TRIAL_OK ? "ok" : "failed", "score",
-                          cli_json_num(t->score), "std", cli_json_num(t->std), "train",
+                          "params", params, "status", t->status == KN_TRIAL_OK ? "ok" : "failed",
+                          "score", cli_json_num(t->score), "std", cli_json_num(t->std), "train",
                           cli_json_num(t->train), "seconds", t->seconds);
     if (t->resource > 0) {
         json_object_set_new(j, "rung", json_integer((json_int_t)t->rung));
@@ -191,7 +190,8 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
         if (e == KN_OK && have == room) {
             room = room ? room * 2 : 16;
             kn_tune_trial *t = kn_realloc(v, room * sizeof *t);
-            if (!t) e = KN_ERR_NOMEM;
+            if (!t)
+                e = KN_ERR_NOMEM;
             else
                 v = t;
         }
@@ -313,7 +313,7 @@ static kn_status best_pipeline(const tune_args *a, const kn_tune_trial *best, co
         kn_model *m = kn_pipeline_model_edit(p);
         if (s->task)
             e = kn_model_set_task(m, !strcmp(s->task, "classification") ? KN_TASK_CLASSIFICATION
-                                                                         : KN_TASK_REGRESSION);
+                                                                        : KN_TASK_REGRESSION);
         else
             e = kn_model_choose_task(m, f, s->target, NULL);
     }
@@ -378,7 +378,8 @@ static void print_trials(const tune_args *a, const kn_tune_result *r, size_t n_s
 {
     printf("%s on %s (target %s): %s search, %zu trial%s, %s (%s)\n", a->cv.spec.model, a->cv.data,
            a->cv.spec.target, a->strategy ? a->strategy : "random", r->n, r->n == 1 ? "" : "s",
-           r->metric ? r->metric : "?", r->higher_is_better ? "higher is better" : "lower is better");
+           r->metric ? r->metric : "?",
+           r->higher_is_better ? "higher is better" : "lower is better");
     printf("%5s", "trial");
     int halving = a->strategy && !strcmp(a->strategy, "halving");
     if (halving) printf(" %4s %9s", "rung", "resource");
@@ -408,8 +409,7 @@ static void print_trials(const tune_args *a, const kn_tune_result *r, size_t n_s
             snprintf(ms, sizeof ms, "%.4f +- %.4f", t->score, t->std);
         else
             snprintf(ms, sizeof ms, "failed");
-        printf(" %22s %10.4f %8.2f%s\n", ms, t->train, t->seconds,
-               i == r->best ? "  <- best" : "");
+        printf(" %22s %10.4f %8.2f%s\n", ms, t->train, t->seconds, i == r->best ? "  <- best" : "");
     }
     for (size_t i = 0; i < r->n; i++)
         if (r->trial[i].status != KN_TRIAL_OK && r->trial[i].error)
@@ -480,12 +480,12 @@ static int nested_cv(tune_args *a, const kn_frame *f, const kn_tune_space *sp, k
         kn_tune_result r = {0};
         kn_scores sc = {0};
         e = kn_frame_select_rows(f, folds.fold[i].train, folds.fold[i].n_train, &train);
-        if (e == KN_OK) e = kn_frame_select_rows(f, folds.fold[i].test, folds.fold[i].n_test, &test);
+        if (e == KN_OK)
+            e = kn_frame_select_rows(f, folds.fold[i].test, folds.fold[i].n_test, &test);
         if (e == KN_OK) e = run_search(a, train, sp, o, &r);
         if (e == KN_OK && r.best == SIZE_MAX)
             e = kn_fail(KN_ERR_CANCELLED, "the nested search was stopped in outer fold %zu", i + 1);
-        if (e == KN_OK)
-            e = refit_score(a, &r, o->resource, train, test, NULL, &score[i], &sc);
+        if (e == KN_OK) e = refit_score(a, &r, o->resource, train, test, NULL, &score[i], &sc);
         if (e == KN_OK) {
             metric = r.metric;
             json_t *b = trial_json(&r.trial[r.best], 0);
@@ -607,8 +607,7 @@ int cmd_tune(int argc, char **argv)
     double test_score = NAN;
     if (a.resume) {
         long whole = 0;
-        e = read_trials(&a, sp, &prior, &n_prior, &prior_metric, &o.prior_higher_is_better,
-                        &whole);
+        e = read_trials(&a, sp, &prior, &n_prior, &prior_metric, &o.prior_higher_is_better, &whole);
         /* a line cut short by a kill is dropped before appending */
         if (e == KN_OK && truncate(a.resume, whole) != 0)
             e = kn_fail(KN_ERR_IO, "%s: cannot drop its unfinished last line", a.resume);
@@ -624,7 +623,8 @@ int cmd_tune(int argc, char **argv)
         kn_pipeline *probe = NULL;
         kn_tune_trial none = {0};
         e = best_pipeline(&a, &none, NULL, f, &probe);
-        if (e == KN_OK) classify = kn_model_task(kn_pipeline_model(probe)) == KN_TASK_CLASSIFICATION;
+        if (e == KN_OK)
+            classify = kn_model_task(kn_pipeline_model(probe)) == KN_TASK_CLASSIFICATION;
         kn_pipeline_free(probe);
     }
     if (e != KN_OK) {
@@ -661,10 +661,10 @@ int cmd_tune(int argc, char **argv)
     catch_stop(0);
     kn_stage_end();
     live_result = NULL;
-    const char *resource = strategy == KN_TUNE_HALVING
-                               ? (a.resource ? (strcmp(a.resource, "rows") ? a.resource : NULL)
-                                             : "n_estimators")
-                               : NULL;
+    const char *resource =
+        strategy == KN_TUNE_HALVING
+            ? (a.resource ? (strcmp(a.resource, "rows") ? a.resource : NULL) : "n_estimators")
+            : NULL;
     if (e == KN_OK && r.best != SIZE_MAX && r.stopped != 2) {
         kn_stage_begin("refit");
         e = refit_score(&a, &r, resource, train ? train : f, test, a.out ? &fitted : NULL,

@@ -11,14 +11,14 @@ typedef enum { KN__DIM_CHOICE, KN__DIM_INT, KN__DIM_UNIFORM, KN__DIM_LOG } kn__d
 typedef struct kn__dim {
     char *name;
     kn__dim_kind kind;
-    double lo, hi;    /* ranges (an int log range too: kind INT with log 1) */
-    int log;          /* INT: drawn log-uniformly */
-    char **choices;   /* CHOICE: the values as text */
+    double lo, hi;  /* ranges (an int log range too: kind INT with log 1) */
+    int log;        /* INT: drawn log-uniformly */
+    char **choices; /* CHOICE: the values as text */
     size_t n_choices;
-    size_t grid;      /* UNIFORM/LOG: points for grid search (0: none given) */
-    size_t parent;    /* SIZE_MAX: always active; else active when dim parent == when */
-    size_t when;      /* the parent's choice index */
-    int param_int;    /* the table's parameter is an integer */
+    size_t grid;   /* UNIFORM/LOG: points for grid search (0: none given) */
+    size_t parent; /* SIZE_MAX: always active; else active when dim parent == when */
+    size_t when;   /* the parent's choice index */
+    int param_int; /* the table's parameter is an integer */
 } kn__dim;
 
 struct kn_tune_space {
@@ -36,7 +36,7 @@ void kn__tune_value_text(const kn__dim *d, double v, char *buf, size_t cap);
 
 /* TPE: the next configuration into x from the finished trials (status
  * OK; lower `loss` is better: the score negated where higher is better). */
-void kn__tpe_propose(const kn_tune_space *sp, const double *const *xs, const double *loss,
-                     size_t n, kn_rng *r, double *x);
+void kn__tpe_propose(const kn_tune_space *sp, const double *const *xs, const double *loss, size_t n,
+                     kn_rng *r, double *x);
 
 #endif

@@ -446,8 +446,8 @@ static kn_status tpe_search(search *s)
 {
     size_t batch = s->o->batch ? s->o->batch : 2, startup = s->o->startup ? s->o->startup : 10;
     kn_status e = KN_OK;
-    for (size_t next = 0; e == KN_OK && next < s->o->trials && !s->res->stopped &&
-                          !kn_ctx_cancelled(s->parent);) {
+    for (size_t next = 0;
+         e == KN_OK && next < s->o->trials && !s->res->stopped && !kn_ctx_cancelled(s->parent);) {
         size_t m = s->o->trials - next < batch ? s->o->trials - next : batch;
         /* the finished OK trials so far (ids below next) */
         size_t n = 0;
@@ -495,9 +495,8 @@ static int by_score(const void *p, const void *q, const search *s)
 static void rank_rung(const search *s, size_t *idx, size_t n)
 {
     for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && by_score(&s->res->trial[idx[j]], &s->res->trial[idx[j - 1]], s) <
-                                        0;
-             j--) {
+        for (size_t j = i;
+             j > 0 && by_score(&s->res->trial[idx[j]], &s->res->trial[idx[j - 1]], s) < 0; j--) {
             size_t t = idx[j];
             idx[j] = idx[j - 1];
             idx[j - 1] = t;
@@ -515,9 +514,9 @@ static kn_status halving_max(const search *s, double *max)
     for (size_t i = s->cv->n_params; i-- > 0;)
         if (!strncmp(s->cv->params[i], s->resource, len) && s->cv->params[i][len] == '=') {
             *max = strtod(s->cv->params[i] + len + 1, NULL);
-            return *max >= 1 ? KN_OK
-                             : kn_fail(KN_ERR_INVALID, "halving: %s must be 1 or more",
-                                       s->resource);
+            return *max >= 1
+                       ? KN_OK
+                       : kn_fail(KN_ERR_INVALID, "halving: %s must be 1 or more", s->resource);
         }
     const kn_component *c = kn_registry_find(KN_COMP_MODEL, s->sp->model);
     const kn_param_def *d = c ? kn_param_find(c->params, s->resource) : NULL;
@@ -638,10 +637,18 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
     }
     kn_status e;
     switch (o->strategy) {
-    case KN_TUNE_GRID: e = grid_search(&s); break;
-    case KN_TUNE_TPE: e = tpe_search(&s); break;
-    case KN_TUNE_HALVING: e = halving_search(&s); break;
-    default: e = random_search(&s); break;
+    case KN_TUNE_GRID:
+        e = grid_search(&s);
+        break;
+    case KN_TUNE_TPE:
+        e = tpe_search(&s);
+        break;
+    case KN_TUNE_HALVING:
+        e = halving_search(&s);
+        break;
+    default:
+        e = random_search(&s);
+        break;
     }
     if (e != KN_OK) {
         kn_tune_result_free(out);

@@ -27,7 +27,10 @@ void kn_tune_space_free(kn_tune_space *sp)
     kn_free(sp);
 }
 
-size_t kn_tune_space_size(const kn_tune_space *sp) { return sp ? sp->n : 0; }
+size_t kn_tune_space_size(const kn_tune_space *sp)
+{
+    return sp ? sp->n : 0;
+}
 
 const char *kn_tune_space_name(const kn_tune_space *sp, size_t i)
 {
@@ -76,8 +79,8 @@ static kn_status parse_range(Y *c, const yaml_node_t *n, kn__dim *d, const kn_pa
                              const char *kind, const char *model)
 {
     if (n->type != YAML_SEQUENCE_NODE || kn__yaml_len(n) != 2)
-        return kn__yaml_at(c, n, "%s: %s: is two numbers, low and high: %s: [1, 10]", d->name,
-                           kind, kind);
+        return kn__yaml_at(c, n, "%s: %s: is two numbers, low and high: %s: [1, 10]", d->name, kind,
+                           kind);
     double v[2];
     for (size_t i = 0; i < 2; i++) {
         const yaml_node_t *it = kn__yaml_item(c, n, i);
@@ -94,8 +97,7 @@ static kn_status parse_range(Y *c, const yaml_node_t *n, kn__dim *d, const kn_pa
     d->hi = v[1];
     int discrete = d->kind == KN__DIM_INT;
     if (discrete ? d->lo > d->hi : d->lo >= d->hi)
-        return kn__yaml_at(c, n,
-                           "%s: %s: [%g, %g] is an empty range: give the low end first%s",
+        return kn__yaml_at(c, n, "%s: %s: [%g, %g] is an empty range: give the low end first%s",
                            d->name, kind, d->lo, d->hi,
                            discrete ? "" : " (for one value use choice: [v])");
     if ((d->kind == KN__DIM_LOG || d->log) && d->lo <= 0)
@@ -116,16 +118,17 @@ static kn_status parse_when(Y *c, const yaml_node_t *n, kn_tune_space *sp, kn__d
     const char *t = kn__yaml_scalar(n);
     const char *eq = t ? strchr(t, '=') : NULL;
     if (!eq || eq == t || !eq[1])
-        return kn__yaml_at(c, n, "%s: when: is PARAM=VALUE, a choice of the space: when: "
-                                 "objective=huber",
+        return kn__yaml_at(c, n,
+                           "%s: when: is PARAM=VALUE, a choice of the space: when: "
+                           "objective=huber",
                            d->name);
     size_t plen = (size_t)(eq - t);
     for (size_t p = 0; p + 1 < sp->n; p++) { /* the ones above d */
         kn__dim *q = &sp->dim[p];
         if (strlen(q->name) != plen || strncmp(q->name, t, plen)) continue;
         if (q->kind != KN__DIM_CHOICE)
-            return kn__yaml_at(c, n, "%s: when: %s is a range; a condition needs a choice:",
-                               d->name, q->name);
+            return kn__yaml_at(
+                c, n, "%s: when: %s is a range; a condition needs a choice:", d->name, q->name);
         for (size_t k = 0; k < q->n_choices; k++)
             if (!strcmp(q->choices[k], eq + 1)) {
                 d->parent = p;
@@ -179,8 +182,9 @@ static kn_status parse_dim(Y *c, kn__yaml_pair kv, kn_tune_space *sp, const kn_p
         else if (!strcmp(p.key, "choice") || !strcmp(p.key, "int") || !strcmp(p.key, "uniform") ||
                  !strcmp(p.key, "log")) {
             if (kind)
-                return kn__yaml_at(c, p.key_node, "%s: one of choice, int, uniform, log; not both "
-                                                  "%s and %s",
+                return kn__yaml_at(c, p.key_node,
+                                   "%s: one of choice, int, uniform, log; not both "
+                                   "%s and %s",
                                    d->name, kind, p.key);
             kind = p.key;
             values = p.value;
@@ -190,8 +194,9 @@ static kn_status parse_dim(Y *c, kn__yaml_pair kv, kn_tune_space *sp, const kn_p
                                d->name, p.key);
     }
     if (!kind)
-        return kn__yaml_at(c, n, "%s: give choice: [..], int: [lo, hi], uniform: [lo, hi] or "
-                                 "log: [lo, hi]",
+        return kn__yaml_at(c, n,
+                           "%s: give choice: [..], int: [lo, hi], uniform: [lo, hi] or "
+                           "log: [lo, hi]",
                            d->name);
     int numeric = def->type == KN_PARAM_T_INT || def->type == KN_PARAM_T_DOUBLE;
     d->param_int = def->type == KN_PARAM_T_INT;
@@ -257,8 +262,9 @@ kn_status kn_tune_space_parse(const char *text, size_t len, const char *what, co
         e = root ? kn__yaml_at(&y, root,
                                "a search space maps each parameter to its values, e.g. "
                                "max_depth: {int: [2, 8]}")
-                 : kn_fail(KN_ERR_PARSE, "%s: the search space is empty: name a parameter "
-                                         "and its values, e.g. max_depth: {int: [2, 8]}",
+                 : kn_fail(KN_ERR_PARSE,
+                           "%s: the search space is empty: name a parameter "
+                           "and its values, e.g. max_depth: {int: [2, 8]}",
                            what);
     if (e == KN_OK) e = kn__yaml_check_keys(&y, root);
     if (e == KN_OK) e = kn_model_new(model, &probe);
@@ -307,7 +313,9 @@ void kn__tune_sample(const kn_tune_space *sp, kn_rng *r, double *x)
         const kn__dim *d = &sp->dim[i];
         double u = kn_rng_uniform(r), v;
         switch (d->kind) {
-        case KN__DIM_CHOICE: v = (double)(size_t)(u * (double)d->n_choices); break;
+        case KN__DIM_CHOICE:
+            v = (double)(size_t)(u * (double)d->n_choices);
+            break;
         case KN__DIM_INT:
             if (d->log) /* lo >= 1: the cells [k - 0.5, k + 0.5) on a log scale */
                 v = floor(exp(log(d->lo - 0.5) + u * (log(d->hi + 0.5) - log(d->lo - 0.5))) + 0.5);
@@ -316,8 +324,12 @@ void kn__tune_sample(const kn_tune_space *sp, kn_rng *r, double *x)
             if (v < d->lo) v = d->lo;
             if (v > d->hi) v = d->hi;
             break;
-        case KN__DIM_LOG: v = exp(log(d->lo) + u * (log(d->hi) - log(d->lo))); break;
-        default: v = d->lo + u * (d->hi - d->lo); break;
+        case KN__DIM_LOG:
+            v = exp(log(d->lo) + u * (log(d->hi) - log(d->lo)));
+            break;
+        default:
+            v = d->lo + u * (d->hi - d->lo);
+            break;
         }
         if (d->kind == KN__DIM_CHOICE && v >= (double)d->n_choices) v = (double)d->n_choices - 1;
         x[i] = v;

@@ -34,7 +34,10 @@ static int cmp_double(const void *p, const void *q)
     return (x > y) - (x < y);
 }
 
-static double phi(double z) { return 0.5 * (1 + erf(z / sqrt(2.0))); }
+static double phi(double z)
+{
+    return 0.5 * (1 + erf(z / sqrt(2.0)));
+}
 
 /* Components at v[0..n) and the prior; mu and sigma hold n + 1. */
 static void parzen_fit(parzen *pz, const double *v, size_t n)
@@ -105,8 +108,8 @@ static double from_space(const kn__dim *d, double t)
 static double propose_range(const kn__dim *d, const double *good, size_t ng, const double *bad,
                             size_t nb, double *buf, kn_rng *r)
 {
-    parzen l = {buf, buf + ng + 1, 0, 0, 0}, g = {buf + 2 * (ng + 1), buf + 2 * (ng + 1) + nb + 1,
-                                                   0, 0, 0};
+    parzen l = {buf, buf + ng + 1, 0, 0, 0},
+           g = {buf + 2 * (ng + 1), buf + 2 * (ng + 1) + nb + 1, 0, 0, 0};
     dim_range(d, &l.a, &l.b);
     g.a = l.a, g.b = l.b;
     parzen_fit(&l, good, ng);
@@ -156,8 +159,8 @@ static int by_loss(const void *p, const void *q)
     return (x->i > y->i) - (x->i < y->i);
 }
 
-void kn__tpe_propose(const kn_tune_space *sp, const double *const *xs, const double *loss,
-                     size_t n, kn_rng *r, double *x)
+void kn__tpe_propose(const kn_tune_space *sp, const double *const *xs, const double *loss, size_t n,
+                     kn_rng *r, double *x)
 {
     ranked *rk = kn_malloc((n ? n : 1) * sizeof *rk);
     double *good = kn_malloc((n + 1) * sizeof *good), *bad = kn_malloc((n + 1) * sizeof *bad);
