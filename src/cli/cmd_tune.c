@@ -574,10 +574,10 @@ int cmd_tune(int argc, char **argv)
             const char *name = kn_tune_space_name(sp, d);
             size_t len = strlen(name);
             if (!strncmp(a.cv.spec.params[i], name, len) && a.cv.spec.params[i][len] == '=') {
+                rc = cli_usage_error("tune", "--param %s: %s is searched (in %s); drop one of them",
+                                     a.cv.spec.params[i], name, a.space);
                 kn_tune_space_free(sp);
-                return cli_usage_error("tune",
-                                       "--param %s: %s is searched (in %s); drop one of them",
-                                       a.cv.spec.params[i], name, a.space);
+                return rc;
             }
         }
     const char *metric_v[1] = {a.metric};
