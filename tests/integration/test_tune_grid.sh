@@ -40,8 +40,10 @@ while read -r id score params; do
 done < <(tail -n +2 "$W/configs")
 [ "$best" = "$min_id" ] || fail "best trial $best, kiln cv's lowest rmse is trial $min_id"
 
-# default: 20% held out, the best refitted on the rest and scored once
-"$KILN" tune "${common[@]}" --space "$W/grid.yaml" --strategy grid --json 2>/dev/null |
+# default: 20% held out, the best refitted on the rest and scored once (and
+# saved with --out, for kiln predict)
+"$KILN" tune "${common[@]}" --space "$W/grid.yaml" --strategy grid --out "$W/best.kiln" --json \
+    2>/dev/null |
     $py -c '
 import json, sys
 j = json.load(sys.stdin)
@@ -49,6 +51,8 @@ assert j["test"]["rows"] == 206, j["test"]
 assert 2 < j["test"]["score"] < 20, j["test"]
 assert j["best"]["verdict"]["fit"] in ("fine", "over-fitting", "under-fitting"), j["best"]
 ' || fail "held-out refit"
+"$KILN" predict --model "$W/best.kiln" --data "$DATA/concrete.csv" --out "$W/p.csv" 2>/dev/null
+[ "$(wc -l < "$W/p.csv")" = 1031 ] || fail "predictions of the saved best pipeline"
 
 # halving: rungs grow n_estimators up to its largest value; the best is on the top rung
 printf 'learning_rate: {log: [0.02, 0.3]}\nmax_leaves: {int: [4, 32]}\n' > "$W/h.yaml"
