@@ -160,9 +160,6 @@ static kn_status parse_dim(Y *c, kn__yaml_pair kv, kn_tune_space *sp, const kn_p
         return kn__yaml_at(c, kv.key_node, "%s has no parameter '%s'; its parameters: %s",
                            sp->model, kv.key, names);
     }
-    for (size_t i = 0; i + 1 < sp->n; i++)
-        if (!strcmp(sp->dim[i].name, kv.key))
-            return kn__yaml_at(c, kv.key_node, "'%s' is in the space twice", kv.key);
     const yaml_node_t *n = kv.value;
     if (n->type != YAML_MAPPING_NODE)
         return kn__yaml_at(c, n,
