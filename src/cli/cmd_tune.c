@@ -83,7 +83,8 @@ const cli_spec tune_spec = {
     "--max-time stops starting trials; SIGINT or SIGTERM lets the running trials\n"
     "finish and reports those done (a second one stops at once). With --trials-file\n"
     "each finished trial is appended as a JSON line; --resume FILE reads them back\n"
-    "and runs only the missing trials.\n",
+    "and runs only the missing trials (random and tpe: a larger --trials extends\n"
+    "the search).\n",
     "  kiln tune --data train.csv --target y --model gbdt --space space.yaml \\\n"
     "      --strategy tpe --trials 50 --folds 5 --seed 1\n"
     "  kiln tune --data train.csv --target y --model gbdt --space grid.yaml \\\n"
@@ -132,6 +133,22 @@ static json_t *header_json(const tune_args *a)
                      (json_int_t)a->cv.seed, "trials", (json_int_t)a->trials);
 }
 
+/* The best trial's verdict, as the trials file keeps it. */
+static kn_status read_verdict(const json_t *v, kn_tune_trial *t)
+{
+    const char *fit = json_string_value(json_object_get(v, "fit"));
+    const char *why = json_string_value(json_object_get(v, "evidence"));
+    if (!fit || !why) return KN_OK;
+    const kn_fit_verdict all[] = {KN_FIT_UNKNOWN, KN_FIT_FINE, KN_FIT_OVER, KN_FIT_UNDER};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (!strcmp(fit, kn_fit_verdict_name(all[i]))) t->verdict = all[i];
+    char *text = kn_strdup(why);
+    if (!text) return KN_ERR_NOMEM;
+    kn_free(t->verdict_text);
+    t->verdict_text = text;
+    return KN_OK;
+}
+
 /* Read a trials file back: the header must match this search; a last line
  * cut short (a kill mid-write) is left out. */
 static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tune_trial **out,
@@ -158,8 +175,12 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
         }
         if (lineno == 1) {
             const char *keys[] = {"kiln_tune", "model", "target", "strategy", "seed", "trials"};
+            /* random and TPE trials do not depend on the budget: it may grow */
+            int grow =
+                !a->strategy || !strcmp(a->strategy, "random") || !strcmp(a->strategy, "tpe");
             for (size_t k = 0; e == KN_OK && k < sizeof keys / sizeof *keys; k++)
-                if (!json_equal(json_object_get(j, keys[k]), json_object_get(want, keys[k])))
+                if (!(grow && !strcmp(keys[k], "trials")) &&
+                    !json_equal(json_object_get(j, keys[k]), json_object_get(want, keys[k])))
                     e = kn_fail(KN_ERR_INVALID,
                                 "%s: written by another search (its %s differs): resume with "
                                 "the same --model, --target, --strategy, --trials and --seed",
@@ -212,7 +233,7 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
             if (e != KN_OK)
                 e = kn_fail_prefix(e, "%s:%zu: ", a->resume, lineno);
             else
-                have++;
+                e = read_verdict(json_object_get(j, "verdict"), &v[have++]);
         }
         const char *m = json_string_value(json_object_get(j, "metric"));
         if (e == KN_OK && m && !*metric) {
@@ -243,7 +264,7 @@ static kn_status on_trial_line(const kn_tune_trial *t, void *user)
 {
     trials_sink *s = user;
     if (!s->fp) return KN_OK;
-    json_t *j = trial_json(t, 0);
+    json_t *j = trial_json(t, 1);
     if (live_result && live_result->metric) {
         json_object_set_new(j, "metric", json_string(live_result->metric));
         json_object_set_new(j, "higher_is_better", json_boolean(live_result->higher_is_better));
