@@ -78,8 +78,7 @@ typedef enum {
 
 typedef enum {
     KN_TRIAL_OK = 0,
-    KN_TRIAL_FAILED = 1,  /* the fit or a fold failed: see error */
-    KN_TRIAL_STOPPED = 2, /* a halving rung it did not go on from */
+    KN_TRIAL_FAILED = 1, /* the fit or a fold failed: see error */
 } kn_trial_status;
 
 /* One trial: a configuration cross-validated. Strings owned by the result. */
