@@ -53,5 +53,6 @@
 #include "kiln/store.h"
 #include "kiln/sum.h"
 #include "kiln/tempfile.h"
+#include "kiln/tune.h"
 
 #endif

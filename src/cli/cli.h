@@ -302,6 +302,8 @@ int cmd_models(int argc, char **argv);
 int cmd_lineage(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
+extern const cli_spec tune_spec;
 extern const cli_spec describe_spec, convert_spec, demo_spec, prep_spec, transform_spec,
     schema_spec, validate_spec, train_spec, predict_spec, eval_spec, cv_spec, inspect_spec;
 /* one per line, so adding a command is a one-line change */

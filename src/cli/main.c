@@ -71,6 +71,7 @@ static const cli_spec *const commands[] = {
     &eval_spec,
     &cv_spec,
     &curve_spec,
+    &tune_spec,
     &anomaly_spec,
     &cluster_spec,
     &compare_spec,

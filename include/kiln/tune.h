@@ -1,0 +1,166 @@
+/* Hyperparameter search: cross-validate many configurations of one model
+ * (with the preparation steps fitted inside each fold, kiln/cv.h) and keep
+ * the best.
+ *
+ * A search space names some of the model's parameters, each with the
+ * values to try, in YAML:
+ *
+ *     learning_rate: {log: [0.01, 0.3]}      # log-uniform
+ *     max_depth: {int: [2, 8]}               # integers, both ends included
+ *     subsample: {uniform: [0.5, 1], grid: 3} # grid: points for the grid strategy
+ *     objective: {choice: [squared_error, huber]}
+ *     huber_quantile: {uniform: [0.5, 0.99], when: objective=huber}
+ *
+ * The space is checked against the model's parameter table before any
+ * trial runs: an unknown parameter, a range outside the table's bounds, an
+ * empty range, a log range reaching 0 or below, a choice the parameter
+ * refuses, and a `when:` naming no choice of the space are errors naming
+ * the file, line and column. A conditional parameter (`when: p=v`) is set
+ * only in trials where choice p is v.
+ *
+ * Strategies: grid (every combination, in the file's order, the last
+ * parameter varying fastest), random, TPE (a tree-structured Parzen
+ * estimator after Bergstra et al. 2011: after a few random trials, each
+ * parameter is drawn from a density fitted to the best trials, picked
+ * among candidates by its ratio to the density of the others) and
+ * successive halving (random configurations evaluated on a small resource,
+ * the best third moving on to three times as much).
+ *
+ * Reproducible: the configurations come from (seed, trial number) and, for
+ * TPE, from the finished trials before the trial's batch (batches of a
+ * fixed size, whatever jobs run at once), so a seed gives the same trials
+ * and the same results on any number of jobs. Each trial runs in its own
+ * run context (kiln/ctx.h) seeded by (seed, trial).
+ *
+ *     kn_tune_space *sp;
+ *     kn_tune_space_load("space.yaml", "gbdt", &sp);
+ *     kn_tune_opts o;
+ *     kn_tune_opts_default(&o);
+ *     o.strategy = KN_TUNE_TPE, o.trials = 40;
+ *     kn_tune_result r;
+ *     kn_tune_run(frame, &cv_spec, sp, &o, &r);  // r.trial[r.best]
+ *     kn_tune_result_free(&r);
+ *     kn_tune_space_free(sp);
+ *
+ * Threading: a space is immutable once loaded and may be shared.
+ */
+#ifndef KILN_TUNE_H
+#define KILN_TUNE_H
+
+#include "kiln/cv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kn_tune_space kn_tune_space;
+
+/* Parse a space for `model` from YAML text (what names it in errors).
+ * Returns a new space; free with kn_tune_space_free(). */
+KN_API kn_status kn_tune_space_parse(const char *text, size_t len, const char *what,
+                                     const char *model, kn_tune_space **out);
+/* The same from a file. */
+KN_API kn_status kn_tune_space_load(const char *path, const char *model, kn_tune_space **out);
+KN_API void kn_tune_space_free(kn_tune_space *sp);
+/* Parameters of the space, in the file's order; the i-th one's name
+ * (borrowed: valid while the space lives). */
+KN_API size_t kn_tune_space_size(const kn_tune_space *sp);
+KN_API const char *kn_tune_space_name(const kn_tune_space *sp, size_t i);
+/* Whether the space holds parameter `name`. */
+KN_API int kn_tune_space_has(const kn_tune_space *sp, const char *name);
+
+typedef enum {
+    KN_TUNE_RANDOM = 0,
+    KN_TUNE_GRID = 1,
+    KN_TUNE_TPE = 2,
+    KN_TUNE_HALVING = 3,
+} kn_tune_strategy;
+
+typedef enum {
+    KN_TRIAL_OK = 0,
+    KN_TRIAL_FAILED = 1, /* the fit or a fold failed: see error */
+} kn_trial_status;
+
+/* One trial: a configuration cross-validated. Strings owned by the result. */
+typedef struct kn_tune_trial {
+    size_t id;     /* 0-based, in the order trials are proposed */
+    double *x;     /* kn_tune_space_size values: the value (a choice's index),
+                      NaN where a conditional parameter is inactive */
+    char **params; /* the active parameters as "name=value" */
+    size_t n_params;
+    kn_trial_status status;
+    double score, std;      /* mean and population std over folds, first metric */
+    double train, baseline; /* the mean train score and the baseline's */
+    double seconds;         /* wall time of the whole trial */
+    size_t rung;            /* halving: the rung (0 first); 0 otherwise */
+    double resource;        /* halving: n_estimators, or the share of rows; 0 otherwise */
+    kn_fit_verdict verdict;
+    char *verdict_text; /* kn_fit_diagnose's sentence ("" without train scores) */
+    char *error;        /* KN_TRIAL_FAILED: the message */
+} kn_tune_trial;
+
+/* Called once per finished trial, in the order trials finish, never two at
+ * once. A non-OK return stops the search with that status. */
+typedef kn_status (*kn_tune_trial_fn)(const kn_tune_trial *t, void *user);
+
+typedef struct kn_tune_opts {
+    kn_tune_strategy strategy;
+    size_t trials;      /* at most this many trials (grid: 0 = every combination) */
+    double max_seconds; /* start no trial after this long (0: no limit) */
+    int jobs;           /* trials at a time (0: one); threads are shared among them */
+    int threads;        /* all trials together (0: one per core) */
+    uint64_t seed;
+    size_t batch;         /* TPE: trials proposed together (0: 2) */
+    size_t startup;       /* TPE: random trials first (0: 10) */
+    const char *resource; /* halving: a model parameter (n_estimators) or "rows";
+                             NULL: n_estimators when the model has it, else rows */
+    double eta;           /* halving: the factor between rungs (0: 3) */
+    /* Resume: finished trials of an earlier run of the same search (same
+     * space, strategy and seed), as kn_tune_trial_from_text made them;
+     * borrowed. Their ids are not run again. */
+    const kn_tune_trial *prior;
+    size_t n_prior;
+    const char *prior_metric; /* the earlier run's metric and direction (borrowed) */
+    int prior_higher_is_better;
+    kn_tune_trial_fn on_trial;
+    void *user;
+} kn_tune_opts;
+
+KN_API void kn_tune_opts_default(kn_tune_opts *o);
+KN_API const char *kn_tune_strategy_name(kn_tune_strategy s);
+
+typedef struct kn_tune_result {
+    kn_tune_trial *trial; /* n, by id (prior trials included) */
+    size_t n;
+    size_t best;        /* index of the best OK trial (SIZE_MAX: none) */
+    const char *metric; /* the score's metric (borrowed: registered, or opts' prior_metric);
+                           NULL when no trial ran */
+    int higher_is_better;
+    int stopped; /* 1: the time budget ran out; 2: cancelled */
+} kn_tune_result;
+
+/* Run the search: each trial is kn_cv_run(f, cv) with cv's params followed
+ * by the trial's (the search's win over a fixed one). cv->metrics[0] (or
+ * the task's first default metric) is the score. A space that does not
+ * suit the strategy (a range without grid: points for grid search) is an
+ * error before any trial. A cancelled run context (kn_ctx_cancel on the
+ * caller's) starts no more trials and returns KN_OK with stopped 2 and
+ * the finished trials. Fills *out; free with kn_tune_result_free. */
+KN_API kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_space *sp,
+                             const kn_tune_opts *o, kn_tune_result *out);
+KN_API void kn_tune_result_free(kn_tune_result *r);
+
+/* A trial read back (resume): its id, parameters as "name=value" texts and
+ * scores. The values are checked against the space. Fills *out; free its
+ * contents with kn_tune_trial_release. */
+KN_API kn_status kn_tune_trial_from_text(const kn_tune_space *sp, size_t id,
+                                         const char *const *params, size_t n_params, double score,
+                                         double std, double train, double seconds,
+                                         kn_trial_status status, size_t rung, double resource,
+                                         kn_tune_trial *out);
+KN_API void kn_tune_trial_release(kn_tune_trial *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
