@@ -27,17 +27,24 @@ typedef struct target_params {
 static const kn_param_def target_defs[] = {
     KN_STEP_COMMON_PARAMS_CATEGORICAL(target_params),
     KN_PARAM_STRING(target_params, target, "",
-                    "the numeric target column (default: the data's target column)"),
+                    "the target column: numeric, or two classes (1 for the one that sorts last; "
+                    "default: the data's target column)"),
     KN_PARAM_INT(target_params, folds, "5", 2, 100, "folds of the out-of-fold training encoding"),
     KN_PARAM_DOUBLE(target_params, smoothing, "10", 0, 1e12,
                     "weight of the prior mean, in rows (0: plain category means)"),
     KN_PARAM_INT(target_params, seed, "0", 0, 1e15, "seed of the fold shuffle"),
     KN_PARAM_END};
 
-static kn_status target_values(const kn_step *st, const kn_frame *x, const double **y)
+/* The target as numbers: a numeric column as it is; a categorical one with
+ * two classes as 1 for the class that sorts last (the positive class, as
+ * scikit-learn's classes_[1]) and 0 for the other, into *owned (the
+ * caller frees it). */
+static kn_status target_values(const kn_step *st, const kn_frame *x, const double **y,
+                               double **owned)
 {
     const target_params *p = kn_step_params(st);
     size_t j = kn_frame_n_cols(x);
+    *owned = NULL;
     if (!p->target[0]) { /* the frame's target (kiln prep --target) */
         for (j = 0; j < kn_frame_n_cols(x); j++)
             if (kn_column_role(kn_frame_col(x, j)) == KN_ROLE_TARGET) break;
@@ -49,12 +56,35 @@ static kn_status target_values(const kn_step *st, const kn_frame *x, const doubl
     } else if (kn_frame_find(x, p->target, &j) != KN_OK)
         return kn_fail_prefix(KN_ERR_NOT_FOUND, "%s: target: ", kn_step_name(st));
     kn_column *c = kn_frame_col(x, j);
-    if (kn_column_type(c) != KN_COL_NUMERIC)
+    if (kn_column_type(c) == KN_COL_NUMERIC) {
+        *y = kn_column_f64(c);
+        return KN_OK;
+    }
+    size_t rows = kn_frame_n_rows(x),
+           nl = kn_column_type(c) == KN_COL_CATEGORICAL ? kn_column_n_levels(c) : 0;
+    const int32_t *code = nl ? kn_column_codes(c) : NULL;
+    /* the classes present (a fold may hold fewer levels than the dictionary) */
+    int32_t cls[2] = {-1, -1};
+    size_t k = 0;
+    for (size_t r = 0; code && r < rows && k <= 2; r++)
+        if (code[r] >= 0 && code[r] != cls[0] && (k < 2 || code[r] != cls[1])) {
+            if (k < 2) cls[k] = code[r];
+            k++;
+        }
+    if (!nl || k > 2)
         return kn_fail(KN_ERR_TYPE,
-                       "%s: target '%s' is %s; it must be numeric (0/1 for a binary "
-                       "class)",
-                       kn_step_name(st), kn_column_name(c), kn_col_type_name(kn_column_type(c)));
-    *y = kn_column_f64(c);
+                       "%s: target '%s' is %s%s; it must be numeric or have two classes (for "
+                       "more classes, encode one class against the rest: a 0/1 column as "
+                       "target=COLUMN)",
+                       kn_step_name(st), kn_column_name(c), kn_col_type_name(kn_column_type(c)),
+                       k > 2 ? " with more than two classes" : "");
+    int32_t positive = cls[0];
+    if (k == 2 && strcmp(kn_column_level(c, cls[1], NULL), kn_column_level(c, cls[0], NULL)) > 0)
+        positive = cls[1];
+    double *v = kn_malloc((rows ? rows : 1) * sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    for (size_t r = 0; r < rows; r++) v[r] = code[r] < 0 ? NAN : code[r] == positive ? 1.0 : 0.0;
+    *y = *owned = v;
     return KN_OK;
 }
 
@@ -81,7 +111,8 @@ static kn_status target_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 {
     const target_params *p = kn_step_params(st);
     const double *y;
-    kn_status e = target_values(st, x, &y);
+    double *owned;
+    kn_status e = target_values(st, x, &y, &owned);
     if (e != KN_OK) return e;
     size_t rows = kn_frame_n_rows(x), k = 0;
     double total = 0;
@@ -90,10 +121,11 @@ static kn_status target_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
             total += y[r];
             k++;
         }
-    if (!k) return kn_fail(KN_ERR_INVALID, "%s: the target has no values", kn_step_name(st));
-    double prior = total / (double)k;
-    kn__lv_state *s = kn__lv_new(n, prior, prior); /* unknown and missing: the prior */
-    if (!s) return KN_ERR_NOMEM;
+    kn__lv_state *s = NULL;
+    if (!k) e = kn_fail(KN_ERR_INVALID, "%s: the target has no values", kn_step_name(st));
+    double prior = k ? total / (double)k : 0;
+    if (e == KN_OK && !(s = kn__lv_new(n, prior, prior))) /* unknown, missing: the prior */
+        e = KN_ERR_NOMEM;
     for (size_t i = 0; i < n && e == KN_OK; i++) {
         kn_column *c = kn_frame_col(x, cols[i]);
         if (kn_column_type(c) != KN_COL_CATEGORICAL || !strcmp(kn_column_name(c), p->target)) {
@@ -116,6 +148,7 @@ static kn_status target_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
         e = kn__lv_set(&s->cols[i], c, enc, count); /* levels seen with a target */
         kn_free(count);
     }
+    kn_free(owned);
     if (e != KN_OK) {
         kn__lv_free(s);
         return e;
@@ -130,7 +163,8 @@ static kn_status target_fit_transform(const kn_step *st, const kn_frame *x, kn_f
 {
     const target_params *p = kn_step_params(st);
     const double *y;
-    kn_status e = target_values(st, x, &y);
+    double *owned;
+    kn_status e = target_values(st, x, &y, &owned);
     if (e != KN_OK) return e;
     size_t rows = kn_frame_n_rows(x), k = (size_t)p->folds;
     int *fold = kn_malloc((rows ? rows : 1) * sizeof *fold);
@@ -191,6 +225,7 @@ static kn_status target_fit_transform(const kn_step *st, const kn_frame *x, kn_f
     kn_free(perm);
     kn_free(fsum);
     kn_free(fcount);
+    kn_free(owned);
     return e;
 }
 
