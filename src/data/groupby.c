@@ -62,7 +62,7 @@ static kn_status group_rows(const kn_frame *f, const size_t *cols, size_t n, gro
     g->n = 0;
     if (e == KN_OK && kn__words_usable(f, cols, peer, n)) {
         kn__words w = {0};
-        e = kn__words_build(f, cols, peer, n, 0, &w);
+        e = kn__words_build(f, cols, peer, rows, n, 0, &w);
         if (e == KN_OK) e = kn__words_group(&w, g->of, g->rep, &g->n);
         kn__words_free(&w);
         return e;

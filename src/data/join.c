@@ -189,8 +189,8 @@ kn_status kn_frame_join(const kn_frame *left, const kn_frame *right, const char 
     e = first ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && words) {
         /* right's categorical codes are mapped into left's dictionaries once */
-        e = kn__words_build(left, lcols, lpeer, n, 0, &lw);
-        if (e == KN_OK) e = kn__words_build(right, rcols, rpeer, n, 1, &rw);
+        e = kn__words_build(left, lcols, lpeer, right->n_rows, n, 0, &lw);
+        if (e == KN_OK) e = kn__words_build(right, rcols, rpeer, left->n_rows, n, 1, &rw);
         if (e == KN_OK) e = kn__wtable_build(&rw, &t);
         if (e == KN_OK) probe(NULL, NULL, &lw, &rw, &t, left->n_rows, first);
     } else if (e == KN_OK) {

@@ -59,9 +59,11 @@ typedef struct kn__words {
 int kn__words_usable(const kn_frame *f, const size_t *cols, const kn_column *const *peer, size_t n);
 /* Words of every row. With map_to_peer, categorical codes are translated
  * into peer's dictionary (levels it lacks get words no peer row has), so
- * one side's words meet the other's. Runs on the calling team. */
+ * one side's words meet the other's; numeric keys whole on both sides
+ * (peer_rows: the peer columns' rows) key as integers. Runs on the calling
+ * team. */
 kn_status kn__words_build(const kn_frame *f, const size_t *cols, const kn_column *const *peer,
-                          size_t n, int map_to_peer, kn__words *w);
+                          size_t peer_rows, size_t n, int map_to_peer, kn__words *w);
 void kn__words_free(kn__words *w);
 /* A chained table over w's rows (kn__table's layout) and its look-up. */
 kn_status kn__wtable_build(const kn__words *w, kn__table *t);

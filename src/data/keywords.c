@@ -43,13 +43,31 @@ static uint64_t mix(uint64_t h, uint64_t x)
     return h ^ (h >> 33);
 }
 
-/* Word of cell r of c, 0 when missing. map: c's codes in peer's dictionary. */
-static int cell_word(const kn_column *c, size_t r, const uint64_t *map, uint64_t *out)
+/* 1 when every present value of numeric column c is a whole number within
+ * +-2^62: such columns key by the integer (which a direct index can use),
+ * others by the bits of the double. */
+static int whole_numbers(const kn_column *c, size_t rows)
+{
+    int whole = 1;
+    for (size_t r = 0; r < rows; r++) {
+        double v = c->f64[r];
+        whole &= isnan(v) || (v == floor(v) && fabs(v) < 4.6e18);
+    }
+    return whole;
+}
+
+/* Word of cell r of c, 0 when missing. map: c's codes in peer's dictionary;
+ * whole: numeric values as integers. */
+static int cell_word(const kn_column *c, size_t r, const uint64_t *map, int whole, uint64_t *out)
 {
     switch (c->type) {
     case KN_COL_NUMERIC: {
         double v = c->f64[r];
         if (isnan(v)) return 0;
+        if (whole) {
+            *out = (uint64_t)(int64_t)v;
+            return 1;
+        }
         if (v == 0) v = 0; /* -0 keys as 0, as its text does */
         memcpy(out, &v, sizeof v);
         return 1;
@@ -69,7 +87,7 @@ static int cell_word(const kn_column *c, size_t r, const uint64_t *map, uint64_t
 }
 
 kn_status kn__words_build(const kn_frame *f, const size_t *cols, const kn_column *const *peer,
-                          size_t n, int map_to_peer, kn__words *w)
+                          size_t peer_rows, size_t n, int map_to_peer, kn__words *w)
 {
     size_t rows = f->n_rows;
     w->n_rows = rows;
@@ -78,6 +96,12 @@ kn_status kn__words_build(const kn_frame *f, const size_t *cols, const kn_column
     w->missing = kn_malloc(rows ? rows : 1);
     w->hash = kn_malloc((rows ? rows : 1) * sizeof *w->hash);
     uint64_t *maps[64] = {0};
+    int whole[64] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const kn_column *c = f->cols[cols[i]];
+        whole[i] = c->type == KN_COL_NUMERIC && whole_numbers(c, rows) &&
+                   (peer[i] == c || whole_numbers(peer[i], peer_rows));
+    }
     kn_status e = w->w && w->missing && w->hash ? KN_OK : KN_ERR_NOMEM;
     for (size_t i = 0; e == KN_OK && i < n; i++) {
         const kn_column *c = f->cols[cols[i]];
@@ -104,7 +128,7 @@ kn_status kn__words_build(const kn_frame *f, const size_t *cols, const kn_column
             uint64_t h = 0x243f6a8885a308d3u, *dst = w->w + r * n;
             unsigned char miss = 0;
             for (size_t i = 0; i < n; i++) {
-                if (!cell_word(cs[i], r, maps[i], &dst[i])) {
+                if (!cell_word(cs[i], r, maps[i], whole[i], &dst[i])) {
                     miss = 1;
                     dst[i] = 0;
                 }
