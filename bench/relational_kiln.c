@@ -66,13 +66,13 @@ int main(int argc, char **argv)
     printf("RESULT kiln %s median_s=%.4f min_s=%.4f max_s=%.4f cpu_median_s=%.4f rows=%zu "
            "checksums=",
            argv[1], t[reps / 2], t[0], t[reps - 1], cpu[reps / 2], kn_frame_n_rows(out));
-    for (size_t j = 0; j < kn_frame_n_cols(out); j++) {
+    for (size_t j = 0, shown = 0; j < kn_frame_n_cols(out); j++) {
         kn_column *c = kn_frame_col(out, j);
         if (kn_column_type(c) != KN_COL_NUMERIC) continue;
         double s = 0;
         for (size_t r = 0; r < kn_frame_n_rows(out); r++)
             if (!isnan(kn_column_f64(c)[r])) s += kn_column_f64(c)[r];
-        printf("%s%s:%.6g", j ? "," : "", kn_column_name(c), s);
+        printf("%s%s:%.6g", shown++ ? "," : "", kn_column_name(c), s);
     }
     printf("\n");
     kn_frame_free(out);
