@@ -19,18 +19,21 @@ static kn_status find_keys(const kn_frame *f, const char *const *names, size_t n
 }
 
 /* The first right row each left row meets (MISSING_KEY: none), on the team:
- * probes only read the table. */
-static void probe(const kn__keys *lk, const kn__keys *rk, const kn__words *lw, const kn__words *rw,
-                  const kn__table *t, size_t rows, size_t *first)
+ * probes only read the table. By words, then by canonical text. */
+static void probe_words(const kn__words *lw, const kn__words *rw, const kn__table *t, size_t *first)
 {
-    long long nr = (long long)rows;
-#pragma omp parallel for schedule(static) if (rows > 65536)
+    long long nr = (long long)lw->n_rows;
+#pragma omp parallel for schedule(static) if (nr > 65536)
+    for (long long i = 0; i < nr; i++) first[i] = kn__wtable_find(t, rw, lw, (size_t)i);
+}
+
+static void probe_text(const kn__keys *lk, const kn__keys *rk, const kn__table *t, size_t *first)
+{
+    long long nr = (long long)lk->n_rows;
+#pragma omp parallel for schedule(static) if (nr > 65536)
     for (long long i = 0; i < nr; i++) {
         size_t r = (size_t)i;
-        if (lw)
-            first[r] = kn__wtable_find(t, rw, lw, r);
-        else
-            first[r] = lk->len[r] == MISSING_KEY ? MISSING_KEY : kn__table_find(t, rk, lk, r);
+        first[r] = lk->len[r] == MISSING_KEY ? MISSING_KEY : kn__table_find(t, rk, lk, r);
     }
 }
 
@@ -192,12 +195,12 @@ kn_status kn_frame_join(const kn_frame *left, const kn_frame *right, const char 
         e = kn__words_build(left, lcols, lpeer, right->n_rows, n, 0, &lw);
         if (e == KN_OK) e = kn__words_build(right, rcols, rpeer, left->n_rows, n, 1, &rw);
         if (e == KN_OK) e = kn__wtable_build(&rw, &t);
-        if (e == KN_OK) probe(NULL, NULL, &lw, &rw, &t, left->n_rows, first);
+        if (e == KN_OK) probe_words(&lw, &rw, &t, first);
     } else if (e == KN_OK) {
         e = kn__keys_build(left, lcols, lpeer, n, &lk);
         if (e == KN_OK) e = kn__keys_build(right, rcols, rpeer, n, &rk);
         if (e == KN_OK) e = kn__table_build(&rk, &t);
-        if (e == KN_OK) probe(&lk, &rk, NULL, NULL, &t, left->n_rows, first);
+        if (e == KN_OK) probe_text(&lk, &rk, &t, first);
     }
     kn__keys_free(&lk);
     kn__keys_free(&rk);
