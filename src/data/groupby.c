@@ -355,13 +355,16 @@ kn_status kn_frame_group_by(const kn_frame *f, const char *const *by, size_t n_b
     groups g = {0};
     kn_frame *res = NULL;
     e = group_rows(f, cols, n_by, &g);
-    if (e == KN_OK) e = kn_frame_select_rows(f, g.rep, g.n, &res);
-    /* keep only the key columns of the representative rows */
-    for (size_t j = res ? res->n_cols : 0; e == KN_OK && j-- > 0;) {
+    /* the key columns (in frame order) of each group's first row, read
+     * through a view of f that holds only them */
+    kn_column *keycols[64];
+    kn_frame view = {f->n_rows, 0, 64, keycols};
+    for (size_t j = 0; j < f->n_cols; j++) {
         int is_key = 0;
         for (size_t i = 0; i < n_by; i++) is_key |= cols[i] == j;
-        if (!is_key) e = kn_frame_remove_column(res, j);
+        if (is_key) keycols[view.n_cols++] = f->cols[j];
     }
+    if (e == KN_OK) e = kn_frame_select_rows(&view, g.rep, g.n, &res);
     /* the numeric aggregations first, one per worker (each in row order, so
      * the same bytes on any team), then every column in the order asked */
     ahead *h = e == KN_OK ? kn_calloc(n_aggs ? n_aggs : 1, sizeof *h) : NULL;
