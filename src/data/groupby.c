@@ -294,7 +294,7 @@ static kn_status aggregate(const kn_frame *f, const size_t *by, size_t n_by, con
     if (h->on) {
         kn_column *dst;
         kn_status e = kn_frame_add_column(out, a->name, KN_COL_NUMERIC, &dst);
-        if (e == KN_OK) memcpy(kn_column_f64(dst), h->v, g->n * sizeof *h->v);
+        if (e == KN_OK && g->n) memcpy(kn_column_f64(dst), h->v, g->n * sizeof *h->v);
         return e;
     }
     const kn_column *c = NULL;
