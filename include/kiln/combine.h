@@ -20,7 +20,22 @@
 extern "C" {
 #endif
 
-typedef enum { KN_JOIN_INNER = 0, KN_JOIN_LEFT = 1 } kn_join_kind;
+/* inner: pairs of matching rows; left: also left rows without a match (right
+ * columns missing); semi: left rows with a match, once each, left columns
+ * only; anti: left rows without a match (a missing key included), left
+ * columns only. */
+typedef enum {
+    KN_JOIN_INNER = 0,
+    KN_JOIN_LEFT = 1,
+    KN_JOIN_SEMI = 2,
+    KN_JOIN_ANTI = 3
+} kn_join_kind;
+
+/* The most rows a join may give for left and right rows: repeated keys on
+ * both sides multiply, and past this the join fails with KN_ERR_INVALID
+ * (naming the sizes) instead of exhausting memory. */
+#define KN_JOIN_ROW_LIMIT(left_rows, right_rows)                                                   \
+    ((uint64_t)10 * ((uint64_t)(left_rows) + (uint64_t)(right_rows)) + (uint64_t)10000000)
 
 #define KN_JOIN_EXAMPLES 5
 typedef struct kn_join_report {
@@ -35,7 +50,10 @@ typedef struct kn_join_report {
  * The result has every left column, then right's non-key columns; a right
  * name already taken gets the suffix "_right". Rows follow the left order;
  * a left row matching several right rows appears once per match. report
- * may be NULL. */
+ * may be NULL. Keys of like types (categorical, int64, time, numeric on both
+ * sides) are joined by value without text (categorical dictionaries mapped
+ * once); the probe runs on the calling thread's OpenMP team and the output
+ * is the same for any team size. */
 KN_API kn_status kn_frame_join(const kn_frame *left, const kn_frame *right,
                                const char *const *left_keys, const char *const *right_keys,
                                size_t n, kn_join_kind kind, kn_frame **out, kn_join_report *report);

@@ -30,17 +30,15 @@ kn_status kn_agg_op_parse(const char *name, kn_agg_op *op)
 }
 
 typedef struct groups {
-    size_t n;     /* groups */
-    size_t *of;   /* per row: its group, or MISSING_KEY (missing key) */
-    size_t *rep;  /* per group: its first row */
-    size_t *size; /* per group: rows */
+    size_t n;    /* groups */
+    size_t *of;  /* per row: its group, or MISSING_KEY (missing key) */
+    size_t *rep; /* per group: its first row */
 } groups;
 
 static void groups_free(groups *g)
 {
     kn_free(g->of);
     kn_free(g->rep);
-    kn_free(g->size);
 }
 
 static kn_status find_cols(const kn_frame *f, const char *const *names, size_t n, size_t *cols)
@@ -51,21 +49,28 @@ static kn_status find_cols(const kn_frame *f, const char *const *names, size_t n
     return KN_OK;
 }
 
-/* Group ids per row over cols, groups numbered in order of first appearance. */
+/* Group ids per row over cols, groups numbered in order of first appearance:
+ * by words when every key column allows it, else by canonical text. */
 static kn_status group_rows(const kn_frame *f, const size_t *cols, size_t n, groups *g)
 {
     size_t rows = f->n_rows;
     const kn_column *peer[65];
     for (size_t i = 0; i < n; i++) peer[i] = f->cols[cols[i]];
-    kn__keys k = {0};
-    kn__table t = {0};
     g->of = kn_malloc((rows ? rows : 1) * sizeof *g->of);
     g->rep = kn_malloc((rows ? rows : 1) * sizeof *g->rep);
-    g->size = kn_calloc(rows ? rows : 1, sizeof *g->size);
-    kn_status e = g->of && g->rep && g->size ? KN_OK : KN_ERR_NOMEM;
+    kn_status e = g->of && g->rep ? KN_OK : KN_ERR_NOMEM;
+    g->n = 0;
+    if (e == KN_OK && kn__words_usable(f, cols, peer, n)) {
+        kn__words w = {0};
+        e = kn__words_build(f, cols, peer, rows, n, 0, &w);
+        if (e == KN_OK) e = kn__words_group(&w, g->of, g->rep, &g->n);
+        kn__words_free(&w);
+        return e;
+    }
+    kn__keys k = {0};
+    kn__table t = {0};
     if (e == KN_OK) e = kn__keys_build(f, cols, peer, n, &k);
     if (e == KN_OK) e = kn__table_build(&k, &t);
-    g->n = 0;
     for (size_t r = 0; e == KN_OK && r < rows; r++) {
         if (k.len[r] == MISSING_KEY) {
             g->of[r] = MISSING_KEY;
@@ -77,7 +82,6 @@ static kn_status group_rows(const kn_frame *f, const size_t *cols, size_t n, gro
             g->of[r] = g->n++;
         } else
             g->of[r] = g->of[first];
-        g->size[g->of[r]]++;
     }
     kn__keys_free(&k);
     kn__table_free(&t);
@@ -120,55 +124,64 @@ static void int_extreme(const kn_column *c, const groups *g, size_t rows, int ma
     }
 }
 
-/* count, sum, mean, min, max, std into out[g]. */
-static void numeric_agg(const kn_agg *a, const kn_column *c, const groups *g, size_t rows,
-                        double *out, double *cnt, double *mean)
+/* count, sum, mean, min, max, std into out[g], one loop per operation over
+ * the column's values (x: the cells as doubles, NaN missing; NULL for rows). */
+static void numeric_agg(kn_agg_op op, const double *x, const groups *g, size_t rows, double *out,
+                        double *cnt, double *mean)
 {
     size_t n = g->n;
+    const size_t *of = g->of;
+    double init = op == KN_AGG_MIN ? INFINITY : op == KN_AGG_MAX ? -INFINITY : 0;
     for (size_t i = 0; i < n; i++) {
         cnt[i] = 0;
         mean[i] = 0;
-        out[i] = a->op == KN_AGG_MIN ? INFINITY : a->op == KN_AGG_MAX ? -INFINITY : 0;
+        out[i] = init;
     }
-    for (size_t r = 0; r < rows; r++) {
-        size_t gi = g->of[r];
-        if (gi == MISSING_KEY) continue;
-        if (!c) {
+    if (!x) {
+        for (size_t r = 0; r < rows; r++)
+            if (of[r] != MISSING_KEY) cnt[of[r]]++;
+    } else if (op == KN_AGG_SUM || op == KN_AGG_MEAN) {
+        for (size_t r = 0; r < rows; r++) {
+            size_t gi = of[r];
+            if (gi == MISSING_KEY || isnan(x[r])) continue;
             cnt[gi]++;
-            continue;
+            out[gi] += x[r];
         }
-        double x = cell(c, r);
-        if (isnan(x)) continue;
-        cnt[gi]++;
-        switch (a->op) {
-        case KN_AGG_SUM:
-        case KN_AGG_MEAN:
-            out[gi] += x;
-            break;
-        case KN_AGG_MIN:
-            if (x < out[gi]) out[gi] = x;
-            break;
-        case KN_AGG_MAX:
-            if (x > out[gi]) out[gi] = x;
-            break;
-        case KN_AGG_STD: { /* Welford */
-            double d = x - mean[gi];
+    } else if (op == KN_AGG_MIN) {
+        for (size_t r = 0; r < rows; r++) {
+            size_t gi = of[r];
+            if (gi == MISSING_KEY || isnan(x[r])) continue;
+            cnt[gi]++;
+            if (x[r] < out[gi]) out[gi] = x[r];
+        }
+    } else if (op == KN_AGG_MAX) {
+        for (size_t r = 0; r < rows; r++) {
+            size_t gi = of[r];
+            if (gi == MISSING_KEY || isnan(x[r])) continue;
+            cnt[gi]++;
+            if (x[r] > out[gi]) out[gi] = x[r];
+        }
+    } else if (op == KN_AGG_STD) {
+        for (size_t r = 0; r < rows; r++) { /* Welford */
+            size_t gi = of[r];
+            if (gi == MISSING_KEY || isnan(x[r])) continue;
+            cnt[gi]++;
+            double d = x[r] - mean[gi];
             mean[gi] += d / cnt[gi];
-            out[gi] += d * (x - mean[gi]);
-            break;
+            out[gi] += d * (x[r] - mean[gi]);
         }
-        default:
-            break;
-        }
+    } else { /* count of a column's present cells */
+        for (size_t r = 0; r < rows; r++)
+            if (of[r] != MISSING_KEY && !isnan(x[r])) cnt[of[r]]++;
     }
     for (size_t i = 0; i < n; i++) {
-        if (a->op == KN_AGG_COUNT)
+        if (op == KN_AGG_COUNT)
             out[i] = cnt[i];
-        else if (a->op == KN_AGG_MEAN)
+        else if (op == KN_AGG_MEAN)
             out[i] = cnt[i] ? out[i] / cnt[i] : NAN;
-        else if (a->op == KN_AGG_STD)
+        else if (op == KN_AGG_STD)
             out[i] = cnt[i] > 1 ? sqrt(out[i] / (cnt[i] - 1)) : NAN;
-        else if ((a->op == KN_AGG_MIN || a->op == KN_AGG_MAX) && !cnt[i])
+        else if ((op == KN_AGG_MIN || op == KN_AGG_MAX) && !cnt[i])
             out[i] = NAN;
     }
 }
@@ -239,9 +252,51 @@ static kn_status take_rows(const kn_frame *f, size_t j, const size_t *rows, size
     return e;
 }
 
-static kn_status aggregate(const kn_frame *f, const size_t *by, size_t n_by, const kn_agg *a,
-                           const groups *g, kn_frame *out)
+/* An aggregation computed ahead, on the team (numeric_agg into v). */
+typedef struct ahead {
+    const double *x; /* the column as doubles (NULL: rows) */
+    double *owned;   /* x when converted here */
+    double *v;       /* 3 * groups: values, counts, means */
+    int on;
+} ahead;
+
+/* Sets up h for aggregations numeric_agg computes into a numeric column;
+ * leaves h->on 0 for the others (and for errors, which aggregate() reports). */
+static kn_status prepare(const kn_frame *f, const kn_agg *a, const groups *g, ahead *h)
 {
+    size_t col;
+    const kn_column *c = NULL;
+    if (a->op > KN_AGG_STD) return KN_OK;
+    if (a->column) {
+        if (kn_frame_find(f, a->column, &col) != KN_OK) return KN_OK;
+        c = f->cols[col];
+        int numeric = c->type == KN_COL_NUMERIC || c->type == KN_COL_INT64;
+        int time = c->type == KN_COL_TIMESTAMP;
+        if ((a->op == KN_AGG_MIN || a->op == KN_AGG_MAX) && c->type != KN_COL_NUMERIC) return KN_OK;
+        if (!numeric && !(time && a->op == KN_AGG_COUNT)) return KN_OK;
+    } else if (a->op != KN_AGG_COUNT)
+        return KN_OK;
+    size_t rows = f->n_rows;
+    if (c && c->type != KN_COL_NUMERIC) {
+        if (!(h->owned = kn_malloc((rows ? rows : 1) * sizeof *h->owned))) return KN_ERR_NOMEM;
+        for (size_t r = 0; r < rows; r++) h->owned[r] = cell(c, r);
+        h->x = h->owned;
+    } else if (c)
+        h->x = c->f64;
+    if (!(h->v = kn_malloc(3 * (g->n ? g->n : 1) * sizeof *h->v))) return KN_ERR_NOMEM;
+    h->on = 1;
+    return KN_OK;
+}
+
+static kn_status aggregate(const kn_frame *f, const size_t *by, size_t n_by, const kn_agg *a,
+                           const groups *g, const ahead *h, kn_frame *out)
+{
+    if (h->on) {
+        kn_column *dst;
+        kn_status e = kn_frame_add_column(out, a->name, KN_COL_NUMERIC, &dst);
+        if (e == KN_OK && g->n) memcpy(kn_column_f64(dst), h->v, g->n * sizeof *h->v);
+        return e;
+    }
     const kn_column *c = NULL;
     size_t col = 0;
     if (a->column) {
@@ -284,7 +339,7 @@ static kn_status aggregate(const kn_frame *f, const size_t *by, size_t n_by, con
         for (size_t r = 0; r < f->n_rows; r++)
             if (g->of[r] != MISSING_KEY && !kn_column_is_missing(c, r)) v[g->of[r]]++;
     } else
-        numeric_agg(a, c, g, f->n_rows, v, v + n, v + 2 * n);
+        numeric_agg(a->op, NULL, g, f->n_rows, v, v + n, v + 2 * n); /* count of rows */
     for (size_t i = 0; e == KN_OK && i < n; i++) kn_column_f64(dst)[i] = v[i];
     kn_free(v);
     return e;
@@ -300,15 +355,40 @@ kn_status kn_frame_group_by(const kn_frame *f, const char *const *by, size_t n_b
     groups g = {0};
     kn_frame *res = NULL;
     e = group_rows(f, cols, n_by, &g);
-    if (e == KN_OK) e = kn_frame_select_rows(f, g.rep, g.n, &res);
-    /* keep only the key columns of the representative rows */
-    for (size_t j = res ? res->n_cols : 0; e == KN_OK && j-- > 0;) {
+    /* the key columns (in frame order) of each group's first row, read
+     * through a view of f that holds only them */
+    kn_column *keycols[64];
+    kn_frame view = {f->n_rows, 0, 64, keycols};
+    for (size_t j = 0; j < f->n_cols; j++) {
         int is_key = 0;
         for (size_t i = 0; i < n_by; i++) is_key |= cols[i] == j;
-        if (!is_key) e = kn_frame_remove_column(res, j);
+        if (is_key) keycols[view.n_cols++] = f->cols[j];
+    }
+    if (e == KN_OK) e = kn_frame_select_rows(&view, g.rep, g.n, &res);
+    /* the numeric aggregations first, one per worker (each in row order, so
+     * the same bytes on any team), then every column in the order asked */
+    ahead *h = e == KN_OK ? kn_calloc(n_aggs ? n_aggs : 1, sizeof *h) : NULL;
+    if (e == KN_OK && !h) e = KN_ERR_NOMEM;
+    size_t work = 0;
+    for (size_t i = 0; e == KN_OK && i < n_aggs; i++) {
+        e = prepare(f, &aggs[i], &g, &h[i]);
+        work += h[i].on ? f->n_rows : 0;
+    }
+    if (e == KN_OK) {
+        long long na = (long long)n_aggs;
+#pragma omp parallel for schedule(dynamic, 1) if (work > 262144)
+        for (long long i = 0; i < na; i++)
+            if (h[i].on)
+                numeric_agg(aggs[i].op, h[i].x, &g, f->n_rows, h[i].v, h[i].v + g.n,
+                            h[i].v + 2 * g.n);
     }
     for (size_t i = 0; e == KN_OK && i < n_aggs; i++)
-        e = aggregate(f, cols, n_by, &aggs[i], &g, res);
+        e = aggregate(f, cols, n_by, &aggs[i], &g, &h[i], res);
+    for (size_t i = 0; h && i < n_aggs; i++) {
+        kn_free(h[i].owned);
+        kn_free(h[i].v);
+    }
+    kn_free(h);
     if (e == KN_OK && dropped) {
         *dropped = 0;
         for (size_t r = 0; r < f->n_rows; r++) *dropped += g.of[r] == MISSING_KEY;

@@ -18,60 +18,101 @@ static kn_status find_keys(const kn_frame *f, const char *const *names, size_t n
     return KN_OK;
 }
 
-/* Example text of a left key: its parts joined by '|'. */
-static void example(const kn__keys *k, size_t r, char *out, size_t cap)
+/* The first right row each left row meets (MISSING_KEY: none), on the team:
+ * probes only read the table. By words, then by canonical text. */
+static void probe_words(const kn__words *lw, const kn__words *rw, const kn__table *t, size_t *first)
 {
-    const char *p = k->text + k->off[r], *end = p + k->len[r];
-    size_t used = 0;
-    while (p < end && used + 1 < cap) {
-        char *colon;
-        size_t len = strtoull(p, &colon, 10);
-        p = colon + 1;
-        int w = snprintf(out + used, cap - used, "%s%.*s", used ? "|" : "", (int)len, p);
-        used += w > 0 ? (size_t)w : 0;
-        if (used >= cap) used = cap - 1;
-        p += len;
-    }
-    out[used < cap ? used : cap - 1] = '\0';
+    long long nr = (long long)lw->n_rows;
+#pragma omp parallel for schedule(static) if (nr > 65536)
+    for (long long i = 0; i < nr; i++) first[i] = kn__wtable_find(t, rw, lw, (size_t)i);
 }
 
-/* Row pairs of the join: li[i] with ri[i] (MISSING_KEY: no right row). */
-static kn_status pair_rows(const kn__keys *lk, const kn__keys *rk, const kn__table *t,
+static void probe_text(const kn__keys *lk, const kn__keys *rk, const kn__table *t, size_t *first)
+{
+    long long nr = (long long)lk->n_rows;
+#pragma omp parallel for schedule(static) if (nr > 65536)
+    for (long long i = 0; i < nr; i++) {
+        size_t r = (size_t)i;
+        first[r] = lk->len[r] == MISSING_KEY ? MISSING_KEY : kn__table_find(t, rk, lk, r);
+    }
+}
+
+/* Row pairs of the join: li[i] with ri[i] (MISSING_KEY: no right row). Semi
+ * and anti joins keep left rows once, with no right row. */
+static kn_status pair_rows(const kn_frame *left, const size_t *lcols, size_t n_keys,
+                           const size_t *first, const kn__table *t, size_t right_rows,
                            kn_join_kind kind, size_t **li, size_t **ri, size_t *n,
                            kn_join_report *rep)
 {
-    size_t cap = lk->n_rows + 16, m = 0;
-    size_t *a = kn_malloc(cap * sizeof *a), *b = kn_malloc(cap * sizeof *b);
-    unsigned char *used = kn_calloc(rk->n_rows ? rk->n_rows : 1, 1);
-    kn_status e = a && b && used ? KN_OK : KN_ERR_NOMEM;
-    for (size_t r = 0; e == KN_OK && r < lk->n_rows; r++) {
-        size_t first = lk->len[r] == MISSING_KEY ? MISSING_KEY : kn__table_find(t, rk, lk, r);
-        if (first == MISSING_KEY) {
+    size_t rows = left->n_rows, m = 0;
+    /* rows per chain, counted once from its head, to size the output */
+    size_t *chain = kn_calloc(right_rows ? right_rows : 1, sizeof *chain);
+    unsigned char *used = kn_calloc(right_rows ? right_rows : 1, 1);
+    if (!chain || !used) {
+        kn_free(chain);
+        kn_free(used);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        size_t q = first[r];
+        if (q == MISSING_KEY) {
             rep->left_unmatched++;
-            if (rep->n_examples < KN_JOIN_EXAMPLES && lk->len[r] != MISSING_KEY)
-                example(lk, r, rep->examples[rep->n_examples++], sizeof rep->examples[0]);
-            if (kind == KN_JOIN_INNER) continue;
-        }
-        for (size_t q = first;; q = t->next[q]) {
-            if (m == cap) {
-                cap *= 2;
-                size_t *na = kn_realloc(a, cap * sizeof *a),
-                       *nb = na ? kn_realloc(b, cap * sizeof *b) : NULL;
-                if (na) a = na;
-                if (nb) b = nb;
-                if (!na || !nb) {
-                    e = KN_ERR_NOMEM;
-                    break;
-                }
+            if (rep->n_examples < KN_JOIN_EXAMPLES) {
+                char *ex = rep->examples[rep->n_examples];
+                kn__key_text(left, lcols, n_keys, r, ex, sizeof rep->examples[0]);
+                rep->n_examples += ex[0] != '\0';
             }
-            a[m] = r;
-            b[m++] = q;
-            if (q == MISSING_KEY) break;
-            used[q] = 1;
-            if (t->next[q] == MISSING_KEY) break;
+            m += kind == KN_JOIN_LEFT || kind == KN_JOIN_ANTI;
+            continue;
+        }
+        if (kind == KN_JOIN_SEMI || kind == KN_JOIN_ANTI) {
+            m += kind == KN_JOIN_SEMI;
+            for (size_t p = q; p != MISSING_KEY && !used[p]; p = t->next[p]) used[p] = 1;
+            continue;
+        }
+        if (!chain[q]) {
+            for (size_t p = q; p != MISSING_KEY; p = t->next[p]) {
+                chain[q]++;
+                used[p] = 1;
+            }
+        }
+        m += chain[q];
+    }
+    uint64_t limit = KN_JOIN_ROW_LIMIT(rows, right_rows);
+    kn_status e = KN_OK;
+    if (m > limit)
+        e = kn_fail(KN_ERR_INVALID,
+                    "join: %zu x %zu rows would give %zu rows, past the limit of %llu (repeated "
+                    "keys on both sides multiply); make the right side's keys unique first "
+                    "(dedupe or group it) or join on more key columns",
+                    rows, right_rows, m, (unsigned long long)limit);
+    size_t *a = e == KN_OK ? kn_malloc((m ? m : 1) * sizeof *a) : NULL;
+    size_t *b = a ? kn_malloc((m ? m : 1) * sizeof *b) : NULL;
+    if (e == KN_OK && !b) e = KN_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t r = 0; e == KN_OK && r < rows; r++) {
+        size_t q = first[r];
+        if (kind == KN_JOIN_SEMI || kind == KN_JOIN_ANTI) {
+            if ((q != MISSING_KEY) == (kind == KN_JOIN_SEMI)) {
+                a[k] = r;
+                b[k++] = MISSING_KEY;
+            }
+            continue;
+        }
+        if (q == MISSING_KEY) {
+            if (kind == KN_JOIN_LEFT) {
+                a[k] = r;
+                b[k++] = MISSING_KEY;
+            }
+            continue;
+        }
+        for (size_t p = q; p != MISSING_KEY; p = t->next[p]) {
+            a[k] = r;
+            b[k++] = p;
         }
     }
-    for (size_t q = 0; e == KN_OK && q < rk->n_rows; q++) rep->right_unmatched += !used[q];
+    for (size_t q = 0; e == KN_OK && q < right_rows; q++) rep->right_unmatched += !used[q];
+    kn_free(chain);
     kn_free(used);
     if (e != KN_OK) {
         kn_free(a);
@@ -133,6 +174,8 @@ kn_status kn_frame_join(const kn_frame *left, const kn_frame *right, const char 
     kn_status e = find_keys(left, left_keys, n, "left", lcols);
     if (e == KN_OK) e = find_keys(right, right_keys, n, "right", rcols);
     if (e != KN_OK) return e;
+    if ((unsigned)kind > KN_JOIN_ANTI)
+        return kn_fail(KN_ERR_INVALID, "join: kind %d is not inner, left, semi or anti", (int)kind);
     const kn_column *lpeer[64], *rpeer[64];
     for (size_t i = 0; i < n; i++) {
         lpeer[i] = right->cols[rcols[i]];
@@ -140,18 +183,36 @@ kn_status kn_frame_join(const kn_frame *left, const kn_frame *right, const char 
     }
     kn_join_report rep = {left->n_rows, right->n_rows, 0, 0, 0, 0, {{0}}};
     kn__keys lk = {0}, rk = {0};
+    kn__words lw = {0}, rw = {0};
     kn__table t = {0};
     size_t *li = NULL, *ri = NULL, m = 0;
+    size_t *first = kn_malloc((left->n_rows ? left->n_rows : 1) * sizeof *first);
     kn_frame *res = NULL, *part = NULL;
-    e = kn__keys_build(left, lcols, lpeer, n, &lk);
-    if (e == KN_OK) e = kn__keys_build(right, rcols, rpeer, n, &rk);
-    if (e == KN_OK) e = kn__table_build(&rk, &t);
-    if (e == KN_OK) e = pair_rows(&lk, &rk, &t, kind, &li, &ri, &m, &rep);
-    if (e == KN_OK) e = kn_frame_select_rows(left, li, m, &res);
-    if (e == KN_OK) e = right_part(right, rcols, n, ri, m, &part);
-    if (e == KN_OK) e = attach(res, part);
+    int words = kn__words_usable(left, lcols, lpeer, n);
+    e = first ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK && words) {
+        /* right's categorical codes are mapped into left's dictionaries once */
+        e = kn__words_build(left, lcols, lpeer, right->n_rows, n, 0, &lw);
+        if (e == KN_OK) e = kn__words_build(right, rcols, rpeer, left->n_rows, n, 1, &rw);
+        if (e == KN_OK) e = kn__wtable_build(&rw, &t);
+        if (e == KN_OK) probe_words(&lw, &rw, &t, first);
+    } else if (e == KN_OK) {
+        e = kn__keys_build(left, lcols, lpeer, n, &lk);
+        if (e == KN_OK) e = kn__keys_build(right, rcols, rpeer, n, &rk);
+        if (e == KN_OK) e = kn__table_build(&rk, &t);
+        if (e == KN_OK) probe_text(&lk, &rk, &t, first);
+    }
     kn__keys_free(&lk);
     kn__keys_free(&rk);
+    kn__words_free(&lw);
+    kn__words_free(&rw);
+    if (e == KN_OK)
+        e = pair_rows(left, lcols, n, first, &t, right->n_rows, kind, &li, &ri, &m, &rep);
+    kn_free(first);
+    if (e == KN_OK) e = kn_frame_select_rows(left, li, m, &res);
+    if (e == KN_OK && kind != KN_JOIN_SEMI && kind != KN_JOIN_ANTI)
+        e = right_part(right, rcols, n, ri, m, &part);
+    if (e == KN_OK && part) e = attach(res, part);
     kn__table_free(&t);
     kn_free(li);
     kn_free(ri);

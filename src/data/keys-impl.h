@@ -27,6 +27,10 @@ int kn__keys_equal(const kn__keys *a, size_t i, const kn__keys *b, size_t j);
 typedef struct kn__table {
     size_t mask, *head, *next;
     uint64_t *hash;
+    /* word tables of one integer-like key over a small span: head is indexed
+     * by the word minus lo (no hash) */
+    int direct;
+    uint64_t lo, span;
 } kn__table;
 
 kn_status kn__table_build(const kn__keys *k, kn__table *t);
@@ -34,5 +38,40 @@ kn_status kn__table_build(const kn__keys *k, kn__table *t);
  * Later rows with that key follow through t->next. */
 size_t kn__table_find(const kn__table *t, const kn__keys *rk, const kn__keys *lk, size_t r);
 void kn__table_free(kn__table *t);
+
+/* A row's key as text, parts joined by '|' (for reports); "" when missing. */
+void kn__key_text(const kn_frame *f, const size_t *cols, size_t n, size_t r, char *out, size_t cap);
+
+/* Keys as one 64-bit word per key column (keywords.c), where every column
+ * allows it: categorical codes, int64 and time values, numeric bits (-0 as
+ * 0). Two cells have equal words exactly when their canonical texts above
+ * are equal, so results match the text keys; rows compare without text. */
+typedef struct kn__words {
+    uint64_t *w;            /* row r, key i: w[r * n + i] */
+    unsigned char *missing; /* per row: 1 when a key cell is missing */
+    uint64_t *hash;         /* per row: hash of its words */
+    size_t n_rows, n;
+} kn__words;
+
+/* 1 when every cols[i] of f can be keyed by words against peer[i] (the
+ * column it is compared with; itself for group-by): both categorical, both
+ * int64, both time or both numeric. */
+int kn__words_usable(const kn_frame *f, const size_t *cols, const kn_column *const *peer, size_t n);
+/* Words of every row. With map_to_peer, categorical codes are translated
+ * into peer's dictionary (levels it lacks get words no peer row has), so
+ * one side's words meet the other's; numeric keys whole on both sides
+ * (peer_rows: the peer columns' rows) key as integers. Runs on the calling
+ * team. */
+kn_status kn__words_build(const kn_frame *f, const size_t *cols, const kn_column *const *peer,
+                          size_t peer_rows, size_t n, int map_to_peer, kn__words *w);
+void kn__words_free(kn__words *w);
+/* A chained table over w's rows (kn__table's layout) and its look-up. */
+kn_status kn__wtable_build(const kn__words *w, kn__table *t);
+size_t kn__wtable_find(const kn__table *t, const kn__words *rk, const kn__words *lk, size_t r);
+/* Group ids per row in order of first appearance (MISSING_KEY: missing key),
+ * each group's first row, and the number of groups. A direct index replaces
+ * the hash table when the keys span a small range (categorical codes, small
+ * integers). */
+kn_status kn__words_group(const kn__words *w, size_t *of, size_t *rep, size_t *n_groups);
 
 #endif

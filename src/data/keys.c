@@ -158,3 +158,22 @@ void kn__table_free(kn__table *t)
     kn_free(t->next);
     kn_free(t->hash);
 }
+
+void kn__key_text(const kn_frame *f, const size_t *cols, size_t n, size_t r, char *out, size_t cap)
+{
+    size_t used = 0;
+    char buf[64];
+    out[0] = '\0';
+    for (size_t i = 0; i < n && used + 1 < cap; i++) {
+        const char *text;
+        size_t len = 0;
+        if (!canon_cell(f->cols[cols[i]], r, 0, buf, sizeof buf, &text, &len)) {
+            out[0] = '\0';
+            return;
+        }
+        int w = snprintf(out + used, cap - used, "%s%.*s", i ? "|" : "", (int)len, text);
+        used += w > 0 ? (size_t)w : 0;
+        if (used >= cap) used = cap - 1;
+    }
+    out[used] = '\0';
+}

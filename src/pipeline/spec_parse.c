@@ -241,8 +241,12 @@ static kn_status parse_join(Y *c, const yaml_node_t *n, kn_spec_join *j)
                 j->how = KN_JOIN_INNER;
             else if (e == KN_OK && !strcmp(h, "left"))
                 j->how = KN_JOIN_LEFT;
+            else if (e == KN_OK && !strcmp(h, "semi"))
+                j->how = KN_JOIN_SEMI;
+            else if (e == KN_OK && !strcmp(h, "anti"))
+                j->how = KN_JOIN_ANTI;
             else if (e == KN_OK)
-                e = kn__yaml_at(c, kv.value, "how '%s' is not inner or left", h);
+                e = kn__yaml_at(c, kv.value, "how '%s' is not inner, left, semi or anti", h);
         } else
             e = kn__yaml_at(c, kv.key_node, "unknown join key '%s'; known: with, on, right_on, how",
                             kv.key);

@@ -157,12 +157,73 @@ static void sqlite_source_types(void **state)
                    "sqlite source /nonexistent/x.db: cannot open");
 }
 
+/* The word keys (codes, integers, double bits; direct index or hash) give
+ * what the canonical text gives: the same join against a text key, and
+ * groups by value (-0 with 0) in order of first appearance. */
+static void word_keys_match_text_keys(void **state)
+{
+    (void)state;
+    const char *csv[] = {"k,v\n3,1\n-0,2\n0,3\n1.5,4\n1e15,5\n3,6\n1.5,7\n,8\n1e15,9\n",
+                         "k,v\n3,1\n-0,2\n0,3\n7,4\n1e15,5\n3,6\n7,7\n,8\n1e15,9\n",
+                         "k,v\n3,1\n-0,2\n0,3\n7,4\n9,5\n3,6\n7,7\n,8\n9,9\n"};
+    const char *by[] = {"k"};
+    kn_agg sum = {"s", KN_AGG_SUM, "v", NULL};
+    for (int i = 0; i < 3; i++) { /* double bits, integers hashed, integers direct */
+        kn_frame *f = read_as(".csv", csv[i]), *g;
+        size_t dropped;
+        KN_CHECK(kn_frame_group_by(f, by, 1, &sum, 1, &g, &dropped));
+        assert_int_equal(kn_frame_n_rows(g), 4);
+        assert_int_equal(dropped, 1);
+        double want[] = {7, 5, 11, 14};
+        for (size_t r = 0; r < 4; r++) assert_true(num(g, "s", r) == want[r]);
+        assert_true(num(g, "k", 1) == 0);
+        /* joined with numeric keys (words) and with text keys (canonical text) */
+        kn_frame *rn = read_as(".csv", "k,w\n0,10\n3,30\n1.5,15\n3,31\n");
+        kn_frame *rt = read_as(".csv", "k,w\n0,10\n3,30\n1.5,15\n3,31\nzz,0\n");
+        kn_frame *a, *b;
+        kn_join_report ra, rb;
+        KN_CHECK(kn_frame_join(f, rn, by, by, 1, KN_JOIN_LEFT, &a, &ra));
+        KN_CHECK(kn_frame_join(f, rt, by, by, 1, KN_JOIN_LEFT, &b, &rb));
+        assert_int_equal(kn_frame_n_rows(a), kn_frame_n_rows(b));
+        assert_int_equal(ra.left_unmatched, rb.left_unmatched);
+        assert_int_equal(ra.n_examples, rb.n_examples);
+        for (size_t r = 0; r < kn_frame_n_rows(a); r++) {
+            double x = num(a, "w", r), y = num(b, "w", r);
+            assert_true(x == y || (isnan(x) && isnan(y)));
+            assert_true(num(a, "v", r) == num(b, "v", r));
+        }
+        kn_frame_free(a);
+        kn_frame_free(b);
+        kn_frame_free(rn);
+        kn_frame_free(rt);
+        kn_frame_free(g);
+        kn_frame_free(f);
+    }
+    /* categorical keys with different dictionaries meet by text */
+    kn_frame *l = read_as(".csv", "k,v\na,1\nb,2\nc,3\na,4\n");
+    kn_frame *r = read_as(".csv", "k,w\nc,30\nzz,0\na,10\n");
+    kn_frame *o;
+    kn_join_report rep;
+    KN_CHECK(kn_frame_join(l, r, by, by, 1, KN_JOIN_SEMI, &o, &rep));
+    assert_int_equal(kn_frame_n_rows(o), 3);
+    assert_int_equal(kn_frame_n_cols(o), 2);
+    assert_true(num(o, "v", 2) == 4);
+    assert_int_equal(rep.right_unmatched, 1);
+    assert_string_equal(rep.examples[0], "b");
+    kn_frame_free(o);
+    KN_CHECK(kn_frame_join(l, r, by, by, 1, KN_JOIN_INNER, &o, &rep));
+    assert_int_equal(kn_frame_n_rows(o), 3);
+    assert_true(num(o, "w", 1) == 30);
+    kn_frame_free(o);
+    kn_frame_free(l);
+    kn_frame_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(join_matches_across_types),
-        cmocka_unit_test(union_aligns_columns),
-        cmocka_unit_test(group_by_aggregates),
+        cmocka_unit_test(join_matches_across_types), cmocka_unit_test(union_aligns_columns),
+        cmocka_unit_test(group_by_aggregates),       cmocka_unit_test(word_keys_match_text_keys),
         cmocka_unit_test(sqlite_source_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
