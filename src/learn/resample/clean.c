@@ -87,22 +87,8 @@ static const kn_param_def enn_defs[] = {
                   "frequent class among them is its own"),
     KN_PARAM_END};
 
-static const kn_step_vt tomek_vt = {.default_type = KN_COL_NUMERIC,
-                                    .fit = kn__rs_fit,
-                                    .transform = kn__rs_identity,
-                                    .free_state = kn_free,
-                                    .transform_row = kn__rs_identity_row,
-                                    .save = kn__stateless_save,
-                                    .load = kn__stateless_load,
-                                    .resample = tomek_resample};
-static const kn_step_vt enn_vt = {.default_type = KN_COL_NUMERIC,
-                                  .fit = kn__rs_fit,
-                                  .transform = kn__rs_identity,
-                                  .free_state = kn_free,
-                                  .transform_row = kn__rs_identity_row,
-                                  .save = kn__stateless_save,
-                                  .load = kn__stateless_load,
-                                  .resample = enn_resample};
+KN__RS_VT(tomek_vt, tomek_resample);
+KN__RS_VT(enn_vt, enn_resample);
 
 const kn_component kn__tomek_links = {
     KN_COMP_STEP,

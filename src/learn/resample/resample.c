@@ -456,22 +456,8 @@ static const kn_param_def under_defs[] = {KN_STEP_COMMON_PARAMS(kn__rs_params),
                                           KN__RS_STRATEGY("auto", STRATEGY_DOC_UNDER), KN__RS_SEED,
                                           KN_PARAM_END};
 
-static const kn_step_vt over_vt = {.default_type = KN_COL_NUMERIC,
-                                   .fit = kn__rs_fit,
-                                   .transform = kn__rs_identity,
-                                   .free_state = kn_free,
-                                   .transform_row = kn__rs_identity_row,
-                                   .save = kn__stateless_save,
-                                   .load = kn__stateless_load,
-                                   .resample = over_resample};
-static const kn_step_vt under_vt = {.default_type = KN_COL_NUMERIC,
-                                    .fit = kn__rs_fit,
-                                    .transform = kn__rs_identity,
-                                    .free_state = kn_free,
-                                    .transform_row = kn__rs_identity_row,
-                                    .save = kn__stateless_save,
-                                    .load = kn__stateless_load,
-                                    .resample = under_resample};
+KN__RS_VT(over_vt, over_resample);
+KN__RS_VT(under_vt, under_resample);
 
 const kn_component kn__random_over_sampler = {
     KN_COMP_STEP,

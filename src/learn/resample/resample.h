@@ -75,4 +75,16 @@ kn_status kn__rs_identity_row(const kn_step *s, kn_step_row *row, const size_t *
 #define KN__RS_STRATEGY(d, doc) KN_PARAM_STRING(kn__rs_params, sampling_strategy, d, doc)
 #define KN__RS_SEED KN_PARAM_INT(kn__rs_params, seed, "0", 0, 1e15, "seed of the random draws")
 
+/* A resampler's step table: fitted for the record, identity on frames and
+ * rows (predict time), and fn on the training rows. */
+#define KN__RS_VT(name, fn)                                                                        \
+    static const kn_step_vt name = {.default_type = KN_COL_NUMERIC,                                \
+                                    .fit = kn__rs_fit,                                             \
+                                    .transform = kn__rs_identity,                                  \
+                                    .free_state = kn_free,                                         \
+                                    .transform_row = kn__rs_identity_row,                          \
+                                    .save = kn__stateless_save,                                    \
+                                    .load = kn__stateless_load,                                    \
+                                    .resample = fn}
+
 #endif

@@ -398,19 +398,10 @@ static const kn_param_def adasyn_defs[] = {
                  "nearest rows (of any class for the weights, of the class for the segments)"),
     KN__RS_SEED, KN_PARAM_END};
 
-#define RESAMPLER_VT(name, fn)                                                                     \
-    static const kn_step_vt name = {.default_type = KN_COL_NUMERIC,                                \
-                                    .fit = kn__rs_fit,                                             \
-                                    .transform = kn__rs_identity,                                  \
-                                    .free_state = kn_free,                                         \
-                                    .transform_row = kn__rs_identity_row,                          \
-                                    .save = kn__stateless_save,                                    \
-                                    .load = kn__stateless_load,                                    \
-                                    .resample = fn}
-RESAMPLER_VT(smote_vt, smote_resample);
-RESAMPLER_VT(borderline_vt, borderline_resample);
-RESAMPLER_VT(nc_vt, nc_resample);
-RESAMPLER_VT(adasyn_vt, adasyn_resample);
+KN__RS_VT(smote_vt, smote_resample);
+KN__RS_VT(borderline_vt, borderline_resample);
+KN__RS_VT(nc_vt, nc_resample);
+KN__RS_VT(adasyn_vt, adasyn_resample);
 
 const kn_component kn__smote = {KN_COMP_STEP,
                                 "smote",
