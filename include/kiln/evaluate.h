@@ -50,6 +50,13 @@ typedef struct kn_scores {
     size_t n_slices;
     kn_scores_slice *slices;
     int worst;
+    /* Classifiers: per class of the model (its order; a class the model
+     * never saw is left out) the precision, recall and F1 of that class
+     * against the rest, and its support (weighted count of its rows), as
+     * scikit-learn's classification_report (0 where undefined: no rows
+     * predicted, no rows of the class). n_classes 0 for regression. */
+    size_t n_classes;
+    double *class_precision, *class_recall, *class_f1, *class_support;
 } kn_scores;
 
 /* One slice of sliced scores: the value (text; "(missing)" for missing

@@ -220,6 +220,12 @@ json_t *cli_json_num(double v);
 void cli_print_scores(const char *what, const struct kn_scores *s);
 void cli_scores_meaning_json(json_t *j, const char *roc_auc_average, const char *positive_class);
 void cli_print_scores_meaning(const char *roc_auc_average, const char *positive_class);
+/* A classifier's per-class table (kn_scores.class_*): precision, recall,
+ * F1 and support of each of the model's classes, as lines for people and
+ * as "per_class": [{"class": label, ...}] for machines (NULL: none). */
+struct kn_model;
+void cli_print_per_class(const struct kn_model *m, const struct kn_scores *s);
+json_t *cli_per_class_json(const struct kn_model *m, const struct kn_scores *s);
 /* Rows whose `target` is missing: with drop (--drop-missing-target) *f is
  * replaced by a frame without them (a note says how many went); without,
  * they are an error naming the first row and the option. */

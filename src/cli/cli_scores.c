@@ -128,6 +128,28 @@ void cli_print_scores(const char *what, const kn_scores *s)
     cli_print_scores_sliced(what, s, NULL);
 }
 
+void cli_print_per_class(const kn_model *m, const kn_scores *s)
+{
+    if (!s->n_classes) return;
+    printf("per class:%22s%11s%11s%11s%11s\n", "", "precision", "recall", "f1", "support");
+    for (size_t c = 0; c < s->n_classes; c++)
+        printf("  %-30.30s %10.4f %10.4f %10.4f %10.6g\n", kn_model_class(m, c),
+               s->class_precision[c], s->class_recall[c], s->class_f1[c], s->class_support[c]);
+}
+
+json_t *cli_per_class_json(const kn_model *m, const kn_scores *s)
+{
+    if (!s->n_classes) return NULL;
+    json_t *a = json_array();
+    for (size_t c = 0; c < s->n_classes; c++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:o, s:o, s:o, s:o}", "class", kn_model_class(m, c), "precision",
+                         cli_json_num(s->class_precision[c]), "recall",
+                         cli_json_num(s->class_recall[c]), "f1", cli_json_num(s->class_f1[c]),
+                         "support", cli_json_num(s->class_support[c])));
+    return a;
+}
+
 kn_status cli_target_rows(kn_frame **f, const char *target, int drop)
 {
     size_t j, n = kn_frame_n_rows(*f), k = 0, first = 0;

@@ -605,6 +605,8 @@ int cmd_eval(int argc, char **argv)
     } else if (cli.json) {
         json_t *s = cli_scores_json(&sc);
         json_object_set_new(s, "command", json_string("eval"));
+        json_t *pc = cli_per_class_json(m, &sc);
+        if (pc) json_object_set_new(s, "per_class", pc);
         json_object_set_new(s, "model", json_string(kn_model_name(m)));
         json_object_set_new(s, "input", json_string(data));
         json_object_set_new(s, "model_file", json_string(model));
@@ -621,6 +623,7 @@ int cmd_eval(int argc, char **argv)
         rc = cli_emit_json(s);
     } else {
         cli_print_scores_sliced(kn_model_name(m), &sc, a.slice_by);
+        cli_print_per_class(m, &sc);
         if (repeats) {
             printf("permutation importance (%s fall, %ld shuffles):\n",
                    kn_model_task(m) == KN_TASK_CLASSIFICATION ? "accuracy" : "R^2", repeats);

@@ -354,6 +354,8 @@ int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o)
         } else if (cli.json) {
             json_t *s = cli_scores_json(&sc);
             json_object_set_new(s, "command", json_string("eval"));
+            json_t *pc = cli_per_class_json(l.m, &sc);
+            if (pc) json_object_set_new(s, "per_class", pc);
             json_object_set_new(s, "model", json_string(kn_model_name(l.m)));
             json_object_set_new(s, "input", json_string(a->data));
             json_object_set_new(s, "model_file", json_string(path));
@@ -364,6 +366,7 @@ int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o)
             rc = cli_emit_json(s);
         } else {
             cli_print_scores_sliced(kn_model_name(l.m), &sc, a->slice_by);
+            cli_print_per_class(l.m, &sc);
         }
     }
     kn_scores_free(&sc);

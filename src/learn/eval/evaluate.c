@@ -136,6 +136,7 @@ void kn_scores_free(kn_scores *s)
         kn_scores_free(&s->slices[i].scores);
     }
     kn_free(s->slices);
+    kn_free(s->class_precision); /* one block for the four per-class arrays */
     memset(s, 0, sizeof *s);
     s->positive = -1;
     s->worst = -1;
@@ -247,6 +248,39 @@ static int wants_proba(const kn_score_opts *o)
     return 0;
 }
 
+/* The per-class table of s (kn_scores.class_*) from the confusion matrix
+ * over k classes (the model's k_model first). */
+static kn_status per_class(const int32_t *y, const int32_t *pred, const double *w, size_t n,
+                           size_t k, size_t k_model, kn_scores *s)
+{
+    double *cm = kn_malloc((k ? k * k : 1) * sizeof *cm);
+    double *t = kn_malloc((k_model ? 4 * k_model : 1) * sizeof *t);
+    kn_status e = cm && t ? kn_metric_confusion(y, pred, w, n, k, cm) : KN_ERR_NOMEM;
+    for (size_t c = 0; e == KN_OK && c < k_model; c++) {
+        double tp = cm[c * k + c], actual = 0, predicted = 0;
+        for (size_t j = 0; j < k; j++) {
+            actual += cm[c * k + j];
+            predicted += cm[j * k + c];
+        }
+        double prec = predicted > 0 ? tp / predicted : 0, rec = actual > 0 ? tp / actual : 0;
+        t[c] = prec;
+        t[k_model + c] = rec;
+        t[2 * k_model + c] = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
+        t[3 * k_model + c] = actual;
+    }
+    kn_free(cm);
+    if (e != KN_OK) {
+        kn_free(t);
+        return e;
+    }
+    s->n_classes = k_model;
+    s->class_precision = t;
+    s->class_recall = t + k_model;
+    s->class_f1 = t + 2 * k_model;
+    s->class_support = t + 3 * k_model;
+    return KN_OK;
+}
+
 static kn_status score_classifier(const kn_model *m, const kn_frame *f, const double *y,
                                   const double *pred, const double *w, size_t n, size_t n_unseen,
                                   const kn_score_opts *o, const kn__slices *sl, kn_scores *s)
@@ -282,6 +316,7 @@ static kn_status score_classifier(const kn_model *m, const kn_frame *f, const do
                         .positive = k == 2 ? (int)pos : -1};
     if (e == KN_OK) e = score_set(o, 1, &d, s);
     if (e == KN_OK) e = kn__score_extras(o, &d, sl, s);
+    if (e == KN_OK) e = per_class(yi, pi, w, n, k + n_unseen, k, s);
     kn_free(proba);
     kn_free(yi);
     kn_free(pi);
