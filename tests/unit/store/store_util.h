@@ -19,6 +19,7 @@ static inline void test_store_dir(char *buf, size_t cap, const char *tag)
 {
     snprintf(buf, cap, "/tmp/kiln-store-test-%d-%s-XXXXXX", (int)getpid(), tag);
     if (!mkdtemp(buf)) fail_msg("mkdtemp %s failed", buf);
+    test_remove_at_exit(buf);
 }
 
 /* BLAKE2b of every row of every table of DIR/kiln.db, as hex. */
