@@ -23,7 +23,7 @@ typedef struct tune_args {
     const char *space, *strategy, *metric, *resource, *trials_file, *resume, *out;
     int64_t trials, outer_folds;
     double max_time, test_fraction, eta;
-    int nested;
+    int nested, prune;
 } tune_args;
 
 static const cli_opt tune_opts[] = {
@@ -43,6 +43,9 @@ static const cli_opt tune_opts[] = {
     CLI_OPT_NUM(tune_args, eta, "eta", "F", "3", 1.5, 100, "halving: rung growth factor"),
     CLI_OPT_NUM(tune_args, test_fraction, "test-fraction", "F", "0.2", 0, 0.9,
                 "rows held out to score the refitted best once (0: none)"),
+    CLI_OPT_FLAG(tune_args, prune, "prune",
+                 "stop a trial after a fold where its running mean is worse than the median "
+                 "of the earlier trials' (not halving)"),
     CLI_OPT_FLAG(tune_args, nested, "nested",
                  "estimate the tuned model by nested CV (the search inside each outer fold)"),
     CLI_OPT_INT(tune_args, outer_folds, "outer-folds", "K", "3", 2, 1000,
@@ -84,7 +87,15 @@ const cli_spec tune_spec = {
     "finish and reports those done (a second one stops at once). With --trials-file\n"
     "each finished trial is appended as a JSON line; --resume FILE reads them back\n"
     "and runs only the missing trials (random and tpe: a larger --trials extends\n"
-    "the search).\n",
+    "the search).\n"
+    "\n"
+    "--prune (off by default: every trial is then fully cross-validated) stops a\n"
+    "trial after fold k when the mean of its first k fold scores is worse than the\n"
+    "median of the same mean over the trials with smaller numbers that ran fold k\n"
+    "(at least 5 of them; never after the last fold). A trial waits for the\n"
+    "smaller-numbered ones to pass fold k, so pruning gives the same trials on any\n"
+    "--jobs. A pruned trial is listed as pruned with the folds it ran, and is never\n"
+    "the best.\n",
     "  kiln tune --data train.csv --target y --model gbdt --space space.yaml \\\n"
     "      --strategy tpe --trials 50 --folds 5 --seed 1\n"
     "  kiln tune --data train.csv --target y --model gbdt --space grid.yaml \\\n"
@@ -109,15 +120,24 @@ static json_t *trial_json(const kn_tune_trial *t, int with_verdict)
         snprintf(name, sizeof name, "%.*s", (int)(eq - t->params[i]), t->params[i]);
         json_object_set_new(params, name, json_string(eq + 1));
     }
-    json_t *j = json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:f}", "trial", (json_int_t)t->id,
-                          "params", params, "status", t->status == KN_TRIAL_OK ? "ok" : "failed",
-                          "score", cli_json_num(t->score), "std", cli_json_num(t->std), "train",
-                          cli_json_num(t->train), "seconds", t->seconds);
+    const char *status = t->status == KN_TRIAL_OK       ? "ok"
+                         : t->status == KN_TRIAL_PRUNED ? "pruned"
+                                                        : "failed";
+    json_t *j =
+        json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:f}", "trial", (json_int_t)t->id, "params",
+                  params, "status", status, "score", cli_json_num(t->score), "std",
+                  cli_json_num(t->std), "train", cli_json_num(t->train), "seconds", t->seconds);
     if (t->resource > 0) {
         json_object_set_new(j, "rung", json_integer((json_int_t)t->rung));
         json_object_set_new(j, "resource", json_real(t->resource));
     }
     if (t->error) json_object_set_new(j, "error", json_string(t->error));
+    if (t->fold_score) {
+        json_t *folds = json_array();
+        for (size_t i = 0; i < t->n_folds; i++)
+            json_array_append_new(folds, cli_json_num(t->fold_score[i]));
+        json_object_set_new(j, "folds", folds);
+    }
     if (with_verdict && t->verdict_text && *t->verdict_text)
         json_object_set_new(j, "verdict",
                             json_pack("{s:s, s:s}", "fit", kn_fit_verdict_name(t->verdict),
@@ -131,6 +151,14 @@ static json_t *header_json(const tune_args *a)
                      a->cv.spec.model, "target", a->cv.spec.target, "strategy",
                      a->strategy ? a->strategy : "random", "space", a->space, "seed",
                      (json_int_t)a->cv.seed, "trials", (json_int_t)a->trials);
+}
+
+/* The header with what changes the trials beyond header_json's keys. */
+static json_t *header_json_full(const tune_args *a)
+{
+    json_t *h = header_json(a);
+    json_object_set_new(h, "prune", json_boolean(a->prune));
+    return h;
 }
 
 /* The best trial's verdict, as the trials file keeps it. */
@@ -147,6 +175,22 @@ static kn_status read_verdict(const json_t *v, kn_tune_trial *t)
     kn_free(t->verdict_text);
     t->verdict_text = text;
     return KN_OK;
+}
+
+/* A trial line's per-fold scores. */
+static kn_status read_folds(const json_t *folds, kn_tune_trial *t)
+{
+    size_t n = json_array_size(folds);
+    if (!n) return KN_OK;
+    double *v = kn_malloc(n * sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_array_get(folds, i);
+        v[i] = json_is_number(x) ? json_number_value(x) : NAN;
+    }
+    kn_status e = kn_tune_trial_set_folds(t, v, n);
+    kn_free(v);
+    return e;
 }
 
 /* Read a trials file back: the header must match this search; a last line
@@ -185,6 +229,10 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
                                 "%s: written by another search (its %s differs): resume with "
                                 "the same --model, --target, --strategy, --trials and --seed",
                                 a->resume, keys[k]);
+            if (e == KN_OK && json_is_true(json_object_get(j, "prune")) != a->prune)
+                e = kn_fail(KN_ERR_INVALID,
+                            "%s: written by a search %s --prune: resume it %s --prune", a->resume,
+                            a->prune ? "without" : "with", a->prune ? "without" : "with");
             json_decref(j);
             continue;
         }
@@ -230,6 +278,11 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
                 status && !strcmp(status, "ok") ? KN_TRIAL_OK : KN_TRIAL_FAILED,
                 (size_t)json_integer_value(json_object_get(j, "rung")),
                 json_number_value(json_object_get(j, "resource")), &v[have]);
+            if (e == KN_OK) {
+                if (status && !strcmp(status, "pruned")) v[have].status = KN_TRIAL_PRUNED;
+                e = read_folds(json_object_get(j, "folds"), &v[have]);
+                if (e != KN_OK) kn_tune_trial_release(&v[have]);
+            }
             if (e != KN_OK)
                 e = kn_fail_prefix(e, "%s:%zu: ", a->resume, lineno);
             else
@@ -428,12 +481,14 @@ static void print_trials(const tune_args *a, const kn_tune_result *r, size_t n_s
         char ms[64];
         if (t->status == KN_TRIAL_OK)
             snprintf(ms, sizeof ms, "%.4f +- %.4f", t->score, t->std);
+        else if (t->status == KN_TRIAL_PRUNED)
+            snprintf(ms, sizeof ms, "pruned %.4f (%zu f)", t->score, t->n_folds);
         else
             snprintf(ms, sizeof ms, "failed");
         printf(" %22s %10.4f %8.2f%s\n", ms, t->train, t->seconds, i == r->best ? "  <- best" : "");
     }
     for (size_t i = 0; i < r->n; i++)
-        if (r->trial[i].status != KN_TRIAL_OK && r->trial[i].error)
+        if (r->trial[i].status == KN_TRIAL_FAILED && r->trial[i].error)
             printf("trial %zu failed: %s\n", r->trial[i].id, r->trial[i].error);
 }
 
@@ -617,6 +672,7 @@ int cmd_tune(int argc, char **argv)
     o.seed = a.cv.seed;
     o.resource = a.resource;
     o.eta = a.eta;
+    o.prune = a.prune;
     kn_tune_trial *prior = NULL;
     size_t n_prior = 0;
     char *prior_metric = NULL;
@@ -665,7 +721,7 @@ int cmd_tune(int argc, char **argv)
         sink.fp = fopen(sink.path, a.resume ? "a" : "w");
         if (!sink.fp) e = kn_fail(KN_ERR_IO, "%s: cannot open the trials file", sink.path);
         if (e == KN_OK && !a.resume) {
-            json_t *h = header_json(&a);
+            json_t *h = header_json_full(&a);
             char *line = json_dumps(h, JSON_COMPACT);
             json_decref(h);
             if (!line || fprintf(sink.fp, "%s\n", line) < 0 || fflush(sink.fp))
