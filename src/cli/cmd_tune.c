@@ -482,7 +482,7 @@ static void print_trials(const tune_args *a, const kn_tune_result *r, size_t n_s
         if (t->status == KN_TRIAL_OK)
             snprintf(ms, sizeof ms, "%.4f +- %.4f", t->score, t->std);
         else if (t->status == KN_TRIAL_PRUNED)
-            snprintf(ms, sizeof ms, "pruned %.4f (%zu f)", t->score, t->n_folds);
+            snprintf(ms, sizeof ms, "%.4f pruned after %zu", t->score, t->n_folds);
         else
             snprintf(ms, sizeof ms, "failed");
         printf(" %22s %10.4f %8.2f%s\n", ms, t->train, t->seconds, i == r->best ? "  <- best" : "");
