@@ -27,7 +27,8 @@ typedef struct tune_args {
 } tune_args;
 
 static const cli_opt tune_opts[] = {
-    CV_OPTS_COMMON,
+    CV_OPTS_COMMON_WITH("seeds the search's trials and the folds' shuffle (implies --shuffle)",
+                        "trials run J at a time (default 1), sharing --threads among them"),
     CLI_OPT_NEED(tune_args, space, "space", "FILE", "the search space (YAML, see above)"),
     CLI_OPT_CHOICE(tune_args, strategy, "strategy", "random|grid|tpe|halving",
                    "how configurations are chosen (default random)"),
