@@ -102,6 +102,10 @@ typedef struct kn_tune_trial {
     double score, std;      /* mean and population std over folds, first metric */
     double train, baseline; /* the mean train score and the baseline's */
     double seconds;         /* wall time of the whole trial */
+    double cpu_seconds;     /* its CPU time: the process's with one job, the trial's
+                               thread's with more (each trial then runs on one) */
+    double cost;            /* estimated at opts' prices: CPU hours x core_hour + the
+                               process's RSS GB (shared by jobs) x wall hours x gb_hour */
     size_t rung;            /* halving: the rung (0 first); 0 otherwise */
     double resource;        /* halving: n_estimators, or the share of rows; 0 otherwise */
     kn_fit_verdict verdict;
@@ -117,10 +121,13 @@ typedef kn_status (*kn_tune_trial_fn)(const kn_tune_trial *t, void *user);
 
 typedef struct kn_tune_opts {
     kn_tune_strategy strategy;
-    size_t trials;      /* at most this many trials (grid: 0 = every combination) */
-    double max_seconds; /* start no trial after this long (0: no limit) */
-    int jobs;           /* trials at a time (0: one); threads are shared among them */
-    int threads;        /* all trials together (0: one per core) */
+    size_t trials;             /* at most this many trials (grid: 0 = every combination) */
+    double max_seconds;        /* start no trial after this long (0: no limit) */
+    double max_cost;           /* start no trial once the finished trials' cost (resumed ones
+                                  included) reaches this (0: no limit) */
+    double core_hour, gb_hour; /* prices of the cost estimate (kiln/store.h's kn_prices) */
+    int jobs;                  /* trials at a time (0: one); threads are shared among them */
+    int threads;               /* all trials together (0: one per core) */
     uint64_t seed;
     size_t batch;         /* TPE: trials proposed together (0: 2) */
     size_t startup;       /* TPE: random trials first (0: 10) */
@@ -149,7 +156,8 @@ typedef struct kn_tune_result {
     const char *metric; /* the score's metric (borrowed: registered, or opts' prior_metric);
                            NULL when no trial ran */
     int higher_is_better;
-    int stopped; /* 1: the time budget ran out; 2: cancelled */
+    int stopped; /* 1: the time budget ran out; 2: cancelled; 3: the cost budget ran out */
+    double cost; /* the trials' estimated cost, summed */
 } kn_tune_result;
 
 /* Run the search: each trial is kn_cv_run(f, cv) with cv's params followed

@@ -9,6 +9,7 @@
 #include "kiln/pipeline.h"
 #include "kiln/split.h"
 #include "kiln/stage.h"
+#include "kiln/store.h"
 #include "kiln/tune.h"
 
 #include <math.h>
@@ -22,7 +23,7 @@ typedef struct tune_args {
     cv_args cv; /* first: the shared options' offsets hold */
     const char *space, *strategy, *metric, *resource, *trials_file, *resume, *out;
     int64_t trials, outer_folds;
-    double max_time, test_fraction, eta;
+    double max_time, max_cost, test_fraction, eta;
     int nested, prune;
 } tune_args;
 
@@ -37,6 +38,8 @@ static const cli_opt tune_opts[] = {
                 "configurations)"),
     CLI_OPT_NUM(tune_args, max_time, "max-time", "SECONDS", "0", 0, 1e12,
                 "start no trial after SECONDS (0: no limit)"),
+    CLI_OPT_NUM(tune_args, max_cost, "max-cost", "USD", "0", 0, 1e12,
+                "start no trial once the trials' estimated cost reaches USD (0: no limit)"),
     CLI_OPT_TEXT(tune_args, metric, "metric", "NAME",
                  "the score to optimise (default: accuracy or rmse, the task's first)"),
     CLI_OPT_TEXT(tune_args, resource, "resource", "PARAM|rows",
@@ -96,7 +99,13 @@ const cli_spec tune_spec = {
     "(at least 5 of them; never after the last fold). A trial waits for the\n"
     "smaller-numbered ones to pass fold k, so pruning gives the same trials on any\n"
     "--jobs. A pruned trial is listed as pruned with the folds it ran, and is never\n"
-    "the best.\n",
+    "the best.\n"
+    "\n"
+    "Each trial's cost is estimated as a run's is: its CPU hours at the core-hour\n"
+    "price plus memory GB-hours at the GB-hour price ($KILN_PRICE_CORE_HOUR,\n"
+    "$KILN_PRICE_GB_HOUR, as for the store's runs). --max-cost starts no trial once\n"
+    "the finished trials' costs reach USD (like --max-time, it depends on the\n"
+    "machine, so it is not reproducible).\n",
     "  kiln tune --data train.csv --target y --model gbdt --space space.yaml \\\n"
     "      --strategy tpe --trials 50 --folds 5 --seed 1\n"
     "  kiln tune --data train.csv --target y --model gbdt --space grid.yaml \\\n"
@@ -128,6 +137,8 @@ static json_t *trial_json(const kn_tune_trial *t, int with_verdict)
         json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:f}", "trial", (json_int_t)t->id, "params",
                   params, "status", status, "score", cli_json_num(t->score), "std",
                   cli_json_num(t->std), "train", cli_json_num(t->train), "seconds", t->seconds);
+    json_object_set_new(j, "cpu_seconds", json_real(t->cpu_seconds));
+    json_object_set_new(j, "cost", json_real(t->cost));
     if (t->resource > 0) {
         json_object_set_new(j, "rung", json_integer((json_int_t)t->rung));
         json_object_set_new(j, "resource", json_real(t->resource));
@@ -281,6 +292,8 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
                 json_number_value(json_object_get(j, "resource")), &v[have]);
             if (e == KN_OK) {
                 if (status && !strcmp(status, "pruned")) v[have].status = KN_TRIAL_PRUNED;
+                v[have].cpu_seconds = json_number_value(json_object_get(j, "cpu_seconds"));
+                v[have].cost = json_number_value(json_object_get(j, "cost"));
                 e = read_folds(json_object_get(j, "folds"), &v[have]);
                 if (e != KN_OK) kn_tune_trial_release(&v[have]);
             }
@@ -459,7 +472,7 @@ static void print_trials(const tune_args *a, const kn_tune_result *r, size_t n_s
     int halving = a->strategy && !strcmp(a->strategy, "halving");
     if (halving) printf(" %4s %9s", "rung", "resource");
     for (size_t d = 0; d < n_space; d++) printf(" %14.14s", kn_tune_space_name(sp, d));
-    printf(" %22s %10s %8s\n", "score mean +- std", "train", "fit s");
+    printf(" %22s %10s %8s %9s\n", "score mean +- std", "train", "fit s", "cost $");
     for (size_t i = 0; i < r->n; i++) {
         const kn_tune_trial *t = &r->trial[i];
         printf("%5zu", t->id);
@@ -486,7 +499,8 @@ static void print_trials(const tune_args *a, const kn_tune_result *r, size_t n_s
             snprintf(ms, sizeof ms, "%.4f pruned after %zu", t->score, t->n_folds);
         else
             snprintf(ms, sizeof ms, "failed");
-        printf(" %22s %10.4f %8.2f%s\n", ms, t->train, t->seconds, i == r->best ? "  <- best" : "");
+        printf(" %22s %10.4f %8.2f %9.2g%s\n", ms, t->train, t->seconds, t->cost,
+               i == r->best ? "  <- best" : "");
     }
     for (size_t i = 0; i < r->n; i++)
         if (r->trial[i].status == KN_TRIAL_FAILED && r->trial[i].error)
@@ -514,9 +528,11 @@ static json_t *result_json(const tune_args *a, const kn_tune_result *r)
                           r->metric ? json_string(r->metric) : json_null(), "higher_is_better",
                           r->higher_is_better, "trials", trials);
     json_object_set_new(j, "stopped",
-                        json_string(r->stopped == 2   ? "interrupted"
+                        json_string(r->stopped == 3   ? "max-cost"
+                                    : r->stopped == 2 ? "interrupted"
                                     : r->stopped == 1 ? "max-time"
                                                       : "no"));
+    json_object_set_new(j, "cost", json_real(r->cost));
     json_object_set_new(j, "best",
                         r->best == SIZE_MAX ? json_null() : trial_json(&r->trial[r->best], 1));
     return j;
@@ -669,6 +685,11 @@ int cmd_tune(int argc, char **argv)
     o.strategy = strategy;
     o.trials = (size_t)a.trials;
     o.max_seconds = a.max_time;
+    o.max_cost = a.max_cost;
+    kn_prices prices;
+    kn_store_prices(NULL, &prices);
+    o.core_hour = prices.core_hour;
+    o.gb_hour = prices.gb_hour;
     o.jobs = jobs > 0 ? jobs : 1;
     o.seed = a.cv.seed;
     o.resource = a.resource;
@@ -781,7 +802,10 @@ int cmd_tune(int argc, char **argv)
         if (r.best != SIZE_MAX) print_best(&r);
         if (r.stopped)
             printf("stopped: %s after %zu trials\n",
-                   r.stopped == 2 ? "interrupted" : "--max-time reached", r.n);
+                   r.stopped == 3   ? "--max-cost reached"
+                   : r.stopped == 2 ? "interrupted"
+                                    : "--max-time reached",
+                   r.n);
         if (test && !isnan(test_score))
             printf("held-out: %s %.4f on %zu rows (refitted on %zu rows)\n", r.metric, test_score,
                    kn_frame_n_rows(test), kn_frame_n_rows(train));

@@ -6,6 +6,7 @@
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"
+#include "kiln/stage.h"
 #include "pipeline/tune-impl.h"
 
 #include <math.h>
@@ -34,11 +35,16 @@ const char *kn_tune_strategy_name(kn_tune_strategy s)
     return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
 }
 
-static double now_seconds(void)
+static double clock_seconds(clockid_t id)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (clock_gettime(id, &t) != 0) return 0;
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double now_seconds(void)
+{
+    return clock_seconds(CLOCK_MONOTONIC);
 }
 
 void kn_tune_trial_release(kn_tune_trial *t)
@@ -295,6 +301,9 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
     kn_status e = kn_ctx_new(&ctx);
     double t0 = now_seconds();
     kn_cv_result r = {0};
+    /* one job: the trial has the process; more: its thread runs all its folds */
+    clockid_t cpu_clock = s->jobs > 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID;
+    double cpu0 = clock_seconds(cpu_clock);
     if (e == KN_OK) {
         kn_ctx_set_seed(ctx, s->o->seed ^ (0x9e3779b97f4a7c15ull * (t->id + 1)));
         kn_ctx *prev = kn_ctx_enter(ctx);
@@ -306,6 +315,9 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
         kn_ctx_free(ctx);
     }
     t->seconds = now_seconds() - t0;
+    t->cpu_seconds = clock_seconds(cpu_clock) - cpu0;
+    t->cost = t->cpu_seconds / 3600 * s->o->core_hour +
+              (double)kn_rss_now_bytes() / 1e9 / s->jobs * t->seconds / 3600 * s->o->gb_hour;
     kn_free(params);
     if (e == KN_ERR_NOMEM) return e;
     if (e != KN_OK) {
@@ -350,6 +362,10 @@ static int should_stop(search *s)
         if (!s->res->stopped) s->res->stopped = 1;
         return 1;
     }
+    if (s->o->max_cost > 0 && s->res->cost >= s->o->max_cost) {
+        if (!s->res->stopped) s->res->stopped = 3;
+        return 1;
+    }
     return 0;
 }
 
@@ -374,6 +390,7 @@ static kn_status run_batch(search *s, kn_tune_trial *batch, size_t m)
         else {
             kn_tune_trial_release(&batch[j]);
             e = trial_copy(s->sp, p, &batch[j]);
+            s->res->cost += isfinite(p->cost) ? p->cost : 0;
             ran[j] = 1;
         }
     }
@@ -416,8 +433,11 @@ static kn_status run_batch(search *s, kn_tune_trial *batch, size_t m)
                 ran[j] = 1;
                 if (st[j] == KN_OK) {
 #pragma omp critical(kn_tune_cb)
-                    if (s->o->on_trial && s->cb_status == KN_OK)
-                        s->cb_status = s->o->on_trial(&batch[j], s->o->user);
+                    {
+                        s->res->cost += batch[j].cost;
+                        if (s->o->on_trial && s->cb_status == KN_OK)
+                            s->cb_status = s->o->on_trial(&batch[j], s->o->user);
+                    }
                     if (batch[j].status == KN_TRIAL_OK)
                         kn_log(KN_LOG_INFO, "trial %zu: %.6g +- %.3g in %.2f s", batch[j].id,
                                batch[j].score, batch[j].std, batch[j].seconds);

@@ -26,7 +26,8 @@ run() { # OUT STRATEGY JOBS TRIALS [ARGS...]
 import json, sys
 j = json.load(open(sys.argv[1]))
 for t in j["trials"]:
-    del t["seconds"]
+    for k in ("seconds", "cpu_seconds", "cost"):
+        del t[k]
 print(json.dumps({"trials": j["trials"], "best": j["best"]["trial"]}, sort_keys=True))
 P
 }
@@ -73,7 +74,7 @@ run r2 random 2 20 --prune --resume "$W/trials.jsonl"
 $py - "$W/r2" "$W/p1" <<'P' || fail "a resumed --prune search differs from the uninterrupted one"
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
-strip = lambda j: [{k: v for k, v in t.items() if k not in ("train", "verdict")} for t in j["trials"]]
+strip = lambda j: [{k: v for k, v in t.items() if k not in ("train", "verdict", "seconds", "cpu_seconds", "cost")} for t in j["trials"]]
 assert strip(a) == strip(b), (strip(a), strip(b))
 P
 "$KILN" tune --data "$DATA/vehicle.csv" --target Class --model gbdt --folds 5 --seed 3 \
