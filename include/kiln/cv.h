@@ -21,6 +21,15 @@
 extern "C" {
 #endif
 
+/* Called after each fold, in fold order (fold 0 first; never two at once
+ * for one run, whatever the thread count), with the fold's score on the
+ * first metric and that metric's direction. Return nonzero to stop: no
+ * further fold starts, folds already running are discarded, and kn_cv_run
+ * returns KN_OK with the folds up to this one (r.k = fold + 1, r.stopped
+ * 1). The callback may block (kiln/tune.h waits for other trials). Not
+ * called for a failed fold. */
+typedef int (*kn_cv_fold_fn)(size_t fold, size_t k, double score, int higher_is_better, void *user);
+
 typedef struct kn_cv_spec {
     const char *model;
     const char *const *params; /* "name=value" */
@@ -48,6 +57,8 @@ typedef struct kn_cv_spec {
     double train_fraction;
     int shuffle_train_rows; /* 1: each fold's training rows in a seeded random order
                                (split.seed, the fold), so a share is a random sample */
+    kn_cv_fold_fn on_fold;  /* NULL: none */
+    void *fold_user;
 } kn_cv_spec;
 
 /* How a model fits, judged from its cross-validated scores (kn_fit_diagnose). */
@@ -81,6 +92,8 @@ typedef struct kn_cv_result {
      * sentence (kn_fit_diagnose); KN_FIT_UNKNOWN and "" without train scores. */
     kn_fit_verdict verdict;
     char verdict_text[400];
+    int stopped;      /* 1: on_fold stopped the run after fold k (of k_planned) */
+    size_t k_planned; /* the split's folds */
 } kn_cv_result;
 
 KN_API kn_status kn_cv_run(const kn_frame *f, const kn_cv_spec *s, kn_cv_result *out);

@@ -42,6 +42,15 @@
  *     kn_tune_result_free(&r);
  *     kn_tune_space_free(sp);
  *
+ * Pruning (prune 1; random, grid and TPE): after each fold k but the last,
+ * a trial stops when the running mean of its first k folds is worse than
+ * the median of the running means at fold k of the reference trials: the
+ * trials with smaller ids that ran fold k (as Optuna's MedianPruner with
+ * its 5 startup trials, on folds). A trial waits until every trial with a
+ * smaller id has passed fold k or ended, so the decisions, and the whole
+ * search, are the same on any number of jobs. A pruned trial keeps the
+ * folds it ran (n_folds, its score their mean) and is never the best.
+ *
  * Threading: a space is immutable once loaded and may be shared.
  */
 #ifndef KILN_TUNE_H
@@ -79,6 +88,7 @@ typedef enum {
 typedef enum {
     KN_TRIAL_OK = 0,
     KN_TRIAL_FAILED = 1, /* the fit or a fold failed: see error */
+    KN_TRIAL_PRUNED = 2, /* stopped after n_folds folds by the median rule */
 } kn_trial_status;
 
 /* One trial: a configuration cross-validated. Strings owned by the result. */
@@ -92,11 +102,17 @@ typedef struct kn_tune_trial {
     double score, std;      /* mean and population std over folds, first metric */
     double train, baseline; /* the mean train score and the baseline's */
     double seconds;         /* wall time of the whole trial */
+    double cpu_seconds;     /* its CPU time: the process's with one job, the trial's
+                               thread's with more (each trial then runs on one) */
+    double cost;            /* estimated at opts' prices: CPU hours x core_hour + the
+                               process's RSS GB (shared by jobs) x wall hours x gb_hour */
     size_t rung;            /* halving: the rung (0 first); 0 otherwise */
     double resource;        /* halving: n_estimators, or the share of rows; 0 otherwise */
     kn_fit_verdict verdict;
     char *verdict_text; /* kn_fit_diagnose's sentence ("" without train scores) */
     char *error;        /* KN_TRIAL_FAILED: the message */
+    double *fold_score; /* n_folds scores of the first metric, by fold (NULL: unknown) */
+    size_t n_folds;
 } kn_tune_trial;
 
 /* Called once per finished trial, in the order trials finish, never two at
@@ -105,16 +121,20 @@ typedef kn_status (*kn_tune_trial_fn)(const kn_tune_trial *t, void *user);
 
 typedef struct kn_tune_opts {
     kn_tune_strategy strategy;
-    size_t trials;      /* at most this many trials (grid: 0 = every combination) */
-    double max_seconds; /* start no trial after this long (0: no limit) */
-    int jobs;           /* trials at a time (0: one); threads are shared among them */
-    int threads;        /* all trials together (0: one per core) */
+    size_t trials;             /* at most this many trials (grid: 0 = every combination) */
+    double max_seconds;        /* start no trial after this long (0: no limit) */
+    double max_cost;           /* start no trial once the finished trials' cost (resumed ones
+                                  included) reaches this (0: no limit) */
+    double core_hour, gb_hour; /* prices of the cost estimate (kiln/store.h's kn_prices) */
+    int jobs;                  /* trials at a time (0: one); threads are shared among them */
+    int threads;               /* all trials together (0: one per core) */
     uint64_t seed;
     size_t batch;         /* TPE: trials proposed together (0: 2) */
     size_t startup;       /* TPE: random trials first (0: 10) */
     const char *resource; /* halving: a model parameter (n_estimators) or "rows";
                              NULL: n_estimators when the model has it, else rows */
     double eta;           /* halving: the factor between rungs (0: 3) */
+    int prune;            /* 1: the median rule stops bad trials early (not halving) */
     /* Resume: finished trials of an earlier run of the same search (same
      * space, strategy and seed), as kn_tune_trial_from_text made them;
      * borrowed. Their ids are not run again. */
@@ -136,7 +156,8 @@ typedef struct kn_tune_result {
     const char *metric; /* the score's metric (borrowed: registered, or opts' prior_metric);
                            NULL when no trial ran */
     int higher_is_better;
-    int stopped; /* 1: the time budget ran out; 2: cancelled */
+    int stopped; /* 1: the time budget ran out; 2: cancelled; 3: the cost budget ran out */
+    double cost; /* the trials' estimated cost, summed */
 } kn_tune_result;
 
 /* Run the search: each trial is kn_cv_run(f, cv) with cv's params followed
@@ -159,6 +180,8 @@ KN_API kn_status kn_tune_trial_from_text(const kn_tune_space *sp, size_t id,
                                          kn_trial_status status, size_t rung, double resource,
                                          kn_tune_trial *out);
 KN_API void kn_tune_trial_release(kn_tune_trial *t);
+/* Give t (e.g. read back) its per-fold scores: a copy of n values. */
+KN_API kn_status kn_tune_trial_set_folds(kn_tune_trial *t, const double *score, size_t n);
 
 #ifdef __cplusplus
 }

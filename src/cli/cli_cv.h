@@ -21,8 +21,13 @@ typedef struct cv_args {
     const char *sizes, *range, *metric;
 } cv_args;
 
-/* The options of both commands (a cli_opt table's entries). */
+/* The options of the commands (a cli_opt table's entries). */
 #define CV_OPTS_COMMON                                                                             \
+    CV_OPTS_COMMON_WITH("the shuffle's seed; implies --shuffle",                                   \
+                        "folds run J at a time (default: one per core, within --threads)")
+/* The same with the help of --seed and --jobs for a command that gives
+ * them more to do (kiln tune). */
+#define CV_OPTS_COMMON_WITH(seed_help, jobs_help)                                                  \
     CLI_OPT_NEED(cv_args, data, "data", "FILE", "the data"),                                       \
         CLI_OPT_NEED(cv_args, target, "target", "COLUMN", "the column to predict"),                \
         CLI_OPT_NEED(cv_args, model, "model", "NAME", "the model ('kiln help models')"),           \
@@ -35,7 +40,7 @@ typedef struct cv_args {
         CLI_OPT_FLAG(cv_args, stratify, "stratify", "stratified folds (classifiers only)"),        \
         CLI_OPT_FLAG(cv_args, no_stratify, "no-stratify", "plain k-fold for a classifier too"),    \
         CLI_OPT_FLAG(cv_args, shuffle, "shuffle", "shuffle rows first (seed 0 unless --seed)"),    \
-        CLI_OPT_SEED(cv_args, seed, "seed", "0", "the shuffle's seed; implies --shuffle"),         \
+        CLI_OPT_SEED(cv_args, seed, "seed", "0", seed_help),                                       \
         CLI_OPT_INT(cv_args, repeats, "repeats", "R", "1", 1, 1e9,                                 \
                     "repeat with R different shuffles"),                                           \
         CLI_OPT_TEXT(cv_args, groups, "groups", "COLUMN",                                          \
@@ -51,8 +56,7 @@ typedef struct cv_args {
         CLI_OPT_INT(cv_args, max_train, "max-train", "N", NULL, 1, 1e15,                           \
                     "with --time-series: at most N training rows"),                                \
         CLI_OPT_TEXT(cv_args, ignore, "ignore", "COLUMNS", "columns that are not features (a,b)"), \
-        CLI_OPT_INT(cv_args, jobs, "jobs", "J", NULL, 1, 1024,                                     \
-                    "folds run J at a time (default: one per core, within --threads)"),            \
+        CLI_OPT_INT(cv_args, jobs, "jobs", "J", NULL, 1, 1024, jobs_help),                         \
         CLI_OPT_CHOICE(cv_args, task, "task", "classification|regression",                         \
                        "the task, for gbdt and the tree models (default: from the target)"),       \
         CLI_OPT_TEXT(cv_args, positive_class, "positive-class", "LABEL",                           \

@@ -9,6 +9,7 @@
 #include "kiln/pipeline.h"
 #include "kiln/split.h"
 #include "kiln/stage.h"
+#include "kiln/store.h"
 #include "kiln/tune.h"
 
 #include <math.h>
@@ -22,12 +23,13 @@ typedef struct tune_args {
     cv_args cv; /* first: the shared options' offsets hold */
     const char *space, *strategy, *metric, *resource, *trials_file, *resume, *out;
     int64_t trials, outer_folds;
-    double max_time, test_fraction, eta;
-    int nested;
+    double max_time, max_cost, test_fraction, eta;
+    int nested, prune;
 } tune_args;
 
 static const cli_opt tune_opts[] = {
-    CV_OPTS_COMMON,
+    CV_OPTS_COMMON_WITH("seeds the search's trials and the folds' shuffle (implies --shuffle)",
+                        "trials run J at a time (default 1), sharing --threads among them"),
     CLI_OPT_NEED(tune_args, space, "space", "FILE", "the search space (YAML, see above)"),
     CLI_OPT_CHOICE(tune_args, strategy, "strategy", "random|grid|tpe|halving",
                    "how configurations are chosen (default random)"),
@@ -36,6 +38,8 @@ static const cli_opt tune_opts[] = {
                 "configurations)"),
     CLI_OPT_NUM(tune_args, max_time, "max-time", "SECONDS", "0", 0, 1e12,
                 "start no trial after SECONDS (0: no limit)"),
+    CLI_OPT_NUM(tune_args, max_cost, "max-cost", "USD", "0", 0, 1e12,
+                "start no trial once the trials' estimated cost reaches USD (0: no limit)"),
     CLI_OPT_TEXT(tune_args, metric, "metric", "NAME",
                  "the score to optimise (default: accuracy or rmse, the task's first)"),
     CLI_OPT_TEXT(tune_args, resource, "resource", "PARAM|rows",
@@ -43,6 +47,9 @@ static const cli_opt tune_opts[] = {
     CLI_OPT_NUM(tune_args, eta, "eta", "F", "3", 1.5, 100, "halving: rung growth factor"),
     CLI_OPT_NUM(tune_args, test_fraction, "test-fraction", "F", "0.2", 0, 0.9,
                 "rows held out to score the refitted best once (0: none)"),
+    CLI_OPT_FLAG(tune_args, prune, "prune",
+                 "stop a trial after a fold where its running mean is worse than the median "
+                 "of the earlier trials' (not halving)"),
     CLI_OPT_FLAG(tune_args, nested, "nested",
                  "estimate the tuned model by nested CV (the search inside each outer fold)"),
     CLI_OPT_INT(tune_args, outer_folds, "outer-folds", "K", "3", 2, 1000,
@@ -84,7 +91,21 @@ const cli_spec tune_spec = {
     "finish and reports those done (a second one stops at once). With --trials-file\n"
     "each finished trial is appended as a JSON line; --resume FILE reads them back\n"
     "and runs only the missing trials (random and tpe: a larger --trials extends\n"
-    "the search).\n",
+    "the search).\n"
+    "\n"
+    "--prune (off by default: every trial is then fully cross-validated) stops a\n"
+    "trial after fold k when the mean of its first k fold scores is worse than the\n"
+    "median of the same mean over the trials with smaller numbers that ran fold k\n"
+    "(at least 5 of them; never after the last fold). A trial waits for the\n"
+    "smaller-numbered ones to pass fold k, so pruning gives the same trials on any\n"
+    "--jobs. A pruned trial is listed as pruned with the folds it ran, and is never\n"
+    "the best.\n"
+    "\n"
+    "Each trial's cost is estimated as a run's is: its CPU hours at the core-hour\n"
+    "price plus memory GB-hours at the GB-hour price ($KILN_PRICE_CORE_HOUR,\n"
+    "$KILN_PRICE_GB_HOUR, as for the store's runs). --max-cost starts no trial once\n"
+    "the finished trials' costs reach USD (like --max-time, it depends on the\n"
+    "machine, so it is not reproducible).\n",
     "  kiln tune --data train.csv --target y --model gbdt --space space.yaml \\\n"
     "      --strategy tpe --trials 50 --folds 5 --seed 1\n"
     "  kiln tune --data train.csv --target y --model gbdt --space grid.yaml \\\n"
@@ -109,15 +130,26 @@ static json_t *trial_json(const kn_tune_trial *t, int with_verdict)
         snprintf(name, sizeof name, "%.*s", (int)(eq - t->params[i]), t->params[i]);
         json_object_set_new(params, name, json_string(eq + 1));
     }
-    json_t *j = json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:f}", "trial", (json_int_t)t->id,
-                          "params", params, "status", t->status == KN_TRIAL_OK ? "ok" : "failed",
-                          "score", cli_json_num(t->score), "std", cli_json_num(t->std), "train",
-                          cli_json_num(t->train), "seconds", t->seconds);
+    const char *status = t->status == KN_TRIAL_OK       ? "ok"
+                         : t->status == KN_TRIAL_PRUNED ? "pruned"
+                                                        : "failed";
+    json_t *j =
+        json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:f}", "trial", (json_int_t)t->id, "params",
+                  params, "status", status, "score", cli_json_num(t->score), "std",
+                  cli_json_num(t->std), "train", cli_json_num(t->train), "seconds", t->seconds);
+    json_object_set_new(j, "cpu_seconds", json_real(t->cpu_seconds));
+    json_object_set_new(j, "cost", json_real(t->cost));
     if (t->resource > 0) {
         json_object_set_new(j, "rung", json_integer((json_int_t)t->rung));
         json_object_set_new(j, "resource", json_real(t->resource));
     }
     if (t->error) json_object_set_new(j, "error", json_string(t->error));
+    if (t->fold_score) {
+        json_t *folds = json_array();
+        for (size_t i = 0; i < t->n_folds; i++)
+            json_array_append_new(folds, cli_json_num(t->fold_score[i]));
+        json_object_set_new(j, "folds", folds);
+    }
     if (with_verdict && t->verdict_text && *t->verdict_text)
         json_object_set_new(j, "verdict",
                             json_pack("{s:s, s:s}", "fit", kn_fit_verdict_name(t->verdict),
@@ -131,6 +163,14 @@ static json_t *header_json(const tune_args *a)
                      a->cv.spec.model, "target", a->cv.spec.target, "strategy",
                      a->strategy ? a->strategy : "random", "space", a->space, "seed",
                      (json_int_t)a->cv.seed, "trials", (json_int_t)a->trials);
+}
+
+/* The header with what changes the trials beyond header_json's keys. */
+static json_t *header_json_full(const tune_args *a)
+{
+    json_t *h = header_json(a);
+    json_object_set_new(h, "prune", json_boolean(a->prune));
+    return h;
 }
 
 /* The best trial's verdict, as the trials file keeps it. */
@@ -147,6 +187,22 @@ static kn_status read_verdict(const json_t *v, kn_tune_trial *t)
     kn_free(t->verdict_text);
     t->verdict_text = text;
     return KN_OK;
+}
+
+/* A trial line's per-fold scores. */
+static kn_status read_folds(const json_t *folds, kn_tune_trial *t)
+{
+    size_t n = json_array_size(folds);
+    if (!n) return KN_OK;
+    double *v = kn_malloc(n * sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_array_get(folds, i);
+        v[i] = json_is_number(x) ? json_number_value(x) : NAN;
+    }
+    kn_status e = kn_tune_trial_set_folds(t, v, n);
+    kn_free(v);
+    return e;
 }
 
 /* Read a trials file back: the header must match this search; a last line
@@ -185,6 +241,10 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
                                 "%s: written by another search (its %s differs): resume with "
                                 "the same --model, --target, --strategy, --trials and --seed",
                                 a->resume, keys[k]);
+            if (e == KN_OK && json_is_true(json_object_get(j, "prune")) != a->prune)
+                e = kn_fail(KN_ERR_INVALID,
+                            "%s: written by a search %s --prune: resume it %s --prune", a->resume,
+                            a->prune ? "without" : "with", a->prune ? "without" : "with");
             json_decref(j);
             continue;
         }
@@ -230,6 +290,13 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
                 status && !strcmp(status, "ok") ? KN_TRIAL_OK : KN_TRIAL_FAILED,
                 (size_t)json_integer_value(json_object_get(j, "rung")),
                 json_number_value(json_object_get(j, "resource")), &v[have]);
+            if (e == KN_OK) {
+                if (status && !strcmp(status, "pruned")) v[have].status = KN_TRIAL_PRUNED;
+                v[have].cpu_seconds = json_number_value(json_object_get(j, "cpu_seconds"));
+                v[have].cost = json_number_value(json_object_get(j, "cost"));
+                e = read_folds(json_object_get(j, "folds"), &v[have]);
+                if (e != KN_OK) kn_tune_trial_release(&v[have]);
+            }
             if (e != KN_OK)
                 e = kn_fail_prefix(e, "%s:%zu: ", a->resume, lineno);
             else
@@ -405,7 +472,7 @@ static void print_trials(const tune_args *a, const kn_tune_result *r, size_t n_s
     int halving = a->strategy && !strcmp(a->strategy, "halving");
     if (halving) printf(" %4s %9s", "rung", "resource");
     for (size_t d = 0; d < n_space; d++) printf(" %14.14s", kn_tune_space_name(sp, d));
-    printf(" %22s %10s %8s\n", "score mean +- std", "train", "fit s");
+    printf(" %22s %10s %8s %9s\n", "score mean +- std", "train", "fit s", "cost $");
     for (size_t i = 0; i < r->n; i++) {
         const kn_tune_trial *t = &r->trial[i];
         printf("%5zu", t->id);
@@ -428,12 +495,15 @@ static void print_trials(const tune_args *a, const kn_tune_result *r, size_t n_s
         char ms[64];
         if (t->status == KN_TRIAL_OK)
             snprintf(ms, sizeof ms, "%.4f +- %.4f", t->score, t->std);
+        else if (t->status == KN_TRIAL_PRUNED)
+            snprintf(ms, sizeof ms, "%.4f pruned after %zu", t->score, t->n_folds);
         else
             snprintf(ms, sizeof ms, "failed");
-        printf(" %22s %10.4f %8.2f%s\n", ms, t->train, t->seconds, i == r->best ? "  <- best" : "");
+        printf(" %22s %10.4f %8.2f %9.2g%s\n", ms, t->train, t->seconds, t->cost,
+               i == r->best ? "  <- best" : "");
     }
     for (size_t i = 0; i < r->n; i++)
-        if (r->trial[i].status != KN_TRIAL_OK && r->trial[i].error)
+        if (r->trial[i].status == KN_TRIAL_FAILED && r->trial[i].error)
             printf("trial %zu failed: %s\n", r->trial[i].id, r->trial[i].error);
 }
 
@@ -458,9 +528,11 @@ static json_t *result_json(const tune_args *a, const kn_tune_result *r)
                           r->metric ? json_string(r->metric) : json_null(), "higher_is_better",
                           r->higher_is_better, "trials", trials);
     json_object_set_new(j, "stopped",
-                        json_string(r->stopped == 2   ? "interrupted"
+                        json_string(r->stopped == 3   ? "max-cost"
+                                    : r->stopped == 2 ? "interrupted"
                                     : r->stopped == 1 ? "max-time"
                                                       : "no"));
+    json_object_set_new(j, "cost", json_real(r->cost));
     json_object_set_new(j, "best",
                         r->best == SIZE_MAX ? json_null() : trial_json(&r->trial[r->best], 1));
     return j;
@@ -613,10 +685,16 @@ int cmd_tune(int argc, char **argv)
     o.strategy = strategy;
     o.trials = (size_t)a.trials;
     o.max_seconds = a.max_time;
+    o.max_cost = a.max_cost;
+    kn_prices prices;
+    kn_store_prices(NULL, &prices);
+    o.core_hour = prices.core_hour;
+    o.gb_hour = prices.gb_hour;
     o.jobs = jobs > 0 ? jobs : 1;
     o.seed = a.cv.seed;
     o.resource = a.resource;
     o.eta = a.eta;
+    o.prune = a.prune;
     kn_tune_trial *prior = NULL;
     size_t n_prior = 0;
     char *prior_metric = NULL;
@@ -665,7 +743,7 @@ int cmd_tune(int argc, char **argv)
         sink.fp = fopen(sink.path, a.resume ? "a" : "w");
         if (!sink.fp) e = kn_fail(KN_ERR_IO, "%s: cannot open the trials file", sink.path);
         if (e == KN_OK && !a.resume) {
-            json_t *h = header_json(&a);
+            json_t *h = header_json_full(&a);
             char *line = json_dumps(h, JSON_COMPACT);
             json_decref(h);
             if (!line || fprintf(sink.fp, "%s\n", line) < 0 || fflush(sink.fp))
@@ -724,7 +802,10 @@ int cmd_tune(int argc, char **argv)
         if (r.best != SIZE_MAX) print_best(&r);
         if (r.stopped)
             printf("stopped: %s after %zu trials\n",
-                   r.stopped == 2 ? "interrupted" : "--max-time reached", r.n);
+                   r.stopped == 3   ? "--max-cost reached"
+                   : r.stopped == 2 ? "interrupted"
+                                    : "--max-time reached",
+                   r.n);
         if (test && !isnan(test_score))
             printf("held-out: %s %.4f on %zu rows (refitted on %zu rows)\n", r.metric, test_score,
                    kn_frame_n_rows(test), kn_frame_n_rows(train));

@@ -217,14 +217,17 @@ static void mean_std(const double *v, size_t stride, size_t k, double *mean, dou
     *std = sqrt(ss / (double)k);
 }
 
-static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, fold_out *fo, kn_cv_result *r)
+/* The first k folds' results into r. */
+static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, size_t k, fold_out *fo,
+                         kn_cv_result *r)
 {
-    size_t k = folds->k;
     for (size_t i = 0; i < k; i++)
         if (fo[i].status != KN_OK)
             return kn_fail(fo[i].status, "cross-validation fold %zu of %zu: %s", i + 1, k,
                            fo[i].error ? fo[i].error : "failed");
     r->k = k;
+    r->k_planned = folds->k;
+    r->stopped = k < folds->k;
     r->n_scores = fo[0].scores.n;
     r->roc_auc_average = fo[0].scores.roc_auc_average;
     if (fo[0].positive && !(r->positive_class = kn_strdup(fo[0].positive))) return KN_ERR_NOMEM;
@@ -385,6 +388,45 @@ static void warn_accuracy_headline(const kn_frame *f, const kn_cv_spec *s)
     kn_free(lab);
 }
 
+/* The on_fold reports: folds reach the callback in fold order, each once
+ * every fold before it has finished. */
+typedef struct fold_report {
+#ifdef _OPENMP
+    omp_lock_t lock;
+#endif
+    unsigned char *done; /* k: finished */
+    size_t next;         /* the next fold to report */
+    size_t used;         /* folds kept: k, or the fold that stopped the run + 1 */
+    int stop;
+} fold_report;
+
+/* Fold i finished (fo[i] filled): report it and any later finished folds. */
+static void report_fold(const kn_cv_spec *s, fold_report *rep, const fold_out *fo, size_t k,
+                        size_t i)
+{
+#ifdef _OPENMP
+    omp_set_lock(&rep->lock);
+#endif
+    rep->done[i] = 1;
+    while (!rep->stop && rep->next < k && rep->done[rep->next]) {
+        const fold_out *o = &fo[rep->next];
+        if (o->status != KN_OK || !o->scores.n) { /* the run fails, or has nothing to say */
+            rep->next = k;
+            break;
+        }
+        if (s->on_fold(rep->next, k, o->scores.value[0], o->scores.higher_is_better[0],
+                       s->fold_user)) {
+            rep->used = rep->next + 1;
+#pragma omp atomic write
+            rep->stop = 1;
+        }
+        rep->next++;
+    }
+#ifdef _OPENMP
+    omp_unset_lock(&rep->lock);
+#endif
+}
+
 kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -438,6 +480,11 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
         if ((size_t)threads > folds.k) threads = (int)folds.k;
         if (threads < 1) threads = 1;
         size_t done = 0;
+        fold_report rep = {.used = folds.k};
+        if (s->on_fold && !(rep.done = kn_calloc(folds.k, 1))) e = KN_ERR_NOMEM;
+#ifdef _OPENMP
+        if (rep.done) omp_init_lock(&rep.lock);
+#endif
         kn_ctx *ctx = kn_ctx_current(); /* the folds run in the caller's context */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
         for (size_t i = 0; i < folds.k; i++) {
@@ -445,6 +492,13 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
             kn_frame *train = NULL, *test = NULL;
             kn_fold *fd = &folds.fold[i];
             kn_status st = kn_ctx_check(); /* a cancelled run starts no more folds */
+            int stopped;
+#pragma omp atomic read
+            stopped = rep.stop;
+            if (stopped || e != KN_OK) { /* after the fold that stopped it: skipped */
+                kn__ctx_swap(prev);
+                continue;
+            }
             size_t n_train = fold_train_rows(s, fd->n_train);
             if (st == KN_OK) st = kn_frame_select_rows(f, fd->train, n_train, &train);
             if (st == KN_OK) st = kn_frame_select_rows(f, fd->test, fd->n_test, &test);
@@ -460,9 +514,14 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
                 kn_log(KN_LOG_INFO, "fold %zu/%zu done (%zu of %zu): %s %.6g in %.2f s", i + 1,
                        folds.k, now, folds.k, fo[i].scores.name[0], fo[i].scores.value[0],
                        fo[i].seconds);
+            if (rep.done) report_fold(s, &rep, fo, folds.k, i);
             kn__ctx_swap(prev);
         }
-        e = collect(s, &folds, fo, out);
+#ifdef _OPENMP
+        if (rep.done) omp_destroy_lock(&rep.lock);
+#endif
+        kn_free(rep.done);
+        if (e == KN_OK) e = collect(s, &folds, rep.used, fo, out);
         out->split = s->split.kind;
     }
     for (size_t i = 0; fo && i < folds.k; i++) {

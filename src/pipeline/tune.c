@@ -6,9 +6,11 @@
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"
+#include "kiln/stage.h"
 #include "pipeline/tune-impl.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +35,16 @@ const char *kn_tune_strategy_name(kn_tune_strategy s)
     return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
 }
 
-static double now_seconds(void)
+static double clock_seconds(clockid_t id)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (clock_gettime(id, &t) != 0) return 0;
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double now_seconds(void)
+{
+    return clock_seconds(CLOCK_MONOTONIC);
 }
 
 void kn_tune_trial_release(kn_tune_trial *t)
@@ -48,7 +55,19 @@ void kn_tune_trial_release(kn_tune_trial *t)
     kn_free(t->params);
     kn_free(t->verdict_text);
     kn_free(t->error);
+    kn_free(t->fold_score);
     memset(t, 0, sizeof *t);
+}
+
+kn_status kn_tune_trial_set_folds(kn_tune_trial *t, const double *score, size_t n)
+{
+    double *v = kn_malloc((n ? n : 1) * sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    if (n) memcpy(v, score, n * sizeof *v);
+    kn_free(t->fold_score);
+    t->fold_score = v;
+    t->n_folds = n;
+    return KN_OK;
 }
 
 void kn_tune_result_free(kn_tune_result *r)
@@ -130,14 +149,25 @@ static kn_status trial_copy(const kn_tune_space *sp, const kn_tune_trial *src, k
 {
     *dst = *src;
     dst->x = NULL, dst->params = NULL, dst->n_params = 0, dst->verdict_text = dst->error = NULL;
+    dst->fold_score = NULL, dst->n_folds = 0;
     if (!(dst->x = kn_malloc((sp->n ? sp->n : 1) * sizeof *dst->x))) return KN_ERR_NOMEM;
     memcpy(dst->x, src->x, sp->n * sizeof *dst->x);
     kn_status e = trial_params(sp, dst);
     if (e == KN_OK && !(dst->verdict_text = kn_strdup(src->verdict_text ? src->verdict_text : "")))
         e = KN_ERR_NOMEM;
     if (e == KN_OK && src->error && !(dst->error = kn_strdup(src->error))) e = KN_ERR_NOMEM;
+    if (e == KN_OK && src->fold_score)
+        e = kn_tune_trial_set_folds(dst, src->fold_score, src->n_folds);
     return e;
 }
+
+/* Pruning: per trial id, the running means of its fold losses (lower is
+ * better) so far, and whether it has ended. */
+typedef struct progress {
+    double *mean;
+    size_t n, cap;
+    int settled;
+} progress;
 
 typedef struct search {
     const kn_frame *f;
@@ -151,7 +181,83 @@ typedef struct search {
     int jobs;
     const char *resource; /* halving: the parameter, or NULL for rows */
     kn_status cb_status;
+    int prune;
+    pthread_mutex_t mu; /* guards prog; cond: a trial reported a fold or ended */
+    pthread_cond_t cond;
+    progress *prog; /* n_prog, by trial id */
+    size_t n_prog;
 } search;
+
+/* Append a running mean to p (under s->mu). */
+static kn_status progress_push(progress *p, double mean)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 8;
+        double *m = kn_realloc(p->mean, cap * sizeof *m);
+        if (!m) return KN_ERR_NOMEM;
+        p->mean = m, p->cap = cap;
+    }
+    p->mean[p->n++] = mean;
+    return KN_OK;
+}
+
+static void settle(search *s, size_t id)
+{
+    if (!s->prune) return;
+    pthread_mutex_lock(&s->mu);
+    s->prog[id].settled = 1;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static int by_value(const void *p, const void *q)
+{
+    double a = *(const double *)p, b = *(const double *)q;
+    return (a > b) - (a < b);
+}
+
+enum { PRUNE_STARTUP = 5 }; /* reference trials needed before any pruning */
+
+typedef struct trial_prune {
+    search *s;
+    size_t id;
+    double sum; /* of the fold losses so far */
+} trial_prune;
+
+/* kn_cv_fold_fn: the median rule (kiln/tune.h). */
+static int prune_fold(size_t fold, size_t k, double score, int higher_is_better, void *user)
+{
+    trial_prune *tp = user;
+    search *s = tp->s;
+    tp->sum += higher_is_better ? -score : score;
+    double mean = tp->sum / (double)(fold + 1);
+    int stop = 0;
+    pthread_mutex_lock(&s->mu);
+    progress *me = &s->prog[tp->id];
+    kn_status e = me->n == fold ? progress_push(me, mean) : KN_ERR_INTERNAL;
+    pthread_cond_broadcast(&s->cond);
+    if (e == KN_OK && fold + 1 < k && tp->id >= PRUNE_STARTUP) {
+        /* wait for every smaller id to pass this fold or end */
+        for (size_t j = 0; j < tp->id;) {
+            if (s->prog[j].settled || s->prog[j].n > fold)
+                j++;
+            else
+                pthread_cond_wait(&s->cond, &s->mu);
+        }
+        double *ref = kn_malloc(tp->id * sizeof *ref);
+        size_t n = 0;
+        for (size_t j = 0; ref && j < tp->id; j++)
+            if (s->prog[j].n > fold) ref[n++] = s->prog[j].mean[fold];
+        if (n >= PRUNE_STARTUP) {
+            qsort(ref, n, sizeof *ref, by_value);
+            double median = n % 2 ? ref[n / 2] : 0.5 * (ref[n / 2 - 1] + ref[n / 2]);
+            stop = mean > median;
+        }
+        kn_free(ref);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return stop;
+}
 
 static int same_x(const kn_tune_space *sp, const double *a, const double *b)
 {
@@ -189,10 +295,15 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
     c.params = params;
     c.n_params = np;
     c.threads = 0;
+    trial_prune tp = {.s = s, .id = t->id};
+    if (s->prune) c.on_fold = prune_fold, c.fold_user = &tp;
     kn_ctx *ctx = NULL;
     kn_status e = kn_ctx_new(&ctx);
     double t0 = now_seconds();
     kn_cv_result r = {0};
+    /* one job: the trial has the process; more: its thread runs all its folds */
+    clockid_t cpu_clock = s->jobs > 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID;
+    double cpu0 = clock_seconds(cpu_clock);
     if (e == KN_OK) {
         kn_ctx_set_seed(ctx, s->o->seed ^ (0x9e3779b97f4a7c15ull * (t->id + 1)));
         kn_ctx *prev = kn_ctx_enter(ctx);
@@ -204,6 +315,9 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
         kn_ctx_free(ctx);
     }
     t->seconds = now_seconds() - t0;
+    t->cpu_seconds = clock_seconds(cpu_clock) - cpu0;
+    t->cost = t->cpu_seconds / 3600 * s->o->core_hour +
+              (double)kn_rss_now_bytes() / 1e9 / s->jobs * t->seconds / 3600 * s->o->gb_hour;
     kn_free(params);
     if (e == KN_ERR_NOMEM) return e;
     if (e != KN_OK) {
@@ -212,6 +326,14 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
         return (t->verdict_text = kn_strdup("")) ? KN_OK : KN_ERR_NOMEM;
     }
     t->status = r.n_scores && isfinite(r.mean[0]) ? KN_TRIAL_OK : KN_TRIAL_FAILED;
+    if (t->status == KN_TRIAL_OK && r.stopped) t->status = KN_TRIAL_PRUNED;
+    t->n_folds = 0;
+    if (r.n_scores && !(t->fold_score = kn_malloc(r.k * sizeof *t->fold_score))) {
+        kn_cv_result_free(&r);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; r.n_scores && i < r.k; i++)
+        t->fold_score[t->n_folds++] = r.score[i * r.n_scores];
     if (t->status == KN_TRIAL_FAILED && !t->error)
         t->error = kn_strdup("the score is not a number on some fold");
     t->score = r.n_scores ? r.mean[0] : NAN;
@@ -240,6 +362,10 @@ static int should_stop(search *s)
         if (!s->res->stopped) s->res->stopped = 1;
         return 1;
     }
+    if (s->o->max_cost > 0 && s->res->cost >= s->o->max_cost) {
+        if (!s->res->stopped) s->res->stopped = 3;
+        return 1;
+    }
     return 0;
 }
 
@@ -264,8 +390,32 @@ static kn_status run_batch(search *s, kn_tune_trial *batch, size_t m)
         else {
             kn_tune_trial_release(&batch[j]);
             e = trial_copy(s->sp, p, &batch[j]);
+            s->res->cost += isfinite(p->cost) ? p->cost : 0;
             ran[j] = 1;
         }
+    }
+    for (size_t j = 0; e == KN_OK && s->prune && j < m; j++)
+        if (batch[j].id >= s->n_prog) {
+            size_t n = batch[j].id + 1;
+            progress *p = kn_realloc(s->prog, n * sizeof *p);
+            if (!p) {
+                e = KN_ERR_NOMEM;
+                break;
+            }
+            memset(p + s->n_prog, 0, (n - s->n_prog) * sizeof *p);
+            s->prog = p, s->n_prog = n;
+        }
+    /* a resumed trial's folds count as if it had run */
+    for (size_t j = 0; e == KN_OK && s->prune && j < m; j++) {
+        if (!ran[j]) continue;
+        const kn_tune_trial *t = &batch[j];
+        double sum = 0;
+        int hib = s->res->higher_is_better;
+        for (size_t i = 0; e == KN_OK && i < t->n_folds && t->fold_score; i++) {
+            sum += hib ? -t->fold_score[i] : t->fold_score[i];
+            e = progress_push(&s->prog[t->id], sum / (double)(i + 1));
+        }
+        s->prog[t->id].settled = 1;
     }
     int jobs = s->jobs;
     if (e == KN_OK) {
@@ -276,16 +426,24 @@ static kn_status run_batch(search *s, kn_tune_trial *batch, size_t m)
             int stop;
 #pragma omp critical(kn_tune_cb)
             stop = ran[j] ? 0 : should_stop(s);
+            if (!ran[j] && stop) settle(s, batch[j].id);
             if (!ran[j] && !stop) {
                 st[j] = run_trial(s, &batch[j]);
+                settle(s, batch[j].id);
                 ran[j] = 1;
                 if (st[j] == KN_OK) {
 #pragma omp critical(kn_tune_cb)
-                    if (s->o->on_trial && s->cb_status == KN_OK)
-                        s->cb_status = s->o->on_trial(&batch[j], s->o->user);
+                    {
+                        s->res->cost += batch[j].cost;
+                        if (s->o->on_trial && s->cb_status == KN_OK)
+                            s->cb_status = s->o->on_trial(&batch[j], s->o->user);
+                    }
                     if (batch[j].status == KN_TRIAL_OK)
                         kn_log(KN_LOG_INFO, "trial %zu: %.6g +- %.3g in %.2f s", batch[j].id,
                                batch[j].score, batch[j].std, batch[j].seconds);
+                    else if (batch[j].status == KN_TRIAL_PRUNED)
+                        kn_log(KN_LOG_INFO, "trial %zu: pruned after %zu folds (%.6g)", batch[j].id,
+                               batch[j].n_folds, batch[j].score);
                 }
             }
             kn__ctx_swap(prev);
@@ -456,7 +614,7 @@ static kn_status tpe_search(search *s)
         kn_tune_trial *b = new_batch(s, m);
         if (!xs || !loss || !b) e = KN_ERR_NOMEM;
         for (size_t i = 0; e == KN_OK && i < s->res->n; i++)
-            if (s->res->trial[i].status == KN_TRIAL_OK) {
+            if (s->res->trial[i].status != KN_TRIAL_FAILED) { /* pruned: by its folds */
                 xs[n] = s->res->trial[i].x;
                 loss[n++] = loss_of(s, &s->res->trial[i]);
             }
@@ -635,6 +793,11 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
                            "value is --param %s=N)",
                            s.resource, s.resource);
     }
+    s.prune = o->prune && o->strategy != KN_TUNE_HALVING;
+    if (s.prune) {
+        pthread_mutex_init(&s.mu, NULL);
+        pthread_cond_init(&s.cond, NULL);
+    }
     kn_status e;
     switch (o->strategy) {
     case KN_TUNE_GRID:
@@ -649,6 +812,12 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
     default:
         e = random_search(&s);
         break;
+    }
+    if (s.prune) {
+        for (size_t i = 0; i < s.n_prog; i++) kn_free(s.prog[i].mean);
+        kn_free(s.prog);
+        pthread_cond_destroy(&s.cond);
+        pthread_mutex_destroy(&s.mu);
     }
     if (e != KN_OK) {
         kn_tune_result_free(out);

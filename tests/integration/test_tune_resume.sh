@@ -17,7 +17,7 @@ strip() { # the trials without their timings
     $py -c '
 import json, sys
 j = json.load(sys.stdin)
-print(json.dumps([{k: v for k, v in t.items() if k != "seconds"} for t in j["trials"]]))'
+print(json.dumps([{k: v for k, v in t.items() if k not in ("seconds", "cpu_seconds", "cost")} for t in j["trials"]]))'
 }
 "$KILN" tune "${args[@]}" --trials 16 --json 2>/dev/null | strip > "$W/whole"
 
@@ -49,6 +49,7 @@ first = [json.loads(l) for l in open(sys.argv[1])][1:]
 resumed = {t["trial"]: t for t in json.load(open(sys.argv[2]))["trials"]}
 for t in first:
     assert resumed[t["trial"]]["seconds"] == t["seconds"], t["trial"]
+    assert resumed[t["trial"]]["cost"] == t["cost"], t["trial"]
 PY
 $py -c 'import json, sys; assert json.load(sys.stdin)["best"]["verdict"]["evidence"]' \
     < "$W/resumed.json" || fail "no verdict for the best trial after a resume"

@@ -22,7 +22,8 @@ run() { # STRATEGY JOBS SEED
 import json, sys
 j = json.load(sys.stdin)
 for t in j["trials"]:
-    del t["seconds"]
+    for k in ("seconds", "cpu_seconds", "cost"):
+        del t[k]
 print(json.dumps({"trials": j["trials"], "best": j["best"]["trial"], "test": j["test"]}, sort_keys=True))'
 }
 for s in random tpe; do
