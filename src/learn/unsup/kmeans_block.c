@@ -14,7 +14,10 @@
 /* The distance kernels are built twice, for AVX2 and for the baseline,
  * the better one picked at load (GCC and Clang on glibc). AVX2 brings no
  * fused multiply-add (a separate target), so both give the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(KILN_SANITIZE)
+/* (not under ThreadSanitizer: its runtime is not up when the ifunc
+ * resolver runs at load, and the process crashes) */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(KILN_SANITIZE) &&   \
+    !defined(__SANITIZE_THREAD__)
 #define KM_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define KM_CLONES
