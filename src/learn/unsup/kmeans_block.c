@@ -137,13 +137,13 @@ static double row_dist(const double *x, size_t n, size_t p, size_t r, const doub
 /* Rows i0 .. i0 + len whose squared distance to a point at squared
  * distance far[] from their nearest centre may be below closest: by the
  * triangle inequality it is not when far >= 4 closest (a margin of 1e-8 so
- * rounding never decides). Their offsets into todo; returns how many. */
+ * rounding never decides). Their offsets into pending; returns how many. */
 static size_t may_be_closer(const double *closest, const size_t *near, const double *far, size_t i0,
-                            size_t len, size_t *todo)
+                            size_t len, size_t *pending)
 {
     size_t m = 0;
     for (size_t i = 0; i < len; i++) {
-        if (far[near[i0 + i]] < 4 * closest[i0 + i] * (1 + 1e-8)) todo[m++] = i;
+        if (far[near[i0 + i]] < 4 * closest[i0 + i] * (1 + 1e-8)) pending[m++] = i;
     }
     return m;
 }
@@ -157,19 +157,20 @@ void kn__km_trials(const double *x, size_t n, size_t p, const double *cand, size
     for (size_t ch = 0; ch < chunks; ch++) {
         size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
         double d[KM_BLOCK];
-        size_t todo[KM_BLOCK];
+        size_t pending[KM_BLOCK];
         for (size_t t = 0; t < trials; t++) part[ch * trials + t] = 0;
         for (size_t i0 = lo; i0 < hi; i0 += KM_BLOCK) {
             size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK;
             const double *cl = closest + i0;
             for (size_t t = 0; t < trials; t++) {
                 const double *c = cand + t * p;
-                size_t m = may_be_closer(closest, near, far + t * k, i0, len, todo);
+                size_t m = may_be_closer(closest, near, far + t * k, i0, len, pending);
                 if (m * 2 >= len) /* many: the whole block, vectorised */
                     block_dist(x, n, p, i0, len, c, d);
                 else {
                     for (size_t i = 0; i < len; i++) d[i] = INFINITY; /* not closer */
-                    for (size_t q = 0; q < m; q++) d[todo[q]] = row_dist(x, n, p, i0 + todo[q], c);
+                    for (size_t q = 0; q < m; q++)
+                        d[pending[q]] = row_dist(x, n, p, i0 + pending[q], c);
                 }
                 double s = part[ch * trials + t];
                 for (size_t i = 0; i < len; i++) s += d[i] < cl[i] ? d[i] : cl[i];
@@ -187,15 +188,16 @@ void kn__km_closest(const double *x, size_t n, size_t p, const double *c, size_t
     for (size_t ch = 0; ch < chunks; ch++) {
         size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
         double d[KM_BLOCK], s = 0;
-        size_t todo[KM_BLOCK];
+        size_t pending[KM_BLOCK];
         for (size_t i0 = lo; i0 < hi; i0 += KM_BLOCK) {
             size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK;
-            size_t m = far ? may_be_closer(closest, near, far, i0, len, todo) : len;
+            size_t m = far ? may_be_closer(closest, near, far, i0, len, pending) : len;
             if (m * 2 >= len)
                 block_dist(x, n, p, i0, len, c, d);
             else {
                 for (size_t i = 0; i < len; i++) d[i] = INFINITY;
-                for (size_t q = 0; q < m; q++) d[todo[q]] = row_dist(x, n, p, i0 + todo[q], c);
+                for (size_t q = 0; q < m; q++)
+                    d[pending[q]] = row_dist(x, n, p, i0 + pending[q], c);
             }
             for (size_t i = 0; i < len; i++) {
                 double *cl = &closest[i0 + i];
@@ -267,7 +269,7 @@ void kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *ce
     for (size_t ch = 0; ch < chunks; ch++) {
         size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
         double d[4 * KM_BLOCK], b1[KM_BLOCK], b2[KM_BLOCK], row[KM_MAX_ROW];
-        size_t lab[KM_BLOCK], todo[KM_BLOCK];
+        size_t lab[KM_BLOCK], pending[KM_BLOCK];
         for (size_t i0 = lo; i0 < hi; i0 += KM_BLOCK) {
             size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK, m = 0;
             if (full)
@@ -284,7 +286,7 @@ void kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *ce
                         t += v * v;
                     }
                     ub[r] = sqrt(t);
-                    if (ub[r] > bound) todo[m++] = i;
+                    if (ub[r] > bound) pending[m++] = i;
                 }
             if (m == 0) continue;
             if (m * 4 >= len || p > KM_MAX_ROW) { /* many: the whole block at once */
@@ -314,10 +316,10 @@ void kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *ce
                             b2[i] = d[i];
                 }
                 if (full || m == len)
-                    for (size_t i = 0; i < len; i++) todo[i] = i;
+                    for (size_t i = 0; i < len; i++) pending[i] = i;
                 m = full ? len : m;
                 for (size_t q = 0; q < m; q++) {
-                    size_t i = todo[q], r = i0 + i;
+                    size_t i = pending[q], r = i0 + i;
                     any |= label[r] != lab[i];
                     label[r] = lab[i];
                     ub[r] = sqrt(b1[i]);
@@ -325,7 +327,7 @@ void kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *ce
                 }
             } else
                 for (size_t q = 0; q < m; q++) {
-                    size_t r = i0 + todo[q], l;
+                    size_t r = i0 + pending[q], l;
                     double e1, e2;
                     row_nearest2(x, n, p, r, cen, k, row, &l, &e1, &e2);
                     any |= label[r] != l;
