@@ -1,6 +1,7 @@
 /* HTTP(S) source through libcurl (see kiln/source.h). */
-#include "kiln/tempfile.h"
+#include "data/http-impl.h"
 #include "kiln/mem.h"
+#include "kiln/tempfile.h"
 #include "kiln/source.h"
 
 #include <curl/curl.h>
@@ -11,10 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static void sleep_s(double s)
+void kn__sleep_s(double s)
 {
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
+    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&t, &t) != 0) {
+    }
 }
 
 /* The extension of the URL's path ("csv" for .../x.csv?y=1), into ext. */
@@ -71,13 +73,11 @@ static kn_status fetch(const char *url, double timeout_s, int retries, const cha
             return kn_fail(KN_ERR_IO, "http source %s: HTTP status %ld (after %d attempt%s)", url,
                            status, k + 1, k ? "s" : "");
         }
-        sleep_s(wait);
+        kn__sleep_s(wait);
         wait *= 2;
     }
 }
 
-/* libcurl's global start is not thread-safe: once per process, whichever
- * thread reads a URL first. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_failed;
 
@@ -86,11 +86,15 @@ static void curl_start(void)
     curl_failed = curl_global_init(CURL_GLOBAL_DEFAULT) != 0;
 }
 
+int kn__curl_start(void)
+{
+    return pthread_once(&curl_once, curl_start) != 0 || curl_failed ? -1 : 0;
+}
+
 kn_status kn_http_read(const char *url, const kn_read_opts *opts, double timeout_s, int retries,
                        kn_frame **out, kn_read_report *report)
 {
-    if (pthread_once(&curl_once, curl_start) != 0 || curl_failed)
-        return kn_fail(KN_ERR_IO, "http source: libcurl failed to start");
+    if (kn__curl_start()) return kn_fail(KN_ERR_IO, "http source: libcurl failed to start");
     kn_read_opts o;
     if (opts)
         o = *opts;

@@ -1,17 +1,8 @@
 /* A webhook: an HTTP POST of a JSON body with retries and backoff (kiln/alert.h). */
+#include "data/http-impl.h"
 #include "kiln/alert.h"
 
 #include <curl/curl.h>
-#include <pthread.h>
-#include <time.h>
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_failed;
-
-static void curl_start(void)
-{
-    curl_failed = curl_global_init(CURL_GLOBAL_DEFAULT) != 0;
-}
 
 static size_t discard(char *p, size_t size, size_t n, void *user)
 {
@@ -19,19 +10,11 @@ static size_t discard(char *p, size_t size, size_t n, void *user)
     return size * n;
 }
 
-static void sleep_s(double s)
-{
-    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&t, &t) != 0) {
-    }
-}
-
 kn_status kn_webhook_post(const char *url, const char *json, int retries, double backoff_s,
                           double timeout_s, int *attempts)
 {
     *attempts = 0;
-    if (pthread_once(&curl_once, curl_start) != 0 || curl_failed)
-        return kn_fail(KN_ERR_IO, "webhook %s: libcurl failed to start", url);
+    if (kn__curl_start()) return kn_fail(KN_ERR_IO, "webhook %s: libcurl failed to start", url);
     char err[CURL_ERROR_SIZE];
     double wait = backoff_s;
     for (int k = 0;; k++) {
@@ -63,7 +46,7 @@ kn_status kn_webhook_post(const char *url, const char *json, int retries, double
             return kn_fail(KN_ERR_IO, "webhook %s: HTTP status %ld (after %d attempt%s)", url,
                            status, k + 1, k ? "s" : "");
         }
-        sleep_s(wait);
+        kn__sleep_s(wait);
         wait *= 2;
     }
 }
