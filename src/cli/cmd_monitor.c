@@ -133,6 +133,13 @@ static int feature_of(const char *feature, const char *col)
 
 static kn_status load_model(const char *path, monitored *w)
 {
+    size_t n = strlen(path);
+    if (n >= 4 && !strcmp(path + n - 4, ".kmd"))
+        return kn_fail(KN_ERR_INVALID,
+                       "%s is a bare model file; monitoring needs the whole pipeline with its "
+                       "schema: a .kiln artifact (kiln run SPEC, or kiln train ... --out "
+                       "model.kiln)",
+                       path);
     kn_status e = kn_artifact_read(path, NULL, &w->art);
     if (e == KN_OK) e = kn_artifact_pipeline(w->art, &w->p);
     if (e != KN_OK) return e;

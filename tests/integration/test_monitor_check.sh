@@ -47,6 +47,11 @@ check() { # model reference batch out: exit 0 or 1 (drift) are fine here
     [ "$rc" -le 1 ] || fail "monitor check $*: exit $rc"
     echo "$rc"
 }
+# a bare model file (.kmd) holds no pipeline or schema: a clear error naming the fix
+"$KILN" -q train --data "$W/cps1985_ref.csv" --target wage --model gbdt --param n_estimators=5 \
+    --out "$W/bare.kmd" > /dev/null
+expect "bare model file.*\.kiln artifact" 3 "$KILN" monitor check --model "$W/bare.kmd" \
+    --reference "$W/cps1985_ref.csv" --data "$W/cps1985_cur.csv"
 [ "$(check "$W/lc.kiln" "$W/ref.csv" "$W/cur.csv" "$W/same.json")" = 0 ] ||
     fail "two random parts of lending_club drift: $(cat "$W/same.json")"
 check "$W/lc.kiln" "$W/ref_big.csv" "$W/cur.csv" "$W/big.json" > /dev/null
