@@ -15,7 +15,7 @@ static char *names[] = {"a", "b", "c", "t", "i"};
 static kn_col_type types[] = {KN_COL_NUMERIC, KN_COL_CATEGORICAL, KN_COL_STRING, KN_COL_TIMESTAMP,
                               KN_COL_INT64};
 static unsigned char required[] = {1, 0, 0, 0, 1};
-static const kn__serve_inputs inputs = {5, names, types, required, "y", "w"};
+static const kn__serve_inputs inputs = {5, names, types, required, "y", "w", 0, 0};
 
 static void check_error(const kn__serve_err *e)
 {
