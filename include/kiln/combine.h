@@ -23,12 +23,16 @@ extern "C" {
 /* inner: pairs of matching rows; left: also left rows without a match (right
  * columns missing); semi: left rows with a match, once each, left columns
  * only; anti: left rows without a match (a missing key included), left
- * columns only. */
+ * columns only; right: pairs and right rows without a match (left columns
+ * missing but the keys); full: the left join's rows, then right rows no left
+ * row matched. */
 typedef enum {
     KN_JOIN_INNER = 0,
     KN_JOIN_LEFT = 1,
     KN_JOIN_SEMI = 2,
-    KN_JOIN_ANTI = 3
+    KN_JOIN_ANTI = 3,
+    KN_JOIN_RIGHT = 4,
+    KN_JOIN_FULL = 5
 } kn_join_kind;
 
 /* The most rows a join may give for left and right rows: repeated keys on
@@ -42,14 +46,20 @@ typedef struct kn_join_report {
     uint64_t left_rows, right_rows, out_rows;
     uint64_t left_unmatched;  /* left rows with no partner (dropped by inner joins) */
     uint64_t right_unmatched; /* right rows no left row matched */
-    size_t n_examples;        /* unmatched left keys, as text ("a|b" for two keys) */
+    size_t n_examples; /* unmatched left keys (right keys for right joins), as text ("a|b") */
     char examples[KN_JOIN_EXAMPLES][128];
 } kn_join_report;
 
 /* Join left and right on n key columns (left_keys[i] matches right_keys[i]).
  * The result has every left column, then right's non-key columns; a right
  * name already taken gets the suffix "_right". Rows follow the left order;
- * a left row matching several right rows appears once per match. report
+ * a left row matching several right rows appears once per match (right
+ * joins: the right order, a right row once per left match in left order;
+ * full joins: the left join's rows, then unmatched right rows in right
+ * order). A row only right has takes right's key values in the key columns
+ * (as text, the column made categorical, where the two key types differ:
+ * the integer 7 beside the text "a"; a time key cannot take another type's
+ * value and fails). report
  * may be NULL. Keys of like types (categorical, int64, time, numeric on both
  * sides) are joined by value without text (categorical dictionaries mapped
  * once); the probe runs on the calling thread's OpenMP team and the output

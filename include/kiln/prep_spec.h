@@ -26,7 +26,7 @@
  *       union: [more_customers]                  # appended, columns aligned by name
  *       join:
  *         - {with: per_customer, on: [id], right_on: [customer_id], how: left}
- *                                                # how: inner, left, semi or anti
+ *                                                # how: inner, left, right, full, semi, anti
  *     schema: schema.yaml                        # validation (its policies apply)
  *     rejects: rejects.csv                       # rows the schema quarantines
  *     dedupe: {keys: [id], keep: first}          # or: dedupe: true (whole rows)

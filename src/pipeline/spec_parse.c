@@ -245,8 +245,13 @@ static kn_status parse_join(Y *c, const yaml_node_t *n, kn_spec_join *j)
                 j->how = KN_JOIN_SEMI;
             else if (e == KN_OK && !strcmp(h, "anti"))
                 j->how = KN_JOIN_ANTI;
+            else if (e == KN_OK && !strcmp(h, "right"))
+                j->how = KN_JOIN_RIGHT;
+            else if (e == KN_OK && !strcmp(h, "full"))
+                j->how = KN_JOIN_FULL;
             else if (e == KN_OK)
-                e = kn__yaml_at(c, kv.value, "how '%s' is not inner, left, semi or anti", h);
+                e = kn__yaml_at(c, kv.value,
+                                "how '%s' is not inner, left, right, full, semi or anti", h);
         } else
             e = kn__yaml_at(c, kv.key_node, "unknown join key '%s'; known: with, on, right_on, how",
                             kv.key);
