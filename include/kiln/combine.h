@@ -99,6 +99,21 @@ typedef struct kn_agg {
 KN_API kn_status kn_frame_group_by(const kn_frame *f, const char *const *by, size_t n_by,
                                    const kn_agg *aggs, size_t n_aggs, kn_frame **out,
                                    size_t *dropped);
+/* A sort key: a column, ascending unless descending. */
+typedef struct kn_sort_key {
+    const char *column;
+    int descending;
+} kn_sort_key;
+
+/* Returns a new frame with f's rows ordered by keys[0], ties by keys[1], and
+ * so on; rows equal on every key keep their order (stable). Numbers, integers
+ * and times compare by value (-0 equals 0), categorical and string text by
+ * its bytes (code point order for UTF-8). Missing cells go first with
+ * nulls_first, else last, whatever the key's direction (pandas'
+ * sort_values(kind="stable", na_position=...)). Free with kn_frame_free(). */
+KN_API kn_status kn_frame_sort(const kn_frame *f, const kn_sort_key *keys, size_t n,
+                               int nulls_first, kn_frame **out);
+
 /* "count", "sum", ... and back. */
 KN_API const char *kn_agg_op_name(kn_agg_op op);
 KN_API kn_status kn_agg_op_parse(const char *name, kn_agg_op *op);
