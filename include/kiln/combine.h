@@ -46,7 +46,7 @@ typedef struct kn_join_report {
     uint64_t left_rows, right_rows, out_rows;
     uint64_t left_unmatched;  /* left rows with no partner (dropped by inner joins) */
     uint64_t right_unmatched; /* right rows no left row matched */
-    size_t n_examples; /* unmatched left keys (right keys for right joins), as text ("a|b") */
+    size_t n_examples;        /* unmatched left keys, as text ("a|b" for two keys) */
     char examples[KN_JOIN_EXAMPLES][128];
 } kn_join_report;
 

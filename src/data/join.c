@@ -38,18 +38,54 @@ static void probe_text(const kn__keys *lk, const kn__keys *rk, const kn__table *
     }
 }
 
+/* Right joins: the pairs a[0..k) (left order) and the unmatched right rows
+ * into right order, each right row's pairs in left order (a stable counting
+ * sort by right row), into a[0..m), b[0..m). */
+static kn_status right_order(size_t *a, size_t *b, size_t k, size_t m, const unsigned char *used,
+                             size_t right_rows)
+{
+    size_t *at = kn_calloc(right_rows + 1, sizeof *at);
+    size_t *na = kn_malloc((m ? m : 1) * sizeof *na), *nb = kn_malloc((m ? m : 1) * sizeof *nb);
+    if (!at || !na || !nb) {
+        kn_free(at);
+        kn_free(na);
+        kn_free(nb);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < k; i++) at[b[i] + 1]++;
+    for (size_t q = 0; q < right_rows; q++) at[q + 1] += at[q] + !used[q];
+    for (size_t q = 0; q < right_rows; q++)
+        if (!used[q]) {
+            na[at[q]] = MISSING_KEY;
+            nb[at[q]] = q;
+        }
+    for (size_t i = 0; i < k; i++) {
+        size_t p = at[b[i]]++;
+        na[p] = a[i];
+        nb[p] = b[i];
+    }
+    memcpy(a, na, m * sizeof *a);
+    memcpy(b, nb, m * sizeof *b);
+    kn_free(at);
+    kn_free(na);
+    kn_free(nb);
+    return KN_OK;
+}
+
 /* Row pairs of the join: li[i] with ri[i] (MISSING_KEY: no row on that
  * side). Semi and anti joins keep left rows once, with no right row; full
- * joins end with the right rows no left row matched. Right joins come here
- * with the sides swapped (left: the probe side). */
+ * joins end with the right rows no left row matched; right joins are put in
+ * right order after. */
 static kn_status pair_rows(const kn_frame *left, const size_t *lcols, size_t n_keys,
                            const size_t *first, const kn__table *t, size_t right_rows,
                            kn_join_kind kind, size_t **li, size_t **ri, size_t *n,
                            kn_join_report *rep)
 {
     size_t rows = left->n_rows, m = 0;
-    /* left, and the probe side of right joins, keep unmatched rows */
-    int keep = kind == KN_JOIN_LEFT || kind == KN_JOIN_RIGHT || kind == KN_JOIN_FULL;
+    /* left and full joins keep unmatched left rows; right and full joins add the
+     * unmatched right rows */
+    int keep = kind == KN_JOIN_LEFT || kind == KN_JOIN_FULL;
+    int outer_right = kind == KN_JOIN_RIGHT || kind == KN_JOIN_FULL;
     /* rows per chain, counted once from its head, to size the output */
     size_t *chain = kn_calloc(right_rows ? right_rows : 1, sizeof *chain);
     unsigned char *used = kn_calloc(right_rows ? right_rows : 1, 1);
@@ -83,7 +119,7 @@ static kn_status pair_rows(const kn_frame *left, const size_t *lcols, size_t n_k
         }
         m += chain[q];
     }
-    for (size_t q = 0; kind == KN_JOIN_FULL && q < right_rows; q++) m += !used[q];
+    for (size_t q = 0; outer_right && q < right_rows; q++) m += !used[q];
     uint64_t limit = KN_JOIN_ROW_LIMIT(rows, right_rows);
     kn_status e = KN_OK;
     if (m > limit)
@@ -124,6 +160,7 @@ static kn_status pair_rows(const kn_frame *left, const size_t *lcols, size_t n_k
             b[k++] = q;
         }
     }
+    if (e == KN_OK && kind == KN_JOIN_RIGHT) e = right_order(a, b, k, m, used, right_rows);
     kn_free(chain);
     kn_free(used);
     if (e != KN_OK) {
@@ -276,18 +313,6 @@ static kn_status match(const kn_frame *probe, const size_t *pcols, const kn_fram
     return e;
 }
 
-/* Right joins probe right's rows against left's: swap the pairs and the
- * report's sides back (its examples stay the probe side's, right's keys). */
-static void swap_sides(size_t **li, size_t **ri, kn_join_report *rep)
-{
-    size_t *p = *li;
-    *li = *ri;
-    *ri = p;
-    uint64_t u = rep->left_unmatched;
-    rep->left_unmatched = rep->right_unmatched;
-    rep->right_unmatched = u;
-}
-
 kn_status kn_frame_join(const kn_frame *left, const kn_frame *right, const char *const *left_keys,
                         const char *const *right_keys, size_t n, kn_join_kind kind, kn_frame **out,
                         kn_join_report *report)
@@ -300,20 +325,15 @@ kn_status kn_frame_join(const kn_frame *left, const kn_frame *right, const char 
     if ((unsigned)kind > KN_JOIN_FULL)
         return kn_fail(KN_ERR_INVALID,
                        "join: kind %d is not inner, left, right, full, semi or anti", (int)kind);
-    int swap = kind == KN_JOIN_RIGHT;
-    const kn_frame *probe = swap ? right : left, *build = swap ? left : right;
     kn_join_report rep = {left->n_rows, right->n_rows, 0, 0, 0, 0, {{0}}};
     kn__table t = {0};
     size_t *li = NULL, *ri = NULL, m = 0;
-    size_t *first = kn_malloc((probe->n_rows ? probe->n_rows : 1) * sizeof *first);
+    size_t *first = kn_malloc((left->n_rows ? left->n_rows : 1) * sizeof *first);
     kn_frame *res = NULL, *part = NULL;
-    e = first ? match(probe, swap ? rcols : lcols, build, swap ? lcols : rcols, n, first, &t)
-              : KN_ERR_NOMEM;
+    e = first ? match(left, lcols, right, rcols, n, first, &t) : KN_ERR_NOMEM;
     if (e == KN_OK)
-        e = pair_rows(probe, swap ? rcols : lcols, n, first, &t, build->n_rows, kind, &li, &ri, &m,
-                      &rep);
+        e = pair_rows(left, lcols, n, first, &t, right->n_rows, kind, &li, &ri, &m, &rep);
     kn_free(first);
-    if (e == KN_OK && swap) swap_sides(&li, &ri, &rep);
     if (e == KN_OK && (kind == KN_JOIN_RIGHT || kind == KN_JOIN_FULL))
         e = outer_left_part(left, right, lcols, rcols, n, li, ri, m, &res);
     else if (e == KN_OK)

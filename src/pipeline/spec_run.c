@@ -273,13 +273,10 @@ static kn_status combine(run *w, kn_frame **out)
             kn_frame_free(f);
             f = g;
             const kn_join_report *jr = &w->r->joins[j];
-            /* the examples are of the side the join keeps (right for right joins) */
-            uint64_t lost = jn->how == KN_JOIN_RIGHT ? jr->right_unmatched : jr->left_unmatched;
-            if (lost)
-                kn_log(KN_LOG_WARN, "join with '%s': %llu %s rows found no match%s%s%s", jn->with,
-                       (unsigned long long)lost, jn->how == KN_JOIN_RIGHT ? "right" : "left",
-                       jr->n_examples ? " (e.g. key " : "", jr->n_examples ? jr->examples[0] : "",
-                       jr->n_examples ? ")" : "");
+            if (jr->left_unmatched)
+                kn_log(KN_LOG_WARN, "join with '%s': %llu rows found no match%s%s%s", jn->with,
+                       (unsigned long long)jr->left_unmatched, jr->n_examples ? " (e.g. key " : "",
+                       jr->n_examples ? jr->examples[0] : "", jr->n_examples ? ")" : "");
         } else if (!strstr(kn_last_error(), "join"))
             e = kn_fail_prefix(e, "join with '%s': ", jn->with);
     }
