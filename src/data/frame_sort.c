@@ -1,7 +1,9 @@
 /* Stable multi-key sort of a frame's rows (kn_frame_sort in combine.h): each
  * key becomes one order-preserving 64-bit word per row (numbers, integers,
- * times by value, categorical codes by their levels' rank), string keys
- * compare their bytes; a merge sort of row indices keeps equal rows in order. */
+ * times by value, categorical codes by their levels' rank). Without string
+ * keys, stable LSD radix passes run from the last key to the first (missing
+ * cells then moved to one end, in order); string keys compare their bytes
+ * in a merge sort of row indices. Both keep equal rows in order. */
 #include "data/dict-impl.h"
 #include "data/frame-impl.h"
 #include "data/sort-impl.h"
@@ -150,6 +152,41 @@ static kn_status key_words(const kn_column *c, size_t rows, sort_col *sc)
     return KN_OK;
 }
 
+/* Word keys only: for each key from the last, a stable radix sort of idx by
+ * the key's word (missing cells all 0, so they keep their order), then a
+ * stable move of the missing rows to their end. */
+static kn_status radix_sort(const sorter *s, size_t *idx, size_t rows)
+{
+    size_t sz = (rows ? rows : 1) * sizeof(uint64_t);
+    uint64_t *key = kn_malloc(sz), *val = kn_malloc(sz), *tk = kn_malloc(sz), *tv = kn_malloc(sz);
+    kn_status e = key && val && tk && tv ? KN_OK : KN_ERR_NOMEM;
+    for (size_t r = 0; e == KN_OK && r < rows; r++) val[r] = r;
+    for (size_t k = s->n; e == KN_OK && k-- > 0;) {
+        const sort_col *sc = &s->cols[k];
+        size_t n_missing = 0;
+        for (size_t i = 0; i < rows; i++) {
+            size_t r = (size_t)val[i];
+            n_missing += sc->missing[r];
+            key[i] = sc->missing[r] ? 0 : sc->desc ? ~sc->w[r] : sc->w[r];
+        }
+        kn__sort_u64_pairs(key, val, tk, tv, rows);
+        if (!n_missing) continue;
+        /* missing rows to the front or the back, both groups in order */
+        size_t mi = s->nulls_first ? 0 : rows - n_missing, pi = s->nulls_first ? n_missing : 0;
+        for (size_t i = 0; i < rows; i++) {
+            size_t r = (size_t)val[i];
+            tv[sc->missing[r] ? mi++ : pi++] = val[i];
+        }
+        memcpy(val, tv, rows * sizeof *val);
+    }
+    for (size_t r = 0; e == KN_OK && r < rows; r++) idx[r] = (size_t)val[r];
+    kn_free(key);
+    kn_free(val);
+    kn_free(tk);
+    kn_free(tv);
+    return e;
+}
+
 kn_status kn_frame_sort(const kn_frame *f, const kn_sort_key *keys, size_t n, int nulls_first,
                         kn_frame **out)
 {
@@ -175,9 +212,14 @@ kn_status kn_frame_sort(const kn_frame *f, const kn_sort_key *keys, size_t n, in
         if (!idx || !tmp) e = KN_ERR_NOMEM;
     }
     if (e == KN_OK) {
+        int words = 1;
+        for (size_t k = 0; k < n; k++) words &= cols[k].w != NULL;
         for (size_t r = 0; r < rows; r++) idx[r] = r;
-        merge_sort(&s, idx, tmp, rows);
-        e = kn_frame_select_rows(f, idx, rows, out);
+        if (words)
+            e = radix_sort(&s, idx, rows);
+        else
+            merge_sort(&s, idx, tmp, rows);
+        if (e == KN_OK) e = kn_frame_select_rows(f, idx, rows, out);
     }
     for (size_t k = 0; k < n; k++) {
         kn_free(cols[k].w);
