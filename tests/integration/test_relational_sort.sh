@@ -19,17 +19,20 @@ lc.loc[lc.index % 40 == 3, "revol_util"] = np.nan
 lc.loc[lc.index % 30 == 11, "note"] = np.nan
 lc.loc[lc.index % 20 == 5, "annual_inc"] = np.nan
 lc.to_csv("lc.csv", index=False)
+lc.to_json("lc.jsonl", orient="records", lines=True)  # its text is free text (string columns)
 PY
 
-# name | by | descending | nulls | dedupe keys | keep
-cases="a|addr_state,revol_util|revol_util|last||
-b|sub_grade,annual_inc,note|sub_grade|first||
-c|note|note|last||
-d|term,addr_state,int_rate|int_rate|first|term,addr_state|first
-e|addr_state,funded_amnt||last|addr_state|last"
-while IFS='|' read -r name by desc nulls dkeys keep; do
+# name | by | descending | nulls | dedupe keys | keep | file
+cases="a|addr_state,revol_util|revol_util|last|||csv
+b|sub_grade,annual_inc,note|sub_grade|first|||csv
+c|note|note|last|||csv
+d|term,addr_state,int_rate|int_rate|first|term,addr_state|first|csv
+e|addr_state,funded_amnt||last|addr_state|last|csv
+f|addr_state,note,int_rate|note|first|||jsonl
+g|note,row||last|note|last|jsonl"
+while IFS='|' read -r name by desc nulls dkeys keep file; do
     {
-        printf 'sources:\n  lc: {file: lc.csv}\nframe:\n  from: lc\n'
+        printf 'sources:\n  lc: {file: lc.%s}\nframe:\n  from: lc\n' "$file"
         printf '  sort: {by: [%s], descending: [%s], nulls: %s}\n' "$by" "$desc" "$nulls"
         [ -z "$dkeys" ] || printf 'dedupe: {keys: [%s], keep: %s}\n' "$dkeys" "$keep"
         printf 'output: sorted_%s.csv\n' "$name"
@@ -45,7 +48,7 @@ $py - "$cases" <<'PY' || fail "sort or dedupe differs from pandas"
 import sys, numpy as np, pandas as pd
 lc = pd.read_csv("lc.csv")
 for line in sys.argv[1].splitlines():
-    name, by, desc, nulls, dkeys, keep = line.split("|")
+    name, by, desc, nulls, dkeys, keep, _ = line.split("|")
     by = by.split(","); desc = set(filter(None, desc.split(",")))
     w = lc.sort_values(by, ascending=[c not in desc for c in by], kind="stable", na_position=nulls)
     if dkeys:
