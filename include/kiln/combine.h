@@ -23,12 +23,16 @@ extern "C" {
 /* inner: pairs of matching rows; left: also left rows without a match (right
  * columns missing); semi: left rows with a match, once each, left columns
  * only; anti: left rows without a match (a missing key included), left
- * columns only. */
+ * columns only; right: pairs and right rows without a match (left columns
+ * missing but the keys); full: the left join's rows, then right rows no left
+ * row matched. */
 typedef enum {
     KN_JOIN_INNER = 0,
     KN_JOIN_LEFT = 1,
     KN_JOIN_SEMI = 2,
-    KN_JOIN_ANTI = 3
+    KN_JOIN_ANTI = 3,
+    KN_JOIN_RIGHT = 4,
+    KN_JOIN_FULL = 5
 } kn_join_kind;
 
 /* The most rows a join may give for left and right rows: repeated keys on
@@ -49,7 +53,13 @@ typedef struct kn_join_report {
 /* Join left and right on n key columns (left_keys[i] matches right_keys[i]).
  * The result has every left column, then right's non-key columns; a right
  * name already taken gets the suffix "_right". Rows follow the left order;
- * a left row matching several right rows appears once per match. report
+ * a left row matching several right rows appears once per match (right
+ * joins: the right order, a right row once per left match in left order;
+ * full joins: the left join's rows, then unmatched right rows in right
+ * order). A row only right has takes right's key values in the key columns
+ * (as text, the column made categorical, where the two key types differ:
+ * the integer 7 beside the text "a"; a time key cannot take another type's
+ * value and fails). report
  * may be NULL. Keys of like types (categorical, int64, time, numeric on both
  * sides) are joined by value without text (categorical dictionaries mapped
  * once); the probe runs on the calling thread's OpenMP team and the output
@@ -89,6 +99,21 @@ typedef struct kn_agg {
 KN_API kn_status kn_frame_group_by(const kn_frame *f, const char *const *by, size_t n_by,
                                    const kn_agg *aggs, size_t n_aggs, kn_frame **out,
                                    size_t *dropped);
+/* A sort key: a column, ascending unless descending. */
+typedef struct kn_sort_key {
+    const char *column;
+    int descending;
+} kn_sort_key;
+
+/* Returns a new frame with f's rows ordered by keys[0], ties by keys[1], and
+ * so on; rows equal on every key keep their order (stable). Numbers, integers
+ * and times compare by value (-0 equals 0), categorical and string text by
+ * its bytes (code point order for UTF-8). Missing cells go first with
+ * nulls_first, else last, whatever the key's direction (pandas'
+ * sort_values(kind="stable", na_position=...)). Free with kn_frame_free(). */
+KN_API kn_status kn_frame_sort(const kn_frame *f, const kn_sort_key *keys, size_t n,
+                               int nulls_first, kn_frame **out);
+
 /* "count", "sum", ... and back. */
 KN_API const char *kn_agg_op_name(kn_agg_op op);
 KN_API kn_status kn_agg_op_parse(const char *name, kn_agg_op *op);

@@ -26,13 +26,12 @@
  *       union: [more_customers]                  # appended, columns aligned by name
  *       join:
  *         - {with: per_customer, on: [id], right_on: [customer_id], how: left}
- *                                                # how: inner, left, semi or anti
- *     schema: schema.yaml                        # validation (its policies apply)
- *     rejects: rejects.csv                       # rows the schema quarantines
- *     dedupe: {keys: [id], keep: first}          # or: dedupe: true (whole rows)
- *     target: churned                            # never transformed by a step; passes
- *                                                # through to the output unchanged
- *     steps:
+ *                                                # how: inner, left, right, full, semi, anti
+ *       sort: {by: [state, amount], descending: [amount], nulls: last}   # stable; nulls:
+ * first|last schema: schema.yaml                        # validation (its policies apply) rejects:
+ * rejects.csv                       # rows the schema quarantines dedupe: {keys: [id], keep: first}
+ * # or: dedupe: true (whole rows) target: churned                            # never transformed by
+ * a step; passes # through to the output unchanged steps:
  *       - simple_imputer: {strategy: median}
  *       - onehot_encoder: {columns: [segment], handle_unknown: ignore}
  *     profile: reference.json                    # profile of the frame before the steps,
@@ -160,6 +159,9 @@ typedef struct kn_prep_spec {
     char **unions;
     size_t n_joins;
     kn_spec_join *joins;
+    size_t n_sort, n_sort_desc; /* frame.sort: by, descending (names among by) */
+    char **sort_by, **sort_desc;
+    int sort_nulls_first;
     char *schema;  /* path, or NULL */
     char *rejects; /* path, or NULL (default <output>.rejects.csv) */
     int dedupe, keep_last;

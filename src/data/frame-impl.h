@@ -40,6 +40,9 @@ void kn__column_fill_missing(kn_column *c, size_t from, size_t to);
  * numeric or int64 -> categorical (each value's shortest exact text is its
  * level). Other pairs are KN_ERR_TYPE. */
 kn_status kn__column_retype(kn_frame *f, size_t j, kn_col_type to);
+/* Copy one cell between columns of the same type (categorical text is
+ * interned into d's dictionary); KN_ERR_TYPE for different types. */
+kn_status kn__column_copy_cell(kn_column *d, size_t dst_row, const kn_column *s, size_t src_row);
 /* Append bytes to a string column's text; returns the start offset. */
 kn_status kn__column_add_text(kn_column *c, const char *s, size_t len, int64_t *off);
 

@@ -334,6 +334,11 @@ static kn_status copy_cell(kn_column *d, size_t dst_row, const kn_column *s, siz
     return KN_ERR_INTERNAL;
 }
 
+kn_status kn__column_copy_cell(kn_column *d, size_t dst_row, const kn_column *s, size_t src_row)
+{
+    return d->type == s->type ? copy_cell(d, dst_row, s, src_row) : KN_ERR_TYPE;
+}
+
 /* Rows of src (all of them in order when rows is NULL) into dst, which has
  * room for n rows; numbers, codes and times are gathered without first
  * being set missing. */

@@ -1,4 +1,5 @@
 /* Hash join on key columns (row keys and the hash table: keys-impl.h). */
+#include "data/dict-impl.h"
 #include "data/frame-impl.h"
 #include "data/keys-impl.h"
 #include "kiln/combine.h"
@@ -37,14 +38,54 @@ static void probe_text(const kn__keys *lk, const kn__keys *rk, const kn__table *
     }
 }
 
-/* Row pairs of the join: li[i] with ri[i] (MISSING_KEY: no right row). Semi
- * and anti joins keep left rows once, with no right row. */
+/* Right joins: the pairs a[0..k) (left order) and the unmatched right rows
+ * into right order, each right row's pairs in left order (a stable counting
+ * sort by right row), into a[0..m), b[0..m). */
+static kn_status right_order(size_t *a, size_t *b, size_t k, size_t m, const unsigned char *used,
+                             size_t right_rows)
+{
+    size_t *at = kn_calloc(right_rows + 1, sizeof *at);
+    size_t *na = kn_malloc((m ? m : 1) * sizeof *na), *nb = kn_malloc((m ? m : 1) * sizeof *nb);
+    if (!at || !na || !nb) {
+        kn_free(at);
+        kn_free(na);
+        kn_free(nb);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < k; i++) at[b[i] + 1]++;
+    for (size_t q = 0; q < right_rows; q++) at[q + 1] += at[q] + !used[q];
+    for (size_t q = 0; q < right_rows; q++)
+        if (!used[q]) {
+            na[at[q]] = MISSING_KEY;
+            nb[at[q]] = q;
+        }
+    for (size_t i = 0; i < k; i++) {
+        size_t p = at[b[i]]++;
+        na[p] = a[i];
+        nb[p] = b[i];
+    }
+    memcpy(a, na, m * sizeof *a);
+    memcpy(b, nb, m * sizeof *b);
+    kn_free(at);
+    kn_free(na);
+    kn_free(nb);
+    return KN_OK;
+}
+
+/* Row pairs of the join: li[i] with ri[i] (MISSING_KEY: no row on that
+ * side). Semi and anti joins keep left rows once, with no right row; full
+ * joins end with the right rows no left row matched; right joins are put in
+ * right order after. */
 static kn_status pair_rows(const kn_frame *left, const size_t *lcols, size_t n_keys,
                            const size_t *first, const kn__table *t, size_t right_rows,
                            kn_join_kind kind, size_t **li, size_t **ri, size_t *n,
                            kn_join_report *rep)
 {
     size_t rows = left->n_rows, m = 0;
+    /* left and full joins keep unmatched left rows; right and full joins add the
+     * unmatched right rows */
+    int keep = kind == KN_JOIN_LEFT || kind == KN_JOIN_FULL;
+    int outer_right = kind == KN_JOIN_RIGHT || kind == KN_JOIN_FULL;
     /* rows per chain, counted once from its head, to size the output */
     size_t *chain = kn_calloc(right_rows ? right_rows : 1, sizeof *chain);
     unsigned char *used = kn_calloc(right_rows ? right_rows : 1, 1);
@@ -62,7 +103,7 @@ static kn_status pair_rows(const kn_frame *left, const size_t *lcols, size_t n_k
                 kn__key_text(left, lcols, n_keys, r, ex, sizeof rep->examples[0]);
                 rep->n_examples += ex[0] != '\0';
             }
-            m += kind == KN_JOIN_LEFT || kind == KN_JOIN_ANTI;
+            m += keep || kind == KN_JOIN_ANTI;
             continue;
         }
         if (kind == KN_JOIN_SEMI || kind == KN_JOIN_ANTI) {
@@ -78,6 +119,7 @@ static kn_status pair_rows(const kn_frame *left, const size_t *lcols, size_t n_k
         }
         m += chain[q];
     }
+    for (size_t q = 0; outer_right && q < right_rows; q++) m += !used[q];
     uint64_t limit = KN_JOIN_ROW_LIMIT(rows, right_rows);
     kn_status e = KN_OK;
     if (m > limit)
@@ -100,7 +142,7 @@ static kn_status pair_rows(const kn_frame *left, const size_t *lcols, size_t n_k
             continue;
         }
         if (q == MISSING_KEY) {
-            if (kind == KN_JOIN_LEFT) {
+            if (keep) {
                 a[k] = r;
                 b[k++] = MISSING_KEY;
             }
@@ -111,7 +153,14 @@ static kn_status pair_rows(const kn_frame *left, const size_t *lcols, size_t n_k
             b[k++] = p;
         }
     }
-    for (size_t q = 0; e == KN_OK && q < right_rows; q++) rep->right_unmatched += !used[q];
+    for (size_t q = 0; e == KN_OK && q < right_rows; q++) {
+        rep->right_unmatched += !used[q];
+        if (kind == KN_JOIN_FULL && !used[q]) {
+            a[k] = MISSING_KEY;
+            b[k++] = q;
+        }
+    }
+    if (e == KN_OK && kind == KN_JOIN_RIGHT) e = right_order(a, b, k, m, used, right_rows);
     kn_free(chain);
     kn_free(used);
     if (e != KN_OK) {
@@ -150,6 +199,73 @@ static kn_status right_part(const kn_frame *right, const size_t *rcols, size_t n
     return e;
 }
 
+/* Output key column j of f takes right key column rc's values in the rows
+ * where no left row pairs; a column of another type than rc holds text. */
+static kn_status fill_key(kn_frame *f, size_t j, const kn_column *rc, const size_t *li,
+                          const size_t *ri, size_t m)
+{
+    kn_column *c = f->cols[j];
+    if (c->type != rc->type && (c->type == KN_COL_NUMERIC || c->type == KN_COL_INT64)) {
+        kn_status e = kn__column_retype(f, j, KN_COL_CATEGORICAL);
+        if (e != KN_OK) return e;
+        c = f->cols[j];
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (li[i] != MISSING_KEY || ri[i] == MISSING_KEY) continue;
+        kn_status e = KN_OK;
+        char buf[64];
+        const char *text;
+        size_t len;
+        if (c->type == rc->type)
+            e = kn__column_copy_cell(c, i, rc, ri[i]);
+        else if (!kn__cell_text(rc, ri[i], buf, sizeof buf, &text, &len))
+            continue; /* a missing right key stays missing */
+        else if (c->type == KN_COL_CATEGORICAL)
+            e = kn__dict_intern(&c->dict, text, len, &c->codes[i]);
+        else
+            e = kn_column_set_str(c, i, text, len);
+        if (e != KN_OK) return e;
+    }
+    return KN_OK;
+}
+
+/* Left's columns for the pairs of a right or full join: missing where no left
+ * row pairs, but the key columns, which take right's keys there. */
+static kn_status outer_left_part(const kn_frame *left, const kn_frame *right, const size_t *lcols,
+                                 const size_t *rcols, size_t n, const size_t *li, const size_t *ri,
+                                 size_t m, kn_frame **out)
+{
+    for (size_t k = 0; k < n; k++) {
+        kn_col_type lt = left->cols[lcols[k]]->type, rt = right->cols[rcols[k]]->type;
+        if (lt != rt && (lt == KN_COL_TIMESTAMP || rt == KN_COL_TIMESTAMP))
+            return kn_fail(KN_ERR_TYPE,
+                           "join: key '%s' is %s on the left and '%s' %s on the right; a right "
+                           "or full join gives one key column, so convert one side's type "
+                           "(a retype step) to the other's first",
+                           left->cols[lcols[k]]->name, kn_col_type_name(lt),
+                           right->cols[rcols[k]]->name, kn_col_type_name(rt));
+    }
+    size_t *idx = kn_malloc((m ? m : 1) * sizeof *idx);
+    if (!idx) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < m; i++) idx[i] = li[i] == MISSING_KEY ? 0 : li[i];
+    kn_frame *rows = NULL;
+    /* an empty left side gives a frame of its columns, every cell missing */
+    kn_status e = kn_frame_select_rows(left, idx, left->n_rows ? m : 0, &rows);
+    kn_free(idx);
+    if (e == KN_OK && !left->n_rows) e = kn_frame_resize(rows, m);
+    for (size_t j = 0; e == KN_OK && j < rows->n_cols; j++)
+        for (size_t i = 0; i < m; i++)
+            if (li[i] == MISSING_KEY) kn__column_fill_missing(rows->cols[j], i, i + 1);
+    for (size_t k = 0; e == KN_OK && k < n; k++)
+        e = fill_key(rows, lcols[k], right->cols[rcols[k]], li, ri, m);
+    if (e != KN_OK) {
+        kn_frame_free(rows);
+        return e;
+    }
+    *out = rows;
+    return KN_OK;
+}
+
 /* Move every column of part into out, renaming clashes with "_right" (then _right2, ...). */
 static kn_status attach(kn_frame *out, kn_frame *part)
 {
@@ -165,6 +281,38 @@ static kn_status attach(kn_frame *out, kn_frame *part)
     return KN_OK;
 }
 
+/* Key rows of probe against a table over build's rows: first[r] is the first
+ * build row probe row r meets (MISSING_KEY: none); t holds build's chains. */
+static kn_status match(const kn_frame *probe, const size_t *pcols, const kn_frame *build,
+                       const size_t *bcols, size_t n, size_t *first, kn__table *t)
+{
+    const kn_column *ppeer[64], *bpeer[64];
+    for (size_t i = 0; i < n; i++) {
+        ppeer[i] = build->cols[bcols[i]];
+        bpeer[i] = probe->cols[pcols[i]];
+    }
+    kn__keys pk = {0}, bk = {0};
+    kn__words pw = {0}, bw = {0};
+    kn_status e;
+    if (kn__words_usable(probe, pcols, ppeer, n)) {
+        /* build's categorical codes are mapped into probe's dictionaries once */
+        e = kn__words_build(probe, pcols, ppeer, build->n_rows, n, 0, &pw);
+        if (e == KN_OK) e = kn__words_build(build, bcols, bpeer, probe->n_rows, n, 1, &bw);
+        if (e == KN_OK) e = kn__wtable_build(&bw, t);
+        if (e == KN_OK) probe_words(&pw, &bw, t, first);
+    } else {
+        e = kn__keys_build(probe, pcols, ppeer, n, &pk);
+        if (e == KN_OK) e = kn__keys_build(build, bcols, bpeer, n, &bk);
+        if (e == KN_OK) e = kn__table_build(&bk, t);
+        if (e == KN_OK) probe_text(&pk, &bk, t, first);
+    }
+    kn__keys_free(&pk);
+    kn__keys_free(&bk);
+    kn__words_free(&pw);
+    kn__words_free(&bw);
+    return e;
+}
+
 kn_status kn_frame_join(const kn_frame *left, const kn_frame *right, const char *const *left_keys,
                         const char *const *right_keys, size_t n, kn_join_kind kind, kn_frame **out,
                         kn_join_report *report)
@@ -174,42 +322,22 @@ kn_status kn_frame_join(const kn_frame *left, const kn_frame *right, const char 
     kn_status e = find_keys(left, left_keys, n, "left", lcols);
     if (e == KN_OK) e = find_keys(right, right_keys, n, "right", rcols);
     if (e != KN_OK) return e;
-    if ((unsigned)kind > KN_JOIN_ANTI)
-        return kn_fail(KN_ERR_INVALID, "join: kind %d is not inner, left, semi or anti", (int)kind);
-    const kn_column *lpeer[64], *rpeer[64];
-    for (size_t i = 0; i < n; i++) {
-        lpeer[i] = right->cols[rcols[i]];
-        rpeer[i] = left->cols[lcols[i]];
-    }
+    if ((unsigned)kind > KN_JOIN_FULL)
+        return kn_fail(KN_ERR_INVALID,
+                       "join: kind %d is not inner, left, right, full, semi or anti", (int)kind);
     kn_join_report rep = {left->n_rows, right->n_rows, 0, 0, 0, 0, {{0}}};
-    kn__keys lk = {0}, rk = {0};
-    kn__words lw = {0}, rw = {0};
     kn__table t = {0};
     size_t *li = NULL, *ri = NULL, m = 0;
     size_t *first = kn_malloc((left->n_rows ? left->n_rows : 1) * sizeof *first);
     kn_frame *res = NULL, *part = NULL;
-    int words = kn__words_usable(left, lcols, lpeer, n);
-    e = first ? KN_OK : KN_ERR_NOMEM;
-    if (e == KN_OK && words) {
-        /* right's categorical codes are mapped into left's dictionaries once */
-        e = kn__words_build(left, lcols, lpeer, right->n_rows, n, 0, &lw);
-        if (e == KN_OK) e = kn__words_build(right, rcols, rpeer, left->n_rows, n, 1, &rw);
-        if (e == KN_OK) e = kn__wtable_build(&rw, &t);
-        if (e == KN_OK) probe_words(&lw, &rw, &t, first);
-    } else if (e == KN_OK) {
-        e = kn__keys_build(left, lcols, lpeer, n, &lk);
-        if (e == KN_OK) e = kn__keys_build(right, rcols, rpeer, n, &rk);
-        if (e == KN_OK) e = kn__table_build(&rk, &t);
-        if (e == KN_OK) probe_text(&lk, &rk, &t, first);
-    }
-    kn__keys_free(&lk);
-    kn__keys_free(&rk);
-    kn__words_free(&lw);
-    kn__words_free(&rw);
+    e = first ? match(left, lcols, right, rcols, n, first, &t) : KN_ERR_NOMEM;
     if (e == KN_OK)
         e = pair_rows(left, lcols, n, first, &t, right->n_rows, kind, &li, &ri, &m, &rep);
     kn_free(first);
-    if (e == KN_OK) e = kn_frame_select_rows(left, li, m, &res);
+    if (e == KN_OK && (kind == KN_JOIN_RIGHT || kind == KN_JOIN_FULL))
+        e = outer_left_part(left, right, lcols, rcols, n, li, ri, m, &res);
+    else if (e == KN_OK)
+        e = kn_frame_select_rows(left, li, m, &res);
     if (e == KN_OK && kind != KN_JOIN_SEMI && kind != KN_JOIN_ANTI)
         e = right_part(right, rcols, n, ri, m, &part);
     if (e == KN_OK && part) e = attach(res, part);

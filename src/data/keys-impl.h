@@ -39,6 +39,10 @@ kn_status kn__table_build(const kn__keys *k, kn__table *t);
 size_t kn__table_find(const kn__table *t, const kn__keys *rk, const kn__keys *lk, size_t r);
 void kn__table_free(kn__table *t);
 
+/* Cell r of c as its canonical text (borrowed from c or written to buf, of
+ * 64 bytes or more); 0 when missing. */
+int kn__cell_text(const kn_column *c, size_t r, char *buf, size_t cap, const char **text,
+                  size_t *len);
 /* A row's key as text, parts joined by '|' (for reports); "" when missing. */
 void kn__key_text(const kn_frame *f, const size_t *cols, size_t n, size_t r, char *out, size_t cap);
 

@@ -159,6 +159,12 @@ void kn__table_free(kn__table *t)
     kn_free(t->hash);
 }
 
+int kn__cell_text(const kn_column *c, size_t r, char *buf, size_t cap, const char **text,
+                  size_t *len)
+{
+    return canon_cell(c, r, 0, buf, cap, text, len);
+}
+
 void kn__key_text(const kn_frame *f, const size_t *cols, size_t n, size_t r, char *out, size_t cap)
 {
     size_t used = 0;

@@ -245,8 +245,13 @@ static kn_status parse_join(Y *c, const yaml_node_t *n, kn_spec_join *j)
                 j->how = KN_JOIN_SEMI;
             else if (e == KN_OK && !strcmp(h, "anti"))
                 j->how = KN_JOIN_ANTI;
+            else if (e == KN_OK && !strcmp(h, "right"))
+                j->how = KN_JOIN_RIGHT;
+            else if (e == KN_OK && !strcmp(h, "full"))
+                j->how = KN_JOIN_FULL;
             else if (e == KN_OK)
-                e = kn__yaml_at(c, kv.value, "how '%s' is not inner, left, semi or anti", h);
+                e = kn__yaml_at(c, kv.value,
+                                "how '%s' is not inner, left, right, full, semi or anti", h);
         } else
             e = kn__yaml_at(c, kv.key_node, "unknown join key '%s'; known: with, on, right_on, how",
                             kv.key);
@@ -269,6 +274,43 @@ static kn_status parse_join(Y *c, const yaml_node_t *n, kn_spec_join *j)
     return KN_OK;
 }
 
+/* frame.sort: {by: [..], descending: [..], nulls: first|last} */
+static kn_status parse_sort(Y *c, const yaml_node_t *n, kn_prep_spec *s)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return kn__yaml_at(c, n, "sort takes {by: [..], descending: [..], nulls: first|last}");
+    kn_status e = kn__yaml_check_keys(c, n);
+    KN__YAML_FOR_PAIRS(c, n, kv)
+    {
+        if (e != KN_OK) break;
+        if (!strcmp(kv.key, "by") && !s->sort_by)
+            e = kn__yaml_strings(c, kv.value, "by", &s->sort_by, &s->n_sort);
+        else if (!strcmp(kv.key, "descending") && !s->sort_desc)
+            e = kn__yaml_strings(c, kv.value, "descending", &s->sort_desc, &s->n_sort_desc);
+        else if (!strcmp(kv.key, "nulls")) {
+            const char *v;
+            e = kn__yaml_need_scalar(c, kv.value, "nulls", &v);
+            if (e == KN_OK && (!strcmp(v, "first") || !strcmp(v, "last")))
+                s->sort_nulls_first = !strcmp(v, "first");
+            else if (e == KN_OK)
+                e = kn__yaml_at(c, kv.value, "nulls '%s' is not first or last", v);
+        } else
+            e = kn__yaml_at(c, kv.key_node, "unknown sort key '%s'; known: by, descending, nulls",
+                            kv.key);
+    }
+    if (e == KN_OK && !s->n_sort) e = kn__yaml_at(c, n, "sort needs by: [column, ..]");
+    for (size_t i = 0; e == KN_OK && i < s->n_sort_desc; i++) {
+        int found = 0;
+        for (size_t k = 0; k < s->n_sort; k++) found |= !strcmp(s->sort_desc[i], s->sort_by[k]);
+        if (!found)
+            e = kn__yaml_at(c, n,
+                            "sort: descending names '%s', which is not in by: [..]; list it "
+                            "there too",
+                            s->sort_desc[i]);
+    }
+    return e;
+}
+
 static kn_status parse_frame(Y *c, const yaml_node_t *n, kn_prep_spec *s)
 {
     if (n->type != YAML_MAPPING_NODE)
@@ -288,9 +330,11 @@ static kn_status parse_frame(Y *c, const yaml_node_t *n, kn_prep_spec *s)
             if (!(s->joins = kn_calloc(len ? len : 1, sizeof *s->joins))) return KN_ERR_NOMEM;
             for (size_t i = 0; e == KN_OK && i < len; i++)
                 e = parse_join(c, kn__yaml_item(c, kv.value, i), &s->joins[s->n_joins++]);
-        } else
-            e = kn__yaml_at(c, kv.key_node, "unknown frame key '%s'; known: from, union, join",
-                            kv.key);
+        } else if (!strcmp(kv.key, "sort"))
+            e = parse_sort(c, kv.value, s);
+        else
+            e = kn__yaml_at(c, kv.key_node,
+                            "unknown frame key '%s'; known: from, union, join, sort", kv.key);
     }
     return e;
 }
@@ -517,6 +561,8 @@ void kn_prep_spec_free(kn_prep_spec *s)
     kn_free(s->steps);
     kn__strings_free(s->unions, s->n_unions);
     kn__strings_free(s->dedupe_keys, s->n_dedupe_keys);
+    kn__strings_free(s->sort_by, s->n_sort);
+    kn__strings_free(s->sort_desc, s->n_sort_desc);
     kn_free(s->path);
     kn_free(s->dir);
     kn_free(s->from);

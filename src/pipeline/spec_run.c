@@ -280,6 +280,22 @@ static kn_status combine(run *w, kn_frame **out)
         } else if (!strstr(kn_last_error(), "join"))
             e = kn_fail_prefix(e, "join with '%s': ", jn->with);
     }
+    if (e == KN_OK && s->n_sort) {
+        kn_sort_key keys[64];
+        kn_frame *g = NULL;
+        size_t n = s->n_sort < 64 ? s->n_sort : 64;
+        for (size_t k = 0; k < n; k++) {
+            keys[k].column = s->sort_by[k];
+            keys[k].descending = 0;
+            for (size_t d = 0; d < s->n_sort_desc; d++)
+                keys[k].descending |= !strcmp(s->sort_desc[d], s->sort_by[k]);
+        }
+        e = kn_frame_sort(f, keys, n, s->sort_nulls_first, &g);
+        if (e == KN_OK) {
+            kn_frame_free(f);
+            f = g;
+        }
+    }
     if (e != KN_OK) {
         kn_frame_free(f);
         return e;

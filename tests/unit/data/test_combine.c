@@ -219,12 +219,48 @@ static void word_keys_match_text_keys(void **state)
     kn_frame_free(r);
 }
 
+/* The radix sort over word keys (categorical c) and the merge sort over
+ * free text (string s, the same texts) give the same stable order. */
+static void sort_radix_matches_merge(void **state)
+{
+    (void)state;
+    kn_frame *f = read_as(".csv", "id,c,x\n0,b,1\n1,,2\n2,a,2\n3,b,1\n4,ab,\n5,a,3\n6,,2\n"
+                                  "7,b,5\n8,a,\n9,ab,2\n");
+    size_t jc;
+    kn_column *sc;
+    KN_CHECK(kn_frame_find(f, "c", &jc));
+    KN_CHECK(kn_frame_add_column(f, "s", KN_COL_STRING, &sc));
+    for (size_t r = 0; r < kn_frame_n_rows(f); r++) {
+        const char *t = text(f, "c", r);
+        if (t) KN_CHECK(kn_column_set_str(sc, r, t, strlen(t)));
+    }
+    static const size_t want[2][10] = {
+        {1, 6, 8, 5, 2, 4, 9, 7, 0, 3},  /* nulls first: c ascending, x descending */
+        {5, 2, 8, 9, 4, 7, 0, 3, 1, 6}}; /* nulls last */
+    for (int nf = 0; nf < 2; nf++) {
+        kn_sort_key byc[] = {{"c", 0}, {"x", 1}}, bys[] = {{"s", 0}, {"x", 1}};
+        kn_frame *a, *b;
+        KN_CHECK(kn_frame_sort(f, byc, 2, !nf, &a));
+        KN_CHECK(kn_frame_sort(f, bys, 2, !nf, &b));
+        for (size_t r = 0; r < 10; r++) {
+            assert_true(num(a, "id", r) == (double)want[nf][r]);
+            assert_true(num(b, "id", r) == (double)want[nf][r]);
+        }
+        kn_frame_free(a);
+        kn_frame_free(b);
+    }
+    kn_frame *o;
+    kn_sort_key bad[] = {{"nope", 0}};
+    KN_CHECK_FAILS(kn_frame_sort(f, bad, 1, 0, &o), KN_ERR_NOT_FOUND, "sort: no column 'nope'");
+    kn_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_matches_across_types), cmocka_unit_test(union_aligns_columns),
         cmocka_unit_test(group_by_aggregates),       cmocka_unit_test(word_keys_match_text_keys),
-        cmocka_unit_test(sqlite_source_types),
+        cmocka_unit_test(sqlite_source_types),       cmocka_unit_test(sort_radix_matches_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
