@@ -160,6 +160,8 @@ typedef struct kn_serve_opts {
     size_t feedback_rows;           /* delayed labels: predicted rows kept per version to join
                                        labels to (default 65536; 0: no feedback route) */
     size_t feedback_window;         /* labels per window of the live score (default 1000) */
+    size_t drift_window; /* rows per window of the inputs' drift tests, the first window the
+                            reference (0: off, the default) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

@@ -24,6 +24,7 @@ typedef struct serve_args {
     uint64_t sample_seed;
     int no_live_stats;
     int64_t feedback_ring, feedback_window; /* delayed labels */
+    int64_t drift_window;
 } serve_args;
 
 static const cli_opt serve_opts[] = {
@@ -85,6 +86,9 @@ static const cli_opt serve_opts[] = {
                 "(0: no feedback)"),
     CLI_OPT_INT(serve_args, feedback_window, "feedback-window", "N", "1000", 1, 1e8,
                 "labels per window of the live score (kiln_feedback_* in /metrics)"),
+    CLI_OPT_INT(serve_args, drift_window, "drift-window", "N", "0", 0, 1e7,
+                "drift tests of the inputs per window of N rows against the first window "
+                "(kiln_drift_* in /metrics; 0: off)"),
     CLI_OPT_END};
 
 const cli_spec serve_spec = {
@@ -291,6 +295,7 @@ int cmd_serve(int argc, char **argv)
     o.prediction_seed = a.sample_seed;
     o.feedback_rows = (size_t)a.feedback_ring;
     o.feedback_window = (size_t)a.feedback_window;
+    o.drift_window = (size_t)a.drift_window;
     kn_server *s = NULL;
     if (kn_server_new(&o, &s) != KN_OK) {
         cli_error("serve: %s", kn_last_error());

@@ -99,6 +99,8 @@ int kn__serve_parse_v1_json(const kn__serve_inputs *in, const char *body, size_t
 typedef struct kn__livestats kn__livestats;
 /* ---- delayed labels joined to recent predictions (feedback.c) ---- */
 typedef struct kn__feedback kn__feedback;
+/* ---- windowed drift of the inputs (drift.c) ---- */
+typedef struct kn__drift kn__drift;
 
 /* ---- a loaded model ---- */
 typedef struct kn__serve_model {
@@ -113,6 +115,7 @@ typedef struct kn__serve_model {
     size_t metadata_len;
     kn__livestats *live; /* or NULL (--no-live-stats); freed with the model */
     kn__feedback *fb;    /* or NULL (--feedback-ring 0); freed with the model */
+    kn__drift *drift;    /* or NULL (no --drift-window); freed with the model */
     /* the one-row predictor (kn_row_predict) of p and schema, made by the
      * first one-row request (infer.c); freed with the model */
     _Atomic(kn_row_predictor *) rows;
@@ -202,6 +205,7 @@ typedef struct kn__serve_slot {
     unsigned canary_bp;                    /* the canary's share of requests, in 1/10000 */
     size_t live_shards;                    /* live statistics: shards of each version's (0: none) */
     size_t feedback_rows, feedback_window; /* each version's kn__feedback (0: none) */
+    size_t drift_window;                   /* each version's kn__drift (0: none) */
     _Atomic unsigned long long routed;     /* requests routed so far (the canary split) */
     /* the readers' guard: a reader counts itself in acq[epoch & 1] while it
      * loads a pointer and takes its reference; a writer swaps the pointer,
@@ -374,6 +378,19 @@ void kn__feedback_unknown(kn__feedback *fb, size_t n);
 void kn__feedback_done(kn__feedback *fb);
 /* The kiln_feedback_* families of every model with feedback into b. */
 void kn__feedback_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
+
+/* Windowed drift (drift.c): the inputs of in (borrowed: in must outlive
+ * it) in tumbling windows of `window` rows, each tested against the first
+ * window (the reference) as kiln/drift.h does. Request threads add; the
+ * one that fills a window runs the tests; /metrics reads. */
+kn_status kn__drift_new(const kn__serve_inputs *in, size_t window, kn__drift **out);
+void kn__drift_free(kn__drift *d);
+size_t kn__drift_bytes(const kn__drift *d);
+/* Count the rows of a request (the model's input columns in order). d
+ * NULL: nothing. */
+void kn__drift_add(kn__drift *d, const kn_frame *rows);
+/* The kiln_drift_* families of every model with drift into b. */
+void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
 
 /* The sampled prediction log (predlog.c): JSON Lines, one line per row
  * logged; request threads append to per-thread buffers, a writer thread

@@ -310,6 +310,7 @@ static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *
     if (rc == 0) rc = kn__serve_infer(mdl, rows, v2, id, &out, &err);
     if (rc == 0) r->rows = kn_frame_n_rows(rows);
     if (rc == 0) kn__livestats_add(mdl->live, rows);
+    if (rc == 0) kn__drift_add(mdl->drift, rows);
     kn__predlog_begin(NULL, 0);
     kn__feedback_begin(0);
     kn__serve_frame_done(&mdl->in, rows);
@@ -1020,6 +1021,18 @@ kn_status kn_server_start(kn_server *s)
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
             kn_status e =
                 sn && !sn->m.live ? kn__livestats_new(&sn->m.in, threads, &sn->m.live) : KN_OK;
+            if (e != KN_OK) return e;
+        }
+    }
+    /* windowed drift of the main and canary versions' inputs */
+    for (size_t i = 0; s->o.drift_window && i < s->n_slots; i++) {
+        kn__serve_slot *sl = &s->slots[i];
+        sl->drift_window = s->o.drift_window;
+        for (int role = 0; role < KN__N_SNAP; role++) {
+            kn__serve_snap *sn = atomic_load(&sl->snap[role]);
+            kn_status e = sn && role != KN__SNAP_SHADOW && !sn->m.drift
+                              ? kn__drift_new(&sn->m.in, sl->drift_window, &sn->m.drift)
+                              : KN_OK;
             if (e != KN_OK) return e;
         }
     }
