@@ -10,7 +10,8 @@
 #   labels (1e-12); the unknown ids are counted and named in the answer;
 # - a GBDT regression on concrete in the same server: RMSE and MAE of the
 #   window equal numpy's (1e-9);
-# - bad bodies are 400 naming the field, and change no figure.
+# - bad bodies are 400 naming the field, and change no figure;
+# - under --require-key the route needs a key, as the predict routes do.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -147,4 +148,14 @@ for win, part in (("last", c[:200]), ("current", c[200:])):
     print(f"cc window {win}: RMSE {rmse:.4f}, MAE {mae:.4f} (scikit-learn equal)")
 assert s("window_labels", "cc") == 50 and s("memory_bytes", "cc") > 0
 PY
+
+# --require-key: the feedback route is keyed like the predict routes
+kill "$SERVE_PID"
+wait "$SERVE_PID" || fail "kiln serve did not exit 0"
+SERVE_PID=
+KEY=$("$KILN" keys create --role predict --store "$W/ks" --quiet)
+start_server --store "$W/ks" --model cc="$W/cc.kiln" --require-key
+expect_status 401 POST /v2/models/cc/feedback "$W/creg.json"
+SERVE_KEY=$KEY expect_status 200 POST /v2/models/cc/feedback "$W/creg.json"
+body_is 'j["joined"] == 0 and j["unknown"]["count"] == 250'
 echo "serve feedback: ok"
