@@ -1,10 +1,10 @@
 /* kiln serve's delayed labels (src/serve/feedback.c) without a server:
  * four threads record one-row predictions of a regression at once while a
  * fifth joins labels and a sixth reads the Prometheus text; afterwards
- * exactly the last `cap` predictions are found again (older ones have
- * left the ring, an unknown id or a row past a request's rows is not
- * found), and each full window's RMSE and MAE are the exact error the
- * labels planted. */
+ * every prediction is found again and each full window's RMSE and MAE
+ * are the exact error the labels planted. In a small ring, the oldest
+ * rows leave it, and an unknown id or a row past a request's rows is not
+ * found. */
 #include "test_util.h"
 
 #include "kiln/livescore.h"
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { THREADS = 4, PER = 600, CAP = 1024, WINDOW = 100 };
+enum { THREADS = 4, PER = 600, CAP = 4096, WINDOW = 100 };
 
 static kn__serve_model model = {.name = "m", .version = "1"};
 static _Atomic int done;
@@ -86,19 +86,19 @@ static void threads_record_and_join(void **state)
     done = 1;
     pthread_join(th[THREADS], NULL);
     pthread_join(th[THREADS + 1], NULL);
-    /* the ring holds the last CAP rows recorded: whichever ids they are,
-     * exactly CAP of the THREADS * PER ids are found, each with its value */
+    /* the ring (CAP rows, CAP request ids) holds every row recorded: each is
+     * found again with its value (eviction: rows_of_a_batch) */
     size_t found = 0;
     for (unsigned long long rid = 1; rid <= THREADS * PER; rid++)
         found += (size_t)kn__feedback_join(model.fb, &model, rid, 0, NULL, value_of(rid) + 2);
-    assert_int_equal(found, CAP);
+    assert_int_equal(found, THREADS * PER);
     assert_int_equal(kn__feedback_join(model.fb, &model, THREADS * PER + 1, 0, NULL, 1), 0);
     kn__feedback_done(model.fb);
     kn__sbuf b = {0};
     kn__feedback_text(&(const kn__serve_model *){&model}, 1, &b);
     kn__sbuf_add(&b, "", 1);
     assert_false(b.oom);
-    assert_true(series(b.p, "kiln_feedback_windows_total", NULL) >= CAP / WINDOW);
+    assert_true(series(b.p, "kiln_feedback_windows_total", NULL) >= THREADS * PER / WINDOW);
     assert_true(fabs(series(b.p, "kiln_feedback_rmse", "last") - 2) < 1e-12);
     assert_true(fabs(series(b.p, "kiln_feedback_mae", "last") - 2) < 1e-12);
     assert_true(series(b.p, "kiln_feedback_memory_bytes", NULL) >= CAP * 16.0);
