@@ -157,6 +157,11 @@ typedef struct kn_serve_opts {
     const char *prediction_log;     /* JSON Lines file, a line per predicted row, or NULL */
     double prediction_sample;       /* the share of rows logged, 0 to 1 (default 1) */
     uint64_t prediction_seed;       /* which rows: a function of (seed, request id, row) */
+    size_t feedback_rows;           /* delayed labels: predicted rows kept per version to join
+                                       labels to (default 65536; 0: no feedback route) */
+    size_t feedback_window;         /* labels per window of the live score (default 1000) */
+    size_t drift_window; /* rows per window of the inputs' drift tests, the first window the
+                            reference (0: off, the default) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

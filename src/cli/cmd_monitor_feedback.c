@@ -4,8 +4,8 @@
  * model version and window of joined rows, against its test score. */
 #include "cli/cli_monitor.h"
 #include "kiln/artifact.h"
+#include "kiln/livescore.h"
 #include "kiln/mem.h"
-#include "kiln/metrics.h"
 
 #include <errno.h>
 #include <math.h>
@@ -229,47 +229,34 @@ static kn_status artifact_facts(const char *ref, const char *metric, double *tes
     return e;
 }
 
+/* The joined rows as kn_live_score takes them (kiln/livescore.h). */
 static double window_metric(const char *metric, const logged *log, const joined *jn, size_t n,
                             const char *positive)
 {
+    kn_live_metric lm = KN_LIVE_ACCURACY;
     double out = NAN;
-    if (!strcmp(metric, "rmse") || !strcmp(metric, "mae")) {
-        double *y = kn_malloc((n ? n : 1) * sizeof *y), *p = kn_malloc((n ? n : 1) * sizeof *p);
-        size_t m = 0;
-        for (size_t i = 0; y && p && i < n; i++) {
+    if (kn_live_metric_parse(metric, &lm) != KN_OK) return NAN;
+    int regression = lm == KN_LIVE_RMSE || lm == KN_LIVE_MAE;
+    kn_live_row *r = kn_malloc((n ? n : 1) * sizeof *r);
+    size_t m = 0;
+    for (size_t i = 0; r && i < n; i++) {
+        const logged *l = &log[jn[i].at];
+        kn_live_row x = {.score = l->score, .truth = NAN, .value = l->value};
+        if (regression) {
             char *end = NULL;
             double t = strtod(jn[i].truth, &end);
-            if (end == jn[i].truth || *end || isnan(log[jn[i].at].value)) continue;
-            y[m] = t, p[m++] = log[jn[i].at].value;
-        }
-        if (y && p && m)
-            (!strcmp(metric, "rmse") ? kn_metric_rmse : kn_metric_mae)(y, p, NULL, m, &out);
-        kn_free(y), kn_free(p);
-        return out;
-    }
-    int32_t *y = kn_malloc((n ? n : 1) * sizeof *y), *pr = kn_malloc((n ? n : 1) * sizeof *pr);
-    double *s = kn_malloc((n ? n : 1) * sizeof *s);
-    size_t m = 0;
-    int scores = 1;
-    for (size_t i = 0; y && pr && s && i < n; i++) {
-        const logged *l = &log[jn[i].at];
-        if (!l->label) continue;
-        if (!strcmp(metric, "accuracy")) {
-            y[m] = 1;
-            pr[m] = !strcmp(l->label, jn[i].truth);
+            if (end == jn[i].truth || *end) continue;
+            x.truth = t;
         } else {
-            y[m] = positive && !strcmp(jn[i].truth, positive);
-            scores &= !isnan(l->score);
+            if (!l->label) continue;
+            x.correct = !strcmp(l->label, jn[i].truth);
+            x.positive = positive && !strcmp(jn[i].truth, positive);
+            if (lm == KN_LIVE_ROC_AUC && !positive) x.score = NAN;
         }
-        s[m++] = l->score;
+        r[m++] = x;
     }
-    if (y && pr && s && m) {
-        if (!strcmp(metric, "accuracy"))
-            kn_metric_accuracy(y, pr, NULL, m, &out);
-        else if (scores && positive)
-            kn_metric_roc_auc(y, s, NULL, m, &out);
-    }
-    kn_free(y), kn_free(pr), kn_free(s);
+    if (r) kn_live_score(lm, r, m, &out);
+    kn_free(r);
     return out;
 }
 

@@ -23,6 +23,8 @@ typedef struct serve_args {
     double sample;
     uint64_t sample_seed;
     int no_live_stats;
+    int64_t feedback_ring, feedback_window; /* delayed labels */
+    int64_t drift_window;
 } serve_args;
 
 static const cli_opt serve_opts[] = {
@@ -79,6 +81,14 @@ static const cli_opt serve_opts[] = {
     CLI_OPT_NUM(serve_args, sample, "sample", "FRACTION", "1", 0, 1,
                 "the share of rows --prediction-log keeps (sampled by request id and row)"),
     CLI_OPT_SEED(serve_args, sample_seed, "sample-seed", "0", "the seed of --sample's choice"),
+    CLI_OPT_INT(serve_args, feedback_ring, "feedback-ring", "N", "65536", 0, 1 << 30,
+                "predicted rows kept per version for POST .../feedback to join labels to "
+                "(0: no feedback)"),
+    CLI_OPT_INT(serve_args, feedback_window, "feedback-window", "N", "1000", 1, 1e8,
+                "labels per window of the live score (kiln_feedback_* in /metrics)"),
+    CLI_OPT_INT(serve_args, drift_window, "drift-window", "N", "0", 0, 1e7,
+                "drift tests of the inputs per window of N rows against the first window "
+                "(kiln_drift_* in /metrics; 0: off)"),
     CLI_OPT_END};
 
 const cli_spec serve_spec = {
@@ -119,7 +129,11 @@ const cli_spec serve_spec = {
     "/metrics also shows live statistics of each model's inputs (count, missing,\n"
     "mean, stddev, quantiles, top categories; --no-live-stats: off).\n"
     "--prediction-log FILE appends a JSON line per predicted row (time, request\n"
-    "id, row, model, version, inputs, output); --sample F keeps that share of rows.\n",
+    "id, row, model, version, inputs, output); --sample F keeps that share of rows.\n"
+    "POST /v2/models/NAME/feedback {\"labels\": [{\"request_id\": 17, \"label\": \"yes\"}]}\n"
+    "joins true labels to the recent predictions (X-Request-Id; \"row\" for a batch's\n"
+    "later rows) and scores each --feedback-window of them per version in /metrics\n"
+    "(kiln_feedback_accuracy, _roc_auc, _rmse, _mae); unknown ids are counted and named.\n",
     "  kiln serve --model credit@production --store kiln-store\n"
     "  kiln serve --model churn=churn.kiln --port 9000 --access-log access.jsonl\n"
     "  kiln serve --model credit@production --canary credit@v4=10% --shadow credit@v5 \\\n"
@@ -279,6 +293,9 @@ int cmd_serve(int argc, char **argv)
     o.prediction_log = a.prediction_log;
     o.prediction_sample = a.sample;
     o.prediction_seed = a.sample_seed;
+    o.feedback_rows = (size_t)a.feedback_ring;
+    o.feedback_window = (size_t)a.feedback_window;
+    o.drift_window = (size_t)a.drift_window;
     kn_server *s = NULL;
     if (kn_server_new(&o, &s) != KN_OK) {
         cli_error("serve: %s", kn_last_error());

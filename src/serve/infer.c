@@ -158,6 +158,7 @@ static int infer_one(const kn__serve_model *m, const kn_row_predictor *rp, const
         return -1;
     }
     kn__predlog_rows(m, rows, &pred, m->n_classes ? proba : NULL, 1);
+    kn__feedback_rows(m, &pred, m->n_classes ? proba : NULL, 1);
     if (v2)
         render_v2(m, id, &pred, proba, 1, b);
     else
@@ -190,6 +191,7 @@ int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, cons
         goto done;
     }
     kn__predlog_rows(m, rows, pred, proba, n);
+    kn__feedback_rows(m, pred, proba, n);
     if (v2)
         render_v2(m, id, pred, proba, n, b);
     else

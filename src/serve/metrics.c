@@ -9,10 +9,11 @@
 
 static const int status_codes[KN__N_STATUS] = {200, 400, 401, 403, 404, 405,
                                                409, 413, 429, 500, 503, 0};
-static const char *const route_names[KN__N_ROUTES] = {
-    "v2_health_live", "v2_health_ready", "v2_model_metadata",
-    "v2_model_ready", "v2_infer",        "v1_predict",
-    "metrics",        "admin",           "other"};
+static const char *const route_names[KN__N_ROUTES] = {"v2_health_live",    "v2_health_ready",
+                                                      "v2_model_metadata", "v2_model_ready",
+                                                      "v2_infer",          "v1_predict",
+                                                      "metrics",           "admin",
+                                                      "v2_feedback",       "other"};
 /* upper bounds of the latency buckets, microseconds (+Inf after) */
 static const unsigned long long bucket_us[KN__N_BUCKETS] = {
     50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000};
@@ -286,7 +287,8 @@ void kn__serve_metrics_text(kn__serve_metrics *mt, kn__serve_slot *slots, size_t
     if (!snaps || !models)
         b->oom = 1;
     else
-        kn__livestats_text(models, k, b);
+        kn__livestats_text(models, k, b), kn__feedback_text(models, k, b),
+            kn__drift_text(models, k, b);
     for (size_t i = 0; i < k; i++) kn__serve_snap_put(snaps[i]);
     kn_free(snaps);
     kn_free((void *)models);

@@ -176,6 +176,8 @@ void kn__serve_model_free(kn__serve_model *m)
     kn_free(m->in.required);
     free(m->metadata);
     kn__livestats_free(m->live);
+    kn__feedback_free(m->fb);
+    kn__drift_free(m->drift);
     memset(m, 0, sizeof *m);
 }
 

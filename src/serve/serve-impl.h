@@ -97,6 +97,10 @@ int kn__serve_parse_v1_json(const kn__serve_inputs *in, const char *body, size_t
 
 /* ---- live statistics of the rows a model receives (livestats.c) ---- */
 typedef struct kn__livestats kn__livestats;
+/* ---- delayed labels joined to recent predictions (feedback.c) ---- */
+typedef struct kn__feedback kn__feedback;
+/* ---- windowed drift of the inputs (drift.c) ---- */
+typedef struct kn__drift kn__drift;
 
 /* ---- a loaded model ---- */
 typedef struct kn__serve_model {
@@ -110,6 +114,8 @@ typedef struct kn__serve_model {
     char *metadata; /* the v2 metadata body, built at load */
     size_t metadata_len;
     kn__livestats *live; /* or NULL (--no-live-stats); freed with the model */
+    kn__feedback *fb;    /* or NULL (--feedback-ring 0); freed with the model */
+    kn__drift *drift;    /* or NULL (no --drift-window); freed with the model */
     /* the one-row predictor (kn_row_predict) of p and schema, made by the
      * first one-row request (infer.c); freed with the model */
     _Atomic(kn_row_predictor *) rows;
@@ -196,9 +202,11 @@ typedef struct kn__serve_slot {
     int tracks_production; /* ref is NAME@production: rollback moves the registry too */
     const unsigned char *verify_key; /* every version must be signed with it, or NULL */
     _Atomic(kn__serve_snap *) snap[KN__N_SNAP];
-    unsigned canary_bp;                /* the canary's share of requests, in 1/10000 */
-    size_t live_shards;                /* live statistics: shards of each version's (0: none) */
-    _Atomic unsigned long long routed; /* requests routed so far (the canary split) */
+    unsigned canary_bp;                    /* the canary's share of requests, in 1/10000 */
+    size_t live_shards;                    /* live statistics: shards of each version's (0: none) */
+    size_t feedback_rows, feedback_window; /* each version's kn__feedback (0: none) */
+    size_t drift_window;                   /* each version's kn__drift (0: none) */
+    _Atomic unsigned long long routed;     /* requests routed so far (the canary split) */
     /* the readers' guard: a reader counts itself in acq[epoch & 1] while it
      * loads a pointer and takes its reference; a writer swaps the pointer,
      * flips the epoch and waits for the old half to empty before it drops
@@ -288,6 +296,7 @@ typedef enum {
     KN__ROUTE_PREDICT, /* v1 */
     KN__ROUTE_METRICS,
     KN__ROUTE_ADMIN,
+    KN__ROUTE_FEEDBACK, /* v2 delayed labels */
     KN__ROUTE_OTHER,
     KN__N_ROUTES
 } kn__route;
@@ -342,6 +351,46 @@ void kn__livestats_free(kn__livestats *ls);
 void kn__livestats_add(kn__livestats *ls, const kn_frame *rows);
 /* The kiln_feature_* families of every model with statistics into b. */
 void kn__livestats_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
+
+/* Delayed labels (feedback.c): the version's last `rows` predicted rows
+ * (rounded up to a power of two; also the last that many request ids of
+ * the server) and its score per tumbling window of `window` joined labels.
+ * Request threads record; the feedback route joins; /metrics reads. Every
+ * call takes the version's mutex; none allocates after _new. */
+kn_status kn__feedback_new(const kn__serve_model *m, size_t rows, size_t window,
+                           kn__feedback **out);
+void kn__feedback_free(kn__feedback *fb);
+/* The memory fb holds (fixed at _new); 0 for NULL. */
+size_t kn__feedback_bytes(const kn__feedback *fb);
+/* The request this thread predicts now (0: none; nothing is recorded). */
+void kn__feedback_begin(unsigned long long request_id);
+/* Record the predictions (and a classifier's n x n_classes probabilities)
+ * of this thread's request in m->fb (NULL: nothing). */
+void kn__feedback_rows(const kn__serve_model *m, const double *pred, const double *proba, size_t n);
+/* Join a label to the prediction of (request id, row): a classifier's
+ * label as text, a regression's as number. 1 joined (the window counts
+ * it, and scores itself when full), 0 no such prediction is held. */
+int kn__feedback_join(kn__feedback *fb, const kn__serve_model *m, unsigned long long rid,
+                      unsigned long long row, const char *text, double number);
+/* Count n labels that matched nothing. */
+void kn__feedback_unknown(kn__feedback *fb, size_t n);
+/* Score the window filling now (after a request's labels). */
+void kn__feedback_done(kn__feedback *fb);
+/* The kiln_feedback_* families of every model with feedback into b. */
+void kn__feedback_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
+
+/* Windowed drift (drift.c): the inputs of in (borrowed: in must outlive
+ * it) in tumbling windows of `window` rows, each tested against the first
+ * window (the reference) as kiln/drift.h does. Request threads add; the
+ * one that fills a window runs the tests; /metrics reads. */
+kn_status kn__drift_new(const kn__serve_inputs *in, size_t window, kn__drift **out);
+void kn__drift_free(kn__drift *d);
+size_t kn__drift_bytes(const kn__drift *d);
+/* Count the rows of a request (the model's input columns in order). d
+ * NULL: nothing. */
+void kn__drift_add(kn__drift *d, const kn_frame *rows);
+/* The kiln_drift_* families of every model with drift into b. */
+void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
 
 /* The sampled prediction log (predlog.c): JSON Lines, one line per row
  * logged; request threads append to per-thread buffers, a writer thread

@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,6 +74,8 @@ void kn_serve_opts_default(kn_serve_opts *o)
     o->max_header = 32u << 10;
     o->live_stats = 1;
     o->prediction_sample = 1.0;
+    o->feedback_rows = 65536;
+    o->feedback_window = 1000;
 }
 
 static unsigned long long elapsed_us(const struct timespec *t0)
@@ -229,6 +233,8 @@ static route_match match(const char *path)
             m.route = KN__ROUTE_MODEL_READY;
         else if (!strcmp(p, "/infer"))
             m.route = KN__ROUTE_INFER, m.post = 1;
+        else if (!strcmp(p, "/feedback") && !m.version)
+            m.route = KN__ROUTE_FEEDBACK, m.post = 1;
     }
     return m;
 }
@@ -298,12 +304,15 @@ static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *
     const char *body = r->body.p ? r->body.p : "";
     kn_ctx *prev = kn_ctx_enter(s->ctx);
     kn__predlog_begin(s->plog, r->id); /* infer logs its rows there */
+    kn__feedback_begin(r->id);
     int rc = v2 ? kn__serve_parse_v2(&mdl->in, body, r->body.len, &rows, &id, &err)
                 : kn__serve_parse_v1(&mdl->in, body, r->body.len, &rows, &err);
     if (rc == 0) rc = kn__serve_infer(mdl, rows, v2, id, &out, &err);
     if (rc == 0) r->rows = kn_frame_n_rows(rows);
     if (rc == 0) kn__livestats_add(mdl->live, rows);
+    if (rc == 0) kn__drift_add(mdl->drift, rows);
     kn__predlog_begin(NULL, 0);
+    kn__feedback_begin(0);
     kn__serve_frame_done(&mdl->in, rows);
     kn_ctx_leave(prev);
     free(id);
@@ -329,6 +338,129 @@ static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *
         kn__sbuf_free(&r->body);
     }
     return send_json(con, r, 200, &out);
+}
+
+enum { UNKNOWN_SHOWN = 10 }; /* unknown request ids named in a feedback answer */
+
+/* Check one label of a feedback body: 0, or -1 with *err naming its field. */
+static int feedback_label(json_t *l, size_t i, int regression, kn__serve_err *err)
+{
+    json_t *rid = json_object_get(l, "request_id"), *row = json_object_get(l, "row"),
+           *lab = json_object_get(l, "label");
+    char f[64];
+    if (!json_is_object(l)) {
+        snprintf(f, sizeof f, "labels[%zu]", i);
+        kn__serve_err_set(err, 400, "invalid_request", f, -1,
+                          "labels[%zu] is not an object; each label is {\"request_id\": N, "
+                          "\"label\": VALUE} (and \"row\": N for a row past the first)",
+                          i);
+    } else if (!json_is_integer(rid) || json_integer_value(rid) <= 0) {
+        snprintf(f, sizeof f, "labels[%zu].request_id", i);
+        kn__serve_err_set(err, 400, "invalid_request", f, -1,
+                          "labels[%zu].request_id must be a positive whole number, the "
+                          "X-Request-Id of the prediction's response",
+                          i);
+    } else if (row && (!json_is_integer(row) || json_integer_value(row) < 0)) {
+        snprintf(f, sizeof f, "labels[%zu].row", i);
+        kn__serve_err_set(err, 400, "invalid_request", f, -1,
+                          "labels[%zu].row must be a whole number from 0 (the row in the "
+                          "request's batch)",
+                          i);
+    } else if (regression ? !json_is_number(lab) : !json_is_string(lab) && !json_is_number(lab)) {
+        snprintf(f, sizeof f, "labels[%zu].label", i);
+        kn__serve_err_set(err, 400, "invalid_request", f, -1, "labels[%zu].label must be %s", i,
+                          regression ? "a number (the model is a regression)"
+                                     : "the true class, a string or a number");
+    } else
+        return 0;
+    return -1;
+}
+
+/* POST /v2/models/NAME/feedback: {"labels": [{"request_id", "row"?,
+ * "label"}, ..]} joined to the predictions of the main and canary
+ * versions. The whole body is checked before anything is joined. */
+static enum MHD_Result feedback(struct MHD_Connection *con, request *r, kn_server *s,
+                                kn__serve_slot *sl)
+{
+    (void)s;
+    kn__serve_err err = {.row = -1, .offset = -1};
+    kn__serve_snap *sn[2] = {kn__serve_slot_get(sl, KN__SNAP_MAIN),
+                             kn__serve_slot_get(sl, KN__SNAP_CANARY)};
+    json_error_t je;
+    json_t *body = NULL, *labels = NULL;
+    kn__sbuf b = {0};
+    size_t joined[2] = {0, 0}, n_unknown = 0;
+    unsigned long long shown[UNKNOWN_SHOWN];
+    int regression = sn[0]->m.n_classes == 0;
+    if (!sn[0]->m.fb) {
+        kn__serve_err_set(&err, 404, "not_found", "", -1,
+                          "model '%s' takes no feedback: the server runs with --feedback-ring 0",
+                          sl->name);
+        goto fail;
+    }
+    body = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, &je);
+    if (!body) {
+        kn__serve_err_set(&err, 400, "bad_json", "", -1, "the body is not JSON: %s", je.text);
+        err.offset = je.position;
+        goto fail;
+    }
+    labels = json_object_get(body, "labels");
+    if (!json_is_array(labels)) {
+        kn__serve_err_set(&err, 400, "invalid_request", "labels", -1,
+                          "the body needs \"labels\": [{\"request_id\": N, \"label\": VALUE}, ..]");
+        goto fail;
+    }
+    for (size_t i = 0; i < json_array_size(labels); i++)
+        if (feedback_label(json_array_get(labels, i), i, regression, &err)) goto fail;
+    for (size_t i = 0; i < json_array_size(labels); i++) {
+        json_t *l = json_array_get(labels, i), *lab = json_object_get(l, "label");
+        unsigned long long rid = (unsigned long long)json_integer_value(
+                               json_object_get(l, "request_id")),
+                           row = (unsigned long long)json_integer_value(json_object_get(l, "row"));
+        char text[64];
+        const char *t = text;
+        if (json_is_string(lab))
+            t = json_string_value(lab);
+        else if (json_is_integer(lab))
+            snprintf(text, sizeof text, "%lld", (long long)json_integer_value(lab));
+        else
+            snprintf(text, sizeof text, "%.17g", json_number_value(lab));
+        double x = json_is_number(lab) ? json_number_value(lab) : NAN;
+        int k = 0;
+        while (k < 2 && !(sn[k] && kn__feedback_join(sn[k]->m.fb, &sn[k]->m, rid, row, t, x))) k++;
+        if (k < 2)
+            joined[k]++;
+        else if (n_unknown++ < UNKNOWN_SHOWN)
+            shown[n_unknown - 1] = rid;
+    }
+    kn__feedback_unknown(sn[0]->m.fb, n_unknown);
+    for (int k = 0; k < 2; k++)
+        if (sn[k]) kn__feedback_done(sn[k]->m.fb);
+    kn__sbuf_puts(&b, "{\"model\":");
+    kn__sbuf_json_str(&b, sl->name, strlen(sl->name));
+    kn__sbuf_printf(&b, ",\"labels\":%zu,\"joined\":%zu,\"versions\":{", json_array_size(labels),
+                    joined[0] + joined[1]);
+    for (int k = 0; k < 2; k++)
+        if (sn[k]) {
+            if (k) kn__sbuf_puts(&b, ",");
+            kn__sbuf_json_str(&b, sn[k]->m.version, strlen(sn[k]->m.version));
+            kn__sbuf_printf(&b, ":%zu", joined[k]);
+        }
+    kn__sbuf_printf(&b, "},\"unknown\":{\"count\":%zu,\"request_ids\":[", n_unknown);
+    for (size_t i = 0; i < n_unknown && i < UNKNOWN_SHOWN; i++)
+        kn__sbuf_printf(&b, "%s%llu", i ? "," : "", shown[i]);
+    kn__sbuf_puts(&b, "]}}");
+    json_decref(body);
+    kn__serve_snap_put(sn[1]);
+    kn__serve_snap_put(sn[0]);
+    kn__sbuf_free(&r->body);
+    return send_json(con, r, 200, &b);
+fail:
+    json_decref(body);
+    kn__serve_snap_put(sn[1]);
+    kn__serve_snap_put(sn[0]);
+    kn__sbuf_free(&r->body);
+    return send_error(con, r, &err);
 }
 
 static enum MHD_Result metrics(struct MHD_Connection *con, request *r, kn_server *s)
@@ -435,7 +567,8 @@ static enum MHD_Result answer(struct MHD_Connection *con, request *r, kn_server 
         return fail(con, r, 404, "not_found",
                     "no route %s %.128s; the routes: GET /v2/health/live, /v2/health/ready, "
                     "/v2/models/NAME[/versions/V][/ready], /metrics, /admin/models[/NAME]; "
-                    "POST /v2/models/NAME[/versions/V]/infer, /v1/models/NAME:predict, "
+                    "POST /v2/models/NAME[/versions/V]/infer, /v2/models/NAME/feedback, "
+                    "/v1/models/NAME:predict, "
                     "/admin/models/NAME/reload, /admin/models/NAME/rollback",
                     r->method, r->path);
     if (post != (m->post ? 1 : 0))
@@ -484,6 +617,8 @@ static enum MHD_Result answer(struct MHD_Connection *con, request *r, kn_server 
         kn__sbuf_puts(&b, ",\"ready\":true}");
         return send_json(con, r, 200, &b);
     }
+    case KN__ROUTE_FEEDBACK:
+        return feedback(con, r, s, sl);
     default:
         return infer(con, r, s, mdl);
     }
@@ -886,6 +1021,32 @@ kn_status kn_server_start(kn_server *s)
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
             kn_status e =
                 sn && !sn->m.live ? kn__livestats_new(&sn->m.in, threads, &sn->m.live) : KN_OK;
+            if (e != KN_OK) return e;
+        }
+    }
+    /* windowed drift of the main and canary versions' inputs */
+    for (size_t i = 0; s->o.drift_window && i < s->n_slots; i++) {
+        kn__serve_slot *sl = &s->slots[i];
+        sl->drift_window = s->o.drift_window;
+        for (int role = 0; role < KN__N_SNAP; role++) {
+            kn__serve_snap *sn = atomic_load(&sl->snap[role]);
+            kn_status e = sn && role != KN__SNAP_SHADOW && !sn->m.drift
+                              ? kn__drift_new(&sn->m.in, sl->drift_window, &sn->m.drift)
+                              : KN_OK;
+            if (e != KN_OK) return e;
+        }
+    }
+    /* delayed labels: the recent predictions of the main and canary versions */
+    for (size_t i = 0; s->o.feedback_rows && i < s->n_slots; i++) {
+        kn__serve_slot *sl = &s->slots[i];
+        sl->feedback_rows = s->o.feedback_rows;
+        sl->feedback_window = s->o.feedback_window ? s->o.feedback_window : 1000;
+        for (int role = 0; role < KN__N_SNAP; role++) {
+            kn__serve_snap *sn = atomic_load(&sl->snap[role]);
+            kn_status e =
+                sn && role != KN__SNAP_SHADOW && !sn->m.fb
+                    ? kn__feedback_new(&sn->m, sl->feedback_rows, sl->feedback_window, &sn->m.fb)
+                    : KN_OK;
             if (e != KN_OK) return e;
         }
     }

@@ -128,6 +128,17 @@ static kn_status snap_load(kn__serve_metrics *mt, const kn__serve_slot *sl, cons
         kn_free(sn);
         return e;
     }
+    if (sl->feedback_rows &&
+        (e = kn__feedback_new(&sn->m, sl->feedback_rows, sl->feedback_window, &sn->m.fb))) {
+        kn__serve_model_free(&sn->m);
+        kn_free(sn);
+        return e;
+    }
+    if (sl->drift_window && (e = kn__drift_new(&sn->m.in, sl->drift_window, &sn->m.drift))) {
+        kn__serve_model_free(&sn->m);
+        kn_free(sn);
+        return e;
+    }
     atomic_init(&sn->refs, 1);
     memcpy(sn->hash, src->hash, sizeof sn->hash);
     sn->reg_version = src->reg_version;

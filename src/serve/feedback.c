@@ -1,0 +1,274 @@
+/* Delayed labels (POST /v2/models/{name}/feedback): the recent predictions
+ * of a served version, found again by request id and row, and its live
+ * score per window of joined labels (kiln/livescore.h), for /metrics.
+ *
+ * Memory is fixed when the version loads: a table of request ids
+ * (rid & mask: the last `cap` request ids of the server, each pointing at
+ * its rows) and a ring of the last `cap` rows predicted. A label finds its
+ * prediction while both still hold it. One mutex per version guards both
+ * and the window; a request holds it for the copy of its rows. */
+#include "kiln/livescore.h"
+#include "kiln/mem.h"
+#include "kiln/model.h"
+#include "serve/serve-impl.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct fb_req {
+    unsigned long long rid;   /* 0: empty */
+    unsigned long long start; /* its first row's number in the ring */
+    uint32_t n;
+} fb_req;
+
+typedef struct fb_row {
+    int32_t cls;  /* a classifier's predicted class, -1 for a regression */
+    double value; /* the prediction */
+    double score; /* binary: the positive class's probability; else NaN */
+} fb_row;
+
+struct kn__feedback {
+    pthread_mutex_t mu;
+    size_t cap; /* a power of two */
+    fb_req *reqs;
+    fb_row *rows;
+    unsigned long long total; /* rows recorded so far */
+    size_t window, win_n;
+    kn_live_row *win;
+    int binary, regression;
+    double cur[4], last[4]; /* by kn_live_metric; NaN: none */
+    unsigned long long joined, unknown, windows;
+    size_t bytes;
+};
+
+static _Thread_local unsigned long long current_rid;
+
+kn_status kn__feedback_new(const kn__serve_model *m, size_t rows, size_t window, kn__feedback **out)
+{
+    if (!rows || !window)
+        return kn_fail(KN_ERR_INVALID, "feedback: the ring and the window need at least one row");
+    size_t cap = 1;
+    while (cap < rows && cap < ((size_t)1 << 30)) cap <<= 1;
+    kn__feedback *fb = kn_calloc(1, sizeof *fb);
+    if (!fb) return KN_ERR_NOMEM;
+    fb->cap = cap;
+    fb->window = window;
+    fb->reqs = kn_calloc(cap, sizeof *fb->reqs);
+    fb->rows = kn_calloc(cap, sizeof *fb->rows);
+    fb->win = kn_calloc(window, sizeof *fb->win);
+    if (!fb->reqs || !fb->rows || !fb->win) {
+        kn_free(fb->reqs), kn_free(fb->rows), kn_free(fb->win), kn_free(fb);
+        return KN_ERR_NOMEM;
+    }
+    fb->bytes = sizeof *fb + cap * (sizeof *fb->reqs + sizeof *fb->rows) + window * sizeof *fb->win;
+    fb->regression = m->n_classes == 0;
+    fb->binary = m->n_classes == 2;
+    for (int i = 0; i < 4; i++) fb->cur[i] = fb->last[i] = NAN;
+    pthread_mutex_init(&fb->mu, NULL);
+    *out = fb;
+    return KN_OK;
+}
+
+void kn__feedback_free(kn__feedback *fb)
+{
+    if (!fb) return;
+    pthread_mutex_destroy(&fb->mu);
+    kn_free(fb->reqs), kn_free(fb->rows), kn_free(fb->win);
+    kn_free(fb);
+}
+
+size_t kn__feedback_bytes(const kn__feedback *fb)
+{
+    return fb ? fb->bytes : 0;
+}
+
+void kn__feedback_begin(unsigned long long request_id)
+{
+    current_rid = request_id;
+}
+
+void kn__feedback_rows(const kn__serve_model *m, const double *pred, const double *proba, size_t n)
+{
+    kn__feedback *fb = m->fb;
+    if (!fb || !current_rid || !n) return;
+    if (n > fb->cap) n = fb->cap; /* the rows past the ring's size are not kept */
+    size_t k = m->n_classes;
+    pthread_mutex_lock(&fb->mu);
+    fb_req *q = &fb->reqs[current_rid & (fb->cap - 1)];
+    q->rid = current_rid;
+    q->start = fb->total;
+    q->n = (uint32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        fb_row *r = &fb->rows[(fb->total + i) & (fb->cap - 1)];
+        r->value = pred[i];
+        r->cls = k && pred[i] >= 0 && pred[i] < (double)k ? (int32_t)pred[i] : -1;
+        r->score = fb->binary && proba ? proba[i * k + 1] : NAN;
+    }
+    fb->total += n;
+    pthread_mutex_unlock(&fb->mu);
+}
+
+/* The window's scores (under mu). */
+static void score(kn__feedback *fb, double *out)
+{
+    for (int i = 0; i < 4; i++) out[i] = NAN;
+    if (!fb->win_n) return;
+    if (fb->regression) {
+        kn_live_score(KN_LIVE_RMSE, fb->win, fb->win_n, &out[KN_LIVE_RMSE]);
+        kn_live_score(KN_LIVE_MAE, fb->win, fb->win_n, &out[KN_LIVE_MAE]);
+        return;
+    }
+    kn_live_score(KN_LIVE_ACCURACY, fb->win, fb->win_n, &out[KN_LIVE_ACCURACY]);
+    if (fb->binary) kn_live_score(KN_LIVE_ROC_AUC, fb->win, fb->win_n, &out[KN_LIVE_ROC_AUC]);
+}
+
+int kn__feedback_join(kn__feedback *fb, const kn__serve_model *m, unsigned long long rid,
+                      unsigned long long row, const char *text, double number)
+{
+    if (!fb || !rid) return 0;
+    pthread_mutex_lock(&fb->mu);
+    const fb_req *q = &fb->reqs[rid & (fb->cap - 1)];
+    int found = q->rid == rid && row < q->n && fb->total - (q->start + row) <= fb->cap;
+    if (found) {
+        const fb_row *r = &fb->rows[(q->start + row) & (fb->cap - 1)];
+        kn_live_row x = {.score = r->score, .truth = NAN, .value = NAN};
+        if (fb->regression) {
+            x.truth = number;
+            x.value = r->value;
+        } else {
+            const char *pred = r->cls >= 0 ? kn_model_class(m->m, (size_t)r->cls) : NULL;
+            x.correct = pred && text && !strcmp(pred, text);
+            x.positive = fb->binary && text && !strcmp(kn_model_class(m->m, 1), text);
+        }
+        fb->win[fb->win_n++] = x;
+        fb->joined++;
+        if (fb->win_n == fb->window) {
+            score(fb, fb->last);
+            fb->windows++;
+            fb->win_n = 0;
+        }
+    }
+    pthread_mutex_unlock(&fb->mu);
+    return found;
+}
+
+void kn__feedback_unknown(kn__feedback *fb, size_t n)
+{
+    if (!fb) return;
+    pthread_mutex_lock(&fb->mu);
+    fb->unknown += n;
+    pthread_mutex_unlock(&fb->mu);
+}
+
+void kn__feedback_done(kn__feedback *fb)
+{
+    if (!fb) return;
+    pthread_mutex_lock(&fb->mu);
+    score(fb, fb->cur);
+    pthread_mutex_unlock(&fb->mu);
+}
+
+/* ---- /metrics ---- */
+
+static void label(kn__sbuf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            kn__sbuf_add(b, "\\", 1), kn__sbuf_add(b, s, 1);
+        else if (*s == '\n')
+            kn__sbuf_add(b, "\\n", 2);
+        else
+            kn__sbuf_add(b, s, 1);
+    }
+}
+
+static void series(kn__sbuf *b, const char *name, const kn__serve_model *m, const char *window)
+{
+    kn__sbuf_puts(b, name);
+    kn__sbuf_puts(b, "{model=\"");
+    label(b, m->name);
+    kn__sbuf_puts(b, "\",version=\"");
+    label(b, m->version);
+    kn__sbuf_puts(b, "\"");
+    if (window) kn__sbuf_printf(b, ",window=\"%s\"", window);
+    kn__sbuf_puts(b, "} ");
+}
+
+typedef struct fb_view {
+    double cur[4], last[4];
+    unsigned long long joined, unknown, windows;
+    size_t win_n;
+} fb_view;
+
+enum { F_JOINED, F_UNKNOWN, F_WINDOWS, F_FILL, F_BYTES, N_COUNTS };
+static const char *const counts[N_COUNTS][3] = {
+    {"kiln_feedback_labels_total", "counter", "Labels joined to a prediction of the version."},
+    {"kiln_feedback_unknown_total", "counter",
+     "Labels sent for the model whose request id (and row) no prediction held by the served "
+     "version has (the version serving when they came)."},
+    {"kiln_feedback_windows_total", "counter", "Windows of joined labels completed."},
+    {"kiln_feedback_window_labels", "gauge", "Labels in the window filling now."},
+    {"kiln_feedback_memory_bytes", "gauge",
+     "Memory held for delayed labels (recent predictions and the window), fixed at load."}};
+static const char *const scores[4][2] = {
+    {"kiln_feedback_accuracy", "Accuracy of the labelled predictions per window (classifiers)."},
+    {"kiln_feedback_roc_auc",
+     "ROC-AUC of the labelled predictions per window (binary classifiers, from the probability "
+     "of the class that sorts last)."},
+    {"kiln_feedback_rmse", "RMSE of the labelled predictions per window (regressions)."},
+    {"kiln_feedback_mae", "MAE of the labelled predictions per window (regressions)."}};
+
+void kn__feedback_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b)
+{
+    size_t with = 0;
+    for (size_t i = 0; i < n_models; i++) with += models[i]->fb != NULL;
+    if (!with) return;
+    fb_view *v = kn_calloc(n_models, sizeof *v);
+    if (!v) {
+        b->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < n_models; i++) {
+        kn__feedback *fb = models[i]->fb;
+        if (!fb) continue;
+        pthread_mutex_lock(&fb->mu);
+        memcpy(v[i].cur, fb->cur, sizeof v[i].cur);
+        memcpy(v[i].last, fb->last, sizeof v[i].last);
+        v[i].joined = fb->joined, v[i].unknown = fb->unknown, v[i].windows = fb->windows;
+        v[i].win_n = fb->win_n;
+        pthread_mutex_unlock(&fb->mu);
+    }
+    for (int f = 0; f < N_COUNTS; f++) {
+        kn__sbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", counts[f][0], counts[f][2], counts[f][0],
+                        counts[f][1]);
+        for (size_t i = 0; i < n_models; i++) {
+            if (!models[i]->fb) continue;
+            series(b, counts[f][0], models[i], NULL);
+            unsigned long long x = f == F_JOINED    ? v[i].joined
+                                   : f == F_UNKNOWN ? v[i].unknown
+                                   : f == F_WINDOWS ? v[i].windows
+                                   : f == F_FILL    ? (unsigned long long)v[i].win_n
+                                                    : (unsigned long long)models[i]->fb->bytes;
+            kn__sbuf_printf(b, "%llu\n", x);
+        }
+    }
+    for (int s = 0; s < 4; s++) {
+        int any = 0;
+        for (size_t i = 0; i < n_models; i++) {
+            if (!models[i]->fb || (isnan(v[i].cur[s]) && isnan(v[i].last[s]))) continue;
+            if (!any++)
+                kn__sbuf_printf(b,
+                                "# HELP %s %s (window=\"last\": the last full window; "
+                                "\"current\": the one filling)\n# TYPE %s gauge\n",
+                                scores[s][0], scores[s][1], scores[s][0]);
+            for (int w = 0; w < 2; w++) {
+                double x = w ? v[i].cur[s] : v[i].last[s];
+                if (isnan(x)) continue;
+                series(b, scores[s][0], models[i], w ? "current" : "last");
+                kn__sbuf_json_num(b, x);
+                kn__sbuf_puts(b, "\n");
+            }
+        }
+    }
+    kn_free(v);
+}

@@ -1,0 +1,85 @@
+#!/bin/bash
+# kiln serve --drift-window: the inputs of a served GBDT (lending_club) in
+# tumbling windows of 300 rows, the first window the reference. A stream
+# of 900 rows: the reference, a stationary window, then a window with a
+# planted shift (int_rate + 1 standard deviation; term all "term_60").
+# - after the stationary window no input drifted;
+# - after the shifted one int_rate and term drifted, their KS / chi-square
+#   p-values equal scipy.stats' on the same rows (1e-9 absolute, as
+#   kiln monitor check's parity), and the other
+#   inputs are not flagged;
+# - the memory held is reported and bounded (two windows of numbers per
+#   numeric input, bins per text input).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve_lib.sh"
+KILN=${KILN:?set KILN to the kiln binary}
+require_sklearn
+D="$(dirname "$0")/../data"
+$py - "$D" "$W" <<'PY'
+import sys, numpy as np, pandas as pd
+d, w = sys.argv[1:]
+lc = pd.read_csv(f"{d}/lending_club.csv")
+idx = np.random.RandomState(0).permutation(len(lc))
+lc.iloc[idx[:3000]].to_csv(f"{w}/train.csv", index=False)
+live = lc.iloc[idx[3000:3900]].drop(columns=["Class"]).reset_index(drop=True)
+sd = lc["int_rate"].std()
+live.loc[600:, "int_rate"] += sd
+live.loc[600:, "term"] = "term_60"
+live.to_csv(f"{w}/live.csv", index=False)
+PY
+"$KILN" -q train --data "$W/train.csv" --target Class --model gbdt --param n_estimators=10 \
+    --out "$W/lc.kiln" > /dev/null
+start_server --model lc="$W/lc.kiln" --threads 2 --drift-window 300
+send() { # FROM TO
+    $py - "$W" "$URL" "$1" "$2" <<'PY' || fail "the client failed"
+import csv, json, sys, urllib.request
+w, url, a, b = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+text = {"term", "sub_grade", "addr_state", "verification_status", "emp_length"}
+rows = list(csv.DictReader(open(f"{w}/live.csv")))[a:b]
+inst = [{k: (None if v == "" else v if k in text else float(v)) for k, v in r.items()} for r in rows]
+for i in range(0, len(inst), 25):
+    req = urllib.request.Request(f"{url}/v1/models/lc:predict", json.dumps({"instances": inst[i:i + 25]}).encode(), {"Content-Type": "application/json"})
+    assert urllib.request.urlopen(req).status == 200
+PY
+}
+send 0 600
+curl -s "$URL/metrics" > "$W/m1.txt"
+send 600 900
+curl -s "$URL/metrics" > "$W/m2.txt"
+$py - "$W" <<'PY' || fail "the drift gauges are wrong"
+import sys, numpy as np, pandas as pd
+from scipy import stats
+w = sys.argv[1]
+def read(p):
+    m = {}
+    for line in open(p):
+        if line.startswith("kiln_drift_"):
+            k, v = line.rsplit(" ", 1)
+            m[k] = float(v)
+    return m
+m1, m2 = read(f"{w}/m1.txt"), read(f"{w}/m2.txt")
+g = lambda m, f, c=None: m[f'kiln_drift_{f}{{model="lc",version="1"' + (f',column="{c}"' if c else "") + "}"]
+assert g(m1, "windows_total") == 1 and g(m2, "windows_total") == 2, (m1, m2)
+assert g(m1, "reference_rows") == 300
+live = pd.read_csv(f"{w}/live.csv")
+cols = list(live.columns)
+flag1 = [c for c in cols if f'kiln_drift_drifted{{model="lc",version="1",column="{c}"}}' in m1 and g(m1, "drifted", c)]
+assert flag1 == [], f"stationary window flagged {flag1}"
+flag2 = sorted(c for c in cols if g(m2, "drifted", c))
+assert flag2 == ["int_rate", "term"], f"shifted window flagged {flag2}"
+ref, cur = live.iloc[:300], live.iloc[600:900]
+d, p = stats.ks_2samp(ref["int_rate"].dropna(), cur["int_rate"].dropna())
+assert abs(g(m2, "p", "int_rate") - p) < 1e-9, (g(m2, "p", "int_rate"), p)
+# a stationary numeric input of the shifted window, against scipy too
+d, p = stats.ks_2samp(ref["annual_inc"].dropna(), cur["annual_inc"].dropna())
+assert abs(g(m2, "p", "annual_inc") - p) < 1e-9, (g(m2, "p", "annual_inc"), p)
+t = pd.concat([ref["term"].fillna("<missing>").value_counts(), cur["term"].fillna("<missing>").value_counts()], axis=1).fillna(0).values.T
+chi2, p, dof, _ = stats.chi2_contingency(t)
+assert abs(g(m2, "p", "term") - p) < 1e-9, (g(m2, "p", "term"), p)
+mem = g(m2, "memory_bytes")
+n_num = sum(1 for c in cols if c not in {"term", "sub_grade", "addr_state", "verification_status", "emp_length"})
+assert 2 * 300 * 8 * n_num <= mem < 2 * 300 * 8 * n_num + 64 * 1024, mem
+print(f"drift: flagged {flag2} after the shift, none before; KS p of int_rate {g(m2, 'p', 'int_rate'):.3g}; memory {mem:.0f} B")
+PY
+echo "serve drift: ok"
