@@ -5,6 +5,7 @@
  * its own capacity is compacted: sorted, and every other item (offset 0 or
  * 1 at random) moves up a level; an odd item out stays. The weights always
  * add up to the count. */
+#include "core/sort-impl.h"
 #include "kiln/mem.h"
 #include "kiln/rng.h"
 #include "kiln/sketch.h"
@@ -80,25 +81,10 @@ static kn_status reserve(level *l, size_t need)
     return KN_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Sort level h and move every other item up (see the top). */
 static void sort(double *v, size_t n)
 {
-    if (n > 24) {
-        qsort(v, n, sizeof *v, cmp_double);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) { /* level 0 is small: insertion */
-        double x = v[i];
-        size_t j = i;
-        for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
-        v[j] = x;
-    }
+    kn__sort_doubles(v, n);
 }
 
 static kn_status compact(kn_kll *s, size_t h)
@@ -258,7 +244,8 @@ typedef struct item {
 
 static int cmp_item(const void *a, const void *b)
 {
-    return cmp_double(&((const item *)a)->v, &((const item *)b)->v);
+    double x = ((const item *)a)->v, y = ((const item *)b)->v;
+    return (x > y) - (x < y);
 }
 
 kn_status kn_kll_quantiles(const kn_kll *s, const double *qs, size_t n, double *out)

@@ -1,5 +1,6 @@
 /* Two samples of a table, column by column (kiln/compare.h). */
 #include "learn/eval/compare-impl.h"
+#include "core/sort-impl.h"
 #include "kiln/mem.h"
 
 #include <math.h>
@@ -86,12 +87,6 @@ double kn_chi2_sf(double x, double df)
     return df > 0 ? gamma_q(df / 2, x / 2) : NAN;
 }
 
-static int by_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double *kn__sorted_present(const double *v, size_t n, size_t *m)
 {
     double *s = kn_malloc((n ? n : 1) * sizeof *s);
@@ -99,7 +94,7 @@ double *kn__sorted_present(const double *v, size_t n, size_t *m)
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (!isnan(v[i])) s[k++] = v[i];
-    qsort(s, k, sizeof *s, by_double);
+    kn__sort_doubles(s, k);
     *m = k;
     return s;
 }

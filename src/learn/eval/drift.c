@@ -85,12 +85,24 @@ kn_status kn_wasserstein(const double *a, size_t na, const double *b, size_t nb,
     return e;
 }
 
+/* kn_chi2_isf bisects (up to 200 survival functions); every column of every
+ * window of a served model asks the same (alpha, df): keep the last one */
+static double chi2_isf_memo(double alpha, double df)
+{
+    static _Thread_local double last_alpha = -1, last_df = -1, last_isf = 0;
+    if (alpha != last_alpha || df != last_df) {
+        last_isf = kn_chi2_isf(alpha, df);
+        last_alpha = alpha, last_df = df;
+    }
+    return last_isf;
+}
+
 static double psi_threshold(const kn_drift_opts *o, size_t n1, size_t n2, size_t bins)
 {
     double t = o->min_psi;
     if (n1 && n2 && bins > 1) {
         double noise =
-            (1 / (double)n1 + 1 / (double)n2) * kn_chi2_isf(o->alpha, (double)(bins - 1));
+            (1 / (double)n1 + 1 / (double)n2) * chi2_isf_memo(o->alpha, (double)(bins - 1));
         if (noise > t) t = noise;
     }
     return t;
