@@ -489,7 +489,11 @@ static int cmd_monitor_retrain(int argc, char **argv)
     if (cli.json)
         rc = cli_emit_json(j);
     else {
-        if (res != CLI_RETRAIN_FAILED) print_retrain(j);
+        if (res == CLI_RETRAIN_SKIPPED)
+            fprintf(stderr, "kiln: monitor retrain: skipped: %s\n",
+                    json_string_value(json_object_get(j, "reason")));
+        else if (res != CLI_RETRAIN_FAILED)
+            print_retrain(j);
         json_decref(j);
     }
     if (rc != CLI_OK) return rc;
