@@ -214,7 +214,7 @@ cli_retrain_outcome cli_retrain(kn_store *st, const char *store_dir, const cli_r
                                                   q->actor, &r.id, &why)
                          : KN_ERR_NOMEM;
     kn_free(detail);
-    if (e != KN_OK) return failed(&r, "retrain");
+    if (e != KN_OK) return failed(&r, "the model");
     if (!r.id) {
         json_object_set_new(r.out, "outcome", json_string("skipped"));
         json_object_set_new(r.out, "reason", json_string(why));
