@@ -18,6 +18,11 @@
  *       for: 2                        # consecutive windows (or checks) it must hold; default 1
  *       window: 500                   # rows per window (kiln monitor check --window); optional
  *       severity: critical            # info, warning (default) or critical
+ *       retrain:                      # optional: kiln monitor retrain when an incident opens
+ *         spec: retrain.yaml          #   the pipeline spec to run (relative paths: this
+ *         data: fresh.csv             #   file's folder); data replaces its one source
+ *         holdout: holdout.csv        #   labelled rows both versions are scored on
+ *         margin: 0.01                #   staging must beat production by this much
  *   sinks:
  *     - log                           # a line on standard error
  *     - webhook: http://127.0.0.1:9000/alerts
@@ -50,6 +55,10 @@ typedef struct kn_alert_rule {
     kn_alert_op op;
     double threshold;
     int64_t for_windows, window_rows; /* window_rows 0: not set */
+    /* retrain: the action when an incident opens (retrain_spec NULL: none);
+     * paths as given, or relative to the alert file's folder. */
+    char *retrain_spec, *retrain_data, *retrain_holdout; /* data NULL: the spec's sources */
+    double retrain_margin;
 } kn_alert_rule;
 
 typedef enum { KN_SINK_LOG = 0, KN_SINK_WEBHOOK = 1 } kn_alert_sink_kind;

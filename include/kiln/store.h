@@ -352,6 +352,32 @@ typedef int (*kn_alert_incident_fn)(const kn_alert_incident *a, void *user);
 KN_API kn_status kn_store_alerts(kn_store *s, const char *model, size_t limit,
                                  kn_alert_incident_fn fn, void *user);
 
+/* ---- retraining (kiln monitor retrain) ----
+ * A retrain is a run of a spec on fresh data, registered to staging and
+ * promoted only through the gate; each step is an audit row of the model:
+ * "retrain trigger" (reason: the rule and incident that fired it, or "by
+ * hand"), then rows its caller appends with kn_store_retrain_step ("retrain
+ * run", "retrain compare", ...; detail starts "retrain N", N the trigger
+ * row's id) beside the registry's own "register" and "promote" rows, and
+ * one end row: "retrain promoted", "retrain refused" or "retrain failed".
+ *
+ * kn_store_retrain_begin claims a retrain of the model in one transaction:
+ * it appends the trigger row (*retrain: its id) unless a retrain of the
+ * model is under way (the model's latest trigger row has no end row after
+ * it and is younger than stale_s seconds; an older one counts as
+ * abandoned) or, with key not NULL, a trigger row with that key exists
+ * (one retrain per incident). Then *retrain is 0 and *why (new string,
+ * kn_free) says which retrain holds it. An unknown model is
+ * KN_ERR_NOT_FOUND listing the models. */
+KN_API kn_status kn_store_retrain_begin(kn_store *s, const char *model, const char *key,
+                                        const char *detail, double stale_s, const char *actor,
+                                        int64_t *retrain, char **why);
+/* Append a step of retrain (the trigger row's id): action starts with
+ * "retrain " (not the trigger); version 0 and run_id NULL when none. */
+KN_API kn_status kn_store_retrain_step(kn_store *s, const char *model, int64_t retrain,
+                                       const char *action, int version, const char *run_id,
+                                       const char *reason, const char *detail, const char *actor);
+
 #ifdef __cplusplus
 }
 #endif

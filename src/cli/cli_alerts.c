@@ -1,6 +1,7 @@
 /* kiln monitor: alert rules per window, incidents, sinks, the store
  * (cli_monitor.h), and `kiln monitor alerts`. */
 #include "cli/cli_monitor.h"
+#include "cli/cli_retrain.h"
 #include "kiln/mem.h"
 #include "kiln/report.h"
 #include "kiln/store.h"
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct cli_alerting {
     kn_alert_config *c;
@@ -124,6 +126,22 @@ int cli_alerts_open(const char *file, int record, const char *model, int64_t *wi
             *window = rw;
         }
     }
+    for (size_t i = 0; al->c && i < al->c->n_rules; i++) {
+        const kn_alert_rule *r = &al->c->rules[i];
+        if (!r->retrain_spec) continue;
+        const char *why = !record ? "needs --record (the store keeps the incident, so that one "
+                                    "incident retrains once)"
+                          : access(model, F_OK) == 0
+                              ? "needs --model NAME@STAGE of the store, not a file (the "
+                                "retrain registers a version of NAME)"
+                              : NULL;
+        if (why) {
+            int rc = cli_usage_error("monitor check", "--alerts: rule '%s' has retrain:, which %s",
+                                     r->name, why);
+            cli_alerts_close(al);
+            return rc;
+        }
+    }
     if (record && kn_store_open(cli_store_dir, 1, &al->s) != KN_OK) {
         cli_error("monitor check: --record: %s", kn_last_error());
         cli_alerts_close(al);
@@ -173,6 +191,42 @@ static void deliver(const cli_alerting *al, json_t *payload, int *ok, int *attem
         }
     }
     free(body);
+}
+
+/* A rule's retrain: action on its open incident (one per incident: the
+ * store's claim skips the later windows); what happened goes into detail. */
+static void retrain_action(cli_alerting *al, const kn_alert_rule *r, json_t *detail)
+{
+    const char *at = strchr(al->model, '@');
+    char *name = at ? kn_strndup(al->model, (size_t)(at - al->model)) : kn_strdup(al->model);
+    char *key = kn_sprintf("rule %s, incident %lld", r->name,
+                           (long long)json_integer_value(json_object_get(detail, "incident")));
+    char *trigger = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!name || !key || !trigger) {
+        cli_error("monitor check: retrain of rule '%s': out of memory", r->name);
+        kn_free(name), kn_free(key), free(trigger);
+        return;
+    }
+    cli_retrain_req q = {0};
+    q.model = name;
+    q.spec = r->retrain_spec;
+    q.data = r->retrain_data;
+    q.holdout = r->retrain_holdout;
+    q.margin = r->retrain_margin;
+    q.key = key;
+    q.trigger = trigger;
+    q.stale_s = 24 * 3600.0;
+    json_t *res = NULL;
+    cli_retrain_outcome o = cli_retrain(al->s, cli_store_dir, &q, &res);
+    if (o == CLI_RETRAIN_FAILED)
+        cli_error("monitor check: rule '%s': retrain failed: %s", r->name, kn_last_error());
+    else if (o != CLI_RETRAIN_SKIPPED && !cli.quiet)
+        fprintf(stderr, "kiln: rule '%s': retrain %lld of '%s' %s: %s\n", r->name,
+                (long long)json_integer_value(json_object_get(res, "retrain")), name,
+                json_string_value(json_object_get(res, "outcome")),
+                json_string_value(json_object_get(res, "reason")));
+    json_object_set_new(detail, "retrain", res);
+    kn_free(name), kn_free(key), free(trigger);
 }
 
 kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64_t window_rows,
@@ -250,6 +304,7 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
                 if (d != KN_OK) e = d;
             }
         }
+        if (e == KN_OK && open && al->s && r->retrain_spec) retrain_action(al, r, detail);
         json_object_set_new(detail, "firing", json_boolean(fires));
         json_object_set_new(detail, "open", json_boolean(open));
         json_object_set_new(detail, "new", json_boolean(fresh));

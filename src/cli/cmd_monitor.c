@@ -2,6 +2,7 @@
  * model was trained on, column by column and in the model's predictions,
  * and how many rows break its input schema? (kiln/drift.h) */
 #include "cli/cli_monitor.h"
+#include "cli/cli_retrain.h"
 #include "kiln/alert.h"
 #include "kiln/artifact.h"
 #include "kiln/drift.h"
@@ -90,6 +91,10 @@ static const cli_spec check_spec = {
     "meets it. With --record the windows, streaks and incidents live in the\n"
     "store (--store), so one incident spans checks and a delivery that failed\n"
     "is retried by the next check; 'kiln monitor alerts' lists them.\n"
+    "A rule may retrain when its incident opens (with --record and --model\n"
+    "NAME@STAGE; once per incident; 'kiln monitor retrain --help'):\n"
+    "    - {name: drifted, metric: drift, condition: \">= 1\",\n"
+    "       retrain: {spec: s.yaml, data: fresh.csv, holdout: h.csv, margin: 0.01}}\n"
     "Exit 0: no drift and no alert; 1: drift or an alert; 2: usage (a bad\n"
     "alert file too); 3: the data cannot be checked (a batch whose columns\n"
     "do not match the model's input, an unreadable file).\n",
@@ -567,13 +572,13 @@ done:
 /* ---- kiln monitor ---- */
 
 static const cli_spec *const subs[] = {&check_spec, &monitor_feedback_spec, &monitor_alerts_spec,
-                                       &monitor_report_spec};
+                                       &monitor_report_spec, &monitor_retrain_spec};
 
 typedef struct monitor_args {
     const char *sub;
 } monitor_args;
 static const cli_opt monitor_opts[] = {
-    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts|report", 1, "the subcommand"),
+    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts|report|retrain", 1, "the subcommand"),
     CLI_OPT_END};
 
 const cli_spec monitor_spec = {
@@ -583,6 +588,7 @@ const cli_spec monitor_spec = {
     "  kiln monitor feedback --log LOG --labels LABELS --model M   the live score\n"
     "  kiln monitor alerts                                         the alert incidents\n"
     "  kiln monitor report --model M --out monitor.html            drift and alerts (HTML)\n"
+    "  kiln monitor retrain --model NAME --spec S --holdout H      retrain, promote if better\n"
     "'kiln monitor SUB --help' explains each.\n",
     "  kiln monitor check --model credit@production --data week.csv --reference train.csv\n",
     monitor_opts,

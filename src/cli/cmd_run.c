@@ -1,6 +1,6 @@
 /* kiln run: a spec end to end (kiln/run.h), recorded in the store
  * (kiln/store.h) and registered when the spec says so. */
-#include "cli/cli.h"
+#include "cli/cli_run.h"
 #include "kiln/artifact.h"
 #include "kiln/io.h"
 #include "kiln/json.h"
@@ -213,6 +213,23 @@ static kn_status record(const run_args *a, const kn_prep_spec *s, const kn_run_o
     kn_free(stages);
     kn_free(sources);
     kn_store_close(st);
+    return e;
+}
+
+kn_status cli_run_record(const char *store, const char *experiment, const char *parent,
+                         const kn_prep_spec *s, const kn_run_output *r, double start, char **run_id)
+{
+    run_args a = {0};
+    a.store = store;
+    a.experiment = experiment;
+    a.parent = parent;
+    recorded rec = {0};
+    kn_status e = record(&a, s, r, KN_OK, start, &rec);
+    if (e != KN_OK) {
+        kn_free(rec.run_id);
+        rec.run_id = NULL;
+    }
+    *run_id = rec.run_id;
     return e;
 }
 

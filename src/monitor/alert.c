@@ -26,6 +26,7 @@ void kn_alert_config_free(kn_alert_config *c)
     for (size_t i = 0; i < c->n_rules; i++) {
         kn_alert_rule *r = &c->rules[i];
         kn_free(r->name), kn_free(r->metric), kn_free(r->column), kn_free(r->severity);
+        kn_free(r->retrain_spec), kn_free(r->retrain_data), kn_free(r->retrain_holdout);
     }
     for (size_t i = 0; i < c->n_sinks; i++) kn_free(c->sinks[i].url);
     kn_free(c->rules);
@@ -71,7 +72,60 @@ static kn_status parse_condition(const kn__yaml *y, const yaml_node_t *n, kn_ale
     return KN_OK;
 }
 
-static kn_status parse_rule(const kn__yaml *y, const yaml_node_t *n, kn_alert_rule *r)
+/* p relative to dir (the alert file's folder) unless absolute (a new string). */
+static kn_status dup_path(const kn__yaml *y, const yaml_node_t *n, const char *key, const char *dir,
+                          char **out)
+{
+    const char *s;
+    kn_status e = kn__yaml_need_scalar(y, n, key, &s);
+    if (e != KN_OK) return e;
+    if (!s[0]) return kn__yaml_at(y, n, "'%s' names a file", key);
+    kn_free(*out);
+    *out = s[0] == '/' || !dir ? kn_strdup(s) : kn_sprintf("%s/%s", dir, s);
+    return *out ? KN_OK : KN_ERR_NOMEM;
+}
+
+/* retrain: {spec: FILE, data: FILE, holdout: FILE, margin: X} */
+static kn_status parse_retrain(const kn__yaml *y, const yaml_node_t *n, const char *dir,
+                               kn_alert_rule *r)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return kn__yaml_at(y, n,
+                           "rule '%s': retrain is a mapping: {spec: FILE, holdout: FILE, "
+                           "data: FILE, margin: 0.01}",
+                           r->name ? r->name : "?");
+    kn_status e = kn__yaml_check_keys(y, n);
+    if (e != KN_OK) return e;
+    r->retrain_margin = 0.01;
+    KN__YAML_FOR_PAIRS(y, n, kv)
+    {
+        if (!kv.key || !kv.value) return kn__yaml_at(y, n, "retrain has a key that is not text");
+        if (!strcmp(kv.key, "spec"))
+            e = dup_path(y, kv.value, "spec", dir, &r->retrain_spec);
+        else if (!strcmp(kv.key, "data"))
+            e = dup_path(y, kv.value, "data", dir, &r->retrain_data);
+        else if (!strcmp(kv.key, "holdout"))
+            e = dup_path(y, kv.value, "holdout", dir, &r->retrain_holdout);
+        else if (!strcmp(kv.key, "margin")) {
+            e = kn__yaml_double(y, kv.value, "margin", &r->retrain_margin);
+            if (e == KN_OK && !(r->retrain_margin >= 0 && isfinite(r->retrain_margin)))
+                return kn__yaml_at(y, kv.value, "margin is a number, 0 or more");
+        } else
+            return kn__yaml_at(y, kv.key_node,
+                               "unknown key '%s' in retrain; the keys are spec, data, holdout, "
+                               "margin",
+                               kv.key);
+        if (e != KN_OK) return e;
+    }
+    if (!r->retrain_spec || !r->retrain_holdout)
+        return kn__yaml_at(y, n,
+                           "retrain needs spec: (the pipeline spec to run) and holdout: (labelled "
+                           "rows both versions are scored on)");
+    return KN_OK;
+}
+
+static kn_status parse_rule(const kn__yaml *y, const yaml_node_t *n, const char *dir,
+                            kn_alert_rule *r)
 {
     if (n->type != YAML_MAPPING_NODE)
         return kn__yaml_at(y, n, "each rule is a mapping (name:, metric:, condition:, ...)");
@@ -110,10 +164,12 @@ static kn_status parse_rule(const kn__yaml *y, const yaml_node_t *n, kn_alert_ru
             if (e == KN_OK && u < 1)
                 return kn__yaml_at(y, kv.value, "'window' is a number of rows, 1 or more");
             r->window_rows = (int64_t)u;
-        } else
+        } else if (!strcmp(kv.key, "retrain"))
+            e = parse_retrain(y, kv.value, dir, r);
+        else
             return kn__yaml_at(y, kv.key_node,
                                "unknown key '%s' in a rule; the keys are name, metric, column, "
-                               "condition, for, window, severity",
+                               "condition, for, window, severity, retrain",
                                kv.key);
         if (e != KN_OK) return e;
     }
@@ -191,6 +247,8 @@ kn_status kn_alert_config_parse(const char *text, size_t len, const char *what,
     if (e != KN_OK) return e;
     kn_alert_config *c = kn_calloc(1, sizeof *c);
     yaml_node_t *root = kn__yaml_root(&y);
+    const char *slash = strrchr(what, '/');
+    char *dir = slash ? kn_strndup(what, (size_t)(slash - what) + (slash == what)) : NULL;
     if (!c) {
         e = KN_ERR_NOMEM;
         goto done;
@@ -220,7 +278,7 @@ kn_status kn_alert_config_parse(const char *text, size_t len, const char *what,
             if (!c->rules) e = KN_ERR_NOMEM;
             for (size_t i = 0; e == KN_OK && i < n; i++) {
                 c->n_rules++;
-                e = parse_rule(&y, kn__yaml_item(&y, kv.value, i), &c->rules[i]);
+                e = parse_rule(&y, kn__yaml_item(&y, kv.value, i), dir, &c->rules[i]);
                 for (size_t j = 0; e == KN_OK && j < i; j++)
                     if (!strcmp(c->rules[j].name, c->rules[i].name))
                         e = kn__yaml_at(&y, kn__yaml_item(&y, kv.value, i),
@@ -239,6 +297,7 @@ kn_status kn_alert_config_parse(const char *text, size_t len, const char *what,
     if (e == KN_OK && !c->n_rules)
         e = kn_fail(KN_ERR_PARSE, "%s: no rules: give at least one under rules:", what);
 done:
+    kn_free(dir);
     kn__yaml_free(&y);
     if (e != KN_OK)
         kn_alert_config_free(c);
