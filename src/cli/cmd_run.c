@@ -153,10 +153,22 @@ static kn_status record(const run_args *a, const kn_prep_spec *s, const kn_run_o
     for (size_t k = 0; k < s->n_steps; k++) n_params += 1 + s->steps[k].n_params;
     char **params = kn_calloc(n_params + 1, sizeof *params);
     size_t np = 0;
-    for (size_t i = 0; params && i < s->model.n_params; i++)
-        params[np++] = kn_strdup(s->model.params[i]);
-    for (size_t i = 0; params && i < r->n_chosen; i++) /* the search's choice */
-        params[np++] = kn_strdup(r->chosen[i]);
+    /* the search's choice replaces a fixed value of the same name (halving's
+       n_estimators) and follows the fixed ones */
+    for (size_t i = 0; params && i < s->model.n_params; i++) {
+        const char *kv = s->model.params[i];
+        size_t len = strcspn(kv, "=");
+        for (size_t c = 0; c < r->n_chosen; c++)
+            if (!strncmp(r->chosen[c], kv, len) && r->chosen[c][len] == '=') kv = r->chosen[c];
+        params[np++] = kn_strdup(kv);
+    }
+    for (size_t c = 0; params && c < r->n_chosen; c++) {
+        size_t len = strcspn(r->chosen[c], "="), i = 0;
+        while (i < s->model.n_params &&
+               !(!strncmp(s->model.params[i], r->chosen[c], len) && s->model.params[i][len] == '='))
+            i++;
+        if (i == s->model.n_params) params[np++] = kn_strdup(r->chosen[c]);
+    }
     for (size_t k = 0; params && k < s->n_steps; k++) {
         params[np++] = kn_sprintf("step.%zu=%s", k + 1, s->steps[k].name);
         for (size_t i = 0; i < s->steps[k].n_params; i++)
@@ -258,6 +270,7 @@ static void print_search(const kn_prep_spec *s, const kn_run_output *r)
         const kn_tune_trial *x = &t->trial[pick];
         printf("  trial %-4zu %.4f ± %.4f ", x->id, x->score, x->std);
         for (size_t i = 0; i < x->n_params; i++) printf(" %s", x->params[i]);
+        if (x->resource > 0) printf("  (rung %zu, resource %.4g)", x->rung, x->resource);
         printf("%s\n", x == b ? "   <- best" : "");
     }
     size_t other = 0;
