@@ -132,8 +132,11 @@ static void print_text(const json_t *j)
                json_number_value(json_object_get(best, "score")));
         const char *k;
         const json_t *v;
-        json_object_foreach((json_t *)json_object_get(best, "params"), k, v)
+        json_t *params = json_object_get(best, "params");
+        json_object_foreach(params, k, v)
+        {
             printf(" %s=%s", k, json_string_value(v));
+        }
         printf("\n");
     }
     print_json_line("lineage:", json_object_get(j, "lineage"));
