@@ -2,7 +2,7 @@
 # kiln run with a searched model (model: {name, params, search}): the search
 # runs as kiln tune's (6 random trials, steps inside each fold), the best
 # trial's parameters are refitted on the training rows (the same test score
-# as a spec that fixes them), the artifact keeps the trials (kiln inspect,
+# as a spec that fixes them; the same trials as kiln tune), the artifact keeps the trials (kiln inspect,
 # kiln report), the same spec, data and seed give the same bytes, and a bad
 # space or search is an error naming file:line:column before any data is read.
 set -u
@@ -100,7 +100,26 @@ assert b["seed"] == 11 and a["seed"] == 3, (a["seed"], b["seed"])
 assert [t["params"] for t in a["trials"]] != [t["params"] for t in b["trials"]]
 PY
 
-# 5. a bad space or search fails at the spec's line and column, before any data
+# 5. the same search as kiln tune's: with shuffled stratified folds, the same
+#    hold-out and seed, the same trials with the same scores and test score
+sed 's/  cv: {folds: 3, split: stratified}/  cv: {folds: 3, split: stratified, shuffle: true}/' \
+    search.yaml > shuffled.yaml
+$K --json run shuffled.yaml --no-store --out s.kiln > shuffled.json 2> /dev/null || fail "shuffled"
+printf 'learning_rate: {log: [0.01, 0.3]}\nmax_depth: {int: [2, 6]}\n' > tune_space.yaml
+$K --json tune --data loans.csv --target Class --model gbdt --param n_estimators=20 \
+    --step simple_imputer:strategy=median --space tune_space.yaml --trials 6 --folds 3 \
+    --stratify --seed 3 --test-fraction 0.25 --metric roc_auc --positive-class bad \
+    > tune.json 2> tune.err || fail "tune: $(cat tune.err)"
+$py - shuffled.json tune.json <<'PY' || fail "kiln run's search is not kiln tune's"
+import json, sys
+r, t = (json.load(open(p)) for p in sys.argv[1:])
+a = [(x["params"], x["score"]) for x in r["search"]["trials"]]
+b = [(x["params"], x["score"]) for x in t["trials"]]
+assert a == b, (a, b)
+assert r["test"]["roc_auc"] == t["test"]["score"], (r["test"], t["test"])
+PY
+
+# 6. a bad space or search fails at the spec's line and column, before any data
 #    is read (the source does not exist)
 bad() { # LINES-OF-THE-SEARCH MESSAGE
     { head nowhere.csv; printf 'model:\n  name: gbdt\n  params: {n_estimators: 20}\n  search:\n'
@@ -127,7 +146,7 @@ bad '    strategy: bayes
     space: {max_depth: {int: [2, 6]}}' "bad.yaml:10:15: strategy 'bayes' is not one of random, grid, tpe, halving"
 bad '    trials: 4' "bad.yaml:10:5: search needs space:"
 
-# 6. kiln tune's space file: an unknown parameter before a good one is the error
+# 7. kiln tune's space file: an unknown parameter before a good one is the error
 #    (it was lost, and the search crashed on the half-read space)
 printf 'max_dept: {int: [2, 6]}\nlearning_rate: {log: [0.01, 0.3]}\n' > space.yaml
 expect "space.yaml:1:1: gbdt has no parameter 'max_dept'" 1 \
