@@ -1,10 +1,11 @@
 #!/bin/bash
 # kiln run with a searched model (model: {name, params, search}): the search
-# runs as kiln tune's (6 random trials, steps inside each fold), the best
-# trial's parameters are refitted on the training rows (the same test score
-# as a spec that fixes them; the same trials as kiln tune), the artifact keeps the trials (kiln inspect,
-# kiln report), the same spec, data and seed give the same bytes, and a bad
-# space or search is an error naming file:line:column before any data is read.
+# runs as kiln tune's (6 random trials, steps inside each fold; the same
+# trials as kiln tune), the best trial's parameters are refitted on the
+# training rows (the same test score as a spec that fixes them), the
+# artifact keeps the trials (kiln inspect, kiln report), the same spec, data
+# and seed give the same bytes, and a bad space or search is an error naming
+# file:line:column before any data is read.
 set -u
 . "$(dirname "$0")/lib.sh"
 K=${KILN:?}
