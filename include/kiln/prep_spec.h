@@ -47,6 +47,18 @@
  *     task: classification                       # optional: the model's, else the target's
  *     model:                                     # one model: name and parameters
  *       gbdt: {n_estimators: 200, learning_rate: 0.1}
+ *     # or a search over some parameters (the space as kiln/tune.h's):
+ *     # model:
+ *     #   name: gbdt
+ *     #   params: {n_estimators: 200}            # fixed in every trial
+ *     #   search:
+ *     #     strategy: tpe                        # random (default), grid, tpe, halving
+ *     #     trials: 30                           # default 20 (grid: the whole grid)
+ *     #     cv: 5                                # folds (default: the evaluation's)
+ *     #     metric: roc_auc                      # default: the evaluation's first
+ *     #     seed: 7                              # default: the run's seed
+ *     #     prune: false
+ *     #     space: {learning_rate: {log: [0.01, 0.3]}, max_depth: {int: [2, 8]}}
  *     evaluation:
  *       cv: {folds: 5, split: stratified, shuffle: true}   # split: kfold, stratified,
  *                                                # group (groups: COL), time_series
@@ -62,7 +74,10 @@
  *     description: what the model is for         # the model card's intended use
  *
  * Steps are fitted inside each training fold; the final pipeline is fitted
- * on all training rows and scored once on the held-out test rows.
+ * on all training rows and scored once on the held-out test rows. With a
+ * search, each trial is cross-validated on the training rows (steps inside
+ * its folds, as `kiln tune`), and the best trial's parameters are the
+ * model's from then on. A bad space fails at parse time, before any data.
  *
  * No output (output, save, profile, rejects, state) may be one of the spec's
  * inputs (the spec, the schema, a file or SQLite source), compared as files
@@ -150,6 +165,20 @@ typedef struct kn_spec_eval {
     char **curve_values;
 } kn_spec_eval;
 
+/* model: {name: NAME, params: {..}, search: {..}}: a hyperparameter search
+ * (kiln/tune.h) run before the evaluation; its best configuration is what
+ * the run cross-validates, refits and tests. */
+typedef struct kn_spec_search {
+    struct kn_tune_space *space; /* NULL: no search */
+    int strategy;                /* a kn_tune_strategy (default random) */
+    size_t trials;               /* at most this many (grid: 0 = the whole grid) */
+    size_t folds;                /* the search's CV folds (0: the evaluation's) */
+    char *metric;                /* the score (NULL: the evaluation's first, else the task's) */
+    int has_seed;                /* seed: seeds the search (else the run's seed) */
+    uint64_t seed;
+    int prune; /* 1: the median rule stops bad trials early */
+} kn_spec_search;
+
 typedef struct kn_prep_spec {
     char *path, *dir; /* the spec file and its folder (relative paths start there) */
     size_t n_sources;
@@ -175,11 +204,12 @@ typedef struct kn_prep_spec {
     char *text;    /* the spec's text as read (the artifact's canonical spec) */
     size_t text_len;
     /* Run keys (kiln/run.h); absent in a prep-only spec (model.name NULL). */
-    kn_spec_step model;   /* the model's name and "name=value" parameters */
-    char *task;           /* "classification", "regression" or NULL */
-    kn_spec_eval eval;    /* evaluation: */
-    char *register_name;  /* register: {name, stage}; NULL: not registered */
-    char *register_stage; /* "none", "staging" or "production" */
+    kn_spec_step model;    /* the model's name and "name=value" parameters */
+    kn_spec_search search; /* the model's search: (search.space NULL: none) */
+    char *task;            /* "classification", "regression" or NULL */
+    kn_spec_eval eval;     /* evaluation: */
+    char *register_name;   /* register: {name, stage}; NULL: not registered */
+    char *register_stage;  /* "none", "staging" or "production" */
     int has_seed;
     uint64_t seed;
     char *description; /* intended use, for the model card */

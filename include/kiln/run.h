@@ -14,8 +14,15 @@
  *     kn_run_output *r = NULL;
  *     kn_run_spec(s, &o, &r);       // r->artifact_bytes: the .kiln file
  *
+ * A spec whose model has a search: (kiln/prep_spec.h) runs it on the
+ * training rows after the hold-out (kn_tune_run: each trial cross-validated
+ * with the steps inside its folds); the best trial's parameters join the
+ * model's for the CV, the refit and the test, and the artifact's metrics
+ * keep the trials ("search": every trial's parameters and fold scores, the
+ * best; no timings, so the bytes stay reproducible).
+ *
  * Each part is a stage in the run context's records ("sources",
- * "validate", "dedupe", "lineage", "split", "cv", "fit", "test",
+ * "validate", "dedupe", "lineage", "split", "search", "cv", "fit", "test",
  * "artifact"). Deterministic: the same spec, data and seed give the same
  * artifact bytes on any number of threads.
  */
@@ -26,6 +33,7 @@
 #include "kiln/compare.h"
 #include "kiln/cv.h"
 #include "kiln/prep_spec.h"
+#include "kiln/tune.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,7 +70,12 @@ typedef struct kn_run_output {
     kn_scores test, baseline; /* on the test rows */
     int has_split_check;
     kn_compare_report split_check; /* the test rows against the training rows, per column */
-    kn_pipeline *pipeline;         /* fitted on all training rows */
+    int has_search;
+    kn_tune_result search; /* the model's search on the training rows (has_search) */
+    uint64_t search_seed;  /* the seed it ran with */
+    size_t n_chosen;       /* the best trial's parameters as "name=value" (owned), */
+    char **chosen;         /* the model's from the search on */
+    kn_pipeline *pipeline; /* fitted on all training rows */
     size_t n_sources;
     kn_run_lineage_source *sources;
     char spec_hash[65];

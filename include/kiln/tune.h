@@ -15,7 +15,9 @@
  * trial runs: an unknown parameter, a range outside the table's bounds, an
  * empty range, a log range reaching 0 or below, a choice the parameter
  * refuses, and a `when:` naming no choice of the space are errors naming
- * the file, line and column. A conditional parameter (`when: p=v`) is set
+ * the file, line and column. A run spec's model may hold the same space
+ * (model: {name, params, search: {.., space: {..}}}, kiln/prep_spec.h),
+ * checked the same way at its place in the spec. A conditional parameter (`when: p=v`) is set
  * only in trials where choice p is v.
  *
  * Strategies: grid (every combination, in the file's order, the last

@@ -60,14 +60,17 @@ int cli_cv_parse(const cli_spec *spec, int argc, char **argv, kn_read_opts *o, c
     if (stratify) s->split.kind = KN_SPLIT_STRATIFIED;
     if (no_stratify) s->split.kind = KN_SPLIT_KFOLD;
     if (time_series) s->split.kind = KN_SPLIT_TIME;
-    /* a seed only seeds the shuffle: given alone it asks for one (a sorted
-     * file split in order gives folds that miss classes) */
-    if (seeded && (time_series || s->groups))
+    /* a seed seeds the shuffle: given alone it asks for one (a sorted file
+     * split in order gives folds that miss classes); group and time-series
+     * folds are never shuffled, so there it only seeds the command's own
+     * work, if any */
+    int unshuffled = time_series || s->groups;
+    if (seeded && unshuffled && !a->seed_seeds_more)
         return cli_usage_error(spec->name,
                                "--seed seeds the shuffle of k-fold and stratified splits; "
                                "%s folds are not shuffled: drop --seed",
                                time_series ? "time-series" : "group");
-    if (seeded) s->split.shuffle = 1;
+    if (seeded && !unshuffled) s->split.shuffle = 1;
     if (s->split.shuffle && (time_series || s->groups))
         return cli_usage_error(spec->name,
                                "--shuffle goes with k-fold and stratified splits, not %s",

@@ -16,6 +16,10 @@ typedef struct cv_args {
     int64_t folds, repeats, gap, test_rows, max_train, jobs;
     uint64_t seed;
     int stratify, no_stratify, shuffle, time_series;
+    /* set before cli_cv_parse by a command whose --seed also seeds its own
+     * work (kiln tune's search): --seed is then taken with group and
+     * time-series folds too, which it leaves unshuffled */
+    int seed_seeds_more;
     kn_read_opts read;
     /* kiln curve */
     const char *sizes, *range, *metric;

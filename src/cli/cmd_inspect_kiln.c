@@ -120,6 +120,25 @@ static void print_text(const json_t *j)
         const json_t *t = json_object_get(p, "target");
         if (json_is_string(t)) printf("%-15s %s\n", "target:", json_string_value(t));
     }
+    /* a run whose model was searched: the chosen parameters */
+    const json_t *search = json_object_get(json_object_get(j, "metrics"), "search");
+    const json_t *best = json_object_get(search, "best");
+    if (json_is_object(best)) {
+        printf("%-15s %s, %zu trials, best trial %lld (%s %.4f):", "search:",
+               json_string_value(json_object_get(search, "strategy")),
+               json_array_size(json_object_get(search, "trials")),
+               (long long)json_integer_value(json_object_get(best, "trial")),
+               json_string_value(json_object_get(search, "metric")),
+               json_number_value(json_object_get(best, "score")));
+        const char *k;
+        const json_t *v;
+        json_t *params = json_object_get(best, "params");
+        json_object_foreach(params, k, v)
+        {
+            printf(" %s=%s", k, json_string_value(v));
+        }
+        printf("\n");
+    }
     print_json_line("lineage:", json_object_get(j, "lineage"));
     print_json_line("metrics:", json_object_get(j, "metrics"));
 }

@@ -9,6 +9,7 @@
 #include "kiln/stage.h"
 #include "kiln/store.h"
 #include "kiln/tempfile.h"
+#include "kiln/tune.h"
 
 #include <errno.h>
 #include <math.h>
@@ -59,6 +60,15 @@ const cli_spec run_spec = {
     "  target: COLUMN             ignore: [COLUMNS]   (not features: IDs, free text)\n"
     "  task: classification|regression                (default: from the model/target)\n"
     "  model: {NAME: {PARAM: VALUE, ...}}             ('kiln help models')\n"
+    "    or a search over its parameters (the best trial's are refitted and tested):\n"
+    "  model: {name: NAME, params: {PARAM: VALUE},    (params fixed in every trial)\n"
+    "         search: {strategy: random|grid|tpe|halving, trials: 20, cv: FOLDS,\n"
+    "                  metric: NAME, seed: N, prune: false,\n"
+    "                  space: {learning_rate: {log: [0.01, 0.3]},\n"
+    "                          max_depth: {int: [2, 8]}}}}\n"
+    "         (the space as 'kiln help tune' writes it, checked before any data is\n"
+    "         read; each trial is cross-validated on the training rows with the steps\n"
+    "         inside its folds; the artifact keeps every trial and the choice)\n"
     "  evaluation:\n"
     "    cv: {folds: 5, split: kfold|stratified|group|time_series, shuffle: true,\n"
     "         groups: COL, order_by: COL, gap: N}     (or false; default 5 folds)\n"
@@ -140,12 +150,26 @@ static kn_status record(const run_args *a, const kn_prep_spec *s, const kn_run_o
     kn_run_stage *stages = run_stages(&n_stages);
     /* the model's parameters, then each step as "step.K=NAME" and its
        parameters as "step.K.PARAM=VALUE" */
-    size_t n_params = s->model.n_params;
+    size_t n_params = s->model.n_params + r->n_chosen;
     for (size_t k = 0; k < s->n_steps; k++) n_params += 1 + s->steps[k].n_params;
     char **params = kn_calloc(n_params + 1, sizeof *params);
     size_t np = 0;
-    for (size_t i = 0; params && i < s->model.n_params; i++)
-        params[np++] = kn_strdup(s->model.params[i]);
+    /* the search's choice replaces a fixed value of the same name (halving's
+       n_estimators) and follows the fixed ones */
+    for (size_t i = 0; params && i < s->model.n_params; i++) {
+        const char *kv = s->model.params[i];
+        size_t len = strcspn(kv, "=");
+        for (size_t c = 0; c < r->n_chosen; c++)
+            if (!strncmp(r->chosen[c], kv, len) && r->chosen[c][len] == '=') kv = r->chosen[c];
+        params[np++] = kn_strdup(kv);
+    }
+    for (size_t c = 0; params && c < r->n_chosen; c++) {
+        size_t len = strcspn(r->chosen[c], "="), i = 0;
+        while (i < s->model.n_params &&
+               !(!strncmp(s->model.params[i], r->chosen[c], len) && s->model.params[i][len] == '='))
+            i++;
+        if (i == s->model.n_params) params[np++] = kn_strdup(r->chosen[c]);
+    }
     for (size_t k = 0; params && k < s->n_steps; k++) {
         params[np++] = kn_sprintf("step.%zu=%s", k + 1, s->steps[k].name);
         for (size_t i = 0; i < s->steps[k].n_params; i++)
@@ -233,6 +257,84 @@ kn_status cli_run_record(const char *store, const char *experiment, const char *
     return e;
 }
 
+static const char *trial_status(kn_trial_status st)
+{
+    return st == KN_TRIAL_OK ? "ok" : st == KN_TRIAL_PRUNED ? "pruned" : "failed";
+}
+
+/* The search: its settings, the best trial and the next best few. */
+static void print_search(const kn_prep_spec *s, const kn_run_output *r)
+{
+    const kn_tune_result *t = &r->search;
+    const kn_tune_trial *b = &t->trial[t->best];
+    printf("search    %s, %zu trials, %s (%s is better), seed %llu\n",
+           kn_tune_strategy_name((kn_tune_strategy)s->search.strategy), t->n, t->metric,
+           t->higher_is_better ? "higher" : "lower", (unsigned long long)r->search_seed);
+    /* the five best finished trials, best first (ties: the earlier trial) */
+    int shown[5] = {0};
+    size_t n_shown = 0;
+    for (; n_shown < 5; n_shown++) {
+        int pick = -1;
+        for (size_t i = 0; i < t->n; i++) {
+            int taken = 0;
+            for (size_t k = 0; k < n_shown; k++) taken |= shown[k] == (int)i;
+            if (taken || t->trial[i].status != KN_TRIAL_OK || !isfinite(t->trial[i].score))
+                continue;
+            double d = t->trial[i].score - (pick < 0 ? 0 : t->trial[pick].score);
+            if (pick < 0 || (t->higher_is_better ? d > 0 : d < 0)) pick = (int)i;
+        }
+        if (pick < 0) break;
+        shown[n_shown] = pick;
+        const kn_tune_trial *x = &t->trial[pick];
+        printf("  trial %-4zu %.4f ± %.4f ", x->id, x->score, x->std);
+        for (size_t i = 0; i < x->n_params; i++) printf(" %s", x->params[i]);
+        if (x->resource > 0) printf("  (rung %zu, resource %.4g)", x->rung, x->resource);
+        printf("%s\n", x == b ? "   <- best" : "");
+    }
+    size_t other = 0;
+    for (size_t i = 0; i < t->n; i++) other += t->trial[i].status != KN_TRIAL_OK;
+    if (other) printf("  (%zu trials pruned or failed)\n", other);
+    printf("          the model below uses the best trial's parameters:");
+    for (size_t i = 0; i < r->n_chosen; i++) printf(" %s", r->chosen[i]);
+    printf("\n");
+}
+
+/* The search as JSON: settings, every trial (with its timing) and the best. */
+static json_t *search_json(const kn_prep_spec *s, const kn_run_output *r)
+{
+    const kn_tune_result *t = &r->search;
+    json_t *trials = json_array();
+    for (size_t i = 0; i < t->n; i++) {
+        const kn_tune_trial *x = &t->trial[i];
+        json_t *params = json_object();
+        for (size_t k = 0; k < x->n_params; k++) {
+            const char *eq = strchr(x->params[k], '=');
+            char *name = kn_sprintf("%.*s", (int)(eq - x->params[k]), x->params[k]);
+            if (name) json_object_set_new(params, name, json_string(eq + 1));
+            kn_free(name);
+        }
+        json_array_append_new(trials,
+                              json_pack("{s:I, s:o, s:s, s:o, s:o, s:f}", "trial",
+                                        (json_int_t)x->id, "params", params, "status",
+                                        trial_status(x->status), "score", cli_json_num(x->score),
+                                        "std", cli_json_num(x->std), "seconds", x->seconds));
+    }
+    json_t *chosen = json_object();
+    for (size_t k = 0; k < r->n_chosen; k++) {
+        const char *eq = strchr(r->chosen[k], '=');
+        char *name = kn_sprintf("%.*s", (int)(eq - r->chosen[k]), r->chosen[k]);
+        if (name) json_object_set_new(chosen, name, json_string(eq + 1));
+        kn_free(name);
+    }
+    const kn_tune_trial *b = &t->trial[t->best];
+    return json_pack("{s:s, s:s, s:b, s:I, s:o, s:{s:I, s:o, s:o, s:o}}", "strategy",
+                     kn_tune_strategy_name((kn_tune_strategy)s->search.strategy), "metric",
+                     t->metric, "higher_is_better", t->higher_is_better, "seed",
+                     (json_int_t)r->search_seed, "trials", trials, "best", "trial",
+                     (json_int_t)b->id, "params", chosen, "score", cli_json_num(b->score), "std",
+                     cli_json_num(b->std));
+}
+
 static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run_output *r,
                           const recorded *rec, const char *store_dir)
 {
@@ -277,6 +379,7 @@ static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run
                    "column)\n");
         }
     }
+    if (r->n_chosen) print_search(s, r);
     if (r->has_cv) {
         static const char *const splits[] = {"k-fold", "stratified", "group", "time-series", ""};
         printf("cv        %zu folds (%s):\n", r->cv.k,
@@ -367,6 +470,7 @@ static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_o
         }
         json_object_set_new(j, "cv", cv);
     }
+    if (r->n_chosen) json_object_set_new(j, "search", search_json(s, r));
     if (r->has_split_check) {
         json_t *differ = json_array();
         for (size_t i = 0; i < r->split_check.n_cols; i++)

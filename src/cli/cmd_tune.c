@@ -28,7 +28,8 @@ typedef struct tune_args {
 } tune_args;
 
 static const cli_opt tune_opts[] = {
-    CV_OPTS_COMMON_WITH("seeds the search's trials and the folds' shuffle (implies --shuffle)",
+    CV_OPTS_COMMON_WITH("seeds the search's trials, the held-out rows and the folds' shuffle "
+                        "(implies --shuffle; group and time-series folds stay unshuffled)",
                         "trials run J at a time (default 1), sharing --threads among them"),
     CLI_OPT_NEED(tune_args, space, "space", "FILE", "the search space (YAML, see above)"),
     CLI_OPT_CHOICE(tune_args, strategy, "strategy", "random|grid|tpe|halving",
@@ -86,7 +87,9 @@ const cli_spec tune_spec = {
     "random configurations on a small resource, the best 1/eta of each rung go on\n"
     "with eta times more n_estimators or rows). --seed seeds the folds' shuffle and\n"
     "the search: the same seed gives the same trials and the same results for any\n"
-    "--jobs. --jobs runs trials at a time (each trial's folds then on one thread).\n"
+    "--jobs (with --time-series or --groups it seeds the search and the held-out\n"
+    "rows; those folds are never shuffled). --jobs runs trials at a time (each\n"
+    "trial's folds then on one thread).\n"
     "--max-time stops starting trials; SIGINT or SIGTERM lets the running trials\n"
     "finish and reports those done (a second one stops at once). With --trials-file\n"
     "each finished trial is appended as a JSON line; --resume FILE reads them back\n"
@@ -639,6 +642,7 @@ int cmd_tune(int argc, char **argv)
     kn_read_opts_default(&ro);
     tune_args a = {0};
     a.trials = -1;
+    a.cv.seed_seeds_more = 1; /* the search's trials, with any folds */
     int rc = cli_cv_parse(&tune_spec, argc, argv, &ro, &a.cv);
     if (rc) return rc < 0 ? CLI_OK : rc;
     kn_tune_strategy strategy = strategy_of(a.strategy);

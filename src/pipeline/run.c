@@ -6,6 +6,7 @@
 #include "kiln/metrics.h"
 #include "kiln/registry.h"
 #include "kiln/stage.h"
+#include "kiln/tune.h"
 #include "pipeline/pipeline-impl.h"
 #include "pipeline/run-impl.h"
 
@@ -267,6 +268,75 @@ static kn_status run_cv(kn__run_state *w)
     return e;
 }
 
+/* The best trial's parameters (and the halving resource it reached, when
+ * that is a model parameter) into r->chosen and after the model's
+ * parameters in w->params: the model of the CV, the refit and the test. */
+static kn_status take_best(kn__run_state *w)
+{
+    kn_run_output *r = w->r;
+    const kn_tune_trial *b = &r->search.trial[r->search.best];
+    const kn_component *comp = kn_registry_find(KN_COMP_MODEL, w->s->model.name);
+    int resource = w->s->search.strategy == KN_TUNE_HALVING && b->resource > 0 && comp &&
+                   kn_param_find(comp->params, "n_estimators");
+    size_t n = b->n_params + (size_t)resource;
+    if (!(r->chosen = kn_calloc(n ? n : 1, sizeof *r->chosen))) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < b->n_params; i++)
+        if (!(r->chosen[r->n_chosen++] = kn_strdup(b->params[i]))) return KN_ERR_NOMEM;
+    if (resource && !(r->chosen[r->n_chosen++] = kn_sprintf("n_estimators=%.0f", b->resource)))
+        return KN_ERR_NOMEM;
+    char **p = kn_realloc(w->params, (w->n_params + n + 1) * sizeof *p);
+    if (!p) return KN_ERR_NOMEM;
+    w->params = p;
+    for (size_t i = 0; i < r->n_chosen; i++)
+        if (!(w->params[w->n_params++] = kn_strdup(r->chosen[i]))) return KN_ERR_NOMEM;
+    return KN_OK;
+}
+
+/* The model's search on the training rows, as `kiln tune` runs it: each
+ * trial the spec's pipeline cross-validated (steps inside its folds) with
+ * the search's folds and metric; the best trial's parameters are then the
+ * model's. Reproducible: seeded by the search's seed (else the run's), one
+ * trial at a time. */
+static kn_status run_search(kn__run_state *w)
+{
+    const kn_spec_search *x = &w->s->search;
+    kn_run_output *r = w->r;
+    kn_cv_spec c;
+    char **steps = NULL;
+    kn_status e = cv_spec(w, &c, &steps);
+    const char *metric[1] = {x->metric};
+    if (x->metric) {
+        c.metrics = metric;
+        c.n_metrics = 1;
+    }
+    if (x->folds) c.split.folds = x->folds;
+    c.threads = 0; /* the search shares the threads among its trials */
+    kn_tune_opts o;
+    kn_tune_opts_default(&o);
+    o.strategy = (kn_tune_strategy)x->strategy;
+    o.trials = x->trials;
+    o.jobs = 1;
+    o.threads = (int)w->o->threads;
+    o.seed = r->search_seed = x->has_seed ? x->seed : r->seed;
+    o.prune = x->prune;
+    if (e == KN_OK) {
+        e = kn_tune_run(w->train, &c, x->space, &o, &r->search);
+        r->has_search = 1; /* (freed whatever it holds) */
+    }
+    if (e == KN_OK && r->search.best == SIZE_MAX) {
+        const char *why = NULL;
+        for (size_t i = 0; i < r->search.n && !why; i++) why = r->search.trial[i].error;
+        e = kn_fail(KN_ERR_INVALID,
+                    "%s: model: search: none of its %zu trials finished%s%s%s: check the space "
+                    "and the data",
+                    w->s->path, r->search.n, why ? " (the first failure: " : "", why ? why : "",
+                    why ? ")" : "");
+    }
+    if (e == KN_OK) e = take_best(w);
+    free_steps(w->s, steps);
+    return e;
+}
+
 /* One point of a curve: the first metric's train and validation mean and
  * spread over the folds, appended to the arrays of o. */
 static void curve_point(json_t *o, const kn_cv_result *r, double x)
@@ -428,6 +498,10 @@ static void log_stage(const char *name, const kn__run_state *w)
     if (!strcmp(name, "split"))
         kn_log(KN_LOG_INFO, "split: %llu training rows, %llu test rows (%.2f s)",
                (unsigned long long)r->rows_train, (unsigned long long)r->rows_test, t);
+    else if (!strcmp(name, "search") && r->n_chosen)
+        kn_log(KN_LOG_INFO, "search: %zu trials, best trial %zu: %s %.4f ± %.4f (%.2f s)",
+               r->search.n, r->search.trial[r->search.best].id, r->search.metric,
+               r->search.trial[r->search.best].score, r->search.trial[r->search.best].std, t);
     else if (!strcmp(name, "cv") && r->has_cv && r->cv.n_scores)
         kn_log(KN_LOG_INFO, "cv: %zu folds, %s %.4f ± %.4f (%.2f s)", r->cv.k, r->cv.name[0],
                r->cv.mean[0], r->cv.std[0], t);
@@ -524,6 +598,7 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
     }
     if (e == KN_OK) e = part("lineage", kn__run_lineage, &w);
     if (e == KN_OK) e = part("split", split_part, &w);
+    if (e == KN_OK && s->search.space) e = part("search", run_search, &w);
     if (e == KN_OK && s->eval.cv) e = part("cv", run_cv, &w);
     if (e == KN_OK && (s->eval.learning_curve || s->eval.curve_param))
         e = part("curves", run_curves, &w);
@@ -547,6 +622,9 @@ void kn_run_output_free(kn_run_output *r)
     kn_scores_free(&r->test);
     kn_scores_free(&r->baseline);
     kn_compare_report_free(&r->split_check);
+    if (r->has_search) kn_tune_result_free(&r->search);
+    for (size_t i = 0; i < r->n_chosen; i++) kn_free(r->chosen[i]);
+    kn_free(r->chosen);
     kn_pipeline_free(r->pipeline);
     for (size_t i = 0; i < r->n_sources; i++) {
         kn_free(r->sources[i].name);

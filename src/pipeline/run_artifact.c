@@ -221,6 +221,61 @@ static json_t *cv_json(const kn_run_output *r)
                      "metrics", metrics, "train", train, "verdict", verdict);
 }
 
+/* "name=value" texts as {name: value}. */
+static json_t *params_json(char *const *kv, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < n; i++) {
+        const char *eq = strchr(kv[i], '=');
+        if (!eq) continue;
+        char *name = kn_sprintf("%.*s", (int)(eq - kv[i]), kv[i]);
+        if (name) json_object_set_new(o, name, json_string(eq + 1));
+        kn_free(name);
+    }
+    return o;
+}
+
+/* The model's search: its settings, every trial (parameters, status, fold
+ * scores; no timings or costs, which vary between runs) and the best, or
+ * null without one. */
+static json_t *search_json(const kn__run_state *w)
+{
+    const kn_run_output *r = w->r;
+    if (!r->has_search) return json_null();
+    const kn_tune_result *t = &r->search;
+    const kn_spec_search *x = &w->s->search;
+    json_t *trials = json_array();
+    for (size_t i = 0; i < t->n; i++) {
+        const kn_tune_trial *tr = &t->trial[i];
+        json_t *folds = json_array();
+        for (size_t f = 0; tr->fold_score && f < tr->n_folds; f++)
+            json_array_append_new(folds, num(tr->fold_score[f]));
+        const char *status = tr->status == KN_TRIAL_OK       ? "ok"
+                             : tr->status == KN_TRIAL_PRUNED ? "pruned"
+                                                             : "failed";
+        json_t *o =
+            json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:o}", "trial", (json_int_t)tr->id, "params",
+                      params_json(tr->params, tr->n_params), "status", status, "score",
+                      num(tr->score), "std", num(tr->std), "train", num(tr->train), "folds", folds);
+        if (tr->resource > 0) {
+            json_object_set_new(o, "rung", json_integer((json_int_t)tr->rung));
+            json_object_set_new(o, "resource", json_real(tr->resource));
+        }
+        if (tr->error) json_object_set_new(o, "error", json_string(tr->error));
+        json_array_append_new(trials, o);
+    }
+    const kn_tune_trial *b = t->best < t->n ? &t->trial[t->best] : NULL;
+    json_t *best = b ? json_pack("{s:I, s:o, s:o, s:o}", "trial", (json_int_t)b->id, "params",
+                                 params_json(r->chosen, r->n_chosen), "score", num(b->score), "std",
+                                 num(b->std))
+                     : json_null();
+    return json_pack("{s:s, s:s?, s:b, s:I, s:I, s:o, s:o}", "strategy",
+                     kn_tune_strategy_name((kn_tune_strategy)x->strategy), "metric", t->metric,
+                     "higher_is_better", t->higher_is_better, "folds",
+                     (json_int_t)(x->folds ? x->folds : w->s->eval.folds), "seed",
+                     (json_int_t)r->search_seed, "trials", trials, "best", best);
+}
+
 static json_t *metrics_json(const kn__run_state *w)
 {
     const kn_run_output *r = w->r;
@@ -231,13 +286,15 @@ static json_t *metrics_json(const kn__run_state *w)
                              (json_int_t)p->duplicates_removed, "train", (json_int_t)r->rows_train,
                              "test", (json_int_t)r->rows_test);
     const char *pos = r->has_test ? r->test.positive_class : r->cv.positive_class;
-    return json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:O?}", "task", r->task,
-                     "positive_class", pos, "cv", r->has_cv ? cv_json(r) : json_null(), "test",
-                     r->has_test ? scores_json(&r->test) : json_null(), "test_intervals",
-                     intervals_json(&r->test), "test_slices",
-                     slices_json(&r->test, w->s->eval.slice_by), "baseline",
-                     r->has_test ? scores_json(&r->baseline) : json_null(), "representativeness",
-                     split_check_json(r), "rows", rows, "curves", w->curves);
+    json_t *m = json_pack(
+        "{s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:O?}", "task", r->task, "positive_class",
+        pos, "cv", r->has_cv ? cv_json(r) : json_null(), "test",
+        r->has_test ? scores_json(&r->test) : json_null(), "test_intervals",
+        intervals_json(&r->test), "test_slices", slices_json(&r->test, w->s->eval.slice_by),
+        "baseline", r->has_test ? scores_json(&r->baseline) : json_null(), "representativeness",
+        split_check_json(r), "rows", rows, "curves", w->curves);
+    if (m && r->has_search) json_object_set_new(m, "search", search_json(w));
+    return m;
 }
 
 static json_t *lineage_json(const kn__run_state *w)

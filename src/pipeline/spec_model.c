@@ -5,6 +5,7 @@
 #include "kiln/model.h"
 #include "kiln/registry.h"
 #include "pipeline/spec-impl.h"
+#include "pipeline/tune-impl.h"
 
 #include <string.h>
 
@@ -20,28 +21,11 @@ int kn__spec_is_run_key(const char *key)
     return 0;
 }
 
-/* model: NAME, or model: {NAME: {param: value, ...}}. The model must exist
- * and take the parameters (checked on a probe). */
-static kn_status parse_model(Y *c, const yaml_node_t *n, kn_prep_spec *s)
+/* The model exists and takes its parameters (checked on a probe); `at`
+ * names the model, `settings` its parameters (or NULL). */
+static kn_status check_model(Y *c, const yaml_node_t *at, const yaml_node_t *settings,
+                             kn_spec_step *m)
 {
-    kn_spec_step *m = &s->model;
-    const yaml_node_t *at = n, *settings = NULL;
-    const char *plain = kn__yaml_scalar(n);
-    if (plain) {
-        if (!*plain) return kn__yaml_at(c, n, "model: names a model ('kiln help models')");
-        if (!(m->name = kn_strdup(plain))) return KN_ERR_NOMEM;
-    } else {
-        if (n->type != YAML_MAPPING_NODE ||
-            n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
-            return kn__yaml_at(c, n,
-                               "model is one name with its parameters: model: {gbdt: "
-                               "{n_estimators: 200}}");
-        kn__yaml_pair kv = kn__yaml_pair_at(c, n->data.mapping.pairs.start);
-        if (!kv.key) return kn__yaml_at(c, n, "a model name is text");
-        if (!(m->name = kn_strdup(kv.key))) return KN_ERR_NOMEM;
-        at = kv.key_node;
-        settings = kv.value;
-    }
     kn_model *probe = NULL;
     if (kn_model_new(m->name, &probe) != KN_OK)
         return kn__yaml_at(c, at, "%s ('kiln help models' lists them)", kn_last_error());
@@ -53,6 +37,163 @@ static kn_status parse_model(Y *c, const yaml_node_t *n, kn_prep_spec *s)
     if (e == KN_OK && kn_model_validate(probe) != KN_OK)
         e = kn__yaml_at(c, settings ? settings : at, "model %s: %s", m->name, kn_last_error());
     kn_model_free(probe);
+    return e;
+}
+
+static kn_status parse_strategy(Y *c, const yaml_node_t *n, kn_spec_search *x)
+{
+    static const char *const names[] = {"random", "grid", "tpe", "halving"};
+    static const kn_tune_strategy kinds[] = {KN_TUNE_RANDOM, KN_TUNE_GRID, KN_TUNE_TPE,
+                                             KN_TUNE_HALVING};
+    const char *t;
+    kn_status e = kn__yaml_need_scalar(c, n, "strategy", &t);
+    if (e != KN_OK) return e;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(t, names[i])) {
+            x->strategy = (int)kinds[i];
+            return KN_OK;
+        }
+    return kn__yaml_at(c, n, "strategy '%s' is not one of random, grid, tpe, halving", t);
+}
+
+static kn_status count_in(Y *c, const yaml_node_t *n, const char *key, uint64_t lo, uint64_t hi,
+                          size_t *out);
+
+/* search: {strategy, trials, cv, metric, seed, prune, space} of model m,
+ * whose fixed parameters the space may not name. Everything is checked
+ * here, before any data is read. */
+static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m, kn_spec_search *x)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return kn__yaml_at(c, n,
+                           "search takes {strategy: tpe, trials: 30, space: {learning_rate: "
+                           "{log: [0.01, 0.3]}}}");
+    kn_status e = kn__yaml_check_keys(c, n);
+    const yaml_node_t *space = NULL, *trials = NULL;
+    KN__YAML_FOR_PAIRS(c, n, kv)
+    {
+        if (e != KN_OK) break;
+        const char *k = kv.key;
+        if (!strcmp(k, "strategy"))
+            e = parse_strategy(c, kv.value, x);
+        else if (!strcmp(k, "trials")) {
+            trials = kv.value;
+            uint64_t v = 0;
+            e = kn__yaml_count(c, kv.value, k, &v);
+            if (e == KN_OK && (v < 1 || v > 1000000))
+                e = kn__yaml_at(c, kv.value,
+                                "trials: %llu is outside 1..1000000: a search needs at least "
+                                "one trial",
+                                (unsigned long long)v);
+            x->trials = (size_t)v;
+        } else if (!strcmp(k, "cv"))
+            e = count_in(c, kv.value, "cv (the search's folds)", 2, 1000, &x->folds);
+        else if (!strcmp(k, "metric")) {
+            e = kn__spec_text(c, kv.value, k, &x->metric);
+            if (e == KN_OK && kn_registry_find(KN_COMP_METRIC, x->metric) == NULL)
+                e = kn__yaml_at(c, kv.value, "%s ('kiln help metrics' lists them)",
+                                kn_last_error());
+        } else if (!strcmp(k, "seed")) {
+            x->has_seed = 1;
+            e = kn__yaml_count(c, kv.value, k, &x->seed);
+        } else if (!strcmp(k, "prune"))
+            e = kn__yaml_bool(c, kv.value, k, &x->prune);
+        else if (!strcmp(k, "space"))
+            space = kv.value;
+        else
+            e = kn__yaml_at(c, kv.key_node,
+                            "unknown search key '%s'; known: strategy, trials, cv, metric, seed, "
+                            "prune, space",
+                            k);
+    }
+    if (e != KN_OK) return e;
+    if (!space)
+        return kn__yaml_at(c, n,
+                           "search needs space: {PARAM: VALUES, ..}, e.g. space: {max_depth: "
+                           "{int: [2, 8]}}");
+    if (x->prune && x->strategy == KN_TUNE_HALVING)
+        return kn__yaml_at(c, n, "prune: goes with random, grid and tpe, not halving");
+    if (!trials && x->strategy != KN_TUNE_GRID) x->trials = 20;
+    e = kn__tune_space_from_node(c, space, m->name, &x->space);
+    if (e != KN_OK) return e;
+    /* a fixed parameter is not searched too */
+    KN__YAML_FOR_PAIRS(c, space, kv)
+    {
+        if (e != KN_OK) break;
+        size_t len = strlen(kv.key);
+        for (size_t p = 0; e == KN_OK && p < m->n_params; p++)
+            if (!strncmp(m->params[p], kv.key, len) && m->params[p][len] == '=')
+                e = kn__yaml_at(c, kv.key_node,
+                                "%s is searched and also fixed in params: (%s); drop one of them",
+                                kv.key, m->params[p]);
+    }
+    /* grid search needs grid: points on every range */
+    for (size_t d = 0; e == KN_OK && x->strategy == KN_TUNE_GRID && d < x->space->n; d++)
+        if (x->space->dim[d].kind != KN__DIM_CHOICE && !x->space->dim[d].grid) {
+            const yaml_node_t *at = space;
+            KN__YAML_FOR_PAIRS(c, space, kv)
+            {
+                if (!strcmp(kv.key, x->space->dim[d].name)) at = kv.value;
+            }
+            e = kn__yaml_at(c, at,
+                            "%s: strategy: grid needs grid: N, the points of this range "
+                            "(e.g. {log: [0.01, 0.3], grid: 4})",
+                            x->space->dim[d].name);
+        }
+    return e;
+}
+
+/* model: NAME, model: {NAME: {param: value, ...}}, or model: {name: NAME,
+ * params: {..}, search: {..}}. The model must exist and take the
+ * parameters (checked on a probe); a search's space is checked too. */
+static kn_status parse_model(Y *c, const yaml_node_t *n, kn_prep_spec *s)
+{
+    kn_spec_step *m = &s->model;
+    const char *plain = kn__yaml_scalar(n);
+    if (plain) {
+        if (!*plain) return kn__yaml_at(c, n, "model: names a model ('kiln help models')");
+        if (!(m->name = kn_strdup(plain))) return KN_ERR_NOMEM;
+        return check_model(c, n, NULL, m);
+    }
+    int named = 0;
+    if (n->type == YAML_MAPPING_NODE) {
+        KN__YAML_FOR_PAIRS(c, n, kv)
+        {
+            if (kv.key && !strcmp(kv.key, "name")) named = 1;
+        }
+    }
+    if (!named) {
+        if (n->type != YAML_MAPPING_NODE ||
+            n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
+            return kn__yaml_at(c, n,
+                               "model is one name with its parameters: model: {gbdt: "
+                               "{n_estimators: 200}}, or {name: gbdt, params: {..}, search: "
+                               "{..}}");
+        kn__yaml_pair kv = kn__yaml_pair_at(c, n->data.mapping.pairs.start);
+        if (!kv.key) return kn__yaml_at(c, n, "a model name is text");
+        if (!(m->name = kn_strdup(kv.key))) return KN_ERR_NOMEM;
+        return check_model(c, kv.key_node, kv.value, m);
+    }
+    kn_status e = kn__yaml_check_keys(c, n);
+    const yaml_node_t *name = NULL, *params = NULL, *search = NULL;
+    KN__YAML_FOR_PAIRS(c, n, kv)
+    {
+        if (e != KN_OK) break;
+        if (!strcmp(kv.key, "name"))
+            name = kv.value;
+        else if (!strcmp(kv.key, "params"))
+            params = kv.value;
+        else if (!strcmp(kv.key, "search"))
+            search = kv.value;
+        else
+            e = kn__yaml_at(c, kv.key_node, "unknown model key '%s'; known: name, params, search",
+                            kv.key);
+    }
+    if (e == KN_OK) e = kn__spec_text(c, name, "name", &m->name);
+    if (e == KN_OK && !*m->name)
+        e = kn__yaml_at(c, name, "name: names a model ('kiln help models')");
+    if (e == KN_OK) e = check_model(c, name, params, m);
+    if (e == KN_OK && search) e = parse_search(c, search, m, &s->search);
     return e;
 }
 
@@ -327,6 +468,8 @@ kn_status kn__spec_run_check(Y *c, const yaml_node_t *root, kn_prep_spec *s)
 void kn__spec_run_free(kn_prep_spec *s)
 {
     kn_free(s->model.name);
+    kn_tune_space_free(s->search.space);
+    kn_free(s->search.metric);
     kn__strings_free(s->model.params, s->model.n_params);
     kn_free(s->task);
     kn_spec_eval *v = &s->eval;

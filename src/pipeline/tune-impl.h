@@ -5,6 +5,7 @@
 
 #include "kiln/rng.h"
 #include "kiln/tune.h"
+#include "prep/yaml-impl.h"
 
 typedef enum { KN__DIM_CHOICE, KN__DIM_INT, KN__DIM_UNIFORM, KN__DIM_LOG } kn__dim_kind;
 
@@ -26,6 +27,13 @@ struct kn_tune_space {
     size_t n;
     char *model;
 };
+
+/* A space for `model` from a YAML mapping node of c's document (errors
+ * name c's file, line and column): kn_tune_space_parse's work, shared with
+ * the pipeline spec's model: search: space:. Returns a new space; free with
+ * kn_tune_space_free(). */
+kn_status kn__tune_space_from_node(const kn__yaml *c, const yaml_node_t *root, const char *model,
+                                   kn_tune_space **out);
 
 /* Whether dim i is active in configuration x (its parents' choices). */
 int kn__tune_active(const kn_tune_space *sp, const double *x, size_t i);

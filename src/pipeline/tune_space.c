@@ -241,49 +241,57 @@ static kn_status parse_dim(Y *c, kn__yaml_pair kv, kn_tune_space *sp, const kn_p
     return KN_OK;
 }
 
-kn_status kn_tune_space_parse(const char *text, size_t len, const char *what, const char *model,
-                              kn_tune_space **out)
+kn_status kn__tune_space_from_node(const kn__yaml *c, const yaml_node_t *root, const char *model,
+                                   kn_tune_space **out)
 {
-    if (!what) what = "search space";
     const kn_component *comp = kn_registry_find(KN_COMP_MODEL, model ? model : "");
     if (!comp) return kn_last_status();
-    kn__yaml y;
-    kn_status e = kn__yaml_load(&y, text, len, what);
-    if (e != KN_OK) return e;
+    kn_status e = KN_OK;
     kn_tune_space *sp = kn_calloc(1, sizeof *sp);
     kn_model *probe = NULL;
-    yaml_node_t *root = kn__yaml_root(&y);
     if (!sp || !(sp->model = kn_strdup(model))) e = KN_ERR_NOMEM;
     if (e == KN_OK && (!root || root->type != YAML_MAPPING_NODE ||
                        root->data.mapping.pairs.top == root->data.mapping.pairs.start))
-        e = root ? kn__yaml_at(&y, root,
+        e = root ? kn__yaml_at(c, root,
                                "a search space maps each parameter to its values, e.g. "
                                "max_depth: {int: [2, 8]}")
                  : kn_fail(KN_ERR_PARSE,
                            "%s: the search space is empty: name a parameter "
                            "and its values, e.g. max_depth: {int: [2, 8]}",
-                           what);
-    if (e == KN_OK) e = kn__yaml_check_keys(&y, root);
+                           c->what);
+    if (e == KN_OK) e = kn__yaml_check_keys(c, root);
     if (e == KN_OK) e = kn_model_new(model, &probe);
     if (e == KN_OK) {
         size_t n = (size_t)(root->data.mapping.pairs.top - root->data.mapping.pairs.start);
         if (!(sp->dim = kn_calloc(n, sizeof *sp->dim))) e = KN_ERR_NOMEM;
     }
     if (e == KN_OK) {
-        KN__YAML_FOR_PAIRS(&y, root, kv)
+        KN__YAML_FOR_PAIRS(c, root, kv)
         {
-            e = parse_dim(&y, kv, sp, comp->params, probe);
-            if (e != KN_OK) break;
+            if (e != KN_OK) break; /* (moves on to the next pair: stop at the first error) */
+            e = parse_dim(c, kv, sp, comp->params, probe);
         }
     }
     kn_model_free(probe);
-    kn__yaml_free(&y);
     if (e != KN_OK) {
         kn_tune_space_free(sp);
         return e;
     }
     *out = sp;
     return KN_OK;
+}
+
+kn_status kn_tune_space_parse(const char *text, size_t len, const char *what, const char *model,
+                              kn_tune_space **out)
+{
+    if (!what) what = "search space";
+    if (!kn_registry_find(KN_COMP_MODEL, model ? model : "")) return kn_last_status();
+    kn__yaml y;
+    kn_status e = kn__yaml_load(&y, text, len, what);
+    if (e != KN_OK) return e;
+    e = kn__tune_space_from_node(&y, kn__yaml_root(&y), model, out);
+    kn__yaml_free(&y);
+    return e;
 }
 
 kn_status kn_tune_space_load(const char *path, const char *model, kn_tune_space **out)

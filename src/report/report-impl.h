@@ -37,6 +37,8 @@ kn_status kn__report_regression(const kn__report_in *in, kn__text *t);
 void kn__report_cv(const kn__report_in *in, kn__text *t);
 /* report_curves.c: nothing when the run made no curve. */
 void kn__report_curves(const kn__report_in *in, kn__text *t);
+/* report_search.c: nothing when the run's model was not searched. */
+void kn__report_search(const kn__report_in *in, kn__text *t);
 void kn__report_importance(const kn__report_in *in, kn__text *t);
 void kn__report_profile(const kn__report_in *in, kn__text *t);
 void kn__report_rows(const kn__report_in *in, kn__text *t);

@@ -209,6 +209,7 @@ kn_status kn__report_render(const kn__report_in *in, kn__text *t)
     kn_status e = cls ? kn__report_classification(in, t) : kn__report_regression(in, t);
     if (e != KN_OK) return e;
     kn__report_importance(in, t);
+    kn__report_search(in, t);
     kn__report_cv(in, t);
     kn__report_curves(in, t);
     kn__report_rows(in, t);

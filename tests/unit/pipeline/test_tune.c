@@ -116,6 +116,10 @@ static void test_space_errors(void **state)
     const char grid[] = "max_depth: {choice: [1, 2], grid: 3}\n";
     KN_CHECK_FAILS(kn_tune_space_parse(grid, sizeof grid - 1, "s.yaml", "gbdt", &sp), KN_ERR_PARSE,
                    "grid: is a count of 2 or more points of a range");
+    /* the first bad parameter is the error, even with good ones after it */
+    const char first[] = "max_dept: {int: [1, 3]}\nlearning_rate: {log: [0.01, 0.3]}\n";
+    KN_CHECK_FAILS(kn_tune_space_parse(first, sizeof first - 1, "s.yaml", "gbdt", &sp),
+                   KN_ERR_PARSE, "s.yaml:1:1: gbdt has no parameter 'max_dept'");
     assert_null(sp);
 }
 

@@ -1,7 +1,9 @@
 /* prep: spec YAML parsing (errors name the place) and a run on real files. */
 #include "prep_util.h"
 
+#include "kiln/mem.h"
 #include "kiln/prep_spec.h"
+#include "kiln/tune.h"
 
 #include <string.h>
 
@@ -63,11 +65,75 @@ static void spec_paths_and_defaults(void **state)
     kn_prep_spec_free(s);
 }
 
+/* model: {name, params, search}: the search's settings and space, its
+ * defaults, and its errors at the spec's line and column. */
+static void spec_model_search(void **state)
+{
+    (void)state;
+    const char *yaml = "sources: {a: {file: x.csv}}\ntarget: y\n"
+                       "model:\n  name: gbdt\n  params: {n_estimators: 20}\n"
+                       "  search:\n    strategy: tpe\n    trials: 7\n    cv: 4\n"
+                       "    metric: roc_auc\n    seed: 9\n"
+                       "    space: {learning_rate: {log: [0.01, 0.3]}, max_depth: {int: [2, 6]}}\n";
+    kn_prep_spec *s;
+    KN_CHECK(kn_prep_spec_parse(yaml, strlen(yaml), "d/s.yaml", &s));
+    assert_string_equal(s->model.name, "gbdt");
+    assert_int_equal(s->model.n_params, 1);
+    assert_string_equal(s->model.params[0], "n_estimators=20");
+    assert_non_null(s->search.space);
+    assert_int_equal(s->search.strategy, KN_TUNE_TPE);
+    assert_int_equal(s->search.trials, 7);
+    assert_int_equal(s->search.folds, 4);
+    assert_string_equal(s->search.metric, "roc_auc");
+    assert_true(s->search.has_seed && s->search.seed == 9);
+    assert_int_equal(kn_tune_space_size(s->search.space), 2);
+    assert_string_equal(kn_tune_space_name(s->search.space, 1), "max_depth");
+    kn_prep_spec_free(s);
+    /* defaults: random, 20 trials, the evaluation's folds and metric, the run's seed */
+    const char *plain = "sources: {a: {file: x.csv}}\ntarget: y\nmodel:\n  name: gbdt\n"
+                        "  search: {space: {max_depth: {int: [2, 6]}}}\n";
+    KN_CHECK(kn_prep_spec_parse(plain, strlen(plain), "d/s.yaml", &s));
+    assert_int_equal(s->search.strategy, KN_TUNE_RANDOM);
+    assert_int_equal(s->search.trials, 20);
+    assert_int_equal(s->search.folds, 0);
+    assert_null(s->search.metric);
+    assert_false(s->search.has_seed);
+    kn_prep_spec_free(s);
+    const struct {
+        const char *search, *needle;
+    } bad[] = {
+        {"{space: {max_dept: {int: [2, 6]}, max_depth: {int: [2, 6]}}}",
+         "d/s.yaml:6:20: gbdt has no parameter 'max_dept'"},
+        {"{space: {learning_rate: {log: [0, 1]}}}", "log: [0, 1] reaches 0"},
+        {"{trials: 0, space: {max_depth: {int: [2, 6]}}}", "d/s.yaml:6:20: trials: 0 is outside"},
+        {"{space: {n_estimators: {int: [5, 9]}}}", "n_estimators is searched and also fixed"},
+        {"{strategy: grid, space: {learning_rate: {uniform: [0.1, 0.3]}}}",
+         "strategy: grid needs grid: N"},
+        {"{strategy: halving, prune: true, space: {max_depth: {int: [2, 6]}}}",
+         "prune: goes with random, grid and tpe"},
+        {"{metric: roc_aux, space: {max_depth: {int: [2, 6]}}}", "roc_aux"},
+        {"{trials: 3}", "search needs space:"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *text = kn_sprintf("sources: {a: {file: x.csv}}\ntarget: y\nmodel:\n  name: gbdt\n"
+                                "  params: {n_estimators: 20}\n  search: %s\n",
+                                bad[i].search);
+        assert_non_null(text);
+        s = NULL;
+        kn_status e = kn_prep_spec_parse(text, strlen(text), "d/s.yaml", &s);
+        kn_free(text);
+        if (e != KN_ERR_PARSE || !strstr(kn_last_error(), bad[i].needle))
+            fail_msg("case %zu: %s; wanted \"%s\"", i, kn_last_error(), bad[i].needle);
+        assert_null(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(spec_errors_name_the_place),
         cmocka_unit_test(spec_paths_and_defaults),
+        cmocka_unit_test(spec_model_search),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
