@@ -19,7 +19,8 @@
  * default): expected = level + season[slot]. Each value is scored against
  * it, z = (value - expected) / sd, with sd the EWMA of the squared
  * residuals, at least the noise floor of the kind (a count: sqrt(expected)
- * as a Poisson count; a share of n: sqrt(p (1 - p) / n); min_sd for any).
+ * as a Poisson count; a share of n: sqrt(p (1 - p) / n); for any kind
+ * min_sd and min_rel |expected| are added, as variances).
  * After `warmup` values:
  *
  *   jump      z > threshold
@@ -29,9 +30,10 @@
  *
  * An event starts (onset) when an interval is anomalous and the one before
  * was not, or was of another kind; events[] counts onsets by kind. The
- * baseline learns from each value clipped to expected +- threshold sd, so
- * a single outlier barely moves it and a lasting change is taken in
- * gradually (the alarm then ends). A NaN value (e.g. the latency of an
+ * baseline learns from each value clipped to expected +- 2 sd (Huber), so
+ * an outlier barely moves it and a lasting change is taken in gradually
+ * (the alarm then ends). A flat-line is not learned: it lasts as long as
+ * the series stays flat. A NaN value (e.g. the latency of an
  * interval without requests) is skipped: nothing is learned or scored.
  *
  * Memory is fixed at _new (n_slots doubles and flags). Same values, same
@@ -49,7 +51,7 @@ extern "C" {
 #endif
 
 typedef enum {
-    KN_OPSANOM_LEVEL = 0, /* any value (latency): min_sd is the only floor */
+    KN_OPSANOM_LEVEL = 0, /* any value (latency): min_sd and min_rel are its floor */
     KN_OPSANOM_COUNT = 1, /* a count per interval: Poisson floor */
     KN_OPSANOM_SHARE = 2, /* a share in [0, 1] of `weight` trials: binomial floor */
 } kn_opsanom_kind;
@@ -69,6 +71,7 @@ typedef struct kn_opsanom_params {
     double var_alpha;      /* residual variance smoothing, (0, 1] (default 0.05) */
     double threshold;      /* |z| of an event (default 5) */
     double min_sd;         /* least sd, in the value's unit (default 0) */
+    double min_rel;        /* least sd as a share of |expected| (default 0) */
     size_t n_slots;        /* seasonal slots (default 24: the hour of the day) */
     size_t warmup;         /* values learned before any is scored (default 12) */
     size_t flat_intervals; /* equal values in a row that make a flatline (default 3; 0: off) */

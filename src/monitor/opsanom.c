@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+enum { LEARN_SD = 2 };
+
 struct kn_opsanom {
     kn_opsanom_params p;
     double level, var, var_weight; /* var_weight: 1 - (1 - var_alpha)^updates */
@@ -27,6 +29,7 @@ void kn_opsanom_default_params(kn_opsanom_params *p)
     p->var_alpha = 0.05;
     p->threshold = 5;
     p->min_sd = 0;
+    p->min_rel = 0;
     p->n_slots = 24;
     p->warmup = 12;
     p->flat_intervals = 3;
@@ -48,6 +51,8 @@ kn_status kn_opsanom_check_params(const kn_opsanom_params *p)
                        p->threshold);
     if (!(p->min_sd >= 0 && isfinite(p->min_sd)))
         return kn_fail(KN_ERR_INVALID, "opsanom: min_sd %g is not 0 or more", p->min_sd);
+    if (!(p->min_rel >= 0 && isfinite(p->min_rel)))
+        return kn_fail(KN_ERR_INVALID, "opsanom: min_rel %g is not 0 or more", p->min_rel);
     if (p->n_slots < 1 || p->n_slots > 100000)
         return kn_fail(KN_ERR_INVALID, "opsanom: n_slots %zu is not 1 to 100000 (24: hour of day)",
                        p->n_slots);
@@ -135,7 +140,8 @@ void kn_opsanom_update(kn_opsanom *d, double value, double weight, size_t slot,
     double expected = d->level + *season;
     double var = d->var_weight > 0 ? d->var / d->var_weight : 0;
     double nv = noise_var(p, expected, weight);
-    double sd = sqrt((var > nv ? var : nv) + p->min_sd * p->min_sd);
+    double rel = p->min_rel * expected;
+    double sd = sqrt((var > nv ? var : nv) + p->min_sd * p->min_sd + rel * rel);
     double diff = value - expected;
     double z = sd > 0 ? diff / sd : diff == 0 ? 0 : copysign(INFINITY, diff);
     int scored = d->n >= p->warmup;
@@ -164,10 +170,17 @@ void kn_opsanom_update(kn_opsanom *d, double value, double weight, size_t slot,
         }
         d->state = pt.event;
     }
-    /* learn the value, clipped to the band an event starts outside of */
+    /* no traffic is not the new normal: a flat-line is not learned */
+    if (pt.event == KN_OPSANOM_FLATLINE) {
+        if (out) *out = pt;
+        return;
+    }
+    /* learn the value clipped to expected +- LEARN_SD sd (Huber): an outlier
+     * moves the level by at most alpha LEARN_SD sd and grows the variance
+     * by at most a factor 1 + var_alpha (LEARN_SD^2 - 1) */
     double x = value;
     if (scored && sd > 0) {
-        double lo = expected - p->threshold * sd, hi = expected + p->threshold * sd;
+        double lo = expected - LEARN_SD * sd, hi = expected + LEARN_SD * sd;
         x = x < lo ? lo : x > hi ? hi : x;
     }
     double r = x - expected;

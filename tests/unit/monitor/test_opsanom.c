@@ -129,6 +129,31 @@ static void test_planted_events(void **state)
     assert_int_equal(delay_of(flat, KN_OPSANOM_FLATLINE, &fb), 2);
 }
 
+/* No traffic for two days: flagged from its third interval to the end. */
+static void test_flatline_lasts(void **state)
+{
+    (void)state;
+    kn_rng r;
+    kn_rng_init(&r, 5);
+    kn_opsanom *d = detector(KN_OPSANOM_COUNT);
+    size_t at = 20 * 24, flagged = 0;
+    kn_opsanom_point pt;
+    for (size_t t = 0; t < at + 48; t++) {
+        kn_opsanom_update(d, t < at ? count_at(&r, t) : 0, 0, t % 24, &pt);
+        if (t >= at + 2) {
+            assert_int_equal(pt.event, KN_OPSANOM_FLATLINE);
+            flagged++;
+        }
+    }
+    uint64_t ev[KN_OPSANOM_N_EVENTS];
+    kn_opsanom_events(d, ev);
+    assert_int_equal(ev[KN_OPSANOM_FLATLINE], 1);
+    /* traffic is back: the event ends */
+    kn_opsanom_update(d, count_at(&r, 0), 0, 0, &pt);
+    assert_int_equal(pt.event, KN_OPSANOM_NONE);
+    kn_opsanom_free(d);
+}
+
 /* A share of failed requests that goes from 2 % to 30 %: a jump at once. */
 static void test_error_share_jump(void **state)
 {
@@ -204,8 +229,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_false_alarms),     cmocka_unit_test(test_planted_events),
-        cmocka_unit_test(test_error_share_jump), cmocka_unit_test(test_constant_and_nan),
-        cmocka_unit_test(test_deterministic),    cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_flatline_lasts),   cmocka_unit_test(test_error_share_jump),
+        cmocka_unit_test(test_constant_and_nan), cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_bad_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
