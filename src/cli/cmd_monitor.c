@@ -609,13 +609,13 @@ done:
 /* ---- kiln monitor ---- */
 
 static const cli_spec *const subs[] = {&check_spec, &monitor_feedback_spec, &monitor_alerts_spec,
-                                       &monitor_report_spec};
+                                       &monitor_report_spec, &monitor_ops_spec};
 
 typedef struct monitor_args {
     const char *sub;
 } monitor_args;
 static const cli_opt monitor_opts[] = {
-    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts|report", 1, "the subcommand"),
+    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts|report|ops", 1, "the subcommand"),
     CLI_OPT_END};
 
 const cli_spec monitor_spec = {
@@ -625,6 +625,8 @@ const cli_spec monitor_spec = {
     "  kiln monitor feedback --log LOG --labels LABELS --model M   the live score\n"
     "  kiln monitor alerts                                         the alert incidents\n"
     "  kiln monitor report --model M --out monitor.html            drift and alerts (HTML)\n"
+    "  kiln monitor ops --log access.jsonl --interval 60           request, error, latency "
+    "anomalies\n"
     "'kiln monitor SUB --help' explains each.\n",
     "  kiln monitor check --model credit@production --data week.csv --reference train.csv\n",
     monitor_opts,

@@ -6,13 +6,16 @@
 #   B  1.5 s with every second request bad (400): the error share jumps;
 #   C  1 s of good requests;
 #   D  2.5 s with no traffic: the request count drops, then flat-lines
-#      (and stays flat-lined: no traffic is not learned as the baseline).
+#      (and stays flat-lined: no traffic is not learned as the baseline);
+#   E  1 s of good requests (the flat-line ends).
 # Checked: an error_share jump of the model and of the server within 3
 # intervals of B's start and none before; a requests flatline within 5
 # intervals of D's start (the first interval of D still holds C's last
 # requests; a flat-line is 3 intervals of no traffic) and none before D;
 # each event in /metrics (kiln_ops_events_total), in the access log as an
-# "ops_anomaly" line and POSTed to the --ops-webhook receiver once.
+# "ops_anomaly" line and POSTed to the --ops-webhook receiver once; and
+# kiln monitor ops on the access log afterwards finds the same events
+# (intervals aligned to the clock there: within one interval).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -72,9 +75,10 @@ run("A", 5)
 run("B", 1.5, bad_every=2)
 run("C", 1)
 phases["D"] = time.time()
-c.close()
 time.sleep(2.5)
+run("E", 1)  # traffic again: the access log then spans D
 phases["end"] = time.time()
+c.close()
 json.dump(phases, open(out, "w"))
 PY
 curl -s "$URL/metrics" > "$W/metrics.txt"; grep "kiln_ops" "$W/metrics.txt" | grep -v "#" || true
@@ -101,7 +105,7 @@ for model in ("c", ""):
     assert first <= ph["B"] + 3 * iv + 0.2, (model, "error jump late", first - ph["B"])
     assert [e["kind"] for e in mine if e["series"] == "error_share"][0] == "jump"
     flat = [t(e["time"]) for e in mine if e["series"] == "requests" and e["kind"] == "flatline"]
-    assert flat and all(x >= ph["D"] for x in flat), (model, "flatline events", flat)
+    assert flat and all(ph["D"] <= x <= ph["E"] for x in flat), (model, "flatline events", flat)
     assert min(flat) <= ph["D"] + 5 * iv + 0.2, (model, "flatline late", min(flat) - ph["D"])
 # /metrics: the events counted, the gauges there
 m = {}
@@ -115,12 +119,39 @@ for model in ("c", ""):
     assert m[key("error_share", "jump")] == n_jump >= 1, (m[key("error_share", "jump")], n_jump)
     assert m[key("requests", "flatline")] >= 1
     assert f'kiln_ops_zscore{{model="{model}",series="latency_p95_seconds"}}' in m
-# no traffic is not learned as normal: the flat-line lasts to the end
-assert m['kiln_ops_anomaly{model="c",series="requests"}'] == 1
+# the flat-line ended with E's traffic
+assert m['kiln_ops_anomaly{model="c",series="requests"}'] == 0
 assert m["kiln_ops_interval_seconds"] == 0.25
 assert m["kiln_ops_intervals_total"] >= 30, m["kiln_ops_intervals_total"]
 # the webhook got each event once, the same as the access log's
 hook = [json.loads(l) for l in open(f"{w}/hook.jsonl")]
 assert sorted(map(json.dumps, hook)) == sorted(map(json.dumps, ev)), (len(hook), len(ev))
 PY
+# the same access log after the fact: kiln monitor ops finds the same events
+rc=0; "$KILN" monitor ops --log "$W/access.jsonl" --interval 0.25 --json > "$W/ops.json" || rc=$?
+[ "$rc" = 1 ] || fail "monitor ops: exit $rc, wanted 1 (events)"
+"$KILN" monitor ops --log "$W/access.jsonl" --interval 0.25 --json > "$W/ops2.json" || true
+cmp -s "$W/ops.json" "$W/ops2.json" || fail "monitor ops: two runs differ"
+"$KILN" monitor ops --log "$W/access.jsonl" --interval 0.25 --model c > "$W/ops.txt" || true
+grep -q "error_share .*jump" "$W/ops.txt" && grep -q "requests .*flatline" "$W/ops.txt" ||
+    fail "monitor ops table: $(cat "$W/ops.txt")"
+$py - "$W" <<'PY' || fail "monitor ops found other events"
+import json, sys
+w = sys.argv[1]
+ph, j = json.load(open(f"{w}/phases.json")), json.load(open(f"{w}/ops.json"))
+iv = 0.25
+assert j["models"] == ["c"] and j["n_events"] == len(j["events"]) > 0, j
+for e in j["events"]:
+    print(f"{e['interval_start_s'] - ph['A']:6.2f} s  {e['model']!r} {e['series']} {e['kind']} {e['value']} z={e['z']}")
+for model in ("c", ""):
+    ev = [e for e in j["events"] if e["model"] == model]
+    err = [e["interval_start_s"] for e in ev if e["series"] == "error_share"]
+    assert err and min(err) >= ph["B"] - iv and min(err) <= ph["B"] + 3 * iv, (model, err)
+    flat = [e["interval_start_s"] for e in ev if e["series"] == "requests" and e["kind"] == "flatline"]
+    assert flat and ph["D"] - iv <= min(flat) <= ph["D"] + 5 * iv, (model, flat)
+PY
+expect "no predict request of that model" 3 "$KILN" monitor ops --log "$W/access.jsonl" \
+    --interval 0.25 --model nosuch
+echo 'not json' >> "$W/access.jsonl"
+expect "access.jsonl:[0-9]*: not a JSON object" 3 "$KILN" monitor ops --log "$W/access.jsonl"
 echo "ok"
