@@ -205,9 +205,12 @@ static int cmd_monitor_ops(int argc, char **argv)
         size_t k = 0;
         while (k < st.n_models && strcmp(st.models[k], a.model)) k++;
         if (k == st.n_models) {
-            cli_error("monitor ops: --model %s: %s has no predict request of that model%s%s",
-                      a.model, a.log, st.n_models ? "; it has " : "",
-                      st.n_models ? st.models[0] : "");
+            char have[256] = "";
+            for (size_t i = 0, used = 0; i < st.n_models && used + 64 < sizeof have; i++)
+                used += (size_t)snprintf(have + used, sizeof have - used, "%s%s", i ? ", " : "",
+                                         st.models[i]);
+            cli_error("monitor ops: --model %s: %s has no predict request of that model (%s%s)",
+                      a.model, a.log, st.n_models ? "its models: " : "it has none", have);
             rc = CLI_ERROR;
             goto done;
         }

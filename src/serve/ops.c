@@ -46,7 +46,14 @@ struct kn__ops {
     pthread_cond_t cond;
     unsigned long long intervals;
     ops_scope *scopes;
+    struct ops_pending *pending; /* the ops thread's: a tick's events (3 per scope at most) */
 };
+
+typedef struct ops_pending {
+    size_t scope;
+    int series;
+    kn_opsanom_point pt;
+} ops_pending;
 
 static size_t bucket_of(unsigned long long us)
 {
@@ -127,12 +134,7 @@ static void tick(kn__ops *o)
     char when[40];
     kn__serve_utc(now, when, sizeof when);
     size_t slot = kn_opsanom_hour_of_day(now / 1000000000);
-    typedef struct pending {
-        size_t scope;
-        int series;
-        kn_opsanom_point pt;
-    } pending;
-    pending ev[8];
+    ops_pending *ev = o->pending;
     size_t n_ev = 0;
     pthread_mutex_lock(&o->lock);
     o->intervals++;
@@ -159,8 +161,7 @@ static void tick(kn__ops *o)
         for (int s = 0; s < OPS_SERIES; s++) {
             kn_opsanom_update(sc->det[s], value[s], n, slot, &sc->last[s]);
             sc->scored[s] |= !isnan(value[s]);
-            if (sc->last[s].onset && n_ev < sizeof ev / sizeof *ev)
-                ev[n_ev++] = (pending){i, s, sc->last[s]};
+            if (sc->last[s].onset) ev[n_ev++] = (ops_pending){i, s, sc->last[s]};
         }
         sc->prev_requests = req;
         sc->prev_errors = err;
@@ -205,6 +206,7 @@ void kn__ops_stop(kn__ops *o)
     for (size_t i = 0; o->scopes && i < o->n_scopes; i++)
         for (int s = 0; s < OPS_SERIES; s++) kn_opsanom_free(o->scopes[i].det[s]);
     kn_free(o->scopes);
+    kn_free(o->pending);
     kn_free(o->webhook);
     pthread_mutex_destroy(&o->lock);
     pthread_cond_destroy(&o->cond);
@@ -234,8 +236,10 @@ kn_status kn__ops_start(const char *const *names, size_t n_models, double interv
     o->interval_s = interval_s;
     o->log_fd = log_fd;
     o->scopes = kn_calloc(o->n_scopes, sizeof *o->scopes);
-    kn_status e =
-        o->scopes && (!webhook || (o->webhook = kn_strdup(webhook))) ? KN_OK : KN_ERR_NOMEM;
+    o->pending = kn_calloc(o->n_scopes * OPS_SERIES, sizeof *o->pending);
+    kn_status e = o->scopes && o->pending && (!webhook || (o->webhook = kn_strdup(webhook)))
+                      ? KN_OK
+                      : KN_ERR_NOMEM;
     for (size_t i = 0; e == KN_OK && i < o->n_scopes; i++)
         for (int s = 0; e == KN_OK && s < OPS_SERIES; s++) {
             kn_opsanom_params p;
@@ -321,6 +325,14 @@ void kn__ops_text(kn__ops *o, kn__sbuf *b)
                                 (unsigned long long)ev[k]);
             }
         }
+    size_t bytes = sizeof *o + o->n_scopes * (sizeof *o->scopes + OPS_SERIES * sizeof *o->pending);
+    for (size_t i = 0; i < o->n_scopes; i++)
+        for (int s = 0; s < OPS_SERIES; s++) bytes += kn_opsanom_bytes(o->scopes[i].det[s]);
+    kn__sbuf_printf(b,
+                    "# HELP kiln_ops_memory_bytes The memory the operational anomaly counters "
+                    "and detectors hold (fixed at start).\n# TYPE kiln_ops_memory_bytes gauge\n"
+                    "kiln_ops_memory_bytes %zu\n",
+                    bytes);
     kn__sbuf_printf(b,
                     "# HELP kiln_ops_intervals_total Intervals the operational series have been "
                     "scored over.\n# TYPE kiln_ops_intervals_total counter\n"

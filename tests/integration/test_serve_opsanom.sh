@@ -83,8 +83,10 @@ json.dump(phases, open(out, "w"))
 PY
 curl -s "$URL/metrics" > "$W/metrics.txt"; grep "kiln_ops" "$W/metrics.txt" | grep -v "#" || true
 kill "$SERVE_PID"
-wait "$SERVE_PID" 2>/dev/null || true
+rc=0; wait "$SERVE_PID" 2>/dev/null || rc=$?
 SERVE_PID=
+[ "$rc" = 0 ] || fail "kiln serve exited $rc on SIGTERM: $(tail -20 "$W/serve.err")"
+! grep -q "Sanitizer\|runtime error" "$W/serve.err" || fail "sanitizer: $(cat "$W/serve.err")"
 sleep 0.3
 $py - "$W" <<'PY' || fail "the operational anomalies are wrong (server log: $(tail -5 "$W/serve.err"))"
 import json, sys, datetime
@@ -122,6 +124,7 @@ for model in ("c", ""):
 # the flat-line ended with E's traffic
 assert m['kiln_ops_anomaly{model="c",series="requests"}'] == 0
 assert m["kiln_ops_interval_seconds"] == 0.25
+assert 2000 < m["kiln_ops_memory_bytes"] < 16384, m["kiln_ops_memory_bytes"]  # two scopes
 assert m["kiln_ops_intervals_total"] >= 30, m["kiln_ops_intervals_total"]
 # the webhook got each event once, the same as the access log's
 hook = [json.loads(l) for l in open(f"{w}/hook.jsonl")]
