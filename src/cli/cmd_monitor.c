@@ -107,9 +107,9 @@ static const cli_spec check_spec = {
     "scores, and gives each window's share of rows past it; a window is\n"
     "anomalous when a one-sided binomial test puts its share over the\n"
     "reference's (p under --alpha / windows).\n"
-    "Exit 0: no drift, no alert, no anomalous window; 1: any of them; 2: usage (a bad\n"
-    "alert file too); 3: the data cannot be checked (a batch whose columns\n"
-    "do not match the model's input, an unreadable file).\n",
+    "Exit 0: no drift, no alert, no anomalous window; 1: any of them;\n"
+    "2: usage (a bad alert file too); 3: the data cannot be checked (a\n"
+    "batch whose columns do not match the model's input, an unreadable file).\n",
     "  kiln monitor check --model model.kiln --data week.csv --reference train.csv\n"
     "  kiln monitor check --model credit@production --data week.csv --reference train.csv "
     "--json\n"
