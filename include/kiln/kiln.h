@@ -14,6 +14,7 @@
 #include "kiln/compare.h"
 #include "kiln/drift.h"
 #include "kiln/livescore.h"
+#include "kiln/opsanom.h"
 #include "kiln/alert.h"
 #include "kiln/container.h"
 #include "kiln/core.h"

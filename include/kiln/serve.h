@@ -160,8 +160,11 @@ typedef struct kn_serve_opts {
     size_t feedback_rows;           /* delayed labels: predicted rows kept per version to join
                                        labels to (default 65536; 0: no feedback route) */
     size_t feedback_window;         /* labels per window of the live score (default 1000) */
-    size_t drift_window; /* rows per window of the inputs' drift tests, the first window the
-                            reference (0: off, the default) */
+    size_t drift_window;     /* rows per window of the inputs' drift tests, the first window the
+                                reference (0: off, the default) */
+    double ops_interval_s;   /* operational anomalies: seconds per interval of the request
+                                count, error share and p95 latency series (0: off, the default) */
+    const char *ops_webhook; /* POST each operational anomaly event here as JSON, or NULL */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

@@ -32,5 +32,6 @@ void cli_alerts_close(cli_alerting *al);
 extern const cli_spec monitor_alerts_spec;
 extern const cli_spec monitor_feedback_spec;
 extern const cli_spec monitor_report_spec;
+extern const cli_spec monitor_ops_spec; /* cmd_monitor_ops.c */
 
 #endif

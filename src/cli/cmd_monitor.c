@@ -1,6 +1,7 @@
 /* kiln monitor check: has a batch of new rows drifted from the rows a
  * model was trained on, column by column and in the model's predictions,
  * and how many rows break its input schema? (kiln/drift.h) */
+#include "cli/cli_anomalies.h"
 #include "cli/cli_monitor.h"
 #include "cli/cli_retrain.h"
 #include "kiln/alert.h"
@@ -20,6 +21,9 @@ typedef struct check_args {
     int record;
     double alpha, min_psi, missing_change, unseen_share, max_invalid;
     int64_t window;
+    int anomalies; /* input anomalies (cli_anomalies.c) */
+    double contamination;
+    uint64_t anomaly_seed;
     kn_read_opts read;
 } check_args;
 
@@ -48,6 +52,13 @@ static const cli_opt check_opts[] = {
     CLI_OPT_FLAG(check_args, record, "record",
                  "keep each window's result and the alerts in the store (alerts then last "
                  "across checks: one per incident)"),
+    CLI_OPT_FLAG(check_args, anomalies, "anomalies",
+                 "also score the rows with an isolation forest fitted on the reference: each "
+                 "window's share of anomalous rows against the reference's"),
+    CLI_OPT_NUM(check_args, contamination, "contamination", "F", "0.01", 0.001, 0.5,
+                "--anomalies: the reference's share of anomalous rows (sets the threshold)"),
+    CLI_OPT_SEED(check_args, anomaly_seed, "anomaly-seed", "0",
+                 "--anomalies: the seed of the isolation forest"),
     CLI_OPT_READ(check_args, read),
     CLI_OPT_END};
 
@@ -95,13 +106,21 @@ static const cli_spec check_spec = {
     "NAME@STAGE; once per incident; 'kiln monitor retrain --help'):\n"
     "    - {name: drifted, metric: drift, condition: \">= 1\",\n"
     "       retrain: {spec: s.yaml, data: fresh.csv, holdout: h.csv, margin: 0.01}}\n"
-    "Exit 0: no drift and no alert; 1: drift or an alert; 2: usage (a bad\n"
-    "alert file too); 3: the data cannot be checked (a batch whose columns\n"
-    "do not match the model's input, an unreadable file).\n",
+    "--anomalies fits an isolation forest (seeded: --anomaly-seed) on the\n"
+    "reference's numeric input columns (missing cells: the reference median),\n"
+    "puts its threshold at the --contamination quantile of the reference's\n"
+    "scores, and gives each window's share of rows past it; a window is\n"
+    "anomalous when a one-sided binomial test puts its share over the\n"
+    "reference's (p under --alpha / windows).\n"
+    "Exit 0: no drift, no alert, no anomalous window; 1: any of them;\n"
+    "2: usage (a bad alert file too); 3: the data cannot be checked (a\n"
+    "batch whose columns do not match the model's input, an unreadable file).\n",
     "  kiln monitor check --model model.kiln --data week.csv --reference train.csv\n"
     "  kiln monitor check --model credit@production --data week.csv --reference train.csv "
     "--json\n"
     "  kiln monitor check --model m.kiln --data stream.csv --reference train.csv --window 500\n"
+    "  kiln monitor check --model m.kiln --data log.csv --reference train.csv --window 500 "
+    "--anomalies\n"
     "  kiln monitor check --model credit@production --data day.csv --reference train.csv "
     "--alerts alerts.yaml --record\n",
     check_opts,
@@ -461,6 +480,8 @@ static int cmd_monitor_check(int argc, char **argv)
     o.unseen_share = a.unseen_share;
     kn_read_opts ro = a.read;
     cli_alerting *al = NULL;
+    cli_anomalies *an = NULL;
+    size_t n_anomalous = 0;
     int64_t window = a.window;
     if ((rc = cli_alerts_open(a.alerts, a.record, a.model, &window, &al))) return rc;
     kn_status e = cli_resolve_model(a.model, &path);
@@ -492,6 +513,9 @@ static int cmd_monitor_check(int argc, char **argv)
         }
         size_t n = kn_frame_n_rows(cur), win = window ? (size_t)window : n;
         size_t n_win = (n + win - 1) / win, n_drifted = 0, first = 0, n_alerting = 0;
+        if (e == KN_OK && a.anomalies)
+            e = cli_anomalies_new(ref, cur, w.decls, w.n_decls, a.contamination, a.anomaly_seed,
+                                  a.alpha, n_win, &an);
         json_t *wins = cli.json ? json_array() : NULL;
         for (size_t k = 0; e == KN_OK && k < n_win; k++) {
             check_result r;
@@ -509,6 +533,13 @@ static int cmd_monitor_check(int argc, char **argv)
             n_alerting += (size_t)alerting;
             if (window && !a.record) json_object_del(res, "columns");
             json_object_set_new(res, "alerts", alerts ? alerts : json_array());
+            json_t *anom = NULL;
+            if (an) {
+                int flagged = 0;
+                anom = cli_anomalies_window(an, from, to, &flagged);
+                n_anomalous += (size_t)flagged;
+                json_object_set(res, "anomalies", anom);
+            }
             if (e != KN_OK) {
                 json_decref(res);
                 check_result_free(&r);
@@ -516,17 +547,20 @@ static int cmd_monitor_check(int argc, char **argv)
             }
             if (wins)
                 json_array_append_new(wins, res);
-            else if (!window)
+            else if (!window) {
                 print_result(&w, &r, pred_source);
-            else {
+                if (anom) printf("rows:"), cli_anomalies_print(anom), putchar('\n');
+            } else {
                 printf("window %zu (rows %zu-%zu): %s", k + 1, from + 1, to,
                        r.drifted ? "DRIFT" : "no drift");
                 for (size_t i = 0; i < r.cols.n_cols; i++)
                     if (r.cols.cols[i].drifted)
                         printf(" %s (%s)", r.cols.cols[i].name, r.cols.cols[i].why);
                 if (r.pred_tested && r.pred.drifted) printf(" (prediction)");
+                if (anom) putchar(';'), cli_anomalies_print(anom);
                 putchar('\n');
             }
+            json_decref(anom);
             if (!wins) json_decref(res);
             check_result_free(&r);
         }
@@ -552,15 +586,23 @@ static int cmd_monitor_check(int argc, char **argv)
                 json_decref(wins);
             }
             json_object_set_new(j, "importances", json_boolean(w.importance != NULL));
+            if (an) {
+                json_object_set_new(j, "anomaly_model", cli_anomalies_json(an));
+                json_object_set_new(j, "windows_anomalous", json_integer((json_int_t)n_anomalous));
+            }
             if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
         } else if (window)
             printf("%zu of %zu windows of %zu rows drifted (first: %zu)\n", n_drifted, n_win, win,
                    first);
         if (!wins && n_alerting)
             printf("%zu window%s with an open alert\n", n_alerting, n_alerting == 1 ? "" : "s");
-        if (rc == CLI_OK && (n_drifted || n_alerting)) rc = CLI_FAIL;
+        if (!wins && an && window)
+            printf("%zu of %zu windows with anomalous rows well over the reference's share\n",
+                   n_anomalous, n_win);
+        if (rc == CLI_OK && (n_drifted || n_alerting || n_anomalous)) rc = CLI_FAIL;
     }
 done:
+    cli_anomalies_free(an);
     cli_alerts_close(al);
     kn_validation_free(v);
     kn_free(yr), kn_free(yc), kn_free(path);
@@ -571,14 +613,15 @@ done:
 
 /* ---- kiln monitor ---- */
 
-static const cli_spec *const subs[] = {&check_spec, &monitor_feedback_spec, &monitor_alerts_spec,
-                                       &monitor_report_spec, &monitor_retrain_spec};
+static const cli_spec *const subs[] = {&check_spec,           &monitor_feedback_spec,
+                                       &monitor_alerts_spec,  &monitor_report_spec,
+                                       &monitor_retrain_spec, &monitor_ops_spec};
 
 typedef struct monitor_args {
     const char *sub;
 } monitor_args;
 static const cli_opt monitor_opts[] = {
-    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts|report|retrain", 1, "the subcommand"),
+    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts|report|retrain|ops", 1, "the subcommand"),
     CLI_OPT_END};
 
 const cli_spec monitor_spec = {
@@ -589,6 +632,8 @@ const cli_spec monitor_spec = {
     "  kiln monitor alerts                                         the alert incidents\n"
     "  kiln monitor report --model M --out monitor.html            drift and alerts (HTML)\n"
     "  kiln monitor retrain --model NAME --spec S --holdout H      retrain, promote if better\n"
+    "  kiln monitor ops --log access.jsonl --interval 60           request, error, latency "
+    "anomalies\n"
     "'kiln monitor SUB --help' explains each.\n",
     "  kiln monitor check --model credit@production --data week.csv --reference train.csv\n",
     monitor_opts,

@@ -25,6 +25,8 @@ typedef struct serve_args {
     int no_live_stats;
     int64_t feedback_ring, feedback_window; /* delayed labels */
     int64_t drift_window;
+    double ops_interval; /* operational anomalies */
+    const char *ops_webhook;
 } serve_args;
 
 static const cli_opt serve_opts[] = {
@@ -89,6 +91,12 @@ static const cli_opt serve_opts[] = {
     CLI_OPT_INT(serve_args, drift_window, "drift-window", "N", "0", 0, 1e7,
                 "drift tests of the inputs per window of N rows against the first window "
                 "(kiln_drift_* in /metrics; 0: off)"),
+    CLI_OPT_NUM(serve_args, ops_interval, "ops-interval", "SECONDS", "0", 0, 86400,
+                "watch each model's and the server's requests, error share and p95 latency "
+                "per interval of SECONDS for jumps, drops and flat-lines (kiln_ops_* in "
+                "/metrics, events in the log and --access-log; 0: off)"),
+    CLI_OPT_TEXT(serve_args, ops_webhook, "ops-webhook", "URL",
+                 "also POST each operational anomaly event (JSON) to URL (with --ops-interval)"),
     CLI_OPT_END};
 
 const cli_spec serve_spec = {
@@ -133,12 +141,17 @@ const cli_spec serve_spec = {
     "POST /v2/models/NAME/feedback {\"labels\": [{\"request_id\": 17, \"label\": \"yes\"}]}\n"
     "joins true labels to the recent predictions (X-Request-Id; \"row\" for a batch's\n"
     "later rows) and scores each --feedback-window of them per version in /metrics\n"
-    "(kiln_feedback_accuracy, _roc_auc, _rmse, _mae); unknown ids are counted and named.\n",
+    "(kiln_feedback_accuracy, _roc_auc, _rmse, _mae); unknown ids are counted and named.\n"
+    "--ops-interval SECONDS scores each model's (and the server's) predict requests\n"
+    "per interval, their error share and p95 latency against an EWMA baseline with\n"
+    "an hour-of-day term: a jump, a drop or a flat-line (no traffic) is an event,\n"
+    "logged, written to --access-log and POSTed to --ops-webhook (kiln_ops_*).\n",
     "  kiln serve --model credit@production --store kiln-store\n"
     "  kiln serve --model churn=churn.kiln --port 9000 --access-log access.jsonl\n"
     "  kiln serve --model credit@production --canary credit@v4=10% --shadow credit@v5 \\\n"
     "      --shadow-log shadow.jsonl\n"
     "  kiln serve --model credit --require-key --rate-limit 100 --tls-cert c.pem --tls-key k.pem\n"
+    "  kiln serve --model credit@production --ops-interval 60 --access-log access.jsonl\n"
     "  curl -X POST -H 'Authorization: Bearer KEY' localhost:8080/admin/models/credit/reload\n"
     "  curl -d '{\"instances\": [{\"age\": 41, ...}]}' localhost:8080/v1/models/credit:predict\n",
     serve_opts,
@@ -296,6 +309,14 @@ int cmd_serve(int argc, char **argv)
     o.feedback_rows = (size_t)a.feedback_ring;
     o.feedback_window = (size_t)a.feedback_window;
     o.drift_window = (size_t)a.drift_window;
+    if (a.ops_interval > 0 && a.ops_interval < 0.05)
+        return cli_usage_error("serve", "--ops-interval %g: give 0.05 seconds or more (0: off)",
+                               a.ops_interval);
+    if (a.ops_webhook && !(a.ops_interval > 0))
+        return cli_usage_error("serve", "--ops-webhook needs --ops-interval SECONDS (the events "
+                                        "it sends are found per interval)");
+    o.ops_interval_s = a.ops_interval;
+    o.ops_webhook = a.ops_webhook;
     kn_server *s = NULL;
     if (kn_server_new(&o, &s) != KN_OK) {
         cli_error("serve: %s", kn_last_error());

@@ -392,6 +392,22 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows);
 /* The kiln_drift_* families of every model with drift into b. */
 void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
 
+/* Operational anomalies (ops.c): per served model (names[i], borrowed:
+ * they must outlive ops) and for the whole server, the predict requests
+ * per interval, their error share and p95 latency, scored once per
+ * interval_s by a thread of ops' own (kiln/opsanom.h); events go to the
+ * log, to log_fd (the access log, or -1) and to webhook (or NULL). */
+typedef struct kn__ops kn__ops;
+kn_status kn__ops_start(const char *const *names, size_t n_models, double interval_s, int log_fd,
+                        const char *webhook, kn__ops **out);
+/* Count one answered request of route r to model (the slot, or -1). o
+ * NULL, or a route other than infer and predict: nothing. Lock-free. */
+void kn__ops_count(kn__ops *o, long model, kn__route r, int status, unsigned long long us);
+/* The kiln_ops_* families into b. NULL: nothing. */
+void kn__ops_text(kn__ops *o, kn__sbuf *b);
+/* Stop the thread and free. NULL: nothing. */
+void kn__ops_stop(kn__ops *o);
+
 /* The sampled prediction log (predlog.c): JSON Lines, one line per row
  * logged; request threads append to per-thread buffers, a writer thread
  * writes them out every 50 ms. */

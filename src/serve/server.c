@@ -36,6 +36,8 @@ struct kn_server {
     kn__predlog *plog; /* --prediction-log, or NULL */
     kn__auth *auth;
     kn__serve_shadow *shadow;
+    kn__ops *ops;           /* operational anomalies, or NULL */
+    const char **ops_names; /* the served names ops reports on */
     unsigned char verify_key[KN_ARTIFACT_PUBLIC_KEY_BYTES];
     /* the registry poller */
     pthread_t poller;
@@ -467,6 +469,7 @@ static enum MHD_Result metrics(struct MHD_Connection *con, request *r, kn_server
 {
     kn__sbuf b = {0};
     kn__serve_metrics_text(&s->mt, s->slots, s->n_slots, &b);
+    kn__ops_text(s->ops, &b);
     size_t len = 0;
     char *text = kn__sbuf_take(&b, &len);
     if (!text) return fail(con, r, 503, "internal", "out of memory");
@@ -750,6 +753,7 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
     *con_cls = NULL;
     unsigned long long us = elapsed_us(&r->t0);
     kn__serve_metrics_count(&s->mt, r->route, r->snap ? r->snap->series : 0, r->status, us);
+    kn__ops_count(s->ops, r->model, r->route, r->status, us);
     if (s->log_fd >= 0) access_log(s, r, us);
     kn__serve_snap_put(r->snap);
     kn__sbuf_free(&r->body);
@@ -1050,6 +1054,15 @@ kn_status kn_server_start(kn_server *s)
             if (e != KN_OK) return e;
         }
     }
+    /* operational anomalies: counted from the first request on */
+    if (s->o.ops_interval_s > 0 && !s->ops) {
+        s->ops_names = kn_calloc(s->n_slots + 1, sizeof *s->ops_names);
+        if (!s->ops_names) return KN_ERR_NOMEM;
+        for (size_t i = 0; i < s->n_slots; i++) s->ops_names[i] = s->slots[i].name;
+        kn_status e = kn__ops_start(s->ops_names, s->n_slots, s->o.ops_interval_s, s->log_fd,
+                                    s->o.ops_webhook, &s->ops);
+        if (e != KN_OK) return e;
+    }
     s->d = MHD_start_daemon(
         flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
@@ -1109,6 +1122,8 @@ void kn_server_free(kn_server *s)
         pthread_join(s->poller, NULL);
     }
     if (s->d) MHD_stop_daemon(s->d);
+    kn__ops_stop(s->ops); /* no request counts any more */
+    kn_free((void *)s->ops_names);
     kn__auth_free(s->auth);
     kn__serve_shadow_stop(s->shadow); /* scores what is queued first */
     kn__predlog_close(s->plog);
