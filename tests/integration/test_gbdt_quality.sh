@@ -36,54 +36,75 @@ for seed in (1, 2, 3):
 PY
 SK="n_estimators=100 learning_rate=0.1 max_leaves=31 min_samples_leaf=20 l2=0 min_child_weight=1e-3 max_bins=255"
 XG="n_estimators=100 learning_rate=0.1 max_leaves=0 max_depth=6 min_samples_leaf=1 min_child_weight=1 l2=1 max_bins=255"
-check() { # name, target, objective, metric, kiln parameter set (SK or XG)
-    local name=$1 target=$2 obj=$3 metric=$4 set=$5 args=()
+# Kiln's cross-validation of each case first, then every reference fit in one
+# Python process (one import of pandas, scikit-learn and XGBoost; a case's
+# folds fitted once for all its metrics).
+cases=()
+check() { # name, target, objective, kiln parameter set (SK or XG)
+    local name=$1 target=$2 obj=$3 set=$4 args=()
     for kv in ${!set} objective=$obj; do args+=(--param "$kv"); done
-    "$KILN" --json -q cv --data "$W/$name.csv" --target "$target" --model gbdt --folds 5 --no-stratify "${args[@]}" > "$W/$name.$set.json"
-    if [ "${KILN_SANITIZED:-0}" = 1 ]; then return; fi # memory checks only: quality is judged unsanitized
-    $py - "$W/$name.csv" "$target" "$obj" "$metric" "$set" "$W/$name.$set.json" <<'PY'
+    "$KILN" --json -q cv --data "$W/$name.csv" --target "$target" --model gbdt --folds 5 --no-stratify "${args[@]}" > "$W/$name.$obj.$set.json"
+    cases+=("$name $target $obj $set")
+}
+for set in SK XG; do
+    check lending_club Class log_loss $set
+    [ $set = SK ] && check lending_club_cat Class log_loss $set # native categorical splits on the 5 text columns
+    check vehicle Class log_loss $set
+    check concrete compressive_strength squared_error $set
+    check concrete compressive_strength absolute_error $set
+    for seed in 1 2 3; do check concrete_missing$seed compressive_strength squared_error $set; done
+done
+if [ "${KILN_SANITIZED:-0}" = 1 ]; then # memory checks only: quality is judged unsanitized
+    echo "gbdt quality: sanitized run, reference comparisons skipped"
+    exit 0
+fi
+printf '%s\n' "${cases[@]}" > "$W/cases.txt"
+$py - "$W" <<'PY' || fail "reference fits failed"
 import sys, json, warnings, numpy as np, pandas as pd
 warnings.simplefilter("ignore")
 from sklearn.model_selection import KFold
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, roc_auc_score, mean_squared_error, mean_absolute_error
 import xgboost as xgb
-path, target, obj, metric, which, got = sys.argv[1:]
-d = pd.read_csv(path); y = d.pop(target)
-cats = [c for c in d.columns if d[c].dtype == object]  # native categorical (sklearn only)
-for c in cats: d[c] = d[c].astype("category").cat.codes.replace(-1, np.nan)
-X = d.to_numpy(dtype=float)
-classes = np.unique(y) if obj == "log_loss" else None
-yi = np.searchsorted(classes, y) if classes is not None else y.to_numpy()
-scores = []
-for tr, te in KFold(5).split(X):
-    if which == "SK":
-        M = HistGradientBoostingClassifier if classes is not None else HistGradientBoostingRegressor
-        extra = {"loss": "absolute_error"} if obj == "absolute_error" else {}
-        if cats: extra["categorical_features"] = [c in cats for c in d.columns]
-        m = M(max_iter=100, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=20,
-              l2_regularization=0, max_bins=255, early_stopping=False, **extra)
-    else:
-        M = xgb.XGBClassifier if classes is not None else xgb.XGBRegressor
-        extra = {"objective": "reg:absoluteerror"} if obj == "absolute_error" else {}
-        m = M(n_estimators=100, learning_rate=0.1, max_depth=6, min_child_weight=1,
-              reg_lambda=1, max_bin=256, tree_method="hist", n_jobs=2, **extra)
-    m.fit(X[tr], yi[tr])
-    if metric == "accuracy": s = accuracy_score(yi[te], m.predict(X[te]))
-    elif metric == "roc_auc": s = roc_auc_score(yi[te], m.predict_proba(X[te])[:, 1])
-    elif metric == "mae": s = mean_absolute_error(yi[te], m.predict(X[te]))
-    else: s = mean_squared_error(yi[te], m.predict(X[te])) ** 0.5
-    scores.append(s)
-ref = float(np.mean(scores))
-mine = float(np.mean([f[metric] for f in json.load(open(got))["folds"]]))
-tool = "sklearn HGB" if which == "SK" else "XGBoost hist"
-print(f"{path.split('/')[-1]:24s} {metric:8s} kiln {mine:.4f}  {tool} {ref:.4f}")
-with open(got + ".result", "w") as f: f.write(f"{mine} {ref}\n")
+w = sys.argv[1]
+for line in open(f"{w}/cases.txt"):
+    name, target, obj, which = line.split()
+    d = pd.read_csv(f"{w}/{name}.csv"); y = d.pop(target)
+    cats = [c for c in d.columns if d[c].dtype == object]  # native categorical (sklearn only)
+    for c in cats: d[c] = d[c].astype("category").cat.codes.replace(-1, np.nan)
+    X = d.to_numpy(dtype=float)
+    classes = np.unique(y) if obj == "log_loss" else None
+    yi = np.searchsorted(classes, y) if classes is not None else y.to_numpy()
+    metrics = (["accuracy"] + (["roc_auc"] if len(classes) == 2 else []) if classes is not None
+               else ["mae"] if obj == "absolute_error" else ["rmse"])
+    scores = {m: [] for m in metrics}
+    for tr, te in KFold(5).split(X):
+        if which == "SK":
+            M = HistGradientBoostingClassifier if classes is not None else HistGradientBoostingRegressor
+            extra = {"loss": "absolute_error"} if obj == "absolute_error" else {}
+            if cats: extra["categorical_features"] = [c in cats for c in d.columns]
+            m = M(max_iter=100, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=20,
+                  l2_regularization=0, max_bins=255, early_stopping=False, **extra)
+        else:
+            M = xgb.XGBClassifier if classes is not None else xgb.XGBRegressor
+            extra = {"objective": "reg:absoluteerror"} if obj == "absolute_error" else {}
+            m = M(n_estimators=100, learning_rate=0.1, max_depth=6, min_child_weight=1,
+                  reg_lambda=1, max_bin=256, tree_method="hist", n_jobs=1, **extra)
+        m.fit(X[tr], yi[tr])
+        if "accuracy" in scores: scores["accuracy"].append(accuracy_score(yi[te], m.predict(X[te])))
+        if "roc_auc" in scores: scores["roc_auc"].append(roc_auc_score(yi[te], m.predict_proba(X[te])[:, 1]))
+        if "mae" in scores: scores["mae"].append(mean_absolute_error(yi[te], m.predict(X[te])))
+        if "rmse" in scores: scores["rmse"].append(mean_squared_error(yi[te], m.predict(X[te])) ** 0.5)
+    got = f"{w}/{name}.{obj}.{which}.json"
+    folds = json.load(open(got))["folds"]
+    tool = "sklearn HGB" if which == "SK" else "XGBoost hist"
+    for metric, s in scores.items():
+        ref = float(np.mean(s)); mine = float(np.mean([f[metric] for f in folds]))
+        print(f"{name:24s} {metric:8s} kiln {mine:.4f}  {tool} {ref:.4f}")
+        with open(f"{got}.{metric}.result", "w") as f: f.write(f"{mine} {ref}\n")
 PY
-}
 verdict() { # label, metric, result files...: the means of kiln and the reference
     local label=$1 metric=$2; shift 2
-    if [ "${KILN_SANITIZED:-0}" = 1 ]; then return 0; fi
     cat "$@" | $py -c "
 import sys, numpy as np
 v = np.loadtxt(sys.stdin, ndmin=2); mine, ref = v.mean(axis=0)
@@ -92,21 +113,16 @@ print(f'  $label: kiln {mine:.4f}, reference {ref:.4f}:', 'ok' if ok else 'FAIL'
 sys.exit(0 if ok else 1)"
 }
 for set in SK XG; do
-    check lending_club Class log_loss roc_auc $set
-    verdict "lending_club ROC-AUC ($set)" roc_auc "$W/lending_club.$set.json.result"
-    if [ $set = SK ]; then # native categorical splits on the 5 text columns
-        check lending_club_cat Class log_loss roc_auc $set
-        verdict "lending_club with categorical columns ROC-AUC ($set)" roc_auc "$W/lending_club_cat.$set.json.result"
+    verdict "lending_club ROC-AUC ($set)" roc_auc "$W/lending_club.log_loss.$set.json.roc_auc.result"
+    if [ $set = SK ]; then
+        verdict "lending_club with categorical columns ROC-AUC ($set)" roc_auc \
+            "$W/lending_club_cat.log_loss.$set.json.roc_auc.result"
     fi
-    check lending_club Class log_loss accuracy $set
-    verdict "lending_club accuracy ($set)" accuracy "$W/lending_club.$set.json.result"
-    check vehicle Class log_loss accuracy $set
-    verdict "vehicle accuracy ($set)" accuracy "$W/vehicle.$set.json.result"
-    check concrete compressive_strength squared_error rmse $set
-    verdict "concrete RMSE ($set)" rmse "$W/concrete.$set.json.result"
-    check concrete compressive_strength absolute_error mae $set
-    verdict "concrete MAE, absolute error objective ($set)" mae "$W/concrete.$set.json.result"
-    for seed in 1 2 3; do check concrete_missing$seed compressive_strength squared_error rmse $set; done
-    verdict "concrete with missing values, mean of 3 draws, RMSE ($set)" rmse "$W"/concrete_missing?.$set.json.result
+    verdict "lending_club accuracy ($set)" accuracy "$W/lending_club.log_loss.$set.json.accuracy.result"
+    verdict "vehicle accuracy ($set)" accuracy "$W/vehicle.log_loss.$set.json.accuracy.result"
+    verdict "concrete RMSE ($set)" rmse "$W/concrete.squared_error.$set.json.rmse.result"
+    verdict "concrete MAE, absolute error objective ($set)" mae "$W/concrete.absolute_error.$set.json.mae.result"
+    verdict "concrete with missing values, mean of 3 draws, RMSE ($set)" rmse \
+        "$W"/concrete_missing?.squared_error.$set.json.rmse.result
 done
 echo "gbdt quality: all passed"
