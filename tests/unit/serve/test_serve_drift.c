@@ -72,7 +72,7 @@ static double series(const char *text, const char *key)
 static void threads_add(void **state)
 {
     (void)state;
-    KN_CHECK(kn__drift_new(&model.in, WINDOW, &model.drift));
+    KN_CHECK(kn__drift_new(&model.in, WINDOW, NULL, &model.drift));
     pthread_t th[THREADS + 1];
     int ids[THREADS];
     done = 0;
