@@ -113,7 +113,7 @@ static void wrong_frames_and_windows(void **state)
 {
     (void)state;
     kn__drift *d = NULL;
-    assert_int_equal(kn__drift_new(&in, 1, &d), KN_ERR_INVALID);
+    assert_int_equal(kn__drift_new(&in, 1, NULL, &d), KN_ERR_INVALID);
     assert_null(d);
     kn__drift_add(NULL, NULL); /* off */
 }
