@@ -608,12 +608,12 @@ static const cli_opt monitor_opts[] = {
 const cli_spec monitor_spec = {
     "monitor",
     "watch a model in production: drift, live score, alerts",
-    "  kiln monitor check --model M --data NEW --reference TRAIN   drift of a batch\n"
+    "  kiln monitor check --model M --data NEW [--reference TRAIN] drift of a batch\n"
     "  kiln monitor feedback --log LOG --labels LABELS --model M   the live score\n"
     "  kiln monitor alerts                                         the alert incidents\n"
     "  kiln monitor report --model M --out monitor.html            drift and alerts (HTML)\n"
     "'kiln monitor SUB --help' explains each.\n",
-    "  kiln monitor check --model credit@production --data week.csv --reference train.csv\n",
+    "  kiln monitor check --model credit@production --data week.csv\n",
     monitor_opts,
     0,
     cmd_monitor};
