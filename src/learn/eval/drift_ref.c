@@ -345,6 +345,26 @@ static kn_status decode_text(kn_rbuf *b, rcol *c, const char *what)
     return KN_OK;
 }
 
+/* A column name: u64 length and bytes, no NUL among them (*name NULL when
+ * there is one, or the length is that of a NULL string). */
+static kn_status read_name(kn_rbuf *b, char **name)
+{
+    uint64_t len = 0;
+    *name = NULL;
+    kn_status e = kn_rbuf_u64(b, &len);
+    if (e != KN_OK || len > kn_rbuf_left(b)) return e;
+    char *s = kn_malloc((size_t)len + 1);
+    if (!s) return KN_ERR_NOMEM;
+    (void)kn_rbuf_bytes(b, s, (size_t)len);
+    s[len] = 0;
+    if (memchr(s, 0, (size_t)len)) {
+        kn_free(s);
+        return KN_OK;
+    }
+    *name = s;
+    return KN_OK;
+}
+
 kn_status kn_drift_ref_decode(const void *buf, size_t len, const char *what, kn_drift_ref **out)
 {
     if (!what) what = "drift reference";
@@ -369,7 +389,7 @@ kn_status kn_drift_ref_decode(const void *buf, size_t len, const char *what, kn_
         rcol *c = &r->cols[j];
         r->n = j + 1;
         uint32_t kind = 0, role = 0;
-        e = kn_rbuf_str(&b, &c->name);
+        e = read_name(&b, &c->name);
         if (e == KN_OK) e = kn_rbuf_u32(&b, &kind);
         if (e == KN_OK) e = kn_rbuf_u32(&b, &role);
         if (e == KN_OK) e = kn_rbuf_u64(&b, &c->cells);
