@@ -1,8 +1,8 @@
 /* Kiln artifacts (.kiln): one file that holds everything a run made and
  * everything a server needs to predict raw rows: the canonical spec, the
  * input schema, the reference data profile, the fitted pipeline (steps and
- * model), the metrics, the lineage and the held-out predictions the report
- * draws.
+ * model), the metrics, the lineage, the held-out predictions the report
+ * draws and the drift reference monitoring compares new rows with.
  *
  *     kn_artifact *a = NULL;
  *     kn_artifact_new(&a);
