@@ -1,8 +1,8 @@
 /* Kiln artifacts (.kiln): one file that holds everything a run made and
  * everything a server needs to predict raw rows: the canonical spec, the
  * input schema, the reference data profile, the fitted pipeline (steps and
- * model), the metrics, the lineage and the held-out predictions the report
- * draws.
+ * model), the metrics, the lineage, the held-out predictions the report
+ * draws and the drift reference monitoring compares new rows with.
  *
  *     kn_artifact *a = NULL;
  *     kn_artifact_new(&a);
@@ -56,14 +56,18 @@ extern "C" {
 
 /* Section ids (append-only; a loader skips ids it does not know). */
 typedef enum {
-    KN_ART_SPEC = 1,     /* canonical spec (YAML text) */
-    KN_ART_SCHEMA = 2,   /* input schema: kn_schema YAML text (kiln/schema.h) of the raw
-                            columns the pipeline accepts, with types and categories */
-    KN_ART_PROFILE = 3,  /* reference data profile (JSON, kn_profile_json) */
-    KN_ART_PIPELINE = 4, /* kn_pipeline_encode bytes */
-    KN_ART_METRICS = 5,  /* JSON, see below */
-    KN_ART_LINEAGE = 6,  /* JSON, see below */
-    KN_ART_HELDOUT = 7,  /* kn_heldout_encode bytes: held-out predictions */
+    KN_ART_SPEC = 1,      /* canonical spec (YAML text) */
+    KN_ART_SCHEMA = 2,    /* input schema: kn_schema YAML text (kiln/schema.h) of the raw
+                             columns the pipeline accepts, with types and categories */
+    KN_ART_PROFILE = 3,   /* reference data profile (JSON, kn_profile_json) */
+    KN_ART_PIPELINE = 4,  /* kn_pipeline_encode bytes */
+    KN_ART_METRICS = 5,   /* JSON, see below */
+    KN_ART_LINEAGE = 6,   /* JSON, see below */
+    KN_ART_HELDOUT = 7,   /* kn_heldout_encode bytes: held-out predictions */
+    KN_ART_REFERENCE = 8, /* kn_drift_ref_encode bytes (kiln/drift_ref.h): the training
+                             rows' drift reference, what kiln monitor check and kiln serve
+                             --drift-window compare new rows with; absent in artifacts
+                             written before it (they need --reference) */
 } kn_art_section;
 
 /* The METRICS section (JSON object, keys in this order):
@@ -108,6 +112,12 @@ KN_API const void *kn_artifact_get(const kn_artifact *a, kn_art_section id, size
 /* KN_ART_PIPELINE from a fitted pipeline, and a new pipeline from it. */
 KN_API kn_status kn_artifact_set_pipeline(kn_artifact *a, const kn_pipeline *p);
 KN_API kn_status kn_artifact_pipeline(const kn_artifact *a, kn_pipeline **out);
+
+/* KN_ART_REFERENCE from rows, the rows p was fitted on: their input
+ * columns (p's input without its target and weight) and, when a holds no
+ * KN_ART_HELDOUT yet, p's predictions on them. Deterministic. */
+KN_API kn_status kn_artifact_set_reference(kn_artifact *a, const kn_pipeline *p,
+                                           const kn_frame *rows);
 
 /* Keys: Ed25519 (libsodium). KN_ARTIFACT_SECRET_KEY_BYTES = 64,
  * KN_ARTIFACT_PUBLIC_KEY_BYTES = 32. Key files are one line of hex with a

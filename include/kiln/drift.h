@@ -100,6 +100,15 @@ KN_API kn_status kn_drift_column(kn_column *a, size_t na, kn_column *b, size_t n
 KN_API kn_status kn_drift_numbers(const char *name, const double *a, size_t na, const double *b,
                                   size_t nb, const kn_drift_opts *o, kn_drift_col *out,
                                   int *tested);
+/* kn_drift_numbers with the reference given as a sorted sample of m of
+ * its n_present present values among na cells (kiln/drift_ref.h): D and
+ * Wasserstein against the sample, the PSI's reference bins scaled from it,
+ * while the p-value, the PSI threshold and the missing share use the
+ * reference's own counts. With m = n_present it equals kn_drift_numbers on
+ * those values. */
+KN_API kn_status kn_drift_numbers_sample(const char *name, const double *sample, size_t m,
+                                         size_t n_present, size_t na, const double *b, size_t nb,
+                                         const kn_drift_opts *o, kn_drift_col *out, int *tested);
 KN_API kn_status kn_drift_counts(const char *name, const double *r, const double *c, size_t k,
                                  const kn_drift_opts *o, kn_drift_col *out);
 /* Set p_adjusted (BH over the n columns) and drifted / why on each. */

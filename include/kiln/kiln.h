@@ -13,6 +13,7 @@
 #include "kiln/component.h"
 #include "kiln/compare.h"
 #include "kiln/drift.h"
+#include "kiln/drift_ref.h"
 #include "kiln/livescore.h"
 #include "kiln/opsanom.h"
 #include "kiln/alert.h"

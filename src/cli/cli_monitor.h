@@ -8,6 +8,8 @@
 
 #include "cli/cli.h"
 #include "kiln/alert.h"
+#include "kiln/artifact.h"
+#include "kiln/drift_ref.h"
 
 typedef struct cli_alerting cli_alerting;
 
@@ -28,6 +30,14 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
                             const kn_drift_col *pred, double invalid_share, json_t **alerts,
                             int *alerting);
 void cli_alerts_close(cli_alerting *al);
+/* The artifact's drift reference (cli_monitor_ref.c): *out new, or NULL
+ * when the artifact holds none (written before KN_ART_REFERENCE). */
+kn_status cli_monitor_ref_load(const kn_artifact *art, const char *path, kn_drift_ref **out);
+/* The batch's predictions yc against the reference's stored predictions;
+ * *tested 0 when it holds none that fit the model's task. */
+kn_status cli_monitor_ref_predictions(const kn_drift_ref *r, const kn_model *m, const double *yc,
+                                      size_t nc, const kn_drift_opts *o, kn_drift_col *out,
+                                      int *tested);
 /* kiln monitor alerts (cli_alerts.c), kiln monitor feedback */
 extern const cli_spec monitor_alerts_spec;
 extern const cli_spec monitor_feedback_spec;

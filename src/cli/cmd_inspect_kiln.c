@@ -2,6 +2,7 @@
  * sizes, signature, lineage, metrics and a summary of the pipeline). */
 #include "cli/cli.h"
 #include "kiln/artifact.h"
+#include "kiln/drift_ref.h"
 #include "kiln/mem.h"
 #include "kiln/stage.h"
 
@@ -9,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const section_names[] = {NULL,       "spec",    "schema",  "profile",
-                                            "pipeline", "metrics", "lineage", "heldout"};
+static const char *const section_names[] = {NULL,      "spec",    "schema",  "profile",  "pipeline",
+                                            "metrics", "lineage", "heldout", "reference"};
 #define N_SECTIONS (sizeof section_names / sizeof *section_names)
 
 static kn_status read_all(const char *path, unsigned char **buf, size_t *len)
@@ -76,6 +77,45 @@ static json_t *pipeline_json(const kn_pipeline *p)
                      (json_int_t)(in ? in->n_cols : 0));
 }
 
+/* The drift reference (KN_ART_REFERENCE): what it keeps and what it adds
+ * to the file (the section's header and zstd bytes); null when absent. */
+static json_t *reference_json(const kn_artifact *a)
+{
+    size_t len = 0, numeric = 0, text = 0, kept = 0, file_bytes = 0;
+    const void *bytes = kn_artifact_get(a, KN_ART_REFERENCE, &len);
+    kn_drift_ref *r = NULL;
+    if (!bytes || kn_drift_ref_decode(bytes, len, "reference", &r) != KN_OK) return json_null();
+    int predictions = 0;
+    for (size_t j = 0; j < kn_drift_ref_n_cols(r); j++) {
+        if (kn_drift_ref_col_role(r, j) == KN_DRIFT_REF_PREDICTION) {
+            predictions = 1;
+            continue;
+        }
+        kept += kn_drift_ref_kept(r, j);
+        if (kn_drift_ref_text(r, j))
+            text++;
+        else
+            numeric++;
+    }
+    kn_artifact *only = NULL, *none = NULL;
+    unsigned char *b1 = NULL, *b0 = NULL;
+    size_t n1 = 0, n0 = 0;
+    if (kn_artifact_new(&only) == KN_OK && kn_artifact_new(&none) == KN_OK &&
+        kn_artifact_set(only, KN_ART_REFERENCE, bytes, len) == KN_OK &&
+        kn_artifact_encode(only, NULL, &b1, &n1) == KN_OK &&
+        kn_artifact_encode(none, NULL, &b0, &n0) == KN_OK)
+        file_bytes = n1 - n0;
+    kn_free(b1), kn_free(b0);
+    kn_artifact_free(only), kn_artifact_free(none);
+    json_t *j = json_pack(
+        "{s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I}", "rows", (json_int_t)kn_drift_ref_rows(r),
+        "numeric_columns", (json_int_t)numeric, "text_columns", (json_int_t)text, "predictions",
+        predictions, "values_kept", (json_int_t)kept, "sample_max", (json_int_t)KN_DRIFT_REF_SAMPLE,
+        "bytes", (json_int_t)len, "file_bytes", (json_int_t)file_bytes);
+    kn_drift_ref_free(r);
+    return j ? j : json_null();
+}
+
 static void print_json_line(const char *label, const json_t *v)
 {
     if (json_is_null(v)) {
@@ -139,6 +179,21 @@ static void print_text(const json_t *j)
         }
         printf("\n");
     }
+    const json_t *r = json_object_get(j, "reference");
+    if (json_is_object(r)) {
+        char b1[32], b2[32];
+        printf("%-15s %lld rows: %lld numeric columns (samples of at most %lld values), %lld text "
+               "(value counts)%s; %s, %s in the file\n",
+               "reference:", (long long)json_integer_value(json_object_get(r, "rows")),
+               (long long)json_integer_value(json_object_get(r, "numeric_columns")),
+               (long long)json_integer_value(json_object_get(r, "sample_max")),
+               (long long)json_integer_value(json_object_get(r, "text_columns")),
+               json_is_true(json_object_get(r, "predictions")) ? ", predictions" : "",
+               cli_bytes((uint64_t)json_integer_value(json_object_get(r, "bytes")), b1, sizeof b1),
+               cli_bytes((uint64_t)json_integer_value(json_object_get(r, "file_bytes")), b2,
+                         sizeof b2));
+    } else
+        printf("%-15s none (monitor check needs --reference)\n", "reference:");
     print_json_line("lineage:", json_object_get(j, "lineage"));
     print_json_line("metrics:", json_object_get(j, "metrics"));
 }
@@ -173,12 +228,12 @@ int cli_inspect_artifact(const char *path)
             json_array_append_new(secs, json_pack("{s:s, s:I, s:I}", "name", section_names[id],
                                                   "id", (json_int_t)id, "bytes", (json_int_t)n));
     }
-    json_t *j =
-        json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:o, s:o, s:o, s:o}", "command", "inspect",
-                  "input", path, "kind", "artifact", "format_version", version, "size_bytes",
-                  (json_int_t)len, "hash", hash, "signed", kn_artifact_signed(a), "sections", secs,
-                  "pipeline", p ? pipeline_json(p) : json_null(), "lineage",
-                  section_json(a, KN_ART_LINEAGE), "metrics", section_json(a, KN_ART_METRICS));
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:o, s:o, s:o, s:o, s:o}", "command", "inspect",
+        "input", path, "kind", "artifact", "format_version", version, "size_bytes", (json_int_t)len,
+        "hash", hash, "signed", kn_artifact_signed(a), "sections", secs, "pipeline",
+        p ? pipeline_json(p) : json_null(), "lineage", section_json(a, KN_ART_LINEAGE), "metrics",
+        section_json(a, KN_ART_METRICS), "reference", reference_json(a));
     kn_pipeline_free(p);
     kn_artifact_free(a);
     if (!j) {

@@ -31,8 +31,8 @@ static const cli_opt check_opts[] = {
     CLI_OPT_NEED(check_args, model, "model", "NAME@STAGE|FILE",
                  "the model: a .kiln artifact or a registered NAME@production, NAME@vN"),
     CLI_OPT_NEED(check_args, data, "data", "FILE", "the new rows (a batch)"),
-    CLI_OPT_NEED(check_args, reference, "reference", "FILE",
-                 "the reference rows (the training data)"),
+    CLI_OPT_TEXT(check_args, reference, "reference", "FILE",
+                 "the reference rows (default: the artifact's reference of its training rows)"),
     CLI_OPT_TEXT(check_args, store, "store", "DIR",
                  "the store for NAME@STAGE (default $KILN_STORE, else ./kiln-store)"),
     CLI_OPT_NUM(check_args, alpha, "alpha", "P", "0.01", 1e-12, 0.5,
@@ -67,7 +67,11 @@ static const cli_spec check_spec = {
     "monitor check",
     "has a batch drifted from the training rows?",
     "Compare a batch of new rows with the reference rows (the training data),\n"
-    "for each input column of the model and for its predictions. Numeric\n"
+    "for each input column of the model and for its predictions. The\n"
+    "reference is --reference FILE, else the one the artifact keeps of its\n"
+    "training rows (each numeric column's sample of at most 2,001 order\n"
+    "statistics and counts, each text column's value counts: exact up to\n"
+    "2,001 rows, D and PSI within about 1/2,000 above). Numeric\n"
     "columns: Kolmogorov-Smirnov D and p-value (as scipy.stats.ks_2samp:\n"
     "exact up to 10,000 values a side), Wasserstein distance, PSI over the\n"
     "reference's deciles. Categorical columns: chi-square test of homogeneity\n"
@@ -115,6 +119,7 @@ static const cli_spec check_spec = {
     "Exit 0: no drift, no alert, no anomalous window; 1: any of them;\n"
     "2: usage (a bad alert file too); 3: the data cannot be checked (a\n"
     "batch whose columns do not match the model's input, an unreadable file).\n",
+    "  kiln monitor check --model model.kiln --data week.csv\n"
     "  kiln monitor check --model model.kiln --data week.csv --reference train.csv\n"
     "  kiln monitor check --model credit@production --data week.csv --reference train.csv "
     "--json\n"
@@ -136,6 +141,7 @@ typedef struct monitored {
     kn_col_decl *decls;
     size_t n_decls;
     double *importance; /* per decl: its share of the model's importances; NULL: none */
+    kn_drift_ref *ref;  /* the artifact's drift reference, or NULL */
 } monitored;
 
 static void monitored_free(monitored *w)
@@ -145,6 +151,7 @@ static void monitored_free(monitored *w)
     kn_schema_free(w->schema);
     kn_free(w->decls);
     kn_free(w->importance);
+    kn_drift_ref_free(w->ref);
 }
 
 /* Feature j of the model belongs to column `col` when it is named col or
@@ -166,6 +173,7 @@ static kn_status load_model(const char *path, monitored *w)
                        path);
     kn_status e = kn_artifact_read(path, NULL, &w->art);
     if (e == KN_OK) e = kn_artifact_pipeline(w->art, &w->p);
+    if (e == KN_OK) e = cli_monitor_ref_load(w->art, path, &w->ref);
     if (e != KN_OK) return e;
     w->m = kn_pipeline_model(w->p);
     const kn_steps_input *in = kn_pipeline_input(w->p);
@@ -285,6 +293,8 @@ static kn_status reference_predictions(const monitored *w, const kn_frame *ref, 
 {
     size_t len = 0;
     const void *bytes = kn_artifact_get(w->art, KN_ART_HELDOUT, &len);
+    *y = NULL;
+    *n = 0;
     if (bytes) {
         kn_heldout h;
         kn_status e = kn_heldout_decode(bytes, len, "the artifact's held-out predictions", &h);
@@ -298,6 +308,10 @@ static kn_status reference_predictions(const monitored *w, const kn_frame *ref, 
             return KN_OK;
         }
         kn_heldout_free(&h);
+    }
+    if (!ref) { /* the artifact's reference: its stored predictions */
+        *source = "stored reference";
+        return KN_OK;
     }
     *source = "reference";
     *n = kn_frame_n_rows(ref);
@@ -443,9 +457,14 @@ static kn_status check_rows(const monitored *w, const kn_frame *ref, const kn_fr
     for (size_t i = 0; i < n; i++) rows[i] = from + i;
     kn_status e = kn_frame_select_rows(cur, rows, n, &part);
     kn_free(rows);
-    if (e == KN_OK) e = kn_drift_frames(ref, part, o, &r->cols);
+    if (e == KN_OK)
+        e = ref ? kn_drift_frames(ref, part, o, &r->cols)
+                : kn_drift_ref_frames(w->ref, part, o, &r->cols);
     kn_frame_free(part);
-    if (e == KN_OK) e = prediction_drift(w, yr, n_yr, yc + from, n, o, &r->pred, &r->pred_tested);
+    if (e == KN_OK && !yr)
+        e = cli_monitor_ref_predictions(w->ref, w->m, yc + from, n, o, &r->pred, &r->pred_tested);
+    else if (e == KN_OK)
+        e = prediction_drift(w, yr, n_yr, yc + from, n, o, &r->pred, &r->pred_tested);
     if (e == KN_OK && r->pred_tested) {
         size_t nd = 0;
         e = kn_drift_decide(&r->pred, 1, o, &nd);
@@ -493,7 +512,15 @@ static int cmd_monitor_check(int argc, char **argv)
         kn_free(names);
         if (rc) goto done;
     }
-    if (e == KN_OK) e = read_side(a.reference, "reference", &ro, &w, &ref, &bad_ref);
+    if (e == KN_OK && !a.reference && !w.ref) {
+        cli_error("monitor check: %s holds no drift reference (it was written before artifacts "
+                  "kept one): pass --reference FILE, the rows the model was trained on, or "
+                  "rebuild it with kiln run / kiln train --out",
+                  path);
+        rc = CLI_USAGE;
+        goto done;
+    }
+    if (e == KN_OK && a.reference) e = read_side(a.reference, "reference", &ro, &w, &ref, &bad_ref);
     if (e == KN_OK) e = read_side(a.data, "batch", &ro, &w, &cur, &bad_cur);
     if (e == KN_OK) e = validate(&w, cur, &v);
     if (e == KN_OK) e = reference_predictions(&w, ref, &yr, &n_yr, &pred_source);
@@ -505,7 +532,7 @@ static int cmd_monitor_check(int argc, char **argv)
     }
     {
         /* only the model's input columns are compared */
-        for (size_t j = kn_frame_n_cols(ref); j-- > 0;) {
+        for (size_t j = ref ? kn_frame_n_cols(ref) : 0; j-- > 0;) {
             const char *name = kn_column_name(kn_frame_col(ref, j));
             size_t k = 0;
             while (k < w.n_decls && strcmp(w.decls[k].name, name)) k++;
@@ -572,11 +599,13 @@ static int cmd_monitor_check(int argc, char **argv)
         }
         if (wins) {
             json_t *j =
-                json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "command",
+                json_pack("{s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:I, s:I}", "command",
                           "monitor check", "model", a.model, "data", a.data, "reference",
                           a.reference, "rows", (json_int_t)n, "unreadable_rows",
                           (json_int_t)bad_cur, "windows", (json_int_t)n_win, "windows_drifted",
                           (json_int_t)n_drifted, "first_drifted_window", (json_int_t)first);
+            json_object_set_new(j, "reference_source",
+                                json_string(a.reference ? "file" : "artifact"));
             json_object_set_new(j, "reference_predictions", json_string(pred_source));
             json_object_set_new(j, "windows_alerting", json_integer((json_int_t)n_alerting));
             if (window)
@@ -627,7 +656,7 @@ static const cli_opt monitor_opts[] = {
 const cli_spec monitor_spec = {
     "monitor",
     "watch a model in production: drift, live score, alerts",
-    "  kiln monitor check --model M --data NEW --reference TRAIN   drift of a batch\n"
+    "  kiln monitor check --model M --data NEW [--reference TRAIN] drift of a batch\n"
     "  kiln monitor feedback --log LOG --labels LABELS --model M   the live score\n"
     "  kiln monitor alerts                                         the alert incidents\n"
     "  kiln monitor report --model M --out monitor.html            drift and alerts (HTML)\n"
@@ -635,7 +664,7 @@ const cli_spec monitor_spec = {
     "  kiln monitor ops --log access.jsonl --interval 60           request, error, latency "
     "anomalies\n"
     "'kiln monitor SUB --help' explains each.\n",
-    "  kiln monitor check --model credit@production --data week.csv --reference train.csv\n",
+    "  kiln monitor check --model credit@production --data week.csv\n",
     monitor_opts,
     0,
     cmd_monitor};

@@ -785,7 +785,7 @@ int cmd_tune(int argc, char **argv)
                                 .rows_train = kn_frame_n_rows(train ? train : f),
                                 .rows_test = test ? kn_frame_n_rows(test) : 0,
                                 .scores = test ? &sc : NULL};
-        e = cli_write_train_artifact(fitted, train ? train : f, test, &rec);
+        e = cli_write_train_artifact(fitted, train ? train : f, train ? train : f, test, &rec);
     }
     if (sink.fp && fclose(sink.fp) && e == KN_OK)
         e = kn_fail(KN_ERR_IO, "%s: cannot close the trials file", sink.path);

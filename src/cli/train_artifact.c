@@ -147,8 +147,8 @@ static kn_status set_heldout(kn_artifact *a, const kn_pipeline *p, const kn_fram
     return e;
 }
 
-kn_status cli_write_train_artifact(const kn_pipeline *p, const kn_frame *f, const kn_frame *test,
-                                   const cli_train_record *r)
+kn_status cli_write_train_artifact(const kn_pipeline *p, const kn_frame *f, const kn_frame *fit,
+                                   const kn_frame *test, const cli_train_record *r)
 {
     unsigned char sk[KN_ARTIFACT_SECRET_KEY_BYTES];
     kn_status e = r->sign_key ? kn_artifact_key_load(r->sign_key, 1, sk) : KN_OK;
@@ -165,6 +165,7 @@ kn_status cli_write_train_artifact(const kn_pipeline *p, const kn_frame *f, cons
     if (e == KN_OK) e = set_json(a, KN_ART_METRICS, metrics_json(kn_pipeline_model(p), r));
     if (e == KN_OK) e = set_json(a, KN_ART_LINEAGE, lineage_json(r, hash));
     if (e == KN_OK && test && r->scores) e = set_heldout(a, p, test);
+    if (e == KN_OK) e = kn_artifact_set_reference(a, p, fit);
     if (e == KN_OK) e = kn_artifact_write(a, r->out, r->sign_key ? sk : NULL);
     memset(sk, 0, sizeof sk);
     kn_artifact_free(a);

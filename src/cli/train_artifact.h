@@ -18,8 +18,9 @@ typedef struct cli_train_record {
 /* Whether --out names an artifact (ends in .kiln). */
 int cli_out_is_artifact(const char *out);
 /* Write the artifact of fitted p: f is the whole training data (the schema
- * is inferred from it), test the held-out rows (may be NULL). */
-kn_status cli_write_train_artifact(const kn_pipeline *p, const kn_frame *f, const kn_frame *test,
-                                   const cli_train_record *r);
+ * is inferred from it), fit the rows p was fitted on (the drift reference),
+ * test the held-out rows (may be NULL). */
+kn_status cli_write_train_artifact(const kn_pipeline *p, const kn_frame *f, const kn_frame *fit,
+                                   const kn_frame *test, const cli_train_record *r);
 
 #endif

@@ -348,6 +348,7 @@ kn_status kn__run_artifact(kn__run_state *w)
         if (e == KN_OK) e = kn_artifact_set(a, KN_ART_HELDOUT, buf, len);
         kn_free(buf);
     }
+    if (e == KN_OK) e = kn_artifact_set_reference(a, r->pipeline, w->train);
     if (e == KN_OK)
         e = kn_artifact_encode(a, w->o->secret_key, &r->artifact_bytes, &r->artifact_len);
     return e;

@@ -1,14 +1,17 @@
 /* Windowed drift of the rows a served version receives (kn__drift_*):
- * tumbling windows of `window` rows, each compared with a reference window
- * by the tests of kiln/drift.h (KS, chi-square, PSI, Benjamini-Hochberg
- * over the columns), for /metrics.
+ * tumbling windows of `window` rows, each compared with a reference by the
+ * tests of kiln/drift.h (KS, chi-square, PSI, Benjamini-Hochberg over the
+ * columns), for /metrics.
  *
- * The artifact holds no sample of its training inputs, so the reference is
- * the first window the version receives. Memory is fixed at load: per
- * numeric input two arrays of `window` values (the reference and the
- * window filling), per text input the counts of its first DRIFT_LEVELS
- * distinct values (later ones share an "other" bin) and of missing cells.
- * One mutex per version; the request that fills a window runs its tests. */
+ * The reference is the artifact's reference of its training rows
+ * (kiln/drift_ref.h) when it holds every input, so the first window is
+ * tested too; else (an artifact written before references) the first
+ * window the version receives. Memory is fixed at load: per numeric input
+ * an array of `window` values (the window filling) and, without a stored
+ * reference, another for the reference window; per text input the counts
+ * of DRIFT_LEVELS distinct values (the reference's most frequent, else the
+ * first seen; the rest share an "other" bin) and of missing cells. One
+ * mutex per version; the request that fills a window runs its tests. */
 #include "kiln/drift.h"
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
@@ -20,7 +23,8 @@ enum { DRIFT_LEVELS = 64, OTHER = DRIFT_LEVELS, MISSING = DRIFT_LEVELS + 1, BINS
 
 typedef struct dcol {
     int text;
-    double *ref, *cur;              /* numeric: values, NaN when missing */
+    double *ref, *cur;              /* numeric: values, NaN when missing (ref: first window) */
+    size_t rj;                      /* its column in the stored reference */
     char *levels[DRIFT_LEVELS];     /* text: the values seen first */
     size_t level_len[DRIFT_LEVELS]; /* their lengths */
     size_t n_levels;
@@ -33,6 +37,7 @@ typedef struct dcol {
 struct kn__drift {
     pthread_mutex_t mu;
     const kn__serve_inputs *in;
+    const kn_drift_ref *stored; /* the artifact's reference, or NULL: the first window */
     size_t window, n_ref, n_cur;
     dcol *cols;
     kn_drift_opts o;
@@ -45,13 +50,64 @@ static int is_text(kn_col_type t)
     return t == KN_COL_CATEGORICAL || t == KN_COL_STRING;
 }
 
-kn_status kn__drift_new(const kn__serve_inputs *in, size_t window, kn__drift **out)
+/* Whether r holds every input with its kind. */
+static int covers(const kn_drift_ref *r, const kn__serve_inputs *in)
+{
+    for (size_t j = 0; r && j < in->n; j++) {
+        long at = kn_drift_ref_find(r, in->names[j], KN_DRIFT_REF_INPUT);
+        if (at < 0 || kn_drift_ref_text(r, (size_t)at) != is_text(in->types[j])) return 0;
+    }
+    return r != NULL;
+}
+
+/* A text input's reference counts from the stored reference: its
+ * DRIFT_LEVELS most frequent values (ties in byte order) as the levels,
+ * the others' cells in OTHER, missing cells in MISSING. */
+static kn_status stored_levels(kn__drift *d, dcol *c)
+{
+    size_t k = 0;
+    const char *const *values = NULL;
+    const size_t *lens = NULL;
+    const uint64_t *counts = NULL;
+    uint64_t missing = 0, other = 0;
+    kn_drift_ref_levels(d->stored, c->rj, &k, &values, &lens, &counts, &missing, &other);
+    c->rc[MISSING] = (double)missing;
+    c->rc[OTHER] = (double)other;
+    char *taken = kn_calloc(k ? k : 1, 1);
+    if (!taken) return KN_ERR_NOMEM;
+    while (c->n_levels < DRIFT_LEVELS) {
+        size_t best = k;
+        for (size_t i = 0; i < k; i++)
+            if (!taken[i] && (best == k || counts[i] > counts[best])) best = i;
+        if (best == k) break;
+        taken[best] = 1;
+        char *copy = kn_malloc(lens[best] + 1);
+        if (!copy) {
+            kn_free(taken);
+            return KN_ERR_NOMEM;
+        }
+        memcpy(copy, values[best], lens[best] + 1);
+        d->bytes += lens[best] + 1;
+        c->levels[c->n_levels] = copy;
+        c->level_len[c->n_levels] = lens[best];
+        c->rc[c->n_levels++] = (double)counts[best];
+    }
+    for (size_t i = 0; i < k; i++)
+        if (!taken[i]) c->rc[OTHER] += (double)counts[i];
+    kn_free(taken);
+    return KN_OK;
+}
+
+kn_status kn__drift_new(const kn__serve_inputs *in, size_t window, const kn_drift_ref *ref,
+                        kn__drift **out)
 {
     if (window < 2) return kn_fail(KN_ERR_INVALID, "--drift-window needs at least 2 rows");
     kn__drift *d = kn_calloc(1, sizeof *d);
     if (!d) return KN_ERR_NOMEM;
     d->in = in;
     d->window = window;
+    d->stored = covers(ref, in) ? ref : NULL;
+    if (d->stored) d->n_ref = window; /* the reference is complete */
     kn_drift_opts_default(&d->o);
     d->cols = kn_calloc(in->n ? in->n : 1, sizeof *d->cols);
     d->bytes = sizeof *d + in->n * sizeof *d->cols;
@@ -60,11 +116,16 @@ kn_status kn__drift_new(const kn__serve_inputs *in, size_t window, kn__drift **o
         dcol *c = &d->cols[j];
         c->psi = c->p = c->p_adjusted = NAN;
         c->text = is_text(in->types[j]);
-        if (c->text) continue;
-        c->ref = kn_malloc(window * sizeof *c->ref);
+        if (d->stored) c->rj = (size_t)kn_drift_ref_find(ref, in->names[j], KN_DRIFT_REF_INPUT);
+        if (c->text) {
+            if (d->stored) e = stored_levels(d, c);
+            continue;
+        }
         c->cur = kn_malloc(window * sizeof *c->cur);
-        if (!c->ref || !c->cur) e = KN_ERR_NOMEM;
-        d->bytes += 2 * window * sizeof *c->ref;
+        if (!d->stored) c->ref = kn_malloc(window * sizeof *c->ref);
+        if (!c->cur || (!d->stored && !c->ref)) e = KN_ERR_NOMEM;
+        d->bytes += (d->stored ? 1 : 2) * window * sizeof *c->cur;
+        if (d->stored) d->bytes += kn_drift_ref_kept(ref, c->rj) * sizeof *c->cur;
     }
     if (e != KN_OK) {
         kn__drift_free(d);
@@ -122,7 +183,9 @@ static void evaluate(kn__drift *d)
         c->drifted = 0;
         int tested = 0;
         kn_status e;
-        if (!c->text)
+        if (!c->text && d->stored)
+            e = kn_drift_ref_numbers(d->stored, c->rj, c->cur, d->window, &d->o, &r[m], &tested);
+        else if (!c->text)
             e = kn_drift_numbers(d->in->names[j], c->ref, d->window, c->cur, d->window, &d->o,
                                  &r[m], &tested);
         else {
@@ -231,8 +294,9 @@ static void num(kn__sbuf *b, double v)
 enum { D_PSI, D_P, D_PADJ, D_DRIFTED, D_WINDOWS, D_DRIFTED_WINDOWS, D_REF, D_BYTES, N_D };
 static const char *const family[N_D][3] = {
     {"kiln_drift_psi", "gauge",
-     "PSI of an input in the last full window against the reference (the version's first "
-     "window of --drift-window rows: the artifact holds no reference sample)."},
+     "PSI of an input in the last full window against the reference (the artifact's "
+     "reference of its training rows; the version's first window of --drift-window rows for "
+     "an artifact without one)."},
     {"kiln_drift_p", "gauge",
      "p-value of the last full window against the reference: Kolmogorov-Smirnov (numeric "
      "inputs) or chi-square (text inputs), as kiln monitor check."},
@@ -241,7 +305,9 @@ static const char *const family[N_D][3] = {
      "1 when the input drifted in the last full window (the rules of kiln monitor check)."},
     {"kiln_drift_windows_total", "counter", "Windows tested against the reference."},
     {"kiln_drift_drifted_windows_total", "counter", "Windows in which any input drifted."},
-    {"kiln_drift_reference_rows", "gauge", "Rows in the reference window so far."},
+    {"kiln_drift_reference_rows", "gauge",
+     "Rows in the reference: the training rows the artifact's reference holds, else the "
+     "first window's so far."},
     {"kiln_drift_memory_bytes", "gauge", "Memory held for windowed drift (bounded)."}};
 
 void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b)
@@ -258,10 +324,12 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
             pthread_mutex_lock(&d->mu);
             if (f >= D_WINDOWS) {
                 series(b, family[f][0], models[i], NULL);
-                unsigned long long x = f == D_WINDOWS ? d->windows
-                                       : f == D_REF   ? (unsigned long long)d->n_ref
-                                       : f == D_BYTES ? (unsigned long long)d->bytes
-                                                      : d->drifted_windows;
+                unsigned long long x =
+                    f == D_WINDOWS ? d->windows
+                    : f == D_REF
+                        ? (unsigned long long)(d->stored ? kn_drift_ref_rows(d->stored) : d->n_ref)
+                    : f == D_BYTES ? (unsigned long long)d->bytes
+                                   : d->drifted_windows;
                 kn__sbuf_printf(b, "%llu\n", x);
             } else
                 for (size_t j = 0; d->windows && j < d->in->n; j++) {

@@ -124,6 +124,19 @@ static kn_status make_metadata(kn__serve_model *m)
     return m->metadata ? KN_OK : KN_ERR_NOMEM;
 }
 
+/* The artifact's drift reference, for --drift-window (none in an artifact
+ * written before KN_ART_REFERENCE). */
+static kn_status load_reference(const kn_artifact *art, const char *path, kn__serve_model *m)
+{
+    size_t len = 0;
+    const void *bytes = kn_artifact_get(art, KN_ART_REFERENCE, &len);
+    if (!bytes) return KN_OK;
+    char *what = kn_sprintf("%s (drift reference)", path);
+    kn_status e = what ? kn_drift_ref_decode(bytes, len, what, &m->ref) : KN_ERR_NOMEM;
+    kn_free(what);
+    return e;
+}
+
 kn_status kn__serve_model_load(const char *name, const char *version, const char *path,
                                const unsigned char *public_key, kn__serve_model *m)
 {
@@ -151,6 +164,7 @@ kn_status kn__serve_model_load(const char *name, const char *version, const char
         e = make_inputs(m);
     }
     if (e == KN_OK && m->schema) relax_schema(m);
+    if (e == KN_OK) e = load_reference(art, path, m);
     if (e == KN_OK) e = make_metadata(m);
     kn_artifact_free(art);
     if (e != KN_OK) {
@@ -178,6 +192,7 @@ void kn__serve_model_free(kn__serve_model *m)
     kn__livestats_free(m->live);
     kn__feedback_free(m->fb);
     kn__drift_free(m->drift);
+    kn_drift_ref_free(m->ref);
     memset(m, 0, sizeof *m);
 }
 

@@ -6,6 +6,7 @@
 #define KILN_SERVE_IMPL_H
 
 #include "kiln/ctx.h"
+#include "kiln/drift_ref.h"
 #include "kiln/frame.h"
 #include "kiln/pipeline.h"
 #include "kiln/schema.h"
@@ -116,6 +117,7 @@ typedef struct kn__serve_model {
     kn__livestats *live; /* or NULL (--no-live-stats); freed with the model */
     kn__feedback *fb;    /* or NULL (--feedback-ring 0); freed with the model */
     kn__drift *drift;    /* or NULL (no --drift-window); freed with the model */
+    kn_drift_ref *ref;   /* the artifact's drift reference (KN_ART_REFERENCE), or NULL */
     /* the one-row predictor (kn_row_predict) of p and schema, made by the
      * first one-row request (infer.c); freed with the model */
     _Atomic(kn_row_predictor *) rows;
@@ -380,10 +382,13 @@ void kn__feedback_done(kn__feedback *fb);
 void kn__feedback_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
 
 /* Windowed drift (drift.c): the inputs of in (borrowed: in must outlive
- * it) in tumbling windows of `window` rows, each tested against the first
- * window (the reference) as kiln/drift.h does. Request threads add; the
- * one that fills a window runs the tests; /metrics reads. */
-kn_status kn__drift_new(const kn__serve_inputs *in, size_t window, kn__drift **out);
+ * it) in tumbling windows of `window` rows, each tested as kiln/drift.h
+ * does against ref, the artifact's reference of its training rows
+ * (borrowed, like in), when it holds every input; else (NULL, or an
+ * artifact written before references) against the first window. Request
+ * threads add; the one that fills a window runs the tests; /metrics reads. */
+kn_status kn__drift_new(const kn__serve_inputs *in, size_t window, const kn_drift_ref *ref,
+                        kn__drift **out);
 void kn__drift_free(kn__drift *d);
 size_t kn__drift_bytes(const kn__drift *d);
 /* Count the rows of a request (the model's input columns in order). d

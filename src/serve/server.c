@@ -1035,7 +1035,7 @@ kn_status kn_server_start(kn_server *s)
         for (int role = 0; role < KN__N_SNAP; role++) {
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
             kn_status e = sn && role != KN__SNAP_SHADOW && !sn->m.drift
-                              ? kn__drift_new(&sn->m.in, sl->drift_window, &sn->m.drift)
+                              ? kn__drift_new(&sn->m.in, sl->drift_window, sn->m.ref, &sn->m.drift)
                               : KN_OK;
             if (e != KN_OK) return e;
         }

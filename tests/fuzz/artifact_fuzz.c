@@ -2,10 +2,15 @@
  * bytes, twice: as they are (magic, version, end marker, checksum, signature
  * flag), and as the body of a file (everything before the checksum) with a
  * valid checksum, flag and end marker appended, so the section parser, zstd
- * and the pipeline and held-out decoders behind the checksum get fuzzed too.
- * A decoded pipeline then predicts one row of its input columns. */
+ * and the pipeline, held-out and drift-reference decoders behind the
+ * checksum get fuzzed too. A decoded pipeline then predicts one row of its
+ * input columns; a decoded drift reference is tested against a few numbers
+ * and must encode back to the same bytes. */
 #include "kiln/artifact.h"
+#include "kiln/drift_ref.h"
 #include "kiln/mem.h"
+
+#include <math.h>
 
 #include <sodium.h>
 #include <stdint.h>
@@ -32,6 +37,24 @@ static void use(const kn_artifact *a)
     const void *h = kn_artifact_get(a, KN_ART_HELDOUT, &n);
     kn_heldout ho;
     if (h && kn_heldout_decode(h, n, "fuzz", &ho) == KN_OK) kn_heldout_free(&ho);
+    const void *rb = kn_artifact_get(a, KN_ART_REFERENCE, &n);
+    kn_drift_ref *r = NULL;
+    if (!rb || kn_drift_ref_decode(rb, n, "fuzz", &r) != KN_OK) return;
+    const double batch[] = {-1, 0, 0.5, NAN, 3, 1e300};
+    for (size_t j = 0; j < kn_drift_ref_n_cols(r); j++) {
+        kn_drift_col c;
+        int tested = 0;
+        if (!kn_drift_ref_text(r, j) &&
+            kn_drift_ref_numbers(r, j, batch, sizeof batch / sizeof *batch, NULL, &c, &tested) ==
+                KN_OK)
+            kn_drift_col_free(&c);
+    }
+    unsigned char *again = NULL;
+    size_t len = 0;
+    if (kn_drift_ref_encode(r, &again, &len) == KN_OK && (len != n || memcmp(again, rb, n)))
+        __builtin_trap(); /* a decoded reference encodes to the bytes it came from */
+    kn_free(again);
+    kn_drift_ref_free(r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

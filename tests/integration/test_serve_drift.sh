@@ -1,6 +1,7 @@
 #!/bin/bash
 # kiln serve --drift-window: the inputs of a served GBDT (lending_club) in
-# tumbling windows of 300 rows, the first window the reference. A stream
+# tumbling windows of 300 rows, the first window the reference (an artifact
+# without a drift reference of its training rows). A stream
 # of 900 rows: the reference, a stationary window, then a window with a
 # planted shift (int_rate + 1 standard deviation; term all "term_60").
 # - after the stationary window no input drifted;
@@ -29,7 +30,21 @@ live.loc[600:, "term"] = "term_60"
 live.to_csv(f"{w}/live.csv", index=False)
 PY
 "$KILN" -q train --data "$W/train.csv" --target Class --model gbdt --param n_estimators=10 \
-    --out "$W/lc.kiln" > /dev/null
+    --out "$W/lc_ref.kiln" > /dev/null
+# as an artifact written before drift references (no section 8): the
+# first window is the reference (test_serve_drift_reference.sh: with one)
+$py - "$W/lc_ref.kiln" "$W/lc.kiln" <<'PY'
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+at, out = 16, []
+for _ in range(struct.unpack("<I", b[12:16])[0]):
+    sid, flags, stored, raw = struct.unpack("<IIQQ", b[at:at + 24])
+    if sid != 8:
+        out.append(b[at:at + 24 + stored])
+    at += 24 + stored
+body = b[:8] + struct.pack("<II", struct.unpack("<I", b[8:12])[0], len(out)) + b"".join(out)
+open(sys.argv[2], "wb").write(body + hashlib.blake2b(body, digest_size=32).digest() + b"\0KILNEND1")
+PY
 start_server --model lc="$W/lc.kiln" --threads 2 --drift-window 300
 send() { # FROM TO
     $py - "$W" "$URL" "$1" "$2" <<'PY' || fail "the client failed"

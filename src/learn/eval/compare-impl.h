@@ -12,6 +12,10 @@
 double *kn__sorted_present(const double *v, size_t n, size_t *m);
 /* The KS distance D over sorted non-empty a and b, ties stepped over together. */
 double kn__ks_sorted(const double *a, size_t na, const double *b, size_t nb);
+/* The p-value of a KS distance d between ma and mb present values, as
+ * kn_ks_2samp_auto: exact (d rounded to the lattice, into *d_out) up to
+ * 10,000 values a side, else kstwo (ks_dist.c). */
+kn_status kn__ks_p(double d, size_t ma, size_t mb, double *d_out, double *p);
 /* sum (c - r) ln(c / r) over the shares r[i] / nr and c[i] / nc, each
  * floored at 1e-4. */
 double kn__psi(const double *r, const double *c, size_t k, double nr, double nc);
@@ -22,6 +26,12 @@ double kn__psi(const double *r, const double *c, size_t k, double nr, double nc)
  * one). */
 kn_status kn__psi_sorted(const double *ra, size_t ma, size_t na, const double *rb, size_t mb,
                          size_t nb, size_t bins, double *psi, size_t *n_bins);
+/* The same with the reference given as a sorted sample ra of ma of its
+ * present values, standing for na_present present values among na cells:
+ * its bin counts are scaled by na_present / ma. */
+kn_status kn__psi_sample(const double *ra, size_t ma, size_t na_present, size_t na,
+                         const double *rb, size_t mb, size_t nb, size_t bins, double *psi,
+                         size_t *n_bins);
 /* The values of a categorical or text column in two frames: per distinct
  * value (sorted by bytes) its count in a (r) and in b (c) and its text
  * (borrowed from the columns); missing cells, when either side has one,

@@ -180,6 +180,13 @@ static void chi2_two(const double *r, const double *c, size_t k, kn_compare_col 
 kn_status kn__psi_sorted(const double *ra, size_t ma, size_t na, const double *rb, size_t mb,
                          size_t nb, size_t bins, double *psi, size_t *n_bins)
 {
+    return kn__psi_sample(ra, ma, ma, na, rb, mb, nb, bins, psi, n_bins);
+}
+
+kn_status kn__psi_sample(const double *ra, size_t ma, size_t na_present, size_t na,
+                         const double *rb, size_t mb, size_t nb, size_t bins, double *psi,
+                         size_t *n_bins)
+{
     double *edges = kn_malloc((bins + 1) * sizeof *edges);
     double *cr = kn_calloc(bins + 2, sizeof *cr), *cc = kn_calloc(bins + 2, sizeof *cc);
     if (!edges || !cr || !cc) {
@@ -206,8 +213,10 @@ kn_status kn__psi_sorted(const double *ra, size_t ma, size_t na, const double *r
             }
             cnt[lo]++;
         }
-        cnt[k + 1] = (double)((side ? nb : na) - m); /* missing */
+        cnt[k + 1] = (double)(side ? nb - mb : na - na_present); /* missing */
     }
+    if (na_present != ma) /* a sample: its counts stand for na_present values */
+        for (size_t i = 0; i <= k; i++) cr[i] *= (double)na_present / (double)ma;
     *psi = kn__psi(cr, cc, k + 2, (double)na, (double)nb);
     *n_bins = k + 1 + (cr[k + 1] + cc[k + 1] > 0);
     kn_free(edges), kn_free(cr), kn_free(cc);

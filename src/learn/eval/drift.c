@@ -228,6 +228,43 @@ kn_status kn_drift_numbers(const char *name, const double *a, size_t na, const d
     return e;
 }
 
+kn_status kn_drift_numbers_sample(const char *name, const double *sample, size_t m,
+                                  size_t n_present, size_t na, const double *b, size_t nb,
+                                  const kn_drift_opts *o_in, kn_drift_col *out, int *tested)
+{
+    if ((m == 0) != (n_present == 0) || m > n_present || n_present > na)
+        return kn_fail(KN_ERR_INVALID,
+                       "kn_drift_numbers_sample: a sample of %zu of %zu present values among "
+                       "%zu cells",
+                       m, n_present, na);
+    kn_drift_opts o;
+    opts_of(o_in, &o);
+    col_init(out, na, nb);
+    *tested = 0;
+    size_t mb = 0;
+    double *rb = kn__sorted_present(b, nb, &mb);
+    if (!rb) return KN_ERR_NOMEM;
+    out->missing_ref = na ? (double)(na - n_present) / (double)na : 0;
+    out->missing_cur = nb ? (double)(nb - mb) / (double)nb : 0;
+    kn_status e = KN_OK;
+    if (m && mb) {
+        size_t bins = 0;
+        *tested = 1;
+        e = kn__ks_p(kn__ks_sorted(sample, m, rb, mb), n_present, mb, &out->ks_d, &out->ks_p);
+        out->p = out->ks_p;
+        out->wasserstein = wasserstein_sorted(sample, m, rb, mb);
+        if (e == KN_OK)
+            e = kn__psi_sample(sample, m, n_present, na, rb, mb, nb, o.bins, &out->psi, &bins);
+        out->psi_threshold = psi_threshold(&o, na, nb, bins);
+        out->score = fmax(out->psi, out->ks_d);
+    }
+    kn_free(rb);
+    out->p_adjusted = out->p;
+    if (e == KN_OK && !(out->name = kn_strdup(name))) e = KN_ERR_NOMEM;
+    if (e != KN_OK) kn_drift_col_free(out);
+    return e;
+}
+
 kn_status kn_drift_counts(const char *name, const double *r, const double *c, size_t k,
                           const kn_drift_opts *o_in, kn_drift_col *out)
 {

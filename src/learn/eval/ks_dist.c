@@ -229,6 +229,24 @@ static kn_status ks_exact_p(uint64_t m, uint64_t n, uint64_t h, double *p)
     return KN_OK;
 }
 
+kn_status kn__ks_p(double d, size_t ma, size_t mb, double *d_out, double *p)
+{
+    *d_out = d;
+    if (ma <= KS_EXACT_MAX_N && mb <= KS_EXACT_MAX_N) {
+        uint64_t g = gcd_u64(ma, mb), lcm = (ma / g) * mb;
+        uint64_t h = (uint64_t)nearbyint(d * (double)lcm);
+        *d_out = (double)h / (double)lcm;
+        if (h == 0) {
+            *p = 1;
+            return KN_OK;
+        }
+        return ks_exact_p(ma, mb, h, p);
+    }
+    double big = (double)(ma > mb ? ma : mb), small = (double)(ma > mb ? mb : ma);
+    *p = kn_kstwo_sf(d, nearbyint(big * small / (big + small)));
+    return KN_OK;
+}
+
 kn_status kn_ks_2samp_auto(const double *a, size_t na, const double *b, size_t nb, double *d,
                            double *p)
 {
@@ -236,21 +254,7 @@ kn_status kn_ks_2samp_auto(const double *a, size_t na, const double *b, size_t n
     double *sa = kn__sorted_present(a, na, &ma), *sb = kn__sorted_present(b, nb, &mb);
     kn_status e = sa && sb ? KN_OK : KN_ERR_NOMEM;
     *d = *p = NAN;
-    if (e == KN_OK && ma && mb) {
-        *d = kn__ks_sorted(sa, ma, sb, mb);
-        if (ma <= KS_EXACT_MAX_N && mb <= KS_EXACT_MAX_N) {
-            uint64_t g = gcd_u64(ma, mb), lcm = (ma / g) * mb;
-            uint64_t h = (uint64_t)nearbyint(*d * (double)lcm);
-            *d = (double)h / (double)lcm;
-            if (h == 0)
-                *p = 1;
-            else
-                e = ks_exact_p(ma, mb, h, p);
-        } else {
-            double big = (double)(ma > mb ? ma : mb), small = (double)(ma > mb ? mb : ma);
-            *p = kn_kstwo_sf(*d, nearbyint(big * small / (big + small)));
-        }
-    }
+    if (e == KN_OK && ma && mb) e = kn__ks_p(kn__ks_sorted(sa, ma, sb, mb), ma, mb, d, p);
     kn_free(sa), kn_free(sb);
     return e;
 }

@@ -72,7 +72,7 @@ static double series(const char *text, const char *key)
 static void threads_add(void **state)
 {
     (void)state;
-    KN_CHECK(kn__drift_new(&model.in, WINDOW, &model.drift));
+    KN_CHECK(kn__drift_new(&model.in, WINDOW, NULL, &model.drift));
     pthread_t th[THREADS + 1];
     int ids[THREADS];
     done = 0;
@@ -113,7 +113,7 @@ static void wrong_frames_and_windows(void **state)
 {
     (void)state;
     kn__drift *d = NULL;
-    assert_int_equal(kn__drift_new(&in, 1, &d), KN_ERR_INVALID);
+    assert_int_equal(kn__drift_new(&in, 1, NULL, &d), KN_ERR_INVALID);
     assert_null(d);
     kn__drift_add(NULL, NULL); /* off */
 }
