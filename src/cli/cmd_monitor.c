@@ -520,6 +520,15 @@ static int cmd_monitor_check(int argc, char **argv)
         rc = CLI_USAGE;
         goto done;
     }
+    if (e == KN_OK && a.anomalies && !a.reference) {
+        /* the stored reference keeps each column's values apart: the forest needs whole rows */
+        cli_error("monitor check: --anomalies needs --reference FILE, the rows the model was "
+                  "trained on (the isolation forest is fitted on whole rows; the drift "
+                  "reference in %s keeps each column's values apart)",
+                  path);
+        rc = CLI_USAGE;
+        goto done;
+    }
     if (e == KN_OK && a.reference) e = read_side(a.reference, "reference", &ro, &w, &ref, &bad_ref);
     if (e == KN_OK) e = read_side(a.data, "batch", &ro, &w, &cur, &bad_cur);
     if (e == KN_OK) e = validate(&w, cur, &v);

@@ -76,4 +76,7 @@ PY
     --out "$W/text.kiln" > /dev/null
 expect "no numeric input column" 3 "$KILN" monitor check --model "$W/text.kiln" \
     --data "$W/text_live.csv" --reference "$W/text_train.csv" --anomalies
+# the artifact's own drift reference holds columns apart, not rows: the forest needs --reference
+expect "anomalies needs --reference" 2 "$KILN" monitor check --model "$W/lc.kiln" \
+    --data "$W/live.csv" --anomalies
 echo "ok"
