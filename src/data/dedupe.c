@@ -1,11 +1,19 @@
-/* Duplicate rows: grouped by a 64-bit hash of the chosen columns (radix
- * sorted, so rows stay in order inside a group), then compared exactly. */
+/* Duplicate rows: grouped by a 64-bit hash of the key columns (radix
+ * sorted, so rows stay in order inside a group), then compared exactly. Up
+ * to WORD_COLS key columns without free text are first made words
+ * (keys-impl.h: one 64-bit word per cell, missing cells a word of their
+ * own): where they span little (codes, small integers) a direct index gives
+ * the groups with no hash or sort, else their hash is the row's. */
+#include "data/keys-impl.h"
 #include "data/rows-impl.h"
 #include "data/sort-impl.h"
 #include "kiln/mem.h"
 
 #include <math.h>
 #include <string.h>
+
+/* Most key columns dedupe keys by words. */
+#define WORD_COLS 16
 
 /* A hash of one cell, equal for equal values. */
 static uint64_t cell_hash(const kn_column *c, size_t i)
@@ -63,25 +71,19 @@ static int rows_equal(const kn_frame *f, const size_t *cols, size_t n_cols, size
     return 1;
 }
 
-kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_cols, int keep_last,
-                              unsigned char *dup, size_t *count)
+/* Marks the duplicates among rows grouped by hash: h[i] (consumed) is row
+ * i's hash; rows of one hash are compared exactly, in row order. */
+static kn_status mark_hashed(const kn_frame *f, const size_t *cols, size_t n_cols, int keep_last,
+                             uint64_t *h, unsigned char *dup, size_t *count)
 {
     size_t n = f->n_rows;
-    *count = 0;
-    if (n < 2) return KN_OK;
-    uint64_t *h = kn_calloc(n, sizeof *h), *row = kn_malloc(n * sizeof *row);
+    uint64_t *row = kn_malloc(n * sizeof *row);
     uint64_t *th = kn_malloc(n * sizeof *th), *tr = kn_malloc(n * sizeof *tr);
-    if (!h || !row || !th || !tr) {
-        kn_free(h);
+    if (!row || !th || !tr) {
         kn_free(row);
         kn_free(th);
         kn_free(tr);
         return KN_ERR_NOMEM;
-    }
-    for (size_t j = 0; j < n_cols; j++) {
-        const kn_column *c = f->cols[cols[j]];
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < n; i++) h[i] = (h[i] * 0x100000001b3ull) ^ cell_hash(c, i);
     }
     for (size_t i = 0; i < n; i++) row[i] = i;
     kn__sort_u64_pairs(h, row, th, tr, n);
@@ -104,11 +106,63 @@ kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_co
         a = b;
     }
     *count = dups;
-    kn_free(h);
     kn_free(row);
     kn_free(th);
     kn_free(tr);
     return KN_OK;
+}
+
+/* 1 when the key columns allow words (no free text: hashing its bytes
+ * costs less than interning them) and few enough for 8 bytes a cell. */
+static int word_keys(const kn_frame *f, const size_t *cols, size_t n_cols)
+{
+    if (n_cols < 1 || n_cols > WORD_COLS) return 0;
+    for (size_t j = 0; j < n_cols; j++)
+        if (f->cols[cols[j]]->type == KN_COL_STRING) return 0;
+    return 1;
+}
+
+kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_cols, int keep_last,
+                              unsigned char *dup, size_t *count)
+{
+    size_t n = f->n_rows;
+    *count = 0;
+    if (n < 2) return KN_OK;
+    uint64_t *h = NULL;
+    kn_status e = KN_OK;
+    if (word_keys(f, cols, n_cols)) {
+        /* keys that span little: group ids by a direct index, the kept row
+         * of each group its first (or last) */
+        const kn_column *cs[KN__KEYS_MAX];
+        for (size_t j = 0; j < n_cols; j++) cs[j] = f->cols[cols[j]];
+        kn__words w = {0};
+        size_t *of = kn_malloc(n * sizeof *of), *keep = kn_malloc(n * sizeof *keep), groups = 0;
+        e = of && keep ? kn__words_build(cs, n, cs, n, n_cols, KN__WORDS_MISSING_EQUAL, &w)
+                       : KN_ERR_NOMEM;
+        int direct = e == KN_OK && kn__words_group_direct(&w, of, keep, &groups, &e);
+        if (e == KN_OK && direct) {
+            for (size_t r = 0; keep_last && r < n; r++) keep[of[r]] = r;
+            for (size_t r = 0; r < n; r++) dup[r] = keep[of[r]] != r;
+            *count = n - groups;
+        } else if (e == KN_OK) {
+            h = w.hash; /* the words' row hashes */
+            w.hash = NULL;
+        }
+        kn__words_free(&w);
+        kn_free(of);
+        kn_free(keep);
+        if (e != KN_OK || direct) return e;
+    } else {
+        if (!(h = kn_calloc(n, sizeof *h))) return KN_ERR_NOMEM;
+        for (size_t j = 0; j < n_cols; j++) {
+            const kn_column *c = f->cols[cols[j]];
+#pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < n; i++) h[i] = (h[i] * 0x100000001b3ull) ^ cell_hash(c, i);
+        }
+    }
+    e = mark_hashed(f, cols, n_cols, keep_last, h, dup, count);
+    kn_free(h);
+    return e;
 }
 
 kn_status kn_frame_dedupe(const kn_frame *f, const size_t *keys, size_t n_keys, int keep_last,
