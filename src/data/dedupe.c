@@ -1,8 +1,8 @@
 /* Duplicate rows: grouped by a 64-bit hash of the key columns (radix
  * sorted, so rows stay in order inside a group), then compared exactly. Up
- * to WORD_COLS key columns without free text are first made words
- * (keys-impl.h: one 64-bit word per cell, missing cells a word of their
- * own): where they span little (codes, small integers) a direct index gives
+ * to WORD_COLS key columns are first made words (keys-impl.h: one 64-bit
+ * word per cell, free text interned once unless mostly distinct, missing
+ * cells a word of their own): where they span little (codes, small integers) a direct index gives
  * the groups with no hash or sort, else their hash is the row's. */
 #include "data/keys-impl.h"
 #include "data/rows-impl.h"
@@ -14,6 +14,8 @@
 
 /* Most key columns dedupe keys by words. */
 #define WORD_COLS 16
+/* Cells of a free-text key sampled to decide whether to intern it. */
+#define SAMPLE 4096
 
 /* A hash of one cell, equal for equal values. */
 static uint64_t cell_hash(const kn_column *c, size_t i)
@@ -112,14 +114,29 @@ static kn_status mark_hashed(const kn_frame *f, const size_t *cols, size_t n_col
     return KN_OK;
 }
 
-/* 1 when the key columns allow words (no free text: hashing its bytes
- * costs less than interning them) and few enough for 8 bytes a cell. */
+/* 1 when the key columns are few enough for words (8 bytes a cell) and no
+ * free-text key is nearly all distinct in its first SAMPLE cells: interning
+ * such text costs more than hashing and sorting it. */
 static int word_keys(const kn_frame *f, const size_t *cols, size_t n_cols)
 {
     if (n_cols < 1 || n_cols > WORD_COLS) return 0;
-    for (size_t j = 0; j < n_cols; j++)
-        if (f->cols[cols[j]]->type == KN_COL_STRING) return 0;
-    return 1;
+    int ok = 1;
+    for (size_t j = 0; ok && j < n_cols; j++) {
+        const kn_column *c = f->cols[cols[j]];
+        if (c->type != KN_COL_STRING) continue;
+        kn_dict d;
+        kn__dict_init(&d);
+        size_t rows = f->n_rows < SAMPLE ? f->n_rows : SAMPLE;
+        for (size_t r = 0; ok && r < rows; r++) {
+            size_t len;
+            int32_t code;
+            const char *t = kn_column_str(c, r, &len);
+            ok = !t || kn__dict_intern(&d, t, len, &code) == KN_OK;
+        }
+        ok = ok && 16 * d.n <= 15 * rows;
+        kn__dict_free(&d);
+    }
+    return ok;
 }
 
 kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_cols, int keep_last,
@@ -135,10 +152,12 @@ kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_co
          * of each group its first (or last) */
         const kn_column *cs[KN__KEYS_MAX];
         for (size_t j = 0; j < n_cols; j++) cs[j] = f->cols[cols[j]];
+        kn__views v;
         kn__words w = {0};
         size_t *of = kn_malloc(n * sizeof *of), *keep = kn_malloc(n * sizeof *keep), groups = 0;
-        e = of && keep ? kn__words_build(cs, n, cs, n, n_cols, KN__WORDS_MISSING_EQUAL, &w)
-                       : KN_ERR_NOMEM;
+        e = kn__views_make(cs, n, n_cols, &v);
+        if (e == KN_OK && (!of || !keep)) e = KN_ERR_NOMEM;
+        if (e == KN_OK) e = kn__words_build(v.c, n, v.c, n, n_cols, KN__WORDS_MISSING_EQUAL, &w);
         int direct = e == KN_OK && kn__words_group_direct(&w, of, keep, &groups, &e);
         if (e == KN_OK && direct) {
             for (size_t r = 0; keep_last && r < n; r++) keep[of[r]] = r;
@@ -149,6 +168,7 @@ kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_co
             w.hash = NULL;
         }
         kn__words_free(&w);
+        kn__views_free(&v);
         kn_free(of);
         kn_free(keep);
         if (e != KN_OK || direct) return e;
