@@ -1,9 +1,10 @@
 /* Duplicate rows: grouped by a 64-bit hash of the key columns (radix
- * sorted, so rows stay in order inside a group), then compared exactly. Up
- * to WORD_COLS key columns are first made words (keys-impl.h: one 64-bit
- * word per cell, free text interned once unless mostly distinct, missing
- * cells a word of their own): where they span little (codes, small integers) a direct index gives
- * the groups with no hash or sort, else their hash is the row's. */
+ * sorted, so rows stay in order inside a group), then compared exactly.
+ * Where up to WORD_COLS key columns span few values together (codes, small
+ * integers, free text interned once unless nearly all distinct) they are
+ * made words instead (keys-impl.h: one 64-bit word per cell, a missing cell
+ * a word of its own), and a direct index gives the groups with no hash or
+ * sort. */
 #include "data/keys-impl.h"
 #include "data/rows-impl.h"
 #include "data/sort-impl.h"
@@ -139,6 +140,48 @@ static int word_keys(const kn_frame *f, const size_t *cols, size_t n_cols)
     return ok;
 }
 
+/* 1 when the key columns cs (codes, integers, whole numbers) span few
+ * enough values together for a direct index over rows rows (each column's
+ * range and its missing word; as in kn__words_group). */
+static int small_span(const kn_column *const *cs, size_t n_cols, size_t rows)
+{
+    double total = 1, limit = 4.0 * (double)rows + 1024;
+    for (size_t j = 0; j < n_cols; j++) {
+        const kn_column *c = cs[j];
+        double lo = INFINITY, hi = -INFINITY;
+        switch (c->type) {
+        case KN_COL_CATEGORICAL:
+            lo = 0;
+            hi = (double)c->dict.n;
+            break;
+        case KN_COL_INT64:
+        case KN_COL_TIMESTAMP:
+            for (size_t r = 0; r < rows; r++) {
+                if (c->ts[r] == KN_I64_MISSING) continue;
+                double x = (double)c->ts[r];
+                lo = x < lo ? x : lo;
+                hi = x > hi ? x : hi;
+            }
+            break;
+        case KN_COL_NUMERIC:
+            for (size_t r = 0; r < rows; r++) {
+                double x = c->f64[r];
+                if (isnan(x)) continue;
+                if (x != floor(x) || fabs(x) >= 4.6e18) return 0; /* keyed by its bits */
+                lo = x < lo ? x : lo;
+                hi = x > hi ? x : hi;
+            }
+            break;
+        default:
+            return 0;
+        }
+        if (lo > hi) lo = hi = 0;
+        total *= hi - lo + 2;
+        if (total > limit) return 0;
+    }
+    return 1;
+}
+
 kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_cols, int keep_last,
                               unsigned char *dup, size_t *count)
 {
@@ -147,17 +190,19 @@ kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_co
     if (n < 2) return KN_OK;
     uint64_t *h = NULL;
     kn_status e = KN_OK;
+    const kn_column *cs[KN__KEYS_MAX];
+    kn__views v = {0};
     if (word_keys(f, cols, n_cols)) {
+        for (size_t j = 0; j < n_cols; j++) cs[j] = f->cols[cols[j]];
+        e = kn__views_make(cs, n, n_cols, &v);
+    }
+    if (e == KN_OK && v.n && small_span(v.c, n_cols, n)) {
         /* keys that span little: group ids by a direct index, the kept row
          * of each group its first (or last) */
-        const kn_column *cs[KN__KEYS_MAX];
-        for (size_t j = 0; j < n_cols; j++) cs[j] = f->cols[cols[j]];
-        kn__views v;
         kn__words w = {0};
         size_t *of = kn_malloc(n * sizeof *of), *keep = kn_malloc(n * sizeof *keep), groups = 0;
-        e = kn__views_make(cs, n, n_cols, &v);
-        if (e == KN_OK && (!of || !keep)) e = KN_ERR_NOMEM;
-        if (e == KN_OK) e = kn__words_build(v.c, n, v.c, n, n_cols, KN__WORDS_MISSING_EQUAL, &w);
+        e = of && keep ? kn__words_build(v.c, n, v.c, n, n_cols, KN__WORDS_MISSING_EQUAL, &w)
+                       : KN_ERR_NOMEM;
         int direct = e == KN_OK && kn__words_group_direct(&w, of, keep, &groups, &e);
         if (e == KN_OK && direct) {
             for (size_t r = 0; keep_last && r < n; r++) keep[of[r]] = r;
@@ -168,11 +213,16 @@ kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_co
             w.hash = NULL;
         }
         kn__words_free(&w);
-        kn__views_free(&v);
         kn_free(of);
         kn_free(keep);
-        if (e != KN_OK || direct) return e;
-    } else {
+        if (e != KN_OK || direct) {
+            kn__views_free(&v);
+            return e;
+        }
+    }
+    kn__views_free(&v);
+    if (e != KN_OK) return e;
+    if (!h) {
         if (!(h = kn_calloc(n, sizeof *h))) return KN_ERR_NOMEM;
         for (size_t j = 0; j < n_cols; j++) {
             const kn_column *c = f->cols[cols[j]];
