@@ -3,7 +3,8 @@
  * max, the median process CPU time, the output rows and a checksum per numeric column (sum of
  * values). Threads: OMP_NUM_THREADS. usage: bench_relational groupby FILE.csv KEY COL... [-r REPS]
  *        bench_relational join LEFT.csv RIGHT.csv KEY [inner|left|right|full] [-r REPS]
- *        bench_relational sort FILE.csv COL... [-r REPS] (ascending, nulls last) */
+ *        bench_relational sort FILE.csv COL... [-r REPS] (ascending, nulls last)
+ *        bench_relational dedupe FILE.csv [COL...] [-r REPS] (keep first; no COL: all) */
 #include "bench_util.h"
 #include "kiln/combine.h"
 #include "kiln/io.h"
@@ -35,13 +36,17 @@ int main(int argc, char **argv)
         reps = atoi(argv[argc - 1]);
         argc -= 2;
     }
-    if (reps < 1 || reps > 99 || argc < 4 || (argc < 5 && strcmp(argv[1], "sort")) ||
-        (strcmp(argv[1], "groupby") && strcmp(argv[1], "join") && strcmp(argv[1], "sort"))) {
+    int dedupe = argc > 1 && !strcmp(argv[1], "dedupe");
+    if (reps < 1 || reps > 99 || argc < 3 + !dedupe ||
+        (argc < 5 && strcmp(argv[1], "sort") && !dedupe) ||
+        (strcmp(argv[1], "groupby") && strcmp(argv[1], "join") && strcmp(argv[1], "sort") &&
+         !dedupe)) {
         fprintf(stderr,
                 "usage: bench_relational groupby FILE.csv KEY COL... [-r REPS]\n"
                 "       bench_relational join LEFT.csv RIGHT.csv KEY [inner|left|right|full] "
                 "[-r REPS]\n"
-                "       bench_relational sort FILE.csv COL... [-r REPS]\n");
+                "       bench_relational sort FILE.csv COL... [-r REPS]\n"
+                "       bench_relational dedupe FILE.csv [COL...] [-r REPS]\n");
         return 2;
     }
     int join = !strcmp(argv[1], "join"), sort = !strcmp(argv[1], "sort");
@@ -55,9 +60,12 @@ int main(int argc, char **argv)
         skeys[n_skeys++] = (kn_sort_key){argv[i], 0};
     kn_frame *a = load(argv[2]), *b = join ? load(argv[3]) : NULL, *out = NULL;
     const char *key = argv[join ? 4 : 3];
+    size_t dkeys[64], n_dkeys = 0;
+    for (int i = 3; dedupe && i < argc && n_dkeys < 64; i++)
+        if (kn_frame_find(a, argv[i], &dkeys[n_dkeys++]) != KN_OK) die(argv[i]);
     kn_agg aggs[64];
     size_t n_aggs = 0;
-    for (int i = 4; !join && !sort && i < argc && n_aggs < 64; i++)
+    for (int i = 4; !join && !sort && !dedupe && i < argc && n_aggs < 64; i++)
         aggs[n_aggs++] = (kn_agg){argv[i], KN_AGG_MEAN, argv[i], NULL};
     double t[99], cpu[99];
     for (int k = 0; k < reps; k++) {
@@ -66,9 +74,10 @@ int main(int argc, char **argv)
         struct timespec c0, c1;
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
         double t0 = bench_now();
-        kn_status e = join   ? kn_frame_join(a, b, &key, &key, 1, how, &out, NULL)
-                      : sort ? kn_frame_sort(a, skeys, n_skeys, 0, &out)
-                             : kn_frame_group_by(a, &key, 1, aggs, n_aggs, &out, NULL);
+        kn_status e = join     ? kn_frame_join(a, b, &key, &key, 1, how, &out, NULL)
+                      : sort   ? kn_frame_sort(a, skeys, n_skeys, 0, &out)
+                      : dedupe ? kn_frame_dedupe(a, n_dkeys ? dkeys : NULL, n_dkeys, 0, &out, NULL)
+                               : kn_frame_group_by(a, &key, 1, aggs, n_aggs, &out, NULL);
         if (e != KN_OK) die(argv[1]);
         t[k] = bench_now() - t0;
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);

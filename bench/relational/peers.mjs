@@ -3,6 +3,8 @@
 // median, min, max, output rows and per-numeric-column sums.
 // usage: node peers.mjs duckdb|polars groupby FILE KEY COL... -r REPS -t THREADS
 //        node peers.mjs duckdb|polars join LEFT RIGHT KEY -r REPS -t THREADS
+//        node peers.mjs duckdb|polars sort FILE COL... -r REPS -t THREADS (stable, ascending)
+//        node peers.mjs duckdb|polars dedupe FILE COL... -r REPS -t THREADS (keep first, in order)
 const args = process.argv.slice(2);
 const opt = (flag, dflt) => {
     const i = args.indexOf(flag);
@@ -30,6 +32,14 @@ if (engine === "duckdb") {
         await load("l", l);
         await load("r", r);
         sql = `CREATE OR REPLACE TABLE o AS SELECT l.*, r.* EXCLUDE (${key}) FROM l LEFT JOIN r ON l.${key} = r.${key}`;
+    } else if (task === "sort") {
+        const [file, ...cols] = rest;
+        await load("t", file);
+        sql = `CREATE OR REPLACE TABLE o AS SELECT * FROM t ORDER BY ${cols.join(", ")}, rowid`;
+    } else if (task === "dedupe") {
+        const [file, ...cols] = rest;
+        await load("t", file);
+        sql = `CREATE OR REPLACE TABLE o AS SELECT * EXCLUDE (r, rn) FROM (SELECT *, rowid AS r, row_number() OVER (PARTITION BY ${cols.join(", ")} ORDER BY rowid) AS rn FROM t) WHERE rn = 1 ORDER BY r`;
     } else {
         const [file, key, ...cols] = rest;
         await load("t", file);
@@ -53,6 +63,14 @@ if (engine === "duckdb") {
         const [l, r, key] = rest;
         const L = pl.readCSV(l), R = pl.readCSV(r);
         run = () => L.join(R, { on: key, how: "left" });
+    } else if (task === "sort") {
+        const [file, ...cols] = rest;
+        const T = pl.readCSV(file);
+        run = () => T.sort({ by: cols, nullsLast: true, maintainOrder: true });
+    } else if (task === "dedupe") {
+        const [file, ...cols] = rest;
+        const T = pl.readCSV(file);
+        run = () => T.unique({ subset: cols, keep: "first", maintainOrder: true });
     } else {
         const [file, key, ...cols] = rest;
         const T = pl.readCSV(file);

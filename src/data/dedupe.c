@@ -1,11 +1,22 @@
-/* Duplicate rows: grouped by a 64-bit hash of the chosen columns (radix
- * sorted, so rows stay in order inside a group), then compared exactly. */
+/* Duplicate rows: grouped by a 64-bit hash of the key columns (radix
+ * sorted, so rows stay in order inside a group), then compared exactly.
+ * Where up to WORD_COLS key columns span few values together (codes, small
+ * integers, free text interned once unless nearly all distinct) they are
+ * made words instead (keys-impl.h: one 64-bit word per cell, a missing cell
+ * a word of its own), and a direct index gives the groups with no hash or
+ * sort. */
+#include "data/keys-impl.h"
 #include "data/rows-impl.h"
 #include "data/sort-impl.h"
 #include "kiln/mem.h"
 
 #include <math.h>
 #include <string.h>
+
+/* Most key columns dedupe keys by words. */
+#define WORD_COLS 16
+/* Cells of a free-text key sampled to decide whether to intern it. */
+#define SAMPLE 4096
 
 /* A hash of one cell, equal for equal values. */
 static uint64_t cell_hash(const kn_column *c, size_t i)
@@ -63,25 +74,19 @@ static int rows_equal(const kn_frame *f, const size_t *cols, size_t n_cols, size
     return 1;
 }
 
-kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_cols, int keep_last,
-                              unsigned char *dup, size_t *count)
+/* Marks the duplicates among rows grouped by hash: h[i] (consumed) is row
+ * i's hash; rows of one hash are compared exactly, in row order. */
+static kn_status mark_hashed(const kn_frame *f, const size_t *cols, size_t n_cols, int keep_last,
+                             uint64_t *h, unsigned char *dup, size_t *count)
 {
     size_t n = f->n_rows;
-    *count = 0;
-    if (n < 2) return KN_OK;
-    uint64_t *h = kn_calloc(n, sizeof *h), *row = kn_malloc(n * sizeof *row);
+    uint64_t *row = kn_malloc(n * sizeof *row);
     uint64_t *th = kn_malloc(n * sizeof *th), *tr = kn_malloc(n * sizeof *tr);
-    if (!h || !row || !th || !tr) {
-        kn_free(h);
+    if (!row || !th || !tr) {
         kn_free(row);
         kn_free(th);
         kn_free(tr);
         return KN_ERR_NOMEM;
-    }
-    for (size_t j = 0; j < n_cols; j++) {
-        const kn_column *c = f->cols[cols[j]];
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < n; i++) h[i] = (h[i] * 0x100000001b3ull) ^ cell_hash(c, i);
     }
     for (size_t i = 0; i < n; i++) row[i] = i;
     kn__sort_u64_pairs(h, row, th, tr, n);
@@ -104,11 +109,130 @@ kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_co
         a = b;
     }
     *count = dups;
-    kn_free(h);
     kn_free(row);
     kn_free(th);
     kn_free(tr);
     return KN_OK;
+}
+
+/* 1 when the key columns are few enough for words (8 bytes a cell) and no
+ * free-text key is nearly all distinct in its first SAMPLE cells: interning
+ * such text costs more than hashing and sorting it. */
+static int word_keys(const kn_frame *f, const size_t *cols, size_t n_cols)
+{
+    if (n_cols < 1 || n_cols > WORD_COLS) return 0;
+    int ok = 1;
+    for (size_t j = 0; ok && j < n_cols; j++) {
+        const kn_column *c = f->cols[cols[j]];
+        if (c->type != KN_COL_STRING) continue;
+        kn_dict d;
+        kn__dict_init(&d);
+        size_t rows = f->n_rows < SAMPLE ? f->n_rows : SAMPLE;
+        for (size_t r = 0; ok && r < rows; r++) {
+            size_t len;
+            int32_t code;
+            const char *t = kn_column_str(c, r, &len);
+            ok = !t || kn__dict_intern(&d, t, len, &code) == KN_OK;
+        }
+        ok = ok && 16 * d.n <= 15 * rows;
+        kn__dict_free(&d);
+    }
+    return ok;
+}
+
+/* 1 when the key columns cs (codes, integers, whole numbers) span few
+ * enough values together for a direct index over rows rows (each column's
+ * range and its missing word; as in kn__words_group). */
+static int small_span(const kn_column *const *cs, size_t n_cols, size_t rows)
+{
+    double total = 1, limit = 4.0 * (double)rows + 1024;
+    for (size_t j = 0; j < n_cols; j++) {
+        const kn_column *c = cs[j];
+        double lo = INFINITY, hi = -INFINITY;
+        switch (c->type) {
+        case KN_COL_CATEGORICAL:
+            lo = 0;
+            hi = (double)c->dict.n;
+            break;
+        case KN_COL_INT64:
+        case KN_COL_TIMESTAMP:
+            for (size_t r = 0; r < rows; r++) {
+                if (c->ts[r] == KN_I64_MISSING) continue;
+                double x = (double)c->ts[r];
+                lo = x < lo ? x : lo;
+                hi = x > hi ? x : hi;
+            }
+            break;
+        case KN_COL_NUMERIC:
+            for (size_t r = 0; r < rows; r++) {
+                double x = c->f64[r];
+                if (isnan(x)) continue;
+                if (x != floor(x) || fabs(x) >= 4.6e18) return 0; /* keyed by its bits */
+                lo = x < lo ? x : lo;
+                hi = x > hi ? x : hi;
+            }
+            break;
+        default:
+            return 0;
+        }
+        if (lo > hi) lo = hi = 0;
+        total *= hi - lo + 2;
+        if (total > limit) return 0;
+    }
+    return 1;
+}
+
+kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_cols, int keep_last,
+                              unsigned char *dup, size_t *count)
+{
+    size_t n = f->n_rows;
+    *count = 0;
+    if (n < 2) return KN_OK;
+    uint64_t *h = NULL;
+    kn_status e = KN_OK;
+    const kn_column *cs[KN__KEYS_MAX];
+    kn__views v = {0};
+    if (word_keys(f, cols, n_cols)) {
+        for (size_t j = 0; j < n_cols; j++) cs[j] = f->cols[cols[j]];
+        e = kn__views_make(cs, n, n_cols, &v);
+    }
+    if (e == KN_OK && v.n && small_span(v.c, n_cols, n)) {
+        /* keys that span little: group ids by a direct index, the kept row
+         * of each group its first (or last) */
+        kn__words w = {0};
+        size_t *of = kn_malloc(n * sizeof *of), *keep = kn_malloc(n * sizeof *keep), groups = 0;
+        e = of && keep ? kn__words_build(v.c, n, v.c, n, n_cols, KN__WORDS_MISSING_EQUAL, &w)
+                       : KN_ERR_NOMEM;
+        int direct = e == KN_OK && kn__words_group_direct(&w, of, keep, &groups, &e);
+        if (e == KN_OK && direct) {
+            for (size_t r = 0; keep_last && r < n; r++) keep[of[r]] = r;
+            for (size_t r = 0; r < n; r++) dup[r] = keep[of[r]] != r;
+            *count = n - groups;
+        } else if (e == KN_OK) {
+            h = w.hash; /* the words' row hashes */
+            w.hash = NULL;
+        }
+        kn__words_free(&w);
+        kn_free(of);
+        kn_free(keep);
+        if (e != KN_OK || direct) {
+            kn__views_free(&v);
+            return e;
+        }
+    }
+    kn__views_free(&v);
+    if (e != KN_OK) return e;
+    if (!h) {
+        if (!(h = kn_calloc(n, sizeof *h))) return KN_ERR_NOMEM;
+        for (size_t j = 0; j < n_cols; j++) {
+            const kn_column *c = f->cols[cols[j]];
+#pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < n; i++) h[i] = (h[i] * 0x100000001b3ull) ^ cell_hash(c, i);
+        }
+    }
+    e = mark_hashed(f, cols, n_cols, keep_last, h, dup, count);
+    kn_free(h);
+    return e;
 }
 
 kn_status kn_frame_dedupe(const kn_frame *f, const size_t *keys, size_t n_keys, int keep_last,

@@ -339,6 +339,29 @@ kn_status kn__column_copy_cell(kn_column *d, size_t dst_row, const kn_column *s,
     return d->type == s->type ? copy_cell(d, dst_row, s, src_row) : KN_ERR_TYPE;
 }
 
+/* dst[i] = src[rows[i]], on the calling team for many rows (random reads
+ * of a large column wait on memory more than on one core). */
+static void gather_f64(double *dst, const double *src, const size_t *rows, size_t n)
+{
+    long long nn = (long long)n;
+#pragma omp parallel for schedule(static) if (nn > 65536)
+    for (long long i = 0; i < nn; i++) dst[i] = src[rows[i]];
+}
+
+static void gather_codes(int32_t *dst, const int32_t *src, const size_t *rows, size_t n)
+{
+    long long nn = (long long)n;
+#pragma omp parallel for schedule(static) if (nn > 65536)
+    for (long long i = 0; i < nn; i++) dst[i] = src[rows[i]];
+}
+
+static void gather_ts(int64_t *dst, const int64_t *src, const size_t *rows, size_t n)
+{
+    long long nn = (long long)n;
+#pragma omp parallel for schedule(static) if (nn > 65536)
+    for (long long i = 0; i < nn; i++) dst[i] = src[rows[i]];
+}
+
 /* Rows of src (all of them in order when rows is NULL) into dst, which has
  * room for n rows; numbers, codes and times are gathered without first
  * being set missing. */
@@ -350,20 +373,20 @@ static kn_status gather(kn_column *dst, const kn_column *src, const size_t *rows
         if (!rows)
             memcpy(dst->f64, src->f64, n * sizeof *dst->f64);
         else
-            for (size_t i = 0; i < n; i++) dst->f64[i] = src->f64[rows[i]];
+            gather_f64(dst->f64, src->f64, rows, n);
         return KN_OK;
     case KN_COL_CATEGORICAL:
         if (!rows)
             memcpy(dst->codes, src->codes, n * sizeof *dst->codes);
         else
-            for (size_t i = 0; i < n; i++) dst->codes[i] = src->codes[rows[i]];
+            gather_codes(dst->codes, src->codes, rows, n);
         return KN_OK;
     case KN_COL_TIMESTAMP:
     case KN_COL_INT64:
         if (!rows)
             memcpy(dst->ts, src->ts, n * sizeof *dst->ts);
         else
-            for (size_t i = 0; i < n; i++) dst->ts[i] = src->ts[rows[i]];
+            gather_ts(dst->ts, src->ts, rows, n);
         return KN_OK;
     case KN_COL_STRING: {
         kn__column_fill_missing(dst, 0, n);

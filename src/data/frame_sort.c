@@ -126,7 +126,10 @@ static kn_status key_words(const kn_column *c, size_t rows, sort_col *sc)
     if (!(sc->w = kn_malloc((rows ? rows : 1) * sizeof *sc->w))) return KN_ERR_NOMEM;
     uint64_t *rank = NULL;
     if (c->type == KN_COL_CATEGORICAL && level_ranks(c, &rank) != KN_OK) return KN_ERR_NOMEM;
-    for (size_t r = 0; r < rows; r++) {
+    long long nr = (long long)rows;
+#pragma omp parallel for schedule(static) if (rows > 65536)
+    for (long long rr = 0; rr < nr; rr++) {
+        size_t r = (size_t)rr;
         switch (c->type) {
         case KN_COL_NUMERIC:
             sc->missing[r] = isnan(c->f64[r]);
@@ -164,7 +167,9 @@ static kn_status radix_sort(const sorter *s, size_t *idx, size_t rows)
     for (size_t k = s->n; e == KN_OK && k-- > 0;) {
         const sort_col *sc = &s->cols[k];
         size_t n_missing = 0;
-        for (size_t i = 0; i < rows; i++) {
+        long long nr = (long long)rows;
+#pragma omp parallel for schedule(static) reduction(+ : n_missing) if (rows > 65536)
+        for (long long i = 0; i < nr; i++) {
             size_t r = (size_t)val[i];
             n_missing += sc->missing[r];
             key[i] = sc->missing[r] ? 0 : sc->desc ? ~sc->w[r] : sc->w[r];

@@ -54,22 +54,25 @@ static kn_status find_cols(const kn_frame *f, const char *const *names, size_t n
 static kn_status group_rows(const kn_frame *f, const size_t *cols, size_t n, groups *g)
 {
     size_t rows = f->n_rows;
-    const kn_column *peer[65];
-    for (size_t i = 0; i < n; i++) peer[i] = f->cols[cols[i]];
+    const kn_column *cs[KN__KEYS_MAX];
+    for (size_t i = 0; i < n; i++) cs[i] = f->cols[cols[i]];
     g->of = kn_malloc((rows ? rows : 1) * sizeof *g->of);
     g->rep = kn_malloc((rows ? rows : 1) * sizeof *g->rep);
     kn_status e = g->of && g->rep ? KN_OK : KN_ERR_NOMEM;
     g->n = 0;
-    if (e == KN_OK && kn__words_usable(f, cols, peer, n)) {
+    if (e == KN_OK && kn__words_usable(cs, cs, n)) {
+        kn__views v;
         kn__words w = {0};
-        e = kn__words_build(f, cols, peer, rows, n, 0, &w);
+        e = kn__views_make(cs, rows, n, &v);
+        if (e == KN_OK) e = kn__words_build(v.c, rows, v.c, rows, n, 0, &w);
         if (e == KN_OK) e = kn__words_group(&w, g->of, g->rep, &g->n);
         kn__words_free(&w);
+        kn__views_free(&v);
         return e;
     }
     kn__keys k = {0};
     kn__table t = {0};
-    if (e == KN_OK) e = kn__keys_build(f, cols, peer, n, &k);
+    if (e == KN_OK) e = kn__keys_build(f, cols, cs, n, &k);
     if (e == KN_OK) e = kn__table_build(&k, &t);
     for (size_t r = 0; e == KN_OK && r < rows; r++) {
         if (k.len[r] == MISSING_KEY) {

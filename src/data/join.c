@@ -286,26 +286,34 @@ static kn_status attach(kn_frame *out, kn_frame *part)
 static kn_status match(const kn_frame *probe, const size_t *pcols, const kn_frame *build,
                        const size_t *bcols, size_t n, size_t *first, kn__table *t)
 {
-    const kn_column *ppeer[64], *bpeer[64];
+    const kn_column *pcs[64], *bcs[64];
     for (size_t i = 0; i < n; i++) {
-        ppeer[i] = build->cols[bcols[i]];
-        bpeer[i] = probe->cols[pcols[i]];
+        pcs[i] = probe->cols[pcols[i]];
+        bcs[i] = build->cols[bcols[i]];
     }
     kn__keys pk = {0}, bk = {0};
     kn__words pw = {0}, bw = {0};
+    kn__views pv = {0}, bv = {0};
     kn_status e;
-    if (kn__words_usable(probe, pcols, ppeer, n)) {
-        /* build's categorical codes are mapped into probe's dictionaries once */
-        e = kn__words_build(probe, pcols, ppeer, build->n_rows, n, 0, &pw);
-        if (e == KN_OK) e = kn__words_build(build, bcols, bpeer, probe->n_rows, n, 1, &bw);
+    if (kn__words_usable(pcs, bcs, n)) {
+        /* free text keys as codes, then build's codes mapped into probe's
+         * dictionaries once */
+        e = kn__views_make(pcs, probe->n_rows, n, &pv);
+        if (e == KN_OK) e = kn__views_make(bcs, build->n_rows, n, &bv);
+        if (e == KN_OK) e = kn__words_build(pv.c, probe->n_rows, bv.c, build->n_rows, n, 0, &pw);
+        if (e == KN_OK)
+            e = kn__words_build(bv.c, build->n_rows, pv.c, probe->n_rows, n, KN__WORDS_MAP_TO_PEER,
+                                &bw);
         if (e == KN_OK) e = kn__wtable_build(&bw, t);
         if (e == KN_OK) probe_words(&pw, &bw, t, first);
     } else {
-        e = kn__keys_build(probe, pcols, ppeer, n, &pk);
-        if (e == KN_OK) e = kn__keys_build(build, bcols, bpeer, n, &bk);
+        e = kn__keys_build(probe, pcols, bcs, n, &pk);
+        if (e == KN_OK) e = kn__keys_build(build, bcols, pcs, n, &bk);
         if (e == KN_OK) e = kn__table_build(&bk, t);
         if (e == KN_OK) probe_text(&pk, &bk, t, first);
     }
+    kn__views_free(&pv);
+    kn__views_free(&bv);
     kn__keys_free(&pk);
     kn__keys_free(&bk);
     kn__words_free(&pw);

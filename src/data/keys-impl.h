@@ -8,6 +8,8 @@
 #include "kiln/frame.h"
 
 #define MISSING_KEY ((size_t)-1)
+/* Most key columns of one key (group-by's nunique adds one to its 64). */
+#define KN__KEYS_MAX 65
 
 typedef struct kn__keys {
     char *text;  /* all rows' keys, concatenated, each part length-prefixed */
@@ -57,17 +59,36 @@ typedef struct kn__words {
     size_t n_rows, n;
 } kn__words;
 
-/* 1 when every cols[i] of f can be keyed by words against peer[i] (the
- * column it is compared with; itself for group-by): both categorical, both
- * int64, both time or both numeric. */
-int kn__words_usable(const kn_frame *f, const size_t *cols, const kn_column *const *peer, size_t n);
-/* Words of every row. With map_to_peer, categorical codes are translated
- * into peer's dictionary (levels it lacks get words no peer row has), so
- * one side's words meet the other's; numeric keys whole on both sides
- * (peer_rows: the peer columns' rows) key as integers. Runs on the calling
- * team. */
-kn_status kn__words_build(const kn_frame *f, const size_t *cols, const kn_column *const *peer,
-                          size_t peer_rows, size_t n, int map_to_peer, kn__words *w);
+/* Key columns for words: free text columns replaced by categorical views
+ * (each distinct string interned once into a dictionary of the view's own),
+ * so text keys meet on their bytes as codes. c[i] is the column to key by. */
+typedef struct kn__views {
+    const kn_column *c[KN__KEYS_MAX];
+    kn_column *own[KN__KEYS_MAX]; /* the views made, NULL where c[i] is the frame's column */
+    size_t n;
+} kn__views;
+
+/* 1 when every cs[i] can be keyed by words against peer[i] (the column it is
+ * compared with; itself for group-by and dedupe): both categorical or free
+ * text, both int64, both time or both numeric. Text against a number keys
+ * by canonical text (so 7 meets "7"). */
+int kn__words_usable(const kn_column *const *cs, const kn_column *const *peer, size_t n);
+/* Views of cs (rows rows): text columns as categorical, the others as is. */
+kn_status kn__views_make(const kn_column *const *cs, size_t rows, size_t n, kn__views *v);
+void kn__views_free(kn__views *v);
+
+/* kn__words_build flags. MAP_TO_PEER: categorical codes are translated into
+ * peer's dictionary (levels it lacks get words no peer row has), so one
+ * side's words meet the other's. MISSING_EQUAL: a missing cell gets a word
+ * of its own, equal to other missing cells of its column and to no value,
+ * and no row is missing (dedupe's equality). */
+#define KN__WORDS_MAP_TO_PEER 1
+#define KN__WORDS_MISSING_EQUAL 2
+/* Words of every row of the columns cs (rows rows; no free text: see
+ * kn__views). Numeric keys whole on both sides (peer_rows: the peer
+ * columns' rows) key as integers. Runs on the calling team. */
+kn_status kn__words_build(const kn_column *const *cs, size_t rows, const kn_column *const *peer,
+                          size_t peer_rows, size_t n, int flags, kn__words *w);
 void kn__words_free(kn__words *w);
 /* A chained table over w's rows (kn__table's layout) and its look-up. */
 kn_status kn__wtable_build(const kn__words *w, kn__table *t);
@@ -77,5 +98,9 @@ size_t kn__wtable_find(const kn__table *t, const kn__words *rk, const kn__words 
  * the hash table when the keys span a small range (categorical codes, small
  * integers). */
 kn_status kn__words_group(const kn__words *w, size_t *of, size_t *rep, size_t *n_groups);
+/* kn__words_group's direct index alone: 1 (status in *e) when the keys span
+ * little enough for it, else 0 (nothing done). */
+int kn__words_group_direct(const kn__words *w, size_t *of, size_t *rep, size_t *n_groups,
+                           kn_status *e);
 
 #endif

@@ -20,13 +20,61 @@ static int word_type(kn_col_type t)
            t == KN_COL_NUMERIC;
 }
 
-int kn__words_usable(const kn_frame *f, const size_t *cols, const kn_column *const *peer, size_t n)
+static int is_text(kn_col_type t)
+{
+    return t == KN_COL_CATEGORICAL || t == KN_COL_STRING;
+}
+
+int kn__words_usable(const kn_column *const *cs, const kn_column *const *peer, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        const kn_column *c = f->cols[cols[i]];
-        if (!word_type(c->type) || c->type != peer[i]->type) return 0;
+        kn_col_type t = cs[i]->type, p = peer[i]->type;
+        if (!(is_text(t) && is_text(p)) && !(word_type(t) && t == p)) return 0;
     }
     return 1;
+}
+
+void kn__views_free(kn__views *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        if (!v->own[i]) continue;
+        kn_free(v->own[i]->codes);
+        kn__dict_free(&v->own[i]->dict);
+        kn_free(v->own[i]);
+        v->own[i] = NULL;
+    }
+}
+
+/* A categorical view of text column c: its strings interned in order. */
+static kn_status text_view(const kn_column *c, size_t rows, kn_column **out)
+{
+    kn_column *v = kn_calloc(1, sizeof *v);
+    if (!v) return KN_ERR_NOMEM;
+    v->type = KN_COL_CATEGORICAL;
+    kn__dict_init(&v->dict);
+    *out = v;
+    if (!(v->codes = kn_malloc((rows ? rows : 1) * sizeof *v->codes))) return KN_ERR_NOMEM;
+    for (size_t r = 0; r < rows; r++) {
+        size_t len;
+        const char *s = kn_column_str(c, r, &len);
+        v->codes[r] = -1;
+        if (s && kn__dict_intern(&v->dict, s, len, &v->codes[r]) != KN_OK) return KN_ERR_NOMEM;
+    }
+    return KN_OK;
+}
+
+kn_status kn__views_make(const kn_column *const *cs, size_t rows, size_t n, kn__views *v)
+{
+    memset(v, 0, sizeof *v);
+    v->n = n;
+    for (size_t i = 0; i < n; i++) {
+        v->c[i] = cs[i];
+        if (cs[i]->type != KN_COL_STRING) continue;
+        kn_status e = text_view(cs[i], rows, &v->own[i]);
+        if (e != KN_OK) return e;
+        v->c[i] = v->own[i];
+    }
+    return KN_OK;
 }
 
 void kn__words_free(kn__words *w)
@@ -86,26 +134,45 @@ static int cell_word(const kn_column *c, size_t r, const uint64_t *map, int whol
     }
 }
 
-kn_status kn__words_build(const kn_frame *f, const size_t *cols, const kn_column *const *peer,
-                          size_t peer_rows, size_t n, int map_to_peer, kn__words *w)
+/* The word of a missing cell of c with KN__WORDS_MISSING_EQUAL: one below
+ * the smallest integer-like word (so a direct index still covers the
+ * column), NaN's bits for numbers keyed by their bits. */
+static uint64_t missing_word(const kn_column *c, size_t rows, const uint64_t *map, int whole)
 {
-    size_t rows = f->n_rows;
+    if (c->type == KN_COL_NUMERIC && !whole) return 0x7ff8000000000000u;
+    int64_t mn = 0;
+    int any = 0;
+    for (size_t r = 0; r < rows; r++) {
+        uint64_t x;
+        if (!cell_word(c, r, map, whole, &x)) continue;
+        if (!any || (int64_t)x < mn) mn = (int64_t)x;
+        any = 1;
+    }
+    /* integer words are above INT64_MIN (the missing value), whole numbers
+     * and codes far above it */
+    return (uint64_t)(mn - 1);
+}
+
+kn_status kn__words_build(const kn_column *const *cs, size_t rows, const kn_column *const *peer,
+                          size_t peer_rows, size_t n, int flags, kn__words *w)
+{
     w->n_rows = rows;
     w->n = n;
     w->w = kn_malloc((rows ? rows : 1) * n * sizeof *w->w);
     w->missing = kn_malloc(rows ? rows : 1);
     w->hash = kn_malloc((rows ? rows : 1) * sizeof *w->hash);
-    uint64_t *maps[64] = {0};
-    int whole[64] = {0};
+    uint64_t *maps[KN__KEYS_MAX] = {0}, miss_word[KN__KEYS_MAX] = {0};
+    int whole[KN__KEYS_MAX] = {0};
     for (size_t i = 0; i < n; i++) {
-        const kn_column *c = f->cols[cols[i]];
+        const kn_column *c = cs[i];
         whole[i] = c->type == KN_COL_NUMERIC && whole_numbers(c, rows) &&
                    (peer[i] == c || whole_numbers(peer[i], peer_rows));
     }
     kn_status e = w->w && w->missing && w->hash ? KN_OK : KN_ERR_NOMEM;
     for (size_t i = 0; e == KN_OK && i < n; i++) {
-        const kn_column *c = f->cols[cols[i]];
-        if (!map_to_peer || c->type != KN_COL_CATEGORICAL || c == peer[i]) continue;
+        const kn_column *c = cs[i];
+        if (!(flags & KN__WORDS_MAP_TO_PEER) || c->type != KN_COL_CATEGORICAL || c == peer[i])
+            continue;
         size_t levels = c->dict.n;
         if (!(maps[i] = kn_malloc((levels ? levels : 1) * sizeof *maps[i]))) {
             e = KN_ERR_NOMEM;
@@ -118,9 +185,10 @@ kn_status kn__words_build(const kn_frame *f, const size_t *cols, const kn_column
             maps[i][l] = code >= 0 ? (uint64_t)code : UNMAPPED_BASE + l;
         }
     }
+    int miss_eq = (flags & KN__WORDS_MISSING_EQUAL) != 0;
+    for (size_t i = 0; e == KN_OK && miss_eq && i < n; i++)
+        miss_word[i] = missing_word(cs[i], rows, maps[i], whole[i]);
     if (e == KN_OK) {
-        const kn_column *cs[64];
-        for (size_t i = 0; i < n; i++) cs[i] = f->cols[cols[i]];
         long long nr = (long long)rows;
 #pragma omp parallel for schedule(static) if (rows * n > 65536)
         for (long long rr = 0; rr < nr; rr++) {
@@ -130,11 +198,11 @@ kn_status kn__words_build(const kn_frame *f, const size_t *cols, const kn_column
             for (size_t i = 0; i < n; i++) {
                 if (!cell_word(cs[i], r, maps[i], whole[i], &dst[i])) {
                     miss = 1;
-                    dst[i] = 0;
+                    dst[i] = miss_word[i];
                 }
                 h = mix(h, dst[i]);
             }
-            w->missing[r] = miss;
+            w->missing[r] = miss && !miss_eq;
             w->hash[r] = h;
         }
     }
@@ -229,7 +297,7 @@ size_t kn__wtable_find(const kn__table *t, const kn__words *rk, const kn__words 
 static int direct_index(const kn__words *w, size_t *idx, size_t *span)
 {
     size_t n = w->n, rows = w->n_rows;
-    uint64_t lo[64], stride[64], total = 1;
+    uint64_t lo[KN__KEYS_MAX], stride[KN__KEYS_MAX], total = 1;
     for (size_t i = 0; i < n; i++) {
         int64_t mn = INT64_MAX, mx = INT64_MIN;
         for (size_t r = 0; r < rows; r++) {
@@ -263,14 +331,41 @@ static int direct_index(const kn__words *w, size_t *idx, size_t *span)
     return 1;
 }
 
-kn_status kn__words_group(const kn__words *w, size_t *of, size_t *rep, size_t *n_groups)
+typedef struct slot {
+    uint64_t hash;
+    size_t group; /* MISSING_KEY: empty */
+} slot;
+
+/* tab (size slots) rehashed into twice as many; NULL (tab freed) when out
+ * of memory. */
+static slot *grow(slot *tab, size_t *size)
+{
+    size_t n = 2 * *size, mask = n - 1;
+    slot *t = kn_malloc(n * sizeof *t);
+    if (t) {
+        for (size_t i = 0; i < n; i++) t[i].group = MISSING_KEY;
+        for (size_t i = 0; i < *size; i++) {
+            if (tab[i].group == MISSING_KEY) continue;
+            size_t s = tab[i].hash & mask;
+            while (t[s].group != MISSING_KEY) s = (s + 1) & mask;
+            t[s] = tab[i];
+        }
+        *size = n;
+    }
+    kn_free(tab);
+    return t;
+}
+
+int kn__words_group_direct(const kn__words *w, size_t *of, size_t *rep, size_t *n_groups,
+                           kn_status *e)
 {
     size_t rows = w->n_rows, span = 0, g = 0;
     /* the direct index needs rows-sized scratch: worth it when the span is
      * no bigger than a few times the rows */
     if (rows && direct_index(w, of, &span) && span <= 4 * rows + 1024) {
         size_t *id = kn_malloc(span * sizeof *id);
-        if (!id) return KN_ERR_NOMEM;
+        *e = id ? KN_OK : KN_ERR_NOMEM;
+        if (!id) return 1;
         for (size_t i = 0; i < span; i++) id[i] = MISSING_KEY;
         for (size_t r = 0; r < rows; r++) {
             size_t x = of[r];
@@ -283,34 +378,48 @@ kn_status kn__words_group(const kn__words *w, size_t *of, size_t *rep, size_t *n
         }
         kn_free(id);
         *n_groups = g;
-        return KN_OK;
+        return 1;
     }
-    size_t size = 16;
-    while (size < 2 * rows) size *= 2;
-    size_t mask = size - 1, *slot_group = kn_malloc(size * sizeof *slot_group);
-    if (!slot_group) return KN_ERR_NOMEM;
-    for (size_t i = 0; i < size; i++) slot_group[i] = MISSING_KEY;
+    return 0;
+}
+
+kn_status kn__words_group(const kn__words *w, size_t *of, size_t *rep, size_t *n_groups)
+{
+    kn_status e;
+    if (kn__words_group_direct(w, of, rep, n_groups, &e)) return e;
+    size_t rows = w->n_rows, g = 0;
+    /* slots hold a group's hash beside its id (one cache line per probe);
+     * the table starts small and doubles at half full, so few groups stay in
+     * cache */
+    size_t size = 1024, mask = size - 1;
+    slot *tab = kn_malloc(size * sizeof *tab);
+    if (!tab) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < size; i++) tab[i].group = MISSING_KEY;
     for (size_t r = 0; r < rows; r++) {
         if (w->missing[r]) {
             of[r] = MISSING_KEY;
             continue;
         }
-        size_t s = w->hash[r] & mask;
+        uint64_t h = w->hash[r];
+        size_t s = h & mask;
         for (;; s = (s + 1) & mask) {
-            size_t gi = slot_group[s];
+            size_t gi = tab[s].group;
             if (gi == MISSING_KEY) {
-                slot_group[s] = g;
+                tab[s].hash = h;
+                tab[s].group = g;
                 rep[g] = r;
                 of[r] = g++;
                 break;
             }
-            if (w->hash[rep[gi]] == w->hash[r] && words_equal(w, rep[gi], w, r)) {
+            if (tab[s].hash == h && words_equal(w, rep[gi], w, r)) {
                 of[r] = gi;
                 break;
             }
         }
+        if (2 * g > size && !(tab = grow(tab, &size))) return KN_ERR_NOMEM;
+        mask = size - 1;
     }
-    kn_free(slot_group);
+    kn_free(tab);
     *n_groups = g;
     return KN_OK;
 }

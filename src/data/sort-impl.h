@@ -21,8 +21,10 @@ static inline double kn__key_f64(uint64_t k)
     memcpy(&d, &u, sizeof d);
     return d;
 }
-/* Sort n uint64 keys ascending, carrying a parallel uint64 payload (val may be
- * NULL). tmpk and tmpv (when val is given) hold n each. */
+/* Sort n uint64 keys ascending, stably, carrying a parallel uint64 payload
+ * (val may be NULL). tmpk and tmpv (when val is given) hold n each. From
+ * 65,536 keys, called outside a parallel region, the passes run on the
+ * calling team; the result is the same on any team. */
 void kn__sort_u64_pairs(uint64_t *key, uint64_t *val, uint64_t *tmpk, uint64_t *tmpv, size_t n);
 
 #endif

@@ -219,6 +219,36 @@ static void word_keys_match_text_keys(void **state)
     kn_frame_free(r);
 }
 
+/* nunique groups by the keys and its column together: 64 key columns make
+ * 65 word columns, which the word keys hold. */
+static void nunique_over_64_keys(void **state)
+{
+    (void)state;
+    char csv[2048];
+    size_t used = 0;
+    for (int j = 0; j < 64; j++) used += (size_t)snprintf(csv + used, sizeof csv - used, "c%d,", j);
+    used += (size_t)snprintf(csv + used, sizeof csv - used, "v\n");
+    int v[] = {1, 1, 1, 1, 4, 5};
+    for (int r = 0; r < 6; r++) {
+        for (int j = 0; j < 64; j++)
+            used += (size_t)snprintf(csv + used, sizeof csv - used, "%d,", (r % 2) * (j + 1));
+        used += (size_t)snprintf(csv + used, sizeof csv - used, "%d\n", v[r]);
+    }
+    kn_frame *f = read_as(".csv", csv), *g;
+    char names[64][16];
+    const char *by[64];
+    for (int j = 0; j < 64; j++) {
+        snprintf(names[j], sizeof names[j], "c%d", j);
+        by[j] = names[j];
+    }
+    kn_agg nu = {"nu", KN_AGG_NUNIQUE, "v", NULL};
+    KN_CHECK(kn_frame_group_by(f, by, 64, &nu, 1, &g, NULL));
+    assert_int_equal(kn_frame_n_rows(g), 2);
+    assert_true(num(g, "nu", 0) == 2 && num(g, "nu", 1) == 2); /* {1, 4} and {1, 5} */
+    kn_frame_free(g);
+    kn_frame_free(f);
+}
+
 /* The radix sort over word keys (categorical c) and the merge sort over
  * free text (string s, the same texts) give the same stable order. */
 static void sort_radix_matches_merge(void **state)
@@ -261,6 +291,7 @@ int main(void)
         cmocka_unit_test(join_matches_across_types), cmocka_unit_test(union_aligns_columns),
         cmocka_unit_test(group_by_aggregates),       cmocka_unit_test(word_keys_match_text_keys),
         cmocka_unit_test(sqlite_source_types),       cmocka_unit_test(sort_radix_matches_merge),
+        cmocka_unit_test(nunique_over_64_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
