@@ -2,8 +2,8 @@
  * comparison (monitoring sorts a window of every input per window, the
  * quantile sketch a level per compaction: qsort was 5 % of a served
  * request's time with drift windows on). */
-#ifndef KILN_SORT_IMPL_H
-#define KILN_SORT_IMPL_H
+#ifndef KILN_CORE_SORT_IMPL_H
+#define KILN_CORE_SORT_IMPL_H
 
 #include <stddef.h>
 
