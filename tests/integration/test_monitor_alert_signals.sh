@@ -62,7 +62,7 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 $py "$W/receiver.py" "$PORT" "$W/got.jsonl" & RECEIVER=$!
-trap 'kill "$RECEIVER" 2>/dev/null; wait "$RECEIVER" 2>/dev/null; rm -rf "$W"' EXIT
+trap 'kill "$RECEIVER" 2>/dev/null || true; wait "$RECEIVER" 2>/dev/null || true; rm -rf "$W"' EXIT
 for i in $(seq 50); do
     $py -c "import socket; socket.create_connection(('127.0.0.1', $PORT))" 2>/dev/null && break
     sleep 0.1
