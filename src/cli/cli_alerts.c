@@ -19,7 +19,7 @@ struct cli_alerting {
     kn_alert_config *c;
     kn_store *s;
     char *model;
-    const char *cmd; /* "monitor check", "monitor ops": names the command in messages */
+    const char *cmd;        /* "monitor check", "monitor ops": names the command in messages */
     int64_t *streak, *open; /* per rule, without a store: streak, open incident (window) */
     size_t local_id;
 };
@@ -167,8 +167,8 @@ int cli_alerts_open(const char *cmd, const char *file, int record, const char *m
                                 "retrain registers a version of NAME)"
                               : NULL;
         if (why) {
-            int rc = cli_usage_error(cmd, "--alerts: rule '%s' has retrain:, which %s",
-                                     r->name, why);
+            int rc =
+                cli_usage_error(cmd, "--alerts: rule '%s' has retrain:, which %s", r->name, why);
             cli_alerts_close(al);
             return rc;
         }

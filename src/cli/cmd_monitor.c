@@ -112,6 +112,9 @@ static const cli_spec check_spec = {
     "scores, and gives each window's share of rows past it; a window is\n"
     "anomalous when a one-sided binomial test puts its share over the\n"
     "reference's (p under --alpha / windows).\n"
+    "Alert rules may watch it: anomaly_share, anomaly_p (the window's),\n"
+    "anomalous (1: flagged), anomalous_windows (flagged so far); they need\n"
+    "--anomalies. The ops_* metrics are kiln monitor ops --alerts'.\n"
     "Exit 0: no drift, no alert, no anomalous window; 1: any of them;\n"
     "2: usage (a bad alert file too); 3: the data cannot be checked (a\n"
     "batch whose columns do not match the model's input, an unreadable file).\n",

@@ -209,11 +209,11 @@ static void ops_observe(kn_alert_inputs *in, json_t *going, int k, const char *m
         in->ops_abs_z[k] = fabs(pt->z);
     if (pt->event == KN_OPSANOM_NONE) return;
     in->ops_in_event[k][pt->event] += 1;
-    json_array_append_new(going, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "model", model,
-                                           "series", series_names[k], "kind",
-                                           kn_opsanom_event_name(pt->event), "value",
-                                           cli_json_num(pt->value), "expected",
-                                           cli_json_num(pt->expected), "z", cli_json_num(pt->z)));
+    json_array_append_new(going,
+                          json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "model", model, "series",
+                                    series_names[k], "kind", kn_opsanom_event_name(pt->event),
+                                    "value", cli_json_num(pt->value), "expected",
+                                    cli_json_num(pt->expected), "z", cli_json_num(pt->z)));
 }
 
 /* The alert rules on interval k (1-based) starting at at (seconds): the
@@ -257,10 +257,9 @@ static int cmd_monitor_ops(int argc, char **argv)
     int64_t first = 0, last = -1, no_window = 0;
     cli_alerting *al = NULL;
     kn_status e = KN_OK;
-    if (a.alerts &&
-        ((rc = cli_alerts_open("monitor ops", a.alerts, 0, a.model ? a.model : "(server)",
-                               &no_window, &al)) ||
-         (rc = cli_alerts_check_sources(al, 0))))
+    if (a.alerts && ((rc = cli_alerts_open("monitor ops", a.alerts, 0,
+                                           a.model ? a.model : "(server)", &no_window, &al)) ||
+                     (rc = cli_alerts_check_sources(al, 0))))
         goto done;
     e = read_log(a.log, a.interval, &st);
     if (e == KN_OK && a.model) {

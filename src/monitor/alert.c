@@ -169,8 +169,7 @@ static kn_status parse_rule(const kn__yaml *y, const yaml_node_t *n, const char 
                 return kn__yaml_at(y, kv.value,
                                    "series '%s' is not one of requests, errors, latency", sv);
             series = kv.value;
-        }
-        else if (!strcmp(kv.key, "severity")) {
+        } else if (!strcmp(kv.key, "severity")) {
             e = dup_scalar(y, kv.value, "severity", &r->severity);
             if (e == KN_OK && strcmp(r->severity, "info") && strcmp(r->severity, "warning") &&
                 strcmp(r->severity, "critical"))
