@@ -160,8 +160,11 @@ int cli_alerts_open(const char *cmd, const char *file, int record, const char *m
     for (size_t i = 0; al->c && i < al->c->n_rules; i++) {
         const kn_alert_rule *r = &al->c->rules[i];
         if (!r->retrain_spec) continue;
-        const char *why = !record ? "needs --record (the store keeps the incident, so that one "
-                                    "incident retrains once)"
+        const char *why = !strcmp(cmd, "monitor ops")
+                              ? "kiln monitor ops does not take (it keeps no incidents in a "
+                                "store); retrain from kiln monitor check's rules"
+                          : !record ? "needs --record (the store keeps the incident, so that one "
+                                      "incident retrains once)"
                           : access(model, F_OK) == 0
                               ? "needs --model NAME@STAGE of the store, not a file (the "
                                 "retrain registers a version of NAME)"
