@@ -3,8 +3,11 @@
  *
  *     kn_alert_config *c = NULL;
  *     kn_alert_config_parse(text, len, "alerts.yaml", &c);
+ *     kn_alert_inputs in;
+ *     kn_alert_inputs_init(&in);
+ *     in.cols = &report;                      // what the window measured
  *     double v; const char *col;
- *     kn_alert_value(&c->rules[0], &report, &pred, invalid_share, &v, &col);
+ *     kn_alert_measure(&c->rules[0], &in, &v, &col);
  *     if (kn_alert_fires(&c->rules[0], v)) kn_webhook_post(url, json, 5, 0.2, 2, &tries);
  *     kn_alert_config_free(c);
  *
@@ -14,6 +17,7 @@
  *     - name: int_rate_moved          # unique; names the alert
  *       metric: psi                   # see below
  *       column: int_rate              # column metrics; left out: the worst column
+ *       series: errors                # ops metrics: requests, errors or latency; left out: any
  *       condition: "> 0.2"            # >, >=, <, <= and a number
  *       for: 2                        # consecutive windows (or checks) it must hold; default 1
  *       window: 500                   # rows per window (kiln monitor check --window); optional
@@ -36,18 +40,41 @@
  * missing_change (its change from the reference, absolute), unseen_share.
  * Check metrics: drifted_columns, drift (0 or 1), invalid_share,
  * prediction_psi, prediction_p, prediction_drift (0 or 1).
+ * Input anomaly metrics (kiln monitor check --anomalies), per window:
+ * anomaly_share (the window's share of anomalous rows), anomaly_p (its
+ * binomial p-value against the reference's share), anomalous (0 or 1:
+ * the window flagged), anomalous_windows (the windows flagged so far in
+ * the check, this one included).
+ * Operational metrics (kiln monitor ops), per interval, over the series
+ * `series` selects (every scope watched: the server and each model):
+ * ops_jump, ops_drop, ops_flatline (how many of them are in an event of
+ * that kind during the interval), ops_events (in an event of any kind),
+ * ops_z (the largest |z| of them).
  * An unknown metric, condition or key is an error naming its line.
  */
 #ifndef KILN_ALERT_H
 #define KILN_ALERT_H
 
 #include "kiln/drift.h"
+#include "kiln/opsanom.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef enum { KN_ALERT_GT = 0, KN_ALERT_GE = 1, KN_ALERT_LT = 2, KN_ALERT_LE = 3 } kn_alert_op;
+
+/* What a rule's metric is measured on: a drift check, the input
+ * anomalies of its windows, or the operational series of an access log. */
+typedef enum { KN_ALERT_DRIFT = 0, KN_ALERT_ANOMALY = 1, KN_ALERT_OPS = 2 } kn_alert_source;
+
+/* The series of the operational metrics (the rule's `series:`). */
+typedef enum {
+    KN_ALERT_SERIES_REQUESTS = 0,
+    KN_ALERT_SERIES_ERRORS = 1, /* the share of requests answered with an error */
+    KN_ALERT_SERIES_LATENCY = 2
+} kn_alert_series;
+enum { KN_ALERT_N_SERIES = 3 };
 
 typedef struct kn_alert_rule {
     char *name, *metric, *column; /* column NULL: every column */
@@ -59,6 +86,8 @@ typedef struct kn_alert_rule {
      * paths as given, or relative to the alert file's folder. */
     char *retrain_spec, *retrain_data, *retrain_holdout; /* data NULL: the spec's sources */
     double retrain_margin;
+    kn_alert_source source; /* what the metric needs (from the metric) */
+    int series;             /* ops metrics: a kn_alert_series, or -1: any */
 } kn_alert_rule;
 
 typedef enum { KN_SINK_LOG = 0, KN_SINK_WEBHOOK = 1 } kn_alert_sink_kind;
@@ -82,7 +111,38 @@ KN_API kn_status kn_alert_config_parse(const char *text, size_t len, const char 
                                        kn_alert_config **out);
 KN_API void kn_alert_config_free(kn_alert_config *c);
 
-/* The rule's metric on a check: the columns' report, the predictions'
+/* What one window (or interval) measured; what a source did not measure
+ * stays as kn_alert_inputs_init left it, and its metrics are NaN. */
+typedef struct kn_alert_inputs {
+    const kn_drift_report *cols; /* drift: the columns' report (NULL: none) */
+    const kn_drift_col *pred;    /* drift: the predictions' result (NULL: none) */
+    double invalid_share;        /* drift: the share of rows breaking the schema */
+    /* input anomalies (NaN: not measured) */
+    double anomaly_share, anomaly_p, anomalous, anomalous_windows;
+    /* operational: has_ops 1 when measured; per series, how many scopes
+     * are in an event of each kind (indexed by kn_opsanom_event: none,
+     * jump, drop, flatline; [0] unused) and their largest |z| (NaN: none) */
+    int has_ops;
+    double ops_in_event[KN_ALERT_N_SERIES][KN_OPSANOM_N_EVENTS];
+    double ops_abs_z[KN_ALERT_N_SERIES];
+} kn_alert_inputs;
+
+/* Everything unmeasured: pointers NULL, numbers NaN, has_ops 0. */
+KN_API void kn_alert_inputs_init(kn_alert_inputs *in);
+
+/* The rule's metric on what a window measured. *column receives the
+ * column the value comes from (borrowed from in->cols), the series name
+ * (static) for ops metrics, NULL otherwise. A named column the report
+ * lacks is KN_ERR_NOT_FOUND naming it. NaN when there is nothing to
+ * measure (a source not measured included). */
+KN_API kn_status kn_alert_measure(const kn_alert_rule *r, const kn_alert_inputs *in, double *value,
+                                  const char **column);
+
+/* The metric's source, or -1 for a metric that does not exist. */
+KN_API int kn_alert_metric_source(const char *metric);
+
+/* kn_alert_measure of a drift check alone (kept for its callers).
+ * The rule's metric on a check: the columns' report, the predictions'
  * result (pred may be NULL) and the share of rows breaking the schema.
  * *column receives the column the value comes from (borrowed from the
  * report; NULL for check metrics). A named column the report lacks is

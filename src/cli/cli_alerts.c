@@ -19,6 +19,7 @@ struct cli_alerting {
     kn_alert_config *c;
     kn_store *s;
     char *model;
+    const char *cmd;        /* "monitor check", "monitor ops": names the command in messages */
     int64_t *streak, *open; /* per rule, without a store: streak, open incident (window) */
     size_t local_id;
 };
@@ -30,7 +31,7 @@ int cli_alerts_check_columns(const cli_alerting *al, const char *const *names, s
         size_t j = 0;
         while (col && j < n && strcmp(names[j], col)) j++;
         if (col && j == n)
-            return cli_usage_error("monitor check",
+            return cli_usage_error(al->cmd,
                                    "--alerts: rule '%s' watches column '%s', which is not an "
                                    "input column of the model",
                                    al->c->rules[i].name, col);
@@ -84,16 +85,46 @@ static kn_status read_text(const char *path, char **text, size_t *len)
     return KN_OK;
 }
 
-int cli_alerts_open(const char *file, int record, const char *model, int64_t *window,
-                    cli_alerting **out)
+int cli_alerts_check_sources(const cli_alerting *al, int anomalies)
+{
+    int ops = !strcmp(al->cmd, "monitor ops");
+    for (size_t i = 0; al->c && i < al->c->n_rules; i++) {
+        const kn_alert_rule *r = &al->c->rules[i];
+        if (ops && r->source != KN_ALERT_OPS)
+            return cli_usage_error(al->cmd,
+                                   "--alerts: rule '%s': metric '%s' is one of kiln monitor "
+                                   "check; kiln monitor ops takes ops_jump, ops_drop, "
+                                   "ops_flatline, ops_events, ops_z",
+                                   r->name, r->metric);
+        if (ops && r->window_rows)
+            return cli_usage_error(al->cmd,
+                                   "--alerts: rule '%s' has window: (rows of a check); kiln "
+                                   "monitor ops has intervals (--interval): drop window",
+                                   r->name);
+        if (!ops && r->source == KN_ALERT_OPS)
+            return cli_usage_error(al->cmd,
+                                   "--alerts: rule '%s': metric '%s' is one of an access log's "
+                                   "series; watch it with kiln monitor ops --log FILE --alerts",
+                                   r->name, r->metric);
+        if (!ops && r->source == KN_ALERT_ANOMALY && !anomalies)
+            return cli_usage_error(al->cmd,
+                                   "--alerts: rule '%s' watches '%s', which needs --anomalies",
+                                   r->name, r->metric);
+    }
+    return CLI_OK;
+}
+
+int cli_alerts_open(const char *cmd, const char *file, int record, const char *model,
+                    int64_t *window, cli_alerting **out)
 {
     *out = NULL;
     cli_alerting *al = kn_calloc(1, sizeof *al);
     if (!al || !(al->model = kn_strdup(model))) {
         kn_free(al);
-        cli_error("monitor check: out of memory");
+        cli_error("%s: out of memory", cmd);
         return CLI_ERROR;
     }
+    al->cmd = cmd;
     if (file) {
         char *text = NULL;
         size_t len = 0;
@@ -102,21 +133,21 @@ int cli_alerts_open(const char *file, int record, const char *model, int64_t *wi
         kn_free(text);
         if (e != KN_OK) {
             cli_alerts_close(al);
-            return cli_usage_error("monitor check", "--alerts: %s", kn_last_error());
+            return cli_usage_error(cmd, "--alerts: %s", kn_last_error());
         }
         size_t n = al->c->n_rules;
         al->streak = kn_calloc(n, sizeof *al->streak);
         al->open = kn_calloc(n, sizeof *al->open);
         if (!al->streak || !al->open) {
             cli_alerts_close(al);
-            cli_error("monitor check: out of memory");
+            cli_error("%s: out of memory", cmd);
             return CLI_ERROR;
         }
         for (size_t i = 0; i < n; i++) {
             int64_t rw = al->c->rules[i].window_rows;
             if (!rw) continue;
             if (*window && *window != rw) {
-                int rc = cli_usage_error("monitor check",
+                int rc = cli_usage_error(cmd,
                                          "--alerts: rule '%s' has window %lld rows, the check "
                                          "%lld; give the rules one window, or no --window",
                                          al->c->rules[i].name, (long long)rw, (long long)*window);
@@ -129,21 +160,24 @@ int cli_alerts_open(const char *file, int record, const char *model, int64_t *wi
     for (size_t i = 0; al->c && i < al->c->n_rules; i++) {
         const kn_alert_rule *r = &al->c->rules[i];
         if (!r->retrain_spec) continue;
-        const char *why = !record ? "needs --record (the store keeps the incident, so that one "
-                                    "incident retrains once)"
+        const char *why = !strcmp(cmd, "monitor ops")
+                              ? "kiln monitor ops does not take (it keeps no incidents in a "
+                                "store); retrain from kiln monitor check's rules"
+                          : !record ? "needs --record (the store keeps the incident, so that one "
+                                      "incident retrains once)"
                           : access(model, F_OK) == 0
                               ? "needs --model NAME@STAGE of the store, not a file (the "
                                 "retrain registers a version of NAME)"
                               : NULL;
         if (why) {
-            int rc = cli_usage_error("monitor check", "--alerts: rule '%s' has retrain:, which %s",
-                                     r->name, why);
+            int rc =
+                cli_usage_error(cmd, "--alerts: rule '%s' has retrain:, which %s", r->name, why);
             cli_alerts_close(al);
             return rc;
         }
     }
     if (record && kn_store_open(cli_store_dir, 1, &al->s) != KN_OK) {
-        cli_error("monitor check: --record: %s", kn_last_error());
+        cli_error("%s: --record: %s", cmd, kn_last_error());
         cli_alerts_close(al);
         return CLI_ERROR;
     }
@@ -184,9 +218,10 @@ static void deliver(const cli_alerting *al, json_t *payload, int *ok, int *attem
         kn_status e = kn_webhook_post(s->url, body, s->retries, s->backoff_s, s->timeout_s, &tries);
         *attempts += tries;
         if (e != KN_OK) {
-            cli_error("monitor check: alert not delivered: %s (the store keeps it undelivered; "
-                      "the next check with --record retries)",
-                      kn_last_error());
+            cli_error("%s: alert not delivered: %s%s", al->cmd, kn_last_error(),
+                      al->s ? " (the store keeps it undelivered; the next check with --record "
+                              "retries)"
+                            : "");
             *ok = 0;
         }
     }
@@ -230,9 +265,8 @@ static void retrain_action(cli_alerting *al, const kn_alert_rule *r, json_t *det
 }
 
 kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64_t window_rows,
-                            uint64_t rows, int drift, json_t *result, const kn_drift_report *cols,
-                            const kn_drift_col *pred, double invalid_share, json_t **alerts,
-                            int *alerting)
+                            uint64_t rows, int drift, json_t *result, const kn_alert_inputs *in,
+                            json_t *extra, json_t **alerts, int *alerting)
 {
     *alerts = json_array();
     *alerting = 0;
@@ -248,7 +282,7 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
         const kn_alert_rule *r = &al->c->rules[i];
         double v = NAN;
         const char *column = NULL;
-        e = kn_alert_value(r, cols, pred, invalid_share, &v, &column);
+        e = kn_alert_measure(r, in, &v, &column);
         if (e != KN_OK) break;
         int fires = kn_alert_fires(r, v);
         char cond[64];
@@ -258,11 +292,17 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
                       r->severity, "model", al->model, "metric", r->metric, "column",
                       column ? json_string(column) : json_null(), "value", cli_json_num(v),
                       "condition", cond, "window", (json_int_t)k, "data", data);
-        json_t *drifted = json_array();
-        for (size_t j = 0; j < cols->n_cols; j++)
-            if (cols->cols[j].drifted)
-                json_array_append_new(drifted, json_string(cols->cols[j].name));
-        json_object_set_new(detail, "drifted_columns", drifted);
+        if (in->cols) {
+            json_t *drifted = json_array();
+            for (size_t j = 0; j < in->cols->n_cols; j++)
+                if (in->cols->cols[j].drifted)
+                    json_array_append_new(drifted, json_string(in->cols->cols[j].name));
+            json_object_set_new(detail, "drifted_columns", drifted);
+        }
+        if (r->source == KN_ALERT_OPS) json_object_del(detail, "column");
+        if (r->source == KN_ALERT_OPS)
+            json_object_set_new(detail, "series", column ? json_string(column) : json_null());
+        if (extra) json_object_update(detail, extra);
         int open = 0, fresh = 0, send = 0;
         if (al->s) {
             char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);

@@ -13,22 +13,28 @@
 
 typedef struct cli_alerting cli_alerting;
 
-/* Read the rules (file may be NULL: none) and open the store when record.
+/* Read the rules (file may be NULL: none) and open the store when record;
+ * cmd ("monitor check") names the command in messages (static).
  * *window: the rules' window when the command gave none (0: none); a rule
  * window that differs from the command's is a usage error. CLI_OK, or the
  * exit code with the error printed. */
-int cli_alerts_open(const char *file, int record, const char *model, int64_t *window,
-                    cli_alerting **out);
+int cli_alerts_open(const char *cmd, const char *file, int record, const char *model,
+                    int64_t *window, cli_alerting **out);
+/* A rule whose metric the command cannot measure (cmd "monitor ops": an
+ * ops_* metric only; "monitor check": drift metrics, anomaly metrics with
+ * anomalies on): CLI_USAGE, printed. */
+int cli_alerts_check_sources(const cli_alerting *al, int anomalies);
 /* A rule naming a column outside names: CLI_USAGE, printed. */
 int cli_alerts_check_columns(const cli_alerting *al, const char *const *names, size_t n);
 /* Window k (1-based) of a check of `data`: record result (the window's
- * JSON) when recording; evaluate every rule; deliver new incidents.
+ * JSON) when recording; evaluate every rule on what the window measured
+ * (in); deliver new incidents, each with extra's keys (borrowed; may be
+ * NULL) added to what it carries.
  * *alerts receives the rules' states (new JSON array) and *alerting 1
  * when an incident is open. */
 kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64_t window_rows,
-                            uint64_t rows, int drift, json_t *result, const kn_drift_report *cols,
-                            const kn_drift_col *pred, double invalid_share, json_t **alerts,
-                            int *alerting);
+                            uint64_t rows, int drift, json_t *result, const kn_alert_inputs *in,
+                            json_t *extra, json_t **alerts, int *alerting);
 void cli_alerts_close(cli_alerting *al);
 /* The artifact's drift reference (cli_monitor_ref.c): *out new, or NULL
  * when the artifact holds none (written before KN_ART_REFERENCE). */

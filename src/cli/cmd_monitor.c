@@ -116,6 +116,9 @@ static const cli_spec check_spec = {
     "scores, and gives each window's share of rows past it; a window is\n"
     "anomalous when a one-sided binomial test puts its share over the\n"
     "reference's (p under --alpha / windows).\n"
+    "Alert rules may watch it: anomaly_share, anomaly_p (the window's),\n"
+    "anomalous (1: flagged), anomalous_windows (flagged so far); they need\n"
+    "--anomalies. The ops_* metrics are kiln monitor ops --alerts'.\n"
     "Exit 0: no drift, no alert, no anomalous window; 1: any of them;\n"
     "2: usage (a bad alert file too); 3: the data cannot be checked (a\n"
     "batch whose columns do not match the model's input, an unreadable file).\n",
@@ -477,6 +480,27 @@ static kn_status check_rows(const monitored *w, const kn_frame *ref, const kn_fr
     return e;
 }
 
+/* What window [from, to) measured, for the alert rules: its drift and,
+ * with an (--anomalies), its anomalous rows (*anom: their new JSON;
+ * *n_anomalous counts the flagged windows so far). */
+static void check_inputs(const check_result *r, size_t n, const cli_anomalies *an, size_t from,
+                         size_t to, size_t *n_anomalous, kn_alert_inputs *in, json_t **anom)
+{
+    kn_alert_inputs_init(in);
+    in->cols = &r->cols;
+    in->pred = r->pred_tested ? &r->pred : NULL;
+    in->invalid_share = n ? r->invalid / (double)n : 0;
+    *anom = NULL;
+    if (!an) return;
+    int flagged = 0;
+    *anom = cli_anomalies_window(an, from, to, &flagged);
+    *n_anomalous += (size_t)flagged;
+    in->anomaly_share = json_real_value(json_object_get(*anom, "share"));
+    in->anomaly_p = json_real_value(json_object_get(*anom, "p"));
+    in->anomalous = flagged;
+    in->anomalous_windows = (double)*n_anomalous;
+}
+
 static int cmd_monitor_check(int argc, char **argv)
 {
     check_args a = {0};
@@ -502,7 +526,11 @@ static int cmd_monitor_check(int argc, char **argv)
     cli_anomalies *an = NULL;
     size_t n_anomalous = 0;
     int64_t window = a.window;
-    if ((rc = cli_alerts_open(a.alerts, a.record, a.model, &window, &al))) return rc;
+    if ((rc = cli_alerts_open("monitor check", a.alerts, a.record, a.model, &window, &al)) ||
+        (rc = cli_alerts_check_sources(al, a.anomalies))) {
+        cli_alerts_close(al);
+        return rc;
+    }
     kn_status e = cli_resolve_model(a.model, &path);
     if (e == KN_OK) e = load_model(path, &w);
     if (e == KN_OK) {
@@ -560,24 +588,19 @@ static int cmd_monitor_check(int argc, char **argv)
                            &o, a.max_invalid, &r);
             if (e != KN_OK) break;
             if (r.drifted && !n_drifted++) first = k + 1;
-            json_t *res = result_json(&w, &r, !window || a.record), *alerts = NULL;
+            json_t *res = result_json(&w, &r, !window || a.record), *alerts = NULL, *anom = NULL;
             int alerting = 0;
+            kn_alert_inputs in;
+            check_inputs(&r, to - from, an, from, to, &n_anomalous, &in, &anom);
+            if (anom) json_object_set(res, "anomalies", anom);
             e = cli_alerts_window(al, k + 1, a.data, window ? (uint64_t)window : 0, to - from,
-                                  r.drifted, res, &r.cols, r.pred_tested ? &r.pred : NULL,
-                                  (to - from) ? r.invalid / (double)(to - from) : 0, &alerts,
-                                  &alerting);
+                                  r.drifted, res, &in, NULL, &alerts, &alerting);
             n_alerting += (size_t)alerting;
             if (window && !a.record) json_object_del(res, "columns");
             json_object_set_new(res, "alerts", alerts ? alerts : json_array());
-            json_t *anom = NULL;
-            if (an) {
-                int flagged = 0;
-                anom = cli_anomalies_window(an, from, to, &flagged);
-                n_anomalous += (size_t)flagged;
-                json_object_set(res, "anomalies", anom);
-            }
             if (e != KN_OK) {
                 json_decref(res);
+                json_decref(anom);
                 check_result_free(&r);
                 break;
             }

@@ -15,7 +15,7 @@
 #include <time.h>
 
 typedef struct ops_args {
-    const char *log, *model;
+    const char *log, *model, *alerts;
     double interval, threshold;
 } ops_args;
 
@@ -27,6 +27,8 @@ static const cli_opt ops_opts[] = {
                  "only this model's series (default: the server's and every model's)"),
     CLI_OPT_NUM(ops_args, threshold, "threshold", "Z", "5", 1, 100,
                 "standard deviations from the baseline that make a jump or a drop"),
+    CLI_OPT_TEXT(ops_args, alerts, "alerts", "FILE",
+                 "alert rules on ops_* metrics and their sinks (YAML, as monitor check's)"),
     CLI_OPT_END};
 
 static int cmd_monitor_ops(int argc, char **argv);
@@ -44,9 +46,17 @@ const cli_spec monitor_ops_spec = {
     "drop; a request count stuck 3 intervals far from it (no traffic) a\n"
     "flat-line. The first 12 intervals of a series only teach the baseline.\n"
     "Lines without a request (the server's own event lines) are skipped.\n"
-    "Exit 0: no event; 1: an event; 2: usage; 3: a log that cannot be read.\n",
+    "--alerts FILE evaluates alert rules per interval (the file of kiln monitor\n"
+    "check --alerts; metrics ops_jump, ops_drop, ops_flatline: the series in\n"
+    "an event of that kind, ops_events: of any kind, ops_z: the largest |z|;\n"
+    "series: requests|errors|latency picks one series, else any), over the\n"
+    "server's and every model's series (with --model, that model's): an\n"
+    "incident opens after `for` intervals and is sent once to the sinks.\n"
+    "Exit 0: no event; 1: an event or an alert; 2: usage (a bad alert file\n"
+    "too); 3: a log that cannot be read.\n",
     "  kiln monitor ops --log access.jsonl --interval 60\n"
-    "  kiln monitor ops --log access.jsonl --interval 300 --model credit --json\n",
+    "  kiln monitor ops --log access.jsonl --interval 300 --model credit --json\n"
+    "  kiln monitor ops --log access.jsonl --interval 60 --alerts rules.yaml\n",
     ops_opts,
     0,
     cmd_monitor_ops};
@@ -190,6 +200,51 @@ typedef struct scope {
     size_t n, errors, n_lat;
 } scope;
 
+/* A scored point of one scope's series k for the alert rules: the events
+ * going on by kind and the largest |z|, and the event into going. */
+static void ops_observe(kn_alert_inputs *in, json_t *going, int k, const char *model,
+                        const kn_opsanom_point *pt)
+{
+    if (!isnan(pt->z) && (isnan(in->ops_abs_z[k]) || fabs(pt->z) > in->ops_abs_z[k]))
+        in->ops_abs_z[k] = fabs(pt->z);
+    if (pt->event == KN_OPSANOM_NONE) return;
+    in->ops_in_event[k][pt->event] += 1;
+    json_array_append_new(going,
+                          json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "model", model, "series",
+                                    series_names[k], "kind", kn_opsanom_event_name(pt->event),
+                                    "value", cli_json_num(pt->value), "expected",
+                                    cli_json_num(pt->expected), "z", cli_json_num(pt->z)));
+}
+
+/* The alert rules on interval k (1-based) starting at at (seconds): the
+ * incidents it opens go into opened; *n_alerting counts the intervals
+ * with one open. */
+static kn_status ops_alerts(cli_alerting *al, const char *log, size_t k, double at,
+                            uint64_t requests, const kn_alert_inputs *in, json_t *going,
+                            json_t *opened, size_t *n_alerting)
+{
+    char when[48], day[32];
+    time_t ts = (time_t)floor(at);
+    struct tm tm;
+    gmtime_r(&ts, &tm);
+    strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when, sizeof when, "%s.%03dZ", day, (int)floor((at - (double)ts) * 1000 + 0.5) % 1000);
+    json_t *extra = json_pack("{s:s, s:f, s:O}", "interval_start", when, "interval_start_s", at,
+                              "events", going),
+           *alerts = NULL;
+    int alerting = 0;
+    kn_status e =
+        cli_alerts_window(al, k, log, 0, requests, 0, NULL, in, extra, &alerts, &alerting);
+    for (size_t i = 0; e == KN_OK && i < json_array_size(alerts); i++) {
+        json_t *x = json_array_get(alerts, i);
+        if (json_is_true(json_object_get(x, "new"))) json_array_append(opened, x);
+    }
+    *n_alerting += (size_t)alerting;
+    json_decref(alerts);
+    json_decref(extra);
+    return e;
+}
+
 static int cmd_monitor_ops(int argc, char **argv)
 {
     ops_args a = {0};
@@ -197,10 +252,16 @@ static int cmd_monitor_ops(int argc, char **argv)
     if (rc) return rc < 0 ? CLI_OK : rc;
     ops_state st = {0};
     scope *sc = NULL;
-    json_t *events = json_array();
-    size_t n_events = 0, n_scopes = 0;
-    int64_t first = 0, last = -1;
-    kn_status e = read_log(a.log, a.interval, &st);
+    json_t *events = json_array(), *opened = json_array();
+    size_t n_events = 0, n_scopes = 0, n_alerting = 0;
+    int64_t first = 0, last = -1, no_window = 0;
+    cli_alerting *al = NULL;
+    kn_status e = KN_OK;
+    if (a.alerts && ((rc = cli_alerts_open("monitor ops", a.alerts, 0,
+                                           a.model ? a.model : "(server)", &no_window, &al)) ||
+                     (rc = cli_alerts_check_sources(al, 0))))
+        goto done;
+    e = read_log(a.log, a.interval, &st);
     if (e == KN_OK && a.model) {
         size_t k = 0;
         while (k < st.n_models && strcmp(st.models[k], a.model)) k++;
@@ -253,6 +314,10 @@ static int cmd_monitor_ops(int argc, char **argv)
         }
         int64_t start_s = (int64_t)floor((double)t * a.interval);
         size_t slot = kn_opsanom_hour_of_day(start_s);
+        kn_alert_inputs in;
+        kn_alert_inputs_init(&in);
+        in.has_ops = 1;
+        json_t *going = al ? json_array() : NULL; /* the events going on, for the alerts */
         for (size_t i = 0; i < n_scopes; i++) {
             scope *s = &sc[i];
             double p95 = NAN;
@@ -267,7 +332,9 @@ static int cmd_monitor_ops(int argc, char **argv)
                 kn_opsanom_point pt;
                 kn_opsanom_update(s->det[k2], v[k2], n, slot, &pt);
                 const char *model = i ? st.models[i - 1] : "";
-                if (!pt.onset || (a.model && strcmp(model, a.model))) continue;
+                if (a.model && strcmp(model, a.model)) continue;
+                if (going) ops_observe(&in, going, k2, model, &pt);
+                if (!pt.onset) continue;
                 n_events++;
                 char when[48], day[32];
                 double at = (double)t * a.interval;
@@ -285,6 +352,12 @@ static int cmd_monitor_ops(int argc, char **argv)
                                       cli_json_num(pt.expected), "z", cli_json_num(pt.z)));
             }
         }
+        if (al) {
+            e = ops_alerts(al, a.log, (size_t)(t - first + 1), (double)t * a.interval,
+                           (uint64_t)sc[0].n, &in, going, opened, &n_alerting);
+            json_decref(going);
+            if (e != KN_OK) goto done;
+        }
     }
     size_t n_intervals = st.n_reqs ? (size_t)(last - first + 1) : 0;
     if (cli.json) {
@@ -296,6 +369,10 @@ static int cmd_monitor_ops(int argc, char **argv)
                       "log", a.log, "interval_s", a.interval, "threshold", a.threshold, "requests",
                       (json_int_t)st.n_reqs, "intervals", (json_int_t)n_intervals, "models", models,
                       "n_events", (json_int_t)n_events, "events", events);
+        if (al) {
+            json_object_set_new(j, "intervals_alerting", json_integer((json_int_t)n_alerting));
+            json_object_set(j, "alerts_opened", opened);
+        }
         if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
     } else {
         printf("%zu predict requests of %zu model%s in %zu intervals of %g s\n", st.n_reqs,
@@ -312,14 +389,20 @@ static int cmd_monitor_ops(int argc, char **argv)
                    json_number_value(json_object_get(ev, "z")));
         }
         printf("%zu event%s\n", n_events, n_events == 1 ? "" : "s");
+        if (al)
+            printf("%zu alert incident%s opened; %zu interval%s with an open alert\n",
+                   json_array_size(opened), json_array_size(opened) == 1 ? "" : "s", n_alerting,
+                   n_alerting == 1 ? "" : "s");
     }
-    if (rc == CLI_OK && n_events) rc = CLI_FAIL;
+    if (rc == CLI_OK && (n_events || n_alerting)) rc = CLI_FAIL;
 done:
     if (e != KN_OK && rc == CLI_OK) {
         cli_error("monitor ops: %s", kn_last_error());
         rc = CLI_ERROR;
     }
     json_decref(events);
+    json_decref(opened);
+    cli_alerts_close(al);
     for (size_t i = 0; sc && i < n_scopes; i++) {
         for (int s = 0; s < SERIES; s++) kn_opsanom_free(sc[i].det[s]);
         kn_free(sc[i].lat);

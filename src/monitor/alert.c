@@ -11,6 +11,11 @@ static const char *const column_metrics[] = {
     "js",  "p_adjusted", "missing", "missing_change", "unseen_share"};
 static const char *const check_metrics[] = {"drifted_columns", "drift",        "invalid_share",
                                             "prediction_psi",  "prediction_p", "prediction_drift"};
+static const char *const anomaly_metrics[] = {"anomaly_share", "anomaly_p", "anomalous",
+                                              "anomalous_windows"};
+static const char *const ops_metrics[] = {"ops_jump", "ops_drop", "ops_flatline", "ops_events",
+                                          "ops_z"};
+static const char *const series_names[KN_ALERT_N_SERIES] = {"requests", "errors", "latency"};
 #define N_OF(a) (sizeof a / sizeof *a)
 
 static int known(const char *const *v, size_t n, const char *s)
@@ -18,6 +23,16 @@ static int known(const char *const *v, size_t n, const char *s)
     for (size_t i = 0; i < n; i++)
         if (!strcmp(v[i], s)) return 1;
     return 0;
+}
+
+int kn_alert_metric_source(const char *m)
+{
+    if (known(column_metrics, N_OF(column_metrics), m) ||
+        known(check_metrics, N_OF(check_metrics), m))
+        return KN_ALERT_DRIFT;
+    if (known(anomaly_metrics, N_OF(anomaly_metrics), m)) return KN_ALERT_ANOMALY;
+    if (known(ops_metrics, N_OF(ops_metrics), m)) return KN_ALERT_OPS;
+    return -1;
 }
 
 void kn_alert_config_free(kn_alert_config *c)
@@ -131,8 +146,9 @@ static kn_status parse_rule(const kn__yaml *y, const yaml_node_t *n, const char 
         return kn__yaml_at(y, n, "each rule is a mapping (name:, metric:, condition:, ...)");
     kn_status e = kn__yaml_check_keys(y, n);
     if (e != KN_OK) return e;
-    const yaml_node_t *metric = NULL, *cond = NULL;
+    const yaml_node_t *metric = NULL, *cond = NULL, *series = NULL;
     r->for_windows = 1;
+    r->series = -1;
     KN__YAML_FOR_PAIRS(y, n, kv)
     {
         uint64_t u = 0;
@@ -144,7 +160,16 @@ static kn_status parse_rule(const kn__yaml *y, const yaml_node_t *n, const char 
             metric = kv.value;
         } else if (!strcmp(kv.key, "column"))
             e = dup_scalar(y, kv.value, "column", &r->column);
-        else if (!strcmp(kv.key, "severity")) {
+        else if (!strcmp(kv.key, "series")) {
+            const char *sv;
+            e = kn__yaml_need_scalar(y, kv.value, "series", &sv);
+            for (int k = 0; e == KN_OK && k < KN_ALERT_N_SERIES; k++)
+                if (!strcmp(sv, series_names[k])) r->series = k;
+            if (e == KN_OK && r->series < 0)
+                return kn__yaml_at(y, kv.value,
+                                   "series '%s' is not one of requests, errors, latency", sv);
+            series = kv.value;
+        } else if (!strcmp(kv.key, "severity")) {
             e = dup_scalar(y, kv.value, "severity", &r->severity);
             if (e == KN_OK && strcmp(r->severity, "info") && strcmp(r->severity, "warning") &&
                 strcmp(r->severity, "critical"))
@@ -169,7 +194,7 @@ static kn_status parse_rule(const kn__yaml *y, const yaml_node_t *n, const char 
         else
             return kn__yaml_at(y, kv.key_node,
                                "unknown key '%s' in a rule; the keys are name, metric, column, "
-                               "condition, for, window, severity, retrain",
+                               "series, condition, for, window, severity, retrain",
                                kv.key);
         if (e != KN_OK) return e;
     }
@@ -177,12 +202,22 @@ static kn_status parse_rule(const kn__yaml *y, const yaml_node_t *n, const char 
     if (!metric || !cond)
         return kn__yaml_at(y, n, "rule '%s' needs a metric and a condition", r->name);
     int col = known(column_metrics, N_OF(column_metrics), r->metric);
-    if (!col && !known(check_metrics, N_OF(check_metrics), r->metric))
+    int source = kn_alert_metric_source(r->metric);
+    if (source < 0)
         return kn__yaml_at(y, metric,
                            "rule '%s': no metric '%s'; the metrics are psi, ks_d, ks_p, "
                            "wasserstein, chi2, chi2_p, js, p_adjusted, missing, missing_change, "
                            "unseen_share (per column), drifted_columns, drift, invalid_share, "
-                           "prediction_psi, prediction_p, prediction_drift",
+                           "prediction_psi, prediction_p, prediction_drift (kiln monitor check), "
+                           "anomaly_share, anomaly_p, anomalous, anomalous_windows (check "
+                           "--anomalies), ops_jump, ops_drop, ops_flatline, ops_events, ops_z "
+                           "(kiln monitor ops)",
+                           r->name, r->metric);
+    r->source = (kn_alert_source)source;
+    if (series && r->source != KN_ALERT_OPS)
+        return kn__yaml_at(y, series,
+                           "rule '%s': series selects an ops_* metric's series; '%s' has none, "
+                           "drop series",
                            r->name, r->metric);
     if (!col && r->column)
         return kn__yaml_at(y, metric, "rule '%s': '%s' is a metric of the whole check; drop column",
@@ -324,13 +359,75 @@ static double col_metric(const kn_drift_col *c, const char *m, int *lower_is_wor
     return c->p_adjusted; /* p_adjusted */
 }
 
+void kn_alert_inputs_init(kn_alert_inputs *in)
+{
+    memset(in, 0, sizeof *in);
+    in->invalid_share = NAN;
+    in->anomaly_share = in->anomaly_p = in->anomalous = in->anomalous_windows = NAN;
+    for (int s = 0; s < KN_ALERT_N_SERIES; s++) in->ops_abs_z[s] = NAN;
+}
+
 kn_status kn_alert_value(const kn_alert_rule *r, const kn_drift_report *cols,
                          const kn_drift_col *pred, double invalid_share, double *value,
                          const char **column)
 {
+    kn_alert_inputs in;
+    kn_alert_inputs_init(&in);
+    in.cols = cols;
+    in.pred = pred;
+    in.invalid_share = invalid_share;
+    return kn_alert_measure(r, &in, value, column);
+}
+
+/* An ops metric over the rule's series: the scopes in an event of the
+ * metric's kind (any kind: ops_events), or the largest |z|. */
+static double ops_value(const kn_alert_rule *r, const kn_alert_inputs *in, const char **column)
+{
+    const char *m = r->metric;
+    int kind = !strcmp(m, "ops_jump")       ? KN_OPSANOM_JUMP
+               : !strcmp(m, "ops_drop")     ? KN_OPSANOM_DROP
+               : !strcmp(m, "ops_flatline") ? KN_OPSANOM_FLATLINE
+                                            : KN_OPSANOM_NONE; /* ops_events, ops_z */
+    int z = !strcmp(m, "ops_z");
+    double v = z ? NAN : 0, best = NAN;
+    for (int s = 0; s < KN_ALERT_N_SERIES; s++) {
+        if (r->series >= 0 && s != r->series) continue;
+        double x = z ? in->ops_abs_z[s] : 0;
+        for (int k = 1; !z && k < KN_OPSANOM_N_EVENTS; k++)
+            if (kind == KN_OPSANOM_NONE || k == kind) x += in->ops_in_event[s][k];
+        if (isnan(x)) continue;
+        if (x > 0 && (isnan(best) || x > best)) best = x, *column = series_names[s];
+        v = z ? (isnan(v) || x > v ? x : v) : v + x;
+    }
+    if (r->series >= 0) *column = series_names[r->series];
+    return v;
+}
+
+kn_status kn_alert_measure(const kn_alert_rule *r, const kn_alert_inputs *in, double *value,
+                           const char **column)
+{
     *value = NAN;
     *column = NULL;
     const char *m = r->metric;
+    const kn_drift_report *cols = in->cols;
+    const kn_drift_col *pred = in->pred;
+    double invalid_share = in->invalid_share;
+    switch (kn_alert_metric_source(m)) {
+    case KN_ALERT_ANOMALY:
+        *value = !strcmp(m, "anomaly_share") ? in->anomaly_share
+                 : !strcmp(m, "anomaly_p")   ? in->anomaly_p
+                 : !strcmp(m, "anomalous")   ? in->anomalous
+                                             : in->anomalous_windows;
+        return KN_OK;
+    case KN_ALERT_OPS:
+        if (in->has_ops) *value = ops_value(r, in, column);
+        return KN_OK;
+    case KN_ALERT_DRIFT:
+        break;
+    default:
+        return kn_fail(KN_ERR_INVALID, "alert rule '%s': no metric '%s'", r->name, m);
+    }
+    if (!cols) return KN_OK;
     if (!strcmp(m, "drifted_columns")) *value = (double)cols->n_drifted;
     if (!strcmp(m, "drift"))
         *value = cols->n_drifted || (pred && pred->drifted) || invalid_share > 0 ? 1 : 0;
