@@ -53,6 +53,11 @@ typedef struct kn_drift_opts {
     size_t bins;           /* PSI bins of a numeric column (default 10) */
     double missing_change; /* missing-share change that counts (default 0.05) */
     double unseen_share;   /* share of unseen values that counts (default 0.01) */
+    /* the KS p-value is exact (lattice paths: time and memory grow with the
+     * product of the sample sizes) as scipy's ks_2samp(method='auto') chooses,
+     * both sides under 10,000 values; a non-zero cap also sends products over
+     * it to the asymptotic distribution (kiln serve's windows: 200,000) */
+    size_t ks_exact_cells; /* default 0: scipy's rule alone */
 } kn_drift_opts;
 
 KN_API void kn_drift_opts_default(kn_drift_opts *o);

@@ -75,7 +75,9 @@ flag2 = [c for c in cols if g(m2, "drifted", c)]
 assert flag2 == [], f"the stationary second window flagged {flag2}"
 win = live.iloc[:300]
 for c in ("int_rate", "annual_inc", "revol_util"):
-    d, p = stats.ks_2samp(train[c].dropna(), win[c].dropna())
+    a, b = train[c].dropna(), win[c].dropna()
+    # the server's KS p-value is exact up to 200,000 cells (sizes' product), asymptotic above
+    d, p = stats.ks_2samp(a, b, method="exact" if len(a) * len(b) <= 200000 else "asymp")
     assert abs(g(m1, "p", c) - p) < 1e-9, (c, g(m1, "p", c), p)
 for c in ("term", "verification_status"):
     t = pd.concat([train[c].fillna("<missing>").value_counts(), win[c].fillna("<missing>").value_counts()], axis=1).fillna(0).values.T

@@ -15,7 +15,7 @@ double kn__ks_sorted(const double *a, size_t na, const double *b, size_t nb);
 /* The p-value of a KS distance d between ma and mb present values, as
  * kn_ks_2samp_auto: exact (d rounded to the lattice, into *d_out) up to
  * 10,000 values a side, else kstwo (ks_dist.c). */
-kn_status kn__ks_p(double d, size_t ma, size_t mb, double *d_out, double *p);
+kn_status kn__ks_p(double d, size_t ma, size_t mb, size_t exact_cells, double *d_out, double *p);
 /* sum (c - r) ln(c / r) over the shares r[i] / nr and c[i] / nc, each
  * floored at 1e-4. */
 double kn__psi(const double *r, const double *c, size_t k, double nr, double nc);

@@ -14,6 +14,7 @@ void kn_drift_opts_default(kn_drift_opts *o)
     o->bins = 10;
     o->missing_change = 0.05;
     o->unseen_share = 0.01;
+    o->ks_exact_cells = 0;
 }
 
 void kn_drift_col_free(kn_drift_col *c)
@@ -117,7 +118,8 @@ static kn_status numbers(const double *va, size_t na, const double *vb, size_t n
     kn_status e = ra && rb ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && ma && mb) {
         *tested = 1;
-        e = kn_ks_2samp_auto(ra, ma, rb, mb, &out->ks_d, &out->ks_p);
+        e = kn__ks_p(kn__ks_sorted(ra, ma, rb, mb), ma, mb, o->ks_exact_cells, &out->ks_d,
+                     &out->ks_p);
         out->p = out->ks_p;
         out->wasserstein = wasserstein_sorted(ra, ma, rb, mb);
         if (e == KN_OK) e = kn__psi_sorted(ra, ma, na, rb, mb, nb, o->bins, &out->psi, &bins);
@@ -250,7 +252,8 @@ kn_status kn_drift_numbers_sample(const char *name, const double *sample, size_t
     if (m && mb) {
         size_t bins = 0;
         *tested = 1;
-        e = kn__ks_p(kn__ks_sorted(sample, m, rb, mb), n_present, mb, &out->ks_d, &out->ks_p);
+        e = kn__ks_p(kn__ks_sorted(sample, m, rb, mb), n_present, mb, o.ks_exact_cells, &out->ks_d,
+                     &out->ks_p);
         out->p = out->ks_p;
         out->wasserstein = wasserstein_sorted(sample, m, rb, mb);
         if (e == KN_OK)

@@ -229,10 +229,11 @@ static kn_status ks_exact_p(uint64_t m, uint64_t n, uint64_t h, double *p)
     return KN_OK;
 }
 
-kn_status kn__ks_p(double d, size_t ma, size_t mb, double *d_out, double *p)
+kn_status kn__ks_p(double d, size_t ma, size_t mb, size_t exact_cells, double *d_out, double *p)
 {
     *d_out = d;
-    if (ma <= KS_EXACT_MAX_N && mb <= KS_EXACT_MAX_N) {
+    if (ma <= KS_EXACT_MAX_N && mb <= KS_EXACT_MAX_N &&
+        (!exact_cells || (double)ma * (double)mb <= (double)exact_cells)) {
         uint64_t g = gcd_u64(ma, mb), lcm = (ma / g) * mb;
         uint64_t h = (uint64_t)nearbyint(d * (double)lcm);
         *d_out = (double)h / (double)lcm;
@@ -254,7 +255,7 @@ kn_status kn_ks_2samp_auto(const double *a, size_t na, const double *b, size_t n
     double *sa = kn__sorted_present(a, na, &ma), *sb = kn__sorted_present(b, nb, &mb);
     kn_status e = sa && sb ? KN_OK : KN_ERR_NOMEM;
     *d = *p = NAN;
-    if (e == KN_OK && ma && mb) e = kn__ks_p(kn__ks_sorted(sa, ma, sb, mb), ma, mb, d, p);
+    if (e == KN_OK && ma && mb) e = kn__ks_p(kn__ks_sorted(sa, ma, sb, mb), ma, mb, 0, d, p);
     kn_free(sa), kn_free(sb);
     return e;
 }
