@@ -26,6 +26,7 @@
 #include "learn/learn-impl.h"
 #include "learn/unsup/kmeans-impl.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -103,48 +104,55 @@ size_t kn__km_nearest(const double *x, size_t n, size_t p, size_t i, const doubl
     return b;
 }
 
-/* A row drawn with probability proportional to w (total sum). */
-static size_t draw_weighted(kn_rng *r, const double *w, size_t n, double sum)
+/* A row drawn with probability proportional to w (total sum; part[ch]:
+ * chunk ch's share, so the walk skips whole chunks). */
+static size_t draw_weighted(kn_rng *r, const double *w, size_t n, const double *part, double sum)
 {
     double u = kn_rng_uniform(r) * sum, acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        acc += w[i];
-        if (acc > u) return i;
+    size_t chunks = kn__km_chunks(n);
+    for (size_t ch = 0; ch < chunks; ch++) {
+        if (acc + part[ch] <= u && ch + 1 < chunks) {
+            acc += part[ch];
+            continue;
+        }
+        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
+        for (size_t i = lo; i < hi; i++) {
+            acc += w[i];
+            if (acc > u) return i;
+        }
+        for (size_t i = hi; i-- > lo;) /* rounding: the chunk's last row with weight */
+            if (w[i] > 0) return i;
     }
     for (size_t i = n; i-- > 0;)
         if (w[i] > 0) return i;
     return n - 1;
 }
 
-kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
-                         double *closest)
+kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, const double *xn, size_t k, kn_rng *r,
+                         double *cen, double *closest)
 {
     size_t trials = 2 + (size_t)log((double)k), chunks = kn__km_chunks(n);
     double *part = kn_malloc(chunks * trials * sizeof *part);
-    double *cand = kn_malloc((trials * p + 1) * sizeof *cand);
-    double *far = kn_malloc(trials * k * sizeof *far), *chosen = kn_malloc(k * sizeof *chosen);
-    size_t *near = kn_malloc(n * sizeof *near);
-    kn_status e = part && cand && far && chosen && near ? KN_OK : KN_ERR_NOMEM;
+    double *cand = kn_malloc((trials * p + 1) * sizeof *cand), *cn = kn_malloc(trials * sizeof *cn);
+    double *dc = kn_malloc(n * trials * sizeof *dc);
+    kn_status e = part && cand && cn && dc ? KN_OK : KN_ERR_NOMEM;
     if (e != KN_OK) goto done;
     size_t first = (size_t)kn_rng_below(r, n);
     for (size_t j = 0; j < p; j++) cen[j] = x[j * n + first];
-    kn__km_closest(x, n, p, cen, 0, closest, near, NULL, part);
+    kn__km_point_norms(cen, 1, p, cn);
+    for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
+    kn__km_trials(x, n, p, xn, cen, cn, 1, closest, dc, part);
+    kn__km_closest(n, dc, closest, part);
     double pot = 0;
     for (size_t ch = 0; ch < chunks; ch++) pot += part[ch];
     for (size_t c = 1; c < k; c++) {
         for (size_t t = 0; t < trials; t++) {
-            size_t pick = pot > 0 ? draw_weighted(r, closest, n, pot) : (size_t)kn_rng_below(r, n);
+            size_t pick =
+                pot > 0 ? draw_weighted(r, closest, n, part, pot) : (size_t)kn_rng_below(r, n);
             for (size_t j = 0; j < p; j++) cand[t * p + j] = x[j * n + pick];
-            for (size_t a = 0; a < c; a++) {
-                double d = 0;
-                for (size_t j = 0; j < p; j++) {
-                    double v = cand[t * p + j] - cen[a * p + j];
-                    d += v * v;
-                }
-                far[t * k + a] = d;
-            }
         }
-        kn__km_trials(x, n, p, cand, trials, closest, near, far, k, part);
+        kn__km_point_norms(cand, trials, p, cn);
+        kn__km_trials(x, n, p, xn, cand, cn, trials, closest, dc, part);
         size_t best = 0;
         double best_pot = INFINITY;
         for (size_t t = 0; t < trials; t++) {
@@ -155,15 +163,13 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *
                 best = t;
             }
         }
-        double *cc = cen + c * p;
-        memcpy(cc, cand + best * p, p * sizeof *cc);
-        memcpy(chosen, far + best * k, c * sizeof *chosen);
-        kn__km_closest(x, n, p, cc, c, closest, near, chosen, part);
+        memcpy(cen + c * p, cand + best * p, p * sizeof *cen);
+        kn__km_closest(n, dc + best * n, closest, part);
         pot = 0;
         for (size_t ch = 0; ch < chunks; ch++) pot += part[ch];
     }
 done:
-    kn_free(part), kn_free(cand), kn_free(far), kn_free(chosen), kn_free(near);
+    kn_free(part), kn_free(cand), kn_free(cn), kn_free(dc);
     return e;
 }
 
@@ -171,24 +177,23 @@ done:
  * the buffers. */
 static double run_once(const double *x, size_t n, size_t p, size_t k, const km_params *par,
                        double tol, size_t run, double *cen, double *next, size_t *label,
-                       double *dist, double *scratch, size_t *count, size_t *iters)
+                       double *dist, const double *xn, size_t *count, size_t *iters)
 {
     kn_rng r;
     kn_rng_init_stream(&r, (uint64_t)par->seed, run);
     if (par->algorithm == KM_MINIBATCH) {
         kn__km_minibatch o = {(size_t)par->batch_size, (size_t)par->max_iter,
                               (size_t)par->max_no_improvement, par->reassignment_ratio};
-        (void)next, (void)label, (void)dist, (void)scratch, (void)count, (void)tol;
-        return kn__km_minibatch_run(x, n, p, k, &o, &r, cen, iters);
+        (void)next, (void)label, (void)dist, (void)count, (void)tol;
+        return kn__km_minibatch_run(x, n, p, xn, k, &o, &r, cen, iters);
     }
-    (void)scratch;
     size_t chunks = kn__km_chunks(n);
     double *psum = kn_malloc(chunks * k * p * sizeof *psum);
     size_t *pcnt = kn_malloc(chunks * k * sizeof *pcnt);
     double *ub = kn_malloc(n * sizeof *ub), *lb = kn_malloc(n * sizeof *lb);
     double *half = kn_malloc(2 * k * sizeof *half), *move = half + k;
     if (!psum || !pcnt || !ub || !lb || !half ||
-        kn__km_seed_pp(x, n, p, k, &r, cen, dist) != KN_OK) {
+        kn__km_seed_pp(x, n, p, xn, k, &r, cen, dist) != KN_OK) {
         kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
         return NAN;
     }
@@ -211,7 +216,11 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
                 }
                 half[c] = 0.5 * sqrt(m);
             }
-        kn__km_assign_bounded(x, n, p, cen, k, label, ub, lb, half, it == 0, &changed);
+        if (kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, it == 0, &changed) !=
+            KN_OK) {
+            kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
+            return NAN;
+        }
         if (!changed) {
             strict = 1;
             break;
@@ -267,7 +276,7 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
         }
     }
     kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
-    kn__km_assign(x, n, p, cen, k, label, dist, NULL, NULL, NULL);
+    if (kn__km_assign(x, n, p, xn, cen, k, label, dist) != KN_OK) return NAN;
     double inertia = 0;
     for (size_t i = 0; i < n; i++) inertia += dist[i];
     *iters = strict ? it + 1 : it;
@@ -296,8 +305,16 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
         return kn_fail(KN_ERR_INVALID,
                        "kmeans: n_clusters=%zu is more than the %zu rows; choose at most %zu", k, n,
                        n);
-    double *x = kn_malloc(n * p * sizeof *x);
-    if (!x) return KN_ERR_NOMEM;
+    if (n > INT_MAX || k > INT_MAX || p > INT_MAX) /* the BLAS counts in int */
+        return kn_fail(KN_ERR_INVALID,
+                       "kmeans: %zu rows, %zu features, %zu clusters: each must be at most %d; "
+                       "sample the rows",
+                       n, p, k, INT_MAX);
+    double *x = kn_malloc(n * p * sizeof *x), *xn = kn_malloc((n + 1) * sizeof *xn);
+    if (!x || !xn) {
+        kn_free(x), kn_free(xn);
+        return KN_ERR_NOMEM;
+    }
     double var = 0;
     for (size_t j = 0; j < p; j++) {
         const double *col = kn_dataset_column(d, j);
@@ -309,6 +326,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
         var += ss / (double)n;
     }
     double tol = par->tol * (p ? var / (double)p : 0);
+    kn__km_norms(x, n, p, xn);
     double *cen_all = kn_malloc(runs * k * p * sizeof *cen_all);
     double *inertia = kn_malloc(runs * sizeof *inertia);
     size_t *iters = kn_malloc(runs * sizeof *iters);
@@ -319,9 +337,8 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
     {
         kn_ctx *prev = kn__ctx_swap(ctx);
         double *next = kn_malloc(k * p * sizeof *next), *dist = kn_malloc(n * sizeof *dist);
-        double *scratch = kn_malloc((n + p) * sizeof *scratch);
         size_t *label = kn_malloc(n * sizeof *label), *count = kn_malloc(k * sizeof *count);
-        int ok = next && dist && scratch && label && count;
+        int ok = next && dist && label && count;
 #pragma omp for schedule(dynamic, 1)
         for (size_t r = 0; r < runs; r++) {
             int stop;
@@ -331,7 +348,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             kn_status e = ok ? kn_ctx_check() : KN_ERR_NOMEM;
             if (e == KN_OK) {
                 inertia[r] = run_once(x, n, p, k, par, tol, r, cen_all + r * k * p, next, label,
-                                      dist, scratch, count, &iters[r]);
+                                      dist, xn, count, &iters[r]);
                 if (isnan(inertia[r])) e = KN_ERR_NOMEM;
             }
             if (e != KN_OK) {
@@ -342,7 +359,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
                 }
             }
         }
-        kn_free(next), kn_free(dist), kn_free(scratch), kn_free(label), kn_free(count);
+        kn_free(next), kn_free(dist), kn_free(label), kn_free(count);
         kn__ctx_swap(prev);
     }
     km_state *s = NULL;
@@ -364,16 +381,14 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             s->silhouette = NAN;
             if (par->silhouette_rows > 0 && n <= (size_t)par->silhouette_rows && k > 1 && k < n) {
                 double *dd = kn_malloc(n * sizeof *dd);
-                if (dd) {
-                    kn__km_assign(x, n, p, s->centre, k, label, dd, NULL, NULL, NULL);
+                if (dd && kn__km_assign(x, n, p, xn, s->centre, k, label, dd) == KN_OK)
                     s->silhouette = silhouette(x, n, p, label, k);
-                }
                 kn_free(dd);
             }
         }
     }
     kn_free(label);
-    kn_free(x), kn_free(cen_all), kn_free(inertia), kn_free(iters);
+    kn_free(x), kn_free(xn), kn_free(cen_all), kn_free(inertia), kn_free(iters);
     if (first != KN_OK) {
         km_free(s);
         return first == KN_ERR_CANCELLED ? kn_ctx_check() : first;

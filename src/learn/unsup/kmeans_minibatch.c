@@ -63,7 +63,7 @@ static void reassign(const double *x, size_t n, size_t p, size_t k, const size_t
     }
 }
 
-double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
+double kn__km_minibatch_run(const double *x, size_t n, size_t p, const double *xn, size_t k,
                             const kn__km_minibatch *o, kn_rng *r, double *cen, size_t *steps)
 {
     size_t batch = o->batch, init = 3 * batch;
@@ -83,7 +83,8 @@ double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
     for (size_t i = 0; i < init; i++) rows[i] = (size_t)kn_rng_below(r, n);
     for (size_t f = 0; f < p; f++)
         for (size_t i = 0; i < init; i++) sample[f * init + i] = x[f * n + rows[i]];
-    if (kn__km_seed_pp(sample, init, p, k, r, cen, scratch) != KN_OK) goto done;
+    kn__km_norms(sample, init, p, scratch + init); /* the sample's row norms after closest */
+    if (kn__km_seed_pp(sample, init, p, scratch + init, k, r, cen, scratch) != KN_OK) goto done;
 
     size_t total = o->max_iter * n / batch, step = 0, since_reassign = 0, stale = 0;
     if (total == 0) total = 1;
@@ -130,8 +131,7 @@ double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
     *steps = step;
     size_t *all = kn_malloc(n * sizeof *all);
     double *dist = kn_malloc(n * sizeof *dist);
-    if (all && dist) {
-        kn__km_assign(x, n, p, cen, k, all, dist, NULL, NULL, NULL);
+    if (all && dist && kn__km_assign(x, n, p, xn, cen, k, all, dist) == KN_OK) {
         inertia = 0;
         for (size_t i = 0; i < n; i++) inertia += dist[i];
     }
