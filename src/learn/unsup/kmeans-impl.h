@@ -41,15 +41,31 @@ void kn__km_gemm_dist(const double *x, size_t n, size_t p, const double *xn, siz
  * distance (dist). KN_ERR_NOMEM when out of memory. */
 kn_status kn__km_assign(const double *x, size_t n, size_t p, const double *xn, const double *cen,
                         size_t k, size_t *label, double *dist);
-/* k-means++ trials: dc[t x n + i] = squared distance of row i to
- * candidate t of cand (trials x p; squared norms cn), and part[chunk x
- * trials + t] = the chunk's sum over rows of min(dc, closest). */
-void kn__km_trials(const double *x, size_t n, size_t p, const double *xn, const double *cand,
-                   const double *cn, size_t trials, const double *closest, double *dc,
-                   double *part);
-/* closest = min(closest, d) row by row; part[chunk] = the chunk's sum of
+/* The distances a k-means++ step computed, per chunk of rows: m[ch] rows
+ * (chunk offsets idx[ch x KM_CHUNK ..]), their squared distances to the
+ * trials candidates at dist[ch x KM_CHUNK x trials ..] (m x trials,
+ * column-major). Rows left out are no closer to any candidate. */
+typedef struct kn__km_near {
+    size_t *m, *idx; /* chunks; n */
+    double *dist;    /* n x trials */
+} kn__km_near;
+/* k-means++ trials: the distances from the rows to candidates cand
+ * (trials x p; squared norms cn) into nb, and part[chunk x trials + t] =
+ * the chunk's sum over rows of min(squared distance to candidate t,
+ * closest). With far (far[t x k + c]: squared distance of candidate t to
+ * centre c), rows that no candidate can come closer to, by the triangle
+ * inequality from their nearest centre near[i], are left out (cpart[ch]:
+ * the chunk's sum of closest); without, every row is kept. KN_ERR_NOMEM
+ * when out of memory. */
+kn_status kn__km_trials(const double *x, size_t n, size_t p, const double *xn, const double *cand,
+                        const double *cn, size_t trials, const double *closest, const size_t *near,
+                        const double *far, size_t k, const double *cpart, kn__km_near *nb,
+                        double *part);
+/* Candidate t of nb becomes centre c: closest = min(closest, its distance)
+ * and near = c where it is smaller; cpart[chunk] = the chunk's sum of
  * closest. */
-void kn__km_closest(size_t n, const double *d, double *closest, double *part);
+void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, size_t c,
+                    double *closest, size_t *near, double *cpart);
 /* Lloyd with Hamerly's bounds ("Making k-means even faster", 2010): ub
  * (per row) bounds the distance to its centre from above, lb the distance
  * to any other from below, half[c] is half the distance from centre c to
@@ -57,11 +73,14 @@ void kn__km_closest(size_t n, const double *d, double *closest, double *part);
  * of 1e-9, so rounding never decides) keeps its label untested; the others
  * are recomputed (a block with many by dgemm, a few rows directly). full:
  * recompute every row. Rows longer than KM_MAX_ROW features always go a
- * block at a time. KN_ERR_NOMEM when out of memory. */
+ * block at a time. Unless full, a row that changes cluster moves its
+ * values between its chunk's sums and counts (sum, count as kn__km_sums
+ * gives them; NULL: none kept). KN_ERR_NOMEM when out of memory. */
 #define KM_MAX_ROW 256
 kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *xn,
                                 const double *cen, size_t k, size_t *label, double *ub, double *lb,
-                                const double *half, int full, int *changed);
+                                const double *half, int full, int *changed, double *sum,
+                                size_t *count);
 /* Per chunk, per centre sums and counts of the rows by label (chunks x k
  * x p and chunks x k). */
 void kn__km_sums(const double *x, size_t n, size_t p, size_t k, const size_t *label, double *sum,

@@ -132,27 +132,35 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, const double *xn, 
                          double *cen, double *closest)
 {
     size_t trials = 2 + (size_t)log((double)k), chunks = kn__km_chunks(n);
-    double *part = kn_malloc(chunks * trials * sizeof *part);
+    double *part = kn_malloc(chunks * (trials + 1) * sizeof *part), *cpart = part + chunks * trials;
     double *cand = kn_malloc((trials * p + 1) * sizeof *cand), *cn = kn_malloc(trials * sizeof *cn);
-    double *dc = kn_malloc(n * trials * sizeof *dc);
-    kn_status e = part && cand && cn && dc ? KN_OK : KN_ERR_NOMEM;
+    double *far = kn_malloc(trials * k * sizeof *far);
+    size_t *near = kn_malloc(n * sizeof *near);
+    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(n * sizeof *nb.idx),
+                      kn_malloc(n * trials * sizeof *nb.dist)};
+    kn_status e =
+        part && cand && cn && far && near && nb.m && nb.idx && nb.dist ? KN_OK : KN_ERR_NOMEM;
     if (e != KN_OK) goto done;
     size_t first = (size_t)kn_rng_below(r, n);
     for (size_t j = 0; j < p; j++) cen[j] = x[j * n + first];
     kn__km_point_norms(cen, 1, p, cn);
     for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
-    kn__km_trials(x, n, p, xn, cen, cn, 1, closest, dc, part);
-    kn__km_closest(n, dc, closest, part);
+    e = kn__km_trials(x, n, p, xn, cen, cn, 1, closest, NULL, NULL, k, NULL, &nb, part);
+    if (e != KN_OK) goto done;
+    kn__km_closest(n, &nb, 1, 0, 0, closest, near, cpart);
     double pot = 0;
-    for (size_t ch = 0; ch < chunks; ch++) pot += part[ch];
+    for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
     for (size_t c = 1; c < k; c++) {
         for (size_t t = 0; t < trials; t++) {
             size_t pick =
-                pot > 0 ? draw_weighted(r, closest, n, part, pot) : (size_t)kn_rng_below(r, n);
+                pot > 0 ? draw_weighted(r, closest, n, cpart, pot) : (size_t)kn_rng_below(r, n);
             for (size_t j = 0; j < p; j++) cand[t * p + j] = x[j * n + pick];
+            for (size_t a = 0; a < c; a++) /* exact: it decides which rows are left out */
+                far[t * k + a] = kn__km_dist2(cand + t * p, 1, p, 0, cen + a * p);
         }
         kn__km_point_norms(cand, trials, p, cn);
-        kn__km_trials(x, n, p, xn, cand, cn, trials, closest, dc, part);
+        e = kn__km_trials(x, n, p, xn, cand, cn, trials, closest, near, far, k, cpart, &nb, part);
+        if (e != KN_OK) goto done;
         size_t best = 0;
         double best_pot = INFINITY;
         for (size_t t = 0; t < trials; t++) {
@@ -164,12 +172,13 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, const double *xn, 
             }
         }
         memcpy(cen + c * p, cand + best * p, p * sizeof *cen);
-        kn__km_closest(n, dc + best * n, closest, part);
+        kn__km_closest(n, &nb, trials, best, c, closest, near, cpart);
         pot = 0;
-        for (size_t ch = 0; ch < chunks; ch++) pot += part[ch];
+        for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
     }
 done:
-    kn_free(part), kn_free(cand), kn_free(cn), kn_free(dc);
+    kn_free(part), kn_free(cand), kn_free(cn), kn_free(far), kn_free(near);
+    kn_free(nb.m), kn_free(nb.idx), kn_free(nb.dist);
     return e;
 }
 
@@ -216,8 +225,8 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
                 }
                 half[c] = 0.5 * sqrt(m);
             }
-        if (kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, it == 0, &changed) !=
-            KN_OK) {
+        if (kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, it == 0, &changed, psum,
+                                  pcnt) != KN_OK) {
             kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
             return NAN;
         }
@@ -225,7 +234,8 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
             strict = 1;
             break;
         }
-        kn__km_sums(x, n, p, k, label, psum, pcnt);
+        /* per-chunk sums: from scratch once, then moved row by row */
+        if (it == 0) kn__km_sums(x, n, p, k, label, psum, pcnt);
         memset(next, 0, k * p * sizeof *next);
         memset(count, 0, k * sizeof *count);
         for (size_t ch = 0; ch < chunks; ch++) { /* in chunk order: the same bits on any threads */

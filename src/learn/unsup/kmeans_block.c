@@ -75,35 +75,91 @@ void kn__km_point_norms(const double *c, size_t m, size_t p, double *cn)
     }
 }
 
-void kn__km_trials(const double *x, size_t n, size_t p, const double *xn, const double *cand,
-                   const double *cn, size_t trials, const double *closest, double *dc, double *part)
+kn_status kn__km_trials(const double *x, size_t n, size_t p, const double *xn, const double *cand,
+                        const double *cn, size_t trials, const double *closest, const size_t *near,
+                        const double *far, size_t k, const double *cpart, kn__km_near *nb,
+                        double *part)
 {
     size_t chunks = kn__km_chunks(n);
-#pragma omp parallel for schedule(dynamic, 1) if (n >= KM_PAR_ROWS)
-    for (size_t ch = 0; ch < chunks; ch++) {
-        size_t lo = ch * KM_CHUNK, len = lo + KM_CHUNK < n ? KM_CHUNK : n - lo;
-        kn__km_gemm_dist(x, n, p, xn, lo, len, cand, cn, trials, dc + lo, n);
-        for (size_t t = 0; t < trials; t++) {
-            const double *d = dc + t * n + lo, *cl = closest + lo;
-            double s = 0;
-            for (size_t i = 0; i < len; i++) s += d[i] < cl[i] ? d[i] : cl[i];
-            part[ch * trials + t] = s;
+    int nomem = 0;
+#pragma omp parallel if (n >= KM_PAR_ROWS)
+    {
+        /* a chunk's rows that may come closer, gathered (column-major) */
+        int gather = far && p <= KM_MAX_ROW;
+        double *buf = gather ? kn_malloc((KM_CHUNK * (p + 1)) * sizeof *buf) : NULL;
+        if (gather && !buf) {
+#pragma omp atomic write
+            nomem = 1;
         }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t ch = 0; ch < chunks; ch++) {
+            size_t lo = ch * KM_CHUNK, len = lo + KM_CHUNK < n ? KM_CHUNK : n - lo, m = 0;
+            size_t *idx = nb->idx + lo;
+            double *d = nb->dist + lo * trials;
+            if (gather && !buf) continue;
+            if (gather)
+                for (size_t i = 0; i < len; i++) {
+                    /* by the triangle inequality a point at squared distance
+                     * far from the row's nearest centre is no closer than it
+                     * when far >= 4 closest (a margin so rounding never decides) */
+                    double lim = 4 * closest[lo + i] * (1 + 1e-8);
+                    const double *f = far + near[lo + i];
+                    size_t t = 0;
+                    while (t < trials && f[t * k] >= lim) t++;
+                    if (t < trials) idx[m++] = i;
+                }
+            const double *cl = closest + lo;
+            if (!gather || m * 2 >= len) { /* many: the whole chunk */
+                m = len;
+                for (size_t i = 0; i < len; i++) idx[i] = i;
+                kn__km_gemm_dist(x, n, p, xn, lo, len, cand, cn, trials, d, len);
+                for (size_t t = 0; t < trials; t++) {
+                    double s = 0;
+                    for (size_t i = 0; i < len; i++)
+                        s += d[t * len + i] < cl[i] ? d[t * len + i] : cl[i];
+                    part[ch * trials + t] = s;
+                }
+            } else {
+                double *g = buf, *gn = buf + KM_CHUNK * p;
+                for (size_t j = 0; j < p; j++)
+                    for (size_t q = 0; q < m; q++) g[j * m + q] = x[j * n + lo + idx[q]];
+                for (size_t q = 0; q < m; q++) gn[q] = xn[lo + idx[q]];
+                if (m) kn__km_gemm_dist(g, m, p, gn, 0, m, cand, cn, trials, d, m);
+                for (size_t t = 0; t < trials; t++) { /* the others stay at closest */
+                    double s = 0;
+                    for (size_t q = 0; q < m; q++) {
+                        double v = d[t * m + q], c = cl[idx[q]];
+                        s += v < c ? v - c : 0;
+                    }
+                    part[ch * trials + t] = cpart[ch] + s;
+                }
+            }
+            nb->m[ch] = m;
+        }
+        kn_free(buf);
     }
+    return nomem ? KN_ERR_NOMEM : KN_OK;
 }
 
-void kn__km_closest(size_t n, const double *d, double *closest, double *part)
+void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, size_t c,
+                    double *closest, size_t *near, double *cpart)
 {
     size_t chunks = kn__km_chunks(n);
 #pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
     for (size_t ch = 0; ch < chunks; ch++) {
-        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
-        double s = 0;
-        for (size_t i = lo; i < hi; i++) {
-            if (d[i] < closest[i]) closest[i] = d[i];
-            s += closest[i];
+        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n, m = nb->m[ch];
+        const double *d = nb->dist + lo * trials + t * m;
+        const size_t *idx = nb->idx + lo;
+        for (size_t q = 0; q < m; q++) {
+            size_t i = lo + idx[q];
+            if (d[q] < closest[i]) {
+                closest[i] = d[q];
+                near[i] = c;
+            }
         }
-        part[ch] = s;
+        double s = 0;
+        for (size_t i = lo; i < hi; i++) s += closest[i];
+        cpart[ch] = s;
     }
 }
 
@@ -191,9 +247,23 @@ static void row_nearest2(const double *x, size_t n, size_t p, size_t i, const do
     *b2 = d2;
 }
 
+/* Row r (of the chunk whose sums and counts are s, cnt) moves from
+ * cluster `from` to `to`. */
+static void move_row(const double *x, size_t n, size_t p, size_t r, size_t from, size_t to,
+                     double *s, size_t *cnt)
+{
+    for (size_t j = 0; j < p; j++) {
+        s[from * p + j] -= x[j * n + r];
+        s[to * p + j] += x[j * n + r];
+    }
+    cnt[from]--;
+    cnt[to]++;
+}
+
 kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *xn,
                                 const double *cen, size_t k, size_t *label, double *ub, double *lb,
-                                const double *half, int full, int *changed)
+                                const double *half, int full, int *changed, double *sum,
+                                size_t *count)
 {
     size_t chunks = kn__km_chunks(n);
     double *cn = kn_malloc(k * sizeof *cn);
@@ -211,6 +281,8 @@ kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const doubl
 #pragma omp for schedule(dynamic, 1) reduction(| : any)
         for (size_t ch = 0; ch < chunks; ch++) {
             size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
+            double *s = sum && !full ? sum + ch * k * p : NULL;
+            size_t *cnt = s ? count + ch * k : NULL;
             for (size_t i0 = lo; d && i0 < hi; i0 += KM_BLOCK) {
                 size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK, m = 0;
                 if (full)
@@ -239,8 +311,11 @@ kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const doubl
                             } else if (v < b2)
                                 b2 = v;
                         }
-                        any |= label[r] != l;
-                        label[r] = l;
+                        if (label[r] != l) {
+                            any = 1;
+                            if (s) move_row(x, n, p, r, label[r], l, s, cnt);
+                            label[r] = l;
+                        }
                         ub[r] = sqrt(row_dist(x, n, p, r, cen + l * p));
                         lb[r] = sqrt(b2);
                     }
@@ -249,8 +324,11 @@ kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const doubl
                         size_t r = i0 + pending[q], l;
                         double e1, e2;
                         row_nearest2(x, n, p, r, cen, k, row, &l, &e1, &e2);
-                        any |= label[r] != l;
-                        label[r] = l;
+                        if (label[r] != l) {
+                            any = 1;
+                            if (s) move_row(x, n, p, r, label[r], l, s, cnt);
+                            label[r] = l;
+                        }
                         ub[r] = sqrt(e1);
                         lb[r] = sqrt(e2);
                     }
