@@ -1,7 +1,7 @@
 /* Shared by the k-means variants (kmeans.c: seeding, Lloyd, the model;
- * kmeans_minibatch.c: mini-batch runs). The data is a column-major copy x
- * of n rows by p features (feature j of row i at x[j * n + i]); centres
- * are k x p, row-major. */
+ * kmeans_minibatch.c: mini-batch runs). The data is a row-major copy x of
+ * n rows by p features (feature j of row i at x[i * p + j]), so a row's
+ * features are contiguous; centres are k x p, row-major. */
 #ifndef KILN_LEARN_KMEANS_IMPL_H
 #define KILN_LEARN_KMEANS_IMPL_H
 
@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 /* Squared distance of row i of x to centre c. */
-double kn__km_dist2(const double *x, size_t n, size_t p, size_t i, const double *c);
+double kn__km_dist2(const double *x, size_t p, size_t i, const double *c);
 /* The index of the centre nearest row i; its squared distance in *best. */
-size_t kn__km_nearest(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
+size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, size_t k,
                       double *best);
 /* Greedy k-means++ seeding of k centres from the rows of x (xn: their
  * squared norms, kn__km_norms); closest (n) is scratch. KN_ERR_NOMEM when
@@ -35,7 +35,7 @@ void kn__km_norms(const double *x, size_t n, size_t p, double *xn);
 void kn__km_point_norms(const double *c, size_t m, size_t p, double *cn);
 /* d[t x ld + i] = squared distance (dgemm) of row i0 + i of x to point t
  * of c (m x p, row-major; squared norms cn), for i < len and t < m. */
-void kn__km_gemm_dist(const double *x, size_t n, size_t p, const double *xn, size_t i0, size_t len,
+void kn__km_gemm_dist(const double *x, size_t p, const double *xn, size_t i0, size_t len,
                       const double *c, const double *cn, size_t m, double *d, size_t ld);
 /* Each row's nearest centre (label, by dgemm) and its exact squared
  * distance (dist). KN_ERR_NOMEM when out of memory. */
@@ -49,6 +49,9 @@ typedef struct kn__km_near {
     size_t *m, *idx; /* chunks; n */
     double *dist;    /* n x trials */
 } kn__km_near;
+/* Rows longer than this many features are not gathered (the k-means++
+ * steps then compute every row). */
+#define KM_MAX_ROW 256
 /* k-means++ trials: the distances from the rows to candidates cand
  * (trials x p; squared norms cn) into nb, and part[chunk x trials + t] =
  * the chunk's sum over rows of min(squared distance to candidate t,
@@ -72,11 +75,9 @@ void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, si
  * the nearest other. A row with ub <= max(lb, half[label]) (less a margin
  * of 1e-9, so rounding never decides) keeps its label untested; the others
  * are recomputed (a block with many by dgemm, a few rows directly). full:
- * recompute every row. Rows longer than KM_MAX_ROW features always go a
- * block at a time. Unless full, a row that changes cluster moves its
+ * recompute every row. Unless full, a row that changes cluster moves its
  * values between its chunk's sums and counts (sum, count as kn__km_sums
  * gives them; NULL: none kept). KN_ERR_NOMEM when out of memory. */
-#define KM_MAX_ROW 256
 kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *xn,
                                 const double *cen, size_t k, size_t *label, double *ub, double *lb,
                                 const double *half, int full, int *changed, double *sum,

@@ -77,24 +77,24 @@ static void km_free(void *v)
     kn_free(s);
 }
 
-/* Row i of the column-major copy x (n rows) against centre c. */
-double kn__km_dist2(const double *x, size_t n, size_t p, size_t i, const double *c)
+/* Row i of the row-major copy x against centre c. */
+double kn__km_dist2(const double *x, size_t p, size_t i, const double *c)
 {
     double s = 0;
     for (size_t j = 0; j < p; j++) {
-        double d = x[j * n + i] - c[j];
+        double d = x[i * p + j] - c[j];
         s += d * d;
     }
     return s;
 }
 
-size_t kn__km_nearest(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
+size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, size_t k,
                       double *best)
 {
     size_t b = 0;
     double bd = INFINITY;
     for (size_t c = 0; c < k; c++) {
-        double d = kn__km_dist2(x, n, p, i, cen + c * p);
+        double d = kn__km_dist2(x, p, i, cen + c * p);
         if (d < bd) {
             bd = d;
             b = c;
@@ -142,7 +142,7 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, const double *xn, 
         part && cand && cn && far && near && nb.m && nb.idx && nb.dist ? KN_OK : KN_ERR_NOMEM;
     if (e != KN_OK) goto done;
     size_t first = (size_t)kn_rng_below(r, n);
-    for (size_t j = 0; j < p; j++) cen[j] = x[j * n + first];
+    memcpy(cen, x + first * p, p * sizeof *cen);
     kn__km_point_norms(cen, 1, p, cn);
     for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
     e = kn__km_trials(x, n, p, xn, cen, cn, 1, closest, NULL, NULL, k, NULL, &nb, part);
@@ -154,9 +154,9 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, const double *xn, 
         for (size_t t = 0; t < trials; t++) {
             size_t pick =
                 pot > 0 ? draw_weighted(r, closest, n, cpart, pot) : (size_t)kn_rng_below(r, n);
-            for (size_t j = 0; j < p; j++) cand[t * p + j] = x[j * n + pick];
+            memcpy(cand + t * p, x + pick * p, p * sizeof *cand);
             for (size_t a = 0; a < c; a++) /* exact: it decides which rows are left out */
-                far[t * k + a] = kn__km_dist2(cand + t * p, 1, p, 0, cen + a * p);
+                far[t * k + a] = kn__km_dist2(cand + t * p, p, 0, cen + a * p);
         }
         kn__km_point_norms(cand, trials, p, cn);
         e = kn__km_trials(x, n, p, xn, cand, cn, trials, closest, near, far, k, cpart, &nb, part);
@@ -245,7 +245,7 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
         int empty = 0;
         for (size_t c = 0; c < k; c++) empty |= count[c] == 0;
         if (empty) /* each row's squared distance to its (nearest) centre */
-            for (size_t i = 0; i < n; i++) dist[i] = kn__km_dist2(x, n, p, i, cen + label[i] * p);
+            for (size_t i = 0; i < n; i++) dist[i] = kn__km_dist2(x, p, i, cen + label[i] * p);
         for (size_t c = 0; c < k; c++) {
             if (count[c]) {
                 for (size_t j = 0; j < p; j++) next[c * p + j] /= (double)count[c];
@@ -255,7 +255,7 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
             size_t far = 0;
             for (size_t i = 1; i < n; i++)
                 if (dist[i] > dist[far]) far = i;
-            for (size_t j = 0; j < p; j++) next[c * p + j] = x[j * n + far];
+            memcpy(next + c * p, x + far * p, p * sizeof *next);
             dist[far] = 0;
         }
         double shift = 0, max1 = 0, max2 = 0;
@@ -298,12 +298,15 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
 static double silhouette(const double *x, size_t n, size_t p, const size_t *label, size_t k)
 {
     int32_t *lab = kn_malloc(n * sizeof *lab);
-    if (!lab) return NAN;
-    for (size_t i = 0; i < n; i++) lab[i] = (int32_t)label[i];
-    kn_metric_data d = {.n = n, .pred_class = lab, .k = k, .positive = -1, .x = x, .p = p};
-    double v = NAN;
-    if (kn_metric_compute("silhouette", &d, &v) != KN_OK) v = NAN;
-    kn_free(lab);
+    double *xc = kn_malloc((n * p + 1) * sizeof *xc), v = NAN; /* column-major, as metrics take */
+    if (lab && xc) {
+        for (size_t i = 0; i < n; i++) lab[i] = (int32_t)label[i];
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < p; j++) xc[j * n + i] = x[i * p + j];
+        kn_metric_data d = {.n = n, .pred_class = lab, .k = k, .positive = -1, .x = xc, .p = p};
+        if (kn_metric_compute("silhouette", &d, &v) != KN_OK) v = NAN;
+    }
+    kn_free(lab), kn_free(xc);
     return v;
 }
 
@@ -328,7 +331,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
     double var = 0;
     for (size_t j = 0; j < p; j++) {
         const double *col = kn_dataset_column(d, j);
-        memcpy(x + j * n, col, n * sizeof *x);
+        for (size_t i = 0; i < n; i++) x[i * p + j] = col[i];
         double mean = 0, ss = 0;
         for (size_t i = 0; i < n; i++) mean += col[i];
         mean /= (double)n;
@@ -421,7 +424,7 @@ static kn_status km_predict(const kn_model *m, const kn_dataset *d, double *out)
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < p; j++) row[j] = col[j][i];
         double dd;
-        out[i] = (double)kn__km_nearest(row, 1, p, 0, s->centre, s->k, &dd);
+        out[i] = (double)kn__km_nearest(row, p, 0, s->centre, s->k, &dd);
     }
     kn_free((void *)col), kn_free(row);
     return KN_OK;

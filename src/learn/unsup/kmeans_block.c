@@ -24,12 +24,13 @@ size_t kn__km_chunks(size_t n)
     return n ? (n + KM_CHUNK - 1) / KM_CHUNK : 1;
 }
 
-/* Squared distance of row r to c, read down the columns. */
-static double row_dist(const double *x, size_t n, size_t p, size_t r, const double *c)
+/* Squared distance of row r to c. */
+static double row_dist(const double *x, size_t p, size_t r, const double *c)
 {
+    const double *xr = x + r * p;
     double d = 0;
     for (size_t j = 0; j < p; j++) {
-        double t = x[j * n + r] - c[j];
+        double t = xr[j] - c[j];
         d += t * t;
     }
     return d;
@@ -40,22 +41,22 @@ void kn__km_norms(const double *x, size_t n, size_t p, double *xn)
 #pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
     for (size_t i = 0; i < n; i++) {
         double s = 0;
-        for (size_t j = 0; j < p; j++) s += x[j * n + i] * x[j * n + i];
+        for (size_t j = 0; j < p; j++) s += x[i * p + j] * x[i * p + j];
         xn[i] = s;
     }
 }
 
-void kn__km_gemm_dist(const double *x, size_t n, size_t p, const double *xn, size_t i0, size_t len,
+void kn__km_gemm_dist(const double *x, size_t p, const double *xn, size_t i0, size_t len,
                       const double *c, const double *cn, size_t m, double *d, size_t ld)
 {
     if (p == 0) {
         for (size_t t = 0; t < m; t++) memset(d + t * ld, 0, len * sizeof *d);
         return;
     }
-    /* D (len x m, column-major) = -2 X_rows (len x p, column-major in x) C^T;
-     * c (m x p, row-major) is C^T column-major */
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)len, (int)m, (int)p, -2.0, x + i0,
-                (int)n, c, (int)p, 0.0, d, (int)ld);
+    /* D (len x m, column-major) = -2 X_rows C^T: the rows (row-major) are
+     * X_rows^T column-major, and c (m x p, row-major) is C^T column-major */
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)len, (int)m, (int)p, -2.0, x + i0 * p,
+                (int)p, c, (int)p, 0.0, d, (int)ld);
     for (size_t t = 0; t < m; t++) {
         double *dt = d + t * ld, ct = cn[t];
         const double *xr = xn + i0;
@@ -112,7 +113,7 @@ kn_status kn__km_trials(const double *x, size_t n, size_t p, const double *xn, c
             if (!gather || m * 2 >= len) { /* many: the whole chunk */
                 m = len;
                 for (size_t i = 0; i < len; i++) idx[i] = i;
-                kn__km_gemm_dist(x, n, p, xn, lo, len, cand, cn, trials, d, len);
+                kn__km_gemm_dist(x, p, xn, lo, len, cand, cn, trials, d, len);
                 for (size_t t = 0; t < trials; t++) {
                     double s = 0;
                     for (size_t i = 0; i < len; i++)
@@ -121,10 +122,11 @@ kn_status kn__km_trials(const double *x, size_t n, size_t p, const double *xn, c
                 }
             } else {
                 double *g = buf, *gn = buf + KM_CHUNK * p;
-                for (size_t j = 0; j < p; j++)
-                    for (size_t q = 0; q < m; q++) g[j * m + q] = x[j * n + lo + idx[q]];
-                for (size_t q = 0; q < m; q++) gn[q] = xn[lo + idx[q]];
-                if (m) kn__km_gemm_dist(g, m, p, gn, 0, m, cand, cn, trials, d, m);
+                for (size_t q = 0; q < m; q++) {
+                    memcpy(g + q * p, x + (lo + idx[q]) * p, p * sizeof *g);
+                    gn[q] = xn[lo + idx[q]];
+                }
+                if (m) kn__km_gemm_dist(g, p, gn, 0, m, cand, cn, trials, d, m);
                 for (size_t t = 0; t < trials; t++) { /* the others stay at closest */
                     double s = 0;
                     for (size_t q = 0; q < m; q++) {
@@ -183,14 +185,14 @@ kn_status kn__km_assign(const double *x, size_t n, size_t p, const double *xn, c
             size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
             for (size_t i0 = lo; d && i0 < hi; i0 += KM_BLOCK) {
                 size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK;
-                kn__km_gemm_dist(x, n, p, xn, i0, len, cen, cn, k, d, KM_BLOCK);
+                kn__km_gemm_dist(x, p, xn, i0, len, cen, cn, k, d, KM_BLOCK);
                 for (size_t i = 0; i < len; i++) {
                     size_t lab = 0;
                     double best = d[i];
                     for (size_t c = 1; c < k; c++)
                         if (d[c * KM_BLOCK + i] < best) best = d[c * KM_BLOCK + i], lab = c;
                     label[i0 + i] = lab;
-                    dist[i0 + i] = row_dist(x, n, p, i0 + i, cen + lab * p);
+                    dist[i0 + i] = row_dist(x, p, i0 + i, cen + lab * p);
                 }
             }
         }
@@ -213,19 +215,20 @@ void kn__km_sums(const double *x, size_t n, size_t p, size_t k, const size_t *la
         size_t *cnt = count + ch * k;
         memset(s, 0, k * p * sizeof *s);
         memset(cnt, 0, k * sizeof *cnt);
-        for (size_t i = lo; i < hi; i++) cnt[label[i]]++;
-        for (size_t j = 0; j < p; j++) {
-            const double *xj = x + j * n;
-            for (size_t i = lo; i < hi; i++) s[label[i] * p + j] += xj[i];
+        for (size_t i = lo; i < hi; i++) {
+            double *sl = s + label[i] * p;
+            const double *xi = x + i * p;
+            cnt[label[i]]++;
+            for (size_t j = 0; j < p; j++) sl[j] += xi[j];
         }
     }
 }
 
 /* Row i's nearest and second-nearest centre, from scratch. */
-static void row_nearest2(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
-                         double *row, size_t *lab, double *b1, double *b2)
+static void row_nearest2(const double *x, size_t p, size_t i, const double *cen, size_t k,
+                         size_t *lab, double *b1, double *b2)
 {
-    for (size_t j = 0; j < p; j++) row[j] = x[j * n + i];
+    const double *row = x + i * p;
     double d1 = INFINITY, d2 = INFINITY;
     size_t l = 0;
     for (size_t c = 0; c < k; c++) {
@@ -249,12 +252,12 @@ static void row_nearest2(const double *x, size_t n, size_t p, size_t i, const do
 
 /* Row r (of the chunk whose sums and counts are s, cnt) moves from
  * cluster `from` to `to`. */
-static void move_row(const double *x, size_t n, size_t p, size_t r, size_t from, size_t to,
-                     double *s, size_t *cnt)
+static void move_row(const double *x, size_t p, size_t r, size_t from, size_t to, double *s,
+                     size_t *cnt)
 {
     for (size_t j = 0; j < p; j++) {
-        s[from * p + j] -= x[j * n + r];
-        s[to * p + j] += x[j * n + r];
+        s[from * p + j] -= x[r * p + j];
+        s[to * p + j] += x[r * p + j];
     }
     cnt[from]--;
     cnt[to]++;
@@ -272,7 +275,7 @@ kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const doubl
     int any = 0, nomem = 0;
 #pragma omp parallel if (n >= KM_PAR_ROWS)
     {
-        double *d = kn_malloc(KM_BLOCK * k * sizeof *d), row[KM_MAX_ROW];
+        double *d = kn_malloc(KM_BLOCK * k * sizeof *d);
         size_t pending[KM_BLOCK];
         if (!d) {
 #pragma omp atomic write
@@ -293,12 +296,12 @@ kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const doubl
                         /* a margin far above rounding: a row near a tie is recomputed */
                         double bound = (lb[r] > half[a] ? lb[r] : half[a]) * (1 - 1e-9);
                         if (ub[r] <= bound) continue;
-                        ub[r] = sqrt(row_dist(x, n, p, r, cen + a * p));
+                        ub[r] = sqrt(row_dist(x, p, r, cen + a * p));
                         if (ub[r] > bound) pending[m++] = i;
                     }
                 if (m == 0) continue;
-                if (m * 4 >= len || p > KM_MAX_ROW) { /* many: the whole block by one dgemm */
-                    kn__km_gemm_dist(x, n, p, xn, i0, len, cen, cn, k, d, KM_BLOCK);
+                if (m * 4 >= len) { /* many: the whole block by one dgemm */
+                    kn__km_gemm_dist(x, p, xn, i0, len, cen, cn, k, d, KM_BLOCK);
                     for (size_t q = 0; q < m; q++) {
                         size_t i = pending[q], r = i0 + i, l = 0;
                         double b1 = d[i], b2 = INFINITY;
@@ -313,20 +316,20 @@ kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const doubl
                         }
                         if (label[r] != l) {
                             any = 1;
-                            if (s) move_row(x, n, p, r, label[r], l, s, cnt);
+                            if (s) move_row(x, p, r, label[r], l, s, cnt);
                             label[r] = l;
                         }
-                        ub[r] = sqrt(row_dist(x, n, p, r, cen + l * p));
+                        ub[r] = sqrt(row_dist(x, p, r, cen + l * p));
                         lb[r] = sqrt(b2);
                     }
                 } else
                     for (size_t q = 0; q < m; q++) {
                         size_t r = i0 + pending[q], l;
                         double e1, e2;
-                        row_nearest2(x, n, p, r, cen, k, row, &l, &e1, &e2);
+                        row_nearest2(x, p, r, cen, k, &l, &e1, &e2);
                         if (label[r] != l) {
                             any = 1;
-                            if (s) move_row(x, n, p, r, label[r], l, s, cnt);
+                            if (s) move_row(x, p, r, label[r], l, s, cnt);
                             label[r] = l;
                         }
                         ub[r] = sqrt(e1);
