@@ -62,6 +62,12 @@ int eval_clusters(const kn_model *m, const apply_args *a, kn_read_opts *o)
                                "groups); drop it",
                                bad, a->model);
     size_t p = kn_model_n_features(m), n_decls = 0;
+    for (size_t j = 0; a->labels && j < p; j++)
+        if (!strcmp(kn_model_feature(m, j), a->labels))
+            return cli_usage_error("eval",
+                                   "--labels %s: label column '%s' is a feature of the model; "
+                                   "name a column it was not fitted on",
+                                   a->labels, a->labels);
     kn_col_decl *decls = kn_malloc((p + 1) * sizeof *decls);
     if (!decls) {
         cli_error("eval: out of memory");
