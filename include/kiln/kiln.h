@@ -8,6 +8,7 @@
 
 #include "kiln/artifact.h"
 #include "kiln/brent.h"
+#include "kiln/cluster.h"
 #include "kiln/codec.h"
 #include "kiln/combine.h"
 #include "kiln/component.h"

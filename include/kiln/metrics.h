@@ -124,6 +124,16 @@ KN_API kn_status kn_metric_tweedie_deviance(const double *y, const double *pred,
  * grows with n squared. */
 KN_API kn_status kn_metric_silhouette(const double *x, size_t n, size_t p, const int32_t *label,
                                       size_t k, double *out);
+/* Agreement of a clustering pred (labels 0..kb-1) with true groups truth
+ * (0..ka-1) over n rows: scikit-learn's adjusted_rand_score (1 for the
+ * same partition, about 0 for a random one, negative below chance) and
+ * normalized_mutual_info_score (arithmetic mean of the two entropies; 1
+ * when neither labelling splits the rows). The label numbers themselves do
+ * not matter, only which rows share one. */
+KN_API kn_status kn_metric_adjusted_rand(const int32_t *truth, size_t ka, const int32_t *pred,
+                                         size_t kb, size_t n, double *out);
+KN_API kn_status kn_metric_nmi(const int32_t *truth, size_t ka, const int32_t *pred, size_t kb,
+                               size_t n, double *out);
 
 /* ---- curves (binary: y in {0, 1}, score of class 1) ---- */
 typedef struct kn_curve {

@@ -76,4 +76,9 @@ int cli_cv_parse(const cli_spec *spec, int argc, char **argv, kn_read_opts *o, c
  * infinite targets, as kiln cv does. */
 kn_status cli_cv_frame(const cv_args *a, kn_read_opts *o, kn_frame **f);
 
+/* Is model a clustering one (kmeans)? Then kiln cv runs cli_cv_clusters
+ * on the frame (cli_cv_cluster.c): --target names the true groups. */
+int cli_cv_is_clusters(const char *model);
+int cli_cv_clusters(const cv_args *a, const kn_frame *f);
+
 #endif

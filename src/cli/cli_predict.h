@@ -11,6 +11,7 @@
 typedef struct apply_args {
     const char *model, *data, *out, *weight, *rounds, *keep, *curves, *positive_class;
     const char *verify_key, *rejects, *store;
+    const char *labels; /* eval of a clustering model: the true groups */
     int proba, overwrite_input, drop_missing_target;
     int64_t importance;
     kn_read_opts read;
@@ -44,5 +45,16 @@ kn_status add_predictions(const kn_model *m, const double *pred, kn_frame *res);
 int predict_artifact(const char *path, const apply_args *a, kn_read_opts *o,
                      char (*keep_names)[256], size_t n_keep);
 int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o);
+
+/* Rows up to which cluster scores include the silhouette (its cost grows
+ * with rows squared). */
+#define CLI_SILHOUETTE_ROWS 20000
+/* eval of a clustering model (cli_eval_cluster.c). */
+int eval_clusters(const kn_model *m, const apply_args *a, kn_read_opts *o);
+/* Cluster scores for people (indented lines) and as JSON fields; labels:
+ * the column of true groups, or NULL. */
+struct kn_cluster_scores;
+void cli_print_cluster_scores(const struct kn_cluster_scores *s, const char *labels);
+json_t *cli_cluster_scores_json(const struct kn_cluster_scores *s, const char *labels);
 
 #endif

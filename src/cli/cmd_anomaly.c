@@ -14,7 +14,7 @@
 #include <string.h>
 
 typedef struct anomaly_args {
-    const char *data, *out, *save, *ignore, *label, *normal;
+    const char *data, *out, *save, *ignore, *label, *normal, *method;
     cli_list params;
     kn_read_opts read;
 } anomaly_args;
@@ -25,8 +25,10 @@ static const cli_opt anomaly_opts[] = {
                  "where the scores go (columns score and anomaly; - for standard output)"),
     CLI_OPT_TEXT(anomaly_args, save, "save", "MODEL.kmd",
                  "also save the fitted model ('kiln predict' scores new rows with it)"),
+    CLI_OPT_CHOICE(anomaly_args, method, "method", "isolation_forest|one_class_svm",
+                   "the model: isolation_forest (default) or one_class_svm (RBF kernel, nu)"),
     CLI_OPT_LIST(anomaly_args, params, "param", "NAME=VALUE",
-                 "a parameter of isolation_forest ('kiln help model isolation_forest')"),
+                 "a parameter of the model ('kiln help model isolation_forest')"),
     CLI_OPT_TEXT(anomaly_args, ignore, "ignore", "COLUMNS",
                  "columns that are not features (a,b), e.g. a label"),
     CLI_OPT_TEXT(anomaly_args, label, "label", "COLUMN",
@@ -56,11 +58,18 @@ const cli_spec anomaly_spec = {
     "the rows whose COLUMN is VALUE only, scores every row, and reports the\n"
     "ROC-AUC with which the score (lower: more anomalous) tells the other rows\n"
     "(the rare class) from the normal ones. The saved model then scores new\n"
-    "rows against the normal class.\n",
+    "rows against the normal class.\n"
+    "\n"
+    "--method one_class_svm fits a one-class SVM instead (scikit-learn's\n"
+    "OneClassSVM: RBF kernel, --param nu=0.5 and gamma, 0 for 'scale'): 'score'\n"
+    "is its score_samples (lower is more anomalous) and 'anomaly' 1 where the\n"
+    "decision function is negative. Standardise the features first.\n",
     "  kiln anomaly --data transactions.csv --ignore fraud --out scores.csv\n"
     "  kiln anomaly --data d.csv --param contamination=0.02 --param n_estimators=200 \\\n"
     "      --save forest.kmd --out scores.csv\n"
-    "  kiln anomaly --data cards.csv --label fraud --normal 0 --out scores.csv\n",
+    "  kiln anomaly --data cards.csv --label fraud --normal 0 --out scores.csv\n"
+    "  kiln anomaly --data std.csv --label class --normal A --method one_class_svm \\\n"
+    "      --param nu=0.1 --out scores.csv\n",
     anomaly_opts,
     0,
     cmd_anomaly};
@@ -175,7 +184,8 @@ int cmd_anomaly(int argc, char **argv)
         return cli_usage_error("anomaly", "--label and --normal go together (one-class: %s)",
                                a.label ? "add --normal VALUE" : "add --label COLUMN");
     kn_model *m = NULL;
-    if ((rc = cli_unsupervised_model("isolation_forest", &a.params, 1, &m)) != CLI_OK) return rc;
+    const char *method = a.method ? a.method : "isolation_forest";
+    if ((rc = cli_unsupervised_model(method, &a.params, 1, &m)) != CLI_OK) return rc;
     kn_read_opts o = a.read;
     kn_frame *f = NULL;
     double *score = NULL, auc = NAN;

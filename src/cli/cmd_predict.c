@@ -53,6 +53,9 @@ static const cli_opt eval_opts[] = {
                 "more than 100,000 rows)"),
     CLI_OPT_FLAG(apply_args, no_intervals, "no-intervals", "no confidence intervals"),
     CLI_OPT_INT(apply_args, seed, "seed", "N", "0", 0, INT64_MAX, "seed of the resamples"),
+    CLI_OPT_TEXT(apply_args, labels, "labels", "COLUMN",
+                 "a clustering model: the column of true groups, scored by adjusted Rand index "
+                 "and normalised mutual information"),
     CLI_OPT_TEXT(apply_args, slice_by, "slice-by", "COLUMN",
                  "also score the rows of each value of COLUMN (at most 100 values), and name the "
                  "worst slice"),
@@ -127,8 +130,16 @@ const cli_spec eval_spec = {
     "first (as kiln predict does) and the rows kept are scored through the\n"
     "whole pipeline; --verify-key NAME.pub checks its signature. The positive\n"
     "class defaults to the one the artifact's metrics name. --curves,\n"
-    "--importance and --rounds are for .kmd models.\n",
-    "  kiln eval --model m.kiln --data labelled.csv\n",
+    "--importance and --rounds are for .kmd models.\n"
+    "\n"
+    "A clustering model (kmeans, from kiln cluster --save) needs no target: FILE's\n"
+    "rows go to their nearest centre and eval reports the inertia (sum of squared\n"
+    "distances to it, scikit-learn's -KMeans.score) and the silhouette score (up\n"
+    "to 20,000 rows); --labels COLUMN compares the clusters with those true groups\n"
+    "(adjusted Rand index and normalised mutual information, as scikit-learn's\n"
+    "adjusted_rand_score and normalized_mutual_info_score).\n",
+    "  kiln eval --model m.kiln --data labelled.csv\n"
+    "  kiln eval --model clusters.kmd --data wine.csv --labels class\n",
     eval_opts,
     1,
     cmd_eval};
@@ -566,6 +577,13 @@ int cmd_eval(int argc, char **argv)
     char *path = NULL;
     int artifact = 0;
     if ((rc = resolve("eval", &a, &path, &artifact)) != CLI_OK) return rc;
+    if (artifact && a.labels) {
+        kn_free(path);
+        return cli_usage_error("eval",
+                               "--labels is for .kmd clustering models (kiln cluster "
+                               "--save); %s is a .kiln artifact scored against its target",
+                               a.model);
+    }
     if (artifact) {
         rc = eval_artifact(path, &a, &o);
         kn_free(path);
@@ -582,6 +600,16 @@ int cmd_eval(int argc, char **argv)
     kn_scores sc = {0};
     kn_status e = kn_model_load(path, &m);
     kn_free(path);
+    if (e == KN_OK && !strcmp(kn_model_kind(m), "cluster")) {
+        rc = eval_clusters(m, &a, &o);
+        kn_model_free(m);
+        return rc;
+    }
+    if (e == KN_OK && a.labels)
+        e = kn_fail(KN_ERR_INVALID,
+                    "--labels is for clustering models (kmeans); %s is scored against its "
+                    "target %s: drop --labels",
+                    a.model, kn_model_target(m) ? kn_model_target(m) : "");
     if (e == KN_OK) e = parse_rounds(m, a.rounds, &po);
     if (e == KN_OK) e = read_for_model(m, data, &o, 1, NULL, 0, &f, &rej);
     if (e == KN_OK) e = cli_target_rows(&f, kn_model_target(m), a.drop_missing_target);

@@ -1,7 +1,7 @@
 /* Shared by the k-means variants (kmeans.c: seeding, Lloyd, the model;
- * kmeans_minibatch.c: mini-batch runs). The data is a column-major copy x
- * of n rows by p features (feature j of row i at x[j * n + i]); centres
- * are k x p, row-major. */
+ * kmeans_minibatch.c: mini-batch runs). The data is a row-major copy x of
+ * n rows by p features (feature j of row i at x[i * p + j]), so a row's
+ * features are contiguous; centres are k x p, row-major. */
 #ifndef KILN_LEARN_KMEANS_IMPL_H
 #define KILN_LEARN_KMEANS_IMPL_H
 
@@ -12,49 +12,76 @@
 #include <stdint.h>
 
 /* Squared distance of row i of x to centre c. */
-double kn__km_dist2(const double *x, size_t n, size_t p, size_t i, const double *c);
+double kn__km_dist2(const double *x, size_t p, size_t i, const double *c);
 /* The index of the centre nearest row i; its squared distance in *best. */
-size_t kn__km_nearest(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
+size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, size_t k,
                       double *best);
-/* Greedy k-means++ seeding of k centres from the rows of x; closest (n)
- * is scratch. KN_ERR_NOMEM when out of memory. */
-kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
-                         double *closest);
+/* Greedy k-means++ seeding of k centres from the rows of x (xn: their
+ * squared norms, kn__km_norms); closest (n) is scratch. KN_ERR_NOMEM when
+ * out of memory. */
+kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, const double *xn, size_t k, kn_rng *r,
+                         double *cen, double *closest);
 
 /* kmeans_block.c: rows go in chunks of KM_CHUNK (per-chunk sums, added in
- * chunk order, so any thread count gives the same bits). */
+ * chunk order, so any thread count gives the same bits). Distances from
+ * many rows to many points are ||x||^2 - 2 x.c + ||c||^2 by dgemm, clamped
+ * at 0 (rounding: about 1e-16 of the norms, not of the distance). */
 #define KM_CHUNK 4096
 /* How many chunks n rows make (at least 1). */
 size_t kn__km_chunks(size_t n);
-/* Each row's nearest centre (label) and squared distance (dist); *changed
- * (when not NULL) says whether a label changed. With sum (chunks x k x p)
- * and count (chunks x k), each chunk's per-centre sums of its rows. */
-void kn__km_assign(const double *x, size_t n, size_t p, const double *cen, size_t k, size_t *label,
-                   double *dist, int *changed, double *sum, size_t *count);
-/* k-means++ trials: part[chunk x trials + t] = sum over the chunk's rows of
- * min(squared distance to candidate t of cand (trials x p), closest);
- * near[i] is row i's nearest centre so far and far[t x k + c] the squared
- * distance from candidate t to centre c, which spare rows the candidate cannot come
- * closer to (triangle inequality; the sums are the same bits). */
-void kn__km_trials(const double *x, size_t n, size_t p, const double *cand, size_t trials,
-                   const double *closest, const size_t *near, const double *far, size_t k,
-                   double *part);
-/* closest = min(closest, squared distance to c), near = idx where c is
- * nearer (far: c's squared distance to each centre, as above; NULL: the first
- * centre, every row set); part[chunk] = the chunk's sum of closest. */
-void kn__km_closest(const double *x, size_t n, size_t p, const double *c, size_t idx,
-                    double *closest, size_t *near, const double *far, double *part);
+/* xn[i] = squared norm of row i of x. */
+void kn__km_norms(const double *x, size_t n, size_t p, double *xn);
+/* cn[t] = squared norm of point t of c (m x p, row-major). */
+void kn__km_point_norms(const double *c, size_t m, size_t p, double *cn);
+/* d[t x ld + i] = squared distance (dgemm) of row i0 + i of x to point t
+ * of c (m x p, row-major; squared norms cn), for i < len and t < m. */
+void kn__km_gemm_dist(const double *x, size_t p, const double *xn, size_t i0, size_t len,
+                      const double *c, const double *cn, size_t m, double *d, size_t ld);
+/* Each row's nearest centre (label, by dgemm) and its exact squared
+ * distance (dist). KN_ERR_NOMEM when out of memory. */
+kn_status kn__km_assign(const double *x, size_t n, size_t p, const double *xn, const double *cen,
+                        size_t k, size_t *label, double *dist);
+/* The distances a k-means++ step computed, per chunk of rows: m[ch] rows
+ * (chunk offsets idx[ch x KM_CHUNK ..]), their squared distances to the
+ * trials candidates at dist[ch x KM_CHUNK x trials ..] (m x trials,
+ * column-major). Rows left out are no closer to any candidate. */
+typedef struct kn__km_near {
+    size_t *m, *idx; /* chunks; n */
+    double *dist;    /* n x trials */
+} kn__km_near;
+/* Rows longer than this many features are not gathered (the k-means++
+ * steps then compute every row). */
+#define KM_MAX_ROW 256
+/* k-means++ trials: the distances from the rows to candidates cand
+ * (trials x p; squared norms cn) into nb, and part[chunk x trials + t] =
+ * the chunk's sum over rows of min(squared distance to candidate t,
+ * closest). With far (far[t x k + c]: squared distance of candidate t to
+ * centre c), rows that no candidate can come closer to, by the triangle
+ * inequality from their nearest centre near[i], are left out (cpart[ch]:
+ * the chunk's sum of closest); without, every row is kept. KN_ERR_NOMEM
+ * when out of memory. */
+kn_status kn__km_trials(const double *x, size_t n, size_t p, const double *xn, const double *cand,
+                        const double *cn, size_t trials, const double *closest, const size_t *near,
+                        const double *far, size_t k, const double *cpart, kn__km_near *nb,
+                        double *part);
+/* Candidate t of nb becomes centre c: closest = min(closest, its distance)
+ * and near = c where it is smaller; cpart[chunk] = the chunk's sum of
+ * closest. */
+void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, size_t c,
+                    double *closest, size_t *near, double *cpart);
 /* Lloyd with Hamerly's bounds ("Making k-means even faster", 2010): ub
  * (per row) bounds the distance to its centre from above, lb the distance
  * to any other from below, half[c] is half the distance from centre c to
  * the nearest other. A row with ub <= max(lb, half[label]) (less a margin
  * of 1e-9, so rounding never decides) keeps its label untested; the others
- * are recomputed. Labels are those of plain Lloyd. full: recompute every
- * row. Rows longer than KM_MAX_ROW features always go a block at a time. */
-#define KM_MAX_ROW 256
-void kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *cen, size_t k,
-                           size_t *label, double *ub, double *lb, const double *half, int full,
-                           int *changed);
+ * are recomputed (a block with many by dgemm, a few rows directly). full:
+ * recompute every row. Unless full, a row that changes cluster moves its
+ * values between its chunk's sums and counts (sum, count as kn__km_sums
+ * gives them; NULL: none kept). KN_ERR_NOMEM when out of memory. */
+kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *xn,
+                                const double *cen, size_t k, size_t *label, double *ub, double *lb,
+                                const double *half, int full, int *changed, double *sum,
+                                size_t *count);
 /* Per chunk, per centre sums and counts of the rows by label (chunks x k
  * x p and chunks x k). */
 void kn__km_sums(const double *x, size_t n, size_t p, size_t k, const size_t *label, double *sum,
@@ -68,9 +95,9 @@ typedef struct kn__km_minibatch {
 } kn__km_minibatch;
 
 /* One mini-batch run from stream r: seeding on a sample of the rows, then
- * steps over random batches. Writes the centres (k x p) and the steps
+ * steps over random batches (xn: the rows' squared norms). Writes the centres (k x p) and the steps
  * taken; returns the inertia over all rows, or NAN when out of memory. */
-double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
+double kn__km_minibatch_run(const double *x, size_t n, size_t p, const double *xn, size_t k,
                             const kn__km_minibatch *o, kn_rng *r, double *cen, size_t *steps);
 
 /* The centres (k x p, row-major) of a fitted kmeans model, or NULL.

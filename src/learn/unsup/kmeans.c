@@ -26,6 +26,7 @@
 #include "learn/learn-impl.h"
 #include "learn/unsup/kmeans-impl.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -76,24 +77,24 @@ static void km_free(void *v)
     kn_free(s);
 }
 
-/* Row i of the column-major copy x (n rows) against centre c. */
-double kn__km_dist2(const double *x, size_t n, size_t p, size_t i, const double *c)
+/* Row i of the row-major copy x against centre c. */
+double kn__km_dist2(const double *x, size_t p, size_t i, const double *c)
 {
     double s = 0;
     for (size_t j = 0; j < p; j++) {
-        double d = x[j * n + i] - c[j];
+        double d = x[i * p + j] - c[j];
         s += d * d;
     }
     return s;
 }
 
-size_t kn__km_nearest(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
+size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, size_t k,
                       double *best)
 {
     size_t b = 0;
     double bd = INFINITY;
     for (size_t c = 0; c < k; c++) {
-        double d = kn__km_dist2(x, n, p, i, cen + c * p);
+        double d = kn__km_dist2(x, p, i, cen + c * p);
         if (d < bd) {
             bd = d;
             b = c;
@@ -103,48 +104,63 @@ size_t kn__km_nearest(const double *x, size_t n, size_t p, size_t i, const doubl
     return b;
 }
 
-/* A row drawn with probability proportional to w (total sum). */
-static size_t draw_weighted(kn_rng *r, const double *w, size_t n, double sum)
+/* A row drawn with probability proportional to w (total sum; part[ch]:
+ * chunk ch's share, so the walk skips whole chunks). */
+static size_t draw_weighted(kn_rng *r, const double *w, size_t n, const double *part, double sum)
 {
     double u = kn_rng_uniform(r) * sum, acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        acc += w[i];
-        if (acc > u) return i;
+    size_t chunks = kn__km_chunks(n);
+    for (size_t ch = 0; ch < chunks; ch++) {
+        if (acc + part[ch] <= u && ch + 1 < chunks) {
+            acc += part[ch];
+            continue;
+        }
+        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
+        for (size_t i = lo; i < hi; i++) {
+            acc += w[i];
+            if (acc > u) return i;
+        }
+        for (size_t i = hi; i-- > lo;) /* rounding: the chunk's last row with weight */
+            if (w[i] > 0) return i;
     }
     for (size_t i = n; i-- > 0;)
         if (w[i] > 0) return i;
     return n - 1;
 }
 
-kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
-                         double *closest)
+kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, const double *xn, size_t k, kn_rng *r,
+                         double *cen, double *closest)
 {
     size_t trials = 2 + (size_t)log((double)k), chunks = kn__km_chunks(n);
-    double *part = kn_malloc(chunks * trials * sizeof *part);
-    double *cand = kn_malloc((trials * p + 1) * sizeof *cand);
-    double *far = kn_malloc(trials * k * sizeof *far), *chosen = kn_malloc(k * sizeof *chosen);
+    double *part = kn_malloc(chunks * (trials + 1) * sizeof *part), *cpart = part + chunks * trials;
+    double *cand = kn_malloc((trials * p + 1) * sizeof *cand), *cn = kn_malloc(trials * sizeof *cn);
+    double *far = kn_malloc(trials * k * sizeof *far);
     size_t *near = kn_malloc(n * sizeof *near);
-    kn_status e = part && cand && far && chosen && near ? KN_OK : KN_ERR_NOMEM;
+    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(n * sizeof *nb.idx),
+                      kn_malloc(n * trials * sizeof *nb.dist)};
+    kn_status e =
+        part && cand && cn && far && near && nb.m && nb.idx && nb.dist ? KN_OK : KN_ERR_NOMEM;
     if (e != KN_OK) goto done;
     size_t first = (size_t)kn_rng_below(r, n);
-    for (size_t j = 0; j < p; j++) cen[j] = x[j * n + first];
-    kn__km_closest(x, n, p, cen, 0, closest, near, NULL, part);
+    memcpy(cen, x + first * p, p * sizeof *cen);
+    kn__km_point_norms(cen, 1, p, cn);
+    for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
+    e = kn__km_trials(x, n, p, xn, cen, cn, 1, closest, NULL, NULL, k, NULL, &nb, part);
+    if (e != KN_OK) goto done;
+    kn__km_closest(n, &nb, 1, 0, 0, closest, near, cpart);
     double pot = 0;
-    for (size_t ch = 0; ch < chunks; ch++) pot += part[ch];
+    for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
     for (size_t c = 1; c < k; c++) {
         for (size_t t = 0; t < trials; t++) {
-            size_t pick = pot > 0 ? draw_weighted(r, closest, n, pot) : (size_t)kn_rng_below(r, n);
-            for (size_t j = 0; j < p; j++) cand[t * p + j] = x[j * n + pick];
-            for (size_t a = 0; a < c; a++) {
-                double d = 0;
-                for (size_t j = 0; j < p; j++) {
-                    double v = cand[t * p + j] - cen[a * p + j];
-                    d += v * v;
-                }
-                far[t * k + a] = d;
-            }
+            size_t pick =
+                pot > 0 ? draw_weighted(r, closest, n, cpart, pot) : (size_t)kn_rng_below(r, n);
+            memcpy(cand + t * p, x + pick * p, p * sizeof *cand);
+            for (size_t a = 0; a < c; a++) /* exact: it decides which rows are left out */
+                far[t * k + a] = kn__km_dist2(cand + t * p, p, 0, cen + a * p);
         }
-        kn__km_trials(x, n, p, cand, trials, closest, near, far, k, part);
+        kn__km_point_norms(cand, trials, p, cn);
+        e = kn__km_trials(x, n, p, xn, cand, cn, trials, closest, near, far, k, cpart, &nb, part);
+        if (e != KN_OK) goto done;
         size_t best = 0;
         double best_pot = INFINITY;
         for (size_t t = 0; t < trials; t++) {
@@ -155,15 +171,14 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *
                 best = t;
             }
         }
-        double *cc = cen + c * p;
-        memcpy(cc, cand + best * p, p * sizeof *cc);
-        memcpy(chosen, far + best * k, c * sizeof *chosen);
-        kn__km_closest(x, n, p, cc, c, closest, near, chosen, part);
+        memcpy(cen + c * p, cand + best * p, p * sizeof *cen);
+        kn__km_closest(n, &nb, trials, best, c, closest, near, cpart);
         pot = 0;
-        for (size_t ch = 0; ch < chunks; ch++) pot += part[ch];
+        for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
     }
 done:
-    kn_free(part), kn_free(cand), kn_free(far), kn_free(chosen), kn_free(near);
+    kn_free(part), kn_free(cand), kn_free(cn), kn_free(far), kn_free(near);
+    kn_free(nb.m), kn_free(nb.idx), kn_free(nb.dist);
     return e;
 }
 
@@ -171,24 +186,23 @@ done:
  * the buffers. */
 static double run_once(const double *x, size_t n, size_t p, size_t k, const km_params *par,
                        double tol, size_t run, double *cen, double *next, size_t *label,
-                       double *dist, double *scratch, size_t *count, size_t *iters)
+                       double *dist, const double *xn, size_t *count, size_t *iters)
 {
     kn_rng r;
     kn_rng_init_stream(&r, (uint64_t)par->seed, run);
     if (par->algorithm == KM_MINIBATCH) {
         kn__km_minibatch o = {(size_t)par->batch_size, (size_t)par->max_iter,
                               (size_t)par->max_no_improvement, par->reassignment_ratio};
-        (void)next, (void)label, (void)dist, (void)scratch, (void)count, (void)tol;
-        return kn__km_minibatch_run(x, n, p, k, &o, &r, cen, iters);
+        (void)next, (void)label, (void)dist, (void)count, (void)tol;
+        return kn__km_minibatch_run(x, n, p, xn, k, &o, &r, cen, iters);
     }
-    (void)scratch;
     size_t chunks = kn__km_chunks(n);
     double *psum = kn_malloc(chunks * k * p * sizeof *psum);
     size_t *pcnt = kn_malloc(chunks * k * sizeof *pcnt);
     double *ub = kn_malloc(n * sizeof *ub), *lb = kn_malloc(n * sizeof *lb);
     double *half = kn_malloc(2 * k * sizeof *half), *move = half + k;
     if (!psum || !pcnt || !ub || !lb || !half ||
-        kn__km_seed_pp(x, n, p, k, &r, cen, dist) != KN_OK) {
+        kn__km_seed_pp(x, n, p, xn, k, &r, cen, dist) != KN_OK) {
         kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
         return NAN;
     }
@@ -211,12 +225,17 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
                 }
                 half[c] = 0.5 * sqrt(m);
             }
-        kn__km_assign_bounded(x, n, p, cen, k, label, ub, lb, half, it == 0, &changed);
+        if (kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, it == 0, &changed, psum,
+                                  pcnt) != KN_OK) {
+            kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
+            return NAN;
+        }
         if (!changed) {
             strict = 1;
             break;
         }
-        kn__km_sums(x, n, p, k, label, psum, pcnt);
+        /* per-chunk sums: from scratch once, then moved row by row */
+        if (it == 0) kn__km_sums(x, n, p, k, label, psum, pcnt);
         memset(next, 0, k * p * sizeof *next);
         memset(count, 0, k * sizeof *count);
         for (size_t ch = 0; ch < chunks; ch++) { /* in chunk order: the same bits on any threads */
@@ -226,7 +245,7 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
         int empty = 0;
         for (size_t c = 0; c < k; c++) empty |= count[c] == 0;
         if (empty) /* each row's squared distance to its (nearest) centre */
-            for (size_t i = 0; i < n; i++) dist[i] = kn__km_dist2(x, n, p, i, cen + label[i] * p);
+            for (size_t i = 0; i < n; i++) dist[i] = kn__km_dist2(x, p, i, cen + label[i] * p);
         for (size_t c = 0; c < k; c++) {
             if (count[c]) {
                 for (size_t j = 0; j < p; j++) next[c * p + j] /= (double)count[c];
@@ -236,7 +255,7 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
             size_t far = 0;
             for (size_t i = 1; i < n; i++)
                 if (dist[i] > dist[far]) far = i;
-            for (size_t j = 0; j < p; j++) next[c * p + j] = x[j * n + far];
+            memcpy(next + c * p, x + far * p, p * sizeof *next);
             dist[far] = 0;
         }
         double shift = 0, max1 = 0, max2 = 0;
@@ -267,7 +286,7 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
         }
     }
     kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
-    kn__km_assign(x, n, p, cen, k, label, dist, NULL, NULL, NULL);
+    if (kn__km_assign(x, n, p, xn, cen, k, label, dist) != KN_OK) return NAN;
     double inertia = 0;
     for (size_t i = 0; i < n; i++) inertia += dist[i];
     *iters = strict ? it + 1 : it;
@@ -279,12 +298,15 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
 static double silhouette(const double *x, size_t n, size_t p, const size_t *label, size_t k)
 {
     int32_t *lab = kn_malloc(n * sizeof *lab);
-    if (!lab) return NAN;
-    for (size_t i = 0; i < n; i++) lab[i] = (int32_t)label[i];
-    kn_metric_data d = {.n = n, .pred_class = lab, .k = k, .positive = -1, .x = x, .p = p};
-    double v = NAN;
-    if (kn_metric_compute("silhouette", &d, &v) != KN_OK) v = NAN;
-    kn_free(lab);
+    double *xc = kn_malloc((n * p + 1) * sizeof *xc), v = NAN; /* column-major, as metrics take */
+    if (lab && xc) {
+        for (size_t i = 0; i < n; i++) lab[i] = (int32_t)label[i];
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < p; j++) xc[j * n + i] = x[i * p + j];
+        kn_metric_data d = {.n = n, .pred_class = lab, .k = k, .positive = -1, .x = xc, .p = p};
+        if (kn_metric_compute("silhouette", &d, &v) != KN_OK) v = NAN;
+    }
+    kn_free(lab), kn_free(xc);
     return v;
 }
 
@@ -296,12 +318,20 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
         return kn_fail(KN_ERR_INVALID,
                        "kmeans: n_clusters=%zu is more than the %zu rows; choose at most %zu", k, n,
                        n);
-    double *x = kn_malloc(n * p * sizeof *x);
-    if (!x) return KN_ERR_NOMEM;
+    if (n > INT_MAX || k > INT_MAX || p > INT_MAX) /* the BLAS counts in int */
+        return kn_fail(KN_ERR_INVALID,
+                       "kmeans: %zu rows, %zu features, %zu clusters: each must be at most %d; "
+                       "sample the rows",
+                       n, p, k, INT_MAX);
+    double *x = kn_malloc(n * p * sizeof *x), *xn = kn_malloc((n + 1) * sizeof *xn);
+    if (!x || !xn) {
+        kn_free(x), kn_free(xn);
+        return KN_ERR_NOMEM;
+    }
     double var = 0;
     for (size_t j = 0; j < p; j++) {
         const double *col = kn_dataset_column(d, j);
-        memcpy(x + j * n, col, n * sizeof *x);
+        for (size_t i = 0; i < n; i++) x[i * p + j] = col[i];
         double mean = 0, ss = 0;
         for (size_t i = 0; i < n; i++) mean += col[i];
         mean /= (double)n;
@@ -309,6 +339,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
         var += ss / (double)n;
     }
     double tol = par->tol * (p ? var / (double)p : 0);
+    kn__km_norms(x, n, p, xn);
     double *cen_all = kn_malloc(runs * k * p * sizeof *cen_all);
     double *inertia = kn_malloc(runs * sizeof *inertia);
     size_t *iters = kn_malloc(runs * sizeof *iters);
@@ -319,9 +350,8 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
     {
         kn_ctx *prev = kn__ctx_swap(ctx);
         double *next = kn_malloc(k * p * sizeof *next), *dist = kn_malloc(n * sizeof *dist);
-        double *scratch = kn_malloc((n + p) * sizeof *scratch);
         size_t *label = kn_malloc(n * sizeof *label), *count = kn_malloc(k * sizeof *count);
-        int ok = next && dist && scratch && label && count;
+        int ok = next && dist && label && count;
 #pragma omp for schedule(dynamic, 1)
         for (size_t r = 0; r < runs; r++) {
             int stop;
@@ -331,7 +361,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             kn_status e = ok ? kn_ctx_check() : KN_ERR_NOMEM;
             if (e == KN_OK) {
                 inertia[r] = run_once(x, n, p, k, par, tol, r, cen_all + r * k * p, next, label,
-                                      dist, scratch, count, &iters[r]);
+                                      dist, xn, count, &iters[r]);
                 if (isnan(inertia[r])) e = KN_ERR_NOMEM;
             }
             if (e != KN_OK) {
@@ -342,7 +372,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
                 }
             }
         }
-        kn_free(next), kn_free(dist), kn_free(scratch), kn_free(label), kn_free(count);
+        kn_free(next), kn_free(dist), kn_free(label), kn_free(count);
         kn__ctx_swap(prev);
     }
     km_state *s = NULL;
@@ -364,16 +394,14 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             s->silhouette = NAN;
             if (par->silhouette_rows > 0 && n <= (size_t)par->silhouette_rows && k > 1 && k < n) {
                 double *dd = kn_malloc(n * sizeof *dd);
-                if (dd) {
-                    kn__km_assign(x, n, p, s->centre, k, label, dd, NULL, NULL, NULL);
+                if (dd && kn__km_assign(x, n, p, xn, s->centre, k, label, dd) == KN_OK)
                     s->silhouette = silhouette(x, n, p, label, k);
-                }
                 kn_free(dd);
             }
         }
     }
     kn_free(label);
-    kn_free(x), kn_free(cen_all), kn_free(inertia), kn_free(iters);
+    kn_free(x), kn_free(xn), kn_free(cen_all), kn_free(inertia), kn_free(iters);
     if (first != KN_OK) {
         km_free(s);
         return first == KN_ERR_CANCELLED ? kn_ctx_check() : first;
@@ -396,7 +424,7 @@ static kn_status km_predict(const kn_model *m, const kn_dataset *d, double *out)
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < p; j++) row[j] = col[j][i];
         double dd;
-        out[i] = (double)kn__km_nearest(row, 1, p, 0, s->centre, s->k, &dd);
+        out[i] = (double)kn__km_nearest(row, p, 0, s->centre, s->k, &dd);
     }
     kn_free((void *)col), kn_free(row);
     return KN_OK;

@@ -1,29 +1,22 @@
-/* The heavy loops of k-means over blocks of rows: distances from many rows
- * to one centre at a time, feature by feature down the column-major copy,
- * so the inner loop runs over contiguous rows and vectorises. A row's
- * squared distance sums its features in the same order as kn__km_dist2,
- * so the results are the same bits. Chunks of KM_CHUNK rows go to threads
- * (OpenMP, when the rows are many and no outer region is running); sums
- * over rows are kept per chunk and added in chunk order, so any thread
- * count gives the same numbers. */
+/* The heavy loops of k-means over blocks of rows. Distances from many rows
+ * to many points (centres, k-means++ candidates) go through one dgemm per
+ * block: ||x||^2 - 2 x.c + ||c||^2, the row norms computed once per fit,
+ * clamped at 0. A row's exact squared distance to its own centre (inertia,
+ * Hamerly's upper bound) is summed directly, feature by feature. Chunks of
+ * KM_CHUNK rows go to threads (OpenMP, when the rows are many and no outer
+ * region is running); a chunk is always cut the same way and each dgemm
+ * call covers the same rows whatever the thread count (the BLAS splits no
+ * sum over features), and sums over rows are kept per chunk and added in
+ * chunk order, so any thread count gives the same numbers. The BLAS picks
+ * its kernel for the processor, so another machine may round differently. */
+#include "kiln/mem.h"
 #include "learn/unsup/kmeans-impl.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
-/* The distance kernels are built twice, for AVX2 and for the baseline,
- * the better one picked at load (GCC and Clang on glibc). AVX2 brings no
- * fused multiply-add (a separate target), so both give the same bits. */
-/* (not under ThreadSanitizer: its runtime is not up when the ifunc
- * resolver runs at load, and the process crashes) */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(KILN_SANITIZE) &&   \
-    !defined(__SANITIZE_THREAD__)
-#define KM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define KM_CLONES
-#endif
-
-#define KM_BLOCK 128      /* rows whose distances are kept at once (their features fit L1) */
+#define KM_BLOCK 128      /* rows per dgemm in the assignment */
 #define KM_PAR_ROWS 32768 /* fewer rows: one thread */
 
 size_t kn__km_chunks(size_t n)
@@ -31,185 +24,182 @@ size_t kn__km_chunks(size_t n)
     return n ? (n + KM_CHUNK - 1) / KM_CHUNK : 1;
 }
 
-/* d[0 .. len) = squared distances of rows i0 .. i0 + len to centre c. */
-KM_CLONES static void block_dist(const double *restrict x, size_t n, size_t p, size_t i0,
-                                 size_t len, const double *restrict c, double *restrict d)
+/* Squared distance of row r to c. */
+static double row_dist(const double *x, size_t p, size_t r, const double *c)
 {
-    for (size_t i = 0; i < len; i++) d[i] = 0;
-    for (size_t j = 0; j < p; j++) {
-        const double *restrict xj = x + j * n + i0;
-        double cj = c[j];
-#pragma omp simd
-        for (size_t i = 0; i < len; i++) {
-            double t = xj[i] - cj;
-            d[i] += t * t;
-        }
-    }
-}
-
-/* The same for 4 centres c (4 x p) at once, each row's features read once:
- * d[t * KM_BLOCK + i] for centre t. */
-KM_CLONES static void block_dist4(const double *restrict x, size_t n, size_t p, size_t i0,
-                                  size_t len, const double *restrict c, double *restrict d)
-{
-    double *restrict d0 = d, *restrict d1 = d + KM_BLOCK, *restrict d2 = d + 2 * KM_BLOCK,
-                     *restrict d3 = d + 3 * KM_BLOCK;
-    for (size_t i = 0; i < len; i++) d0[i] = d1[i] = d2[i] = d3[i] = 0;
-    for (size_t j = 0; j < p; j++) {
-        const double *restrict xj = x + j * n + i0;
-        double c0 = c[j], c1 = c[p + j], c2 = c[2 * p + j], c3 = c[3 * p + j];
-#pragma omp simd
-        for (size_t i = 0; i < len; i++) {
-            double v = xj[i], t0 = v - c0, t1 = v - c1, t2 = v - c2, t3 = v - c3;
-            d0[i] += t0 * t0;
-            d1[i] += t1 * t1;
-            d2[i] += t2 * t2;
-            d3[i] += t3 * t3;
-        }
-    }
-}
-
-void kn__km_assign(const double *x, size_t n, size_t p, const double *cen, size_t k, size_t *label,
-                   double *dist, int *changed, double *sum, size_t *count)
-{
-    size_t chunks = kn__km_chunks(n);
-    int any = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(| : any) if (n >= KM_PAR_ROWS)
-    for (size_t ch = 0; ch < chunks; ch++) {
-        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
-        double d[4 * KM_BLOCK], best[KM_BLOCK];
-        size_t lab[KM_BLOCK];
-        double *s = sum ? sum + ch * k * p : NULL;
-        size_t *cnt = count ? count + ch * k : NULL;
-        if (s) memset(s, 0, k * p * sizeof *s);
-        if (cnt) memset(cnt, 0, k * sizeof *cnt);
-        for (size_t i0 = lo; i0 < hi; i0 += KM_BLOCK) {
-            size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK;
-            for (size_t i = 0; i < len; i++) {
-                best[i] = INFINITY;
-                lab[i] = 0;
-            }
-            size_t c = 0;
-            for (; c + 4 <= k; c += 4) {
-                block_dist4(x, n, p, i0, len, cen + c * p, d);
-                for (size_t t = 0; t < 4; t++)
-                    for (size_t i = 0; i < len; i++)
-                        if (d[t * KM_BLOCK + i] < best[i]) {
-                            best[i] = d[t * KM_BLOCK + i];
-                            lab[i] = c + t;
-                        }
-            }
-            for (; c < k; c++) {
-                block_dist(x, n, p, i0, len, cen + c * p, d);
-                for (size_t i = 0; i < len; i++)
-                    if (d[i] < best[i]) {
-                        best[i] = d[i];
-                        lab[i] = c;
-                    }
-            }
-            for (size_t i = 0; i < len; i++) {
-                if (changed) any |= label[i0 + i] != lab[i];
-                label[i0 + i] = lab[i];
-                dist[i0 + i] = best[i];
-                if (cnt) cnt[lab[i]]++;
-            }
-            if (s)
-                for (size_t j = 0; j < p; j++) {
-                    const double *xj = x + j * n + i0;
-                    for (size_t i = 0; i < len; i++) s[lab[i] * p + j] += xj[i];
-                }
-        }
-    }
-    if (changed) *changed = any;
-}
-
-/* Squared distance of row r to c, read down the columns. */
-static double row_dist(const double *x, size_t n, size_t p, size_t r, const double *c)
-{
+    const double *xr = x + r * p;
     double d = 0;
     for (size_t j = 0; j < p; j++) {
-        double t = x[j * n + r] - c[j];
+        double t = xr[j] - c[j];
         d += t * t;
     }
     return d;
 }
 
-/* Rows i0 .. i0 + len whose squared distance to a point at squared
- * distance far[] from their nearest centre may be below closest: by the
- * triangle inequality it is not when far >= 4 closest (a margin of 1e-8 so
- * rounding never decides). Their offsets into pending; returns how many. */
-static size_t may_be_closer(const double *closest, const size_t *near, const double *far, size_t i0,
-                            size_t len, size_t *pending)
+void kn__km_norms(const double *x, size_t n, size_t p, double *xn)
 {
-    size_t m = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (far[near[i0 + i]] < 4 * closest[i0 + i] * (1 + 1e-8)) pending[m++] = i;
+#pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t j = 0; j < p; j++) s += x[i * p + j] * x[i * p + j];
+        xn[i] = s;
     }
-    return m;
 }
 
-void kn__km_trials(const double *x, size_t n, size_t p, const double *cand, size_t trials,
-                   const double *closest, const size_t *near, const double *far, size_t k,
-                   double *part)
+void kn__km_gemm_dist(const double *x, size_t p, const double *xn, size_t i0, size_t len,
+                      const double *c, const double *cn, size_t m, double *d, size_t ld)
 {
-    size_t chunks = kn__km_chunks(n);
-#pragma omp parallel for schedule(dynamic, 1) if (n >= KM_PAR_ROWS)
-    for (size_t ch = 0; ch < chunks; ch++) {
-        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
-        double d[KM_BLOCK];
-        size_t pending[KM_BLOCK];
-        for (size_t t = 0; t < trials; t++) part[ch * trials + t] = 0;
-        for (size_t i0 = lo; i0 < hi; i0 += KM_BLOCK) {
-            size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK;
-            const double *cl = closest + i0;
-            for (size_t t = 0; t < trials; t++) {
-                const double *c = cand + t * p;
-                size_t m = may_be_closer(closest, near, far + t * k, i0, len, pending);
-                if (m * 2 >= len) /* many: the whole block, vectorised */
-                    block_dist(x, n, p, i0, len, c, d);
-                else {
-                    for (size_t i = 0; i < len; i++) d[i] = INFINITY; /* not closer */
-                    for (size_t q = 0; q < m; q++)
-                        d[pending[q]] = row_dist(x, n, p, i0 + pending[q], c);
-                }
-                double s = part[ch * trials + t];
-                for (size_t i = 0; i < len; i++) s += d[i] < cl[i] ? d[i] : cl[i];
-                part[ch * trials + t] = s;
-            }
+    if (p == 0) {
+        for (size_t t = 0; t < m; t++) memset(d + t * ld, 0, len * sizeof *d);
+        return;
+    }
+    /* D (len x m, column-major) = -2 X_rows C^T: the rows (row-major) are
+     * X_rows^T column-major, and c (m x p, row-major) is C^T column-major */
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)len, (int)m, (int)p, -2.0, x + i0 * p,
+                (int)p, c, (int)p, 0.0, d, (int)ld);
+    for (size_t t = 0; t < m; t++) {
+        double *dt = d + t * ld, ct = cn[t];
+        const double *xr = xn + i0;
+        for (size_t i = 0; i < len; i++) {
+            double v = xr[i] + dt[i] + ct;
+            dt[i] = v > 0 ? v : 0;
         }
     }
 }
 
-void kn__km_closest(const double *x, size_t n, size_t p, const double *c, size_t idx,
-                    double *closest, size_t *near, const double *far, double *part)
+void kn__km_point_norms(const double *c, size_t m, size_t p, double *cn)
+{
+    for (size_t t = 0; t < m; t++) {
+        double s = 0;
+        for (size_t j = 0; j < p; j++) s += c[t * p + j] * c[t * p + j];
+        cn[t] = s;
+    }
+}
+
+kn_status kn__km_trials(const double *x, size_t n, size_t p, const double *xn, const double *cand,
+                        const double *cn, size_t trials, const double *closest, const size_t *near,
+                        const double *far, size_t k, const double *cpart, kn__km_near *nb,
+                        double *part)
 {
     size_t chunks = kn__km_chunks(n);
-#pragma omp parallel for schedule(dynamic, 1) if (n >= KM_PAR_ROWS)
-    for (size_t ch = 0; ch < chunks; ch++) {
-        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
-        double d[KM_BLOCK], s = 0;
-        size_t pending[KM_BLOCK];
-        for (size_t i0 = lo; i0 < hi; i0 += KM_BLOCK) {
-            size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK;
-            size_t m = far ? may_be_closer(closest, near, far, i0, len, pending) : len;
-            if (m * 2 >= len)
-                block_dist(x, n, p, i0, len, c, d);
-            else {
-                for (size_t i = 0; i < len; i++) d[i] = INFINITY;
-                for (size_t q = 0; q < m; q++)
-                    d[pending[q]] = row_dist(x, n, p, i0 + pending[q], c);
-            }
-            for (size_t i = 0; i < len; i++) {
-                double *cl = &closest[i0 + i];
-                if (!far || d[i] < *cl) {
-                    *cl = d[i];
-                    near[i0 + i] = idx;
+    int nomem = 0;
+#pragma omp parallel if (n >= KM_PAR_ROWS)
+    {
+        /* a chunk's rows that may come closer, gathered (column-major) */
+        int gather = far && p <= KM_MAX_ROW;
+        double *buf = gather ? kn_malloc((KM_CHUNK * (p + 1)) * sizeof *buf) : NULL;
+        if (gather && !buf) {
+#pragma omp atomic write
+            nomem = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t ch = 0; ch < chunks; ch++) {
+            size_t lo = ch * KM_CHUNK, len = lo + KM_CHUNK < n ? KM_CHUNK : n - lo, m = 0;
+            size_t *idx = nb->idx + lo;
+            double *d = nb->dist + lo * trials;
+            if (gather && !buf) continue;
+            if (gather)
+                for (size_t i = 0; i < len; i++) {
+                    /* by the triangle inequality a point at squared distance
+                     * far from the row's nearest centre is no closer than it
+                     * when far >= 4 closest (a margin so rounding never decides) */
+                    double lim = 4 * closest[lo + i] * (1 + 1e-8);
+                    const double *f = far + near[lo + i];
+                    size_t t = 0;
+                    while (t < trials && f[t * k] >= lim) t++;
+                    if (t < trials) idx[m++] = i;
                 }
-                s += *cl;
+            const double *cl = closest + lo;
+            if (!gather || m * 2 >= len) { /* many: the whole chunk */
+                m = len;
+                for (size_t i = 0; i < len; i++) idx[i] = i;
+                kn__km_gemm_dist(x, p, xn, lo, len, cand, cn, trials, d, len);
+                for (size_t t = 0; t < trials; t++) {
+                    double s = 0;
+                    for (size_t i = 0; i < len; i++)
+                        s += d[t * len + i] < cl[i] ? d[t * len + i] : cl[i];
+                    part[ch * trials + t] = s;
+                }
+            } else {
+                double *g = buf, *gn = buf + KM_CHUNK * p;
+                for (size_t q = 0; q < m; q++) {
+                    memcpy(g + q * p, x + (lo + idx[q]) * p, p * sizeof *g);
+                    gn[q] = xn[lo + idx[q]];
+                }
+                if (m) kn__km_gemm_dist(g, p, gn, 0, m, cand, cn, trials, d, m);
+                for (size_t t = 0; t < trials; t++) { /* the others stay at closest */
+                    double s = 0;
+                    for (size_t q = 0; q < m; q++) {
+                        double v = d[t * m + q], c = cl[idx[q]];
+                        s += v < c ? v - c : 0;
+                    }
+                    part[ch * trials + t] = cpart[ch] + s;
+                }
+            }
+            nb->m[ch] = m;
+        }
+        kn_free(buf);
+    }
+    return nomem ? KN_ERR_NOMEM : KN_OK;
+}
+
+void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, size_t c,
+                    double *closest, size_t *near, double *cpart)
+{
+    size_t chunks = kn__km_chunks(n);
+#pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
+    for (size_t ch = 0; ch < chunks; ch++) {
+        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n, m = nb->m[ch];
+        const double *d = nb->dist + lo * trials + t * m;
+        const size_t *idx = nb->idx + lo;
+        for (size_t q = 0; q < m; q++) {
+            size_t i = lo + idx[q];
+            if (d[q] < closest[i]) {
+                closest[i] = d[q];
+                near[i] = c;
             }
         }
-        part[ch] = s;
+        double s = 0;
+        for (size_t i = lo; i < hi; i++) s += closest[i];
+        cpart[ch] = s;
     }
+}
+
+kn_status kn__km_assign(const double *x, size_t n, size_t p, const double *xn, const double *cen,
+                        size_t k, size_t *label, double *dist)
+{
+    size_t chunks = kn__km_chunks(n);
+    double *cn = kn_malloc(k * sizeof *cn);
+    if (!cn) return KN_ERR_NOMEM;
+    kn__km_point_norms(cen, k, p, cn);
+    int nomem = 0;
+#pragma omp parallel if (n >= KM_PAR_ROWS)
+    {
+        double *d = kn_malloc(KM_BLOCK * k * sizeof *d);
+        if (!d) {
+#pragma omp atomic write
+            nomem = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t ch = 0; ch < chunks; ch++) {
+            size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
+            for (size_t i0 = lo; d && i0 < hi; i0 += KM_BLOCK) {
+                size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK;
+                kn__km_gemm_dist(x, p, xn, i0, len, cen, cn, k, d, KM_BLOCK);
+                for (size_t i = 0; i < len; i++) {
+                    size_t lab = 0;
+                    double best = d[i];
+                    for (size_t c = 1; c < k; c++)
+                        if (d[c * KM_BLOCK + i] < best) best = d[c * KM_BLOCK + i], lab = c;
+                    label[i0 + i] = lab;
+                    dist[i0 + i] = row_dist(x, p, i0 + i, cen + lab * p);
+                }
+            }
+        }
+        kn_free(d);
+    }
+    kn_free(cn);
+    return nomem ? KN_ERR_NOMEM : KN_OK;
 }
 
 /* ---- Lloyd with Hamerly's bounds ---- */
@@ -225,19 +215,20 @@ void kn__km_sums(const double *x, size_t n, size_t p, size_t k, const size_t *la
         size_t *cnt = count + ch * k;
         memset(s, 0, k * p * sizeof *s);
         memset(cnt, 0, k * sizeof *cnt);
-        for (size_t i = lo; i < hi; i++) cnt[label[i]]++;
-        for (size_t j = 0; j < p; j++) {
-            const double *xj = x + j * n;
-            for (size_t i = lo; i < hi; i++) s[label[i] * p + j] += xj[i];
+        for (size_t i = lo; i < hi; i++) {
+            double *sl = s + label[i] * p;
+            const double *xi = x + i * p;
+            cnt[label[i]]++;
+            for (size_t j = 0; j < p; j++) sl[j] += xi[j];
         }
     }
 }
 
 /* Row i's nearest and second-nearest centre, from scratch. */
-static void row_nearest2(const double *x, size_t n, size_t p, size_t i, const double *cen, size_t k,
-                         double *row, size_t *lab, double *b1, double *b2)
+static void row_nearest2(const double *x, size_t p, size_t i, const double *cen, size_t k,
+                         size_t *lab, double *b1, double *b2)
 {
-    for (size_t j = 0; j < p; j++) row[j] = x[j * n + i];
+    const double *row = x + i * p;
     double d1 = INFINITY, d2 = INFINITY;
     size_t l = 0;
     for (size_t c = 0; c < k; c++) {
@@ -259,83 +250,96 @@ static void row_nearest2(const double *x, size_t n, size_t p, size_t i, const do
     *b2 = d2;
 }
 
-void kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *cen, size_t k,
-                           size_t *label, double *ub, double *lb, const double *half, int full,
-                           int *changed)
+/* Row r (of the chunk whose sums and counts are s, cnt) moves from
+ * cluster `from` to `to`. */
+static void move_row(const double *x, size_t p, size_t r, size_t from, size_t to, double *s,
+                     size_t *cnt)
+{
+    for (size_t j = 0; j < p; j++) {
+        s[from * p + j] -= x[r * p + j];
+        s[to * p + j] += x[r * p + j];
+    }
+    cnt[from]--;
+    cnt[to]++;
+}
+
+kn_status kn__km_assign_bounded(const double *x, size_t n, size_t p, const double *xn,
+                                const double *cen, size_t k, size_t *label, double *ub, double *lb,
+                                const double *half, int full, int *changed, double *sum,
+                                size_t *count)
 {
     size_t chunks = kn__km_chunks(n);
-    int any = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(| : any) if (n >= KM_PAR_ROWS)
-    for (size_t ch = 0; ch < chunks; ch++) {
-        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
-        double d[4 * KM_BLOCK], b1[KM_BLOCK], b2[KM_BLOCK], row[KM_MAX_ROW];
-        size_t lab[KM_BLOCK], pending[KM_BLOCK];
-        for (size_t i0 = lo; i0 < hi; i0 += KM_BLOCK) {
-            size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK, m = 0;
-            if (full)
-                m = len;
-            else
-                for (size_t i = 0; i < len; i++) {
-                    size_t r = i0 + i, a = label[r];
-                    /* a margin far above rounding: a row near a tie is recomputed */
-                    double bound = (lb[r] > half[a] ? lb[r] : half[a]) * (1 - 1e-9);
-                    if (ub[r] <= bound) continue;
-                    double t = 0;
-                    for (size_t j = 0; j < p; j++) {
-                        double v = x[j * n + r] - cen[a * p + j];
-                        t += v * v;
-                    }
-                    ub[r] = sqrt(t);
-                    if (ub[r] > bound) pending[m++] = i;
-                }
-            if (m == 0) continue;
-            if (m * 4 >= len || p > KM_MAX_ROW) { /* many: the whole block at once */
-                for (size_t i = 0; i < len; i++) b1[i] = b2[i] = INFINITY, lab[i] = 0;
-                size_t c = 0;
-                for (; c + 4 <= k; c += 4) {
-                    block_dist4(x, n, p, i0, len, cen + c * p, d);
-                    for (size_t t = 0; t < 4; t++)
-                        for (size_t i = 0; i < len; i++) {
-                            double v = d[t * KM_BLOCK + i];
-                            if (v < b1[i]) {
-                                b2[i] = b1[i];
-                                b1[i] = v;
-                                lab[i] = c + t;
-                            } else if (v < b2[i])
-                                b2[i] = v;
-                        }
-                }
-                for (; c < k; c++) {
-                    block_dist(x, n, p, i0, len, cen + c * p, d);
-                    for (size_t i = 0; i < len; i++)
-                        if (d[i] < b1[i]) {
-                            b2[i] = b1[i];
-                            b1[i] = d[i];
-                            lab[i] = c;
-                        } else if (d[i] < b2[i])
-                            b2[i] = d[i];
-                }
-                if (full || m == len)
-                    for (size_t i = 0; i < len; i++) pending[i] = i;
-                m = full ? len : m;
-                for (size_t q = 0; q < m; q++) {
-                    size_t i = pending[q], r = i0 + i;
-                    any |= label[r] != lab[i];
-                    label[r] = lab[i];
-                    ub[r] = sqrt(b1[i]);
-                    lb[r] = sqrt(b2[i]);
-                }
-            } else
-                for (size_t q = 0; q < m; q++) {
-                    size_t r = i0 + pending[q], l;
-                    double e1, e2;
-                    row_nearest2(x, n, p, r, cen, k, row, &l, &e1, &e2);
-                    any |= label[r] != l;
-                    label[r] = l;
-                    ub[r] = sqrt(e1);
-                    lb[r] = sqrt(e2);
-                }
+    double *cn = kn_malloc(k * sizeof *cn);
+    if (!cn) return KN_ERR_NOMEM;
+    kn__km_point_norms(cen, k, p, cn);
+    int any = 0, nomem = 0;
+#pragma omp parallel if (n >= KM_PAR_ROWS)
+    {
+        double *d = kn_malloc(KM_BLOCK * k * sizeof *d);
+        size_t pending[KM_BLOCK];
+        if (!d) {
+#pragma omp atomic write
+            nomem = 1;
         }
+#pragma omp for schedule(dynamic, 1) reduction(| : any)
+        for (size_t ch = 0; ch < chunks; ch++) {
+            size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
+            double *s = sum && !full ? sum + ch * k * p : NULL;
+            size_t *cnt = s ? count + ch * k : NULL;
+            for (size_t i0 = lo; d && i0 < hi; i0 += KM_BLOCK) {
+                size_t len = hi - i0 < KM_BLOCK ? hi - i0 : KM_BLOCK, m = 0;
+                if (full)
+                    for (size_t i = 0; i < len; i++) pending[m++] = i;
+                else
+                    for (size_t i = 0; i < len; i++) {
+                        size_t r = i0 + i, a = label[r];
+                        /* a margin far above rounding: a row near a tie is recomputed */
+                        double bound = (lb[r] > half[a] ? lb[r] : half[a]) * (1 - 1e-9);
+                        if (ub[r] <= bound) continue;
+                        ub[r] = sqrt(row_dist(x, p, r, cen + a * p));
+                        if (ub[r] > bound) pending[m++] = i;
+                    }
+                if (m == 0) continue;
+                if (m * 4 >= len) { /* many: the whole block by one dgemm */
+                    kn__km_gemm_dist(x, p, xn, i0, len, cen, cn, k, d, KM_BLOCK);
+                    for (size_t q = 0; q < m; q++) {
+                        size_t i = pending[q], r = i0 + i, l = 0;
+                        double b1 = d[i], b2 = INFINITY;
+                        for (size_t c = 1; c < k; c++) {
+                            double v = d[c * KM_BLOCK + i];
+                            if (v < b1) {
+                                b2 = b1;
+                                b1 = v;
+                                l = c;
+                            } else if (v < b2)
+                                b2 = v;
+                        }
+                        if (label[r] != l) {
+                            any = 1;
+                            if (s) move_row(x, p, r, label[r], l, s, cnt);
+                            label[r] = l;
+                        }
+                        ub[r] = sqrt(row_dist(x, p, r, cen + l * p));
+                        lb[r] = sqrt(b2);
+                    }
+                } else
+                    for (size_t q = 0; q < m; q++) {
+                        size_t r = i0 + pending[q], l;
+                        double e1, e2;
+                        row_nearest2(x, p, r, cen, k, &l, &e1, &e2);
+                        if (label[r] != l) {
+                            any = 1;
+                            if (s) move_row(x, p, r, label[r], l, s, cnt);
+                            label[r] = l;
+                        }
+                        ub[r] = sqrt(e1);
+                        lb[r] = sqrt(e2);
+                    }
+            }
+        }
+        kn_free(d);
     }
+    kn_free(cn);
     *changed = any;
+    return nomem ? KN_ERR_NOMEM : KN_OK;
 }

@@ -32,9 +32,9 @@ static int by_weight(const void *a, const void *b)
 }
 
 /* Centres with too little weight move to distinct rows of the batch. */
-static void reassign(const double *x, size_t n, size_t p, size_t k, const size_t *rows,
-                     size_t batch, double ratio, kn_rng *r, double *cen, double *w,
-                     mb_weight *order, size_t *pick)
+static void reassign(const double *x, size_t p, size_t k, const size_t *rows, size_t batch,
+                     double ratio, kn_rng *r, double *cen, double *w, mb_weight *order,
+                     size_t *pick)
 {
     double top = 0;
     for (size_t c = 0; c < k; c++)
@@ -58,12 +58,12 @@ static void reassign(const double *x, size_t n, size_t p, size_t k, const size_t
         pick[t] = pick[j];
         pick[j] = tmp;
         size_t c = order[t].c, row = rows[pick[t]];
-        for (size_t f = 0; f < p; f++) cen[c * p + f] = x[f * n + row];
+        memcpy(cen + c * p, x + row * p, p * sizeof *cen);
         w[c] = rest;
     }
 }
 
-double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
+double kn__km_minibatch_run(const double *x, size_t n, size_t p, const double *xn, size_t k,
                             const kn__km_minibatch *o, kn_rng *r, double *cen, size_t *steps)
 {
     size_t batch = o->batch, init = 3 * batch;
@@ -82,8 +82,9 @@ double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
 
     for (size_t i = 0; i < init; i++) rows[i] = (size_t)kn_rng_below(r, n);
     for (size_t f = 0; f < p; f++)
-        for (size_t i = 0; i < init; i++) sample[f * init + i] = x[f * n + rows[i]];
-    if (kn__km_seed_pp(sample, init, p, k, r, cen, scratch) != KN_OK) goto done;
+        for (size_t i = 0; i < init; i++) sample[i * p + f] = x[rows[i] * p + f];
+    kn__km_norms(sample, init, p, scratch + init); /* the sample's row norms after closest */
+    if (kn__km_seed_pp(sample, init, p, scratch + init, k, r, cen, scratch) != KN_OK) goto done;
 
     size_t total = o->max_iter * n / batch, step = 0, since_reassign = 0, stale = 0;
     if (total == 0) total = 1;
@@ -95,9 +96,9 @@ double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
         memset(count, 0, k * sizeof *count);
         double batch_inertia = 0;
         for (size_t b = 0; b < batch; b++) {
-            for (size_t f = 0; f < p; f++) row[f] = x[f * n + rows[b]];
+            memcpy(row, x + rows[b] * p, p * sizeof *row);
             double d;
-            size_t c = kn__km_nearest(row, 1, p, 0, cen, k, &d);
+            size_t c = kn__km_nearest(row, p, 0, cen, k, &d);
             batch_inertia += d;
             count[c]++;
             for (size_t f = 0; f < p; f++) sum[c * p + f] += row[f];
@@ -114,7 +115,7 @@ double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
         since_reassign += batch;
         if (o->reassign_ratio > 0 && (empty || since_reassign >= 10 * k)) {
             since_reassign = 0;
-            reassign(x, n, p, k, rows, batch, o->reassign_ratio, r, cen, w, order, pick);
+            reassign(x, p, k, rows, batch, o->reassign_ratio, r, cen, w, order, pick);
         }
         if (step == 0) continue; /* the first batch's inertia is the seeding's */
         batch_inertia /= (double)batch;
@@ -130,8 +131,7 @@ double kn__km_minibatch_run(const double *x, size_t n, size_t p, size_t k,
     *steps = step;
     size_t *all = kn_malloc(n * sizeof *all);
     double *dist = kn_malloc(n * sizeof *dist);
-    if (all && dist) {
-        kn__km_assign(x, n, p, cen, k, all, dist, NULL, NULL, NULL);
+    if (all && dist && kn__km_assign(x, n, p, xn, cen, k, all, dist) == KN_OK) {
         inertia = 0;
         for (size_t i = 0; i < n; i++) inertia += dist[i];
     }

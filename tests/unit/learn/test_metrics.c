@@ -69,12 +69,42 @@ static void regression_edges(void **state)
     assert_true(fabs(v - 2.0 / 3) < 1e-15); /* power 0 is the squared error */
 }
 
+/* Values from scikit-learn 1.2's adjusted_rand_score and
+ * normalized_mutual_info_score on the same labels. */
+static void cluster_agreement(void **state)
+{
+    (void)state;
+    const int32_t t1[] = {0, 0, 1, 2}, p1[] = {0, 0, 1, 1};
+    const int32_t t2[] = {0, 0, 1, 1, 2, 2}, p2[] = {1, 1, 0, 0, 0, 2};
+    const int32_t one[] = {0, 0, 0, 0}, each[] = {0, 1, 2, 3};
+    double v;
+    KN_CHECK(kn_metric_adjusted_rand(t1, 3, p1, 2, 4, &v));
+    assert_true(fabs(v - 0.5714285714285714) < 1e-15);
+    KN_CHECK(kn_metric_nmi(t1, 3, p1, 2, 4, &v));
+    assert_true(fabs(v - 0.7999999999999999) < 1e-15);
+    KN_CHECK(kn_metric_adjusted_rand(t2, 3, p2, 3, 6, &v));
+    assert_true(fabs(v - 0.4444444444444444) < 1e-15);
+    KN_CHECK(kn_metric_nmi(t2, 3, p2, 3, 6, &v));
+    assert_true(fabs(v - 0.7396673768007592) < 1e-15);
+    KN_CHECK(kn_metric_adjusted_rand(one, 1, each, 4, 4, &v));
+    assert_true(v == 0);
+    KN_CHECK(kn_metric_nmi(one, 1, each, 4, 4, &v));
+    assert_true(v == 0); /* one true group split apart: no shared information */
+    KN_CHECK(kn_metric_nmi(one, 1, one, 1, 4, &v));
+    assert_true(v == 1); /* neither splits the rows */
+    KN_CHECK(kn_metric_adjusted_rand(one, 1, one, 1, 4, &v));
+    assert_true(v == 1);
+    KN_CHECK_FAILS(kn_metric_adjusted_rand(t1, 2, p1, 2, 4, &v), KN_ERR_INVALID,
+                   "row 4 has true label 2, outside 0..1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(labels_and_zero_division),
         cmocka_unit_test(ranking_with_ties),
         cmocka_unit_test(regression_edges),
+        cmocka_unit_test(cluster_agreement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,141 @@
+/* learn: the k-means kernels (kmeans_block.c) against plain scalar
+ * distances on random rows: the dgemm distances within their rounding
+ * bound, the nearest centre and its exact distance, the k-means++ trial
+ * sums with and without the rows the triangle inequality leaves out, and
+ * the per-chunk sums Lloyd moves row by row against sums from scratch. */
+#include "test_util.h"
+
+#include "kiln/mem.h"
+#include "kiln/rng.h"
+#include "learn/unsup/kmeans-impl.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { N = 9000, P = 7, K = 12, T = 4 }; /* N spans three chunks */
+
+static double *random_rows(size_t n, size_t p, uint64_t seed)
+{
+    kn_rng r;
+    kn_rng_init(&r, seed);
+    double *x = kn_malloc(n * p * sizeof *x);
+    for (size_t i = 0; i < n * p; i++) x[i] = 20 * kn_rng_uniform(&r) - 10;
+    return x;
+}
+
+static void gemm_distances(void **state)
+{
+    (void)state;
+    double *x = random_rows(N, P, 1), *c = random_rows(K, P, 2);
+    double *xn = kn_malloc(N * sizeof *xn), cn[K], *d = kn_malloc(N * K * sizeof *d);
+    kn__km_norms(x, N, P, xn);
+    kn__km_point_norms(c, K, P, cn);
+    kn__km_gemm_dist(x, P, xn, 0, N, c, cn, K, d, N);
+    for (size_t t = 0; t < K; t++)
+        for (size_t i = 0; i < N; i++) {
+            double want = kn__km_dist2(x, P, i, c + t * P);
+            assert_true(fabs(d[t * N + i] - want) <= 1e-13 * (xn[i] + cn[t]));
+        }
+    size_t *label = kn_malloc(N * sizeof *label);
+    double *dist = kn_malloc(N * sizeof *dist);
+    KN_CHECK(kn__km_assign(x, N, P, xn, c, K, label, dist));
+    for (size_t i = 0; i < N; i++) {
+        double best;
+        size_t want = kn__km_nearest(x, P, i, c, K, &best);
+        /* the same centre unless two are within rounding of each other */
+        if (label[i] != want)
+            assert_true(fabs(kn__km_dist2(x, P, i, c + label[i] * P) - best) <= 1e-12 * xn[i]);
+        assert_true(dist[i] == kn__km_dist2(x, P, i, c + label[i] * P)); /* exact: same bits */
+    }
+    kn_free(x), kn_free(c), kn_free(xn), kn_free(d), kn_free(label), kn_free(dist);
+}
+
+static void trials_left_out(void **state)
+{
+    (void)state;
+    /* rows in K tight groups around the centres, candidates from T of them:
+     * the rows of the other groups cannot come closer */
+    double *x = random_rows(N, P, 3), *cen = random_rows(K, P, 4), *cand = random_rows(T, P, 5);
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < P; j++) x[i * P + j] = cen[(i % K) * P + j] + x[i * P + j] / 40;
+    for (size_t t = 0; t < T; t++) memcpy(cand + t * P, x + (5 * t + 1) * P, P * sizeof *cand);
+    double *xn = kn_malloc(N * sizeof *xn), *closest = kn_malloc(N * sizeof *closest);
+    size_t *near = kn_malloc(N * sizeof *near), chunks = kn__km_chunks(N);
+    double far[T * K], cpart[3], all[3 * T], some[3 * T];
+    assert_true(chunks == 3);
+    kn__km_norms(x, N, P, xn);
+    for (size_t i = 0; i < N; i++) near[i] = kn__km_nearest(x, P, i, cen, K, &closest[i]);
+    for (size_t ch = 0; ch < chunks; ch++) {
+        cpart[ch] = 0;
+        for (size_t i = ch * KM_CHUNK; i < N && i < (ch + 1) * KM_CHUNK; i++)
+            cpart[ch] += closest[i];
+    }
+    for (size_t t = 0; t < T; t++)
+        for (size_t a = 0; a < K; a++)
+            far[t * K + a] = kn__km_dist2(cand + t * P, P, 0, cen + a * P);
+    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(N * sizeof *nb.idx),
+                      kn_malloc(N * T * sizeof *nb.dist)};
+    double cn[T];
+    kn__km_point_norms(cand, T, P, cn);
+    KN_CHECK(kn__km_trials(x, N, P, xn, cand, cn, T, closest, near, NULL, K, cpart, &nb, all));
+    KN_CHECK(kn__km_trials(x, N, P, xn, cand, cn, T, closest, near, far, K, cpart, &nb, some));
+    for (size_t v = 0; v < 3 * T; v++) /* the same sums, up to the order of additions */
+        assert_true(fabs(all[v] - some[v]) <= 1e-9 * all[v]);
+    /* every row left out is no closer to any candidate than to its centre */
+    size_t kept = 0;
+    for (size_t ch = 0; ch < chunks; ch++) kept += nb.m[ch];
+    assert_true(kept < N); /* some were left out */
+    for (size_t ch = 0; ch < chunks; ch++) {
+        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < N ? lo + KM_CHUNK : N, q = 0;
+        for (size_t i = lo; i < hi; i++) {
+            if (q < nb.m[ch] && nb.idx[lo + q] == i - lo) {
+                q++;
+                continue;
+            }
+            for (size_t t = 0; t < T; t++)
+                assert_true(kn__km_dist2(x, P, i, cand + t * P) >= closest[i] * (1 - 1e-9));
+        }
+    }
+    kn_free(x), kn_free(cen), kn_free(cand), kn_free(xn), kn_free(closest), kn_free(near);
+    kn_free(nb.m), kn_free(nb.idx), kn_free(nb.dist);
+}
+
+static void moved_sums(void **state)
+{
+    (void)state;
+    double *x = random_rows(N, P, 6), *c = random_rows(K, P, 7);
+    double *xn = kn_malloc(N * sizeof *xn), half[K];
+    double *ub = kn_malloc(N * sizeof *ub), *lb = kn_malloc(N * sizeof *lb);
+    size_t *label = kn_malloc(N * sizeof *label), chunks = kn__km_chunks(N);
+    double *sum = kn_malloc(chunks * K * P * sizeof *sum),
+           *want = kn_malloc(chunks * K * P * sizeof *want);
+    size_t *count = kn_malloc(chunks * K * sizeof *count),
+           *wcount = kn_malloc(chunks * K * sizeof *wcount);
+    int changed;
+    kn__km_norms(x, N, P, xn);
+    for (size_t i = 0; i < N; i++) label[i] = SIZE_MAX;
+    KN_CHECK(
+        kn__km_assign_bounded(x, N, P, xn, c, K, label, ub, lb, half, 1, &changed, sum, count));
+    kn__km_sums(x, N, P, K, label, sum, count);
+    for (size_t v = 0; v < K * P; v++) c[v] += 0.5; /* the centres move: some rows change */
+    for (size_t a = 0; a < K; a++) half[a] = 0;     /* no bound spares a row */
+    for (size_t i = 0; i < N; i++) ub[i] = INFINITY;
+    KN_CHECK(
+        kn__km_assign_bounded(x, N, P, xn, c, K, label, ub, lb, half, 0, &changed, sum, count));
+    assert_true(changed);
+    kn__km_sums(x, N, P, K, label, want, wcount);
+    for (size_t v = 0; v < chunks * K; v++) assert_true(count[v] == wcount[v]);
+    for (size_t v = 0; v < chunks * K * P; v++) assert_true(fabs(sum[v] - want[v]) <= 1e-9);
+    kn_free(x), kn_free(c), kn_free(xn), kn_free(ub), kn_free(lb), kn_free(label);
+    kn_free(sum), kn_free(want), kn_free(count), kn_free(wcount);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gemm_distances),
+        cmocka_unit_test(trials_left_out),
+        cmocka_unit_test(moved_sums),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
