@@ -22,9 +22,10 @@
  *
  * Strategies: grid (every combination, in the file's order, the last
  * parameter varying fastest), random, TPE (a tree-structured Parzen
- * estimator after Bergstra et al. 2011: after a few random trials, each
- * parameter is drawn from a density fitted to the best trials, picked
- * among candidates by its ratio to the density of the others) and
+ * estimator after Bergstra et al. 2011, multivariate as BOHB: after a few
+ * random trials, whole configurations are drawn from a density fitted to
+ * the best trials, picked among candidates by its ratio to the density of
+ * the others) and
  * successive halving (random configurations evaluated on a small resource,
  * the best third moving on to three times as much).
  *

@@ -1,18 +1,24 @@
 /* The tree-structured Parzen estimator (Bergstra, Bardenet, Bengio and
- * Kegl, "Algorithms for hyper-parameter optimization", NeurIPS 2011).
+ * Kegl, "Algorithms for hyper-parameter optimization", NeurIPS 2011), in its
+ * multivariate form (Falkner, Klein and Hutter, "BOHB", ICML 2018).
  *
  * The finished trials are split by loss into the best ones ("good", the
- * best tenth, at most 25, at least one) and the others. For each parameter
- * in the space's order (so a condition's choice is known before the
- * parameters it governs) two densities are fitted over the trials where the
- * parameter was active: l from the good ones and g from the others. A
- * range's density is a mixture of Gaussians truncated to the range, one at
- * each observed value (on the log scale for log ranges) with a width of the
- * larger gap to its neighbours, kept between range/min(100, n+1) and the
- * range, plus a wide prior component at the middle; a choice's is the
- * counts plus one for each value. Candidates are drawn from l and the one
- * with the largest l/g is proposed. Parameters are drawn independently of
- * each other. */
+ * best tenth, at most 25, at least one) and the others. Two densities over
+ * whole configurations are fitted, l from the good trials and g from the
+ * others: each a mixture with one component per trial plus a wide prior
+ * component, a component being the product over the parameters of a kernel
+ * at the trial's value. A range's kernel is a Gaussian truncated to the
+ * range (on the log scale for log ranges) with a width of 0.2 n^(-1/(d+4))
+ * of the range (Scott's rule over n trials and d parameters, as BOHB), kept
+ * between range/min(100, n+2) and the range; the prior's is centred with
+ * the range's width. A choice's kernel puts 1 + 1/(n+1) on the trial's value
+ * and 1/(n+1) on each other one (the prior's is uniform). A parameter that
+ * was inactive in a trial gets the prior's kernel in that trial's
+ * component. Candidates are drawn from l, whole configurations at once, so
+ * the parameters that did well together are proposed together, and the one
+ * with the largest l/g is proposed; an integer candidate is rounded before
+ * it is scored. Parameters are visited in the space's order, so a
+ * condition's choice is known before the parameters it governs. */
 #include "kiln/mem.h"
 #include "pipeline/tune-impl.h"
 
@@ -22,66 +28,7 @@
 
 enum { TPE_CANDIDATES = 24 };
 
-typedef struct parzen {
-    double *mu, *sigma; /* n components, the prior last */
-    size_t n;
-    double a, b; /* the (transformed) range */
-} parzen;
-
-static int cmp_double(const void *p, const void *q)
-{
-    double x = *(const double *)p, y = *(const double *)q;
-    return (x > y) - (x < y);
-}
-
-static double phi(double z)
-{
-    return 0.5 * (1 + erf(z / sqrt(2.0)));
-}
-
-/* Components at v[0..n) and the prior; mu and sigma hold n + 1. */
-static void parzen_fit(parzen *pz, const double *v, size_t n)
-{
-    double width = pz->b - pz->a;
-    pz->n = n + 1;
-    for (size_t i = 0; i < n; i++) pz->mu[i] = v[i];
-    pz->mu[n] = 0.5 * (pz->a + pz->b);
-    qsort(pz->mu, n, sizeof *pz->mu, cmp_double);
-    double lo_bw = width / (double)(n + 1 < 100 ? n + 1 : 100);
-    for (size_t i = 0; i < n; i++) {
-        double left = pz->mu[i] - (i ? pz->mu[i - 1] : pz->a);
-        double right = (i + 1 < n ? pz->mu[i + 1] : pz->b) - pz->mu[i];
-        double s = left > right ? left : right;
-        if (s < lo_bw) s = lo_bw;
-        if (s > width) s = width;
-        pz->sigma[i] = s;
-    }
-    pz->sigma[n] = width;
-}
-
-static double parzen_logpdf(const parzen *pz, double x)
-{
-    double sum = 0;
-    for (size_t k = 0; k < pz->n; k++) {
-        double s = pz->sigma[k], z = (x - pz->mu[k]) / s;
-        double mass = phi((pz->b - pz->mu[k]) / s) - phi((pz->a - pz->mu[k]) / s);
-        if (mass < 1e-12) mass = 1e-12;
-        sum += exp(-0.5 * z * z) / (s * mass);
-    }
-    return log(sum / (double)pz->n + 1e-300);
-}
-
-static double parzen_draw(const parzen *pz, kn_rng *r)
-{
-    size_t k = (size_t)kn_rng_below(r, pz->n);
-    for (int tries = 0; tries < 64; tries++) {
-        double x = pz->mu[k] + pz->sigma[k] * kn_rng_normal(r);
-        if (x >= pz->a && x <= pz->b) return x;
-    }
-    return pz->a + kn_rng_uniform(r) * (pz->b - pz->a);
-}
-
-/* The dim's range in the space the densities live in. */
+/* The range of a range dim in the space the densities live in. */
 static void dim_range(const kn__dim *d, double *a, double *b)
 {
     double lo = d->lo, hi = d->hi;
@@ -105,46 +52,96 @@ static double from_space(const kn__dim *d, double t)
     return v;
 }
 
-static double propose_range(const kn__dim *d, const double *good, size_t ng, const double *bad,
-                            size_t nb, double *buf, kn_rng *r)
+/* A density over configurations: the m trials' values (rows of the space's
+ * n dims, transformed; NaN where inactive) and the prior. */
+typedef struct mixture {
+    const kn_tune_space *sp;
+    const double *obs;
+    size_t m;
+    const double *a, *b; /* each range dim's range */
+    double *sigma;       /* each range dim's kernel width */
+} mixture;
+
+static void mixture_fit(mixture *mx)
 {
-    parzen l = {buf, buf + ng + 1, 0, 0, 0},
-           g = {buf + 2 * (ng + 1), buf + 2 * (ng + 1) + nb + 1, 0, 0, 0};
-    dim_range(d, &l.a, &l.b);
-    g.a = l.a, g.b = l.b;
-    parzen_fit(&l, good, ng);
-    parzen_fit(&g, bad, nb);
-    double best = NAN, best_gain = -INFINITY;
-    for (int c = 0; c < TPE_CANDIDATES; c++) {
-        double x = parzen_draw(&l, r);
-        double gain = parzen_logpdf(&l, x) - parzen_logpdf(&g, x);
-        if (gain > best_gain) best_gain = gain, best = x;
+    const kn_tune_space *sp = mx->sp;
+    double m = (double)mx->m, scott = 0.2 * pow(m > 1 ? m : 1, -1.0 / ((double)sp->n + 4));
+    for (size_t i = 0; i < sp->n; i++) {
+        double width = mx->b[i] - mx->a[i], s = scott * width;
+        double lo = width / (m + 2 < 100 ? m + 2 : 100);
+        mx->sigma[i] = s < lo ? lo : s > width ? width : s;
     }
-    return from_space(d, best);
 }
 
-static double propose_choice(const kn__dim *d, const double *good, size_t ng, const double *bad,
-                             size_t nb, double *buf, kn_rng *r)
+/* The log of kernel (mu, s) of range [a, b] at x; mu NaN: the prior's. */
+static double range_kernel(double mu, double s, double a, double b, double x)
 {
-    size_t k = d->n_choices;
-    double *pl = buf, *pg = buf + k, sl = 0;
-    for (size_t i = 0; i < k; i++) pl[i] = pg[i] = 1;
-    for (size_t i = 0; i < ng; i++) pl[(size_t)good[i]] += 1;
-    for (size_t i = 0; i < nb; i++) pg[(size_t)bad[i]] += 1;
-    for (size_t i = 0; i < k; i++) sl += pl[i];
-    double best = 0, best_gain = -INFINITY, tg = (double)(nb + k), tl = (double)(ng + k);
-    for (int c = 0; c < TPE_CANDIDATES; c++) {
-        double u = kn_rng_uniform(r) * sl, acc = 0;
-        size_t pick = k - 1;
-        for (size_t i = 0; i < k; i++)
-            if ((acc += pl[i]) > u) {
-                pick = i;
-                break;
+    if (isnan(mu)) mu = 0.5 * (a + b), s = b - a;
+    double z = (x - mu) / s;
+    double mass = 0.5 * (erf((b - mu) / (s * sqrt(2.0))) - erf((a - mu) / (s * sqrt(2.0))));
+    if (mass < 1e-12) mass = 1e-12;
+    return -0.5 * z * z - log(s * mass * sqrt(2 * M_PI));
+}
+
+/* The log of a choice kernel at value x (mu NaN: the prior's). */
+static double choice_kernel(double mu, size_t k, size_t m, double x)
+{
+    if (isnan(mu)) return -log((double)k);
+    double w = 1.0 / (double)(m + 1);
+    return log(((x == mu ? 1 : 0) + w) / (1 + (double)k * w));
+}
+
+static double mixture_logpdf(const mixture *mx, const double *x)
+{
+    const kn_tune_space *sp = mx->sp;
+    double top = -INFINITY, sum = 0;
+    /* two passes (the largest component, then the sum scaled by it) */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t c = 0; c <= mx->m; c++) {
+            double lc = 0;
+            for (size_t i = 0; i < sp->n; i++) {
+                if (isnan(x[i])) continue;
+                double mu = c < mx->m ? mx->obs[c * sp->n + i] : NAN;
+                lc += sp->dim[i].kind == KN__DIM_CHOICE
+                          ? choice_kernel(mu, sp->dim[i].n_choices, mx->m, x[i])
+                          : range_kernel(mu, mx->sigma[i], mx->a[i], mx->b[i], x[i]);
             }
-        double gain = log(pl[pick] / tl) - log(pg[pick] / tg);
-        if (gain > best_gain) best_gain = gain, best = (double)pick;
+            if (pass == 0 && lc > top) top = lc;
+            if (pass == 1) sum += exp(lc - top);
+        }
+    return top + log(sum / (double)(mx->m + 1));
+}
+
+/* A configuration drawn from mx into x (transformed; integers rounded). */
+static void mixture_draw(const mixture *mx, kn_rng *r, double *x)
+{
+    const kn_tune_space *sp = mx->sp;
+    size_t c = (size_t)kn_rng_below(r, mx->m + 1);
+    for (size_t i = 0; i < sp->n; i++) {
+        const kn__dim *d = &sp->dim[i];
+        x[i] = 0; /* parents before children: active() reads only earlier dims */
+        if (!kn__tune_active(sp, x, i)) {
+            x[i] = NAN;
+            continue;
+        }
+        double mu = c < mx->m ? mx->obs[c * sp->n + i] : NAN;
+        if (d->kind == KN__DIM_CHOICE) {
+            double w = 1.0 / (double)(mx->m + 1), k = (double)d->n_choices;
+            if (!isnan(mu) && kn_rng_uniform(r) * (1 + k * w) < 1)
+                x[i] = mu;
+            else
+                x[i] = (double)kn_rng_below(r, d->n_choices);
+            continue;
+        }
+        double a = mx->a[i], b = mx->b[i], s = mx->sigma[i], t = NAN;
+        if (isnan(mu)) mu = 0.5 * (a + b), s = b - a;
+        for (int tries = 0; tries < 64 && isnan(t); tries++) {
+            double v = mu + s * kn_rng_normal(r);
+            if (v >= a && v <= b) t = v;
+        }
+        if (isnan(t)) t = a + kn_rng_uniform(r) * (b - a);
+        x[i] = d->kind == KN__DIM_INT ? to_space(d, from_space(d, t)) : t;
     }
-    return best;
 }
 
 typedef struct ranked {
@@ -162,13 +159,11 @@ static int by_loss(const void *p, const void *q)
 void kn__tpe_propose(const kn_tune_space *sp, const double *const *xs, const double *loss, size_t n,
                      kn_rng *r, double *x)
 {
+    size_t d = sp->n;
     ranked *rk = kn_malloc((n ? n : 1) * sizeof *rk);
-    double *good = kn_malloc((n + 1) * sizeof *good), *bad = kn_malloc((n + 1) * sizeof *bad);
-    size_t kmax = 2;
-    for (size_t i = 0; i < sp->n; i++)
-        if (sp->dim[i].n_choices > kmax) kmax = sp->dim[i].n_choices;
-    double *buf = kn_malloc((4 * (n + 2) + 2 * kmax) * sizeof *buf);
-    if (!rk || !good || !bad || !buf) { /* out of memory: a random draw still works */
+    /* obs n x d, then a, b, the two sigmas, a candidate and the best: 6 x d */
+    double *buf = kn_malloc((n * d + 6 * d + 1) * sizeof *buf);
+    if (!rk || !buf) { /* out of memory: a random draw still works */
         kn__tune_sample(sp, r, x);
         goto done;
     }
@@ -177,28 +172,34 @@ void kn__tpe_propose(const kn_tune_space *sp, const double *const *xs, const dou
     size_t n_good = (size_t)ceil(0.1 * (double)n);
     if (n_good > 25) n_good = 25;
     if (n_good < 1) n_good = 1;
-    for (size_t i = 0; i < sp->n; i++) {
-        const kn__dim *d = &sp->dim[i];
-        x[i] = 0; /* parents before children: active() reads only earlier dims */
-        if (!kn__tune_active(sp, x, i)) {
-            x[i] = NAN;
-            continue;
-        }
-        size_t ng = 0, nb = 0;
+    if (n_good > n) n_good = n;
+    double *obs = buf, *a = obs + n * d, *b = a + d, *cand = b + 3 * d, *best = cand + d;
+    for (size_t i = 0; i < d; i++) {
+        const kn__dim *dm = &sp->dim[i];
+        if (dm->kind == KN__DIM_CHOICE)
+            a[i] = 0, b[i] = 1;
+        else
+            dim_range(dm, &a[i], &b[i]);
         for (size_t t = 0; t < n; t++) {
             double v = xs[rk[t].i][i];
-            if (isnan(v)) continue;
-            if (t < n_good)
-                good[ng++] = d->kind == KN__DIM_CHOICE ? v : to_space(d, v);
-            else
-                bad[nb++] = d->kind == KN__DIM_CHOICE ? v : to_space(d, v);
+            obs[t * d + i] = isnan(v) || dm->kind == KN__DIM_CHOICE ? v : to_space(dm, v);
         }
-        x[i] = d->kind == KN__DIM_CHOICE ? propose_choice(d, good, ng, bad, nb, buf, r)
-                                         : propose_range(d, good, ng, bad, nb, buf, r);
+    }
+    mixture l = {sp, obs, n_good, a, b, b + d},
+            g = {sp, obs + n_good * d, n - n_good, a, b, b + 2 * d};
+    mixture_fit(&l);
+    mixture_fit(&g);
+    double best_gain = -INFINITY;
+    for (int c = 0; c < TPE_CANDIDATES; c++) {
+        mixture_draw(&l, r, cand);
+        double gain = mixture_logpdf(&l, cand) - mixture_logpdf(&g, cand);
+        if (c == 0 || gain > best_gain) best_gain = gain, memcpy(best, cand, d * sizeof *best);
+    }
+    for (size_t i = 0; i < d; i++) {
+        const kn__dim *dm = &sp->dim[i];
+        x[i] = isnan(best[i]) || dm->kind == KN__DIM_CHOICE ? best[i] : from_space(dm, best[i]);
     }
 done:
     kn_free(rk);
-    kn_free(good);
-    kn_free(bad);
     kn_free(buf);
 }
