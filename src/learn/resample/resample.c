@@ -154,7 +154,7 @@ kn_status kn__rs_data_read(const kn_step *s, const kn_frame *x, const size_t *co
         if (!n_cols)
             e = kn_fail(KN_ERR_INVALID,
                         "%s: no numeric feature columns to measure distances on (encode "
-                        "categorical ones first, e.g. the step one_hot_encoder)",
+                        "categorical ones first, e.g. the step onehot_encoder)",
                         d->step);
         else if (!(d->x = kn_malloc(d->n * n_cols * sizeof *d->x)))
             e = KN_ERR_NOMEM;
