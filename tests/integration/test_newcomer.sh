@@ -8,6 +8,9 @@
 #   - a --metric of the wrong task (rmse for classes, accuracy or roc_auc for
 #     a numeric target, roc_auc for a model without probabilities) says so
 #     and names metrics that fit.
+#   - the examples in the help of curve, select, cluster, compare models and
+#     cv that read wine.csv or concrete.csv run as written (the learning
+#     curve's on wine, sorted by class, needs its rows shuffled).
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -36,5 +39,23 @@ done
 expect "metric roc_auc needs class probabilities, which this model does not give" 1 \
     "$KILN" compare models --data "$DATA/wine.csv" --target class --model linear_svm \
     --model gaussian_nb --metric roc_auc
+
+# Every example of these commands' help that reads the shipped data runs.
+ln -s "$DATA/wine.csv" "$DATA/concrete.csv" "$W/"
+n=0
+for cmd in curve select cluster "compare models" cv; do
+    # shellcheck disable=SC2086 # "compare models" is two words
+    "$KILN" $cmd --help > "$W/help.txt"
+    sed -n '/^examples\{0,1\}:$/,$p' "$W/help.txt" | sed 1d |
+        sed -e ':a' -e '/\\$/N; s/\\\n *//; ta' > "$W/examples.txt"
+    while read -r line; do
+        data=$(sed -n 's/.*--data \([^ ]*\).*/\1/p' <<< "$line")
+        [ "$data" = wine.csv ] || [ "$data" = concrete.csv ] || continue
+        (cd "$W" && eval "\"\$KILN\" -q ${line#kiln }" < /dev/null > /dev/null 2> "$W/err") ||
+            fail "the example of kiln $cmd --help fails: $line: $(cat "$W/err")"
+        n=$((n + 1))
+    done < "$W/examples.txt"
+done
+[ "$n" -ge 6 ] || fail "only $n help examples ran"
 
 echo "ok"
