@@ -11,6 +11,7 @@
 #   - the examples in the help of curve, select, cluster, compare models and
 #     cv that read wine.csv or concrete.csv run as written (the learning
 #     curve's on wine, sorted by class, needs its rows shuffled).
+#   - no option in any command's help says "repeatable" twice.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -57,5 +58,17 @@ for cmd in curve select cluster "compare models" cv; do
     done < "$W/examples.txt"
 done
 [ "$n" -ge 6 ] || fail "only $n help examples ran"
+
+# Each option's help says "repeatable" at most once.
+"$KILN" --help | sed -n 's/^  \([a-z]\{1,\}\)  .*/\1/p' > "$W/commands.txt"
+echo "compare models" >> "$W/commands.txt"
+while read -r cmd; do
+    # shellcheck disable=SC2086 # "compare models" is two words
+    "$KILN" $cmd --help < /dev/null > "$W/help.txt" 2>&1 || continue
+    awk -v cmd="$cmd" '/^  -/ { if (n > 1) print cmd ": " opt; opt = $1; n = 0 }
+        { n += gsub(/repeatable/, "&") } END { if (n > 1) print cmd ": " opt }' \
+        "$W/help.txt" >> "$W/twice.txt"
+done < "$W/commands.txt"
+[ ! -s "$W/twice.txt" ] || fail "options whose help says repeatable twice: $(cat "$W/twice.txt")"
 
 echo "ok"
