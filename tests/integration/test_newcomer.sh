@@ -12,6 +12,8 @@
 #     cv that read wine.csv or concrete.csv run as written (the learning
 #     curve's on wine, sorted by class, needs its rows shuffled).
 #   - no option in any command's help says "repeatable" twice.
+#   - the commands kiln select's help names as taking its selectors as steps
+#     take --step, and the selector steps run there.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -70,5 +72,27 @@ while read -r cmd; do
         "$W/help.txt" >> "$W/twice.txt"
 done < "$W/commands.txt"
 [ ! -s "$W/twice.txt" ] || fail "options whose help says repeatable twice: $(cat "$W/twice.txt")"
+
+# The commands select's help sends selectors to take --step.
+"$KILN" select --help > "$W/help.txt"
+span=$(tr '\n' ' ' < "$W/help.txt" | sed -n "s/.*The same selectors are \(.*\) fitted inside.*/\1/p")
+span=${span//compare models/compare_models}
+for w in $(tr -c 'a-z_' ' ' <<< "$span"); do
+    case $w in
+    compare_models) echo "compare models" ;;
+    select | run) ;;
+    *) if grep -q -x "$w" "$W/commands.txt"; then echo "$w"; fi ;;
+    esac
+done > "$W/named.txt"
+[ -s "$W/named.txt" ] || fail "kiln select --help names no command for its steps"
+while read -r cmd; do
+    # shellcheck disable=SC2086 # "compare models" is two words
+    "$KILN" $cmd --help < /dev/null > "$W/help.txt"
+    grep -q -- '--step NAME' "$W/help.txt" ||
+        fail "kiln select --help says kiln $cmd takes selector steps, but it has no --step"
+done < "$W/named.txt"
+"$KILN" -q curve validation --data "$DATA/wine.csv" --target class --model gaussian_nb \
+    --step 'select:method=f_test;k=5' --range var_smoothing=1e-9,1e-6 > /dev/null ||
+    fail "curve with a select step"
 
 echo "ok"
