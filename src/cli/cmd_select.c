@@ -258,11 +258,20 @@ int cmd_select(int argc, char **argv)
     } else {
         printf("%s on %s (target %s): %zu of %zu features kept\n", s->method, a.data, a.target,
                s->n_kept, s->n);
-        printf("%5s  %-28s %14s %12s  %s\n", "rank", "feature", "score", "p-value", "");
+        int any_p = 0; /* methods without p-values get no p-value column */
+        for (size_t i = 0; i < s->n; i++) any_p |= !isnan(s->p_value[i]);
+        if (any_p)
+            printf("%5s  %-28s %14s %12s  %s\n", "rank", "feature", "score", "p-value", "");
+        else
+            printf("%5s  %-28s %14s  %s\n", "rank", "feature", "score", "");
         for (size_t i = 0; i < s->n; i++) {
             size_t at = order[i];
-            printf("%5zu  %-28s %14.6g %12.4g  %s\n", s->rank[at], s->name[at], s->score[at],
-                   s->p_value[at], s->keep[at] ? "kept" : "");
+            printf("%5zu  %-28s %14.6g", s->rank[at], s->name[at], s->score[at]);
+            if (any_p && isnan(s->p_value[at]))
+                printf(" %12s", "-");
+            else if (any_p)
+                printf(" %12.4g", s->p_value[at]);
+            printf("  %s\n", s->keep[at] ? "kept" : "");
         }
     }
     free(order);

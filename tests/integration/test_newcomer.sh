@@ -14,6 +14,8 @@
 #   - no option in any command's help says "repeatable" twice.
 #   - the commands kiln select's help names as taking its selectors as steps
 #     take --step, and the selector steps run there.
+#   - kiln select's table prints no "nan": a method without p-values (rfe,
+#     mutual_info) has no p-value column; f_test keeps it.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -94,5 +96,17 @@ done < "$W/named.txt"
 "$KILN" -q curve validation --data "$DATA/wine.csv" --target class --model gaussian_nb \
     --step 'select:method=f_test;k=5' --range var_smoothing=1e-9,1e-6 > /dev/null ||
     fail "curve with a select step"
+
+# kiln select: no "nan" p-values in the table.
+for m in rfe mutual_info f_test; do
+    model=()
+    [ $m = rfe ] && model=(--model linear_regression)
+    "$KILN" -q select --data "$DATA/concrete.csv" --target compressive_strength --method $m \
+        "${model[@]}" --k 3 > "$W/sel.txt"
+    ! grep -q -i nan "$W/sel.txt" || fail "kiln select --method $m prints nan: $(cat "$W/sel.txt")"
+    want=0
+    [ $m = f_test ] && want=1
+    [ "$(grep -c p-value "$W/sel.txt")" = $want ] || fail "select $m: p-value column: $(cat "$W/sel.txt")"
+done
 
 echo "ok"
