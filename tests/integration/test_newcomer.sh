@@ -16,6 +16,7 @@
 #     take --step, and the selector steps run there.
 #   - kiln select's table prints no "nan": a method without p-values (rfe,
 #     mutual_info) has no p-value column; f_test keeps it.
+#   - kiln anomaly --normal with a value no row holds lists the values.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -108,5 +109,9 @@ for m in rfe mutual_info f_test; do
     [ $m = f_test ] && want=1
     [ "$(grep -c p-value "$W/sel.txt")" = $want ] || fail "select $m: p-value column: $(cat "$W/sel.txt")"
 done
+
+# anomaly --normal: a value no row has lists those there are.
+expect "--normal Van: 0 rows of 'Class' have it; .*(its values: .*'van'.*; case matters)" 1 \
+    "$KILN" anomaly --data "$DATA/vehicle.csv" --label Class --normal Van --out "$W/an.csv"
 
 echo "ok"
