@@ -17,6 +17,8 @@
 #   - kiln select's table prints no "nan": a method without p-values (rfe,
 #     mutual_info) has no p-value column; f_test keeps it.
 #   - kiln anomaly --normal with a value no row holds lists the values.
+#   - a resampling ratio out of (0, 1] on two classes says what the ratio is,
+#     without the puzzle "needs two classes (this target has 2)".
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -113,5 +115,12 @@ done
 # anomaly --normal: a value no row has lists those there are.
 expect "--normal Van: 0 rows of 'Class' have it; .*(its values: .*'van'.*; case matters)" 1 \
     "$KILN" anomaly --data "$DATA/vehicle.csv" --label Class --normal Van --out "$W/an.csv"
+
+# A resampling ratio above 1 on a binary target.
+cut -d, -f1,3- "$DATA/lending_club.csv" | cut -d, -f1-2,22 > "$W/lc_num.csv" # numeric features
+expect "sampling_strategy=2: a ratio (minority rows over majority rows after resampling) must lie in (0, 1\], e.g. 0.5" 1 \
+    "$KILN" cv --data "$W/lc_num.csv" --target Class --model gaussian_nb \
+    --step 'random_over_sampler:sampling_strategy=2'
+! grep -q "this target has 2" "$W/err" || fail "ratio error: $(cat "$W/err")"
 
 echo "ok"
