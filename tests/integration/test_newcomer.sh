@@ -19,6 +19,9 @@
 #   - kiln anomaly --normal with a value no row holds lists the values.
 #   - a resampling ratio out of (0, 1] on two classes says what the ratio is,
 #     without the puzzle "needs two classes (this target has 2)".
+#   - compare models with a --metric other than accuracy says that McNemar's
+#     verdict is about accuracy (it can disagree with the t-tests on the
+#     metric asked for), in text and JSON.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -122,5 +125,17 @@ expect "sampling_strategy=2: a ratio (minority rows over majority rows after res
     "$KILN" cv --data "$W/lc_num.csv" --target Class --model gaussian_nb \
     --step 'random_over_sampler:sampling_strategy=2'
 ! grep -q "this target has 2" "$W/err" || fail "ratio error: $(cat "$W/err")"
+
+# compare models: McNemar's test is on accuracy, whatever --metric says.
+"$KILN" -q compare models --data "$DATA/wine.csv" --target class --model gaussian_nb \
+    --model decision_tree --metric f1_macro > "$W/cmp.txt"
+grep -q "McNemar counts rows right and wrong: it tests accuracy, not f1_macro" "$W/cmp.txt" ||
+    fail "compare models: McNemar's metric unnamed: $(cat "$W/cmp.txt")"
+"$KILN" -q --json compare models --data "$DATA/wine.csv" --target class --model gaussian_nb \
+    --model decision_tree --metric f1_macro > "$W/cmp.json"
+$py - "$W/cmp.json" <<'PY' || fail "compare models --json: mcnemar.metric"
+import json, sys
+assert json.load(open(sys.argv[1]))["comparisons"][0]["tests"]["mcnemar"]["metric"] == "accuracy"
+PY
 
 echo "ok"
