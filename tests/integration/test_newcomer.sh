@@ -22,6 +22,8 @@
 #   - compare models with a --metric other than accuracy says that McNemar's
 #     verdict is about accuracy (it can disagree with the t-tests on the
 #     metric asked for), in text and JSON.
+#   - kiln eval on rows without the target says eval needs labelled rows and
+#     points at kiln predict.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -137,5 +139,11 @@ $py - "$W/cmp.json" <<'PY' || fail "compare models --json: mcnemar.metric"
 import json, sys
 assert json.load(open(sys.argv[1]))["comparisons"][0]["tests"]["mcnemar"]["metric"] == "accuracy"
 PY
+
+# eval without the target column points at kiln predict.
+"$KILN" -q train --data "$DATA/wine.csv" --target class --model gaussian_nb --out "$W/nb.kmd" > /dev/null
+cut -d, -f1-13 "$DATA/wine.csv" > "$W/wine_unlabelled.csv"
+expect "no target column 'class'; .*give labelled rows (rows without it are for kiln predict)" 1 \
+    "$KILN" eval --model "$W/nb.kmd" --data "$W/wine_unlabelled.csv"
 
 echo "ok"
