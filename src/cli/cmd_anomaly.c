@@ -147,6 +147,25 @@ static kn_status one_class_rows(kn_frame *f, const char *label, const char *norm
         if (normal_row) (*rows)[m++] = i;
     }
     *n_normal = m;
+    if (m < 2 && kn_column_type(c) == KN_COL_CATEGORICAL) {
+        char seen[512]; /* the column's values, to pick from */
+        size_t k = 0, n_lev = kn_column_n_levels(c);
+        seen[0] = '\0';
+        for (size_t l = 0; l < n_lev && k < sizeof seen - 64; l++) {
+            size_t len = 0;
+            const char *lv = kn_column_level(c, (int32_t)l, &len);
+            if (len > 40) len = 40;
+            int w = snprintf(seen + k, sizeof seen - k, "%s'%.*s'", l ? ", " : "", (int)len,
+                             lv ? lv : "");
+            if (w > 0) k += (size_t)w;
+            if (l + 1 < n_lev && k >= sizeof seen - 64)
+                snprintf(seen + k, sizeof seen - k, ", ...");
+        }
+        return kn_fail(KN_ERR_INVALID,
+                       "--normal %s: %zu rows of '%s' have it; the model is fitted on those, so "
+                       "give a value at least 2 rows hold (its values: %s; case matters)",
+                       normal, m, label, seen);
+    }
     if (m < 2)
         return kn_fail(KN_ERR_INVALID,
                        "--normal %s: %zu rows of '%s' have it; the model is fitted on those, so "

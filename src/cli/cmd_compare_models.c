@@ -30,9 +30,9 @@ static const cli_opt cmp_opts[] = {
     CLI_OPT_TEXT(cmp_args, target, "target", "COLUMN",
                  "the column to predict (default: the specs' target)"),
     CLI_OPT_LIST(cmp_args, models, "model", "NAME[:p=v;...]",
-                 "a model and its parameters (repeatable; 'kiln help models')"),
+                 "a model and its parameters ('kiln help models')"),
     CLI_OPT_LIST(cmp_args, specs, "spec", "FILE.yaml",
-                 "a run spec: its steps and model (repeatable; its sources are not read)"),
+                 "a run spec: its steps and model (its sources are not read)"),
     CLI_OPT_LIST(cmp_args, steps, "step", "NAME[:p=v;...]",
                  "a step for every --model, fitted inside each fold"),
     CLI_OPT_TEXT(cmp_args, metric, "metric", "NAME",
@@ -68,7 +68,8 @@ const cli_spec compare_models_spec = {
     "  5x2cv t       Dietterich's 5x2-fold paired t-test;\n"
     "  McNemar       classifiers: rows only one of the two got right on the\n"
     "                held-out rows, exact binomial p-value (and the\n"
-    "                continuity-corrected chi-square);\n"
+    "                continuity-corrected chi-square); it tests accuracy,\n"
+    "                whatever --metric says;\n"
     "each with its two-sided p-value and a verdict: \"A is better than B\n"
     "(p=...)\" when p < --alpha, else \"no evidence of a difference\".\n"
     "Decide by the evidence, not by the larger mean.\n",
@@ -381,10 +382,10 @@ int cmd_compare_models(int argc, char **argv)
                 kn_mcnemar(only_a, only_b, &mc);
                 verdict(v3, sizeof v3, A, B, (double)only_a - (double)only_b, mc.p_exact, a.alpha);
                 json_object_set_new(tests, "mcnemar",
-                                    json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:s}", "test_rows",
-                                              (json_int_t)n_test, "a_only", (json_int_t)only_a,
-                                              "b_only", (json_int_t)only_b, "statistic",
-                                              cli_json_num(mc.statistic), "p_chi2",
+                                    json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:s}", "metric",
+                                              "accuracy", "test_rows", (json_int_t)n_test, "a_only",
+                                              (json_int_t)only_a, "b_only", (json_int_t)only_b,
+                                              "statistic", cli_json_num(mc.statistic), "p_chi2",
                                               cli_json_num(mc.p_chi2), "p",
                                               cli_json_num(mc.p_exact), "verdict", v3));
             }
@@ -399,6 +400,11 @@ int cmd_compare_models(int argc, char **argv)
                     printf("  McNemar      %zu vs %zu of %zu held-out rows right only by one; "
                            "p=%.4g (chi2 %.3f, p=%.4g) %s\n",
                            mc.a_only, mc.b_only, n_test, mc.p_exact, mc.statistic, mc.p_chi2, v3);
+                if (classes && strcmp(metric, "accuracy"))
+                    printf(
+                        "               (McNemar counts rows right and wrong: it tests accuracy, "
+                        "not %s)\n",
+                        metric);
             }
         }
     if (cli.json) {

@@ -36,7 +36,7 @@ const cli_spec curve_spec = {
     "of one parameter: train rising while validation falls is over-fitting; the\n"
     "best value by validation score is named.\n"
     "Every option of 'kiln cv' applies (folds, split, steps, --jobs).\n",
-    "  kiln curve learning --data wine.csv --target class --model gbdt\n"
+    "  kiln curve learning --data wine.csv --target class --model gbdt --seed 1\n"
     "  kiln curve validation --data wine.csv --target class --model decision_tree \\\n"
     "      --range max_depth=1,2,4,8,16\n",
     curve_opts,

@@ -64,10 +64,10 @@ const cli_spec select_spec = {
     "rank the features and show which a selector keeps",
     "Fit one feature selector on the file and print, best first, each\n"
     "candidate feature's score (and p-value where the method has one) and\n"
-    "whether it is kept. The same selectors are steps for kiln cv, train and\n"
-    "run ('select:method=f_test;k=5', 'select_model:method=rfe;k=5'), fitted\n"
-    "inside each fold and saved with the model; 'kiln help steps' lists their\n"
-    "parameters.\n"
+    "whether it is kept. The same selectors are steps ('select:method=f_test;k=5',\n"
+    "'select_model:method=rfe;k=5') for --step of kiln cv, tune, curve and\n"
+    "compare models and for a run spec's steps: fitted inside each fold, and\n"
+    "saved with the model by kiln run; 'kiln help steps' lists their parameters.\n"
     "Filters (step select): f_test (ANOVA F for classes, the regression F test\n"
     "otherwise), chi2 (non-negative features), mutual_info (k-nearest-neighbour\n"
     "estimate, as scikit-learn), pearson and spearman (|r|), variance, and\n"
@@ -258,11 +258,20 @@ int cmd_select(int argc, char **argv)
     } else {
         printf("%s on %s (target %s): %zu of %zu features kept\n", s->method, a.data, a.target,
                s->n_kept, s->n);
-        printf("%5s  %-28s %14s %12s  %s\n", "rank", "feature", "score", "p-value", "");
+        int any_p = 0; /* methods without p-values get no p-value column */
+        for (size_t i = 0; i < s->n; i++) any_p |= !isnan(s->p_value[i]);
+        if (any_p)
+            printf("%5s  %-28s %14s %12s  %s\n", "rank", "feature", "score", "p-value", "");
+        else
+            printf("%5s  %-28s %14s  %s\n", "rank", "feature", "score", "");
         for (size_t i = 0; i < s->n; i++) {
             size_t at = order[i];
-            printf("%5zu  %-28s %14.6g %12.4g  %s\n", s->rank[at], s->name[at], s->score[at],
-                   s->p_value[at], s->keep[at] ? "kept" : "");
+            printf("%5zu  %-28s %14.6g", s->rank[at], s->name[at], s->score[at]);
+            if (any_p && isnan(s->p_value[at]))
+                printf(" %12s", "-");
+            else if (any_p)
+                printf(" %12.4g", s->p_value[at]);
+            printf("  %s\n", s->keep[at] ? "kept" : "");
         }
     }
     free(order);

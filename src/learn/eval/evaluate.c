@@ -24,7 +24,11 @@ kn_status kn__model_targets_unseen(const kn_model *m, const kn_frame *f, int uns
     size_t n = kn_frame_n_rows(f), j;
     const char *target = kn_model_target(m);
     if (kn_frame_find(f, target, &j) != KN_OK)
-        return kn_fail(KN_ERR_NOT_FOUND, "the data has no target column '%s'", target);
+        return kn_fail(KN_ERR_NOT_FOUND,
+                       "the data has no target column '%s'; scoring compares the model's "
+                       "predictions with each row's true '%s', so give labelled rows (rows "
+                       "without it are for kiln predict)",
+                       target, target);
     kn_column *c = kn_frame_col(f, j);
     int classify = kn_model_task(m) == KN_TASK_CLASSIFICATION;
     if (!classify && kn_column_type(c) != KN_COL_NUMERIC)

@@ -270,6 +270,25 @@ kn_status kn_metric_compute(const char *name, const kn_metric_data *d, double *o
                : vt->input == KN_METRIC_SCORES   ? d->y_class && d->proba
                : vt->input == KN_METRIC_CLUSTERS ? d->x && d->pred_class
                                                  : d->y_class && d->pred_class;
+    int classes = d->y_class != NULL, numbers = d->y != NULL && !classes;
+    if (!have && vt->input == KN_METRIC_REGRESSION && classes)
+        return kn_fail(KN_ERR_UNSUPPORTED,
+                       "metric %s is for regression, but the target holds classes; choose a "
+                       "classification metric, e.g. accuracy, balanced_accuracy, f1_macro, "
+                       "roc_auc or log_loss ('kiln help metrics' lists them)",
+                       name);
+    if (!have && (vt->input == KN_METRIC_LABELS || vt->input == KN_METRIC_SCORES) && numbers)
+        return kn_fail(KN_ERR_UNSUPPORTED,
+                       "metric %s is for classification, but the target is numeric "
+                       "(regression); choose a regression metric, e.g. rmse, mae or r2 ('kiln "
+                       "help metrics' lists them)",
+                       name);
+    if (!have && vt->input == KN_METRIC_SCORES && classes && d->pred_class)
+        return kn_fail(KN_ERR_UNSUPPORTED,
+                       "metric %s needs class probabilities, which this model does not give; "
+                       "choose a metric of predicted labels (e.g. accuracy or f1_macro) or a "
+                       "model with probabilities",
+                       name);
     if (!have)
         return kn_fail(KN_ERR_UNSUPPORTED, "metric %s needs %s, which this scoring lacks", name,
                        input_name(vt->input));

@@ -154,7 +154,7 @@ kn_status kn__rs_data_read(const kn_step *s, const kn_frame *x, const size_t *co
         if (!n_cols)
             e = kn_fail(KN_ERR_INVALID,
                         "%s: no numeric feature columns to measure distances on (encode "
-                        "categorical ones first, e.g. the step one_hot_encoder)",
+                        "categorical ones first, e.g. the step onehot_encoder)",
                         d->step);
         else if (!(d->x = kn_malloc(d->n * n_cols * sizeof *d->x)))
             e = KN_ERR_NOMEM;
@@ -250,6 +250,11 @@ kn_status kn__rs_targets(const kn__rs_data *d, const char *strategy, int kind, i
     char *end = NULL;
     double ratio = strtod(strategy, &end);
     if (*strategy && !*end) {
+        if (kind != KN__RS_CLEAN && k == 2 && !(ratio > 0 && ratio <= 1))
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: sampling_strategy=%s: a ratio (minority rows over majority "
+                           "rows after resampling) must lie in (0, 1], e.g. 0.5",
+                           d->step, strategy);
         if (kind == KN__RS_CLEAN || k != 2 || !(ratio > 0 && ratio <= 1))
             return kn_fail(KN_ERR_INVALID,
                            "%s: sampling_strategy=%s: a ratio must lie in (0, 1] and needs two "

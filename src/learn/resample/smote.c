@@ -304,7 +304,7 @@ static kn_status smote_kind(const kn_step *s, const kn_frame *x, const size_t *c
     if (e == KN_OK && n_cat && kind != SMOTE_NC)
         e = kn_fail(KN_ERR_INVALID,
                     "%s: feature '%s' is categorical; use smote_nc for numeric and categorical "
-                    "features, or encode it first (one_hot_encoder)",
+                    "features, or encode it first, e.g. the step onehot_encoder",
                     kn_step_name(s), kn_column_name(kn_frame_col(x, cat[0])));
     if (e == KN_OK && kind == SMOTE_NC && !n_cat)
         e = kn_fail(KN_ERR_INVALID,
