@@ -89,6 +89,9 @@ const cli_spec tune_spec = {
     "--seed seeds the folds' shuffle and the search: the same seed gives the same\n"
     "trials and the same results for any --jobs (with --time-series or --groups it\n"
     "seeds the search and the held-out rows; those folds are never shuffled).\n"
+    "With rows held out (--test-fraction, default 0.2) the k-fold and stratified\n"
+    "folds over the rest are shuffled too (seed 0 unless --seed), as the held-out\n"
+    "rows are drawn at random: folds in file order misjudge a sorted file.\n"
     "--jobs runs trials at a time (each trial's folds then on one thread).\n"
     "--max-time stops starting trials; SIGINT or SIGTERM lets the running trials\n"
     "finish and reports those done (a second one stops at once). With --trials-file\n"
@@ -646,6 +649,12 @@ int cmd_tune(int argc, char **argv)
     int rc = cli_cv_parse(&tune_spec, argc, argv, &ro, &a.cv);
     if (rc) return rc < 0 ? CLI_OK : rc;
     kn_tune_strategy strategy = strategy_of(a.strategy);
+    /* the held-out rows are drawn at random; the folds over the rest are too
+     * (as scikit-learn's train_test_split hands shuffled rows to the search):
+     * folds in file order on a sorted file gave a CV score far from the
+     * held-out one (concrete: rmse 9.5 +- 3.9 against 4.0) */
+    if (a.test_fraction > 0 && a.cv.spec.split.kind != KN_SPLIT_TIME && !a.cv.spec.groups)
+        a.cv.spec.split.shuffle = 1;
     if (a.trials == 0)
         return cli_usage_error("tune", "--trials 0: a search needs at least one trial");
     if (a.trials < 0) a.trials = strategy == KN_TUNE_GRID ? 0 : 20;
