@@ -63,6 +63,18 @@ void kn__sbuf_printf(kn__sbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void kn__sbuf_prom_label(kn__sbuf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\' || s[i] == '"')
+            kn__sbuf_add(b, "\\", 1), kn__sbuf_add(b, s + i, 1);
+        else if (s[i] == '\n')
+            kn__sbuf_add(b, "\\n", 2);
+        else
+            kn__sbuf_add(b, s + i, 1);
+    }
+}
+
 /* The length of the valid UTF-8 sequence at s (n bytes left), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {

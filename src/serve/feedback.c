@@ -172,14 +172,7 @@ void kn__feedback_done(kn__feedback *fb)
 
 static void label(kn__sbuf *b, const char *s)
 {
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            kn__sbuf_add(b, "\\", 1), kn__sbuf_add(b, s, 1);
-        else if (*s == '\n')
-            kn__sbuf_add(b, "\\n", 2);
-        else
-            kn__sbuf_add(b, s, 1);
-    }
+    kn__sbuf_prom_label(b, s, strlen(s));
 }
 
 static void series(kn__sbuf *b, const char *name, const kn__serve_model *m, const char *window)

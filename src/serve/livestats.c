@@ -313,28 +313,15 @@ static void col_sum_free(col_sum *c)
     kn_free(c->cats);
 }
 
-/* A label value: backslash, quote and newline escaped. */
-static void label(kn__sbuf *b, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\\' || s[i] == '"')
-            kn__sbuf_add(b, "\\", 1), kn__sbuf_add(b, s + i, 1);
-        else if (s[i] == '\n')
-            kn__sbuf_add(b, "\\n", 2);
-        else
-            kn__sbuf_add(b, s + i, 1);
-    }
-}
-
 static void series(kn__sbuf *b, const char *name, const kn__serve_model *m, size_t j)
 {
     kn__sbuf_puts(b, name);
     kn__sbuf_puts(b, "{model=\"");
-    label(b, m->name, strlen(m->name));
+    kn__sbuf_prom_label(b, m->name, strlen(m->name));
     kn__sbuf_puts(b, "\",version=\"");
-    label(b, m->version, strlen(m->version));
+    kn__sbuf_prom_label(b, m->version, strlen(m->version));
     kn__sbuf_puts(b, "\",feature=\"");
-    label(b, m->in.names[j], strlen(m->in.names[j]));
+    kn__sbuf_prom_label(b, m->in.names[j], strlen(m->in.names[j]));
     kn__sbuf_puts(b, "\"");
 }
 
@@ -409,7 +396,7 @@ void kn__livestats_text(const kn__serve_model *const *models, size_t n_models, k
                     for (size_t i = 0; i < c->n_cats; i++) {
                         series(b, family[f][0], models[m], j);
                         kn__sbuf_puts(b, ",value=\"");
-                        label(b, c->cats[i].s, c->cats[i].len);
+                        kn__sbuf_prom_label(b, c->cats[i].s, c->cats[i].len);
                         kn__sbuf_printf(b, "\"} %llu\n", (unsigned long long)c->cats[i].n);
                     }
                 } else if (f == F_OTHER && text(t)) {

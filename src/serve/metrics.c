@@ -104,14 +104,7 @@ void kn__serve_metrics_count(kn__serve_metrics *mt, kn__route r, size_t series, 
 /* A label value: backslash, quote and newline escaped. */
 static void label(kn__sbuf *b, const char *s)
 {
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            kn__sbuf_add(b, "\\", 1), kn__sbuf_add(b, s, 1);
-        else if (*s == '\n')
-            kn__sbuf_add(b, "\\n", 2);
-        else
-            kn__sbuf_add(b, s, 1);
-    }
+    kn__sbuf_prom_label(b, s, strlen(s));
 }
 
 static void head(kn__sbuf *b, const char *name, const char *type, const char *help)

@@ -267,9 +267,9 @@ kn_status kn__ops_start(const char *const *names, size_t n_models, double interv
 static void labels(kn__sbuf *b, const char *name, const kn__ops *o, size_t i, int s)
 {
     const char *m = scope_name(o, i);
-    kn__sbuf_printf(b, "%s{model=", name);
-    kn__sbuf_json_str(b, m, strlen(m));
-    kn__sbuf_printf(b, ",series=\"%s\"", series_names[s]);
+    kn__sbuf_printf(b, "%s{model=\"", name);
+    kn__sbuf_prom_label(b, m, strlen(m));
+    kn__sbuf_printf(b, "\",series=\"%s\"", series_names[s]);
 }
 
 static void gauge(kn__sbuf *b, const char *name, const kn__ops *o, size_t i, int s, double v)

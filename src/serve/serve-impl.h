@@ -29,6 +29,9 @@ typedef struct kn__sbuf {
 void kn__sbuf_add(kn__sbuf *b, const char *s, size_t n);
 void kn__sbuf_puts(kn__sbuf *b, const char *s);
 void kn__sbuf_printf(kn__sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s (n bytes) as a Prometheus label value, without its quotes: backslash,
+ * double quote and newline escaped. */
+void kn__sbuf_prom_label(kn__sbuf *b, const char *s, size_t n);
 /* s (n bytes) as a JSON string with its quotes; bytes that are not UTF-8
  * (or a character cut short) become U+FFFD. */
 void kn__sbuf_json_str(kn__sbuf *b, const char *s, size_t n);
