@@ -91,7 +91,8 @@ static void builtins_are_registered(void **state)
     KN_CHECK(kn_metric_compute("mae", &d, &a));
     KN_CHECK(kn_metric_mae(y, p, NULL, 4, &b));
     assert_true(a == b);
-    KN_CHECK_FAILS(kn_metric_compute("accuracy", &d, &a), KN_ERR_UNSUPPORTED, "class labels");
+    KN_CHECK_FAILS(kn_metric_compute("accuracy", &d, &a), KN_ERR_UNSUPPORTED,
+                   "accuracy is for classification");
 }
 
 /* silhouette by name: the feature rows and the clusters; two tight pairs
