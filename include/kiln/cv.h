@@ -91,7 +91,7 @@ typedef struct kn_cv_result {
     /* From the first metric: over- or under-fitting, with its evidence as a
      * sentence (kn_fit_diagnose); KN_FIT_UNKNOWN and "" without train scores. */
     kn_fit_verdict verdict;
-    char verdict_text[400];
+    char verdict_text[640];
     int stopped;      /* 1: on_fold stopped the run after fold k (of k_planned) */
     size_t k_planned; /* the split's folds */
 } kn_cv_result;

@@ -275,10 +275,25 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, size_t k, f
         mean_std(r->baseline_score + m, r->n_scores, k, &r->baseline_mean[m], &ignored);
     }
     r->has_train = !s->skip_train_scores;
-    if (r->n_scores && r->has_train)
-        r->verdict = kn_fit_diagnose(r->name[0], r->train_mean[0], r->mean[0], r->std[0],
-                                     r->baseline_mean[0], r->higher_is_better[0], r->verdict_text,
+    if (r->n_scores && r->has_train) {
+        /* accuracy on data where the largest class holds 80 % or more (the
+         * accuracy warning's line) would call a class-weighted model that
+         * beats chance on every class "under-fitting": judge by balanced
+         * accuracy there when it was scored */
+        size_t v = 0;
+        if (!strcmp(r->name[0], "accuracy") && r->baseline_mean[0] >= 0.8)
+            for (size_t m = 1; m < r->n_scores; m++)
+                if (!strcmp(r->name[m], "balanced_accuracy")) v = m;
+        r->verdict = kn_fit_diagnose(r->name[v], r->train_mean[v], r->mean[v], r->std[v],
+                                     r->baseline_mean[v], r->higher_is_better[v], r->verdict_text,
                                      sizeof r->verdict_text);
+        size_t used = strlen(r->verdict_text);
+        if (v && used < sizeof r->verdict_text)
+            snprintf(r->verdict_text + used, sizeof r->verdict_text - used,
+                     " (judged by balanced_accuracy: always answering the largest class "
+                     "scores an accuracy of %.4g)",
+                     r->baseline_mean[0]);
+    }
     return KN_OK;
 }
 

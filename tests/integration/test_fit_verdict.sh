@@ -114,4 +114,16 @@ grep -q '"train_mean"' "$W/show.json" || fail "the store has no train scores: $(
 # the run report states it in its cross-validation section
 "$KILN" -q report "$W/circle.kiln" --out "$W/report.html"
 grep -q '<b>Fit: under-fitting</b>' "$W/report.html" || fail "the report has no verdict"
+# imbalanced classes (5 % minority): a class-weighted logistic regression loses
+# accuracy against always answering the majority (0.95) but beats chance on both
+# classes; the verdict is judged by balanced accuracy there, not called under-fitting
+"$KILN" -q --json cv --data "$KILN_TEST_DATA/lending_club.csv" --target Class \
+    --model logistic_regression --step onehot_encoder --step standard_scaler \
+    --param class_weight=balanced > "$W/weighted.json" 2> /dev/null
+$py - "$W/weighted.json" << 'PY' || fail "class-weighted model on imbalanced data: $(head -c 600 "$W/weighted.json")"
+import json, sys
+v = json.load(open(sys.argv[1]))["verdict"]
+assert v["fit"] == "fine", v
+assert "judged by balanced_accuracy" in v["evidence"], v
+PY
 echo ok
