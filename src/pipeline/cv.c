@@ -22,6 +22,10 @@
 #include <omp.h>
 #endif
 
+/* Below this share of the rows the smallest class makes accuracy flatter
+ * (the headline warning); the fit verdict then judges by balanced accuracy. */
+#define MINORITY_SHARE 0.2
+
 void kn_cv_result_free(kn_cv_result *r)
 {
     kn_free((void *)r->name);
@@ -281,7 +285,7 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, size_t k, f
          * beats chance on every class "under-fitting": judge by balanced
          * accuracy there when it was scored */
         size_t v = 0;
-        if (!strcmp(r->name[0], "accuracy") && r->baseline_mean[0] >= 0.8)
+        if (!strcmp(r->name[0], "accuracy") && r->baseline_mean[0] >= 1 - MINORITY_SHARE)
             for (size_t m = 1; m < r->n_scores; m++)
                 if (!strcmp(r->name[m], "balanced_accuracy")) v = m;
         r->verdict = kn_fit_diagnose(r->name[v], r->train_mean[v], r->mean[v], r->std[v],
@@ -393,7 +397,7 @@ static void warn_accuracy_headline(const kn_frame *f, const kn_cv_spec *s)
         if (count[c] < count[small]) small = c;
         if (count[c] > count[big]) big = c;
     }
-    if (count && k >= 2 && seen && (double)count[small] < 0.2 * (double)seen)
+    if (count && k >= 2 && seen && (double)count[small] < MINORITY_SHARE * (double)seen)
         kn_log(KN_LOG_WARN,
                "accuracy is the headline metric, but the smallest class holds %.1f %% of the "
                "rows: always answering the largest class scores %.3f; judge by "
