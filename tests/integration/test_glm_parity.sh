@@ -37,7 +37,7 @@ check() { # name, data, target, ignore, reference, kiln args...
     local name=$1 data=$2 target=$3 ignore=$4 ref=$5; shift 5
     "$KILN" --json -q train --data "$data" --target "$target" --test-size 0 --ignore "$ignore" --out "$W/$name.kmd" "$@" > "$W/$name.json"
     "$KILN" -q predict --model "$W/$name.kmd" --data "$data" --out "$W/$name.pred.csv"
-    $py - "$data" "$target" "$ignore" "$ref" "$W/$name.json" "$W/$name.pred.csv" "$name" <<'PY'
+    ref_py - "$data" "$target" "$ignore" "$ref" "$W/$name.json" "$W/$name.pred.csv" "$name" <<'PY'
 import sys, json, warnings, numpy as np, pandas as pd
 warnings.simplefilter("ignore")
 from sklearn.linear_model import PoissonRegressor, GammaRegressor, TweedieRegressor

@@ -29,7 +29,7 @@ check() { # name, train, test, target, sklearn estimator, kiln args...
     "$KILN" -q train --data "$train" --target "$target" --test-size 0 --out "$W/$name.kmd" "$@" > /dev/null
     local proba=""; [ "$target" = class ] && proba=--proba
     "$KILN" -q predict --model "$W/$name.kmd" --data "$test" --out "$W/$name.pred.csv" $proba
-    $py - "$train" "$test" "$target" "$est" "$W/$name.pred.csv" "$name" <<'PY'
+    ref_py - "$train" "$test" "$target" "$est" "$W/$name.pred.csv" "$name" <<'PY'
 import sys, numpy as np, pandas as pd
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 train, test, target, est, pred, name = sys.argv[1:]

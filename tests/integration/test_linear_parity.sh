@@ -23,7 +23,7 @@ check() { # name, data, sklearn estimator, kiln args...
     "$KILN" --json train --data "$data" --target $T --test-size 0 --out "$W/$name.kmd" "$@" > "$W/$name.json"
     "$KILN" -q predict --model "$W/$name.kmd" --data "$data" --out "$W/$name.pred.csv"
     "$KILN" --json eval --model "$W/$name.kmd" --data "$data" > "$W/$name.eval.json"
-    $py - "$data" "$W/$name.json" "$W/$name.pred.csv" "$W/$name.eval.json" "$name" "$est" <<'PY'
+    ref_py - "$data" "$W/$name.json" "$W/$name.pred.csv" "$W/$name.eval.json" "$name" "$est" <<'PY'
 import sys, json, warnings, numpy as np
 warnings.simplefilter("ignore")
 import pandas as pd

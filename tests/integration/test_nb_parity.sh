@@ -24,7 +24,7 @@ check() { # name, data, var_smoothing, extra kiln args...
     "$KILN" -q train --data "$data" --target class --model gaussian_nb --param "var_smoothing=$vs" \
         --test-size 0 --out "$W/$name.kmd" "$@" > /dev/null
     "$KILN" -q predict --model "$W/$name.kmd" --data "$data" --out "$W/$name.pred.csv" --proba
-    $py - "$data" "$W/$name.pred.csv" "$vs" "$name" <<'PY'
+    ref_py - "$data" "$W/$name.pred.csv" "$vs" "$name" <<'PY'
 import sys, numpy as np, pandas as pd
 from sklearn.naive_bayes import GaussianNB
 df = pd.read_csv(sys.argv[1]); y = df.pop("class").to_numpy()
@@ -63,7 +63,7 @@ discrete() { # name, data, model, sklearn estimator, kiln args...
     local name=$1 data=$2 model=$3 est=$4; shift 4
     "$KILN" -q train --data "$data" --target Class --model $model --test-size 0 --out "$W/$name.kmd" "$@" > /dev/null
     "$KILN" -q predict --model "$W/$name.kmd" --data "$data" --out "$W/$name.pred.csv" --proba
-    $py - "$data" "$W/$name.pred.csv" "$est" "$name" <<'PY'
+    ref_py - "$data" "$W/$name.pred.csv" "$est" "$name" <<'PY'
 import sys, numpy as np, pandas as pd
 from sklearn.naive_bayes import MultinomialNB, BernoulliNB, CategoricalNB
 data, pred, est, name = sys.argv[1:]

@@ -33,7 +33,7 @@ check_on() { # like check, on $INPUT
     while [ "$1" != "--" ]; do args+=(--step "$1"); shift; done
     shift
     "$KILN" -q prep "$INPUT" "$W/$name.csv" "${args[@]}"
-    $py - "$INPUT" "$W/$name.csv" "$name" "$1" <<'PY'
+    ref_py - "$INPUT" "$W/$name.csv" "$name" "$1" <<'PY'
 import sys, warnings, numpy as np
 warnings.simplefilter("ignore")
 from sklearn.preprocessing import StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler
@@ -92,7 +92,7 @@ INPUT="$DATA/concrete.csv" check_on scaled_pca standard_scaler "pca:n_components
 # duplicates) are counted with the ties.
 knn_check() { # name, kiln step, n_neighbors, weights
     "$KILN" -q prep "$W/planted.csv" "$W/$1.csv" --step "$2"
-    $py - "$W/planted.csv" "$W/$1.csv" "$1" "$3" "$4" <<'PY'
+    ref_py - "$W/planted.csv" "$W/$1.csv" "$1" "$3" "$4" <<'PY'
 import sys, warnings, numpy as np
 warnings.simplefilter("ignore")
 from sklearn.impute import KNNImputer
@@ -143,7 +143,7 @@ knn_check knn_3_distance "knn_imputer:n_neighbors=3;weights=distance" 3 distance
 # values reach 1e5, so differences are relative to max(1, |value|).
 power_check() { # name, input, kiln step, standardize (1/0)
     "$KILN" -q prep "$2" "$W/$1.csv" --step "$3"
-    $py - "$2" "$W/$1.csv" "$1" "$4" <<'PY'
+    ref_py - "$2" "$W/$1.csv" "$1" "$4" <<'PY'
 import sys, math, warnings, numpy as np
 warnings.simplefilter("ignore")
 from scipy import optimize

@@ -49,10 +49,10 @@ for s in random_over_sampler random_under_sampler smote borderline_smote adasyn 
     edited_nearest_neighbours; do
     "$KILN" -q prep "$W/lc.csv" "$W/$s.csv" --target Class --step "$s"
     k=5; [ "$s" = edited_nearest_neighbours ] && k=3
-    $py "$REF" "$s" "$W/lc.csv" "$W/$s.csv" Class $k || fail "$s differs from imbalanced-learn"
+    ref_py "$REF" "$s" "$W/lc.csv" "$W/$s.csv" Class $k || fail "$s differs from imbalanced-learn"
 done
 "$KILN" -q prep "$LC" "$W/nc.csv" --target Class --step smote_nc
-$py "$REF" smote_nc "$LC" "$W/nc.csv" Class 5 || fail "smote_nc differs from imbalanced-learn"
+ref_py "$REF" smote_nc "$LC" "$W/nc.csv" Class 5 || fail "smote_nc differs from imbalanced-learn"
 "$KILN" -q prep "$W/lc.csv" "$W/s2.csv" --target Class --step 'smote:seed=3;sampling_strategy=0.5'
 $py -c "
 import pandas as pd, sys

@@ -29,7 +29,7 @@ check() { # name, data, target, sklearn estimator, kiln args...
     local name=$1 data=$2 target=$3 est=$4; shift 4
     "$KILN" --json -q train --data "$W/${data}_train.csv" --target "$target" --test-size 0 --out "$W/$name.kmd" "$@" > "$W/$name.json"
     "$KILN" --json eval --model "$W/$name.kmd" --data "$W/${data}_test.csv" > "$W/$name.eval.json"
-    $py - "$W/${data}_train.csv" "$W/${data}_test.csv" "$target" "$est" "$W/$name.json" "$W/$name.eval.json" "$name" <<'PY'
+    ref_py - "$W/${data}_train.csv" "$W/${data}_test.csv" "$target" "$est" "$W/$name.json" "$W/$name.eval.json" "$name" <<'PY'
 import sys, json, warnings, numpy as np, pandas as pd
 warnings.simplefilter("ignore")
 from sklearn.svm import LinearSVC

@@ -34,7 +34,7 @@ check() { # data, target, kiln parameters, sklearn keyword arguments
     local proba=--proba
     case "$params" in *_error*) proba= ;; esac
     "$KILN" -q predict --model "$W/m$n.kmd" --data "$W/$name.test.csv" $proba --out "$W/p$n.csv"
-    $py - "$W/$name" "$target" "$kw" "$W/p$n.csv" "$W/m$n.json" "$params" <<'PY'
+    ref_py - "$W/$name" "$target" "$kw" "$W/p$n.csv" "$W/m$n.json" "$params" <<'PY'
 import sys, json, numpy as np, pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 base, target, kw, got, fit, params = sys.argv[1:]
