@@ -22,8 +22,9 @@ typedef struct cli_alerting cli_alerting;
 int cli_alerts_open(const char *cmd, const char *file, int record, const char *model,
                     int64_t *window, cli_alerting **out);
 /* A rule whose metric the command cannot measure (cmd "monitor ops": an
- * ops_* metric only; "monitor check": drift metrics, anomaly metrics with
- * anomalies on): CLI_USAGE, printed. */
+ * ops_* metric only; "monitor anomalies": anomaly metrics only; "monitor
+ * check": drift metrics, anomaly metrics with anomalies on): CLI_USAGE,
+ * printed. */
 int cli_alerts_check_sources(const cli_alerting *al, int anomalies);
 /* A rule naming a column outside names: CLI_USAGE, printed. */
 int cli_alerts_check_columns(const cli_alerting *al, const char *const *names, size_t n);
