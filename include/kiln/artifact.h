@@ -56,21 +56,21 @@ extern "C" {
 
 /* Section ids (append-only; a loader skips ids it does not know). */
 typedef enum {
-    KN_ART_SPEC = 1,           /* canonical spec (YAML text) */
-    KN_ART_SCHEMA = 2,         /* input schema: kn_schema YAML text (kiln/schema.h) of the raw
-                                  columns the pipeline accepts, with types and categories */
-    KN_ART_PROFILE = 3,        /* reference data profile (JSON, kn_profile_json) */
-    KN_ART_PIPELINE = 4,       /* kn_pipeline_encode bytes */
-    KN_ART_METRICS = 5,        /* JSON, see below */
-    KN_ART_LINEAGE = 6,        /* JSON, see below */
-    KN_ART_HELDOUT = 7,        /* kn_heldout_encode bytes: held-out predictions */
-    KN_ART_REFERENCE = 8,      /* kn_drift_ref_encode bytes (kiln/drift_ref.h): the training
-                                  rows' drift reference, what kiln monitor check and kiln serve
-                                  --drift-window compare new rows with; absent in artifacts
-                                  written before it (they need --reference) */
-    KN_ART_REFERENCE_ROWS = 9, /* a sample of whole training rows' numeric inputs (below):
-                                  what kiln monitor anomalies fits its isolation forest on;
-                                  absent in artifacts written before it */
+    KN_ART_SPEC = 1,      /* canonical spec (YAML text) */
+    KN_ART_SCHEMA = 2,    /* input schema: kn_schema YAML text (kiln/schema.h) of the raw
+                             columns the pipeline accepts, with types and categories */
+    KN_ART_PROFILE = 3,   /* reference data profile (JSON, kn_profile_json) */
+    KN_ART_PIPELINE = 4,  /* kn_pipeline_encode bytes */
+    KN_ART_METRICS = 5,   /* JSON, see below */
+    KN_ART_LINEAGE = 6,   /* JSON, see below */
+    KN_ART_HELDOUT = 7,   /* kn_heldout_encode bytes: held-out predictions */
+    KN_ART_REFERENCE = 8, /* kn_drift_ref_encode bytes (kiln/drift_ref.h): the training
+                             rows' drift reference, what kiln monitor check and kiln serve
+                             --drift-window compare new rows with; absent in artifacts
+                             written before it (they need --reference) */
+    /* a sample of whole training rows' numeric inputs (below): what kiln monitor
+       anomalies fits its isolation forest on; absent in artifacts written before it */
+    KN_ART_REFERENCE_ROWS = 9,
 } kn_art_section;
 
 /* The METRICS section (JSON object, keys in this order):
@@ -118,7 +118,8 @@ KN_API kn_status kn_artifact_pipeline(const kn_artifact *a, kn_pipeline **out);
 
 /* KN_ART_REFERENCE from rows, the rows p was fitted on: their input
  * columns (p's input without its target and weight) and, when a holds no
- * KN_ART_HELDOUT yet, p's predictions on them. Deterministic. */
+ * KN_ART_HELDOUT yet, p's predictions on them; and KN_ART_REFERENCE_ROWS
+ * (below) when p has a numeric input. Deterministic. */
 KN_API kn_status kn_artifact_set_reference(kn_artifact *a, const kn_pipeline *p,
                                            const kn_frame *rows);
 
