@@ -9,8 +9,8 @@
 #   only window 3 is flagged, exit 1; the clean log flags none, exit 0;
 # - each window's p-value is P(K >= k) of scipy.stats.betabinom(n, k_ref +
 #   1/2, n_ref - k_ref + 1/2) within 1e-9, the forest fitted on the artifact's
-#   1,000 rows; the same seed gives the same bytes; --reference FILE fits on
-#   the file instead and flags the same window;
+#   1,000 rows; the same seed gives the same bytes (on 1 and 2 threads);
+#   --reference FILE fits on the file instead and flags the same window;
 # - --alerts with --record: an anomaly_share rule is one webhook delivery;
 #   re-reading the grown log checks only the new windows (no second
 #   delivery), the last partial window waits until it is full, and the
@@ -66,8 +66,12 @@ cat "$W/table.txt"
     fail "the table does not flag window 3 alone"
 rc=0; an --log "$W/planted.jsonl" --window 500 --json > "$W/a.json" || rc=$?
 [ "$rc" = 1 ] || fail "planted anomalies (--json): exit $rc"
-an --log "$W/planted.jsonl" --window 500 --json > "$W/b.json" || true
-cmp -s "$W/a.json" "$W/b.json" || fail "two runs with the same seed differ"
+for t in 1 2; do
+    "$KILN" --threads $t monitor anomalies --model "$W/lc.kiln" --name lc \
+        --log "$W/planted.jsonl" --window 500 --json > "$W/b$t.json" || true
+done
+cmp -s "$W/a.json" "$W/b1.json" && cmp -s "$W/a.json" "$W/b2.json" ||
+    fail "runs with the same seed (on 1 and 2 threads) differ"
 rc=0; an --log "$W/planted.jsonl" --interval 500 --json > "$W/interval.json" || rc=$?
 [ "$rc" = 1 ] || fail "planted anomalies (--interval): exit $rc"
 rc=0; an --log "$W/clean.jsonl" --window 500 --json > "$W/clean.json" || rc=$?
