@@ -40,7 +40,8 @@
  * missing_change (its change from the reference, absolute), unseen_share.
  * Check metrics: drifted_columns, drift (0 or 1), invalid_share,
  * prediction_psi, prediction_p, prediction_drift (0 or 1).
- * Input anomaly metrics (kiln monitor check --anomalies), per window:
+ * Input anomaly metrics (kiln monitor check --anomalies, kiln monitor
+ * anomalies on a prediction log), per window:
  * anomaly_share (the window's share of anomalous rows), anomaly_p (its
  * binomial p-value against the reference's share), anomalous (0 or 1:
  * the window flagged), anomalous_windows (the windows flagged so far in

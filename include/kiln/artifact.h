@@ -68,6 +68,9 @@ typedef enum {
                              rows' drift reference, what kiln monitor check and kiln serve
                              --drift-window compare new rows with; absent in artifacts
                              written before it (they need --reference) */
+    /* a sample of whole training rows' numeric inputs (below): what kiln monitor
+       anomalies fits its isolation forest on; absent in artifacts written before it */
+    KN_ART_REFERENCE_ROWS = 9,
 } kn_art_section;
 
 /* The METRICS section (JSON object, keys in this order):
@@ -115,9 +118,29 @@ KN_API kn_status kn_artifact_pipeline(const kn_artifact *a, kn_pipeline **out);
 
 /* KN_ART_REFERENCE from rows, the rows p was fitted on: their input
  * columns (p's input without its target and weight) and, when a holds no
- * KN_ART_HELDOUT yet, p's predictions on them. Deterministic. */
+ * KN_ART_HELDOUT yet, p's predictions on them; and KN_ART_REFERENCE_ROWS
+ * (below) when p has a numeric input. Deterministic. */
 KN_API kn_status kn_artifact_set_reference(kn_artifact *a, const kn_pipeline *p,
                                            const kn_frame *rows);
+
+/* KN_ART_REFERENCE_ROWS, written by kn_artifact_set_reference beside
+ * KN_ART_REFERENCE: whole rows (the drift reference keeps each column's
+ * values apart), so a model of the rows' joint distribution (an isolation
+ * forest) can be fitted without the training file. The numeric inputs
+ * (numbers, integers) of at most KN_ART_REFERENCE_ROWS_MAX of the rows:
+ * all of them when there are no more, else a seeded uniform sample without
+ * replacement (the same rows give the same sample), kept in row order.
+ * Bytes (little-endian, kiln/codec.h): u32 version (1), u64 rows sampled
+ * from, u64 m rows kept, u32 k columns, k strings (names), then per column
+ * m f64 (NaN: missing); a string is a u64 length and its bytes. Decoding
+ * checks every count (KN_ERR_CORRUPT); a newer version is KN_ERR_VERSION. */
+enum { KN_ART_REFERENCE_ROWS_MAX = 1000 };
+/* Returns a new frame of the kept rows (numeric columns, NaN: missing);
+ * free with kn_frame_free(). *from receives the rows sampled from (may be
+ * NULL). KN_ERR_NOT_FOUND when a holds no such section. `what` names the
+ * artifact in errors. */
+KN_API kn_status kn_artifact_reference_rows(const kn_artifact *a, const char *what, kn_frame **out,
+                                            uint64_t *from);
 
 /* Keys: Ed25519 (libsodium). KN_ARTIFACT_SECRET_KEY_BYTES = 64,
  * KN_ARTIFACT_PUBLIC_KEY_BYTES = 32. Key files are one line of hex with a

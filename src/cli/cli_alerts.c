@@ -39,6 +39,41 @@ int cli_alerts_check_columns(const cli_alerting *al, const char *const *names, s
     return CLI_OK;
 }
 
+kn_store *cli_alerts_store(const cli_alerting *al)
+{
+    return al ? al->s : NULL;
+}
+
+typedef struct last_rec {
+    const char *data, *key;
+    int found;
+    double value;
+} last_rec;
+
+static int on_recorded(const kn_monitor_check *c, void *user)
+{
+    last_rec *l = user;
+    if (!c->data || strcmp(c->data, l->data)) return 0;
+    json_t *j = json_loads(c->result, 0, NULL);
+    json_t *v = json_object_get(j, l->key);
+    if (json_is_number(v) && (!l->found || json_number_value(v) > l->value)) {
+        l->found = 1;
+        l->value = json_number_value(v);
+    }
+    json_decref(j);
+    return 0;
+}
+
+kn_status cli_alerts_last_recorded(const cli_alerting *al, const char *data, const char *key,
+                                   int *found, double *value)
+{
+    last_rec l = {data, key, 0, 0};
+    kn_status e = al && al->s ? kn_store_monitor_checks(al->s, al->model, on_recorded, &l) : KN_OK;
+    *found = l.found;
+    *value = l.value;
+    return e;
+}
+
 void cli_alerts_close(cli_alerting *al)
 {
     if (!al) return;
@@ -87,9 +122,19 @@ static kn_status read_text(const char *path, char **text, size_t *len)
 
 int cli_alerts_check_sources(const cli_alerting *al, int anomalies)
 {
-    int ops = !strcmp(al->cmd, "monitor ops");
+    int ops = !strcmp(al->cmd, "monitor ops"), log = !strcmp(al->cmd, "monitor anomalies");
     for (size_t i = 0; al->c && i < al->c->n_rules; i++) {
         const kn_alert_rule *r = &al->c->rules[i];
+        if (log && r->source != KN_ALERT_ANOMALY)
+            return cli_usage_error(al->cmd,
+                                   "--alerts: rule '%s': metric '%s' is not measured on a "
+                                   "prediction log's inputs; kiln monitor anomalies takes "
+                                   "anomaly_share, anomaly_p, anomalous, anomalous_windows (%s)",
+                                   r->name, r->metric,
+                                   r->source == KN_ALERT_OPS
+                                       ? "ops_* metrics: kiln monitor ops --log ACCESS_LOG"
+                                       : "drift metrics: kiln monitor check --data BATCH");
+        if (log) continue;
         if (ops && r->source != KN_ALERT_OPS)
             return cli_usage_error(al->cmd,
                                    "--alerts: rule '%s': metric '%s' is one of kiln monitor "
@@ -161,8 +206,9 @@ int cli_alerts_open(const char *cmd, const char *file, int record, const char *m
         const kn_alert_rule *r = &al->c->rules[i];
         if (!r->retrain_spec) continue;
         const char *why = !strcmp(cmd, "monitor ops")
-                              ? "kiln monitor ops does not take (it keeps no incidents in a "
-                                "store); retrain from kiln monitor check's rules"
+                              ? "kiln monitor ops does not take (its --model names a served "
+                                "model, not NAME@STAGE of the store); retrain from kiln monitor "
+                                "check's or kiln monitor anomalies' rules"
                           : !record ? "needs --record (the store keeps the incident, so that one "
                                       "incident retrains once)"
                           : access(model, F_OK) == 0
@@ -238,7 +284,7 @@ static void retrain_action(cli_alerting *al, const kn_alert_rule *r, json_t *det
                            (long long)json_integer_value(json_object_get(detail, "incident")));
     char *trigger = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
     if (!name || !key || !trigger) {
-        cli_error("monitor check: retrain of rule '%s': out of memory", r->name);
+        cli_error("%s: retrain of rule '%s': out of memory", al->cmd, r->name);
         kn_free(name), kn_free(key), free(trigger);
         return;
     }
@@ -254,7 +300,7 @@ static void retrain_action(cli_alerting *al, const kn_alert_rule *r, json_t *det
     json_t *res = NULL;
     cli_retrain_outcome o = cli_retrain(al->s, cli_store_dir, &q, &res);
     if (o == CLI_RETRAIN_FAILED)
-        cli_error("monitor check: rule '%s': retrain failed: %s", r->name, kn_last_error());
+        cli_error("%s: rule '%s': retrain failed: %s", al->cmd, r->name, kn_last_error());
     else if (o != CLI_RETRAIN_SKIPPED && !cli.quiet)
         fprintf(stderr, "kiln: rule '%s': retrain %lld of '%s' %s: %s\n", r->name,
                 (long long)json_integer_value(json_object_get(res, "retrain")), name,
@@ -335,6 +381,9 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
             } else
                 al->open[i] = 0;
         }
+        /* the retrain first, so that the alert the sinks get carries its
+         * result (new version, holdout scores, promoted or not and why) */
+        if (e == KN_OK && open && al->s && r->retrain_spec) retrain_action(al, r, detail);
         if (e == KN_OK && send && al->c->n_sinks) {
             int ok = 0, tries = 0;
             deliver(al, detail, &ok, &tries);
@@ -344,7 +393,6 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
                 if (d != KN_OK) e = d;
             }
         }
-        if (e == KN_OK && open && al->s && r->retrain_spec) retrain_action(al, r, detail);
         json_object_set_new(detail, "firing", json_boolean(fires));
         json_object_set_new(detail, "open", json_boolean(open));
         json_object_set_new(detail, "new", json_boolean(fresh));

@@ -17,6 +17,8 @@ struct cli_anomalies {
     double *fill;       /* their reference medians */
     size_t n_cols, n_ref, n_cur, n_windows;
     double contamination, threshold, ref_share, alpha;
+    size_t k_ref;   /* the reference rows past the threshold */
+    int predictive; /* the beta-binomial test (cli_anomalies_set_predictive) */
     uint64_t seed;
     double *score; /* the batch's rows */
 };
@@ -109,12 +111,12 @@ kn_status cli_anomalies_new(const kn_frame *ref, const kn_frame *cur, const kn_c
     }
     if (e == KN_OK && !a->n_cols)
         e = kn_fail(KN_ERR_INVALID,
-                    "--anomalies: the model has no numeric input column with values in the "
-                    "reference; the isolation forest scores numeric columns only");
+                    "the model has no numeric input column with values in the reference; the "
+                    "isolation forest scores numeric columns only");
     if (e == KN_OK && n_ref < 16)
         e = kn_fail(KN_ERR_INVALID,
-                    "--anomalies: the reference has %zu rows; the isolation forest needs at "
-                    "least 16 to fit on",
+                    "the reference has %zu rows; the isolation forest needs at least 16 to fit "
+                    "on",
                     n_ref);
     char set[64];
     snprintf(set, sizeof set, "seed=%llu", (unsigned long long)seed);
@@ -138,6 +140,7 @@ kn_status cli_anomalies_new(const kn_frame *ref, const kn_frame *cur, const kn_c
         size_t k = 0;
         for (size_t i = 0; i < n_ref; i++) k += ref_score[i] < a->threshold;
         a->ref_share = (double)k / (double)n_ref;
+        a->k_ref = k;
         a->n_ref = n_ref;
         a->n_cur = kn_frame_n_rows(cur);
         a->contamination = contamination;
@@ -155,15 +158,44 @@ kn_status cli_anomalies_new(const kn_frame *ref, const kn_frame *cur, const kn_c
     return KN_OK;
 }
 
+void cli_anomalies_set_predictive(cli_anomalies *a)
+{
+    a->predictive = 1;
+}
+
+/* P(X >= k), X beta-binomial(n, alpha, beta): sum of the pmf over the
+ * smaller tail, in logs (lgamma). */
+static double betabinom_sf(size_t k, size_t n, double al, double be)
+{
+    if (k == 0) return 1;
+    if (k > n) return 0;
+    double lb = lgamma(al) + lgamma(be) - lgamma(al + be), mean = (double)n * al / (al + be);
+    int upper = (double)k > mean;
+    double sum = 0;
+    for (size_t j = upper ? k : 0; j < (upper ? n + 1 : k); j++) {
+        double x = (double)j, m = (double)(n - j);
+        double lp = lgamma((double)n + 1) - lgamma(x + 1) - lgamma(m + 1) + lgamma(x + al) +
+                    lgamma(m + be) - lgamma((double)n + al + be) - lb;
+        sum += exp(lp);
+    }
+    return upper ? sum : 1 - sum;
+}
+
 json_t *cli_anomalies_window(const cli_anomalies *a, size_t from, size_t to, int *flagged)
 {
     size_t n = to - from, k = 0;
     for (size_t i = from; i < to; i++) k += a->score[i] < a->threshold;
-    /* P(X >= k), X binomial(n, the reference share): the share of a window
-     * of n reference-like rows; at least 1 / (reference rows + 1) */
+    /* binomial: P(X >= k), X binomial(n, the reference share): the share of
+     * a window of n reference-like rows; at least 1 / (reference rows + 1).
+     * predictive: the reference share is itself a count of n_ref rows, so
+     * the window's share is beta-binomial with the reference's posterior
+     * (Jeffreys prior): Beta(k_ref + 1/2, n_ref - k_ref + 1/2) */
     double q =
         a->ref_share > 1 / (double)(a->n_ref + 1) ? a->ref_share : 1 / (double)(a->n_ref + 1);
-    double p = k ? kn_incbeta((double)k, (double)(n - k) + 1, q) : 1; /* I_q(k, n - k + 1) */
+    double p = a->predictive
+                   ? betabinom_sf(k, n, (double)a->k_ref + 0.5, (double)(a->n_ref - a->k_ref) + 0.5)
+               : k ? kn_incbeta((double)k, (double)(n - k) + 1, q) /* I_q(k, n - k + 1) */
+                   : 1;
     double share = n ? (double)k / (double)n : 0;
     *flagged = n && share > a->ref_share && p < a->alpha / (double)a->n_windows;
     return json_pack("{s:I, s:I, s:o, s:o, s:o, s:b}", "rows", (json_int_t)n, "anomalous_rows",
@@ -175,11 +207,16 @@ json_t *cli_anomalies_json(const cli_anomalies *a)
 {
     json_t *cols = json_array();
     for (size_t j = 0; j < a->n_cols; j++) json_array_append_new(cols, json_string(a->names[j]));
-    return json_pack("{s:s, s:o, s:I, s:o, s:o, s:o, s:I, s:o}", "model", "isolation_forest",
-                     "columns", cols, "seed", (json_int_t)a->seed, "contamination",
-                     json_real(a->contamination), "threshold", json_real(a->threshold),
-                     "reference_share", json_real(a->ref_share), "reference_rows",
-                     (json_int_t)a->n_ref, "alpha", json_real(a->alpha));
+    json_t *j = json_pack("{s:s, s:o, s:I, s:o, s:o, s:o, s:I, s:o}", "model", "isolation_forest",
+                          "columns", cols, "seed", (json_int_t)a->seed, "contamination",
+                          json_real(a->contamination), "threshold", json_real(a->threshold),
+                          "reference_share", json_real(a->ref_share), "reference_rows",
+                          (json_int_t)a->n_ref, "alpha", json_real(a->alpha));
+    if (a->predictive) {
+        json_object_set_new(j, "test", json_string("beta-binomial"));
+        json_object_set_new(j, "reference_anomalous_rows", json_integer((json_int_t)a->k_ref));
+    }
+    return j;
 }
 
 void cli_anomalies_print(const json_t *w)

@@ -18,6 +18,12 @@ typedef struct cli_anomalies cli_anomalies;
 kn_status cli_anomalies_new(const kn_frame *ref, const kn_frame *cur, const kn_col_decl *decls,
                             size_t n_decls, double contamination, uint64_t seed, double alpha,
                             size_t n_windows, cli_anomalies **out);
+/* Test each window's share with the beta-binomial predictive distribution
+ * of the reference's count (k_ref of n_ref rows past the threshold; Jeffreys
+ * prior) instead of a binomial at the reference's share: a small reference
+ * (the artifact's sample of its training rows) leaves its share uncertain,
+ * and a binomial would take that uncertainty for drift in large windows. */
+void cli_anomalies_set_predictive(cli_anomalies *a);
 /* Rows [from, to) of the batch: a new JSON object (rows, anomalous_rows,
  * share, reference_share, p, flagged); *flagged 1 when flagged. */
 json_t *cli_anomalies_window(const cli_anomalies *a, size_t from, size_t to, int *flagged);

@@ -10,6 +10,7 @@
 #include "kiln/alert.h"
 #include "kiln/artifact.h"
 #include "kiln/drift_ref.h"
+#include "kiln/store.h"
 
 typedef struct cli_alerting cli_alerting;
 
@@ -21,8 +22,9 @@ typedef struct cli_alerting cli_alerting;
 int cli_alerts_open(const char *cmd, const char *file, int record, const char *model,
                     int64_t *window, cli_alerting **out);
 /* A rule whose metric the command cannot measure (cmd "monitor ops": an
- * ops_* metric only; "monitor check": drift metrics, anomaly metrics with
- * anomalies on): CLI_USAGE, printed. */
+ * ops_* metric only; "monitor anomalies": anomaly metrics only; "monitor
+ * check": drift metrics, anomaly metrics with anomalies on): CLI_USAGE,
+ * printed. */
 int cli_alerts_check_sources(const cli_alerting *al, int anomalies);
 /* A rule naming a column outside names: CLI_USAGE, printed. */
 int cli_alerts_check_columns(const cli_alerting *al, const char *const *names, size_t n);
@@ -36,6 +38,14 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
                             uint64_t rows, int drift, json_t *result, const kn_alert_inputs *in,
                             json_t *extra, json_t **alerts, int *alerting);
 void cli_alerts_close(cli_alerting *al);
+/* The store --record opened (borrowed), or NULL. */
+kn_store *cli_alerts_store(const cli_alerting *al);
+/* The latest window of `data` recorded for model: *found 0 when none; else
+ * its result's number `key` (e.g. "interval_start_s", "to") in *value. */
+kn_status cli_alerts_last_recorded(const cli_alerting *al, const char *data, const char *key,
+                                   int *found, double *value);
+/* "2026-12-06T10:40:00.123456Z" as seconds since 1970 (-1: not that). */
+int cli_parse_utc(const char *s, double *out);
 /* The artifact's drift reference (cli_monitor_ref.c): *out new, or NULL
  * when the artifact holds none (written before KN_ART_REFERENCE). */
 kn_status cli_monitor_ref_load(const kn_artifact *art, const char *path, kn_drift_ref **out);
@@ -48,6 +58,7 @@ kn_status cli_monitor_ref_predictions(const kn_drift_ref *r, const kn_model *m, 
 extern const cli_spec monitor_alerts_spec;
 extern const cli_spec monitor_feedback_spec;
 extern const cli_spec monitor_report_spec;
-extern const cli_spec monitor_ops_spec; /* cmd_monitor_ops.c */
+extern const cli_spec monitor_ops_spec;       /* cmd_monitor_ops.c */
+extern const cli_spec monitor_anomalies_spec; /* cmd_monitor_anomalies.c */
 
 #endif

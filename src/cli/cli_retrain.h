@@ -35,6 +35,7 @@ typedef enum {
  * for the default). *out receives what happened as JSON (new reference,
  * also on failure): retrain (the trigger row's id), outcome, reason, run_id,
  * version, metric, staging, production, production_version, margin,
+ * promoted (true only when staging became production),
  * holdout_rows. */
 cli_retrain_outcome cli_retrain(kn_store *s, const char *store_dir, const cli_retrain_req *q,
                                 json_t **out);

@@ -674,15 +674,16 @@ done:
 
 /* ---- kiln monitor ---- */
 
-static const cli_spec *const subs[] = {&check_spec,           &monitor_feedback_spec,
-                                       &monitor_alerts_spec,  &monitor_report_spec,
-                                       &monitor_retrain_spec, &monitor_ops_spec};
+static const cli_spec *const subs[] = {
+    &check_spec,           &monitor_feedback_spec, &monitor_alerts_spec,   &monitor_report_spec,
+    &monitor_retrain_spec, &monitor_ops_spec,      &monitor_anomalies_spec};
 
 typedef struct monitor_args {
     const char *sub;
 } monitor_args;
 static const cli_opt monitor_opts[] = {
-    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts|report|retrain|ops", 1, "the subcommand"),
+    CLI_OPT_ARG(monitor_args, sub, "check|feedback|alerts|report|retrain|ops|anomalies", 1,
+                "the subcommand"),
     CLI_OPT_END};
 
 const cli_spec monitor_spec = {
@@ -695,6 +696,8 @@ const cli_spec monitor_spec = {
     "  kiln monitor retrain --model NAME --spec S --holdout H      retrain, promote if better\n"
     "  kiln monitor ops --log access.jsonl --interval 60           request, error, latency "
     "anomalies\n"
+    "  kiln monitor anomalies --log predictions.jsonl --model M   input anomalies of served "
+    "rows\n"
     "'kiln monitor SUB --help' explains each.\n",
     "  kiln monitor check --model credit@production --data week.csv\n",
     monitor_opts,

@@ -15,8 +15,9 @@
 #include <time.h>
 
 typedef struct ops_args {
-    const char *log, *model, *alerts;
+    const char *log, *model, *alerts, *store;
     double interval, threshold;
+    int record;
 } ops_args;
 
 static const cli_opt ops_opts[] = {
@@ -29,6 +30,11 @@ static const cli_opt ops_opts[] = {
                 "standard deviations from the baseline that make a jump or a drop"),
     CLI_OPT_TEXT(ops_args, alerts, "alerts", "FILE",
                  "alert rules on ops_* metrics and their sinks (YAML, as monitor check's)"),
+    CLI_OPT_FLAG(ops_args, record, "record",
+                 "keep each interval and the alerts in the store (incidents then last across "
+                 "runs; intervals recorded before are not observed again)"),
+    CLI_OPT_TEXT(ops_args, store, "store", "DIR",
+                 "the store for --record (default $KILN_STORE, else ./kiln-store)"),
     CLI_OPT_END};
 
 static int cmd_monitor_ops(int argc, char **argv);
@@ -52,11 +58,20 @@ const cli_spec monitor_ops_spec = {
     "series: requests|errors|latency picks one series, else any), over the\n"
     "server's and every model's series (with --model, that model's): an\n"
     "incident opens after `for` intervals and is sent once to the sinks.\n"
+    "--record keeps each interval (its requests and events) in the store's\n"
+    "monitoring tables under the model (--model, else \"(server)\") and the\n"
+    "log's path, with the rules' streaks and incidents, as kiln monitor check\n"
+    "--record does: an incident spans runs and is sent once, and one a sink\n"
+    "did not take is sent by the next run. The detectors still learn from the\n"
+    "whole log, but an interval recorded before is not observed again (a\n"
+    "replayed or grown log alerts once), and the log's last interval, which\n"
+    "may still be filling, waits for a later run.\n"
     "Exit 0: no event; 1: an event or an alert; 2: usage (a bad alert file\n"
     "too); 3: a log that cannot be read.\n",
     "  kiln monitor ops --log access.jsonl --interval 60\n"
     "  kiln monitor ops --log access.jsonl --interval 300 --model credit --json\n"
-    "  kiln monitor ops --log access.jsonl --interval 60 --alerts rules.yaml\n",
+    "  kiln monitor ops --log access.jsonl --interval 60 --alerts rules.yaml\n"
+    "  kiln monitor ops --log access.jsonl --interval 60 --alerts rules.yaml --record\n",
     ops_opts,
     0,
     cmd_monitor_ops};
@@ -78,8 +93,7 @@ typedef struct ops_state {
     size_t n_reqs, cap_reqs;
 } ops_state;
 
-/* "2026-12-06T10:40:00.123456Z" as seconds since 1970. */
-static int parse_utc(const char *s, double *out)
+int cli_parse_utc(const char *s, double *out)
 {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
@@ -148,7 +162,7 @@ static kn_status read_log(const char *path, double interval, ops_state *st)
             json_decref(j);
             continue;
         }
-        if (!when || parse_utc(when, &t)) {
+        if (!when || cli_parse_utc(when, &t)) {
             json_decref(j);
             e = kn_fail(KN_ERR_PARSE,
                         "%s:%zu: \"time\" is not a UTC time like 2026-12-06T10:40:00.123456Z", path,
@@ -232,9 +246,16 @@ static kn_status ops_alerts(cli_alerting *al, const char *log, size_t k, double 
     json_t *extra = json_pack("{s:s, s:f, s:O}", "interval_start", when, "interval_start_s", at,
                               "events", going),
            *alerts = NULL;
+    /* what --record keeps of the interval */
+    json_t *result =
+        json_pack("{s:I, s:s, s:f, s:I, s:O}", "interval", (json_int_t)k, "interval_start", when,
+                  "interval_start_s", at, "requests", (json_int_t)requests, "events", going);
     int alerting = 0;
-    kn_status e =
-        cli_alerts_window(al, k, log, 0, requests, 0, NULL, in, extra, &alerts, &alerting);
+    kn_status e = extra && result
+                      ? cli_alerts_window(al, k, log, 0, requests, json_array_size(going) > 0,
+                                          result, in, extra, &alerts, &alerting)
+                      : KN_ERR_NOMEM;
+    json_decref(result);
     for (size_t i = 0; e == KN_OK && i < json_array_size(alerts); i++) {
         json_t *x = json_array_get(alerts, i);
         if (json_is_true(json_object_get(x, "new"))) json_array_append(opened, x);
@@ -255,13 +276,20 @@ static int cmd_monitor_ops(int argc, char **argv)
     json_t *events = json_array(), *opened = json_array();
     size_t n_events = 0, n_scopes = 0, n_alerting = 0;
     int64_t first = 0, last = -1, no_window = 0;
+    size_t n_recorded = 0, n_before = 0, n_pending = 0;
+    int found = 0;
+    double last_at = 0;
     cli_alerting *al = NULL;
     kn_status e = KN_OK;
-    if (a.alerts && ((rc = cli_alerts_open("monitor ops", a.alerts, 0,
-                                           a.model ? a.model : "(server)", &no_window, &al)) ||
-                     (rc = cli_alerts_check_sources(al, 0))))
+    cli_store_dir = a.store;
+    if ((a.alerts || a.record) &&
+        ((rc = cli_alerts_open("monitor ops", a.alerts, a.record, a.model ? a.model : "(server)",
+                               &no_window, &al)) ||
+         (rc = cli_alerts_check_sources(al, 0))))
         goto done;
     e = read_log(a.log, a.interval, &st);
+    if (e == KN_OK && a.record)
+        e = cli_alerts_last_recorded(al, a.log, "interval_start_s", &found, &last_at);
     if (e == KN_OK && a.model) {
         size_t k = 0;
         while (k < st.n_models && strcmp(st.models[k], a.model)) k++;
@@ -352,9 +380,16 @@ static int cmd_monitor_ops(int argc, char **argv)
                                       cli_json_num(pt.expected), "z", cli_json_num(pt.z)));
             }
         }
-        if (al) {
-            e = ops_alerts(al, a.log, (size_t)(t - first + 1), (double)t * a.interval,
-                           (uint64_t)sc[0].n, &in, going, opened, &n_alerting);
+        double start = (double)t * a.interval;
+        int before = a.record && found && start <= last_at, pending = a.record && t == last;
+        n_before += (size_t)before;
+        n_pending += (size_t)(pending && !before);
+        if (al && (before || pending))
+            json_decref(going);
+        else if (al) {
+            n_recorded += a.record;
+            e = ops_alerts(al, a.log, (size_t)(t - first + 1), start, (uint64_t)sc[0].n, &in, going,
+                           opened, &n_alerting);
             json_decref(going);
             if (e != KN_OK) goto done;
         }
@@ -373,6 +408,11 @@ static int cmd_monitor_ops(int argc, char **argv)
             json_object_set_new(j, "intervals_alerting", json_integer((json_int_t)n_alerting));
             json_object_set(j, "alerts_opened", opened);
         }
+        if (a.record)
+            json_object_set_new(j, "recorded",
+                                json_pack("{s:I, s:I, s:I}", "intervals", (json_int_t)n_recorded,
+                                          "recorded_before", (json_int_t)n_before, "pending",
+                                          (json_int_t)n_pending));
         if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
     } else {
         printf("%zu predict requests of %zu model%s in %zu intervals of %g s\n", st.n_reqs,
@@ -393,6 +433,10 @@ static int cmd_monitor_ops(int argc, char **argv)
             printf("%zu alert incident%s opened; %zu interval%s with an open alert\n",
                    json_array_size(opened), json_array_size(opened) == 1 ? "" : "s", n_alerting,
                    n_alerting == 1 ? "" : "s");
+        if (a.record)
+            printf("recorded %zu interval%s (%zu recorded before; %zu pending: the log's last, "
+                   "which may still be filling)\n",
+                   n_recorded, n_recorded == 1 ? "" : "s", n_before, n_pending);
     }
     if (rc == CLI_OK && (n_events || n_alerting)) rc = CLI_FAIL;
 done:

@@ -199,6 +199,7 @@ cli_retrain_outcome cli_retrain(kn_store *st, const char *store_dir, const cli_r
     json_object_set_new(r.out, "holdout", json_string(q->holdout));
     json_object_set_new(r.out, "margin", cli_json_num(q->margin));
     if (q->key) json_object_set_new(r.out, "incident", json_string(q->key));
+    json_object_set_new(r.out, "promoted", json_false()); /* set again at the end */
     kn_prep_spec *s = NULL;
     kn_run_output *run = NULL;
     kn_pipeline *prod = NULL;
@@ -372,6 +373,8 @@ cli_retrain_outcome cli_retrain(kn_store *st, const char *store_dir, const cli_r
              run_id, text, NULL);
     if (e != KN_OK) res = failed(&r, "the audit trail");
 done:
+    /* every outcome says whether production changed (reason: why) */
+    json_object_set_new(r.out, "promoted", json_boolean(res == CLI_RETRAIN_PROMOTED));
     kn_free(text);
     kn_free(run_id);
     kn_free(prod_path);

@@ -5,7 +5,8 @@
  * and the pipeline, held-out and drift-reference decoders behind the
  * checksum get fuzzed too. A decoded pipeline then predicts one row of its
  * input columns; a decoded drift reference is tested against a few numbers
- * and must encode back to the same bytes. */
+ * and must encode back to the same bytes; a decoded sample of reference
+ * rows (KN_ART_REFERENCE_ROWS) must hold as many values as its frame says. */
 #include "kiln/artifact.h"
 #include "kiln/drift_ref.h"
 #include "kiln/mem.h"
@@ -37,6 +38,17 @@ static void use(const kn_artifact *a)
     const void *h = kn_artifact_get(a, KN_ART_HELDOUT, &n);
     kn_heldout ho;
     if (h && kn_heldout_decode(h, n, "fuzz", &ho) == KN_OK) kn_heldout_free(&ho);
+    kn_frame *rows = NULL;
+    uint64_t from = 0;
+    if (kn_artifact_reference_rows(a, "fuzz", &rows, &from) == KN_OK) {
+        if (kn_frame_n_rows(rows) > from || !kn_frame_n_cols(rows)) __builtin_trap();
+        double sum = 0;
+        for (size_t j = 0; j < kn_frame_n_cols(rows); j++)
+            for (size_t i = 0; i < kn_frame_n_rows(rows); i++)
+                sum += kn_column_number(kn_frame_col(rows, j), i);
+        (void)sum;
+        kn_frame_free(rows);
+    }
     const void *rb = kn_artifact_get(a, KN_ART_REFERENCE, &n);
     kn_drift_ref *r = NULL;
     if (!rb || kn_drift_ref_decode(rb, n, "fuzz", &r) != KN_OK) return;

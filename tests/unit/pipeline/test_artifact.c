@@ -11,13 +11,17 @@
  *   signed flag (1 byte)           KN_ERR_CORRUPT (layout)
  *   signature (64 bytes)           KN_ERR_SIGNATURE with the public key;
  *                                  without one the signature is not read
- *   end magic (8 bytes)            KN_ERR_CORRUPT "end marker missing" */
+ *   end magic (8 bytes)            KN_ERR_CORRUPT "end marker missing"
+ * The sample of reference rows (KN_ART_REFERENCE_ROWS) keeps every row up
+ * to 1,000, else 1,000 of them in row order, and every truncation of it is
+ * KN_ERR_CORRUPT. */
 #include "test_util.h"
 
 #include "kiln/artifact.h"
 #include "kiln/io.h"
 #include "kiln/mem.h"
 
+#include <math.h>
 #include <sodium.h>
 #include <sys/stat.h>
 
@@ -403,6 +407,107 @@ static void test_compression_bounds(void **state)
     free(text);
 }
 
+/* KN_ART_REFERENCE_ROWS: the numeric inputs of every row of a small fit,
+ * of 1,000 of a large one (in row order, the same each time); a truncated
+ * section is corrupt, a newer one KN_ERR_VERSION, an absent one
+ * KN_ERR_NOT_FOUND. */
+static void test_reference_rows(void **state)
+{
+    (void)state;
+    kn_frame *f = small_frame(), *rows = NULL;
+    kn_pipeline *p = fitted_pipeline(f);
+    kn_artifact *a = NULL;
+    uint64_t from = 0;
+    KN_CHECK(kn_artifact_new(&a));
+    KN_CHECK_FAILS(kn_artifact_reference_rows(a, "a.kiln", &rows, &from), KN_ERR_NOT_FOUND,
+                   "a.kiln holds no sample");
+    KN_CHECK(kn_artifact_set_reference(a, p, f));
+    KN_CHECK(kn_artifact_reference_rows(a, "a.kiln", &rows, &from));
+    assert_int_equal(from, 10);
+    assert_int_equal(kn_frame_n_rows(rows), 10);
+    assert_int_equal(kn_frame_n_cols(rows), 2); /* age, income: not city, not the label */
+    assert_string_equal(kn_column_name(kn_frame_col(rows, 0)), "age");
+    assert_string_equal(kn_column_name(kn_frame_col(rows, 1)), "income");
+    for (size_t j = 0; j < 2; j++) {
+        size_t at = 0;
+        KN_CHECK(kn_frame_find(f, j ? "income" : "age", &at));
+        for (size_t i = 0; i < 10; i++) {
+            double want = kn_column_is_missing(kn_frame_col(f, at), i)
+                              ? NAN
+                              : kn_column_number(kn_frame_col(f, at), i);
+            double got = kn_column_number(kn_frame_col(rows, j), i);
+            assert_true(isnan(want) ? isnan(got) : got == want);
+        }
+    }
+    kn_frame_free(rows);
+    /* every truncation of the section, and a newer version */
+    size_t len = 0;
+    const unsigned char *bytes = kn_artifact_get(a, KN_ART_REFERENCE_ROWS, &len);
+    unsigned char *copy = malloc(len);
+    assert_non_null(copy);
+    memcpy(copy, bytes, len);
+    for (size_t k = 1; k < len; k++) {
+        KN_CHECK(kn_artifact_set(a, KN_ART_REFERENCE_ROWS, copy, k));
+        assert_int_equal(kn_artifact_reference_rows(a, "a.kiln", &rows, NULL), KN_ERR_CORRUPT);
+        assert_null(rows);
+    }
+    copy[0] = 2;
+    KN_CHECK(kn_artifact_set(a, KN_ART_REFERENCE_ROWS, copy, len));
+    KN_CHECK_FAILS(kn_artifact_reference_rows(a, "a.kiln", &rows, NULL), KN_ERR_VERSION,
+                   "newer than this kiln reads");
+    free(copy);
+    kn_artifact_free(a);
+    kn_pipeline_free(p);
+    kn_frame_free(f);
+
+    /* 2,500 rows: 1,000 kept, rows of the fit in row order, deterministic */
+    size_t n = 2500, used = 0, cap = 64 * n;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    used += (size_t)snprintf(text, cap, "age,city,income,label\n");
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, cap - used, "%zu,%s,%zu.5,%s\n", i,
+                                 i % 3 ? "paris" : "lyon", 2 * i, i % 2 ? "yes" : "no");
+    const char *path = test_write_file(".csv", text, used);
+    free(text);
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    KN_CHECK(kn_frame_read(path, &o, &f, NULL));
+    remove(path);
+    p = fitted_pipeline(f);
+    unsigned char *enc[2] = {NULL, NULL};
+    size_t enc_len[2] = {0, 0};
+    for (int t = 0; t < 2; t++) {
+        KN_CHECK(kn_artifact_new(&a));
+        KN_CHECK(kn_artifact_set_reference(a, p, f));
+        const void *b = kn_artifact_get(a, KN_ART_REFERENCE_ROWS, &enc_len[t]);
+        enc[t] = malloc(enc_len[t]);
+        assert_non_null(enc[t]);
+        memcpy(enc[t], b, enc_len[t]);
+        if (t == 0) {
+            KN_CHECK(kn_artifact_reference_rows(a, "a.kiln", &rows, &from));
+            assert_int_equal(from, n);
+            assert_int_equal(kn_frame_n_rows(rows), KN_ART_REFERENCE_ROWS_MAX);
+            double last = -1;
+            for (size_t i = 0; i < KN_ART_REFERENCE_ROWS_MAX; i++) {
+                double age = kn_column_number(kn_frame_col(rows, 0), i);
+                double income = kn_column_number(kn_frame_col(rows, 1), i);
+                assert_true(age > last && age < (double)n && age == floor(age));
+                assert_true(income == 2 * age + 0.5); /* whole rows */
+                last = age;
+            }
+            kn_frame_free(rows);
+        }
+        kn_artifact_free(a);
+    }
+    assert_int_equal(enc_len[0], enc_len[1]);
+    assert_memory_equal(enc[0], enc[1], enc_len[0]);
+    free(enc[0]);
+    free(enc[1]);
+    kn_pipeline_free(p);
+    kn_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_flip_and_truncate),
         cmocka_unit_test(test_unknown_section_skipped),
         cmocka_unit_test(test_compression_bounds),
+        cmocka_unit_test(test_reference_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
