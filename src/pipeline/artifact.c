@@ -287,6 +287,23 @@ static kn_status inflate(const unsigned char *src, size_t stored, uint64_t raw, 
     return KN_OK;
 }
 
+/* Where the sections end, from their headers alone (NULL when a header does
+ * not fit): the checksum is checked before any section is inflated, so a
+ * flipped bit reads as the damage it is, not as a section's zstd error. */
+static const unsigned char *sections_end(kn_rbuf r, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t id, flags;
+        uint64_t stored, raw;
+        if (kn_rbuf_u32(&r, &id) != KN_OK || kn_rbuf_u32(&r, &flags) != KN_OK ||
+            kn_rbuf_u64(&r, &stored) != KN_OK || kn_rbuf_u64(&r, &raw) != KN_OK ||
+            stored > kn_rbuf_left(&r))
+            return NULL;
+        r.p += stored;
+    }
+    return r.p;
+}
+
 static kn_status decode_sections(kn_artifact *a, kn_rbuf *r, uint32_t count, const char *what)
 {
     uint32_t last = 0;
@@ -360,7 +377,13 @@ kn_status kn_artifact_decode(const void *buf, size_t len, const char *what,
     if (st != KN_OK) return st;
     /* the sections end where the checksum starts */
     r = kn_rbuf_init(b + HEAD, len - HEAD - TAIL_UNSIGNED, what);
-    st = decode_sections(a, &r, count, what);
+    const unsigned char *end = sections_end(r, count);
+    if (end) {
+        unsigned char sum[32];
+        crypto_generichash(sum, sizeof sum, b, (size_t)(end - b), NULL, 0);
+        if (memcmp(sum, end, 32) != 0) st = damaged(what, "checksum mismatch");
+    }
+    if (st == KN_OK) st = decode_sections(a, &r, count, what);
     size_t body = (size_t)(r.p - b);
     if (st == KN_OK) {
         unsigned char sum[32];
