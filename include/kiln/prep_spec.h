@@ -255,6 +255,8 @@ typedef struct kn_prep_options {
     int overwrite_input; /* let an output replace an input file (refused otherwise) */
     int data_only;       /* stop after validation, dedupe and profile: no steps fitted, no
                             output written (what `kiln run` builds on) */
+    int in_memory;       /* read every source whole: no group-by or join over a file read
+                            by batches (the path before streaming; for comparisons) */
 } kn_prep_options;
 
 /* Run the spec: read the sources, combine them, validate, dedupe, fit and
