@@ -83,6 +83,12 @@
  * inputs (the spec, the schema, a file or SQLite source), compared as files
  * (device and inode), unless kn_prep_options.overwrite_input is set.
  *
+ * A group: over a file source, and the frame when from: is a file source with
+ * only inner, left, semi and anti joins (no union), read that file by batches
+ * (memory for the groups, or for the output and one batch; the same result),
+ * unless another part of the spec needs it whole (a union, a join's right
+ * side, a fallback, since:) or kn_prep_options.in_memory is set.
+ *
  * Incremental sources keep their watermark (the largest `since` value read)
  * in the state file (state:, default <output>.state) after a successful run;
  * the next run reads only rows above it.

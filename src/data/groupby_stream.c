@@ -31,6 +31,16 @@ typedef struct pairset {
     size_t n, size;
 } pairset;
 
+typedef struct gslot {
+    uint64_t hash;
+    size_t group; /* NONE: empty */
+} gslot;
+
+/* Largest span of an integer key's direct index (entries), and its share of
+ * the rows read: beyond either, groups go to the hash table. */
+#define DIRECT_MAX ((uint64_t)1 << 22)
+#define DIRECT_PER_ROW 4
+
 typedef struct astate {
     const kn_agg *a;
     size_t col, ord; /* schema columns (NONE: rows / no order) */
@@ -52,8 +62,12 @@ typedef struct gstream {
     kn_dict text[64];         /* free-text key columns: values interned */
     size_t n_groups, cap;     /* groups, rows allocated per group */
     uint64_t *gw, *gh;        /* per group: its words (n_by each), its hash */
-    size_t *slot, n_slots;    /* open addressing over groups (NONE: empty) */
-    size_t *direct, n_direct; /* one categorical key: group of each code */
+    gslot *slot;              /* open addressing over groups */
+    size_t n_slots;           /* 0: no table yet */
+    size_t *direct, n_direct; /* one categorical or integer key: group of each value */
+    int64_t lo;               /* an integer key's direct index starts here */
+    int hashed;               /* an integer key left the direct index for the table */
+    uint64_t rows_seen;
     astate *ag;
     size_t n_aggs;
     kn_frame *out; /* the result being filled: the template's columns */
@@ -216,14 +230,17 @@ static kn_status reserve_groups(gstream *g, size_t want)
 
 static kn_status rehash(gstream *g)
 {
-    size_t size = g->n_slots ? 2 * g->n_slots : 1024, mask = size - 1;
-    size_t *slot = kn_malloc(size * sizeof *slot);
+    size_t size = g->n_slots ? 2 * g->n_slots : 1024;
+    while (size < 2 * (g->n_groups + 1)) size *= 2;
+    size_t mask = size - 1;
+    gslot *slot = kn_malloc(size * sizeof *slot);
     if (!slot) return KN_ERR_NOMEM;
-    for (size_t i = 0; i < size; i++) slot[i] = NONE;
+    for (size_t i = 0; i < size; i++) slot[i].group = NONE;
     for (size_t gi = 0; gi < g->n_groups; gi++) {
         size_t s = g->gh[gi] & mask;
-        while (slot[s] != NONE) s = (s + 1) & mask;
-        slot[s] = gi;
+        while (slot[s].group != NONE) s = (s + 1) & mask;
+        slot[s].hash = g->gh[gi];
+        slot[s].group = gi;
     }
     kn_free(g->slot);
     g->slot = slot;
@@ -245,15 +262,114 @@ static kn_status new_group(gstream *g, const uint64_t *w, uint64_t h, size_t *re
     return KN_OK;
 }
 
+static int same_words(const uint64_t *a, const uint64_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+/* The group of words w (hash h) in the table, made when new. */
+static kn_status find_group(gstream *g, const uint64_t *w, uint64_t h, size_t *reps, size_t *n_reps,
+                            size_t r, size_t *id)
+{
+    kn_status e;
+    if (2 * (g->n_groups + 1) > g->n_slots && (e = rehash(g)) != KN_OK) return e;
+    size_t mask = g->n_slots - 1, n = g->n_by;
+    for (size_t s = h & mask;; s = (s + 1) & mask) {
+        gslot *sl = &g->slot[s];
+        if (sl->group == NONE) {
+            if ((e = new_group(g, w, h, reps, n_reps, r, id)) != KN_OK) return e;
+            sl->hash = h;
+            sl->group = *id;
+            return KN_OK;
+        }
+        if (sl->hash == h && same_words(g->gw + sl->group * n, w, n)) {
+            *id = sl->group;
+            return KN_OK;
+        }
+    }
+}
+
+/* Row r's value of an integer-like key column (whole numbers, int64, time)
+ * as an integer: 1, or 0 when missing (*miss) or not whole. */
+static int int_key(const kn_column *c, size_t r, int64_t *x, int *miss)
+{
+    *miss = 0;
+    if (c->type == KN_COL_NUMERIC) {
+        double v = c->f64[r];
+        if (isnan(v)) return !(*miss = 1);
+        if (v != floor(v) || fabs(v) >= 4.6e18) return 0;
+        *x = (int64_t)v;
+        return 1;
+    }
+    if (c->ts[r] == KN_I64_MISSING) return !(*miss = 1);
+    *x = c->ts[r];
+    return 1;
+}
+
+/* Make the direct index of an integer key cover batch c's values (with room
+ * to grow): 0 when a value is not whole or the span would pass its bound,
+ * DIRECT_MAX entries and 16 per group or batch row, so the index stays
+ * O(groups) (the caller then hashes). */
+static int direct_fit(gstream *g, const kn_column *c, size_t rows, kn_status *e)
+{
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    int any = 0;
+    for (size_t r = 0; r < rows; r++) {
+        int64_t x;
+        int miss;
+        if (!int_key(c, r, &x, &miss)) {
+            if (miss) continue;
+            return 0;
+        }
+        if (x < mn) mn = x;
+        if (x > mx) mx = x;
+        any = 1;
+    }
+    if (!any) return 1;
+    int64_t lo = g->lo, hi = g->lo + (int64_t)g->n_direct - 1;
+    if (g->n_direct && mn >= lo && mx <= hi) return 1;
+    if (g->n_direct) {
+        if (lo < mn) mn = lo;
+        if (hi > mx) mx = hi;
+    }
+    uint64_t limit = 16 * ((uint64_t)g->n_groups + rows) + 65536;
+    if (limit > DIRECT_MAX) limit = DIRECT_MAX;
+    if ((uint64_t)mx - (uint64_t)mn >= limit) return 0;
+    uint64_t need = (uint64_t)mx - (uint64_t)mn + 1;
+    uint64_t span = need + need / 2 < limit ? need + need / 2 : limit, slack = span - need;
+    int64_t nlo = mn; /* room above, or below when the values went below */
+    if (g->n_direct && mn < lo && (uint64_t)mn - (uint64_t)INT64_MIN > slack)
+        nlo = mn - (int64_t)slack;
+    if (nlo > INT64_MAX - (int64_t)(span - 1)) nlo = INT64_MAX - (int64_t)(span - 1);
+    size_t *d = kn_malloc(span * sizeof *d);
+    if (!d) {
+        *e = KN_ERR_NOMEM;
+        return 0;
+    }
+    for (uint64_t i = 0; i < span; i++) d[i] = NONE;
+    if (g->n_direct) memcpy(d + (lo - nlo), g->direct, g->n_direct * sizeof *d);
+    kn_free(g->direct);
+    g->direct = d;
+    g->n_direct = (size_t)span;
+    g->lo = nlo;
+    return 1;
+}
+
 /* Group ids of a batch's rows into of (NONE: a missing key); the rows where
- * new groups start into reps. */
+ * new groups start into reps. One categorical key indexes groups by code,
+ * one integer-like key by value while its span stays small; other keys, and
+ * an integer key once its span grows, go through the hash table. */
 static kn_status assign(gstream *g, const kn_frame *b, size_t *of, size_t *reps, size_t *n_reps)
 {
-    size_t rows = b->n_rows, n = g->n_by;
+    size_t rows = b->n_rows, n = g->n_by, r = 0;
     const kn_column *cs[64];
     for (size_t i = 0; i < n; i++) cs[i] = b->cols[g->by[i]];
     *n_reps = 0;
+    g->rows_seen += rows;
     kn_status e = KN_OK;
+    uint64_t w[64];
     if (n == 1 && cs[0]->type == KN_COL_CATEGORICAL) { /* codes index the groups */
         size_t levels = cs[0]->dict.n;
         if (levels > g->n_direct) {
@@ -263,7 +379,7 @@ static kn_status assign(gstream *g, const kn_frame *b, size_t *of, size_t *reps,
             g->direct = d;
             g->n_direct = levels;
         }
-        for (size_t r = 0; e == KN_OK && r < rows; r++) {
+        for (; e == KN_OK && r < rows; r++) {
             int32_t code = cs[0]->codes[r];
             if (code < 0) {
                 of[r] = NONE;
@@ -271,15 +387,41 @@ static kn_status assign(gstream *g, const kn_frame *b, size_t *of, size_t *reps,
                 continue;
             }
             if (g->direct[code] == NONE) {
-                uint64_t w = (uint64_t)code;
-                e = new_group(g, &w, 0, reps, n_reps, r, &g->direct[code]);
+                w[0] = (uint64_t)code;
+                e = new_group(g, w, 0, reps, n_reps, r, &g->direct[code]);
             }
             of[r] = g->direct[code];
         }
         return e;
     }
-    uint64_t w[64];
-    for (size_t r = 0; e == KN_OK && r < rows; r++) {
+    int integer = n == 1 && cs[0]->type != KN_COL_STRING && !g->hashed;
+    if (integer && direct_fit(g, cs[0], rows, &e)) {
+        for (; r < rows && e == KN_OK; r++) {
+            int64_t x;
+            int miss;
+            if (!int_key(cs[0], r, &x, &miss)) { /* (missing: direct_fit saw every value) */
+                of[r] = NONE;
+                g->dropped++;
+                continue;
+            }
+            size_t *slot = &g->direct[x - g->lo];
+            if (*slot == NONE) {
+                stable_word(cs[0], r, NULL, &w[0], &e); /* the table's word, should it come */
+                e = new_group(g, w, mix(0x243f6a8885a308d3u, w[0]), reps, n_reps, r, slot);
+            }
+            of[r] = *slot;
+        }
+        return e;
+    }
+    if (e != KN_OK) return e;
+    if (integer) { /* the direct index is left for the table */
+        g->hashed = 1;
+        kn_free(g->direct);
+        g->direct = NULL;
+        g->n_direct = 0;
+        if ((e = rehash(g)) != KN_OK) return e;
+    }
+    for (; e == KN_OK && r < rows; r++) {
         int present = 1;
         uint64_t h = 0x243f6a8885a308d3u;
         for (size_t i = 0; i < n && present; i++) {
@@ -292,20 +434,7 @@ static kn_status assign(gstream *g, const kn_frame *b, size_t *of, size_t *reps,
             g->dropped++;
             continue;
         }
-        if (2 * (g->n_groups + 1) > g->n_slots && (e = rehash(g)) != KN_OK) break;
-        size_t mask = g->n_slots - 1, s = h & mask;
-        for (;; s = (s + 1) & mask) {
-            size_t gi = g->slot[s];
-            if (gi == NONE) {
-                e = new_group(g, w, h, reps, n_reps, r, &g->slot[s]);
-                of[r] = g->slot[s];
-                break;
-            }
-            if (g->gh[gi] == h && !memcmp(g->gw + gi * n, w, n * sizeof *w)) {
-                of[r] = gi;
-                break;
-            }
-        }
+        e = find_group(g, w, h, reps, n_reps, r, &of[r]);
     }
     return e;
 }
