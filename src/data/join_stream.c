@@ -110,6 +110,12 @@ kn_status kn_join_table_new(const kn_frame *right, const char *const *right_keys
         t->used = kn_calloc(rows ? rows : 1, 1);
         if (!t->chain || !t->used) e = KN_ERR_NOMEM;
     }
+    if (e == KN_ERR_NOMEM)
+        e = kn_fail_prefix(e,
+                           "join: the right side (%zu rows) and its hash table do not fit, and "
+                           "spilling them to disk is not implemented; make the smaller table the "
+                           "right side (the side held in memory): ",
+                           rows);
     if (e != KN_OK) {
         kn_join_table_free(t);
         return e;
@@ -343,6 +349,12 @@ kn_status kn_reader_join(kn_reader *rd, kn_join_table *const *tables, size_t n_t
         e = kn__dict_copy(&d->dict, &last->cols[j]->dict);
     }
     kn_frame_free(last);
+    if (e == KN_ERR_NOMEM)
+        e = kn_fail_prefix(e,
+                           "join: the joined rows (%zu so far) do not fit, and spilling them to "
+                           "disk is not implemented; keep fewer columns or rows (a narrower "
+                           "source, a semi join) or: ",
+                           acc ? acc->n_rows : 0);
     if (e != KN_OK) {
         kn_frame_free(acc);
         return e;

@@ -201,6 +201,10 @@ YAML
 expect "past the memory limit of 12.0 MiB.*raise --memory-limit" 1 \
     "$KILN" -q --memory-limit 12M prep by_id.yaml
 [ ! -e never.csv ] || fail "an over-budget group-by wrote output"
+sed -e 's/joined_left.csv/never.csv/' join_left.yaml > join_never.yaml
+expect "joined rows .* do not fit.*raise --memory-limit" 1 \
+    "$KILN" -q --memory-limit 16M prep join_never.yaml
+[ ! -e never.csv ] || fail "an over-budget join wrote output"
 
 # a column that turns to text after the first window: read whole instead
 $py -c '
