@@ -94,6 +94,16 @@ kn_status kn_join_table_new(const kn_frame *right, const char *const *right_keys
         e = kn__views_make(rcs, rows, n, &t->bv);
         if (e == KN_OK) e = kn__words_build(t->bv.c, rows, t->bv.c, rows, n, 0, &t->bw);
         if (e == KN_OK) e = kn__wtable_build(&t->bw, &t->t);
+        if (e == KN_OK) { /* probes read the build words only to compare them in the hash table */
+            kn_free(t->bw.hash);
+            kn_free(t->bw.missing);
+            t->bw.hash = NULL;
+            t->bw.missing = NULL;
+            if (t->t.direct) {
+                kn_free(t->bw.w);
+                t->bw.w = NULL;
+            }
+        }
         for (size_t i = 0; e == KN_OK && i < n; i++) {
             t->bc[i] = t->bv.c[i];
             t->whole[i] = kn__column_whole(t->bc[i], rows);
