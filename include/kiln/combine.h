@@ -150,6 +150,19 @@ KN_API kn_status kn_frame_group_by(const kn_frame *f, const char *const *by, siz
 KN_API kn_status kn_reader_group_by(kn_reader *rd, const char *const *by, size_t n_by,
                                     const kn_agg *aggs, size_t n_aggs, kn_frame **out,
                                     size_t *dropped);
+/* kn_reader_group_by of the file at path for groups that do not fit the
+ * memory budget: one pass by batches radix-partitions the rows by a hash of
+ * their key into 16 temporary files ($TMPDIR, else /tmp; removed before it
+ * returns, and by kn_temp_remove_all on a signal), then each partition is
+ * grouped in memory and the groups put back in order of first appearance:
+ * the same frame as kn_frame_group_by on the whole file, with memory for one
+ * partition's rows and the result. report (may be NULL) receives the read's
+ * counts. */
+KN_API kn_status kn_file_group_by_spill(const char *path, const kn_read_opts *opts,
+                                        const char *const *by, size_t n_by, const kn_agg *aggs,
+                                        size_t n_aggs, kn_frame **out, size_t *dropped,
+                                        kn_read_report *report);
+
 /* A sort key: a column, ascending unless descending. */
 typedef struct kn_sort_key {
     const char *column;

@@ -87,7 +87,9 @@
  * only inner, left, semi and anti joins (no union), read that file by batches
  * (memory for the groups, or for the output and one batch; the same result),
  * unless another part of the spec needs it whole (a union, a join's right
- * side, a fallback, since:) or kn_prep_options.in_memory is set.
+ * side, a fallback, since:) or kn_prep_options.in_memory is set. A group-by
+ * whose groups outgrow the memory budget reads the file again, spilling its
+ * rows to temporary files by key (kn_file_group_by_spill).
  *
  * Incremental sources keep their watermark (the largest `since` value read)
  * in the state file (state:, default <output>.state) after a successful run;

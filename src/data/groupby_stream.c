@@ -611,8 +611,9 @@ static kn_status over_budget(const gstream *g)
     return kn_fail(KN_ERR_NOMEM,
                    "group by: %zu groups so far hold %.1f MiB of keys and aggregate states "
                    "(nunique: every distinct value per group), past the memory limit of %.1f MiB "
-                   "(%s); raise --memory-limit (or KILN_MEMORY_LIMIT), or group by fewer or "
-                   "coarser keys (spilling groups to disk is not implemented)",
+                   "(%s); raise --memory-limit (or KILN_MEMORY_LIMIT), group by fewer or "
+                   "coarser keys, or group the file with kn_file_group_by_spill (a prep spec "
+                   "does), which partitions its rows to disk",
                    g->n_groups, (double)kn_mem_live() / 1048576.0, (double)limit / 1048576.0, msg);
 }
 

@@ -271,13 +271,17 @@ static kn_status stream_group(run *w, size_t i, size_t from, kn_frame **out, int
                kn_last_error());
         *whole = 1;
     }
-    if (rd) {
-        kn_prep_source_report *rep = &w->r->sources[from];
-        rep->read = *kn_reader_report(rd);
-        rep->rows = (size_t)rep->read.rows_kept;
-        if (e == KN_OK) log_read(base->location, &rep->read);
-    }
+    kn_prep_source_report *rep = &w->r->sources[from];
+    if (rd) rep->read = *kn_reader_report(rd);
     kn_reader_close(rd);
+    if (e == KN_ERR_NOMEM && kn_mem_limit()) { /* the groups outgrew the budget: spill */
+        kn_log(KN_LOG_INFO, "source '%s': %s; spilling its rows to disk by key", src->name,
+               kn_last_error());
+        e = kn_file_group_by_spill(base->location, &o, (const char *const *)src->by, src->n_by,
+                                   src->aggs, src->n_aggs, out, &dropped, &rep->read);
+    }
+    rep->rows = (size_t)rep->read.rows_kept;
+    if (e == KN_OK) log_read(base->location, &rep->read);
     if (e == KN_OK && dropped)
         kn_log(KN_LOG_WARN, "source '%s': %zu rows of '%s' have a missing key and are left out",
                src->name, dropped, src->location);

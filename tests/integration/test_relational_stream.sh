@@ -3,8 +3,9 @@
 # streaming path) against the whole-read path (--in-memory) and pandas, on
 # 300,000 rows: identical bytes, identical at 1 and 2 threads; under a
 # --memory-limit the whole-read path cannot meet, the streaming one passes;
-# groups that outgrow the budget fail naming it; a column whose type changes
-# after the first window falls back to reading whole.
+# group states that outgrow the budget spill to disk by key (same bytes);
+# results that outgrow it fail naming it; a column whose type changes after
+# the first window falls back to reading whole.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$W"
@@ -190,7 +191,35 @@ for f, limit in (("mem_group.json", 24 << 20), ("mem_join.json", 50 << 20)):
         assert s["peak_alloc_bytes"] <= limit, (f, s)
 PY
 
-# groups that outgrow the budget: an error naming it and the fix
+# group states that outgrow the budget (nunique keeps every distinct value
+# per group) spill: the rows partitioned to files by key, each partition
+# grouped, the groups put back in order; the same bytes, no file left
+cat > spill.yaml <<'YAML'
+sources:
+  big: {file: big.csv, read: {block_kib: 1024}}
+  g:
+    group: big
+    by: [k]
+    aggregate: {n: count, nu: nunique id, s: sum amt, sd: std x, f: first grade, l: last x by ts,
+                t0: min ts, fk: first k}
+  g2: {group: big, by: [grade, k2], aggregate: {nu: nunique id, m: mean x, lk: last k}}
+frame:
+  from: g
+  join: [{with: g2, on: [k], right_on: [lk], how: left}]
+output: spill_out.csv
+YAML
+"$KILN" -q prep spill.yaml --in-memory > /dev/null || fail "spill spec read whole"
+cp spill_out.csv spill_mem.csv
+mkdir tmp
+export TMPDIR=$W/tmp
+expect "memory" 1 "$KILN" -q --memory-limit 12M prep spill.yaml --in-memory
+"$KILN" -v --memory-limit 12M prep spill.yaml > /dev/null 2> spill.err ||
+    fail "spilled group-by under 12M: $(cat spill.err)"
+grep -q "spilling its rows to disk" spill.err || fail "no spill under 12M: $(cat spill.err)"
+cmp spill_out.csv spill_mem.csv || fail "spilled group-by differs from the whole read"
+[ -z "$(ls tmp)" ] || fail "spill files left: $(ls tmp)"
+
+# groups whose result outgrows the budget: an error naming it and the fix
 cat > by_id.yaml <<'YAML'
 sources:
   big: {file: big.csv, read: {block_kib: 1024}}
@@ -198,9 +227,10 @@ sources:
 frame: {from: g}
 output: never.csv
 YAML
-expect "past the memory limit of 12.0 MiB.*raise --memory-limit" 1 \
+expect "partitions, partition .* still does not fit; raise --memory-limit" 1 \
     "$KILN" -q --memory-limit 12M prep by_id.yaml
 [ ! -e never.csv ] || fail "an over-budget group-by wrote output"
+[ -z "$(ls tmp)" ] || fail "spill files left after a failure: $(ls tmp)"
 sed -e 's/joined_left.csv/never.csv/' join_left.yaml > join_never.yaml
 expect "joined rows .* do not fit.*raise --memory-limit" 1 \
     "$KILN" -q --memory-limit 16M prep join_never.yaml

@@ -1,8 +1,9 @@
 /* data: group-by and joins over a batch reader (kn_reader_group_by,
- * kn_join_table, kn_reader_join) against the in-memory functions on the
- * whole frame, on lending_club read in small odd-sized batches, so groups,
- * dictionaries and the direct index grow across many batches: the same
- * bytes, the same dictionaries, the same reports. */
+ * kn_file_group_by_spill, kn_join_table, kn_reader_join) against the
+ * in-memory functions on the whole frame, on lending_club read in small
+ * odd-sized batches, so groups, dictionaries and the direct index grow
+ * across many batches: the same bytes, the same dictionaries, the same
+ * reports. */
 #include "read_util.h"
 
 #include "kiln/combine.h"
@@ -93,6 +94,15 @@ static void group_by_batches_match_whole(void **state)
             assert_int_equal(dropped, want_dropped);
             kn_frame_free(got);
         }
+        /* spilled: partitioned to files by key, each partition grouped */
+        kn_frame *got;
+        kn_read_report rep;
+        KN_CHECK(kn_file_group_by_spill(lc_path(), NULL, keys[k], n_keys[k], aggs, 13, &got,
+                                        &dropped, &rep));
+        assert_same(got, want);
+        assert_int_equal(dropped, want_dropped);
+        assert_int_equal(rep.rows_kept, kn_frame_n_rows(whole));
+        kn_frame_free(got);
         kn_frame_free(want);
     }
     /* the in-memory function's errors */
