@@ -14,6 +14,7 @@
  * missing) and the bytes. Native byte order: the files live for one call. */
 #include "data/dict-impl.h"
 #include "data/frame-impl.h"
+#include "data/sort-impl.h"
 #include "kiln/combine.h"
 #include "kiln/mem.h"
 #include "kiln/tempfile.h"
@@ -224,27 +225,29 @@ static void want_col(spill *sp, const kn_frame *schema, size_t j)
     sp->types[k] = schema->cols[j]->type;
 }
 
-/* Column j of res (sorted groups) into template column d, which may be the
- * categorical form of res's int64 codes (then with dictionary dict). */
-static kn_status fill(kn_column *d, const kn_column *s, size_t n, const kn_dict *dict)
+/* Column j of the partitions' groups, in the order at[] gives (partition in
+ * the top bits, row below), into template column d, which may be the
+ * categorical form of the groups' int64 codes (then with dictionary dict). */
+static kn_status gather_col(kn_column *d, kn_frame *const *res, size_t j, const uint64_t *at,
+                            size_t n, const kn_dict *dict)
 {
-    if (d->type == KN_COL_CATEGORICAL) {
-        for (size_t i = 0; i < n; i++)
-            d->codes[i] = s->ts[i] == KN_I64_MISSING ? -1 : (int32_t)s->ts[i];
-        if (!dict) return KN_OK; /* (no batch: no rows) */
-        kn__dict_free(&d->dict);
-        return kn__dict_copy(&d->dict, dict);
-    }
-    if (d->type == KN_COL_NUMERIC) {
-        if (n) memcpy(d->f64, s->f64, n * sizeof *d->f64);
-        return KN_OK;
-    }
-    if (d->type != KN_COL_STRING) {
-        if (n) memcpy(d->ts, s->ts, n * sizeof *d->ts);
-        return KN_OK;
-    }
     kn_status e = KN_OK;
-    for (size_t i = 0; e == KN_OK && i < n; i++) e = kn__column_copy_cell(d, i, s, i);
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        const kn_column *s = res[at[i] >> 40]->cols[j];
+        size_t r = (size_t)(at[i] & (((uint64_t)1 << 40) - 1));
+        if (d->type == KN_COL_CATEGORICAL)
+            d->codes[i] = s->ts[r] == KN_I64_MISSING ? -1 : (int32_t)s->ts[r];
+        else if (d->type == KN_COL_NUMERIC)
+            d->f64[i] = s->f64[r];
+        else if (d->type != KN_COL_STRING)
+            d->ts[i] = s->ts[r];
+        else
+            e = kn__column_copy_cell(d, i, s, r);
+    }
+    if (e == KN_OK && d->type == KN_COL_CATEGORICAL && dict) { /* (no dict: no batch, no rows) */
+        kn__dict_free(&d->dict);
+        e = kn__dict_copy(&d->dict, dict);
+    }
     return e;
 }
 
@@ -256,7 +259,8 @@ kn_status kn_file_group_by_spill(const char *path, const kn_read_opts *opts, con
     kn_status e = kn_reader_open(path, opts, 0, &rd);
     if (e != KN_OK) return e;
     const kn_frame *schema = kn_reader_schema(rd);
-    kn_frame *tmpl = NULL, *b = NULL, *last = NULL, *all = NULL, *sorted = NULL;
+    kn_frame *tmpl = NULL, *b = NULL, *last = NULL, *res[PARTS] = {0};
+    size_t total = 0;
     kn_frame *own_schema = NULL;
     spill sp = {0};
     size_t byc[64], *idx = NULL, n_drop = 0, cap = 0;
@@ -350,7 +354,7 @@ kn_status kn_file_group_by_spill(const char *path, const kn_read_opts *opts, con
     schema = own_schema;
     kn_reader_close(rd); /* (its buffers, before the partitions come in) */
     rd = NULL;
-    /* pass 2: each partition grouped in memory, the groups appended */
+    /* pass 2: each partition grouped in memory */
     ag2 = e == KN_OK ? kn_malloc((n_aggs + 1) * sizeof *ag2) : NULL;
     if (e == KN_OK && !ag2) e = KN_ERR_NOMEM;
     if (e == KN_OK) {
@@ -358,9 +362,9 @@ kn_status kn_file_group_by_spill(const char *path, const kn_read_opts *opts, con
         ag2[n_aggs] = (kn_agg){FIRST_COL, KN_AGG_FIRST, ROW_COL, NULL};
     }
     for (size_t p = 0; e == KN_OK && p < PARTS; p++) {
-        kn_frame *part = NULL, *res = NULL;
+        kn_frame *part = NULL, *res_p = NULL;
         e = read_part(&sp, p, schema, &part);
-        if (e == KN_OK) e = kn_frame_group_by(part, by, n_by, ag2, n_aggs + 1, &res, NULL);
+        if (e == KN_OK) e = kn_frame_group_by(part, by, n_by, ag2, n_aggs + 1, &res_p, NULL);
         if (e == KN_ERR_NOMEM)
             e = kn_fail_prefix(e,
                                "group by: spilled to %d partitions, partition %zu (%llu rows) "
@@ -371,35 +375,45 @@ kn_status kn_file_group_by_spill(const char *path, const kn_read_opts *opts, con
         sp.fp[p] = NULL;
         kn_temp_discard(sp.tmp[p]);
         sp.tmp[p] = NULL;
-        if (e == KN_OK && !all) {
-            all = res;
-            res = NULL;
-        } else if (e == KN_OK)
-            e = kn_frame_append(all, res);
-        kn_frame_free(res);
+        res[p] = res_p;
+        total += res_p ? res_p->n_rows : 0;
     }
-    /* the groups in order of their first row, into the template's columns */
-    kn_sort_key key = {FIRST_COL, 0};
-    if (e == KN_OK) e = kn_frame_sort(all, &key, 1, 0, &sorted);
-    kn_frame_free(all);
-    all = NULL;
-    size_t n = sorted ? sorted->n_rows : 0;
+    /* the groups in order of their first row (a radix sort of (row, where)) */
+    int assembling = e == KN_OK;
+    uint64_t *key = e == KN_OK ? kn_malloc(4 * (total ? total : 1) * sizeof *key) : NULL;
+    if (e == KN_OK && !key) e = KN_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t p = 0; e == KN_OK && p < PARTS; p++) {
+        size_t fc = res[p]->n_cols - 1; /* FIRST_COL, last */
+        for (size_t r = 0; r < res[p]->n_rows; r++, n++) {
+            key[n] = (uint64_t)res[p]->cols[fc]->f64[r];
+            key[total + n] = ((uint64_t)p << 40) | r;
+        }
+    }
+    if (e == KN_OK) kn__sort_u64_pairs(key, key + total, key + 2 * total, key + 3 * total, total);
     if (e == KN_OK) e = kn_frame_resize(tmpl, n);
+    size_t nk = tmpl ? tmpl->n_cols - n_aggs : 0; /* (repeated by columns appear once) */
     for (size_t j = 0; e == KN_OK && j < tmpl->n_cols; j++) {
         const kn_dict *dict = NULL;
         size_t src = NONE;
-        if (j >= n_by) {
-            if (aggs[j - n_by].column) kn_frame_find(schema, aggs[j - n_by].column, &src);
-        } else /* the key columns are the first n_by, in frame order, as in sp.cols */
+        if (j >= nk) {
+            if (aggs[j - nk].column) kn_frame_find(schema, aggs[j - nk].column, &src);
+        } else /* the key columns come first, in frame order, as in sp.cols */
             kn_frame_find(schema, tmpl->cols[j]->name, &src);
         for (size_t k = 0; src != NONE && k < sp.n_cols; k++)
             if (sp.cols[k] == src && sp.has_dict[k]) dict = &sp.dicts[k];
-        e = fill(tmpl->cols[j], sorted->cols[j], n, dict);
+        e = gather_col(tmpl->cols[j], res, j, key + total, n, dict);
     }
+    kn_free(key);
+    if (assembling && e == KN_ERR_NOMEM)
+        e = kn_fail_prefix(e,
+                           "group by: the result of %zu groups does not fit while it is put in "
+                           "order (the groups, 32 bytes each to sort them, and the result); "
+                           "raise --memory-limit: ",
+                           total);
     if (e == KN_OK) kn_clear_error();
     kn_free(ag2);
-    kn_frame_free(all);
-    kn_frame_free(sorted);
+    for (size_t p = 0; p < PARTS; p++) kn_frame_free(res[p]);
     kn_frame_free(own_schema);
     kn_frame_free(last);
     kn_frame_free(b);

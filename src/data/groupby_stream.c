@@ -539,7 +539,7 @@ static void finish(gstream *g)
     size_t n = g->n_groups;
     for (size_t i = 0; i < g->n_aggs; i++) {
         astate *s = &g->ag[i];
-        kn_column *d = g->out->cols[g->n_by + i];
+        kn_column *d = g->out->cols[g->out->n_cols - g->n_aggs + i];
         kn_agg_op op = s->a->op;
         if (op == KN_AGG_FIRST || op == KN_AGG_LAST) continue; /* filled as they went */
         if (s->int_extreme) {
@@ -648,7 +648,8 @@ kn_status kn_reader_group_by(kn_reader *rd, const char *const *by, size_t n_by, 
         if (e == KN_OK) {
             long long na = (long long)n_aggs;
 #pragma omp parallel for schedule(dynamic, 1) if (b->n_rows * n_aggs > 262144)
-            for (long long i = 0; i < na; i++) update(&g.ag[i], b, of, g.out, g.n_by + (size_t)i);
+            for (long long i = 0; i < na; i++)
+                update(&g.ag[i], b, of, g.out, g.out->n_cols - n_aggs + (size_t)i);
             for (size_t i = 0; i < n_aggs && e == KN_OK; i++) e = g.ag[i].e;
         }
         kn_frame_free(prev); /* the last batch is kept for its dictionaries */
@@ -660,7 +661,8 @@ kn_status kn_reader_group_by(kn_reader *rd, const char *const *by, size_t n_by, 
     for (size_t j = 0; e == KN_OK && prev && j < g.out->n_cols; j++) {
         kn_column *d = g.out->cols[j];
         if (d->type != KN_COL_CATEGORICAL) continue;
-        size_t src = j < n_by ? NONE : g.ag[j - n_by].col;
+        size_t nk = g.out->n_cols - n_aggs; /* (repeated by columns appear once) */
+        size_t src = j < nk ? NONE : g.ag[j - nk].col;
         for (size_t i = 0; i < n_by && src == NONE; i++)
             if (g.key_out[i] == j) src = g.by[i];
         kn__dict_free(&d->dict);
