@@ -73,11 +73,12 @@ static void group_by_batches_match_whole(void **state)
                      {"l", KN_AGG_LAST, "sub_grade", "int_rate"},
                      {"fb", KN_AGG_FIRST, "revol_util", "annual_inc"}};
     /* a categorical key, two keys, a whole-number key (direct index), a
-     * fractional key (hash table), a key with few values */
+     * fractional key (hash table), a key with few values, a repeated key */
     const char *keys[][2] = {{"addr_state", NULL},  {"addr_state", "term"},
                              {"funded_amnt", NULL}, {"int_rate", NULL},
-                             {"delinq_2yrs", NULL}, {"emp_length", "int_rate"}};
-    size_t n_keys[] = {1, 2, 1, 1, 1, 2};
+                             {"delinq_2yrs", NULL}, {"emp_length", "int_rate"},
+                             {"term", "term"}}; /* (a repeated key column appears once) */
+    size_t n_keys[] = {1, 2, 1, 1, 1, 2, 2};
     size_t batch[] = {1, 97, 1000};
     for (size_t k = 0; k < sizeof n_keys / sizeof *n_keys; k++) {
         kn_frame *want;
