@@ -15,6 +15,7 @@
 #define KILN_COMBINE_H
 
 #include "kiln/frame.h"
+#include "kiln/reader.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,6 +69,46 @@ KN_API kn_status kn_frame_join(const kn_frame *left, const kn_frame *right,
                                const char *const *left_keys, const char *const *right_keys,
                                size_t n, kn_join_kind kind, kn_frame **out, kn_join_report *report);
 
+/* A join's right side prepared once and probed by left batches, for a left
+ * side read by batches (kiln/reader.h):
+ *
+ *     kn_join_table *t;
+ *     kn_join_table_new(customers, keys, kn_reader_schema(rd), keys, 1, KN_JOIN_LEFT, &t);
+ *     while (kn_reader_next(rd, &b) == KN_OK && b) {
+ *         kn_join_table_probe(t, b, &joined);   (kn_frame_join(b, customers, ...)'s rows)
+ *         ...
+ *     }
+ *     kn_join_table_report(t, &rep);            (over every batch)
+ *     kn_join_table_free(t);
+ *
+ * Inner, left, semi and anti joins only (right and full joins need every
+ * left row before the unmatched right ones). The batches' outputs, appended
+ * in order, are kn_frame_join's output on the appended batches; the row
+ * limit applies to the left rows probed so far, so a join whose repeated keys
+ * come early may fail where the whole join would not. Memory: the right
+ * frame's keys and table, not the left rows. right (borrowed) and the key
+ * names (borrowed) must stay valid until kn_join_table_free(); left_schema is
+ * read only here. Returns a new table; free with kn_join_table_free(). */
+typedef struct kn_join_table kn_join_table;
+KN_API kn_status kn_join_table_new(const kn_frame *right, const char *const *right_keys,
+                                   const kn_frame *left_schema, const char *const *left_keys,
+                                   size_t n, kn_join_kind kind, kn_join_table **out);
+/* The join of one left batch: a new frame; free with kn_frame_free(). */
+KN_API kn_status kn_join_table_probe(kn_join_table *t, const kn_frame *batch, kn_frame **out);
+/* The report over the batches probed so far (right_unmatched: right rows no
+ * batch met yet). */
+KN_API void kn_join_table_report(const kn_join_table *t, kn_join_report *report);
+/* kn_join_table_free(NULL) does nothing. */
+KN_API void kn_join_table_free(kn_join_table *t);
+
+/* Reads rd to its end, each batch joined through tables[0..n) in order, and
+ * returns the outputs appended: kn_frame_join's result on the whole input,
+ * joined in turn (categorical columns take the last batch's dictionaries).
+ * Memory: the output, the tables and one batch. Returns a new frame; free
+ * with kn_frame_free(). */
+KN_API kn_status kn_reader_join(kn_reader *rd, kn_join_table *const *tables, size_t n_tables,
+                                kn_frame **out);
+
 /* Aggregations for kn_frame_group_by. Missing values are skipped (pandas'
  * defaults): count counts non-missing cells (or rows, without a column),
  * sum of nothing is 0, mean/min/max/std of nothing are missing, std is the
@@ -99,6 +140,29 @@ typedef struct kn_agg {
 KN_API kn_status kn_frame_group_by(const kn_frame *f, const char *const *by, size_t n_by,
                                    const kn_agg *aggs, size_t n_aggs, kn_frame **out,
                                    size_t *dropped);
+/* kn_frame_group_by over the rows of a batch reader (kiln/reader.h), read to
+ * its end batch by batch: the same frame as reading the input whole and
+ * grouping it, with memory for the groups (their keys and each aggregate's
+ * state; nunique keeps each group's distinct values), not for the rows.
+ * Categorical results take the last batch's dictionaries. On failure the
+ * reader may be part read. A budget (kiln/mem.h) the groups outgrow fails
+ * with KN_ERR_NOMEM naming the groups, the budget and the fix. */
+KN_API kn_status kn_reader_group_by(kn_reader *rd, const char *const *by, size_t n_by,
+                                    const kn_agg *aggs, size_t n_aggs, kn_frame **out,
+                                    size_t *dropped);
+/* kn_reader_group_by of the file at path for groups that do not fit the
+ * memory budget: one pass by batches radix-partitions the rows by a hash of
+ * their key into 16 temporary files ($TMPDIR, else /tmp; removed before it
+ * returns, and by kn_temp_remove_all on a signal), then each partition is
+ * grouped in memory and the groups put back in order of first appearance:
+ * the same frame as kn_frame_group_by on the whole file, with memory for one
+ * partition's rows and the result. report (may be NULL) receives the read's
+ * counts. */
+KN_API kn_status kn_file_group_by_spill(const char *path, const kn_read_opts *opts,
+                                        const char *const *by, size_t n_by, const kn_agg *aggs,
+                                        size_t n_aggs, kn_frame **out, size_t *dropped,
+                                        kn_read_report *report);
+
 /* A sort key: a column, ascending unless descending. */
 typedef struct kn_sort_key {
     const char *column;

@@ -83,6 +83,14 @@
  * inputs (the spec, the schema, a file or SQLite source), compared as files
  * (device and inode), unless kn_prep_options.overwrite_input is set.
  *
+ * A group: over a file source, and the frame when from: is a file source with
+ * only inner, left, semi and anti joins (no union), read that file by batches
+ * (memory for the groups, or for the output and one batch; the same result),
+ * unless another part of the spec needs it whole (a union, a join's right
+ * side, a fallback, since:) or kn_prep_options.in_memory is set. A group-by
+ * whose groups outgrow the memory budget reads the file again, spilling its
+ * rows to temporary files by key (kn_file_group_by_spill).
+ *
  * Incremental sources keep their watermark (the largest `since` value read)
  * in the state file (state:, default <output>.state) after a successful run;
  * the next run reads only rows above it.
@@ -255,6 +263,8 @@ typedef struct kn_prep_options {
     int overwrite_input; /* let an output replace an input file (refused otherwise) */
     int data_only;       /* stop after validation, dedupe and profile: no steps fitted, no
                             output written (what `kiln run` builds on) */
+    int in_memory;       /* read every source whole: no group-by or join over a file read
+                            by batches (the path before streaming; for comparisons) */
 } kn_prep_options;
 
 /* Run the spec: read the sources, combine them, validate, dedupe, fit and

@@ -162,7 +162,7 @@ static void spec_report_print(const kn_prep_spec *s, const kn_prep_result *r)
 
 typedef struct prep_args {
     const char *in, *out, *save, *dedupe_keys, *keep, *since;
-    int dedupe, full, overwrite_input;
+    int dedupe, full, overwrite_input, in_memory;
     cli_list steps;
     kn_read_opts read;
 } prep_args;
@@ -181,6 +181,9 @@ static const cli_opt prep_opts[] = {
     CLI_OPT_FLAG(prep_args, full, "full", "with a spec: ignore the watermarks"),
     CLI_OPT_FLAG(prep_args, overwrite_input, "overwrite-input",
                  "allow an output to replace an input"),
+    CLI_OPT_FLAG(prep_args, in_memory, "in-memory",
+                 "with a spec: read every source whole (no group-by or join over a file "
+                 "read by batches; for comparisons)"),
     CLI_OPT_READ(prep_args, read),
     CLI_OPT_END};
 
@@ -227,11 +230,11 @@ static int run_prep_spec(const prep_args *a, uint64_t given)
     for (size_t k = 0; k < sizeof steps_only / sizeof *steps_only; k++)
         if (cli_given(&prep_spec, given, steps_only[k]))
             return cli_usage_error("prep",
-                                   "with a spec, the options are --since VALUE, --full and "
-                                   "--overwrite-input (got %s%s)",
+                                   "with a spec, the options are --since VALUE, --full, "
+                                   "--overwrite-input and --in-memory (got %s%s)",
                                    k ? "--" : "", k ? steps_only[k] : a->out);
     const char *path = a->in;
-    kn_prep_options o = {a->since, a->full, cli.threads, a->overwrite_input, 0};
+    kn_prep_options o = {a->since, a->full, cli.threads, a->overwrite_input, 0, a->in_memory};
     kn_prep_spec *s;
     if (kn_prep_spec_load(path, &s) != KN_OK) {
         cli_error("%s", kn_last_error());

@@ -266,8 +266,7 @@ static kn_status outer_left_part(const kn_frame *left, const kn_frame *right, co
     return KN_OK;
 }
 
-/* Move every column of part into out, renaming clashes with "_right" (then _right2, ...). */
-static kn_status attach(kn_frame *out, kn_frame *part)
+kn_status kn__join_attach(kn_frame *out, kn_frame *part)
 {
     while (part->n_cols) {
         char name[1100];
@@ -348,7 +347,7 @@ kn_status kn_frame_join(const kn_frame *left, const kn_frame *right, const char 
         e = kn_frame_select_rows(left, li, m, &res);
     if (e == KN_OK && kind != KN_JOIN_SEMI && kind != KN_JOIN_ANTI)
         e = right_part(right, rcols, n, ri, m, &part);
-    if (e == KN_OK && part) e = attach(res, part);
+    if (e == KN_OK && part) e = kn__join_attach(res, part);
     kn__table_free(&t);
     kn_free(li);
     kn_free(ri);

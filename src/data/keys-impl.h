@@ -90,6 +90,25 @@ void kn__views_free(kn__views *v);
 kn_status kn__words_build(const kn_column *const *cs, size_t rows, const kn_column *const *peer,
                           size_t peer_rows, size_t n, int flags, kn__words *w);
 void kn__words_free(kn__words *w);
+/* 1 when c is numeric and every present value a whole number within
+ * +-2^62: kn__words_build keys such a column (against itself) as integers. */
+int kn__column_whole(const kn_column *c, size_t rows);
+/* A probe column's categorical codes in a build column's dictionary, kept
+ * across batches (a batch's dictionary extends the one before). */
+typedef struct kn__wmap {
+    uint64_t *map;
+    size_t n, cap;
+} kn__wmap;
+/* Words of probe columns cs (rows rows) that meet the words of build columns
+ * bc made by kn__words_build with bc as their own peers (no free text: see
+ * kn__views): codes mapped into bc's dictionaries (maps[i], grown as cs[i]'s
+ * dictionary grows), free text found in bc's dictionary, numbers as integers
+ * where whole[i] (kn__column_whole of bc[i]) and by their bits otherwise.
+ * A cell no build row can have (a level bc lacks, a fraction against whole
+ * numbers) makes its row missing, as a missing cell does. For streaming a
+ * probe side batch by batch against one build table. */
+kn_status kn__words_probe(const kn_column *const *cs, size_t rows, const kn_column *const *bc,
+                          const int *whole, kn__wmap *maps, size_t n, kn__words *w);
 /* A chained table over w's rows (kn__table's layout) and its look-up. */
 kn_status kn__wtable_build(const kn__words *w, kn__table *t);
 size_t kn__wtable_find(const kn__table *t, const kn__words *rk, const kn__words *lk, size_t r);
@@ -102,5 +121,9 @@ kn_status kn__words_group(const kn__words *w, size_t *of, size_t *rep, size_t *n
  * little enough for it, else 0 (nothing done). */
 int kn__words_group_direct(const kn__words *w, size_t *of, size_t *rep, size_t *n_groups,
                            kn_status *e);
+
+/* Move every column of part to the end of out, renaming clashes with
+ * "_right" (then _right2, ...): a join's right columns (join.c). */
+kn_status kn__join_attach(kn_frame *out, kn_frame *part);
 
 #endif

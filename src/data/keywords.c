@@ -210,6 +210,84 @@ kn_status kn__words_build(const kn_column *const *cs, size_t rows, const kn_colu
     return e;
 }
 
+int kn__column_whole(const kn_column *c, size_t rows)
+{
+    return c->type == KN_COL_NUMERIC && whole_numbers(c, rows);
+}
+
+/* Probe cell r of c against build column b: its word, or 0 when missing or
+ * when no build row can have it. */
+static int probe_word(const kn_column *c, size_t r, const kn_column *b, const uint64_t *map,
+                      int whole, uint64_t *out)
+{
+    if (c->type == KN_COL_STRING) { /* against the build side's interned view */
+        size_t len;
+        const char *s = kn_column_str(c, r, &len);
+        int32_t code = s ? kn__dict_find(&b->dict, s, len) : -1;
+        *out = (uint64_t)code;
+        return code >= 0;
+    }
+    if (c->type == KN_COL_NUMERIC && whole) {
+        double v = c->f64[r];
+        if (isnan(v) || v != floor(v) || fabs(v) >= 4.6e18) return 0; /* no whole build value */
+        *out = (uint64_t)(int64_t)v;
+        return 1;
+    }
+    if (!cell_word(c, r, map, 0, out)) return 0;
+    return !(c->type == KN_COL_CATEGORICAL && *out >= UNMAPPED_BASE);
+}
+
+kn_status kn__words_probe(const kn_column *const *cs, size_t rows, const kn_column *const *bc,
+                          const int *whole, kn__wmap *maps, size_t n, kn__words *w)
+{
+    w->n_rows = rows;
+    w->n = n;
+    w->w = kn_malloc((rows ? rows : 1) * n * sizeof *w->w);
+    w->missing = kn_malloc(rows ? rows : 1);
+    w->hash = kn_malloc((rows ? rows : 1) * sizeof *w->hash);
+    kn_status e = w->w && w->missing && w->hash ? KN_OK : KN_ERR_NOMEM;
+    for (size_t i = 0; e == KN_OK && i < n; i++) {
+        const kn_column *c = cs[i];
+        if (c->type != KN_COL_CATEGORICAL) continue;
+        kn__wmap *m = &maps[i];
+        if (c->dict.n < m->n) m->n = 0; /* not the dictionary mapped before: again */
+        if (c->dict.n > m->cap) {
+            uint64_t *p = kn_realloc(m->map, c->dict.n * sizeof *p);
+            if (!p) {
+                e = KN_ERR_NOMEM;
+                break;
+            }
+            m->map = p;
+            m->cap = c->dict.n;
+        }
+        for (size_t l = m->n; l < c->dict.n; l++) {
+            size_t len;
+            const char *text = kn__dict_get(&c->dict, (int32_t)l, &len);
+            int32_t code = kn__dict_find(&bc[i]->dict, text, len);
+            m->map[l] = code >= 0 ? (uint64_t)code : UNMAPPED_BASE + l;
+        }
+        m->n = c->dict.n;
+    }
+    if (e != KN_OK) return e;
+    long long nr = (long long)rows;
+#pragma omp parallel for schedule(static) if (rows * n > 65536)
+    for (long long rr = 0; rr < nr; rr++) {
+        size_t r = (size_t)rr;
+        uint64_t h = 0x243f6a8885a308d3u, *dst = w->w + r * n;
+        unsigned char miss = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!probe_word(cs[i], r, bc[i], maps[i].map, whole[i], &dst[i])) {
+                miss = 1;
+                dst[i] = 0;
+            }
+            h = mix(h, dst[i]);
+        }
+        w->missing[r] = miss;
+        w->hash[r] = h;
+    }
+    return KN_OK;
+}
+
 static int words_equal(const kn__words *a, size_t i, const kn__words *b, size_t j)
 {
     const uint64_t *x = a->w + i * a->n, *y = b->w + j * b->n;

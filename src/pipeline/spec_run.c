@@ -171,15 +171,129 @@ static kn_status apply_since(run *w, size_t i, kn_frame **f, kn_prep_source_repo
 
 static kn_status get_source(run *w, size_t i, const kn_frame **out);
 
+/* Source i's reader options (its read: settings). */
+static kn_status read_opts(const run *w, size_t i, kn_read_opts *o)
+{
+    const kn_spec_source *src = &w->s->sources[i];
+    kn_read_opts_default(o);
+    o->threads = w->o ? w->o->threads : 0;
+    for (size_t k = 0; k < src->n_read; k++)
+        if (kn_param_set(kn_read_params(), o, src->read[k]) != KN_OK)
+            return kn_fail_prefix(KN_ERR_INVALID, "source '%s': read: ", src->name);
+    return KN_OK;
+}
+
+/* 1 when source i can be read by batches: a file (not standard input)
+ * without since: (its watermark spans every row) or fallback:. */
+static int streamable_file(const run *w, size_t i)
+{
+    const kn_spec_source *src = &w->s->sources[i];
+    return !(w->o && w->o->in_memory) && src->kind == KN_SOURCE_FILE && !src->since &&
+           !src->fallback && strcmp(src->location, "-") != 0;
+}
+
+/* 1 when the frame is built by streaming frame.from through the joins
+ * (stream_frame): a file source no other part needs whole, no union, and
+ * joins that keep left order batch by batch (inner, left, semi, anti). */
+static int frame_streams(const run *w)
+{
+    const kn_prep_spec *s = w->s;
+    size_t i = source_index(s, s->from);
+    if (i == (size_t)-1 || !streamable_file(w, i) || s->n_unions || !s->n_joins) return 0;
+    for (size_t j = 0; j < s->n_joins; j++) {
+        kn_join_kind how = s->joins[j].how;
+        if (how == KN_JOIN_RIGHT || how == KN_JOIN_FULL || !strcmp(s->joins[j].with, s->from))
+            return 0;
+    }
+    for (size_t k = 0; k < s->n_sources; k++)
+        if (s->sources[k].fallback && !strcmp(s->sources[k].fallback, s->from)) return 0;
+    return 1;
+}
+
+/* 1 when a part of the spec reads source i whole: a union, a join's right
+ * side, a fallback, or frame.from when the frame does not stream. */
+static int needed_whole(const run *w, size_t i)
+{
+    const kn_prep_spec *s = w->s;
+    const char *name = s->sources[i].name;
+    for (size_t u = 0; u < s->n_unions; u++)
+        if (!strcmp(s->unions[u], name)) return 1;
+    for (size_t j = 0; j < s->n_joins; j++)
+        if (!strcmp(s->joins[j].with, name)) return 1;
+    for (size_t k = 0; k < s->n_sources; k++)
+        if (s->sources[k].fallback && !strcmp(s->sources[k].fallback, name)) return 1;
+    return !strcmp(s->from, name) && !frame_streams(w);
+}
+
+/* kn_frame_read's warnings for a read by batches. */
+static void log_read(const char *path, const kn_read_report *report)
+{
+    if (report->rows_skipped)
+        kn_log(KN_LOG_WARN, "%s: %llu malformed rows skipped", path,
+               (unsigned long long)report->rows_skipped);
+    if (report->rows_quarantined)
+        kn_log(KN_LOG_WARN, "%s: %llu malformed rows quarantined in %s", path,
+               (unsigned long long)report->rows_quarantined, report->quarantine_path);
+}
+
+/* After a failed run over rd: 1 when the reader failed (it then fails every
+ * call), 0 when the failure was the caller's; the error is kept. */
+static int reader_failed(kn_reader *rd)
+{
+    char msg[2048];
+    snprintf(msg, sizeof msg, "%s", kn_last_error());
+    kn_frame *b = NULL;
+    int failed = kn_reader_next(rd, &b) != KN_OK;
+    kn_frame_free(b);
+    kn_fail(KN_ERR_INVALID, "%s", msg); /* (the message back; callers keep their status) */
+    return failed;
+}
+
+/* Group source i over file source `from` read by batches: memory for the
+ * groups, not the rows. *whole is set when the file changed a column's type
+ * after its first window, which a read by batches cannot take back: the
+ * caller then reads it whole. */
+static kn_status stream_group(run *w, size_t i, size_t from, kn_frame **out, int *whole)
+{
+    const kn_spec_source *src = &w->s->sources[i], *base = &w->s->sources[from];
+    kn_read_opts o;
+    kn_reader *rd = NULL;
+    kn_status e = read_opts(w, from, &o);
+    if (e == KN_OK) e = kn_reader_open(base->location, &o, 0, &rd);
+    if (e != KN_OK && !strstr(kn_last_error(), base->name))
+        e = kn_fail_prefix(e, "source '%s': ", base->name);
+    size_t dropped = 0;
+    if (e == KN_OK)
+        e = kn_reader_group_by(rd, (const char *const *)src->by, src->n_by, src->aggs, src->n_aggs,
+                               out, &dropped);
+    if (e == KN_ERR_TYPE && rd && reader_failed(rd)) {
+        kn_log(KN_LOG_INFO, "source '%s': %s; reading it whole instead", base->name,
+               kn_last_error());
+        *whole = 1;
+    }
+    kn_prep_source_report *rep = &w->r->sources[from];
+    if (rd) rep->read = *kn_reader_report(rd);
+    kn_reader_close(rd);
+    if (e == KN_ERR_NOMEM && kn_mem_limit()) { /* the groups outgrew the budget: spill */
+        kn_log(KN_LOG_INFO, "source '%s': %s; spilling its rows to disk by key", src->name,
+               kn_last_error());
+        e = kn_file_group_by_spill(base->location, &o, (const char *const *)src->by, src->n_by,
+                                   src->aggs, src->n_aggs, out, &dropped, &rep->read);
+    }
+    rep->rows = (size_t)rep->read.rows_kept;
+    if (e == KN_OK) log_read(base->location, &rep->read);
+    if (e == KN_OK && dropped)
+        kn_log(KN_LOG_WARN, "source '%s': %zu rows of '%s' have a missing key and are left out",
+               src->name, dropped, src->location);
+    return e;
+}
+
 static kn_status read_kind(run *w, size_t i, kn_frame **out, kn_read_report *rep)
 {
     const kn_spec_source *src = &w->s->sources[i];
     kn_read_opts o;
-    kn_read_opts_default(&o);
-    o.threads = w->o ? w->o->threads : 0;
-    for (size_t k = 0; k < src->n_read; k++)
-        if (kn_param_set(kn_read_params(), &o, src->read[k]) != KN_OK)
-            return kn_fail_prefix(KN_ERR_INVALID, "source '%s': read: ", src->name);
+    kn_status oe = read_opts(w, i, &o);
+    if (oe != KN_OK) return oe;
     switch (src->kind) {
     case KN_SOURCE_FILE:
         return kn_frame_read(src->location, &o, out, rep);
@@ -192,6 +306,11 @@ static kn_status read_kind(run *w, size_t i, kn_frame **out, kn_read_report *rep
     case KN_SOURCE_GROUP: {
         const kn_frame *in;
         size_t from = source_index(w->s, src->location);
+        int whole = 0;
+        if (!w->frames[from] && streamable_file(w, from) && !needed_whole(w, from)) {
+            kn_status e = stream_group(w, i, from, out, &whole);
+            if (!whole) return e;
+        }
         kn_status e = get_source(w, from, &in);
         if (e != KN_OK) return e;
         size_t dropped = 0;
@@ -247,20 +366,91 @@ static kn_status get_source(run *w, size_t i, const kn_frame **out)
     return KN_OK;
 }
 
+/* The unmatched-rows warning of join j. */
+static void log_join(const run *w, size_t j)
+{
+    const kn_join_report *jr = &w->r->joins[j];
+    if (jr->left_unmatched)
+        kn_log(KN_LOG_WARN, "join with '%s': %llu rows found no match%s%s%s", w->s->joins[j].with,
+               (unsigned long long)jr->left_unmatched, jr->n_examples ? " (e.g. key " : "",
+               jr->n_examples ? jr->examples[0] : "", jr->n_examples ? ")" : "");
+}
+
+/* frame.from read by batches, each joined through every join (right sides
+ * in memory, built once): memory for the output, not for the input twice
+ * over. *whole as in stream_group. */
+static kn_status stream_frame(run *w, kn_frame **out, int *whole)
+{
+    const kn_prep_spec *s = w->s;
+    size_t from = source_index(s, s->from), nj = s->n_joins;
+    const kn_spec_source *base = &s->sources[from];
+    kn_join_table **tabs = kn_calloc(nj, sizeof *tabs);
+    kn_frame **schemas = kn_calloc(nj + 1, sizeof *schemas); /* each join's left columns */
+    kn_reader *rd = NULL;
+    kn_read_opts o;
+    kn_status e = tabs && schemas ? read_opts(w, from, &o) : KN_ERR_NOMEM;
+    if (e == KN_OK) e = kn_reader_open(base->location, &o, 0, &rd);
+    if (e != KN_OK && !strstr(kn_last_error(), base->name))
+        e = kn_fail_prefix(e, "source '%s': ", base->name);
+    for (size_t j = 0; e == KN_OK && j < nj; j++) {
+        const kn_spec_join *jn = &s->joins[j];
+        const kn_frame *right, *left = j ? schemas[j] : kn_reader_schema(rd);
+        e = get_source(w, source_index(s, jn->with), &right);
+        if (e == KN_OK)
+            e = kn_join_table_new(right, (const char *const *)jn->right_on, left,
+                                  (const char *const *)jn->on, jn->n_keys, jn->how, &tabs[j]);
+        /* the next join's left columns: this join of no rows */
+        if (e == KN_OK)
+            e = kn_frame_join(left, right, (const char *const *)jn->on,
+                              (const char *const *)jn->right_on, jn->n_keys, jn->how,
+                              &schemas[j + 1], NULL);
+        if (e != KN_OK && !strstr(kn_last_error(), "join"))
+            e = kn_fail_prefix(e, "join with '%s': ", jn->with);
+    }
+    if (e == KN_OK) e = kn_reader_join(rd, tabs, nj, out);
+    if (e == KN_ERR_TYPE && rd && reader_failed(rd)) {
+        kn_log(KN_LOG_INFO, "source '%s': %s; reading it whole instead", base->name,
+               kn_last_error());
+        *whole = 1;
+    }
+    if (rd) {
+        kn_prep_source_report *rep = &w->r->sources[from];
+        rep->read = *kn_reader_report(rd);
+        rep->rows = (size_t)rep->read.rows_kept;
+        if (e == KN_OK) log_read(base->location, &rep->read);
+    }
+    for (size_t j = 0; e == KN_OK && j < nj; j++) {
+        kn_join_table_report(tabs[j], &w->r->joins[j]);
+        log_join(w, j);
+    }
+    for (size_t j = 0; tabs && j < nj; j++) kn_join_table_free(tabs[j]);
+    for (size_t j = 0; schemas && j <= nj; j++) kn_frame_free(schemas[j]);
+    kn_free(tabs);
+    kn_free(schemas);
+    kn_reader_close(rd);
+    return e;
+}
+
 static kn_status combine(run *w, kn_frame **out)
 {
     const kn_prep_spec *s = w->s;
-    const kn_frame *base;
-    kn_status e = get_source(w, source_index(s, s->from), &base);
+    int whole = 0, streamed = 0;
     kn_frame *f = NULL;
-    if (e == KN_OK) e = kn_frame_copy(base, &f);
-    for (size_t u = 0; e == KN_OK && u < s->n_unions; u++) {
+    kn_status e = KN_OK;
+    if (frame_streams(w)) {
+        e = stream_frame(w, &f, &whole);
+        streamed = !whole;
+    }
+    const kn_frame *base;
+    if (!streamed) e = get_source(w, source_index(s, s->from), &base);
+    if (!streamed && e == KN_OK) e = kn_frame_copy(base, &f);
+    for (size_t u = 0; !streamed && e == KN_OK && u < s->n_unions; u++) {
         const kn_frame *more;
         e = get_source(w, source_index(s, s->unions[u]), &more);
         if (e == KN_OK && kn_frame_append_aligned(f, more) != KN_OK)
             e = kn_fail_prefix(KN_ERR_TYPE, "union of '%s' and '%s': ", s->from, s->unions[u]);
     }
-    for (size_t j = 0; e == KN_OK && j < s->n_joins; j++) {
+    for (size_t j = 0; !streamed && e == KN_OK && j < s->n_joins; j++) {
         const kn_spec_join *jn = &s->joins[j];
         const kn_frame *right;
         kn_frame *g;
@@ -272,11 +462,7 @@ static kn_status combine(run *w, kn_frame **out)
         if (e == KN_OK) {
             kn_frame_free(f);
             f = g;
-            const kn_join_report *jr = &w->r->joins[j];
-            if (jr->left_unmatched)
-                kn_log(KN_LOG_WARN, "join with '%s': %llu rows found no match%s%s%s", jn->with,
-                       (unsigned long long)jr->left_unmatched, jr->n_examples ? " (e.g. key " : "",
-                       jr->n_examples ? jr->examples[0] : "", jr->n_examples ? ")" : "");
+            log_join(w, j);
         } else if (!strstr(kn_last_error(), "join"))
             e = kn_fail_prefix(e, "join with '%s': ", jn->with);
     }
