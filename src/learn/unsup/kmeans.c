@@ -104,84 +104,6 @@ size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, si
     return b;
 }
 
-/* A row drawn with probability proportional to w (total sum; part[ch]:
- * chunk ch's share, so the walk skips whole chunks). */
-static size_t draw_weighted(kn_rng *r, const double *w, size_t n, const double *part, double sum)
-{
-    double u = kn_rng_uniform(r) * sum, acc = 0;
-    size_t chunks = kn__km_chunks(n);
-    for (size_t ch = 0; ch < chunks; ch++) {
-        if (acc + part[ch] <= u && ch + 1 < chunks) {
-            acc += part[ch];
-            continue;
-        }
-        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
-        for (size_t i = lo; i < hi; i++) {
-            acc += w[i];
-            if (acc > u) return i;
-        }
-        for (size_t i = hi; i-- > lo;) /* rounding: the chunk's last row with weight */
-            if (w[i] > 0) return i;
-    }
-    for (size_t i = n; i-- > 0;)
-        if (w[i] > 0) return i;
-    return n - 1;
-}
-
-kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, const double *xn, size_t k, kn_rng *r,
-                         double *cen, double *closest)
-{
-    size_t trials = 2 + (size_t)log((double)k), chunks = kn__km_chunks(n);
-    double *part = kn_malloc(chunks * (trials + 1) * sizeof *part), *cpart = part + chunks * trials;
-    double *cand = kn_malloc((trials * p + 1) * sizeof *cand), *cn = kn_malloc(trials * sizeof *cn);
-    double *far = kn_malloc(trials * k * sizeof *far);
-    size_t *near = kn_malloc(n * sizeof *near);
-    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(n * sizeof *nb.idx),
-                      kn_malloc(n * trials * sizeof *nb.dist)};
-    kn_status e =
-        part && cand && cn && far && near && nb.m && nb.idx && nb.dist ? KN_OK : KN_ERR_NOMEM;
-    if (e != KN_OK) goto done;
-    size_t first = (size_t)kn_rng_below(r, n);
-    memcpy(cen, x + first * p, p * sizeof *cen);
-    kn__km_point_norms(cen, 1, p, cn);
-    for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
-    e = kn__km_trials(x, n, p, xn, cen, cn, 1, closest, NULL, NULL, k, NULL, &nb, part);
-    if (e != KN_OK) goto done;
-    kn__km_closest(n, &nb, 1, 0, 0, closest, near, cpart);
-    double pot = 0;
-    for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
-    for (size_t c = 1; c < k; c++) {
-        for (size_t t = 0; t < trials; t++) {
-            size_t pick =
-                pot > 0 ? draw_weighted(r, closest, n, cpart, pot) : (size_t)kn_rng_below(r, n);
-            memcpy(cand + t * p, x + pick * p, p * sizeof *cand);
-            for (size_t a = 0; a < c; a++) /* exact: it decides which rows are left out */
-                far[t * k + a] = kn__km_dist2(cand + t * p, p, 0, cen + a * p);
-        }
-        kn__km_point_norms(cand, trials, p, cn);
-        e = kn__km_trials(x, n, p, xn, cand, cn, trials, closest, near, far, k, cpart, &nb, part);
-        if (e != KN_OK) goto done;
-        size_t best = 0;
-        double best_pot = INFINITY;
-        for (size_t t = 0; t < trials; t++) {
-            double s = 0;
-            for (size_t ch = 0; ch < chunks; ch++) s += part[ch * trials + t];
-            if (s < best_pot) {
-                best_pot = s;
-                best = t;
-            }
-        }
-        memcpy(cen + c * p, cand + best * p, p * sizeof *cen);
-        kn__km_closest(n, &nb, trials, best, c, closest, near, cpart);
-        pot = 0;
-        for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
-    }
-done:
-    kn_free(part), kn_free(cand), kn_free(cn), kn_free(far), kn_free(near);
-    kn_free(nb.m), kn_free(nb.idx), kn_free(nb.dist);
-    return e;
-}
-
 /* One run: seeding then Lloyd. Returns the inertia; labels and centres in
  * the buffers. */
 static double run_once(const double *x, size_t n, size_t p, size_t k, const km_params *par,
@@ -202,16 +124,21 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
     double *ub = kn_malloc(n * sizeof *ub), *lb = kn_malloc(n * sizeof *lb);
     double *half = kn_malloc(2 * k * sizeof *half), *move = half + k;
     if (!psum || !pcnt || !ub || !lb || !half ||
-        kn__km_seed_pp(x, n, p, xn, k, &r, cen, dist) != KN_OK) {
+        kn__km_seed_pp(x, n, p, k, &r, cen, dist, label) != KN_OK) {
         kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
         return NAN;
     }
-    for (size_t i = 0; i < n; i++) label[i] = SIZE_MAX;
+    /* the seeding leaves each row's nearest centre and its exact squared
+     * distance: the first assignment, with no bound on the others yet */
+    for (size_t i = 0; i < n; i++) {
+        ub[i] = sqrt(dist[i]);
+        lb[i] = 0;
+    }
     size_t it = 0;
     int strict = 0;
     for (; it < (size_t)par->max_iter; it++) {
-        int changed = 0;
-        if (it > 0) /* half the distance from each centre to the nearest other */
+        int changed = it == 0;
+        if (it > 0) { /* half the distance from each centre to the nearest other */
             for (size_t c = 0; c < k; c++) {
                 double m = INFINITY;
                 for (size_t o = 0; o < k; o++) {
@@ -225,10 +152,11 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
                 }
                 half[c] = 0.5 * sqrt(m);
             }
-        if (kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, it == 0, &changed, psum,
-                                  pcnt) != KN_OK) {
-            kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
-            return NAN;
+            if (kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, 0, &changed, psum,
+                                      pcnt) != KN_OK) {
+                kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
+                return NAN;
+            }
         }
         if (!changed) {
             strict = 1;

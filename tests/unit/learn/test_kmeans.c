@@ -73,12 +73,10 @@ static void trials_left_out(void **state)
     for (size_t t = 0; t < T; t++)
         for (size_t a = 0; a < K; a++)
             far[t * K + a] = kn__km_dist2(cand + t * P, P, 0, cen + a * P);
-    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(N * sizeof *nb.idx),
-                      kn_malloc(N * T * sizeof *nb.dist)};
-    double cn[T];
-    kn__km_point_norms(cand, T, P, cn);
-    KN_CHECK(kn__km_trials(x, N, P, xn, cand, cn, T, closest, near, NULL, K, cpart, &nb, all));
-    KN_CHECK(kn__km_trials(x, N, P, xn, cand, cn, T, closest, near, far, K, cpart, &nb, some));
+    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(chunks * sizeof *nb.all),
+                      kn_malloc(N * sizeof *nb.idx), kn_malloc(N * T * sizeof *nb.dist)};
+    KN_CHECK(kn__km_trials(x, N, P, cand, T, closest, near, NULL, K, cpart, &nb, all));
+    KN_CHECK(kn__km_trials(x, N, P, cand, T, closest, near, far, K, cpart, &nb, some));
     for (size_t v = 0; v < 3 * T; v++) /* the same sums, up to the order of additions */
         assert_true(fabs(all[v] - some[v]) <= 1e-9 * all[v]);
     /* every row left out is no closer to any candidate than to its centre */
@@ -97,7 +95,7 @@ static void trials_left_out(void **state)
         }
     }
     kn_free(x), kn_free(cen), kn_free(cand), kn_free(xn), kn_free(closest), kn_free(near);
-    kn_free(nb.m), kn_free(nb.idx), kn_free(nb.dist);
+    kn_free(nb.m), kn_free(nb.all), kn_free(nb.idx), kn_free(nb.dist);
 }
 
 static void moved_sums(void **state)
