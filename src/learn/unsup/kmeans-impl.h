@@ -17,9 +17,11 @@ double kn__km_dist2(const double *x, size_t p, size_t i, const double *c);
 size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, size_t k,
                       double *best);
 /* kmeans_seed.c: greedy k-means++ seeding of k centres from the rows of
- * x; closest (n) ends as each row's squared distance to its nearest seed
- * (exact differences, as kn__km_dist2) and near (n) as that seed's index
- * (the first of equals). KN_ERR_NOMEM when out of memory. */
+ * x. Distances are from a float copy of the rows (half the bytes to read
+ * per step; relative error about 1e-7) to the exact rows drawn as
+ * candidates, in double. closest (n) ends as each row's squared distance
+ * to its nearest seed so measured and near (n) as that seed's index (the
+ * first of equals). KN_ERR_NOMEM when out of memory. */
 kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
                          double *closest, size_t *near);
 
@@ -53,8 +55,9 @@ typedef struct kn__km_near {
     size_t *idx;        /* n */
     double *dist;       /* n x trials */
 } kn__km_near;
-/* k-means++ trials (kmeans_seed.c): the exact squared distances from the
- * rows to candidates cand (trials x p) into nb, and part[chunk x trials +
+/* k-means++ trials (kmeans_seed.c): the squared distances from the rows
+ * (x: rounded to float, n x p; the distance exact in double from there)
+ * to candidates cand (trials x p) into nb, and part[chunk x trials +
  * t] = the chunk's sum over rows of min(squared distance to candidate t,
  * closest). With far (far[t x k + c]: squared distance of candidate t to
  * centre c; infinite for centres not chosen yet), rows that no candidate
@@ -62,7 +65,7 @@ typedef struct kn__km_near {
  * centre near[i], are left out (cpart[ch]: the chunk's sum of closest);
  * without, every row is kept. The same bits with and without AVX-512.
  * KN_ERR_NOMEM when out of memory. */
-kn_status kn__km_trials(const double *x, size_t n, size_t p, const double *cand, size_t trials,
+kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, size_t trials,
                         const double *closest, const size_t *near, const double *far, size_t k,
                         const double *cpart, kn__km_near *nb, double *part);
 /* Candidate t of nb becomes centre c: closest = min(closest, its distance)

@@ -130,8 +130,9 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
     }
     /* the seeding leaves each row's nearest centre and its exact squared
      * distance: the first assignment, with no bound on the others yet */
+#pragma omp parallel for schedule(static) if (n >= 32768)
     for (size_t i = 0; i < n; i++) {
-        ub[i] = sqrt(dist[i]);
+        ub[i] = sqrt(kn__km_dist2(x, p, i, cen + label[i] * p));
         lb[i] = 0;
     }
     size_t it = 0;

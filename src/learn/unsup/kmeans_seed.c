@@ -50,17 +50,17 @@ static void sums_scalar(const double *d, size_t m, size_t trials, const double *
 /* Rows lo + idx[q] (idx NULL: lo + q), q < m, against the candidates
  * (trials x p, row-major): squared distances into d (m x trials,
  * row-major) and the chunk's sums (sums_scalar). */
-static void chunk_scalar(const double *x, size_t p, size_t lo, const size_t *idx, size_t m,
+static void chunk_scalar(const float *x, size_t p, size_t lo, const size_t *idx, size_t m,
                          const double *cand, size_t trials, const double *cl, double *d,
                          double *sum)
 {
     for (size_t q = 0; q < m; q++) {
-        const double *r = x + (lo + (idx ? idx[q] : q)) * p;
+        const float *r = x + (lo + (idx ? idx[q] : q)) * p;
         for (size_t t = 0; t < trials; t++) {
             const double *c = cand + t * p;
             double v = 0;
             for (size_t j = 0; j < p; j++) {
-                double e = r[j] - c[j];
+                double e = (double)r[j] - c[j];
                 v += e * e;
             }
             d[q * trials + t] = v;
@@ -85,7 +85,7 @@ __attribute__((target("avx512f"))) static inline __m512d add_row(__m512d s, __m5
  * transposed in groups of eight (group g, feature j, lane l at
  * ct[(g x p + j) x 8 + l]; lanes past trials are zero and never stored). */
 __attribute__((target("avx512f"))) static void
-chunk_avx512(const double *x, size_t p, size_t lo, const size_t *idx, size_t m, const double *ct,
+chunk_avx512(const float *x, size_t p, size_t lo, const size_t *idx, size_t m, const double *ct,
              size_t trials, const double *cl, double *d, double *sum)
 {
     int some = idx != NULL;
@@ -98,15 +98,15 @@ chunk_avx512(const double *x, size_t p, size_t lo, const size_t *idx, size_t m, 
         for (; q + 4 <= m; q += 4) {
             size_t i0 = idx ? idx[q] : q, i1 = idx ? idx[q + 1] : q + 1;
             size_t i2 = idx ? idx[q + 2] : q + 2, i3 = idx ? idx[q + 3] : q + 3;
-            const double *r0 = x + (lo + i0) * p, *r1 = x + (lo + i1) * p;
-            const double *r2 = x + (lo + i2) * p, *r3 = x + (lo + i3) * p;
+            const float *r0 = x + (lo + i0) * p, *r1 = x + (lo + i1) * p;
+            const float *r2 = x + (lo + i2) * p, *r3 = x + (lo + i3) * p;
             __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
             for (size_t j = 0; j < p; j++) {
                 __m512d c = _mm512_loadu_pd(cg + j * KM_LANES);
-                __m512d e0 = _mm512_sub_pd(_mm512_set1_pd(r0[j]), c);
-                __m512d e1 = _mm512_sub_pd(_mm512_set1_pd(r1[j]), c);
-                __m512d e2 = _mm512_sub_pd(_mm512_set1_pd(r2[j]), c);
-                __m512d e3 = _mm512_sub_pd(_mm512_set1_pd(r3[j]), c);
+                __m512d e0 = _mm512_sub_pd(_mm512_set1_pd((double)r0[j]), c);
+                __m512d e1 = _mm512_sub_pd(_mm512_set1_pd((double)r1[j]), c);
+                __m512d e2 = _mm512_sub_pd(_mm512_set1_pd((double)r2[j]), c);
+                __m512d e3 = _mm512_sub_pd(_mm512_set1_pd((double)r3[j]), c);
                 a0 = _mm512_add_pd(a0, _mm512_mul_pd(e0, e0));
                 a1 = _mm512_add_pd(a1, _mm512_mul_pd(e1, e1));
                 a2 = _mm512_add_pd(a2, _mm512_mul_pd(e2, e2));
@@ -123,10 +123,11 @@ chunk_avx512(const double *x, size_t p, size_t lo, const size_t *idx, size_t m, 
         }
         for (; q < m; q++) {
             size_t i = idx ? idx[q] : q;
-            const double *r = x + (lo + i) * p;
+            const float *r = x + (lo + i) * p;
             __m512d a = _mm512_setzero_pd();
             for (size_t j = 0; j < p; j++) {
-                __m512d e = _mm512_sub_pd(_mm512_set1_pd(r[j]), _mm512_loadu_pd(cg + j * KM_LANES));
+                __m512d e =
+                    _mm512_sub_pd(_mm512_set1_pd((double)r[j]), _mm512_loadu_pd(cg + j * KM_LANES));
                 a = _mm512_add_pd(a, _mm512_mul_pd(e, e));
             }
             _mm512_mask_storeu_pd(d + q * trials + t0, mask, a);
@@ -137,7 +138,7 @@ chunk_avx512(const double *x, size_t p, size_t lo, const size_t *idx, size_t m, 
 }
 #endif
 
-kn_status kn__km_trials(const double *x, size_t n, size_t p, const double *cand, size_t trials,
+kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, size_t trials,
                         const double *closest, const size_t *near, const double *far, size_t k,
                         const double *cpart, kn__km_near *nb, double *part)
 {
@@ -249,13 +250,20 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *
     double *far = kn_malloc(trials * k * sizeof *far);
     kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(chunks * sizeof *nb.all),
                       kn_malloc(n * sizeof *nb.idx), kn_malloc(n * trials * sizeof *nb.dist)};
-    kn_status e = part && cand && far && nb.m && nb.all && nb.idx && nb.dist ? KN_OK : KN_ERR_NOMEM;
+    float *xs = kn_malloc((n * p + 1) * sizeof *xs);
+    kn_status e =
+        part && cand && far && nb.m && nb.all && nb.idx && nb.dist && xs ? KN_OK : KN_ERR_NOMEM;
     if (e != KN_OK) goto done;
+#pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
+    for (size_t ch = 0; ch < chunks; ch++) {
+        size_t lo = ch * KM_CHUNK * p, hi = lo + KM_CHUNK * p < n * p ? lo + KM_CHUNK * p : n * p;
+        for (size_t v = lo; v < hi; v++) xs[v] = (float)x[v];
+    }
     for (size_t v = 0; v < trials * k; v++) far[v] = INFINITY; /* centres still to come */
     size_t first = (size_t)kn_rng_below(r, n);
     memcpy(cen, x + first * p, p * sizeof *cen);
     for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
-    e = kn__km_trials(x, n, p, cen, 1, closest, NULL, NULL, k, NULL, &nb, part);
+    e = kn__km_trials(xs, n, p, cen, 1, closest, NULL, NULL, k, NULL, &nb, part);
     if (e != KN_OK) goto done;
     kn__km_closest(n, &nb, 1, 0, 0, closest, near, cpart);
     double pot = 0;
@@ -268,7 +276,7 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *
             for (size_t a = 0; a < c; a++) /* exact: it decides which rows are left out */
                 far[t * k + a] = kn__km_dist2(cand + t * p, p, 0, cen + a * p);
         }
-        e = kn__km_trials(x, n, p, cand, trials, closest, near, far, k, cpart, &nb, part);
+        e = kn__km_trials(xs, n, p, cand, trials, closest, near, far, k, cpart, &nb, part);
         if (e != KN_OK) goto done;
         size_t best = 0;
         double best_pot = INFINITY;
@@ -286,7 +294,7 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *
         for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
     }
 done:
-    kn_free(part), kn_free(cand), kn_free(far);
+    kn_free(part), kn_free(cand), kn_free(far), kn_free(xs);
     kn_free(nb.m), kn_free(nb.all), kn_free(nb.idx), kn_free(nb.dist);
     return e;
 }

@@ -75,8 +75,10 @@ static void trials_left_out(void **state)
             far[t * K + a] = kn__km_dist2(cand + t * P, P, 0, cen + a * P);
     kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(chunks * sizeof *nb.all),
                       kn_malloc(N * sizeof *nb.idx), kn_malloc(N * T * sizeof *nb.dist)};
-    KN_CHECK(kn__km_trials(x, N, P, cand, T, closest, near, NULL, K, cpart, &nb, all));
-    KN_CHECK(kn__km_trials(x, N, P, cand, T, closest, near, far, K, cpart, &nb, some));
+    float *xs = kn_malloc(N * P * sizeof *xs);
+    for (size_t v = 0; v < N * P; v++) xs[v] = (float)x[v];
+    KN_CHECK(kn__km_trials(xs, N, P, cand, T, closest, near, NULL, K, cpart, &nb, all));
+    KN_CHECK(kn__km_trials(xs, N, P, cand, T, closest, near, far, K, cpart, &nb, some));
     for (size_t v = 0; v < 3 * T; v++) /* the same sums, up to the order of additions */
         assert_true(fabs(all[v] - some[v]) <= 1e-9 * all[v]);
     /* every row left out is no closer to any candidate than to its centre */
