@@ -70,9 +70,9 @@ kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, 
                         const double *cpart, kn__km_near *nb, double *part);
 /* Candidate t of nb becomes centre c: closest = min(closest, its distance)
  * and near = c where it is smaller; cpart[chunk] = the chunk's sum of
- * closest. */
+ * closest, which is the trial's sum part[chunk x trials + t]. */
 void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, size_t c,
-                    double *closest, size_t *near, double *cpart);
+                    const double *part, double *closest, size_t *near, double *cpart);
 /* Lloyd with Hamerly's bounds ("Making k-means even faster", 2010): ub
  * (per row) bounds the distance to its centre from above, lb the distance
  * to any other from below, half[c] is half the distance from centre c to

@@ -96,6 +96,13 @@ chunk_avx512(const float *x, size_t p, size_t lo, const size_t *idx, size_t m, c
         __m512d s = _mm512_setzero_pd();
         size_t q = 0;
         for (; q + 4 <= m; q += 4) {
+            if (idx && q + 16 < m) { /* rows left out leave gaps the hardware does not foresee */
+                for (size_t u = 16; u < 20 && q + u < m; u++) {
+                    const char *f = (const char *)(x + (lo + idx[q + u]) * p);
+                    _mm_prefetch(f, _MM_HINT_T0);
+                    _mm_prefetch(f + p * sizeof *x - 1, _MM_HINT_T0);
+                }
+            }
             size_t i0 = idx ? idx[q] : q, i1 = idx ? idx[q + 1] : q + 1;
             size_t i2 = idx ? idx[q + 2] : q + 2, i3 = idx ? idx[q + 3] : q + 3;
             const float *r0 = x + (lo + i0) * p, *r1 = x + (lo + i1) * p;
@@ -196,12 +203,12 @@ kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, 
 }
 
 void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, size_t c,
-                    double *closest, size_t *near, double *cpart)
+                    const double *part, double *closest, size_t *near, double *cpart)
 {
     size_t chunks = kn__km_chunks(n);
 #pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
     for (size_t ch = 0; ch < chunks; ch++) {
-        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n, m = nb->m[ch];
+        size_t lo = ch * KM_CHUNK, m = nb->m[ch];
         const double *d = nb->dist + lo * trials + t;
         const size_t *idx = nb->all[ch] ? NULL : nb->idx + lo;
         for (size_t q = 0; q < m; q++) {
@@ -211,9 +218,8 @@ void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, si
                 near[i] = c;
             }
         }
-        double s = 0;
-        for (size_t i = lo; i < hi; i++) s += closest[i];
-        cpart[ch] = s;
+        /* the trial's sum is the chunk's sum of the new closest */
+        cpart[ch] = part[ch * trials + t];
     }
 }
 
@@ -265,7 +271,7 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *
     for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
     e = kn__km_trials(xs, n, p, cen, 1, closest, NULL, NULL, k, NULL, &nb, part);
     if (e != KN_OK) goto done;
-    kn__km_closest(n, &nb, 1, 0, 0, closest, near, cpart);
+    kn__km_closest(n, &nb, 1, 0, 0, part, closest, near, cpart);
     double pot = 0;
     for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
     for (size_t c = 1; c < k; c++) {
@@ -289,7 +295,7 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *
             }
         }
         memcpy(cen + c * p, cand + best * p, p * sizeof *cen);
-        kn__km_closest(n, &nb, trials, best, c, closest, near, cpart);
+        kn__km_closest(n, &nb, trials, best, c, part, closest, near, cpart);
         pot = 0;
         for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
     }
