@@ -106,9 +106,9 @@ size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, si
 
 /* One run: seeding then Lloyd. Returns the inertia; labels and centres in
  * the buffers. */
-static double run_once(const double *x, size_t n, size_t p, size_t k, const km_params *par,
-                       double tol, size_t run, double *cen, double *next, size_t *label,
-                       double *dist, const double *xn, size_t *count, size_t *iters)
+static double run_once(const double *x, const float *xs, size_t n, size_t p, size_t k,
+                       const km_params *par, double tol, size_t run, double *cen, double *next,
+                       size_t *label, double *dist, const double *xn, size_t *count, size_t *iters)
 {
     kn_rng r;
     kn_rng_init_stream(&r, (uint64_t)par->seed, run);
@@ -124,7 +124,7 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
     double *ub = kn_malloc(n * sizeof *ub), *lb = kn_malloc(n * sizeof *lb);
     double *half = kn_malloc(2 * k * sizeof *half), *move = half + k;
     if (!psum || !pcnt || !ub || !lb || !half ||
-        kn__km_seed_pp(x, n, p, k, &r, cen, dist, label) != KN_OK) {
+        kn__km_seed_pp(x, xs, n, p, k, &r, cen, dist, label) != KN_OK) {
         kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
         return NAN;
     }
@@ -253,20 +253,33 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
                        "sample the rows",
                        n, p, k, INT_MAX);
     double *x = kn_malloc(n * p * sizeof *x), *xn = kn_malloc((n + 1) * sizeof *xn);
-    if (!x || !xn) {
-        kn_free(x), kn_free(xn);
+    /* the k-means++ seeding's float copy, shared by the runs (mini-batch
+     * seeds from samples of its own) */
+    float *xs = par->algorithm == KM_LLOYD ? kn_malloc((n * p + 1) * sizeof *xs) : NULL;
+    const double **col = kn_malloc((p + 1) * sizeof *col);
+    if (!x || !xn || !col || (par->algorithm == KM_LLOYD && !xs)) {
+        kn_free(x), kn_free(xn), kn_free(xs), kn_free((void *)col);
         return KN_ERR_NOMEM;
     }
     double var = 0;
     for (size_t j = 0; j < p; j++) {
-        const double *col = kn_dataset_column(d, j);
-        for (size_t i = 0; i < n; i++) x[i * p + j] = col[i];
+        col[j] = kn_dataset_column(d, j);
         double mean = 0, ss = 0;
-        for (size_t i = 0; i < n; i++) mean += col[i];
+        for (size_t i = 0; i < n; i++) mean += col[j][i];
         mean /= (double)n;
-        for (size_t i = 0; i < n; i++) ss += (col[i] - mean) * (col[i] - mean);
+        for (size_t i = 0; i < n; i++) ss += (col[j][i] - mean) * (col[j][i] - mean);
         var += ss / (double)n;
     }
+    /* row-major, a block of rows at a time so the rows stay in cache */
+#pragma omp parallel for schedule(static) if (n >= 32768)
+    for (size_t b = 0; b < (n + 255) / 256; b++) {
+        size_t lo = b * 256, hi = lo + 256 < n ? lo + 256 : n;
+        for (size_t j = 0; j < p; j++)
+            for (size_t i = lo; i < hi; i++) x[i * p + j] = col[j][i];
+        if (xs)
+            for (size_t v = lo * p; v < hi * p; v++) xs[v] = (float)x[v];
+    }
+    kn_free((void *)col);
     double tol = par->tol * (p ? var / (double)p : 0);
     kn__km_norms(x, n, p, xn);
     double *cen_all = kn_malloc(runs * k * p * sizeof *cen_all);
@@ -289,7 +302,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             if (stop) continue;
             kn_status e = ok ? kn_ctx_check() : KN_ERR_NOMEM;
             if (e == KN_OK) {
-                inertia[r] = run_once(x, n, p, k, par, tol, r, cen_all + r * k * p, next, label,
+                inertia[r] = run_once(x, xs, n, p, k, par, tol, r, cen_all + r * k * p, next, label,
                                       dist, xn, count, &iters[r]);
                 if (isnan(inertia[r])) e = KN_ERR_NOMEM;
             }
@@ -330,7 +343,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
         }
     }
     kn_free(label);
-    kn_free(x), kn_free(xn), kn_free(cen_all), kn_free(inertia), kn_free(iters);
+    kn_free(x), kn_free(xn), kn_free(xs), kn_free(cen_all), kn_free(inertia), kn_free(iters);
     if (first != KN_OK) {
         km_free(s);
         return first == KN_ERR_CANCELLED ? kn_ctx_check() : first;

@@ -247,8 +247,8 @@ static size_t draw_weighted(kn_rng *r, const double *w, size_t n, const double *
     return n - 1;
 }
 
-kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *r, double *cen,
-                         double *closest, size_t *near)
+kn_status kn__km_seed_pp(const double *x, const float *xs, size_t n, size_t p, size_t k, kn_rng *r,
+                         double *cen, double *closest, size_t *near)
 {
     size_t trials = 2 + (size_t)log((double)k), chunks = kn__km_chunks(n);
     double *part = kn_malloc(chunks * (trials + 1) * sizeof *part), *cpart = part + chunks * trials;
@@ -256,14 +256,19 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *
     double *far = kn_malloc(trials * k * sizeof *far);
     kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(chunks * sizeof *nb.all),
                       kn_malloc(n * sizeof *nb.idx), kn_malloc(n * trials * sizeof *nb.dist)};
-    float *xs = kn_malloc((n * p + 1) * sizeof *xs);
-    kn_status e =
-        part && cand && far && nb.m && nb.all && nb.idx && nb.dist && xs ? KN_OK : KN_ERR_NOMEM;
+    float *own = xs ? NULL : kn_malloc((n * p + 1) * sizeof *own);
+    kn_status e = part && cand && far && nb.m && nb.all && nb.idx && nb.dist && (xs || own)
+                      ? KN_OK
+                      : KN_ERR_NOMEM;
     if (e != KN_OK) goto done;
+    if (!xs) {
 #pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
-    for (size_t ch = 0; ch < chunks; ch++) {
-        size_t lo = ch * KM_CHUNK * p, hi = lo + KM_CHUNK * p < n * p ? lo + KM_CHUNK * p : n * p;
-        for (size_t v = lo; v < hi; v++) xs[v] = (float)x[v];
+        for (size_t ch = 0; ch < chunks; ch++) {
+            size_t lo = ch * KM_CHUNK * p,
+                   hi = lo + KM_CHUNK * p < n * p ? lo + KM_CHUNK * p : n * p;
+            for (size_t v = lo; v < hi; v++) own[v] = (float)x[v];
+        }
+        xs = own;
     }
     for (size_t v = 0; v < trials * k; v++) far[v] = INFINITY; /* centres still to come */
     size_t first = (size_t)kn_rng_below(r, n);
@@ -300,7 +305,7 @@ kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, size_t k, kn_rng *
         for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
     }
 done:
-    kn_free(part), kn_free(cand), kn_free(far), kn_free(xs);
+    kn_free(part), kn_free(cand), kn_free(far), kn_free(own);
     kn_free(nb.m), kn_free(nb.all), kn_free(nb.idx), kn_free(nb.dist);
     return e;
 }
