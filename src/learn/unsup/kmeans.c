@@ -104,6 +104,24 @@ size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, si
     return b;
 }
 
+/* half[c]: half the distance from centre c to the nearest other. */
+static void half_gaps(const double *cen, size_t k, size_t p, double *half)
+{
+    for (size_t c = 0; c < k; c++) {
+        double m = INFINITY;
+        for (size_t o = 0; o < k; o++) {
+            if (o == c) continue;
+            double t = 0;
+            for (size_t j = 0; j < p; j++) {
+                double v = cen[c * p + j] - cen[o * p + j];
+                t += v * v;
+            }
+            if (t < m) m = t;
+        }
+        half[c] = 0.5 * sqrt(m);
+    }
+}
+
 /* One run: seeding then Lloyd. Returns the inertia; labels and centres in
  * the buffers. */
 static double run_once(const double *x, const float *xs, size_t n, size_t p, size_t k,
@@ -139,20 +157,8 @@ static double run_once(const double *x, const float *xs, size_t n, size_t p, siz
     int strict = 0;
     for (; it < (size_t)par->max_iter; it++) {
         int changed = it == 0;
-        if (it > 0) { /* half the distance from each centre to the nearest other */
-            for (size_t c = 0; c < k; c++) {
-                double m = INFINITY;
-                for (size_t o = 0; o < k; o++) {
-                    if (o == c) continue;
-                    double t = 0;
-                    for (size_t j = 0; j < p; j++) {
-                        double v = cen[c * p + j] - cen[o * p + j];
-                        t += v * v;
-                    }
-                    if (t < m) m = t;
-                }
-                half[c] = 0.5 * sqrt(m);
-            }
+        if (it > 0) {
+            half_gaps(cen, k, p, half);
             if (kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, 0, &changed, psum,
                                       pcnt) != KN_OK) {
                 kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
@@ -214,8 +220,16 @@ static double run_once(const double *x, const float *xs, size_t n, size_t p, siz
             break;
         }
     }
+    /* the last assignment, to the final centres: the bounds still hold, so
+     * only the rows they cannot settle are tested */
+    int moved;
+    half_gaps(cen, k, p, half);
+    kn_status e =
+        kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, 0, &moved, NULL, NULL);
     kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
-    if (kn__km_assign(x, n, p, xn, cen, k, label, dist) != KN_OK) return NAN;
+    if (e != KN_OK) return NAN;
+#pragma omp parallel for schedule(static) if (n >= 32768)
+    for (size_t i = 0; i < n; i++) dist[i] = kn__km_dist2(x, p, i, cen + label[i] * p);
     double inertia = 0;
     for (size_t i = 0; i < n; i++) inertia += dist[i];
     *iters = strict ? it + 1 : it;
