@@ -49,7 +49,8 @@ static void sums_scalar(const double *d, size_t m, size_t trials, const double *
 
 /* Rows lo + idx[q] (idx NULL: lo + q), q < m, against the candidates
  * (trials x p, row-major): squared distances into d (m x trials,
- * row-major) and the chunk's sums (sums_scalar). */
+ * row-major) and the chunk's sums (sums_scalar). A distance is summed
+ * feature by feature, multiply then add, as the vector kernels do. */
 static void chunk_scalar(const float *x, size_t p, size_t lo, const size_t *idx, size_t m,
                          const double *cand, size_t trials, const double *cl, double *d,
                          double *sum)
@@ -72,9 +73,21 @@ static void chunk_scalar(const float *x, size_t p, size_t lo, const size_t *idx,
 #ifdef KN_HAVE_AVX512
 #include <immintrin.h>
 
+/* The kept rows a kernel reads next: the gaps between them defeat the
+ * hardware's prefetcher. */
+static inline void prefetch_rows(const float *x, size_t p, size_t lo, const size_t *idx, size_t q,
+                                 size_t m)
+{
+    for (size_t u = q + 16; idx && u < q + 20 && u < m; u++) {
+        const char *f = (const char *)(x + (lo + idx[u]) * p);
+        _mm_prefetch(f, _MM_HINT_T0);
+        _mm_prefetch(f + p * sizeof *x - 1, _MM_HINT_T0);
+    }
+}
+
 /* The sum's next row: v its distances, c its closest. */
-__attribute__((target("avx512f"))) static inline __m512d add_row(__m512d s, __m512d v, double c,
-                                                                 int some)
+__attribute__((target("avx512f"))) static inline __m512d add_row8(__m512d s, __m512d v, double c,
+                                                                  int some)
 {
     __m512d cv = _mm512_set1_pd(c);
     if (some) return _mm512_add_pd(s, _mm512_min_pd(_mm512_sub_pd(v, cv), _mm512_setzero_pd()));
@@ -83,7 +96,8 @@ __attribute__((target("avx512f"))) static inline __m512d add_row(__m512d s, __m5
 
 /* chunk_scalar's operations, lane by lane: ct holds the candidates
  * transposed in groups of eight (group g, feature j, lane l at
- * ct[(g x p + j) x 8 + l]; lanes past trials are zero and never stored). */
+ * ct[(g x p + j) x 8 + l]; lanes past trials are zero and never stored).
+ * Four rows in flight. */
 __attribute__((target("avx512f"))) static void
 chunk_avx512(const float *x, size_t p, size_t lo, const size_t *idx, size_t m, const double *ct,
              size_t trials, const double *cl, double *d, double *sum)
@@ -96,13 +110,7 @@ chunk_avx512(const float *x, size_t p, size_t lo, const size_t *idx, size_t m, c
         __m512d s = _mm512_setzero_pd();
         size_t q = 0;
         for (; q + 4 <= m; q += 4) {
-            if (idx && q + 16 < m) { /* rows left out leave gaps the hardware does not foresee */
-                for (size_t u = 16; u < 20 && q + u < m; u++) {
-                    const char *f = (const char *)(x + (lo + idx[q + u]) * p);
-                    _mm_prefetch(f, _MM_HINT_T0);
-                    _mm_prefetch(f + p * sizeof *x - 1, _MM_HINT_T0);
-                }
-            }
+            prefetch_rows(x, p, lo, idx, q, m);
             size_t i0 = idx ? idx[q] : q, i1 = idx ? idx[q + 1] : q + 1;
             size_t i2 = idx ? idx[q + 2] : q + 2, i3 = idx ? idx[q + 3] : q + 3;
             const float *r0 = x + (lo + i0) * p, *r1 = x + (lo + i1) * p;
@@ -123,24 +131,84 @@ chunk_avx512(const float *x, size_t p, size_t lo, const size_t *idx, size_t m, c
             _mm512_mask_storeu_pd(d + (q + 1) * trials + t0, mask, a1);
             _mm512_mask_storeu_pd(d + (q + 2) * trials + t0, mask, a2);
             _mm512_mask_storeu_pd(d + (q + 3) * trials + t0, mask, a3);
-            s = add_row(s, a0, cl[i0], some);
-            s = add_row(s, a1, cl[i1], some);
-            s = add_row(s, a2, cl[i2], some);
-            s = add_row(s, a3, cl[i3], some);
+            s = add_row8(s, a0, cl[i0], some);
+            s = add_row8(s, a1, cl[i1], some);
+            s = add_row8(s, a2, cl[i2], some);
+            s = add_row8(s, a3, cl[i3], some);
         }
         for (; q < m; q++) {
             size_t i = idx ? idx[q] : q;
             const float *r = x + (lo + i) * p;
             __m512d a = _mm512_setzero_pd();
             for (size_t j = 0; j < p; j++) {
-                __m512d e =
-                    _mm512_sub_pd(_mm512_set1_pd((double)r[j]), _mm512_loadu_pd(cg + j * KM_LANES));
+                __m512d c = _mm512_loadu_pd(cg + j * KM_LANES);
+                __m512d e = _mm512_sub_pd(_mm512_set1_pd((double)r[j]), c);
                 a = _mm512_add_pd(a, _mm512_mul_pd(e, e));
             }
             _mm512_mask_storeu_pd(d + q * trials + t0, mask, a);
-            s = add_row(s, a, cl[i], some);
+            s = add_row8(s, a, cl[i], some);
         }
         _mm512_mask_storeu_pd(sum + t0, mask, s);
+    }
+}
+
+/* The sum's next row, four lanes. */
+__attribute__((target("avx2"))) static inline __m256d add_row4(__m256d s, __m256d v, double c,
+                                                               int some)
+{
+    __m256d cv = _mm256_set1_pd(c);
+    if (some) return _mm256_add_pd(s, _mm256_min_pd(_mm256_sub_pd(v, cv), _mm256_setzero_pd()));
+    return _mm256_add_pd(s, _mm256_min_pd(v, cv));
+}
+
+/* chunk_avx512's operations in two four-lane registers per group of
+ * eight candidates, two rows in flight. */
+__attribute__((target("avx2"))) static void chunk_avx2(const float *x, size_t p, size_t lo,
+                                                       const size_t *idx, size_t m,
+                                                       const double *ct, size_t trials,
+                                                       const double *cl, double *d, double *sum)
+{
+    int some = idx != NULL;
+    for (size_t g = 0; g * KM_LANES < trials; g++) {
+        const double *cg = ct + g * p * KM_LANES;
+        size_t t0 = g * KM_LANES, w = trials - t0 < KM_LANES ? trials - t0 : KM_LANES;
+        __m256d sl = _mm256_setzero_pd(), sh = sl;
+        double tmp[KM_LANES];
+        for (size_t q = 0; q < m; q += 2) {
+            prefetch_rows(x, p, lo, idx, q, m);
+            int two = q + 1 < m;
+            size_t i0 = idx ? idx[q] : q, i1 = two ? (idx ? idx[q + 1] : q + 1) : i0;
+            const float *r0 = x + (lo + i0) * p, *r1 = x + (lo + i1) * p;
+            __m256d l0 = _mm256_setzero_pd(), h0 = l0, l1 = l0, h1 = l0;
+            for (size_t j = 0; j < p; j++) {
+                __m256d cl4 = _mm256_loadu_pd(cg + j * KM_LANES);
+                __m256d ch4 = _mm256_loadu_pd(cg + j * KM_LANES + 4);
+                __m256d x0 = _mm256_set1_pd((double)r0[j]), x1 = _mm256_set1_pd((double)r1[j]);
+                __m256d e = _mm256_sub_pd(x0, cl4);
+                l0 = _mm256_add_pd(l0, _mm256_mul_pd(e, e));
+                e = _mm256_sub_pd(x0, ch4);
+                h0 = _mm256_add_pd(h0, _mm256_mul_pd(e, e));
+                e = _mm256_sub_pd(x1, cl4);
+                l1 = _mm256_add_pd(l1, _mm256_mul_pd(e, e));
+                e = _mm256_sub_pd(x1, ch4);
+                h1 = _mm256_add_pd(h1, _mm256_mul_pd(e, e));
+            }
+            _mm256_storeu_pd(tmp, l0);
+            _mm256_storeu_pd(tmp + 4, h0);
+            memcpy(d + q * trials + t0, tmp, w * sizeof *tmp);
+            sl = add_row4(sl, l0, cl[i0], some);
+            sh = add_row4(sh, h0, cl[i0], some);
+            if (two) {
+                _mm256_storeu_pd(tmp, l1);
+                _mm256_storeu_pd(tmp + 4, h1);
+                memcpy(d + (q + 1) * trials + t0, tmp, w * sizeof *tmp);
+                sl = add_row4(sl, l1, cl[i1], some);
+                sh = add_row4(sh, h1, cl[i1], some);
+            }
+        }
+        _mm256_storeu_pd(tmp, sl);
+        _mm256_storeu_pd(tmp + 4, sh);
+        memcpy(sum + t0, tmp, w * sizeof *tmp);
     }
 }
 #endif
@@ -150,9 +218,9 @@ kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, 
                         const double *cpart, kn__km_near *nb, double *part)
 {
     size_t chunks = kn__km_chunks(n), groups = (trials + KM_LANES - 1) / KM_LANES;
-    int vec = 0;
+    int vec = 0; /* 2: AVX-512, 1: AVX2, 0: the portable twin */
 #ifdef KN_HAVE_AVX512
-    vec = kn__simd_avx512();
+    vec = kn__simd_avx512() ? 2 : kn__simd_avx2() ? 1 : 0;
 #endif
     /* fmin[a]: the least squared distance from centre a to a candidate */
     double *ct = kn_calloc(groups * p * KM_LANES + 1, sizeof *ct);
@@ -187,8 +255,10 @@ kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, 
         }
         double *d = nb->dist + lo * trials, *s = part + ch * trials;
 #ifdef KN_HAVE_AVX512
-        if (vec)
+        if (vec == 2)
             chunk_avx512(x, p, lo, idx, m, ct, trials, cl, d, s);
+        else if (vec == 1)
+            chunk_avx2(x, p, lo, idx, m, ct, trials, cl, d, s);
         else
 #endif
             chunk_scalar(x, p, lo, idx, m, cand, trials, cl, d, s);
@@ -197,7 +267,6 @@ kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, 
         nb->m[ch] = m;
         nb->all[ch] = !far;
     }
-    (void)vec;
     kn_free(ct), kn_free(fmin);
     return KN_OK;
 }
