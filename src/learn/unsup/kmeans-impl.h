@@ -46,14 +46,15 @@ kn_status kn__km_assign(const double *x, size_t n, size_t p, const double *xn, c
                         size_t k, size_t *label, double *dist);
 /* The distances a k-means++ step computed, per chunk of rows: m[ch] rows
  * (all[ch]: the chunk's first m; else chunk offsets idx[ch x KM_CHUNK ..]),
- * their squared distances to the trials candidates at
+ * their squared distances to the trials candidates, rounded to float (half
+ * the bytes to write and read back; the sums add the rounded values), at
  * dist[ch x KM_CHUNK x trials ..] (m x trials, row-major). Rows left out
  * are no closer to any candidate. */
 typedef struct kn__km_near {
     size_t *m;          /* chunks */
     unsigned char *all; /* chunks */
     size_t *idx;        /* n */
-    double *dist;       /* n x trials */
+    float *dist;        /* n x trials */
 } kn__km_near;
 /* k-means++ trials (kmeans_seed.c): the squared distances from the rows
  * (x: rounded to float, n x p; the distance exact in double from there)

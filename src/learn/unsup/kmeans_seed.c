@@ -30,13 +30,13 @@
 /* The chunk's sums over its rows, per candidate t: all rows (idx NULL):
  * sum of min(d, cl); some rows: sum of min(d - cl, 0) (the others add
  * nothing; the caller adds the chunk's sum of closest). */
-static void sums_scalar(const double *d, size_t m, size_t trials, const double *cl,
+static void sums_scalar(const float *d, size_t m, size_t trials, const double *cl,
                         const size_t *idx, double *sum)
 {
     for (size_t t = 0; t < trials; t++) {
         double s = 0;
         for (size_t q = 0; q < m; q++) {
-            double v = d[q * trials + t], c = cl[idx ? idx[q] : q];
+            double v = (double)d[q * trials + t], c = cl[idx ? idx[q] : q];
             if (idx) {
                 double u = v - c;
                 s += u < 0 ? u : 0;
@@ -52,8 +52,7 @@ static void sums_scalar(const double *d, size_t m, size_t trials, const double *
  * row-major) and the chunk's sums (sums_scalar). A distance is summed
  * feature by feature, multiply then add, as the vector kernels do. */
 static void chunk_scalar(const float *x, size_t p, size_t lo, const size_t *idx, size_t m,
-                         const double *cand, size_t trials, const double *cl, double *d,
-                         double *sum)
+                         const double *cand, size_t trials, const double *cl, float *d, double *sum)
 {
     for (size_t q = 0; q < m; q++) {
         const float *r = x + (lo + (idx ? idx[q] : q)) * p;
@@ -64,7 +63,7 @@ static void chunk_scalar(const float *x, size_t p, size_t lo, const size_t *idx,
                 double e = (double)r[j] - c[j];
                 v += e * e;
             }
-            d[q * trials + t] = v;
+            d[q * trials + t] = (float)v;
         }
     }
     sums_scalar(d, m, trials, cl, idx, sum);
@@ -94,19 +93,32 @@ __attribute__((target("avx512f"))) static inline __m512d add_row8(__m512d s, __m
     return _mm512_add_pd(s, _mm512_min_pd(v, cv));
 }
 
+/* The distances rounded to float: stored in the lanes of fmask, and
+ * returned as doubles (what the sums add, as the portable twin does). */
+__attribute__((target("avx512f"))) static inline __m512d store_row8(float *dst, __m512d a,
+                                                                    __m256i fmask)
+{
+    __m256 f = _mm512_cvtpd_ps(a);
+    _mm256_maskstore_ps(dst, fmask, f);
+    return _mm512_cvtps_pd(f);
+}
+
 /* chunk_scalar's operations, lane by lane: ct holds the candidates
  * transposed in groups of eight (group g, feature j, lane l at
  * ct[(g x p + j) x 8 + l]; lanes past trials are zero and never stored).
  * Four rows in flight. */
-__attribute__((target("avx512f"))) static void
-chunk_avx512(const float *x, size_t p, size_t lo, const size_t *idx, size_t m, const double *ct,
-             size_t trials, const double *cl, double *d, double *sum)
+__attribute__((target("avx512f"))) static void chunk_avx512(const float *x, size_t p, size_t lo,
+                                                            const size_t *idx, size_t m,
+                                                            const double *ct, size_t trials,
+                                                            const double *cl, float *d, double *sum)
 {
     int some = idx != NULL;
     for (size_t g = 0; g * KM_LANES < trials; g++) {
         const double *cg = ct + g * p * KM_LANES;
         size_t t0 = g * KM_LANES, w = trials - t0 < KM_LANES ? trials - t0 : KM_LANES;
         __mmask8 mask = (__mmask8)((1u << w) - 1);
+        __m256i fmask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)w),
+                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
         __m512d s = _mm512_setzero_pd();
         size_t q = 0;
         for (; q + 4 <= m; q += 4) {
@@ -127,10 +139,10 @@ chunk_avx512(const float *x, size_t p, size_t lo, const size_t *idx, size_t m, c
                 a2 = _mm512_add_pd(a2, _mm512_mul_pd(e2, e2));
                 a3 = _mm512_add_pd(a3, _mm512_mul_pd(e3, e3));
             }
-            _mm512_mask_storeu_pd(d + q * trials + t0, mask, a0);
-            _mm512_mask_storeu_pd(d + (q + 1) * trials + t0, mask, a1);
-            _mm512_mask_storeu_pd(d + (q + 2) * trials + t0, mask, a2);
-            _mm512_mask_storeu_pd(d + (q + 3) * trials + t0, mask, a3);
+            a0 = store_row8(d + q * trials + t0, a0, fmask);
+            a1 = store_row8(d + (q + 1) * trials + t0, a1, fmask);
+            a2 = store_row8(d + (q + 2) * trials + t0, a2, fmask);
+            a3 = store_row8(d + (q + 3) * trials + t0, a3, fmask);
             s = add_row8(s, a0, cl[i0], some);
             s = add_row8(s, a1, cl[i1], some);
             s = add_row8(s, a2, cl[i2], some);
@@ -145,7 +157,7 @@ chunk_avx512(const float *x, size_t p, size_t lo, const size_t *idx, size_t m, c
                 __m512d e = _mm512_sub_pd(_mm512_set1_pd((double)r[j]), c);
                 a = _mm512_add_pd(a, _mm512_mul_pd(e, e));
             }
-            _mm512_mask_storeu_pd(d + q * trials + t0, mask, a);
+            a = store_row8(d + q * trials + t0, a, fmask);
             s = add_row8(s, a, cl[i], some);
         }
         _mm512_mask_storeu_pd(sum + t0, mask, s);
@@ -161,18 +173,30 @@ __attribute__((target("avx2"))) static inline __m256d add_row4(__m256d s, __m256
     return _mm256_add_pd(s, _mm256_min_pd(v, cv));
 }
 
+/* store_row8 for two four-lane halves. */
+__attribute__((target("avx2"))) static inline void store_row4(float *dst, __m256d *lo4,
+                                                              __m256d *hi4, __m256i fmask)
+{
+    __m128 l = _mm256_cvtpd_ps(*lo4), h = _mm256_cvtpd_ps(*hi4);
+    _mm256_maskstore_ps(dst, fmask, _mm256_insertf128_ps(_mm256_castps128_ps256(l), h, 1));
+    *lo4 = _mm256_cvtps_pd(l);
+    *hi4 = _mm256_cvtps_pd(h);
+}
+
 /* chunk_avx512's operations in two four-lane registers per group of
  * eight candidates, two rows in flight. */
 __attribute__((target("avx2"))) static void chunk_avx2(const float *x, size_t p, size_t lo,
                                                        const size_t *idx, size_t m,
                                                        const double *ct, size_t trials,
-                                                       const double *cl, double *d, double *sum)
+                                                       const double *cl, float *d, double *sum)
 {
     int some = idx != NULL;
     for (size_t g = 0; g * KM_LANES < trials; g++) {
         const double *cg = ct + g * p * KM_LANES;
         size_t t0 = g * KM_LANES, w = trials - t0 < KM_LANES ? trials - t0 : KM_LANES;
         __m256d sl = _mm256_setzero_pd(), sh = sl;
+        __m256i fmask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)w),
+                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
         double tmp[KM_LANES];
         for (size_t q = 0; q < m; q += 2) {
             prefetch_rows(x, p, lo, idx, q, m);
@@ -193,15 +217,11 @@ __attribute__((target("avx2"))) static void chunk_avx2(const float *x, size_t p,
                 e = _mm256_sub_pd(x1, ch4);
                 h1 = _mm256_add_pd(h1, _mm256_mul_pd(e, e));
             }
-            _mm256_storeu_pd(tmp, l0);
-            _mm256_storeu_pd(tmp + 4, h0);
-            memcpy(d + q * trials + t0, tmp, w * sizeof *tmp);
+            store_row4(d + q * trials + t0, &l0, &h0, fmask);
             sl = add_row4(sl, l0, cl[i0], some);
             sh = add_row4(sh, h0, cl[i0], some);
             if (two) {
-                _mm256_storeu_pd(tmp, l1);
-                _mm256_storeu_pd(tmp + 4, h1);
-                memcpy(d + (q + 1) * trials + t0, tmp, w * sizeof *tmp);
+                store_row4(d + (q + 1) * trials + t0, &l1, &h1, fmask);
                 sl = add_row4(sl, l1, cl[i1], some);
                 sh = add_row4(sh, h1, cl[i1], some);
             }
@@ -245,15 +265,17 @@ kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, 
         if (far) {
             /* by the triangle inequality a point at squared distance f from
              * the row's nearest centre is no closer than it when f >= 4
-             * closest (a margin so rounding never decides) */
+             * closest (a margin above the float rounding of closest, so
+             * rounding never decides) */
             idx = nb->idx + lo;
             m = 0;
             for (size_t i = 0; i < len; i++) {
                 idx[m] = i;
-                m += fmin[near[lo + i]] < 4 * cl[i] * (1 + 1e-8);
+                m += fmin[near[lo + i]] < 4 * cl[i] * (1 + 1e-6);
             }
         }
-        double *d = nb->dist + lo * trials, *s = part + ch * trials;
+        float *d = nb->dist + lo * trials;
+        double *s = part + ch * trials;
 #ifdef KN_HAVE_AVX512
         if (vec == 2)
             chunk_avx512(x, p, lo, idx, m, ct, trials, cl, d, s);
@@ -278,12 +300,12 @@ void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, si
 #pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
     for (size_t ch = 0; ch < chunks; ch++) {
         size_t lo = ch * KM_CHUNK, m = nb->m[ch];
-        const double *d = nb->dist + lo * trials + t;
+        const float *d = nb->dist + lo * trials + t;
         const size_t *idx = nb->all[ch] ? NULL : nb->idx + lo;
         for (size_t q = 0; q < m; q++) {
             size_t i = lo + (idx ? idx[q] : q);
             if (d[q * trials] < closest[i]) {
-                closest[i] = d[q * trials];
+                closest[i] = (double)d[q * trials];
                 near[i] = c;
             }
         }

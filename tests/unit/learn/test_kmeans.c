@@ -105,7 +105,7 @@ static void trials_left_out(void **state)
 /* The k-means++ trial kernels (AVX-512, AVX2, portable) give the same
  * bits, with and without rows left out, for one, four and eleven
  * candidates (two groups of eight lanes), and the portable one is the
- * plain sum over features of ((double)row - candidate)^2. */
+ * plain sum over features of ((double)row - candidate)^2, rounded to float. */
 static void trial_kernels_agree(void **state)
 {
     (void)state;
@@ -147,7 +147,7 @@ static void trial_kernels_agree(void **state)
                     size_t lo = ch * KM_CHUNK, m = nb[0].m[ch];
                     assert_int_equal(m, nb[mode].m[ch]);
                     assert_memory_equal(nb[0].dist + lo * T2, nb[mode].dist + lo * T2,
-                                        m * T2 * sizeof(double));
+                                        m * T2 * sizeof(float));
                 }
             }
             for (size_t ch = 0; ch < chunks; ch++) { /* the portable sums, from scratch */
@@ -161,7 +161,7 @@ static void trial_kernels_agree(void **state)
                             double e = (double)xs[i * P + j] - cand[t * P + j];
                             v += e * e;
                         }
-                        assert_true(nb[2].dist[lo * T2 + q * T2 + t] == v);
+                        assert_true(nb[2].dist[lo * T2 + q * T2 + t] == (float)v);
                     }
                 }
             }
