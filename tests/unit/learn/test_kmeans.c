@@ -99,7 +99,7 @@ static void trials_left_out(void **state)
         }
     }
     kn_free(x), kn_free(cen), kn_free(cand), kn_free(xn), kn_free(closest), kn_free(near);
-    kn_free(nb.m), kn_free(nb.all), kn_free(nb.idx), kn_free(nb.dist);
+    kn_free(xs), kn_free(nb.m), kn_free(nb.all), kn_free(nb.idx), kn_free(nb.dist);
 }
 
 /* The k-means++ trial kernels (AVX-512, AVX2, portable) give the same
