@@ -275,15 +275,22 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
         kn_free(x), kn_free(xn), kn_free(xs), kn_free((void *)col);
         return KN_ERR_NOMEM;
     }
-    double var = 0;
-    for (size_t j = 0; j < p; j++) {
-        col[j] = kn_dataset_column(d, j);
+    double var = 0, *cvar = kn_malloc((p + 1) * sizeof *cvar);
+    if (!cvar) {
+        kn_free(x), kn_free(xn), kn_free(xs), kn_free((void *)col);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < p; j++) col[j] = kn_dataset_column(d, j);
+#pragma omp parallel for schedule(dynamic, 1) if (n >= 32768)
+    for (size_t j = 0; j < p; j++) { /* each column's variance, added in column order below */
         double mean = 0, ss = 0;
         for (size_t i = 0; i < n; i++) mean += col[j][i];
         mean /= (double)n;
         for (size_t i = 0; i < n; i++) ss += (col[j][i] - mean) * (col[j][i] - mean);
-        var += ss / (double)n;
+        cvar[j] = ss / (double)n;
     }
+    for (size_t j = 0; j < p; j++) var += cvar[j];
+    kn_free(cvar);
     /* row-major, a block of rows at a time so the rows stay in cache */
 #pragma omp parallel for schedule(static) if (n >= 32768)
     for (size_t b = 0; b < (n + 255) / 256; b++) {
