@@ -8,10 +8,13 @@
 #define KN_HAVE_AVX512 1 /* the compiler can build AVX-512 functions */
 #endif
 
-/* Non-zero: every caller takes its portable path (for tests). */
+/* Non-zero: every caller takes its portable path (for tests); 2: the
+ * AVX2 paths may still run (kn__simd_avx2), not the AVX-512 ones. */
 extern int kn__simd_off;
 
 /* Whether the AVX-512 paths may run here (foundation instructions). */
 int kn__simd_avx512(void);
+/* Whether the AVX2 paths may run here. */
+int kn__simd_avx2(void);
 
 #endif

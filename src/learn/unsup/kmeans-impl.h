@@ -16,11 +16,14 @@ double kn__km_dist2(const double *x, size_t p, size_t i, const double *c);
 /* The index of the centre nearest row i; its squared distance in *best. */
 size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, size_t k,
                       double *best);
-/* Greedy k-means++ seeding of k centres from the rows of x (xn: their
- * squared norms, kn__km_norms); closest (n) is scratch. KN_ERR_NOMEM when
- * out of memory. */
-kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, const double *xn, size_t k, kn_rng *r,
-                         double *cen, double *closest);
+/* kmeans_seed.c: greedy k-means++ seeding of k centres from the rows of
+ * x. Distances are from a float copy of the rows (xs, n x p, (float)x; NULL:
+ * made here; half the bytes to read per step; relative error about 1e-7)
+ * to the exact rows drawn as candidates, in double. closest (n) ends as each row's squared distance
+ * to its nearest seed so measured and near (n) as that seed's index (the
+ * first of equals). KN_ERR_NOMEM when out of memory. */
+kn_status kn__km_seed_pp(const double *x, const float *xs, size_t n, size_t p, size_t k, kn_rng *r,
+                         double *cen, double *closest, size_t *near);
 
 /* kmeans_block.c: rows go in chunks of KM_CHUNK (per-chunk sums, added in
  * chunk order, so any thread count gives the same bits). Distances from
@@ -42,33 +45,35 @@ void kn__km_gemm_dist(const double *x, size_t p, const double *xn, size_t i0, si
 kn_status kn__km_assign(const double *x, size_t n, size_t p, const double *xn, const double *cen,
                         size_t k, size_t *label, double *dist);
 /* The distances a k-means++ step computed, per chunk of rows: m[ch] rows
- * (chunk offsets idx[ch x KM_CHUNK ..]), their squared distances to the
- * trials candidates at dist[ch x KM_CHUNK x trials ..] (m x trials,
- * column-major). Rows left out are no closer to any candidate. */
+ * (all[ch]: the chunk's first m; else chunk offsets idx[ch x KM_CHUNK ..]),
+ * their squared distances to the trials candidates, rounded to float (half
+ * the bytes to write and read back; the sums add the rounded values), at
+ * dist[ch x KM_CHUNK x trials ..] (m x trials, row-major). Rows left out
+ * are no closer to any candidate. */
 typedef struct kn__km_near {
-    size_t *m, *idx; /* chunks; n */
-    double *dist;    /* n x trials */
+    size_t *m;          /* chunks */
+    unsigned char *all; /* chunks */
+    size_t *idx;        /* n */
+    float *dist;        /* n x trials */
 } kn__km_near;
-/* Rows longer than this many features are not gathered (the k-means++
- * steps then compute every row). */
-#define KM_MAX_ROW 256
-/* k-means++ trials: the distances from the rows to candidates cand
- * (trials x p; squared norms cn) into nb, and part[chunk x trials + t] =
- * the chunk's sum over rows of min(squared distance to candidate t,
+/* k-means++ trials (kmeans_seed.c): the squared distances from the rows
+ * (x: rounded to float, n x p; the distance exact in double from there)
+ * to candidates cand (trials x p) into nb, and part[chunk x trials +
+ * t] = the chunk's sum over rows of min(squared distance to candidate t,
  * closest). With far (far[t x k + c]: squared distance of candidate t to
- * centre c), rows that no candidate can come closer to, by the triangle
- * inequality from their nearest centre near[i], are left out (cpart[ch]:
- * the chunk's sum of closest); without, every row is kept. KN_ERR_NOMEM
- * when out of memory. */
-kn_status kn__km_trials(const double *x, size_t n, size_t p, const double *xn, const double *cand,
-                        const double *cn, size_t trials, const double *closest, const size_t *near,
-                        const double *far, size_t k, const double *cpart, kn__km_near *nb,
-                        double *part);
+ * centre c; infinite for centres not chosen yet), rows that no candidate
+ * can come closer to, by the triangle inequality from their nearest
+ * centre near[i], are left out (cpart[ch]: the chunk's sum of closest);
+ * without, every row is kept. The same bits with and without AVX-512.
+ * KN_ERR_NOMEM when out of memory. */
+kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, size_t trials,
+                        const double *closest, const size_t *near, const double *far, size_t k,
+                        const double *cpart, kn__km_near *nb, double *part);
 /* Candidate t of nb becomes centre c: closest = min(closest, its distance)
  * and near = c where it is smaller; cpart[chunk] = the chunk's sum of
- * closest. */
+ * closest, which is the trial's sum part[chunk x trials + t]. */
 void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, size_t c,
-                    double *closest, size_t *near, double *cpart);
+                    const double *part, double *closest, size_t *near, double *cpart);
 /* Lloyd with Hamerly's bounds ("Making k-means even faster", 2010): ub
  * (per row) bounds the distance to its centre from above, lb the distance
  * to any other from below, half[c] is half the distance from centre c to

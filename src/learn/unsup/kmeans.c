@@ -104,89 +104,29 @@ size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, si
     return b;
 }
 
-/* A row drawn with probability proportional to w (total sum; part[ch]:
- * chunk ch's share, so the walk skips whole chunks). */
-static size_t draw_weighted(kn_rng *r, const double *w, size_t n, const double *part, double sum)
+/* half[c]: half the distance from centre c to the nearest other. */
+static void half_gaps(const double *cen, size_t k, size_t p, double *half)
 {
-    double u = kn_rng_uniform(r) * sum, acc = 0;
-    size_t chunks = kn__km_chunks(n);
-    for (size_t ch = 0; ch < chunks; ch++) {
-        if (acc + part[ch] <= u && ch + 1 < chunks) {
-            acc += part[ch];
-            continue;
-        }
-        size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
-        for (size_t i = lo; i < hi; i++) {
-            acc += w[i];
-            if (acc > u) return i;
-        }
-        for (size_t i = hi; i-- > lo;) /* rounding: the chunk's last row with weight */
-            if (w[i] > 0) return i;
-    }
-    for (size_t i = n; i-- > 0;)
-        if (w[i] > 0) return i;
-    return n - 1;
-}
-
-kn_status kn__km_seed_pp(const double *x, size_t n, size_t p, const double *xn, size_t k, kn_rng *r,
-                         double *cen, double *closest)
-{
-    size_t trials = 2 + (size_t)log((double)k), chunks = kn__km_chunks(n);
-    double *part = kn_malloc(chunks * (trials + 1) * sizeof *part), *cpart = part + chunks * trials;
-    double *cand = kn_malloc((trials * p + 1) * sizeof *cand), *cn = kn_malloc(trials * sizeof *cn);
-    double *far = kn_malloc(trials * k * sizeof *far);
-    size_t *near = kn_malloc(n * sizeof *near);
-    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(n * sizeof *nb.idx),
-                      kn_malloc(n * trials * sizeof *nb.dist)};
-    kn_status e =
-        part && cand && cn && far && near && nb.m && nb.idx && nb.dist ? KN_OK : KN_ERR_NOMEM;
-    if (e != KN_OK) goto done;
-    size_t first = (size_t)kn_rng_below(r, n);
-    memcpy(cen, x + first * p, p * sizeof *cen);
-    kn__km_point_norms(cen, 1, p, cn);
-    for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
-    e = kn__km_trials(x, n, p, xn, cen, cn, 1, closest, NULL, NULL, k, NULL, &nb, part);
-    if (e != KN_OK) goto done;
-    kn__km_closest(n, &nb, 1, 0, 0, closest, near, cpart);
-    double pot = 0;
-    for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
-    for (size_t c = 1; c < k; c++) {
-        for (size_t t = 0; t < trials; t++) {
-            size_t pick =
-                pot > 0 ? draw_weighted(r, closest, n, cpart, pot) : (size_t)kn_rng_below(r, n);
-            memcpy(cand + t * p, x + pick * p, p * sizeof *cand);
-            for (size_t a = 0; a < c; a++) /* exact: it decides which rows are left out */
-                far[t * k + a] = kn__km_dist2(cand + t * p, p, 0, cen + a * p);
-        }
-        kn__km_point_norms(cand, trials, p, cn);
-        e = kn__km_trials(x, n, p, xn, cand, cn, trials, closest, near, far, k, cpart, &nb, part);
-        if (e != KN_OK) goto done;
-        size_t best = 0;
-        double best_pot = INFINITY;
-        for (size_t t = 0; t < trials; t++) {
-            double s = 0;
-            for (size_t ch = 0; ch < chunks; ch++) s += part[ch * trials + t];
-            if (s < best_pot) {
-                best_pot = s;
-                best = t;
+    for (size_t c = 0; c < k; c++) {
+        double m = INFINITY;
+        for (size_t o = 0; o < k; o++) {
+            if (o == c) continue;
+            double t = 0;
+            for (size_t j = 0; j < p; j++) {
+                double v = cen[c * p + j] - cen[o * p + j];
+                t += v * v;
             }
+            if (t < m) m = t;
         }
-        memcpy(cen + c * p, cand + best * p, p * sizeof *cen);
-        kn__km_closest(n, &nb, trials, best, c, closest, near, cpart);
-        pot = 0;
-        for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
+        half[c] = 0.5 * sqrt(m);
     }
-done:
-    kn_free(part), kn_free(cand), kn_free(cn), kn_free(far), kn_free(near);
-    kn_free(nb.m), kn_free(nb.idx), kn_free(nb.dist);
-    return e;
 }
 
 /* One run: seeding then Lloyd. Returns the inertia; labels and centres in
  * the buffers. */
-static double run_once(const double *x, size_t n, size_t p, size_t k, const km_params *par,
-                       double tol, size_t run, double *cen, double *next, size_t *label,
-                       double *dist, const double *xn, size_t *count, size_t *iters)
+static double run_once(const double *x, const float *xs, size_t n, size_t p, size_t k,
+                       const km_params *par, double tol, size_t run, double *cen, double *next,
+                       size_t *label, double *dist, const double *xn, size_t *count, size_t *iters)
 {
     kn_rng r;
     kn_rng_init_stream(&r, (uint64_t)par->seed, run);
@@ -202,33 +142,28 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
     double *ub = kn_malloc(n * sizeof *ub), *lb = kn_malloc(n * sizeof *lb);
     double *half = kn_malloc(2 * k * sizeof *half), *move = half + k;
     if (!psum || !pcnt || !ub || !lb || !half ||
-        kn__km_seed_pp(x, n, p, xn, k, &r, cen, dist) != KN_OK) {
+        kn__km_seed_pp(x, xs, n, p, k, &r, cen, dist, label) != KN_OK) {
         kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
         return NAN;
     }
-    for (size_t i = 0; i < n; i++) label[i] = SIZE_MAX;
+    /* the seeding leaves each row's nearest centre and its exact squared
+     * distance: the first assignment, with no bound on the others yet */
+#pragma omp parallel for schedule(static) if (n >= 32768)
+    for (size_t i = 0; i < n; i++) {
+        ub[i] = sqrt(kn__km_dist2(x, p, i, cen + label[i] * p));
+        lb[i] = 0;
+    }
     size_t it = 0;
     int strict = 0;
     for (; it < (size_t)par->max_iter; it++) {
-        int changed = 0;
-        if (it > 0) /* half the distance from each centre to the nearest other */
-            for (size_t c = 0; c < k; c++) {
-                double m = INFINITY;
-                for (size_t o = 0; o < k; o++) {
-                    if (o == c) continue;
-                    double t = 0;
-                    for (size_t j = 0; j < p; j++) {
-                        double v = cen[c * p + j] - cen[o * p + j];
-                        t += v * v;
-                    }
-                    if (t < m) m = t;
-                }
-                half[c] = 0.5 * sqrt(m);
+        int changed = it == 0;
+        if (it > 0) {
+            half_gaps(cen, k, p, half);
+            if (kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, 0, &changed, psum,
+                                      pcnt) != KN_OK) {
+                kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
+                return NAN;
             }
-        if (kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, it == 0, &changed, psum,
-                                  pcnt) != KN_OK) {
-            kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
-            return NAN;
         }
         if (!changed) {
             strict = 1;
@@ -285,8 +220,16 @@ static double run_once(const double *x, size_t n, size_t p, size_t k, const km_p
             break;
         }
     }
+    /* the last assignment, to the final centres: the bounds still hold, so
+     * only the rows they cannot settle are tested */
+    int moved;
+    half_gaps(cen, k, p, half);
+    kn_status e =
+        kn__km_assign_bounded(x, n, p, xn, cen, k, label, ub, lb, half, 0, &moved, NULL, NULL);
     kn_free(psum), kn_free(pcnt), kn_free(ub), kn_free(lb), kn_free(half);
-    if (kn__km_assign(x, n, p, xn, cen, k, label, dist) != KN_OK) return NAN;
+    if (e != KN_OK) return NAN;
+#pragma omp parallel for schedule(static) if (n >= 32768)
+    for (size_t i = 0; i < n; i++) dist[i] = kn__km_dist2(x, p, i, cen + label[i] * p);
     double inertia = 0;
     for (size_t i = 0; i < n; i++) inertia += dist[i];
     *iters = strict ? it + 1 : it;
@@ -324,20 +267,40 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
                        "sample the rows",
                        n, p, k, INT_MAX);
     double *x = kn_malloc(n * p * sizeof *x), *xn = kn_malloc((n + 1) * sizeof *xn);
-    if (!x || !xn) {
-        kn_free(x), kn_free(xn);
+    /* the k-means++ seeding's float copy, shared by the runs (mini-batch
+     * seeds from samples of its own) */
+    float *xs = par->algorithm == KM_LLOYD ? kn_malloc((n * p + 1) * sizeof *xs) : NULL;
+    const double **col = kn_malloc((p + 1) * sizeof *col);
+    if (!x || !xn || !col || (par->algorithm == KM_LLOYD && !xs)) {
+        kn_free(x), kn_free(xn), kn_free(xs), kn_free((void *)col);
         return KN_ERR_NOMEM;
     }
-    double var = 0;
-    for (size_t j = 0; j < p; j++) {
-        const double *col = kn_dataset_column(d, j);
-        for (size_t i = 0; i < n; i++) x[i * p + j] = col[i];
-        double mean = 0, ss = 0;
-        for (size_t i = 0; i < n; i++) mean += col[i];
-        mean /= (double)n;
-        for (size_t i = 0; i < n; i++) ss += (col[i] - mean) * (col[i] - mean);
-        var += ss / (double)n;
+    double var = 0, *cvar = kn_malloc((p + 1) * sizeof *cvar);
+    if (!cvar) {
+        kn_free(x), kn_free(xn), kn_free(xs), kn_free((void *)col);
+        return KN_ERR_NOMEM;
     }
+    for (size_t j = 0; j < p; j++) col[j] = kn_dataset_column(d, j);
+#pragma omp parallel for schedule(dynamic, 1) if (n >= 32768)
+    for (size_t j = 0; j < p; j++) { /* each column's variance, added in column order below */
+        double mean = 0, ss = 0;
+        for (size_t i = 0; i < n; i++) mean += col[j][i];
+        mean /= (double)n;
+        for (size_t i = 0; i < n; i++) ss += (col[j][i] - mean) * (col[j][i] - mean);
+        cvar[j] = ss / (double)n;
+    }
+    for (size_t j = 0; j < p; j++) var += cvar[j];
+    kn_free(cvar);
+    /* row-major, a block of rows at a time so the rows stay in cache */
+#pragma omp parallel for schedule(static) if (n >= 32768)
+    for (size_t b = 0; b < (n + 255) / 256; b++) {
+        size_t lo = b * 256, hi = lo + 256 < n ? lo + 256 : n;
+        for (size_t j = 0; j < p; j++)
+            for (size_t i = lo; i < hi; i++) x[i * p + j] = col[j][i];
+        if (xs)
+            for (size_t v = lo * p; v < hi * p; v++) xs[v] = (float)x[v];
+    }
+    kn_free((void *)col);
     double tol = par->tol * (p ? var / (double)p : 0);
     kn__km_norms(x, n, p, xn);
     double *cen_all = kn_malloc(runs * k * p * sizeof *cen_all);
@@ -360,7 +323,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             if (stop) continue;
             kn_status e = ok ? kn_ctx_check() : KN_ERR_NOMEM;
             if (e == KN_OK) {
-                inertia[r] = run_once(x, n, p, k, par, tol, r, cen_all + r * k * p, next, label,
+                inertia[r] = run_once(x, xs, n, p, k, par, tol, r, cen_all + r * k * p, next, label,
                                       dist, xn, count, &iters[r]);
                 if (isnan(inertia[r])) e = KN_ERR_NOMEM;
             }
@@ -401,7 +364,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
         }
     }
     kn_free(label);
-    kn_free(x), kn_free(xn), kn_free(cen_all), kn_free(inertia), kn_free(iters);
+    kn_free(x), kn_free(xn), kn_free(xs), kn_free(cen_all), kn_free(inertia), kn_free(iters);
     if (first != KN_OK) {
         km_free(s);
         return first == KN_ERR_CANCELLED ? kn_ctx_check() : first;

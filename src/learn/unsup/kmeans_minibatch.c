@@ -71,7 +71,7 @@ double kn__km_minibatch_run(const double *x, size_t n, size_t p, const double *x
     if (init > n) init = n;
     size_t big = init > batch ? init : batch;
     double *sample = kn_malloc((init * p + 1) * sizeof *sample);
-    double *scratch = kn_malloc((2 * init + p + 1) * sizeof *scratch);
+    double *scratch = kn_malloc((init + 1) * sizeof *scratch);
     double *sum = kn_malloc((k * p + 1) * sizeof *sum), *w = kn_calloc(k, sizeof *w);
     double *row = kn_malloc((p + 1) * sizeof *row);
     size_t *rows = kn_malloc(big * sizeof *rows);
@@ -83,8 +83,7 @@ double kn__km_minibatch_run(const double *x, size_t n, size_t p, const double *x
     for (size_t i = 0; i < init; i++) rows[i] = (size_t)kn_rng_below(r, n);
     for (size_t f = 0; f < p; f++)
         for (size_t i = 0; i < init; i++) sample[i * p + f] = x[rows[i] * p + f];
-    kn__km_norms(sample, init, p, scratch + init); /* the sample's row norms after closest */
-    if (kn__km_seed_pp(sample, init, p, scratch + init, k, r, cen, scratch) != KN_OK) goto done;
+    if (kn__km_seed_pp(sample, NULL, init, p, k, r, cen, scratch, rows) != KN_OK) goto done;
 
     size_t total = o->max_iter * n / batch, step = 0, since_reassign = 0, stale = 0;
     if (total == 0) total = 1;

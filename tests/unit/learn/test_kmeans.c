@@ -2,9 +2,11 @@
  * distances on random rows: the dgemm distances within their rounding
  * bound, the nearest centre and its exact distance, the k-means++ trial
  * sums with and without the rows the triangle inequality leaves out, and
- * the per-chunk sums Lloyd moves row by row against sums from scratch. */
+ * the per-chunk sums Lloyd moves row by row against sums from scratch,
+ * and the k-means++ trial kernels (AVX-512, AVX2, portable) bit for bit. */
 #include "test_util.h"
 
+#include "core/simd.h"
 #include "kiln/mem.h"
 #include "kiln/rng.h"
 #include "learn/unsup/kmeans-impl.h"
@@ -73,12 +75,12 @@ static void trials_left_out(void **state)
     for (size_t t = 0; t < T; t++)
         for (size_t a = 0; a < K; a++)
             far[t * K + a] = kn__km_dist2(cand + t * P, P, 0, cen + a * P);
-    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(N * sizeof *nb.idx),
-                      kn_malloc(N * T * sizeof *nb.dist)};
-    double cn[T];
-    kn__km_point_norms(cand, T, P, cn);
-    KN_CHECK(kn__km_trials(x, N, P, xn, cand, cn, T, closest, near, NULL, K, cpart, &nb, all));
-    KN_CHECK(kn__km_trials(x, N, P, xn, cand, cn, T, closest, near, far, K, cpart, &nb, some));
+    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(chunks * sizeof *nb.all),
+                      kn_malloc(N * sizeof *nb.idx), kn_malloc(N * T * sizeof *nb.dist)};
+    float *xs = kn_malloc(N * P * sizeof *xs);
+    for (size_t v = 0; v < N * P; v++) xs[v] = (float)x[v];
+    KN_CHECK(kn__km_trials(xs, N, P, cand, T, closest, near, NULL, K, cpart, &nb, all));
+    KN_CHECK(kn__km_trials(xs, N, P, cand, T, closest, near, far, K, cpart, &nb, some));
     for (size_t v = 0; v < 3 * T; v++) /* the same sums, up to the order of additions */
         assert_true(fabs(all[v] - some[v]) <= 1e-9 * all[v]);
     /* every row left out is no closer to any candidate than to its centre */
@@ -97,7 +99,78 @@ static void trials_left_out(void **state)
         }
     }
     kn_free(x), kn_free(cen), kn_free(cand), kn_free(xn), kn_free(closest), kn_free(near);
-    kn_free(nb.m), kn_free(nb.idx), kn_free(nb.dist);
+    kn_free(xs), kn_free(nb.m), kn_free(nb.all), kn_free(nb.idx), kn_free(nb.dist);
+}
+
+/* The k-means++ trial kernels (AVX-512, AVX2, portable) give the same
+ * bits, with and without rows left out, for one, four and eleven
+ * candidates (two groups of eight lanes), and the portable one is the
+ * plain sum over features of ((double)row - candidate)^2, rounded to float. */
+static void trial_kernels_agree(void **state)
+{
+    (void)state;
+    double *x = random_rows(N, P, 8), *cen = random_rows(K, P, 9), *cand = random_rows(11, P, 10);
+    float *xs = kn_malloc(N * P * sizeof *xs);
+    for (size_t v = 0; v < N * P; v++) xs[v] = (float)x[v];
+    double *closest = kn_malloc(N * sizeof *closest), far[11 * K], cpart[3];
+    size_t *near = kn_malloc(N * sizeof *near), chunks = kn__km_chunks(N);
+    for (size_t i = 0; i < N; i++) near[i] = kn__km_nearest(x, P, i, cen, K, &closest[i]);
+    for (size_t ch = 0; ch < chunks; ch++) {
+        cpart[ch] = 0;
+        for (size_t i = ch * KM_CHUNK; i < N && i < (ch + 1) * KM_CHUNK; i++)
+            cpart[ch] += closest[i];
+    }
+    for (size_t t = 0; t < 11; t++)
+        for (size_t a = 0; a < K; a++)
+            far[t * K + a] = kn__km_dist2(cand + t * P, P, 0, cen + a * P);
+    static const size_t trial_counts[] = {1, 4, 11};
+    for (size_t c = 0; c < 3; c++) {
+        size_t T2 = trial_counts[c];
+        double fart[11 * K];
+        for (size_t t = 0; t < T2; t++) memcpy(fart + t * K, far + t * K, K * sizeof *far);
+        for (int with_far = 0; with_far < 2; with_far++) {
+            kn__km_near nb[3];
+            double part[3][3 * 11];
+            for (int mode = 0; mode < 3; mode++) { /* 0: best here, 1: AVX2 at most, 2: portable */
+                nb[mode] = (kn__km_near){kn_malloc(chunks * sizeof *nb[mode].m),
+                                         kn_malloc(chunks * sizeof *nb[mode].all),
+                                         kn_malloc(N * sizeof *nb[mode].idx),
+                                         kn_malloc(N * T2 * sizeof *nb[mode].dist)};
+                kn__simd_off = mode == 0 ? 0 : mode == 1 ? 2 : 1;
+                KN_CHECK(kn__km_trials(xs, N, P, cand, T2, closest, near, with_far ? fart : NULL, K,
+                                       cpart, &nb[mode], part[mode]));
+                kn__simd_off = 0;
+            }
+            for (int mode = 1; mode < 3; mode++) {
+                assert_memory_equal(part[0], part[mode], chunks * T2 * sizeof(double));
+                for (size_t ch = 0; ch < chunks; ch++) {
+                    size_t lo = ch * KM_CHUNK, m = nb[0].m[ch];
+                    assert_int_equal(m, nb[mode].m[ch]);
+                    assert_memory_equal(nb[0].dist + lo * T2, nb[mode].dist + lo * T2,
+                                        m * T2 * sizeof(float));
+                }
+            }
+            for (size_t ch = 0; ch < chunks; ch++) { /* the portable sums, from scratch */
+                size_t lo = ch * KM_CHUNK, m = nb[2].m[ch];
+                if (!with_far) assert_int_equal(m, lo + KM_CHUNK < N ? KM_CHUNK : N - lo);
+                for (size_t q = 0; q < m; q++) {
+                    size_t i = lo + (nb[2].all[ch] ? q : nb[2].idx[lo + q]);
+                    for (size_t t = 0; t < T2; t++) {
+                        double v = 0;
+                        for (size_t j = 0; j < P; j++) {
+                            double e = (double)xs[i * P + j] - cand[t * P + j];
+                            v += e * e;
+                        }
+                        assert_true(nb[2].dist[lo * T2 + q * T2 + t] == (float)v);
+                    }
+                }
+            }
+            for (int mode = 0; mode < 3; mode++)
+                kn_free(nb[mode].m), kn_free(nb[mode].all), kn_free(nb[mode].idx),
+                    kn_free(nb[mode].dist);
+        }
+    }
+    kn_free(x), kn_free(cen), kn_free(cand), kn_free(xs), kn_free(closest), kn_free(near);
 }
 
 static void moved_sums(void **state)
@@ -135,6 +208,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gemm_distances),
         cmocka_unit_test(trials_left_out),
+        cmocka_unit_test(trial_kernels_agree),
         cmocka_unit_test(moved_sums),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
