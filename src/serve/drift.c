@@ -69,6 +69,7 @@ struct kn__drift {
     double *pred_ref;        /* PRED_HELDOUT, PRED_FIRST: the reference's predictions */
     size_t n_pred_ref;       /* their number (PRED_FIRST: filled so far) */
     long pred_rj;            /* PRED_STORED: the stored reference's column */
+    size_t pred_bytes;       /* the predictions' ring and reference */
     double pred_psi, pred_p; /* the last window's (NaN before) */
     int pred_drifted, pred_tested;
     /* the last window */
@@ -149,11 +150,17 @@ static kn_status pred_reference(kn__drift *d)
     } else if (!d->stored) {
         d->pred_kind = PRED_FIRST;
         if (!(d->pred_ref = kn_malloc(d->window * sizeof *d->pred_ref))) return KN_ERR_NOMEM;
-        d->bytes += d->window * sizeof *d->pred_ref;
     } else
         return KN_OK; /* a stored reference without predictions: none to compare with */
     if (!(d->pred_ring = kn_malloc(d->window * sizeof *d->pred_ring))) return KN_ERR_NOMEM;
-    d->bytes += d->window * sizeof *d->pred_ring;
+    d->pred_bytes = d->window * sizeof *d->pred_ring;
+    /* the reference's predictions: held-out (the model's), stored (the
+     * reference's sample) or the first window's */
+    d->pred_bytes += d->pred_kind == PRED_STORED
+                         ? kn_drift_ref_kept(m->ref, (size_t)d->pred_rj) * sizeof(double)
+                         : d->n_pred_ref * sizeof(double);
+    if (d->pred_kind == PRED_FIRST) d->pred_bytes = 2 * d->window * sizeof(double);
+    d->bytes += d->pred_bytes;
     return KN_OK;
 }
 
@@ -577,9 +584,7 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
                 }
                 if (d->pred_ring) {
                     series(b, family[f][0], models[i], "(prediction)");
-                    kn__sbuf_printf(b, "%zu\n",
-                                    d->window * sizeof(double) *
-                                        (d->pred_kind == PRED_FIRST ? 2 : 1));
+                    kn__sbuf_printf(b, "%zu\n", d->pred_bytes);
                 }
             } else if (d->windows) {
                 for (size_t j = 0; j <= d->in->n; j++) {

@@ -316,7 +316,7 @@ static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *
     if (rc == 0) r->rows = kn_frame_n_rows(rows);
     if (rc == 0) kn__livestats_add(mdl->live, rows);
     /* a request refused for its rows counts them into the drift windows */
-    if (rc && mdl->drift && err.status == 400 && err.row >= 0)
+    if (rc && mdl->drift && err.row >= 0 && !strcmp(err.code, "invalid_input"))
         kn__drift_invalid(mdl->drift, rows ? kn_frame_n_rows(rows) : 1);
     kn__predlog_begin(NULL, 0);
     kn__feedback_begin(0);
