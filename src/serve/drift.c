@@ -35,6 +35,8 @@ typedef struct dcol {
     double *ref;                    /* numeric, no stored reference: the first window's values */
     double *ring;                   /* numeric: the last `window` values, NaN when missing */
     unsigned char *bins;            /* text: the last `window` rows' bins */
+    double *s_ring;                 /* numeric: the window being tested (a copy of ring) */
+    unsigned char *s_bins;          /* text: the same of bins */
     size_t rj;                      /* its column in the stored reference */
     char *levels[DRIFT_LEVELS];     /* text: the values seen first */
     size_t level_len[DRIFT_LEVELS]; /* their lengths */
@@ -60,7 +62,19 @@ struct kn__drift {
     size_t filled;        /* rows in the ring, up to window */
     size_t since;         /* rows into the ring since the last window ended */
     unsigned char *valid; /* per ring slot: 1 a predicted row, 0 a row of a refused request */
-    double *scratch;      /* window doubles: a column's valid values, compacted */
+    /* the window being tested: a copy of the ring taken when it ends, so
+     * the monitoring thread tests it while requests fill the ring on */
+    unsigned char *s_valid;
+    double *s_pred;
+    int busy;                     /* the copy waits for or is in the monitoring thread */
+    int held;                     /* a window ended while busy: rows wait until it is copied */
+    pthread_cond_t idle;          /* busy went to 0 */
+    unsigned long long rows_in;   /* rows into the ring so far */
+    unsigned long long s_end;     /* rows_in when the copy was taken */
+    unsigned long long skipped;   /* windows not tested: the monitoring thread had stopped */
+    unsigned long long waits;     /* windows that ended before the last was tested */
+    struct kn__serve_snap *owner; /* the version the drift belongs to (a job keeps it alive) */
+    double *scratch;              /* window doubles: a column's valid values, compacted */
     dcol *cols;
     kn_drift_opts o;
     /* predictions */
@@ -152,14 +166,16 @@ static kn_status pred_reference(kn__drift *d)
         if (!(d->pred_ref = kn_malloc(d->window * sizeof *d->pred_ref))) return KN_ERR_NOMEM;
     } else
         return KN_OK; /* a stored reference without predictions: none to compare with */
-    if (!(d->pred_ring = kn_malloc(d->window * sizeof *d->pred_ring))) return KN_ERR_NOMEM;
-    d->pred_bytes = d->window * sizeof *d->pred_ring;
+    if (!(d->pred_ring = kn_malloc(d->window * sizeof *d->pred_ring)) ||
+        !(d->s_pred = kn_malloc(d->window * sizeof *d->s_pred)))
+        return KN_ERR_NOMEM;
+    d->pred_bytes = 2 * d->window * sizeof *d->pred_ring;
     /* the reference's predictions: held-out (the model's), stored (the
      * reference's sample) or the first window's */
     d->pred_bytes += d->pred_kind == PRED_STORED
                          ? kn_drift_ref_kept(m->ref, (size_t)d->pred_rj) * sizeof(double)
                          : d->n_pred_ref * sizeof(double);
-    if (d->pred_kind == PRED_FIRST) d->pred_bytes = 2 * d->window * sizeof(double);
+    if (d->pred_kind == PRED_FIRST) d->pred_bytes = 3 * d->window * sizeof(double);
     d->bytes += d->pred_bytes;
     return KN_OK;
 }
@@ -192,9 +208,10 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     d->o.ks_exact_cells = 200000;
     d->cols = kn_calloc(in->n ? in->n : 1, sizeof *d->cols);
     d->valid = kn_malloc(window);
+    d->s_valid = kn_malloc(window);
     d->scratch = kn_malloc(window * sizeof *d->scratch);
-    d->bytes = sizeof *d + in->n * sizeof *d->cols + window + window * sizeof *d->scratch;
-    kn_status e = d->cols && d->valid && d->scratch ? KN_OK : KN_ERR_NOMEM;
+    d->bytes = sizeof *d + in->n * sizeof *d->cols + 2 * window + window * sizeof *d->scratch;
+    kn_status e = d->cols && d->valid && d->s_valid && d->scratch ? KN_OK : KN_ERR_NOMEM;
     for (size_t j = 0; e == KN_OK && j < in->n; j++) {
         dcol *c = &d->cols[j];
         c->psi = c->p = c->p_adjusted = NAN;
@@ -202,14 +219,16 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         if (d->stored) c->rj = (size_t)kn_drift_ref_find(m->ref, in->names[j], KN_DRIFT_REF_INPUT);
         if (c->text) {
             c->bins = kn_malloc(window);
-            c->bytes = window;
-            if (!c->bins) e = KN_ERR_NOMEM;
+            c->s_bins = kn_malloc(window);
+            c->bytes = 2 * window;
+            if (!c->bins || !c->s_bins) e = KN_ERR_NOMEM;
             if (e == KN_OK && d->stored) e = stored_levels(d, c);
         } else {
             c->ring = kn_malloc(window * sizeof *c->ring);
+            c->s_ring = kn_malloc(window * sizeof *c->s_ring);
             if (!d->stored) c->ref = kn_malloc(window * sizeof *c->ref);
-            if (!c->ring || (!d->stored && !c->ref)) e = KN_ERR_NOMEM;
-            c->bytes = (d->stored ? 1 : 2) * window * sizeof *c->ring;
+            if (!c->ring || !c->s_ring || (!d->stored && !c->ref)) e = KN_ERR_NOMEM;
+            c->bytes = (d->stored ? 2 : 3) * window * sizeof *c->ring;
             if (d->stored) c->bytes += kn_drift_ref_kept(m->ref, c->rj) * sizeof *c->ring;
         }
         d->bytes += c->bytes;
@@ -220,6 +239,7 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         return e;
     }
     pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->idle, NULL);
     *out = d;
     return KN_OK;
 }
@@ -229,12 +249,15 @@ void kn__drift_free(kn__drift *d)
     if (!d) return;
     for (size_t j = 0; d->cols && j < d->in->n; j++) {
         kn_free(d->cols[j].ref), kn_free(d->cols[j].ring), kn_free(d->cols[j].bins);
+        kn_free(d->cols[j].s_ring), kn_free(d->cols[j].s_bins);
         for (size_t k = 0; k < d->cols[j].n_levels; k++) kn_free(d->cols[j].levels[k]);
     }
-    if (d->cols) pthread_mutex_destroy(&d->mu);
+    if (d->cols) pthread_mutex_destroy(&d->mu), pthread_cond_destroy(&d->idle);
     if (d->pred_kind == PRED_FIRST) kn_free(d->pred_ref);
     kn_free(d->pred_ring);
+    kn_free(d->s_pred);
     kn_free(d->valid);
+    kn_free(d->s_valid);
     kn_free(d->scratch);
     kn_free(d->cols);
     kn_free(d);
@@ -263,12 +286,12 @@ static size_t level_of(kn__drift *d, dcol *c, const char *s, size_t len)
     return c->n_levels++;
 }
 
-/* The valid rows' values of a ring (window doubles) in d->scratch. */
+/* The valid rows' values of a copied window (window doubles) in d->scratch. */
 static size_t compact(kn__drift *d, const double *ring)
 {
     size_t n = 0;
     for (size_t i = 0; i < d->window; i++)
-        if (d->valid[i]) d->scratch[n++] = ring[i];
+        if (d->s_valid[i]) d->scratch[n++] = ring[i];
     return n;
 }
 
@@ -277,7 +300,7 @@ static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
 {
     *tested = 0;
     if (d->pred_kind == PRED_NONE) return KN_OK;
-    size_t nv = compact(d, d->pred_ring), k = d->m->n_classes;
+    size_t nv = compact(d, d->s_pred), k = d->m->n_classes;
     if (!k && d->pred_kind == PRED_STORED)
         return kn_drift_ref_numbers(d->m->ref, (size_t)d->pred_rj, d->scratch, nv, &d->o, out,
                                     tested);
@@ -310,31 +333,31 @@ static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
     return e;
 }
 
-/* The window is full: test every column and the predictions against the
- * references (under mu); hand the results to the watcher. */
-static void evaluate(kn__drift *d)
+/* Test the copied window: every column and the predictions against the
+ * references; publish the results (under mu: taken here unless `locked`)
+ * and, when out is given, hand them over in it (else they are freed). */
+static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
 {
     size_t n = d->in->n, m = 0, n_valid = 0;
-    for (size_t i = 0; i < d->window; i++) n_valid += d->valid[i];
+    for (size_t i = 0; i < d->window; i++) n_valid += d->s_valid[i];
     kn_drift_col *r = kn_calloc(n ? n : 1, sizeof *r);
     size_t *at = kn_calloc(n ? n : 1, sizeof *at);
     for (size_t j = 0; r && at && j < n; j++) {
         dcol *c = &d->cols[j];
-        c->psi = c->p = c->p_adjusted = NAN;
-        c->drifted = 0;
         int tested = 0;
         kn_status e = KN_OK;
         if (!c->text) {
-            size_t nv = compact(d, c->ring);
+            size_t nv = compact(d, c->s_ring);
             if (d->stored)
                 e = kn_drift_ref_numbers(d->stored, c->rj, d->scratch, nv, &d->o, &r[m], &tested);
             else
                 e = kn_drift_numbers(d->in->names[j], c->ref, d->window, d->scratch, nv, &d->o,
                                      &r[m], &tested);
         } else {
+            /* rc is the reference's: fixed once the first window is in */
             double cc[BINS] = {0}, rb[BINS], cb[BINS];
             for (size_t i = 0; i < d->window; i++)
-                if (d->valid[i]) cc[c->bins[i]]++;
+                if (d->s_valid[i]) cc[c->s_bins[i]]++;
             size_t k = 0;
             for (size_t b = 0; b < BINS; b++)
                 if (c->rc[b] + cc[b] > 0) rb[k] = c->rc[b], cb[k++] = cc[b];
@@ -347,12 +370,7 @@ static void evaluate(kn__drift *d)
             kn_drift_col_free(&r[m]), memset(&r[m], 0, sizeof r[m]);
     }
     size_t n_drifted = 0;
-    if (r && at && m && kn_drift_decide(r, m, &d->o, &n_drifted) == KN_OK)
-        for (size_t i = 0; i < m; i++) {
-            dcol *c = &d->cols[at[i]];
-            c->psi = r[i].psi, c->p = r[i].p, c->p_adjusted = r[i].p_adjusted;
-            c->drifted = r[i].drifted;
-        }
+    int decided = r && at && m && kn_drift_decide(r, m, &d->o, &n_drifted) == KN_OK;
     kn_drift_col pred;
     memset(&pred, 0, sizeof pred);
     int pred_tested = 0;
@@ -360,48 +378,109 @@ static void evaluate(kn__drift *d)
     if (test_predictions(d, &pred, &pred_tested) != KN_OK || !pred_tested ||
         kn_drift_decide(&pred, 1, &d->o, &nd) != KN_OK)
         pred_tested = 0;
+    double invalid_share = (double)(d->window - n_valid) / (double)d->window;
+    int drift =
+        n_drifted > 0 || (pred_tested && pred.drifted) || invalid_share > KN__DRIFT_MAX_INVALID;
+    if (!locked) pthread_mutex_lock(&d->mu);
+    for (size_t j = 0; j < n; j++) {
+        dcol *c = &d->cols[j];
+        c->psi = c->p = c->p_adjusted = NAN;
+        c->drifted = 0;
+    }
+    for (size_t i = 0; decided && i < m; i++) {
+        dcol *c = &d->cols[at[i]];
+        c->psi = r[i].psi, c->p = r[i].p, c->p_adjusted = r[i].p_adjusted;
+        c->drifted = r[i].drifted;
+    }
     d->pred_tested = pred_tested;
     d->pred_psi = pred_tested ? pred.psi : NAN;
     d->pred_p = pred_tested ? pred.p : NAN;
     d->pred_drifted = pred_tested && pred.drifted;
-    d->invalid_share = (double)(d->window - n_valid) / (double)d->window;
-    int drift = n_drifted > 0 || d->pred_drifted || d->invalid_share > KN__DRIFT_MAX_INVALID;
+    d->invalid_share = invalid_share;
     d->windows++;
     d->drifted_windows += drift;
-    if (d->watch && r && at) {
-        kn__watch_window w;
-        memset(&w, 0, sizeof w);
-        w.model = d->key;
-        w.version = d->m->version;
-        w.window = d->windows;
-        w.window_rows = d->window;
-        w.slide = d->slide;
-        w.rows = d->window;
-        w.invalid = d->window - n_valid;
-        w.drift = drift;
-        w.cols.cols = r;
-        w.cols.n_cols = m;
-        w.cols.n_drifted = n_drifted;
-        w.pred = pred;
-        w.pred_tested = pred_tested;
-        kn__watch_window_submit(d->watch, &w); /* takes r and pred */
+    if (out && r && at) {
+        out->model = d->key;
+        out->version = d->m->version;
+        out->window = d->windows;
+        out->end_row = d->s_end;
+        out->window_rows = d->window;
+        out->slide = d->slide;
+        out->rows = d->window;
+        out->invalid = d->window - n_valid;
+        out->drift = drift;
+        out->cols.cols = r;
+        out->cols.n_cols = m;
+        out->cols.n_drifted = n_drifted;
+        out->pred = pred;
+        out->pred_tested = pred_tested;
         r = NULL;
         memset(&pred, 0, sizeof pred);
     }
+    if (!locked) pthread_mutex_unlock(&d->mu);
     for (size_t i = 0; r && i < m; i++) kn_drift_col_free(&r[i]);
     kn_drift_col_free(&pred);
     kn_free(r), kn_free(at);
 }
 
-/* One more row in the ring: the window ends every `slide` rows once full. */
+/* The window ends: copy it (under mu). */
+static void take_copy(kn__drift *d)
+{
+    memcpy(d->s_valid, d->valid, d->window);
+    if (d->pred_ring) memcpy(d->s_pred, d->pred_ring, d->window * sizeof *d->s_pred);
+    for (size_t j = 0; j < d->in->n; j++) {
+        dcol *c = &d->cols[j];
+        if (c->text)
+            memcpy(c->s_bins, c->bins, d->window);
+        else
+            memcpy(c->s_ring, c->ring, d->window * sizeof *c->s_ring);
+    }
+    d->s_end = d->rows_in;
+}
+
+/* One more row in the ring: the window ends every `slide` rows once full.
+ * With a monitoring thread its copy is tested there (a window that ends
+ * while the last is still being tested is skipped and counted); without
+ * one, here. */
 static void advance(kn__drift *d)
 {
     d->pos = d->pos + 1 == d->window ? 0 : d->pos + 1;
     if (d->filled < d->window) d->filled++;
-    if (++d->since >= d->slide && d->filled == d->window) {
-        evaluate(d);
-        d->since = 0;
+    d->rows_in++;
+    if (++d->since < d->slide || d->filled < d->window) return;
+    d->since = 0;
+    if (!d->watch) {
+        take_copy(d);
+        evaluate(d, 1, NULL);
+        return;
     }
+    /* the thread still tests the last window (it cannot keep up): the
+     * ring stays as it is until that is done, so no window is lost;
+     * other rows wait meanwhile (kn__drift_add) */
+    if (d->busy) {
+        d->held = 1;
+        d->waits++;
+        while (d->busy) pthread_cond_wait(&d->idle, &d->mu);
+        d->held = 0;
+        pthread_cond_broadcast(&d->idle);
+    }
+    take_copy(d);
+    d->busy = kn__watch_drift_submit(d->watch, d, d->owner);
+    if (!d->busy) d->skipped++; /* the server stops */
+}
+
+void kn__drift_set_owner(kn__drift *d, struct kn__serve_snap *owner)
+{
+    if (d) d->owner = owner;
+}
+
+void kn__drift_run(kn__drift *d, kn__watch_window *out)
+{
+    evaluate(d, 0, out);
+    pthread_mutex_lock(&d->mu);
+    d->busy = 0;
+    pthread_cond_broadcast(&d->idle);
+    pthread_mutex_unlock(&d->mu);
 }
 
 /* Whether this thread answers a request now (shadow scoring counts nothing). */
@@ -418,6 +497,7 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
     size_t n = kn_frame_n_rows(rows);
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < n; i++) {
+        while (d->held) pthread_cond_wait(&d->idle, &d->mu);
         int filling_ref = d->n_ref < d->window;
         size_t at = filling_ref ? d->n_ref : d->pos;
         for (size_t j = 0; j < d->in->n; j++) {
@@ -465,6 +545,7 @@ void kn__drift_invalid(kn__drift *d, size_t n)
     d->invalid_rows += n;
     /* rows refused while the first window fills are not part of any window */
     for (size_t i = 0; i < n && d->n_ref == d->window; i++) {
+        while (d->held) pthread_cond_wait(&d->idle, &d->mu);
         d->valid[d->pos] = 0;
         advance(d);
     }
@@ -511,6 +592,8 @@ enum {
     D_WINDOWS,
     D_DRIFTED_WINDOWS,
     D_INVALID_ROWS,
+    D_SKIPPED,
+    D_WAITS,
     D_REF,
     D_WINDOW_ROWS,
     D_SLIDE_ROWS,
@@ -543,6 +626,11 @@ static const char *const family[N_D][3] = {
      "Windows in which an input or the predictions drifted, or over 1% of rows were refused."},
     {"kiln_drift_invalid_rows_total", "counter",
      "Rows refused for breaking the input schema (counted into the windows)."},
+    {"kiln_drift_skipped_windows_total", "counter",
+     "Windows not tested: they ended after the monitoring thread had stopped."},
+    {"kiln_drift_waits_total", "counter",
+     "Windows that ended while the monitoring thread still tested the last one: the rows "
+     "waited for it (it cannot keep up: a larger --drift-slide)."},
     {"kiln_drift_reference_rows", "gauge",
      "Rows in the reference: the training rows the artifact's reference holds, else the "
      "first window's so far."},
@@ -573,6 +661,8 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
                         ? (unsigned long long)(d->stored ? kn_drift_ref_rows(d->stored) : d->n_ref)
                     : f == D_BYTES        ? (unsigned long long)d->bytes
                     : f == D_INVALID_ROWS ? d->invalid_rows
+                    : f == D_SKIPPED      ? d->skipped
+                    : f == D_WAITS        ? d->waits
                     : f == D_WINDOW_ROWS  ? (unsigned long long)d->window
                     : f == D_SLIDE_ROWS   ? (unsigned long long)d->slide
                                           : d->drifted_windows;

@@ -124,7 +124,8 @@ typedef struct kn__drift_cfg {
 /* One finished drift window, for the monitoring thread. */
 typedef struct kn__watch_window {
     const char *model, *version;
-    unsigned long long window;       /* 1, 2, ... of the version */
+    unsigned long long window;       /* 1, 2, ... of the version (the tested ones) */
+    unsigned long long end_row;      /* the rows the version received up to its end */
     size_t window_rows, slide, rows; /* rows: in the window (valid and invalid) */
     size_t invalid;                  /* rows of refused requests */
     int drift;                       /* an input or the predictions drifted, or too many invalid */
@@ -434,6 +435,13 @@ void kn__drift_begin(int on);
 /* Count the rows of a request (the model's input columns in order) and
  * their predictions (NULL: none). d NULL: nothing. */
 void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred);
+/* The version whose model d belongs to: the monitoring thread keeps it
+ * alive while it tests a window of d. */
+void kn__drift_set_owner(kn__drift *d, struct kn__serve_snap *owner);
+/* The monitoring thread's part: test the window copied when it ended,
+ * publish the results for /metrics and hand them over in *out (cols and
+ * pred: the caller's to free). */
+void kn__drift_run(kn__drift *d, kn__watch_window *out);
 /* Count n rows refused for breaking the input schema. d NULL: nothing. */
 void kn__drift_invalid(kn__drift *d, size_t n);
 /* The kiln_drift_* families of every model with drift into b. */
@@ -446,9 +454,11 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
  * works off the queue first. */
 kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg, kn__watch **out);
 void kn__watch_stop(kn__watch *w);
-/* A drift window's results: cols and pred move into the job (left
- * empty); model and version are copied. */
-void kn__watch_window_submit(kn__watch *w, kn__watch_window *win);
+/* Queue the test of d's copied window (kn__drift_run) for the thread,
+ * keeping owner (a version's snapshot, or NULL) alive meanwhile: 1
+ * queued, 0 dropped (full queue, stopping, out of memory). Never blocks. */
+struct kn__serve_snap;
+int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *owner);
 /* Whether a rule watches the operational series (ops metrics). */
 int kn__watch_wants_ops(const kn__watch *w);
 /* An operational interval's inputs (has_ops, ops_in_event, ops_abs_z) and

@@ -1036,8 +1036,8 @@ kn_status kn_server_start(kn_server *s)
             if (e != KN_OK) return e;
         }
     }
-    /* the monitoring thread: windows into the store, alert rules */
-    if (!s->watch && (s->o.record_windows || s->alerts)) {
+    /* the monitoring thread: the drift windows' tests, the store, alert rules */
+    if (!s->watch && (s->o.drift_window || s->o.record_windows || s->alerts)) {
         kn_status e = kn__serve_alerts_check(s->alerts, s->o.alerts, &s->o, s->slots, s->n_slots);
         if (e == KN_OK) e = kn__watch_start(s->store, s->o.record_windows, s->alerts, &s->watch);
         s->alerts = NULL; /* the watcher's (freed by it, also when it did not start) */
@@ -1054,6 +1054,7 @@ kn_status kn_server_start(kn_server *s)
                               ? kn__drift_new(&sn->m, &sl->drift, &sn->m.drift)
                               : KN_OK;
             if (e != KN_OK) return e;
+            if (sn) kn__drift_set_owner(sn->m.drift, sn);
         }
     }
     /* delayed labels: the recent predictions of the main and canary versions */

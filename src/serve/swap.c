@@ -139,6 +139,7 @@ static kn_status snap_load(kn__serve_metrics *mt, const kn__serve_slot *sl, cons
         kn_free(sn);
         return e;
     }
+    kn__drift_set_owner(sn->m.drift, sn);
     atomic_init(&sn->refs, 1);
     memcpy(sn->hash, src->hash, sizeof sn->hash);
     sn->reg_version = src->reg_version;

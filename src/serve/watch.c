@@ -27,11 +27,12 @@ enum { QUEUE_MAX = 4096 };
 
 typedef struct job {
     struct job *next;
-    int ops;            /* 1: an operational interval; 0: a drift window */
-    kn__watch_window w; /* its model and version are copies */
-    kn_alert_inputs in; /* ops */
-    char *events;       /* ops: the events going on (JSON array text) */
-    double time;        /* when it finished (Unix seconds) */
+    int ops;                      /* 1: an operational interval; 0: a drift window */
+    kn__drift *d;                 /* drift: whose copied window to test */
+    struct kn__serve_snap *owner; /* drift: the version it belongs to (a reference), or NULL */
+    kn__watch_window w;           /* drift: the results, once tested */
+    kn_alert_inputs in;           /* ops */
+    char *events;                 /* ops: the events going on (JSON array text) */
 } job;
 
 /* A rule's state for one model without a store. */
@@ -46,8 +47,14 @@ struct kn__watch {
     pthread_cond_t cond;
     pthread_t thread;
     int running, stop;
-    job *head, *tail;
+    job *head, *tail; /* tested windows and intervals: for the store and the rules */
     size_t depth;
+    /* the tester: a thread of its own tests the drift windows, so a slow
+     * store or webhook never holds a window back (the copies wait there) */
+    pthread_cond_t tcond;
+    pthread_t tester;
+    int testing, tstop;
+    job *thead, *ttail;
     kn_store *store;      /* recording (and incidents), or NULL */
     kn_alert_config *cfg; /* or NULL */
     /* the thread's own */
@@ -68,21 +75,14 @@ static void job_free(job *j)
     kn_free(j);
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static void push(kn__watch *w, job *j)
+/* 1 queued; 0 dropped (the job is the caller's again). */
+static int push(kn__watch *w, job *j)
 {
     pthread_mutex_lock(&w->mu);
     if (w->depth >= QUEUE_MAX || w->stop) {
         w->dropped++;
         pthread_mutex_unlock(&w->mu);
-        job_free(j);
-        return;
+        return 0;
     }
     if (w->tail)
         w->tail->next = j;
@@ -92,28 +92,38 @@ static void push(kn__watch *w, job *j)
     w->depth++;
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->mu);
+    return 1;
 }
 
-void kn__watch_window_submit(kn__watch *w, kn__watch_window *win)
+int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *owner)
 {
     job *j = kn_calloc(1, sizeof *j);
-    char *model = kn_strdup(win->model), *version = kn_strdup(win->version);
-    if (!j || !model || !version) {
-        kn_free(j), kn_free(model), kn_free(version);
-        kn_drift_report_free(&win->cols);
-        kn_drift_col_free(&win->pred);
+    if (!j) {
         pthread_mutex_lock(&w->mu);
         w->dropped++;
         pthread_mutex_unlock(&w->mu);
-        return;
+        return 0;
     }
-    j->w = *win;
-    j->w.model = model;
-    j->w.version = version;
-    j->time = now_s();
-    memset(&win->cols, 0, sizeof win->cols);
-    memset(&win->pred, 0, sizeof win->pred);
-    push(w, j);
+    j->d = d;
+    j->owner = owner;
+    /* the caller holds a reference too (its request's): this one cannot be the last */
+    if (owner) atomic_fetch_add_explicit(&owner->refs, 1, memory_order_relaxed);
+    pthread_mutex_lock(&w->mu);
+    int ok = !w->tstop; /* one copy per drift at most: the tester's queue is bounded by them */
+    if (ok) {
+        if (w->ttail)
+            w->ttail->next = j;
+        else
+            w->thead = j;
+        w->ttail = j;
+        pthread_cond_signal(&w->tcond);
+    } else
+        w->dropped++;
+    pthread_mutex_unlock(&w->mu);
+    if (ok) return 1;
+    if (owner) atomic_fetch_sub_explicit(&owner->refs, 1, memory_order_relaxed);
+    kn_free(j);
+    return 0;
 }
 
 int kn__watch_wants_ops(const kn__watch *w)
@@ -137,8 +147,7 @@ void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *e
     j->ops = 1;
     j->in = *in;
     j->in.cols = NULL, j->in.pred = NULL;
-    j->time = now_s();
-    push(w, j);
+    if (!push(w, j)) job_free(j);
 }
 
 /* ---- what a window measured, as JSON ---- */
@@ -185,8 +194,7 @@ static json_t *window_json(const kn__watch_window *w)
         if (w->cols.cols[i].drifted)
             json_array_append_new(drifted, json_string(w->cols.cols[i].name));
     }
-    /* the window ends at row window_rows + (k - 1) slide of those received */
-    unsigned long long end = w->window_rows + (w->window - 1) * w->slide;
+    unsigned long long end = w->end_row; /* of the rows the version received, refused ones too */
     return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:o, s:o, s:f, s:I, "
                      "s:o}",
                      "source", "serve", "version", w->version, "window", (json_int_t)w->window,
@@ -427,6 +435,35 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
+/* The tester: test each copied window, then queue its results (with
+ * their own copies of the names) for the store and the rules. */
+static void *tester_main(void *arg)
+{
+    kn__watch *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->thead && !w->tstop) pthread_cond_wait(&w->tcond, &w->mu);
+        job *j = w->thead;
+        if (!j) break; /* stopping, and the queue is empty */
+        w->thead = j->next;
+        if (!w->thead) w->ttail = NULL;
+        pthread_mutex_unlock(&w->mu);
+        j->next = NULL;
+        kn__watch_window *r = &j->w;
+        kn__drift_run(j->d, r); /* the model stays alive: j->owner */
+        const char *model = r->model, *version = r->version;
+        r->model = model ? kn_strdup(model) : NULL;
+        r->version = version ? kn_strdup(version) : NULL;
+        kn__serve_snap_put(j->owner); /* may free the version, and its drift, now */
+        j->owner = NULL;
+        j->d = NULL;
+        if (!r->model || !r->version || !push(w, j)) job_free(j);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
 kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg, kn__watch **out)
 {
     kn__watch *w = kn_calloc(1, sizeof *w);
@@ -440,15 +477,21 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
     w->open_now = kn_calloc(n + 1, sizeof *w->open_now);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cond, NULL);
+    pthread_cond_init(&w->tcond, NULL);
     kn_status e = w->incidents && w->open_now ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && record) e = kn_store_open(store_dir, 1, &w->store);
     if (e == KN_OK && pthread_create(&w->thread, NULL, watch_main, w))
         e = kn_fail(KN_ERR_INTERNAL, "cannot start the monitoring thread");
+    else if (e == KN_OK)
+        w->running = 1;
+    if (e == KN_OK && pthread_create(&w->tester, NULL, tester_main, w))
+        e = kn_fail(KN_ERR_INTERNAL, "cannot start the drift windows' thread");
+    else if (e == KN_OK)
+        w->testing = 1;
     if (e != KN_OK) {
         kn__watch_stop(w);
         return e;
     }
-    w->running = 1;
     *out = w;
     return KN_OK;
 }
@@ -456,6 +499,11 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
 void kn__watch_stop(kn__watch *w)
 {
     if (!w) return;
+    pthread_mutex_lock(&w->mu);
+    w->tstop = 1;
+    pthread_cond_broadcast(&w->tcond);
+    pthread_mutex_unlock(&w->mu);
+    if (w->testing) pthread_join(w->tester, NULL); /* tests every copy queued, first */
     if (w->running) {
         pthread_mutex_lock(&w->mu);
         w->stop = 1;
@@ -464,6 +512,8 @@ void kn__watch_stop(kn__watch *w)
         pthread_join(w->thread, NULL); /* it works off the queue first */
     }
     for (job *j = w->head, *next; j; j = next) next = j->next, job_free(j);
+    for (job *j = w->thead, *next; j; j = next)
+        next = j->next, kn__serve_snap_put(j->owner), job_free(j);
     for (size_t i = 0; i < w->n_streaks; i++) kn_free(w->streaks[i].model);
     kn_free(w->streaks);
     kn_store_close(w->store);
@@ -472,6 +522,7 @@ void kn__watch_stop(kn__watch *w)
     kn_free(w->open_now);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cond);
+    pthread_cond_destroy(&w->tcond);
     kn_free(w);
 }
 

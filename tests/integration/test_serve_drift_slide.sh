@@ -48,14 +48,14 @@ with open(f"{w}/pred.txt", "a") as out:
 PY
 }
 send live.csv 0 200 10
-curl -s "$URL/metrics" > "$W/m1.txt"
+metrics_after_windows "$W/m1.txt" 5
 send live.csv 200 300 20
-curl -s "$URL/metrics" > "$W/m2.txt"
+metrics_after_windows "$W/m2.txt" 9
 # 10 refused rows (cement not a number), one request each, among 15 stationary ones
 echo '{"instances": [{"cement": "lots", "age": 28}]}' > "$W/bad.json"
 for i in $(seq 10); do expect_status 400 POST /v1/models/c:predict "$W/bad.json"; done
 send tail.csv 0 15 1
-curl -s "$URL/metrics" > "$W/m3.txt"
+metrics_after_windows "$W/m3.txt" 10
 $py - "$W" <<'PY' || fail "the drift gauges are wrong"
 import sys, numpy as np, pandas as pd
 from scipy import stats
@@ -86,12 +86,14 @@ assert g(m2, "window_invalid_share") == 0
 assert abs(g(m3, "window_invalid_share") - 0.1) < 1e-12, g(m3, "window_invalid_share")
 assert g(m3, "drift_invalid_rows_total") == 10
 mem = g(m3, "drift_memory_bytes")
-# 8 numeric inputs and the predictions: a ring of 100 doubles each and the
-# stored sample (700 values: at most 2,001 doubles); per window a scratch
-# array of 100 doubles and 100 flags, and under 2 kB per input of bookkeeping
+# 8 numeric inputs and the predictions: a ring of 100 doubles each, its
+# copy being tested and the stored sample (700 values: at most 2,001
+# doubles); per window a scratch array of 100 doubles and 2 x 100 flags,
+# and under 2 kB per input of bookkeeping
 per_col = [g(m3, "drift_column_memory_bytes", c) for c in cols + ["(prediction)"]]
-assert all(b == (100 + 700) * 8 for b in per_col), per_col
-assert sum(per_col) + 900 < mem < sum(per_col) + 900 + 2048 * 9, (mem, sum(per_col))
+assert all(b == (2 * 100 + 700) * 8 for b in per_col), per_col
+assert sum(per_col) + 1000 < mem < sum(per_col) + 1000 + 2048 * 9, (mem, sum(per_col))
+assert g(m3, "drift_skipped_windows_total") == 0
 print(f"sliding windows: 10 windows, cement and the predictions drifted (p {p:.3g}), refused share 0.1, memory {mem:.0f} B")
 PY
 echo "serve drift slide: ok"
