@@ -93,6 +93,7 @@ run() { # the whole stream; $W/got.jsonl receives the deliveries
     kill -TERM "$SERVE_PID"
     wait "$SERVE_PID" || fail "kiln serve did not exit 0 on SIGTERM: $(cat "$W/serve.err")"
     SERVE_PID=
+    ! grep -q "Sanitizer\|runtime error" "$W/serve.err" || fail "sanitizer: $(cat "$W/serve.err")"
     stop_receiver
 }
 check() { # what the receiver got: one delivery per incident

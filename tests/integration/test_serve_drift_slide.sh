@@ -96,4 +96,8 @@ assert sum(per_col) + 1000 < mem < sum(per_col) + 1000 + 2048 * 9, (mem, sum(per
 assert g(m3, "drift_skipped_windows_total") == 0
 print(f"sliding windows: 10 windows, cement and the predictions drifted (p {p:.3g}), refused share 0.1, memory {mem:.0f} B")
 PY
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || fail "kiln serve did not exit 0 on SIGTERM: $(tail -20 "$W/serve.err")"
+SERVE_PID=
+! grep -q "Sanitizer\|runtime error" "$W/serve.err" || fail "sanitizer: $(cat "$W/serve.err")"
 echo "serve drift slide: ok"

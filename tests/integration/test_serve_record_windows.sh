@@ -40,6 +40,7 @@ PY
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID" || fail "kiln serve did not exit 0 on SIGTERM: $(cat "$W/serve.err")"
 SERVE_PID=
+! grep -q "Sanitizer\|runtime error" "$W/serve.err" || fail "sanitizer: $(cat "$W/serve.err")"
 $py - "$W" <<'PY' || fail "the recorded windows are wrong"
 import json, sqlite3, sys
 w = sys.argv[1]
