@@ -319,7 +319,7 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
         int send = 0, opened = 0;
         if (w->store) {
             char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
-            kn_alert_step st;
+            kn_alert_step st = {0};
             kn_status e = text ? kn_store_alert_observe(w->store, model, r->name, r->severity,
                                                         fires, r->for_windows, text, &st)
                                : KN_ERR_NOMEM;
