@@ -165,6 +165,12 @@ typedef struct kn_serve_opts {
     double ops_interval_s;   /* operational anomalies: seconds per interval of the request
                                 count, error share and p95 latency series (0: off, the default) */
     const char *ops_webhook; /* POST each operational anomaly event here as JSON, or NULL */
+    size_t drift_slide;      /* sliding windows: a window of drift_window rows ends every
+                                drift_slide rows (1 to drift_window; 0: drift_window, tumbling) */
+    int record_windows;      /* record each finished window in the store's monitoring tables
+                                (monitor_checks; alert incidents too), off the request path */
+    const char *alerts;      /* a YAML file of alert rules and sinks (kiln/alert.h), evaluated
+                                on each finished window and operational interval, or NULL */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

@@ -24,7 +24,9 @@ typedef struct serve_args {
     uint64_t sample_seed;
     int no_live_stats;
     int64_t feedback_ring, feedback_window; /* delayed labels */
-    int64_t drift_window;
+    int64_t drift_window, drift_slide;
+    int record_windows;
+    const char *alerts;
     double ops_interval; /* operational anomalies */
     const char *ops_webhook;
 } serve_args;
@@ -89,8 +91,17 @@ static const cli_opt serve_opts[] = {
     CLI_OPT_INT(serve_args, feedback_window, "feedback-window", "N", "1000", 1, 1e8,
                 "labels per window of the live score (kiln_feedback_* in /metrics)"),
     CLI_OPT_INT(serve_args, drift_window, "drift-window", "N", "0", 0, 1e7,
-                "drift tests of the inputs per window of N rows against the first window "
-                "(kiln_drift_* in /metrics; 0: off)"),
+                "drift tests of the inputs and predictions per window of N rows against the "
+                "artifact's reference (kiln_drift_* in /metrics; 0: off)"),
+    CLI_OPT_INT(serve_args, drift_slide, "drift-slide", "M", "0", 0, 1e7,
+                "sliding windows: test the last --drift-window rows every M rows (1 to N; 0: "
+                "every N rows, tumbling)"),
+    CLI_OPT_FLAG(serve_args, record_windows, "record-windows",
+                 "record each finished drift window in the store's monitoring tables, as kiln "
+                 "monitor check --record (kiln monitor alerts, kiln monitor report read them)"),
+    CLI_OPT_TEXT(serve_args, alerts, "alerts", "FILE",
+                 "alert rules and sinks (YAML, as kiln monitor check --alerts) evaluated on "
+                 "each finished drift window and --ops-interval interval"),
     CLI_OPT_NUM(serve_args, ops_interval, "ops-interval", "SECONDS", "0", 0, 86400,
                 "watch each model's and the server's requests, error share and p95 latency "
                 "per interval of SECONDS for jumps, drops and flat-lines (kiln_ops_* in "
@@ -145,13 +156,20 @@ const cli_spec serve_spec = {
     "--ops-interval SECONDS scores each model's (and the server's) predict requests\n"
     "per interval, their error share and p95 latency against an EWMA baseline with\n"
     "an hour-of-day term: a jump, a drop or a flat-line (no traffic) is an event,\n"
-    "logged, written to --access-log and POSTed to --ops-webhook (kiln_ops_*).\n",
+    "logged, written to --access-log and POSTed to --ops-webhook (kiln_ops_*).\n"
+    "--drift-window N tests each version's inputs and predictions per window of N\n"
+    "rows (--drift-slide M: the last N rows every M rows); --record-windows keeps\n"
+    "each window in the store, --alerts FILE runs kiln monitor check's alert rules\n"
+    "on each window (and ops_* rules on each --ops-interval), on a thread of their\n"
+    "own: log and webhook sinks, one delivery per incident.\n",
     "  kiln serve --model credit@production --store kiln-store\n"
     "  kiln serve --model churn=churn.kiln --port 9000 --access-log access.jsonl\n"
     "  kiln serve --model credit@production --canary credit@v4=10% --shadow credit@v5 \\\n"
     "      --shadow-log shadow.jsonl\n"
     "  kiln serve --model credit --require-key --rate-limit 100 --tls-cert c.pem --tls-key k.pem\n"
     "  kiln serve --model credit@production --ops-interval 60 --access-log access.jsonl\n"
+    "  kiln serve --model credit@production --drift-window 1000 --drift-slide 250 \\\n"
+    "      --record-windows --alerts alerts.yaml\n"
     "  curl -X POST -H 'Authorization: Bearer KEY' localhost:8080/admin/models/credit/reload\n"
     "  curl -d '{\"instances\": [{\"age\": 41, ...}]}' localhost:8080/v1/models/credit:predict\n",
     serve_opts,
@@ -309,6 +327,20 @@ int cmd_serve(int argc, char **argv)
     o.feedback_rows = (size_t)a.feedback_ring;
     o.feedback_window = (size_t)a.feedback_window;
     o.drift_window = (size_t)a.drift_window;
+    if (a.drift_slide && !a.drift_window)
+        return cli_usage_error("serve", "--drift-slide needs --drift-window N (the rows of a "
+                                        "window; M rows slide it)");
+    if (a.drift_slide > a.drift_window)
+        return cli_usage_error("serve",
+                               "--drift-slide %lld is over --drift-window %lld: a window of N "
+                               "rows is tested every M rows, M from 1 to N",
+                               (long long)a.drift_slide, (long long)a.drift_window);
+    if (a.record_windows && !a.drift_window)
+        return cli_usage_error("serve", "--record-windows records drift windows: give "
+                                        "--drift-window N");
+    o.drift_slide = (size_t)a.drift_slide;
+    o.record_windows = a.record_windows;
+    o.alerts = a.alerts;
     if (a.ops_interval > 0 && a.ops_interval < 0.05)
         return cli_usage_error("serve", "--ops-interval %g: give 0.05 seconds or more (0: off)",
                                a.ops_interval);

@@ -1,48 +1,97 @@
 /* Windowed drift of the rows a served version receives (kn__drift_*):
- * tumbling windows of `window` rows, each compared with a reference by the
- * tests of kiln/drift.h (KS, chi-square, PSI, Benjamini-Hochberg over the
- * columns), for /metrics.
+ * windows of `window` rows, tumbling (a window every `window` rows) or
+ * sliding (the last `window` rows every `slide` rows), each compared with a
+ * reference by the tests of kiln/drift.h (KS, chi-square, PSI,
+ * Benjamini-Hochberg over the columns), and the model's predictions in it
+ * compared with the artifact's reference predictions, for /metrics and,
+ * through the server's watcher (watch.c), the store and the alert rules.
  *
  * The reference is the artifact's reference of its training rows
  * (kiln/drift_ref.h) when it holds every input, so the first window is
  * tested too; else (an artifact written before references) the first
- * window the version receives. Memory is fixed at load: per numeric input
- * an array of `window` values (the window filling) and, without a stored
- * reference, another for the reference window; per text input the counts
- * of DRIFT_LEVELS distinct values (the reference's most frequent, else the
- * first seen; the rest share an "other" bin) and of missing cells. One
- * mutex per version; the request that fills a window runs its tests. */
+ * window the version receives. The predictions' reference is the
+ * artifact's held-out predictions, else the stored reference's
+ * predictions, else (no stored reference) the first window's.
+ *
+ * Memory is fixed at load: a ring of the last `window` rows: per numeric
+ * input a double each, per text input a byte (its bin: one of DRIFT_LEVELS
+ * values, the reference's most frequent, else the first seen; "other";
+ * missing), a byte per row (valid, or a row of a refused request), a
+ * double per row for the prediction; one scratch array of `window`
+ * doubles; without a stored reference, the first window's values. One
+ * mutex per version; the request that ends a window runs its tests. */
 #include "kiln/drift.h"
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 enum { DRIFT_LEVELS = 64, OTHER = DRIFT_LEVELS, MISSING = DRIFT_LEVELS + 1, BINS };
 
 typedef struct dcol {
     int text;
-    double *ref, *cur;              /* numeric: values, NaN when missing (ref: first window) */
+    double *ref;                    /* numeric, no stored reference: the first window's values */
+    double *ring;                   /* numeric: the last `window` values, NaN when missing */
+    unsigned char *bins;            /* text: the last `window` rows' bins */
+    double *s_ring;                 /* numeric: the window being tested (a copy of ring) */
+    unsigned char *s_bins;          /* text: the same of bins */
     size_t rj;                      /* its column in the stored reference */
     char *levels[DRIFT_LEVELS];     /* text: the values seen first */
     size_t level_len[DRIFT_LEVELS]; /* their lengths */
     size_t n_levels;
-    double rc[BINS], cc[BINS]; /* text: the reference's and the window's counts */
+    double rc[BINS]; /* text: the reference's counts */
+    size_t bytes;    /* what the column holds (fixed at load, but for its levels' text) */
     /* the last window's results (NaN before) */
     double psi, p, p_adjusted;
     int drifted;
 } dcol;
 
+/* Where the predictions' reference comes from. */
+enum { PRED_NONE, PRED_HELDOUT, PRED_STORED, PRED_FIRST };
+
 struct kn__drift {
     pthread_mutex_t mu;
+    const kn__serve_model *m;
     const kn__serve_inputs *in;
     const kn_drift_ref *stored; /* the artifact's reference, or NULL: the first window */
-    size_t window, n_ref, n_cur;
+    size_t window, slide;
+    size_t n_ref;         /* rows of the first window so far (complete with a stored reference) */
+    size_t pos;           /* the ring's next slot */
+    size_t filled;        /* rows in the ring, up to window */
+    size_t since;         /* rows into the ring since the last window ended */
+    unsigned char *valid; /* per ring slot: 1 a predicted row, 0 a row of a refused request */
+    /* the window being tested: a copy of the ring taken when it ends, so
+     * the monitoring thread tests it while requests fill the ring on */
+    unsigned char *s_valid;
+    double *s_pred;
+    int busy;                     /* the copy waits for or is in the monitoring thread */
+    int held;                     /* a window ended while busy: rows wait until it is copied */
+    pthread_cond_t idle;          /* busy went to 0 */
+    unsigned long long rows_in;   /* rows into the ring so far */
+    unsigned long long s_end;     /* rows_in when the copy was taken */
+    unsigned long long skipped;   /* windows not tested: the monitoring thread had stopped */
+    unsigned long long waits;     /* windows that ended before the last was tested */
+    struct kn__serve_snap *owner; /* the version the drift belongs to (a job keeps it alive) */
+    double *scratch;              /* window doubles: a column's valid values, compacted */
     dcol *cols;
     kn_drift_opts o;
-    unsigned long long windows, drifted_windows;
+    /* predictions */
+    int pred_kind;
+    double *pred_ring;       /* window: the prediction of each ring row */
+    double *pred_ref;        /* PRED_HELDOUT, PRED_FIRST: the reference's predictions */
+    size_t n_pred_ref;       /* their number (PRED_FIRST: filled so far) */
+    long pred_rj;            /* PRED_STORED: the stored reference's column */
+    size_t pred_bytes;       /* the predictions' ring and reference */
+    double pred_psi, pred_p; /* the last window's (NaN before) */
+    int pred_drifted, pred_tested;
+    /* the last window */
+    double invalid_share;
+    unsigned long long windows, drifted_windows, invalid_rows;
     size_t bytes;
+    kn__watch *watch;
+    const char *key;
 };
 
 static int is_text(kn_col_type t)
@@ -87,7 +136,7 @@ static kn_status stored_levels(kn__drift *d, dcol *c)
             return KN_ERR_NOMEM;
         }
         memcpy(copy, values[best], lens[best] + 1);
-        d->bytes += lens[best] + 1;
+        c->bytes += lens[best] + 1;
         c->levels[c->n_levels] = copy;
         c->level_len[c->n_levels] = lens[best];
         c->rc[c->n_levels++] = (double)counts[best];
@@ -98,44 +147,99 @@ static kn_status stored_levels(kn__drift *d, dcol *c)
     return KN_OK;
 }
 
-kn_status kn__drift_new(const kn__serve_inputs *in, size_t window, const kn_drift_ref *ref,
-                        kn__drift **out)
+/* The predictions' reference: held-out, else stored, else the first window. */
+static kn_status pred_reference(kn__drift *d)
 {
+    const kn__serve_model *m = d->m;
+    d->pred_rj = -1;
+    if (m->heldout_pred && m->n_heldout) {
+        d->pred_kind = PRED_HELDOUT;
+        d->pred_ref = m->heldout_pred; /* borrowed: the model's */
+        d->n_pred_ref = m->n_heldout;
+    } else if (m->ref &&
+               (d->pred_rj = kn_drift_ref_find(m->ref, "(prediction)", KN_DRIFT_REF_PREDICTION)) >=
+                   0 &&
+               kn_drift_ref_text(m->ref, (size_t)d->pred_rj) == (m->n_classes > 0)) {
+        d->pred_kind = PRED_STORED;
+    } else if (!d->stored) {
+        d->pred_kind = PRED_FIRST;
+        if (!(d->pred_ref = kn_malloc(d->window * sizeof *d->pred_ref))) return KN_ERR_NOMEM;
+    } else
+        return KN_OK; /* a stored reference without predictions: none to compare with */
+    if (!(d->pred_ring = kn_malloc(d->window * sizeof *d->pred_ring)) ||
+        !(d->s_pred = kn_malloc(d->window * sizeof *d->s_pred)))
+        return KN_ERR_NOMEM;
+    d->pred_bytes = 2 * d->window * sizeof *d->pred_ring;
+    /* the reference's predictions: held-out (the model's), stored (the
+     * reference's sample) or the first window's */
+    d->pred_bytes += d->pred_kind == PRED_STORED
+                         ? kn_drift_ref_kept(m->ref, (size_t)d->pred_rj) * sizeof(double)
+                         : d->n_pred_ref * sizeof(double);
+    if (d->pred_kind == PRED_FIRST) d->pred_bytes = 3 * d->window * sizeof(double);
+    d->bytes += d->pred_bytes;
+    return KN_OK;
+}
+
+kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__drift **out)
+{
+    const kn__serve_inputs *in = &m->in;
+    size_t window = cfg->window, slide = cfg->slide ? cfg->slide : cfg->window;
     if (window < 2) return kn_fail(KN_ERR_INVALID, "--drift-window needs at least 2 rows");
+    if (slide > window)
+        return kn_fail(KN_ERR_INVALID,
+                       "--drift-slide %zu is over --drift-window %zu: a window of N rows is "
+                       "tested every M rows, M from 1 to N",
+                       slide, window);
     kn__drift *d = kn_calloc(1, sizeof *d);
     if (!d) return KN_ERR_NOMEM;
+    d->m = m;
     d->in = in;
     d->window = window;
-    d->stored = covers(ref, in) ? ref : NULL;
+    d->slide = slide;
+    d->watch = cfg->watch;
+    d->key = cfg->key;
+    d->stored = covers(m->ref, in) ? m->ref : NULL;
     if (d->stored) d->n_ref = window; /* the reference is complete */
+    d->pred_psi = d->pred_p = d->invalid_share = NAN;
     kn_drift_opts_default(&d->o);
     /* an exact KS p-value costs the product of the sizes under the version's
      * lock (a 5,000-row reference against 1,000-row windows of 20 inputs: 100
      * million steps, 1,800 req/s); larger products take the asymptotic one */
     d->o.ks_exact_cells = 200000;
     d->cols = kn_calloc(in->n ? in->n : 1, sizeof *d->cols);
-    d->bytes = sizeof *d + in->n * sizeof *d->cols;
-    kn_status e = d->cols ? KN_OK : KN_ERR_NOMEM;
+    d->valid = kn_malloc(window);
+    d->s_valid = kn_malloc(window);
+    d->scratch = kn_malloc(window * sizeof *d->scratch);
+    d->bytes = sizeof *d + in->n * sizeof *d->cols + 2 * window + window * sizeof *d->scratch;
+    kn_status e = d->cols && d->valid && d->s_valid && d->scratch ? KN_OK : KN_ERR_NOMEM;
     for (size_t j = 0; e == KN_OK && j < in->n; j++) {
         dcol *c = &d->cols[j];
         c->psi = c->p = c->p_adjusted = NAN;
         c->text = is_text(in->types[j]);
-        if (d->stored) c->rj = (size_t)kn_drift_ref_find(ref, in->names[j], KN_DRIFT_REF_INPUT);
+        if (d->stored) c->rj = (size_t)kn_drift_ref_find(m->ref, in->names[j], KN_DRIFT_REF_INPUT);
         if (c->text) {
-            if (d->stored) e = stored_levels(d, c);
-            continue;
+            c->bins = kn_malloc(window);
+            c->s_bins = kn_malloc(window);
+            c->bytes = 2 * window;
+            if (!c->bins || !c->s_bins) e = KN_ERR_NOMEM;
+            if (e == KN_OK && d->stored) e = stored_levels(d, c);
+        } else {
+            c->ring = kn_malloc(window * sizeof *c->ring);
+            c->s_ring = kn_malloc(window * sizeof *c->s_ring);
+            if (!d->stored) c->ref = kn_malloc(window * sizeof *c->ref);
+            if (!c->ring || !c->s_ring || (!d->stored && !c->ref)) e = KN_ERR_NOMEM;
+            c->bytes = (d->stored ? 2 : 3) * window * sizeof *c->ring;
+            if (d->stored) c->bytes += kn_drift_ref_kept(m->ref, c->rj) * sizeof *c->ring;
         }
-        c->cur = kn_malloc(window * sizeof *c->cur);
-        if (!d->stored) c->ref = kn_malloc(window * sizeof *c->ref);
-        if (!c->cur || (!d->stored && !c->ref)) e = KN_ERR_NOMEM;
-        d->bytes += (d->stored ? 1 : 2) * window * sizeof *c->cur;
-        if (d->stored) d->bytes += kn_drift_ref_kept(ref, c->rj) * sizeof *c->cur;
+        d->bytes += c->bytes;
     }
+    if (e == KN_OK) e = pred_reference(d);
     if (e != KN_OK) {
         kn__drift_free(d);
         return e;
     }
     pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->idle, NULL);
     *out = d;
     return KN_OK;
 }
@@ -144,10 +248,17 @@ void kn__drift_free(kn__drift *d)
 {
     if (!d) return;
     for (size_t j = 0; d->cols && j < d->in->n; j++) {
-        kn_free(d->cols[j].ref), kn_free(d->cols[j].cur);
+        kn_free(d->cols[j].ref), kn_free(d->cols[j].ring), kn_free(d->cols[j].bins);
+        kn_free(d->cols[j].s_ring), kn_free(d->cols[j].s_bins);
         for (size_t k = 0; k < d->cols[j].n_levels; k++) kn_free(d->cols[j].levels[k]);
     }
-    if (d->cols) pthread_mutex_destroy(&d->mu);
+    if (d->cols) pthread_mutex_destroy(&d->mu), pthread_cond_destroy(&d->idle);
+    if (d->pred_kind == PRED_FIRST) kn_free(d->pred_ref);
+    kn_free(d->pred_ring);
+    kn_free(d->s_pred);
+    kn_free(d->valid);
+    kn_free(d->s_valid);
+    kn_free(d->scratch);
     kn_free(d->cols);
     kn_free(d);
 }
@@ -160,7 +271,6 @@ size_t kn__drift_bytes(const kn__drift *d)
 /* The bin of a text value (adding it while there is room; under mu). */
 static size_t level_of(kn__drift *d, dcol *c, const char *s, size_t len)
 {
-    (void)d;
     if (!s) return MISSING;
     for (size_t k = 0; k < c->n_levels; k++)
         if (c->level_len[k] == len && !memcmp(c->levels[k], s, len)) return k;
@@ -170,36 +280,89 @@ static size_t level_of(kn__drift *d, dcol *c, const char *s, size_t len)
     memcpy(copy, s, len);
     copy[len] = 0;
     d->bytes += len + 1;
+    c->bytes += len + 1;
     c->levels[c->n_levels] = copy;
     c->level_len[c->n_levels] = len;
     return c->n_levels++;
 }
 
-/* The window is full: test every column against the reference (under mu). */
-static void evaluate(kn__drift *d)
+/* The valid rows' values of a copied window (window doubles) in d->scratch. */
+static size_t compact(kn__drift *d, const double *ring)
 {
-    size_t n = d->in->n, m = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < d->window; i++)
+        if (d->s_valid[i]) d->scratch[n++] = ring[i];
+    return n;
+}
+
+/* The predictions of the window against their reference (under mu). */
+static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
+{
+    *tested = 0;
+    if (d->pred_kind == PRED_NONE) return KN_OK;
+    size_t nv = compact(d, d->s_pred), k = d->m->n_classes;
+    if (!k && d->pred_kind == PRED_STORED)
+        return kn_drift_ref_numbers(d->m->ref, (size_t)d->pred_rj, d->scratch, nv, &d->o, out,
+                                    tested);
+    if (!k)
+        return kn_drift_numbers("(prediction)", d->pred_ref, d->n_pred_ref, d->scratch, nv, &d->o,
+                                out, tested);
+    /* a classifier: the predicted classes' counts, in the model's class order */
+    double *rc = kn_calloc(k + 1, sizeof *rc), *cc = kn_calloc(k + 1, sizeof *cc);
+    kn_status e = rc && cc ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK && d->pred_kind == PRED_STORED) {
+        size_t kept = 0;
+        const char *const *values = NULL;
+        const size_t *lens = NULL;
+        const uint64_t *counts = NULL;
+        kn_drift_ref_levels(d->m->ref, (size_t)d->pred_rj, &kept, &values, &lens, &counts, NULL,
+                            NULL);
+        for (size_t c = 0; c < k; c++) {
+            const char *label = kn_model_class(d->m->m, c);
+            for (size_t v = 0; label && v < kept; v++)
+                if (!strcmp(values[v], label)) rc[c] = (double)counts[v];
+        }
+    } else
+        for (size_t i = 0; e == KN_OK && i < d->n_pred_ref; i++)
+            if (d->pred_ref[i] >= 0 && d->pred_ref[i] < (double)k) rc[(size_t)d->pred_ref[i]]++;
+    for (size_t i = 0; e == KN_OK && i < nv; i++)
+        if (d->scratch[i] >= 0 && d->scratch[i] < (double)k) cc[(size_t)d->scratch[i]]++;
+    if (e == KN_OK) e = kn_drift_counts("(prediction)", rc, cc, k, &d->o, out);
+    *tested = e == KN_OK;
+    kn_free(rc), kn_free(cc);
+    return e;
+}
+
+/* Test the copied window: every column and the predictions against the
+ * references; publish the results (under mu: taken here unless `locked`)
+ * and, when out is given, hand them over in it (else they are freed). */
+static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
+{
+    size_t n = d->in->n, m = 0, n_valid = 0;
+    for (size_t i = 0; i < d->window; i++) n_valid += d->s_valid[i];
     kn_drift_col *r = kn_calloc(n ? n : 1, sizeof *r);
     size_t *at = kn_calloc(n ? n : 1, sizeof *at);
     for (size_t j = 0; r && at && j < n; j++) {
         dcol *c = &d->cols[j];
-        c->psi = c->p = c->p_adjusted = NAN;
-        c->drifted = 0;
         int tested = 0;
-        kn_status e;
-        if (!c->text && d->stored)
-            e = kn_drift_ref_numbers(d->stored, c->rj, c->cur, d->window, &d->o, &r[m], &tested);
-        else if (!c->text)
-            e = kn_drift_numbers(d->in->names[j], c->ref, d->window, c->cur, d->window, &d->o,
-                                 &r[m], &tested);
-        else {
-            double rc[BINS], cc[BINS];
+        kn_status e = KN_OK;
+        if (!c->text) {
+            size_t nv = compact(d, c->s_ring);
+            if (d->stored)
+                e = kn_drift_ref_numbers(d->stored, c->rj, d->scratch, nv, &d->o, &r[m], &tested);
+            else
+                e = kn_drift_numbers(d->in->names[j], c->ref, d->window, d->scratch, nv, &d->o,
+                                     &r[m], &tested);
+        } else {
+            /* rc is the reference's: fixed once the first window is in */
+            double cc[BINS] = {0}, rb[BINS], cb[BINS];
+            for (size_t i = 0; i < d->window; i++)
+                if (d->s_valid[i]) cc[c->s_bins[i]]++;
             size_t k = 0;
             for (size_t b = 0; b < BINS; b++)
-                if (c->rc[b] + c->cc[b] > 0) rc[k] = c->rc[b], cc[k++] = c->cc[b];
-            tested = k >= 2;
-            e = tested ? kn_drift_counts(d->in->names[j], rc, cc, k, &d->o, &r[m]) : KN_OK;
-            memset(c->cc, 0, sizeof c->cc);
+                if (c->rc[b] + cc[b] > 0) rb[k] = c->rc[b], cb[k++] = cc[b];
+            tested = k >= 2 && n_valid > 0;
+            e = tested ? kn_drift_counts(d->in->names[j], rb, cb, k, &d->o, &r[m]) : KN_OK;
         }
         if (e == KN_OK && tested)
             at[m++] = j;
@@ -207,26 +370,136 @@ static void evaluate(kn__drift *d)
             kn_drift_col_free(&r[m]), memset(&r[m], 0, sizeof r[m]);
     }
     size_t n_drifted = 0;
-    if (r && at && m && kn_drift_decide(r, m, &d->o, &n_drifted) == KN_OK)
-        for (size_t i = 0; i < m; i++) {
-            dcol *c = &d->cols[at[i]];
-            c->psi = r[i].psi, c->p = r[i].p, c->p_adjusted = r[i].p_adjusted;
-            c->drifted = r[i].drifted;
-        }
-    for (size_t i = 0; r && i < m; i++) kn_drift_col_free(&r[i]);
-    kn_free(r), kn_free(at);
+    int decided = r && at && m && kn_drift_decide(r, m, &d->o, &n_drifted) == KN_OK;
+    kn_drift_col pred;
+    memset(&pred, 0, sizeof pred);
+    int pred_tested = 0;
+    size_t nd = 0;
+    if (test_predictions(d, &pred, &pred_tested) != KN_OK || !pred_tested ||
+        kn_drift_decide(&pred, 1, &d->o, &nd) != KN_OK)
+        pred_tested = 0;
+    double invalid_share = (double)(d->window - n_valid) / (double)d->window;
+    int drift =
+        n_drifted > 0 || (pred_tested && pred.drifted) || invalid_share > KN__DRIFT_MAX_INVALID;
+    if (!locked) pthread_mutex_lock(&d->mu);
+    for (size_t j = 0; j < n; j++) {
+        dcol *c = &d->cols[j];
+        c->psi = c->p = c->p_adjusted = NAN;
+        c->drifted = 0;
+    }
+    for (size_t i = 0; decided && i < m; i++) {
+        dcol *c = &d->cols[at[i]];
+        c->psi = r[i].psi, c->p = r[i].p, c->p_adjusted = r[i].p_adjusted;
+        c->drifted = r[i].drifted;
+    }
+    d->pred_tested = pred_tested;
+    d->pred_psi = pred_tested ? pred.psi : NAN;
+    d->pred_p = pred_tested ? pred.p : NAN;
+    d->pred_drifted = pred_tested && pred.drifted;
+    d->invalid_share = invalid_share;
     d->windows++;
-    d->drifted_windows += n_drifted > 0;
+    d->drifted_windows += drift;
+    if (out && r && at) {
+        out->model = d->key;
+        out->version = d->m->version;
+        out->window = d->windows;
+        out->end_row = d->s_end;
+        out->window_rows = d->window;
+        out->slide = d->slide;
+        out->rows = d->window;
+        out->invalid = d->window - n_valid;
+        out->drift = drift;
+        out->cols.cols = r;
+        out->cols.n_cols = m;
+        out->cols.n_drifted = n_drifted;
+        out->pred = pred;
+        out->pred_tested = pred_tested;
+        r = NULL;
+        memset(&pred, 0, sizeof pred);
+    }
+    if (!locked) pthread_mutex_unlock(&d->mu);
+    for (size_t i = 0; r && i < m; i++) kn_drift_col_free(&r[i]);
+    kn_drift_col_free(&pred);
+    kn_free(r), kn_free(at);
 }
 
-void kn__drift_add(kn__drift *d, const kn_frame *rows)
+/* The window ends: copy it (under mu). */
+static void take_copy(kn__drift *d)
 {
-    if (!d || kn_frame_n_cols(rows) != d->in->n) return;
+    memcpy(d->s_valid, d->valid, d->window);
+    if (d->pred_ring) memcpy(d->s_pred, d->pred_ring, d->window * sizeof *d->s_pred);
+    for (size_t j = 0; j < d->in->n; j++) {
+        dcol *c = &d->cols[j];
+        if (c->text)
+            memcpy(c->s_bins, c->bins, d->window);
+        else
+            memcpy(c->s_ring, c->ring, d->window * sizeof *c->s_ring);
+    }
+    d->s_end = d->rows_in;
+}
+
+/* One more row in the ring: the window ends every `slide` rows once full.
+ * With a monitoring thread its copy is tested there (a window that ends
+ * while the last is still being tested is skipped and counted); without
+ * one, here. */
+static void advance(kn__drift *d)
+{
+    d->pos = d->pos + 1 == d->window ? 0 : d->pos + 1;
+    if (d->filled < d->window) d->filled++;
+    d->rows_in++;
+    if (++d->since < d->slide || d->filled < d->window) return;
+    d->since = 0;
+    if (!d->watch) {
+        take_copy(d);
+        evaluate(d, 1, NULL);
+        return;
+    }
+    /* the thread still tests the last window (it cannot keep up): the
+     * ring stays as it is until that is done, so no window is lost;
+     * other rows wait meanwhile (kn__drift_add) */
+    if (d->busy) {
+        d->held = 1;
+        d->waits++;
+        while (d->busy) pthread_cond_wait(&d->idle, &d->mu);
+        d->held = 0;
+        pthread_cond_broadcast(&d->idle);
+    }
+    take_copy(d);
+    d->busy = kn__watch_drift_submit(d->watch, d, d->owner);
+    if (!d->busy) d->skipped++; /* the server stops */
+}
+
+void kn__drift_set_owner(kn__drift *d, struct kn__serve_snap *owner)
+{
+    if (d) d->owner = owner;
+}
+
+void kn__drift_run(kn__drift *d, kn__watch_window *out)
+{
+    evaluate(d, 0, out);
+    pthread_mutex_lock(&d->mu);
+    d->busy = 0;
+    pthread_cond_broadcast(&d->idle);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* Whether this thread answers a request now (shadow scoring counts nothing). */
+static _Thread_local int armed;
+
+void kn__drift_begin(int on)
+{
+    armed = on;
+}
+
+void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
+{
+    if (!d || !armed || kn_frame_n_cols(rows) != d->in->n) return;
     size_t n = kn_frame_n_rows(rows);
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < n; i++) {
+        while (d->held) pthread_cond_wait(&d->idle, &d->mu);
         int filling_ref = d->n_ref < d->window;
-        size_t at = filling_ref ? d->n_ref : d->n_cur;
+        size_t at = filling_ref ? d->n_ref : d->pos;
         for (size_t j = 0; j < d->in->n; j++) {
             kn_column *col = kn_frame_col(rows, j);
             dcol *c = &d->cols[j];
@@ -235,7 +508,7 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows)
                 double x =
                     t == KN_COL_NUMERIC || t == KN_COL_INT64 ? kn_column_number(col, i) : NAN;
                 if (kn_column_is_missing(col, i)) x = NAN;
-                (filling_ref ? c->ref : c->cur)[at] = x;
+                (filling_ref ? c->ref : c->ring)[at] = x;
                 continue;
             }
             size_t len = 0;
@@ -246,14 +519,35 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows)
                 int32_t code = kn_column_codes(col)[i];
                 s = code >= 0 ? kn_column_level(col, code, &len) : NULL;
             }
-            (filling_ref ? c->rc : c->cc)[level_of(d, c, s, len)]++;
+            size_t bin = level_of(d, c, s, len);
+            if (filling_ref)
+                c->rc[bin]++;
+            else
+                c->bins[at] = (unsigned char)bin;
         }
-        if (filling_ref)
+        double y = pred ? pred[i] : NAN;
+        if (filling_ref) {
+            if (d->pred_kind == PRED_FIRST) d->pred_ref[d->n_pred_ref++] = y;
             d->n_ref++;
-        else if (++d->n_cur == d->window) {
-            evaluate(d);
-            d->n_cur = 0;
+            continue;
         }
+        if (d->pred_ring) d->pred_ring[at] = y;
+        d->valid[at] = 1;
+        advance(d);
+    }
+    pthread_mutex_unlock(&d->mu);
+}
+
+void kn__drift_invalid(kn__drift *d, size_t n)
+{
+    if (!d || !n) return;
+    pthread_mutex_lock(&d->mu);
+    d->invalid_rows += n;
+    /* rows refused while the first window fills are not part of any window */
+    for (size_t i = 0; i < n && d->n_ref == d->window; i++) {
+        while (d->held) pthread_cond_wait(&d->idle, &d->mu);
+        d->valid[d->pos] = 0;
+        advance(d);
     }
     pthread_mutex_unlock(&d->mu);
 }
@@ -288,23 +582,61 @@ static void num(kn__sbuf *b, double v)
     kn__sbuf_puts(b, "\n");
 }
 
-enum { D_PSI, D_P, D_PADJ, D_DRIFTED, D_WINDOWS, D_DRIFTED_WINDOWS, D_REF, D_BYTES, N_D };
+enum {
+    D_PSI,
+    D_P,
+    D_PADJ,
+    D_DRIFTED,
+    D_COL_BYTES, /* the last per-column family */
+    D_INVALID,
+    D_WINDOWS,
+    D_DRIFTED_WINDOWS,
+    D_INVALID_ROWS,
+    D_SKIPPED,
+    D_WAITS,
+    D_REF,
+    D_WINDOW_ROWS,
+    D_SLIDE_ROWS,
+    D_BYTES,
+    N_D
+};
 static const char *const family[N_D][3] = {
     {"kiln_drift_psi", "gauge",
-     "PSI of an input in the last full window against the reference (the artifact's "
-     "reference of its training rows; the version's first window of --drift-window rows for "
-     "an artifact without one)."},
+     "PSI of an input (column=\"(prediction)\": the model's predictions) in the last full "
+     "window against the reference (the artifact's reference of its training rows, its "
+     "held-out predictions; the version's first window of --drift-window rows for an artifact "
+     "without one)."},
     {"kiln_drift_p", "gauge",
      "p-value of the last full window against the reference: Kolmogorov-Smirnov (numeric "
-     "inputs) or chi-square (text inputs), as kiln monitor check."},
-    {"kiln_drift_p_adjusted", "gauge", "kiln_drift_p, Benjamini-Hochberg adjusted over inputs."},
+     "inputs, a regression's predictions) or chi-square (text inputs, a classifier's "
+     "predicted classes), as kiln monitor check."},
+    {"kiln_drift_p_adjusted", "gauge",
+     "kiln_drift_p, Benjamini-Hochberg adjusted over inputs (the predictions: alone)."},
     {"kiln_drift_drifted", "gauge",
-     "1 when the input drifted in the last full window (the rules of kiln monitor check)."},
+     "1 when the input (or the predictions) drifted in the last full window (the rules of kiln "
+     "monitor check)."},
+    {"kiln_drift_column_memory_bytes", "gauge",
+     "Memory an input's windows hold (bounded: fixed at load, but a text input's first 64 "
+     "values)."},
+    {"kiln_window_invalid_share", "gauge",
+     "Share of the last full window's rows that were refused for breaking the input schema "
+     "(rows of requests answered 400 naming a row)."},
     {"kiln_drift_windows_total", "counter", "Windows tested against the reference."},
-    {"kiln_drift_drifted_windows_total", "counter", "Windows in which any input drifted."},
+    {"kiln_drift_drifted_windows_total", "counter",
+     "Windows in which an input or the predictions drifted, or over 1% of rows were refused."},
+    {"kiln_drift_invalid_rows_total", "counter",
+     "Rows refused for breaking the input schema (counted into the windows)."},
+    {"kiln_drift_skipped_windows_total", "counter",
+     "Windows not tested: they ended after the monitoring thread had stopped."},
+    {"kiln_drift_waits_total", "counter",
+     "Windows that ended while the monitoring thread still tested the last one: the rows "
+     "waited for it (it cannot keep up: a larger --drift-slide)."},
     {"kiln_drift_reference_rows", "gauge",
      "Rows in the reference: the training rows the artifact's reference holds, else the "
      "first window's so far."},
+    {"kiln_drift_window_rows", "gauge", "Rows per window (--drift-window)."},
+    {"kiln_drift_slide_rows", "gauge",
+     "Rows between the ends of two windows (--drift-slide; the window: tumbling)."},
     {"kiln_drift_memory_bytes", "gauge", "Memory held for windowed drift (bounded)."}};
 
 void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b)
@@ -319,24 +651,44 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
             kn__drift *d = models[i]->drift;
             if (!d) continue;
             pthread_mutex_lock(&d->mu);
-            if (f >= D_WINDOWS) {
+            if (f == D_INVALID) {
+                if (d->windows) series(b, family[f][0], models[i], NULL), num(b, d->invalid_share);
+            } else if (f > D_INVALID) {
                 series(b, family[f][0], models[i], NULL);
                 unsigned long long x =
                     f == D_WINDOWS ? d->windows
                     : f == D_REF
                         ? (unsigned long long)(d->stored ? kn_drift_ref_rows(d->stored) : d->n_ref)
-                    : f == D_BYTES ? (unsigned long long)d->bytes
-                                   : d->drifted_windows;
+                    : f == D_BYTES        ? (unsigned long long)d->bytes
+                    : f == D_INVALID_ROWS ? d->invalid_rows
+                    : f == D_SKIPPED      ? d->skipped
+                    : f == D_WAITS        ? d->waits
+                    : f == D_WINDOW_ROWS  ? (unsigned long long)d->window
+                    : f == D_SLIDE_ROWS   ? (unsigned long long)d->slide
+                                          : d->drifted_windows;
                 kn__sbuf_printf(b, "%llu\n", x);
-            } else
-                for (size_t j = 0; d->windows && j < d->in->n; j++) {
-                    const dcol *c = &d->cols[j];
+            } else if (f == D_COL_BYTES) {
+                for (size_t j = 0; j < d->in->n; j++) {
                     series(b, family[f][0], models[i], d->in->names[j]);
-                    if (f == D_DRIFTED)
-                        kn__sbuf_printf(b, "%d\n", c->drifted);
-                    else
-                        num(b, f == D_PSI ? c->psi : f == D_P ? c->p : c->p_adjusted);
+                    kn__sbuf_printf(b, "%zu\n", d->cols[j].bytes);
                 }
+                if (d->pred_ring) {
+                    series(b, family[f][0], models[i], "(prediction)");
+                    kn__sbuf_printf(b, "%zu\n", d->pred_bytes);
+                }
+            } else if (d->windows) {
+                for (size_t j = 0; j <= d->in->n; j++) {
+                    if (j == d->in->n && !d->pred_tested) break;
+                    const dcol *c = j < d->in->n ? &d->cols[j] : NULL;
+                    series(b, family[f][0], models[i], c ? d->in->names[j] : "(prediction)");
+                    if (f == D_DRIFTED)
+                        kn__sbuf_printf(b, "%d\n", c ? c->drifted : d->pred_drifted);
+                    else if (f == D_PSI)
+                        num(b, c ? c->psi : d->pred_psi);
+                    else
+                        num(b, c ? (f == D_P ? c->p : c->p_adjusted) : d->pred_p);
+                }
+            }
             pthread_mutex_unlock(&d->mu);
         }
     }

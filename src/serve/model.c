@@ -124,17 +124,36 @@ static kn_status make_metadata(kn__serve_model *m)
     return m->metadata ? KN_OK : KN_ERR_NOMEM;
 }
 
-/* The artifact's drift reference, for --drift-window (none in an artifact
- * written before KN_ART_REFERENCE). */
+/* The artifact's drift reference and held-out predictions, for
+ * --drift-window (none in an artifact written before KN_ART_REFERENCE,
+ * or trained without a test split). */
 static kn_status load_reference(const kn_artifact *art, const char *path, kn__serve_model *m)
 {
     size_t len = 0;
     const void *bytes = kn_artifact_get(art, KN_ART_REFERENCE, &len);
+    char *what = NULL;
+    kn_status e = KN_OK;
+    if (bytes) {
+        what = kn_sprintf("%s (drift reference)", path);
+        e = what ? kn_drift_ref_decode(bytes, len, what, &m->ref) : KN_ERR_NOMEM;
+        kn_free(what);
+        if (e != KN_OK) return e;
+    }
+    /* the held-out predictions: what the windows' predictions are compared with */
+    bytes = kn_artifact_get(art, KN_ART_HELDOUT, &len);
     if (!bytes) return KN_OK;
-    char *what = kn_sprintf("%s (drift reference)", path);
-    kn_status e = what ? kn_drift_ref_decode(bytes, len, what, &m->ref) : KN_ERR_NOMEM;
+    kn_heldout h;
+    what = kn_sprintf("%s (held-out predictions)", path);
+    e = what ? kn_heldout_decode(bytes, len, what, &h) : KN_ERR_NOMEM;
     kn_free(what);
-    return e;
+    if (e != KN_OK) return e;
+    if (h.n && h.pred) {
+        m->heldout_pred = h.pred;
+        m->n_heldout = h.n;
+        h.pred = NULL;
+    }
+    kn_heldout_free(&h);
+    return KN_OK;
 }
 
 kn_status kn__serve_model_load(const char *name, const char *version, const char *path,
@@ -193,6 +212,7 @@ void kn__serve_model_free(kn__serve_model *m)
     kn__feedback_free(m->fb);
     kn__drift_free(m->drift);
     kn_drift_ref_free(m->ref);
+    kn_free(m->heldout_pred);
     memset(m, 0, sizeof *m);
 }
 

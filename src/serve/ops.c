@@ -40,6 +40,7 @@ struct kn__ops {
     double interval_s;
     int log_fd;
     char *webhook;
+    kn__watch *watch; /* the ops alert rules, or NULL */
     pthread_t thread;
     int running, stop;
     pthread_mutex_t lock; /* the detectors' state (ops thread and /metrics) */
@@ -127,6 +128,45 @@ static void report(kn__ops *o, size_t scope, int series, const kn_opsanom_point 
     kn__sbuf_free(&b);
 }
 
+/* The interval just scored, for the alert rules on the ops series: per
+ * series the scopes in an event of each kind and the largest |z|, and the
+ * events going on (as kiln monitor ops --alerts has them). */
+static void alert_inputs(kn__ops *o)
+{
+    static const char *const alert_series[OPS_SERIES] = {"requests", "errors", "latency"};
+    kn_alert_inputs in;
+    kn_alert_inputs_init(&in);
+    in.has_ops = 1;
+    kn__sbuf b = {0};
+    kn__sbuf_puts(&b, "[");
+    size_t n = 0;
+    pthread_mutex_lock(&o->lock);
+    for (size_t i = 0; i < o->n_scopes; i++)
+        for (int s = 0; s < OPS_SERIES; s++) {
+            const kn_opsanom_point *pt = &o->scopes[i].last[s];
+            if (!o->scopes[i].scored[s]) continue;
+            if (!isnan(pt->z) && (isnan(in.ops_abs_z[s]) || fabs(pt->z) > in.ops_abs_z[s]))
+                in.ops_abs_z[s] = fabs(pt->z);
+            if (pt->event == KN_OPSANOM_NONE) continue;
+            in.ops_in_event[s][pt->event] += 1;
+            const char *model = scope_name(o, i);
+            kn__sbuf_puts(&b, n++ ? ",{\"model\":" : "{\"model\":");
+            kn__sbuf_json_str(&b, model, strlen(model));
+            kn__sbuf_printf(&b, ",\"series\":\"%s\",\"kind\":\"%s\",\"value\":", alert_series[s],
+                            kn_opsanom_event_name(pt->event));
+            kn__sbuf_json_num(&b, pt->value);
+            kn__sbuf_puts(&b, ",\"expected\":");
+            kn__sbuf_json_num(&b, pt->expected);
+            kn__sbuf_puts(&b, ",\"z\":");
+            kn__sbuf_json_num(&b, pt->z);
+            kn__sbuf_puts(&b, "}");
+        }
+    pthread_mutex_unlock(&o->lock);
+    kn__sbuf_puts(&b, "]");
+    kn__watch_ops_submit(o->watch, &in, b.oom ? "[]" : b.p);
+    kn__sbuf_free(&b);
+}
+
 /* One interval's end: each scope's counts since the last, scored. */
 static void tick(kn__ops *o)
 {
@@ -169,6 +209,7 @@ static void tick(kn__ops *o)
     }
     pthread_mutex_unlock(&o->lock);
     for (size_t k = 0; k < n_ev; k++) report(o, ev[k].scope, ev[k].series, &ev[k].pt, when);
+    if (kn__watch_wants_ops(o->watch)) alert_inputs(o);
 }
 
 static void *ops_main(void *arg)
@@ -214,7 +255,7 @@ void kn__ops_stop(kn__ops *o)
 }
 
 kn_status kn__ops_start(const char *const *names, size_t n_models, double interval_s, int log_fd,
-                        const char *webhook, kn__ops **out)
+                        const char *webhook, kn__watch *watch, kn__ops **out)
 {
     *out = NULL;
     if (!(interval_s >= 0.05 && interval_s <= 86400))
@@ -235,6 +276,7 @@ kn_status kn__ops_start(const char *const *names, size_t n_models, double interv
     o->n_scopes = n_models + 1;
     o->interval_s = interval_s;
     o->log_fd = log_fd;
+    o->watch = watch;
     o->scopes = kn_calloc(o->n_scopes, sizeof *o->scopes);
     o->pending = kn_calloc(o->n_scopes * OPS_SERIES, sizeof *o->pending);
     kn_status e = o->scopes && o->pending && (!webhook || (o->webhook = kn_strdup(webhook)))

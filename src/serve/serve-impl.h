@@ -5,6 +5,7 @@
 #ifndef KILN_SERVE_IMPL_H
 #define KILN_SERVE_IMPL_H
 
+#include "kiln/alert.h"
 #include "kiln/ctx.h"
 #include "kiln/drift_ref.h"
 #include "kiln/frame.h"
@@ -105,6 +106,33 @@ typedef struct kn__livestats kn__livestats;
 typedef struct kn__feedback kn__feedback;
 /* ---- windowed drift of the inputs (drift.c) ---- */
 typedef struct kn__drift kn__drift;
+/* ---- the monitoring thread: store and alert rules (watch.c) ---- */
+typedef struct kn__watch kn__watch;
+
+/* How a served version's windows are made (the slot's, for every version). */
+typedef struct kn__drift_cfg {
+    size_t window, slide; /* rows per window; rows between windows' ends (0: window) */
+    kn__watch *watch;     /* finished windows go there, or NULL */
+    const char *key;      /* the model as recorded and alerted on (the slot's ref, else its
+                             name; borrowed: outlives every version) */
+} kn__drift_cfg;
+
+/* A window over this share of rows refused counts as drifted (as kiln
+ * monitor check --max-invalid's default). */
+#define KN__DRIFT_MAX_INVALID 0.01
+
+/* One finished drift window, for the monitoring thread. */
+typedef struct kn__watch_window {
+    const char *model, *version;
+    unsigned long long window;       /* 1, 2, ... of the version (the tested ones) */
+    unsigned long long end_row;      /* the rows the version received up to its end */
+    size_t window_rows, slide, rows; /* rows: in the window (valid and invalid) */
+    size_t invalid;                  /* rows of refused requests */
+    int drift;                       /* an input or the predictions drifted, or too many invalid */
+    kn_drift_report cols;            /* the inputs tested */
+    kn_drift_col pred;               /* the predictions (pred_tested) */
+    int pred_tested;
+} kn__watch_window;
 
 /* ---- a loaded model ---- */
 typedef struct kn__serve_model {
@@ -117,10 +145,13 @@ typedef struct kn__serve_model {
     double load_s;
     char *metadata; /* the v2 metadata body, built at load */
     size_t metadata_len;
-    kn__livestats *live; /* or NULL (--no-live-stats); freed with the model */
-    kn__feedback *fb;    /* or NULL (--feedback-ring 0); freed with the model */
-    kn__drift *drift;    /* or NULL (no --drift-window); freed with the model */
-    kn_drift_ref *ref;   /* the artifact's drift reference (KN_ART_REFERENCE), or NULL */
+    kn__livestats *live;  /* or NULL (--no-live-stats); freed with the model */
+    kn__feedback *fb;     /* or NULL (--feedback-ring 0); freed with the model */
+    kn__drift *drift;     /* or NULL (no --drift-window); freed with the model */
+    kn_drift_ref *ref;    /* the artifact's drift reference (KN_ART_REFERENCE), or NULL */
+    double *heldout_pred; /* the artifact's held-out predictions (KN_ART_HELDOUT: numbers, or
+                             class indices), or NULL */
+    size_t n_heldout;
     /* the one-row predictor (kn_row_predict) of p and schema, made by the
      * first one-row request (infer.c); freed with the model */
     _Atomic(kn_row_predictor *) rows;
@@ -210,7 +241,7 @@ typedef struct kn__serve_slot {
     unsigned canary_bp;                    /* the canary's share of requests, in 1/10000 */
     size_t live_shards;                    /* live statistics: shards of each version's (0: none) */
     size_t feedback_rows, feedback_window; /* each version's kn__feedback (0: none) */
-    size_t drift_window;                   /* each version's kn__drift (0: none) */
+    kn__drift_cfg drift;                   /* each version's kn__drift (window 0: none) */
     _Atomic unsigned long long routed;     /* requests routed so far (the canary split) */
     /* the readers' guard: a reader counts itself in acq[epoch & 1] while it
      * loads a pointer and takes its reference; a writer swaps the pointer,
@@ -384,30 +415,67 @@ void kn__feedback_done(kn__feedback *fb);
 /* The kiln_feedback_* families of every model with feedback into b. */
 void kn__feedback_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
 
-/* Windowed drift (drift.c): the inputs of in (borrowed: in must outlive
- * it) in tumbling windows of `window` rows, each tested as kiln/drift.h
- * does against ref, the artifact's reference of its training rows
- * (borrowed, like in), when it holds every input; else (NULL, or an
- * artifact written before references) against the first window. Request
- * threads add; the one that fills a window runs the tests; /metrics reads. */
-kn_status kn__drift_new(const kn__serve_inputs *in, size_t window, const kn_drift_ref *ref,
-                        kn__drift **out);
+/* Windowed drift (drift.c): the inputs of m and its predictions in
+ * windows of `window` rows ending every `slide` rows (slide = window:
+ * tumbling), each tested as kiln/drift.h does against m->ref, the
+ * artifact's reference of its training rows, when it holds every input;
+ * else (an artifact written before references) against the first window.
+ * The predictions against the artifact's held-out predictions, else the
+ * reference's, else the first window's. Rows of requests refused for their
+ * schema take their place in the windows as invalid rows. Request threads
+ * add; the one that ends a window runs the tests and hands the results to
+ * watch (when set); /metrics reads. m must outlive the drift (it does: the
+ * model frees it). */
+kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__drift **out);
 void kn__drift_free(kn__drift *d);
 size_t kn__drift_bytes(const kn__drift *d);
-/* Count the rows of a request (the model's input columns in order). d
- * NULL: nothing. */
-void kn__drift_add(kn__drift *d, const kn_frame *rows);
+/* Whether this thread answers a request now (kn__drift_add counts only
+ * then: shadow scoring runs kn__serve_infer too). */
+void kn__drift_begin(int on);
+/* Count the rows of a request (the model's input columns in order) and
+ * their predictions (NULL: none). d NULL: nothing. */
+void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred);
+/* The version whose model d belongs to: the monitoring thread keeps it
+ * alive while it tests a window of d. */
+void kn__drift_set_owner(kn__drift *d, struct kn__serve_snap *owner);
+/* The monitoring thread's part: test the window copied when it ended,
+ * publish the results for /metrics and hand them over in *out (cols and
+ * pred: the caller's to free). */
+void kn__drift_run(kn__drift *d, kn__watch_window *out);
+/* Count n rows refused for breaking the input schema. d NULL: nothing. */
+void kn__drift_invalid(kn__drift *d, size_t n);
 /* The kiln_drift_* families of every model with drift into b. */
 void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
+
+/* The monitoring thread (watch.c): finished windows queue to it (bounded,
+ * never blocking; a full queue drops and counts); it records each in the
+ * store's monitoring tables (store_dir, when record) and evaluates the
+ * alert rules of cfg (taken over; NULL: none) with their sinks. Stopping
+ * works off the queue first. */
+kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg, kn__watch **out);
+void kn__watch_stop(kn__watch *w);
+/* Queue the test of d's copied window (kn__drift_run) for the thread,
+ * keeping owner (a version's snapshot, or NULL) alive meanwhile: 1
+ * queued, 0 dropped (full queue, stopping, out of memory). Never blocks. */
+struct kn__serve_snap;
+int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *owner);
+/* Whether a rule watches the operational series (ops metrics). */
+int kn__watch_wants_ops(const kn__watch *w);
+/* An operational interval's inputs (has_ops, ops_in_event, ops_abs_z) and
+ * the events going on (a JSON array's text), for the ops rules. */
+void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *events);
+/* The kiln_watch_* and kiln_alert_* families into b. NULL: nothing. */
+void kn__watch_text(kn__watch *w, kn__sbuf *b);
 
 /* Operational anomalies (ops.c): per served model (names[i], borrowed:
  * they must outlive ops) and for the whole server, the predict requests
  * per interval, their error share and p95 latency, scored once per
  * interval_s by a thread of ops' own (kiln/opsanom.h); events go to the
- * log, to log_fd (the access log, or -1) and to webhook (or NULL). */
+ * log, to log_fd (the access log, or -1) and to webhook (or NULL); each
+ * interval's events go to watch's ops rules (watch NULL: none). */
 typedef struct kn__ops kn__ops;
 kn_status kn__ops_start(const char *const *names, size_t n_models, double interval_s, int log_fd,
-                        const char *webhook, kn__ops **out);
+                        const char *webhook, kn__watch *watch, kn__ops **out);
 /* Count one answered request of route r to model (the slot, or -1). o
  * NULL, or a route other than infer and predict: nothing. Lock-free. */
 void kn__ops_count(kn__ops *o, long model, kn__route r, int status, unsigned long long us);
@@ -432,5 +500,14 @@ void kn__predlog_begin(kn__predlog *pl, unsigned long long request_id);
  * classifier's probabilities, n x n_classes), as infer has them. */
 void kn__predlog_rows(const kn__serve_model *m, const kn_frame *rows, const double *pred,
                       const double *proba, size_t n);
+
+/* The alert rules file of kiln serve --alerts (new config, or an error
+ * naming the file and line; retrain: is refused), and whether the server
+ * measures what each rule watches: drift metrics need drift windows, ops_*
+ * the ops interval, a rule's column must be an input of a served model,
+ * anomaly metrics are refused. */
+kn_status kn__serve_alerts_read(const char *path, kn_alert_config **out);
+kn_status kn__serve_alerts_check(const kn_alert_config *c, const char *path, const kn_serve_opts *o,
+                                 kn__serve_slot *slots, size_t n_slots);
 
 #endif

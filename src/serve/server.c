@@ -36,8 +36,10 @@ struct kn_server {
     kn__predlog *plog; /* --prediction-log, or NULL */
     kn__auth *auth;
     kn__serve_shadow *shadow;
-    kn__ops *ops;           /* operational anomalies, or NULL */
-    const char **ops_names; /* the served names ops reports on */
+    kn__ops *ops;            /* operational anomalies, or NULL */
+    kn_alert_config *alerts; /* --alerts, parsed at new; the watcher's once started */
+    kn__watch *watch;        /* windows to the store and the alert rules, or NULL */
+    const char **ops_names;  /* the served names ops reports on */
     unsigned char verify_key[KN_ARTIFACT_PUBLIC_KEY_BYTES];
     /* the registry poller */
     pthread_t poller;
@@ -307,14 +309,18 @@ static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *
     kn_ctx *prev = kn_ctx_enter(s->ctx);
     kn__predlog_begin(s->plog, r->id); /* infer logs its rows there */
     kn__feedback_begin(r->id);
+    kn__drift_begin(1);
     int rc = v2 ? kn__serve_parse_v2(&mdl->in, body, r->body.len, &rows, &id, &err)
                 : kn__serve_parse_v1(&mdl->in, body, r->body.len, &rows, &err);
     if (rc == 0) rc = kn__serve_infer(mdl, rows, v2, id, &out, &err);
     if (rc == 0) r->rows = kn_frame_n_rows(rows);
     if (rc == 0) kn__livestats_add(mdl->live, rows);
-    if (rc == 0) kn__drift_add(mdl->drift, rows);
+    /* a request refused for its rows counts them into the drift windows */
+    if (rc && mdl->drift && err.row >= 0 && !strcmp(err.code, "invalid_input"))
+        kn__drift_invalid(mdl->drift, rows ? kn_frame_n_rows(rows) : 1);
     kn__predlog_begin(NULL, 0);
     kn__feedback_begin(0);
+    kn__drift_begin(0);
     kn__serve_frame_done(&mdl->in, rows);
     kn_ctx_leave(prev);
     free(id);
@@ -470,6 +476,7 @@ static enum MHD_Result metrics(struct MHD_Connection *con, request *r, kn_server
     kn__sbuf b = {0};
     kn__serve_metrics_text(&s->mt, s->slots, s->n_slots, &b);
     kn__ops_text(s->ops, &b);
+    kn__watch_text(s->watch, &b);
     size_t len = 0;
     char *text = kn__sbuf_take(&b, &len);
     if (!text) return fail(con, r, 503, "internal", "out of memory");
@@ -840,6 +847,7 @@ kn_status kn_server_new(const kn_serve_opts *o, kn_server **out)
             e = kn_fail(KN_ERR_IO, "cannot open the access log %s: %s", s->access_log,
                         strerror(errno));
     }
+    if (e == KN_OK && o->alerts) e = kn__serve_alerts_read(o->alerts, &s->alerts);
     if (e == KN_OK) e = kn__auth_new(o, &s->auth);
     if (e == KN_OK && o->prediction_log)
         e = kn__predlog_open(o->prediction_log, o->prediction_sample, o->prediction_seed, &s->plog);
@@ -1028,16 +1036,25 @@ kn_status kn_server_start(kn_server *s)
             if (e != KN_OK) return e;
         }
     }
-    /* windowed drift of the main and canary versions' inputs */
+    /* the monitoring thread: the drift windows' tests, the store, alert rules */
+    if (!s->watch && (s->o.drift_window || s->o.record_windows || s->alerts)) {
+        kn_status e = kn__serve_alerts_check(s->alerts, s->o.alerts, &s->o, s->slots, s->n_slots);
+        if (e == KN_OK) e = kn__watch_start(s->store, s->o.record_windows, s->alerts, &s->watch);
+        s->alerts = NULL; /* the watcher's (freed by it, also when it did not start) */
+        if (e != KN_OK) return e;
+    }
+    /* windowed drift of the main and canary versions' inputs and predictions */
     for (size_t i = 0; s->o.drift_window && i < s->n_slots; i++) {
         kn__serve_slot *sl = &s->slots[i];
-        sl->drift_window = s->o.drift_window;
+        sl->drift = (kn__drift_cfg){s->o.drift_window, s->o.drift_slide, s->watch,
+                                    sl->ref ? sl->ref : sl->name};
         for (int role = 0; role < KN__N_SNAP; role++) {
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
             kn_status e = sn && role != KN__SNAP_SHADOW && !sn->m.drift
-                              ? kn__drift_new(&sn->m.in, sl->drift_window, sn->m.ref, &sn->m.drift)
+                              ? kn__drift_new(&sn->m, &sl->drift, &sn->m.drift)
                               : KN_OK;
             if (e != KN_OK) return e;
+            if (sn) kn__drift_set_owner(sn->m.drift, sn);
         }
     }
     /* delayed labels: the recent predictions of the main and canary versions */
@@ -1060,7 +1077,7 @@ kn_status kn_server_start(kn_server *s)
         if (!s->ops_names) return KN_ERR_NOMEM;
         for (size_t i = 0; i < s->n_slots; i++) s->ops_names[i] = s->slots[i].name;
         kn_status e = kn__ops_start(s->ops_names, s->n_slots, s->o.ops_interval_s, s->log_fd,
-                                    s->o.ops_webhook, &s->ops);
+                                    s->o.ops_webhook, s->watch, &s->ops);
         if (e != KN_OK) return e;
     }
     s->d = MHD_start_daemon(
@@ -1122,7 +1139,9 @@ void kn_server_free(kn_server *s)
         pthread_join(s->poller, NULL);
     }
     if (s->d) MHD_stop_daemon(s->d);
-    kn__ops_stop(s->ops); /* no request counts any more */
+    kn__ops_stop(s->ops);     /* no request counts any more */
+    kn__watch_stop(s->watch); /* records and alerts on every window finished so far */
+    kn_alert_config_free(s->alerts);
     kn_free((void *)s->ops_names);
     kn__auth_free(s->auth);
     kn__serve_shadow_stop(s->shadow); /* scores what is queued first */

@@ -134,12 +134,12 @@ static kn_status snap_load(kn__serve_metrics *mt, const kn__serve_slot *sl, cons
         kn_free(sn);
         return e;
     }
-    if (sl->drift_window &&
-        (e = kn__drift_new(&sn->m.in, sl->drift_window, sn->m.ref, &sn->m.drift))) {
+    if (sl->drift.window && (e = kn__drift_new(&sn->m, &sl->drift, &sn->m.drift))) {
         kn__serve_model_free(&sn->m);
         kn_free(sn);
         return e;
     }
+    kn__drift_set_owner(sn->m.drift, sn);
     atomic_init(&sn->refs, 1);
     memcpy(sn->hash, src->hash, sizeof sn->hash);
     sn->reg_version = src->reg_version;

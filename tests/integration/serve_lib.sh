@@ -40,3 +40,15 @@ j = json.load(open(sys.argv[1]))
 sys.exit(0 if eval(sys.argv[2]) else 1)
 PY
 }
+# metrics_after_windows FILE N: /metrics into FILE once the server's drift
+# windows tested so far (summed over versions) reach N; the windows are
+# tested on a thread of their own after the request that ends them (10 s
+# at most).
+metrics_after_windows() {
+    for _ in $(seq 200); do
+        curl -s "$URL/metrics" > "$1"
+        [ "$(awk '/^kiln_drift_windows_total\{/ {n += $2} END {print n + 0}' "$1")" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    fail "the server tested fewer than $2 drift windows within 10 s: $(grep '^kiln_drift_windows_total' "$1")"
+}

@@ -15,7 +15,9 @@
 # each event in /metrics (kiln_ops_events_total), in the access log as an
 # "ops_anomaly" line and POSTed to the --ops-webhook receiver once; and
 # kiln monitor ops on the access log afterwards finds the same events
-# (intervals aligned to the clock there: within one interval).
+# (intervals aligned to the clock there: within one interval). Alert rules
+# on the live intervals (--alerts: ops_jump on errors, ops_flatline on
+# requests) each open an incident, delivered once to a second receiver.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -40,12 +42,22 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 $py "$W/receiver.py" "$RPORT" "$W/hook.jsonl" &
 RECEIVER=$!
-trap 'kill $RECEIVER 2>/dev/null; if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; fi; rm -rf "$W"' EXIT
+APORT=$(free_port)
+$py "$W/receiver.py" "$APORT" "$W/alerts.jsonl" &
+ARECEIVER=$!
+cat > "$W/rules.yaml" <<EOF
+rules:
+  - {name: errors_jumped, metric: ops_jump, series: errors, condition: "> 0"}
+  - {name: no_traffic, metric: ops_flatline, series: requests, condition: "> 0"}
+sinks:
+  - webhook: http://127.0.0.1:$APORT/alerts
+EOF
+trap 'kill $RECEIVER $ARECEIVER 2>/dev/null; if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; fi; rm -rf "$W"' EXIT
 expect "ops-webhook needs --ops-interval" 2 "$KILN" serve --model c="$W/c.kiln" \
     --ops-webhook "http://127.0.0.1:$RPORT/"
 expect "ops-interval 0.01" 2 "$KILN" serve --model c="$W/c.kiln" --ops-interval 0.01
 start_server --model c="$W/c.kiln" --threads 2 --ops-interval 0.25 --access-log "$W/access.jsonl" \
-    --ops-webhook "http://127.0.0.1:$RPORT/"
+    --ops-webhook "http://127.0.0.1:$RPORT/" --alerts "$W/rules.yaml"
 $py - "$PORT" "$W/phases.json" <<'PY' || fail "the client failed"
 import http.client, json, sys, time
 port, out = int(sys.argv[1]), sys.argv[2]
@@ -129,6 +141,14 @@ assert m["kiln_ops_intervals_total"] >= 30, m["kiln_ops_intervals_total"]
 # the webhook got each event once, the same as the access log's
 hook = [json.loads(l) for l in open(f"{w}/hook.jsonl")]
 assert sorted(map(json.dumps, hook)) == sorted(map(json.dumps, ev)), (len(hook), len(ev))
+# the alert rules on the live intervals: an incident each, sent once
+al = [json.loads(l) for l in open(f"{w}/alerts.jsonl")]
+for a in al:
+    print(f"alert {a['rule']} {a['incident']} value={a['value']} series={a['series']} events={len(a['events'])}")
+for rule, kind in (("errors_jumped", "jump"), ("no_traffic", "flatline")):
+    mine = [a for a in al if a["rule"] == rule]
+    assert mine and len({a["incident"] for a in mine}) == len(mine), (rule, mine)
+    assert all(a["model"] == "(server)" and a["value"] >= 1 and any(e["kind"] == kind for e in a["events"]) for a in mine), mine
 PY
 # the same access log after the fact: kiln monitor ops finds the same events
 rc=0; "$KILN" monitor ops --log "$W/access.jsonl" --interval 0.25 --json > "$W/ops.json" || rc=$?

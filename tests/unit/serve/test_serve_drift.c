@@ -3,7 +3,10 @@
  * fifth reads the Prometheus text; afterwards every row is counted (the
  * reference full, the number of tested windows exact) and, the rows all
  * drawn from one distribution, no window drifted. A window whose numbers
- * move and whose text takes a new value drifts on both inputs. */
+ * move and whose text takes a new value drifts on both inputs. Sliding
+ * windows end every `slide` rows once the first is full; the predictions
+ * are tested against the first window's; refused rows take their places
+ * in the windows (kiln_window_invalid_share). */
 #include "test_util.h"
 
 #include "serve/serve-impl.h"
@@ -40,12 +43,23 @@ static kn_frame *frame(size_t first, size_t n, double shift, const char *only)
     return f;
 }
 
+/* The predictions of rows first..first+n: a function of x. */
+static double *preds(size_t first, size_t n, double shift)
+{
+    static _Thread_local double y[1000];
+    for (size_t i = 0; i < n && i < 1000; i++)
+        y[i] = fmod((double)(first + i) * 0.6180339887498949, 1.0) * 2 + shift;
+    return y;
+}
+
 static void *adder(void *arg)
 {
     int t = *(const int *)arg;
+    kn__drift_begin(1);
     for (int b = 0; b < BATCHES; b++) {
-        kn_frame *f = frame(((size_t)t * BATCHES + (size_t)b) * ROWS, ROWS, 0, NULL);
-        kn__drift_add(model.drift, f);
+        size_t first = ((size_t)t * BATCHES + (size_t)b) * ROWS;
+        kn_frame *f = frame(first, ROWS, 0, NULL);
+        kn__drift_add(model.drift, f, preds(first, ROWS, 0));
         kn_frame_free(f);
     }
     return NULL;
@@ -72,7 +86,8 @@ static double series(const char *text, const char *key)
 static void threads_add(void **state)
 {
     (void)state;
-    KN_CHECK(kn__drift_new(&model.in, WINDOW, NULL, &model.drift));
+    kn__drift_cfg cfg = {WINDOW, 0, NULL, "m"};
+    KN_CHECK(kn__drift_new(&model, &cfg, &model.drift));
     pthread_t th[THREADS + 1];
     int ids[THREADS];
     done = 0;
@@ -97,7 +112,8 @@ static void threads_add(void **state)
     kn__sbuf_free(&b);
     /* a moved window: x shifted by a half, s one new value */
     kn_frame *f = frame(0, WINDOW, 0.5, "z");
-    kn__drift_add(model.drift, f);
+    kn__drift_begin(1);
+    kn__drift_add(model.drift, f, preds(0, WINDOW, 0));
     kn_frame_free(f);
     kn__drift_text(&(const kn__serve_model *){&model}, 1, &b);
     kn__sbuf_add(&b, "", 1);
@@ -113,9 +129,61 @@ static void wrong_frames_and_windows(void **state)
 {
     (void)state;
     kn__drift *d = NULL;
-    assert_int_equal(kn__drift_new(&in, 1, NULL, &d), KN_ERR_INVALID);
+    kn__drift_cfg one = {1, 0, NULL, "m"}, over = {10, 11, NULL, "m"};
+    assert_int_equal(kn__drift_new(&model, &one, &d), KN_ERR_INVALID);
     assert_null(d);
-    kn__drift_add(NULL, NULL); /* off */
+    assert_int_equal(kn__drift_new(&model, &over, &d), KN_ERR_INVALID);
+    assert_null(d);
+    kn__drift_add(NULL, NULL, NULL); /* off */
+    kn__drift_invalid(NULL, 3);
+}
+
+/* Sliding windows of 200 rows every 50: after the 200-row reference, the
+ * first window ends at row 400, then one every 50 rows; the predictions
+ * move in the last rows and their window drifts; refused rows show as the
+ * window's invalid share. */
+static void sliding(void **state)
+{
+    (void)state;
+    kn__drift_cfg cfg = {WINDOW, 50, NULL, "m"};
+    KN_CHECK(kn__drift_new(&model, &cfg, &model.drift));
+    kn__drift_begin(1);
+    for (size_t first = 0; first < 2000; first += 100) {
+        kn_frame *f = frame(first, 100, 0, NULL);
+        kn__drift_add(model.drift, f, preds(first, 100, 0));
+        kn_frame_free(f);
+    }
+    kn__sbuf b = {0};
+    kn__drift_text(&(const kn__serve_model *){&model}, 1, &b);
+    kn__sbuf_add(&b, "", 1);
+    assert_true(series(b.p, "kiln_drift_windows_total{model=\"m\",version=\"1\"} ") ==
+                (2000 - 400) / 50 + 1);
+    assert_true(series(b.p, "kiln_drift_slide_rows{model=\"m\",version=\"1\"} ") == 50);
+    assert_true(series(b.p, "kiln_drift_drifted_windows_total{model=\"m\",version=\"1\"} ") == 0);
+    assert_true(
+        series(b.p, "kiln_drift_drifted{model=\"m\",version=\"1\",column=\"(prediction)\"} ") == 0);
+    assert_true(series(b.p, "kiln_window_invalid_share{model=\"m\",version=\"1\"} ") == 0);
+    kn__sbuf_free(&b);
+    /* 140 rows whose predictions moved by 1, then 10 refused rows: the
+     * window of the last 200 rows (50 old, 140 moved, 10 refused) ends */
+    kn_frame *f = frame(2000, 140, 0, NULL);
+    kn__drift_add(model.drift, f, preds(2000, 140, 1));
+    kn_frame_free(f);
+    kn__drift_invalid(model.drift, 10);
+    kn__drift_text(&(const kn__serve_model *){&model}, 1, &b);
+    kn__sbuf_add(&b, "", 1);
+    assert_true(series(b.p, "kiln_drift_windows_total{model=\"m\",version=\"1\"} ") ==
+                (2150 - 400) / 50 + 1);
+    assert_true(
+        series(b.p, "kiln_drift_drifted{model=\"m\",version=\"1\",column=\"(prediction)\"} ") == 1);
+    assert_true(series(b.p, "kiln_drift_drifted{model=\"m\",version=\"1\",column=\"x\"} ") == 0);
+    assert_true(fabs(series(b.p, "kiln_window_invalid_share{model=\"m\",version=\"1\"} ") - 0.05) <
+                1e-12);
+    assert_true(series(b.p, "kiln_drift_invalid_rows_total{model=\"m\",version=\"1\"} ") == 10);
+    kn__sbuf_free(&b);
+    kn__drift_begin(0);
+    kn__drift_free(model.drift);
+    model.drift = NULL;
 }
 
 int main(void)
@@ -123,6 +191,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threads_add),
         cmocka_unit_test(wrong_frames_and_windows),
+        cmocka_unit_test(sliding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

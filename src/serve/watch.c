@@ -1,0 +1,663 @@
+/* The server's watcher (kn__watch_*): what the request threads and the ops
+ * thread finish (a drift window of a served version, an operational
+ * interval) goes through a bounded queue to one background thread, which
+ * records each window in the store's monitoring tables (monitor_checks, as
+ * `kiln monitor check --record` does) and evaluates the alert rules of
+ * `kiln serve --alerts` (kiln/alert.h): streaks, de-duplicated incidents
+ * (in the store's monitor_rule_state / monitor_alerts with a store, else
+ * in memory), the log and webhook sinks with their retries. Nothing of it
+ * runs on a request's path: a request that ends a window only queues its
+ * results (a full queue drops the job and counts it). Stopping works off
+ * the whole queue first, so a window finished before SIGTERM is recorded. */
+#include "kiln/alert.h"
+#include "kiln/log.h"
+#include "kiln/mem.h"
+#include "kiln/store.h"
+#include "serve/serve-impl.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { QUEUE_MAX = 4096 };
+
+typedef struct job {
+    struct job *next;
+    int ops;                      /* 1: an operational interval; 0: a drift window */
+    kn__drift *d;                 /* drift: whose copied window to test */
+    struct kn__serve_snap *owner; /* drift: the version it belongs to (a reference), or NULL */
+    kn__watch_window w;           /* drift: the results, once tested */
+    kn_alert_inputs in;           /* ops */
+    char *events;                 /* ops: the events going on (JSON array text) */
+} job;
+
+/* A rule's state for one model without a store. */
+typedef struct streak {
+    size_t rule;
+    char *model;
+    int64_t streak, open, undelivered; /* open: the window it opened in (0: none) */
+} streak;
+
+struct kn__watch {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    pthread_t thread;
+    int running, stop;
+    job *head, *tail; /* tested windows and intervals: for the store and the rules */
+    size_t depth;
+    /* the tester: a thread of its own tests the drift windows, so a slow
+     * store or webhook never holds a window back (the copies wait there) */
+    pthread_cond_t tcond;
+    pthread_t tester;
+    int testing, tstop;
+    job *thead, *ttail;
+    kn_store *store;      /* recording (and incidents), or NULL */
+    kn_alert_config *cfg; /* or NULL */
+    /* the thread's own */
+    streak *streaks;
+    size_t n_streaks;
+    /* counters (under mu) */
+    unsigned long long recorded, record_errors, dropped, windows, intervals;
+    unsigned long long *incidents, *open_now, delivered, delivery_failed;
+};
+
+static void job_free(job *j)
+{
+    if (!j) return;
+    kn_free((void *)j->w.model), kn_free((void *)j->w.version);
+    kn_drift_report_free(&j->w.cols);
+    kn_drift_col_free(&j->w.pred);
+    kn_free(j->events);
+    kn_free(j);
+}
+
+/* 1 queued; 0 dropped (the job is the caller's again). */
+static int push(kn__watch *w, job *j)
+{
+    pthread_mutex_lock(&w->mu);
+    if (w->depth >= QUEUE_MAX || w->stop) {
+        w->dropped++;
+        pthread_mutex_unlock(&w->mu);
+        return 0;
+    }
+    if (w->tail)
+        w->tail->next = j;
+    else
+        w->head = j;
+    w->tail = j;
+    w->depth++;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->mu);
+    return 1;
+}
+
+int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *owner)
+{
+    job *j = kn_calloc(1, sizeof *j);
+    if (!j) {
+        pthread_mutex_lock(&w->mu);
+        w->dropped++;
+        pthread_mutex_unlock(&w->mu);
+        return 0;
+    }
+    j->d = d;
+    j->owner = owner;
+    /* the caller holds a reference too (its request's): this one cannot be the last */
+    if (owner) atomic_fetch_add_explicit(&owner->refs, 1, memory_order_relaxed);
+    pthread_mutex_lock(&w->mu);
+    int ok = !w->tstop; /* one copy per drift at most: the tester's queue is bounded by them */
+    if (ok) {
+        if (w->ttail)
+            w->ttail->next = j;
+        else
+            w->thead = j;
+        w->ttail = j;
+        pthread_cond_signal(&w->tcond);
+    } else
+        w->dropped++;
+    pthread_mutex_unlock(&w->mu);
+    if (ok) return 1;
+    if (owner) atomic_fetch_sub_explicit(&owner->refs, 1, memory_order_relaxed);
+    kn_free(j);
+    return 0;
+}
+
+int kn__watch_wants_ops(const kn__watch *w)
+{
+    for (size_t i = 0; w && w->cfg && i < w->cfg->n_rules; i++)
+        if (w->cfg->rules[i].source == KN_ALERT_OPS) return 1;
+    return 0;
+}
+
+void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *events)
+{
+    if (!kn__watch_wants_ops(w)) return;
+    job *j = kn_calloc(1, sizeof *j);
+    if (!j || !(j->events = kn_strdup(events ? events : "[]"))) {
+        kn_free(j);
+        pthread_mutex_lock(&w->mu);
+        w->dropped++;
+        pthread_mutex_unlock(&w->mu);
+        return;
+    }
+    j->ops = 1;
+    j->in = *in;
+    j->in.cols = NULL, j->in.pred = NULL;
+    if (!push(w, j)) job_free(j);
+}
+
+/* ---- what a window measured, as JSON ---- */
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* A column's result, with the keys of kiln monitor check --json. */
+static json_t *col_json(const kn_drift_col *c)
+{
+    json_t *unseen = json_array();
+    for (size_t i = 0; i < c->unseen && i < KN_DRIFT_UNSEEN_SHOWN; i++)
+        json_array_append_new(unseen, json_string(c->unseen_values[i]));
+    return json_pack(
+        "{s:s, s:s, s:b, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+        "s:o, s:o, s:I, s:o, s:o, s:o}",
+        "column", c->name ? c->name : "", "kind", c->categorical ? "categorical" : "numeric",
+        "drifted", c->drifted, "why", c->why ? json_string(c->why) : json_null(), "n_reference",
+        (json_int_t)c->n_ref, "n", (json_int_t)c->n_cur, "psi", num(c->psi), "psi_threshold",
+        num(c->psi_threshold), "ks_d", num(c->ks_d), "ks_p", num(c->ks_p), "wasserstein",
+        num(c->wasserstein), "chi2", num(c->chi2), "chi2_p", num(c->chi2_p), "js", num(c->js), "p",
+        num(c->p), "p_adjusted", num(c->p_adjusted), "missing_reference", num(c->missing_ref),
+        "missing", num(c->missing_cur), "unseen_values", unseen, "unseen", (json_int_t)c->unseen,
+        "unseen_share", num(c->unseen_frac), "score", num(c->score), "importance", json_null());
+}
+
+static int by_drift(const void *x, const void *y)
+{
+    const kn_drift_col *a = x, *b = y;
+    if (a->drifted != b->drifted) return b->drifted - a->drifted;
+    double ea = isnan(a->score) ? 0 : a->score, eb = isnan(b->score) ? 0 : b->score;
+    return (ea < eb) - (ea > eb);
+}
+
+/* The window's result as kiln monitor check --json --window writes one,
+ * plus where it comes from (source, version, window, slide). */
+static json_t *window_json(const kn__watch_window *w)
+{
+    json_t *cols = json_array(), *drifted = json_array();
+    for (size_t i = 0; i < w->cols.n_cols; i++) {
+        json_array_append_new(cols, col_json(&w->cols.cols[i]));
+        if (w->cols.cols[i].drifted)
+            json_array_append_new(drifted, json_string(w->cols.cols[i].name));
+    }
+    unsigned long long end = w->end_row; /* of the rows the version received, refused ones too */
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:o, s:o, s:f, s:I, "
+                     "s:o}",
+                     "source", "serve", "version", w->version, "window", (json_int_t)w->window,
+                     "slide", (json_int_t)w->slide, "from", (json_int_t)(end - w->window_rows),
+                     "rows", (json_int_t)w->rows, "valid_rows", (json_int_t)(w->rows - w->invalid),
+                     "drift", w->drift, "columns_checked", (json_int_t)w->cols.n_cols,
+                     "columns_drifted", (json_int_t)w->cols.n_drifted, "drifted", drifted,
+                     "prediction", w->pred_tested ? col_json(&w->pred) : json_null(),
+                     "invalid_share", w->rows ? (double)w->invalid / (double)w->rows : 0.0,
+                     "invalid_rows", (json_int_t)w->invalid, "columns", cols);
+}
+
+/* ---- alerts ---- */
+
+static const char *op_text(kn_alert_op op)
+{
+    return op == KN_ALERT_GT ? ">" : op == KN_ALERT_GE ? ">=" : op == KN_ALERT_LT ? "<" : "<=";
+}
+
+static void iso_time(double t, char *buf, size_t cap)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, cap, "-");
+}
+
+/* Send an incident to every sink: 1 when every webhook took it. */
+static int deliver(kn__watch *w, json_t *payload, int *attempts)
+{
+    int ok = 1;
+    *attempts = 0;
+    char *body = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!body) return 0;
+    for (size_t i = 0; i < w->cfg->n_sinks; i++) {
+        const kn_alert_sink *s = &w->cfg->sinks[i];
+        if (s->kind == KN_SINK_LOG) {
+            kn_log(KN_LOG_WARN, "alert: %s", body);
+            continue;
+        }
+        int tries = 0;
+        kn_status e = kn_webhook_post(s->url, body, s->retries, s->backoff_s, s->timeout_s, &tries);
+        *attempts += tries;
+        if (e != KN_OK) {
+            kn_log(KN_LOG_WARN,
+                   "serve: alert not delivered (sent again with the next window "
+                   "while the incident is open): %s",
+                   kn_last_error());
+            ok = 0;
+        }
+    }
+    free(body);
+    pthread_mutex_lock(&w->mu);
+    if (ok)
+        w->delivered++;
+    else
+        w->delivery_failed++;
+    pthread_mutex_unlock(&w->mu);
+    return ok;
+}
+
+static streak *find_streak(kn__watch *w, size_t rule, const char *model)
+{
+    for (size_t i = 0; i < w->n_streaks; i++)
+        if (w->streaks[i].rule == rule && !strcmp(w->streaks[i].model, model))
+            return &w->streaks[i];
+    streak *grown = kn_realloc(w->streaks, (w->n_streaks + 1) * sizeof *grown);
+    if (!grown) return NULL;
+    w->streaks = grown;
+    streak *s = &grown[w->n_streaks];
+    memset(s, 0, sizeof *s);
+    s->rule = rule;
+    if (!(s->model = kn_strdup(model))) return NULL;
+    w->n_streaks++;
+    return s;
+}
+
+/* Every rule of the job's source on what it measured. */
+static void alerts(kn__watch *w, const job *j, const char *model, const char *data,
+                   unsigned long long k)
+{
+    kn_alert_inputs in;
+    if (j->ops)
+        in = j->in;
+    else {
+        kn_alert_inputs_init(&in);
+        in.cols = &j->w.cols;
+        in.pred = j->w.pred_tested ? &j->w.pred : NULL;
+        in.invalid_share = j->w.rows ? (double)j->w.invalid / (double)j->w.rows : 0;
+    }
+    for (size_t i = 0; w->cfg && i < w->cfg->n_rules; i++) {
+        const kn_alert_rule *r = &w->cfg->rules[i];
+        if ((r->source == KN_ALERT_OPS) != j->ops) continue;
+        double v = NAN;
+        const char *column = NULL;
+        if (kn_alert_measure(r, &in, &v, &column) != KN_OK) {
+            kn_log(KN_LOG_WARN, "serve: alert rule '%s': %s", r->name, kn_last_error());
+            continue;
+        }
+        int fires = kn_alert_fires(r, v);
+        char cond[64];
+        snprintf(cond, sizeof cond, "%s %.15g", op_text(r->op), r->threshold);
+        json_t *detail =
+            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:s}", "rule", r->name, "severity",
+                      r->severity, "model", model, "metric", r->metric, "column",
+                      column ? json_string(column) : json_null(), "value", num(v), "condition",
+                      cond, "window", (json_int_t)k, "data", data);
+        if (!detail) continue;
+        if (!j->ops) {
+            json_t *drifted = json_array();
+            for (size_t c = 0; c < j->w.cols.n_cols; c++)
+                if (j->w.cols.cols[c].drifted)
+                    json_array_append_new(drifted, json_string(j->w.cols.cols[c].name));
+            json_object_set_new(detail, "drifted_columns", drifted);
+            json_object_set_new(detail, "version", json_string(j->w.version));
+        } else {
+            json_object_del(detail, "column");
+            json_object_set_new(detail, "series", column ? json_string(column) : json_null());
+            json_t *ev = json_loads(j->events, 0, NULL);
+            json_object_set_new(detail, "events", ev ? ev : json_array());
+        }
+        int send = 0, opened = 0;
+        if (w->store) {
+            char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+            kn_alert_step st = {0};
+            kn_status e = text ? kn_store_alert_observe(w->store, model, r->name, r->severity,
+                                                        fires, r->for_windows, text, &st)
+                               : KN_ERR_NOMEM;
+            free(text);
+            if (e != KN_OK)
+                kn_log(KN_LOG_WARN, "serve: alert rule '%s': the store: %s", r->name,
+                       kn_last_error());
+            else if (st.incident) {
+                char since[32];
+                iso_time(st.since, since, sizeof since);
+                json_object_set_new(detail, "incident", json_integer(st.incident));
+                json_object_set_new(detail, "since", json_string(since));
+                send = st.undelivered;
+                opened = st.opened;
+            }
+            pthread_mutex_lock(&w->mu);
+            w->open_now[i] = st.incident && e == KN_OK;
+            pthread_mutex_unlock(&w->mu);
+        } else {
+            streak *s = find_streak(w, i, model);
+            if (!s) {
+                json_decref(detail);
+                continue;
+            }
+            s->streak = fires ? s->streak + 1 : 0;
+            if (fires && s->streak >= r->for_windows) {
+                if (!s->open) s->open = (int64_t)k, s->undelivered = 1, opened = 1;
+                char id[160];
+                snprintf(id, sizeof id, "%s@%s@window%lld", r->name, model, (long long)s->open);
+                json_object_set_new(detail, "incident", json_string(id));
+                json_object_set_new(detail, "since_window", json_integer(s->open));
+                send = (int)s->undelivered;
+            } else
+                s->open = 0, s->undelivered = 0;
+            pthread_mutex_lock(&w->mu);
+            w->open_now[i] = s->open != 0;
+            pthread_mutex_unlock(&w->mu);
+        }
+        if (opened) {
+            pthread_mutex_lock(&w->mu);
+            w->incidents[i]++;
+            pthread_mutex_unlock(&w->mu);
+        }
+        if (send && w->cfg->n_sinks) {
+            int tries = 0, ok = deliver(w, detail, &tries);
+            if (w->store && kn_store_alert_delivered(
+                                w->store, json_integer_value(json_object_get(detail, "incident")),
+                                ok, tries) != KN_OK)
+                kn_log(KN_LOG_WARN, "serve: alert delivery: the store: %s", kn_last_error());
+            if (!w->store && ok) {
+                streak *s = find_streak(w, i, model);
+                if (s) s->undelivered = 0;
+            }
+        }
+        json_decref(detail);
+    }
+}
+
+static void work(kn__watch *w, job *j)
+{
+    if (j->ops) {
+        pthread_mutex_lock(&w->mu);
+        unsigned long long k = ++w->intervals;
+        pthread_mutex_unlock(&w->mu);
+        alerts(w, j, "(server)", "kiln serve --ops-interval", k);
+        return;
+    }
+    char data[160];
+    snprintf(data, sizeof data, "kiln serve: version %s", j->w.version);
+    /* columns drifted first, then by how far they moved, as monitor check */
+    qsort(j->w.cols.cols, j->w.cols.n_cols, sizeof *j->w.cols.cols, by_drift);
+    if (w->store) {
+        json_t *res = window_json(&j->w);
+        char *text = res ? json_dumps(res, JSON_COMPACT) : NULL;
+        kn_status e = text ? kn_store_monitor_add(w->store, j->w.model, data, j->w.window_rows,
+                                                  j->w.rows, j->w.drift, text, NULL)
+                           : KN_ERR_NOMEM;
+        free(text);
+        json_decref(res);
+        if (e != KN_OK)
+            kn_log(KN_LOG_WARN, "serve: window %llu of %s not recorded: %s", j->w.window,
+                   j->w.model, kn_last_error());
+        pthread_mutex_lock(&w->mu);
+        if (e == KN_OK)
+            w->recorded++;
+        else
+            w->record_errors++;
+        pthread_mutex_unlock(&w->mu);
+    }
+    pthread_mutex_lock(&w->mu);
+    w->windows++;
+    pthread_mutex_unlock(&w->mu);
+    alerts(w, j, j->w.model, data, j->w.window);
+}
+
+static void *watch_main(void *arg)
+{
+    kn__watch *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->head && !w->stop) pthread_cond_wait(&w->cond, &w->mu);
+        job *j = w->head;
+        if (!j) break; /* stopping, and the queue is empty */
+        w->head = j->next;
+        if (!w->head) w->tail = NULL;
+        pthread_mutex_unlock(&w->mu);
+        work(w, j);
+        job_free(j);
+        pthread_mutex_lock(&w->mu);
+        w->depth--;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* The tester: test each copied window, then queue its results (with
+ * their own copies of the names) for the store and the rules. */
+static void *tester_main(void *arg)
+{
+    kn__watch *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->thead && !w->tstop) pthread_cond_wait(&w->tcond, &w->mu);
+        job *j = w->thead;
+        if (!j) break; /* stopping, and the queue is empty */
+        w->thead = j->next;
+        if (!w->thead) w->ttail = NULL;
+        pthread_mutex_unlock(&w->mu);
+        j->next = NULL;
+        kn__watch_window *r = &j->w;
+        kn__drift_run(j->d, r); /* the model stays alive: j->owner */
+        const char *model = r->model, *version = r->version;
+        r->model = model ? kn_strdup(model) : NULL;
+        r->version = version ? kn_strdup(version) : NULL;
+        kn__serve_snap_put(j->owner); /* may free the version, and its drift, now */
+        j->owner = NULL;
+        j->d = NULL;
+        if (!r->model || !r->version || !push(w, j)) job_free(j);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg, kn__watch **out)
+{
+    kn__watch *w = kn_calloc(1, sizeof *w);
+    if (!w) {
+        kn_alert_config_free(cfg);
+        return KN_ERR_NOMEM;
+    }
+    w->cfg = cfg;
+    size_t n = cfg ? cfg->n_rules : 0;
+    w->incidents = kn_calloc(n + 1, sizeof *w->incidents);
+    w->open_now = kn_calloc(n + 1, sizeof *w->open_now);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    pthread_cond_init(&w->tcond, NULL);
+    kn_status e = w->incidents && w->open_now ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK && record) e = kn_store_open(store_dir, 1, &w->store);
+    if (e == KN_OK && pthread_create(&w->thread, NULL, watch_main, w))
+        e = kn_fail(KN_ERR_INTERNAL, "cannot start the monitoring thread");
+    else if (e == KN_OK)
+        w->running = 1;
+    if (e == KN_OK && pthread_create(&w->tester, NULL, tester_main, w))
+        e = kn_fail(KN_ERR_INTERNAL, "cannot start the drift windows' thread");
+    else if (e == KN_OK)
+        w->testing = 1;
+    if (e != KN_OK) {
+        kn__watch_stop(w);
+        return e;
+    }
+    *out = w;
+    return KN_OK;
+}
+
+void kn__watch_stop(kn__watch *w)
+{
+    if (!w) return;
+    pthread_mutex_lock(&w->mu);
+    w->tstop = 1;
+    pthread_cond_broadcast(&w->tcond);
+    pthread_mutex_unlock(&w->mu);
+    if (w->testing) pthread_join(w->tester, NULL); /* tests every copy queued, first */
+    if (w->running) {
+        pthread_mutex_lock(&w->mu);
+        w->stop = 1;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->thread, NULL); /* it works off the queue first */
+    }
+    for (job *j = w->head, *next; j; j = next) next = j->next, job_free(j);
+    for (job *j = w->thead, *next; j; j = next)
+        next = j->next, kn__serve_snap_put(j->owner), job_free(j);
+    for (size_t i = 0; i < w->n_streaks; i++) kn_free(w->streaks[i].model);
+    kn_free(w->streaks);
+    kn_store_close(w->store);
+    kn_alert_config_free(w->cfg);
+    kn_free(w->incidents);
+    kn_free(w->open_now);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cond);
+    pthread_cond_destroy(&w->tcond);
+    kn_free(w);
+}
+
+/* ---- /metrics ---- */
+
+void kn__watch_text(kn__watch *w, kn__sbuf *b)
+{
+    if (!w) return;
+    pthread_mutex_lock(&w->mu);
+    kn__sbuf_printf(b,
+                    "# HELP kiln_watch_queue_depth Finished windows waiting for the monitoring "
+                    "thread (store, alert rules).\n# TYPE kiln_watch_queue_depth gauge\n"
+                    "kiln_watch_queue_depth %zu\n"
+                    "# HELP kiln_watch_windows_total Drift windows the monitoring thread has "
+                    "handled.\n# TYPE kiln_watch_windows_total counter\n"
+                    "kiln_watch_windows_total %llu\n"
+                    "# HELP kiln_watch_dropped_total Finished windows dropped: the queue was "
+                    "full (%d) or memory ran out.\n# TYPE kiln_watch_dropped_total counter\n"
+                    "kiln_watch_dropped_total %llu\n",
+                    w->depth, w->windows, (int)QUEUE_MAX, w->dropped);
+    if (w->store)
+        kn__sbuf_printf(b,
+                        "# HELP kiln_watch_recorded_total Windows recorded in the store "
+                        "(monitor_checks).\n# TYPE kiln_watch_recorded_total counter\n"
+                        "kiln_watch_recorded_total %llu\n"
+                        "# HELP kiln_watch_record_errors_total Windows the store refused.\n"
+                        "# TYPE kiln_watch_record_errors_total counter\n"
+                        "kiln_watch_record_errors_total %llu\n",
+                        w->recorded, w->record_errors);
+    if (w->cfg && w->cfg->n_rules) {
+        kn__sbuf_puts(b, "# HELP kiln_alert_incidents_total Incidents a rule opened.\n"
+                         "# TYPE kiln_alert_incidents_total counter\n");
+        for (size_t i = 0; i < w->cfg->n_rules; i++) {
+            kn__sbuf_puts(b, "kiln_alert_incidents_total{rule=\"");
+            kn__sbuf_prom_label(b, w->cfg->rules[i].name, strlen(w->cfg->rules[i].name));
+            kn__sbuf_printf(b, "\"} %llu\n", w->incidents[i]);
+        }
+        kn__sbuf_puts(b, "# HELP kiln_alert_open 1 while the rule's latest evaluation left an "
+                         "incident open.\n# TYPE kiln_alert_open gauge\n");
+        for (size_t i = 0; i < w->cfg->n_rules; i++) {
+            kn__sbuf_puts(b, "kiln_alert_open{rule=\"");
+            kn__sbuf_prom_label(b, w->cfg->rules[i].name, strlen(w->cfg->rules[i].name));
+            kn__sbuf_printf(b, "\"} %llu\n", w->open_now[i]);
+        }
+        kn__sbuf_printf(b,
+                        "# HELP kiln_alert_deliveries_total Incidents sent to the sinks, by "
+                        "whether every webhook took them.\n"
+                        "# TYPE kiln_alert_deliveries_total counter\n"
+                        "kiln_alert_deliveries_total{result=\"ok\"} %llu\n"
+                        "kiln_alert_deliveries_total{result=\"failed\"} %llu\n",
+                        w->delivered, w->delivery_failed);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- the rules file ---- */
+
+kn_status kn__serve_alerts_read(const char *path, kn_alert_config **out)
+{
+    *out = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return kn_fail(KN_ERR_IO, "alert rules %s: cannot open it: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *text = kn_malloc(cap);
+    kn_status e = text ? KN_OK : KN_ERR_NOMEM;
+    while (e == KN_OK) {
+        if (n + 1 >= cap) {
+            char *grown = cap < (1u << 24) ? kn_realloc(text, cap * 2) : NULL;
+            if (!grown) {
+                e = kn_fail(KN_ERR_INVALID, "alert rules %s: over 16 MiB", path);
+                break;
+            }
+            text = grown;
+            cap *= 2;
+        }
+        size_t got = fread(text + n, 1, cap - n - 1, fp);
+        n += got;
+        if (!got) break;
+    }
+    if (e == KN_OK && ferror(fp)) e = kn_fail(KN_ERR_IO, "alert rules %s: cannot read it", path);
+    fclose(fp);
+    if (e == KN_OK) text[n] = 0, e = kn_alert_config_parse(text, n, path, out);
+    kn_free(text);
+    for (size_t i = 0; e == KN_OK && i < (*out)->n_rules; i++)
+        if ((*out)->rules[i].retrain_spec)
+            e = kn_fail(KN_ERR_INVALID,
+                        "%s: rule '%s' has retrain:, which kiln serve does not run (a retrain "
+                        "needs the store's incident and the registry: kiln monitor check "
+                        "--record --alerts runs it); drop retrain: here",
+                        path, (*out)->rules[i].name);
+    if (e != KN_OK) {
+        kn_alert_config_free(*out);
+        *out = NULL;
+    }
+    return e;
+}
+
+kn_status kn__serve_alerts_check(const kn_alert_config *c, const char *path, const kn_serve_opts *o,
+                                 kn__serve_slot *slots, size_t n_slots)
+{
+    for (size_t i = 0; c && i < c->n_rules; i++) {
+        const kn_alert_rule *r = &c->rules[i];
+        if (r->source == KN_ALERT_ANOMALY)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' watches '%s', which kiln serve does not measure "
+                           "(kiln monitor check --anomalies does); the server's metrics are the "
+                           "drift ones (with --drift-window) and ops_* (with --ops-interval)",
+                           path, r->name, r->metric);
+        if (r->source == KN_ALERT_OPS && !(o->ops_interval_s > 0))
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' watches '%s', an operational series: give "
+                           "--ops-interval SECONDS",
+                           path, r->name, r->metric);
+        if (r->source == KN_ALERT_DRIFT && !o->drift_window)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' watches '%s', which is measured per drift window: "
+                           "give --drift-window N",
+                           path, r->name, r->metric);
+        if (r->window_rows && (size_t)r->window_rows != o->drift_window)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' has window %lld rows, the server %zu "
+                           "(--drift-window); give them one window, or drop window:",
+                           path, r->name, (long long)r->window_rows, o->drift_window);
+        if (!r->column || r->source != KN_ALERT_DRIFT) continue;
+        int found = 0;
+        for (size_t k = 0; !found && k < n_slots; k++) {
+            kn__serve_snap *sn = atomic_load(&slots[k].snap[KN__SNAP_MAIN]);
+            for (size_t j = 0; sn && j < sn->m.in.n; j++)
+                found |= !strcmp(sn->m.in.names[j], r->column);
+        }
+        if (!found)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' watches column '%s', which is not an input column of "
+                           "a served model",
+                           path, r->name, r->column);
+    }
+    return KN_OK;
+}
