@@ -382,8 +382,16 @@ static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run
     if (r->n_chosen) print_search(s, r);
     if (r->has_cv) {
         static const char *const splits[] = {"k-fold", "stratified", "group", "time-series", ""};
-        printf("cv        %zu folds (%s):\n", r->cv.k,
-               (unsigned)r->cv.split < 5 ? splits[r->cv.split] : "?");
+        /* how rows reach the folds: shuffled by the run's seed, or in the
+         * file's order (which a sorted file makes misleading) */
+        char order[96] = "";
+        if (r->cv.split == KN_SPLIT_KFOLD || r->cv.split == KN_SPLIT_STRATIFIED)
+            snprintf(order, sizeof order,
+                     s->eval.shuffle ? ", rows shuffled by seed %llu"
+                                     : ", rows in file order (shuffle: false)",
+                     (unsigned long long)r->seed);
+        printf("cv        %zu folds (%s%s):\n", r->cv.k,
+               (unsigned)r->cv.split < 5 ? splits[r->cv.split] : "?", order);
         for (size_t m = 0; m < r->cv.n_scores; m++) {
             printf("  %-22s %.4f ± %.4f  [", r->cv.name[m], r->cv.mean[m], r->cv.std[m]);
             for (size_t f = 0; f < r->cv.k; f++)
@@ -454,8 +462,11 @@ static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_o
             json_object_set_new(mean, r->cv.name[m], cli_json_num(r->cv.mean[m]));
             json_object_set_new(std, r->cv.name[m], cli_json_num(r->cv.std[m]));
         }
-        json_t *cv = json_pack("{s:I, s:o, s:o, s:o}", "k", (json_int_t)r->cv.k, "folds", folds,
-                               "mean", mean, "std", std);
+        json_t *cv =
+            json_pack("{s:I, s:o, s:o, s:o, s:b}", "k", (json_int_t)r->cv.k, "folds", folds, "mean",
+                      mean, "std", std, "shuffled",
+                      (r->cv.split == KN_SPLIT_KFOLD || r->cv.split == KN_SPLIT_STRATIFIED) &&
+                          s->eval.shuffle);
         if (r->cv.has_train) {
             json_t *train = json_object();
             for (size_t m = 0; m < r->cv.n_scores; m++)

@@ -79,9 +79,11 @@ static kn_status time_cut(const kn_prep_spec *s, const kn_frame *f, size_t *trai
                           size_t *test, size_t *ns)
 {
     size_t j;
+    char hint[160];
     if (kn_frame_find(f, s->eval.test_by, &j) != KN_OK)
-        return kn_fail(KN_ERR_NOT_FOUND, "%s: evaluation: test: by: the frame has no column '%s'",
-                       s->path, s->eval.test_by);
+        return kn_fail(KN_ERR_NOT_FOUND, "%s: evaluation: test: by: the frame has no column '%s'%s",
+                       s->path, s->eval.test_by,
+                       kn_frame_did_you_mean(f, s->eval.test_by, hint, sizeof hint));
     kn_column *c = kn_frame_col(f, j);
     double cut;
     char *end;
@@ -584,15 +586,19 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
                (unsigned long long)r->prep->duplicates_removed);
     if (e == KN_OK) {
         size_t j;
+        char hint[160];
         if (kn_frame_find(r->prep->frame, s->target, &j) != KN_OK)
-            e = kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'", s->path,
-                        s->target);
+            e = kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'%s", s->path,
+                        s->target,
+                        kn_frame_did_you_mean(r->prep->frame, s->target, hint, sizeof hint));
     }
     for (size_t i = 0; e == KN_OK && i < s->n_ignore; i++) {
         size_t j;
+        char hint[160];
         if (kn_frame_find(r->prep->frame, s->ignore[i], &j) != KN_OK)
-            e = kn_fail(KN_ERR_NOT_FOUND, "%s: ignore: the frame has no column '%s'", s->path,
-                        s->ignore[i]);
+            e = kn_fail(KN_ERR_NOT_FOUND, "%s: ignore: the frame has no column '%s'%s", s->path,
+                        s->ignore[i],
+                        kn_frame_did_you_mean(r->prep->frame, s->ignore[i], hint, sizeof hint));
         else
             kn_column_set_role(kn_frame_col(r->prep->frame, j), KN_ROLE_IGNORE);
     }

@@ -234,6 +234,7 @@ static kn_status parse_cv(Y *c, const yaml_node_t *n, kn_spec_eval *v)
     if (n->type != YAML_MAPPING_NODE)
         return kn__yaml_at(c, n, "cv takes {folds: 5, split: stratified, shuffle: true} or false");
     v->cv = 1;
+    const yaml_node_t *shuffle = NULL;
     kn_status e = kn__yaml_check_keys(c, n);
     KN__YAML_FOR_PAIRS(c, n, kv)
     {
@@ -247,9 +248,10 @@ static kn_status parse_cv(Y *c, const yaml_node_t *n, kn_spec_eval *v)
             e = count_in(c, kv.value, k, 0, (uint64_t)1 << 40, &v->gap);
         else if (!strcmp(k, "split"))
             e = parse_split(c, kv.value, v);
-        else if (!strcmp(k, "shuffle"))
+        else if (!strcmp(k, "shuffle")) {
+            shuffle = kv.value;
             e = kn__yaml_bool(c, kv.value, k, &v->shuffle);
-        else if (!strcmp(k, "groups"))
+        } else if (!strcmp(k, "groups"))
             e = kn__spec_text(c, kv.value, k, &v->groups);
         else if (!strcmp(k, "order_by"))
             e = kn__spec_text(c, kv.value, k, &v->order_by);
@@ -265,6 +267,17 @@ static kn_status parse_cv(Y *c, const yaml_node_t *n, kn_spec_eval *v)
     if (v->groups && v->split == KN_SPLIT_AUTO) v->split = KN_SPLIT_GROUP;
     if (v->split == KN_SPLIT_TIME && !v->order_by)
         return kn__yaml_at(c, n, "split: time_series needs order_by: COLUMN (the time order)");
+    /* k-fold and stratified folds are shuffled unless shuffle: false; group
+     * and time-series folds never are */
+    if (v->split == KN_SPLIT_GROUP || v->split == KN_SPLIT_TIME) {
+        if (shuffle && v->shuffle)
+            return kn__yaml_at(c, shuffle,
+                               "shuffle: true goes with k-fold and stratified splits; %s folds "
+                               "keep their %s: drop shuffle",
+                               v->split == KN_SPLIT_GROUP ? "group" : "time-series",
+                               v->split == KN_SPLIT_GROUP ? "groups whole" : "time order");
+        v->shuffle = 0;
+    }
     return KN_OK;
 }
 
