@@ -297,8 +297,9 @@ static kn_status take_best(kn__run_state *w)
 /* The model's search on the training rows, as `kiln tune` runs it: each
  * trial the spec's pipeline cross-validated (steps inside its folds) with
  * the search's folds and metric; the best trial's parameters are then the
- * model's. Reproducible: seeded by the search's seed (else the run's), one
- * trial at a time. */
+ * model's. Reproducible: seeded by the search's seed (else the run's), the
+ * same trials and results on any number of jobs (kiln/tune.h); the budgets
+ * max_time and max_cost depend on timing, as kiln tune's do. */
 static kn_status run_search(kn__run_state *w)
 {
     const kn_spec_search *x = &w->s->search;
@@ -317,8 +318,12 @@ static kn_status run_search(kn__run_state *w)
     kn_tune_opts_default(&o);
     o.strategy = (kn_tune_strategy)x->strategy;
     o.trials = x->trials;
-    o.jobs = 1;
+    o.jobs = w->o->jobs > 1 ? (int)w->o->jobs : 1;
     o.threads = (int)w->o->threads;
+    o.max_seconds = x->max_time;
+    o.max_cost = x->max_cost;
+    o.core_hour = w->o->core_hour;
+    o.gb_hour = w->o->gb_hour;
     o.seed = r->search_seed = x->has_seed ? x->seed : r->seed;
     o.prune = x->prune;
     if (e == KN_OK) {

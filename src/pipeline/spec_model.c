@@ -98,12 +98,26 @@ static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m,
             e = kn__yaml_count(c, kv.value, k, &x->seed);
         } else if (!strcmp(k, "prune"))
             e = kn__yaml_bool(c, kv.value, k, &x->prune);
-        else if (!strcmp(k, "space"))
+        else if (!strcmp(k, "max_time") || !strcmp(k, "max_cost")) {
+            double v = 0;
+            e = kn__yaml_double(c, kv.value, k, &v);
+            if (e == KN_OK && !(v > 0 && v <= 1e12))
+                e = kn__yaml_at(c, kv.value,
+                                "%s: %g is outside (0, 1e12]: give %s (leave the key out for no "
+                                "limit)",
+                                k, v,
+                                k[4] == 't' ? "seconds, e.g. max_time: 600"
+                                            : "US dollars, e.g. max_cost: 0.5");
+            if (k[4] == 't')
+                x->max_time = v;
+            else
+                x->max_cost = v;
+        } else if (!strcmp(k, "space"))
             space = kv.value;
         else
             e = kn__yaml_at(c, kv.key_node,
                             "unknown search key '%s'; known: strategy, trials, cv, metric, seed, "
-                            "prune, space",
+                            "prune, max_time, max_cost, space",
                             k);
     }
     if (e != KN_OK) return e;
