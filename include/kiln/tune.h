@@ -136,7 +136,8 @@ typedef struct kn_tune_opts {
     size_t trials;             /* at most this many trials (grid: 0 = every combination) */
     double max_seconds;        /* start no trial after this long (0: no limit) */
     double max_cost;           /* start no trial once the finished trials' cost (resumed ones
-                                  included) reaches this (0: no limit) */
+                                  included) reaches this (0: no limit); neither budget
+                                  stops the first trial of a search */
     double core_hour, gb_hour; /* prices of the cost estimate (kiln/store.h's kn_prices) */
     int jobs;                  /* trials at a time (0: one); threads are shared among them */
     int threads;               /* all trials together (0: one per core) */

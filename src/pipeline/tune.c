@@ -186,6 +186,7 @@ typedef struct search {
     pthread_cond_t cond;
     progress *prog; /* n_prog, by trial id */
     size_t n_prog;
+    size_t started; /* trials started (under kn_tune_cb): the budgets spare the first */
 } search;
 
 /* Append a running mean to p (under s->mu). */
@@ -358,6 +359,9 @@ static int should_stop(search *s)
         s->res->stopped = 2;
         return 1;
     }
+    /* a budget stops further trials: the first one always runs, so a search
+     * has a result however small its budget */
+    if (!s->started && !s->res->n) return 0;
     if (s->o->max_seconds > 0 && now_seconds() - s->t0 >= s->o->max_seconds) {
         if (!s->res->stopped) s->res->stopped = 1;
         return 1;
@@ -392,6 +396,7 @@ static kn_status run_batch(search *s, kn_tune_trial *batch, size_t m)
             e = trial_copy(s->sp, p, &batch[j]);
             s->res->cost += isfinite(p->cost) ? p->cost : 0;
             ran[j] = 1;
+            s->started++; /* a resumed trial counts as run */
         }
     }
     for (size_t j = 0; e == KN_OK && s->prune && j < m; j++)
@@ -425,7 +430,10 @@ static kn_status run_batch(search *s, kn_tune_trial *batch, size_t m)
             kn_ctx *prev = kn__ctx_swap(parent);
             int stop;
 #pragma omp critical(kn_tune_cb)
-            stop = ran[j] ? 0 : should_stop(s);
+            {
+                stop = ran[j] ? 0 : should_stop(s);
+                if (!ran[j] && !stop) s->started++;
+            }
             if (!ran[j] && stop) settle(s, batch[j].id);
             if (!ran[j] && !stop) {
                 st[j] = run_trial(s, &batch[j]);
