@@ -94,6 +94,9 @@ typedef struct kn_cv_result {
     char verdict_text[640];
     int stopped;      /* 1: on_fold stopped the run after fold k (of k_planned) */
     size_t k_planned; /* the split's folds */
+    /* with has_train: the baseline fitted on each fold's training rows
+     * scored on those same rows, mean over folds (n_scores) */
+    double *train_baseline_mean;
 } kn_cv_result;
 
 KN_API kn_status kn_cv_run(const kn_frame *f, const kn_cv_spec *s, kn_cv_result *out);
@@ -111,10 +114,34 @@ KN_API void kn_cv_result_free(kn_cv_result *r);
  *   under-fitting: train and validation skill both under 0.10 (the model
  *     barely beats a constant even on the rows it was fitted on);
  *   fine otherwise.
+ * The noise guard of kn_fit_judge (below) applies too: this is
+ * kn_fit_judge with the train baseline unknown.
  * `why` (len bytes) receives the verdict with its evidence and a hint. */
 KN_API kn_fit_verdict kn_fit_diagnose(const char *metric, double train, double valid,
                                       double valid_std, double baseline, int higher_is_better,
                                       char *why, size_t len);
+/* The evidence of kn_fit_judge: kn_fit_diagnose's, and the baseline's
+ * score on the training rows (the constant fitted on them, scored there;
+ * NaN: unknown). */
+typedef struct kn_fit_evidence {
+    const char *metric;
+    double train, valid, valid_std, baseline, train_baseline;
+    int higher_is_better;
+} kn_fit_evidence;
+
+/* kn_fit_diagnose with two guards for small or noisy data:
+ *   the model learnt nothing on its own rows: with train_baseline known,
+ *     the train skill is measured from it (the constant's score on the
+ *     same rows); under 0.10 there (a constant model, say a tree that
+ *     cannot split 14 rows) the train-validation gap is the constant's own
+ *     gap, not over-fitting: no over-fitting verdict, and under-fitting
+ *     when the validation skill is under 0.10 too;
+ *   the folds disagree: when the validation scores' spread exceeds 0.25 on
+ *     the skill scale (a quarter of the way from the baseline to a perfect
+ *     score, as happens at tiny training sizes), a gap that would mean
+ *     over-fitting gives "unknown" with the spread as its evidence.
+ * Otherwise the rules of kn_fit_diagnose. */
+KN_API kn_fit_verdict kn_fit_judge(const kn_fit_evidence *ev, char *why, size_t len);
 /* "fine", "over-fitting", "under-fitting" or "unknown". */
 KN_API const char *kn_fit_verdict_name(kn_fit_verdict v);
 

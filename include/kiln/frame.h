@@ -80,6 +80,13 @@ KN_API size_t kn_frame_n_cols(const kn_frame *f);
 KN_API kn_column *kn_frame_col(const kn_frame *f, size_t j);
 /* Index of the column named `name`; KN_ERR_NOT_FOUND naming the columns otherwise. */
 KN_API kn_status kn_frame_find(const kn_frame *f, const char *name, size_t *j);
+/* A "did you mean" hint for a column name that is not in f: " (did you
+ * mean 'NAME'?)" naming the column closest to `name` (optimal string
+ * alignment distance, letters compared without case: at most 1 for names
+ * of up to 5 characters, 2 otherwise; the first closest in column order),
+ * or "" when none is that close. Written into buf (cap bytes); returns buf. */
+KN_API const char *kn_frame_did_you_mean(const kn_frame *f, const char *name, char *buf,
+                                         size_t cap);
 
 /* Adds a column with n_rows missing cells. Fails if the name is taken.
  * *out (may be NULL) is borrowed. */

@@ -126,6 +126,12 @@ typedef struct kn_model_vt {
      * predict_proba (proba 1). It must not change the model. */
     kn_status (*predict_with)(const kn_model *m, const kn_dataset *d, const kn_predict_opts *o,
                               int proba, double *out);
+    /* Optional, for a binary classifier whose decisions favour one class
+     * (tuned_threshold): the label its parameters name as positive, "" for
+     * the default (the second of the sorted labels). Scoring then takes
+     * that class as positive (kn_model_positive_class), and a different one
+     * asked for is an error rather than scores of the other class. */
+    const char *(*own_positive)(const kn_model *m);
 } kn_model_vt;
 
 /* fit and predict read features through kn_dataset_column and get the

@@ -185,6 +185,9 @@ typedef struct kn_spec_search {
     int has_seed;                /* seed: seeds the search (else the run's seed) */
     uint64_t seed;
     int prune; /* 1: the median rule stops bad trials early */
+    /* budgets (0: none): start no trial after max_time seconds, or once the
+     * finished trials' estimated cost reaches max_cost (kn_run_opts' prices) */
+    double max_time, max_cost;
 } kn_spec_search;
 
 typedef struct kn_prep_spec {

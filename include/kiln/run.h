@@ -46,6 +46,12 @@ typedef struct kn_run_opts {
     const unsigned char *secret_key; /* sign the artifact (KN_ARTIFACT_SECRET_KEY_BYTES), or NULL */
     int overwrite_input;             /* as kn_prep_options */
     const char *parent_run;          /* recorded in the lineage, or NULL */
+    /* model: search: trials at a time (0 or 1: one); each trial's folds
+     * then run on one thread, so jobs trials take jobs threads (capped at
+     * threads); the same trials and results on any jobs */
+    int64_t jobs;
+    double core_hour, gb_hour; /* prices of search: max_cost's estimate (kiln/store.h's
+                                  kn_prices; 0: no cost, max_cost then never reached) */
 } kn_run_opts;
 
 KN_API void kn_run_opts_default(kn_run_opts *o);

@@ -28,6 +28,15 @@
  * the others) and
  * successive halving (random configurations evaluated on a small resource,
  * the best third moving on to three times as much).
+ * Random search never repeats a configuration of a discrete space (every
+ * parameter a choice or an int range): trial j draws from the stream
+ * (seed, j), redraws while it repeats an earlier trial's configuration, and
+ * after 64 repeats takes one uniformly from those not drawn yet (spaces of
+ * up to 1,000,000 combinations; larger ones give up after 1000 draws).
+ * When fewer distinct configurations exist than trials, each runs once and
+ * the result says stopped 4. Configurations are drawn before any trial
+ * runs, so they do not depend on jobs. Spaces with a continuous range are
+ * not checked (a repeat there has probability 0).
  *
  * Reproducible: the configurations come from (seed, trial number) and, for
  * TPE, from the finished trials before the trial's batch (batches of a
@@ -127,7 +136,8 @@ typedef struct kn_tune_opts {
     size_t trials;             /* at most this many trials (grid: 0 = every combination) */
     double max_seconds;        /* start no trial after this long (0: no limit) */
     double max_cost;           /* start no trial once the finished trials' cost (resumed ones
-                                  included) reaches this (0: no limit) */
+                                  included) reaches this (0: no limit); neither budget
+                                  stops the first trial of a search */
     double core_hour, gb_hour; /* prices of the cost estimate (kiln/store.h's kn_prices) */
     int jobs;                  /* trials at a time (0: one); threads are shared among them */
     int threads;               /* all trials together (0: one per core) */
@@ -159,7 +169,8 @@ typedef struct kn_tune_result {
     const char *metric; /* the score's metric (borrowed: registered, or opts' prior_metric);
                            NULL when no trial ran */
     int higher_is_better;
-    int stopped; /* 1: the time budget ran out; 2: cancelled; 3: the cost budget ran out */
+    int stopped; /* 1: the time budget ran out; 2: cancelled; 3: the cost budget ran out;
+                    4: random search ran out of new configurations (below) */
     double cost; /* the trials' estimated cost, summed */
 } kn_tune_result;
 

@@ -327,10 +327,11 @@ kn_status cli_ignore_columns(kn_frame *f, const char *list)
         size_t len = comma ? (size_t)(comma - p) : strlen(p), j;
         char *name = kn_strndup(p, len);
         if (!name) return KN_ERR_NOMEM;
-        kn_status e =
-            kn_frame_find(f, name, &j) == KN_OK
-                ? KN_OK
-                : kn_fail(KN_ERR_NOT_FOUND, "--ignore: the data has no column '%s'", name);
+        char hint[160];
+        kn_status e = kn_frame_find(f, name, &j) == KN_OK
+                          ? KN_OK
+                          : kn_fail(KN_ERR_NOT_FOUND, "--ignore: the data has no column '%s'%s",
+                                    name, kn_frame_did_you_mean(f, name, hint, sizeof hint));
         kn_free(name);
         if (e != KN_OK) return e;
         kn_column_set_role(kn_frame_col(f, j), KN_ROLE_IGNORE);

@@ -1,8 +1,13 @@
 /* Shared by kiln anomaly and kiln cluster: an unsupervised model made from
  * its name and --param values, and fitted on a file's rows. */
 #include "cli/cli.h"
+#include "kiln/log.h"
 #include "kiln/model.h"
 #include "kiln/stage.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 int cli_unsupervised_model(const char *name, const cli_list *params, int validate, kn_model **m)
 {
@@ -26,6 +31,42 @@ int cli_unsupervised_model(const char *name, const cli_list *params, int validat
     return CLI_OK;
 }
 
+/* Whether a column's name is one that labels take: target, label, class,
+ * y, outcome or response, in any case, alone or after a '_' ("is_fraud"
+ * is not caught; "fraud_label" is). */
+static int named_like_label(const char *name)
+{
+    static const char *const words[] = {"target", "label", "class", "y", "outcome", "response"};
+    const char *us = strrchr(name, '_'), *tail = us ? us + 1 : name;
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (!strcasecmp(name, words[i]) || !strcasecmp(tail, words[i])) return 1;
+    return 0;
+}
+
+/* The feature column that looks like a label (NULL: none): one named like
+ * a label first, else a text (categorical) column with few levels (2 to
+ * 20, and under half the rows), the last such in column order. *text
+ * receives whether it is text and *levels its level count (0 for numbers). */
+static const kn_column *label_like(const kn_frame *f, int *text, size_t *levels)
+{
+    const kn_column *named = NULL, *few = NULL;
+    size_t n = kn_frame_n_rows(f);
+    for (size_t j = 0; j < kn_frame_n_cols(f); j++) {
+        const kn_column *c = kn_frame_col(f, j);
+        if (kn_column_role(c) != KN_ROLE_FEATURE) continue;
+        int is_text = kn_column_type(c) == KN_COL_CATEGORICAL;
+        size_t k = is_text ? kn_column_n_levels(c) : 0;
+        if (!named && named_like_label(kn_column_name(c))) named = c;
+        if (is_text && k >= 2 && k <= 20 && 2 * k < n) few = c;
+    }
+    const kn_column *c = named ? named : few;
+    if (c) {
+        *text = kn_column_type(c) == KN_COL_CATEGORICAL;
+        *levels = *text ? kn_column_n_levels(c) : 0;
+    }
+    return c;
+}
+
 kn_status cli_unsupervised_fit(kn_model *m, const char *data, kn_read_opts *o, const char *ignore,
                                kn_frame **f)
 {
@@ -36,5 +77,22 @@ kn_status cli_unsupervised_fit(kn_model *m, const char *data, kn_read_opts *o, c
     kn_stage_begin("fit");
     if (e == KN_OK) e = kn_model_fit(m, *f, NULL, NULL);
     kn_stage_end();
+    /* a label left among the features: a text one stops the fit, a numeric
+     * one named like a label is taken as a feature; either way name it */
+    int text = 0;
+    size_t levels = 0;
+    const kn_column *c = *f ? label_like(*f, &text, &levels) : NULL;
+    if (c && e != KN_OK && text && e != KN_ERR_NOMEM) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", kn_last_error());
+        e = kn_fail(e,
+                    "%s; column '%s' looks like a label (text with %zu values): leave it out "
+                    "with --ignore %s",
+                    why, kn_column_name(c), levels, kn_column_name(c));
+    } else if (c && e == KN_OK && !text)
+        kn_log(KN_LOG_WARN,
+               "column '%s' is named like a label and was used as a feature: if it is one, "
+               "leave it out with --ignore %s",
+               kn_column_name(c), kn_column_name(c));
     return e;
 }

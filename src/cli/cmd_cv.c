@@ -24,6 +24,10 @@ const cli_spec cv_spec = {
     "The split: by default a classifier gets stratified folds, each keeping the\n"
     "class proportions (= StratifiedKFold, scikit-learn's default for\n"
     "classifiers), and a regressor k-fold over the rows in order (= KFold);\n"
+    "the rows go to the folds in file order unless --seed S (or --shuffle)\n"
+    "shuffles them, as scikit-learn's splitters do without shuffle=True; the\n"
+    "header says which (a file sorted by class or time needs the shuffle;\n"
+    "'kiln run' shuffles by default, seeded by the spec's seed);\n"
     "--stratify, --no-stratify, --groups and --time-series choose one. With\n"
     "--time-series each test window is trained on all earlier rows. --jobs\n"
     "folds run at once, each fold's model then on one thread.\n"
@@ -87,8 +91,14 @@ static json_t *result_json(const cv_args *a, const kn_cv_result *r)
 
 static void print_result(const cv_args *a, const kn_cv_result *r)
 {
+    /* k-fold and stratified folds: shuffled, or in the file's order (said,
+     * since a file sorted by class or time makes such folds misleading) */
+    int orderable = r->split == KN_SPLIT_KFOLD || r->split == KN_SPLIT_STRATIFIED;
     printf("%s, %zu folds (%s%s) on %s (target %s)\n", a->spec.model, r->k, split_name(r->split),
-           a->spec.split.shuffle ? ", shuffled" : "", a->data, a->spec.target);
+           a->spec.split.shuffle ? ", shuffled"
+           : orderable           ? ", rows in file order: --seed S shuffles"
+                                 : "",
+           a->data, a->spec.target);
     printf("%-5s %8s %8s", "fold", "train", "test");
     for (size_t m = 0; m < r->n_scores; m++) printf(" %18s", r->name[m]);
     printf(" %9s\n", "fit s");

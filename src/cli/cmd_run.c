@@ -23,6 +23,7 @@
 typedef struct run_args {
     const char *spec, *store, *out, *sign_key, *experiment, *parent;
     uint64_t seed;
+    int64_t jobs;
     int no_store, overwrite_input;
 } run_args;
 
@@ -39,6 +40,9 @@ static const cli_opt run_opts[] = {
     CLI_OPT_TEXT(run_args, parent, "parent", "RUN", "the run this one derives from (lineage)"),
     CLI_OPT_FLAG(run_args, overwrite_input, "overwrite-input",
                  "let an output of the spec replace one of its inputs"),
+    CLI_OPT_INT(run_args, jobs, "jobs", "N", "1", 1, 1024,
+                "model: search: trials at a time, each on one thread (capped at --threads); "
+                "the same results on any N"),
     CLI_OPT_END};
 
 const cli_spec run_spec = {
@@ -64,14 +68,21 @@ const cli_spec run_spec = {
     "  model: {name: NAME, params: {PARAM: VALUE},    (params fixed in every trial)\n"
     "         search: {strategy: random|grid|tpe|halving, trials: 20, cv: FOLDS,\n"
     "                  metric: NAME, seed: N, prune: false,\n"
+    "                  max_time: SECONDS, max_cost: USD,   (budgets: no trial starts after)\n"
     "                  space: {learning_rate: {log: [0.01, 0.3]},\n"
     "                          max_depth: {int: [2, 8]}}}}\n"
     "         (the space as 'kiln help tune' writes it, checked before any data is\n"
     "         read; each trial is cross-validated on the training rows with the steps\n"
-    "         inside its folds; the artifact keeps every trial and the choice)\n"
+    "         inside its folds; the artifact keeps every trial and the choice;\n"
+    "         --jobs N runs N trials at a time, each on one thread, with the same\n"
+    "         trials and results as one at a time; max_cost prices CPU and memory\n"
+    "         hours as kiln tune does)\n"
     "  evaluation:\n"
     "    cv: {folds: 5, split: kfold|stratified|group|time_series, shuffle: true,\n"
     "         groups: COL, order_by: COL, gap: N}     (or false; default 5 folds)\n"
+    "         (k-fold and stratified folds take the rows shuffled by the run's seed\n"
+    "         unless shuffle: false, so a file sorted by class or time does not\n"
+    "         give misleading folds; group and time-series folds are never shuffled)\n"
     "    metrics: [roc_auc, ...]                      ('kiln help metrics')\n"
     "    positive_class: LABEL\n"
     "    test: {fraction: 0.2} | {by: COL, from: VALUE} | {source: NAME} | false\n"
@@ -270,6 +281,12 @@ static void print_search(const kn_prep_spec *s, const kn_run_output *r)
     printf("search    %s, %zu trials, %s (%s is better), seed %llu\n",
            kn_tune_strategy_name((kn_tune_strategy)s->search.strategy), t->n, t->metric,
            t->higher_is_better ? "higher" : "lower", (unsigned long long)r->search_seed);
+    if (t->stopped)
+        printf("          stopped after %zu trials: %s\n", t->n,
+               t->stopped == 4   ? "the space holds no more distinct configurations"
+               : t->stopped == 3 ? "search: max_cost reached"
+               : t->stopped == 2 ? "interrupted"
+                                 : "search: max_time reached");
     /* the five best finished trials, best first (ties: the earlier trial) */
     int shown[5] = {0};
     size_t n_shown = 0;
@@ -327,12 +344,17 @@ static json_t *search_json(const kn_prep_spec *s, const kn_run_output *r)
         kn_free(name);
     }
     const kn_tune_trial *b = &t->trial[t->best];
-    return json_pack("{s:s, s:s, s:b, s:I, s:o, s:{s:I, s:o, s:o, s:o}}", "strategy",
-                     kn_tune_strategy_name((kn_tune_strategy)s->search.strategy), "metric",
-                     t->metric, "higher_is_better", t->higher_is_better, "seed",
-                     (json_int_t)r->search_seed, "trials", trials, "best", "trial",
-                     (json_int_t)b->id, "params", chosen, "score", cli_json_num(b->score), "std",
-                     cli_json_num(b->std));
+    return json_pack(
+        "{s:s, s:s, s:b, s:I, s:s, s:f, s:o, s:{s:I, s:o, s:o, s:o}}", "strategy",
+        kn_tune_strategy_name((kn_tune_strategy)s->search.strategy), "metric", t->metric,
+        "higher_is_better", t->higher_is_better, "seed", (json_int_t)r->search_seed, "stopped",
+        t->stopped == 4   ? "space-exhausted"
+        : t->stopped == 3 ? "max-cost"
+        : t->stopped == 2 ? "interrupted"
+        : t->stopped == 1 ? "max-time"
+                          : "no",
+        "cost", t->cost, "trials", trials, "best", "trial", (json_int_t)b->id, "params", chosen,
+        "score", cli_json_num(b->score), "std", cli_json_num(b->std));
 }
 
 static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run_output *r,
@@ -382,8 +404,16 @@ static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run
     if (r->n_chosen) print_search(s, r);
     if (r->has_cv) {
         static const char *const splits[] = {"k-fold", "stratified", "group", "time-series", ""};
-        printf("cv        %zu folds (%s):\n", r->cv.k,
-               (unsigned)r->cv.split < 5 ? splits[r->cv.split] : "?");
+        /* how rows reach the folds: shuffled by the run's seed, or in the
+         * file's order (which a sorted file makes misleading) */
+        char order[96] = "";
+        if (r->cv.split == KN_SPLIT_KFOLD || r->cv.split == KN_SPLIT_STRATIFIED)
+            snprintf(order, sizeof order,
+                     s->eval.shuffle ? ", rows shuffled by seed %llu"
+                                     : ", rows in file order (shuffle: false)",
+                     (unsigned long long)r->seed);
+        printf("cv        %zu folds (%s%s):\n", r->cv.k,
+               (unsigned)r->cv.split < 5 ? splits[r->cv.split] : "?", order);
         for (size_t m = 0; m < r->cv.n_scores; m++) {
             printf("  %-22s %.4f ± %.4f  [", r->cv.name[m], r->cv.mean[m], r->cv.std[m]);
             for (size_t f = 0; f < r->cv.k; f++)
@@ -454,8 +484,11 @@ static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_o
             json_object_set_new(mean, r->cv.name[m], cli_json_num(r->cv.mean[m]));
             json_object_set_new(std, r->cv.name[m], cli_json_num(r->cv.std[m]));
         }
-        json_t *cv = json_pack("{s:I, s:o, s:o, s:o}", "k", (json_int_t)r->cv.k, "folds", folds,
-                               "mean", mean, "std", std);
+        json_t *cv =
+            json_pack("{s:I, s:o, s:o, s:o, s:b}", "k", (json_int_t)r->cv.k, "folds", folds, "mean",
+                      mean, "std", std, "shuffled",
+                      (r->cv.split == KN_SPLIT_KFOLD || r->cv.split == KN_SPLIT_STRATIFIED) &&
+                          s->eval.shuffle);
         if (r->cv.has_train) {
             json_t *train = json_object();
             for (size_t m = 0; m < r->cv.n_scores; m++)
@@ -624,6 +657,12 @@ int cmd_run(int argc, char **argv)
     o.secret_key = a.sign_key ? key : NULL;
     o.overwrite_input = a.overwrite_input;
     o.parent_run = a.parent;
+    o.jobs = a.jobs;
+    kn_prices prices; /* of search: max_cost (as kiln tune's: $KILN_PRICE_CORE_HOUR, ...) */
+    if (kn_store_prices(NULL, &prices) == KN_OK) {
+        o.core_hour = prices.core_hour;
+        o.gb_hour = prices.gb_hour;
+    }
     double start = now_s();
     kn_run_output *r = NULL;
     kn_status e = kn_run_spec(s, &o, &r);

@@ -534,7 +534,8 @@ static json_t *result_json(const tune_args *a, const kn_tune_result *r)
                           r->metric ? json_string(r->metric) : json_null(), "higher_is_better",
                           r->higher_is_better, "trials", trials);
     json_object_set_new(j, "stopped",
-                        json_string(r->stopped == 3   ? "max-cost"
+                        json_string(r->stopped == 4   ? "space-exhausted"
+                                    : r->stopped == 3 ? "max-cost"
                                     : r->stopped == 2 ? "interrupted"
                                     : r->stopped == 1 ? "max-time"
                                                       : "no"));
@@ -815,7 +816,8 @@ int cmd_tune(int argc, char **argv)
         if (r.best != SIZE_MAX) print_best(&r);
         if (r.stopped)
             printf("stopped: %s after %zu trials\n",
-                   r.stopped == 3   ? "--max-cost reached"
+                   r.stopped == 4   ? "the space holds no more distinct configurations"
+                   : r.stopped == 3 ? "--max-cost reached"
                    : r.stopped == 2 ? "interrupted"
                                     : "--max-time reached",
                    r.n);

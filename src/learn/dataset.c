@@ -373,8 +373,10 @@ kn_status kn__build_dataset(const kn_frame *f, const char *target, const char *w
         if (!d->n_levels || !d->n_levels[j]) d->col[j] = kn_column_f64(kn_frame_col(f, cols[j]));
     size_t jt;
     if (e == KN_OK && target) {
+        char hint[160];
         if (kn_frame_find(f, target, &jt) != KN_OK)
-            e = kn_fail(KN_ERR_NOT_FOUND, "target column '%s' is not in the data", target);
+            e = kn_fail(KN_ERR_NOT_FOUND, "target column '%s' is not in the data%s", target,
+                        kn_frame_did_you_mean(f, target, hint, sizeof hint));
         else if (!(d->y = kn_malloc((n ? n : 1) * sizeof *d->y)))
             e = KN_ERR_NOMEM;
         else if (task == KN_TASK_CLASSIFICATION)
@@ -383,8 +385,10 @@ kn_status kn__build_dataset(const kn_frame *f, const char *target, const char *w
             e = take_numeric(kn_frame_col(f, jt), n, "target", 0, d->y);
     }
     if (e == KN_OK && weight) {
+        char hint[160];
         if (kn_frame_find(f, weight, &jt) != KN_OK)
-            e = kn_fail(KN_ERR_NOT_FOUND, "weight column '%s' is not in the data", weight);
+            e = kn_fail(KN_ERR_NOT_FOUND, "weight column '%s' is not in the data%s", weight,
+                        kn_frame_did_you_mean(f, weight, hint, sizeof hint));
         else if (!(d->w = kn_malloc((n ? n : 1) * sizeof *d->w)))
             e = KN_ERR_NOMEM;
         else

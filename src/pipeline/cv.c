@@ -41,6 +41,7 @@ void kn_cv_result_free(kn_cv_result *r)
     kn_free(r->train_std);
     kn_free(r->baseline_score);
     kn_free(r->baseline_mean);
+    kn_free(r->train_baseline_mean);
     kn_free(r->positive_class);
     memset(r, 0, sizeof *r);
 }
@@ -56,6 +57,7 @@ typedef struct fold_out {
     kn_status status;
     char *error;                       /* the fold thread's message */
     kn_scores scores, train, baseline; /* on the test rows, the training rows; the baseline's */
+    kn_scores train_baseline;          /* the baseline's on the training rows */
     char *positive; /* the positive class's label (binary), copied from the model */
     double seconds;
 } fold_out;
@@ -96,11 +98,15 @@ static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_
     if (e == KN_OK)
         e = kn_model_score_baseline(kn_pipeline_model(p), train, test, s->weight, &out->scores,
                                     &out->baseline);
+    if (e == KN_OK && !s->skip_train_scores) /* what the verdict measures train skill from */
+        e = kn_model_score_baseline(kn_pipeline_model(p), train, train, s->weight, &out->train,
+                                    &out->train_baseline);
     if (e == KN_OK && out->scores.positive_class &&
         !(out->positive = kn_strdup(out->scores.positive_class)))
         e = KN_ERR_NOMEM;
     /* borrowed from the model */
     out->scores.positive_class = out->train.positive_class = out->baseline.positive_class = NULL;
+    out->train_baseline.positive_class = NULL;
     kn_pipeline_free(p);
     return e;
 }
@@ -116,8 +122,10 @@ static int by_key(const void *a, const void *b)
 static kn_status time_order(const kn_frame *f, const char *column, size_t **order)
 {
     size_t j, n = kn_frame_n_rows(f);
+    char hint[160];
     if (kn_frame_find(f, column, &j) != KN_OK)
-        return kn_fail(KN_ERR_NOT_FOUND, "order column '%s' is not in the data", column);
+        return kn_fail(KN_ERR_NOT_FOUND, "order column '%s' is not in the data%s", column,
+                       kn_frame_did_you_mean(f, column, hint, sizeof hint));
     kn_column *c = kn_frame_col(f, j);
     kn_col_type t = kn_column_type(c);
     if (t != KN_COL_NUMERIC && t != KN_COL_TIMESTAMP)
@@ -255,9 +263,14 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, size_t k, f
     r->train_mean = kn_calloc(ns, sizeof *r->train_mean);
     r->train_std = kn_calloc(ns, sizeof *r->train_std);
     r->baseline_mean = kn_calloc(ns, sizeof *r->baseline_mean);
+    r->train_baseline_mean = kn_calloc(ns, sizeof *r->train_baseline_mean);
+    double *tb = kn_malloc(cells * sizeof *tb);
     if (!r->score || !r->n_train || !r->n_test || !r->fit_seconds || !r->train_score ||
-        !r->baseline_score || !r->train_mean || !r->train_std || !r->baseline_mean)
+        !r->baseline_score || !r->train_mean || !r->train_std || !r->baseline_mean ||
+        !r->train_baseline_mean || !tb) {
+        kn_free(tb);
         return KN_ERR_NOMEM;
+    }
     for (size_t i = 0; i < k; i++) {
         r->n_train[i] = fold_train_rows(s, folds->fold[i].n_train);
         r->n_test[i] = folds->fold[i].n_test;
@@ -270,6 +283,8 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, size_t k, f
             r->train_score[i * r->n_scores + m] = at < 0 ? NAN : fo[i].train.value[at];
             at = kn_scores_find(&fo[i].baseline, r->name[m]);
             r->baseline_score[i * r->n_scores + m] = at < 0 ? NAN : fo[i].baseline.value[at];
+            at = kn_scores_find(&fo[i].train_baseline, r->name[m]);
+            tb[i * r->n_scores + m] = at < 0 ? NAN : fo[i].train_baseline.value[at];
         }
     }
     double ignored;
@@ -277,7 +292,9 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, size_t k, f
         mean_std(r->score + m, r->n_scores, k, &r->mean[m], &r->std[m]);
         mean_std(r->train_score + m, r->n_scores, k, &r->train_mean[m], &r->train_std[m]);
         mean_std(r->baseline_score + m, r->n_scores, k, &r->baseline_mean[m], &ignored);
+        mean_std(tb + m, r->n_scores, k, &r->train_baseline_mean[m], &ignored);
     }
+    kn_free(tb);
     r->has_train = !s->skip_train_scores;
     if (r->n_scores && r->has_train) {
         /* accuracy on data where the largest class holds 80 % or more (the
@@ -288,9 +305,14 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, size_t k, f
         if (!strcmp(r->name[0], "accuracy") && r->baseline_mean[0] >= 1 - MINORITY_SHARE)
             for (size_t m = 1; m < r->n_scores; m++)
                 if (!strcmp(r->name[m], "balanced_accuracy")) v = m;
-        r->verdict = kn_fit_diagnose(r->name[v], r->train_mean[v], r->mean[v], r->std[v],
-                                     r->baseline_mean[v], r->higher_is_better[v], r->verdict_text,
-                                     sizeof r->verdict_text);
+        kn_fit_evidence ev = {r->name[v],
+                              r->train_mean[v],
+                              r->mean[v],
+                              r->std[v],
+                              r->baseline_mean[v],
+                              r->train_baseline_mean[v],
+                              r->higher_is_better[v]};
+        r->verdict = kn_fit_judge(&ev, r->verdict_text, sizeof r->verdict_text);
         size_t used = strlen(r->verdict_text);
         if (v && used < sizeof r->verdict_text)
             snprintf(r->verdict_text + used, sizeof r->verdict_text - used,
@@ -452,6 +474,17 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
     kn_cv_spec resolved = *spec, *s = &resolved;
     if (!s->model || !s->target)
         return kn_fail(KN_ERR_INVALID, "cross-validation needs a model and a target");
+    /* every column the spec names is in the data (a misspelt one named with
+     * the closest header), before any work */
+    const char *const named[4] = {s->target, s->weight, s->groups, s->order_by};
+    static const char *const role[4] = {"target", "weight", "groups", "order"};
+    for (size_t i = 0; i < 4; i++) {
+        size_t j;
+        char hint[160];
+        if (named[i] && kn_frame_find(f_in, named[i], &j) != KN_OK)
+            return kn_fail(KN_ERR_NOT_FOUND, "%s column '%s' is not in the data%s", role[i],
+                           named[i], kn_frame_did_you_mean(f_in, named[i], hint, sizeof hint));
+    }
     /* the task, decided once on all rows (every fold fits the same one) */
     char task_kv[128] = "";
     kn_task task;
@@ -548,6 +581,7 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
         kn_scores_free(&fo[i].scores);
         kn_scores_free(&fo[i].train);
         kn_scores_free(&fo[i].baseline);
+        kn_scores_free(&fo[i].train_baseline);
     }
     kn_free(fo);
     kn_folds_free(&folds);

@@ -8,6 +8,8 @@
  * 1: a perfect score). */
 #define OVER_SKILL_GAP 0.25
 #define UNDER_SKILL 0.10
+/* the folds' validation spread beyond which a gap is not judged */
+#define NOISY_SPREAD 0.25
 
 const char *kn_fit_verdict_name(kn_fit_verdict v)
 {
@@ -27,8 +29,16 @@ const char *kn_fit_verdict_name(kn_fit_verdict v)
 kn_fit_verdict kn_fit_diagnose(const char *metric, double train, double valid, double valid_std,
                                double baseline, int higher_is_better, char *why, size_t len)
 {
+    kn_fit_evidence ev = {metric, train, valid, valid_std, baseline, NAN, higher_is_better};
+    return kn_fit_judge(&ev, why, len);
+}
+
+kn_fit_verdict kn_fit_judge(const kn_fit_evidence *ev, char *why, size_t len)
+{
+    const char *metric = ev->metric;
+    double train = ev->train, valid = ev->valid, baseline = ev->baseline;
     /* oriented so that more is better; a perfect score is 1 or 0 */
-    double sign = higher_is_better ? 1 : -1, perfect = higher_is_better ? 1 : 0;
+    double sign = ev->higher_is_better ? 1 : -1, perfect = ev->higher_is_better ? 1 : 0;
     double span = sign * (perfect - baseline);
     if (!isfinite(train) || !isfinite(valid) || !isfinite(baseline) || !(span > 1e-12)) {
         snprintf(why, len, "unknown: %s",
@@ -38,8 +48,18 @@ kn_fit_verdict kn_fit_diagnose(const char *metric, double train, double valid, d
     }
     double skill_train = sign * (train - baseline) / span;
     double skill_valid = sign * (valid - baseline) / span;
-    double gap = sign * (train - valid), spread = isfinite(valid_std) ? valid_std : 0;
-    if (gap > 2 * spread && skill_train - skill_valid > OVER_SKILL_GAP) {
+    double gap = sign * (train - valid), spread = isfinite(ev->valid_std) ? ev->valid_std : 0;
+    /* the train skill from the constant's score on the same rows, when known
+     * (a constant already perfect there leaves nothing to learn: skill 0) */
+    double tb = ev->train_baseline, own = skill_train;
+    int own_known = isfinite(tb);
+    if (own_known) {
+        double span_t = sign * (perfect - tb);
+        own = span_t > 1e-12 ? sign * (train - tb) / span_t : 0;
+    }
+    int learnt = own >= UNDER_SKILL, noisy = spread / span > NOISY_SPREAD;
+    int gap_says_over = gap > 2 * spread && skill_train - skill_valid > OVER_SKILL_GAP;
+    if (gap_says_over && learnt && !noisy) {
         char times[48] = "";
         if (spread > 0) snprintf(times, sizeof times, " (%.1fx the folds' spread)", gap / spread);
         snprintf(why, len,
@@ -51,14 +71,40 @@ kn_fit_verdict kn_fit_diagnose(const char *metric, double train, double valid, d
                  fabs(train - valid), times);
         return KN_FIT_OVER;
     }
-    if (skill_train < UNDER_SKILL && skill_valid < UNDER_SKILL) {
-        snprintf(why, len,
-                 "under-fitting: train %s %.4g and validation %.4g are both within %.0f %% of the "
-                 "way from the baseline %.4g to a perfect score: the model barely beats a "
-                 "constant even on the rows it was fitted on; try a more flexible model or "
-                 "better features (or the features carry little signal)",
-                 metric, train, valid, 100 * UNDER_SKILL, baseline);
+    if (own < UNDER_SKILL && skill_valid < UNDER_SKILL) {
+        if (own_known && gap_says_over)
+            snprintf(why, len,
+                     "under-fitting: train %s %.4g is no better than a constant on the same rows "
+                     "(%.4g), so the gap to validation %.4g is the constant's own, not "
+                     "over-fitting; validation is within %.0f %% of the way from the baseline "
+                     "%.4g to a perfect score: the model learnt nothing from its rows; try a "
+                     "more flexible model, more rows or better features",
+                     metric, train, tb, valid, 100 * UNDER_SKILL, baseline);
+        else
+            snprintf(why, len,
+                     "under-fitting: train %s %.4g and validation %.4g are both within %.0f %% "
+                     "of the way from the baseline %.4g to a perfect score: the model barely "
+                     "beats a constant even on the rows it was fitted on; try a more flexible "
+                     "model or better features (or the features carry little signal)",
+                     metric, train, valid, 100 * UNDER_SKILL, baseline);
         return KN_FIT_UNDER;
+    }
+    if (gap_says_over && noisy) {
+        snprintf(why, len,
+                 "unknown: train %s %.4g vs validation %.4g +- %.2g (baseline %.4g), but the "
+                 "folds' validation scores spread %.0f %% of the way from the baseline to a "
+                 "perfect score (over %.0f %%): too noisy to tell over-fitting; more rows or "
+                 "folds would tell",
+                 metric, train, valid, spread, baseline, 100 * spread / span, 100 * NOISY_SPREAD);
+        return KN_FIT_UNKNOWN;
+    }
+    if (gap_says_over) { /* a train score no better than the constant's on its rows */
+        snprintf(why, len,
+                 "fine: train %s %.4g vs validation %.4g +- %.2g (baseline %.4g): the train score "
+                 "is no better than a constant's on the same rows (%.4g), so the gap is not "
+                 "over-fitting",
+                 metric, train, valid, spread, baseline, tb);
+        return KN_FIT_FINE;
     }
     snprintf(why, len,
              "fine: train %s %.4g, validation %.4g +- %.2g, baseline %.4g: the model beats the "

@@ -79,9 +79,11 @@ static kn_status time_cut(const kn_prep_spec *s, const kn_frame *f, size_t *trai
                           size_t *test, size_t *ns)
 {
     size_t j;
+    char hint[160];
     if (kn_frame_find(f, s->eval.test_by, &j) != KN_OK)
-        return kn_fail(KN_ERR_NOT_FOUND, "%s: evaluation: test: by: the frame has no column '%s'",
-                       s->path, s->eval.test_by);
+        return kn_fail(KN_ERR_NOT_FOUND, "%s: evaluation: test: by: the frame has no column '%s'%s",
+                       s->path, s->eval.test_by,
+                       kn_frame_did_you_mean(f, s->eval.test_by, hint, sizeof hint));
     kn_column *c = kn_frame_col(f, j);
     double cut;
     char *end;
@@ -295,8 +297,9 @@ static kn_status take_best(kn__run_state *w)
 /* The model's search on the training rows, as `kiln tune` runs it: each
  * trial the spec's pipeline cross-validated (steps inside its folds) with
  * the search's folds and metric; the best trial's parameters are then the
- * model's. Reproducible: seeded by the search's seed (else the run's), one
- * trial at a time. */
+ * model's. Reproducible: seeded by the search's seed (else the run's), the
+ * same trials and results on any number of jobs (kiln/tune.h); the budgets
+ * max_time and max_cost depend on timing, as kiln tune's do. */
 static kn_status run_search(kn__run_state *w)
 {
     const kn_spec_search *x = &w->s->search;
@@ -315,8 +318,12 @@ static kn_status run_search(kn__run_state *w)
     kn_tune_opts_default(&o);
     o.strategy = (kn_tune_strategy)x->strategy;
     o.trials = x->trials;
-    o.jobs = 1;
+    o.jobs = w->o->jobs > 1 ? (int)w->o->jobs : 1;
     o.threads = (int)w->o->threads;
+    o.max_seconds = x->max_time;
+    o.max_cost = x->max_cost;
+    o.core_hour = w->o->core_hour;
+    o.gb_hour = w->o->gb_hour;
     o.seed = r->search_seed = x->has_seed ? x->seed : r->seed;
     o.prune = x->prune;
     if (e == KN_OK) {
@@ -584,15 +591,19 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
                (unsigned long long)r->prep->duplicates_removed);
     if (e == KN_OK) {
         size_t j;
+        char hint[160];
         if (kn_frame_find(r->prep->frame, s->target, &j) != KN_OK)
-            e = kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'", s->path,
-                        s->target);
+            e = kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'%s", s->path,
+                        s->target,
+                        kn_frame_did_you_mean(r->prep->frame, s->target, hint, sizeof hint));
     }
     for (size_t i = 0; e == KN_OK && i < s->n_ignore; i++) {
         size_t j;
+        char hint[160];
         if (kn_frame_find(r->prep->frame, s->ignore[i], &j) != KN_OK)
-            e = kn_fail(KN_ERR_NOT_FOUND, "%s: ignore: the frame has no column '%s'", s->path,
-                        s->ignore[i]);
+            e = kn_fail(KN_ERR_NOT_FOUND, "%s: ignore: the frame has no column '%s'%s", s->path,
+                        s->ignore[i],
+                        kn_frame_did_you_mean(r->prep->frame, s->ignore[i], hint, sizeof hint));
         else
             kn_column_set_role(kn_frame_col(r->prep->frame, j), KN_ROLE_IGNORE);
     }

@@ -98,12 +98,26 @@ static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m,
             e = kn__yaml_count(c, kv.value, k, &x->seed);
         } else if (!strcmp(k, "prune"))
             e = kn__yaml_bool(c, kv.value, k, &x->prune);
-        else if (!strcmp(k, "space"))
+        else if (!strcmp(k, "max_time") || !strcmp(k, "max_cost")) {
+            double v = 0;
+            e = kn__yaml_double(c, kv.value, k, &v);
+            if (e == KN_OK && !(v > 0 && v <= 1e12))
+                e = kn__yaml_at(c, kv.value,
+                                "%s: %g is outside (0, 1e12]: give %s (leave the key out for no "
+                                "limit)",
+                                k, v,
+                                k[4] == 't' ? "seconds, e.g. max_time: 600"
+                                            : "US dollars, e.g. max_cost: 0.5");
+            if (k[4] == 't')
+                x->max_time = v;
+            else
+                x->max_cost = v;
+        } else if (!strcmp(k, "space"))
             space = kv.value;
         else
             e = kn__yaml_at(c, kv.key_node,
                             "unknown search key '%s'; known: strategy, trials, cv, metric, seed, "
-                            "prune, space",
+                            "prune, max_time, max_cost, space",
                             k);
     }
     if (e != KN_OK) return e;
@@ -234,6 +248,7 @@ static kn_status parse_cv(Y *c, const yaml_node_t *n, kn_spec_eval *v)
     if (n->type != YAML_MAPPING_NODE)
         return kn__yaml_at(c, n, "cv takes {folds: 5, split: stratified, shuffle: true} or false");
     v->cv = 1;
+    const yaml_node_t *shuffle = NULL;
     kn_status e = kn__yaml_check_keys(c, n);
     KN__YAML_FOR_PAIRS(c, n, kv)
     {
@@ -247,9 +262,10 @@ static kn_status parse_cv(Y *c, const yaml_node_t *n, kn_spec_eval *v)
             e = count_in(c, kv.value, k, 0, (uint64_t)1 << 40, &v->gap);
         else if (!strcmp(k, "split"))
             e = parse_split(c, kv.value, v);
-        else if (!strcmp(k, "shuffle"))
+        else if (!strcmp(k, "shuffle")) {
+            shuffle = kv.value;
             e = kn__yaml_bool(c, kv.value, k, &v->shuffle);
-        else if (!strcmp(k, "groups"))
+        } else if (!strcmp(k, "groups"))
             e = kn__spec_text(c, kv.value, k, &v->groups);
         else if (!strcmp(k, "order_by"))
             e = kn__spec_text(c, kv.value, k, &v->order_by);
@@ -265,6 +281,17 @@ static kn_status parse_cv(Y *c, const yaml_node_t *n, kn_spec_eval *v)
     if (v->groups && v->split == KN_SPLIT_AUTO) v->split = KN_SPLIT_GROUP;
     if (v->split == KN_SPLIT_TIME && !v->order_by)
         return kn__yaml_at(c, n, "split: time_series needs order_by: COLUMN (the time order)");
+    /* k-fold and stratified folds are shuffled unless shuffle: false; group
+     * and time-series folds never are */
+    if (v->split == KN_SPLIT_GROUP || v->split == KN_SPLIT_TIME) {
+        if (shuffle && v->shuffle)
+            return kn__yaml_at(c, shuffle,
+                               "shuffle: true goes with k-fold and stratified splits; %s folds "
+                               "keep their %s: drop shuffle",
+                               v->split == KN_SPLIT_GROUP ? "group" : "time-series",
+                               v->split == KN_SPLIT_GROUP ? "groups whole" : "time order");
+        v->shuffle = 0;
+    }
     return KN_OK;
 }
 

@@ -483,6 +483,7 @@ kn_status kn_prep_spec_parse(const char *text, size_t len, const char *path, kn_
     s->eval.split = KN_SPLIT_AUTO;
     s->eval.folds = 5;
     s->eval.repeats = 1;
+    s->eval.shuffle = 1; /* k-fold and stratified folds shuffled by the run's seed */
     s->eval.test_fraction = 0.2;
     const char *slash = strrchr(path, '/');
     s->dir = slash ? kn_strndup(path, (size_t)(slash - path)) : kn_strdup(".");

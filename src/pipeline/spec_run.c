@@ -580,9 +580,10 @@ static kn_status fit_steps(run *w, kn_frame **f)
     const kn_prep_spec *s = w->s;
     kn_prep_result *r = w->r;
     size_t rows_before = kn_frame_n_rows(*f), j;
+    char hint[160];
     if (s->target && kn_frame_find(*f, s->target, &j) != KN_OK)
-        return kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'", s->path,
-                       s->target);
+        return kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'%s", s->path,
+                       s->target, kn_frame_did_you_mean(*f, s->target, hint, sizeof hint));
     if (s->target) /* marked here, so the pipeline need not copy the frame to mark it */
         kn_column_set_role(kn_frame_col(*f, j), KN_ROLE_TARGET);
     kn_status e = kn_pipeline_new(&r->pipeline);

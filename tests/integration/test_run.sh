@@ -54,7 +54,7 @@ done
 
 # 2. the human summary names the next commands; a second run is version 2
 $K run spec.yaml --store st > run.txt 2>&1 || fail "second run: $(cat run.txt)"
-grep -q "cv        3 folds (stratified)" run.txt || fail "summary: $(cat run.txt)"
+grep -q "cv        3 folds (stratified, rows shuffled by seed [0-9]*)" run.txt || fail "summary: $(cat run.txt)"
 grep -q "baseline 0.5000" run.txt || fail "no baseline: $(cat run.txt)"
 grep -q "model     loans v2 (stage staging)" run.txt || fail "version 2: $(cat run.txt)"
 grep -q "kiln predict --model loans@staging" run.txt || fail "next commands: $(cat run.txt)"

@@ -50,7 +50,9 @@ static const kn_param_def thr_defs[] = {
     KN_PARAM_DOUBLE(thr_params, cost_fp, "1", 0, 1e300, "cost: the cost of a false positive"),
     KN_PARAM_DOUBLE(thr_params, cost_fn, "1", 0, 1e300, "cost: the cost of a false negative"),
     KN_PARAM_STRING(thr_params, positive, "",
-                    "the positive class (default: the second of the sorted labels)"),
+                    "the positive class the threshold is tuned for (default: the second of the "
+                    "sorted labels); scoring takes it as the positive class too, and a different "
+                    "--positive-class is an error"),
     KN_PARAM_INT(thr_params, folds, "5", 2, 100, "stratified folds of the validation predictions"),
     KN_PARAM_INT(thr_params, seed, "0", 0, 1e15, "seed of the fold shuffle"),
     KN_PARAM_END};
@@ -322,6 +324,11 @@ static kn_status thr_summary(const kn_model *m, kn_fit_summary *out)
     return KN_OK;
 }
 
+static const char *thr_own_positive(const kn_model *m)
+{
+    return ((const thr_params *)kn_model_params(m))->positive;
+}
+
 /* u32 version (1), u64 positive class, f64 threshold, f64 score, the base. */
 static kn_status thr_save(const kn_model *m, kn_wbuf *w)
 {
@@ -370,6 +377,7 @@ static const kn_model_vt thr_vt = {
     .load = thr_load,
     .summary = thr_summary,
     .validate = thr_validate,
+    .own_positive = thr_own_positive,
 };
 
 const kn_component kn__tuned_threshold = {

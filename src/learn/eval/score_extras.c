@@ -40,8 +40,10 @@ kn_status kn__slices_of(const kn_frame *f, const char *column, kn__slices *out)
 {
     memset(out, 0, sizeof *out);
     size_t j, n = kn_frame_n_rows(f);
+    char hint[160];
     if (kn_frame_find(f, column, &j) != KN_OK)
-        return kn_fail(KN_ERR_NOT_FOUND, "slice column '%s' is not in the data", column);
+        return kn_fail(KN_ERR_NOT_FOUND, "slice column '%s' is not in the data%s", column,
+                       kn_frame_did_you_mean(f, column, hint, sizeof hint));
     kn_column *c = kn_frame_col(f, j);
     kn_col_type t = kn_column_type(c);
     out->row = kn_malloc((n ? n : 1) * sizeof *out->row);

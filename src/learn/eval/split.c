@@ -329,8 +329,10 @@ static int by_text(const void *a, const void *b)
 kn_status kn_split_labels(const kn_frame *f, const char *column, int32_t **codes, size_t *k)
 {
     size_t j, n = kn_frame_n_rows(f);
+    char hint[160];
     if (kn_frame_find(f, column, &j) != KN_OK)
-        return kn_fail(KN_ERR_NOT_FOUND, "label column '%s' is not in the data", column);
+        return kn_fail(KN_ERR_NOT_FOUND, "label column '%s' is not in the data%s", column,
+                       kn_frame_did_you_mean(f, column, hint, sizeof hint));
     kn_column *c = kn_frame_col(f, j);
     kn_col_type t = kn_column_type(c);
     if (t != KN_COL_NUMERIC && t != KN_COL_CATEGORICAL)
