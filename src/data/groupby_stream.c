@@ -105,6 +105,10 @@ static int stable_word(const kn_column *c, size_t r, kn_dict *d, uint64_t *w, kn
         size_t len;
         const char *s = kn_column_str(c, r, &len);
         if (!s) return 0;
+        if (!d) { /* text keys always come with the table's dictionary */
+            *e = kn_fail(KN_ERR_INTERNAL, "group-by: a text key without its dictionary");
+            return 0;
+        }
         int32_t code;
         if ((*e = kn__dict_intern(d, s, len, &code)) != KN_OK) return 0;
         *w = (uint64_t)code;
