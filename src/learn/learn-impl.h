@@ -40,6 +40,23 @@ void kn__task_setting(const kn_model_vt *vt, kn_task task, char *buf, size_t len
 /* The model's implementation. */
 const kn_model_vt *kn__model_vt(const kn_model *m);
 
+/* Training outputs: a model asked before its fit (keep non-zero) may leave
+ * its outputs on its own training rows, exactly (bit for bit) what its
+ * predict_proba (classifiers: n x classes, row-major) or its predict
+ * (regressors) gives for them, when the fit holds them anyway (a boosting
+ * holds every row's raw score); cross-validation then scores the training
+ * rows from them instead of predicting again. Refitting, or setting any
+ * parameter, drops them. */
+void kn__model_keep_fit_output(kn_model *m, int keep);
+/* Whether m's fit was asked to leave its outputs. */
+int kn__model_wants_fit_output(const kn_model *m);
+/* From a fit: v (n rows, kn_malloc'd; m takes it) is m's output on its
+ * training rows. */
+void kn__model_set_fit_output(kn_model *m, double *v, size_t n);
+/* The outputs the fit left, and their rows (*n), or NULL. Borrowed: valid
+ * until m is refitted, changed or freed. */
+const double *kn__model_fit_output(const kn_model *m, size_t *n);
+
 /* class_weight, the parameter every classifier that takes sample weights
  * shares: none, balanced (scikit-learn's n / (classes x rows of the
  * class)), or label:weight pairs (classes not named weigh 1). */

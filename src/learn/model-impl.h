@@ -26,6 +26,10 @@ struct kn_model {
     size_t metric_rows, n_metrics;
     char **metric_name;
     double *metric_value;
+    /* the fit's outputs on its own training rows (kn__model_keep_fit_output) */
+    int keep_fit_output;
+    double *fit_output;
+    size_t fit_output_rows;
 };
 
 /* Frees p features' level lists (either may be NULL). */

@@ -5,6 +5,7 @@
 #include "kiln/cv.h"
 #include "core/ctx-impl.h"
 #include "core/threads.h"
+#include "learn/eval/score-impl.h"
 #include "learn/learn-impl.h"
 #include "pipeline/pipeline-impl.h"
 #include "kiln/pipeline.h"
@@ -78,6 +79,19 @@ static kn_status fold_pipeline(const kn_cv_spec *s, kn_pipeline **out)
     return KN_OK;
 }
 
+/* The fitted pipeline's scores on its own training rows: from the
+ * outputs the model's fit left on them when it could (a pipeline without
+ * steps fits its model on `train` itself; the outputs are the bits
+ * predicting would give), else predicted. */
+static kn_status score_train(const kn_pipeline *p, const kn_frame *train, const kn_score_opts *so,
+                             kn_scores *out)
+{
+    size_t rows = 0;
+    const double *given = p->model && !p->n_steps ? kn__model_fit_output(p->model, &rows) : NULL;
+    if (!given || rows != kn_frame_n_rows(train)) return kn_pipeline_score(p, train, so, out);
+    return kn__model_score_outputs(p->model, train, so, NULL, given, out);
+}
+
 /* Fit a fresh copy of the template on `train`; score it on `test`. */
 static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_pipeline *tpl,
                           const kn_cv_spec *s, fold_out *out)
@@ -85,6 +99,8 @@ static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_
     kn_pipeline *p = NULL;
     double t0 = now_seconds();
     kn_status e = kn_pipeline_clone(tpl, 0, &p);
+    if (e == KN_OK && p->model && !p->n_steps && !s->skip_train_scores)
+        kn__model_keep_fit_output(p->model, 1);
     if (e == KN_OK) e = kn_pipeline_fit(p, train, NULL);
     out->seconds = now_seconds() - t0;
     kn_score_opts so = {.weight = s->weight,
@@ -92,7 +108,7 @@ static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_
                         .metrics = s->metrics,
                         .n_metrics = s->n_metrics};
     if (e == KN_OK) e = kn_pipeline_score(p, test, &so, &out->scores);
-    if (e == KN_OK && !s->skip_train_scores) e = kn_pipeline_score(p, train, &so, &out->train);
+    if (e == KN_OK && !s->skip_train_scores) e = score_train(p, train, &so, &out->train);
     if (e == KN_OK)
         e = kn_model_score_baseline(kn_pipeline_model(p), train, test, s->weight, &out->scores,
                                     &out->baseline);

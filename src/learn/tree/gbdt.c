@@ -506,6 +506,32 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
     return e;
 }
 
+static void proba_of(const gbdt_state *s, const double *z, size_t n, double *out);
+
+/* The model's outputs on its training rows, as gbdt_proba (log loss) or
+ * gbdt_predict (regression) gives them, from the rows' raw scores f (n x
+ * k, class-major): the same sums of the same leaf values in the same tree
+ * order (a row's codes reach the leaf its raw values reach), so the same
+ * bits. Left with the model when asked for and every round run is kept
+ * and predicted with (no early stopping's cut, no predict_rounds). */
+static kn_status keep_fit_output(kn_model *m, const gbdt_state *s, const gbdt_params *par,
+                                 const kn_dataset *d, const double *f, size_t rounds_run)
+{
+    size_t n = d->n, k = s->k, width = s->objective != OBJ_LOG_LOSS ? 1 : k == 1 ? 2 : k;
+    if (!kn__model_wants_fit_output(m) || s->rounds != rounds_run ||
+        (par->predict_rounds && (size_t)par->predict_rounds < s->rounds) ||
+        (s->objective == OBJ_LOG_LOSS && d->n_classes != width))
+        return KN_OK;
+    double *out = kn_malloc((n ? n * width : 1) * sizeof *out);
+    if (!out) return KN_ERR_NOMEM;
+    if (s->objective == OBJ_LOG_LOSS)
+        proba_of(s, f, n, out);
+    else
+        for (size_t i = 0; i < n; i++) out[i] = s->objective == OBJ_POISSON ? exp(f[i]) : f[i];
+    kn__model_set_fit_output(m, out, n);
+    return KN_OK;
+}
+
 static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
 {
     const gbdt_params *par = kn_model_params(m);
@@ -591,6 +617,7 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
         if (w.n_val)
             kn_log(KN_LOG_INFO, "gbdt: %zu rounds run, best validation loss %.6g at round %zu",
                    round, best, best_round + 1);
+        e = keep_fit_output(m, s, par, d, w.f, round);
     }
     work_free(&w);
     kn__bins_free(&bins);
@@ -638,6 +665,22 @@ static size_t rounds_of(const kn_model *m, const kn_predict_opts *o)
     return o->rounds ? o->rounds : (size_t)par->predict_rounds;
 }
 
+/* Log loss: the probabilities (n x classes, row-major) of n rows' raw
+ * scores z (n x k, class-major). */
+static void proba_of(const gbdt_state *s, const double *z, size_t n, double *out)
+{
+    size_t k = s->k;
+    for (size_t i = 0; i < n; i++) {
+        if (k == 1) {
+            double p1 = 1 / (1 + exp(-z[i]));
+            out[2 * i] = 1 - p1;
+            out[2 * i + 1] = p1;
+        } else
+            for (size_t c = 0; c < k; c++) out[i * k + c] = z[c * n + i];
+    }
+    if (k > 1) kn__softmax_rows(out, n, k);
+}
+
 static kn_status gbdt_proba(const kn_model *m, const kn_dataset *d, const kn_predict_opts *o,
                             double *out)
 {
@@ -647,15 +690,7 @@ static kn_status gbdt_proba(const kn_model *m, const kn_dataset *d, const kn_pre
         return kn_fail(KN_ERR_UNSUPPORTED, "gbdt: a regression objective gives no probabilities");
     double *z = kn_malloc((n ? n * k : 1) * sizeof *z);
     kn_status e = z ? raw_scores(s, rounds_of(m, o), d, z) : KN_ERR_NOMEM;
-    for (size_t i = 0; e == KN_OK && i < n; i++) {
-        if (k == 1) {
-            double p1 = 1 / (1 + exp(-z[i]));
-            out[2 * i] = 1 - p1;
-            out[2 * i + 1] = p1;
-        } else
-            for (size_t c = 0; c < k; c++) out[i * k + c] = z[c * n + i];
-    }
-    if (e == KN_OK && k > 1) kn__softmax_rows(out, n, k);
+    if (e == KN_OK) proba_of(s, z, n, out);
     kn_free(z);
     return e;
 }
