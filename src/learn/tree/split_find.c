@@ -103,18 +103,22 @@ typedef struct scan_consts {
     double gs, hs, l1, l2, min_n, min_h, parent;
 } scan_consts;
 
+/* soft(): every operation done, then selected (a conditional operation
+ * would stop the vectoriser: it may trap) */
 static inline __attribute__((always_inline)) double soft_v(double g, double l1)
 {
-    return g > l1 ? g - l1 : g < -l1 ? g + l1 : 0;
+    double down = g - l1, up = g + l1, mid = g < -l1 ? up : 0;
+    return g > l1 ? down : mid;
 }
 
-/* One candidate's gain (-inf when a child is too small). */
+/* One candidate's gain (-inf when a child is too small); the conditions
+ * combined with & (every comparison made), for the same reason. */
 static inline __attribute__((always_inline)) double scan_gain(const scan_consts *k, double lg,
                                                               double lh, double ln)
 {
     double rh = k->H - lh, rn = k->N - ln;
-    int ok = ln >= k->min_n && ln > 0 && lh * k->hs >= k->min_h && rn >= k->min_n && rn > 0 &&
-             rh * k->hs >= k->min_h;
+    int ok = (ln >= k->min_n) & (ln > 0) & (lh * k->hs >= k->min_h) & (rn >= k->min_n) & (rn > 0) &
+             (rh * k->hs >= k->min_h);
     double GL = soft_v(lg * k->gs, k->l1), GR = soft_v((k->G - lg) * k->gs, k->l1);
     double gain = GL * GL / (lh * k->hs + k->l2) + GR * GR / (rh * k->hs + k->l2) - k->parent;
     return ok ? gain : -INFINITY;
