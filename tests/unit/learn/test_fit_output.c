@@ -1,9 +1,11 @@
-/* learn: the outputs a fit leaves on its own training rows
- * (kn__model_keep_fit_output): bit for bit what predicting those rows
- * gives, for every gbdt objective, missing values, categorical splits and
- * sampling; absent when the model predicts with fewer rounds than it ran;
- * dropped by a refit or a parameter; and scores from them are the scores
- * from predicting. */
+/* learn: what a fit leaves for the fits and scores after it. The outputs
+ * on its own training rows (kn__model_keep_fit_output): bit for bit what
+ * predicting those rows gives, for every gbdt objective, missing values,
+ * categorical splits and sampling; absent when the model predicts with
+ * fewer rounds than it ran; dropped by a refit or a parameter; scores
+ * from them are the scores from predicting. A fit share
+ * (kn__model_use_fit_share): fits sharing one bin once and give the same
+ * model bytes as fits without it. */
 #include "test_util.h"
 
 #include "kiln/frame.h"
@@ -149,12 +151,57 @@ static void other_models_predict(void **state)
     kn_frame_free(f);
 }
 
+static unsigned char *model_bytes(const kn_frame *f, const char *target, const char *const *params,
+                                  kn__fit_share *share, size_t *len)
+{
+    kn_model *m;
+    KN_CHECK(kn_model_new("gbdt", &m));
+    for (; *params; params++) KN_CHECK(kn_model_set(m, *params));
+    kn__model_use_fit_share(m, share);
+    KN_CHECK(kn_model_fit(m, f, target, NULL));
+    unsigned char *b = NULL;
+    KN_CHECK(kn_model_encode(m, &b, len));
+    kn_model_free(m);
+    return b;
+}
+
+/* Fits of the same rows with one share: the same bytes as fits without
+ * it, whichever fit binned the rows (one stored value per binning); the
+ * children of a share are one per key. */
+static void gbdt_share(void **state)
+{
+    (void)state;
+    kn_frame *f = read_data("house_votes84.csv");
+    const char *a[] = {"n_estimators=6", "learning_rate=0.3", NULL};
+    const char *b[] = {"n_estimators=5", "max_leaves=7", "l2=1", NULL};
+    const char *c[] = {"n_estimators=5", "max_bins=16", NULL};
+    const char *const *runs[] = {a, b, a, c, b, c};
+    kn__fit_share *root, *share;
+    KN_CHECK(kn__fit_share_new(&root));
+    share = kn__fit_share_child(root, "fold 1", 6);
+    assert_non_null(share);
+    assert_ptr_equal(kn__fit_share_child(root, "fold 1", 6), share);
+    assert_ptr_not_equal(kn__fit_share_child(root, "fold 2", 6), share);
+    for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+        size_t l0, l1;
+        unsigned char *alone = model_bytes(f, "Class", runs[r], NULL, &l0);
+        unsigned char *shared = model_bytes(f, "Class", runs[r], share, &l1);
+        assert_int_equal(l0, l1);
+        assert_memory_equal(alone, shared, l0);
+        kn_free(alone);
+        kn_free(shared);
+    }
+    kn__fit_share_free(root);
+    kn_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gbdt_outputs),
         cmocka_unit_test(gbdt_fewer_rounds),
         cmocka_unit_test(other_models_predict),
+        cmocka_unit_test(gbdt_share),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
