@@ -2,6 +2,7 @@
 #ifndef KILN_LEARN_IMPL_H
 #define KILN_LEARN_IMPL_H
 
+#include "kiln/ctx.h"
 #include "kiln/model.h"
 #include "kiln/registry.h"
 #include "kiln/rng.h"
@@ -39,6 +40,50 @@ int kn__model_task_set(const kn_model *m);
 void kn__task_setting(const kn_model_vt *vt, kn_task task, char *buf, size_t len);
 /* The model's implementation. */
 const kn_model_vt *kn__model_vt(const kn_model *m);
+
+/* Training outputs: a model asked before its fit (keep non-zero) may leave
+ * its outputs on its own training rows, exactly (bit for bit) what its
+ * predict_proba (classifiers: n x classes, row-major) or its predict
+ * (regressors) gives for them, when the fit holds them anyway (a boosting
+ * holds every row's raw score); cross-validation then scores the training
+ * rows from them instead of predicting again. Refitting, or setting any
+ * parameter, drops them. */
+void kn__model_keep_fit_output(kn_model *m, int keep);
+/* Whether m's fit was asked to leave its outputs. */
+int kn__model_wants_fit_output(const kn_model *m);
+/* From a fit: v (n rows, kn_malloc'd; m takes it) is m's output on its
+ * training rows. */
+void kn__model_set_fit_output(kn_model *m, double *v, size_t n);
+/* The outputs the fit left, and their rows (*n), or NULL. Borrowed: valid
+ * until m is refitted, changed or freed. */
+const double *kn__model_fit_output(const kn_model *m, size_t *n);
+
+/* What fits of the same training rows may share (the histogram trees'
+ * binned features): values under keys of bytes, each stored once and kept
+ * until the share is freed; thread-safe. Whoever hands a share to models
+ * (kn__model_use_fit_share) promises that every fit given it sees the same
+ * feature values, in the same rows (cross-validation: one share per fold
+ * of a search). The values are charged to the run context the share was
+ * made in. */
+typedef struct kn__fit_share kn__fit_share;
+/* Returns a new share; free with kn__fit_share_free() (frees its values). */
+kn_status kn__fit_share_new(kn__fit_share **out);
+void kn__fit_share_free(kn__fit_share *s);
+/* The context the values are to be made in (kn__ctx_swap to it). */
+kn_ctx *kn__fit_share_ctx(const kn__fit_share *s);
+/* The value under key, or NULL. Borrowed: valid until s is freed. */
+void *kn__fit_share_get(kn__fit_share *s, const void *key, size_t len);
+/* Stores v under key and returns it, unless a value is there already
+ * (another fit stored it first): then v is freed (free_fn) and the stored
+ * one returned; NULL (v freed) when storing failed for want of memory. */
+void *kn__fit_share_put(kn__fit_share *s, const void *key, size_t len, void *v,
+                        void (*free_fn)(void *));
+/* The share under key within s (made on first use; e.g. one per fold), or
+ * NULL for want of memory. Borrowed: valid until s is freed. */
+kn__fit_share *kn__fit_share_child(kn__fit_share *s, const void *key, size_t len);
+/* m's next fits may use s (borrowed; NULL: none). */
+void kn__model_use_fit_share(kn_model *m, kn__fit_share *s);
+kn__fit_share *kn__model_fit_share(const kn_model *m);
 
 /* class_weight, the parameter every classifier that takes sample weights
  * shares: none, balanced (scikit-learn's n / (classes x rows of the

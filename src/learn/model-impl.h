@@ -6,6 +6,7 @@
 
 #include "kiln/component.h"
 #include "kiln/model.h"
+#include "learn/learn-impl.h" /* (kn__fit_share) */
 
 struct kn_model {
     kn_instance inst; /* component and parameters (kiln/component.h) */
@@ -26,6 +27,11 @@ struct kn_model {
     size_t metric_rows, n_metrics;
     char **metric_name;
     double *metric_value;
+    /* the fit's outputs on its own training rows (kn__model_keep_fit_output) */
+    int keep_fit_output;
+    double *fit_output;
+    size_t fit_output_rows;
+    kn__fit_share *share; /* borrowed (kn__model_use_fit_share), or NULL */
 };
 
 /* Frees p features' level lists (either may be NULL). */

@@ -25,9 +25,17 @@ static void forget_metrics(kn_model *m)
     m->n_metrics = m->metric_rows = 0;
 }
 
+static void drop_fit_output(kn_model *m)
+{
+    kn_free(m->fit_output);
+    m->fit_output = NULL;
+    m->fit_output_rows = 0;
+}
+
 static void unfit(kn_model *m)
 {
     forget_metrics(m);
+    drop_fit_output(m);
     kn_free(m->saved_by);
     m->saved_by = NULL;
     m->train_rows = 0;
@@ -81,6 +89,7 @@ kn_status kn_model_set(kn_model *m, const char *name_eq_value)
     size_t tl = tp ? strlen(tp) : 0;
     if (tp && !strncmp(name_eq_value, tp, tl) && name_eq_value[tl] == '=') m->task_set = 1;
     if (strncmp(name_eq_value, "predict_", 8) != 0) unfit(m);
+    drop_fit_output(m); /* (predict_ parameters change the outputs too) */
     return KN_OK;
 }
 
@@ -208,6 +217,30 @@ int kn__model_task_set(const kn_model *m)
 const kn_model_vt *kn__model_vt(const kn_model *m)
 {
     return (const kn_model_vt *)m->inst.comp->vt;
+}
+
+void kn__model_keep_fit_output(kn_model *m, int keep)
+{
+    m->keep_fit_output = keep != 0;
+    if (!keep) drop_fit_output(m);
+}
+
+int kn__model_wants_fit_output(const kn_model *m)
+{
+    return m->keep_fit_output;
+}
+
+void kn__model_set_fit_output(kn_model *m, double *v, size_t n)
+{
+    drop_fit_output(m);
+    m->fit_output = v;
+    m->fit_output_rows = n;
+}
+
+const double *kn__model_fit_output(const kn_model *m, size_t *n)
+{
+    *n = m->fit_output_rows;
+    return m->fit_output;
 }
 
 kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const char *weight)

@@ -5,6 +5,7 @@
 #include "kiln/cv.h"
 #include "core/ctx-impl.h"
 #include "core/threads.h"
+#include "learn/eval/score-impl.h"
 #include "learn/learn-impl.h"
 #include "pipeline/pipeline-impl.h"
 #include "kiln/pipeline.h"
@@ -80,13 +81,30 @@ static kn_status fold_pipeline(const kn_cv_spec *s, kn_pipeline **out)
     return KN_OK;
 }
 
+/* The fitted pipeline's scores on its own training rows: from the
+ * outputs the model's fit left on them when it could (a pipeline without
+ * steps fits its model on `train` itself; the outputs are the bits
+ * predicting would give), else predicted. */
+static kn_status score_train(const kn_pipeline *p, const kn_frame *train, const kn_score_opts *so,
+                             kn_scores *out)
+{
+    size_t rows = 0;
+    const double *given = p->model && !p->n_steps ? kn__model_fit_output(p->model, &rows) : NULL;
+    if (!given || rows != kn_frame_n_rows(train)) return kn_pipeline_score(p, train, so, out);
+    return kn__model_score_outputs(p->model, train, so, NULL, given, out);
+}
+
 /* Fit a fresh copy of the template on `train`; score it on `test`. */
 static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_pipeline *tpl,
-                          const kn_cv_spec *s, fold_out *out)
+                          const kn_cv_spec *s, kn__fit_share *share, fold_out *out)
 {
     kn_pipeline *p = NULL;
     double t0 = now_seconds();
     kn_status e = kn_pipeline_clone(tpl, 0, &p);
+    if (e == KN_OK && p->model && !p->n_steps && !s->skip_train_scores)
+        kn__model_keep_fit_output(p->model, 1);
+    /* (without steps the model fits the fold's own rows) */
+    if (e == KN_OK && p->model && !p->n_steps) kn__model_use_fit_share(p->model, share);
     if (e == KN_OK) e = kn_pipeline_fit(p, train, NULL);
     out->seconds = now_seconds() - t0;
     kn_score_opts so = {.weight = s->weight,
@@ -94,7 +112,7 @@ static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_
                         .metrics = s->metrics,
                         .n_metrics = s->n_metrics};
     if (e == KN_OK) e = kn_pipeline_score(p, test, &so, &out->scores);
-    if (e == KN_OK && !s->skip_train_scores) e = kn_pipeline_score(p, train, &so, &out->train);
+    if (e == KN_OK && !s->skip_train_scores) e = score_train(p, train, &so, &out->train);
     if (e == KN_OK)
         e = kn_model_score_baseline(kn_pipeline_model(p), train, test, s->weight, &out->scores,
                                     &out->baseline);
@@ -468,7 +486,23 @@ static void report_fold(const kn_cv_spec *s, fold_report *rep, const fold_out *f
 #endif
 }
 
+/* The fit share of fold i of folds (its index, size and rows as the key),
+ * or NULL. */
+static kn__fit_share *fold_share(kn__fit_share *share, const kn_fold *fd, size_t i, size_t n_train)
+{
+    if (!share) return NULL;
+    uint64_t key[3] = {i, n_train, 0xcbf29ce484222325u};
+    for (size_t r = 0; r < n_train; r++) key[2] = (key[2] ^ fd->train[r]) * 0x100000001b3u;
+    return kn__fit_share_child(share, key, sizeof key);
+}
+
 kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *out)
+{
+    return kn__cv_run_shared(f_in, spec, NULL, out);
+}
+
+kn_status kn__cv_run_shared(const kn_frame *f_in, const kn_cv_spec *spec, kn__fit_share *share,
+                            kn_cv_result *out)
 {
     memset(out, 0, sizeof *out);
     kn_cv_spec resolved = *spec, *s = &resolved;
@@ -554,7 +588,8 @@ kn_status kn_cv_run(const kn_frame *f_in, const kn_cv_spec *spec, kn_cv_result *
             size_t n_train = fold_train_rows(s, fd->n_train);
             if (st == KN_OK) st = kn_frame_select_rows(f, fd->train, n_train, &train);
             if (st == KN_OK) st = kn_frame_select_rows(f, fd->test, fd->n_test, &test);
-            if (st == KN_OK) st = run_fold(train, test, tpl, s, &fo[i]);
+            if (st == KN_OK)
+                st = run_fold(train, test, tpl, s, fold_share(share, fd, i, n_train), &fo[i]);
             fo[i].status = st;
             if (st != KN_OK) fo[i].error = kn_strdup(kn_last_error());
             kn_frame_free(train);

@@ -2,7 +2,9 @@
 #ifndef KILN_PIPELINE_IMPL_H
 #define KILN_PIPELINE_IMPL_H
 
+#include "kiln/cv.h"
 #include "kiln/pipeline.h"
+#include "learn/learn-impl.h"
 
 struct kn_pipeline {
     size_t n_steps;
@@ -28,5 +30,12 @@ void kn__pipeline_unfit(kn_pipeline *p);
 /* kn_pipeline_predict_with / _proba_with on frames, never the row path. */
 kn_status kn__pipeline_predict_frames(const kn_pipeline *p, const kn_frame *f,
                                       const kn_predict_opts *o, int proba, double **out, size_t *n);
+
+/* kn_cv_run, the folds' models given fit shares (learn-impl.h) from
+ * share (NULL: none): one per fold and its training rows. A search that
+ * cross-validates many configurations on the same frame and folds shares
+ * what the fits of one fold may share (the binned features). */
+kn_status kn__cv_run_shared(const kn_frame *f, const kn_cv_spec *spec, kn__fit_share *share,
+                            kn_cv_result *out);
 
 #endif

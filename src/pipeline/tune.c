@@ -7,6 +7,7 @@
 #include "kiln/mem.h"
 #include "kiln/registry.h"
 #include "kiln/stage.h"
+#include "pipeline/pipeline-impl.h"
 #include "pipeline/tune-impl.h"
 
 #include <math.h>
@@ -187,6 +188,7 @@ typedef struct search {
     progress *prog; /* n_prog, by trial id */
     size_t n_prog;
     size_t started; /* trials started (under kn_tune_cb): the budgets spare the first */
+    kn__fit_share *share; /* what the trials' fits of a fold share (one frame, the same folds) */
 } search;
 
 /* Append a running mean to p (under s->mu). */
@@ -310,7 +312,7 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
         kn_ctx *prev = kn_ctx_enter(ctx);
         if (kn_log_get_level() == KN_LOG_INFO) /* per-fold news: only with --verbose */
             kn_log_set_level(KN_LOG_WARN);
-        e = kn_cv_run(s->f, &c, &r);
+        e = kn__cv_run_shared(s->f, &c, s->share, &r);
         if (e != KN_OK && !(t->error = kn_strdup(kn_last_error()))) e = KN_ERR_NOMEM;
         kn_ctx_leave(prev);
         kn_ctx_free(ctx);
@@ -954,6 +956,7 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
         pthread_mutex_init(&s.mu, NULL);
         pthread_cond_init(&s.cond, NULL);
     }
+    if (kn__fit_share_new(&s.share) != KN_OK) s.share = NULL; /* (only sharing is lost) */
     kn_status e;
     switch (o->strategy) {
     case KN_TUNE_GRID:
@@ -969,6 +972,7 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
         e = random_search(&s);
         break;
     }
+    kn__fit_share_free(s.share);
     if (s.prune) {
         for (size_t i = 0; i < s.n_prog; i++) kn_free(s.prog[i].mean);
         kn_free(s.prog);

@@ -303,16 +303,17 @@ static kn_status per_class(const int32_t *y, const int32_t *pred, const double *
     return KN_OK;
 }
 
-static kn_status score_classifier(const kn_model *m, const kn_frame *f, const double *y,
-                                  const double *pred, const double *w, size_t n, size_t n_unseen,
+/* proba: the rows' probabilities, or NULL (the model gives none, or o's
+ * scores need none). */
+static kn_status score_classifier(const kn_model *m, const double *y, const double *pred,
+                                  const double *proba, const double *w, size_t n, size_t n_unseen,
                                   const kn_score_opts *o, const kn__slices *sl, kn_scores *s)
 {
     /* classes the model never saw count as classes of their own, which it
      * never predicts: their rows are wrong, their recall and F1 zero (as
      * scikit-learn's metrics over the union of labels) */
-    size_t k = kn_model_n_classes(m), np = 0, pos = 1;
+    size_t k = kn_model_n_classes(m), pos = 1;
     int32_t *yi = kn_malloc((n ? n : 1) * sizeof *yi), *pi = kn_malloc((n ? n : 1) * sizeof *pi);
-    double *proba = NULL;
     kn_status e = yi && pi ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && (k == 2 || o->positive_class))
         e = kn_model_positive_class(m, o->positive_class, &pos);
@@ -322,8 +323,7 @@ static kn_status score_classifier(const kn_model *m, const kn_frame *f, const do
     }
     /* probabilities: models without them skip these scores; classes the
      * model never saw leave them undefined */
-    int has_proba = e == KN_OK && !n_unseen && wants_proba(o) &&
-                    kn_model_predict_proba_with(m, f, o->predict, &proba, &np) == KN_OK;
+    int has_proba = e == KN_OK && !n_unseen && proba;
     if (e == KN_OK && k == 2) {
         s->positive = (int)pos;
         s->positive_class = kn_model_class(m, pos);
@@ -339,7 +339,6 @@ static kn_status score_classifier(const kn_model *m, const kn_frame *f, const do
     if (e == KN_OK) e = score_set(o, 1, &d, s);
     if (e == KN_OK) e = kn__score_extras(o, &d, sl, s);
     if (e == KN_OK) e = per_class(yi, pi, w, n, k + n_unseen, k, s);
-    kn_free(proba);
     kn_free(yi);
     kn_free(pi);
     return e;
@@ -363,12 +362,62 @@ kn_status kn_model_score_with(const kn_model *m, const kn_frame *f, const kn_sco
     return e;
 }
 
+/* The model's predictions of f's rows and, for a classifier whose scores
+ * in o need them, its probabilities (*proba NULL when it gives none): from
+ * given (its outputs on f's rows: probabilities, or a regressor's
+ * predictions) when not NULL, else predicted. A classifier whose
+ * prediction is the first largest probability (KN_MODEL_PREDICT_ARGMAX)
+ * predicts once: the argmax of the probabilities is its prediction. */
+static kn_status model_outputs(const kn_model *m, const kn_frame *f, const kn_score_opts *o,
+                               const double *given, double **pred, double **proba, size_t *n)
+{
+    int classify = kn_model_task(m) == KN_TASK_CLASSIFICATION, want = classify && wants_proba(o);
+    size_t k = kn_model_n_classes(m), rows = kn_frame_n_rows(f), np = 0;
+    *pred = *proba = NULL;
+    if (given || (want && (kn__model_vt(m)->flags & KN_MODEL_PREDICT_ARGMAX))) {
+        double *v = NULL;
+        kn_status e = KN_OK;
+        if (given) {
+            size_t cells = rows * (classify ? k : 1);
+            if (!(v = kn_malloc((cells ? cells : 1) * sizeof *v))) return KN_ERR_NOMEM;
+            memcpy(v, given, cells * sizeof *v);
+        } else
+            e = kn_model_predict_proba_with(m, f, o->predict, &v, &rows);
+        if (e != KN_OK) return e;
+        *n = rows;
+        if (!classify) {
+            *pred = v;
+            return KN_OK;
+        }
+        if (!(*pred = kn_malloc((rows ? rows : 1) * sizeof **pred))) {
+            kn_free(v);
+            return KN_ERR_NOMEM;
+        }
+        kn__argmax_rows(v, rows, k, *pred);
+        if (want)
+            *proba = v;
+        else
+            kn_free(v);
+        return KN_OK;
+    }
+    kn_status e = kn_model_predict_with(m, f, o->predict, pred, n);
+    if (e == KN_OK && want && kn_model_predict_proba_with(m, f, o->predict, proba, &np) != KN_OK)
+        *proba = NULL;
+    return e;
+}
+
 kn_status kn__model_score_sliced(const kn_model *m, const kn_frame *f, const kn_score_opts *o,
                                  const kn__slices *sl, kn_scores *out)
 {
+    return kn__model_score_outputs(m, f, o, sl, NULL, out);
+}
+
+kn_status kn__model_score_outputs(const kn_model *m, const kn_frame *f, const kn_score_opts *o,
+                                  const kn__slices *sl, const double *given, kn_scores *out)
+{
     memset(out, 0, sizeof *out);
     out->positive = out->worst = -1;
-    double *pred = NULL, *y = NULL, *w = NULL;
+    double *pred = NULL, *proba = NULL, *y = NULL, *w = NULL;
     size_t n = 0;
     kn_status e = KN_OK;
     if (o->positive_class) { /* refused before any work */
@@ -377,7 +426,7 @@ kn_status kn__model_score_sliced(const kn_model *m, const kn_frame *f, const kn_
     }
     for (size_t i = 0; e == KN_OK && o->metrics && i < o->n_metrics; i++) /* names, too */
         if (!kn_metric_find(o->metrics[i])) e = kn_last_status();
-    if (e == KN_OK) e = kn_model_predict_with(m, f, o->predict, &pred, &n);
+    if (e == KN_OK) e = model_outputs(m, f, o, given, &pred, &proba, &n);
     size_t n_unseen = 0;
     if (e == KN_OK) e = kn__model_targets_unseen(m, f, 1, &y, &n_unseen);
     if (e == KN_OK) e = weights_of(f, o->weight, &w);
@@ -387,8 +436,9 @@ kn_status kn__model_score_sliced(const kn_model *m, const kn_frame *f, const kn_
         e = score_set(o, 0, &d, out);
         if (e == KN_OK) e = kn__score_extras(o, &d, sl, out);
     } else if (e == KN_OK)
-        e = score_classifier(m, f, y, pred, w, n, n_unseen, o, sl, out);
+        e = score_classifier(m, y, pred, proba, w, n, n_unseen, o, sl, out);
     kn_free(pred);
+    kn_free(proba);
     kn_free(y);
     kn_free(w);
     if (e != KN_OK) kn_scores_free(out);

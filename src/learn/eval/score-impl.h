@@ -29,5 +29,11 @@ kn_status kn__score_extras(const kn_score_opts *o, const kn_metric_data *d, cons
  * rows before its steps run. */
 kn_status kn__model_score_sliced(const kn_model *m, const kn_frame *f, const kn_score_opts *o,
                                  const kn__slices *sl, kn_scores *out);
+/* kn__model_score_sliced with the model's outputs on f's rows given (as
+ * its predict_proba gives them for a classifier, its predict for a
+ * regressor; NULL: predicted), e.g. the training outputs a fit left
+ * (kn__model_fit_output). */
+kn_status kn__model_score_outputs(const kn_model *m, const kn_frame *f, const kn_score_opts *o,
+                                  const kn__slices *sl, const double *given, kn_scores *out);
 
 #endif

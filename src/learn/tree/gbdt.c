@@ -16,6 +16,7 @@
  * (kn_predict_opts.rounds, or the predict_rounds parameter saved with the
  * model): trees are stored round-major. */
 #include "kiln/progress.h"
+#include "core/ctx-impl.h"
 #include "kiln/ctx.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -288,16 +289,84 @@ typedef struct fit_work {
     int16_t (*scratch_q)[2];
     uint32_t *scratch_rows;    /* the tree grower's, kept between trees */
     uint8_t *codes_by_feature; /* the codes transposed (p x n) */
+    int shared;                /* codes and codes_by_feature are a fit share's */
     wval *resid;               /* absolute error and huber: n residuals */
 } fit_work;
 
+/* The rows binned: the bins, the codes (n x p) and the codes transposed
+ * (p x n, with 3 bytes of slack: a partition may read any code as a
+ * dword). */
+typedef struct binned {
+    kn__bins bins;
+    uint8_t *codes, *by_feature;
+} binned;
+
+static void binned_free(void *v)
+{
+    binned *b = v;
+    if (!b) return;
+    kn__bins_free(&b->bins);
+    kn_free(b->codes);
+    kn_free(b->by_feature);
+    kn_free(b);
+}
+
+static kn_status bin_rows(const gbdt_params *par, const kn_dataset *d, binned *b)
+{
+    size_t n = d->n, p = d->p;
+    kn_status e = kn__bins_fit(&b->bins, d, (size_t)par->max_bins, 200000, (uint64_t)par->seed);
+    if (e == KN_OK) e = kn__bins_apply(&b->bins, d, &b->codes);
+    if (e == KN_OK && !(b->by_feature = kn_calloc(n * p + 3, 1))) e = KN_ERR_NOMEM;
+    if (e != KN_OK) return e;
+#pragma omp parallel for schedule(static) if (n * p > 100000)
+    for (size_t j = 0; j < p; j++)
+        for (size_t i = 0; i < n; i++) b->by_feature[j * n + i] = b->codes[i * p + j];
+    return KN_OK;
+}
+
+/* d's rows binned: from the model's fit share when a fit of the same rows
+ * binned them alike (the bins depend on the feature values, max_bins and,
+ * when rows are sampled for them, the seed), else binned here (and left in
+ * the share). *own: binned here, not shared (the caller frees it). */
+static kn_status bins_for(kn__fit_share *share, const gbdt_params *par, const kn_dataset *d,
+                          const binned **out, binned **own)
+{
+    *own = NULL;
+    /* (the sample of rows the edges come from: 200,000) */
+    uint64_t key[6] = {0x67626474u /* "gbdt" */,
+                       (uint64_t)par->max_bins,
+                       d->n > 200000 ? (uint64_t)par->seed : 0,
+                       d->n,
+                       d->p,
+                       d->n_levels != NULL};
+    if (share && (*out = kn__fit_share_get(share, key, sizeof key))) return KN_OK;
+    kn_ctx *prev = share ? kn__ctx_swap(kn__fit_share_ctx(share)) : NULL;
+    binned *b = kn_calloc(1, sizeof *b);
+    kn_status e = b ? bin_rows(par, d, b) : KN_ERR_NOMEM;
+    if (share) kn__ctx_swap(prev);
+    if (e != KN_OK) {
+        binned_free(b);
+        return e;
+    }
+    if (share) {
+        binned *kept = kn__fit_share_put(share, key, sizeof key, b, binned_free);
+        if (kept) {
+            *out = kept;
+            return KN_OK;
+        }
+        return bins_for(NULL, par, d, out, own); /* (not stored: binned again, owned) */
+    }
+    *out = *own = b;
+    return KN_OK;
+}
+
 static void work_free(fit_work *w)
 {
-    kn_free(w->codes), kn_free(w->w), kn_free(w->f), kn_free(w->g), kn_free(w->h);
+    if (!w->shared) kn_free(w->codes), kn_free(w->codes_by_feature);
+    kn_free(w->w), kn_free(w->f), kn_free(w->g), kn_free(w->h);
     kn_free(w->train), kn_free(w->val), kn_free(w->sample), kn_free(w->rows);
     kn_free(w->allowed), kn_free(w->in_sample), kn_free(w->allowed_rows), kn_free(w->resid);
     kn_free(w->monotone), kn_free(w->scratch_q), kn_free(w->scratch_rows);
-    kn_free(w->codes_by_feature);
 }
 
 /* Row weights (sample weights times class weights) and the train /
@@ -506,6 +575,32 @@ static kn_status boost_round(gbdt_state *s, const gbdt_params *par, const kn_dat
     return e;
 }
 
+static void proba_of(const gbdt_state *s, const double *z, size_t n, double *out);
+
+/* The model's outputs on its training rows, as gbdt_proba (log loss) or
+ * gbdt_predict (regression) gives them, from the rows' raw scores f (n x
+ * k, class-major): the same sums of the same leaf values in the same tree
+ * order (a row's codes reach the leaf its raw values reach), so the same
+ * bits. Left with the model when asked for and every round run is kept
+ * and predicted with (no early stopping's cut, no predict_rounds). */
+static kn_status keep_fit_output(kn_model *m, const gbdt_state *s, const gbdt_params *par,
+                                 const kn_dataset *d, const double *f, size_t rounds_run)
+{
+    size_t n = d->n, k = s->k, width = s->objective != OBJ_LOG_LOSS ? 1 : k == 1 ? 2 : k;
+    if (!kn__model_wants_fit_output(m) || s->rounds != rounds_run ||
+        (par->predict_rounds && (size_t)par->predict_rounds < s->rounds) ||
+        (s->objective == OBJ_LOG_LOSS && d->n_classes != width))
+        return KN_OK;
+    double *out = kn_malloc((n ? n * width : 1) * sizeof *out);
+    if (!out) return KN_ERR_NOMEM;
+    if (s->objective == OBJ_LOG_LOSS)
+        proba_of(s, f, n, out);
+    else
+        for (size_t i = 0; i < n; i++) out[i] = s->objective == OBJ_POISSON ? exp(f[i]) : f[i];
+    kn__model_set_fit_output(m, out, n);
+    return KN_OK;
+}
+
 static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
 {
     const gbdt_params *par = kn_model_params(m);
@@ -520,7 +615,8 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
                                d->y[i]);
     gbdt_state *s = kn_calloc(1, sizeof *s);
     fit_work w = {0};
-    kn__bins bins = {0};
+    const binned *bd = NULL;
+    binned *own = NULL;
     if (!s) return KN_ERR_NOMEM;
     s->p = p;
     s->k = k;
@@ -537,9 +633,11 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
                     "regression or binary classification (this target has %zu "
                     "classes)",
                     k);
-    if (e == KN_OK) e = kn__bins_fit(&bins, d, (size_t)par->max_bins, 200000, (uint64_t)par->seed);
-    if (e == KN_OK) e = kn__bins_apply(&bins, d, &w.codes);
+    if (e == KN_OK) e = bins_for(kn__model_fit_share(m), par, d, &bd, &own);
     if (e == KN_OK) {
+        w.codes = bd->codes;
+        w.codes_by_feature = bd->by_feature;
+        w.shared = 1; /* (bd's: freed below, with own) */
         w.f = kn_malloc(n * k * sizeof *w.f);
         w.g = kn_malloc(n * k * sizeof *w.g);
         w.h = kn_malloc(n * k * sizeof *w.h);
@@ -550,15 +648,10 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
         w.allowed_rows = kn_malloc(n);
         w.scratch_q = kn_malloc(n * sizeof *w.scratch_q);
         w.scratch_rows = kn_malloc(2 * n * sizeof *w.scratch_rows);
-        /* (3 bytes of slack: a partition may read any code as a dword) */
-        if ((w.codes_by_feature = kn_calloc(n * p + 3, 1)))
-#pragma omp parallel for schedule(static) if (n * p > 100000)
-            for (size_t j = 0; j < p; j++)
-                for (size_t i = 0; i < n; i++) w.codes_by_feature[j * n + i] = w.codes[i * p + j];
         if (par->objective == OBJ_ABSOLUTE || par->objective == OBJ_HUBER)
             w.resid = kn_malloc(n * sizeof *w.resid);
         if (!w.f || !w.g || !w.h || !w.sample || !w.rows || !w.allowed || !w.in_sample ||
-            !w.allowed_rows || !w.scratch_q || !w.scratch_rows || !w.codes_by_feature ||
+            !w.allowed_rows || !w.scratch_q || !w.scratch_rows ||
             (!w.resid && (par->objective == OBJ_ABSOLUTE || par->objective == OBJ_HUBER)))
             e = KN_ERR_NOMEM;
     }
@@ -571,7 +664,7 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
     kn_progress_begin(&progress, "gbdt", "round", (uint64_t)par->n_estimators);
     for (; e == KN_OK && round < (size_t)par->n_estimators; round++) {
         e = kn_ctx_check();
-        if (e == KN_OK) e = boost_round(s, par, d, &bins, &w, round, &node_cap);
+        if (e == KN_OK) e = boost_round(s, par, d, &bd->bins, &w, round, &node_cap);
         kn_progress_step(&progress, 1);
         if (e != KN_OK || !w.n_val) continue;
         double loss = validation_loss(s, d, &w);
@@ -591,9 +684,10 @@ static kn_status gbdt_fit(kn_model *m, const kn_dataset *d)
         if (w.n_val)
             kn_log(KN_LOG_INFO, "gbdt: %zu rounds run, best validation loss %.6g at round %zu",
                    round, best, best_round + 1);
+        e = keep_fit_output(m, s, par, d, w.f, round);
     }
     work_free(&w);
-    kn__bins_free(&bins);
+    binned_free(own);
     if (e == KN_OK && !s->n_sets)
         e = kn__flat_build(&s->flat, s->nodes, s->offset, s->n_trees, NULL, 1, k);
     if (e != KN_OK) {
@@ -638,6 +732,22 @@ static size_t rounds_of(const kn_model *m, const kn_predict_opts *o)
     return o->rounds ? o->rounds : (size_t)par->predict_rounds;
 }
 
+/* Log loss: the probabilities (n x classes, row-major) of n rows' raw
+ * scores z (n x k, class-major). */
+static void proba_of(const gbdt_state *s, const double *z, size_t n, double *out)
+{
+    size_t k = s->k;
+    for (size_t i = 0; i < n; i++) {
+        if (k == 1) {
+            double p1 = 1 / (1 + exp(-z[i]));
+            out[2 * i] = 1 - p1;
+            out[2 * i + 1] = p1;
+        } else
+            for (size_t c = 0; c < k; c++) out[i * k + c] = z[c * n + i];
+    }
+    if (k > 1) kn__softmax_rows(out, n, k);
+}
+
 static kn_status gbdt_proba(const kn_model *m, const kn_dataset *d, const kn_predict_opts *o,
                             double *out)
 {
@@ -647,15 +757,7 @@ static kn_status gbdt_proba(const kn_model *m, const kn_dataset *d, const kn_pre
         return kn_fail(KN_ERR_UNSUPPORTED, "gbdt: a regression objective gives no probabilities");
     double *z = kn_malloc((n ? n * k : 1) * sizeof *z);
     kn_status e = z ? raw_scores(s, rounds_of(m, o), d, z) : KN_ERR_NOMEM;
-    for (size_t i = 0; e == KN_OK && i < n; i++) {
-        if (k == 1) {
-            double p1 = 1 / (1 + exp(-z[i]));
-            out[2 * i] = 1 - p1;
-            out[2 * i + 1] = p1;
-        } else
-            for (size_t c = 0; c < k; c++) out[i * k + c] = z[c * n + i];
-    }
-    if (e == KN_OK && k > 1) kn__softmax_rows(out, n, k);
+    if (e == KN_OK) proba_of(s, z, n, out);
     kn_free(z);
     return e;
 }

@@ -113,12 +113,17 @@ static uint32_t partition(grower *gr, const leaf *lf, int par)
     uint32_t nl[64] = {0}, nr[64] = {0};
     if (parts > 64) parts = 64;
     uint32_t *lo = gr->tmp + 2 * (size_t)a, *hi = lo + m;
+    if (parts == 1) { /* outside any region (a region of one still pays for its barriers) */
+        uint32_t left = split_rows(gr, &lf->best, a, a + m, lo, hi);
+        memcpy(gr->rows + a, lo, left * sizeof *lo);
+        memcpy(gr->rows + a + left, hi, (m - left) * sizeof *hi);
+        return a + left;
+    }
     int team = 1;
-#pragma omp parallel num_threads(parts) if (parts > 1)
+#pragma omp parallel num_threads(parts)
     {
         /* the team may be smaller than asked for: chunk by its size */
-        int nt = parts > 1 ? omp_get_num_threads() : 1;
-        int t = nt > 1 ? omp_get_thread_num() : 0;
+        int nt = omp_get_num_threads(), t = nt > 1 ? omp_get_thread_num() : 0;
         if (t == 0) team = nt;
         uint32_t c0 = (uint32_t)((uint64_t)m * (uint64_t)t / (uint64_t)nt);
         uint32_t c1 = (uint32_t)((uint64_t)m * (uint64_t)(t + 1) / (uint64_t)nt);
@@ -392,10 +397,14 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
         for (size_t k = 0; k < nb; k++)
             if (lv[batch[k]].end - lv[batch[k]].begin >= LARGE || !by_leaf)
                 kids[k] = make_children(&gr, &lv[batch[k]], 1);
-#pragma omp parallel for schedule(dynamic, 1) if (by_leaf)
-        for (size_t k = 0; k < nb; k++)
-            if (lv[batch[k]].end - lv[batch[k]].begin < LARGE && by_leaf)
-                kids[k] = make_children(&gr, &lv[batch[k]], 0);
+        /* (regions only where they run in parallel: one of one thread
+         * still pays for its barriers, system calls at every split) */
+        if (by_leaf) {
+#pragma omp parallel for schedule(dynamic, 1)
+            for (size_t k = 0; k < nb; k++)
+                if (lv[batch[k]].end - lv[batch[k]].begin < LARGE)
+                    kids[k] = make_children(&gr, &lv[batch[k]], 0);
+        }
         for (size_t k = 0; e == KN_OK && k < nb; k++) { /* the smaller child gets a new one */
             leaf *small = kids[k].small ? &kids[k].right : &kids[k].left;
             if (par->max_depth && small->depth >= par->max_depth) continue; /* no more splits */
@@ -416,13 +425,19 @@ kn_status kn__grow_tree(const kn__grow_data *d, const kn__grow_params *par, uint
         size_t n_later = 0;
         for (size_t k = 0; k < nb; k++) n_later += kids[k].split_later;
         int split_par = gr.threads > 1 && 2 * n_later * p * NB >= PAR_SPLIT_WORK;
-#pragma omp parallel for schedule(dynamic, 1) if (split_par)
-        for (size_t j = 0; j < 2 * nb; j++)
-            if (kids[j / 2].split_later) child_split(&gr, &kids[j / 2], (int)(j % 2));
-#pragma omp parallel for schedule(dynamic, 1) if (by_leaf)
-        for (size_t k = 0; k < nb; k++)
-            if (kids[k].right.end - kids[k].left.begin < LARGE && by_leaf)
-                grow_children(&gr, &kids[k], 0, 1);
+        if (split_par) {
+#pragma omp parallel for schedule(dynamic, 1)
+            for (size_t j = 0; j < 2 * nb; j++)
+                if (kids[j / 2].split_later) child_split(&gr, &kids[j / 2], (int)(j % 2));
+        } else
+            for (size_t j = 0; j < 2 * nb; j++)
+                if (kids[j / 2].split_later) child_split(&gr, &kids[j / 2], (int)(j % 2));
+        if (by_leaf) {
+#pragma omp parallel for schedule(dynamic, 1)
+            for (size_t k = 0; k < nb; k++)
+                if (kids[k].right.end - kids[k].left.begin < LARGE)
+                    grow_children(&gr, &kids[k], 0, 1);
+        }
         for (size_t k = 0; k < nb; k++) {
             leaf *pl = &lv[batch[k]], *nl = &lv[n_leaves++];
             *pl = kids[k].left;
