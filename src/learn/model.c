@@ -257,12 +257,13 @@ kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const
                        m->inst.comp->name, target, target);
     size_t jt;
     char hint[160];
+    kn_dataset *d;
+    kn_status e = kn_model_validate(m); /* rules across parameters, before any work */
+    if (e != KN_OK) return e;
     if (target && kn_frame_find(f, target, &jt) != KN_OK) /* before its absence misleads */
         return kn_fail(KN_ERR_NOT_FOUND, "target column '%s' is not in the data%s", target,
                        kn_frame_did_you_mean(f, target, hint, sizeof hint));
-    kn_dataset *d;
-    kn_status e = kn_model_validate(m); /* rules across parameters, before any work */
-    if (e == KN_OK && !unsup) e = kn_model_choose_task(m, f, target, NULL);
+    if (!unsup) e = kn_model_choose_task(m, f, target, NULL);
     if (e != KN_OK) return e;
     e = kn__build_dataset(f, target, weight, NULL, 0, kn_model_task(m), vt->flags, NULL, &d);
     if (e != KN_OK) return kn_fail_prefix(e, "model '%s': ", m->inst.comp->name);
