@@ -187,7 +187,7 @@ typedef struct search {
     pthread_cond_t cond;
     progress *prog; /* n_prog, by trial id */
     size_t n_prog;
-    size_t started; /* trials started (under kn_tune_cb): the budgets spare the first */
+    size_t started;       /* trials started (under kn_tune_cb): the budgets spare the first */
     kn__fit_share *share; /* what the trials' fits of a fold share (one frame, the same folds) */
 } search;
 
