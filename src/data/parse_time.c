@@ -27,6 +27,10 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z in seconds since the epoch. */
+#define KN__TS_FIRST_SECOND (-62167219200LL)
+#define KN__TS_LAST_SECOND (253402300799LL)
+
 static int digits(const char *p, const char *end, int n, int *out)
 {
     if (end - p < n) return 0;
@@ -95,6 +99,9 @@ int kn__parse_timestamp(const char *p, const char *end, int64_t *out)
     }
     if (p != end) return 0;
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset_s;
+    /* An offset can carry 0000-01-01 or 9999-12-31 into a year that has no
+     * four-digit form; such a time could never be written back, so it is not one. */
+    if (secs < KN__TS_FIRST_SECOND || secs > KN__TS_LAST_SECOND) return 0;
     *out = secs * 1000000 + frac_us;
     return 1;
 }
