@@ -88,8 +88,10 @@ kn_status kn_model_set(kn_model *m, const char *name_eq_value)
     const char *tp = ((const kn_model_vt *)m->inst.comp->vt)->task_param;
     size_t tl = tp ? strlen(tp) : 0;
     if (tp && !strncmp(name_eq_value, tp, tl) && name_eq_value[tl] == '=') m->task_set = 1;
-    if (strncmp(name_eq_value, "predict_", 8) != 0) unfit(m);
-    drop_fit_output(m); /* (predict_ parameters change the outputs too) */
+    if (strncmp(name_eq_value, "predict_", 8) != 0)
+        unfit(m);
+    else
+        drop_fit_output(m); /* the fit stays; its outputs change with predict_ parameters */
     return KN_OK;
 }
 

@@ -119,7 +119,15 @@ for i in $(seq 70); do params+=(--param "max_iter=$((1000 + i))"); done
     "${params[@]}" "${steps[@]}" > /dev/null 2>&1 || fail "70 --param and --step in cv"
 
 # ---- help lists what is parsed, and only that ----
-for cmd in describe convert prep transform schema validate train predict eval cv inspect demo; do
+# (one kiln per option: the sanitizer build, where each start costs several
+# times more, checks the option parser's memory on three commands' options;
+# the release build checks every command's)
+all_cmds="describe convert prep transform schema validate train predict eval cv inspect demo"
+for cmd in $all_cmds; do
+    if sanitized && [[ " describe train cv " != *" $cmd "* ]]; then
+        expect "$cmd: unknown option --zz-not-an-option" 2 "$KILN" "$cmd" --zz-not-an-option
+        continue
+    fi
     "$KILN" help "$cmd" > h.txt
     "$KILN" "$cmd" --help > h2.txt
     cmp -s h.txt h2.txt || fail "kiln $cmd --help differs from kiln help $cmd"
