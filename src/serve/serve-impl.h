@@ -108,6 +108,7 @@ typedef struct kn__feedback kn__feedback;
 typedef struct kn__drift kn__drift;
 /* ---- the monitoring thread: store and alert rules (watch.c) ---- */
 typedef struct kn__watch kn__watch;
+struct kn__serve_slot;
 
 /* How a served version's windows are made (the slot's, for every version). */
 typedef struct kn__drift_cfg {
@@ -115,6 +116,7 @@ typedef struct kn__drift_cfg {
     kn__watch *watch;     /* finished windows go there, or NULL */
     const char *key;      /* the model as recorded and alerted on (the slot's ref, else its
                              name; borrowed: outlives every version) */
+    const struct kn__serve_slot *slot; /* the slot (whether a version is its canary) */
 } kn__drift_cfg;
 
 /* A window over this share of rows refused counts as drifted (as kiln
@@ -124,13 +126,15 @@ typedef struct kn__drift_cfg {
 /* One finished drift window, for the monitoring thread. */
 typedef struct kn__watch_window {
     const char *model, *version;
-    unsigned long long window;       /* 1, 2, ... of the version (the tested ones) */
-    unsigned long long end_row;      /* the rows the version received up to its end */
-    size_t window_rows, slide, rows; /* rows: in the window (valid and invalid) */
-    size_t invalid;                  /* rows of refused requests */
-    int drift;                       /* an input or the predictions drifted, or too many invalid */
-    kn_drift_report cols;            /* the inputs tested */
-    kn_drift_col pred;               /* the predictions (pred_tested) */
+    const struct kn__serve_slot *slot; /* the version's slot (borrowed), or NULL */
+    int canary;                        /* the slot's canary when it ended (the alert scope) */
+    unsigned long long window;         /* 1, 2, ... of the version (the tested ones) */
+    unsigned long long end_row;        /* the rows the version received up to its end */
+    size_t window_rows, slide, rows;   /* rows: in the window (valid and invalid) */
+    size_t invalid;                    /* rows of refused requests */
+    int drift;            /* an input or the predictions drifted, or too many invalid */
+    kn_drift_report cols; /* the inputs tested */
+    kn_drift_col pred;    /* the predictions (pred_tested) */
     int pred_tested;
 } kn__watch_window;
 

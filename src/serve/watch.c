@@ -10,6 +10,7 @@
  * results (a full queue drops the job and counts it). Stopping works off
  * the whole queue first, so a window finished before SIGTERM is recorded. */
 #include "kiln/alert.h"
+#include "kiln/incident.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/store.h"
@@ -35,13 +36,6 @@ typedef struct job {
     char *events;                 /* ops: the events going on (JSON array text) */
 } job;
 
-/* A rule's state for one model without a store. */
-typedef struct streak {
-    size_t rule;
-    char *model;
-    int64_t streak, open, undelivered; /* open: the window it opened in (0: none) */
-} streak;
-
 struct kn__watch {
     pthread_mutex_t mu;
     pthread_cond_t cond;
@@ -57,9 +51,8 @@ struct kn__watch {
     job *thead, *ttail;
     kn_store *store;      /* recording (and incidents), or NULL */
     kn_alert_config *cfg; /* or NULL */
-    /* the thread's own */
-    streak *streaks;
-    size_t n_streaks;
+    /* the thread's own: streaks, incidents, sinks (kiln/incident.h) */
+    kn_incidents *inc;
     /* counters (under mu) */
     unsigned long long recorded, record_errors, dropped, windows, intervals;
     unsigned long long *incidents, *open_now, delivered, delivery_failed;
@@ -209,70 +202,9 @@ static json_t *window_json(const kn__watch_window *w)
 
 /* ---- alerts ---- */
 
-static const char *op_text(kn_alert_op op)
-{
-    return op == KN_ALERT_GT ? ">" : op == KN_ALERT_GE ? ">=" : op == KN_ALERT_LT ? "<" : "<=";
-}
-
-static void iso_time(double t, char *buf, size_t cap)
-{
-    time_t secs = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&secs, &tm) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, cap, "-");
-}
-
-/* Send an incident to every sink: 1 when every webhook took it. */
-static int deliver(kn__watch *w, json_t *payload, int *attempts)
-{
-    int ok = 1;
-    *attempts = 0;
-    char *body = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!body) return 0;
-    for (size_t i = 0; i < w->cfg->n_sinks; i++) {
-        const kn_alert_sink *s = &w->cfg->sinks[i];
-        if (s->kind == KN_SINK_LOG) {
-            kn_log(KN_LOG_WARN, "alert: %s", body);
-            continue;
-        }
-        int tries = 0;
-        kn_status e = kn_webhook_post(s->url, body, s->retries, s->backoff_s, s->timeout_s, &tries);
-        *attempts += tries;
-        if (e != KN_OK) {
-            kn_log(KN_LOG_WARN,
-                   "serve: alert not delivered (sent again with the next window "
-                   "while the incident is open): %s",
-                   kn_last_error());
-            ok = 0;
-        }
-    }
-    free(body);
-    pthread_mutex_lock(&w->mu);
-    if (ok)
-        w->delivered++;
-    else
-        w->delivery_failed++;
-    pthread_mutex_unlock(&w->mu);
-    return ok;
-}
-
-static streak *find_streak(kn__watch *w, size_t rule, const char *model)
-{
-    for (size_t i = 0; i < w->n_streaks; i++)
-        if (w->streaks[i].rule == rule && !strcmp(w->streaks[i].model, model))
-            return &w->streaks[i];
-    streak *grown = kn_realloc(w->streaks, (w->n_streaks + 1) * sizeof *grown);
-    if (!grown) return NULL;
-    w->streaks = grown;
-    streak *s = &grown[w->n_streaks];
-    memset(s, 0, sizeof *s);
-    s->rule = rule;
-    if (!(s->model = kn_strdup(model))) return NULL;
-    w->n_streaks++;
-    return s;
-}
-
-/* Every rule of the job's source on what it measured. */
+/* Every rule of the job's source on what it measured. The windows of a
+ * slot's canary are a scope of their own ("canary"): their streaks and
+ * incidents never touch the main version's. */
 static void alerts(kn__watch *w, const job *j, const char *model, const char *data,
                    unsigned long long k)
 {
@@ -285,6 +217,7 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
         in.pred = j->w.pred_tested ? &j->w.pred : NULL;
         in.invalid_share = j->w.rows ? (double)j->w.invalid / (double)j->w.rows : 0;
     }
+    const char *scope = !j->ops && j->w.canary ? "canary" : NULL;
     for (size_t i = 0; w->cfg && i < w->cfg->n_rules; i++) {
         const kn_alert_rule *r = &w->cfg->rules[i];
         if ((r->source == KN_ALERT_OPS) != j->ops) continue;
@@ -295,13 +228,7 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
             continue;
         }
         int fires = kn_alert_fires(r, v);
-        char cond[64];
-        snprintf(cond, sizeof cond, "%s %.15g", op_text(r->op), r->threshold);
-        json_t *detail =
-            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:s}", "rule", r->name, "severity",
-                      r->severity, "model", model, "metric", r->metric, "column",
-                      column ? json_string(column) : json_null(), "value", num(v), "condition",
-                      cond, "window", (json_int_t)k, "data", data);
+        json_t *detail = kn_incident_detail(r, model, v, column, (int64_t)k, data);
         if (!detail) continue;
         if (!j->ops) {
             json_t *drifted = json_array();
@@ -310,69 +237,38 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
                     json_array_append_new(drifted, json_string(j->w.cols.cols[c].name));
             json_object_set_new(detail, "drifted_columns", drifted);
             json_object_set_new(detail, "version", json_string(j->w.version));
+            json_object_set_new(detail, "scope", json_string(scope ? scope : "main"));
         } else {
             json_object_del(detail, "column");
             json_object_set_new(detail, "series", column ? json_string(column) : json_null());
             json_t *ev = json_loads(j->events, 0, NULL);
             json_object_set_new(detail, "events", ev ? ev : json_array());
         }
-        int send = 0, opened = 0;
-        if (w->store) {
-            char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
-            kn_alert_step st = {0};
-            kn_status e = text ? kn_store_alert_observe(w->store, model, r->name, r->severity,
-                                                        fires, r->for_windows, text, &st)
-                               : KN_ERR_NOMEM;
-            free(text);
+        kn_incident_step st;
+        kn_status e = kn_incidents_observe(w->inc, i, model, scope, fires, (int64_t)k, detail, &st);
+        if (e != KN_OK)
+            kn_log(KN_LOG_WARN, "serve: alert rule '%s': %s%s", r->name,
+                   w->store ? "the store: " : "", kn_last_error());
+        pthread_mutex_lock(&w->mu);
+        if (!scope) w->open_now[i] = st.open && e == KN_OK;
+        if (st.opened) w->incidents[i]++;
+        pthread_mutex_unlock(&w->mu);
+        if (e == KN_OK && st.send && w->cfg->n_sinks) {
+            int ok = 0, tries = 0;
+            e = kn_incidents_deliver(w->inc, i, model, scope, detail, &ok, &tries);
             if (e != KN_OK)
-                kn_log(KN_LOG_WARN, "serve: alert rule '%s': the store: %s", r->name,
-                       kn_last_error());
-            else if (st.incident) {
-                char since[32];
-                iso_time(st.since, since, sizeof since);
-                json_object_set_new(detail, "incident", json_integer(st.incident));
-                json_object_set_new(detail, "since", json_string(since));
-                send = st.undelivered;
-                opened = st.opened;
-            }
-            pthread_mutex_lock(&w->mu);
-            w->open_now[i] = st.incident && e == KN_OK;
-            pthread_mutex_unlock(&w->mu);
-        } else {
-            streak *s = find_streak(w, i, model);
-            if (!s) {
-                json_decref(detail);
-                continue;
-            }
-            s->streak = fires ? s->streak + 1 : 0;
-            if (fires && s->streak >= r->for_windows) {
-                if (!s->open) s->open = (int64_t)k, s->undelivered = 1, opened = 1;
-                char id[160];
-                snprintf(id, sizeof id, "%s@%s@window%lld", r->name, model, (long long)s->open);
-                json_object_set_new(detail, "incident", json_string(id));
-                json_object_set_new(detail, "since_window", json_integer(s->open));
-                send = (int)s->undelivered;
-            } else
-                s->open = 0, s->undelivered = 0;
-            pthread_mutex_lock(&w->mu);
-            w->open_now[i] = s->open != 0;
-            pthread_mutex_unlock(&w->mu);
-        }
-        if (opened) {
-            pthread_mutex_lock(&w->mu);
-            w->incidents[i]++;
-            pthread_mutex_unlock(&w->mu);
-        }
-        if (send && w->cfg->n_sinks) {
-            int tries = 0, ok = deliver(w, detail, &tries);
-            if (w->store && kn_store_alert_delivered(
-                                w->store, json_integer_value(json_object_get(detail, "incident")),
-                                ok, tries) != KN_OK)
                 kn_log(KN_LOG_WARN, "serve: alert delivery: the store: %s", kn_last_error());
-            if (!w->store && ok) {
-                streak *s = find_streak(w, i, model);
-                if (s) s->undelivered = 0;
-            }
+            else if (!ok)
+                kn_log(KN_LOG_WARN,
+                       "serve: alert not delivered (sent again with the next window "
+                       "while the incident is open): %s",
+                       kn_last_error());
+            pthread_mutex_lock(&w->mu);
+            if (ok)
+                w->delivered++;
+            else
+                w->delivery_failed++;
+            pthread_mutex_unlock(&w->mu);
         }
         json_decref(detail);
     }
@@ -451,6 +347,7 @@ static void *tester_main(void *arg)
         j->next = NULL;
         kn__watch_window *r = &j->w;
         kn__drift_run(j->d, r); /* the model stays alive: j->owner */
+        r->canary = r->slot && j->owner && atomic_load(&r->slot->snap[KN__SNAP_CANARY]) == j->owner;
         const char *model = r->model, *version = r->version;
         r->model = model ? kn_strdup(model) : NULL;
         r->version = version ? kn_strdup(version) : NULL;
@@ -480,6 +377,13 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
     pthread_cond_init(&w->tcond, NULL);
     kn_status e = w->incidents && w->open_now ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && record) e = kn_store_open(store_dir, 1, &w->store);
+    if (e == KN_OK) {
+        kn_incident_opts io;
+        kn_incident_opts_init(&io);
+        io.store = w->store;
+        io.id_names_model = 1;
+        e = kn_incidents_new(cfg, &io, &w->inc);
+    }
     if (e == KN_OK && pthread_create(&w->thread, NULL, watch_main, w))
         e = kn_fail(KN_ERR_INTERNAL, "cannot start the monitoring thread");
     else if (e == KN_OK)
@@ -514,8 +418,7 @@ void kn__watch_stop(kn__watch *w)
     for (job *j = w->head, *next; j; j = next) next = j->next, job_free(j);
     for (job *j = w->thead, *next; j; j = next)
         next = j->next, kn__serve_snap_put(j->owner), job_free(j);
-    for (size_t i = 0; i < w->n_streaks; i++) kn_free(w->streaks[i].model);
-    kn_free(w->streaks);
+    kn_incidents_free(w->inc);
     kn_store_close(w->store);
     kn_alert_config_free(w->cfg);
     kn_free(w->incidents);
