@@ -22,7 +22,13 @@ struct cli_alerting {
     char *model;
     const char *cmd;   /* "monitor check", "monitor ops": names the command in messages */
     kn_incidents *inc; /* streaks, incidents, sinks (kiln/incident.h) */
+    const char *scope; /* of the windows now (borrowed), or NULL */
 };
+
+void cli_alerts_set_scope(cli_alerting *al, const char *scope)
+{
+    if (al) al->scope = scope && *scope ? scope : NULL;
+}
 
 int cli_alerts_check_columns(const cli_alerting *al, const char *const *names, size_t n)
 {
@@ -122,8 +128,19 @@ static kn_status read_text(const char *path, char **text, size_t *len)
 int cli_alerts_check_sources(const cli_alerting *al, int anomalies)
 {
     int ops = !strcmp(al->cmd, "monitor ops"), log = !strcmp(al->cmd, "monitor anomalies");
+    int feedback = !strcmp(al->cmd, "monitor feedback");
     for (size_t i = 0; al->c && i < al->c->n_rules; i++) {
         const kn_alert_rule *r = &al->c->rules[i];
+        if (feedback != (r->source == KN_ALERT_FEEDBACK))
+            return cli_usage_error(al->cmd,
+                                   feedback ? "--alerts: rule '%s': metric '%s' is not a live "
+                                              "score; kiln monitor feedback takes live_accuracy, "
+                                              "live_roc_auc, live_rmse, live_mae, live_drop"
+                                            : "--alerts: rule '%s': metric '%s' is a live score "
+                                              "of feedback labels; watch it with kiln monitor "
+                                              "feedback --alerts (or kiln serve --alerts)",
+                                   r->name, r->metric);
+        if (feedback) continue;
         if (log && r->source != KN_ALERT_ANOMALY)
             return cli_usage_error(al->cmd,
                                    "--alerts: rule '%s': metric '%s' is not measured on a "
@@ -308,18 +325,19 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
                     json_array_append_new(drifted, json_string(in->cols->cols[j].name));
             json_object_set_new(detail, "drifted_columns", drifted);
         }
-        if (r->source == KN_ALERT_OPS) json_object_del(detail, "column");
+        if (r->source == KN_ALERT_OPS || r->source == KN_ALERT_FEEDBACK)
+            json_object_del(detail, "column");
         if (r->source == KN_ALERT_OPS)
             json_object_set_new(detail, "series", column ? json_string(column) : json_null());
         if (extra) json_object_update(detail, extra);
         kn_incident_step st;
-        e = kn_incidents_observe(al->inc, i, al->model, NULL, fires, (int64_t)k, detail, &st);
+        e = kn_incidents_observe(al->inc, i, al->model, al->scope, fires, (int64_t)k, detail, &st);
         /* the retrain first, so that the alert the sinks get carries its
          * result (new version, holdout scores, promoted or not and why) */
         if (e == KN_OK && st.open && al->s && r->retrain_spec) retrain_action(al, r, detail);
         if (e == KN_OK && st.send && al->c->n_sinks) {
             int ok = 0, tries = 0;
-            e = kn_incidents_deliver(al->inc, i, al->model, NULL, detail, &ok, &tries);
+            e = kn_incidents_deliver(al->inc, i, al->model, al->scope, detail, &ok, &tries);
             if (e == KN_OK && !ok)
                 cli_error("%s: alert not delivered: %s%s", al->cmd, kn_last_error(),
                           al->s ? " (the store keeps it undelivered; the next check with --record "

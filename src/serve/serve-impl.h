@@ -145,7 +145,8 @@ typedef struct kn__serve_model {
     const kn_model *m; /* borrowed from p */
     kn_schema *schema; /* the input schema as a request is checked against it, or NULL */
     kn__serve_inputs in;
-    size_t n_classes; /* 0 for regression */
+    size_t n_classes;     /* 0 for regression */
+    double test_score[4]; /* the artifact's test scores by kn_live_metric (NaN: none) */
     double load_s;
     char *metadata; /* the v2 metadata body, built at load */
     size_t metadata_len;
@@ -245,6 +246,7 @@ typedef struct kn__serve_slot {
     unsigned canary_bp;                    /* the canary's share of requests, in 1/10000 */
     size_t live_shards;                    /* live statistics: shards of each version's (0: none) */
     size_t feedback_rows, feedback_window; /* each version's kn__feedback (0: none) */
+    kn__watch *feedback_watch;             /* where its closed windows go (alert rules), or NULL */
     kn__drift_cfg drift;                   /* each version's kn__drift (window 0: none) */
     _Atomic unsigned long long routed;     /* requests routed so far (the canary split) */
     /* the readers' guard: a reader counts itself in acq[epoch & 1] while it
@@ -400,6 +402,11 @@ void kn__livestats_text(const kn__serve_model *const *models, size_t n_models, k
 kn_status kn__feedback_new(const kn__serve_model *m, size_t rows, size_t window,
                            kn__feedback **out);
 void kn__feedback_free(kn__feedback *fb);
+/* Where a closed window's scores go for the alert rules: the watcher, the
+ * model as alerted on (borrowed: outlives the version) and its slot (which
+ * says whether the version is the canary). */
+void kn__feedback_watch(kn__feedback *fb, kn__watch *w, const char *key,
+                        const struct kn__serve_slot *slot);
 /* The memory fb holds (fixed at _new); 0 for NULL. */
 size_t kn__feedback_bytes(const kn__feedback *fb);
 /* The request this thread predicts now (0: none; nothing is recorded). */
@@ -465,6 +472,12 @@ struct kn__serve_snap;
 int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *owner);
 /* Whether a rule watches the operational series (ops metrics). */
 int kn__watch_wants_ops(const kn__watch *w);
+/* A window of feedback labels of a version closed (live and test by
+ * kn_live_metric, NaN: none; headline: the metric live_drop compares):
+ * queued for the rules on feedback metrics, when there are any. */
+void kn__watch_feedback_submit(kn__watch *w, const char *model, const char *version, int canary,
+                               unsigned long long window, const double *live, const double *test,
+                               int headline);
 /* An operational interval's inputs (has_ops, ops_in_event, ops_abs_z) and
  * the events going on (a JSON array's text), for the ops rules. */
 void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *events);

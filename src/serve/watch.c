@@ -29,6 +29,8 @@ enum { QUEUE_MAX = 4096 };
 typedef struct job {
     struct job *next;
     int ops;                      /* 1: an operational interval; 0: a drift window */
+    int feedback;                 /* 1: a window of feedback labels (in, w.model, w.version) */
+    unsigned long long fwindow;   /* feedback: the version's window number */
     kn__drift *d;                 /* drift: whose copied window to test */
     struct kn__serve_snap *owner; /* drift: the version it belongs to (a reference), or NULL */
     kn__watch_window w;           /* drift: the results, once tested */
@@ -143,6 +145,35 @@ void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *e
     if (!push(w, j)) job_free(j);
 }
 
+void kn__watch_feedback_submit(kn__watch *w, const char *model, const char *version, int canary,
+                               unsigned long long window, const double *live, const double *test,
+                               int headline)
+{
+    int wanted = 0;
+    for (size_t i = 0; w && w->cfg && i < w->cfg->n_rules; i++)
+        wanted |= w->cfg->rules[i].source == KN_ALERT_FEEDBACK;
+    if (!wanted) return;
+    job *j = kn_calloc(1, sizeof *j);
+    if (j) {
+        j->w.model = kn_strdup(model);
+        j->w.version = kn_strdup(version);
+    }
+    if (!j || !j->w.model || !j->w.version) {
+        job_free(j);
+        pthread_mutex_lock(&w->mu);
+        w->dropped++;
+        pthread_mutex_unlock(&w->mu);
+        return;
+    }
+    j->feedback = 1;
+    j->fwindow = window;
+    j->w.canary = canary;
+    kn_alert_inputs_init(&j->in);
+    for (int i = 0; i < KN_ALERT_N_LIVE; i++) j->in.live[i] = live[i], j->in.live_test[i] = test[i];
+    j->in.live_metric = headline;
+    if (!push(w, j)) job_free(j);
+}
+
 /* ---- what a window measured, as JSON ---- */
 
 static json_t *num(double v)
@@ -209,7 +240,7 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
                    unsigned long long k)
 {
     kn_alert_inputs in;
-    if (j->ops)
+    if (j->ops || j->feedback)
         in = j->in;
     else {
         kn_alert_inputs_init(&in);
@@ -218,9 +249,12 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
         in.invalid_share = j->w.rows ? (double)j->w.invalid / (double)j->w.rows : 0;
     }
     const char *scope = !j->ops && j->w.canary ? "canary" : NULL;
+    kn_alert_source source = j->ops        ? KN_ALERT_OPS
+                             : j->feedback ? KN_ALERT_FEEDBACK
+                                           : KN_ALERT_DRIFT;
     for (size_t i = 0; w->cfg && i < w->cfg->n_rules; i++) {
         const kn_alert_rule *r = &w->cfg->rules[i];
-        if ((r->source == KN_ALERT_OPS) != j->ops) continue;
+        if (r->source != source) continue;
         double v = NAN;
         const char *column = NULL;
         if (kn_alert_measure(r, &in, &v, &column) != KN_OK) {
@@ -230,7 +264,21 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
         int fires = kn_alert_fires(r, v);
         json_t *detail = kn_incident_detail(r, model, v, column, (int64_t)k, data);
         if (!detail) continue;
-        if (!j->ops) {
+        if (j->feedback) {
+            json_object_del(detail, "column");
+            json_object_set_new(detail, "version", json_string(j->w.version));
+            json_object_set_new(detail, "scope", json_string(scope ? scope : "main"));
+            for (int m = 0; m < KN_ALERT_N_LIVE; m++) {
+                const char *name = kn_live_metric_name((kn_live_metric)m);
+                if (!isnan(in.live[m])) json_object_set_new(detail, name, json_real(in.live[m]));
+            }
+            if (in.live_metric >= 0 && !isnan(in.live_test[in.live_metric]))
+                json_object_set_new(detail, "test", json_real(in.live_test[in.live_metric]));
+            if (in.live_metric >= 0)
+                json_object_set_new(
+                    detail, "headline",
+                    json_string(kn_live_metric_name((kn_live_metric)in.live_metric)));
+        } else if (!j->ops) {
             json_t *drifted = json_array();
             for (size_t c = 0; c < j->w.cols.n_cols; c++)
                 if (j->w.cols.cols[c].drifted)
@@ -276,6 +324,12 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
 
 static void work(kn__watch *w, job *j)
 {
+    if (j->feedback) {
+        char data[160];
+        snprintf(data, sizeof data, "kiln serve: version %s feedback", j->w.version);
+        alerts(w, j, j->w.model, data, j->fwindow);
+        return;
+    }
     if (j->ops) {
         pthread_mutex_lock(&w->mu);
         unsigned long long k = ++w->intervals;
@@ -532,8 +586,22 @@ kn_status kn__serve_alerts_check(const kn_alert_config *c, const char *path, con
             return kn_fail(KN_ERR_INVALID,
                            "%s: rule '%s' watches '%s', which kiln serve does not measure "
                            "(kiln monitor check --anomalies does); the server's metrics are the "
-                           "drift ones (with --drift-window) and ops_* (with --ops-interval)",
+                           "drift ones (with --drift-window), ops_* (with --ops-interval) and "
+                           "live_* (feedback labels)",
                            path, r->name, r->metric);
+        if (r->source == KN_ALERT_FEEDBACK && !o->feedback_rows)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' watches '%s', a live score of feedback labels: give "
+                           "--feedback-ring N (over 0)",
+                           path, r->name, r->metric);
+        if (r->source == KN_ALERT_FEEDBACK && r->window_rows &&
+            (size_t)r->window_rows != (o->feedback_window ? o->feedback_window : 1000))
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' has window %lld labels, the server %zu "
+                           "(--feedback-window); give them one window, or drop window:",
+                           path, r->name, (long long)r->window_rows,
+                           o->feedback_window ? o->feedback_window : (size_t)1000);
+        if (r->source == KN_ALERT_FEEDBACK) continue;
         if (r->source == KN_ALERT_OPS && !(o->ops_interval_s > 0))
             return kn_fail(KN_ERR_INVALID,
                            "%s: rule '%s' watches '%s', an operational series: give "
