@@ -341,6 +341,11 @@ int cmd_serve(int argc, char **argv)
     o.drift_slide = (size_t)a.drift_slide;
     o.record_windows = a.record_windows;
     o.alerts = a.alerts;
+    /* retrain: actions run this binary's kiln monitor retrain (the retrain
+     * is the command line's: kiln run, the registry, the gate) */
+    static char self[4096];
+    if (!self[0] && !realpath("/proc/self/exe", self)) self[0] = 0;
+    o.retrain_exe = self[0] ? self : NULL;
     if (a.ops_interval > 0 && a.ops_interval < 0.05)
         return cli_usage_error("serve", "--ops-interval %g: give 0.05 seconds or more (0: off)",
                                a.ops_interval);

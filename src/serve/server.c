@@ -1039,7 +1039,9 @@ kn_status kn_server_start(kn_server *s)
     /* the monitoring thread: the drift windows' tests, the store, alert rules */
     if (!s->watch && (s->o.drift_window || s->o.record_windows || s->alerts)) {
         kn_status e = kn__serve_alerts_check(s->alerts, s->o.alerts, &s->o, s->slots, s->n_slots);
-        if (e == KN_OK) e = kn__watch_start(s->store, s->o.record_windows, s->alerts, &s->watch);
+        if (e == KN_OK)
+            e = kn__watch_start(s->store, s->o.record_windows, s->alerts, s->o.retrain_exe,
+                                &s->watch);
         s->alerts = NULL; /* the watcher's (freed by it, also when it did not start) */
         if (e != KN_OK) return e;
     }

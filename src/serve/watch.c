@@ -19,10 +19,15 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 enum { QUEUE_MAX = 4096 };
 
@@ -30,6 +35,7 @@ typedef struct job {
     struct job *next;
     int ops;                      /* 1: an operational interval; 0: a drift window */
     int feedback;                 /* 1: a window of feedback labels (in, w.model, w.version) */
+    struct retrain *done;         /* a retrain that ended: deliver its incident */
     unsigned long long fwindow;   /* feedback: the version's window number */
     kn__drift *d;                 /* drift: whose copied window to test */
     struct kn__serve_snap *owner; /* drift: the version it belongs to (a reference), or NULL */
@@ -37,6 +43,22 @@ typedef struct job {
     kn_alert_inputs in;           /* ops */
     char *events;                 /* ops: the events going on (JSON array text) */
 } job;
+
+/* A rule's retrain: action running for an incident: a thread waits for
+ * the child `kiln monitor retrain`; its result goes back through the
+ * queue, so the incident is delivered (once) with it, as the CLI does. */
+typedef struct retrain {
+    struct retrain *next;
+    struct kn__watch *w;
+    pthread_t thread;
+    size_t rule;
+    char *name;          /* the registered model it retrains */
+    char *model, *scope; /* the incident's stream (scope NULL: the model's own) */
+    char *detail;        /* the incident as it opened (JSON text) */
+    char **argv;         /* the child's */
+    char *result;        /* its JSON answer, once it ended (or NULL) */
+    int status;          /* its exit status */
+} retrain;
 
 struct kn__watch {
     pthread_mutex_t mu;
@@ -55,14 +77,30 @@ struct kn__watch {
     kn_alert_config *cfg; /* or NULL */
     /* the thread's own: streaks, incidents, sinks (kiln/incident.h) */
     kn_incidents *inc;
+    /* retrain: actions (under mu): the kiln binary, the store's folder as
+     * given (NULL: the default), the ones running, and whether more may start */
+    char *retrain_exe, *store_dir;
+    retrain *retrains;
+    int no_retrains;
     /* counters (under mu) */
     unsigned long long recorded, record_errors, dropped, windows, intervals;
     unsigned long long *incidents, *open_now, delivered, delivery_failed;
 };
 
+static void retrain_free(retrain *t)
+{
+    if (!t) return;
+    kn_free(t->name), kn_free(t->model), kn_free(t->scope), kn_free(t->detail);
+    for (size_t i = 0; t->argv && t->argv[i]; i++) kn_free(t->argv[i]);
+    kn_free(t->argv);
+    kn_free(t->result);
+    kn_free(t);
+}
+
 static void job_free(job *j)
 {
     if (!j) return;
+    retrain_free(j->done);
     kn_free((void *)j->w.model), kn_free((void *)j->w.version);
     kn_drift_report_free(&j->w.cols);
     kn_drift_col_free(&j->w.pred);
@@ -231,6 +269,211 @@ static json_t *window_json(const kn__watch_window *w)
                      "invalid_rows", (json_int_t)w->invalid, "columns", cols);
 }
 
+/* ---- retrain: actions ---- */
+
+/* The child's standard output, whole (new, kn_free; NULL when none). */
+static char *read_all(int fd)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = kn_malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            char *grown = cap < (1u << 24) ? kn_realloc(buf, cap * 2) : NULL;
+            if (!grown) break;
+            buf = grown, cap *= 2;
+        }
+        ssize_t got = read(fd, buf + n, cap - n - 1);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        n += (size_t)got;
+    }
+    if (buf) buf[n] = 0;
+    return buf;
+}
+
+static void *retrain_main(void *arg)
+{
+    retrain *t = arg;
+    int fd[2];
+    pid_t pid = -1;
+    t->status = -1;
+    if (pipe(fd) == 0) {
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+        posix_spawn_file_actions_addclose(&fa, fd[0]);
+        posix_spawn_file_actions_addclose(&fa, fd[1]);
+        int rc = posix_spawn(&pid, t->argv[0], &fa, NULL, t->argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(fd[1]);
+        if (rc == 0) {
+            t->result = read_all(fd[0]);
+            int st = 0;
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+            }
+            t->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        } else
+            kn_log(KN_LOG_WARN, "serve: retrain of '%s': cannot start %s: %s", t->name, t->argv[0],
+                   strerror(rc));
+        close(fd[0]);
+    }
+    /* the incident goes to the sinks from the monitoring thread, with it */
+    job *j = kn_calloc(1, sizeof *j);
+    if (j) j->done = t;
+    kn__watch *w = t->w;
+    pthread_mutex_lock(&w->mu);
+    for (retrain **p = &w->retrains; *p; p = &(*p)->next)
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    pthread_mutex_unlock(&w->mu);
+    if (!j || !push(w, j)) {
+        kn_log(KN_LOG_WARN,
+               "serve: retrain of '%s' ended (exit %d), its incident not delivered: "
+               "the monitoring queue is full or stopped",
+               t->name, t->status);
+        if (j) j->done = NULL;
+        job_free(j);
+        pthread_detach(pthread_self());
+        retrain_free(t);
+    }
+    return NULL;
+}
+
+/* Whether a retrain runs for the rule's incident of (model, scope) now:
+ * its delivery waits for the result. */
+static int retrain_pending(kn__watch *w, size_t rule, const char *model, const char *scope)
+{
+    int found = 0;
+    pthread_mutex_lock(&w->mu);
+    for (const retrain *t = w->retrains; t && !found; t = t->next)
+        found = t->rule == rule && !strcmp(t->model, model) &&
+                !strcmp(t->scope ? t->scope : "", scope ? scope : "");
+    pthread_mutex_unlock(&w->mu);
+    return found;
+}
+
+/* Start rule r's retrain: for its incident that opened in detail: 1
+ * started (the delivery waits for it); 0 not, with detail's "retrain"
+ * saying why (skipped: another of the model runs; failed: it could not
+ * start). */
+static int retrain_start(kn__watch *w, size_t rule, const kn_alert_rule *r, const char *model,
+                         const char *scope, json_t *detail)
+{
+    const char *at = strchr(model, '@');
+    char *name = at ? kn_strndup(model, (size_t)(at - model)) : kn_strdup(model);
+    const char *why = NULL;
+    pthread_mutex_lock(&w->mu);
+    for (const retrain *t = w->retrains; t && !why && name; t = t->next)
+        if (!strcmp(t->name, name)) why = "another retrain of the model is running (one at a time)";
+    if (!why && w->no_retrains) why = "the server is stopping";
+    pthread_mutex_unlock(&w->mu);
+    retrain *t = NULL;
+    json_t *inc = json_object_get(detail, "incident");
+    char *id = json_is_integer(inc)
+                   ? kn_sprintf("%lld", (long long)json_integer_value(inc))
+                   : kn_strdup(json_string_value(inc) ? json_string_value(inc) : "?");
+    char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!why && name && id && text && (t = kn_calloc(1, sizeof *t))) {
+        t->w = w;
+        t->rule = rule;
+        t->name = name, name = NULL;
+        t->model = kn_strdup(model);
+        t->scope = scope ? kn_strdup(scope) : NULL;
+        t->detail = kn_strdup(text);
+        t->argv = kn_calloc(24, sizeof *t->argv);
+        size_t n = 0;
+        if (t->argv) {
+            const char *fixed[] = {w->retrain_exe, "--json",          "-q",
+                                   "monitor",      "retrain",         "--model",
+                                   t->name,        "--spec",          r->retrain_spec,
+                                   "--holdout",    r->retrain_holdout};
+            for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+                t->argv[n++] = kn_strdup(fixed[i]);
+            t->argv[n++] = kn_strdup("--margin");
+            t->argv[n++] = kn_sprintf("%.17g", r->retrain_margin);
+            if (r->retrain_data)
+                t->argv[n++] = kn_strdup("--data"), t->argv[n++] = kn_strdup(r->retrain_data);
+            if (w->store_dir)
+                t->argv[n++] = kn_strdup("--store"), t->argv[n++] = kn_strdup(w->store_dir);
+            t->argv[n++] = kn_strdup("--incident");
+            t->argv[n++] = kn_sprintf("rule %s, incident %s", r->name, id);
+            t->argv[n++] = kn_strdup("--trigger");
+            t->argv[n++] = kn_strdup(text);
+        }
+        int ok = t->model && t->detail && t->argv && (!scope || t->scope);
+        for (size_t i = 0; ok && i < n; i++) ok = t->argv[i] != NULL;
+        pthread_mutex_lock(&w->mu);
+        if (ok && !w->no_retrains && pthread_create(&t->thread, NULL, retrain_main, t) == 0) {
+            t->next = w->retrains;
+            w->retrains = t;
+        } else {
+            why = w->no_retrains ? "the server is stopping" : "it could not start";
+            ok = 0;
+        }
+        pthread_mutex_unlock(&w->mu);
+        if (!ok) retrain_free(t), t = NULL;
+    } else if (!why)
+        why = "out of memory";
+    free(text);
+    kn_free(id), kn_free(name);
+    if (t) {
+        kn_log(KN_LOG_INFO, "serve: rule '%s': retrain of '%s' started for its incident", r->name,
+               model);
+        return 1;
+    }
+    kn_log(KN_LOG_WARN, "serve: rule '%s': retrain not started: %s", r->name, why);
+    json_object_set_new(
+        detail, "retrain",
+        json_pack("{s:s, s:s, s:b}", "outcome", "skipped", "reason", why, "promoted", 0));
+    return 0;
+}
+
+/* A retrain ended: its incident, with the result, to the sinks. */
+static void retrain_done(kn__watch *w, retrain *t)
+{
+    pthread_join(t->thread, NULL);
+    const kn_alert_rule *r = &w->cfg->rules[t->rule];
+    json_t *detail = json_loads(t->detail, 0, NULL);
+    json_t *res = t->result ? json_loads(t->result, 0, NULL) : NULL;
+    if (!json_is_object(res)) {
+        json_decref(res);
+        res = json_pack("{s:s, s:s, s:b}", "outcome", "failed", "reason",
+                        "kiln monitor retrain gave no result (see the server's standard error)",
+                        "promoted", 0);
+    }
+    const char *outcome = json_string_value(json_object_get(res, "outcome"));
+    const char *reason = json_string_value(json_object_get(res, "reason"));
+    kn_log(t->status == 0 || t->status == 1 ? KN_LOG_INFO : KN_LOG_WARN,
+           "serve: rule '%s': retrain %lld of '%s' %s (version %lld, promoted %s): %s", r->name,
+           (long long)json_integer_value(json_object_get(res, "retrain")), t->name,
+           outcome ? outcome : "?", (long long)json_integer_value(json_object_get(res, "version")),
+           json_is_true(json_object_get(res, "promoted")) ? "yes" : "no", reason ? reason : "");
+    if (!detail) {
+        json_decref(res);
+        return;
+    }
+    json_object_del(res, "command");
+    json_object_set_new(detail, "retrain", res);
+    if (w->cfg->n_sinks) {
+        int ok = 0, tries = 0;
+        kn_status e =
+            kn_incidents_deliver(w->inc, t->rule, t->model, t->scope, detail, &ok, &tries);
+        if (e != KN_OK)
+            kn_log(KN_LOG_WARN, "serve: alert delivery: the store: %s", kn_last_error());
+        else if (!ok)
+            kn_log(KN_LOG_WARN, "serve: alert not delivered: %s", kn_last_error());
+        pthread_mutex_lock(&w->mu);
+        if (ok)
+            w->delivered++;
+        else
+            w->delivery_failed++;
+        pthread_mutex_unlock(&w->mu);
+    }
+    json_decref(detail);
+}
+
 /* ---- alerts ---- */
 
 /* Every rule of the job's source on what it measured. The windows of a
@@ -301,7 +544,14 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
         if (!scope) w->open_now[i] = st.open && e == KN_OK;
         if (st.opened) w->incidents[i]++;
         pthread_mutex_unlock(&w->mu);
-        if (e == KN_OK && st.send && w->cfg->n_sinks) {
+        /* a retrain: action: the incident goes to the sinks when it ends,
+         * carrying its result (version, scores, promoted or not and why) */
+        int waits = 0;
+        if (e == KN_OK && st.opened && r->retrain_spec)
+            waits = retrain_start(w, i, r, model, scope, detail);
+        else if (e == KN_OK && st.send && r->retrain_spec)
+            waits = retrain_pending(w, i, model, scope);
+        if (e == KN_OK && st.send && !waits && w->cfg->n_sinks) {
             int ok = 0, tries = 0;
             e = kn_incidents_deliver(w->inc, i, model, scope, detail, &ok, &tries);
             if (e != KN_OK)
@@ -324,6 +574,10 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
 
 static void work(kn__watch *w, job *j)
 {
+    if (j->done) {
+        retrain_done(w, j->done);
+        return;
+    }
     if (j->feedback) {
         char data[160];
         snprintf(data, sizeof data, "kiln serve: version %s feedback", j->w.version);
@@ -415,7 +669,8 @@ static void *tester_main(void *arg)
     return NULL;
 }
 
-kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg, kn__watch **out)
+kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg,
+                          const char *retrain_exe, kn__watch **out)
 {
     kn__watch *w = kn_calloc(1, sizeof *w);
     if (!w) {
@@ -423,6 +678,8 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
         return KN_ERR_NOMEM;
     }
     w->cfg = cfg;
+    w->retrain_exe = retrain_exe ? kn_strdup(retrain_exe) : NULL;
+    w->store_dir = store_dir ? kn_strdup(store_dir) : NULL;
     size_t n = cfg ? cfg->n_rules : 0;
     w->incidents = kn_calloc(n + 1, sizeof *w->incidents);
     w->open_now = kn_calloc(n + 1, sizeof *w->open_now);
@@ -462,6 +719,17 @@ void kn__watch_stop(kn__watch *w)
     pthread_cond_broadcast(&w->tcond);
     pthread_mutex_unlock(&w->mu);
     if (w->testing) pthread_join(w->tester, NULL); /* tests every copy queued, first */
+    /* the retrains running end first (their incidents go through the
+     * queue); none starts from now on */
+    pthread_mutex_lock(&w->mu);
+    w->no_retrains = 1;
+    while (w->retrains) {
+        pthread_mutex_unlock(&w->mu);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
     if (w->running) {
         pthread_mutex_lock(&w->mu);
         w->stop = 1;
@@ -473,6 +741,7 @@ void kn__watch_stop(kn__watch *w)
     for (job *j = w->thead, *next; j; j = next)
         next = j->next, kn__serve_snap_put(j->owner), job_free(j);
     kn_incidents_free(w->inc);
+    kn_free(w->retrain_exe), kn_free(w->store_dir);
     kn_store_close(w->store);
     kn_alert_config_free(w->cfg);
     kn_free(w->incidents);
@@ -563,13 +832,6 @@ kn_status kn__serve_alerts_read(const char *path, kn_alert_config **out)
     fclose(fp);
     if (e == KN_OK) text[n] = 0, e = kn_alert_config_parse(text, n, path, out);
     kn_free(text);
-    for (size_t i = 0; e == KN_OK && i < (*out)->n_rules; i++)
-        if ((*out)->rules[i].retrain_spec)
-            e = kn_fail(KN_ERR_INVALID,
-                        "%s: rule '%s' has retrain:, which kiln serve does not run (a retrain "
-                        "needs the store's incident and the registry: kiln monitor check "
-                        "--record --alerts runs it); drop retrain: here",
-                        path, (*out)->rules[i].name);
     if (e != KN_OK) {
         kn_alert_config_free(*out);
         *out = NULL;
@@ -582,6 +844,18 @@ kn_status kn__serve_alerts_check(const kn_alert_config *c, const char *path, con
 {
     for (size_t i = 0; c && i < c->n_rules; i++) {
         const kn_alert_rule *r = &c->rules[i];
+        if (r->retrain_spec && !o->retrain_exe)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' has retrain:, which runs kiln monitor retrain: the "
+                           "server needs the kiln binary (kn_serve_opts.retrain_exe)",
+                           path, r->name);
+        for (size_t k = 0; r->retrain_spec && k < n_slots; k++)
+            if (!slots[k].ref)
+                return kn_fail(KN_ERR_INVALID,
+                               "%s: rule '%s' has retrain:, which registers a new version of the "
+                               "model, but model '%s' is served from a file: serve it from the "
+                               "registry (--model NAME@production), or drop retrain:",
+                               path, r->name, slots[k].name);
         if (r->source == KN_ALERT_ANOMALY)
             return kn_fail(KN_ERR_INVALID,
                            "%s: rule '%s' watches '%s', which kiln serve does not measure "
