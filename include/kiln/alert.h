@@ -23,6 +23,7 @@
  *       window: 500                   # rows per window (kiln monitor check --window); optional
  *       severity: critical            # info, warning (default) or critical
  *       retrain:                      # optional: kiln monitor retrain when an incident opens
+ *                                     #   (kiln serve: a child process, one per model at once)
  *         spec: retrain.yaml          #   the pipeline spec to run (relative paths: this
  *         data: fresh.csv             #   file's folder); data replaces its one source
  *         holdout: holdout.csv        #   labelled rows both versions are scored on
