@@ -17,6 +17,7 @@
 #include "serve/serve-impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <spawn.h>
@@ -298,6 +299,9 @@ static void *retrain_main(void *arg)
     pid_t pid = -1;
     t->status = -1;
     if (pipe(fd) == 0) {
+        /* not inherited by another child; dup2 makes the child's stdout */
+        fcntl(fd[0], F_SETFD, FD_CLOEXEC);
+        fcntl(fd[1], F_SETFD, FD_CLOEXEC);
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
@@ -317,10 +321,13 @@ static void *retrain_main(void *arg)
                    strerror(rc));
         close(fd[0]);
     }
-    /* the incident goes to the sinks from the monitoring thread, with it */
+    /* the incident goes to the sinks from the monitoring thread, with it;
+     * queued before this retrain leaves the running ones, so a stopping
+     * watcher (which waits for those) still takes it */
+    kn__watch *w = t->w;
     job *j = kn_calloc(1, sizeof *j);
     if (j) j->done = t;
-    kn__watch *w = t->w;
+    int queued = j && push(w, j);
     pthread_mutex_lock(&w->mu);
     for (retrain **p = &w->retrains; *p; p = &(*p)->next)
         if (*p == t) {
@@ -328,7 +335,7 @@ static void *retrain_main(void *arg)
             break;
         }
     pthread_mutex_unlock(&w->mu);
-    if (!j || !push(w, j)) {
+    if (!queued) {
         kn_log(KN_LOG_WARN,
                "serve: retrain of '%s' ended (exit %d), its incident not delivered: "
                "the monitoring queue is full or stopped",
