@@ -221,7 +221,10 @@ int cli_alerts_open(const char *cmd, const char *file, int record, const char *m
     for (size_t i = 0; al->c && i < al->c->n_rules; i++) {
         const kn_alert_rule *r = &al->c->rules[i];
         if (!r->retrain_spec) continue;
-        const char *why = !strcmp(cmd, "monitor ops")
+        const char *why = !strcmp(cmd, "monitor feedback")
+                              ? "kiln monitor feedback does not run (kiln serve --alerts and "
+                                "kiln monitor check --record do)"
+                          : !strcmp(cmd, "monitor ops")
                               ? "kiln monitor ops does not take (its --model names a served "
                                 "model, not NAME@STAGE of the store); retrain from kiln monitor "
                                 "check's or kiln monitor anomalies' rules"

@@ -12,8 +12,8 @@
 # - kiln monitor feedback --alerts on the server's prediction log and the
 #   same labels: the same two incidents, exit 1.
 # - a rule on a live metric that does not exist names its line; a live rule
-#   without feedback (--feedback-ring 0) or on kiln monitor check names the
-#   rule.
+#   without feedback (--feedback-ring 0) or on kiln monitor check, and
+#   retrain: on kiln monitor feedback, name the rule.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -118,4 +118,7 @@ expect "rule 'a' watches 'live_drop', a live score of feedback labels: give --fe
     "$KILN" serve --model cc="$W/cc.kiln" --feedback-ring 0 --alerts "$W/bad2.yaml"
 expect "rule 'a': metric 'live_drop' is a live score" 2 "$KILN" monitor check --model "$W/cc.kiln" \
     --data "$W/train.csv" --alerts "$W/bad2.yaml"
+printf 'rules:\n  - {name: r, metric: live_drop, condition: "> 1", retrain: {spec: s.yaml, holdout: h.csv}}\n' > "$W/bad3.yaml"
+expect "rule 'r' has retrain:, which kiln monitor feedback does not run" 2 "$KILN" monitor feedback \
+    --log "$W/pred.jsonl" --labels "$W/labels.csv" --model "$W/cc.kiln" --alerts "$W/bad3.yaml"
 echo "serve feedback alerts: ok"
