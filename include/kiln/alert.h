@@ -23,6 +23,7 @@
  *       window: 500                   # rows per window (kiln monitor check --window); optional
  *       severity: critical            # info, warning (default) or critical
  *       retrain:                      # optional: kiln monitor retrain when an incident opens
+ *                                     #   (kiln serve: a child process, one per model at once)
  *         spec: retrain.yaml          #   the pipeline spec to run (relative paths: this
  *         data: fresh.csv             #   file's folder); data replaces its one source
  *         holdout: holdout.csv        #   labelled rows both versions are scored on
@@ -51,12 +52,25 @@
  * ops_jump, ops_drop, ops_flatline (how many of them are in an event of
  * that kind during the interval), ops_events (in an event of any kind),
  * ops_z (the largest |z| of them).
+ * Feedback metrics (kiln serve's POST .../feedback, evaluated when a window
+ * of --feedback-window labels closes, per version; kiln monitor feedback
+ * --alerts, per --window of joined labels): live_accuracy, live_roc_auc
+ * (classifiers; ROC-AUC for binary ones), live_rmse, live_mae (regressions)
+ * are the window's live score; live_drop is the artifact's test score
+ * minus the live score of the window's headline metric (accuracy for a
+ * classifier, RMSE for a regression; kiln monitor feedback: its --metric),
+ * the other way round for a lower-is-better metric (RMSE, MAE), so that
+ * "> margin" means worse by more than the margin for every metric (NaN:
+ * the artifact records no test score for it). Example: alert when live
+ * accuracy falls 0.05 below the test score:
+ *     - {name: worse_live, metric: live_drop, condition: "> 0.05"}
  * An unknown metric, condition or key is an error naming its line.
  */
 #ifndef KILN_ALERT_H
 #define KILN_ALERT_H
 
 #include "kiln/drift.h"
+#include "kiln/livescore.h"
 #include "kiln/opsanom.h"
 
 #ifdef __cplusplus
@@ -66,8 +80,15 @@ extern "C" {
 typedef enum { KN_ALERT_GT = 0, KN_ALERT_GE = 1, KN_ALERT_LT = 2, KN_ALERT_LE = 3 } kn_alert_op;
 
 /* What a rule's metric is measured on: a drift check, the input
- * anomalies of its windows, or the operational series of an access log. */
-typedef enum { KN_ALERT_DRIFT = 0, KN_ALERT_ANOMALY = 1, KN_ALERT_OPS = 2 } kn_alert_source;
+ * anomalies of its windows, the operational series of an access log, or
+ * the live score of a window of feedback labels. */
+typedef enum {
+    KN_ALERT_DRIFT = 0,
+    KN_ALERT_ANOMALY = 1,
+    KN_ALERT_OPS = 2,
+    KN_ALERT_FEEDBACK = 3
+} kn_alert_source;
+enum { KN_ALERT_N_LIVE = 4 }; /* the live metrics, indexed by kn_live_metric */
 
 /* The series of the operational metrics (the rule's `series:`). */
 typedef enum {
@@ -126,9 +147,15 @@ typedef struct kn_alert_inputs {
     int has_ops;
     double ops_in_event[KN_ALERT_N_SERIES][KN_OPSANOM_N_EVENTS];
     double ops_abs_z[KN_ALERT_N_SERIES];
+    /* feedback: the window's live scores and the artifact's test scores
+     * (indexed by kn_live_metric; NaN: not measured, none recorded), and
+     * the headline metric live_drop compares (a kn_live_metric, -1: none) */
+    double live[KN_ALERT_N_LIVE], live_test[KN_ALERT_N_LIVE];
+    int live_metric;
 } kn_alert_inputs;
 
-/* Everything unmeasured: pointers NULL, numbers NaN, has_ops 0. */
+/* Everything unmeasured: pointers NULL, numbers NaN, has_ops 0,
+ * live_metric -1. */
 KN_API void kn_alert_inputs_init(kn_alert_inputs *in);
 
 /* The rule's metric on what a window measured. *column receives the

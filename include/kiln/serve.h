@@ -171,6 +171,9 @@ typedef struct kn_serve_opts {
                                 (monitor_checks; alert incidents too), off the request path */
     const char *alerts;      /* a YAML file of alert rules and sinks (kiln/alert.h), evaluated
                                 on each finished window and operational interval, or NULL */
+    const char *retrain_exe; /* a kiln binary: a rule's retrain: action runs `EXE monitor
+                                retrain` as a child process when its incident opens (NULL:
+                                rules with retrain: are refused) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

@@ -2,6 +2,7 @@
  * (cli_monitor.h), and `kiln monitor alerts`. */
 #include "cli/cli_monitor.h"
 #include "cli/cli_retrain.h"
+#include "kiln/incident.h"
 #include "kiln/mem.h"
 #include "kiln/report.h"
 #include "kiln/store.h"
@@ -19,10 +20,15 @@ struct cli_alerting {
     kn_alert_config *c;
     kn_store *s;
     char *model;
-    const char *cmd;        /* "monitor check", "monitor ops": names the command in messages */
-    int64_t *streak, *open; /* per rule, without a store: streak, open incident (window) */
-    size_t local_id;
+    const char *cmd;   /* "monitor check", "monitor ops": names the command in messages */
+    kn_incidents *inc; /* streaks, incidents, sinks (kiln/incident.h) */
+    const char *scope; /* of the windows now (borrowed), or NULL */
 };
+
+void cli_alerts_set_scope(cli_alerting *al, const char *scope)
+{
+    if (al) al->scope = scope && *scope ? scope : NULL;
+}
 
 int cli_alerts_check_columns(const cli_alerting *al, const char *const *names, size_t n)
 {
@@ -77,11 +83,10 @@ kn_status cli_alerts_last_recorded(const cli_alerting *al, const char *data, con
 void cli_alerts_close(cli_alerting *al)
 {
     if (!al) return;
+    kn_incidents_free(al->inc);
     kn_alert_config_free(al->c);
     kn_store_close(al->s);
     kn_free(al->model);
-    kn_free(al->streak);
-    kn_free(al->open);
     kn_free(al);
 }
 
@@ -123,8 +128,19 @@ static kn_status read_text(const char *path, char **text, size_t *len)
 int cli_alerts_check_sources(const cli_alerting *al, int anomalies)
 {
     int ops = !strcmp(al->cmd, "monitor ops"), log = !strcmp(al->cmd, "monitor anomalies");
+    int feedback = !strcmp(al->cmd, "monitor feedback");
     for (size_t i = 0; al->c && i < al->c->n_rules; i++) {
         const kn_alert_rule *r = &al->c->rules[i];
+        if (feedback != (r->source == KN_ALERT_FEEDBACK))
+            return cli_usage_error(al->cmd,
+                                   feedback ? "--alerts: rule '%s': metric '%s' is not a live "
+                                              "score; kiln monitor feedback takes live_accuracy, "
+                                              "live_roc_auc, live_rmse, live_mae, live_drop"
+                                            : "--alerts: rule '%s': metric '%s' is a live score "
+                                              "of feedback labels; watch it with kiln monitor "
+                                              "feedback --alerts (or kiln serve --alerts)",
+                                   r->name, r->metric);
+        if (feedback) continue;
         if (log && r->source != KN_ALERT_ANOMALY)
             return cli_usage_error(al->cmd,
                                    "--alerts: rule '%s': metric '%s' is not measured on a "
@@ -159,6 +175,13 @@ int cli_alerts_check_sources(const cli_alerting *al, int anomalies)
     return CLI_OK;
 }
 
+/* The log sink: a line on standard error. */
+static void log_sink(const char *json, void *user)
+{
+    (void)user;
+    fprintf(stderr, "kiln: alert: %s\n", json);
+}
+
 int cli_alerts_open(const char *cmd, const char *file, int record, const char *model,
                     int64_t *window, cli_alerting **out)
 {
@@ -181,13 +204,6 @@ int cli_alerts_open(const char *cmd, const char *file, int record, const char *m
             return cli_usage_error(cmd, "--alerts: %s", kn_last_error());
         }
         size_t n = al->c->n_rules;
-        al->streak = kn_calloc(n, sizeof *al->streak);
-        al->open = kn_calloc(n, sizeof *al->open);
-        if (!al->streak || !al->open) {
-            cli_alerts_close(al);
-            cli_error("%s: out of memory", cmd);
-            return CLI_ERROR;
-        }
         for (size_t i = 0; i < n; i++) {
             int64_t rw = al->c->rules[i].window_rows;
             if (!rw) continue;
@@ -205,7 +221,10 @@ int cli_alerts_open(const char *cmd, const char *file, int record, const char *m
     for (size_t i = 0; al->c && i < al->c->n_rules; i++) {
         const kn_alert_rule *r = &al->c->rules[i];
         if (!r->retrain_spec) continue;
-        const char *why = !strcmp(cmd, "monitor ops")
+        const char *why = !strcmp(cmd, "monitor feedback")
+                              ? "kiln monitor feedback does not run (kiln serve --alerts and "
+                                "kiln monitor check --record do)"
+                          : !strcmp(cmd, "monitor ops")
                               ? "kiln monitor ops does not take (its --model names a served "
                                 "model, not NAME@STAGE of the store); retrain from kiln monitor "
                                 "check's or kiln monitor anomalies' rules"
@@ -227,51 +246,17 @@ int cli_alerts_open(const char *cmd, const char *file, int record, const char *m
         cli_alerts_close(al);
         return CLI_ERROR;
     }
+    kn_incident_opts io;
+    kn_incident_opts_init(&io);
+    io.store = al->s;
+    io.log_sink = log_sink;
+    if (kn_incidents_new(al->c, &io, &al->inc) != KN_OK) {
+        cli_error("%s: out of memory", cmd);
+        cli_alerts_close(al);
+        return CLI_ERROR;
+    }
     *out = al;
     return CLI_OK;
-}
-
-static const char *op_text(kn_alert_op op)
-{
-    return op == KN_ALERT_GT ? ">" : op == KN_ALERT_GE ? ">=" : op == KN_ALERT_LT ? "<" : "<=";
-}
-
-static void iso_time(double t, char *buf, size_t cap)
-{
-    time_t secs = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&secs, &tm) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, cap, "-");
-}
-
-/* Send an incident to every sink; *ok 1 when every webhook took it. */
-static void deliver(const cli_alerting *al, json_t *payload, int *ok, int *attempts)
-{
-    *ok = 1;
-    *attempts = 0;
-    char *body = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!body) {
-        *ok = 0;
-        return;
-    }
-    for (size_t i = 0; i < al->c->n_sinks; i++) {
-        const kn_alert_sink *s = &al->c->sinks[i];
-        if (s->kind == KN_SINK_LOG) {
-            fprintf(stderr, "kiln: alert: %s\n", body);
-            continue;
-        }
-        int tries = 0;
-        kn_status e = kn_webhook_post(s->url, body, s->retries, s->backoff_s, s->timeout_s, &tries);
-        *attempts += tries;
-        if (e != KN_OK) {
-            cli_error("%s: alert not delivered: %s%s", al->cmd, kn_last_error(),
-                      al->s ? " (the store keeps it undelivered; the next check with --record "
-                              "retries)"
-                            : "");
-            *ok = 0;
-        }
-    }
-    free(body);
 }
 
 /* A rule's retrain: action on its open incident (one per incident: the
@@ -331,13 +316,11 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
         e = kn_alert_measure(r, in, &v, &column);
         if (e != KN_OK) break;
         int fires = kn_alert_fires(r, v);
-        char cond[64];
-        snprintf(cond, sizeof cond, "%s %.15g", op_text(r->op), r->threshold);
-        json_t *detail =
-            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:s}", "rule", r->name, "severity",
-                      r->severity, "model", al->model, "metric", r->metric, "column",
-                      column ? json_string(column) : json_null(), "value", cli_json_num(v),
-                      "condition", cond, "window", (json_int_t)k, "data", data);
+        json_t *detail = kn_incident_detail(r, al->model, v, column, (int64_t)k, data);
+        if (!detail) {
+            e = KN_ERR_NOMEM;
+            break;
+        }
         if (in->cols) {
             json_t *drifted = json_array();
             for (size_t j = 0; j < in->cols->n_cols; j++)
@@ -345,59 +328,30 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
                     json_array_append_new(drifted, json_string(in->cols->cols[j].name));
             json_object_set_new(detail, "drifted_columns", drifted);
         }
-        if (r->source == KN_ALERT_OPS) json_object_del(detail, "column");
+        if (r->source == KN_ALERT_OPS || r->source == KN_ALERT_FEEDBACK)
+            json_object_del(detail, "column");
         if (r->source == KN_ALERT_OPS)
             json_object_set_new(detail, "series", column ? json_string(column) : json_null());
         if (extra) json_object_update(detail, extra);
-        int open = 0, fresh = 0, send = 0;
-        if (al->s) {
-            char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
-            kn_alert_step st;
-            e = text ? kn_store_alert_observe(al->s, al->model, r->name, r->severity, fires,
-                                              r->for_windows, text, &st)
-                     : KN_ERR_NOMEM;
-            free(text);
-            if (e == KN_OK && st.incident) {
-                char since[32];
-                iso_time(st.since, since, sizeof since);
-                json_object_set_new(detail, "incident", json_integer(st.incident));
-                json_object_set_new(detail, "since", json_string(since));
-                open = 1;
-                fresh = st.opened;
-                send = st.undelivered;
-            }
-        } else {
-            al->streak[i] = fires ? al->streak[i] + 1 : 0;
-            if (fires && al->streak[i] >= r->for_windows) {
-                if (!al->open[i]) {
-                    al->open[i] = (int64_t)k;
-                    fresh = send = 1;
-                }
-                open = 1;
-                char id[64];
-                snprintf(id, sizeof id, "%s@window%lld", r->name, (long long)al->open[i]);
-                json_object_set_new(detail, "incident", json_string(id));
-                json_object_set_new(detail, "since_window", json_integer(al->open[i]));
-            } else
-                al->open[i] = 0;
-        }
+        kn_incident_step st;
+        e = kn_incidents_observe(al->inc, i, al->model, al->scope, fires, (int64_t)k, detail, &st);
         /* the retrain first, so that the alert the sinks get carries its
          * result (new version, holdout scores, promoted or not and why) */
-        if (e == KN_OK && open && al->s && r->retrain_spec) retrain_action(al, r, detail);
-        if (e == KN_OK && send && al->c->n_sinks) {
+        if (e == KN_OK && st.open && al->s && r->retrain_spec) retrain_action(al, r, detail);
+        if (e == KN_OK && st.send && al->c->n_sinks) {
             int ok = 0, tries = 0;
-            deliver(al, detail, &ok, &tries);
-            if (al->s) {
-                json_int_t id = json_integer_value(json_object_get(detail, "incident"));
-                kn_status d = kn_store_alert_delivered(al->s, id, ok, tries);
-                if (d != KN_OK) e = d;
-            }
+            e = kn_incidents_deliver(al->inc, i, al->model, al->scope, detail, &ok, &tries);
+            if (e == KN_OK && !ok)
+                cli_error("%s: alert not delivered: %s%s", al->cmd, kn_last_error(),
+                          al->s ? " (the store keeps it undelivered; the next check with --record "
+                                  "retries)"
+                                : " (sent again with the next window while the incident is open)");
         }
         json_object_set_new(detail, "firing", json_boolean(fires));
-        json_object_set_new(detail, "open", json_boolean(open));
-        json_object_set_new(detail, "new", json_boolean(fresh));
+        json_object_set_new(detail, "open", json_boolean(st.open));
+        json_object_set_new(detail, "new", json_boolean(st.opened));
         json_array_append_new(*alerts, detail);
-        *alerting |= open;
+        *alerting |= st.open;
     }
     return e;
 }

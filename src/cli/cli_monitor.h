@@ -38,6 +38,10 @@ kn_status cli_alerts_window(cli_alerting *al, size_t k, const char *data, uint64
                             uint64_t rows, int drift, json_t *result, const kn_alert_inputs *in,
                             json_t *extra, json_t **alerts, int *alerting);
 void cli_alerts_close(cli_alerting *al);
+/* The scope of the windows that follow (kiln/incident.h: its own streaks
+ * and incidents; e.g. a model version; borrowed until the next call; NULL:
+ * the model's own). */
+void cli_alerts_set_scope(cli_alerting *al, const char *scope);
 /* The store --record opened (borrowed), or NULL. */
 kn_store *cli_alerts_store(const cli_alerting *al);
 /* The latest window of `data` recorded for model: *found 0 when none; else

@@ -13,7 +13,7 @@
 #include <string.h>
 
 typedef struct feedback_args {
-    const char *log, *labels, *id, *row, *key, *label, *model, *store, *metric, *unknown;
+    const char *log, *labels, *id, *row, *key, *label, *model, *store, *metric, *unknown, *alerts;
     double margin;
     int64_t window;
     kn_read_opts read;
@@ -41,6 +41,8 @@ static const cli_opt feedback_opts[] = {
                 "alert when a window is worse than the test score by more than X"),
     CLI_OPT_INT(feedback_args, window, "window", "N", "0", 0, 1e9,
                 "windows of N joined rows, in log order (0: all as one)"),
+    CLI_OPT_TEXT(feedback_args, alerts, "alerts", "FILE",
+                 "alert rules on live_* metrics (kiln/alert.h), per version and window"),
     CLI_OPT_CHOICE(feedback_args, unknown, "unknown", "error|skip",
                    "labels whose request is not in the log: an error (default) or left out"),
     CLI_OPT_READ(feedback_args, read),
@@ -60,7 +62,11 @@ const cli_spec monitor_feedback_spec = {
     "more than --margin is an alert.\n"
     "A label whose request the log does not hold is an error naming the ids\n"
     "(nothing is scored, nothing changes); --unknown skip leaves them out and\n"
-    "counts them. Exit 0: no alert; 1: a window below the test score;\n"
+    "counts them. --alerts FILE evaluates rules on live_accuracy, live_roc_auc,\n"
+    "live_rmse, live_mae and live_drop (the test score minus the live one, the\n"
+    "other way round for RMSE and MAE) on each window, per version: incidents\n"
+    "go to the rules' sinks once each.\n"
+    "Exit 0: no alert; 1: a window below the test score or an open incident;\n"
     "2: usage; 3: input that cannot be read or joined.\n",
     "  kiln monitor feedback --log predictions.jsonl --labels outcomes.csv --model "
     "credit@production\n"
@@ -260,6 +266,36 @@ static double window_metric(const char *metric, const logged *log, const joined 
     return out;
 }
 
+/* The rules of --alerts on one window of a version (the version is the
+ * incidents' scope): every live metric the window can be scored with, and
+ * the test score of the headline one (--metric). */
+static kn_status window_alerts(cli_alerting *al, const char *ver, size_t k, const char *data,
+                               uint64_t window_rows, size_t rows, int below, const char *metric,
+                               double test, const logged *log, const joined *jn,
+                               const char *positive, json_t **fired, int *alerting)
+{
+    kn_alert_inputs in;
+    kn_alert_inputs_init(&in);
+    kn_live_metric head = KN_LIVE_ACCURACY;
+    kn_live_metric_parse(metric, &head);
+    for (int m = 0; m < KN_ALERT_N_LIVE; m++) {
+        const char *name = kn_live_metric_name((kn_live_metric)m);
+        /* the metrics of the headline's kind only (a classifier's labels
+         * are not numbers to take an RMSE of) */
+        if (kn_live_metric_lower_better((kn_live_metric)m) == kn_live_metric_lower_better(head))
+            in.live[m] = window_metric(name, log, jn, rows, positive);
+        if (!strcmp(name, metric)) in.live_metric = m, in.live_test[m] = test;
+    }
+    json_t *extra = json_pack("{s:s, s:s, s:o}", "version", ver, "headline", metric, "test",
+                              cli_json_num(test));
+    if (!extra) return KN_ERR_NOMEM;
+    cli_alerts_set_scope(al, ver);
+    kn_status e =
+        cli_alerts_window(al, k, data, window_rows, rows, below, NULL, &in, extra, fired, alerting);
+    json_decref(extra);
+    return e;
+}
+
 static int cmd_monitor_feedback(int argc, char **argv)
 {
     feedback_args a = {0};
@@ -276,6 +312,15 @@ static int cmd_monitor_feedback(int argc, char **argv)
     char unknown_ids[256] = "";
     const char *metric = a.metric;
     kn_status e = KN_OK;
+    cli_alerting *al = NULL;
+    if (a.alerts) {
+        if ((rc = cli_alerts_open("monitor feedback", a.alerts, 0, a.model ? a.model : a.log,
+                                  &a.window, &al)) ||
+            (rc = cli_alerts_check_sources(al, 0))) {
+            cli_alerts_close(al);
+            return rc;
+        }
+    }
     if (a.model)
         e = artifact_facts(a.model, metric ? metric : "accuracy", &test, &target, &positive);
     if (e == KN_OK) e = read_log(a.log, a.key, positive, &log, &n_log);
@@ -392,7 +437,7 @@ static int cmd_monitor_feedback(int argc, char **argv)
         }
         int lower_better = !strcmp(metric, "rmse") || !strcmp(metric, "mae");
         json_t *vers = json_array();
-        size_t n_below = 0;
+        size_t n_below = 0, n_alerting = 0;
         joined *part = kn_malloc((n_join + 1) * sizeof *part);
         if (!part || !vers) {
             json_decref(vers);
@@ -424,12 +469,29 @@ static int cmd_monitor_feedback(int argc, char **argv)
                 int below = !isnan(test) && !isnan(v) &&
                             (lower_better ? v > test + a.margin : v < test - a.margin);
                 n_below += (size_t)below;
-                json_array_append_new(
-                    wins, json_pack("{s:I, s:I, s:I, s:I, s:o, s:b}", "from_line",
-                                    (json_int_t)log[part[from].at].line, "to_line",
-                                    (json_int_t)log[part[to - 1].at].line, "rows",
-                                    (json_int_t)(to - from), "window", (json_int_t)(from / win + 1),
-                                    metric, cli_json_num(v), "below_test", below));
+                json_t *wj =
+                    json_pack("{s:I, s:I, s:I, s:I, s:o, s:b}", "from_line",
+                              (json_int_t)log[part[from].at].line, "to_line",
+                              (json_int_t)log[part[to - 1].at].line, "rows",
+                              (json_int_t)(to - from), "window", (json_int_t)(from / win + 1),
+                              metric, cli_json_num(v), "below_test", below);
+                if (al) {
+                    int alerting = 0;
+                    json_t *fired = NULL;
+                    kn_status ae = window_alerts(al, ver, from / win + 1, a.labels, (uint64_t)win,
+                                                 to - from, below, metric, test, log, part + from,
+                                                 positive, &fired, &alerting);
+                    if (ae != KN_OK) {
+                        json_decref(wj), json_decref(fired), json_decref(wins), json_decref(vers);
+                        kn_free(part);
+                        cli_error("monitor feedback: --alerts: %s", kn_last_error());
+                        rc = CLI_ERROR;
+                        goto done;
+                    }
+                    n_alerting += (size_t)alerting;
+                    json_object_set_new(wj, "alerts", fired);
+                }
+                json_array_append_new(wins, wj);
                 if (!cli.json)
                     printf("version %-6s window %-4zu rows %-6zu %s %.4f%s\n", ver, from / win + 1,
                            to - from, metric, v, below ? "  ALERT: below the test score" : "");
@@ -448,9 +510,10 @@ static int cmd_monitor_feedback(int argc, char **argv)
             if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
         } else
             json_decref(vers);
-        if (rc == CLI_OK && n_below) rc = CLI_FAIL;
+        if (rc == CLI_OK && (n_below || n_alerting)) rc = CLI_FAIL;
     }
 done:
+    cli_alerts_close(al);
     for (size_t i = 0; jn && i < n_join; i++) kn_free(jn[i].truth);
     kn_free(jn), kn_free(order), kn_free(target), kn_free(positive);
     free_log(log, n_log);

@@ -387,7 +387,7 @@ done:
 /* ---- kiln monitor retrain ---- */
 
 typedef struct retrain_args {
-    const char *model, *spec, *data, *holdout, *store, *experiment;
+    const char *model, *spec, *data, *holdout, *store, *experiment, *incident, *trigger;
     double margin, stale_hours;
 } retrain_args;
 
@@ -404,6 +404,11 @@ static const cli_opt retrain_opts[] = {
                 "a retrain of the model without an end row this old counts as abandoned"),
     CLI_OPT_TEXT(retrain_args, experiment, "experiment", "NAME",
                  "the experiment of the run (default: default)"),
+    CLI_OPT_TEXT(retrain_args, incident, "incident", "KEY",
+                 "the incident that fired it (\"rule R, incident N\"; kiln serve's rule "
+                 "actions): one retrain per incident, audited as its reason"),
+    CLI_OPT_TEXT(retrain_args, trigger, "trigger", "JSON",
+                 "what fired it (the incident's JSON), kept in the trigger's audit row"),
     CLI_OPT_TEXT(retrain_args, store, "store", "DIR",
                  "the store (default $KILN_STORE, else ./kiln-store)"),
     CLI_OPT_END};
@@ -484,6 +489,8 @@ static int cmd_monitor_retrain(int argc, char **argv)
     q.margin = a.margin;
     q.stale_s = a.stale_hours * 3600;
     q.experiment = a.experiment;
+    q.key = a.incident;
+    q.trigger = a.trigger;
     json_t *j = NULL;
     cli_retrain_outcome res = cli_retrain(s, a.store, &q, &j);
     kn_store_close(s);

@@ -101,7 +101,7 @@ static const cli_opt serve_opts[] = {
                  "monitor check --record (kiln monitor alerts, kiln monitor report read them)"),
     CLI_OPT_TEXT(serve_args, alerts, "alerts", "FILE",
                  "alert rules and sinks (YAML, as kiln monitor check --alerts) evaluated on "
-                 "each finished drift window and --ops-interval interval"),
+                 "each finished drift window, --ops-interval interval and feedback window"),
     CLI_OPT_NUM(serve_args, ops_interval, "ops-interval", "SECONDS", "0", 0, 86400,
                 "watch each model's and the server's requests, error share and p95 latency "
                 "per interval of SECONDS for jumps, drops and flat-lines (kiln_ops_* in "
@@ -160,8 +160,11 @@ const cli_spec serve_spec = {
     "--drift-window N tests each version's inputs and predictions per window of N\n"
     "rows (--drift-slide M: the last N rows every M rows); --record-windows keeps\n"
     "each window in the store, --alerts FILE runs kiln monitor check's alert rules\n"
-    "on each window (and ops_* rules on each --ops-interval), on a thread of their\n"
-    "own: log and webhook sinks, one delivery per incident.\n",
+    "on each window (and ops_* rules on each --ops-interval, live_* rules on each\n"
+    "--feedback-window of labels), on a thread of their own: log and webhook sinks,\n"
+    "one delivery per incident, per rule and scope (main, canary); a rule's retrain:\n"
+    "runs this binary's kiln monitor retrain as a child process (one per model at a\n"
+    "time), and its incident is delivered with the result.\n",
     "  kiln serve --model credit@production --store kiln-store\n"
     "  kiln serve --model churn=churn.kiln --port 9000 --access-log access.jsonl\n"
     "  kiln serve --model credit@production --canary credit@v4=10% --shadow credit@v5 \\\n"
@@ -341,6 +344,11 @@ int cmd_serve(int argc, char **argv)
     o.drift_slide = (size_t)a.drift_slide;
     o.record_windows = a.record_windows;
     o.alerts = a.alerts;
+    /* retrain: actions run this binary's kiln monitor retrain (the retrain
+     * is the command line's: kiln run, the registry, the gate) */
+    static char self[4096];
+    if (!self[0] && !realpath("/proc/self/exe", self)) self[0] = 0;
+    o.retrain_exe = self[0] ? self : NULL;
     if (a.ops_interval > 0 && a.ops_interval < 0.05)
         return cli_usage_error("serve", "--ops-interval %g: give 0.05 seconds or more (0: off)",
                                a.ops_interval);

@@ -15,6 +15,9 @@ static const char *const anomaly_metrics[] = {"anomaly_share", "anomaly_p", "ano
                                               "anomalous_windows"};
 static const char *const ops_metrics[] = {"ops_jump", "ops_drop", "ops_flatline", "ops_events",
                                           "ops_z"};
+/* indexed by kn_live_metric; then the drop from the test score */
+static const char *const feedback_metrics[] = {"live_accuracy", "live_roc_auc", "live_rmse",
+                                               "live_mae", "live_drop"};
 static const char *const series_names[KN_ALERT_N_SERIES] = {"requests", "errors", "latency"};
 #define N_OF(a) (sizeof a / sizeof *a)
 
@@ -32,6 +35,7 @@ int kn_alert_metric_source(const char *m)
         return KN_ALERT_DRIFT;
     if (known(anomaly_metrics, N_OF(anomaly_metrics), m)) return KN_ALERT_ANOMALY;
     if (known(ops_metrics, N_OF(ops_metrics), m)) return KN_ALERT_OPS;
+    if (known(feedback_metrics, N_OF(feedback_metrics), m)) return KN_ALERT_FEEDBACK;
     return -1;
 }
 
@@ -211,7 +215,8 @@ static kn_status parse_rule(const kn__yaml *y, const yaml_node_t *n, const char 
                            "prediction_psi, prediction_p, prediction_drift (kiln monitor check), "
                            "anomaly_share, anomaly_p, anomalous, anomalous_windows (check "
                            "--anomalies), ops_jump, ops_drop, ops_flatline, ops_events, ops_z "
-                           "(kiln monitor ops)",
+                           "(kiln monitor ops), live_accuracy, live_roc_auc, live_rmse, "
+                           "live_mae, live_drop (live scores from feedback labels)",
                            r->name, r->metric);
     r->source = (kn_alert_source)source;
     if (series && r->source != KN_ALERT_OPS)
@@ -365,6 +370,8 @@ void kn_alert_inputs_init(kn_alert_inputs *in)
     in->invalid_share = NAN;
     in->anomaly_share = in->anomaly_p = in->anomalous = in->anomalous_windows = NAN;
     for (int s = 0; s < KN_ALERT_N_SERIES; s++) in->ops_abs_z[s] = NAN;
+    for (int m = 0; m < KN_ALERT_N_LIVE; m++) in->live[m] = in->live_test[m] = NAN;
+    in->live_metric = -1;
 }
 
 kn_status kn_alert_value(const kn_alert_rule *r, const kn_drift_report *cols,
@@ -403,6 +410,23 @@ static double ops_value(const kn_alert_rule *r, const kn_alert_inputs *in, const
     return v;
 }
 
+/* A live score, or live_drop: the test score minus the live one (the
+ * live one minus the test score for a lower-is-better metric), so that a
+ * larger value is worse either way. */
+static double feedback_value(const char *m, const kn_alert_inputs *in)
+{
+    if (strcmp(m, "live_drop")) {
+        for (int i = 0; i < KN_ALERT_N_LIVE; i++)
+            if (!strcmp(m, feedback_metrics[i])) return in->live[i];
+        return NAN;
+    }
+    int h = in->live_metric;
+    if (h < 0 || h >= KN_ALERT_N_LIVE) return NAN;
+    double live = in->live[h], test = in->live_test[h];
+    if (isnan(live) || isnan(test)) return NAN;
+    return kn_live_metric_lower_better((kn_live_metric)h) ? live - test : test - live;
+}
+
 kn_status kn_alert_measure(const kn_alert_rule *r, const kn_alert_inputs *in, double *value,
                            const char **column)
 {
@@ -421,6 +445,9 @@ kn_status kn_alert_measure(const kn_alert_rule *r, const kn_alert_inputs *in, do
         return KN_OK;
     case KN_ALERT_OPS:
         if (in->has_ops) *value = ops_value(r, in, column);
+        return KN_OK;
+    case KN_ALERT_FEEDBACK:
+        *value = feedback_value(m, in);
         return KN_OK;
     case KN_ALERT_DRIFT:
         break;

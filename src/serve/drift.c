@@ -92,6 +92,7 @@ struct kn__drift {
     size_t bytes;
     kn__watch *watch;
     const char *key;
+    const struct kn__serve_slot *slot;
 };
 
 static int is_text(kn_col_type t)
@@ -198,6 +199,7 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     d->slide = slide;
     d->watch = cfg->watch;
     d->key = cfg->key;
+    d->slot = cfg->slot;
     d->stored = covers(m->ref, in) ? m->ref : NULL;
     if (d->stored) d->n_ref = window; /* the reference is complete */
     d->pred_psi = d->pred_p = d->invalid_share = NAN;
@@ -401,6 +403,7 @@ static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
     d->drifted_windows += drift;
     if (out && r && at) {
         out->model = d->key;
+        out->slot = d->slot;
         out->version = d->m->version;
         out->window = d->windows;
         out->end_row = d->s_end;

@@ -39,7 +39,20 @@ struct kn__feedback {
     double cur[4], last[4]; /* by kn_live_metric; NaN: none */
     unsigned long long joined, unknown, windows;
     size_t bytes;
+    /* the alert rules on feedback metrics (kn__feedback_watch) */
+    kn__watch *watch;
+    const char *key;
+    const struct kn__serve_slot *slot;
 };
+
+void kn__feedback_watch(kn__feedback *fb, kn__watch *w, const char *key,
+                        const struct kn__serve_slot *slot)
+{
+    if (!fb) return;
+    fb->watch = w;
+    fb->key = key;
+    fb->slot = slot;
+}
 
 static _Thread_local unsigned long long current_rid;
 
@@ -126,6 +139,8 @@ int kn__feedback_join(kn__feedback *fb, const kn__serve_model *m, unsigned long 
                       unsigned long long row, const char *text, double number)
 {
     if (!fb || !rid) return 0;
+    double closed[4];
+    unsigned long long closed_k = 0;
     pthread_mutex_lock(&fb->mu);
     const fb_req *q = &fb->reqs[rid & (fb->cap - 1)];
     int found = q->rid == rid && row < q->n && fb->total - (q->start + row) <= fb->cap;
@@ -146,9 +161,19 @@ int kn__feedback_join(kn__feedback *fb, const kn__serve_model *m, unsigned long 
             score(fb, fb->last);
             fb->windows++;
             fb->win_n = 0;
+            memcpy(closed, fb->last, sizeof closed);
+            closed_k = fb->windows;
         }
     }
     pthread_mutex_unlock(&fb->mu);
+    /* the rules run on the monitoring thread: this only queues the scores */
+    if (closed_k && fb->watch) {
+        const kn__serve_snap *canary =
+            fb->slot ? atomic_load(&((kn__serve_slot *)fb->slot)->snap[KN__SNAP_CANARY]) : NULL;
+        kn__watch_feedback_submit(fb->watch, fb->key ? fb->key : m->name, m->version,
+                                  canary && &canary->m == m, closed_k, closed, m->test_score,
+                                  fb->regression ? KN_LIVE_RMSE : KN_LIVE_ACCURACY);
+    }
     return found;
 }
 

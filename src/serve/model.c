@@ -3,9 +3,12 @@
  * columns, the schema as one request is checked against it, and the v2
  * metadata body. */
 #include "kiln/artifact.h"
+#include "kiln/livescore.h"
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +159,22 @@ static kn_status load_reference(const kn_artifact *art, const char *path, kn__se
     return KN_OK;
 }
 
+/* The test scores the artifact recorded for the live metrics (NaN: none):
+ * what alert rules on live_drop compare a feedback window with. */
+static void load_test_scores(const kn_artifact *art, kn__serve_model *m)
+{
+    for (int i = 0; i < 4; i++) m->test_score[i] = NAN;
+    size_t len = 0;
+    const char *text = kn_artifact_get(art, KN_ART_METRICS, &len);
+    json_t *j = text ? json_loadb(text, len, 0, NULL) : NULL;
+    json_t *test = json_object_get(j, "test");
+    for (int i = 0; i < 4; i++) {
+        json_t *v = json_object_get(test, kn_live_metric_name((kn_live_metric)i));
+        if (json_is_number(v)) m->test_score[i] = json_number_value(v);
+    }
+    json_decref(j);
+}
+
 kn_status kn__serve_model_load(const char *name, const char *version, const char *path,
                                const unsigned char *public_key, kn__serve_model *m)
 {
@@ -185,6 +204,7 @@ kn_status kn__serve_model_load(const char *name, const char *version, const char
     if (e == KN_OK && m->schema) relax_schema(m);
     if (e == KN_OK) e = load_reference(art, path, m);
     if (e == KN_OK) e = make_metadata(m);
+    if (e == KN_OK) load_test_scores(art, m);
     kn_artifact_free(art);
     if (e != KN_OK) {
         kn__serve_model_free(m);

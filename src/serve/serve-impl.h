@@ -108,6 +108,7 @@ typedef struct kn__feedback kn__feedback;
 typedef struct kn__drift kn__drift;
 /* ---- the monitoring thread: store and alert rules (watch.c) ---- */
 typedef struct kn__watch kn__watch;
+struct kn__serve_slot;
 
 /* How a served version's windows are made (the slot's, for every version). */
 typedef struct kn__drift_cfg {
@@ -115,6 +116,7 @@ typedef struct kn__drift_cfg {
     kn__watch *watch;     /* finished windows go there, or NULL */
     const char *key;      /* the model as recorded and alerted on (the slot's ref, else its
                              name; borrowed: outlives every version) */
+    const struct kn__serve_slot *slot; /* the slot (whether a version is its canary) */
 } kn__drift_cfg;
 
 /* A window over this share of rows refused counts as drifted (as kiln
@@ -124,13 +126,15 @@ typedef struct kn__drift_cfg {
 /* One finished drift window, for the monitoring thread. */
 typedef struct kn__watch_window {
     const char *model, *version;
-    unsigned long long window;       /* 1, 2, ... of the version (the tested ones) */
-    unsigned long long end_row;      /* the rows the version received up to its end */
-    size_t window_rows, slide, rows; /* rows: in the window (valid and invalid) */
-    size_t invalid;                  /* rows of refused requests */
-    int drift;                       /* an input or the predictions drifted, or too many invalid */
-    kn_drift_report cols;            /* the inputs tested */
-    kn_drift_col pred;               /* the predictions (pred_tested) */
+    const struct kn__serve_slot *slot; /* the version's slot (borrowed), or NULL */
+    int canary;                        /* the slot's canary when it ended (the alert scope) */
+    unsigned long long window;         /* 1, 2, ... of the version (the tested ones) */
+    unsigned long long end_row;        /* the rows the version received up to its end */
+    size_t window_rows, slide, rows;   /* rows: in the window (valid and invalid) */
+    size_t invalid;                    /* rows of refused requests */
+    int drift;            /* an input or the predictions drifted, or too many invalid */
+    kn_drift_report cols; /* the inputs tested */
+    kn_drift_col pred;    /* the predictions (pred_tested) */
     int pred_tested;
 } kn__watch_window;
 
@@ -141,7 +145,8 @@ typedef struct kn__serve_model {
     const kn_model *m; /* borrowed from p */
     kn_schema *schema; /* the input schema as a request is checked against it, or NULL */
     kn__serve_inputs in;
-    size_t n_classes; /* 0 for regression */
+    size_t n_classes;     /* 0 for regression */
+    double test_score[4]; /* the artifact's test scores by kn_live_metric (NaN: none) */
     double load_s;
     char *metadata; /* the v2 metadata body, built at load */
     size_t metadata_len;
@@ -241,6 +246,7 @@ typedef struct kn__serve_slot {
     unsigned canary_bp;                    /* the canary's share of requests, in 1/10000 */
     size_t live_shards;                    /* live statistics: shards of each version's (0: none) */
     size_t feedback_rows, feedback_window; /* each version's kn__feedback (0: none) */
+    kn__watch *feedback_watch;             /* where its closed windows go (alert rules), or NULL */
     kn__drift_cfg drift;                   /* each version's kn__drift (window 0: none) */
     _Atomic unsigned long long routed;     /* requests routed so far (the canary split) */
     /* the readers' guard: a reader counts itself in acq[epoch & 1] while it
@@ -396,6 +402,11 @@ void kn__livestats_text(const kn__serve_model *const *models, size_t n_models, k
 kn_status kn__feedback_new(const kn__serve_model *m, size_t rows, size_t window,
                            kn__feedback **out);
 void kn__feedback_free(kn__feedback *fb);
+/* Where a closed window's scores go for the alert rules: the watcher, the
+ * model as alerted on (borrowed: outlives the version) and its slot (which
+ * says whether the version is the canary). */
+void kn__feedback_watch(kn__feedback *fb, kn__watch *w, const char *key,
+                        const struct kn__serve_slot *slot);
 /* The memory fb holds (fixed at _new); 0 for NULL. */
 size_t kn__feedback_bytes(const kn__feedback *fb);
 /* The request this thread predicts now (0: none; nothing is recorded). */
@@ -452,7 +463,9 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
  * store's monitoring tables (store_dir, when record) and evaluates the
  * alert rules of cfg (taken over; NULL: none) with their sinks. Stopping
  * works off the queue first. */
-kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg, kn__watch **out);
+/* retrain_exe: the kiln binary a rule's retrain: runs (`monitor retrain`), or NULL. */
+kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg,
+                          const char *retrain_exe, kn__watch **out);
 void kn__watch_stop(kn__watch *w);
 /* Queue the test of d's copied window (kn__drift_run) for the thread,
  * keeping owner (a version's snapshot, or NULL) alive meanwhile: 1
@@ -461,6 +474,12 @@ struct kn__serve_snap;
 int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *owner);
 /* Whether a rule watches the operational series (ops metrics). */
 int kn__watch_wants_ops(const kn__watch *w);
+/* A window of feedback labels of a version closed (live and test by
+ * kn_live_metric, NaN: none; headline: the metric live_drop compares):
+ * queued for the rules on feedback metrics, when there are any. */
+void kn__watch_feedback_submit(kn__watch *w, const char *model, const char *version, int canary,
+                               unsigned long long window, const double *live, const double *test,
+                               int headline);
 /* An operational interval's inputs (has_ops, ops_in_event, ops_abs_z) and
  * the events going on (a JSON array's text), for the ops rules. */
 void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *events);

@@ -1039,7 +1039,9 @@ kn_status kn_server_start(kn_server *s)
     /* the monitoring thread: the drift windows' tests, the store, alert rules */
     if (!s->watch && (s->o.drift_window || s->o.record_windows || s->alerts)) {
         kn_status e = kn__serve_alerts_check(s->alerts, s->o.alerts, &s->o, s->slots, s->n_slots);
-        if (e == KN_OK) e = kn__watch_start(s->store, s->o.record_windows, s->alerts, &s->watch);
+        if (e == KN_OK)
+            e = kn__watch_start(s->store, s->o.record_windows, s->alerts, s->o.retrain_exe,
+                                &s->watch);
         s->alerts = NULL; /* the watcher's (freed by it, also when it did not start) */
         if (e != KN_OK) return e;
     }
@@ -1047,7 +1049,7 @@ kn_status kn_server_start(kn_server *s)
     for (size_t i = 0; s->o.drift_window && i < s->n_slots; i++) {
         kn__serve_slot *sl = &s->slots[i];
         sl->drift = (kn__drift_cfg){s->o.drift_window, s->o.drift_slide, s->watch,
-                                    sl->ref ? sl->ref : sl->name};
+                                    sl->ref ? sl->ref : sl->name, sl};
         for (int role = 0; role < KN__N_SNAP; role++) {
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
             kn_status e = sn && role != KN__SNAP_SHADOW && !sn->m.drift
@@ -1062,6 +1064,7 @@ kn_status kn_server_start(kn_server *s)
         kn__serve_slot *sl = &s->slots[i];
         sl->feedback_rows = s->o.feedback_rows;
         sl->feedback_window = s->o.feedback_window ? s->o.feedback_window : 1000;
+        sl->feedback_watch = s->watch;
         for (int role = 0; role < KN__N_SNAP; role++) {
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
             kn_status e =
@@ -1069,6 +1072,7 @@ kn_status kn_server_start(kn_server *s)
                     ? kn__feedback_new(&sn->m, sl->feedback_rows, sl->feedback_window, &sn->m.fb)
                     : KN_OK;
             if (e != KN_OK) return e;
+            if (sn) kn__feedback_watch(sn->m.fb, s->watch, sl->ref ? sl->ref : sl->name, sl);
         }
     }
     /* operational anomalies: counted from the first request on */

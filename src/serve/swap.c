@@ -134,6 +134,7 @@ static kn_status snap_load(kn__serve_metrics *mt, const kn__serve_slot *sl, cons
         kn_free(sn);
         return e;
     }
+    kn__feedback_watch(sn->m.fb, sl->feedback_watch, sl->ref ? sl->ref : sl->name, sl);
     if (sl->drift.window && (e = kn__drift_new(&sn->m, &sl->drift, &sn->m.drift))) {
         kn__serve_model_free(&sn->m);
         kn_free(sn);

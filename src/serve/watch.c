@@ -10,24 +10,34 @@
  * results (a full queue drops the job and counts it). Stopping works off
  * the whole queue first, so a window finished before SIGTERM is recorded. */
 #include "kiln/alert.h"
+#include "kiln/incident.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/store.h"
 #include "serve/serve-impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 enum { QUEUE_MAX = 4096 };
 
 typedef struct job {
     struct job *next;
     int ops;                      /* 1: an operational interval; 0: a drift window */
+    int feedback;                 /* 1: a window of feedback labels (in, w.model, w.version) */
+    struct retrain *done;         /* a retrain that ended: deliver its incident */
+    unsigned long long fwindow;   /* feedback: the version's window number */
     kn__drift *d;                 /* drift: whose copied window to test */
     struct kn__serve_snap *owner; /* drift: the version it belongs to (a reference), or NULL */
     kn__watch_window w;           /* drift: the results, once tested */
@@ -35,12 +45,21 @@ typedef struct job {
     char *events;                 /* ops: the events going on (JSON array text) */
 } job;
 
-/* A rule's state for one model without a store. */
-typedef struct streak {
+/* A rule's retrain: action running for an incident: a thread waits for
+ * the child `kiln monitor retrain`; its result goes back through the
+ * queue, so the incident is delivered (once) with it, as the CLI does. */
+typedef struct retrain {
+    struct retrain *next;
+    struct kn__watch *w;
+    pthread_t thread;
     size_t rule;
-    char *model;
-    int64_t streak, open, undelivered; /* open: the window it opened in (0: none) */
-} streak;
+    char *name;          /* the registered model it retrains */
+    char *model, *scope; /* the incident's stream (scope NULL: the model's own) */
+    char *detail;        /* the incident as it opened (JSON text) */
+    char **argv;         /* the child's */
+    char *result;        /* its JSON answer, once it ended (or NULL) */
+    int status;          /* its exit status */
+} retrain;
 
 struct kn__watch {
     pthread_mutex_t mu;
@@ -57,17 +76,32 @@ struct kn__watch {
     job *thead, *ttail;
     kn_store *store;      /* recording (and incidents), or NULL */
     kn_alert_config *cfg; /* or NULL */
-    /* the thread's own */
-    streak *streaks;
-    size_t n_streaks;
+    /* the thread's own: streaks, incidents, sinks (kiln/incident.h) */
+    kn_incidents *inc;
+    /* retrain: actions (under mu): the kiln binary, the store's folder as
+     * given (NULL: the default), the ones running, and whether more may start */
+    char *retrain_exe, *store_dir;
+    retrain *retrains;
+    int no_retrains;
     /* counters (under mu) */
     unsigned long long recorded, record_errors, dropped, windows, intervals;
     unsigned long long *incidents, *open_now, delivered, delivery_failed;
 };
 
+static void retrain_free(retrain *t)
+{
+    if (!t) return;
+    kn_free(t->name), kn_free(t->model), kn_free(t->scope), kn_free(t->detail);
+    for (size_t i = 0; t->argv && t->argv[i]; i++) kn_free(t->argv[i]);
+    kn_free(t->argv);
+    kn_free(t->result);
+    kn_free(t);
+}
+
 static void job_free(job *j)
 {
     if (!j) return;
+    retrain_free(j->done);
     kn_free((void *)j->w.model), kn_free((void *)j->w.version);
     kn_drift_report_free(&j->w.cols);
     kn_drift_col_free(&j->w.pred);
@@ -150,6 +184,35 @@ void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *e
     if (!push(w, j)) job_free(j);
 }
 
+void kn__watch_feedback_submit(kn__watch *w, const char *model, const char *version, int canary,
+                               unsigned long long window, const double *live, const double *test,
+                               int headline)
+{
+    int wanted = 0;
+    for (size_t i = 0; w && w->cfg && i < w->cfg->n_rules; i++)
+        wanted |= w->cfg->rules[i].source == KN_ALERT_FEEDBACK;
+    if (!wanted) return;
+    job *j = kn_calloc(1, sizeof *j);
+    if (j) {
+        j->w.model = kn_strdup(model);
+        j->w.version = kn_strdup(version);
+    }
+    if (!j || !j->w.model || !j->w.version) {
+        job_free(j);
+        pthread_mutex_lock(&w->mu);
+        w->dropped++;
+        pthread_mutex_unlock(&w->mu);
+        return;
+    }
+    j->feedback = 1;
+    j->fwindow = window;
+    j->w.canary = canary;
+    kn_alert_inputs_init(&j->in);
+    for (int i = 0; i < KN_ALERT_N_LIVE; i++) j->in.live[i] = live[i], j->in.live_test[i] = test[i];
+    j->in.live_metric = headline;
+    if (!push(w, j)) job_free(j);
+}
+
 /* ---- what a window measured, as JSON ---- */
 
 static json_t *num(double v)
@@ -207,77 +270,227 @@ static json_t *window_json(const kn__watch_window *w)
                      "invalid_rows", (json_int_t)w->invalid, "columns", cols);
 }
 
-/* ---- alerts ---- */
+/* ---- retrain: actions ---- */
 
-static const char *op_text(kn_alert_op op)
+/* The child's standard output, whole (new, kn_free; NULL when none). */
+static char *read_all(int fd)
 {
-    return op == KN_ALERT_GT ? ">" : op == KN_ALERT_GE ? ">=" : op == KN_ALERT_LT ? "<" : "<=";
-}
-
-static void iso_time(double t, char *buf, size_t cap)
-{
-    time_t secs = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&secs, &tm) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, cap, "-");
-}
-
-/* Send an incident to every sink: 1 when every webhook took it. */
-static int deliver(kn__watch *w, json_t *payload, int *attempts)
-{
-    int ok = 1;
-    *attempts = 0;
-    char *body = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!body) return 0;
-    for (size_t i = 0; i < w->cfg->n_sinks; i++) {
-        const kn_alert_sink *s = &w->cfg->sinks[i];
-        if (s->kind == KN_SINK_LOG) {
-            kn_log(KN_LOG_WARN, "alert: %s", body);
-            continue;
+    size_t cap = 4096, n = 0;
+    char *buf = kn_malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            char *grown = cap < (1u << 24) ? kn_realloc(buf, cap * 2) : NULL;
+            if (!grown) break;
+            buf = grown, cap *= 2;
         }
-        int tries = 0;
-        kn_status e = kn_webhook_post(s->url, body, s->retries, s->backoff_s, s->timeout_s, &tries);
-        *attempts += tries;
-        if (e != KN_OK) {
-            kn_log(KN_LOG_WARN,
-                   "serve: alert not delivered (sent again with the next window "
-                   "while the incident is open): %s",
-                   kn_last_error());
+        ssize_t got = read(fd, buf + n, cap - n - 1);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        n += (size_t)got;
+    }
+    if (buf) buf[n] = 0;
+    return buf;
+}
+
+static void *retrain_main(void *arg)
+{
+    retrain *t = arg;
+    int fd[2];
+    pid_t pid = -1;
+    t->status = -1;
+    if (pipe(fd) == 0) {
+        /* not inherited by another child; dup2 makes the child's stdout */
+        fcntl(fd[0], F_SETFD, FD_CLOEXEC);
+        fcntl(fd[1], F_SETFD, FD_CLOEXEC);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+        posix_spawn_file_actions_addclose(&fa, fd[0]);
+        posix_spawn_file_actions_addclose(&fa, fd[1]);
+        int rc = posix_spawn(&pid, t->argv[0], &fa, NULL, t->argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(fd[1]);
+        if (rc == 0) {
+            t->result = read_all(fd[0]);
+            int st = 0;
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+            }
+            t->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        } else
+            kn_log(KN_LOG_WARN, "serve: retrain of '%s': cannot start %s: %s", t->name, t->argv[0],
+                   strerror(rc));
+        close(fd[0]);
+    }
+    /* the incident goes to the sinks from the monitoring thread, with it;
+     * queued before this retrain leaves the running ones, so a stopping
+     * watcher (which waits for those) still takes it */
+    kn__watch *w = t->w;
+    job *j = kn_calloc(1, sizeof *j);
+    if (j) j->done = t;
+    int queued = j && push(w, j);
+    pthread_mutex_lock(&w->mu);
+    for (retrain **p = &w->retrains; *p; p = &(*p)->next)
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    pthread_mutex_unlock(&w->mu);
+    if (!queued) {
+        kn_log(KN_LOG_WARN,
+               "serve: retrain of '%s' ended (exit %d), its incident not delivered: "
+               "the monitoring queue is full or stopped",
+               t->name, t->status);
+        if (j) j->done = NULL;
+        job_free(j);
+        pthread_detach(pthread_self());
+        retrain_free(t);
+    }
+    return NULL;
+}
+
+/* Whether a retrain runs for the rule's incident of (model, scope) now:
+ * its delivery waits for the result. */
+static int retrain_pending(kn__watch *w, size_t rule, const char *model, const char *scope)
+{
+    int found = 0;
+    pthread_mutex_lock(&w->mu);
+    for (const retrain *t = w->retrains; t && !found; t = t->next)
+        found = t->rule == rule && !strcmp(t->model, model) &&
+                !strcmp(t->scope ? t->scope : "", scope ? scope : "");
+    pthread_mutex_unlock(&w->mu);
+    return found;
+}
+
+/* Start rule r's retrain: for its incident that opened in detail: 1
+ * started (the delivery waits for it); 0 not, with detail's "retrain"
+ * saying why (skipped: another of the model runs; failed: it could not
+ * start). */
+static int retrain_start(kn__watch *w, size_t rule, const kn_alert_rule *r, const char *model,
+                         const char *scope, json_t *detail)
+{
+    const char *at = strchr(model, '@');
+    char *name = at ? kn_strndup(model, (size_t)(at - model)) : kn_strdup(model);
+    const char *why = NULL;
+    pthread_mutex_lock(&w->mu);
+    for (const retrain *t = w->retrains; t && !why && name; t = t->next)
+        if (!strcmp(t->name, name)) why = "another retrain of the model is running (one at a time)";
+    if (!why && w->no_retrains) why = "the server is stopping";
+    pthread_mutex_unlock(&w->mu);
+    retrain *t = NULL;
+    json_t *inc = json_object_get(detail, "incident");
+    char *id = json_is_integer(inc)
+                   ? kn_sprintf("%lld", (long long)json_integer_value(inc))
+                   : kn_strdup(json_string_value(inc) ? json_string_value(inc) : "?");
+    char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!why && name && id && text && (t = kn_calloc(1, sizeof *t))) {
+        t->w = w;
+        t->rule = rule;
+        t->name = name, name = NULL;
+        t->model = kn_strdup(model);
+        t->scope = scope ? kn_strdup(scope) : NULL;
+        t->detail = kn_strdup(text);
+        t->argv = kn_calloc(24, sizeof *t->argv);
+        size_t n = 0;
+        if (t->argv) {
+            const char *fixed[] = {w->retrain_exe, "--json",          "-q",
+                                   "monitor",      "retrain",         "--model",
+                                   t->name,        "--spec",          r->retrain_spec,
+                                   "--holdout",    r->retrain_holdout};
+            for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+                t->argv[n++] = kn_strdup(fixed[i]);
+            t->argv[n++] = kn_strdup("--margin");
+            t->argv[n++] = kn_sprintf("%.17g", r->retrain_margin);
+            if (r->retrain_data)
+                t->argv[n++] = kn_strdup("--data"), t->argv[n++] = kn_strdup(r->retrain_data);
+            if (w->store_dir)
+                t->argv[n++] = kn_strdup("--store"), t->argv[n++] = kn_strdup(w->store_dir);
+            t->argv[n++] = kn_strdup("--incident");
+            t->argv[n++] = kn_sprintf("rule %s, incident %s", r->name, id);
+            t->argv[n++] = kn_strdup("--trigger");
+            t->argv[n++] = kn_strdup(text);
+        }
+        int ok = t->model && t->detail && t->argv && (!scope || t->scope);
+        for (size_t i = 0; ok && i < n; i++) ok = t->argv[i] != NULL;
+        pthread_mutex_lock(&w->mu);
+        if (ok && !w->no_retrains && pthread_create(&t->thread, NULL, retrain_main, t) == 0) {
+            t->next = w->retrains;
+            w->retrains = t;
+        } else {
+            why = w->no_retrains ? "the server is stopping" : "it could not start";
             ok = 0;
         }
+        pthread_mutex_unlock(&w->mu);
+        if (!ok) retrain_free(t), t = NULL;
+    } else if (!why)
+        why = "out of memory";
+    free(text);
+    kn_free(id), kn_free(name);
+    if (t) {
+        kn_log(KN_LOG_INFO, "serve: rule '%s': retrain of '%s' started for its incident", r->name,
+               model);
+        return 1;
     }
-    free(body);
-    pthread_mutex_lock(&w->mu);
-    if (ok)
-        w->delivered++;
-    else
-        w->delivery_failed++;
-    pthread_mutex_unlock(&w->mu);
-    return ok;
+    kn_log(KN_LOG_WARN, "serve: rule '%s': retrain not started: %s", r->name, why);
+    json_object_set_new(
+        detail, "retrain",
+        json_pack("{s:s, s:s, s:b}", "outcome", "skipped", "reason", why, "promoted", 0));
+    return 0;
 }
 
-static streak *find_streak(kn__watch *w, size_t rule, const char *model)
+/* A retrain ended: its incident, with the result, to the sinks. */
+static void retrain_done(kn__watch *w, retrain *t)
 {
-    for (size_t i = 0; i < w->n_streaks; i++)
-        if (w->streaks[i].rule == rule && !strcmp(w->streaks[i].model, model))
-            return &w->streaks[i];
-    streak *grown = kn_realloc(w->streaks, (w->n_streaks + 1) * sizeof *grown);
-    if (!grown) return NULL;
-    w->streaks = grown;
-    streak *s = &grown[w->n_streaks];
-    memset(s, 0, sizeof *s);
-    s->rule = rule;
-    if (!(s->model = kn_strdup(model))) return NULL;
-    w->n_streaks++;
-    return s;
+    pthread_join(t->thread, NULL);
+    const kn_alert_rule *r = &w->cfg->rules[t->rule];
+    json_t *detail = json_loads(t->detail, 0, NULL);
+    json_t *res = t->result ? json_loads(t->result, 0, NULL) : NULL;
+    if (!json_is_object(res)) {
+        json_decref(res);
+        res = json_pack("{s:s, s:s, s:b}", "outcome", "failed", "reason",
+                        "kiln monitor retrain gave no result (see the server's standard error)",
+                        "promoted", 0);
+    }
+    const char *outcome = json_string_value(json_object_get(res, "outcome"));
+    const char *reason = json_string_value(json_object_get(res, "reason"));
+    kn_log(t->status == 0 || t->status == 1 ? KN_LOG_INFO : KN_LOG_WARN,
+           "serve: rule '%s': retrain %lld of '%s' %s (version %lld, promoted %s): %s", r->name,
+           (long long)json_integer_value(json_object_get(res, "retrain")), t->name,
+           outcome ? outcome : "?", (long long)json_integer_value(json_object_get(res, "version")),
+           json_is_true(json_object_get(res, "promoted")) ? "yes" : "no", reason ? reason : "");
+    if (!detail) {
+        json_decref(res);
+        return;
+    }
+    json_object_del(res, "command");
+    json_object_set_new(detail, "retrain", res);
+    if (w->cfg->n_sinks) {
+        int ok = 0, tries = 0;
+        kn_status e =
+            kn_incidents_deliver(w->inc, t->rule, t->model, t->scope, detail, &ok, &tries);
+        if (e != KN_OK)
+            kn_log(KN_LOG_WARN, "serve: alert delivery: the store: %s", kn_last_error());
+        else if (!ok)
+            kn_log(KN_LOG_WARN, "serve: alert not delivered: %s", kn_last_error());
+        pthread_mutex_lock(&w->mu);
+        if (ok)
+            w->delivered++;
+        else
+            w->delivery_failed++;
+        pthread_mutex_unlock(&w->mu);
+    }
+    json_decref(detail);
 }
 
-/* Every rule of the job's source on what it measured. */
+/* ---- alerts ---- */
+
+/* Every rule of the job's source on what it measured. The windows of a
+ * slot's canary are a scope of their own ("canary"): their streaks and
+ * incidents never touch the main version's. */
 static void alerts(kn__watch *w, const job *j, const char *model, const char *data,
                    unsigned long long k)
 {
     kn_alert_inputs in;
-    if (j->ops)
+    if (j->ops || j->feedback)
         in = j->in;
     else {
         kn_alert_inputs_init(&in);
@@ -285,9 +498,13 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
         in.pred = j->w.pred_tested ? &j->w.pred : NULL;
         in.invalid_share = j->w.rows ? (double)j->w.invalid / (double)j->w.rows : 0;
     }
+    const char *scope = !j->ops && j->w.canary ? "canary" : NULL;
+    kn_alert_source source = j->ops        ? KN_ALERT_OPS
+                             : j->feedback ? KN_ALERT_FEEDBACK
+                                           : KN_ALERT_DRIFT;
     for (size_t i = 0; w->cfg && i < w->cfg->n_rules; i++) {
         const kn_alert_rule *r = &w->cfg->rules[i];
-        if ((r->source == KN_ALERT_OPS) != j->ops) continue;
+        if (r->source != source) continue;
         double v = NAN;
         const char *column = NULL;
         if (kn_alert_measure(r, &in, &v, &column) != KN_OK) {
@@ -295,84 +512,68 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
             continue;
         }
         int fires = kn_alert_fires(r, v);
-        char cond[64];
-        snprintf(cond, sizeof cond, "%s %.15g", op_text(r->op), r->threshold);
-        json_t *detail =
-            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:s}", "rule", r->name, "severity",
-                      r->severity, "model", model, "metric", r->metric, "column",
-                      column ? json_string(column) : json_null(), "value", num(v), "condition",
-                      cond, "window", (json_int_t)k, "data", data);
+        json_t *detail = kn_incident_detail(r, model, v, column, (int64_t)k, data);
         if (!detail) continue;
-        if (!j->ops) {
+        if (j->feedback) {
+            json_object_del(detail, "column");
+            json_object_set_new(detail, "version", json_string(j->w.version));
+            json_object_set_new(detail, "scope", json_string(scope ? scope : "main"));
+            for (int m = 0; m < KN_ALERT_N_LIVE; m++) {
+                const char *name = kn_live_metric_name((kn_live_metric)m);
+                if (!isnan(in.live[m])) json_object_set_new(detail, name, json_real(in.live[m]));
+            }
+            if (in.live_metric >= 0 && !isnan(in.live_test[in.live_metric]))
+                json_object_set_new(detail, "test", json_real(in.live_test[in.live_metric]));
+            if (in.live_metric >= 0)
+                json_object_set_new(
+                    detail, "headline",
+                    json_string(kn_live_metric_name((kn_live_metric)in.live_metric)));
+        } else if (!j->ops) {
             json_t *drifted = json_array();
             for (size_t c = 0; c < j->w.cols.n_cols; c++)
                 if (j->w.cols.cols[c].drifted)
                     json_array_append_new(drifted, json_string(j->w.cols.cols[c].name));
             json_object_set_new(detail, "drifted_columns", drifted);
             json_object_set_new(detail, "version", json_string(j->w.version));
+            json_object_set_new(detail, "scope", json_string(scope ? scope : "main"));
         } else {
             json_object_del(detail, "column");
             json_object_set_new(detail, "series", column ? json_string(column) : json_null());
             json_t *ev = json_loads(j->events, 0, NULL);
             json_object_set_new(detail, "events", ev ? ev : json_array());
         }
-        int send = 0, opened = 0;
-        if (w->store) {
-            char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
-            kn_alert_step st = {0};
-            kn_status e = text ? kn_store_alert_observe(w->store, model, r->name, r->severity,
-                                                        fires, r->for_windows, text, &st)
-                               : KN_ERR_NOMEM;
-            free(text);
+        kn_incident_step st;
+        kn_status e = kn_incidents_observe(w->inc, i, model, scope, fires, (int64_t)k, detail, &st);
+        if (e != KN_OK)
+            kn_log(KN_LOG_WARN, "serve: alert rule '%s': %s%s", r->name,
+                   w->store ? "the store: " : "", kn_last_error());
+        pthread_mutex_lock(&w->mu);
+        if (!scope) w->open_now[i] = st.open && e == KN_OK;
+        if (st.opened) w->incidents[i]++;
+        pthread_mutex_unlock(&w->mu);
+        /* a retrain: action: the incident goes to the sinks when it ends,
+         * carrying its result (version, scores, promoted or not and why) */
+        int waits = 0;
+        if (e == KN_OK && st.opened && r->retrain_spec)
+            waits = retrain_start(w, i, r, model, scope, detail);
+        else if (e == KN_OK && st.send && r->retrain_spec)
+            waits = retrain_pending(w, i, model, scope);
+        if (e == KN_OK && st.send && !waits && w->cfg->n_sinks) {
+            int ok = 0, tries = 0;
+            e = kn_incidents_deliver(w->inc, i, model, scope, detail, &ok, &tries);
             if (e != KN_OK)
-                kn_log(KN_LOG_WARN, "serve: alert rule '%s': the store: %s", r->name,
-                       kn_last_error());
-            else if (st.incident) {
-                char since[32];
-                iso_time(st.since, since, sizeof since);
-                json_object_set_new(detail, "incident", json_integer(st.incident));
-                json_object_set_new(detail, "since", json_string(since));
-                send = st.undelivered;
-                opened = st.opened;
-            }
-            pthread_mutex_lock(&w->mu);
-            w->open_now[i] = st.incident && e == KN_OK;
-            pthread_mutex_unlock(&w->mu);
-        } else {
-            streak *s = find_streak(w, i, model);
-            if (!s) {
-                json_decref(detail);
-                continue;
-            }
-            s->streak = fires ? s->streak + 1 : 0;
-            if (fires && s->streak >= r->for_windows) {
-                if (!s->open) s->open = (int64_t)k, s->undelivered = 1, opened = 1;
-                char id[160];
-                snprintf(id, sizeof id, "%s@%s@window%lld", r->name, model, (long long)s->open);
-                json_object_set_new(detail, "incident", json_string(id));
-                json_object_set_new(detail, "since_window", json_integer(s->open));
-                send = (int)s->undelivered;
-            } else
-                s->open = 0, s->undelivered = 0;
-            pthread_mutex_lock(&w->mu);
-            w->open_now[i] = s->open != 0;
-            pthread_mutex_unlock(&w->mu);
-        }
-        if (opened) {
-            pthread_mutex_lock(&w->mu);
-            w->incidents[i]++;
-            pthread_mutex_unlock(&w->mu);
-        }
-        if (send && w->cfg->n_sinks) {
-            int tries = 0, ok = deliver(w, detail, &tries);
-            if (w->store && kn_store_alert_delivered(
-                                w->store, json_integer_value(json_object_get(detail, "incident")),
-                                ok, tries) != KN_OK)
                 kn_log(KN_LOG_WARN, "serve: alert delivery: the store: %s", kn_last_error());
-            if (!w->store && ok) {
-                streak *s = find_streak(w, i, model);
-                if (s) s->undelivered = 0;
-            }
+            else if (!ok)
+                kn_log(KN_LOG_WARN,
+                       "serve: alert not delivered (sent again with the next window "
+                       "while the incident is open): %s",
+                       kn_last_error());
+            pthread_mutex_lock(&w->mu);
+            if (ok)
+                w->delivered++;
+            else
+                w->delivery_failed++;
+            pthread_mutex_unlock(&w->mu);
         }
         json_decref(detail);
     }
@@ -380,6 +581,16 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
 
 static void work(kn__watch *w, job *j)
 {
+    if (j->done) {
+        retrain_done(w, j->done);
+        return;
+    }
+    if (j->feedback) {
+        char data[160];
+        snprintf(data, sizeof data, "kiln serve: version %s feedback", j->w.version);
+        alerts(w, j, j->w.model, data, j->fwindow);
+        return;
+    }
     if (j->ops) {
         pthread_mutex_lock(&w->mu);
         unsigned long long k = ++w->intervals;
@@ -451,6 +662,7 @@ static void *tester_main(void *arg)
         j->next = NULL;
         kn__watch_window *r = &j->w;
         kn__drift_run(j->d, r); /* the model stays alive: j->owner */
+        r->canary = r->slot && j->owner && atomic_load(&r->slot->snap[KN__SNAP_CANARY]) == j->owner;
         const char *model = r->model, *version = r->version;
         r->model = model ? kn_strdup(model) : NULL;
         r->version = version ? kn_strdup(version) : NULL;
@@ -464,7 +676,8 @@ static void *tester_main(void *arg)
     return NULL;
 }
 
-kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg, kn__watch **out)
+kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg,
+                          const char *retrain_exe, kn__watch **out)
 {
     kn__watch *w = kn_calloc(1, sizeof *w);
     if (!w) {
@@ -472,6 +685,8 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
         return KN_ERR_NOMEM;
     }
     w->cfg = cfg;
+    w->retrain_exe = retrain_exe ? kn_strdup(retrain_exe) : NULL;
+    w->store_dir = store_dir ? kn_strdup(store_dir) : NULL;
     size_t n = cfg ? cfg->n_rules : 0;
     w->incidents = kn_calloc(n + 1, sizeof *w->incidents);
     w->open_now = kn_calloc(n + 1, sizeof *w->open_now);
@@ -480,6 +695,13 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
     pthread_cond_init(&w->tcond, NULL);
     kn_status e = w->incidents && w->open_now ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && record) e = kn_store_open(store_dir, 1, &w->store);
+    if (e == KN_OK) {
+        kn_incident_opts io;
+        kn_incident_opts_init(&io);
+        io.store = w->store;
+        io.id_names_model = 1;
+        e = kn_incidents_new(cfg, &io, &w->inc);
+    }
     if (e == KN_OK && pthread_create(&w->thread, NULL, watch_main, w))
         e = kn_fail(KN_ERR_INTERNAL, "cannot start the monitoring thread");
     else if (e == KN_OK)
@@ -504,6 +726,17 @@ void kn__watch_stop(kn__watch *w)
     pthread_cond_broadcast(&w->tcond);
     pthread_mutex_unlock(&w->mu);
     if (w->testing) pthread_join(w->tester, NULL); /* tests every copy queued, first */
+    /* the retrains running end first (their incidents go through the
+     * queue); none starts from now on */
+    pthread_mutex_lock(&w->mu);
+    w->no_retrains = 1;
+    while (w->retrains) {
+        pthread_mutex_unlock(&w->mu);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
     if (w->running) {
         pthread_mutex_lock(&w->mu);
         w->stop = 1;
@@ -514,8 +747,8 @@ void kn__watch_stop(kn__watch *w)
     for (job *j = w->head, *next; j; j = next) next = j->next, job_free(j);
     for (job *j = w->thead, *next; j; j = next)
         next = j->next, kn__serve_snap_put(j->owner), job_free(j);
-    for (size_t i = 0; i < w->n_streaks; i++) kn_free(w->streaks[i].model);
-    kn_free(w->streaks);
+    kn_incidents_free(w->inc);
+    kn_free(w->retrain_exe), kn_free(w->store_dir);
     kn_store_close(w->store);
     kn_alert_config_free(w->cfg);
     kn_free(w->incidents);
@@ -606,13 +839,6 @@ kn_status kn__serve_alerts_read(const char *path, kn_alert_config **out)
     fclose(fp);
     if (e == KN_OK) text[n] = 0, e = kn_alert_config_parse(text, n, path, out);
     kn_free(text);
-    for (size_t i = 0; e == KN_OK && i < (*out)->n_rules; i++)
-        if ((*out)->rules[i].retrain_spec)
-            e = kn_fail(KN_ERR_INVALID,
-                        "%s: rule '%s' has retrain:, which kiln serve does not run (a retrain "
-                        "needs the store's incident and the registry: kiln monitor check "
-                        "--record --alerts runs it); drop retrain: here",
-                        path, (*out)->rules[i].name);
     if (e != KN_OK) {
         kn_alert_config_free(*out);
         *out = NULL;
@@ -625,12 +851,38 @@ kn_status kn__serve_alerts_check(const kn_alert_config *c, const char *path, con
 {
     for (size_t i = 0; c && i < c->n_rules; i++) {
         const kn_alert_rule *r = &c->rules[i];
+        if (r->retrain_spec && !o->retrain_exe)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' has retrain:, which runs kiln monitor retrain: the "
+                           "server needs the kiln binary (kn_serve_opts.retrain_exe)",
+                           path, r->name);
+        for (size_t k = 0; r->retrain_spec && k < n_slots; k++)
+            if (!slots[k].ref)
+                return kn_fail(KN_ERR_INVALID,
+                               "%s: rule '%s' has retrain:, which registers a new version of the "
+                               "model, but model '%s' is served from a file: serve it from the "
+                               "registry (--model NAME@production), or drop retrain:",
+                               path, r->name, slots[k].name);
         if (r->source == KN_ALERT_ANOMALY)
             return kn_fail(KN_ERR_INVALID,
                            "%s: rule '%s' watches '%s', which kiln serve does not measure "
                            "(kiln monitor check --anomalies does); the server's metrics are the "
-                           "drift ones (with --drift-window) and ops_* (with --ops-interval)",
+                           "drift ones (with --drift-window), ops_* (with --ops-interval) and "
+                           "live_* (feedback labels)",
                            path, r->name, r->metric);
+        if (r->source == KN_ALERT_FEEDBACK && !o->feedback_rows)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' watches '%s', a live score of feedback labels: give "
+                           "--feedback-ring N (over 0)",
+                           path, r->name, r->metric);
+        if (r->source == KN_ALERT_FEEDBACK && r->window_rows &&
+            (size_t)r->window_rows != (o->feedback_window ? o->feedback_window : 1000))
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: rule '%s' has window %lld labels, the server %zu "
+                           "(--feedback-window); give them one window, or drop window:",
+                           path, r->name, (long long)r->window_rows,
+                           o->feedback_window ? o->feedback_window : (size_t)1000);
+        if (r->source == KN_ALERT_FEEDBACK) continue;
         if (r->source == KN_ALERT_OPS && !(o->ops_interval_s > 0))
             return kn_fail(KN_ERR_INVALID,
                            "%s: rule '%s' watches '%s', an operational series: give "

@@ -3,7 +3,8 @@
 # free_port: a port the kernel hands out for a bind to port 0.
 free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 SERVE_PID=
-trap 'if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; fi; rm -rf "$W"' EXIT
+RECEIVER=
+trap 'stop_receiver; if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; fi; rm -rf "$W"' EXIT
 # start_server ARGS...: kiln serve on a free port ($PORT, $URL), waiting
 # until /v2/health/live answers (10 s at most).
 start_server() {
@@ -51,4 +52,39 @@ metrics_after_windows() {
         sleep 0.05
     done
     fail "the server tested fewer than $2 drift windows within 10 s: $(grep '^kiln_drift_windows_total' "$1")"
+}
+# start_receiver PORT OUT [DELAY]: a webhook receiver on 127.0.0.1:PORT
+# ($RECEIVER) appending each POST's body as one line to OUT (200); it
+# starts listening only after DELAY seconds (down for a while; default 0).
+start_receiver() {
+    cat > "$W/receiver.py" <<'PY'
+import http.server, sys, time
+out = sys.argv[2]
+time.sleep(float(sys.argv[3]))  # down for a while
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(out, "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+    $py "$W/receiver.py" "$1" "$2" "${3:-0}" &
+    RECEIVER=$!
+    [ "${3:-0}" != 0 ] && return 0
+    for _ in $(seq 100); do
+        $py -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    fail "the webhook receiver did not start"
+}
+stop_receiver() { [ -z "$RECEIVER" ] || { kill "$RECEIVER"; wait "$RECEIVER" 2>/dev/null || true; RECEIVER=; }; }
+# stop_server: SIGTERM, which works the monitoring queue off; it must exit 0
+# with no sanitizer report.
+stop_server() {
+    kill -TERM "$SERVE_PID"
+    wait "$SERVE_PID" || fail "kiln serve did not exit 0 on SIGTERM: $(cat "$W/serve.err")"
+    SERVE_PID=
+    ! grep -q "Sanitizer\|runtime error" "$W/serve.err" || fail "sanitizer: $(cat "$W/serve.err")"
 }

@@ -35,22 +35,6 @@ PY
 "$KILN" -q train --data "$W/train.csv" --target compressive_strength --model gbdt \
     --param n_estimators=30 --out "$W/c.kiln" > /dev/null
 HOOK=$(free_port)
-cat > "$W/receiver.py" <<'PY'
-import http.server, sys, time
-out = sys.argv[2]
-time.sleep(float(sys.argv[3]))  # down for a while
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        with open(out, "ab") as f:
-            f.write(body + b"\n")
-        self.send_response(200); self.end_headers()
-    def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-RECEIVER=
-stop_receiver() { [ -z "$RECEIVER" ] || { kill "$RECEIVER"; wait "$RECEIVER" 2>/dev/null || true; RECEIVER=; }; }
-trap 'stop_receiver; if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; fi; rm -rf "$W"' EXIT
 cat > "$W/rules.yaml" <<EOF
 rules:
   - name: cement_moved
@@ -86,14 +70,11 @@ echo '{"instances": [{"cement": "lots", "age": 28}]}' > "$W/bad.json"
 run() { # the whole stream; $W/got.jsonl receives the deliveries
     rm -f "$W/got.jsonl"
     send 0 290
-    $py "$W/receiver.py" "$HOOK" "$W/got.jsonl" 1.5 & RECEIVER=$!
+    start_receiver "$HOOK" "$W/got.jsonl" 1.5
     send 290 600
     for i in $(seq 10); do expect_status 400 POST /v1/models/c:predict "$W/bad.json"; done
     send 600 690
-    kill -TERM "$SERVE_PID"
-    wait "$SERVE_PID" || fail "kiln serve did not exit 0 on SIGTERM: $(cat "$W/serve.err")"
-    SERVE_PID=
-    ! grep -q "Sanitizer\|runtime error" "$W/serve.err" || fail "sanitizer: $(cat "$W/serve.err")"
+    stop_server
     stop_receiver
 }
 check() { # what the receiver got: one delivery per incident

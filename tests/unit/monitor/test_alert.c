@@ -119,12 +119,63 @@ static void test_measure(void **state)
     kn_alert_config_free(c);
 }
 
+/* Feedback metrics: the live scores as given, live_drop the test score
+ * minus the live one (the other way round for RMSE), so "> margin" means
+ * worse for both; NaN without a test score or a headline; a feedback
+ * metric never reads a drift check. */
+static void test_feedback(void **state)
+{
+    (void)state;
+    kn_alert_config *c = parse("rules:\n"
+                               "  - {name: a, metric: live_accuracy, condition: \"< 0.8\"}\n"
+                               "  - {name: b, metric: live_drop, condition: \"> 0.05\"}\n"
+                               "  - {name: c, metric: live_rmse, condition: \"> 3\"}\n");
+    for (size_t i = 0; i < 3; i++) assert_int_equal(c->rules[i].source, KN_ALERT_FEEDBACK);
+    assert_int_equal(kn_alert_metric_source("live_mae"), KN_ALERT_FEEDBACK);
+    assert_int_equal(kn_alert_metric_source("live_auc"), -1);
+    kn_alert_inputs in;
+    kn_alert_inputs_init(&in);
+    double v = 0;
+    const char *col = "x";
+    KN_CHECK(kn_alert_measure(&c->rules[1], &in, &v, &col));
+    assert_true(isnan(v) && !col); /* nothing measured */
+    in.live[KN_LIVE_ACCURACY] = 0.75;
+    in.live[KN_LIVE_ROC_AUC] = 0.9;
+    in.live_metric = KN_LIVE_ACCURACY;
+    KN_CHECK(kn_alert_measure(&c->rules[1], &in, &v, &col));
+    assert_true(isnan(v)); /* no test score */
+    in.live_test[KN_LIVE_ACCURACY] = 0.85;
+    KN_CHECK(kn_alert_measure(&c->rules[0], &in, &v, &col));
+    assert_true(v == 0.75 && kn_alert_fires(&c->rules[0], v));
+    KN_CHECK(kn_alert_measure(&c->rules[1], &in, &v, &col));
+    assert_true(fabs(v - 0.1) < 1e-15 && kn_alert_fires(&c->rules[1], v));
+    in.live[KN_LIVE_ACCURACY] = 0.9; /* better than the test: a negative drop */
+    KN_CHECK(kn_alert_measure(&c->rules[1], &in, &v, &col));
+    assert_true(fabs(v + 0.05) < 1e-15 && !kn_alert_fires(&c->rules[1], v));
+    /* lower is better: RMSE 5 against a test RMSE of 4 is worse by 1 */
+    kn_alert_inputs_init(&in);
+    in.live[KN_LIVE_RMSE] = 5, in.live_test[KN_LIVE_RMSE] = 4, in.live_metric = KN_LIVE_RMSE;
+    KN_CHECK(kn_alert_measure(&c->rules[1], &in, &v, &col));
+    assert_true(v == 1 && kn_alert_fires(&c->rules[1], v));
+    KN_CHECK(kn_alert_measure(&c->rules[2], &in, &v, &col));
+    assert_true(v == 5 && kn_alert_fires(&c->rules[2], v));
+    kn_alert_config_free(c);
+    /* an unknown live metric names its line and the live metrics */
+    const char *bad = "rules:\n  - {name: a, metric: psi, condition: \"> 1\"}\n"
+                      "  - {name: x, metric: live_f1, condition: \"< 0.5\"}\n";
+    KN_CHECK_FAILS(kn_alert_config_parse(bad, strlen(bad), "t/a.yaml", &c), KN_ERR_PARSE,
+                   "t/a.yaml:3");
+    assert_non_null(strstr(kn_last_error(), "no metric 'live_f1'"));
+    assert_non_null(strstr(kn_last_error(), "live_rmse, live_mae, live_drop"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sources_and_series),
         cmocka_unit_test(test_bad_rules),
         cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_feedback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

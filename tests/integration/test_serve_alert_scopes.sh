@@ -1,0 +1,80 @@
+#!/bin/bash
+# kiln serve --alerts with a canary: a rule's streak and incident are per
+# scope (the main version, the canary), so a canary's windows neither
+# close nor prolong the main version's incident. Main and canary (50 %:
+# requests alternate, main first) each see four tumbling windows of 100
+# rows of concrete mixes: the main's cement times 1.6 in windows 1-2, the
+# canary's in 3-4. Interleaved, one shared streak would open and close an
+# incident at every turn; per scope there are two incidents: the main's
+# (window 1, closed by its window 3) and the canary's (window 3), each
+# delivered once to a webhook receiver on 127.0.0.1; the store keeps them
+# under c and c#canary. Requests go through curl.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve_lib.sh"
+KILN=${KILN:?set KILN to the kiln binary}
+require_sklearn
+D="$(dirname "$0")/../data"
+mkdir "$W/req"
+$py - "$D" "$W" <<'PY'
+import json, sys, numpy as np, pandas as pd
+d, w = sys.argv[1:]
+c = pd.read_csv(f"{d}/concrete.csv")
+c = c.iloc[np.random.RandomState(3).permutation(len(c))].reset_index(drop=True)
+c.iloc[:600].to_csv(f"{w}/train.csv", index=False)
+live = c.iloc[600:1000].drop(columns=["compressive_strength"]).reset_index(drop=True)
+def stream(seed, moved):  # 400 rows: windows `moved` (1-based) with cement times 1.6
+    s = live.iloc[np.random.RandomState(seed).permutation(len(live))].reset_index(drop=True)
+    for k in moved:
+        s.loc[(k - 1) * 100:k * 100 - 1, "cement"] *= 1.6
+    return s
+main, canary = stream(1, (1, 2)), stream(2, (3, 4))
+for k in range(80):  # request k: the main's when even, the canary's when odd
+    s, i = (main, k // 2) if k % 2 == 0 else (canary, k // 2)
+    rows = s.iloc[i * 10:(i + 1) * 10].to_dict("records")
+    json.dump({"instances": rows}, open(f"{w}/req/{k:03d}.json", "w"))
+PY
+"$KILN" -q train --data "$W/train.csv" --target compressive_strength --model gbdt \
+    --param n_estimators=20 --out "$W/c1.kiln" > /dev/null
+"$KILN" -q train --data "$W/train.csv" --target compressive_strength --model gbdt \
+    --param n_estimators=25 --out "$W/c2.kiln" > /dev/null
+HOOK=$(free_port)
+cat > "$W/rules.yaml" <<EOF
+rules:
+  - name: cement_moved
+    metric: psi
+    column: cement
+    condition: "> 0.2"
+sinks:
+  - webhook: http://127.0.0.1:$HOOK/alerts
+EOF
+start_receiver "$HOOK" "$W/got.jsonl"
+start_server --model c="$W/c1.kiln" --canary c="$W/c2.kiln"=50% --threads 2 --drift-window 100 \
+    --alerts "$W/rules.yaml" --record-windows --store "$W/store"
+for f in "$W"/req/*.json; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+        --data-binary "@$f" "$URL/v1/models/c:predict")
+    [ "$code" = 200 ] || fail "$f: status $code"
+done
+metrics_after_windows "$W/metrics" 8
+stop_server
+stop_receiver
+$py - "$W" <<'PY' || fail "the deliveries are wrong: $(cat "$W/got.jsonl" 2>/dev/null)"
+import json, sys
+got = [json.loads(l) for l in open(f"{sys.argv[1]}/got.jsonl")]
+seen = sorted((a["scope"], a["version"], a["window"]) for a in got)
+assert seen == [("canary", "2", 3), ("main", "1", 1)], seen
+assert all(a["rule"] == "cement_moved" and a["model"] == "c" and a["value"] > 0.2 for a in got), got
+print(f"one incident per scope: {seen}")
+PY
+"$KILN" --json monitor alerts --store "$W/store" > "$W/alerts.json"
+$py - "$W" <<'PY' || fail "the store's incidents are wrong: $(cat "$W/alerts.json")"
+import json, sys
+a = json.load(open(f"{sys.argv[1]}/alerts.json"))["alerts"]
+by = {x["model"]: x for x in a}
+assert len(a) == 2 and sorted(by) == ["c", "c#canary"], a
+assert by["c"]["closed"] is not None and by["c"]["detail"]["window"] == 2, by["c"]  # closed by window 3
+assert by["c#canary"]["closed"] is None and by["c#canary"]["detail"]["window"] == 4, by["c#canary"]
+assert all(x["delivered"] for x in a), a
+PY
+echo "serve alert scopes: ok"
