@@ -121,13 +121,14 @@ typedef struct boot_plan {
     size_t n, k;
     uint64_t seed;
     boot_metric *m;
-    int need_idx, need_cnt, need_nz, need_cells, need_binary, need_ovr;
+    int need_idx, need_cnt, need_nz, need_cells, need_binary, need_ovr, need_roc, need_ap;
     uint32_t *cell;          /* LABELS: true x k + predicted */
     size_t k_cells;          /* d->k */
     boot_order binary, *ovr; /* ROC/AP; OVR (k_model) */
     size_t k_ovr;
-    uint32_t *err_row; /* MEDIAN: rows by |y - pred| increasing */
-    double *err;       /* ... and those errors */
+    uint32_t *err_row;        /* MEDIAN: rows by |y - pred| increasing */
+    double *err;              /* ... and those errors */
+    unsigned char *err_mixed; /* ... and whether rows of that error differ in weight */
 } boot_plan;
 
 /* ---- the plan: what each metric needs, made once ---- */
@@ -188,6 +189,7 @@ static void plan_free(boot_plan *p)
     kn_free(p->ovr);
     kn_free(p->err_row);
     kn_free(p->err);
+    kn_free(p->err_mixed);
     memset(p, 0, sizeof *p);
 }
 
@@ -228,10 +230,17 @@ static kn_status errors_make(const kn_metric_data *d, kn__scored *scratch, boot_
     qsort(scratch, n, sizeof *scratch, by_asc);
     p->err_row = kn_malloc(n * sizeof *p->err_row);
     p->err = kn_malloc(n * sizeof *p->err);
-    if (!p->err_row || !p->err) return KN_ERR_NOMEM;
+    p->err_mixed = kn_calloc(n, 1);
+    if (!p->err_row || !p->err || !p->err_mixed) return KN_ERR_NOMEM;
     for (size_t r = 0; r < n; r++) {
         p->err_row[r] = (uint32_t)scratch[r].i;
         p->err[r] = scratch[r].s;
+    }
+    for (size_t a = 0, b; d->w && a < n; a = b) { /* runs of one error */
+        int mixed = 0;
+        for (b = a + 1; b < n && p->err[b] == p->err[a]; b++)
+            mixed |= d->w[p->err_row[b]] != d->w[p->err_row[a]];
+        if (mixed) memset(p->err_mixed + a, 1, b - a);
     }
     return KN_OK;
 }
@@ -349,9 +358,11 @@ static kn_status plan_make(const kn_metric_data *d, const char *const *names, si
     kn_free(scratch);
     for (size_t m = 0; e == KN_OK && m < k; m++) {
         boot_kind t = p->m[m].kind;
-        if (t == BOOT_PLAIN || t == BOOT_ROWS) p->need_idx = 1;
+        if (t == BOOT_PLAIN || t == BOOT_ROWS || (t == BOOT_MEDIAN && d->w)) p->need_idx = 1;
         if (t != BOOT_PLAIN) p->need_cnt = 1;
         if (t == BOOT_LABELS) p->need_cells = 1;
+        if (t == BOOT_ROC) p->need_roc = 1;
+        if (t == BOOT_AP) p->need_ap = 1;
         if (t == BOOT_LABELS || t == BOOT_MEAN || t == BOOT_ROWS) p->need_nz = 1;
     }
     if (e != KN_OK) plan_free(p);
@@ -409,8 +420,8 @@ static kn_status work_alloc(const boot_plan *p, boot_work *w)
         ok &= !!(w->terms = kn_malloc(n * sizeof *w->terms));
     }
     if (p->need_cells) {
-        ok &= !!(w->cell_n = kn_malloc(kk * sizeof *w->cell_n));
-        ok &= !!(w->cell_w = kn_malloc(kk * sizeof *w->cell_w));
+        ok &= !!(w->cell_n = kn_malloc(4 * kk * sizeof *w->cell_n));
+        ok &= !!(w->cell_w = kn_malloc(4 * kk * sizeof *w->cell_w));
         ok &= !!(w->cell_wq = kn_malloc(kk * sizeof *w->cell_wq));
         ok &= !!(w->cell_y = kn_malloc(kk * sizeof *w->cell_y));
         ok &= !!(w->cell_p = kn_malloc(kk * sizeof *w->cell_p));
@@ -443,11 +454,11 @@ static void draw(const boot_plan *p, boot_work *w, size_t r)
         for (size_t i = 0; i < n; i++) w->cnt[kn_rng_below(&g, n)]++;
     if (!p->need_nz) return;
     size_t q = 0;
-    for (size_t j = 0; j < n; j++)
-        if (w->cnt[j]) {
-            w->nz[q] = (uint32_t)j;
-            w->cw[q++] = wt ? (double)w->cnt[j] * wt[j] : (double)w->cnt[j];
-        }
+    for (size_t j = 0; j < n; j++) { /* branch-free: a third of the rows is not drawn */
+        w->nz[q] = (uint32_t)j;
+        w->cw[q] = wt ? (double)w->cnt[j] * wt[j] : (double)w->cnt[j];
+        q += w->cnt[j] != 0;
+    }
     w->q = q;
     w->cw_sum = wt ? kn_sum_pairwise(w->cw, q) : (double)n;
 }
@@ -457,19 +468,28 @@ static void cells(const boot_plan *p, boot_work *w, kn_metric_data *out)
 {
     const kn_metric_data *d = p->d;
     size_t k = p->k_cells, kk = k * k, m = 0;
-    memset(w->cell_n, 0, kk * sizeof *w->cell_n);
-    memset(w->cell_w, 0, kk * sizeof *w->cell_w);
+    /* four histograms, so that rows of the same cell in a row do not wait
+       on each other's sums */
+    memset(w->cell_n, 0, 4 * kk * sizeof *w->cell_n);
     for (size_t q = 0; q < w->q; q++) {
-        uint32_t j = w->nz[q], c = p->cell[j];
-        w->cell_n[c] += w->cnt[j];
-        w->cell_w[c] += w->cw[q];
+        uint32_t j = w->nz[q];
+        w->cell_n[(q & 3) * kk + p->cell[j]] += w->cnt[j];
     }
-    for (size_t c = 0; c < kk; c++)
-        if (w->cell_n[c]) {
-            w->cell_y[m] = (int32_t)(c / k);
-            w->cell_p[m] = (int32_t)(c % k);
-            w->cell_wq[m++] = w->cell_w[c];
-        }
+    if (d->w) {
+        memset(w->cell_w, 0, 4 * kk * sizeof *w->cell_w);
+        for (size_t q = 0; q < w->q; q++) w->cell_w[(q & 3) * kk + p->cell[w->nz[q]]] += w->cw[q];
+    }
+    for (size_t c = 0; c < kk; c++) {
+        uint32_t cn =
+            w->cell_n[c] + w->cell_n[kk + c] + w->cell_n[2 * kk + c] + w->cell_n[3 * kk + c];
+        if (!cn) continue;
+        w->cell_y[m] = (int32_t)(c / k);
+        w->cell_p[m] = (int32_t)(c % k);
+        /* unweighted: the count, as the copies' confusion sums it */
+        w->cell_wq[m++] = d->w ? (w->cell_w[c] + w->cell_w[kk + c]) +
+                                     (w->cell_w[2 * kk + c] + w->cell_w[3 * kk + c])
+                               : (double)cn;
+    }
     *out = (kn_metric_data){.n = m,
                             .w = w->cell_wq,
                             .y_class = w->cell_y,
@@ -493,38 +513,52 @@ static size_t curve_points(const boot_plan *p, const boot_work *w, const boot_or
                            double *f)
 {
     const double *wt = p->d->w;
-    double tp = 0, fp = 0;
     size_t m = 0, n = p->n;
     unsigned any = 0;
+    if (!wt) { /* counts: integer sums, exact as the copies' */
+        uint64_t tp = 0, fp = 0;
+        for (size_t r = 0; r < n; r++) {
+            uint32_t c = w->cnt[o->row[r]];
+            unsigned fl = o->flag[r], pos = fl & AT_POS, end = (fl & AT_END) >> 1;
+            tp += pos ? c : 0;
+            fp += pos ? 0 : c;
+            any |= c != 0;
+            t[m] = (double)tp;
+            f[m] = (double)fp;
+            m += end & any;
+            any &= end ^ 1u;
+        }
+        return m;
+    }
+    double tp = 0, fp = 0;
     for (size_t r = 0; r < n; r++) {
-        uint32_t j = o->row[r], c = w->cnt[j];
-        double cw = wt ? (double)c * wt[j] : (double)c;
-        unsigned fl = o->flag[r];
-        if (fl & AT_POS)
-            tp += cw;
-        else
-            fp += cw;
-        any |= c != 0 && cw != 0;
+        uint32_t j = o->row[r];
+        double cw = (double)w->cnt[j] * wt[j]; /* 0: not drawn, or weight 0 (left out) */
+        unsigned fl = o->flag[r], end = (fl & AT_END) >> 1;
+        tp += fl & AT_POS ? cw : 0;
+        fp += fl & AT_POS ? 0 : cw;
+        any |= cw != 0;
         t[m] = tp;
         f[m] = fp;
-        m += (fl & AT_END) && any;
-        if (fl & AT_END) any = 0;
+        m += end & any;
+        any &= end ^ 1u;
     }
     return m;
 }
 
-/* ROC-AUC of the points, as auc_of (NaN where it is undefined). */
-static double auc_points(const double *t, const double *f, size_t m, double *terms)
+/* ROC-AUC of the points, as auc_of (NaN where it is undefined); t and f
+ * become the rates. Two passes the compiler vectorises, the same numbers. */
+static double auc_points(double *t, double *f, size_t m, double *terms)
 {
     if (!m) return NAN;
-    double P = t[m - 1], N = f[m - 1], px = 0, py = 0;
+    double P = t[m - 1], N = f[m - 1];
     if (P <= 0 || N <= 0) return NAN;
     for (size_t i = 0; i < m; i++) {
-        double x = f[i] / N, yv = t[i] / P;
-        terms[i] = (x - px) * (yv + py) / 2;
-        px = x;
-        py = yv;
+        f[i] /= N;
+        t[i] /= P;
     }
+    terms[0] = f[0] * t[0] / 2; /* from (0, 0) */
+    for (size_t i = 1; i < m; i++) terms[i] = (f[i] - f[i - 1]) * (t[i] + t[i - 1]) / 2;
     return kn_sum_pairwise(terms, m);
 }
 
@@ -548,9 +582,9 @@ static double ovr(const boot_plan *p, boot_work *w, int weighted)
     double sum = 0, weight = 0;
     for (size_t c = 0; c < p->k_ovr; c++) {
         size_t m = curve_points(p, w, &p->ovr[c], w->t, w->f);
+        double support = m ? w->t[m - 1] : 0;
         double auc = auc_points(w->t, w->f, m, w->terms);
         if (isnan(auc)) return NAN; /* one class undefined: the whole */
-        double support = w->t[m - 1];
         sum += weighted ? auc * support : auc;
         weight += support;
     }
@@ -558,7 +592,7 @@ static double ovr(const boot_plan *p, boot_work *w, int weighted)
 }
 
 /* Median absolute error of the resample (kn_metric_median_ae). */
-static double median_ae(const boot_plan *p, const boot_work *w)
+static double median_ae(const boot_plan *p, const boot_work *w, int *plain)
 {
     const double *wt = p->d->w;
     size_t n = p->n;
@@ -574,22 +608,44 @@ static double median_ae(const boot_plan *p, const boot_work *w)
         }
         return NAN;
     }
+    /* sklearn's _weighted_percentile at 50 as kn_metric_median_ae takes it:
+       the first error whose cumulative weight reaches half the total. The
+       sums add each copy's weight in turn, in the copies' sorted order, as
+       the metric does: which error is first to reach half can turn on the
+       last bit. Rows of one error but different weights sort there by
+       their draw; *plain is set when the resample draws such a tie. */
     double total = 0, cum = 0;
     size_t last = 0;
     for (size_t r = 0; r < n; r++) {
-        uint32_t j = p->err_row[r];
-        if (w->cnt[j]) total += (double)w->cnt[j] * wt[j];
+        uint32_t j = p->err_row[r], c = w->cnt[j];
+        if (c && p->err_mixed[r]) {
+            *plain = 1;
+            return NAN;
+        }
+        for (uint32_t i = 0; i < c; i++) total += wt[j];
     }
     if (!(total > 0)) return NAN;
     double half = 0.5 * total;
     for (size_t r = 0; r < n; r++) {
-        uint32_t j = p->err_row[r];
-        if (!w->cnt[j]) continue;
-        cum += (double)w->cnt[j] * wt[j];
+        uint32_t j = p->err_row[r], c = w->cnt[j];
+        if (!c) continue;
         last = r;
-        if (cum >= half) return p->err[r];
+        for (uint32_t i = 0; i < c; i++) {
+            cum += wt[j];
+            if (cum >= half) return p->err[r];
+        }
     }
     return p->err[last];
+}
+
+/* The metric on the resample's rows copied (once per resample). */
+static double plain_value(const boot_plan *p, boot_work *w, const boot_metric *bm,
+                          kn_metric_data *taken, int *have_taken)
+{
+    double v;
+    if (!*have_taken) kn__take(p->d, w->idx, p->n, &w->b, taken);
+    *have_taken = 1;
+    return kn_metric_compute(bm->name, taken, &v) == KN_OK ? v : NAN;
 }
 
 /* The k scores of resample r into vals[m * reps + r]. */
@@ -607,9 +663,7 @@ static void resample(const boot_plan *p, boot_work *w, size_t r, size_t reps, do
         if (kind == BOOT_ROWS && w->q < 2) kind = BOOT_PLAIN; /* one row drawn n times */
         switch (kind) {
         case BOOT_PLAIN:
-            if (!have_taken) kn__take(d, w->idx, p->n, &w->b, &taken);
-            have_taken = 1;
-            if (kn_metric_compute(bm->name, &taken, &v) != KN_OK) v = NAN;
+            v = plain_value(p, w, bm, &taken, &have_taken);
             break;
         case BOOT_LABELS:
             if (!have_lab) cells(p, w, &lab);
@@ -633,17 +687,21 @@ static void resample(const boot_plan *p, boot_work *w, size_t r, size_t reps, do
         case BOOT_AP:
             if (w->points == (size_t)-1) {
                 w->points = curve_points(p, w, &p->binary, w->t, w->f);
-                roc = auc_points(w->t, w->f, w->points, w->terms);
-                ap = ap_points(w->t, w->f, w->points);
+                /* the steps first: the area turns t and f into rates */
+                ap = p->need_ap ? ap_points(w->t, w->f, w->points) : NAN;
+                roc = p->need_roc ? auc_points(w->t, w->f, w->points, w->terms) : NAN;
             }
             v = kind == BOOT_ROC ? roc : ap;
             break;
         case BOOT_OVR:
             v = ovr(p, w, bm->weighted);
             break;
-        case BOOT_MEDIAN:
-            v = median_ae(p, w);
+        case BOOT_MEDIAN: {
+            int redo = 0;
+            v = median_ae(p, w, &redo);
+            if (redo) v = plain_value(p, w, bm, &taken, &have_taken);
             break;
+        }
         }
         vals[m * reps + r] = v;
     }
