@@ -121,7 +121,8 @@ typedef struct boot_plan {
     size_t n, k;
     uint64_t seed;
     boot_metric *m;
-    int need_idx, need_cnt, need_nz, need_cells, need_binary, need_ovr, need_roc, need_ap;
+    int need_idx, need_cnt, need_nz, need_cells, need_binary, need_ovr, need_roc, need_ap,
+        need_rows;
     uint32_t *cell;          /* LABELS: true x k + predicted */
     size_t k_cells;          /* d->k */
     boot_order binary, *ovr; /* ROC/AP; OVR (k_model) */
@@ -362,6 +363,7 @@ static kn_status plan_make(const kn_metric_data *d, const char *const *names, si
         if (t != BOOT_PLAIN) p->need_cnt = 1;
         if (t == BOOT_LABELS) p->need_cells = 1;
         if (t == BOOT_ROC) p->need_roc = 1;
+        if (t == BOOT_ROWS) p->need_rows = 1;
         if (t == BOOT_AP) p->need_ap = 1;
         if (t == BOOT_LABELS || t == BOOT_MEAN || t == BOOT_ROWS) p->need_nz = 1;
     }
@@ -411,6 +413,8 @@ static kn_status work_alloc(const boot_plan *p, boot_work *w)
         ok &= !!(w->nz = kn_malloc(n * sizeof *w->nz));
         ok &= !!(w->cw = kn_malloc(n * sizeof *w->cw));
         ok &= !!(w->t = kn_malloc(n * sizeof *w->t));
+    }
+    if (p->need_rows) {
         ok &= !!(w->ry = kn_malloc(n * sizeof *w->ry));
         ok &= !!(w->rp = kn_malloc(n * sizeof *w->rp));
     }
@@ -547,17 +551,19 @@ static size_t curve_points(const boot_plan *p, const boot_work *w, const boot_or
 }
 
 /* ROC-AUC of the points, as auc_of (NaN where it is undefined); t and f
- * become the rates. Two passes the compiler vectorises, the same numbers. */
+ * become the rates. Two vector passes (the same divisions, lane by lane). */
 static double auc_points(double *t, double *f, size_t m, double *terms)
 {
     if (!m) return NAN;
     double P = t[m - 1], N = f[m - 1];
     if (P <= 0 || N <= 0) return NAN;
+#pragma omp simd
     for (size_t i = 0; i < m; i++) {
         f[i] /= N;
         t[i] /= P;
     }
     terms[0] = f[0] * t[0] / 2; /* from (0, 0) */
+#pragma omp simd
     for (size_t i = 1; i < m; i++) terms[i] = (f[i] - f[i - 1]) * (t[i] + t[i - 1]) / 2;
     return kn_sum_pairwise(terms, m);
 }

@@ -260,7 +260,9 @@ static void register_toys(void)
     "recall_macro recall_micro recall_weighted f1_macro f1_micro f1_weighted mcc cohen_kappa "
 
 /* Binary: loans good or bad (gbdt of few rounds: tied scores), positive
- * 'bad'; unweighted and weighted by revol_util (42 rows of weight 0). */
+ * 'bad', on the first 4,000 loans; unweighted and weighted by revol_util
+ * (rows of weight 0 among them); then the interest rate as the score
+ * (fewer than 80 values: ties everywhere). */
 static void binary_loans(void **state)
 {
     (void)state;
@@ -272,6 +274,7 @@ static void binary_loans(void **state)
        probable: decide 'bad' from p(bad) > 0.1, so the labels' scores
        see both classes */
     for (size_t i = 0; i < o.n; i++) o.pc[i] = o.proba[2 * i] > 0.1 ? 0 : 1;
+    o.d.n = 4000; /* the first 4,000 loans: the plain path stays quick */
     const char *defined = ALL_LABELS "precision recall f1 roc_auc roc_auc_ovr_weighted "
                                      "average_precision log_loss brier toy_max_gap ";
     agree("loans, weighted", &o.d, classification_metrics, n_classification, 60, defined, "");
@@ -288,7 +291,7 @@ static void binary_loans(void **state)
         o.pc[i] = p > 0.5 ? 0 : 1;
     }
     kn_frame_free(f);
-    assert_int_equal(distinct(o.proba, o.n, 2), 72);
+    assert_true(distinct(o.proba, o.d.n, 2) < 80);
     agree("loans by int_rate", &o.d, classification_metrics, n_classification, 60, defined, "");
     o.d.w = o.w;
     agree("loans by int_rate, w", &o.d, classification_metrics, n_classification, 60, defined, "");
