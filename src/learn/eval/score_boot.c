@@ -203,7 +203,7 @@ static int labels_in(const int32_t *y, size_t n, size_t k)
 
 /* MEAN: row i's value, the metric on row i alone (NaN where it refuses
  * the row, which then fails every resample that draws it). */
-static kn_status mean_values(const kn_metric_data *d, const kn_metric_vt *vt, double *v)
+static void mean_values(const kn_metric_data *d, const kn_metric_vt *vt, double *v)
 {
     for (size_t i = 0; i < d->n; i++) {
         kn_metric_data one = *d;
@@ -216,7 +216,6 @@ static kn_status mean_values(const kn_metric_data *d, const kn_metric_vt *vt, do
         if (d->proba) one.proba = d->proba + i * d->k_model;
         if (vt->compute(&one, &v[i]) != KN_OK) v[i] = NAN;
     }
-    return KN_OK;
 }
 
 /* MEDIAN: the rows by |y - pred| increasing (p->err NULL where one is
@@ -249,7 +248,9 @@ static kn_status errors_make(const kn_metric_data *d, kn__scored *scratch, boot_
 /* The fast kind of builtin c on d, or BOOT_PLAIN (with *fi its table row). */
 static boot_kind kind_of(const kn_metric_data *d, const kn_component *c, size_t *fi)
 {
-    if (c < kn__metrics || c >= kn__metrics + kn__n_metrics) return BOOT_PLAIN; /* not a builtin */
+    size_t b = 0;
+    while (b < kn__n_metrics && c != &kn__metrics[b]) b++;
+    if (b == kn__n_metrics) return BOOT_PLAIN; /* registered from outside */
     size_t i = 0, nf = sizeof fast_forms / sizeof *fast_forms;
     while (i < nf && strcmp(fast_forms[i].name, c->name)) i++;
     if (i == nf) return BOOT_PLAIN;
@@ -320,7 +321,7 @@ static kn_status plan_make(const kn_metric_data *d, const char *const *names, si
                 break;
             }
             if (!(bm->value = kn_malloc(n * sizeof *bm->value))) e = KN_ERR_NOMEM;
-            if (e == KN_OK) e = mean_values(d, row->vt, bm->value);
+            if (e == KN_OK) mean_values(d, row->vt, bm->value);
         }
         if (bm->kind == BOOT_OVR) bm->weighted = !strcmp(c->name, "roc_auc_ovr_weighted");
         if ((bm->kind == BOOT_ROC || bm->kind == BOOT_AP || bm->kind == BOOT_OVR ||
