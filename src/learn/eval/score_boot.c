@@ -20,8 +20,10 @@
  *   counts into the curve's points at each distinct score (ties as
  *   clf_curve_at groups them), the area or the steps as the metric takes
  *   them;
- * - median absolute error: the errors sorted once, the median (or the
- *   weighted one) found by walking the counts.
+ * - median absolute error: the errors sorted once, the median found by
+ *   walking the counts; the weighted one sums the copies' weights in the
+ *   metric's own order (by error, then by draw: a counting sort by the
+ *   error's rank), so that the row reaching half the total is the same.
  *
  * Without sample weights the counts are integers and every sum above is
  * exact where the metric's own is, so most values are bit for bit the
@@ -121,15 +123,17 @@ typedef struct boot_plan {
     size_t n, k;
     uint64_t seed;
     boot_metric *m;
-    int need_idx, need_cnt, need_nz, need_cells, need_binary, need_ovr, need_roc, need_ap,
-        need_rows;
+    int need_idx, need_taken, need_sorted, need_cnt, need_nz, need_cells, need_binary, need_ovr,
+        need_roc, need_ap, need_rows;
     uint32_t *cell;          /* LABELS: true x k + predicted */
     size_t k_cells;          /* d->k */
     boot_order binary, *ovr; /* ROC/AP; OVR (k_model) */
     size_t k_ovr;
-    uint32_t *err_row;        /* MEDIAN: rows by |y - pred| increasing */
-    double *err;              /* ... and those errors */
-    unsigned char *err_mixed; /* ... and whether rows of that error differ in weight */
+    uint32_t *err_row;   /* MEDIAN: rows by |y - pred| increasing */
+    double *err;         /* ... and those errors */
+    uint32_t *err_group; /* ... and each row's rank among the distinct errors */
+    double *err_value;   /* the distinct errors, increasing */
+    size_t n_groups;
 } boot_plan;
 
 /* ---- the plan: what each metric needs, made once ---- */
@@ -190,7 +194,8 @@ static void plan_free(boot_plan *p)
     kn_free(p->ovr);
     kn_free(p->err_row);
     kn_free(p->err);
-    kn_free(p->err_mixed);
+    kn_free(p->err_group);
+    kn_free(p->err_value);
     memset(p, 0, sizeof *p);
 }
 
@@ -230,18 +235,20 @@ static kn_status errors_make(const kn_metric_data *d, kn__scored *scratch, boot_
     qsort(scratch, n, sizeof *scratch, by_asc);
     p->err_row = kn_malloc(n * sizeof *p->err_row);
     p->err = kn_malloc(n * sizeof *p->err);
-    p->err_mixed = kn_calloc(n, 1);
-    if (!p->err_row || !p->err || !p->err_mixed) return KN_ERR_NOMEM;
+    p->err_group = kn_malloc(n * sizeof *p->err_group);
+    p->err_value = kn_malloc(n * sizeof *p->err_value);
+    if (!p->err_row || !p->err || !p->err_group || !p->err_value) return KN_ERR_NOMEM;
     for (size_t r = 0; r < n; r++) {
         p->err_row[r] = (uint32_t)scratch[r].i;
         p->err[r] = scratch[r].s;
     }
-    for (size_t a = 0, b; d->w && a < n; a = b) { /* runs of one error */
-        int mixed = 0;
-        for (b = a + 1; b < n && p->err[b] == p->err[a]; b++)
-            mixed |= d->w[p->err_row[b]] != d->w[p->err_row[a]];
-        if (mixed) memset(p->err_mixed + a, 1, b - a);
+    size_t g = 0;
+    for (size_t r = 0; r < n; r++) {
+        g += r && p->err[r] != p->err[r - 1];
+        p->err_group[p->err_row[r]] = (uint32_t)g;
+        p->err_value[g] = p->err[r];
     }
+    p->n_groups = n ? g + 1 : 0;
     return KN_OK;
 }
 
@@ -360,7 +367,8 @@ static kn_status plan_make(const kn_metric_data *d, const char *const *names, si
     kn_free(scratch);
     for (size_t m = 0; e == KN_OK && m < k; m++) {
         boot_kind t = p->m[m].kind;
-        if (t == BOOT_PLAIN || t == BOOT_ROWS || (t == BOOT_MEDIAN && d->w)) p->need_idx = 1;
+        if (t == BOOT_PLAIN || t == BOOT_ROWS) p->need_idx = p->need_taken = 1;
+        if (t == BOOT_MEDIAN && d->w) p->need_idx = p->need_sorted = 1;
         if (t != BOOT_PLAIN) p->need_cnt = 1;
         if (t == BOOT_LABELS) p->need_cells = 1;
         if (t == BOOT_ROC) p->need_roc = 1;
@@ -388,6 +396,8 @@ typedef struct boot_work {
     int32_t *cell_y, *cell_p;
     kn__taken b;
     int have_b;
+    uint32_t *at;     /* weighted MEDIAN: where each error's copies go ... */
+    double *sorted_w; /* ... the copies' weights in the metric's order */
 } boot_work;
 
 static void work_free(boot_work *w)
@@ -397,6 +407,7 @@ static void work_free(boot_work *w)
     kn_free(w->cell_n), kn_free(w->cell_w), kn_free(w->cell_wq);
     kn_free(w->cell_y), kn_free(w->cell_p);
     if (w->have_b) kn__taken_free(&w->b);
+    kn_free(w->at), kn_free(w->sorted_w);
     memset(w, 0, sizeof *w);
 }
 
@@ -408,7 +419,11 @@ static kn_status work_alloc(const boot_plan *p, boot_work *w)
     if (p->need_cnt) ok &= !!(w->cnt = kn_malloc(n * sizeof *w->cnt));
     if (p->need_idx) {
         ok &= !!(w->idx = kn_malloc(n * sizeof *w->idx));
-        ok &= w->have_b = kn__taken_alloc(&w->b, p->d, p->n) == KN_OK;
+        if (p->need_taken) ok &= w->have_b = kn__taken_alloc(&w->b, p->d, p->n) == KN_OK;
+    }
+    if (p->need_sorted) {
+        ok &= !!(w->at = kn_malloc((p->n_groups + 1) * sizeof *w->at));
+        ok &= !!(w->sorted_w = kn_malloc(n * sizeof *w->sorted_w));
     }
     if (p->need_nz) {
         ok &= !!(w->nz = kn_malloc(n * sizeof *w->nz));
@@ -599,7 +614,7 @@ static double ovr(const boot_plan *p, boot_work *w, int weighted)
 }
 
 /* Median absolute error of the resample (kn_metric_median_ae). */
-static double median_ae(const boot_plan *p, const boot_work *w, int *plain)
+static double median_ae(const boot_plan *p, const boot_work *w)
 {
     const double *wt = p->d->w;
     size_t n = p->n;
@@ -616,33 +631,30 @@ static double median_ae(const boot_plan *p, const boot_work *w, int *plain)
         return NAN;
     }
     /* sklearn's _weighted_percentile at 50 as kn_metric_median_ae takes it:
-       the first error whose cumulative weight reaches half the total. The
-       sums add each copy's weight in turn, in the copies' sorted order, as
-       the metric does: which error is first to reach half can turn on the
-       last bit. Rows of one error but different weights sort there by
-       their draw; *plain is set when the resample draws such a tie. */
-    double total = 0, cum = 0;
-    size_t last = 0;
-    for (size_t r = 0; r < n; r++) {
-        uint32_t j = p->err_row[r], c = w->cnt[j];
-        if (c && p->err_mixed[r]) {
-            *plain = 1;
-            return NAN;
-        }
-        for (uint32_t i = 0; i < c; i++) total += wt[j];
+       the first error whose cumulative weight reaches half the total. Which
+       error is first can turn on the last bit of the sums, so they add the
+       copies' weights in the metric's own order: by error, then by draw
+       (the copies counting-sorted by their error's rank). */
+    uint32_t *at = w->at;
+    double *sw = w->sorted_w, total = 0, cum = 0;
+    size_t G = p->n_groups, g = 0;
+    memset(at, 0, (G + 1) * sizeof *at);
+    for (size_t i = 0; i < n; i++) at[p->err_group[w->idx[i]] + 1]++;
+    for (size_t q = 0; q < G; q++) at[q + 1] += at[q];
+    for (size_t i = 0; i < n; i++) {
+        size_t j = w->idx[i];
+        sw[at[p->err_group[j]]++] = wt[j];
     }
+    /* at[q]: the end of error q's copies */
+    for (size_t i = 0; i < n; i++) total += sw[i];
     if (!(total > 0)) return NAN;
     double half = 0.5 * total;
-    for (size_t r = 0; r < n; r++) {
-        uint32_t j = p->err_row[r], c = w->cnt[j];
-        if (!c) continue;
-        last = r;
-        for (uint32_t i = 0; i < c; i++) {
-            cum += wt[j];
-            if (cum >= half) return p->err[r];
-        }
+    for (size_t i = 0; i < n; i++) {
+        cum += sw[i];
+        while (at[g] <= i) g++;
+        if (cum >= half) break;
     }
-    return p->err[last];
+    return p->err_value[g];
 }
 
 /* The metric on the resample's rows copied (once per resample). */
@@ -703,12 +715,9 @@ static void resample(const boot_plan *p, boot_work *w, size_t r, size_t reps, do
         case BOOT_OVR:
             v = ovr(p, w, bm->weighted);
             break;
-        case BOOT_MEDIAN: {
-            int redo = 0;
-            v = median_ae(p, w, &redo);
-            if (redo) v = plain_value(p, w, bm, &taken, &have_taken);
+        case BOOT_MEDIAN:
+            v = median_ae(p, w);
             break;
-        }
         }
         vals[m * reps + r] = v;
     }
