@@ -294,9 +294,9 @@ static void binary_loans(void **state)
     o.d.n = 4000; /* the first 4,000 loans: the plain path stays quick */
     const char *defined = ALL_LABELS "precision recall f1 roc_auc roc_auc_ovr_weighted "
                                      "average_precision log_loss brier toy_max_gap ";
-    agree("loans, weighted", &o.d, classification_metrics, n_classification, 60, defined, "");
+    agree("loans, weighted", &o.d, classification_metrics, n_classification, 40, defined, "");
     o.d.w = NULL;
-    agree("loans", &o.d, classification_metrics, n_classification, 60, defined, "");
+    agree("loans", &o.d, classification_metrics, n_classification, 40, defined, "");
     /* the interest rate as the score of a bad loan: 72 values over 9857 rows */
     kn_frame *f = read_data("lending_club.csv");
     size_t j;
@@ -309,9 +309,9 @@ static void binary_loans(void **state)
     }
     kn_frame_free(f);
     assert_true(distinct(o.proba, o.d.n, 2) < 80);
-    agree("loans by int_rate", &o.d, classification_metrics, n_classification, 60, defined, "");
+    agree("loans by int_rate", &o.d, classification_metrics, n_classification, 40, defined, "");
     o.d.w = o.w;
-    agree("loans by int_rate, w", &o.d, classification_metrics, n_classification, 60, defined, "");
+    agree("loans by int_rate, w", &o.d, classification_metrics, n_classification, 40, defined, "");
     outputs_free(&o);
 }
 
@@ -325,17 +325,17 @@ static void multiclass_vehicles(void **state)
     outputs_of("vehicle.csv", "Class", "gbdt", gbdt_small, "Elong", 7, &o);
     const char *defined = ALL_LABELS "roc_auc roc_auc_ovr_weighted log_loss toy_max_gap ";
     const char *binary_only = " precision recall f1 average_precision brier ";
-    agree("vehicles, weighted", &o.d, classification_metrics, n_classification, 200, defined,
+    agree("vehicles, weighted", &o.d, classification_metrics, n_classification, 100, defined,
           binary_only);
     o.d.w = NULL;
-    agree("vehicles", &o.d, classification_metrics, n_classification, 200, defined, binary_only);
+    agree("vehicles", &o.d, classification_metrics, n_classification, 100, defined, binary_only);
     /* the first 30 rows of class 0 become a fifth class, which the model
        never predicts */
     for (size_t i = 0, moved = 0; i < o.n && moved < 30; i++)
         if (o.yc[i] == 0) o.yc[i] = 4, moved++;
     o.d.k = 5;
     o.d.proba = NULL;
-    agree("vehicles, unseen class", &o.d, classification_metrics, n_classification, 200, ALL_LABELS,
+    agree("vehicles, unseen class", &o.d, classification_metrics, n_classification, 100, ALL_LABELS,
           " roc_auc roc_auc_ovr_weighted log_loss brier average_precision ");
     outputs_free(&o);
 }
@@ -378,11 +378,11 @@ static void regression(void **state)
     outputs_of("concrete.csv", "compressive_strength", "gbdt", gbdt_small, "superplasticizer", 3,
                &o);
     assert_true(distinct(o.pred, o.n, 1) < o.n / 2);
-    agree("concrete, weighted", &o.d, regression_metrics, n_regression, 200,
+    agree("concrete, weighted", &o.d, regression_metrics, n_regression, 100,
           " mse rmse mae mape median_ae r2 explained_variance poisson_deviance gamma_deviance ",
           "");
     o.d.w = NULL;
-    agree("concrete", &o.d, regression_metrics, n_regression, 200, defined, "");
+    agree("concrete", &o.d, regression_metrics, n_regression, 100, defined, "");
     for (size_t n = 1; n <= 3; n++) {
         o.d.n = n;
         agree("concrete, few rows", &o.d, regression_metrics, n_regression, 100, "", "");
@@ -393,15 +393,15 @@ static void regression(void **state)
     const char *const ridge[] = {"alpha=1", NULL};
     outputs_of("concrete.csv", "compressive_strength", "ridge", ridge, NULL, 1, &o);
     o.pred[5] = o.pred[500] = o.pred[1000] = -1;
-    agree("concrete, ridge", &o.d, regression_metrics, n_regression, 200, defined, "");
+    agree("concrete, ridge", &o.d, regression_metrics, n_regression, 100, defined, "");
     outputs_free(&o);
     const char *const gbdt_wage[] = {"n_estimators=20", "max_depth=2", NULL};
     outputs_of("cps1985.csv", "wage", "gbdt", gbdt_wage, "experience", 10, &o);
     assert_true(distinct(o.y, o.n, 1) < o.n / 2);
     assert_true(distinct(o.pred, o.n, 1) < o.n / 2);
-    agree("wages, weighted", &o.d, regression_metrics, n_regression, 200, defined, "");
+    agree("wages, weighted", &o.d, regression_metrics, n_regression, 100, defined, "");
     o.d.w = NULL;
-    agree("wages", &o.d, regression_metrics, n_regression, 200, defined, "");
+    agree("wages", &o.d, regression_metrics, n_regression, 100, defined, "");
     outputs_free(&o);
 }
 
@@ -415,7 +415,7 @@ static void sliced_threads(void **state)
     KN_CHECK(kn_model_new("gbdt", &m));
     for (const char *const *p = gbdt_small; *p; p++) KN_CHECK(kn_model_set(m, *p));
     KN_CHECK(kn_model_fit(m, f, "Class", NULL));
-    kn_score_opts o = {.bootstrap = 200, .seed = 3, .slice_by = "term", .weight = "revol_util"};
+    kn_score_opts o = {.bootstrap = 100, .seed = 3, .slice_by = "term", .weight = "revol_util"};
     kn_scores s[2];
     for (int t = 0; t < 2; t++) {
         set_threads(t + 1);
