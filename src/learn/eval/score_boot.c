@@ -726,6 +726,7 @@ static void resample(const boot_plan *p, boot_work *w, size_t r, size_t reps, do
 kn_status kn__bootstrap_scores(const kn_metric_data *d, const char *const *names, size_t k,
                                uint64_t seed, size_t reps, int plain, double *vals)
 {
+    if (!k || !reps) return KN_OK;
     boot_plan p;
     kn_status e = plan_make(d, names, k, seed, plain, &p);
     if (e != KN_OK) return e;
