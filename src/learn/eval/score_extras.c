@@ -156,6 +156,59 @@ void kn__take(const kn_metric_data *d, const size_t *idx, size_t m, kn__taken *b
     out->proba = d->proba ? b->proba : NULL;
 }
 
+/* ---- bootstrap intervals (the resamples: score_boot.c) ---- */
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of v[0..n) sorted, interpolated linearly (numpy's default). */
+static double quantile(const double *v, size_t n, double q)
+{
+    double at = q * (double)(n - 1);
+    size_t i = (size_t)at;
+    if (i + 1 >= n) return v[n - 1];
+    return v[i] + (at - (double)i) * (v[i + 1] - v[i]);
+}
+
+kn_status kn__score_intervals(const kn_score_opts *o, const kn_metric_data *d, kn_scores *s)
+{
+    size_t reps = o->bootstrap, k = s->n;
+    double level = o->level > 0 && o->level < 1 ? o->level : 0.95;
+    s->level = level;
+    s->lo = kn_malloc((k ? k : 1) * sizeof *s->lo);
+    s->hi = kn_malloc((k ? k : 1) * sizeof *s->hi);
+    double *vals = kn_malloc((k ? k : 1) * (reps ? reps : 1) * sizeof *vals);
+    kn_status e = s->lo && s->hi && vals ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK) e = kn__bootstrap_scores(d, s->name, k, o->seed, reps, 0, vals);
+    for (size_t m = 0; e == KN_OK && m < k; m++) {
+        double *v = vals + m * reps;
+        size_t ok = 0;
+        for (size_t r = 0; r < reps; r++)
+            if (isfinite(v[r])) v[ok++] = v[r];
+        /* a score undefined on many resamples (a class missing from
+           them) has no honest interval */
+        if (ok < 2 || (double)ok < 0.9 * (double)reps) {
+            s->lo[m] = s->hi[m] = NAN;
+            continue;
+        }
+        qsort(v, ok, sizeof *v, by_value);
+        s->lo[m] = quantile(v, ok, (1 - level) / 2);
+        s->hi[m] = quantile(v, ok, 1 - (1 - level) / 2);
+    }
+    kn_free(vals);
+    return e;
+}
+
+size_t kn_bootstrap_default(size_t rows)
+{
+    if (rows <= 100000) return 1000;
+    size_t b = (size_t)(1e8 / (double)rows);
+    return b < 100 ? 100 : b;
+}
+
 /* ---- both ---- */
 
 kn_status kn__score_extras(const kn_score_opts *o, const kn_metric_data *d, const kn__slices *sl,
