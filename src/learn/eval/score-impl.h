@@ -24,6 +24,35 @@ void kn__slices_free(kn__slices *s);
 kn_status kn__score_extras(const kn_score_opts *o, const kn_metric_data *d, const kn__slices *sl,
                            kn_scores *s);
 
+/* Rows copied out of metric data (score_extras.c): buffers for the arrays
+ * d has, kn__take fills them with rows idx[0..m) and describes them. */
+typedef struct kn__taken {
+    double *y, *pred, *w, *proba;
+    int32_t *yc, *pc;
+} kn__taken;
+
+kn_status kn__taken_alloc(kn__taken *b, const kn_metric_data *d, size_t m);
+void kn__taken_free(kn__taken *b);
+void kn__take(const kn_metric_data *d, const size_t *idx, size_t m, kn__taken *b,
+              kn_metric_data *out);
+
+/* The bootstrap (score_boot.c). Resample r draws d->n rows with
+ * replacement from its own stream (seed, r), whatever the thread count.
+ * The value of metric names[m] on resample r goes to vals[m * reps + r]
+ * (NaN where the metric is undefined there). Builtin metrics with a
+ * weighted form see a resample as a count per row: labels through their
+ * confusion cells, means through per-row values, ranks through one sort of
+ * the scores made here and a pass per resample; the others (and all of
+ * them with plain set: the reference the fast path is tested against)
+ * are recomputed on the resample's rows copied. The two differ only in
+ * the order of floating-point sums. */
+kn_status kn__bootstrap_scores(const kn_metric_data *d, const char *const *names, size_t k,
+                               uint64_t seed, size_t reps, int plain, double *vals);
+/* Percentile intervals of s's scores over o->bootstrap resamples of d
+ * (level o->level, default 0.95) into s->lo, s->hi and s->level; a score
+ * undefined on over a tenth of the resamples gets NaN bounds. */
+kn_status kn__score_intervals(const kn_score_opts *o, const kn_metric_data *d, kn_scores *s);
+
 /* kn_model_score_with, with the rows' slices given (sl: NULL for none,
  * else as long as f) instead of o->slice_by: a pipeline slices its raw
  * rows before its steps run. */

@@ -1,10 +1,9 @@
-/* What kn_score_opts adds to scores (kiln/evaluate.h): bootstrap
- * confidence intervals, and the scores of each slice of the rows by the
- * values of a column, with the worst slice named. */
+/* What kn_score_opts adds to scores (kiln/evaluate.h): the scores of each
+ * slice of the rows by the values of a column, with the worst slice named,
+ * and bootstrap confidence intervals (score_boot.c) of both. */
 #include "kiln/evaluate.h"
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
-#include "kiln/rng.h"
 #include "learn/eval/score-impl.h"
 #include "learn/learn-impl.h"
 
@@ -111,19 +110,14 @@ kn_status kn__slices_of(const kn_frame *f, const char *column, kn__slices *out)
 
 /* ---- rows taken from metric data ---- */
 
-typedef struct taken {
-    double *y, *pred, *w, *proba;
-    int32_t *yc, *pc;
-} taken;
-
-static void taken_free(taken *b)
+void kn__taken_free(kn__taken *b)
 {
     kn_free(b->y), kn_free(b->pred), kn_free(b->w), kn_free(b->proba);
     kn_free(b->yc), kn_free(b->pc);
     memset(b, 0, sizeof *b);
 }
 
-static kn_status taken_alloc(taken *b, const kn_metric_data *d, size_t m)
+kn_status kn__taken_alloc(kn__taken *b, const kn_metric_data *d, size_t m)
 {
     memset(b, 0, sizeof *b);
     size_t n = m ? m : 1;
@@ -134,13 +128,12 @@ static kn_status taken_alloc(taken *b, const kn_metric_data *d, size_t m)
     if (d->proba) ok &= !!(b->proba = kn_malloc(n * d->k_model * sizeof *b->proba));
     if (d->y_class) ok &= !!(b->yc = kn_malloc(n * sizeof *b->yc));
     if (d->pred_class) ok &= !!(b->pc = kn_malloc(n * sizeof *b->pc));
-    if (!ok) taken_free(b);
+    if (!ok) kn__taken_free(b);
     return ok ? KN_OK : KN_ERR_NOMEM;
 }
 
-/* The rows idx[0..m) of d into b, described by *out. */
-static void take(const kn_metric_data *d, const size_t *idx, size_t m, taken *b,
-                 kn_metric_data *out)
+void kn__take(const kn_metric_data *d, const size_t *idx, size_t m, kn__taken *b,
+              kn_metric_data *out)
 {
     *out = *d;
     out->n = m;
@@ -163,7 +156,7 @@ static void take(const kn_metric_data *d, const size_t *idx, size_t m, taken *b,
     out->proba = d->proba ? b->proba : NULL;
 }
 
-/* ---- bootstrap intervals ---- */
+/* ---- bootstrap intervals (the resamples: score_boot.c) ---- */
 
 static int by_value(const void *a, const void *b)
 {
@@ -180,47 +173,16 @@ static double quantile(const double *v, size_t n, double q)
     return v[i] + (at - (double)i) * (v[i + 1] - v[i]);
 }
 
-/* Percentile intervals of s's scores over o->bootstrap resamples of d's
- * rows. Resample r draws from its own stream (seed, r): the bounds do not
- * depend on the thread count. */
-static kn_status intervals(const kn_score_opts *o, const kn_metric_data *d, kn_scores *s)
+kn_status kn__score_intervals(const kn_score_opts *o, const kn_metric_data *d, kn_scores *s)
 {
-    size_t reps = o->bootstrap, n = d->n, k = s->n;
+    size_t reps = o->bootstrap, k = s->n;
     double level = o->level > 0 && o->level < 1 ? o->level : 0.95;
     s->level = level;
     s->lo = kn_malloc((k ? k : 1) * sizeof *s->lo);
     s->hi = kn_malloc((k ? k : 1) * sizeof *s->hi);
-    double *vals = kn_malloc((k ? k : 1) * reps * sizeof *vals);
-    if (!s->lo || !s->hi || !vals) {
-        kn_free(vals);
-        return KN_ERR_NOMEM;
-    }
-    kn_status e = KN_OK;
-#pragma omp parallel
-    {
-        taken b;
-        size_t *idx = kn_malloc((n ? n : 1) * sizeof *idx);
-        kn_status mine = idx ? taken_alloc(&b, d, n) : KN_ERR_NOMEM;
-#pragma omp for schedule(static)
-        for (size_t r = 0; r < reps; r++) {
-            if (mine != KN_OK) continue;
-            kn_rng g;
-            kn_rng_init_stream(&g, o->seed, r);
-            for (size_t i = 0; i < n; i++) idx[i] = (size_t)kn_rng_below(&g, n);
-            kn_metric_data dr;
-            take(d, idx, n, &b, &dr);
-            for (size_t m = 0; m < k; m++) {
-                double v;
-                vals[m * reps + r] = kn_metric_compute(s->name[m], &dr, &v) == KN_OK ? v : NAN;
-            }
-        }
-        if (mine == KN_OK) taken_free(&b);
-        kn_free(idx);
-        if (mine != KN_OK) {
-#pragma omp critical(kn_score_intervals)
-            e = mine;
-        }
-    }
+    double *vals = kn_malloc((k ? k : 1) * (reps ? reps : 1) * sizeof *vals);
+    kn_status e = s->lo && s->hi && vals ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK) e = kn__bootstrap_scores(d, s->name, k, o->seed, reps, 0, vals);
     for (size_t m = 0; e == KN_OK && m < k; m++) {
         double *v = vals + m * reps;
         size_t ok = 0;
@@ -253,12 +215,12 @@ kn_status kn__score_extras(const kn_score_opts *o, const kn_metric_data *d, cons
                            kn_scores *s)
 {
     s->worst = -1;
-    kn_status e = o->bootstrap ? intervals(o, d, s) : KN_OK;
+    kn_status e = o->bootstrap ? kn__score_intervals(o, d, s) : KN_OK;
     if (e != KN_OK || !sl || !sl->n) return e;
     s->slices = kn_calloc(sl->n, sizeof *s->slices);
     size_t *idx = kn_malloc((d->n ? d->n : 1) * sizeof *idx);
-    taken b = {0};
-    if (!s->slices || !idx || taken_alloc(&b, d, d->n) != KN_OK) {
+    kn__taken b = {0};
+    if (!s->slices || !idx || kn__taken_alloc(&b, d, d->n) != KN_OK) {
         kn_free(idx);
         return KN_ERR_NOMEM;
     }
@@ -275,7 +237,7 @@ kn_status kn__score_extras(const kn_score_opts *o, const kn_metric_data *d, cons
         for (size_t r = 0; r < d->n; r++)
             if (sl->row[r] == (int)v) idx[m++] = r;
         kn_metric_data dv;
-        take(d, idx, m, &b, &dv);
+        kn__take(d, idx, m, &b, &dv);
         out->scores.rows = m;
         out->scores.roc_auc_average = s->roc_auc_average;
         out->scores.positive_class = s->positive_class;
@@ -285,9 +247,9 @@ kn_status kn__score_extras(const kn_score_opts *o, const kn_metric_data *d, cons
             if (kn_metric_compute(s->name[i], &dv, &val) != KN_OK) val = NAN;
             e = kn_scores_add(&out->scores, s->name[i], val, s->higher_is_better[i]);
         }
-        if (e == KN_OK && o->bootstrap && m) e = intervals(o, &dv, &out->scores);
+        if (e == KN_OK && o->bootstrap && m) e = kn__score_intervals(o, &dv, &out->scores);
     }
-    taken_free(&b);
+    kn__taken_free(&b);
     kn_free(idx);
     if (e != KN_OK || !s->n) return e;
     /* the worst slice by the first score, among the big enough ones */
