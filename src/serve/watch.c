@@ -270,6 +270,25 @@ static json_t *window_json(const kn__watch_window *w)
                      "invalid_rows", (json_int_t)w->invalid, "columns", cols);
 }
 
+/* An open incident to the sinks, counted; `again` says what happens to one
+ * not delivered. */
+static void deliver(kn__watch *w, size_t rule, const char *model, const char *scope, json_t *detail,
+                    const char *again)
+{
+    int ok = 0, tries = 0;
+    kn_status e = kn_incidents_deliver(w->inc, rule, model, scope, detail, &ok, &tries);
+    if (e != KN_OK)
+        kn_log(KN_LOG_WARN, "serve: alert delivery: the store: %s", kn_last_error());
+    else if (!ok)
+        kn_log(KN_LOG_WARN, "serve: alert not delivered%s: %s", again, kn_last_error());
+    pthread_mutex_lock(&w->mu);
+    if (ok)
+        w->delivered++;
+    else
+        w->delivery_failed++;
+    pthread_mutex_unlock(&w->mu);
+}
+
 /* ---- retrain: actions ---- */
 
 /* The child's standard output, whole (new, kn_free; NULL when none). */
@@ -463,21 +482,7 @@ static void retrain_done(kn__watch *w, retrain *t)
     }
     json_object_del(res, "command");
     json_object_set_new(detail, "retrain", res);
-    if (w->cfg->n_sinks) {
-        int ok = 0, tries = 0;
-        kn_status e =
-            kn_incidents_deliver(w->inc, t->rule, t->model, t->scope, detail, &ok, &tries);
-        if (e != KN_OK)
-            kn_log(KN_LOG_WARN, "serve: alert delivery: the store: %s", kn_last_error());
-        else if (!ok)
-            kn_log(KN_LOG_WARN, "serve: alert not delivered: %s", kn_last_error());
-        pthread_mutex_lock(&w->mu);
-        if (ok)
-            w->delivered++;
-        else
-            w->delivery_failed++;
-        pthread_mutex_unlock(&w->mu);
-    }
+    if (w->cfg->n_sinks) deliver(w, t->rule, t->model, t->scope, detail, "");
     json_decref(detail);
 }
 
@@ -558,23 +563,9 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
             waits = retrain_start(w, i, r, model, scope, detail);
         else if (e == KN_OK && st.send && r->retrain_spec)
             waits = retrain_pending(w, i, model, scope);
-        if (e == KN_OK && st.send && !waits && w->cfg->n_sinks) {
-            int ok = 0, tries = 0;
-            e = kn_incidents_deliver(w->inc, i, model, scope, detail, &ok, &tries);
-            if (e != KN_OK)
-                kn_log(KN_LOG_WARN, "serve: alert delivery: the store: %s", kn_last_error());
-            else if (!ok)
-                kn_log(KN_LOG_WARN,
-                       "serve: alert not delivered (sent again with the next window "
-                       "while the incident is open): %s",
-                       kn_last_error());
-            pthread_mutex_lock(&w->mu);
-            if (ok)
-                w->delivered++;
-            else
-                w->delivery_failed++;
-            pthread_mutex_unlock(&w->mu);
-        }
+        if (e == KN_OK && st.send && !waits && w->cfg->n_sinks)
+            deliver(w, i, model, scope, detail,
+                    " (sent again with the next window while the incident is open)");
         json_decref(detail);
     }
 }
