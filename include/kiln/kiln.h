@@ -27,6 +27,7 @@
 #include "kiln/evaluate.h"
 #include "kiln/frame.h"
 #include "kiln/importance.h"
+#include "kiln/inputanom.h"
 #include "kiln/init.h"
 #include "kiln/io.h"
 #include "kiln/json.h"

@@ -171,6 +171,11 @@ typedef struct kn_serve_opts {
                                 (monitor_checks; alert incidents too), off the request path */
     const char *alerts;      /* a YAML file of alert rules and sinks (kiln/alert.h), evaluated
                                 on each finished window and operational interval, or NULL */
+    int anomalies;           /* with drift_window: score each window's rows for input anomalies
+                                (kiln/inputanom.h; the forest fitted at load on the artifact's
+                                sample of its training rows) on the monitoring thread (default 1) */
+    double anomaly_alpha;    /* a window is flagged when its anomalous share is over the
+                                reference's at this level, per window (default 0.001) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

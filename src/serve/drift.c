@@ -92,6 +92,9 @@ struct kn__drift {
     size_t bytes;
     kn__watch *watch;
     const char *key;
+    /* input anomalies of each window (anomwin.c), or NULL */
+    kn__anomwin *anom;
+    const double **anom_rings; /* per input: its copied window (numeric), else NULL */
 };
 
 static int is_text(kn_col_type t)
@@ -234,6 +237,12 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         d->bytes += c->bytes;
     }
     if (e == KN_OK) e = pred_reference(d);
+    if (e == KN_OK && cfg->anomalies) {
+        e = kn__anomwin_new(m, cfg->anomaly_alpha, &d->anom);
+        d->anom_rings = e == KN_OK ? kn_calloc(in->n ? in->n : 1, sizeof *d->anom_rings) : NULL;
+        if (e == KN_OK && !d->anom_rings) e = KN_ERR_NOMEM;
+        for (size_t j = 0; e == KN_OK && j < in->n; j++) d->anom_rings[j] = d->cols[j].s_ring;
+    }
     if (e != KN_OK) {
         kn__drift_free(d);
         return e;
@@ -254,6 +263,8 @@ void kn__drift_free(kn__drift *d)
     }
     if (d->cols) pthread_mutex_destroy(&d->mu), pthread_cond_destroy(&d->idle);
     if (d->pred_kind == PRED_FIRST) kn_free(d->pred_ref);
+    kn__anomwin_free(d->anom);
+    kn_free(d->anom_rings);
     kn_free(d->pred_ring);
     kn_free(d->s_pred);
     kn_free(d->valid);
@@ -338,6 +349,7 @@ static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
  * and, when out is given, hand them over in it (else they are freed). */
 static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
 {
+    kn__anomwin_run(d->anom, d->anom_rings, d->s_valid, d->window, out);
     size_t n = d->in->n, m = 0, n_valid = 0;
     for (size_t i = 0; i < d->window; i++) n_valid += d->s_valid[i];
     kn_drift_col *r = kn_calloc(n ? n : 1, sizeof *r);
@@ -467,6 +479,11 @@ static void advance(kn__drift *d)
     take_copy(d);
     d->busy = kn__watch_drift_submit(d->watch, d, d->owner);
     if (!d->busy) d->skipped++; /* the server stops */
+}
+
+kn__anomwin *kn__drift_anomwin(const kn__drift *d)
+{
+    return d ? d->anom : NULL;
 }
 
 void kn__drift_set_owner(kn__drift *d, struct kn__serve_snap *owner)
