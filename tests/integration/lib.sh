@@ -57,3 +57,24 @@ expect() {
     "$@" > /dev/null 2> "$W/err" || rc=$?
     [ "$rc" = "$want" ] && grep -q -- "$msg" "$W/err" || fail "$*: rc $rc, $(cat "$W/err")"
 }
+
+# without_reference_rows IN OUT: artifact IN as written before artifacts kept
+# a sample of their training rows: the same file without section 9
+# (KN_ART_REFERENCE_ROWS; sections: u32 id, u32 flags, u64 stored, u64 raw,
+# bytes; then BLAKE2b-256 of all before it, a signed flag and the end marker).
+without_reference_rows() {
+    $py - "$1" "$2" <<'PY'
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack_from("<I", b, 12)[0]
+at, keep = 16, []
+for _ in range(n):
+    sid, flags, stored, raw = struct.unpack_from("<IIQQ", b, at)
+    if sid != 9:
+        keep.append(b[at:at + 24 + stored])
+    at += 24 + stored
+assert len(keep) == n - 1 and b[-8:] == b"KILNEND1" and b[at + 32] == 0
+body = b[:8] + struct.pack("<II", struct.unpack_from("<I", b, 8)[0], n - 1) + b"".join(keep)
+open(sys.argv[2], "wb").write(body + hashlib.blake2b(body, digest_size=32).digest() + b"\0KILNEND1")
+PY
+}

@@ -13,8 +13,8 @@
 # windows: kiln monitor alerts lists them, delivered) and without one (in
 # memory). A rule on a metric that does not exist is an error at start
 # naming its line; a column that is not an input, an anomaly metric with
-# --no-anomalies and a
-# rule without --drift-window are errors naming the rule.
+# --no-anomalies and a rule without --drift-window are errors naming the
+# rule.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"

@@ -1,0 +1,96 @@
+#!/bin/bash
+# kiln serve --drift-window: each window's rows are scored for input
+# anomalies on the monitoring thread, with the isolation forest of kiln
+# monitor anomalies fitted at load on the artifact's sample of its training
+# rows. A GBDT on 700 concrete mixes; three windows of 100 rows sent over
+# HTTP (curl): held-out mixes, the same mixes in the wrong unit (every input
+# times 10), held-out mixes again.
+# - /metrics: 3 windows scored, only the second flagged (kiln_anomaly_*);
+# - an alert rule on `anomalous` opens one incident (log sink), and
+#   --record-windows keeps each window's anomalies in the store;
+# - kiln monitor report draws them;
+# - an artifact written before the training-row sample still serves, and
+#   the log and kiln_anomaly_scoring say that anomaly scoring is off;
+# - --no-anomalies: no kiln_anomaly_* at all.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve_lib.sh"
+KILN=${KILN:?set KILN to the kiln binary}
+require_sklearn
+D="$(dirname "$0")/../data"
+$py - "$D" "$W" <<'PY'
+import json, sys, numpy as np, pandas as pd
+d, w = sys.argv[1:]
+c = pd.read_csv(f"{d}/concrete.csv")
+c = c.iloc[np.random.RandomState(3).permutation(len(c))].reset_index(drop=True)
+c.iloc[:700].to_csv(f"{w}/train.csv", index=False)
+live = c.iloc[700:900].drop(columns=["compressive_strength"]).reset_index(drop=True)
+def body(df, path):
+    json.dump({"instances": df.to_dict("records")}, open(path, "w"))
+body(live.iloc[:100], f"{w}/normal1.json")
+body(live.iloc[:100] * 10, f"{w}/wrong_unit.json")
+body(live.iloc[100:200], f"{w}/normal2.json")
+PY
+"$KILN" -q train --data "$W/train.csv" --target compressive_strength --model gbdt \
+    --param n_estimators=20 --out "$W/c.kiln" > /dev/null
+cat > "$W/rules.yaml" <<'YAML'
+rules:
+  - {name: odd_inputs, metric: anomalous, condition: ">= 1", severity: critical}
+sinks:
+  - log
+YAML
+start_server --model c="$W/c.kiln" --threads 2 --drift-window 100 --record-windows \
+    --store "$W/store" --alerts "$W/rules.yaml"
+for f in normal1 wrong_unit normal2; do
+    expect_status 200 POST /v1/models/c:predict "$W/$f.json"
+done
+metrics_after_windows "$W/metrics" 3
+for _ in $(seq 100); do  # the anomalies of the last window are published with its drift
+    grep -q '^kiln_anomaly_windows_total{model="c",version="1"} 3$' "$W/metrics" && break
+    sleep 0.05; curl -s "$URL/metrics" > "$W/metrics"
+done
+grep -q '^kiln_anomaly_scoring{model="c",version="1"} 1$' "$W/metrics" || fail "scoring is not on: $(grep kiln_anomaly "$W/metrics")"
+grep -q '^kiln_anomaly_windows_total{model="c",version="1"} 3$' "$W/metrics" || fail "not 3 windows scored: $(grep kiln_anomaly "$W/metrics")"
+grep -q '^kiln_anomaly_flagged_windows_total{model="c",version="1"} 1$' "$W/metrics" || fail "not 1 window flagged: $(grep kiln_anomaly "$W/metrics")"
+grep -q '^kiln_anomaly_flagged{model="c",version="1"} 0$' "$W/metrics" || fail "the last window is flagged"
+grep -q '^kiln_anomaly_cpu_seconds_total{model="c",version="1"} [0-9]' "$W/metrics" || fail "no CPU time"
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || fail "kiln serve did not exit 0 on SIGTERM: $(cat "$W/serve.err")"
+SERVE_PID=
+! grep -q "Sanitizer\|runtime error" "$W/serve.err" || fail "sanitizer: $(cat "$W/serve.err")"
+grep -q 'alert: .*"metric":"anomalous".*"rule":"odd_inputs"' "$W/serve.err" || fail "no alert in the log: $(cat "$W/serve.err")"
+$py - "$W" <<'PY' || fail "the recorded windows are wrong"
+import json, sqlite3, sys
+w = sys.argv[1]
+db = sqlite3.connect(f"file:{w}/store/kiln.db?mode=ro", uri=True)
+res = [json.loads(r[0]) for r in db.execute("SELECT result FROM monitor_checks WHERE model = 'c' ORDER BY id")]
+assert len(res) == 3, len(res)
+a = [r["anomalies"] for r in res]
+assert [x["flagged"] for x in a] == [False, True, False], a
+assert all(x["rows"] == 100 for x in a), a
+assert a[1]["share"] > 0.5 and a[1]["p"] < 1e-6, a[1]
+assert a[0]["share"] < 0.06 and a[2]["share"] < 0.06, a
+assert [x["flagged_windows"] for x in a] == [0, 1, 1], a
+inc = db.execute("SELECT rule, closed FROM monitor_alerts WHERE model = 'c'").fetchall()
+assert len(inc) == 1 and inc[0][0] == "odd_inputs" and inc[0][1] is not None, inc
+print("anomalous shares per window:", [round(x["share"], 3) for x in a], "p:", ["%.3g" % x["p"] for x in a])
+PY
+"$KILN" -q monitor report --model c --store "$W/store" --out "$W/monitor.html" ||
+    fail "kiln monitor report failed on the server's windows"
+grep -q 'id="anomalies"' "$W/monitor.html" || fail "the report does not draw the anomalies"
+grep -q '1 of 3 windows flagged' "$W/monitor.html" || fail "the report does not count the flagged window"
+# an artifact written before the training-row sample (lib.sh)
+without_reference_rows "$W/c.kiln" "$W/old.kiln"
+start_server --model c="$W/old.kiln" --drift-window 100
+expect_status 200 POST /v1/models/c:predict "$W/normal1.json"
+grep -q "model 'c' version 1: input-anomaly scoring is off: its artifact keeps no sample of its training rows" "$W/serve.err" ||
+    fail "no note that scoring is off: $(cat "$W/serve.err")"
+metrics_after_windows "$W/metrics" 1
+grep -q '^kiln_anomaly_scoring{model="c",version="1"} 0$' "$W/metrics" || fail "kiln_anomaly_scoring is not 0"
+if grep -q '^kiln_anomaly_windows_total' "$W/metrics"; then fail "an old artifact's windows were scored"; fi
+kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || fail "the old artifact's server did not exit 0"; SERVE_PID=
+start_server --model c="$W/c.kiln" --drift-window 100 --no-anomalies
+expect_status 200 POST /v1/models/c:predict "$W/normal1.json"
+metrics_after_windows "$W/metrics" 1
+if grep -q 'kiln_anomaly' "$W/metrics"; then fail "--no-anomalies still scores"; fi
+echo "serve anomalies: ok"
