@@ -8,7 +8,10 @@
 # - /metrics: 3 windows scored, only the second flagged (kiln_anomaly_*);
 # - an alert rule on `anomalous` opens one incident (log sink), and
 #   --record-windows keeps each window's anomalies in the store;
-# - kiln monitor report draws them;
+# - kiln monitor report draws them (share per window, the flagged one
+#   marked) with the model's operational intervals (kiln monitor ops
+#   --record of an access log with an error jump: requests, error share and
+#   p95 latency, events marked), every figure rendered in headless Chromium;
 # - an artifact written before the training-row sample still serves, and
 #   the log and kiln_anomaly_scoring say that anomaly scoring is off;
 # - --no-anomalies: no kiln_anomaly_* at all.
@@ -75,10 +78,44 @@ inc = db.execute("SELECT rule, closed FROM monitor_alerts WHERE model = 'c'").fe
 assert len(inc) == 1 and inc[0][0] == "odd_inputs" and inc[0][1] is not None, inc
 print("anomalous shares per window:", [round(x["share"], 3) for x in a], "p:", ["%.3g" % x["p"] for x in a])
 PY
+# the model's operational intervals beside them: an access log of 30 intervals
+# of 60 s, about 100 requests each, 2 % errors, 30 % in intervals 21-23
+$py - "$W" <<'PY'
+import json, sys, time, numpy as np
+w, rng, t0 = sys.argv[1], np.random.RandomState(2), 1796558400
+with open(f"{w}/access.jsonl", "w") as f:
+    for k in range(30):
+        n = 95 + (7 * k) % 11
+        bad = set(rng.choice(n, 30 * n // 100 if 20 <= k < 23 else 2, replace=False))
+        for i in range(n):
+            t = t0 + 60 * k + 60 * (i + 0.5) / n
+            when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(t))) + ".%06dZ" % int((t % 1) * 1e6)
+            f.write(json.dumps({"time": when, "request_id": k * 1000 + i, "method": "POST",
+                                "path": "/v1/models/c:predict", "status": 500 if i in bad else 200,
+                                "latency_us": int(2000 + rng.randint(0, 400)), "rows": 1, "model": "c"}) + "\n")
+PY
+rc=0; "$KILN" -q monitor ops --log "$W/access.jsonl" --interval 60 --model c --record \
+    --store "$W/store" > /dev/null || rc=$?
+[ "$rc" = 1 ] || fail "monitor ops found no event in the error jump: exit $rc"
 "$KILN" -q monitor report --model c --store "$W/store" --out "$W/monitor.html" ||
     fail "kiln monitor report failed on the server's windows"
 grep -q 'id="anomalies"' "$W/monitor.html" || fail "the report does not draw the anomalies"
 grep -q '1 of 3 windows flagged' "$W/monitor.html" || fail "the report does not count the flagged window"
+grep -q 'id="ops"' "$W/monitor.html" || fail "the report does not draw the operational series"
+grep -q '29 recorded intervals' "$W/monitor.html" || fail "the report does not hold 29 intervals"
+n_svg=$(grep -o "<svg " "$W/monitor.html" | wc -l)
+[ "$n_svg" = 6 ] || fail "monitor report: $n_svg figures, not 6 (drift 2, anomalies 1, ops 3)"
+$py - "$W/monitor.html" <<'PY' || fail "the report's figures do not mark the flagged window and the events"
+import re, sys
+html = open(sys.argv[1]).read()
+figs = re.findall(r'<svg .*?</svg>', html, re.S)
+anom = [f for f in figs if 'aria-label="anomalous share per window"' in f]
+err = [f for f in figs if 'aria-label="share of requests answered with an error"' in f]
+assert len(anom) == 1 and ">flagged<" in anom[0], "the flagged window is not marked"
+assert len(err) == 1 and ">event<" in err[0], "the error events are not marked"
+PY
+if grep -q "<script" "$W/monitor.html"; then fail "monitor report has a script"; fi
+chrome_figures "$W/monitor.html"
 # an artifact written before the training-row sample (lib.sh)
 without_reference_rows "$W/c.kiln" "$W/old.kiln"
 start_server --model c="$W/old.kiln" --drift-window 100
