@@ -54,10 +54,9 @@ json_t *cli_anomalies_window(const cli_anomalies *a, size_t from, size_t to, int
     size_t k = kn_inputanom_count(a->a, a->score + from, to - from);
     kn_inputanom_test(a->a, to - from, k, a->test, a->alpha / (double)a->n_windows, &w);
     *flagged = w.flagged;
-    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:b}", "rows", (json_int_t)w.rows,
-                     "anomalous_rows", (json_int_t)w.anomalous_rows, "share", json_real(w.share),
-                     "reference_share", json_real(w.reference_share), "p", json_real(w.p),
-                     "flagged", w.flagged);
+    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:b}", "rows", (json_int_t)w.rows, "anomalous_rows",
+                     (json_int_t)w.anomalous_rows, "share", json_real(w.share), "reference_share",
+                     json_real(w.reference_share), "p", json_real(w.p), "flagged", w.flagged);
 }
 
 json_t *cli_anomalies_json(const cli_anomalies *a)
@@ -68,8 +67,8 @@ json_t *cli_anomalies_json(const cli_anomalies *a)
     size_t k_ref = 0, n_ref = kn_inputanom_reference_rows(a->a, &k_ref);
     json_t *j = json_pack("{s:s, s:o, s:I, s:o, s:o, s:o, s:I, s:o}", "model", "isolation_forest",
                           "columns", cols, "seed", (json_int_t)kn_inputanom_seed(a->a),
-                          "contamination", json_real(kn_inputanom_contamination(a->a)),
-                          "threshold", json_real(kn_inputanom_threshold(a->a)), "reference_share",
+                          "contamination", json_real(kn_inputanom_contamination(a->a)), "threshold",
+                          json_real(kn_inputanom_threshold(a->a)), "reference_share",
                           json_real(kn_inputanom_reference_share(a->a)), "reference_rows",
                           (json_int_t)n_ref, "alpha", json_real(a->alpha));
     if (a->test == KN_INPUTANOM_BETA_BINOMIAL) {

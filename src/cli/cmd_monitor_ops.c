@@ -252,8 +252,8 @@ static kn_status ops_alerts(cli_alerting *al, const char *log, size_t k, double 
     json_t *result = json_pack(
         "{s:I, s:s, s:f, s:I, s:O, s:{s:s, s:o, s:o, s:o}}", "interval", (json_int_t)k,
         "interval_start", when, "interval_start_s", at, "requests", (json_int_t)requests, "events",
-        going, "series", "scope", scope_name, series_names[0], cli_json_num(values[0]), series_names[1],
-        cli_json_num(values[1]), series_names[2], cli_json_num(values[2]));
+        going, "series", "scope", scope_name, series_names[0], cli_json_num(values[0]),
+        series_names[1], cli_json_num(values[1]), series_names[2], cli_json_num(values[2]));
     int alerting = 0;
     kn_status e = extra && result
                       ? cli_alerts_window(al, k, log, 0, requests, json_array_size(going) > 0,
@@ -350,7 +350,7 @@ static int cmd_monitor_ops(int argc, char **argv)
         kn_alert_inputs_init(&in);
         in.has_ops = 1;
         json_t *going = al ? json_array() : NULL; /* the events going on, for the alerts */
-        double kept[SERIES] = {NAN, NAN, NAN}; /* the recorded scope's values */
+        double kept[SERIES] = {NAN, NAN, NAN};    /* the recorded scope's values */
         for (size_t i = 0; i < n_scopes; i++) {
             scope *s = &sc[i];
             double p95 = NAN;

@@ -64,8 +64,7 @@ static kn_status numeric_frame(const kn_inputanom *a, const kn_frame *src, kn_fr
     return KN_OK;
 }
 
-kn_status kn_inputanom_score(const kn_inputanom *a, const kn_frame *src, double **scores,
-                             size_t *n)
+kn_status kn_inputanom_score(const kn_inputanom *a, const kn_frame *src, double **scores, size_t *n)
 {
     *scores = NULL;
     *n = 0;
@@ -132,8 +131,8 @@ kn_status kn_inputanom_fit(const kn_frame *ref, const kn_col_decl *decls, size_t
     if (e == KN_OK) e = kn_model_predict(a->m, f, &ref_score, &n_scored);
     kn_frame_free(f);
     if (e == KN_OK && n_scored != n_ref)
-        e = kn_fail(KN_ERR_INTERNAL, "input anomalies: %zu scores for %zu reference rows",
-                    n_scored, n_ref);
+        e = kn_fail(KN_ERR_INTERNAL, "input anomalies: %zu scores for %zu reference rows", n_scored,
+                    n_ref);
     if (e == KN_OK) {
         /* the contamination quantile of the reference's scores (linear
          * between order statistics); lower scores are more anomalous */

@@ -311,9 +311,7 @@ static kn_status ops_section(kn__text *t, const series_set *s)
             if (!is_ops(r)) continue;
             const json_t *sv = json_object_get(r, "series");
             /* a record without "series" (older): its requests are the server's */
-            double v = sv ? num_of(sv, ops_series[q][0])
-                       : q == 0 ? num_of(r, "requests")
-                                : NAN;
+            double v = sv ? num_of(sv, ops_series[q][0]) : q == 0 ? num_of(r, "requests") : NAN;
             if (!isfinite(v)) continue;
             x[m] = (num_of(r, "interval_start_s") - t0) / 3600;
             y[m] = v;
@@ -325,9 +323,10 @@ static kn_status ops_section(kn__text *t, const series_set *s)
             kn__text_printf(t, "<p>No %s recorded.</p>\n", ops_series[q][1]);
             continue;
         }
-        kn__svg_series sr[2] = {{ops_series[q][2], x, y, m, 0, m == 1}, {"event", ex, ey, me, 0, 1}};
-        kn__svg_plot p = {ops_series[q][1], {"hours", 0, 0}, {ops_series[q][2], 0, 0}, 0, 0, 0,
-                          NULL, 0};
+        kn__svg_series sr[2] = {{ops_series[q][2], x, y, m, 0, m == 1},
+                                {"event", ex, ey, me, 0, 1}};
+        kn__svg_plot p = {
+            ops_series[q][1], {"hours", 0, 0}, {ops_series[q][2], 0, 0}, 0, 0, 0, NULL, 0};
         kn__svg_lines(t, &p, sr, me ? 2 : 1);
     }
     kn__text_put(t, "</section>\n");

@@ -7,6 +7,7 @@
  * anomalies, at the per-window level --anomaly-alpha. Results go to
  * /metrics (kiln_anomaly_*), the alert rules (anomaly_share, anomaly_p,
  * anomalous, anomalous_windows) and, with --record-windows, the store. */
+#include "kiln/ctx.h"
 #include "kiln/inputanom.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -21,11 +22,13 @@ struct kn__anomwin {
     pthread_mutex_t mu;
     kn_inputanom *a; /* NULL: off (why) */
     char why[400];
-    size_t *col;        /* per forest column, its input's index */
-    size_t n_cols;      /* forest columns */
-    double alpha;       /* the per-window level */
+    size_t *col;   /* per forest column, its input's index */
+    size_t n_cols; /* forest columns */
+    double alpha;  /* the per-window level */
+    kn_ctx *ctx;   /* one thread: the forest's fit and scoring never open an OpenMP
+                      team beside the request threads */
     /* the monitoring thread's own */
-    kn_frame *rows;     /* the window's valid rows of the forest's columns */
+    kn_frame *rows; /* the window's valid rows of the forest's columns */
     /* published (under mu) */
     kn_inputanom_window last;
     unsigned long long windows, flagged;
@@ -51,14 +54,22 @@ kn_status kn__anomwin_new(const kn__serve_model *m, double alpha, kn__anomwin **
     }
     pthread_mutex_init(&w->mu, NULL);
     w->alpha = alpha;
+    if ((e = kn_ctx_new(&w->ctx)) != KN_OK) {
+        kn__anomwin_free(w), kn_free(decls);
+        return e;
+    }
+    kn_ctx_set_threads(w->ctx, 1);
     w->last.share = w->last.p = w->last.reference_share = NAN;
     if (!m->ref_rows) {
         snprintf(w->why, sizeof w->why,
                  "its artifact keeps no sample of its training rows (written before artifacts "
                  "kept one); rebuild it with kiln run or kiln train --out to score them");
     } else {
-        for (size_t j = 0; j < m->in.n; j++) decls[j] = (kn_col_decl){m->in.names[j], m->in.types[j]};
+        for (size_t j = 0; j < m->in.n; j++)
+            decls[j] = (kn_col_decl){m->in.names[j], m->in.types[j]};
+        kn_ctx *prev = kn_ctx_enter(w->ctx);
         e = kn_inputanom_fit(m->ref_rows, decls, m->in.n, 0.01, 0, &w->a);
+        kn_ctx_leave(prev);
         if (e == KN_ERR_INVALID) {
             /* a model without numeric inputs, a reference of a few rows: it serves on */
             snprintf(w->why, sizeof w->why, "%s", kn_last_error());
@@ -98,6 +109,7 @@ void kn__anomwin_free(kn__anomwin *w)
     pthread_mutex_destroy(&w->mu);
     kn_inputanom_free(w->a);
     kn_frame_free(w->rows);
+    kn_ctx_free(w->ctx);
     kn_free(w->col);
     kn_free(w);
 }
@@ -123,7 +135,11 @@ void kn__anomwin_run(kn__anomwin *w, const double *const *rings, const unsigned 
         for (size_t i = 0, r = 0; i < window; i++)
             if (valid[i]) x[r++] = ring[i]; /* NaN: missing, the reference's median */
     }
-    if (e == KN_OK) e = kn_inputanom_score(w->a, w->rows, &scores, &n_scored);
+    if (e == KN_OK) {
+        kn_ctx *prev = kn_ctx_enter(w->ctx);
+        e = kn_inputanom_score(w->a, w->rows, &scores, &n_scored);
+        kn_ctx_leave(prev);
+    }
     if (e != KN_OK) {
         kn_log(KN_LOG_WARN, "serve: input anomalies of a window not scored: %s", kn_last_error());
         kn_free(scores);
@@ -186,8 +202,7 @@ static const char *const family[N_A][3] = {
     {"kiln_anomaly_reference_share", "gauge",
      "Share of the reference rows past the forest's threshold (about its contamination, 0.01)."},
     {"kiln_anomaly_windows_total", "counter", "Windows scored for input anomalies."},
-    {"kiln_anomaly_flagged_windows_total", "counter",
-     "Windows flagged for input anomalies."},
+    {"kiln_anomaly_flagged_windows_total", "counter", "Windows flagged for input anomalies."},
     {"kiln_anomaly_cpu_seconds_total", "counter",
      "CPU time the monitoring thread spent scoring and testing windows for input anomalies."}};
 

@@ -143,7 +143,7 @@ static kn_status load_reference(const kn_artifact *art, const char *path, kn__se
     /* the sample of the training rows: what the input-anomaly forest fits on */
     uint64_t from = 0;
     e = kn_artifact_reference_rows(art, path, &m->ref_rows, &from);
-    if (e == KN_ERR_NOT_FOUND) e = KN_OK; /* an artifact written before they were kept */
+    if (e == KN_ERR_NOT_FOUND) e = KN_OK;  /* an artifact written before they were kept */
     if (e != KN_OK && e != KN_ERR_NOMEM) { /* only anomaly scoring needs them: serve on */
         kn_log(KN_LOG_WARN, "serve: %s: its sample of training rows is not used: %s", path,
                kn_last_error());

@@ -137,9 +137,9 @@ typedef struct kn__watch_window {
     kn_drift_report cols;            /* the inputs tested */
     kn_drift_col pred;               /* the predictions (pred_tested) */
     int pred_tested;
-    int anom_tested;                             /* input anomalies scored (anom) */
-    kn_inputanom_window anom;                    /* the window's test */
-    unsigned long long anom_flagged_windows;     /* of the version so far, this one included */
+    int anom_tested;                         /* input anomalies scored (anom) */
+    kn_inputanom_window anom;                /* the window's test */
+    unsigned long long anom_flagged_windows; /* of the version so far, this one included */
 } kn__watch_window;
 
 /* ---- a loaded model ---- */

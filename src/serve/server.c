@@ -1048,9 +1048,9 @@ kn_status kn_server_start(kn_server *s)
     /* windowed drift of the main and canary versions' inputs and predictions */
     for (size_t i = 0; s->o.drift_window && i < s->n_slots; i++) {
         kn__serve_slot *sl = &s->slots[i];
-        sl->drift = (kn__drift_cfg){s->o.drift_window, s->o.drift_slide, s->watch,
-                                    sl->ref ? sl->ref : sl->name, s->o.anomalies,
-                                    s->o.anomaly_alpha};
+        sl->drift = (kn__drift_cfg){s->o.drift_window, s->o.drift_slide,
+                                    s->watch,          sl->ref ? sl->ref : sl->name,
+                                    s->o.anomalies,    s->o.anomaly_alpha};
         for (int role = 0; role < KN__N_SNAP; role++) {
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
             kn_status e = sn && role != KN__SNAP_SHADOW && !sn->m.drift

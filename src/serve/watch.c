@@ -195,14 +195,14 @@ static json_t *window_json(const kn__watch_window *w)
             json_array_append_new(drifted, json_string(w->cols.cols[i].name));
     }
     unsigned long long end = w->end_row; /* of the rows the version received, refused ones too */
-    json_t *anom = !w->anom_tested ? json_null()
-                                   : json_pack("{s:I, s:I, s:f, s:f, s:f, s:b, s:I}", "rows",
-                                               (json_int_t)w->anom.rows, "anomalous_rows",
-                                               (json_int_t)w->anom.anomalous_rows, "share",
-                                               w->anom.share, "reference_share",
-                                               w->anom.reference_share, "p", w->anom.p, "flagged",
-                                               w->anom.flagged, "flagged_windows",
-                                               (json_int_t)w->anom_flagged_windows);
+    json_t *anom =
+        !w->anom_tested
+            ? json_null()
+            : json_pack("{s:I, s:I, s:f, s:f, s:f, s:b, s:I}", "rows", (json_int_t)w->anom.rows,
+                        "anomalous_rows", (json_int_t)w->anom.anomalous_rows, "share",
+                        w->anom.share, "reference_share", w->anom.reference_share, "p", w->anom.p,
+                        "flagged", w->anom.flagged, "flagged_windows",
+                        (json_int_t)w->anom_flagged_windows);
     return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:o, s:o, s:f, s:I, "
                      "s:o, s:o}",
                      "source", "serve", "version", w->version, "window", (json_int_t)w->window,
