@@ -27,8 +27,13 @@ struct kn__anomwin {
     double alpha;  /* the per-window level */
     kn_ctx *ctx;   /* one thread: the forest's fit and scoring never open an OpenMP
                       team beside the request threads */
-    /* the monitoring thread's own */
-    kn_frame *rows; /* the window's valid rows of the forest's columns */
+    /* the monitoring thread's own: each row is scored once, when the first
+     * window holding it ends (a sliding window scores its new rows only) */
+    kn_frame *rows;                 /* the new valid rows of the forest's columns */
+    double *score;                  /* per ring slot: its row's score (NaN: a refused row) */
+    size_t *slot;                   /* the ring slot of each row of `rows` */
+    size_t window;                  /* ring slots */
+    unsigned long long scored_upto; /* rows into the ring scored so far */
     /* published (under mu) */
     kn_inputanom_window last;
     unsigned long long windows, flagged;
@@ -42,7 +47,7 @@ static double thread_cpu_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-kn_status kn__anomwin_new(const kn__serve_model *m, double alpha, kn__anomwin **out)
+kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, double alpha, kn__anomwin **out)
 {
     *out = NULL;
     kn__anomwin *w = kn_calloc(1, sizeof *w);
@@ -86,6 +91,10 @@ kn_status kn__anomwin_new(const kn__serve_model *m, double alpha, kn__anomwin **
             while (j < m->in.n && strcmp(m->in.names[j], name)) j++;
             w->col[c] = j; /* found: the forest's columns are inputs */
         }
+        w->window = window;
+        w->score = kn_malloc((window ? window : 1) * sizeof *w->score);
+        w->slot = kn_malloc((window ? window : 1) * sizeof *w->slot);
+        if (e == KN_OK && (!w->score || !w->slot)) e = KN_ERR_NOMEM;
         kn_column *col = NULL;
         if (e == KN_OK) e = kn_frame_new(&w->rows);
         for (size_t c = 0; e == KN_OK && c < w->n_cols; c++)
@@ -111,6 +120,8 @@ void kn__anomwin_free(kn__anomwin *w)
     kn_frame_free(w->rows);
     kn_ctx_free(w->ctx);
     kn_free(w->col);
+    kn_free(w->score);
+    kn_free(w->slot);
     kn_free(w);
 }
 
@@ -120,35 +131,49 @@ int kn__anomwin_on(const kn__anomwin *w)
 }
 
 void kn__anomwin_run(kn__anomwin *w, const double *const *rings, const unsigned char *valid,
-                     size_t window, kn__watch_window *out)
+                     unsigned long long end_row, kn__watch_window *out)
 {
     if (!w || !w->a) return;
     double t0 = thread_cpu_s();
-    size_t n = 0;
-    for (size_t i = 0; i < window; i++) n += valid[i];
+    /* the rows new since the last window: the ring's last `fresh` slots
+     * (row r of the ring is in slot r mod window) */
+    size_t window = w->window, n = 0;
+    size_t fresh = end_row - w->scored_upto >= window ? window : (size_t)(end_row - w->scored_upto);
+    for (size_t i = 0; i < fresh; i++) {
+        size_t at = (size_t)((end_row - 1 - i) % window);
+        w->score[at] = NAN;
+        if (valid[at]) w->slot[n++] = at;
+    }
     double *scores = NULL;
     size_t n_scored = 0;
     kn_status e = kn_frame_resize(w->rows, n);
     for (size_t c = 0; e == KN_OK && c < w->n_cols; c++) {
         double *x = kn_column_f64(kn_frame_col(w->rows, c));
         const double *ring = rings[w->col[c]];
-        for (size_t i = 0, r = 0; i < window; i++)
-            if (valid[i]) x[r++] = ring[i]; /* NaN: missing, the reference's median */
+        for (size_t r = 0; r < n; r++) x[r] = ring[w->slot[r]]; /* NaN: the reference's median */
     }
-    if (e == KN_OK) {
+    if (e == KN_OK && n) {
         kn_ctx *prev = kn_ctx_enter(w->ctx);
         e = kn_inputanom_score(w->a, w->rows, &scores, &n_scored);
         kn_ctx_leave(prev);
+        if (e == KN_OK && n_scored != n)
+            e = kn_fail(KN_ERR_INTERNAL, "%zu scores for %zu rows", n_scored, n);
     }
     if (e != KN_OK) {
         kn_log(KN_LOG_WARN, "serve: input anomalies of a window not scored: %s", kn_last_error());
         kn_free(scores);
         return;
     }
-    kn_inputanom_window r;
-    kn_inputanom_test(w->a, n_scored, kn_inputanom_count(w->a, scores, n_scored),
-                      KN_INPUTANOM_BETA_BINOMIAL, w->alpha, &r);
+    for (size_t r = 0; r < n; r++) w->score[w->slot[r]] = scores[r];
     kn_free(scores);
+    w->scored_upto = end_row;
+    /* the whole window: its valid rows, and those past the threshold (a
+     * refused row's NaN is neither) */
+    size_t n_valid = 0;
+    for (size_t i = 0; i < window; i++) n_valid += valid[i];
+    kn_inputanom_window r;
+    kn_inputanom_test(w->a, n_valid, kn_inputanom_count(w->a, w->score, window),
+                      KN_INPUTANOM_BETA_BINOMIAL, w->alpha, &r);
     double spent = thread_cpu_s() - t0;
     pthread_mutex_lock(&w->mu);
     w->last = r;

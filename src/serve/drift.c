@@ -238,7 +238,7 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     }
     if (e == KN_OK) e = pred_reference(d);
     if (e == KN_OK && cfg->anomalies) {
-        e = kn__anomwin_new(m, cfg->anomaly_alpha, &d->anom);
+        e = kn__anomwin_new(m, window, cfg->anomaly_alpha, &d->anom);
         d->anom_rings = e == KN_OK ? kn_calloc(in->n ? in->n : 1, sizeof *d->anom_rings) : NULL;
         if (e == KN_OK && !d->anom_rings) e = KN_ERR_NOMEM;
         for (size_t j = 0; e == KN_OK && j < in->n; j++) d->anom_rings[j] = d->cols[j].s_ring;
@@ -349,7 +349,7 @@ static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
  * and, when out is given, hand them over in it (else they are freed). */
 static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
 {
-    kn__anomwin_run(d->anom, d->anom_rings, d->s_valid, d->window, out);
+    kn__anomwin_run(d->anom, d->anom_rings, d->s_valid, d->s_end, out);
     size_t n = d->in->n, m = 0, n_valid = 0;
     for (size_t i = 0; i < d->window; i++) n_valid += d->s_valid[i];
     kn_drift_col *r = kn_calloc(n ? n : 1, sizeof *r);

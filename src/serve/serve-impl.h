@@ -464,15 +464,18 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
  * once here on m->ref_rows (kiln/inputanom.h); without them, or when it
  * cannot be fitted, *out still comes back, off (kn__anomwin_on 0), and
  * the log says why. alpha: the per-window level of the test. */
-kn_status kn__anomwin_new(const kn__serve_model *m, double alpha, kn__anomwin **out);
+kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, double alpha, kn__anomwin **out);
 void kn__anomwin_free(kn__anomwin *w);
 int kn__anomwin_on(const kn__anomwin *w);
 /* The monitoring thread's part: score the valid rows of a copied window
- * (rings[j]: input j's values, NaN missing, for the numeric inputs; valid:
- * window flags), test them, publish for /metrics and fill out's anom_*
- * (out may be NULL). w NULL or off: nothing. */
+ * (rings[j]: input j's ring of `window` values, NaN missing, for the
+ * numeric inputs; valid: the ring's flags; end_row: the rows into the
+ * ring when it was copied, the last in slot (end_row - 1) mod window),
+ * each row once (the rows new since the last window), test the window,
+ * publish for /metrics and fill out's anom_* (out may be NULL). w NULL or
+ * off: nothing. */
 void kn__anomwin_run(kn__anomwin *w, const double *const *rings, const unsigned char *valid,
-                     size_t window, kn__watch_window *out);
+                     unsigned long long end_row, kn__watch_window *out);
 /* The kiln_anomaly_* families of every model scoring them into b. */
 void kn__anomwin_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
 

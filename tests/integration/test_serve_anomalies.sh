@@ -8,6 +8,9 @@
 # - /metrics: 3 windows scored, only the second flagged (kiln_anomaly_*);
 # - an alert rule on `anomalous` opens one incident (log sink), and
 #   --record-windows keeps each window's anomalies in the store;
+# - the windows' anomalous rows are kiln monitor anomalies' on the
+#   server's prediction log, for tumbling windows and sliding ones (--drift-
+#   slide 50: each row scored once);
 # - kiln monitor report draws them (share per window, the flagged one
 #   marked) with the model's operational intervals (kiln monitor ops
 #   --record of an access log with an error jump: requests, error share and
@@ -43,7 +46,7 @@ sinks:
   - log
 YAML
 start_server --model c="$W/c.kiln" --threads 2 --drift-window 100 --record-windows \
-    --store "$W/store" --alerts "$W/rules.yaml"
+    --store "$W/store" --alerts "$W/rules.yaml" --prediction-log "$W/pred.jsonl"
 for f in normal1 wrong_unit normal2; do
     expect_status 200 POST /v1/models/c:predict "$W/$f.json"
 done
@@ -77,6 +80,40 @@ assert [x["flagged_windows"] for x in a] == [0, 1, 1], a
 inc = db.execute("SELECT rule, closed FROM monitor_alerts WHERE model = 'c'").fetchall()
 assert len(inc) == 1 and inc[0][0] == "odd_inputs" and inc[0][1] is not None, inc
 print("anomalous shares per window:", [round(x["share"], 3) for x in a], "p:", ["%.3g" % x["p"] for x in a])
+PY
+# the same forest as kiln monitor anomalies: its counts on the prediction
+# log (requests in their order) in windows of 50 rows add up to the
+# server's windows of 100, tumbling here and sliding by 50 rows below,
+# where each row is scored once, when the first window holding it ends
+$py - "$W/pred.jsonl" "$W/ordered.jsonl" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+lines.sort(key=lambda j: (j["request_id"], j["row"]))
+open(sys.argv[2], "w").write("".join(json.dumps(j) + "\n" for j in lines))
+PY
+rc=0; "$KILN" -q --json monitor anomalies --log "$W/ordered.jsonl" --model "$W/c.kiln" --window 50 \
+    > "$W/cli.json" || rc=$?
+[ "$rc" = 1 ] || fail "kiln monitor anomalies on the server's log: exit $rc"
+start_server --model c="$W/c.kiln" --threads 2 --drift-window 100 --drift-slide 50 \
+    --record-windows --store "$W/slide"
+for f in normal1 wrong_unit normal2; do
+    expect_status 200 POST /v1/models/c:predict "$W/$f.json"
+done
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || fail "the sliding server did not exit 0 on SIGTERM: $(cat "$W/serve.err")"
+SERVE_PID=
+$py - "$W" <<'PY' || fail "the server's anomalous rows differ from kiln monitor anomalies'"
+import json, sqlite3, sys
+w = sys.argv[1]
+k50 = [x["anomalous_rows"] for x in json.load(open(f"{w}/cli.json"))["window_results"]]
+assert len(k50) == 6, k50
+def served(store):
+    db = sqlite3.connect(f"file:{w}/{store}/kiln.db?mode=ro", uri=True)
+    return [json.loads(r[0])["anomalies"]["anomalous_rows"] for r in db.execute("SELECT result FROM monitor_checks WHERE model = 'c' ORDER BY id")]
+tumbling, sliding = served("store"), served("slide")
+assert tumbling == [k50[i] + k50[i + 1] for i in (0, 2, 4)], (tumbling, k50)
+assert sliding == [k50[i] + k50[i + 1] for i in range(5)], (sliding, k50)
+print("anomalous rows per 50:", k50, "tumbling:", tumbling, "sliding:", sliding)
 PY
 # the model's operational intervals beside them: an access log of 30 intervals
 # of 60 s, about 100 requests each, 2 % errors, 30 % in intervals 21-23
