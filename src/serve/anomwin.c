@@ -125,6 +125,14 @@ void kn__anomwin_free(kn__anomwin *w)
     kn_free(w);
 }
 
+size_t kn__anomwin_bytes(const kn__anomwin *w)
+{
+    /* the score ring, the slots and the frame of new rows (the forest aside) */
+    return w && w->a ? sizeof *w + w->window * (sizeof *w->score + sizeof *w->slot) +
+                           w->window * w->n_cols * sizeof(double)
+                     : 0;
+}
+
 int kn__anomwin_on(const kn__anomwin *w)
 {
     return w && w->a;

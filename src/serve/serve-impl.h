@@ -467,6 +467,9 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
 kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, double alpha, kn__anomwin **out);
 void kn__anomwin_free(kn__anomwin *w);
 int kn__anomwin_on(const kn__anomwin *w);
+/* The window-sized memory w holds once a window was scored (the forest
+ * aside); 0 for NULL or off. */
+size_t kn__anomwin_bytes(const kn__anomwin *w);
 /* The monitoring thread's part: score the valid rows of a copied window
  * (rings[j]: input j's ring of `window` values, NaN missing, for the
  * numeric inputs; valid: the ring's flags; end_row: the rows into the
