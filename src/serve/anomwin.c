@@ -218,7 +218,7 @@ static void num(kn__sbuf *b, double v)
     kn__sbuf_puts(b, "\n");
 }
 
-enum { A_ON, A_SHARE, A_P, A_FLAGGED, A_REF, A_WINDOWS, A_FLAGGED_WINDOWS, A_CPU, N_A };
+enum { A_ON, A_SHARE, A_P, A_FLAGGED, A_REF, A_WINDOWS, A_FLAGGED_WINDOWS, A_CPU, A_BYTES, N_A };
 static const char *const family[N_A][3] = {
     {"kiln_anomaly_scoring", "gauge",
      "1 when the version's drift windows are scored for input anomalies; 0 when it cannot be "
@@ -237,7 +237,10 @@ static const char *const family[N_A][3] = {
     {"kiln_anomaly_windows_total", "counter", "Windows scored for input anomalies."},
     {"kiln_anomaly_flagged_windows_total", "counter", "Windows flagged for input anomalies."},
     {"kiln_anomaly_cpu_seconds_total", "counter",
-     "CPU time the monitoring thread spent scoring and testing windows for input anomalies."}};
+     "CPU time the monitoring thread spent scoring and testing windows for input anomalies."},
+    {"kiln_anomaly_memory_bytes", "gauge",
+     "Memory the input-anomaly scores of a window hold (bounded: fixed at load; the isolation "
+     "forest aside)."}};
 
 void kn__anomwin_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b)
 {
@@ -256,6 +259,9 @@ void kn__anomwin_text(const kn__serve_model *const *models, size_t n_models, kn_
             else if (f == A_WINDOWS || f == A_FLAGGED_WINDOWS)
                 series(b, family[f][0], models[i]),
                     kn__sbuf_printf(b, "%llu\n", f == A_WINDOWS ? w->windows : w->flagged);
+            else if (f == A_BYTES)
+                series(b, family[f][0], models[i]),
+                    kn__sbuf_printf(b, "%zu\n", kn__anomwin_bytes(w));
             else if (f == A_CPU)
                 series(b, family[f][0], models[i]), num(b, w->cpu_s);
             else if (f == A_REF)

@@ -242,7 +242,6 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         d->anom_rings = e == KN_OK ? kn_calloc(in->n ? in->n : 1, sizeof *d->anom_rings) : NULL;
         if (e == KN_OK && !d->anom_rings) e = KN_ERR_NOMEM;
         for (size_t j = 0; e == KN_OK && j < in->n; j++) d->anom_rings[j] = d->cols[j].s_ring;
-        d->bytes += kn__anomwin_bytes(d->anom) + in->n * sizeof *d->anom_rings;
     }
     if (e != KN_OK) {
         kn__drift_free(d);
@@ -655,9 +654,7 @@ static const char *const family[N_D][3] = {
     {"kiln_drift_window_rows", "gauge", "Rows per window (--drift-window)."},
     {"kiln_drift_slide_rows", "gauge",
      "Rows between the ends of two windows (--drift-slide; the window: tumbling)."},
-    {"kiln_drift_memory_bytes", "gauge",
-     "Memory held for windowed drift and its input-anomaly scores (bounded; the "
-     "isolation forest aside)."}};
+    {"kiln_drift_memory_bytes", "gauge", "Memory held for windowed drift (bounded)."}};
 
 void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b)
 {

@@ -60,6 +60,10 @@ grep -q '^kiln_anomaly_windows_total{model="c",version="1"} 3$' "$W/metrics" || 
 grep -q '^kiln_anomaly_flagged_windows_total{model="c",version="1"} 1$' "$W/metrics" || fail "not 1 window flagged: $(grep kiln_anomaly "$W/metrics")"
 grep -q '^kiln_anomaly_flagged{model="c",version="1"} 0$' "$W/metrics" || fail "the last window is flagged"
 grep -q '^kiln_anomaly_cpu_seconds_total{model="c",version="1"} [0-9]' "$W/metrics" || fail "no CPU time"
+mem=$(awk '/^kiln_anomaly_memory_bytes\{model="c",version="1"\}/ {print $2}' "$W/metrics")
+# a score and a slot per row of the window, and the window's 8 inputs
+[ -n "$mem" ] && [ "$mem" -ge $((100 * (16 + 8 * 8))) ] && [ "$mem" -lt $((100 * (16 + 8 * 8) + 4096)) ] ||
+    fail "kiln_anomaly_memory_bytes '$mem' is not the window's (8,000 bytes and the struct)"
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID" || fail "kiln serve did not exit 0 on SIGTERM: $(cat "$W/serve.err")"
 SERVE_PID=
