@@ -14,7 +14,7 @@
 # - --alerts with --record: an anomaly_share rule is one webhook delivery;
 #   re-reading the grown log checks only the new windows (no second
 #   delivery), the last partial window waits until it is full, and the
-#   incident closes on a clean window;
+#   incident closes on a clean window; kiln monitor report draws them;
 # - kiln serve's own log (300 rows over HTTP) reads whole;
 # - bad input: each is a clear error with its exit code, and the recorded
 #   alerts are still there; an artifact written before the row sample asks
@@ -172,6 +172,11 @@ import json, sys
 a = json.load(open(sys.argv[1]))["alerts"]
 assert len(a) == 1 and a[0]["rule"] == "wrong_unit" and a[0]["delivered"] and a[0]["closed"], a
 PY
+# kiln monitor report draws the 5 recorded windows (no drift check among them)
+"$KILN" -q monitor report --model "$W/lc.kiln" --store "$W/store" --out "$W/monitor.html" ||
+    fail "monitor report failed on the recorded anomaly windows"
+grep -q '1 of 5 windows flagged' "$W/monitor.html" && grep -q 'No drift check was recorded' "$W/monitor.html" ||
+    fail "the report of the anomaly windows: $(grep -o '<p>[^<]*</p>' "$W/monitor.html" | head -5)"
 
 # ---- kiln serve's own prediction log ----
 start_server --model lc="$W/lc.kiln" --threads 2 --prediction-log "$W/served.jsonl"
