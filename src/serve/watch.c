@@ -642,9 +642,9 @@ kn_status kn__serve_alerts_check(const kn_alert_config *c, const char *path, con
         if (r->source == KN_ALERT_ANOMALY && (!o->drift_window || !o->anomalies))
             return kn_fail(KN_ERR_INVALID,
                            "%s: rule '%s' watches '%s', the input anomalies of each drift "
-                           "window: give --drift-window N%s",
+                           "window: %s",
                            path, r->name, r->metric,
-                           o->anomalies ? "" : " and drop --no-anomalies");
+                           !o->drift_window ? "give --drift-window N" : "drop --no-anomalies");
         if (r->source == KN_ALERT_OPS && !(o->ops_interval_s > 0))
             return kn_fail(KN_ERR_INVALID,
                            "%s: rule '%s' watches '%s', an operational series: give "
