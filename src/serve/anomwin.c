@@ -33,7 +33,11 @@ struct kn__anomwin {
     double *score;                  /* per ring slot: its row's score (NaN: a refused row) */
     size_t *slot;                   /* the ring slot of each row of `rows` */
     size_t window;                  /* ring slots */
-    unsigned long long scored_upto; /* rows into the ring scored so far */
+    unsigned long long scored_upto; /* rows into the ring taken so far */
+    unsigned char *valid;           /* the taken window's flags */
+    size_t n_new;                   /* rows of `rows` */
+    int taken;                      /* 1: a window taken, to score; -1: taken, out of memory */
+    double take_s;                  /* the CPU of taking it */
     /* published (under mu) */
     kn_inputanom_window last;
     unsigned long long windows, flagged;
@@ -94,7 +98,8 @@ kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, double alpha,
         w->window = window;
         w->score = kn_malloc((window ? window : 1) * sizeof *w->score);
         w->slot = kn_malloc((window ? window : 1) * sizeof *w->slot);
-        if (e == KN_OK && (!w->score || !w->slot)) e = KN_ERR_NOMEM;
+        w->valid = kn_malloc(window ? window : 1);
+        if (e == KN_OK && (!w->score || !w->slot || !w->valid)) e = KN_ERR_NOMEM;
         kn_column *col = NULL;
         if (e == KN_OK) e = kn_frame_new(&w->rows);
         for (size_t c = 0; e == KN_OK && c < w->n_cols; c++)
@@ -122,13 +127,14 @@ void kn__anomwin_free(kn__anomwin *w)
     kn_free(w->col);
     kn_free(w->score);
     kn_free(w->slot);
+    kn_free(w->valid);
     kn_free(w);
 }
 
 size_t kn__anomwin_bytes(const kn__anomwin *w)
 {
     /* the score ring, the slots and the frame of new rows (the forest aside) */
-    return w && w->a ? sizeof *w + w->window * (sizeof *w->score + sizeof *w->slot) +
+    return w && w->a ? sizeof *w + w->window * (sizeof *w->score + sizeof *w->slot + 1) +
                            w->window * w->n_cols * sizeof(double)
                      : 0;
 }
@@ -138,8 +144,8 @@ int kn__anomwin_on(const kn__anomwin *w)
     return w && w->a;
 }
 
-void kn__anomwin_run(kn__anomwin *w, const double *const *rings, const unsigned char *valid,
-                     unsigned long long end_row, kn__watch_window *out)
+void kn__anomwin_take(kn__anomwin *w, const double *const *rings, const unsigned char *valid,
+                      unsigned long long end_row)
 {
     if (!w || !w->a) return;
     double t0 = thread_cpu_s();
@@ -152,14 +158,27 @@ void kn__anomwin_run(kn__anomwin *w, const double *const *rings, const unsigned 
         w->score[at] = NAN;
         if (valid[at]) w->slot[n++] = at;
     }
-    double *scores = NULL;
-    size_t n_scored = 0;
     kn_status e = kn_frame_resize(w->rows, n);
     for (size_t c = 0; e == KN_OK && c < w->n_cols; c++) {
         double *x = kn_column_f64(kn_frame_col(w->rows, c));
         const double *ring = rings[w->col[c]];
         for (size_t r = 0; r < n; r++) x[r] = ring[w->slot[r]]; /* NaN: the reference's median */
     }
+    memcpy(w->valid, valid, window);
+    w->scored_upto = end_row;
+    w->n_new = n;
+    w->taken = e == KN_OK ? 1 : -1;
+    w->take_s = thread_cpu_s() - t0;
+}
+
+void kn__anomwin_score(kn__anomwin *w, kn__watch_window *out)
+{
+    if (!w || !w->a || !w->taken) return;
+    double t0 = thread_cpu_s();
+    size_t n = w->n_new, n_scored = 0;
+    double *scores = NULL;
+    kn_status e = w->taken > 0 ? KN_OK : KN_ERR_NOMEM;
+    w->taken = 0;
     if (e == KN_OK && n) {
         kn_ctx *prev = kn_ctx_enter(w->ctx);
         e = kn_inputanom_score(w->a, w->rows, &scores, &n_scored);
@@ -167,22 +186,21 @@ void kn__anomwin_run(kn__anomwin *w, const double *const *rings, const unsigned 
         if (e == KN_OK && n_scored != n)
             e = kn_fail(KN_ERR_INTERNAL, "%zu scores for %zu rows", n_scored, n);
     }
-    if (e != KN_OK) {
+    if (e != KN_OK) { /* its new rows stay unscored (NaN): not counted */
         kn_log(KN_LOG_WARN, "serve: input anomalies of a window not scored: %s", kn_last_error());
         kn_free(scores);
         return;
     }
     for (size_t r = 0; r < n; r++) w->score[w->slot[r]] = scores[r];
     kn_free(scores);
-    w->scored_upto = end_row;
     /* the whole window: its valid rows, and those past the threshold (a
      * refused row's NaN is neither) */
     size_t n_valid = 0;
-    for (size_t i = 0; i < window; i++) n_valid += valid[i];
+    for (size_t i = 0; i < w->window; i++) n_valid += w->valid[i];
     kn_inputanom_window r;
-    kn_inputanom_test(w->a, n_valid, kn_inputanom_count(w->a, w->score, window),
+    kn_inputanom_test(w->a, n_valid, kn_inputanom_count(w->a, w->score, w->window),
                       KN_INPUTANOM_BETA_BINOMIAL, w->alpha, &r);
-    double spent = thread_cpu_s() - t0;
+    double spent = thread_cpu_s() - t0 + w->take_s;
     pthread_mutex_lock(&w->mu);
     w->last = r;
     w->windows++;

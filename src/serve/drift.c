@@ -349,7 +349,8 @@ static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
  * and, when out is given, hand them over in it (else they are freed). */
 static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
 {
-    kn__anomwin_run(d->anom, d->anom_rings, d->s_valid, d->s_end, out);
+    kn__anomwin_take(d->anom, d->anom_rings, d->s_valid, d->s_end);
+    if (!out || locked) kn__anomwin_score(d->anom, out); /* else after the copy is handed back */
     size_t n = d->in->n, m = 0, n_valid = 0;
     for (size_t i = 0; i < d->window; i++) n_valid += d->s_valid[i];
     kn_drift_col *r = kn_calloc(n ? n : 1, sizeof *r);
@@ -498,6 +499,9 @@ void kn__drift_run(kn__drift *d, kn__watch_window *out)
     d->busy = 0;
     pthread_cond_broadcast(&d->idle);
     pthread_mutex_unlock(&d->mu);
+    /* the window's input anomalies, from what evaluate took of the copy:
+     * the requests fill the ring on meanwhile */
+    kn__anomwin_score(d->anom, out);
 }
 
 /* Whether this thread answers a request now (shadow scoring counts nothing). */

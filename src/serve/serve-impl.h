@@ -470,15 +470,18 @@ int kn__anomwin_on(const kn__anomwin *w);
 /* The window-sized memory w holds once a window was scored (the forest
  * aside); 0 for NULL or off. */
 size_t kn__anomwin_bytes(const kn__anomwin *w);
-/* The monitoring thread's part: score the valid rows of a copied window
- * (rings[j]: input j's ring of `window` values, NaN missing, for the
- * numeric inputs; valid: the ring's flags; end_row: the rows into the
- * ring when it was copied, the last in slot (end_row - 1) mod window),
- * each row once (the rows new since the last window), test the window,
- * publish for /metrics and fill out's anom_* (out may be NULL). w NULL or
- * off: nothing. */
-void kn__anomwin_run(kn__anomwin *w, const double *const *rings, const unsigned char *valid,
-                     unsigned long long end_row, kn__watch_window *out);
+/* The monitoring thread's part, in two steps, so that the drift's copy
+ * of the window is handed back to the requests before the forest runs.
+ * _take copies what it needs of a copied window (rings[j]: input j's ring
+ * of `window` values, NaN missing, for the numeric inputs; valid: the
+ * ring's flags; end_row: the rows into the ring when it was copied, the
+ * last in slot (end_row - 1) mod window): the rows new since the last
+ * window, each row taken once. _score then scores them, tests the whole
+ * window, publishes for /metrics and fills out's anom_* (out may be
+ * NULL). w NULL or off: nothing. One thread calls both, in turn. */
+void kn__anomwin_take(kn__anomwin *w, const double *const *rings, const unsigned char *valid,
+                      unsigned long long end_row);
+void kn__anomwin_score(kn__anomwin *w, kn__watch_window *out);
 /* The kiln_anomaly_* families of every model scoring them into b. */
 void kn__anomwin_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
 
