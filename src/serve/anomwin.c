@@ -191,7 +191,7 @@ void kn__anomwin_score(kn__anomwin *w, kn__watch_window *out)
         kn_free(scores);
         return;
     }
-    for (size_t r = 0; r < n; r++) w->score[w->slot[r]] = scores[r];
+    for (size_t r = 0; scores && r < n; r++) w->score[w->slot[r]] = scores[r];
     kn_free(scores);
     /* the whole window: its valid rows, and those past the threshold (a
      * refused row's NaN is neither) */
