@@ -28,6 +28,7 @@
 #include "kiln/frame.h"
 #include "kiln/importance.h"
 #include "kiln/incident.h"
+#include "kiln/inputanom.h"
 #include "kiln/init.h"
 #include "kiln/io.h"
 #include "kiln/json.h"

@@ -174,6 +174,11 @@ typedef struct kn_serve_opts {
     const char *retrain_exe; /* a kiln binary: a rule's retrain: action runs `EXE monitor
                                 retrain` as a child process when its incident opens (NULL:
                                 rules with retrain: are refused) */
+    int anomalies;           /* with drift_window: score each window's rows for input anomalies
+                                (kiln/inputanom.h; the forest fitted at load on the artifact's
+                                sample of its training rows) on the monitoring thread (default 1) */
+    double anomaly_alpha;    /* a window is flagged when its anomalous share is over the
+                                reference's at this level, per window (default 0.001) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

@@ -1,4 +1,4 @@
-/* kiln monitor check --anomalies (cli_anomalies.c): an isolation forest
+/* kiln monitor check --anomalies (cli_anomalies.c): kiln/inputanom.h's isolation forest
  * fitted on the reference rows' numeric input columns (seeded), a
  * threshold at the reference scores' contamination quantile, and per
  * window of the batch the share of rows scoring past it, flagged when a

@@ -234,8 +234,9 @@ static void ops_observe(kn_alert_inputs *in, json_t *going, int k, const char *m
  * incidents it opens go into opened; *n_alerting counts the intervals
  * with one open. */
 static kn_status ops_alerts(cli_alerting *al, const char *log, size_t k, double at,
-                            uint64_t requests, const kn_alert_inputs *in, json_t *going,
-                            json_t *opened, size_t *n_alerting)
+                            uint64_t requests, const char *scope_name, const double *values,
+                            const kn_alert_inputs *in, json_t *going, json_t *opened,
+                            size_t *n_alerting)
 {
     char when[48], day[32];
     time_t ts = (time_t)floor(at);
@@ -246,10 +247,13 @@ static kn_status ops_alerts(cli_alerting *al, const char *log, size_t k, double 
     json_t *extra = json_pack("{s:s, s:f, s:O}", "interval_start", when, "interval_start_s", at,
                               "events", going),
            *alerts = NULL;
-    /* what --record keeps of the interval */
-    json_t *result =
-        json_pack("{s:I, s:s, s:f, s:I, s:O}", "interval", (json_int_t)k, "interval_start", when,
-                  "interval_start_s", at, "requests", (json_int_t)requests, "events", going);
+    /* what --record keeps of the interval: the recorded scope's series
+     * (the --model's, else the server's; kiln monitor report draws them) */
+    json_t *result = json_pack(
+        "{s:I, s:s, s:f, s:I, s:O, s:{s:s, s:o, s:o, s:o}}", "interval", (json_int_t)k,
+        "interval_start", when, "interval_start_s", at, "requests", (json_int_t)requests, "events",
+        going, "series", "scope", scope_name, series_names[0], cli_json_num(values[0]),
+        series_names[1], cli_json_num(values[1]), series_names[2], cli_json_num(values[2]));
     int alerting = 0;
     kn_status e = extra && result
                       ? cli_alerts_window(al, k, log, 0, requests, json_array_size(going) > 0,
@@ -346,6 +350,7 @@ static int cmd_monitor_ops(int argc, char **argv)
         kn_alert_inputs_init(&in);
         in.has_ops = 1;
         json_t *going = al ? json_array() : NULL; /* the events going on, for the alerts */
+        double kept[SERIES] = {NAN, NAN, NAN};    /* the recorded scope's values */
         for (size_t i = 0; i < n_scopes; i++) {
             scope *s = &sc[i];
             double p95 = NAN;
@@ -356,6 +361,8 @@ static int cmd_monitor_ops(int argc, char **argv)
             }
             double n = (double)s->n;
             double v[SERIES] = {s->seen ? n : NAN, n > 0 ? (double)s->errors / n : NAN, p95};
+            if (a.model ? i && !strcmp(st.models[i - 1], a.model) : i == 0)
+                memcpy(kept, v, sizeof kept);
             for (int k2 = 0; k2 < SERIES; k2++) {
                 kn_opsanom_point pt;
                 kn_opsanom_update(s->det[k2], v[k2], n, slot, &pt);
@@ -388,8 +395,8 @@ static int cmd_monitor_ops(int argc, char **argv)
             json_decref(going);
         else if (al) {
             n_recorded += a.record;
-            e = ops_alerts(al, a.log, (size_t)(t - first + 1), start, (uint64_t)sc[0].n, &in, going,
-                           opened, &n_alerting);
+            e = ops_alerts(al, a.log, (size_t)(t - first + 1), start, (uint64_t)sc[0].n,
+                           a.model ? a.model : "", kept, &in, going, opened, &n_alerting);
             json_decref(going);
             if (e != KN_OK) goto done;
         }

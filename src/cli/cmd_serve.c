@@ -26,6 +26,8 @@ typedef struct serve_args {
     int64_t feedback_ring, feedback_window; /* delayed labels */
     int64_t drift_window, drift_slide;
     int record_windows;
+    int no_anomalies; /* input anomalies per drift window */
+    double anomaly_alpha;
     const char *alerts;
     double ops_interval; /* operational anomalies */
     const char *ops_webhook;
@@ -96,6 +98,11 @@ static const cli_opt serve_opts[] = {
     CLI_OPT_INT(serve_args, drift_slide, "drift-slide", "M", "0", 0, 1e7,
                 "sliding windows: test the last --drift-window rows every M rows (1 to N; 0: "
                 "every N rows, tumbling)"),
+    CLI_OPT_FLAG(serve_args, no_anomalies, "no-anomalies",
+                 "do not score each drift window's rows for input anomalies (kiln_anomaly_*)"),
+    CLI_OPT_NUM(serve_args, anomaly_alpha, "anomaly-alpha", "P", "0.001", 1e-12, 0.5,
+                "flag a drift window whose anomalous share is over the reference's at this "
+                "level (per window)"),
     CLI_OPT_FLAG(serve_args, record_windows, "record-windows",
                  "record each finished drift window in the store's monitoring tables, as kiln "
                  "monitor check --record (kiln monitor alerts, kiln monitor report read them)"),
@@ -164,7 +171,13 @@ const cli_spec serve_spec = {
     "--feedback-window of labels), on a thread of their own: log and webhook sinks,\n"
     "one delivery per incident, per rule and scope (main, canary); a rule's retrain:\n"
     "runs this binary's kiln monitor retrain as a child process (one per model at a\n"
-    "time), and its incident is delivered with the result.\n",
+    "time), and its incident is delivered with the result. Each window's rows are\n"
+    "also scored for input anomalies on that thread (--no-anomalies: off), as kiln\n"
+    "monitor anomalies does: an isolation forest fitted at load on the artifact's\n"
+    "sample of its training rows (none in an older artifact: scoring is off, the\n"
+    "log says so), and the window's anomalous share tested against the\n"
+    "reference's (beta-binomial, --anomaly-alpha per window): kiln_anomaly_* in\n"
+    "/metrics, rules on anomaly_share, anomaly_p, anomalous, anomalous_windows.\n",
     "  kiln serve --model credit@production --store kiln-store\n"
     "  kiln serve --model churn=churn.kiln --port 9000 --access-log access.jsonl\n"
     "  kiln serve --model credit@production --canary credit@v4=10% --shadow credit@v5 \\\n"
@@ -343,6 +356,8 @@ int cmd_serve(int argc, char **argv)
                                         "--drift-window N");
     o.drift_slide = (size_t)a.drift_slide;
     o.record_windows = a.record_windows;
+    o.anomalies = !a.no_anomalies;
+    o.anomaly_alpha = a.anomaly_alpha;
     o.alerts = a.alerts;
     /* retrain: actions run this binary's kiln monitor retrain (the retrain
      * is the command line's: kiln run, the registry, the gate) */

@@ -189,6 +189,151 @@ static kn_status drift_section(kn__text *t, const series_set *s)
     return KN_OK;
 }
 
+/* ---- input anomalies and operational series ----
+ * Which records hold what: a drift check has "columns"; a window of kiln
+ * serve also "anomalies" (an object, or null when not scored); a window of
+ * kiln monitor anomalies --record holds the test itself at the top level
+ * ("anomalous_rows", "share", "flagged"); an interval of kiln monitor ops
+ * --record "interval_start_s" and "events" (and, since the report draws
+ * them, "series": the recorded scope's values). */
+
+static const json_t *anomaly_of(const json_t *r)
+{
+    const json_t *a = json_object_get(r, "anomalies");
+    if (json_is_object(a)) return a;
+    if (!json_object_get(r, "columns") && json_is_number(json_object_get(r, "anomalous_rows")) &&
+        json_is_number(json_object_get(r, "share")))
+        return r;
+    return NULL;
+}
+
+static int is_ops(const json_t *r)
+{
+    return !json_object_get(r, "columns") && json_is_array(json_object_get(r, "events")) &&
+           json_is_number(json_object_get(r, "interval_start_s"));
+}
+
+static double num_of(const json_t *j, const char *key)
+{
+    const json_t *v = json_object_get(j, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static kn_status anomaly_section(kn__text *t, const series_set *s)
+{
+    size_t n = 0, n_flagged = 0;
+    for (size_t i = 0; i < s->n; i++) n += anomaly_of(json_array_get(s->results, i)) != NULL;
+    if (!n) return KN_OK;
+    double *x = kn_malloc(4 * n * sizeof *x), ref = NAN;
+    if (!x) return KN_ERR_NOMEM;
+    double *y = x + n, *fx = y + n, *fy = fx + n;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const json_t *a = anomaly_of(json_array_get(s->results, i));
+        if (!a) continue;
+        x[k] = (double)(k + 1);
+        y[k] = num_of(a, "share");
+        if (isfinite(num_of(a, "reference_share"))) ref = num_of(a, "reference_share");
+        if (json_is_true(json_object_get(a, "flagged")))
+            fx[n_flagged] = x[k], fy[n_flagged++] = y[k];
+        k++;
+    }
+    kn__text_put(t, "<section id=\"anomalies\"><h2>Input anomalies over time</h2>\n<p>The share "
+                    "of each window's rows that the isolation forest fitted on the model's "
+                    "training rows finds anomalous (kiln serve's windows, kiln monitor anomalies "
+                    "--record), window by window; a window is flagged when that share is well "
+                    "over the reference's (dashed). ");
+    kn__text_printf(t, "%zu of %zu windows flagged.</p>\n", n_flagged, n);
+    kn__svg_series sr[2] = {{"anomalous share", x, y, n, 0, n == 1},
+                            {"flagged", fx, fy, n_flagged, 0, 1}};
+    kn__svg_plot p = {"anomalous share per window",
+                      {"window", 0, 0},
+                      {"anomalous share", 0, 0},
+                      0,
+                      isfinite(ref),
+                      ref,
+                      "reference share",
+                      0};
+    kn__svg_lines(t, &p, sr, n_flagged ? 2 : 1);
+    kn__text_put(t, "</section>\n");
+    kn_free(x);
+    return KN_OK;
+}
+
+static const char *const ops_series[3][3] = {
+    {"requests", "requests per interval", "requests"},
+    {"error_share", "share of requests answered with an error", "error share"},
+    {"latency_p95_seconds", "95th percentile latency (seconds)", "p95 latency (s)"}};
+
+/* Whether an interval's events hold one of series `name` in scope. */
+static int has_event(const json_t *r, const char *scope, const char *name)
+{
+    const json_t *ev = json_object_get(r, "events");
+    for (size_t i = 0; i < json_array_size(ev); i++) {
+        const json_t *e = json_array_get(ev, i);
+        if (!strcmp(str_of(json_object_get(e, "series")), name) &&
+            !strcmp(str_of(json_object_get(e, "model")), scope))
+            return 1;
+    }
+    return 0;
+}
+
+static kn_status ops_section(kn__text *t, const series_set *s)
+{
+    size_t n = 0;
+    double t0 = NAN;
+    for (size_t i = 0; i < s->n; i++) {
+        const json_t *r = json_array_get(s->results, i);
+        if (!is_ops(r)) continue;
+        if (!n) t0 = num_of(r, "interval_start_s");
+        n++;
+    }
+    if (!n) return KN_OK;
+    double *x = kn_malloc(4 * n * sizeof *x);
+    if (!x) return KN_ERR_NOMEM;
+    double *y = x + n, *ex = y + n, *ey = ex + n;
+    size_t events = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const json_t *r = json_array_get(s->results, i);
+        events += is_ops(r) ? json_array_size(json_object_get(r, "events")) : 0;
+    }
+    kn__text_put(t, "<section id=\"ops\"><h2>Operational series</h2>\n<p>");
+    kn__text_printf(t,
+                    "%zu recorded interval%s (kiln monitor ops --record): the requests, the share "
+                    "answered with an error and the 95th percentile latency per interval, hours "
+                    "since the first; the intervals in a jump, drop or flat-line of a series are "
+                    "marked (%zu event observation%s in all).</p>\n",
+                    n, n == 1 ? "" : "s", events, events == 1 ? "" : "s");
+    for (int q = 0; q < 3; q++) {
+        size_t m = 0, me = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const json_t *r = json_array_get(s->results, i);
+            if (!is_ops(r)) continue;
+            const json_t *sv = json_object_get(r, "series");
+            /* a record without "series" (older): its requests are the server's */
+            double v = sv ? num_of(sv, ops_series[q][0]) : q == 0 ? num_of(r, "requests") : NAN;
+            if (!isfinite(v)) continue;
+            x[m] = (num_of(r, "interval_start_s") - t0) / 3600;
+            y[m] = v;
+            if (has_event(r, sv ? str_of(json_object_get(sv, "scope")) : "", ops_series[q][0]))
+                ex[me] = x[m], ey[me++] = v;
+            m++;
+        }
+        if (!m) {
+            kn__text_printf(t, "<p>No %s recorded.</p>\n", ops_series[q][1]);
+            continue;
+        }
+        kn__svg_series sr[2] = {{ops_series[q][2], x, y, m, 0, m == 1},
+                                {"event", ex, ey, me, 0, 1}};
+        kn__svg_plot p = {
+            ops_series[q][1], {"hours", 0, 0}, {ops_series[q][2], 0, 0}, 0, 0, 0, NULL, 0};
+        kn__svg_lines(t, &p, sr, me ? 2 : 1);
+    }
+    kn__text_put(t, "</section>\n");
+    kn_free(x);
+    return KN_OK;
+}
+
 kn_status kn_report_monitor(kn_store *s, const char *model, char **html, size_t *len)
 {
     *html = NULL;
@@ -215,7 +360,21 @@ kn_status kn_report_monitor(kn_store *s, const char *model, char **html, size_t 
     kn__text_put(&t, " to ");
     put_time(&t, set.time[set.n - 1]);
     kn__text_put(&t, " (UTC).</p>\n");
-    e = drift_section(&t, &set);
+    /* the drift checks (with columns) apart from anomaly windows and ops intervals */
+    series_set drift = {0, 0, json_array(), NULL, KN_OK};
+    for (size_t i = 0; drift.results && i < set.n; i++) {
+        json_t *r = json_array_get(set.results, i);
+        if (json_is_array(json_object_get(r, "columns")) &&
+            json_array_append(drift.results, r) == 0)
+            drift.n++;
+    }
+    e = !drift.results ? KN_ERR_NOMEM : drift.n ? drift_section(&t, &drift) : KN_OK;
+    json_decref(drift.results);
+    if (e == KN_OK && !drift.n)
+        kn__text_put(&t, "<section id=\"drift\"><h2>Drift over time</h2>\n<p>No drift check "
+                         "was recorded.</p></section>\n");
+    if (e == KN_OK) e = anomaly_section(&t, &set);
+    if (e == KN_OK) e = ops_section(&t, &set);
     if (e != KN_OK) goto done;
     kn__text_put(&t, "<section id=\"live\"><h2>Live metric</h2>\n<p>Live scores are computed by "
                      "kiln monitor feedback from labels and the prediction log; they are not "

@@ -93,6 +93,9 @@ struct kn__drift {
     kn__watch *watch;
     const char *key;
     const struct kn__serve_slot *slot;
+    /* input anomalies of each window (anomwin.c), or NULL */
+    kn__anomwin *anom;
+    const double **anom_rings; /* per input: its copied window (numeric), else NULL */
 };
 
 static int is_text(kn_col_type t)
@@ -236,6 +239,12 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         d->bytes += c->bytes;
     }
     if (e == KN_OK) e = pred_reference(d);
+    if (e == KN_OK && cfg->anomalies) {
+        e = kn__anomwin_new(m, window, cfg->anomaly_alpha, &d->anom);
+        d->anom_rings = e == KN_OK ? kn_calloc(in->n ? in->n : 1, sizeof *d->anom_rings) : NULL;
+        if (e == KN_OK && !d->anom_rings) e = KN_ERR_NOMEM;
+        for (size_t j = 0; e == KN_OK && j < in->n; j++) d->anom_rings[j] = d->cols[j].s_ring;
+    }
     if (e != KN_OK) {
         kn__drift_free(d);
         return e;
@@ -256,6 +265,8 @@ void kn__drift_free(kn__drift *d)
     }
     if (d->cols) pthread_mutex_destroy(&d->mu), pthread_cond_destroy(&d->idle);
     if (d->pred_kind == PRED_FIRST) kn_free(d->pred_ref);
+    kn__anomwin_free(d->anom);
+    kn_free(d->anom_rings);
     kn_free(d->pred_ring);
     kn_free(d->s_pred);
     kn_free(d->valid);
@@ -340,6 +351,8 @@ static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
  * and, when out is given, hand them over in it (else they are freed). */
 static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
 {
+    kn__anomwin_take(d->anom, d->anom_rings, d->s_valid, d->s_end);
+    if (!out || locked) kn__anomwin_score(d->anom, out); /* else after the copy is handed back */
     size_t n = d->in->n, m = 0, n_valid = 0;
     for (size_t i = 0; i < d->window; i++) n_valid += d->s_valid[i];
     kn_drift_col *r = kn_calloc(n ? n : 1, sizeof *r);
@@ -472,6 +485,11 @@ static void advance(kn__drift *d)
     if (!d->busy) d->skipped++; /* the server stops */
 }
 
+kn__anomwin *kn__drift_anomwin(const kn__drift *d)
+{
+    return d ? d->anom : NULL;
+}
+
 void kn__drift_set_owner(kn__drift *d, struct kn__serve_snap *owner)
 {
     if (d) d->owner = owner;
@@ -484,6 +502,9 @@ void kn__drift_run(kn__drift *d, kn__watch_window *out)
     d->busy = 0;
     pthread_cond_broadcast(&d->idle);
     pthread_mutex_unlock(&d->mu);
+    /* the window's input anomalies, from what evaluate took of the copy:
+     * the requests fill the ring on meanwhile */
+    kn__anomwin_score(d->anom, out);
 }
 
 /* Whether this thread answers a request now (shadow scoring counts nothing). */

@@ -281,7 +281,7 @@ void kn__serve_metrics_text(kn__serve_metrics *mt, kn__serve_slot *slots, size_t
         b->oom = 1;
     else
         kn__livestats_text(models, k, b), kn__feedback_text(models, k, b),
-            kn__drift_text(models, k, b);
+            kn__drift_text(models, k, b), kn__anomwin_text(models, k, b);
     for (size_t i = 0; i < k; i++) kn__serve_snap_put(snaps[i]);
     kn_free(snaps);
     kn_free((void *)models);

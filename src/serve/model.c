@@ -4,6 +4,7 @@
  * metadata body. */
 #include "kiln/artifact.h"
 #include "kiln/livescore.h"
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
@@ -142,6 +143,16 @@ static kn_status load_reference(const kn_artifact *art, const char *path, kn__se
         kn_free(what);
         if (e != KN_OK) return e;
     }
+    /* the sample of the training rows: what the input-anomaly forest fits on */
+    uint64_t from = 0;
+    e = kn_artifact_reference_rows(art, path, &m->ref_rows, &from);
+    if (e == KN_ERR_NOT_FOUND) e = KN_OK;  /* an artifact written before they were kept */
+    if (e != KN_OK && e != KN_ERR_NOMEM) { /* only anomaly scoring needs them: serve on */
+        kn_log(KN_LOG_WARN, "serve: %s: its sample of training rows is not used: %s", path,
+               kn_last_error());
+        e = KN_OK;
+    }
+    if (e != KN_OK) return e;
     /* the held-out predictions: what the windows' predictions are compared with */
     bytes = kn_artifact_get(art, KN_ART_HELDOUT, &len);
     if (!bytes) return KN_OK;
@@ -232,6 +243,7 @@ void kn__serve_model_free(kn__serve_model *m)
     kn__feedback_free(m->fb);
     kn__drift_free(m->drift);
     kn_drift_ref_free(m->ref);
+    kn_frame_free(m->ref_rows);
     kn_free(m->heldout_pred);
     memset(m, 0, sizeof *m);
 }

@@ -9,6 +9,7 @@
 #include "kiln/ctx.h"
 #include "kiln/drift_ref.h"
 #include "kiln/frame.h"
+#include "kiln/inputanom.h"
 #include "kiln/pipeline.h"
 #include "kiln/schema.h"
 #include "kiln/serve.h"
@@ -109,6 +110,8 @@ typedef struct kn__drift kn__drift;
 /* ---- the monitoring thread: store and alert rules (watch.c) ---- */
 typedef struct kn__watch kn__watch;
 struct kn__serve_slot;
+/* ---- input anomalies of the drift windows (anomwin.c) ---- */
+typedef struct kn__anomwin kn__anomwin;
 
 /* How a served version's windows are made (the slot's, for every version). */
 typedef struct kn__drift_cfg {
@@ -117,6 +120,8 @@ typedef struct kn__drift_cfg {
     const char *key;      /* the model as recorded and alerted on (the slot's ref, else its
                              name; borrowed: outlives every version) */
     const struct kn__serve_slot *slot; /* the slot (whether a version is its canary) */
+    int anomalies;        /* score each window's rows for input anomalies (anomwin.c) */
+    double anomaly_alpha; /* their per-window level */
 } kn__drift_cfg;
 
 /* A window over this share of rows refused counts as drifted (as kiln
@@ -136,6 +141,9 @@ typedef struct kn__watch_window {
     kn_drift_report cols; /* the inputs tested */
     kn_drift_col pred;    /* the predictions (pred_tested) */
     int pred_tested;
+    int anom_tested;                         /* input anomalies scored (anom) */
+    kn_inputanom_window anom;                /* the window's test */
+    unsigned long long anom_flagged_windows; /* of the version so far, this one included */
 } kn__watch_window;
 
 /* ---- a loaded model ---- */
@@ -154,6 +162,8 @@ typedef struct kn__serve_model {
     kn__feedback *fb;     /* or NULL (--feedback-ring 0); freed with the model */
     kn__drift *drift;     /* or NULL (no --drift-window); freed with the model */
     kn_drift_ref *ref;    /* the artifact's drift reference (KN_ART_REFERENCE), or NULL */
+    kn_frame *ref_rows;   /* the artifact's sample of its training rows (KN_ART_REFERENCE_ROWS;
+                             what the input-anomaly forest fits on), or NULL */
     double *heldout_pred; /* the artifact's held-out predictions (KN_ART_HELDOUT: numbers, or
                              class indices), or NULL */
     size_t n_heldout;
@@ -455,8 +465,36 @@ void kn__drift_set_owner(kn__drift *d, struct kn__serve_snap *owner);
 void kn__drift_run(kn__drift *d, kn__watch_window *out);
 /* Count n rows refused for breaking the input schema. d NULL: nothing. */
 void kn__drift_invalid(kn__drift *d, size_t n);
+/* The input-anomaly scoring of d's windows (on or off), or NULL (d NULL,
+ * or --no-anomalies). */
+kn__anomwin *kn__drift_anomwin(const kn__drift *d);
 /* The kiln_drift_* families of every model with drift into b. */
 void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
+
+/* Input anomalies per drift window (anomwin.c): an isolation forest fitted
+ * once here on m->ref_rows (kiln/inputanom.h); without them, or when it
+ * cannot be fitted, *out still comes back, off (kn__anomwin_on 0), and
+ * the log says why. alpha: the per-window level of the test. */
+kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, double alpha, kn__anomwin **out);
+void kn__anomwin_free(kn__anomwin *w);
+int kn__anomwin_on(const kn__anomwin *w);
+/* The window-sized memory w holds once a window was scored (the forest
+ * aside); 0 for NULL or off. */
+size_t kn__anomwin_bytes(const kn__anomwin *w);
+/* The monitoring thread's part, in two steps, so that the drift's copy
+ * of the window is handed back to the requests before the forest runs.
+ * _take copies what it needs of a copied window (rings[j]: input j's ring
+ * of `window` values, NaN missing, for the numeric inputs; valid: the
+ * ring's flags; end_row: the rows into the ring when it was copied, the
+ * last in slot (end_row - 1) mod window): the rows new since the last
+ * window, each row taken once. _score then scores them, tests the whole
+ * window, publishes for /metrics and fills out's anom_* (out may be
+ * NULL). w NULL or off: nothing. One thread calls both, in turn. */
+void kn__anomwin_take(kn__anomwin *w, const double *const *rings, const unsigned char *valid,
+                      unsigned long long end_row);
+void kn__anomwin_score(kn__anomwin *w, kn__watch_window *out);
+/* The kiln_anomaly_* families of every model scoring them into b. */
+void kn__anomwin_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b);
 
 /* The monitoring thread (watch.c): finished windows queue to it (bounded,
  * never blocking; a full queue drops and counts); it records each in the

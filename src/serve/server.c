@@ -80,6 +80,8 @@ void kn_serve_opts_default(kn_serve_opts *o)
     o->prediction_sample = 1.0;
     o->feedback_rows = 65536;
     o->feedback_window = 1000;
+    o->anomalies = 1;
+    o->anomaly_alpha = 0.001;
 }
 
 static unsigned long long elapsed_us(const struct timespec *t0)
@@ -1048,8 +1050,13 @@ kn_status kn_server_start(kn_server *s)
     /* windowed drift of the main and canary versions' inputs and predictions */
     for (size_t i = 0; s->o.drift_window && i < s->n_slots; i++) {
         kn__serve_slot *sl = &s->slots[i];
-        sl->drift = (kn__drift_cfg){s->o.drift_window, s->o.drift_slide, s->watch,
-                                    sl->ref ? sl->ref : sl->name, sl};
+        sl->drift = (kn__drift_cfg){.window = s->o.drift_window,
+                                    .slide = s->o.drift_slide,
+                                    .watch = s->watch,
+                                    .key = sl->ref ? sl->ref : sl->name,
+                                    .slot = sl,
+                                    .anomalies = s->o.anomalies,
+                                    .anomaly_alpha = s->o.anomaly_alpha};
         for (int role = 0; role < KN__N_SNAP; role++) {
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
             kn_status e = sn && role != KN__SNAP_SHADOW && !sn->m.drift

@@ -258,8 +258,16 @@ static json_t *window_json(const kn__watch_window *w)
             json_array_append_new(drifted, json_string(w->cols.cols[i].name));
     }
     unsigned long long end = w->end_row; /* of the rows the version received, refused ones too */
+    json_t *anom =
+        !w->anom_tested
+            ? json_null()
+            : json_pack("{s:I, s:I, s:f, s:f, s:f, s:b, s:I}", "rows", (json_int_t)w->anom.rows,
+                        "anomalous_rows", (json_int_t)w->anom.anomalous_rows, "share",
+                        w->anom.share, "reference_share", w->anom.reference_share, "p", w->anom.p,
+                        "flagged", w->anom.flagged, "flagged_windows",
+                        (json_int_t)w->anom_flagged_windows);
     return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:o, s:o, s:f, s:I, "
-                     "s:o}",
+                     "s:o, s:o}",
                      "source", "serve", "version", w->version, "window", (json_int_t)w->window,
                      "slide", (json_int_t)w->slide, "from", (json_int_t)(end - w->window_rows),
                      "rows", (json_int_t)w->rows, "valid_rows", (json_int_t)(w->rows - w->invalid),
@@ -267,7 +275,8 @@ static json_t *window_json(const kn__watch_window *w)
                      "columns_drifted", (json_int_t)w->cols.n_drifted, "drifted", drifted,
                      "prediction", w->pred_tested ? col_json(&w->pred) : json_null(),
                      "invalid_share", w->rows ? (double)w->invalid / (double)w->rows : 0.0,
-                     "invalid_rows", (json_int_t)w->invalid, "columns", cols);
+                     "invalid_rows", (json_int_t)w->invalid, "columns", cols, "anomalies",
+                     anom ? anom : json_null());
 }
 
 /* An open incident to the sinks, counted; `again` says what happens to one
@@ -502,6 +511,11 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
         in.cols = &j->w.cols;
         in.pred = j->w.pred_tested ? &j->w.pred : NULL;
         in.invalid_share = j->w.rows ? (double)j->w.invalid / (double)j->w.rows : 0;
+        if (j->w.anom_tested) {
+            in.anomaly_share = j->w.anom.share, in.anomaly_p = j->w.anom.p;
+            in.anomalous = j->w.anom.flagged;
+            in.anomalous_windows = (double)j->w.anom_flagged_windows;
+        }
     }
     const char *scope = !j->ops && j->w.canary ? "canary" : NULL;
     kn_alert_source source = j->ops        ? KN_ALERT_OPS
@@ -509,7 +523,10 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
                                            : KN_ALERT_DRIFT;
     for (size_t i = 0; w->cfg && i < w->cfg->n_rules; i++) {
         const kn_alert_rule *r = &w->cfg->rules[i];
-        if (r->source != source) continue;
+        /* a drift window also carries its input anomalies */
+        int mine =
+            r->source == source || (source == KN_ALERT_DRIFT && r->source == KN_ALERT_ANOMALY);
+        if (!mine) continue;
         double v = NAN;
         const char *column = NULL;
         if (kn_alert_measure(r, &in, &v, &column) != KN_OK) {
@@ -854,13 +871,12 @@ kn_status kn__serve_alerts_check(const kn_alert_config *c, const char *path, con
                                "model, but model '%s' is served from a file: serve it from the "
                                "registry (--model NAME@production), or drop retrain:",
                                path, r->name, slots[k].name);
-        if (r->source == KN_ALERT_ANOMALY)
+        if (r->source == KN_ALERT_ANOMALY && (!o->drift_window || !o->anomalies))
             return kn_fail(KN_ERR_INVALID,
-                           "%s: rule '%s' watches '%s', which kiln serve does not measure "
-                           "(kiln monitor check --anomalies does); the server's metrics are the "
-                           "drift ones (with --drift-window), ops_* (with --ops-interval) and "
-                           "live_* (feedback labels)",
-                           path, r->name, r->metric);
+                           "%s: rule '%s' watches '%s', the input anomalies of each drift "
+                           "window: %s",
+                           path, r->name, r->metric,
+                           !o->drift_window ? "give --drift-window N" : "drop --no-anomalies");
         if (r->source == KN_ALERT_FEEDBACK && !o->feedback_rows)
             return kn_fail(KN_ERR_INVALID,
                            "%s: rule '%s' watches '%s', a live score of feedback labels: give "

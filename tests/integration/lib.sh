@@ -61,3 +61,52 @@ expect() {
     "$@" > /dev/null 2> "$W/err" || rc=$?
     [ "$rc" = "$want" ] && grep -q -- "$msg" "$W/err" || fail "$*: rc $rc, $(cat "$W/err")"
 }
+
+# without_reference_rows IN OUT: artifact IN as written before artifacts kept
+# a sample of their training rows: the same file without section 9
+# (KN_ART_REFERENCE_ROWS; sections: u32 id, u32 flags, u64 stored, u64 raw,
+# bytes; then BLAKE2b-256 of all before it, a signed flag and the end marker).
+without_reference_rows() {
+    $py - "$1" "$2" <<'PY'
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack_from("<I", b, 12)[0]
+at, keep = 16, []
+for _ in range(n):
+    sid, flags, stored, raw = struct.unpack_from("<IIQQ", b, at)
+    if sid != 9:
+        keep.append(b[at:at + 24 + stored])
+    at += 24 + stored
+assert len(keep) == n - 1 and b[-8:] == b"KILNEND1" and b[at + 32] == 0
+body = b[:8] + struct.pack("<II", struct.unpack_from("<I", b, 8)[0], n - 1) + b"".join(keep)
+open(sys.argv[2], "wb").write(body + hashlib.blake2b(body, digest_size=32).digest() + b"\0KILNEND1")
+PY
+}
+
+# chrome_figures PAGE.html: the page loads in headless Chromium without a
+# console message, and every <svg> figure renders as a box that is not
+# empty (a test-only script in a copy of the page writes the sizes).
+# Without chromium it says so and checks nothing, except in CI (a failure).
+chrome_figures() {
+    local page=$1 chrome sizes n_svg s
+    chrome=$(command -v chromium || command -v chromium-browser || true)
+    if [ -z "$chrome" ]; then
+        if [ "${CI:-}" = true ]; then fail "chromium is missing in CI (scripts/bootstrap installs it)"; fi
+        echo "chromium not installed: $page not checked in a browser"
+        return 0
+    fi
+    sed 's|</body>|<script>var o=[];document.querySelectorAll("svg").forEach(function(s){var r=s.getBoundingClientRect();o.push(r.width+"x"+r.height)});var p=document.createElement("pre");p.id="kiln-sizes";p.textContent=o.join(" ");document.body.appendChild(p);</script></body>|' \
+        "$page" > "$W/sized.html"
+    timeout 120 "$chrome" --headless --disable-gpu --no-sandbox --hide-scrollbars \
+        --enable-logging=stderr --v=0 --user-data-dir="$W/profile" \
+        --dump-dom "file://$W/sized.html" > "$W/sized.dom" 2> "$W/chrome.err" ||
+        fail "chromium could not load $page: $(tail -5 "$W/chrome.err")"
+    if grep -q "CONSOLE" "$W/chrome.err"; then fail "console messages on $page: $(grep CONSOLE "$W/chrome.err")"; fi
+    sizes=$(sed -n 's|.*<pre id="kiln-sizes">\([^<]*\)</pre>.*|\1|p' "$W/sized.dom")
+    n_svg=$(grep -o "<svg " "$page" | wc -l)
+    [ "$(echo "$sizes" | wc -w)" = "$n_svg" ] || fail "$page: $n_svg figures, sizes '$sizes'"
+    for s in $sizes; do
+        case $s in 0x* | *x0) fail "$page: a figure rendered as $s" ;; esac
+    done
+    echo "chromium: $n_svg figures of $page rendered ($sizes)"
+}

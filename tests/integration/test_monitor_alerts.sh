@@ -165,4 +165,5 @@ if [ -n "$chrome" ]; then
     grep -q "Alert history" "$W/dom.html" || fail "chromium's DOM lacks the alert history"
     if grep -q "CONSOLE" "$W/chrome.err"; then fail "console messages: $(grep CONSOLE "$W/chrome.err")"; fi
 fi
+chrome_figures "$W/monitor.html"
 echo ok

@@ -14,7 +14,7 @@
 # - --alerts with --record: an anomaly_share rule is one webhook delivery;
 #   re-reading the grown log checks only the new windows (no second
 #   delivery), the last partial window waits until it is full, and the
-#   incident closes on a clean window;
+#   incident closes on a clean window; kiln monitor report draws them;
 # - kiln serve's own log (300 rows over HTTP) reads whole;
 # - bad input: each is a clear error with its exit code, and the recorded
 #   alerts are still there; an artifact written before the row sample asks
@@ -172,6 +172,11 @@ import json, sys
 a = json.load(open(sys.argv[1]))["alerts"]
 assert len(a) == 1 and a[0]["rule"] == "wrong_unit" and a[0]["delivered"] and a[0]["closed"], a
 PY
+# kiln monitor report draws the 5 recorded windows (no drift check among them)
+"$KILN" -q monitor report --model "$W/lc.kiln" --store "$W/store" --out "$W/monitor.html" ||
+    fail "monitor report failed on the recorded anomaly windows"
+grep -q '1 of 5 windows flagged' "$W/monitor.html" && grep -q 'No drift check was recorded' "$W/monitor.html" ||
+    fail "the report of the anomaly windows: $(grep -o '<p>[^<]*</p>' "$W/monitor.html" | head -5)"
 
 # ---- kiln serve's own prediction log ----
 start_server --model lc="$W/lc.kiln" --threads 2 --prediction-log "$W/served.jsonl"
@@ -213,23 +218,8 @@ expect "broken.jsonl:4: not a prediction log line" 3 an --log "$W/broken.jsonl"
 head -3 "$W/clean.jsonl" | sed 's/"time": "[^"]*", //' > "$W/notime.jsonl"
 expect "notime.jsonl:1: --interval needs each row's \"time\"" 3 an --log "$W/notime.jsonl" --interval 60
 expect "cannot open the prediction log" 3 an --log "$W/missing.jsonl"
-# an artifact written before the row sample: the same file without section 9
-# (sections: u32 id, u32 flags, u64 stored, u64 raw, bytes; then BLAKE2b-256
-# of all before it, a signed flag and the end marker)
-$py - "$W/lc.kiln" "$W/old.kiln" <<'PY'
-import hashlib, struct, sys
-b = open(sys.argv[1], "rb").read()
-n = struct.unpack_from("<I", b, 12)[0]
-at, keep = 16, []
-for _ in range(n):
-    sid, flags, stored, raw = struct.unpack_from("<IIQQ", b, at)
-    if sid != 9:
-        keep.append(b[at:at + 24 + stored])
-    at += 24 + stored
-assert len(keep) == n - 1 and b[-8:] == b"KILNEND1" and b[at + 32] == 0
-body = b[:8] + struct.pack("<II", struct.unpack_from("<I", b, 8)[0], n - 1) + b"".join(keep)
-open(sys.argv[2], "wb").write(body + hashlib.blake2b(body, digest_size=32).digest() + b"\0KILNEND1")
-PY
+# an artifact written before the row sample (lib.sh)
+without_reference_rows "$W/lc.kiln" "$W/old.kiln"
 "$KILN" -q inspect "$W/old.kiln" > /dev/null || fail "the artifact without rows does not load"
 expect "old.kiln keeps no sample of its training rows.*pass --reference FILE" 2 \
     "$KILN" monitor anomalies --model "$W/old.kiln" --log "$W/clean.jsonl" --name lc

@@ -11,7 +11,8 @@
 # - the grown log (53 intervals, 30 % errors again in 49-50) records the
 #   rest, closes the first incident and opens a second, sent once;
 # - kiln monitor alerts lists both; monitor_checks holds one row per
-#   recorded interval, with its requests and events;
+#   recorded interval, with its requests, events and the server's series
+#   (requests, error share, p95 latency);
 # - a rule with retrain:, a drift metric or a store that cannot be opened:
 #   exit 2 or 3 naming it, and the recorded rows are all still there.
 set -euo pipefail
@@ -112,6 +113,10 @@ starts = [json.loads(r[3])["interval_start_s"] for r in rows]
 assert starts == sorted(set(starts)) and starts[0] == 1796558400 and starts[-1] == 1796558400 + 51 * 60
 r40 = json.loads(rows[40][3])
 assert rows[40][2] == 1 and r40["requests"] == rows[40][1] and r40["events"], r40
+# the recorded scope's series (the server's): kiln monitor report draws them
+s40, s0 = r40["series"], json.loads(rows[0][3])["series"]
+assert s40["scope"] == "" and s40["requests"] == r40["requests"] and s40["error_share"] > 0.25, s40
+assert s0["error_share"] < 0.05 and 0.002 <= s0["latency_p95_seconds"] <= 0.0025, s0
 assert sum(r[2] for r in rows) >= 2
 PY
 n_checks() { $py -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM monitor_checks').fetchone()[0])" "$W/store/kiln.db"; }

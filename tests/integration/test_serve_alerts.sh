@@ -12,8 +12,9 @@
 # from 0.2 s; requests are answered meanwhile), with the store (--record-
 # windows: kiln monitor alerts lists them, delivered) and without one (in
 # memory). A rule on a metric that does not exist is an error at start
-# naming its line; a column that is not an input, an anomaly metric and a
-# rule without --drift-window are errors naming the rule.
+# naming its line; a column that is not an input, an anomaly metric with
+# --no-anomalies and a rule without --drift-window are errors naming the
+# rule.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -121,6 +122,6 @@ expect "bad1.yaml:6.*drift_score" 1 "$KILN" serve --model c="$W/c.kiln" --drift-
 printf 'rules:\n  - {name: a, metric: psi, column: slump, condition: "> 1"}\n' > "$W/bad2.yaml"
 expect "rule 'a' watches column 'slump', which is not an input" 1 "$KILN" serve --model c="$W/c.kiln" --drift-window 100 --alerts "$W/bad2.yaml"
 printf 'rules:\n  - {name: a, metric: anomaly_share, condition: "> 0.1"}\n' > "$W/bad3.yaml"
-expect "rule 'a' watches 'anomaly_share', which kiln serve does not measure" 1 "$KILN" serve --model c="$W/c.kiln" --drift-window 100 --alerts "$W/bad3.yaml"
+expect "rule 'a' watches 'anomaly_share', the input anomalies of each drift window: drop --no-anomalies" 1 "$KILN" serve --model c="$W/c.kiln" --drift-window 100 --no-anomalies --alerts "$W/bad3.yaml"
 expect "give --drift-window N" 1 "$KILN" serve --model c="$W/c.kiln" --alerts "$W/rules.yaml"
 echo "serve alerts: ok"
