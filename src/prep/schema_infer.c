@@ -126,13 +126,24 @@ kn_status kn_schema_infer(const kn_frame *f, size_t max_categories, kn_schema **
     return KN_OK;
 }
 
+/* The bytes of a character YAML reads as a line break (NEL, LS, PS) or
+ * drops (the byte-order mark) inside a scalar: 2 or 3, else 0. Written
+ * raw they would not read back as themselves. */
+static int yaml_special(const unsigned char *q)
+{
+    if (q[0] == 0xc2 && q[1] == 0x85) return 2;
+    if (q[0] == 0xe2 && q[1] == 0x80 && (q[2] == 0xa8 || q[2] == 0xa9)) return 3;
+    if (q[0] == 0xef && q[1] == 0xbb && q[2] == 0xbf) return 3;
+    return 0;
+}
+
 /* A YAML scalar that reads back as exactly s: single-quoted when printable,
  * double-quoted with escapes otherwise. */
 static void put_quoted(FILE *fp, const char *s)
 {
     int printable = 1;
     for (const unsigned char *q = (const unsigned char *)s; *q; q++)
-        if (*q < 0x20 || *q == 0x7f) printable = 0;
+        if (*q < 0x20 || *q == 0x7f || yaml_special(q)) printable = 0;
     if (printable) {
         fputc('\'', fp);
         for (const char *q = s; *q; q++) {
@@ -144,7 +155,15 @@ static void put_quoted(FILE *fp, const char *s)
     }
     fputc('"', fp);
     for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-        if (*q == '"' || *q == '\\')
+        int special = yaml_special(q);
+        if (special) {
+            fputs(q[0] == 0xc2   ? "\\N"
+                  : q[2] == 0xa8 ? "\\L"
+                  : q[2] == 0xa9 ? "\\P"
+                                 : "\\uFEFF",
+                  fp);
+            q += special - 1;
+        } else if (*q == '"' || *q == '\\')
             fprintf(fp, "\\%c", *q);
         else if (*q < 0x20 || *q == 0x7f)
             fprintf(fp, "\\x%02x", *q);
