@@ -64,7 +64,6 @@ def run_script(req):
     import atexit
     import builtins
     import gc
-    import io
     import runpy
     import threading
     import traceback
@@ -95,8 +94,8 @@ def run_script(req):
         else:
             if args and args[0] == "-c":
                 source, name, sys.argv = args[1], "<string>", ["-c"] + args[2:]
-            else:
-                source, name = sys.stdin.read(), "<stdin>"
+            else:  # the client read the script from its stdin
+                source, name = req.get("source", ""), "<stdin>"
                 sys.argv = ["-"] + args[1:] if args else [""]
             sys.path[0] = ""
             main = types.ModuleType("__main__")
@@ -125,18 +124,13 @@ def run_script(req):
         atexit._run_exitfuncs()
         # What the interpreter's shutdown does and os._exit does not: the
         # script's objects are destroyed, so a file it wrote without closing
-        # (csv.writer(open(...))) is flushed; any still reachable are flushed.
+        # (csv.writer(open(...))) is flushed. (Only the script's objects: the
+        # preloaded ones are frozen, so the collection does not touch, and
+        # copy, the whole inherited heap.)
         scope.clear()
         sys.modules.pop("__main__", None)
         sys.last_traceback = sys.last_value = None
         gc.collect()
-        for obj in gc.get_objects():
-            if isinstance(obj, io.IOBase):
-                try:
-                    if not obj.closed:
-                        obj.flush()
-                except Exception:  # noqa: BLE001 -- a stream that cannot flush was broken anyway
-                    pass
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:  # noqa: B036
@@ -218,6 +212,12 @@ def serve(path):
             pass
     sys.stdout.flush()
     sys.stderr.flush()
+    # Every preloaded object out of the collector's sight: a fork's
+    # collections then never write to (and so copy) the inherited heap.
+    import gc
+
+    gc.collect()
+    gc.freeze()
     if os.path.exists(path):
         os.unlink(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
