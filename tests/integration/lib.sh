@@ -6,10 +6,11 @@
 # two tests at once on two cores, and scikit-learn's HistGradientBoosting on
 # two spinning threads beside another busy process runs up to 30x slower
 # (measured: 0.3 s a fit alone, 9-14 s oversubscribed). Scores do not change.
-# Under ctest, $py is answered by a warm python that has imported numpy,
-# pandas, scipy and scikit-learn once (tests/tools/pyref_server.py, started
-# by the ctest fixture pyref; each script still runs in a process of its
-# own); without one (a test run by hand) it is a plain python3.
+# Under ctest, a $py script that imports numpy, pandas, scipy or
+# scikit-learn is answered by a warm python that imported them once
+# (tests/tools/pyref_server.py, started by the ctest fixture pyref; each
+# script still runs in a process of its own); other scripts, and every
+# script of a test run by hand, by a plain python3.
 py="/usr/bin/python3 -S $(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/pyref_client.py"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
