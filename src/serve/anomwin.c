@@ -229,11 +229,7 @@ static void series(kn__sbuf *b, const char *name, const kn__serve_model *m)
 
 static void num(kn__sbuf *b, double v)
 {
-    if (isfinite(v))
-        kn__sbuf_json_num(b, v);
-    else
-        kn__sbuf_puts(b, "NaN");
-    kn__sbuf_puts(b, "\n");
+    kn__sbuf_prom_value(b, v);
 }
 
 enum { A_ON, A_SHARE, A_P, A_FLAGGED, A_REF, A_WINDOWS, A_FLAGGED_WINDOWS, A_CPU, A_BYTES, N_A };

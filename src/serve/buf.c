@@ -178,3 +178,12 @@ int64_t kn__serve_now_ns(void)
     clock_gettime(CLOCK_REALTIME, &t);
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
+
+void kn__sbuf_prom_value(kn__sbuf *b, double v)
+{
+    if (isfinite(v))
+        kn__sbuf_json_num(b, v);
+    else
+        kn__sbuf_puts(b, "NaN");
+    kn__sbuf_puts(b, "\n");
+}

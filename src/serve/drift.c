@@ -599,11 +599,7 @@ static void series(kn__sbuf *b, const char *name, const kn__serve_model *m, cons
 
 static void num(kn__sbuf *b, double v)
 {
-    if (isfinite(v))
-        kn__sbuf_json_num(b, v);
-    else
-        kn__sbuf_puts(b, "NaN");
-    kn__sbuf_puts(b, "\n");
+    kn__sbuf_prom_value(b, v);
 }
 
 enum {

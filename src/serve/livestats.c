@@ -329,11 +329,7 @@ static void series(kn__sbuf *b, const char *name, const kn__serve_model *m, size
 static void num(kn__sbuf *b, double v)
 {
     kn__sbuf_add(b, " ", 1);
-    if (isfinite(v))
-        kn__sbuf_json_num(b, v);
-    else
-        kn__sbuf_puts(b, "NaN");
-    kn__sbuf_add(b, "\n", 1);
+    kn__sbuf_prom_value(b, v);
 }
 
 enum { F_COUNT, F_MISSING, F_MEAN, F_STD, F_QUANT, F_CAT, F_OTHER, N_FAMILIES };

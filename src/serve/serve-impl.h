@@ -39,6 +39,9 @@ void kn__sbuf_prom_label(kn__sbuf *b, const char *s, size_t n);
 void kn__sbuf_json_str(kn__sbuf *b, const char *s, size_t n);
 /* A double as JSON: shortest round-trip text; NaN and infinities as null. */
 void kn__sbuf_json_num(kn__sbuf *b, double v);
+/* A Prometheus sample's value and its line's end: shortest round-trip
+ * text, NaN when v is not finite. */
+void kn__sbuf_prom_value(kn__sbuf *b, double v);
 /* The text (NUL-terminated; the caller owns it, free()), or NULL when out
  * of memory. The buffer is left empty. */
 char *kn__sbuf_take(kn__sbuf *b, size_t *len);
