@@ -179,6 +179,11 @@ typedef struct kn_serve_opts {
                                 sample of its training rows) on the monitoring thread (default 1) */
     double anomaly_alpha;    /* a window is flagged when its anomalous share is over the
                                 reference's at this level, per window (default 0.001) */
+    size_t anomaly_rows;     /* the most rows of a window scored for input anomalies: a larger
+                                window is scored on a systematic sample of its rows (every
+                                ceil(window / anomaly_rows)-th row the server receives), which
+                                bounds the forest's cost per window (default 256; 0: every
+                                row) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

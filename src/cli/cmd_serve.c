@@ -28,6 +28,7 @@ typedef struct serve_args {
     int record_windows;
     int no_anomalies; /* input anomalies per drift window */
     double anomaly_alpha;
+    int64_t anomaly_rows;
     const char *alerts;
     double ops_interval; /* operational anomalies */
     const char *ops_webhook;
@@ -103,6 +104,9 @@ static const cli_opt serve_opts[] = {
     CLI_OPT_NUM(serve_args, anomaly_alpha, "anomaly-alpha", "P", "0.001", 1e-12, 0.5,
                 "flag a drift window whose anomalous share is over the reference's at this "
                 "level (per window)"),
+    CLI_OPT_INT(serve_args, anomaly_rows, "anomaly-rows", "N", "256", 0, 1e7,
+                "score at most about N rows of a drift window for input anomalies: a larger "
+                "window is scored on a systematic sample of its rows (0: every row)"),
     CLI_OPT_FLAG(serve_args, record_windows, "record-windows",
                  "record each finished drift window in the store's monitoring tables, as kiln "
                  "monitor check --record (kiln monitor alerts, kiln monitor report read them)"),
@@ -177,7 +181,9 @@ const cli_spec serve_spec = {
     "sample of its training rows (none in an older artifact: scoring is off, the\n"
     "log says so), and the window's anomalous share tested against the\n"
     "reference's (beta-binomial, --anomaly-alpha per window): kiln_anomaly_* in\n"
-    "/metrics, rules on anomaly_share, anomaly_p, anomalous, anomalous_windows.\n",
+    "/metrics, rules on anomaly_share, anomaly_p, anomalous, anomalous_windows. A\n"
+    "window of more than --anomaly-rows rows is scored on a systematic sample of\n"
+    "about that many (which bounds the forest's cost per window).\n",
     "  kiln serve --model credit@production --store kiln-store\n"
     "  kiln serve --model churn=churn.kiln --port 9000 --access-log access.jsonl\n"
     "  kiln serve --model credit@production --canary credit@v4=10% --shadow credit@v5 \\\n"
@@ -358,6 +364,7 @@ int cmd_serve(int argc, char **argv)
     o.record_windows = a.record_windows;
     o.anomalies = !a.no_anomalies;
     o.anomaly_alpha = a.anomaly_alpha;
+    o.anomaly_rows = (size_t)a.anomaly_rows;
     o.alerts = a.alerts;
     /* retrain: actions run this binary's kiln monitor retrain (the retrain
      * is the command line's: kiln run, the registry, the gate) */

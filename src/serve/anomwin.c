@@ -6,7 +6,15 @@
  * against the reference's with the beta-binomial test of kiln monitor
  * anomalies, at the per-window level --anomaly-alpha. Results go to
  * /metrics (kiln_anomaly_*), the alert rules (anomaly_share, anomaly_p,
- * anomalous, anomalous_windows) and, with --record-windows, the store. */
+ * anomalous, anomalous_windows) and, with --record-windows, the store.
+ *
+ * A window of more than max_rows rows is scored on a systematic sample:
+ * the rows whose number (counted from the server's start) is a multiple of
+ * ceil(window / max_rows). The forest costs about 3 us a row (100 trees),
+ * so scoring every row of small windows at a high request rate took a
+ * tenth of the server's CPU; the sample bounds it per window, and the
+ * window's test is the same test on fewer rows (an anomalous share of a
+ * few per cent is still far past the reference's 1 %). */
 #include "kiln/ctx.h"
 #include "kiln/inputanom.h"
 #include "kiln/log.h"
@@ -33,8 +41,9 @@ struct kn__anomwin {
     double *score;                  /* per ring slot: its row's score (NaN: a refused row) */
     size_t *slot;                   /* the ring slot of each row of `rows` */
     size_t window;                  /* ring slots */
+    size_t stride;                  /* rows whose number is a multiple of it are scored */
+    unsigned char *pick;            /* per ring slot: its row is valid and sampled */
     unsigned long long scored_upto; /* rows into the ring taken so far */
-    unsigned char *valid;           /* the taken window's flags */
     size_t n_new;                   /* rows of `rows` */
     int taken;                      /* 1: a window taken, to score; -1: taken, out of memory */
     double take_s;                  /* the CPU of taking it */
@@ -51,7 +60,8 @@ static double thread_cpu_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, double alpha, kn__anomwin **out)
+kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, size_t max_rows, double alpha,
+                          kn__anomwin **out)
 {
     *out = NULL;
     kn__anomwin *w = kn_calloc(1, sizeof *w);
@@ -96,10 +106,11 @@ kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, double alpha,
             w->col[c] = j; /* found: the forest's columns are inputs */
         }
         w->window = window;
+        w->stride = max_rows && window > max_rows ? (window + max_rows - 1) / max_rows : 1;
+        w->pick = kn_calloc(window ? window : 1, 1);
         w->score = kn_malloc((window ? window : 1) * sizeof *w->score);
         w->slot = kn_malloc((window ? window : 1) * sizeof *w->slot);
-        w->valid = kn_malloc(window ? window : 1);
-        if (e == KN_OK && (!w->score || !w->slot || !w->valid)) e = KN_ERR_NOMEM;
+        if (e == KN_OK && (!w->score || !w->slot || !w->pick)) e = KN_ERR_NOMEM;
         kn_column *col = NULL;
         if (e == KN_OK) e = kn_frame_new(&w->rows);
         for (size_t c = 0; e == KN_OK && c < w->n_cols; c++)
@@ -127,13 +138,14 @@ void kn__anomwin_free(kn__anomwin *w)
     kn_free(w->col);
     kn_free(w->score);
     kn_free(w->slot);
-    kn_free(w->valid);
+    kn_free(w->pick);
     kn_free(w);
 }
 
 size_t kn__anomwin_bytes(const kn__anomwin *w)
 {
-    /* the score ring, the slots and the frame of new rows (the forest aside) */
+    /* the score ring, the slots, the flags and the frame of new rows (the
+     * forest aside) */
     return w && w->a ? sizeof *w + w->window * (sizeof *w->score + sizeof *w->slot + 1) +
                            w->window * w->n_cols * sizeof(double)
                      : 0;
@@ -154,9 +166,11 @@ void kn__anomwin_take(kn__anomwin *w, const double *const *rings, const unsigned
     size_t window = w->window, n = 0;
     size_t fresh = end_row - w->scored_upto >= window ? window : (size_t)(end_row - w->scored_upto);
     for (size_t i = 0; i < fresh; i++) {
-        size_t at = (size_t)((end_row - 1 - i) % window);
+        unsigned long long row = end_row - 1 - i;
+        size_t at = (size_t)(row % window);
         w->score[at] = NAN;
-        if (valid[at]) w->slot[n++] = at;
+        w->pick[at] = valid[at] && row % w->stride == 0;
+        if (w->pick[at]) w->slot[n++] = at;
     }
     kn_status e = kn_frame_resize(w->rows, n);
     for (size_t c = 0; e == KN_OK && c < w->n_cols; c++) {
@@ -164,7 +178,6 @@ void kn__anomwin_take(kn__anomwin *w, const double *const *rings, const unsigned
         const double *ring = rings[w->col[c]];
         for (size_t r = 0; r < n; r++) x[r] = ring[w->slot[r]]; /* NaN: the reference's median */
     }
-    memcpy(w->valid, valid, window);
     w->scored_upto = end_row;
     w->n_new = n;
     w->taken = e == KN_OK ? 1 : -1;
@@ -193,10 +206,10 @@ void kn__anomwin_score(kn__anomwin *w, kn__watch_window *out)
     }
     for (size_t r = 0; scores && r < n; r++) w->score[w->slot[r]] = scores[r];
     kn_free(scores);
-    /* the whole window: its valid rows, and those past the threshold (a
-     * refused row's NaN is neither) */
+    /* the whole window: its valid sampled rows, and those past the
+     * threshold (a refused row's NaN is neither) */
     size_t n_valid = 0;
-    for (size_t i = 0; i < w->window; i++) n_valid += w->valid[i];
+    for (size_t i = 0; i < w->window; i++) n_valid += w->pick[i];
     kn_inputanom_window r;
     kn_inputanom_test(w->a, n_valid, kn_inputanom_count(w->a, w->score, w->window),
                       KN_INPUTANOM_BETA_BINOMIAL, w->alpha, &r);
@@ -232,7 +245,19 @@ static void num(kn__sbuf *b, double v)
     kn__sbuf_prom_value(b, v);
 }
 
-enum { A_ON, A_SHARE, A_P, A_FLAGGED, A_REF, A_WINDOWS, A_FLAGGED_WINDOWS, A_CPU, A_BYTES, N_A };
+enum {
+    A_ON,
+    A_SHARE,
+    A_P,
+    A_FLAGGED,
+    A_ROWS,
+    A_REF,
+    A_WINDOWS,
+    A_FLAGGED_WINDOWS,
+    A_CPU,
+    A_BYTES,
+    N_A
+};
 static const char *const family[N_A][3] = {
     {"kiln_anomaly_scoring", "gauge",
      "1 when the version's drift windows are scored for input anomalies; 0 when it cannot be "
@@ -246,6 +271,9 @@ static const char *const family[N_A][3] = {
     {"kiln_anomaly_flagged", "gauge",
      "1 when the last full window was flagged: its share over the reference's and its p-value "
      "under --anomaly-alpha."},
+    {"kiln_anomaly_window_rows", "gauge",
+     "Rows of the last full window that were scored: all its valid rows, or a systematic sample "
+     "of about --anomaly-rows of them in a larger window."},
     {"kiln_anomaly_reference_share", "gauge",
      "Share of the reference rows past the forest's threshold (about its contamination, 0.01)."},
     {"kiln_anomaly_windows_total", "counter", "Windows scored for input anomalies."},
@@ -284,6 +312,8 @@ void kn__anomwin_text(const kn__serve_model *const *models, size_t n_models, kn_
                 series(b, family[f][0], models[i]);
                 if (f == A_FLAGGED)
                     kn__sbuf_printf(b, "%d\n", w->last.flagged);
+                else if (f == A_ROWS)
+                    kn__sbuf_printf(b, "%zu\n", w->last.rows);
                 else
                     num(b, f == A_SHARE ? w->last.share : w->last.p);
             }

@@ -240,7 +240,7 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     }
     if (e == KN_OK) e = pred_reference(d);
     if (e == KN_OK && cfg->anomalies) {
-        e = kn__anomwin_new(m, window, cfg->anomaly_alpha, &d->anom);
+        e = kn__anomwin_new(m, window, cfg->anomaly_rows, cfg->anomaly_alpha, &d->anom);
         d->anom_rings = e == KN_OK ? kn_calloc(in->n ? in->n : 1, sizeof *d->anom_rings) : NULL;
         if (e == KN_OK && !d->anom_rings) e = KN_ERR_NOMEM;
         for (size_t j = 0; e == KN_OK && j < in->n; j++) d->anom_rings[j] = d->cols[j].s_ring;
@@ -529,9 +529,10 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
             dcol *c = &d->cols[j];
             kn_col_type t = kn_column_type(col);
             if (!c->text) {
-                double x =
-                    t == KN_COL_NUMERIC || t == KN_COL_INT64 ? kn_column_number(col, i) : NAN;
-                if (kn_column_is_missing(col, i)) x = NAN;
+                double x = t == KN_COL_NUMERIC ? kn_column_f64(col)[i] /* missing: NaN */
+                           : t == KN_COL_INT64 && !kn_column_is_missing(col, i)
+                               ? kn_column_number(col, i)
+                               : NAN;
                 (filling_ref ? c->ref : c->ring)[at] = x;
                 continue;
             }

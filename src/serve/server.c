@@ -82,6 +82,7 @@ void kn_serve_opts_default(kn_serve_opts *o)
     o->feedback_window = 1000;
     o->anomalies = 1;
     o->anomaly_alpha = 0.001;
+    o->anomaly_rows = 256;
 }
 
 static unsigned long long elapsed_us(const struct timespec *t0)
@@ -1056,7 +1057,8 @@ kn_status kn_server_start(kn_server *s)
                                     .key = sl->ref ? sl->ref : sl->name,
                                     .slot = sl,
                                     .anomalies = s->o.anomalies,
-                                    .anomaly_alpha = s->o.anomaly_alpha};
+                                    .anomaly_alpha = s->o.anomaly_alpha,
+                                    .anomaly_rows = s->o.anomaly_rows};
         for (int role = 0; role < KN__N_SNAP; role++) {
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
             kn_status e = sn && role != KN__SNAP_SHADOW && !sn->m.drift

@@ -10,7 +10,8 @@
 #   --record-windows keeps each window's anomalies in the store;
 # - the windows' anomalous rows are kiln monitor anomalies' on the
 #   server's prediction log, for tumbling windows and sliding ones (--drift-
-#   slide 50: each row scored once);
+#   slide 50: each row scored once), and with --anomaly-rows 25 on every
+#   4th row (the windows' sample), the wrong-unit window still flagged;
 # - kiln monitor report draws them (share per window, the flagged one
 #   marked) with the model's operational intervals (kiln monitor ops
 #   --record of an access log with an error jump: requests, error share and
@@ -118,6 +119,40 @@ tumbling, sliding = served("store"), served("slide")
 assert tumbling == [k50[i] + k50[i + 1] for i in (0, 2, 4)], (tumbling, k50)
 assert sliding == [k50[i] + k50[i + 1] for i in range(5)], (sliding, k50)
 print("anomalous rows per 50:", k50, "tumbling:", tumbling, "sliding:", sliding)
+PY
+# --anomaly-rows 25: windows of 100 rows scored on every 4th row the server
+# receives (row numbers 0, 4, 8, ...): the counts are kiln monitor
+# anomalies' per-row flags (windows of one row) at those rows, and the
+# window of wrong units is still flagged on its sample
+start_server --model c="$W/c.kiln" --threads 2 --drift-window 100 --anomaly-rows 25 \
+    --record-windows --store "$W/sample"
+for f in normal1 wrong_unit normal2; do
+    expect_status 200 POST /v1/models/c:predict "$W/$f.json"
+done
+metrics_after_windows "$W/metrics" 3
+for _ in $(seq 100); do
+    grep -q '^kiln_anomaly_windows_total{model="c",version="1"} 3$' "$W/metrics" && break
+    sleep 0.05; curl -s "$URL/metrics" > "$W/metrics"
+done
+grep -q '^kiln_anomaly_window_rows{model="c",version="1"} 25$' "$W/metrics" ||
+    fail "the last window's scored rows are not 25: $(grep kiln_anomaly "$W/metrics")"
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || fail "the sampling server did not exit 0 on SIGTERM: $(cat "$W/serve.err")"
+SERVE_PID=
+"$KILN" -q --json monitor anomalies --log "$W/ordered.jsonl" --model "$W/c.kiln" --window 1 \
+    > "$W/rows.json" || true
+$py - "$W" <<'PY' || fail "the sampled windows' anomalous rows differ from kiln monitor anomalies'"
+import json, sqlite3, sys
+w = sys.argv[1]
+flags = [x["anomalous_rows"] for x in json.load(open(f"{w}/rows.json"))["window_results"]]
+assert len(flags) == 300, len(flags)
+db = sqlite3.connect(f"file:{w}/sample/kiln.db?mode=ro", uri=True)
+got = [json.loads(r[0])["anomalies"] for r in db.execute("SELECT result FROM monitor_checks WHERE model = 'c' ORDER BY id")]
+assert [g["rows"] for g in got] == [25, 25, 25], got
+want = [sum(flags[r] for r in range(100 * k, 100 * k + 100, 4)) for k in range(3)]
+assert [g["anomalous_rows"] for g in got] == want, (got, want)
+assert [g["flagged_windows"] for g in got] == [0, 1, 1], got
+print("sampled anomalous rows per window:", want)
 PY
 # the model's operational intervals beside them: an access log of 30 intervals
 # of 60 s, about 100 requests each, 2 % errors, 30 % in intervals 21-23

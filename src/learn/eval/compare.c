@@ -202,15 +202,9 @@ kn_status kn__psi_sample(const double *ra, size_t ma, size_t na_present, size_t 
         const double *s = side ? rb : ra;
         size_t m = side ? mb : ma;
         double *cnt = side ? cc : cr;
-        for (size_t i = 0; i < m; i++) { /* the first edge >= value */
-            size_t lo = 0, hi = k;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (edges[mid] < s[i])
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
+        size_t lo = 0; /* the first edge >= value: values ascend, so does it */
+        for (size_t i = 0; i < m; i++) {
+            while (lo < k && edges[lo] < s[i]) lo++;
             cnt[lo]++;
         }
         cnt[k + 1] = (double)(side ? nb - mb : na - na_present); /* missing */

@@ -76,6 +76,31 @@ static double wasserstein_sorted(const double *a, size_t na, const double *b, si
     return sum;
 }
 
+/* The KS statistic and the Wasserstein distance of sorted non-empty a and
+ * b in one walk over their distinct values (a server tests every column of
+ * every window): after each value x, i and j count the values <= x; the
+ * KS gap is |i / na - j / nb| there, and that gap times the distance to the
+ * next value is the Wasserstein integral's step. The same numbers as
+ * kn__ks_sorted and wasserstein_sorted. */
+static void ks_wasserstein_sorted(const double *a, size_t na, const double *b, size_t nb,
+                                  double *ks, double *w)
+{
+    size_t i = 0, j = 0;
+    double d = 0, sum = 0, x = a[0] < b[0] ? a[0] : b[0];
+    for (;;) {
+        while (i < na && a[i] <= x) i++;
+        while (j < nb && b[j] <= x) j++;
+        double gap = fabs((double)i / (double)na - (double)j / (double)nb);
+        if (gap > d) d = gap;
+        if (i == na && j == nb) break;
+        double next = i == na ? b[j] : j == nb ? a[i] : a[i] < b[j] ? a[i] : b[j];
+        sum += gap * (next - x);
+        x = next;
+    }
+    *ks = d;
+    *w = sum;
+}
+
 kn_status kn_wasserstein(const double *a, size_t na, const double *b, size_t nb, double *out)
 {
     size_t ma = 0, mb = 0;
@@ -118,10 +143,10 @@ static kn_status numbers(const double *va, size_t na, const double *vb, size_t n
     kn_status e = ra && rb ? KN_OK : KN_ERR_NOMEM;
     if (e == KN_OK && ma && mb) {
         *tested = 1;
-        e = kn__ks_p(kn__ks_sorted(ra, ma, rb, mb), ma, mb, o->ks_exact_cells, &out->ks_d,
-                     &out->ks_p);
+        double ks = 0;
+        ks_wasserstein_sorted(ra, ma, rb, mb, &ks, &out->wasserstein);
+        e = kn__ks_p(ks, ma, mb, o->ks_exact_cells, &out->ks_d, &out->ks_p);
         out->p = out->ks_p;
-        out->wasserstein = wasserstein_sorted(ra, ma, rb, mb);
         if (e == KN_OK) e = kn__psi_sorted(ra, ma, na, rb, mb, nb, o->bins, &out->psi, &bins);
         out->psi_threshold = psi_threshold(o, na, nb, bins);
         out->score = fmax(out->psi, out->ks_d);
@@ -252,10 +277,10 @@ kn_status kn_drift_numbers_sample(const char *name, const double *sample, size_t
     if (m && mb) {
         size_t bins = 0;
         *tested = 1;
-        e = kn__ks_p(kn__ks_sorted(sample, m, rb, mb), n_present, mb, o.ks_exact_cells, &out->ks_d,
-                     &out->ks_p);
+        double ks = 0;
+        ks_wasserstein_sorted(sample, m, rb, mb, &ks, &out->wasserstein);
+        e = kn__ks_p(ks, n_present, mb, o.ks_exact_cells, &out->ks_d, &out->ks_p);
         out->p = out->ks_p;
-        out->wasserstein = wasserstein_sorted(sample, m, rb, mb);
         if (e == KN_OK)
             e = kn__psi_sample(sample, m, n_present, na, rb, mb, nb, o.bins, &out->psi, &bins);
         out->psi_threshold = psi_threshold(&o, na, nb, bins);

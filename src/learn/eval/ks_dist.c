@@ -153,8 +153,11 @@ double kn_kstwo_sf(double d, double n)
         return clip01(1 - exp(log_fact_over_pow(n) + n * log(2 * t - 1)));
     }
     if (t >= n - 1) return clip01(2 * pow(1 - d, n));
-    if (d >= 0.5) return clip01(2 * smirnov_sf(n, d));
     double nx2 = t * d;
+    /* past 370 the survival function is under 2 exp(-740), zero in doubles
+     * (Smirnov's sum for d >= 0.5 would take O(n) terms to say so) */
+    if (n > 140 && nx2 >= 370) return 0;
+    if (d >= 0.5) return clip01(2 * smirnov_sf(n, d));
     if (n <= 140) {
         if (nx2 <= 4) return clip01(1 - kolmogorov_durbin(n, d));
         return clip01(2 * smirnov_sf(n, d));

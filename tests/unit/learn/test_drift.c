@@ -5,6 +5,7 @@
  * frame whose one shifted column is the one flagged. */
 #include "read_util.h"
 
+#include "kiln/compare.h"
 #include "kiln/drift.h"
 #include "kiln/mem.h"
 
@@ -43,6 +44,38 @@ static void kstwo_branches(void **state)
     near(kn_kstwo_sf(0.06, 1000), 0.001428597887952891, 1e-10);
     near(kn_kstwo_sf(0.004, 50000), 0.3994316646755731, 1e-10);
     near(kn_kstwo_sf(0.009, 50000), 0.0006033803687140785, 1e-10);
+    /* under 2 exp(-740): zero, also for d >= 0.5 (scipy: 0.0) */
+    assert_true(kn_kstwo_sf(0.7, 1000) == 0);
+    double tail = kn_kstwo_sf(0.55, 1000); /* Smirnov's sum: nx2 = 302.5 */
+    assert_true(fabs(tail / 1.356299236791213e-284 - 1) < 1e-9);
+}
+
+/* kn_drift_numbers walks the two sorted sides once for KS and Wasserstein:
+ * the same bits as the separate functions, ties and missing cells included. */
+static void one_walk_same_numbers(void **state)
+{
+    (void)state;
+    enum { NA = 500, NB = 300 };
+    double a[NA], b[NB];
+    uint64_t s = 7;
+    for (size_t i = 0; i < NA; i++) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        a[i] = (double)(s >> 58) / 4; /* 64 values: many ties */
+    }
+    for (size_t i = 0; i < NB; i++) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        b[i] = i % 37 == 0 ? NAN : (double)(s >> 59) / 4 + 1.5;
+    }
+    kn_drift_col c;
+    int tested = 0;
+    KN_CHECK(kn_drift_numbers("x", a, NA, b, NB, NULL, &c, &tested));
+    assert_true(tested);
+    double d, p, w;
+    kn_ks_2samp(a, NA, b, NB, &d, &p);
+    KN_CHECK(kn_wasserstein(a, NA, b, NB, &w));
+    assert_true(c.ks_d == d);
+    assert_true(c.wasserstein == w);
+    kn_drift_col_free(&c);
 }
 
 static void distances(void **state)
@@ -99,6 +132,7 @@ int main(void)
         cmocka_unit_test(ks_exact),
         cmocka_unit_test(kstwo_branches),
         cmocka_unit_test(distances),
+        cmocka_unit_test(one_walk_same_numbers),
         cmocka_unit_test(report_flags_the_shift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
