@@ -68,12 +68,20 @@ static const kn_column *label_like(const kn_frame *f, int *text, size_t *levels)
 }
 
 kn_status cli_unsupervised_fit(kn_model *m, const char *data, kn_read_opts *o, const char *ignore,
-                               kn_frame **f)
+                               const char *labels, kn_frame **f)
 {
     kn_read_report rep;
     kn_status e = cli_read_frame(data, o, f, &rep);
     if (e == KN_OK) e = cli_ignore_columns(*f, ignore);
+    size_t j;
+    char hint[160];
+    if (e == KN_OK && labels && kn_frame_find(*f, labels, &j) != KN_OK)
+        e = kn_fail(KN_ERR_NOT_FOUND, "--labels: the data has no column '%s'%s", labels,
+                    kn_frame_did_you_mean(*f, labels, hint, sizeof hint));
+    else if (e == KN_OK && labels)
+        kn_column_set_role(kn_frame_col(*f, j), KN_ROLE_IGNORE);
     if (e == KN_OK) e = cli_refuse_infinite(*f, NULL);
+    int reached_fit = e == KN_OK; /* the hint below is for the fit's own errors */
     kn_stage_begin("fit");
     if (e == KN_OK) e = kn_model_fit(m, *f, NULL, NULL);
     kn_stage_end();
@@ -81,7 +89,7 @@ kn_status cli_unsupervised_fit(kn_model *m, const char *data, kn_read_opts *o, c
      * one named like a label is taken as a feature; either way name it */
     int text = 0;
     size_t levels = 0;
-    const kn_column *c = *f ? label_like(*f, &text, &levels) : NULL;
+    const kn_column *c = *f && reached_fit ? label_like(*f, &text, &levels) : NULL;
     if (c && e != KN_OK && text && e != KN_ERR_NOMEM) {
         char why[1024];
         snprintf(why, sizeof why, "%s", kn_last_error());

@@ -219,7 +219,7 @@ int cmd_anomaly(int argc, char **argv)
         if (e == KN_OK) e = cli_refuse_infinite(f, NULL);
         if (e == KN_OK) e = fit_normal(m, f, rows, n_normal);
     } else
-        e = cli_unsupervised_fit(m, a.data, &o, a.ignore, &f);
+        e = cli_unsupervised_fit(m, a.data, &o, a.ignore, NULL, &f);
     kn_stage_begin("score");
     if (e == KN_OK) e = kn_model_set(m, "predict_output=score");
     if (e == KN_OK) e = kn_model_predict(m, f, &score, &n);

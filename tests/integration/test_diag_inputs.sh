@@ -1,0 +1,106 @@
+#!/bin/bash
+# Issue 20's audit (session 19): bad input stopped before any work, known
+# groups in kiln cluster, the baseline beside kiln tune's scores.
+# - kiln curve validation over a parameter the model lacks, or a value out
+#   of its range at the second point: an error naming it before the data is
+#   read (the data file named does not exist).
+# - kiln run with a slice_by column the data lacks: an error naming it (and
+#   the likely column) before any fold or fit.
+# - kiln cluster --labels COLUMN: the column is left out of the features and
+#   the clusters' agreement with it printed; equal to scikit-learn's
+#   adjusted_rand_score and normalized_mutual_info_score on the written
+#   clusters. A misspelt --labels column: did you mean, no fit.
+# - kiln tune: the baseline (class prior / mean of the training rows) beside
+#   the best trial's CV score and the held-out score, in text and JSON.
+set -euo pipefail
+KILN=${KILN:?path to the kiln binary}
+DATA=${KILN_TEST_DATA:?tests/data}
+. "$(dirname "$0")/lib.sh"
+cd "$W"
+
+# --- curve: parameter checked before the data
+expect "--range depth=1: model 'decision_tree': unknown parameter 'depth'.*before reading the data" 1 \
+    "$KILN" curve validation --data missing.csv --target class --model decision_tree \
+    --range depth=1,2
+expect "--range alpha=-2: model 'ridge': parameter 'alpha' = -2 is out of range" 1 \
+    "$KILN" curve validation --data missing.csv --target y --model ridge --range alpha=1,-2
+# a --param that the range overrides is fine; the curve still runs
+"$KILN" -q curve validation --data "$DATA/wine.csv" --target class --model decision_tree \
+    --param max_depth=2 --range max_depth=1,3 > vc.txt 2> /dev/null || fail "curve after the check"
+grep -q "<- best" vc.txt || fail "no best value: $(cat vc.txt)"
+
+# --- run: slice_by checked before any fold
+cat > sl.yaml << YAML
+sources: {d: {file: $DATA/cps1985.csv}}
+target: wage
+steps: [onehot_encoder]
+model: {ridge: {}}
+evaluation: {slice_by: regoin}
+YAML
+rc=0
+"$KILN" run sl.yaml --no-store --out sl.kiln > /dev/null 2> err.txt || rc=$?
+[ "$rc" = 1 ] || fail "slice_by regoin: rc $rc"
+grep -q "sl.yaml: evaluation: slice_by: the test rows have no column 'regoin' (did you mean 'region'?)" \
+    err.txt || fail "slice_by error: $(cat err.txt)"
+if grep -q -E "fold [0-9]+/|cv: |fit: done" err.txt; then fail "work before the slice_by error: $(cat err.txt)"; fi
+[ ! -e sl.kiln ] || fail "an artifact after the slice_by error"
+sed -i 's/regoin/region/' sl.yaml
+"$KILN" -q run sl.yaml --no-store --out sl.kiln > run.txt 2> /dev/null || fail "run with slice_by region"
+grep -q "region" run.txt || fail "no slices in the run summary: $(cat run.txt)"
+
+# --- cluster --labels
+"$KILN" --json cluster --data "$DATA/wine.csv" --labels class --param n_clusters=3 \
+    --out c.csv > c.json 2> /dev/null || fail "cluster --labels"
+"$KILN" cluster --data "$DATA/wine.csv" --labels class --param n_clusters=3 --out c2.csv \
+    > c.txt 2> /dev/null || fail "cluster --labels (text)"
+grep -q "^against column class (3 groups): adjusted_rand 0\.[0-9]*, normalized_mutual_info 0\.[0-9]*$" c.txt ||
+    fail "no agreement line: $(cat c.txt)"
+cmp -s c.csv c2.csv || fail "text and JSON runs wrote different clusters"
+expect "--labels: the data has no column 'klass' (did you mean 'class'?)$" 1 \
+    "$KILN" cluster --data "$DATA/wine.csv" --labels klass --param n_clusters=3 --out x.csv
+[ ! -e x.csv ] || fail "clusters written after a --labels error"
+ref_py - "$DATA/wine.csv" c.csv c.json << 'PY'
+import json, sys
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+d, c, j = pd.read_csv(sys.argv[1]), pd.read_csv(sys.argv[2]), json.load(open(sys.argv[3]))
+assert j["features"] == d.shape[1] - 1, j  # the label is not a feature
+assert j["labels"] == "class" and j["groups"] == 3, j
+ari = adjusted_rand_score(d["class"], c["cluster"])
+nmi = normalized_mutual_info_score(d["class"], c["cluster"])
+assert abs(j["adjusted_rand"] - ari) < 1e-12, (j["adjusted_rand"], ari)
+assert abs(j["normalized_mutual_info"] - nmi) < 1e-12, (j["normalized_mutual_info"], nmi)
+PY
+
+# --- tune: the baseline beside the scores
+printf 'max_depth: {int: [1, 6]}\n' > space.yaml
+"$KILN" --json tune --data "$DATA/wine.csv" --target class --model decision_tree \
+    --space space.yaml --trials 3 > t.json 2> /dev/null || fail "tune --json"
+"$KILN" tune --data "$DATA/wine.csv" --target class --model decision_tree \
+    --space space.yaml --trials 3 > t.txt 2> /dev/null || fail "tune"
+grep -q "^best: trial [0-9]*, accuracy .* (train [0-9.]*, baseline 0\.[0-9]*):" t.txt ||
+    fail "no baseline beside the best trial: $(cat t.txt)"
+grep -q "^held-out: accuracy .*; baseline (prior/mean) 0\.[0-9]*$" t.txt ||
+    fail "no baseline beside the held-out score: $(cat t.txt)"
+$py - t.json << 'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+b, t = j["best"], j["test"]
+# wine's classes 59/71/48: the training rows' majority class is ~40 % of any rows
+assert 0.3 < b["baseline"] < 0.45, b
+assert all(0.3 < x["baseline"] < 0.45 for x in j["trials"]), j["trials"]
+assert "baseline %.4f" % b["baseline"] in b["verdict"]["evidence"], b
+# the held-out baseline: a count of the test rows' majority-class rows
+assert 0.3 < t["baseline"] < 0.45 and abs(t["baseline"] * t["rows"] - round(t["baseline"] * t["rows"])) < 1e-9, t
+PY
+printf 'alpha: {log: [0.01, 100]}\n' > alpha.yaml
+"$KILN" --json tune --data "$DATA/concrete.csv" --target compressive_strength --model ridge \
+    --space alpha.yaml --trials 2 --metric r2 > r.json 2> /dev/null ||
+    fail "tune ridge"
+$py - r.json << 'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+# the training rows' mean scored on other rows: R^2 at or a little below 0
+assert -0.1 < j["test"]["baseline"] <= 0 and -0.1 < j["best"]["baseline"] <= 0, (j["test"], j["best"])
+PY
+echo ok
