@@ -113,15 +113,19 @@ int cmd_cluster(int argc, char **argv)
         rc = cli_emit_json(j);
     } else if (!cli.quiet) {
         int mb = a.algorithm && !strcmp(a.algorithm, "minibatch");
-        printf("k-means%s: %zu rows x %zu features into %.0f clusters; inertia %.10g "
-               "(%.0f %s)\n",
-               mb ? " (mini-batch)" : "", n, kn_model_n_features(m), fs.stat[3], fs.stat[0],
-               fs.stat[2], mb ? "steps" : "iterations");
-        if (!isnan(fs.stat[1])) printf("silhouette score %.12f\n", fs.stat[1]);
+        /* --out -: the clusters hold standard output, the summary goes beside */
+        FILE *to = strcmp(a.out, "-") ? stdout : stderr;
+        fprintf(to,
+                "k-means%s: %zu rows x %zu features into %.0f clusters; inertia %.10g "
+                "(%.0f %s)\n",
+                mb ? " (mini-batch)" : "", n, kn_model_n_features(m), fs.stat[3], fs.stat[0],
+                fs.stat[2], mb ? "steps" : "iterations");
+        if (!isnan(fs.stat[1])) fprintf(to, "silhouette score %.12f\n", fs.stat[1]);
         if (a.labels)
-            printf("against column %s (%zu groups): adjusted_rand %.12f, "
-                   "normalized_mutual_info %.12f\n",
-                   a.labels, agree.groups, agree.adjusted_rand, agree.nmi);
+            fprintf(to,
+                    "against column %s (%zu groups): adjusted_rand %.12f, "
+                    "normalized_mutual_info %.12f\n",
+                    a.labels, agree.groups, agree.adjusted_rand, agree.nmi);
     }
     kn_free(label);
     kn_frame_free(res);

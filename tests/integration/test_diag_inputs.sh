@@ -10,6 +10,7 @@
 #   the clusters' agreement with it printed; equal to scikit-learn's
 #   adjusted_rand_score and normalized_mutual_info_score on the written
 #   clusters. A misspelt --labels column: did you mean, no fit.
+#   With --out -, standard output holds the clusters only.
 # - kiln tune: the baseline (class prior / mean of the training rows) beside
 #   the best trial's CV score and the held-out score, in text and JSON.
 set -euo pipefail
@@ -56,6 +57,11 @@ grep -q "region" run.txt || fail "no slices in the run summary: $(cat run.txt)"
 grep -q "^against column class (3 groups): adjusted_rand 0\.[0-9]*, normalized_mutual_info 0\.[0-9]*$" c.txt ||
     fail "no agreement line: $(cat c.txt)"
 cmp -s c.csv c2.csv || fail "text and JSON runs wrote different clusters"
+# --out -: standard output holds the clusters only (the summary on stderr)
+"$KILN" cluster --data "$DATA/wine.csv" --labels class --param n_clusters=3 --out - \
+    > c3.csv 2> c3.err || fail "cluster --out -"
+cmp -s c.csv c3.csv || fail "--out - wrote more than the clusters: $(tail -3 c3.csv)"
+grep -q "^against column class" c3.err || fail "no summary on stderr with --out -"
 expect "--labels: the data has no column 'klass' (did you mean 'class'?)$" 1 \
     "$KILN" cluster --data "$DATA/wine.csv" --labels klass --param n_clusters=3 --out x.csv
 [ ! -e x.csv ] || fail "clusters written after a --labels error"
