@@ -13,6 +13,8 @@
 #   With --out -, standard output holds the clusters only.
 # - kiln tune: the baseline (class prior / mean of the training rows) beside
 #   the best trial's CV score and the held-out score, in text and JSON.
+# - the fit verdict of a balanced ensemble, whose accuracy is under the
+#   constant's: judged by balanced accuracy, not "under-fitting".
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -108,5 +110,17 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 # the training rows' mean scored on other rows: R^2 at or a little below 0
 assert -0.1 < j["test"]["baseline"] <= 0 and -0.1 < j["best"]["baseline"] <= 0, (j["test"], j["best"])
+PY
+# --- the fit verdict of a model built for imbalance: EasyEnsemble gives up
+# rows of the largest class (78 % of letter_imbalanced): accuracy under the
+# constant's is not under-fitting when balanced accuracy shows it learnt
+"$KILN" --json cv --data "$DATA/letter_imbalanced.csv" --target lettr --model easy_ensemble \
+    --seed 0 --folds 3 > ee.json 2> /dev/null || fail "cv easy_ensemble"
+$py - ee.json << 'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+v = j["verdict"]
+assert v["fit"] != "under-fitting", v
+assert "judged by balanced_accuracy" in v["evidence"], v
 PY
 echo ok
