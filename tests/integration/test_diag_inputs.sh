@@ -49,7 +49,7 @@ if grep -q -E "fold [0-9]+/|cv: |fit: done" err.txt; then fail "work before the 
 [ ! -e sl.kiln ] || fail "an artifact after the slice_by error"
 sed -i 's/regoin/region/' sl.yaml
 "$KILN" -q run sl.yaml --no-store --out sl.kiln > run.txt 2> /dev/null || fail "run with slice_by region"
-grep -q "region" run.txt || fail "no slices in the run summary: $(cat run.txt)"
+grep -q "worst slice: region = " run.txt || fail "no worst slice in the run summary: $(cat run.txt)"
 
 # --- cluster --labels
 "$KILN" --json cluster --data "$DATA/wine.csv" --labels class --param n_clusters=3 \
