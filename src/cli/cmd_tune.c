@@ -301,6 +301,8 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
                 if (status && !strcmp(status, "pruned")) v[have].status = KN_TRIAL_PRUNED;
                 v[have].cpu_seconds = json_number_value(json_object_get(j, "cpu_seconds"));
                 v[have].cost = json_number_value(json_object_get(j, "cost"));
+                json_t *base = json_object_get(j, "baseline"); /* absent before session 19 */
+                v[have].baseline = json_is_number(base) ? json_number_value(base) : NAN;
                 e = read_folds(json_object_get(j, "folds"), &v[have]);
                 if (e != KN_OK) kn_tune_trial_release(&v[have]);
             }
