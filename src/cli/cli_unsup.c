@@ -90,17 +90,22 @@ kn_status cli_unsupervised_fit(kn_model *m, const char *data, kn_read_opts *o, c
     int text = 0;
     size_t levels = 0;
     const kn_column *c = *f && reached_fit ? label_like(*f, &text, &levels) : NULL;
+    /* kiln cluster also scores the clusters against a label it leaves out */
+    char more[300] = "";
+    if (c && !strcmp(kn_model_kind(m), "cluster"))
+        snprintf(more, sizeof more, " (or --labels %s to score the clusters against it)",
+                 kn_column_name(c));
     if (c && e != KN_OK && text && e != KN_ERR_NOMEM) {
         char why[1024];
         snprintf(why, sizeof why, "%s", kn_last_error());
         e = kn_fail(e,
                     "%s; column '%s' looks like a label (text with %zu values): leave it out "
-                    "with --ignore %s",
-                    why, kn_column_name(c), levels, kn_column_name(c));
+                    "with --ignore %s%s",
+                    why, kn_column_name(c), levels, kn_column_name(c), more);
     } else if (c && e == KN_OK && !text)
         kn_log(KN_LOG_WARN,
                "column '%s' is named like a label and was used as a feature: if it is one, "
-               "leave it out with --ignore %s",
-               kn_column_name(c), kn_column_name(c));
+               "leave it out with --ignore %s%s",
+               kn_column_name(c), kn_column_name(c), more);
     return e;
 }

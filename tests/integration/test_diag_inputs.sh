@@ -59,6 +59,9 @@ grep -q "worst slice: region = " run.txt || fail "no worst slice in the run summ
 grep -q "^against column class (3 groups): adjusted_rand 0\.[0-9]*, normalized_mutual_info 0\.[0-9]*$" c.txt ||
     fail "no agreement line: $(cat c.txt)"
 cmp -s c.csv c2.csv || fail "text and JSON runs wrote different clusters"
+# a text label left among the features: the hint names --labels too
+expect "leave it out with --ignore class (or --labels class to score the clusters against it)$" 1 \
+    "$KILN" cluster --data "$DATA/wine.csv" --param n_clusters=3 --out x.csv
 # --out -: standard output holds the clusters only (the summary on stderr)
 "$KILN" cluster --data "$DATA/wine.csv" --labels class --param n_clusters=3 --out - \
     > c3.csv 2> c3.err || fail "cluster --out -"
