@@ -12,7 +12,8 @@
 #   clusters. A misspelt --labels column: did you mean, no fit.
 #   With --out -, standard output holds the clusters only.
 # - kiln tune: the baseline (class prior / mean of the training rows) beside
-#   the best trial's CV score and the held-out score, in text and JSON.
+#   the best trial's CV score and the held-out score, in text and JSON; kiln
+#   run: beside each CV score too (it was in the test scores only).
 # - the fit verdict of a balanced ensemble, whose accuracy is under the
 #   constant's: judged by balanced accuracy, not "under-fitting".
 set -euo pipefail
@@ -50,6 +51,9 @@ if grep -q -E "fold [0-9]+/|cv: |fit: done" err.txt; then fail "work before the 
 sed -i 's/regoin/region/' sl.yaml
 "$KILN" -q run sl.yaml --no-store --out sl.kiln > run.txt 2> /dev/null || fail "run with slice_by region"
 grep -q "worst slice: region = " run.txt || fail "no worst slice in the run summary: $(cat run.txt)"
+# the baseline beside every CV score of the run, as beside its test scores
+grep -q "^  rmse  .*  train [0-9.]*  baseline [0-9.]*$" run.txt ||
+    fail "no baseline beside the run's CV scores: $(cat run.txt)"
 
 # --- cluster --labels
 "$KILN" --json cluster --data "$DATA/wine.csv" --labels class --param n_clusters=3 \
