@@ -90,11 +90,12 @@ kn_status cli_unsupervised_fit(kn_model *m, const char *data, kn_read_opts *o, c
     int text = 0;
     size_t levels = 0;
     const kn_column *c = *f && reached_fit ? label_like(*f, &text, &levels) : NULL;
-    /* kiln cluster also scores the clusters against a label it leaves out */
+    /* --labels leaves a label out and scores the clusters or anomalies against it */
     char more[300] = "";
-    if (c && !strcmp(kn_model_kind(m), "cluster"))
-        snprintf(more, sizeof more, " (or --labels %s to score the clusters against it)",
-                 kn_column_name(c));
+    if (c)
+        snprintf(more, sizeof more, " (or --labels %s to %s against it)", kn_column_name(c),
+                 !strcmp(kn_model_kind(m), "cluster") ? "score the clusters"
+                                                      : "measure the scores");
     if (c && e != KN_OK && text && e != KN_ERR_NOMEM) {
         char why[1024];
         snprintf(why, sizeof why, "%s", kn_last_error());

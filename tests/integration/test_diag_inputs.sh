@@ -10,7 +10,9 @@
 #   the clusters' agreement with it printed; equal to scikit-learn's
 #   adjusted_rand_score and normalized_mutual_info_score on the written
 #   clusters. A misspelt --labels column: did you mean, no fit.
-#   With --out -, standard output holds the clusters only.
+#   With --out -, standard output holds the clusters only. kiln anomaly
+#   --labels COLUMN likewise: left out, the ROC-AUC of the rows outside its
+#   most common value as anomalies (equal to a pairwise count in numpy).
 # - kiln tune: the baseline (class prior / mean of the training rows) beside
 #   the best trial's CV score and the held-out score, in text and JSON; kiln
 #   run: beside each CV score too (it was in the test scores only).
@@ -86,6 +88,34 @@ nmi = normalized_mutual_info_score(d["class"], c["cluster"])
 assert abs(j["adjusted_rand"] - ari) < 1e-12, (j["adjusted_rand"], ari)
 assert abs(j["normalized_mutual_info"] - nmi) < 1e-12, (j["normalized_mutual_info"], nmi)
 PY
+
+# --- anomaly --labels: left out of the features, the ROC-AUC of the rows
+# outside the most common value (letter_imbalanced: 780 'A', 222 others)
+"$KILN" --json anomaly --data "$DATA/letter_imbalanced.csv" --labels lettr --out la.csv \
+    > la.json 2> /dev/null || fail "anomaly --labels"
+"$KILN" anomaly --data "$DATA/letter_imbalanced.csv" --labels lettr --out la2.csv \
+    > /dev/null 2> la.err || fail "anomaly --labels (text)"
+grep -q "^against column lettr: ROC-AUC of the 222 rows outside its most common value 'A' (780 rows) as anomalies 0\.[0-9]*$" \
+    la.err || fail "no ROC-AUC line: $(cat la.err)"
+$py - "$DATA/letter_imbalanced.csv" la.csv la.json << 'PY'
+import json, sys
+import numpy as np, pandas as pd
+d, s, j = pd.read_csv(sys.argv[1]), pd.read_csv(sys.argv[2]), json.load(open(sys.argv[3]))
+assert j["features"] == d.shape[1] - 1, j
+assert (j["normal_value"], j["normal_rows"], j["rare_rows"]) == ("'A'", 780, 222), j
+# ROC-AUC of "not A" against -score (lower scores are more anomalous), with ties
+y, x = (d["lettr"] != "A").to_numpy(), -s["score"].to_numpy()
+pos, neg = x[y], x[~y]
+auc = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (len(pos) * len(neg))
+assert abs(j["roc_auc"] - auc) < 1e-12, (j["roc_auc"], auc)
+PY
+expect "--labels: the data has no column 'lett' (did you mean 'lettr'?)" 1 \
+    "$KILN" anomaly --data "$DATA/letter_imbalanced.csv" --labels lett --out x.csv
+expect "--labels lettr scores a fit on every row; --label lettr --normal V fits on one class" 2 \
+    "$KILN" anomaly --data "$DATA/letter_imbalanced.csv" --labels lettr --label lettr \
+    --normal A --out x.csv
+expect "leave it out with --ignore lettr (or --labels lettr to measure the scores against it)" 1 \
+    "$KILN" anomaly --data "$DATA/letter_imbalanced.csv" --out x.csv
 
 # --- tune: the baseline beside the scores
 printf 'max_depth: {int: [1, 6]}\n' > space.yaml
