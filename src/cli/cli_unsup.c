@@ -78,8 +78,16 @@ kn_status cli_unsupervised_fit(kn_model *m, const char *data, kn_read_opts *o, c
     if (e == KN_OK && labels && kn_frame_find(*f, labels, &j) != KN_OK)
         e = kn_fail(KN_ERR_NOT_FOUND, "--labels: the data has no column '%s'%s", labels,
                     kn_frame_did_you_mean(*f, labels, hint, sizeof hint));
-    else if (e == KN_OK && labels)
-        kn_column_set_role(kn_frame_col(*f, j), KN_ROLE_IGNORE);
+    else if (e == KN_OK && labels) {
+        kn_column *lc = kn_frame_col(*f, j);
+        kn_column_set_role(lc, KN_ROLE_IGNORE);
+        for (size_t i = 0; e == KN_OK && i < kn_frame_n_rows(*f); i++) /* before the fit */
+            if (kn_column_is_missing(lc, i))
+                e = kn_fail(KN_ERR_INVALID,
+                            "--labels %s: row %zu has no value; every row needs its class "
+                            "(drop or fill those rows first)",
+                            labels, i + 1);
+    }
     if (e == KN_OK) e = cli_refuse_infinite(*f, NULL);
     int reached_fit = e == KN_OK; /* the hint below is for the fit's own errors */
     kn_stage_begin("fit");

@@ -76,6 +76,12 @@ grep -q "^against column class" c3.err || fail "no summary on stderr with --out 
 expect "--labels: the data has no column 'klass' (did you mean 'class'?)$" 1 \
     "$KILN" cluster --data "$DATA/wine.csv" --labels klass --param n_clusters=3 --out x.csv
 [ ! -e x.csv ] || fail "clusters written after a --labels error"
+# a missing label: named before the fit (no fit stage runs)
+awk -F, 'BEGIN { OFS = "," } NR == 5 { $NF = "" } 1' "$DATA/wine.csv" > wine_gap.csv
+expect "--labels class: row 4 has no value; every row needs its class" 1 \
+    "$KILN" --json cluster --data wine_gap.csv --labels class --param n_clusters=3 --out x.csv
+expect "--labels class: row 4 has no value; every row needs its class" 1 \
+    "$KILN" anomaly --data wine_gap.csv --labels class --out x.csv
 ref_py - "$DATA/wine.csv" c.csv c.json << 'PY'
 import json, sys
 import pandas as pd
