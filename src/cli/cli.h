@@ -294,13 +294,13 @@ int cmd_keygen(int argc, char **argv);
 int cmd_anomaly(int argc, char **argv);
 /* kiln anomaly and kiln cluster (cli_unsup.c): the model `name` with the
  * --param values (validated when asked), CLI_OK or the exit code, printed;
- * then fitted without a target on data's rows (--ignore'd columns left
- * out), in the stage "fit". */
+ * then fitted without a target on data's rows (--ignore'd columns and the
+ * labels column, when not NULL, left out), in the stage "fit". */
 struct kn_model;
 int cli_unsupervised_model(const char *name, const cli_list *params, int validate,
                            struct kn_model **m);
 kn_status cli_unsupervised_fit(struct kn_model *m, const char *data, kn_read_opts *o,
-                               const char *ignore, kn_frame **f);
+                               const char *ignore, const char *labels, kn_frame **f);
 int cmd_cluster(int argc, char **argv);
 int cli_inspect_artifact(const char *path); /* cmd_inspect_kiln.c */
 int cmd_runs(int argc, char **argv);

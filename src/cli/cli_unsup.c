@@ -68,12 +68,28 @@ static const kn_column *label_like(const kn_frame *f, int *text, size_t *levels)
 }
 
 kn_status cli_unsupervised_fit(kn_model *m, const char *data, kn_read_opts *o, const char *ignore,
-                               kn_frame **f)
+                               const char *labels, kn_frame **f)
 {
     kn_read_report rep;
     kn_status e = cli_read_frame(data, o, f, &rep);
     if (e == KN_OK) e = cli_ignore_columns(*f, ignore);
+    size_t j;
+    char hint[160];
+    if (e == KN_OK && labels && kn_frame_find(*f, labels, &j) != KN_OK)
+        e = kn_fail(KN_ERR_NOT_FOUND, "--labels: the data has no column '%s'%s", labels,
+                    kn_frame_did_you_mean(*f, labels, hint, sizeof hint));
+    else if (e == KN_OK && labels) {
+        kn_column *lc = kn_frame_col(*f, j);
+        kn_column_set_role(lc, KN_ROLE_IGNORE);
+        for (size_t i = 0; e == KN_OK && i < kn_frame_n_rows(*f); i++) /* before the fit */
+            if (kn_column_is_missing(lc, i))
+                e = kn_fail(KN_ERR_INVALID,
+                            "--labels %s: row %zu has no value; every row needs its class "
+                            "(drop or fill those rows first)",
+                            labels, i + 1);
+    }
     if (e == KN_OK) e = cli_refuse_infinite(*f, NULL);
+    int reached_fit = e == KN_OK; /* the hint below is for the fit's own errors */
     kn_stage_begin("fit");
     if (e == KN_OK) e = kn_model_fit(m, *f, NULL, NULL);
     kn_stage_end();
@@ -81,18 +97,24 @@ kn_status cli_unsupervised_fit(kn_model *m, const char *data, kn_read_opts *o, c
      * one named like a label is taken as a feature; either way name it */
     int text = 0;
     size_t levels = 0;
-    const kn_column *c = *f ? label_like(*f, &text, &levels) : NULL;
+    const kn_column *c = *f && reached_fit ? label_like(*f, &text, &levels) : NULL;
+    /* --labels leaves a label out and scores the clusters or anomalies against it */
+    char more[300] = "";
+    if (c)
+        snprintf(more, sizeof more, " (or --labels %s to %s against it)", kn_column_name(c),
+                 !strcmp(kn_model_kind(m), "cluster") ? "score the clusters"
+                                                      : "measure the scores");
     if (c && e != KN_OK && text && e != KN_ERR_NOMEM) {
         char why[1024];
         snprintf(why, sizeof why, "%s", kn_last_error());
         e = kn_fail(e,
                     "%s; column '%s' looks like a label (text with %zu values): leave it out "
-                    "with --ignore %s",
-                    why, kn_column_name(c), levels, kn_column_name(c));
+                    "with --ignore %s%s",
+                    why, kn_column_name(c), levels, kn_column_name(c), more);
     } else if (c && e == KN_OK && !text)
         kn_log(KN_LOG_WARN,
                "column '%s' is named like a label and was used as a feature: if it is one, "
-               "leave it out with --ignore %s",
-               kn_column_name(c), kn_column_name(c));
+               "leave it out with --ignore %s%s",
+               kn_column_name(c), kn_column_name(c), more);
     return e;
 }

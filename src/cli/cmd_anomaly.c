@@ -14,7 +14,7 @@
 #include <string.h>
 
 typedef struct anomaly_args {
-    const char *data, *out, *save, *ignore, *label, *normal, *method;
+    const char *data, *out, *save, *ignore, *labels, *label, *normal, *method;
     cli_list params;
     kn_read_opts read;
 } anomaly_args;
@@ -30,7 +30,10 @@ static const cli_opt anomaly_opts[] = {
     CLI_OPT_LIST(anomaly_args, params, "param", "NAME=VALUE",
                  "a parameter of the model ('kiln help model isolation_forest')"),
     CLI_OPT_TEXT(anomaly_args, ignore, "ignore", "COLUMNS",
-                 "columns that are not features (a,b), e.g. a label"),
+                 "columns that are not features (a,b), e.g. an id"),
+    CLI_OPT_TEXT(anomaly_args, labels, "labels", "COLUMN",
+                 "known anomalies: a column left out of the features; the ROC-AUC of the rows "
+                 "outside its most common value, as anomalies, is printed"),
     CLI_OPT_TEXT(anomaly_args, label, "label", "COLUMN",
                  "one-class: a column naming each row's class (left out of the features)"),
     CLI_OPT_TEXT(anomaly_args, normal, "normal", "VALUE",
@@ -47,8 +50,10 @@ const cli_spec anomaly_spec = {
     "learn's score_samples (-2^(-mean path length / c(max_samples)), in [-1, 0);\n"
     "lower is more anomalous) and 'anomaly' (1 when the score is below the\n"
     "threshold, else 0). The threshold is -0.5, or with --param contamination=F\n"
-    "the F quantile of the scores. --ignore a,b leaves columns (a label, an id)\n"
-    "out of the features; text columns must be encoded or ignored, and missing\n"
+    "the F quantile of the scores. --labels COLUMN leaves a known label out of the\n"
+    "features and reports the ROC-AUC with which the score tells the rows outside\n"
+    "its most common value (the anomalies) from the rest; --ignore a,b leaves\n"
+    "other columns (an id) out. Text columns must be encoded or ignored, and missing\n"
     "values imputed first ('kiln prep'). --save keeps the model: 'kiln predict\n"
     "--model M.kmd' then writes new rows' scores (or their labels with\n"
     "--param predict_output=label at fit time). Same data, parameters and seed\n"
@@ -64,7 +69,7 @@ const cli_spec anomaly_spec = {
     "OneClassSVM: RBF kernel, --param nu=0.5 and gamma, 0 for 'scale'): 'score'\n"
     "is its score_samples (lower is more anomalous) and 'anomaly' 1 where the\n"
     "decision function is negative. Standardise the features first.\n",
-    "  kiln anomaly --data transactions.csv --ignore fraud --out scores.csv\n"
+    "  kiln anomaly --data transactions.csv --labels fraud --out scores.csv\n"
     "  kiln anomaly --data d.csv --param contamination=0.02 --param n_estimators=200 \\\n"
     "      --save forest.kmd --out scores.csv\n"
     "  kiln anomaly --data cards.csv --label fraud --normal 0 --out scores.csv\n"
@@ -179,6 +184,69 @@ static kn_status one_class_rows(kn_frame *f, const char *label, const char *norm
     return KN_OK;
 }
 
+static int by_value(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* --labels: y (1: the row's value is not the column's most common one, an
+ * anomaly), the count of the most common value's rows and that value. */
+static kn_status known_anomalies(const kn_frame *f, const char *labels, int32_t **y,
+                                 size_t *n_normal, char *value, size_t len)
+{
+    size_t j, n = kn_frame_n_rows(f);
+    if (kn_frame_find(f, labels, &j) != KN_OK)
+        return kn_fail(KN_ERR_NOT_FOUND, "--labels: the data has no column '%s'", labels);
+    kn_column *c = kn_frame_col(f, j);
+    kn_col_type t = kn_column_type(c);
+    if (t != KN_COL_CATEGORICAL && t != KN_COL_NUMERIC)
+        return kn_fail(KN_ERR_TYPE,
+                       "--labels %s: give a column of classes (text values or numbers)", labels);
+    for (size_t i = 0; i < n; i++)
+        if (kn_column_is_missing(c, i))
+            return kn_fail(KN_ERR_INVALID,
+                           "--labels %s: row %zu has no value; every row needs its class", labels,
+                           i + 1);
+    double number = NAN;
+    size_t best = 0, at = 0;
+    if (t == KN_COL_CATEGORICAL) { /* the most rows; ties: the first level */
+        size_t k = kn_column_n_levels(c);
+        size_t *count = kn_calloc(k + 1, sizeof *count);
+        if (!count) return KN_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++) count[kn_column_codes(c)[i]]++;
+        for (size_t l = 0; l < k; l++)
+            if (count[l] > best) best = count[l], at = l;
+        kn_free(count);
+        size_t vl = 0;
+        const char *v = kn_column_level(c, (int32_t)at, &vl);
+        snprintf(value, len, "'%.*s'", (int)(vl < 80 ? vl : 80), v ? v : "");
+    } else { /* the longest run of sorted values; ties: the smallest */
+        double *v = kn_malloc((n ? n : 1) * sizeof *v);
+        if (!v) return KN_ERR_NOMEM;
+        memcpy(v, kn_column_f64(c), n * sizeof *v);
+        qsort(v, n, sizeof *v, by_value);
+        for (size_t i = 0, run = 0; i < n; i++) {
+            run = i && v[i] == v[i - 1] ? run + 1 : 1;
+            if (run > best) best = run, number = v[i];
+        }
+        kn_free(v);
+        snprintf(value, len, "%.17g", number);
+    }
+    if (best == n)
+        return kn_fail(KN_ERR_INVALID,
+                       "--labels %s: every row has the value %s; the ROC-AUC needs rows of "
+                       "another value (the anomalies)",
+                       labels, value);
+    *y = kn_malloc((n ? n : 1) * sizeof **y);
+    if (!*y) return KN_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        (*y)[i] = t == KN_COL_CATEGORICAL ? kn_column_codes(c)[i] != (int32_t)at
+                                          : kn_column_f64(c)[i] != number;
+    *n_normal = best;
+    return KN_OK;
+}
+
 /* Fits m on the normal rows of f only (one-class). */
 static kn_status fit_normal(kn_model *m, const kn_frame *f, const size_t *rows, size_t n)
 {
@@ -199,6 +267,11 @@ int cmd_anomaly(int argc, char **argv)
     const char *outs[2] = {a.out, a.save};
     if (cli_refuse_overwrite("anomaly", outs, a.save ? 2 : 1, &a.data, 1, -1) != CLI_OK)
         return CLI_USAGE;
+    if (a.labels && a.label)
+        return cli_usage_error("anomaly",
+                               "--labels %s scores a fit on every row; --label %s "
+                               "--normal V fits on one class: choose one",
+                               a.labels, a.label);
     if (!a.label != !a.normal)
         return cli_usage_error("anomaly", "--label and --normal go together (one-class: %s)",
                                a.label ? "add --normal VALUE" : "add --label COLUMN");
@@ -219,13 +292,16 @@ int cmd_anomaly(int argc, char **argv)
         if (e == KN_OK) e = cli_refuse_infinite(f, NULL);
         if (e == KN_OK) e = fit_normal(m, f, rows, n_normal);
     } else
-        e = cli_unsupervised_fit(m, a.data, &o, a.ignore, &f);
+        e = cli_unsupervised_fit(m, a.data, &o, a.ignore, a.labels, &f);
+    char normal_value[96] = "";
+    if (e == KN_OK && a.labels)
+        e = known_anomalies(f, a.labels, &y, &n_normal, normal_value, sizeof normal_value);
     kn_stage_begin("score");
     if (e == KN_OK) e = kn_model_set(m, "predict_output=score");
     if (e == KN_OK) e = kn_model_predict(m, f, &score, &n);
     kn_stage_end();
     if (e == KN_OK) e = write_scores(m, score, n, a.out, &flagged);
-    if (e == KN_OK && a.label) { /* lower scores are more anomalous */
+    if (e == KN_OK && y) { /* lower scores are more anomalous */
         double *neg = kn_malloc((n ? n : 1) * sizeof *neg);
         for (size_t i = 0; neg && i < n; i++) neg[i] = -score[i];
         e = neg ? kn_metric_roc_auc(y, neg, NULL, n, &auc) : KN_ERR_NOMEM;
@@ -247,6 +323,13 @@ int cmd_anomaly(int argc, char **argv)
             json_object_set_new(j, "rare_rows", json_integer((json_int_t)(n - n_normal)));
             json_object_set_new(j, "roc_auc", cli_json_num(auc));
         }
+        if (a.labels) {
+            json_object_set_new(j, "labels", json_string(a.labels));
+            json_object_set_new(j, "normal_value", json_string(normal_value));
+            json_object_set_new(j, "normal_rows", json_integer((json_int_t)n_normal));
+            json_object_set_new(j, "rare_rows", json_integer((json_int_t)(n - n_normal)));
+            json_object_set_new(j, "roc_auc", cli_json_num(auc));
+        }
         json_object_set_new(j, "stages", cli_stages_json());
         rc = cli_emit_json(j);
     } else if (!cli.quiet) {
@@ -258,6 +341,11 @@ int cmd_anomaly(int argc, char **argv)
                     "one-class: fitted on the %zu rows with %s = %s; ROC-AUC of the other %zu "
                     "rows as anomalies %.4f\n",
                     n_normal, a.label, a.normal, n - n_normal, auc);
+        if (a.labels)
+            fprintf(stderr,
+                    "against column %s: ROC-AUC of the %zu rows outside its most common value %s "
+                    "(%zu rows) as anomalies %.4f\n",
+                    a.labels, n - n_normal, normal_value, n_normal, auc);
     }
     kn_free(score);
     kn_free(y);

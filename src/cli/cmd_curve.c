@@ -3,6 +3,7 @@
  * score beside the validation score at every point. */
 #include "cli/cli_cv.h"
 #include "kiln/log.h"
+#include "kiln/model.h"
 #include "kiln/mem.h"
 #include "kiln/stage.h"
 
@@ -113,6 +114,34 @@ static void print_points(const char *kind, const cv_args *a, const char *metric,
     }
 }
 
+/* Every --range value set on the model with the --param values, before the
+ * data is read: a parameter the model lacks or a value out of its range is
+ * an error naming it, not a failure after the first points' folds. */
+static int check_range(const cv_args *a, const char *param, const char *values)
+{
+    const char *v = values;
+    for (;;) {
+        size_t len = strcspn(v, ",");
+        char *kv = kn_sprintf("%s=%.*s", param, (int)len, v);
+        kn_model *m = NULL;
+        kn_status e = kv ? kn_model_new(a->spec.model, &m) : KN_ERR_NOMEM;
+        for (size_t k = 0; e == KN_OK && k < a->spec.n_params; k++)
+            e = kn_model_set(m, a->spec.params[k]);
+        if (e == KN_OK) e = kn_model_set(m, kv);
+        if (e == KN_OK) e = kn_model_validate(m);
+        kn_model_free(m);
+        if (e != KN_OK) {
+            cli_error("curve: --range %s: %s (checked before reading the data)", kv ? kv : param,
+                      kn_last_error());
+            kn_free(kv);
+            return CLI_FAIL;
+        }
+        kn_free(kv);
+        if (!v[len]) return CLI_OK;
+        v += len + 1;
+    }
+}
+
 int cmd_curve(int argc, char **argv)
 {
     kn_read_opts o;
@@ -148,6 +177,10 @@ int cmd_curve(int argc, char **argv)
         }
         for (const char *p = values; *p; p++) n += *p == ',';
         n++;
+        if ((rc = check_range(&a, param, values)) != CLI_OK) {
+            kn_free(param), kn_free(values);
+            return rc;
+        }
     }
     /* --shuffle (or --seed): each size a seeded random share of the rows */
     a.spec.shuffle_train_rows = learning && a.spec.split.shuffle;

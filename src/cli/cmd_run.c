@@ -420,7 +420,7 @@ static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run
                 printf("%s%.4f", f ? " " : "", r->cv.score[f * r->cv.n_scores + m]);
             printf("]");
             if (r->cv.has_train) printf("  train %.4f", r->cv.train_mean[m]);
-            printf("\n");
+            printf("  baseline %.4f\n", r->cv.baseline_mean[m]); /* on each fold's test rows */
         }
         if (r->cv.has_train) printf("fit       %s\n", r->cv.verdict_text);
     }
@@ -497,6 +497,10 @@ static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_o
                                               cli_json_num(r->cv.train_mean[m]), "std",
                                               cli_json_num(r->cv.train_std[m])));
             json_object_set_new(cv, "train", train);
+            json_t *base = json_object(); /* the training class prior / mean, per fold */
+            for (size_t m = 0; m < r->cv.n_scores; m++)
+                json_object_set_new(base, r->cv.name[m], cli_json_num(r->cv.baseline_mean[m]));
+            json_object_set_new(cv, "baseline", base);
             json_object_set_new(cv, "verdict",
                                 json_pack("{s:s, s:s}", "fit", kn_fit_verdict_name(r->cv.verdict),
                                           "evidence", r->cv.verdict_text));

@@ -143,6 +143,7 @@ static json_t *trial_json(const kn_tune_trial *t, int with_verdict)
         json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:f}", "trial", (json_int_t)t->id, "params",
                   params, "status", status, "score", cli_json_num(t->score), "std",
                   cli_json_num(t->std), "train", cli_json_num(t->train), "seconds", t->seconds);
+    json_object_set_new(j, "baseline", cli_json_num(t->baseline));
     json_object_set_new(j, "cpu_seconds", json_real(t->cpu_seconds));
     json_object_set_new(j, "cost", json_real(t->cost));
     if (t->resource > 0) {
@@ -300,6 +301,8 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
                 if (status && !strcmp(status, "pruned")) v[have].status = KN_TRIAL_PRUNED;
                 v[have].cpu_seconds = json_number_value(json_object_get(j, "cpu_seconds"));
                 v[have].cost = json_number_value(json_object_get(j, "cost"));
+                json_t *base = json_object_get(j, "baseline"); /* absent before session 19 */
+                v[have].baseline = json_is_number(base) ? json_number_value(base) : NAN;
                 e = read_folds(json_object_get(j, "folds"), &v[have]);
                 if (e != KN_OK) kn_tune_trial_release(&v[have]);
             }
@@ -442,10 +445,11 @@ static kn_status holdout(const tune_args *a, const kn_frame *f, double fraction,
     return e;
 }
 
-/* Fit the best pipeline on train; its score on test (the search's metric). */
+/* Fit the best pipeline on train; its score on test (the search's metric)
+ * and the baseline's (the training rows' class prior or mean) beside it. */
 static kn_status refit_score(const tune_args *a, const kn_tune_result *r, const char *resource,
                              const kn_frame *train, const kn_frame *test, kn_pipeline **fitted,
-                             double *score, kn_scores *scores)
+                             double *score, kn_scores *scores, double *baseline)
 {
     kn_pipeline *p = NULL;
     kn_status e = best_pipeline(a, &r->trial[r->best], resource, train, &p);
@@ -455,9 +459,16 @@ static kn_status refit_score(const tune_args *a, const kn_tune_result *r, const 
                         .positive_class = a->cv.spec.positive_class,
                         .metrics = metrics,
                         .n_metrics = 1};
-    *score = NAN;
+    *score = *baseline = NAN;
     if (e == KN_OK && test) e = kn_pipeline_score(p, test, &so, scores);
     if (e == KN_OK && test && scores->n) *score = scores->value[0];
+    kn_scores base = {0};
+    if (e == KN_OK && test && scores->n)
+        e = kn_model_score_baseline(kn_pipeline_model(p), train, test, a->cv.spec.weight, scores,
+                                    &base);
+    if (e == KN_OK && base.n) *baseline = base.value[0];
+    base.positive_class = NULL; /* borrowed from the model */
+    kn_scores_free(&base);
     if (e != KN_OK || !fitted)
         kn_pipeline_free(p);
     else
@@ -516,8 +527,8 @@ static void print_trials(const tune_args *a, const kn_tune_result *r, size_t n_s
 static void print_best(const kn_tune_result *r)
 {
     const kn_tune_trial *b = &r->trial[r->best];
-    printf("best: trial %zu, %s %.4f +- %.4f (train %.4f):", b->id, r->metric, b->score, b->std,
-           b->train);
+    printf("best: trial %zu, %s %.4f +- %.4f (train %.4f, baseline %.4f):", b->id, r->metric,
+           b->score, b->std, b->train, b->baseline);
     for (size_t p = 0; p < b->n_params; p++) printf(" %s", b->params[p]);
     if (b->resource > 0) printf(" (resource %.4g)", b->resource);
     putchar('\n');
@@ -579,22 +590,25 @@ static int nested_cv(tune_args *a, const kn_frame *f, const kn_tune_space *sp, k
         kn_frame *train = NULL, *test = NULL;
         kn_tune_result r = {0};
         kn_scores sc = {0};
+        double outer_baseline = NAN;
         e = kn_frame_select_rows(f, folds.fold[i].train, folds.fold[i].n_train, &train);
         if (e == KN_OK)
             e = kn_frame_select_rows(f, folds.fold[i].test, folds.fold[i].n_test, &test);
         if (e == KN_OK) e = run_search(a, train, sp, o, &r);
         if (e == KN_OK && r.best == SIZE_MAX)
             e = kn_fail(KN_ERR_CANCELLED, "the nested search was stopped in outer fold %zu", i + 1);
-        if (e == KN_OK) e = refit_score(a, &r, o->resource, train, test, NULL, &score[i], &sc);
+        if (e == KN_OK)
+            e = refit_score(a, &r, o->resource, train, test, NULL, &score[i], &sc, &outer_baseline);
         if (e == KN_OK) {
             metric = r.metric;
             json_t *b = trial_json(&r.trial[r.best], 0);
             json_object_set_new(b, "outer_fold", json_integer((json_int_t)(i + 1)));
             json_object_set_new(b, "outer_score", cli_json_num(score[i]));
+            json_object_set_new(b, "outer_baseline", cli_json_num(outer_baseline));
             json_array_append_new(outer, b);
             if (!cli.json) {
-                printf("outer fold %zu: best inner %s %.4f, outer %.4f:", i + 1, r.metric,
-                       r.trial[r.best].score, score[i]);
+                printf("outer fold %zu: best inner %s %.4f, outer %.4f (baseline %.4f):", i + 1,
+                       r.metric, r.trial[r.best].score, score[i], outer_baseline);
                 for (size_t p = 0; p < r.trial[r.best].n_params; p++)
                     printf(" %s", r.trial[r.best].params[p]);
                 putchar('\n');
@@ -717,7 +731,7 @@ int cmd_tune(int argc, char **argv)
     kn_scores sc = {0};
     kn_pipeline *fitted = NULL;
     trials_sink sink = {NULL, a.resume ? a.resume : a.trials_file};
-    double test_score = NAN;
+    double test_score = NAN, test_baseline = NAN;
     if (a.resume) {
         long whole = 0;
         e = read_trials(&a, sp, &prior, &n_prior, &prior_metric, &o.prior_higher_is_better, &whole);
@@ -781,7 +795,7 @@ int cmd_tune(int argc, char **argv)
     if (e == KN_OK && r.best != SIZE_MAX && r.stopped != 2) {
         kn_stage_begin("refit");
         e = refit_score(&a, &r, resource, train ? train : f, test, a.out ? &fitted : NULL,
-                        &test_score, &sc);
+                        &test_score, &sc, &test_baseline);
         kn_stage_end();
     }
     if (e == KN_OK && fitted) {
@@ -806,9 +820,10 @@ int cmd_tune(int argc, char **argv)
     } else if (cli.json) {
         json_t *j = result_json(&a, &r);
         if (test)
-            json_object_set_new(j, "test",
-                                json_pack("{s:I, s:o}", "rows", (json_int_t)kn_frame_n_rows(test),
-                                          "score", cli_json_num(test_score)));
+            json_object_set_new(
+                j, "test",
+                json_pack("{s:I, s:o, s:o}", "rows", (json_int_t)kn_frame_n_rows(test), "score",
+                          cli_json_num(test_score), "baseline", cli_json_num(test_baseline)));
         json_object_set_new(j, "stages", cli_stages_json());
         rc = cli_emit_json(j);
     } else {
@@ -822,8 +837,10 @@ int cmd_tune(int argc, char **argv)
                                     : "--max-time reached",
                    r.n);
         if (test && !isnan(test_score))
-            printf("held-out: %s %.4f on %zu rows (refitted on %zu rows)\n", r.metric, test_score,
-                   kn_frame_n_rows(test), kn_frame_n_rows(train));
+            printf("held-out: %s %.4f on %zu rows (refitted on %zu rows); baseline (prior/mean) "
+                   "%.4f\n",
+                   r.metric, test_score, kn_frame_n_rows(test), kn_frame_n_rows(train),
+                   test_baseline);
         if (fitted) printf("wrote %s\n", a.out);
     }
     if (e == KN_OK && r.stopped == 2) rc = 130;

@@ -547,6 +547,16 @@ static kn_status split_part(kn__run_state *w)
     if (e == KN_OK) w->r->task = classify ? "classification" : "regression";
     kn_model_free(m);
     if (e == KN_OK) e = split_test(w, classify);
+    /* the slice column, before any model is fitted on these rows */
+    size_t j;
+    char hint[160];
+    if (e == KN_OK && w->s->eval.slice_by && w->test &&
+        kn_frame_find(w->test, w->s->eval.slice_by, &j) != KN_OK)
+        e = kn_fail(KN_ERR_NOT_FOUND,
+                    "%s: evaluation: slice_by: the test rows have no column '%s'%s; name a "
+                    "column of the data",
+                    w->s->path, w->s->eval.slice_by,
+                    kn_frame_did_you_mean(w->test, w->s->eval.slice_by, hint, sizeof hint));
     /* do the test rows look like the training rows? (a warning, not an error) */
     if (e == KN_OK && w->test && kn_frame_n_rows(w->test) && kn_frame_n_rows(w->train)) {
         e = kn_compare_frames(w->train, w->test, NULL, &w->r->split_check);
