@@ -292,8 +292,13 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
         if (s->resource) {
             snprintf(res_kv, sizeof res_kv, "%s=%.0f", s->resource, t->resource);
             params[np++] = res_kv;
-        } else
+        } else if (t->resource < 1) {
+            /* a rung's share of each fold's training rows is a seeded random
+             * sample of them, not the first rows (a file sorted by class
+             * would give a lower rung a single class) */
             c.train_fraction = t->resource;
+            c.shuffle_train_rows = 1;
+        }
     }
     c.params = params;
     c.n_params = np;
