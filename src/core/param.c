@@ -34,6 +34,14 @@ const kn_param_def *kn_param_find(const kn_param_def *defs, const char *name)
 {
     for (const kn_param_def *d = defs; d->name; d++)
         if (strcmp(d->name, name) == 0) return d;
+    size_t len = strlen(name);
+    for (const kn_param_def *d = defs; d->name; d++)
+        for (const char *a = d->aka; a && *a;) {
+            const char *bar = strchr(a, '|');
+            size_t n = bar ? (size_t)(bar - a) : strlen(a);
+            if (n == len && !strncmp(a, name, len)) return d;
+            a = bar ? bar + 1 : a + n;
+        }
     return NULL;
 }
 

@@ -104,11 +104,46 @@ static void params_long_strings(void **state)
     free(big);
 }
 
+/* A renamed parameter: its older names set it too (whole names only), and
+ * it reads back and is written under its name. */
+typedef struct {
+    const char *label;
+    int64_t n;
+} aka_params;
+
+static const kn_param_def aka_defs[] = {
+    KN_PARAM_INT(aka_params, n, "1", 0, 9, "a count"),
+    KN_PARAM_STRING_AKA(aka_params, label, "", "old|older", "a renamed string"), KN_PARAM_END};
+
+static void params_older_names(void **state)
+{
+    (void)state;
+    aka_params p;
+    KN_CHECK(kn_param_defaults(aka_defs, &p));
+    KN_CHECK(kn_param_set(aka_defs, &p, "old=x"));
+    assert_string_equal(p.label, "x");
+    KN_CHECK(kn_param_set(aka_defs, &p, "older=y"));
+    assert_string_equal(p.label, "y");
+    KN_CHECK(kn_param_set(aka_defs, &p, "label=z"));
+    assert_string_equal(p.label, "z");
+    assert_ptr_equal(kn_param_find(aka_defs, "old"), &aka_defs[1]);
+    assert_null(kn_param_find(aka_defs, "ol"));
+    assert_null(kn_param_find(aka_defs, "olde"));
+    assert_null(kn_param_find(aka_defs, "old|older"));
+    KN_CHECK_FAILS(kn_param_set(aka_defs, &p, "oldest=w"), KN_ERR_INVALID,
+                   "unknown parameter 'oldest'; known parameters: n, label");
+    char *text = kn_param_format(kn_param_find(aka_defs, "older"), &p);
+    assert_non_null(text);
+    assert_string_equal(text, "label=z");
+    kn_free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(params_set_and_reject),
         cmocka_unit_test(params_long_strings),
+        cmocka_unit_test(params_older_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
