@@ -648,8 +648,8 @@ static kn_status random_search(search *s)
         b[made].id = made;
         if (!draw_new(s, &dp, discrete, b, made, b[made].x)) break;
     }
-    if (e == KN_OK && made < m) {
-        s->res->stopped = 4;
+    int exhausted = e == KN_OK && made < m;
+    if (exhausted) {
         if (dp.pool)
             kn_log(KN_LOG_INFO,
                    "random search: the space holds %zu distinct configurations, fewer than the "
@@ -662,6 +662,9 @@ static kn_status random_search(search *s)
                    RANDOM_REDRAWS_UNLISTED, made);
     }
     if (e == KN_OK) e = run_batch(s, b, made);
+    /* (after the trials: a budget or a cancel that stopped them first is
+     * the reason given) */
+    if (e == KN_OK && exhausted && !s->res->stopped) s->res->stopped = 4;
     if (b) free_batch(b, m);
     if (b) pool_free(&dp);
     return e;
