@@ -56,7 +56,12 @@ static void params_set_and_reject(void **state)
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "mode=true"), KN_ERR_INVALID, "must be one of");
     KN_CHECK_FAILS(
         kn_param_set(test_defs, &p, "nn=3"), KN_ERR_INVALID,
-        "unknown parameter 'nn'; known parameters: flag, n, tol, name, mode, sep, header");
+        "unknown parameter 'nn' (did you mean 'n'?); known parameters: flag, n, tol, name, mode, "
+        "sep, header");
+    KN_CHECK_FAILS(kn_param_set(test_defs, &p, "zzz=3"), KN_ERR_INVALID,
+                   "unknown parameter 'zzz'; known parameters:"); /* nothing close: no hint */
+    KN_CHECK_FAILS(kn_param_set(test_defs, &p, "TOLL=3"), KN_ERR_INVALID,
+                   "unknown parameter 'TOLL' (did you mean 'tol'?)");
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "n=abc"), KN_ERR_TYPE, "expects an integer");
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "n=11"), KN_ERR_RANGE, "out of range [1, 10]");
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "tol=2"), KN_ERR_RANGE, "out of range");
