@@ -48,6 +48,8 @@ typedef struct kn_param_def {
     double min, max;     /* bounds for INT and DOUBLE (inclusive) */
     const char *choices; /* ENUM: "fail|skip|quarantine" */
     const char *doc;     /* one line */
+    const char *aka;     /* older names accepted for it ("old|older"; NULL: none): setters and
+                            kn_param_find take them, help and artifacts use `name` */
 } kn_param_def;
 
 /* offsetof(T, f), refusing to compile unless field f has type FT (the
@@ -56,31 +58,36 @@ typedef struct kn_param_def {
     (offsetof(T, f) + 0 * sizeof(char[_Generic(((T *)0)->f, FT : 1, default : -1)]))
 #define KN_PARAM_BOOL(T, f, d, doc)                                                                \
     {                                                                                              \
-#f, KN_PARAM_T_BOOL, KN__PARAM_FIELD(T, f, int), d, 0, 1, NULL, doc                        \
+#f, KN_PARAM_T_BOOL, KN__PARAM_FIELD(T, f, int), d, 0, 1, NULL, doc, NULL                  \
     }
 #define KN_PARAM_INT(T, f, d, lo, hi, doc)                                                         \
     {                                                                                              \
-#f, KN_PARAM_T_INT, KN__PARAM_FIELD(T, f, int64_t), d, lo, hi, NULL, doc                   \
+#f, KN_PARAM_T_INT, KN__PARAM_FIELD(T, f, int64_t), d, lo, hi, NULL, doc, NULL             \
     }
 #define KN_PARAM_DOUBLE(T, f, d, lo, hi, doc)                                                      \
     {                                                                                              \
-#f, KN_PARAM_T_DOUBLE, KN__PARAM_FIELD(T, f, double), d, lo, hi, NULL, doc                 \
+#f, KN_PARAM_T_DOUBLE, KN__PARAM_FIELD(T, f, double), d, lo, hi, NULL, doc, NULL           \
     }
 #define KN_PARAM_STRING(T, f, d, doc)                                                              \
     {                                                                                              \
-#f, KN_PARAM_T_STRING, KN__PARAM_FIELD(T, f, const char *), d, 0, 0, NULL, doc             \
+#f, KN_PARAM_T_STRING, KN__PARAM_FIELD(T, f, const char *), d, 0, 0, NULL, doc, NULL       \
+    }
+/* A string parameter that was renamed: `aka` lists its older names. */
+#define KN_PARAM_STRING_AKA(T, f, d, aka, doc)                                                     \
+    {                                                                                              \
+#f, KN_PARAM_T_STRING, KN__PARAM_FIELD(T, f, const char *), d, 0, 0, NULL, doc, aka        \
     }
 #define KN_PARAM_ENUM(T, f, d, ch, doc)                                                            \
     {                                                                                              \
-#f, KN_PARAM_T_ENUM, KN__PARAM_FIELD(T, f, int), d, 0, 0, ch, doc                          \
+#f, KN_PARAM_T_ENUM, KN__PARAM_FIELD(T, f, int), d, 0, 0, ch, doc, NULL                    \
     }
 #define KN_PARAM_CHAR(T, f, d, doc)                                                                \
     {                                                                                              \
-#f, KN_PARAM_T_CHAR, offsetof(T, f), d, 0, 0, NULL, doc                                    \
+#f, KN_PARAM_T_CHAR, offsetof(T, f), d, 0, 0, NULL, doc, NULL                              \
     }
 #define KN_PARAM_END                                                                               \
     {                                                                                              \
-        NULL, KN_PARAM_T_BOOL, 0, NULL, 0, 0, NULL, NULL                                           \
+        NULL, KN_PARAM_T_BOOL, 0, NULL, 0, 0, NULL, NULL, NULL                                     \
     }
 
 /* Fill obj with every default in the table. */
@@ -92,7 +99,8 @@ KN_API kn_status kn_param_set(const kn_param_def *defs, void *obj, const char *n
 /* Set one parameter by name and textual value. */
 KN_API kn_status kn_param_set_value(const kn_param_def *defs, void *obj, const char *name,
                                     const char *value);
-/* The entry named `name`, or NULL. Borrowed from the table. */
+/* The entry named `name` (or with `name` among its older names, aka), or
+ * NULL. Borrowed from the table. */
 KN_API const kn_param_def *kn_param_find(const kn_param_def *defs, const char *name);
 /* Current value of a parameter as text into buf (cap bytes); KN_ERR_RANGE
  * (nothing cut silently) when it does not fit. */

@@ -58,6 +58,8 @@
  *     #     metric: roc_auc                      # default: the evaluation's first
  *     #     seed: 7                              # default: the run's seed
  *     #     prune: false
+ *     #     max_time: 600                        # budgets (default: none); also max_cost
+ *     #     resource: n_estimators               # halving: a parameter or rows; eta: 3
  *     #     space: {learning_rate: {log: [0.01, 0.3]}, max_depth: {int: [2, 8]}}
  *     evaluation:
  *       cv: {folds: 5, split: stratified, shuffle: true}   # split: kfold, stratified,
@@ -188,6 +190,11 @@ typedef struct kn_spec_search {
     /* budgets (0: none): start no trial after max_time seconds, or once the
      * finished trials' estimated cost reaches max_cost (kn_run_opts' prices) */
     double max_time, max_cost;
+    /* halving (as kiln tune's --resource and --eta): what grows between
+     * rungs, a model parameter or "rows" (NULL: n_estimators where the model
+     * has it, else rows), and the factor between rungs (0: 3) */
+    char *resource;
+    double eta;
 } kn_spec_search;
 
 typedef struct kn_prep_spec {

@@ -104,14 +104,16 @@ typedef struct kn_step_common {
     {                                                                                              \
         "columns", KN_PARAM_T_STRING, KN__PARAM_FIELD(T, common.columns, const char *), "", 0, 0,  \
             NULL,                                                                                  \
-            "columns: names, type:T, match:REGEX, -X to exclude (default: every numeric feature)"  \
+            "columns: names, type:T, match:REGEX, -X to exclude (default: every numeric feature)", \
+            NULL                                                                                   \
     }
 #define KN_STEP_COMMON_PARAMS_CATEGORICAL(T)                                                       \
     {                                                                                              \
         "columns", KN_PARAM_T_STRING, KN__PARAM_FIELD(T, common.columns, const char *), "", 0, 0,  \
             NULL,                                                                                  \
             "columns: names, type:T, match:REGEX, -X to exclude (default: every categorical "      \
-            "feature)"                                                                             \
+            "feature)",                                                                            \
+            NULL                                                                                   \
     }
 
 /* Returns a new unfitted step with default parameters; free with kn_step_free(). */

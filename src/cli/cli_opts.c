@@ -210,7 +210,7 @@ static int set_value(const cli_spec *spec, const cli_opt *o, void *obj, const ch
                                       o->type == CLI_T_INT   ? KN_PARAM_T_INT
                                       : o->type == CLI_T_NUM ? KN_PARAM_T_DOUBLE
                                                              : KN_PARAM_T_ENUM,
-                                      0, "", o->min, o->max, o->choices, o->doc},
+                                      0, "", o->min, o->max, o->choices, o->doc, NULL},
                                      KN_PARAM_END};
         kn_status s = kn_param_set_value(def, into, o->name, v);
         if (s == KN_ERR_RANGE)

@@ -69,6 +69,7 @@ const cli_spec run_spec = {
     "         search: {strategy: random|grid|tpe|halving, trials: 20, cv: FOLDS,\n"
     "                  metric: NAME, seed: N, prune: false,\n"
     "                  max_time: SECONDS, max_cost: USD,   (budgets: no trial starts after)\n"
+    "                  resource: PARAM|rows, eta: 3,       (halving, as kiln tune's)\n"
     "                  space: {learning_rate: {log: [0.01, 0.3]},\n"
     "                          max_depth: {int: [2, 8]}}}}\n"
     "         (the space as 'kiln help tune' writes it, checked before any data is\n"
@@ -330,11 +331,15 @@ static json_t *search_json(const kn_prep_spec *s, const kn_run_output *r)
             if (name) json_object_set_new(params, name, json_string(eq + 1));
             kn_free(name);
         }
-        json_array_append_new(trials,
-                              json_pack("{s:I, s:o, s:s, s:o, s:o, s:f}", "trial",
-                                        (json_int_t)x->id, "params", params, "status",
-                                        trial_status(x->status), "score", cli_json_num(x->score),
-                                        "std", cli_json_num(x->std), "seconds", x->seconds));
+        json_t *o =
+            json_pack("{s:I, s:o, s:s, s:o, s:o, s:f}", "trial", (json_int_t)x->id, "params",
+                      params, "status", trial_status(x->status), "score", cli_json_num(x->score),
+                      "std", cli_json_num(x->std), "seconds", x->seconds);
+        if (o && x->resource > 0) { /* halving */
+            json_object_set_new(o, "rung", json_integer((json_int_t)x->rung));
+            json_object_set_new(o, "resource", json_real(x->resource));
+        }
+        json_array_append_new(trials, o);
     }
     json_t *chosen = json_object();
     for (size_t k = 0; k < r->n_chosen; k++) {

@@ -6,7 +6,9 @@
 #include "kiln/ctx.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
+#include "kiln/param.h"
 #include "kiln/pipeline.h"
+#include "kiln/registry.h"
 #include "kiln/split.h"
 #include "kiln/stage.h"
 #include "kiln/store.h"
@@ -85,7 +87,8 @@ const cli_spec tune_spec = {
     "structured Parzen estimator: 10 random trials, then configurations drawn,\n"
     "all parameters together, where the best tenth of the trials lie), halving\n"
     "(successive halving: --trials random configurations on a small resource, the\n"
-    "best 1/eta of each rung go on with eta times more n_estimators or rows).\n"
+    "best 1/eta of each rung go on with eta times more n_estimators or rows; a\n"
+    "share of rows is a seeded random sample of each fold's training rows).\n"
     "--seed seeds the folds' shuffle and the search: the same seed gives the same\n"
     "trials and the same results for any --jobs (with --time-series or --groups it\n"
     "seeds the search and the held-out rows; those folds are never shuffled).\n"
@@ -384,6 +387,17 @@ static void catch_stop(int on)
 
 /* ---- refit and held-out scoring ---- */
 
+/* The parameter halving grew, as the search chose it (kn_tune_opts.resource):
+ * --resource, else n_estimators where the model has it; NULL for rows (and
+ * for the other strategies). */
+static const char *refit_resource(const tune_args *a, kn_tune_strategy strategy)
+{
+    if (strategy != KN_TUNE_HALVING) return NULL;
+    if (a->resource) return strcmp(a->resource, "rows") ? a->resource : NULL;
+    const kn_component *c = kn_registry_find(KN_COMP_MODEL, a->cv.spec.model);
+    return c && kn_param_find(c->params, "n_estimators") ? "n_estimators" : NULL;
+}
+
 /* The best configuration's pipeline, unfitted: the steps, the model with
  * --param then the trial's parameters (and the halving resource). */
 static kn_status best_pipeline(const tune_args *a, const kn_tune_trial *best, const char *resource,
@@ -598,7 +612,8 @@ static int nested_cv(tune_args *a, const kn_frame *f, const kn_tune_space *sp, k
         if (e == KN_OK && r.best == SIZE_MAX)
             e = kn_fail(KN_ERR_CANCELLED, "the nested search was stopped in outer fold %zu", i + 1);
         if (e == KN_OK)
-            e = refit_score(a, &r, o->resource, train, test, NULL, &score[i], &sc, &outer_baseline);
+            e = refit_score(a, &r, refit_resource(a, o->strategy), train, test, NULL, &score[i],
+                            &sc, &outer_baseline);
         if (e == KN_OK) {
             metric = r.metric;
             json_t *b = trial_json(&r.trial[r.best], 0);
@@ -788,10 +803,7 @@ int cmd_tune(int argc, char **argv)
     catch_stop(0);
     kn_stage_end();
     live_result = NULL;
-    const char *resource =
-        strategy == KN_TUNE_HALVING
-            ? (a.resource ? (strcmp(a.resource, "rows") ? a.resource : NULL) : "n_estimators")
-            : NULL;
+    const char *resource = refit_resource(&a, strategy);
     if (e == KN_OK && r.best != SIZE_MAX && r.stopped != 2) {
         kn_stage_begin("refit");
         e = refit_score(&a, &r, resource, train ? train : f, test, a.out ? &fitted : NULL,

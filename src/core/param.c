@@ -1,11 +1,13 @@
 #include "kiln/param.h"
 #include "core/format-impl.h"
 #include "core/intern-impl.h"
+#include "core/names-impl.h"
 #include "kiln/mem.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,14 @@ const kn_param_def *kn_param_find(const kn_param_def *defs, const char *name)
 {
     for (const kn_param_def *d = defs; d->name; d++)
         if (strcmp(d->name, name) == 0) return d;
+    size_t len = strlen(name);
+    for (const kn_param_def *d = defs; d->name; d++)
+        for (const char *a = d->aka; a && *a;) {
+            const char *bar = strchr(a, '|');
+            size_t n = bar ? (size_t)(bar - a) : strlen(a);
+            if (n == len && !strncmp(a, name, len)) return d;
+            a = bar ? bar + 1 : a + n;
+        }
     return NULL;
 }
 
@@ -84,7 +94,11 @@ kn_status kn_param_set_value(const kn_param_def *defs, void *obj, const char *na
             if (n < 0) break;
             used += (size_t)n;
         }
-        return kn_fail(KN_ERR_INVALID, "unknown parameter '%s'; known parameters: %s", name, list);
+        kn__closest c = {NULL, SIZE_MAX};
+        for (const kn_param_def *e = defs; e->name; e++) kn__closest_offer(&c, name, e->name);
+        char hint[160];
+        return kn_fail(KN_ERR_INVALID, "unknown parameter '%s'%s; known parameters: %s", name,
+                       kn__closest_hint(&c, name, hint, sizeof hint), list);
     }
     char *base = (char *)obj + d->offset;
     char *end = NULL;

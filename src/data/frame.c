@@ -1,8 +1,8 @@
+#include "core/names-impl.h"
 #include "data/frame-impl.h"
 #include "data/parse-impl.h"
 #include "kiln/mem.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -117,41 +117,11 @@ kn_column *kn_frame_col(const kn_frame *f, size_t j)
     return j < f->n_cols ? f->cols[j] : NULL;
 }
 
-/* Optimal string alignment distance (edits and swaps of neighbours) without
- * case, at most 64 characters of each name compared. */
-static size_t name_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 64) n = 64;
-    if (m > 64) m = 64;
-    size_t d[65][65];
-    for (size_t i = 0; i <= n; i++) d[i][0] = i;
-    for (size_t k = 0; k <= m; k++) d[0][k] = k;
-    for (size_t i = 1; i <= n; i++)
-        for (size_t k = 1; k <= m; k++) {
-            int x = tolower((unsigned char)a[i - 1]), y = tolower((unsigned char)b[k - 1]);
-            size_t best = d[i - 1][k - 1] + (x != y);
-            if (d[i - 1][k] + 1 < best) best = d[i - 1][k] + 1;
-            if (d[i][k - 1] + 1 < best) best = d[i][k - 1] + 1;
-            if (i > 1 && k > 1 && x == tolower((unsigned char)b[k - 2]) &&
-                tolower((unsigned char)a[i - 2]) == y && d[i - 2][k - 2] + 1 < best)
-                best = d[i - 2][k - 2] + 1;
-            d[i][k] = best;
-        }
-    return d[n][m];
-}
-
 const char *kn_frame_did_you_mean(const kn_frame *f, const char *name, char *buf, size_t cap)
 {
-    if (!cap) return buf;
-    buf[0] = 0;
-    size_t len = strlen(name), limit = len > 5 ? 2 : 1, best = SIZE_MAX, at = 0;
-    for (size_t i = 0; f && i < f->n_cols; i++) {
-        size_t d = name_distance(name, f->cols[i]->name);
-        if (d < best) best = d, at = i;
-    }
-    if (best <= limit) snprintf(buf, cap, " (did you mean '%s'?)", f->cols[at]->name);
-    return buf;
+    kn__closest c = {NULL, SIZE_MAX};
+    for (size_t i = 0; f && i < f->n_cols; i++) kn__closest_offer(&c, name, f->cols[i]->name);
+    return kn__closest_hint(&c, name, buf, cap);
 }
 
 kn_status kn_frame_find(const kn_frame *f, const char *name, size_t *j)

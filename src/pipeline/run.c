@@ -278,13 +278,16 @@ static kn_status take_best(kn__run_state *w)
     kn_run_output *r = w->r;
     const kn_tune_trial *b = &r->search.trial[r->search.best];
     const kn_component *comp = kn_registry_find(KN_COMP_MODEL, w->s->model.name);
-    int resource = w->s->search.strategy == KN_TUNE_HALVING && b->resource > 0 && comp &&
-                   kn_param_find(comp->params, "n_estimators");
+    const char *grown = w->s->search.resource; /* as kn_tune_run chose it */
+    if (grown && !strcmp(grown, "rows")) grown = NULL;
+    if (!w->s->search.resource && comp && kn_param_find(comp->params, "n_estimators"))
+        grown = "n_estimators";
+    int resource = w->s->search.strategy == KN_TUNE_HALVING && b->resource > 0 && grown;
     size_t n = b->n_params + (size_t)resource;
     if (!(r->chosen = kn_calloc(n ? n : 1, sizeof *r->chosen))) return KN_ERR_NOMEM;
     for (size_t i = 0; i < b->n_params; i++)
         if (!(r->chosen[r->n_chosen++] = kn_strdup(b->params[i]))) return KN_ERR_NOMEM;
-    if (resource && !(r->chosen[r->n_chosen++] = kn_sprintf("n_estimators=%.0f", b->resource)))
+    if (resource && !(r->chosen[r->n_chosen++] = kn_sprintf("%s=%.0f", grown, b->resource)))
         return KN_ERR_NOMEM;
     char **p = kn_realloc(w->params, (w->n_params + n + 1) * sizeof *p);
     if (!p) return KN_ERR_NOMEM;
@@ -326,6 +329,8 @@ static kn_status run_search(kn__run_state *w)
     o.gb_hour = w->o->gb_hour;
     o.seed = r->search_seed = x->has_seed ? x->seed : r->seed;
     o.prune = x->prune;
+    o.resource = x->resource;
+    o.eta = x->eta;
     if (e == KN_OK) {
         e = kn_tune_run(w->train, &c, x->space, &o, &r->search);
         r->has_search = 1; /* (freed whatever it holds) */

@@ -59,7 +59,8 @@ static kn_status parse_strategy(Y *c, const yaml_node_t *n, kn_spec_search *x)
 static kn_status count_in(Y *c, const yaml_node_t *n, const char *key, uint64_t lo, uint64_t hi,
                           size_t *out);
 
-/* search: {strategy, trials, cv, metric, seed, prune, space} of model m,
+/* search: {strategy, trials, cv, metric, seed, prune, max_time, max_cost,
+ * resource, eta, space} of model m,
  * whose fixed parameters the space may not name. Everything is checked
  * here, before any data is read. */
 static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m, kn_spec_search *x)
@@ -69,7 +70,7 @@ static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m,
                            "search takes {strategy: tpe, trials: 30, space: {learning_rate: "
                            "{log: [0.01, 0.3]}}}");
     kn_status e = kn__yaml_check_keys(c, n);
-    const yaml_node_t *space = NULL, *trials = NULL;
+    const yaml_node_t *space = NULL, *trials = NULL, *resource = NULL, *eta = NULL;
     KN__YAML_FOR_PAIRS(c, n, kv)
     {
         if (e != KN_OK) break;
@@ -112,15 +113,39 @@ static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m,
                 x->max_time = v;
             else
                 x->max_cost = v;
+        } else if (!strcmp(k, "resource")) {
+            resource = kv.value;
+            e = kn__spec_text(c, kv.value, k, &x->resource);
+        } else if (!strcmp(k, "eta")) {
+            eta = kv.value;
+            e = kn__yaml_double(c, kv.value, k, &x->eta);
+            if (e == KN_OK && !(x->eta >= 1.5 && x->eta <= 100))
+                e = kn__yaml_at(c, kv.value,
+                                "eta: %g is outside [1.5, 100]: the factor between halving's "
+                                "rungs, e.g. eta: 3",
+                                x->eta);
         } else if (!strcmp(k, "space"))
             space = kv.value;
         else
             e = kn__yaml_at(c, kv.key_node,
                             "unknown search key '%s'; known: strategy, trials, cv, metric, seed, "
-                            "prune, max_time, max_cost, space",
+                            "prune, max_time, max_cost, resource, eta, space",
                             k);
     }
     if (e != KN_OK) return e;
+    if ((resource || eta) && x->strategy != KN_TUNE_HALVING)
+        return kn__yaml_at(c, resource ? resource : eta,
+                           "%s goes with strategy: halving (what grows between its rungs)",
+                           resource ? "resource" : "eta");
+    if (resource && strcmp(x->resource, "rows")) {
+        const kn_component *mc = kn_registry_find(KN_COMP_MODEL, m->name);
+        const kn_param_def *d = mc ? kn_param_find(mc->params, x->resource) : NULL;
+        if (mc && (!d || d->type != KN_PARAM_T_INT))
+            return kn__yaml_at(c, resource,
+                               "resource: '%s' is not an integer parameter of %s: give one that "
+                               "grows the fit (n_estimators, max_iter, ...) or rows",
+                               x->resource, m->name);
+    }
     if (!space)
         return kn__yaml_at(c, n,
                            "search needs space: {PARAM: VALUES, ..}, e.g. space: {max_depth: "
@@ -129,6 +154,19 @@ static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m,
         return kn__yaml_at(c, n, "prune: goes with random, grid and tpe, not halving");
     if (!trials && x->strategy != KN_TUNE_GRID) x->trials = 20;
     e = kn__tune_space_from_node(c, space, m->name, &x->space);
+    if (e != KN_OK) return e;
+    /* halving's resource grows between rungs: it is not searched too */
+    const char *grown = x->strategy != KN_TUNE_HALVING ? NULL
+                        : x->resource ? (strcmp(x->resource, "rows") ? x->resource : NULL)
+                                      : "n_estimators";
+    KN__YAML_FOR_PAIRS(c, space, kv)
+    {
+        if (e == KN_OK && grown && !strcmp(kv.key, grown))
+            e = kn__yaml_at(c, kv.key_node,
+                            "%s is halving's resource (it grows between the rungs up to its "
+                            "value in params:, else its default): take it out of the space",
+                            grown);
+    }
     if (e != KN_OK) return e;
     /* a fixed parameter is not searched too */
     KN__YAML_FOR_PAIRS(c, space, kv)
@@ -497,6 +535,7 @@ void kn__spec_run_free(kn_prep_spec *s)
     kn_free(s->model.name);
     kn_tune_space_free(s->search.space);
     kn_free(s->search.metric);
+    kn_free(s->search.resource);
     kn__strings_free(s->model.params, s->model.n_params);
     kn_free(s->task);
     kn_spec_eval *v = &s->eval;

@@ -292,8 +292,13 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
         if (s->resource) {
             snprintf(res_kv, sizeof res_kv, "%s=%.0f", s->resource, t->resource);
             params[np++] = res_kv;
-        } else
+        } else if (t->resource < 1) {
+            /* a rung's share of each fold's training rows is a seeded random
+             * sample of them, not the first rows (a file sorted by class
+             * would give a lower rung a single class) */
             c.train_fraction = t->resource;
+            c.shuffle_train_rows = 1;
+        }
     }
     c.params = params;
     c.n_params = np;
@@ -643,8 +648,8 @@ static kn_status random_search(search *s)
         b[made].id = made;
         if (!draw_new(s, &dp, discrete, b, made, b[made].x)) break;
     }
-    if (e == KN_OK && made < m) {
-        s->res->stopped = 4;
+    int exhausted = e == KN_OK && made < m;
+    if (exhausted) {
         if (dp.pool)
             kn_log(KN_LOG_INFO,
                    "random search: the space holds %zu distinct configurations, fewer than the "
@@ -657,6 +662,9 @@ static kn_status random_search(search *s)
                    RANDOM_REDRAWS_UNLISTED, made);
     }
     if (e == KN_OK) e = run_batch(s, b, made);
+    /* (after the trials: a budget or a cancel that stopped them first is
+     * the reason given) */
+    if (e == KN_OK && exhausted && !s->res->stopped) s->res->stopped = 4;
     if (b) free_batch(b, m);
     if (b) pool_free(&dp);
     return e;

@@ -1,5 +1,6 @@
 /* Search spaces (kiln/tune.h): parsed from YAML and checked against the
  * model's parameter table before any trial runs; random draws. */
+#include "core/names-impl.h"
 #include "data/io-impl.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -155,10 +156,13 @@ static kn_status parse_dim(Y *c, kn__yaml_pair kv, kn_tune_space *sp, const kn_p
     sp->n++; /* owned from here */
     const kn_param_def *def = kn_param_find(defs, kv.key);
     if (!def) {
-        char names[2048];
+        char names[2048], hint[160];
         param_names(defs, names, sizeof names);
-        return kn__yaml_at(c, kv.key_node, "%s has no parameter '%s'; its parameters: %s",
-                           sp->model, kv.key, names);
+        kn__closest near = {NULL, SIZE_MAX};
+        for (const kn_param_def *p = defs; p->name; p++) kn__closest_offer(&near, kv.key, p->name);
+        return kn__yaml_at(c, kv.key_node, "%s has no parameter '%s'%s; its parameters: %s",
+                           sp->model, kv.key, kn__closest_hint(&near, kv.key, hint, sizeof hint),
+                           names);
     }
     const yaml_node_t *n = kv.value;
     if (n->type != YAML_MAPPING_NODE)

@@ -26,7 +26,7 @@ typedef struct dropc_params {
 
 static const kn_param_def dropc_defs[] = {
     {"columns", KN_PARAM_T_STRING, offsetof(dropc_params, common.columns), "", 0, 0, NULL,
-     "columns to consider, comma-separated (default: every numeric feature)"},
+     "columns to consider, comma-separated (default: every numeric feature)", NULL},
     KN_PARAM_DOUBLE(dropc_params, min_share, "1", 0.5, 1,
                     "drop when the most frequent value covers this share of the values"),
     KN_PARAM_END};

@@ -23,7 +23,7 @@ typedef struct coerce_params {
 
 static const kn_param_def coerce_defs[] = {
     {"columns", KN_PARAM_T_STRING, offsetof(coerce_params, common.columns), "", 0, 0, NULL,
-     "columns to convert (names, type:T, match:REGEX; required)"},
+     "columns to convert (names, type:T, match:REGEX; required)", NULL},
     KN_PARAM_ENUM(coerce_params, to, "numeric", "numeric|categorical|string|timestamp|int64",
                   "the type to convert to"),
     KN_PARAM_ENUM(coerce_params, on_error, "missing", "missing|fail",

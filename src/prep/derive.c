@@ -21,7 +21,7 @@ typedef struct dt_params {
 
 static const kn_param_def dt_defs[] = {
     {"columns", KN_PARAM_T_STRING, offsetof(dt_params, common.columns), "", 0, 0, NULL,
-     "columns to expand, comma-separated (default: every timestamp feature)"},
+     "columns to expand, comma-separated (default: every timestamp feature)", NULL},
     KN_PARAM_BOOL(dt_params, keep, "true", "keep the timestamp column itself"),
     KN_PARAM_END};
 

@@ -77,7 +77,7 @@ $py -c "import sys; sys.exit(0 if float('$c20') < float('$c1') and float('$r3') 
 # bad input
 expect "tuned_threshold needs two classes (the target has 3)" 1 \
     "$KILN" train --data "$DATA/wine.csv" --target class --model tuned_threshold --out "$W/x.kmd"
-expect "positive=maybe is not a class of the target (its classes: bad, good)" 1 \
+expect "positive_class=maybe is not a class of the target (its classes: bad, good)" 1 \
     "$KILN" train --data "$LC" --target Class --model tuned_threshold --param positive=maybe \
     --out "$W/x.kmd"
 expect "cost_fp and cost_fn are both 0" 1 "$KILN" train --data "$LC" --target Class \

@@ -8,8 +8,8 @@
 #      which; shuffle: true with group folds is an error.
 #   2. kiln curve: a constant model (gbdt cannot split 14 rows) is not
 #      called over-fitting at 14 training rows.
-#   3. tuned_threshold: scoring takes its positive= class; a different
-#      --positive-class is an error naming both.
+#   3. tuned_threshold: scoring takes its positive_class= class (positive=
+#      the older name); a different --positive-class is an error naming both.
 #   4. kiln tune --strategy random never repeats a configuration of a
 #      discrete space and stops when the space runs out (6 configurations,
 #      10 trials), the same on 1 and 2 jobs.
@@ -59,9 +59,16 @@ tt=(cv --data "$W/binary.csv" --target class --model tuned_threshold --param bas
     --folds 3)
 "$KILN" "${tt[@]}" --param positive=class_0 > "$W/tt.txt" 2> /dev/null
 grep -q "positive class 'class_0'" "$W/tt.txt" || fail "positive=class_0 not scored: $(cat "$W/tt.txt")"
+# one name with the CLI's --positive-class: positive_class=, the older positive= its alias
+"$KILN" "${tt[@]}" --param positive_class=class_0 > "$W/tt2.txt" 2> /dev/null
+for f in tt tt2; do awk '{ $NF = ""; print }' "$W/$f.txt" > "$W/$f.scores"; done # (fit seconds)
+cmp -s "$W/tt.scores" "$W/tt2.scores" ||
+    fail "positive_class= and positive= differ: $(diff "$W/tt.scores" "$W/tt2.scores")"
+"$KILN" help model tuned_threshold | grep -Eq "^ +positive_class +string" ||
+    fail "kiln help model tuned_threshold does not list positive_class"
 expect "positive class 'class_1' contradicts model 'tuned_threshold', which tunes its decisions for 'class_0'" 1 \
     "$KILN" "${tt[@]}" --param positive=class_0 --positive-class class_1
-expect "set positive=class_0 on the model" 1 "$KILN" "${tt[@]}" --positive-class class_0
+expect "set positive_class=class_0 on the model" 1 "$KILN" "${tt[@]}" --positive-class class_0
 
 # 4. Random search without repeats.
 printf 'max_depth: {int: [1, 3]}\ncriterion: {choice: [gini, entropy]}\n' > "$W/space.yaml"

@@ -16,7 +16,7 @@ bad() { # MESSAGE SPACE-TEXT
     expect "$1" 1 "$KILN" tune --data "$W/missing.csv" --target y --model gbdt \
         --space "$W/space.yaml" --trials 3
 }
-bad "space.yaml:2:1: gbdt has no parameter 'lerning_rate'; its parameters: .*learning_rate" \
+bad "space.yaml:2:1: gbdt has no parameter 'lerning_rate' (did you mean 'learning_rate'?); its parameters: .*learning_rate" \
     $'max_depth: {int: [2, 4]}\nlerning_rate: {log: [0.01, 0.3]}'
 bad "max_depth: int: \[6, 2\] is an empty range" 'max_depth: {int: [6, 2]}'
 bad "subsample: uniform: \[0.5, 0.5\] is an empty range" 'subsample: {uniform: [0.5, 0.5]}'

@@ -30,7 +30,7 @@
 #include <string.h>
 
 typedef struct thr_params {
-    const char *base, *base_params, *positive;
+    const char *base, *base_params, *positive_class;
     int objective;
     double min_precision, cost_fp, cost_fn;
     int64_t folds, seed;
@@ -49,10 +49,11 @@ static const kn_param_def thr_defs[] = {
                     "recall_at_precision: the precision the threshold must keep"),
     KN_PARAM_DOUBLE(thr_params, cost_fp, "1", 0, 1e300, "cost: the cost of a false positive"),
     KN_PARAM_DOUBLE(thr_params, cost_fn, "1", 0, 1e300, "cost: the cost of a false negative"),
-    KN_PARAM_STRING(thr_params, positive, "",
-                    "the positive class the threshold is tuned for (default: the second of the "
-                    "sorted labels); scoring takes it as the positive class too, and a different "
-                    "--positive-class is an error"),
+    KN_PARAM_STRING_AKA(thr_params, positive_class, "", "positive",
+                        "the positive class the threshold is tuned for (default: the second of "
+                        "the sorted labels; the older name positive= is accepted); scoring takes "
+                        "it as the positive class too, and a different --positive-class is an "
+                        "error"),
     KN_PARAM_INT(thr_params, folds, "5", 2, 100, "stratified folds of the validation predictions"),
     KN_PARAM_INT(thr_params, seed, "0", 0, 1e15, "seed of the fold shuffle"),
     KN_PARAM_END};
@@ -253,12 +254,12 @@ static kn_status positive_index(const thr_params *par, const kn_dataset *d, size
                        "splits one class's probability",
                        d->n_classes);
     *pos = 1;
-    if (!*par->positive) return KN_OK;
-    for (*pos = 0; *pos < 2 && strcmp(d->classes[*pos], par->positive); (*pos)++) continue;
+    if (!*par->positive_class) return KN_OK;
+    for (*pos = 0; *pos < 2 && strcmp(d->classes[*pos], par->positive_class); (*pos)++) continue;
     if (*pos == 2)
         return kn_fail(KN_ERR_INVALID,
-                       "positive=%s is not a class of the target (its classes: %s, %s)",
-                       par->positive, d->classes[0], d->classes[1]);
+                       "positive_class=%s is not a class of the target (its classes: %s, %s)",
+                       par->positive_class, d->classes[0], d->classes[1]);
     return KN_OK;
 }
 
@@ -326,7 +327,7 @@ static kn_status thr_summary(const kn_model *m, kn_fit_summary *out)
 
 static const char *thr_own_positive(const kn_model *m)
 {
-    return ((const thr_params *)kn_model_params(m))->positive;
+    return ((const thr_params *)kn_model_params(m))->positive_class;
 }
 
 /* u32 version (1), u64 positive class, f64 threshold, f64 score, the base. */

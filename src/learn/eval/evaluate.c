@@ -173,7 +173,7 @@ kn_status kn_model_positive_class(const kn_model *m, const char *label, size_t *
                        "a positive class is for binary classifiers; %s is a regression model",
                        kn_model_name(m));
     /* a model that decides for its own positive class (tuned_threshold's
-     * positive=) is scored for that class; another one asked for is an
+     * positive_class=) is scored for that class; another one asked for is an
      * error, never scores of a class the model was not tuned for */
     const kn_model_vt *vt = kn__model_vt(m);
     const char *own = k == 2 && vt->own_positive ? vt->own_positive(m) : NULL;
@@ -182,12 +182,14 @@ kn_status kn_model_positive_class(const kn_model *m, const char *label, size_t *
         if (*own)
             for (o = 0; o < 2 && strcmp(kn_model_class(m, o), own); o++) continue;
         if (o < 2 && label && strcmp(label, kn_model_class(m, o)))
-            return kn_fail(KN_ERR_INVALID,
-                           "positive class '%s' contradicts model '%s', which tunes its decisions "
-                           "for '%s' (its parameter positive%s): set positive=%s on the model "
-                           "(scoring then follows it) or leave the positive class out",
-                           label, kn_model_name(m), kn_model_class(m, o),
-                           *own ? "" : " unset: the second of the sorted labels", label);
+            return kn_fail(
+                KN_ERR_INVALID,
+                "positive class '%s' contradicts model '%s', which tunes its decisions "
+                "for '%s' (its parameter positive_class%s): set positive_class=%s on the "
+                "model "
+                "(scoring then follows it) or leave the positive class out",
+                label, kn_model_name(m), kn_model_class(m, o),
+                *own ? "" : " unset: the second of the sorted labels", label);
         if (o < 2 && !label) label = kn_model_class(m, o);
     }
     if (k == 2 && !label) {

@@ -56,7 +56,12 @@ static void params_set_and_reject(void **state)
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "mode=true"), KN_ERR_INVALID, "must be one of");
     KN_CHECK_FAILS(
         kn_param_set(test_defs, &p, "nn=3"), KN_ERR_INVALID,
-        "unknown parameter 'nn'; known parameters: flag, n, tol, name, mode, sep, header");
+        "unknown parameter 'nn' (did you mean 'n'?); known parameters: flag, n, tol, name, mode, "
+        "sep, header");
+    KN_CHECK_FAILS(kn_param_set(test_defs, &p, "zzz=3"), KN_ERR_INVALID,
+                   "unknown parameter 'zzz'; known parameters:"); /* nothing close: no hint */
+    KN_CHECK_FAILS(kn_param_set(test_defs, &p, "TOLL=3"), KN_ERR_INVALID,
+                   "unknown parameter 'TOLL' (did you mean 'tol'?)");
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "n=abc"), KN_ERR_TYPE, "expects an integer");
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "n=11"), KN_ERR_RANGE, "out of range [1, 10]");
     KN_CHECK_FAILS(kn_param_set(test_defs, &p, "tol=2"), KN_ERR_RANGE, "out of range");
@@ -104,11 +109,46 @@ static void params_long_strings(void **state)
     free(big);
 }
 
+/* A renamed parameter: its older names set it too (whole names only), and
+ * it reads back and is written under its name. */
+typedef struct {
+    const char *label;
+    int64_t n;
+} aka_params;
+
+static const kn_param_def aka_defs[] = {
+    KN_PARAM_INT(aka_params, n, "1", 0, 9, "a count"),
+    KN_PARAM_STRING_AKA(aka_params, label, "", "old|older", "a renamed string"), KN_PARAM_END};
+
+static void params_older_names(void **state)
+{
+    (void)state;
+    aka_params p;
+    KN_CHECK(kn_param_defaults(aka_defs, &p));
+    KN_CHECK(kn_param_set(aka_defs, &p, "old=x"));
+    assert_string_equal(p.label, "x");
+    KN_CHECK(kn_param_set(aka_defs, &p, "older=y"));
+    assert_string_equal(p.label, "y");
+    KN_CHECK(kn_param_set(aka_defs, &p, "label=z"));
+    assert_string_equal(p.label, "z");
+    assert_ptr_equal(kn_param_find(aka_defs, "old"), &aka_defs[1]);
+    assert_null(kn_param_find(aka_defs, "ol"));
+    assert_null(kn_param_find(aka_defs, "olde"));
+    assert_null(kn_param_find(aka_defs, "old|older"));
+    KN_CHECK_FAILS(kn_param_set(aka_defs, &p, "oldest=w"), KN_ERR_INVALID,
+                   "unknown parameter 'oldest'; known parameters: n, label");
+    char *text = kn_param_format(kn_param_find(aka_defs, "older"), &p);
+    assert_non_null(text);
+    assert_string_equal(text, "label=z");
+    kn_free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(params_set_and_reject),
         cmocka_unit_test(params_long_strings),
+        cmocka_unit_test(params_older_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Successive halving over rows (a model without n_estimators, or --resource
+# rows): a lower rung fits on a seeded random share of each fold's training
+# rows, not on the first ones, so a file sorted by class (wine) still gives
+# every rung all the classes; the refit of the best and --nested use no
+# model parameter for the resource. The same trials on 1 and 2 jobs.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+data=$KILN_TEST_DATA/wine.csv
+printf 'C: {log: [0.01, 10]}\n' > "$W/space.yaml"
+tune=(tune --data "$data" --target class --model logistic_regression --step standard_scaler
+    --space "$W/space.yaml" --strategy halving --trials 9 --folds 3 --seed 1)
+for j in 1 2; do
+    "$KILN" -q --threads 2 --json "${tune[@]}" --jobs $j > "$W/tune$j.json" 2> "$W/err$j" ||
+        fail "halving over rows, --jobs $j: $(cat "$W/err$j")"
+done
+$py - "$W/tune1.json" "$W/tune2.json" << 'PY' || fail "halving over rows"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+key = lambda j: [(t["trial"], t["params"], t["score"], t["folds"]) for t in j["trials"]]
+assert key(a) == key(b), "1 and 2 jobs differ"
+res = sorted({round(t["resource"], 6) for t in a["trials"]})
+assert res == [round(1 / 9, 6), round(1 / 3, 6), 1.0], res
+assert all(t["status"] == "ok" for t in a["trials"]), [t["status"] for t in a["trials"]]
+assert a["best"]["resource"] == 1, a["best"]
+assert 0.8 < a["test"]["score"] <= 1, a["test"]
+PY
+"$KILN" -q --json "${tune[@]}" --resource rows --nested --outer-folds 2 > "$W/nested.json" \
+    2> "$W/err" || fail "nested halving over rows: $(cat "$W/err")"
+$py -c 'import json, sys; j = json.load(open(sys.argv[1])); assert len(j["outer"]) == 2, j' \
+    "$W/nested.json" || fail "nested halving over rows: $(cat "$W/nested.json")"
+echo "tune halving over rows: ok"
