@@ -10,6 +10,10 @@
 #   tests/tools/profile_summary.sh /tmp/p.txt
 tag=$1
 shift
+# CPU of children reaped before: a shell's last command replaces the shell
+# (exec) and keeps its children's times, so they are counted from here
+times > "$KILN_TEST_PROFILE.times.$$"
+read -r bu bs < <(tail -n 1 "$KILN_TEST_PROFILE.times.$$")
 t0=$EPOCHREALTIME
 "$@" <&0 &
 child=$!
@@ -22,7 +26,7 @@ times > "$KILN_TEST_PROFILE.times.$$" # in this shell: a subshell has its own
 read -r cu cs < <(tail -n 1 "$KILN_TEST_PROFILE.times.$$")
 rm -f "$KILN_TEST_PROFILE.times.$$"
 args="${*:2:6}"
-awk -v t="$tag" -v a="${args//$'\n'/ }" -v t0="$t0" -v t1="$t1" -v cu="$cu" -v cs="$cs" 'function sec(x, m) {
+awk -v t="$tag" -v a="${args//$'\n'/ }" -v t0="$t0" -v t1="$t1" -v cu="$cu" -v cs="$cs" -v bu="$bu" -v bs="$bs" 'function sec(x, m) {
     m = x; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", x); sub(/s$/, "", x); return m * 60 + x }
-    BEGIN { printf "%s %.3f %.3f %s\n", t, t1 - t0, sec(cu) + sec(cs), a }' >> "$KILN_TEST_PROFILE"
+    BEGIN { printf "%s %.3f %.3f %s\n", t, t1 - t0, sec(cu) + sec(cs) - sec(bu) - sec(bs), a }' >> "$KILN_TEST_PROFILE"
 exit $rc
