@@ -18,7 +18,10 @@ build: bootstrap
 demo: build
 	@$(BUILD)/kiln demo --out demo-out
 
-test: build
+# the programs the tests run (tests/CMakeLists.txt: test_programs), not the benches
+test: bootstrap
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target test_programs
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.

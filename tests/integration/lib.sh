@@ -14,7 +14,28 @@
 py="/usr/bin/python3 -S $(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/pyref_client.py"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
+# KILN_TEST_PROFILE=FILE: every $KILN and $py call appends its wall and CPU
+# seconds to FILE (tests/tools/profile_call.sh; where a slow test's time goes)
+if [ -n "${KILN_TEST_PROFILE:-}" ]; then
+    py="$(dirname "${py#* -S }")/profile_call.sh py $py"
+    if [ -n "${KILN:-}" ]; then
+        printf '#!/bin/bash\nexec %q kiln %q "$@"\n' "${py%% py *}" "$KILN" > "$W/kiln-profiled"
+        chmod +x "$W/kiln-profiled"
+        KILN=$W/kiln-profiled
+    fi
+fi
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set, kiln starts twice: it runs
+# itself again with GOMP_SPINCOUNT=KILN_GOMP_SPINCOUNT (src/cli/main.c). The
+# tests set that same value, so each call starts once (the second start was
+# a third of a short call's CPU time, 0.12 s of 0.32 s under ASan, over
+# ~2,000 calls a run); test_cli.sh unsets it: the second start stays tested.
+if [ -z "${OMP_WAIT_POLICY:-}${GOMP_SPINCOUNT:-}" ]; then
+    GOMP_SPINCOUNT=$(sed -n 's/^#define KILN_GOMP_SPINCOUNT "\([0-9]*\)"$/\1/p' \
+        "$(dirname "${BASH_SOURCE[0]}")/../../src/cli/main.c")
+    [ -n "$GOMP_SPINCOUNT" ] || fail "lib.sh: no KILN_GOMP_SPINCOUNT in src/cli/main.c"
+    export GOMP_SPINCOUNT
+fi
 # Reference comparisons in the sanitizer build (KILN_SANITIZED=1): a quality
 # test runs Kiln's side only there (memory errors are what that build looks
 # for; the release build's run judges the numbers), so the reference fits,

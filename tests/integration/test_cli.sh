@@ -5,6 +5,7 @@ set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
 . "$(dirname "$0")/lib.sh"
+unset GOMP_SPINCOUNT # kiln as a user runs it: it starts itself again (src/cli/main.c)
 
 # describe on a real dataset: 1030 rows, 9 columns, 25 duplicate rows (documented in its provenance)
 "$KILN" describe "$DATA/concrete.csv" --json > "$W/d.json"

@@ -51,7 +51,11 @@ close() { # what, kiln, sklearn, tolerance (the sanitizer build has no reference
     $py -c 'import sys; k, s, t = map(float, sys.argv[2:]); print(f"{sys.argv[1]:42s} kiln {k:.4f}  sklearn {s:.4f}  diff {k - s:+.4f}"); sys.exit(abs(k - s) > t)' "$@" ||
         fail "$1: kiln $2, sklearn $3: beyond $4"
 }
-mean3() { $py -c 'import sys; print(sum(map(float, sys.argv[1:])) / 3)' "$@"; }
+mean3() { $py -c 'import sys; print(sum(map(float, sys.argv[1:])) / len(sys.argv[1:]))' "$@"; }
+# the sanitizer build (no reference figures there) runs the seed-averaged
+# cases on seed 0 only
+seeds="0 1 2"
+if sanitized; then seeds=0; fi
 
 # adaboost, SAMME over stumps
 for case in "vehicle Class 50" "wine class 30" "vehicle Class 200"; do
@@ -66,13 +70,13 @@ close "adaboost vehicle depth 3, rate 0.5" "$k" "$s" 0.01
 
 # bagging: the mean over seeds 0, 1, 2 on each side
 ks=() ss=()
-for seed in 0 1 2; do
+for seed in $seeds; do
     ks+=("$(cvacc vehicle Class --model bagging --param n_estimators=100 --param seed=$seed)")
     ss+=("$(ref "BaggingClassifier(DecisionTreeClassifier(), n_estimators=100, random_state=$seed)" vehicle Class)")
 done
 close "bagging decision_tree vehicle (3 seeds)" "$(mean3 "${ks[@]}")" "$(mean3 "${ss[@]}")" 0.01
 ks=() ss=()
-for seed in 0 1 2; do
+for seed in $seeds; do
     ks+=("$(cvacc vehicle Class --step standard_scaler --model bagging --param base=logistic_regression \
         --param n_estimators=20 --param seed=$seed)")
     ss+=("$(ref "make_pipeline(StandardScaler(), BaggingClassifier(LogisticRegression(), n_estimators=20, random_state=$seed))" vehicle Class)")
@@ -112,7 +116,7 @@ oob() { # data, target, stat, parameters...
     $py -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"][sys.argv[2]])' "$W/oob.json" "$stat"
 }
 ks=()
-for seed in 0 1 2; do ks+=("$(oob vehicle Class oob_accuracy n_estimators=200 seed=$seed)"); done
+for seed in $seeds; do ks+=("$(oob vehicle Class oob_accuracy n_estimators=200 seed=$seed)"); done
 s=$(ref_py - "$DATA" <<'PY'
 import sys, numpy as np, pandas as pd
 from sklearn.ensemble import BaggingClassifier

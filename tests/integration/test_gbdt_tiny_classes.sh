@@ -29,9 +29,14 @@ with open(sys.argv[1], "w") as f:
     f.write(",".join(f"x{j}" for j in range(9)) + ",class\n")
     for i in order: f.write(",".join("%.4f" % v for v in rows[i][:-1]) + "," + rows[i][-1] + "\n")
 PY
+# The sanitizer build (memory checks only; the release build judges the
+# scores) fits every variant on 20 rounds, and of the other data sets only
+# vehicle (multiclass: the bounded steps).
+rounds=()
+if sanitized; then rounds=(--param n_estimators=20); fi
 score() { # data, target, folds, metric, kiln args... -> mean metric
     local data=$1 target=$2 folds=$3 metric=$4; shift 4
-    "$KILN" --json -q cv --data "$data" --target "$target" --folds "$folds" --seed 0 "$@" |
+    "$KILN" --json -q cv --data "$data" --target "$target" --folds "$folds" --seed 0 "${rounds[@]}" "$@" |
         $py -c "import json,sys; print(json.load(sys.stdin)['mean']['$metric'])"
 }
 # tolerance against XGBoost: 0.02 on the constructed set; 0.1 on the letter
@@ -44,7 +49,7 @@ for set in "$W/tiny.csv class 5 0.02" "$DATA/letter_imbalanced.csv lettr 3 0.1";
         --param max_delta_step=0)
     xgb_like=$(score "$data" "$target" "$folds" balanced_accuracy --model gbdt --param l2=1 \
         --param min_child_weight=1 --param max_delta_step=0)
-    if [ "${KILN_SANITIZED:-0}" = 1 ]; then continue; fi
+    if sanitized; then continue; fi
     $py - "$data" "$target" "$folds" "$kiln" "$unbounded" "$xgb_like" "$tol" <<'PY'
 import sys, warnings, numpy as np, pandas as pd
 warnings.simplefilter("ignore")
@@ -78,8 +83,10 @@ cp "$DATA/wine.csv" "$W/wine.csv"
 for set in "vehicle Class accuracy" "wine class accuracy" "lending_club Class roc_auc" \
     "concrete compressive_strength rmse"; do
     read -r name target metric <<< "$set"
+    if sanitized && [ "$name" != vehicle ]; then continue; fi
     new=$(score "$W/$name.csv" "$target" 5 "$metric" --model gbdt)
     old=$(score "$W/$name.csv" "$target" 5 "$metric" --model gbdt --param max_delta_step=0)
+    if sanitized; then continue; fi
     $py - "$name" "$metric" "$new" "$old" <<'PY'
 import sys
 name, metric, new, old = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])

@@ -41,6 +41,9 @@ k = np.arange(len(s)) // W
 s["int_rate"] += np.where(k >= 100, (k - 99) / 100.0, 0) * sd
 s.to_csv(f"{w}/gradual.csv", index=False)
 PY
+# the sanitizer build (memory checks; the release build judges detection)
+# checks the first 100 windows of the stationary stream
+if sanitized; then head -n 50001 "$W/stationary.csv" > "$W/s.csv" && mv "$W/s.csv" "$W/stationary.csv"; fi
 "$KILN" -q train --data "$W/ref.csv" --target Class --model gbdt --param n_estimators=20 \
     --out "$W/m.kiln" > /dev/null
 for s in stationary mean category gradual; do
@@ -49,7 +52,7 @@ for s in stationary mean category gradual; do
         --data "$W/$s.csv" --window 500 > "$W/$s.json" || rc=$?
     [ "$rc" = 1 ] || [ "$rc" = 0 ] || fail "$s: exit $rc"
 done
-$py - "$W" <<'PY'
+ref_py - "$W" <<'PY'
 import json, sys
 w = sys.argv[1]
 alarms = windows = 0

@@ -94,7 +94,8 @@ for t in 1 2; do
 done
 cmp gj_1.csv gj_2.csv || fail "text-key group-by and join differ between 1 and 2 threads"
 
-$py - "$cases" <<'PY' || fail "dedupe, sort or text-key group-by and join differ from pandas"
+# (the sanitizer build leaves the comparison with pandas to the release build)
+ref_py - "$cases" <<'PY' || fail "dedupe, sort or text-key group-by and join differ from pandas"
 import sys, pandas as pd
 lc = pd.read_csv("lc.csv", dtype={"big": str})  # exact (pandas reads Int64 through doubles)
 for line in sys.argv[1].splitlines():

@@ -31,10 +31,14 @@ for t in j["trials"]:
 print(json.dumps({"trials": j["trials"], "best": j["best"]["trial"]}, sort_keys=True))
 P
 }
+# The sanitizer build skips the second run of a search on 2 jobs beside 1
+# (the release build compares them; searches on 2 jobs run there too).
 run full random 2 20
 run p1 random 1 20 --prune
-run p2 random 2 20 --prune
-cmp -s "$W/p1" "$W/p2" || fail "random --prune: --jobs 1 and 2 differ: $(diff "$W/p1" "$W/p2" | head -c 600)"
+if ! sanitized; then
+    run p2 random 2 20 --prune
+    cmp -s "$W/p1" "$W/p2" || fail "random --prune: --jobs 1 and 2 differ: $(diff "$W/p1" "$W/p2" | head -c 600)"
+fi
 $py - "$W/full.json" "$W/p1.json" <<'P' || fail "pruned search: see above"
 import json, sys
 full, pr = (json.load(open(p)) for p in sys.argv[1:3])
@@ -65,8 +69,10 @@ grep -q 'pruned after' <("$KILN" tune --data "$DATA/vehicle.csv" --target Class 
     --folds 5 --seed 3 --space "$W/space.yaml" --trials 7 --param n_estimators=20 --prune 2>&1) ||
     fail "the trials table does not show a pruned trial"
 run t1 tpe 1 12 --prune
-run t2 tpe 2 12 --prune
-cmp -s "$W/t1" "$W/t2" || fail "tpe --prune: --jobs 1 and 2 differ: $(diff "$W/t1" "$W/t2" | head -c 600)"
+if ! sanitized; then
+    run t2 tpe 2 12 --prune
+    cmp -s "$W/t1" "$W/t2" || fail "tpe --prune: --jobs 1 and 2 differ: $(diff "$W/t1" "$W/t2" | head -c 600)"
+fi
 grep -q '"pruned"' "$W/t1" || fail "tpe --prune pruned nothing"
 # resume: 10 trials, then on to 20, as the uninterrupted search
 run r1 random 2 10 --prune --trials-file "$W/trials.jsonl"
