@@ -5,8 +5,16 @@
  * for a server's live statistics). A value goes into level 0; while the
  * sketch holds more than its total capacity, the lowest level at or over
  * its own capacity is compacted: sorted, and every other item (offset 0 or
- * 1 at random) moves up a level; an odd item out stays. The weights always
- * add up to the count. */
+ * 1 at random) moves up a level; an odd item out stays.
+ *
+ * Once the lowest levels are all at the minimum width, they only pass
+ * items up at random, so (as the KLL paper does for its optimal space)
+ * they are replaced by sampling: with `bottom` b, each block of 2^b values
+ * keeps one, chosen at random, in level b with weight 2^b; the levels
+ * under b drain through the usual compactions. A value then costs a
+ * counter, not a place in a sort (a server adds one per numeric input per
+ * request). The weights add up to the count but for the values of the
+ * block being filled (fewer than 2^b). */
 #include "core/sort-impl.h"
 #include "kiln/mem.h"
 #include "kiln/rng.h"
@@ -32,6 +40,10 @@ struct kn_kll {
     size_t n_levels, lv_cap;
     size_t held;                       /* items retained, all levels */
     size_t cap[MAX_LEVELS], total_cap; /* per level and in all, for n_levels */
+    size_t bottom, want_bottom;        /* new items go to level bottom; the levels under
+                                          want_bottom are at the minimum width */
+    uint64_t block_pos, block_pick;    /* in the block of 2^bottom values: the next one's
+                                          place, and the place of the one kept */
     kn_rng rng;
 };
 
@@ -48,10 +60,14 @@ static size_t level_cap(unsigned k, size_t H, size_t h)
 static void set_caps(kn_kll *s)
 {
     s->total_cap = 0;
+    size_t narrow = 0; /* levels at the minimum width, from the bottom up */
     for (size_t h = 0; h < s->n_levels; h++) {
         s->cap[h] = level_cap(s->k, s->n_levels, h);
         s->total_cap += s->cap[h];
+        if (s->cap[h] == MIN_WIDTH && narrow == h) narrow++;
     }
+    /* the highest narrow level keeps compacting; those under it sample */
+    if (narrow > 1 && narrow - 1 > s->want_bottom) s->want_bottom = narrow - 1;
 }
 
 static kn_status add_level(kn_kll *s)
@@ -176,6 +192,8 @@ void kn_kll_reset(kn_kll *s)
 {
     for (size_t h = 0; h < s->lv_cap; h++) s->lv[h].len = 0, s->lv[h].sorted = 1;
     s->n_levels = 1;
+    s->bottom = s->want_bottom = 0;
+    s->block_pos = s->block_pick = 0;
     set_caps(s);
     s->held = 0;
     s->n = 0;
@@ -183,18 +201,30 @@ void kn_kll_reset(kn_kll *s)
     s->max = -INFINITY;
 }
 
+/* The block of 2^bottom values ends: the next one, one level up if the
+ * levels under want_bottom reached the minimum width meanwhile. */
+static void next_block(kn_kll *s)
+{
+    if (s->bottom < s->want_bottom) s->bottom++;
+    s->block_pos = 0;
+    s->block_pick = s->bottom ? kn_rng_next(&s->rng) >> (64 - s->bottom) : 0;
+}
+
 kn_status kn_kll_add(kn_kll *s, double x)
 {
     if (!isfinite(x)) return KN_OK;
-    level *l0 = &s->lv[0];
-    kn_status e = reserve(l0, l0->len + 1);
-    if (e != KN_OK) return e;
-    l0->v[l0->len++] = x;
-    l0->sorted = l0->len == 1;
-    s->held++;
     s->n++;
     if (x < s->min) s->min = x;
     if (x > s->max) s->max = x;
+    int keep = s->block_pos == s->block_pick;
+    if (++s->block_pos == (uint64_t)1 << s->bottom) next_block(s);
+    if (!keep) return KN_OK;
+    level *l = &s->lv[s->bottom];
+    kn_status e = reserve(l, l->len + 1);
+    if (e != KN_OK) return e;
+    l->v[l->len++] = x;
+    l->sorted = l->len == 1;
+    s->held++;
     return compress(s);
 }
 
