@@ -1,7 +1,6 @@
 /* Options as tables: one parser and one help printer for every command
  * (the tables are in the cmd_*.c files, the global options here). */
 #include "cli/cli.h"
-#include "core/names-impl.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 
@@ -102,6 +101,29 @@ static const cli_opt *read_entry(const cli_opt *t)
     return NULL;
 }
 
+/* Optimal string alignment distance (edits and swaps of neighbours), at
+ * most 64 characters of each word compared. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 64) n = 64;
+    if (m > 64) m = 64;
+    size_t d[65][65];
+    for (size_t i = 0; i <= n; i++) d[i][0] = i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
 typedef struct suggestion {
     const char *typed;
     char best[64];
@@ -110,7 +132,7 @@ typedef struct suggestion {
 
 static void consider(suggestion *s, const char *name)
 {
-    size_t d = kn__name_distance(s->typed, name); /* edits and swaps, any case */
+    size_t d = edit_distance(s->typed, name);
     if (d < s->dist) {
         s->dist = d;
         snprintf(s->best, sizeof s->best, "%s", name);
