@@ -715,6 +715,11 @@ int cmd_tune(int argc, char **argv)
     if ((a.resource || a.eta != 3) && strategy != KN_TUNE_HALVING && strategy != KN_TUNE_HYPERBAND)
         return cli_usage_error("tune",
                                "--resource and --eta go with --strategy halving or hyperband");
+    if (a.prune && (strategy == KN_TUNE_HALVING || strategy == KN_TUNE_HYPERBAND))
+        return cli_usage_error("tune",
+                               "--prune goes with random, grid and tpe; %s stops bad "
+                               "configurations by its rungs",
+                               a.strategy);
     if (a.resource && strcmp(a.resource, "rows")) {
         const kn_component *c = kn_registry_find(KN_COMP_MODEL, a.cv.spec.model);
         const kn_param_def *d = c ? kn_param_find(c->params, a.resource) : NULL;
@@ -742,6 +747,15 @@ int cmd_tune(int argc, char **argv)
                 return rc;
             }
         }
+    const char *grown = refit_resource(&a, strategy); /* halving's, hyperband's */
+    if (grown && kn_tune_space_has(sp, grown)) {
+        rc = cli_usage_error("tune",
+                             "%s is %s's resource (it grows between the rungs up to --param "
+                             "%s=N, else its default): take it out of %s",
+                             grown, a.strategy, grown, a.space);
+        kn_tune_space_free(sp);
+        return rc;
+    }
     const char *metric_v[1] = {a.metric};
     if (a.metric) {
         a.cv.spec.metrics = metric_v;
