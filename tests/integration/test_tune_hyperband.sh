@@ -97,6 +97,22 @@ done
 cmp -s "$W/p1.csv" "$W/p2.csv" || fail "the refits of 1 and 2 jobs predict differently"
 [ "$(wc -l < "$W/p1.csv")" = 179 ] || fail "predictions of the refitted best"
 
+# a search stopped early (--max-time) and resumed: the same trials and best
+small=("${tune[@]}" --param n_estimators=9 --trials 9)
+"$KILN" -q --json "${small[@]}" --max-time 0.01 --trials-file "$W/t.jsonl" > /dev/null \
+    2> "$W/err" || fail "hyperband with a trials file: $(cat "$W/err")"
+"$KILN" -q --json "${small[@]}" --resume "$W/t.jsonl" > "$W/resumed.json" 2> "$W/err" ||
+    fail "hyperband resumed: $(cat "$W/err")"
+"$KILN" -q --json "${small[@]}" > "$W/whole.json" 2> "$W/err" || fail "hyperband: $(cat "$W/err")"
+$py - "$W/resumed.json" "$W/whole.json" << 'PY' || fail "hyperband resumed differs"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+key = lambda j: [(t["trial"], t["bracket"], t["rung"], t["params"], t["score"])
+                 for t in j["trials"]]
+assert len(a["trials"]) == 23 and key(a) == key(b), (key(a), key(b))
+assert a["best"]["trial"] == b["best"]["trial"], (a["best"], b["best"])
+PY
+
 # a spec's search: strategy hyperband, the best's n_estimators chosen at R
 cat > "$W/spec.yaml" << EOF
 sources:
