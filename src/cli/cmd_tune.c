@@ -38,7 +38,8 @@ static const cli_opt tune_opts[] = {
                    "how configurations are chosen (default random)"),
     CLI_OPT_INT(tune_args, trials, "trials", "N", NULL, 0, 1e9,
                 "at most N trials (default 20; grid: the whole grid; halving: first-rung "
-                "configurations; hyperband: the first bracket's at most, see above)"),
+                "configurations; hyperband: at most the first bracket's configurations, all "
+                "brackets together run more, see above)"),
     CLI_OPT_NUM(tune_args, max_time, "max-time", "SECONDS", "0", 0, 1e12,
                 "start no trial after SECONDS (0: no limit)"),
     CLI_OPT_NUM(tune_args, max_cost, "max-cost", "USD", "0", 0, 1e12,
