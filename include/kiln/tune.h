@@ -198,8 +198,9 @@ KN_API kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_t
 KN_API void kn_tune_result_free(kn_tune_result *r);
 
 /* A trial read back (resume): its id, parameters as "name=value" texts and
- * scores. The values are checked against the space. Fills *out; free its
- * contents with kn_tune_trial_release. */
+ * scores. The values are checked against the space. Fills *out (bracket 0:
+ * a Hyperband trial's is set in out->bracket after); free its contents with
+ * kn_tune_trial_release. */
 KN_API kn_status kn_tune_trial_from_text(const kn_tune_space *sp, size_t id,
                                          const char *const *params, size_t n_params, double score,
                                          double std, double train, double seconds,
