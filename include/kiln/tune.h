@@ -27,7 +27,10 @@
  * the best trials, picked among candidates by its ratio to the density of
  * the others) and
  * successive halving (random configurations evaluated on a small resource,
- * the best third moving on to three times as much).
+ * the best third moving on to three times as much) and Hyperband (Li et
+ * al. 2017: brackets s = s_max..0 of successive halving, bracket s starting
+ * ceil((s_max + 1) / (s + 1) * eta^s) configurations at max / eta^s, each
+ * bracket one halving run; the best at the largest resource wins).
  * Random search never repeats a configuration of a discrete space (every
  * parameter a choice or an int range): trial j draws from the stream
  * (seed, j), redraws while it repeats an earlier trial's configuration, and
@@ -95,6 +98,7 @@ typedef enum {
     KN_TUNE_GRID = 1,
     KN_TUNE_TPE = 2,
     KN_TUNE_HALVING = 3,
+    KN_TUNE_HYPERBAND = 4, /* brackets of successive halving (Li et al. 2017) */
 } kn_tune_strategy;
 
 typedef enum {
@@ -118,13 +122,17 @@ typedef struct kn_tune_trial {
                                thread's with more (each trial then runs on one) */
     double cost;            /* estimated at opts' prices: CPU hours x core_hour + the
                                process's RSS GB (shared by jobs) x wall hours x gb_hour */
-    size_t rung;            /* halving: the rung (0 first); 0 otherwise */
-    double resource;        /* halving: n_estimators, or the share of rows; 0 otherwise */
+    size_t rung;            /* halving, hyperband: the rung (0 first, in its bracket);
+                               0 otherwise */
+    double resource;        /* halving, hyperband: n_estimators (or the resource
+                               parameter), or the share of rows; 0 otherwise */
     kn_fit_verdict verdict;
     char *verdict_text; /* kn_fit_diagnose's sentence ("" without train scores) */
     char *error;        /* KN_TRIAL_FAILED: the message */
     double *fold_score; /* n_folds scores of the first metric, by fold (NULL: unknown) */
     size_t n_folds;
+    size_t bracket; /* hyperband: the bracket's s (s_max first; its rungs 0..s start at
+                       resource max / eta^s); 0 otherwise */
 } kn_tune_trial;
 
 /* Called once per finished trial, in the order trials finish, never two at
@@ -133,7 +141,10 @@ typedef kn_status (*kn_tune_trial_fn)(const kn_tune_trial *t, void *user);
 
 typedef struct kn_tune_opts {
     kn_tune_strategy strategy;
-    size_t trials;             /* at most this many trials (grid: 0 = every combination) */
+    size_t trials;             /* at most this many trials (grid: 0 = every combination;
+                                  halving: the first rung's configurations; hyperband:
+                                  s_max is the largest s with eta^s <= trials, so the
+                                  first bracket's configurations) */
     double max_seconds;        /* start no trial after this long (0: no limit) */
     double max_cost;           /* start no trial once the finished trials' cost (resumed ones
                                   included) reaches this (0: no limit); neither budget
@@ -144,10 +155,11 @@ typedef struct kn_tune_opts {
     uint64_t seed;
     size_t batch;         /* TPE: trials proposed together (0: 2) */
     size_t startup;       /* TPE: random trials first (0: 10) */
-    const char *resource; /* halving: a model parameter (n_estimators) or "rows";
-                             NULL: n_estimators when the model has it, else rows */
-    double eta;           /* halving: the factor between rungs (0: 3) */
-    int prune;            /* 1: the median rule stops bad trials early (not halving) */
+    const char *resource; /* halving, hyperband: a model parameter (n_estimators) or
+                             "rows"; NULL: n_estimators when the model has it, else rows */
+    double eta;           /* halving, hyperband: the factor between rungs (0: 3) */
+    int prune;            /* 1: the median rule stops bad trials early (not halving or
+                             hyperband) */
     /* Resume: finished trials of an earlier run of the same search (same
      * space, strategy and seed), as kn_tune_trial_from_text made them;
      * borrowed. Their ids are not run again. */
@@ -186,8 +198,9 @@ KN_API kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_t
 KN_API void kn_tune_result_free(kn_tune_result *r);
 
 /* A trial read back (resume): its id, parameters as "name=value" texts and
- * scores. The values are checked against the space. Fills *out; free its
- * contents with kn_tune_trial_release. */
+ * scores. The values are checked against the space. Fills *out (bracket 0:
+ * a Hyperband trial's is set in out->bracket after); free its contents with
+ * kn_tune_trial_release. */
 KN_API kn_status kn_tune_trial_from_text(const kn_tune_space *sp, size_t id,
                                          const char *const *params, size_t n_params, double score,
                                          double std, double train, double seconds,

@@ -66,10 +66,11 @@ const cli_spec run_spec = {
     "  model: {NAME: {PARAM: VALUE, ...}}             ('kiln help models')\n"
     "    or a search over its parameters (the best trial's are refitted and tested):\n"
     "  model: {name: NAME, params: {PARAM: VALUE},    (params fixed in every trial)\n"
-    "         search: {strategy: random|grid|tpe|halving, trials: 20, cv: FOLDS,\n"
-    "                  metric: NAME, seed: N, prune: false,\n"
+    "         search: {strategy: random|grid|tpe|halving|hyperband, trials: 20,\n"
+    "                  cv: FOLDS, metric: NAME, seed: N, prune: false,\n"
     "                  max_time: SECONDS, max_cost: USD,   (budgets: no trial starts after)\n"
-    "                  resource: PARAM|rows, eta: 3,       (halving, as kiln tune's)\n"
+    "                  resource: PARAM|rows, eta: 3,       (halving, hyperband: as\n"
+    "                                                       kiln tune's)\n"
     "                  space: {learning_rate: {log: [0.01, 0.3]},\n"
     "                          max_depth: {int: [2, 8]}}}}\n"
     "         (the space as 'kiln help tune' writes it, checked before any data is\n"
@@ -306,7 +307,10 @@ static void print_search(const kn_prep_spec *s, const kn_run_output *r)
         const kn_tune_trial *x = &t->trial[pick];
         printf("  trial %-4zu %.4f ± %.4f ", x->id, x->score, x->std);
         for (size_t i = 0; i < x->n_params; i++) printf(" %s", x->params[i]);
-        if (x->resource > 0) printf("  (rung %zu, resource %.4g)", x->rung, x->resource);
+        if (x->resource > 0 && s->search.strategy == KN_TUNE_HYPERBAND)
+            printf("  (bracket %zu, rung %zu, resource %.4g)", x->bracket, x->rung, x->resource);
+        else if (x->resource > 0)
+            printf("  (rung %zu, resource %.4g)", x->rung, x->resource);
         printf("%s\n", x == b ? "   <- best" : "");
     }
     size_t other = 0;
@@ -335,7 +339,9 @@ static json_t *search_json(const kn_prep_spec *s, const kn_run_output *r)
             json_pack("{s:I, s:o, s:s, s:o, s:o, s:f}", "trial", (json_int_t)x->id, "params",
                       params, "status", trial_status(x->status), "score", cli_json_num(x->score),
                       "std", cli_json_num(x->std), "seconds", x->seconds);
-        if (o && x->resource > 0) { /* halving */
+        if (o && x->resource > 0) { /* halving, hyperband */
+            if (s->search.strategy == KN_TUNE_HYPERBAND)
+                json_object_set_new(o, "bracket", json_integer((json_int_t)x->bracket));
             json_object_set_new(o, "rung", json_integer((json_int_t)x->rung));
             json_object_set_new(o, "resource", json_real(x->resource));
         }

@@ -34,11 +34,12 @@ static const cli_opt tune_opts[] = {
                         "(implies --shuffle; group and time-series folds stay unshuffled)",
                         "trials run J at a time (default 1), sharing --threads among them"),
     CLI_OPT_NEED(tune_args, space, "space", "FILE", "the search space (YAML, see above)"),
-    CLI_OPT_CHOICE(tune_args, strategy, "strategy", "random|grid|tpe|halving",
+    CLI_OPT_CHOICE(tune_args, strategy, "strategy", "random|grid|tpe|halving|hyperband",
                    "how configurations are chosen (default random)"),
     CLI_OPT_INT(tune_args, trials, "trials", "N", NULL, 0, 1e9,
                 "at most N trials (default 20; grid: the whole grid; halving: first-rung "
-                "configurations)"),
+                "configurations; hyperband: at most the first bracket's configurations, all "
+                "brackets together run more, see above)"),
     CLI_OPT_NUM(tune_args, max_time, "max-time", "SECONDS", "0", 0, 1e12,
                 "start no trial after SECONDS (0: no limit)"),
     CLI_OPT_NUM(tune_args, max_cost, "max-cost", "USD", "0", 0, 1e12,
@@ -46,13 +47,15 @@ static const cli_opt tune_opts[] = {
     CLI_OPT_TEXT(tune_args, metric, "metric", "NAME",
                  "the score to optimise (default: accuracy or rmse, the task's first)"),
     CLI_OPT_TEXT(tune_args, resource, "resource", "PARAM|rows",
-                 "halving: what grows between rungs (default n_estimators, else rows)"),
-    CLI_OPT_NUM(tune_args, eta, "eta", "F", "3", 1.5, 100, "halving: rung growth factor"),
+                 "halving, hyperband: what grows between rungs (default n_estimators, else "
+                 "rows)"),
+    CLI_OPT_NUM(tune_args, eta, "eta", "F", "3", 1.5, 100,
+                "halving, hyperband: rung growth factor"),
     CLI_OPT_NUM(tune_args, test_fraction, "test-fraction", "F", "0.2", 0, 0.9,
                 "rows held out to score the refitted best once (0: none)"),
     CLI_OPT_FLAG(tune_args, prune, "prune",
                  "stop a trial after a fold where its running mean is worse than the median "
-                 "of the earlier trials' (not halving)"),
+                 "of the earlier trials' (not halving or hyperband)"),
     CLI_OPT_FLAG(tune_args, nested, "nested",
                  "estimate the tuned model by nested CV (the search inside each outer fold)"),
     CLI_OPT_INT(tune_args, outer_folds, "outer-folds", "K", "3", 2, 1000,
@@ -66,7 +69,7 @@ static const cli_opt tune_opts[] = {
 
 const cli_spec tune_spec = {
     "tune",
-    "search hyperparameters by cross-validation (grid, random, TPE, halving)",
+    "search hyperparameters by cross-validation (grid, random, TPE, halving, hyperband)",
     "Search a model's hyperparameters: each trial cross-validates one configuration\n"
     "as 'kiln cv' does (the --step steps fitted inside each fold), and the best\n"
     "mean score wins. The space file maps parameters to their values:\n"
@@ -88,7 +91,12 @@ const cli_spec tune_spec = {
     "all parameters together, where the best tenth of the trials lie), halving\n"
     "(successive halving: --trials random configurations on a small resource, the\n"
     "best 1/eta of each rung go on with eta times more n_estimators or rows; a\n"
-    "share of rows is a seeded random sample of each fold's training rows).\n"
+    "share of rows is a seeded random sample of each fold's training rows) and\n"
+    "hyperband (Li et al. 2017: brackets of halving, s = s_max..0, where s_max + 1\n"
+    "is the rungs halving would run --trials configurations on; bracket s starts\n"
+    "ceil((s_max + 1) / (s + 1) * eta^s) configurations at the largest resource /\n"
+    "eta^s, so --trials bounds the first bracket's; the best at the largest\n"
+    "resource, over all brackets, wins).\n"
     "--seed seeds the folds' shuffle and the search: the same seed gives the same\n"
     "trials and the same results for any --jobs (with --time-series or --groups it\n"
     "seeds the search and the held-out rows; those folds are never shuffled).\n"
@@ -128,9 +136,10 @@ const cli_spec tune_spec = {
 typedef struct trials_sink {
     FILE *fp;
     const char *path;
+    int hyperband; /* each line has its bracket */
 } trials_sink;
 
-static json_t *trial_json(const kn_tune_trial *t, int with_verdict)
+static json_t *trial_json(const kn_tune_trial *t, int with_verdict, int hyperband)
 {
     json_t *params = json_object();
     for (size_t i = 0; i < t->n_params; i++) {
@@ -150,6 +159,7 @@ static json_t *trial_json(const kn_tune_trial *t, int with_verdict)
     json_object_set_new(j, "cpu_seconds", json_real(t->cpu_seconds));
     json_object_set_new(j, "cost", json_real(t->cost));
     if (t->resource > 0) {
+        if (hyperband) json_object_set_new(j, "bracket", json_integer((json_int_t)t->bracket));
         json_object_set_new(j, "rung", json_integer((json_int_t)t->rung));
         json_object_set_new(j, "resource", json_real(t->resource));
     }
@@ -302,6 +312,7 @@ static kn_status read_trials(const tune_args *a, const kn_tune_space *sp, kn_tun
                 json_number_value(json_object_get(j, "resource")), &v[have]);
             if (e == KN_OK) {
                 if (status && !strcmp(status, "pruned")) v[have].status = KN_TRIAL_PRUNED;
+                v[have].bracket = (size_t)json_integer_value(json_object_get(j, "bracket"));
                 v[have].cpu_seconds = json_number_value(json_object_get(j, "cpu_seconds"));
                 v[have].cost = json_number_value(json_object_get(j, "cost"));
                 json_t *base = json_object_get(j, "baseline"); /* absent before session 19 */
@@ -343,7 +354,7 @@ static kn_status on_trial_line(const kn_tune_trial *t, void *user)
 {
     trials_sink *s = user;
     if (!s->fp) return KN_OK;
-    json_t *j = trial_json(t, 1);
+    json_t *j = trial_json(t, 1, s->hyperband);
     if (live_result && live_result->metric) {
         json_object_set_new(j, "metric", json_string(live_result->metric));
         json_object_set_new(j, "higher_is_better", json_boolean(live_result->higher_is_better));
@@ -392,7 +403,7 @@ static void catch_stop(int on)
  * for the other strategies). */
 static const char *refit_resource(const tune_args *a, kn_tune_strategy strategy)
 {
-    if (strategy != KN_TUNE_HALVING) return NULL;
+    if (strategy != KN_TUNE_HALVING && strategy != KN_TUNE_HYPERBAND) return NULL;
     if (a->resource) return strcmp(a->resource, "rows") ? a->resource : NULL;
     const kn_component *c = kn_registry_find(KN_COMP_MODEL, a->cv.spec.model);
     return c && kn_param_find(c->params, "n_estimators") ? "n_estimators" : NULL;
@@ -501,13 +512,16 @@ static void print_trials(const tune_args *a, const kn_tune_result *r, size_t n_s
            r->higher_is_better ? "higher is better" : "lower is better");
     printf("%5s", "trial");
     int halving = a->strategy && !strcmp(a->strategy, "halving");
-    if (halving) printf(" %4s %9s", "rung", "resource");
+    int hyperband = a->strategy && !strcmp(a->strategy, "hyperband");
+    if (hyperband) printf(" %7s", "bracket");
+    if (halving || hyperband) printf(" %4s %9s", "rung", "resource");
     for (size_t d = 0; d < n_space; d++) printf(" %14.14s", kn_tune_space_name(sp, d));
     printf(" %22s %10s %8s %9s\n", "score mean +- std", "train", "fit s", "cost $");
     for (size_t i = 0; i < r->n; i++) {
         const kn_tune_trial *t = &r->trial[i];
         printf("%5zu", t->id);
-        if (halving) printf(" %4zu %9.4g", t->rung, t->resource);
+        if (hyperband) printf(" %7zu", t->bracket);
+        if (halving || hyperband) printf(" %4zu %9.4g", t->rung, t->resource);
         for (size_t d = 0; d < n_space; d++) {
             const char *name = kn_tune_space_name(sp, d), *v = "-";
             size_t len = strlen(name);
@@ -552,7 +566,9 @@ static void print_best(const kn_tune_result *r)
 static json_t *result_json(const tune_args *a, const kn_tune_result *r)
 {
     json_t *trials = json_array();
-    for (size_t i = 0; i < r->n; i++) json_array_append_new(trials, trial_json(&r->trial[i], 0));
+    int hb = a->strategy && !strcmp(a->strategy, "hyperband");
+    for (size_t i = 0; i < r->n; i++)
+        json_array_append_new(trials, trial_json(&r->trial[i], 0, hb));
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:o}", "command", "tune", "input",
                           a->cv.data, "model", a->cv.spec.model, "target", a->cv.spec.target,
                           "strategy", a->strategy ? a->strategy : "random", "metric",
@@ -566,7 +582,7 @@ static json_t *result_json(const tune_args *a, const kn_tune_result *r)
                                                       : "no"));
     json_object_set_new(j, "cost", json_real(r->cost));
     json_object_set_new(j, "best",
-                        r->best == SIZE_MAX ? json_null() : trial_json(&r->trial[r->best], 1));
+                        r->best == SIZE_MAX ? json_null() : trial_json(&r->trial[r->best], 1, hb));
     return j;
 }
 
@@ -616,7 +632,7 @@ static int nested_cv(tune_args *a, const kn_frame *f, const kn_tune_space *sp, k
                             &sc, &outer_baseline);
         if (e == KN_OK) {
             metric = r.metric;
-            json_t *b = trial_json(&r.trial[r.best], 0);
+            json_t *b = trial_json(&r.trial[r.best], 0, o->strategy == KN_TUNE_HYPERBAND);
             json_object_set_new(b, "outer_fold", json_integer((json_int_t)(i + 1)));
             json_object_set_new(b, "outer_score", cli_json_num(score[i]));
             json_object_set_new(b, "outer_baseline", cli_json_num(outer_baseline));
@@ -666,6 +682,7 @@ static kn_tune_strategy strategy_of(const char *s)
     if (!s || !strcmp(s, "random")) return KN_TUNE_RANDOM;
     if (!strcmp(s, "grid")) return KN_TUNE_GRID;
     if (!strcmp(s, "tpe")) return KN_TUNE_TPE;
+    if (!strcmp(s, "hyperband")) return KN_TUNE_HYPERBAND;
     return KN_TUNE_HALVING;
 }
 
@@ -696,8 +713,23 @@ int cmd_tune(int argc, char **argv)
     if (a.out && !cli_out_is_artifact(a.out))
         return cli_usage_error("tune", "--out %s: the refitted pipeline is saved as NAME.kiln",
                                a.out);
-    if ((a.resource || a.eta != 3) && strategy != KN_TUNE_HALVING)
-        return cli_usage_error("tune", "--resource and --eta go with --strategy halving");
+    if ((a.resource || a.eta != 3) && strategy != KN_TUNE_HALVING && strategy != KN_TUNE_HYPERBAND)
+        return cli_usage_error("tune",
+                               "--resource and --eta go with --strategy halving or hyperband");
+    if (a.prune && (strategy == KN_TUNE_HALVING || strategy == KN_TUNE_HYPERBAND))
+        return cli_usage_error("tune",
+                               "--prune goes with random, grid and tpe; %s stops bad "
+                               "configurations by its rungs",
+                               a.strategy);
+    if (a.resource && strcmp(a.resource, "rows")) {
+        const kn_component *c = kn_registry_find(KN_COMP_MODEL, a.cv.spec.model);
+        const kn_param_def *d = c ? kn_param_find(c->params, a.resource) : NULL;
+        if (c && (!d || d->type != KN_PARAM_T_INT))
+            return cli_usage_error("tune",
+                                   "--resource %s: not an integer parameter of %s; give one that "
+                                   "grows the fit (n_estimators, max_iter, ...) or rows",
+                                   a.resource, a.cv.spec.model);
+    }
     /* the space: checked before the data is read */
     kn_tune_space *sp = NULL;
     kn_status e = kn_tune_space_load(a.space, a.cv.spec.model, &sp);
@@ -716,6 +748,15 @@ int cmd_tune(int argc, char **argv)
                 return rc;
             }
         }
+    const char *grown = refit_resource(&a, strategy); /* halving's, hyperband's */
+    if (grown && kn_tune_space_has(sp, grown)) {
+        rc = cli_usage_error("tune",
+                             "%s is %s's resource (it grows between the rungs up to --param "
+                             "%s=N, else its default): take it out of %s",
+                             grown, a.strategy, grown, a.space);
+        kn_tune_space_free(sp);
+        return rc;
+    }
     const char *metric_v[1] = {a.metric};
     if (a.metric) {
         a.cv.spec.metrics = metric_v;
@@ -745,7 +786,7 @@ int cmd_tune(int argc, char **argv)
     kn_tune_result r = {0};
     kn_scores sc = {0};
     kn_pipeline *fitted = NULL;
-    trials_sink sink = {NULL, a.resume ? a.resume : a.trials_file};
+    trials_sink sink = {NULL, a.resume ? a.resume : a.trials_file, strategy == KN_TUNE_HYPERBAND};
     double test_score = NAN, test_baseline = NAN;
     if (a.resume) {
         long whole = 0;

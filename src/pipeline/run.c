@@ -282,7 +282,9 @@ static kn_status take_best(kn__run_state *w)
     if (grown && !strcmp(grown, "rows")) grown = NULL;
     if (!w->s->search.resource && comp && kn_param_find(comp->params, "n_estimators"))
         grown = "n_estimators";
-    int resource = w->s->search.strategy == KN_TUNE_HALVING && b->resource > 0 && grown;
+    int resource =
+        (w->s->search.strategy == KN_TUNE_HALVING || w->s->search.strategy == KN_TUNE_HYPERBAND) &&
+        b->resource > 0 && grown;
     size_t n = b->n_params + (size_t)resource;
     if (!(r->chosen = kn_calloc(n ? n : 1, sizeof *r->chosen))) return KN_ERR_NOMEM;
     for (size_t i = 0; i < b->n_params; i++)

@@ -258,6 +258,8 @@ static json_t *search_json(const kn__run_state *w)
                       params_json(tr->params, tr->n_params), "status", status, "score",
                       num(tr->score), "std", num(tr->std), "train", num(tr->train), "folds", folds);
         if (tr->resource > 0) {
+            if (x->strategy == KN_TUNE_HYPERBAND)
+                json_object_set_new(o, "bracket", json_integer((json_int_t)tr->bracket));
             json_object_set_new(o, "rung", json_integer((json_int_t)tr->rung));
             json_object_set_new(o, "resource", json_real(tr->resource));
         }

@@ -42,9 +42,9 @@ static kn_status check_model(Y *c, const yaml_node_t *at, const yaml_node_t *set
 
 static kn_status parse_strategy(Y *c, const yaml_node_t *n, kn_spec_search *x)
 {
-    static const char *const names[] = {"random", "grid", "tpe", "halving"};
+    static const char *const names[] = {"random", "grid", "tpe", "halving", "hyperband"};
     static const kn_tune_strategy kinds[] = {KN_TUNE_RANDOM, KN_TUNE_GRID, KN_TUNE_TPE,
-                                             KN_TUNE_HALVING};
+                                             KN_TUNE_HALVING, KN_TUNE_HYPERBAND};
     const char *t;
     kn_status e = kn__yaml_need_scalar(c, n, "strategy", &t);
     if (e != KN_OK) return e;
@@ -53,7 +53,8 @@ static kn_status parse_strategy(Y *c, const yaml_node_t *n, kn_spec_search *x)
             x->strategy = (int)kinds[i];
             return KN_OK;
         }
-    return kn__yaml_at(c, n, "strategy '%s' is not one of random, grid, tpe, halving", t);
+    return kn__yaml_at(c, n, "strategy '%s' is not one of random, grid, tpe, halving, hyperband",
+                       t);
 }
 
 static kn_status count_in(Y *c, const yaml_node_t *n, const char *key, uint64_t lo, uint64_t hi,
@@ -121,7 +122,8 @@ static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m,
             e = kn__yaml_double(c, kv.value, k, &x->eta);
             if (e == KN_OK && !(x->eta >= 1.5 && x->eta <= 100))
                 e = kn__yaml_at(c, kv.value,
-                                "eta: %g is outside [1.5, 100]: the factor between halving's "
+                                "eta: %g is outside [1.5, 100]: the factor between halving's (and "
+                                "hyperband's) "
                                 "rungs, e.g. eta: 3",
                                 x->eta);
         } else if (!strcmp(k, "space"))
@@ -133,9 +135,11 @@ static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m,
                             k);
     }
     if (e != KN_OK) return e;
-    if ((resource || eta) && x->strategy != KN_TUNE_HALVING)
+    int grows = x->strategy == KN_TUNE_HALVING || x->strategy == KN_TUNE_HYPERBAND;
+    if ((resource || eta) && !grows)
         return kn__yaml_at(c, resource ? resource : eta,
-                           "%s goes with strategy: halving (what grows between its rungs)",
+                           "%s goes with strategy: halving or hyperband (what grows between "
+                           "its rungs)",
                            resource ? "resource" : "eta");
     if (resource && strcmp(x->resource, "rows")) {
         const kn_component *mc = kn_registry_find(KN_COMP_MODEL, m->name);
@@ -150,22 +154,22 @@ static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m,
         return kn__yaml_at(c, n,
                            "search needs space: {PARAM: VALUES, ..}, e.g. space: {max_depth: "
                            "{int: [2, 8]}}");
-    if (x->prune && x->strategy == KN_TUNE_HALVING)
-        return kn__yaml_at(c, n, "prune: goes with random, grid and tpe, not halving");
+    if (x->prune && grows)
+        return kn__yaml_at(c, n, "prune: goes with random, grid and tpe, not halving or hyperband");
     if (!trials && x->strategy != KN_TUNE_GRID) x->trials = 20;
     e = kn__tune_space_from_node(c, space, m->name, &x->space);
     if (e != KN_OK) return e;
     /* halving's resource grows between rungs: it is not searched too */
-    const char *grown = x->strategy != KN_TUNE_HALVING ? NULL
+    const char *grown = !grows        ? NULL
                         : x->resource ? (strcmp(x->resource, "rows") ? x->resource : NULL)
                                       : "n_estimators";
     KN__YAML_FOR_PAIRS(c, space, kv)
     {
         if (e == KN_OK && grown && !strcmp(kv.key, grown))
             e = kn__yaml_at(c, kv.key_node,
-                            "%s is halving's resource (it grows between the rungs up to its "
+                            "%s is %s's resource (it grows between the rungs up to its "
                             "value in params:, else its default): take it out of the space",
-                            grown);
+                            grown, kn_tune_strategy_name((kn_tune_strategy)x->strategy));
     }
     if (e != KN_OK) return e;
     /* a fixed parameter is not searched too */

@@ -32,8 +32,14 @@ void kn_tune_opts_default(kn_tune_opts *o)
 
 const char *kn_tune_strategy_name(kn_tune_strategy s)
 {
-    static const char *const names[] = {"random", "grid", "tpe", "halving"};
+    static const char *const names[] = {"random", "grid", "tpe", "halving", "hyperband"};
     return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
+}
+
+/* Halving and Hyperband grow a resource between rungs. */
+static int grows(kn_tune_strategy s)
+{
+    return s == KN_TUNE_HALVING || s == KN_TUNE_HYPERBAND;
 }
 
 static double clock_seconds(clockid_t id)
@@ -180,7 +186,7 @@ typedef struct search {
     kn_ctx *parent;
     double t0;
     int jobs;
-    const char *resource; /* halving: the parameter, or NULL for rows */
+    const char *resource; /* halving, hyperband: the parameter, or NULL for rows */
     kn_status cb_status;
     int prune;
     pthread_mutex_t mu; /* guards prog; cond: a trial reported a fold or ended */
@@ -288,7 +294,7 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
     np = 0;
     for (size_t i = 0; i < cv->n_params; i++) params[np++] = cv->params[i];
     for (size_t i = 0; i < t->n_params; i++) params[np++] = t->params[i];
-    if (s->o->strategy == KN_TUNE_HALVING) {
+    if (grows(s->o->strategy)) {
         if (s->resource) {
             snprintf(res_kv, sizeof res_kv, "%s=%.0f", s->resource, t->resource);
             params[np++] = res_kv;
@@ -393,7 +399,8 @@ static kn_status run_batch(search *s, kn_tune_trial *batch, size_t m)
         e = trial_params(s->sp, &batch[j]);
         const kn_tune_trial *p = e == KN_OK ? prior_trial(s, batch[j].id) : NULL;
         if (!p) continue;
-        if (!same_x(s->sp, p->x, batch[j].x) || p->rung != batch[j].rung)
+        if (!same_x(s->sp, p->x, batch[j].x) || p->rung != batch[j].rung ||
+            p->bracket != batch[j].bracket)
             e = kn_fail(KN_ERR_INVALID,
                         "the trials file's trial %zu differs from this search's: resume with the "
                         "same data, --space, --strategy, --trials and --seed",
@@ -838,36 +845,47 @@ static kn_status halving_max(const search *s, double *max)
     for (size_t i = s->cv->n_params; i-- > 0;)
         if (!strncmp(s->cv->params[i], s->resource, len) && s->cv->params[i][len] == '=') {
             *max = strtod(s->cv->params[i] + len + 1, NULL);
-            return *max >= 1
-                       ? KN_OK
-                       : kn_fail(KN_ERR_INVALID, "halving: %s must be 1 or more", s->resource);
+            return *max >= 1 ? KN_OK
+                             : kn_fail(KN_ERR_INVALID, "%s: %s must be 1 or more",
+                                       kn_tune_strategy_name(s->o->strategy), s->resource);
         }
     const kn_component *c = kn_registry_find(KN_COMP_MODEL, s->sp->model);
     const kn_param_def *d = c ? kn_param_find(c->params, s->resource) : NULL;
     if (!d || d->type != KN_PARAM_T_INT)
         return kn_fail(KN_ERR_INVALID,
-                       "halving: '%s' is not an integer parameter of %s; give --resource "
+                       "%s: '%s' is not an integer parameter of %s; give --resource "
                        "n_estimators (or max_iter, ...) or rows",
-                       s->resource, s->sp->model);
+                       kn_tune_strategy_name(s->o->strategy), s->resource, s->sp->model);
     *max = strtod(d->def, NULL);
     return KN_OK;
 }
 
-static kn_status halving_search(search *s)
+/* Rungs that n0 configurations allow: the largest count with eta^(rungs - 1)
+ * <= n0 and, for a parameter, max / eta^(rungs - 1) >= 1 (at most 16). */
+static size_t halving_rungs(const search *s, double eta, double max, size_t n0)
 {
-    double eta = s->o->eta > 1 ? s->o->eta : 3, max = 0;
-    kn_status e = halving_max(s, &max);
-    if (e != KN_OK) return e;
-    size_t n0 = s->o->trials, rungs = 1;
+    size_t rungs = 1;
     while (rungs < 16 && pow(eta, (double)rungs) <= (double)n0 &&
            (s->resource ? max / pow(eta, (double)rungs) >= 1 : 1))
         rungs++;
+    return rungs;
+}
+
+/* One run of successive halving (Hyperband's bracket `bracket`): n0 random
+ * configurations, configuration j drawn from the stream (seed, first + j),
+ * on `rungs` rungs whose resource grows by eta up to max; the best 1/eta
+ * of a rung go on. Trial ids go on from *next_id; *stopped: a budget or a
+ * cancel left trials unstarted. */
+static kn_status halving_bracket(search *s, size_t bracket, size_t n0, size_t rungs, double max,
+                                 double eta, size_t first, size_t *next_id, int *stopped)
+{
+    kn_status e = KN_OK;
     double *x0 = kn_malloc(n0 * (s->sp->n ? s->sp->n : 1) * sizeof *x0);
-    size_t *live = kn_malloc(n0 * sizeof *live), n_live = n0, next_id = 0;
+    size_t *live = kn_malloc(n0 * sizeof *live), n_live = n0;
     if (!x0 || !live) e = KN_ERR_NOMEM;
     for (size_t j = 0; e == KN_OK && j < n0; j++) {
         kn_rng r;
-        kn_rng_init_stream(&r, s->o->seed, j);
+        kn_rng_init_stream(&r, s->o->seed, first + j);
         kn__tune_sample(s->sp, &r, x0 + j * s->sp->n);
         live[j] = j;
     }
@@ -877,16 +895,18 @@ static kn_status halving_search(search *s)
         kn_tune_trial *b = new_batch(s, n_live);
         if (!b) e = KN_ERR_NOMEM;
         for (size_t j = 0; e == KN_OK && j < n_live; j++) {
-            b[j].id = next_id + j;
+            b[j].id = *next_id + j;
             b[j].rung = rung;
+            b[j].bracket = bracket;
             b[j].resource = res;
             memcpy(b[j].x, x0 + live[j] * s->sp->n, s->sp->n * sizeof *x0);
         }
         size_t before = s->res->n;
         if (e == KN_OK) e = run_batch(s, b, n_live);
         free_batch(b, n_live);
-        if (e != KN_OK || s->res->n - before < n_live) break;
-        next_id += n_live;
+        if (e == KN_OK && s->res->n - before < n_live) *stopped = 1;
+        if (e != KN_OK || *stopped) break;
+        *next_id += n_live;
         /* rank this rung's trials; the best 1/eta go on */
         size_t *idx = kn_malloc(n_live * sizeof *idx);
         if (!idx) {
@@ -911,6 +931,40 @@ static kn_status halving_search(search *s)
     }
     kn_free(x0);
     kn_free(live);
+    return e;
+}
+
+static kn_status halving_search(search *s)
+{
+    double eta = s->o->eta > 1 ? s->o->eta : 3, max = 0;
+    kn_status e = halving_max(s, &max);
+    if (e != KN_OK) return e;
+    size_t n0 = s->o->trials, next_id = 0;
+    int stopped = 0;
+    return halving_bracket(s, 0, n0, halving_rungs(s, eta, max, n0), max, eta, 0, &next_id,
+                           &stopped);
+}
+
+/* Hyperband: s_max + 1 rungs as halving would run --trials configurations;
+ * bracket s = s_max..0 is halving of ceil((s_max + 1) / (s + 1) * eta^s)
+ * configurations on s + 1 rungs from max / eta^s up to max. The brackets
+ * draw from consecutive streams and number their trials on, in order. */
+static kn_status hyperband_search(search *s)
+{
+    double eta = s->o->eta > 1 ? s->o->eta : 3, max = 0;
+    kn_status e = halving_max(s, &max);
+    if (e != KN_OK) return e;
+    size_t s_max = halving_rungs(s, eta, max, s->o->trials) - 1, next_id = 0, first = 0;
+    int stopped = 0;
+    for (size_t b = s_max + 1; e == KN_OK && !stopped && b-- > 0;) {
+        /* (the product is an integer for an integer eta: 1e-9 spares its rounding) */
+        double n = (double)(s_max + 1) / (double)(b + 1) * pow(eta, (double)b);
+        size_t n0 = (size_t)ceil(n - 1e-9);
+        kn_log(KN_LOG_INFO, "hyperband: bracket %zu, %zu configurations from resource %.4g", b, n0,
+               max / pow(eta, (double)b));
+        e = halving_bracket(s, b, n0, b + 1, max, eta, first, &next_id, &stopped);
+        first += n0;
+    }
     return e;
 }
 
@@ -948,18 +1002,18 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
                s.jobs, threads, threads);
         s.jobs = threads;
     }
-    if (o->strategy == KN_TUNE_HALVING) {
+    if (grows(o->strategy)) {
         const kn_component *c = kn_registry_find(KN_COMP_MODEL, sp->model);
         s.resource = o->resource && !strcmp(o->resource, "rows") ? NULL : o->resource;
         if (!o->resource && c && kn_param_find(c->params, "n_estimators"))
             s.resource = "n_estimators";
         if (s.resource && kn_tune_space_has(sp, s.resource))
             return kn_fail(KN_ERR_INVALID,
-                           "halving: %s is the resource: take it out of the space (its largest "
+                           "%s: %s is the resource: take it out of the space (its largest "
                            "value is --param %s=N)",
-                           s.resource, s.resource);
+                           kn_tune_strategy_name(o->strategy), s.resource, s.resource);
     }
-    s.prune = o->prune && o->strategy != KN_TUNE_HALVING;
+    s.prune = o->prune && !grows(o->strategy);
     if (s.prune) {
         pthread_mutex_init(&s.mu, NULL);
         pthread_cond_init(&s.cond, NULL);
@@ -975,6 +1029,9 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
         break;
     case KN_TUNE_HALVING:
         e = halving_search(&s);
+        break;
+    case KN_TUNE_HYPERBAND:
+        e = hyperband_search(&s);
         break;
     default:
         e = random_search(&s);
@@ -993,13 +1050,18 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
     }
     if (kn_ctx_cancelled(s.parent)) out->stopped = 2;
     if (out->n) qsort(out->trial, out->n, sizeof *out->trial, by_id);
-    size_t top_rung = 0;
-    for (size_t i = 0; i < out->n; i++)
-        if (out->trial[i].status == KN_TRIAL_OK && out->trial[i].rung > top_rung)
-            top_rung = out->trial[i].rung;
+    /* the best on the top rung; Hyperband's: at the largest resource, any bracket */
+    int by_resource = o->strategy == KN_TUNE_HYPERBAND;
+    double top = 0;
     for (size_t i = 0; i < out->n; i++) {
         const kn_tune_trial *t = &out->trial[i];
-        if (t->status != KN_TRIAL_OK || t->rung != top_rung) continue;
+        double level = by_resource ? t->resource : (double)t->rung;
+        if (t->status == KN_TRIAL_OK && level > top) top = level;
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        const kn_tune_trial *t = &out->trial[i];
+        if (t->status != KN_TRIAL_OK || (by_resource ? t->resource : (double)t->rung) != top)
+            continue;
         if (out->best == SIZE_MAX || by_score(t, &out->trial[out->best], &s) < 0) out->best = i;
     }
     return KN_OK;
