@@ -68,12 +68,12 @@ grep -q "memory limit exceeded in stage 'read'" "$W/m.txt" || fail "memory messa
 
 # JSON logs and help
 { "$KILN" --log-format json --memory-limit 64K describe "$DATA/concrete.csv" 2>&1 || true; } | $py -c "import json,sys; [json.loads(l) for l in sys.stdin]"
-"$KILN" help describe | grep -q "usage: kiln describe" || fail "help describe"
-"$KILN" --help | grep -q "describe" || fail "--help"
+grep -q "usage: kiln describe" <<< "$("$KILN" help describe)" || fail "help describe"
+grep -q "describe" <<< "$("$KILN" --help)" || fail "--help"
 # parameter tables: the type column starts at one place, long names included
 cols=$("$KILN" help model gbdt | awk '/^    [a-z_0-9]+ +[a-z]+ +/{ match($0, /^    [a-z_0-9]+ +/); print RLENGTH }' | sort -u | wc -l)
 [ "$cols" = 1 ] || fail "help model gbdt: parameter types in $cols columns"
-"$KILN" help model gbdt | grep -q "early_stopping_rounds" || fail "help model gbdt: early_stopping_rounds missing"
+grep -q "early_stopping_rounds" <<< "$("$KILN" help model gbdt)" || fail "help model gbdt: early_stopping_rounds missing"
 "$KILN" demo --dataset churn --out "$W/demo" --rows 2000 | grep -q "duplicate rows" || fail "demo"
 # prep --save then transform: the saved steps replay exactly, on new data too
 head -600 "$DATA/lending_club.csv" > "$W/train.csv"

@@ -104,6 +104,6 @@ expect "short.kmd: end marker missing (truncated?)" 1 "$KILN" inspect short.kmd
 expect "cannot open nothing.kmd" 1 "$KILN" inspect nothing.kmd
 expect "inspect: missing FILE; see .kiln help inspect." 2 "$KILN" inspect
 expect "unknown option --bogus" 2 "$KILN" inspect ridge.kmd --bogus
-"$KILN" help inspect | grep -q '^usage: kiln inspect FILE' || fail "help inspect"
-"$KILN" help | grep -q '^  inspect ' || fail "inspect in the command list"
+grep -q '^usage: kiln inspect FILE' <<< "$("$KILN" help inspect)" || fail "help inspect"
+grep -q '^  inspect ' <<< "$("$KILN" help)" || fail "inspect in the command list"
 echo ok

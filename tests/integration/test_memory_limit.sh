@@ -37,5 +37,5 @@ rc=0
 [ $rc = 1 ] || fail "8M limit: exit $rc"
 grep -qi "memory" "$W/err" && grep -q "read" "$W/err" || fail "8M limit: $(cat "$W/err")"
 [ ! -e "$W/y.kfr" ] && ! compgen -G "$W/y.kfr.tmp*" > /dev/null || fail "8M limit: output left"
-"$KILN" help memory | grep -q "Not counted" || fail "kiln help memory"
+grep -q "Not counted" <<< "$("$KILN" help memory)" || fail "kiln help memory"
 echo "memory limit: bound held on 4 commands; small limit refused cleanly"
