@@ -248,6 +248,18 @@ static void mean_std(const double *v, size_t stride, size_t k, double *mean, dou
 }
 
 /* The first k folds' results into r. */
+/* The train/validation/baseline evidence of metric m, for kn_fit_judge. */
+static kn_fit_evidence evidence_of(const kn_cv_result *r, size_t m)
+{
+    return (kn_fit_evidence){r->name[m],
+                             r->train_mean[m],
+                             r->mean[m],
+                             r->std[m],
+                             r->baseline_mean[m],
+                             r->train_baseline_mean[m],
+                             r->higher_is_better[m]};
+}
+
 static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, size_t k, fold_out *fo,
                          kn_cv_result *r)
 {
@@ -319,35 +331,21 @@ static kn_status collect(const kn_cv_spec *s, const kn_folds *folds, size_t k, f
          * accuracy warning's line) would call a class-weighted model that
          * beats chance on every class "under-fitting": judge by balanced
          * accuracy there when it was scored */
-        size_t v = 0;
-        if (!strcmp(r->name[0], "accuracy") && r->baseline_mean[0] >= 1 - MINORITY_SHARE)
+        size_t b = 0; /* balanced accuracy's place, when accuracy is the headline */
+        if (!strcmp(r->name[0], "accuracy"))
             for (size_t m = 1; m < r->n_scores; m++)
-                if (!strcmp(r->name[m], "balanced_accuracy")) v = m;
-        kn_fit_evidence ev = {r->name[v],
-                              r->train_mean[v],
-                              r->mean[v],
-                              r->std[v],
-                              r->baseline_mean[v],
-                              r->train_baseline_mean[v],
-                              r->higher_is_better[v]};
+                if (!strcmp(r->name[m], "balanced_accuracy")) b = m;
+        size_t v = r->baseline_mean[0] >= 1 - MINORITY_SHARE ? b : 0;
+        kn_fit_evidence ev = evidence_of(r, v);
         r->verdict = kn_fit_judge(&ev, r->verdict_text, sizeof r->verdict_text);
         /* a model built for imbalance (balanced ensembles, class weights)
          * gives up rows of the largest class for the others: accuracy under
          * the constant's is not under-fitting when balanced accuracy shows
          * it learnt (EasyEnsemble on letter_imbalanced, largest class 78 %:
          * accuracy 0.66, balanced accuracy 0.46 against 0.14) */
-        size_t b = 0;
-        for (size_t m = 1; !v && r->verdict == KN_FIT_UNDER && m < r->n_scores; m++)
-            if (!strcmp(r->name[0], "accuracy") && !strcmp(r->name[m], "balanced_accuracy")) b = m;
-        if (b) {
+        if (b && !v && r->verdict == KN_FIT_UNDER) {
             char text[460]; /* a verdict's text, with room for the note below */
-            kn_fit_evidence eb = {r->name[b],
-                                  r->train_mean[b],
-                                  r->mean[b],
-                                  r->std[b],
-                                  r->baseline_mean[b],
-                                  r->train_baseline_mean[b],
-                                  r->higher_is_better[b]};
+            kn_fit_evidence eb = evidence_of(r, b);
             kn_fit_verdict vb = kn_fit_judge(&eb, text, sizeof text);
             if (vb == KN_FIT_FINE || vb == KN_FIT_OVER) {
                 r->verdict = vb;

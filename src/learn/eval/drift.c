@@ -60,28 +60,12 @@ double kn_js_distance(const double *p, const double *q, size_t k)
     return sqrt(js > 0 ? js : 0);
 }
 
-/* The integral of |F_a - F_b| over sorted non-empty a and b. */
-static double wasserstein_sorted(const double *a, size_t na, const double *b, size_t nb)
-{
-    size_t i = 0, j = 0;
-    double sum = 0, x = a[0] < b[0] ? a[0] : b[0];
-    while (i < na || j < nb) {
-        while (i < na && a[i] <= x) i++;
-        while (j < nb && b[j] <= x) j++;
-        if (i == na && j == nb) break;
-        double next = i == na ? b[j] : j == nb ? a[i] : a[i] < b[j] ? a[i] : b[j];
-        sum += fabs((double)i / (double)na - (double)j / (double)nb) * (next - x);
-        x = next;
-    }
-    return sum;
-}
-
 /* The KS statistic and the Wasserstein distance of sorted non-empty a and
  * b in one walk over their distinct values (a server tests every column of
  * every window): after each value x, i and j count the values <= x; the
  * KS gap is |i / na - j / nb| there, and that gap times the distance to the
- * next value is the Wasserstein integral's step. The same numbers as
- * kn__ks_sorted and wasserstein_sorted. */
+ * next value is the Wasserstein integral's step (the KS statistic is
+ * kn__ks_sorted's, bit for bit). */
 static void ks_wasserstein_sorted(const double *a, size_t na, const double *b, size_t nb,
                                   double *ks, double *w)
 {
@@ -106,7 +90,9 @@ kn_status kn_wasserstein(const double *a, size_t na, const double *b, size_t nb,
     size_t ma = 0, mb = 0;
     double *sa = kn__sorted_present(a, na, &ma), *sb = kn__sorted_present(b, nb, &mb);
     kn_status e = sa && sb ? KN_OK : KN_ERR_NOMEM;
-    *out = e == KN_OK && ma && mb ? wasserstein_sorted(sa, ma, sb, mb) : NAN;
+    double ks = 0;
+    *out = NAN;
+    if (e == KN_OK && ma && mb) ks_wasserstein_sorted(sa, ma, sb, mb, &ks, out);
     kn_free(sa), kn_free(sb);
     return e;
 }
