@@ -44,8 +44,13 @@ void kn__serve_snap_put(kn__serve_snap *sn)
 kn__serve_snap *kn__serve_slot_swap(kn__serve_slot *sl, kn__snap_role role, kn__serve_snap *nw)
 {
     kn__serve_snap *old = atomic_exchange(&sl->snap[role], nw);
-    unsigned e = atomic_fetch_add(&sl->epoch, 1) & 1u;
-    while (atomic_load(&sl->acq[e])) sched_yield();
+    atomic_fetch_add(&sl->epoch, 1);
+    /* both halves: a reader that read the epoch just before the last flip
+     * counts itself in the half the writer has already waited for, and
+     * may still load the pointer this swap replaced (TSan caught it
+     * freeing a version under such a reader); a reader's section is a few
+     * instructions, so both halves empty at once soon */
+    while (atomic_load(&sl->acq[0]) || atomic_load(&sl->acq[1])) sched_yield();
     return old;
 }
 
