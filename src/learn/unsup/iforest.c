@@ -104,6 +104,13 @@ typedef struct if_state {
     double threshold, norm; /* norm = c(psi) */
     size_t *offset;         /* n_trees + 1 */
     if_node *node;
+    /* made from node for scoring (make_walk), never saved: every node an
+     * inner one, a leaf sending every row to itself (threshold +inf,
+     * feature 0, left itself), so that a row takes exactly depth[t] steps
+     * down tree t without a test; leaf[k] is node k's path length */
+    if_node *walk;
+    double *leaf;
+    uint32_t *depth;
 } if_state;
 
 static void if_free(void *v)
@@ -112,7 +119,41 @@ static void if_free(void *v)
     if (!s) return;
     kn_free(s->offset);
     kn_free(s->node);
+    kn_free(s->walk);
+    kn_free(s->leaf);
+    kn_free(s->depth);
     kn_free(s);
+}
+
+/* s->walk, s->leaf and s->depth from s->node (children follow their
+ * parent: the fit and the loader make sure of it). */
+static kn_status make_walk(if_state *s)
+{
+    size_t total = s->offset[s->n_trees];
+    s->walk = kn_malloc((total ? total : 1) * sizeof *s->walk);
+    s->leaf = kn_calloc(total ? total : 1, sizeof *s->leaf);
+    s->depth = kn_calloc(s->n_trees, sizeof *s->depth);
+    uint32_t *at = kn_calloc(total ? total : 1, sizeof *at); /* each node's depth */
+    if (!s->walk || !s->leaf || !s->depth || !at) {
+        kn_free(at);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t t = 0; t < s->n_trees; t++) {
+        size_t base = s->offset[t], nn = s->offset[t + 1] - base;
+        for (size_t k = 0; k < nn; k++) {
+            const if_node *nd = &s->node[base + k];
+            if (nd->feature < 0) {
+                s->walk[base + k] = (if_node){INFINITY, 0, (int32_t)k};
+                s->leaf[base + k] = nd->value;
+                if (at[base + k] > s->depth[t]) s->depth[t] = at[base + k];
+            } else {
+                s->walk[base + k] = *nd;
+                at[base + (size_t)nd->left] = at[base + (size_t)nd->left + 1] = at[base + k] + 1;
+            }
+        }
+    }
+    kn_free(at);
+    return KN_OK;
 }
 
 /* Mean path length of an unsuccessful search among n rows. */
@@ -268,9 +309,11 @@ enum { SCORE_BLOCK = 8 };
 
 /* Scores rows of d into out (sklearn's score_samples). A row's walk down a
  * tree is a chain of dependent loads; SCORE_BLOCK rows walk each tree side
- * by side so that their loads overlap (2-3x faster than one row at a
- * time). Each row still adds its trees' path lengths in tree order: the
- * same bits. */
+ * by side so that their loads overlap, and every row takes the tree's
+ * full depth of steps through s->walk (a leaf keeps a row where it is),
+ * which spares a test per row and step (about 2x fewer instructions than
+ * stopping each row at its leaf). Each row still adds its trees' path
+ * lengths in tree order: the same bits. */
 static kn_status score_rows(const if_state *s, const kn_dataset *d, double *out)
 {
     size_t n = d->n, p = s->p, n_blocks = (n + SCORE_BLOCK - 1) / SCORE_BLOCK;
@@ -282,19 +325,15 @@ static kn_status score_rows(const if_state *s, const kn_dataset *d, double *out)
         size_t i0 = b * SCORE_BLOCK, m = n - i0 < SCORE_BLOCK ? n - i0 : SCORE_BLOCK;
         double sum[SCORE_BLOCK] = {0};
         for (size_t t = 0; t < s->n_trees; t++) {
-            const if_node *tree = s->node + s->offset[t];
-            const if_node *nd[SCORE_BLOCK];
-            for (size_t r = 0; r < m; r++) nd[r] = tree;
-            for (int walking = 1; walking;) {
-                walking = 0;
+            const if_node *tree = s->walk + s->offset[t];
+            int32_t at[SCORE_BLOCK] = {0};
+            for (uint32_t step = 0; step < s->depth[t]; step++)
                 for (size_t r = 0; r < m; r++) {
-                    const if_node *at = nd[r];
-                    if (at->feature < 0) continue;
-                    nd[r] = tree + at->left + (col[at->feature][i0 + r] > at->value ? 1 : 0);
-                    walking = 1;
+                    const if_node *nd = tree + at[r];
+                    at[r] = nd->left + (col[nd->feature][i0 + r] > nd->value ? 1 : 0);
                 }
-            }
-            for (size_t r = 0; r < m; r++) sum[r] += nd[r]->value;
+            const double *leaf = s->leaf + s->offset[t];
+            for (size_t r = 0; r < m; r++) sum[r] += leaf[at[r]];
         }
         for (size_t r = 0; r < m; r++)
             out[i0 + r] = -exp2(-(sum[r] / (double)s->n_trees) / s->norm);
@@ -368,10 +407,11 @@ static kn_status if_fit(kn_model *m, const kn_dataset *d)
             memcpy(s->node + s->offset[t], trees[t].node, trees[t].n * sizeof *s->node);
             s->offset[t + 1] = s->offset[t] + trees[t].n;
         }
+        first = make_walk(s);
         double q;
         (void)parse_contamination(par->contamination, &q);
         s->threshold = -0.5;
-        if (q > 0) {
+        if (q > 0 && first == KN_OK) {
             double *sc = kn_malloc(n * sizeof *sc);
             if (!sc)
                 first = KN_ERR_NOMEM;
@@ -486,6 +526,7 @@ static kn_status if_load(kn_model *m, kn_rbuf *r)
         }
         s->offset[t + 1] = base + nn;
     }
+    if (e == KN_OK) e = make_walk(s);
     if (e != KN_OK) {
         if_free(s);
         return e;
