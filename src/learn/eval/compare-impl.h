@@ -12,6 +12,10 @@
 double *kn__sorted_present(const double *v, size_t n, size_t *m);
 /* The KS distance D over sorted non-empty a and b, ties stepped over together. */
 double kn__ks_sorted(const double *a, size_t na, const double *b, size_t nb);
+/* The same D into *ks and the Wasserstein distance (the integral of the
+ * CDFs' gap) into *w, in one walk over both. */
+void kn__ks_wasserstein_sorted(const double *a, size_t na, const double *b, size_t nb, double *ks,
+                               double *w);
 /* The p-value of a KS distance d between ma and mb present values, as
  * kn_ks_2samp_auto: exact (d rounded to the lattice, into *d_out) up to
  * 10,000 values a side, else kstwo (ks_dist.c). */

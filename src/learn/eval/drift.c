@@ -60,31 +60,6 @@ double kn_js_distance(const double *p, const double *q, size_t k)
     return sqrt(js > 0 ? js : 0);
 }
 
-/* The KS statistic and the Wasserstein distance of sorted non-empty a and
- * b in one walk over their distinct values (a server tests every column of
- * every window): after each value x, i and j count the values <= x; the
- * KS gap is |i / na - j / nb| there, and that gap times the distance to the
- * next value is the Wasserstein integral's step (the KS statistic is
- * kn__ks_sorted's, bit for bit). */
-static void ks_wasserstein_sorted(const double *a, size_t na, const double *b, size_t nb,
-                                  double *ks, double *w)
-{
-    size_t i = 0, j = 0;
-    double d = 0, sum = 0, x = a[0] < b[0] ? a[0] : b[0];
-    for (;;) {
-        while (i < na && a[i] <= x) i++;
-        while (j < nb && b[j] <= x) j++;
-        double gap = fabs((double)i / (double)na - (double)j / (double)nb);
-        if (gap > d) d = gap;
-        if (i == na && j == nb) break;
-        double next = i == na ? b[j] : j == nb ? a[i] : a[i] < b[j] ? a[i] : b[j];
-        sum += gap * (next - x);
-        x = next;
-    }
-    *ks = d;
-    *w = sum;
-}
-
 kn_status kn_wasserstein(const double *a, size_t na, const double *b, size_t nb, double *out)
 {
     size_t ma = 0, mb = 0;
@@ -92,7 +67,7 @@ kn_status kn_wasserstein(const double *a, size_t na, const double *b, size_t nb,
     kn_status e = sa && sb ? KN_OK : KN_ERR_NOMEM;
     double ks = 0;
     *out = NAN;
-    if (e == KN_OK && ma && mb) ks_wasserstein_sorted(sa, ma, sb, mb, &ks, out);
+    if (e == KN_OK && ma && mb) kn__ks_wasserstein_sorted(sa, ma, sb, mb, &ks, out);
     kn_free(sa), kn_free(sb);
     return e;
 }
@@ -130,7 +105,7 @@ static kn_status numbers(const double *va, size_t na, const double *vb, size_t n
     if (e == KN_OK && ma && mb) {
         *tested = 1;
         double ks = 0;
-        ks_wasserstein_sorted(ra, ma, rb, mb, &ks, &out->wasserstein);
+        kn__ks_wasserstein_sorted(ra, ma, rb, mb, &ks, &out->wasserstein);
         e = kn__ks_p(ks, ma, mb, o->ks_exact_cells, &out->ks_d, &out->ks_p);
         out->p = out->ks_p;
         if (e == KN_OK) e = kn__psi_sorted(ra, ma, na, rb, mb, nb, o->bins, &out->psi, &bins);
@@ -264,7 +239,7 @@ kn_status kn_drift_numbers_sample(const char *name, const double *sample, size_t
         size_t bins = 0;
         *tested = 1;
         double ks = 0;
-        ks_wasserstein_sorted(sample, m, rb, mb, &ks, &out->wasserstein);
+        kn__ks_wasserstein_sorted(sample, m, rb, mb, &ks, &out->wasserstein);
         e = kn__ks_p(ks, n_present, mb, o.ks_exact_cells, &out->ks_d, &out->ks_p);
         out->p = out->ks_p;
         if (e == KN_OK)
