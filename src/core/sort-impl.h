@@ -9,7 +9,7 @@
 
 /* v[0..n) ascending. NaN must not occur (callers drop missing values
  * first); equal values keep no particular order (not stable: doubles that
- * compare equal are interchangeable, -0.0 and 0.0 aside). */
+ * compare equal are interchangeable; -0.0 may come before or after 0.0). */
 void kn__sort_doubles(double *v, size_t n);
 
 #endif

@@ -1,11 +1,13 @@
 /* core: kn__sort_doubles against qsort on shapes that break naive
  * quicksorts (sorted, reversed, all equal, few distinct, organ pipe,
- * random) at sizes around the insertion-sort cut-off and large. */
+ * random, signs and magnitudes from subnormal to infinite) at sizes
+ * around the insertion-sort and radix-sort cut-offs and large. */
 #include "test_util.h"
 
 #include "core/sort-impl.h"
 #include "kiln/rng.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,14 @@ static void fill(double *v, size_t n, int shape, kn_rng *r)
         case 4:
             v[i] = (double)(i < n / 2 ? i : n - i);
             break;
+        case 5: { /* the radix sort's keys: every byte varies, both signs */
+            static const double odd[] = {INFINITY, -INFINITY, 4.9e-324, -4.9e-324,
+                                         1e300,    -1e300,    -0.0};
+            double u = kn_rng_uniform(r);
+            v[i] = u < 0.1 ? odd[kn_rng_below(r, 7)]
+                           : ldexp(u * 2 - 1, (int)kn_rng_below(r, 200) - 100);
+            break;
+        }
         default:
             v[i] = kn_rng_uniform(r) * 2 - 1;
             break;
@@ -44,7 +54,8 @@ static void fill(double *v, size_t n, int shape, kn_rng *r)
 static void sorts_like_qsort(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 33, 100, 1000, 4097, 100000};
+    static const size_t sizes[] = {0,   1,   2,   3,   15,   16,   17,    33,
+                                   100, 255, 256, 257, 1000, 4097, 100000};
     kn_rng r;
     kn_rng_init(&r, 11);
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
@@ -52,7 +63,7 @@ static void sorts_like_qsort(void **state)
         double *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
         assert_non_null(a);
         assert_non_null(b);
-        for (int shape = 0; shape < 6; shape++) {
+        for (int shape = 0; shape < 7; shape++) {
             fill(a, n, shape, &r);
             if (n) memcpy(b, a, n * sizeof *a);
             kn__sort_doubles(a, n);
