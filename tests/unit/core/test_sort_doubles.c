@@ -1,7 +1,7 @@
 /* core: kn__sort_doubles against qsort on shapes that break naive
  * quicksorts (sorted, reversed, all equal, few distinct, organ pipe,
- * random, signs and magnitudes from subnormal to infinite) at sizes
- * around the insertion-sort and radix-sort cut-offs and large. */
+ * random, signs and magnitudes from subnormal to infinite, an outlier) at sizes
+ * around the insertion-sort and bucket-sort cut-offs and large. */
 #include "test_util.h"
 
 #include "core/sort-impl.h"
@@ -44,6 +44,9 @@ static void fill(double *v, size_t n, int shape, kn_rng *r)
                            : ldexp(u * 2 - 1, (int)kn_rng_below(r, 200) - 100);
             break;
         }
+        case 6: /* one outlier: the rest in the bucket sort's first bucket */
+            v[i] = i == n / 3 ? 1e12 : kn_rng_uniform(r);
+            break;
         default:
             v[i] = kn_rng_uniform(r) * 2 - 1;
             break;
@@ -63,7 +66,7 @@ static void sorts_like_qsort(void **state)
         double *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
         assert_non_null(a);
         assert_non_null(b);
-        for (int shape = 0; shape < 7; shape++) {
+        for (int shape = 0; shape < 8; shape++) {
             fill(a, n, shape, &r);
             if (n) memcpy(b, a, n * sizeof *a);
             kn__sort_doubles(a, n);
