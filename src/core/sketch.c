@@ -32,19 +32,22 @@ typedef struct level {
     int sorted; /* levels above 0 stay sorted unless a merge appended to them */
 } level;
 
+/* What an add reads comes first, in one cache line (a server adds to one
+ * sketch per numeric input per request; everything else in the request
+ * evicts them between requests). */
 struct kn_kll {
-    unsigned k;
     uint64_t n;
     double min, max;
+    uint64_t block_pos, block_pick; /* in the block of 2^bottom values: the next one's
+                                       place, and the place of the one kept */
+    size_t bottom, want_bottom;     /* new items go to level bottom; the levels under
+                                       want_bottom are at the minimum width */
     level *lv;
+    size_t held, total_cap; /* items retained, all levels; their capacity */
     size_t n_levels, lv_cap;
-    size_t held;                       /* items retained, all levels */
-    size_t cap[MAX_LEVELS], total_cap; /* per level and in all, for n_levels */
-    size_t bottom, want_bottom;        /* new items go to level bottom; the levels under
-                                          want_bottom are at the minimum width */
-    uint64_t block_pos, block_pick;    /* in the block of 2^bottom values: the next one's
-                                          place, and the place of the one kept */
+    unsigned k;
     kn_rng rng;
+    size_t cap[MAX_LEVELS]; /* per level, for n_levels */
 };
 
 /* The capacity of level h of a sketch with H levels: k (2/3)^(H-1-h),
