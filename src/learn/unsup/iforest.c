@@ -305,38 +305,43 @@ static size_t sample_size(const if_params *par, size_t n)
     return psi;
 }
 
-enum { SCORE_BLOCK = 8 };
+enum { SCORE_BLOCK = 8, SCORE_CHUNK = 256 };
 
-/* Scores rows of d into out (sklearn's score_samples). A row's walk down a
- * tree is a chain of dependent loads; SCORE_BLOCK rows walk each tree side
- * by side so that their loads overlap, and every row takes the tree's
- * full depth of steps through s->walk (a leaf keeps a row where it is),
- * which spares a test per row and step (about 2x fewer instructions than
- * stopping each row at its leaf). Each row still adds its trees' path
- * lengths in tree order: the same bits. */
+/* Scores rows of d into out (sklearn's score_samples). Rows go in chunks
+ * of SCORE_CHUNK (the chunks in parallel): each tree is walked by all of a
+ * chunk's rows before the next tree, so its nodes stay in the cache (a
+ * forest of 100 trees of 256 rows is about 800 KB). A row's walk down a
+ * tree is a chain of dependent loads; SCORE_BLOCK rows walk side by side
+ * so that their loads overlap, and every row takes the tree's full depth
+ * of steps through s->walk (a leaf keeps a row where it is), which spares
+ * a test per row and step. Each row still adds its trees' path lengths in
+ * tree order: the same bits. */
 static kn_status score_rows(const if_state *s, const kn_dataset *d, double *out)
 {
-    size_t n = d->n, p = s->p, n_blocks = (n + SCORE_BLOCK - 1) / SCORE_BLOCK;
+    size_t n = d->n, p = s->p, n_chunks = (n + SCORE_CHUNK - 1) / SCORE_CHUNK;
     const double **col = kn_malloc((p ? p : 1) * sizeof *col);
     if (!col) return KN_ERR_NOMEM;
     for (size_t j = 0; j < p; j++) col[j] = kn_dataset_column(d, j);
 #pragma omp parallel for schedule(static) if (n * s->n_trees > 100000)
-    for (size_t b = 0; b < n_blocks; b++) {
-        size_t i0 = b * SCORE_BLOCK, m = n - i0 < SCORE_BLOCK ? n - i0 : SCORE_BLOCK;
-        double sum[SCORE_BLOCK] = {0};
+    for (size_t c = 0; c < n_chunks; c++) {
+        size_t c0 = c * SCORE_CHUNK, cn = n - c0 < SCORE_CHUNK ? n - c0 : SCORE_CHUNK;
+        double sum[SCORE_CHUNK] = {0};
         for (size_t t = 0; t < s->n_trees; t++) {
             const if_node *tree = s->walk + s->offset[t];
-            int32_t at[SCORE_BLOCK] = {0};
-            for (uint32_t step = 0; step < s->depth[t]; step++)
-                for (size_t r = 0; r < m; r++) {
-                    const if_node *nd = tree + at[r];
-                    at[r] = nd->left + (col[nd->feature][i0 + r] > nd->value ? 1 : 0);
-                }
             const double *leaf = s->leaf + s->offset[t];
-            for (size_t r = 0; r < m; r++) sum[r] += leaf[at[r]];
+            for (size_t b0 = 0; b0 < cn; b0 += SCORE_BLOCK) {
+                size_t i0 = c0 + b0, m = cn - b0 < SCORE_BLOCK ? cn - b0 : SCORE_BLOCK;
+                int32_t at[SCORE_BLOCK] = {0};
+                for (uint32_t step = 0; step < s->depth[t]; step++)
+                    for (size_t r = 0; r < m; r++) {
+                        const if_node *nd = tree + at[r];
+                        at[r] = nd->left + (col[nd->feature][i0 + r] > nd->value ? 1 : 0);
+                    }
+                for (size_t r = 0; r < m; r++) sum[b0 + r] += leaf[at[r]];
+            }
         }
-        for (size_t r = 0; r < m; r++)
-            out[i0 + r] = -exp2(-(sum[r] / (double)s->n_trees) / s->norm);
+        for (size_t r = 0; r < cn; r++)
+            out[c0 + r] = -exp2(-(sum[r] / (double)s->n_trees) / s->norm);
     }
     kn_free((void *)col);
     return KN_OK;
