@@ -305,7 +305,7 @@ static size_t sample_size(const if_params *par, size_t n)
     return psi;
 }
 
-enum { SCORE_BLOCK = 8, SCORE_CHUNK = 256 };
+enum { SCORE_BLOCK = 16, SCORE_CHUNK = 256 };
 
 /* Scores rows of d into out (sklearn's score_samples). Rows go in chunks
  * of SCORE_CHUNK (the chunks in parallel): each tree is walked by all of a
@@ -332,11 +332,18 @@ static kn_status score_rows(const if_state *s, const kn_dataset *d, double *out)
             for (size_t b0 = 0; b0 < cn; b0 += SCORE_BLOCK) {
                 size_t i0 = c0 + b0, m = cn - b0 < SCORE_BLOCK ? cn - b0 : SCORE_BLOCK;
                 int32_t at[SCORE_BLOCK] = {0};
-                for (uint32_t step = 0; step < s->depth[t]; step++)
-                    for (size_t r = 0; r < m; r++) {
-                        const if_node *nd = tree + at[r];
-                        at[r] = nd->left + (col[nd->feature][i0 + r] > nd->value ? 1 : 0);
-                    }
+                if (m == SCORE_BLOCK) /* a constant count: unrolled, at[] in registers */
+                    for (uint32_t step = 0; step < s->depth[t]; step++)
+                        for (size_t r = 0; r < SCORE_BLOCK; r++) {
+                            const if_node *nd = tree + at[r];
+                            at[r] = nd->left + (col[nd->feature][i0 + r] > nd->value ? 1 : 0);
+                        }
+                else
+                    for (uint32_t step = 0; step < s->depth[t]; step++)
+                        for (size_t r = 0; r < m; r++) {
+                            const if_node *nd = tree + at[r];
+                            at[r] = nd->left + (col[nd->feature][i0 + r] > nd->value ? 1 : 0);
+                        }
                 for (size_t r = 0; r < m; r++) sum[b0 + r] += leaf[at[r]];
             }
         }
