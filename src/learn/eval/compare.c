@@ -117,7 +117,7 @@ void kn__ks_wasserstein_sorted(const double *a, size_t na, const double *b, size
         double va = i < na ? a[i < na ? i : na - 1] : INFINITY;
         double vb = j < nb ? b[j < nb ? j : nb - 1] : INFINITY;
         int take_a = (i < na) & ((j >= nb) | (va <= vb)); /* +inf values are data too */
-        double v = take_a ? va : vb;
+        double v = va < vb ? va : vb; /* (a minsd: no branch) the value taken, whichever side */
         int64_t g = (int64_t)i * inb - (int64_t)j * ina;
         g = g < 0 ? -g : g;
         most = v > x && g > most ? g : most;
