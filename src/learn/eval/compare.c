@@ -99,32 +99,82 @@ double *kn__sorted_present(const double *v, size_t n, size_t *m)
     return s;
 }
 
+/* A walk over the merged values of sorted a and b (a's first on a tie):
+ * after i of a and j of b, x the last value taken; the largest gap
+ * numerator seen and the Wasserstein sum so far. */
+typedef struct ks_walk {
+    size_t i, j;
+    double x, sum;
+    int64_t most;
+} ks_walk;
+
+/* One value of a or b, the lesser, without a branch on the data (a
+ * merge's comparisons are coin flips to the branch predictor): an
+ * exhausted side reads as +inf. Before taking value v above the last
+ * taken x, i and j count the values <= x, so |i nb - j na| / (na nb) is
+ * the CDFs' gap there and on [x, v); a step within a run of equal values
+ * adds a zero width and is no CDF point. The numerator is an exact
+ * integer. */
+static inline void ks_step(ks_walk *w, const double *a, size_t na, const double *b, size_t nb)
+{
+    size_t i = w->i, j = w->j;
+    double va = i < na ? a[i < na ? i : na - 1] : INFINITY;
+    double vb = j < nb ? b[j < nb ? j : nb - 1] : INFINITY;
+    int take_a = (i < na) & ((j >= nb) | (va <= vb)); /* +inf values are data too */
+    double v = va < vb ? va : vb; /* (a minsd) the value taken, whichever side */
+    int64_t g = (int64_t)i * (int64_t)nb - (int64_t)j * (int64_t)na;
+    g = g < 0 ? -g : g;
+    w->most = v > w->x && g > w->most ? g : w->most;
+    w->sum += v > w->x ? (double)g * (v - w->x) : 0; /* (-inf - -inf would be NaN) */
+    w->i = i + (size_t)take_a;
+    w->j = j + (size_t)!take_a;
+    w->x = v;
+}
+
+/* The walk's state after d of the na + nb steps (the merge path's split:
+ * a[i - 1] is among the first d taken when b[d - i] is not less). */
+static ks_walk ks_walk_at(const double *a, size_t na, const double *b, size_t nb, size_t d)
+{
+    size_t lo = d > nb ? d - nb : 0, hi = d < na ? d : na;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (d - mid >= nb || a[mid - 1] <= b[d - mid])
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    ks_walk w = {lo, d - lo, a[0] < b[0] ? a[0] : b[0], 0, 0};
+    if (d) { /* the last value taken: the greater of the last of each side */
+        double xa = lo ? a[lo - 1] : -INFINITY, xb = d - lo ? b[d - lo - 1] : -INFINITY;
+        w.x = xa > xb ? xa : xb;
+    }
+    return w;
+}
+
+enum { KS_LANES = 4 };
+
 void kn__ks_wasserstein_sorted(const double *a, size_t na, const double *b, size_t nb, double *ks,
                                double *w)
 {
-    /* One value of a or b per step, the lesser (a's on a tie), without a
-     * branch on the data (a merge's comparisons are coin flips to the
-     * branch predictor): an exhausted side reads as +inf. Before taking
-     * value v above the last taken x, i and j count the values <= x, so
-     * |i nb - j na| / (na nb) is the CDFs' gap there and on [x, v); a step
-     * within a run of equal values adds a zero width and is no CDF point.
-     * The gap's numerator is an exact integer; one division at the end. */
-    const int64_t ina = (int64_t)na, inb = (int64_t)nb;
-    size_t i = 0, j = 0;
-    double x = a[0] < b[0] ? a[0] : b[0], sum = 0;
+    /* The merge cut in KS_LANES stretches of equal length walked side by
+     * side: each step waits on the last (its index), so one walk is bound
+     * by that chain; four independent ones overlap. The largest gap is
+     * the largest of the stretches'; the sum adds theirs in order. */
+    size_t total = na + nb, lanes = total >= 64 ? KS_LANES : 1, len = total / lanes;
+    ks_walk lane[KS_LANES];
+    for (size_t k = 0; k < lanes; k++) lane[k] = ks_walk_at(a, na, b, nb, k * len);
+    if (lanes == KS_LANES)
+        for (size_t step = 0; step < len; step++)
+            for (size_t k = 0; k < KS_LANES; k++) ks_step(&lane[k], a, na, b, nb);
+    else
+        for (size_t step = 0; step < len; step++) ks_step(&lane[0], a, na, b, nb);
+    for (size_t step = lanes * len; step < total; step++) /* the last stretch's rest */
+        ks_step(&lane[lanes - 1], a, na, b, nb);
     int64_t most = 0;
-    for (size_t step = 0; step < na + nb; step++) {
-        double va = i < na ? a[i < na ? i : na - 1] : INFINITY;
-        double vb = j < nb ? b[j < nb ? j : nb - 1] : INFINITY;
-        int take_a = (i < na) & ((j >= nb) | (va <= vb)); /* +inf values are data too */
-        double v = va < vb ? va : vb; /* (a minsd: no branch) the value taken, whichever side */
-        int64_t g = (int64_t)i * inb - (int64_t)j * ina;
-        g = g < 0 ? -g : g;
-        most = v > x && g > most ? g : most;
-        sum += v > x ? (double)g * (v - x) : 0; /* (-inf - -inf would be NaN) */
-        i += (size_t)take_a;
-        j += (size_t)!take_a;
-        x = v;
+    double sum = 0;
+    for (size_t k = 0; k < lanes; k++) {
+        most = lane[k].most > most ? lane[k].most : most;
+        sum += lane[k].sum;
     }
     double cells = (double)na * (double)nb;
     *ks = (double)most / cells;

@@ -78,6 +78,59 @@ static void one_walk_same_numbers(void **state)
     kn_drift_col_free(&c);
 }
 
+/* KS and Wasserstein by their definitions: the CDFs counted at every
+ * value of either sample, and the gap times the distance to the next. */
+static void naive_ks_w(const double *a, size_t na, const double *b, size_t nb, double *ks,
+                       double *w)
+{
+    double *u = kn_malloc((na + nb) * sizeof *u);
+    assert_non_null(u);
+    memcpy(u, a, na * sizeof *u);
+    memcpy(u + na, b, nb * sizeof *u);
+    for (size_t i = 1; i < na + nb; i++) /* insertion sort: small */
+        for (size_t k = i; k > 0 && u[k - 1] > u[k]; k--) {
+            double t = u[k];
+            u[k] = u[k - 1], u[k - 1] = t;
+        }
+    *ks = *w = 0;
+    for (size_t k = 0; k < na + nb; k++) {
+        size_t ca = 0, cb = 0;
+        for (size_t i = 0; i < na; i++) ca += a[i] <= u[k];
+        for (size_t i = 0; i < nb; i++) cb += b[i] <= u[k];
+        double gap = fabs((double)ca / (double)na - (double)cb / (double)nb);
+        if (gap > *ks) *ks = gap;
+        if (k + 1 < na + nb) *w += gap * (u[k + 1] - u[k]);
+    }
+    kn_free(u);
+}
+
+/* The walk in four stretches side by side (compare.c) against the
+ * definitions, on sizes around its cut-off, with and without ties. */
+static void walk_matches_definition(void **state)
+{
+    (void)state;
+    uint64_t s = 11;
+    for (size_t round = 0; round < 60; round++) {
+        size_t na = 1 + round % 7 * 23, nb = 1 + round * 13 % 97;
+        int ties = round % 3 == 0;
+        double a[200], b[200];
+        for (size_t i = 0; i < na + nb; i++) {
+            s = s * 6364136223846793005u + 1442695040888963407u;
+            double v = ties ? (double)(s >> 60) : (double)(s >> 11) / 9007199254740992.0;
+            if (i < na)
+                a[i] = v;
+            else
+                b[i - na] = v + (round % 2 ? 0.25 : 0);
+        }
+        double d, p, w, nd, nw;
+        kn_ks_2samp(a, na, b, nb, &d, &p);
+        KN_CHECK(kn_wasserstein(a, na, b, nb, &w));
+        naive_ks_w(a, na, b, nb, &nd, &nw);
+        near(d, nd, 1e-14);
+        near(w, nw, 1e-12);
+    }
+}
+
 static void distances(void **state)
 {
     (void)state;
@@ -133,6 +186,7 @@ int main(void)
         cmocka_unit_test(kstwo_branches),
         cmocka_unit_test(distances),
         cmocka_unit_test(one_walk_same_numbers),
+        cmocka_unit_test(walk_matches_definition),
         cmocka_unit_test(report_flags_the_shift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
