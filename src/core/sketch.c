@@ -125,12 +125,16 @@ static kn_status compact(kn_kll *s, size_t h)
     const double *run = v + first + (size_t)(bits >> 63); /* every other of v[first..first+m) */
     size_t n_up = m / 2;
     if (up->sorted || !up->len) { /* merge the sorted run in from the back */
+        /* without a branch on the values (a merge's comparisons are coin
+         * flips to the branch predictor); the items are finite, so an
+         * exhausted level reads as -inf */
         size_t i = up->len, j = n_up, out = up->len + n_up;
         while (j > 0) {
-            if (i > 0 && up->v[i - 1] > run[2 * (j - 1)])
-                up->v[--out] = up->v[--i];
-            else
-                up->v[--out] = run[2 * (--j)];
+            double a = i > 0 ? up->v[i > 0 ? i - 1 : 0] : -INFINITY, b = run[2 * (j - 1)];
+            int take_up = a > b;
+            up->v[--out] = take_up ? a : b;
+            i -= (size_t)take_up;
+            j -= (size_t)!take_up;
         }
         up->sorted = 1;
     } else {

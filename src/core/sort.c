@@ -1,4 +1,4 @@
-/* Sorting doubles (core/sort-impl.h). From 256 to 16,384 values, a bucket
+/* Sorting doubles (core/sort-impl.h). From 64 to 16,384 values, a bucket
  * sort by value (one bucket a value, spread over [min, max]), each bucket
  * then sorted by insertion: 15 against 55 ns a value for introsort on a
  * drift window's 1,000 fresh normal values (no comparison whose outcome
@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { BUCKET_MIN = 256, BUCKET_MAX = 16384, BUCKET_INSERTION_MAX = 32 };
+enum { BUCKET_MIN = 64, BUCKET_MAX = 16384, BUCKET_INSERTION_MAX = 32 };
 
 #define SHORT_RUN 16
 

@@ -249,7 +249,7 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         kn__drift_free(d);
         return e;
     }
-    pthread_mutex_init(&d->mu, NULL);
+    kn__serve_lock_init(&d->mu);
     pthread_cond_init(&d->idle, NULL);
     *out = d;
     return KN_OK;

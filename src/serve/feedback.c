@@ -77,7 +77,7 @@ kn_status kn__feedback_new(const kn__serve_model *m, size_t rows, size_t window,
     fb->regression = m->n_classes == 0;
     fb->binary = m->n_classes == 2;
     for (int i = 0; i < 4; i++) fb->cur[i] = fb->last[i] = NAN;
-    pthread_mutex_init(&fb->mu, NULL);
+    kn__serve_lock_init(&fb->mu);
     *out = fb;
     return KN_OK;
 }

@@ -105,7 +105,7 @@ kn_status kn__livestats_new(const kn__serve_inputs *in, size_t n_shards, kn__liv
             e = KN_ERR_NOMEM;
             break;
         }
-        pthread_mutex_init(&sh->mu, NULL);
+        kn__serve_lock_init(&sh->mu);
         ls->n_shards++;
         for (size_t j = 0; e == KN_OK && j < in->n; j++)
             e = acc_init(&sh->cols[j], in->types[j], (uint64_t)(s * in->n + j + 1));

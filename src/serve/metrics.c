@@ -43,7 +43,7 @@ static kn__serve_series *series_new(const char *model, const char *version)
 kn_status kn__serve_metrics_init(kn__serve_metrics *mt)
 {
     memset(mt, 0, sizeof *mt);
-    pthread_mutex_init(&mt->lock, NULL);
+    kn__serve_lock_init(&mt->lock);
     mt->series[0] = series_new("", "");
     if (!mt->series[0]) {
         pthread_mutex_destroy(&mt->lock);

@@ -396,6 +396,10 @@ void kn__serve_metrics_text(kn__serve_metrics *mt, kn__serve_slot *slots, size_t
  * A small number per thread (0, 1, ..., in the order threads first ask):
  * the shard a request thread writes to. */
 unsigned kn__serve_thread_slot(void);
+/* A mutex that spins a little before it sleeps (lock.c): for the locks
+ * request threads take on every row (drift ring, feedback ring, live
+ * statistics, metrics). */
+void kn__serve_lock_init(pthread_mutex_t *mu);
 
 /* New statistics of the input columns in (borrowed: in must outlive
  * them) in n_shards shards (one per request thread). */
