@@ -184,6 +184,9 @@ typedef struct kn_serve_opts {
                                 ceil(window / anomaly_rows)-th row the server receives), which
                                 bounds the forest's cost per window (default 256; 0: every
                                 row) */
+    double retrain_grace_s;  /* on stop, how long a running retrain: child may take to end
+                                before it is sent SIGTERM (then SIGKILL 10 s later); its
+                                incident is delivered with the outcome (default 60) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

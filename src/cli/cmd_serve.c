@@ -29,6 +29,7 @@ typedef struct serve_args {
     int no_anomalies; /* input anomalies per drift window */
     double anomaly_alpha;
     int64_t anomaly_rows;
+    double retrain_grace;
     const char *alerts;
     double ops_interval; /* operational anomalies */
     const char *ops_webhook;
@@ -107,6 +108,9 @@ static const cli_opt serve_opts[] = {
     CLI_OPT_INT(serve_args, anomaly_rows, "anomaly-rows", "N", "256", 0, 1e7,
                 "score at most about N rows of a drift window for input anomalies: a larger "
                 "window is scored on a systematic sample of its rows (0: every row)"),
+    CLI_OPT_NUM(serve_args, retrain_grace, "retrain-grace", "SECONDS", "60", 0, 86400,
+                "on stop, how long a running retrain: child may take to end before it is sent "
+                "SIGTERM (SIGKILL 10 s later); its incident is delivered with the outcome"),
     CLI_OPT_FLAG(serve_args, record_windows, "record-windows",
                  "record each finished drift window in the store's monitoring tables, as kiln "
                  "monitor check --record (kiln monitor alerts, kiln monitor report read them)"),
@@ -175,8 +179,9 @@ const cli_spec serve_spec = {
     "--feedback-window of labels), on a thread of their own: log and webhook sinks,\n"
     "one delivery per incident, per rule and scope (main, canary); a rule's retrain:\n"
     "runs this binary's kiln monitor retrain as a child process (one per model at a\n"
-    "time), and its incident is delivered with the result. Each window's rows are\n"
-    "also scored for input anomalies on that thread (--no-anomalies: off), as kiln\n"
+    "time; on stop it gets --retrain-grace seconds, then SIGTERM), and its incident\n"
+    "is delivered with the result. Each window's rows are also scored for input\n"
+    "anomalies on that thread (--no-anomalies: off), as kiln\n"
     "monitor anomalies does: an isolation forest fitted at load on the artifact's\n"
     "sample of its training rows (none in an older artifact: scoring is off, the\n"
     "log says so), and the window's anomalous share tested against the\n"
@@ -365,6 +370,7 @@ int cmd_serve(int argc, char **argv)
     o.anomalies = !a.no_anomalies;
     o.anomaly_alpha = a.anomaly_alpha;
     o.anomaly_rows = (size_t)a.anomaly_rows;
+    o.retrain_grace_s = a.retrain_grace;
     o.alerts = a.alerts;
     /* retrain: actions run this binary's kiln monitor retrain (the retrain
      * is the command line's: kiln run, the registry, the gate) */

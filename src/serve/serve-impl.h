@@ -510,9 +510,10 @@ void kn__anomwin_text(const kn__serve_model *const *models, size_t n_models, kn_
  * store's monitoring tables (store_dir, when record) and evaluates the
  * alert rules of cfg (taken over; NULL: none) with their sinks. Stopping
  * works off the queue first. */
-/* retrain_exe: the kiln binary a rule's retrain: runs (`monitor retrain`), or NULL. */
+/* retrain_exe: the kiln binary a rule's retrain: runs (`monitor retrain`), or NULL;
+ * grace_s: how long kn__watch_stop waits for a running one before stopping it. */
 kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg,
-                          const char *retrain_exe, kn__watch **out);
+                          const char *retrain_exe, double grace_s, kn__watch **out);
 void kn__watch_stop(kn__watch *w);
 /* Queue the test of d's copied window (kn__drift_run) for the thread,
  * keeping owner (a version's snapshot, or NULL) alive meanwhile: 1

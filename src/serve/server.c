@@ -83,6 +83,7 @@ void kn_serve_opts_default(kn_serve_opts *o)
     o->anomalies = 1;
     o->anomaly_alpha = 0.001;
     o->anomaly_rows = 256;
+    o->retrain_grace_s = 60;
 }
 
 static unsigned long long elapsed_us(const struct timespec *t0)
@@ -1044,7 +1045,7 @@ kn_status kn_server_start(kn_server *s)
         kn_status e = kn__serve_alerts_check(s->alerts, s->o.alerts, &s->o, s->slots, s->n_slots);
         if (e == KN_OK)
             e = kn__watch_start(s->store, s->o.record_windows, s->alerts, s->o.retrain_exe,
-                                &s->watch);
+                                s->o.retrain_grace_s, &s->watch);
         s->alerts = NULL; /* the watcher's (freed by it, also when it did not start) */
         if (e != KN_OK) return e;
     }

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <jansson.h>
 #include <math.h>
 #include <spawn.h>
@@ -59,6 +60,8 @@ typedef struct retrain {
     char **argv;         /* the child's */
     char *result;        /* its JSON answer, once it ended (or NULL) */
     int status;          /* its exit status */
+    pid_t pid;           /* the child while it runs and is not reaped (under w->mu), else 0 */
+    int stopped;         /* the server's stop sent it a signal (under w->mu) */
 } retrain;
 
 struct kn__watch {
@@ -81,6 +84,7 @@ struct kn__watch {
     /* retrain: actions (under mu): the kiln binary, the store's folder as
      * given (NULL: the default), the ones running, and whether more may start */
     char *retrain_exe, *store_dir;
+    double grace_s; /* on stop: how long running retrains may take before SIGTERM */
     retrain *retrains;
     int no_retrains;
     /* counters (under mu) */
@@ -339,11 +343,25 @@ static void *retrain_main(void *arg)
         posix_spawn_file_actions_destroy(&fa);
         close(fd[1]);
         if (rc == 0) {
+            pthread_mutex_lock(&t->w->mu);
+            t->pid = pid;
+            pthread_mutex_unlock(&t->w->mu);
             t->result = read_all(fd[0]);
+            /* wait without reaping, forget the pid, then reap: kn__watch_stop
+             * may signal it meanwhile, never a reused pid */
+            siginfo_t info;
+            while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+            }
+            pthread_mutex_lock(&t->w->mu);
+            t->pid = 0;
+            pthread_mutex_unlock(&t->w->mu);
             int st = 0;
             while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
             }
             t->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+            if (WIFSIGNALED(st))
+                kn_log(KN_LOG_WARN, "serve: retrain of '%s' ended by signal %d", t->name,
+                       WTERMSIG(st));
         } else
             kn_log(KN_LOG_WARN, "serve: retrain of '%s': cannot start %s: %s", t->name, t->argv[0],
                    strerror(rc));
@@ -475,7 +493,10 @@ static void retrain_done(kn__watch *w, retrain *t)
     if (!json_is_object(res)) {
         json_decref(res);
         res = json_pack("{s:s, s:s, s:b}", "outcome", "failed", "reason",
-                        "kiln monitor retrain gave no result (see the server's standard error)",
+                        t->stopped ? "the server stopped: the retrain ran past --retrain-grace "
+                                     "and was stopped"
+                                   : "kiln monitor retrain gave no result (see the server's "
+                                     "standard error)",
                         "promoted", 0);
     }
     const char *outcome = json_string_value(json_object_get(res, "outcome"));
@@ -685,7 +706,7 @@ static void *tester_main(void *arg)
 }
 
 kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg,
-                          const char *retrain_exe, kn__watch **out)
+                          const char *retrain_exe, double grace_s, kn__watch **out)
 {
     kn__watch *w = kn_calloc(1, sizeof *w);
     if (!w) {
@@ -694,6 +715,7 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
     }
     w->cfg = cfg;
     w->retrain_exe = retrain_exe ? kn_strdup(retrain_exe) : NULL;
+    w->grace_s = grace_s > 0 ? grace_s : 0;
     w->store_dir = store_dir ? kn_strdup(store_dir) : NULL;
     size_t n = cfg ? cfg->n_rules : 0;
     w->incidents = kn_calloc(n + 1, sizeof *w->incidents);
@@ -735,10 +757,31 @@ void kn__watch_stop(kn__watch *w)
     pthread_mutex_unlock(&w->mu);
     if (w->testing) pthread_join(w->tester, NULL); /* tests every copy queued, first */
     /* the retrains running end first (their incidents go through the
-     * queue); none starts from now on */
+     * queue); none starts from now on. One still running after the grace
+     * period is sent SIGTERM (kiln run stops cleanly on it), SIGKILL 10 s
+     * later. */
     pthread_mutex_lock(&w->mu);
     w->no_retrains = 1;
+    if (w->retrains)
+        kn_log(KN_LOG_INFO, "serve: stopping: waiting up to %g s for the running retrain of '%s'",
+               w->grace_s, w->retrains->name);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int sent = 0; /* 0 none, 1 SIGTERM, 2 SIGKILL */
     while (w->retrains) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double waited = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+        int want = waited >= w->grace_s + 10 ? 2 : waited >= w->grace_s ? 1 : 0;
+        for (retrain *t = w->retrains; want > sent && t; t = t->next)
+            if (t->pid > 0) {
+                kn_log(KN_LOG_WARN,
+                       "serve: stopping: the retrain of '%s' still runs after %.0f s: %s", t->name,
+                       waited, want == 2 ? "SIGKILL" : "SIGTERM");
+                kill(t->pid, want == 2 ? SIGKILL : SIGTERM);
+                t->stopped = 1;
+            }
+        sent = want > sent ? want : sent;
         pthread_mutex_unlock(&w->mu);
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);

@@ -112,6 +112,38 @@ print("retrain from the server:", r["outcome"], r["version"], "; second rule:", 
 PY
 grep -q "retrain [0-9]* of 'concrete' promoted (version 2, promoted yes): v2 replaces v1" "$W/serve.err" ||
     fail "the server did not log the outcome: $(cat "$W/serve.err")"
+# on stop, a retrain still running after --retrain-grace is sent SIGTERM:
+# the server exits soon after, and the incident is still delivered once,
+# with the retrain's failure (a slow spec: 500,000 rounds; v1 served again,
+# whose reference the requests drift from)
+spec slow.yaml '{n_estimators: 500000, learning_rate: 0.001, max_leaves: 31, min_samples_leaf: 1}'
+sed 's/retrain.yaml/slow.yaml/' alerts.yaml | sed '/mix_moved_too/,/retrain:/d' > alerts_slow.yaml
+grep -q "slow.yaml" alerts_slow.yaml && ! grep -q mix_moved_too alerts_slow.yaml || fail "alerts_slow.yaml: $(cat alerts_slow.yaml)"
+rm -f "$W/got.jsonl"
+start_receiver "$HOOK" "$W/got.jsonl"
+start_server --model concrete@v1 --store st --threads 2 --drift-window 100 \
+    --alerts alerts_slow.yaml --retrain-grace 1
+for f in req0*.json; do
+    curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary "@$f" \
+        "$URL/v1/models/concrete:predict"
+done
+# the retrain runs as the server's child process
+for _ in $(seq 300); do pgrep -P "$SERVE_PID" > /dev/null && break; sleep 0.1; done
+pgrep -P "$SERVE_PID" > /dev/null || fail "no retrain started: $(cat "$W/serve.err")"
+t0=$(date +%s)
+stop_server
+[ $(($(date +%s) - t0)) -lt 30 ] || fail "the server took $(($(date +%s) - t0)) s to stop"
+grep -q "the retrain of 'concrete' still runs after [0-9]* s: SIGTERM" "$W/serve.err" ||
+    fail "no SIGTERM to the retrain logged: $(cat "$W/serve.err")"
+stop_receiver
+[ "$(posts)" = 1 ] || fail "$(posts) deliveries after the stopped retrain, wanted 1"
+$py - <<'PY' || fail "the delivery: $(cat got.jsonl)"
+import json
+a = json.loads(open("got.jsonl").readline())
+assert a["rule"] == "mix_moved" and a["retrain"]["promoted"] is False, a
+assert a["retrain"]["outcome"] == "failed" and "--retrain-grace" in a["retrain"]["reason"], a
+print("stopped retrain delivered:", a["retrain"].get("outcome"), "-", a["retrain"].get("reason"))
+PY
 # retrain: on a model served from a file is refused at the start, naming the rule
 "$KILN" -q train --data old.csv --target compressive_strength --model gbdt \
     --param n_estimators=10 --out c.kiln > /dev/null
