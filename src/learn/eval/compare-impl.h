@@ -6,6 +6,7 @@
 #define KILN_COMPARE_IMPL_H
 
 #include "kiln/compare.h"
+#include "kiln/drift.h"
 
 /* The present (non-NaN) values of v, sorted, into a new array (kn_free);
  * *m receives their count. NULL when out of memory. */
@@ -36,6 +37,24 @@ kn_status kn__psi_sorted(const double *ra, size_t ma, size_t na, const double *r
 kn_status kn__psi_sample(const double *ra, size_t ma, size_t na_present, size_t na,
                          const double *rb, size_t mb, size_t nb, size_t bins, double *psi,
                          size_t *n_bins);
+/* kn__psi_sample in two halves: the reference's edges and bin counts once
+ * (a server tests every window against the same reference), then any
+ * batch against them; the same numbers as kn__psi_sample. */
+typedef struct kn__psi_ref {
+    size_t bins, k, na; /* k distinct edges; na the reference's cells */
+    double *edges, *cr; /* k edges; k + 2 counts (the last: missing) */
+} kn__psi_ref;
+kn_status kn__psi_ref_make(const double *ra, size_t ma, size_t na_present, size_t na, size_t bins,
+                           kn__psi_ref *out);
+kn_status kn__psi_with_ref(const kn__psi_ref *r, const double *rb, size_t mb, size_t nb,
+                           double *psi, size_t *n_bins);
+void kn__psi_ref_free(kn__psi_ref *r);
+/* kn_drift_numbers_sample with the reference's PSI bins made already
+ * (pr, NULL: made here). */
+kn_status kn__drift_numbers_sample_psi(const char *name, const double *sample, size_t m,
+                                       size_t n_present, size_t na, const double *b, size_t nb,
+                                       const kn_drift_opts *o, const kn__psi_ref *pr,
+                                       kn_drift_col *out, int *tested);
 /* The values of a categorical or text column in two frames: per distinct
  * value (sorted by bytes) its count in a (r) and in b (c) and its text
  * (borrowed from the columns); missing cells, when either side has one,

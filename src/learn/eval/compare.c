@@ -258,38 +258,68 @@ kn_status kn__psi_sorted(const double *ra, size_t ma, size_t na, const double *r
     return kn__psi_sample(ra, ma, ma, na, rb, mb, nb, bins, psi, n_bins);
 }
 
+void kn__psi_ref_free(kn__psi_ref *r)
+{
+    kn_free(r->edges), kn_free(r->cr);
+    memset(r, 0, sizeof *r);
+}
+
+kn_status kn__psi_ref_make(const double *ra, size_t ma, size_t na_present, size_t na, size_t bins,
+                           kn__psi_ref *out)
+{
+    memset(out, 0, sizeof *out);
+    out->edges = kn_malloc((bins + 1) * sizeof *out->edges);
+    out->cr = kn_calloc(bins + 2, sizeof *out->cr);
+    if (!out->edges || !out->cr) {
+        kn__psi_ref_free(out);
+        return KN_ERR_NOMEM;
+    }
+    out->bins = bins;
+    out->na = na;
+    size_t k = 0; /* the reference's quantile edges (distinct) */
+    for (size_t q = 1; q < bins; q++) {
+        double x = ra[(size_t)((double)q / (double)bins * (double)(ma - 1))];
+        if (!k || x > out->edges[k - 1]) out->edges[k++] = x;
+    }
+    out->k = k;
+    size_t lo = 0; /* the first edge >= value: values ascend, so does it */
+    for (size_t i = 0; i < ma; i++) {
+        while (lo < k && out->edges[lo] < ra[i]) lo++;
+        out->cr[lo]++;
+    }
+    out->cr[k + 1] = (double)(na - na_present); /* missing */
+    if (na_present != ma) /* a sample: its counts stand for na_present values */
+        for (size_t i = 0; i <= k; i++) out->cr[i] *= (double)na_present / (double)ma;
+    return KN_OK;
+}
+
+kn_status kn__psi_with_ref(const kn__psi_ref *r, const double *rb, size_t mb, size_t nb,
+                           double *psi, size_t *n_bins)
+{
+    size_t k = r->k;
+    double *cc = kn_calloc(k + 2, sizeof *cc);
+    if (!cc) return KN_ERR_NOMEM;
+    size_t lo = 0;
+    for (size_t i = 0; i < mb; i++) {
+        while (lo < k && r->edges[lo] < rb[i]) lo++;
+        cc[lo]++;
+    }
+    cc[k + 1] = (double)(nb - mb); /* missing */
+    *psi = kn__psi(r->cr, cc, k + 2, (double)r->na, (double)nb);
+    *n_bins = k + 1 + (r->cr[k + 1] + cc[k + 1] > 0);
+    kn_free(cc);
+    return KN_OK;
+}
+
 kn_status kn__psi_sample(const double *ra, size_t ma, size_t na_present, size_t na,
                          const double *rb, size_t mb, size_t nb, size_t bins, double *psi,
                          size_t *n_bins)
 {
-    double *edges = kn_malloc((bins + 1) * sizeof *edges);
-    double *cr = kn_calloc(bins + 2, sizeof *cr), *cc = kn_calloc(bins + 2, sizeof *cc);
-    if (!edges || !cr || !cc) {
-        kn_free(edges), kn_free(cr), kn_free(cc);
-        return KN_ERR_NOMEM;
-    }
-    size_t k = 0; /* the reference's quantile edges (distinct) */
-    for (size_t q = 1; q < bins; q++) {
-        double x = ra[(size_t)((double)q / (double)bins * (double)(ma - 1))];
-        if (!k || x > edges[k - 1]) edges[k++] = x;
-    }
-    for (int side = 0; side < 2; side++) {
-        const double *s = side ? rb : ra;
-        size_t m = side ? mb : ma;
-        double *cnt = side ? cc : cr;
-        size_t lo = 0; /* the first edge >= value: values ascend, so does it */
-        for (size_t i = 0; i < m; i++) {
-            while (lo < k && edges[lo] < s[i]) lo++;
-            cnt[lo]++;
-        }
-        cnt[k + 1] = (double)(side ? nb - mb : na - na_present); /* missing */
-    }
-    if (na_present != ma) /* a sample: its counts stand for na_present values */
-        for (size_t i = 0; i <= k; i++) cr[i] *= (double)na_present / (double)ma;
-    *psi = kn__psi(cr, cc, k + 2, (double)na, (double)nb);
-    *n_bins = k + 1 + (cr[k + 1] + cc[k + 1] > 0);
-    kn_free(edges), kn_free(cr), kn_free(cc);
-    return KN_OK;
+    kn__psi_ref r;
+    kn_status e = kn__psi_ref_make(ra, ma, na_present, na, bins, &r);
+    if (e == KN_OK) e = kn__psi_with_ref(&r, rb, mb, nb, psi, n_bins);
+    kn__psi_ref_free(&r);
+    return e;
 }
 
 /* ---- columns ---- */

@@ -220,6 +220,15 @@ kn_status kn_drift_numbers_sample(const char *name, const double *sample, size_t
                                   size_t n_present, size_t na, const double *b, size_t nb,
                                   const kn_drift_opts *o_in, kn_drift_col *out, int *tested)
 {
+    return kn__drift_numbers_sample_psi(name, sample, m, n_present, na, b, nb, o_in, NULL, out,
+                                        tested);
+}
+
+kn_status kn__drift_numbers_sample_psi(const char *name, const double *sample, size_t m,
+                                       size_t n_present, size_t na, const double *b, size_t nb,
+                                       const kn_drift_opts *o_in, const kn__psi_ref *pr,
+                                       kn_drift_col *out, int *tested)
+{
     if ((m == 0) != (n_present == 0) || m > n_present || n_present > na)
         return kn_fail(KN_ERR_INVALID,
                        "kn_drift_numbers_sample: a sample of %zu of %zu present values among "
@@ -242,7 +251,9 @@ kn_status kn_drift_numbers_sample(const char *name, const double *sample, size_t
         kn__ks_wasserstein_sorted(sample, m, rb, mb, &ks, &out->wasserstein);
         e = kn__ks_p(ks, n_present, mb, o.ks_exact_cells, &out->ks_d, &out->ks_p);
         out->p = out->ks_p;
-        if (e == KN_OK)
+        if (e == KN_OK && pr && pr->bins == o.bins && pr->na == na)
+            e = kn__psi_with_ref(pr, rb, mb, nb, &out->psi, &bins);
+        else if (e == KN_OK)
             e = kn__psi_sample(sample, m, n_present, na, rb, mb, nb, o.bins, &out->psi, &bins);
         out->psi_threshold = psi_threshold(&o, na, nb, bins);
         out->score = fmax(out->psi, out->ks_d);

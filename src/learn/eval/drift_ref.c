@@ -21,6 +21,7 @@ typedef struct rcol {
     uint64_t present;
     size_t m;
     double *sample;
+    kn__psi_ref psi; /* the sample's PSI bins at the default count (bins 0: none yet) */
     /* text */
     uint64_t missing, other;
     size_t k;
@@ -39,9 +40,26 @@ static void rcol_free(rcol *c)
 {
     kn_free(c->name);
     kn_free(c->sample);
+    kn__psi_ref_free(&c->psi);
     for (size_t i = 0; c->values && i < c->k; i++) kn_free(c->values[i]);
     kn_free(c->values), kn_free(c->lens), kn_free(c->counts);
     memset(c, 0, sizeof *c);
+}
+
+/* The numeric columns' PSI bins at the default bin count, made once (the
+ * tests of each batch or served window reuse them). */
+static kn_status psi_bins(kn_drift_ref *r)
+{
+    kn_drift_opts o;
+    kn_drift_opts_default(&o);
+    kn_status e = KN_OK;
+    for (size_t j = 0; e == KN_OK && j < r->n; j++) {
+        rcol *c = &r->cols[j];
+        if (c->text || !c->m || c->psi.bins) continue;
+        e = kn__psi_ref_make(c->sample, c->m, (size_t)c->present, (size_t)c->cells, o.bins,
+                             &c->psi);
+    }
+    return e;
 }
 
 void kn_drift_ref_free(kn_drift_ref *r)
@@ -203,6 +221,7 @@ kn_status kn_drift_ref_build(const kn_frame *f, const char *const *names, size_t
         if (e == KN_OK)
             e = is_text(kn_column_type(col)) ? text_col(c, col, rows) : numeric_col(c, col, rows);
     }
+    if (e == KN_OK) e = psi_bins(r);
     if (e != KN_OK) {
         kn_drift_ref_free(r);
         return e;
@@ -223,7 +242,8 @@ kn_status kn_drift_ref_add_predictions(kn_drift_ref *r, const double *y, size_t 
     if (!classes) {
         size_t m = 0;
         double *s = kn__sorted_present(y, n, &m);
-        return s ? set_sample(c, s, m) : KN_ERR_NOMEM;
+        kn_status e = s ? set_sample(c, s, m) : KN_ERR_NOMEM;
+        return e == KN_OK ? psi_bins(r) : e;
     }
     c->text = 1;
     level *lv = kn_calloc(k, sizeof *lv);
@@ -406,6 +426,7 @@ kn_status kn_drift_ref_decode(const void *buf, size_t len, const char *what, kn_
     if (e == KN_OK && kn_rbuf_left(&b))
         e = kn_fail(KN_ERR_CORRUPT, "%s: %zu stray bytes after the drift reference", what,
                     kn_rbuf_left(&b));
+    if (e == KN_OK) e = psi_bins(r);
     if (e != KN_OK) {
         kn_drift_ref_free(r);
         return e;
@@ -485,8 +506,9 @@ kn_status kn_drift_ref_numbers(const kn_drift_ref *r, size_t j, const double *b,
     if (!r || j >= r->n || r->cols[j].text)
         return kn_fail(KN_ERR_INVALID, "kn_drift_ref_numbers: column %zu is not numeric", j);
     const rcol *c = &r->cols[j];
-    return kn_drift_numbers_sample(c->name, c->sample, c->m, (size_t)c->present, (size_t)c->cells,
-                                   b, n, o, out, tested);
+    return kn__drift_numbers_sample_psi(c->name, c->sample, c->m, (size_t)c->present,
+                                        (size_t)c->cells, b, n, o, c->psi.bins ? &c->psi : NULL,
+                                        out, tested);
 }
 
 /* Text column c against the batch column b: the reference's counts and the
