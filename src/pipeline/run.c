@@ -557,6 +557,7 @@ static kn_status split_part(kn__run_state *w)
     if (e == KN_OK && w->ens) { /* members and method against the task, before any fit */
         e = kn_pipeline_set_model(w->ens, m);
         m = NULL;
+        if (e == KN_OK) e = kn_pipeline_set_target(w->ens, w->s->target, NULL);
         if (e == KN_OK)
             e = kn__ensemble_check(w->ens, classify ? KN_TASK_CLASSIFICATION : KN_TASK_REGRESSION);
         if (e != KN_OK) e = kn_fail_prefix(e, "%s: ", w->s->path);
