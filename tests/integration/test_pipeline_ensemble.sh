@@ -15,8 +15,9 @@
 #      final ridge) = StackingRegressor / VotingRegressor, R^2 within 0.02;
 #   2. save -> load -> predict: kiln eval of the artifact on the held-out
 #      file gives the scores (accuracy and log-loss, every digit) the run
-#      computed in memory before saving; kiln predict and kiln serve (one
-#      row and a batch) answer the same classes;
+#      computed in memory before saving; kiln predict (from the file and
+#      from the registry) and kiln serve (one row and a batch) give the same
+#      classes and probabilities; kiln inspect names the members;
 #   3. the same spec, data and seed give the same artifact bytes on 1 and 2
 #      threads;
 #   4. bad input fails at parse time with file:line:column, before any
@@ -140,6 +141,15 @@ print(f"held-out 500 rows: accuracy {t['accuracy']:.4f}, log_loss {t['log_loss']
 PY
 "$KILN" -q predict --model held.kiln --data test.csv --proba --out pred.csv || fail "kiln predict"
 [ "$(wc -l < pred.csv)" = 501 ] || fail "kiln predict: $(wc -l < pred.csv) lines"
+"$KILN" inspect held.kiln > inspect.txt || fail "kiln inspect"
+grep -q "^ensemble: *stacking of 2 members: \[onehot_encoder -> standard_scaler -> logistic_regression\] \[ordinal_encoder -> decision_tree\]" inspect.txt ||
+    fail "kiln inspect: $(cat inspect.txt)"
+# through the registry: registered by kiln run, predicted by name@stage
+{ cat held.yaml; echo "register: {name: lcens, stage: production}"; } > reg.yaml
+"$KILN" -q run reg.yaml --store st > /dev/null || fail "kiln run --store"
+"$KILN" -q predict --model lcens@production --store st --data test.csv --proba --out pred2.csv ||
+    fail "kiln predict from the registry"
+cmp -s pred.csv pred2.csv || fail "the registered artifact predicts otherwise"
 
 # kiln serve answers with the artifact: one row (the frame path) and a batch
 $py - test.csv <<'PY'
