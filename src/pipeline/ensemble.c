@@ -329,6 +329,9 @@ static kn_status out_of_fold(const kn_pipeline *p, const kn_frame *x, kn_task ta
 kn_status kn__ensemble_fit(kn_pipeline *p, const kn_frame *x)
 {
     kn_status e = p->model ? kn_model_choose_task(p->model, x, p->target, NULL) : KN_OK;
+    if (e != KN_OK && p->method == KN_ENSEMBLE_MEAN)
+        e = kn_fail_prefix(e, "ensemble method mean averages values (hard_vote or soft_vote "
+                              "for classes): ");
     kn_task task = p->model ? kn_model_task(p->model) : KN_TASK_REGRESSION;
     if (e == KN_OK) e = kn__ensemble_check(p, task);
     /* members learn the ensemble's target, as its task */

@@ -552,6 +552,11 @@ static kn_status split_part(kn__run_state *w)
     kn_model *m = NULL;
     kn_status e = new_model(w, &m);
     if (e == KN_OK) e = kn_model_choose_task(m, w->r->prep->frame, w->s->target, NULL);
+    if (e != KN_OK && w->s->ensemble.method == KN_ENSEMBLE_MEAN)
+        e = kn_fail_prefix(e,
+                           "%s: ensemble method mean averages values (hard_vote or soft_vote "
+                           "for classes): ",
+                           w->s->path);
     int classify = e == KN_OK && kn_model_task(m) == KN_TASK_CLASSIFICATION;
     if (e == KN_OK) w->r->task = classify ? "classification" : "regression";
     if (e == KN_OK && w->ens) { /* members and method against the task, before any fit */
