@@ -285,8 +285,21 @@ static kn_status out_of_fold(const kn_pipeline *p, const kn_frame *x, kn_task ta
     so.seed = p->seed;
     kn_status e = KN_OK;
     if (task == KN_TASK_CLASSIFICATION) e = kn_split_labels(x, p->target, &lab, &k);
-    if (e == KN_OK) e = kn_split_folds(n, lab, &so, &folds);
-    if (e != KN_OK) e = kn_fail_prefix(e, "stacking's %zu folds: ", p->folds);
+    size_t *count = e == KN_OK && k ? kn_calloc(k, sizeof *count) : NULL, smallest = n;
+    if (e == KN_OK && k && !count) e = KN_ERR_NOMEM;
+    for (size_t i = 0; count && i < n; i++) count[lab[i]]++;
+    for (size_t c = 0; count && c < k; c++) smallest = count[c] < smallest ? count[c] : smallest;
+    kn_free(count);
+    if (e == KN_OK && k && smallest < p->folds)
+        e = kn_fail(KN_ERR_INVALID,
+                    "stacking's %zu out-of-fold folds: a class of '%s' has only %zu of these %zu "
+                    "training rows, fewer than the folds; lower the ensemble's folds or merge "
+                    "rare classes",
+                    p->folds, p->target, smallest, n);
+    else if (e == KN_OK)
+        e = kn_split_folds(n, lab, &so, &folds);
+    if (e != KN_OK && !strstr(kn_last_error(), "stacking's"))
+        e = kn_fail_prefix(e, "stacking's %zu folds: ", p->folds);
     out_kind o = out_of(p, k);
     size_t width = out_width(o, k);
     kn_frame *f = NULL;
