@@ -4,6 +4,8 @@
 #include "kiln/ctx.h"
 #include "kiln/mem.h"
 #include "kiln/split.h"
+#include "core/ctx-impl.h"
+#include "core/threads.h"
 #include "learn/ensemble/members.h"
 #include "pipeline/pipeline-impl.h"
 
@@ -270,73 +272,132 @@ kn_status kn__ensemble_outputs(const kn_pipeline *p, const kn_frame *x, kn_frame
     return KN_OK;
 }
 
-/* Stacking: every member's out-of-fold outputs over p's folds (stratified
- * for a classifier, shuffled by p's seed) into a new frame (*out). */
-static kn_status out_of_fold(const kn_pipeline *p, const kn_frame *x, kn_task task, kn_frame **out)
+/* Stacking's folds of x's rows (stratified for a classifier, shuffled by
+ * p's seed); *k the classes (0 for a regression). */
+static kn_status stack_folds(const kn_pipeline *p, const kn_frame *x, kn_task task, kn_folds *folds,
+                             size_t *k)
 {
-    size_t n = kn_frame_n_rows(x), k = 0;
+    size_t n = kn_frame_n_rows(x);
     int32_t *lab = NULL;
-    kn_folds folds = {0};
     kn_split_opts so;
     kn_split_opts_default(&so);
     so.kind = task == KN_TASK_CLASSIFICATION ? KN_SPLIT_STRATIFIED : KN_SPLIT_KFOLD;
     so.folds = p->folds;
     so.shuffle = 1;
     so.seed = p->seed;
+    *k = 0;
     kn_status e = KN_OK;
-    if (task == KN_TASK_CLASSIFICATION) e = kn_split_labels(x, p->target, &lab, &k);
-    size_t *count = e == KN_OK && k ? kn_calloc(k, sizeof *count) : NULL, smallest = n;
-    if (e == KN_OK && k && !count) e = KN_ERR_NOMEM;
+    if (task == KN_TASK_CLASSIFICATION) e = kn_split_labels(x, p->target, &lab, k);
+    size_t *count = e == KN_OK && *k ? kn_calloc(*k, sizeof *count) : NULL, smallest = n;
+    if (e == KN_OK && *k && !count) e = KN_ERR_NOMEM;
     for (size_t i = 0; count && i < n; i++) count[lab[i]]++;
-    for (size_t c = 0; count && c < k; c++) smallest = count[c] < smallest ? count[c] : smallest;
+    for (size_t c = 0; count && c < *k; c++) smallest = count[c] < smallest ? count[c] : smallest;
     kn_free(count);
-    if (e == KN_OK && k && smallest < p->folds)
+    if (e == KN_OK && *k && smallest < p->folds)
         e = kn_fail(KN_ERR_INVALID,
                     "stacking's %zu out-of-fold folds: a class of '%s' has only %zu of these %zu "
                     "training rows, fewer than the folds; lower the ensemble's folds or merge "
                     "rare classes",
                     p->folds, p->target, smallest, n);
     else if (e == KN_OK)
-        e = kn_split_folds(n, lab, &so, &folds);
+        e = kn_split_folds(n, lab, &so, folds);
     if (e != KN_OK && !strstr(kn_last_error(), "stacking's"))
         e = kn_fail_prefix(e, "stacking's %zu folds: ", p->folds);
-    out_kind o = out_of(p, k);
-    size_t width = out_width(o, k);
-    kn_frame *f = NULL;
-    double **cols = NULL;
-    for (size_t i = 0; e == KN_OK && i < folds.k; i++) {
-        const kn_fold *fd = &folds.fold[i];
-        kn_frame *train = NULL, *test = NULL;
-        e = kn_frame_select_rows(x, fd->train, fd->n_train, &train);
-        if (e == KN_OK) e = kn_frame_select_rows(x, fd->test, fd->n_test, &test);
-        for (size_t t = 0; e == KN_OK && t < p->n_members; t++) {
-            kn_pipeline *m = NULL;
-            e = kn_pipeline_clone(p->members[t], 0, &m);
-            if (e == KN_OK) e = kn_pipeline_fit(m, train, NULL);
-            if (e == KN_OK && k && kn_model_n_classes(m->model) != k)
-                e = kn_fail(KN_ERR_INVALID,
-                            "the training rows hold %zu of the %zu classes of '%s': use fewer "
-                            "folds (folds: N) or more rows of the rare classes",
-                            kn_model_n_classes(m->model), k, p->target);
-            if (e == KN_OK && !f) e = outputs_frame(p, x, width, o, m->model, &f, &cols);
-            if (e == KN_OK) e = member_outputs(m, test, o, k, cols + t * width, fd->test);
-            if (e != KN_OK)
-                e = kn_fail_prefix(e, "stacking fold %zu of %zu, member %zu: ", i + 1, folds.k,
-                                   t + 1);
-            kn_pipeline_free(m);
-        }
-        kn_frame_free(train);
-        kn_frame_free(test);
-    }
-    kn_folds_free(&folds);
     kn_free(lab);
-    kn_free(cols);
-    if (e != KN_OK) {
-        kn_frame_free(f);
-        return e;
+    return e;
+}
+
+/* One fit of an ensemble's fit: member `member` on fold `fold`'s training
+ * rows, its outputs on the fold's test rows written into the out-of-fold
+ * columns; or (fold == the folds' count) the member itself on all rows. */
+typedef struct fit_task {
+    size_t fold, member;
+    kn_pipeline *m; /* a fold's clone (owned), or the member (borrowed) */
+    kn_status status;
+    char *error;
+} fit_task;
+
+static kn_status run_task(const kn_pipeline *p, const kn_frame *x, const kn_folds *folds, size_t k,
+                          out_kind o, double *oof, fit_task *tk)
+{
+    if (tk->fold == folds->k) {
+        kn_status e = kn_pipeline_fit(tk->m, x, NULL);
+        return e == KN_OK ? e : kn_fail_prefix(e, "ensemble member %zu: ", tk->member + 1);
     }
-    *out = f;
-    return KN_OK;
+    const kn_fold *fd = &folds->fold[tk->fold];
+    size_t n = kn_frame_n_rows(x), width = out_width(o, k);
+    kn_frame *train = NULL, *test = NULL;
+    double **cols = kn_malloc(width * sizeof *cols);
+    kn_status e = cols ? KN_OK : KN_ERR_NOMEM;
+    for (size_t c = 0; cols && c < width; c++) cols[c] = oof + (tk->member * width + c) * n;
+    if (e == KN_OK) e = kn_frame_select_rows(x, fd->train, fd->n_train, &train);
+    if (e == KN_OK) e = kn_frame_select_rows(x, fd->test, fd->n_test, &test);
+    if (e == KN_OK) e = kn_pipeline_fit(tk->m, train, NULL);
+    if (e == KN_OK && k && kn_model_n_classes(tk->m->model) != k)
+        e = kn_fail(KN_ERR_INVALID,
+                    "the training rows hold %zu of the %zu classes of '%s': use fewer folds "
+                    "(folds: N) or more rows of the rare classes",
+                    kn_model_n_classes(tk->m->model), k, p->target);
+    if (e == KN_OK) e = member_outputs(tk->m, test, o, k, cols, fd->test);
+    if (e != KN_OK)
+        e = kn_fail_prefix(e, "stacking fold %zu of %zu, member %zu: ", tk->fold + 1, folds->k,
+                           tk->member + 1);
+    kn_free(cols);
+    kn_frame_free(train);
+    kn_frame_free(test);
+    return e;
+}
+
+/* Fits every member on all of x and, with folds, a copy of every member
+ * on each fold's training rows, its outputs on the fold's test rows into
+ * oof (members x width columns of n rows). The fits are independent: they
+ * run at once on the threads here (each fit then on one thread; the same
+ * results on any count), and the first failure in task order is the
+ * error. */
+static kn_status fit_members(kn_pipeline *p, const kn_frame *x, const kn_folds *folds, size_t k,
+                             out_kind o, double *oof)
+{
+    size_t T = p->n_members, F = folds ? folds->k : 0, n_tasks = (F + 1) * T;
+    kn_folds none = {0};
+    fit_task *tasks = kn_calloc(n_tasks, sizeof *tasks);
+    if (!tasks) return KN_ERR_NOMEM;
+    kn_status e = KN_OK;
+    for (size_t i = 0; i < n_tasks; i++) { /* fold by fold, then the members themselves */
+        tasks[i] = (fit_task){.fold = i / T, .member = i % T};
+        if (i / T == F)
+            tasks[i].m = p->members[i % T];
+        else if (e == KN_OK)
+            e = kn_pipeline_clone(p->members[i % T], 0, &tasks[i].m);
+    }
+    int threads = kn__threads_here();
+    if ((size_t)threads > n_tasks) threads = (int)n_tasks;
+    if (threads < 1) threads = 1;
+    kn_ctx *ctx = kn_ctx_current(); /* the fits run in the caller's context */
+    if (e == KN_OK) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (size_t i = 0; i < n_tasks; i++) {
+            kn_ctx *prev = kn__ctx_swap(ctx);
+            fit_task *tk = &tasks[i];
+            tk->status = kn_ctx_check();
+            if (tk->status == KN_OK)
+                tk->status = run_task(p, x, folds ? folds : &none, k, o, oof, tk);
+            if (tk->status != KN_OK) tk->error = kn_strdup(kn_last_error());
+            if (tk->fold < F) { /* a fold's copy is done with */
+                kn_pipeline_free(tk->m);
+                tk->m = NULL;
+            }
+            kn__ctx_swap(prev);
+        }
+    }
+    for (size_t i = 0; e == KN_OK && i < n_tasks; i++)
+        if (tasks[i].status != KN_OK)
+            e = tasks[i].error ? kn_fail(tasks[i].status, "%s", tasks[i].error) : tasks[i].status;
+    for (size_t i = 0; i < n_tasks; i++) {
+        if (tasks[i].fold < F) kn_pipeline_free(tasks[i].m);
+        kn_free(tasks[i].error);
+    }
+    kn_free(tasks);
+    return e;
 }
 
 kn_status kn__ensemble_fit(kn_pipeline *p, const kn_frame *x)
@@ -354,13 +415,25 @@ kn_status kn__ensemble_fit(kn_pipeline *p, const kn_frame *x)
         if (e == KN_OK && kn__model_vt(m->model)->task_param && !kn__model_task_set(m->model))
             e = kn_model_set_task(m->model, task);
     }
+    int stacking = p->method == KN_ENSEMBLE_STACKING;
+    kn_folds folds = {0};
+    size_t k = 0, n = kn_frame_n_rows(x);
+    if (e == KN_OK && stacking) e = stack_folds(p, x, task, &folds, &k);
+    out_kind o = out_of(p, k);
+    size_t q = p->n_members * out_width(o, k);
+    double *oof = e == KN_OK && stacking ? kn_calloc(q * n > 0 ? q * n : 1, sizeof *oof) : NULL;
+    if (e == KN_OK && stacking && !oof) e = KN_ERR_NOMEM;
+    if (e == KN_OK) e = fit_members(p, x, stacking ? &folds : NULL, k, o, oof);
     kn_frame *meta = NULL;
-    if (e == KN_OK && p->method == KN_ENSEMBLE_STACKING) e = out_of_fold(p, x, task, &meta);
-    for (size_t t = 0; e == KN_OK && t < p->n_members; t++) {
-        e = kn_pipeline_fit(p->members[t], x, NULL);
-        if (e != KN_OK) e = kn_fail_prefix(e, "ensemble member %zu: ", t + 1);
-    }
-    if (e == KN_OK && !meta) e = kn__ensemble_outputs(p, x, &meta);
+    double **cols = NULL;
+    if (e == KN_OK && stacking) { /* named by the fitted members' classes */
+        e = outputs_frame(p, x, out_width(o, k), o, p->members[0]->model, &meta, &cols);
+        for (size_t j = 0; e == KN_OK && j < q; j++) memcpy(cols[j], oof + j * n, n * sizeof *oof);
+    } else if (e == KN_OK)
+        e = kn__ensemble_outputs(p, x, &meta);
+    kn_free(cols);
+    kn_free(oof);
+    kn_folds_free(&folds);
     if (e == KN_OK) e = kn_ctx_check();
     if (e == KN_OK) {
         e = kn_model_fit(p->model, meta, p->target, p->weight);
