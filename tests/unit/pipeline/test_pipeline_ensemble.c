@@ -171,6 +171,11 @@ static void test_encode_clone(void **state)
     KN_CHECK(kn_pipeline_encode(m, &buf, &len));
     memcpy(&version, buf, 4);
     assert_int_equal(version, 1);
+    kn_pipeline *back = NULL; /* and format 1 still reads */
+    KN_CHECK(kn_pipeline_decode(buf, len, "format 1", &back));
+    assert_int_equal(kn_pipeline_n_members(back), 0);
+    assert_int_equal(kn_pipeline_ensemble(back), KN_ENSEMBLE_NONE);
+    kn_pipeline_free(back);
     kn_free(buf);
     kn_pipeline_free(m);
     kn_frame_free(f);
