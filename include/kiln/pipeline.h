@@ -183,6 +183,9 @@ KN_API kn_status kn_pipeline_add_member(kn_pipeline *p, kn_pipeline *member);
 KN_API kn_status kn_pipeline_set_ensemble(kn_pipeline *p, kn_ensemble_method method, size_t folds,
                                           uint64_t seed);
 KN_API kn_ensemble_method kn_pipeline_ensemble(const kn_pipeline *p);
+/* The stacking's folds and seed (as kn_pipeline_set_ensemble set them). */
+KN_API size_t kn_pipeline_folds(const kn_pipeline *p);
+KN_API uint64_t kn_pipeline_seed(const kn_pipeline *p);
 KN_API size_t kn_pipeline_n_members(const kn_pipeline *p);
 /* Member i (borrowed; valid while p lives), or NULL. */
 KN_API const kn_pipeline *kn_pipeline_member(const kn_pipeline *p, size_t i);

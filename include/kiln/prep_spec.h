@@ -273,6 +273,13 @@ KN_API kn_status kn_prep_spec_parse(const char *text, size_t len, const char *pa
                                     kn_prep_spec **out);
 KN_API kn_status kn_prep_spec_load(const char *path, kn_prep_spec **out);
 KN_API void kn_prep_spec_free(kn_prep_spec *s);
+struct kn_pipeline;
+/* A run spec's ensemble: (ensemble.method not 0) as a new pipeline holding
+ * its members, unfitted, and its method (kiln/pipeline.h), without steps
+ * or target: what kn_cv_spec.ensemble takes. Member models with a `seed`
+ * parameter the spec leaves unset get `seed`. Free with kn_pipeline_free. */
+KN_API kn_status kn_prep_spec_ensemble(const kn_prep_spec *s, uint64_t seed,
+                                       struct kn_pipeline **out);
 
 /* What a run did, for reports. */
 typedef struct kn_prep_source_report {

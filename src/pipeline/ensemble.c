@@ -79,6 +79,16 @@ kn_ensemble_method kn_pipeline_ensemble(const kn_pipeline *p)
     return p->method;
 }
 
+size_t kn_pipeline_folds(const kn_pipeline *p)
+{
+    return p->folds;
+}
+
+uint64_t kn_pipeline_seed(const kn_pipeline *p)
+{
+    return p->seed;
+}
+
 size_t kn_pipeline_n_members(const kn_pipeline *p)
 {
     return p->n_members;

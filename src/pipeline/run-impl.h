@@ -27,10 +27,6 @@ typedef struct kn__run_state {
 kn_status kn__run_folds_hash(kn__run_state *w);
 /* Lineage: every source's bytes or query hashed, with its rows. */
 kn_status kn__run_lineage(kn__run_state *w);
-/* The spec's ensemble: (spec_ensemble.c) as a new pipeline holding its
- * members (unfitted; member models with a seed parameter the spec leaves
- * get `seed`) and its method; free with kn_pipeline_free. */
-kn_status kn__run_ensemble(const kn_prep_spec *s, uint64_t seed, kn_pipeline **out);
 /* The artifact from the fitted pipeline, the scores and the lineage. */
 kn_status kn__run_artifact(kn__run_state *w);
 

@@ -611,7 +611,7 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
     kn_prep_options po = {NULL, 0, o->threads, o->overwrite_input, 1, 0};
     kn__run_state w = {s, o, r, NULL, NULL, {0}, 0, NULL, NULL, NULL};
     kn_status e = model_params(&w);
-    if (e == KN_OK && s->ensemble.method) e = kn__run_ensemble(s, r->seed, &w.ens);
+    if (e == KN_OK && s->ensemble.method) e = kn_prep_spec_ensemble(s, r->seed, &w.ens);
     if (e == KN_OK) e = kn_prep_run(s, &po, &r->prep);
     if (e == KN_OK)
         kn_log(KN_LOG_INFO,

@@ -1,7 +1,7 @@
 /* The ensemble: key of a run spec (kiln/prep_spec.h): member pipelines,
  * each its own steps and model, combined by a vote, a mean or a stacked
  * final model. Parsed and checked here, before any data; turned into the
- * members of a pipeline (kiln/pipeline.h) by kn__run_ensemble. */
+ * members of a pipeline (kiln/pipeline.h) by kn_prep_spec_ensemble. */
 #include "core/names-impl.h"
 #include "kiln/mem.h"
 #include "kiln/pipeline.h"
@@ -283,9 +283,12 @@ static kn_status member_pipeline(const kn_spec_member *m, uint64_t seed, kn_pipe
     return KN_OK;
 }
 
-kn_status kn__run_ensemble(const kn_prep_spec *s, uint64_t seed, kn_pipeline **out)
+kn_status kn_prep_spec_ensemble(const kn_prep_spec *s, uint64_t seed, kn_pipeline **out)
 {
     const kn_spec_ensemble *x = &s->ensemble;
+    if (!x->method)
+        return kn_fail(KN_ERR_INVALID, "%s: the spec has no ensemble: (its model is '%s')", s->path,
+                       s->model.name ? s->model.name : "none");
     kn_pipeline *p = NULL;
     kn_status e = kn_pipeline_new(&p);
     for (size_t i = 0; e == KN_OK && i < x->n_members; i++) {
