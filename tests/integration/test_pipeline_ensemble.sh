@@ -18,6 +18,7 @@
 #      computed in memory before saving; kiln predict (from the file and
 #      from the registry) and kiln serve (one row and a batch) give the same
 #      classes and probabilities; kiln inspect names the members;
+#      kiln compare models takes ensemble specs;
 #   3. the same spec, data and seed give the same artifact bytes on 1 and 2
 #      threads;
 #   4. bad input fails at parse time with file:line:column, before any
@@ -174,6 +175,16 @@ for p, w in zip(one["predictions"] + batch["predictions"], want[:1] + want):
         assert v == float(w["proba_" + c]), (c, v, w)
 assert len(batch["predictions"]) == 20
 print("kiln serve: one row and 20 rows answer as kiln predict (labels, probabilities)")
+PY
+
+# kiln compare models takes an ensemble spec's pipeline (members and all)
+"$KILN" -q --json compare models --data cps.csv --spec s_mean.yaml --spec s_stacking.yaml \
+    --folds 3 --repeats 1 > cmp.json || fail "compare models of ensemble specs"
+$py - cmp.json s_mean.json <<'PY' || fail "compare models: $(cat cmp.json)"
+import json, sys
+j = json.load(open(sys.argv[1]))
+text = json.dumps(j)
+assert "s_mean.yaml" in text and "s_stacking.yaml" in text, text[:300]
 PY
 
 # 3. the same bytes on 1 and 2 threads
