@@ -66,7 +66,8 @@ KN_API kn_status kn_pipeline_set_target(kn_pipeline *p, const char *target, cons
 KN_API kn_status kn_pipeline_fit(kn_pipeline *p, const kn_frame *f, kn_frame **prepared);
 KN_API int kn_pipeline_is_fitted(const kn_pipeline *p);
 
-/* f after the fitted steps (new frame). */
+/* f after the fitted steps (new frame); for a pipeline with members, the
+ * frame its model reads: the members' outputs on that (below). */
 KN_API kn_status kn_pipeline_transform(const kn_pipeline *p, const kn_frame *f, kn_frame **out);
 /* The model's predictions for every row of f after the steps (a new array
  * of n values, kn_free; class indices for classifiers, kn_model_class
