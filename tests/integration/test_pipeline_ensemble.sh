@@ -176,6 +176,9 @@ for p, w in zip(one["predictions"] + batch["predictions"], want[:1] + want):
 assert len(batch["predictions"]) == 20
 print("kiln serve: one row and 20 rows answer as kiln predict (labels, probabilities)")
 PY
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || fail "kiln serve did not exit 0 on SIGTERM: $(cat "$W/serve.err")"
+SERVE_PID=
 
 # kiln compare models takes an ensemble spec's pipeline (members and all)
 "$KILN" -q --json compare models --data cps.csv --spec s_mean.yaml --spec s_stacking.yaml \
