@@ -2,7 +2,7 @@
 # Ensembles of pipelines in a run spec (ensemble:), each member its own
 # steps and model, with the real kiln binary:
 #   1. parity with scikit-learn 1.2 on real data with text columns
-#      (lending_club.csv, its first 4000 rows, target term; cps1985.csv,
+#      (lending_club.csv, its first 3000 rows, target term; cps1985.csv,
 #      target wage, its rows shuffled once): members [onehot_encoder + standard_scaler + logistic
 #      regression] and [ordinal_encoder + depth-5 decision tree] against
 #      sklearn Pipelines of OneHotEncoder / OrdinalEncoder, StandardScaler
@@ -33,7 +33,7 @@ DATA=${KILN_TEST_DATA:?tests/data}
 . "$(dirname "$0")/serve_lib.sh"
 require_sklearn
 cd "$W"
-head -n 4001 "$DATA/lending_club.csv" > lc.csv
+head -n 3001 "$DATA/lending_club.csv" > lc.csv
 # cps1985's rows come grouped (its unshuffled folds would differ in kind):
 # shuffled once, the same file on both sides
 $py - "$DATA/cps1985.csv" <<'PY'
@@ -122,9 +122,9 @@ done
 
 # 2. save -> load -> predict: a held-out file scored in memory by kiln run,
 # then from the saved artifact by kiln eval, predict and serve
-tail -n +3502 lc.csv > tail.csv
+tail -n +2502 lc.csv > tail.csv
 { head -n 1 lc.csv; cat tail.csv; } > test.csv
-head -n 3501 lc.csv > train.csv
+head -n 2501 lc.csv > train.csv
 printf 'sources:\n  d: {file: train.csv}\n  t: {file: test.csv}\nframe: {from: d}\n' > held.yaml.new
 sed -n '/^target:/,$p' lc_stacking.yaml | sed -e 's/  test: false/  test: {source: t}/' -e 's/  cv: {.*}/  cv: false/' \
     -e 's/  metrics: \[accuracy\]/  metrics: [accuracy, log_loss]/' >> held.yaml.new
