@@ -13,8 +13,8 @@
 #      point (the stacking's inner folds are shuffled on both sides, by
 #      different generators); stacking and mean regressors (ridge + tree,
 #      final ridge) = StackingRegressor / VotingRegressor, R^2 within 0.02;
-#   2. save -> load -> predict: kiln eval of the artifact on the held-out
-#      file gives the scores (accuracy and log-loss, every digit) the run
+#   2. save -> load -> predict (members after a shared step): kiln eval of
+#      the artifact on the held-out file gives the scores (accuracy and log-loss, every digit) the run
 #      computed in memory before saving; kiln predict (from the file and
 #      from the registry) and kiln serve (one row and a batch) give the same
 #      classes and probabilities; kiln inspect names the members;
@@ -126,10 +126,11 @@ tail -n +2502 lc.csv > tail.csv
 { head -n 1 lc.csv; cat tail.csv; } > test.csv
 head -n 2501 lc.csv > train.csv
 printf 'sources:\n  d: {file: train.csv}\n  t: {file: test.csv}\nframe: {from: d}\n' > held.yaml.new
+printf 'steps:\n  - simple_imputer: {strategy: median}\n' >> held.yaml.new # shared by the members
 sed -n '/^target:/,$p' lc_stacking.yaml | sed -e 's/  test: false/  test: {source: t}/' -e 's/  cv: {.*}/  cv: false/' \
     -e 's/  metrics: \[accuracy\]/  metrics: [accuracy, log_loss]/' >> held.yaml.new
 mv held.yaml.new held.yaml
-"$KILN" -q --json run held.yaml --no-store --out held.kiln > /dev/null > held.json || fail "held-out run"
+"$KILN" -q --json run held.yaml --no-store --out held.kiln > held.json || fail "held-out run"
 "$KILN" -q --json eval --model held.kiln --data test.csv > eval.json || fail "kiln eval"
 $py - held.json eval.json <<'PY' || fail "eval from the artifact differs from the run's scores"
 import json, sys
@@ -143,6 +144,7 @@ PY
 "$KILN" -q predict --model held.kiln --data test.csv --proba --out pred.csv || fail "kiln predict"
 [ "$(wc -l < pred.csv)" = 501 ] || fail "kiln predict: $(wc -l < pred.csv) lines"
 "$KILN" inspect held.kiln > inspect.txt || fail "kiln inspect"
+grep -q "^pipeline: *simple_imputer -> logistic_regression" inspect.txt || fail "kiln inspect: $(cat inspect.txt)"
 grep -q "^ensemble: *stacking of 2 members: \[onehot_encoder -> standard_scaler -> logistic_regression\] \[ordinal_encoder -> decision_tree\]" inspect.txt ||
     fail "kiln inspect: $(cat inspect.txt)"
 # through the registry: registered by kiln run, predicted by name@stage
