@@ -56,6 +56,13 @@ static kn_status mvote_fit(kn_model *m, const kn_dataset *d)
     size_t k = classify ? d->n_classes : 0;
     int soft = classify && par->voting == MVOTE_SOFT;
     size_t width = soft ? k : 1;
+    for (size_t j = 0; j < d->p; j++) /* the outputs' columns, as ensembles name them */
+        if (!d->names || strncmp(d->names[j], "member", 6))
+            return kn_fail(KN_ERR_INVALID,
+                           "member_vote combines the outputs of an ensemble's member pipelines, "
+                           "not feature '%s': write a spec's ensemble: (method hard_vote, "
+                           "soft_vote or mean), or use the voting model",
+                           d->names ? d->names[j] : "?");
     if (!d->p || !width || d->p % width)
         return kn_fail(KN_ERR_INVALID,
                        "member_vote: %zu features are not whole members' outputs (%zu each); it "
