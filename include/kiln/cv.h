@@ -59,6 +59,10 @@ typedef struct kn_cv_spec {
                                (split.seed, the fold), so a share is a random sample */
     kn_cv_fold_fn on_fold;  /* NULL: none */
     void *fold_user;
+    /* NULL, or a pipeline whose members and ensemble method (kiln/pipeline.h)
+     * every fold's pipeline copies, unfitted; `model` then names the model
+     * that combines them (member_vote, or the stacking's final model) */
+    const struct kn_pipeline *ensemble;
 } kn_cv_spec;
 
 /* How a model fits, judged from its cross-validated scores (kn_fit_diagnose). */

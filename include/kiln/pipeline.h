@@ -66,7 +66,8 @@ KN_API kn_status kn_pipeline_set_target(kn_pipeline *p, const char *target, cons
 KN_API kn_status kn_pipeline_fit(kn_pipeline *p, const kn_frame *f, kn_frame **prepared);
 KN_API int kn_pipeline_is_fitted(const kn_pipeline *p);
 
-/* f after the fitted steps (new frame). */
+/* f after the fitted steps (new frame); for a pipeline with members, the
+ * frame its model reads: the members' outputs on that (below). */
 KN_API kn_status kn_pipeline_transform(const kn_pipeline *p, const kn_frame *f, kn_frame **out);
 /* The model's predictions for every row of f after the steps (a new array
  * of n values, kn_free; class indices for classifiers, kn_model_class
@@ -138,8 +139,60 @@ KN_API int kn_row_predictor_fast(const kn_row_predictor *rp);
 KN_API kn_status kn_row_predict(const kn_row_predictor *rp, const kn_frame *f, size_t row,
                                 double *prediction, double *proba, kn_validation **report);
 
-/* A new pipeline with p's parts: fitted 0, unfitted copies of the steps and
- * the model with their parameters and the same target and weight (what
+/* Ensembles of pipelines. A pipeline may hold members: whole pipelines,
+ * each with its own steps and model, fitted on the rows after the
+ * enclosing pipeline's own steps (with its target and weight). Its model
+ * then combines what the members give, and kn_pipeline_transform gives the
+ * frame that model reads: one column per member output (below), beside
+ * the target and weight columns when the rows hold them.
+ *   - KN_ENSEMBLE_HARD_VOTE / SOFT_VOTE (classification) and MEAN
+ *     (regression): the members are fitted on all the rows and the model
+ *     is a member_vote (made by kn_pipeline_set_ensemble): the most voted
+ *     class (ties: the first class), the largest mean probability, or the
+ *     mean value.
+ *   - KN_ENSEMBLE_STACKING: the model (kn_pipeline_set_model: the final
+ *     model) is fitted on the members' out-of-fold outputs over `folds`
+ *     folds (stratified for a classifier, shuffled by `seed`), then the
+ *     members are fitted again on all the rows (scikit-learn's
+ *     StackingClassifier / StackingRegressor).
+ * A classifier member's outputs are its k class probabilities (the second
+ * class's alone for two classes when stacking, as scikit-learn drops the
+ * first), or with a hard vote its class index; a regressor's its value.
+ * Columns are named "member<i>:<class>" or "member<i>". A fit refuses
+ * fewer than two members, a member without a model or of the other task,
+ * and a vote of the wrong task, before fitting anything.
+ *
+ *     kn_pipeline_add_member(p, scaled_logistic);   // p takes them
+ *     kn_pipeline_add_member(p, one_hot_tree);
+ *     kn_pipeline_set_model_spec(p, "logistic_regression", NULL, 0);
+ *     kn_pipeline_set_ensemble(p, KN_ENSEMBLE_STACKING, 5, seed);
+ *
+ * Members' one-row predictions take the frame path (kn_row_predictor_new
+ * refuses such a pipeline). */
+typedef enum {
+    KN_ENSEMBLE_NONE = 0,
+    KN_ENSEMBLE_HARD_VOTE = 1,
+    KN_ENSEMBLE_SOFT_VOTE = 2,
+    KN_ENSEMBLE_MEAN = 3,
+    KN_ENSEMBLE_STACKING = 4
+} kn_ensemble_method;
+
+/* Adds a member; p takes it (freed on failure too). */
+KN_API kn_status kn_pipeline_add_member(kn_pipeline *p, kn_pipeline *member);
+/* The combining method; for the votes and the mean also p's model (a new
+ * member_vote); folds and seed are the stacking's (folds 0: 5). */
+KN_API kn_status kn_pipeline_set_ensemble(kn_pipeline *p, kn_ensemble_method method, size_t folds,
+                                          uint64_t seed);
+KN_API kn_ensemble_method kn_pipeline_ensemble(const kn_pipeline *p);
+/* The stacking's folds and seed (as kn_pipeline_set_ensemble set them). */
+KN_API size_t kn_pipeline_folds(const kn_pipeline *p);
+KN_API uint64_t kn_pipeline_seed(const kn_pipeline *p);
+KN_API size_t kn_pipeline_n_members(const kn_pipeline *p);
+/* Member i (borrowed; valid while p lives), or NULL. */
+KN_API const kn_pipeline *kn_pipeline_member(const kn_pipeline *p, size_t i);
+
+/* A new pipeline with p's parts: fitted 0, unfitted copies of the steps,
+ * the members and the model with their parameters and the same target and weight (what
  * each CV fold or search trial fits); fitted 1, a deep copy of a fitted p
  * (made through its encoding). Free with kn_pipeline_free. */
 KN_API kn_status kn_pipeline_clone(const kn_pipeline *p, int fitted, kn_pipeline **out);
@@ -147,8 +200,10 @@ KN_API kn_status kn_pipeline_clone(const kn_pipeline *p, int fitted, kn_pipeline
 /* A fitted pipeline's encoding in memory (the artifact writes it into its
  * file): u32 format version, target and weight, the steps with the input
  * record (kn_steps_encode), and the model's encoding (kn_model_encode)
- * when it has one. Deterministic: the same pipeline gives the same bytes.
- * *buf is new; free with kn_free(). */
+ * when it has one; format 2 (written only for a pipeline with members;
+ * others stay format 1) then adds u32 method, u64 folds, u64 seed, u64
+ * members and each member's encoding (u64 length, bytes). Deterministic: the same pipeline gives
+ * the same bytes. *buf is new; free with kn_free(). */
 KN_API kn_status kn_pipeline_encode(const kn_pipeline *p, unsigned char **buf, size_t *len);
 /* Returns a new fitted pipeline from an encoding; every length and count
  * is checked, so damaged bytes are KN_ERR_CORRUPT (a newer format

@@ -75,6 +75,21 @@
  *     seed: 42                                   # splits and models (--seed overrides)
  *     description: what the model is for         # the model card's intended use
  *
+ * In place of model:, an ensemble of pipelines (kiln/pipeline.h), each
+ * member its own steps and model, fitted on the rows after the spec's
+ * steps (docs/SPEC.md):
+ *
+ *     ensemble:
+ *       method: stacking                         # hard_vote, soft_vote (classes),
+ *                                                # mean (regression), stacking
+ *       members:                                 # two or more
+ *         - steps: [standard_scaler]
+ *           model: {logistic_regression: {C: 1.0}}
+ *         - steps: [{ordinal_encoder: {}}]
+ *           model: {decision_tree: {max_depth: 6}}
+ *       final: {logistic_regression: {}}         # stacking only (required)
+ *       folds: 5                                 # stacking's out-of-fold folds
+ *
  * Steps are fitted inside each training fold; the final pipeline is fitted
  * on all training rows and scored once on the held-out test rows. With a
  * search, each trial is cross-validated on the training rows (steps inside
@@ -151,6 +166,22 @@ typedef struct kn_spec_step {
     size_t n_params;
     char **params; /* "name=value" */
 } kn_spec_step;
+
+/* ensemble: of a run spec: one member pipeline. */
+typedef struct kn_spec_member {
+    size_t n_steps;
+    kn_spec_step *steps;
+    kn_spec_step model;
+} kn_spec_member;
+
+/* ensemble: of a run spec; the model that combines the members is the
+ * spec's model (stacking's final:, else member_vote). */
+typedef struct kn_spec_ensemble {
+    int method; /* kn_ensemble_method (kiln/pipeline.h); 0: no ensemble */
+    size_t n_members;
+    kn_spec_member *members;
+    uint64_t folds; /* stacking: 5 unless given */
+} kn_spec_ensemble;
 
 /* evaluation: of a run spec. */
 typedef struct kn_spec_eval {
@@ -233,6 +264,7 @@ typedef struct kn_prep_spec {
     char *description; /* intended use, for the model card */
     size_t n_ignore;
     char **ignore; /* columns that are not features (IDs, free text): kept, never learned from */
+    kn_spec_ensemble ensemble; /* ensemble: (method 0: none) */
 } kn_prep_spec;
 
 /* Parse a spec from YAML (errors name file:line:column). `path` names the
@@ -241,6 +273,13 @@ KN_API kn_status kn_prep_spec_parse(const char *text, size_t len, const char *pa
                                     kn_prep_spec **out);
 KN_API kn_status kn_prep_spec_load(const char *path, kn_prep_spec **out);
 KN_API void kn_prep_spec_free(kn_prep_spec *s);
+struct kn_pipeline;
+/* A run spec's ensemble: (ensemble.method not 0) as a new pipeline holding
+ * its members, unfitted, and its method (kiln/pipeline.h), without steps
+ * or target: what kn_cv_spec.ensemble takes. Member models with a `seed`
+ * parameter the spec leaves unset get `seed`. Free with kn_pipeline_free. */
+KN_API kn_status kn_prep_spec_ensemble(const kn_prep_spec *s, uint64_t seed,
+                                       struct kn_pipeline **out);
 
 /* What a run did, for reports. */
 typedef struct kn_prep_source_report {

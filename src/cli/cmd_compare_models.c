@@ -90,8 +90,9 @@ typedef struct contender {
     size_t n_steps;
     double *cv, *cv52; /* R*K and 10 scores */
     double mean, std, ratio;
-    int hib;    /* the metric: 1 higher is better */
-    int *right; /* held-out rows classified right */
+    int hib;          /* the metric: 1 higher is better */
+    int *right;       /* held-out rows classified right */
+    kn_pipeline *ens; /* a spec's ensemble: (members and method), or NULL */
 } contender;
 
 static void contender_free(contender *c)
@@ -105,6 +106,7 @@ static void contender_free(contender *c)
     free(c->cv);
     free(c->cv52);
     free(c->right);
+    kn_pipeline_free(c->ens);
 }
 
 static char *dup(const char *s)
@@ -138,7 +140,7 @@ static kn_status from_model_arg(const char *arg, const cli_list *steps, contende
 
 /* A run spec's steps and model into c; *target the spec's target (borrowed
  * until freed: copied into c->label's spec). */
-static kn_status from_spec(const char *path, contender *c, char **target)
+static kn_status from_spec(const char *path, uint64_t seed, contender *c, char **target)
 {
     kn_prep_spec *s = NULL;
     kn_status e = kn_prep_spec_load(path, &s);
@@ -171,6 +173,7 @@ static kn_status from_spec(const char *path, contender *c, char **target)
         c->steps[c->n_steps++] = t;
     }
     if (e == KN_OK && s->target && !*target && !(*target = dup(s->target))) e = KN_ERR_NOMEM;
+    if (e == KN_OK && s->ensemble.method) e = kn_prep_spec_ensemble(s, seed, &c->ens);
     kn_prep_spec_free(s);
     return e;
 }
@@ -189,7 +192,8 @@ static kn_status cv_scores(const kn_frame *f, const cmp_args *a, const char *tar
                     .positive_class = a->positive_class,
                     .metrics = &metric,
                     .n_metrics = 1,
-                    .skip_train_scores = 1};
+                    .skip_train_scores = 1,
+                    .ensemble = c->ens};
     kn_split_opts_default(&s.split);
     s.split.kind = KN_SPLIT_AUTO;
     s.split.folds = folds;
@@ -227,6 +231,14 @@ static kn_status heldout(const kn_frame *train, const kn_frame *test, const char
     for (size_t i = 0; e == KN_OK && i < c->n_steps; i++)
         e = kn_pipeline_add_step_spec(p, c->steps[i]);
     if (e == KN_OK) e = kn_pipeline_set_model_spec(p, c->model, c->params, c->n_params);
+    for (size_t i = 0; e == KN_OK && c->ens && i < kn_pipeline_n_members(c->ens); i++) {
+        kn_pipeline *m = NULL; /* a spec's ensemble: copies of its members */
+        e = kn_pipeline_clone(kn_pipeline_member(c->ens, i), 0, &m);
+        if (e == KN_OK) e = kn_pipeline_add_member(p, m);
+    }
+    if (e == KN_OK && c->ens) /* (a vote's model: the same member_vote again) */
+        e = kn_pipeline_set_ensemble(p, kn_pipeline_ensemble(c->ens), kn_pipeline_folds(c->ens),
+                                     kn_pipeline_seed(c->ens));
     if (e == KN_OK) e = kn_pipeline_set_target(p, target, NULL);
     if (e == KN_OK) e = kn_pipeline_fit(p, train, NULL);
     if (e == KN_OK) e = kn_pipeline_predict(p, test, &pred, &n);
@@ -291,7 +303,7 @@ int cmd_compare_models(int argc, char **argv)
     for (size_t i = 0; e == KN_OK && i < a.models.n; i++)
         e = from_model_arg(a.models.v[i], &a.steps, &c[i]);
     for (size_t i = 0; e == KN_OK && i < a.specs.n; i++)
-        e = from_spec(a.specs.v[i], &c[a.models.n + i], &target);
+        e = from_spec(a.specs.v[i], (uint64_t)a.seed, &c[a.models.n + i], &target);
     if (e == KN_OK && !target)
         e = kn_fail(KN_ERR_INVALID, "compare models: name the target (--target COLUMN)");
     cv_args ca = {.data = a.data, .ignore = a.ignore, .drop_missing_target = a.drop_missing_target};

@@ -73,9 +73,21 @@ static json_t *pipeline_json(const kn_pipeline *p)
                       "features", (json_int_t)kn_model_n_features(m), "classes", classes);
     }
     const char *target = kn_pipeline_target(p);
-    return json_pack("{s:o, s:o, s:o, s:I}", "target", target ? json_string(target) : json_null(),
-                     "steps", steps, "model", model, "input_columns",
-                     (json_int_t)(in ? in->n_cols : 0));
+    json_t *out = json_pack("{s:o, s:o, s:o, s:I}", "target",
+                            target ? json_string(target) : json_null(), "steps", steps, "model",
+                            model, "input_columns", (json_int_t)(in ? in->n_cols : 0));
+    if (kn_pipeline_n_members(p)) { /* an ensemble: its method and members */
+        static const char *const method[] = {"none", "hard_vote", "soft_vote", "mean", "stacking"};
+        kn_ensemble_method how = kn_pipeline_ensemble(p);
+        json_t *members = json_array();
+        for (size_t i = 0; i < kn_pipeline_n_members(p); i++)
+            json_array_append_new(members, pipeline_json(kn_pipeline_member(p, i)));
+        json_object_set_new(out, "ensemble",
+                            json_pack("{s:s, s:o}", "method",
+                                      how <= KN_ENSEMBLE_STACKING ? method[how] : "?", "members",
+                                      members));
+    }
+    return out;
 }
 
 /* The drift reference (KN_ART_REFERENCE): what it keeps and what it adds
@@ -158,6 +170,21 @@ static void print_text(const json_t *j)
             printf(" (no model)");
         printf(" on %lld input columns\n",
                (long long)json_integer_value(json_object_get(p, "input_columns")));
+        const json_t *ens = json_object_get(p, "ensemble");
+        const json_t *mem = json_object_get(ens, "members");
+        if (json_is_object(ens)) {
+            printf("%-15s %s of %zu members:", "ensemble:",
+                   json_string_value(json_object_get(ens, "method")), json_array_size(mem));
+            for (size_t i = 0; i < json_array_size(mem); i++) {
+                const json_t *ms = json_object_get(json_array_get(mem, i), "steps");
+                printf(" [");
+                for (size_t k = 0; k < json_array_size(ms); k++)
+                    printf("%s -> ", json_string_value(json_array_get(ms, k)));
+                printf("%s]", json_string_value(json_object_get(
+                                  json_object_get(json_array_get(mem, i), "model"), "name")));
+            }
+            printf("\n");
+        }
         const json_t *t = json_object_get(p, "target");
         if (json_is_string(t)) printf("%-15s %s\n", "target:", json_string_value(t));
     }

@@ -16,6 +16,8 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
 /* The ensembles (ensemble/). */
 extern const kn_component kn__bagging, kn__adaboost, kn__voting, kn__stacking, kn__easy_ensemble;
 extern const kn_component kn__balanced_random_forest, kn__tuned_threshold;
+/* The combiner of a pipeline ensemble's vote (ensemble/member_vote.c). */
+extern const kn_component kn__member_vote;
 /* resample/: steps that change the training rows at fit time (kiln/step.h) */
 extern const kn_component kn__random_over_sampler, kn__random_under_sampler, kn__smote,
     kn__borderline_smote, kn__smote_nc, kn__adasyn, kn__tomek_links, kn__edited_nearest_neighbours;

@@ -38,6 +38,7 @@ static const kn_component *const models[] = {&kn__gbdt,
                                              &kn__adaboost,
                                              &kn__voting,
                                              &kn__stacking,
+                                             &kn__member_vote,
                                              &kn__tuned_threshold};
 
 /* steps that need neighbour search (learn/resample/) */

@@ -72,6 +72,7 @@ static kn_status fold_pipeline(const kn_cv_spec *s, kn_pipeline **out)
     for (size_t i = 0; e == KN_OK && i < s->n_steps; i++)
         e = kn_pipeline_add_step_spec(p, s->steps[i]);
     if (e == KN_OK) e = kn_pipeline_set_model_spec(p, s->model, s->params, s->n_params);
+    if (e == KN_OK && s->ensemble) e = kn__ensemble_copy(s->ensemble, p);
     if (e == KN_OK) e = kn_pipeline_set_target(p, s->target, s->weight);
     if (e != KN_OK) {
         kn_pipeline_free(p);
@@ -89,7 +90,8 @@ static kn_status score_train(const kn_pipeline *p, const kn_frame *train, const 
                              kn_scores *out)
 {
     size_t rows = 0;
-    const double *given = p->model && !p->n_steps ? kn__model_fit_output(p->model, &rows) : NULL;
+    const double *given =
+        p->model && !p->n_steps && !p->n_members ? kn__model_fit_output(p->model, &rows) : NULL;
     if (!given || rows != kn_frame_n_rows(train)) return kn_pipeline_score(p, train, so, out);
     return kn__model_score_outputs(p->model, train, so, NULL, given, out);
 }
@@ -101,10 +103,10 @@ static kn_status run_fold(const kn_frame *train, const kn_frame *test, const kn_
     kn_pipeline *p = NULL;
     double t0 = now_seconds();
     kn_status e = kn_pipeline_clone(tpl, 0, &p);
-    if (e == KN_OK && p->model && !p->n_steps && !s->skip_train_scores)
-        kn__model_keep_fit_output(p->model, 1);
-    /* (without steps the model fits the fold's own rows) */
-    if (e == KN_OK && p->model && !p->n_steps) kn__model_use_fit_share(p->model, share);
+    /* (without steps or members the model fits the fold's own rows) */
+    int own_rows = e == KN_OK && p->model && !p->n_steps && !p->n_members;
+    if (own_rows && !s->skip_train_scores) kn__model_keep_fit_output(p->model, 1);
+    if (own_rows) kn__model_use_fit_share(p->model, share);
     if (e == KN_OK) e = kn_pipeline_fit(p, train, NULL);
     out->seconds = now_seconds() - t0;
     kn_score_opts so = {.weight = s->weight,
@@ -570,6 +572,7 @@ kn_status kn__cv_run_shared(const kn_frame *f_in, const kn_cv_spec *spec, kn__fi
     kn_pipeline *tpl = NULL;
     e = fold_pipeline(s, &tpl);
     if (e == KN_OK) e = kn__pipeline_resamplers_fit(tpl, task); /* before any fold */
+    if (e == KN_OK && tpl->n_members) e = kn__ensemble_check(tpl, task);
     if (e == KN_OK) e = mark_roles(f_in, s, &f);
     if (e == KN_OK) e = make_folds(f, s, &folds);
     if (e == KN_OK && task == KN_TASK_CLASSIFICATION) e = one_class_folds(f, s, &folds);

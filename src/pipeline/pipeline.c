@@ -20,6 +20,7 @@ void kn_pipeline_free(kn_pipeline *p)
     for (size_t i = 0; i < p->n_steps; i++) kn_step_free(p->steps[i]);
     kn_free(p->steps);
     kn_model_free(p->model);
+    kn__ensemble_free(p);
     kn_steps_input_free(p->input);
     kn_free(p->target);
     kn_free(p->weight);
@@ -189,7 +190,10 @@ kn_status kn_pipeline_fit(kn_pipeline *p, const kn_frame *f, kn_frame **prepared
     /* without steps the model reads f itself: no copy unless asked for */
     if (e == KN_OK && (p->n_steps || prepared)) e = run_steps(p->steps, p->n_steps, use, 1, &out);
     if (e == KN_OK && p->model) e = kn_ctx_check();
-    if (e == KN_OK && p->model) e = kn_model_fit(p->model, out ? out : use, p->target, p->weight);
+    if (e == KN_OK && p->n_members) /* the members on the steps' output, the model on theirs */
+        e = kn__ensemble_fit(p, out ? out : use);
+    else if (e == KN_OK && p->model)
+        e = kn_model_fit(p->model, out ? out : use, p->target, p->weight);
     kn_frame_free(copy);
     if (e != KN_OK) {
         kn_frame_free(out);
@@ -223,22 +227,33 @@ static kn_status need_model(const kn_pipeline *p, const char *what)
     return e;
 }
 
-kn_status kn_pipeline_transform(const kn_pipeline *p, const kn_frame *f, kn_frame **out)
-{
-    kn_status e = need_fitted(p, "transforming");
-    return e == KN_OK ? run_steps(p->steps, p->n_steps, f, 0, out) : e;
-}
-
-/* The frame the model sees for f: f itself without steps (*own NULL), else
- * f after the steps (*own, to free). */
+/* The frame the model sees for f: f itself without steps or members (*own
+ * NULL), else f after the steps and the members' outputs on that (*own, to
+ * free). */
 static kn_status model_input(const kn_pipeline *p, const kn_frame *f, const kn_frame **use,
                              kn_frame **own)
 {
     *own = NULL;
     *use = f;
-    if (!p->n_steps) return KN_OK;
-    kn_status e = run_steps(p->steps, p->n_steps, f, 0, own);
+    if (!p->n_steps && !p->n_members) return KN_OK;
+    kn_frame *x = NULL;
+    kn_status e = p->n_steps ? run_steps(p->steps, p->n_steps, f, 0, &x) : KN_OK;
+    if (e == KN_OK && p->n_members) {
+        e = kn__ensemble_outputs(p, x ? x : f, own);
+        kn_frame_free(x);
+    } else
+        *own = x;
     if (e == KN_OK) *use = *own;
+    return e;
+}
+
+kn_status kn_pipeline_transform(const kn_pipeline *p, const kn_frame *f, kn_frame **out)
+{
+    kn_status e = need_fitted(p, "transforming");
+    if (e != KN_OK || !p->n_members)
+        return e == KN_OK ? run_steps(p->steps, p->n_steps, f, 0, out) : e;
+    const kn_frame *use = NULL;
+    e = model_input(p, f, &use, out); /* a pipeline with members: what its model reads */
     return e;
 }
 
@@ -247,7 +262,7 @@ void kn__pipeline_fitted(kn_pipeline *p)
     kn__pipeline_unfit(p);
     p->fitted = 1;
     /* without it, one-row frames take the frame path: nothing is lost */
-    if (p->model && kn_row_predictor_new(p, NULL, &p->row) != KN_OK) p->row = NULL;
+    if (p->model && !p->n_members && kn_row_predictor_new(p, NULL, &p->row) != KN_OK) p->row = NULL;
 }
 
 void kn__pipeline_unfit(kn_pipeline *p)

@@ -4,14 +4,16 @@
 
 #include <string.h>
 
-#define PIPELINE_FORMAT 1
+/* 2 adds the members (written only for a pipeline with members, so that
+ * other pipelines keep format 1's bytes) */
+#define PIPELINE_FORMAT 2
 
 kn_status kn_pipeline_encode(const kn_pipeline *p, unsigned char **buf, size_t *len)
 {
     if (!p->fitted)
         return kn_fail(KN_ERR_INVALID, "the pipeline is not fitted; fit it before saving");
     kn_wbuf w = {0};
-    kn_wbuf_u32(&w, PIPELINE_FORMAT);
+    kn_wbuf_u32(&w, p->n_members ? PIPELINE_FORMAT : 1);
     kn_wbuf_str(&w, p->target);
     kn_wbuf_str(&w, p->weight);
     kn_status e = kn_steps_encode(p->steps, p->n_steps, p->input, &w);
@@ -24,6 +26,7 @@ kn_status kn_pipeline_encode(const kn_pipeline *p, unsigned char **buf, size_t *
         kn_wbuf_bytes(&w, model, model_len);
     }
     kn_free(model);
+    if (e == KN_OK && p->n_members) e = kn__ensemble_encode(p, &w);
     if (e == KN_OK) e = kn_wbuf_status(&w);
     if (e != KN_OK) {
         kn_wbuf_free(&w);
@@ -60,6 +63,7 @@ kn_status kn_pipeline_decode(const void *buf, size_t len, const char *what, kn_p
         e = kn_model_decode(r.p, (size_t)model_len, &p->model);
         r.p += model_len; /* checked against what is left above */
     }
+    if (e == KN_OK && version >= 2) e = kn__ensemble_decode(&r, p);
     if (e == KN_OK && kn_rbuf_left(&r))
         e = kn_fail(KN_ERR_CORRUPT, "%s: %zu trailing bytes after the pipeline", r.what,
                     kn_rbuf_left(&r));
@@ -88,6 +92,7 @@ static kn_status clone_parts(const kn_pipeline *p, kn_pipeline *q)
         e = kn_model_clone(p->model, 0, &m);
         if (e == KN_OK) e = kn_pipeline_set_model(q, m);
     }
+    if (e == KN_OK && p->n_members) e = kn__ensemble_copy(p, q);
     return e;
 }
 

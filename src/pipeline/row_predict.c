@@ -120,6 +120,9 @@ kn_status kn_row_predictor_new(const kn_pipeline *p, const kn_schema *schema,
     if (!p->fitted || !p->model || !p->input)
         return kn_fail(KN_ERR_INVALID,
                        "a row predictor needs a fitted pipeline with a model; fit it first");
+    if (p->n_members)
+        return kn_fail(KN_ERR_UNSUPPORTED, "a pipeline of member pipelines (an ensemble) predicts "
+                                           "rows through frames: kn_pipeline_predict");
     kn_row_predictor *rp = kn_calloc(1, sizeof *rp);
     if (!rp) return KN_ERR_NOMEM;
     rp->p = p;

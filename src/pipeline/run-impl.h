@@ -16,6 +16,8 @@ typedef struct kn__run_state {
     size_t n_params;        /* the model's parameters: the spec's, and the run's seed */
     char **params;          /* as "seed=N" when the model has a seed the spec leaves */
     json_t *curves;         /* learning / validation curves (metrics' "curves"), or NULL */
+    kn_pipeline *ens;       /* the spec's ensemble: its members, unfitted (and, from the
+                               split on, the model that combines them), or NULL */
 } kn__run_state;
 
 /* What identifies the CV folds: the split's settings and seed, the sources'

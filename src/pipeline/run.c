@@ -247,6 +247,7 @@ static kn_status cv_spec(const kn__run_state *w, kn_cv_spec *c, char ***steps)
     c->positive_class = s->eval.positive_class;
     c->metrics = (const char *const *)s->eval.metrics;
     c->n_metrics = s->eval.n_metrics;
+    c->ensemble = w->ens;
     return e;
 }
 
@@ -455,6 +456,7 @@ static kn_status fit_final(kn__run_state *w)
     kn_model *m = NULL;
     if (e == KN_OK) e = new_model(w, &m);
     if (e == KN_OK) e = kn_pipeline_set_model(p, m);
+    if (e == KN_OK && w->ens) e = kn__ensemble_copy(w->ens, p);
     if (e == KN_OK) e = kn_pipeline_fit(p, w->train, NULL);
     if (e != KN_OK) {
         kn_pipeline_free(p);
@@ -550,8 +552,21 @@ static kn_status split_part(kn__run_state *w)
     kn_model *m = NULL;
     kn_status e = new_model(w, &m);
     if (e == KN_OK) e = kn_model_choose_task(m, w->r->prep->frame, w->s->target, NULL);
+    if (e != KN_OK && w->s->ensemble.method == KN_ENSEMBLE_MEAN)
+        e = kn_fail_prefix(e,
+                           "%s: ensemble method mean averages values (hard_vote or soft_vote "
+                           "for classes): ",
+                           w->s->path);
     int classify = e == KN_OK && kn_model_task(m) == KN_TASK_CLASSIFICATION;
     if (e == KN_OK) w->r->task = classify ? "classification" : "regression";
+    if (e == KN_OK && w->ens) { /* members and method against the task, before any fit */
+        e = kn_pipeline_set_model(w->ens, m);
+        m = NULL;
+        if (e == KN_OK) e = kn_pipeline_set_target(w->ens, w->s->target, NULL);
+        if (e == KN_OK)
+            e = kn__ensemble_check(w->ens, classify ? KN_TASK_CLASSIFICATION : KN_TASK_REGRESSION);
+        if (e != KN_OK) e = kn_fail_prefix(e, "%s: ", w->s->path);
+    }
     kn_model_free(m);
     if (e == KN_OK) e = split_test(w, classify);
     /* the slice column, before any model is fitted on these rows */
@@ -594,8 +609,9 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
     r->seed = o->seed_set ? o->seed : s->has_seed ? s->seed : 0;
     kn_artifact_hash_hex(s->text ? s->text : "", s->text ? s->text_len : 0, r->spec_hash);
     kn_prep_options po = {NULL, 0, o->threads, o->overwrite_input, 1, 0};
-    kn__run_state w = {s, o, r, NULL, NULL, {0}, 0, NULL, NULL};
+    kn__run_state w = {s, o, r, NULL, NULL, {0}, 0, NULL, NULL, NULL};
     kn_status e = model_params(&w);
+    if (e == KN_OK && s->ensemble.method) e = kn_prep_spec_ensemble(s, r->seed, &w.ens);
     if (e == KN_OK) e = kn_prep_run(s, &po, &r->prep);
     if (e == KN_OK)
         kn_log(KN_LOG_INFO,
@@ -637,6 +653,7 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
     kn_frame_free(w.test);
     kn_heldout_free(&w.heldout);
     json_decref(w.curves);
+    kn_pipeline_free(w.ens);
     for (size_t i = 0; i < w.n_params; i++) kn_free(w.params[i]);
     kn_free(w.params);
     return e;

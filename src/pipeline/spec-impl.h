@@ -18,5 +18,18 @@ kn_status kn__spec_run_field(const kn__yaml *c, kn__yaml_pair kv, kn_prep_spec *
 /* Checks across keys once the whole spec is read. */
 kn_status kn__spec_run_check(const kn__yaml *c, const yaml_node_t *root, kn_prep_spec *s);
 void kn__spec_run_free(kn_prep_spec *s);
+/* model: as the spec takes it (a search only where x is not NULL). */
+kn_status kn__spec_model(const kn__yaml *c, const yaml_node_t *n, kn_spec_step *m,
+                         kn_spec_search *x);
+/* steps: a list of steps, each probed. */
+kn_status kn__spec_steps(const kn__yaml *c, const yaml_node_t *n, kn_spec_step **steps,
+                         size_t *n_steps);
+/* ensemble: (spec_ensemble.c): members, method, final, folds; sets the
+ * spec's model to the combiner. */
+kn_status kn__spec_ensemble(const kn__yaml *c, kn__yaml_pair kv, kn_prep_spec *s);
+/* Checks across keys (task:, the members' tasks) once the spec is read. */
+kn_status kn__spec_ensemble_check(const kn__yaml *c, const yaml_node_t *root,
+                                  const kn_prep_spec *s);
+void kn__spec_ensemble_free(kn_spec_ensemble *e);
 
 #endif

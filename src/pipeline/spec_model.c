@@ -12,7 +12,7 @@
 typedef const kn__yaml Y;
 
 static const char *const run_keys[] = {"model", "task",        "evaluation", "register",
-                                       "seed",  "description", "ignore"};
+                                       "seed",  "description", "ignore",     "ensemble"};
 
 int kn__spec_is_run_key(const char *key)
 {
@@ -200,11 +200,11 @@ static kn_status parse_search(Y *c, const yaml_node_t *n, const kn_spec_step *m,
 }
 
 /* model: NAME, model: {NAME: {param: value, ...}}, or model: {name: NAME,
- * params: {..}, search: {..}}. The model must exist and take the
- * parameters (checked on a probe); a search's space is checked too. */
-static kn_status parse_model(Y *c, const yaml_node_t *n, kn_prep_spec *s)
+ * params: {..}, search: {..}} (search only where x is not NULL). The model
+ * must exist and take the parameters (checked on a probe); a search's space
+ * is checked too. */
+kn_status kn__spec_model(Y *c, const yaml_node_t *n, kn_spec_step *m, kn_spec_search *x)
 {
-    kn_spec_step *m = &s->model;
     const char *plain = kn__yaml_scalar(n);
     if (plain) {
         if (!*plain) return kn__yaml_at(c, n, "model: names a model ('kiln help models')");
@@ -239,17 +239,17 @@ static kn_status parse_model(Y *c, const yaml_node_t *n, kn_prep_spec *s)
             name = kv.value;
         else if (!strcmp(kv.key, "params"))
             params = kv.value;
-        else if (!strcmp(kv.key, "search"))
+        else if (!strcmp(kv.key, "search") && x)
             search = kv.value;
         else
-            e = kn__yaml_at(c, kv.key_node, "unknown model key '%s'; known: name, params, search",
-                            kv.key);
+            e = kn__yaml_at(c, kv.key_node, "unknown model key '%s'; known: name, params%s", kv.key,
+                            x ? ", search" : " (an ensemble's models take no search)");
     }
     if (e == KN_OK) e = kn__spec_text(c, name, "name", &m->name);
     if (e == KN_OK && !*m->name)
         e = kn__yaml_at(c, name, "name: names a model ('kiln help models')");
     if (e == KN_OK) e = check_model(c, name, params, m);
-    if (e == KN_OK && search) e = parse_search(c, search, m, &s->search);
+    if (e == KN_OK && search) e = parse_search(c, search, m, x);
     return e;
 }
 
@@ -481,7 +481,14 @@ static kn_status parse_register(Y *c, const yaml_node_t *n, kn_prep_spec *s)
 kn_status kn__spec_run_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
 {
     const char *k = kv.key;
-    if (!strcmp(k, "model")) return parse_model(c, kv.value, s);
+    if (!strcmp(k, "model")) {
+        if (s->ensemble.method)
+            return kn__yaml_at(c, kv.key_node,
+                               "model: and ensemble: are both given: an ensemble's "
+                               "models are its members' (and stacking's final:)");
+        return kn__spec_model(c, kv.value, &s->model, &s->search);
+    }
+    if (!strcmp(k, "ensemble")) return kn__spec_ensemble(c, kv, s);
     if (!strcmp(k, "evaluation")) return parse_eval(c, kv.value, &s->eval);
     if (!strcmp(k, "register")) return parse_register(c, kv.value, s);
     if (!strcmp(k, "description")) return kn__spec_text(c, kv.value, k, &s->description);
@@ -509,6 +516,10 @@ kn_status kn__spec_run_check(Y *c, const yaml_node_t *root, kn_prep_spec *s)
         return KN_OK;
     }
     if (!s->target) return kn__yaml_at(c, root, "a spec with a model needs target: COLUMN");
+    if (s->ensemble.method) {
+        kn_status e = kn__spec_ensemble_check(c, root, s);
+        if (e != KN_OK) return e;
+    }
     if (!s->register_stage && s->register_name && !(s->register_stage = kn_strdup("none")))
         return KN_ERR_NOMEM;
     if (s->eval.curve_param) { /* the parameter and every value, before any work */
@@ -537,6 +548,7 @@ kn_status kn__spec_run_check(Y *c, const yaml_node_t *root, kn_prep_spec *s)
 void kn__spec_run_free(kn_prep_spec *s)
 {
     kn_free(s->model.name);
+    kn__spec_ensemble_free(&s->ensemble);
     kn_tune_space_free(s->search.space);
     kn_free(s->search.metric);
     kn_free(s->search.resource);

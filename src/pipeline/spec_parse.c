@@ -363,15 +363,15 @@ static kn_status parse_dedupe(Y *c, const yaml_node_t *n, kn_prep_spec *s)
     return e;
 }
 
-static kn_status parse_steps(Y *c, const yaml_node_t *n, kn_prep_spec *s)
+kn_status kn__spec_steps(Y *c, const yaml_node_t *n, kn_spec_step **steps, size_t *n_steps)
 {
     if (n->type != YAML_SEQUENCE_NODE)
         return kn__yaml_at(c, n, "steps takes a list: - step_name: {param: value}");
     size_t len = kn__yaml_len(n);
-    if (!(s->steps = kn_calloc(len ? len : 1, sizeof *s->steps))) return KN_ERR_NOMEM;
+    if (!(*steps = kn_calloc(len ? len : 1, sizeof **steps))) return KN_ERR_NOMEM;
     for (size_t i = 0; i < len; i++) {
         const yaml_node_t *item = kn__yaml_item(c, n, i);
-        kn_spec_step *st = &s->steps[s->n_steps++];
+        kn_spec_step *st = &(*steps)[(*n_steps)++];
         const char *plain = kn__yaml_scalar(item);
         if (plain) { /* - standard_scaler */
             if (!(st->name = kn_strdup(plain))) return KN_ERR_NOMEM;
@@ -411,7 +411,7 @@ static kn_status top_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
     if (!strcmp(k, "schema")) return get_path(c, kv.value, k, dir, &s->schema);
     if (!strcmp(k, "rejects")) return get_path(c, kv.value, k, dir, &s->rejects);
     if (!strcmp(k, "dedupe")) return parse_dedupe(c, kv.value, s);
-    if (!strcmp(k, "steps")) return parse_steps(c, kv.value, s);
+    if (!strcmp(k, "steps")) return kn__spec_steps(c, kv.value, &s->steps, &s->n_steps);
     if (!strcmp(k, "output")) return get_path(c, kv.value, k, dir, &s->output);
     if (!strcmp(k, "save")) return get_path(c, kv.value, k, dir, &s->save);
     if (!strcmp(k, "state")) return get_path(c, kv.value, k, dir, &s->state);
@@ -427,7 +427,7 @@ static kn_status top_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
     return kn__yaml_at(c, kv.key_node,
                        "unknown key '%s'; known: sources, frame, schema, rejects, dedupe, "
                        "target, steps, profile, output, save, state, model, task, evaluation, "
-                       "register, seed, description",
+                       "register, seed, description, ensemble",
                        k);
 }
 
