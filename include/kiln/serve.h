@@ -184,9 +184,12 @@ typedef struct kn_serve_opts {
                                 ceil(window / anomaly_rows)-th row the server receives), which
                                 bounds the forest's cost per window (default 256; 0: every
                                 row) */
-    double retrain_grace_s;  /* on stop, how long a running retrain: child may take to end
-                                before it is sent SIGTERM (then SIGKILL 10 s later); its
-                                incident is delivered with the outcome (default 60) */
+    double anomaly_contamination; /* the input-anomaly forest's threshold: this share of the
+                                     reference rows is past it (default 0.01) */
+    uint64_t anomaly_seed;        /* the input-anomaly forest's seed (default 0) */
+    double retrain_grace_s;       /* on stop, how long a running retrain: child may take to end
+                                     before it is sent SIGTERM (then SIGKILL 10 s later); its
+                                     incident is delivered with the outcome (default 60) */
 } kn_serve_opts;
 
 KN_API void kn_serve_opts_default(kn_serve_opts *o);

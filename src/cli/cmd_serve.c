@@ -29,6 +29,8 @@ typedef struct serve_args {
     int no_anomalies; /* input anomalies per drift window */
     double anomaly_alpha;
     int64_t anomaly_rows;
+    double anomaly_contamination;
+    int64_t anomaly_seed;
     double retrain_grace;
     const char *alerts;
     double ops_interval; /* operational anomalies */
@@ -108,6 +110,11 @@ static const cli_opt serve_opts[] = {
     CLI_OPT_INT(serve_args, anomaly_rows, "anomaly-rows", "N", "256", 0, 1e7,
                 "score at most about N rows of a drift window for input anomalies: a larger "
                 "window is scored on a systematic sample of its rows (0: every row)"),
+    CLI_OPT_NUM(serve_args, anomaly_contamination, "anomaly-contamination", "F", "0.01", 1e-6, 0.5,
+                "the input-anomaly forest's threshold: this share of the reference rows is past "
+                "it (as kiln monitor anomalies --contamination)"),
+    CLI_OPT_INT(serve_args, anomaly_seed, "anomaly-seed", "S", "0", 0, 1e15,
+                "the seed of the input-anomaly forest (as kiln monitor anomalies --seed)"),
     CLI_OPT_NUM(serve_args, retrain_grace, "retrain-grace", "SECONDS", "60", 0, 86400,
                 "on stop, how long a running retrain: child may take to end before it is sent "
                 "SIGTERM (SIGKILL 10 s later); its incident is delivered with the outcome"),
@@ -371,6 +378,8 @@ int cmd_serve(int argc, char **argv)
     o.anomaly_alpha = a.anomaly_alpha;
     o.anomaly_rows = (size_t)a.anomaly_rows;
     o.retrain_grace_s = a.retrain_grace;
+    o.anomaly_contamination = a.anomaly_contamination;
+    o.anomaly_seed = (uint64_t)a.anomaly_seed;
     o.alerts = a.alerts;
     /* retrain: actions run this binary's kiln monitor retrain (the retrain
      * is the command line's: kiln run, the registry, the gate) */

@@ -61,7 +61,7 @@ static double thread_cpu_s(void)
 }
 
 kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, size_t max_rows, double alpha,
-                          kn__anomwin **out)
+                          double contamination, uint64_t seed, kn__anomwin **out)
 {
     *out = NULL;
     kn__anomwin *w = kn_calloc(1, sizeof *w);
@@ -87,7 +87,8 @@ kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, size_t max_ro
         for (size_t j = 0; j < m->in.n; j++)
             decls[j] = (kn_col_decl){m->in.names[j], m->in.types[j]};
         kn_ctx *prev = kn_ctx_enter(w->ctx);
-        e = kn_inputanom_fit(m->ref_rows, decls, m->in.n, 0.01, 0, &w->a);
+        e = kn_inputanom_fit(m->ref_rows, decls, m->in.n, contamination > 0 ? contamination : 0.01,
+                             seed, &w->a);
         kn_ctx_leave(prev);
         if (e == KN_ERR_INVALID) {
             /* a model without numeric inputs, a reference of a few rows: it serves on */
@@ -275,7 +276,8 @@ static const char *const family[N_A][3] = {
      "Rows of the last full window that were scored: all its valid rows, or a systematic sample "
      "of about --anomaly-rows of them in a larger window."},
     {"kiln_anomaly_reference_share", "gauge",
-     "Share of the reference rows past the forest's threshold (about its contamination, 0.01)."},
+     "Share of the reference rows past the forest's threshold (about its contamination, "
+     "--anomaly-contamination)."},
     {"kiln_anomaly_windows_total", "counter", "Windows scored for input anomalies."},
     {"kiln_anomaly_flagged_windows_total", "counter", "Windows flagged for input anomalies."},
     {"kiln_anomaly_cpu_seconds_total", "counter",

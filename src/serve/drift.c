@@ -240,7 +240,8 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     }
     if (e == KN_OK) e = pred_reference(d);
     if (e == KN_OK && cfg->anomalies) {
-        e = kn__anomwin_new(m, window, cfg->anomaly_rows, cfg->anomaly_alpha, &d->anom);
+        e = kn__anomwin_new(m, window, cfg->anomaly_rows, cfg->anomaly_alpha,
+                            cfg->anomaly_contamination, cfg->anomaly_seed, &d->anom);
         d->anom_rings = e == KN_OK ? kn_calloc(in->n ? in->n : 1, sizeof *d->anom_rings) : NULL;
         if (e == KN_OK && !d->anom_rings) e = KN_ERR_NOMEM;
         for (size_t j = 0; e == KN_OK && j < in->n; j++) d->anom_rings[j] = d->cols[j].s_ring;

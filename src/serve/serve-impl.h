@@ -123,9 +123,11 @@ typedef struct kn__drift_cfg {
     const char *key;      /* the model as recorded and alerted on (the slot's ref, else its
                              name; borrowed: outlives every version) */
     const struct kn__serve_slot *slot; /* the slot (whether a version is its canary) */
-    int anomalies;        /* score each window's rows for input anomalies (anomwin.c) */
-    double anomaly_alpha; /* their per-window level */
-    size_t anomaly_rows;  /* the most rows of a window scored (0: all) */
+    int anomalies;                /* score each window's rows for input anomalies (anomwin.c) */
+    double anomaly_alpha;         /* their per-window level */
+    size_t anomaly_rows;          /* the most rows of a window scored (0: all) */
+    double anomaly_contamination; /* the forest's threshold: this share of the reference past it */
+    uint64_t anomaly_seed;        /* the forest's seed */
 } kn__drift_cfg;
 
 /* A window over this share of rows refused counts as drifted (as kiln
@@ -484,7 +486,7 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
  * cannot be fitted, *out still comes back, off (kn__anomwin_on 0), and
  * the log says why. alpha: the per-window level of the test. */
 kn_status kn__anomwin_new(const kn__serve_model *m, size_t window, size_t max_rows, double alpha,
-                          kn__anomwin **out);
+                          double contamination, uint64_t seed, kn__anomwin **out);
 void kn__anomwin_free(kn__anomwin *w);
 int kn__anomwin_on(const kn__anomwin *w);
 /* The window-sized memory w holds once a window was scored (the forest

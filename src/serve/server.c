@@ -83,6 +83,7 @@ void kn_serve_opts_default(kn_serve_opts *o)
     o->anomalies = 1;
     o->anomaly_alpha = 0.001;
     o->anomaly_rows = 256;
+    o->anomaly_contamination = 0.01;
     o->retrain_grace_s = 60;
 }
 
@@ -1059,7 +1060,9 @@ kn_status kn_server_start(kn_server *s)
                                     .slot = sl,
                                     .anomalies = s->o.anomalies,
                                     .anomaly_alpha = s->o.anomaly_alpha,
-                                    .anomaly_rows = s->o.anomaly_rows};
+                                    .anomaly_rows = s->o.anomaly_rows,
+                                    .anomaly_contamination = s->o.anomaly_contamination,
+                                    .anomaly_seed = s->o.anomaly_seed};
         for (int role = 0; role < KN__N_SNAP; role++) {
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
             kn_status e = sn && role != KN__SNAP_SHADOW && !sn->m.drift

@@ -86,7 +86,7 @@ static double series(const char *text, const char *key)
 static void threads_add(void **state)
 {
     (void)state;
-    kn__drift_cfg cfg = {WINDOW, 0, NULL, "m", NULL, 0, 0, 0};
+    kn__drift_cfg cfg = {WINDOW, 0, NULL, "m", NULL, 0, 0, 0, 0.01, 0};
     KN_CHECK(kn__drift_new(&model, &cfg, &model.drift));
     pthread_t th[THREADS + 1];
     int ids[THREADS];
@@ -129,7 +129,8 @@ static void wrong_frames_and_windows(void **state)
 {
     (void)state;
     kn__drift *d = NULL;
-    kn__drift_cfg one = {1, 0, NULL, "m", NULL, 0, 0, 0}, over = {10, 11, NULL, "m", NULL, 0, 0, 0};
+    kn__drift_cfg one = {1, 0, NULL, "m", NULL, 0, 0, 0, 0.01, 0},
+                  over = {10, 11, NULL, "m", NULL, 0, 0, 0, 0.01, 0};
     assert_int_equal(kn__drift_new(&model, &one, &d), KN_ERR_INVALID);
     assert_null(d);
     assert_int_equal(kn__drift_new(&model, &over, &d), KN_ERR_INVALID);
@@ -145,7 +146,7 @@ static void wrong_frames_and_windows(void **state)
 static void sliding(void **state)
 {
     (void)state;
-    kn__drift_cfg cfg = {WINDOW, 50, NULL, "m", NULL, 0, 0, 0};
+    kn__drift_cfg cfg = {WINDOW, 50, NULL, "m", NULL, 0, 0, 0, 0.01, 0};
     KN_CHECK(kn__drift_new(&model, &cfg, &model.drift));
     kn__drift_begin(1);
     for (size_t first = 0; first < 2000; first += 100) {
