@@ -73,9 +73,11 @@ static void chunk_scalar(const float *x, size_t p, size_t lo, const size_t *idx,
 #include <immintrin.h>
 
 /* The kept rows a kernel reads next: the gaps between them defeat the
- * hardware's prefetcher. */
-static inline void prefetch_rows(const float *x, size_t p, size_t lo, const size_t *idx, size_t q,
-                                 size_t m)
+ * hardware's prefetcher. Always inlined: GCC 12 takes a separate function
+ * whose only effect is a prefetch for a pure one and drops its calls (so
+ * before session 21 no prefetch was ever issued). */
+static inline __attribute__((always_inline)) void
+prefetch_rows(const float *x, size_t p, size_t lo, const size_t *idx, size_t q, size_t m)
 {
     for (size_t u = q + 16; idx && u < q + 20 && u < m; u++) {
         const char *f = (const char *)(x + (lo + idx[u]) * p);
