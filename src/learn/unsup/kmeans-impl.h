@@ -17,13 +17,14 @@ double kn__km_dist2(const double *x, size_t p, size_t i, const double *c);
 size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, size_t k,
                       double *best);
 /* kmeans_seed.c: greedy k-means++ seeding of k centres from the rows of
- * x. Distances are from a float copy of the rows (xs, n x p, (float)x; NULL:
- * made here; half the bytes to read per step; relative error about 1e-7)
- * to the exact rows drawn as candidates, in double. closest (n) ends as each row's squared distance
- * to its nearest seed so measured and near (n) as that seed's index (the
- * first of equals). KN_ERR_NOMEM when out of memory. */
-kn_status kn__km_seed_pp(const double *x, const float *xs, size_t n, size_t p, size_t k, kn_rng *r,
-                         double *cen, double *closest, size_t *near);
+ * x (row-major; NULL: the columns col, col[j][i] feature j of row i).
+ * Distances are from a float copy of the rows (xs, n x p, (float)x; NULL:
+ * made here from x; half the bytes to read per step; relative error about
+ * 1e-7) to the exact rows drawn as candidates, in double. closest (n) ends as each row's squared
+ * distance to its nearest seed so measured and near (n) as that seed's index (the first of equals).
+ * KN_ERR_NOMEM when out of memory. */
+kn_status kn__km_seed_pp(const double *x, const double *const *col, const float *xs, size_t n,
+                         size_t p, size_t k, kn_rng *r, double *cen, double *closest, size_t *near);
 
 /* kmeans_block.c: rows go in chunks of KM_CHUNK (per-chunk sums, added in
  * chunk order, so any thread count gives the same bits). Distances from

@@ -365,8 +365,17 @@ static size_t draw_weighted(kn_rng *r, const kn__km_near *nb, double *w, size_t 
     return n - 1;
 }
 
-kn_status kn__km_seed_pp(const double *x, const float *xs, size_t n, size_t p, size_t k, kn_rng *r,
-                         double *cen, double *closest, size_t *near)
+/* Row i of the data (x row-major, else the columns col) into out. */
+static void get_row(const double *x, const double *const *col, size_t p, size_t i, double *out)
+{
+    if (x)
+        memcpy(out, x + i * p, p * sizeof *out);
+    else
+        for (size_t j = 0; j < p; j++) out[j] = col[j][i];
+}
+
+kn_status kn__km_seed_pp(const double *x, const double *const *col, const float *xs, size_t n,
+                         size_t p, size_t k, kn_rng *r, double *cen, double *closest, size_t *near)
 {
     size_t trials = 2 + (size_t)log((double)k), chunks = kn__km_chunks(n);
     double *part = kn_malloc(chunks * (trials + 1) * sizeof *part), *cpart = part + chunks * trials;
@@ -396,7 +405,7 @@ kn_status kn__km_seed_pp(const double *x, const float *xs, size_t n, size_t p, s
     }
     for (size_t v = 0; v < trials * k; v++) far[v] = INFINITY; /* centres still to come */
     size_t first = (size_t)kn_rng_below(r, n);
-    memcpy(cen, x + first * p, p * sizeof *cen);
+    get_row(x, col, p, first, cen);
     for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
     e = kn__km_trials(xs, n, p, cen, 1, closest, NULL, NULL, k, NULL, &nb, part);
     if (e != KN_OK) goto done;
@@ -407,7 +416,7 @@ kn_status kn__km_seed_pp(const double *x, const float *xs, size_t n, size_t p, s
         for (size_t t = 0; t < trials; t++) {
             size_t pick = pot > 0 ? draw_weighted(r, &nb, closest, near, n, cpart, pot)
                                   : (size_t)kn_rng_below(r, n);
-            memcpy(cand + t * p, x + pick * p, p * sizeof *cand);
+            get_row(x, col, p, pick, cand + t * p);
             for (size_t a = 0; a < c; a++) /* exact: it decides which rows are left out */
                 far[t * k + a] = kn__km_dist2(cand + t * p, p, 0, cen + a * p);
         }
