@@ -274,7 +274,7 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
      * 1,000,000 x 20, which this machine clears at about 1 GB/s. */
     int share = par->algorithm == KM_LLOYD && runs == 1;
     double *x = kn_malloc((n * p + 1) * sizeof *x), *xn = kn_malloc((n + 1) * sizeof *xn);
-    float *xs = share                        ? (float *)x
+    float *xs = share                        ? (float *)(void *)x
                 : par->algorithm == KM_LLOYD ? kn_malloc((n * p + 1) * sizeof *xs)
                                              : NULL;
     const double **col = kn_malloc((p + 1) * sizeof *col);
