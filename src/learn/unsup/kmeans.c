@@ -325,9 +325,13 @@ static kn_status km_fit(kn_model *m, const kn_dataset *d)
             for (size_t i = lo; i < hi; i++) x[i * p + j] = col[j][i];
         if (xs)
             for (size_t v = lo * p; v < hi * p; v++) xs[v] = (float)x[v];
+        for (size_t i = lo; i < hi; i++) { /* the squared norms (kn__km_norms), rows in cache */
+            double q = 0;
+            for (size_t j = 0; j < p; j++) q += x[i * p + j] * x[i * p + j];
+            xn[i] = q;
+        }
     }
     kn_free((void *)col);
-    kn__km_norms(x, n, p, xn);
     double *cen_all = kn_malloc(runs * k * p * sizeof *cen_all);
     double *inertia = kn_malloc(runs * sizeof *inertia);
     size_t *iters = kn_malloc(runs * sizeof *iters);
