@@ -406,7 +406,8 @@ kn_status kn__km_seed_pp(const double *x, const double *const *col, const float 
     for (size_t v = 0; v < trials * k; v++) far[v] = INFINITY; /* centres still to come */
     size_t first = (size_t)kn_rng_below(r, n);
     get_row(x, col, p, first, cen);
-    for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
+#pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
+    for (size_t i = 0; i < n; i++) closest[i] = INFINITY; /* first touch: in parallel */
     e = kn__km_trials(xs, n, p, cen, 1, closest, NULL, NULL, k, NULL, &nb, part);
     if (e != KN_OK) goto done;
     kn__km_choose(&nb, n, 1, 0, 0, part, cpart);
