@@ -2,8 +2,8 @@
 # k-means above the row count where Kiln splits rows over threads (32768):
 # 60,000 x 6 synthetic rows (seed 0; 20 Gaussian blobs, some overlapping).
 # The same clusters on 1 and 2 threads (per-chunk sums added in chunk
-# order; Hamerly's bounds decide per row), for Lloyd and mini-batch, and
-# the Lloyd inertia (n_init=3) within 1 % of scikit-learn's KMeans
+# order; Hamerly's bounds decide per row), for Lloyd (n_init 3 and 1) and
+# mini-batch, and the Lloyd inertia (n_init=3) within 1 % of scikit-learn's KMeans
 # (n_init=3, random_state=0).
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
@@ -24,6 +24,12 @@ for alg in lloyd minibatch; do
     done
     cmp -s ${alg}1.csv ${alg}2.csv || fail "$alg: clusters differ between 1 and 2 threads"
 done
+# one Lloyd run seeds on the float copy in x's space before x is made
+for t in 1 2; do
+    "$KILN" -q --json --threads $t cluster --data big.csv --param n_clusters=20 --param n_init=1 \
+        --param seed=4 --param silhouette_rows=0 --out one$t.csv > one$t.json
+done
+cmp -s one1.csv one2.csv || fail "n_init=1: clusters differ between 1 and 2 threads"
 if [ "${KILN_SANITIZED:-0}" = 1 ]; then exit 0; fi # memory checks only: quality is judged unsanitized
 $py <<'PY'
 import json, sys, pandas as pd

@@ -17,13 +17,14 @@ double kn__km_dist2(const double *x, size_t p, size_t i, const double *c);
 size_t kn__km_nearest(const double *x, size_t p, size_t i, const double *cen, size_t k,
                       double *best);
 /* kmeans_seed.c: greedy k-means++ seeding of k centres from the rows of
- * x. Distances are from a float copy of the rows (xs, n x p, (float)x; NULL:
- * made here; half the bytes to read per step; relative error about 1e-7)
- * to the exact rows drawn as candidates, in double. closest (n) ends as each row's squared distance
- * to its nearest seed so measured and near (n) as that seed's index (the
- * first of equals). KN_ERR_NOMEM when out of memory. */
-kn_status kn__km_seed_pp(const double *x, const float *xs, size_t n, size_t p, size_t k, kn_rng *r,
-                         double *cen, double *closest, size_t *near);
+ * x (row-major; NULL: the columns col, col[j][i] feature j of row i).
+ * Distances are from a float copy of the rows (xs, n x p, (float)x; NULL:
+ * made here from x; half the bytes to read per step; relative error about
+ * 1e-7) to the exact rows drawn as candidates, in double. closest (n) ends as each row's squared
+ * distance to its nearest seed so measured and near (n) as that seed's index (the first of equals).
+ * KN_ERR_NOMEM when out of memory. */
+kn_status kn__km_seed_pp(const double *x, const double *const *col, const float *xs, size_t n,
+                         size_t p, size_t k, kn_rng *r, double *cen, double *closest, size_t *near);
 
 /* kmeans_block.c: rows go in chunks of KM_CHUNK (per-chunk sums, added in
  * chunk order, so any thread count gives the same bits). Distances from
@@ -55,25 +56,37 @@ typedef struct kn__km_near {
     unsigned char *all; /* chunks */
     size_t *idx;        /* n */
     float *dist;        /* n x trials */
+    /* pending: candidate pt of the last ptrials became centre pc
+     * (kn__km_choose) and closest, near do not hold its distances yet: the
+     * next kn__km_trials applies them in its pass over the rows (the
+     * k-means++ draw in the chunks it walks; kn__km_flush all). Zero in
+     * a fresh one. */
+    int pending;
+    size_t ptrials, pt, pc;
 } kn__km_near;
 /* k-means++ trials (kmeans_seed.c): the squared distances from the rows
  * (x: rounded to float, n x p; the distance exact in double from there)
  * to candidates cand (trials x p) into nb, and part[chunk x trials +
  * t] = the chunk's sum over rows of min(squared distance to candidate t,
- * closest). With far (far[t x k + c]: squared distance of candidate t to
- * centre c; infinite for centres not chosen yet), rows that no candidate
- * can come closer to, by the triangle inequality from their nearest
- * centre near[i], are left out (cpart[ch]: the chunk's sum of closest);
- * without, every row is kept. The same bits with and without AVX-512.
+ * closest). First nb's pending update goes into closest and near. With
+ * far (far[t x k + c]: squared distance of candidate t to centre c;
+ * infinite for centres not chosen yet), rows that no candidate can come
+ * closer to, by the triangle inequality from their nearest centre
+ * near[i], are left out (cpart[ch]: the chunk's sum of closest); without,
+ * every row is kept. The same bits with and without AVX-512.
  * KN_ERR_NOMEM when out of memory. */
 kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, size_t trials,
-                        const double *closest, const size_t *near, const double *far, size_t k,
+                        double *closest, size_t *near, const double *far, size_t k,
                         const double *cpart, kn__km_near *nb, double *part);
-/* Candidate t of nb becomes centre c: closest = min(closest, its distance)
- * and near = c where it is smaller; cpart[chunk] = the chunk's sum of
- * closest, which is the trial's sum part[chunk x trials + t]. */
-void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, size_t c,
-                    const double *part, double *closest, size_t *near, double *cpart);
+/* Candidate t of nb's trials becomes centre c: cpart[chunk] = the
+ * chunk's sum of the new closest, which is the trial's sum part[chunk x
+ * trials + t]; closest = min(closest, its distance) and near = c where it
+ * is smaller are left pending (applied with the next step's pass over the
+ * rows instead of a pass of their own). */
+void kn__km_choose(kn__km_near *nb, size_t n, size_t trials, size_t t, size_t c, const double *part,
+                   double *cpart);
+/* nb's pending update into closest and near, every chunk. */
+void kn__km_flush(size_t n, kn__km_near *nb, double *closest, size_t *near);
 /* Lloyd with Hamerly's bounds ("Making k-means even faster", 2010): ub
  * (per row) bounds the distance to its centre from above, lb the distance
  * to any other from below, half[c] is half the distance from centre c to

@@ -83,7 +83,7 @@ double kn__km_minibatch_run(const double *x, size_t n, size_t p, const double *x
     for (size_t i = 0; i < init; i++) rows[i] = (size_t)kn_rng_below(r, n);
     for (size_t f = 0; f < p; f++)
         for (size_t i = 0; i < init; i++) sample[i * p + f] = x[rows[i] * p + f];
-    if (kn__km_seed_pp(sample, NULL, init, p, k, r, cen, scratch, rows) != KN_OK) goto done;
+    if (kn__km_seed_pp(sample, NULL, NULL, init, p, k, r, cen, scratch, rows) != KN_OK) goto done;
 
     size_t total = o->max_iter * n / batch, step = 0, since_reassign = 0, stale = 0;
     if (total == 0) total = 1;

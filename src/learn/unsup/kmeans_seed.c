@@ -73,9 +73,11 @@ static void chunk_scalar(const float *x, size_t p, size_t lo, const size_t *idx,
 #include <immintrin.h>
 
 /* The kept rows a kernel reads next: the gaps between them defeat the
- * hardware's prefetcher. */
-static inline void prefetch_rows(const float *x, size_t p, size_t lo, const size_t *idx, size_t q,
-                                 size_t m)
+ * hardware's prefetcher. Always inlined: GCC 12 takes a separate function
+ * whose only effect is a prefetch for a pure one and drops its calls (so
+ * before session 21 no prefetch was ever issued). */
+static inline __attribute__((always_inline)) void
+prefetch_rows(const float *x, size_t p, size_t lo, const size_t *idx, size_t q, size_t m)
 {
     for (size_t u = q + 16; idx && u < q + 20 && u < m; u++) {
         const char *f = (const char *)(x + (lo + idx[u]) * p);
@@ -233,8 +235,25 @@ __attribute__((target("avx2"))) static void chunk_avx2(const float *x, size_t p,
 }
 #endif
 
+/* The chosen candidate's distances (kn__km_choose) into closest and near
+ * for chunk ch's rows; doing it again changes nothing. */
+static void apply_chunk(const kn__km_near *nb, size_t ch, double *closest, size_t *near)
+{
+    if (!nb->pending) return;
+    size_t lo = ch * KM_CHUNK, m = nb->m[ch], tr = nb->ptrials, c = nb->pc;
+    const float *d = nb->dist + lo * tr + nb->pt;
+    const size_t *idx = nb->all[ch] ? NULL : nb->idx + lo;
+    for (size_t q = 0; q < m; q++) { /* no branch: whether it is closer is a coin toss */
+        size_t i = lo + (idx ? idx[q] : q);
+        double v = (double)d[q * tr], o = closest[i];
+        int lt = v < o;
+        closest[i] = lt ? v : o;
+        near[i] = lt ? c : near[i];
+    }
+}
+
 kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, size_t trials,
-                        const double *closest, const size_t *near, const double *far, size_t k,
+                        double *closest, size_t *near, const double *far, size_t k,
                         const double *cpart, kn__km_near *nb, double *part)
 {
     size_t chunks = kn__km_chunks(n), groups = (trials + KM_LANES - 1) / KM_LANES;
@@ -252,6 +271,8 @@ kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, 
     for (size_t t = 0; t < trials; t++)
         for (size_t j = 0; j < p; j++)
             ct[((t / KM_LANES) * p + j) * KM_LANES + t % KM_LANES] = cand[t * p + j];
+    /* another step's layout: its distances lie where this step writes */
+    if (nb->pending && nb->ptrials != trials) kn__km_flush(n, nb, closest, near);
     for (size_t a = 0; far && a < k; a++) {
         double f = far[a];
         for (size_t t = 1; t < trials; t++) f = far[t * k + a] < f ? far[t * k + a] : f;
@@ -261,7 +282,9 @@ kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, 
     for (size_t ch = 0; ch < chunks; ch++) {
         size_t lo = ch * KM_CHUNK, len = lo + KM_CHUNK < n ? KM_CHUNK : n - lo, m = len;
         size_t *idx = NULL;
-        const double *cl = closest + lo;
+        double *cl = closest + lo;
+        /* the pending update first, while the chunk's rows come into cache */
+        apply_chunk(nb, ch, closest, near);
         if (far) {
             /* by the triangle inequality a point at squared distance f from
              * the row's nearest centre is no closer than it when f >= 4
@@ -289,34 +312,36 @@ kn_status kn__km_trials(const float *x, size_t n, size_t p, const double *cand, 
         nb->m[ch] = m;
         nb->all[ch] = !far;
     }
+    nb->pending = 0;
     kn_free(ct), kn_free(fmin);
     return KN_OK;
 }
 
-void kn__km_closest(size_t n, const kn__km_near *nb, size_t trials, size_t t, size_t c,
-                    const double *part, double *closest, size_t *near, double *cpart)
+void kn__km_choose(kn__km_near *nb, size_t n, size_t trials, size_t t, size_t c, const double *part,
+                   double *cpart)
+{
+    size_t chunks = kn__km_chunks(n);
+    nb->pending = 1;
+    nb->ptrials = trials;
+    nb->pt = t;
+    nb->pc = c;
+    /* the trial's sum is the chunk's sum of the new closest */
+    for (size_t ch = 0; ch < chunks; ch++) cpart[ch] = part[ch * trials + t];
+}
+
+void kn__km_flush(size_t n, kn__km_near *nb, double *closest, size_t *near)
 {
     size_t chunks = kn__km_chunks(n);
 #pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
-    for (size_t ch = 0; ch < chunks; ch++) {
-        size_t lo = ch * KM_CHUNK, m = nb->m[ch];
-        const float *d = nb->dist + lo * trials + t;
-        const size_t *idx = nb->all[ch] ? NULL : nb->idx + lo;
-        for (size_t q = 0; q < m; q++) {
-            size_t i = lo + (idx ? idx[q] : q);
-            if (d[q * trials] < closest[i]) {
-                closest[i] = (double)d[q * trials];
-                near[i] = c;
-            }
-        }
-        /* the trial's sum is the chunk's sum of the new closest */
-        cpart[ch] = part[ch * trials + t];
-    }
+    for (size_t ch = 0; ch < chunks; ch++) apply_chunk(nb, ch, closest, near);
+    nb->pending = 0;
 }
 
 /* A row drawn with probability proportional to w (total sum; part[ch]:
- * chunk ch's share, so the walk skips whole chunks). */
-static size_t draw_weighted(kn_rng *r, const double *w, size_t n, const double *part, double sum)
+ * chunk ch's share, so the walk skips whole chunks): closest, brought up
+ * to date (nb's pending update) in the chunks walked. */
+static size_t draw_weighted(kn_rng *r, const kn__km_near *nb, double *w, size_t *near, size_t n,
+                            const double *part, double sum)
 {
     double u = kn_rng_uniform(r) * sum, acc = 0;
     size_t chunks = kn__km_chunks(n);
@@ -326,6 +351,7 @@ static size_t draw_weighted(kn_rng *r, const double *w, size_t n, const double *
             continue;
         }
         size_t lo = ch * KM_CHUNK, hi = lo + KM_CHUNK < n ? lo + KM_CHUNK : n;
+        apply_chunk(nb, ch, w, near);
         for (size_t i = lo; i < hi; i++) {
             acc += w[i];
             if (acc > u) return i;
@@ -333,20 +359,36 @@ static size_t draw_weighted(kn_rng *r, const double *w, size_t n, const double *
         for (size_t i = hi; i-- > lo;) /* rounding: the chunk's last row with weight */
             if (w[i] > 0) return i;
     }
+    for (size_t ch = 0; ch < chunks; ch++) apply_chunk(nb, ch, w, near);
     for (size_t i = n; i-- > 0;)
         if (w[i] > 0) return i;
     return n - 1;
 }
 
-kn_status kn__km_seed_pp(const double *x, const float *xs, size_t n, size_t p, size_t k, kn_rng *r,
-                         double *cen, double *closest, size_t *near)
+/* Row i of the data (x row-major, else the columns col) into out. */
+static void get_row(const double *x, const double *const *col, size_t p, size_t i, double *out)
+{
+    if (x)
+        memcpy(out, x + i * p, p * sizeof *out);
+    else
+        for (size_t j = 0; j < p; j++) out[j] = col[j][i];
+}
+
+kn_status kn__km_seed_pp(const double *x, const double *const *col, const float *xs, size_t n,
+                         size_t p, size_t k, kn_rng *r, double *cen, double *closest, size_t *near)
 {
     size_t trials = 2 + (size_t)log((double)k), chunks = kn__km_chunks(n);
     double *part = kn_malloc(chunks * (trials + 1) * sizeof *part), *cpart = part + chunks * trials;
     double *cand = kn_malloc((trials * p + 1) * sizeof *cand);
     double *far = kn_malloc(trials * k * sizeof *far);
-    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(chunks * sizeof *nb.all),
-                      kn_malloc(n * sizeof *nb.idx), kn_malloc(n * trials * sizeof *nb.dist)};
+    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m),
+                      kn_malloc(chunks * sizeof *nb.all),
+                      kn_malloc(n * sizeof *nb.idx),
+                      kn_malloc(n * trials * sizeof *nb.dist),
+                      0,
+                      0,
+                      0,
+                      0};
     float *own = xs ? NULL : kn_malloc((n * p + 1) * sizeof *own);
     kn_status e = part && cand && far && nb.m && nb.all && nb.idx && nb.dist && (xs || own)
                       ? KN_OK
@@ -363,18 +405,19 @@ kn_status kn__km_seed_pp(const double *x, const float *xs, size_t n, size_t p, s
     }
     for (size_t v = 0; v < trials * k; v++) far[v] = INFINITY; /* centres still to come */
     size_t first = (size_t)kn_rng_below(r, n);
-    memcpy(cen, x + first * p, p * sizeof *cen);
-    for (size_t i = 0; i < n; i++) closest[i] = INFINITY;
+    get_row(x, col, p, first, cen);
+#pragma omp parallel for schedule(static) if (n >= KM_PAR_ROWS)
+    for (size_t i = 0; i < n; i++) closest[i] = INFINITY; /* first touch: in parallel */
     e = kn__km_trials(xs, n, p, cen, 1, closest, NULL, NULL, k, NULL, &nb, part);
     if (e != KN_OK) goto done;
-    kn__km_closest(n, &nb, 1, 0, 0, part, closest, near, cpart);
+    kn__km_choose(&nb, n, 1, 0, 0, part, cpart);
     double pot = 0;
     for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
     for (size_t c = 1; c < k; c++) {
         for (size_t t = 0; t < trials; t++) {
-            size_t pick =
-                pot > 0 ? draw_weighted(r, closest, n, cpart, pot) : (size_t)kn_rng_below(r, n);
-            memcpy(cand + t * p, x + pick * p, p * sizeof *cand);
+            size_t pick = pot > 0 ? draw_weighted(r, &nb, closest, near, n, cpart, pot)
+                                  : (size_t)kn_rng_below(r, n);
+            get_row(x, col, p, pick, cand + t * p);
             for (size_t a = 0; a < c; a++) /* exact: it decides which rows are left out */
                 far[t * k + a] = kn__km_dist2(cand + t * p, p, 0, cen + a * p);
         }
@@ -391,10 +434,11 @@ kn_status kn__km_seed_pp(const double *x, const float *xs, size_t n, size_t p, s
             }
         }
         memcpy(cen + c * p, cand + best * p, p * sizeof *cen);
-        kn__km_closest(n, &nb, trials, best, c, part, closest, near, cpart);
+        kn__km_choose(&nb, n, trials, best, c, part, cpart);
         pot = 0;
         for (size_t ch = 0; ch < chunks; ch++) pot += cpart[ch];
     }
+    kn__km_flush(n, &nb, closest, near); /* the last centre's distances */
 done:
     kn_free(part), kn_free(cand), kn_free(far), kn_free(own);
     kn_free(nb.m), kn_free(nb.all), kn_free(nb.idx), kn_free(nb.dist);

@@ -3,7 +3,8 @@
  * bound, the nearest centre and its exact distance, the k-means++ trial
  * sums with and without the rows the triangle inequality leaves out, and
  * the per-chunk sums Lloyd moves row by row against sums from scratch,
- * and the k-means++ trial kernels (AVX-512, AVX2, portable) bit for bit. */
+ * the k-means++ trial kernels (AVX-512, AVX2, portable) bit for bit, and
+ * the chosen candidate's update left pending against applied at once. */
 #include "test_util.h"
 
 #include "core/simd.h"
@@ -75,8 +76,10 @@ static void trials_left_out(void **state)
     for (size_t t = 0; t < T; t++)
         for (size_t a = 0; a < K; a++)
             far[t * K + a] = kn__km_dist2(cand + t * P, P, 0, cen + a * P);
-    kn__km_near nb = {kn_malloc(chunks * sizeof *nb.m), kn_malloc(chunks * sizeof *nb.all),
-                      kn_malloc(N * sizeof *nb.idx), kn_malloc(N * T * sizeof *nb.dist)};
+    kn__km_near nb = {.m = kn_malloc(chunks * sizeof *nb.m),
+                      .all = kn_malloc(chunks * sizeof *nb.all),
+                      .idx = kn_malloc(N * sizeof *nb.idx),
+                      .dist = kn_malloc(N * T * sizeof *nb.dist)};
     float *xs = kn_malloc(N * P * sizeof *xs);
     for (size_t v = 0; v < N * P; v++) xs[v] = (float)x[v];
     KN_CHECK(kn__km_trials(xs, N, P, cand, T, closest, near, NULL, K, cpart, &nb, all));
@@ -132,10 +135,10 @@ static void trial_kernels_agree(void **state)
             kn__km_near nb[3];
             double part[3][3 * 11];
             for (int mode = 0; mode < 3; mode++) { /* 0: best here, 1: AVX2 at most, 2: portable */
-                nb[mode] = (kn__km_near){kn_malloc(chunks * sizeof *nb[mode].m),
-                                         kn_malloc(chunks * sizeof *nb[mode].all),
-                                         kn_malloc(N * sizeof *nb[mode].idx),
-                                         kn_malloc(N * T2 * sizeof *nb[mode].dist)};
+                nb[mode] = (kn__km_near){.m = kn_malloc(chunks * sizeof *nb[mode].m),
+                                         .all = kn_malloc(chunks * sizeof *nb[mode].all),
+                                         .idx = kn_malloc(N * sizeof *nb[mode].idx),
+                                         .dist = kn_malloc(N * T2 * sizeof *nb[mode].dist)};
                 kn__simd_off = mode == 0 ? 0 : mode == 1 ? 2 : 1;
                 KN_CHECK(kn__km_trials(xs, N, P, cand, T2, closest, near, with_far ? fart : NULL, K,
                                        cpart, &nb[mode], part[mode]));
@@ -173,6 +176,97 @@ static void trial_kernels_agree(void **state)
     kn_free(x), kn_free(cen), kn_free(cand), kn_free(xs), kn_free(closest), kn_free(near);
 }
 
+/* A chosen candidate's distances left pending (kn__km_choose) and taken
+ * into closest and near inside the next step's pass over the rows give
+ * the same closest, nearest centres, kept rows and trial sums, bit for
+ * bit, as applying them first in a pass of their own (kn__km_flush); a
+ * second application changes nothing. The first step has T candidates
+ * and leaves rows out, or (first1) one candidate against every row, as
+ * the seeding's first step. */
+static void pending_case(int first1)
+{
+    double *x = random_rows(N, P, 11), *cen = random_rows(K, P, 12),
+           *cand = random_rows(2 * T, P, 13);
+    float *xs = kn_malloc(N * P * sizeof *xs);
+    for (size_t i = 0; i < N; i++) /* rows near the centres: some are left out */
+        for (size_t j = 0; j < P; j++) x[i * P + j] = cen[(i % K) * P + j] + x[i * P + j] / 20;
+    for (size_t t = 0; t < 2 * T; t++) memcpy(cand + t * P, x + (7 * t + 3) * P, P * sizeof *cand);
+    for (size_t v = 0; v < N * P; v++) xs[v] = (float)x[v];
+    size_t chunks = kn__km_chunks(N);
+    double *cl[2], cpart[2][3], part[2][3 * T], far[T * (K + 1)];
+    size_t *near[2];
+    kn__km_near nb[2];
+    for (int w = 0; w < 2; w++) {
+        cl[w] = kn_malloc(N * sizeof *cl[w]);
+        near[w] = kn_malloc(N * sizeof *near[w]);
+        for (size_t i = 0; i < N; i++) near[w][i] = kn__km_nearest(x, P, i, cen, K, &cl[w][i]);
+        for (size_t ch = 0; ch < chunks; ch++) {
+            cpart[w][ch] = 0;
+            for (size_t i = ch * KM_CHUNK; i < N && i < (ch + 1) * KM_CHUNK; i++)
+                cpart[w][ch] += cl[w][i];
+        }
+        nb[w] = (kn__km_near){.m = kn_malloc(chunks * sizeof *nb[w].m),
+                              .all = kn_malloc(chunks * sizeof *nb[w].all),
+                              .idx = kn_malloc(N * sizeof *nb[w].idx),
+                              .dist = kn_malloc(N * T * sizeof *nb[w].dist)};
+    }
+    /* step one: candidates 0 .. T-1 (first1: candidate 0) against the K
+     * centres, the second (first1: the first) becomes centre K; step two:
+     * candidates T .. 2T-1 against K + 1 */
+    for (size_t t = 0; t < T; t++)
+        for (size_t a = 0; a < K; a++)
+            far[t * K + a] = kn__km_dist2(cand + t * P, P, 0, cen + a * P);
+    size_t t1 = first1 ? 1 : T, pick = first1 ? 0 : 1;
+    for (int w = 0; w < 2; w++) {
+        KN_CHECK(kn__km_trials(xs, N, P, cand, t1, cl[w], near[w], first1 ? NULL : far, K, cpart[w],
+                               &nb[w], part[w]));
+        kn__km_choose(&nb[w], N, t1, pick, K, part[w], cpart[w]);
+        assert_true(nb[w].pending);
+    }
+    kn__km_flush(N, &nb[0], cl[0], near[0]); /* 0: at once; 1: in the next pass */
+    assert_false(nb[0].pending);
+    double *k1 = kn_malloc((K + 1) * P * sizeof *k1);
+    memcpy(k1, cen, K * P * sizeof *k1);
+    memcpy(k1 + K * P, cand + pick * P, P * sizeof *k1);
+    for (size_t t = 0; t < T; t++)
+        for (size_t a = 0; a <= K; a++)
+            far[t * (K + 1) + a] = kn__km_dist2(cand + (T + t) * P, P, 0, k1 + a * P);
+    for (int w = 0; w < 2; w++)
+        KN_CHECK(kn__km_trials(xs, N, P, cand + T * P, T, cl[w], near[w], far, K + 1, cpart[w],
+                               &nb[w], part[w]));
+    assert_false(nb[1].pending);
+    assert_memory_equal(cl[0], cl[1], N * sizeof(double));
+    assert_memory_equal(near[0], near[1], N * sizeof(size_t));
+    assert_memory_equal(part[0], part[1], chunks * T * sizeof(double));
+    size_t moved = 0;
+    for (size_t i = 0; i < N; i++) moved += near[0][i] == K;
+    assert_true(moved > 0 && moved < N); /* the update did something */
+    for (size_t ch = 0; ch < chunks; ch++) {
+        assert_int_equal(nb[0].m[ch], nb[1].m[ch]);
+        assert_memory_equal(nb[0].idx + ch * KM_CHUNK, nb[1].idx + ch * KM_CHUNK,
+                            nb[0].m[ch] * sizeof(size_t));
+    }
+    /* applying a pending update twice is applying it once */
+    kn__km_choose(&nb[1], N, T, 2, K + 1, part[1], cpart[1]);
+    kn__km_flush(N, &nb[1], cl[1], near[1]);
+    memcpy(cl[0], cl[1], N * sizeof(double));
+    nb[1].pending = 1;
+    kn__km_flush(N, &nb[1], cl[1], near[1]);
+    assert_memory_equal(cl[0], cl[1], N * sizeof(double));
+    for (int w = 0; w < 2; w++) {
+        kn_free(cl[w]), kn_free(near[w]);
+        kn_free(nb[w].m), kn_free(nb[w].all), kn_free(nb[w].idx), kn_free(nb[w].dist);
+    }
+    kn_free(x), kn_free(cen), kn_free(cand), kn_free(xs), kn_free(k1);
+}
+
+static void pending_update(void **state)
+{
+    (void)state;
+    pending_case(0);
+    pending_case(1);
+}
+
 static void moved_sums(void **state)
 {
     (void)state;
@@ -206,9 +300,8 @@ static void moved_sums(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gemm_distances),
-        cmocka_unit_test(trials_left_out),
-        cmocka_unit_test(trial_kernels_agree),
+        cmocka_unit_test(gemm_distances),      cmocka_unit_test(trials_left_out),
+        cmocka_unit_test(trial_kernels_agree), cmocka_unit_test(pending_update),
         cmocka_unit_test(moved_sums),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
