@@ -2,6 +2,9 @@
 MAKEFLAGS += --no-print-directory
 BUILD ?= build
 JOBS ?= $(shell nproc)
+# tests run at once by ctest (test, sanitize): the cores, unless told
+# (tests that wait on servers, sleeps or the warm python leave a core idle)
+TEST_JOBS ?= $(JOBS)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
 .PHONY: all bootstrap build demo test sanitize tsan fuzz format format-check bench clean
@@ -22,13 +25,13 @@ demo: build
 test: bootstrap
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) --target test_programs
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS)
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: bootstrap
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
-	@cd build-asan && ctest --output-on-failure -j $(JOBS)
+	@cd build-asan && ctest --output-on-failure -j $(TEST_JOBS)
 
 # The concurrency tests (ctest label `concurrency`, listed in
 # tests/CMakeLists.txt) under ThreadSanitizer; only the library and those
