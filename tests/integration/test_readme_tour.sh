@@ -31,6 +31,15 @@ PY
 n=$(wc -l < "$W/tour.txt")
 [ "$n" -ge 15 ] || fail "README tour: only $n commands found"
 grep -v '^build/kiln ' "$W/tour.txt" && fail "README tour: a command that is not build/kiln"
+# In the sanitizer build the credit demo writes 10,000 rows instead of its
+# 50,000: its three GBDT runs (the demo's, two of the spec) were 29 of the
+# tour's 53 CPU seconds under ASan; the release build runs the tour as written.
+if sanitized; then
+    sed -i '0,/^build\/kiln demo --out tour --store tour\/store /s//&--rows 10000 /' "$W/tour.txt"
+    grep -q '^build/kiln demo --out tour --store tour/store --rows 10000 ' "$W/tour.txt" ||
+        fail "README tour: the credit demo command is not where the sanitizer build looks for it"
+    echo "sanitizer build: the credit demo writes 10,000 rows (README: 50,000)"
+fi
 
 mkdir -p "$W/root/build"
 ln -s "$KILN" "$W/root/build/kiln"
