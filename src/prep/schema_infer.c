@@ -126,14 +126,21 @@ kn_status kn_schema_infer(const kn_frame *f, size_t max_categories, kn_schema **
     return KN_OK;
 }
 
-/* The bytes of a character YAML reads as a line break (NEL, LS, PS) or
- * drops (the byte-order mark) inside a scalar: 2 or 3, else 0. Written
- * raw they would not read back as themselves. */
-static int yaml_special(const unsigned char *q)
+/* The bytes of a character that cannot stand raw in a YAML scalar and
+ * read back as itself: 2 or 3, else 0; its code point in *cp. YAML reads
+ * NEL, LS and PS as line breaks and drops the byte-order mark; libyaml
+ * refuses the other C1 controls (U+0080 to U+009F) and U+FFFE, U+FFFF. */
+static int yaml_special(const unsigned char *q, unsigned *cp)
 {
-    if (q[0] == 0xc2 && q[1] == 0x85) return 2;
-    if (q[0] == 0xe2 && q[1] == 0x80 && (q[2] == 0xa8 || q[2] == 0xa9)) return 3;
-    if (q[0] == 0xef && q[1] == 0xbb && q[2] == 0xbf) return 3;
+    if (q[0] == 0xc2 && q[1] >= 0x80 && q[1] <= 0x9f) {
+        *cp = q[1];
+        return 2;
+    }
+    if ((q[0] == 0xe2 && q[1] == 0x80 && (q[2] == 0xa8 || q[2] == 0xa9)) ||
+        (q[0] == 0xef && ((q[1] == 0xbb && q[2] == 0xbf) || (q[1] == 0xbf && q[2] >= 0xbe)))) {
+        *cp = (q[0] & 0x0fu) << 12 | (q[1] & 0x3fu) << 6 | (q[2] & 0x3fu);
+        return 3;
+    }
     return 0;
 }
 
@@ -142,8 +149,9 @@ static int yaml_special(const unsigned char *q)
 static void put_quoted(FILE *fp, const char *s)
 {
     int printable = 1;
+    unsigned cp;
     for (const unsigned char *q = (const unsigned char *)s; *q; q++)
-        if (*q < 0x20 || *q == 0x7f || yaml_special(q)) printable = 0;
+        if (*q < 0x20 || *q == 0x7f || yaml_special(q, &cp)) printable = 0;
     if (printable) {
         fputc('\'', fp);
         for (const char *q = s; *q; q++) {
@@ -155,13 +163,14 @@ static void put_quoted(FILE *fp, const char *s)
     }
     fputc('"', fp);
     for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-        int special = yaml_special(q);
+        int special = yaml_special(q, &cp);
         if (special) {
-            fputs(q[0] == 0xc2   ? "\\N"
-                  : q[2] == 0xa8 ? "\\L"
-                  : q[2] == 0xa9 ? "\\P"
-                                 : "\\uFEFF",
-                  fp);
+            if (cp == 0x85)
+                fputs("\\N", fp);
+            else if (cp == 0x2028 || cp == 0x2029)
+                fputs(cp == 0x2028 ? "\\L" : "\\P", fp);
+            else
+                fprintf(fp, "\\u%04X", cp);
             q += special - 1;
         } else if (*q == '"' || *q == '\\')
             fprintf(fp, "\\%c", *q);
