@@ -1,8 +1,12 @@
 /* The KLL quantile sketch (kiln/sketch.h): levels of retained items, the
  * items of level h weighing 2^h each; capacities shrink by 2/3 per level
- * down from the top (k), at least 8 (the KLL paper's and DataSketches' minimum
- * width: at 2 the lowest levels compacted on almost every add, 2.5x slower
- * for a server's live statistics). A value goes into level 0; while the
+ * down from the top (k), at least MIN_WIDTH, 32. (The KLL paper and
+ * DataSketches use 8; at 2 the lowest levels compacted on almost every
+ * add, 2.5x slower for a server's live statistics. At 32 the lowest levels
+ * reach the width, and start sampling (below), after some 20,000 values
+ * instead of 150,000: a sketch's first 300,000 adds cost 7 ns each against
+ * 22 at 8, for about a third more memory; the rank errors measured are
+ * the same.) A value goes into level 0; while the
  * sketch holds more than its total capacity, the lowest level at or over
  * its own capacity is compacted: sorted, and every other item (offset 0 or
  * 1 at random) moves up a level; an odd item out stays.
@@ -24,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MIN_WIDTH = 8, MAX_LEVELS = 64 };
+enum { MIN_WIDTH = 32, MAX_LEVELS = 64 };
 
 typedef struct level {
     double *v;

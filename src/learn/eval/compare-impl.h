@@ -43,12 +43,27 @@ kn_status kn__psi_sample(const double *ra, size_t ma, size_t na_present, size_t 
 typedef struct kn__psi_ref {
     size_t bins, k, na; /* k distinct edges; na the reference's cells */
     double *edges, *cr; /* k edges; k + 2 counts (the last: missing) */
+    const double *ra;   /* the sorted sample (borrowed: it outlives the bins) */
+    size_t ma;
+    int finite; /* every value of the sample is finite */
 } kn__psi_ref;
 kn_status kn__psi_ref_make(const double *ra, size_t ma, size_t na_present, size_t na, size_t bins,
                            kn__psi_ref *out);
 kn_status kn__psi_with_ref(const kn__psi_ref *r, const double *rb, size_t mb, size_t nb,
                            double *psi, size_t *n_bins);
 void kn__psi_ref_free(kn__psi_ref *r);
+/* KS, Wasserstein and the PSI of the present values of b (nb cells, NaN
+ * missing, in any order) against the reference of r, without sorting b:
+ * each value is placed among the reference's sorted sample by a binary
+ * search, and the distances come from the counts and distances per gap
+ * between the sample's values (compare.c). *ks is D over the sample, as
+ * kn__ks_wasserstein_sorted gives it (the same bits), *w the Wasserstein
+ * distance (the same up to rounding: summed in another order), *psi and
+ * *n_bins as kn__psi_with_ref. *mb receives the present values. *done is
+ * 0 (nothing else set) when a value of b or of the sample is infinite
+ * or b has no present value: then sort and walk. */
+kn_status kn__vs_ref(const kn__psi_ref *r, const double *b, size_t nb, size_t *mb, double *ks,
+                     double *w, double *psi, size_t *n_bins, int *done);
 /* kn_drift_numbers_sample with the reference's PSI bins made already
  * (pr, NULL: made here). */
 kn_status kn__drift_numbers_sample_psi(const char *name, const double *sample, size_t m,

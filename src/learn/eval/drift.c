@@ -238,23 +238,30 @@ kn_status kn__drift_numbers_sample_psi(const char *name, const double *sample, s
     opts_of(o_in, &o);
     col_init(out, na, nb);
     *tested = 0;
-    size_t mb = 0;
-    double *rb = kn__sorted_present(b, nb, &mb);
-    if (!rb) return KN_ERR_NOMEM;
     out->missing_ref = na ? (double)(na - n_present) / (double)na : 0;
-    out->missing_cur = nb ? (double)(nb - mb) / (double)nb : 0;
+    int ready = pr && pr->bins == o.bins && pr->na == na && pr->ra == sample && pr->ma == m;
+    size_t mb = 0, bins = 0;
+    double ks = 0;
+    int done = 0;
+    double *rb = NULL;
     kn_status e = KN_OK;
-    if (m && mb) {
-        size_t bins = 0;
+    if (ready && m) /* the reference's bins and sample: no sort of b */
+        e = kn__vs_ref(pr, b, nb, &mb, &ks, &out->wasserstein, &out->psi, &bins, &done);
+    if (e == KN_OK && !done) {
+        if (!(rb = kn__sorted_present(b, nb, &mb))) return KN_ERR_NOMEM;
+        if (m && mb) {
+            kn__ks_wasserstein_sorted(sample, m, rb, mb, &ks, &out->wasserstein);
+            if (ready)
+                e = kn__psi_with_ref(pr, rb, mb, nb, &out->psi, &bins);
+            else
+                e = kn__psi_sample(sample, m, n_present, na, rb, mb, nb, o.bins, &out->psi, &bins);
+        }
+    }
+    out->missing_cur = nb ? (double)(nb - mb) / (double)nb : 0;
+    if (e == KN_OK && m && mb) {
         *tested = 1;
-        double ks = 0;
-        kn__ks_wasserstein_sorted(sample, m, rb, mb, &ks, &out->wasserstein);
         e = kn__ks_p(ks, n_present, mb, o.ks_exact_cells, &out->ks_d, &out->ks_p);
         out->p = out->ks_p;
-        if (e == KN_OK && pr && pr->bins == o.bins && pr->na == na)
-            e = kn__psi_with_ref(pr, rb, mb, nb, &out->psi, &bins);
-        else if (e == KN_OK)
-            e = kn__psi_sample(sample, m, n_present, na, rb, mb, nb, o.bins, &out->psi, &bins);
         out->psi_threshold = psi_threshold(&o, na, nb, bins);
         out->score = fmax(out->psi, out->ks_d);
     }
