@@ -40,13 +40,31 @@ kn_status kn__psi_sample(const double *ra, size_t ma, size_t na_present, size_t 
 /* kn__psi_sample in two halves: the reference's edges and bin counts once
  * (a server tests every window against the same reference), then any
  * batch against them; the same numbers as kn__psi_sample. */
+/* What places a batch's values among a sorted sample's (vs_ref.c): the m
+ * + 1 gaps [ra[k - 1], ra[k]) (ra[-1] = -inf, ra[m] = +inf) with their
+ * widths (0 for the two unbounded ones and for the empty ones inside a run
+ * of equal values); a guide of the sample's range cut in equal parts, each
+ * with the number of the sample's values in the parts before it, so a
+ * search looks only within one part (`steps` halvings at most); and the
+ * first gap of each PSI bin. Built only for a finite sample. */
+typedef struct kn__ref_index {
+    int ready;
+    double *width;   /* m + 1 */
+    uint32_t *guide; /* parts + 1 */
+    size_t parts;
+    double lo, scale; /* part of x: (x - lo) scale, clamped to [0, parts - 1] */
+    unsigned steps;
+    uint32_t *bin_gap; /* per PSI bin (k + 1), its first gap; then m + 1 */
+} kn__ref_index;
 typedef struct kn__psi_ref {
     size_t bins, k, na; /* k distinct edges; na the reference's cells */
     double *edges, *cr; /* k edges; k + 2 counts (the last: missing) */
     const double *ra;   /* the sorted sample (borrowed: it outlives the bins) */
     size_t ma;
-    int finite; /* every value of the sample is finite */
+    kn__ref_index index;
 } kn__psi_ref;
+kn_status kn__ref_index_make(kn__psi_ref *r);
+void kn__ref_index_free(kn__ref_index *x);
 kn_status kn__psi_ref_make(const double *ra, size_t ma, size_t na_present, size_t na, size_t bins,
                            kn__psi_ref *out);
 kn_status kn__psi_with_ref(const kn__psi_ref *r, const double *rb, size_t mb, size_t nb,
@@ -54,9 +72,9 @@ kn_status kn__psi_with_ref(const kn__psi_ref *r, const double *rb, size_t mb, si
 void kn__psi_ref_free(kn__psi_ref *r);
 /* KS, Wasserstein and the PSI of the present values of b (nb cells, NaN
  * missing, in any order) against the reference of r, without sorting b:
- * each value is placed among the reference's sorted sample by a binary
- * search, and the distances come from the counts and distances per gap
- * between the sample's values (compare.c). *ks is D over the sample, as
+ * each value is placed among the reference's sorted sample by a search
+ * (r's index), and the distances come from the counts and distances per
+ * gap between the sample's values (vs_ref.c). *ks is D over the sample, as
  * kn__ks_wasserstein_sorted gives it (the same bits), *w the Wasserstein
  * distance (the same up to rounding: summed in another order), *psi and
  * *n_bins as kn__psi_with_ref. *mb receives the present values. *done is

@@ -261,6 +261,7 @@ kn_status kn__psi_sorted(const double *ra, size_t ma, size_t na, const double *r
 void kn__psi_ref_free(kn__psi_ref *r)
 {
     kn_free(r->edges), kn_free(r->cr);
+    kn__ref_index_free(&r->index);
     memset(r, 0, sizeof *r);
 }
 
@@ -278,7 +279,6 @@ kn_status kn__psi_ref_make(const double *ra, size_t ma, size_t na_present, size_
     out->na = na;
     out->ra = ra;
     out->ma = ma;
-    out->finite = ma && isfinite(ra[0]) && isfinite(ra[ma - 1]);
     size_t k = 0; /* the reference's quantile edges (distinct) */
     for (size_t q = 1; q < bins; q++) {
         double x = ra[(size_t)((double)q / (double)bins * (double)(ma - 1))];
@@ -293,7 +293,9 @@ kn_status kn__psi_ref_make(const double *ra, size_t ma, size_t na_present, size_
     out->cr[k + 1] = (double)(na - na_present); /* missing */
     if (na_present != ma) /* a sample: its counts stand for na_present values */
         for (size_t i = 0; i <= k; i++) out->cr[i] *= (double)na_present / (double)ma;
-    return KN_OK;
+    kn_status e = kn__ref_index_make(out);
+    if (e != KN_OK) kn__psi_ref_free(out);
+    return e;
 }
 
 kn_status kn__psi_with_ref(const kn__psi_ref *r, const double *rb, size_t mb, size_t nb,
@@ -312,165 +314,6 @@ kn_status kn__psi_with_ref(const kn__psi_ref *r, const double *rb, size_t mb, si
     *n_bins = k + 1 + (r->cr[k + 1] + cc[k + 1] > 0);
     kn_free(cc);
     return KN_OK;
-}
-
-/* ---- a batch against a fixed reference, unsorted ---- */
-
-/* The values of the batch in gap k of the sample ra (m values):
- * [ra[k - 1], ra[k]), ra[-1] = -inf, ra[m] = +inf. */
-typedef struct gap {
-    uint32_t n, ties; /* the values in the gap; those equal to ra[k - 1] */
-    double dist; /* the sum of their distances to the gap's finite end (ra[k]; gap m: ra[m - 1]) */
-} gap;
-
-/* #{ra <= x[l]} for four values side by side: a binary search without a
- * branch on the data (its steps depend on m only, so the four go in
- * lockstep and their loads overlap). */
-static inline void upper_bound4(const double *ra, size_t m, const double *x, uint32_t *k)
-{
-    const double *p0 = ra, *p1 = ra, *p2 = ra, *p3 = ra;
-    for (size_t n = m; n > 1;) {
-        size_t h = n / 2;
-        p0 = p0[h] <= x[0] ? p0 + h : p0;
-        p1 = p1[h] <= x[1] ? p1 + h : p1;
-        p2 = p2[h] <= x[2] ? p2 + h : p2;
-        p3 = p3[h] <= x[3] ? p3 + h : p3;
-        n -= h;
-    }
-    k[0] = (uint32_t)(p0 - ra) + (*p0 <= x[0]);
-    k[1] = (uint32_t)(p1 - ra) + (*p1 <= x[1]);
-    k[2] = (uint32_t)(p2 - ra) + (*p2 <= x[2]);
-    k[3] = (uint32_t)(p3 - ra) + (*p3 <= x[3]);
-}
-
-/* A value in a gap where the CDFs cross: the walk there needs its order. */
-typedef struct crossing {
-    uint32_t k;
-    double x;
-} crossing;
-
-static int by_gap_then_value(const void *p, const void *q)
-{
-    const crossing *a = p, *b = q;
-    if (a->k != b->k) return a->k < b->k ? -1 : 1;
-    return (a->x > b->x) - (a->x < b->x);
-}
-
-kn_status kn__vs_ref(const kn__psi_ref *r, const double *b, size_t nb, size_t *mb_out, double *ks,
-                     double *w, double *psi, size_t *n_bins, int *done)
-{
-    *done = 0;
-    const double *ra = r->ra;
-    size_t m = r->ma, mb = 0;
-    if (!r->finite || !ra || !m || m > INT32_MAX || nb > INT32_MAX) return KN_OK;
-    double *v = kn_malloc((nb + 4) * sizeof *v);
-    uint32_t *at = kn_malloc((nb + 4) * sizeof *at);
-    gap *g = kn_calloc(m + 1, sizeof *g);
-    double *cc = kn_calloc(r->k + 2, sizeof *cc);
-    uint64_t *cum_at = NULL; /* per crossing gap (by k): the values below it */
-    crossing *cr = NULL;
-    kn_status e = v && at && g && cc ? KN_OK : KN_ERR_NOMEM;
-    for (size_t i = 0; e == KN_OK && i < nb; i++) {
-        if (isnan(b[i])) continue;
-        if (!isfinite(b[i])) goto out; /* +-inf: the walk knows their widths */
-        v[mb++] = b[i];
-    }
-    if (e != KN_OK || !mb) goto out;
-    for (size_t i = mb; i < mb + 4; i++) v[i] = ra[0]; /* the last four's padding */
-    for (size_t i = 0; i < mb; i += 4) upper_bound4(ra, m, v + i, at + i);
-    for (size_t i = 0; i < mb; i++) {
-        uint32_t k = at[i];
-        gap *q = &g[k];
-        double end = ra[k < m ? k : m - 1];
-        q->n++;
-        q->ties += k && ra[k - 1] == v[i];
-        q->dist += k < m ? end - v[i] : v[i] - end;
-    }
-    /* The gaps in order. On gap k the sample's CDF is k / m; the batch's
-     * rises from (below + ties) / mb at its start to (below + n) / mb at
-     * its end, so KS's gap numerator |k mb - j m| is largest at one of
-     * the two; the integral of the gap is a sum of distances unless the
-     * CDFs cross inside it. */
-    int64_t most = 0, mm = (int64_t)m, nn = (int64_t)mb;
-    double sum = 0;
-    uint64_t below = 0, in_bin = 0; /* the values in bin `edge` so far */
-    size_t edge = 0, n_cross = 0;
-    for (size_t k = 0; k <= m; k++) {
-        const gap *q = &g[k];
-        if (k && k < m && ra[k - 1] == ra[k]) continue; /* empty: a run of equal values */
-        /* PSI: a value x falls in bin #{edges < x}; the edges are values
-         * of the sample, so that is #{edges <= ra[k - 1]} inside the gap,
-         * one less for a tie with an edge (counted in a register: adding
-         * to cc[edge] each gap would wait on the last store) */
-        if (k && edge < r->k && r->edges[edge] <= ra[k - 1]) {
-            cc[edge] += (double)in_bin, in_bin = 0;
-            while (edge < r->k && r->edges[edge] <= ra[k - 1]) edge++;
-            if (r->edges[edge - 1] == ra[k - 1])
-                cc[edge - 1] += (double)q->ties;
-            else
-                in_bin += q->ties;
-        } else {
-            in_bin += q->ties;
-        }
-        in_bin += q->n - q->ties;
-        int64_t c = (int64_t)k * nn, lo = (int64_t)(below + q->ties) * mm,
-                hi = (int64_t)(below + q->n) * mm;
-        int64_t glo = k ? (c > lo ? c - lo : lo - c) : 0, ghi = c > hi ? c - hi : hi - c;
-        most = glo > most ? glo : most;
-        most = ghi > most ? ghi : most;
-        if (k == 0 || k == m) { /* one CDF is 0 or 1 throughout */
-            sum += (double)mm * q->dist;
-        } else if (lo >= c || hi <= c) { /* no crossing: the integral of j m - c, or of c - j m */
-            double len = ra[k] - ra[k - 1], d = (double)((int64_t)below * mm - c) * len;
-            d += (double)mm * q->dist;
-            sum += lo >= c ? d : -d;
-        } else { /* the walk below; mark the gap */
-            g[k].ties |= 0x80000000u;
-            n_cross += q->n;
-        }
-        below += q->n;
-    }
-    if (n_cross) {
-        cr = kn_malloc(n_cross * sizeof *cr);
-        cum_at = kn_malloc((m + 1) * sizeof *cum_at);
-        if (!cr || !cum_at) {
-            e = KN_ERR_NOMEM;
-            goto out;
-        }
-        uint64_t run = 0;
-        for (size_t k = 0; k <= m; k++) cum_at[k] = run, run += g[k].n;
-        size_t t = 0;
-        for (size_t i = 0; i < mb; i++)
-            if (g[at[i]].ties & 0x80000000u) cr[t++] = (crossing){at[i], v[i]};
-        qsort(cr, n_cross, sizeof *cr, by_gap_then_value);
-        for (size_t s = 0; s < n_cross;) { /* one gap: as the walk, from its start */
-            uint32_t k = cr[s].k;
-            int64_t c = (int64_t)k * nn, j = (int64_t)cum_at[k];
-            double x = ra[k - 1];
-            for (; s < n_cross && cr[s].k == k; s++) {
-                if (cr[s].x > x) {
-                    int64_t d = c - j * mm;
-                    sum += (double)(d < 0 ? -d : d) * (cr[s].x - x);
-                    x = cr[s].x;
-                }
-                j++;
-            }
-            int64_t d = c - j * mm;
-            sum += (double)(d < 0 ? -d : d) * (ra[k] - x);
-        }
-    }
-    cc[edge] += (double)in_bin;
-    cc[r->k + 1] = (double)(nb - mb); /* missing */
-    double cells = (double)m * (double)mb;
-    *ks = (double)most / cells;
-    *w = sum / cells;
-    *psi = kn__psi(r->cr, cc, r->k + 2, (double)r->na, (double)nb);
-    *n_bins = r->k + 1 + (r->cr[r->k + 1] + cc[r->k + 1] > 0);
-    *mb_out = mb;
-    *done = 1;
-out:
-    kn_free(v), kn_free(at), kn_free(g), kn_free(cc), kn_free(cum_at), kn_free(cr);
-    return e;
 }
 
 kn_status kn__psi_sample(const double *ra, size_t ma, size_t na_present, size_t na,
