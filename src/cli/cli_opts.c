@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
+#include "kiln/names.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -101,29 +102,6 @@ static const cli_opt *read_entry(const cli_opt *t)
     return NULL;
 }
 
-/* Optimal string alignment distance (edits and swaps of neighbours), at
- * most 64 characters of each word compared. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 64) n = 64;
-    if (m > 64) m = 64;
-    size_t d[65][65];
-    for (size_t i = 0; i <= n; i++) d[i][0] = i;
-    for (size_t j = 0; j <= m; j++) d[0][j] = j;
-    for (size_t i = 1; i <= n; i++)
-        for (size_t j = 1; j <= m; j++) {
-            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[n][m];
-}
-
 typedef struct suggestion {
     const char *typed;
     char best[64];
@@ -132,7 +110,7 @@ typedef struct suggestion {
 
 static void consider(suggestion *s, const char *name)
 {
-    size_t d = edit_distance(s->typed, name);
+    size_t d = kn_name_distance(s->typed, name);
     if (d < s->dist) {
         s->dist = d;
         snprintf(s->best, sizeof s->best, "%s", name);
@@ -162,8 +140,7 @@ static int unknown_option(const cli_spec *spec, const char *arg)
                 if (*p == '_') *p = '-';
             consider(&s, name);
         }
-    size_t n = strlen(s.typed);
-    if (s.best[0] && s.dist <= (n > 5 ? 2 : 1)) {
+    if (s.best[0] && kn_name_is_close(s.typed, s.dist)) {
         cli_error("%s: unknown option %s; did you mean --%s?", spec->name, typed, s.best);
         return CLI_USAGE;
     }
@@ -453,7 +430,7 @@ int cli_parse_globals(int argc, char **argv, int *cmd_at)
             snprintf(typed, sizeof typed, "%s", a);
             suggestion s = {typed + strspn(typed, "-"), "", (size_t)-1};
             consider_table(&s, global_opts);
-            if (s.best[0] && s.dist <= 2)
+            if (s.best[0] && kn_name_is_close(s.typed, s.dist))
                 cli_error("unknown option %s; did you mean --%s? ('kiln help' lists the options)",
                           a, s.best);
             else
