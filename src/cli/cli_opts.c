@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -145,6 +146,13 @@ static int unknown_option(const cli_spec *spec, const char *arg)
         return CLI_USAGE;
     }
     return cli_usage_error(spec->name, "unknown option %s", typed);
+}
+
+/* Whether a names a YAML file (.yaml or .yml, any case). */
+static int is_yaml(const char *a)
+{
+    size_t n = strlen(a);
+    return (n > 5 && !strcasecmp(a + n - 5, ".yaml")) || (n > 4 && !strcasecmp(a + n - 4, ".yml"));
 }
 
 /* "--name" or "-n" as the user would write the option. */
@@ -334,9 +342,15 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, void *obj, uint64_t *
     int only_args = 0, rc = set_defaults(spec, spec->opts, obj);
     const cli_opt *args = spec->opts, *reader = read_entry(spec->opts);
     while (args->name && args->kind != CLI_ARG) args++;
+    int takes_args = args->name != NULL;
     for (int i = 1; i < argc && rc == CLI_OK; i++) {
         const char *a = argv[i];
-        if (only_args || a[0] != '-' || !a[1]) { /* an argument ('-' is standard input) */
+        if (only_args || a[0] != '-' || !a[1]) {          /* an argument ('-' is standard input) */
+            if (!args->name && !takes_args && is_yaml(a)) /* a spec given to cv, tune, ... */
+                return cli_usage_error(spec->name,
+                                       "takes no spec file (%s): 'kiln run %s' runs a spec, its "
+                                       "evaluation: cv:, model: search: and ensemble: included",
+                                       a, a);
             if (!args->name) return cli_usage_error(spec->name, "too many arguments (%s)", a);
             memcpy((char *)obj + args->offset, &a, sizeof a);
             if (args - spec->opts < 64) seen |= (uint64_t)1 << (size_t)(args - spec->opts);

@@ -133,6 +133,12 @@ bad slice_typo 'sources: {l: {file: loans.csv}}
 target: Class
 model: gbdt
 evaluation: {slice_by: addr_stat}' "slice_typo.yaml:4:24: evaluation: slice_by: the test rows have no column 'addr_stat' (did you mean 'addr_state'?)"
+# kiln cv and kiln tune take no spec (an ensemble: is kiln run's): a spec
+# given to them is refused naming kiln run, not taken as a stray argument
+expect "cv: takes no spec file (spec.yaml): 'kiln run spec.yaml' runs a spec, its evaluation: cv:, model: search: and ensemble: included" \
+    2 $K cv spec.yaml
+expect "tune: takes no spec file (spec.yaml): 'kiln run spec.yaml'" 2 \
+    $K tune --data loans.csv --target Class --model gbdt spec.yaml
 # a missing data file: the run fails naming it; the store is left as it was
 printf 'sources: {l: {file: nowhere.csv}}\ntarget: Class\nmodel: gbdt\n' > missing.yaml
 expect "nowhere.csv" 1 $K run missing.yaml --store st3
