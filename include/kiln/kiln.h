@@ -37,6 +37,7 @@
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
 #include "kiln/model.h"
+#include "kiln/names.h"
 #include "kiln/param.h"
 #include "kiln/pipeline.h"
 #include "kiln/prep_spec.h"

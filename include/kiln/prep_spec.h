@@ -228,6 +228,12 @@ typedef struct kn_spec_search {
     double eta;
 } kn_spec_search;
 
+/* A place in the spec file: 1-based line and column (0: not known, as in a
+ * spec built in code). */
+typedef struct kn_spec_mark {
+    size_t line, column;
+} kn_spec_mark;
+
 typedef struct kn_prep_spec {
     char *path, *dir; /* the spec file and its folder (relative paths start there) */
     size_t n_sources;
@@ -265,6 +271,11 @@ typedef struct kn_prep_spec {
     size_t n_ignore;
     char **ignore; /* columns that are not features (IDs, free text): kept, never learned from */
     kn_spec_ensemble ensemble; /* ensemble: (method 0: none) */
+    /* Where the column names that only the data can check sit in the spec,
+     * so a name not in the data is reported at file:line:column as the
+     * parser's errors are. */
+    kn_spec_mark target_at, test_by_at, slice_by_at;
+    kn_spec_mark *ignore_at; /* n_ignore of them, or NULL */
 } kn_prep_spec;
 
 /* Parse a spec from YAML (errors name file:line:column). `path` names the

@@ -292,6 +292,14 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_anomaly(int argc, char **argv);
+/* The help's account of the label warning (cli_unsup.c's label_like). */
+#define CLI_LABEL_LIKE_HELP                                                                        \
+    "A numeric column that looks like a label is used as a feature, with a\n"                      \
+    "warning naming it and the fix (--labels COLUMN or --ignore COLUMN): one\n"                    \
+    "named target, label, class, y, outcome or response, or one named quality,\n"                  \
+    "grade, rating, score, rank, churn, default, survived, fraud, species or\n"                    \
+    "diagnosis that holds 2 to 20 whole numbers (fewer than half the rows); a\n"                   \
+    "name matches alone or as its last _ word (wine_quality), in any case.\n"
 /* kiln anomaly and kiln cluster (cli_unsup.c): the model `name` with the
  * --param values (validated when asked), CLI_OK or the exit code, printed;
  * then fitted without a target on data's rows (--ignore'd columns and the

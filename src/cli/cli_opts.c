@@ -3,10 +3,12 @@
 #include "cli/cli.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
+#include "kiln/names.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -101,29 +103,6 @@ static const cli_opt *read_entry(const cli_opt *t)
     return NULL;
 }
 
-/* Optimal string alignment distance (edits and swaps of neighbours), at
- * most 64 characters of each word compared. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 64) n = 64;
-    if (m > 64) m = 64;
-    size_t d[65][65];
-    for (size_t i = 0; i <= n; i++) d[i][0] = i;
-    for (size_t j = 0; j <= m; j++) d[0][j] = j;
-    for (size_t i = 1; i <= n; i++)
-        for (size_t j = 1; j <= m; j++) {
-            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[n][m];
-}
-
 typedef struct suggestion {
     const char *typed;
     char best[64];
@@ -132,7 +111,7 @@ typedef struct suggestion {
 
 static void consider(suggestion *s, const char *name)
 {
-    size_t d = edit_distance(s->typed, name);
+    size_t d = kn_name_distance(s->typed, name);
     if (d < s->dist) {
         s->dist = d;
         snprintf(s->best, sizeof s->best, "%s", name);
@@ -162,12 +141,18 @@ static int unknown_option(const cli_spec *spec, const char *arg)
                 if (*p == '_') *p = '-';
             consider(&s, name);
         }
-    size_t n = strlen(s.typed);
-    if (s.best[0] && s.dist <= (n > 5 ? 2 : 1)) {
+    if (s.best[0] && kn_name_is_close(s.typed, s.dist)) {
         cli_error("%s: unknown option %s; did you mean --%s?", spec->name, typed, s.best);
         return CLI_USAGE;
     }
     return cli_usage_error(spec->name, "unknown option %s", typed);
+}
+
+/* Whether a names a YAML file (.yaml or .yml, any case). */
+static int is_yaml(const char *a)
+{
+    size_t n = strlen(a);
+    return (n > 5 && !strcasecmp(a + n - 5, ".yaml")) || (n > 4 && !strcasecmp(a + n - 4, ".yml"));
 }
 
 /* "--name" or "-n" as the user would write the option. */
@@ -357,9 +342,15 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, void *obj, uint64_t *
     int only_args = 0, rc = set_defaults(spec, spec->opts, obj);
     const cli_opt *args = spec->opts, *reader = read_entry(spec->opts);
     while (args->name && args->kind != CLI_ARG) args++;
+    int takes_args = args->name != NULL;
     for (int i = 1; i < argc && rc == CLI_OK; i++) {
         const char *a = argv[i];
-        if (only_args || a[0] != '-' || !a[1]) { /* an argument ('-' is standard input) */
+        if (only_args || a[0] != '-' || !a[1]) {          /* an argument ('-' is standard input) */
+            if (!args->name && !takes_args && is_yaml(a)) /* a spec given to cv, tune, ... */
+                return cli_usage_error(spec->name,
+                                       "takes no spec file (%s): 'kiln run %s' runs a spec, its "
+                                       "evaluation: cv:, model: search: and ensemble: included",
+                                       a, a);
             if (!args->name) return cli_usage_error(spec->name, "too many arguments (%s)", a);
             memcpy((char *)obj + args->offset, &a, sizeof a);
             if (args - spec->opts < 64) seen |= (uint64_t)1 << (size_t)(args - spec->opts);
@@ -453,7 +444,7 @@ int cli_parse_globals(int argc, char **argv, int *cmd_at)
             snprintf(typed, sizeof typed, "%s", a);
             suggestion s = {typed + strspn(typed, "-"), "", (size_t)-1};
             consider_table(&s, global_opts);
-            if (s.best[0] && s.dist <= 2)
+            if (s.best[0] && kn_name_is_close(s.typed, s.dist))
                 cli_error("unknown option %s; did you mean --%s? ('kiln help' lists the options)",
                           a, s.best);
             else

@@ -5,6 +5,7 @@
 #include "kiln/model.h"
 #include "kiln/stage.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -31,38 +32,77 @@ int cli_unsupervised_model(const char *name, const cli_list *params, int validat
     return CLI_OK;
 }
 
-/* Whether a column's name is one that labels take: target, label, class,
- * y, outcome or response, in any case, alone or after a '_' ("is_fraud"
- * is not caught; "fraud_label" is). */
-static int named_like_label(const char *name)
+/* Whether name, in any case, alone or as its last '_' word, is one of
+ * words ("fraud_label" is a label; "label_count" is not). */
+static int name_is(const char *name, const char *const *words, size_t n)
 {
-    static const char *const words[] = {"target", "label", "class", "y", "outcome", "response"};
     const char *us = strrchr(name, '_'), *tail = us ? us + 1 : name;
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+    for (size_t i = 0; i < n; i++)
         if (!strcasecmp(name, words[i]) || !strcasecmp(tail, words[i])) return 1;
     return 0;
 }
 
-/* The feature column that looks like a label (NULL: none): one named like
- * a label first, else a text (categorical) column with few levels (2 to
- * 20, and under half the rows), the last such in column order. *text
- * receives whether it is text and *levels its level count (0 for numbers). */
+/* The rule is CLI_LABEL_LIKE_HELP's (cli.h): keep the two in step.
+ * Names that labels take: a numeric column so named is warned about
+ * whatever its values. */
+static const char *const label_words[] = {"target", "label", "class", "y", "outcome", "response"};
+/* Names often given to a target that could as well be a feature: warned
+ * about when the numbers are few whole values (whole_values). */
+static const char *const target_words[] = {"quality", "grade",   "rating",   "score",
+                                           "rank",    "churn",   "default",  "survived",
+                                           "fraud",   "species", "diagnosis"};
+
+enum { FEW_VALUES = 20 };
+
+/* The count of distinct values of numeric column c when they are 2 to
+ * FEW_VALUES whole numbers and fewer than half the rows; else 0. Missing
+ * cells are passed over. */
+static size_t whole_values(const kn_column *c, size_t n)
+{
+    double seen[FEW_VALUES];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kn_column_is_missing(c, i)) continue;
+        double v = kn_column_number(c, i);
+        if (v != floor(v) || fabs(v) > 1e15) return 0;
+        size_t s = 0;
+        while (s < k && seen[s] != v) s++;
+        if (s < k) continue;
+        if (k == FEW_VALUES) return 0;
+        seen[k++] = v;
+    }
+    return k >= 2 && 2 * k < n ? k : 0;
+}
+
+/* The feature column that looks like a label (NULL: none): first, in column
+ * order, a numeric one named like a label (label_words), or named like a
+ * target (target_words) with few whole values; else a text (categorical)
+ * column with few levels (2 to 20, and under half the rows), the last such
+ * in column order. *text receives whether it is text and *levels its level
+ * count, or for numbers its count of whole values (0: not counted). */
 static const kn_column *label_like(const kn_frame *f, int *text, size_t *levels)
 {
     const kn_column *named = NULL, *few = NULL;
-    size_t n = kn_frame_n_rows(f);
+    size_t n = kn_frame_n_rows(f), named_values = 0;
     for (size_t j = 0; j < kn_frame_n_cols(f); j++) {
         const kn_column *c = kn_frame_col(f, j);
         if (kn_column_role(c) != KN_ROLE_FEATURE) continue;
         int is_text = kn_column_type(c) == KN_COL_CATEGORICAL;
         size_t k = is_text ? kn_column_n_levels(c) : 0;
-        if (!named && named_like_label(kn_column_name(c))) named = c;
+        const char *name = kn_column_name(c);
+        if (!named && name_is(name, label_words, sizeof label_words / sizeof *label_words))
+            named = c;
+        else if (!named &&
+                 (kn_column_type(c) == KN_COL_NUMERIC || kn_column_type(c) == KN_COL_INT64) &&
+                 name_is(name, target_words, sizeof target_words / sizeof *target_words) &&
+                 (named_values = whole_values(c, n)))
+            named = c;
         if (is_text && k >= 2 && k <= 20 && 2 * k < n) few = c;
     }
     const kn_column *c = named ? named : few;
     if (c) {
         *text = kn_column_type(c) == KN_COL_CATEGORICAL;
-        *levels = *text ? kn_column_n_levels(c) : 0;
+        *levels = *text ? kn_column_n_levels(c) : c == named ? named_values : 0;
     }
     return c;
 }
@@ -111,10 +151,13 @@ kn_status cli_unsupervised_fit(kn_model *m, const char *data, kn_read_opts *o, c
                     "%s; column '%s' looks like a label (text with %zu values): leave it out "
                     "with --ignore %s%s",
                     why, kn_column_name(c), levels, kn_column_name(c), more);
-    } else if (c && e == KN_OK && !text)
+    } else if (c && e == KN_OK && !text) {
+        char values[64] = "";
+        if (levels) snprintf(values, sizeof values, " (numbers with %zu whole values)", levels);
         kn_log(KN_LOG_WARN,
-               "column '%s' is named like a label and was used as a feature: if it is one, "
+               "column '%s' is named like a label%s and was used as a feature: if it is one, "
                "leave it out with --ignore %s%s",
-               kn_column_name(c), kn_column_name(c), more);
+               kn_column_name(c), values, kn_column_name(c), more);
+    }
     return e;
 }

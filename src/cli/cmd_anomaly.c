@@ -68,7 +68,8 @@ const cli_spec anomaly_spec = {
     "--method one_class_svm fits a one-class SVM instead (scikit-learn's\n"
     "OneClassSVM: RBF kernel, --param nu=0.5 and gamma, 0 for 'scale'): 'score'\n"
     "is its score_samples (lower is more anomalous) and 'anomaly' 1 where the\n"
-    "decision function is negative. Standardise the features first.\n",
+    "decision function is negative. Standardise the features first.\n"
+    "\n" CLI_LABEL_LIKE_HELP,
     "  kiln anomaly --data transactions.csv --labels fraud --out scores.csv\n"
     "  kiln anomaly --data d.csv --param contamination=0.02 --param n_estimators=200 \\\n"
     "      --save forest.kmd --out scores.csv\n"

@@ -50,7 +50,8 @@ const cli_spec cluster_spec = {
     "columns (an id) out. Text columns must be encoded or ignored, missing values\n"
     "imputed, and features on different scales standardised first ('kiln prep').\n"
     "--save keeps the model for 'kiln predict'. Same data, parameters and seed\n"
-    "give the same clusters on any thread count.\n",
+    "give the same clusters on any thread count.\n"
+    "\n" CLI_LABEL_LIKE_HELP,
     "  kiln cluster --data wine.csv --labels class --param n_clusters=3 --out clusters.csv\n"
     "  kiln cluster --data big.csv --algorithm minibatch --param n_clusters=50 \\\n"
     "      --param batch_size=2048 --out clusters.csv\n",

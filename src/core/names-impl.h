@@ -1,13 +1,10 @@
 /* Internal: "did you mean" for a misspelt name (a column, a parameter): the
- * closest candidate by edit distance, suggested when it is close enough. */
+ * closest candidate by kn_name_distance (kiln/names.h), suggested when
+ * kn_name_is_close. */
 #ifndef KILN_CORE_NAMES_IMPL_H
 #define KILN_CORE_NAMES_IMPL_H
 
 #include <stddef.h>
-
-/* Optimal string alignment distance (edits and swaps of neighbours) without
- * case, at most 64 characters of each name compared. */
-size_t kn__name_distance(const char *a, const char *b);
 
 /* The closest candidate so far: start with {NULL, SIZE_MAX}, offer each. */
 typedef struct kn__closest {

@@ -1,4 +1,5 @@
-/* "Did you mean": the closest of a set of names (see names-impl.h). */
+/* "Did you mean": the closest of a set of names (kiln/names.h, names-impl.h). */
+#include "kiln/names.h"
 #include "core/names-impl.h"
 
 #include <ctype.h>
@@ -6,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-size_t kn__name_distance(const char *a, const char *b)
+size_t kn_name_distance(const char *a, const char *b)
 {
     size_t n = strlen(a), m = strlen(b);
     if (n > 64) n = 64;
@@ -28,9 +29,14 @@ size_t kn__name_distance(const char *a, const char *b)
     return d[n][m];
 }
 
+int kn_name_is_close(const char *wanted, size_t distance)
+{
+    return distance <= (strlen(wanted) > 5 ? 2 : 1);
+}
+
 void kn__closest_offer(kn__closest *c, const char *wanted, const char *candidate)
 {
-    size_t d = kn__name_distance(wanted, candidate);
+    size_t d = kn_name_distance(wanted, candidate);
     if (!c->name || d < c->distance) c->name = candidate, c->distance = d;
 }
 
@@ -38,7 +44,7 @@ const char *kn__closest_hint(const kn__closest *c, const char *wanted, char *buf
 {
     if (!cap) return buf;
     buf[0] = 0;
-    size_t limit = strlen(wanted) > 5 ? 2 : 1;
-    if (c->name && c->distance <= limit) snprintf(buf, cap, " (did you mean '%s'?)", c->name);
+    if (c->name && kn_name_is_close(wanted, c->distance))
+        snprintf(buf, cap, " (did you mean '%s'?)", c->name);
     return buf;
 }

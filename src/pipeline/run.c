@@ -9,6 +9,7 @@
 #include "kiln/tune.h"
 #include "pipeline/pipeline-impl.h"
 #include "pipeline/run-impl.h"
+#include "pipeline/spec-impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -79,10 +80,10 @@ static kn_status time_cut(const kn_prep_spec *s, const kn_frame *f, size_t *trai
                           size_t *test, size_t *ns)
 {
     size_t j;
-    char hint[160];
+    char hint[160], at[4200];
     if (kn_frame_find(f, s->eval.test_by, &j) != KN_OK)
         return kn_fail(KN_ERR_NOT_FOUND, "%s: evaluation: test: by: the frame has no column '%s'%s",
-                       s->path, s->eval.test_by,
+                       kn__spec_at(s, s->test_by_at, at, sizeof at), s->eval.test_by,
                        kn_frame_did_you_mean(f, s->eval.test_by, hint, sizeof hint));
     kn_column *c = kn_frame_col(f, j);
     double cut;
@@ -571,13 +572,13 @@ static kn_status split_part(kn__run_state *w)
     if (e == KN_OK) e = split_test(w, classify);
     /* the slice column, before any model is fitted on these rows */
     size_t j;
-    char hint[160];
+    char hint[160], at[4200];
     if (e == KN_OK && w->s->eval.slice_by && w->test &&
         kn_frame_find(w->test, w->s->eval.slice_by, &j) != KN_OK)
         e = kn_fail(KN_ERR_NOT_FOUND,
                     "%s: evaluation: slice_by: the test rows have no column '%s'%s; name a "
                     "column of the data",
-                    w->s->path, w->s->eval.slice_by,
+                    kn__spec_at(w->s, w->s->slice_by_at, at, sizeof at), w->s->eval.slice_by,
                     kn_frame_did_you_mean(w->test, w->s->eval.slice_by, hint, sizeof hint));
     /* do the test rows look like the training rows? (a warning, not an error) */
     if (e == KN_OK && w->test && kn_frame_n_rows(w->test) && kn_frame_n_rows(w->train)) {
@@ -624,18 +625,19 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
                (unsigned long long)r->prep->duplicates_removed);
     if (e == KN_OK) {
         size_t j;
-        char hint[160];
+        char hint[160], at[4200];
         if (kn_frame_find(r->prep->frame, s->target, &j) != KN_OK)
-            e = kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'%s", s->path,
-                        s->target,
+            e = kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'%s",
+                        kn__spec_at(s, s->target_at, at, sizeof at), s->target,
                         kn_frame_did_you_mean(r->prep->frame, s->target, hint, sizeof hint));
     }
     for (size_t i = 0; e == KN_OK && i < s->n_ignore; i++) {
         size_t j;
-        char hint[160];
+        char hint[160], at[4200];
+        kn_spec_mark m = s->ignore_at ? s->ignore_at[i] : (kn_spec_mark){0, 0};
         if (kn_frame_find(r->prep->frame, s->ignore[i], &j) != KN_OK)
-            e = kn_fail(KN_ERR_NOT_FOUND, "%s: ignore: the frame has no column '%s'%s", s->path,
-                        s->ignore[i],
+            e = kn_fail(KN_ERR_NOT_FOUND, "%s: ignore: the frame has no column '%s'%s",
+                        kn__spec_at(s, m, at, sizeof at), s->ignore[i],
                         kn_frame_did_you_mean(r->prep->frame, s->ignore[i], hint, sizeof hint));
         else
             kn_column_set_role(kn_frame_col(r->prep->frame, j), KN_ROLE_IGNORE);

@@ -1,9 +1,19 @@
-/* Shared by the spec parser's files (spec_parse.c, spec_model.c). */
+/* Shared by the spec parser's files (spec_parse.c, spec_model.c) and the
+ * runs that report a spec's place (spec_run.c, run.c). */
 #ifndef KILN_PIPELINE_SPEC_IMPL_H
 #define KILN_PIPELINE_SPEC_IMPL_H
 
 #include "kiln/prep_spec.h"
 #include "prep/yaml-impl.h"
+
+/* Where node n starts, as a spec mark. */
+static inline kn_spec_mark kn__spec_mark(const yaml_node_t *n)
+{
+    return (kn_spec_mark){(size_t)n->start_mark.line + 1, (size_t)n->start_mark.column + 1};
+}
+/* "path:line:column" of mark m in spec s into buf ("path" when m is not
+ * known); returns buf. */
+const char *kn__spec_at(const kn_prep_spec *s, kn_spec_mark m, char *buf, size_t cap);
 
 /* A scalar as a new string in *out (replacing what it held). */
 kn_status kn__spec_text(const kn__yaml *c, const yaml_node_t *n, const char *key, char **out);

@@ -338,8 +338,9 @@ static kn_status parse_cv(Y *c, const yaml_node_t *n, kn_spec_eval *v)
 }
 
 /* test: {fraction: 0.2} | {by: COL, from: VALUE} | {source: NAME} | false. */
-static kn_status parse_test(Y *c, const yaml_node_t *n, kn_spec_eval *v)
+static kn_status parse_test(Y *c, const yaml_node_t *n, kn_prep_spec *s)
 {
+    kn_spec_eval *v = &s->eval;
     if (n->type == YAML_SCALAR_NODE) {
         int on;
         kn_status e = kn__yaml_bool(c, n, "test", &on);
@@ -364,9 +365,10 @@ static kn_status parse_test(Y *c, const yaml_node_t *n, kn_spec_eval *v)
             if (e == KN_OK && !(v->test_fraction > 0 && v->test_fraction < 1))
                 e = kn__yaml_at(c, kv.value,
                                 "fraction is a share of the rows, above 0 and below 1");
-        } else if (!strcmp(k, "by"))
+        } else if (!strcmp(k, "by")) {
             e = kn__spec_text(c, kv.value, k, &v->test_by);
-        else if (!strcmp(k, "from"))
+            s->test_by_at = kn__spec_mark(kv.value);
+        } else if (!strcmp(k, "from"))
             e = kn__spec_text(c, kv.value, k, &v->test_from);
         else if (!strcmp(k, "source"))
             e = kn__spec_text(c, kv.value, k, &v->test_source);
@@ -407,8 +409,9 @@ static kn_status parse_validation_curve(Y *c, const yaml_node_t *n, kn_spec_eval
     return e;
 }
 
-static kn_status parse_eval(Y *c, const yaml_node_t *n, kn_spec_eval *v)
+static kn_status parse_eval(Y *c, const yaml_node_t *n, kn_prep_spec *s)
 {
+    kn_spec_eval *v = &s->eval;
     if (n->type != YAML_MAPPING_NODE)
         return kn__yaml_at(c, n, "evaluation takes {cv: {..}, metrics: [..], test: {..}}");
     v->given = 1;
@@ -420,12 +423,13 @@ static kn_status parse_eval(Y *c, const yaml_node_t *n, kn_spec_eval *v)
         if (!strcmp(k, "cv"))
             e = parse_cv(c, kv.value, v);
         else if (!strcmp(k, "test"))
-            e = parse_test(c, kv.value, v);
+            e = parse_test(c, kv.value, s);
         else if (!strcmp(k, "positive_class"))
             e = kn__spec_text(c, kv.value, k, &v->positive_class);
-        else if (!strcmp(k, "slice_by"))
+        else if (!strcmp(k, "slice_by")) {
             e = kn__spec_text(c, kv.value, k, &v->slice_by);
-        else if (!strcmp(k, "bootstrap")) {
+            s->slice_by_at = kn__spec_mark(kv.value);
+        } else if (!strcmp(k, "bootstrap")) {
             v->bootstrap_given = 1;
             e = count_in(c, kv.value, k, 0, 100000, &v->bootstrap);
         } else if (!strcmp(k, "learning_curve"))
@@ -489,10 +493,17 @@ kn_status kn__spec_run_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
         return kn__spec_model(c, kv.value, &s->model, &s->search);
     }
     if (!strcmp(k, "ensemble")) return kn__spec_ensemble(c, kv, s);
-    if (!strcmp(k, "evaluation")) return parse_eval(c, kv.value, &s->eval);
+    if (!strcmp(k, "evaluation")) return parse_eval(c, kv.value, s);
     if (!strcmp(k, "register")) return parse_register(c, kv.value, s);
     if (!strcmp(k, "description")) return kn__spec_text(c, kv.value, k, &s->description);
-    if (!strcmp(k, "ignore")) return kn__yaml_strings(c, kv.value, k, &s->ignore, &s->n_ignore);
+    if (!strcmp(k, "ignore")) {
+        kn_status e = kn__yaml_strings(c, kv.value, k, &s->ignore, &s->n_ignore);
+        if (e == KN_OK && !(s->ignore_at = kn_calloc(s->n_ignore + 1, sizeof *s->ignore_at)))
+            e = KN_ERR_NOMEM;
+        for (size_t i = 0; e == KN_OK && i < s->n_ignore; i++)
+            s->ignore_at[i] = kn__spec_mark(kn__yaml_item(c, kv.value, i));
+        return e;
+    }
     if (!strcmp(k, "seed")) {
         s->has_seed = 1;
         return kn__yaml_count(c, kv.value, k, &s->seed);

@@ -20,6 +20,15 @@ static char *resolve(const char *dir, const char *p)
     return s;
 }
 
+const char *kn__spec_at(const kn_prep_spec *s, kn_spec_mark m, char *buf, size_t cap)
+{
+    if (m.line)
+        snprintf(buf, cap, "%s:%zu:%zu", s->path, m.line, m.column);
+    else
+        snprintf(buf, cap, "%s", s->path);
+    return buf;
+}
+
 kn_status kn__spec_text(Y *c, const yaml_node_t *n, const char *key, char **out)
 {
     const char *s;
@@ -421,6 +430,7 @@ static kn_status top_field(Y *c, kn__yaml_pair kv, kn_prep_spec *s)
         kn_status e = kn__yaml_need_scalar(c, kv.value, "target", &t);
         if (e == KN_OK && !t[0]) e = kn__yaml_at(c, kv.value, "target names a column");
         if (e == KN_OK && !(s->target = kn_strdup(t))) e = KN_ERR_NOMEM;
+        s->target_at = kn__spec_mark(kv.value);
         return e;
     }
     if (kn__spec_is_run_key(k)) return kn__spec_run_field(c, kv, s);
@@ -574,6 +584,7 @@ void kn_prep_spec_free(kn_prep_spec *s)
     kn_free(s->state);
     kn_free(s->profile);
     kn_free(s->target);
+    kn_free(s->ignore_at);
     kn__spec_run_free(s);
     kn_free(s);
 }

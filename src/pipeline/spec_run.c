@@ -7,6 +7,7 @@
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/prep_spec.h"
+#include "pipeline/spec-impl.h"
 #include "prep/profile_json-impl.h"
 #include "kiln/profile.h"
 #include "kiln/source.h"
@@ -580,10 +581,11 @@ static kn_status fit_steps(run *w, kn_frame **f)
     const kn_prep_spec *s = w->s;
     kn_prep_result *r = w->r;
     size_t rows_before = kn_frame_n_rows(*f), j;
-    char hint[160];
+    char hint[160], at[4200];
     if (s->target && kn_frame_find(*f, s->target, &j) != KN_OK)
-        return kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'%s", s->path,
-                       s->target, kn_frame_did_you_mean(*f, s->target, hint, sizeof hint));
+        return kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'%s",
+                       kn__spec_at(s, s->target_at, at, sizeof at), s->target,
+                       kn_frame_did_you_mean(*f, s->target, hint, sizeof hint));
     if (s->target) /* marked here, so the pipeline need not copy the frame to mark it */
         kn_column_set_role(kn_frame_col(*f, j), KN_ROLE_TARGET);
     kn_status e = kn_pipeline_new(&r->pipeline);

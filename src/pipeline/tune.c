@@ -1,6 +1,7 @@
-/* Hyperparameter search (kiln/tune.h): configurations from the strategy,
- * each cross-validated by kn_cv_run in its own run context; batches of
- * trials run `jobs` at a time. */
+/* Hyperparameter search (kiln/tune.h), the driver: configurations from the
+ * strategy (tune_grid.c, tune_random.c, tune_tpe.c, tune_halving.c), each
+ * cross-validated by kn_cv_run in its own run context; batches of trials
+ * run `jobs` at a time; the median rule's pruning; the best trial. */
 #include "core/ctx-impl.h"
 #include "kiln/ctx.h"
 #include "kiln/log.h"
@@ -9,6 +10,7 @@
 #include "kiln/stage.h"
 #include "pipeline/pipeline-impl.h"
 #include "pipeline/tune-impl.h"
+#include "pipeline/tune_search-impl.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -20,8 +22,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-enum { GRID_MAX = 1000000, INT_GRID_MAX = 1000 };
 
 void kn_tune_opts_default(kn_tune_opts *o)
 {
@@ -170,32 +170,11 @@ static kn_status trial_copy(const kn_tune_space *sp, const kn_tune_trial *src, k
 
 /* Pruning: per trial id, the running means of its fold losses (lower is
  * better) so far, and whether it has ended. */
-typedef struct progress {
+typedef struct kn__tune_progress {
     double *mean;
     size_t n, cap;
     int settled;
 } progress;
-
-typedef struct search {
-    const kn_frame *f;
-    const kn_cv_spec *cv;
-    const kn_tune_space *sp;
-    const kn_tune_opts *o;
-    kn_tune_result *res;
-    size_t cap;
-    kn_ctx *parent;
-    double t0;
-    int jobs;
-    const char *resource; /* halving, hyperband: the parameter, or NULL for rows */
-    kn_status cb_status;
-    int prune;
-    pthread_mutex_t mu; /* guards prog; cond: a trial reported a fold or ended */
-    pthread_cond_t cond;
-    progress *prog; /* n_prog, by trial id */
-    size_t n_prog;
-    size_t started;       /* trials started (under kn_tune_cb): the budgets spare the first */
-    kn__fit_share *share; /* what the trials' fits of a fold share (one frame, the same folds) */
-} search;
 
 /* Append a running mean to p (under s->mu). */
 static kn_status progress_push(progress *p, double mean)
@@ -210,7 +189,7 @@ static kn_status progress_push(progress *p, double mean)
     return KN_OK;
 }
 
-static void settle(search *s, size_t id)
+static void settle(kn__tune_search *s, size_t id)
 {
     if (!s->prune) return;
     pthread_mutex_lock(&s->mu);
@@ -228,7 +207,7 @@ static int by_value(const void *p, const void *q)
 enum { PRUNE_STARTUP = 5 }; /* reference trials needed before any pruning */
 
 typedef struct trial_prune {
-    search *s;
+    kn__tune_search *s;
     size_t id;
     double sum; /* of the fold losses so far */
 } trial_prune;
@@ -237,7 +216,7 @@ typedef struct trial_prune {
 static int prune_fold(size_t fold, size_t k, double score, int higher_is_better, void *user)
 {
     trial_prune *tp = user;
-    search *s = tp->s;
+    kn__tune_search *s = tp->s;
     tp->sum += higher_is_better ? -score : score;
     double mean = tp->sum / (double)(fold + 1);
     int stop = 0;
@@ -268,14 +247,14 @@ static int prune_fold(size_t fold, size_t k, double score, int higher_is_better,
     return stop;
 }
 
-static int same_x(const kn_tune_space *sp, const double *a, const double *b)
+int kn__tune_same_x(const kn_tune_space *sp, const double *a, const double *b)
 {
     for (size_t i = 0; i < sp->n; i++)
         if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i])))) return 0;
     return 1;
 }
 
-static const kn_tune_trial *prior_trial(const search *s, size_t id)
+static const kn_tune_trial *prior_trial(const kn__tune_search *s, size_t id)
 {
     for (size_t i = 0; i < s->o->n_prior; i++)
         if (s->o->prior[i].id == id) return &s->o->prior[i];
@@ -283,7 +262,7 @@ static const kn_tune_trial *prior_trial(const search *s, size_t id)
 }
 
 /* Cross-validate trial t (x, id, resource set) in its own context. */
-static kn_status run_trial(search *s, kn_tune_trial *t)
+static kn_status run_trial(kn__tune_search *s, kn_tune_trial *t)
 {
     const kn_cv_spec *cv = s->cv;
     kn_cv_spec c = *cv;
@@ -365,7 +344,7 @@ static kn_status run_trial(search *s, kn_tune_trial *t)
     return t->verdict_text ? KN_OK : KN_ERR_NOMEM;
 }
 
-static int should_stop(search *s)
+static int should_stop(kn__tune_search *s)
 {
     if (s->cb_status != KN_OK) return 1;
     if (kn_ctx_cancelled(s->parent)) {
@@ -389,7 +368,7 @@ static int should_stop(search *s)
 /* Evaluate m proposed trials (x owned by each, id, rung, resource set),
  * appended to the result in id order; those not started (a budget, a
  * cancel) are dropped. */
-static kn_status run_batch(search *s, kn_tune_trial *batch, size_t m)
+kn_status kn__tune_run_batch(kn__tune_search *s, kn_tune_trial *batch, size_t m)
 {
     kn_status e = KN_OK;
     int *ran = kn_calloc(m ? m : 1, sizeof *ran);
@@ -399,7 +378,7 @@ static kn_status run_batch(search *s, kn_tune_trial *batch, size_t m)
         e = trial_params(s->sp, &batch[j]);
         const kn_tune_trial *p = e == KN_OK ? prior_trial(s, batch[j].id) : NULL;
         if (!p) continue;
-        if (!same_x(s->sp, p->x, batch[j].x) || p->rung != batch[j].rung ||
+        if (!kn__tune_same_x(s->sp, p->x, batch[j].x) || p->rung != batch[j].rung ||
             p->bracket != batch[j].bracket)
             e = kn_fail(KN_ERR_INVALID,
                         "the trials file's trial %zu differs from this search's: resume with the "
@@ -492,7 +471,7 @@ static kn_status run_batch(search *s, kn_tune_trial *batch, size_t m)
     return e;
 }
 
-static kn_tune_trial *new_batch(const search *s, size_t m)
+kn_tune_trial *kn__tune_new_batch(const kn__tune_search *s, size_t m)
 {
     kn_tune_trial *b = kn_calloc(m ? m : 1, sizeof *b);
     for (size_t j = 0; b && j < m; j++)
@@ -504,468 +483,25 @@ static kn_tune_trial *new_batch(const search *s, size_t m)
     return b;
 }
 
-static void free_batch(kn_tune_trial *b, size_t m)
+void kn__tune_free_batch(kn_tune_trial *b, size_t m)
 {
     for (size_t j = 0; b && j < m; j++) kn_tune_trial_release(&b[j]);
     kn_free(b);
 }
 
-/* Random search draws without repeats where the space is discrete (every
- * parameter a choice or an int range): a configuration's key is its
- * mixed-radix index (a choice's index, an int's offset from lo; 0 for an
- * inactive parameter), so equal configurations have equal keys. */
-typedef struct draw_pool {
-    size_t nd;
-    double *radix;  /* per dim: its count of values */
-    double total;   /* the product of the counts (keys 0 .. total-1) */
-    size_t *pool;   /* the canonical keys not drawn yet, in pool[0 .. n) */
-    size_t n;       /* (pool NULL: the space is too large to list) */
-    size_t *where;  /* key -> its position in pool (SIZE_MAX: drawn, or not canonical) */
-    size_t n_canon; /* distinct configurations (when listed) */
-} draw_pool;
-
-enum { RANDOM_LIST_MAX = 1000000, RANDOM_REDRAWS = 64, RANDOM_REDRAWS_UNLISTED = 1000 };
-
-static double key_of(const kn_tune_space *sp, const draw_pool *dp, const double *x)
-{
-    double key = 0;
-    for (size_t d = 0; d < dp->nd; d++) {
-        double idx = isnan(x[d])                         ? 0
-                     : sp->dim[d].kind == KN__DIM_CHOICE ? x[d]
-                                                         : x[d] - sp->dim[d].lo;
-        key = key * dp->radix[d] + idx;
-    }
-    return key;
-}
-
-/* The configuration of a key; 0 when it is not canonical (an inactive
- * parameter with an index other than 0: the same configuration as another key). */
-static int x_of(const kn_tune_space *sp, const draw_pool *dp, size_t key, double *x)
-{
-    for (size_t d = dp->nd; d-- > 0;) {
-        size_t r = (size_t)dp->radix[d], idx = key % r;
-        key /= r;
-        x[d] = sp->dim[d].kind == KN__DIM_CHOICE ? (double)idx : sp->dim[d].lo + (double)idx;
-    }
-    for (size_t d = 0; d < dp->nd; d++)
-        if (!kn__tune_active(sp, x, d)) {
-            double first = sp->dim[d].kind == KN__DIM_CHOICE ? 0 : sp->dim[d].lo;
-            if (x[d] != first) return 0;
-            x[d] = NAN;
-        }
-    return 1;
-}
-
-/* 1 when every dim is discrete (dp then set up; listed when small enough). */
-static kn_status pool_init(const kn_tune_space *sp, draw_pool *dp, int *discrete)
-{
-    memset(dp, 0, sizeof *dp);
-    *discrete = 0;
-    dp->nd = sp->n;
-    dp->total = 1;
-    for (size_t d = 0; d < sp->n; d++)
-        if (sp->dim[d].kind != KN__DIM_CHOICE && sp->dim[d].kind != KN__DIM_INT) return KN_OK;
-    if (!(dp->radix = kn_malloc((sp->n ? sp->n : 1) * sizeof *dp->radix))) return KN_ERR_NOMEM;
-    for (size_t d = 0; d < sp->n; d++) {
-        const kn__dim *k = &sp->dim[d];
-        dp->radix[d] = k->kind == KN__DIM_CHOICE ? (double)k->n_choices : k->hi - k->lo + 1;
-        dp->total *= dp->radix[d];
-    }
-    *discrete = 1;
-    if (dp->total > RANDOM_LIST_MAX) return KN_OK;
-    size_t total = (size_t)dp->total;
-    double *x = kn_malloc((sp->n ? sp->n : 1) * sizeof *x);
-    dp->pool = kn_malloc((total ? total : 1) * sizeof *dp->pool);
-    dp->where = kn_malloc((total ? total : 1) * sizeof *dp->where);
-    if (!x || !dp->pool || !dp->where) {
-        kn_free(x);
-        return KN_ERR_NOMEM;
-    }
-    for (size_t key = 0; key < total; key++) {
-        dp->where[key] = SIZE_MAX;
-        if (x_of(sp, dp, key, x)) dp->where[key] = dp->n, dp->pool[dp->n++] = key;
-    }
-    dp->n_canon = dp->n;
-    kn_free(x);
-    return KN_OK;
-}
-
-static void pool_free(draw_pool *dp)
-{
-    kn_free(dp->radix);
-    kn_free(dp->pool);
-    kn_free(dp->where);
-}
-
-/* Take key out of the pool (swap with the last). */
-static void pool_take(draw_pool *dp, size_t key)
-{
-    size_t at = dp->where[key], last = dp->pool[dp->n - 1];
-    dp->pool[at] = last;
-    dp->where[last] = at;
-    dp->where[key] = SIZE_MAX;
-    dp->n--;
-}
-
-/* Trial j's configuration: drawn from stream (seed, j); in a discrete space
- * redrawn from the same stream while it repeats an earlier trial's, and
- * after RANDOM_REDRAWS repeats taken uniformly from the configurations not
- * drawn yet. Returns 0 when no new configuration is left (or, in a space
- * too large to list, none was found in RANDOM_REDRAWS_UNLISTED draws). */
-static int draw_new(const search *s, draw_pool *dp, int discrete, const kn_tune_trial *b, size_t j,
-                    double *x)
-{
-    kn_rng r;
-    kn_rng_init_stream(&r, s->o->seed, j);
-    kn__tune_sample(s->sp, &r, x);
-    if (!discrete) return 1; /* a continuous value repeats with probability 0 */
-    if (dp->pool) {
-        if (!dp->n) return 0;
-        for (int t = 0; t < RANDOM_REDRAWS; t++) {
-            size_t key = (size_t)key_of(s->sp, dp, x);
-            if (dp->where[key] != SIZE_MAX) {
-                pool_take(dp, key);
-                return 1;
-            }
-            kn__tune_sample(s->sp, &r, x);
-        }
-        size_t key = dp->pool[kn_rng_below(&r, dp->n)];
-        pool_take(dp, key);
-        x_of(s->sp, dp, key, x);
-        return 1;
-    }
-    for (int t = 0; t < RANDOM_REDRAWS_UNLISTED; t++) {
-        int dup = 0;
-        for (size_t i = 0; i < j && !dup; i++) dup = same_x(s->sp, b[i].x, x);
-        if (!dup) return 1;
-        kn__tune_sample(s->sp, &r, x);
-    }
-    return 0;
-}
-
-static kn_status random_search(search *s)
-{
-    size_t m = s->o->trials;
-    kn_tune_trial *b = new_batch(s, m);
-    draw_pool dp;
-    int discrete = 0;
-    kn_status e = b ? pool_init(s->sp, &dp, &discrete) : KN_ERR_NOMEM;
-    size_t made = 0;
-    for (; e == KN_OK && made < m; made++) {
-        b[made].id = made;
-        if (!draw_new(s, &dp, discrete, b, made, b[made].x)) break;
-    }
-    int exhausted = e == KN_OK && made < m;
-    if (exhausted) {
-        if (dp.pool)
-            kn_log(KN_LOG_INFO,
-                   "random search: the space holds %zu distinct configurations, fewer than the "
-                   "%zu trials: running each once",
-                   made, m);
-        else
-            kn_log(KN_LOG_INFO,
-                   "random search: no configuration not tried yet in %d draws after %zu trials: "
-                   "stopping there",
-                   RANDOM_REDRAWS_UNLISTED, made);
-    }
-    if (e == KN_OK) e = run_batch(s, b, made);
-    /* (after the trials: a budget or a cancel that stopped them first is
-     * the reason given) */
-    if (e == KN_OK && exhausted && !s->res->stopped) s->res->stopped = 4;
-    if (b) free_batch(b, m);
-    if (b) pool_free(&dp);
-    return e;
-}
-
-/* The values of dim d on the grid into v (at most cap); their count. */
-static kn_status grid_values(const kn__dim *d, double *v, size_t cap, size_t *n)
-{
-    *n = 0;
-    if (d->kind == KN__DIM_CHOICE) {
-        for (size_t k = 0; k < d->n_choices && *n < cap; k++) v[(*n)++] = (double)k;
-        return KN_OK;
-    }
-    if (d->kind == KN__DIM_INT && !d->grid) {
-        if (d->hi - d->lo + 1 > INT_GRID_MAX)
-            return kn_fail(KN_ERR_INVALID,
-                           "grid search: %s: int: [%g, %g] has more than %d values; give grid: N "
-                           "points",
-                           d->name, d->lo, d->hi, INT_GRID_MAX);
-        for (double x = d->lo; x <= d->hi && *n < cap; x++) v[(*n)++] = x;
-        return KN_OK;
-    }
-    if (!d->grid)
-        return kn_fail(KN_ERR_INVALID,
-                       "grid search: %s is a continuous range: give its points, e.g. {%s: [%g, "
-                       "%g], grid: 5}, or search it with --strategy random or tpe",
-                       d->name, d->kind == KN__DIM_LOG ? "log" : "uniform", d->lo, d->hi);
-    for (size_t k = 0; k < d->grid && *n < cap; k++) {
-        double u = (double)k / (double)(d->grid - 1), x;
-        if (d->kind == KN__DIM_LOG || d->log)
-            x = exp(log(d->lo) + u * (log(d->hi) - log(d->lo)));
-        else
-            x = d->lo + u * (d->hi - d->lo);
-        if (d->kind == KN__DIM_INT) x = floor(x + 0.5);
-        if (k + 1 == d->grid) x = d->hi;
-        if (*n && v[*n - 1] == x) continue;
-        v[(*n)++] = x;
-    }
-    return KN_OK;
-}
-
-static kn_status grid_search(search *s)
-{
-    const kn_tune_space *sp = s->sp;
-    size_t nd = sp->n, total = 1;
-    size_t *len = kn_calloc(nd ? nd : 1, sizeof *len), *at = kn_calloc(nd ? nd : 1, sizeof *at);
-    double **vals = kn_calloc(nd ? nd : 1, sizeof *vals);
-    kn_status e = len && at && vals ? KN_OK : KN_ERR_NOMEM;
-    for (size_t d = 0; e == KN_OK && d < nd; d++) {
-        size_t cap = sp->dim[d].kind == KN__DIM_CHOICE ? sp->dim[d].n_choices
-                     : sp->dim[d].grid                 ? sp->dim[d].grid
-                                                       : INT_GRID_MAX;
-        if (!(vals[d] = kn_malloc(cap * sizeof **vals))) e = KN_ERR_NOMEM;
-        if (e == KN_OK) e = grid_values(&sp->dim[d], vals[d], cap, &len[d]);
-        if (e == KN_OK && (total *= len[d]) > GRID_MAX)
-            e = kn_fail(KN_ERR_INVALID,
-                        "grid search: the grid has more than %d points: use fewer grid: points "
-                        "or --strategy random",
-                        GRID_MAX);
-    }
-    /* every combination, the last dim fastest; a conditional dim's values
-     * collapse where it is inactive, so keep the first of equal configs */
-    double *xs = e == KN_OK ? kn_malloc(total * (nd ? nd : 1) * sizeof *xs) : NULL;
-    size_t m = 0;
-    if (e == KN_OK && !xs) e = KN_ERR_NOMEM;
-    for (size_t c = 0; e == KN_OK && c < total; c++) {
-        double *x = xs + m * nd;
-        for (size_t d = 0; d < nd; d++) x[d] = vals[d][at[d]];
-        for (size_t d = 0; d < nd; d++)
-            if (!kn__tune_active(sp, x, d)) x[d] = NAN;
-        int dup = 0;
-        for (size_t p = 0; p < m && !dup; p++) dup = same_x(sp, xs + p * nd, x);
-        if (!dup) m++;
-        for (size_t d = nd; d-- > 0;) {
-            if (++at[d] < len[d]) break;
-            at[d] = 0;
-        }
-    }
-    if (e == KN_OK && s->o->trials && s->o->trials < m) m = s->o->trials;
-    kn_tune_trial *b = e == KN_OK ? new_batch(s, m) : NULL;
-    if (e == KN_OK && !b) e = KN_ERR_NOMEM;
-    for (size_t j = 0; e == KN_OK && j < m; j++) {
-        b[j].id = j;
-        memcpy(b[j].x, xs + j * nd, nd * sizeof *xs);
-    }
-    if (e == KN_OK) e = run_batch(s, b, m);
-    free_batch(b, m);
-    kn_free(xs);
-    for (size_t d = 0; vals && d < nd; d++) kn_free(vals[d]);
-    kn_free(vals);
-    kn_free(len);
-    kn_free(at);
-    return e;
-}
-
 /* Lower is better. */
-static double loss_of(const search *s, const kn_tune_trial *t)
+double kn__tune_loss(const kn__tune_search *s, const kn_tune_trial *t)
 {
     return s->res->higher_is_better ? -t->score : t->score;
 }
 
-static kn_status tpe_search(search *s)
+int kn__tune_by_score(const kn_tune_trial *a, const kn_tune_trial *b, const kn__tune_search *s)
 {
-    size_t batch = s->o->batch ? s->o->batch : 2, startup = s->o->startup ? s->o->startup : 10;
-    kn_status e = KN_OK;
-    for (size_t next = 0;
-         e == KN_OK && next < s->o->trials && !s->res->stopped && !kn_ctx_cancelled(s->parent);) {
-        size_t m = s->o->trials - next < batch ? s->o->trials - next : batch;
-        /* the finished OK trials so far (ids below next) */
-        size_t n = 0;
-        const double **xs = kn_malloc((s->res->n + 1) * sizeof *xs);
-        double *loss = kn_malloc((s->res->n + 1) * sizeof *loss);
-        kn_tune_trial *b = new_batch(s, m);
-        if (!xs || !loss || !b) e = KN_ERR_NOMEM;
-        for (size_t i = 0; e == KN_OK && i < s->res->n; i++)
-            if (s->res->trial[i].status != KN_TRIAL_FAILED) { /* pruned: by its folds */
-                xs[n] = s->res->trial[i].x;
-                loss[n++] = loss_of(s, &s->res->trial[i]);
-            }
-        for (size_t j = 0; e == KN_OK && j < m; j++) {
-            kn_rng r;
-            b[j].id = next + j;
-            kn_rng_init_stream(&r, s->o->seed, b[j].id);
-            if (b[j].id < startup || n < 2)
-                kn__tune_sample(s->sp, &r, b[j].x);
-            else
-                kn__tpe_propose(s->sp, xs, loss, n, &r, b[j].x);
-        }
-        size_t before = s->res->n;
-        if (e == KN_OK) e = run_batch(s, b, m);
-        free_batch(b, m);
-        kn_free(xs);
-        kn_free(loss);
-        if (e == KN_OK && s->res->n - before < m) break; /* a budget stopped it */
-        next += m;
-    }
-    return e;
-}
-
-static int by_score(const void *p, const void *q, const search *s)
-{
-    const kn_tune_trial *a = p, *b = q;
     int oa = a->status == KN_TRIAL_OK, ob = b->status == KN_TRIAL_OK;
     if (oa != ob) return ob - oa;
-    double la = loss_of(s, a), lb = loss_of(s, b);
+    double la = kn__tune_loss(s, a), lb = kn__tune_loss(s, b);
     if (oa && la != lb) return la < lb ? -1 : 1;
     return (a->id > b->id) - (a->id < b->id);
-}
-
-/* The rung's trials (indices into res) sorted best first (insertion sort:
- * rungs are small). */
-static void rank_rung(const search *s, size_t *idx, size_t n)
-{
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i;
-             j > 0 && by_score(&s->res->trial[idx[j]], &s->res->trial[idx[j - 1]], s) < 0; j--) {
-            size_t t = idx[j];
-            idx[j] = idx[j - 1];
-            idx[j - 1] = t;
-        }
-}
-
-/* The resource's largest value: the cv params' value, else the table's default. */
-static kn_status halving_max(const search *s, double *max)
-{
-    if (!s->resource) {
-        *max = 1;
-        return KN_OK;
-    }
-    size_t len = strlen(s->resource);
-    for (size_t i = s->cv->n_params; i-- > 0;)
-        if (!strncmp(s->cv->params[i], s->resource, len) && s->cv->params[i][len] == '=') {
-            *max = strtod(s->cv->params[i] + len + 1, NULL);
-            return *max >= 1 ? KN_OK
-                             : kn_fail(KN_ERR_INVALID, "%s: %s must be 1 or more",
-                                       kn_tune_strategy_name(s->o->strategy), s->resource);
-        }
-    const kn_component *c = kn_registry_find(KN_COMP_MODEL, s->sp->model);
-    const kn_param_def *d = c ? kn_param_find(c->params, s->resource) : NULL;
-    if (!d || d->type != KN_PARAM_T_INT)
-        return kn_fail(KN_ERR_INVALID,
-                       "%s: '%s' is not an integer parameter of %s; give --resource "
-                       "n_estimators (or max_iter, ...) or rows",
-                       kn_tune_strategy_name(s->o->strategy), s->resource, s->sp->model);
-    *max = strtod(d->def, NULL);
-    return KN_OK;
-}
-
-/* Rungs that n0 configurations allow: the largest count with eta^(rungs - 1)
- * <= n0 and, for a parameter, max / eta^(rungs - 1) >= 1 (at most 16). */
-static size_t halving_rungs(const search *s, double eta, double max, size_t n0)
-{
-    size_t rungs = 1;
-    while (rungs < 16 && pow(eta, (double)rungs) <= (double)n0 &&
-           (s->resource ? max / pow(eta, (double)rungs) >= 1 : 1))
-        rungs++;
-    return rungs;
-}
-
-/* One run of successive halving (Hyperband's bracket `bracket`): n0 random
- * configurations, configuration j drawn from the stream (seed, first + j),
- * on `rungs` rungs whose resource grows by eta up to max; the best 1/eta
- * of a rung go on. Trial ids go on from *next_id; *stopped: a budget or a
- * cancel left trials unstarted. */
-static kn_status halving_bracket(search *s, size_t bracket, size_t n0, size_t rungs, double max,
-                                 double eta, size_t first, size_t *next_id, int *stopped)
-{
-    kn_status e = KN_OK;
-    double *x0 = kn_malloc(n0 * (s->sp->n ? s->sp->n : 1) * sizeof *x0);
-    size_t *live = kn_malloc(n0 * sizeof *live), n_live = n0;
-    if (!x0 || !live) e = KN_ERR_NOMEM;
-    for (size_t j = 0; e == KN_OK && j < n0; j++) {
-        kn_rng r;
-        kn_rng_init_stream(&r, s->o->seed, first + j);
-        kn__tune_sample(s->sp, &r, x0 + j * s->sp->n);
-        live[j] = j;
-    }
-    for (size_t rung = 0; e == KN_OK && rung < rungs && n_live; rung++) {
-        double res = max * pow(eta, (double)rung - (double)(rungs - 1));
-        if (s->resource) res = floor(res + 0.5) < 1 ? 1 : floor(res + 0.5);
-        kn_tune_trial *b = new_batch(s, n_live);
-        if (!b) e = KN_ERR_NOMEM;
-        for (size_t j = 0; e == KN_OK && j < n_live; j++) {
-            b[j].id = *next_id + j;
-            b[j].rung = rung;
-            b[j].bracket = bracket;
-            b[j].resource = res;
-            memcpy(b[j].x, x0 + live[j] * s->sp->n, s->sp->n * sizeof *x0);
-        }
-        size_t before = s->res->n;
-        if (e == KN_OK) e = run_batch(s, b, n_live);
-        free_batch(b, n_live);
-        if (e == KN_OK && s->res->n - before < n_live) *stopped = 1;
-        if (e != KN_OK || *stopped) break;
-        *next_id += n_live;
-        /* rank this rung's trials; the best 1/eta go on */
-        size_t *idx = kn_malloc(n_live * sizeof *idx);
-        if (!idx) {
-            e = KN_ERR_NOMEM;
-            break;
-        }
-        for (size_t j = 0; j < n_live; j++) idx[j] = before + j;
-        rank_rung(s, idx, n_live);
-        size_t keep = (size_t)ceil((double)n_live / eta), ok = 0;
-        for (size_t j = 0; j < n_live; j++) ok += s->res->trial[idx[j]].status == KN_TRIAL_OK;
-        if (keep > ok) keep = ok;
-        size_t *nl = kn_malloc((keep ? keep : 1) * sizeof *nl);
-        for (size_t j = 0; nl && j < keep; j++) nl[j] = live[idx[j] - before];
-        kn_free(idx);
-        if (!nl) {
-            e = KN_ERR_NOMEM;
-            break;
-        }
-        kn_free(live);
-        live = nl;
-        n_live = rung + 1 < rungs ? keep : 0;
-    }
-    kn_free(x0);
-    kn_free(live);
-    return e;
-}
-
-static kn_status halving_search(search *s)
-{
-    double eta = s->o->eta > 1 ? s->o->eta : 3, max = 0;
-    kn_status e = halving_max(s, &max);
-    if (e != KN_OK) return e;
-    size_t n0 = s->o->trials, next_id = 0;
-    int stopped = 0;
-    return halving_bracket(s, 0, n0, halving_rungs(s, eta, max, n0), max, eta, 0, &next_id,
-                           &stopped);
-}
-
-/* Hyperband: s_max + 1 rungs as halving would run --trials configurations;
- * bracket s = s_max..0 is halving of ceil((s_max + 1) / (s + 1) * eta^s)
- * configurations on s + 1 rungs from max / eta^s up to max. The brackets
- * draw from consecutive streams and number their trials on, in order. */
-static kn_status hyperband_search(search *s)
-{
-    double eta = s->o->eta > 1 ? s->o->eta : 3, max = 0;
-    kn_status e = halving_max(s, &max);
-    if (e != KN_OK) return e;
-    size_t s_max = halving_rungs(s, eta, max, s->o->trials) - 1, next_id = 0, first = 0;
-    int stopped = 0;
-    for (size_t b = s_max + 1; e == KN_OK && !stopped && b-- > 0;) {
-        /* (the product is an integer for an integer eta: 1e-9 spares its rounding) */
-        double n = (double)(s_max + 1) / (double)(b + 1) * pow(eta, (double)b);
-        size_t n0 = (size_t)ceil(n - 1e-9);
-        kn_log(KN_LOG_INFO, "hyperband: bracket %zu, %zu configurations from resource %.4g", b, n0,
-               max / pow(eta, (double)b));
-        e = halving_bracket(s, b, n0, b + 1, max, eta, first, &next_id, &stopped);
-        first += n0;
-    }
-    return e;
 }
 
 static int by_id(const void *p, const void *q)
@@ -989,7 +525,8 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
         out->metric = o->prior_metric;
         out->higher_is_better = o->prior_higher_is_better;
     }
-    search s = {.f = f, .cv = cv, .sp = sp, .o = o, .res = out, .parent = kn_ctx_current()};
+    kn__tune_search s = {
+        .f = f, .cv = cv, .sp = sp, .o = o, .res = out, .parent = kn_ctx_current()};
     s.t0 = now_seconds();
     int threads = o->threads;
 #ifdef _OPENMP
@@ -1022,19 +559,19 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
     kn_status e;
     switch (o->strategy) {
     case KN_TUNE_GRID:
-        e = grid_search(&s);
+        e = kn__tune_grid(&s);
         break;
     case KN_TUNE_TPE:
-        e = tpe_search(&s);
+        e = kn__tune_tpe(&s);
         break;
     case KN_TUNE_HALVING:
-        e = halving_search(&s);
+        e = kn__tune_halving(&s);
         break;
     case KN_TUNE_HYPERBAND:
-        e = hyperband_search(&s);
+        e = kn__tune_hyperband(&s);
         break;
     default:
-        e = random_search(&s);
+        e = kn__tune_random(&s);
         break;
     }
     kn__fit_share_free(s.share);
@@ -1062,7 +599,8 @@ kn_status kn_tune_run(const kn_frame *f, const kn_cv_spec *cv, const kn_tune_spa
         const kn_tune_trial *t = &out->trial[i];
         if (t->status != KN_TRIAL_OK || (by_resource ? t->resource : (double)t->rung) != top)
             continue;
-        if (out->best == SIZE_MAX || by_score(t, &out->trial[out->best], &s) < 0) out->best = i;
+        if (out->best == SIZE_MAX || kn__tune_by_score(t, &out->trial[out->best], &s) < 0)
+            out->best = i;
     }
     return KN_OK;
 }

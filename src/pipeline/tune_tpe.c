@@ -19,8 +19,10 @@
  * with the largest l/g is proposed; an integer candidate is rounded before
  * it is scored. Parameters are visited in the space's order, so a
  * condition's choice is known before the parameters it governs. */
+#include "kiln/ctx.h"
 #include "kiln/mem.h"
 #include "pipeline/tune-impl.h"
+#include "pipeline/tune_search-impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -202,4 +204,44 @@ void kn__tpe_propose(const kn_tune_space *sp, const double *const *xs, const dou
 done:
     kn_free(rk);
     kn_free(buf);
+}
+
+/* TPE search: batches of --batch trials, the first --startup drawn at
+ * random, the next proposed from the finished trials. */
+kn_status kn__tune_tpe(kn__tune_search *s)
+{
+    size_t batch = s->o->batch ? s->o->batch : 2, startup = s->o->startup ? s->o->startup : 10;
+    kn_status e = KN_OK;
+    for (size_t next = 0;
+         e == KN_OK && next < s->o->trials && !s->res->stopped && !kn_ctx_cancelled(s->parent);) {
+        size_t m = s->o->trials - next < batch ? s->o->trials - next : batch;
+        /* the finished OK trials so far (ids below next) */
+        size_t n = 0;
+        const double **xs = kn_malloc((s->res->n + 1) * sizeof *xs);
+        double *loss = kn_malloc((s->res->n + 1) * sizeof *loss);
+        kn_tune_trial *b = kn__tune_new_batch(s, m);
+        if (!xs || !loss || !b) e = KN_ERR_NOMEM;
+        for (size_t i = 0; e == KN_OK && i < s->res->n; i++)
+            if (s->res->trial[i].status != KN_TRIAL_FAILED) { /* pruned: by its folds */
+                xs[n] = s->res->trial[i].x;
+                loss[n++] = kn__tune_loss(s, &s->res->trial[i]);
+            }
+        for (size_t j = 0; e == KN_OK && j < m; j++) {
+            kn_rng r;
+            b[j].id = next + j;
+            kn_rng_init_stream(&r, s->o->seed, b[j].id);
+            if (b[j].id < startup || n < 2)
+                kn__tune_sample(s->sp, &r, b[j].x);
+            else
+                kn__tpe_propose(s->sp, xs, loss, n, &r, b[j].x);
+        }
+        size_t before = s->res->n;
+        if (e == KN_OK) e = kn__tune_run_batch(s, b, m);
+        kn__tune_free_batch(b, m);
+        kn_free(xs);
+        kn_free(loss);
+        if (e == KN_OK && s->res->n - before < m) break; /* a budget stopped it */
+        next += m;
+    }
+    return e;
 }

@@ -109,6 +109,36 @@ bad bad_metric 'sources: {l: {file: loans.csv}}
 target: Class
 model: gbdt
 evaluation: {metrics: [auc]}' "bad_metric.yaml:4:23: .*auc"
+# columns only the data can check still name the spec's line:column, with a
+# near name among the data's columns
+bad target_typo 'sources: {l: {file: loans.csv}}
+target: Clas
+model: gbdt' "target_typo.yaml:2:9: target: the frame has no column 'Clas' (did you mean 'Class'?)"
+bad ignore_typo 'sources: {l: {file: loans.csv}}
+target: Class
+ignore:
+  - term
+  - int_rte
+model: gbdt' "ignore_typo.yaml:5:5: ignore: the frame has no column 'int_rte' (did you mean 'int_rate'?)"
+bad ignore_flow 'sources: {l: {file: loans.csv}}
+target: Class
+ignore: [term, nowhere_at_all]
+model: gbdt' "ignore_flow.yaml:3:16: ignore: the frame has no column 'nowhere_at_all'$"
+bad test_by_typo 'sources: {l: {file: loans.csv}}
+target: Class
+model: gbdt
+evaluation:
+  test: {by: funded_amt, from: 10000}' "test_by_typo.yaml:5:14: evaluation: test: by: the frame has no column 'funded_amt' (did you mean 'funded_amnt'?)"
+bad slice_typo 'sources: {l: {file: loans.csv}}
+target: Class
+model: gbdt
+evaluation: {slice_by: addr_stat}' "slice_typo.yaml:4:24: evaluation: slice_by: the test rows have no column 'addr_stat' (did you mean 'addr_state'?)"
+# kiln cv and kiln tune take no spec (an ensemble: is kiln run's): a spec
+# given to them is refused naming kiln run, not taken as a stray argument
+expect "cv: takes no spec file (spec.yaml): 'kiln run spec.yaml' runs a spec, its evaluation: cv:, model: search: and ensemble: included" \
+    2 $K cv spec.yaml
+expect "tune: takes no spec file (spec.yaml): 'kiln run spec.yaml'" 2 \
+    $K tune --data loans.csv --target Class --model gbdt spec.yaml
 # a missing data file: the run fails naming it; the store is left as it was
 printf 'sources: {l: {file: nowhere.csv}}\ntarget: Class\nmodel: gbdt\n' > missing.yaml
 expect "nowhere.csv" 1 $K run missing.yaml --store st3
