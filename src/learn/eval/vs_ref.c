@@ -8,15 +8,14 @@
  * Wasserstein distance and the PSI off the counts per gap costs a third.
  *
  * On gap k, [ra[k - 1], ra[k]), the sample's CDF is k / m. With `below`
- * the batch's values under the gap and none of them equal to ra[k - 1],
- * the batch's CDF times m mb minus the sample's is D = below m - k mb at
- * the gap's start and H = (below + n) m - k mb at its end, so KS's
- * numerator is the largest |D| or |H| (exact integers: the same bits as
- * the walk). The integral of the gap is |D| width when the gap holds no
- * value, plus for each value x in it (ra[k] - x) m on D's side, unless D
- * and H differ in sign: the CDFs cross inside, and those few gaps are
- * walked value by value. A batch with a value equal to one of the
- * sample's takes the slower path below (with_ties), gap by gap. */
+ * the batch's values under the gap and `ties` those equal to ra[k - 1],
+ * the batch's CDF times m mb less the sample's is lo = (below + ties) m -
+ * k mb at the gap's start and hi = (below + n) m - k mb at its end, so
+ * KS's numerator is the largest |lo| or |hi| (exact integers: the same
+ * bits as the walk). The integral over the gap is |lo| width when it holds
+ * nothing but ties, plus for each other value x in it (ra[k] - x) m on
+ * lo's side, unless lo and hi differ in sign: the CDFs cross inside, and
+ * those few gaps are walked value by value. */
 #include "kiln/mem.h"
 #include "learn/eval/compare-impl.h"
 
@@ -138,27 +137,43 @@ static double walk_gap(const double *ra, size_t k, double c, double j, double fm
     return sum + fabs(c - j * fm) * (ra[k] - x);
 }
 
-/* The tie-free batch v (mb values, gap at[i]): see the top. below: m + 2
- * zeros, cr: mb crossings of room. */
-static void tie_free(const kn__psi_ref *r, const double *v, const uint32_t *at, size_t mb,
-                     uint32_t *below, crossing *cr, double *most_out, double *sum_out, double *cc)
+/* The PSI bin of gap k: its last bin starting at or before it. */
+static size_t bin_of_gap(const kn__psi_ref *r, size_t k)
+{
+    size_t b = 0;
+    while (b + 1 <= r->k && r->index.bin_gap[b + 1] <= k) b++;
+    return b;
+}
+
+/* KS's numerator, the Wasserstein integral (times m mb) and the PSI counts
+ * of the batch v (mb values, value i in gap at[i]): see the top. below,
+ * ties: m + 2 zeros; cr: mb crossings of room. */
+static void distances(const kn__psi_ref *r, const double *v, const uint32_t *at, size_t mb,
+                      uint32_t *below, uint32_t *ties, crossing *cr, double *most_out,
+                      double *sum_out, double *cc)
 {
     const kn__ref_index *x = &r->index;
     const double *ra = r->ra, *width = x->width;
-    size_t m = r->ma, n_cross = 0;
+    size_t m = r->ma, n_cross = 0, n_ties = 0;
     double fm = (double)m, fmb = (double)mb, most = 0, sum = 0;
-    for (size_t i = 0; i < mb; i++) below[at[i] + 1]++;
+    for (size_t i = 0; i < mb; i++) {
+        size_t k = at[i];
+        below[k + 1]++;
+        if (k && ra[k - 1] == v[i]) ties[k]++, n_ties++;
+    }
     for (size_t k = 1; k <= m + 1; k++) below[k] += below[k - 1];
-    for (size_t k = 1; k < m;
-         k++) { /* every gap as if empty; an empty one (width 0) has no point */
-        double c = (double)k * fmb, d = (double)below[k] * fm - c,
-               h = (double)below[k + 1] * fm - c;
-        double g = fabs(d) > fabs(h) ? fabs(d) : fabs(h);
+    /* every gap as if it held only its ties: the batch's CDF (times m)
+     * less the sample's is lo throughout; an empty gap (width 0) has no
+     * point of either CDF */
+    for (size_t k = 1; k < m; k++) {
+        double c = (double)k * fmb, lo = (double)(below[k] + ties[k]) * fm - c,
+               hi = (double)below[k + 1] * fm - c;
+        double g = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
         g = width[k] > 0 ? g : 0;
         most = g > most ? g : most;
-        sum += fabs(d) * width[k];
+        sum += fabs(lo) * width[k];
     }
-    double g0 = (double)below[1] * fm, gm = fabs((double)below[m] * fm - fm * fmb);
+    double g0 = (double)below[1] * fm, gm = fabs((double)(below[m] + ties[m]) * fm - fm * fmb);
     most = g0 > most ? g0 : most;
     most = gm > most ? gm : most;
     for (size_t i = 0; i < mb; i++) { /* the values: their distances, or the crossings */
@@ -171,12 +186,15 @@ static void tie_free(const kn__psi_ref *r, const double *v, const uint32_t *at, 
             sum += fm * (v[i] - ra[m - 1]);
             continue;
         }
-        double c = (double)k * fmb, d = (double)below[k] * fm - c,
-               h = (double)below[k + 1] * fm - c;
-        if (d < 0 && h > 0)
-            cr[n_cross++] = (crossing){(uint32_t)k, v[i]};
-        else
-            sum += (d >= 0 ? fm : -fm) * (ra[k] - v[i]);
+        double c = (double)k * fmb, lo = (double)(below[k] + ties[k]) * fm - c,
+               hi = (double)below[k + 1] * fm - c;
+        /* without branches: whether the CDFs cross in the gap, or lo's
+         * sign, is a coin flip to the predictor where they run close */
+        int cross = (lo < 0) & (hi > 0);
+        cr[n_cross] = (crossing){(uint32_t)k, v[i]};
+        n_cross += (size_t)cross;
+        double d = (lo >= 0 ? fm : -fm) * (ra[k] - v[i]);
+        sum += cross | (v[i] == ra[k - 1]) ? 0 : d; /* a tie is in lo already */
     }
     qsort(cr, n_cross, sizeof *cr, by_gap_then_value);
     for (size_t s = 0; s < n_cross;) {
@@ -184,79 +202,18 @@ static void tie_free(const kn__psi_ref *r, const double *v, const uint32_t *at, 
         while (t < n_cross && cr[t].k == k) t++;
         double c = (double)k * fmb;
         sum += walk_gap(ra, k, c, (double)below[k], fm, cr + s, t - s) -
-               fabs((double)below[k] * fm - c) * width[k];
+               fabs((double)(below[k] + ties[k]) * fm - c) * width[k];
         s = t;
     }
+    /* PSI: a value x falls in bin #{edges < x}: gap k's bin, one less for a
+     * tie with an edge (the edges are values of the sample) */
     for (size_t b = 0; b <= r->k; b++)
         cc[b] = (double)(below[x->bin_gap[b + 1]] - below[x->bin_gap[b]]);
-    *most_out = most, *sum_out = sum;
-}
-
-/* The values of the batch in gap k of the sample, for with_ties. */
-typedef struct gap {
-    uint32_t n, ties; /* the values in the gap; those equal to ra[k - 1] */
-    double dist; /* the sum of their distances to the gap's finite end (ra[k]; gap m: ra[m - 1]) */
-} gap;
-
-/* The batch v (mb values, gap at[i]) with values equal to some of the
- * sample's, gap by gap: at a gap's start the batch's CDF counts its ties.
- * g: m + 1 zeroed gaps; cr: mb crossings of room. */
-static void with_ties(const kn__psi_ref *r, const double *v, const uint32_t *at, size_t mb, gap *g,
-                      crossing *cr, double *most_out, double *sum_out, double *cc)
-{
-    const double *ra = r->ra;
-    size_t m = r->ma;
-    for (size_t i = 0; i < mb; i++) {
-        uint32_t k = at[i];
-        gap *q = &g[k];
-        double end = ra[k < m ? k : m - 1];
-        q->n++;
-        q->ties += k && ra[k - 1] == v[i];
-        q->dist += k < m ? end - v[i] : v[i] - end;
-    }
-    double fm = (double)m, fmb = (double)mb, most = 0, sum = 0, below = 0, in_bin = 0;
-    size_t edge = 0, n_cross = 0;
-    for (size_t k = 0; k <= m; k++) {
-        gap *q = &g[k];
-        if (k && k < m && ra[k - 1] == ra[k]) continue; /* empty: a run of equal values */
-        /* PSI: a value x falls in bin #{edges < x}: #{edges <= ra[k - 1]}
-         * inside the gap, one less for a tie with an edge (counted in a
-         * register: adding to cc[edge] each gap waits on the last store) */
-        if (k && edge < r->k && r->edges[edge] <= ra[k - 1]) {
-            cc[edge] += in_bin, in_bin = 0;
-            while (edge < r->k && r->edges[edge] <= ra[k - 1]) edge++;
-            if (r->edges[edge - 1] == ra[k - 1])
-                cc[edge - 1] += q->ties;
-            else
-                in_bin += q->ties;
-        } else {
-            in_bin += q->ties;
-        }
-        in_bin += q->n - q->ties;
-        double c = (double)k * fmb, lo = (below + q->ties) * fm, hi = (below + q->n) * fm;
-        double glo = k ? fabs(c - lo) : 0, ghi = fabs(c - hi);
-        most = glo > most ? glo : most;
-        most = ghi > most ? ghi : most;
-        if (k == 0 || k == m) { /* one CDF is 0 or 1 throughout */
-            sum += fm * q->dist;
-        } else if (lo >= c || hi <= c) { /* no crossing: the integral of j m - c, or of c - j m */
-            double d = (below * fm - c) * (ra[k] - ra[k - 1]) + fm * q->dist;
-            sum += lo >= c ? d : -d;
-        } else { /* a crossing: mark the gap for the walk */
-            q->ties |= 0x80000000u;
-        }
-        q->dist = below; /* from here on: the values below the gap */
-        below += q->n;
-    }
-    cc[edge] += in_bin;
-    for (size_t i = 0; i < mb; i++)
-        if (g[at[i]].ties & 0x80000000u) cr[n_cross++] = (crossing){at[i], v[i]};
-    qsort(cr, n_cross, sizeof *cr, by_gap_then_value);
-    for (size_t s = 0; s < n_cross;) {
-        size_t k = cr[s].k, t = s;
-        while (t < n_cross && cr[t].k == k) t++;
-        sum += walk_gap(ra, k, (double)k * fmb, g[k].dist, fm, cr + s, t - s);
-        s = t;
+    for (size_t i = 0; n_ties && i < mb; i++) {
+        size_t k = at[i];
+        if (!k || ra[k - 1] != v[i]) continue;
+        size_t b = bin_of_gap(r, k);
+        if (b && r->edges[b - 1] == ra[k - 1]) cc[b]--, cc[b - 1]++;
     }
     *most_out = most, *sum_out = sum;
 }
@@ -273,7 +230,7 @@ kn_status kn__vs_ref(const kn__psi_ref *r, const double *b, size_t nb, size_t *m
     double *v = kn_malloc((nb + 4) * sizeof *v), *cc = kn_calloc(r->k + 2, sizeof *cc);
     uint32_t *at = kn_malloc((nb + 4) * sizeof *at);
     crossing *cr = kn_malloc((nb ? nb : 1) * sizeof *cr);
-    void *gaps = NULL;
+    uint32_t *gaps = NULL;
     kn_status e = v && cc && at && cr ? KN_OK : KN_ERR_NOMEM;
     for (size_t i = 0; e == KN_OK && i < nb; i++) {
         if (isnan(b[i])) continue;
@@ -283,17 +240,12 @@ kn_status kn__vs_ref(const kn__psi_ref *r, const double *b, size_t nb, size_t *m
     if (e != KN_OK || !mb) goto out;
     for (size_t i = mb; i < mb + 4; i++) v[i] = ra[0]; /* the last four's padding */
     for (size_t i = 0; i < mb; i += 4) locate4(x, ra, m, v + i, at + i);
-    int ties = 0;
-    for (size_t i = 0; i < mb; i++) ties |= at[i] && ra[at[i] - 1] == v[i];
     double most = 0, sum = 0;
-    if (!ties && (gaps = kn_calloc(m + 2, sizeof(uint32_t))))
-        tie_free(r, v, at, mb, gaps, cr, &most, &sum, cc);
-    else if (ties && (gaps = kn_calloc(m + 1, sizeof(gap))))
-        with_ties(r, v, at, mb, gaps, cr, &most, &sum, cc);
-    else {
+    if (!(gaps = kn_calloc(2 * (m + 2), sizeof(uint32_t)))) {
         e = KN_ERR_NOMEM;
         goto out;
     }
+    distances(r, v, at, mb, gaps, gaps + m + 2, cr, &most, &sum, cc);
     cc[r->k + 1] = (double)(nb - mb); /* missing */
     double cells = (double)m * (double)mb;
     *ks = most / cells;
