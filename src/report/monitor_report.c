@@ -69,6 +69,8 @@ static int on_alert(const kn_alert_incident *a, void *user)
     kn__text_printf(t, "<tr><td>%lld</td><td>", (long long)a->id);
     kn__text_esc(t, a->rule);
     kn__text_put(t, "</td><td>");
+    kn__text_esc(t, a->scope ? a->scope : "main");
+    kn__text_put(t, "</td><td>");
     kn__text_esc(t, a->severity);
     kn__text_put(t, "</td><td>");
     put_time(t, a->opened);
@@ -380,7 +382,8 @@ kn_status kn_report_monitor(kn_store *s, const char *model, char **html, size_t 
                      "kiln monitor feedback from labels and the prediction log; they are not "
                      "recorded in the store.</p></section>\n");
     kn__text_put(&t, "<section id=\"alerts\"><h2>Alert history</h2>\n<table><thead><tr>"
-                     "<th>id</th><th>rule</th><th>severity</th><th>opened</th><th>closed</th>"
+                     "<th>id</th><th>rule</th><th>scope</th><th>severity</th><th>opened</th>"
+                     "<th>closed</th>"
                      "<th>delivery</th><th>last measured</th></tr></thead><tbody>\n");
     alert_rows ar = {&t, 0};
     e = kn_store_alerts(s, model, 0, on_alert, &ar);

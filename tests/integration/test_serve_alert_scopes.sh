@@ -8,7 +8,8 @@
 # incident at every turn; per scope there are two incidents: the main's
 # (window 1, closed by its window 3) and the canary's (window 3), each
 # delivered once to a webhook receiver on 127.0.0.1; the store keeps them
-# under c and c#canary. Requests go through curl.
+# under c with scope main and canary (kiln monitor alerts and the report's
+# alert history show it). Requests go through curl.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -71,10 +72,27 @@ PY
 $py - "$W" <<'PY' || fail "the store's incidents are wrong: $(cat "$W/alerts.json")"
 import json, sys
 a = json.load(open(f"{sys.argv[1]}/alerts.json"))["alerts"]
-by = {x["model"]: x for x in a}
-assert len(a) == 2 and sorted(by) == ["c", "c#canary"], a
-assert by["c"]["closed"] is not None and by["c"]["detail"]["window"] == 2, by["c"]  # closed by window 3
-assert by["c#canary"]["closed"] is None and by["c#canary"]["detail"]["window"] == 4, by["c#canary"]
+by = {x["scope"]: x for x in a}
+assert len(a) == 2 and sorted(by) == ["canary", "main"] and all(x["model"] == "c" for x in a), a
+assert by["main"]["closed"] is not None and by["main"]["detail"]["window"] == 2, by["main"]  # closed by window 3
+assert by["canary"]["closed"] is None and by["canary"]["detail"]["window"] == 4, by["canary"]
 assert all(x["delivered"] for x in a), a
+PY
+# the scope in the table of kiln monitor alerts, MODEL#SCOPE picks one scope,
+# and the report's alert history has the scope column
+"$KILN" monitor alerts --store "$W/store" --model c > "$W/alerts.txt"
+grep -q "cement_moved .* c  *canary .*open" "$W/alerts.txt" &&
+    grep -q "cement_moved .* c  *main " "$W/alerts.txt" || fail "monitor alerts: $(cat "$W/alerts.txt")"
+[ "$("$KILN" --json monitor alerts --store "$W/store" --model 'c#canary' |
+    $py -c 'import json, sys; print([x["scope"] for x in json.load(sys.stdin)["alerts"]])')" = "['canary']" ] ||
+    fail "monitor alerts --model c#canary lists other scopes"
+"$KILN" -q monitor report --model c --store "$W/store" --out "$W/monitor.html"
+$py - "$W/monitor.html" <<'PY' || fail "the report's alert history has no scope"
+import re, sys
+html = open(sys.argv[1]).read()
+hist = html[html.index('id="alerts"'):]
+assert "<th>scope</th>" in hist, hist[:400]
+rows = re.findall(r"<tr><td>\d+</td><td>cement_moved</td><td>(\w+)</td>", hist)
+assert sorted(rows) == ["canary", "main"], rows
 PY
 echo "serve alert scopes: ok"
