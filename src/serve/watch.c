@@ -676,17 +676,16 @@ static kn_status resume_collect(kn__watch *w, const kn__serve_slot *slots, size_
     for (size_t i = 0; w->cfg && i < w->cfg->n_rules; i++)
         any |= w->cfg->rules[i].retrain_spec != NULL;
     if (!any || !w->store) return KN_OK;
-    for (size_t k = 0; k < n_slots; k++) {
+    kn_status e = KN_OK;
+    for (size_t k = 0; e == KN_OK && k < n_slots; k++) {
         const char *ref = slots[k].ref;
         if (!ref) continue; /* from a file: no retrain (refused at start) */
         const char *at = strchr(ref, '@');
         char *name = at ? kn_strndup(ref, (size_t)(at - ref)) : kn_strdup(ref);
-        if (!name) return KN_ERR_NOMEM;
         open_incidents q = {w, ref, name, KN_OK};
-        kn_status e = kn_store_alerts(w->store, ref, 0, on_open_incident, &q);
+        e = name ? kn_store_alerts(w->store, ref, 0, on_open_incident, &q) : KN_ERR_NOMEM;
         kn_free(name);
         if (e == KN_OK) e = q.e;
-        if (e != KN_OK) return e;
     }
     /* newest first from the store: the oldest incident's retrain first */
     resume *rev = NULL;
@@ -699,7 +698,7 @@ static kn_status resume_collect(kn__watch *w, const kn__serve_slot *slots, size_
     }
     w->resumes = rev;
     pthread_mutex_unlock(&w->mu);
-    return KN_OK;
+    return e;
 }
 
 /* Start the picked-up retrains whose model has none running (the others
@@ -970,7 +969,11 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
         io.id_names_model = 1;
         e = kn_incidents_new(cfg, &io, &w->inc);
     }
-    if (e == KN_OK && w->retrain_exe) e = resume_collect(w, slots, n_slots);
+    /* a store that cannot say which incidents wait for a retrain stops
+     * nothing: the server serves, and the next start looks again */
+    if (e == KN_OK && w->retrain_exe && resume_collect(w, slots, n_slots) != KN_OK)
+        kn_log(KN_LOG_WARN, "serve: the open incidents' retrains are not picked up: %s",
+               kn_last_error());
     if (e == KN_OK && pthread_create(&w->thread, NULL, watch_main, w))
         e = kn_fail(KN_ERR_INTERNAL, "cannot start the monitoring thread");
     else if (e == KN_OK)
