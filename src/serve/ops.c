@@ -223,7 +223,7 @@ static void tick(kn__ops *o)
     size_t slot = kn_opsanom_hour_of_day(now / 1000000000);
     ops_pending *ev = o->pending;
     size_t n_ev = 0;
-    int rec = kn__watch_records(o->watch);
+    int rec = o->rec_pts != NULL;
     pthread_mutex_lock(&o->lock);
     unsigned long long interval = ++o->intervals;
     for (size_t i = 0; i < o->n_scopes; i++) {
@@ -333,10 +333,13 @@ kn_status kn__ops_start(const char *const *names, const char *const *keys, size_
     o->watch = watch;
     o->scopes = kn_calloc(o->n_scopes, sizeof *o->scopes);
     o->pending = kn_calloc(o->n_scopes * OPS_SERIES, sizeof *o->pending);
-    o->rec_pts = kn_calloc(o->n_scopes * OPS_SERIES, sizeof *o->rec_pts);
-    o->rec_n = kn_calloc(o->n_scopes, sizeof *o->rec_n);
-    o->rec_on = kn_calloc(o->n_scopes, 1);
-    kn_status e = o->scopes && o->pending && o->rec_pts && o->rec_n && o->rec_on &&
+    int rec = kn__watch_records(watch);
+    if (rec) {
+        o->rec_pts = kn_calloc(o->n_scopes * OPS_SERIES, sizeof *o->rec_pts);
+        o->rec_n = kn_calloc(o->n_scopes, sizeof *o->rec_n);
+        o->rec_on = kn_calloc(o->n_scopes, 1);
+    }
+    kn_status e = o->scopes && o->pending && (!rec || (o->rec_pts && o->rec_n && o->rec_on)) &&
                           (!webhook || (o->webhook = kn_strdup(webhook)))
                       ? KN_OK
                       : KN_ERR_NOMEM;
@@ -426,6 +429,8 @@ void kn__ops_text(kn__ops *o, kn__sbuf *b)
             }
         }
     size_t bytes = sizeof *o + o->n_scopes * (sizeof *o->scopes + OPS_SERIES * sizeof *o->pending);
+    if (o->rec_pts) /* recording: a tick's points per scope */
+        bytes += o->n_scopes * (OPS_SERIES * sizeof *o->rec_pts + sizeof *o->rec_n + 1);
     for (size_t i = 0; i < o->n_scopes; i++)
         for (int s = 0; s < OPS_SERIES; s++) bytes += kn_opsanom_bytes(o->scopes[i].det[s]);
     kn__sbuf_printf(b,
