@@ -708,11 +708,15 @@ static void resume_next(kn__watch *w)
     for (;;) {
         resume *r = NULL;
         pthread_mutex_lock(&w->mu);
-        for (resume **p = &w->resumes; *p && !r; p = &(*p)->next) {
+        for (resume **p = &w->resumes; *p; p = &(*p)->next) {
             int busy = 0;
             for (const retrain *t = w->retrains; t && !busy; t = t->next)
                 busy = !strcmp(t->name, (*p)->name);
-            if (!busy) r = *p, *p = r->next;
+            if (!busy) {
+                r = *p;
+                *p = r->next; /* taken off the list */
+                break;
+            }
         }
         pthread_mutex_unlock(&w->mu);
         if (!r) return;
