@@ -55,9 +55,9 @@ struct kn__ops {
     ops_scope *scopes;
     struct ops_pending *pending; /* the ops thread's: a tick's events (3 per scope at most) */
     /* the ops thread's: a tick's points and requests per scope, to record */
-    kn_opsanom_point *rec_pts; /* OPS_SERIES per scope */
-    unsigned long long *rec_n; /* the scope's requests in the interval */
-    unsigned char *rec_on;     /* the scope's series have started (a first request) */
+    kn_opsanom_point *rec_pts;       /* OPS_SERIES per scope */
+    unsigned long long rec_requests; /* the server's requests in the interval */
+    unsigned char *rec_on;           /* the scope's series have started (a first request) */
 };
 
 typedef struct ops_pending {
@@ -199,11 +199,11 @@ static void record(kn__ops *o, unsigned long long k, double start_s)
                 json_array_append(own, ev);
         }
         json_t *events = i ? own : all;
-        json_t *r = kn_opsanom_record_json((int64_t)k, start_s, o->rec_n[0], scope_name(o, i),
+        json_t *r = kn_opsanom_record_json((int64_t)k, start_s, o->rec_requests, scope_name(o, i),
                                            &o->rec_pts[i * OPS_SERIES], events);
         char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
         if (text)
-            kn__watch_ops_record(o->watch, i ? o->keys[i - 1] : "(server)", o->rec_n[0],
+            kn__watch_ops_record(o->watch, i ? o->keys[i - 1] : "(server)", o->rec_requests,
                                  json_array_size(events) > 0, text);
         else
             kn_log(KN_LOG_WARN, "serve: operational interval %llu not recorded: out of memory", k);
@@ -252,7 +252,8 @@ static void tick(kn__ops *o)
             if (sc->last[s].onset) ev[n_ev++] = (ops_pending){i, s, sc->last[s]};
             if (rec) o->rec_pts[i * OPS_SERIES + s] = sc->last[s];
         }
-        if (rec) o->rec_n[i] = req - sc->prev_requests, o->rec_on[i] = req > 0;
+        if (rec) o->rec_on[i] = req > 0;
+        if (rec && i == 0) o->rec_requests = req - sc->prev_requests;
         sc->prev_requests = req;
         sc->prev_errors = err;
         memcpy(sc->prev_lat, lat, sizeof lat);
@@ -299,7 +300,7 @@ void kn__ops_stop(kn__ops *o)
         for (int s = 0; s < OPS_SERIES; s++) kn_opsanom_free(o->scopes[i].det[s]);
     kn_free(o->scopes);
     kn_free(o->pending);
-    kn_free(o->rec_pts), kn_free(o->rec_n), kn_free(o->rec_on);
+    kn_free(o->rec_pts), kn_free(o->rec_on);
     kn_free(o->webhook);
     pthread_mutex_destroy(&o->lock);
     pthread_cond_destroy(&o->cond);
@@ -336,10 +337,9 @@ kn_status kn__ops_start(const char *const *names, const char *const *keys, size_
     int rec = kn__watch_records(watch);
     if (rec) {
         o->rec_pts = kn_calloc(o->n_scopes * OPS_SERIES, sizeof *o->rec_pts);
-        o->rec_n = kn_calloc(o->n_scopes, sizeof *o->rec_n);
         o->rec_on = kn_calloc(o->n_scopes, 1);
     }
-    kn_status e = o->scopes && o->pending && (!rec || (o->rec_pts && o->rec_n && o->rec_on)) &&
+    kn_status e = o->scopes && o->pending && (!rec || (o->rec_pts && o->rec_on)) &&
                           (!webhook || (o->webhook = kn_strdup(webhook)))
                       ? KN_OK
                       : KN_ERR_NOMEM;
@@ -430,7 +430,7 @@ void kn__ops_text(kn__ops *o, kn__sbuf *b)
         }
     size_t bytes = sizeof *o + o->n_scopes * (sizeof *o->scopes + OPS_SERIES * sizeof *o->pending);
     if (o->rec_pts) /* recording: a tick's points per scope */
-        bytes += o->n_scopes * (OPS_SERIES * sizeof *o->rec_pts + sizeof *o->rec_n + 1);
+        bytes += o->n_scopes * (OPS_SERIES * sizeof *o->rec_pts + 1);
     for (size_t i = 0; i < o->n_scopes; i++)
         for (int s = 0; s < OPS_SERIES; s++) bytes += kn_opsanom_bytes(o->scopes[i].det[s]);
     kn__sbuf_printf(b,
