@@ -21,12 +21,13 @@
  * Scope: one model's windows can come from several streams (kiln serve: the
  * main version and a canary). Each (rule, model, scope) has its own streak
  * and incident, so a canary's windows never prolong or close the main's
- * incident. scope NULL (or "") is the model's own stream; in the store a
- * scoped stream is kept under the model text "MODEL#SCOPE" (the store's
- * monitor_rule_state / monitor_alerts, so `kiln monitor alerts --model
- * MODEL#canary` lists a canary's incidents).
+ * incident. scope NULL (or "") is the model's own stream, "main"; in the
+ * store the scope is a column of monitor_rule_state / monitor_alerts
+ * (kn_store_alert_observe_scoped), so `kiln monitor alerts --model MODEL`
+ * lists every scope's incidents with their scope, and `--model
+ * MODEL#canary` a canary's.
  *
- * With a store the streaks and incidents live in it (kn_store_alert_observe:
+ * With a store the streaks and incidents live in it (kn_store_alert_observe_scoped:
  * they span runs, and an incident no webhook took is sent again with the
  * next window while it is open); without one in memory, with ids
  * "RULE@windowK" (K the window it opened in; "RULE@MODEL[#SCOPE]@windowK"

@@ -109,6 +109,46 @@ KN_API const char *kn_opsanom_event_name(kn_opsanom_event e);
  * default seasonal slot. */
 KN_API size_t kn_opsanom_hour_of_day(int64_t unix_s);
 
+/* ---- recording an interval ----
+ * `kiln monitor ops --record` and `kiln serve --ops-interval S
+ * --record-windows` keep each scored interval as one row of the store's
+ * monitor_checks (kn_store_monitor_add: rows = the server's requests in
+ * it, drift = 1 while an event goes on), per recorded scope (the server's
+ * series, or one model's), with this JSON as its result:
+ *
+ *   {"interval": K, "interval_start": "2026-12-06T12:40:00.000Z",
+ *    "interval_start_s": 1796560800.0, "requests": N,
+ *    "events": [{"model": M, "series": S, "kind": "jump", "value": v,
+ *                "expected": e, "z": z}, ...],
+ *    "series": {"scope": M, "requests": v, "error_share": v,
+ *               "latency_p95_seconds": v,
+ *               "expected": {"requests": e, ...}, "z": {"requests": z, ...},
+ *               "event": {"requests": "none", ...}}}
+ *
+ * K numbers the intervals (1, 2, ...); requests are the server's predict
+ * requests in it; events are the series in an event during the interval
+ * (the recorded scope's, or every scope's when the server's series are
+ * recorded); series holds the recorded scope's three values, their
+ * baselines, z-scores and states (M "": the server; NaN is null). */
+enum { KN_OPSANOM_N_SERIES = 3 };
+struct json_t; /* jansson's value */
+/* The series' names in the record: "requests", "error_share",
+ * "latency_p95_seconds" (static; NULL out of range). */
+KN_API const char *kn_opsanom_series_name(int series);
+/* One event of the "events" array: model (the scope's served name, "" the
+ * server), series (0-2) and its point. Returns a new reference; release
+ * with json_decref(). NULL when out of memory. */
+KN_API struct json_t *kn_opsanom_event_json(const char *model, int series,
+                                            const kn_opsanom_point *pt);
+/* The record of interval k starting at start_s (seconds since 1970, UTC)
+ * with the server's requests, the recorded scope's name and its three
+ * series' points (pts[KN_OPSANOM_N_SERIES]); events (borrowed, an array or
+ * NULL: none) is copied in. Returns a new reference; release with
+ * json_decref(). NULL when out of memory. */
+KN_API struct json_t *kn_opsanom_record_json(int64_t k, double start_s, uint64_t requests,
+                                             const char *scope, const kn_opsanom_point *pts,
+                                             struct json_t *events);
+
 #ifdef __cplusplus
 }
 #endif

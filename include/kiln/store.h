@@ -313,7 +313,15 @@ KN_API int kn_api_key_matches(const kn_api_key *k, const unsigned char secret[KN
  * lasts; the first window that does not fire closes it. out->incident is
  * the open incident's id (0: none) and out->undelivered 1 while no sink
  * has confirmed it (kn_store_alert_delivered), so a later check retries a
- * delivery that failed. */
+ * delivery that failed.
+ *
+ * Streaks and incidents are per model, scope and rule: a scope is a stream
+ * of windows of its own ("main", the default; kiln serve's "canary"; kiln
+ * monitor feedback's model versions), so a canary's windows never prolong
+ * or close the main version's incident. kn_store_alert_observe is
+ * kn_store_alert_observe_scoped with scope "main". (Schema 3 kept the
+ * scope in the model text, "MODEL#SCOPE"; opening such a store writable
+ * moves it to the scope column.) */
 typedef struct kn_alert_step {
     int64_t incident;
     int opened, undelivered, closed;
@@ -326,6 +334,11 @@ KN_API kn_status kn_store_monitor_add(kn_store *s, const char *model, const char
 KN_API kn_status kn_store_alert_observe(kn_store *s, const char *model, const char *rule,
                                         const char *severity, int firing, int64_t for_windows,
                                         const char *detail, kn_alert_step *out);
+/* scope NULL or "": "main". */
+KN_API kn_status kn_store_alert_observe_scoped(kn_store *s, const char *model, const char *scope,
+                                               const char *rule, const char *severity, int firing,
+                                               int64_t for_windows, const char *detail,
+                                               kn_alert_step *out);
 /* Record the delivery attempts (HTTP requests) made for an incident; ok 1
  * marks it delivered. */
 KN_API kn_status kn_store_alert_delivered(kn_store *s, int64_t incident, int ok, int attempts);
@@ -341,12 +354,14 @@ typedef struct kn_monitor_check {
 typedef int (*kn_monitor_check_fn)(const kn_monitor_check *c, void *user);
 KN_API kn_status kn_store_monitor_checks(kn_store *s, const char *model, kn_monitor_check_fn fn,
                                          void *user);
-/* The incidents, newest first (at most limit; 0: all). */
+/* The incidents, newest first (at most limit; 0: all): of model (every
+ * scope; "MODEL#SCOPE": that scope's only), or of every model (NULL). */
 typedef struct kn_alert_incident {
     int64_t id;
     const char *model, *rule, *severity, *detail;
     double opened, last_seen, closed, delivered; /* 0: not (yet) */
     int64_t attempts;
+    const char *scope; /* "main", "canary", a version */
 } kn_alert_incident;
 typedef int (*kn_alert_incident_fn)(const kn_alert_incident *a, void *user);
 KN_API kn_status kn_store_alerts(kn_store *s, const char *model, size_t limit,
@@ -372,6 +387,11 @@ KN_API kn_status kn_store_alerts(kn_store *s, const char *model, size_t limit,
 KN_API kn_status kn_store_retrain_begin(kn_store *s, const char *model, const char *key,
                                         const char *detail, double stale_s, const char *actor,
                                         int64_t *retrain, char **why);
+/* The trigger row of model's retrain with this key (e.g. "rule R,
+ * incident N"): *retrain its id, 0 when none was started for the key. An
+ * unknown model is KN_ERR_NOT_FOUND listing the models. */
+KN_API kn_status kn_store_retrain_keyed(kn_store *s, const char *model, const char *key,
+                                        int64_t *retrain);
 /* Append a step of retrain (the trigger row's id): action starts with
  * "retrain " (not the trigger); version 0 and run_id NULL when none. */
 KN_API kn_status kn_store_retrain_step(kn_store *s, const char *model, int64_t retrain,

@@ -363,7 +363,9 @@ typedef struct alerts_args {
     int64_t limit;
 } alerts_args;
 static const cli_opt alerts_opts[] = {
-    CLI_OPT_TEXT(alerts_args, model, "model", "NAME", "only this model's alerts (as checked)"),
+    CLI_OPT_TEXT(alerts_args, model, "model", "NAME",
+                 "only this model's alerts (as checked), of every scope; NAME#SCOPE: of one "
+                 "scope (e.g. credit@production#canary)"),
     CLI_OPT_INT(alerts_args, limit, "limit", "N", "50", 0, 1e9, "the latest N (0: all)"),
     CLI_OPT_TEXT(alerts_args, store, "store", "DIR",
                  "the store (default $KILN_STORE, else ./kiln-store)"),
@@ -373,8 +375,9 @@ const cli_spec monitor_alerts_spec = {
     "monitor alerts",
     "the alert incidents kiln monitor check --record kept",
     "The alert incidents in the store, newest first: the rule, the model as\n"
-    "checked, its severity, when it opened, was last seen and closed (UTC),\n"
-    "whether a sink took it, and what it measured.\n",
+    "checked, the scope of its windows (main; kiln serve's canary; kiln monitor\n"
+    "feedback's model version), its severity, when it opened, was last seen and\n"
+    "closed (UTC), whether a sink took it, and what it measured.\n",
     "  kiln monitor alerts --model credit@production\n",
     alerts_opts,
     0,
@@ -387,16 +390,17 @@ static int on_alert(const kn_alert_incident *a, void *user)
     if (arr) {
         json_t *detail = json_loads(a->detail, 0, NULL);
         json_array_append_new(
-            arr, json_pack("{s:I, s:s, s:s, s:s, s:f, s:f, s:o, s:o, s:I, s:o}", "id",
-                           (json_int_t)a->id, "model", a->model, "rule", a->rule, "severity",
-                           a->severity, "opened", a->opened, "last_seen", a->last_seen, "closed",
+            arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:f, s:f, s:o, s:o, s:I, s:o}", "id",
+                           (json_int_t)a->id, "model", a->model, "scope",
+                           a->scope ? a->scope : "main", "rule", a->rule, "severity", a->severity,
+                           "opened", a->opened, "last_seen", a->last_seen, "closed",
                            a->closed > 0 ? json_real(a->closed) : json_null(), "delivered",
                            a->delivered > 0 ? json_real(a->delivered) : json_null(), "attempts",
                            (json_int_t)a->attempts, "detail", detail ? detail : json_null()));
         return 0;
     }
-    printf("%6lld  %-20s %-24s %-8s %s  %s  %s\n", (long long)a->id, a->rule, a->model, a->severity,
-           cli_store_time(a->opened, t1, sizeof t1),
+    printf("%6lld  %-20s %-24s %-8s %-8s %s  %s  %s\n", (long long)a->id, a->rule, a->model,
+           a->scope ? a->scope : "main", a->severity, cli_store_time(a->opened, t1, sizeof t1),
            a->closed > 0 ? cli_store_time(a->closed, t2, sizeof t2) : "open               ",
            a->delivered > 0 ? "delivered" : "undelivered");
     return 0;
@@ -411,8 +415,8 @@ static int cmd_monitor_alerts(int argc, char **argv)
     if ((rc = cli_store_open(a.store, 0, &s))) return rc;
     json_t *arr = cli.json ? json_array() : NULL;
     if (!arr)
-        printf("%6s  %-20s %-24s %-8s %-19s  %-19s  %s\n", "id", "rule", "model", "severity",
-               "opened", "closed", "delivery");
+        printf("%6s  %-20s %-24s %-8s %-8s %-19s  %-19s  %s\n", "id", "rule", "model", "scope",
+               "severity", "opened", "closed", "delivery");
     if (kn_store_alerts(s, a.model, (size_t)a.limit, on_alert, arr) != KN_OK) {
         json_decref(arr);
         return cli_store_fail(s);

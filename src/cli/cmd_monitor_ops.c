@@ -223,20 +223,16 @@ static void ops_observe(kn_alert_inputs *in, json_t *going, int k, const char *m
         in->ops_abs_z[k] = fabs(pt->z);
     if (pt->event == KN_OPSANOM_NONE) return;
     in->ops_in_event[k][pt->event] += 1;
-    json_array_append_new(going,
-                          json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "model", model, "series",
-                                    series_names[k], "kind", kn_opsanom_event_name(pt->event),
-                                    "value", cli_json_num(pt->value), "expected",
-                                    cli_json_num(pt->expected), "z", cli_json_num(pt->z)));
+    json_array_append_new(going, kn_opsanom_event_json(model, k, pt));
 }
 
 /* The alert rules on interval k (1-based) starting at at (seconds): the
  * incidents it opens go into opened; *n_alerting counts the intervals
  * with one open. */
 static kn_status ops_alerts(cli_alerting *al, const char *log, size_t k, double at,
-                            uint64_t requests, const char *scope_name, const double *values,
-                            const kn_alert_inputs *in, json_t *going, json_t *opened,
-                            size_t *n_alerting)
+                            uint64_t requests, const char *scope_name,
+                            const kn_opsanom_point *points, const kn_alert_inputs *in,
+                            json_t *going, json_t *opened, size_t *n_alerting)
 {
     char when[48], day[32];
     time_t ts = (time_t)floor(at);
@@ -248,12 +244,9 @@ static kn_status ops_alerts(cli_alerting *al, const char *log, size_t k, double 
                               "events", going),
            *alerts = NULL;
     /* what --record keeps of the interval: the recorded scope's series
-     * (the --model's, else the server's; kiln monitor report draws them) */
-    json_t *result = json_pack(
-        "{s:I, s:s, s:f, s:I, s:O, s:{s:s, s:o, s:o, s:o}}", "interval", (json_int_t)k,
-        "interval_start", when, "interval_start_s", at, "requests", (json_int_t)requests, "events",
-        going, "series", "scope", scope_name, series_names[0], cli_json_num(values[0]),
-        series_names[1], cli_json_num(values[1]), series_names[2], cli_json_num(values[2]));
+     * (the --model's, else the server's; kiln monitor report draws them),
+     * written as kiln serve --ops-interval --record-windows writes its own */
+    json_t *result = kn_opsanom_record_json((int64_t)k, at, requests, scope_name, points, going);
     int alerting = 0;
     kn_status e = extra && result
                       ? cli_alerts_window(al, k, log, 0, requests, json_array_size(going) > 0,
@@ -350,7 +343,9 @@ static int cmd_monitor_ops(int argc, char **argv)
         kn_alert_inputs_init(&in);
         in.has_ops = 1;
         json_t *going = al ? json_array() : NULL; /* the events going on, for the alerts */
-        double kept[SERIES] = {NAN, NAN, NAN};    /* the recorded scope's values */
+        kn_opsanom_point kept[SERIES];            /* the recorded scope's points */
+        for (int k2 = 0; k2 < SERIES; k2++)
+            kept[k2] = (kn_opsanom_point){NAN, NAN, NAN, NAN, KN_OPSANOM_NONE, 0};
         for (size_t i = 0; i < n_scopes; i++) {
             scope *s = &sc[i];
             double p95 = NAN;
@@ -361,11 +356,11 @@ static int cmd_monitor_ops(int argc, char **argv)
             }
             double n = (double)s->n;
             double v[SERIES] = {s->seen ? n : NAN, n > 0 ? (double)s->errors / n : NAN, p95};
-            if (a.model ? i && !strcmp(st.models[i - 1], a.model) : i == 0)
-                memcpy(kept, v, sizeof kept);
+            int keep = a.model ? i && !strcmp(st.models[i - 1], a.model) : i == 0;
             for (int k2 = 0; k2 < SERIES; k2++) {
                 kn_opsanom_point pt;
                 kn_opsanom_update(s->det[k2], v[k2], n, slot, &pt);
+                if (keep) kept[k2] = pt;
                 const char *model = i ? st.models[i - 1] : "";
                 if (a.model && strcmp(model, a.model)) continue;
                 if (going) ops_observe(&in, going, k2, model, &pt);

@@ -119,8 +119,10 @@ static const cli_opt serve_opts[] = {
                 "on stop, how long a running retrain: child may take to end before it is sent "
                 "SIGTERM (SIGKILL 10 s later); its incident is delivered with the outcome"),
     CLI_OPT_FLAG(serve_args, record_windows, "record-windows",
-                 "record each finished drift window in the store's monitoring tables, as kiln "
-                 "monitor check --record (kiln monitor alerts, kiln monitor report read them)"),
+                 "record each finished drift window and --ops-interval interval in the store's "
+                 "monitoring tables, as kiln monitor check --record and kiln monitor ops "
+                 "--record do, and keep the alert incidents there (kiln monitor alerts, kiln "
+                 "monitor report read them)"),
     CLI_OPT_TEXT(serve_args, alerts, "alerts", "FILE",
                  "alert rules and sinks (YAML, as kiln monitor check --alerts) evaluated on "
                  "each finished drift window, --ops-interval interval and feedback window"),
@@ -178,7 +180,9 @@ const cli_spec serve_spec = {
     "--ops-interval SECONDS scores each model's (and the server's) predict requests\n"
     "per interval, their error share and p95 latency against an EWMA baseline with\n"
     "an hour-of-day term: a jump, a drop or a flat-line (no traffic) is an event,\n"
-    "logged, written to --access-log and POSTed to --ops-webhook (kiln_ops_*).\n"
+    "logged, written to --access-log and POSTed to --ops-webhook (kiln_ops_*);\n"
+    "--record-windows keeps each interval in the store (the server's series under\n"
+    "(server), each model's under its ref or name), as kiln monitor ops --record.\n"
     "--drift-window N tests each version's inputs and predictions per window of N\n"
     "rows (--drift-slide M: the last N rows every M rows); --record-windows keeps\n"
     "each window in the store, --alerts FILE runs kiln monitor check's alert rules\n"
@@ -187,11 +191,13 @@ const cli_spec serve_spec = {
     "one delivery per incident, per rule and scope (main, canary); a rule's retrain:\n"
     "runs this binary's kiln monitor retrain as a child process (one per model at a\n"
     "time; on stop it gets --retrain-grace seconds, then SIGTERM), and its incident\n"
-    "is delivered with the result. Each window's rows are also scored for input\n"
-    "anomalies on that thread (--no-anomalies: off), as kiln\n"
-    "monitor anomalies does: an isolation forest fitted at load on the artifact's\n"
-    "sample of its training rows (none in an older artifact: scoring is off, the\n"
-    "log says so), and the window's anomalous share tested against the\n"
+    "is delivered with the result. With --record-windows an incident left open\n"
+    "without a retrain by an earlier run (stopped first, or another retrain of the\n"
+    "model ran) has its retrain run at start, once per incident. Each window's\n"
+    "rows are also scored for input anomalies on that thread (--no-anomalies:\n"
+    "off), as kiln monitor anomalies does: an isolation forest fitted at load on\n"
+    "the artifact's sample of its training rows (none in an older artifact:\n"
+    "scoring is off, the log says so), and the window's anomalous share tested against the\n"
     "reference's (beta-binomial, --anomaly-alpha per window): kiln_anomaly_* in\n"
     "/metrics, rules on anomaly_share, anomaly_p, anomalous, anomalous_windows. A\n"
     "window of more than --anomaly-rows rows is scored on a systematic sample of\n"
@@ -369,9 +375,10 @@ int cmd_serve(int argc, char **argv)
                                "--drift-slide %lld is over --drift-window %lld: a window of N "
                                "rows is tested every M rows, M from 1 to N",
                                (long long)a.drift_slide, (long long)a.drift_window);
-    if (a.record_windows && !a.drift_window)
-        return cli_usage_error("serve", "--record-windows records drift windows: give "
-                                        "--drift-window N");
+    if (a.record_windows && !a.drift_window && !(a.ops_interval > 0))
+        return cli_usage_error("serve", "--record-windows records drift windows and operational "
+                                        "intervals: give --drift-window N or --ops-interval "
+                                        "SECONDS");
     o.drift_slide = (size_t)a.drift_slide;
     o.record_windows = a.record_windows;
     o.anomalies = !a.no_anomalies;

@@ -14,7 +14,7 @@
 /* A rule's state for one stream without a store. */
 typedef struct streak {
     size_t rule;
-    char *key;                         /* the stream: MODEL or MODEL#SCOPE */
+    char *key;                         /* the stream (in memory): MODEL or MODEL#SCOPE */
     int64_t streak, open, undelivered; /* open: the window it opened in (0: none) */
 } streak;
 
@@ -108,8 +108,8 @@ kn_status kn_incidents_observe(kn_incidents *t, size_t rule, const char *model, 
     if (t->o.store) {
         char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
         kn_alert_step st;
-        e = text ? kn_store_alert_observe(t->o.store, key, r->name, r->severity, fires,
-                                          r->for_windows, text, &st)
+        e = text ? kn_store_alert_observe_scoped(t->o.store, model, scope, r->name, r->severity,
+                                                 fires, r->for_windows, text, &st)
                  : KN_ERR_NOMEM;
         free(text);
         if (e == KN_OK && st.incident) {

@@ -69,6 +69,8 @@ static int on_alert(const kn_alert_incident *a, void *user)
     kn__text_printf(t, "<tr><td>%lld</td><td>", (long long)a->id);
     kn__text_esc(t, a->rule);
     kn__text_put(t, "</td><td>");
+    kn__text_esc(t, a->scope ? a->scope : "main");
+    kn__text_put(t, "</td><td>");
     kn__text_esc(t, a->severity);
     kn__text_put(t, "</td><td>");
     put_time(t, a->opened);
@@ -194,8 +196,9 @@ static kn_status drift_section(kn__text *t, const series_set *s)
  * serve also "anomalies" (an object, or null when not scored); a window of
  * kiln monitor anomalies --record holds the test itself at the top level
  * ("anomalous_rows", "share", "flagged"); an interval of kiln monitor ops
- * --record "interval_start_s" and "events" (and, since the report draws
- * them, "series": the recorded scope's values). */
+ * --record or kiln serve --ops-interval --record-windows "interval_start_s"
+ * and "events" (and, since the report draws them, "series": the recorded
+ * scope's values, later also their baselines, kiln/opsanom.h). */
 
 static const json_t *anomaly_of(const json_t *r)
 {
@@ -289,9 +292,9 @@ static kn_status ops_section(kn__text *t, const series_set *s)
         n++;
     }
     if (!n) return KN_OK;
-    double *x = kn_malloc(4 * n * sizeof *x);
+    double *x = kn_malloc(6 * n * sizeof *x);
     if (!x) return KN_ERR_NOMEM;
-    double *y = x + n, *ex = y + n, *ey = ex + n;
+    double *y = x + n, *ex = y + n, *ey = ex + n, *bx = ey + n, *by = bx + n;
     size_t events = 0;
     for (size_t i = 0; i < s->n; i++) {
         const json_t *r = json_array_get(s->results, i);
@@ -299,13 +302,15 @@ static kn_status ops_section(kn__text *t, const series_set *s)
     }
     kn__text_put(t, "<section id=\"ops\"><h2>Operational series</h2>\n<p>");
     kn__text_printf(t,
-                    "%zu recorded interval%s (kiln monitor ops --record): the requests, the share "
-                    "answered with an error and the 95th percentile latency per interval, hours "
-                    "since the first; the intervals in a jump, drop or flat-line of a series are "
-                    "marked (%zu event observation%s in all).</p>\n",
+                    "%zu recorded interval%s (kiln monitor ops --record, kiln serve "
+                    "--ops-interval --record-windows): the requests, the share answered with an "
+                    "error and the 95th percentile latency per interval, hours since the first, "
+                    "with the baseline they were scored against where recorded; the intervals "
+                    "in a jump, drop or flat-line of a series are marked (%zu event "
+                    "observation%s in all).</p>\n",
                     n, n == 1 ? "" : "s", events, events == 1 ? "" : "s");
     for (int q = 0; q < 3; q++) {
-        size_t m = 0, me = 0;
+        size_t m = 0, me = 0, mb = 0;
         for (size_t i = 0; i < s->n; i++) {
             const json_t *r = json_array_get(s->results, i);
             if (!is_ops(r)) continue;
@@ -315,6 +320,8 @@ static kn_status ops_section(kn__text *t, const series_set *s)
             if (!isfinite(v)) continue;
             x[m] = (num_of(r, "interval_start_s") - t0) / 3600;
             y[m] = v;
+            double b = num_of(json_object_get(sv, "expected"), ops_series[q][0]);
+            if (isfinite(b)) bx[mb] = x[m], by[mb++] = b;
             if (has_event(r, sv ? str_of(json_object_get(sv, "scope")) : "", ops_series[q][0]))
                 ex[me] = x[m], ey[me++] = v;
             m++;
@@ -323,11 +330,13 @@ static kn_status ops_section(kn__text *t, const series_set *s)
             kn__text_printf(t, "<p>No %s recorded.</p>\n", ops_series[q][1]);
             continue;
         }
-        kn__svg_series sr[2] = {{ops_series[q][2], x, y, m, 0, m == 1},
-                                {"event", ex, ey, me, 0, 1}};
+        kn__svg_series sr[3] = {{ops_series[q][2], x, y, m, 0, m == 1}};
+        size_t ns = 1;
+        if (mb) sr[ns++] = (kn__svg_series){"baseline", bx, by, mb, 0, mb == 1};
+        if (me) sr[ns++] = (kn__svg_series){"event", ex, ey, me, 0, 1};
         kn__svg_plot p = {
             ops_series[q][1], {"hours", 0, 0}, {ops_series[q][2], 0, 0}, 0, 0, 0, NULL, 0};
-        kn__svg_lines(t, &p, sr, me ? 2 : 1);
+        kn__svg_lines(t, &p, sr, ns);
     }
     kn__text_put(t, "</section>\n");
     kn_free(x);
@@ -380,7 +389,8 @@ kn_status kn_report_monitor(kn_store *s, const char *model, char **html, size_t 
                      "kiln monitor feedback from labels and the prediction log; they are not "
                      "recorded in the store.</p></section>\n");
     kn__text_put(&t, "<section id=\"alerts\"><h2>Alert history</h2>\n<table><thead><tr>"
-                     "<th>id</th><th>rule</th><th>severity</th><th>opened</th><th>closed</th>"
+                     "<th>id</th><th>rule</th><th>scope</th><th>severity</th><th>opened</th>"
+                     "<th>closed</th>"
                      "<th>delivery</th><th>last measured</th></tr></thead><tbody>\n");
     alert_rows ar = {&t, 0};
     e = kn_store_alerts(s, model, 0, on_alert, &ar);

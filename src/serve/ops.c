@@ -5,7 +5,10 @@
  * own. A request costs a few relaxed atomic additions (count, errors, a
  * latency bucket); an event goes to the log, the access log (a JSON line
  * with "event": "ops_anomaly") and the webhook, and /metrics shows every
- * series' last value, baseline, z-score and its events. */
+ * series' last value, baseline, z-score and its events. With a recording
+ * watcher (--record-windows) each scope's interval goes to the store's
+ * monitor_checks, written as kiln monitor ops --record writes one
+ * (kn_opsanom_record_json). */
 #include "kiln/alert.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
@@ -13,6 +16,8 @@
 #include "serve/serve-impl.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +41,7 @@ typedef struct ops_scope {
 
 struct kn__ops {
     const char *const *names; /* scope i + 1: model i; scope 0: the server */
+    const char *const *keys;  /* model i's records are kept under keys[i] */
     size_t n_scopes;
     double interval_s;
     int log_fd;
@@ -48,6 +54,10 @@ struct kn__ops {
     unsigned long long intervals;
     ops_scope *scopes;
     struct ops_pending *pending; /* the ops thread's: a tick's events (3 per scope at most) */
+    /* the ops thread's: a tick's points and requests per scope, to record */
+    kn_opsanom_point *rec_pts;       /* OPS_SERIES per scope */
+    unsigned long long rec_requests; /* the server's requests in the interval */
+    unsigned char *rec_on;           /* the scope's series have started (a first request) */
 };
 
 typedef struct ops_pending {
@@ -167,6 +177,43 @@ static void alert_inputs(kn__ops *o)
     kn__sbuf_free(&b);
 }
 
+/* The interval just scored (number k, starting at start_s), each scope
+ * whose series have started, to the store through the watcher: the
+ * server's with every scope's events going on, a model's with its own. */
+static void record(kn__ops *o, unsigned long long k, double start_s)
+{
+    json_t *all = json_array(), *own = json_array();
+    for (size_t i = 0; all && own && i < o->n_scopes; i++)
+        for (int s = 0; s < OPS_SERIES; s++) {
+            const kn_opsanom_point *pt = &o->rec_pts[i * OPS_SERIES + s];
+            if (!o->rec_on[i] || pt->event == KN_OPSANOM_NONE) continue;
+            json_array_append_new(all, kn_opsanom_event_json(scope_name(o, i), s, pt));
+        }
+    for (size_t q = 0; all && own && q < o->n_scopes; q++) {
+        size_t i = (q + 1) % o->n_scopes; /* the models, then the server */
+        if (!o->rec_on[i]) continue;
+        json_array_clear(own);
+        for (size_t e = 0; i && e < json_array_size(all); e++) {
+            json_t *ev = json_array_get(all, e);
+            if (!strcmp(json_string_value(json_object_get(ev, "model")), scope_name(o, i)))
+                json_array_append(own, ev);
+        }
+        json_t *events = i ? own : all;
+        json_t *r = kn_opsanom_record_json((int64_t)k, start_s, o->rec_requests, scope_name(o, i),
+                                           &o->rec_pts[i * OPS_SERIES], events);
+        char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
+        if (text)
+            kn__watch_ops_record(o->watch, i ? o->keys[i - 1] : "(server)", o->rec_requests,
+                                 json_array_size(events) > 0, text);
+        else
+            kn_log(KN_LOG_WARN, "serve: operational interval %llu not recorded: out of memory", k);
+        free(text);
+        json_decref(r);
+    }
+    json_decref(all);
+    json_decref(own);
+}
+
 /* One interval's end: each scope's counts since the last, scored. */
 static void tick(kn__ops *o)
 {
@@ -176,8 +223,9 @@ static void tick(kn__ops *o)
     size_t slot = kn_opsanom_hour_of_day(now / 1000000000);
     ops_pending *ev = o->pending;
     size_t n_ev = 0;
+    int rec = o->rec_pts != NULL;
     pthread_mutex_lock(&o->lock);
-    o->intervals++;
+    unsigned long long interval = ++o->intervals;
     for (size_t i = 0; i < o->n_scopes; i++) {
         ops_scope *sc = &o->scopes[i];
         unsigned long long req = atomic_load_explicit(&sc->requests, memory_order_relaxed);
@@ -202,13 +250,17 @@ static void tick(kn__ops *o)
             kn_opsanom_update(sc->det[s], value[s], n, slot, &sc->last[s]);
             sc->scored[s] |= !isnan(value[s]);
             if (sc->last[s].onset) ev[n_ev++] = (ops_pending){i, s, sc->last[s]};
+            if (rec) o->rec_pts[i * OPS_SERIES + s] = sc->last[s];
         }
+        if (rec) o->rec_on[i] = req > 0;
+        if (rec && i == 0) o->rec_requests = req - sc->prev_requests;
         sc->prev_requests = req;
         sc->prev_errors = err;
         memcpy(sc->prev_lat, lat, sizeof lat);
     }
     pthread_mutex_unlock(&o->lock);
-    for (size_t k = 0; k < n_ev; k++) report(o, ev[k].scope, ev[k].series, &ev[k].pt, when);
+    for (size_t q = 0; q < n_ev; q++) report(o, ev[q].scope, ev[q].series, &ev[q].pt, when);
+    if (rec) record(o, interval, (double)now / 1e9 - o->interval_s);
     if (kn__watch_wants_ops(o->watch)) alert_inputs(o);
 }
 
@@ -248,14 +300,16 @@ void kn__ops_stop(kn__ops *o)
         for (int s = 0; s < OPS_SERIES; s++) kn_opsanom_free(o->scopes[i].det[s]);
     kn_free(o->scopes);
     kn_free(o->pending);
+    kn_free(o->rec_pts), kn_free(o->rec_on);
     kn_free(o->webhook);
     pthread_mutex_destroy(&o->lock);
     pthread_cond_destroy(&o->cond);
     kn_free(o);
 }
 
-kn_status kn__ops_start(const char *const *names, size_t n_models, double interval_s, int log_fd,
-                        const char *webhook, kn__watch *watch, kn__ops **out)
+kn_status kn__ops_start(const char *const *names, const char *const *keys, size_t n_models,
+                        double interval_s, int log_fd, const char *webhook, kn__watch *watch,
+                        kn__ops **out)
 {
     *out = NULL;
     if (!(interval_s >= 0.05 && interval_s <= 86400))
@@ -273,13 +327,20 @@ kn_status kn__ops_start(const char *const *names, size_t n_models, double interv
     pthread_cond_init(&o->cond, &ca);
     pthread_condattr_destroy(&ca);
     o->names = names;
+    o->keys = keys;
     o->n_scopes = n_models + 1;
     o->interval_s = interval_s;
     o->log_fd = log_fd;
     o->watch = watch;
     o->scopes = kn_calloc(o->n_scopes, sizeof *o->scopes);
     o->pending = kn_calloc(o->n_scopes * OPS_SERIES, sizeof *o->pending);
-    kn_status e = o->scopes && o->pending && (!webhook || (o->webhook = kn_strdup(webhook)))
+    int rec = kn__watch_records(watch);
+    if (rec) {
+        o->rec_pts = kn_calloc(o->n_scopes * OPS_SERIES, sizeof *o->rec_pts);
+        o->rec_on = kn_calloc(o->n_scopes, 1);
+    }
+    kn_status e = o->scopes && o->pending && (!rec || (o->rec_pts && o->rec_on)) &&
+                          (!webhook || (o->webhook = kn_strdup(webhook)))
                       ? KN_OK
                       : KN_ERR_NOMEM;
     for (size_t i = 0; e == KN_OK && i < o->n_scopes; i++)
@@ -368,6 +429,8 @@ void kn__ops_text(kn__ops *o, kn__sbuf *b)
             }
         }
     size_t bytes = sizeof *o + o->n_scopes * (sizeof *o->scopes + OPS_SERIES * sizeof *o->pending);
+    if (o->rec_pts) /* recording: a tick's points per scope */
+        bytes += o->n_scopes * (OPS_SERIES * sizeof *o->rec_pts + 1);
     for (size_t i = 0; i < o->n_scopes; i++)
         for (int s = 0; s < OPS_SERIES; s++) bytes += kn_opsanom_bytes(o->scopes[i].det[s]);
     kn__sbuf_printf(b,

@@ -513,9 +513,14 @@ void kn__anomwin_text(const kn__serve_model *const *models, size_t n_models, kn_
  * alert rules of cfg (taken over; NULL: none) with their sinks. Stopping
  * works off the queue first. */
 /* retrain_exe: the kiln binary a rule's retrain: runs (`monitor retrain`), or NULL;
- * grace_s: how long kn__watch_stop waits for a running one before stopping it. */
+ * grace_s: how long kn__watch_stop waits for a running one before stopping it.
+ * slots (n_slots, borrowed for the call): the served models; with record,
+ * the open incidents of their rules with retrain: that no retrain was
+ * started for (a server stopped before it started one) are picked up:
+ * their retrains run first, once each (the store's claim per incident). */
 kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg,
-                          const char *retrain_exe, double grace_s, kn__watch **out);
+                          const char *retrain_exe, double grace_s, const kn__serve_slot *slots,
+                          size_t n_slots, kn__watch **out);
 void kn__watch_stop(kn__watch *w);
 /* Queue the test of d's copied window (kn__drift_run) for the thread,
  * keeping owner (a version's snapshot, or NULL) alive meanwhile: 1
@@ -533,6 +538,14 @@ void kn__watch_feedback_submit(kn__watch *w, const char *model, const char *vers
 /* An operational interval's inputs (has_ops, ops_in_event, ops_abs_z) and
  * the events going on (a JSON array's text), for the ops rules. */
 void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *events);
+/* Whether w records in the store (--record-windows). */
+int kn__watch_records(const kn__watch *w);
+/* Queue an operational interval's record (kiln/opsanom.h's JSON text, as
+ * kiln monitor ops --record writes it) for the store's monitor_checks
+ * under model (rows: the server's requests in it; drift: an event went
+ * on). Never blocks; a full queue drops and counts. */
+void kn__watch_ops_record(kn__watch *w, const char *model, uint64_t rows, int drift,
+                          const char *result);
 /* The kiln_watch_* and kiln_alert_* families into b. NULL: nothing. */
 void kn__watch_text(kn__watch *w, kn__sbuf *b);
 
@@ -541,10 +554,14 @@ void kn__watch_text(kn__watch *w, kn__sbuf *b);
  * per interval, their error share and p95 latency, scored once per
  * interval_s by a thread of ops' own (kiln/opsanom.h); events go to the
  * log, to log_fd (the access log, or -1) and to webhook (or NULL); each
- * interval's events go to watch's ops rules (watch NULL: none). */
+ * interval's events go to watch's ops rules (watch NULL: none), and when
+ * watch records, each scope's interval goes to the store: a model's under
+ * keys[i] (its ref or name, as its drift windows; borrowed likewise), the
+ * server's under "(server)". */
 typedef struct kn__ops kn__ops;
-kn_status kn__ops_start(const char *const *names, size_t n_models, double interval_s, int log_fd,
-                        const char *webhook, kn__watch *watch, kn__ops **out);
+kn_status kn__ops_start(const char *const *names, const char *const *keys, size_t n_models,
+                        double interval_s, int log_fd, const char *webhook, kn__watch *watch,
+                        kn__ops **out);
 /* Count one answered request of route r to model (the slot, or -1). o
  * NULL, or a route other than infer and predict: nothing. Lock-free. */
 void kn__ops_count(kn__ops *o, long model, kn__route r, int status, unsigned long long us);

@@ -1046,7 +1046,7 @@ kn_status kn_server_start(kn_server *s)
         kn_status e = kn__serve_alerts_check(s->alerts, s->o.alerts, &s->o, s->slots, s->n_slots);
         if (e == KN_OK)
             e = kn__watch_start(s->store, s->o.record_windows, s->alerts, s->o.retrain_exe,
-                                s->o.retrain_grace_s, &s->watch);
+                                s->o.retrain_grace_s, s->slots, s->n_slots, &s->watch);
         s->alerts = NULL; /* the watcher's (freed by it, also when it did not start) */
         if (e != KN_OK) return e;
     }
@@ -1090,11 +1090,16 @@ kn_status kn_server_start(kn_server *s)
     }
     /* operational anomalies: counted from the first request on */
     if (s->o.ops_interval_s > 0 && !s->ops) {
-        s->ops_names = kn_calloc(s->n_slots + 1, sizeof *s->ops_names);
+        /* the served names, then the names their windows are recorded under */
+        s->ops_names = kn_calloc(2 * s->n_slots + 1, sizeof *s->ops_names);
         if (!s->ops_names) return KN_ERR_NOMEM;
-        for (size_t i = 0; i < s->n_slots; i++) s->ops_names[i] = s->slots[i].name;
-        kn_status e = kn__ops_start(s->ops_names, s->n_slots, s->o.ops_interval_s, s->log_fd,
-                                    s->o.ops_webhook, s->watch, &s->ops);
+        for (size_t i = 0; i < s->n_slots; i++) {
+            s->ops_names[i] = s->slots[i].name;
+            s->ops_names[s->n_slots + i] = s->slots[i].ref ? s->slots[i].ref : s->slots[i].name;
+        }
+        kn_status e =
+            kn__ops_start(s->ops_names, s->ops_names + s->n_slots, s->n_slots, s->o.ops_interval_s,
+                          s->log_fd, s->o.ops_webhook, s->watch, &s->ops);
         if (e != KN_OK) return e;
     }
     s->d = MHD_start_daemon(

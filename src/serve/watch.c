@@ -37,6 +37,7 @@ typedef struct job {
     struct job *next;
     int ops;                      /* 1: an operational interval; 0: a drift window */
     int feedback;                 /* 1: a window of feedback labels (in, w.model, w.version) */
+    int resume;                   /* 1: start the picked-up retrains (w->resumes) */
     struct retrain *done;         /* a retrain that ended: deliver its incident */
     unsigned long long fwindow;   /* feedback: the version's window number */
     kn__drift *d;                 /* drift: whose copied window to test */
@@ -44,6 +45,9 @@ typedef struct job {
     kn__watch_window w;           /* drift: the results, once tested */
     kn_alert_inputs in;           /* ops */
     char *events;                 /* ops: the events going on (JSON array text) */
+    char *rec_model, *rec_result; /* an ops interval's record: its model and JSON text */
+    uint64_t rec_rows;
+    int rec_drift;
 } job;
 
 /* A rule's retrain: action running for an incident: a thread waits for
@@ -62,7 +66,22 @@ typedef struct retrain {
     int status;          /* its exit status */
     pid_t pid;           /* the child while it runs and is not reaped (under w->mu), else 0 */
     int stopped;         /* the server's stop sent it a signal (under w->mu) */
+    int64_t resumed;     /* picked up at start: its incident's id (delivered only if no sink
+                            took it before); 0: opened in this run */
 } retrain;
+
+/* An open incident of a rule with retrain: of a served model that no
+ * retrain was started for (an earlier run stopped before it started one,
+ * or started it while another retrain of the model ran), picked up at
+ * start: its retrain runs when none of the model runs. */
+typedef struct resume {
+    struct resume *next;
+    size_t rule;
+    int64_t incident;
+    char *name;          /* the registered model */
+    char *model, *scope; /* the incident's stream (scope NULL: main) */
+    char *detail;        /* the incident's detail as the store has it, with incident and since */
+} resume;
 
 struct kn__watch {
     pthread_mutex_t mu;
@@ -86,6 +105,7 @@ struct kn__watch {
     char *retrain_exe, *store_dir;
     double grace_s; /* on stop: how long running retrains may take before SIGTERM */
     retrain *retrains;
+    resume *resumes; /* picked up at start, not started yet */
     int no_retrains;
     /* counters (under mu) */
     unsigned long long recorded, record_errors, dropped, windows, intervals;
@@ -102,6 +122,13 @@ static void retrain_free(retrain *t)
     kn_free(t);
 }
 
+static void resume_free(resume *r)
+{
+    if (!r) return;
+    kn_free(r->name), kn_free(r->model), kn_free(r->scope), kn_free(r->detail);
+    kn_free(r);
+}
+
 static void job_free(job *j)
 {
     if (!j) return;
@@ -110,6 +137,7 @@ static void job_free(job *j)
     kn_drift_report_free(&j->w.cols);
     kn_drift_col_free(&j->w.pred);
     kn_free(j->events);
+    kn_free(j->rec_model), kn_free(j->rec_result);
     kn_free(j);
 }
 
@@ -185,6 +213,29 @@ void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *e
     j->ops = 1;
     j->in = *in;
     j->in.cols = NULL, j->in.pred = NULL;
+    if (!push(w, j)) job_free(j);
+}
+
+int kn__watch_records(const kn__watch *w)
+{
+    return w && w->store;
+}
+
+void kn__watch_ops_record(kn__watch *w, const char *model, uint64_t rows, int drift,
+                          const char *result)
+{
+    if (!kn__watch_records(w)) return;
+    job *j = kn_calloc(1, sizeof *j);
+    if (j) j->rec_model = kn_strdup(model), j->rec_result = kn_strdup(result);
+    if (!j || !j->rec_model || !j->rec_result) {
+        job_free(j);
+        pthread_mutex_lock(&w->mu);
+        w->dropped++;
+        pthread_mutex_unlock(&w->mu);
+        return;
+    }
+    j->rec_rows = rows;
+    j->rec_drift = drift;
     if (!push(w, j)) job_free(j);
 }
 
@@ -403,6 +454,9 @@ static int retrain_pending(kn__watch *w, size_t rule, const char *model, const c
     for (const retrain *t = w->retrains; t && !found; t = t->next)
         found = t->rule == rule && !strcmp(t->model, model) &&
                 !strcmp(t->scope ? t->scope : "", scope ? scope : "");
+    for (const resume *r = w->resumes; r && !found; r = r->next)
+        found = r->rule == rule && !strcmp(r->model, model) &&
+                !strcmp(r->scope ? r->scope : "", scope ? scope : "");
     pthread_mutex_unlock(&w->mu);
     return found;
 }
@@ -412,7 +466,7 @@ static int retrain_pending(kn__watch *w, size_t rule, const char *model, const c
  * saying why (skipped: another of the model runs; failed: it could not
  * start). */
 static int retrain_start(kn__watch *w, size_t rule, const kn_alert_rule *r, const char *model,
-                         const char *scope, json_t *detail)
+                         const char *scope, json_t *detail, int64_t resumed)
 {
     const char *at = strchr(model, '@');
     char *name = at ? kn_strndup(model, (size_t)(at - model)) : kn_strdup(model);
@@ -431,6 +485,7 @@ static int retrain_start(kn__watch *w, size_t rule, const kn_alert_rule *r, cons
     if (!why && name && id && text && (t = kn_calloc(1, sizeof *t))) {
         t->w = w;
         t->rule = rule;
+        t->resumed = resumed;
         t->name = name, name = NULL;
         t->model = kn_strdup(model);
         t->scope = scope ? kn_strdup(scope) : NULL;
@@ -472,8 +527,8 @@ static int retrain_start(kn__watch *w, size_t rule, const kn_alert_rule *r, cons
     free(text);
     kn_free(id), kn_free(name);
     if (t) {
-        kn_log(KN_LOG_INFO, "serve: rule '%s': retrain of '%s' started for its incident", r->name,
-               model);
+        kn_log(KN_LOG_INFO, "serve: rule '%s': retrain of '%s' started for its incident%s", r->name,
+               model, resumed ? " (open since an earlier run, which started none)" : "");
         return 1;
     }
     kn_log(KN_LOG_WARN, "serve: rule '%s': retrain not started: %s", r->name, why);
@@ -481,6 +536,28 @@ static int retrain_start(kn__watch *w, size_t rule, const kn_alert_rule *r, cons
         detail, "retrain",
         json_pack("{s:s, s:s, s:b}", "outcome", "skipped", "reason", why, "promoted", 0));
     return 0;
+}
+
+typedef struct delivered_q {
+    int64_t id;
+    int delivered;
+} delivered_q;
+
+static int on_incident(const kn_alert_incident *a, void *user)
+{
+    delivered_q *q = user;
+    if (a->id != q->id) return 0;
+    q->delivered = a->delivered > 0;
+    return 1;
+}
+
+/* Whether a sink took the store's incident id of model. */
+static int incident_delivered(kn__watch *w, const char *model, int64_t id)
+{
+    delivered_q q = {id, 0};
+    if (kn_store_alerts(w->store, model, 0, on_incident, &q) != KN_OK)
+        kn_log(KN_LOG_WARN, "serve: incident %lld: the store: %s", (long long)id, kn_last_error());
+    return q.delivered;
 }
 
 /* A retrain ended: its incident, with the result, to the sinks. */
@@ -512,8 +589,147 @@ static void retrain_done(kn__watch *w, retrain *t)
     }
     json_object_del(res, "command");
     json_object_set_new(detail, "retrain", res);
-    if (w->cfg->n_sinks) deliver(w, t->rule, t->model, t->scope, detail, "");
+    int send = w->cfg->n_sinks > 0;
+    if (send && t->resumed && incident_delivered(w, t->model, t->resumed)) {
+        kn_log(KN_LOG_INFO,
+               "serve: rule '%s': incident %lld was delivered before its retrain ran (in an "
+               "earlier run); not sent again",
+               r->name, (long long)t->resumed);
+        send = 0;
+    }
+    if (send) deliver(w, t->rule, t->model, t->scope, detail, "");
     json_decref(detail);
+}
+
+/* ---- retrains picked up at start ---- */
+
+typedef struct open_incidents {
+    kn__watch *w;
+    const char *model, *name;
+    kn_status e;
+} open_incidents;
+
+/* An incident of a served model: when open and of a rule with retrain:
+ * without a trigger of its key in the audit trail, to w->resumes. */
+static int on_open_incident(const kn_alert_incident *a, void *user)
+{
+    open_incidents *q = user;
+    kn__watch *w = q->w;
+    if (a->closed > 0 || strcmp(a->model, q->model)) return 0;
+    size_t i = 0;
+    while (i < w->cfg->n_rules &&
+           (strcmp(w->cfg->rules[i].name, a->rule) || !w->cfg->rules[i].retrain_spec))
+        i++;
+    if (i == w->cfg->n_rules) return 0;
+    char key[320];
+    snprintf(key, sizeof key, "rule %s, incident %lld", a->rule, (long long)a->id);
+    int64_t started = 0;
+    q->e = kn_store_retrain_keyed(w->store, q->name, key, &started);
+    if (q->e != KN_OK) return 1;
+    if (started) return 0; /* once per incident: never again */
+    json_t *d = json_loads(a->detail, 0, NULL);
+    char since[32];
+    time_t secs = (time_t)a->opened;
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm) || !strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(since, sizeof since, "-");
+    if (!json_is_object(d)) json_decref(d), d = json_object();
+    json_object_set_new(d, "incident", json_integer(a->id));
+    json_object_set_new(d, "since", json_string(since));
+    json_object_set_new(d, "resumed", json_true());
+    char *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
+    resume *r = text ? kn_calloc(1, sizeof *r) : NULL;
+    int main_scope = !a->scope || !strcmp(a->scope, "main");
+    if (r) {
+        r->rule = i;
+        r->incident = a->id;
+        r->name = kn_strdup(q->name);
+        r->model = kn_strdup(a->model);
+        r->scope = main_scope ? NULL : kn_strdup(a->scope);
+        r->detail = kn_strdup(text);
+    }
+    free(text);
+    if (!r || !r->name || !r->model || !r->detail || (!main_scope && !r->scope)) {
+        resume_free(r);
+        q->e = KN_ERR_NOMEM;
+        return 1;
+    }
+    kn_log(KN_LOG_INFO,
+           "serve: rule '%s': incident %lld of '%s'%s%s is open and no retrain was started for "
+           "it: its retrain runs now",
+           a->rule, (long long)a->id, a->model, main_scope ? "" : " scope ",
+           main_scope ? "" : a->scope);
+    pthread_mutex_lock(&w->mu);
+    resume **end = &w->resumes;
+    while (*end) end = &(*end)->next;
+    *end = r;
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+/* The open incidents of the served models' retrain rules that no retrain
+ * was started for: to w->resumes, oldest first. */
+static kn_status resume_collect(kn__watch *w, const kn__serve_slot *slots, size_t n_slots)
+{
+    int any = 0;
+    for (size_t i = 0; w->cfg && i < w->cfg->n_rules; i++)
+        any |= w->cfg->rules[i].retrain_spec != NULL;
+    if (!any || !w->store) return KN_OK;
+    kn_status e = KN_OK;
+    for (size_t k = 0; e == KN_OK && k < n_slots; k++) {
+        const char *ref = slots[k].ref;
+        if (!ref) continue; /* from a file: no retrain (refused at start) */
+        const char *at = strchr(ref, '@');
+        char *name = at ? kn_strndup(ref, (size_t)(at - ref)) : kn_strdup(ref);
+        open_incidents q = {w, ref, name, KN_OK};
+        e = name ? kn_store_alerts(w->store, ref, 0, on_open_incident, &q) : KN_ERR_NOMEM;
+        kn_free(name);
+        if (e == KN_OK) e = q.e;
+    }
+    /* newest first from the store: the oldest incident's retrain first */
+    resume *rev = NULL;
+    pthread_mutex_lock(&w->mu);
+    while (w->resumes) {
+        resume *r = w->resumes;
+        w->resumes = r->next;
+        r->next = rev;
+        rev = r;
+    }
+    w->resumes = rev;
+    pthread_mutex_unlock(&w->mu);
+    return e;
+}
+
+/* Start the picked-up retrains whose model has none running (the others
+ * wait for it to end). */
+static void resume_next(kn__watch *w)
+{
+    for (;;) {
+        resume *r = NULL;
+        pthread_mutex_lock(&w->mu);
+        for (resume **p = &w->resumes; *p; p = &(*p)->next) {
+            int busy = 0;
+            for (const retrain *t = w->retrains; t && !busy; t = t->next)
+                busy = !strcmp(t->name, (*p)->name);
+            if (!busy) {
+                r = *p;
+                *p = r->next; /* taken off the list */
+                break;
+            }
+        }
+        pthread_mutex_unlock(&w->mu);
+        if (!r) return;
+        json_t *detail = json_loads(r->detail, 0, NULL);
+        const kn_alert_rule *rule = &w->cfg->rules[r->rule];
+        if (detail && !retrain_start(w, r->rule, rule, r->model, r->scope, detail, r->incident))
+            kn_log(
+                KN_LOG_WARN, "serve: rule '%s': the retrain of incident %lld did not start: %s",
+                rule->name, (long long)r->incident,
+                json_string_value(json_object_get(json_object_get(detail, "retrain"), "reason")));
+        json_decref(detail);
+        resume_free(r);
+    }
 }
 
 /* ---- alerts ---- */
@@ -598,7 +814,7 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
          * carrying its result (version, scores, promoted or not and why) */
         int waits = 0;
         if (e == KN_OK && st.opened && r->retrain_spec)
-            waits = retrain_start(w, i, r, model, scope, detail);
+            waits = retrain_start(w, i, r, model, scope, detail, 0);
         else if (e == KN_OK && st.send && r->retrain_spec)
             waits = retrain_pending(w, i, model, scope);
         if (e == KN_OK && st.send && !waits && w->cfg->n_sinks)
@@ -608,10 +824,36 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
     }
 }
 
+/* A record of the store's monitor_checks, counted. */
+static void record(kn__watch *w, const char *model, const char *data, uint64_t window_rows,
+                   uint64_t rows, int drift, const char *result, const char *what)
+{
+    kn_status e =
+        kn_store_monitor_add(w->store, model, data, window_rows, rows, drift, result, NULL);
+    if (e != KN_OK)
+        kn_log(KN_LOG_WARN, "serve: %s of %s not recorded: %s", what, model, kn_last_error());
+    pthread_mutex_lock(&w->mu);
+    if (e == KN_OK)
+        w->recorded++;
+    else
+        w->record_errors++;
+    pthread_mutex_unlock(&w->mu);
+}
+
 static void work(kn__watch *w, job *j)
 {
     if (j->done) {
         retrain_done(w, j->done);
+        resume_next(w); /* a picked-up retrain of the model may start now */
+        return;
+    }
+    if (j->resume) {
+        resume_next(w);
+        return;
+    }
+    if (j->rec_model) {
+        record(w, j->rec_model, "kiln serve --ops-interval", 0, j->rec_rows, j->rec_drift,
+               j->rec_result, "an operational interval");
         return;
     }
     if (j->feedback) {
@@ -634,20 +876,18 @@ static void work(kn__watch *w, job *j)
     if (w->store) {
         json_t *res = window_json(&j->w);
         char *text = res ? json_dumps(res, JSON_COMPACT) : NULL;
-        kn_status e = text ? kn_store_monitor_add(w->store, j->w.model, data, j->w.window_rows,
-                                                  j->w.rows, j->w.drift, text, NULL)
-                           : KN_ERR_NOMEM;
+        char what[64];
+        snprintf(what, sizeof what, "window %llu", j->w.window);
+        if (text)
+            record(w, j->w.model, data, j->w.window_rows, j->w.rows, j->w.drift, text, what);
+        else {
+            kn_log(KN_LOG_WARN, "serve: %s of %s not recorded: out of memory", what, j->w.model);
+            pthread_mutex_lock(&w->mu);
+            w->record_errors++;
+            pthread_mutex_unlock(&w->mu);
+        }
         free(text);
         json_decref(res);
-        if (e != KN_OK)
-            kn_log(KN_LOG_WARN, "serve: window %llu of %s not recorded: %s", j->w.window,
-                   j->w.model, kn_last_error());
-        pthread_mutex_lock(&w->mu);
-        if (e == KN_OK)
-            w->recorded++;
-        else
-            w->record_errors++;
-        pthread_mutex_unlock(&w->mu);
     }
     pthread_mutex_lock(&w->mu);
     w->windows++;
@@ -706,7 +946,8 @@ static void *tester_main(void *arg)
 }
 
 kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cfg,
-                          const char *retrain_exe, double grace_s, kn__watch **out)
+                          const char *retrain_exe, double grace_s, const kn__serve_slot *slots,
+                          size_t n_slots, kn__watch **out)
 {
     kn__watch *w = kn_calloc(1, sizeof *w);
     if (!w) {
@@ -732,6 +973,11 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
         io.id_names_model = 1;
         e = kn_incidents_new(cfg, &io, &w->inc);
     }
+    /* a store that cannot say which incidents wait for a retrain stops
+     * nothing: the server serves, and the next start looks again */
+    if (e == KN_OK && w->retrain_exe && resume_collect(w, slots, n_slots) != KN_OK)
+        kn_log(KN_LOG_WARN, "serve: the open incidents' retrains are not picked up: %s",
+               kn_last_error());
     if (e == KN_OK && pthread_create(&w->thread, NULL, watch_main, w))
         e = kn_fail(KN_ERR_INTERNAL, "cannot start the monitoring thread");
     else if (e == KN_OK)
@@ -740,6 +986,14 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
         e = kn_fail(KN_ERR_INTERNAL, "cannot start the drift windows' thread");
     else if (e == KN_OK)
         w->testing = 1;
+    if (e == KN_OK && w->resumes) { /* before any window, so the windows wait for them */
+        job *j = kn_calloc(1, sizeof *j);
+        if (j) j->resume = 1;
+        if (!j || !push(w, j)) {
+            kn_free(j);
+            e = KN_ERR_NOMEM;
+        }
+    }
     if (e != KN_OK) {
         kn__watch_stop(w);
         return e;
@@ -798,6 +1052,7 @@ void kn__watch_stop(kn__watch *w)
     for (job *j = w->head, *next; j; j = next) next = j->next, job_free(j);
     for (job *j = w->thead, *next; j; j = next)
         next = j->next, kn__serve_snap_put(j->owner), job_free(j);
+    for (resume *r = w->resumes, *next; r; r = next) next = r->next, resume_free(r);
     kn_incidents_free(w->inc);
     kn_free(w->retrain_exe), kn_free(w->store_dir);
     kn_store_close(w->store);

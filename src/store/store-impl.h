@@ -8,7 +8,26 @@
 
 /* Schema version (PRAGMA user_version): a later version migrates from the
  * numbers below it in store.c. */
-#define KN__STORE_SCHEMA 3
+#define KN__STORE_SCHEMA 4
+
+/* Schema 3 kept an alert stream's scope in the model text: "MODEL#SCOPE"
+ * (kiln serve's canary: "#canary"; kiln monitor feedback's versions:
+ * "#<digits>"). In SQL on the column `model` of that text: the position of
+ * that '#' (0: none, the scope is "main"), the model and the scope. The
+ * upgrade to 4 splits the rows with these; a read-only store of schema 3
+ * is read through them. */
+// clang-format off
+#define KN__STORE_V3_SCOPE_AT                                                                      \
+    "(CASE WHEN model GLOB '?*#canary' THEN length(model) - 6"                                     \
+    " WHEN rtrim(model, '0123456789') <> model AND rtrim(model, '0123456789') GLOB '?*#'"          \
+    " THEN length(rtrim(model, '0123456789')) ELSE 0 END)"
+#define KN__STORE_V3_MODEL                                                                         \
+    "(CASE " KN__STORE_V3_SCOPE_AT " WHEN 0 THEN model"                                            \
+    " ELSE substr(model, 1, " KN__STORE_V3_SCOPE_AT " - 1) END)"
+#define KN__STORE_V3_SCOPE                                                                         \
+    "(CASE " KN__STORE_V3_SCOPE_AT " WHEN 0 THEN 'main'"                                           \
+    " ELSE substr(model, " KN__STORE_V3_SCOPE_AT " + 1) END)"
+// clang-format on
 
 struct kn_store {
     sqlite3 *db;

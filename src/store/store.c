@@ -312,6 +312,20 @@ static const char *const upgrades[KN__STORE_SCHEMA - 1] = {
     " rule TEXT NOT NULL, severity TEXT NOT NULL, opened REAL NOT NULL,"
     " last_seen REAL NOT NULL, closed REAL, detail TEXT NOT NULL, delivered REAL,"
     " attempts INTEGER NOT NULL DEFAULT 0);",
+    /* 3 -> 4: an alert stream's scope (main, a canary, a version) in a
+     * column of its own, split off the model text MODEL#SCOPE of 3 */
+    // clang-format off
+    "ALTER TABLE monitor_alerts ADD COLUMN scope TEXT NOT NULL DEFAULT 'main';"
+    "UPDATE monitor_alerts SET scope = " KN__STORE_V3_SCOPE ", model = " KN__STORE_V3_MODEL
+    " WHERE " KN__STORE_V3_SCOPE_AT " > 0;"
+    "CREATE TABLE monitor_rule_state4(model TEXT NOT NULL, scope TEXT NOT NULL,"
+    " rule TEXT NOT NULL, streak INTEGER NOT NULL, PRIMARY KEY(model, scope, rule))"
+    " WITHOUT ROWID;"
+    "INSERT OR REPLACE INTO monitor_rule_state4"
+    " SELECT " KN__STORE_V3_MODEL ", " KN__STORE_V3_SCOPE ", rule, streak FROM monitor_rule_state;"
+    "DROP TABLE monitor_rule_state;"
+    "ALTER TABLE monitor_rule_state4 RENAME TO monitor_rule_state;",
+    // clang-format on
 };
 
 static kn_status migrate(kn_store *s)

@@ -52,42 +52,63 @@ kn_status kn_store_alert_observe(kn_store *s, const char *model, const char *rul
                                  const char *severity, int firing, int64_t for_windows,
                                  const char *detail, kn_alert_step *out)
 {
+    return kn_store_alert_observe_scoped(s, model, NULL, rule, severity, firing, for_windows,
+                                         detail, out);
+}
+
+kn_status kn_store_alert_observe_scoped(kn_store *s, const char *model, const char *scope,
+                                        const char *rule, const char *severity, int firing,
+                                        int64_t for_windows, const char *detail, kn_alert_step *out)
+{
     memset(out, 0, sizeof *out);
+    if (!scope || !*scope) scope = "main";
     kn_status e = need_monitor_tables(s);
+    if (!e && s->schema < 4)
+        e = kn_fail(KN_ERR_IO,
+                    "store %s predates alert scopes (schema version %d) and is read-only, so "
+                    "it cannot be upgraded: make the folder and kiln.db writable, or use "
+                    "another store with --store DIR",
+                    s->dir, s->schema);
     if (!e) e = kn__store_begin(s);
     if (e) return e;
     sqlite3_stmt *st = NULL;
     int64_t streak = 0, open_id = 0;
     int undelivered = 0;
     double now = kn__store_now(), since = 0;
-    e = kn__store_prepare(s, "SELECT streak FROM monitor_rule_state WHERE model = ? AND rule = ?",
+    e = kn__store_prepare(s,
+                          "SELECT streak FROM monitor_rule_state WHERE model = ?1 AND scope = ?3"
+                          " AND rule = ?2",
                           &st);
     if (!e) {
         sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) streak = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
     }
     streak = firing ? streak + 1 : 0;
     if (!e)
         e = kn__store_prepare(s,
-                              "INSERT INTO monitor_rule_state(model, rule, streak) VALUES (?,?,?)"
-                              " ON CONFLICT(model, rule) DO UPDATE SET streak = excluded.streak",
+                              "INSERT INTO monitor_rule_state(model, scope, rule, streak)"
+                              " VALUES (?1,?4,?2,?3) ON CONFLICT(model, scope, rule)"
+                              " DO UPDATE SET streak = excluded.streak",
                               &st);
     if (!e) {
         sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, streak);
+        sqlite3_bind_text(st, 4, scope, -1, SQLITE_STATIC);
         e = step_done(s, st, "recording the alert rule");
     }
     if (!e)
         e = kn__store_prepare(s,
                               "SELECT id, delivered IS NULL, opened FROM monitor_alerts"
-                              " WHERE model = ? AND rule = ? AND closed IS NULL",
+                              " WHERE model = ?1 AND scope = ?3 AND rule = ?2 AND closed IS NULL",
                               &st);
     if (!e) {
         sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             open_id = sqlite3_column_int64(st, 0);
             undelivered = sqlite3_column_int(st, 1);
@@ -108,9 +129,10 @@ kn_status kn_store_alert_observe(kn_store *s, const char *model, const char *rul
         } else {
             e = kn__store_prepare(s,
                                   "INSERT INTO monitor_alerts(model, rule, severity, opened,"
-                                  " last_seen, detail) VALUES (?,?,?,?,?,?)",
+                                  " last_seen, detail, scope) VALUES (?,?,?,?,?,?,?)",
                                   &st);
             if (!e) {
+                sqlite3_bind_text(st, 7, scope, -1, SQLITE_STATIC);
                 sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
                 sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
                 sqlite3_bind_text(st, 3, severity, -1, SQLITE_STATIC);
@@ -175,12 +197,20 @@ kn_status kn_store_alerts(kn_store *s, const char *model, size_t limit, kn_alert
 {
     if (s->schema < 3) return KN_OK; /* an old read-only store: none */
     sqlite3_stmt *st = NULL;
-    kn_status e = kn__store_prepare(
-        s,
+    /* model: that model's incidents of every scope; MODEL#SCOPE: of one */
+    static const char v4[] =
         "SELECT id, model, rule, severity, detail, opened, last_seen, coalesce(closed, 0),"
-        " coalesce(delivered, 0), attempts FROM monitor_alerts WHERE ?1 IS NULL OR model = ?1"
-        " ORDER BY id DESC LIMIT ?2",
-        &st);
+        " coalesce(delivered, 0), attempts, scope FROM monitor_alerts WHERE ?1 IS NULL"
+        " OR model = ?1 OR model || '#' || scope = ?1 ORDER BY id DESC LIMIT ?2";
+    /* a read-only store of schema 3: the scope from the model text */
+    // clang-format off
+    static const char v3[] =
+        "SELECT id, " KN__STORE_V3_MODEL ", rule, severity, detail, opened, last_seen,"
+        " coalesce(closed, 0), coalesce(delivered, 0), attempts, " KN__STORE_V3_SCOPE
+        " FROM monitor_alerts WHERE ?1 IS NULL OR model = ?1 OR " KN__STORE_V3_MODEL " = ?1"
+        " ORDER BY id DESC LIMIT ?2";
+    // clang-format on
+    kn_status e = kn__store_prepare(s, s->schema >= 4 ? v4 : v3, &st);
     if (e) return e;
     sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
@@ -195,7 +225,8 @@ kn_status kn_store_alerts(kn_store *s, const char *model, size_t limit, kn_alert
                                sqlite3_column_double(st, 6),
                                sqlite3_column_double(st, 7),
                                sqlite3_column_double(st, 8),
-                               sqlite3_column_int64(st, 9)};
+                               sqlite3_column_int64(st, 9),
+                               (const char *)sqlite3_column_text(st, 10)};
         if (fn(&a, user)) break;
     }
     sqlite3_finalize(st);

@@ -67,6 +67,14 @@ static kn_status keyed_trigger(kn_store *s, int64_t mid, const char *key, int64_
                : kn__store_sql_fail(s, rc, "reading the audit trail");
 }
 
+kn_status kn_store_retrain_keyed(kn_store *s, const char *model, const char *key, int64_t *retrain)
+{
+    *retrain = 0;
+    int64_t mid = 0;
+    kn_status e = kn__store_model_id(s, model, &mid);
+    return e ? e : keyed_trigger(s, mid, key, retrain);
+}
+
 kn_status kn_store_retrain_begin(kn_store *s, const char *model, const char *key,
                                  const char *detail, double stale_s, const char *actor,
                                  int64_t *retrain, char **why)

@@ -8,7 +8,8 @@
 # incident at every turn; per scope there are two incidents: the main's
 # (window 1, closed by its window 3) and the canary's (window 3), each
 # delivered once to a webhook receiver on 127.0.0.1; the store keeps them
-# under c and c#canary. Requests go through curl.
+# under c with scope main and canary (kiln monitor alerts and the report's
+# alert history show it). Requests go through curl.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -71,10 +72,65 @@ PY
 $py - "$W" <<'PY' || fail "the store's incidents are wrong: $(cat "$W/alerts.json")"
 import json, sys
 a = json.load(open(f"{sys.argv[1]}/alerts.json"))["alerts"]
-by = {x["model"]: x for x in a}
-assert len(a) == 2 and sorted(by) == ["c", "c#canary"], a
-assert by["c"]["closed"] is not None and by["c"]["detail"]["window"] == 2, by["c"]  # closed by window 3
-assert by["c#canary"]["closed"] is None and by["c#canary"]["detail"]["window"] == 4, by["c#canary"]
+by = {x["scope"]: x for x in a}
+assert len(a) == 2 and sorted(by) == ["canary", "main"] and all(x["model"] == "c" for x in a), a
+assert by["main"]["closed"] is not None and by["main"]["detail"]["window"] == 2, by["main"]  # closed by window 3
+assert by["canary"]["closed"] is None and by["canary"]["detail"]["window"] == 4, by["canary"]
 assert all(x["delivered"] for x in a), a
 PY
+# the scope in the table of kiln monitor alerts, MODEL#SCOPE picks one scope,
+# and the report's alert history has the scope column
+"$KILN" monitor alerts --store "$W/store" --model c > "$W/alerts.txt"
+grep -q "cement_moved .* c  *canary .*open" "$W/alerts.txt" &&
+    grep -q "cement_moved .* c  *main " "$W/alerts.txt" || fail "monitor alerts: $(cat "$W/alerts.txt")"
+[ "$("$KILN" --json monitor alerts --store "$W/store" --model 'c#canary' |
+    $py -c 'import json, sys; print([x["scope"] for x in json.load(sys.stdin)["alerts"]])')" = "['canary']" ] ||
+    fail "monitor alerts --model c#canary lists other scopes"
+"$KILN" -q monitor report --model c --store "$W/store" --out "$W/monitor.html"
+$py - "$W/monitor.html" <<'PY' || fail "the report's alert history has no scope"
+import re, sys
+html = open(sys.argv[1]).read()
+hist = html[html.index('id="alerts"'):]
+assert "<th>scope</th>" in hist, hist[:400]
+rows = re.findall(r"<tr><td>\d+</td><td>cement_moved</td><td>(\w+)</td>", hist)
+assert sorted(rows) == ["canary", "main"], rows
+PY
+# a store of schema 3, as kiln kept it before the scope column: the canary's
+# incident and streak under the model text c#canary. Read-only (another user,
+# since root writes anywhere) it is read with the scopes split; writable it is
+# upgraded to schema 4 with the streaks carried over.
+cp -r "$W/store" "$W/v3"
+$py - "$W/v3/kiln.db" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+for t, cols in (("monitor_alerts", "id, model, rule, severity, opened, last_seen, closed, detail, delivered, attempts"),
+                ("monitor_rule_state", "model, rule, streak")):
+    rows = con.execute(f"SELECT {cols}, scope FROM {t}").fetchall()
+    sql = con.execute("SELECT sql FROM sqlite_master WHERE name = ?", (t,)).fetchone()[0]
+    con.execute(f"DROP TABLE {t}")
+    sql = sql.replace(", scope TEXT NOT NULL DEFAULT 'main'", "").replace(" scope TEXT NOT NULL,", "")
+    con.execute(sql.replace("PRIMARY KEY(model, scope, rule)", "PRIMARY KEY(model, rule)"))
+    n = len(cols.split(","))
+    for r in rows:
+        r = list(r)
+        if r[-1] != "main":
+            r[1 if t == "monitor_alerts" else 0] += "#" + r[-1]
+        con.execute(f"INSERT INTO {t}({cols}) VALUES ({','.join('?' * n)})", r[:-1])
+con.execute("PRAGMA user_version = 3"); con.commit()
+con.execute("PRAGMA wal_checkpoint(TRUNCATE)"); con.close()
+PY
+user_version() { $py -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version").fetchone()[0])' "$1"; }
+scopes() { $py -c 'import json, sys; print(sorted((x["model"], x["scope"]) for x in json.load(sys.stdin)["alerts"]))'; }
+chmod -R a-w "$W/v3"
+as_reader=()
+[ "$(id -u)" = 0 ] && chmod 755 "$W" && as_reader=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+got=$("${as_reader[@]}" "$KILN" --json monitor alerts --store "$W/v3" | scopes)
+[ "$got" = "[('c', 'canary'), ('c', 'main')]" ] || fail "read-only schema 3 store: $got"
+[ "$(user_version "$W/v3/kiln.db")" = 3 ] || fail "a read-only store was upgraded"
+chmod -R u+w "$W/v3"
+got=$("$KILN" --json monitor alerts --store "$W/v3" | scopes)
+[ "$got" = "[('c', 'canary'), ('c', 'main')]" ] || fail "upgraded schema 3 store: $got"
+[ "$(user_version "$W/v3/kiln.db")" = 4 ] || fail "a writable schema 3 store was not upgraded"
+$py -c 'import sqlite3, sys; r = sqlite3.connect(sys.argv[1]).execute("SELECT model, scope, streak FROM monitor_rule_state ORDER BY scope").fetchall(); assert r == [("c", "canary", 2), ("c", "main", 0)], r' \
+    "$W/v3/kiln.db" || fail "the streaks were not carried over"
 echo "serve alert scopes: ok"

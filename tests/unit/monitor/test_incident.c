@@ -114,9 +114,9 @@ static int on_incident(const kn_alert_incident *a, void *user)
     int *seen = user;
     assert_string_equal(a->rule, "moved");
     assert_true(a->closed > 0 && a->delivered > 0);
-    if (!strcmp(a->model, "m"))
+    if (!strcmp(a->model, "m") && !strcmp(a->scope, "main"))
         seen[0]++;
-    else if (!strcmp(a->model, "m#canary"))
+    else if (!strcmp(a->model, "m") && !strcmp(a->scope, "canary"))
         seen[1]++;
     else
         fail_msg("an incident of model '%s'", a->model);

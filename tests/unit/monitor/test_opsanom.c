@@ -4,13 +4,17 @@
  * latency. A planted jump is found at its first interval and a planted
  * flat-line (no traffic) within 3 intervals; on 200 days of stationary
  * series under 1 % of the intervals are anomalous; the same input gives
- * the same points bit for bit; bad parameters name their field. */
+ * the same points bit for bit; bad parameters name their field. The record
+ * of an interval (kn_opsanom_record_json) holds the scope's values,
+ * baselines, z-scores and states, NaN as null. */
 #include "test_util.h"
 
 #include "kiln/opsanom.h"
 #include "kiln/rng.h"
 
+#include <jansson.h>
 #include <math.h>
+#include <string.h>
 
 enum { DAYS = 200, N = DAYS * 24 };
 
@@ -225,13 +229,54 @@ static void test_bad_params(void **state)
     assert_string_equal(kn_opsanom_event_name(KN_OPSANOM_FLATLINE), "flatline");
 }
 
+/* The record of an interval: as kiln monitor ops --record and kiln serve
+ * --ops-interval --record-windows store it. */
+static void test_record_json(void **state)
+{
+    (void)state;
+    kn_opsanom_point pts[KN_OPSANOM_N_SERIES] = {
+        {120, 100, 10, 2, KN_OPSANOM_NONE, 0},
+        {0.5, 0.02, 0.01, 48, KN_OPSANOM_JUMP, 1},
+        {NAN, NAN, NAN, NAN, KN_OPSANOM_NONE, 0}, /* no latency (e.g. no request) */
+    };
+    json_t *events = json_array();
+    json_array_append_new(events, kn_opsanom_event_json("credit", 1, &pts[1]));
+    json_t *r = kn_opsanom_record_json(7, 1796560800.25, 130, "credit", pts, events);
+    json_decref(events); /* copied in */
+    assert_non_null(r);
+    char *text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(
+        text,
+        "{\"events\":[{\"expected\":0.02,\"kind\":\"jump\",\"model\":\"credit\","
+        "\"series\":\"error_share\",\"value\":0.5,\"z\":48.0}],\"interval\":7,"
+        "\"interval_start\":\"2026-12-06T12:40:00.250Z\",\"interval_start_s\":1796560800.25,"
+        "\"requests\":130,\"series\":{\"error_share\":0.5,\"event\":{\"error_share\":\"jump\","
+        "\"latency_p95_seconds\":\"none\",\"requests\":\"none\"},\"expected\":{"
+        "\"error_share\":0.02,\"latency_p95_seconds\":null,\"requests\":100.0},"
+        "\"latency_p95_seconds\":null,\"requests\":120.0,\"scope\":\"credit\",\"z\":{"
+        "\"error_share\":48.0,\"latency_p95_seconds\":null,\"requests\":2.0}}}");
+    free(text);
+    json_decref(r);
+    /* no events: an empty array; the server's scope is "" */
+    r = kn_opsanom_record_json(1, 0, 0, NULL, pts, NULL);
+    assert_int_equal(json_array_size(json_object_get(r, "events")), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "series"), "scope")),
+                        "");
+    assert_string_equal(json_string_value(json_object_get(r, "interval_start")),
+                        "1970-01-01T00:00:00.000Z");
+    json_decref(r);
+    assert_null(kn_opsanom_event_json("m", 3, &pts[0]));
+    assert_null(kn_opsanom_series_name(-1));
+    assert_string_equal(kn_opsanom_series_name(2), "latency_p95_seconds");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_false_alarms),     cmocka_unit_test(test_planted_events),
         cmocka_unit_test(test_flatline_lasts),   cmocka_unit_test(test_error_share_jump),
         cmocka_unit_test(test_constant_and_nan), cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_bad_params),       cmocka_unit_test(test_record_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

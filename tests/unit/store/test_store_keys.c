@@ -155,12 +155,12 @@ static void upgrade_and_data_version(void **state)
     kn_store *s = NULL;
     KN_CHECK(kn_store_open(dir, 1, &s));
     kn_store_close(s);
-    assert_int_equal(user_version(dir), 3);
+    assert_int_equal(user_version(dir), 4);
     /* back to schema 1 as an older kiln made it */
     sql(dir, "DROP TABLE api_keys; DROP TABLE monitor_checks; DROP TABLE monitor_rule_state;"
              " DROP TABLE monitor_alerts; PRAGMA user_version = 1;");
     KN_CHECK(kn_store_open(dir, 0, &s)); /* a writable open upgrades */
-    assert_int_equal(user_version(dir), 3);
+    assert_int_equal(user_version(dir), 4);
     seen got = {0};
     KN_CHECK(kn_store_keys_list(s, on_key, &got));
     assert_int_equal(got.n, 0);
