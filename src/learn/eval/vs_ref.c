@@ -1,11 +1,12 @@
 /* A batch against a fixed reference without sorting the batch
  * (compare-impl.h: kn__vs_ref, kn__ref_index_make). A server tests every
  * window of every numeric input against the same stored sample: sorting
- * each window and walking it beside the sample cost about 25 us a column
- * for 1,000 rows against 2,001 values; placing each value among the
+ * each window and walking it beside the sample cost 23 us a column for
+ * 1,000 normal rows against 2,001 values; placing each value among the
  * sample's (a guide of equal parts of the sample's range, then a few
  * halvings within one part, four values side by side) and reading KS, the
- * Wasserstein distance and the PSI off the counts per gap costs a third.
+ * Wasserstein distance and the PSI off the counts per gap costs 18.5 us,
+ * 20 with a shift of 0.05 sd (more crossings), 15 with a shift of 0.5.
  *
  * On gap k, [ra[k - 1], ra[k]), the sample's CDF is k / m. With `below`
  * the batch's values under the gap and `ties` those equal to ra[k - 1],
