@@ -233,6 +233,10 @@ kn_status kn__vs_ref(const kn__psi_ref *r, const double *b, size_t nb, size_t *m
     crossing *cr = kn_malloc((nb ? nb : 1) * sizeof *cr);
     uint32_t *gaps = NULL;
     kn_status e = v && cc && at && cr ? KN_OK : KN_ERR_NOMEM;
+    /* the searches read the sample and the guide at random: ask for all
+     * of their lines at once (a server's window finds them out of cache) */
+    for (size_t i = 0; i < m; i += 8) __builtin_prefetch(ra + i);
+    for (size_t i = 0; i <= x->parts; i += 16) __builtin_prefetch(x->guide + i);
     for (size_t i = 0; e == KN_OK && i < nb; i++) {
         if (isnan(b[i])) continue;
         if (!isfinite(b[i])) goto out; /* +-inf: the walk knows their widths */
