@@ -63,7 +63,7 @@ ref_py() {
 # no other file and writes none. KILN_REF_CACHE=off keeps nothing past the
 # test (a script run twice with the same inputs in one test still runs once).
 ref_cached() {
-    local script key arg out dir=${KILN_REF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kiln-ref}
+    local script key arg out dir=${KILN_REF_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/kiln-ref}
     script=$(cat)
     if [ "$dir" = off ]; then dir=$W/ref-cache; fi
     if [ ! -s "$W/ref-cache.libs" ]; then
