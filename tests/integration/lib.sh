@@ -63,7 +63,7 @@ ref_py() {
 # no other file and writes none. KILN_REF_CACHE=off keeps nothing past the
 # test (a script run twice with the same inputs in one test still runs once).
 ref_cached() {
-    local script key arg out dir=${KILN_REF_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/kiln-ref}
+    local script key arg out tmp dir=${KILN_REF_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/kiln-ref}
     script=$(cat)
     if [ "$dir" = off ]; then dir=$W/ref-cache; fi
     if [ ! -s "$W/ref-cache.libs" ]; then
@@ -100,9 +100,10 @@ LIBS
         return 0
     fi
     mkdir -p "$dir" || fail "ref_cached: cannot create $dir (set KILN_REF_CACHE to a folder, or to off)"
-    $py - "$@" <<< "$script" > "$W/ref-cache.out" || return
-    cp "$W/ref-cache.out" "$out.$$.new" && mv "$out.$$.new" "$out" || rm -f "$out.$$.new"
-    cat "$W/ref-cache.out"
+    tmp=$W/ref-cache.$BASHPID # per process: calls from two subshells at once do not mix
+    $py - "$@" <<< "$script" > "$tmp.out" || return
+    cp "$tmp.out" "$out.$BASHPID.new" && mv "$out.$BASHPID.new" "$out" || rm -f "$out.$BASHPID.new"
+    cat "$tmp.out"
 }
 require_sklearn() {
     if ! $py -c 'import sklearn' 2>/dev/null; then
