@@ -6,6 +6,10 @@ JOBS ?= $(shell nproc)
 # (tests that wait on servers, sleeps or the warm python leave a core idle)
 TEST_JOBS ?= $(JOBS)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
+# the builds of the test targets print no line per file (the compiler's
+# messages stay): each such line is a `cmake -E cmake_echo_color` process,
+# and a fresh sanitizer tree from ccache took 43-54 instead of 62-69 CPU s
+QUIET = -DCMAKE_RULE_MESSAGES=OFF
 
 .PHONY: all bootstrap build demo test sanitize tsan tsan-build tsan-run fuzz fuzz-build fuzz-run format format-check bench clean
 
@@ -23,13 +27,13 @@ demo: build
 
 # the programs the tests run (tests/CMakeLists.txt: test_programs), not the benches
 test: bootstrap
-	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) $(QUIET) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) --target test_programs
 	@cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS)
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: bootstrap
-	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON >/dev/null
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON $(QUIET) >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ctest --output-on-failure -j $(TEST_JOBS)
 
@@ -45,7 +49,7 @@ tsan-run:
 		ctest -L concurrency --output-on-failure -j $(JOBS)
 
 tsan-build: bootstrap
-	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_TSAN=ON >/dev/null
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_TSAN=ON $(QUIET) >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target concurrency_tests
 
 # libFuzzer harnesses, each run for FUZZ_SECONDS.
@@ -57,7 +61,7 @@ fuzz-run:
 	@scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS)
 
 fuzz-build: bootstrap
-	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DKILN_FUZZ=ON >/dev/null
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DKILN_FUZZ=ON $(QUIET) >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
 
 format:

@@ -49,6 +49,62 @@ ref_py() {
     fi
     $py "$@"
 }
+# ref_cached INPUT... <<'PY' ... PY: a reference script (scikit-learn,
+# XGBoost or imbalanced-learn fits) whose standard output depends only on
+# its text, its arguments (a file named there: the file's bytes) and the
+# Python libraries. It runs as `$py - INPUT...` once; its output is kept in
+# KILN_REF_CACHE (default ~/.cache/kiln-ref: like ccache and the fuzz corpus,
+# on the machine, not in the clone) under the SHA-256 of all of those, and
+# given back from there while none of them changes: the same figures, without
+# refitting the reference in every run (the bulk of the release build's
+# quality tests). The libraries are named by the versions and paths Python
+# reports, Debian's package database and the CPU model. A folder as an
+# argument is refused (its files would be out of the key); the script reads
+# no other file and writes none. KILN_REF_CACHE=off keeps nothing past the
+# test (a script run twice with the same inputs in one test still runs once).
+ref_cached() {
+    local script key arg out tmp dir=${KILN_REF_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/kiln-ref}
+    script=$(cat)
+    if [ "$dir" = off ]; then dir=$W/ref-cache; fi
+    if [ ! -s "$W/ref-cache.libs" ]; then
+        $py - > "$W/ref-cache.libs" <<'LIBS' || fail "ref_cached: cannot read the Python libraries' versions"
+import importlib, sys
+print(sys.version)
+for name in ("numpy", "scipy", "pandas", "sklearn", "joblib", "threadpoolctl", "xgboost", "imblearn"):
+    try:
+        m = importlib.import_module(name)
+    except ImportError:
+        print(name, "absent")
+        continue
+    print(name, getattr(m, "__version__", "?"), m.__file__)
+LIBS
+        { sha256sum /var/lib/dpkg/status 2> /dev/null || true; grep -m1 '^model name' /proc/cpuinfo || true; } >> "$W/ref-cache.libs"
+    fi
+    key=$({
+        printf 'script %s\n' "$(printf '%s' "$script" | sha256sum)"
+        printf 'libs %s\n' "$(sha256sum < "$W/ref-cache.libs")"
+        for arg in "$@"; do
+            if [ -d "$arg" ]; then
+                fail "ref_cached: argument '$arg' is a folder: pass the files the script reads"
+            elif [ -f "$arg" ]; then
+                printf 'file %s\n' "$(sha256sum < "$arg")"
+            else
+                printf 'arg %s\n' "$arg"
+            fi
+        done
+    } | sha256sum | cut -c1-64) || exit 1
+    out=$dir/$key.out
+    if [ -f "$out" ]; then
+        echo "ref_cached: reference output kept in $out (KILN_REF_CACHE=off: recomputed)" >&2
+        cat "$out"
+        return 0
+    fi
+    mkdir -p "$dir" || fail "ref_cached: cannot create $dir (set KILN_REF_CACHE to a folder, or to off)"
+    tmp=$W/ref-cache.$BASHPID # per process: calls from two subshells at once do not mix
+    $py - "$@" <<< "$script" > "$tmp.out" || return
+    cp "$tmp.out" "$out.$BASHPID.new" && mv "$out.$BASHPID.new" "$out" || rm -f "$out.$BASHPID.new"
+    cat "$tmp.out"
+}
 require_sklearn() {
     if ! $py -c 'import sklearn' 2>/dev/null; then
         if [ "${CI:-}" = true ]; then echo "FAIL: python3-sklearn is missing in CI" >&2; exit 1; fi

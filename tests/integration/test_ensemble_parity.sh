@@ -30,8 +30,11 @@ cvacc() { # data, target, kiln cv arguments...: the mean accuracy
     "$KILN" -q --json cv --data "$DATA/$data.csv" --target "$target" "$@" > "$W/cv.json"
     $py -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean"]["accuracy"])' "$W/cv.json"
 }
+# reference() INPUT...: the reference script on standard input, kept between
+# runs (ref_cached); the sanitizer build has no reference (ref_py)
+reference() { if sanitized; then ref_py - "$@"; else ref_cached "$@"; fi; }
 ref() { # python expression of the model, data, target: sklearn's mean accuracy
-    ref_py - "$DATA" "$@" <<'PY'
+    reference "$1" "$DATA/$2.csv" "$3" <<'PY'
 import sys, warnings, numpy as np, pandas as pd
 from sklearn.model_selection import cross_val_score, StratifiedKFold
 from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier, StackingClassifier, VotingClassifier
@@ -41,8 +44,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 warnings.simplefilter("ignore")
-src, expr, name, target = sys.argv[1:]
-d = pd.read_csv(f"{src}/{name}.csv"); y = d.pop(target)
+expr, path, target = sys.argv[1:]
+d = pd.read_csv(path); y = d.pop(target)
 print(cross_val_score(eval(expr), d.to_numpy(float), y, cv=StratifiedKFold(5)).mean())
 PY
 }
@@ -117,22 +120,22 @@ oob() { # data, target, stat, parameters...
 }
 ks=()
 for seed in $seeds; do ks+=("$(oob vehicle Class oob_accuracy n_estimators=200 seed=$seed)"); done
-s=$(ref_py - "$DATA" <<'PY'
+s=$(reference "$DATA/vehicle.csv" <<'PY'
 import sys, numpy as np, pandas as pd
 from sklearn.ensemble import BaggingClassifier
 from sklearn.tree import DecisionTreeClassifier
-d = pd.read_csv(f"{sys.argv[1]}/vehicle.csv"); y = d.pop("Class")
+d = pd.read_csv(sys.argv[1]); y = d.pop("Class")
 print(np.mean([BaggingClassifier(DecisionTreeClassifier(), n_estimators=200, oob_score=True,
       random_state=s).fit(d.to_numpy(float), y).oob_score_ for s in range(3)]))
 PY
 )
 close "oob accuracy, 200 trees, vehicle (3 seeds)" "$(mean3 "${ks[@]}")" "$s" 0.015
 k=$(oob concrete compressive_strength oob_r2 base=ridge n_estimators=100)
-s=$(ref_py - "$DATA" <<'PY'
+s=$(reference "$DATA/concrete.csv" <<'PY'
 import sys, pandas as pd
 from sklearn.ensemble import BaggingRegressor
 from sklearn.linear_model import Ridge
-d = pd.read_csv(f"{sys.argv[1]}/concrete.csv"); y = d.pop("compressive_strength")
+d = pd.read_csv(sys.argv[1]); y = d.pop("compressive_strength")
 print(BaggingRegressor(Ridge(), n_estimators=100, oob_score=True, random_state=0).fit(d.to_numpy(float), y).oob_score_)
 PY
 )

@@ -29,13 +29,15 @@ check() { # data, target, metrics, kiln model, kiln parameters
             "${args[@]}" --param seed=$seed > "$W/out$seed.json"
         if sanitized; then return; fi # memory checks only: quality is judged unsanitized
     done
-    $py - "$W/$name.csv" "$target" "$metrics" "$model" "$params" "$W" <<'PY' || failed=1
+    # scikit-learn's scores on the same folds: once per data set and model
+    # (every Kiln variant is compared with them), kept between runs (ref_cached)
+    ref_cached "$W/$name.csv" "$target" "$metrics" "$model" > "$W/ref.json" <<'PY' || fail "reference fits failed"
 import sys, json, numpy as np, pandas as pd
 from sklearn.model_selection import KFold
 from sklearn.ensemble import (RandomForestClassifier, RandomForestRegressor,
                               ExtraTreesClassifier, ExtraTreesRegressor)
 from sklearn.metrics import accuracy_score, roc_auc_score, mean_squared_error
-path, target, metrics, model, params, w = sys.argv[1:]
+path, target, metrics, model = sys.argv[1:]
 metrics = metrics.split(",")
 d = pd.read_csv(path); y = d.pop(target); X = d.to_numpy(dtype=float)
 reg = metrics == ["rmse"]
@@ -43,10 +45,7 @@ yi = y.to_numpy() if reg else np.searchsorted(np.unique(y), y)
 M = {("random_forest", False): RandomForestClassifier, ("random_forest", True): RandomForestRegressor,
      ("extra_trees", False): ExtraTreesClassifier, ("extra_trees", True): ExtraTreesRegressor}[model, reg]
 scores = {k: [] for k in metrics}
-cache = f"{w}/ref.{path.split('/')[-1]}.{model}.json"  # the same reference for every kiln variant
-try: scores = json.load(open(cache))
-except OSError: pass
-for seed in (() if all(scores.values()) else (0, 1, 2)):
+for seed in (0, 1, 2):
     for tr, te in KFold(5).split(X):
         m = M(n_estimators=100, max_features=1.0 if reg else "sqrt", n_jobs=2, random_state=seed)
         m.fit(X[tr], yi[tr])
@@ -56,7 +55,14 @@ for seed in (() if all(scores.values()) else (0, 1, 2)):
         P = m.predict_proba(X[te])
         if "accuracy" in scores: scores["accuracy"].append(accuracy_score(yi[te], P.argmax(1)))
         if "roc_auc" in scores: scores["roc_auc"].append(roc_auc_score(yi[te], P[:, 1]))
-json.dump(scores, open(cache, "w"))
+print(json.dumps(scores))
+PY
+    $py - "$W/$name.csv" "$metrics" "$model" "$params" "$W" <<'PY' || failed=1
+import sys, json, numpy as np
+path, metrics, model, params, w = sys.argv[1:]
+metrics = metrics.split(",")
+reg = metrics == ["rmse"]
+scores = json.load(open(f"{w}/ref.json"))
 folds = [f for s in (0, 1, 2) for f in json.load(open(f"{w}/out{s}.json"))["folds"]]
 bad = 0
 for metric in metrics:

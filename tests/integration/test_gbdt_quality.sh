@@ -36,9 +36,7 @@ for seed in (1, 2, 3):
 PY
 SK="n_estimators=100 learning_rate=0.1 max_leaves=31 min_samples_leaf=20 l2=0 min_child_weight=1e-3 max_bins=255"
 XG="n_estimators=100 learning_rate=0.1 max_leaves=0 max_depth=6 min_samples_leaf=1 min_child_weight=1 l2=1 max_bins=255"
-# Kiln's cross-validation of each case first, then every reference fit in one
-# Python process (one import of pandas, scikit-learn and XGBoost; a case's
-# folds fitted once for all its metrics).
+# Kiln's cross-validation of each case first, then the reference fits.
 cases=()
 check() { # name, target, objective, kiln parameter set (SK or XG)
     local name=$1 target=$2 obj=$3 set=$4 args=()
@@ -64,43 +62,54 @@ if sanitized; then
     echo "gbdt quality: sanitized run, reference comparisons skipped"
     exit 0
 fi
-printf '%s\n' "${cases[@]}" > "$W/cases.txt"
-$py - "$W" <<'PY' || fail "reference fits failed"
+# the reference fits of each case (its folds fitted once for all its
+# metrics), kept between runs (ref_cached)
+for c in "${cases[@]}"; do
+    set -- $c
+    ref_cached "$W/$1.csv" "$2" "$3" "$4" > "$W/$1.$3.$4.ref.json" <<'PY' || fail "reference fits failed ($c)"
 import sys, json, warnings, numpy as np, pandas as pd
 warnings.simplefilter("ignore")
 from sklearn.model_selection import KFold
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, roc_auc_score, mean_squared_error, mean_absolute_error
 import xgboost as xgb
+path, target, obj, which = sys.argv[1:]
+d = pd.read_csv(path); y = d.pop(target)
+cats = [c for c in d.columns if d[c].dtype == object]  # native categorical (sklearn only)
+for c in cats: d[c] = d[c].astype("category").cat.codes.replace(-1, np.nan)
+X = d.to_numpy(dtype=float)
+classes = np.unique(y) if obj == "log_loss" else None
+yi = np.searchsorted(classes, y) if classes is not None else y.to_numpy()
+metrics = (["accuracy"] + (["roc_auc"] if len(classes) == 2 else []) if classes is not None
+           else ["mae"] if obj == "absolute_error" else ["rmse"])
+scores = {m: [] for m in metrics}
+for tr, te in KFold(5).split(X):
+    if which == "SK":
+        M = HistGradientBoostingClassifier if classes is not None else HistGradientBoostingRegressor
+        extra = {"loss": "absolute_error"} if obj == "absolute_error" else {}
+        if cats: extra["categorical_features"] = [c in cats for c in d.columns]
+        m = M(max_iter=100, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=20,
+              l2_regularization=0, max_bins=255, early_stopping=False, **extra)
+    else:
+        M = xgb.XGBClassifier if classes is not None else xgb.XGBRegressor
+        extra = {"objective": "reg:absoluteerror"} if obj == "absolute_error" else {}
+        m = M(n_estimators=100, learning_rate=0.1, max_depth=6, min_child_weight=1,
+              reg_lambda=1, max_bin=256, tree_method="hist", n_jobs=1, **extra)
+    m.fit(X[tr], yi[tr])
+    if "accuracy" in scores: scores["accuracy"].append(accuracy_score(yi[te], m.predict(X[te])))
+    if "roc_auc" in scores: scores["roc_auc"].append(roc_auc_score(yi[te], m.predict_proba(X[te])[:, 1]))
+    if "mae" in scores: scores["mae"].append(mean_absolute_error(yi[te], m.predict(X[te])))
+    if "rmse" in scores: scores["rmse"].append(mean_squared_error(yi[te], m.predict(X[te])) ** 0.5)
+print(json.dumps(scores))
+PY
+done
+printf '%s\n' "${cases[@]}" > "$W/cases.txt"
+$py - "$W" <<'PY' || fail "reading the scores failed"
+import sys, json, numpy as np
 w = sys.argv[1]
 for line in open(f"{w}/cases.txt"):
     name, target, obj, which = line.split()
-    d = pd.read_csv(f"{w}/{name}.csv"); y = d.pop(target)
-    cats = [c for c in d.columns if d[c].dtype == object]  # native categorical (sklearn only)
-    for c in cats: d[c] = d[c].astype("category").cat.codes.replace(-1, np.nan)
-    X = d.to_numpy(dtype=float)
-    classes = np.unique(y) if obj == "log_loss" else None
-    yi = np.searchsorted(classes, y) if classes is not None else y.to_numpy()
-    metrics = (["accuracy"] + (["roc_auc"] if len(classes) == 2 else []) if classes is not None
-               else ["mae"] if obj == "absolute_error" else ["rmse"])
-    scores = {m: [] for m in metrics}
-    for tr, te in KFold(5).split(X):
-        if which == "SK":
-            M = HistGradientBoostingClassifier if classes is not None else HistGradientBoostingRegressor
-            extra = {"loss": "absolute_error"} if obj == "absolute_error" else {}
-            if cats: extra["categorical_features"] = [c in cats for c in d.columns]
-            m = M(max_iter=100, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=20,
-                  l2_regularization=0, max_bins=255, early_stopping=False, **extra)
-        else:
-            M = xgb.XGBClassifier if classes is not None else xgb.XGBRegressor
-            extra = {"objective": "reg:absoluteerror"} if obj == "absolute_error" else {}
-            m = M(n_estimators=100, learning_rate=0.1, max_depth=6, min_child_weight=1,
-                  reg_lambda=1, max_bin=256, tree_method="hist", n_jobs=1, **extra)
-        m.fit(X[tr], yi[tr])
-        if "accuracy" in scores: scores["accuracy"].append(accuracy_score(yi[te], m.predict(X[te])))
-        if "roc_auc" in scores: scores["roc_auc"].append(roc_auc_score(yi[te], m.predict_proba(X[te])[:, 1]))
-        if "mae" in scores: scores["mae"].append(mean_absolute_error(yi[te], m.predict(X[te])))
-        if "rmse" in scores: scores["rmse"].append(mean_squared_error(yi[te], m.predict(X[te])) ** 0.5)
+    scores = json.load(open(f"{w}/{name}.{obj}.{which}.ref.json"))
     got = f"{w}/{name}.{obj}.{which}.json"
     folds = json.load(open(got))["folds"]
     tool = "sklearn HGB" if which == "SK" else "XGBoost hist"

@@ -32,7 +32,8 @@ if sanitized; then seeds=0; fi
 for m in balanced_random_forest easy_ensemble; do
     kiln=$(for s in $seeds; do bacc $m $s; done | awk '{s += $1} END {printf "%.6f", s / NR}')
     if sanitized; then echo "$m: kiln $kiln (the sanitizer build runs no reference)"; continue; fi
-    ref=$(PYTHONWARNINGS=ignore $py - "$LC" "$m" <<'PY'
+    # kept between runs (ref_cached)
+    ref=$(PYTHONWARNINGS=ignore ref_cached "$LC" "$m" <<'PY'
 import sys, numpy as np, pandas as pd
 from sklearn.ensemble import AdaBoostClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score

@@ -119,13 +119,14 @@ check() { # file, target, metrics, kiln model, kiln parameters
             --no-stratify "${args[@]}" --param seed=$seed > "$W/out$seed.json"
     done
     if sanitized; then return; fi # memory checks only: quality is judged unsanitized
-    $py - "$W/$name.csv" "$target" "$metrics" "$model" "$W" <<'PY' || failed=1
+    # scikit-learn's scores on the same folds, kept between runs (ref_cached)
+    ref_cached "$W/$name.csv" "$target" "$metrics" "$model" > "$W/ref.json" <<'PY' || fail "reference fits failed"
 import sys, json, numpy as np, pandas as pd
 from sklearn.model_selection import KFold
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.metrics import accuracy_score, roc_auc_score, mean_squared_error
-path, target, metrics, model, w = sys.argv[1:]
+path, target, metrics, model = sys.argv[1:]
 metrics = metrics.split(",")
 d = pd.read_csv(path, keep_default_na=False, na_values=[""]); y = d.pop(target)
 text = [c for c in d.columns if d[c].dtype == object]
@@ -146,6 +147,15 @@ for seed in (0, 1, 2):
         P = m.predict_proba(X[te])
         if "accuracy" in scores: scores["accuracy"].append(accuracy_score(yi[te], P.argmax(1)))
         if "roc_auc" in scores: scores["roc_auc"].append(roc_auc_score(yi[te], P[:, 1]))
+print(json.dumps(scores))
+PY
+    $py - "$W/$name.csv" "$metrics" "$model" "$W" <<'PY' || failed=1
+import sys, json, numpy as np
+path, metrics, model, w = sys.argv[1:]
+metrics = metrics.split(",")
+reg = metrics == ["rmse"]
+forest = model == "random_forest"
+scores = json.load(open(f"{w}/ref.json"))
 folds = [f for s in (0, 1, 2) for f in json.load(open(f"{w}/out{s}.json"))["folds"]]
 bad = 0
 for metric in metrics:
