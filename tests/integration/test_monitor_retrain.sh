@@ -21,42 +21,13 @@ set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=$(cd "${KILN_TEST_DATA:?tests/data}" && pwd)
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/retrain_lib.sh"
 require_sklearn
 cd "$W"
-$py - "$DATA" <<'PY'
-import sys, numpy as np, pandas as pd
-d = pd.read_csv(f"{sys.argv[1]}/concrete.csv")
-rs = np.random.RandomState(0)
-med = d["cement"].median()
-low = d[d.cement <= med].sample(frac=1, random_state=rs)
-high = d[d.cement > med].sample(frac=1, random_state=rs)
-low.to_csv("old.csv", index=False)
-high.iloc[:340].to_csv("fresh.csv", index=False)
-high.iloc[340:].to_csv("holdout.csv", index=False)
-high.iloc[340:].drop(columns=["compressive_strength"]).to_csv("nolabel.csv", index=False)
-s = high.iloc[:340].copy()
-s["compressive_strength"] = rs.permutation(s["compressive_strength"].values)
-s.to_csv("shuffled.csv", index=False)
-PY
-spec() { # spec NAME MODEL [REGISTER]
-    cat > "$1" <<EOF
-sources:
-  mix: {file: old.csv}
-target: ${TARGET:-compressive_strength}
-task: regression
-model:
-  gbdt: $2
-evaluation:
-  cv: false
-  metrics: [rmse]
-  test: {fraction: 0.2}
-${3:-}
-seed: 1
-EOF
-}
-spec v1.yaml '{n_estimators: 15, max_leaves: 4}' 'register: {name: concrete, stage: production}'
-spec retrain.yaml '{n_estimators: 200, learning_rate: 0.1, max_leaves: 15, min_samples_leaf: 5}'
-TARGET=age spec wrong_target.yaml '{n_estimators: 20}'
+concrete_split "$DATA"
+retrain_spec v1.yaml '{n_estimators: 15, max_leaves: 4}' 'register: {name: concrete, stage: production}'
+retrain_spec retrain.yaml '{n_estimators: 200, learning_rate: 0.1, max_leaves: 15, min_samples_leaf: 5}'
+TARGET=age retrain_spec wrong_target.yaml '{n_estimators: 20}'
 "$KILN" -q run v1.yaml --store st > /dev/null
 cat > alerts.yaml <<'EOF'
 rules:
@@ -189,7 +160,7 @@ PY
 [ "$(production)" = "[2]" ] || fail "production after the errors: $(production)"
 
 # 6. no production version: the first one is promoted when the gate passes
-spec first.yaml '{n_estimators: 15, max_leaves: 4}' 'register: {name: fresh_mix, stage: staging}'
+retrain_spec first.yaml '{n_estimators: 15, max_leaves: 4}' 'register: {name: fresh_mix, stage: staging}'
 "$KILN" -q run first.yaml --store st > /dev/null
 "$KILN" -q monitor retrain --model fresh_mix --spec retrain.yaml --data fresh.csv \
     --holdout holdout.csv --store st --json > first.json || fail "first production: rc $?"

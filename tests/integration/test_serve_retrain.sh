@@ -20,41 +20,18 @@ KILN=${KILN:?path to the kiln binary}
 DATA=$(cd "${KILN_TEST_DATA:-$(dirname "$0")/../data}" && pwd)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
+source "$(dirname "$0")/retrain_lib.sh"
 require_sklearn
 cd "$W"
-$py - "$DATA" <<'PY'
-import json, sys, numpy as np, pandas as pd
-d = pd.read_csv(f"{sys.argv[1]}/concrete.csv")
-rs = np.random.RandomState(0)
-med = d["cement"].median()
-low = d[d.cement <= med].sample(frac=1, random_state=rs)
-high = d[d.cement > med].sample(frac=1, random_state=rs)
-low.to_csv("old.csv", index=False)
-high.iloc[:340].to_csv("fresh.csv", index=False)
-high.iloc[340:].to_csv("holdout.csv", index=False)
-high.iloc[340:].drop(columns=["compressive_strength"]).to_csv("nolabel.csv", index=False)
-x = high.iloc[:200].drop(columns=["compressive_strength"])
+concrete_split "$DATA"
+$py - <<'PY'
+import json, pandas as pd
+x = pd.read_csv("fresh.csv").iloc[:200].drop(columns=["compressive_strength"])
 for k in range(20):
     json.dump({"instances": x.iloc[10 * k:10 * (k + 1)].to_dict("records")}, open(f"req{k:02d}.json", "w"))
 PY
-spec() { # spec NAME MODEL [REGISTER]
-    cat > "$1" <<EOF
-sources:
-  mix: {file: old.csv}
-target: compressive_strength
-task: regression
-model:
-  gbdt: $2
-evaluation:
-  cv: false
-  metrics: [rmse]
-  test: {fraction: 0.2}
-${3:-}
-seed: 1
-EOF
-}
-spec v1.yaml '{n_estimators: 15, max_leaves: 4}' 'register: {name: concrete, stage: production}'
-spec retrain.yaml '{n_estimators: 50, learning_rate: 0.2, max_leaves: 15, min_samples_leaf: 5}'
+retrain_spec v1.yaml '{n_estimators: 15, max_leaves: 4}' 'register: {name: concrete, stage: production}'
+retrain_spec retrain.yaml '{n_estimators: 50, learning_rate: 0.2, max_leaves: 15, min_samples_leaf: 5}'
 "$KILN" -q run v1.yaml --store st > /dev/null
 HOOK=$(free_port)
 cat > alerts.yaml <<EOF
@@ -116,7 +93,7 @@ grep -q "retrain [0-9]* of 'concrete' promoted (version 2, promoted yes): v2 rep
 # the server exits soon after, and the incident is still delivered once,
 # with the retrain's failure (a slow spec: 500,000 rounds; v1 served again,
 # whose reference the requests drift from)
-spec slow.yaml '{n_estimators: 500000, learning_rate: 0.001, max_leaves: 31, min_samples_leaf: 1}'
+retrain_spec slow.yaml '{n_estimators: 500000, learning_rate: 0.001, max_leaves: 31, min_samples_leaf: 1}'
 sed 's/retrain.yaml/slow.yaml/' alerts.yaml | sed '/mix_moved_too/,/retrain:/d' > alerts_slow.yaml
 grep -q "slow.yaml" alerts_slow.yaml && ! grep -q mix_moved_too alerts_slow.yaml || fail "alerts_slow.yaml: $(cat alerts_slow.yaml)"
 rm -f "$W/got.jsonl"

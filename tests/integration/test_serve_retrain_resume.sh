@@ -18,39 +18,17 @@ KILN=${KILN:?path to the kiln binary}
 DATA=$(cd "${KILN_TEST_DATA:-$(dirname "$0")/../data}" && pwd)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
+source "$(dirname "$0")/retrain_lib.sh"
 require_sklearn
 cd "$W"
-$py - "$DATA" <<'PY'
-import json, sys, numpy as np, pandas as pd
-d = pd.read_csv(f"{sys.argv[1]}/concrete.csv")
-rs = np.random.RandomState(0)
-med = d["cement"].median()
-low = d[d.cement <= med].sample(frac=1, random_state=rs)
-high = d[d.cement > med].sample(frac=1, random_state=rs)
-low.to_csv("old.csv", index=False)
-high.iloc[:340].to_csv("fresh.csv", index=False)
-high.iloc[340:].to_csv("holdout.csv", index=False)
-x = high.iloc[:100].drop(columns=["compressive_strength"])
+concrete_split "$DATA"
+$py - <<'PY'
+import json, pandas as pd
+x = pd.read_csv("fresh.csv").iloc[:100].drop(columns=["compressive_strength"])
 json.dump({"instances": x.to_dict("records")}, open("req.json", "w"))
 PY
-spec() { # spec NAME MODEL [REGISTER]
-    cat > "$1" <<EOF
-sources:
-  mix: {file: old.csv}
-target: compressive_strength
-task: regression
-model:
-  gbdt: $2
-evaluation:
-  cv: false
-  metrics: [rmse]
-  test: {fraction: 0.2}
-${3:-}
-seed: 1
-EOF
-}
-spec v1.yaml '{n_estimators: 10, max_leaves: 4}' 'register: {name: concrete, stage: production}'
-spec retrain.yaml '{n_estimators: 20, learning_rate: 0.3, max_leaves: 8}'
+retrain_spec v1.yaml '{n_estimators: 10, max_leaves: 4}' 'register: {name: concrete, stage: production}'
+retrain_spec retrain.yaml '{n_estimators: 20, learning_rate: 0.3, max_leaves: 8}'
 "$KILN" -q run v1.yaml --store st > /dev/null
 HOOK=$(free_port)
 cat > alerts.yaml <<EOF
