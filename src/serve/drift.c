@@ -13,8 +13,8 @@
  * artifact's held-out predictions, else the stored reference's
  * predictions, else (no stored reference) the first window's.
  *
- * Memory is fixed at load: a ring of the last `window` rows: per numeric
- * input a double each, per text input a byte (its bin: one of DRIFT_LEVELS
+ * Memory is fixed at load: a ring of the last `window` rows, row by row:
+ * per numeric input a double each, per text input a byte (its bin: one of DRIFT_LEVELS
  * values, the reference's most frequent, else the first seen; "other";
  * missing), a byte per row (valid, or a row of a refused request), a
  * double per row for the prediction; one scratch array of `window`
@@ -33,8 +33,7 @@ enum { DRIFT_LEVELS = 64, OTHER = DRIFT_LEVELS, MISSING = DRIFT_LEVELS + 1, BINS
 typedef struct dcol {
     int text;
     double *ref;                    /* numeric, no stored reference: the first window's values */
-    double *ring;                   /* numeric: the last `window` values, NaN when missing */
-    unsigned char *bins;            /* text: the last `window` rows' bins */
+    size_t slot;                    /* its place in a row of the ring (numeric or text) */
     double *s_ring;                 /* numeric: the window being tested (a copy of ring) */
     unsigned char *s_bins;          /* text: the same of bins */
     size_t rj;                      /* its column in the stored reference */
@@ -75,6 +74,12 @@ struct kn__drift {
     unsigned long long waits;     /* windows that ended before the last was tested */
     struct kn__serve_snap *owner; /* the version the drift belongs to (a job keeps it alive) */
     double *scratch;              /* window doubles: a column's valid values, compacted */
+    /* the last `window` rows, a row at a time (a request writes a few
+     * cache lines, not one per input: the request threads take turns at
+     * the ring, and each line one wrote moves to the other's core) */
+    double *ring;         /* window x n_num: the numeric inputs' values, NaN when missing */
+    unsigned char *tring; /* window x n_text: the text inputs' bins */
+    size_t n_num, n_text;
     dcol *cols;
     kn_drift_opts o;
     /* predictions */
@@ -223,21 +228,24 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         c->text = is_text(in->types[j]);
         if (d->stored) c->rj = (size_t)kn_drift_ref_find(m->ref, in->names[j], KN_DRIFT_REF_INPUT);
         if (c->text) {
-            c->bins = kn_malloc(window);
+            c->slot = d->n_text++;
             c->s_bins = kn_malloc(window);
-            c->bytes = 2 * window;
-            if (!c->bins || !c->s_bins) e = KN_ERR_NOMEM;
+            c->bytes = 2 * window; /* its byte of each ring row, and the copy */
+            if (!c->s_bins) e = KN_ERR_NOMEM;
             if (e == KN_OK && d->stored) e = stored_levels(d, c);
         } else {
-            c->ring = kn_malloc(window * sizeof *c->ring);
+            c->slot = d->n_num++;
             c->s_ring = kn_malloc(window * sizeof *c->s_ring);
             if (!d->stored) c->ref = kn_malloc(window * sizeof *c->ref);
-            if (!c->ring || !c->s_ring || (!d->stored && !c->ref)) e = KN_ERR_NOMEM;
-            c->bytes = (d->stored ? 2 : 3) * window * sizeof *c->ring;
-            if (d->stored) c->bytes += kn_drift_ref_kept(m->ref, c->rj) * sizeof *c->ring;
+            if (!c->s_ring || (!d->stored && !c->ref)) e = KN_ERR_NOMEM;
+            c->bytes = (d->stored ? 2 : 3) * window * sizeof *c->s_ring; /* its ring share too */
+            if (d->stored) c->bytes += kn_drift_ref_kept(m->ref, c->rj) * sizeof *c->s_ring;
         }
         d->bytes += c->bytes;
     }
+    d->ring = kn_malloc((d->n_num ? d->n_num : 1) * window * sizeof *d->ring);
+    d->tring = kn_malloc((d->n_text ? d->n_text : 1) * window);
+    if (e == KN_OK && (!d->ring || !d->tring)) e = KN_ERR_NOMEM;
     if (e == KN_OK) e = pred_reference(d);
     if (e == KN_OK && cfg->anomalies) {
         e = kn__anomwin_new(m, window, cfg->anomaly_rows, cfg->anomaly_alpha,
@@ -260,7 +268,7 @@ void kn__drift_free(kn__drift *d)
 {
     if (!d) return;
     for (size_t j = 0; d->cols && j < d->in->n; j++) {
-        kn_free(d->cols[j].ref), kn_free(d->cols[j].ring), kn_free(d->cols[j].bins);
+        kn_free(d->cols[j].ref);
         kn_free(d->cols[j].s_ring), kn_free(d->cols[j].s_bins);
         for (size_t k = 0; k < d->cols[j].n_levels; k++) kn_free(d->cols[j].levels[k]);
     }
@@ -273,6 +281,7 @@ void kn__drift_free(kn__drift *d)
     kn_free(d->valid);
     kn_free(d->s_valid);
     kn_free(d->scratch);
+    kn_free(d->ring), kn_free(d->tring);
     kn_free(d->cols);
     kn_free(d);
 }
@@ -445,12 +454,15 @@ static void take_copy(kn__drift *d)
 {
     memcpy(d->s_valid, d->valid, d->window);
     if (d->pred_ring) memcpy(d->s_pred, d->pred_ring, d->window * sizeof *d->s_pred);
-    for (size_t j = 0; j < d->in->n; j++) {
+    for (size_t j = 0; j < d->in->n; j++) { /* column by column */
         dcol *c = &d->cols[j];
-        if (c->text)
-            memcpy(c->s_bins, c->bins, d->window);
-        else
-            memcpy(c->s_ring, c->ring, d->window * sizeof *c->s_ring);
+        if (c->text) {
+            const unsigned char *t = d->tring + c->slot;
+            for (size_t i = 0; i < d->window; i++) c->s_bins[i] = t[i * d->n_text];
+        } else {
+            const double *v = d->ring + c->slot;
+            for (size_t i = 0; i < d->window; i++) c->s_ring[i] = v[i * d->n_num];
+        }
     }
     d->s_end = d->rows_in;
 }
@@ -534,7 +546,10 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
                            : t == KN_COL_INT64 && !kn_column_is_missing(col, i)
                                ? kn_column_number(col, i)
                                : NAN;
-                (filling_ref ? c->ref : c->ring)[at] = x;
+                if (filling_ref)
+                    c->ref[at] = x;
+                else
+                    d->ring[at * d->n_num + c->slot] = x;
                 continue;
             }
             size_t len = 0;
@@ -549,7 +564,7 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
             if (filling_ref)
                 c->rc[bin]++;
             else
-                c->bins[at] = (unsigned char)bin;
+                d->tring[at * d->n_text + c->slot] = (unsigned char)bin;
         }
         double y = pred ? pred[i] : NAN;
         if (filling_ref) {
