@@ -55,6 +55,16 @@ KN_API int kn_live_metric_lower_better(kn_live_metric m);
 KN_API kn_status kn_live_score(kn_live_metric metric, const kn_live_row *rows, size_t n,
                                double *out);
 
+/* The record of a window of live scores (kiln monitor feedback --record,
+ * kiln serve --feedback-ring with --record-windows), one shape for both so
+ * kiln monitor report draws them alike: {"live": {"window", "version",
+ * "scope", "rows", "metric" (the headline's name), "value", "test" (its
+ * test score, null when the artifact has none), "scores": {name: value}
+ * (the metrics scored: not NaN)}}. New (json_decref); NULL out of memory. */
+KN_API struct json_t *kn_live_record_json(uint64_t window, const char *version, const char *scope,
+                                          uint64_t rows, kn_live_metric headline,
+                                          const double *live, const double *test);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@ typedef struct feedback_args {
     const char *log, *labels, *id, *row, *key, *label, *model, *store, *metric, *unknown, *alerts;
     double margin;
     int64_t window;
+    int record;
     kn_read_opts read;
 } feedback_args;
 
@@ -43,6 +44,9 @@ static const cli_opt feedback_opts[] = {
                 "windows of N joined rows, in log order (0: all as one)"),
     CLI_OPT_TEXT(feedback_args, alerts, "alerts", "FILE",
                  "alert rules on live_* metrics (kiln/alert.h), per version and window"),
+    CLI_OPT_FLAG(feedback_args, record, "record",
+                 "keep each window's scores (and the alerts) in the store, under --model's "
+                 "text: kiln monitor report --model draws them"),
     CLI_OPT_CHOICE(feedback_args, unknown, "unknown", "error|skip",
                    "labels whose request is not in the log: an error (default) or left out"),
     CLI_OPT_READ(feedback_args, read),
@@ -65,7 +69,9 @@ const cli_spec monitor_feedback_spec = {
     "counts them. --alerts FILE evaluates rules on live_accuracy, live_roc_auc,\n"
     "live_rmse, live_mae and live_drop (the test score minus the live one, the\n"
     "other way round for RMSE and MAE) on each window, per version: incidents\n"
-    "go to the rules' sinks once each.\n"
+    "go to the rules' sinks once each. --record keeps each window's scores in\n"
+    "the store under --model's text (NAME@STAGE as kiln serve records it), so\n"
+    "kiln monitor report --model draws the live metric over time.\n"
     "Exit 0: no alert; 1: a window below the test score or an open incident;\n"
     "2: usage; 3: input that cannot be read or joined.\n",
     "  kiln monitor feedback --log predictions.jsonl --labels outcomes.csv --model "
@@ -288,11 +294,14 @@ static kn_status window_alerts(cli_alerting *al, const char *ver, size_t k, cons
     }
     json_t *extra = json_pack("{s:s, s:s, s:o}", "version", ver, "headline", metric, "test",
                               cli_json_num(test));
-    if (!extra) return KN_ERR_NOMEM;
+    json_t *record = kn_live_record_json(k, ver, ver, rows, (kn_live_metric)in.live_metric, in.live,
+                                         in.live_test);
+    kn_status e = extra && record ? KN_OK : KN_ERR_NOMEM;
     cli_alerts_set_scope(al, ver);
-    kn_status e =
-        cli_alerts_window(al, k, data, window_rows, rows, below, NULL, &in, extra, fired, alerting);
-    json_decref(extra);
+    if (e == KN_OK)
+        e = cli_alerts_window(al, k, data, window_rows, rows, below, record, &in, extra, fired,
+                              alerting);
+    json_decref(extra), json_decref(record);
     return e;
 }
 
@@ -313,8 +322,12 @@ static int cmd_monitor_feedback(int argc, char **argv)
     const char *metric = a.metric;
     kn_status e = KN_OK;
     cli_alerting *al = NULL;
-    if (a.alerts) {
-        if ((rc = cli_alerts_open("monitor feedback", a.alerts, 0, a.model ? a.model : a.log,
+    if (a.record && !a.model)
+        return cli_usage_error("monitor feedback", "--record keeps the windows under the model: "
+                                                   "give --model NAME@STAGE (as kiln serve "
+                                                   "names it)");
+    if (a.alerts || a.record) {
+        if ((rc = cli_alerts_open("monitor feedback", a.alerts, a.record, a.model ? a.model : a.log,
                                   &a.window, &al)) ||
             (rc = cli_alerts_check_sources(al, 0))) {
             cli_alerts_close(al);

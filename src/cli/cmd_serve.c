@@ -119,10 +119,10 @@ static const cli_opt serve_opts[] = {
                 "on stop, how long a running retrain: child may take to end before it is sent "
                 "SIGTERM (SIGKILL 10 s later); its incident is delivered with the outcome"),
     CLI_OPT_FLAG(serve_args, record_windows, "record-windows",
-                 "record each finished drift window and --ops-interval interval in the store's "
-                 "monitoring tables, as kiln monitor check --record and kiln monitor ops "
-                 "--record do, and keep the alert incidents there (kiln monitor alerts, kiln "
-                 "monitor report read them)"),
+                 "record each finished drift window, --ops-interval interval and feedback "
+                 "window in the store's monitoring tables, as kiln monitor check --record, kiln "
+                 "monitor ops --record and kiln monitor feedback --record do, and keep the alert "
+                 "incidents there (kiln monitor alerts, kiln monitor report read them)"),
     CLI_OPT_TEXT(serve_args, alerts, "alerts", "FILE",
                  "alert rules and sinks (YAML, as kiln monitor check --alerts) evaluated on "
                  "each finished drift window, --ops-interval interval and feedback window"),
@@ -185,7 +185,8 @@ const cli_spec serve_spec = {
     "(server), each model's under its ref or name), as kiln monitor ops --record.\n"
     "--drift-window N tests each version's inputs and predictions per window of N\n"
     "rows (--drift-slide M: the last N rows every M rows); --record-windows keeps\n"
-    "each window in the store, --alerts FILE runs kiln monitor check's alert rules\n"
+    "each window in the store (and each --feedback-window of labels' live scores),\n"
+    "--alerts FILE runs kiln monitor check's alert rules\n"
     "on each window (and ops_* rules on each --ops-interval, live_* rules on each\n"
     "--feedback-window of labels), on a thread of their own: log and webhook sinks,\n"
     "one delivery per incident, per rule and scope (main, canary); a rule's retrain:\n"
@@ -375,10 +376,10 @@ int cmd_serve(int argc, char **argv)
                                "--drift-slide %lld is over --drift-window %lld: a window of N "
                                "rows is tested every M rows, M from 1 to N",
                                (long long)a.drift_slide, (long long)a.drift_window);
-    if (a.record_windows && !a.drift_window && !(a.ops_interval > 0))
-        return cli_usage_error("serve", "--record-windows records drift windows and operational "
-                                        "intervals: give --drift-window N or --ops-interval "
-                                        "SECONDS");
+    if (a.record_windows && !a.drift_window && !(a.ops_interval > 0) && !a.feedback_ring)
+        return cli_usage_error("serve", "--record-windows records drift windows, operational "
+                                        "intervals and feedback windows: give --drift-window N, "
+                                        "--ops-interval SECONDS or --feedback-ring N");
     o.drift_slide = (size_t)a.drift_slide;
     o.record_windows = a.record_windows;
     o.anomalies = !a.no_anomalies;

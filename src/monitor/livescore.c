@@ -3,6 +3,7 @@
 #include "kiln/mem.h"
 #include "kiln/metrics.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <string.h>
 
@@ -69,4 +70,25 @@ kn_status kn_live_score(kn_live_metric metric, const kn_live_row *rows, size_t n
 none:
     kn_free(y), kn_free(s);
     return e;
+}
+
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *kn_live_record_json(uint64_t window, const char *version, const char *scope, uint64_t rows,
+                            kn_live_metric headline, const double *live, const double *test)
+{
+    json_t *scores = json_object();
+    for (size_t i = 0; scores && i < sizeof names / sizeof *names; i++)
+        if (!isnan(live[i])) json_object_set_new(scores, names[i], json_real(live[i]));
+    json_t *r = scores
+                    ? json_pack("{s:I, s:s, s:s, s:I, s:s, s:o, s:o, s:o}", "window",
+                                (json_int_t)window, "version", version ? version : "", "scope",
+                                scope ? scope : "main", "rows", (json_int_t)rows, "metric",
+                                kn_live_metric_name(headline), "value", num_or_null(live[headline]),
+                                "test", num_or_null(test[headline]), "scores", scores)
+                    : NULL;
+    return r ? json_pack("{s:o}", "live", r) : NULL;
 }

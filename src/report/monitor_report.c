@@ -198,7 +198,9 @@ static kn_status drift_section(kn__text *t, const series_set *s)
  * ("anomalous_rows", "share", "flagged"); an interval of kiln monitor ops
  * --record or kiln serve --ops-interval --record-windows "interval_start_s"
  * and "events" (and, since the report draws them, "series": the recorded
- * scope's values, later also their baselines, kiln/opsanom.h). */
+ * scope's values, later also their baselines, kiln/opsanom.h); a window of
+ * live scores (kiln monitor feedback --record, kiln serve's feedback
+ * windows with --record-windows) "live" (kiln/livescore.h). */
 
 static const json_t *anomaly_of(const json_t *r)
 {
@@ -343,6 +345,74 @@ static kn_status ops_section(kn__text *t, const series_set *s)
     return KN_OK;
 }
 
+/* The live scores' windows (kn_live_record_json), version by version:
+ * the headline metric per window against the version's test score. */
+static kn_status live_section(kn__text *t, const series_set *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += json_is_object(json_object_get(json_array_get(s->results, i), "live"));
+    kn__text_put(t, "<section id=\"live\"><h2>Live metric over time</h2>\n");
+    if (!n) {
+        kn__text_put(t, "<p>No window of live scores was recorded (kiln serve --feedback-ring "
+                        "with --record-windows, or kiln monitor feedback --record).</p>"
+                        "</section>\n");
+        return KN_OK;
+    }
+    double *x = kn_malloc(2 * n * sizeof *x);
+    if (!x) return KN_ERR_NOMEM;
+    double *y = x + n;
+    kn__text_printf(t,
+                    "<p>%zu recorded window%s of predictions joined to their true labels, per "
+                    "model version and scope: the headline metric window by window, against "
+                    "the version's test score (dashed) where the artifact has one.</p>\n",
+                    n, n == 1 ? "" : "s");
+    /* each (version, scope) once, in the order first recorded */
+    for (size_t i = 0; i < s->n; i++) {
+        const json_t *li = json_object_get(json_array_get(s->results, i), "live");
+        if (!json_is_object(li)) continue;
+        const char *ver = str_of(json_object_get(li, "version")),
+                   *scope = str_of(json_object_get(li, "scope")),
+                   *metric = str_of(json_object_get(li, "metric"));
+        int seen = 0;
+        for (size_t k = 0; k < i && !seen; k++) {
+            const json_t *lk = json_object_get(json_array_get(s->results, k), "live");
+            seen = json_is_object(lk) && !strcmp(str_of(json_object_get(lk, "version")), ver) &&
+                   !strcmp(str_of(json_object_get(lk, "scope")), scope);
+        }
+        if (seen) continue;
+        size_t m = 0;
+        double test = NAN;
+        for (size_t k = i; k < s->n; k++) {
+            const json_t *lk = json_object_get(json_array_get(s->results, k), "live");
+            if (!json_is_object(lk) || strcmp(str_of(json_object_get(lk, "version")), ver) ||
+                strcmp(str_of(json_object_get(lk, "scope")), scope))
+                continue;
+            double v = num_of(lk, "value");
+            if (isfinite(num_of(lk, "test"))) test = num_of(lk, "test");
+            if (!isfinite(v)) continue;
+            x[m] = num_of(lk, "window"), y[m++] = v;
+        }
+        char title[200];
+        snprintf(title, sizeof title, "version %s%s%s: live %s per window", ver,
+                 strcmp(scope, "main") && strcmp(scope, ver) ? ", " : "",
+                 strcmp(scope, "main") && strcmp(scope, ver) ? scope : "", metric);
+        if (!m) {
+            kn__text_put(t, "<p>");
+            kn__text_esc(t, title);
+            kn__text_put(t, ": no window could be scored.</p>\n");
+            continue;
+        }
+        kn__svg_series sr[1] = {{metric, x, y, m, 0, m == 1}};
+        kn__svg_plot p = {
+            title, {"window", 0, 0}, {metric, 0, 0}, 0, isfinite(test), test, "test score", 0};
+        kn__svg_lines(t, &p, sr, 1);
+    }
+    kn__text_put(t, "</section>\n");
+    kn_free(x);
+    return KN_OK;
+}
+
 kn_status kn_report_monitor(kn_store *s, const char *model, char **html, size_t *len)
 {
     *html = NULL;
@@ -385,9 +455,8 @@ kn_status kn_report_monitor(kn_store *s, const char *model, char **html, size_t 
     if (e == KN_OK) e = anomaly_section(&t, &set);
     if (e == KN_OK) e = ops_section(&t, &set);
     if (e != KN_OK) goto done;
-    kn__text_put(&t, "<section id=\"live\"><h2>Live metric</h2>\n<p>Live scores are computed by "
-                     "kiln monitor feedback from labels and the prediction log; they are not "
-                     "recorded in the store.</p></section>\n");
+    e = live_section(&t, &set);
+    if (e != KN_OK) goto done;
     kn__text_put(&t, "<section id=\"alerts\"><h2>Alert history</h2>\n<table><thead><tr>"
                      "<th>id</th><th>rule</th><th>scope</th><th>severity</th><th>opened</th>"
                      "<th>closed</th>"

@@ -171,8 +171,8 @@ int kn__feedback_join(kn__feedback *fb, const kn__serve_model *m, unsigned long 
         const kn__serve_snap *canary =
             fb->slot ? atomic_load(&((kn__serve_slot *)fb->slot)->snap[KN__SNAP_CANARY]) : NULL;
         kn__watch_feedback_submit(fb->watch, fb->key ? fb->key : m->name, m->version,
-                                  canary && &canary->m == m, closed_k, closed, m->test_score,
-                                  fb->regression ? KN_LIVE_RMSE : KN_LIVE_ACCURACY);
+                                  canary && &canary->m == m, closed_k, fb->window, closed,
+                                  m->test_score, fb->regression ? KN_LIVE_RMSE : KN_LIVE_ACCURACY);
     }
     return found;
 }

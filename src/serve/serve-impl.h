@@ -531,10 +531,11 @@ int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *ow
 int kn__watch_wants_ops(const kn__watch *w);
 /* A window of feedback labels of a version closed (live and test by
  * kn_live_metric, NaN: none; headline: the metric live_drop compares):
- * queued for the rules on feedback metrics, when there are any. */
+ * queued for the rules on feedback metrics, when there are any, and for
+ * the store (kn_live_record_json) when the watcher records. */
 void kn__watch_feedback_submit(kn__watch *w, const char *model, const char *version, int canary,
-                               unsigned long long window, const double *live, const double *test,
-                               int headline);
+                               unsigned long long window, uint64_t window_rows, const double *live,
+                               const double *test, int headline);
 /* An operational interval's inputs (has_ops, ops_in_event, ops_abs_z) and
  * the events going on (a JSON array's text), for the ops rules. */
 void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *events);

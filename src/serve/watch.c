@@ -10,6 +10,7 @@
  * results (a full queue drops the job and counts it). Stopping works off
  * the whole queue first, so a window finished before SIGTERM is recorded.
  * A rule's retrain: action runs in watch_retrain.c. */
+#include "kiln/livescore.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "serve/watch-impl.h"
@@ -137,10 +138,10 @@ void kn__watch_ops_record(kn__watch *w, const char *model, uint64_t rows, int dr
 }
 
 void kn__watch_feedback_submit(kn__watch *w, const char *model, const char *version, int canary,
-                               unsigned long long window, const double *live, const double *test,
-                               int headline)
+                               unsigned long long window, uint64_t window_rows, const double *live,
+                               const double *test, int headline)
 {
-    int wanted = 0;
+    int wanted = kn__watch_records(w); /* recorded for the report */
     for (size_t i = 0; w && w->cfg && i < w->cfg->n_rules; i++)
         wanted |= w->cfg->rules[i].source == KN_ALERT_FEEDBACK;
     if (!wanted) return;
@@ -158,6 +159,7 @@ void kn__watch_feedback_submit(kn__watch *w, const char *model, const char *vers
     }
     j->feedback = 1;
     j->fwindow = window;
+    j->w.window_rows = window_rows;
     j->w.canary = canary;
     kn_alert_inputs_init(&j->in);
     for (int i = 0; i < KN_ALERT_N_LIVE; i++) j->in.live[i] = live[i], j->in.live_test[i] = test[i];
@@ -377,6 +379,23 @@ static void work(kn__watch *w, job *j)
     if (j->feedback) {
         char data[160];
         snprintf(data, sizeof data, "kiln serve: version %s feedback", j->w.version);
+        if (w->store) {
+            json_t *res = kn_live_record_json(
+                j->fwindow, j->w.version, j->w.canary ? "canary" : "main", j->w.window_rows,
+                (kn_live_metric)j->in.live_metric, j->in.live, j->in.live_test);
+            char *text = res ? json_dumps(res, JSON_COMPACT) : NULL;
+            char what[64];
+            snprintf(what, sizeof what, "feedback window %llu", j->fwindow);
+            if (text)
+                record(w, j->w.model, data, j->w.window_rows, j->w.window_rows, 0, text, what);
+            else {
+                pthread_mutex_lock(&w->mu);
+                w->record_errors++;
+                pthread_mutex_unlock(&w->mu);
+            }
+            free(text);
+            json_decref(res);
+        }
         alerts(w, j, j->w.model, data, j->fwindow);
         return;
     }

@@ -11,6 +11,10 @@
 #   closes both).
 # - kiln monitor feedback --alerts on the server's prediction log and the
 #   same labels: the same two incidents, exit 1.
+# - with --record-windows (server) and --record (kiln monitor feedback) each
+#   window's live scores are kept in the store, the same figures from both
+#   (RMSE 0, 30, 30, 0 against the artifact's test RMSE), and kiln monitor
+#   report draws them per version against the test score.
 # - a rule on a live metric that does not exist names its line; a live rule
 #   without feedback (--feedback-ring 0) or on kiln monitor check, and
 #   retrain: on kiln monitor feedback, name the rule.
@@ -46,7 +50,7 @@ sinks:
 EOF
 start_receiver "$HOOK" "$W/got.jsonl"
 start_server --model cc="$W/cc.kiln" --threads 2 --feedback-window 20 --alerts "$W/rules.yaml" \
-    --prediction-log "$W/pred.jsonl"
+    --prediction-log "$W/pred.jsonl" --record-windows --store "$W/store"
 code=$(curl -s -D "$W/headers" -o "$W/predicted.json" -w '%{http_code}' \
     -H 'Content-Type: application/json' --data-binary "@$W/predict.json" "$URL/v1/models/cc:predict")
 [ "$code" = 200 ] || fail "predict: status $code: $(cat "$W/predicted.json")"
@@ -109,6 +113,39 @@ rc=0
 stop_receiver
 [ "$rc" = 1 ] || fail "kiln monitor feedback --alerts: exit $rc, wanted 1: $(cat "$W/fb.err")"
 check "$W/cli.jsonl" "kiln monitor feedback" "$W/cc.kiln"
+
+# the live windows kept in the store, by the server and by kiln monitor feedback --record
+"$KILN" -q monitor feedback --log "$W/pred.jsonl" --labels "$W/labels.csv" --model "$W/cc.kiln" \
+    --window 20 --record --store "$W/store2" > /dev/null 2> "$W/rec.err" || rc=$?
+[ "${rc:-0}" = 1 ] || fail "kiln monitor feedback --record: exit ${rc:-0}, wanted 1: $(cat "$W/rec.err")"
+expect "record keeps the windows under the model: give --model" 2 "$KILN" monitor feedback \
+    --log "$W/pred.jsonl" --labels "$W/labels.csv" --window 20 --record --store "$W/store2"
+$py - "$W" <<'PY' || fail "the recorded live windows are wrong"
+import json, sqlite3, sys
+w = sys.argv[1]
+def live(store, model):
+    db = sqlite3.connect(f"{store}/kiln.db")
+    rows = db.execute("SELECT window_rows, rows, result FROM monitor_checks WHERE model = ? ORDER BY id",
+                      (model,)).fetchall()
+    return [(wr, n, json.loads(r)["live"]) for wr, n, r in rows if "live" in json.loads(r)]
+srv, cli = live(f"{w}/store", "cc"), live(f"{w}/store2", f"{w}/cc.kiln")
+assert len(srv) == 4 and len(cli) == 4, (srv, cli)
+for (wr, n, a), (_, _, b) in zip(srv, cli):
+    assert wr == 20 and n == 20, (wr, n)
+    assert a["metric"] == b["metric"] == "rmse" and a["version"] == b["version"] == "1", (a, b)
+    assert a["scope"] == "main" and b["scope"] == "1", (a, b)
+    assert abs(a["value"] - b["value"]) < 1e-9 and abs(a["test"] - b["test"]) < 1e-12, (a, b)
+    assert abs(a["scores"]["mae"] - b["scores"]["mae"]) < 1e-9, (a, b)
+assert [round(x["value"], 9) for _, _, x in srv] == [0, 30, 30, 0], srv
+assert [x["window"] for _, _, x in srv] == [x["window"] for _, _, x in cli] == [1, 2, 3, 4]
+print("live windows recorded: the server's and kiln monitor feedback's agree:",
+      [round(x["value"], 3) for _, _, x in srv], "test", round(srv[0][2]["test"], 3))
+PY
+"$KILN" -q monitor report --model cc --store "$W/store" --out "$W/report.html" ||
+    fail "monitor report of the live windows"
+grep -q '<h2>Live metric over time</h2>' "$W/report.html" || fail "no live section in the report"
+grep -q 'version 1: live rmse per window' "$W/report.html" || fail "no live chart: $(grep -A3 'id="live"' "$W/report.html")"
+grep -A40 'id="live"' "$W/report.html" | grep -q 'test score' || fail "no test score line in the live chart"
 
 # bad rules
 printf 'rules:\n  - {name: a, metric: live_rmse, condition: "> 1"}\n  - {name: b, metric: live_rmsee, condition: "> 1"}\n' > "$W/bad1.yaml"

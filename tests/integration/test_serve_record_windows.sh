@@ -26,7 +26,8 @@ live.to_csv(f"{w}/live.csv", index=False)
 PY
 "$KILN" -q train --data "$W/train.csv" --target compressive_strength --model gbdt \
     --param n_estimators=30 --out "$W/c.kiln" > /dev/null
-expect "record-windows records drift windows" 2 "$KILN" serve --model c="$W/c.kiln" --record-windows
+expect "record-windows records drift windows" 2 "$KILN" serve --model c="$W/c.kiln" --record-windows \
+    --feedback-ring 0
 start_server --model c="$W/c.kiln" --threads 2 --drift-window 100 --record-windows \
     --store "$W/store"
 $py - "$W" "$URL" <<'PY' || fail "the client failed"
