@@ -146,6 +146,7 @@ PY
 grep -q '<h2>Live metric over time</h2>' "$W/report.html" || fail "no live section in the report"
 grep -q 'version 1: live rmse per window' "$W/report.html" || fail "no live chart: $(grep -A3 'id="live"' "$W/report.html")"
 grep -A40 'id="live"' "$W/report.html" | grep -q 'test score' || fail "no test score line in the live chart"
+chrome_figures "$W/report.html"
 
 # bad rules
 printf 'rules:\n  - {name: a, metric: live_rmse, condition: "> 1"}\n  - {name: b, metric: live_rmsee, condition: "> 1"}\n' > "$W/bad1.yaml"
