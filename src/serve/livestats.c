@@ -3,7 +3,10 @@
  * sketch (numeric columns) and the counts of the most frequent values
  * (text columns). The request path adds to its thread's shard under the
  * shard's own lock (one thread per shard in the usual case, so the lock is
- * uncontended); GET /metrics merges the shards, one lock at a time. */
+ * uncontended); GET /metrics merges the shards, one lock at a time, and
+ * reports the memory they hold (kiln_live_memory_bytes: per numeric input
+ * and shard a KLL sketch, bounded (kiln/sketch.h); per text input and
+ * shard a table of at most CAT_CAP values). */
 #include "kiln/mem.h"
 #include "kiln/sketch.h"
 #include "serve/serve-impl.h"
@@ -224,6 +227,7 @@ typedef struct col_sum {
     cat *cats; /* n_cats entries, most frequent first */
     size_t n_cats;
     uint64_t other;
+    size_t bytes; /* what the shards hold for the column */
 } col_sum;
 
 static int by_count(const void *x, const void *y)
@@ -259,6 +263,10 @@ static int summarise(kn__livestats *ls, size_t j, col_sum *out)
         out->missing += a->missing;
         out->present = out->n - out->missing;
         out->other += a->other;
+        out->bytes += sizeof *a + (a->q ? kn_kll_memory_bytes(a->q) : 0) +
+                      (a->cats ? CAT_SLOTS * sizeof *a->cats : 0);
+        for (size_t i = 0; a->cats && i < CAT_SLOTS; i++)
+            out->bytes += a->cats[i].s ? a->cats[i].len + 1 : 0;
         int ok = !q || kn_kll_merge(q, a->q) == KN_OK;
         for (size_t i = 0; ok && a->cats && i < CAT_SLOTS; i++) {
             const cat *c = &a->cats[i];
@@ -401,6 +409,23 @@ void kn__livestats_text(const kn__serve_model *const *models, size_t n_models, k
                 }
             }
         }
+    }
+    if (!b->oom)
+        kn__sbuf_puts(b, "# HELP kiln_live_memory_bytes Memory the live statistics of a model "
+                         "version hold (bounded: a KLL sketch per numeric input and request "
+                         "thread, at most 64 values per text input and thread).\n"
+                         "# TYPE kiln_live_memory_bytes gauge\n");
+    k = 0;
+    for (size_t m = 0; m < n_models && !b->oom; m++) {
+        const kn__livestats *ls = models[m]->live;
+        if (!ls) continue;
+        size_t bytes = sizeof *ls + ls->n_shards * sizeof *ls->shards;
+        for (size_t j = 0; j < ls->n_cols; j++, k++) bytes += sums[k].bytes;
+        kn__sbuf_puts(b, "kiln_live_memory_bytes{model=\"");
+        kn__sbuf_prom_label(b, models[m]->name, strlen(models[m]->name));
+        kn__sbuf_puts(b, "\",version=\"");
+        kn__sbuf_prom_label(b, models[m]->version, strlen(models[m]->version));
+        kn__sbuf_printf(b, "\"} %zu\n", bytes);
     }
     for (k = 0; k < total; k++) col_sum_free(&sums[k]);
     kn_free(sums);

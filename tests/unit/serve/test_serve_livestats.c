@@ -154,6 +154,12 @@ static void shards_merge_exactly(void **state)
     }
     assert_int_equal(shown, 20);
     assert_true(total + series(text, "kiln_feature_category_other", "s", "") == (double)n);
+    /* the memory: a sketch per numeric input and shard (bounded, kiln/sketch.h: under
+     * 24 kB each), a table per text input and shard, reported per version */
+    const char *mem = strstr(text, "kiln_live_memory_bytes{model=\"m\",version=\"1\"} ");
+    assert_non_null(mem);
+    double bytes = strtod(strchr(mem, '}') + 1, NULL);
+    assert_true(bytes > (double)THREADS * 2 * 1024 && bytes < (double)THREADS * 64 * 1024);
     free(xs);
     kn__sbuf_free(&b);
     kn__livestats_free(m.live);
