@@ -117,7 +117,8 @@ KN_API kn_status kn_artifact_set_pipeline(kn_artifact *a, const kn_pipeline *p);
 KN_API kn_status kn_artifact_pipeline(const kn_artifact *a, kn_pipeline **out);
 
 /* KN_ART_REFERENCE from rows, the rows p was fitted on: their input
- * columns (p's input without its target and weight) and, when a holds no
+ * columns (p's input without its target, its weight and the columns rows
+ * marks KN_ROLE_IGNORE: the model never reads those) and, when a holds no
  * KN_ART_HELDOUT yet, p's predictions on them; and KN_ART_REFERENCE_ROWS
  * (below) when p has a numeric input. Deterministic. */
 KN_API kn_status kn_artifact_set_reference(kn_artifact *a, const kn_pipeline *p,

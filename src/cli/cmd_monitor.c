@@ -445,6 +445,27 @@ static void print_result(const monitored *w, const check_result *r, const char *
     if (!w->importance) printf("(the model has no importances: '?' above)\n");
 }
 
+/* part without the model's inputs that the artifact's reference leaves
+ * out (ignored in training: the model never reads them, and an id column
+ * drifts in every batch), so --reference FILE tests what the stored
+ * reference would; part itself when there are none (*out NULL). */
+static kn_status without_unread(const monitored *w, const kn_frame *part, kn_frame **out)
+{
+    *out = NULL;
+    if (!w->ref) return KN_OK;
+    size_t n = kn_frame_n_cols(part), k = 0, *keep = kn_malloc((n ? n : 1) * sizeof *keep);
+    if (!keep) return KN_ERR_NOMEM;
+    for (size_t j = 0; j < n; j++) {
+        const char *name = kn_column_name(kn_frame_col(part, j));
+        int input = 0;
+        for (size_t d = 0; d < w->n_decls && !input; d++) input = !strcmp(w->decls[d].name, name);
+        if (!input || kn_drift_ref_find(w->ref, name, KN_DRIFT_REF_INPUT) >= 0) keep[k++] = j;
+    }
+    kn_status e = k < n ? kn_frame_select_cols(part, keep, k, out) : KN_OK;
+    kn_free(keep);
+    return e;
+}
+
 /* Check rows [from, to) of cur against ref. */
 static kn_status check_rows(const monitored *w, const kn_frame *ref, const kn_frame *cur,
                             size_t from, size_t to, const double *yr, size_t n_yr, const double *yc,
@@ -460,9 +481,12 @@ static kn_status check_rows(const monitored *w, const kn_frame *ref, const kn_fr
     for (size_t i = 0; i < n; i++) rows[i] = from + i;
     kn_status e = kn_frame_select_rows(cur, rows, n, &part);
     kn_free(rows);
+    kn_frame *read = NULL;
+    if (e == KN_OK && ref) e = without_unread(w, part, &read);
     if (e == KN_OK)
-        e = ref ? kn_drift_frames(ref, part, o, &r->cols)
+        e = ref ? kn_drift_frames(ref, read ? read : part, o, &r->cols)
                 : kn_drift_ref_frames(w->ref, part, o, &r->cols);
+    kn_frame_free(read);
     kn_frame_free(part);
     if (e == KN_OK && !yr)
         e = cli_monitor_ref_predictions(w->ref, w->m, yc + from, n, o, &r->pred, &r->pred_tested);
@@ -577,9 +601,17 @@ static int cmd_monitor_check(int argc, char **argv)
         }
         size_t n = kn_frame_n_rows(cur), win = window ? (size_t)window : n;
         size_t n_win = (n + win - 1) / win, n_drifted = 0, first = 0, n_alerting = 0;
-        if (e == KN_OK && a.anomalies)
-            e = cli_anomalies_new(ref, cur, w.decls, w.n_decls, a.contamination, a.anomaly_seed,
-                                  a.alpha, n_win, &an);
+        if (e == KN_OK && a.anomalies) { /* the inputs the model reads (as drift, above) */
+            kn_col_decl *read = kn_malloc((w.n_decls ? w.n_decls : 1) * sizeof *read);
+            size_t n_read = 0;
+            for (size_t d = 0; read && d < w.n_decls; d++)
+                if (!w.ref || kn_drift_ref_find(w.ref, w.decls[d].name, KN_DRIFT_REF_INPUT) >= 0)
+                    read[n_read++] = w.decls[d];
+            e = read ? cli_anomalies_new(ref, cur, read, n_read, a.contamination, a.anomaly_seed,
+                                         a.alpha, n_win, &an)
+                     : KN_ERR_NOMEM;
+            kn_free(read);
+        }
         json_t *wins = cli.json ? json_array() : NULL;
         for (size_t k = 0; e == KN_OK && k < n_win; k++) {
             check_result r;

@@ -17,7 +17,18 @@ enum { ROWS_VERSION = 1 };
 
 /* p's input columns without its target and weight (new array of borrowed
  * names, kn_free). */
-static kn_status input_names(const kn_pipeline *p, const char ***names, size_t *n)
+/* Whether rows marks column `name` ignored (a spec's ignore:, --ignore):
+ * the model never reads it, so its drift is no news (an id column drifts
+ * in every batch) and the anomaly forest must not see it. */
+static int ignored(const kn_frame *rows, const char *name)
+{
+    size_t j;
+    return kn_frame_find(rows, name, &j) == KN_OK &&
+           kn_column_role(kn_frame_col(rows, j)) == KN_ROLE_IGNORE;
+}
+
+static kn_status input_names(const kn_pipeline *p, const kn_frame *rows, const char ***names,
+                             size_t *n)
 {
     const kn_steps_input *in = kn_pipeline_input(p);
     if (!in) return kn_fail(KN_ERR_INVALID, "the pipeline has no input to keep a reference of");
@@ -27,7 +38,7 @@ static kn_status input_names(const kn_pipeline *p, const char ***names, size_t *
     *n = 0;
     for (size_t j = 0; j < in->n_cols; j++)
         if (!(target && !strcmp(in->names[j], target)) &&
-            !(weight && !strcmp(in->names[j], weight)))
+            !(weight && !strcmp(in->names[j], weight)) && !ignored(rows, in->names[j]))
             (*names)[(*n)++] = in->names[j];
     return KN_OK;
 }
@@ -170,7 +181,7 @@ kn_status kn_artifact_set_reference(kn_artifact *a, const kn_pipeline *p, const 
     size_t n = 0, held = 0, len = 0;
     kn_drift_ref *r = NULL;
     unsigned char *buf = NULL;
-    kn_status e = input_names(p, &names, &n);
+    kn_status e = input_names(p, rows, &names, &n);
     if (e == KN_OK) e = kn_drift_ref_build(rows, names, n, &r);
     if (e == KN_OK && !kn_artifact_get(a, KN_ART_HELDOUT, &held)) e = add_predictions(r, p, rows);
     if (e == KN_OK) e = kn_drift_ref_encode(r, &buf, &len);

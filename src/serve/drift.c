@@ -7,11 +7,11 @@
  * through the server's watcher (watch.c), the store and the alert rules.
  *
  * The reference is the artifact's reference of its training rows
- * (kiln/drift_ref.h) when it holds every input, so the first window is
- * tested too; else (an artifact written before references) the first
- * window the version receives. The predictions' reference is the
- * artifact's held-out predictions, else the stored reference's
- * predictions, else (no stored reference) the first window's.
+ * (kiln/drift_ref.h), so the first window is tested too: the inputs it
+ * leaves out (ignored in training) are not tested; else (an artifact
+ * written before references) the first window the version receives. The predictions' reference is
+ * the artifact's held-out predictions, else the stored reference's predictions, else (no stored
+ * reference) the first window's.
  *
  * Memory is fixed at load: a ring of the last `window` rows, row by row:
  * per numeric input a double each, per text input a byte (its bin: one of DRIFT_LEVELS
@@ -32,9 +32,11 @@ enum { DRIFT_LEVELS = 64, OTHER = DRIFT_LEVELS, MISSING = DRIFT_LEVELS + 1, BINS
 
 typedef struct dcol {
     int text;
-    double *ref;                    /* numeric, no stored reference: the first window's values */
-    size_t slot;                    /* its place in a row of the ring (numeric or text) */
-    double *s_ring;                 /* numeric: the window being tested (a copy of ring) */
+    double *ref;    /* numeric, no stored reference: the first window's values */
+    size_t slot;    /* its place in a row of the ring (numeric or text) */
+    int untested;   /* the stored reference leaves it out: the model never reads it (ignored in
+                       training: an id drifts in every window) */
+    double *s_ring; /* numeric: the window being tested (a copy of ring) */
     unsigned char *s_bins;          /* text: the same of bins */
     size_t rj;                      /* its column in the stored reference */
     char *levels[DRIFT_LEVELS];     /* text: the values seen first */
@@ -108,14 +110,19 @@ static int is_text(kn_col_type t)
     return t == KN_COL_CATEGORICAL || t == KN_COL_STRING;
 }
 
-/* Whether r holds every input with its kind. */
+/* Whether r serves as the inputs' reference: it holds one at least, each
+ * with its kind. The inputs it leaves out are the ones ignored in training
+ * (the model never reads them): they are not tested. */
 static int covers(const kn_drift_ref *r, const kn__serve_inputs *in)
 {
+    size_t held = 0;
     for (size_t j = 0; r && j < in->n; j++) {
         long at = kn_drift_ref_find(r, in->names[j], KN_DRIFT_REF_INPUT);
-        if (at < 0 || kn_drift_ref_text(r, (size_t)at) != is_text(in->types[j])) return 0;
+        if (at < 0) continue;
+        if (kn_drift_ref_text(r, (size_t)at) != is_text(in->types[j])) return 0;
+        held++;
     }
-    return r != NULL;
+    return held > 0;
 }
 
 /* A text input's reference counts from the stored reference: its
@@ -226,7 +233,9 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         dcol *c = &d->cols[j];
         c->psi = c->p = c->p_adjusted = NAN;
         c->text = is_text(in->types[j]);
-        if (d->stored) c->rj = (size_t)kn_drift_ref_find(m->ref, in->names[j], KN_DRIFT_REF_INPUT);
+        long rj = d->stored ? kn_drift_ref_find(m->ref, in->names[j], KN_DRIFT_REF_INPUT) : 0;
+        c->rj = rj >= 0 ? (size_t)rj : 0;
+        if ((c->untested = rj < 0)) continue;
         if (c->text) {
             c->slot = d->n_text++;
             c->s_bins = kn_malloc(window);
@@ -371,6 +380,7 @@ static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
         dcol *c = &d->cols[j];
         int tested = 0;
         kn_status e = KN_OK;
+        if (c->untested) continue;
         if (!c->text) {
             size_t nv = compact(d, c->s_ring);
             if (d->stored)
@@ -456,6 +466,7 @@ static void take_copy(kn__drift *d)
     if (d->pred_ring) memcpy(d->s_pred, d->pred_ring, d->window * sizeof *d->s_pred);
     for (size_t j = 0; j < d->in->n; j++) { /* column by column */
         dcol *c = &d->cols[j];
+        if (c->untested) continue;
         if (c->text) {
             const unsigned char *t = d->tring + c->slot;
             for (size_t i = 0; i < d->window; i++) c->s_bins[i] = t[i * d->n_text];
@@ -540,6 +551,7 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
         for (size_t j = 0; j < d->in->n; j++) {
             kn_column *col = kn_frame_col(rows, j);
             dcol *c = &d->cols[j];
+            if (c->untested) continue;
             kn_col_type t = kn_column_type(col);
             if (!c->text) {
                 double x = t == KN_COL_NUMERIC ? kn_column_f64(col)[i] /* missing: NaN */
@@ -706,6 +718,7 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
                 kn__sbuf_printf(b, "%llu\n", x);
             } else if (f == D_COL_BYTES) {
                 for (size_t j = 0; j < d->in->n; j++) {
+                    if (d->cols[j].untested) continue;
                     series(b, family[f][0], models[i], d->in->names[j]);
                     kn__sbuf_printf(b, "%zu\n", d->cols[j].bytes);
                 }
@@ -717,6 +730,7 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
                 for (size_t j = 0; j <= d->in->n; j++) {
                     if (j == d->in->n && !d->pred_tested) break;
                     const dcol *c = j < d->in->n ? &d->cols[j] : NULL;
+                    if (c && c->untested) continue;
                     series(b, family[f][0], models[i], c ? d->in->names[j] : "(prediction)");
                     if (f == D_DRIFTED)
                         kn__sbuf_printf(b, "%d\n", c ? c->drifted : d->pred_drifted);
