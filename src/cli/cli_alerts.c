@@ -3,6 +3,7 @@
 #include "cli/cli_monitor.h"
 #include "cli/cli_retrain.h"
 #include "kiln/incident.h"
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/report.h"
 #include "kiln/store.h"
@@ -383,10 +384,18 @@ const cli_spec monitor_alerts_spec = {
     0,
     cmd_monitor_alerts};
 
+typedef struct alerts_seen {
+    json_t *arr;     /* --json: the incidents */
+    size_t n;        /* incidents listed */
+    char names[512]; /* the models of the store's incidents (nothing matched) */
+} alerts_seen;
+
 static int on_alert(const kn_alert_incident *a, void *user)
 {
-    json_t *arr = user;
+    alerts_seen *seen = user;
+    json_t *arr = seen->arr;
     char t1[32], t2[32];
+    seen->n++;
     if (arr) {
         json_t *detail = json_loads(a->detail, 0, NULL);
         json_array_append_new(
@@ -406,6 +415,22 @@ static int on_alert(const kn_alert_incident *a, void *user)
     return 0;
 }
 
+/* The distinct models of the store's incidents, into seen->names. */
+static int on_alert_model(const kn_alert_incident *a, void *user)
+{
+    alerts_seen *seen = user;
+    size_t len = strlen(seen->names), m = strlen(a->model);
+    for (const char *p = seen->names; *p;) { /* "a, b, c" */
+        const char *end = strstr(p, ", ");
+        size_t k = end ? (size_t)(end - p) : strlen(p);
+        if (k == m && !memcmp(p, a->model, m)) return 0;
+        p += k + (end ? 2 : 0);
+    }
+    if (len + m + 8 < sizeof seen->names)
+        snprintf(seen->names + len, sizeof seen->names - len, "%s%s", len ? ", " : "", a->model);
+    return 0;
+}
+
 static int cmd_monitor_alerts(int argc, char **argv)
 {
     alerts_args a = {0};
@@ -414,13 +439,22 @@ static int cmd_monitor_alerts(int argc, char **argv)
     kn_store *s = NULL;
     if ((rc = cli_store_open(a.store, 0, &s))) return rc;
     json_t *arr = cli.json ? json_array() : NULL;
+    alerts_seen seen = {.arr = arr};
     if (!arr)
         printf("%6s  %-20s %-24s %-8s %-8s %-19s  %-19s  %s\n", "id", "rule", "model", "scope",
                "severity", "opened", "closed", "delivery");
-    if (kn_store_alerts(s, a.model, (size_t)a.limit, on_alert, arr) != KN_OK) {
+    if (kn_store_alerts(s, a.model, (size_t)a.limit, on_alert, &seen) != KN_OK) {
         json_decref(arr);
         return cli_store_fail(s);
     }
+    /* the model as checked or served ("credit@production"), not its name
+     * alone: an empty list would look like a model without alerts */
+    if (a.model && !seen.n && kn_store_alerts(s, NULL, 0, on_alert_model, &seen) == KN_OK &&
+        seen.names[0])
+        kn_log(KN_LOG_WARN,
+               "monitor alerts: no alert of '%s'; the store's alerts are of: %s (--model takes "
+               "the model as kiln monitor check or kiln serve named it, e.g. NAME@production)",
+               a.model, seen.names);
     if (arr)
         rc = cli_emit_json(json_pack("{s:s, s:o}", "command", "monitor alerts", "alerts", arr));
     kn_store_close(s);

@@ -106,6 +106,13 @@ grep -q "alert not delivered" "$W/err" || fail "no word of the failed delivery: 
 [ "$(posts)" = 2 ] || fail "receiver down: $(posts) deliveries"
 "$KILN" -q monitor alerts --store "$W/store" | grep -q "rate_moved .* open .*undelivered" ||
     fail "$("$KILN" -q monitor alerts --store "$W/store")"
+# --model as another text than the check's: an empty list, and a warning that
+# names the models the store has alerts of (not a silent "no alerts")
+"$KILN" -q monitor alerts --store "$W/store" --model m > "$W/none.txt" 2> "$W/none.err" ||
+    fail "monitor alerts --model m: $(cat "$W/none.err")"
+[ "$(wc -l < "$W/none.txt")" = 1 ] || fail "monitor alerts --model m listed: $(cat "$W/none.txt")"
+grep -qF "no alert of 'm'; the store's alerts are of: $W/m.kiln" "$W/none.err" ||
+    fail "monitor alerts --model m: no word of the store's models: $(cat "$W/none.err")"
 start_receiver
 sleep 0.5
 check shift.csv 1
