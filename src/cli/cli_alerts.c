@@ -468,7 +468,7 @@ typedef struct report_args {
 } report_args;
 static const cli_opt report_opts[] = {
     CLI_OPT_NEED(report_args, model, "model", "NAME",
-                 "the model as kiln monitor check --record named it"),
+                 "the model as kiln monitor check --record or kiln serve named it"),
     CLI_OPT_NEED(report_args, out, "out", "FILE", "where the HTML goes"),
     CLI_OPT_TEXT(report_args, store, "store", "DIR",
                  "the store (default $KILN_STORE, else ./kiln-store)"),
@@ -478,10 +478,13 @@ const cli_spec monitor_report_spec = {
     "monitor report",
     "the monitoring report: drift and alerts over time (HTML)",
     "Write one self-contained HTML page (inline SVG, no scripts) from the checks\n"
-    "and alerts kiln monitor check --record kept for a model: the PSI of the\n"
-    "columns that moved most over the checks, every column's worst PSI and\n"
-    "how many checks found it drifted, the predictions' PSI over the checks,\n"
-    "and the alert history.\n",
+    "and alerts kept for a model by kiln monitor check --record, kiln serve\n"
+    "--record-windows (the model as served: NAME@production, or NAME for a\n"
+    "file), kiln monitor anomalies --record and kiln monitor ops --record: the\n"
+    "PSI of the columns that moved most over the checks, every column's worst\n"
+    "PSI and how many checks found it drifted, the predictions' PSI over the\n"
+    "checks, the anomalous share per window, the operational series (requests,\n"
+    "error share, p95 latency, with their baselines), and the alert history.\n",
     "  kiln monitor report --model credit@production --out monitor.html\n",
     report_opts,
     0,
