@@ -460,9 +460,9 @@ static int cmd_monitor_feedback(int argc, char **argv)
             goto done;
         }
         if (!cli.json)
-            printf("%zu labels joined to %zu logged predictions%s; %s per window (test: %s)\n",
-                   n_join, n_log, n_unknown ? " (unknown ones left out)" : "", metric,
-                   isnan(test) ? "unknown" : "");
+            printf("%zu labels joined to %zu logged predictions%s; %s per window%s\n", n_join,
+                   n_log, n_unknown ? " (unknown ones left out)" : "", metric,
+                   isnan(test) ? " (no test score to set it against: give --model)" : "");
         if (!cli.json && n_dup)
             printf("%zu label%s left out: %s prediction had a label before (the first counts)\n",
                    n_dup, n_dup == 1 ? "" : "s", n_dup == 1 ? "its" : "their");

@@ -65,6 +65,8 @@ SERVE_PID=
     --window 10 > "$W/fb.json" || fail "kiln monitor feedback failed"
 "$KILN" -q monitor feedback --log "$W/pred.jsonl" --labels "$W/labels.csv" --label compressive_strength --window 10 \
     > "$W/fb.txt" || fail "kiln monitor feedback failed"
+grep -q "^25 labels joined to 25 logged predictions; rmse per window (no test score to set it against: give --model)$" "$W/fb.txt" ||
+    fail "monitor feedback's first line: $(head -1 "$W/fb.txt")"
 grep -q "^8 labels left out: their prediction had a label before (the first counts)$" "$W/fb.txt" ||
     fail "the duplicates are not reported: $(cat "$W/fb.txt")"
 
