@@ -5,12 +5,14 @@
 #include "kiln/incident.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
+#include "kiln/names.h"
 #include "kiln/report.h"
 #include "kiln/store.h"
 #include "kiln/tempfile.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +36,21 @@ void cli_alerts_set_scope(cli_alerting *al, const char *scope)
 int cli_alerts_check_columns(const cli_alerting *al, const char *const *names, size_t n)
 {
     for (size_t i = 0; al && al->c && i < al->c->n_rules; i++) {
-        const char *col = al->c->rules[i].column;
-        size_t j = 0;
+        const char *col = al->c->rules[i].column, *hint = NULL;
+        size_t j = 0, best = SIZE_MAX;
         while (col && j < n && strcmp(names[j], col)) j++;
+        for (size_t k = 0; col && j == n && k < n; k++) {
+            size_t d = kn_name_distance(col, names[k]);
+            if (d < best) best = d, hint = names[k];
+        }
         if (col && j == n)
             return cli_usage_error(al->cmd,
                                    "--alerts: rule '%s' watches column '%s', which is not an "
-                                   "input column of the model",
-                                   al->c->rules[i].name, col);
+                                   "input column of the model%s%s%s",
+                                   al->c->rules[i].name, col,
+                                   hint && kn_name_is_close(col, best) ? " (did you mean '" : "",
+                                   hint && kn_name_is_close(col, best) ? hint : "",
+                                   hint && kn_name_is_close(col, best) ? "'?)" : "");
     }
     return CLI_OK;
 }

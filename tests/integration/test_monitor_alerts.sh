@@ -153,6 +153,10 @@ printf 'rules:\n  - {name: x, metric: psi, column: salary, condition: "> 1"}\n' 
 expect "rule 'x' watches column 'salary', which is not an input column" 2 \
     "$KILN" monitor check --model "$W/m.kiln" --reference "$W/ref.csv" --data "$W/shift.csv" \
     --alerts "$W/badcol.yaml" --record --store "$W/store"
+printf 'rules:\n  - {name: x, metric: psi, column: int_rte, condition: "> 1"}\n' > "$W/badcol2.yaml"
+expect "rule 'x' watches column 'int_rte', which is not an input column of the model (did you mean 'int_rate'?)" 2 \
+    "$KILN" monitor check --model "$W/m.kiln" --reference "$W/ref.csv" --data "$W/shift.csv" \
+    --alerts "$W/badcol2.yaml" --record --store "$W/store"
 [ "$("$KILN" -q --json monitor alerts --store "$W/store" | $py -c 'import json,sys; print(len(json.load(sys.stdin)["alerts"]))')" = 3 ] ||
     fail "the recorded alerts changed"
 
