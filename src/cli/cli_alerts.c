@@ -3,13 +3,16 @@
 #include "cli/cli_monitor.h"
 #include "cli/cli_retrain.h"
 #include "kiln/incident.h"
+#include "kiln/log.h"
 #include "kiln/mem.h"
+#include "kiln/names.h"
 #include "kiln/report.h"
 #include "kiln/store.h"
 #include "kiln/tempfile.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +36,21 @@ void cli_alerts_set_scope(cli_alerting *al, const char *scope)
 int cli_alerts_check_columns(const cli_alerting *al, const char *const *names, size_t n)
 {
     for (size_t i = 0; al && al->c && i < al->c->n_rules; i++) {
-        const char *col = al->c->rules[i].column;
-        size_t j = 0;
+        const char *col = al->c->rules[i].column, *hint = NULL;
+        size_t j = 0, best = SIZE_MAX;
         while (col && j < n && strcmp(names[j], col)) j++;
+        for (size_t k = 0; col && j == n && k < n; k++) {
+            size_t d = kn_name_distance(col, names[k]);
+            if (d < best) best = d, hint = names[k];
+        }
         if (col && j == n)
             return cli_usage_error(al->cmd,
                                    "--alerts: rule '%s' watches column '%s', which is not an "
-                                   "input column of the model",
-                                   al->c->rules[i].name, col);
+                                   "input column of the model%s%s%s",
+                                   al->c->rules[i].name, col,
+                                   hint && kn_name_is_close(col, best) ? " (did you mean '" : "",
+                                   hint && kn_name_is_close(col, best) ? hint : "",
+                                   hint && kn_name_is_close(col, best) ? "'?)" : "");
     }
     return CLI_OK;
 }
@@ -383,10 +393,18 @@ const cli_spec monitor_alerts_spec = {
     0,
     cmd_monitor_alerts};
 
+typedef struct alerts_seen {
+    json_t *arr;     /* --json: the incidents */
+    size_t n;        /* incidents listed */
+    char names[512]; /* the models of the store's incidents (nothing matched) */
+} alerts_seen;
+
 static int on_alert(const kn_alert_incident *a, void *user)
 {
-    json_t *arr = user;
+    alerts_seen *seen = user;
+    json_t *arr = seen->arr;
     char t1[32], t2[32];
+    seen->n++;
     if (arr) {
         json_t *detail = json_loads(a->detail, 0, NULL);
         json_array_append_new(
@@ -406,6 +424,22 @@ static int on_alert(const kn_alert_incident *a, void *user)
     return 0;
 }
 
+/* The distinct models of the store's incidents, into seen->names. */
+static int on_alert_model(const kn_alert_incident *a, void *user)
+{
+    alerts_seen *seen = user;
+    size_t len = strlen(seen->names), m = strlen(a->model);
+    for (const char *p = seen->names; *p;) { /* "a, b, c" */
+        const char *end = strstr(p, ", ");
+        size_t k = end ? (size_t)(end - p) : strlen(p);
+        if (k == m && !memcmp(p, a->model, m)) return 0;
+        p += k + (end ? 2 : 0);
+    }
+    if (len + m + 8 < sizeof seen->names)
+        snprintf(seen->names + len, sizeof seen->names - len, "%s%s", len ? ", " : "", a->model);
+    return 0;
+}
+
 static int cmd_monitor_alerts(int argc, char **argv)
 {
     alerts_args a = {0};
@@ -414,13 +448,22 @@ static int cmd_monitor_alerts(int argc, char **argv)
     kn_store *s = NULL;
     if ((rc = cli_store_open(a.store, 0, &s))) return rc;
     json_t *arr = cli.json ? json_array() : NULL;
+    alerts_seen seen = {.arr = arr};
     if (!arr)
         printf("%6s  %-20s %-24s %-8s %-8s %-19s  %-19s  %s\n", "id", "rule", "model", "scope",
                "severity", "opened", "closed", "delivery");
-    if (kn_store_alerts(s, a.model, (size_t)a.limit, on_alert, arr) != KN_OK) {
+    if (kn_store_alerts(s, a.model, (size_t)a.limit, on_alert, &seen) != KN_OK) {
         json_decref(arr);
         return cli_store_fail(s);
     }
+    /* the model as checked or served ("credit@production"), not its name
+     * alone: an empty list would look like a model without alerts */
+    if (a.model && !seen.n && kn_store_alerts(s, NULL, 0, on_alert_model, &seen) == KN_OK &&
+        seen.names[0])
+        kn_log(KN_LOG_WARN,
+               "monitor alerts: no alert of '%s'; the store's alerts are of: %s (--model takes "
+               "the model as kiln monitor check or kiln serve named it, e.g. NAME@production)",
+               a.model, seen.names);
     if (arr)
         rc = cli_emit_json(json_pack("{s:s, s:o}", "command", "monitor alerts", "alerts", arr));
     kn_store_close(s);
@@ -434,7 +477,7 @@ typedef struct report_args {
 } report_args;
 static const cli_opt report_opts[] = {
     CLI_OPT_NEED(report_args, model, "model", "NAME",
-                 "the model as kiln monitor check --record named it"),
+                 "the model as kiln monitor check --record or kiln serve named it"),
     CLI_OPT_NEED(report_args, out, "out", "FILE", "where the HTML goes"),
     CLI_OPT_TEXT(report_args, store, "store", "DIR",
                  "the store (default $KILN_STORE, else ./kiln-store)"),
@@ -444,10 +487,13 @@ const cli_spec monitor_report_spec = {
     "monitor report",
     "the monitoring report: drift and alerts over time (HTML)",
     "Write one self-contained HTML page (inline SVG, no scripts) from the checks\n"
-    "and alerts kiln monitor check --record kept for a model: the PSI of the\n"
-    "columns that moved most over the checks, every column's worst PSI and\n"
-    "how many checks found it drifted, the predictions' PSI over the checks,\n"
-    "and the alert history.\n",
+    "and alerts kept for a model by kiln monitor check --record, kiln serve\n"
+    "--record-windows (the model as served: NAME@production, or NAME for a\n"
+    "file), kiln monitor anomalies --record and kiln monitor ops --record: the\n"
+    "PSI of the columns that moved most over the checks, every column's worst\n"
+    "PSI and how many checks found it drifted, the predictions' PSI over the\n"
+    "checks, the anomalous share per window, the operational series (requests,\n"
+    "error share, p95 latency, with their baselines), and the alert history.\n",
     "  kiln monitor report --model credit@production --out monitor.html\n",
     report_opts,
     0,

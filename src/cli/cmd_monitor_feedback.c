@@ -66,7 +66,9 @@ const cli_spec monitor_feedback_spec = {
     "more than --margin is an alert.\n"
     "A label whose request the log does not hold is an error naming the ids\n"
     "(nothing is scored, nothing changes); --unknown skip leaves them out and\n"
-    "counts them. --alerts FILE evaluates rules on live_accuracy, live_roc_auc,\n"
+    "counts them. A prediction labelled twice is scored once, with its first\n"
+    "label (the others are counted as duplicates). --alerts FILE evaluates rules on live_accuracy, "
+    "live_roc_auc,\n"
     "live_rmse, live_mae and live_drop (the test score minus the live one, the\n"
     "other way round for RMSE and MAE) on each window, per version: incidents\n"
     "go to the rules' sinks once each. --record keeps each window's scores in\n"
@@ -315,7 +317,7 @@ static int cmd_monitor_feedback(int argc, char **argv)
     char *target = NULL, *positive = NULL;
     double test = NAN;
     logged *log = NULL;
-    size_t n_log = 0, *order = NULL, n_join = 0, n_unknown = 0;
+    size_t n_log = 0, *order = NULL, n_join = 0, n_unknown = 0, n_dup = 0;
     joined *jn = NULL;
     kn_frame *lab = NULL;
     char unknown_ids[256] = "";
@@ -448,6 +450,17 @@ static int cmd_monitor_feedback(int argc, char **argv)
             while (k > 0 && jn[k - 1].at > t.at) jn[k] = jn[k - 1], k--;
             jn[k] = t;
         }
+        /* a prediction labelled twice (labels appended again, a retried
+         * upload) is scored once, with its first label, as kiln serve's
+         * feedback route does */
+        size_t kept = 0;
+        for (size_t i = 0; i < n_join; i++)
+            if (kept && jn[kept - 1].at == jn[i].at) {
+                kn_free(jn[i].truth);
+                n_dup++;
+            } else
+                jn[kept++] = jn[i];
+        n_join = kept;
         int lower_better = !strcmp(metric, "rmse") || !strcmp(metric, "mae");
         json_t *vers = json_array();
         size_t n_below = 0, n_alerting = 0;
@@ -460,9 +473,12 @@ static int cmd_monitor_feedback(int argc, char **argv)
             goto done;
         }
         if (!cli.json)
-            printf("%zu labels joined to %zu logged predictions%s; %s per window (test: %s)\n",
-                   n_join, n_log, n_unknown ? " (unknown ones left out)" : "", metric,
-                   isnan(test) ? "unknown" : "");
+            printf("%zu labels joined to %zu logged predictions%s; %s per window%s\n", n_join,
+                   n_log, n_unknown ? " (unknown ones left out)" : "", metric,
+                   isnan(test) ? " (no test score to set it against: give --model)" : "");
+        if (!cli.json && n_dup)
+            printf("%zu label%s left out: %s prediction had a label before (the first counts)\n",
+                   n_dup, n_dup == 1 ? "" : "s", n_dup == 1 ? "its" : "their");
         if (!cli.json && !isnan(test)) printf("test %s %.4f, margin %g\n", metric, test, a.margin);
         for (size_t i = 0; i < n_join; i++) {
             const char *ver = log[jn[i].at].version ? log[jn[i].at].version : "";
@@ -514,12 +530,12 @@ static int cmd_monitor_feedback(int argc, char **argv)
         }
         kn_free(part);
         if (cli.json) {
-            json_t *j =
-                json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:f, s:I, s:o}", "command",
-                          "monitor feedback", "log", a.log, "labels", a.labels, "metric", metric,
-                          "logged", (json_int_t)n_log, "joined", (json_int_t)n_join, "unknown",
-                          (json_int_t)n_unknown, "test", cli_json_num(test), "margin", a.margin,
-                          "windows_below", (json_int_t)n_below, "versions", vers);
+            json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:I, s:o}",
+                                  "command", "monitor feedback", "log", a.log, "labels", a.labels,
+                                  "metric", metric, "logged", (json_int_t)n_log, "joined",
+                                  (json_int_t)n_join, "unknown", (json_int_t)n_unknown, "duplicate",
+                                  (json_int_t)n_dup, "test", cli_json_num(test), "margin", a.margin,
+                                  "windows_below", (json_int_t)n_below, "versions", vers);
             if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
         } else
             json_decref(vers);

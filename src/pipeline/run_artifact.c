@@ -120,7 +120,18 @@ static kn_status input_schema(kn__run_state *w, char **yaml)
         if (!strcmp(c->name, s->target) || is_ignored(s, c->name)) {
             c->required = 0;
             c->max_missing = 1;
-            if (!s->schema) c->unique = 0;
+            if (s->schema) continue;
+            /* the model never reads them: a range or the levels inferred from
+             * the training rows would set aside new rows for a new id or a
+             * label past the training ones (kiln predict and eval) */
+            c->unique = 0;
+            c->has_min = c->has_max = 0;
+            for (size_t k = 0; k < c->n_categories; k++) kn_free(c->categories[k]);
+            kn_free(c->categories);
+            c->categories = NULL;
+            c->n_categories = 0;
+            kn_free(c->pattern);
+            c->pattern = NULL;
             continue;
         }
         if (c->max_missing > 0) c->max_missing = 1;

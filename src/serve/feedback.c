@@ -22,9 +22,10 @@ typedef struct fb_req {
 } fb_req;
 
 typedef struct fb_row {
-    int32_t cls;  /* a classifier's predicted class, -1 for a regression */
-    double value; /* the prediction */
-    double score; /* binary: the positive class's probability; else NaN */
+    int32_t cls;      /* a classifier's predicted class, -1 for a regression */
+    int32_t labelled; /* a label was joined to it: a later one is a duplicate */
+    double value;     /* the prediction */
+    double score;     /* binary: the positive class's probability; else NaN */
 } fb_row;
 
 struct kn__feedback {
@@ -37,7 +38,7 @@ struct kn__feedback {
     kn_live_row *win;
     int binary, regression;
     double cur[4], last[4]; /* by kn_live_metric; NaN: none */
-    unsigned long long joined, unknown, windows;
+    unsigned long long joined, unknown, duplicate, windows;
     size_t bytes;
     /* the alert rules on feedback metrics (kn__feedback_watch) */
     kn__watch *watch;
@@ -114,6 +115,7 @@ void kn__feedback_rows(const kn__serve_model *m, const double *pred, const doubl
     for (size_t i = 0; i < n; i++) {
         fb_row *r = &fb->rows[(fb->total + i) & (fb->cap - 1)];
         r->value = pred[i];
+        r->labelled = 0;
         r->cls = k && pred[i] >= 0 && pred[i] < (double)k ? (int32_t)pred[i] : -1;
         r->score = fb->binary && proba ? proba[i * k + 1] : NAN;
     }
@@ -144,8 +146,14 @@ int kn__feedback_join(kn__feedback *fb, const kn__serve_model *m, unsigned long 
     pthread_mutex_lock(&fb->mu);
     const fb_req *q = &fb->reqs[rid & (fb->cap - 1)];
     int found = q->rid == rid && row < q->n && fb->total - (q->start + row) <= fb->cap;
-    if (found) {
-        const fb_row *r = &fb->rows[(q->start + row) & (fb->cap - 1)];
+    fb_row *r = found ? &fb->rows[(q->start + row) & (fb->cap - 1)] : NULL;
+    if (r && r->labelled) {
+        /* the prediction has its label (a client's retry, a label sent
+         * twice): joining it again would count one prediction twice */
+        fb->duplicate++;
+        found = 2;
+    } else if (r) {
+        r->labelled = 1;
         kn_live_row x = {.score = r->score, .truth = NAN, .value = NAN};
         if (fb->regression) {
             x.truth = number;
@@ -214,16 +222,19 @@ static void series(kn__sbuf *b, const char *name, const kn__serve_model *m, cons
 
 typedef struct fb_view {
     double cur[4], last[4];
-    unsigned long long joined, unknown, windows;
+    unsigned long long joined, unknown, duplicate, windows;
     size_t win_n;
 } fb_view;
 
-enum { F_JOINED, F_UNKNOWN, F_WINDOWS, F_FILL, F_BYTES, N_COUNTS };
+enum { F_JOINED, F_UNKNOWN, F_DUPLICATE, F_WINDOWS, F_FILL, F_BYTES, N_COUNTS };
 static const char *const counts[N_COUNTS][3] = {
     {"kiln_feedback_labels_total", "counter", "Labels joined to a prediction of the version."},
     {"kiln_feedback_unknown_total", "counter",
      "Labels sent for the model whose request id (and row) no prediction held by the served "
      "version has (the version serving when they came)."},
+    {"kiln_feedback_duplicate_total", "counter",
+     "Labels for a prediction that already had one (a retried request, a label sent twice): "
+     "left out, the first label counts."},
     {"kiln_feedback_windows_total", "counter", "Windows of joined labels completed."},
     {"kiln_feedback_window_labels", "gauge", "Labels in the window filling now."},
     {"kiln_feedback_memory_bytes", "gauge",
@@ -252,7 +263,8 @@ void kn__feedback_text(const kn__serve_model *const *models, size_t n_models, kn
         pthread_mutex_lock(&fb->mu);
         memcpy(v[i].cur, fb->cur, sizeof v[i].cur);
         memcpy(v[i].last, fb->last, sizeof v[i].last);
-        v[i].joined = fb->joined, v[i].unknown = fb->unknown, v[i].windows = fb->windows;
+        v[i].joined = fb->joined, v[i].unknown = fb->unknown, v[i].duplicate = fb->duplicate;
+        v[i].windows = fb->windows;
         v[i].win_n = fb->win_n;
         pthread_mutex_unlock(&fb->mu);
     }
@@ -262,11 +274,12 @@ void kn__feedback_text(const kn__serve_model *const *models, size_t n_models, kn
         for (size_t i = 0; i < n_models; i++) {
             if (!models[i]->fb) continue;
             series(b, counts[f][0], models[i], NULL);
-            unsigned long long x = f == F_JOINED    ? v[i].joined
-                                   : f == F_UNKNOWN ? v[i].unknown
-                                   : f == F_WINDOWS ? v[i].windows
-                                   : f == F_FILL    ? (unsigned long long)v[i].win_n
-                                                    : (unsigned long long)models[i]->fb->bytes;
+            unsigned long long x = f == F_JOINED      ? v[i].joined
+                                   : f == F_UNKNOWN   ? v[i].unknown
+                                   : f == F_DUPLICATE ? v[i].duplicate
+                                   : f == F_WINDOWS   ? v[i].windows
+                                   : f == F_FILL      ? (unsigned long long)v[i].win_n
+                                                      : (unsigned long long)models[i]->fb->bytes;
             kn__sbuf_printf(b, "%llu\n", x);
         }
     }

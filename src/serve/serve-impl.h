@@ -436,7 +436,9 @@ void kn__feedback_begin(unsigned long long request_id);
 void kn__feedback_rows(const kn__serve_model *m, const double *pred, const double *proba, size_t n);
 /* Join a label to the prediction of (request id, row): a classifier's
  * label as text, a regression's as number. 1 joined (the window counts
- * it, and scores itself when full), 0 no such prediction is held. */
+ * it, and scores itself when full), 2 the prediction was joined to a label
+ * before (the first label counts; this one is counted as a duplicate and
+ * changes nothing else), 0 no such prediction is held. */
 int kn__feedback_join(kn__feedback *fb, const kn__serve_model *m, unsigned long long rid,
                       unsigned long long row, const char *text, double number);
 /* Count n labels that matched nothing. */

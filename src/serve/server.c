@@ -402,7 +402,7 @@ static enum MHD_Result feedback(struct MHD_Connection *con, request *r, kn_serve
     json_error_t je;
     json_t *body = NULL, *labels = NULL;
     kn__sbuf b = {0};
-    size_t joined[2] = {0, 0}, n_unknown = 0;
+    size_t joined[2] = {0, 0}, n_unknown = 0, n_dup = 0;
     unsigned long long shown[UNKNOWN_SHOWN];
     int regression = sn[0]->m.n_classes == 0;
     if (!sn[0]->m.fb) {
@@ -439,9 +439,13 @@ static enum MHD_Result feedback(struct MHD_Connection *con, request *r, kn_serve
         else
             snprintf(text, sizeof text, "%.17g", json_number_value(lab));
         double x = json_is_number(lab) ? json_number_value(lab) : NAN;
-        int k = 0;
-        while (k < 2 && !(sn[k] && kn__feedback_join(sn[k]->m.fb, &sn[k]->m, rid, row, t, x))) k++;
-        if (k < 2)
+        int k = 0, got = 0;
+        while (k < 2 &&
+               !(sn[k] && (got = kn__feedback_join(sn[k]->m.fb, &sn[k]->m, rid, row, t, x))))
+            k++;
+        if (k < 2 && got == 2)
+            n_dup++;
+        else if (k < 2)
             joined[k]++;
         else if (n_unknown++ < UNKNOWN_SHOWN)
             shown[n_unknown - 1] = rid;
@@ -462,7 +466,7 @@ static enum MHD_Result feedback(struct MHD_Connection *con, request *r, kn_serve
     kn__sbuf_printf(&b, "},\"unknown\":{\"count\":%zu,\"request_ids\":[", n_unknown);
     for (size_t i = 0; i < n_unknown && i < UNKNOWN_SHOWN; i++)
         kn__sbuf_printf(&b, "%s%llu", i ? "," : "", shown[i]);
-    kn__sbuf_puts(&b, "]}}");
+    kn__sbuf_printf(&b, "]},\"duplicate\":%zu}", n_dup);
     json_decref(body);
     kn__serve_snap_put(sn[1]);
     kn__serve_snap_put(sn[0]);

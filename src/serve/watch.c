@@ -13,11 +13,13 @@
 #include "kiln/livescore.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
+#include "kiln/names.h"
 #include "serve/watch-impl.h"
 
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -742,16 +744,23 @@ kn_status kn__serve_alerts_check(const kn_alert_config *c, const char *path, con
                            path, r->name, (long long)r->window_rows, o->drift_window);
         if (!r->column || r->source != KN_ALERT_DRIFT) continue;
         int found = 0;
+        const char *hint = NULL;
+        size_t best = SIZE_MAX;
         for (size_t k = 0; !found && k < n_slots; k++) {
             kn__serve_snap *sn = atomic_load(&slots[k].snap[KN__SNAP_MAIN]);
-            for (size_t j = 0; sn && j < sn->m.in.n; j++)
+            for (size_t j = 0; sn && j < sn->m.in.n; j++) {
+                size_t d = kn_name_distance(r->column, sn->m.in.names[j]);
+                if (d < best) best = d, hint = sn->m.in.names[j];
                 found |= !strcmp(sn->m.in.names[j], r->column);
+            }
         }
+        int close = hint && kn_name_is_close(r->column, best);
         if (!found)
             return kn_fail(KN_ERR_INVALID,
                            "%s: rule '%s' watches column '%s', which is not an input column of "
-                           "a served model",
-                           path, r->name, r->column);
+                           "a served model%s%s%s",
+                           path, r->name, r->column, close ? " (did you mean '" : "",
+                           close ? hint : "", close ? "'?)" : "");
     }
     return KN_OK;
 }

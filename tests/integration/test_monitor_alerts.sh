@@ -106,6 +106,13 @@ grep -q "alert not delivered" "$W/err" || fail "no word of the failed delivery: 
 [ "$(posts)" = 2 ] || fail "receiver down: $(posts) deliveries"
 "$KILN" -q monitor alerts --store "$W/store" | grep -q "rate_moved .* open .*undelivered" ||
     fail "$("$KILN" -q monitor alerts --store "$W/store")"
+# --model as another text than the check's: an empty list, and a warning that
+# names the models the store has alerts of (not a silent "no alerts")
+"$KILN" -q monitor alerts --store "$W/store" --model m > "$W/none.txt" 2> "$W/none.err" ||
+    fail "monitor alerts --model m: $(cat "$W/none.err")"
+[ "$(wc -l < "$W/none.txt")" = 1 ] || fail "monitor alerts --model m listed: $(cat "$W/none.txt")"
+grep -qF "no alert of 'm'; the store's alerts are of: $W/m.kiln" "$W/none.err" ||
+    fail "monitor alerts --model m: no word of the store's models: $(cat "$W/none.err")"
 start_receiver
 sleep 0.5
 check shift.csv 1
@@ -146,6 +153,10 @@ printf 'rules:\n  - {name: x, metric: psi, column: salary, condition: "> 1"}\n' 
 expect "rule 'x' watches column 'salary', which is not an input column" 2 \
     "$KILN" monitor check --model "$W/m.kiln" --reference "$W/ref.csv" --data "$W/shift.csv" \
     --alerts "$W/badcol.yaml" --record --store "$W/store"
+printf 'rules:\n  - {name: x, metric: psi, column: int_rte, condition: "> 1"}\n' > "$W/badcol2.yaml"
+expect "rule 'x' watches column 'int_rte', which is not an input column of the model (did you mean 'int_rate'?)" 2 \
+    "$KILN" monitor check --model "$W/m.kiln" --reference "$W/ref.csv" --data "$W/shift.csv" \
+    --alerts "$W/badcol2.yaml" --record --store "$W/store"
 [ "$("$KILN" -q --json monitor alerts --store "$W/store" | $py -c 'import json,sys; print(len(json.load(sys.stdin)["alerts"]))')" = 3 ] ||
     fail "the recorded alerts changed"
 

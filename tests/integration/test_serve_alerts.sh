@@ -121,6 +121,8 @@ printf 'rules:\n  - name: a\n    metric: psi\n    condition: "> 1"\n  - name: b\
 expect "bad1.yaml:6.*drift_score" 1 "$KILN" serve --model c="$W/c.kiln" --drift-window 100 --alerts "$W/bad1.yaml"
 printf 'rules:\n  - {name: a, metric: psi, column: slump, condition: "> 1"}\n' > "$W/bad2.yaml"
 expect "rule 'a' watches column 'slump', which is not an input" 1 "$KILN" serve --model c="$W/c.kiln" --drift-window 100 --alerts "$W/bad2.yaml"
+printf 'rules:\n  - {name: a, metric: psi, column: cemnt, condition: "> 1"}\n' > "$W/bad2b.yaml"
+expect "rule 'a' watches column 'cemnt', which is not an input column of a served model (did you mean 'cement'?)" 1 "$KILN" serve --model c="$W/c.kiln" --drift-window 100 --alerts "$W/bad2b.yaml"
 printf 'rules:\n  - {name: a, metric: anomaly_share, condition: "> 0.1"}\n' > "$W/bad3.yaml"
 expect "rule 'a' watches 'anomaly_share', the input anomalies of each drift window: drop --no-anomalies" 1 "$KILN" serve --model c="$W/c.kiln" --drift-window 100 --no-anomalies --alerts "$W/bad3.yaml"
 expect "give --drift-window N" 1 "$KILN" serve --model c="$W/c.kiln" --alerts "$W/rules.yaml"
