@@ -72,12 +72,18 @@ static kn_status metric_check(kn_store *s, const char *name, int64_t cand, int64
                        metric);
     int higher = ((const kn_metric_vt *)m->vt)->higher_is_better;
     double worse = higher ? p - c : c - p;
-    snprintf(detail, cap, "held-out %s %.6g vs production v%d %.6g (margin %g)", metric, c,
-             prod_version, p, margin);
+    /* each run's test score is on its own test rows (another split, or
+     * other data): the message says so, so that it is not read as a
+     * comparison on the same rows */
+    snprintf(detail, cap,
+             "held-out %s %.6g vs production v%d %.6g, each on its own test rows "
+             "(margin %g)",
+             metric, c, prod_version, p, margin);
     if (worse > margin)
         return kn_fail(KN_ERR_REFUSED,
                        "gate: metric check failed: held-out %s %.6g is worse than production "
-                       "v%d's %.6g by %.6g, more than the margin %g (%s is better)",
+                       "v%d's %.6g by %.6g, more than the margin %g (%s is better; each on its "
+                       "own test rows)",
                        metric, c, prod_version, p, worse, margin, higher ? "higher" : "lower");
     return KN_OK;
 }
