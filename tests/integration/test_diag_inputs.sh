@@ -46,7 +46,7 @@ YAML
 rc=0
 "$KILN" run sl.yaml --no-store --out sl.kiln > /dev/null 2> err.txt || rc=$?
 [ "$rc" = 1 ] || fail "slice_by regoin: rc $rc"
-grep -q "sl.yaml: evaluation: slice_by: the test rows have no column 'regoin' (did you mean 'region'?)" \
+grep -q "sl.yaml:5:24: evaluation: slice_by: the test rows have no column 'regoin' (did you mean 'region'?)" \
     err.txt || fail "slice_by error: $(cat err.txt)"
 if grep -q -E "fold [0-9]+/|cv: |fit: done" err.txt; then fail "work before the slice_by error: $(cat err.txt)"; fi
 [ ! -e sl.kiln ] || fail "an artifact after the slice_by error"
