@@ -1,6 +1,7 @@
-/* LSD radix sort of 64-bit keys with a payload (sort-impl.h): four passes of
- * 16 bits, ping-ponging between the arrays and the scratch buffers; a pass
- * whose digit is the same for every key is skipped. Large inputs run each
+/* LSD radix sort of 64-bit keys with a payload (sort-impl.h): passes of
+ * 16-bit digits (11-bit below 65,536 keys), ping-ponging between the arrays
+ * and the scratch buffers; a pass whose digit is the same for every key is
+ * skipped. The counters are sized to the call (no per-thread block). Large inputs run each
  * pass on the calling team: every thread counts the digits of its own slice
  * of rows, the slices' offsets follow digit by digit and slice by slice, and
  * every thread scatters its slice to them, so the order (a stable sort's
@@ -16,24 +17,31 @@
 #define DIGITS 65536
 /* Below this many keys one thread sorts. */
 #define PARALLEL_MIN 65536
+/* One thread sorts fewer keys than this with 11-bit digits (six passes,
+ * 16 KiB of counters on the stack); from it on with 16-bit ones (four
+ * passes, 512 KiB of counters on the heap, for this call only). */
+#define WIDE_MIN 65536
+#define NARROW_BITS 11
 
-static void sort_serial(uint64_t *key, uint64_t *val, uint64_t *tmpk, uint64_t *tmpv, size_t n)
+/* LSD passes of `bits`-bit digits, counters count[0 .. 2^bits). */
+static void sort_passes(uint64_t *key, uint64_t *val, uint64_t *tmpk, uint64_t *tmpv, size_t n,
+                        int bits, size_t *count)
 {
-    static _Thread_local size_t count[DIGITS];
+    size_t digits = (size_t)1 << bits;
+    uint64_t mask = digits - 1;
     uint64_t *a = key, *b = tmpk, *va = val, *vb = tmpv;
-    for (int pass = 0; pass < 4; pass++) {
-        int shift = pass * 16;
-        memset(count, 0, sizeof count);
-        for (size_t i = 0; i < n; i++) count[(a[i] >> shift) & 0xffff]++;
-        if (n && count[(a[0] >> shift) & 0xffff] == n) continue;
+    for (int shift = 0; shift < 64; shift += bits) {
+        memset(count, 0, digits * sizeof *count);
+        for (size_t i = 0; i < n; i++) count[(a[i] >> shift) & mask]++;
+        if (n && count[(a[0] >> shift) & mask] == n) continue;
         size_t sum = 0;
-        for (size_t d = 0; d < DIGITS; d++) {
+        for (size_t d = 0; d < digits; d++) {
             size_t c = count[d];
             count[d] = sum;
             sum += c;
         }
         for (size_t i = 0; i < n; i++) {
-            size_t pos = count[(a[i] >> shift) & 0xffff]++;
+            size_t pos = count[(a[i] >> shift) & mask]++;
             b[pos] = a[i];
             if (va) vb[pos] = va[i];
         }
@@ -48,6 +56,23 @@ static void sort_serial(uint64_t *key, uint64_t *val, uint64_t *tmpk, uint64_t *
         memcpy(key, a, n * sizeof *key);
         if (val) memcpy(val, va, n * sizeof *val);
     }
+}
+
+/* A stable LSD sort gives the one stable order whatever its digit width,
+ * so the two widths (and the team's passes) give the same bytes. */
+static void sort_serial(uint64_t *key, uint64_t *val, uint64_t *tmpk, uint64_t *tmpv, size_t n)
+{
+    if (n >= WIDE_MIN) {
+        size_t *count = kn_malloc(DIGITS * sizeof *count);
+        if (count) {
+            sort_passes(key, val, tmpk, tmpv, n, 16, count);
+            kn_free(count);
+            return;
+        }
+        /* no memory for the wide counters: the narrow ones need none */
+    }
+    size_t count[(size_t)1 << NARROW_BITS];
+    sort_passes(key, val, tmpk, tmpv, n, NARROW_BITS, count);
 }
 
 /* One pass of thread t of a team of nt over its slice of a (values va) into

@@ -171,7 +171,10 @@ static void search(const kn__kdtree *t, size_t node, const double *q, kn_distanc
     if (b->count < b->k || !(fabs(diff) > worst(b))) search(t, far, q, metric, b);
 }
 
-#define BLOCK 128
+/* Queries per GEMM block: at most 128, fewer when the points are many, so
+ * that a block's distances (block x n) stay near 2 MiB and in cache. */
+#define BLOCK_MAX 128
+#define BLOCK_CELLS 262144
 
 /* Brute force for queries [q0, q1): squared distances by one GEMM per block,
  * then exact distances for the candidates. */
@@ -192,15 +195,25 @@ static void brute_block(const double *x, const double *xnorm, size_t n, size_t p
         }
         double qn = 0;
         for (size_t j = 0; j < p; j++) qn += qr[j] * qr[j];
-        /* candidates by the GEMM estimate, widened by its rounding margin */
-        best est = b;
-        for (size_t i = 0; i < n; i++) offer(&est, i, fmax(d2[r * n + i] + qn + xnorm[i], 0));
-        double margin = 1e-9 * (qn + est.dist[k - 1]) + 1e-300;
-        double limit = est.dist[k - 1] + margin;
+        /* candidates by the GEMM estimate (below 0 or NaN counts as 0), widened
+         * by its rounding margin: first the k-th smallest estimate, kept in
+         * top[0..k) ascending, then every row within the margin of it */
+        const double *dr = d2 + r * n;
+        double *top = b.dist; /* b is empty until the exact pass */
+        size_t have = 0;
+        for (size_t i = 0; i < n; i++) {
+            double v = dr[i] + qn + xnorm[i];
+            v = v > 0 ? v : 0;
+            if (have == k && !(v < top[k - 1])) continue;
+            size_t pos = have < k ? have++ : k - 1;
+            for (; pos > 0 && v < top[pos - 1]; pos--) top[pos] = top[pos - 1];
+            top[pos] = v;
+        }
+        double margin = 1e-9 * (qn + top[k - 1]) + 1e-300;
+        double limit = top[k - 1] + margin;
         b.count = 0;
         for (size_t i = 0; i < n; i++)
-            if (fmax(d2[r * n + i] + qn + xnorm[i], 0) <= limit)
-                offer(&b, i, distance(qr, x + i * p, p, metric));
+            if (!(dr[i] + qn + xnorm[i] > limit)) offer(&b, i, distance(qr, x + i * p, p, metric));
         if (b.count < k) { /* infinite or NaN values defeat the estimate: scan exactly */
             b.count = 0;
             for (size_t i = 0; i < n; i++) offer(&b, i, distance(qr, x + i * p, p, metric));
@@ -230,12 +243,14 @@ kn_status kn__knn_query(const kn__kdtree *tree, const double *x, size_t n, size_
         for (size_t j = 0; j < p; j++) s += x[i * p + j] * x[i * p + j];
         xnorm[i] = s;
     }
-    size_t blocks = (m + BLOCK - 1) / BLOCK;
+    size_t block = n ? BLOCK_CELLS / n : BLOCK_MAX;
+    block = block < 8 ? 8 : block > BLOCK_MAX ? BLOCK_MAX : block;
+    size_t blocks = (m + block - 1) / block;
     int failed = 0;
     kn_ctx *run = kn_ctx_current(); /* workers' scratch is the caller's */
 #pragma omp parallel
     {
-        double *d2 = kn__malloc_in(run, BLOCK * (n ? n : 1) * sizeof *d2);
+        double *d2 = kn__malloc_in(run, block * (n ? n : 1) * sizeof *d2);
         if (!d2) {
 #pragma omp atomic write
             failed = 1;
@@ -243,7 +258,7 @@ kn_status kn__knn_query(const kn__kdtree *tree, const double *x, size_t n, size_
 #pragma omp for schedule(dynamic, 1)
         for (size_t bl = 0; bl < blocks; bl++) {
             if (!d2) continue;
-            size_t q0 = bl * BLOCK, q1 = q0 + BLOCK < m ? q0 + BLOCK : m;
+            size_t q0 = bl * block, q1 = q0 + block < m ? q0 + block : m;
             brute_block(x, xnorm, n, p, metric, q, q0, q1, k, nb_idx, nb_dist, d2);
         }
         kn_free(d2);

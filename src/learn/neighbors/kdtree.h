@@ -11,6 +11,11 @@
 
 #include <stddef.h>
 
+/* Beyond this many features a k-d tree prunes little and brute force wins
+ * (lending_club's 17 scaled columns, 2-NN of every row: 1.2 CPU s by the
+ * tree, 0.3 s by brute force). */
+#define KN__KDTREE_MAX_DIM 15
+
 typedef enum { KN_DIST_EUCLIDEAN = 0, KN_DIST_MANHATTAN = 1 } kn_distance;
 
 typedef struct kn__kdnode {

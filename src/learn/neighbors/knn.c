@@ -54,7 +54,8 @@ static void knn_free(void *v)
 
 static kn_status knn_index(knn_state *s, const knn_params *par)
 {
-    int tree = par->algorithm == ALG_KD_TREE || (par->algorithm == ALG_AUTO && s->p <= 15);
+    int tree =
+        par->algorithm == ALG_KD_TREE || (par->algorithm == ALG_AUTO && s->p <= KN__KDTREE_MAX_DIM);
     s->has_tree = 0;
     if (!tree) return KN_OK;
     kn_status e = kn__kdtree_build(&s->tree, s->x, s->n, s->p, (size_t)par->leaf_size);

@@ -334,9 +334,14 @@ kn_status kn__rs_neighbours(const double *points, size_t n_points, size_t p, con
     kn__kdtree t = {0};
     size_t *idx = kn_malloc((m * kk > 0 ? m * kk : 1) * sizeof *idx);
     double *dist = kn_malloc((m * kk > 0 ? m * kk : 1) * sizeof *dist);
-    kn_status e = idx && dist ? kn__kdtree_build(&t, points, n_points, p, 30) : KN_ERR_NOMEM;
+    /* the tree up to KN__KDTREE_MAX_DIM features, brute force (BLAS) beyond:
+     * the same neighbours, found faster */
+    int tree = p <= KN__KDTREE_MAX_DIM;
+    kn_status e = idx && dist ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK && tree) e = kn__kdtree_build(&t, points, n_points, p, 30);
     if (e == KN_OK)
-        e = kn__knn_query(&t, points, n_points, p, KN_DIST_EUCLIDEAN, q, m, kk, idx, dist);
+        e = kn__knn_query(tree ? &t : NULL, points, n_points, p, KN_DIST_EUCLIDEAN, q, m, kk, idx,
+                          dist);
     for (size_t i = 0; e == KN_OK && i < m; i++) {
         size_t o = 0;
         int skipped = !self;

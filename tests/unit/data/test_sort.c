@@ -8,6 +8,8 @@
 #include "data/sort-impl.h"
 #include "kiln/mem.h"
 
+#include <stdlib.h>
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -36,7 +38,7 @@ static void fill(uint64_t *k, size_t n, int shape)
 
 static void sort_with(int threads, const uint64_t *in, size_t n, uint64_t *k, uint64_t *v)
 {
-    uint64_t *tk = kn_malloc(n * sizeof *tk), *tv = kn_malloc(n * sizeof *tv);
+    uint64_t *tk = kn_malloc((n ? n : 1) * sizeof *tk), *tv = kn_malloc((n ? n : 1) * sizeof *tv);
     assert_non_null(tk);
     assert_non_null(tv);
     memcpy(k, in, n * sizeof *k);
@@ -95,10 +97,45 @@ static void team_order_is_the_stable_order(void **state)
     kn_free(v);
 }
 
+static int by_key_then_index(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* One thread, both digit widths (11 bits below 65,536 keys, 16 from there):
+ * the order qsort gives to (key, input index) pairs, for every shape. */
+static void both_widths_give_the_stable_order(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {0, 1, 2, 3, 1000, 65535, 65536, 70001};
+    size_t most = 70001;
+    uint64_t *in = kn_malloc(most * sizeof *in), *k = kn_malloc(most * sizeof *k),
+             *v = kn_malloc(most * sizeof *v), *ref = kn_malloc(2 * most * sizeof *ref);
+    assert_non_null(in && k && v && ref);
+    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++)
+        for (int shape = 0; shape < 4; shape++) {
+            size_t n = sizes[z];
+            fill(in, n, shape);
+            for (size_t i = 0; i < n; i++) ref[2 * i] = in[i], ref[2 * i + 1] = i;
+            if (n) qsort(ref, n, 2 * sizeof *ref, by_key_then_index);
+            sort_with(1, in, n, k, v);
+            for (size_t i = 0; i < n; i++) {
+                assert_true(k[i] == ref[2 * i]);
+                assert_true(v[i] == ref[2 * i + 1]);
+            }
+        }
+    kn_free(in);
+    kn_free(k);
+    kn_free(v);
+    kn_free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(team_order_is_the_stable_order),
+        cmocka_unit_test(both_widths_give_the_stable_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,6 +72,9 @@ static void tree_equals_brute(void **state)
     same_neighbours(900, 12, 150, 5, KN_DIST_EUCLIDEAN);
     same_neighbours(700, 4, 100, 9, KN_DIST_MANHATTAN);
     same_neighbours(30, 2, 10, 30, KN_DIST_EUCLIDEAN); /* k = n */
+    /* the resamplers' case: 17 features (brute force beyond 15), k = 2, and
+     * more points than a full GEMM block holds (several blocks of queries) */
+    same_neighbours(5000, 17, 300, 2, KN_DIST_EUCLIDEAN);
 }
 
 int main(void)
