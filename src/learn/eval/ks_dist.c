@@ -235,19 +235,23 @@ static kn_status ks_exact_p(uint64_t m, uint64_t n, uint64_t h, double *p)
 kn_status kn__ks_p(double d, size_t ma, size_t mb, size_t exact_cells, double *d_out, double *p)
 {
     *d_out = d;
-    if (ma <= KS_EXACT_MAX_N && mb <= KS_EXACT_MAX_N &&
-        (!exact_cells || (double)ma * (double)mb <= (double)exact_cells)) {
+    if (ma <= KS_EXACT_MAX_N && mb <= KS_EXACT_MAX_N) {
+        /* D on the lattice of the sizes (a sample's D is on the sample's),
+         * whichever p follows: kiln serve (exact_cells) and kiln monitor
+         * check then report the same D for the same rows */
         uint64_t g = gcd_u64(ma, mb), lcm = (ma / g) * mb;
         uint64_t h = (uint64_t)nearbyint(d * (double)lcm);
         *d_out = (double)h / (double)lcm;
-        if (h == 0) {
-            *p = 1;
-            return KN_OK;
+        if (!exact_cells || (double)ma * (double)mb <= (double)exact_cells) {
+            if (h == 0) {
+                *p = 1;
+                return KN_OK;
+            }
+            return ks_exact_p(ma, mb, h, p);
         }
-        return ks_exact_p(ma, mb, h, p);
     }
     double big = (double)(ma > mb ? ma : mb), small = (double)(ma > mb ? mb : ma);
-    *p = kn_kstwo_sf(d, nearbyint(big * small / (big + small)));
+    *p = kn_kstwo_sf(*d_out, nearbyint(big * small / (big + small)));
     return KN_OK;
 }
 

@@ -87,10 +87,11 @@ static void threads_record_and_join(void **state)
     pthread_join(th[THREADS], NULL);
     pthread_join(th[THREADS + 1], NULL);
     /* the ring (CAP rows, CAP request ids) holds every row recorded: each is
-     * found again with its value (eviction: rows_of_a_batch) */
+     * found again with its value (eviction: rows_of_a_batch); most were
+     * labelled by the joiner already: found as a duplicate (2) */
     size_t found = 0;
     for (unsigned long long rid = 1; rid <= THREADS * PER; rid++)
-        found += (size_t)kn__feedback_join(model.fb, &model, rid, 0, NULL, value_of(rid) + 2);
+        found += kn__feedback_join(model.fb, &model, rid, 0, NULL, value_of(rid) + 2) != 0;
     assert_int_equal(found, THREADS * PER);
     assert_int_equal(kn__feedback_join(model.fb, &model, THREADS * PER + 1, 0, NULL, 1), 0);
     kn__feedback_done(model.fb);
