@@ -22,8 +22,9 @@ awk -F, 'NR == 1 {print "mix_id," $0 ",site"; next}
     "$D/concrete.csv" > train.csv
 {
     echo "mix_id,$(head -1 "$D/concrete.csv"),site"
-    { awk -F, 'NR > 1 && $9 >= 60' "$D/concrete.csv" | head -15
-      awk -F, 'NR > 1 && $9 < 60 && ++n > 200' "$D/concrete.csv" | head -15; } |
+    # (awk counts: `awk | head` under pipefail fails when head closes first)
+    { awk -F, 'NR > 1 && $9 >= 60 && ++m <= 15' "$D/concrete.csv"
+      awk -F, 'NR > 1 && $9 < 60 && ++n > 200 && ++k <= 15' "$D/concrete.csv"; } |
         awk '{print 1000 + NR "," $0 ",north"}'
 } > new.csv
 { cat new.csv; tail -1 new.csv | sed 's/,north$/,west/; s/^[0-9]*,/2000,/'; } > new_site.csv
