@@ -194,7 +194,7 @@ static void distances(const kn__psi_ref *r, const double *v, const uint32_t *at,
         n_cross += (size_t)(cross & (fill[k] == 0));
         fill[k] += (uint32_t)cross;
         double d = (lo >= 0 ? fm : -fm) * (ra[k] - v[i]);
-        sum += cross | (v[i] == ra[k - 1]) ? 0 : d; /* a tie is in lo already */
+        sum += (cross | (v[i] == ra[k - 1])) ? 0 : d; /* a tie is in lo already */
     }
     for (size_t s = 0; s < n_cross; s++) { /* in any order: each gap's integral is its own */
         size_t k = list[s];
