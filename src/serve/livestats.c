@@ -3,7 +3,12 @@
  * sketch (numeric columns) and the counts of the most frequent values
  * (text columns). The request path adds to its thread's shard under the
  * shard's own lock (one thread per shard in the usual case, so the lock is
- * uncontended); GET /metrics merges the shards, one lock at a time, and
+ * uncontended). A row's numeric values wait in the shard's batch of PEND
+ * rows, added column by column when it is full: one row reached every
+ * column's mean and sketch, each in its own cache lines, which a request
+ * found cold (the HTTP stack ran between two rows); a column's PEND values
+ * at once find them warm. GET /metrics adds the waiting rows first, then
+ * merges the shards, one lock at a time, and
  * reports the memory they hold (kiln_live_memory_bytes: per numeric input
  * and shard a KLL sketch, bounded (kiln/sketch.h); per text input and
  * shard a table of at most CAT_CAP values). */
@@ -19,7 +24,7 @@
 /* A text column's table: exact counts of the first CAT_CAP distinct values
  * a shard sees; later new values count in `other`. /metrics prints the
  * CAT_TOP most frequent (over all shards) and adds the rest to other. */
-enum { CAT_CAP = 64, CAT_SLOTS = 128, CAT_TOP = 20, MAX_SHARDS = 256 };
+enum { CAT_CAP = 64, CAT_SLOTS = 128, CAT_TOP = 20, MAX_SHARDS = 256, PEND = 32 };
 
 typedef struct cat {
     char *s; /* NULL: free slot */
@@ -37,13 +42,21 @@ typedef struct col_acc {
     uint64_t other;
 } col_acc;
 
+/* A thread's shard. Padded to 128 bytes: two shards side by side shared a
+ * cache line, so each request moved the other thread's lock line to its
+ * core twice (lock and unlock), although no thread waited on the other. */
 typedef struct shard {
     pthread_mutex_t mu;
     col_acc *cols;
+    double *pend; /* PEND rows x n_num: numeric values not added yet, NaN when missing */
+    size_t n_pend;
+    char pad[128 - sizeof(pthread_mutex_t) - sizeof(col_acc *) - sizeof(double *) - sizeof(size_t)];
 } shard;
 
 struct kn__livestats {
     size_t n_cols, n_shards;
+    size_t n_num;             /* numeric inputs */
+    size_t *num;              /* n_num: their columns */
     const char *const *names; /* borrowed from the model's inputs */
     const kn_col_type *types;
     shard *shards;
@@ -100,11 +113,16 @@ kn_status kn__livestats_new(const kn__serve_inputs *in, size_t n_shards, kn__liv
     ls->names = (const char *const *)in->names;
     ls->types = in->types;
     ls->shards = kn_calloc(n_shards, sizeof *ls->shards);
-    kn_status e = ls->shards ? KN_OK : KN_ERR_NOMEM;
+    ls->num = kn_calloc(in->n ? in->n : 1, sizeof *ls->num);
+    kn_status e = ls->shards && ls->num ? KN_OK : KN_ERR_NOMEM;
+    for (size_t j = 0; e == KN_OK && j < in->n; j++)
+        if (numeric(in->types[j])) ls->num[ls->n_num++] = j;
     for (size_t s = 0; e == KN_OK && s < n_shards; s++) {
         shard *sh = &ls->shards[s];
         sh->cols = kn_calloc(in->n ? in->n : 1, sizeof *sh->cols);
-        if (!sh->cols) {
+        sh->pend = kn_malloc(PEND * (ls->n_num ? ls->n_num : 1) * sizeof *sh->pend);
+        if (!sh->cols || !sh->pend) {
+            kn_free(sh->cols), kn_free(sh->pend);
             e = KN_ERR_NOMEM;
             break;
         }
@@ -126,10 +144,11 @@ void kn__livestats_free(kn__livestats *ls)
     if (!ls) return;
     for (size_t s = 0; s < ls->n_shards; s++) {
         for (size_t j = 0; j < ls->n_cols; j++) acc_free(&ls->shards[s].cols[j]);
-        kn_free(ls->shards[s].cols);
+        kn_free(ls->shards[s].cols), kn_free(ls->shards[s].pend);
         pthread_mutex_destroy(&ls->shards[s].mu);
     }
     kn_free(ls->shards);
+    kn_free(ls->num);
     kn_free(ls);
 }
 
@@ -163,18 +182,37 @@ static void cat_add(col_acc *a, const char *s, size_t len, uint32_t h, uint64_t 
     a->n_cats++;
 }
 
-static void add_number(col_acc *a, double x)
+/* Add n values of one column (NaN: missing), `stride` apart: their mean and
+ * sum of squared deviations, merged into the column's (Chan et al.), and
+ * each value to the sketch in turn. */
+static void add_numbers(col_acc *a, const double *x, size_t n, size_t stride)
 {
-    a->n++;
-    if (isnan(x)) {
-        a->missing++;
-        return;
+    uint64_t present = 0;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i * stride])) present++, sum += x[i * stride];
+    a->n += n;
+    a->missing += n - present;
+    if (!present) return;
+    double mean = sum / (double)present, m2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i * stride];
+        if (isnan(v)) continue;
+        m2 += (v - mean) * (v - mean);
+        kn_kll_add(a->q, v); /* out of memory: the sketch misses the value */
     }
-    double d = x - a->mean;
-    uint64_t present = a->n - a->missing;
-    a->mean += d / (double)present;
-    a->m2 += d * (x - a->mean);
-    kn_kll_add(a->q, x); /* out of memory: the sketch misses the value */
+    uint64_t before = a->n - a->missing - present;
+    double d = mean - a->mean, tot = (double)(before + present);
+    a->mean += d * (double)present / tot;
+    a->m2 += m2 + d * d * (double)before * (double)present / tot;
+}
+
+/* The shard's waiting rows into its columns (under its lock). */
+static void add_pending(const kn__livestats *ls, shard *sh)
+{
+    for (size_t k = 0; sh->n_pend && k < ls->n_num; k++)
+        add_numbers(&sh->cols[ls->num[k]], sh->pend + k, sh->n_pend, ls->n_num);
+    sh->n_pend = 0;
 }
 
 void kn__livestats_add(kn__livestats *ls, const kn_frame *rows)
@@ -183,17 +221,19 @@ void kn__livestats_add(kn__livestats *ls, const kn_frame *rows)
     size_t n = kn_frame_n_rows(rows);
     shard *sh = &ls->shards[kn__serve_thread_slot() % ls->n_shards];
     pthread_mutex_lock(&sh->mu);
+    /* numeric values: into the batch, a row at a time */
+    for (size_t i = 0; i < n; i++) {
+        double *row = sh->pend + sh->n_pend * ls->n_num;
+        for (size_t k = 0; k < ls->n_num; k++) /* (the frame has the model's types) */
+            row[k] = kn_column_number(kn_frame_col(rows, ls->num[k]), i);
+        if (++sh->n_pend == PEND) add_pending(ls, sh);
+    }
     for (size_t j = 0; j < ls->n_cols; j++) {
         kn_column *c = kn_frame_col(rows, j);
         col_acc *a = &sh->cols[j];
         kn_col_type t = kn_column_type(c);
-        if (t != ls->types[j]) continue; /* not the model's column: skipped */
-        if (t == KN_COL_NUMERIC) {
-            const double *x = kn_column_f64(c);
-            for (size_t i = 0; i < n; i++) add_number(a, x[i]);
-        } else if (t == KN_COL_INT64) {
-            for (size_t i = 0; i < n; i++) add_number(a, kn_column_number(c, i));
-        } else if (text(t)) {
+        if (t != ls->types[j] || numeric(t)) continue; /* not the model's column: skipped */
+        if (text(t)) {
             for (size_t i = 0; i < n; i++) {
                 size_t len = 0;
                 const char *s = t == KN_COL_STRING ? kn_column_str(c, i, &len) : NULL;
@@ -252,6 +292,7 @@ static int summarise(kn__livestats *ls, size_t j, col_sum *out)
     for (size_t s = 0; s < ls->n_shards; s++) {
         shard *sh = &ls->shards[s];
         pthread_mutex_lock(&sh->mu);
+        add_pending(ls, sh);
         const col_acc *a = &sh->cols[j];
         uint64_t pa = out->present, pb = a->n - a->missing;
         if (pb) { /* Chan et al.'s pairwise update */
@@ -263,7 +304,7 @@ static int summarise(kn__livestats *ls, size_t j, col_sum *out)
         out->missing += a->missing;
         out->present = out->n - out->missing;
         out->other += a->other;
-        out->bytes += sizeof *a + (a->q ? kn_kll_memory_bytes(a->q) : 0) +
+        out->bytes += sizeof *a + (a->q ? kn_kll_memory_bytes(a->q) + PEND * sizeof(double) : 0) +
                       (a->cats ? CAT_SLOTS * sizeof *a->cats : 0);
         for (size_t i = 0; a->cats && i < CAT_SLOTS; i++)
             out->bytes += a->cats[i].s ? a->cats[i].len + 1 : 0;
