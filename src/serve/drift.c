@@ -13,18 +13,31 @@
  * the artifact's held-out predictions, else the stored reference's predictions, else (no stored
  * reference) the first window's.
  *
- * Memory is fixed at load: a ring of the last `window` rows, row by row:
- * per numeric input a double each, per text input a byte (its bin: one of DRIFT_LEVELS
+ * Memory is fixed at load: a ring of `cap` rows (a power of two, two
+ * windows at least), each row its own cache lines: a stamp, the
+ * prediction, per numeric input a double, a byte (valid, or a row of a
+ * refused request), per text input a byte (its bin: one of DRIFT_LEVELS
  * values, the reference's most frequent, else the first seen; "other";
- * missing), a byte per row (valid, or a row of a refused request), a
- * double per row for the prediction; one scratch array of `window`
- * doubles; without a stored reference, the first window's values. One
- * mutex per version; the request that ends a window runs its tests. */
+ * missing); the copy of a window being tested, column by column; one
+ * scratch array of `window` doubles; without a stored reference, the
+ * first window's values.
+ *
+ * Request threads take no lock: a row's number comes from one atomic
+ * counter (`next`), the row goes to its slot, and its stamp (the number
+ * + 1, stored last with release order) says it is complete. The thread
+ * whose row ends a window hands the window's end to the monitoring thread
+ * (or, without one, tests it itself), which copies the window's rows once
+ * their stamps are in, then releases them (`freed`). A row never overwrites
+ * one still needed: its writer waits for room (counted in waits: the
+ * monitoring thread cannot keep up). The results are published under mu,
+ * which /metrics takes. */
 #include "kiln/drift.h"
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -41,9 +54,9 @@ typedef struct dcol {
     size_t rj;                      /* its column in the stored reference */
     char *levels[DRIFT_LEVELS];     /* text: the values seen first */
     size_t level_len[DRIFT_LEVELS]; /* their lengths */
-    size_t n_levels;
-    double rc[BINS]; /* text: the reference's counts */
-    size_t bytes;    /* what the column holds (fixed at load, but for its levels' text) */
+    _Atomic size_t n_levels;        /* levels[0..n_levels) are complete (added under levels_mu) */
+    double rc[BINS];                /* text: the reference's counts */
+    size_t bytes; /* what the column holds (fixed at load, but for its levels' text) */
     /* the last window's results (NaN before) */
     double psi, p, p_adjusted;
     int drifted;
@@ -52,41 +65,45 @@ typedef struct dcol {
 /* Where the predictions' reference comes from. */
 enum { PRED_NONE, PRED_HELDOUT, PRED_STORED, PRED_FIRST };
 
+typedef _Atomic unsigned long long counter;
+
 struct kn__drift {
-    pthread_mutex_t mu;
+    /* written by every request: a cache line of its own */
+    counter next; /* rows numbered so far */
+    char pad0[64 - sizeof(counter)];
+    counter freed;           /* rows below it are no longer needed */
+    counter pending;         /* without a monitoring thread: the last window end to test */
+    _Atomic int waiting;     /* writers waiting for room */
+    pthread_mutex_t room_mu; /* with room: writers wait for freed to move */
+    pthread_cond_t room;
+    pthread_mutex_t levels_mu; /* a text input's new level */
+    pthread_mutex_t run_mu;    /* without a monitoring thread: one tester at a time */
+    pthread_mutex_t mu;        /* the last window's results, the counters */
     const kn__serve_model *m;
     const kn__serve_inputs *in;
     const kn_drift_ref *stored; /* the artifact's reference, or NULL: the first window */
     size_t window, slide;
-    size_t n_ref;         /* rows of the first window so far (complete with a stored reference) */
-    size_t pos;           /* the ring's next slot */
-    size_t filled;        /* rows in the ring, up to window */
-    size_t since;         /* rows into the ring since the last window ended */
-    unsigned char *valid; /* per ring slot: 1 a predicted row, 0 a row of a refused request */
-    /* the window being tested: a copy of the ring taken when it ends, so
-     * the monitoring thread tests it while requests fill the ring on */
+    unsigned long long first_end; /* the first tested window's end: window, 2 window without
+                                     a stored reference (the first is the reference) */
+    _Atomic size_t n_ref;         /* rows in the reference (the first window's once taken) */
+    /* the ring: cap rows of stride bytes (see the top) */
+    unsigned char *ring, *ring_mem;
+    size_t cap, stride, off_num, off_valid, off_bins;
+    /* the window being tested: a copy of its rows, column by column (the
+     * monitoring thread's; requests fill the ring on meanwhile) */
     unsigned char *s_valid;
     double *s_pred;
-    int busy;                     /* the copy waits for or is in the monitoring thread */
-    int held;                     /* a window ended while busy: rows wait until it is copied */
-    pthread_cond_t idle;          /* busy went to 0 */
-    unsigned long long rows_in;   /* rows into the ring so far */
-    unsigned long long s_end;     /* rows_in when the copy was taken */
-    unsigned long long skipped;   /* windows not tested: the monitoring thread had stopped */
-    unsigned long long waits;     /* windows that ended before the last was tested */
+    unsigned long long s_end;     /* the copied window's end (rows numbered before it) */
+    unsigned long long last_end;  /* the last window taken (0: none) */
+    counter skipped;              /* windows not tested: the monitoring thread had stopped */
+    counter waits;                /* rows that waited for room (the thread cannot keep up) */
     struct kn__serve_snap *owner; /* the version the drift belongs to (a job keeps it alive) */
     double *scratch;              /* window doubles: a column's valid values, compacted */
-    /* the last `window` rows, a row at a time (a request writes a few
-     * cache lines, not one per input: the request threads take turns at
-     * the ring, and each line one wrote moves to the other's core) */
-    double *ring;         /* window x n_num: the numeric inputs' values, NaN when missing */
-    unsigned char *tring; /* window x n_text: the text inputs' bins */
     size_t n_num, n_text;
     dcol *cols;
     kn_drift_opts o;
     /* predictions */
     int pred_kind;
-    double *pred_ring;       /* window: the prediction of each ring row */
     double *pred_ref;        /* PRED_HELDOUT, PRED_FIRST: the reference's predictions */
     size_t n_pred_ref;       /* their number (PRED_FIRST: filled so far) */
     long pred_rj;            /* PRED_STORED: the stored reference's column */
@@ -95,7 +112,8 @@ struct kn__drift {
     int pred_drifted, pred_tested;
     /* the last window */
     double invalid_share;
-    unsigned long long windows, drifted_windows, invalid_rows;
+    unsigned long long windows, drifted_windows;
+    counter invalid_rows;
     size_t bytes;
     kn__watch *watch;
     const char *key;
@@ -103,6 +121,7 @@ struct kn__drift {
     /* input anomalies of each window (anomwin.c), or NULL */
     kn__anomwin *anom;
     const double **anom_rings; /* per input: its copied window (numeric), else NULL */
+    int live;                  /* the locks are made */
 };
 
 static int is_text(kn_col_type t)
@@ -182,16 +201,14 @@ static kn_status pred_reference(kn__drift *d)
         if (!(d->pred_ref = kn_malloc(d->window * sizeof *d->pred_ref))) return KN_ERR_NOMEM;
     } else
         return KN_OK; /* a stored reference without predictions: none to compare with */
-    if (!(d->pred_ring = kn_malloc(d->window * sizeof *d->pred_ring)) ||
-        !(d->s_pred = kn_malloc(d->window * sizeof *d->s_pred)))
-        return KN_ERR_NOMEM;
-    d->pred_bytes = 2 * d->window * sizeof *d->pred_ring;
+    if (!(d->s_pred = kn_malloc(d->window * sizeof *d->s_pred))) return KN_ERR_NOMEM;
+    d->pred_bytes = (d->cap + d->window) * sizeof(double); /* its share of the ring, the copy */
     /* the reference's predictions: held-out (the model's), stored (the
      * reference's sample) or the first window's */
     d->pred_bytes += d->pred_kind == PRED_STORED
                          ? kn_drift_ref_kept(m->ref, (size_t)d->pred_rj) * sizeof(double)
                          : d->n_pred_ref * sizeof(double);
-    if (d->pred_kind == PRED_FIRST) d->pred_bytes = 3 * d->window * sizeof(double);
+    if (d->pred_kind == PRED_FIRST) d->pred_bytes = (d->cap + 2 * d->window) * sizeof(double);
     d->bytes += d->pred_bytes;
     return KN_OK;
 }
@@ -216,7 +233,10 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     d->key = cfg->key;
     d->slot = cfg->slot;
     d->stored = covers(m->ref, in) ? m->ref : NULL;
+    d->first_end = d->stored ? window : 2 * (unsigned long long)window;
     if (d->stored) d->n_ref = window; /* the reference is complete */
+    d->cap = 1;
+    while (d->cap < 2 * window) d->cap <<= 1;
     d->pred_psi = d->pred_p = d->invalid_share = NAN;
     kn_drift_opts_default(&d->o);
     /* an exact KS p-value costs the product of the sizes under the version's
@@ -224,11 +244,10 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
      * million steps, 1,800 req/s); larger products take the asymptotic one */
     d->o.ks_exact_cells = 200000;
     d->cols = kn_calloc(in->n ? in->n : 1, sizeof *d->cols);
-    d->valid = kn_malloc(window);
     d->s_valid = kn_malloc(window);
     d->scratch = kn_malloc(window * sizeof *d->scratch);
-    d->bytes = sizeof *d + in->n * sizeof *d->cols + 2 * window + window * sizeof *d->scratch;
-    kn_status e = d->cols && d->valid && d->s_valid && d->scratch ? KN_OK : KN_ERR_NOMEM;
+    d->bytes = sizeof *d + in->n * sizeof *d->cols + d->cap + window + window * sizeof *d->scratch;
+    kn_status e = d->cols && d->s_valid && d->scratch ? KN_OK : KN_ERR_NOMEM;
     for (size_t j = 0; e == KN_OK && j < in->n; j++) {
         dcol *c = &d->cols[j];
         c->psi = c->p = c->p_adjusted = NAN;
@@ -239,7 +258,7 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         if (c->text) {
             c->slot = d->n_text++;
             c->s_bins = kn_malloc(window);
-            c->bytes = 2 * window; /* its byte of each ring row, and the copy */
+            c->bytes = d->cap + window; /* its byte of each ring row, and the copy */
             if (!c->s_bins) e = KN_ERR_NOMEM;
             if (e == KN_OK && d->stored) e = stored_levels(d, c);
         } else {
@@ -247,15 +266,27 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
             c->s_ring = kn_malloc(window * sizeof *c->s_ring);
             if (!d->stored) c->ref = kn_malloc(window * sizeof *c->ref);
             if (!c->s_ring || (!d->stored && !c->ref)) e = KN_ERR_NOMEM;
-            c->bytes = (d->stored ? 2 : 3) * window * sizeof *c->s_ring; /* its ring share too */
+            /* its share of the ring, the copy, the reference */
+            c->bytes = (d->cap + (d->stored ? 1 : 2) * window) * sizeof *c->s_ring;
             if (d->stored) c->bytes += kn_drift_ref_kept(m->ref, c->rj) * sizeof *c->s_ring;
         }
         d->bytes += c->bytes;
     }
-    d->ring = kn_malloc((d->n_num ? d->n_num : 1) * window * sizeof *d->ring);
-    d->tring = kn_malloc((d->n_text ? d->n_text : 1) * window);
-    if (e == KN_OK && (!d->ring || !d->tring)) e = KN_ERR_NOMEM;
+    /* a row: stamp, prediction, numbers, valid, bins; whole cache lines */
+    d->off_num = 2 * sizeof(double);
+    d->off_valid = d->off_num + d->n_num * sizeof(double);
+    d->off_bins = d->off_valid + 1;
+    d->stride = (d->off_bins + d->n_text + 63) / 64 * 64;
+    d->ring_mem = e == KN_OK ? kn_calloc(d->cap * d->stride + 64, 1) : NULL;
+    if (e == KN_OK && !d->ring_mem) e = KN_ERR_NOMEM;
+    if (d->ring_mem) /* on a cache line's start */
+        d->ring = d->ring_mem + (64 - (uintptr_t)d->ring_mem % 64) % 64;
     if (e == KN_OK) e = pred_reference(d);
+    /* the rows' stamps and padding (the inputs', the predictions' and the
+     * valid bytes' shares are counted above) */
+    d->bytes += d->cap * (d->stride - d->n_num * sizeof(double) - d->n_text - 1 -
+                          (d->s_pred ? sizeof(double) : 0)) +
+                64;
     if (e == KN_OK && cfg->anomalies) {
         e = kn__anomwin_new(m, window, cfg->anomaly_rows, cfg->anomaly_alpha,
                             cfg->anomaly_contamination, cfg->anomaly_seed, &d->anom);
@@ -268,7 +299,11 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         return e;
     }
     kn__serve_lock_init(&d->mu);
-    pthread_cond_init(&d->idle, NULL);
+    pthread_mutex_init(&d->room_mu, NULL);
+    pthread_cond_init(&d->room, NULL);
+    pthread_mutex_init(&d->levels_mu, NULL);
+    pthread_mutex_init(&d->run_mu, NULL);
+    d->live = 1;
     *out = d;
     return KN_OK;
 }
@@ -281,16 +316,18 @@ void kn__drift_free(kn__drift *d)
         kn_free(d->cols[j].s_ring), kn_free(d->cols[j].s_bins);
         for (size_t k = 0; k < d->cols[j].n_levels; k++) kn_free(d->cols[j].levels[k]);
     }
-    if (d->cols) pthread_mutex_destroy(&d->mu), pthread_cond_destroy(&d->idle);
+    if (d->live) {
+        pthread_mutex_destroy(&d->mu), pthread_mutex_destroy(&d->room_mu);
+        pthread_cond_destroy(&d->room);
+        pthread_mutex_destroy(&d->levels_mu), pthread_mutex_destroy(&d->run_mu);
+    }
     if (d->pred_kind == PRED_FIRST) kn_free(d->pred_ref);
     kn__anomwin_free(d->anom);
     kn_free(d->anom_rings);
-    kn_free(d->pred_ring);
     kn_free(d->s_pred);
-    kn_free(d->valid);
     kn_free(d->s_valid);
     kn_free(d->scratch);
-    kn_free(d->ring), kn_free(d->tring);
+    kn_free(d->ring_mem);
     kn_free(d->cols);
     kn_free(d);
 }
@@ -300,22 +337,40 @@ size_t kn__drift_bytes(const kn__drift *d)
     return d ? d->bytes : 0;
 }
 
-/* The bin of a text value (adding it while there is room; under mu). */
+static size_t find_level(const dcol *c, size_t from, size_t to, const char *s, size_t len)
+{
+    for (size_t k = from; k < to; k++)
+        if (c->level_len[k] == len && !memcmp(c->levels[k], s, len)) return k;
+    return to;
+}
+
+/* The bin of a text value (adding it while there is room: the levels
+ * complete so far are read without a lock, a new one is added under
+ * levels_mu and published by n_levels). */
 static size_t level_of(kn__drift *d, dcol *c, const char *s, size_t len)
 {
     if (!s) return MISSING;
-    for (size_t k = 0; k < c->n_levels; k++)
-        if (c->level_len[k] == len && !memcmp(c->levels[k], s, len)) return k;
-    if (c->n_levels == DRIFT_LEVELS) return OTHER;
-    char *copy = kn_malloc(len + 1);
-    if (!copy) return OTHER;
-    memcpy(copy, s, len);
-    copy[len] = 0;
-    d->bytes += len + 1;
-    c->bytes += len + 1;
-    c->levels[c->n_levels] = copy;
-    c->level_len[c->n_levels] = len;
-    return c->n_levels++;
+    size_t n = atomic_load_explicit(&c->n_levels, memory_order_acquire);
+    size_t k = find_level(c, 0, n, s, len);
+    if (k < n) return k;
+    if (n == DRIFT_LEVELS) return OTHER;
+    pthread_mutex_lock(&d->levels_mu);
+    size_t now = atomic_load_explicit(&c->n_levels, memory_order_relaxed);
+    k = find_level(c, n, now, s, len); /* another thread may have added it */
+    char *copy = k == now && now < DRIFT_LEVELS ? kn_malloc(len + 1) : NULL;
+    if (copy) {
+        memcpy(copy, s, len);
+        copy[len] = 0;
+        c->levels[now] = copy;
+        c->level_len[now] = len;
+        pthread_mutex_lock(&d->mu); /* /metrics reads the sizes */
+        d->bytes += len + 1;
+        c->bytes += len + 1;
+        pthread_mutex_unlock(&d->mu);
+        atomic_store_explicit(&c->n_levels, now + 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&d->levels_mu);
+    return k < now ? k : copy ? now : OTHER;
 }
 
 /* The valid rows' values of a copied window (window doubles) in d->scratch. */
@@ -366,12 +421,12 @@ static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
 }
 
 /* Test the copied window: every column and the predictions against the
- * references; publish the results (under mu: taken here unless `locked`)
+ * references; publish the results (under mu)
  * and, when out is given, hand them over in it (else they are freed). */
-static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
+static void evaluate(kn__drift *d, kn__watch_window *out)
 {
     kn__anomwin_take(d->anom, d->anom_rings, d->s_valid, d->s_end);
-    if (!out || locked) kn__anomwin_score(d->anom, out); /* else after the copy is handed back */
+    if (!out) kn__anomwin_score(d->anom, NULL); /* else by kn__drift_run, after the results */
     size_t n = d->in->n, m = 0, n_valid = 0;
     for (size_t i = 0; i < d->window; i++) n_valid += d->s_valid[i];
     kn_drift_col *r = kn_calloc(n ? n : 1, sizeof *r);
@@ -386,8 +441,8 @@ static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
             if (d->stored)
                 e = kn_drift_ref_numbers(d->stored, c->rj, d->scratch, nv, &d->o, &r[m], &tested);
             else
-                e = kn_drift_numbers(d->in->names[j], c->ref, d->window, d->scratch, nv, &d->o,
-                                     &r[m], &tested);
+                e = kn_drift_numbers(d->in->names[j], c->ref, atomic_load(&d->n_ref), d->scratch,
+                                     nv, &d->o, &r[m], &tested);
         } else {
             /* rc is the reference's: fixed once the first window is in */
             double cc[BINS] = {0}, rb[BINS], cb[BINS];
@@ -416,7 +471,7 @@ static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
     double invalid_share = (double)(d->window - n_valid) / (double)d->window;
     int drift =
         n_drifted > 0 || (pred_tested && pred.drifted) || invalid_share > KN__DRIFT_MAX_INVALID;
-    if (!locked) pthread_mutex_lock(&d->mu);
+    pthread_mutex_lock(&d->mu);
     for (size_t j = 0; j < n; j++) {
         dcol *c = &d->cols[j];
         c->psi = c->p = c->p_adjusted = NAN;
@@ -453,60 +508,181 @@ static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
         r = NULL;
         memset(&pred, 0, sizeof pred);
     }
-    if (!locked) pthread_mutex_unlock(&d->mu);
+    pthread_mutex_unlock(&d->mu);
     for (size_t i = 0; r && i < m; i++) kn_drift_col_free(&r[i]);
     kn_drift_col_free(&pred);
     kn_free(r), kn_free(at);
 }
 
-/* The window ends: copy it (under mu). */
-static void take_copy(kn__drift *d)
+/* ---- the ring ---- */
+
+static unsigned char *row_at(const kn__drift *d, unsigned long long seq)
 {
-    memcpy(d->s_valid, d->valid, d->window);
-    if (d->pred_ring) memcpy(d->s_pred, d->pred_ring, d->window * sizeof *d->s_pred);
-    for (size_t j = 0; j < d->in->n; j++) { /* column by column */
-        dcol *c = &d->cols[j];
-        if (c->untested) continue;
-        if (c->text) {
-            const unsigned char *t = d->tring + c->slot;
-            for (size_t i = 0; i < d->window; i++) c->s_bins[i] = t[i * d->n_text];
-        } else {
-            const double *v = d->ring + c->slot;
-            for (size_t i = 0; i < d->window; i++) c->s_ring[i] = v[i * d->n_num];
-        }
-    }
-    d->s_end = d->rows_in;
+    return d->ring + (size_t)(seq & (d->cap - 1)) * d->stride;
 }
 
-/* One more row in the ring: the window ends every `slide` rows once full.
- * With a monitoring thread its copy is tested there (a window that ends
- * while the last is still being tested is skipped and counted); without
- * one, here. */
-static void advance(kn__drift *d)
+static counter *stamp_of(unsigned char *row)
 {
-    d->pos = d->pos + 1 == d->window ? 0 : d->pos + 1;
-    if (d->filled < d->window) d->filled++;
-    d->rows_in++;
-    if (++d->since < d->slide || d->filled < d->window) return;
-    d->since = 0;
-    if (!d->watch) {
-        take_copy(d);
-        evaluate(d, 1, NULL);
+    return (counter *)(void *)row;
+}
+
+/* Whether row `seq`'s stamp is in (1), or it was overwritten already (-1):
+ * waits while its writer is still at it. */
+static int row_ready(const kn__drift *d, unsigned long long seq)
+{
+    counter *st = stamp_of(row_at(d, seq));
+    for (unsigned spins = 0;; spins++) {
+        unsigned long long v = atomic_load_explicit(st, memory_order_acquire);
+        if (v == seq + 1) return 1;
+        if (v > seq + 1) return -1;
+        if (spins > 64) sched_yield(); /* its writer was preempted */
+    }
+}
+
+/* Rows below `upto` are no longer needed: writers waiting for room go on. */
+static void release_rows(kn__drift *d, unsigned long long upto)
+{
+    unsigned long long cur = atomic_load(&d->freed);
+    while (cur < upto && !atomic_compare_exchange_weak(&d->freed, &cur, upto)) {
+    }
+    if (atomic_load(&d->waiting)) {
+        pthread_mutex_lock(&d->room_mu);
+        pthread_cond_broadcast(&d->room);
+        pthread_mutex_unlock(&d->room_mu);
+    }
+}
+
+/* Row `seq` may overwrite its slot once the row cap before it is freed. */
+static void wait_room(kn__drift *d, unsigned long long seq)
+{
+    if (seq < atomic_load_explicit(&d->freed, memory_order_acquire) + d->cap) return;
+    atomic_fetch_add(&d->waits, 1);
+    pthread_mutex_lock(&d->room_mu);
+    atomic_fetch_add(&d->waiting, 1);
+    while (seq >= atomic_load(&d->freed) + d->cap) pthread_cond_wait(&d->room, &d->room_mu);
+    atomic_fetch_sub(&d->waiting, 1);
+    pthread_mutex_unlock(&d->room_mu);
+}
+
+/* The end of the window after the one that ends at `end` (0: none yet;
+ * without a stored reference the first is the reference). */
+static unsigned long long next_end(const kn__drift *d, unsigned long long end)
+{
+    if (!end) return d->window;
+    return !d->stored && end == d->window ? d->first_end : end + d->slide;
+}
+
+/* Copy the rows [end - window, end) column by column, row r at r mod
+ * window (as a ring of one window: the input anomalies find the rows new
+ * since the last window there); 0 when one of them was overwritten (the
+ * window was given up: the thread had stopped). */
+static int take_copy(kn__drift *d, unsigned long long end)
+{
+    unsigned long long first = end - d->window;
+    for (size_t i = 0; i < d->window; i++) {
+        if (row_ready(d, first + i) < 0) return 0;
+        const unsigned char *row = row_at(d, first + i);
+        const double *x = (const double *)(const void *)(row + d->off_num);
+        const unsigned char *bins = row + d->off_bins;
+        size_t at = (size_t)((first + i) % d->window);
+        d->s_valid[at] = row[d->off_valid];
+        if (d->s_pred) memcpy(&d->s_pred[at], row + sizeof(double), sizeof(double));
+        for (size_t j = 0; j < d->in->n; j++) {
+            dcol *c = &d->cols[j];
+            if (c->untested) continue;
+            if (c->text)
+                c->s_bins[at] = bins[c->slot];
+            else
+                c->s_ring[at] = x[c->slot];
+        }
+    }
+    d->s_end = end;
+    return 1;
+}
+
+/* Without a stored reference, the first window is the reference: its
+ * valid rows' values, the text inputs' counts and the predictions. */
+static void take_reference(kn__drift *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->window; i++) {
+        if (row_ready(d, i) < 0) break;
+        const unsigned char *row = row_at(d, i);
+        if (!row[d->off_valid]) continue;
+        const double *x = (const double *)(const void *)(row + d->off_num);
+        for (size_t j = 0; j < d->in->n; j++) {
+            dcol *c = &d->cols[j];
+            if (c->text)
+                c->rc[row[d->off_bins + c->slot]]++;
+            else
+                c->ref[n] = x[c->slot];
+        }
+        if (d->pred_kind == PRED_FIRST)
+            memcpy(&d->pred_ref[n], row + sizeof(double), sizeof(double));
+        n++;
+    }
+    d->n_pred_ref = d->pred_kind == PRED_FIRST ? n : d->n_pred_ref;
+    atomic_store(&d->n_ref, n);
+}
+
+/* Take the window that ends at `end` and test it, the reference first
+ * when it is not taken yet; the rows no longer needed are released once
+ * copied (under run_mu). out: see evaluate. 1 tested, 0 given up. */
+static int run_window(kn__drift *d, unsigned long long end, kn__watch_window *out)
+{
+    if (!d->stored && d->last_end < d->window) {
+        take_reference(d);
+        d->last_end = d->window;
+        if (end == d->window) {
+            release_rows(d, next_end(d, end) - d->window);
+            return 0;
+        }
+    }
+    int ok = take_copy(d, end);
+    d->last_end = end;
+    release_rows(d, next_end(d, end) - d->window);
+    if (ok)
+        evaluate(d, out);
+    else
+        atomic_fetch_add(&d->skipped, 1);
+    return ok;
+}
+
+/* Without a monitoring thread: the windows up to `end`, in order, by
+ * whichever request thread holds run_mu (the others go on: the holder may
+ * wait for their rows' stamps). */
+static void run_here(kn__drift *d, unsigned long long end)
+{
+    unsigned long long cur = atomic_load(&d->pending);
+    while (cur < end && !atomic_compare_exchange_weak(&d->pending, &cur, end)) {
+    }
+    for (;;) {
+        if (pthread_mutex_trylock(&d->run_mu)) return; /* the holder sees pending after */
+        while (d->last_end < atomic_load(&d->pending))
+            run_window(d, next_end(d, d->last_end), NULL);
+        unsigned long long done = d->last_end;
+        pthread_mutex_unlock(&d->run_mu);
+        if (atomic_load(&d->pending) <= done) return;
+    }
+}
+
+/* Row `seq` is complete: the window it ends (if any) goes to the
+ * monitoring thread, or is tested here without one. */
+static void publish(kn__drift *d, unsigned char *row, unsigned long long seq)
+{
+    atomic_store_explicit(stamp_of(row), seq + 1, memory_order_release);
+    unsigned long long end = seq + 1;
+    if (end < d->window || (end < d->first_end && end != d->window) ||
+        (end >= d->first_end && (end - d->first_end) % d->slide))
         return;
+    if (!d->watch)
+        run_here(d, end);
+    else if (end < d->first_end) /* the reference: taken with the first window */
+        return;
+    else if (!kn__watch_drift_submit(d->watch, d, d->owner, end)) { /* the server stops */
+        atomic_fetch_add(&d->skipped, 1);
+        release_rows(d, next_end(d, end) - d->window);
     }
-    /* the thread still tests the last window (it cannot keep up): the
-     * ring stays as it is until that is done, so no window is lost;
-     * other rows wait meanwhile (kn__drift_add) */
-    if (d->busy) {
-        d->held = 1;
-        d->waits++;
-        while (d->busy) pthread_cond_wait(&d->idle, &d->mu);
-        d->held = 0;
-        pthread_cond_broadcast(&d->idle);
-    }
-    take_copy(d);
-    d->busy = kn__watch_drift_submit(d->watch, d, d->owner);
-    if (!d->busy) d->skipped++; /* the server stops */
 }
 
 kn__anomwin *kn__drift_anomwin(const kn__drift *d)
@@ -519,16 +695,14 @@ void kn__drift_set_owner(kn__drift *d, struct kn__serve_snap *owner)
     if (d) d->owner = owner;
 }
 
-void kn__drift_run(kn__drift *d, kn__watch_window *out)
+int kn__drift_run(kn__drift *d, unsigned long long end, kn__watch_window *out)
 {
-    evaluate(d, 0, out);
-    pthread_mutex_lock(&d->mu);
-    d->busy = 0;
-    pthread_cond_broadcast(&d->idle);
-    pthread_mutex_unlock(&d->mu);
-    /* the window's input anomalies, from what evaluate took of the copy:
-     * the requests fill the ring on meanwhile */
-    kn__anomwin_score(d->anom, out);
+    pthread_mutex_lock(&d->run_mu);
+    int tested = run_window(d, end, out);
+    pthread_mutex_unlock(&d->run_mu);
+    /* the window's input anomalies, from what evaluate took of the copy */
+    if (tested) kn__anomwin_score(d->anom, out);
+    return tested;
 }
 
 /* Whether this thread answers a request now (shadow scoring counts nothing). */
@@ -543,25 +717,24 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
 {
     if (!d || !armed || kn_frame_n_cols(rows) != d->in->n) return;
     size_t n = kn_frame_n_rows(rows);
-    pthread_mutex_lock(&d->mu);
+    if (!n) return;
+    unsigned long long seq0 = atomic_fetch_add_explicit(&d->next, n, memory_order_relaxed);
     for (size_t i = 0; i < n; i++) {
-        while (d->held) pthread_cond_wait(&d->idle, &d->mu);
-        int filling_ref = d->n_ref < d->window;
-        size_t at = filling_ref ? d->n_ref : d->pos;
+        unsigned long long seq = seq0 + i;
+        wait_room(d, seq);
+        unsigned char *row = row_at(d, seq);
+        double *x = (double *)(void *)(row + d->off_num);
+        unsigned char *bins = row + d->off_bins;
         for (size_t j = 0; j < d->in->n; j++) {
             kn_column *col = kn_frame_col(rows, j);
             dcol *c = &d->cols[j];
             if (c->untested) continue;
             kn_col_type t = kn_column_type(col);
             if (!c->text) {
-                double x = t == KN_COL_NUMERIC ? kn_column_f64(col)[i] /* missing: NaN */
-                           : t == KN_COL_INT64 && !kn_column_is_missing(col, i)
-                               ? kn_column_number(col, i)
-                               : NAN;
-                if (filling_ref)
-                    c->ref[at] = x;
-                else
-                    d->ring[at * d->n_num + c->slot] = x;
+                x[c->slot] = t == KN_COL_NUMERIC ? kn_column_f64(col)[i] /* missing: NaN */
+                             : t == KN_COL_INT64 && !kn_column_is_missing(col, i)
+                                 ? kn_column_number(col, i)
+                                 : NAN;
                 continue;
             }
             size_t len = 0;
@@ -572,37 +745,30 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
                 int32_t code = kn_column_codes(col)[i];
                 s = code >= 0 ? kn_column_level(col, code, &len) : NULL;
             }
-            size_t bin = level_of(d, c, s, len);
-            if (filling_ref)
-                c->rc[bin]++;
-            else
-                d->tring[at * d->n_text + c->slot] = (unsigned char)bin;
+            bins[c->slot] = (unsigned char)level_of(d, c, s, len);
         }
         double y = pred ? pred[i] : NAN;
-        if (filling_ref) {
-            if (d->pred_kind == PRED_FIRST) d->pred_ref[d->n_pred_ref++] = y;
-            d->n_ref++;
-            continue;
-        }
-        if (d->pred_ring) d->pred_ring[at] = y;
-        d->valid[at] = 1;
-        advance(d);
+        memcpy(row + sizeof(double), &y, sizeof y);
+        row[d->off_valid] = 1;
+        publish(d, row, seq);
     }
-    pthread_mutex_unlock(&d->mu);
 }
 
 void kn__drift_invalid(kn__drift *d, size_t n)
 {
     if (!d || !n) return;
-    pthread_mutex_lock(&d->mu);
-    d->invalid_rows += n;
+    atomic_fetch_add(&d->invalid_rows, n);
     /* rows refused while the first window fills are not part of any window */
-    for (size_t i = 0; i < n && d->n_ref == d->window; i++) {
-        while (d->held) pthread_cond_wait(&d->idle, &d->mu);
-        d->valid[d->pos] = 0;
-        advance(d);
+    if (!d->stored && atomic_load(&d->next) < d->window) return;
+    unsigned long long seq0 = atomic_fetch_add_explicit(&d->next, n, memory_order_relaxed);
+    for (size_t i = 0; i < n; i++) {
+        wait_room(d, seq0 + i);
+        unsigned char *row = row_at(d, seq0 + i);
+        double y = NAN;
+        memcpy(row + sizeof(double), &y, sizeof y);
+        row[d->off_valid] = 0;
+        publish(d, row, seq0 + i);
     }
-    pthread_mutex_unlock(&d->mu);
 }
 
 /* ---- /metrics ---- */
@@ -678,8 +844,8 @@ static const char *const family[N_D][3] = {
     {"kiln_drift_skipped_windows_total", "counter",
      "Windows not tested: they ended after the monitoring thread had stopped."},
     {"kiln_drift_waits_total", "counter",
-     "Windows that ended while the monitoring thread still tested the last one: the rows "
-     "waited for it (it cannot keep up: a larger --drift-slide)."},
+     "Rows that waited for room in the ring: the monitoring thread had not copied the window "
+     "they would overwrite (it cannot keep up: a larger --drift-slide)."},
     {"kiln_drift_reference_rows", "gauge",
      "Rows in the reference: the training rows the artifact's reference holds, else the "
      "first window's so far."},
@@ -687,6 +853,16 @@ static const char *const family[N_D][3] = {
     {"kiln_drift_slide_rows", "gauge",
      "Rows between the ends of two windows (--drift-slide; the window: tumbling)."},
     {"kiln_drift_memory_bytes", "gauge", "Memory held for windowed drift (bounded)."}};
+
+/* The reference's rows: the stored reference's, else the first window's
+ * (so far, while it fills). */
+static unsigned long long ref_rows(const kn__drift *d)
+{
+    if (d->stored) return kn_drift_ref_rows(d->stored);
+    size_t n = atomic_load(&d->n_ref);
+    unsigned long long next = atomic_load(&d->next);
+    return n ? n : next < d->window ? next : d->window;
+}
 
 void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__sbuf *b)
 {
@@ -704,17 +880,15 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
                 if (d->windows) series(b, family[f][0], models[i], NULL), num(b, d->invalid_share);
             } else if (f > D_INVALID) {
                 series(b, family[f][0], models[i], NULL);
-                unsigned long long x =
-                    f == D_WINDOWS ? d->windows
-                    : f == D_REF
-                        ? (unsigned long long)(d->stored ? kn_drift_ref_rows(d->stored) : d->n_ref)
-                    : f == D_BYTES        ? (unsigned long long)d->bytes
-                    : f == D_INVALID_ROWS ? d->invalid_rows
-                    : f == D_SKIPPED      ? d->skipped
-                    : f == D_WAITS        ? d->waits
-                    : f == D_WINDOW_ROWS  ? (unsigned long long)d->window
-                    : f == D_SLIDE_ROWS   ? (unsigned long long)d->slide
-                                          : d->drifted_windows;
+                unsigned long long x = f == D_WINDOWS        ? d->windows
+                                       : f == D_REF          ? ref_rows(d)
+                                       : f == D_BYTES        ? (unsigned long long)d->bytes
+                                       : f == D_INVALID_ROWS ? d->invalid_rows
+                                       : f == D_SKIPPED      ? d->skipped
+                                       : f == D_WAITS        ? d->waits
+                                       : f == D_WINDOW_ROWS  ? (unsigned long long)d->window
+                                       : f == D_SLIDE_ROWS   ? (unsigned long long)d->slide
+                                                             : d->drifted_windows;
                 kn__sbuf_printf(b, "%llu\n", x);
             } else if (f == D_COL_BYTES) {
                 for (size_t j = 0; j < d->in->n; j++) {
@@ -722,7 +896,7 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
                     series(b, family[f][0], models[i], d->in->names[j]);
                     kn__sbuf_printf(b, "%zu\n", d->cols[j].bytes);
                 }
-                if (d->pred_ring) {
+                if (d->s_pred) {
                     series(b, family[f][0], models[i], "(prediction)");
                     kn__sbuf_printf(b, "%zu\n", d->pred_bytes);
                 }

@@ -456,8 +456,8 @@ void kn__feedback_text(const kn__serve_model *const *models, size_t n_models, kn
  * The predictions against the artifact's held-out predictions, else the
  * reference's, else the first window's. Rows of requests refused for their
  * schema take their place in the windows as invalid rows. Request threads
- * add; the one that ends a window runs the tests and hands the results to
- * watch (when set); /metrics reads. m must outlive the drift (it does: the
+ * add without a lock; the one that ends a window hands it to watch's
+ * thread (when set; else tests it itself); /metrics reads. m must outlive the drift (it does: the
  * model frees it). */
 kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__drift **out);
 void kn__drift_free(kn__drift *d);
@@ -471,10 +471,11 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred);
 /* The version whose model d belongs to: the monitoring thread keeps it
  * alive while it tests a window of d. */
 void kn__drift_set_owner(kn__drift *d, struct kn__serve_snap *owner);
-/* The monitoring thread's part: test the window copied when it ended,
- * publish the results for /metrics and hand them over in *out (cols and
- * pred: the caller's to free). */
-void kn__drift_run(kn__drift *d, kn__watch_window *out);
+/* The monitoring thread's part: copy the window that ends at row `end`
+ * (windows come in order), test it, publish the results for /metrics and
+ * hand them over in *out (cols and pred: the caller's to free): 1, or 0
+ * when it was given up (its rows were overwritten: the server stops). */
+int kn__drift_run(kn__drift *d, unsigned long long end, kn__watch_window *out);
 /* Count n rows refused for breaking the input schema. d NULL: nothing. */
 void kn__drift_invalid(kn__drift *d, size_t n);
 /* The input-anomaly scoring of d's windows (on or off), or NULL (d NULL,
@@ -524,11 +525,12 @@ kn_status kn__watch_start(const char *store_dir, int record, kn_alert_config *cf
                           const char *retrain_exe, double grace_s, const kn__serve_slot *slots,
                           size_t n_slots, kn__watch **out);
 void kn__watch_stop(kn__watch *w);
-/* Queue the test of d's copied window (kn__drift_run) for the thread,
+/* Queue the test of d's window that ends at row `end` (kn__drift_run) for the thread,
  * keeping owner (a version's snapshot, or NULL) alive meanwhile: 1
  * queued, 0 dropped (full queue, stopping, out of memory). Never blocks. */
 struct kn__serve_snap;
-int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *owner);
+int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *owner,
+                           unsigned long long end);
 /* Whether a rule watches the operational series (ops metrics). */
 int kn__watch_wants_ops(const kn__watch *w);
 /* A window of feedback labels of a version closed (live and test by

@@ -19,7 +19,8 @@ typedef struct job {
     int resume;                   /* 1: start the picked-up retrains (w->resumes) */
     struct retrain *done;         /* a retrain that ended: deliver its incident */
     unsigned long long fwindow;   /* feedback: the version's window number */
-    kn__drift *d;                 /* drift: whose copied window to test */
+    kn__drift *d;                 /* drift: whose window to test */
+    unsigned long long end;       /* drift: the window's end (its rows are numbered below it) */
     struct kn__serve_snap *owner; /* drift: the version it belongs to (a reference), or NULL */
     kn__watch_window w;           /* drift: the results, once tested */
     kn_alert_inputs in;           /* ops */

@@ -61,7 +61,8 @@ int kn__watch_push(kn__watch *w, job *j)
     return 1;
 }
 
-int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *owner)
+int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *owner,
+                           unsigned long long end)
 {
     job *j = kn_calloc(1, sizeof *j);
     if (!j) {
@@ -71,11 +72,12 @@ int kn__watch_drift_submit(kn__watch *w, kn__drift *d, struct kn__serve_snap *ow
         return 0;
     }
     j->d = d;
+    j->end = end;
     j->owner = owner;
     /* the caller holds a reference too (its request's): this one cannot be the last */
     if (owner) atomic_fetch_add_explicit(&owner->refs, 1, memory_order_relaxed);
     pthread_mutex_lock(&w->mu);
-    int ok = !w->tstop; /* one copy per drift at most: the tester's queue is bounded by them */
+    int ok = !w->tstop; /* bounded: the windows a drift's ring holds */
     if (ok) {
         if (w->ttail)
             w->ttail->next = j;
@@ -469,7 +471,7 @@ static void *tester_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         j->next = NULL;
         kn__watch_window *r = &j->w;
-        kn__drift_run(j->d, r); /* the model stays alive: j->owner */
+        int tested = kn__drift_run(j->d, j->end, r); /* the model stays alive: j->owner */
         r->canary = r->slot && j->owner && atomic_load(&r->slot->snap[KN__SNAP_CANARY]) == j->owner;
         const char *model = r->model, *version = r->version;
         r->model = model ? kn_strdup(model) : NULL;
@@ -477,7 +479,7 @@ static void *tester_main(void *arg)
         kn__serve_snap_put(j->owner); /* may free the version, and its drift, now */
         j->owner = NULL;
         j->d = NULL;
-        if (!r->model || !r->version || !kn__watch_push(w, j)) kn__watch_job_free(j);
+        if (!tested || !r->model || !r->version || !kn__watch_push(w, j)) kn__watch_job_free(j);
         pthread_mutex_lock(&w->mu);
     }
     pthread_mutex_unlock(&w->mu);

@@ -86,13 +86,14 @@ assert g(m2, "window_invalid_share") == 0
 assert abs(g(m3, "window_invalid_share") - 0.1) < 1e-12, g(m3, "window_invalid_share")
 assert g(m3, "drift_invalid_rows_total") == 10
 mem = g(m3, "drift_memory_bytes")
-# 8 numeric inputs and the predictions: a ring of 100 doubles each, its
-# copy being tested and the stored sample (700 values: at most 2,001
-# doubles); per window a scratch array of 100 doubles and 2 x 100 flags,
-# and under 2 kB per input of bookkeeping
+# 8 numeric inputs and the predictions: a ring of 256 rows (the power of
+# two from two windows), a double each, the copy being tested (100) and the
+# stored sample (700 values: at most 2,001 doubles); the rows' stamps,
+# predictions and padding to cache lines; per window a scratch array of 100
+# doubles and 256 + 100 flags, and under 2 kB per input of bookkeeping
 per_col = [g(m3, "drift_column_memory_bytes", c) for c in cols + ["(prediction)"]]
-assert all(b == (2 * 100 + 700) * 8 for b in per_col), per_col
-assert sum(per_col) + 1000 < mem < sum(per_col) + 1000 + 2048 * 9, (mem, sum(per_col))
+assert all(b == (256 + 100 + 700) * 8 for b in per_col), per_col
+assert sum(per_col) + 256 * 16 < mem < sum(per_col) + 256 * 64 + 1000 + 2048 * 9, (mem, sum(per_col))
 assert g(m3, "drift_skipped_windows_total") == 0
 print(f"sliding windows: 10 windows, cement and the predictions drifted (p {p:.3g}), refused share 0.1, memory {mem:.0f} B")
 PY
