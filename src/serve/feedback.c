@@ -2,11 +2,12 @@
  * of a served version, found again by request id and row, and its live
  * score per window of joined labels (kiln/livescore.h), for /metrics.
  *
- * Memory is fixed when the version loads: a table of request ids
- * (rid & mask: the last `cap` request ids of the server, each pointing at
- * its rows) and a ring of the last `cap` rows predicted. A label finds its
- * prediction while both still hold it. One mutex per version guards both
- * and the window; a request holds it for the copy of its rows. */
+ * Memory is fixed when the version loads: per request thread (a shard,
+ * its own lock and cache lines: the threads never wait on each other) a
+ * table of request ids (rid & mask, each pointing at its rows) and a ring
+ * of its last rows predicted, `cap` rows over all shards. A label finds its
+ * prediction while its shard still holds both. The window and the counts
+ * have a mutex of their own (labels and /metrics take it). */
 #include "kiln/livescore.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -28,12 +29,20 @@ typedef struct fb_row {
     double score;     /* binary: the positive class's probability; else NaN */
 } fb_row;
 
-struct kn__feedback {
+/* A request thread's predictions (padded: two shards share no cache line). */
+typedef struct shard {
     pthread_mutex_t mu;
-    size_t cap; /* a power of two */
     fb_req *reqs;
     fb_row *rows;
     unsigned long long total; /* rows recorded so far */
+    char pad[128 - sizeof(pthread_mutex_t) - 2 * sizeof(void *) - sizeof(unsigned long long)];
+} shard;
+
+struct kn__feedback {
+    pthread_mutex_t mu;
+    size_t cap; /* per shard: a power of two */
+    shard *shards;
+    size_t n_shards;
     size_t window, win_n;
     kn_live_row *win;
     int binary, regression;
@@ -44,6 +53,7 @@ struct kn__feedback {
     kn__watch *watch;
     const char *key;
     const struct kn__serve_slot *slot;
+    int live; /* mu is made */
 };
 
 void kn__feedback_watch(kn__feedback *fb, kn__watch *w, const char *key,
@@ -57,28 +67,41 @@ void kn__feedback_watch(kn__feedback *fb, kn__watch *w, const char *key,
 
 static _Thread_local unsigned long long current_rid;
 
-kn_status kn__feedback_new(const kn__serve_model *m, size_t rows, size_t window, kn__feedback **out)
+kn_status kn__feedback_new(const kn__serve_model *m, size_t rows, size_t window, size_t n_shards,
+                           kn__feedback **out)
 {
     if (!rows || !window)
         return kn_fail(KN_ERR_INVALID, "feedback: the ring and the window need at least one row");
-    size_t cap = 1;
-    while (cap < rows && cap < ((size_t)1 << 30)) cap <<= 1;
+    if (!n_shards) n_shards = 1;
+    if (n_shards > 256) n_shards = 256;
+    size_t cap = 1, per = (rows + n_shards - 1) / n_shards;
+    while (cap < per && cap < ((size_t)1 << 30)) cap <<= 1;
     kn__feedback *fb = kn_calloc(1, sizeof *fb);
     if (!fb) return KN_ERR_NOMEM;
     fb->cap = cap;
     fb->window = window;
-    fb->reqs = kn_calloc(cap, sizeof *fb->reqs);
-    fb->rows = kn_calloc(cap, sizeof *fb->rows);
+    fb->shards = kn_calloc(n_shards, sizeof *fb->shards);
     fb->win = kn_calloc(window, sizeof *fb->win);
-    if (!fb->reqs || !fb->rows || !fb->win) {
-        kn_free(fb->reqs), kn_free(fb->rows), kn_free(fb->win), kn_free(fb);
+    int ok = fb->shards && fb->win;
+    for (size_t i = 0; ok && i < n_shards; i++) {
+        shard *sh = &fb->shards[i];
+        sh->reqs = kn_calloc(cap, sizeof *sh->reqs);
+        sh->rows = kn_calloc(cap, sizeof *sh->rows);
+        fb->n_shards++;
+        ok = sh->reqs && sh->rows;
+        kn__serve_lock_init(&sh->mu);
+    }
+    if (!ok) {
+        kn__feedback_free(fb);
         return KN_ERR_NOMEM;
     }
-    fb->bytes = sizeof *fb + cap * (sizeof *fb->reqs + sizeof *fb->rows) + window * sizeof *fb->win;
+    fb->bytes = sizeof *fb + n_shards * (sizeof(shard) + cap * (sizeof(fb_req) + sizeof(fb_row))) +
+                window * sizeof *fb->win;
     fb->regression = m->n_classes == 0;
     fb->binary = m->n_classes == 2;
     for (int i = 0; i < 4; i++) fb->cur[i] = fb->last[i] = NAN;
     kn__serve_lock_init(&fb->mu);
+    fb->live = 1;
     *out = fb;
     return KN_OK;
 }
@@ -86,8 +109,12 @@ kn_status kn__feedback_new(const kn__serve_model *m, size_t rows, size_t window,
 void kn__feedback_free(kn__feedback *fb)
 {
     if (!fb) return;
-    pthread_mutex_destroy(&fb->mu);
-    kn_free(fb->reqs), kn_free(fb->rows), kn_free(fb->win);
+    if (fb->live) pthread_mutex_destroy(&fb->mu);
+    for (size_t i = 0; i < fb->n_shards; i++) {
+        pthread_mutex_destroy(&fb->shards[i].mu);
+        kn_free(fb->shards[i].reqs), kn_free(fb->shards[i].rows);
+    }
+    kn_free(fb->shards), kn_free(fb->win);
     kn_free(fb);
 }
 
@@ -107,20 +134,44 @@ void kn__feedback_rows(const kn__serve_model *m, const double *pred, const doubl
     if (!fb || !current_rid || !n) return;
     if (n > fb->cap) n = fb->cap; /* the rows past the ring's size are not kept */
     size_t k = m->n_classes;
-    pthread_mutex_lock(&fb->mu);
-    fb_req *q = &fb->reqs[current_rid & (fb->cap - 1)];
+    shard *sh = &fb->shards[kn__serve_thread_slot() % fb->n_shards];
+    pthread_mutex_lock(&sh->mu);
+    fb_req *q = &sh->reqs[current_rid & (fb->cap - 1)];
     q->rid = current_rid;
-    q->start = fb->total;
+    q->start = sh->total;
     q->n = (uint32_t)n;
     for (size_t i = 0; i < n; i++) {
-        fb_row *r = &fb->rows[(fb->total + i) & (fb->cap - 1)];
+        fb_row *r = &sh->rows[(sh->total + i) & (fb->cap - 1)];
         r->value = pred[i];
         r->labelled = 0;
         r->cls = k && pred[i] >= 0 && pred[i] < (double)k ? (int32_t)pred[i] : -1;
         r->score = fb->binary && proba ? proba[i * k + 1] : NAN;
     }
-    fb->total += n;
-    pthread_mutex_unlock(&fb->mu);
+    sh->total += n;
+    pthread_mutex_unlock(&sh->mu);
+}
+
+/* Find row `row` of request rid in the shards and mark it labelled (its
+ * copy in *out): 1 found, 2 labelled before, 0 not held. */
+static int take_row(kn__feedback *fb, unsigned long long rid, unsigned long long row, fb_row *out)
+{
+    for (size_t i = 0; i < fb->n_shards; i++) {
+        shard *sh = &fb->shards[i];
+        pthread_mutex_lock(&sh->mu);
+        const fb_req *q = &sh->reqs[rid & (fb->cap - 1)];
+        int found = q->rid == rid && row < q->n && sh->total - (q->start + row) <= fb->cap;
+        fb_row *r = found ? &sh->rows[(q->start + row) & (fb->cap - 1)] : NULL;
+        if (r) {
+            /* labelled already: a client's retry, a label sent twice;
+             * joining it again would count one prediction twice */
+            found = r->labelled ? 2 : 1;
+            r->labelled = 1;
+            *out = *r;
+        }
+        pthread_mutex_unlock(&sh->mu);
+        if (found) return found;
+    }
+    return 0;
 }
 
 /* The window's scores (under mu). */
@@ -143,17 +194,12 @@ int kn__feedback_join(kn__feedback *fb, const kn__serve_model *m, unsigned long 
     if (!fb || !rid) return 0;
     double closed[4];
     unsigned long long closed_k = 0;
+    fb_row taken = {0}, *r = &taken;
+    int found = take_row(fb, rid, row, &taken);
     pthread_mutex_lock(&fb->mu);
-    const fb_req *q = &fb->reqs[rid & (fb->cap - 1)];
-    int found = q->rid == rid && row < q->n && fb->total - (q->start + row) <= fb->cap;
-    fb_row *r = found ? &fb->rows[(q->start + row) & (fb->cap - 1)] : NULL;
-    if (r && r->labelled) {
-        /* the prediction has its label (a client's retry, a label sent
-         * twice): joining it again would count one prediction twice */
+    if (found == 2)
         fb->duplicate++;
-        found = 2;
-    } else if (r) {
-        r->labelled = 1;
+    else if (found) {
         kn_live_row x = {.score = r->score, .truth = NAN, .value = NAN};
         if (fb->regression) {
             x.truth = number;

@@ -262,6 +262,7 @@ typedef struct kn__serve_slot {
     unsigned canary_bp;                    /* the canary's share of requests, in 1/10000 */
     size_t live_shards;                    /* live statistics: shards of each version's (0: none) */
     size_t feedback_rows, feedback_window; /* each version's kn__feedback (0: none) */
+    size_t feedback_shards;                /* its shards: the pool's threads */
     kn__watch *feedback_watch;             /* where its closed windows go (alert rules), or NULL */
     kn__drift_cfg drift;                   /* each version's kn__drift (window 0: none) */
     _Atomic unsigned long long routed;     /* requests routed so far (the canary split) */
@@ -417,9 +418,10 @@ void kn__livestats_text(const kn__serve_model *const *models, size_t n_models, k
 /* Delayed labels (feedback.c): the version's last `rows` predicted rows
  * (rounded up to a power of two; also the last that many request ids of
  * the server) and its score per tumbling window of `window` joined labels.
- * Request threads record; the feedback route joins; /metrics reads. Every
- * call takes the version's mutex; none allocates after _new. */
-kn_status kn__feedback_new(const kn__serve_model *m, size_t rows, size_t window,
+ * Request threads record, each into its shard (n_shards: the request
+ * threads; each holds rows / n_shards, rounded up to a power of two); the
+ * feedback route joins; /metrics reads. None allocates after _new. */
+kn_status kn__feedback_new(const kn__serve_model *m, size_t rows, size_t window, size_t n_shards,
                            kn__feedback **out);
 void kn__feedback_free(kn__feedback *fb);
 /* Where a closed window's scores go for the alert rules: the watcher, the

@@ -1081,13 +1081,14 @@ kn_status kn_server_start(kn_server *s)
         kn__serve_slot *sl = &s->slots[i];
         sl->feedback_rows = s->o.feedback_rows;
         sl->feedback_window = s->o.feedback_window ? s->o.feedback_window : 1000;
+        sl->feedback_shards = threads;
         sl->feedback_watch = s->watch;
         for (int role = 0; role < KN__N_SNAP; role++) {
             kn__serve_snap *sn = atomic_load(&sl->snap[role]);
-            kn_status e =
-                sn && role != KN__SNAP_SHADOW && !sn->m.fb
-                    ? kn__feedback_new(&sn->m, sl->feedback_rows, sl->feedback_window, &sn->m.fb)
-                    : KN_OK;
+            kn_status e = sn && role != KN__SNAP_SHADOW && !sn->m.fb
+                              ? kn__feedback_new(&sn->m, sl->feedback_rows, sl->feedback_window,
+                                                 threads, &sn->m.fb)
+                              : KN_OK;
             if (e != KN_OK) return e;
             if (sn) kn__feedback_watch(sn->m.fb, s->watch, sl->ref ? sl->ref : sl->name, sl);
         }

@@ -133,8 +133,8 @@ static kn_status snap_load(kn__serve_metrics *mt, const kn__serve_slot *sl, cons
         kn_free(sn);
         return e;
     }
-    if (sl->feedback_rows &&
-        (e = kn__feedback_new(&sn->m, sl->feedback_rows, sl->feedback_window, &sn->m.fb))) {
+    if (sl->feedback_rows && (e = kn__feedback_new(&sn->m, sl->feedback_rows, sl->feedback_window,
+                                                   sl->feedback_shards, &sn->m.fb))) {
         kn__serve_model_free(&sn->m);
         kn_free(sn);
         return e;

@@ -72,7 +72,7 @@ static double series(const char *text, const char *name, const char *window)
 static void threads_record_and_join(void **state)
 {
     (void)state;
-    KN_CHECK(kn__feedback_new(&model, CAP, WINDOW, &model.fb));
+    KN_CHECK(kn__feedback_new(&model, CAP, WINDOW, THREADS, &model.fb));
     pthread_t th[THREADS + 2];
     int ids[THREADS];
     done = 0;
@@ -112,7 +112,7 @@ static void rows_of_a_batch(void **state)
 {
     (void)state;
     kn__serve_model m = {.name = "m", .version = "1"};
-    KN_CHECK(kn__feedback_new(&m, 8, 3, &m.fb));
+    KN_CHECK(kn__feedback_new(&m, 8, 3, 1, &m.fb));
     double pred[5] = {1, 2, 3, 4, 5};
     kn__feedback_begin(7);
     kn__feedback_rows(&m, pred, NULL, 5);
