@@ -167,8 +167,7 @@ static kn_status read_test_source(kn__run_state *w, kn_frame **out)
     return e;
 }
 
-/* Split the prepared rows into training and test rows. */
-static kn_status split_test(kn__run_state *w, int classify)
+kn_status kn__run_split_test(kn__run_state *w, int classify)
 {
     const kn_prep_spec *s = w->s;
     const kn_frame *f = w->r->prep->frame;
@@ -569,7 +568,7 @@ static kn_status split_part(kn__run_state *w)
         if (e != KN_OK) e = kn_fail_prefix(e, "%s: ", w->s->path);
     }
     kn_model_free(m);
-    if (e == KN_OK) e = split_test(w, classify);
+    if (e == KN_OK) e = kn__run_split_test(w, classify);
     /* the slice column, before any model is fitted on these rows */
     size_t j;
     char hint[160], at[4200];
