@@ -608,7 +608,7 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
                        s->path);
     r->seed = o->seed_set ? o->seed : s->has_seed ? s->seed : 0;
     kn_artifact_hash_hex(s->text ? s->text : "", s->text ? s->text_len : 0, r->spec_hash);
-    kn_prep_options po = {NULL, 0, o->threads, o->overwrite_input, 1, 0};
+    kn_prep_options po = {NULL, 0, o->threads, o->overwrite_input, 1, 0, 0};
     kn__run_state w = {s, o, r, NULL, NULL, {0}, 0, NULL, NULL, NULL};
     kn_status e = model_params(&w);
     if (e == KN_OK && s->ensemble.method) e = kn_prep_spec_ensemble(s, r->seed, &w.ens);

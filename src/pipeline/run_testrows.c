@@ -107,7 +107,7 @@ kn_status kn_run_test_rows(const kn_artifact *a, kn_frame **out, char **recipe)
         e = kn_fail(KN_ERR_NOT_FOUND, "its run held out no test rows");
     if (e == KN_OK) e = kn_prep_spec_parse(text, len, "(the artifact's spec)", &s);
     if (e == KN_OK) e = sources_as_run(s, lineage, data, sizeof data);
-    kn_prep_options po = {NULL, 0, 0, 0, 1, 0}; /* the run's: the data only, nothing written */
+    kn_prep_options po = {NULL, 0, 0, 0, 1, 0, 1}; /* the run's reading; nothing written */
     if (e == KN_OK && (e = kn_prep_run(s, &po, &r.prep)) != KN_OK)
         e = kn_fail_prefix(KN_ERR_NOT_FOUND, "its data could not be read again: ");
     if (e == KN_OK) {
