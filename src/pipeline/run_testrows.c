@@ -82,12 +82,13 @@ static kn_status sources_as_run(kn_prep_spec *s, json_t *lineage, char *data, si
     return KN_OK;
 }
 
-kn_status kn_run_test_rows(const kn_artifact *a, kn_frame **out, char **recipe)
+kn_status kn_run_test_rows(const kn_artifact *a, kn_frame **train, kn_frame **out, char **recipe)
 {
     size_t len = 0;
     const char *text = kn_artifact_get(a, KN_ART_SPEC, &len);
     json_t *lineage = section(a, KN_ART_LINEAGE), *metrics = section(a, KN_ART_METRICS);
     json_t *test = json_object_get(json_object_get(metrics, "rows"), "test"),
+           *fit = json_object_get(json_object_get(metrics, "rows"), "train"),
            *seed = json_object_get(lineage, "seed");
     const char *task = json_string_value(json_object_get(metrics, "task"));
     kn_prep_spec *s = NULL;
@@ -103,7 +104,7 @@ kn_status kn_run_test_rows(const kn_artifact *a, kn_frame **out, char **recipe)
                     : !lineage || !json_is_integer(seed) ? "lineage"
                                                          : "metrics",
                     !text ? " (kiln train writes none: kiln run does)" : "");
-    else if (json_integer_value(test) <= 0)
+    else if (out && json_integer_value(test) <= 0)
         e = kn_fail(KN_ERR_NOT_FOUND, "its run held out no test rows");
     if (e == KN_OK) e = kn_prep_spec_parse(text, len, "(the artifact's spec)", &s);
     if (e == KN_OK) e = sources_as_run(s, lineage, data, sizeof data);
@@ -117,16 +118,23 @@ kn_status kn_run_test_rows(const kn_artifact *a, kn_frame **out, char **recipe)
         e = kn__run_split_test(&w, !strcmp(task, "classification"));
         if (e != KN_OK) e = kn_fail_prefix(KN_ERR_NOT_FOUND, "its split could not be made again: ");
     }
-    size_t n = w.test ? kn_frame_n_rows(w.test) : 0;
+    size_t n = w.test ? kn_frame_n_rows(w.test) : 0, nt = w.train ? kn_frame_n_rows(w.train) : 0;
     if (e == KN_OK && n != (size_t)json_integer_value(test))
         e = kn_fail(KN_ERR_NOT_FOUND, "rebuilt %zu test rows where the run held out %lld", n,
                     (long long)json_integer_value(test));
+    if (e == KN_OK && json_is_integer(fit) && nt != (size_t)json_integer_value(fit))
+        e = kn_fail(KN_ERR_NOT_FOUND, "rebuilt %zu training rows where the run had %lld", nt,
+                    (long long)json_integer_value(fit));
     if (e == KN_OK && recipe &&
         !(*recipe = kn_sprintf("spec, seed %llu, data %s", (unsigned long long)r.seed, data)))
         e = KN_ERR_NOMEM;
-    if (e == KN_OK) {
+    if (e == KN_OK && out) {
         *out = w.test;
         w.test = NULL;
+    }
+    if (e == KN_OK && train) {
+        *train = w.train;
+        w.train = NULL;
     }
     kn_frame_free(w.train);
     kn_frame_free(w.test);

@@ -15,7 +15,11 @@
 # - v4 read a file that is gone when it is promoted: the gate says its test
 #   rows cannot be had and why, and compares each version's own test score,
 #   on its own test rows (in the audit row); v5's file changed: likewise,
-#   with both hashes.
+#   with both hashes;
+# - v6 against v5, whose training rows cannot be had: likewise (they might
+#   hold the candidate's test rows); v7 against v6, the same file with
+#   another split: the candidate's test rows v6 was fitted on are left out
+#   (they would flatter production), the count said.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 KILN=${KILN:?set KILN to the kiln binary}
@@ -52,13 +56,15 @@ spec v2 4 none 4 "  conc: {file: fit.csv}\n  hold: {file: hold.csv}\nframe: {fro
 spec v3 60 none 5 "  conc: {file: clean.csv}\n" "$frac"
 spec v4 60 none 6 "  conc: {file: gone.csv}\n" "$frac"
 spec v5 60 none 7 "  conc: {file: changed.csv}\n" "$frac"
+spec v6 60 none 8 "  conc: {file: clean.csv}\n" "$frac"
+spec v7 60 none 9 "  conc: {file: clean.csv}\n" "$frac"
 "$KILN" --json runs list --store st > runs.json
 
 # v2: better by its own test score, worse than v1 on its test rows: refused
 rc=0
 "$KILN" models promote conc 2 --stage production --store st > p2.out 2> p2.err || rc=$?
 [ "$rc" = 1 ] || fail "promote v2: exit $rc, wanted 1 (refused): $(cat p2.out p2.err)"
-grep -q "gate: metric check failed: held-out rmse [0-9.]* is worse than production v1's [0-9.]* by .*both on the candidate's 200 test rows (rebuilt from its spec, seed 4, data fit.csv at BLAKE2b [0-9a-f]\{12\} and 1 other file)" p2.err ||
+grep -q "gate: metric check failed: held-out rmse [0-9.]* is worse than production v1's [0-9.]* by .*both on the candidate's 200 test rows (rebuilt from its spec, seed 4, data fit.csv at BLAKE2b [0-9a-f]\{12\} and 1 other file; production was fitted on none of them)" p2.err ||
     fail "the refusal does not name the rows: $(cat p2.err)"
 "$KILN" models versions conc --store st > versions.txt
 grep -q "^v1 .*production" versions.txt || fail "the refusal changed production: $(cat versions.txt)"
@@ -89,7 +95,7 @@ PY
 "$KILN" models promote conc 3 --stage production --store st > /dev/null 2> p3.err ||
     fail "promote v3: $(cat p3.err)"
 "$KILN" models audit conc --store st > audit.txt
-grep -q "promote .*conc v3 .*held-out rmse [0-9.]* vs production v1 [0-9.]*, both on the candidate's 206 test rows (rebuilt from its spec, seed 5, data clean.csv at BLAKE2b [0-9a-f]\{12\}) (margin 0.01)" audit.txt ||
+grep -q "promote .*conc v3 .*held-out rmse [0-9.]* vs production v1 [0-9.]*, both on the candidate's 206 test rows (rebuilt from its spec, seed 5, data clean.csv at BLAKE2b [0-9a-f]\{12\}; production was fitted on none of them) (margin 0.01)" audit.txt ||
     fail "the audit row does not name the rows: $(cat audit.txt)"
 
 # v4: its data is gone: each on its own test rows, said so (a wide margin:
@@ -108,4 +114,26 @@ echo "540,0,0,162,2.5,1040,676,28,79.99" >> changed.csv
 "$KILN" models audit conc --store st > audit.txt
 grep -q "conc v5 .*each on its own test rows: the candidate's test rows to score production on cannot be had (source 'conc': changed.csv changed since the run (BLAKE2b [0-9a-f]\{12\}, the run read [0-9a-f]\{12\}))" audit.txt ||
     fail "a changed file is not named: $(grep 'conc v5' audit.txt)"
+
+# v6: production (v5) cannot show its training rows (its file changed): the
+# candidate's test rows may hold rows it was fitted on, so each on its own
+"$KILN" models promote conc 6 --stage production --margin 100 --store st > /dev/null 2> p6.err ||
+    fail "promote v6: $(cat p6.err)"
+"$KILN" models audit conc --store st > audit.txt
+grep -q "conc v6 .*each on its own test rows: the candidate's test rows to score production on cannot be had (production's training rows cannot be had (source 'conc': changed.csv changed since the run (BLAKE2b [0-9a-f]\{12\}, the run read [0-9a-f]\{12\})), so the candidate's test rows may hold rows production was fitted on)" audit.txt ||
+    fail "production's training rows: $(grep 'conc v6' audit.txt)"
+
+# v7: the same file as production (v6), another split: the test rows v6
+# was fitted on are left out (they would flatter production)
+"$KILN" models promote conc 7 --stage production --margin 100 --store st > /dev/null 2> p7.err ||
+    fail "promote v7: $(cat p7.err)"
+"$KILN" models audit conc --store st | grep 'conc v7 ' > v7.txt || fail "no audit row of v7"
+grep -q "both on [0-9]* of the candidate's 206 test rows, the [0-9]* others being rows production was fitted on (rebuilt from its spec, seed 9, data clean.csv at BLAKE2b [0-9a-f]\{12\}; production's from its spec, seed 8, data clean.csv at BLAKE2b [0-9a-f]\{12\})" v7.txt ||
+    fail "the rows production was fitted on are not left out: $(cat v7.txt)"
+$py - "$(cat v7.txt)" <<'PY' || fail "v7's rows: $(cat v7.txt)"
+import re, sys
+k, m = map(int, re.search(r"both on (\d+) of the candidate's 206 test rows, the (\d+) others", sys.argv[1]).groups())
+assert k + m == 206 and 15 <= k <= 80, (k, m)  # about a fifth of them were v6's test rows too
+print(f"v7 against v6: {k} of its 206 test rows unseen by v6 ({m} left out)")
+PY
 echo "models gate rows: ok"

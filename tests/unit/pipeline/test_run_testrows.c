@@ -2,8 +2,8 @@
  * rows the run scored (real runs on the test data: a stratified fraction
  * of a classifier's rows, a fraction of a regression's, a separate test
  * source): the same count, the held-out section's truths in the same order,
- * and the recorded test score to the bit; and where they cannot be had (no
- * spec, no test rows, a file changed or gone), KN_ERR_NOT_FOUND saying why. */
+ * and the recorded test score to the bit, and the training rows' count; and where they cannot be
+ * had (no spec, no test rows, a file changed or gone), KN_ERR_NOT_FOUND saying why. */
 #include "test_util.h"
 
 #include "kiln/artifact.h"
@@ -57,10 +57,12 @@ static kn_run_output *run(const char *spec)
 /* The rebuilt rows are the run's: count, truths in order, the score. */
 static void check_same(const kn_run_output *r, const char *target, const char *metric)
 {
-    kn_frame *f = NULL;
+    kn_frame *f = NULL, *tr = NULL;
     char *recipe = NULL;
-    KN_CHECK(kn_run_test_rows(r->artifact, &f, &recipe));
+    KN_CHECK(kn_run_test_rows(r->artifact, &tr, &f, &recipe));
     assert_int_equal(kn_frame_n_rows(f), r->rows_test);
+    assert_int_equal(kn_frame_n_rows(tr), r->rows_train);
+    kn_frame_free(tr);
     assert_non_null(strstr(recipe, "spec, seed "));
     size_t len = 0;
     const void *hb = kn_artifact_get(r->artifact, KN_ART_HELDOUT, &len);
@@ -126,11 +128,11 @@ static void regression_and_changes(void **state)
     assert_non_null(fp);
     fputs("540,0,0,162,2.5,1040,676,28,79.99\n", fp);
     fclose(fp);
-    KN_CHECK_FAILS(kn_run_test_rows(r->artifact, &f, NULL), KN_ERR_NOT_FOUND,
+    KN_CHECK_FAILS(kn_run_test_rows(r->artifact, NULL, &f, NULL), KN_ERR_NOT_FOUND,
                    "changed since the run");
     /* gone */
     remove(path);
-    KN_CHECK_FAILS(kn_run_test_rows(r->artifact, &f, NULL), KN_ERR_NOT_FOUND,
+    KN_CHECK_FAILS(kn_run_test_rows(r->artifact, NULL, &f, NULL), KN_ERR_NOT_FOUND,
                    "which the run read, cannot be read here");
     assert_null(f);
     /* an artifact without a spec (kiln train's) */
@@ -139,7 +141,7 @@ static void regression_and_changes(void **state)
     size_t len = 0;
     const char *lin = kn_artifact_get(r->artifact, KN_ART_LINEAGE, &len);
     KN_CHECK(kn_artifact_set(a, KN_ART_LINEAGE, lin, len));
-    KN_CHECK_FAILS(kn_run_test_rows(a, &f, NULL), KN_ERR_NOT_FOUND, "keeps no spec");
+    KN_CHECK_FAILS(kn_run_test_rows(a, NULL, &f, NULL), KN_ERR_NOT_FOUND, "keeps no spec");
     kn_artifact_free(a);
     kn_run_output_free(r);
     kn_free(spec);
@@ -163,8 +165,13 @@ static void test_source_and_none(void **state)
                       fit);
     r = run(spec);
     kn_frame *f = NULL;
-    KN_CHECK_FAILS(kn_run_test_rows(r->artifact, &f, NULL), KN_ERR_NOT_FOUND,
+    KN_CHECK_FAILS(kn_run_test_rows(r->artifact, NULL, &f, NULL), KN_ERR_NOT_FOUND,
                    "held out no test rows");
+    kn_frame *tr = NULL; /* its training rows are all the rows */
+    KN_CHECK(kn_run_test_rows(r->artifact, &tr, NULL, NULL));
+    assert_int_equal(kn_frame_n_rows(tr), 1030);
+    assert_int_equal(r->rows_train, 1030);
+    kn_frame_free(tr);
     kn_run_output_free(r);
     kn_free(spec);
 }
