@@ -86,6 +86,12 @@ KN_API kn_status kn_pipeline_predict_proba_with(const kn_pipeline *p, const kn_f
  * NULL: no weights, the default positive class). */
 KN_API kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, const kn_score_opts *o,
                                    kn_scores *out);
+/* One metric (a registered name) of p on f, as kn_pipeline_score gives it,
+ * with the positive class (NULL: the default), and the rows it scored:
+ * what compares two versions on the same rows (kiln monitor retrain's
+ * holdout, the registry's gate on the candidate's test rows). */
+KN_API kn_status kn_pipeline_score_one(const kn_pipeline *p, const kn_frame *f, const char *metric,
+                                       const char *positive_class, double *value, size_t *rows);
 
 /* Predict one row of raw text values, as a request or a CSV line gives
  * them: value i belongs to the input column names[i] (any order; columns

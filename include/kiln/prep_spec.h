@@ -325,6 +325,8 @@ typedef struct kn_prep_options {
                             output written (what `kiln run` builds on) */
     int in_memory;       /* read every source whole: no group-by or join over a file read
                             by batches (the path before streaming; for comparisons) */
+    int write_nothing;   /* with data_only: no rejects file, no profile either (reading a
+                            run's rows again: kn_run_test_rows) */
 } kn_prep_options;
 
 /* Run the spec: read the sources, combine them, validate, dedupe, fit and

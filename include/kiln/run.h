@@ -95,6 +95,23 @@ typedef struct kn_run_output {
 KN_API kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output **out);
 KN_API void kn_run_output_free(kn_run_output *r);
 
+/* The test rows and the training rows of the run that wrote artifact a,
+ * rebuilt from what the artifact keeps: its spec, its lineage (each source
+ * read again where the run read it, a relative path from the current
+ * folder, and checked against the content hash the run recorded; the run's
+ * seed) and its task, through the run's own data reading and split: the
+ * same rows, raw (before the steps), what kn_pipeline_score takes. *test
+ * and *train, each when not NULL, receive a new frame (kn_frame_free);
+ * *recipe, when not NULL, a new string (kn_free) saying what they were
+ * rebuilt from ("spec, seed 4, data conc.csv at BLAKE2b 3f2a9c01d7e4").
+ * KN_ERR_NOT_FOUND, the message saying why, when they cannot be had: an
+ * artifact without a spec or lineage (kiln train writes no spec), a run
+ * without test rows (when test is wanted), a source that is not a file (a
+ * query's rows are not hashed) or reads incrementally (since:), a file gone
+ * or changed since, or a rebuild with other row counts than the run's. */
+KN_API kn_status kn_run_test_rows(const kn_artifact *a, kn_frame **train, kn_frame **test,
+                                  char **recipe);
+
 #ifdef __cplusplus
 }
 #endif

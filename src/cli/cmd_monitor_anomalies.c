@@ -2,7 +2,7 @@
  * from kiln serve's prediction log (--prediction-log): an isolation forest
  * fitted on a sample of the model's training rows (the artifact's
  * KN_ART_REFERENCE_ROWS, or --reference FILE) scores each logged row's
- * inputs; per window (rows in log order, or intervals of the rows' time)
+ * inputs; per window (rows in request order, or intervals of the rows' time)
  * the share of rows past the reference's threshold is tested against the
  * reference's own share (cli_anomalies.h). */
 #include "cli/cli_anomalies.h"
@@ -39,7 +39,7 @@ static const cli_opt anom_opts[] = {
                  "only the log's rows of this served model (default: NAME of --model "
                  "NAME@STAGE; every row for a file)"),
     CLI_OPT_INT(anom_args, window, "window", "N", "0", 0, 1e9,
-                "windows of N rows in log order (0 and no --interval: all rows as one)"),
+                "windows of N rows in request order (0 and no --interval: all rows as one)"),
     CLI_OPT_NUM(anom_args, interval, "interval", "SECONDS", "0", 0, 1e9,
                 "windows by the rows' time instead: intervals of SECONDS aligned to the clock"),
     CLI_OPT_NUM(anom_args, contamination, "contamination", "F", "0.01", 0.001, 0.5,
@@ -70,8 +70,9 @@ const cli_spec monitor_anomalies_spec = {
     "and kiln tune), or --reference FILE. The forest takes the model's numeric\n"
     "inputs (a missing or non-numeric cell: the reference's median); its\n"
     "threshold is the --contamination quantile of the reference rows' scores.\n"
-    "Per window (--window N rows in log order, or --interval SECONDS of the\n"
-    "rows' \"time\", aligned to the clock; else all rows as one) the share of\n"
+    "Per window (--window N rows in request order: by request id, then row,\n"
+    "not the log's line order; or --interval SECONDS of the rows' \"time\",\n"
+    "aligned to the clock; else all rows as one) the share of\n"
     "rows past it is tested against the reference's: the window's count of\n"
     "anomalous rows under the beta-binomial the reference's own count implies\n"
     "(a reference of 1,000 rows knows its share only roughly; a binomial at\n"
@@ -158,13 +159,14 @@ static void free_decl_names(inputs *in)
 typedef struct logrows {
     double *x, *time;
     size_t *line;
-    size_t n, cap, other_models, non_numeric;
+    long long *rid, *row; /* request id and row (-1: the line has none) */
+    size_t n, cap, other_models, non_numeric, no_id;
     char *first_model, *second_model; /* the models seen (for the message) */
 } logrows;
 
 static void logrows_free(logrows *l)
 {
-    kn_free(l->x), kn_free(l->time), kn_free(l->line);
+    kn_free(l->x), kn_free(l->time), kn_free(l->line), kn_free(l->rid), kn_free(l->row);
     kn_free(l->first_model), kn_free(l->second_model);
 }
 
@@ -177,8 +179,12 @@ static kn_status grow(logrows *l, size_t k)
     double *t = x ? kn_realloc(l->time, cap * sizeof *t) : NULL;
     if (t) l->time = t;
     size_t *ln = t ? kn_realloc(l->line, cap * sizeof *ln) : NULL;
-    if (!ln) return KN_ERR_NOMEM;
-    l->line = ln;
+    if (ln) l->line = ln;
+    long long *ri = ln ? kn_realloc(l->rid, cap * sizeof *ri) : NULL;
+    if (ri) l->rid = ri;
+    long long *ro = ri ? kn_realloc(l->row, cap * sizeof *ro) : NULL;
+    if (!ro) return KN_ERR_NOMEM;
+    l->row = ro;
     l->cap = cap;
     return KN_OK;
 }
@@ -224,11 +230,12 @@ static kn_status read_log(const char *path, const inputs *in, const char *only, 
         double t = NAN;
         const char *when = json_string_value(json_object_get(j, "time"));
         if (need_time && (!when || cli_parse_utc(when, &t))) {
-            e = kn_fail(KN_ERR_PARSE,
-                        "%s:%zu: --interval needs each row's \"time\", a UTC time like "
-                        "2026-12-06T10:40:00.123456Z%s; use --window N (rows in log order) for a "
-                        "log without one",
-                        path, lineno, when ? "" : " (this line has none)");
+            e = kn_fail(
+                KN_ERR_PARSE,
+                "%s:%zu: --interval needs each row's \"time\", a UTC time like "
+                "2026-12-06T10:40:00.123456Z%s; use --window N (rows in request order) for a "
+                "log without one",
+                path, lineno, when ? "" : " (this line has none)");
             json_decref(j);
             break;
         }
@@ -255,6 +262,10 @@ static kn_status read_log(const char *path, const inputs *in, const char *only, 
         }
         l->time[l->n] = t;
         l->line[l->n] = lineno;
+        json_t *rid = json_object_get(j, "request_id"), *row = json_object_get(j, "row");
+        l->rid[l->n] = json_is_integer(rid) ? (long long)json_integer_value(rid) : -1;
+        l->row[l->n] = json_is_integer(row) ? (long long)json_integer_value(row) : 0;
+        l->no_id += l->rid[l->n] < 0;
         l->n++;
         json_decref(j);
     }
@@ -264,14 +275,23 @@ static kn_status read_log(const char *path, const inputs *in, const char *only, 
     return e;
 }
 
-/* The rows in window order: by interval (then log order) or log order. */
-static const double *sort_time;
-static double sort_interval;
-static int by_interval(const void *x, const void *y)
+/* The rows in window order: by interval (with --interval), then request
+ * order: request id, then row, as kiln serve took them (its log's lines
+ * are not in that order: 64 buffers written every 50 ms), then log order.
+ * A log whose lines lack request ids (not kiln serve's) keeps its line
+ * order. */
+static const logrows *sort_rows;
+static double sort_interval; /* 0: no intervals */
+static int by_window(const void *x, const void *y)
 {
     size_t a = *(const size_t *)x, b = *(const size_t *)y;
-    double ia = floor(sort_time[a] / sort_interval), ib = floor(sort_time[b] / sort_interval);
-    if (ia != ib) return ia < ib ? -1 : 1;
+    const logrows *l = sort_rows;
+    if (sort_interval > 0) {
+        double ia = floor(l->time[a] / sort_interval), ib = floor(l->time[b] / sort_interval);
+        if (ia != ib) return ia < ib ? -1 : 1;
+    }
+    if (!l->no_id && l->rid[a] != l->rid[b]) return l->rid[a] < l->rid[b] ? -1 : 1;
+    if (!l->no_id && l->row[a] != l->row[b]) return l->row[a] < l->row[b] ? -1 : 1;
     return (a > b) - (a < b);
 }
 
@@ -317,10 +337,11 @@ static int cmd_monitor_anomalies(int argc, char **argv)
     int rc = cli_parse(&monitor_anomalies_spec, argc, argv, &a, NULL);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (a.window && a.interval > 0)
-        return cli_usage_error("monitor anomalies",
-                               "--window %lld and --interval %g: give one (rows in log order, or "
-                               "intervals of the rows' time)",
-                               (long long)a.window, a.interval);
+        return cli_usage_error(
+            "monitor anomalies",
+            "--window %lld and --interval %g: give one (rows in request order, or "
+            "intervals of the rows' time)",
+            (long long)a.window, a.interval);
     cli_store_dir = a.store;
     inputs in = {0};
     logrows l = {0};
@@ -408,10 +429,10 @@ static int cmd_monitor_anomalies(int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < l.n; i++) order[i] = i;
+    sort_rows = &l;
+    sort_interval = a.interval > 0 ? a.interval : 0;
+    qsort(order, l.n, sizeof *order, by_window);
     if (a.interval > 0) {
-        sort_time = l.time;
-        sort_interval = a.interval;
-        qsort(order, l.n, sizeof *order, by_interval);
         for (size_t i = 0; i < l.n;) {
             double k = floor(l.time[order[i]] / a.interval);
             size_t j = i;

@@ -41,7 +41,7 @@ static const cli_opt feedback_opts[] = {
     CLI_OPT_NUM(feedback_args, margin, "margin", "X", "0.05", 0, 1e300,
                 "alert when a window is worse than the test score by more than X"),
     CLI_OPT_INT(feedback_args, window, "window", "N", "0", 0, 1e9,
-                "windows of N joined rows, in log order (0: all as one)"),
+                "windows of N joined labels, in the labels' order (0: all as one)"),
     CLI_OPT_TEXT(feedback_args, alerts, "alerts", "FILE",
                  "alert rules on live_* metrics (kiln/alert.h), per version and window"),
     CLI_OPT_FLAG(feedback_args, record, "record",
@@ -59,8 +59,11 @@ const cli_spec monitor_feedback_spec = {
     "Join true labels to the predictions kiln serve logged (--prediction-log):\n"
     "by request id and row (the labels' --id and --row columns; X-Request-Id\n"
     "of the response), or by an input column (--key, e.g. a customer id).\n"
-    "Then score the joined rows per model version and per --window of rows in\n"
-    "log order: accuracy or ROC-AUC (binary, from the logged probabilities of\n"
+    "Then score the joined rows per model version and per --window of N labels\n"
+    "in the order the labels file lists them, as kiln serve --feedback-window\n"
+    "counts labels in the order they arrive (list them in the order they were\n"
+    "sent, and both give the same windows; the log's lines are not in request\n"
+    "order): accuracy or ROC-AUC (binary, from the logged probabilities of\n"
     "the positive class) for a classifier, RMSE or MAE for a regression. With\n"
     "--model, each window is set against the artifact's test score: worse by\n"
     "more than --margin is an alert.\n"
@@ -96,7 +99,8 @@ typedef struct logged {
 } logged;
 
 typedef struct joined {
-    size_t at; /* index into the log (log order) */
+    size_t at;    /* index into the log */
+    size_t label; /* the labels' data row (from 0) */
     char *truth;
 } joined;
 
@@ -425,6 +429,7 @@ static int cmd_monitor_feedback(int argc, char **argv)
                 continue;
             }
             jn[n_join].at = order[lo];
+            jn[n_join].label = i;
             if (!(jn[n_join].truth = kn_strdup(truth))) e = KN_ERR_NOMEM;
             n_join++;
         }
@@ -442,24 +447,29 @@ static int cmd_monitor_feedback(int argc, char **argv)
         goto done;
     }
     {
-        /* log order, then per version and window */
-        for (size_t i = 1; i < n_join;
-             i++) { /* insertion sort by log index: labels are mostly in order */
-            joined t = jn[i];
-            size_t k = i;
-            while (k > 0 && jn[k - 1].at > t.at) jn[k] = jn[k - 1], k--;
-            jn[k] = t;
+        /* the labels' order, then per version and window: kiln serve
+         * fills its windows with labels in the order they arrive, and its
+         * prediction log's lines are not in request order (64 buffers
+         * written every 50 ms), so neither the log's order nor the request
+         * ids' would give the server's windows. A prediction labelled
+         * twice (labels appended again, a retried upload) is scored once,
+         * with its first label, as kiln serve's feedback route does. */
+        unsigned char *labelled = kn_calloc(n_log ? n_log : 1, 1);
+        if (!labelled) {
+            cli_error("monitor feedback: out of memory");
+            rc = CLI_ERROR;
+            goto done;
         }
-        /* a prediction labelled twice (labels appended again, a retried
-         * upload) is scored once, with its first label, as kiln serve's
-         * feedback route does */
         size_t kept = 0;
         for (size_t i = 0; i < n_join; i++)
-            if (kept && jn[kept - 1].at == jn[i].at) {
+            if (labelled[jn[i].at]) {
                 kn_free(jn[i].truth);
                 n_dup++;
-            } else
+            } else {
+                labelled[jn[i].at] = 1;
                 jn[kept++] = jn[i];
+            }
+        kn_free(labelled);
         n_join = kept;
         int lower_better = !strcmp(metric, "rmse") || !strcmp(metric, "mae");
         json_t *vers = json_array();
@@ -498,8 +508,13 @@ static int cmd_monitor_feedback(int argc, char **argv)
                 int below = !isnan(test) && !isnan(v) &&
                             (lower_better ? v > test + a.margin : v < test - a.margin);
                 n_below += (size_t)below;
+                /* from_label/to_label: the labels' data rows (from 1) that
+                 * open and close the window; from_line/to_line: the log
+                 * lines of their predictions */
                 json_t *wj =
-                    json_pack("{s:I, s:I, s:I, s:I, s:o, s:b}", "from_line",
+                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:b}", "from_label",
+                              (json_int_t)part[from].label + 1, "to_label",
+                              (json_int_t)part[to - 1].label + 1, "from_line",
                               (json_int_t)log[part[from].at].line, "to_line",
                               (json_int_t)log[part[to - 1].at].line, "rows",
                               (json_int_t)(to - from), "window", (json_int_t)(from / win + 1),

@@ -76,20 +76,8 @@ static kn_status score_on(const char *path, const kn_pipeline *p, const char *me
                           const char *positive, double *value, size_t *rows)
 {
     kn_frame *f = NULL;
-    kn_scores sc = {0};
-    const char *const metrics[] = {metric};
-    kn_score_opts so = {0};
-    so.metrics = metrics;
-    so.n_metrics = 1;
-    so.positive_class = positive;
     kn_status e = read_holdout(path, p, &f);
-    if (e == KN_OK) e = kn_pipeline_score(p, f, &so, &sc);
-    if (e == KN_OK && sc.n != 1) e = kn_fail(KN_ERR_INTERNAL, "holdout %s: no score", path);
-    if (e == KN_OK) {
-        *value = sc.value[0];
-        *rows = sc.rows;
-    }
-    kn_scores_free(&sc);
+    if (e == KN_OK) e = kn_pipeline_score_one(p, f, metric, positive, value, rows);
     kn_frame_free(f);
     return e;
 }

@@ -234,7 +234,7 @@ static int run_prep_spec(const prep_args *a, uint64_t given)
                                    "--overwrite-input and --in-memory (got %s%s)",
                                    k ? "--" : "", k ? steps_only[k] : a->out);
     const char *path = a->in;
-    kn_prep_options o = {a->since, a->full, cli.threads, a->overwrite_input, 0, a->in_memory};
+    kn_prep_options o = {a->since, a->full, cli.threads, a->overwrite_input, 0, a->in_memory, 0};
     kn_prep_spec *s;
     if (kn_prep_spec_load(path, &s) != KN_OK) {
         cli_error("%s", kn_last_error());

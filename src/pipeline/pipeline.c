@@ -351,6 +351,25 @@ kn_status kn_pipeline_score(const kn_pipeline *p, const kn_frame *f, const kn_sc
     return e;
 }
 
+kn_status kn_pipeline_score_one(const kn_pipeline *p, const kn_frame *f, const char *metric,
+                                const char *positive_class, double *value, size_t *rows)
+{
+    const char *const metrics[] = {metric};
+    kn_score_opts so = {0};
+    so.metrics = metrics;
+    so.n_metrics = 1;
+    so.positive_class = positive_class;
+    kn_scores sc = {0};
+    kn_status e = kn_pipeline_score(p, f, &so, &sc);
+    if (e == KN_OK && sc.n != 1) e = kn_fail(KN_ERR_INTERNAL, "scoring gave no %s", metric);
+    if (e == KN_OK) {
+        *value = sc.value[0];
+        *rows = sc.rows;
+    }
+    kn_scores_free(&sc);
+    return e;
+}
+
 size_t kn_pipeline_n_steps(const kn_pipeline *p)
 {
     return p->n_steps;

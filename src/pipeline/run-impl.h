@@ -25,6 +25,11 @@ typedef struct kn__run_state {
  * Two runs with the same value were scored on the same rows in the same
  * folds, so their fold scores pair. */
 kn_status kn__run_folds_hash(kn__run_state *w);
+/* Split the prepared rows (w->r->prep->frame) into w->train and w->test
+ * (raw rows, new frames) by the spec's evaluation: a separate test source, a
+ * time cut, or a fraction (stratified for a classifier) drawn with
+ * w->r->seed; the run's split, and kn_run_test_rows' again. */
+kn_status kn__run_split_test(kn__run_state *w, int classify);
 /* Lineage: every source's bytes or query hashed, with its rows. */
 kn_status kn__run_lineage(kn__run_state *w);
 /* The artifact from the fitted pipeline, the scores and the lineage. */

@@ -167,8 +167,7 @@ static kn_status read_test_source(kn__run_state *w, kn_frame **out)
     return e;
 }
 
-/* Split the prepared rows into training and test rows. */
-static kn_status split_test(kn__run_state *w, int classify)
+kn_status kn__run_split_test(kn__run_state *w, int classify)
 {
     const kn_prep_spec *s = w->s;
     const kn_frame *f = w->r->prep->frame;
@@ -569,7 +568,7 @@ static kn_status split_part(kn__run_state *w)
         if (e != KN_OK) e = kn_fail_prefix(e, "%s: ", w->s->path);
     }
     kn_model_free(m);
-    if (e == KN_OK) e = split_test(w, classify);
+    if (e == KN_OK) e = kn__run_split_test(w, classify);
     /* the slice column, before any model is fitted on these rows */
     size_t j;
     char hint[160], at[4200];
@@ -609,7 +608,7 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
                        s->path);
     r->seed = o->seed_set ? o->seed : s->has_seed ? s->seed : 0;
     kn_artifact_hash_hex(s->text ? s->text : "", s->text ? s->text_len : 0, r->spec_hash);
-    kn_prep_options po = {NULL, 0, o->threads, o->overwrite_input, 1, 0};
+    kn_prep_options po = {NULL, 0, o->threads, o->overwrite_input, 1, 0, 0};
     kn__run_state w = {s, o, r, NULL, NULL, {0}, 0, NULL, NULL, NULL};
     kn_status e = model_params(&w);
     if (e == KN_OK && s->ensemble.method) e = kn_prep_spec_ensemble(s, r->seed, &w.ens);

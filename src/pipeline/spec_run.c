@@ -527,7 +527,7 @@ static kn_status apply_validation(run *w, kn_frame **f)
         else if (v->violations[v->row_fate[r] - 1].policy == KN_POLICY_QUARANTINE)
             quar[nq++] = r;
     }
-    if (e == KN_OK && nq) {
+    if (e == KN_OK && nq && !(w->o && w->o->write_nothing)) {
         char path[4096];
         char base[4096];
         if (w->s->rejects)
@@ -706,7 +706,8 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
     if (e == KN_OK) e = stage("sources", read_all, &w, &f);
     if (e == KN_OK && s->schema) e = stage("validate", apply_validation, &w, &f);
     if (e == KN_OK && s->dedupe) e = stage("dedupe", dedupe, &w, &f);
-    if (e == KN_OK && s->profile) e = stage("profile", save_profile, &w, &f);
+    if (e == KN_OK && s->profile && !(opts && opts->write_nothing))
+        e = stage("profile", save_profile, &w, &f);
     if (e == KN_OK && !(opts && opts->data_only)) e = stage("prep", fit_steps, &w, &f);
     if (e == KN_OK && !(opts && opts->data_only)) e = stage("write", write_all, &w, &f);
     for (size_t i = 0; i < s->n_sources; i++) {

@@ -2,9 +2,11 @@
 # kiln monitor feedback: a GBDT on 6,000 lending_club rows served by the
 # real kiln serve with --prediction-log; 2,000 other rows sent over HTTP in
 # batches of 100; their true Class joined back by request id and row.
-# - per window of 500 joined rows, accuracy (the logged label against the
-#   truth) and ROC-AUC (the logged probability of the positive class,
-#   scikit-learn's roc_auc_score) equal Python's from the log (1e-12);
+# - per window of 500 labels in the labels file's order (shuffled: neither
+#   request nor log order; kiln serve's windows take labels as they come),
+#   accuracy (the logged label against the truth) and ROC-AUC (the logged
+#   probability of the positive class, scikit-learn's roc_auc_score) equal
+#   Python's from the log (1e-12);
 # - labels flipped in the third window only: that window, and no other,
 #   falls below the artifact's test accuracy by the margin (exit 1);
 # - labels with request ids the log does not hold: exit 3 naming them,
@@ -56,10 +58,8 @@ head, body = rows[0], rows[1:]
 random.Random(3).shuffle(body)  # labels arrive in any order
 csv.writer(open(f"{w}/shuffled.csv", "w"), lineterminator="\n").writerows([head] + body)
 flip = {"good": "bad", "bad": "good"}
-# the rows of the third window of 500 in log order: find them from the log
-import json
-log = [json.loads(l) for l in open(f"{w}/pred.jsonl")]
-third = {(str(l["request_id"]), str(l["row"])) for l in log[1000:1500]}
+# the third window of 500 labels, in the labels' order
+third = {(r[0], r[1]) for r in body[1000:1500]}
 csv.writer(open(f"{w}/flipped.csv", "w"), lineterminator="\n").writerows(
     [head] + [[r[0], r[1], flip[r[2]] if (r[0], r[1]) in third else r[2]] for r in body])
 csv.writer(open(f"{w}/unknown.csv", "w"), lineterminator="\n").writerows([head] + body + [["999999", "0", "good"], ["888888", "3", "bad"]])
@@ -80,9 +80,11 @@ $py - "$W" <<'PY'
 import csv, json, sys
 from sklearn.metrics import roc_auc_score
 w = sys.argv[1]
-log = [json.loads(l) for l in open(f"{w}/pred.jsonl")]
-truth = {(r["request_id"], r["row"]): r["Class"] for r in csv.DictReader(open(f"{w}/labels.csv"))}
-t = [truth[(str(l["request_id"]), str(l["row"]))] for l in log]
+# the logged predictions in the order of the labels (shuffled.csv), and their truth
+by_id = {(str(l["request_id"]), str(l["row"])): l for l in map(json.loads, open(f"{w}/pred.jsonl"))}
+order = list(csv.DictReader(open(f"{w}/shuffled.csv")))
+log = [by_id[(r["request_id"], r["row"])] for r in order]
+t = [r["Class"] for r in order]
 acc, auc, flip = (json.load(open(f"{w}/{n}.json")) for n in ("acc", "auc", "flip"))
 pos = acc and json.load(open(f"{w}/acc.json"))
 for j in (acc, auc, flip):

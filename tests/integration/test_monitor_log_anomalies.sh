@@ -11,6 +11,9 @@
 #   1/2, n_ref - k_ref + 1/2) within 1e-9, the forest fitted on the artifact's
 #   1,000 rows; the same seed gives the same bytes (on 1 and 2 threads);
 #   --reference FILE fits on the file instead and flags the same window;
+# - the log's lines shuffled (kiln serve writes them from 64 buffers every
+#   50 ms, not in request order): the same windows, in request order (--window
+#   and --interval);
 # - --alerts with --record: an anomaly_share rule is one webhook delivery;
 #   re-reading the grown log checks only the new windows (no second
 #   delivery), the last partial window waits until it is full, and the
@@ -78,6 +81,24 @@ rc=0; an --log "$W/clean.jsonl" --window 500 --json > "$W/clean.json" || rc=$?
 [ "$rc" = 0 ] || fail "clean log: exit $rc, wanted 0"
 rc=0; an --log "$W/planted.jsonl" --window 500 --reference "$W/train.csv" --json > "$W/file.json" || rc=$?
 [ "$rc" = 1 ] || fail "planted anomalies (--reference): exit $rc"
+$py - "$W" <<'PY'
+import random, sys
+w = sys.argv[1]
+lines = open(f"{w}/planted.jsonl").readlines()
+random.Random(3).shuffle(lines)
+open(f"{w}/shuffled.jsonl", "w").writelines(lines)
+PY
+for how in "--window 500" "--interval 500"; do
+    rc=0; an --log "$W/shuffled.jsonl" $how --json > "$W/shuffled.json" || rc=$?
+    [ "$rc" = 1 ] || fail "the shuffled log ($how): exit $rc, wanted 1"
+    $py - "$W/shuffled.json" "$W/$([ "$how" = "--window 500" ] && echo a || echo interval).json" <<'PY' ||
+import json, sys
+got, want = (json.load(open(p)) for p in sys.argv[1:])
+strip = lambda j: [{k: v for k, v in r.items() if k != "first_line"} for r in j["window_results"]]
+assert strip(got) == strip(want), (strip(got), strip(want))
+PY
+        fail "the shuffled log's windows ($how) are not the request-ordered log's"
+done
 $py - "$W" <<'PY' || fail "the anomaly windows are wrong"
 import json, sys
 from scipy import stats

@@ -8,8 +8,8 @@
 #   duplicate 8; /metrics keeps 25 labels, 2 windows, 5 filling, counts 8
 #   duplicates, and the windows' RMSE equals the first labels' (1e-9);
 # - kiln monitor feedback on the server's prediction log with the labels
-#   file holding the 8 again: 25 joined, 8 duplicate, and each window's
-#   RMSE (windows of the log's lines) that of the first labels.
+#   file holding the 8 again: 25 joined, 8 duplicate, and the server's
+#   windows (the labels in the order sent, the first labels), to 1e-12.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -89,13 +89,13 @@ for win, part in (("last", j[10:20]), ("current", j[20:])):
     assert abs(s("rmse", win) - rmse(part)) < 1e-9 * rmse(part), (win, s("rmse", win), rmse(part))
 fb = json.load(open(f"{w}/fb.json"))
 assert fb["joined"] == 25 and fb["duplicate"] == 8 and fb["unknown"] == 0, fb
-# kiln monitor feedback's windows follow the log's lines, the first labels
-first = {(l["request_id"], l.get("row", 0)): l["label"] for l in json.load(open(f"{w}/first.json"))["labels"]}
-log = [json.loads(line) for line in open(f"{w}/pred.jsonl")]
-pairs = [(first[(x["request_id"], x["row"])], x["output"]) for x in log]
+# kiln monitor feedback's windows are the server's: the labels in the order
+# sent, each prediction with its first label
 got = [x["rmse"] for x in fb["versions"][0]["windows"]]
-want = [rmse(pairs[0:10]), rmse(pairs[10:20]), rmse(pairs[20:])]
-assert len(got) == 3 and all(abs(a - b) < 1e-9 * b for a, b in zip(got, want)), (got, want)
+want = [rmse(j[0:10]), rmse(j[10:20]), rmse(j[20:])]
+assert len(got) == 3 and all(abs(a - b) <= 1e-12 * b for a, b in zip(got, want)), (got, want)
+assert abs(got[1] - s("rmse", "last")) <= 1e-12 * got[1], (got, s("rmse", "last"))
+assert abs(got[2] - s("rmse", "current")) <= 1e-12 * got[2], (got, s("rmse", "current"))
 print("windows' RMSE", [round(x, 4) for x in want], "with the first labels; 8 duplicates left out")
 PY
 echo "serve feedback duplicates: ok"

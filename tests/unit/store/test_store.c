@@ -167,7 +167,7 @@ static void cost_by_hand(void **state)
 
 typedef struct audit_seen {
     int n;
-    char rows[16][160];
+    char rows[16][512];
 } audit_seen;
 
 static int on_audit(const kn_audit_entry *e, void *user)
@@ -182,7 +182,7 @@ static int on_audit(const kn_audit_entry *e, void *user)
 static int on_audit_detail(const kn_audit_entry *e, void *user)
 {
     audit_seen *a = user;
-    snprintf(a->rows[a->n++], 160, "%s", e->detail ? e->detail : "-");
+    snprintf(a->rows[a->n++], sizeof a->rows[0], "%s", e->detail ? e->detail : "-");
     return a->n == 16;
 }
 
@@ -487,7 +487,9 @@ static void gate_schema_and_latency(void **state)
     KN_CHECK(kn_store_audit(s, "m", 1, on_audit_detail, &a));
     assert_non_null(strstr(a.rows[0],
                            "schema compatible; held-out roc_auc 0.85 vs production "
-                           "v1 0.84, each on its own test rows (margin 0.01); latency "));
+                           "v1 0.84, each on its own test rows: the candidate's test rows to "
+                           "score production on cannot be had (the artifact keeps no lineage "
+                           "to rebuild them from) (margin 0.01); latency "));
     kn_free(r1);
     kn_free(r2);
     kn_free(r3);
