@@ -224,13 +224,22 @@ static char *text_numbers_warning(const kn_column *c, size_t rows)
     kn__text_numbers t;
     if (!kn__text_numbers_scan(c, rows, &t) || !t.others) return NULL; /* declared text */
     char said[256], miss[256], buf[1024];
-    snprintf(buf, sizeof buf,
-             "column '%s' is text only because %llu of its %llu values %s not a number: %s. "
-             "A missing-value marker? Read it as missing (--missing '%s', or in a spec "
-             "read: {missing: ...}); else correct the cell%s",
-             kn_column_name(c), (unsigned long long)t.others, (unsigned long long)t.cells,
-             t.others == 1 ? "is" : "are", kn__text_numbers_say(&t, said, sizeof said),
-             kn__text_numbers_missing(&t, miss, sizeof miss), t.others == 1 ? "" : "s");
+    if (t.times)
+        snprintf(buf, sizeof buf,
+                 "column '%s' is text, not a timestamp, only because %llu of its %llu values "
+                 "%s not an ISO-8601 date or time (YYYY-MM-DD[Thh:mm[:ss]]): %s; rewrite %s so "
+                 "(a missing-value marker: read it as missing with --missing)",
+                 kn_column_name(c), (unsigned long long)t.others, (unsigned long long)t.cells,
+                 t.others == 1 ? "is" : "are", kn__text_numbers_say(&t, said, sizeof said),
+                 t.others == 1 ? "it" : "them");
+    else
+        snprintf(buf, sizeof buf,
+                 "column '%s' is text only because %llu of its %llu values %s not a number: "
+                 "%s. A missing-value marker? Read it as missing (--missing '%s', or in a "
+                 "spec read: {missing: ...}); else correct the cell%s",
+                 kn_column_name(c), (unsigned long long)t.others, (unsigned long long)t.cells,
+                 t.others == 1 ? "is" : "are", kn__text_numbers_say(&t, said, sizeof said),
+                 kn__text_numbers_missing(&t, miss, sizeof miss), t.others == 1 ? "" : "s");
     return kn_strdup(buf);
 }
 

@@ -1,4 +1,4 @@
-/* Internal: a text column that is numbers but for a few cells, the usual
+/* Internal: a text column that is numbers (or dates) but for a few cells, the usual
  * sign of an unlisted missing-value marker ('n/a', '-', 'unknown') or a typo
  * that made the reader type the whole column as text. Used to warn in
  * profiles and to say why in the errors of models and task choice. */
@@ -14,7 +14,8 @@
 
 typedef struct kn__text_numbers {
     uint64_t cells;   /* non-missing cells */
-    uint64_t numbers; /* cells that read as a number */
+    int times;        /* 1: the cells are mostly ISO-8601 times, not numbers */
+    uint64_t numbers; /* cells that read as a number (times: as a time) */
     uint64_t others;  /* cells that do not */
     size_t n_tokens;  /* distinct values that are not numbers */
     size_t shown;     /* the first few of them, in order of their first row */
@@ -26,8 +27,9 @@ typedef struct kn__text_numbers {
 } kn__text_numbers;
 
 /* Scans a categorical or string column (others: 0, *t zeroed). Returns 1
- * when the column holds numbers but for a few cells: at least 5 numbers, at
- * most 3 distinct other values, and they fill at most 5 % of the cells.
+ * when the column holds numbers (or, t->times, ISO-8601 dates and times)
+ * but for a few cells: at least 5 of them, at most 3 distinct other values,
+ * and those fill at most 5 % of the cells.
  * t->others may be 0: every cell a number (a column declared text, or the
  * part of a file, such as training rows, without the cells that made the
  * reader type it as text). */

@@ -49,62 +49,94 @@ static void note_other(kn__text_numbers *t, const char *s, size_t len, size_t ro
     t->shown++;
 }
 
+/* A cell's kind: 0 a number, 1 an ISO-8601 time, 2 other. */
+static int kind_of(const char *s, size_t len, double *v)
+{
+    if (is_number(s, len, v)) return 0;
+    int64_t ts;
+    const char *e = s + len;
+    while (s < e && (*s == ' ' || *s == '\t')) s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    return s < e && kn__parse_timestamp(s, e, &ts) ? 1 : 2;
+}
+
 int kn__text_numbers_scan(const kn_column *c, size_t n_rows, kn__text_numbers *t)
 {
     memset(t, 0, sizeof *t);
     kn_col_type type = kn_column_type(c);
     if (type != KN_COL_CATEGORICAL && type != KN_COL_STRING) return 0;
-    double *nums = kn_malloc((n_rows ? n_rows : 1) * sizeof *nums);
-    if (!nums) return 0; /* out of memory: no verdict, nothing said */
     size_t n_levels = type == KN_COL_CATEGORICAL ? kn_column_n_levels(c) : 0;
-    /* per level: -1 not looked at, 0 number, 1 other; its value */
-    signed char *kind = kn_malloc(n_levels ? n_levels : 1);
+    double *nums = kn_malloc((n_rows ? n_rows : 1) * sizeof *nums);
+    signed char *kinds = kn_malloc(n_rows ? n_rows : 1); /* per row; -1 missing */
+    /* per level: its kind (-1 not looked at yet), value, and whether seen */
+    signed char *level_kind = kn_malloc(n_levels ? n_levels : 1);
     double *value = kn_malloc((n_levels ? n_levels : 1) * sizeof *value);
     unsigned char *seen = kn_calloc(n_levels ? n_levels : 1, 1);
-    if (!kind || !value || !seen) goto done;
-    memset(kind, -1, n_levels ? n_levels : 1);
+    if (!nums || !kinds || !level_kind || !value || !seen) goto done; /* no verdict */
+    memset(level_kind, -1, n_levels ? n_levels : 1);
     const int32_t *codes = type == KN_COL_CATEGORICAL ? kn_column_codes((kn_column *)c) : NULL;
-    t->integers = 1;
-    for (size_t i = 0; i < n_rows; i++) {
+    uint64_t count[3] = {0, 0, 0};
+    for (size_t i = 0; i < n_rows; i++) { /* pass 1: each cell's kind */
         const char *s;
         size_t len;
-        double v;
-        int num, first = 1;
+        double v = 0;
+        kinds[i] = -1;
         if (codes) {
             int32_t k = codes[i];
             if (k < 0 || (size_t)k >= n_levels) continue;
+            if (level_kind[k] < 0) {
+                s = kn_column_level(c, k, &len);
+                level_kind[k] = (signed char)kind_of(s, len, &value[k]);
+            }
+            kinds[i] = level_kind[k];
+        } else {
+            if (!(s = kn_column_str(c, i, &len))) continue;
+            kinds[i] = (signed char)kind_of(s, len, &v);
+        }
+        count[kinds[i]]++;
+    }
+    t->times = count[1] > count[0];
+    const int want = t->times ? 1 : 0;
+    t->integers = 1;
+    for (size_t i = 0; i < n_rows; i++) { /* pass 2: the others, and the numbers */
+        if (kinds[i] < 0) continue;
+        const char *s;
+        size_t len;
+        double v = 0;
+        int first = 1;
+        if (codes) {
+            int32_t k = codes[i];
             s = kn_column_level(c, k, &len);
-            if (kind[k] < 0) kind[k] = is_number(s, len, &value[k]) ? 0 : 1;
-            num = kind[k] == 0;
             v = value[k];
             first = !seen[k];
             seen[k] = 1;
         } else {
-            if (!(s = kn_column_str(c, i, &len))) continue;
-            num = is_number(s, len, &v);
-            if (!num) { /* a value not seen before: not among the shown, nor counted */
-                first = 1;
-                for (size_t k = 0; k < t->shown; k++)
-                    if (strlen(t->token[k]) == (len < 39 ? len : 39) &&
-                        !memcmp(t->token[k], s, len < 39 ? len : 39))
-                        first = 0;
-            }
+            s = kn_column_str(c, i, &len);
+            if (kinds[i] == 0) is_number(s, len, &v);
+            /* a value not among those shown counts as new (more than shown: refused anyway) */
+            for (size_t k = 0; k < t->shown && first; k++)
+                first = !(strlen(t->token[k]) == (len < 39 ? len : 39) &&
+                          !memcmp(t->token[k], s, len < 39 ? len : 39));
         }
         t->cells++;
-        if (num) {
-            nums[t->numbers++] = v;
-            if (t->integers && (!isfinite(v) || v != floor(v))) t->integers = 0;
-        } else {
+        if (kinds[i] != want) {
             note_other(t, s, len, i, first);
+            continue;
+        }
+        t->numbers++;
+        if (want == 0) {
+            nums[t->numbers - 1] = v;
+            if (t->integers && (!isfinite(v) || v != floor(v))) t->integers = 0;
         }
     }
-    if (t->numbers) {
+    if (t->numbers && want == 0) {
         qsort(nums, t->numbers, sizeof *nums, cmp_double);
         for (size_t i = 0; i < t->numbers; i++) t->distinct += i == 0 || nums[i] != nums[i - 1];
     }
 done:
     kn_free(nums);
-    kn_free(kind);
+    kn_free(kinds);
+    kn_free(level_kind);
     kn_free(value);
     kn_free(seen);
     return t->numbers >= 5 && t->n_tokens <= 3 && t->others * 20 <= t->cells;

@@ -81,7 +81,8 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allo
                        "out with the ignore role for %s",
                        kn_column_name(c), kn_column_name(c), kn_column_name(c));
     kn__text_numbers tn;
-    if (kn_column_type(c) != KN_COL_NUMERIC && kn__text_numbers_scan(c, n, &tn) && !tn.others)
+    if (kn_column_type(c) != KN_COL_NUMERIC && kn__text_numbers_scan(c, n, &tn) && !tn.times &&
+        !tn.others)
         return kn_fail(KN_ERR_TYPE,
                        "%s '%s' is %s, though its %llu values here are all numbers: declared so, "
                        "or read as text for a value elsewhere in the file that is not a number "
@@ -89,7 +90,7 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allo
                        "or correct it, or encode the column (e.g. the step onehot_encoder)",
                        what, kn_column_name(c), kn_col_type_name(kn_column_type(c)),
                        (unsigned long long)tn.cells);
-    if (kn_column_type(c) != KN_COL_NUMERIC && kn__text_numbers_scan(c, n, &tn)) {
+    if (kn_column_type(c) != KN_COL_NUMERIC && kn__text_numbers_scan(c, n, &tn) && !tn.times) {
         char said[256], miss[256];
         return kn_fail(KN_ERR_TYPE,
                        "%s '%s' is %s only because %llu of its %llu values %s not a number: %s. "

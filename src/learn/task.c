@@ -40,7 +40,7 @@ static kn_status shape_of(const kn_column *c, size_t n, target_shape *s)
     if (t == KN_COL_CATEGORICAL || t == KN_COL_STRING) {
         s->text = 1;
         /* one 'n/a' or typo among numbers: the reader typed the column as text */
-        s->numbers = kn__text_numbers_scan(c, n, &s->tn) && s->tn.others;
+        s->numbers = kn__text_numbers_scan(c, n, &s->tn) && s->tn.others && !s->tn.times;
         s->text_continuous =
             s->numbers &&
             (!s->tn.integers || (s->tn.distinct > MANY_VALUES &&

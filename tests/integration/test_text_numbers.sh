@@ -15,7 +15,10 @@
 # - kiln describe warns about the feature column (cell, row, fix), not "ID",
 #   and the --missing it suggests reads the column as numbers;
 # - a linear model on that feature names the cell; on the training part of
-#   a split that lacks it, the message says where to look.
+#   a split that lacks it, the message says where to look;
+# - dates: ISO dates but for two in day/month/year typed the column text, and
+#   datetime_features then said only "categorical, not a timestamp": describe
+#   and the step now name the two cells.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 KILN=${KILN:?set KILN to the kiln binary}
@@ -84,4 +87,20 @@ PY
     --test-size 0 --out m.kmd 2> m.err && fail "logistic_regression took a text x"
 grep -q "feature 'x' is categorical only because 1 of its 49 values is not a number: 'n/a'" m.err ||
     { cat m.err; fail "feature: no cell"; }
+
+# 6. dates: ISO dates but for two in another format (day/month/year)
+{
+    echo "id,d,v"
+    for i in $(seq 1 40); do
+        m=$(printf %02d $(( (i % 12) + 1 ))); dd=$(printf %02d $(( (i % 27) + 1 )))
+        case $i in 7 | 19) echo "$i,$dd/$m/2024,$i" ;; *) echo "$i,2024-$m-$dd,$i" ;; esac
+    done
+} > dates.csv
+"$KILN" describe dates.csv > dd.out 2>&1 || { cat dd.out; fail "describe dates failed"; }
+grep -q "column 'd' is text, not a timestamp, only because 2 of its 40 values are not an ISO-8601 date or time (YYYY-MM-DD\[Thh:mm\[:ss\]\]): '08/08/2024' (1 cell, row 7), '20/08/2024' (1 cell, row 19)" \
+    dd.out || { cat dd.out; fail "describe: no warning on d"; }
+"$KILN" -q prep dates.csv dd.csv --step datetime_features:columns=d 2> dt.err &&
+    fail "datetime_features took a text d"
+grep -q "column 'd' is categorical, not a timestamp, only because 2 of its 40 values" dt.err ||
+    { cat dt.err; fail "datetime_features: no reason"; }
 echo "ok"
