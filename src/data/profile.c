@@ -222,8 +222,18 @@ static int name_says_id(const char *name)
 static char *text_numbers_warning(const kn_column *c, size_t rows)
 {
     kn__text_numbers t;
+    char example[40], buf[1024];
+    size_t row;
+    if (kn__text_comma_numbers(c, rows, example, &row)) {
+        snprintf(buf, sizeof buf,
+                 "column '%s' is text, but its values are numbers written with commas (e.g. "
+                 "'%s', row %zu): the readers take '.' as the decimal point and no thousands "
+                 "separators; write them so at the source (e.g. 1234.5)",
+                 kn_column_name(c), example, row + 1);
+        return kn_strdup(buf);
+    }
     if (!kn__text_numbers_scan(c, rows, &t) || !t.others) return NULL; /* declared text */
-    char said[256], miss[256], buf[1024];
+    char said[256], miss[256];
     if (t.times)
         snprintf(buf, sizeof buf,
                  "column '%s' is text, not a timestamp, only because %llu of its %llu values "

@@ -43,4 +43,10 @@ const char *kn__text_numbers_say(const kn__text_numbers *t, char *buf, size_t ca
  * --missing value ("NA,...,?,n/a"), into buf. Returns buf. */
 const char *kn__text_numbers_missing(const kn__text_numbers *t, char *buf, size_t cap);
 
+/* Returns 1 when every value of a categorical or string column (at least
+ * 5) is a number and some are written with a comma ("1,234.5", "12,5",
+ * "1.234,5": thousands separators or a decimal comma, which the readers do
+ * not take); the first such value and its 0-based row into example, *row. */
+int kn__text_comma_numbers(const kn_column *c, size_t n_rows, char example[40], size_t *row);
+
 #endif

@@ -171,3 +171,53 @@ const char *kn__text_numbers_missing(const kn__text_numbers *t, char *buf, size_
     }
     return buf;
 }
+
+/* Digits with ',' (and '.') between them, at least one ',': "1,234.5",
+ * "12,5", "1.234,5". */
+static int comma_number(const char *s, size_t len)
+{
+    const char *e = s + len;
+    while (s < e && (*s == ' ' || *s == '\t')) s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    if (s < e && (*s == '-' || *s == '+')) s++;
+    if (s == e || (unsigned)(*s - '0') > 9 || (unsigned)(e[-1] - '0') > 9) return 0;
+    int commas = 0;
+    for (const char *p = s; p < e; p++) {
+        if ((unsigned)(*p - '0') <= 9) continue;
+        if (*p != ',' && *p != '.') return 0;
+        if ((unsigned)(p[1] - '0') > 9) return 0; /* two separators in a row */
+        commas += *p == ',';
+    }
+    return commas > 0;
+}
+
+int kn__text_comma_numbers(const kn_column *c, size_t n_rows, char example[40], size_t *row)
+{
+    if (kn_column_type(c) != KN_COL_CATEGORICAL && kn_column_type(c) != KN_COL_STRING) return 0;
+    const int32_t *codes =
+        kn_column_type(c) == KN_COL_CATEGORICAL ? kn_column_codes((kn_column *)c) : NULL;
+    size_t cells = 0, with_comma = 0;
+    double v;
+    for (size_t i = 0; i < n_rows; i++) {
+        const char *s;
+        size_t len;
+        if (codes) {
+            if (codes[i] < 0) continue;
+            s = kn_column_level(c, codes[i], &len);
+        } else if (!(s = kn_column_str(c, i, &len))) {
+            continue;
+        }
+        cells++;
+        if (comma_number(s, len)) {
+            if (!with_comma++) {
+                size_t n = len < 39 ? len : 39;
+                memcpy(example, s, n);
+                example[n] = '\0';
+                *row = i;
+            }
+        } else if (!is_number(s, len, &v)) {
+            return 0; /* text, not numbers */
+        }
+    }
+    return cells >= 5 && with_comma > 0;
+}

@@ -18,7 +18,10 @@
 #   a split that lacks it, the message says where to look;
 # - dates: ISO dates but for two in day/month/year typed the column text, and
 #   datetime_features then said only "categorical, not a timestamp": describe
-#   and the step now name the two cells.
+#   and the step now name the two cells;
+# - numbers with thousands separators ("1,234.5") or a decimal comma ("1,5"
+#   in a ';' file) are text, as in pandas without thousands=/decimal=, and
+#   describe now says so.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 KILN=${KILN:?set KILN to the kiln binary}
@@ -103,4 +106,14 @@ grep -q "column 'd' is text, not a timestamp, only because 2 of its 40 values ar
     fail "datetime_features took a text d"
 grep -q "column 'd' is categorical, not a timestamp, only because 2 of its 40 values" dt.err ||
     { cat dt.err; fail "datetime_features: no reason"; }
+
+# 7. numbers written with thousands separators or a decimal comma: text, said so
+printf 'id,price,qty\n1,"1,234.5",3\n2,"12,000",4\n3,999,5\n4,"1,000,000",6\n5,"2,500",7\n' > th.csv
+printf 'a;b\n1,5;2\n3,25;4\n2;5\n7,5;1\n0,5;3\n' > euro.csv
+"$KILN" describe th.csv > th.out 2>&1 || { cat th.out; fail "describe th.csv failed"; }
+grep -q "column 'price' is text, but its values are numbers written with commas (e.g. '1,234.5', row 1)" \
+    th.out || { cat th.out; fail "describe: thousands separators not said"; }
+"$KILN" describe euro.csv > euro.out 2>&1 || { cat euro.out; fail "describe euro.csv failed"; }
+grep -q "column 'a' is text, but its values are numbers written with commas (e.g. '1,5', row 1)" \
+    euro.out || { cat euro.out; fail "describe: decimal comma not said"; }
 echo "ok"
