@@ -375,11 +375,13 @@ static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run
     const kn_prep_result *p = r->prep;
     printf("\nkiln run %s (seed %llu, %s, model %s)\n", s->path, (unsigned long long)r->seed,
            r->task, s->model.name);
-    printf("data      %s rows in, %s kept, %s quarantined, %s duplicates removed\n",
+    printf("data      %s rows in, %s kept, %s quarantined, ",
            cli_thousands(p->rows_in, b1, sizeof b1),
            cli_thousands(kn_frame_n_rows(p->frame), b2, sizeof b2),
-           cli_thousands(p->rows_quarantined + p->rows_dropped, b3, sizeof b3),
-           cli_thousands(p->duplicates_removed, b4, sizeof b4));
+           cli_thousands(p->rows_quarantined, b3, sizeof b3));
+    if (p->rows_dropped) /* a schema's on_violation: drop (not in the quarantine file) */
+        printf("%s dropped, ", cli_thousands(p->rows_dropped, b3, sizeof b3));
+    printf("%s duplicates removed\n", cli_thousands(p->duplicates_removed, b4, sizeof b4));
     printf("split     %s training rows, %s test rows\n",
            cli_thousands(r->rows_train, b1, sizeof b1), cli_thousands(r->rows_test, b2, sizeof b2));
     if (r->has_split_check) {

@@ -4,6 +4,7 @@
 #include "data/frame-impl.h"
 #include "data/rows-impl.h"
 #include "data/sort-impl.h"
+#include "data/text_numbers-impl.h"
 #include "kiln/mem.h"
 
 #include <math.h>
@@ -193,7 +194,7 @@ static kn_status add_warning(kn_profile *p, const char *fmt, ...)
 #include <stdarg.h>
 static kn_status add_warning(kn_profile *p, const char *fmt, ...)
 {
-    char buf[512];
+    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
@@ -216,11 +217,49 @@ static int name_says_id(const char *name)
     return 0;
 }
 
-static kn_status warnings(kn_profile *p)
+/* The warning of a text column that is numbers but for a few cells, or
+ * NULL (a new string; free with kn_free()). */
+static char *text_numbers_warning(const kn_column *c, size_t rows)
+{
+    kn__text_numbers t;
+    char example[40], buf[1024];
+    size_t row;
+    if (kn__text_comma_numbers(c, rows, example, &row)) {
+        snprintf(buf, sizeof buf,
+                 "column '%s' is text, but its values are numbers written with commas (e.g. "
+                 "'%s', row %zu): the readers take '.' as the decimal point and no thousands "
+                 "separators; write them so at the source (e.g. 1234.5)",
+                 kn_column_name(c), example, row + 1);
+        return kn_strdup(buf);
+    }
+    if (!kn__text_numbers_scan(c, rows, &t) || !t.others) return NULL; /* declared text */
+    char said[256], miss[256];
+    if (t.times)
+        snprintf(buf, sizeof buf,
+                 "column '%s' is text, not a timestamp, only because %llu of its %llu values "
+                 "%s not an ISO-8601 date or time (YYYY-MM-DD[Thh:mm[:ss]]): %s; rewrite %s so "
+                 "(a missing-value marker: read it as missing with --missing)",
+                 kn_column_name(c), (unsigned long long)t.others, (unsigned long long)t.cells,
+                 t.others == 1 ? "is" : "are", kn__text_numbers_say(&t, said, sizeof said),
+                 t.others == 1 ? "it" : "them");
+    else
+        snprintf(buf, sizeof buf,
+                 "column '%s' is text only because %llu of its %llu values %s not a number: "
+                 "%s. A missing-value marker? Read it as missing (--missing '%s', or in a "
+                 "spec read: {missing: ...}); else correct the cell%s",
+                 kn_column_name(c), (unsigned long long)t.others, (unsigned long long)t.cells,
+                 t.others == 1 ? "is" : "are", kn__text_numbers_say(&t, said, sizeof said),
+                 kn__text_numbers_missing(&t, miss, sizeof miss), t.others == 1 ? "" : "s");
+    return kn_strdup(buf);
+}
+
+static kn_status warnings(kn_profile *p, char **numbers_text)
 {
     kn_status st = KN_OK;
     for (size_t j = 0; j < p->n_cols && st == KN_OK; j++) {
         const kn_col_profile *c = &p->cols[j];
+        if (numbers_text[j]) st = add_warning(p, "%s", numbers_text[j]);
+        if (st != KN_OK) break;
         if (p->rows && c->missing_frac > 0.2)
             st = add_warning(p, "column '%s' is %.1f%% missing", c->name, 100 * c->missing_frac);
         if (st == KN_OK && c->constant && p->rows)
@@ -265,6 +304,12 @@ kn_status kn_profile_compute(const kn_frame *f, kn_profile **out)
         kn_free(p);
         return KN_ERR_NOMEM;
     }
+    char **numbers_text = kn_calloc(f->n_cols ? f->n_cols : 1, sizeof *numbers_text);
+    if (!numbers_text) {
+        kn_free(p->cols);
+        kn_free(p);
+        return KN_ERR_NOMEM;
+    }
     int failed = 0;
     char message[512] = "";
     kn_ctx *run = kn_ctx_current(); /* columns are profiled in the caller's context */
@@ -300,11 +345,16 @@ kn_status kn_profile_compute(const kn_frame *f, kn_profile **out)
              (c->type == KN_COL_NUMERIC && cp->integer_valued)) &&
             (c->type != KN_COL_NUMERIC || name_says_id(c->name) ||
              cp->max - cp->min == (double)(f->n_rows - 1));
+        /* numbers but for a few cells: a measurement mistyped, not an ID */
+        numbers_text[j] = text_numbers_warning(c, f->n_rows);
+        if (numbers_text[j]) cp->likely_id = 0;
         kn__ctx_swap(prev);
     }
     kn_status st = failed ? kn_fail(KN_ERR_NOMEM, "%s", message) : KN_OK;
     if (st == KN_OK) st = count_duplicates(f, &p->duplicate_rows);
-    if (st == KN_OK) st = warnings(p);
+    if (st == KN_OK) st = warnings(p, numbers_text);
+    for (size_t j = 0; j < f->n_cols; j++) kn_free(numbers_text[j]);
+    kn_free(numbers_text);
     if (st != KN_OK) {
         kn_profile_free(p);
         return st;

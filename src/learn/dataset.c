@@ -3,6 +3,7 @@
  * categorical features as level indices. */
 #include "kiln/mem.h"
 #include "learn/learn-impl.h"
+#include "data/text_numbers-impl.h"
 #include "learn/model-impl.h"
 
 #include <math.h>
@@ -79,6 +80,27 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allo
                        "(before the model, or in each fold of a cross-validation), or leave it "
                        "out with the ignore role for %s",
                        kn_column_name(c), kn_column_name(c), kn_column_name(c));
+    kn__text_numbers tn;
+    if (kn_column_type(c) != KN_COL_NUMERIC && kn__text_numbers_scan(c, n, &tn) && !tn.times &&
+        !tn.others)
+        return kn_fail(KN_ERR_TYPE,
+                       "%s '%s' is %s, though its %llu values here are all numbers: declared so, "
+                       "or read as text for a value elsewhere in the file that is not a number "
+                       "('kiln describe FILE' names it); read that value as missing (--missing) "
+                       "or correct it, or encode the column (e.g. the step onehot_encoder)",
+                       what, kn_column_name(c), kn_col_type_name(kn_column_type(c)),
+                       (unsigned long long)tn.cells);
+    if (kn_column_type(c) != KN_COL_NUMERIC && kn__text_numbers_scan(c, n, &tn) && !tn.times) {
+        char said[256], miss[256];
+        return kn_fail(KN_ERR_TYPE,
+                       "%s '%s' is %s only because %llu of its %llu values %s not a number: %s. "
+                       "A missing-value marker? Read it as missing (--missing '%s', or in a "
+                       "spec read: {missing: ...}); else correct the cell%s",
+                       what, kn_column_name(c), kn_col_type_name(kn_column_type(c)),
+                       (unsigned long long)tn.others, (unsigned long long)tn.cells,
+                       tn.others == 1 ? "is" : "are", kn__text_numbers_say(&tn, said, sizeof said),
+                       kn__text_numbers_missing(&tn, miss, sizeof miss), tn.others == 1 ? "" : "s");
+    }
     if (kn_column_type(c) != KN_COL_NUMERIC)
         return kn_fail(KN_ERR_TYPE,
                        "%s '%s' is %s; models take numeric columns (encode categories first, "

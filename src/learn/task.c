@@ -2,6 +2,7 @@
  * kiln/model.h): classifiers refuse continuous targets before any work,
  * and a family with both tasks follows the target unless told. */
 #include "learn/learn-impl.h"
+#include "data/text_numbers-impl.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
 
@@ -16,7 +17,10 @@
 #define MANY_SHARE 0.05
 
 typedef struct target_shape {
-    int text;        /* categorical or string column */
+    int text;            /* categorical or string column */
+    int numbers;         /* text: numbers but for a few cells (tn says which) */
+    int text_continuous; /* text: and those numbers look continuous */
+    kn__text_numbers tn;
     int continuous;  /* numeric: a non-integer value, or many distinct values */
     int non_integer; /* numeric: the first non-integer value is at row example */
     size_t distinct; /* numeric: distinct values (counted up to the limit) */
@@ -35,6 +39,12 @@ static kn_status shape_of(const kn_column *c, size_t n, target_shape *s)
     kn_col_type t = kn_column_type(c);
     if (t == KN_COL_CATEGORICAL || t == KN_COL_STRING) {
         s->text = 1;
+        /* one 'n/a' or typo among numbers: the reader typed the column as text */
+        s->numbers = kn__text_numbers_scan(c, n, &s->tn) && s->tn.others && !s->tn.times;
+        s->text_continuous =
+            s->numbers &&
+            (!s->tn.integers || (s->tn.distinct > MANY_VALUES &&
+                                 (double)s->tn.distinct > MANY_SHARE * (double)s->tn.numbers));
         return KN_OK;
     }
     if (t != KN_COL_NUMERIC) return KN_OK; /* timestamps: the fit refuses them */
@@ -72,6 +82,20 @@ static void describe_shape(const kn_column *c, const target_shape *s, char *buf,
                  kn_column_f64((kn_column *)c)[s->example], s->example + 1);
     else
         snprintf(buf, len, "it holds %zu distinct values", s->distinct);
+}
+
+/* Why a text target of numbers is text, and the fix, for messages. */
+static void describe_text_numbers(const target_shape *s, char *buf, size_t len)
+{
+    char said[256], miss[256];
+    snprintf(buf, len,
+             "it is text only because %llu of its %llu values %s not a number: %s. A "
+             "missing-value marker? Read it as missing (--missing '%s', or in a spec read: "
+             "{missing: ...}) and leave those rows out (--drop-missing-target); else correct "
+             "the cell%s",
+             (unsigned long long)s->tn.others, (unsigned long long)s->tn.cells,
+             s->tn.others == 1 ? "is" : "are", kn__text_numbers_say(&s->tn, said, sizeof said),
+             kn__text_numbers_missing(&s->tn, miss, sizeof miss), s->tn.others == 1 ? "" : "s");
 }
 
 void kn__task_setting(const kn_model_vt *vt, kn_task task, char *buf, size_t len)
@@ -119,9 +143,16 @@ kn_status kn_model_choose_task(kn_model *m, const kn_frame *f, const char *targe
     target_shape s;
     kn_status e = shape_of(c, kn_frame_n_rows(f), &s);
     if (e != KN_OK) return e;
-    char why[160];
+    char why[160], numbers[1024];
     describe_shape(c, &s, why, sizeof why);
     int both = vt->task_param != NULL, free_choice = both && !kn__model_task_set(m);
+    if (s.numbers) describe_text_numbers(&s, numbers, sizeof numbers);
+    /* continuous numbers read as text would make each value a class */
+    if (s.text_continuous && (free_choice || kn_model_task(m) == KN_TASK_CLASSIFICATION))
+        return kn_fail(KN_ERR_TYPE,
+                       "model '%s': target '%s' holds continuous numbers (as classes, each value "
+                       "would be one), but %s",
+                       name, target, numbers);
     if (free_choice) {
         kn_task want = s.continuous ? KN_TASK_REGRESSION : KN_TASK_CLASSIFICATION;
         if (s.continuous || s.text || kn_model_task(m) == KN_TASK_CLASSIFICATION) {
@@ -156,6 +187,9 @@ kn_status kn_model_choose_task(kn_model *m, const kn_frame *f, const char *targe
                                             : "a regressor (ridge, gbdt, random_forest, "
                                               "knn_regressor)");
     }
+    if (task == KN_TASK_REGRESSION && s.numbers)
+        return kn_fail(KN_ERR_TYPE, "model '%s': target '%s' must be numbers to regress, but %s",
+                       name, target, numbers);
     if (task == KN_TASK_REGRESSION && s.text)
         return kn_fail(KN_ERR_TYPE,
                        "model '%s': target '%s' is text (classes), and '%s' regresses. To "

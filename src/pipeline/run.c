@@ -629,6 +629,21 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
             e = kn_fail(KN_ERR_NOT_FOUND, "%s: target: the frame has no column '%s'%s",
                         kn__spec_at(s, s->target_at, at, sizeof at), s->target,
                         kn_frame_did_you_mean(r->prep->frame, s->target, hint, sizeof hint));
+        /* rows without a target: said here, with the data's row and the spec's fix
+           (inside a fold the row would be the fold's, and the fix a CLI option) */
+        size_t n = kn_frame_n_rows(r->prep->frame), missing = 0, first = 0;
+        for (size_t i = 0; e == KN_OK && i < n; i++)
+            if (kn_column_is_missing(kn_frame_col(r->prep->frame, j), i) && !missing++)
+                first = i + 1;
+        if (e == KN_OK && missing)
+            e = kn_fail(KN_ERR_INVALID,
+                        "%s: target: '%s' is missing in %zu of %zu rows (first: row %zu); a "
+                        "model cannot learn from or be scored on them: drop them with a schema "
+                        "rule (schema: FILE holding columns: [{name: %s, type: %s, max_missing: "
+                        "0, on_violation: drop}])",
+                        kn__spec_at(s, s->target_at, at, sizeof at), s->target, missing, n, first,
+                        s->target,
+                        kn_col_type_name(kn_column_type(kn_frame_col(r->prep->frame, j))));
     }
     for (size_t i = 0; e == KN_OK && i < s->n_ignore; i++) {
         size_t j;

@@ -5,6 +5,7 @@
  *                      column (a zero divisor gives a missing value)
  *   frequency_encoder  replaces each category by its share of the fitted rows
  *                      (a level unseen at fit gets 0; missing stays missing) */
+#include "data/text_numbers-impl.h"
 #include "kiln/mem.h"
 #include "kiln/step.h"
 #include "prep/prep-impl.h"
@@ -29,6 +30,21 @@ static kn_status dt_fit(kn_step *st, const kn_frame *x, const size_t *cols, size
 {
     for (size_t i = 0; i < n; i++) {
         kn_column *c = kn_frame_col(x, cols[i]);
+        kn__text_numbers t;
+        char said[256];
+        /* dates in a second format, or a marker, made the reader type it as text */
+        if (kn_column_type(c) != KN_COL_TIMESTAMP &&
+            kn__text_numbers_scan(c, kn_frame_n_rows(x), &t) && t.times && t.others)
+            return kn_fail(KN_ERR_TYPE,
+                           "datetime_features: column '%s' is %s, not a timestamp, only because "
+                           "%llu of its %llu values %s not an ISO-8601 date or time "
+                           "(YYYY-MM-DD[Thh:mm[:ss]]): %s; write %s so (or read a marker as "
+                           "missing with --missing)",
+                           kn_column_name(c), kn_col_type_name(kn_column_type(c)),
+                           (unsigned long long)t.others, (unsigned long long)t.cells,
+                           t.others == 1 ? "is" : "are",
+                           kn__text_numbers_say(&t, said, sizeof said),
+                           t.others == 1 ? "it" : "them");
         if (kn_column_type(c) != KN_COL_TIMESTAMP)
             return kn_fail(KN_ERR_TYPE, "datetime_features: column '%s' is %s, not a timestamp",
                            kn_column_name(c), kn_col_type_name(kn_column_type(c)));

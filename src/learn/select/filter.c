@@ -287,7 +287,7 @@ static kn_status filter_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
         kn__sel_free(s);
         return e;
     }
-    kn__sel_log(s, "select");
+    kn__sel_log(s, "select", x, p->target);
     kn_step_set_state(st, s);
     return KN_OK;
 }

@@ -30,8 +30,9 @@ kn_status kn__sel_keep(kn_selection *s, const kn__keep_rule *rule, int strict, s
 kn_status kn__sel_check_rule(const kn__keep_rule *rule, const char *step);
 kn_status kn__sel_check_k(const kn__keep_rule *rule, size_t n, const char *step);
 /* Log what was kept (info level: one line per fit, so a cross-validation
- * shows each fold's set). */
-void kn__sel_log(const kn_selection *s, const char *step);
+ * shows each fold's set), and how many features of x (target: as the step's
+ * parameter) were not candidates and pass through unscored. */
+void kn__sel_log(const kn_selection *s, const char *step, const kn_frame *x, const char *target);
 /* The step vtable parts over a kn_selection state. */
 kn_status kn__sel_apply(const kn_step *st, kn_frame *out, const size_t *cols, size_t n);
 kn_status kn__sel_apply_row(const kn_step *st, kn_step_row *row, const size_t *cols, size_t n);

@@ -7,6 +7,7 @@
 #include "prep/prep-impl.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,7 +265,26 @@ kn_status kn__sel_matrix(const kn_frame *x, const size_t *cols, size_t n, const 
     return KN_OK;
 }
 
-void kn__sel_log(const kn_selection *s, const char *step)
+/* Features of x that were not candidates (the target left out): they pass
+ * through unscored; the first one's name into *first. */
+static size_t passing_through(const kn_selection *s, const kn_frame *x, const char *target,
+                              const char *step, const char **first)
+{
+    size_t tj = SIZE_MAX, others = 0;
+    if (kn__sel_target(x, target, step, &tj) != KN_OK) tj = SIZE_MAX; /* (the fit found it) */
+    *first = NULL;
+    for (size_t j = 0; j < kn_frame_n_cols(x); j++) {
+        const kn_column *c = kn_frame_col(x, j);
+        if (j == tj || kn_column_role(c) != KN_ROLE_FEATURE) continue;
+        size_t i = 0;
+        while (i < s->n && strcmp(s->name[i], kn_column_name(c)) != 0) i++;
+        if (i < s->n) continue;
+        if (!others++) *first = kn_column_name(c);
+    }
+    return others;
+}
+
+void kn__sel_log(const kn_selection *s, const char *step, const kn_frame *x, const char *target)
 {
     char names[512] = "";
     size_t used = 0;
@@ -276,6 +296,15 @@ void kn__sel_log(const kn_selection *s, const char *step)
             used += (size_t)w;
         }
     if (used >= sizeof names - 1) memcpy(names + sizeof names - 4, "...", 4);
-    kn_log(KN_LOG_INFO, "%s (%s): kept %zu of %zu features: %s", step, s->method, s->n_kept, s->n,
-           names);
+    const char *first;
+    size_t others = passing_through(s, x, target, step, &first);
+    if (others)
+        kn_log(KN_LOG_INFO,
+               "%s (%s): kept %zu of %zu candidate features: %s; %zu other feature%s (first: "
+               "'%s'), not among its columns, pass%s through unscored",
+               step, s->method, s->n_kept, s->n, names, others, others == 1 ? "" : "s", first,
+               others == 1 ? "es" : "");
+    else
+        kn_log(KN_LOG_INFO, "%s (%s): kept %zu of %zu features: %s", step, s->method, s->n_kept,
+               s->n, names);
 }

@@ -462,7 +462,7 @@ static kn_status wrap_fit(kn_step *st, const kn_frame *x, const size_t *cols, si
         kn__sel_free(s);
         return e;
     }
-    kn__sel_log(s, "select_model");
+    kn__sel_log(s, "select_model", x, p->target);
     kn_step_set_state(st, s);
     return KN_OK;
 }
