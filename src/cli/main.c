@@ -333,8 +333,9 @@ static void lend_env_slots(int argc, char **argv, char **envp)
     }
 }
 
-/* Runs before every library's constructor (glibc, musl: the executable's
- * pre-initialisers come first); an ASan build's own runs before it. */
+/* glibc runs the executable's pre-initialisers before every library's
+ * constructor (an ASan build's own comes first); where they are not run at
+ * all, preinit_ran stays 0 and main starts again as it used to. */
 __attribute__((used, section(".preinit_array"))) static void (*const lend_env_at_start)(
     int, char **, char **) = lend_env_slots;
 
