@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+extern char **environ;
+
 static const char main_usage[] = "kiln - tabular data to monitored models, in one binary\n"
                                  "\n"
                                  "usage: kiln [global options] <command> [options]\n"
@@ -267,17 +269,98 @@ static void remove_temp_files_on_signals(void)
  * a spinning thread takes the CPU from the thread that holds the work, and a
  * fit with many short regions (small data, per-node histograms) slows several
  * times (measured, docs/PERFORMANCE.md: gbdt on 4,000 x 50 at 2 threads 2-6 s
- * spinning, 0.5 s sleeping, while a compiler ran). libgomp reads its policy
- * once, when it loads, before main: so unless the user chose one
- * (OMP_WAIT_POLICY, GOMP_SPINCOUNT), the binary runs itself again once with
- * a short spin. A library user sets these variables for its own process. */
+ * spinning, 0.5 s sleeping, while a compiler ran). So unless the user chose
+ * (OMP_WAIT_POLICY, GOMP_SPINCOUNT), the binary runs with a short spin.
+ * Likewise OpenBLAS, which the binary runs on one thread (blas_single_thread
+ * below): unless OPENBLAS_NUM_THREADS is set, its constructor starts a server
+ * thread per further core, which spins (sched_yield) for about 0.1 s after
+ * start-up: a third of the CPU time of a 178-row run.
+ *
+ * Both libraries read their settings from the environment in their ELF
+ * constructors, before main, and the C library installs the environment
+ * array it was started with only after the executable's pre-initialisers
+ * (.preinit_array: they run before any library's constructor), so a setenv()
+ * there is lost. What a pre-initialiser can do is change the entries of that
+ * array: kiln lends the slots of variables no library reads at start-up
+ * (below) to the two settings and gives them back first thing in main, so
+ * the libraries load once, with the settings (before, kiln ran itself again:
+ * a second start of its ~50 libraries, 35-40 ms CPU per command). Where no
+ * such slot is free (an empty environment), main runs itself again with the
+ * settings set, as before. A library user sets these for its own process. */
+static const char *const lendable[] = {"_=", "SHLVL=", "OLDPWD=", "PWD=", "SHELL=", "TERM="};
+
+enum { LENT_SPIN, LENT_BLAS, N_LENT };
+static struct {
+    char **slot;      /* the environment entry lent, NULL when none */
+    char *owner;      /* its own text, put back in main */
+    const char *text; /* the setting it held meanwhile */
+} lent[N_LENT];
+static int preinit_ran; /* lend_env_slots ran (a platform may have no pre-initialisers) */
+static int need_spin;   /* the wait policy was not chosen and no slot was lent */
+
+static int env_has(char **envp, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (char **e = envp; e && *e; e++)
+        if (!strncmp(*e, prefix, n)) return 1;
+    return 0;
+}
+
+static void lend_env_slots(int argc, char **argv, char **envp)
+{
+    (void)argc;
+    (void)argv;
+    static char spin[] = "GOMP_SPINCOUNT=" KILN_GOMP_SPINCOUNT;
+    static char blas[] = "OPENBLAS_NUM_THREADS=1";
+    int want[N_LENT] = {!env_has(envp, "OMP_WAIT_POLICY=") && !env_has(envp, "GOMP_SPINCOUNT="),
+                        !env_has(envp, "OPENBLAS_NUM_THREADS=")};
+    char *text[N_LENT] = {spin, blas};
+    preinit_ran = 1;
+    need_spin = want[LENT_SPIN];
+    size_t next = 0;
+    for (int k = 0; k < N_LENT; k++) {
+        if (!want[k]) continue;
+        for (; next < sizeof lendable / sizeof *lendable && !lent[k].slot; next++)
+            for (char **e = envp; e && *e; e++)
+                if (!strncmp(*e, lendable[next], strlen(lendable[next]))) {
+                    lent[k].slot = e;
+                    lent[k].owner = *e;
+                    lent[k].text = text[k];
+                    *e = text[k];
+                    break;
+                }
+        if (k == LENT_SPIN && lent[k].slot) need_spin = 0;
+    }
+}
+
+/* glibc runs the executable's pre-initialisers before every library's
+ * constructor (an ASan build's own comes first); where they are not run at
+ * all, preinit_ran stays 0 and main starts again as it used to. */
+__attribute__((used, section(".preinit_array"))) static void (*const lend_env_at_start)(
+    int, char **, char **) = lend_env_slots;
+
+/* Puts the lent entries back, wherever the environment array is by now (a
+ * constructor's setenv() may have copied it). */
+static void return_env_slots(void)
+{
+    for (int k = 0; k < N_LENT; k++) {
+        if (!lent[k].slot) continue;
+        for (char **e = environ; e && *e; e++)
+            if (*e == lent[k].text) *e = lent[k].owner;
+        if (*lent[k].slot == lent[k].text) *lent[k].slot = lent[k].owner;
+        lent[k].slot = NULL;
+    }
+}
+
+/* Where no slot could be lent: the settings go into the environment and the
+ * binary runs itself again (libgomp reads them when it loads), once.
+ * Commands that open no parallel region skip that second start. The first
+ * word not an option is taken as the command; a global option's value there
+ * only means running again. */
 static void choose_openmp_wait_policy(char **argv)
 {
-    /* Commands that open no parallel region skip the second start (half of
-     * start-up: `kiln runs list` reads 50 rows). The first word not an
-     * option is taken as the command; a global option's value there only
-     * means running again, as before. */
     static const char *const serial[] = {"runs", "models", "lineage", "keys", "version", "help"};
+    if (preinit_ran && !need_spin) return;
     for (char **a = argv + 1; *a; a++)
         if ((*a)[0] != '-') {
             for (size_t i = 0; i < sizeof serial / sizeof *serial; i++)
@@ -286,6 +369,7 @@ static void choose_openmp_wait_policy(char **argv)
         }
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
     if (setenv("GOMP_SPINCOUNT", KILN_GOMP_SPINCOUNT, 1) != 0) return;
+    if (!getenv("OPENBLAS_NUM_THREADS")) setenv("OPENBLAS_NUM_THREADS", "1", 1);
     execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
 }
 
@@ -302,6 +386,7 @@ static void blas_single_thread(void)
 
 int main(int argc, char **argv)
 {
+    return_env_slots();
     choose_openmp_wait_policy(argv);
     kn_mem_tune_process();
     blas_single_thread();

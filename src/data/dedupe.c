@@ -226,7 +226,7 @@ kn_status kn__mark_duplicates(const kn_frame *f, const size_t *cols, size_t n_co
         if (!(h = kn_calloc(n, sizeof *h))) return KN_ERR_NOMEM;
         for (size_t j = 0; j < n_cols; j++) {
             const kn_column *c = f->cols[cols[j]];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > 16384)
             for (size_t i = 0; i < n; i++) h[i] = (h[i] * 0x100000001b3ull) ^ cell_hash(c, i);
         }
     }

@@ -168,7 +168,9 @@ static double objective_hess(void *ctx, const double *theta, double *grad, doubl
     size_t blocks = (n + pr->block - 1) / pr->block;
     int failed = 0;
     kn_ctx *run = kn_ctx_current(); /* workers' scratch is the caller's */
-#pragma omp parallel
+    /* one block (small data, 142 rows in a fold of wine): no team, whose
+     * idle worker would then spin after each of the solver's evaluations */
+#pragma omp parallel if (blocks > 1)
     {
         double *scratch = H ? kn__malloc_in(run, pr->block * q * sizeof *scratch) : NULL;
         if (H && !scratch) {

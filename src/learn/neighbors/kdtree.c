@@ -229,7 +229,7 @@ kn_status kn__knn_query(const kn__kdtree *tree, const double *x, size_t n, size_
         return kn_fail(KN_ERR_INVALID, "k-nearest neighbours: %zu neighbours asked of %zu points",
                        k, n);
     if (tree) {
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (m > 64)
         for (size_t r = 0; r < m; r++) {
             best b = {k, 0, nb_idx + r * k, nb_dist + r * k};
             search(tree, 0, q + r * p, metric, &b);
@@ -248,7 +248,7 @@ kn_status kn__knn_query(const kn__kdtree *tree, const double *x, size_t n, size_
     size_t blocks = (m + block - 1) / block;
     int failed = 0;
     kn_ctx *run = kn_ctx_current(); /* workers' scratch is the caller's */
-#pragma omp parallel
+#pragma omp parallel if (blocks > 1)
     {
         double *d2 = kn__malloc_in(run, block * (n ? n : 1) * sizeof *d2);
         if (!d2) {
