@@ -222,7 +222,7 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     /* an exact KS p-value costs the product of the sizes under the version's
      * lock (a 5,000-row reference against 1,000-row windows of 20 inputs: 100
      * million steps, 1,800 req/s); larger products take the asymptotic one */
-    d->o.ks_exact_cells = 200000;
+    d->o.ks_exact_cells = KN_DRIFT_WINDOW_EXACT_CELLS; /* as monitor check's (drift.h) */
     d->cols = kn_calloc(in->n ? in->n : 1, sizeof *d->cols);
     d->valid = kn_malloc(window);
     d->s_valid = kn_malloc(window);
