@@ -11,16 +11,20 @@
  * leaves out (ignored in training) are not tested; else (an artifact
  * written before references) the first window the version receives. The predictions' reference is
  * the artifact's held-out predictions, else the stored reference's predictions, else (no stored
- * reference) the first window's.
+ * reference) the first window's; a classifier's scores (the positive class's probability, the
+ * top class's for more classes: kn_drift_class_score) are tested beside its predicted classes
+ * against the same rows' scores, one Benjamini-Hochberg family with them
+ * (kn_drift_decide_predictions), as kiln monitor check does.
  *
  * Memory is fixed at load: a ring of the last `window` rows, row by row:
  * per numeric input a double each, per text input a byte (its bin: one of DRIFT_LEVELS
  * values, the reference's most frequent, else the first seen; "other";
  * missing), a byte per row (valid, or a row of a refused request), a
- * double per row for the prediction; one scratch array of `window`
+ * double per row for the prediction (and a classifier's score); one scratch array of `window`
  * doubles; without a stored reference, the first window's values. One
  * mutex per version; the request that ends a window runs its tests. */
 #include "kiln/drift.h"
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
@@ -42,6 +46,7 @@ typedef struct dcol {
     char *levels[DRIFT_LEVELS];     /* text: the values seen first */
     size_t level_len[DRIFT_LEVELS]; /* their lengths */
     size_t n_levels;
+    size_t s_levels; /* text: n_levels when the window was copied (those levels are fixed) */
     double rc[BINS]; /* text: the reference's counts */
     size_t bytes;    /* what the column holds (fixed at load, but for its levels' text) */
     /* the last window's results (NaN before) */
@@ -86,13 +91,25 @@ struct kn__drift {
     kn_drift_opts o;
     /* predictions */
     int pred_kind;
-    double *pred_ring;       /* window: the prediction of each ring row */
-    double *pred_ref;        /* PRED_HELDOUT, PRED_FIRST: the reference's predictions */
-    size_t n_pred_ref;       /* their number (PRED_FIRST: filled so far) */
-    long pred_rj;            /* PRED_STORED: the stored reference's column */
-    size_t pred_bytes;       /* the predictions' ring and reference */
-    double pred_psi, pred_p; /* the last window's (NaN before) */
+    double *pred_ring;                  /* window: the prediction of each ring row */
+    double *pred_ref;                   /* PRED_HELDOUT, PRED_FIRST: the reference's predictions */
+    size_t n_pred_ref;                  /* their number (PRED_FIRST: filled so far) */
+    long pred_rj;                       /* PRED_STORED: the stored reference's column */
+    size_t pred_bytes;                  /* the predictions' ring and reference */
+    double pred_psi, pred_p, pred_padj; /* the last window's (NaN before) */
     int pred_drifted, pred_tested;
+    /* a classifier's scores (kn_drift_class_score of its k probabilities),
+     * tested beside the predicted classes: the same kinds of reference
+     * (held-out, stored "(score)", the first window's) */
+    size_t k;
+    int score_kind;
+    double *score_ring, *s_score; /* window each: the ring's, the copy tested */
+    double *score_ref;            /* PRED_HELDOUT (the model's), PRED_FIRST (owned) */
+    size_t n_score_ref;
+    long score_rj; /* PRED_STORED: the stored reference's "(score)" */
+    size_t score_bytes;
+    double score_psi, score_p, score_padj;
+    int score_drifted, score_tested;
     /* the last window */
     double invalid_share;
     unsigned long long windows, drifted_windows, invalid_rows;
@@ -196,6 +213,47 @@ static kn_status pred_reference(kn__drift *d)
     return KN_OK;
 }
 
+/* A classifier's scores' reference, beside its classes': the held-out
+ * rows' scores, the stored reference's "(score)", or the first window's.
+ * An artifact without them (written before kiln kept them) tests the
+ * classes alone, said once in the log. */
+static kn_status score_reference(kn__drift *d)
+{
+    const kn__serve_model *m = d->m;
+    d->score_rj = -1;
+    if (d->pred_kind == PRED_NONE || m->n_classes < 2) return KN_OK;
+    d->k = m->n_classes;
+    if (d->pred_kind == PRED_HELDOUT && m->heldout_score) {
+        d->score_kind = PRED_HELDOUT;
+        d->score_ref = m->heldout_score; /* borrowed: the model's */
+        d->n_score_ref = m->n_heldout;
+    } else if (d->pred_kind == PRED_STORED &&
+               (d->score_rj =
+                    kn_drift_ref_find(m->ref, KN_DRIFT_SCORE_NAME, KN_DRIFT_REF_PREDICTION)) >= 0 &&
+               !kn_drift_ref_text(m->ref, (size_t)d->score_rj)) {
+        d->score_kind = PRED_STORED;
+    } else if (d->pred_kind == PRED_FIRST) {
+        d->score_kind = PRED_FIRST;
+        if (!(d->score_ref = kn_malloc(d->window * sizeof *d->score_ref))) return KN_ERR_NOMEM;
+    } else {
+        kn_log(KN_LOG_WARN,
+               "serve: model %s: the artifact keeps no reference scores (written before kiln kept "
+               "them): its windows test the predicted classes alone; rebuild it to test the "
+               "scores too",
+               m->name);
+        return KN_OK;
+    }
+    if (!(d->score_ring = kn_malloc(d->window * sizeof *d->score_ring)) ||
+        !(d->s_score = kn_malloc(d->window * sizeof *d->s_score)))
+        return KN_ERR_NOMEM;
+    d->score_bytes = (d->score_kind == PRED_FIRST ? 3 : 2) * d->window * sizeof(double);
+    if (d->score_kind == PRED_HELDOUT) d->score_bytes += d->n_score_ref * sizeof(double);
+    if (d->score_kind == PRED_STORED)
+        d->score_bytes += kn_drift_ref_kept(m->ref, (size_t)d->score_rj) * sizeof(double);
+    d->bytes += d->score_bytes;
+    return KN_OK;
+}
+
 kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__drift **out)
 {
     const kn__serve_inputs *in = &m->in;
@@ -217,7 +275,8 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     d->slot = cfg->slot;
     d->stored = covers(m->ref, in) ? m->ref : NULL;
     if (d->stored) d->n_ref = window; /* the reference is complete */
-    d->pred_psi = d->pred_p = d->invalid_share = NAN;
+    d->pred_psi = d->pred_p = d->pred_padj = d->invalid_share = NAN;
+    d->score_psi = d->score_p = d->score_padj = NAN;
     kn_drift_opts_default(&d->o);
     /* an exact KS p-value costs the product of the sizes under the version's
      * lock (a 5,000-row reference against 1,000-row windows of 20 inputs: 100
@@ -256,6 +315,7 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     d->tring = kn_malloc((d->n_text ? d->n_text : 1) * window);
     if (e == KN_OK && (!d->ring || !d->tring)) e = KN_ERR_NOMEM;
     if (e == KN_OK) e = pred_reference(d);
+    if (e == KN_OK) e = score_reference(d);
     if (e == KN_OK && cfg->anomalies) {
         e = kn__anomwin_new(m, window, cfg->anomaly_rows, cfg->anomaly_alpha,
                             cfg->anomaly_contamination, cfg->anomaly_seed, &d->anom);
@@ -283,6 +343,8 @@ void kn__drift_free(kn__drift *d)
     }
     if (d->cols) pthread_mutex_destroy(&d->mu), pthread_cond_destroy(&d->idle);
     if (d->pred_kind == PRED_FIRST) kn_free(d->pred_ref);
+    if (d->score_kind == PRED_FIRST) kn_free(d->score_ref);
+    kn_free(d->score_ring), kn_free(d->s_score);
     kn__anomwin_free(d->anom);
     kn_free(d->anom_rings);
     kn_free(d->pred_ring);
@@ -327,6 +389,28 @@ static size_t compact(kn__drift *d, const double *ring)
     return n;
 }
 
+/* The bins of text column c in the order kiln monitor check counts a
+ * column in (kn_drift_ref_column): the values in byte order, then the
+ * other values, then the missing cells; so the same rows give the same
+ * sums, bit for bit. The levels of the copied window only (fixed). */
+static size_t bin_order(const dcol *c, unsigned char *order)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < c->s_levels; k++) {
+        size_t at = n++;
+        for (; at > 0; at--) { /* insertion: at most DRIFT_LEVELS */
+            const size_t o = order[at - 1], lo = c->level_len[o], lk = c->level_len[k];
+            int cmp = memcmp(c->levels[o], c->levels[k], lo < lk ? lo : lk);
+            if (cmp < 0 || (cmp == 0 && lo <= lk)) break;
+            order[at] = order[at - 1];
+        }
+        order[at] = (unsigned char)k;
+    }
+    order[n++] = OTHER;
+    order[n++] = MISSING;
+    return n;
+}
+
 /* The predictions of the window against their reference (under mu). */
 static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
 {
@@ -365,6 +449,19 @@ static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
     return e;
 }
 
+/* The scores of the window against their reference (under mu, as the predictions'). */
+static kn_status test_scores(kn__drift *d, kn_drift_col *out, int *tested)
+{
+    *tested = 0;
+    if (d->score_kind == PRED_NONE) return KN_OK;
+    size_t nv = compact(d, d->s_score);
+    if (d->score_kind == PRED_STORED)
+        return kn_drift_ref_numbers(d->m->ref, (size_t)d->score_rj, d->scratch, nv, &d->o, out,
+                                    tested);
+    return kn_drift_numbers(KN_DRIFT_SCORE_NAME, d->score_ref, d->n_score_ref, d->scratch, nv,
+                            &d->o, out, tested);
+}
+
 /* Test the copied window: every column and the predictions against the
  * references; publish the results (under mu: taken here unless `locked`)
  * and, when out is given, hand them over in it (else they are freed). */
@@ -391,11 +488,14 @@ static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
         } else {
             /* rc is the reference's: fixed once the first window is in */
             double cc[BINS] = {0}, rb[BINS], cb[BINS];
+            unsigned char order[BINS];
             for (size_t i = 0; i < d->window; i++)
                 if (d->s_valid[i]) cc[c->s_bins[i]]++;
-            size_t k = 0;
-            for (size_t b = 0; b < BINS; b++)
+            size_t k = 0, n_bins = bin_order(c, order);
+            for (size_t o = 0; o < n_bins; o++) {
+                size_t b = order[o];
                 if (c->rc[b] + cc[b] > 0) rb[k] = c->rc[b], cb[k++] = cc[b];
+            }
             tested = k >= 2 && n_valid > 0;
             e = tested ? kn_drift_counts(d->in->names[j], rb, cb, k, &d->o, &r[m]) : KN_OK;
         }
@@ -406,16 +506,18 @@ static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
     }
     size_t n_drifted = 0;
     int decided = r && at && m && kn_drift_decide(r, m, &d->o, &n_drifted) == KN_OK;
-    kn_drift_col pred;
+    kn_drift_col pred, score;
     memset(&pred, 0, sizeof pred);
-    int pred_tested = 0;
-    size_t nd = 0;
-    if (test_predictions(d, &pred, &pred_tested) != KN_OK || !pred_tested ||
-        kn_drift_decide(&pred, 1, &d->o, &nd) != KN_OK)
-        pred_tested = 0;
+    memset(&score, 0, sizeof score);
+    int pred_tested = 0, score_tested = 0;
+    if (test_predictions(d, &pred, &pred_tested) != KN_OK) pred_tested = 0;
+    if (test_scores(d, &score, &score_tested) != KN_OK) score_tested = 0;
+    /* one family, apart from the inputs: as kiln monitor check */
+    if (kn_drift_decide_predictions(&pred, pred_tested, &score, score_tested, &d->o) != KN_OK)
+        pred_tested = score_tested = 0;
     double invalid_share = (double)(d->window - n_valid) / (double)d->window;
-    int drift =
-        n_drifted > 0 || (pred_tested && pred.drifted) || invalid_share > KN__DRIFT_MAX_INVALID;
+    int drift = n_drifted > 0 || (pred_tested && pred.drifted) || (score_tested && score.drifted) ||
+                invalid_share > KN__DRIFT_MAX_INVALID;
     if (!locked) pthread_mutex_lock(&d->mu);
     for (size_t j = 0; j < n; j++) {
         dcol *c = &d->cols[j];
@@ -430,7 +532,13 @@ static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
     d->pred_tested = pred_tested;
     d->pred_psi = pred_tested ? pred.psi : NAN;
     d->pred_p = pred_tested ? pred.p : NAN;
+    d->pred_padj = pred_tested ? pred.p_adjusted : NAN;
     d->pred_drifted = pred_tested && pred.drifted;
+    d->score_tested = score_tested;
+    d->score_psi = score_tested ? score.psi : NAN;
+    d->score_p = score_tested ? score.p : NAN;
+    d->score_padj = score_tested ? score.p_adjusted : NAN;
+    d->score_drifted = score_tested && score.drifted;
     d->invalid_share = invalid_share;
     d->windows++;
     d->drifted_windows += drift;
@@ -450,12 +558,16 @@ static void evaluate(kn__drift *d, int locked, kn__watch_window *out)
         out->cols.n_drifted = n_drifted;
         out->pred = pred;
         out->pred_tested = pred_tested;
+        out->score = score;
+        out->score_tested = score_tested;
         r = NULL;
         memset(&pred, 0, sizeof pred);
+        memset(&score, 0, sizeof score);
     }
     if (!locked) pthread_mutex_unlock(&d->mu);
     for (size_t i = 0; r && i < m; i++) kn_drift_col_free(&r[i]);
     kn_drift_col_free(&pred);
+    kn_drift_col_free(&score);
     kn_free(r), kn_free(at);
 }
 
@@ -464,12 +576,14 @@ static void take_copy(kn__drift *d)
 {
     memcpy(d->s_valid, d->valid, d->window);
     if (d->pred_ring) memcpy(d->s_pred, d->pred_ring, d->window * sizeof *d->s_pred);
+    if (d->score_ring) memcpy(d->s_score, d->score_ring, d->window * sizeof *d->s_score);
     for (size_t j = 0; j < d->in->n; j++) { /* column by column */
         dcol *c = &d->cols[j];
         if (c->untested) continue;
         if (c->text) {
             const unsigned char *t = d->tring + c->slot;
             for (size_t i = 0; i < d->window; i++) c->s_bins[i] = t[i * d->n_text];
+            c->s_levels = c->n_levels;
         } else {
             const double *v = d->ring + c->slot;
             for (size_t i = 0; i < d->window; i++) c->s_ring[i] = v[i * d->n_num];
@@ -539,7 +653,7 @@ void kn__drift_begin(int on)
     armed = on;
 }
 
-void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
+void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred, const double *proba)
 {
     if (!d || !armed || kn_frame_n_cols(rows) != d->in->n) return;
     size_t n = kn_frame_n_rows(rows);
@@ -579,12 +693,15 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
                 d->tring[at * d->n_text + c->slot] = (unsigned char)bin;
         }
         double y = pred ? pred[i] : NAN;
+        double s = d->score_ring && proba ? kn_drift_class_score(proba + i * d->k, d->k) : NAN;
         if (filling_ref) {
             if (d->pred_kind == PRED_FIRST) d->pred_ref[d->n_pred_ref++] = y;
+            if (d->score_kind == PRED_FIRST) d->score_ref[d->n_score_ref++] = s;
             d->n_ref++;
             continue;
         }
         if (d->pred_ring) d->pred_ring[at] = y;
+        if (d->score_ring) d->score_ring[at] = s;
         d->valid[at] = 1;
         advance(d);
     }
@@ -651,18 +768,21 @@ enum {
 };
 static const char *const family[N_D][3] = {
     {"kiln_drift_psi", "gauge",
-     "PSI of an input (column=\"(prediction)\": the model's predictions) in the last full "
+     "PSI of an input (column=\"(prediction)\": the model's predictions; \"(score)\": a "
+     "classifier's scores, the positive class's probability or the top class's) in the last full "
      "window against the reference (the artifact's reference of its training rows, its "
      "held-out predictions; the version's first window of --drift-window rows for an artifact "
      "without one)."},
     {"kiln_drift_p", "gauge",
      "p-value of the last full window against the reference: Kolmogorov-Smirnov (numeric "
-     "inputs, a regression's predictions) or chi-square (text inputs, a classifier's "
-     "predicted classes), as kiln monitor check."},
+     "inputs, a regression's predictions, a classifier's scores) or chi-square (text inputs, a "
+     "classifier's predicted classes), as kiln monitor check."},
     {"kiln_drift_p_adjusted", "gauge",
-     "kiln_drift_p, Benjamini-Hochberg adjusted over inputs (the predictions: alone)."},
+     "kiln_drift_p, Benjamini-Hochberg adjusted over inputs (the predictions and a "
+     "classifier's scores: over those two, apart from the inputs)."},
     {"kiln_drift_drifted", "gauge",
-     "1 when the input (or the predictions) drifted in the last full window (the rules of kiln "
+     "1 when the input (or the predictions, or the scores) drifted in the last full window (the "
+     "rules of kiln "
      "monitor check)."},
     {"kiln_drift_column_memory_bytes", "gauge",
      "Memory an input's windows hold (bounded: fixed at load, but a text input's first 64 "
@@ -726,18 +846,35 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
                     series(b, family[f][0], models[i], "(prediction)");
                     kn__sbuf_printf(b, "%zu\n", d->pred_bytes);
                 }
+                if (d->score_ring) {
+                    series(b, family[f][0], models[i], KN_DRIFT_SCORE_NAME);
+                    kn__sbuf_printf(b, "%zu\n", d->score_bytes);
+                }
             } else if (d->windows) {
-                for (size_t j = 0; j <= d->in->n; j++) {
-                    if (j == d->in->n && !d->pred_tested) break;
+                /* the inputs, then (prediction) and a classifier's (score) */
+                for (size_t j = 0; j <= d->in->n + 1; j++) {
+                    if (j == d->in->n && !d->pred_tested) continue;
+                    if (j > d->in->n && !d->score_tested) break;
                     const dcol *c = j < d->in->n ? &d->cols[j] : NULL;
                     if (c && c->untested) continue;
-                    series(b, family[f][0], models[i], c ? d->in->names[j] : "(prediction)");
+                    int sc = j > d->in->n;
+                    series(b, family[f][0], models[i],
+                           c    ? d->in->names[j]
+                           : sc ? KN_DRIFT_SCORE_NAME
+                                : "(prediction)");
                     if (f == D_DRIFTED)
-                        kn__sbuf_printf(b, "%d\n", c ? c->drifted : d->pred_drifted);
+                        kn__sbuf_printf(b, "%d\n",
+                                        c    ? c->drifted
+                                        : sc ? d->score_drifted
+                                             : d->pred_drifted);
                     else if (f == D_PSI)
-                        num(b, c ? c->psi : d->pred_psi);
-                    else
-                        num(b, c ? (f == D_P ? c->p : c->p_adjusted) : d->pred_p);
+                        num(b, c ? c->psi : sc ? d->score_psi : d->pred_psi);
+                    else if (c)
+                        num(b, f == D_P ? c->p : c->p_adjusted);
+                    else if (f == D_P)
+                        num(b, sc ? d->score_p : d->pred_p);
+                    else /* the prediction tests' own family: BH over the two */
+                        num(b, sc ? d->score_padj : d->pred_padj);
                 }
             }
             pthread_mutex_unlock(&d->mu);

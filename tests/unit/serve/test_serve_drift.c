@@ -59,7 +59,7 @@ static void *adder(void *arg)
     for (int b = 0; b < BATCHES; b++) {
         size_t first = ((size_t)t * BATCHES + (size_t)b) * ROWS;
         kn_frame *f = frame(first, ROWS, 0, NULL);
-        kn__drift_add(model.drift, f, preds(first, ROWS, 0));
+        kn__drift_add(model.drift, f, preds(first, ROWS, 0), NULL);
         kn_frame_free(f);
     }
     return NULL;
@@ -113,7 +113,7 @@ static void threads_add(void **state)
     /* a moved window: x shifted by a half, s one new value */
     kn_frame *f = frame(0, WINDOW, 0.5, "z");
     kn__drift_begin(1);
-    kn__drift_add(model.drift, f, preds(0, WINDOW, 0));
+    kn__drift_add(model.drift, f, preds(0, WINDOW, 0), NULL);
     kn_frame_free(f);
     kn__drift_text(&(const kn__serve_model *){&model}, 1, &b);
     kn__sbuf_add(&b, "", 1);
@@ -135,7 +135,7 @@ static void wrong_frames_and_windows(void **state)
     assert_null(d);
     assert_int_equal(kn__drift_new(&model, &over, &d), KN_ERR_INVALID);
     assert_null(d);
-    kn__drift_add(NULL, NULL, NULL); /* off */
+    kn__drift_add(NULL, NULL, NULL, NULL); /* off */
     kn__drift_invalid(NULL, 3);
 }
 
@@ -151,7 +151,7 @@ static void sliding(void **state)
     kn__drift_begin(1);
     for (size_t first = 0; first < 2000; first += 100) {
         kn_frame *f = frame(first, 100, 0, NULL);
-        kn__drift_add(model.drift, f, preds(first, 100, 0));
+        kn__drift_add(model.drift, f, preds(first, 100, 0), NULL);
         kn_frame_free(f);
     }
     kn__sbuf b = {0};
@@ -168,7 +168,7 @@ static void sliding(void **state)
     /* 140 rows whose predictions moved by 1, then 10 refused rows: the
      * window of the last 200 rows (50 old, 140 moved, 10 refused) ends */
     kn_frame *f = frame(2000, 140, 0, NULL);
-    kn__drift_add(model.drift, f, preds(2000, 140, 1));
+    kn__drift_add(model.drift, f, preds(2000, 140, 1), NULL);
     kn_frame_free(f);
     kn__drift_invalid(model.drift, 10);
     kn__drift_text(&(const kn__serve_model *){&model}, 1, &b);
