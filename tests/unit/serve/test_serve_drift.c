@@ -187,12 +187,61 @@ static void sliding(void **state)
     model.drift = NULL;
 }
 
+/* A classifier's scores (P of its second class) move while every row is
+ * still predicted the first class: the window drifts on "(score)", not on
+ * "(prediction)"; an unmoved window drifts on neither. The reference: the
+ * first window (no stored one). */
+static void classifier_scores(void **state)
+{
+    (void)state;
+    kn__serve_model c = {.name = "c", .version = "1", .in = in, .n_classes = 2};
+    kn__drift_cfg cfg = {WINDOW, 0, NULL, "c", NULL, 0, 0, 0, 0.01, 0};
+    KN_CHECK(kn__drift_new(&c, &cfg, &c.drift));
+    double y[WINDOW], proba[2 * WINDOW];
+    kn__drift_begin(1);
+    kn__sbuf b = {0};
+    for (int w = 0; w < 3; w++) { /* the reference, an unmoved window, a moved one */
+        for (size_t i = 0; i < WINDOW; i++) {
+            double s = 0.05 + 0.1 * fmod((double)(w * WINDOW + (int)i) * 0.6180339887498949, 1.0);
+            proba[2 * i + 1] = s + (w == 2 ? 0.08 : 0);
+            proba[2 * i] = 1 - proba[2 * i + 1];
+            y[i] = 0; /* P(second) under 0.5: always the first class */
+        }
+        kn_frame *f = frame((size_t)w * WINDOW, WINDOW, 0, NULL);
+        kn__drift_add(c.drift, f, y, proba);
+        kn_frame_free(f);
+        kn__drift_text(&(const kn__serve_model *){&c}, 1, &b);
+        kn__sbuf_add(&b, "", 1);
+        if (w == 1) {
+            assert_true(
+                series(b.p, "kiln_drift_drifted{model=\"c\",version=\"1\",column=\"(score)\"} ") ==
+                0);
+            assert_true(series(b.p, "kiln_drift_p{model=\"c\",version=\"1\",column=\"(score)\"} ") >
+                        0.01);
+        }
+        if (w == 2) {
+            assert_true(
+                series(b.p, "kiln_drift_drifted{model=\"c\",version=\"1\",column=\"(score)\"} ") ==
+                1);
+            assert_true(series(b.p, "kiln_drift_drifted{model=\"c\",version=\"1\",column=\"("
+                                    "prediction)\"} ") == 0);
+            assert_true(
+                series(b.p, "kiln_drift_drifted_windows_total{model=\"c\",version=\"1\"} ") == 1);
+            assert_true(series(b.p, "kiln_drift_column_memory_bytes{model=\"c\",version=\"1\","
+                                    "column=\"(score)\"} ") == 3 * WINDOW * sizeof(double));
+        }
+        kn__sbuf_free(&b);
+    }
+    kn__drift_free(c.drift);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threads_add),
         cmocka_unit_test(wrong_frames_and_windows),
         cmocka_unit_test(sliding),
+        cmocka_unit_test(classifier_scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
