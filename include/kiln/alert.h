@@ -40,7 +40,10 @@
  * chi2, chi2_p, js, p_adjusted, missing (the batch's missing share),
  * missing_change (its change from the reference, absolute), unseen_share.
  * Check metrics: drifted_columns, drift (0 or 1), invalid_share,
- * prediction_psi, prediction_p, prediction_drift (0 or 1).
+ * prediction_psi, prediction_p (the predictions: values, or a classifier's
+ * classes), prediction_drift (0 or 1: they or a classifier's scores
+ * drifted), score_psi, score_p, score_drift (a classifier's scores,
+ * kn_drift_class_score).
  * Input anomaly metrics (kiln monitor check --anomalies, kiln monitor
  * anomalies on a prediction log), per window:
  * anomaly_share (the window's share of anomalous rows), anomaly_p (its
@@ -152,6 +155,8 @@ typedef struct kn_alert_inputs {
      * the headline metric live_drop compares (a kn_live_metric, -1: none) */
     double live[KN_ALERT_N_LIVE], live_test[KN_ALERT_N_LIVE];
     int live_metric;
+    /* drift: a classifier's scores' result (kn_drift_class_score; NULL: none) */
+    const kn_drift_col *score;
 } kn_alert_inputs;
 
 /* Everything unmeasured: pointers NULL, numbers NaN, has_ops 0,

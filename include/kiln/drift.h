@@ -60,6 +60,11 @@ typedef struct kn_drift_opts {
     size_t ks_exact_cells; /* default 0: scipy's rule alone */
 } kn_drift_opts;
 
+/* The ks_exact_cells of kiln serve's windows and of kiln monitor check
+ * against the artifact's reference (no --reference): one computation, so
+ * the same rows give the same figures, bit for bit, in both. */
+enum { KN_DRIFT_WINDOW_EXACT_CELLS = 200000 };
+
 KN_API void kn_drift_opts_default(kn_drift_opts *o);
 
 enum { KN_DRIFT_UNSEEN_SHOWN = 5 };
@@ -116,6 +121,22 @@ KN_API kn_status kn_drift_numbers_sample(const char *name, const double *sample,
                                          const kn_drift_opts *o, kn_drift_col *out, int *tested);
 KN_API kn_status kn_drift_counts(const char *name, const double *r, const double *c, size_t k,
                                  const kn_drift_opts *o, kn_drift_col *out);
+/* A classifier's score of one row, from its k class probabilities (row-major,
+ * the model's class order): two classes, the second's (the positive class,
+ * as kiln eval's ROC-AUC takes it); more, the largest (the top class's:
+ * how sure the model is). NaN when k < 2. kiln monitor check and kiln serve
+ * --drift-window test these beside the predicted classes: a shift can move
+ * every score while few predicted classes change. */
+KN_API double kn_drift_class_score(const double *proba, size_t k);
+/* The name the score's test carries ("(score)"; the classes': "(prediction)"). */
+#define KN_DRIFT_SCORE_NAME "(score)"
+/* kn_drift_decide over the prediction tests that ran (pred: the values or
+ * the predicted classes; score: a classifier's scores), a family of their
+ * own: Benjamini-Hochberg over these one or two, apart from the inputs'.
+ * What kiln monitor check and kiln serve's windows both call. */
+KN_API kn_status kn_drift_decide_predictions(kn_drift_col *pred, int pred_tested,
+                                             kn_drift_col *score, int score_tested,
+                                             const kn_drift_opts *o);
 /* Set p_adjusted (BH over the n columns) and drifted / why on each. */
 KN_API kn_status kn_drift_decide(kn_drift_col *cols, size_t n, const kn_drift_opts *o,
                                  size_t *n_drifted);

@@ -28,7 +28,8 @@
  *
  * A reference may also hold the model's predictions on the reference rows
  * (role KN_DRIFT_REF_PREDICTION: numeric for regression, the class labels
- * as text for classification), for artifacts without held-out predictions.
+ * as text for classification, "(prediction)"; and a classifier's scores,
+ * numeric, "(score)"), for artifacts without held-out predictions.
  *
  * Encoding (little-endian, kiln/codec.h): u32 version (1), u64 rows, u32
  * columns; per column: string name, u32 kind (0 numeric, 1 text), u32 role
@@ -66,6 +67,11 @@ KN_API kn_status kn_drift_ref_build(const kn_frame *f, const char *const *names,
  * (regression, classes NULL) or class indices into classes[0..k). */
 KN_API kn_status kn_drift_ref_add_predictions(kn_drift_ref *r, const double *y, size_t n,
                                               const char *const *classes, size_t k);
+/* Add a classifier's scores on the reference rows (kn_drift_class_score of
+ * each row): a numeric column KN_DRIFT_SCORE_NAME of role
+ * KN_DRIFT_REF_PREDICTION. A reference written before scores has none: its
+ * readers test the predicted classes alone. */
+KN_API kn_status kn_drift_ref_add_scores(kn_drift_ref *r, const double *score, size_t n);
 KN_API void kn_drift_ref_free(kn_drift_ref *r);
 
 /* *buf new (kn_free). Deterministic: the same reference gives the same bytes. */

@@ -73,7 +73,9 @@ static const cli_spec check_spec = {
     "statistics and counts, each text column's value counts: exact up to\n"
     "2,001 rows, D and PSI within about 1/2,000 above). Numeric\n"
     "columns: Kolmogorov-Smirnov D and p-value (as scipy.stats.ks_2samp:\n"
-    "exact up to 10,000 values a side), Wasserstein distance, PSI over the\n"
+    "exact up to 10,000 values a side; against the artifact's reference only\n"
+    "up to 200,000 cells, as kiln serve's windows, so both give the same\n"
+    "figures), Wasserstein distance, PSI over the\n"
     "reference's deciles. Categorical columns: chi-square test of homogeneity\n"
     "(Yates' correction for two values), Jensen-Shannon distance, PSI, and\n"
     "the values the reference never holds. Both: the missing share.\n"
@@ -84,7 +86,10 @@ static const cli_spec check_spec = {
     "1 - alpha)); or its missing share moved by --missing-change (and 3\n"
     "standard errors); or unseen values make --unseen-share of it.\n"
     "The predictions: the model scores both sides (regression: the values;\n"
-    "classification: the predicted classes) and the same tests apply.\n"
+    "classification: the predicted classes, chi-square, and the scores, row\n"
+    "(score): the positive class's probability for two classes, the top\n"
+    "class's for more, tested as a numeric column) and the same tests apply,\n"
+    "Benjamini-Hochberg over the two prediction tests (apart from the inputs).\n"
     "The rows that break the artifact's input schema (or cannot be read with\n"
     "its types) count too, over --max-invalid.\n"
     "Columns are listed drifted first, then by how far they moved (the larger\n"
@@ -100,7 +105,8 @@ static const cli_spec check_spec = {
     "metric: psi, ks_d, ks_p, wasserstein, chi2, chi2_p, js, p_adjusted, missing,\n"
     "missing_change, unseen_share (a column's, or the worst column's), or\n"
     "drifted_columns, drift, invalid_share, prediction_psi, prediction_p,\n"
-    "prediction_drift. A rule fires after `for` consecutive windows meet its\n"
+    "prediction_drift (classes or scores), score_psi, score_p, score_drift.\n"
+    "A rule fires after `for` consecutive windows meet its\n"
     "condition; that opens an incident, sent once to every sink (the webhook\n"
     "POSTs JSON and retries with doubling waits) until a window no longer\n"
     "meets it. With --record the windows, streaks and incidents live in the\n"
@@ -288,27 +294,62 @@ static kn_status predict(const monitored *w, const kn_frame *f, double **y)
     return kn_pipeline_predict(w->p, f, y, &n);
 }
 
+/* A classifier's classes (k >= 2), else 0. */
+static size_t classes_of(const monitored *w)
+{
+    size_t k = kn_model_task(w->m) == KN_TASK_CLASSIFICATION ? kn_model_n_classes(w->m) : 0;
+    return k >= 2 ? k : 0;
+}
+
+/* The scores (kn_drift_class_score) of n rows of k probabilities (new
+ * array, kn_free; NULL: out of memory). */
+static double *scores_of(const double *proba, size_t n, size_t k)
+{
+    double *s = kn_malloc((n ? n : 1) * sizeof *s);
+    for (size_t i = 0; s && i < n; i++) s[i] = kn_drift_class_score(proba + i * k, k);
+    return s;
+}
+
+/* A classifier's scores on every row of f (*s new, kn_free; NULL for a
+ * regression). */
+static kn_status predict_scores(const monitored *w, const kn_frame *f, double **s)
+{
+    *s = NULL;
+    size_t k = classes_of(w), n = 0;
+    if (!k) return KN_OK;
+    double *proba = NULL;
+    kn_status e = kn_pipeline_predict_proba(w->p, f, &proba, &n);
+    if (e == KN_OK && !(*s = scores_of(proba, n, k))) e = KN_ERR_NOMEM;
+    kn_free(proba);
+    return e;
+}
+
 /* The predictions to compare the batch's with: the artifact's held-out
  * predictions (rows the model did not see; its own training rows would
- * look better predicted than any new rows), else the model on ref. */
+ * look better predicted than any new rows), else the model on ref; a
+ * classifier's scores from the same rows (*s; NULL with the stored
+ * reference, which keeps its own). */
 static kn_status reference_predictions(const monitored *w, const kn_frame *ref, double **y,
-                                       size_t *n, const char **source)
+                                       size_t *n, double **s, const char **source)
 {
     size_t len = 0;
     const void *bytes = kn_artifact_get(w->art, KN_ART_HELDOUT, &len);
-    *y = NULL;
+    *y = *s = NULL;
     *n = 0;
     if (bytes) {
         kn_heldout h;
         kn_status e = kn_heldout_decode(bytes, len, "the artifact's held-out predictions", &h);
         if (e != KN_OK) return e;
         if (h.n) {
+            if (classes_of(w) && h.proba && h.k == classes_of(w) &&
+                !(*s = scores_of(h.proba, h.n, h.k)))
+                e = KN_ERR_NOMEM;
             *y = h.pred;
             *n = h.n;
             h.pred = NULL;
             kn_heldout_free(&h);
             *source = "held-out";
-            return KN_OK;
+            return e;
         }
         kn_heldout_free(&h);
     }
@@ -318,7 +359,16 @@ static kn_status reference_predictions(const monitored *w, const kn_frame *ref, 
     }
     *source = "reference";
     *n = kn_frame_n_rows(ref);
-    return predict(w, ref, y);
+    kn_status e = predict(w, ref, y);
+    return e == KN_OK ? predict_scores(w, ref, s) : e;
+}
+
+/* Whether the batch's scores have a reference: held-out or file scores
+ * (sr), else the stored reference's "(score)" column. */
+static long stored_scores(const monitored *w)
+{
+    long j = w->ref ? kn_drift_ref_find(w->ref, KN_DRIFT_SCORE_NAME, KN_DRIFT_REF_PREDICTION) : -1;
+    return j >= 0 && !kn_drift_ref_text(w->ref, (size_t)j) ? j : -1;
 }
 
 static kn_status prediction_drift(const monitored *w, const double *yr, size_t nr, const double *yc,
@@ -353,6 +403,8 @@ typedef struct check_result {
     kn_drift_report cols;
     kn_drift_col pred;
     int pred_tested;
+    kn_drift_col score; /* a classifier's scores (kn_drift_class_score) */
+    int score_tested;
     double invalid; /* rows */
     int drifted;
 } check_result;
@@ -361,6 +413,7 @@ static void check_result_free(check_result *c)
 {
     kn_drift_report_free(&c->cols);
     kn_drift_col_free(&c->pred);
+    kn_drift_col_free(&c->score);
 }
 
 static double importance_of(const monitored *w, const char *name)
@@ -407,28 +460,41 @@ static json_t *result_json(const monitored *w, const check_result *r, int with_c
         "columns_drifted", (json_int_t)r->cols.n_drifted, "drifted", drifted, "prediction",
         r->pred_tested ? col_json(NULL, &r->pred) : json_null(), "invalid_share",
         n ? r->invalid / (double)n : 0.0, "invalid_rows", (json_int_t)r->invalid, "columns", cols);
+    json_object_set_new(j, "score", r->score_tested ? col_json(NULL, &r->score) : json_null());
     return j;
 }
 
 static void print_result(const monitored *w, const check_result *r, const char *pred_source)
 {
     size_t n = r->to - r->from;
-    printf("%s: %zu of %zu columns drifted; predictions %s; %.2f%% of rows break the input "
+    int pred_drifted = (r->pred_tested && r->pred.drifted) || (r->score_tested && r->score.drifted);
+    char classes[64] = "";
+    if (r->score_tested)
+        snprintf(classes, sizeof classes, " (classes %s, scores %s)",
+                 !r->pred_tested   ? "not compared"
+                 : r->pred.drifted ? "drifted"
+                                   : "stable",
+                 r->score.drifted ? "drifted" : "stable");
+    printf("%s: %zu of %zu columns drifted; predictions %s%s; %.2f%% of rows break the input "
            "schema\n",
            r->drifted ? "DRIFT" : "no drift", r->cols.n_drifted, r->cols.n_cols,
-           !r->pred_tested   ? "not compared"
-           : r->pred.drifted ? "drifted"
-                             : "stable",
-           n ? 100 * r->invalid / (double)n : 0.0);
+           !r->pred_tested && !r->score_tested ? "not compared"
+           : pred_drifted                      ? "drifted"
+                                               : "stable",
+           classes, n ? 100 * r->invalid / (double)n : 0.0);
     printf("%-26s %-4s %8s %8s %9s %9s %9s %8s %8s %10s  %s\n", "column", "kind", "PSI", "PSI max",
            "D or JS", "p", "p adj.", "missing", "was", "importance", "");
-    for (size_t i = 0; i <= r->cols.n_cols; i++) {
-        const kn_drift_col *c = i < r->cols.n_cols ? &r->cols.cols[i] : &r->pred;
-        if (i == r->cols.n_cols && !r->pred_tested) break;
+    /* the inputs, ranked; then the predictions (classes or values) and the scores */
+    for (size_t i = 0; i <= r->cols.n_cols + 1; i++) {
+        const kn_drift_col *c = i < r->cols.n_cols    ? &r->cols.cols[i]
+                                : i == r->cols.n_cols ? &r->pred
+                                                      : &r->score;
+        if (i == r->cols.n_cols && !r->pred_tested) continue;
+        if (i > r->cols.n_cols && !r->score_tested) break;
         double imp = i < r->cols.n_cols ? importance_of(w, c->name) : NAN;
         char impt[32] = "?";
         if (!isnan(imp)) snprintf(impt, sizeof impt, "%.3f", imp);
-        if (i == r->cols.n_cols) snprintf(impt, sizeof impt, "-");
+        if (i >= r->cols.n_cols) snprintf(impt, sizeof impt, "-");
         printf("%-26s %-4s %8.4f %8.4f %9.4f %9.3g %9.3g %7.1f%% %7.1f%% %10s  %s", c->name,
                c->categorical ? "cat" : "num", c->psi, c->psi_threshold,
                c->categorical ? c->js : c->ks_d, c->p, c->p_adjusted, 100 * c->missing_cur,
@@ -442,6 +508,11 @@ static void print_result(const monitored *w, const check_result *r, const char *
     if (r->pred_tested)
         printf("(prediction: the batch's against the %s predictions, %zu rows)\n", pred_source,
                r->pred.n_ref);
+    if (r->score_tested)
+        printf("(score: the %s, against the %s predictions' (numeric tests); with the "
+               "prediction, one Benjamini-Hochberg family apart from the inputs)\n",
+               classes_of(w) == 2 ? "positive class's probability" : "top class's probability",
+               pred_source);
     if (!w->importance) printf("(the model has no importances: '?' above)\n");
 }
 
@@ -469,8 +540,9 @@ static kn_status without_unread(const monitored *w, const kn_frame *part, kn_fra
 /* Check rows [from, to) of cur against ref. */
 static kn_status check_rows(const monitored *w, const kn_frame *ref, const kn_frame *cur,
                             size_t from, size_t to, const double *yr, size_t n_yr, const double *yc,
-                            const kn_validation *v, double unreadable, const kn_drift_opts *o,
-                            double max_invalid, check_result *r)
+                            const double *sr, const double *sc, const kn_validation *v,
+                            double unreadable, const kn_drift_opts *o, double max_invalid,
+                            check_result *r)
 {
     memset(r, 0, sizeof *r);
     r->from = from;
@@ -492,13 +564,19 @@ static kn_status check_rows(const monitored *w, const kn_frame *ref, const kn_fr
         e = cli_monitor_ref_predictions(w->ref, w->m, yc + from, n, o, &r->pred, &r->pred_tested);
     else if (e == KN_OK)
         e = prediction_drift(w, yr, n_yr, yc + from, n, o, &r->pred, &r->pred_tested);
-    if (e == KN_OK && r->pred_tested) {
-        size_t nd = 0;
-        e = kn_drift_decide(&r->pred, 1, o, &nd);
-    }
+    /* a classifier's scores: against the held-out or file rows' (sr), else the stored ones */
+    long sj = stored_scores(w);
+    if (e == KN_OK && sc && sr)
+        e = kn_drift_numbers(KN_DRIFT_SCORE_NAME, sr, n_yr, sc + from, n, o, &r->score,
+                             &r->score_tested);
+    else if (e == KN_OK && sc && !yr && sj >= 0)
+        e = kn_drift_ref_numbers(w->ref, (size_t)sj, sc + from, n, o, &r->score, &r->score_tested);
+    if (e == KN_OK)
+        e = kn_drift_decide_predictions(&r->pred, r->pred_tested, &r->score, r->score_tested, o);
     if (e == KN_OK) r->invalid = invalid_rows(from, to, v);
     r->invalid += unreadable;
     r->drifted = r->cols.n_drifted > 0 || (r->pred_tested && r->pred.drifted) ||
+                 (r->score_tested && r->score.drifted) ||
                  (n && r->invalid / (double)(n + unreadable) > max_invalid);
     if (e == KN_OK) qsort(r->cols.cols, r->cols.n_cols, sizeof *r->cols.cols, by_drift);
     return e;
@@ -513,6 +591,7 @@ static void check_inputs(const check_result *r, size_t n, const cli_anomalies *a
     kn_alert_inputs_init(in);
     in->cols = &r->cols;
     in->pred = r->pred_tested ? &r->pred : NULL;
+    in->score = r->score_tested ? &r->score : NULL;
     in->invalid_share = n ? r->invalid / (double)n : 0;
     *anom = NULL;
     if (!an) return;
@@ -534,7 +613,7 @@ static int cmd_monitor_check(int argc, char **argv)
     monitored w = {0};
     kn_frame *ref = NULL, *cur = NULL;
     kn_validation *v = NULL;
-    double *yr = NULL, *yc = NULL;
+    double *yr = NULL, *yc = NULL, *sr = NULL, *sc = NULL;
     size_t n_yr = 0;
     const char *pred_source = NULL;
     char *path = NULL;
@@ -545,6 +624,9 @@ static int cmd_monitor_check(int argc, char **argv)
     o.min_psi = a.min_psi;
     o.missing_change = a.missing_change;
     o.unseen_share = a.unseen_share;
+    /* against the artifact's reference, kiln serve's windows' KS p-value (exact up to
+     * 200,000 cells): the same rows give the same figures in both; a file: scipy's rule */
+    if (!a.reference) o.ks_exact_cells = KN_DRIFT_WINDOW_EXACT_CELLS;
     kn_read_opts ro = a.read;
     cli_alerting *al = NULL;
     cli_anomalies *an = NULL;
@@ -584,8 +666,16 @@ static int cmd_monitor_check(int argc, char **argv)
     if (e == KN_OK && a.reference) e = read_side(a.reference, "reference", &ro, &w, &ref, &bad_ref);
     if (e == KN_OK) e = read_side(a.data, "batch", &ro, &w, &cur, &bad_cur);
     if (e == KN_OK) e = validate(&w, cur, &v);
-    if (e == KN_OK) e = reference_predictions(&w, ref, &yr, &n_yr, &pred_source);
+    if (e == KN_OK) e = reference_predictions(&w, ref, &yr, &n_yr, &sr, &pred_source);
     if (e == KN_OK) e = predict(&w, cur, &yc);
+    if (e == KN_OK) e = predict_scores(&w, cur, &sc);
+    int no_scores = e == KN_OK && sc && !sr && (yr || stored_scores(&w) < 0);
+    if (no_scores) /* said once, not per window */
+        fprintf(stderr,
+                "monitor check: note: %s keeps no reference scores (written before kiln kept "
+                "them): the predicted classes alone are tested; rebuild it (kiln run, kiln "
+                "train --out) to test the scores too\n",
+                path);
     if (e != KN_OK) {
         cli_error("monitor check: %s", kn_last_error());
         rc = CLI_ERROR;
@@ -616,8 +706,8 @@ static int cmd_monitor_check(int argc, char **argv)
         for (size_t k = 0; e == KN_OK && k < n_win; k++) {
             check_result r;
             size_t from = k * win, to = from + win < n ? from + win : n;
-            e = check_rows(&w, ref, cur, from, to, yr, n_yr, yc, v, window ? 0 : (double)bad_cur,
-                           &o, a.max_invalid, &r);
+            e = check_rows(&w, ref, cur, from, to, yr, n_yr, yc, sr, sc, v,
+                           window ? 0 : (double)bad_cur, &o, a.max_invalid, &r);
             if (e != KN_OK) break;
             if (r.drifted && !n_drifted++) first = k + 1;
             json_t *res = result_json(&w, &r, !window || a.record), *alerts = NULL, *anom = NULL;
@@ -648,6 +738,7 @@ static int cmd_monitor_check(int argc, char **argv)
                     if (r.cols.cols[i].drifted)
                         printf(" %s (%s)", r.cols.cols[i].name, r.cols.cols[i].why);
                 if (r.pred_tested && r.pred.drifted) printf(" (prediction)");
+                if (r.score_tested && r.score.drifted) printf(" " KN_DRIFT_SCORE_NAME);
                 if (anom) putchar(';'), cli_anomalies_print(anom);
                 putchar('\n');
             }
@@ -671,6 +762,7 @@ static int cmd_monitor_check(int argc, char **argv)
             json_object_set_new(j, "reference_source",
                                 json_string(a.reference ? "file" : "artifact"));
             json_object_set_new(j, "reference_predictions", json_string(pred_source));
+            json_object_set_new(j, "reference_scores", json_boolean(sc && !no_scores));
             json_object_set_new(j, "windows_alerting", json_integer((json_int_t)n_alerting));
             if (window)
                 json_object_set_new(j, "window_results", wins);
@@ -698,7 +790,7 @@ done:
     cli_anomalies_free(an);
     cli_alerts_close(al);
     kn_validation_free(v);
-    kn_free(yr), kn_free(yc), kn_free(path);
+    kn_free(yr), kn_free(yc), kn_free(sr), kn_free(sc), kn_free(path);
     kn_frame_free(ref), kn_frame_free(cur);
     monitored_free(&w);
     return rc;

@@ -10,7 +10,8 @@ static const char *const column_metrics[] = {
     "psi", "ks_d",       "ks_p",    "wasserstein",    "chi2",        "chi2_p",
     "js",  "p_adjusted", "missing", "missing_change", "unseen_share"};
 static const char *const check_metrics[] = {"drifted_columns", "drift",        "invalid_share",
-                                            "prediction_psi",  "prediction_p", "prediction_drift"};
+                                            "prediction_psi",  "prediction_p", "prediction_drift",
+                                            "score_psi",       "score_p",      "score_drift"};
 static const char *const anomaly_metrics[] = {"anomaly_share", "anomaly_p", "anomalous",
                                               "anomalous_windows"};
 static const char *const ops_metrics[] = {"ops_jump", "ops_drop", "ops_flatline", "ops_events",
@@ -212,7 +213,8 @@ static kn_status parse_rule(const kn__yaml *y, const yaml_node_t *n, const char 
                            "rule '%s': no metric '%s'; the metrics are psi, ks_d, ks_p, "
                            "wasserstein, chi2, chi2_p, js, p_adjusted, missing, missing_change, "
                            "unseen_share (per column), drifted_columns, drift, invalid_share, "
-                           "prediction_psi, prediction_p, prediction_drift (kiln monitor check), "
+                           "prediction_psi, prediction_p, prediction_drift, score_psi, score_p, "
+                           "score_drift (kiln monitor check), "
                            "anomaly_share, anomaly_p, anomalous, anomalous_windows (check "
                            "--anomalies), ops_jump, ops_drop, ops_flatline, ops_events, ops_z "
                            "(kiln monitor ops), live_accuracy, live_roc_auc, live_rmse, "
@@ -434,7 +436,7 @@ kn_status kn_alert_measure(const kn_alert_rule *r, const kn_alert_inputs *in, do
     *column = NULL;
     const char *m = r->metric;
     const kn_drift_report *cols = in->cols;
-    const kn_drift_col *pred = in->pred;
+    const kn_drift_col *pred = in->pred, *score = in->score;
     double invalid_share = in->invalid_share;
     switch (kn_alert_metric_source(m)) {
     case KN_ALERT_ANOMALY:
@@ -457,11 +459,19 @@ kn_status kn_alert_measure(const kn_alert_rule *r, const kn_alert_inputs *in, do
     if (!cols) return KN_OK;
     if (!strcmp(m, "drifted_columns")) *value = (double)cols->n_drifted;
     if (!strcmp(m, "drift"))
-        *value = cols->n_drifted || (pred && pred->drifted) || invalid_share > 0 ? 1 : 0;
+        *value = cols->n_drifted || (pred && pred->drifted) || (score && score->drifted) ||
+                         invalid_share > 0
+                     ? 1
+                     : 0;
     if (!strcmp(m, "invalid_share")) *value = invalid_share;
     if (!strcmp(m, "prediction_psi")) *value = pred ? pred->psi : NAN;
     if (!strcmp(m, "prediction_p")) *value = pred ? pred->p : NAN;
-    if (!strcmp(m, "prediction_drift")) *value = pred ? pred->drifted : NAN;
+    /* the predictions drifted: the classes (the values), or a classifier's scores */
+    if (!strcmp(m, "prediction_drift"))
+        *value = pred ? (pred->drifted || (score && score->drifted)) : NAN;
+    if (!strcmp(m, "score_psi")) *value = score ? score->psi : NAN;
+    if (!strcmp(m, "score_p")) *value = score ? score->p : NAN;
+    if (!strcmp(m, "score_drift")) *value = score ? score->drifted : NAN;
     if (known(check_metrics, N_OF(check_metrics), m)) return KN_OK;
     int found = 0;
     for (size_t i = 0; i < cols->n_cols; i++) {

@@ -43,19 +43,27 @@ static kn_status input_names(const kn_pipeline *p, const kn_frame *rows, const c
     return KN_OK;
 }
 
-/* p's predictions on rows, into r. */
+/* p's predictions on rows, into r; a classifier's scores
+ * (kn_drift_class_score) too. */
 static kn_status add_predictions(kn_drift_ref *r, const kn_pipeline *p, const kn_frame *rows)
 {
     const kn_model *m = kn_pipeline_model(p);
     if (!m || !kn_frame_n_rows(rows)) return KN_OK;
-    double *y = NULL;
-    size_t n = 0, k = kn_model_task(m) == KN_TASK_CLASSIFICATION ? kn_model_n_classes(m) : 0;
+    double *y = NULL, *proba = NULL;
+    size_t n = 0, np = 0,
+           k = kn_model_task(m) == KN_TASK_CLASSIFICATION ? kn_model_n_classes(m) : 0;
     const char **classes = k ? kn_calloc(k, sizeof *classes) : NULL;
     kn_status e = k && !classes ? KN_ERR_NOMEM : KN_OK;
     for (size_t c = 0; e == KN_OK && c < k; c++) classes[c] = kn_model_class(m, c);
     if (e == KN_OK) e = kn_pipeline_predict(p, rows, &y, &n);
     if (e == KN_OK) e = kn_drift_ref_add_predictions(r, y, n, classes, k);
+    if (e == KN_OK && k >= 2) e = kn_pipeline_predict_proba(p, rows, &proba, &np);
+    if (e == KN_OK && k >= 2) { /* the scores, in y's room */
+        for (size_t i = 0; i < n && i < np; i++) y[i] = kn_drift_class_score(proba + i * k, k);
+        e = kn_drift_ref_add_scores(r, y, n < np ? n : np);
+    }
     kn_free(y);
+    kn_free(proba);
     kn_free(classes);
     return e;
 }

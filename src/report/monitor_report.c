@@ -154,8 +154,14 @@ static kn_status drift_section(kn__text *t, const series_set *s)
                     "%zu input column%s that moved most, check by check (a check or one "
                     "window of one). The table below lists every column.</p>\n",
                     shown, shown == 1 ? "" : "s");
-    kn__svg_plot p = {
-        "PSI per column over checks", {"check", 0, 0}, {"PSI", 0, 0}, 0, 0, 0, NULL, 0};
+    kn__svg_plot p = {"PSI per column over checks",
+                      {"check", 0, 0, KN__SVG_INTEGER},
+                      {"PSI", 0, 0, KN__SVG_NONNEG},
+                      0,
+                      0,
+                      0,
+                      NULL,
+                      0};
     kn__svg_lines(t, &p, sr, shown);
     kn__text_put(t, "<table><thead><tr><th>column</th><th>worst PSI</th><th>checks drifted</th>"
                     "</tr></thead><tbody>\n");
@@ -173,19 +179,33 @@ static kn_status drift_section(kn__text *t, const series_set *s)
         kn__text_printf(t, "</td><td>%zu of %zu</td></tr>\n", drifted, n);
     }
     kn__text_put(t, "</tbody></table></section>\n");
-    /* predictions */
+    /* predictions, and a classifier's scores (ys + n: SHOWN_COLUMNS >= 2 rows of room) */
+    size_t scored = 0;
     for (size_t i = 0; i < n; i++) {
-        const json_t *pj = json_object_get(json_array_get(s->results, i), "prediction");
-        const json_t *v = json_object_get(pj, "psi");
+        const json_t *res = json_array_get(s->results, i);
+        const json_t *v = json_object_get(json_object_get(res, "prediction"), "psi"),
+                     *sv = json_object_get(json_object_get(res, "score"), "psi");
         ys[i] = json_is_number(v) ? json_number_value(v) : 0;
+        ys[n + i] = json_is_number(sv) ? json_number_value(sv) : 0;
+        scored += json_is_number(sv);
     }
-    kn__text_put(t,
-                 "<section id=\"predictions\"><h2>Predictions over time</h2>\n<p>The PSI of "
-                 "the model's predictions on each check against its held-out predictions.</p>\n");
-    kn__svg_series ps = {"predictions", x, ys, n, 0, n == 1};
-    kn__svg_plot pp = {
-        "prediction PSI over checks", {"check", 0, 0}, {"PSI", 0, 0}, 0, 0, 0, NULL, 0};
-    kn__svg_lines(t, &pp, &ps, 1);
+    kn__text_put(t, "<section id=\"predictions\"><h2>Predictions over time</h2>\n<p>The PSI of "
+                    "the model's predictions on each check against its held-out predictions");
+    kn__text_put(t, scored ? " (a classifier's predicted classes), and of its scores (the "
+                             "positive class's probability, the top class's for more classes)."
+                             "</p>\n"
+                           : ".</p>\n");
+    kn__svg_series ps[2] = {{"predictions", x, ys, n, 0, n == 1},
+                            {"scores", x, ys + n, n, 0, n == 1}};
+    kn__svg_plot pp = {"prediction PSI over checks",
+                       {"check", 0, 0, KN__SVG_INTEGER},
+                       {"PSI", 0, 0, KN__SVG_NONNEG},
+                       0,
+                       0,
+                       0,
+                       NULL,
+                       0};
+    kn__svg_lines(t, &pp, ps, scored ? 2 : 1);
     kn__text_put(t, "</section>\n");
     kn_free(r), kn_free(x), kn_free(ys), kn_free(sr);
     return KN_OK;
@@ -252,8 +272,8 @@ static kn_status anomaly_section(kn__text *t, const series_set *s)
     kn__svg_series sr[2] = {{"anomalous share", x, y, n, 0, n == 1},
                             {"flagged", fx, fy, n_flagged, 0, 1}};
     kn__svg_plot p = {"anomalous share per window",
-                      {"window", 0, 0},
-                      {"anomalous share", 0, 0},
+                      {"window", 0, 0, KN__SVG_INTEGER},
+                      {"anomalous share", 0, 0, KN__SVG_NONNEG},
                       0,
                       isfinite(ref),
                       ref,
@@ -336,8 +356,14 @@ static kn_status ops_section(kn__text *t, const series_set *s)
         size_t ns = 1;
         if (mb) sr[ns++] = (kn__svg_series){"baseline", bx, by, mb, 0, mb == 1};
         if (me) sr[ns++] = (kn__svg_series){"event", ex, ey, me, 0, 1};
-        kn__svg_plot p = {
-            ops_series[q][1], {"hours", 0, 0}, {ops_series[q][2], 0, 0}, 0, 0, 0, NULL, 0};
+        kn__svg_plot p = {ops_series[q][1],
+                          {"hours", 0, 0, 0},
+                          {ops_series[q][2], 0, 0, KN__SVG_NONNEG},
+                          0,
+                          0,
+                          0,
+                          NULL,
+                          0};
         kn__svg_lines(t, &p, sr, ns);
     }
     kn__text_put(t, "</section>\n");
@@ -404,8 +430,14 @@ static kn_status live_section(kn__text *t, const series_set *s)
             continue;
         }
         kn__svg_series sr[1] = {{metric, x, y, m, 0, m == 1}};
-        kn__svg_plot p = {
-            title, {"window", 0, 0}, {metric, 0, 0}, 0, isfinite(test), test, "test score", 0};
+        kn__svg_plot p = {title,
+                          {"window", 0, 0, KN__SVG_INTEGER},
+                          {metric, 0, 0, 0},
+                          0,
+                          isfinite(test),
+                          test,
+                          "test score",
+                          0};
         kn__svg_lines(t, &p, sr, 1);
     }
     kn__text_put(t, "</section>\n");

@@ -52,8 +52,8 @@ static void curve(kn__text *t, const json_t *c, const char *metric, int learning
             kn_sprintf(learning ? "Learning curve" : "Validation curve: %s", x_name ? x_name : "");
         kn__svg_series s[2] = {{"train", x, tr, n, 0, 0}, {"validation", x, va, n, 0, 0}};
         kn__svg_plot p = {title ? title : "curve",
-                          {learning ? "training rows per fold" : x_name, 0, 0},
-                          {metric ? metric : "score", 0, 0},
+                          {learning ? "training rows per fold" : x_name, 0, 0, 0},
+                          {metric ? metric : "score", 0, 0, 0},
                           0,
                           0,
                           0,

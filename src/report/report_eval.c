@@ -100,8 +100,8 @@ static kn_status roc_pr(const kn__report_in *in, const int32_t *y, kn__text *t)
         for (size_t i = 0; i < present; i++)
             s[i] = (kn__svg_series){names_roc[i], roc[i].x, roc[i].y, roc[i].n, 0, 0};
         kn__svg_plot p = {"ROC curve",
-                          {"false positive rate", 0, 1},
-                          {"true positive rate", 0, 1},
+                          {"false positive rate", 0, 1, 0},
+                          {"true positive rate", 0, 1, 0},
                           1,
                           0,
                           0,
@@ -118,8 +118,14 @@ static kn_status roc_pr(const kn__report_in *in, const int32_t *y, kn__text *t)
                                               "(one-vs-rest).");
         for (size_t i = 0; i < present; i++)
             s[i] = (kn__svg_series){names_pr[i], pr[i].x, pr[i].y, pr[i].n, 1, 0};
-        kn__svg_plot q = {
-            "Precision-recall curve", {"recall", 0, 1}, {"precision", 0, 1}, 0, 0, 0, NULL, 0};
+        kn__svg_plot q = {"Precision-recall curve",
+                          {"recall", 0, 1, 0},
+                          {"precision", 0, 1, 0},
+                          0,
+                          0,
+                          0,
+                          NULL,
+                          0};
         if (h->k == 2) { /* the share of positives: what guessing scores */
             size_t npos = 0;
             for (size_t r = 0; r < h->n; r++) npos += y[r] == (int32_t)pos;
@@ -168,8 +174,8 @@ static kn_status calibration(const kn__report_in *in, const int32_t *y, const in
     if (e == KN_OK) {
         kn__svg_series s = {NULL, c.x, c.y, c.n, 0, 0};
         kn__svg_plot p = {"Calibration curve",
-                          {h->k == 2 ? "mean predicted probability" : "mean confidence", 0, 1},
-                          {h->k == 2 ? "share of positives" : "share correct", 0, 1},
+                          {h->k == 2 ? "mean predicted probability" : "mean confidence", 0, 1, 0},
+                          {h->k == 2 ? "share of positives" : "share correct", 0, 1, 0},
                           1,
                           0,
                           0,
@@ -264,8 +270,8 @@ kn_status kn__report_regression(const kn__report_in *in, kn__text *t)
     kn__text_num(t, sqrt(sq / (double)h->n));
     kn__text_put(t, ".</p>\n<div class=\"figs\">\n");
     kn__svg_plot p = {"Residuals against predictions",
-                      {"predicted", 0, 0},
-                      {"residual (true \xe2\x88\x92 predicted)", 0, 0},
+                      {"predicted", 0, 0, 0},
+                      {"residual (true \xe2\x88\x92 predicted)", 0, 0, 0},
                       0,
                       1,
                       0,
@@ -281,8 +287,14 @@ kn_status kn__report_regression(const kn__report_in *in, kn__text *t)
     else
         snprintf(cap, sizeof cap, "Every held-out row; the dashed line is a residual of 0.");
     figure_close(t, cap);
-    kn__svg_plot q = {
-        "Histogram of residuals", {"residual", 0, 0}, {"rows", 0, 0}, 0, 1, 0, NULL, 0};
+    kn__svg_plot q = {"Histogram of residuals",
+                      {"residual", 0, 0, 0},
+                      {"rows", 0, 0, KN__SVG_INTEGER | KN__SVG_NONNEG},
+                      0,
+                      1,
+                      0,
+                      NULL,
+                      0};
     figure_open(t);
     kn__text_put(t, "<h3>Residuals</h3>");
     kn__svg_hist(t, &q, r, h->n, 40);
@@ -359,8 +371,8 @@ void kn__report_cv(const kn__report_in *in, kn__text *t)
         const json_t *mean = json_object_get(v, "mean");
         kn__svg_series s = {NULL, fold, vals, n, 0, 1};
         kn__svg_plot p = {name,
-                          {"fold", 0.5, (double)n + 0.5},
-                          {name, 0, 0},
+                          {"fold", 0.5, (double)n + 0.5, KN__SVG_INTEGER},
+                          {name, 0, 0, 0},
                           0,
                           json_is_number(mean),
                           json_is_number(mean) ? json_number_value(mean) : 0,
@@ -416,7 +428,7 @@ void kn__report_importance(const kn__report_in *in, kn__text *t)
     }
     kn_free(r);
     const char *kind = in->importance_kind ? in->importance_kind : "importance";
-    kn__svg_plot p = {"Feature importance", {kind, 0, 0}, {NULL, 0, 0}, 0, 0, 0, NULL, 0};
+    kn__svg_plot p = {"Feature importance", {kind, 0, 0, 0}, {NULL, 0, 0, 0}, 0, 0, 0, NULL, 0};
     figure_open(t);
     kn__svg_bars(t, &p, labels, v, top, 1);
     char cap[200];

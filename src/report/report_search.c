@@ -48,9 +48,14 @@ static void history(kn__text *t, const json_t *trials, const char *metric, int h
     }
     if (m >= 2) {
         kn__svg_series s[2] = {{"trial", x, y, m, 0, 1}, {"best so far", x, best, m, 1, 0}};
-        kn__svg_plot p = {
-            "Search history", {"trial", 0, 0}, {metric ? metric : "score", 0, 0}, 0, 0, 0, NULL,
-            !higher};
+        kn__svg_plot p = {"Search history",
+                          {"trial", 0, 0, KN__SVG_INTEGER},
+                          {metric ? metric : "score", 0, 0, 0},
+                          0,
+                          0,
+                          0,
+                          NULL,
+                          !higher};
         kn__text_put(t, "<figure><h3>Search history</h3>");
         kn__svg_lines(t, &p, s, 2);
         kn__text_put(t, "<figcaption>Cross-validated score of each finished trial (points) and "

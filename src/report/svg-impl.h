@@ -5,7 +5,8 @@
  * bytes. Text is escaped. No scripts.
  *
  * Axes: a range with lo < hi is used as given; lo == hi (e.g. both 0) asks
- * for a range from the data, widened to "nice" ticks (1, 2 or 5 x 10^k). */
+ * for a range from the data, widened to "nice" ticks (1, 2 or 5 x 10^k;
+ * whole numbers on an integer axis; from 0 on one that cannot go below). */
 #ifndef KILN_REPORT_SVG_IMPL_H
 #define KILN_REPORT_SVG_IMPL_H
 
@@ -16,7 +17,12 @@
 typedef struct kn__svg_axis {
     const char *label;
     double lo, hi;
+    /* with a range from the data: KN__SVG_INTEGER ticks at whole numbers
+     * only (a check or window number); KN__SVG_NONNEG never below 0 (a
+     * share, a count, a PSI: a constant 0 is drawn from 0, not around it) */
+    unsigned flags;
 } kn__svg_axis;
+enum { KN__SVG_INTEGER = 1, KN__SVG_NONNEG = 2 };
 
 typedef struct kn__svg_series {
     const char *name; /* legend entry, or NULL */

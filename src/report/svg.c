@@ -46,13 +46,20 @@ typedef struct axis {
     int dec;
 } axis;
 
+/* A nice step that is a whole number on an integer axis (1, 2, 5, 10, ...). */
+static double axis_step(const kn__svg_axis *a, double range)
+{
+    double step = kn__svg_tick_step(range, 5);
+    return a->flags & KN__SVG_INTEGER && step < 1 ? 1 : step;
+}
+
 static axis resolve(const kn__svg_axis *a, double dlo, double dhi)
 {
     axis r;
     if (a->lo < a->hi) {
         r.lo = a->lo;
         r.hi = a->hi;
-        r.step = kn__svg_tick_step(r.hi - r.lo, 5);
+        r.step = axis_step(a, r.hi - r.lo);
     } else {
         if (!isfinite(dlo) || !isfinite(dhi) || dlo > dhi) dlo = 0, dhi = 1;
         if (dlo == dhi) {
@@ -60,7 +67,9 @@ static axis resolve(const kn__svg_axis *a, double dlo, double dhi)
             dlo -= pad;
             dhi += pad;
         }
-        r.step = kn__svg_tick_step(dhi - dlo, 5);
+        /* a share, a count: the data are never below 0, nor is the axis */
+        if (a->flags & KN__SVG_NONNEG && dlo < 0) dlo = 0;
+        r.step = axis_step(a, dhi - dlo);
         r.lo = floor(dlo / r.step) * r.step;
         r.hi = ceil(dhi / r.step) * r.step;
         if (r.hi <= r.lo) r.hi = r.lo + r.step;

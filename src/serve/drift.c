@@ -11,11 +11,14 @@
  * leaves out (ignored in training) are not tested; else (an artifact
  * written before references) the first window the version receives. The predictions' reference is
  * the artifact's held-out predictions, else the stored reference's predictions, else (no stored
- * reference) the first window's.
+ * reference) the first window's; a classifier's scores (the positive class's probability, the
+ * top class's for more classes: kn_drift_class_score) are tested beside its predicted classes
+ * against the same rows' scores, one Benjamini-Hochberg family with them
+ * (kn_drift_decide_predictions), as kiln monitor check does.
  *
  * Memory is fixed at load: a ring of `cap` rows (a power of two, two
  * windows at least), each row its own cache lines: a stamp, the
- * prediction, per numeric input a double, a byte (valid, or a row of a
+ * prediction, a classifier's score, per numeric input a double, a byte (valid, or a row of a
  * refused request), per text input a byte (its bin: one of DRIFT_LEVELS
  * values, the reference's most frequent, else the first seen; "other";
  * missing); the copy of a window being tested, column by column; one
@@ -32,6 +35,7 @@
  * monitoring thread cannot keep up). The results are published under mu,
  * which /metrics takes. */
 #include "kiln/drift.h"
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
@@ -55,8 +59,9 @@ typedef struct dcol {
     char *levels[DRIFT_LEVELS];     /* text: the values seen first */
     size_t level_len[DRIFT_LEVELS]; /* their lengths */
     _Atomic size_t n_levels;        /* levels[0..n_levels) are complete (added under levels_mu) */
-    double rc[BINS];                /* text: the reference's counts */
-    size_t bytes; /* what the column holds (fixed at load, but for its levels' text) */
+    size_t s_levels; /* text: n_levels when the window was copied (those levels are fixed) */
+    double rc[BINS]; /* text: the reference's counts */
+    size_t bytes;    /* what the column holds (fixed at load, but for its levels' text) */
     /* the last window's results (NaN before) */
     double psi, p, p_adjusted;
     int drifted;
@@ -104,12 +109,24 @@ struct kn__drift {
     kn_drift_opts o;
     /* predictions */
     int pred_kind;
-    double *pred_ref;        /* PRED_HELDOUT, PRED_FIRST: the reference's predictions */
-    size_t n_pred_ref;       /* their number (PRED_FIRST: filled so far) */
-    long pred_rj;            /* PRED_STORED: the stored reference's column */
-    size_t pred_bytes;       /* the predictions' ring and reference */
-    double pred_psi, pred_p; /* the last window's (NaN before) */
+    double *pred_ref;                   /* PRED_HELDOUT, PRED_FIRST: the reference's predictions */
+    size_t n_pred_ref;                  /* their number (PRED_FIRST: filled so far) */
+    long pred_rj;                       /* PRED_STORED: the stored reference's column */
+    size_t pred_bytes;                  /* the predictions' ring and reference */
+    double pred_psi, pred_p, pred_padj; /* the last window's (NaN before) */
     int pred_drifted, pred_tested;
+    /* a classifier's scores (kn_drift_class_score of its k probabilities),
+     * tested beside the predicted classes: the same kinds of reference
+     * (held-out, stored "(score)", the first window's) */
+    size_t k;
+    int score_kind;
+    double *s_score;   /* window: the copy tested */
+    double *score_ref; /* PRED_HELDOUT (the model's), PRED_FIRST (owned) */
+    size_t n_score_ref;
+    long score_rj; /* PRED_STORED: the stored reference's "(score)" */
+    size_t score_bytes;
+    double score_psi, score_p, score_padj;
+    int score_drifted, score_tested;
     /* the last window */
     double invalid_share;
     unsigned long long windows, drifted_windows;
@@ -213,6 +230,46 @@ static kn_status pred_reference(kn__drift *d)
     return KN_OK;
 }
 
+/* A classifier's scores' reference, beside its classes': the held-out
+ * rows' scores, the stored reference's "(score)", or the first window's.
+ * An artifact without them (written before kiln kept them) tests the
+ * classes alone, said once in the log. */
+static kn_status score_reference(kn__drift *d)
+{
+    const kn__serve_model *m = d->m;
+    d->score_rj = -1;
+    if (d->pred_kind == PRED_NONE || m->n_classes < 2) return KN_OK;
+    d->k = m->n_classes;
+    if (d->pred_kind == PRED_HELDOUT && m->heldout_score) {
+        d->score_kind = PRED_HELDOUT;
+        d->score_ref = m->heldout_score; /* borrowed: the model's */
+        d->n_score_ref = m->n_heldout;
+    } else if (d->pred_kind == PRED_STORED &&
+               (d->score_rj =
+                    kn_drift_ref_find(m->ref, KN_DRIFT_SCORE_NAME, KN_DRIFT_REF_PREDICTION)) >= 0 &&
+               !kn_drift_ref_text(m->ref, (size_t)d->score_rj)) {
+        d->score_kind = PRED_STORED;
+    } else if (d->pred_kind == PRED_FIRST) {
+        d->score_kind = PRED_FIRST;
+        if (!(d->score_ref = kn_malloc(d->window * sizeof *d->score_ref))) return KN_ERR_NOMEM;
+    } else {
+        kn_log(KN_LOG_WARN,
+               "serve: model %s: the artifact keeps no reference scores (written before kiln kept "
+               "them): its windows test the predicted classes alone; rebuild it to test the "
+               "scores too",
+               m->name);
+        return KN_OK;
+    }
+    if (!(d->s_score = kn_malloc(d->window * sizeof *d->s_score))) return KN_ERR_NOMEM;
+    /* its share of the ring, the copy (and the first window's) */
+    d->score_bytes = (d->cap + (d->score_kind == PRED_FIRST ? 2 : 1) * d->window) * sizeof(double);
+    if (d->score_kind == PRED_HELDOUT) d->score_bytes += d->n_score_ref * sizeof(double);
+    if (d->score_kind == PRED_STORED)
+        d->score_bytes += kn_drift_ref_kept(m->ref, (size_t)d->score_rj) * sizeof(double);
+    d->bytes += d->score_bytes;
+    return KN_OK;
+}
+
 kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__drift **out)
 {
     const kn__serve_inputs *in = &m->in;
@@ -237,12 +294,13 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     if (d->stored) d->n_ref = window; /* the reference is complete */
     d->cap = 1;
     while (d->cap < 2 * window) d->cap <<= 1;
-    d->pred_psi = d->pred_p = d->invalid_share = NAN;
+    d->pred_psi = d->pred_p = d->pred_padj = d->invalid_share = NAN;
+    d->score_psi = d->score_p = d->score_padj = NAN;
     kn_drift_opts_default(&d->o);
     /* an exact KS p-value costs the product of the sizes under the version's
      * lock (a 5,000-row reference against 1,000-row windows of 20 inputs: 100
      * million steps, 1,800 req/s); larger products take the asymptotic one */
-    d->o.ks_exact_cells = 200000;
+    d->o.ks_exact_cells = KN_DRIFT_WINDOW_EXACT_CELLS; /* as monitor check's (drift.h) */
     d->cols = kn_calloc(in->n ? in->n : 1, sizeof *d->cols);
     d->s_valid = kn_malloc(window);
     d->scratch = kn_malloc(window * sizeof *d->scratch);
@@ -272,8 +330,8 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
         }
         d->bytes += c->bytes;
     }
-    /* a row: stamp, prediction, numbers, valid, bins; whole cache lines */
-    d->off_num = 2 * sizeof(double);
+    /* a row: stamp, prediction, score, numbers, valid, bins; whole cache lines */
+    d->off_num = 3 * sizeof(double);
     d->off_valid = d->off_num + d->n_num * sizeof(double);
     d->off_bins = d->off_valid + 1;
     d->stride = (d->off_bins + d->n_text + 63) / 64 * 64;
@@ -282,10 +340,11 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
     if (d->ring_mem) /* on a cache line's start */
         d->ring = d->ring_mem + (64 - (uintptr_t)d->ring_mem % 64) % 64;
     if (e == KN_OK) e = pred_reference(d);
-    /* the rows' stamps and padding (the inputs', the predictions' and the
-     * valid bytes' shares are counted above) */
+    if (e == KN_OK) e = score_reference(d);
+    /* the rows' stamps and padding (the inputs', the predictions', the
+     * scores' and the valid bytes' shares are counted above) */
     d->bytes += d->cap * (d->stride - d->n_num * sizeof(double) - d->n_text - 1 -
-                          (d->s_pred ? sizeof(double) : 0)) +
+                          (d->s_pred ? sizeof(double) : 0) - (d->s_score ? sizeof(double) : 0)) +
                 64;
     if (e == KN_OK && cfg->anomalies) {
         e = kn__anomwin_new(m, window, cfg->anomaly_rows, cfg->anomaly_alpha,
@@ -322,6 +381,8 @@ void kn__drift_free(kn__drift *d)
         pthread_mutex_destroy(&d->levels_mu), pthread_mutex_destroy(&d->run_mu);
     }
     if (d->pred_kind == PRED_FIRST) kn_free(d->pred_ref);
+    if (d->score_kind == PRED_FIRST) kn_free(d->score_ref);
+    kn_free(d->s_score);
     kn__anomwin_free(d->anom);
     kn_free(d->anom_rings);
     kn_free(d->s_pred);
@@ -382,6 +443,28 @@ static size_t compact(kn__drift *d, const double *ring)
     return n;
 }
 
+/* The bins of text column c in the order kiln monitor check counts a
+ * column in (kn_drift_ref_column): the values in byte order, then the
+ * other values, then the missing cells; so the same rows give the same
+ * sums, bit for bit. The levels of the copied window only (fixed). */
+static size_t bin_order(const dcol *c, unsigned char *order)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < c->s_levels; k++) {
+        size_t at = n++;
+        for (; at > 0; at--) { /* insertion: at most DRIFT_LEVELS */
+            const size_t o = order[at - 1], lo = c->level_len[o], lk = c->level_len[k];
+            int cmp = memcmp(c->levels[o], c->levels[k], lo < lk ? lo : lk);
+            if (cmp < 0 || (cmp == 0 && lo <= lk)) break;
+            order[at] = order[at - 1];
+        }
+        order[at] = (unsigned char)k;
+    }
+    order[n++] = OTHER;
+    order[n++] = MISSING;
+    return n;
+}
+
 /* The predictions of the window against their reference (under mu). */
 static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
 {
@@ -420,6 +503,19 @@ static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
     return e;
 }
 
+/* The scores of the window against their reference (under mu, as the predictions'). */
+static kn_status test_scores(kn__drift *d, kn_drift_col *out, int *tested)
+{
+    *tested = 0;
+    if (d->score_kind == PRED_NONE) return KN_OK;
+    size_t nv = compact(d, d->s_score);
+    if (d->score_kind == PRED_STORED)
+        return kn_drift_ref_numbers(d->m->ref, (size_t)d->score_rj, d->scratch, nv, &d->o, out,
+                                    tested);
+    return kn_drift_numbers(KN_DRIFT_SCORE_NAME, d->score_ref, d->n_score_ref, d->scratch, nv,
+                            &d->o, out, tested);
+}
+
 /* Test the copied window: every column and the predictions against the
  * references; publish the results (under mu)
  * and, when out is given, hand them over in it (else they are freed). */
@@ -446,11 +542,14 @@ static void evaluate(kn__drift *d, kn__watch_window *out)
         } else {
             /* rc is the reference's: fixed once the first window is in */
             double cc[BINS] = {0}, rb[BINS], cb[BINS];
+            unsigned char order[BINS];
             for (size_t i = 0; i < d->window; i++)
                 if (d->s_valid[i]) cc[c->s_bins[i]]++;
-            size_t k = 0;
-            for (size_t b = 0; b < BINS; b++)
+            size_t k = 0, n_bins = bin_order(c, order);
+            for (size_t o = 0; o < n_bins; o++) {
+                size_t b = order[o];
                 if (c->rc[b] + cc[b] > 0) rb[k] = c->rc[b], cb[k++] = cc[b];
+            }
             tested = k >= 2 && n_valid > 0;
             e = tested ? kn_drift_counts(d->in->names[j], rb, cb, k, &d->o, &r[m]) : KN_OK;
         }
@@ -461,16 +560,18 @@ static void evaluate(kn__drift *d, kn__watch_window *out)
     }
     size_t n_drifted = 0;
     int decided = r && at && m && kn_drift_decide(r, m, &d->o, &n_drifted) == KN_OK;
-    kn_drift_col pred;
+    kn_drift_col pred, score;
     memset(&pred, 0, sizeof pred);
-    int pred_tested = 0;
-    size_t nd = 0;
-    if (test_predictions(d, &pred, &pred_tested) != KN_OK || !pred_tested ||
-        kn_drift_decide(&pred, 1, &d->o, &nd) != KN_OK)
-        pred_tested = 0;
+    memset(&score, 0, sizeof score);
+    int pred_tested = 0, score_tested = 0;
+    if (test_predictions(d, &pred, &pred_tested) != KN_OK) pred_tested = 0;
+    if (test_scores(d, &score, &score_tested) != KN_OK) score_tested = 0;
+    /* one family, apart from the inputs: as kiln monitor check */
+    if (kn_drift_decide_predictions(&pred, pred_tested, &score, score_tested, &d->o) != KN_OK)
+        pred_tested = score_tested = 0;
     double invalid_share = (double)(d->window - n_valid) / (double)d->window;
-    int drift =
-        n_drifted > 0 || (pred_tested && pred.drifted) || invalid_share > KN__DRIFT_MAX_INVALID;
+    int drift = n_drifted > 0 || (pred_tested && pred.drifted) || (score_tested && score.drifted) ||
+                invalid_share > KN__DRIFT_MAX_INVALID;
     pthread_mutex_lock(&d->mu);
     for (size_t j = 0; j < n; j++) {
         dcol *c = &d->cols[j];
@@ -485,7 +586,13 @@ static void evaluate(kn__drift *d, kn__watch_window *out)
     d->pred_tested = pred_tested;
     d->pred_psi = pred_tested ? pred.psi : NAN;
     d->pred_p = pred_tested ? pred.p : NAN;
+    d->pred_padj = pred_tested ? pred.p_adjusted : NAN;
     d->pred_drifted = pred_tested && pred.drifted;
+    d->score_tested = score_tested;
+    d->score_psi = score_tested ? score.psi : NAN;
+    d->score_p = score_tested ? score.p : NAN;
+    d->score_padj = score_tested ? score.p_adjusted : NAN;
+    d->score_drifted = score_tested && score.drifted;
     d->invalid_share = invalid_share;
     d->windows++;
     d->drifted_windows += drift;
@@ -505,12 +612,16 @@ static void evaluate(kn__drift *d, kn__watch_window *out)
         out->cols.n_drifted = n_drifted;
         out->pred = pred;
         out->pred_tested = pred_tested;
+        out->score = score;
+        out->score_tested = score_tested;
         r = NULL;
         memset(&pred, 0, sizeof pred);
+        memset(&score, 0, sizeof score);
     }
     pthread_mutex_unlock(&d->mu);
     for (size_t i = 0; r && i < m; i++) kn_drift_col_free(&r[i]);
     kn_drift_col_free(&pred);
+    kn_drift_col_free(&score);
     kn_free(r), kn_free(at);
 }
 
@@ -587,6 +698,7 @@ static int take_copy(kn__drift *d, unsigned long long end)
         size_t at = (size_t)((first + i) % d->window);
         d->s_valid[at] = row[d->off_valid];
         if (d->s_pred) memcpy(&d->s_pred[at], row + sizeof(double), sizeof(double));
+        if (d->s_score) memcpy(&d->s_score[at], row + 2 * sizeof(double), sizeof(double));
         for (size_t j = 0; j < d->in->n; j++) {
             dcol *c = &d->cols[j];
             if (c->untested) continue;
@@ -596,6 +708,9 @@ static int take_copy(kn__drift *d, unsigned long long end)
                 c->s_ring[at] = x[c->slot];
         }
     }
+    /* the levels the copied rows' bins name (fixed once published) */
+    for (size_t j = 0; j < d->in->n; j++)
+        d->cols[j].s_levels = atomic_load_explicit(&d->cols[j].n_levels, memory_order_acquire);
     d->s_end = end;
     return 1;
 }
@@ -619,9 +734,12 @@ static void take_reference(kn__drift *d)
         }
         if (d->pred_kind == PRED_FIRST)
             memcpy(&d->pred_ref[n], row + sizeof(double), sizeof(double));
+        if (d->score_kind == PRED_FIRST)
+            memcpy(&d->score_ref[n], row + 2 * sizeof(double), sizeof(double));
         n++;
     }
     d->n_pred_ref = d->pred_kind == PRED_FIRST ? n : d->n_pred_ref;
+    d->n_score_ref = d->score_kind == PRED_FIRST ? n : d->n_score_ref;
     atomic_store(&d->n_ref, n);
 }
 
@@ -713,7 +831,7 @@ void kn__drift_begin(int on)
     armed = on;
 }
 
-void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
+void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred, const double *proba)
 {
     if (!d || !armed || kn_frame_n_cols(rows) != d->in->n) return;
     size_t n = kn_frame_n_rows(rows);
@@ -748,7 +866,9 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred)
             bins[c->slot] = (unsigned char)level_of(d, c, s, len);
         }
         double y = pred ? pred[i] : NAN;
+        double sc = d->s_score && proba ? kn_drift_class_score(proba + i * d->k, d->k) : NAN;
         memcpy(row + sizeof(double), &y, sizeof y);
+        memcpy(row + 2 * sizeof(double), &sc, sizeof sc);
         row[d->off_valid] = 1;
         publish(d, row, seq);
     }
@@ -766,6 +886,7 @@ void kn__drift_invalid(kn__drift *d, size_t n)
         unsigned char *row = row_at(d, seq0 + i);
         double y = NAN;
         memcpy(row + sizeof(double), &y, sizeof y);
+        memcpy(row + 2 * sizeof(double), &y, sizeof y);
         row[d->off_valid] = 0;
         publish(d, row, seq0 + i);
     }
@@ -817,18 +938,21 @@ enum {
 };
 static const char *const family[N_D][3] = {
     {"kiln_drift_psi", "gauge",
-     "PSI of an input (column=\"(prediction)\": the model's predictions) in the last full "
+     "PSI of an input (column=\"(prediction)\": the model's predictions; \"(score)\": a "
+     "classifier's scores, the positive class's probability or the top class's) in the last full "
      "window against the reference (the artifact's reference of its training rows, its "
      "held-out predictions; the version's first window of --drift-window rows for an artifact "
      "without one)."},
     {"kiln_drift_p", "gauge",
      "p-value of the last full window against the reference: Kolmogorov-Smirnov (numeric "
-     "inputs, a regression's predictions) or chi-square (text inputs, a classifier's "
-     "predicted classes), as kiln monitor check."},
+     "inputs, a regression's predictions, a classifier's scores) or chi-square (text inputs, a "
+     "classifier's predicted classes), as kiln monitor check."},
     {"kiln_drift_p_adjusted", "gauge",
-     "kiln_drift_p, Benjamini-Hochberg adjusted over inputs (the predictions: alone)."},
+     "kiln_drift_p, Benjamini-Hochberg adjusted over inputs (the predictions and a "
+     "classifier's scores: over those two, apart from the inputs)."},
     {"kiln_drift_drifted", "gauge",
-     "1 when the input (or the predictions) drifted in the last full window (the rules of kiln "
+     "1 when the input (or the predictions, or the scores) drifted in the last full window (the "
+     "rules of kiln "
      "monitor check)."},
     {"kiln_drift_column_memory_bytes", "gauge",
      "Memory an input's windows hold (bounded: fixed at load, but a text input's first 64 "
@@ -900,18 +1024,35 @@ void kn__drift_text(const kn__serve_model *const *models, size_t n_models, kn__s
                     series(b, family[f][0], models[i], "(prediction)");
                     kn__sbuf_printf(b, "%zu\n", d->pred_bytes);
                 }
+                if (d->s_score) {
+                    series(b, family[f][0], models[i], KN_DRIFT_SCORE_NAME);
+                    kn__sbuf_printf(b, "%zu\n", d->score_bytes);
+                }
             } else if (d->windows) {
-                for (size_t j = 0; j <= d->in->n; j++) {
-                    if (j == d->in->n && !d->pred_tested) break;
+                /* the inputs, then (prediction) and a classifier's (score) */
+                for (size_t j = 0; j <= d->in->n + 1; j++) {
+                    if (j == d->in->n && !d->pred_tested) continue;
+                    if (j > d->in->n && !d->score_tested) break;
                     const dcol *c = j < d->in->n ? &d->cols[j] : NULL;
                     if (c && c->untested) continue;
-                    series(b, family[f][0], models[i], c ? d->in->names[j] : "(prediction)");
+                    int sc = j > d->in->n;
+                    series(b, family[f][0], models[i],
+                           c    ? d->in->names[j]
+                           : sc ? KN_DRIFT_SCORE_NAME
+                                : "(prediction)");
                     if (f == D_DRIFTED)
-                        kn__sbuf_printf(b, "%d\n", c ? c->drifted : d->pred_drifted);
+                        kn__sbuf_printf(b, "%d\n",
+                                        c    ? c->drifted
+                                        : sc ? d->score_drifted
+                                             : d->pred_drifted);
                     else if (f == D_PSI)
-                        num(b, c ? c->psi : d->pred_psi);
-                    else
-                        num(b, c ? (f == D_P ? c->p : c->p_adjusted) : d->pred_p);
+                        num(b, c ? c->psi : sc ? d->score_psi : d->pred_psi);
+                    else if (c)
+                        num(b, f == D_P ? c->p : c->p_adjusted);
+                    else if (f == D_P)
+                        num(b, sc ? d->score_p : d->pred_p);
+                    else /* the prediction tests' own family: BH over the two */
+                        num(b, sc ? d->score_padj : d->pred_padj);
                 }
             }
             pthread_mutex_unlock(&d->mu);

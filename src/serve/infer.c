@@ -159,7 +159,7 @@ static int infer_one(const kn__serve_model *m, const kn_row_predictor *rp, const
     }
     kn__predlog_rows(m, rows, &pred, m->n_classes ? proba : NULL, 1);
     kn__feedback_rows(m, &pred, m->n_classes ? proba : NULL, 1);
-    kn__drift_add(m->drift, rows, &pred);
+    kn__drift_add(m->drift, rows, &pred, m->n_classes ? proba : NULL);
     if (v2)
         render_v2(m, id, &pred, proba, 1, b);
     else
@@ -193,7 +193,7 @@ int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, cons
     }
     kn__predlog_rows(m, rows, pred, proba, n);
     kn__feedback_rows(m, pred, proba, n);
-    kn__drift_add(m->drift, rows, pred);
+    kn__drift_add(m->drift, rows, pred, proba);
     if (v2)
         render_v2(m, id, pred, proba, n, b);
     else

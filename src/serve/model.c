@@ -165,9 +165,15 @@ static kn_status load_reference(const kn_artifact *art, const char *path, kn__se
         m->heldout_pred = h.pred;
         m->n_heldout = h.n;
         h.pred = NULL;
+        /* a classifier's scores of the same rows, what its windows' scores are compared with */
+        if (h.proba && h.k >= 2 && h.k == m->n_classes &&
+            !(m->heldout_score = kn_malloc(h.n * sizeof *m->heldout_score)))
+            e = KN_ERR_NOMEM;
+        for (size_t i = 0; m->heldout_score && i < h.n; i++)
+            m->heldout_score[i] = kn_drift_class_score(h.proba + i * h.k, h.k);
     }
     kn_heldout_free(&h);
-    return KN_OK;
+    return e;
 }
 
 /* The test scores the artifact recorded for the live metrics (NaN: none):
@@ -245,6 +251,7 @@ void kn__serve_model_free(kn__serve_model *m)
     kn_drift_ref_free(m->ref);
     kn_frame_free(m->ref_rows);
     kn_free(m->heldout_pred);
+    kn_free(m->heldout_score);
     memset(m, 0, sizeof *m);
 }
 

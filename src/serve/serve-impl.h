@@ -147,6 +147,8 @@ typedef struct kn__watch_window {
     kn_drift_report cols; /* the inputs tested */
     kn_drift_col pred;    /* the predictions (pred_tested) */
     int pred_tested;
+    kn_drift_col score; /* a classifier's scores (score_tested; kn_drift_class_score) */
+    int score_tested;
     int anom_tested;                         /* input anomalies scored (anom) */
     kn_inputanom_window anom;                /* the window's test */
     unsigned long long anom_flagged_windows; /* of the version so far, this one included */
@@ -164,14 +166,15 @@ typedef struct kn__serve_model {
     double load_s;
     char *metadata; /* the v2 metadata body, built at load */
     size_t metadata_len;
-    kn__livestats *live;  /* or NULL (--no-live-stats); freed with the model */
-    kn__feedback *fb;     /* or NULL (--feedback-ring 0); freed with the model */
-    kn__drift *drift;     /* or NULL (no --drift-window); freed with the model */
-    kn_drift_ref *ref;    /* the artifact's drift reference (KN_ART_REFERENCE), or NULL */
-    kn_frame *ref_rows;   /* the artifact's sample of its training rows (KN_ART_REFERENCE_ROWS;
-                             what the input-anomaly forest fits on), or NULL */
-    double *heldout_pred; /* the artifact's held-out predictions (KN_ART_HELDOUT: numbers, or
-                             class indices), or NULL */
+    kn__livestats *live;   /* or NULL (--no-live-stats); freed with the model */
+    kn__feedback *fb;      /* or NULL (--feedback-ring 0); freed with the model */
+    kn__drift *drift;      /* or NULL (no --drift-window); freed with the model */
+    kn_drift_ref *ref;     /* the artifact's drift reference (KN_ART_REFERENCE), or NULL */
+    kn_frame *ref_rows;    /* the artifact's sample of its training rows (KN_ART_REFERENCE_ROWS;
+                              what the input-anomaly forest fits on), or NULL */
+    double *heldout_pred;  /* the artifact's held-out predictions (KN_ART_HELDOUT: numbers, or
+                              class indices), or NULL */
+    double *heldout_score; /* a classifier's: their scores (kn_drift_class_score), or NULL */
     size_t n_heldout;
     /* the one-row predictor (kn_row_predict) of p and schema, made by the
      * first one-row request (infer.c); freed with the model */
@@ -468,8 +471,10 @@ size_t kn__drift_bytes(const kn__drift *d);
  * then: shadow scoring runs kn__serve_infer too). */
 void kn__drift_begin(int on);
 /* Count the rows of a request (the model's input columns in order) and
- * their predictions (NULL: none). d NULL: nothing. */
-void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred);
+ * their predictions (NULL: none) and a classifier's n x n_classes
+ * probabilities (NULL: none; each row's kn_drift_class_score is kept).
+ * d NULL: nothing. */
+void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred, const double *proba);
 /* The version whose model d belongs to: the monitoring thread keeps it
  * alive while it tests a window of d. */
 void kn__drift_set_owner(kn__drift *d, struct kn__serve_snap *owner);

@@ -36,6 +36,7 @@ void kn__watch_job_free(job *j)
     kn_free((void *)j->w.model), kn_free((void *)j->w.version);
     kn_drift_report_free(&j->w.cols);
     kn_drift_col_free(&j->w.pred);
+    kn_drift_col_free(&j->w.score);
     kn_free(j->events);
     kn_free(j->rec_model), kn_free(j->rec_result);
     kn_free(j);
@@ -114,7 +115,7 @@ void kn__watch_ops_submit(kn__watch *w, const kn_alert_inputs *in, const char *e
     }
     j->ops = 1;
     j->in = *in;
-    j->in.cols = NULL, j->in.pred = NULL;
+    j->in.cols = NULL, j->in.pred = NULL, j->in.score = NULL;
     if (!kn__watch_push(w, j)) kn__watch_job_free(j);
 }
 
@@ -224,17 +225,19 @@ static json_t *window_json(const kn__watch_window *w)
                         w->anom.share, "reference_share", w->anom.reference_share, "p", w->anom.p,
                         "flagged", w->anom.flagged, "flagged_windows",
                         (json_int_t)w->anom_flagged_windows);
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:o, s:o, s:f, s:I, "
-                     "s:o, s:o}",
-                     "source", "serve", "version", w->version, "window", (json_int_t)w->window,
-                     "slide", (json_int_t)w->slide, "from", (json_int_t)(end - w->window_rows),
-                     "rows", (json_int_t)w->rows, "valid_rows", (json_int_t)(w->rows - w->invalid),
-                     "drift", w->drift, "columns_checked", (json_int_t)w->cols.n_cols,
-                     "columns_drifted", (json_int_t)w->cols.n_drifted, "drifted", drifted,
-                     "prediction", w->pred_tested ? col_json(&w->pred) : json_null(),
-                     "invalid_share", w->rows ? (double)w->invalid / (double)w->rows : 0.0,
-                     "invalid_rows", (json_int_t)w->invalid, "columns", cols, "anomalies",
-                     anom ? anom : json_null());
+    json_t *j =
+        json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:o, s:o, s:f, s:I, "
+                  "s:o, s:o}",
+                  "source", "serve", "version", w->version, "window", (json_int_t)w->window,
+                  "slide", (json_int_t)w->slide, "from", (json_int_t)(end - w->window_rows), "rows",
+                  (json_int_t)w->rows, "valid_rows", (json_int_t)(w->rows - w->invalid), "drift",
+                  w->drift, "columns_checked", (json_int_t)w->cols.n_cols, "columns_drifted",
+                  (json_int_t)w->cols.n_drifted, "drifted", drifted, "prediction",
+                  w->pred_tested ? col_json(&w->pred) : json_null(), "invalid_share",
+                  w->rows ? (double)w->invalid / (double)w->rows : 0.0, "invalid_rows",
+                  (json_int_t)w->invalid, "columns", cols, "anomalies", anom ? anom : json_null());
+    if (j) json_object_set_new(j, "score", w->score_tested ? col_json(&w->score) : json_null());
+    return j;
 }
 
 /* An open incident to the sinks, counted; `again` says what happens to one
@@ -271,6 +274,7 @@ static void alerts(kn__watch *w, const job *j, const char *model, const char *da
         kn_alert_inputs_init(&in);
         in.cols = &j->w.cols;
         in.pred = j->w.pred_tested ? &j->w.pred : NULL;
+        in.score = j->w.score_tested ? &j->w.score : NULL;
         in.invalid_share = j->w.rows ? (double)j->w.invalid / (double)j->w.rows : 0;
         if (j->w.anom_tested) {
             in.anomaly_share = j->w.anom.share, in.anomaly_p = j->w.anom.p;

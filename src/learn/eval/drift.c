@@ -272,6 +272,30 @@ kn_status kn__drift_numbers_sample_psi(const char *name, const double *sample, s
     return e;
 }
 
+kn_status kn_drift_decide_predictions(kn_drift_col *pred, int pred_tested, kn_drift_col *score,
+                                      int score_tested, const kn_drift_opts *o)
+{
+    kn_drift_col both[2];
+    size_t n = 0, nd = 0;
+    if (pred_tested) both[n++] = *pred;
+    if (score_tested) both[n++] = *score;
+    if (!n) return KN_OK;
+    kn_status e = kn_drift_decide(both, n, o, &nd); /* sets fields; the pointers stay theirs */
+    n = 0;
+    if (pred_tested) *pred = both[n++];
+    if (score_tested) *score = both[n++];
+    return e;
+}
+
+double kn_drift_class_score(const double *proba, size_t k)
+{
+    if (!proba || k < 2) return NAN;
+    if (k == 2) return proba[1];
+    double top = proba[0];
+    for (size_t c = 1; c < k; c++) top = proba[c] > top ? proba[c] : top;
+    return top;
+}
+
 kn_status kn_drift_counts(const char *name, const double *r, const double *c, size_t k,
                           const kn_drift_opts *o_in, kn_drift_col *out)
 {

@@ -260,6 +260,19 @@ kn_status kn_drift_ref_add_predictions(kn_drift_ref *r, const double *y, size_t 
     return e;
 }
 
+kn_status kn_drift_ref_add_scores(kn_drift_ref *r, const double *score, size_t n)
+{
+    if (!r || (n && !score)) return kn_fail(KN_ERR_INVALID, "kn_drift_ref_add_scores: no scores");
+    rcol *c = add_col(r, KN_DRIFT_SCORE_NAME);
+    if (!c) return KN_ERR_NOMEM;
+    c->role = KN_DRIFT_REF_PREDICTION;
+    c->cells = n;
+    size_t m = 0;
+    double *s = kn__sorted_present(score, n, &m);
+    kn_status e = s ? set_sample(c, s, m) : KN_ERR_NOMEM;
+    return e == KN_OK ? psi_bins(r) : e;
+}
+
 /* ---- encoding ---- */
 
 kn_status kn_drift_ref_encode(const kn_drift_ref *r, unsigned char **buf, size_t *len)

@@ -251,6 +251,63 @@ static void predictions(void **state)
     kn_frame_free(ref);
 }
 
+/* A classifier's scores: the positive class's probability (two classes),
+ * the top class's (more); kept as a numeric prediction column beside the
+ * classes, round-tripping; tested as kn_drift_numbers tests the values;
+ * the two prediction tests one Benjamini-Hochberg family. */
+static void scores(void **state)
+{
+    (void)state;
+    const double two[] = {0.9, 0.1}, three[] = {0.2, 0.5, 0.3};
+    assert_true(kn_drift_class_score(two, 2) == 0.1);
+    assert_true(kn_drift_class_score(three, 3) == 0.5);
+    assert_true(isnan(kn_drift_class_score(two, 1)));
+    kn_frame *ref = rows(100, 3, 0);
+    kn_drift_ref *r = NULL;
+    KN_CHECK(kn_drift_ref_build(ref, NULL, 0, &r));
+    double y[300], s[300], b[200];
+    const char *classes[] = {"bad", "good"};
+    for (size_t i = 0; i < 300; i++) {
+        y[i] = (double)(i % 7 == 0);
+        s[i] = fmod((double)i * 0.6180339887498949, 1.0) * 0.2; /* spread over [0, 0.2) */
+    }
+    for (size_t i = 0; i < 200; i++) b[i] = fmod((double)i * 0.7548776662466927, 1.0) * 0.2 + 0.05;
+    KN_CHECK(kn_drift_ref_add_predictions(r, y, 300, classes, 2));
+    KN_CHECK(kn_drift_ref_add_scores(r, s, 300));
+    unsigned char *buf = NULL;
+    size_t n = 0;
+    KN_CHECK(kn_drift_ref_encode(r, &buf, &n));
+    kn_drift_ref *back = NULL;
+    KN_CHECK(kn_drift_ref_decode(buf, n, "test", &back));
+    long j = kn_drift_ref_find(back, KN_DRIFT_SCORE_NAME, KN_DRIFT_REF_PREDICTION);
+    assert_true(j >= 0);
+    assert_false(kn_drift_ref_text(back, (size_t)j));
+    assert_int_equal(kn_drift_ref_kept(back, (size_t)j), 300);
+    kn_drift_col a, want;
+    int ta = 0, tw = 0;
+    KN_CHECK(kn_drift_ref_numbers(back, (size_t)j, b, 200, NULL, &a, &ta));
+    KN_CHECK(kn_drift_numbers(KN_DRIFT_SCORE_NAME, s, 300, b, 200, NULL, &want, &tw));
+    assert_true(ta && tw);
+    same_col(&a, &want);
+    /* with the classes' test: one family of two */
+    kn_drift_col pred;
+    double rc[2] = {43, 257}, cc[2] = {29, 171};
+    KN_CHECK(kn_drift_counts("(prediction)", rc, cc, 2, NULL, &pred));
+    double ps = a.p, pp = pred.p;
+    KN_CHECK(kn_drift_decide_predictions(&pred, 1, &a, 1, NULL));
+    double lo = fmin(ps, pp), hi = fmax(ps, pp);
+    assert_true(fabs(fmin(a.p_adjusted, pred.p_adjusted) - fmin(2 * lo, hi)) < 1e-15);
+    assert_true(fabs(fmax(a.p_adjusted, pred.p_adjusted) - hi) < 1e-15);
+    assert_true(a.drifted); /* shifted by a quarter of the range */
+    KN_CHECK(kn_drift_decide_predictions(&pred, 1, &a, 0, NULL)); /* alone: its own p */
+    assert_true(pred.p_adjusted == pp);
+    kn_drift_col_free(&a), kn_drift_col_free(&want), kn_drift_col_free(&pred);
+    kn_free(buf);
+    kn_drift_ref_free(back);
+    kn_drift_ref_free(r);
+    kn_frame_free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +315,7 @@ int main(void)
         cmocka_unit_test(sampled_and_capped),
         cmocka_unit_test(unsorted_batch_as_walk),
         cmocka_unit_test(predictions),
+        cmocka_unit_test(scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

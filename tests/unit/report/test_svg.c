@@ -73,19 +73,25 @@ static void render_all(kn__text *t)
 {
     double x[5] = {0, 0.1, 0.4, 0.8, 1}, y[5] = {0, 0.5, 0.7, 0.9, 1};
     kn__svg_series s[2] = {{"class <a>", x, y, 5, 0, 0}, {"step", y, x, 5, 1, 0}};
-    kn__svg_plot p = {
-        "ROC & co", {"false positive rate", 0, 1}, {"true positive rate", 0, 1}, 1, 0, 0, NULL, 1};
+    kn__svg_plot p = {"ROC & co",
+                      {"false positive rate", 0, 1, 0},
+                      {"true positive rate", 0, 1, 0},
+                      1,
+                      0,
+                      0,
+                      NULL,
+                      1};
     kn__svg_lines(t, &p, s, 2);
     const char *labels[3] = {"a", "a very long feature name that does not fit in the margin", "c"};
     double v[3] = {0.5, 0.3, 0.2};
-    kn__svg_plot pb = {"bars", {"importance", 0, 0}, {NULL, 0, 0}, 0, 1, 0.33, "mean", 0};
+    kn__svg_plot pb = {"bars", {"importance", 0, 0, 0}, {NULL, 0, 0, 0}, 0, 1, 0.33, "mean", 0};
     kn__svg_bars(t, &pb, labels, v, 3, 1);
     kn__svg_bars(t, &pb, labels, v, 3, 0);
     double counts[4] = {50, 10, 5, 35};
     const char *cls[2] = {"no", "yes"};
     kn__svg_heatmap(t, "confusion", cls, 2, counts);
     double r[7] = {-1, -0.5, 0, 0, 0.5, 2, NAN};
-    kn__svg_plot ph = {"hist", {"residual", 0, 0}, {"rows", 0, 0}, 0, 1, 0, NULL, 0};
+    kn__svg_plot ph = {"hist", {"residual", 0, 0, 0}, {"rows", 0, 0, 0}, 0, 1, 0, NULL, 0};
     kn__svg_hist(t, &ph, r, 7, 10);
     double q[7] = {0, 1, 2, 3, 4, 5, 10};
     kn__svg_strip(t, "distribution of x", q);
@@ -119,6 +125,58 @@ static void figures_are_well_formed_and_stable(void **state)
     kn__text_free(&b);
 }
 
+/* Whether a tick reads `label` (">label</text>" after a tick's opening). */
+static int has_tick(const char *svg, const char *label)
+{
+    char want[64];
+    snprintf(want, sizeof want, ">%s</text>", label);
+    for (const char *p = svg; (p = strstr(p, "<text class=\"tick\"")); p++) {
+        const char *end = strstr(p, "</text>");
+        const char *gt = strchr(p, '>');
+        if (end && gt && !strncmp(gt, want, strlen(want))) return 1;
+    }
+    return 0;
+}
+
+/* Check numbers 1..3 and an all-zero share (monitor report): the x axis
+ * ticks whole numbers only, the y axis starts at 0. Without the flags the
+ * same data gave 1.0, 1.5, ... and -0.6 .. 0.6. */
+static void integer_and_nonnegative_axes(void **state)
+{
+    (void)state;
+    double x[3] = {1, 2, 3}, y[3] = {0, 0, 0}, x2[2] = {1, 2};
+    kn__svg_series s = {"error share", x, y, 3, 0, 0};
+    kn__svg_plot plain = {"plain", {"check", 0, 0, 0}, {"share", 0, 0, 0}, 0, 0, 0, NULL, 0};
+    kn__svg_plot typed = {
+        "typed", {"check", 0, 0, KN__SVG_INTEGER}, {"share", 0, 0, KN__SVG_NONNEG}, 0, 0, 0, NULL,
+        0};
+    kn__text a = {0}, b = {0};
+    kn__svg_lines(&a, &plain, &s, 1);
+    kn__svg_lines(&b, &typed, &s, 1);
+    assert_true(has_tick(a.p, "1.5") && has_tick(a.p, "-0.6")); /* what the flags change */
+    for (const char *p = b.p; (p = strstr(p, "<text class=\"tick\"")); p++) {
+        const char *gt = strchr(p, '>');
+        assert_true(gt && gt[1] != '-'); /* no tick below 0 */
+    }
+    assert_true(has_tick(b.p, "1") && has_tick(b.p, "2") && has_tick(b.p, "3"));
+    assert_false(has_tick(b.p, "1.5") || has_tick(b.p, "2.5"));
+    assert_true(has_tick(b.p, "0.0") || has_tick(b.p, "0"));
+    check_svg(b.p);
+    kn__text_free(&a);
+    kn__text_free(&b);
+    /* two checks: 1 and 2, nothing between; a given range too (CV folds) */
+    s = (kn__svg_series){"psi", x2, y, 2, 0, 0};
+    kn__svg_plot folds = {
+        "folds", {"fold", 0.5, 2.5, KN__SVG_INTEGER}, {"psi", 0, 0, KN__SVG_NONNEG}, 0, 0, 0, NULL,
+        0};
+    kn__svg_lines(&b, &typed, &s, 1);
+    assert_true(has_tick(b.p, "1") && has_tick(b.p, "2") && !has_tick(b.p, "1.2"));
+    kn__text_free(&b);
+    kn__svg_lines(&b, &folds, &s, 1);
+    assert_true(has_tick(b.p, "1") && has_tick(b.p, "2") && !has_tick(b.p, "1.5"));
+    kn__text_free(&b);
+}
+
 static void scatter_subsamples_by_stride(void **state)
 {
     (void)state;
@@ -129,7 +187,7 @@ static void scatter_subsamples_by_stride(void **state)
         y[i] = sin((double)i);
     }
     kn__text t = {0};
-    kn__svg_plot p = {"residuals", {"predicted", 0, 0}, {"residual", 0, 0}, 0, 1, 0, NULL, 0};
+    kn__svg_plot p = {"residuals", {"predicted", 0, 0, 0}, {"residual", 0, 0, 0}, 0, 1, 0, NULL, 0};
     size_t drawn = kn__svg_scatter(&t, &p, x, y, n, 3000);
     assert_true(drawn <= 3000 && drawn >= 2000);
     assert_int_equal(count(t.p, "<circle "), drawn);
@@ -148,6 +206,7 @@ int main(void)
         cmocka_unit_test(text_escapes_and_formats),
         cmocka_unit_test(tick_steps_are_nice),
         cmocka_unit_test(figures_are_well_formed_and_stable),
+        cmocka_unit_test(integer_and_nonnegative_axes),
         cmocka_unit_test(scatter_subsamples_by_stride),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

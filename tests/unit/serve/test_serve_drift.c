@@ -59,7 +59,7 @@ static void *adder(void *arg)
     for (int b = 0; b < BATCHES; b++) {
         size_t first = ((size_t)t * BATCHES + (size_t)b) * ROWS;
         kn_frame *f = frame(first, ROWS, 0, NULL);
-        kn__drift_add(model.drift, f, preds(first, ROWS, 0));
+        kn__drift_add(model.drift, f, preds(first, ROWS, 0), NULL);
         kn_frame_free(f);
     }
     return NULL;
@@ -113,7 +113,7 @@ static void threads_add(void **state)
     /* a moved window: x shifted by a half, s one new value */
     kn_frame *f = frame(0, WINDOW, 0.5, "z");
     kn__drift_begin(1);
-    kn__drift_add(model.drift, f, preds(0, WINDOW, 0));
+    kn__drift_add(model.drift, f, preds(0, WINDOW, 0), NULL);
     kn_frame_free(f);
     kn__drift_text(&(const kn__serve_model *){&model}, 1, &b);
     kn__sbuf_add(&b, "", 1);
@@ -135,7 +135,7 @@ static void wrong_frames_and_windows(void **state)
     assert_null(d);
     assert_int_equal(kn__drift_new(&model, &over, &d), KN_ERR_INVALID);
     assert_null(d);
-    kn__drift_add(NULL, NULL, NULL); /* off */
+    kn__drift_add(NULL, NULL, NULL, NULL); /* off */
     kn__drift_invalid(NULL, 3);
 }
 
@@ -151,7 +151,7 @@ static void sliding(void **state)
     kn__drift_begin(1);
     for (size_t first = 0; first < 2000; first += 100) {
         kn_frame *f = frame(first, 100, 0, NULL);
-        kn__drift_add(model.drift, f, preds(first, 100, 0));
+        kn__drift_add(model.drift, f, preds(first, 100, 0), NULL);
         kn_frame_free(f);
     }
     kn__sbuf b = {0};
@@ -168,7 +168,7 @@ static void sliding(void **state)
     /* 140 rows whose predictions moved by 1, then 10 refused rows: the
      * window of the last 200 rows (50 old, 140 moved, 10 refused) ends */
     kn_frame *f = frame(2000, 140, 0, NULL);
-    kn__drift_add(model.drift, f, preds(2000, 140, 1));
+    kn__drift_add(model.drift, f, preds(2000, 140, 1), NULL);
     kn_frame_free(f);
     kn__drift_invalid(model.drift, 10);
     kn__drift_text(&(const kn__serve_model *){&model}, 1, &b);
@@ -187,12 +187,66 @@ static void sliding(void **state)
     model.drift = NULL;
 }
 
+/* A classifier's scores (P of its second class) move while every row is
+ * still predicted the first class: the window drifts on "(score)", not on
+ * "(prediction)"; an unmoved window drifts on neither. The reference: the
+ * first window (no stored one). */
+static void classifier_scores(void **state)
+{
+    (void)state;
+    kn__serve_model c = {.name = "c", .version = "1", .in = in, .n_classes = 2};
+    kn__drift_cfg cfg = {WINDOW, 0, NULL, "c", NULL, 0, 0, 0, 0.01, 0};
+    KN_CHECK(kn__drift_new(&c, &cfg, &c.drift));
+    double y[WINDOW], proba[2 * WINDOW];
+    kn__drift_begin(1);
+    kn__sbuf b = {0};
+    for (int w = 0; w < 3; w++) { /* the reference, an unmoved window, a moved one */
+        for (size_t i = 0; i < WINDOW; i++) {
+            double s = 0.05 + 0.1 * fmod((double)(w * WINDOW + (int)i) * 0.6180339887498949, 1.0);
+            proba[2 * i + 1] = s + (w == 2 ? 0.08 : 0);
+            proba[2 * i] = 1 - proba[2 * i + 1];
+            y[i] = 0; /* P(second) under 0.5: always the first class */
+        }
+        kn_frame *f = frame((size_t)w * WINDOW, WINDOW, 0, NULL);
+        kn__drift_add(c.drift, f, y, proba);
+        kn_frame_free(f);
+        kn__drift_text(&(const kn__serve_model *){&c}, 1, &b);
+        kn__sbuf_add(&b, "", 1);
+        if (w == 1) {
+            assert_true(
+                series(b.p, "kiln_drift_drifted{model=\"c\",version=\"1\",column=\"(score)\"} ") ==
+                0);
+            assert_true(series(b.p, "kiln_drift_p{model=\"c\",version=\"1\",column=\"(score)\"} ") >
+                        0.01);
+        }
+        if (w == 2) {
+            assert_true(
+                series(b.p, "kiln_drift_drifted{model=\"c\",version=\"1\",column=\"(score)\"} ") ==
+                1);
+            assert_true(series(b.p, "kiln_drift_drifted{model=\"c\",version=\"1\",column=\"("
+                                    "prediction)\"} ") == 0);
+            assert_true(
+                series(b.p, "kiln_drift_drifted_windows_total{model=\"c\",version=\"1\"} ") == 1);
+            /* its share of the ring (the power of two from two windows), the
+             * copy tested and the first window's */
+            size_t cap = 1;
+            while (cap < 2 * WINDOW) cap <<= 1;
+            assert_true(series(b.p, "kiln_drift_column_memory_bytes{model=\"c\",version=\"1\","
+                                    "column=\"(score)\"} ") ==
+                        (double)((cap + 2 * WINDOW) * sizeof(double)));
+        }
+        kn__sbuf_free(&b);
+    }
+    kn__drift_free(c.drift);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threads_add),
         cmocka_unit_test(wrong_frames_and_windows),
         cmocka_unit_test(sliding),
+        cmocka_unit_test(classifier_scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
