@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct feedback_args {
     const char *log, *labels, *id, *row, *key, *label, *model, *store, *metric, *unknown, *alerts;
@@ -65,8 +66,10 @@ const cli_spec monitor_feedback_spec = {
     "sent, and both give the same windows; the log's lines are not in request\n"
     "order): accuracy or ROC-AUC (binary, from the logged probabilities of\n"
     "the positive class) for a classifier, RMSE or MAE for a regression. With\n"
-    "--model, each window is set against the artifact's test score: worse by\n"
-    "more than --margin is an alert.\n"
+    "--model, each window is set against its version's test score (with\n"
+    "NAME@STAGE, version V's is NAME@vV's, as kiln serve sets each version\n"
+    "against its own; with a file, the file's): worse by more than --margin\n"
+    "is an alert.\n"
     "A label whose request the log does not hold is an error naming the ids\n"
     "(nothing is scored, nothing changes); --unknown skip leaves them out and\n"
     "counts them. A prediction labelled twice is scored once, with its first\n"
@@ -91,6 +94,7 @@ typedef struct logged {
     long long request;
     long row;
     char *key;     /* --key: the input's text; NULL otherwise */
+    char *model;   /* the served model's name */
     char *version; /* the model version */
     char *label;   /* a classifier's predicted label */
     double value;  /* a regression's prediction */
@@ -106,7 +110,8 @@ typedef struct joined {
 
 static void free_log(logged *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) kn_free(v[i].key), kn_free(v[i].version), kn_free(v[i].label);
+    for (size_t i = 0; i < n; i++)
+        kn_free(v[i].key), kn_free(v[i].model), kn_free(v[i].version), kn_free(v[i].label);
     kn_free(v);
 }
 
@@ -159,6 +164,7 @@ static kn_status read_log(const char *path, const char *key, const char *positiv
         r->line = lineno;
         r->request = (long long)json_integer_value(rid);
         r->row = (long)json_integer_value(json_object_get(j, "row"));
+        r->model = text_of(json_object_get(j, "model"));
         r->version = text_of(json_object_get(j, "version"));
         r->score = NAN;
         r->value = NAN;
@@ -245,6 +251,42 @@ static kn_status artifact_facts(const char *ref, const char *metric, double *tes
     kn_artifact_free(art);
     kn_free(path);
     return e;
+}
+
+/* The test score a logged version's windows are set against. With --model
+ * NAME@STAGE (a registered model) the log's versions of NAME are the
+ * registry's, as kiln serve logs them, and each has its own test score
+ * (NAME@vV's), as the server sets each version's live score against its
+ * own artifact: a log that spans a promotion would otherwise judge the
+ * older version by the newer one's score. With a file, or a version the
+ * store does not hold (said once), --model's test score. *ref_out: the
+ * reference used (a new string; NULL for --model's). */
+static double version_test(const char *model, const logged *l, const char *metric, double fallback,
+                           char **ref_out)
+{
+    *ref_out = NULL;
+    if (!model || !l->version || !*l->version || access(model, F_OK) == 0) return fallback;
+    size_t name_len = strcspn(model, "@");
+    if (!l->model || strlen(l->model) != name_len || strncmp(l->model, model, name_len))
+        return fallback; /* another served model's rows: not NAME's versions */
+    const char *v = l->version;
+    int digits = *v != 0;
+    for (const char *c = v; *c; c++) digits &= *c >= '0' && *c <= '9';
+    char *ref = digits ? kn_sprintf("%.*s@v%s", (int)name_len, model, v) : NULL;
+    double t = NAN;
+    char *target = NULL, *positive = NULL;
+    kn_status e = ref ? artifact_facts(ref, metric, &t, &target, &positive) : KN_ERR_NOT_FOUND;
+    kn_free(target), kn_free(positive);
+    if (e != KN_OK) {
+        fprintf(stderr,
+                "kiln: warning: monitor feedback: version '%s' of the log is not a version of "
+                "'%.*s' in the store (%s): its windows are set against %s's test score\n",
+                v, (int)name_len, model, ref ? kn_last_error() : "not a version number", model);
+        kn_free(ref);
+        return fallback;
+    }
+    *ref_out = ref;
+    return t;
 }
 
 /* The joined rows as kn_live_score takes them (kiln/livescore.h). */
@@ -501,12 +543,17 @@ static int cmd_monitor_feedback(int argc, char **argv)
                 if (!strcmp(log[jn[k].at].version ? log[jn[k].at].version : "", ver))
                     part[m++] = jn[k];
             size_t win = a.window ? (size_t)a.window : m;
+            char *vref = NULL;
+            double vtest = version_test(a.model, &log[jn[i].at], metric, test, &vref);
+            if (!cli.json && vref)
+                printf("version %-6s test %s %.4f (%s's own)\n", ver, metric, vtest, vref);
+            kn_free(vref);
             json_t *wins = json_array();
             for (size_t from = 0; from < m; from += win) {
                 size_t to = from + win < m ? from + win : m;
                 double v = window_metric(metric, log, part + from, to - from, positive);
-                int below = !isnan(test) && !isnan(v) &&
-                            (lower_better ? v > test + a.margin : v < test - a.margin);
+                int below = !isnan(vtest) && !isnan(v) &&
+                            (lower_better ? v > vtest + a.margin : v < vtest - a.margin);
                 n_below += (size_t)below;
                 /* from_label/to_label: the labels' data rows (from 1) that
                  * open and close the window; from_line/to_line: the log
@@ -523,7 +570,7 @@ static int cmd_monitor_feedback(int argc, char **argv)
                     int alerting = 0;
                     json_t *fired = NULL;
                     kn_status ae = window_alerts(al, ver, from / win + 1, a.labels, (uint64_t)win,
-                                                 to - from, below, metric, test, log, part + from,
+                                                 to - from, below, metric, vtest, log, part + from,
                                                  positive, &fired, &alerting);
                     if (ae != KN_OK) {
                         json_decref(wj), json_decref(fired), json_decref(wins), json_decref(vers);
@@ -540,8 +587,9 @@ static int cmd_monitor_feedback(int argc, char **argv)
                     printf("version %-6s window %-4zu rows %-6zu %s %.4f%s\n", ver, from / win + 1,
                            to - from, metric, v, below ? "  ALERT: below the test score" : "");
             }
-            json_array_append_new(vers, json_pack("{s:s, s:I, s:o}", "version", ver, "rows",
-                                                  (json_int_t)m, "windows", wins));
+            json_array_append_new(vers, json_pack("{s:s, s:I, s:o, s:o}", "version", ver, "rows",
+                                                  (json_int_t)m, "test", cli_json_num(vtest),
+                                                  "windows", wins));
         }
         kn_free(part);
         if (cli.json) {
