@@ -777,8 +777,9 @@ static int cmd_monitor_check(int argc, char **argv)
             }
             if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
         } else if (window)
-            printf("%zu of %zu windows of %zu rows drifted (first: %zu)\n", n_drifted, n_win, win,
-                   first);
+            printf(n_drifted ? "%zu of %zu windows of %zu rows drifted (first: %zu)\n"
+                             : "%zu of %zu windows of %zu rows drifted\n",
+                   n_drifted, n_win, win, first);
         if (!wins && n_alerting)
             printf("%zu window%s with an open alert\n", n_alerting, n_alerting == 1 ? "" : "s");
         if (!wins && an && window)
