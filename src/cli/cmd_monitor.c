@@ -658,7 +658,9 @@ static int cmd_monitor_check(int argc, char **argv)
         /* the stored reference keeps each column's values apart: the forest needs whole rows */
         cli_error("monitor check: --anomalies needs --reference FILE, the rows the model was "
                   "trained on (the isolation forest is fitted on whole rows; the drift "
-                  "reference in %s keeps each column's values apart)",
+                  "reference in %s keeps each column's values apart, and this check's binomial "
+                  "test takes the reference's share as exact: the artifact's sample of at most "
+                  "1,000 training rows serves 'kiln monitor anomalies --log', which allows for it)",
                   path);
         rc = CLI_USAGE;
         goto done;

@@ -83,4 +83,7 @@ expect "no numeric input column" 3 "$KILN" monitor check --model "$W/text.kiln" 
 # the artifact's own drift reference holds columns apart, not rows: the forest needs --reference
 expect "anomalies needs --reference" 2 "$KILN" monitor check --model "$W/lc.kiln" \
     --data "$W/live.csv" --anomalies
+# ... and names the command that scores against the artifact's sample of rows
+expect "sample of at most 1,000 training rows serves 'kiln monitor anomalies --log'" 2 \
+    "$KILN" monitor check --model "$W/lc.kiln" --data "$W/live.csv" --anomalies
 echo "ok"
