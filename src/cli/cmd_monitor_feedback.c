@@ -30,7 +30,8 @@ static const cli_opt feedback_opts[] = {
     CLI_OPT_TEXT(feedback_args, row, "row", "COLUMN",
                  "the labels' row-in-request column (default row; absent: row 0)"),
     CLI_OPT_TEXT(feedback_args, key, "key", "COLUMN",
-                 "join on this input column instead of the request id"),
+                 "join on this input column instead of the request id (a value that names "
+                 "several logged predictions is an error)"),
     CLI_OPT_TEXT(feedback_args, label, "label", "COLUMN",
                  "the labels' truth column (default: the model's target, else label)"),
     CLI_OPT_TEXT(feedback_args, model, "model", "NAME@STAGE|FILE",
@@ -363,10 +364,10 @@ static int cmd_monitor_feedback(int argc, char **argv)
     char *target = NULL, *positive = NULL;
     double test = NAN;
     logged *log = NULL;
-    size_t n_log = 0, *order = NULL, n_join = 0, n_unknown = 0, n_dup = 0;
+    size_t n_log = 0, *order = NULL, n_join = 0, n_unknown = 0, n_dup = 0, n_ambiguous = 0;
     joined *jn = NULL;
     kn_frame *lab = NULL;
-    char unknown_ids[256] = "";
+    char unknown_ids[256] = "", ambiguous_ids[256] = "";
     const char *metric = a.metric;
     kn_status e = KN_OK;
     cli_alerting *al = NULL;
@@ -426,7 +427,7 @@ static int cmd_monitor_feedback(int argc, char **argv)
         qsort(order, n_log, sizeof *order, by_id);
         kn_column *cid = kn_frame_col(lab, jid), *crow = has_row ? kn_frame_col(lab, jrow) : NULL,
                   *clab = kn_frame_col(lab, jlab);
-        size_t used = 0;
+        size_t used = 0, aused = 0;
         for (size_t i = 0; e == KN_OK && i < kn_frame_n_rows(lab); i++) {
             char b1[256], b2[256], b3[64];
             const char *idt = cell(cid, i, b1, sizeof b1), *truth = cell(clab, i, b2, sizeof b2);
@@ -470,12 +471,40 @@ static int cmd_monitor_feedback(int argc, char **argv)
                                              used ? ", " : "", idt);
                 continue;
             }
+            /* a label must name one prediction: a key repeated in the log
+               (a customer scored twice, the same rows sent to two versions)
+               or a request id logged twice (a server restarted onto the same
+               log counts its ids from 1 again) would join an arbitrary one */
+            size_t same = 1;
+            while (lo + same < n_log && (a.key ? !strcmp(log[order[lo + same]].key, probe.key)
+                                               : log[order[lo + same]].request == probe.request &&
+                                                     log[order[lo + same]].row == probe.row))
+                same++;
+            if (same > 1) {
+                if (n_ambiguous++ < 3 && aused < sizeof ambiguous_ids - 60)
+                    aused +=
+                        (size_t)snprintf(ambiguous_ids + aused, sizeof ambiguous_ids - aused,
+                                         "%s%s: %zu predictions", aused ? ", " : "", idt, same);
+                continue;
+            }
             jn[n_join].at = order[lo];
             jn[n_join].label = i;
             if (!(jn[n_join].truth = kn_strdup(truth))) e = KN_ERR_NOMEM;
             n_join++;
         }
     }
+    if (e == KN_OK && n_ambiguous)
+        e = kn_fail(
+            KN_ERR_INVALID,
+            "%zu label%s of %s match%s more than one logged prediction (%s %s%s); nothing was "
+            "scored: a label must name one prediction: %s",
+            n_ambiguous, n_ambiguous == 1 ? "" : "s", a.labels, n_ambiguous == 1 ? "es" : "",
+            a.key ? a.key : "request id", ambiguous_ids, n_ambiguous > 3 ? ", ..." : "",
+            a.key ? "join on a column that is unique per prediction, or by request id and row "
+                    "(--id, --row)"
+                  : "the log holds these ids more than once (a server restarted onto the same "
+                    "--prediction-log counts its request ids from 1 again): give each run its "
+                    "own log");
     if (e == KN_OK && n_unknown && (!a.unknown || !strcmp(a.unknown, "error")))
         e = kn_fail(KN_ERR_NOT_FOUND,
                     "%zu label%s of %s match%s no logged prediction (%s %s%s); nothing was scored: "

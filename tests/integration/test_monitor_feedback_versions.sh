@@ -12,6 +12,8 @@
 # - kiln monitor feedback --model concrete@production: v1's window is below
 #   its own test score (exit 1), each version's JSON "test" is its run's
 #   test RMSE, and the RMSEs equal numpy's on the log (1e-12).
+# - labels joined by --key cement: each key names two predictions (one per
+#   version): an error naming them, nothing scored (exit 3).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
@@ -112,4 +114,14 @@ for v in fb["versions"]:
 assert fb["windows_below"] == 1, fb
 print("versions:", {v["version"]: (v["test"], v["windows"][0]["rmse"]) for v in fb["versions"]})
 PY
+# the same rows went to both versions: a key of the inputs names two
+# predictions each, and a label joined by it would go to either: an error
+$py - "$W" <<'PY'
+import pandas as pd, sys
+w = sys.argv[1]
+pd.read_csv(f"{w}/live.csv")[["cement", "compressive_strength"]].to_csv(f"{w}/bykey.csv", index=False)
+PY
+expect "labels of .*bykey.csv match more than one logged prediction (cement [0-9.]*: 2 predictions" 3 \
+    "$KILN" monitor feedback --log "$W/pred.jsonl" --labels "$W/bykey.csv" --key cement \
+    --model concrete@production --store "$W/store"
 echo "PASS"
