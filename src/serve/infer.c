@@ -6,6 +6,7 @@
 #include "kiln/mem.h"
 #include "serve/serve-impl.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The first broken rule, as the request's error. */
@@ -80,10 +81,45 @@ static void tensor_head(kn__sbuf *b, const char *prefix, const char *name, const
     kn__sbuf_printf(b, ",\"datatype\":\"%s\",\"shape\":[%zu],\"data\":[", dt, n);
 }
 
+/* Whether the request asks for output prefix + name (all when it names none). */
+static int wanted(const kn__serve_outputs *o, const char *prefix, const char *name)
+{
+    if (!o || !o->n) return 1;
+    size_t lp = strlen(prefix);
+    for (size_t i = 0; i < o->n; i++)
+        if (!strncmp(o->names[i], prefix, lp) && !strcmp(o->names[i] + lp, name)) return 1;
+    return 0;
+}
+
+/* Every output the request names is one of the model's: 0, or -1 with err. */
+static int outputs_known(const kn__serve_model *m, const kn__serve_outputs *o, kn__serve_err *err)
+{
+    for (size_t i = 0; o && i < o->n; i++) {
+        const char *s = o->names[i];
+        int known = !strcmp(s, "prediction");
+        for (size_t c = 0; !known && c < m->n_classes; c++)
+            known = !strncmp(s, "proba_", 6) && !strcmp(s + 6, kn_model_class(m->m, c));
+        if (known) continue;
+        char list[200] = "prediction";
+        size_t at = strlen(list);
+        for (size_t c = 0; c < m->n_classes && at + 80 < sizeof list; c++)
+            at += (size_t)snprintf(list + at, sizeof list - at, ", proba_%.64s",
+                                   kn_model_class(m->m, c));
+        if (m->n_classes && at + 80 >= sizeof list) snprintf(list + at, sizeof list - at, ", ...");
+        kn__serve_err_set(err, 400, "invalid_request", "outputs", -1,
+                          "outputs[%zu]: '%.64s' is not an output of model '%.64s'; its outputs: "
+                          "%s (or leave \"outputs\" out for all of them)",
+                          i, s, m->name, list);
+        return -1;
+    }
+    return 0;
+}
+
 static void render_v2(const kn__serve_model *m, const char *id, const double *pred,
-                      const double *proba, size_t n, kn__sbuf *b)
+                      const double *proba, size_t n, const kn__serve_outputs *o, kn__sbuf *b)
 {
     size_t k = m->n_classes;
+    int first = 1;
     kn__sbuf_puts(b, "{\"model_name\":");
     kn__sbuf_json_str(b, m->name, strlen(m->name));
     kn__sbuf_puts(b, ",\"model_version\":");
@@ -93,17 +129,22 @@ static void render_v2(const kn__serve_model *m, const char *id, const double *pr
         kn__sbuf_json_str(b, id, strlen(id));
     }
     kn__sbuf_puts(b, ",\"outputs\":[");
-    tensor_head(b, "", "prediction", k ? "BYTES" : "FP64", n);
-    for (size_t i = 0; i < n; i++) {
-        if (i) kn__sbuf_add(b, ",", 1);
-        if (k)
-            label(b, m, pred[i]);
-        else
-            kn__sbuf_json_num(b, pred[i]);
+    if (wanted(o, "", "prediction")) {
+        first = 0;
+        tensor_head(b, "", "prediction", k ? "BYTES" : "FP64", n);
+        for (size_t i = 0; i < n; i++) {
+            if (i) kn__sbuf_add(b, ",", 1);
+            if (k)
+                label(b, m, pred[i]);
+            else
+                kn__sbuf_json_num(b, pred[i]);
+        }
+        kn__sbuf_puts(b, "]}");
     }
-    kn__sbuf_puts(b, "]}");
     for (size_t c = 0; c < k; c++) {
-        kn__sbuf_add(b, ",", 1);
+        if (!wanted(o, "proba_", kn_model_class(m->m, c))) continue;
+        if (!first) kn__sbuf_add(b, ",", 1);
+        first = 0;
         tensor_head(b, "proba_", kn_model_class(m->m, c), "FP64", n);
         for (size_t i = 0; i < n; i++) {
             if (i) kn__sbuf_add(b, ",", 1);
@@ -144,7 +185,8 @@ enum { ONE_ROW_CLASSES = 64 }; /* classes the one-row path keeps on the stack */
 
 /* One row: the schema check, steps and model on the row itself. */
 static int infer_one(const kn__serve_model *m, const kn_row_predictor *rp, const kn_frame *rows,
-                     int v2, const char *id, kn__sbuf *b, kn__serve_err *err)
+                     int v2, const char *id, const kn__serve_outputs *o, kn__sbuf *b,
+                     kn__serve_err *err)
 {
     double pred, proba[ONE_ROW_CLASSES];
     kn_validation *v = NULL;
@@ -161,18 +203,19 @@ static int infer_one(const kn__serve_model *m, const kn_row_predictor *rp, const
     kn__feedback_rows(m, &pred, m->n_classes ? proba : NULL, 1);
     kn__drift_add(m->drift, rows, &pred, m->n_classes ? proba : NULL);
     if (v2)
-        render_v2(m, id, &pred, proba, 1, b);
+        render_v2(m, id, &pred, proba, 1, o, b);
     else
         render_v1(m, &pred, proba, 1, b);
     return 0;
 }
 
 int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, const char *id,
-                    kn__sbuf *b, kn__serve_err *err)
+                    const kn__serve_outputs *outputs, kn__sbuf *b, kn__serve_err *err)
 {
     kn_row_predictor *rp;
+    if (outputs_known(m, outputs, err)) return -1;
     if (kn_frame_n_rows(rows) == 1 && m->n_classes <= ONE_ROW_CLASSES && (rp = row_predictor(m)))
-        return infer_one(m, rp, rows, v2, id, b, err);
+        return infer_one(m, rp, rows, v2, id, outputs, b, err);
     kn_validation *v = NULL;
     kn_frame *prepared = NULL;
     double *pred = NULL, *proba = NULL;
@@ -195,7 +238,7 @@ int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, cons
     kn__feedback_rows(m, pred, proba, n);
     kn__drift_add(m->drift, rows, pred, proba);
     if (v2)
-        render_v2(m, id, pred, proba, n, b);
+        render_v2(m, id, pred, proba, n, outputs, b);
     else
         render_v1(m, pred, proba, n, b);
     rc = 0;

@@ -710,8 +710,50 @@ static const json_t *tensor_value(const json_t *data, size_t i)
     return v;
 }
 
+void kn__serve_outputs_free(kn__serve_outputs *o)
+{
+    if (!o) return;
+    for (size_t i = 0; i < o->n; i++) free(o->names[i]);
+    free(o->names);
+    memset(o, 0, sizeof *o);
+}
+
+/* "outputs": [{"name": ..}, ..] into o (absent: all). */
+static int requested_outputs(const json_t *outputs, kn__serve_outputs *o, kn__serve_err *err)
+{
+    if (!outputs) return 0;
+    if (!json_is_array(outputs)) {
+        kn__serve_err_set(err, 400, "invalid_request", "outputs", -1,
+                          "\"outputs\" is %s; it must be an array of {\"name\": ..}, or left out "
+                          "for all of them",
+                          json_kind(outputs));
+        return -1;
+    }
+    size_t n = json_array_size(outputs), i;
+    const json_t *t;
+    if (!(o->names = calloc(n ? n : 1, sizeof *o->names))) {
+        kn__serve_err_set(err, 503, "internal", NULL, -1, "out of memory");
+        return -1;
+    }
+    json_array_foreach(outputs, i, t)
+    {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        if (!json_is_object(t) || !name) {
+            kn__serve_err_set(err, 400, "invalid_request", "outputs", -1,
+                              "outputs[%zu] must be an object with a \"name\" (a string)", i);
+            return -1;
+        }
+        if (!(o->names[o->n] = strdup(name))) {
+            kn__serve_err_set(err, 503, "internal", NULL, -1, "out of memory");
+            return -1;
+        }
+        o->n++;
+    }
+    return 0;
+}
+
 int kn__serve_parse_v2(const kn__serve_inputs *in, const char *body, size_t len, kn_frame **out,
-                       char **id, kn__serve_err *err)
+                       char **id, kn__serve_outputs *outputs, kn__serve_err *err)
 {
     static const place pl = {"inputs", 0};
     *out = NULL;
@@ -735,6 +777,7 @@ int kn__serve_parse_v2(const kn__serve_inputs *in, const char *body, size_t len,
                           "\"id\" is %s; it must be a string", json_kind(jid));
         goto done;
     }
+    if (outputs && requested_outputs(json_object_get(root, "outputs"), outputs, err)) goto done;
     json_array_foreach(inputs, i, t)
     {
         const char *name = json_string_value(json_object_get(t, "name"));
@@ -814,6 +857,7 @@ done:
             free(*id);
             *id = NULL;
         }
+        kn__serve_outputs_free(outputs);
         return -1;
     }
     *out = f;

@@ -91,8 +91,14 @@ const char *kn__serve_datatype(kn_col_type t);
  * or -1 with *err filled (and *out NULL). Never crashes on any bytes. */
 int kn__serve_parse_v1(const kn__serve_inputs *in, const char *body, size_t len, kn_frame **out,
                        kn__serve_err *err);
+/* The outputs a v2 request names ("outputs": [{"name": ..}, ..]); n 0: all. */
+typedef struct kn__serve_outputs {
+    size_t n;
+    char **names;
+} kn__serve_outputs;
+void kn__serve_outputs_free(kn__serve_outputs *o);
 int kn__serve_parse_v2(const kn__serve_inputs *in, const char *body, size_t len, kn_frame **out,
-                       char **id, kn__serve_err *err);
+                       char **id, kn__serve_outputs *outputs, kn__serve_err *err);
 /* kn__serve_parse_v1 through jansson alone: kn__serve_parse_v1 reads the
  * common one-flat-row body itself and leaves every other body to this
  * (the tests check that both give the same frame). */
@@ -189,9 +195,11 @@ void kn__serve_model_free(kn__serve_model *m);
 
 /* Check rows against the model's schema, predict them and write the
  * response body into b: v1 {"predictions": ..}, or v2 {"model_name", ..,
- * "outputs"}. Returns 0, or -1 with *err filled. */
+ * "outputs"} (those named in outputs, when it names any: a name that is
+ * not one of the model's outputs is refused before predicting). Returns 0,
+ * or -1 with *err filled. */
 int kn__serve_infer(const kn__serve_model *m, const kn_frame *rows, int v2, const char *id,
-                    kn__sbuf *b, kn__serve_err *err);
+                    const kn__serve_outputs *outputs, kn__sbuf *b, kn__serve_err *err);
 
 /* ---- who may call (auth.c) ----
  * The API keys of the server's store, read again when the store changes

@@ -309,15 +309,17 @@ static enum MHD_Result infer(struct MHD_Connection *con, request *r, kn_server *
     kn_frame *rows = NULL;
     char *id = NULL;
     kn__sbuf out = {0};
+    kn__serve_outputs outs = {0};
     int v2 = r->route == KN__ROUTE_INFER;
     const char *body = r->body.p ? r->body.p : "";
     kn_ctx *prev = kn_ctx_enter(s->ctx);
     kn__predlog_begin(s->plog, r->id); /* infer logs its rows there */
     kn__feedback_begin(r->id);
     kn__drift_begin(1);
-    int rc = v2 ? kn__serve_parse_v2(&mdl->in, body, r->body.len, &rows, &id, &err)
+    int rc = v2 ? kn__serve_parse_v2(&mdl->in, body, r->body.len, &rows, &id, &outs, &err)
                 : kn__serve_parse_v1(&mdl->in, body, r->body.len, &rows, &err);
-    if (rc == 0) rc = kn__serve_infer(mdl, rows, v2, id, &out, &err);
+    if (rc == 0) rc = kn__serve_infer(mdl, rows, v2, id, &outs, &out, &err);
+    kn__serve_outputs_free(&outs);
     if (rc == 0) r->rows = kn_frame_n_rows(rows);
     if (rc == 0) kn__livestats_add(mdl->live, rows);
     /* a request refused for its rows counts them into the drift windows */
@@ -1108,13 +1110,16 @@ kn_status kn_server_start(kn_server *s)
                           s->log_fd, s->o.ops_webhook, s->watch, &s->ops);
         if (e != KN_OK) return e;
     }
+    /* the logger first: the library reports on the options that follow it
+     * (a pool of one thread is no pool: asked for as 0, not warned about) */
     s->d = MHD_start_daemon(
-        flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        flags, (uint16_t)s->o.port, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_LIMIT,
         s->o.max_connections ? s->o.max_connections : 1024u, MHD_OPTION_CONNECTION_TIMEOUT,
         s->o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, header_mem, MHD_OPTION_URI_LOG_CALLBACK,
-        uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+        uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_ARRAY, tls_opts,
+        MHD_OPTION_END);
     if (!s->d && tls)
         return kn_fail(KN_ERR_IO,
                        "cannot serve HTTPS on %s port %d with --tls-cert %s and --tls-key %s "

@@ -45,9 +45,9 @@ static char *score(const kn__serve_snap *sn, const job *j, int v2, size_t *len, 
 {
     kn_frame *rows = NULL;
     kn__sbuf out = {0};
-    int rc = v2 ? kn__serve_parse_v2(&sn->m.in, j->body, j->len, &rows, NULL, err)
+    int rc = v2 ? kn__serve_parse_v2(&sn->m.in, j->body, j->len, &rows, NULL, NULL, err)
                 : kn__serve_parse_v1(&sn->m.in, j->body, j->len, &rows, err);
-    if (rc == 0) rc = kn__serve_infer(&sn->m, rows, 0, NULL, &out, err);
+    if (rc == 0) rc = kn__serve_infer(&sn->m, rows, 0, NULL, NULL, &out, err);
     kn_frame_free(rows);
     if (rc) {
         kn__sbuf_free(&out);

@@ -40,14 +40,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kn__serve_err err = {0};
     kn_frame *f = NULL;
     char *id = NULL;
-    int rc = data[0] & 1 ? kn__serve_parse_v2(&inputs, body, len, &f, &id, &err)
+    kn__serve_outputs outs = {0};
+    int rc = data[0] & 1 ? kn__serve_parse_v2(&inputs, body, len, &f, &id, &outs, &err)
                          : kn__serve_parse_v1(&inputs, body, len, &f, &err);
     if (rc) {
-        if (f || id) abort();
+        if (f || id || outs.n || outs.names) abort();
         check_error(&err);
         return 0;
     }
     if (!f || kn_frame_n_rows(f) < 1 || kn_frame_n_cols(f) != inputs.n) abort();
+    for (size_t i = 0; i < outs.n; i++)
+        if (!outs.names[i]) abort();
+    kn__serve_outputs_free(&outs);
     kn_frame_free(f);
     free(id);
     return 0;

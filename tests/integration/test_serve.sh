@@ -118,6 +118,26 @@ expect_status 200 POST /v1/models/credit:predict "$W/v1.json"; n; check_credit "
 expect_status 200 POST /v1/models/credit:predict "$W/v1_cols.json"; n; check_credit "$W/body" v1
 expect_status 200 POST /v2/models/credit/infer "$W/v2.json"; n; check_credit "$W/body" v2
 expect_status 200 POST /v2/models/credit/versions/1/infer "$W/v2.json"; n
+cp "$W/body" "$W/v2_all.json"
+# "outputs" names the tensors to return (all of them, or one row); an unknown name is refused
+$py - "$W" <<'PY'
+import json, sys
+w = sys.argv[1]
+body = json.load(open(f"{w}/v2.json"))
+json.dump(dict(body, outputs=[{"name": "proba_1"}]), open(f"{w}/v2_outputs.json", "w"))
+one = dict(body, inputs=[dict(t, shape=[1], data=t["data"][:1]) for t in body["inputs"]])
+json.dump(dict(one, outputs=[{"name": "prediction"}, {"name": "proba_1"}]), open(f"{w}/v2_outputs1.json", "w"))
+json.dump(dict(body, outputs=[{"name": "proba_1"}, {"name": "nope"}]), open(f"{w}/v2_nope.json", "w"))
+json.dump(dict(body, outputs={"name": "proba_1"}), open(f"{w}/v2_outobj.json", "w"))
+PY
+expect_status 200 POST /v2/models/credit/infer "$W/v2_outputs.json"; n
+body_is '[o["name"] for o in j["outputs"]] == ["proba_1"] and j["outputs"][0]["data"] == [o for o in json.load(open("'"$W"'/v2_all.json"))["outputs"] if o["name"] == "proba_1"][0]["data"]'
+expect_status 200 POST /v2/models/credit/infer "$W/v2_outputs1.json"; n
+body_is '[o["name"] for o in j["outputs"]] == ["prediction", "proba_1"] and j["outputs"][1]["shape"] == [1]'
+expect_status 400 POST /v2/models/credit/infer "$W/v2_nope.json"; n
+body_is 'j["error"]["field"] == "outputs" and "nope" in j["error"]["message"] and "proba_1" in j["error"]["message"]'
+expect_status 400 POST /v2/models/credit/infer "$W/v2_outobj.json"; n
+body_is 'j["error"]["field"] == "outputs" and "array" in j["error"]["message"]'
 expect_status 200 POST /v1/models/credit:predict "$W/v1_one.json"; n
 body_is 'len(j["predictions"]) == 1 and set(j["predictions"][0]) == {"label", "probabilities"}'
 expect_status 200 POST /v1/models/conc:predict "$W/conc.json"; n
@@ -198,13 +218,13 @@ for line in text.splitlines():
         m[k] = float(v)
 def get(k): return m.get(k, 0)
 assert get('kiln_serve_requests_total{route="v1_predict",model="credit",version="1",status="200"}') == 3, "v1 200"
-assert get('kiln_serve_requests_total{route="v2_infer",model="credit",version="1",status="200"}') == 2, "v2 200"
+assert get('kiln_serve_requests_total{route="v2_infer",model="credit",version="1",status="200"}') == 4, "v2 200"
 assert get('kiln_serve_requests_total{route="v1_predict",model="credit",version="1",status="400"}') == 10, "v1 400"
 assert get('kiln_serve_requests_total{route="v1_predict",model="conc",version="1",status="200"}') == 1, "conc"
 assert get('kiln_serve_errors_total{route="v1_predict",model="credit",version="1",status="413"}') == 2, "413"
 assert get('kiln_serve_errors_total{route="v1_predict",model="",version="",status="404"}') == 2, "404"
 assert get('kiln_serve_requests_total{route="v2_health_live",model="",version="",status="405"}') == 1, "405"
-assert get('kiln_serve_rows_predicted_total{model="credit",version="1"}') == 300 * 4 + 1, "rows credit"
+assert get('kiln_serve_rows_predicted_total{model="credit",version="1"}') == 300 * 5 + 2, "rows credit"
 assert get('kiln_serve_rows_predicted_total{model="conc",version="1"}') == 1030, "rows conc"
 assert get('kiln_serve_request_duration_seconds_count') == n_req, ("count", n_req)
 assert get('kiln_serve_request_duration_seconds_bucket{le="+Inf"}') == n_req
@@ -224,7 +244,8 @@ for l in lines:
     assert l["time"].endswith("Z") and l["latency_us"] >= 0
 assert len({l["request_id"] for l in lines}) == len(lines)
 p = [l for l in lines if l["path"] == "/v2/models/credit/infer" and l["status"] == 200]
-assert len(p) == 1 and p[0]["rows"] == 300 and p[0]["model"] == "credit" and p[0]["version"] == "1", p
+assert [x["rows"] for x in p] == [300, 300, 1], p
+assert all(x["model"] == "credit" and x["version"] == "1" for x in p), p
 assert sum(1 for l in lines if l["status"] == 413) == 2
 assert [l for l in lines if l["path"] == "/nowhere"][0]["status"] == 404
 PY

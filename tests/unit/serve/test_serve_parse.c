@@ -73,7 +73,7 @@ static void test_forms_agree(void **state)
     kn__serve_err e = {0};
     kn_frame *f = NULL;
     char *id = NULL;
-    assert_int_equal(kn__serve_parse_v2(&in, body, strlen(body), &f, &id, &e), 0);
+    assert_int_equal(kn__serve_parse_v2(&in, body, strlen(body), &f, &id, NULL, &e), 0);
     assert_string_equal(id, "r");
     free(id);
     check_rows(f);
@@ -122,7 +122,7 @@ static void test_bad_bodies(void **state)
     const char *field[] = {"x", "x", "x", "c", "x", "id"};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         kn__serve_err e2 = {0};
-        assert_int_equal(kn__serve_parse_v2(&in, bad[k], strlen(bad[k]), &f, &id, &e2), -1);
+        assert_int_equal(kn__serve_parse_v2(&in, bad[k], strlen(bad[k]), &f, &id, NULL, &e2), -1);
         assert_null(f);
         assert_null(id);
         assert_int_equal(e2.status, 400);
