@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const section_names[] = {NULL,        "spec",          "schema",  "profile",
-                                            "pipeline",  "metrics",       "lineage", "heldout",
-                                            "reference", "reference_rows"};
+static const char *const section_names[] = {NULL,        "spec",           "schema",  "profile",
+                                            "pipeline",  "metrics",        "lineage", "heldout",
+                                            "reference", "reference_rows", "read"};
 #define N_SECTIONS (sizeof section_names / sizeof *section_names)
 
 static kn_status read_all(const char *path, unsigned char **buf, size_t *len)

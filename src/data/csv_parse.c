@@ -20,6 +20,35 @@ int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e)
     return CSV_NOT_MISSING;
 }
 
+int kn__csv_number_text(const csv_reader *r, const char *s, const char *e, char *buf, size_t cap,
+                        const char **ns, const char **ne)
+{
+    *ns = s;
+    *ne = e;
+    if (!r->numfmt) return 1;
+    const char tsep = r->tsep, dec = r->dec;
+    const char *p = s;
+    size_t k = 0;
+    if ((size_t)(e - s) >= cap) return 0;
+    if (p < e && (*p == '+' || *p == '-')) buf[k++] = *p++;
+    while (p < e && (unsigned)(*p - '0') <= 9) {
+        buf[k++] = *p++;
+        while (tsep && p < e && *p == tsep) p++;
+    }
+    if (p < e && *p == dec) {
+        buf[k++] = '.';
+        p++;
+        while (p < e && (unsigned)(*p - '0') <= 9) buf[k++] = *p++;
+    }
+    for (; p < e; p++) { /* an exponent, or a word such as nan or inf */
+        if ((*p == '.' && dec != '.') || (tsep && *p == tsep)) return 0;
+        buf[k++] = *p;
+    }
+    *ns = buf;
+    *ne = buf + k;
+    return 1;
+}
+
 int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e)
 {
     return kn__csv_missing_token(r, s, e) != CSV_NOT_MISSING;
@@ -193,7 +222,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             kn_column *c = cols[j];
             csv_field fld;
             const char *next;
-            if (c->type == KN_COL_NUMERIC) {
+            if (c->type == KN_COL_NUMERIC && !r->numfmt) {
                 double v;
                 /* hot path: a plain number followed by the delimiter */
                 const char *q =
@@ -249,9 +278,12 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 trim(&fs, &fe);
                 double v = NAN;
                 if (!missing_counted(r, p, j, fs, fe)) {
-                    const char *q = kn__parse_double(fs, fe, &v);
-                    if (q == fe && !r->cols[j].declared) v = keep_as_number(r, p, j, fs, fe, v);
-                    if (q != fe) {
+                    char nbuf[CSV_NUMBER_TEXT_MAX];
+                    const char *ns, *ne, *q = NULL;
+                    if (kn__csv_number_text(r, fs, fe, nbuf, sizeof nbuf, &ns, &ne))
+                        q = kn__parse_double(ns, ne, &v);
+                    if (q == ne && !r->cols[j].declared) v = keep_as_number(r, p, j, ns, ne, v);
+                    if (q != ne) {
                         if (r->cols[j].declared) {
                             bad_at = fld.start;
                             refuse_value(fs, fe, "a number", "numeric ", c->name, why, sizeof why);
@@ -323,8 +355,11 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             case KN_COL_INT64: {
                 trim(&fs, &fe);
                 int64_t v = KN_I64_MISSING;
+                char nbuf[CSV_NUMBER_TEXT_MAX];
+                const char *ns, *ne;
                 if (!missing_counted(r, p, j, fs, fe) &&
-                    !kn__parse_int64(fs, fe, r->cols[j].declared, &v)) {
+                    !(kn__csv_number_text(r, fs, fe, nbuf, sizeof nbuf, &ns, &ne) &&
+                      kn__parse_int64(ns, ne, r->cols[j].declared, &v))) {
                     if (r->cols[j].declared) {
                         bad_at = fld.start;
                         refuse_value(fs, fe, "a 64-bit integer", "int64 ", c->name, why,

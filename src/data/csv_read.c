@@ -462,6 +462,23 @@ static kn_status run_init(csv_run *run, const char *path, const kn_read_opts *o)
     r->path = path;
     r->o = o;
     r->delim = o->delimiter;
+    r->tsep = o->thousands;
+    r->dec = o->decimal ? o->decimal : '.';
+    r->numfmt = r->tsep || r->dec != '.';
+    if (r->numfmt) {
+        const char *bad = "0123456789+-eE\"\r\n";
+        if (r->tsep == r->dec)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: thousands and decimal are both '%c'; give different marks (as "
+                           "thousands=. decimal=, for 1.234,5)",
+                           path, r->dec);
+        if (strchr(bad, r->dec) || (r->tsep && strchr(bad, r->tsep)))
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: '%c' cannot be a %s mark in numbers (a digit, sign, exponent, "
+                           "quote or line end); give e.g. thousands=, or decimal=,",
+                           path, strchr(bad, r->dec) ? r->dec : r->tsep,
+                           strchr(bad, r->dec) ? "decimal" : "thousands");
+    }
     const char *ext = strrchr(path, '.');
     if (!r->delim && ext && strcmp(ext, ".tsv") == 0) r->delim = '\t';
     r->nparts = o->threads > 0 ? (int)o->threads : omp_get_max_threads();

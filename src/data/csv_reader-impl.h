@@ -74,6 +74,12 @@ typedef struct csv_reader {
      * code (or string offset) -2 - token until the read ends, when
      * kn__csv_resolve_tokens keeps it as a level or makes it missing */
     int tokens_as_levels;
+    /* numbers with a thousands separator or a decimal mark other than '.'
+     * (opts.thousands, opts.decimal): numfmt set when either is in use; the
+     * parser then rewrites a number's text (kn__csv_number_text) and skips
+     * its inline fast paths */
+    char tsep, dec;
+    int numfmt;
     kn_frame *f;
     int nparts;
     csv_part *parts;
@@ -88,6 +94,15 @@ int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e);
  * or CSV_NOT_MISSING. */
 enum { CSV_NOT_MISSING = -1, CSV_EMPTY = -2 };
 int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e);
+/* With r->numfmt: the text [s, e) of a number rewritten with '.' as the
+ * point and the thousands separators (after a digit of the integer part)
+ * dropped, into buf (cap bytes), as [*ns, *ne). 0 when it cannot be a
+ * number so written: a '.' (decimal not '.') or a separator elsewhere, or
+ * longer than cap. Without numfmt [*ns, *ne) is [s, e) and 1. */
+int kn__csv_number_text(const csv_reader *r, const char *s, const char *e, char *buf, size_t cap,
+                        const char **ns, const char **ne);
+/* Longest number text kn__csv_number_text rewrites. */
+enum { CSV_NUMBER_TEXT_MAX = 128 };
 /* After the last block: settle parked tokens of text columns (see
  * kiln/io.h for the rule) and note what every token did in rep. */
 kn_status kn__csv_resolve_tokens(csv_reader *r, kn_read_report *rep);

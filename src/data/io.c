@@ -37,6 +37,12 @@ static const kn_param_def read_params[] = {
                   "missing tokens in text columns: auto keeps a token that is a frequent level "
                   "there (>= 1% of the cells, not used in number columns), always reads it as "
                   "missing (as does a missing list given explicitly)"),
+    KN_PARAM_CHAR(kn_read_opts, thousands, "none",
+                  "CSV: thousands separator inside numbers, as pandas' thousands= (e.g. , or . "
+                  "or space; none: numbers have no separator)"),
+    KN_PARAM_CHAR(kn_read_opts, decimal, ".",
+                  "CSV: decimal mark of numbers, as pandas' decimal= (, for 1,5; then 1.5 is "
+                  "text unless thousands is .)"),
     KN_PARAM_END};
 
 const kn_param_def *kn_read_params(void)
