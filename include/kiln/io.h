@@ -63,10 +63,17 @@ typedef enum { KN_BAD_ROWS_FAIL = 0, KN_BAD_ROWS_SKIP = 1, KN_BAD_ROWS_QUARANTIN
 typedef enum { KN_HEADER_AUTO = 0, KN_HEADER_YES = 1, KN_HEADER_NO = 2 } kn_header_mode;
 typedef enum { KN_MISSING_IN_TEXT_AUTO = 0, KN_MISSING_IN_TEXT_ALWAYS = 1 } kn_missing_in_text;
 
-/* The default missing tokens of Kiln before its pandas-like list (see
- * kn_read_params): what artifacts written before their READ section read
- * new data with (kiln/artifact.h). Treated as a default list (tokens may
- * stay levels of text columns). */
+/* The default missing tokens (opts.missing): pandas' default na_values
+ * (pandas 1.5's read_csv) and Kiln's own None (pandas 2 has it too) and ?.
+ * The cells pandas reads as NaN are missing here too, except where a token
+ * is a frequent level of a text column (missing_in_text=auto, above),
+ * where pandas still reads it as NaN. */
+#define KN_READ_MISSING_DEFAULT                                                                    \
+    "NA,N/A,NaN,nan,null,NULL,None,?,n/a,#N/A,#N/A N/A,#NA,<NA>,-NaN,-nan,1.#IND,-1.#IND,"         \
+    "1.#QNAN,-1.#QNAN"
+/* The default missing tokens of Kiln before the list above: what artifacts
+ * written before their READ section read new data with (kiln/artifact.h).
+ * A default list too (its tokens may stay levels of text columns). */
 #define KN_READ_MISSING_V1 "NA,N/A,NaN,nan,null,NULL,None,?"
 
 #define KN_TOKEN_LEVEL_SHARE 0.01

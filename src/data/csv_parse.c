@@ -14,18 +14,16 @@ int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e)
 {
     size_t n = (size_t)(e - s);
     if (n == 0) return CSV_EMPTY;
-    if (n > r->miss_max || !r->miss_first[(unsigned char)*s]) return CSV_NOT_MISSING;
+    if (n > r->miss_max || !(r->miss_first[(unsigned char)*s] >> (n & 31) & 1))
+        return CSV_NOT_MISSING;
     for (size_t k = 0; k < r->n_miss; k++)
         if (r->miss_len[k] == n && memcmp(r->miss[k], s, n) == 0) return (int)k;
     return CSV_NOT_MISSING;
 }
 
-int kn__csv_number_text(const csv_reader *r, const char *s, const char *e, char *buf, size_t cap,
-                        const char **ns, const char **ne)
+int kn__csv_number_text_fmt(const csv_reader *r, const char *s, const char *e, char *buf,
+                            size_t cap, const char **ns, const char **ne)
 {
-    *ns = s;
-    *ne = e;
-    if (!r->numfmt) return 1;
     const char tsep = r->tsep, dec = r->dec;
     const char *p = s;
     size_t k = 0;
@@ -202,6 +200,8 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
     kn_column **cols = r->f->cols;
     /* a part ending in '\n' stops every digit scan before its end */
     const int sentinel = end > s && end[-1] == '\n';
+    /* thousands/decimal options: numbers take the general path */
+    const int numfmt = r->numfmt;
     p->written = 0;
     p->n_text = 0;
     p->bump_at = NULL;
@@ -222,7 +222,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             kn_column *c = cols[j];
             csv_field fld;
             const char *next;
-            if (c->type == KN_COL_NUMERIC && !r->numfmt) {
+            if (c->type == KN_COL_NUMERIC && !numfmt) {
                 double v;
                 /* hot path: a plain number followed by the delimiter */
                 const char *q =

@@ -158,7 +158,7 @@ static kn_status parse_missing_tokens(csv_reader *r)
             r->miss[r->n_miss] = kn_strndup(p, len);
             if (!r->miss[r->n_miss]) return KN_ERR_NOMEM;
             r->miss_len[r->n_miss++] = len;
-            r->miss_first[(unsigned char)*p] = 1;
+            r->miss_first[(unsigned char)*p] |= 1u << (len & 31);
             if (len > r->miss_max) r->miss_max = len;
         }
         p += len + (comma ? 1 : 0);
@@ -458,7 +458,8 @@ static kn_status run_init(csv_run *run, const char *path, const kn_read_opts *o)
     kn_read_opts defaults;
     kn_read_opts_default(&defaults);
     r->tokens_as_levels =
-        o->missing_in_text == KN_MISSING_IN_TEXT_AUTO && strcmp(o->missing, defaults.missing) == 0;
+        o->missing_in_text == KN_MISSING_IN_TEXT_AUTO &&
+        (strcmp(o->missing, defaults.missing) == 0 || strcmp(o->missing, KN_READ_MISSING_V1) == 0);
     r->path = path;
     r->o = o;
     r->delim = o->delimiter;

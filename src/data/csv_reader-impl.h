@@ -69,7 +69,10 @@ typedef struct csv_reader {
     char **miss;
     size_t *miss_len;
     size_t n_miss, miss_max;
-    unsigned char miss_first[256];
+    /* per first byte, bit n % 32 set when a token of n bytes starts with
+     * it: one load rejects most fields (a bit set by another length only
+     * sends a field to the exact comparison) */
+    uint32_t miss_first[256];
     /* missing_in_text=auto: an unquoted token in a text column is parked as
      * code (or string offset) -2 - token until the read ends, when
      * kn__csv_resolve_tokens keeps it as a level or makes it missing */
@@ -99,8 +102,16 @@ int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e);
  * dropped, into buf (cap bytes), as [*ns, *ne). 0 when it cannot be a
  * number so written: a '.' (decimal not '.') or a separator elsewhere, or
  * longer than cap. Without numfmt [*ns, *ne) is [s, e) and 1. */
-int kn__csv_number_text(const csv_reader *r, const char *s, const char *e, char *buf, size_t cap,
-                        const char **ns, const char **ne);
+int kn__csv_number_text_fmt(const csv_reader *r, const char *s, const char *e, char *buf,
+                            size_t cap, const char **ns, const char **ne);
+static inline int kn__csv_number_text(const csv_reader *r, const char *s, const char *e, char *buf,
+                                      size_t cap, const char **ns, const char **ne)
+{
+    if (__builtin_expect(r->numfmt, 0)) return kn__csv_number_text_fmt(r, s, e, buf, cap, ns, ne);
+    *ns = s;
+    *ne = e;
+    return 1;
+}
 /* Longest number text kn__csv_number_text rewrites. */
 enum { CSV_NUMBER_TEXT_MAX = 128 };
 /* After the last block: settle parked tokens of text columns (see

@@ -18,8 +18,9 @@ static const kn_param_def read_params[] = {
     KN_PARAM_CHAR(kn_read_opts, delimiter, "auto",
                   "CSV field delimiter (auto = sniff among , tab ; |)"),
     KN_PARAM_ENUM(kn_read_opts, header, "auto", "auto|yes|no", "CSV first row holds column names"),
-    KN_PARAM_STRING(kn_read_opts, missing, "NA,N/A,NaN,nan,null,NULL,None,?",
-                    "comma-separated tokens read as missing (empty cells always are)"),
+    KN_PARAM_STRING(kn_read_opts, missing, KN_READ_MISSING_DEFAULT,
+                    "comma-separated tokens read as missing (empty cells always are); the "
+                    "default is pandas' list (read_csv's na_values) with None and ?"),
     KN_PARAM_ENUM(kn_read_opts, on_bad_rows, "fail", "fail|skip|quarantine",
                   "what to do with a malformed row"),
     KN_PARAM_STRING(kn_read_opts, quarantine, "",

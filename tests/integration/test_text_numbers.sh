@@ -52,7 +52,7 @@ grep -q "target 'wage' must be numbers to regress, but it is text only because 1
 
 # 2. the fix the message gives works: a regression on 533 rows
 miss=$(sed -n "s/.*--missing '\([^']*\)'.*/\1/p" g.err)
-[ "$miss" = "NA,N/A,NaN,nan,null,NULL,None,?,unknown" ] || fail "suggested --missing: '$miss'"
+[ "$miss" = "NA,N/A,NaN,nan,null,NULL,None,?,n/a,#N/A,#N/A N/A,#NA,<NA>,-NaN,-nan,1.#IND,-1.#IND,1.#QNAN,-1.#QNAN,unknown" ] || fail "suggested --missing: '$miss'"
 "$KILN" train --data wages.csv --target wage --model gbdt --param n_estimators=10 \
     --missing "$miss" --drop-missing-target --out g.kmd > fix.out 2> fix.err ||
     { cat fix.err; fail "the suggested fix failed"; }
