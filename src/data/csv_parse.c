@@ -16,8 +16,11 @@ int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e)
     if (n == 0) return CSV_EMPTY;
     if (n > r->miss_max || !(r->miss_first[(unsigned char)*s] >> (n & 31) & 1))
         return CSV_NOT_MISSING;
-    for (size_t k = 0; k < r->n_miss; k++)
+    const unsigned char c = (unsigned char)*s;
+    for (uint32_t i = r->miss_from[c]; i < r->miss_from[c + 1]; i++) {
+        size_t k = r->miss_order[i];
         if (r->miss_len[k] == n && memcmp(r->miss[k], s, n) == 0) return (int)k;
+    }
     return CSV_NOT_MISSING;
 }
 
@@ -191,7 +194,10 @@ static void trim(const char **s, const char **e)
     while (*e > *s && is_space((*e)[-1])) (*e)--;
 }
 
-void kn__csv_parse_part(csv_reader *r, csv_part *p)
+/* The parser, made twice (numfmt a constant in each): without the
+ * thousands/decimal options the hot loop is what it was before them. */
+static inline __attribute__((always_inline)) void parse_part(csv_reader *r, csv_part *p,
+                                                             const int numfmt)
 {
     const char delim = r->delim;
     const size_t ncols = r->ncols;
@@ -200,8 +206,6 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
     kn_column **cols = r->f->cols;
     /* a part ending in '\n' stops every digit scan before its end */
     const int sentinel = end > s && end[-1] == '\n';
-    /* thousands/decimal options: numbers take the general path */
-    const int numfmt = r->numfmt;
     p->written = 0;
     p->n_text = 0;
     p->bump_at = NULL;
@@ -412,4 +416,12 @@ nomem:
     p->written = row - p->row0;
     p->status = KN_ERR_NOMEM;
     snprintf(p->message, sizeof p->message, "%s", kn_last_error());
+}
+
+void kn__csv_parse_part(csv_reader *r, csv_part *p)
+{
+    if (r->numfmt)
+        parse_part(r, p, 1); /* thousands/decimal options: numbers take the general path */
+    else
+        parse_part(r, p, 0);
 }

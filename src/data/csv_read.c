@@ -163,6 +163,16 @@ static kn_status parse_missing_tokens(csv_reader *r)
         }
         p += len + (comma ? 1 : 0);
     }
+    /* group the token indices by first byte (counting sort) */
+    r->miss_order = kn_malloc((r->n_miss ? r->n_miss : 1) * sizeof *r->miss_order);
+    if (!r->miss_order) return KN_ERR_NOMEM;
+    memset(r->miss_from, 0, sizeof r->miss_from);
+    for (size_t k = 0; k < r->n_miss; k++) r->miss_from[(unsigned char)r->miss[k][0] + 1]++;
+    for (int c = 0; c < 256; c++) r->miss_from[c + 1] += r->miss_from[c];
+    uint32_t at[256];
+    memcpy(at, r->miss_from, sizeof at);
+    for (size_t k = 0; k < r->n_miss; k++)
+        r->miss_order[at[(unsigned char)r->miss[k][0]]++] = (uint32_t)k;
     return KN_OK;
 }
 
@@ -171,6 +181,7 @@ static void reader_free(csv_reader *r)
     for (size_t k = 0; k < r->n_miss; k++) kn_free(r->miss[k]);
     kn_free(r->miss);
     kn_free(r->miss_len);
+    kn_free(r->miss_order);
     for (int k = 0; k < r->nparts && r->parts; k++) {
         csv_part *p = &r->parts[k];
         for (size_t j = 0; j < r->ncols && p->dicts; j++) {

@@ -73,6 +73,10 @@ typedef struct csv_reader {
      * it: one load rejects most fields (a bit set by another length only
      * sends a field to the exact comparison) */
     uint32_t miss_first[256];
+    /* the tokens by first byte: miss_order[miss_from[c] .. miss_from[c + 1])
+     * are the indices of those starting with byte c */
+    uint32_t *miss_order;
+    uint32_t miss_from[257];
     /* missing_in_text=auto: an unquoted token in a text column is parked as
      * code (or string offset) -2 - token until the read ends, when
      * kn__csv_resolve_tokens keeps it as a level or makes it missing */
