@@ -41,6 +41,8 @@ grep -qF "column 'status': 'None' kept as a category level in 15 cells (frequent
 grep -qF "column 'status': 'None' (15 cells) is read as a category level, not missing" s.err ||
     { cat s.err; fail "schema infer does not say None is a level"; }
 grep -q "categories: \['None'" s.yaml || { cat s.yaml; fail "schema: None not a category"; }
+"$KILN" inspect "$D/na_tokens_v1.kiln" | grep -q "^reader: .*missing=NA,N/A,NaN,nan,null,NULL,None,? (not recorded" ||
+    { "$KILN" inspect "$D/na_tokens_v1.kiln"; fail "inspect: the old artifact's reader settings"; }
 # the old artifact predicts as it did when it was written
 "$KILN" -q predict --model "$D/na_tokens_v1.kiln" --data na.csv --proba --out p.csv 2> p.err ||
     { cat p.err; fail "predict with the old artifact"; }

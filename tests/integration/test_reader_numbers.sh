@@ -103,6 +103,8 @@ PY
 "$KILN" -q predict --model us.kiln --data tr_us.csv --out p_us.csv
 cmp -s p_eu.csv p_us.csv || { paste -d' ' p_eu.csv p_us.csv | head; fail "eu artifact's predictions differ"; }
 "$KILN" --json inspect eu.kiln | grep -q '"name": "read"' || fail "no read section in the artifact"
+"$KILN" inspect eu.kiln | grep -q "^reader: *thousands=\. decimal=, missing=NA,N/A," ||
+    { "$KILN" inspect eu.kiln; fail "inspect: the reader settings"; }
 # kiln monitor check reads the new batch with the artifact's settings too
 "$KILN" -q monitor check --model eu.kiln --data tr_eu.csv > mon.out 2> mon.err ||
     [ $? = 1 ] || { cat mon.err; fail "monitor check of a European batch"; }
