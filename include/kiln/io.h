@@ -35,8 +35,9 @@
  *
  * Numbers with a thousands separator or a decimal comma (opts.thousands,
  * opts.decimal; CSV only), as pandas' read_csv(thousands=, decimal=): in a
- * field, the separator is skipped wherever it follows a digit of the
- * integer part ("1.234.567", "12.000"), and the decimal mark is the only
+ * field, a separator is skipped where it follows a digit of the integer
+ * part ("1.234.567", "12.000"; two in a row leave the field text, as in
+ * pandas' float parser), and the decimal mark is the only
  * one read as the point, so with decimal ',' "1,5" is 1.5 and "1.5" is not
  * a number (or 15 when thousands is '.'). A separator elsewhere (",5" with
  * thousands ',', "1,234.5,6") leaves the field text. Without the options

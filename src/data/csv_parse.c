@@ -34,7 +34,7 @@ int kn__csv_number_text_fmt(const csv_reader *r, const char *s, const char *e, c
     if (p < e && (*p == '+' || *p == '-')) buf[k++] = *p++;
     while (p < e && (unsigned)(*p - '0') <= 9) {
         buf[k++] = *p++;
-        while (tsep && p < e && *p == tsep) p++;
+        if (tsep && p < e && *p == tsep) p++; /* one, as pandas' float parser */
     }
     if (p < e && *p == dec) {
         buf[k++] = '.';
