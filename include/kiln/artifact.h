@@ -46,6 +46,7 @@
 #ifndef KILN_ARTIFACT_H
 #define KILN_ARTIFACT_H
 
+#include "kiln/io.h"
 #include "kiln/pipeline.h"
 
 #ifdef __cplusplus
@@ -71,6 +72,9 @@ typedef enum {
     /* a sample of whole training rows' numeric inputs (below): what kiln monitor
        anomalies fits its isolation forest on; absent in artifacts written before it */
     KN_ART_REFERENCE_ROWS = 9,
+    /* the reader settings the training data was read with (below), so new
+       data is read the same way; absent in artifacts written before it */
+    KN_ART_READ = 10,
 } kn_art_section;
 
 /* The METRICS section (JSON object, keys in this order):
@@ -142,6 +146,18 @@ enum { KN_ART_REFERENCE_ROWS_MAX = 1000 };
  * artifact in errors. */
 KN_API kn_status kn_artifact_reference_rows(const kn_artifact *a, const char *what, kn_frame **out,
                                             uint64_t *from);
+
+/* The READ section (text): the reader settings that decide what a CSV
+ * cell means, one "name=value" line each, as kn_param_set reads them
+ * (kiln/io.h): missing, missing_in_text, thousands, decimal. */
+KN_API kn_status kn_artifact_set_read(kn_artifact *a, const kn_read_opts *o);
+/* Apply an artifact's reader settings to o (kn_read_opts_default, then the
+ * caller's own options): each recorded setting replaces o's value where
+ * that is still the default, so a setting the caller gave wins. Without
+ * the section (an artifact written before it) the settings of that time
+ * apply: the missing tokens KN_READ_MISSING_V1. KN_ERR_CORRUPT for a line
+ * that does not read back. */
+KN_API kn_status kn_artifact_apply_read(const kn_artifact *a, kn_read_opts *o);
 
 /* Keys: Ed25519 (libsodium). KN_ARTIFACT_SECRET_KEY_BYTES = 64,
  * KN_ARTIFACT_PUBLIC_KEY_BYTES = 32. Key files are one line of hex with a

@@ -33,6 +33,16 @@
  * explicitly, makes every token missing everywhere. Empty cells are always
  * missing.
  *
+ * Numbers with a thousands separator or a decimal comma (opts.thousands,
+ * opts.decimal; CSV only), as pandas' read_csv(thousands=, decimal=): in a
+ * field, a separator is skipped where it follows a digit of the integer
+ * part ("1.234.567", "12.000"; two in a row leave the field text, as in
+ * pandas' float parser), and the decimal mark is the only
+ * one read as the point, so with decimal ',' "1,5" is 1.5 and "1.5" is not
+ * a number (or 15 when thousands is '.'). A separator elsewhere (",5" with
+ * thousands ',', "1,234.5,6") leaves the field text. Without the options
+ * (the default) a field is read as before: '.' is the point, no separator.
+ *
  * Threading: a read uses up to opts.threads OpenMP threads (0 = all cores);
  * results do not depend on the thread count.
  */
@@ -53,6 +63,19 @@ extern "C" {
 typedef enum { KN_BAD_ROWS_FAIL = 0, KN_BAD_ROWS_SKIP = 1, KN_BAD_ROWS_QUARANTINE = 2 } kn_bad_rows;
 typedef enum { KN_HEADER_AUTO = 0, KN_HEADER_YES = 1, KN_HEADER_NO = 2 } kn_header_mode;
 typedef enum { KN_MISSING_IN_TEXT_AUTO = 0, KN_MISSING_IN_TEXT_ALWAYS = 1 } kn_missing_in_text;
+
+/* The default missing tokens (opts.missing): pandas' default na_values
+ * (pandas 1.5's read_csv) and Kiln's own None (pandas 2 has it too) and ?.
+ * The cells pandas reads as NaN are missing here too, except where a token
+ * is a frequent level of a text column (missing_in_text=auto, above),
+ * where pandas still reads it as NaN. */
+#define KN_READ_MISSING_DEFAULT                                                                    \
+    "NA,N/A,NaN,nan,null,NULL,None,?,n/a,#N/A,#N/A N/A,#NA,<NA>,-NaN,-nan,1.#IND,-1.#IND,"         \
+    "1.#QNAN,-1.#QNAN"
+/* The default missing tokens of Kiln before the list above: what artifacts
+ * written before their READ section read new data with (kiln/artifact.h).
+ * A default list too (its tokens may stay levels of text columns). */
+#define KN_READ_MISSING_V1 "NA,N/A,NaN,nan,null,NULL,None,?"
 
 #define KN_TOKEN_LEVEL_SHARE 0.01
 #define KN_TOKEN_LEVEL_MIN 10
@@ -87,6 +110,8 @@ typedef struct kn_read_opts {
     const char *types;      /* declared types: "name:type,?name:type" ('?': if present) */
     const char *target;     /* column given the target role */
     int missing_in_text;    /* kn_missing_in_text */
+    char thousands;         /* CSV: thousands separator in numbers ('\0': none) */
+    char decimal;           /* CSV: decimal mark in numbers (default '.') */
     /* Types declared by a program for the columns it knows (a model's
      * features, fitted steps' input columns), applied after `types`: a value
      * that does not parse is a bad row, as with `types`, but a column the

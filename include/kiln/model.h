@@ -17,7 +17,8 @@
  *
  * Features are the feature-role columns other than the target: numeric
  * ones for every model; categorical ones only for models flagged
- * KN_MODEL_TAKES_CATEGORICAL (the trees, forests and gbdt), the others
+ * KN_MODEL_TAKES_CATEGORICAL (the trees, forests and gbdt, and bagging,
+ * easy_ensemble and tuned_threshold of such a base: flags_of), the others
  * asking for them to be encoded first (`kiln prep` with onehot_encoder). A
  * missing feature value is an error naming the column and row, except for
  * models flagged KN_MODEL_TAKES_MISSING. Models are components of kind KN_COMP_MODEL;
@@ -132,6 +133,12 @@ typedef struct kn_model_vt {
      * that class as positive (kn_model_positive_class), and a different one
      * asked for is an error rather than scores of the other class. */
     const char *(*own_positive)(const kn_model *m);
+    /* Optional: KN_MODEL_* bits added to flags by the parameters, for a
+     * model that wraps another (bagging, tuned_threshold): the input bits
+     * of its base (TAKES_CATEGORICAL, TAKES_MISSING, UNSEEN_LEVEL), so it
+     * takes the columns its base takes. The same parameters give the same
+     * bits at fit and at predict. */
+    unsigned (*flags_of)(const kn_model *m);
 } kn_model_vt;
 
 /* fit and predict read features through kn_dataset_column and get the

@@ -206,6 +206,9 @@ void cli_put_cell(FILE *fp, const char *s, size_t width, int pad);
 kn_status cli_read_frame(const char *path, kn_read_opts *o, kn_frame **f, kn_read_report *rep);
 json_t *cli_read_report_json(const kn_read_report *r);
 void cli_print_read_report(FILE *fp, const char *path, const kn_read_report *r);
+/* How pandas' read_csv reads a missing token as a text cell, for notes:
+ * "; pandas reads it as NaN", ... or "" (static). */
+const char *cli_token_pandas(const char *token);
 struct kn_profile;
 void cli_print_profile(FILE *fp, const struct kn_profile *p);
 

@@ -28,7 +28,8 @@ const cli_spec describe_spec = {
     "dates but for a few cells, such as an unlisted missing marker 'n/a': the\n"
     "cells, their rows and the --missing that reads them as missing; numbers\n"
     "written with thousands separators or a decimal comma, which are read as\n"
-    "text). In the table, newlines, tabs and other control characters in names\n"
+    "text unless --thousands / --decimal say how they are written). In the table, newlines, tabs "
+    "and other control characters in names\n"
     "and values show escaped (\\n, \\t, \\xNN), and names over 24 and values\n"
     "over 20 characters end in an ellipsis; --json keeps every value whole.\n"
     "FILE may be CSV, ARFF, LIBSVM, JSON Lines or .kfr (by extension or\n"
@@ -152,6 +153,18 @@ json_t *cli_read_report_json(const kn_read_report *r)
     return o;
 }
 
+const char *cli_token_pandas(const char *token)
+{
+    /* pandas 1.5's read_csv na_values (pandas._libs.parsers.STR_NA_VALUES) */
+    static const char *const na[] = {"NA",   "N/A",    "NaN",      "nan",     "null",     "NULL",
+                                     "n/a",  "#N/A",   "#N/A N/A", "#NA",     "<NA>",     "-NaN",
+                                     "-nan", "1.#IND", "-1.#IND",  "1.#QNAN", "-1.#QNAN", NULL};
+    for (size_t k = 0; na[k]; k++)
+        if (!strcmp(token, na[k])) return "; pandas reads it as NaN";
+    if (!strcmp(token, "None")) return "; pandas 2 reads it as NaN, pandas 1.5 as text";
+    return "";
+}
+
 void cli_print_read_report(FILE *fp, const char *path, const kn_read_report *r)
 {
     char a[32], b[32], c[32], d[32];
@@ -167,8 +180,10 @@ void cli_print_read_report(FILE *fp, const char *path, const kn_read_report *r)
         if (n->kept)
             fprintf(fp,
                     "  column '%s': '%s' kept as a category level in %s cells (frequent in this "
-                    "text column; --missing-in-text always reads it as missing)\n",
-                    n->column, n->token, cli_thousands(n->cells, a, sizeof a));
+                    "text column, so a value here%s; --missing-in-text always reads it as "
+                    "missing)\n",
+                    n->column, n->token, cli_thousands(n->cells, a, sizeof a),
+                    cli_token_pandas(n->token));
         else
             fprintf(fp, "  column '%s': %s cells '%s' read as missing\n", n->column,
                     cli_thousands(n->cells, a, sizeof a), n->token);

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const section_names[] = {NULL,        "spec",          "schema",  "profile",
-                                            "pipeline",  "metrics",       "lineage", "heldout",
-                                            "reference", "reference_rows"};
+static const char *const section_names[] = {NULL,        "spec",           "schema",  "profile",
+                                            "pipeline",  "metrics",        "lineage", "heldout",
+                                            "reference", "reference_rows", "read"};
 #define N_SECTIONS (sizeof section_names / sizeof *section_names)
 
 static kn_status read_all(const char *path, unsigned char **buf, size_t *len)
@@ -222,8 +222,35 @@ static void print_text(const json_t *j)
                          sizeof b2));
     } else
         printf("%-15s none (monitor check needs --reference)\n", "reference:");
+    const json_t *rd = json_object_get(j, "reader");
+    if (json_is_object(rd))
+        printf("%-15s thousands=%s decimal=%s missing=%s%s\n",
+               "reader:", json_string_value(json_object_get(rd, "thousands")),
+               json_string_value(json_object_get(rd, "decimal")),
+               json_string_value(json_object_get(rd, "missing")),
+               json_is_true(json_object_get(rd, "recorded"))
+                   ? ""
+                   : " (not recorded: written before artifacts kept their reader settings; "
+                     "the missing tokens of that time)");
     print_json_line("lineage:", json_object_get(j, "lineage"));
     print_json_line("metrics:", json_object_get(j, "metrics"));
+}
+
+/* The reader settings new data is read with (the READ section, or those
+ * of the time for an artifact written before it). */
+static json_t *reader_json(const kn_artifact *a)
+{
+    kn_read_opts o;
+    kn_read_opts_default(&o);
+    if (kn_artifact_apply_read(a, &o) != KN_OK) return json_null();
+    char th[16], de[16];
+    kn_param_get_text(kn_param_find(kn_read_params(), "thousands"), &o, th, sizeof th);
+    kn_param_get_text(kn_param_find(kn_read_params(), "decimal"), &o, de, sizeof de);
+    return json_pack("{s:b, s:s, s:s, s:s, s:s}", "recorded",
+                     kn_artifact_get(a, KN_ART_READ, NULL) != NULL, "missing", o.missing,
+                     "missing_in_text",
+                     o.missing_in_text == KN_MISSING_IN_TEXT_ALWAYS ? "always" : "auto",
+                     "thousands", strcmp(th, "auto") ? th : "none", "decimal", de);
 }
 
 int cli_inspect_artifact(const char *path)
@@ -262,6 +289,7 @@ int cli_inspect_artifact(const char *path)
         "hash", hash, "signed", kn_artifact_signed(a), "sections", secs, "pipeline",
         p ? pipeline_json(p) : json_null(), "lineage", section_json(a, KN_ART_LINEAGE), "metrics",
         section_json(a, KN_ART_METRICS), "reference", reference_json(a));
+    if (j) json_object_set_new(j, "reader", reader_json(a));
     kn_pipeline_free(p);
     kn_artifact_free(a);
     if (!j) {

@@ -161,6 +161,16 @@ int cmd_schema(int argc, char **argv)
     if (rc == CLI_OK && (out || !cli.json)) rc = write_text(out, yaml);
     if (rc == CLI_OK && out && !cli.quiet && !cli.json)
         fprintf(stderr, "wrote the schema of %s to %s\n", in, out);
+    /* a missing token kept as a level is a category of the schema: say so */
+    for (size_t i = 0; rc == CLI_OK && !cli.quiet && !cli.json && i < rep.n_token_notes; i++)
+        if (rep.token_notes[i].kept)
+            fprintf(stderr,
+                    "schema infer: column '%s': '%s' (%llu cells) is read as a category level, "
+                    "not missing (frequent in this text column%s); --missing-in-text always "
+                    "reads it as missing\n",
+                    rep.token_notes[i].column, rep.token_notes[i].token,
+                    (unsigned long long)rep.token_notes[i].cells,
+                    cli_token_pandas(rep.token_notes[i].token));
     if (rc == CLI_OK && cli.json) {
         json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "command", "schema infer",
                               "input", in, "rows", (json_int_t)rows, "output",

@@ -228,7 +228,8 @@ int cmd_select(int argc, char **argv)
     if (e == KN_OK) e = kn_step_fit(sel, cur ? cur : f);
     if (e == KN_OK) e = kn_step_selection(sel, &s);
     if (e != KN_OK) {
-        cli_error("select: %s", kn_last_error());
+        const char *msg = kn_last_error(); /* the step's own messages start "select: " */
+        cli_error("%s%s", strncmp(msg, "select", 6) == 0 ? "" : "select: ", msg);
         kn_step_free(sel), kn_frame_free(f), kn_frame_free(cur);
         return CLI_FAIL;
     }

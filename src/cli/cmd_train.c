@@ -354,7 +354,8 @@ int cmd_train(int argc, char **argv)
                               kn_frame_n_rows(f),
                               kn_frame_n_rows(train ? train : f),
                               test ? kn_frame_n_rows(test) : 0,
-                              scored ? &sc : NULL};
+                              scored ? &sc : NULL,
+                              &o};
         e = cli_write_train_artifact(p, f, train ? train : f, test, &r);
     } else if (e == KN_OK)
         e = kn_model_save(m, a.out);

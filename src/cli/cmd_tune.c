@@ -861,7 +861,8 @@ int cmd_tune(int argc, char **argv)
                                 .rows_in = kn_frame_n_rows(f),
                                 .rows_train = kn_frame_n_rows(train ? train : f),
                                 .rows_test = test ? kn_frame_n_rows(test) : 0,
-                                .scores = test ? &sc : NULL};
+                                .scores = test ? &sc : NULL,
+                                .read = &ro};
         e = cli_write_train_artifact(fitted, train ? train : f, train ? train : f, test, &rec);
     }
     if (sink.fp && fclose(sink.fp) && e == KN_OK)

@@ -12,7 +12,8 @@ typedef struct cli_train_record {
     const char *sign_key; /* NAME.key, or NULL: unsigned */
     uint64_t seed;
     size_t rows_in, rows_train, rows_test;
-    const kn_scores *scores; /* held-out scores, or NULL */
+    const kn_scores *scores;  /* held-out scores, or NULL */
+    const kn_read_opts *read; /* the reader settings of the data (NULL: defaults) */
 } cli_train_record;
 
 /* Whether --out names an artifact (ends in .kiln). */

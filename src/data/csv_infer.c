@@ -15,12 +15,16 @@
 
 enum { T_UNKNOWN = 0, T_INT = 1, T_REAL = 2, T_BIG = 3, T_TS = 4, T_CAT = 5, T_IDENT = 6 };
 
-static int classify(const char *s, const char *e)
+static int classify(const csv_reader *r, const char *s, const char *e)
 {
     while (s < e && (*s == ' ' || *s == '\t')) s++;
     while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
     double v;
-    if (kn__parse_double(s, e, &v) == e) switch (kn__number_shape(s, e)) {
+    char nbuf[CSV_NUMBER_TEXT_MAX];
+    const char *ns, *ne;
+    if (kn__csv_number_text(r, s, e, nbuf, sizeof nbuf, &ns, &ne) &&
+        kn__parse_double(ns, ne, &v) == ne)
+        switch (kn__number_shape(ns, ne)) {
         case KN_SHAPE_INT:
             return T_INT;
         case KN_SHAPE_REAL:
@@ -192,8 +196,8 @@ kn_status kn__csv_infer(csv_reader *r, const char *buf, size_t len, int at_eof,
                 if (kn__csv_scan_field(s, next, r->delim, &f, &fn) != CSV_SCAN_OK) break;
                 if (!kn__csv_is_missing(r, f.start, f.end) || f.quoted)
                     types[j] =
-                        join(types[j],
-                             f.quoted && f.start == f.end ? T_UNKNOWN : classify(f.start, f.end));
+                        join(types[j], f.quoted && f.start == f.end ? T_UNKNOWN
+                                                                    : classify(r, f.start, f.end));
                 if (fn < next && *fn == r->delim)
                     s = fn + 1;
                 else
@@ -214,7 +218,7 @@ kn_status kn__csv_infer(csv_reader *r, const char *buf, size_t len, int at_eof,
         for (size_t j = 0; j < n_first; j++) {
             if (!first[j][0]) continue;
             any = 1;
-            int c = classify(first[j], first[j] + strlen(first[j]));
+            int c = classify(r, first[j], first[j] + strlen(first[j]));
             if (c == T_CAT) all_values = 0;
         }
         has_header = !(any && all_values);
@@ -243,7 +247,7 @@ kn_status kn__csv_infer(csv_reader *r, const char *buf, size_t len, int at_eof,
         }
         r->cols[j].name = unique;
         if (!has_header && first[j][0]) {
-            int c = classify(first[j], first[j] + strlen(first[j]));
+            int c = classify(r, first[j], first[j] + strlen(first[j]));
             if (!kn__csv_is_missing(r, first[j], first[j] + strlen(first[j])))
                 types[j] = join(types[j], c);
         }

@@ -14,10 +14,40 @@ int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e)
 {
     size_t n = (size_t)(e - s);
     if (n == 0) return CSV_EMPTY;
-    if (n > r->miss_max || !r->miss_first[(unsigned char)*s]) return CSV_NOT_MISSING;
-    for (size_t k = 0; k < r->n_miss; k++)
+    if (n > r->miss_max || !(r->miss_first[(unsigned char)*s] >> (n & 31) & 1))
+        return CSV_NOT_MISSING;
+    const unsigned char c = (unsigned char)*s;
+    for (uint32_t i = r->miss_from[c]; i < r->miss_from[c + 1]; i++) {
+        size_t k = r->miss_order[i];
         if (r->miss_len[k] == n && memcmp(r->miss[k], s, n) == 0) return (int)k;
+    }
     return CSV_NOT_MISSING;
+}
+
+int kn__csv_number_text_fmt(const csv_reader *r, const char *s, const char *e, char *buf,
+                            size_t cap, const char **ns, const char **ne)
+{
+    const char tsep = r->tsep, dec = r->dec;
+    const char *p = s;
+    size_t k = 0;
+    if ((size_t)(e - s) >= cap) return 0;
+    if (p < e && (*p == '+' || *p == '-')) buf[k++] = *p++;
+    while (p < e && (unsigned)(*p - '0') <= 9) {
+        buf[k++] = *p++;
+        if (tsep && p < e && *p == tsep) p++; /* one, as pandas' float parser */
+    }
+    if (p < e && *p == dec) {
+        buf[k++] = '.';
+        p++;
+        while (p < e && (unsigned)(*p - '0') <= 9) buf[k++] = *p++;
+    }
+    for (; p < e; p++) { /* an exponent, or a word such as nan or inf */
+        if ((*p == '.' && dec != '.') || (tsep && *p == tsep)) return 0;
+        buf[k++] = *p;
+    }
+    *ns = buf;
+    *ne = buf + k;
+    return 1;
 }
 
 int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e)
@@ -164,7 +194,10 @@ static void trim(const char **s, const char **e)
     while (*e > *s && is_space((*e)[-1])) (*e)--;
 }
 
-void kn__csv_parse_part(csv_reader *r, csv_part *p)
+/* The parser, made twice (numfmt a constant in each): without the
+ * thousands/decimal options the hot loop is what it was before them. */
+static inline __attribute__((always_inline)) void parse_part(csv_reader *r, csv_part *p,
+                                                             const int numfmt)
 {
     const char delim = r->delim;
     const size_t ncols = r->ncols;
@@ -193,7 +226,7 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             kn_column *c = cols[j];
             csv_field fld;
             const char *next;
-            if (c->type == KN_COL_NUMERIC) {
+            if (c->type == KN_COL_NUMERIC && !numfmt) {
                 double v;
                 /* hot path: a plain number followed by the delimiter */
                 const char *q =
@@ -249,9 +282,12 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
                 trim(&fs, &fe);
                 double v = NAN;
                 if (!missing_counted(r, p, j, fs, fe)) {
-                    const char *q = kn__parse_double(fs, fe, &v);
-                    if (q == fe && !r->cols[j].declared) v = keep_as_number(r, p, j, fs, fe, v);
-                    if (q != fe) {
+                    char nbuf[CSV_NUMBER_TEXT_MAX];
+                    const char *ns, *ne, *q = NULL;
+                    if (kn__csv_number_text(r, fs, fe, nbuf, sizeof nbuf, &ns, &ne))
+                        q = kn__parse_double(ns, ne, &v);
+                    if (q == ne && !r->cols[j].declared) v = keep_as_number(r, p, j, ns, ne, v);
+                    if (q != ne) {
                         if (r->cols[j].declared) {
                             bad_at = fld.start;
                             refuse_value(fs, fe, "a number", "numeric ", c->name, why, sizeof why);
@@ -323,8 +359,11 @@ void kn__csv_parse_part(csv_reader *r, csv_part *p)
             case KN_COL_INT64: {
                 trim(&fs, &fe);
                 int64_t v = KN_I64_MISSING;
+                char nbuf[CSV_NUMBER_TEXT_MAX];
+                const char *ns, *ne;
                 if (!missing_counted(r, p, j, fs, fe) &&
-                    !kn__parse_int64(fs, fe, r->cols[j].declared, &v)) {
+                    !(kn__csv_number_text(r, fs, fe, nbuf, sizeof nbuf, &ns, &ne) &&
+                      kn__parse_int64(ns, ne, r->cols[j].declared, &v))) {
                     if (r->cols[j].declared) {
                         bad_at = fld.start;
                         refuse_value(fs, fe, "a 64-bit integer", "int64 ", c->name, why,
@@ -377,4 +416,12 @@ nomem:
     p->written = row - p->row0;
     p->status = KN_ERR_NOMEM;
     snprintf(p->message, sizeof p->message, "%s", kn_last_error());
+}
+
+void kn__csv_parse_part(csv_reader *r, csv_part *p)
+{
+    if (r->numfmt)
+        parse_part(r, p, 1); /* thousands/decimal options: numbers take the general path */
+    else
+        parse_part(r, p, 0);
 }

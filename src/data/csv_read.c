@@ -158,11 +158,21 @@ static kn_status parse_missing_tokens(csv_reader *r)
             r->miss[r->n_miss] = kn_strndup(p, len);
             if (!r->miss[r->n_miss]) return KN_ERR_NOMEM;
             r->miss_len[r->n_miss++] = len;
-            r->miss_first[(unsigned char)*p] = 1;
+            r->miss_first[(unsigned char)*p] |= 1u << (len & 31);
             if (len > r->miss_max) r->miss_max = len;
         }
         p += len + (comma ? 1 : 0);
     }
+    /* group the token indices by first byte (counting sort) */
+    r->miss_order = kn_malloc((r->n_miss ? r->n_miss : 1) * sizeof *r->miss_order);
+    if (!r->miss_order) return KN_ERR_NOMEM;
+    memset(r->miss_from, 0, sizeof r->miss_from);
+    for (size_t k = 0; k < r->n_miss; k++) r->miss_from[(unsigned char)r->miss[k][0] + 1]++;
+    for (int c = 0; c < 256; c++) r->miss_from[c + 1] += r->miss_from[c];
+    uint32_t at[256];
+    memcpy(at, r->miss_from, sizeof at);
+    for (size_t k = 0; k < r->n_miss; k++)
+        r->miss_order[at[(unsigned char)r->miss[k][0]]++] = (uint32_t)k;
     return KN_OK;
 }
 
@@ -171,6 +181,7 @@ static void reader_free(csv_reader *r)
     for (size_t k = 0; k < r->n_miss; k++) kn_free(r->miss[k]);
     kn_free(r->miss);
     kn_free(r->miss_len);
+    kn_free(r->miss_order);
     for (int k = 0; k < r->nparts && r->parts; k++) {
         csv_part *p = &r->parts[k];
         for (size_t j = 0; j < r->ncols && p->dicts; j++) {
@@ -458,10 +469,28 @@ static kn_status run_init(csv_run *run, const char *path, const kn_read_opts *o)
     kn_read_opts defaults;
     kn_read_opts_default(&defaults);
     r->tokens_as_levels =
-        o->missing_in_text == KN_MISSING_IN_TEXT_AUTO && strcmp(o->missing, defaults.missing) == 0;
+        o->missing_in_text == KN_MISSING_IN_TEXT_AUTO &&
+        (strcmp(o->missing, defaults.missing) == 0 || strcmp(o->missing, KN_READ_MISSING_V1) == 0);
     r->path = path;
     r->o = o;
     r->delim = o->delimiter;
+    r->tsep = o->thousands;
+    r->dec = o->decimal ? o->decimal : '.';
+    r->numfmt = r->tsep || r->dec != '.';
+    if (r->numfmt) {
+        const char *bad = "0123456789+-eE\"\r\n";
+        if (r->tsep == r->dec)
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: thousands and decimal are both '%c'; give different marks (as "
+                           "thousands=. decimal=, for 1.234,5)",
+                           path, r->dec);
+        if (strchr(bad, r->dec) || (r->tsep && strchr(bad, r->tsep)))
+            return kn_fail(KN_ERR_INVALID,
+                           "%s: '%c' cannot be a %s mark in numbers (a digit, sign, exponent, "
+                           "quote or line end); give e.g. thousands=, or decimal=,",
+                           path, strchr(bad, r->dec) ? r->dec : r->tsep,
+                           strchr(bad, r->dec) ? "decimal" : "thousands");
+    }
     const char *ext = strrchr(path, '.');
     if (!r->delim && ext && strcmp(ext, ".tsv") == 0) r->delim = '\t';
     r->nparts = o->threads > 0 ? (int)o->threads : omp_get_max_threads();

@@ -69,11 +69,24 @@ typedef struct csv_reader {
     char **miss;
     size_t *miss_len;
     size_t n_miss, miss_max;
-    unsigned char miss_first[256];
+    /* per first byte, bit n % 32 set when a token of n bytes starts with
+     * it: one load rejects most fields (a bit set by another length only
+     * sends a field to the exact comparison) */
+    uint32_t miss_first[256];
+    /* the tokens by first byte: miss_order[miss_from[c] .. miss_from[c + 1])
+     * are the indices of those starting with byte c */
+    uint32_t *miss_order;
+    uint32_t miss_from[257];
     /* missing_in_text=auto: an unquoted token in a text column is parked as
      * code (or string offset) -2 - token until the read ends, when
      * kn__csv_resolve_tokens keeps it as a level or makes it missing */
     int tokens_as_levels;
+    /* numbers with a thousands separator or a decimal mark other than '.'
+     * (opts.thousands, opts.decimal): numfmt set when either is in use; the
+     * parser then rewrites a number's text (kn__csv_number_text) and skips
+     * its inline fast paths */
+    char tsep, dec;
+    int numfmt;
     kn_frame *f;
     int nparts;
     csv_part *parts;
@@ -88,6 +101,23 @@ int kn__csv_is_missing(const csv_reader *r, const char *s, const char *e);
  * or CSV_NOT_MISSING. */
 enum { CSV_NOT_MISSING = -1, CSV_EMPTY = -2 };
 int kn__csv_missing_token(const csv_reader *r, const char *s, const char *e);
+/* With r->numfmt: the text [s, e) of a number rewritten with '.' as the
+ * point and the thousands separators (after a digit of the integer part)
+ * dropped, into buf (cap bytes), as [*ns, *ne). 0 when it cannot be a
+ * number so written: a '.' (decimal not '.') or a separator elsewhere, or
+ * longer than cap. Without numfmt [*ns, *ne) is [s, e) and 1. */
+int kn__csv_number_text_fmt(const csv_reader *r, const char *s, const char *e, char *buf,
+                            size_t cap, const char **ns, const char **ne);
+static inline int kn__csv_number_text(const csv_reader *r, const char *s, const char *e, char *buf,
+                                      size_t cap, const char **ns, const char **ne)
+{
+    if (__builtin_expect(r->numfmt, 0)) return kn__csv_number_text_fmt(r, s, e, buf, cap, ns, ne);
+    *ns = s;
+    *ne = e;
+    return 1;
+}
+/* Longest number text kn__csv_number_text rewrites. */
+enum { CSV_NUMBER_TEXT_MAX = 128 };
 /* After the last block: settle parked tokens of text columns (see
  * kiln/io.h for the rule) and note what every token did in rep. */
 kn_status kn__csv_resolve_tokens(csv_reader *r, kn_read_report *rep);

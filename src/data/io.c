@@ -18,8 +18,9 @@ static const kn_param_def read_params[] = {
     KN_PARAM_CHAR(kn_read_opts, delimiter, "auto",
                   "CSV field delimiter (auto = sniff among , tab ; |)"),
     KN_PARAM_ENUM(kn_read_opts, header, "auto", "auto|yes|no", "CSV first row holds column names"),
-    KN_PARAM_STRING(kn_read_opts, missing, "NA,N/A,NaN,nan,null,NULL,None,?",
-                    "comma-separated tokens read as missing (empty cells always are)"),
+    KN_PARAM_STRING(kn_read_opts, missing, KN_READ_MISSING_DEFAULT,
+                    "comma-separated tokens read as missing (empty cells always are); the "
+                    "default is pandas' list (read_csv's na_values) with None and ?"),
     KN_PARAM_ENUM(kn_read_opts, on_bad_rows, "fail", "fail|skip|quarantine",
                   "what to do with a malformed row"),
     KN_PARAM_STRING(kn_read_opts, quarantine, "",
@@ -37,6 +38,12 @@ static const kn_param_def read_params[] = {
                   "missing tokens in text columns: auto keeps a token that is a frequent level "
                   "there (>= 1% of the cells, not used in number columns), always reads it as "
                   "missing (as does a missing list given explicitly)"),
+    KN_PARAM_CHAR(kn_read_opts, thousands, "none",
+                  "CSV: thousands separator inside numbers, as pandas' thousands= (e.g. , or . "
+                  "or space; none: numbers have no separator)"),
+    KN_PARAM_CHAR(kn_read_opts, decimal, ".",
+                  "CSV: decimal mark of numbers, as pandas' decimal= (, for 1,5; then 1.5 is "
+                  "text unless thousands is .)"),
     KN_PARAM_END};
 
 const kn_param_def *kn_read_params(void)

@@ -225,11 +225,20 @@ static char *text_numbers_warning(const kn_column *c, size_t rows)
     char example[40], buf[1024];
     size_t row;
     if (kn__text_comma_numbers(c, rows, example, &row)) {
+        /* the example's last mark: a ',' after a '.', or not followed by
+         * three digits, is a decimal comma; else ',' groups thousands */
+        const char *comma = strrchr(example, ','), *dot = strchr(example, '.');
+        int decimal_comma = comma && (dot ? dot < comma : strlen(comma + 1) != 3);
+        const char *fix =
+            decimal_comma ? (dot ? "--thousands . --decimal ," : "--decimal ,") : "--thousands ,";
+        const char *spec = decimal_comma
+                               ? (dot ? "{thousands: '.', decimal: ','}" : "{decimal: ','}")
+                               : "{thousands: ','}";
         snprintf(buf, sizeof buf,
                  "column '%s' is text, but its values are numbers written with commas (e.g. "
-                 "'%s', row %zu): the readers take '.' as the decimal point and no thousands "
-                 "separators; write them so at the source (e.g. 1234.5)",
-                 kn_column_name(c), example, row + 1);
+                 "'%s', row %zu): read them as numbers with %s (in a spec's source: read: %s), "
+                 "as pandas' thousands= and decimal=",
+                 kn_column_name(c), example, row + 1, fix, spec);
         return kn_strdup(buf);
     }
     if (!kn__text_numbers_scan(c, rows, &t) || !t.others) return NULL; /* declared text */

@@ -1,5 +1,6 @@
 /* SQLite query source (see kiln/source.h). */
 #include "data/builder-impl.h"
+#include "data/parse-impl.h"
 #include "kiln/mem.h"
 #include "kiln/source.h"
 
@@ -36,6 +37,27 @@ static int column_info(void *result, size_t j, const char **name, kn_col_type *t
     return declared(sqlite3_column_decltype(st, (int)j), type);
 }
 
+/* A BLOB cell: text when its bytes are UTF-8 text (no NUL), else an
+ * error that shows its size and first bytes (printed as text it showed as
+ * '') and how to read it. */
+static kn_status add_blob(kn__builder *b, sqlite3_stmt *st, int j)
+{
+    const unsigned char *p = sqlite3_column_blob(st, j);
+    size_t len = (size_t)sqlite3_column_bytes(st, j);
+    if (!p || !len) return kn__builder_text(b, (size_t)j, "", 0);
+    if (!memchr(p, 0, len) && kn__utf8_valid(p, len))
+        return kn__builder_text(b, (size_t)j, (const char *)p, len);
+    char hex[2 * 16 + 1];
+    size_t shown = len < 16 ? len : 16;
+    for (size_t i = 0; i < shown; i++) snprintf(hex + 2 * i, 3, "%02x", p[i]);
+    const char *name = sqlite3_column_name(st, j);
+    return kn_fail(KN_ERR_TYPE,
+                   "%s: column '%s', row %zu: a BLOB of %zu bytes (x'%s%s'), binary data, not a "
+                   "value Kiln reads; convert it in the query (hex(%s), CAST(%s AS TEXT)) or "
+                   "leave the column out",
+                   b->source, name, b->row + 1, len, hex, len > shown ? "..." : "", name, name);
+}
+
 static kn_status add_row(kn__builder *b, sqlite3_stmt *st)
 {
     kn_status e = kn__builder_row(b);
@@ -49,6 +71,9 @@ static kn_status add_row(kn__builder *b, sqlite3_stmt *st)
             break;
         case SQLITE_FLOAT:
             e = kn__builder_number(b, (size_t)j, sqlite3_column_double(st, j));
+            break;
+        case SQLITE_BLOB:
+            e = add_blob(b, st, j);
             break;
         default: {
             const char *s = (const char *)sqlite3_column_text(st, j);

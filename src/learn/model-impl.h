@@ -34,6 +34,9 @@ struct kn_model {
     kn__fit_share *share; /* borrowed (kn__model_use_fit_share), or NULL */
 };
 
+/* The model's KN_MODEL_* bits: its vtable's flags and flags_of's. */
+unsigned kn__model_flags(const kn_model *m);
+
 /* Frees p features' level lists (either may be NULL). */
 void kn__free_levels(size_t *n_levels, char ***levels, size_t p);
 

@@ -245,6 +245,12 @@ const double *kn__model_fit_output(const kn_model *m, size_t *n)
     return m->fit_output;
 }
 
+unsigned kn__model_flags(const kn_model *m)
+{
+    const kn_model_vt *vt = m->inst.comp->vt;
+    return vt->flags | (vt->flags_of ? vt->flags_of(m) : 0u);
+}
+
 kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const char *weight)
 {
     unfit(m);
@@ -267,7 +273,8 @@ kn_status kn_model_fit(kn_model *m, const kn_frame *f, const char *target, const
                        kn_frame_did_you_mean(f, target, hint, sizeof hint));
     if (!unsup) e = kn_model_choose_task(m, f, target, NULL);
     if (e != KN_OK) return e;
-    e = kn__build_dataset(f, target, weight, NULL, 0, kn_model_task(m), vt->flags, NULL, &d);
+    e = kn__build_dataset(f, target, weight, NULL, 0, kn_model_task(m), kn__model_flags(m), NULL,
+                          &d);
     if (e != KN_OK) return kn_fail_prefix(e, "model '%s': ", m->inst.comp->name);
     if (d->n < 2)
         e = kn_fail(KN_ERR_INVALID, "model '%s': needs at least 2 rows", m->inst.comp->name);
@@ -317,7 +324,7 @@ static kn_status apply(const kn_model *m, const kn_frame *f, const kn_predict_op
                        "model %s is not boosted; only gbdt predicts in stages (rounds)", name);
     kn_dataset *d;
     kn_status e = kn__build_dataset(f, NULL, NULL, (const char *const *)m->features, m->p,
-                                    kn_model_task(m), vt->flags, m, &d);
+                                    kn_model_task(m), kn__model_flags(m), m, &d);
     if (e != KN_OK) return kn_fail_prefix(e, "predict: ");
     size_t width = proba ? m->n_classes : 1;
     double *v = kn_malloc((d->n ? d->n * width : 1) * sizeof *v);

@@ -15,8 +15,7 @@ size_t kn__model_n_features(const kn_model *m)
 
 static int categorical(const kn_model *m, size_t j)
 {
-    const kn_model_vt *vt = m->inst.comp->vt;
-    return (vt->flags & KN_MODEL_TAKES_CATEGORICAL) && m->n_levels && m->n_levels[j];
+    return (kn__model_flags(m) & KN_MODEL_TAKES_CATEGORICAL) && m->n_levels && m->n_levels[j];
 }
 
 kn_status kn__model_row_features(const kn_model *m, const kn_frame *layout, size_t *idx)
@@ -35,7 +34,8 @@ kn_status kn__model_predict_row(const kn_model *m, const kn_step_row *row, const
                                 double *x, const double **col, double *pred, double *proba)
 {
     const kn_model_vt *vt = m->inst.comp->vt;
-    int takes_missing = (vt->flags & KN_MODEL_TAKES_MISSING) != 0;
+    const unsigned flags = kn__model_flags(m);
+    int takes_missing = (flags & KN_MODEL_TAKES_MISSING) != 0;
     for (size_t j = 0; j < m->p; j++) {
         size_t c = idx[j];
         if (categorical(m, j)) { /* take_levels: the fitted level's index */
@@ -46,7 +46,7 @@ kn_status kn__model_predict_row(const kn_model *m, const kn_step_row *row, const
             while (l < L && strcmp(m->levels[j][l], t)) l++;
             if (l < L)
                 x[j] = (double)l;
-            else if (vt->flags & KN_MODEL_UNSEEN_LEVEL)
+            else if (flags & KN_MODEL_UNSEEN_LEVEL)
                 x[j] = (double)L;
             continue;
         }
@@ -54,7 +54,7 @@ kn_status kn__model_predict_row(const kn_model *m, const kn_step_row *row, const
         if ((v != v && !takes_missing) || fabs(v) == INFINITY) return KN_ERR_UNSUPPORTED;
         x[j] = v;
     }
-    int borrow = (vt->flags & (KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_CATEGORICAL)) != 0;
+    int borrow = (flags & (KN_MODEL_READS_COLUMNS | KN_MODEL_TAKES_CATEGORICAL)) != 0;
     kn_dataset d = {.n = 1, .p = m->p, .names = m->features};
     if (borrow) {
         for (size_t j = 0; j < m->p; j++) col[j] = &x[j];
@@ -62,7 +62,7 @@ kn_status kn__model_predict_row(const kn_model *m, const kn_step_row *row, const
     } else {
         d.x = x;
     }
-    if ((vt->flags & KN_MODEL_TAKES_CATEGORICAL) && m->n_levels) {
+    if ((flags & KN_MODEL_TAKES_CATEGORICAL) && m->n_levels) {
         d.n_levels = m->n_levels;
         d.levels = m->levels;
     }

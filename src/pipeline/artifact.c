@@ -21,7 +21,7 @@ enum {
     MAX_RATIO = 4096,    /* raw <= stored * MAX_RATIO for a zstd section */
     FLAG_ZSTD = 1,       /* section flag bit 0 */
     SECTION_HEADER = 24, /* id, flags, stored, raw */
-    MAX_KNOWN = KN_ART_REFERENCE_ROWS,
+    MAX_KNOWN = KN_ART_READ,
     HEAD = 16,          /* magic, version, section count */
     TAIL_UNSIGNED = 41, /* checksum, flag, end magic */
     SIG_BYTES = 64,

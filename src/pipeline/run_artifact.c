@@ -343,6 +343,13 @@ kn_status kn__run_artifact(kn__run_state *w)
     kn_status e = kn_artifact_new(&r->artifact);
     kn_artifact *a = r->artifact;
     if (e == KN_OK && s->text) e = kn_artifact_set(a, KN_ART_SPEC, s->text, s->text_len);
+    /* the reader settings of the first source (the rows' own), so that new
+     * data is read as it was (kiln/artifact.h: READ) */
+    kn_read_opts ro;
+    kn_read_opts_default(&ro);
+    for (size_t i = 0; e == KN_OK && s->n_sources && i < s->sources[0].n_read; i++)
+        e = kn_param_set(kn_read_params(), &ro, s->sources[0].read[i]);
+    if (e == KN_OK) e = kn_artifact_set_read(a, &ro);
     char *yaml = NULL;
     if (e == KN_OK) e = input_schema(w, &yaml);
     if (e == KN_OK) e = kn_artifact_set(a, KN_ART_SCHEMA, yaml, strlen(yaml));

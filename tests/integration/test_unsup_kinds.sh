@@ -37,7 +37,11 @@ expect "st.yaml:3:.*$one" 1 "$KILN" run st.yaml --no-store --out st.kiln
 # without them say which step to add
 awk -F, 'BEGIN { OFS = "," } NR > 1 && NR % 7 == 0 { $1 = "" } 1' "$DATA/wine.csv" > wm.csv
 expect "model 'bagging': feature 'alcohol', row 6 is missing; impute it first.*simple_imputer" 1 \
-    "$KILN" train --data wm.csv --target class --model bagging --out x.kmd
+    "$KILN" train --data wm.csv --target class --model bagging --param base=logistic_regression \
+    --out x.kmd
+# (bagging of decision trees takes missing values, as its base does)
+"$KILN" -q train --data wm.csv --target class --model bagging --out x.kmd > /dev/null ||
+    fail "bagging of decision trees refused missing values"
 "$KILN" -q cv --data wm.csv --target class --step simple_imputer --model bagging --folds 3 > /dev/null ||
     fail "bagging after simple_imputer"
 expect "model 'adaboost': feature 'term' is categorical.*onehot_encoder" 1 \

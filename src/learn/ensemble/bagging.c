@@ -229,7 +229,9 @@ static kn_status bag_fit_kind(kn_model *m, const kn_dataset *d, int balanced)
                           .w = w,
                           .names = d->names,
                           .n_classes = d->n_classes,
-                          .classes = d->classes};
+                          .classes = d->classes,
+                          .n_levels = d->n_levels,
+                          .levels = d->levels};
         e = kn__member_new(par->base, par->base_params, "base", "base_params", &task,
                            &s->members[t]);
         if (e != KN_OK) break;
@@ -380,6 +382,13 @@ static kn_status bag_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
+/* The columns the base takes (text, missing values), bagging takes. */
+static unsigned bag_flags_of(const kn_model *m)
+{
+    const bag_params *par = kn_model_params(m);
+    return kn__member_base_flags(par->base);
+}
+
 static const kn_model_vt bag_vt = {
     .task = KN_TASK_CLASSIFICATION,
     .fit = bag_fit,
@@ -395,6 +404,7 @@ static const kn_model_vt bag_vt = {
     .classify_value = "classification",
     .regress_value = "regression",
     .validate = bag_validate,
+    .flags_of = bag_flags_of,
 };
 
 const kn_component kn__bagging = {
@@ -430,6 +440,7 @@ static const kn_model_vt easy_vt = {
     .summary = bag_summary,
     .flags = KN_MODEL_PREDICT_ARGMAX,
     .validate = bag_validate,
+    .flags_of = bag_flags_of,
 };
 
 const kn_component kn__easy_ensemble = {

@@ -57,6 +57,16 @@ kn_status kn__member_new(const char *base, const char *settings, const char *par
     return KN_OK;
 }
 
+unsigned kn__member_base_flags(const char *base)
+{
+    kn_learn_register();
+    const kn_component *c = kn_registry_find(KN_COMP_MODEL, base ? base : "");
+    const kn_model_vt *vt = c ? c->vt : NULL;
+    return vt ? vt->flags &
+                    (KN_MODEL_TAKES_CATEGORICAL | KN_MODEL_TAKES_MISSING | KN_MODEL_UNSEEN_LEVEL)
+              : 0u;
+}
+
 kn_status kn__member_fit(kn_model *m, const kn_dataset *d)
 {
     const kn_model_vt *vt = kn__model_vt(m);

@@ -19,6 +19,10 @@ kn_status kn__member_new(const char *base, const char *settings, const char *par
 /* KN_OK when member mb reads ensemble m's features and gives its task and
  * classes; else KN_ERR_CORRUPT naming `what` (the file). */
 kn_status kn__member_check(const kn_model *m, const kn_model *mb, const char *what);
+/* The input bits (KN_MODEL_TAKES_CATEGORICAL, TAKES_MISSING, UNSEEN_LEVEL)
+ * of the registered model `base`, 0 when there is none of that name: what
+ * an ensemble of it takes (kn_model_vt.flags_of). */
+unsigned kn__member_base_flags(const char *base);
 /* Fits member m on dataset d (dense or borrowed columns, numeric features,
  * d->w the row weights or NULL) and gives it d's feature names and
  * classes, so that it encodes and predicts like a model fitted by

@@ -114,7 +114,9 @@ static kn_status rows_of(const kn_dataset *d, const size_t *rows, size_t m, kn_d
                         .w = *w,
                         .names = d->names,
                         .n_classes = d->n_classes,
-                        .classes = d->classes};
+                        .classes = d->classes,
+                        .n_levels = d->n_levels,
+                        .levels = d->levels};
     return KN_OK;
 }
 
@@ -368,6 +370,13 @@ static kn_status thr_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
+/* The columns the base takes (text, missing values), the wrapper takes. */
+static unsigned thr_flags_of(const kn_model *m)
+{
+    const thr_params *par = kn_model_params(m);
+    return kn__member_base_flags(par->base);
+}
+
 static const kn_model_vt thr_vt = {
     .task = KN_TASK_CLASSIFICATION,
     .fit = thr_fit,
@@ -379,6 +388,7 @@ static const kn_model_vt thr_vt = {
     .summary = thr_summary,
     .validate = thr_validate,
     .own_positive = thr_own_positive,
+    .flags_of = thr_flags_of,
 };
 
 const kn_component kn__tuned_threshold = {

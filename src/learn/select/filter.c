@@ -223,7 +223,7 @@ static kn_status filter_fit(kn_step *st, const kn_frame *x, const size_t *cols, 
 {
     const filter_params *p = kn_step_params(st);
     kn__keep_rule rule = {p->k, p->percentile, p->threshold};
-    kn_status e = kn__sel_check_k(&rule, n, "select");
+    kn_status e = kn__sel_check_k_in(&rule, x, cols, n, p->target, "select");
     if (e != KN_OK) return e;
     size_t rows = kn_frame_n_rows(x);
     if (rows < 2) return kn_fail(KN_ERR_INVALID, "select: %zu rows; it needs 2 or more", rows);

@@ -29,6 +29,11 @@ kn_status kn__sel_keep(kn_selection *s, const kn__keep_rule *rule, int strict, s
 /* Check a rule before any work: one of k, percentile, threshold; k within n. */
 kn_status kn__sel_check_rule(const kn__keep_rule *rule, const char *step);
 kn_status kn__sel_check_k(const kn__keep_rule *rule, size_t n, const char *step);
+/* The same for a fit on x with candidate columns cols[0..n): a k over n
+ * also says how many other features (target: as the step's parameter)
+ * are not candidates, so the user sees why the count is short. */
+kn_status kn__sel_check_k_in(const kn__keep_rule *rule, const kn_frame *x, const size_t *cols,
+                             size_t n, const char *target, const char *step);
 /* Log what was kept (info level: one line per fit, so a cross-validation
  * shows each fold's set), and how many features of x (target: as the step's
  * parameter) were not candidates and pass through unscored. */

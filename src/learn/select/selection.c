@@ -105,6 +105,30 @@ kn_status kn__sel_check_k(const kn__keep_rule *rule, size_t n, const char *step)
     return KN_OK;
 }
 
+kn_status kn__sel_check_k_in(const kn__keep_rule *rule, const kn_frame *x, const size_t *cols,
+                             size_t n, const char *target, const char *step)
+{
+    if (rule->k <= 0 || (size_t)rule->k <= n) return KN_OK;
+    size_t tj = SIZE_MAX, others = 0;
+    const char *first = NULL;
+    if (kn__sel_target(x, target, step, &tj) != KN_OK) tj = SIZE_MAX;
+    for (size_t j = 0; j < kn_frame_n_cols(x); j++) {
+        const kn_column *c = kn_frame_col(x, j);
+        if (j == tj || kn_column_role(c) != KN_ROLE_FEATURE) continue;
+        size_t i = 0;
+        while (i < n && cols[i] != j) i++;
+        if (i < n) continue;
+        if (!others++) first = kn_column_name(c);
+    }
+    if (!others) return kn__sel_check_k(rule, n, step);
+    return kn_fail(KN_ERR_INVALID,
+                   "%s: k=%lld is more than the %zu candidate columns: give k=%zu or less; %zu "
+                   "other feature%s (first: '%s') %s not candidates (by default the numeric "
+                   "features: encode text columns first, e.g. onehot_encoder, to score them)",
+                   step, (long long)rule->k, n, n, others, others == 1 ? "" : "s", first,
+                   others == 1 ? "is" : "are");
+}
+
 kn_status kn__sel_keep(kn_selection *s, const kn__keep_rule *rule, int strict, size_t fallback_k,
                        const char *step)
 {

@@ -398,7 +398,7 @@ static kn_status wrap_fit(kn_step *st, const kn_frame *x, const size_t *cols, si
 {
     const wrap_params *p = kn_step_params(st);
     kn__keep_rule rule = {p->k, p->percentile, p->threshold};
-    kn_status e = kn__sel_check_k(&rule, n, "select_model");
+    kn_status e = kn__sel_check_k_in(&rule, x, cols, n, p->target, "select_model");
     if (e != KN_OK) return e;
     if (n == 0) return kn_fail(KN_ERR_INVALID, "select_model: no candidate columns");
     wctx c = {.p = p, .x = x, .cols = cols, .n = n};

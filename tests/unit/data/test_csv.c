@@ -306,6 +306,47 @@ static void memory_limit_fails_cleanly(void **state)
     assert_non_null(strstr(kn_last_error(), "memory limit exceeded"));
 }
 
+/* thousands/decimal (pandas' thousands=, decimal=): the separator after a
+ * digit of the integer part is dropped, only the decimal mark is the
+ * point; the same values with 1 or 2 threads and small windows. */
+static void thousands_and_decimal(void **state)
+{
+    (void)state;
+    const char *text = "a;b;c\n1.234,5;x;1.2\n2.000.000;y;-0,5\n\"3,25\";z;7\n12;w;,5\n";
+    const double a[] = {1234.5, 2000000, 3.25, 12}, c[] = {12, -0.5, 7, 0.5};
+    /* (1.2: thousands '.' dropped, 12) */
+    const char *one[] = {"thousands=.", "decimal=,", "threads=1", NULL};
+    const char *two[] = {"thousands=.", "decimal=,", "threads=2", "block_kib=1", NULL};
+    const char **sets[] = {one, two};
+    for (int k = 0; k < 2; k++) {
+        kn_frame *f = read_text(text, sets[k], NULL);
+        assert_int_equal(kn_column_type(kn_frame_col(f, 0)), KN_COL_NUMERIC);
+        assert_int_equal(kn_column_type(kn_frame_col(f, 2)), KN_COL_NUMERIC);
+        for (size_t i = 0; i < 4; i++) {
+            assert_true(num(f, 0, i) == a[i]);
+            assert_true(num(f, 2, i) == c[i]);
+        }
+        kn_frame_free(f);
+    }
+    /* with decimal ',' a '.' is text (no thousands given), as in pandas */
+    const char *dec[] = {"decimal=,", NULL};
+    kn_frame *f = read_text("a;b\n1,5;x\n1.5;y\n", dec, NULL);
+    assert_int_equal(kn_column_type(kn_frame_col(f, 0)), KN_COL_CATEGORICAL);
+    assert_string_equal(cat(f, 0, 1), "1.5");
+    kn_frame_free(f);
+    /* a doubled separator is not a number (pandas' float parser) */
+    const char *th[] = {"thousands=.", "decimal=,", NULL};
+    f = read_text("a;b\n1..2;x\n3;y\n", th, NULL);
+    assert_int_equal(kn_column_type(kn_frame_col(f, 0)), KN_COL_CATEGORICAL);
+    kn_frame_free(f);
+    /* without the options nothing changes: 1,5 is text in a ';' file */
+    f = read_text("a;b\n1,5;x\n2;y\n", NULL, NULL);
+    assert_int_equal(kn_column_type(kn_frame_col(f, 0)), KN_COL_CATEGORICAL);
+    kn_frame_free(f);
+    const char *same[] = {"thousands=,", "decimal=,", NULL};
+    assert_non_null(strstr(read_fails("a\n1\n", same, KN_ERR_INVALID), "both ','"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +363,7 @@ int main(void)
         cmocka_unit_test(delimiters_headers_missing_tokens),
         cmocka_unit_test(no_trailing_newline_and_exact_floats),
         cmocka_unit_test(memory_limit_fails_cleanly),
+        cmocka_unit_test(thousands_and_decimal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
