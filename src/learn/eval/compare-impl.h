@@ -41,18 +41,20 @@ kn_status kn__psi_sample(const double *ra, size_t ma, size_t na_present, size_t 
  * (a server tests every window against the same reference), then any
  * batch against them; the same numbers as kn__psi_sample. */
 /* What places a batch's values among a sorted sample's (vs_ref.c): the m
- * + 1 gaps [ra[k - 1], ra[k]) (ra[-1] = -inf, ra[m] = +inf) with their
- * widths (0 for the two unbounded ones and for the empty ones inside a run
- * of equal values); a guide of the sample's range cut in equal parts, each
- * with the number of the sample's values in the parts before it, so a
- * search looks only within one part (`steps` halvings at most); and the
- * first gap of each PSI bin. Built only for a finite sample. */
+ * + 1 gaps [ra[k - 1], ra[k]) (ra[-1] = -inf, ra[m] = +inf); the sample
+ * padded (pad[-1] = -inf, pad[m ..] = +inf: a value's gap and its ends
+ * without a test at either end); a guide of the sample's range cut in
+ * equal parts, each with the number of the sample's values in the parts
+ * before it, so a search looks only within one part (its first `scan`
+ * values compared at once, or where a part holds more, `steps` halvings);
+ * and the first gap of each PSI bin. Built only for a finite sample. */
 typedef struct kn__ref_index {
     int ready;
-    double *width;   /* m + 1 */
+    double *pad;     /* pad[-1 .. m + 8) (allocated from pad - 1) */
     uint32_t *guide; /* parts + 1 */
     size_t parts;
     double lo, scale; /* part of x: (x - lo) scale, clamped to [0, parts - 1] */
+    unsigned scan;    /* 1, 2, 4 or 8: no part holds more; 0: halvings */
     unsigned steps;
     uint32_t *bin_gap; /* per PSI bin (k + 1), its first gap; then m + 1 */
 } kn__ref_index;
