@@ -16,12 +16,15 @@
  * 3. Input-anomaly scoring as a server's window does it (serve/anomwin.c):
  *    an isolation forest (100 trees) fitted by kn_inputanom_fit on 2,000
  *    reference rows of 20 normal columns scores 250 fresh rows a window
- *    (kn_inputanom_score), 400 windows; with a checksum of the scores' bits
- *    (the same before and after a change to the scoring). */
+ *    (kn_inputanom_score), 400 windows, the trees walked as heaps and as
+ *    node arrays in turns (they must give the same bits); with a checksum
+ *    of the scores' bits (the same before and after a change to the
+ *    scoring). */
 #include "kiln/inputanom.h"
 #include "kiln/mem.h"
 #include "kiln/sketch.h"
 #include "learn/eval/compare-impl.h"
+#include "learn/learn-impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -173,21 +176,31 @@ int main(int argc, char **argv)
             double *c = kn_column_f64(kn_frame_col(win, (size_t)j));
             for (size_t i = 0; i < ROWS; i++) c[i] = round((normal() + shift) * 1e6) / 1e6;
         }
-        double *sc = NULL;
-        size_t ns = 0;
-        double t0 = now();
-        if (kn_inputanom_score(an, win, &sc, &ns) != KN_OK || ns != ROWS) return 1;
-        each[k] = now() - t0;
-        for (size_t i = 0; i < ns; i++) {
-            uint64_t bits;
-            memcpy(&bits, &sc[i], sizeof bits);
-            check = (check ^ bits) * 1099511628211u;
+        /* the trees as heaps and the node arrays' walk, in turns: the same bits */
+        double *sc[2] = {NULL, NULL};
+        for (int turn = 0; turn < 2; turn++) {
+            int off = (int)((k + (size_t)turn) % 2);
+            size_t ns = 0;
+            kn__iforest_walk = off;
+            double t0 = now();
+            if (kn_inputanom_score(an, win, &sc[off], &ns) != KN_OK || ns != ROWS) return 1;
+            each[off * AWIN + k] = now() - t0;
         }
-        kn_free(sc);
+        kn__iforest_walk = 0;
+        for (size_t i = 0; i < ROWS; i++) {
+            uint64_t bits;
+            memcpy(&bits, &sc[0][i], sizeof bits);
+            check = (check ^ bits) * 1099511628211u;
+            differ += memcmp(&sc[0][i], &sc[1][i], sizeof bits) != 0;
+        }
+        kn_free(sc[0]), kn_free(sc[1]);
     }
-    printf("input-anomaly scoring, %d rows x 100 trees a window: %.1f us (median; mean over the "
-           "windows %.1f); scores' checksum %016llx\n",
-           ROWS, 1e6 * median(each, AWIN), 1e6 * mean_of(each, AWIN), (unsigned long long)check);
+    printf("input-anomaly scoring, %d rows x 100 trees a window, us (median; mean): heaps %.1f "
+           "(%.1f), node walk %.1f (%.1f); scores' checksum %016llx; rows whose scores differ "
+           "between the two: %zu\n",
+           ROWS, 1e6 * median(each, AWIN), 1e6 * mean_of(each, AWIN),
+           1e6 * median(each + AWIN, AWIN), 1e6 * mean_of(each + AWIN, AWIN),
+           (unsigned long long)check, differ);
     kn_inputanom_free(an), kn_frame_free(ref), kn_frame_free(win);
     kn_free(x), kn_free(ra), kn_free(b), kn_free(junk), kn_free(each);
     return differ ? 1 : 0;
