@@ -204,10 +204,14 @@ typedef struct gaps {
 __attribute__((target("avx512f,popcnt"))) static int
 place_avx512(const kn__ref_index *x, const double *b, size_t nb, uint32_t *at, gaps *g, size_t *mb)
 {
-    const double *u = x->u;
+    /* the index's fields in locals: the stores to the counts could alias
+     * them, and GCC would load them again for every value */
+    const kn__ref_index ix = *x;
+    const double *u = ix.u, top = (double)(ix.parts - 1);
+    const uint32_t *guide = ix.guide;
     uint32_t *gn = g->n, *gt = g->ties;
     double *gd = g->d;
-    size_t n_present = 0, n_ties = 0, nu = x->nu;
+    size_t n_present = 0, n_ties = 0, nu = ix.nu;
     for (size_t i = 0; i < nb; i++) {
         double v = b[i];
         if (isnan(v)) {
@@ -215,7 +219,10 @@ place_avx512(const kn__ref_index *x, const double *b, size_t nb, uint32_t *at, g
             continue;
         }
         if (!isfinite(v)) return 0;
-        size_t lo = window_of(x, v);
+        double t = (v - ix.lo) * ix.scale;
+        t = t < top ? t : top;
+        t = t >= 0 ? t : 0;
+        size_t lo = ix.steps ? window_of(&ix, v) : guide[(size_t)t];
         __m512d w = _mm512_loadu_pd(u + lo), vv = _mm512_set1_pd(v);
         unsigned le = _mm512_cmp_pd_mask(w, vv, _CMP_LE_OQ),
                  eq = _mm512_cmp_pd_mask(w, vv, _CMP_EQ_OQ);
@@ -223,7 +230,7 @@ place_avx512(const kn__ref_index *x, const double *b, size_t nb, uint32_t *at, g
         at[i] = (uint32_t)j;
         /* without halvings the window holds v's part, so any value equal to
          * v; after them, u[lo - 1] may be */
-        int tie = x->steps ? u[j - 1] == v : eq != 0;
+        int tie = ix.steps ? u[j - 1] == v : eq != 0;
         double d = j == nu ? v - u[nu - 1] : u[j] - v;
         gn[j]++;
         gt[j] += (uint32_t)tie;

@@ -167,7 +167,7 @@ static kn_status make_walk(if_state *s)
     return KN_OK;
 }
 
-enum { SCORE_BLOCK = 16, SCORE_CHUNK = 256, HEAP_DEPTH_MAX = 12 };
+enum { SCORE_BLOCK = 16, HEAP_BLOCK = 16, SCORE_CHUNK = 256, HEAP_DEPTH_MAX = 12 };
 
 int kn__iforest_walk;
 
@@ -388,10 +388,11 @@ static void tree_block(const if_node *tree, const double *leaf, uint32_t depth,
 static void heap_block(const double *thr, const uint32_t *feat, const double *leaf, unsigned depth,
                        const double *x, size_t m, double *sum)
 {
-    uint32_t at[SCORE_BLOCK] = {0};
-    if (m == SCORE_BLOCK)
+    uint32_t at[HEAP_BLOCK] = {0};
+    if (m == HEAP_BLOCK) /* unrolled: at[] in registers */
         for (unsigned step = 0; step < depth; step++)
-            for (size_t r = 0; r < SCORE_BLOCK; r++) {
+            _Pragma("GCC unroll 32") for (size_t r = 0; r < HEAP_BLOCK; r++)
+            {
                 uint32_t h = at[r];
                 at[r] = 2 * h + 1 + (x[feat[h] + r] > thr[h] ? 1 : 0);
             }
@@ -436,10 +437,10 @@ static kn_status score_rows(const if_state *s, const kn_dataset *d, double *out)
                 for (size_t j = 0; j < p; j++)
                     memcpy(x + j * SCORE_CHUNK, col[j] + c0, cn * sizeof *x);
                 for (size_t t = 0; t < s->n_trees; t++)
-                    for (size_t b0 = 0; b0 < cn; b0 += SCORE_BLOCK)
+                    for (size_t b0 = 0; b0 < cn; b0 += HEAP_BLOCK)
                         heap_block(s->hthr + t * inner, s->hfeat + t * inner,
                                    s->hleaf + t * (inner + 1), s->hdepth, x + b0,
-                                   cn - b0 < SCORE_BLOCK ? cn - b0 : SCORE_BLOCK, sum + b0);
+                                   cn - b0 < HEAP_BLOCK ? cn - b0 : HEAP_BLOCK, sum + b0);
             } else {
                 for (size_t t = 0; t < s->n_trees; t++)
                     for (size_t b0 = 0; b0 < cn; b0 += SCORE_BLOCK)
