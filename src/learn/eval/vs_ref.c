@@ -116,8 +116,8 @@ static inline size_t window_of(const kn__ref_index *x, double v)
     if (x->steps) {
         size_t hi = x->guide[p + 1];
         for (unsigned s = x->steps + 2; s >= 3; s--) {
-            size_t step = (size_t)1 << s, nk = lo + step;
-            lo += step * ((size_t)(nk <= hi) & (size_t)(x->u[nk - 1] <= v));
+            size_t step = (size_t)1 << s, nk = lo + step, at = nk - 1 < hi ? nk - 1 : lo;
+            lo += step * ((size_t)(nk <= hi) & (size_t)(x->u[at] <= v)); /* `at` in bounds */
         }
     }
     return lo;

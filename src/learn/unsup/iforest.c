@@ -17,7 +17,8 @@
  * left child; the right child follows it), grown in parallel (OpenMP),
  * tree t from its own stream (seed, t), so any thread count gives the
  * same model. Scoring runs over blocks of rows, each row summing its
- * trees in order. */
+ * trees in order, down each tree kept a second time as a heap of one
+ * depth (make_heap: no child pointers; what is saved is the node arrays). */
 #include "core/ctx-impl.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
