@@ -400,16 +400,19 @@ kn_status kn__vs_ref(const kn__psi_ref *r, const double *b, size_t nb, size_t *m
     size_t m = r->ma, nu = x->nu, mb = 0;
     /* the numerators must be exact in a double */
     if (!x->ready || nb > INT32_MAX || (double)m * (double)nb >= 9007199254740992.0) return KN_OK;
-    /* one block: the per-gap counts and sums (zeros) */
-    size_t bytes = (3 * (nu + 2) * sizeof(uint32_t) + 7) / 8 * 8, all = bytes + (nu + 1) * 8;
-    char *block = kn_calloc(1, all);
-    double *cc = kn_calloc(r->k + 2, sizeof *cc), *slot = kn_malloc((nb ? nb : 1) * sizeof *slot);
-    uint32_t *at = kn_malloc((nb ? nb : 1) * sizeof *at), *list = kn_malloc(nu * sizeof *list);
-    kn_status e = block && cc && slot && at && list ? KN_OK : KN_ERR_NOMEM;
-    if (e != KN_OK) goto out;
-    uint32_t *counts = (uint32_t *)(void *)block;
-    gaps g = {counts, counts + (nu + 2), counts + 2 * (nu + 2), (double *)(void *)(block + bytes),
-              0};
+    /* one allocation: the per-gap sums and counts (zeroed), then room:
+     * doubles d (nu + 1), slot (nb), cc (k + 2); uint32 n, ties (nu + 2
+     * each), below (nu + 2), at (nb), list (nu) */
+    size_t nd = (nu + 1) + nb + (r->k + 2), n32 = 3 * (nu + 2) + nb + nu;
+    char *block = kn_malloc(nd * sizeof(double) + n32 * sizeof(uint32_t));
+    kn_status e = block ? KN_OK : KN_ERR_NOMEM;
+    if (e != KN_OK) return e;
+    double *d = (double *)(void *)block, *slot = d + (nu + 1), *cc = slot + nb;
+    uint32_t *counts = (uint32_t *)(void *)(cc + (r->k + 2)), *at = counts + 3 * (nu + 2),
+             *list = at + nb;
+    memset(d, 0, (nu + 1) * sizeof *d);
+    memset(counts, 0, 2 * (nu + 2) * sizeof *counts);
+    gaps g = {counts, counts + (nu + 2), counts + 2 * (nu + 2), d, 0};
     /* the placement reads the values and the guide at random: ask for all
      * of their lines at once (a server's window finds them out of cache) */
     for (size_t i = 0; i < nu; i += 8) __builtin_prefetch(x->u + i);
@@ -426,6 +429,6 @@ kn_status kn__vs_ref(const kn__psi_ref *r, const double *b, size_t nb, size_t *m
     *mb_out = mb;
     *done = 1;
 out:
-    kn_free(block), kn_free(cc), kn_free(slot), kn_free(at), kn_free(list);
+    kn_free(block);
     return e;
 }
