@@ -19,7 +19,12 @@
  *    (kn_inputanom_score), 400 windows, the trees walked as heaps and as
  *    node arrays in turns (they must give the same bits); with a checksum
  *    of the scores' bits (the same before and after a change to the
- *    scoring). */
+ *    scoring).
+ * 4. A whole window's numeric drift tests as the server's tester makes
+ *    them: kn_drift_ref_numbers (test, p-value, PSI) on 20 columns of
+ *    1,000 fresh values against a reference built from those 2,000 rows. */
+#include "kiln/drift.h"
+#include "kiln/drift_ref.h"
 #include "kiln/inputanom.h"
 #include "kiln/mem.h"
 #include "kiln/sketch.h"
@@ -201,6 +206,34 @@ int main(int argc, char **argv)
            ROWS, 1e6 * median(each, AWIN), 1e6 * mean_of(each, AWIN),
            1e6 * median(each + AWIN, AWIN), 1e6 * mean_of(each + AWIN, AWIN),
            (unsigned long long)check, differ);
+    /* a whole window's numeric tests as the server's tester makes them:
+     * kn_drift_ref_numbers on each of 20 columns (the test, its p-value,
+     * the PSI) against a reference built from the 2,000 rows above */
+    kn_drift_ref *dr = NULL;
+    if (kn_drift_ref_build(ref, NULL, 0, &dr) != KN_OK) return 1;
+    kn_drift_opts o;
+    kn_drift_opts_default(&o);
+    o.ks_exact_cells = KN_DRIFT_WINDOW_EXACT_CELLS; /* as the server's (serve/drift.c) */
+    double *col = kn_malloc(N * sizeof *col);
+    if (!col) return 1;
+    for (size_t k = 0; k < AWIN; k++) {
+        double spent = 0;
+        for (size_t j = 0; j < P; j++) {
+            for (size_t i = 0; i < N; i++) col[i] = round((normal() + shift) * 1e6) / 1e6;
+            kn_drift_col out;
+            int tested = 0;
+            double t0 = now();
+            if (kn_drift_ref_numbers(dr, j, col, N, &o, &out, &tested) != KN_OK || !tested)
+                return 1;
+            spent += now() - t0;
+            kn_drift_col_free(&out);
+        }
+        each[k] = spent;
+    }
+    printf("a window's numeric drift tests, %d columns of 1,000 values (kn_drift_ref_numbers): "
+           "%.1f us (median; mean %.1f)\n",
+           P, 1e6 * median(each, AWIN), 1e6 * mean_of(each, AWIN));
+    kn_drift_ref_free(dr), kn_free(col);
     kn_inputanom_free(an), kn_frame_free(ref), kn_frame_free(win);
     kn_free(x), kn_free(ra), kn_free(b), kn_free(junk), kn_free(each);
     return differ ? 1 : 0;
