@@ -45,6 +45,11 @@ KN_API void kn_kll_reset(kn_kll *s);
 /* Add one value; NaN and infinities are skipped. KN_ERR_NOMEM only when a
  * level must grow and cannot (then the value is dropped). */
 KN_API kn_status kn_kll_add(kn_kll *s, double x);
+/* Add x[0], x[stride], ... x[(n-1)*stride] in that order: the same sketch as
+ * n calls of kn_kll_add, faster once the sketch samples (a value away from
+ * its block's pick costs no call). KN_ERR_NOMEM: the values that could not
+ * be kept are dropped, the others added. */
+KN_API kn_status kn_kll_add_many(kn_kll *s, const double *x, size_t n, size_t stride);
 /* Add everything in src to dst (src unchanged). The two may have different
  * k: the result keeps dst's. */
 KN_API kn_status kn_kll_merge(kn_kll *dst, const kn_kll *src);

@@ -371,11 +371,12 @@ static long stored_scores(const monitored *w)
     return j >= 0 && !kn_drift_ref_text(w->ref, (size_t)j) ? j : -1;
 }
 
-static kn_status prediction_drift(const monitored *w, const double *yr, size_t nr, const double *yc,
-                                  size_t nc, const kn_drift_opts *o, kn_drift_col *out, int *tested)
+static kn_status prediction_drift(const monitored *w, const double *yr, size_t nr,
+                                  const kn_drift_numref *y_nr, const double *yc, size_t nc,
+                                  const kn_drift_opts *o, kn_drift_col *out, int *tested)
 {
-    if (kn_model_task(w->m) != KN_TASK_CLASSIFICATION)
-        return kn_drift_numbers("(prediction)", yr, nr, yc, nc, o, out, tested);
+    if (kn_model_task(w->m) != KN_TASK_CLASSIFICATION) /* as kiln serve tests them */
+        return kn_drift_numbers_vs("(prediction)", y_nr, yc, nc, o, out, tested);
     size_t k = kn_model_n_classes(w->m);
     double *r = kn_calloc(k + 1, sizeof *r), *c = kn_calloc(k + 1, sizeof *c);
     kn_status e = r && c ? KN_OK : KN_ERR_NOMEM;
@@ -539,8 +540,9 @@ static kn_status without_unread(const monitored *w, const kn_frame *part, kn_fra
 
 /* Check rows [from, to) of cur against ref. */
 static kn_status check_rows(const monitored *w, const kn_frame *ref, const kn_frame *cur,
-                            size_t from, size_t to, const double *yr, size_t n_yr, const double *yc,
-                            const double *sr, const double *sc, const kn_validation *v,
+                            size_t from, size_t to, const double *yr, size_t n_yr,
+                            const kn_drift_numref *y_nr, const double *yc,
+                            const kn_drift_numref *s_nr, const double *sc, const kn_validation *v,
                             double unreadable, const kn_drift_opts *o, double max_invalid,
                             check_result *r)
 {
@@ -563,12 +565,12 @@ static kn_status check_rows(const monitored *w, const kn_frame *ref, const kn_fr
     if (e == KN_OK && !yr)
         e = cli_monitor_ref_predictions(w->ref, w->m, yc + from, n, o, &r->pred, &r->pred_tested);
     else if (e == KN_OK)
-        e = prediction_drift(w, yr, n_yr, yc + from, n, o, &r->pred, &r->pred_tested);
+        e = prediction_drift(w, yr, n_yr, y_nr, yc + from, n, o, &r->pred, &r->pred_tested);
     /* a classifier's scores: against the held-out or file rows' (sr), else the stored ones */
     long sj = stored_scores(w);
-    if (e == KN_OK && sc && sr)
-        e = kn_drift_numbers(KN_DRIFT_SCORE_NAME, sr, n_yr, sc + from, n, o, &r->score,
-                             &r->score_tested);
+    if (e == KN_OK && sc && s_nr) /* sorted and indexed once, as kiln serve does */
+        e = kn_drift_numbers_vs(KN_DRIFT_SCORE_NAME, s_nr, sc + from, n, o, &r->score,
+                                &r->score_tested);
     else if (e == KN_OK && sc && !yr && sj >= 0)
         e = kn_drift_ref_numbers(w->ref, (size_t)sj, sc + from, n, o, &r->score, &r->score_tested);
     if (e == KN_OK)
@@ -615,6 +617,7 @@ static int cmd_monitor_check(int argc, char **argv)
     kn_validation *v = NULL;
     double *yr = NULL, *yc = NULL, *sr = NULL, *sc = NULL;
     size_t n_yr = 0;
+    kn_drift_numref *y_nr = NULL, *s_nr = NULL; /* yr (a regressor's) and sr, prepared once */
     const char *pred_source = NULL;
     char *path = NULL;
     uint64_t bad_ref = 0, bad_cur = 0;
@@ -702,11 +705,14 @@ static int cmd_monitor_check(int argc, char **argv)
                      : KN_ERR_NOMEM;
             kn_free(read);
         }
+        if (e == KN_OK && yr && kn_model_task(w.m) != KN_TASK_CLASSIFICATION)
+            e = kn_drift_numref_new(yr, n_yr, &o, &y_nr);
+        if (e == KN_OK && sr) e = kn_drift_numref_new(sr, n_yr, &o, &s_nr);
         json_t *wins = cli.json ? json_array() : NULL;
         for (size_t k = 0; e == KN_OK && k < n_win; k++) {
             check_result r;
             size_t from = k * win, to = from + win < n ? from + win : n;
-            e = check_rows(&w, ref, cur, from, to, yr, n_yr, yc, sr, sc, v,
+            e = check_rows(&w, ref, cur, from, to, yr, n_yr, y_nr, yc, s_nr, sc, v,
                            window ? 0 : (double)bad_cur, &o, a.max_invalid, &r);
             if (e != KN_OK) break;
             if (r.drifted && !n_drifted++) first = k + 1;
@@ -791,6 +797,7 @@ done:
     cli_alerts_close(al);
     kn_validation_free(v);
     kn_free(yr), kn_free(yc), kn_free(sr), kn_free(sc), kn_free(path);
+    kn_drift_numref_free(y_nr), kn_drift_numref_free(s_nr);
     kn_frame_free(ref), kn_frame_free(cur);
     monitored_free(&w);
     return rc;

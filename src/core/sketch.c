@@ -221,12 +221,10 @@ static void next_block(kn_kll *s)
     s->block_pick = s->bottom ? kn_rng_next(&s->rng) >> (64 - s->bottom) : 0;
 }
 
-kn_status kn_kll_add(kn_kll *s, double x)
+/* A counted value's place in its block: kept (into level bottom) when it is
+ * the block's pick. */
+static kn_status place(kn_kll *s, double x)
 {
-    if (!isfinite(x)) return KN_OK;
-    s->n++;
-    if (x < s->min) s->min = x;
-    if (x > s->max) s->max = x;
     int keep = s->block_pos == s->block_pick;
     if (++s->block_pos == (uint64_t)1 << s->bottom) next_block(s);
     if (!keep) return KN_OK;
@@ -237,6 +235,50 @@ kn_status kn_kll_add(kn_kll *s, double x)
     l->sorted = l->len == 1;
     s->held++;
     return compress(s);
+}
+
+kn_status kn_kll_add(kn_kll *s, double x)
+{
+    if (!isfinite(x)) return KN_OK;
+    s->n++;
+    if (x < s->min) s->min = x;
+    if (x > s->max) s->max = x;
+    return place(s, x);
+}
+
+kn_status kn_kll_add_many(kn_kll *s, const double *x, size_t n, size_t stride)
+{
+    kn_status e = KN_OK;
+    double v[64];
+    for (size_t from = 0; from < n; from += 64) {
+        /* the finite values, counted and bounded in one pass */
+        size_t m = 0, to = n - from < 64 ? n : from + 64;
+        double lo = s->min, hi = s->max;
+        for (size_t i = from; i < to; i++) {
+            double y = x[i * stride];
+            if (!isfinite(y)) continue;
+            v[m++] = y;
+            lo = y < lo ? y : lo;
+            hi = y > hi ? y : hi;
+        }
+        s->n += m, s->min = lo, s->max = hi;
+        /* then their places: the values before the block's pick, or all
+         * after it, only move the place in the block */
+        for (size_t j = 0; j < m;) {
+            uint64_t size = (uint64_t)1 << s->bottom, left = size - s->block_pos;
+            uint64_t skip = s->block_pick >= s->block_pos ? s->block_pick - s->block_pos : left;
+            if (skip > m - j) skip = m - j;
+            j += skip;
+            s->block_pos += skip;
+            if (s->block_pos == size)
+                next_block(s);
+            else if (j < m) {
+                kn_status f = place(s, v[j++]); /* the pick */
+                if (e == KN_OK) e = f;
+            }
+        }
+    }
+    return e;
 }
 
 kn_status kn_kll_merge(kn_kll *dst, const kn_kll *src)

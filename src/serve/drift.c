@@ -112,6 +112,7 @@ struct kn__drift {
     double *pred_ref;                   /* PRED_HELDOUT, PRED_FIRST: the reference's predictions */
     size_t n_pred_ref;                  /* their number (PRED_FIRST: filled so far) */
     long pred_rj;                       /* PRED_STORED: the stored reference's column */
+    kn_drift_numref *pred_nr;           /* PRED_HELDOUT of a regressor: prepared once */
     size_t pred_bytes;                  /* the predictions' ring and reference */
     double pred_psi, pred_p, pred_padj; /* the last window's (NaN before) */
     int pred_drifted, pred_tested;
@@ -123,7 +124,8 @@ struct kn__drift {
     double *s_score;   /* window: the copy tested */
     double *score_ref; /* PRED_HELDOUT (the model's), PRED_FIRST (owned) */
     size_t n_score_ref;
-    long score_rj; /* PRED_STORED: the stored reference's "(score)" */
+    long score_rj;             /* PRED_STORED: the stored reference's "(score)" */
+    kn_drift_numref *score_nr; /* PRED_HELDOUT: prepared once */
     size_t score_bytes;
     double score_psi, score_p, score_padj;
     int score_drifted, score_tested;
@@ -208,6 +210,11 @@ static kn_status pred_reference(kn__drift *d)
         d->pred_kind = PRED_HELDOUT;
         d->pred_ref = m->heldout_pred; /* borrowed: the model's */
         d->n_pred_ref = m->n_heldout;
+        /* a regressor's: sorted and indexed once, not per window */
+        kn_status e = m->n_classes
+                          ? KN_OK
+                          : kn_drift_numref_new(d->pred_ref, d->n_pred_ref, &d->o, &d->pred_nr);
+        if (e != KN_OK) return e;
     } else if (m->ref &&
                (d->pred_rj = kn_drift_ref_find(m->ref, "(prediction)", KN_DRIFT_REF_PREDICTION)) >=
                    0 &&
@@ -224,7 +231,7 @@ static kn_status pred_reference(kn__drift *d)
      * reference's sample) or the first window's */
     d->pred_bytes += d->pred_kind == PRED_STORED
                          ? kn_drift_ref_kept(m->ref, (size_t)d->pred_rj) * sizeof(double)
-                         : d->n_pred_ref * sizeof(double);
+                         : d->n_pred_ref * sizeof(double) + kn_drift_numref_bytes(d->pred_nr);
     if (d->pred_kind == PRED_FIRST) d->pred_bytes = (d->cap + 2 * d->window) * sizeof(double);
     d->bytes += d->pred_bytes;
     return KN_OK;
@@ -244,6 +251,8 @@ static kn_status score_reference(kn__drift *d)
         d->score_kind = PRED_HELDOUT;
         d->score_ref = m->heldout_score; /* borrowed: the model's */
         d->n_score_ref = m->n_heldout;
+        kn_status e = kn_drift_numref_new(d->score_ref, d->n_score_ref, &d->o, &d->score_nr);
+        if (e != KN_OK) return e;
     } else if (d->pred_kind == PRED_STORED &&
                (d->score_rj =
                     kn_drift_ref_find(m->ref, KN_DRIFT_SCORE_NAME, KN_DRIFT_REF_PREDICTION)) >= 0 &&
@@ -263,7 +272,8 @@ static kn_status score_reference(kn__drift *d)
     if (!(d->s_score = kn_malloc(d->window * sizeof *d->s_score))) return KN_ERR_NOMEM;
     /* its share of the ring, the copy (and the first window's) */
     d->score_bytes = (d->cap + (d->score_kind == PRED_FIRST ? 2 : 1) * d->window) * sizeof(double);
-    if (d->score_kind == PRED_HELDOUT) d->score_bytes += d->n_score_ref * sizeof(double);
+    if (d->score_kind == PRED_HELDOUT)
+        d->score_bytes += d->n_score_ref * sizeof(double) + kn_drift_numref_bytes(d->score_nr);
     if (d->score_kind == PRED_STORED)
         d->score_bytes += kn_drift_ref_kept(m->ref, (size_t)d->score_rj) * sizeof(double);
     d->bytes += d->score_bytes;
@@ -382,6 +392,7 @@ void kn__drift_free(kn__drift *d)
     }
     if (d->pred_kind == PRED_FIRST) kn_free(d->pred_ref);
     if (d->score_kind == PRED_FIRST) kn_free(d->score_ref);
+    kn_drift_numref_free(d->pred_nr), kn_drift_numref_free(d->score_nr);
     kn_free(d->s_score);
     kn__anomwin_free(d->anom);
     kn_free(d->anom_rings);
@@ -474,6 +485,8 @@ static kn_status test_predictions(kn__drift *d, kn_drift_col *out, int *tested)
     if (!k && d->pred_kind == PRED_STORED)
         return kn_drift_ref_numbers(d->m->ref, (size_t)d->pred_rj, d->scratch, nv, &d->o, out,
                                     tested);
+    if (!k && d->pred_nr) /* held-out: as kiln monitor check tests them */
+        return kn_drift_numbers_vs("(prediction)", d->pred_nr, d->scratch, nv, &d->o, out, tested);
     if (!k)
         return kn_drift_numbers("(prediction)", d->pred_ref, d->n_pred_ref, d->scratch, nv, &d->o,
                                 out, tested);
@@ -512,6 +525,9 @@ static kn_status test_scores(kn__drift *d, kn_drift_col *out, int *tested)
     if (d->score_kind == PRED_STORED)
         return kn_drift_ref_numbers(d->m->ref, (size_t)d->score_rj, d->scratch, nv, &d->o, out,
                                     tested);
+    if (d->score_nr) /* held-out: as kiln monitor check tests them */
+        return kn_drift_numbers_vs(KN_DRIFT_SCORE_NAME, d->score_nr, d->scratch, nv, &d->o, out,
+                                   tested);
     return kn_drift_numbers(KN_DRIFT_SCORE_NAME, d->score_ref, d->n_score_ref, d->scratch, nv,
                             &d->o, out, tested);
 }

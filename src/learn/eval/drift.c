@@ -272,6 +272,59 @@ kn_status kn__drift_numbers_sample_psi(const char *name, const double *sample, s
     return e;
 }
 
+struct kn_drift_numref {
+    double *ra; /* the present values, sorted */
+    size_t ma, na;
+    kn__psi_ref pr; /* bins == 0: none (no present value) */
+};
+
+kn_status kn_drift_numref_new(const double *a, size_t na, const kn_drift_opts *o_in,
+                              kn_drift_numref **out)
+{
+    kn_drift_opts o;
+    opts_of(o_in, &o);
+    *out = NULL;
+    kn_drift_numref *r = kn_calloc(1, sizeof *r);
+    if (!r) return KN_ERR_NOMEM;
+    r->na = na;
+    r->ra = kn__sorted_present(a, na, &r->ma);
+    kn_status e = r->ra ? KN_OK : KN_ERR_NOMEM;
+    if (e == KN_OK && r->ma) e = kn__psi_ref_make(r->ra, r->ma, r->ma, na, o.bins, &r->pr);
+    if (e != KN_OK) {
+        kn_drift_numref_free(r);
+        return e;
+    }
+    *out = r;
+    return KN_OK;
+}
+
+void kn_drift_numref_free(kn_drift_numref *r)
+{
+    if (!r) return;
+    if (r->pr.bins) kn__psi_ref_free(&r->pr);
+    kn_free(r->ra);
+    kn_free(r);
+}
+
+size_t kn_drift_numref_bytes(const kn_drift_numref *r)
+{
+    if (!r) return 0;
+    size_t b = sizeof *r + r->ma * sizeof(double);
+    if (r->pr.bins) {
+        b += (r->pr.bins + 1 + r->pr.k + 2) * sizeof(double); /* edges, counts */
+        if (r->pr.index.ready)
+            b += (r->ma + 1) * sizeof(double) + (r->pr.index.parts + 1 + r->pr.k + 2) * 4;
+    }
+    return b;
+}
+
+kn_status kn_drift_numbers_vs(const char *name, const kn_drift_numref *r, const double *b,
+                              size_t nb, const kn_drift_opts *o, kn_drift_col *out, int *tested)
+{
+    return kn__drift_numbers_sample_psi(name, r->ra, r->ma, r->ma, r->na, b, nb, o,
+                                        r->pr.bins ? &r->pr : NULL, out, tested);
+}
+
 kn_status kn_drift_decide_predictions(kn_drift_col *pred, int pred_tested, kn_drift_col *score,
                                       int score_tested, const kn_drift_opts *o)
 {

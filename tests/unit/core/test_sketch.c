@@ -1,7 +1,8 @@
 /* core: the KLL quantile sketch against exact quantiles of real columns
  * (tests/data/lending_club.csv, 9,857 rows): every quantile's rank within
  * 2/k of the asked one (k = 200: 1 %), alone and merged from four
- * sketches; the count exact; memory bounded; same seed, same answers. */
+ * sketches; the count exact; memory bounded; same seed, same answers;
+ * kn_kll_add_many the same sketch as one kn_kll_add per value. */
 #include "test_util.h"
 
 #include "kiln/frame.h"
@@ -157,11 +158,48 @@ static void sketch_is_bounded_and_seeded(void **state)
     kn_kll_free(b);
 }
 
+/* kn_kll_add_many in runs of every length up to 200 (strided, with NaN and
+ * infinities among the values) gives the sketch kn_kll_add gives value by
+ * value: the same count, extremes, retained items (every quantile and the
+ * memory), through the levels' growth and into sampling. */
+static void many_is_one_at_a_time(void **state)
+{
+    (void)state;
+    kn_kll *a = NULL, *b = NULL;
+    KN_CHECK(kn_kll_new(64, 3, &a));
+    KN_CHECK(kn_kll_new(64, 3, &b));
+    enum { STRIDE = 3, RUN = 200 };
+    static double x[RUN * STRIDE];
+    uint64_t r = 88172645463325252u;
+    for (size_t step = 0; step < 6000; step++) {
+        size_t n = step % (RUN + 1);
+        for (size_t i = 0; i < n * STRIDE; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            double u = (double)(r >> 11) * 0x1p-53;
+            x[i] = r % 97 == 0 ? NAN : r % 89 == 0 ? -INFINITY : 1e3 * u * u - 300;
+        }
+        for (size_t i = 0; i < n; i++) KN_CHECK(kn_kll_add(a, x[i * STRIDE]));
+        KN_CHECK(kn_kll_add_many(b, x, n, STRIDE));
+        if (step % 500) continue;
+        assert_int_equal(kn_kll_count(a), kn_kll_count(b));
+        assert_int_equal(kn_kll_memory_bytes(a), kn_kll_memory_bytes(b));
+        for (int q = 0; q <= 100; q++) {
+            double u = kn_kll_quantile(a, q / 100.0), v = kn_kll_quantile(b, q / 100.0);
+            assert_true(u == v || (isnan(u) && isnan(v))); /* NaN: empty */
+        }
+    }
+    print_message("%llu values\n", (unsigned long long)kn_kll_count(a));
+    assert_true(kn_kll_count(a) > 500000); /* far into sampling at k = 64 */
+    kn_kll_free(a);
+    kn_kll_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sketch_matches_exact_quantiles),
         cmocka_unit_test(sketch_is_bounded_and_seeded),
+        cmocka_unit_test(many_is_one_at_a_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

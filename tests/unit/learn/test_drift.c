@@ -2,7 +2,8 @@
  * ks_2samp's exact p-values of small samples, kstwo.sf on each of its
  * branches (Ruben-Gambino, Durbin's matrix, Smirnov, Pelz-Good),
  * wasserstein_distance, jensenshannon, chi2.isf; and a drift report on a
- * frame whose one shifted column is the one flagged. */
+ * frame whose one shifted column is the one flagged; a reference prepared
+ * once (kn_drift_numref) gives kn_drift_numbers' figures. */
 #include "read_util.h"
 
 #include "kiln/compare.h"
@@ -179,6 +180,65 @@ static void report_flags_the_shift(void **state)
     kn_frame_free(cur);
 }
 
+/* kn_drift_numbers_vs against kn_drift_numbers on the same arrays: D, the
+ * p-value, the PSI and its threshold, the missing shares to the bit,
+ * Wasserstein to 1e-12; through ties, missing cells on both sides, an
+ * infinity in the batch (the sorted walk), a batch with nothing present,
+ * and a reference with nothing present. */
+static void prepared_reference_same_numbers(void **state)
+{
+    (void)state;
+    enum { NA = 700, NB = 400 };
+    double a[NA], b[NB];
+    uint64_t s = 11;
+    for (size_t i = 0; i < NA; i++) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        a[i] = i % 41 == 0 ? NAN : i % 3 ? (double)(s >> 11) * 0x1p-53 : (double)(s >> 60) / 16;
+    }
+    for (int kind = 0; kind < 5; kind++) {
+        for (size_t i = 0; i < NB; i++) {
+            s = s * 6364136223846793005u + 1442695040888963407u;
+            double u = (double)(s >> 11) * 0x1p-53;
+            b[i] = kind == 3 || i % 29 == 0 ? NAN
+                   : i % 4                  ? u * 1.2 - 0.1 * kind
+                                            : (double)(s >> 60) / 16;
+        }
+        if (kind == 2) b[7] = INFINITY;
+        const double *ref = a;
+        double none[3] = {NAN, NAN, NAN};
+        size_t na = NA;
+        if (kind == 4) ref = none, na = 3;
+        kn_drift_numref *r = NULL;
+        KN_CHECK(kn_drift_numref_new(ref, na, NULL, &r));
+        assert_true(kn_drift_numref_bytes(r) > 0);
+        kn_drift_col want, got;
+        int tw = 0, tg = 0;
+        KN_CHECK(kn_drift_numbers("x", ref, na, b, NB, NULL, &want, &tw));
+        for (int again = 0; again < 2; again++) { /* the prepared one is not changed by a use */
+            KN_CHECK(kn_drift_numbers_vs("x", r, b, NB, NULL, &got, &tg));
+            assert_int_equal(tg, tw);
+            assert_true(got.missing_ref == want.missing_ref);
+            assert_true(got.missing_cur == want.missing_cur);
+            if (tw) {
+                assert_true(got.ks_d == want.ks_d);
+                assert_true(got.ks_p == want.ks_p);
+                assert_true(got.psi == want.psi);
+                assert_true(got.psi_threshold == want.psi_threshold);
+                assert_true(got.p == want.p);
+                if (isinf(want.wasserstein)) /* the batch's infinity */
+                    assert_true(got.wasserstein == want.wasserstein);
+                else
+                    near(got.wasserstein, want.wasserstein, 1e-12);
+            }
+            assert_string_equal(got.name, "x");
+            kn_drift_col_free(&got);
+        }
+        assert_int_equal(tw, kind < 3);
+        kn_drift_col_free(&want);
+        kn_drift_numref_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +246,7 @@ int main(void)
         cmocka_unit_test(kstwo_branches),
         cmocka_unit_test(distances),
         cmocka_unit_test(one_walk_same_numbers),
+        cmocka_unit_test(prepared_reference_same_numbers),
         cmocka_unit_test(walk_matches_definition),
         cmocka_unit_test(report_flags_the_shift),
     };
