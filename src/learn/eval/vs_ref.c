@@ -39,6 +39,13 @@ void kn__ref_index_free(kn__ref_index *x)
     memset(x, 0, sizeof *x);
 }
 
+size_t kn__ref_index_bytes(const kn__ref_index *x)
+{
+    return x->ready ? (x->nu + 1 + SCAN_MAX) * sizeof(double) +
+                          (x->nu + 1 + x->parts + 1) * sizeof(uint32_t)
+                    : 0; /* bin_gap: counted with the PSI bins */
+}
+
 /* The part of v: monotone in v, so a part's values all lie between the
  * values of the parts before and after it. */
 static inline size_t part_of(const kn__ref_index *x, double v)
