@@ -161,7 +161,9 @@ KN_API kn_status kn_store_register(kn_store *s, const char *name, const char *ru
  * compatible with the current production version, held-out metric no worse
  * than production's by more than the margin, single-row latency within the
  * budget; the version it replaces moves to "archived" and is remembered for
- * rollback), "archived", "none". Every
+ * rollback), "archived", "none". The production version moves to another
+ * stage only with o->force (else KN_ERR_REFUSED: the model would have no
+ * production version). Every
  * change is appended to the audit table (actor, time, what, run). The
  * gate's failure is KN_ERR_REFUSED naming the check and the figures. */
 KN_API kn_status kn_store_promote(kn_store *s, const char *name, int version, const char *stage,

@@ -187,6 +187,9 @@ static const cli_spec promote_spec = {
     "source), each version's own recorded test score, on its own test rows: the\n"
     "gate's figures say which (in a refusal, and in the audit row of a promotion).\n"
     "A refusal names the check and the figures (exit 1) and changes nothing.\n"
+    "The production version moves to another stage only with --force (it\n"
+    "would leave the model with none in production): promote another or roll\n"
+    "back first.\n"
     "--force skips the gate and needs --reason.\n"
     "The version it replaces is archived and remembered for 'kiln models rollback'.\n"
     "Every change is recorded in the audit trail ('kiln models audit').\n",

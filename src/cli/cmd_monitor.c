@@ -661,7 +661,9 @@ static int cmd_monitor_check(int argc, char **argv)
         /* the stored reference keeps each column's values apart: the forest needs whole rows */
         cli_error("monitor check: --anomalies needs --reference FILE, the rows the model was "
                   "trained on (the isolation forest is fitted on whole rows; the drift "
-                  "reference in %s keeps each column's values apart)",
+                  "reference in %s keeps each column's values apart, and this check's binomial "
+                  "test takes the reference's share as exact: the artifact's sample of at most "
+                  "1,000 training rows serves 'kiln monitor anomalies --log', which allows for it)",
                   path);
         rc = CLI_USAGE;
         goto done;
@@ -783,8 +785,9 @@ static int cmd_monitor_check(int argc, char **argv)
             }
             if (cli_emit_json(j) != CLI_OK) rc = CLI_ERROR;
         } else if (window)
-            printf("%zu of %zu windows of %zu rows drifted (first: %zu)\n", n_drifted, n_win, win,
-                   first);
+            printf(n_drifted ? "%zu of %zu windows of %zu rows drifted (first: %zu)\n"
+                             : "%zu of %zu windows of %zu rows drifted\n",
+                   n_drifted, n_win, win, first);
         if (!wins && n_alerting)
             printf("%zu window%s with an open alert\n", n_alerting, n_alerting == 1 ? "" : "s");
         if (!wins && an && window)

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct feedback_args {
     const char *log, *labels, *id, *row, *key, *label, *model, *store, *metric, *unknown, *alerts;
@@ -29,7 +30,8 @@ static const cli_opt feedback_opts[] = {
     CLI_OPT_TEXT(feedback_args, row, "row", "COLUMN",
                  "the labels' row-in-request column (default row; absent: row 0)"),
     CLI_OPT_TEXT(feedback_args, key, "key", "COLUMN",
-                 "join on this input column instead of the request id"),
+                 "join on this input column instead of the request id (a value that names "
+                 "several logged predictions is an error)"),
     CLI_OPT_TEXT(feedback_args, label, "label", "COLUMN",
                  "the labels' truth column (default: the model's target, else label)"),
     CLI_OPT_TEXT(feedback_args, model, "model", "NAME@STAGE|FILE",
@@ -65,8 +67,10 @@ const cli_spec monitor_feedback_spec = {
     "sent, and both give the same windows; the log's lines are not in request\n"
     "order): accuracy or ROC-AUC (binary, from the logged probabilities of\n"
     "the positive class) for a classifier, RMSE or MAE for a regression. With\n"
-    "--model, each window is set against the artifact's test score: worse by\n"
-    "more than --margin is an alert.\n"
+    "--model, each window is set against its version's test score (with\n"
+    "NAME@STAGE, version V's is NAME@vV's, as kiln serve sets each version\n"
+    "against its own; with a file, the file's): worse by more than --margin\n"
+    "is an alert.\n"
     "A label whose request the log does not hold is an error naming the ids\n"
     "(nothing is scored, nothing changes); --unknown skip leaves them out and\n"
     "counts them. A prediction labelled twice is scored once, with its first\n"
@@ -91,6 +95,7 @@ typedef struct logged {
     long long request;
     long row;
     char *key;     /* --key: the input's text; NULL otherwise */
+    char *model;   /* the served model's name */
     char *version; /* the model version */
     char *label;   /* a classifier's predicted label */
     double value;  /* a regression's prediction */
@@ -106,7 +111,8 @@ typedef struct joined {
 
 static void free_log(logged *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) kn_free(v[i].key), kn_free(v[i].version), kn_free(v[i].label);
+    for (size_t i = 0; i < n; i++)
+        kn_free(v[i].key), kn_free(v[i].model), kn_free(v[i].version), kn_free(v[i].label);
     kn_free(v);
 }
 
@@ -159,6 +165,7 @@ static kn_status read_log(const char *path, const char *key, const char *positiv
         r->line = lineno;
         r->request = (long long)json_integer_value(rid);
         r->row = (long)json_integer_value(json_object_get(j, "row"));
+        r->model = text_of(json_object_get(j, "model"));
         r->version = text_of(json_object_get(j, "version"));
         r->score = NAN;
         r->value = NAN;
@@ -247,6 +254,42 @@ static kn_status artifact_facts(const char *ref, const char *metric, double *tes
     return e;
 }
 
+/* The test score a logged version's windows are set against. With --model
+ * NAME@STAGE (a registered model) the log's versions of NAME are the
+ * registry's, as kiln serve logs them, and each has its own test score
+ * (NAME@vV's), as the server sets each version's live score against its
+ * own artifact: a log that spans a promotion would otherwise judge the
+ * older version by the newer one's score. With a file, or a version the
+ * store does not hold (said once), --model's test score. *ref_out: the
+ * reference used (a new string; NULL for --model's). */
+static double version_test(const char *model, const logged *l, const char *metric, double fallback,
+                           char **ref_out)
+{
+    *ref_out = NULL;
+    if (!model || !l->version || !*l->version || access(model, F_OK) == 0) return fallback;
+    size_t name_len = strcspn(model, "@");
+    if (!l->model || strlen(l->model) != name_len || strncmp(l->model, model, name_len))
+        return fallback; /* another served model's rows: not NAME's versions */
+    const char *v = l->version;
+    int digits = *v != 0;
+    for (const char *c = v; *c; c++) digits &= *c >= '0' && *c <= '9';
+    char *ref = digits ? kn_sprintf("%.*s@v%s", (int)name_len, model, v) : NULL;
+    double t = NAN;
+    char *target = NULL, *positive = NULL;
+    kn_status e = ref ? artifact_facts(ref, metric, &t, &target, &positive) : KN_ERR_NOT_FOUND;
+    kn_free(target), kn_free(positive);
+    if (e != KN_OK) {
+        fprintf(stderr,
+                "kiln: warning: monitor feedback: version '%s' of the log is not a version of "
+                "'%.*s' in the store (%s): its windows are set against %s's test score\n",
+                v, (int)name_len, model, ref ? kn_last_error() : "not a version number", model);
+        kn_free(ref);
+        return fallback;
+    }
+    *ref_out = ref;
+    return t;
+}
+
 /* The joined rows as kn_live_score takes them (kiln/livescore.h). */
 static double window_metric(const char *metric, const logged *log, const joined *jn, size_t n,
                             const char *positive)
@@ -321,10 +364,10 @@ static int cmd_monitor_feedback(int argc, char **argv)
     char *target = NULL, *positive = NULL;
     double test = NAN;
     logged *log = NULL;
-    size_t n_log = 0, *order = NULL, n_join = 0, n_unknown = 0, n_dup = 0;
+    size_t n_log = 0, *order = NULL, n_join = 0, n_unknown = 0, n_dup = 0, n_ambiguous = 0;
     joined *jn = NULL;
     kn_frame *lab = NULL;
-    char unknown_ids[256] = "";
+    char unknown_ids[256] = "", ambiguous_ids[256] = "";
     const char *metric = a.metric;
     kn_status e = KN_OK;
     cli_alerting *al = NULL;
@@ -384,7 +427,7 @@ static int cmd_monitor_feedback(int argc, char **argv)
         qsort(order, n_log, sizeof *order, by_id);
         kn_column *cid = kn_frame_col(lab, jid), *crow = has_row ? kn_frame_col(lab, jrow) : NULL,
                   *clab = kn_frame_col(lab, jlab);
-        size_t used = 0;
+        size_t used = 0, aused = 0;
         for (size_t i = 0; e == KN_OK && i < kn_frame_n_rows(lab); i++) {
             char b1[256], b2[256], b3[64];
             const char *idt = cell(cid, i, b1, sizeof b1), *truth = cell(clab, i, b2, sizeof b2);
@@ -428,12 +471,40 @@ static int cmd_monitor_feedback(int argc, char **argv)
                                              used ? ", " : "", idt);
                 continue;
             }
+            /* a label must name one prediction: a key repeated in the log
+               (a customer scored twice, the same rows sent to two versions)
+               or a request id logged twice (a server restarted onto the same
+               log counts its ids from 1 again) would join an arbitrary one */
+            size_t same = 1;
+            while (lo + same < n_log && (a.key ? !strcmp(log[order[lo + same]].key, probe.key)
+                                               : log[order[lo + same]].request == probe.request &&
+                                                     log[order[lo + same]].row == probe.row))
+                same++;
+            if (same > 1) {
+                if (n_ambiguous++ < 3 && aused < sizeof ambiguous_ids - 60)
+                    aused +=
+                        (size_t)snprintf(ambiguous_ids + aused, sizeof ambiguous_ids - aused,
+                                         "%s%s: %zu predictions", aused ? ", " : "", idt, same);
+                continue;
+            }
             jn[n_join].at = order[lo];
             jn[n_join].label = i;
             if (!(jn[n_join].truth = kn_strdup(truth))) e = KN_ERR_NOMEM;
             n_join++;
         }
     }
+    if (e == KN_OK && n_ambiguous)
+        e = kn_fail(
+            KN_ERR_INVALID,
+            "%zu label%s of %s match%s more than one logged prediction (%s %s%s); nothing was "
+            "scored: a label must name one prediction: %s",
+            n_ambiguous, n_ambiguous == 1 ? "" : "s", a.labels, n_ambiguous == 1 ? "es" : "",
+            a.key ? a.key : "request id", ambiguous_ids, n_ambiguous > 3 ? ", ..." : "",
+            a.key ? "join on a column that is unique per prediction, or by request id and row "
+                    "(--id, --row)"
+                  : "the log holds these ids more than once (a server restarted onto the same "
+                    "--prediction-log counts its request ids from 1 again): give each run its "
+                    "own log");
     if (e == KN_OK && n_unknown && (!a.unknown || !strcmp(a.unknown, "error")))
         e = kn_fail(KN_ERR_NOT_FOUND,
                     "%zu label%s of %s match%s no logged prediction (%s %s%s); nothing was scored: "
@@ -501,12 +572,17 @@ static int cmd_monitor_feedback(int argc, char **argv)
                 if (!strcmp(log[jn[k].at].version ? log[jn[k].at].version : "", ver))
                     part[m++] = jn[k];
             size_t win = a.window ? (size_t)a.window : m;
+            char *vref = NULL;
+            double vtest = version_test(a.model, &log[jn[i].at], metric, test, &vref);
+            if (!cli.json && vref)
+                printf("version %-6s test %s %.4f (%s's own)\n", ver, metric, vtest, vref);
+            kn_free(vref);
             json_t *wins = json_array();
             for (size_t from = 0; from < m; from += win) {
                 size_t to = from + win < m ? from + win : m;
                 double v = window_metric(metric, log, part + from, to - from, positive);
-                int below = !isnan(test) && !isnan(v) &&
-                            (lower_better ? v > test + a.margin : v < test - a.margin);
+                int below = !isnan(vtest) && !isnan(v) &&
+                            (lower_better ? v > vtest + a.margin : v < vtest - a.margin);
                 n_below += (size_t)below;
                 /* from_label/to_label: the labels' data rows (from 1) that
                  * open and close the window; from_line/to_line: the log
@@ -523,7 +599,7 @@ static int cmd_monitor_feedback(int argc, char **argv)
                     int alerting = 0;
                     json_t *fired = NULL;
                     kn_status ae = window_alerts(al, ver, from / win + 1, a.labels, (uint64_t)win,
-                                                 to - from, below, metric, test, log, part + from,
+                                                 to - from, below, metric, vtest, log, part + from,
                                                  positive, &fired, &alerting);
                     if (ae != KN_OK) {
                         json_decref(wj), json_decref(fired), json_decref(wins), json_decref(vers);
@@ -540,8 +616,9 @@ static int cmd_monitor_feedback(int argc, char **argv)
                     printf("version %-6s window %-4zu rows %-6zu %s %.4f%s\n", ver, from / win + 1,
                            to - from, metric, v, below ? "  ALERT: below the test score" : "");
             }
-            json_array_append_new(vers, json_pack("{s:s, s:I, s:o}", "version", ver, "rows",
-                                                  (json_int_t)m, "windows", wins));
+            json_array_append_new(vers, json_pack("{s:s, s:I, s:o, s:o}", "version", ver, "rows",
+                                                  (json_int_t)m, "test", cli_json_num(vtest),
+                                                  "windows", wins));
         }
         kn_free(part);
         if (cli.json) {

@@ -147,6 +147,7 @@ static kn_run_stage *run_stages(size_t *n)
 typedef struct recorded {
     char *run_id;
     int version;
+    int replaced; /* the version the stage held before, now archived (0: none) */
     double cost;
     kn_prices prices;
 } recorded;
@@ -236,13 +237,23 @@ static kn_status record(const run_args *a, const kn_prep_spec *s, const kn_run_o
         if (e != KN_OK)
             e = kn_fail_prefix(e, "run %s is recorded, but registering it as '%s' failed: ",
                                out->run_id, s->register_name);
-        else if (strcmp(s->register_stage, "none") &&
-                 (e = kn_store_promote(st, s->register_name, out->version, s->register_stage,
-                                       &g)) != KN_OK)
-            e = kn_fail_prefix(e,
-                               "run %s is recorded as %s v%d (stage none), but the gate kept it "
-                               "out of %s: ",
-                               out->run_id, s->register_name, out->version, s->register_stage);
+        else if (strcmp(s->register_stage, "none")) {
+            /* the version the stage holds now: a stage holds one version, so
+               it is archived by this promotion (the summary says so) */
+            char ref[300];
+            int held = 0;
+            snprintf(ref, sizeof ref, "%s@%s", s->register_name, s->register_stage);
+            if (strcmp(s->register_stage, "archived") &&
+                kn_store_resolve(st, ref, NULL, &held, NULL) != KN_OK)
+                kn_clear_error(), held = 0;
+            e = kn_store_promote(st, s->register_name, out->version, s->register_stage, &g);
+            if (e == KN_OK && held && held != out->version) out->replaced = held;
+            if (e != KN_OK)
+                e = kn_fail_prefix(e,
+                                   "run %s is recorded as %s v%d (stage none), but the gate kept "
+                                   "it out of %s: ",
+                                   out->run_id, s->register_name, out->version, s->register_stage);
+        }
     }
     for (size_t i = 0; params && i < np; i++) kn_free(params[i]);
     kn_free(params);
@@ -467,7 +478,13 @@ static void print_summary(const run_args *a, const kn_prep_spec *s, const kn_run
                "GB-month)\n",
                rec->cost, rec->prices.core_hour, rec->prices.gb_hour, rec->prices.gb_month);
         printf("run       %s in %s\n", rec->run_id, store_dir);
-        if (s->register_name)
+        if (s->register_name && rec->replaced)
+            printf("model     %s v%d (stage %s; v%d left %s for archived%s)\n", s->register_name,
+                   rec->version, s->register_stage, rec->replaced, s->register_stage,
+                   strcmp(s->register_stage, "production")
+                       ? ""
+                       : ": kiln models rollback returns to it");
+        else if (s->register_name)
             printf("model     %s v%d (stage %s)\n", s->register_name, rec->version,
                    s->register_stage);
     }
@@ -545,9 +562,11 @@ static json_t *run_json(const run_args *a, const kn_prep_spec *s, const kn_run_o
         json_object_set_new(j, "store", json_string(store_dir));
         json_object_set_new(j, "cost", cli_json_num(rec->cost));
         if (s->register_name)
-            json_object_set_new(j, "registered",
-                                json_pack("{s:s, s:i, s:s}", "name", s->register_name, "version",
-                                          rec->version, "stage", s->register_stage));
+            json_object_set_new(
+                j, "registered",
+                json_pack("{s:s, s:i, s:s, s:o}", "name", s->register_name, "version", rec->version,
+                          "stage", s->register_stage, "replaced",
+                          rec->replaced ? json_integer(rec->replaced) : json_null()));
     }
     json_object_set_new(j, "stages", cli_stages_json());
     return j;

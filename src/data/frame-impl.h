@@ -21,6 +21,10 @@ struct kn_column {
     int64_t *str_len;
     char *text;
     size_t n_text, cap_text;
+    /* the name given at creation, in the column's own block (one allocation
+     * a column, not two: a wide frame, such as a LIBSVM file's f1..f50000,
+     * makes tens of thousands); name points here until a rename */
+    char name_here[];
 };
 
 struct kn_frame {

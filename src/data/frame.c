@@ -80,10 +80,21 @@ kn_status kn_frame_new(kn_frame **out)
     return KN_OK;
 }
 
+/* Give column c a name of its own (kept in a new block unless it is the
+ * one in the column's block); the old one is released. */
+static kn_status column_rename(kn_column *c, const char *name)
+{
+    char *copy = kn_strdup(name);
+    if (!copy) return KN_ERR_NOMEM;
+    if (c->name != c->name_here) kn_free(c->name);
+    c->name = copy;
+    return KN_OK;
+}
+
 static void column_free(kn_column *c)
 {
     if (!c) return;
-    kn_free(c->name);
+    if (c->name != c->name_here) kn_free(c->name);
     kn_free(c->f64);
     kn_free(c->codes);
     kn_free(c->ts);
@@ -237,12 +248,13 @@ kn_status kn__frame_add_unique(kn_frame *f, const char *name, kn_col_type type, 
     if ((unsigned)type > KN_COL_INT64)
         return kn_fail(KN_ERR_INVALID, "column '%s': unknown type %d", name, (int)type);
     if (grow_cols(f) != KN_OK) return KN_ERR_NOMEM;
-    kn_column *c = kn_calloc(1, sizeof *c);
+    size_t len = strlen(name);
+    kn_column *c = kn_calloc(1, sizeof *c + len + 1);
     if (!c) return KN_ERR_NOMEM;
-    c->name = kn_strdup(name);
+    c->name = memcpy(c->name_here, name, len + 1);
     c->type = type;
     kn__dict_init(&c->dict);
-    if (!c->name || kn__column_reserve(c, f->n_rows) != KN_OK) {
+    if (kn__column_reserve(c, f->n_rows) != KN_OK) {
         column_free(c);
         return KN_ERR_NOMEM;
     }
@@ -276,11 +288,7 @@ kn_status kn_frame_rename_column(kn_frame *f, size_t j, const char *name)
         if (i != j && strcmp(f->cols[i]->name, name) == 0)
             return kn_fail(KN_ERR_INVALID, "cannot rename column '%s' to '%s': the name is taken",
                            f->cols[j]->name, name);
-    char *copy = kn_strdup(name);
-    if (!copy) return KN_ERR_NOMEM;
-    kn_free(f->cols[j]->name);
-    f->cols[j]->name = copy;
-    return KN_OK;
+    return column_rename(f->cols[j], name);
 }
 
 kn_status kn_frame_remove_column(kn_frame *f, size_t j)
@@ -564,17 +572,13 @@ kn_status kn_frame_take_column(kn_frame *dst, kn_frame *src, size_t j, const cha
     if (kn_frame_find(dst, name, &k) == KN_OK)
         return kn_fail(KN_ERR_INVALID, "column '%s' already exists", name);
     kn_column *moved = src->cols[j];
-    char *new_name = kn_strdup(name);
     /* every column of a frame has the same capacity (kn_frame_resize relies on it) */
-    if (!new_name || grow_cols(dst) != KN_OK ||
-        (dst->n_cols && kn__column_reserve(moved, dst->cols[0]->cap) != KN_OK)) {
-        kn_free(new_name);
+    if (grow_cols(dst) != KN_OK ||
+        (dst->n_cols && kn__column_reserve(moved, dst->cols[0]->cap) != KN_OK))
         return KN_ERR_NOMEM;
-    }
+    if (strcmp(moved->name, name) != 0 && column_rename(moved, name) != KN_OK) return KN_ERR_NOMEM;
     memmove(src->cols + j, src->cols + j + 1, (src->n_cols - j - 1) * sizeof *src->cols);
     src->n_cols--;
-    kn_free(moved->name);
-    moved->name = new_name;
     dst->cols[dst->n_cols++] = moved;
     return KN_OK;
 }

@@ -1,10 +1,10 @@
 /* HTTP(S) source through libcurl (see kiln/source.h). */
 #include "data/http-impl.h"
+#include "data/lazy_curl-impl.h"
 #include "kiln/mem.h"
 #include "kiln/tempfile.h"
 #include "kiln/source.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,15 +86,20 @@ static void curl_start(void)
     curl_failed = curl_global_init(CURL_GLOBAL_DEFAULT) != 0;
 }
 
-int kn__curl_start(void)
+kn_status kn__curl_start(void)
 {
-    return pthread_once(&curl_once, curl_start) != 0 || curl_failed ? -1 : 0;
+    kn_status e = kn__curl_load();
+    if (e != KN_OK) return e;
+    if (pthread_once(&curl_once, curl_start) != 0 || curl_failed)
+        return kn_fail(KN_ERR_IO, "libcurl failed to start (curl_global_init)");
+    return KN_OK;
 }
 
 kn_status kn_http_read(const char *url, const kn_read_opts *opts, double timeout_s, int retries,
                        kn_frame **out, kn_read_report *report)
 {
-    if (kn__curl_start()) return kn_fail(KN_ERR_IO, "http source: libcurl failed to start");
+    kn_status started = kn__curl_start();
+    if (started != KN_OK) return kn_fail_prefix(started, "http source %s: ", url);
     kn_read_opts o;
     if (opts)
         o = *opts;

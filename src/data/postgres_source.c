@@ -2,10 +2,10 @@
  * rows stream into the frame as they arrive; the session runs in UTC so
  * times come back unambiguous. */
 #include "data/builder-impl.h"
+#include "data/lazy_pq-impl.h"
 #include "kiln/mem.h"
 #include "kiln/source.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +122,8 @@ kn_status kn_postgres_query(const char *uri, const char *sql, kn_frame **out)
     if (!uri || !*uri)
         return kn_fail(KN_ERR_INVALID, "postgres source: no connection given; set uri in the "
                                        "spec or KILN_PG_URI (postgresql://user@host:port/db)");
+    kn_status loaded = kn__pq_load();
+    if (loaded != KN_OK) return kn_fail_prefix(loaded, "postgres source: ");
     PGconn *c = PQconnectdb(uri);
     char source[512];
     describe(c, source, sizeof source);

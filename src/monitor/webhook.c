@@ -1,8 +1,7 @@
 /* A webhook: an HTTP POST of a JSON body with retries and backoff (kiln/alert.h). */
 #include "data/http-impl.h"
+#include "data/lazy_curl-impl.h"
 #include "kiln/alert.h"
-
-#include <curl/curl.h>
 
 static size_t discard(char *p, size_t size, size_t n, void *user)
 {
@@ -14,7 +13,8 @@ kn_status kn_webhook_post(const char *url, const char *json, int retries, double
                           double timeout_s, int *attempts)
 {
     *attempts = 0;
-    if (kn__curl_start()) return kn_fail(KN_ERR_IO, "webhook %s: libcurl failed to start", url);
+    kn_status started = kn__curl_start();
+    if (started != KN_OK) return kn_fail_prefix(started, "webhook %s: ", url);
     char err[CURL_ERROR_SIZE];
     double wait = backoff_s;
     for (int k = 0;; k++) {

@@ -20,11 +20,11 @@
 #include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/store.h"
+#include "serve/lazy_gnutls-impl.h"
+#include "serve/lazy_mhd-impl.h"
 #include "serve/serve-impl.h"
 
 #include <errno.h>
-#include <gnutls/gnutls.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -234,6 +234,8 @@ static kn_status read_pem(const char *path, const char *flag, const char *want, 
  * will not start. */
 static kn_status check_pair(const kn__auth *a)
 {
+    kn_status e = kn__gnutls_load();
+    if (e != KN_OK) return e;
     gnutls_certificate_credentials_t c;
     if (gnutls_certificate_allocate_credentials(&c) < 0) return KN_ERR_NOMEM;
     gnutls_datum_t cert = {(unsigned char *)a->cert, (unsigned)strlen(a->cert)};

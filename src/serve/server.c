@@ -5,6 +5,7 @@
 #include "kiln/ctx.h"
 #include "kiln/log.h"
 #include "kiln/mem.h"
+#include "serve/lazy_mhd-impl.h"
 #include "serve/serve-impl.h"
 
 #include <arpa/inet.h>
@@ -12,7 +13,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
-#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -857,6 +857,7 @@ kn_status kn_server_new(const kn_serve_opts *o, kn_server **out)
                         strerror(errno));
     }
     if (e == KN_OK && o->alerts) e = kn__serve_alerts_read(o->alerts, &s->alerts);
+    if (e == KN_OK) e = kn__mhd_load();
     if (e == KN_OK) e = kn__auth_new(o, &s->auth);
     if (e == KN_OK && o->prediction_log)
         e = kn__predlog_open(o->prediction_log, o->prediction_sample, o->prediction_seed, &s->plog);

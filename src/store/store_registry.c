@@ -160,6 +160,15 @@ static kn_status move(kn_store *s, const char *name, int64_t mid, const version_
 {
     const char *actor = o ? o->actor : NULL, *reason = o ? o->reason : NULL;
     kn_status e = KN_OK;
+    /* out of production to any other stage (staging included: it would
+     * leave the model with no production version, and rollback with
+     * nothing to return from) only by force, as archive */
+    if (!strcmp(cur->stage, "production") && strcmp(stage, "production") && !(o && o->force))
+        return kn_fail(KN_ERR_REFUSED,
+                       "version %d of '%s' is in production: moving it to %s would leave "
+                       "'%s' with no version in production; promote another version or "
+                       "roll back first (or force it with a reason)",
+                       cur->version, name, stage, name);
     if (!strcmp(stage, "production") || !strcmp(stage, "staging")) {
         version_row old;
         e = in_stage(s, mid, stage, &old);
@@ -172,14 +181,8 @@ static kn_status move(kn_store *s, const char *name, int64_t mid, const version_
         if (!e)
             e = set_stage(s, mid, cur->version, stage,
                           !strcmp(stage, "production") ? old.version : -1);
-    } else {
-        if (!strcmp(cur->stage, "production") && !(o && o->force))
-            return kn_fail(KN_ERR_REFUSED,
-                           "version %d of '%s' is in production: promote another version or "
-                           "roll back first (or force it with a reason)",
-                           cur->version, name);
+    } else
         e = set_stage(s, mid, cur->version, stage, -1);
-    }
     if (!e) e = touch_model(s, mid);
     if (!e)
         e = kn__store_audit_add(s, actor, action, mid, cur->version, cur->run, cur->stage, stage,

@@ -48,6 +48,10 @@ rc=0; check --data "$W/live.csv" --json > "$W/a.json" || rc=$?
 check --data "$W/live.csv" --json > "$W/b.json" || true
 cmp -s "$W/a.json" "$W/b.json" || fail "two runs with the same seed differ"
 rc=0; check --data "$W/clean.csv" --json > "$W/clean.json" || rc=$?
+check --data "$W/clean.csv" > "$W/clean.txt" || true
+# no drifted window: no "(first: 0)" (there is no first)
+grep -q '^[1-9][0-9]* of 4 windows of 500 rows drifted (first: [1-4])$\|^0 of 4 windows of 500 rows drifted$' \
+    "$W/clean.txt" || fail "the windows' summary line: $(grep 'windows of' "$W/clean.txt")"
 $py - "$W" <<'PY' || fail "the anomaly windows are wrong"
 import json, sys
 from scipy import stats
@@ -79,4 +83,7 @@ expect "no numeric input column" 3 "$KILN" monitor check --model "$W/text.kiln" 
 # the artifact's own drift reference holds columns apart, not rows: the forest needs --reference
 expect "anomalies needs --reference" 2 "$KILN" monitor check --model "$W/lc.kiln" \
     --data "$W/live.csv" --anomalies
+# ... and names the command that scores against the artifact's sample of rows
+expect "sample of at most 1,000 training rows serves 'kiln monitor anomalies --log'" 2 \
+    "$KILN" monitor check --model "$W/lc.kiln" --data "$W/live.csv" --anomalies
 echo "ok"

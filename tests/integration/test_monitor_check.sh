@@ -1,7 +1,8 @@
 #!/bin/bash
 # kiln monitor check on real data (tests/data: lending_club, cps1985,
 # house_votes84), every statistic against scipy within 1e-9:
-# ks_2samp (default method: exact below 10,001 values a side, the
+# ks_2samp (default method: exact below 10,001 values a side, p-values
+# relative to scipy's however small, the
 # asymptotic kstwo branch above, exercised with a reference of 19,714
 # rows), wasserstein_distance, chi2_contingency (Yates' correction on
 # two-valued columns, missing cells a value of their own) and
@@ -87,6 +88,9 @@ for ref, cur, out in [("ref", "cur", "same"), ("ref_big", "cur", "big"),
             k = stats.ks_2samp(x, y)
             close(f"{out} {name} KS D", c["ks_d"], k.statistic)
             close(f"{out} {name} KS p", c["ks_p"], k.pvalue)
+            # relative too: a tiny p-value (a shifted column) keeps its digits
+            if not (k.pvalue == c["ks_p"] or abs(c["ks_p"] / k.pvalue - 1) <= 1e-9):
+                sys.exit(f"FAIL: {out} {name} KS p: kiln {c['ks_p']!r}, scipy {k.pvalue!r}")
             close(f"{out} {name} Wasserstein", c["wasserstein"], stats.wasserstein_distance(x, y))
             checked["ks_asymp" if max(len(x), len(y)) > 10000 else "ks"] += 1
             q = np.sort(x)[[int(i / 10 * (len(x) - 1)) for i in range(1, 10)]]

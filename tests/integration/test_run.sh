@@ -41,7 +41,7 @@ assert set(r["cv"]["mean"]) == {"roc_auc", "accuracy"}
 assert 0.6 < r["test"]["roc_auc"] < 0.9 and r["baseline"]["roc_auc"] == 0.5, r
 assert r["positive_class"] == "bad"
 assert r["artifact"]["bytes"] > 1000 and len(r["artifact"]["hash"]) == 64
-assert r["registered"] == {"name": "loans", "version": 1, "stage": "staging"}, r
+assert r["registered"] == {"name": "loans", "version": 1, "stage": "staging", "replaced": None}, r
 assert r["run_id"].startswith("r") and r["cost"] > 0
 names = [s["name"] for s in r["stages"]]
 for want in ("sources", "lineage", "split", "cv", "fit", "test", "artifact", "store"):
@@ -56,7 +56,9 @@ done
 $K run spec.yaml --store st > run.txt 2>&1 || fail "second run: $(cat run.txt)"
 grep -q "cv        3 folds (stratified, rows shuffled by seed [0-9]*)" run.txt || fail "summary: $(cat run.txt)"
 grep -q "baseline 0.5000" run.txt || fail "no baseline: $(cat run.txt)"
-grep -q "model     loans v2 (stage staging)" run.txt || fail "version 2: $(cat run.txt)"
+# a stage holds one version: the summary names the one this run moved out
+grep -q "model     loans v2 (stage staging; v1 left staging for archived)" run.txt ||
+    fail "version 2: $(cat run.txt)"
 grep -q "kiln predict --model loans@staging" run.txt || fail "next commands: $(cat run.txt)"
 
 # 3. byte-identical artifacts for the same spec, data and seed on 1 and 2 threads

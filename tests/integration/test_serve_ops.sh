@@ -70,8 +70,10 @@ def run():
             data = r.read().decode()
             mine.append((r.status, r.getheader("X-Model-Version"), data,
                          time.perf_counter() - t0))
-        except Exception as e:
-            mine.append((0, None, repr(e), 0))
+        except Exception as e:  # status 0: what failed, after how long, and when
+            t = time.perf_counter() - t0
+            mine.append((0, None, f"{e!r} after {t:.3f} s, at "
+                         f"{time.strftime('%H:%M:%S')} (request {done[0]})", t))
             c.close()
             c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
     with lock:
@@ -292,10 +294,13 @@ start_server --store "$W/store" --model credit@v1 --canary credit@v2=10% \
     --threads 2 --poll 0
 $py "$W/load.py" "$PORT" /v1/models/credit:predict "$W/credit_row.json" "$W/none" 10000 4 \
     "$W/canary.jsonl"
-$py - "$W/canary.jsonl" << 'PY' || fail "canary split"
+$py - "$W/canary.jsonl" << 'PY' || fail "canary split; the server's log ends: $(tail -n 20 "$W/serve.err")"
 import collections, json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert len(rows) == 10000 and all(r[0] == 200 for r in rows), collections.Counter(r[0] for r in rows)
+bad = [r for r in rows if r[0] != 200]
+# a failed request shows the client's error (status 0) or the server's answer
+assert len(rows) == 10000 and not bad, (collections.Counter(r[0] for r in rows),
+                                        [(r[0], r[2][:300]) for r in bad[:10]])
 c = collections.Counter(r[1] for r in rows)
 assert set(c) == {"1", "2"}, c
 share = c["2"] / len(rows)

@@ -128,7 +128,13 @@ $K models promote loans v2 --stage production --force --reason "incident 42" --a
 $K models rollback loans --store st | grep -q "production is v3 again" || fail "rollback to v3"
 $K models rollback loans --store st | grep -q "production is v1 again" || fail "rollback to v1"
 expect "v1 is the first version in production" 1 $K models rollback loans --store st
-expect "is in production: promote another version or roll back first" 1 $K models archive loans 1 --store st
+expect "is in production: moving it to archived would leave 'loans' with no version in production; promote another version or roll back first" 1 $K models archive loans 1 --store st
+# promote to staging or none moves production out too: refused as archive is
+expect "version 1 of 'loans' is in production: moving it to staging would leave 'loans' with no version in production" 1 \
+    $K models promote loans 1 --stage staging --store st
+expect "moving it to none would leave" 1 $K models promote loans 1 --stage none --store st
+$K --json models list --store st | $py -c 'import json, sys; m = json.load(sys.stdin)["models"]; sys.exit(0 if m[0]["production"] == 1 else 1)' ||
+    fail "production is no longer v1: $($K models list --store st)"
 $K models promote loans 3 --stage staging --store st > /dev/null || fail "v3 to staging"
 $K models archive loans 3 --store st > /dev/null || fail "archive v3"
 $K --json models audit loans --store st > audit.json || fail "audit"

@@ -185,11 +185,15 @@ static int64_t floor_div(int64_t a, int64_t b) /* b > 0 */
     return q * b > a ? q - 1 : q;
 }
 
-/* P(D >= h / lcm(m, n)) of two samples of sizes m and n: one minus the
- * share of the C(m + n, n) monotone lattice paths from (0, 0) to (m, n)
- * that keep |x n - y m| < h g. Column by column over x, u(x, y) is the
- * share of the paths into (x, y) that stayed inside:
- * u(x, y) = u(x - 1, y) x / (x + y) + u(x, y - 1) y / (x + y). */
+/* P(D >= h / lcm(m, n)) of two samples of sizes m and n: the share of the
+ * C(m + n, n) monotone lattice paths from (0, 0) to (m, n) that leave the
+ * band |x n - y m| < h g. Column by column over x, w(x, y) is the share of
+ * the paths into (x, y) that have left it (1 at a point outside):
+ * w(x, y) = w(x - 1, y) x / (x + y) + w(x, y - 1) y / (x + y).
+ * The share that left is summed directly rather than taken as one minus
+ * the share that stayed, so a tiny p-value keeps its digits (scipy's
+ * exact method gives 1.5e-262 where one minus the inside share stops at
+ * 1.1e-16): every term is positive, nothing cancels. */
 static kn_status ks_exact_p(uint64_t m, uint64_t n, uint64_t h, double *p)
 {
     int64_t g = (int64_t)gcd_u64(m, n), lim = (int64_t)h * g, M = (int64_t)m, N = (int64_t)n;
@@ -199,23 +203,20 @@ static kn_status ks_exact_p(uint64_t m, uint64_t n, uint64_t h, double *p)
         return KN_ERR_NOMEM;
     }
     int64_t plo = 0, phi = -1;
-    double inside = 0;
+    double outside = 1; /* every path has left when the band closes before (m, n) */
     for (int64_t x = 0; x <= M; x++) {
         /* y inside: x n - lim < y m < x n + lim */
         int64_t lo = floor_div(x * N - lim, M) + 1, hi = -floor_div(-(x * N + lim), M) - 1;
         if (lo < 0) lo = 0;
         if (hi > N) hi = N;
-        if (lo > hi) {
-            phi = plo - 1;
-            break;
-        }
+        if (lo > hi) break;
         for (int64_t y = lo; y <= hi; y++) {
             double v;
             if (x == 0 && y == 0)
-                v = 1;
+                v = 0;
             else {
-                double left = x > 0 && y >= plo && y <= phi ? prev[y] : 0;
-                double below = y > lo ? cur[y - 1] : 0;
+                double left = x == 0 ? 0 : y >= plo && y <= phi ? prev[y] : 1;
+                double below = y == 0 ? 0 : y > lo ? cur[y - 1] : 1;
                 v = (left * (double)x + below * (double)y) / (double)(x + y);
             }
             cur[y] = v;
@@ -225,10 +226,10 @@ static kn_status ks_exact_p(uint64_t m, uint64_t n, uint64_t h, double *p)
         cur = t;
         plo = lo;
         phi = hi;
-        if (x == M) inside = N >= lo && N <= hi ? prev[N] : 0;
+        if (x == M) outside = N >= lo && N <= hi ? prev[N] : 1;
     }
     kn_free(prev), kn_free(cur);
-    *p = clip01(1 - inside);
+    *p = clip01(outside);
     return KN_OK;
 }
 

@@ -34,6 +34,27 @@ static void ks_exact(void **state)
     near(p, 0.474025974025974, 1e-12);
 }
 
+/* Far apart samples: scipy sums the paths that leave the band, so its
+ * exact p-value keeps its digits where one minus the paths that stay
+ * would stop at 1.1e-16 (or give 0). Relative to scipy 1.10's values. */
+static void ks_exact_tiny_p(void **state)
+{
+    (void)state;
+    double a[300], b[300], d, p;
+    for (int i = 0; i < 300; i++) a[i] = i, b[i] = i + 150.5;
+    KN_CHECK(kn_ks_2samp_auto(a, 300, b, 200, &d, &p)); /* b: 150.5 .. 349.5 */
+    near(d, 0.5033333333333333, 1e-15);
+    assert_true(fabs(p / 3.8332752875486307e-28 - 1) < 1e-9);
+    for (int i = 0; i < 60; i++) b[i] = i + 25;
+    KN_CHECK(kn_ks_2samp_auto(a, 40, b, 60, &d, &p)); /* 0..39 against 25..84 */
+    near(d, 0.75, 1e-15);
+    assert_true(fabs(p / 1.2056406167472423e-13 - 1) < 1e-9);
+    for (int i = 0; i < 50; i++) b[i] = i + 100;
+    KN_CHECK(kn_ks_2samp_auto(a, 50, b, 50, &d, &p)); /* disjoint: D = 1 */
+    near(d, 1, 1e-15);
+    assert_true(fabs(p / 1.9823306042836678e-29 - 1) < 1e-9);
+}
+
 static void kstwo_branches(void **state)
 {
     (void)state;
@@ -243,6 +264,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ks_exact),
+        cmocka_unit_test(ks_exact_tiny_p),
         cmocka_unit_test(kstwo_branches),
         cmocka_unit_test(distances),
         cmocka_unit_test(one_walk_same_numbers),
