@@ -143,7 +143,16 @@ static inline size_t window_of(const kn__ref_index *x, double v)
 PLACE_SCAN(1)
 PLACE_SCAN(2)
 PLACE_SCAN(4)
-PLACE_SCAN(8)
+/* eight by halvings (three dependent loads, fewer instructions than eight
+ * compares): the place lies in [lo, lo + 8) */
+static inline size_t place_8(const kn__ref_index *x, double v)
+{
+    size_t lo = window_of(x, v);
+    const double *u = x->u;
+    lo += 4 * (size_t)(u[lo + 3] <= v);
+    lo += 2 * (size_t)(u[lo + 1] <= v);
+    return lo + (size_t)(u[lo] <= v);
+}
 
 /* The integral of |i m - c| over gap j (c = rank[j] mb) walked over its
  * values xs[0..n), sorted here (a gap holds a few); i starts at the values
