@@ -1,6 +1,8 @@
-/* Times two parts of a server's monitoring on fresh data each time (a
+/* Times parts of a server's monitoring on fresh data each time (a
  * benchmark that reuses one array lets the branch predictor learn it):
  *   bench_monitor_parts [SHIFT]
+ * Per-window figures are medians over the windows (a window preempted on
+ * a loaded machine moves a mean, not a median); means beside them.
  * 1. One drift window of 1,000 normal values (rounded to 6 decimals, as
  *    CSV data is; shifted by SHIFT sd, default 0) against a stored
  *    reference sample of 2,001 values: sorted and walked beside the sample
@@ -10,14 +12,29 @@
  *    windows (a server's window finds the reference out of cache). The
  *    two must agree: KS and PSI to the bit, Wasserstein to 1e-12.
  * 2. A KLL sketch's first 300,000 adds (the live statistics' cold start),
- *    in ns an add over 20 sketches. */
+ *    in ns an add over 20 sketches.
+ * 3. Input-anomaly scoring as a server's window does it (serve/anomwin.c):
+ *    an isolation forest (100 trees) fitted by kn_inputanom_fit on 2,000
+ *    reference rows of 20 normal columns scores 250 fresh rows a window
+ *    (kn_inputanom_score), 400 windows, the trees walked as heaps and as
+ *    node arrays in turns (they must give the same bits); with a checksum
+ *    of the scores' bits (the same before and after a change to the
+ *    scoring).
+ * 4. A whole window's numeric drift tests as the server's tester makes
+ *    them: kn_drift_ref_numbers (test, p-value, PSI) on 20 columns of
+ *    1,000 fresh values against a reference built from those 2,000 rows. */
+#include "kiln/drift.h"
+#include "kiln/drift_ref.h"
+#include "kiln/inputanom.h"
 #include "kiln/mem.h"
 #include "kiln/sketch.h"
 #include "learn/eval/compare-impl.h"
+#include "learn/learn-impl.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void)
@@ -45,6 +62,20 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The median of v[0..n) (sorts v). */
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, by_value);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double mean_of(const double *v, size_t n)
+{
+    double t = 0;
+    for (size_t i = 0; i < n; i++) t += v[i];
+    return t / (double)n;
+}
+
 static char *junk;
 static volatile long sink;
 
@@ -68,7 +99,8 @@ int main(int argc, char **argv)
     kn__psi_ref pr;
     if (kn__psi_ref_make(ra, M, M, M, 10, &pr) != KN_OK) return 1;
     for (size_t i = 0; i < (size_t)WINDOWS * N; i++) b[i] = round((normal() + shift) * 1e6) / 1e6;
-    double secs[2][2] = {{0}}, worst_w = 0;
+    double secs[2][2] = {{0}}, worst_w = 0, *each = kn_malloc(4 * WINDOWS * sizeof *each);
+    if (!each) return 1;
     size_t differ = 0;
     for (int cold = 0; cold < 2; cold++) {
         for (size_t k = 0; k < WINDOWS; k++) {
@@ -88,6 +120,7 @@ int main(int argc, char **argv)
             kn__vs_ref(&pr, w, N, &mb2, &ks2, &wd2, &psi2, &bins2, &done);
             double t3 = now();
             secs[cold][0] += t1 - t0, secs[cold][1] += t3 - t2;
+            each[(2 * cold) * WINDOWS + k] = t1 - t0, each[(2 * cold + 1) * WINDOWS + k] = t3 - t2;
             differ += !done || ks != ks2 || psi != psi2 || bins != bins2 || mb != mb2;
             double rel = fabs(wd - wd2) / fmax(1, fabs(wd));
             worst_w = rel > worst_w ? rel : worst_w;
@@ -95,10 +128,14 @@ int main(int argc, char **argv)
     }
     printf("drift window, 1,000 values against a sample of 2,001 (shift %g sd), us a column:\n",
            shift);
-    printf("  caches warm: sorted and walked %.1f, placed by the index %.1f (%.2fx)\n",
-           1e6 * secs[0][0] / WINDOWS, 1e6 * secs[0][1] / WINDOWS, secs[0][0] / secs[0][1]);
-    printf("  caches cold: sorted and walked %.1f, placed by the index %.1f (%.2fx)\n",
-           1e6 * secs[1][0] / WINDOWS, 1e6 * secs[1][1] / WINDOWS, secs[1][0] / secs[1][1]);
+    for (int cold = 0; cold < 2; cold++) {
+        double a = median(each + (2 * cold) * WINDOWS, WINDOWS),
+               z = median(each + (2 * cold + 1) * WINDOWS, WINDOWS);
+        printf("  caches %s: sorted and walked %.1f, placed by the index %.1f (%.2fx); means "
+               "%.1f, %.1f\n",
+               cold ? "cold" : "warm", 1e6 * a, 1e6 * z, a / z, 1e6 * secs[cold][0] / WINDOWS,
+               1e6 * secs[cold][1] / WINDOWS);
+    }
     printf("  windows where KS, PSI or the counts differ: %zu; worst Wasserstein difference %.2g\n",
            differ, worst_w);
     kn__psi_ref_free(&pr);
@@ -117,6 +154,87 @@ int main(int argc, char **argv)
     }
     printf("KLL sketch (k %d), its first 300,000 adds: %.1f ns an add\n", KN_KLL_DEFAULT_K,
            1e9 * t / ((double)SKETCHES * ADDS));
-    kn_free(x), kn_free(ra), kn_free(b), kn_free(junk);
+    /* input-anomaly scoring of a window's sampled rows */
+    enum { P = 20, REF = 2000, ROWS = 250, AWIN = 400 };
+    kn_frame *ref = NULL, *win = NULL;
+    kn_col_decl decls[P];
+    char names[P][8];
+    if (kn_frame_new(&ref) != KN_OK || kn_frame_new(&win) != KN_OK) return 1;
+    for (int j = 0; j < P; j++) {
+        snprintf(names[j], sizeof names[j], "x%d", j);
+        decls[j] = (kn_col_decl){names[j], KN_COL_NUMERIC};
+        kn_column *c;
+        if (kn_frame_add_column(ref, names[j], KN_COL_NUMERIC, &c) != KN_OK ||
+            kn_frame_add_column(win, names[j], KN_COL_NUMERIC, &c) != KN_OK)
+            return 1;
+    }
+    if (kn_frame_resize(ref, REF) != KN_OK || kn_frame_resize(win, ROWS) != KN_OK) return 1;
+    for (int j = 0; j < P; j++) {
+        double *c = kn_column_f64(kn_frame_col(ref, (size_t)j));
+        for (size_t i = 0; i < REF; i++) c[i] = round(normal() * 1e6) / 1e6;
+    }
+    kn_inputanom *an = NULL;
+    if (kn_inputanom_fit(ref, decls, P, 0.01, 0, &an) != KN_OK) return 1;
+    uint64_t check = 1469598103934665603u;
+    for (size_t k = 0; k < AWIN; k++) {
+        for (int j = 0; j < P; j++) {
+            double *c = kn_column_f64(kn_frame_col(win, (size_t)j));
+            for (size_t i = 0; i < ROWS; i++) c[i] = round((normal() + shift) * 1e6) / 1e6;
+        }
+        /* the trees as heaps and the node arrays' walk, in turns: the same bits */
+        double *sc[2] = {NULL, NULL};
+        for (int turn = 0; turn < 2; turn++) {
+            int off = (int)((k + (size_t)turn) % 2);
+            size_t ns = 0;
+            kn__iforest_walk = off;
+            double t0 = now();
+            if (kn_inputanom_score(an, win, &sc[off], &ns) != KN_OK || ns != ROWS) return 1;
+            each[off * AWIN + k] = now() - t0;
+        }
+        kn__iforest_walk = 0;
+        for (size_t i = 0; i < ROWS; i++) {
+            uint64_t bits;
+            memcpy(&bits, &sc[0][i], sizeof bits);
+            check = (check ^ bits) * 1099511628211u;
+            differ += memcmp(&sc[0][i], &sc[1][i], sizeof bits) != 0;
+        }
+        kn_free(sc[0]), kn_free(sc[1]);
+    }
+    printf("input-anomaly scoring, %d rows x 100 trees a window, us (median; mean): heaps %.1f "
+           "(%.1f), node walk %.1f (%.1f); scores' checksum %016llx; rows whose scores differ "
+           "between the two: %zu\n",
+           ROWS, 1e6 * median(each, AWIN), 1e6 * mean_of(each, AWIN),
+           1e6 * median(each + AWIN, AWIN), 1e6 * mean_of(each + AWIN, AWIN),
+           (unsigned long long)check, differ);
+    /* a whole window's numeric tests as the server's tester makes them:
+     * kn_drift_ref_numbers on each of 20 columns (the test, its p-value,
+     * the PSI) against a reference built from the 2,000 rows above */
+    kn_drift_ref *dr = NULL;
+    if (kn_drift_ref_build(ref, NULL, 0, &dr) != KN_OK) return 1;
+    kn_drift_opts o;
+    kn_drift_opts_default(&o);
+    o.ks_exact_cells = KN_DRIFT_WINDOW_EXACT_CELLS; /* as the server's (serve/drift.c) */
+    double *col = kn_malloc(N * sizeof *col);
+    if (!col) return 1;
+    for (size_t k = 0; k < AWIN; k++) {
+        double spent = 0;
+        for (size_t j = 0; j < P; j++) {
+            for (size_t i = 0; i < N; i++) col[i] = round((normal() + shift) * 1e6) / 1e6;
+            kn_drift_col out;
+            int tested = 0;
+            double t0 = now();
+            if (kn_drift_ref_numbers(dr, j, col, N, &o, &out, &tested) != KN_OK || !tested)
+                return 1;
+            spent += now() - t0;
+            kn_drift_col_free(&out);
+        }
+        each[k] = spent;
+    }
+    printf("a window's numeric drift tests, %d columns of 1,000 values (kn_drift_ref_numbers): "
+           "%.1f us (median; mean %.1f)\n",
+           P, 1e6 * median(each, AWIN), 1e6 * mean_of(each, AWIN));
+    kn_drift_ref_free(dr), kn_free(col);
+    kn_inputanom_free(an), kn_frame_free(ref), kn_frame_free(win);
+    kn_free(x), kn_free(ra), kn_free(b), kn_free(junk), kn_free(each);
     return differ ? 1 : 0;
 }

@@ -13,6 +13,9 @@ extern const kn_component kn__linear_regression, kn__ridge, kn__lasso, kn__elast
     kn__knn_classifier, kn__knn_regressor, kn__linear_svm, kn__lasso_cv, kn__elastic_net_cv,
     kn__gbdt, kn__decision_tree, kn__random_forest, kn__extra_trees, kn__isolation_forest,
     kn__kmeans, kn__kmeans_features, kn__one_class_svm;
+/* Tests: non-zero scores isolation forests by walking their node arrays
+ * rather than their heaps (iforest.c; the same bits). */
+extern int kn__iforest_walk;
 /* The ensembles (ensemble/). */
 extern const kn_component kn__bagging, kn__adaboost, kn__voting, kn__stacking, kn__easy_ensemble;
 extern const kn_component kn__balanced_random_forest, kn__tuned_threshold;

@@ -40,21 +40,26 @@ kn_status kn__psi_sample(const double *ra, size_t ma, size_t na_present, size_t 
 /* kn__psi_sample in two halves: the reference's edges and bin counts once
  * (a server tests every window against the same reference), then any
  * batch against them; the same numbers as kn__psi_sample. */
-/* What places a batch's values among a sorted sample's (vs_ref.c): the m
- * + 1 gaps [ra[k - 1], ra[k]) (ra[-1] = -inf, ra[m] = +inf) with their
- * widths (0 for the two unbounded ones and for the empty ones inside a run
- * of equal values); a guide of the sample's range cut in equal parts, each
- * with the number of the sample's values in the parts before it, so a
- * search looks only within one part (`steps` halvings at most); and the
- * first gap of each PSI bin. Built only for a finite sample. */
+/* What places a batch's values among a sorted sample's (vs_ref.c): the
+ * sample's nu distinct values u, padded (u[-1] = -inf, u[nu ..] = +inf),
+ * and rank[j] = #{sample <= u[j - 1]} (rank[0] = 0, rank[nu] = m): the
+ * gaps [u[j - 1], u[j]) are the sample's gaps of positive width, the
+ * sample's CDF rank[j] / m on gap j; a guide of the range cut in equal
+ * parts, each with the number of distinct values in the parts before it,
+ * so a search looks only within one part (`steps` halvings, then `scan`
+ * values compared at once); and the first gap of each PSI bin. Built only
+ * for a finite sample. */
 typedef struct kn__ref_index {
     int ready;
-    double *width;   /* m + 1 */
+    size_t nu;
+    double *u;       /* u[-1 .. nu + 8) (allocated from u - 1) */
+    uint32_t *rank;  /* nu + 1 */
     uint32_t *guide; /* parts + 1 */
     size_t parts;
-    double lo, scale; /* part of x: (x - lo) scale, clamped to [0, parts - 1] */
-    unsigned steps;
-    uint32_t *bin_gap; /* per PSI bin (k + 1), its first gap; then m + 1 */
+    double lo, scale;  /* part of x: (x - lo) scale, clamped to [0, parts - 1] */
+    unsigned steps;    /* halvings, then */
+    unsigned scan;     /* 1, 2, 4 or 8 values compared */
+    uint32_t *bin_gap; /* per PSI bin (k + 1), its first gap; then nu + 1 */
 } kn__ref_index;
 typedef struct kn__psi_ref {
     size_t bins, k, na; /* k distinct edges; na the reference's cells */
@@ -65,6 +70,8 @@ typedef struct kn__psi_ref {
 } kn__psi_ref;
 kn_status kn__ref_index_make(kn__psi_ref *r);
 void kn__ref_index_free(kn__ref_index *x);
+/* The bytes x holds (its values, ranks and guide; 0 when not ready). */
+size_t kn__ref_index_bytes(const kn__ref_index *x);
 kn_status kn__psi_ref_make(const double *ra, size_t ma, size_t na_present, size_t na, size_t bins,
                            kn__psi_ref *out);
 kn_status kn__psi_with_ref(const kn__psi_ref *r, const double *rb, size_t mb, size_t nb,

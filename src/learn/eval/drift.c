@@ -311,9 +311,8 @@ size_t kn_drift_numref_bytes(const kn_drift_numref *r)
     if (!r) return 0;
     size_t b = sizeof *r + r->ma * sizeof(double);
     if (r->pr.bins) {
-        b += (r->pr.bins + 1 + r->pr.k + 2) * sizeof(double); /* edges, counts */
-        if (r->pr.index.ready)
-            b += (r->ma + 1) * sizeof(double) + (r->pr.index.parts + 1 + r->pr.k + 2) * 4;
+        b += (r->pr.bins + 1 + r->pr.k + 2) * sizeof(double);       /* edges, counts */
+        b += kn__ref_index_bytes(&r->pr.index) + (r->pr.k + 2) * 4; /* and its PSI bins' gaps */
     }
     return b;
 }

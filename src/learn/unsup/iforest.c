@@ -17,7 +17,8 @@
  * left child; the right child follows it), grown in parallel (OpenMP),
  * tree t from its own stream (seed, t), so any thread count gives the
  * same model. Scoring runs over blocks of rows, each row summing its
- * trees in order. */
+ * trees in order, down each tree kept a second time as a heap of one
+ * depth (make_heap: no child pointers; what is saved is the node arrays). */
 #include "core/ctx-impl.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -111,6 +112,16 @@ typedef struct if_state {
     if_node *walk;
     double *leaf;
     uint32_t *depth;
+    /* the same trees as heaps of one depth (make_heap; NULL when the
+     * deepest is past HEAP_DEPTH_MAX): node h's children at 2h + 1 (x <=
+     * thr[h]) and 2h + 2, no child pointers to load; feat[h] the feature
+     * times SCORE_CHUNK (its column in a chunk's copy); a leaf above the
+     * last level sends its rows left (thr +inf) down to the slot of its
+     * path length in hleaf. Tree t: nodes from t (2^hdepth - 1), leaf
+     * slots from t 2^hdepth. */
+    double *hthr, *hleaf;
+    uint32_t *hfeat;
+    unsigned hdepth;
 } if_state;
 
 static void if_free(void *v)
@@ -122,6 +133,7 @@ static void if_free(void *v)
     kn_free(s->walk);
     kn_free(s->leaf);
     kn_free(s->depth);
+    kn_free(s->hthr), kn_free(s->hleaf), kn_free(s->hfeat);
     kn_free(s);
 }
 
@@ -153,6 +165,49 @@ static kn_status make_walk(if_state *s)
         }
     }
     kn_free(at);
+    return KN_OK;
+}
+
+enum { SCORE_BLOCK = 16, HEAP_BLOCK = 16, SCORE_CHUNK = 256, HEAP_DEPTH_MAX = 12 };
+
+int kn__iforest_walk;
+
+/* Node k of tree t (s->node) at heap slot h on level `level`. */
+static void heap_fill(if_state *s, size_t t, size_t k, size_t h, unsigned level)
+{
+    const if_node *nd = &s->node[s->offset[t] + k];
+    size_t inner = ((size_t)1 << s->hdepth) - 1;
+    if (level == s->hdepth) { /* the last level holds leaves only */
+        s->hleaf[t * (inner + 1) + (h - inner)] = nd->value;
+        return;
+    }
+    double *thr = s->hthr + t * inner;
+    uint32_t *feat = s->hfeat + t * inner;
+    if (nd->feature < 0) { /* a leaf: left to the last level (the right slots stay unused) */
+        thr[h] = INFINITY, feat[h] = 0;
+        heap_fill(s, t, k, 2 * h + 1, level + 1);
+        return;
+    }
+    thr[h] = nd->value, feat[h] = (uint32_t)nd->feature * SCORE_CHUNK;
+    heap_fill(s, t, (size_t)nd->left, 2 * h + 1, level + 1);
+    heap_fill(s, t, (size_t)nd->left + 1, 2 * h + 2, level + 1);
+}
+
+/* s->hthr, s->hfeat, s->hleaf from s->node and s->depth (make_walk's):
+ * none for a forest deeper than HEAP_DEPTH_MAX or of features past what
+ * a uint32 offset holds. */
+static kn_status make_heap(if_state *s)
+{
+    unsigned depth = 0;
+    for (size_t t = 0; t < s->n_trees; t++) depth = s->depth[t] > depth ? s->depth[t] : depth;
+    if (depth > HEAP_DEPTH_MAX || s->p > UINT32_MAX / SCORE_CHUNK) return KN_OK;
+    size_t inner = ((size_t)1 << depth) - 1, nt = s->n_trees;
+    s->hdepth = depth;
+    s->hthr = kn_calloc(nt * inner + 1, sizeof *s->hthr);
+    s->hfeat = kn_calloc(nt * inner + 1, sizeof *s->hfeat);
+    s->hleaf = kn_calloc(nt * (inner + 1), sizeof *s->hleaf);
+    if (!s->hthr || !s->hfeat || !s->hleaf) return KN_ERR_NOMEM;
+    for (size_t t = 0; t < nt; t++) heap_fill(s, t, 0, 0, 0);
     return KN_OK;
 }
 
@@ -305,50 +360,99 @@ static size_t sample_size(const if_params *par, size_t n)
     return psi;
 }
 
-enum { SCORE_BLOCK = 16, SCORE_CHUNK = 256 };
+/* Tree `tree` (s->walk's, depth steps) for SCORE_BLOCK rows from i0 of the
+ * columns col, side by side (their loads overlap), each row taking the
+ * full depth (a leaf keeps a row where it is): adds each row's path length
+ * to sum[0 .. m). */
+static void tree_block(const if_node *tree, const double *leaf, uint32_t depth,
+                       const double *const *col, size_t i0, size_t m, double *sum)
+{
+    int32_t at[SCORE_BLOCK] = {0};
+    if (m == SCORE_BLOCK) /* a constant count: unrolled, at[] in registers */
+        for (uint32_t step = 0; step < depth; step++)
+            for (size_t r = 0; r < SCORE_BLOCK; r++) {
+                const if_node *nd = tree + at[r];
+                at[r] = nd->left + (col[nd->feature][i0 + r] > nd->value ? 1 : 0);
+            }
+    else
+        for (uint32_t step = 0; step < depth; step++)
+            for (size_t r = 0; r < m; r++) {
+                const if_node *nd = tree + at[r];
+                at[r] = nd->left + (col[nd->feature][i0 + r] > nd->value ? 1 : 0);
+            }
+    for (size_t r = 0; r < m; r++) sum[r] += leaf[at[r]];
+}
+
+/* The same for the heap of tree t (depth steps) and rows r0 .. r0 + m of
+ * a chunk's copy x (x[f SCORE_CHUNK + r]): per step and row three loads
+ * (threshold, feature, value), no child pointer and no column pointer. */
+static void heap_block(const double *thr, const uint32_t *feat, const double *leaf, unsigned depth,
+                       const double *x, size_t m, double *sum)
+{
+    uint32_t at[HEAP_BLOCK] = {0};
+    if (m == HEAP_BLOCK) /* unrolled: at[] in registers */
+        for (unsigned step = 0; step < depth; step++)
+            _Pragma("GCC unroll 32") for (size_t r = 0; r < HEAP_BLOCK; r++)
+            {
+                uint32_t h = at[r];
+                at[r] = 2 * h + 1 + (x[feat[h] + r] > thr[h] ? 1 : 0);
+            }
+    else
+        for (unsigned step = 0; step < depth; step++)
+            for (size_t r = 0; r < m; r++) {
+                uint32_t h = at[r];
+                at[r] = 2 * h + 1 + (x[feat[h] + r] > thr[h] ? 1 : 0);
+            }
+    uint32_t inner = ((uint32_t)1 << depth) - 1;
+    for (size_t r = 0; r < m; r++) sum[r] += leaf[at[r] - inner];
+}
 
 /* Scores rows of d into out (sklearn's score_samples). Rows go in chunks
  * of SCORE_CHUNK (the chunks in parallel): each tree is walked by all of a
  * chunk's rows before the next tree, so its nodes stay in the cache (a
- * forest of 100 trees of 256 rows is about 800 KB). A row's walk down a
- * tree is a chain of dependent loads; SCORE_BLOCK rows walk side by side
- * so that their loads overlap, and every row takes the tree's full depth
- * of steps through s->walk (a leaf keeps a row where it is), which spares
- * a test per row and step. Each row still adds its trees' path lengths in
- * tree order: the same bits. */
+ * forest of 100 trees of 256 rows is about 500 KB as heaps). A row's walk
+ * down a tree is a chain of dependent loads; SCORE_BLOCK rows walk side by
+ * side so that their loads overlap, and every row takes the full depth
+ * (a leaf sends its rows on to the last level), which spares a test per
+ * row and step. A chunk's rows are first copied feature by feature, so a
+ * node's feature is an offset into the copy. Each row still adds its
+ * trees' path lengths in tree order: the same bits as walking s->walk
+ * (what a forest deeper than the heaps take). */
 static kn_status score_rows(const if_state *s, const kn_dataset *d, double *out)
 {
     size_t n = d->n, p = s->p, n_chunks = (n + SCORE_CHUNK - 1) / SCORE_CHUNK;
+    size_t inner = s->hthr ? ((size_t)1 << s->hdepth) - 1 : 0;
     const double **col = kn_malloc((p ? p : 1) * sizeof *col);
     if (!col) return KN_ERR_NOMEM;
     for (size_t j = 0; j < p; j++) col[j] = kn_dataset_column(d, j);
-#pragma omp parallel for schedule(static) if (n * s->n_trees > 100000)
-    for (size_t c = 0; c < n_chunks; c++) {
-        size_t c0 = c * SCORE_CHUNK, cn = n - c0 < SCORE_CHUNK ? n - c0 : SCORE_CHUNK;
-        double sum[SCORE_CHUNK] = {0};
-        for (size_t t = 0; t < s->n_trees; t++) {
-            const if_node *tree = s->walk + s->offset[t];
-            const double *leaf = s->leaf + s->offset[t];
-            for (size_t b0 = 0; b0 < cn; b0 += SCORE_BLOCK) {
-                size_t i0 = c0 + b0, m = cn - b0 < SCORE_BLOCK ? cn - b0 : SCORE_BLOCK;
-                int32_t at[SCORE_BLOCK] = {0};
-                if (m == SCORE_BLOCK) /* a constant count: unrolled, at[] in registers */
-                    for (uint32_t step = 0; step < s->depth[t]; step++)
-                        for (size_t r = 0; r < SCORE_BLOCK; r++) {
-                            const if_node *nd = tree + at[r];
-                            at[r] = nd->left + (col[nd->feature][i0 + r] > nd->value ? 1 : 0);
-                        }
-                else
-                    for (uint32_t step = 0; step < s->depth[t]; step++)
-                        for (size_t r = 0; r < m; r++) {
-                            const if_node *nd = tree + at[r];
-                            at[r] = nd->left + (col[nd->feature][i0 + r] > nd->value ? 1 : 0);
-                        }
-                for (size_t r = 0; r < m; r++) sum[b0 + r] += leaf[at[r]];
+#pragma omp parallel if (n * s->n_trees > 100000)
+    {
+        /* the chunk's copy: without room, this thread walks the columns */
+        double *x =
+            s->hthr && !kn__iforest_walk ? kn_malloc((p ? p : 1) * SCORE_CHUNK * sizeof *x) : NULL;
+#pragma omp for schedule(static)
+        for (size_t c = 0; c < n_chunks; c++) {
+            size_t c0 = c * SCORE_CHUNK, cn = n - c0 < SCORE_CHUNK ? n - c0 : SCORE_CHUNK;
+            double sum[SCORE_CHUNK] = {0};
+            if (x) {
+                for (size_t j = 0; j < p; j++)
+                    memcpy(x + j * SCORE_CHUNK, col[j] + c0, cn * sizeof *x);
+                for (size_t t = 0; t < s->n_trees; t++)
+                    for (size_t b0 = 0; b0 < cn; b0 += HEAP_BLOCK)
+                        heap_block(s->hthr + t * inner, s->hfeat + t * inner,
+                                   s->hleaf + t * (inner + 1), s->hdepth, x + b0,
+                                   cn - b0 < HEAP_BLOCK ? cn - b0 : HEAP_BLOCK, sum + b0);
+            } else {
+                for (size_t t = 0; t < s->n_trees; t++)
+                    for (size_t b0 = 0; b0 < cn; b0 += SCORE_BLOCK)
+                        tree_block(s->walk + s->offset[t], s->leaf + s->offset[t], s->depth[t], col,
+                                   c0 + b0, cn - b0 < SCORE_BLOCK ? cn - b0 : SCORE_BLOCK,
+                                   sum + b0);
             }
+            for (size_t r = 0; r < cn; r++)
+                out[c0 + r] = -exp2(-(sum[r] / (double)s->n_trees) / s->norm);
         }
-        for (size_t r = 0; r < cn; r++)
-            out[c0 + r] = -exp2(-(sum[r] / (double)s->n_trees) / s->norm);
+        kn_free(x);
     }
     kn_free((void *)col);
     return KN_OK;
@@ -420,6 +524,7 @@ static kn_status if_fit(kn_model *m, const kn_dataset *d)
             s->offset[t + 1] = s->offset[t] + trees[t].n;
         }
         first = make_walk(s);
+        if (first == KN_OK) first = make_heap(s);
         double q;
         (void)parse_contamination(par->contamination, &q);
         s->threshold = -0.5;
@@ -539,6 +644,7 @@ static kn_status if_load(kn_model *m, kn_rbuf *r)
         s->offset[t + 1] = base + nn;
     }
     if (e == KN_OK) e = make_walk(s);
+    if (e == KN_OK) e = make_heap(s);
     if (e != KN_OK) {
         if_free(s);
         return e;

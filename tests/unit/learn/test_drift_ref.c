@@ -6,6 +6,7 @@
  * byte for byte; damaged bytes are KN_ERR_CORRUPT; a batch tested against
  * the reference unsorted gives what sorting it gives. */
 #include "read_util.h"
+#include "core/simd.h"
 
 #include "kiln/drift_ref.h"
 #include "kiln/mem.h"
@@ -178,28 +179,34 @@ static kn_frame *numbers(const double *v, size_t n)
  * (kn_drift_numbers_sample), the same Wasserstein distance up to rounding.
  * Batches with ties to the sample's values, runs of equal values, values
  * beyond both ends, missing cells, a shift (few crossings of the CDFs) and
- * none (many), with a full sample and a sampled one; an infinite value
- * (sorted and walked instead). */
+ * none (many), with a full sample and a sampled one, skewed values (a
+ * part of the sample's index holding many: halvings before the compare);
+ * an infinite value (sorted and walked instead). With the AVX-512 paths
+ * and with their portable twins. */
 static void unsorted_batch_as_walk(void **state)
 {
     (void)state;
     uint64_t s = 7;
     double *ref = kn_malloc(6000 * sizeof *ref), b[1200];
     assert_non_null(ref);
-    for (size_t round = 0; round < 24; round++) {
-        size_t n_ref = round % 2 ? 6000 : 1 + round * 83, nb = 1 + round * 47;
+    for (size_t round = 0; round < 72; round++) {
+        /* rounds 24-47 again without the AVX-512 paths; 48-71 on skewed
+         * values (many in a part of the sample's index: halvings first) */
+        kn__simd_off = round / 24 == 1;
+        size_t n_ref = round % 2 ? 6000 : 1 + round % 24 * 83, nb = 1 + round % 24 * 47;
         int grid = round % 3 == 0; /* few distinct values: many ties */
         double shift = round % 4 == 1 ? 0.3 : 0;
         for (size_t i = 0; i < n_ref + nb; i++) {
             s = s * 6364136223846793005u + 1442695040888963407u;
             double u = (double)(s >> 11) / 9007199254740992.0, v = grid ? floor(u * 12) : u;
+            if (round >= 48 && !grid) v = pow(u, 12);
             if (i % 17 == 5) v = NAN;
             if (i < n_ref)
                 ref[i] = v;
             else
                 b[i - n_ref] = i % 29 == 3 ? v * 3 - 1 : v + shift; /* some beyond the ends */
         }
-        if (round == 23) b[nb / 2] = INFINITY;
+        if (round % 24 == 23) b[nb / 2] = INFINITY;
         kn_frame *f = numbers(ref, n_ref);
         kn_drift_ref *r = NULL;
         KN_CHECK(kn_drift_ref_build(f, NULL, 0, &r));
@@ -216,6 +223,7 @@ static void unsorted_batch_as_walk(void **state)
         kn_drift_ref_free(r);
         kn_frame_free(f);
     }
+    kn__simd_off = 0;
     kn_free(ref);
 }
 
