@@ -48,7 +48,8 @@ typedef struct col_acc {
 typedef struct shard {
     pthread_mutex_t mu;
     col_acc *cols;
-    double *pend; /* n_num x PEND, by column: numeric values not added yet, NaN when missing */
+    double *pend; /* PEND rows x n_num: numeric values not added yet, NaN when missing (by
+                     row: a request writes its values into one or two lines, not one a column) */
     size_t n_pend;
     char pad[128 - sizeof(pthread_mutex_t) - sizeof(col_acc *) - sizeof(double *) - sizeof(size_t)];
 } shard;
@@ -182,22 +183,22 @@ static void cat_add(col_acc *a, const char *s, size_t len, uint32_t h, uint64_t 
     a->n_cats++;
 }
 
-/* Add n values of one column (NaN: missing): their mean and
- * sum of squared deviations, merged into the column's (Chan et al.), and
- * each value to the sketch in turn. */
-static void add_numbers(col_acc *a, const double *x, size_t n)
+/* Add n values of one column (NaN: missing), `stride` apart: their mean
+ * and sum of squared deviations, merged into the column's (Chan et al.),
+ * and each value to the sketch in turn. */
+static void add_numbers(col_acc *a, const double *x, size_t n, size_t stride)
 {
     uint64_t present = 0;
     double sum = 0;
     for (size_t i = 0; i < n; i++)
-        if (!isnan(x[i])) present++, sum += x[i];
+        if (!isnan(x[i * stride])) present++, sum += x[i * stride];
     a->n += n;
     a->missing += n - present;
     if (!present) return;
     double mean = sum / (double)present, m2 = 0;
     for (size_t i = 0; i < n; i++)
-        if (!isnan(x[i])) m2 += (x[i] - mean) * (x[i] - mean);
-    kn_kll_add_many(a->q, x, n, 1); /* out of memory: the sketch misses values */
+        if (!isnan(x[i * stride])) m2 += (x[i * stride] - mean) * (x[i * stride] - mean);
+    kn_kll_add_many(a->q, x, n, stride); /* out of memory: the sketch misses values */
     uint64_t before = a->n - a->missing - present;
     double d = mean - a->mean, tot = (double)(before + present);
     a->mean += d * (double)present / tot;
@@ -208,7 +209,7 @@ static void add_numbers(col_acc *a, const double *x, size_t n)
 static void add_pending(const kn__livestats *ls, shard *sh)
 {
     for (size_t k = 0; sh->n_pend && k < ls->n_num; k++)
-        add_numbers(&sh->cols[ls->num[k]], sh->pend + k * PEND, sh->n_pend);
+        add_numbers(&sh->cols[ls->num[k]], sh->pend + k, sh->n_pend, ls->n_num);
     sh->n_pend = 0;
 }
 
@@ -220,9 +221,9 @@ void kn__livestats_add(kn__livestats *ls, const kn_frame *rows)
     pthread_mutex_lock(&sh->mu);
     /* numeric values: into the batch, a row at a time */
     for (size_t i = 0; i < n; i++) {
-        double *at = sh->pend + sh->n_pend;
+        double *row = sh->pend + sh->n_pend * ls->n_num;
         for (size_t k = 0; k < ls->n_num; k++) /* (the frame has the model's types) */
-            at[k * PEND] = kn_column_number(kn_frame_col(rows, ls->num[k]), i);
+            row[k] = kn_column_number(kn_frame_col(rows, ls->num[k]), i);
         if (++sh->n_pend == PEND) add_pending(ls, sh);
     }
     for (size_t j = 0; j < ls->n_cols; j++) {
