@@ -158,7 +158,7 @@ int main(int argc, char **argv)
     enum { P = 20, REF = 2000, ROWS = 250, AWIN = 400 };
     kn_frame *ref = NULL, *win = NULL;
     kn_col_decl decls[P];
-    char names[P][8];
+    char names[P][16];
     if (kn_frame_new(&ref) != KN_OK || kn_frame_new(&win) != KN_OK) return 1;
     for (int j = 0; j < P; j++) {
         snprintf(names[j], sizeof names[j], "x%d", j);
