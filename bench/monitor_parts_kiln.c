@@ -77,12 +77,13 @@ static double mean_of(const double *v, size_t n)
 }
 
 static char *junk;
+static size_t junk_bytes; /* KILN_EVICT_MB, default 8: past L2; 64 and more: past L3 */
 static volatile long sink;
 
 static void evict(void)
 {
     long t = 0;
-    for (size_t i = 0; i < ((size_t)8 << 20); i += 64) t += ++junk[i];
+    for (size_t i = 0; i < junk_bytes; i += 64) t += ++junk[i];
     sink = t;
 }
 
@@ -92,7 +93,9 @@ int main(int argc, char **argv)
 {
     double shift = argc > 1 ? atof(argv[1]) : 0;
     double *ra = kn_malloc(M * sizeof *ra), *b = kn_malloc((size_t)WINDOWS * N * sizeof *b);
-    junk = kn_calloc((size_t)8 << 20, 1);
+    const char *evict_mb = getenv("KILN_EVICT_MB");
+    junk_bytes = (size_t)(evict_mb && atoi(evict_mb) > 0 ? atoi(evict_mb) : 8) << 20;
+    junk = kn_calloc(junk_bytes, 1);
     if (!ra || !b || !junk) return 1;
     for (size_t i = 0; i < M; i++) ra[i] = round(normal() * 1e6) / 1e6;
     qsort(ra, M, sizeof *ra, by_value);
@@ -192,6 +195,16 @@ int main(int argc, char **argv)
             each[off * AWIN + k] = now() - t0;
         }
         kn__iforest_walk = 0;
+        { /* the heaps again after an eviction: the forest out of cache */
+            double *cs = NULL;
+            size_t ns = 0;
+            evict();
+            double t0 = now();
+            if (kn_inputanom_score(an, win, &cs, &ns) != KN_OK || ns != ROWS) return 1;
+            each[2 * AWIN + k] = now() - t0;
+            differ += memcmp(cs, sc[0], ROWS * sizeof *cs) != 0;
+            kn_free(cs);
+        }
         for (size_t i = 0; i < ROWS; i++) {
             uint64_t bits;
             memcpy(&bits, &sc[0][i], sizeof bits);
@@ -201,10 +214,11 @@ int main(int argc, char **argv)
         kn_free(sc[0]), kn_free(sc[1]);
     }
     printf("input-anomaly scoring, %d rows x 100 trees a window, us (median; mean): heaps %.1f "
-           "(%.1f), node walk %.1f (%.1f); scores' checksum %016llx; rows whose scores differ "
-           "between the two: %zu\n",
+           "(%.1f), node walk %.1f (%.1f), heaps cold %.1f (%.1f); scores' checksum %016llx; "
+           "rows whose scores differ between the two: %zu\n",
            ROWS, 1e6 * median(each, AWIN), 1e6 * mean_of(each, AWIN),
            1e6 * median(each + AWIN, AWIN), 1e6 * mean_of(each + AWIN, AWIN),
+           1e6 * median(each + 2 * AWIN, AWIN), 1e6 * mean_of(each + 2 * AWIN, AWIN),
            (unsigned long long)check, differ);
     /* a whole window's numeric tests as the server's tester makes them:
      * kn_drift_ref_numbers on each of 20 columns (the test, its p-value,
@@ -216,8 +230,9 @@ int main(int argc, char **argv)
     o.ks_exact_cells = KN_DRIFT_WINDOW_EXACT_CELLS; /* as the server's (serve/drift.c) */
     double *col = kn_malloc(N * sizeof *col);
     if (!col) return 1;
-    for (size_t k = 0; k < AWIN; k++) {
+    for (size_t k = 0; k < 2 * AWIN; k++) { /* warm, then cold (an eviction before each) */
         double spent = 0;
+        if (k >= AWIN) evict();
         for (size_t j = 0; j < P; j++) {
             for (size_t i = 0; i < N; i++) col[i] = round((normal() + shift) * 1e6) / 1e6;
             kn_drift_col out;
@@ -231,8 +246,9 @@ int main(int argc, char **argv)
         each[k] = spent;
     }
     printf("a window's numeric drift tests, %d columns of 1,000 values (kn_drift_ref_numbers): "
-           "%.1f us (median; mean %.1f)\n",
-           P, 1e6 * median(each, AWIN), 1e6 * mean_of(each, AWIN));
+           "%.1f us (median; mean %.1f), cold %.1f us (%.1f)\n",
+           P, 1e6 * median(each, AWIN), 1e6 * mean_of(each, AWIN), 1e6 * median(each + AWIN, AWIN),
+           1e6 * mean_of(each + AWIN, AWIN));
     kn_drift_ref_free(dr), kn_free(col);
     kn_inputanom_free(an), kn_frame_free(ref), kn_frame_free(win);
     kn_free(x), kn_free(ra), kn_free(b), kn_free(junk), kn_free(each);

@@ -72,16 +72,25 @@ kn_status kn_wasserstein(const double *a, size_t na, const double *b, size_t nb,
     return e;
 }
 
-/* kn_chi2_isf bisects (up to 200 survival functions); every column of every
- * window of a served model asks the same (alpha, df): keep the last one */
+/* kn_chi2_isf bisects (up to 200 survival functions); every window of a
+ * served model asks the same few (alpha, df): one per count of bins of its
+ * numeric columns, its text columns' and its predictions'. Keep the last
+ * ISF_MEMO of them (one entry missed on every change of df cost a
+ * monitoring thread 5 % of its time). */
+enum { ISF_MEMO = 8 };
 static double chi2_isf_memo(double alpha, double df)
 {
-    static _Thread_local double last_alpha = -1, last_df = -1, last_isf = 0;
-    if (alpha != last_alpha || df != last_df) {
-        last_isf = kn_chi2_isf(alpha, df);
-        last_alpha = alpha, last_df = df;
-    }
-    return last_isf;
+    static _Thread_local struct {
+        double alpha, df, isf;
+    } memo[ISF_MEMO];
+    static _Thread_local unsigned filled, next;
+    for (unsigned i = 0; i < filled; i++)
+        if (memo[i].alpha == alpha && memo[i].df == df) return memo[i].isf;
+    unsigned at = next;
+    next = (next + 1) % ISF_MEMO;
+    filled += filled < ISF_MEMO;
+    memo[at].alpha = alpha, memo[at].df = df, memo[at].isf = kn_chi2_isf(alpha, df);
+    return memo[at].isf;
 }
 
 static double psi_threshold(const kn_drift_opts *o, size_t n1, size_t n2, size_t bins)
