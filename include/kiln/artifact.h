@@ -148,16 +148,18 @@ KN_API kn_status kn_artifact_reference_rows(const kn_artifact *a, const char *wh
                                             uint64_t *from);
 
 /* The READ section (text): the reader settings that decide what a CSV
- * cell means, one "name=value" line each, as kn_param_set reads them
- * (kiln/io.h): missing, missing_in_text, thousands, decimal. */
-KN_API kn_status kn_artifact_set_read(kn_artifact *a, const kn_read_opts *o);
+ * cell means (kn_read_settings_format, kiln/io.h: missing, missing_in_text,
+ * thousands, decimal, delimiter, and the missing tokens that were levels
+ * of train's text columns; train may be NULL). */
+KN_API kn_status kn_artifact_set_read(kn_artifact *a, const kn_read_opts *o, const kn_frame *train);
 /* Apply an artifact's reader settings to o (kn_read_opts_default, then the
- * caller's own options): each recorded setting replaces o's value where
- * that is still the default, so a setting the caller gave wins. Without
- * the section (an artifact written before it) the settings of that time
- * apply: the missing tokens KN_READ_MISSING_V1. KN_ERR_CORRUPT for a line
- * that does not read back. */
-KN_API kn_status kn_artifact_apply_read(const kn_artifact *a, kn_read_opts *o);
+ * caller's own options) as kn_read_settings_apply does: each recorded
+ * setting replaces o's value unless its bit in `given` is set (the caller
+ * gave it), and o->token_is_level then borrows a. Without the section (an
+ * artifact written before it) the settings of that time apply: the missing
+ * tokens KN_READ_MISSING_V1. KN_ERR_CORRUPT for a line that does not read
+ * back. */
+KN_API kn_status kn_artifact_apply_read(const kn_artifact *a, kn_read_opts *o, uint64_t given);
 
 /* Keys: Ed25519 (libsodium). KN_ARTIFACT_SECRET_KEY_BYTES = 64,
  * KN_ARTIFACT_PUBLIC_KEY_BYTES = 32. Key files are one line of hex with a
