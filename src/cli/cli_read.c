@@ -36,7 +36,7 @@ kn_status cli_read_as_trained(const char *cmd, const kn_artifact *a, const kn_re
         char *mine = kn_param_format(d, o), *theirs = kn_param_format(d, &rec);
         if (mine && theirs && strcmp(mine, theirs))
             fprintf(stderr,
-                    "%s: note: %s given here overrides the reader setting %s recorded at "
+                    "%s: note: the reader option %s given here overrides %s, recorded at "
                     "training (the training data was read with it)\n",
                     cmd, mine, theirs);
         kn_free(mine);
