@@ -34,6 +34,10 @@ kn_status cli_read_as_trained(const char *cmd, const kn_artifact *a, const kn_re
         if (!((cli_read_given >> k) & 1)) continue;
         if (text ? !has_line(text, len, d->name) : strcmp(d->name, "missing")) continue;
         char *mine = kn_param_format(d, o), *theirs = kn_param_format(d, &rec);
+        if (mine && theirs && !strcmp(d->name, "thousands")) { /* no separator: "none" */
+            if (!strcmp(mine, "thousands=auto")) strcpy(mine, "thousands=none");
+            if (!strcmp(theirs, "thousands=auto")) strcpy(theirs, "thousands=none");
+        }
         if (mine && theirs && strcmp(mine, theirs))
             fprintf(stderr,
                     "%s: note: the reader option %s given here overrides %s, recorded at "

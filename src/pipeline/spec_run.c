@@ -706,7 +706,8 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
     if (e == KN_OK) e = load_state(&w);
     kn_frame *f = NULL;
     if (e == KN_OK) e = stage("sources", read_all, &w, &f);
-    if (e == KN_OK && s->save && s->n_sources && !(opts && opts->data_only)) { /* kiln transform reads so too */
+    if (e == KN_OK && s->save && s->n_sources &&
+        !(opts && opts->data_only)) { /* kiln transform reads so too */
         kn_read_opts ro;
         size_t len = 0;
         e = read_opts(&w, 0, &ro);
