@@ -6,7 +6,8 @@
 # thousands, ',' the decimal point, 'n/a' for missing, a text level 'None')
 # and its twin in the default format (the same values):
 # - predict, eval, monitor check (--data and --reference), monitor anomalies
-#   --reference, transform and monitor retrain's --holdout give on the
+#   --reference, monitor feedback's labels, transform and monitor retrain's
+#   --holdout give on the
 #   European file, without options, what they give on the twin with the
 #   options that read it (--thousands none --decimal . --delimiter ,), which
 #   override the recorded ones, each with a note saying so;
@@ -81,7 +82,7 @@ import json, sys
 def clean(v):
     if isinstance(v, dict):
         return {k: clean(x) for k, x in v.items()
-                if k not in ("data", "reference", "input", "stages", "log", "output")}
+                if k not in ("data", "reference", "input", "stages", "log", "output", "labels")}
     if isinstance(v, list):
         return [clean(x) for x in v]
     return v
@@ -118,7 +119,7 @@ with open("log.jsonl", "w") as f:
         inputs = {"x": None if x == "n/a" else float(x), "z": float(z), "k": float(k), "c": c}
         f.write(json.dumps({"time": "2026-01-01T00:00:%02d.000000Z" % (i % 60),
                             "request_id": i + 1, "row": 0, "model": "m", "version": "1",
-                            "inputs": inputs, "output": {"value": 1.0}}) + "\n")
+                            "inputs": inputs, "output": 1.0}) + "\n")
 PY
 rc=0
 "$KILN" -q --json monitor anomalies --model eu.kiln --log log.jsonl --reference eu.csv \
@@ -128,6 +129,29 @@ rc=0
 "$KILN" -q --json monitor anomalies --model eu.kiln --log log.jsonl --reference us.csv \
     --window 10 $US > a_us.json 2> /dev/null || true
 same_json a_eu.json a_us.json || fail "monitor anomalies: eu != us"
+
+# monitor feedback: the labels are values of the target, read as it was
+$py - <<'PY'
+rows = [l.split(",") for l in open("new_us.csv").read().splitlines()[1:]]
+eu = [l.split(";") for l in open("new_eu.csv").read().splitlines()[1:]]
+with open("lab_us.csv", "w") as f, open("lab_eu.csv", "w") as g:
+    f.write("request_id,row,y\n"); g.write("request_id;row;y\n")
+    for i, (r, e) in enumerate(zip(rows, eu)):
+        f.write(f"{i + 1},0,{r[4]}\n"); g.write(f"{i + 1};0;{e[4]}\n")
+PY
+"$KILN" -q --json monitor feedback --log log.jsonl --labels lab_eu.csv --model eu.kiln \
+    --metric rmse > f_eu.json 2> f.err || [ $? = 1 ] || { cat f.err; fail "monitor feedback eu"; }
+# shellcheck disable=SC2086
+"$KILN" -q --json monitor feedback --log log.jsonl --labels lab_us.csv --model eu.kiln \
+    --metric rmse $US > f_us.json 2> /dev/null || true
+same_json f_eu.json f_us.json || fail "monitor feedback: eu != us"
+$py - f_eu.json <<'PY' || fail "monitor feedback: the live RMSE"
+import json, math, sys
+text = json.dumps(json.load(open(sys.argv[1])))
+y = [float(l.split(",")[4]) for l in open("new_us.csv").read().splitlines()[1:]]
+want = math.sqrt(sum((v - 1.0) ** 2 for v in y) / len(y))
+assert repr(want) in text, (want, text[:1500])
+PY
 
 # prep --save and transform
 "$KILN" -q prep eu.csv prepped.csv --step standard_scaler --step onehot_encoder --target y \
