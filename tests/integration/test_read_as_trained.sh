@@ -147,10 +147,11 @@ PY
 same_json f_eu.json f_us.json || fail "monitor feedback: eu != us"
 $py - f_eu.json <<'PY' || fail "monitor feedback: the live RMSE"
 import json, math, sys
-text = json.dumps(json.load(open(sys.argv[1])))
+j = json.load(open(sys.argv[1]))
+got = j["versions"][0]["windows"][0]["rmse"]
 y = [float(l.split(",")[4]) for l in open("new_us.csv").read().splitlines()[1:]]
 want = math.sqrt(sum((v - 1.0) ** 2 for v in y) / len(y))
-assert repr(want) in text, (want, text[:1500])
+assert j["joined"] == 30 and math.isclose(got, want, rel_tol=1e-12), (got, want, j)
 PY
 
 # prep --save and transform
