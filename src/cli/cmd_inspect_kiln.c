@@ -236,11 +236,11 @@ static void print_text(const json_t *j)
         const json_t *lv = json_object_get(rd, "token_levels");
         if (json_is_array(lv)) {
             printf("%-15s", "token levels:");
-            size_t i;
-            const json_t *x;
-            json_array_foreach(lv, i, x)
+            for (size_t i = 0; i < json_array_size(lv); i++) {
+                const json_t *x = json_array_get(lv, i);
                 printf("%s %s: '%s'", i ? "," : "", json_string_value(json_object_get(x, "column")),
                        json_string_value(json_object_get(x, "token")));
+            }
             printf("%s (a missing token is a level of a text column only where it was one in "
                    "the training data)\n",
                    json_array_size(lv) ? "" : " none");
