@@ -157,6 +157,10 @@ PY
 # prep --save and transform
 "$KILN" -q prep eu.csv prepped.csv --step standard_scaler --step onehot_encoder --target y \
     --save st.kst --thousands . --decimal , --delimiter ';' 2> s.err || { cat s.err; fail "prep"; }
+"$KILN" inspect st.kst | grep -q "^reader: .* thousands=\. decimal=, delimiter=;$" ||
+    { "$KILN" inspect st.kst; fail "inspect: the steps file's reader settings"; }
+"$KILN" inspect st.kst | grep -q "^token levels: *c: 'None'$" ||
+    { "$KILN" inspect st.kst; fail "inspect: the steps file's token levels"; }
 "$KILN" -q transform st.kst eu.csv t_eu.csv 2> te.err || { cat te.err; fail "transform eu"; }
 cmp -s prepped.csv t_eu.csv || { diff prepped.csv t_eu.csv | head; fail "transform eu != prep"; }
 # shellcheck disable=SC2086

@@ -44,6 +44,8 @@ same_json "$D/na_tokens_v1.check.json" check.json || fail "monitor check: the ol
     { cat t.err; fail "transform with the old steps file"; }
 cmp -s t.csv "$D/na_tokens_v1.transform.csv" ||
     { diff t.csv "$D/na_tokens_v1.transform.csv" | head; fail "transform: the old steps' output changed"; }
+"$KILN" inspect "$D/na_tokens_v1.kst" | grep -q "^reader: *not recorded (a steps file before format 4" ||
+    { "$KILN" inspect "$D/na_tokens_v1.kst"; fail "inspect: the old steps file's reader"; }
 # a steps file saved now records the settings: x's n/a and the like are missing
 "$KILN" -q prep na_tokens.csv p.csv --step ordinal_encoder --target y --save new.kst
 "$KILN" -q transform new.kst na_tokens.csv t2.csv
