@@ -8,6 +8,8 @@
 # number column with missing values in six forms ('', NA, n/a, null, ?,
 # NaN: JSON null in a request), a text level 'None' (a missing token kept
 # as a level at training).
+# - a test source where a level is rare is read as new data is (kiln run
+#   read it with its own types and token frequencies);
 # - predict: columns in another order, or an extra column, give the same
 #   bytes; a batch whose number column is all missing gives what serve gives
 #   for nulls; rows whose level is 'None' predicted alone give what they get
@@ -76,6 +78,23 @@ for i, (x, y) in enumerate(zip(a, b)):
 PY
 }
 same_preds held.csv pred.csv || fail "kiln run's held-out predictions differ from kiln predict's"
+# a test source where 'None' is rare: read as new data is (its training
+# level), so the held-out predictions are still kiln predict's
+$py - <<'PY'
+import csv
+rows = list(csv.reader(open("test.csv")))
+none = [r for r in rows[1:] if r[6] == "None"][:2]
+other = [r for r in rows[1:] if r[6] != "None"][:20]
+with open("small.csv", "w", newline="") as f:
+    csv.writer(f).writerows([rows[0]] + none + other)
+PY
+sed 's/te: {file: test.csv}/te: {file: small.csv}/' spec.yaml > small.yaml
+"$KILN" -q run small.yaml --no-store --out small.kiln > /dev/null 2> small.err ||
+    { cat small.err; fail "run with a small test source"; }
+"$HELDOUT_DUMP" small.kiln > held_small.csv
+"$KILN" -q predict --model small.kiln --data small.csv --proba --out pred_small.csv
+same_preds held_small.csv pred_small.csv ||
+    fail "a test source with a rare level: kiln run's held-out predictions differ from predict's"
 for v in order extra; do
     "$KILN" -q predict --model run.kiln --data "t_$v.csv" --proba --out "p_$v.csv"
     cmp -s "p_$v.csv" pred.csv || fail "predict: columns $v: the predictions differ"
