@@ -28,7 +28,7 @@ kn_status cli_read_as_trained(const char *cmd, const kn_artifact *a, const kn_re
     if (!a && s) len = s->len;
     kn_read_opts rec;
     kn_read_opts_default(&rec);
-    kn_status e = a ? kn_artifact_apply_read(a, &rec, 0) : kn_read_settings_apply(s, &rec, 0);
+    kn_status e = a ? kn_artifact_apply_read_given(a, &rec, 0) : kn_read_settings_apply(s, &rec, 0);
     size_t k = 0;
     for (const kn_param_def *d = kn_read_params(); e == KN_OK && d->name && k < 64; d++, k++) {
         if (!((cli_read_given >> k) & 1)) continue;
@@ -47,7 +47,7 @@ kn_status cli_read_as_trained(const char *cmd, const kn_artifact *a, const kn_re
         kn_free(theirs);
     }
     if (e == KN_OK)
-        e = a ? kn_artifact_apply_read(a, o, cli_read_given)
+        e = a ? kn_artifact_apply_read_given(a, o, cli_read_given)
               : kn_read_settings_apply(s, o, cli_read_given);
     return e;
 }

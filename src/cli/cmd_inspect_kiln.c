@@ -272,7 +272,7 @@ static json_t *reader_json(const kn_artifact *a)
 {
     kn_read_opts o;
     kn_read_opts_default(&o);
-    if (kn_artifact_apply_read(a, &o, 0) != KN_OK) return json_null();
+    if (kn_artifact_apply_read_given(a, &o, 0) != KN_OK) return json_null();
     char th[16], de[16], dl[16];
     kn_param_get_text(kn_param_find(kn_read_params(), "thousands"), &o, th, sizeof th);
     kn_param_get_text(kn_param_find(kn_read_params(), "decimal"), &o, de, sizeof de);

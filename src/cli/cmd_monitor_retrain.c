@@ -46,7 +46,7 @@ static kn_status read_holdout(const char *path, const kn_pipeline *p, const kn_a
     const char *target = kn_pipeline_target(p);
     kn_read_opts o;
     kn_read_opts_default(&o);
-    kn_status e = a ? kn_artifact_apply_read(a, &o, 0) : KN_OK;
+    kn_status e = a ? kn_artifact_apply_read_given(a, &o, 0) : KN_OK;
     if (e != KN_OK) return kn_fail_prefix(e, "holdout %s: ", path);
     kn_col_decl *decls = NULL;
     if (in && in->n_cols) {

@@ -5,7 +5,7 @@
 #include "kiln/artifact.h"
 #include "kiln/mem.h"
 
-kn_status kn_artifact_set_read(kn_artifact *a, const kn_read_opts *o, const kn_frame *train)
+kn_status kn_artifact_set_read_rows(kn_artifact *a, const kn_read_opts *o, const kn_frame *train)
 {
     char *text = NULL;
     size_t len = 0;
@@ -23,7 +23,7 @@ static int artifact_level(const char *column, const char *token, void *user)
     return text ? kn__read_settings_level(text, len, column, token) : 0;
 }
 
-kn_status kn_artifact_apply_read(const kn_artifact *a, kn_read_opts *o, uint64_t given)
+kn_status kn_artifact_apply_read_given(const kn_artifact *a, kn_read_opts *o, uint64_t given)
 {
     size_t len = 0;
     const char *text = kn_artifact_get(a, KN_ART_READ, &len);
@@ -37,4 +37,14 @@ kn_status kn_artifact_apply_read(const kn_artifact *a, kn_read_opts *o, uint64_t
         o->token_is_level_user = (void *)a;
     }
     return KN_OK;
+}
+
+kn_status kn_artifact_set_read(kn_artifact *a, const kn_read_opts *o)
+{
+    return kn_artifact_set_read_rows(a, o, NULL);
+}
+
+kn_status kn_artifact_apply_read(const kn_artifact *a, kn_read_opts *o)
+{
+    return kn_artifact_apply_read_given(a, o, kn_read_settings_given(o));
 }
