@@ -148,15 +148,25 @@ KN_API kn_status kn_artifact_reference_rows(const kn_artifact *a, const char *wh
                                             uint64_t *from);
 
 /* The READ section (text): the reader settings that decide what a CSV
- * cell means, one "name=value" line each, as kn_param_set reads them
- * (kiln/io.h): missing, missing_in_text, thousands, decimal. */
+ * cell means (kn_read_settings_format, kiln/io.h: missing, missing_in_text,
+ * thousands, decimal, delimiter, and the missing tokens that were levels
+ * of the text columns of rows, the training rows as read; rows may be
+ * NULL: none listed). kn_artifact_set_read(a, o) is
+ * kn_artifact_set_read_rows(a, o, NULL). */
+KN_API kn_status kn_artifact_set_read_rows(kn_artifact *a, const kn_read_opts *o,
+                                           const kn_frame *rows);
 KN_API kn_status kn_artifact_set_read(kn_artifact *a, const kn_read_opts *o);
 /* Apply an artifact's reader settings to o (kn_read_opts_default, then the
- * caller's own options): each recorded setting replaces o's value where
- * that is still the default, so a setting the caller gave wins. Without
- * the section (an artifact written before it) the settings of that time
- * apply: the missing tokens KN_READ_MISSING_V1. KN_ERR_CORRUPT for a line
- * that does not read back. */
+ * caller's own options) as kn_read_settings_apply does: each recorded
+ * setting replaces o's value unless its bit in `given` is set (the caller
+ * gave it), and o->token_is_level then borrows a. Without the section (an
+ * artifact written before it) the settings of that time apply: the missing
+ * tokens KN_READ_MISSING_V1. KN_ERR_CORRUPT for a line that does not read
+ * back. kn_artifact_apply_read(a, o) takes the settings of o that are not
+ * their default as given (kn_read_settings_given): one set to its default
+ * value cannot override. */
+KN_API kn_status kn_artifact_apply_read_given(const kn_artifact *a, kn_read_opts *o,
+                                              uint64_t given);
 KN_API kn_status kn_artifact_apply_read(const kn_artifact *a, kn_read_opts *o);
 
 /* Keys: Ed25519 (libsodium). KN_ARTIFACT_SECRET_KEY_BYTES = 64,

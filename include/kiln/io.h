@@ -130,6 +130,15 @@ typedef struct kn_read_opts {
     void *on_reject_user;
     kn_progress_fn progress; /* bytes done / total; may be NULL */
     void *progress_user;
+    /* With missing_in_text=auto, whether a missing token is a level of a
+     * text column (1) or missing (0), decided by the caller in place of the
+     * frequency rule above: what new data for a fitted model needs, where
+     * a token is a level only if it was one in the training data, however
+     * often it comes in this file (kn_read_settings_apply sets it). The
+     * column's name and the token; called once per (column, token) the
+     * file holds, from one thread. May be NULL. */
+    int (*token_is_level)(const char *column, const char *token, void *user);
+    void *token_is_level_user;
 } kn_read_opts;
 
 typedef struct kn_read_report {
@@ -148,6 +157,36 @@ typedef struct kn_read_report {
 /* Parameter table of kn_read_opts (shared by every reader). Borrowed, static. */
 KN_API const kn_param_def *kn_read_params(void);
 KN_API void kn_read_opts_default(kn_read_opts *o);
+
+/* Reader settings recorded beside something fitted (an artifact's READ
+ * section, a steps file), so that new data for it is read as its training
+ * data was: the settings that decide what a CSV cell means (missing,
+ * missing_in_text, thousands, decimal, delimiter) as "name=value" lines,
+ * and, when missing tokens could stay levels of text columns (missing_in_text
+ * auto with a default list), the tokens that were levels of each text
+ * column of `train` (NULL: none recorded; new data then follows the
+ * frequency rule). Returns a new text in *text (*len bytes); free with
+ * kn_free(). */
+KN_API kn_status kn_read_settings_format(const kn_read_opts *o, const kn_frame *train, char **text,
+                                         size_t *len);
+/* A recorded text, borrowed (text NULL: the thing was fitted before
+ * settings were recorded). */
+typedef struct kn_read_settings {
+    const char *text;
+    size_t len;
+} kn_read_settings;
+/* Apply recorded settings to o (kn_read_opts_default, then the caller's
+ * own options): each recorded setting replaces o's value unless bit k of
+ * `given` is set, k being the setting's place in kn_read_params() (the
+ * caller gave it: it wins). The tokens recorded as levels set
+ * o->token_is_level, which borrows s until the read ends. s NULL or
+ * s->text NULL: the settings before any were recorded, the missing tokens
+ * KN_READ_MISSING_V1. KN_ERR_CORRUPT for a line that does not read back. */
+KN_API kn_status kn_read_settings_apply(const kn_read_settings *s, kn_read_opts *o, uint64_t given);
+/* o->token_is_level for a kn_read_settings (user). */
+KN_API int kn_read_settings_token_level(const char *column, const char *token, void *settings);
+/* The `given` bits of the parameters whose value in o is not the default. */
+KN_API uint64_t kn_read_settings_given(const kn_read_opts *o);
 
 /* Read a file ("-" = standard input, CSV unless format says otherwise).
  * opts and report may be NULL. Returns a new frame; free with kn_frame_free().

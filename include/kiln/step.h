@@ -187,6 +187,20 @@ KN_API kn_status kn_steps_save_with_input(kn_step *const *steps, size_t n, const
 KN_API kn_status kn_steps_load_with_input(const char *path, kn_step ***steps, size_t *n,
                                           kn_steps_input **in);
 
+/* kn_steps_save_with_input, also recording the reader settings the input
+ * was read with (read: kn_read_settings_format's text, kiln/io.h; NULL:
+ * the default settings) so that new data is read the same way (format 4;
+ * kn_steps_save_with_input records the default settings). */
+KN_API kn_status kn_steps_save_with_read(kn_step *const *steps, size_t n, const kn_steps_input *in,
+                                         const char *read, const char *path);
+/* kn_steps_load_with_input, and *read receives the recorded reader
+ * settings: a new text (kn_free), or NULL for a file saved before format 4
+ * (read new data for it with the settings of that time: pass a
+ * kn_read_settings with a NULL text to kn_read_settings_apply). read may be
+ * NULL. */
+KN_API kn_status kn_steps_load_with_read(const char *path, kn_step ***steps, size_t *n,
+                                         kn_steps_input **in, char **read);
+
 /* The payload of a steps file without the container: the fitted steps and
  * the input record (`in` may be NULL), appended to w; and back from r
  * (with_input: r holds an input record after the steps, as format 3 and

@@ -202,6 +202,19 @@ const char *cli_bytes(uint64_t v, char *buf, size_t cap);
 size_t cli_cell_width(const char *s);
 void cli_put_cell(FILE *fp, const char *s, size_t width, int pad);
 
+/* The reader options given on the command line: bit k for the k-th of
+ * kn_read_params() (cli_parse sets them; --NAME VALUE and --read NAME=VALUE). */
+extern uint64_t cli_read_given;
+/* o (the command's reader options) set to read new data for something
+ * fitted as its training data was read: the settings recorded in artifact
+ * a (its READ section), or when a is NULL in s (a steps file's; NULL or a
+ * NULL text: recorded before settings were), replace o's except those the
+ * command line gave; a note on stderr names each given setting that
+ * overrides a different recorded one. o borrows a or s until its read ends
+ * (kn_read_settings_apply). */
+struct kn_artifact;
+kn_status cli_read_as_trained(const char *cmd, const struct kn_artifact *a,
+                              const kn_read_settings *s, kn_read_opts *o);
 /* Read FILE with the command's reader options as the "read" stage. */
 kn_status cli_read_frame(const char *path, kn_read_opts *o, kn_frame **f, kn_read_report *rep);
 json_t *cli_read_report_json(const kn_read_report *r);

@@ -72,6 +72,8 @@ static int list_push(cli_list *l, const char *v)
     return 0;
 }
 
+uint64_t cli_read_given;
+
 /* ---- names ---- */
 
 /* Whether opt[0..len) names the parameter `name`, '-' standing for '_'. */
@@ -237,6 +239,11 @@ static int set_value(const cli_spec *spec, const cli_opt *o, void *obj, const ch
         kn_read_opts *ro = (kn_read_opts *)(void *)field;
         if (kn_param_set(kn_read_params(), ro, v) != KN_OK)
             return cli_usage_error(spec->name, "%s %s: %s", opt, v, kn_last_error());
+        const char *eq = strchr(v, '=');
+        size_t k = 0;
+        for (const kn_param_def *d = kn_read_params(); eq && d->name; d++, k++)
+            if (same_reader_option(d->name, v, (size_t)(eq - v)) && k < 64)
+                cli_read_given |= (uint64_t)1 << k;
         return CLI_OK;
     }
     }
@@ -332,6 +339,7 @@ static int take_reader_flag(const cli_spec *spec, const cli_opt *r, void *obj, i
         cli_usage_error(spec->name, "--%.*s %s: %s", (int)len, name, v, kn_last_error());
         return -1;
     }
+    if (k < 64) cli_read_given |= (uint64_t)1 << k;
     return 1;
 }
 

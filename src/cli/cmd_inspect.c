@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,54 @@ static json_t *model_json(const kn_model *m)
                      "classes", classes, "training_rows",
                      rows ? json_integer((json_int_t)rows) : json_null(), "metrics", metrics,
                      "kiln_version", by ? json_string(by) : json_null());
+}
+
+/* s[0..n) with %XX escapes undone (a new JSON string). */
+static json_t *unescaped(const char *s, size_t n)
+{
+    char buf[256];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < sizeof buf; i++) {
+        unsigned v;
+        if (s[i] == '%' && i + 2 < n && sscanf(s + i + 1, "%2x", &v) == 1) {
+            buf[k++] = (char)v;
+            i += 2;
+        } else {
+            buf[k++] = s[i];
+        }
+    }
+    return json_stringn(buf, k);
+}
+
+/* The reader settings a steps file recorded (kn_read_settings_format's
+ * text): {"settings": {name: value}, "token_levels": [{column, token}] or
+ * null}; null for a file older than them. */
+static json_t *read_json(const char *text)
+{
+    if (!text) return json_null();
+    json_t *set = json_object(), *levels = json_null();
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        const char *eq = memchr(p, '=', n), *tab = memchr(p, '\t', n);
+        if (eq && (size_t)(eq - p) == 5 && !strncmp(p, "level", 5) && tab) {
+            if (!json_is_array(levels)) levels = json_array();
+            json_array_append_new(levels,
+                                  json_pack("{s:o, s:o}", "column",
+                                            unescaped(tab + 1, (size_t)(p + n - tab - 1)), "token",
+                                            unescaped(eq + 1, (size_t)(tab - eq - 1))));
+        } else if (eq && !strncmp(p, "token_levels=listed", 19)) {
+            if (!json_is_array(levels)) levels = json_array();
+        } else if (eq) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(eq - p), p);
+            size_t vn = (size_t)(p + n - eq - 1); /* thousands: '\0' is written "auto" */
+            int none = !strcmp(name, "thousands") && vn == 4 && !strncmp(eq + 1, "auto", 4);
+            json_object_set_new(set, name, none ? json_string("none") : json_stringn(eq + 1, vn));
+        }
+        p += n + (nl ? 1 : 0);
+    }
+    return json_pack("{s:o, s:o}", "settings", set, "token_levels", levels);
 }
 
 static json_t *steps_json(kn_step *const *steps, size_t n, const kn_steps_input *in)
@@ -260,6 +309,29 @@ static void print_text(const char *path, file_kind kind, const char *version, co
     }
     const json_t *target = json_object_get(j, "target");
     if (json_is_string(target)) printf("%-15s %s\n", "target:", json_string_value(target));
+    const json_t *rd = json_object_get(j, "reader");
+    if (kind == KIND_STEPS && json_is_object(rd)) { /* what transform reads new data with */
+        printf("%-15s", "reader:");
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(rd, "settings"), key, v)
+        {
+            printf(" %s=%s", key, json_string_value(v));
+        }
+        putchar('\n');
+        const json_t *lv = json_object_get(rd, "token_levels");
+        if (json_is_array(lv)) {
+            printf("%-15s", "token levels:");
+            for (size_t i = 0; i < json_array_size(lv); i++)
+                printf("%s %s: '%s'", i ? "," : "",
+                       json_string_value(json_object_get(json_array_get(lv, i), "column")),
+                       json_string_value(json_object_get(json_array_get(lv, i), "token")));
+            printf("%s\n", json_array_size(lv) ? "" : " none");
+        }
+    } else if (kind == KIND_STEPS)
+        printf("%-15s not recorded (a steps file before format 4: new data is read with the "
+               "missing tokens of its time)\n",
+               "reader:");
     const json_t *feats = json_object_get(j, kind == KIND_MODEL ? "features" : "columns");
     if (json_is_array(feats)) {
         printf("%s (%zu):\n", kind == KIND_MODEL ? "features" : "input columns",
@@ -356,8 +428,11 @@ int cmd_inspect(int argc, char **argv)
         kn_step **steps = NULL;
         kn_steps_input *in = NULL;
         size_t n = 0;
-        e = kn_steps_load_with_input(path, &steps, &n, &in);
+        char *read = NULL;
+        e = kn_steps_load_with_read(path, &steps, &n, &in, &read);
         if (e == KN_OK) j = steps_json(steps, n, in);
+        if (j) json_object_set_new(j, "reader", read_json(read));
+        kn_free(read);
         for (size_t k = 0; k < n; k++) kn_step_free(steps[k]);
         kn_free(steps);
         kn_steps_input_free(in);

@@ -7,6 +7,7 @@
 #include "kiln/stage.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,7 +224,7 @@ static void print_text(const json_t *j)
     } else
         printf("%-15s none (monitor check needs --reference)\n", "reference:");
     const json_t *rd = json_object_get(j, "reader");
-    if (json_is_object(rd))
+    if (json_is_object(rd)) {
         printf("%-15s thousands=%s decimal=%s missing=%s%s\n",
                "reader:", json_string_value(json_object_get(rd, "thousands")),
                json_string_value(json_object_get(rd, "decimal")),
@@ -232,8 +233,37 @@ static void print_text(const json_t *j)
                    ? ""
                    : " (not recorded: written before artifacts kept their reader settings; "
                      "the missing tokens of that time)");
+        const json_t *lv = json_object_get(rd, "token_levels");
+        if (json_is_array(lv)) {
+            printf("%-15s", "token levels:");
+            for (size_t i = 0; i < json_array_size(lv); i++) {
+                const json_t *x = json_array_get(lv, i);
+                printf("%s %s: '%s'", i ? "," : "", json_string_value(json_object_get(x, "column")),
+                       json_string_value(json_object_get(x, "token")));
+            }
+            printf("%s (a missing token is a level of a text column only where it was one in "
+                   "the training data)\n",
+                   json_array_size(lv) ? "" : " none");
+        }
+    }
     print_json_line("lineage:", json_object_get(j, "lineage"));
     print_json_line("metrics:", json_object_get(j, "metrics"));
+}
+
+/* s[0..n) with %XX escapes undone, cut to fit buf. */
+static void unescape(const char *s, size_t n, char *buf, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+        unsigned v;
+        if (s[i] == '%' && i + 2 < n && sscanf(s + i + 1, "%2x", &v) == 1) {
+            buf[k++] = (char)v;
+            i += 2;
+        } else {
+            buf[k++] = s[i];
+        }
+    }
+    buf[k] = '\0';
 }
 
 /* The reader settings new data is read with (the READ section, or those
@@ -242,15 +272,35 @@ static json_t *reader_json(const kn_artifact *a)
 {
     kn_read_opts o;
     kn_read_opts_default(&o);
-    if (kn_artifact_apply_read(a, &o) != KN_OK) return json_null();
-    char th[16], de[16];
+    if (kn_artifact_apply_read_given(a, &o, 0) != KN_OK) return json_null();
+    char th[16], de[16], dl[16];
     kn_param_get_text(kn_param_find(kn_read_params(), "thousands"), &o, th, sizeof th);
     kn_param_get_text(kn_param_find(kn_read_params(), "decimal"), &o, de, sizeof de);
-    return json_pack("{s:b, s:s, s:s, s:s, s:s}", "recorded",
-                     kn_artifact_get(a, KN_ART_READ, NULL) != NULL, "missing", o.missing,
-                     "missing_in_text",
-                     o.missing_in_text == KN_MISSING_IN_TEXT_ALWAYS ? "always" : "auto",
-                     "thousands", strcmp(th, "auto") ? th : "none", "decimal", de);
+    kn_param_get_text(kn_param_find(kn_read_params(), "delimiter"), &o, dl, sizeof dl);
+    json_t *j = json_pack(
+        "{s:b, s:s, s:s, s:s, s:s, s:s}", "recorded", kn_artifact_get(a, KN_ART_READ, NULL) != NULL,
+        "missing", o.missing, "missing_in_text",
+        o.missing_in_text == KN_MISSING_IN_TEXT_ALWAYS ? "always" : "auto", "thousands",
+        strcmp(th, "auto") ? th : "none", "decimal", de, "delimiter", dl);
+    /* the missing tokens that were levels of a text column at training:
+     * "level=TOKEN<tab>COLUMN" lines, %-escaped (kiln/io.h) */
+    size_t len = 0;
+    const char *text = kn_artifact_get(a, KN_ART_READ, &len);
+    json_t *levels = o.token_is_level ? json_array() : json_null();
+    for (const char *p = text, *end = text + len; p && p < end && json_is_array(levels);) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        const char *tab = n > 6 && !memcmp(p, "level=", 6) ? memchr(p + 6, '\t', n - 6) : NULL;
+        if (tab) {
+            char tok[256], col[256];
+            unescape(p + 6, (size_t)(tab - p - 6), tok, sizeof tok);
+            unescape(tab + 1, (size_t)(p + n - tab - 1), col, sizeof col);
+            json_array_append_new(levels, json_pack("{s:s, s:s}", "column", col, "token", tok));
+        }
+        p += n + 1;
+    }
+    json_object_set_new(j, "token_levels", levels);
+    return j;
 }
 
 int cli_inspect_artifact(const char *path)

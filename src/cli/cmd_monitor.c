@@ -643,7 +643,7 @@ static int cmd_monitor_check(int argc, char **argv)
     kn_status e = cli_resolve_model(a.model, &path);
     if (e == KN_OK) e = load_model(path, &w);
     /* the files are read as the training data was (the artifact's reader settings) */
-    if (e == KN_OK) e = kn_artifact_apply_read(w.art, &ro);
+    if (e == KN_OK) e = cli_read_as_trained("monitor check", w.art, NULL, &ro);
     if (e == KN_OK) {
         const char **names = kn_malloc((w.n_decls + 1) * sizeof *names);
         for (size_t j = 0; names && j < w.n_decls; j++) names[j] = w.decls[j].name;

@@ -392,7 +392,9 @@ static int cmd_monitor_anomalies(int argc, char **argv)
         ro.decls = in.decls;
         ro.n_decls = in.n_decls;
         ro.on_bad_rows = KN_BAD_ROWS_SKIP;
-        e = cli_read_frame(a.reference, &ro, &ref, &rep);
+        /* read as the training data was (the artifact's reader settings) */
+        e = cli_read_as_trained("monitor anomalies", in.art, NULL, &ro);
+        if (e == KN_OK) e = cli_read_frame(a.reference, &ro, &ref, &rep);
     } else {
         e = kn_artifact_reference_rows(in.art, path, &ref, &ref_from);
         if (e == KN_ERR_NOT_FOUND) {

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -227,6 +228,33 @@ static const char *cell(kn_column *c, size_t i, char *buf, size_t cap)
     return buf;
 }
 
+/* A number written with the reader's thousands separator (one between
+ * digits) and decimal mark, as C text in buf ("%.17g"); s itself when it
+ * is not such a number (it is then not scored, as before). */
+static const char *number_text(const char *s, char thousands, char decimal, char *buf, size_t cap)
+{
+    if (!thousands && (!decimal || decimal == '.')) return s;
+    char t[256];
+    size_t k = 0;
+    for (size_t i = 0; s[i] && k + 1 < sizeof t; i++) {
+        char c = s[i];
+        if (thousands && c == thousands && i && (unsigned)(s[i - 1] - '0') <= 9 &&
+            (unsigned)(s[i + 1] - '0') <= 9)
+            continue;
+        if (c == decimal)
+            c = '.';
+        else if (c == '.' || c == ',')
+            return s;
+        t[k++] = c;
+    }
+    t[k] = '\0';
+    char *end = NULL;
+    double v = strtod(t, &end);
+    if (end == t || *end) return s;
+    snprintf(buf, cap, "%.17g", v);
+    return buf;
+}
+
 /* The test score the artifact recorded for metric (NaN: none), and its
  * target and positive class (new strings). */
 static kn_status artifact_facts(const char *ref, const char *metric, double *test, char **target,
@@ -396,15 +424,28 @@ static int cmd_monitor_feedback(int argc, char **argv)
         }
     }
     const char *label_col = a.label ? a.label : target ? target : "label";
+    char thousands = a.read.thousands, decimal = a.read.decimal;
     if (e == KN_OK) {
         kn_read_opts o = a.read;
+        /* the labels are values of the model's target: read as its training data was */
+        kn_artifact *art = NULL;
+        char *path = NULL;
+        if (a.model) {
+            e = cli_resolve_model(a.model, &path);
+            if (e == KN_OK) e = kn_artifact_read(path, NULL, &art);
+            if (e == KN_OK) e = cli_read_as_trained("monitor feedback", art, NULL, &o);
+        }
         kn_col_decl d[4] = {{a.key ? a.key : id_col, KN_COL_STRING},
                             {row_col, KN_COL_STRING},
                             {label_col, KN_COL_STRING}};
         o.decls = d;
         o.n_decls = 3;
         kn_read_report rep;
-        e = cli_read_frame(a.labels, &o, &lab, &rep);
+        if (e == KN_OK) e = cli_read_frame(a.labels, &o, &lab, &rep);
+        thousands = o.thousands;
+        decimal = o.decimal;
+        kn_artifact_free(art);
+        kn_free(path);
     }
     size_t jid = 0, jrow = 0, jlab = 0;
     int has_row = 0;
@@ -429,9 +470,11 @@ static int cmd_monitor_feedback(int argc, char **argv)
                   *clab = kn_frame_col(lab, jlab);
         size_t used = 0, aused = 0;
         for (size_t i = 0; e == KN_OK && i < kn_frame_n_rows(lab); i++) {
-            char b1[256], b2[256], b3[64];
+            char b1[256], b2[256], b3[64], b4[32];
             const char *idt = cell(cid, i, b1, sizeof b1), *truth = cell(clab, i, b2, sizeof b2);
             if (!idt || !truth) continue; /* no label yet */
+            if (n_log && !log[0].label)   /* a regression's value, as the reader reads numbers */
+                truth = number_text(truth, thousands, decimal, b4, sizeof b4);
             logged probe = {0};
             char *end = NULL;
             if (a.key)

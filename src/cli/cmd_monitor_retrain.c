@@ -37,13 +37,17 @@ static int on_version(const kn_model_version *v, void *user)
     return 0;
 }
 
-/* The holdout read with the pipeline's input types (target included). */
-static kn_status read_holdout(const char *path, const kn_pipeline *p, kn_frame **f)
+/* The holdout read with the pipeline's input types (target included) and
+ * the reader settings of its artifact a (as its training data was read). */
+static kn_status read_holdout(const char *path, const kn_pipeline *p, const kn_artifact *a,
+                              kn_frame **f)
 {
     const kn_steps_input *in = kn_pipeline_input(p);
     const char *target = kn_pipeline_target(p);
     kn_read_opts o;
     kn_read_opts_default(&o);
+    kn_status e = a ? kn_artifact_apply_read_given(a, &o, 0) : KN_OK;
+    if (e != KN_OK) return kn_fail_prefix(e, "holdout %s: ", path);
     kn_col_decl *decls = NULL;
     if (in && in->n_cols) {
         decls = kn_malloc(in->n_cols * sizeof *decls);
@@ -55,7 +59,7 @@ static kn_status read_holdout(const char *path, const kn_pipeline *p, kn_frame *
     }
     kn_read_report rep;
     memset(&rep, 0, sizeof rep);
-    kn_status e = kn_frame_read(path, &o, f, &rep);
+    e = kn_frame_read(path, &o, f, &rep);
     kn_free(decls);
     if (e != KN_OK) return kn_fail_prefix(e, "holdout %s: ", path);
     size_t at = 0;
@@ -72,11 +76,11 @@ static kn_status read_holdout(const char *path, const kn_pipeline *p, kn_frame *
 }
 
 /* The pipeline's `metric` on the holdout. */
-static kn_status score_on(const char *path, const kn_pipeline *p, const char *metric,
-                          const char *positive, double *value, size_t *rows)
+static kn_status score_on(const char *path, const kn_pipeline *p, const kn_artifact *a,
+                          const char *metric, const char *positive, double *value, size_t *rows)
 {
     kn_frame *f = NULL;
-    kn_status e = read_holdout(path, p, &f);
+    kn_status e = read_holdout(path, p, a, &f);
     if (e == KN_OK) e = kn_pipeline_score_one(p, f, metric, positive, value, rows);
     kn_frame_free(f);
     return e;
@@ -191,6 +195,7 @@ cli_retrain_outcome cli_retrain(kn_store *st, const char *store_dir, const cli_r
     kn_prep_spec *s = NULL;
     kn_run_output *run = NULL;
     kn_pipeline *prod = NULL;
+    kn_artifact *prod_art = NULL;
     char *prod_path = NULL, *run_id = NULL, *why = NULL, *text = NULL;
     cli_retrain_outcome res = CLI_RETRAIN_FAILED;
     stages_seen seen = {0, 0};
@@ -218,7 +223,8 @@ cli_retrain_outcome cli_retrain(kn_store *st, const char *store_dir, const cli_r
         char ref[512];
         snprintf(ref, sizeof ref, "%s@v%d", q->model, seen.production);
         e = kn_store_resolve(st, ref, &prod_path, NULL, NULL);
-        if (e == KN_OK) e = kn_pipeline_load(prod_path, NULL, &prod);
+        if (e == KN_OK) e = kn_artifact_read(prod_path, NULL, &prod_art);
+        if (e == KN_OK) e = kn_artifact_pipeline(prod_art, &prod);
     }
     if (e != KN_OK) {
         res = failed(&r, "reading production");
@@ -240,7 +246,7 @@ cli_retrain_outcome cli_retrain(kn_store *st, const char *store_dir, const cli_r
     }
     if (prod) {
         kn_frame *h = NULL;
-        e = read_holdout(q->holdout, prod, &h);
+        e = read_holdout(q->holdout, prod, prod_art, &h);
         kn_frame_free(h);
         if (e != KN_OK) {
             res = failed(&r, "the holdout");
@@ -295,9 +301,10 @@ cli_retrain_outcome cli_retrain(kn_store *st, const char *store_dir, const cli_r
     int higher = mc ? ((const kn_metric_vt *)mc->vt)->higher_is_better : 1;
     double sv = NAN, pv = NAN;
     size_t rows = 0, prow = 0;
-    e = score_on(q->holdout, run->pipeline, metric, s->eval.positive_class, &sv, &rows);
+    e = score_on(q->holdout, run->pipeline, run->artifact, metric, s->eval.positive_class, &sv,
+                 &rows);
     if (e == KN_OK && prod)
-        e = score_on(q->holdout, prod, metric, s->eval.positive_class, &pv, &prow);
+        e = score_on(q->holdout, prod, prod_art, metric, s->eval.positive_class, &pv, &prow);
     if (e != KN_OK) {
         res = failed(&r, "scoring on the holdout");
         goto done;
@@ -367,6 +374,7 @@ done:
     kn_free(run_id);
     kn_free(prod_path);
     kn_pipeline_free(prod);
+    kn_artifact_free(prod_art);
     kn_run_output_free(run);
     kn_prep_spec_free(s);
     return res;

@@ -145,7 +145,7 @@ static int load(const char *cmd, const char *path, const apply_args *a, kn_read_
                     "so it has no class probabilities; drop --proba",
                     path);
     /* new data is read with the reader settings the training data had */
-    if (e == KN_OK) e = kn_artifact_apply_read(l->art, o);
+    if (e == KN_OK) e = cli_read_as_trained(cmd, l->art, NULL, o);
     if (e == KN_OK) e = read_rows(l, a->data, o, keep, n_keep);
     if (e == KN_OK) e = check_rows(l, path);
     if (e != KN_OK) {

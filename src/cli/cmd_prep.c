@@ -308,6 +308,13 @@ int cmd_prep(int argc, char **argv)
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     }
+    /* how IN was read, for kiln transform to read new data the same way */
+    char *read_text = NULL;
+    size_t read_len = 0;
+    if (rc == CLI_OK && save && kn_read_settings_format(&o, f, &read_text, &read_len) != KN_OK) {
+        cli_error("%s", kn_last_error());
+        rc = CLI_FAIL;
+    }
     size_t removed = 0;
     if (rc == CLI_OK && dedupe) rc = dedupe_rows(&f, dedupe_keys, keep_last, &removed);
     if (rc == CLI_OK) {
@@ -324,11 +331,12 @@ int cmd_prep(int argc, char **argv)
     }
     if (rc == CLI_OK) rc = write_frame(f, out);
     if (rc == CLI_OK && save &&
-        kn_steps_save_with_input(kn_pipeline_steps(p), n_steps, kn_pipeline_input(p), save) !=
-            KN_OK) {
+        kn_steps_save_with_read(kn_pipeline_steps(p), n_steps, kn_pipeline_input(p), read_text,
+                                save) != KN_OK) {
         cli_error("%s", kn_last_error());
         rc = CLI_FAIL;
     }
+    kn_free(read_text);
     if (rc == CLI_OK && cli.json)
         rc = cli_emit_json(
             json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o}", "command", "prep", "input",
@@ -399,12 +407,19 @@ int cmd_transform(int argc, char **argv)
     kn_step **steps = NULL;
     kn_steps_input *input = NULL;
     size_t n = 0;
-    if (kn_steps_load_with_input(file, &steps, &n, &input) != KN_OK) {
+    char *read_text = NULL;
+    if (kn_steps_load_with_read(file, &steps, &n, &input, &read_text) != KN_OK) {
         cli_error("%s", kn_last_error());
         return CLI_FAIL;
     }
     kn_col_decl *decls = input ? input_decls(input) : NULL;
     rc = input && !decls ? CLI_FAIL : CLI_OK;
+    /* IN is read as the steps' input was (the settings recorded in STEPS.kst) */
+    kn_read_settings rs = {read_text, read_text ? strlen(read_text) : 0};
+    if (rc == CLI_OK && cli_read_as_trained("transform", NULL, &rs, &o) != KN_OK) {
+        cli_error("transform: %s: %s", file, kn_last_error());
+        rc = CLI_FAIL;
+    }
     if (decls) {
         o.decls = decls;
         o.n_decls = input->n_cols;
@@ -428,6 +443,7 @@ int cmd_transform(int argc, char **argv)
     for (size_t k = 0; k < n; k++) kn_step_free(steps[k]);
     kn_free(steps);
     kn_free(decls);
+    kn_free(read_text);
     kn_steps_input_free(input);
     kn_frame_free(f);
     return rc;

@@ -168,7 +168,7 @@ kn_status cli_write_train_artifact(const kn_pipeline *p, const kn_frame *f, cons
     if (e == KN_OK) e = kn_artifact_set_reference(a, p, fit);
     kn_read_opts def;
     kn_read_opts_default(&def);
-    if (e == KN_OK) e = kn_artifact_set_read(a, r->read ? r->read : &def);
+    if (e == KN_OK) e = kn_artifact_set_read_rows(a, r->read ? r->read : &def, f);
     if (e == KN_OK) e = kn_artifact_write(a, r->out, r->sign_key ? sk : NULL);
     memset(sk, 0, sizeof sk);
     kn_artifact_free(a);

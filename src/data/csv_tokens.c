@@ -137,6 +137,12 @@ kn_status kn__csv_token_decide(const csv_reader *r, unsigned char *keep)
         uint64_t seen = 0;
         for (size_t k = 0; k < nm; k++) seen += t[k];
         if (!seen || !is_text(c)) continue;
+        if (r->o->token_is_level) { /* the caller knows the column's levels */
+            for (size_t k = 0; k < nm; k++)
+                keep[j * nm + k] = t[k] && r->o->token_is_level(c->name, r->miss[k],
+                                                                r->o->token_is_level_user) > 0;
+            continue;
+        }
         uint64_t empty = 0;
         for (size_t i = 0; i < rows; i++)
             empty += c->type == KN_COL_CATEGORICAL ? c->codes[i] == -1 : c->str_off[i] == -1;

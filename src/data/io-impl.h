@@ -22,6 +22,14 @@ kn_status kn__kfr_read(const char *path, const kn_read_opts *o, kn_frame **out,
                        kn_read_report *rep);
 kn_status kn__kfr_write(const kn_frame *f, const char *path);
 
+/* Recorded reader settings (read_settings.c): apply text's settings to o
+ * except those given (kn_read_settings_apply), *listed set when it lists
+ * the tokens that were levels; and whether it lists token as a level of
+ * column. */
+kn_status kn__read_settings_apply_text(const char *text, size_t len, kn_read_opts *o,
+                                       uint64_t given, int *listed);
+int kn__read_settings_level(const char *text, size_t len, const char *column, const char *token);
+
 /* Batch readers (kiln/reader.h). CSV's runs its block driver window by
  * window (csv_read.c); the other formats read their whole frame with a
  * kn__whole_read_fn and hand it out in slices (reader.c). */

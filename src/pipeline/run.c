@@ -121,8 +121,22 @@ static kn_status time_cut(const kn_prep_spec *s, const kn_frame *f, size_t *trai
     return KN_OK;
 }
 
+/* Source i's reader options (its read: settings) into o. */
+static kn_status source_read_opts(const kn_spec_source *src, kn_read_opts *o)
+{
+    kn_read_opts_default(o);
+    kn_status e = KN_OK;
+    for (size_t i = 0; e == KN_OK && i < src->n_read; i++)
+        e = kn_param_set(kn_read_params(), o, src->read[i]);
+    return e;
+}
+
 /* A separate source as the test set: read with its reader settings and the
- * spec's schema (rows the schema rejects are left out). */
+ * spec's schema (rows the schema rejects are left out), and as new data for
+ * the model is read (kiln predict): with the training rows' column types,
+ * a missing token a level of a text column only where it is one in the
+ * training rows (kiln/io.h: kn_read_settings), so that the held-out
+ * predictions are kiln predict's on the same file. */
 static kn_status read_test_source(kn__run_state *w, kn_frame **out)
 {
     const kn_prep_spec *s = w->s;
@@ -133,13 +147,31 @@ static kn_status read_test_source(kn__run_state *w, kn_frame **out)
         return kn_fail(KN_ERR_UNSUPPORTED,
                        "%s: evaluation: test: source '%s' must be a file source", s->path,
                        s->eval.test_source);
-    kn_read_opts ro;
-    kn_read_opts_default(&ro);
-    kn_status e = KN_OK;
-    for (size_t i = 0; e == KN_OK && i < src->n_read; i++)
-        e = kn_param_set(kn_read_params(), &ro, src->read[i]);
+    const kn_frame *train = w->r->prep->frame;
+    size_t p = kn_frame_n_cols(train), len = 0;
+    kn_read_opts ro, tro;
+    char *text = NULL;
+    kn_col_decl *decls = kn_malloc((p ? p : 1) * sizeof *decls);
+    kn_status e = decls ? source_read_opts(src, &ro) : KN_ERR_NOMEM;
+    if (e == KN_OK && s->n_sources) e = source_read_opts(&s->sources[0], &tro);
+    if (e == KN_OK && s->n_sources) e = kn_read_settings_format(&tro, train, &text, &len);
+    for (size_t j = 0; e == KN_OK && j < p; j++) {
+        kn_column *c = kn_frame_col((kn_frame *)train, j);
+        decls[j] = (kn_col_decl){kn_column_name(c), kn_column_type(c)};
+    }
+    kn_read_settings rs = {text, len};
+    if (e == KN_OK) {
+        ro.decls = decls;
+        ro.n_decls = p;
+        if (text && strstr(text, "\ntoken_levels=listed\n")) {
+            ro.token_is_level = kn_read_settings_token_level;
+            ro.token_is_level_user = &rs;
+        }
+    }
     kn_frame *f = NULL;
     if (e == KN_OK) e = kn_frame_read(src->location, &ro, &f, NULL);
+    kn_free(decls);
+    kn_free(text);
     if (e != KN_OK || !s->schema) {
         if (e != KN_OK) return kn_fail_prefix(e, "test source '%s': ", src->name);
         *out = f;

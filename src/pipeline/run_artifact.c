@@ -349,7 +349,8 @@ kn_status kn__run_artifact(kn__run_state *w)
     kn_read_opts_default(&ro);
     for (size_t i = 0; e == KN_OK && s->n_sources && i < s->sources[0].n_read; i++)
         e = kn_param_set(kn_read_params(), &ro, s->sources[0].read[i]);
-    if (e == KN_OK) e = kn_artifact_set_read(a, &ro);
+    const kn_frame *rows = r->prep && r->prep->frame ? r->prep->frame : w->train;
+    if (e == KN_OK) e = kn_artifact_set_read_rows(a, &ro, rows);
     char *yaml = NULL;
     if (e == KN_OK) e = input_schema(w, &yaml);
     if (e == KN_OK) e = kn_artifact_set(a, KN_ART_SCHEMA, yaml, strlen(yaml));

@@ -25,6 +25,7 @@ typedef struct run {
     kn_frame **frames; /* per source, once read */
     char **watermarks; /* per source: the stored watermark (NULL: none) */
     int *busy;         /* cycle guard for group/fallback chains */
+    char *read_text;   /* how the first source was read, for the saved steps */
 } run;
 
 static size_t source_index(const kn_prep_spec *s, const char *name)
@@ -671,9 +672,9 @@ static kn_status write_all(run *w, kn_frame **f)
 {
     kn_status e = kn_frame_write(*f, w->s->output, NULL);
     if (e == KN_OK && w->s->save)
-        e = kn_steps_save_with_input(kn_pipeline_steps(w->r->pipeline),
-                                     kn_pipeline_n_steps(w->r->pipeline),
-                                     kn_pipeline_input(w->r->pipeline), w->s->save);
+        e = kn_steps_save_with_read(kn_pipeline_steps(w->r->pipeline),
+                                    kn_pipeline_n_steps(w->r->pipeline),
+                                    kn_pipeline_input(w->r->pipeline), w->read_text, w->s->save);
     if (e == KN_OK) e = save_state(w);
     return e;
 }
@@ -689,7 +690,8 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
              r,
              kn_calloc(n, sizeof(kn_frame *)),
              kn_calloc(n, sizeof(char *)),
-             kn_calloc(n, sizeof(int))};
+             kn_calloc(n, sizeof(int)),
+             NULL};
     r->sources = kn_calloc(n, sizeof *r->sources);
     r->joins = kn_calloc(s->n_joins ? s->n_joins : 1, sizeof *r->joins);
     kn_status e =
@@ -704,6 +706,13 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
     if (e == KN_OK) e = load_state(&w);
     kn_frame *f = NULL;
     if (e == KN_OK) e = stage("sources", read_all, &w, &f);
+    if (e == KN_OK && s->save && s->n_sources &&
+        !(opts && opts->data_only)) { /* kiln transform reads so too */
+        kn_read_opts ro;
+        size_t len = 0;
+        e = read_opts(&w, 0, &ro);
+        if (e == KN_OK) e = kn_read_settings_format(&ro, f, &w.read_text, &len);
+    }
     if (e == KN_OK && s->schema) e = stage("validate", apply_validation, &w, &f);
     if (e == KN_OK && s->dedupe) e = stage("dedupe", dedupe, &w, &f);
     if (e == KN_OK && s->profile && !(opts && opts->write_nothing))
@@ -717,6 +726,7 @@ kn_status kn_prep_run(const kn_prep_spec *s, const kn_prep_options *opts, kn_pre
     kn_free(w.frames);
     kn_free(w.watermarks);
     kn_free(w.busy);
+    kn_free(w.read_text);
     if (e == KN_OK)
         r->frame = f;
     else

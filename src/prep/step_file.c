@@ -3,6 +3,7 @@
  * flag, and when it is 1 the input record: target (string, NULL for none),
  * u64 column count, each column's name and u32 type. */
 #include "kiln/container.h"
+#include "kiln/io.h"
 #include "kiln/mem.h"
 #include "kiln/registry.h"
 #include "kiln/step.h"
@@ -11,7 +12,10 @@
 #include <string.h>
 
 static const char kst_magic[8] = {'K', 'I', 'L', 'N', 'S', 'T', 'P', '\0'};
-#define KST_VERSION 3 /* 2: the shared container (end marker KCNEND01); 3: the input record */
+/* 2: the shared container (end marker KCNEND01); 3: the input record; 4: the
+ * reader settings after it (u32 flag, then when 1 the settings' text as a
+ * string: kn_read_settings_format, kiln/io.h) */
+#define KST_VERSION 4
 
 void kn_steps_input_free(kn_steps_input *in)
 {
@@ -82,14 +86,33 @@ kn_status kn_steps_encode(kn_step *const *steps, size_t n, const kn_steps_input 
     return kn_wbuf_status(w);
 }
 
-kn_status kn_steps_save_with_input(kn_step *const *steps, size_t n, const kn_steps_input *in,
-                                   const char *path)
+kn_status kn_steps_save_with_read(kn_step *const *steps, size_t n, const kn_steps_input *in,
+                                  const char *read, const char *path)
 {
     kn_wbuf w = {0};
+    char *def = NULL; /* none given: the default settings, so that only a file
+                         older than format 4 reads with the settings of its time */
+    size_t def_len = 0;
     kn_status st = kn_steps_encode(steps, n, in, &w);
+    if (st == KN_OK && !read) {
+        kn_read_opts o;
+        kn_read_opts_default(&o);
+        st = kn_read_settings_format(&o, NULL, &def, &def_len);
+        read = def;
+    }
+    kn_wbuf_u32(&w, 1);
+    if (read) kn_wbuf_str(&w, read);
+    kn_free(def);
+    if (st == KN_OK) st = kn_wbuf_status(&w);
     if (st == KN_OK) st = kn_container_write(path, kst_magic, KST_VERSION, &w);
     kn_wbuf_free(&w);
     return st;
+}
+
+kn_status kn_steps_save_with_input(kn_step *const *steps, size_t n, const kn_steps_input *in,
+                                   const char *path)
+{
+    return kn_steps_save_with_read(steps, n, in, NULL, path);
 }
 
 kn_status kn_steps_save(kn_step *const *steps, size_t n, const char *path)
@@ -161,12 +184,13 @@ kn_status kn_steps_decode(kn_rbuf *r, int with_input, kn_step ***out, size_t *n_
     return KN_OK;
 }
 
-kn_status kn_steps_load_with_input(const char *path, kn_step ***out, size_t *n_out,
-                                   kn_steps_input **in_out)
+kn_status kn_steps_load_with_read(const char *path, kn_step ***out, size_t *n_out,
+                                  kn_steps_input **in_out, char **read_out)
 {
-    char *buf = NULL;
+    char *buf = NULL, *read = NULL;
     kn_rbuf r;
-    uint32_t version;
+    uint32_t version, has_read = 0;
+    if (read_out) *read_out = NULL;
     kn_status st =
         kn_container_read(path, kst_magic, "steps file", KST_VERSION, &buf, &r, &version);
     if (st != KN_OK) return st;
@@ -174,6 +198,12 @@ kn_status kn_steps_load_with_input(const char *path, kn_step ***out, size_t *n_o
     kn_steps_input *in = NULL;
     size_t n = 0;
     st = kn_steps_decode(&r, version >= 3, &steps, &n, &in);
+    if (st == KN_OK && version >= 4) st = kn_rbuf_u32(&r, &has_read);
+    if (st == KN_OK && has_read > 1)
+        st = kn_fail(KN_ERR_CORRUPT, "%s: bad reader settings flag %u", path, has_read);
+    if (st == KN_OK && has_read) st = kn_rbuf_str(&r, &read);
+    if (st == KN_OK && has_read && !read)
+        st = kn_fail(KN_ERR_CORRUPT, "%s: the reader settings are missing", path);
     if (st == KN_OK && kn_rbuf_left(&r)) {
         st = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the last step", path);
         for (size_t k = 0; k < n; k++) kn_step_free(steps[k]);
@@ -181,14 +211,27 @@ kn_status kn_steps_load_with_input(const char *path, kn_step ***out, size_t *n_o
         kn_steps_input_free(in);
     }
     kn_free(buf);
-    if (st != KN_OK) return st;
+    if (st != KN_OK) {
+        kn_free(read);
+        return st;
+    }
     *out = steps;
     *n_out = n;
     if (in_out)
         *in_out = in;
     else
         kn_steps_input_free(in);
+    if (read_out)
+        *read_out = read;
+    else
+        kn_free(read);
     return KN_OK;
+}
+
+kn_status kn_steps_load_with_input(const char *path, kn_step ***out, size_t *n_out,
+                                   kn_steps_input **in_out)
+{
+    return kn_steps_load_with_read(path, out, n_out, in_out, NULL);
 }
 
 kn_status kn_steps_load(const char *path, kn_step ***out, size_t *n_out)

@@ -259,6 +259,13 @@ static kn_status ada_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
+/* The columns its trees take (text, missing values), adaboost takes. */
+static unsigned ada_flags_of(const kn_model *m)
+{
+    (void)m;
+    return kn__member_base_flags("decision_tree");
+}
+
 static const kn_model_vt ada_vt = {
     .task = KN_TASK_CLASSIFICATION,
     .fit = ada_fit,
@@ -269,6 +276,7 @@ static const kn_model_vt ada_vt = {
     .load = ada_load,
     .summary = ada_summary,
     .flags = KN_MODEL_PREDICT_ARGMAX,
+    .flags_of = ada_flags_of,
     .other_task_model = "gbdt",
     .validate = ada_validate,
 };

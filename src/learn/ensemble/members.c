@@ -67,6 +67,32 @@ unsigned kn__member_base_flags(const char *base)
               : 0u;
 }
 
+unsigned kn__members_list_flags(const char *list)
+{
+    unsigned all = 0;
+    int any = 0;
+    for (const char *p = list ? list : ""; *p;) {
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        while (n && *p == ' ') p++, n--;
+        const char *colon = memchr(p, ':', n);
+        size_t len = colon ? (size_t)(colon - p) : n;
+        while (len && p[len - 1] == ' ') len--;
+        if (len) {
+            char name[64];
+            if (len >= sizeof name) return 0;
+            memcpy(name, p, len);
+            name[len] = '\0';
+            unsigned f = kn__member_base_flags(name);
+            all = any ? all & f : f;
+            any = 1;
+        }
+        p += n + (end ? 1 : 0);
+        if (!end) break;
+    }
+    return any ? all : 0u;
+}
+
 kn_status kn__member_fit(kn_model *m, const kn_dataset *d)
 {
     const kn_model_vt *vt = kn__model_vt(m);
@@ -84,6 +110,22 @@ kn_status kn__member_fit(kn_model *m, const kn_dataset *d)
     for (size_t c = 0; c < d->n_classes; c++) {
         if (!(m->classes[c] = kn_strdup(d->classes[c]))) return KN_ERR_NOMEM;
         m->n_classes = c + 1;
+    }
+    /* the levels of text features: a member's categorical splits are checked
+       against them when it is loaded again */
+    int any = 0;
+    for (size_t j = 0; d->n_levels && j < d->p; j++) any |= d->n_levels[j] > 0;
+    if (!any) return KN_OK;
+    m->n_levels = kn_calloc(d->p, sizeof *m->n_levels);
+    m->levels = kn_calloc(d->p, sizeof *m->levels);
+    if (!m->n_levels || !m->levels) return KN_ERR_NOMEM;
+    for (size_t j = 0; j < d->p; j++) {
+        size_t L = d->n_levels[j];
+        if (!L) continue;
+        if (!(m->levels[j] = kn_calloc(L, sizeof *m->levels[j]))) return KN_ERR_NOMEM;
+        m->n_levels[j] = L;
+        for (size_t l = 0; l < L; l++)
+            if (!(m->levels[j][l] = kn_strdup(d->levels[j][l]))) return KN_ERR_NOMEM;
     }
     return KN_OK;
 }

@@ -23,6 +23,9 @@ kn_status kn__member_check(const kn_model *m, const kn_model *mb, const char *wh
  * of the registered model `base`, 0 when there is none of that name: what
  * an ensemble of it takes (kn_model_vt.flags_of). */
 unsigned kn__member_base_flags(const char *base);
+/* The input bits every model of a list takes ("NAME[:p=v,...];NAME..." as
+ * voting's and stacking's models=): the AND of kn__member_base_flags. */
+unsigned kn__members_list_flags(const char *list);
 /* Fits member m on dataset d (dense or borrowed columns, numeric features,
  * d->w the row weights or NULL) and gives it d's feature names and
  * classes, so that it encodes and predicts like a model fitted by

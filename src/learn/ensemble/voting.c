@@ -208,6 +208,14 @@ static kn_status vote_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
+/* The columns every listed model takes (text, missing values), the
+ * ensemble takes. */
+static unsigned vote_flags_of(const kn_model *m)
+{
+    const vote_params *par = kn_model_params(m);
+    return kn__members_list_flags(par->models);
+}
+
 static const kn_model_vt vote_vt = {
     .task = KN_TASK_CLASSIFICATION,
     .fit = vote_fit,
@@ -222,6 +230,7 @@ static const kn_model_vt vote_vt = {
     .classify_value = "classification",
     .regress_value = "regression",
     .validate = vote_validate,
+    .flags_of = vote_flags_of,
 };
 
 const kn_component kn__voting = {
@@ -334,8 +343,13 @@ static kn_status member_columns(const stack_state *s, const kn_model *mb, const 
 /* The rows `rows` of d as a new dense dataset (names and classes borrowed). */
 static kn_status take_rows(const kn_dataset *d, const size_t *rows, size_t nr, kn_dataset *out)
 {
-    *out = (kn_dataset){
-        .n = nr, .p = d->p, .names = d->names, .n_classes = d->n_classes, .classes = d->classes};
+    *out = (kn_dataset){.n = nr,
+                        .p = d->p,
+                        .names = d->names,
+                        .n_classes = d->n_classes,
+                        .classes = d->classes,
+                        .n_levels = d->n_levels,
+                        .levels = d->levels};
     out->x = kn_malloc((nr * d->p > 0 ? nr * d->p : 1) * sizeof *out->x);
     out->y = d->y ? kn_malloc((nr > 0 ? nr : 1) * sizeof *out->y) : NULL;
     out->w = d->w ? kn_malloc((nr > 0 ? nr : 1) * sizeof *out->w) : NULL;
@@ -530,6 +544,14 @@ static kn_status stack_load(kn_model *m, kn_rbuf *r)
     return KN_OK;
 }
 
+/* The columns every listed model takes, stacking takes (its final model
+ * reads their predictions, numbers). */
+static unsigned stack_flags_of(const kn_model *m)
+{
+    const stack_params *par = kn_model_params(m);
+    return kn__members_list_flags(par->models);
+}
+
 static const kn_model_vt stack_vt = {
     .task = KN_TASK_CLASSIFICATION,
     .fit = stack_fit,
@@ -543,6 +565,7 @@ static const kn_model_vt stack_vt = {
     .classify_value = "classification",
     .regress_value = "regression",
     .validate = stack_validate,
+    .flags_of = stack_flags_of,
 };
 
 const kn_component kn__stacking = {
