@@ -29,4 +29,14 @@ PY
     2> "$W/err" || fail "nested halving over rows: $(cat "$W/err")"
 $py -c 'import json, sys; j = json.load(open(sys.argv[1])); assert len(j["outer"]) == 2, j' \
     "$W/nested.json" || fail "nested halving over rows: $(cat "$W/nested.json")"
+# a first rung too small to learn from (gbdt makes no split on a ninth of a
+# fold's rows: min_samples_leaf 20): every trial scores the constant's, and the
+# ones that go on are the first by number, which is said, not left silent
+printf 'learning_rate: {log: [0.01, 0.5]}\nmax_depth: {int: [1, 6]}\n' > "$W/gspace.yaml"
+"$KILN" -q --json tune --data "$data" --target class --model gbdt --space "$W/gspace.yaml" \
+    --strategy halving --resource rows --trials 9 --folds 3 --seed 1 --test-fraction 0 \
+    > "$W/g.json" 2> "$W/gerr" || fail "halving gbdt over rows: $(cat "$W/gerr")"
+grep -q "warn: halving rung 0 (11.1 % of each fold's training rows): all 9 trials score \
+accuracy 0.3.*, so which 3 go on is decided by trial number, not by score" "$W/gerr" ||
+    fail "no warning on a rung of tied trials: $(cat "$W/gerr")"
 echo "tune halving over rows: ok"
