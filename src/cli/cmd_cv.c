@@ -94,11 +94,13 @@ static void print_result(const cv_args *a, const kn_cv_result *r)
     /* k-fold and stratified folds: shuffled, or in the file's order (said,
      * since a file sorted by class or time makes such folds misleading) */
     int orderable = r->split == KN_SPLIT_KFOLD || r->split == KN_SPLIT_STRATIFIED;
-    printf("%s, %zu folds (%s%s) on %s (target %s)\n", a->spec.model, r->k, split_name(r->split),
+    printf("%s, %zu folds (%s%s) on %s (target %s%s%s)\n", a->spec.model, r->k,
+           split_name(r->split),
            a->spec.split.shuffle ? ", shuffled"
            : orderable           ? ", rows in file order: --seed S shuffles"
                                  : "",
-           a->data, a->spec.target);
+           a->data, a->spec.target, a->spec.weight ? "; every score weighted by " : "",
+           a->spec.weight ? a->spec.weight : "");
     printf("%-5s %8s %8s", "fold", "train", "test");
     for (size_t m = 0; m < r->n_scores; m++) printf(" %18s", r->name[m]);
     printf(" %9s\n", "fit s");
