@@ -23,6 +23,8 @@ typedef struct cv_args {
     kn_read_opts read;
     /* kiln curve */
     const char *sizes, *range, *metric;
+    /* kiln cv: --metrics, comma-separated */
+    const char *metrics;
 } cv_args;
 
 /* The options of the commands (a cli_opt table's entries). */

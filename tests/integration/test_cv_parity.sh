@@ -106,6 +106,37 @@ for f, (tr, te) in zip(got, KFold(4).split(X)):
 PY
 echo "weighted: every fold's rmse and r2 = sklearn's weighted metrics"
 
+# --metrics: the scores asked for (PR-AUC of the rare class, as the imbalance
+# warning advises), each fold's = sklearn's on the same folds
+$py - "$DATA/wine.csv" "$W/wine2.csv" <<'PY'
+import pandas as pd, sys
+d = pd.read_csv(sys.argv[1]); d["class"] = ["rare" if c == "class_2" else "common" for c in d["class"]]
+d.to_csv(sys.argv[2], index=False)
+PY
+"$KILN" --json -q cv --data "$W/wine2.csv" --target class --model logistic_regression \
+    --param tol=1e-10 --param max_iter=10000 --step standard_scaler \
+    --metrics average_precision,recall --positive-class rare > "$W/m.json"
+$py - "$W/wine2.csv" "$W/m.json" <<'PY'
+import json, sys, numpy as np, pandas as pd
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import make_scorer, average_precision_score, recall_score
+d = pd.read_csv(sys.argv[1]); y = (d.pop("class") == "rare").to_numpy().astype(int)
+got = json.load(open(sys.argv[2]))
+assert list(got["mean"]) == ["average_precision", "recall"], got["mean"]
+res = cross_validate(make_pipeline(StandardScaler(), LogisticRegression(tol=1e-10, max_iter=10000)),
+                     d.to_numpy(), y, cv=StratifiedKFold(5),
+                     scoring={"average_precision": "average_precision", "recall": "recall"})
+for k in ("average_precision", "recall"):
+    mine = np.array([f[k] for f in got["folds"]])
+    assert np.max(np.abs(mine - res["test_" + k])) <= 1e-6, (k, mine, res["test_" + k])
+PY
+expect "no metric named 'average_precison'" 2 "$KILN" cv --data "$W/wine2.csv" --target class \
+    --model logistic_regression --metrics average_precison
+echo "--metrics: average_precision and recall of the rare class = sklearn's per fold"
+
 # one thread or several: the same numbers
 "$KILN" --json -q cv --data "$C" --target $T --model ridge --ignore batch,t --folds 6 --shuffle --seed 4 --repeats 2 --jobs 1 > "$W/t1.json"
 "$KILN" --json -q cv --data "$C" --target $T --model ridge --ignore batch,t --folds 6 --shuffle --seed 4 --repeats 2 --jobs 2 > "$W/t2.json"
