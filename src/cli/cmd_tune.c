@@ -592,10 +592,19 @@ static kn_status run_search(const tune_args *a, const kn_frame *f, const kn_tune
                             kn_tune_opts *o, kn_tune_result *r)
 {
     kn_status e = kn_tune_run(f, &a->cv.spec, sp, o, r);
-    if (e == KN_OK && r->best == SIZE_MAX && !r->stopped)
-        e = kn_fail(KN_ERR_INVALID, "no trial succeeded%s%s", r->n ? "; the first failure: " : "",
-                    r->n && r->trial[0].error ? r->trial[0].error : "");
-    return e;
+    if (e != KN_OK || r->best != SIZE_MAX || r->stopped) return e;
+    /* halving over rows: the first rung's share may be what failed (a
+     * resampler or a fold split short of rows), which the error's own
+     * words do not say */
+    char rung[256] = "";
+    double share = r->n ? r->trial[0].resource : 0;
+    if (share > 0 && share < 1 && r->trial[0].rung == 0)
+        snprintf(rung, sizeof rung,
+                 " (halving's first rung fits on %.3g %% of each fold's training rows: fewer "
+                 "--trials or a smaller --eta start it on more)",
+                 100 * share);
+    return kn_fail(KN_ERR_INVALID, "no trial succeeded%s%s%s", r->n ? "; the first failure: " : "",
+                   r->n && r->trial[0].error ? r->trial[0].error : "", rung);
 }
 
 static int nested_cv(tune_args *a, const kn_frame *f, const kn_tune_space *sp, kn_tune_opts *o,
