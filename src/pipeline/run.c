@@ -656,6 +656,14 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
         else
             kn_column_set_role(kn_frame_col(r->prep->frame, j), KN_ROLE_IGNORE);
     }
+    /* the cv's groups and order columns are no features of the folds'
+     * models (kn_cv_run takes them out): nor of the final one, whose test
+     * score would otherwise be another model's (a missing one: the cv part
+     * names it) */
+    const char *not_features[2] = {s->eval.groups, s->eval.order_by};
+    for (size_t i = 0, j; e == KN_OK && s->eval.cv && i < 2; i++)
+        if (not_features[i] && kn_frame_find(r->prep->frame, not_features[i], &j) == KN_OK)
+            kn_column_set_role(kn_frame_col(r->prep->frame, j), KN_ROLE_IGNORE);
     if (e == KN_OK) e = part("lineage", kn__run_lineage, &w);
     if (e == KN_OK) e = part("split", split_part, &w);
     if (e == KN_OK && s->search.space) e = part("search", run_search, &w);

@@ -4,7 +4,8 @@
 # are the last in time (a random draw trained the refit on later rows: rmse
 # 0.97 held out against 5.47 in CV on a trend), the outer folds are windows
 # forward in time; groups: whole groups are held out. The order and group
-# columns are no features of the refit either (they are none in the folds).
+# columns are no features of the refit either (they are none in the folds),
+# nor of kiln run's final model.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 require_sklearn
@@ -58,4 +59,14 @@ PY
 "$KILN" -q tune --data "$KILN_TEST_DATA/cps1985.csv" --target wage --model ridge \
     --step onehot_encoder --space space.yaml --strategy grid --groups occupation --folds 3 \
     --nested --outer-folds 3 > gn.txt || fail "nested by groups: $(cat gn.txt)"
+# kiln run with group folds: the final model reads what the folds' models read
+# (occupation taken out), so its test score is the cross-validated model's
+printf 'sources:\n  d: {file: %s}\ntarget: wage\nsteps:\n  - onehot_encoder\n' \
+    "$KILN_TEST_DATA/cps1985.csv" > run.yaml
+printf 'model: {ridge: {alpha: 1}}\nevaluation:\n  cv: {folds: 3, groups: occupation}\nseed: 1\n' \
+    >> run.yaml
+"$KILN" -q run run.yaml --no-store --out run.kiln > /dev/null
+"$KILN" inspect run.kiln > run.txt
+grep -q "onehot_encoder -> ridge (regression, 17 features)" run.txt ||
+    fail "kiln run's final model has other features than its folds': $(grep pipeline: run.txt)"
 echo "tune hold-out by time and by groups: ok"
