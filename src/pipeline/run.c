@@ -191,6 +191,18 @@ kn_status kn__run_split_test(kn__run_state *w, int classify)
         double shares[2] = {1 - s->eval.test_fraction, s->eval.test_fraction};
         if (e == KN_OK) e = kn_split_shares(n, strata, shares, 2, w->r->seed, parts, sizes);
         kn_free(strata);
+        /* the folds keep groups apart or time in order; a random draw does not */
+        int time = s->eval.split == KN_SPLIT_TIME;
+        if (e == KN_OK && s->eval.cv && (time || s->eval.groups || s->eval.split == KN_SPLIT_GROUP))
+            kn_log(KN_LOG_WARN,
+                   "%s: evaluation: the test rows are a random %g of the rows, but the cv "
+                   "folds are %s: %s, so the test score may be more hopeful than the folds'; "
+                   "%s",
+                   s->path, s->eval.test_fraction, time ? "time-series" : "by group",
+                   time ? "the final model trains on rows after test rows"
+                        : "test rows may share groups with training rows",
+                   time ? "hold out the latest rows (test: {by: COLUMN, from: VALUE})"
+                        : "hold out whole groups as a separate source (test: {source: NAME})");
     } else {
         parts[0] = kn_malloc((n ? n : 1) * sizeof(size_t));
         if (!parts[0]) return KN_ERR_NOMEM;

@@ -5,7 +5,8 @@
 # 0.97 held out against 5.47 in CV on a trend), the outer folds are windows
 # forward in time; groups: whole groups are held out. The order and group
 # columns are no features of the refit either (they are none in the folds),
-# nor of kiln run's final model.
+# nor of kiln run's final model; kiln run warns that its random test rows
+# break the groups.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 require_sklearn
@@ -65,7 +66,10 @@ printf 'sources:\n  d: {file: %s}\ntarget: wage\nsteps:\n  - onehot_encoder\n' \
     "$KILN_TEST_DATA/cps1985.csv" > run.yaml
 printf 'model: {ridge: {alpha: 1}}\nevaluation:\n  cv: {folds: 3, groups: occupation}\nseed: 1\n' \
     >> run.yaml
-"$KILN" -q run run.yaml --no-store --out run.kiln > /dev/null
+"$KILN" -q run run.yaml --no-store --out run.kiln > /dev/null 2> run.err
+# its test rows are a random draw, which group folds would not allow: said
+grep -q "run.yaml: evaluation: the test rows are a random 0.2 of the rows, but the cv folds are by group" run.err ||
+    fail "kiln run: no word on random test rows beside group folds: $(cat run.err)"
 "$KILN" inspect run.kiln > run.txt
 grep -q "onehot_encoder -> ridge (regression, 17 features)" run.txt ||
     fail "kiln run's final model has other features than its folds': $(grep pipeline: run.txt)"
