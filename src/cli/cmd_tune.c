@@ -742,6 +742,11 @@ int cmd_tune(int argc, char **argv)
         a.cv.spec.split.shuffle = 1;
     if (a.trials == 0)
         return cli_usage_error("tune", "--trials 0: a search needs at least one trial");
+    if (a.metric && !kn_registry_find(KN_COMP_METRIC, a.metric)) /* before any trial fails on it */
+        return cli_usage_error("tune",
+                               "--metric: no metric named '%s'; 'kiln help metrics' lists "
+                               "them",
+                               a.metric);
     if (a.trials < 0) a.trials = strategy == KN_TUNE_GRID ? 0 : 20;
     if (a.resume && a.trials_file && strcmp(a.resume, a.trials_file))
         return cli_usage_error("tune", "--resume FILE appends to FILE: drop --trials-file");

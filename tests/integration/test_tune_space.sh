@@ -40,6 +40,10 @@ expect "no model named" 2 "$KILN" tune --data "$W/missing.csv" --target y --mode
     --space "$W/ok.yaml"
 expect "max_depth=3: max_depth is searched" 2 "$KILN" tune --data "$W/missing.csv" --target y \
     --model gbdt --space "$W/ok.yaml" --param max_depth=3
+# a misspelt --metric is a usage error before any data is read (every trial
+# used to fail on it, the name buried in "no trial succeeded")
+expect "tune: --metric: no metric named 'acuracy'" 2 "$KILN" tune --data "$W/missing.csv" \
+    --target y --model gbdt --space "$W/ok.yaml" --metric acuracy
 # grid search over a continuous range needs its points (before any trial)
 printf 'subsample: {uniform: [0.5, 1]}\n' > "$W/cont.yaml"
 expect "grid search: subsample is a continuous range: give its points" 1 "$KILN" tune \
