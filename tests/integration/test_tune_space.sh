@@ -18,6 +18,9 @@ bad() { # MESSAGE SPACE-TEXT
 }
 bad "space.yaml:2:1: gbdt has no parameter 'lerning_rate' (did you mean 'learning_rate'?); its parameters: .*learning_rate" \
     $'max_depth: {int: [2, 4]}\nlerning_rate: {log: [0.01, 0.3]}'
+# a step's parameter as scikit-learn's grids name it (select__k): said so
+bad "gbdt has no parameter 'select__k'; its parameters: .* (a space searches the model's parameters only, not a step's" \
+    'select__k: {choice: [5, 10]}'
 bad "max_depth: int: \[6, 2\] is an empty range" 'max_depth: {int: [6, 2]}'
 bad "subsample: uniform: \[0.5, 0.5\] is an empty range" 'subsample: {uniform: [0.5, 0.5]}'
 bad "space.yaml:1:22: learning_rate: log: \[0, 0.3\] reaches 0: a log range needs a low end above 0" \
