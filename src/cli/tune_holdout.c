@@ -29,8 +29,10 @@ kn_status tune_time_order(const kn_frame *f, const char *column, size_t **order)
         return KN_OK;
     }
     if (kn_frame_find(f, column, &j) != KN_OK) {
+        char hint[160];
         kn_free(o);
-        return kn_fail(KN_ERR_NOT_FOUND, "order column '%s' is not in the data", column);
+        return kn_fail(KN_ERR_NOT_FOUND, "order column '%s' is not in the data%s", column,
+                       kn_frame_did_you_mean(f, column, hint, sizeof hint));
     }
     kn_column *c = kn_frame_col(f, j);
     kn_col_type t = kn_column_type(c);

@@ -23,6 +23,8 @@ printf 'alpha: {choice: [0.1, 1, 10]}\n' > space.yaml
 ts=(tune --data ts.csv --target y --model ridge --space space.yaml --strategy grid --time-series
     --order-by t)
 "$KILN" -q --json "${ts[@]}" --folds 4 > held.json
+expect "order column 'tt' is not in the data (did you mean 't'?)" 1 "$KILN" tune --data ts.csv \
+    --target y --model ridge --space space.yaml --strategy grid --time-series --order-by tt
 "$KILN" -q --json "${ts[@]}" --folds 3 --nested --outer-folds 3 > nested.json
 $py - held.json nested.json <<'PY' || fail "time-series hold-out"
 import json, sys, numpy as np, pandas as pd
