@@ -23,6 +23,8 @@ typedef struct cv_args {
     kn_read_opts read;
     /* kiln curve */
     const char *sizes, *range, *metric;
+    /* kiln cv: --metrics, comma-separated */
+    const char *metrics;
 } cv_args;
 
 /* The options of the commands (a cli_opt table's entries). */
@@ -39,7 +41,9 @@ typedef struct cv_args {
                      "a model parameter ('kiln help model NAME')"),                                \
         CLI_OPT_LIST(cv_args, steps, "step", "NAME[:p=v;...]",                                     \
                      "a step fitted inside each fold ('kiln help steps')"),                        \
-        CLI_OPT_TEXT(cv_args, weight, "weight", "COLUMN", "sample weights"),                       \
+        CLI_OPT_TEXT(cv_args, weight, "weight", "COLUMN",                                          \
+                     "sample weights, of the fits and of every score (weighted "                   \
+                     "metrics; cross_val_score's are not); not a feature"),                        \
         CLI_OPT_INT(cv_args, folds, "folds", "K", "5", 2, 1e9, "number of folds"),                 \
         CLI_OPT_FLAG(cv_args, stratify, "stratify", "stratified folds (classifiers only)"),        \
         CLI_OPT_FLAG(cv_args, no_stratify, "no-stratify", "plain k-fold for a classifier too"),    \
@@ -48,11 +52,12 @@ typedef struct cv_args {
         CLI_OPT_INT(cv_args, repeats, "repeats", "R", "1", 1, 1e9,                                 \
                     "repeat with R different shuffles"),                                           \
         CLI_OPT_TEXT(cv_args, groups, "groups", "COLUMN",                                          \
-                     "rows with the same value stay in one fold (= GroupKFold)"),                  \
+                     "rows with the same value stay in one fold (= GroupKFold); not a "            \
+                     "feature"),                                                                   \
         CLI_OPT_FLAG(cv_args, time_series, "time-series",                                          \
                      "K test windows moving forward in time (= TimeSeriesSplit)"),                 \
         CLI_OPT_TEXT(cv_args, order_by, "order-by", "COLUMN",                                      \
-                     "with --time-series: sort rows by COLUMN first"),                             \
+                     "with --time-series: sort rows by COLUMN first (not a feature)"),             \
         CLI_OPT_INT(cv_args, gap, "gap", "N", "0", 0, 1e15,                                        \
                     "with --time-series: rows left out before each window"),                       \
         CLI_OPT_INT(cv_args, test_rows, "test-rows", "N", NULL, 1, 1e15,                           \

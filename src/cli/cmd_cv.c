@@ -1,12 +1,19 @@
 /* kiln cv: cross-validate a model (with preparation steps fitted inside each
  * fold) and print per-fold and mean +- std scores. */
 #include "cli/cli_cv.h"
+#include "kiln/mem.h"
+#include "kiln/registry.h"
 #include "kiln/stage.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_opt cv_opts[] = {CV_OPTS_COMMON, CLI_OPT_END};
+static const cli_opt cv_opts[] = {
+    CV_OPTS_COMMON,
+    CLI_OPT_TEXT(cv_args, metrics, "metrics", "LIST",
+                 "the scores, comma-separated, the first judged by the verdict "
+                 "(e.g. average_precision,recall; 'kiln help metrics'; default: the task's set)"),
+    CLI_OPT_END};
 
 const cli_spec cv_spec = {
     "cv",
@@ -94,11 +101,13 @@ static void print_result(const cv_args *a, const kn_cv_result *r)
     /* k-fold and stratified folds: shuffled, or in the file's order (said,
      * since a file sorted by class or time makes such folds misleading) */
     int orderable = r->split == KN_SPLIT_KFOLD || r->split == KN_SPLIT_STRATIFIED;
-    printf("%s, %zu folds (%s%s) on %s (target %s)\n", a->spec.model, r->k, split_name(r->split),
+    printf("%s, %zu folds (%s%s) on %s (target %s%s%s)\n", a->spec.model, r->k,
+           split_name(r->split),
            a->spec.split.shuffle ? ", shuffled"
            : orderable           ? ", rows in file order: --seed S shuffles"
                                  : "",
-           a->data, a->spec.target);
+           a->data, a->spec.target, a->spec.weight ? "; every score weighted by " : "",
+           a->spec.weight ? a->spec.weight : "");
     printf("%-5s %8s %8s", "fold", "train", "test");
     for (size_t m = 0; m < r->n_scores; m++) printf(" %18s", r->name[m]);
     printf(" %9s\n", "fit s");
@@ -132,6 +141,34 @@ static void print_result(const cv_args *a, const kn_cv_result *r)
     }
 }
 
+/* --metrics a,b: the names into spec (borrowing *names, a copy of list). */
+static kn_status split_metrics(const char *list, char **names, const char ***metrics,
+                               kn_cv_spec *spec)
+{
+    size_t n = 1;
+    for (const char *c = list; *c; c++) n += *c == ',';
+    if (!(*names = kn_strdup(list)) || !(*metrics = kn_calloc(n, sizeof **metrics)))
+        return kn_fail(KN_ERR_NOMEM, "out of memory");
+    size_t k = 0;
+    for (char *t = *names, *next; t; t = next) {
+        if ((next = strchr(t, ','))) *next++ = '\0';
+        while (*t == ' ') t++;
+        for (char *end = t + strlen(t); end > t && end[-1] == ' ';) *--end = '\0';
+        if (!*t)
+            return kn_fail(KN_ERR_INVALID,
+                           "--metrics '%s': an empty name; give names separated by commas, "
+                           "e.g. --metrics average_precision,recall",
+                           list);
+        if (!kn_registry_find(KN_COMP_METRIC, t))
+            return kn_fail(KN_ERR_NOT_FOUND,
+                           "--metrics: no metric named '%s'; 'kiln help metrics' lists them", t);
+        (*metrics)[k++] = t;
+    }
+    spec->metrics = *metrics;
+    spec->n_metrics = k;
+    return KN_OK;
+}
+
 int cmd_cv(int argc, char **argv)
 {
     kn_read_opts o;
@@ -139,6 +176,18 @@ int cmd_cv(int argc, char **argv)
     cv_args a = {0};
     int rc = cli_cv_parse(&cv_spec, argc, argv, &o, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    char *names = NULL;
+    const char **metrics = NULL;
+    if (a.metrics && cli_cv_is_clusters(a.spec.model))
+        return cli_usage_error(cv_spec.name,
+                               "--metrics goes with a model of a target; %s's "
+                               "scores are inertia, silhouette, ARI and NMI",
+                               a.spec.model);
+    if (a.metrics && split_metrics(a.metrics, &names, &metrics, &a.spec) != KN_OK) {
+        kn_free(metrics);
+        kn_free(names);
+        return cli_usage_error(cv_spec.name, "%s", kn_last_error());
+    }
     kn_frame *f = NULL;
     kn_cv_result r = {0};
     kn_status e = cli_cv_frame(&a, &o, &f);
@@ -164,5 +213,7 @@ int cmd_cv(int argc, char **argv)
         print_result(&a, &r);
     kn_cv_result_free(&r);
     kn_frame_free(f);
+    kn_free(metrics);
+    kn_free(names);
     return rc;
 }

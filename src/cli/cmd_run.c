@@ -300,15 +300,21 @@ static void print_search(const kn_prep_spec *s, const kn_run_output *r)
                : t->stopped == 3 ? "search: max_cost reached"
                : t->stopped == 2 ? "interrupted"
                                  : "search: max_time reached");
-    /* the five best finished trials, best first (ties: the earlier trial) */
+    /* the five best finished trials, best first (ties: the earlier trial);
+     * halving and hyperband choose the best among the trials at the largest
+     * resource, so only those are ranked: a trial on a smaller resource may
+     * score better (fewer rounds, fewer rows) and was never a candidate */
     int shown[5] = {0};
-    size_t n_shown = 0;
+    size_t n_shown = 0, smaller = 0;
+    for (size_t i = 0; i < t->n; i++)
+        smaller += t->trial[i].status == KN_TRIAL_OK && t->trial[i].resource != b->resource;
     for (; n_shown < 5; n_shown++) {
         int pick = -1;
         for (size_t i = 0; i < t->n; i++) {
             int taken = 0;
             for (size_t k = 0; k < n_shown; k++) taken |= shown[k] == (int)i;
-            if (taken || t->trial[i].status != KN_TRIAL_OK || !isfinite(t->trial[i].score))
+            if (taken || t->trial[i].status != KN_TRIAL_OK || !isfinite(t->trial[i].score) ||
+                t->trial[i].resource != b->resource)
                 continue;
             double d = t->trial[i].score - (pick < 0 ? 0 : t->trial[pick].score);
             if (pick < 0 || (t->higher_is_better ? d > 0 : d < 0)) pick = (int)i;
@@ -327,6 +333,10 @@ static void print_search(const kn_prep_spec *s, const kn_run_output *r)
     size_t other = 0;
     for (size_t i = 0; i < t->n; i++) other += t->trial[i].status != KN_TRIAL_OK;
     if (other) printf("  (%zu trials pruned or failed)\n", other);
+    if (smaller)
+        printf("  (%zu trials on a smaller resource than %.4g not ranked: the best is chosen at "
+               "the largest; 'kiln inspect' lists every trial)\n",
+               smaller, b->resource);
     printf("          the model below uses the best trial's parameters:");
     for (size_t i = 0; i < r->n_chosen; i++) printf(" %s", r->chosen[i]);
     printf("\n");

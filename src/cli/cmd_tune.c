@@ -3,6 +3,7 @@
  * scored once on held-out rows, or a nested-CV estimate. */
 #include "cli/cli_cv.h"
 #include "cli/train_artifact.h"
+#include "cli/tune_holdout.h"
 #include "kiln/ctx.h"
 #include "kiln/mem.h"
 #include "kiln/model.h"
@@ -84,6 +85,9 @@ const cli_spec tune_spec = {
     "default a --test-fraction of the rows (stratified for a classifier) is held\n"
     "out first: the search sees only the rest, the best configuration is refitted\n"
     "on all of it and scored once on the held-out rows, the honest estimate.\n"
+    "With --time-series the held-out rows are the last in time (after --gap\n"
+    "rows), with --groups whole groups, and --nested's outer folds split the same\n"
+    "way; the --groups and --order-by columns are no features of the refit.\n"
     "--nested runs the whole search inside each of --outer-folds folds instead.\n"
     "\n"
     "Strategies: random (default), grid (every combination), tpe (a tree-\n"
@@ -99,7 +103,8 @@ const cli_spec tune_spec = {
     "resource, over all brackets, wins).\n"
     "--seed seeds the folds' shuffle and the search: the same seed gives the same\n"
     "trials and the same results for any --jobs (with --time-series or --groups it\n"
-    "seeds the search and the held-out rows; those folds are never shuffled).\n"
+    "seeds the search and which groups are held out; those folds are never\n"
+    "shuffled).\n"
     "With rows held out (--test-fraction, default 0.2) the k-fold and stratified\n"
     "folds over the rest are shuffled too (seed 0 unless --seed), as the held-out\n"
     "rows are drawn at random: folds in file order misjudge a sorted file.\n"
@@ -448,10 +453,18 @@ static kn_status best_pipeline(const tune_args *a, const kn_tune_trial *best, co
     return KN_OK;
 }
 
-/* Split f into training and held-out rows (stratified for a classifier). */
+/* Split f into training and held-out rows (stratified for a classifier);
+ * with --time-series the last rows in time, with --groups whole groups
+ * (how: which, for the output; "" for a random draw). */
 static kn_status holdout(const tune_args *a, const kn_frame *f, double fraction, uint64_t seed,
-                         int classify, kn_frame **train, kn_frame **test)
+                         int classify, kn_frame **train, kn_frame **test, char *how, size_t how_len)
 {
+    how[0] = '\0';
+    if (a->cv.spec.split.kind == KN_SPLIT_TIME)
+        return tune_holdout_time(f, a->cv.spec.order_by, a->cv.spec.split.gap, fraction, train,
+                                 test, how, how_len);
+    if (a->cv.spec.groups)
+        return tune_holdout_groups(f, a->cv.spec.groups, fraction, seed, train, test, how, how_len);
     size_t n = kn_frame_n_rows(f), *parts[2] = {NULL, NULL}, sizes[2] = {0, 0};
     int32_t *strata = NULL;
     size_t k = 0;
@@ -592,25 +605,50 @@ static kn_status run_search(const tune_args *a, const kn_frame *f, const kn_tune
                             kn_tune_opts *o, kn_tune_result *r)
 {
     kn_status e = kn_tune_run(f, &a->cv.spec, sp, o, r);
-    if (e == KN_OK && r->best == SIZE_MAX && !r->stopped)
-        e = kn_fail(KN_ERR_INVALID, "no trial succeeded%s%s", r->n ? "; the first failure: " : "",
-                    r->n && r->trial[0].error ? r->trial[0].error : "");
-    return e;
+    if (e != KN_OK || r->best != SIZE_MAX || r->stopped) return e;
+    /* halving over rows: the first rung's share may be what failed (a
+     * resampler or a fold split short of rows), which the error's own
+     * words do not say */
+    char rung[256] = "";
+    double share = r->n ? r->trial[0].resource : 0;
+    if (share > 0 && share < 1 && r->trial[0].rung == 0)
+        snprintf(rung, sizeof rung,
+                 " (halving's first rung fits on %.3g %% of each fold's training rows: fewer "
+                 "--trials or a smaller --eta start it on more)",
+                 100 * share);
+    return kn_fail(KN_ERR_INVALID, "no trial succeeded%s%s%s", r->n ? "; the first failure: " : "",
+                   r->n && r->trial[0].error ? r->trial[0].error : "", rung);
 }
 
 static int nested_cv(tune_args *a, const kn_frame *f, const kn_tune_space *sp, kn_tune_opts *o,
                      int classify)
 {
+    /* the outer folds split as the inner ones do: time-series windows (the
+     * outer test rows after the search's), whole groups, else shuffled */
     kn_split_opts so = a->cv.spec.split;
-    so.kind = classify ? KN_SPLIT_STRATIFIED : KN_SPLIT_KFOLD;
+    int time = so.kind == KN_SPLIT_TIME, group = a->cv.spec.groups != NULL;
+    so.kind = time       ? KN_SPLIT_TIME
+              : group    ? KN_SPLIT_GROUP
+              : classify ? KN_SPLIT_STRATIFIED
+                         : KN_SPLIT_KFOLD;
     so.folds = (size_t)a->outer_folds;
     so.repeats = 1;
-    so.shuffle = 1;
+    so.shuffle = !time && !group;
+    so.test_size = so.max_train = 0; /* --test-rows, --max-train: the inner windows' */
     int32_t *labels = NULL;
-    size_t k = 0;
+    size_t k = 0, *order = NULL;
     kn_folds folds = {0};
-    kn_status e = classify ? kn_split_labels(f, a->cv.spec.target, &labels, &k) : KN_OK;
+    kn_status e = group               ? kn_split_labels(f, a->cv.spec.groups, &labels, &k)
+                  : classify && !time ? kn_split_labels(f, a->cv.spec.target, &labels, &k)
+                                      : KN_OK;
+    if (e == KN_OK && time) e = tune_time_order(f, a->cv.spec.order_by, &order);
     if (e == KN_OK) e = kn_split_folds(kn_frame_n_rows(f), labels, &so, &folds);
+    for (size_t i = 0; e == KN_OK && order && i < folds.k; i++) {
+        kn_fold *fo = &folds.fold[i];
+        for (size_t r = 0; r < fo->n_train; r++) fo->train[r] = order[fo->train[r]];
+        for (size_t r = 0; r < fo->n_test; r++) fo->test[r] = order[fo->test[r]];
+    }
+    kn_free(order);
     kn_free(labels);
     double *score = kn_calloc(folds.k ? folds.k : 1, sizeof *score);
     json_t *outer = json_array();
@@ -704,6 +742,11 @@ int cmd_tune(int argc, char **argv)
         a.cv.spec.split.shuffle = 1;
     if (a.trials == 0)
         return cli_usage_error("tune", "--trials 0: a search needs at least one trial");
+    if (a.metric && !kn_registry_find(KN_COMP_METRIC, a.metric)) /* before any trial fails on it */
+        return cli_usage_error("tune",
+                               "--metric: no metric named '%s'; 'kiln help metrics' lists "
+                               "them",
+                               a.metric);
     if (a.trials < 0) a.trials = strategy == KN_TUNE_GRID ? 0 : 20;
     if (a.resume && a.trials_file && strcmp(a.resume, a.trials_file))
         return cli_usage_error("tune", "--resume FILE appends to FILE: drop --trials-file");
@@ -783,6 +826,7 @@ int cmd_tune(int argc, char **argv)
     size_t n_prior = 0;
     char *prior_metric = NULL;
     kn_frame *f = NULL, *train = NULL, *test = NULL;
+    char how[160] = "";
     kn_tune_result r = {0};
     kn_scores sc = {0};
     kn_pipeline *fitted = NULL;
@@ -801,6 +845,12 @@ int cmd_tune(int argc, char **argv)
         o.prior_metric = prior_metric;
     }
     if (e == KN_OK) e = cli_cv_frame(&a.cv, &ro, &f);
+    /* the groups and order columns are no features of the trials' folds
+     * (kn_cv_run takes them out): nor of the refit, scored and saved */
+    const char *not_features[2] = {a.cv.spec.groups, a.cv.spec.order_by};
+    for (size_t i = 0, j; e == KN_OK && i < 2; i++)
+        if (not_features[i] && kn_frame_find(f, not_features[i], &j) == KN_OK)
+            kn_column_set_role(kn_frame_col(f, j), KN_ROLE_IGNORE);
     int classify = 0;
     if (e == KN_OK) { /* the task, as the refit will see it */
         kn_pipeline *probe = NULL;
@@ -822,7 +872,7 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
     if (a.test_fraction > 0)
-        e = holdout(&a, f, a.test_fraction, a.cv.seed, classify, &train, &test);
+        e = holdout(&a, f, a.test_fraction, a.cv.seed, classify, &train, &test, how, sizeof how);
     if (e == KN_OK && sink.path) {
         sink.fp = fopen(sink.path, a.resume ? "a" : "w");
         if (!sink.fp) e = kn_fail(KN_ERR_IO, "%s: cannot open the trials file", sink.path);
@@ -876,8 +926,9 @@ int cmd_tune(int argc, char **argv)
         if (test)
             json_object_set_new(
                 j, "test",
-                json_pack("{s:I, s:o, s:o}", "rows", (json_int_t)kn_frame_n_rows(test), "score",
-                          cli_json_num(test_score), "baseline", cli_json_num(test_baseline)));
+                json_pack("{s:I, s:o, s:o, s:s}", "rows", (json_int_t)kn_frame_n_rows(test),
+                          "score", cli_json_num(test_score), "baseline",
+                          cli_json_num(test_baseline), "rows_are", how[0] ? how : "a random draw"));
         json_object_set_new(j, "stages", cli_stages_json());
         rc = cli_emit_json(j);
     } else {
@@ -891,10 +942,10 @@ int cmd_tune(int argc, char **argv)
                                     : "--max-time reached",
                    r.n);
         if (test && !isnan(test_score))
-            printf("held-out: %s %.4f on %zu rows (refitted on %zu rows); baseline (prior/mean) "
-                   "%.4f\n",
-                   r.metric, test_score, kn_frame_n_rows(test), kn_frame_n_rows(train),
-                   test_baseline);
+            printf("held-out: %s %.4f on %zu rows (%s%srefitted on %zu rows); baseline "
+                   "(prior/mean) %.4f\n",
+                   r.metric, test_score, kn_frame_n_rows(test), how, how[0] ? "; " : "",
+                   kn_frame_n_rows(train), test_baseline);
         if (fitted) printf("wrote %s\n", a.out);
     }
     if (e == KN_OK && r.stopped == 2) rc = 130;

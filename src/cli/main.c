@@ -200,7 +200,8 @@ static int cmd_help(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(a.topic, "metrics") == 0) {
-        printf("metrics (a run spec's evaluation: metrics: [..]):\n");
+        printf("metrics (kiln cv --metrics a,b; kiln tune --metric; a run spec's evaluation: "
+               "metrics: [..]):\n");
         for (size_t i = 0; i < kn_registry_count(); i++) {
             const kn_component *c = kn_registry_at(i);
             if (c->kind == KN_COMP_METRIC) printf("  %-26s %s\n", c->name, c->doc);

@@ -74,6 +74,13 @@ static inline kn_ctx *kn__ctx_swap(kn_ctx *c)
     return prev;
 }
 
+/* Quiet nested work on this thread: while the count is above zero, kn_log
+ * drops info messages (warnings and errors pass; --verbose's debug level
+ * passes everything). For a component that fits many inner models (a
+ * wrapper selector's hundreds of fits), whose every "converged" line would
+ * bury the component's own. Calls nest: +1 to start, -1 to end. */
+void kn__log_quiet_info(int delta);
+
 /* kn_malloc / kn_calloc charged to c: for a region whose workers only
  * allocate their scratch (freeing needs no binding: a block remembers its
  * context). */

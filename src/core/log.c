@@ -37,10 +37,19 @@ const char *kn_log_level_name(kn_log_level level)
     return "info";
 }
 
+static _Thread_local int quiet_info; /* kn__log_quiet_info's count */
+
+void kn__log_quiet_info(int delta)
+{
+    quiet_info += delta;
+}
+
 void kn_log(kn_log_level level, const char *fmt, ...)
 {
     const kn_ctx *c = kn__ctx_get();
-    if (!c->log_fn || (int)level > atomic_load_explicit(&c->log_level, memory_order_relaxed))
+    int max = atomic_load_explicit(&c->log_level, memory_order_relaxed);
+    if (!c->log_fn || (int)level > max ||
+        (quiet_info > 0 && level == KN_LOG_INFO && max < KN_LOG_DEBUG))
         return;
     char buf[1024];
     va_list ap;

@@ -223,6 +223,18 @@ kn_status kn__run_split_test(kn__run_state *w, int classify)
         double shares[2] = {1 - s->eval.test_fraction, s->eval.test_fraction};
         if (e == KN_OK) e = kn_split_shares(n, strata, shares, 2, w->r->seed, parts, sizes);
         kn_free(strata);
+        /* the folds keep groups apart or time in order; a random draw does not */
+        int time = s->eval.split == KN_SPLIT_TIME;
+        if (e == KN_OK && s->eval.cv && (time || s->eval.groups || s->eval.split == KN_SPLIT_GROUP))
+            kn_log(KN_LOG_WARN,
+                   "%s: evaluation: the test rows are a random %g of the rows, but the cv "
+                   "folds are %s: %s, so the test score may be more hopeful than the folds'; "
+                   "%s",
+                   s->path, s->eval.test_fraction, time ? "time-series" : "by group",
+                   time ? "the final model trains on rows after test rows"
+                        : "test rows may share groups with training rows",
+                   time ? "hold out the latest rows (test: {by: COLUMN, from: VALUE})"
+                        : "hold out whole groups as a separate source (test: {source: NAME})");
     } else {
         parts[0] = kn_malloc((n ? n : 1) * sizeof(size_t));
         if (!parts[0]) return KN_ERR_NOMEM;
@@ -688,6 +700,14 @@ kn_status kn_run_spec(const kn_prep_spec *s, const kn_run_opts *o, kn_run_output
         else
             kn_column_set_role(kn_frame_col(r->prep->frame, j), KN_ROLE_IGNORE);
     }
+    /* the cv's groups and order columns are no features of the folds'
+     * models (kn_cv_run takes them out): nor of the final one, whose test
+     * score would otherwise be another model's (a missing one: the cv part
+     * names it) */
+    const char *not_features[2] = {s->eval.groups, s->eval.order_by};
+    for (size_t i = 0, j; e == KN_OK && s->eval.cv && i < 2; i++)
+        if (not_features[i] && kn_frame_find(r->prep->frame, not_features[i], &j) == KN_OK)
+            kn_column_set_role(kn_frame_col(r->prep->frame, j), KN_ROLE_IGNORE);
     if (e == KN_OK) e = part("lineage", kn__run_lineage, &w);
     if (e == KN_OK) e = part("split", split_part, &w);
     if (e == KN_OK && s->search.space) e = part("search", run_search, &w);

@@ -41,6 +41,8 @@ static kn_status grid_values(const kn__dim *d, double *v, size_t cap, size_t *n)
         else
             x = d->lo + u * (d->hi - d->lo);
         if (d->kind == KN__DIM_INT) x = floor(x + 0.5);
+        /* the ends exactly as given (exp(log(0.01)) is 0.010000000000000004) */
+        if (k == 0) x = d->lo;
         if (k + 1 == d->grid) x = d->hi;
         if (*n && v[*n - 1] == x) continue;
         v[(*n)++] = x;

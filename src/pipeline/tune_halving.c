@@ -11,6 +11,7 @@
 #include "pipeline/tune_search-impl.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,39 @@ static void rank_rung(const kn__tune_search *s, size_t *idx, size_t n)
             idx[j] = idx[j - 1];
             idx[j - 1] = t;
         }
+}
+
+/* A rung whose cut falls inside a tie promotes by trial number, not by
+ * score: say so, with the likely cause when the whole rung ties (a resource
+ * too small for the model to learn anything: gbdt on a few rows makes no
+ * split and every configuration scores the constant's). idx: the rung's
+ * trials best first, ok of them finished; keep go on. */
+static void warn_tied_cut(const kn__tune_search *s, const size_t *idx, size_t keep, size_t ok,
+                          size_t rung, double res)
+{
+    if (keep == 0 || keep >= ok) return;
+    double cut = kn__tune_loss(s, &s->res->trial[idx[keep - 1]]);
+    if (kn__tune_loss(s, &s->res->trial[idx[keep]]) != cut) return;
+    size_t tied = 0;
+    for (size_t j = 0; j < ok; j++) tied += kn__tune_loss(s, &s->res->trial[idx[j]]) == cut;
+    char what[64];
+    if (s->resource)
+        snprintf(what, sizeof what, "%s=%.4g", s->resource, res);
+    else
+        snprintf(what, sizeof what, "%.3g %% of each fold's training rows", 100 * res);
+    const double score = s->res->trial[idx[keep - 1]].score;
+    if (tied == ok)
+        kn_log(KN_LOG_WARN,
+               "halving rung %zu (%s): all %zu trials score %s %.6g, so which %zu go on is "
+               "decided by trial number, not by score: the rung's resource is likely too "
+               "small for the model to learn (a constant's score); start from a larger one "
+               "(fewer --trials or a smaller --eta, or resource n_estimators)",
+               rung, what, ok, s->res->metric, score, keep);
+    else
+        kn_log(KN_LOG_WARN,
+               "halving rung %zu (%s): %zu trials tie at %s %.6g across the cut (%zu of %zu go "
+               "on): trial number decides which",
+               rung, what, tied, s->res->metric, score, keep, ok);
 }
 
 /* The resource's largest value: the cv params' value, else the table's default. */
@@ -113,6 +147,7 @@ static kn_status halving_bracket(kn__tune_search *s, size_t bracket, size_t n0, 
         size_t keep = (size_t)ceil((double)n_live / eta), ok = 0;
         for (size_t j = 0; j < n_live; j++) ok += s->res->trial[idx[j]].status == KN_TRIAL_OK;
         if (keep > ok) keep = ok;
+        if (rung + 1 < rungs) warn_tied_cut(s, idx, keep, ok, rung, res);
         size_t *nl = kn_malloc((keep ? keep : 1) * sizeof *nl);
         for (size_t j = 0; nl && j < keep; j++) nl[j] = live[idx[j] - before];
         kn_free(idx);

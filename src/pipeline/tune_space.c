@@ -160,9 +160,15 @@ static kn_status parse_dim(Y *c, kn__yaml_pair kv, kn_tune_space *sp, const kn_p
         param_names(defs, names, sizeof names);
         kn__closest near = {NULL, SIZE_MAX};
         for (const kn_param_def *p = defs; p->name; p++) kn__closest_offer(&near, kv.key, p->name);
-        return kn__yaml_at(c, kv.key_node, "%s has no parameter '%s'%s; its parameters: %s",
+        /* select.k, select__k: a step's parameter, as scikit-learn's grids name them */
+        int step_like = strchr(kv.key, '.') || strstr(kv.key, "__");
+        return kn__yaml_at(c, kv.key_node, "%s has no parameter '%s'%s; its parameters: %s%s",
                            sp->model, kv.key, kn__closest_hint(&near, kv.key, hint, sizeof hint),
-                           names);
+                           names,
+                           step_like ? " (a space searches the model's parameters only, not a "
+                                       "step's: fix the step's value with --step, one search "
+                                       "per value)"
+                                     : "");
     }
     const yaml_node_t *n = kv.value;
     if (n->type != YAML_MAPPING_NODE)

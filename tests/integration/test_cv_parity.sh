@@ -72,6 +72,71 @@ check time_window "$C" $T "TimeSeriesSplit(3, test_size=100, max_train_size=300)
 check stratified "$DATA/wine.csv" class "StratifiedKFold(5)" "LogisticRegression(C=0.5, tol=1e-10, max_iter=10000)" --model logistic_regression --param C=0.5 --param tol=1e-10 --param max_iter=10000 --stratify
 check stratified_3 "$DATA/wine.csv" class "StratifiedKFold(3)" "LogisticRegression(tol=1e-10, max_iter=10000)" --model logistic_regression --param tol=1e-10 --param max_iter=10000 --stratify --folds 3
 
+# --weight: the fits and every score are weighted (sklearn's metrics with
+# sample_weight, which cross_val_score leaves out), and the output says so
+$py - "$C" "$W/cw.csv" <<'PY'
+import pandas as pd, sys
+d = pd.read_csv(sys.argv[1]); d["w"] = [1.0 + (i % 3) for i in range(len(d))]; d.to_csv(sys.argv[2], index=False)
+PY
+"$KILN" --json -q cv --data "$W/cw.csv" --target $T --model ridge --weight w --folds 4 \
+    --step standard_scaler --ignore batch,t > "$W/w.json"
+"$KILN" -q cv --data "$W/cw.csv" --target $T --model ridge --weight w --folds 4 \
+    --ignore batch,t > "$W/w.txt"
+grep -q "(target $T; every score weighted by w)" "$W/w.txt" ||
+    fail "kiln cv does not say its scores are weighted: $(head -1 "$W/w.txt")"
+"$KILN" help cv > "$W/help.txt"
+grep -q "sample weights, of the fits and of every score" "$W/help.txt" ||
+    fail "kiln help cv: --weight weighs the scores too"
+$py - "$W/cw.csv" $T "$W/w.json" <<'PY'
+import json, sys, numpy as np, pandas as pd
+from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.linear_model import Ridge
+from sklearn.metrics import mean_squared_error, r2_score
+d = pd.read_csv(sys.argv[1]); y = d.pop(sys.argv[2]).to_numpy(); w = d.pop("w").to_numpy()
+X = d.drop(columns=["batch", "t"]).to_numpy()
+got = json.load(open(sys.argv[3]))["folds"]
+for f, (tr, te) in zip(got, KFold(4).split(X)):
+    m = make_pipeline(StandardScaler(), Ridge()).fit(X[tr], y[tr], ridge__sample_weight=w[tr])
+    p = m.predict(X[te])
+    rmse = mean_squared_error(y[te], p, sample_weight=w[te]) ** 0.5
+    r2 = r2_score(y[te], p, sample_weight=w[te])
+    assert abs(f["rmse"] - rmse) <= 1e-9 * rmse and abs(f["r2"] - r2) <= 1e-9, (f, rmse, r2)
+PY
+echo "weighted: every fold's rmse and r2 = sklearn's weighted metrics"
+
+# --metrics: the scores asked for (PR-AUC of the rare class, as the imbalance
+# warning advises), each fold's = sklearn's on the same folds
+$py - "$DATA/wine.csv" "$W/wine2.csv" <<'PY'
+import pandas as pd, sys
+d = pd.read_csv(sys.argv[1]); d["class"] = ["rare" if c == "class_2" else "common" for c in d["class"]]
+d.to_csv(sys.argv[2], index=False)
+PY
+"$KILN" --json -q cv --data "$W/wine2.csv" --target class --model logistic_regression \
+    --param tol=1e-10 --param max_iter=10000 --step standard_scaler \
+    --metrics average_precision,recall --positive-class rare > "$W/m.json"
+$py - "$W/wine2.csv" "$W/m.json" <<'PY'
+import json, sys, numpy as np, pandas as pd
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import make_scorer, average_precision_score, recall_score
+d = pd.read_csv(sys.argv[1]); y = (d.pop("class") == "rare").to_numpy().astype(int)
+got = json.load(open(sys.argv[2]))
+assert list(got["mean"]) == ["average_precision", "recall"], got["mean"]
+res = cross_validate(make_pipeline(StandardScaler(), LogisticRegression(tol=1e-10, max_iter=10000)),
+                     d.to_numpy(), y, cv=StratifiedKFold(5),
+                     scoring={"average_precision": "average_precision", "recall": "recall"})
+for k in ("average_precision", "recall"):
+    mine = np.array([f[k] for f in got["folds"]])
+    assert np.max(np.abs(mine - res["test_" + k])) <= 1e-6, (k, mine, res["test_" + k])
+PY
+expect "no metric named 'average_precison'" 2 "$KILN" cv --data "$W/wine2.csv" --target class \
+    --model logistic_regression --metrics average_precison
+echo "--metrics: average_precision and recall of the rare class = sklearn's per fold"
+
 # one thread or several: the same numbers
 "$KILN" --json -q cv --data "$C" --target $T --model ridge --ignore batch,t --folds 6 --shuffle --seed 4 --repeats 2 --jobs 1 > "$W/t1.json"
 "$KILN" --json -q cv --data "$C" --target $T --model ridge --ignore batch,t --folds 6 --shuffle --seed 4 --repeats 2 --jobs 2 > "$W/t2.json"

@@ -74,6 +74,16 @@ r3=$(tt "$W/c.kmd" objective=recall_at_precision min_precision=0.3)
 $py -c "import sys; sys.exit(0 if float('$c20') < float('$c1') and float('$r3') >= float('$r2') else 1)" ||
     fail "cost_fn 1 -> 20: $c1 -> $c20 (want lower); precision 0.2 -> 0.3: $r2 -> $r3 (want not lower)"
 
+# a precision no threshold reaches: the most precise one is used, and its
+# validation recall is reported as it is (it was 0 whatever the threshold caught)
+"$KILN" --json train --data "$LC" --target Class --model tuned_threshold --param positive=bad \
+    --param base_params=max_iter=1000 --param objective=recall_at_precision \
+    --param min_precision=0.99 --test-size 0 --out "$W/rp.kmd" > "$W/rp.json" 2> "$W/rp.err"
+grep -q "no threshold keeps precision 0.99 on the validation rows (the most precise reaches 0\.[0-9]" \
+    "$W/rp.err" || fail "no warning for an unreachable precision: $(grep warn "$W/rp.err")"
+$py -c "import json, sys; r = json.load(open(sys.argv[1]))['summary']['validation_recall']
+assert 0 < r < 1, r" "$W/rp.json" || fail "the fallback threshold's recall: $(cat "$W/rp.json")"
+
 # bad input
 expect "tuned_threshold needs two classes (the target has 3)" 1 \
     "$KILN" train --data "$DATA/wine.csv" --target class --model tuned_threshold --out "$W/x.kmd"

@@ -31,6 +31,14 @@ assert res == [11, 33, 100], res  # max_iter's default 100 on the top rung
 assert it["best"]["params"]["max_iter"] == "100", it["best"]  # chosen: the top rung's
 assert "max_iter" not in rows["best"]["params"], rows["best"]
 PY
+# the summary ranks only the top rung's trials (the candidates): a lower rung's
+# trial scoring as well or better is no candidate, and was listed above the best
+"$KILN" -q run iter.yaml --no-store --out iter2.kiln > iter.txt 2> err || fail "$(cat err)"
+grep -A5 '^search ' iter.txt | grep '^  trial ' > listed || fail "no trials listed: $(cat iter.txt)"
+head -1 listed | grep -q '<- best$' || fail "the first trial listed is not the best: $(cat listed)"
+if grep -v 'resource 100)' listed; then fail "a lower rung's trial ranked: $(cat listed)"; fi
+grep -q '^  (12 trials on a smaller resource than 100 not ranked' iter.txt ||
+    fail "no word on the lower rungs: $(cat iter.txt)"
 bad() { # SEARCH-LINES MESSAGE
     spec bad.yaml nowhere.csv "$1"
     expect "$2" 1 "$KILN" run bad.yaml --no-store --out b.kiln

@@ -95,6 +95,15 @@ $K --quiet --json select --data "$D/wine.csv" --target class --method forward --
     --step standard_scaler > fwd.json && $py -c '
 import json; j = json.load(open("fwd.json")); assert j["n_kept"] == 3, j' || fail "forward --k 3"
 
+# the inner fits of a wrapper stay quiet (rfecv on wine: 13 features x 5 folds of
+# "converged" lines buried the step's own line); --verbose shows them
+$K select --data "$D/wine.csv" --target class --method rfecv --step standard_scaler \
+    > /dev/null 2> rfecv.err || fail "rfecv: $(cat rfecv.err)"
+grep -q "select_model (rfecv): kept" rfecv.err || fail "rfecv's kept line: $(cat rfecv.err)"
+if grep -q "converged" rfecv.err; then fail "rfecv: inner fits logged $(grep -c converged rfecv.err) lines"; fi
+$K -v select --data "$D/wine.csv" --target class --method rfe --step standard_scaler \
+    > /dev/null 2> rfe.err && grep -q "converged" rfe.err || fail "rfe --verbose: inner fits hidden"
+
 # 4. bad input
 expect "unknown method 'magic'" 2 $K select --data "$D/wine.csv" --target class --method magic
 expect "k=20 is more than the 13 candidate columns" 1 \

@@ -40,6 +40,19 @@ while read -r id score params; do
 done < <(tail -n +2 "$W/configs")
 [ "$best" = "$min_id" ] || fail "best trial $best, kiln cv's lowest rmse is trial $min_id"
 
+# grid: points of a log range start and end exactly at the range's ends (the
+# first was exp(log(0.01)) = 0.010000000000000004, a value the user never gave)
+printf 'C: {log: [0.01, 10], grid: 4}\n' > "$W/logc.yaml"
+"$KILN" -q tune --data "$DATA/wine.csv" --target class --model logistic_regression \
+    --step standard_scaler --space "$W/logc.yaml" --strategy grid --folds 3 --test-fraction 0 \
+    --json > "$W/logc.json"
+$py - "$W/logc.json" <<'PY' || fail "grid points of a log range"
+import json, sys
+c = [t["params"]["C"] for t in json.load(open(sys.argv[1]))["trials"]]
+assert c[0] == "0.01" and c[-1] == "10" and len(c) == 4, c
+assert abs(float(c[1]) - 0.1) < 1e-15 and abs(float(c[2]) - 1) < 1e-15, c
+PY
+
 # default: 20% held out, the best refitted on the rest and scored once (and
 # saved with --out, for kiln predict)
 "$KILN" tune "${common[@]}" --space "$W/grid.yaml" --strategy grid --out "$W/best.kiln" --json \

@@ -18,6 +18,9 @@ bad() { # MESSAGE SPACE-TEXT
 }
 bad "space.yaml:2:1: gbdt has no parameter 'lerning_rate' (did you mean 'learning_rate'?); its parameters: .*learning_rate" \
     $'max_depth: {int: [2, 4]}\nlerning_rate: {log: [0.01, 0.3]}'
+# a step's parameter as scikit-learn's grids name it (select__k): said so
+bad "gbdt has no parameter 'select__k'; its parameters: .* (a space searches the model's parameters only, not a step's" \
+    'select__k: {choice: [5, 10]}'
 bad "max_depth: int: \[6, 2\] is an empty range" 'max_depth: {int: [6, 2]}'
 bad "subsample: uniform: \[0.5, 0.5\] is an empty range" 'subsample: {uniform: [0.5, 0.5]}'
 bad "space.yaml:1:22: learning_rate: log: \[0, 0.3\] reaches 0: a log range needs a low end above 0" \
@@ -40,6 +43,10 @@ expect "no model named" 2 "$KILN" tune --data "$W/missing.csv" --target y --mode
     --space "$W/ok.yaml"
 expect "max_depth=3: max_depth is searched" 2 "$KILN" tune --data "$W/missing.csv" --target y \
     --model gbdt --space "$W/ok.yaml" --param max_depth=3
+# a misspelt --metric is a usage error before any data is read (every trial
+# used to fail on it, the name buried in "no trial succeeded")
+expect "tune: --metric: no metric named 'acuracy'" 2 "$KILN" tune --data "$W/missing.csv" \
+    --target y --model gbdt --space "$W/ok.yaml" --metric acuracy
 # grid search over a continuous range needs its points (before any trial)
 printf 'subsample: {uniform: [0.5, 1]}\n' > "$W/cont.yaml"
 expect "grid search: subsample is a continuous range: give its points" 1 "$KILN" tune \

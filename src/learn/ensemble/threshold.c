@@ -211,7 +211,8 @@ static kn_status choose(const thr_params *par, const kn_dataset *d, size_t pos, 
             N += s[i].w;
     }
     qsort(s, n, sizeof *s, by_proba_desc);
-    double tp = 0, fp = 0, best = NAN, best_t = INFINITY, best_prec = -1, prec_t = INFINITY;
+    double tp = 0, fp = 0, best = NAN, best_t = INFINITY, best_prec = -1, prec_t = INFINITY,
+           prec_recall = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i].positive)
             tp += s[i].w;
@@ -225,7 +226,7 @@ static kn_status choose(const thr_params *par, const kn_dataset *d, size_t pos, 
             v = -(par->cost_fp * fp + par->cost_fn * fn);
         else
             v = prec >= par->min_precision && P > 0 ? tp / P : NAN;
-        if (prec > best_prec) best_prec = prec, prec_t = s[i].p;
+        if (prec > best_prec) best_prec = prec, prec_t = s[i].p, prec_recall = P > 0 ? tp / P : 0;
         if (!isnan(v) && (isnan(best) || v > best)) best = v, best_t = s[i].p;
     }
     /* cost: predicting no positive at all is a choice too */
@@ -239,7 +240,7 @@ static kn_status choose(const thr_params *par, const kn_dataset *d, size_t pos, 
                "most precise reaches %.4g); using that one",
                par->min_precision, best_prec);
         best_t = prec_t;
-        best = 0;
+        best = prec_recall; /* that threshold's recall (was 0 whatever it caught) */
     }
     kn_free(s);
     *threshold = best_t;

@@ -5,6 +5,7 @@
  * Each follows scikit-learn's algorithm of the same name (RFE, RFECV,
  * SequentialFeatureSelector, SelectFromModel); inner folds are unshuffled
  * k-fold, stratified for classes, as scikit-learn's cv=5 default. */
+#include "core/ctx-impl.h"
 #include "kiln/evaluate.h"
 #include "kiln/importance.h"
 #include "kiln/mem.h"
@@ -426,6 +427,9 @@ static kn_status wrap_fit(kn_step *st, const kn_frame *x, const size_t *cols, si
         k = (size_t)floor((double)n * p->percentile / 100);
         if (k < 1) k = 1;
     }
+    /* the inner fits' info lines (hundreds of "converged") stay out; the
+     * step logs its kept set once it is done */
+    kn__log_quiet_info(1);
     if (e == KN_OK && p->method == W_RFE) {
         size_t *rank = kn_malloc(n * sizeof *rank);
         e = rank ? rfe(&c, x, NULL, k, rank, NULL, NULL) : KN_ERR_NOMEM;
@@ -456,6 +460,7 @@ static kn_status wrap_fit(kn_step *st, const kn_frame *x, const size_t *cols, si
         }
         if (e == KN_OK) e = kn__sel_keep(s, &rule, 0, 0, "select_model");
     }
+    kn__log_quiet_info(-1);
     kn_model_free(c.tpl);
     kn_free(c.buf);
     if (e != KN_OK) {
