@@ -10,14 +10,14 @@
 # scikit-learn is answered by a warm python that imported them once
 # (tests/tools/pyref_server.py, started by the ctest fixture pyref; each
 # script still runs in a process of its own); other scripts, and every
-# script of a test run by hand, by a plain python3.
-py="/usr/bin/python3 -S $(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/pyref_client.py"
+# script of a test run by hand, by a plain python3 (tests/tools/py decides).
+py="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/py"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 # KILN_TEST_PROFILE=FILE: every $KILN and $py call appends its wall and CPU
 # seconds to FILE (tests/tools/profile_call.sh; where a slow test's time goes)
 if [ -n "${KILN_TEST_PROFILE:-}" ]; then
-    py="$(dirname "${py#* -S }")/profile_call.sh py $py"
+    py="$(dirname "$py")/profile_call.sh py $py"
     if [ -n "${KILN:-}" ]; then
         printf '#!/bin/bash\nexec %q kiln %q "$@"\n' "${py%% py *}" "$KILN" > "$W/kiln-profiled"
         chmod +x "$W/kiln-profiled"
