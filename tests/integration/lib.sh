@@ -163,7 +163,8 @@ PY
 
 # chrome_figures PAGE.html: the page loads in headless Chromium without a
 # console message, and every <svg> figure renders as a box that is not
-# empty (a test-only script in a copy of the page writes the sizes).
+# empty (a test-only script in a copy of the page writes the sizes). The
+# copy's DOM, as Chromium built it, is left in $W/sized.dom for more checks.
 # Without chromium it says so and checks nothing, except in CI (a failure).
 chrome_figures() {
     local page=$1 chrome sizes n_svg s
