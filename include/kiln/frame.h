@@ -76,7 +76,8 @@ KN_API void kn_frame_free(kn_frame *f);
 
 KN_API size_t kn_frame_n_rows(const kn_frame *f);
 KN_API size_t kn_frame_n_cols(const kn_frame *f);
-/* Borrowed. NULL when j is out of range. */
+/* Borrowed: valid until the column is removed or moved (kn_frame_take_column)
+ * or the frame is freed. NULL when j is out of range. */
 KN_API kn_column *kn_frame_col(const kn_frame *f, size_t j);
 /* Index of the column named `name`; KN_ERR_NOT_FOUND naming the columns otherwise. */
 KN_API kn_status kn_frame_find(const kn_frame *f, const char *name, size_t *j);
@@ -128,7 +129,8 @@ KN_API kn_status kn_frame_dedupe(const kn_frame *f, const size_t *keys, size_t n
  * types. On failure dst is unchanged. */
 KN_API kn_status kn_frame_append_aligned(kn_frame *dst, const kn_frame *src);
 /* Move column j of src to the end of dst under `name` (both frames must have
- * the same row count; the name must be free in dst). */
+ * the same row count; the name must be free in dst). The column's values
+ * move; kn_frame_col(dst, ...) gives its new handle. */
 KN_API kn_status kn_frame_take_column(kn_frame *dst, kn_frame *src, size_t j, const char *name);
 /* 1 when some column is one-hot encoded (compact). */
 KN_API int kn_frame_has_onehot(const kn_frame *f);

@@ -6,6 +6,8 @@
 #include "data/dict-impl.h"
 #include "kiln/frame.h"
 
+#define KN__COL_NAME_HERE 24
+
 struct kn_column {
     char *name;
     kn_col_type type;
@@ -21,18 +23,35 @@ struct kn_column {
     int64_t *str_len;
     char *text;
     size_t n_text, cap_text;
-    /* the name given at creation, in the column's own block (one allocation
-     * a column, not two: a wide frame, such as a LIBSVM file's f1..f50000,
-     * makes tens of thousands); name points here until a rename */
-    char name_here[];
+    kn_column *next_spare; /* a removed column's slot: the next free one */
+    /* the name given at creation when it is shorter than this (a LIBSVM
+     * file's f1..f100000 are), in the column's slot; name points here until
+     * a rename, and a longer name has a block of its own */
+    char name_here[KN__COL_NAME_HERE];
 };
+
+/* Slots for a frame's column structs, allocated a block at a time. */
+typedef struct kn__col_block kn__col_block;
 
 struct kn_frame {
     size_t n_rows;
     size_t n_cols, cap_cols;
     kn_column **cols;
+    /* The columns' structs are slots of blocks the frame owns
+     * (data/frame_slots.c): a wide frame, such as a LIBSVM file's 57,906
+     * columns, makes ~120 allocations for them, not 57,906. A removed or
+     * moved column's slot goes on the spare list. (A view, a kn_frame on
+     * the stack over another frame's columns, has neither.) */
+    kn__col_block *blocks;
+    kn_column *spare;
 };
 
+/* A zeroed slot for a new column of f (NULL when out of memory); a slot
+ * given back (a removed or moved column's) is taken again first. */
+kn_column *kn__col_slot_get(kn_frame *f);
+void kn__col_slot_put(kn_frame *f, kn_column *c);
+/* Free f's blocks of slots (the columns' own arrays are freed before). */
+void kn__col_blocks_free(kn_frame *f);
 /* Grow a column's arrays to hold cap rows (new cells are not initialised). */
 kn_status kn__column_reserve(kn_column *c, size_t cap);
 /* kn_frame_add_column without the name check, for names known to be unique. */

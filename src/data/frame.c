@@ -81,7 +81,7 @@ kn_status kn_frame_new(kn_frame **out)
 }
 
 /* Give column c a name of its own (kept in a new block unless it is the
- * one in the column's block); the old one is released. */
+ * one in the column's slot); the old one is released. */
 static kn_status column_rename(kn_column *c, const char *name)
 {
     char *copy = kn_strdup(name);
@@ -91,9 +91,9 @@ static kn_status column_rename(kn_column *c, const char *name)
     return KN_OK;
 }
 
-static void column_free(kn_column *c)
+/* Release what column c holds (its slot stays with its frame). */
+static void column_release(kn_column *c)
 {
-    if (!c) return;
     if (c->name != c->name_here) kn_free(c->name);
     kn_free(c->f64);
     kn_free(c->codes);
@@ -102,13 +102,13 @@ static void column_free(kn_column *c)
     kn_free(c->str_off);
     kn_free(c->str_len);
     kn_free(c->text);
-    kn_free(c);
 }
 
 void kn_frame_free(kn_frame *f)
 {
     if (!f) return;
-    for (size_t j = 0; j < f->n_cols; j++) column_free(f->cols[j]);
+    for (size_t j = 0; j < f->n_cols; j++) column_release(f->cols[j]);
+    kn__col_blocks_free(f);
     kn_free(f->cols);
     kn_free(f);
 }
@@ -249,13 +249,14 @@ kn_status kn__frame_add_unique(kn_frame *f, const char *name, kn_col_type type, 
         return kn_fail(KN_ERR_INVALID, "column '%s': unknown type %d", name, (int)type);
     if (grow_cols(f) != KN_OK) return KN_ERR_NOMEM;
     size_t len = strlen(name);
-    kn_column *c = kn_calloc(1, sizeof *c + len + 1);
+    kn_column *c = kn__col_slot_get(f);
     if (!c) return KN_ERR_NOMEM;
-    c->name = memcpy(c->name_here, name, len + 1);
+    c->name = len < sizeof c->name_here ? memcpy(c->name_here, name, len + 1) : kn_strdup(name);
     c->type = type;
     kn__dict_init(&c->dict);
-    if (kn__column_reserve(c, f->n_rows) != KN_OK) {
-        column_free(c);
+    if (!c->name || kn__column_reserve(c, f->n_rows) != KN_OK) {
+        if (c->name) column_release(c);
+        kn__col_slot_put(f, c);
         return KN_ERR_NOMEM;
     }
     kn__column_fill_missing(c, 0, f->n_rows);
@@ -296,7 +297,8 @@ kn_status kn_frame_remove_column(kn_frame *f, size_t j)
     if (j >= f->n_cols)
         return kn_fail(KN_ERR_RANGE, "column index %zu out of range (frame has %zu columns)", j,
                        f->n_cols);
-    column_free(f->cols[j]);
+    column_release(f->cols[j]);
+    kn__col_slot_put(f, f->cols[j]);
     memmove(f->cols + j, f->cols + j + 1, (f->n_cols - j - 1) * sizeof *f->cols);
     f->n_cols--;
     return KN_OK;
@@ -499,7 +501,7 @@ kn_status kn_frame_select_cols(const kn_frame *f, const size_t *cols, size_t n, 
     kn_column **picked = kn_malloc((n ? n : 1) * sizeof *picked);
     if (!picked) return KN_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) picked[i] = f->cols[cols[i]];
-    kn_frame view = {f->n_rows, n, n, picked};
+    kn_frame view = {f->n_rows, n, n, picked, NULL, NULL};
     kn_status s = select_rows(&view, NULL, f->n_rows, out);
     kn_free(picked);
     return s;
@@ -571,15 +573,21 @@ kn_status kn_frame_take_column(kn_frame *dst, kn_frame *src, size_t j, const cha
     size_t k;
     if (kn_frame_find(dst, name, &k) == KN_OK)
         return kn_fail(KN_ERR_INVALID, "column '%s' already exists", name);
-    kn_column *moved = src->cols[j];
+    kn_column *moved = src->cols[j], *c;
     /* every column of a frame has the same capacity (kn_frame_resize relies on it) */
     if (grow_cols(dst) != KN_OK ||
         (dst->n_cols && kn__column_reserve(moved, dst->cols[0]->cap) != KN_OK))
         return KN_ERR_NOMEM;
     if (strcmp(moved->name, name) != 0 && column_rename(moved, name) != KN_OK) return KN_ERR_NOMEM;
+    /* the column's struct goes into a slot of dst; its slot in src is free */
+    if (!(c = kn__col_slot_get(dst))) return KN_ERR_NOMEM;
+    *c = *moved;
+    if (moved->name == moved->name_here) c->name = c->name_here;
+    c->next_spare = NULL;
+    kn__col_slot_put(src, moved);
     memmove(src->cols + j, src->cols + j + 1, (src->n_cols - j - 1) * sizeof *src->cols);
     src->n_cols--;
-    dst->cols[dst->n_cols++] = moved;
+    dst->cols[dst->n_cols++] = c;
     return KN_OK;
 }
 

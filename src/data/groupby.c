@@ -361,7 +361,7 @@ kn_status kn_frame_group_by(const kn_frame *f, const char *const *by, size_t n_b
     /* the key columns (in frame order) of each group's first row, read
      * through a view of f that holds only them */
     kn_column *keycols[64];
-    kn_frame view = {f->n_rows, 0, 64, keycols};
+    kn_frame view = {f->n_rows, 0, 64, keycols, NULL, NULL};
     for (size_t j = 0; j < f->n_cols; j++) {
         int is_key = 0;
         for (size_t i = 0; i < n_by; i++) is_key |= cols[i] == j;

@@ -10,14 +10,14 @@
 # scikit-learn is answered by a warm python that imported them once
 # (tests/tools/pyref_server.py, started by the ctest fixture pyref; each
 # script still runs in a process of its own); other scripts, and every
-# script of a test run by hand, by a plain python3.
-py="/usr/bin/python3 -S $(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/pyref_client.py"
+# script of a test run by hand, by a plain python3 (tests/tools/py decides).
+py="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/py"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 # KILN_TEST_PROFILE=FILE: every $KILN and $py call appends its wall and CPU
 # seconds to FILE (tests/tools/profile_call.sh; where a slow test's time goes)
 if [ -n "${KILN_TEST_PROFILE:-}" ]; then
-    py="$(dirname "${py#* -S }")/profile_call.sh py $py"
+    py="$(dirname "$py")/profile_call.sh py $py"
     if [ -n "${KILN:-}" ]; then
         printf '#!/bin/bash\nexec %q kiln %q "$@"\n' "${py%% py *}" "$KILN" > "$W/kiln-profiled"
         chmod +x "$W/kiln-profiled"
@@ -163,7 +163,8 @@ PY
 
 # chrome_figures PAGE.html: the page loads in headless Chromium without a
 # console message, and every <svg> figure renders as a box that is not
-# empty (a test-only script in a copy of the page writes the sizes).
+# empty (a test-only script in a copy of the page writes the sizes). The
+# copy's DOM, as Chromium built it, is left in $W/sized.dom for more checks.
 # Without chromium it says so and checks nothing, except in CI (a failure).
 chrome_figures() {
     local page=$1 chrome sizes n_svg s

@@ -168,13 +168,10 @@ grep -q "<td>int_rate</td><td>[0-9.]*</td><td>6 of 8</td>" "$W/monitor.html" ||
 [ "$(grep -o "<td>rate_moved</td>" "$W/monitor.html" | wc -l)" = 3 ] || fail "monitor report: not 3 alerts"
 if grep -q "<script" "$W/monitor.html"; then fail "monitor report has a script"; fi
 expect "holds no checks of 'nope'" 1 "$KILN" monitor report --model nope --store "$W/store" --out "$W/x.html"
-chrome=$(command -v chromium || command -v chromium-browser || true)
-if [ -n "$chrome" ]; then
-    timeout 120 "$chrome" --headless --disable-gpu --no-sandbox --enable-logging=stderr --v=0 \
-        --user-data-dir="$W/profile" --dump-dom "file://$W/monitor.html" > "$W/dom.html" 2> "$W/chrome.err" ||
-        fail "chromium could not load the monitoring report: $(tail -5 "$W/chrome.err")"
-    grep -q "Alert history" "$W/dom.html" || fail "chromium's DOM lacks the alert history"
-    if grep -q "CONSOLE" "$W/chrome.err"; then fail "console messages: $(grep CONSOLE "$W/chrome.err")"; fi
-fi
+# one load in Chromium: no console message, every figure drawn, and the
+# alert history in the DOM it built
 chrome_figures "$W/monitor.html"
+if command -v chromium > /dev/null || command -v chromium-browser > /dev/null; then
+    grep -q "Alert history" "$W/sized.dom" || fail "chromium's DOM lacks the alert history"
+fi
 echo ok

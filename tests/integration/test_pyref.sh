@@ -1,6 +1,6 @@
 #!/bin/bash
-# $py (tests/tools/pyref_client.py) behaves as python3 does, whether the warm
-# python of the ctest fixture answers it (scripts that import numpy, pandas,
+# $py (tests/tools/py; pyref_client.py behind it) behaves as python3 does,
+# whether the warm python of the ctest fixture answers it (scripts that import numpy, pandas,
 # scipy, scikit-learn, ...) or a fresh one (any other script, or no fixture):
 # arguments, standard input and output, working folder, environment, exit
 # codes, a signal passed on, and a file left unclosed still written in full.
@@ -48,4 +48,17 @@ import time; open('started', 'w').close(); time.sleep(60)" &
     wait "$pid" || rc=$?
     [ $rc = 143 ] || fail "$path: SIGTERM: rc $rc"
 done
+# under ctest, a heavy script (from stdin, -c or a file) is answered by the
+# warm python (pandas already imported), a light one by a fresh python3
+if [ -n "${KILN_PYREF:-}" ]; then
+    warm='import sys
+warm = "pandas" in sys.modules
+import numpy
+print(warm)'
+    printf '%s\n' "$warm" > warm.py
+    [ "$(echo "$warm" | $py -)$($py -c "$warm")$($py warm.py)" = TrueTrueTrue ] ||
+        fail "a heavy script was not answered by the warm python"
+    [ "$(printf 'import sys\nprint("pandas" in sys.modules)\n' | $py -)" = False ] ||
+        fail "a light script went to the warm python"
+fi
 echo "pyref: \$py behaves as python3 (light and heavy scripts)"

@@ -3,7 +3,7 @@
 # does when KILN_TEST_PROFILE names a file, and appends a line to that file:
 # TAG, wall seconds, user+sys CPU seconds of COMMAND and its children, and
 # the first arguments. Standard input, output, error and the exit status are
-# COMMAND's; TERM, INT and HUP are passed on (a SIGKILL is not: tests that
+# COMMAND's; TERM, INT and HUP are passed on, each as itself (a SIGKILL is not: tests that
 # kill kiln that way are not for profiling). Used to find where a slow
 # test's time goes:
 #   KILN_TEST_PROFILE=/tmp/p.txt ctest -R integration_test_x
@@ -17,10 +17,17 @@ read -r bu bs < <(tail -n 1 "$KILN_TEST_PROFILE.times.$$")
 t0=$EPOCHREALTIME
 "$@" <&0 &
 child=$!
-trap 'kill -TERM $child 2> /dev/null' TERM INT HUP
+for sig in TERM INT HUP; do # each passed on as itself (kiln serve reloads on a HUP)
+    trap "kill -$sig \$child 2> /dev/null" $sig
+done
 rc=0
 wait $child || rc=$?
 while kill -0 $child 2> /dev/null; do wait $child || rc=$?; done
+# a wait cut short by a signal passed on gave 128+N; if the child ended after
+# it, one more wait gives the child's own status (127: none left to give)
+wait $child 2> /dev/null
+last=$?
+[ "$last" = 127 ] || rc=$last
 t1=$EPOCHREALTIME
 times > "$KILN_TEST_PROFILE.times.$$" # in this shell: a subshell has its own
 read -r cu cs < <(tail -n 1 "$KILN_TEST_PROFILE.times.$$")
