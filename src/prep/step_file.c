@@ -198,20 +198,22 @@ kn_status kn_steps_load_with_read(const char *path, kn_step ***out, size_t *n_ou
     kn_steps_input *in = NULL;
     size_t n = 0;
     st = kn_steps_decode(&r, version >= 3, &steps, &n, &in);
+    int decoded = st == KN_OK; /* steps and in are ours to free on a later error */
     if (st == KN_OK && version >= 4) st = kn_rbuf_u32(&r, &has_read);
     if (st == KN_OK && has_read > 1)
         st = kn_fail(KN_ERR_CORRUPT, "%s: bad reader settings flag %u", path, has_read);
     if (st == KN_OK && has_read) st = kn_rbuf_str(&r, &read);
     if (st == KN_OK && has_read && !read)
         st = kn_fail(KN_ERR_CORRUPT, "%s: the reader settings are missing", path);
-    if (st == KN_OK && kn_rbuf_left(&r)) {
+    if (st == KN_OK && kn_rbuf_left(&r))
         st = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the last step", path);
-        for (size_t k = 0; k < n; k++) kn_step_free(steps[k]);
-        kn_free(steps);
-        kn_steps_input_free(in);
-    }
     kn_free(buf);
     if (st != KN_OK) {
+        if (decoded) {
+            for (size_t k = 0; k < n; k++) kn_step_free(steps[k]);
+            kn_free(steps);
+            kn_steps_input_free(in);
+        }
         kn_free(read);
         return st;
     }
