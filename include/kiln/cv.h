@@ -105,6 +105,10 @@ typedef struct kn_cv_result {
 
 KN_API kn_status kn_cv_run(const kn_frame *f, const kn_cv_spec *s, kn_cv_result *out);
 KN_API void kn_cv_result_free(kn_cv_result *r);
+/* The rows of f in the order of column (numeric or timestamp; ties keep
+ * the file's order; a missing value refused): *order, n row indices
+ * (kn_free). The time-series folds' order. */
+KN_API kn_status kn_cv_time_order(const kn_frame *f, const char *column, size_t **order);
 
 /* The verdict on one metric's scores: the mean train score, the mean
  * validation score and its spread over the folds, and the baseline's.

@@ -3,6 +3,7 @@
  * last in time (the search never trains on rows after them), with --groups
  * they are whole groups (no group on both sides). */
 #include "cli/tune_holdout.h"
+#include "kiln/cv.h"
 #include "kiln/mem.h"
 #include "kiln/rng.h"
 
@@ -11,52 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int by_key(const void *a, const void *b)
-{
-    const double *x = a, *y = b;
-    if (x[0] != y[0]) return (x[0] > y[0]) - (x[0] < y[0]);
-    return (x[1] > y[1]) - (x[1] < y[1]);
-}
-
 kn_status tune_time_order(const kn_frame *f, const char *column, size_t **order)
 {
-    size_t n = kn_frame_n_rows(f), j;
+    if (column) return kn_cv_time_order(f, column, order);
+    size_t n = kn_frame_n_rows(f);
     size_t *o = kn_malloc((n ? n : 1) * sizeof *o);
     if (!o) return KN_ERR_NOMEM;
-    if (!column) { /* the file's order */
-        for (size_t i = 0; i < n; i++) o[i] = i;
-        *order = o;
-        return KN_OK;
-    }
-    if (kn_frame_find(f, column, &j) != KN_OK) {
-        char hint[160];
-        kn_free(o);
-        return kn_fail(KN_ERR_NOT_FOUND, "order column '%s' is not in the data%s", column,
-                       kn_frame_did_you_mean(f, column, hint, sizeof hint));
-    }
-    kn_column *c = kn_frame_col(f, j);
-    kn_col_type t = kn_column_type(c);
-    if (t != KN_COL_NUMERIC && t != KN_COL_TIMESTAMP) {
-        kn_free(o);
-        return kn_fail(KN_ERR_TYPE, "order column '%s' is %s; give a numeric or timestamp column",
-                       column, kn_col_type_name(t));
-    }
-    double *pairs = kn_malloc((n ? 2 * n : 1) * sizeof *pairs);
-    if (!pairs) {
-        kn_free(o);
-        return KN_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (kn_column_is_missing(c, i)) {
-            kn_free(pairs), kn_free(o);
-            return kn_fail(KN_ERR_INVALID, "order column '%s', row %zu is missing", column, i + 1);
-        }
-        pairs[2 * i] = t == KN_COL_NUMERIC ? kn_column_f64(c)[i] : (double)kn_column_ts(c)[i];
-        pairs[2 * i + 1] = (double)i;
-    }
-    qsort(pairs, n, 2 * sizeof *pairs, by_key);
-    for (size_t i = 0; i < n; i++) o[i] = (size_t)pairs[2 * i + 1];
-    kn_free(pairs);
+    for (size_t i = 0; i < n; i++) o[i] = i; /* the file's order */
     *order = o;
     return KN_OK;
 }

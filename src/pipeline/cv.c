@@ -138,8 +138,7 @@ static int by_key(const void *a, const void *b)
     return (x[1] > y[1]) - (x[1] < y[1]);
 }
 
-/* Row order by s->order_by (numeric or timestamp; missing values refused). */
-static kn_status time_order(const kn_frame *f, const char *column, size_t **order)
+kn_status kn_cv_time_order(const kn_frame *f, const char *column, size_t **order)
 {
     size_t j, n = kn_frame_n_rows(f);
     char hint[160];
@@ -186,7 +185,7 @@ static kn_status make_folds(const kn_frame *f, const kn_cv_spec *s, kn_folds *fo
         e = kn_split_labels(f, s->groups, &labels, &k);
     }
     if (e == KN_OK && s->split.kind == KN_SPLIT_TIME && s->order_by)
-        e = time_order(f, s->order_by, &order);
+        e = kn_cv_time_order(f, s->order_by, &order);
     if (e == KN_OK) e = kn_split_folds(n, labels, &s->split, folds);
     for (size_t i = 0; e == KN_OK && s->shuffle_train_rows && i < folds->k; i++) {
         kn_fold *fo = &folds->fold[i];
