@@ -181,25 +181,27 @@ static kn_frame *numbers(const double *v, size_t n)
  * beyond both ends, missing cells, a shift (few crossings of the CDFs) and
  * none (many), with a full sample and a sampled one, skewed values (a
  * part of the sample's index holding many: halvings before the compare);
- * an infinite value (sorted and walked instead). With the AVX-512 paths
- * and with their portable twins. */
+ * an infinite value (sorted and walked instead). With the AVX-512 paths,
+ * the AVX2 ones and their portable twins. */
 static void unsorted_batch_as_walk(void **state)
 {
     (void)state;
     uint64_t s = 7;
     double *ref = kn_malloc(6000 * sizeof *ref), b[1200];
     assert_non_null(ref);
-    for (size_t round = 0; round < 72; round++) {
-        /* rounds 24-47 again without the AVX-512 paths; 48-71 on skewed
-         * values (many in a part of the sample's index: halvings first) */
-        kn__simd_off = round / 24 == 1;
+    for (size_t round = 0; round < 144; round++) {
+        /* each 24 rounds again with the SIMD paths (AVX-512 where the CPU
+         * has it), the portable ones, the AVX2 ones; rounds 72-143 on
+         * skewed values (many in a part of the sample's index: halvings
+         * first) */
+        kn__simd_off = (int)(round / 24 % 3);
         size_t n_ref = round % 2 ? 6000 : 1 + round % 24 * 83, nb = 1 + round % 24 * 47;
         int grid = round % 3 == 0; /* few distinct values: many ties */
         double shift = round % 4 == 1 ? 0.3 : 0;
         for (size_t i = 0; i < n_ref + nb; i++) {
             s = s * 6364136223846793005u + 1442695040888963407u;
             double u = (double)(s >> 11) / 9007199254740992.0, v = grid ? floor(u * 12) : u;
-            if (round >= 48 && !grid) v = pow(u, 12);
+            if (round >= 72 && !grid) v = pow(u, 12);
             if (i % 17 == 5) v = NAN;
             if (i < n_ref)
                 ref[i] = v;
