@@ -103,6 +103,13 @@ KN_API void kn_drift_ref_levels(const kn_drift_ref *r, size_t j, size_t *k,
                                 const char *const **values, const size_t **lens,
                                 const uint64_t **counts, uint64_t *missing, uint64_t *other);
 
+/* Ask the CPU for what testing numeric column j reads of the reference
+ * (its sorted sample's index), into the second-level cache, without
+ * waiting: a server tests a window's columns in turn and finds each one's
+ * out of cache, so it asks for the next column's while testing one. Does
+ * nothing for a text column or one without an index. */
+KN_API void kn_drift_ref_prefetch(const kn_drift_ref *r, size_t j);
+
 /* Test column j against a batch: n numbers (NaN: missing) for a numeric
  * column; a batch column of n rows of either kind (a kind that differs from
  * the reference's is an error naming the column). As kn_drift_numbers /

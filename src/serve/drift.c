@@ -535,8 +535,20 @@ static kn_status test_scores(kn__drift *d, kn_drift_col *out, int *tested)
 /* Test the copied window: every column and the predictions against the
  * references; publish the results (under mu)
  * and, when out is given, hand them over in it (else they are freed). */
+/* Ask for the stored reference of the first numeric input tested from
+ * column `from` on (the window's tests find each out of cache). */
+static void prefetch_from(const kn__drift *d, size_t from)
+{
+    for (size_t j = from; d->stored && j < d->in->n; j++)
+        if (!d->cols[j].untested && !d->cols[j].text) {
+            kn_drift_ref_prefetch(d->stored, d->cols[j].rj);
+            return;
+        }
+}
+
 static void evaluate(kn__drift *d, kn__watch_window *out)
 {
+    prefetch_from(d, 0);
     kn__anomwin_take(d->anom, d->anom_rings, d->s_valid, d->s_end);
     if (!out) kn__anomwin_score(d->anom, NULL); /* else by kn__drift_run, after the results */
     size_t n = d->in->n, m = 0, n_valid = 0;
@@ -548,6 +560,7 @@ static void evaluate(kn__drift *d, kn__watch_window *out)
         int tested = 0;
         kn_status e = KN_OK;
         if (c->untested) continue;
+        prefetch_from(d, j + 1); /* the next one's reference comes in while this one is tested */
         if (!c->text) {
             size_t nv = compact(d, c->s_ring);
             if (d->stored)

@@ -70,6 +70,8 @@ typedef struct kn__psi_ref {
 } kn__psi_ref;
 kn_status kn__ref_index_make(kn__psi_ref *r);
 void kn__ref_index_free(kn__ref_index *x);
+/* Prefetch x's values, ranks, guide and bin starts into the L2 (no wait). */
+void kn__ref_index_prefetch(const kn__ref_index *x);
 /* The bytes x holds (its values, ranks and guide; 0 when not ready). */
 size_t kn__ref_index_bytes(const kn__ref_index *x);
 kn_status kn__psi_ref_make(const double *ra, size_t ma, size_t na_present, size_t na, size_t bins,

@@ -513,6 +513,12 @@ void kn_drift_ref_levels(const kn_drift_ref *r, size_t j, size_t *k, const char 
 
 /* ---- tests ---- */
 
+void kn_drift_ref_prefetch(const kn_drift_ref *r, size_t j)
+{
+    if (r && j < r->n && !r->cols[j].text && r->cols[j].psi.bins)
+        kn__ref_index_prefetch(&r->cols[j].psi.index);
+}
+
 kn_status kn_drift_ref_numbers(const kn_drift_ref *r, size_t j, const double *b, size_t n,
                                const kn_drift_opts *o, kn_drift_col *out, int *tested)
 {

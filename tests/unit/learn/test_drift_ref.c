@@ -216,6 +216,7 @@ static void unsorted_batch_as_walk(void **state)
         const double *sample = kn_drift_ref_sample(r, 0, &m, &present, &cells);
         kn_drift_col a, w;
         int ta = 0, tw = 0;
+        kn_drift_ref_prefetch(r, round % 2 ? 0 : 1); /* a hint (1: no such column) */
         KN_CHECK(kn_drift_ref_numbers(r, 0, b, nb, NULL, &a, &ta));
         KN_CHECK(kn_drift_numbers_sample("x", sample, m, present, cells, b, nb, NULL, &w, &tw));
         assert_int_equal(ta, tw);
