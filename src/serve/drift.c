@@ -46,6 +46,7 @@
 #include <time.h>
 
 enum { DRIFT_LEVELS = 64, OTHER = DRIFT_LEVELS, MISSING = DRIFT_LEVELS + 1, BINS };
+enum { PUT_NUMBER, PUT_TEXT, PUT_NONE, PUT_KIND = 3, PUT_SHIFT = 2 };
 
 typedef struct dcol {
     int text;
@@ -106,6 +107,10 @@ struct kn__drift {
     double *scratch;              /* window doubles: a column's valid values, compacted */
     size_t n_num, n_text;
     dcol *cols;
+    /* per input, what a request writes (PUT_*, its slot above): in one
+     * array, as a dcol is 1.6 KB and the request path read a cache line
+     * of each (cold: the HTTP stack ran between two requests) */
+    uint32_t *put;
     kn_drift_opts o;
     /* predictions */
     int pred_kind;
@@ -312,10 +317,12 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
      * million steps, 1,800 req/s); larger products take the asymptotic one */
     d->o.ks_exact_cells = KN_DRIFT_WINDOW_EXACT_CELLS; /* as monitor check's (drift.h) */
     d->cols = kn_calloc(in->n ? in->n : 1, sizeof *d->cols);
+    d->put = kn_calloc(in->n ? in->n : 1, sizeof *d->put);
     d->s_valid = kn_malloc(window);
     d->scratch = kn_malloc(window * sizeof *d->scratch);
-    d->bytes = sizeof *d + in->n * sizeof *d->cols + d->cap + window + window * sizeof *d->scratch;
-    kn_status e = d->cols && d->s_valid && d->scratch ? KN_OK : KN_ERR_NOMEM;
+    d->bytes = sizeof *d + in->n * (sizeof *d->cols + sizeof *d->put) + d->cap + window +
+               window * sizeof *d->scratch;
+    kn_status e = d->cols && d->put && d->s_valid && d->scratch ? KN_OK : KN_ERR_NOMEM;
     for (size_t j = 0; e == KN_OK && j < in->n; j++) {
         dcol *c = &d->cols[j];
         c->psi = c->p = c->p_adjusted = NAN;
@@ -339,6 +346,12 @@ kn_status kn__drift_new(const kn__serve_model *m, const kn__drift_cfg *cfg, kn__
             if (d->stored) c->bytes += kn_drift_ref_kept(m->ref, c->rj) * sizeof *c->s_ring;
         }
         d->bytes += c->bytes;
+    }
+    for (size_t j = 0; e == KN_OK && j < in->n; j++) {
+        const dcol *c = &d->cols[j];
+        d->put[j] = c->untested
+                        ? PUT_NONE
+                        : (uint32_t)c->slot << PUT_SHIFT | (c->text ? PUT_TEXT : PUT_NUMBER);
     }
     /* a row: stamp, prediction, score, numbers, valid, bins; whole cache lines */
     d->off_num = 3 * sizeof(double);
@@ -401,6 +414,7 @@ void kn__drift_free(kn__drift *d)
     kn_free(d->scratch);
     kn_free(d->ring_mem);
     kn_free(d->cols);
+    kn_free(d->put);
     kn_free(d);
 }
 
@@ -873,15 +887,15 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred, const
         double *x = (double *)(void *)(row + d->off_num);
         unsigned char *bins = row + d->off_bins;
         for (size_t j = 0; j < d->in->n; j++) {
+            uint32_t put = d->put[j], slot = put >> PUT_SHIFT;
+            if ((put & PUT_KIND) == PUT_NONE) continue;
             kn_column *col = kn_frame_col(rows, j);
-            dcol *c = &d->cols[j];
-            if (c->untested) continue;
             kn_col_type t = kn_column_type(col);
-            if (!c->text) {
-                x[c->slot] = t == KN_COL_NUMERIC ? kn_column_f64(col)[i] /* missing: NaN */
-                             : t == KN_COL_INT64 && !kn_column_is_missing(col, i)
-                                 ? kn_column_number(col, i)
-                                 : NAN;
+            if ((put & PUT_KIND) == PUT_NUMBER) {
+                x[slot] = t == KN_COL_NUMERIC ? kn_column_f64(col)[i] /* missing: NaN */
+                          : t == KN_COL_INT64 && !kn_column_is_missing(col, i)
+                              ? kn_column_number(col, i)
+                              : NAN;
                 continue;
             }
             size_t len = 0;
@@ -892,7 +906,7 @@ void kn__drift_add(kn__drift *d, const kn_frame *rows, const double *pred, const
                 int32_t code = kn_column_codes(col)[i];
                 s = code >= 0 ? kn_column_level(col, code, &len) : NULL;
             }
-            bins[c->slot] = (unsigned char)level_of(d, c, s, len);
+            bins[slot] = (unsigned char)level_of(d, &d->cols[j], s, len);
         }
         double y = pred ? pred[i] : NAN;
         double sc = d->s_score && proba ? kn_drift_class_score(proba + i * d->k, d->k) : NAN;
