@@ -217,6 +217,11 @@ kn_status cli_read_as_trained(const char *cmd, const struct kn_artifact *a,
                               const kn_read_settings *s, kn_read_opts *o);
 /* Read FILE with the command's reader options as the "read" stage. */
 kn_status cli_read_frame(const char *path, kn_read_opts *o, kn_frame **f, kn_read_report *rep);
+/* s[0..n), a token or column of the recorded reader settings' "level="
+ * lines (%-escaped: kiln/io.h, kn_read_settings_format), with its %XX
+ * escapes undone into buf, cut to fit cap bytes with its NUL; returns its
+ * length (an escaped NUL stays in it). */
+size_t cli_read_unescape(const char *s, size_t n, char *buf, size_t cap);
 json_t *cli_read_report_json(const kn_read_report *r);
 void cli_print_read_report(FILE *fp, const char *path, const kn_read_report *r);
 /* How pandas' read_csv reads a missing token as a text cell, for notes:

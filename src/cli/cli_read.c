@@ -1,5 +1,6 @@
 /* New data read for something fitted as its training data was read
- * (cli.h: cli_read_as_trained). */
+ * (cli.h: cli_read_as_trained), and the recorded settings' escapes undone
+ * for kiln inspect (cli_read_unescape). */
 #include "cli/cli.h"
 #include "kiln/artifact.h"
 #include "kiln/mem.h"
@@ -50,4 +51,20 @@ kn_status cli_read_as_trained(const char *cmd, const kn_artifact *a, const kn_re
         e = a ? kn_artifact_apply_read_given(a, o, cli_read_given)
               : kn_read_settings_apply(s, o, cli_read_given);
     return e;
+}
+
+size_t cli_read_unescape(const char *s, size_t n, char *buf, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+        unsigned v;
+        if (s[i] == '%' && i + 2 < n && sscanf(s + i + 1, "%2x", &v) == 1) {
+            buf[k++] = (char)v;
+            i += 2;
+        } else {
+            buf[k++] = s[i];
+        }
+    }
+    buf[k] = '\0';
+    return k;
 }

@@ -129,17 +129,7 @@ static json_t *model_json(const kn_model *m)
 static json_t *unescaped(const char *s, size_t n)
 {
     char buf[256];
-    size_t k = 0;
-    for (size_t i = 0; i < n && k + 1 < sizeof buf; i++) {
-        unsigned v;
-        if (s[i] == '%' && i + 2 < n && sscanf(s + i + 1, "%2x", &v) == 1) {
-            buf[k++] = (char)v;
-            i += 2;
-        } else {
-            buf[k++] = s[i];
-        }
-    }
-    return json_stringn(buf, k);
+    return json_stringn(buf, cli_read_unescape(s, n, buf, sizeof buf));
 }
 
 /* The reader settings a steps file recorded (kn_read_settings_format's

@@ -250,22 +250,6 @@ static void print_text(const json_t *j)
     print_json_line("metrics:", json_object_get(j, "metrics"));
 }
 
-/* s[0..n) with %XX escapes undone, cut to fit buf. */
-static void unescape(const char *s, size_t n, char *buf, size_t cap)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n && k + 1 < cap; i++) {
-        unsigned v;
-        if (s[i] == '%' && i + 2 < n && sscanf(s + i + 1, "%2x", &v) == 1) {
-            buf[k++] = (char)v;
-            i += 2;
-        } else {
-            buf[k++] = s[i];
-        }
-    }
-    buf[k] = '\0';
-}
-
 /* The reader settings new data is read with (the READ section, or those
  * of the time for an artifact written before it). */
 static json_t *reader_json(const kn_artifact *a)
@@ -293,8 +277,8 @@ static json_t *reader_json(const kn_artifact *a)
         const char *tab = n > 6 && !memcmp(p, "level=", 6) ? memchr(p + 6, '\t', n - 6) : NULL;
         if (tab) {
             char tok[256], col[256];
-            unescape(p + 6, (size_t)(tab - p - 6), tok, sizeof tok);
-            unescape(tab + 1, (size_t)(p + n - tab - 1), col, sizeof col);
+            cli_read_unescape(p + 6, (size_t)(tab - p - 6), tok, sizeof tok);
+            cli_read_unescape(tab + 1, (size_t)(p + n - tab - 1), col, sizeof col);
             json_array_append_new(levels, json_pack("{s:s, s:s}", "column", col, "token", tok));
         }
         p += n + 1;

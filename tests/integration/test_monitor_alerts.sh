@@ -16,14 +16,10 @@
 #   one HTML page with inline SVG and no script, which headless Chromium
 #   (when installed) loads without a console message.
 set -euo pipefail
-KILN=${KILN:?path to the kiln binary}
 . "$(dirname "$0")/lib.sh"
-require_sklearn
-$py - "$(dirname "$0")/../data" "$W" <<'PY'
-import sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
-lc = pd.read_csv(f"{d}/lending_club.csv")
-idx = np.random.RandomState(0).permutation(len(lc))
+. "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
+lc, idx = lending_club()
 lc.iloc[idx[:5000]].to_csv(f"{w}/ref.csv", index=False)
 lc.iloc[idx[5000:7000]].to_csv(f"{w}/clean.csv", index=False)
 s = lc.iloc[idx[7000:9000]].copy()

@@ -15,16 +15,10 @@
 # - a model with no numeric input is a clear error (exit 3).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-KILN=${KILN:?set KILN to the kiln binary}
-require_sklearn
-D="$(dirname "$0")/../data"
-$py - "$D" "$W" <<'PY'
-import sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
-lc = pd.read_csv(f"{d}/lending_club.csv")
-idx = np.random.RandomState(0).permutation(len(lc))
-lc.iloc[idx[:3000]].to_csv(f"{w}/train.csv", index=False)
-live = lc.iloc[idx[3000:5000]].drop(columns=["Class"]).reset_index(drop=True)
+source "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
+lc, idx = lending_club()
+live = train_live(lc.iloc[idx], 3000, 5000, "Class")
 live.to_csv(f"{w}/clean.csv", index=False)
 rows = np.random.RandomState(1).choice(np.arange(1000, 1500), 40, replace=False)
 num = [c for c in live.columns if live[c].dtype != object]

@@ -11,15 +11,10 @@
 # unseen state and missing incomes are found and named (exit 1); a batch
 # without the model's columns is an error naming them (exit 3).
 set -euo pipefail
-KILN=${KILN:?path to the kiln binary}
 . "$(dirname "$0")/lib.sh"
-require_sklearn
-D="$(dirname "$0")/../data"
-$py - "$D" "$W" <<'PY'
-import sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
-lc = pd.read_csv(f"{d}/lending_club.csv")
-idx = np.random.RandomState(0).permutation(len(lc))
+. "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
+lc, idx = lending_club()
 lc.iloc[idx[:5000]].to_csv(f"{w}/ref.csv", index=False)
 lc.iloc[idx[5000:7000]].to_csv(f"{w}/cur.csv", index=False)
 pd.concat([lc, lc]).to_csv(f"{w}/ref_big.csv", index=False)

@@ -11,12 +11,9 @@
 # 1,000 windows of a stationary stream and the first 100 of each other
 # fewer than 1 % of windows raise a false alarm.
 set -euo pipefail
-KILN=${KILN:?path to the kiln binary}
 . "$(dirname "$0")/lib.sh"
-require_sklearn
-$py - "$(dirname "$0")/../data" "$W" <<'PY'
-import sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
+. "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
 cols = ["funded_amnt", "int_rate", "annual_inc", "revol_util", "term", "verification_status",
         "emp_length", "Class"]
 pool = pd.read_csv(f"{d}/lending_club.csv")[cols]

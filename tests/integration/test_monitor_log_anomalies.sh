@@ -25,16 +25,11 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
-KILN=${KILN:?set KILN to the kiln binary}
-require_sklearn
-D="$(dirname "$0")/../data"
-$py - "$D" "$W" <<'PY'
-import datetime, json, sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
-lc = pd.read_csv(f"{d}/lending_club.csv")
-idx = np.random.RandomState(0).permutation(len(lc))
-lc.iloc[idx[:3000]].to_csv(f"{w}/train.csv", index=False)
-live = lc.iloc[idx[3000:5500]].drop(columns=["Class"]).reset_index(drop=True)
+source "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
+import datetime
+lc, idx = lending_club()
+live = train_live(lc.iloc[idx], 3000, 5500, "Class")
 num = [c for c in live.columns if live[c].dtype != object]
 T0 = 1796000000  # a multiple of 500: intervals of 500 s are the windows of 500 rows
 def line(r, i, model="lc"):

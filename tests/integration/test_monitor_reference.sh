@@ -12,16 +12,11 @@
 # (kiln inspect reports its size), and an artifact without one is a usage
 # error that names --reference.
 set -euo pipefail
-KILN=${KILN:?path to the kiln binary}
 . "$(dirname "$0")/lib.sh"
-require_sklearn
-D="$(cd "$(dirname "$0")/../data" && pwd)"
+. "$(dirname "$0")/data_lib.sh"
 cd "$W"
-$py - "$D" <<'PY'
-import sys, numpy as np, pandas as pd
-d = sys.argv[1]
-lc = pd.read_csv(f"{d}/lending_club.csv")
-idx = np.random.RandomState(0).permutation(len(lc))
+data_py <<'PY'
+lc, idx = lending_club()
 lc.iloc[idx[:6000]].to_csv("ref.csv", index=False)
 lc.iloc[idx[6000:8000]].to_csv("cur.csv", index=False)
 s = lc.iloc[idx[8000:9800]].copy()

@@ -58,6 +58,11 @@ print(warm)'
     printf '%s\n' "$warm" > warm.py
     [ "$(echo "$warm" | $py -)$($py -c "$warm")$($py warm.py)" = TrueTrueTrue ] ||
         fail "a heavy script was not answered by the warm python"
+    # numpy named later in an import's list, or after a ';' (tools/py)
+    listed='import json, sys, numpy as np
+print("pandas" in sys.modules)'
+    [ "$(echo "$listed" | $py -)$($py -c "$listed")$($py -c 'import sys; import scipy; print("pandas" in sys.modules)')" = TrueTrueTrue ] ||
+        fail "a script importing numpy after other modules was not answered by the warm python"
     [ "$(printf 'import sys\nprint("pandas" in sys.modules)\n' | $py -)" = False ] ||
         fail "a light script went to the warm python"
 fi

@@ -54,6 +54,19 @@ US="--thousands none --decimal . --delimiter ,"
     --out us.kiln > /dev/null
 "$KILN" inspect eu.kiln | grep -q "^token levels: *c: 'None'" ||
     { "$KILN" inspect eu.kiln; fail "inspect: the token kept as a level"; }
+# a column name with a '%' is recorded %-escaped (p%41q as p%2541q) and
+# inspect undoes exactly that escape (not p%41q's own "%41": "pAq")
+sed '1s/,c,/,p%41q,/' us.csv > pct.csv
+"$KILN" -q train --data pct.csv --target y --model gbdt --param n_estimators=2 --test-size 0 \
+    --out pct.kiln > /dev/null
+"$KILN" -q prep pct.csv pct_prepped.csv --step onehot_encoder --target y --save pct.kst
+for f in pct.kiln pct.kst; do
+    "$KILN" --json inspect "$f" | $py -c '
+import json, sys
+r = json.load(sys.stdin)["reader"]
+assert r["token_levels"] == [{"column": "p%41q", "token": "None"}], r' ||
+        fail "inspect $f: the escaped column name of a token level"
+done
 
 # predict: right (the twin's model agrees), and the twin read with options
 "$KILN" -q predict --model eu.kiln --data new_eu.csv --out p_eu.csv 2> p.err ||

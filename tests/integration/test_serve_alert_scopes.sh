@@ -13,17 +13,11 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
-KILN=${KILN:?set KILN to the kiln binary}
-require_sklearn
-D="$(dirname "$0")/../data"
+source "$(dirname "$0")/data_lib.sh"
 mkdir "$W/req"
-$py - "$D" "$W" <<'PY'
-import json, sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
-c = pd.read_csv(f"{d}/concrete.csv")
-c = c.iloc[np.random.RandomState(3).permutation(len(c))].reset_index(drop=True)
-c.iloc[:600].to_csv(f"{w}/train.csv", index=False)
-live = c.iloc[600:1000].drop(columns=["compressive_strength"]).reset_index(drop=True)
+data_py <<'PY'
+c = concrete(3)
+live = train_live(c, 600, 1000, "compressive_strength")
 def stream(seed, moved):  # 400 rows: windows `moved` (1-based) with cement times 1.6
     s = live.iloc[np.random.RandomState(seed).permutation(len(live))].reset_index(drop=True)
     for k in moved:

@@ -18,16 +18,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
-KILN=${KILN:?set KILN to the kiln binary}
-require_sklearn
-D="$(dirname "$0")/../data"
-$py - "$D" "$W" <<'PY'
-import sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
-c = pd.read_csv(f"{d}/concrete.csv")
-c = c.iloc[np.random.RandomState(3).permutation(len(c))].reset_index(drop=True)
-c.iloc[:600].to_csv(f"{w}/train.csv", index=False)
-live = c.iloc[600:1000].drop(columns=["compressive_strength"]).reset_index(drop=True)
+source "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
+c = concrete(3)
+live = train_live(c, 600, 1000, "compressive_strength")
 live = pd.concat([live, live.iloc[:290]], ignore_index=True)  # 690 rows
 for a, b in ((200, 400), (500, 600)):
     live.loc[a:b - 1, "cement"] *= 1.6

@@ -22,16 +22,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
-KILN=${KILN:?set KILN to the kiln binary}
-require_sklearn
-D="$(dirname "$0")/../data"
-$py - "$D" "$W" <<'PY'
-import json, sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
-c = pd.read_csv(f"{d}/concrete.csv")
-c = c.iloc[np.random.RandomState(3).permutation(len(c))].reset_index(drop=True)
-c.iloc[:700].to_csv(f"{w}/train.csv", index=False)
-live = c.iloc[700:900].drop(columns=["compressive_strength"]).reset_index(drop=True)
+source "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
+c = concrete(3)
+live = train_live(c, 700, 900, "compressive_strength")
 def body(df, path):
     json.dump({"instances": df.to_dict("records")}, open(path, "w"))
 body(live.iloc[:100], f"{w}/normal1.json")

@@ -15,16 +15,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
-KILN=${KILN:?set KILN to the kiln binary}
-require_sklearn
-D="$(dirname "$0")/../data"
-$py - "$D" "$W" <<'PY'
-import sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
-lc = pd.read_csv(f"{d}/lending_club.csv")
-idx = np.random.RandomState(0).permutation(len(lc))
-lc.iloc[idx[:3000]].to_csv(f"{w}/train.csv", index=False)
-live = lc.iloc[idx[3000:3900]].drop(columns=["Class"]).reset_index(drop=True)
+source "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
+lc, idx = lending_club()
+live = train_live(lc.iloc[idx], 3000, 3900, "Class")
 sd = lc["int_rate"].std()
 live.loc[600:, "int_rate"] += sd
 live.loc[600:, "term"] = "term_60"

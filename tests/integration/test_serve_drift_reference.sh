@@ -11,14 +11,9 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
-KILN=${KILN:?set KILN to the kiln binary}
-require_sklearn
-D="$(dirname "$0")/../data"
-$py - "$D" "$W" <<'PY'
-import sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
-lc = pd.read_csv(f"{d}/lending_club.csv")
-idx = np.random.RandomState(0).permutation(len(lc))
+source "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
+lc, idx = lending_club()
 lc.iloc[idx[:2000]].to_csv(f"{w}/train.csv", index=False)
 train = lc.iloc[idx[:2000]]
 live = lc.iloc[idx[2000:]].drop(columns=["Class"])

@@ -14,16 +14,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
-KILN=${KILN:?set KILN to the kiln binary}
-require_sklearn
-D="$(dirname "$0")/../data"
-$py - "$D" "$W" <<'PY'
-import sys, numpy as np, pandas as pd
-d, w = sys.argv[1:]
-c = pd.read_csv(f"{d}/concrete.csv")
-c = c.iloc[np.random.RandomState(1).permutation(len(c))].reset_index(drop=True)
-c.iloc[:700].to_csv(f"{w}/train.csv", index=False)
-live = c.iloc[700:1000].drop(columns=["compressive_strength"]).reset_index(drop=True)
+source "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
+c = concrete(1)
+live = train_live(c, 700, 1000, "compressive_strength")
 live.loc[200:, "cement"] *= 1.6
 live.to_csv(f"{w}/live.csv", index=False)
 c.iloc[700:715].drop(columns=["compressive_strength"]).to_csv(f"{w}/tail.csv", index=False)

@@ -21,12 +21,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
-KILN=${KILN:?set KILN to the kiln binary}
-require_sklearn
-D="$(dirname "$0")/../data"
-$py - "$D" "$W" <<'PY'
-import json, sys, pandas as pd
-d, w = sys.argv[1:]
+source "$(dirname "$0")/data_lib.sh"
+data_py <<'PY'
 c = pd.read_csv(f"{d}/concrete.csv").sample(frac=1, random_state=1)
 c.iloc[:700].to_csv(f"{w}/train.csv", index=False)
 live = c.iloc[700:780].drop(columns=["compressive_strength"])

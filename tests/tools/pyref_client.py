@@ -20,7 +20,12 @@ import sys
 
 PYTHON = "/usr/bin/python3"
 PINNED_ENV = {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "passive"}
-HEAVY = re.compile(rb"^\s*(import|from)\s+(numpy|pandas|scipy|sklearn|xgboost|imblearn)\b", re.M)
+# an import statement (a line's first, or after a ';') that names one of
+# them anywhere in its list: `import numpy`, `import sys, numpy as np`,
+# `from scipy import stats`, `import sys; import pandas`
+HEAVY = re.compile(
+    rb"(^|;)[ \t]*(import|from)[ \t]+([^\n;]*[ \t,])?(numpy|pandas|scipy|sklearn|xgboost|imblearn)\b",
+    re.M)
 PIPE_MAX = 60000  # a script this long or shorter fits in a pipe's buffer
 
 
