@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "kiln/artifact.h"
 #include "kiln/mem.h"
+#include "kiln/model.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -49,5 +50,15 @@ kn_status cli_read_as_trained(const char *cmd, const kn_artifact *a, const kn_re
     if (e == KN_OK)
         e = a ? kn_artifact_apply_read_given(a, o, cli_read_given)
               : kn_read_settings_apply(s, o, cli_read_given);
+    return e;
+}
+
+kn_status cli_model_keep_read(kn_model *m, const kn_read_opts *o, const kn_frame *f)
+{
+    char *text = NULL;
+    size_t len = 0;
+    kn_status e = kn_read_settings_format(o, f, &text, &len);
+    if (e == KN_OK) e = kn_model_set_read_settings(m, text);
+    kn_free(text);
     return e;
 }

@@ -360,11 +360,7 @@ int cmd_train(int argc, char **argv)
     } else if (e == KN_OK) {
         /* the reader settings, so that predict and eval read new data as
          * this data was read (format 4 .kmd files) */
-        char *read = NULL;
-        size_t read_len = 0;
-        e = kn_read_settings_format(&o, f, &read, &read_len);
-        if (e == KN_OK) e = kn_model_set_read_settings(m, read);
-        kn_free(read);
+        e = cli_model_keep_read(m, &o, f);
         if (e == KN_OK) e = kn_model_save(m, a.out);
     }
     if (e != KN_OK) {

@@ -14,7 +14,8 @@
 # - options given to predict override the recorded ones, with a note;
 # - a one-row file with 'None' predicts what the whole file predicts there;
 # - train no longer warns that the .kmd keeps no settings, and inspect shows
-#   them; an older .kmd (format 2) still reads with the options given.
+#   them; the .kmd of kiln cluster and kiln anomaly (--save) record them too;
+#   an older .kmd (format 2) still reads with the options given.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 KILN=${KILN:?set KILN to the kiln binary}
@@ -107,6 +108,27 @@ d = np.max(np.abs(got - want) / np.maximum(1, np.abs(want)))
 print(f"linear_regression, European file: max relative |kiln - sklearn| = {d:.2g}")
 assert d < 1e-9, d
 PY
+
+# the .kmd files of kiln cluster and kiln anomaly record them too
+"$KILN" -q cluster --data eu.csv --ignore x,c,y --param n_clusters=3 "${EU[@]}" --out c.csv \
+    --save km_eu.kmd 2> c.err || { cat c.err; fail "cluster eu"; }
+"$KILN" -q cluster --data us.csv --ignore x,c,y --param n_clusters=3 --out c.csv --save km_us.kmd
+"$KILN" -q predict --model km_eu.kmd --data new_eu.csv --out k_eu.csv 2> k.err ||
+    { cat k.err; fail "predict with the cluster model"; }
+"$KILN" -q predict --model km_us.kmd --data new_us.csv --out k_us.csv
+cmp -s k_eu.csv k_us.csv || fail "cluster model: eu != us"
+"$KILN" -q --json eval --model km_eu.kmd --data new_eu.csv > ke_eu.json 2> k.err ||
+    { cat k.err; fail "eval with the cluster model"; }
+"$KILN" -q --json eval --model km_us.kmd --data new_us.csv > ke_us.json
+grep -o '"inertia": [^,]*' ke_eu.json > ki_eu.txt && grep -o '"inertia": [^,]*' ke_us.json > ki_us.txt &&
+    cmp -s ki_eu.txt ki_us.txt || fail "eval of the cluster model: $(cat ki_eu.txt ki_us.txt)"
+"$KILN" -q anomaly --data eu.csv --ignore x,c,y "${EU[@]}" --out a.csv --save if_eu.kmd 2> a.err ||
+    { cat a.err; fail "anomaly eu"; }
+"$KILN" -q anomaly --data us.csv --ignore x,c,y --out a.csv --save if_us.kmd
+"$KILN" -q predict --model if_eu.kmd --data new_eu.csv --out i_eu.csv 2> i.err ||
+    { cat i.err; fail "predict with the anomaly model"; }
+"$KILN" -q predict --model if_us.kmd --data new_us.csv --out i_us.csv
+cmp -s i_eu.csv i_us.csv || fail "anomaly model: eu != us"
 
 # an older .kmd records nothing: it reads with the options given, as before
 "$KILN" inspect "$DATA/gbdt_format2.kmd" | grep -q "^reader: *not recorded" ||
