@@ -270,8 +270,20 @@ KN_API size_t kn_model_metric_rows(const kn_model *m);
 /* Name of recorded score i (borrowed), its value in *value; NULL past the end. */
 KN_API const char *kn_model_metric(const kn_model *m, size_t i, double *value);
 
+/* The reader settings the training data was read with (kiln/io.h:
+ * kn_read_settings_format's text), which a .kmd file keeps (format 4) so
+ * that new data for the model is read as the training data was
+ * (kn_read_settings_apply). set copies text (NULL: none recorded); the
+ * getter's text is borrowed, valid until the model is refitted or freed,
+ * NULL when none was recorded (a file before format 4, a model never
+ * given one). Not part of kn_model_encode's bytes (an artifact keeps its
+ * own READ section). */
+KN_API kn_status kn_model_set_read_settings(kn_model *m, const char *text);
+KN_API const char *kn_model_read_settings(const kn_model *m);
+
 /* .kmd: the container (container.h) holding the model name, parameters,
- * target, feature names, fitted state and (format 3) provenance. */
+ * target, feature names, fitted state, (format 3) provenance and (format
+ * 4) the reader settings. */
 KN_API kn_status kn_model_save(const kn_model *m, const char *path);
 KN_API kn_status kn_model_load(const char *path, kn_model **out);
 /* A fitted model's encoding in memory, for embedding (artifacts): u32

@@ -215,6 +215,10 @@ extern uint64_t cli_read_given;
 struct kn_artifact;
 kn_status cli_read_as_trained(const char *cmd, const struct kn_artifact *a,
                               const kn_read_settings *s, kn_read_opts *o);
+/* Record in model m (saved as a .kmd, format 4) the reader settings o read
+ * its training rows f with, so that predict and eval replay them. */
+struct kn_model;
+kn_status cli_model_keep_read(struct kn_model *m, const kn_read_opts *o, const kn_frame *f);
 /* Read FILE with the command's reader options as the "read" stage. */
 kn_status cli_read_frame(const char *path, kn_read_opts *o, kn_frame **f, kn_read_report *rep);
 /* s[0..n), a token or column of the recorded reader settings' "level="

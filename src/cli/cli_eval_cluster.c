@@ -68,6 +68,13 @@ int eval_clusters(const kn_model *m, const apply_args *a, kn_read_opts *o)
                                    "--labels %s: label column '%s' is a feature of the model; "
                                    "name a column it was not fitted on",
                                    a->labels, a->labels);
+    /* as the training data was read, where the model file recorded how */
+    const char *text = kn_model_read_settings(m);
+    kn_read_settings rs = {text, text ? strlen(text) : 0};
+    if (text && cli_read_as_trained("eval", NULL, &rs, o) != KN_OK) {
+        cli_error("eval: %s: %s", a->model, kn_last_error());
+        return CLI_FAIL;
+    }
     kn_col_decl *decls = kn_malloc((p + 1) * sizeof *decls);
     if (!decls) {
         cli_error("eval: out of memory");
@@ -84,6 +91,10 @@ int eval_clusters(const kn_model *m, const apply_args *a, kn_read_opts *o)
     kn_status e = cli_read_frame(a->data, o, &f, &rep);
     o->decls = NULL;
     o->n_decls = 0;
+    if (o->token_is_level_user == &rs) { /* (rs ends here) */
+        o->token_is_level = NULL;
+        o->token_is_level_user = NULL;
+    }
     kn_free(decls);
     size_t j;
     if (e == KN_OK && a->labels && kn_frame_find(f, a->labels, &j) != KN_OK)

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "kiln/artifact.h"
 #include "kiln/mem.h"
+#include "kiln/model.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -67,4 +68,14 @@ size_t cli_read_unescape(const char *s, size_t n, char *buf, size_t cap)
     }
     buf[k] = '\0';
     return k;
+}
+
+kn_status cli_model_keep_read(kn_model *m, const kn_read_opts *o, const kn_frame *f)
+{
+    char *text = NULL;
+    size_t len = 0;
+    kn_status e = kn_read_settings_format(o, f, &text, &len);
+    if (e == KN_OK) e = kn_model_set_read_settings(m, text);
+    kn_free(text);
+    return e;
 }

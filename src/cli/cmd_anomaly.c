@@ -310,6 +310,7 @@ int cmd_anomaly(int argc, char **argv)
     }
     for (size_t k = 0; e == KN_OK && a.save && k < a.params.n; k++) /* keep the user's output */
         if (!strncmp(a.params.v[k], "predict_output=", 15)) e = kn_model_set(m, a.params.v[k]);
+    if (e == KN_OK && a.save) e = cli_model_keep_read(m, &o, f); /* predict replays them */
     if (e == KN_OK && a.save) e = kn_model_save(m, a.save);
     if (e != KN_OK) {
         cli_error("anomaly: %s", kn_last_error());

@@ -93,6 +93,7 @@ int cmd_cluster(int argc, char **argv)
     if (e == KN_OK) e = kn_frame_resize(res, n);
     for (size_t i = 0; e == KN_OK && i < n; i++) kn_column_f64(c)[i] = label[i];
     if (e == KN_OK) e = kn_frame_write(res, a.out, !strcmp(a.out, "-") ? "csv" : NULL);
+    if (e == KN_OK && a.save) e = cli_model_keep_read(m, &o, f); /* predict, eval replay them */
     if (e == KN_OK && a.save) e = kn_model_save(m, a.save);
     if (e != KN_OK) {
         cli_error("cluster: %s", kn_last_error());

@@ -300,7 +300,7 @@ static void print_text(const char *path, file_kind kind, const char *version, co
     const json_t *target = json_object_get(j, "target");
     if (json_is_string(target)) printf("%-15s %s\n", "target:", json_string_value(target));
     const json_t *rd = json_object_get(j, "reader");
-    if (kind == KIND_STEPS && json_is_object(rd)) { /* what transform reads new data with */
+    if (json_is_object(rd)) { /* what transform, predict and eval read new data with */
         printf("%-15s", "reader:");
         const char *key;
         json_t *v;
@@ -321,6 +321,10 @@ static void print_text(const char *path, file_kind kind, const char *version, co
     } else if (kind == KIND_STEPS)
         printf("%-15s not recorded (a steps file before format 4: new data is read with the "
                "missing tokens of its time)\n",
+               "reader:");
+    else if (kind == KIND_MODEL)
+        printf("%-15s not recorded (predict and eval read new data with their own reader "
+               "options)\n",
                "reader:");
     const json_t *feats = json_object_get(j, kind == KIND_MODEL ? "features" : "columns");
     if (json_is_array(feats)) {
@@ -413,6 +417,7 @@ int cmd_inspect(int argc, char **argv)
         kn_model *m = NULL;
         e = kn_model_load(path, &m);
         if (e == KN_OK) j = model_json(m);
+        if (j) json_object_set_new(j, "reader", read_json(kn_model_read_settings(m)));
         kn_model_free(m);
     } else if (kind == KIND_STEPS) {
         kn_step **steps = NULL;

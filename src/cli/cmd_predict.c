@@ -274,6 +274,13 @@ static kn_status read_for_model(const kn_model *m, const char *path, kn_read_opt
                                 char (*keep_names)[256], size_t n_keep, kn_frame **f,
                                 rejected_rows *rej)
 {
+    /* as the training data was read, where the model file recorded how
+     * (a .kmd before format 4, or from kiln cluster or anomaly: the
+     * options given here) */
+    const char *text = kn_model_read_settings(m);
+    kn_read_settings rs = {text, text ? strlen(text) : 0};
+    kn_status e = text ? cli_read_as_trained(target ? "eval" : "predict", NULL, &rs, o) : KN_OK;
+    if (e != KN_OK) return e;
     size_t n_decls = 0;
     kn_col_decl *decls = model_decls(m, target, keep_names, n_keep, &n_decls);
     if (!decls) return KN_ERR_NOMEM;
@@ -282,9 +289,13 @@ static kn_status read_for_model(const kn_model *m, const char *path, kn_read_opt
     o->on_reject = note_rejected;
     o->on_reject_user = rej;
     kn_read_report rep;
-    kn_status e = cli_read_frame(path, o, f, &rep);
+    e = cli_read_frame(path, o, f, &rep);
     o->decls = NULL;
     o->n_decls = 0;
+    if (o->token_is_level_user == &rs) { /* (rs ends here) */
+        o->token_is_level = NULL;
+        o->token_is_level_user = NULL;
+    }
     kn_free(decls);
     if (e == KN_OK && rej->nomem) e = KN_ERR_NOMEM;
     return e;

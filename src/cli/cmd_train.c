@@ -358,23 +358,10 @@ int cmd_train(int argc, char **argv)
                               &o};
         e = cli_write_train_artifact(p, f, train ? train : f, test, &r);
     } else if (e == KN_OK) {
-        e = kn_model_save(m, a.out);
-        /* a .kmd keeps no reader settings: predict reads with its own options */
-        const char *cell[] = {"missing", "missing_in_text", "thousands", "decimal", "delimiter"};
-        char given[160] = "";
-        size_t k = 0, used = 0;
-        for (const kn_param_def *d = kn_read_params(); d->name && k < 64; d++, k++)
-            for (size_t i = 0; i < sizeof cell / sizeof *cell; i++)
-                if (!strcmp(d->name, cell[i]) && ((cli_read_given >> k) & 1) &&
-                    used < sizeof given - 32)
-                    used +=
-                        (size_t)snprintf(given + used, sizeof given - used, " --%s ...", d->name);
-        if (e == KN_OK && used)
-            fprintf(stderr,
-                    "train: warning: %s keeps no reader settings (a .kmd model file): give "
-                    "kiln predict and kiln eval the same%s, or save an artifact (--out "
-                    "NAME.kiln) that reads new data as this data was read\n",
-                    a.out, given);
+        /* the reader settings, so that predict and eval read new data as
+         * this data was read (format 4 .kmd files) */
+        e = cli_model_keep_read(m, &o, f);
+        if (e == KN_OK) e = kn_model_save(m, a.out);
     }
     if (e != KN_OK) {
         cli_error("%s", kn_last_error());

@@ -27,6 +27,9 @@ struct kn_model {
     size_t metric_rows, n_metrics;
     char **metric_name;
     double *metric_value;
+    /* the reader settings of the training data (format 4 .kmd files:
+     * kn_read_settings_format's text), or NULL: none recorded */
+    char *read_settings;
     /* the fit's outputs on its own training rows (kn__model_keep_fit_output) */
     int keep_fit_output;
     double *fit_output;

@@ -38,6 +38,8 @@ static void unfit(kn_model *m)
     drop_fit_output(m);
     kn_free(m->saved_by);
     m->saved_by = NULL;
+    kn_free(m->read_settings);
+    m->read_settings = NULL;
     m->train_rows = 0;
     const kn_model_vt *vt = m->inst.comp->vt;
     if (m->state && vt->free_state) vt->free_state(m->state);
@@ -121,6 +123,7 @@ kn_status kn_model_clone(const kn_model *m, int fitted, kn_model **out)
         kn_free(c ? c->saved_by : NULL); /* the source's provenance, not today's */
         if (c) c->saved_by = NULL;
         if (e == KN_OK && m->saved_by && !(c->saved_by = kn_strdup(m->saved_by))) e = KN_ERR_NOMEM;
+        if (e == KN_OK) e = kn_model_set_read_settings(c, m->read_settings);
     } else {
         if (!(c = kn_calloc(1, sizeof *c))) return KN_ERR_NOMEM;
         e = kn_instance_copy(&c->inst, &m->inst);
@@ -411,6 +414,20 @@ kn_status kn_model_importances(const kn_model *m, double *out)
 size_t kn_model_train_rows(const kn_model *m)
 {
     return m->train_rows;
+}
+
+kn_status kn_model_set_read_settings(kn_model *m, const char *text)
+{
+    char *copy = NULL;
+    if (text && !(copy = kn_strdup(text))) return KN_ERR_NOMEM;
+    kn_free(m->read_settings);
+    m->read_settings = copy;
+    return KN_OK;
+}
+
+const char *kn_model_read_settings(const kn_model *m)
+{
+    return m->read_settings;
 }
 
 const char *kn_model_saved_by(const kn_model *m)

@@ -1,6 +1,8 @@
 /* A model's encoding and the .kmd file around it (kiln/model.h): the
- * encoding is the format version then the container's payload, so a file
- * and a buffer hold the same bytes after the version. */
+ * encoding is the format version then the container's payload; a file of
+ * format 4 holds the same bytes after its version and then the reader
+ * settings, which an encoding (embedded in artifacts, which keep their
+ * own) leaves out. */
 #include "kiln/container.h"
 #include "kiln/mem.h"
 #include "learn/model-impl.h"
@@ -13,6 +15,11 @@ static const char kmd_magic[8] = {'K', 'I', 'L', 'N', 'M', 'D', 'L', '\0'};
  * the rows the scores were computed on (u64), u64 score count, each score's
  * name (string) and value (f64) */
 #define KMD_VERSION 3
+/* 4: after the provenance record, the reader settings the training data
+ * was read with: u32 flag, then when 1 the settings' text as a string
+ * (kn_read_settings_format, kiln/io.h); files only (kn_model_encode still
+ * writes format 3, which every Kiln since reads) */
+#define KMD_FILE_VERSION 4
 
 /* The container's payload at KMD_VERSION (what .kmd files hold after the
  * version). */
@@ -77,7 +84,10 @@ kn_status kn_model_save(const kn_model *m, const char *path)
 {
     kn_wbuf w = {0};
     kn_status e = encode_payload(m, &w);
-    if (e == KN_OK) e = kn_container_write(path, kmd_magic, KMD_VERSION, &w);
+    kn_wbuf_u32(&w, m->read_settings != NULL); /* format 4 */
+    if (m->read_settings) kn_wbuf_str(&w, m->read_settings);
+    if (e == KN_OK) e = kn_wbuf_status(&w);
+    if (e == KN_OK) e = kn_container_write(path, kmd_magic, KMD_FILE_VERSION, &w);
     kn_wbuf_free(&w);
     return e;
 }
@@ -161,6 +171,19 @@ static kn_status load_framed_state(kn_rbuf *r, kn_model *m)
     return e;
 }
 
+/* Format 4: the reader settings (u32 flag, then the text). */
+static kn_status read_settings(kn_rbuf *r, kn_model *m)
+{
+    uint32_t has = 0;
+    kn_status e = kn_rbuf_u32(r, &has);
+    if (e == KN_OK && has > 1)
+        return kn_fail(KN_ERR_CORRUPT, "%s: bad reader settings flag %u", r->what, has);
+    if (e == KN_OK && has) e = kn_rbuf_str(r, &m->read_settings);
+    if (e == KN_OK && has && !m->read_settings)
+        e = kn_fail(KN_ERR_CORRUPT, "%s: the reader settings are missing", r->what);
+    return e;
+}
+
 /* A model of the given format version from r (the payload after the
  * version); r must hold nothing more. */
 static kn_status decode(kn_rbuf *r, uint32_t version, kn_model **out)
@@ -186,6 +209,7 @@ static kn_status decode(kn_rbuf *r, uint32_t version, kn_model **out)
     if (e == KN_OK && version < 3) e = vt->load(m, r); /* the state ran to the end */
     if (e == KN_OK && version >= 3) e = load_framed_state(r, m);
     if (e == KN_OK && version >= 3) e = read_provenance(r, m);
+    if (e == KN_OK && version >= 4) e = read_settings(r, m);
     if (e == KN_OK && kn_rbuf_left(r))
         e = kn_fail(KN_ERR_CORRUPT, "%s: trailing bytes after the model", r->what);
     if (e != KN_OK) {
@@ -201,7 +225,8 @@ kn_status kn_model_load(const char *path, kn_model **out)
     char *buf = NULL;
     kn_rbuf r;
     uint32_t version;
-    kn_status e = kn_container_read(path, kmd_magic, "model file", KMD_VERSION, &buf, &r, &version);
+    kn_status e =
+        kn_container_read(path, kmd_magic, "model file", KMD_FILE_VERSION, &buf, &r, &version);
     if (e == KN_OK) e = decode(&r, version, out);
     kn_free(buf);
     return e;
@@ -214,9 +239,9 @@ kn_status kn_model_decode(const void *buf, size_t len, kn_model **out)
     kn_status e = kn_rbuf_u32(&r, &version);
     if (e == KN_OK && version == 0)
         return kn_fail(KN_ERR_CORRUPT, "model buffer: format version 0");
-    if (e == KN_OK && version > KMD_VERSION)
+    if (e == KN_OK && version > KMD_FILE_VERSION)
         return kn_fail(KN_ERR_VERSION,
                        "model buffer: model version %u is newer than this kiln reads (%u)", version,
-                       KMD_VERSION);
+                       KMD_FILE_VERSION);
     return e == KN_OK ? decode(&r, version, out) : e;
 }

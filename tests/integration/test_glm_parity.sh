@@ -6,7 +6,8 @@
 # log-likelihood, AIC, dispersion, standard errors and p-values within 1e-6
 # relative (p-values within 1e-6 absolute). Data: lending_club.csv (count target inq_last_12m; Class as 0/1
 # for the binomial family) and concrete.csv (positive target), features
-# standardised. Then save/load/predict agrees, and bad targets fail clearly.
+# standardised, and credit_card.csv (binomial; its separated classes are
+# named). Then save/load/predict agrees, and bad targets fail clearly.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -32,6 +33,10 @@ y = c.pop("compressive_strength")
 c = (c - c.mean()) / c.std()
 c["compressive_strength"] = y
 c.to_csv(f"{out}/concrete.csv", index=False)
+cc = pd.read_csv(f"{data}/credit_card.csv")
+for col in ("owner", "selfemp", "card"):
+    cc[col] = (cc[col] == "yes").astype(int)
+cc.to_csv(f"{out}/cc.csv", index=False)
 PY
 check() { # name, data, target, ignore, reference, kiln args...
     local name=$1 data=$2 target=$3 ignore=$4 ref=$5; shift 5
@@ -105,6 +110,21 @@ check sm_poisson "$C" inq_last_12m $I "sm.families.Poisson()" --model glm --para
 check sm_binomial "$C" bad w,inq_last_12m "sm.families.Binomial()" --model glm --param family=binomial
 check sm_gamma "$W/concrete.csv" compressive_strength "" "sm.families.Gamma(sm.families.links.log())" --model glm --param family=gamma
 check sm_normal "$W/concrete.csv" compressive_strength "" "sm.families.Gaussian()" --model glm
+
+# Quasi-complete separation (credit_card.csv: expenditure > 0 only where card
+# = yes): no maximum-likelihood estimate exists (statsmodels diverges to
+# coefficients of 1e16). Kiln's fit stops with finite coefficients and said
+# only that the information matrix was singular, blaming collinear one-hot
+# columns (there are none); it says the classes are separated. Without the
+# separating columns: no such warning, and statsmodels' fit.
+"$KILN" -q train --data "$W/cc.csv" --target card --model glm --param family=binomial \
+    --test-size 0 --out "$W/sep.kmd" > /dev/null 2> "$W/sep.err" || fail "separated: $(cat "$W/sep.err")"
+grep -q "rows are fitted at their class (probability within 1e-10): a feature or combination of features separates the classes" "$W/sep.err" ||
+    fail "separation not named: $(cat "$W/sep.err")"
+if grep -q "collinear" "$W/sep.err"; then fail "separation blamed on collinearity: $(cat "$W/sep.err")"; fi
+check sm_binomial_cc "$W/cc.csv" card expenditure,share "sm.families.Binomial()" --model glm \
+    --param family=binomial 2> "$W/cc.err"
+if grep -q "fitted at their class" "$W/cc.err"; then fail "no separation without expenditure: $(cat "$W/cc.err")"; fi
 
 expect() { # message, exit code, command...
     local msg=$1 want=$2; shift 2

@@ -25,7 +25,7 @@ for f in ridge.bin gbdt.kmd steps.dat wine.kmd; do
     "$KILN" inspect "$f" > "$f.txt" || fail "inspect $f exited with $?"
     "$KILN" --json inspect "$f" > "$f.json" || fail "inspect --json $f exited with $?"
 done
-grep -q '^kind: *model (.kmd), format version 3$' ridge.bin.txt || fail "model kind: $(cat ridge.bin.txt)"
+grep -q '^kind: *model (.kmd), format version 4$' ridge.bin.txt || fail "model kind: $(cat ridge.bin.txt)"
 grep -q '^model: *ridge (regression)$' ridge.bin.txt || fail "model name: $(cat ridge.bin.txt)"
 grep -q 'alpha=0.1,' ridge.bin.txt || fail "parameters: $(cat ridge.bin.txt)"
 grep -q '^training rows: *824$' ridge.bin.txt || fail "training rows: $(cat ridge.bin.txt)"
@@ -48,7 +48,7 @@ j = {n: json.load(open(f"{n}.json")) for n in ("ridge.bin", "gbdt.kmd", "steps.d
 for name, d in j.items():
     assert d["command"] == "inspect" and d["input"] == name and isinstance(d["stages"], list), d
 r = j["ridge.bin"]
-assert (r["kind"], r["format_version"], r["model"], r["task"]) == ("model", "3", "ridge", "regression"), r
+assert (r["kind"], r["format_version"], r["model"], r["task"]) == ("model", "4", "ridge", "regression"), r
 assert r["parameters"]["alpha"] == 0.1 and r["target"] == "compressive_strength", r
 feats = list(pd.read_csv(f"{data}/concrete.csv").columns[:-1])
 assert [f["name"] for f in r["features"]] == feats and {f["type"] for f in r["features"]} == {"numeric"}, r

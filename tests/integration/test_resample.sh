@@ -18,8 +18,9 @@
 #     artifact (standard_scaler + smote + logistic regression) gives one
 #     prediction per input row;
 #   - bad input: a regression target (cv, before any fold; prep), an unknown
-#     class, a ratio on three classes, SMOTE on a text feature, a class
-#     smaller than k_neighbors, a missing value.
+#     class, a strategy that changes no row (over-sampling the majority), a
+#     ratio on three classes, SMOTE on a text feature, a class smaller than
+#     k_neighbors, a missing value.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -113,6 +114,12 @@ expect "names class 'maybe', which the target does not hold" 1 \
     "$KILN" prep "$W/lc.csv" "$W/x.csv" --target Class --step 'smote:sampling_strategy=maybe:3'
 expect "a ratio must lie in (0, 1\] and needs two classes" 1 \
     "$KILN" prep "$DATA/wine.csv" "$W/x.csv" --target class --step 'random_under_sampler:sampling_strategy=0.5'
+# a strategy naming only the class the step cannot change left every row as
+# it was, silently (imbalanced-learn refuses it)
+expect "sampling_strategy=majority would change no row (over-sampling grows" 1 \
+    "$KILN" prep "$W/lc.csv" "$W/x.csv" --target Class --step 'smote:sampling_strategy=majority'
+expect "sampling_strategy=minority would change no row (under-sampling shrinks" 1 \
+    "$KILN" prep "$DATA/wine.csv" "$W/x.csv" --target class --step 'random_under_sampler:sampling_strategy=minority'
 expect "feature 'term' is categorical; use smote_nc" 1 \
     "$KILN" prep "$LC" "$W/x.csv" --target Class --step smote
 expect "needs the target column" 1 "$KILN" prep "$W/lc.csv" "$W/x.csv" --step smote

@@ -334,8 +334,11 @@ static kn_status fit_statistics(const glm_problem *pr, const double *theta, glm_
         mu[i] = inverse_link(d, pr->raw[i]);
     }
     ybar = pr->intercept ? ybar / sw : inverse_link(d, 0);
+    size_t perfect = 0; /* binomial rows fitted at their class (separation) */
     for (size_t i = 0; i < n; i++) {
         double w = ds->w ? ds->w[i] : 1, y = ds->y[i];
+        if (d->kind == FAM_BINOMIAL && w > 0 && fabs(y - mu[i]) < 1e-10 && (y == 0 || y == 1))
+            perfect++;
         dev += w * unit_deviance(d, y, mu[i]);
         null_dev += w * unit_deviance(d, y, ybar);
         chi2 += w * (y - mu[i]) * (y - mu[i]) / variance(d, mu[i]);
@@ -380,7 +383,7 @@ static kn_status fit_statistics(const glm_problem *pr, const double *theta, glm_
                 s->z[j] = s->coef_full[j] / s->se[j];
                 s->pv[j] = erfc(fabs(s->z[j]) / M_SQRT2);
             }
-            if (info != 0)
+            if (info != 0 && !perfect)
                 kn_log(KN_LOG_WARN,
                        "glm: the information matrix is singular (collinear features); no "
                        "standard errors. One-hot columns sum to 1 like the intercept: encode "
@@ -390,6 +393,16 @@ static kn_status fit_statistics(const glm_problem *pr, const double *theta, glm_
         }
         kn_free(wt), kn_free(H), kn_free(work);
     }
+    /* separation: the likelihood keeps rising as coefficients grow, so the
+     * fit stops somewhere along the way (statsmodels diverges) */
+    if (perfect)
+        kn_log(KN_LOG_WARN,
+               "glm: %zu of %zu rows are fitted at their class (probability within 1e-10): a "
+               "feature or combination of features separates the classes, so the coefficients "
+               "grow without bound and neither they nor their standard errors are estimates. "
+               "Leave out the feature that decides the target, or penalise the fit (--param "
+               "alpha=0.01, or logistic_regression)",
+               perfect, n);
     kn_free(mu);
     return e;
 }

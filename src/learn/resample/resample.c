@@ -294,6 +294,17 @@ kn_status kn__rs_targets(const kn__rs_data *d, const char *strategy, int kind, i
                        "%s: sampling_strategy '%s': give auto, minority, majority, not_minority, "
                        "not_majority, all, a ratio in (0, 1] or label:count pairs",
                        d->step, strategy);
+    /* a strategy that names only the class the step cannot change would
+     * leave every row as it is: refused, as imbalanced-learn refuses it */
+    if (kind != KN__RS_CLEAN && !take_other &&
+        (kind == KN__RS_OVER ? take_big && !take_small : take_small && !take_big))
+        return kn_fail(KN_ERR_INVALID, "%s: sampling_strategy=%s would change no row (%s); give %s",
+                       d->step, strategy,
+                       kind == KN__RS_OVER
+                           ? "over-sampling grows classes to the majority's count"
+                           : "under-sampling shrinks classes to the minority's count",
+                       kind == KN__RS_OVER ? "minority, not_majority, all or auto"
+                                           : "majority, not_minority, all or auto");
     int64_t n = kind == KN__RS_OVER    ? (int64_t)d->count[big]
                 : kind == KN__RS_UNDER ? (int64_t)d->count[small]
                                        : 0;

@@ -154,23 +154,28 @@ static void model_clone(void **state)
     kn_frame_free(f);
 }
 
-/* The encoding is the file's payload after its version; decoding it gives
- * a model that encodes to the same bytes; an old format-2 file still
- * loads, clones and encodes at today's version. */
+/* The encoding is the file's payload after its version (format 3; the
+ * file, format 4, adds the reader settings after it); decoding it gives
+ * a model that encodes to the same bytes; the settings survive a file and
+ * a clone, not an encoding; an old format-2 file still loads, clones and
+ * encodes at today's version. */
 static void model_encode_is_the_file(void **state)
 {
     (void)state;
     kn_frame *f = problem(300, 2);
-    kn_model *m = fitted("logistic_regression", f, NULL), *d;
+    kn_model *m = fitted("logistic_regression", f, NULL), *d, *again_m;
     const char *path = test_write_file(".kmd", "", 0);
     KN_CHECK(kn_model_save(m, path));
     size_t lf, le, l2;
     unsigned char *file = file_bytes(path, &lf), *enc, *again;
     KN_CHECK(kn_model_encode(m, &enc, &le));
-    /* file: magic (8), version (4), payload, checksum and end marker (40) */
-    assert_int_equal(le - 4, lf - 12 - 40);
-    assert_memory_equal(enc, file + 8, 4);
+    /* file: magic (8), version (4), payload, no reader settings (a u32 0),
+     * checksum and end marker (40) */
+    assert_int_equal(le - 4 + 4, lf - 12 - 40);
+    assert_int_equal(enc[0], 3);
+    assert_int_equal(file[8], 4);
     assert_memory_equal(enc + 4, file + 12, le - 4);
+    assert_memory_equal(file + 12 + le - 4, "\0\0\0\0", 4);
     KN_CHECK(kn_model_decode(enc, le, &d));
     KN_CHECK(kn_model_encode(d, &again, &l2));
     kn_model_free(d);
@@ -180,6 +185,19 @@ static void model_encode_is_the_file(void **state)
     enc[0] = 99; /* a newer format */
     KN_CHECK_FAILS(kn_model_decode(enc, le, &d), KN_ERR_VERSION, "newer");
     kn_free(file), kn_free(enc), kn_free(again);
+    assert_null(kn_model_read_settings(m));
+    KN_CHECK(kn_model_set_read_settings(m, "decimal=,\ndelimiter=;"));
+    KN_CHECK(kn_model_save(m, path));
+    KN_CHECK(kn_model_load(path, &d));
+    assert_string_equal(kn_model_read_settings(d), "decimal=,\ndelimiter=;");
+    kn_model *c2;
+    KN_CHECK(kn_model_clone(d, 1, &c2));
+    assert_string_equal(kn_model_read_settings(c2), "decimal=,\ndelimiter=;");
+    KN_CHECK(kn_model_encode(d, &enc, &le));
+    KN_CHECK(kn_model_decode(enc, le, &again_m));
+    assert_null(kn_model_read_settings(again_m)); /* an artifact keeps its own */
+    kn_free(enc);
+    kn_model_free(again_m), kn_model_free(c2), kn_model_free(d);
     kn_model_free(m);
     unlink(path);
 
