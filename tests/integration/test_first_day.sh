@@ -1,0 +1,63 @@
+#!/bin/bash
+# A data scientist's first day with Kiln (session 26's fresh eyes), each
+# stumble fixed and checked here with the real binary on shipped data:
+#   1. kiln eval on the very file a .kiln was fitted on warns that its
+#      training rows are among those scored (the scores are optimistic) and
+#      where the held-out scores are; other bytes get no such warning.
+#   2. kiln inspect of a .kiln prints the fitted parameters of its steps and
+#      model (what kiln tune chose, what a spec set), in text and JSON.
+#   3. kiln inspect takes a registered model (NAME@vN --store DIR), as
+#      predict and eval do.
+set -euo pipefail
+KILN=${KILN:?path to the kiln binary}
+DATA=${KILN_TEST_DATA:?tests/data}
+. "$(dirname "$0")/lib.sh"
+C="$DATA/concrete.csv"
+cd "$W"
+
+# 1. eval on the training file.
+"$KILN" -q train --data "$C" --target compressive_strength --model gbdt \
+    --param learning_rate=0.2 --param n_estimators=30 --out m.kiln > /dev/null
+"$KILN" eval --model m.kiln --data "$C" > eval.txt 2> eval.err
+grep -q "warn: eval: $C holds the bytes m.kiln was fitted on (its source 'concrete.csv'): its 824 training rows are among the rows scored, so these scores are optimistic" eval.err ||
+    fail "eval on the training file: no warning: $(cat eval.err)"
+grep -q "kiln inspect m.kiln)" eval.err || fail "eval's warning names no way to the held-out scores"
+grep -q "^gbdt (1030 rows):" eval.txt || fail "eval on the training file still scores: $(cat eval.txt)"
+head -201 "$C" > other.csv # other bytes: no warning
+"$KILN" eval --model m.kiln --data other.csv > /dev/null 2> other.err
+grep -q "optimistic" other.err && fail "eval on other rows warns: $(cat other.err)"
+
+# 2. the parameters of a .kiln's model and steps.
+"$KILN" inspect m.kiln > inspect.txt
+grep -q "^parameters: .*n_estimators=30," inspect.txt && grep -q " learning_rate=0.2," inspect.txt || fail "inspect: no parameters: $(cat inspect.txt)"
+grep -q "^target: *compressive_strength" inspect.txt || fail "inspect: no target: $(cat inspect.txt)"
+"$KILN" --json inspect m.kiln |
+    $py -c 'import json,sys; p=json.load(sys.stdin)["pipeline"]; m=p["model"]["parameters"]; assert m["learning_rate"] == 0.2 and m["n_estimators"] == 30, m; assert p["step_parameters"] == [], p' ||
+    fail "inspect --json: model parameters"
+cat > spec.yaml <<EOF
+sources:
+  concrete: {file: $C}
+target: compressive_strength
+steps:
+  - standard_scaler: {columns: "cement,water"}
+model: {ridge: {alpha: 2.5}}
+evaluation: {cv: {folds: 3}}
+register: {name: strength, stage: staging}
+seed: 4
+EOF
+"$KILN" -q run spec.yaml --store store > /dev/null
+# 3. a registered model, looked up in the store
+"$KILN" inspect strength@v1 --store store > reg.txt 2> reg.err
+grep -q "^step 1: *standard_scaler: columns=cement,water" reg.txt || fail "inspect: no step parameters: $(cat reg.txt)"
+grep -q "^parameters: .*alpha=2.5" reg.txt || fail "inspect: no ridge alpha: $(cat reg.txt)"
+"$KILN" --json inspect strength@staging --store store |
+    $py -c 'import json,sys; p=json.load(sys.stdin)["pipeline"]; s=p["step_parameters"]; assert p["steps"] == ["standard_scaler"] and s[0]["columns"] == "cement,water", p; assert p["model"]["parameters"]["alpha"] == 2.5, p' ||
+    fail "inspect --json of a registered model: step parameters"
+expect "inspect: model 'strength' has no version 7" 1 "$KILN" inspect strength@v7 --store store
+expect "inspect: nope@v1: no such file, and no store" 1 "$KILN" inspect nope@v1 --store nostore
+expect "inspect: --store looks up a registered model" 2 "$KILN" inspect m.kiln --store store
+# the eval warning of a registered model names the store
+"$KILN" eval --model strength@v1 --store store --data "$C" > /dev/null 2> reg_eval.err
+grep -q "kiln inspect strength@v1 --store store)" reg_eval.err ||
+    fail "eval of a registered model: $(cat reg_eval.err)"
+echo "ok"
