@@ -19,6 +19,8 @@ typedef struct cli_globals {
     const char *log_format;   /* --log-format as given (NULL: not given) */
     const char *memory_limit; /* --memory-limit as given (NULL: not given) */
     int version, help;        /* --version, -h/--help */
+    const char *program;      /* how to run this binary again: argv[0] when it has a
+                                 path (build/kiln), else "kiln" (found on PATH) */
 } cli_globals;
 
 extern cli_globals cli;

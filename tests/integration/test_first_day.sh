@@ -8,6 +8,9 @@
 #      model (what kiln tune chose, what a spec set), in text and JSON.
 #   3. kiln inspect takes a registered model (NAME@vN --store DIR), as
 #      predict and eval do.
+#   4. the commands kiln run (and kiln demo) suggest next run as written:
+#      with the path the binary was run by (make demo runs build/kiln, which
+#      is not on PATH), plain "kiln" when it was found on PATH.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -60,4 +63,13 @@ expect "inspect: --store looks up a registered model" 2 "$KILN" inspect m.kiln -
 "$KILN" eval --model strength@v1 --store store --data "$C" > /dev/null 2> reg_eval.err
 grep -q "kiln inspect strength@v1 --store store)" reg_eval.err ||
     fail "eval of a registered model: $(cat reg_eval.err)"
+
+# 4. the suggested commands run as written
+mkdir bin && ln -s "$KILN" bin/kiln
+bin/kiln run spec.yaml --store store > next.txt 2> /dev/null
+grep -q "^  bin/kiln predict --model strength@staging --data NEW.csv --store store" next.txt ||
+    fail "kiln run suggests a command that does not run as written: $(tail -4 next.txt)"
+grep -q "^  bin/kiln report r000002 --store store" next.txt || fail "run's next: $(tail -4 next.txt)"
+PATH="$W/bin:$PATH" kiln run spec.yaml --store store > next.txt 2> /dev/null
+grep -q "^  kiln runs list --store store" next.txt || fail "run's next from PATH: $(tail -4 next.txt)"
 echo "ok"
