@@ -17,6 +17,9 @@
 #   6. kiln train of a classifier on imbalanced classes (lending_club, 5.2 %
 #      bad) warns that its held-out accuracy flatters, as cv and run do; a
 #      balanced target (wine) gets no warning.
+#   7. kiln cv whose fold meets a level unseen at fit, in file order (cps1985
+#      is grouped by occupation), notes that --seed shuffles; with --seed
+#      the same command runs.
 set -euo pipefail
 KILN=${KILN:?path to the kiln binary}
 DATA=${KILN_TEST_DATA:?tests/data}
@@ -102,4 +105,13 @@ grep -q "warn: the smallest class of 'Class' holds 5.2 % of the rows: always ans
 "$KILN" train --data "$DATA/wine.csv" --target class --model gbdt --param n_estimators=5 \
     --out wine.kmd > /dev/null 2> wine.err
 grep -q "smallest class" wine.err && fail "train on wine warns: $(cat wine.err)"
+
+# 7. unseen levels from unshuffled folds
+CPS="$DATA/cps1985.csv"
+expect "kiln: note: the folds took the rows in file order (no --seed): a file sorted or grouped by that column puts some of its levels in one fold only; --seed S shuffles" 1 \
+    "$KILN" cv --data "$CPS" --target wage --model ridge --step onehot_encoder
+grep -q "'management' was not seen at fit time; pass handle_unknown=ignore" "$W/err" || fail "cv: $(cat "$W/err")"
+"$KILN" -q cv --data "$CPS" --target wage --model ridge --step onehot_encoder --seed 1 > /dev/null 2> seeded.err ||
+    fail "cv --seed 1 on cps1985 fails: $(cat seeded.err)"
+grep -q "file order" seeded.err && fail "cv --seed 1 notes file order: $(cat seeded.err)"
 echo "ok"
