@@ -19,6 +19,8 @@ typedef struct cli_globals {
     const char *log_format;   /* --log-format as given (NULL: not given) */
     const char *memory_limit; /* --memory-limit as given (NULL: not given) */
     int version, help;        /* --version, -h/--help */
+    const char *program;      /* how to run this binary again: argv[0] when it has a
+                                 path (build/kiln), else "kiln" (found on PATH) */
 } cli_globals;
 
 extern cli_globals cli;
@@ -336,6 +338,12 @@ kn_status cli_unsupervised_fit(struct kn_model *m, const char *data, kn_read_opt
                                const char *ignore, const char *labels, kn_frame **f);
 int cmd_cluster(int argc, char **argv);
 int cli_inspect_artifact(const char *path); /* cmd_inspect_kiln.c */
+/* cmd_inspect.c: {name: value} of a component's parameters (defs: its
+ * table) in table order, a new object; and such an object printed as
+ * name=value, ... wrapped before 80 columns after `indent` columns already
+ * printed, with a newline. */
+json_t *cli_params_json(const kn_param_def *defs, const void *params);
+void cli_print_params(const json_t *params, int indent);
 int cmd_runs(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_lineage(int argc, char **argv);

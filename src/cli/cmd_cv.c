@@ -203,6 +203,13 @@ int cmd_cv(int argc, char **argv)
     kn_stage_end();
     if (e != KN_OK) {
         cli_error("%s", kn_last_error());
+        /* a level only one fold holds: in file order, a file grouped by that
+         * column makes such folds (cps1985 by occupation); say so */
+        if (strstr(kn_last_error(), "was not seen at fit time") && !a.spec.split.shuffle &&
+            !a.spec.groups && a.spec.split.kind != KN_SPLIT_TIME)
+            fprintf(stderr, "kiln: note: the folds took the rows in file order (no --seed): a file "
+                            "sorted or grouped by that column puts some of its levels in one fold "
+                            "only; --seed S shuffles the rows first (as a kiln run spec does)\n");
         rc = e == KN_ERR_NOT_FOUND && strstr(kn_last_error(), "no model named") ? CLI_USAGE
                                                                                 : CLI_FAIL;
     } else if (cli.json) {

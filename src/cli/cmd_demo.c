@@ -149,14 +149,15 @@ static int credit(const demo_args *a, const char *dir, size_t rows)
                "  data        %s\n  spec        %s (schema %s)\n  quarantined %s\n"
                "  store       %s (runs, models, artifacts)\n  report      %s\n",
                csv, spec, schema, rejects, store, html);
+        const char *k = cli.program;
         printf("\nTry next:\n"
-               "  kiln predict --model credit@production --data %s --store %s --out scored.csv\n"
-               "  kiln runs list --store %s\n"
-               "  kiln runs show %s --store %s\n"
-               "  kiln models versions credit --store %s\n"
-               "  kiln report credit@production --store %s --out report.html\n"
-               "  kiln run %s --seed 7 --store %s      # a second version to compare\n",
-               csv, store, store, run_id, store, store, store, spec, store);
+               "  %s predict --model credit@production --data %s --store %s --out scored.csv\n"
+               "  %s runs list --store %s\n"
+               "  %s runs show %s --store %s\n"
+               "  %s models versions credit --store %s\n"
+               "  %s report credit@production --store %s --out report.html\n"
+               "  %s run %s --seed 7 --store %s      # a second version to compare\n",
+               k, csv, store, k, store, k, run_id, store, k, store, k, store, k, spec, store);
     }
     kn_free(run_id);
     kn_free(csv);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char kmd_magic[8] = {'K', 'I', 'L', 'N', 'M', 'D', 'L', '\0'};
 static const char kst_magic[8] = {'K', 'I', 'L', 'N', 'S', 'T', 'P', '\0'};
@@ -77,7 +78,7 @@ static json_t *param_value(kn_param_type type, const char *text)
 }
 
 /* {name: value} of a component's parameters, in table order. */
-static json_t *params_json(const kn_param_def *defs, const void *params)
+json_t *cli_params_json(const kn_param_def *defs, const void *params)
 {
     json_t *o = json_object();
     for (const kn_param_def *d = defs; d && d->name; d++) {
@@ -119,7 +120,7 @@ static json_t *model_json(const kn_model *m)
     size_t rows = kn_model_train_rows(m);
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "model", kn_model_name(m),
                      "task", kn_model_kind(m), "target", kn_model_target(m), "parameters",
-                     params_json(c ? c->params : NULL, kn_model_params(m)), "features", feat,
+                     cli_params_json(c ? c->params : NULL, kn_model_params(m)), "features", feat,
                      "classes", classes, "training_rows",
                      rows ? json_integer((json_int_t)rows) : json_null(), "metrics", metrics,
                      "kiln_version", by ? json_string(by) : json_null());
@@ -170,7 +171,7 @@ static json_t *steps_json(kn_step *const *steps, size_t n, const kn_steps_input 
         const kn_component *c = kn_registry_find(KN_COMP_STEP, kn_step_name(steps[k]));
         json_array_append_new(
             arr, json_pack("{s:s, s:o}", "name", kn_step_name(steps[k]), "parameters",
-                           params_json(c ? c->params : NULL, kn_step_params(steps[k]))));
+                           cli_params_json(c ? c->params : NULL, kn_step_params(steps[k]))));
     }
     if (in) {
         cols = json_array();
@@ -201,7 +202,7 @@ static json_t *frame_json(const kn_frame *f)
 
 /* name=value, ... after `indent` (already printed on the first line),
  * wrapped before 80 columns. */
-static void print_params(const json_t *params, int indent)
+void cli_print_params(const json_t *params, int indent)
 {
     const char *key;
     json_t *v;
@@ -289,13 +290,13 @@ static void print_text(const char *path, file_kind kind, const char *version, co
         for (size_t i = 0; i < json_array_size(steps); i++) {
             const json_t *s = json_array_get(steps, i);
             printf("  %zu. %s\n     ", i + 1, json_string_value(json_object_get(s, "name")));
-            print_params(json_object_get(s, "parameters"), 5);
+            cli_print_params(json_object_get(s, "parameters"), 5);
         }
     } else {
         printf("%-15s %s (%s)\n", "model:", json_string_value(json_object_get(j, "model")),
                json_string_value(json_object_get(j, "task")));
         printf("%-15s ", "parameters:");
-        print_params(json_object_get(j, "parameters"), 16);
+        cli_print_params(json_object_get(j, "parameters"), 16);
     }
     const json_t *target = json_object_get(j, "target");
     if (json_is_string(target)) printf("%-15s %s\n", "target:", json_string_value(target));
@@ -369,12 +370,16 @@ static void print_text(const char *path, file_kind kind, const char *version, co
 }
 
 typedef struct inspect_args {
-    const char *path;
+    const char *path, *store;
 } inspect_args;
 
 static const cli_opt inspect_opts[] = {
     CLI_OPT_ARG(inspect_args, path, "FILE", 1,
-                "an artifact (.kiln), model (.kmd), steps (.kst) or frame (.kfr)"),
+                "an artifact (.kiln), model (.kmd), steps (.kst) or frame (.kfr); or a "
+                "registered model NAME@production, NAME@staging or NAME@vN (--store)"),
+    CLI_OPT_TEXT(inspect_args, store, "store", "DIR",
+                 "the store a registered NAME@stage is looked up in (default: $KILN_STORE, "
+                 "else ./kiln-store)"),
     CLI_OPT_END};
 
 const cli_spec inspect_spec = {
@@ -391,8 +396,11 @@ const cli_spec inspect_spec = {
     "\n"
     "An artifact (.kiln) shows its format version, size, BLAKE2b hash, whether\n"
     "it is signed, its sections with their sizes, the pipeline (steps, model,\n"
-    "target), and its lineage and metrics as JSON.\n",
+    "target), the parameters of its steps and model (what a search chose), and\n"
+    "its lineage and metrics as JSON. A registered model (NAME@production,\n"
+    "NAME@vN) is looked up in the store and shown as its artifact.\n",
     "  kiln inspect strength.kmd\n"
+    "  kiln inspect credit@production --store kiln-store\n"
     "  kiln inspect prep.kst --json\n"
     "  kiln inspect model.kiln\n",
     inspect_opts,
@@ -405,6 +413,23 @@ int cmd_inspect(int argc, char **argv)
     int rc = cli_parse(&inspect_spec, argc, argv, &a, NULL);
     if (rc) return rc < 0 ? CLI_OK : rc;
     const char *path = a.path;
+    if (access(path, F_OK) != 0 && strchr(path, '@')) { /* a registered model */
+        char *file = NULL;
+        cli_store_dir = a.store;
+        if (cli_resolve_model(path, &file) != KN_OK) {
+            const char *msg = kn_last_error(); /* it names --model, which inspect has not */
+            cli_error("inspect: %s", strncmp(msg, "--model ", 8) ? msg : msg + 8);
+            return CLI_FAIL;
+        }
+        rc = cli_inspect_artifact(file);
+        kn_free(file);
+        return rc;
+    }
+    if (a.store)
+        return cli_usage_error("inspect",
+                               "--store looks up a registered model (NAME@stage); %s "
+                               "is a file",
+                               path);
     if (cli_is_artifact(path)) return cli_inspect_artifact(path);
     file_kind kind;
     char version[32];

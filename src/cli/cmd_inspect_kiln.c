@@ -4,7 +4,10 @@
 #include "kiln/artifact.h"
 #include "kiln/drift_ref.h"
 #include "kiln/mem.h"
+#include "kiln/model.h"
+#include "kiln/registry.h"
 #include "kiln/stage.h"
+#include "kiln/step.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -59,9 +62,14 @@ static json_t *section_json(const kn_artifact *a, kn_art_section id)
 
 static json_t *pipeline_json(const kn_pipeline *p)
 {
-    json_t *steps = json_array();
-    for (size_t k = 0; k < kn_pipeline_n_steps(p); k++)
-        json_array_append_new(steps, json_string(kn_step_name(kn_pipeline_step(p, k))));
+    json_t *steps = json_array(), *step_params = json_array();
+    for (size_t k = 0; k < kn_pipeline_n_steps(p); k++) {
+        const kn_step *s = kn_pipeline_step(p, k);
+        const kn_component *c = kn_registry_find(KN_COMP_STEP, kn_step_name(s));
+        json_array_append_new(steps, json_string(kn_step_name(s)));
+        json_array_append_new(step_params,
+                              cli_params_json(c ? c->params : NULL, kn_step_params(s)));
+    }
     const kn_model *m = kn_pipeline_model(p);
     const kn_steps_input *in = kn_pipeline_input(p);
     json_t *model = json_null();
@@ -69,14 +77,17 @@ static json_t *pipeline_json(const kn_pipeline *p)
         json_t *classes = json_array();
         for (size_t c = 0; c < kn_model_n_classes(m); c++)
             json_array_append_new(classes, json_string(kn_model_class(m, c)));
-        model =
-            json_pack("{s:s, s:s, s:I, s:o}", "name", kn_model_name(m), "task", kn_model_kind(m),
-                      "features", (json_int_t)kn_model_n_features(m), "classes", classes);
+        const kn_component *c = kn_registry_find(KN_COMP_MODEL, kn_model_name(m));
+        model = json_pack("{s:s, s:s, s:I, s:o, s:o}", "name", kn_model_name(m), "task",
+                          kn_model_kind(m), "features", (json_int_t)kn_model_n_features(m),
+                          "classes", classes, "parameters",
+                          cli_params_json(c ? c->params : NULL, kn_model_params(m)));
     }
     const char *target = kn_pipeline_target(p);
-    json_t *out = json_pack("{s:o, s:o, s:o, s:I}", "target",
-                            target ? json_string(target) : json_null(), "steps", steps, "model",
-                            model, "input_columns", (json_int_t)(in ? in->n_cols : 0));
+    json_t *out =
+        json_pack("{s:o, s:o, s:o, s:o, s:I}", "target", target ? json_string(target) : json_null(),
+                  "steps", steps, "step_parameters", step_params, "model", model, "input_columns",
+                  (json_int_t)(in ? in->n_cols : 0));
     if (kn_pipeline_n_members(p)) { /* an ensemble: its method and members */
         static const char *const method[] = {"none", "hard_vote", "soft_vote", "mean", "stacking"};
         kn_ensemble_method how = kn_pipeline_ensemble(p);
@@ -188,6 +199,19 @@ static void print_text(const json_t *j)
         }
         const json_t *t = json_object_get(p, "target");
         if (json_is_string(t)) printf("%-15s %s\n", "target:", json_string_value(t));
+        /* the fitted parameters: what a search chose, what a spec set */
+        const json_t *sp = json_object_get(p, "step_parameters");
+        for (size_t i = 0; i < json_array_size(sp); i++) {
+            char label[32];
+            snprintf(label, sizeof label, "step %zu:", i + 1);
+            printf("%-15s %s: ", label, json_string_value(json_array_get(steps, i)));
+            cli_print_params(json_array_get(sp, i),
+                             16 + (int)strlen(json_string_value(json_array_get(steps, i))) + 2);
+        }
+        if (json_is_object(json_object_get(m, "parameters"))) {
+            printf("%-15s ", "parameters:");
+            cli_print_params(json_object_get(m, "parameters"), 16);
+        }
     }
     /* a run whose model was searched: the chosen parameters */
     const json_t *search = json_object_get(json_object_get(j, "metrics"), "search");

@@ -4,6 +4,7 @@
  * scored), then the pipeline's steps and model run on the rows kept. */
 #include "cli/cli_predict.h"
 #include "kiln/artifact.h"
+#include "kiln/log.h"
 #include "kiln/mem.h"
 #include "kiln/pipeline.h"
 #include "kiln/schema.h"
@@ -329,6 +330,47 @@ static char *recorded_positive_class(const kn_artifact *art)
     return label;
 }
 
+/* eval on the very bytes the model was fitted on (a lineage source of the
+ * artifact has the data file's BLAKE2b hash): its training rows are among
+ * the rows scored, so the scores flatter the model. Warned, not refused
+ * (scoring the training rows on purpose, e.g. to compare with the train
+ * score, is legitimate). */
+static void warn_training_data(const loaded *l, const apply_args *a)
+{
+    const char *model = a->model, *data = a->data;
+    size_t len = 0;
+    const char *text = kn_artifact_get(l->art, KN_ART_LINEAGE, &len);
+    json_t *lin = text ? json_loadb(text, len, 0, NULL) : NULL;
+    const json_t *sources = json_object_get(lin, "sources");
+    char hex[65];
+    if (!json_array_size(sources) || !strcmp(data, "-") ||
+        kn_artifact_hash_file(data, hex) != KN_OK) {
+        json_decref(lin);
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(sources); i++) {
+        const json_t *src = json_array_get(sources, i);
+        const char *h = json_string_value(json_object_get(src, "hash"));
+        if (!h || strcmp(h, hex)) continue;
+        text = kn_artifact_get(l->art, KN_ART_METRICS, &len);
+        json_t *met = text ? json_loadb(text, len, 0, NULL) : NULL;
+        const json_t *train = json_object_get(json_object_get(met, "rows"), "train");
+        char rows[64] = "its training rows are";
+        if (json_is_integer(train))
+            snprintf(rows, sizeof rows, "its %lld training rows are",
+                     (long long)json_integer_value(train));
+        kn_log(KN_LOG_WARN,
+               "eval: %s holds the bytes %s was fitted on (its source '%s'): %s among the rows "
+               "scored, so these scores are optimistic; score rows the model has not seen (its "
+               "held-out test scores: kiln inspect %s%s%s)",
+               data, model, json_string_value(json_object_get(src, "name")), rows, model,
+               a->store ? " --store " : "", a->store ? a->store : "");
+        json_decref(met);
+        break;
+    }
+    json_decref(lin);
+}
+
 int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o)
 {
     if (a->rounds || a->curves || a->importance)
@@ -341,6 +383,7 @@ int eval_artifact(const char *path, const apply_args *a, kn_read_opts *o)
     kn_scores sc = {0};
     kn_score_opts so = {.weight = a->weight, .positive_class = a->positive_class};
     int rc = load("eval", path, a, o, NULL, 0, &l);
+    if (rc == CLI_OK) warn_training_data(&l, a);
     char *positive = rc == CLI_OK && !a->positive_class ? recorded_positive_class(l.art) : NULL;
     if (positive) so.positive_class = positive;
     if (rc == CLI_OK) rc = apply_schema("eval", a, &l, &rejects);

@@ -731,12 +731,12 @@ int cmd_run(int argc, char **argv)
     else {
         print_summary(&a, s, r, a.no_store ? NULL : &rec, store_dir);
         if (!a.no_store && s->register_name)
-            printf("\nnext:\n  kiln predict --model %s%s%s --data NEW.csv --store %s --out "
+            printf("\nnext:\n  %s predict --model %s%s%s --data NEW.csv --store %s --out "
                    "scored.csv\n"
-                   "  kiln runs list --store %s\n  kiln report %s --store %s --out report.html\n",
-                   s->register_name, strcmp(s->register_stage, "none") ? "@" : "",
-                   strcmp(s->register_stage, "none") ? s->register_stage : "", store_dir, store_dir,
-                   rec.run_id, store_dir);
+                   "  %s runs list --store %s\n  %s report %s --store %s --out report.html\n",
+                   cli.program, s->register_name, strcmp(s->register_stage, "none") ? "@" : "",
+                   strcmp(s->register_stage, "none") ? s->register_stage : "", store_dir,
+                   cli.program, store_dir, cli.program, rec.run_id, store_dir);
     }
     if (e != KN_OK || se != KN_OK) rc = CLI_FAIL;
     memset(key, 0, sizeof key);

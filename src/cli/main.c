@@ -394,6 +394,9 @@ int main(int argc, char **argv)
     kn_init();
     kn_log_set(log_sink, NULL);
     kn_progress_set_sink(cli_fit_progress, NULL);
+    /* the commands a command suggests run as this one was run: after make
+     * demo that is build/kiln, which is not on PATH */
+    cli.program = argc > 0 && strchr(argv[0], '/') ? argv[0] : "kiln";
     int at = argc;
     if (cli_parse_globals(argc, argv, &at) != CLI_OK) return CLI_USAGE;
     remove_temp_files_on_signals();

@@ -101,6 +101,17 @@ static kn_status take_numeric(kn_column *c, size_t n, const char *what, int allo
                        tn.others == 1 ? "is" : "are", kn__text_numbers_say(&tn, said, sizeof said),
                        kn__text_numbers_missing(&tn, miss, sizeof miss), tn.others == 1 ? "" : "s");
     }
+    /* text with too many distinct values to be a category: onehot_encoder
+     * (categorical columns only) would pass it by and this error come back */
+    if (kn_column_type(c) == KN_COL_STRING && !strcmp(what, "feature"))
+        return kn_fail(KN_ERR_TYPE,
+                       "feature '%s' is string (text with too many distinct values to be a "
+                       "category, so onehot_encoder passes it by); models take numeric columns: "
+                       "leave it out with the ignore role for %s; if its values are codes that "
+                       "repeat (IDs, postcodes), hash them (e.g. the step "
+                       "hashing_encoder:columns=%s); free text needs numeric features made "
+                       "before Kiln (it has no bag-of-words or TF-IDF step)",
+                       kn_column_name(c), kn_column_name(c), kn_column_name(c));
     if (kn_column_type(c) != KN_COL_NUMERIC)
         return kn_fail(KN_ERR_TYPE,
                        "%s '%s' is %s; models take numeric columns (encode categories first, "
