@@ -9,6 +9,7 @@
 #include "serve/serve-impl.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,23 +30,29 @@ static kn__serve_snap *snap_new(int n)
 
 typedef struct shared {
     kn__serve_slot sl;
-    _Atomic int stop;
+    _Atomic int stop, ready;
     _Atomic long reads, bad;
 } shared;
 
+static void read_once(shared *sh)
+{
+    kn__serve_snap *sn = kn__serve_slot_get(&sh->sl, KN__SNAP_MAIN);
+    /* the snapshot is whole while held: its fields agree */
+    char v[16];
+    snprintf(v, sizeof v, "%d", sn->reg_version);
+    if (strcmp(v, sn->m.version) || sn->m.load_s != sn->reg_version) atomic_fetch_add(&sh->bad, 1);
+    kn__serve_snap_put(sn);
+    atomic_fetch_add(&sh->reads, 1);
+}
+
+/* Reads once, says it is running, then reads until told to stop (on a
+ * loaded machine the writer's swaps could all end before a reader ran). */
 static void *reader(void *arg)
 {
     shared *sh = arg;
-    while (!atomic_load(&sh->stop)) {
-        kn__serve_snap *sn = kn__serve_slot_get(&sh->sl, KN__SNAP_MAIN);
-        /* the snapshot is whole while held: its fields agree */
-        char v[16];
-        snprintf(v, sizeof v, "%d", sn->reg_version);
-        if (strcmp(v, sn->m.version) || sn->m.load_s != sn->reg_version)
-            atomic_fetch_add(&sh->bad, 1);
-        kn__serve_snap_put(sn);
-        atomic_fetch_add(&sh->reads, 1);
-    }
+    read_once(sh);
+    atomic_fetch_add(&sh->ready, 1);
+    while (!atomic_load(&sh->stop)) read_once(sh);
     return NULL;
 }
 
@@ -58,6 +65,7 @@ static void guard_under_swaps(void **state)
     atomic_store(&sh.sl.snap[KN__SNAP_MAIN], snap_new(1));
     pthread_t t[READERS];
     for (int i = 0; i < READERS; i++) assert_int_equal(pthread_create(&t[i], NULL, reader, &sh), 0);
+    while (atomic_load(&sh.ready) < READERS) sched_yield(); /* the swaps run under the readers */
     for (int n = 2; n <= SWAPS; n++) {
         pthread_mutex_lock(&sh.sl.lock);
         kn__serve_snap *old = kn__serve_slot_swap(&sh.sl, KN__SNAP_MAIN, snap_new(n));
