@@ -227,48 +227,54 @@ typedef struct gaps {
 #ifdef KN_HAVE_AVX512
 #include <immintrin.h>
 
+/* The loop of place()'s SIMD twins; the statements given set le and eq,
+ * the masks of the window's 8 values (u + lo) <= v and == v. The index's
+ * fields are in locals: the stores to the counts could alias them, and GCC
+ * would load them again for every value. */
+#define PLACE_SIMD(...)                                                                            \
+    const kn__ref_index ix = *x;                                                                   \
+    const double *u = ix.u, top = (double)(ix.parts - 1);                                          \
+    const uint32_t *guide = ix.guide;                                                              \
+    uint32_t *gn = g->n, *gt = g->ties;                                                            \
+    double *gd = g->d;                                                                             \
+    size_t n_present = 0, n_ties = 0, nu = ix.nu;                                                  \
+    for (size_t i = 0; i < nb; i++) {                                                              \
+        double v = b[i];                                                                           \
+        if (isnan(v)) {                                                                            \
+            at[i] = UINT32_MAX;                                                                    \
+            continue;                                                                              \
+        }                                                                                          \
+        if (!isfinite(v)) return 0;                                                                \
+        double t = (v - ix.lo) * ix.scale;                                                         \
+        t = t < top ? t : top;                                                                     \
+        t = t >= 0 ? t : 0;                                                                        \
+        size_t lo = ix.steps ? window_of(&ix, v) : guide[(size_t)t];                               \
+        unsigned le, eq;                                                                           \
+        __VA_ARGS__;                                                                               \
+        size_t j = lo + (size_t)__builtin_popcount(le);                                            \
+        at[i] = (uint32_t)j;                                                                       \
+        /* without halvings the window holds v's part, so any value equal                          \
+         * to v; after them, u[lo - 1] may be */                                                   \
+        int tie = ix.steps ? u[j - 1] == v : eq != 0;                                              \
+        double d = j == nu ? v - u[nu - 1] : u[j] - v;                                             \
+        gn[j]++;                                                                                   \
+        gt[j] += (uint32_t)tie;                                                                    \
+        n_ties += (size_t)tie;                                                                     \
+        gd[j] += tie ? 0 : d;                                                                      \
+        n_present++;                                                                               \
+    }                                                                                              \
+    *mb = n_present;                                                                               \
+    g->n_ties = n_ties;                                                                            \
+    return 1;
+
 /* place()'s AVX-512 twin: a window's 8 values compared with v in one
  * instruction. The same gaps, counts and sums. */
 __attribute__((target("avx512f,popcnt"))) static int
 place_avx512(const kn__ref_index *x, const double *b, size_t nb, uint32_t *at, gaps *g, size_t *mb)
 {
-    /* the index's fields in locals: the stores to the counts could alias
-     * them, and GCC would load them again for every value */
-    const kn__ref_index ix = *x;
-    const double *u = ix.u, top = (double)(ix.parts - 1);
-    const uint32_t *guide = ix.guide;
-    uint32_t *gn = g->n, *gt = g->ties;
-    double *gd = g->d;
-    size_t n_present = 0, n_ties = 0, nu = ix.nu;
-    for (size_t i = 0; i < nb; i++) {
-        double v = b[i];
-        if (isnan(v)) {
-            at[i] = UINT32_MAX;
-            continue;
-        }
-        if (!isfinite(v)) return 0;
-        double t = (v - ix.lo) * ix.scale;
-        t = t < top ? t : top;
-        t = t >= 0 ? t : 0;
-        size_t lo = ix.steps ? window_of(&ix, v) : guide[(size_t)t];
-        __m512d w = _mm512_loadu_pd(u + lo), vv = _mm512_set1_pd(v);
-        unsigned le = _mm512_cmp_pd_mask(w, vv, _CMP_LE_OQ),
-                 eq = _mm512_cmp_pd_mask(w, vv, _CMP_EQ_OQ);
-        size_t j = lo + (size_t)__builtin_popcount(le);
-        at[i] = (uint32_t)j;
-        /* without halvings the window holds v's part, so any value equal to
-         * v; after them, u[lo - 1] may be */
-        int tie = ix.steps ? u[j - 1] == v : eq != 0;
-        double d = j == nu ? v - u[nu - 1] : u[j] - v;
-        gn[j]++;
-        gt[j] += (uint32_t)tie;
-        n_ties += (size_t)tie;
-        gd[j] += tie ? 0 : d;
-        n_present++;
-    }
-    *mb = n_present;
-    g->n_ties = n_ties;
-    return 1;
+    PLACE_SIMD(__m512d w = _mm512_loadu_pd(u + lo), vv = _mm512_set1_pd(v);
+               le = _mm512_cmp_pd_mask(w, vv, _CMP_LE_OQ);
+               eq = _mm512_cmp_pd_mask(w, vv, _CMP_EQ_OQ))
 }
 
 /* place()'s AVX2 twin (a CPU without AVX-512): the window's 8 values in
@@ -276,42 +282,12 @@ place_avx512(const kn__ref_index *x, const double *b, size_t nb, uint32_t *at, g
 __attribute__((target("avx2,popcnt"))) static int
 place_avx2(const kn__ref_index *x, const double *b, size_t nb, uint32_t *at, gaps *g, size_t *mb)
 {
-    const kn__ref_index ix = *x; /* in locals: see place_avx512 */
-    const double *u = ix.u, top = (double)(ix.parts - 1);
-    const uint32_t *guide = ix.guide;
-    uint32_t *gn = g->n, *gt = g->ties;
-    double *gd = g->d;
-    size_t n_present = 0, n_ties = 0, nu = ix.nu;
-    for (size_t i = 0; i < nb; i++) {
-        double v = b[i];
-        if (isnan(v)) {
-            at[i] = UINT32_MAX;
-            continue;
-        }
-        if (!isfinite(v)) return 0;
-        double t = (v - ix.lo) * ix.scale;
-        t = t < top ? t : top;
-        t = t >= 0 ? t : 0;
-        size_t lo = ix.steps ? window_of(&ix, v) : guide[(size_t)t];
-        __m256d vv = _mm256_set1_pd(v), w0 = _mm256_loadu_pd(u + lo),
-                w1 = _mm256_loadu_pd(u + lo + 4);
-        unsigned le = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(w0, vv, _CMP_LE_OQ)) |
-                      (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(w1, vv, _CMP_LE_OQ)) << 4,
-                 eq = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(w0, vv, _CMP_EQ_OQ)) |
-                      (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(w1, vv, _CMP_EQ_OQ));
-        size_t j = lo + (size_t)__builtin_popcount(le);
-        at[i] = (uint32_t)j;
-        int tie = ix.steps ? u[j - 1] == v : eq != 0; /* see place_avx512 */
-        double d = j == nu ? v - u[nu - 1] : u[j] - v;
-        gn[j]++;
-        gt[j] += (uint32_t)tie;
-        n_ties += (size_t)tie;
-        gd[j] += tie ? 0 : d;
-        n_present++;
-    }
-    *mb = n_present;
-    g->n_ties = n_ties;
-    return 1;
+    PLACE_SIMD(__m256d vv = _mm256_set1_pd(v), w0 = _mm256_loadu_pd(u + lo),
+               w1 = _mm256_loadu_pd(u + lo + 4);
+               le = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(w0, vv, _CMP_LE_OQ)) |
+                    (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(w1, vv, _CMP_LE_OQ)) << 4;
+               eq = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(w0, vv, _CMP_EQ_OQ)) |
+                    (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(w1, vv, _CMP_EQ_OQ)))
 }
 #endif
 
