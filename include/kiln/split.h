@@ -78,6 +78,16 @@ KN_API kn_status kn_split_shares(size_t n, const int32_t *strata, const double *
  * A missing value is an error naming the row. */
 KN_API kn_status kn_split_labels(const kn_frame *f, const char *column, int32_t **codes, size_t *k);
 
+/* The balance of a class column: its k distinct values, the rows that
+ * hold one, and the smallest and the largest class's counts (a warning
+ * that accuracy flatters an imbalanced target reads them). As
+ * kn_split_labels: a missing value is an error. */
+typedef struct kn_class_balance {
+    size_t k, rows, smallest, largest;
+} kn_class_balance;
+KN_API kn_status kn_split_class_balance(const kn_frame *f, const char *column,
+                                        kn_class_balance *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -289,30 +289,18 @@ static kn_status positive_class_known(const kn_frame *f, const train_args *a)
  * (kiln cv and kiln run warn the same way). */
 static void warn_imbalanced(const kn_frame *f, const char *target)
 {
-    int32_t *lab = NULL;
-    size_t k = 0, n = kn_frame_n_rows(f);
-    if (kn_split_labels(f, target, &lab, &k) != KN_OK) {
+    kn_class_balance cb;
+    if (kn_split_class_balance(f, target, &cb) != KN_OK) {
         kn_clear_error();
         return;
     }
-    size_t *count = k ? kn_calloc(k, sizeof *count) : NULL;
-    for (size_t i = 0; count && i < n; i++)
-        if (lab[i] >= 0) count[lab[i]]++;
-    size_t small = 0, big = 0, seen = 0;
-    for (size_t c = 0; count && c < k; c++) {
-        seen += count[c];
-        if (count[c] < count[small]) small = c;
-        if (count[c] > count[big]) big = c;
-    }
-    if (count && k >= 2 && seen && (double)count[small] < 0.2 * (double)seen)
+    if (cb.k >= 2 && cb.rows && (double)cb.smallest < 0.2 * (double)cb.rows)
         kn_log(KN_LOG_WARN,
                "the smallest class of '%s' holds %.1f %% of the rows: always answering the "
                "largest class scores an accuracy of %.3f; judge the held-out scores by "
                "balanced_accuracy, roc_auc or the positive class's recall instead",
-               target, 100.0 * (double)count[small] / (double)seen,
-               (double)count[big] / (double)seen);
-    kn_free(count);
-    kn_free(lab);
+               target, 100.0 * (double)cb.smallest / (double)cb.rows,
+               (double)cb.largest / (double)cb.rows);
 }
 
 int cmd_train(int argc, char **argv)

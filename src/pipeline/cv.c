@@ -448,29 +448,17 @@ static kn_status one_class_folds(const kn_frame *f, const kn_cv_spec *s, const k
 static void warn_accuracy_headline(const kn_frame *f, const kn_cv_spec *s)
 {
     if (s->n_metrics && strcmp(s->metrics[0], "accuracy")) return;
-    int32_t *lab = NULL;
-    size_t k = 0, n = kn_frame_n_rows(f);
-    if (kn_split_labels(f, s->target, &lab, &k) != KN_OK) {
+    kn_class_balance cb;
+    if (kn_split_class_balance(f, s->target, &cb) != KN_OK) {
         kn_clear_error();
         return;
     }
-    size_t *count = k ? kn_calloc(k, sizeof *count) : NULL;
-    for (size_t i = 0; count && i < n; i++)
-        if (lab[i] >= 0) count[lab[i]]++;
-    size_t small = 0, big = 0, seen = 0;
-    for (size_t c = 0; count && c < k; c++) {
-        seen += count[c];
-        if (count[c] < count[small]) small = c;
-        if (count[c] > count[big]) big = c;
-    }
-    if (count && k >= 2 && seen && (double)count[small] < MINORITY_SHARE * (double)seen)
+    if (cb.k >= 2 && cb.rows && (double)cb.smallest < MINORITY_SHARE * (double)cb.rows)
         kn_log(KN_LOG_WARN,
                "accuracy is the headline metric, but the smallest class holds %.1f %% of the "
                "rows: always answering the largest class scores %.3f; judge by "
                "balanced_accuracy, average_precision (PR-AUC) or recall per class instead",
-               100.0 * (double)count[small] / (double)seen, (double)count[big] / (double)seen);
-    kn_free(count);
-    kn_free(lab);
+               100.0 * (double)cb.smallest / (double)cb.rows, (double)cb.largest / (double)cb.rows);
 }
 
 /* The on_fold reports: folds reach the callback in fold order, each once

@@ -381,3 +381,29 @@ kn_status kn_split_labels(const kn_frame *f, const char *column, int32_t **codes
     *k = distinct;
     return KN_OK;
 }
+
+kn_status kn_split_class_balance(const kn_frame *f, const char *column, kn_class_balance *out)
+{
+    memset(out, 0, sizeof *out);
+    int32_t *lab = NULL;
+    size_t k = 0, n = kn_frame_n_rows(f);
+    kn_status e = kn_split_labels(f, column, &lab, &k);
+    if (e != KN_OK) return e;
+    size_t *count = kn_calloc(k ? k : 1, sizeof *count);
+    if (!count) {
+        kn_free(lab);
+        return KN_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (lab[i] >= 0) count[lab[i]]++;
+    out->k = k;
+    out->smallest = k ? count[0] : 0;
+    for (size_t c = 0; c < k; c++) {
+        out->rows += count[c];
+        out->smallest = count[c] < out->smallest ? count[c] : out->smallest;
+        out->largest = count[c] > out->largest ? count[c] : out->largest;
+    }
+    kn_free(count);
+    kn_free(lab);
+    return KN_OK;
+}

@@ -144,7 +144,7 @@ static void shares_stratified(void **state)
                    "add up to 1");
 }
 
-/* Labels from a column: ranks of sorted text or numbers. */
+/* Labels from a column: ranks of sorted text or numbers; the classes' balance. */
 static void labels_sorted(void **state)
 {
     (void)state;
@@ -160,6 +160,14 @@ static void labels_sorted(void **state)
     assert_memory_equal(codes, ((int32_t[]){2, 0, 2, 1}), 4 * sizeof *codes);
     kn_free(codes);
     KN_CHECK_FAILS(kn_split_labels(f, "zz", &codes, &k), KN_ERR_NOT_FOUND, "'zz'");
+    /* the classes' balance: three classes, the smallest one row, the largest two */
+    kn_class_balance cb;
+    KN_CHECK(kn_split_class_balance(f, "g", &cb));
+    assert_int_equal(cb.k, 3);
+    assert_int_equal(cb.rows, 4);
+    assert_int_equal(cb.smallest, 1);
+    assert_int_equal(cb.largest, 2);
+    KN_CHECK_FAILS(kn_split_class_balance(f, "zz", &cb), KN_ERR_NOT_FOUND, "'zz'");
     kn_frame_free(f);
 }
 
