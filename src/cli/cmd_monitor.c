@@ -465,8 +465,10 @@ static json_t *result_json(const monitored *w, const check_result *r, int with_c
     return j;
 }
 
-static void print_result(const monitored *w, const check_result *r, const char *pred_source)
+static void print_result(const monitored *w, const check_result *r, const char *pred_source,
+                         double alpha)
 {
+    size_t small = 0; /* rows whose adjusted p passes but whose PSI is under its threshold */
     size_t n = r->to - r->from;
     int pred_drifted = (r->pred_tested && r->pred.drifted) || (r->score_tested && r->score.drifted);
     char classes[64] = "";
@@ -500,8 +502,13 @@ static void print_result(const monitored *w, const check_result *r, const char *
                c->categorical ? "cat" : "num", c->psi, c->psi_threshold,
                c->categorical ? c->js : c->ks_d, c->p, c->p_adjusted, 100 * c->missing_cur,
                100 * c->missing_ref, impt, c->why ? c->why : "");
+        int said = c->why != NULL;
+        if (!c->drifted && c->p_adjusted < alpha && !(c->psi > c->psi_threshold)) {
+            printf("%sPSI small", said ? ", " : "");
+            small++, said = 1;
+        }
         if (c->unseen) {
-            printf("%s%zu unseen:", c->why ? ", " : "", c->unseen);
+            printf("%s%zu unseen:", said ? ", " : "", c->unseen);
             for (size_t k = 0; k < c->unseen && k < 3; k++) printf(" %s", c->unseen_values[k]);
         }
         putchar('\n');
@@ -515,6 +522,10 @@ static void print_result(const monitored *w, const check_result *r, const char *
                classes_of(w) == 2 ? "positive class's probability" : "top class's probability",
                pred_source);
     if (!w->importance) printf("(the model has no importances: '?' above)\n");
+    if (small)
+        printf("(PSI small: the adjusted p is under --alpha %g, but the PSI is not over its "
+               "threshold ('PSI max'): a difference too small to matter, not drift)\n",
+               alpha);
 }
 
 /* part without the model's inputs that the artifact's reference leaves
@@ -739,7 +750,7 @@ static int cmd_monitor_check(int argc, char **argv)
             if (wins)
                 json_array_append_new(wins, res);
             else if (!window) {
-                print_result(&w, &r, pred_source);
+                print_result(&w, &r, pred_source, a.alpha);
                 if (anom) printf("rows:"), cli_anomalies_print(anom), putchar('\n');
             } else {
                 printf("window %zu (rows %zu-%zu): %s", k + 1, from + 1, to,

@@ -24,6 +24,11 @@ s.loc[s.index[:300], "addr_state"] = "ZZ"
 s.loc[s.index[300:500], "annual_inc"] = np.nan
 s.to_csv(f"{w}/shift.csv", index=False)
 s.drop(columns=["int_rate", "term"]).to_csv(f"{w}/lack.csv", index=False)
+# 3 % of the rows' int_rate at the column's top: a KS p far under alpha, a
+# PSI under its threshold (not drift; the table says why)
+b = lc.copy()
+b.loc[b.index[np.random.RandomState(0).permutation(len(b))[:len(b) * 3 // 100]], "int_rate"] = lc["int_rate"].max()
+b.to_csv(f"{w}/bump.csv", index=False)
 for name in ("cps1985", "house_votes84"):
     t = pd.read_csv(f"{d}/{name}.csv")
     i = np.random.RandomState(1).permutation(len(t))
@@ -127,4 +132,9 @@ rc=0
 [ "$rc" = 1 ] || fail "table: exit $rc"
 grep -q "^DRIFT: 3 of 22 columns drifted" "$W/table.txt" || fail "$(cat "$W/table.txt")"
 grep -q "1 unseen: ZZ" "$W/table.txt" || fail "$(cat "$W/table.txt")"
+# a significant p with a small PSI: no drift, and the table says so
+"$KILN" monitor check --model "$W/lc.kiln" --reference "$W/ref_big.csv" --data "$W/bump.csv" \
+    > "$W/bump.txt" || fail "bump: exit $? $(cat "$W/bump.txt")"
+grep -q "^int_rate .* PSI small$" "$W/bump.txt" || fail "$(cat "$W/bump.txt")"
+grep -q "^(PSI small: the adjusted p is under --alpha 0.01" "$W/bump.txt" || fail "$(cat "$W/bump.txt")"
 echo "ok"
