@@ -202,6 +202,20 @@ typedef struct gaps {
     size_t n_ties;
 } gaps;
 
+/* Value v, present, in gap j (TIE: equal to the gap's start): its count,
+ * tie and distance to the gap's end (above the sample: from its last
+ * value), in the placing loops' locals. */
+#define COUNT_IN_GAP(j, v, TIE)                                                                    \
+    do {                                                                                           \
+        int tie_ = (TIE);                                                                          \
+        double d_ = (j) == nu ? (v)-u[nu - 1] : u[j] - (v);                                        \
+        gn[j]++;                                                                                   \
+        gt[j] += (uint32_t)tie_;                                                                   \
+        n_ties += (size_t)tie_;                                                                    \
+        gd[j] += tie_ ? 0 : d_;                                                                    \
+        n_present++;                                                                               \
+    } while (0)
+
 /* Places the batch b (nb cells): at[i] the gap of value i (UINT32_MAX:
  * missing); the counts and distances into g (zeros). 0: an infinite
  * value (nothing placed). */
@@ -215,13 +229,7 @@ typedef struct gaps {
         if (!isfinite(v)) return 0;                                                                \
         size_t j = PLACE(x, v);                                                                    \
         at[i] = (uint32_t)j;                                                                       \
-        int tie = u[j - 1] == v;                                                                   \
-        double d = j == nu ? v - u[nu - 1] : u[j] - v;                                             \
-        gn[j]++;                                                                                   \
-        gt[j] += (uint32_t)tie;                                                                    \
-        n_ties += (size_t)tie;                                                                     \
-        gd[j] += tie ? 0 : d;                                                                      \
-        n_present++;                                                                               \
+        COUNT_IN_GAP(j, v, u[j - 1] == v);                                                         \
     }
 
 #ifdef KN_HAVE_AVX512
@@ -255,13 +263,7 @@ typedef struct gaps {
         at[i] = (uint32_t)j;                                                                       \
         /* without halvings the window holds v's part, so any value equal                          \
          * to v; after them, u[lo - 1] may be */                                                   \
-        int tie = ix.steps ? u[j - 1] == v : eq != 0;                                              \
-        double d = j == nu ? v - u[nu - 1] : u[j] - v;                                             \
-        gn[j]++;                                                                                   \
-        gt[j] += (uint32_t)tie;                                                                    \
-        n_ties += (size_t)tie;                                                                     \
-        gd[j] += tie ? 0 : d;                                                                      \
-        n_present++;                                                                               \
+        COUNT_IN_GAP(j, v, ix.steps ? u[j - 1] == v : eq != 0);                                    \
     }                                                                                              \
     *mb = n_present;                                                                               \
     g->n_ties = n_ties;                                                                            \
